@@ -1,0 +1,170 @@
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../src/app/app-context.js';
+import { newId } from '../src/db/ids.js';
+import { Sql } from '../src/db/sql.js';
+import { createLogger } from '../src/observability/logger.js';
+import { OUTBOX_TOPICS, writeOutbox } from '../src/services/outbox/outbox.writer.js';
+import { createTestEnv, type TestEnv } from '../test/support/test-env.js';
+import { createTestAppContext, waitFor } from './int-test-context.js';
+import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+import { QueueClient } from './queue-client.js';
+import type { GoldenRecordJobData } from './queues.js';
+
+let env: TestEnv;
+let ctx: AppContext;
+let client: QueueClient;
+const relays: OutboxRelay[] = [];
+const logger = createLogger({ level: 'silent' });
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  ctx = await createTestAppContext(env);
+  client = new QueueClient({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
+});
+
+afterEach(async () => {
+  for (const r of relays.splice(0)) await r.stop();
+  await client.queue('golden-record').obliterate({ force: true });
+  await ctx.sql.query(`DELETE FROM outbox`);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await ctx?.close();
+  await env?.cleanup();
+});
+
+function relay(opts: Partial<OutboxRelayOptions> = {}): OutboxRelay {
+  const r = new OutboxRelay({ sql: ctx.sql, databaseUrl: env.databaseUrl, queues: client, logger, listen: false, ...opts });
+  relays.push(r);
+  return r;
+}
+
+async function writeRows(childIds: string[]): Promise<void> {
+  await ctx.sql.tx((c) => writeOutbox(c, OUTBOX_TOPICS.goldenRecordRecompute, childIds));
+}
+
+async function queuedJobs() {
+  return client.queue('golden-record').getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+}
+
+/** Runs the transaction's work and then rolls back, as a process killed before COMMIT would. */
+class CrashBeforeCommitSql extends Sql {
+  override async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await fn(c);
+      await c.query('ROLLBACK');
+      throw new Error('crashed before commit');
+    } finally {
+      c.release();
+    }
+  }
+}
+
+describe('OutboxRelay', () => {
+  it('relays every row exactly once with two relays running concurrently, coalescing into batches', async () => {
+    const children = Array.from({ length: 800 }, () => newId('child'));
+    // 1000 rows: every child once, 200 of them twice (changed again by a later transaction).
+    await writeRows(children.slice(0, 500));
+    await writeRows(children.slice(0, 200));
+    await writeRows(children.slice(500));
+
+    const a = relay({ batchSize: 37 });
+    const b = relay({ batchSize: 41 });
+    const [na, nb] = await Promise.all([a.drain(), b.drain()]);
+    expect(na + nb).toBe(1000);
+    expect(na).toBeGreaterThan(0);
+    expect(nb).toBeGreaterThan(0);
+
+    const rows = await ctx.sql.query<{ relayed: boolean; attempts: number }>(`SELECT relayed_at IS NOT NULL AS relayed, attempts FROM outbox`);
+    expect(rows).toHaveLength(1000);
+    // One successful relay transaction per row: attempts counts them.
+    expect(rows.every((r) => r.relayed && r.attempts === 1)).toBe(true);
+
+    const jobs = await queuedJobs();
+    const ids = jobs.flatMap((j) => (j.data as GoldenRecordJobData).childIds);
+    expect(new Set(ids)).toEqual(new Set(children));
+    expect(jobs.every((j) => (j.data as GoldenRecordJobData).childIds.length <= 100)).toBe(true);
+    // Coalesced: far fewer jobs than rows, and no child twice within one job.
+    expect(jobs.length).toBeLessThan(100);
+    expect(jobs.every((j) => new Set((j.data as GoldenRecordJobData).childIds).size === (j.data as GoldenRecordJobData).childIds.length)).toBe(true);
+    expect(jobs.every((j) => !String(j.id).includes(':'))).toBe(true);
+  });
+
+  it('does not duplicate jobs when a relay dies after adding them but before committing', async () => {
+    const children = Array.from({ length: 5 }, () => newId('child'));
+    await writeRows(children);
+
+    const crashing = new OutboxRelay({ sql: new CrashBeforeCommitSql(ctx.sql.pool), databaseUrl: env.databaseUrl, queues: client, logger, listen: false });
+    await expect(crashing.relayOnce()).rejects.toThrow('crashed before commit');
+    expect(await queuedJobs()).toHaveLength(1);
+    const pending = await ctx.sql.query<{ attempts: number }>(`SELECT attempts FROM outbox WHERE relayed_at IS NULL`);
+    expect(pending).toHaveLength(5);
+
+    const result = await relay().relayOnce();
+    expect(result).toEqual({ rows: 5, jobs: 1, rejected: 0 });
+    const jobs = await queuedJobs();
+    expect(jobs).toHaveLength(1);
+    expect((jobs[0]!.data as GoldenRecordJobData).childIds).toEqual(children);
+    expect((await client.counts())['golden-record'].waiting).toBe(1);
+  });
+
+  it('keeps rows pending with attempts and last_error when jobs cannot be added, and relays them later', async () => {
+    await writeRows([newId('child'), newId('child')]);
+    class DownQueueClient extends QueueClient {
+      override async addBulk(): Promise<never> {
+        throw new Error('Connection is closed.');
+      }
+    }
+    const down = new DownQueueClient({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
+    try {
+      await expect(relay({ queues: down }).relayOnce()).rejects.toThrow('Connection is closed.');
+    } finally {
+      await down.close();
+    }
+    const rows = await ctx.sql.query<{ attempts: number; last_error: string | null; relayed_at: Date | null }>(
+      `SELECT attempts, last_error, relayed_at FROM outbox`,
+    );
+    expect(rows.every((r) => r.attempts === 1 && r.last_error === 'Connection is closed.' && r.relayed_at === null)).toBe(true);
+
+    expect(await relay().drain()).toBe(2);
+    expect(await queuedJobs()).toHaveLength(1);
+  });
+
+  it('finishes rows whose aggregate id does not fit the job data, without blocking the others', async () => {
+    const good = newId('child');
+    await ctx.sql.tx(async (c) => {
+      await writeOutbox(c, OUTBOX_TOPICS.goldenRecordRecompute, ['not-a-child-id']);
+      await writeOutbox(c, OUTBOX_TOPICS.goldenRecordRecompute, [good]);
+    });
+    expect(await relay().relayOnce()).toEqual({ rows: 2, jobs: 1, rejected: 1 });
+    const bad = await ctx.sql.one<{ last_error: string; relayed: boolean }>(
+      `SELECT last_error, relayed_at IS NOT NULL AS relayed FROM outbox WHERE aggregate_id = 'not-a-child-id'`,
+    );
+    expect(bad).toEqual({ last_error: expect.stringMatching(/^rejected:/), relayed: true });
+    const jobs = await queuedJobs();
+    expect((jobs[0]!.data as GoldenRecordJobData).childIds).toEqual([good]);
+  });
+
+  it('wakes on NOTIFY without waiting for the poll', async () => {
+    const r = relay({ listen: true, pollMs: 60_000 });
+    await r.start();
+    await writeRows([newId('child')]);
+    await waitFor(async () => (await r.pending()) === 0, 5_000, 'relay after NOTIFY');
+    expect(await queuedJobs()).toHaveLength(1);
+  });
+
+  it('polls when no notification arrives, and stop() waits for the batch in flight', async () => {
+    const r = relay({ listen: false, pollMs: 50 });
+    await r.start();
+    await writeRows([newId('child'), newId('child')]);
+    await waitFor(async () => (await r.pending()) === 0, 5_000, 'relay by polling');
+    await r.stop();
+    await writeRows([newId('child')]);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(await r.pending()).toBe(1);
+  });
+});

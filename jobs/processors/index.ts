@@ -1,0 +1,18 @@
+import type { Job } from 'bullmq';
+import type { AppContext } from '../../src/app/app-context.js';
+import type { QueueName } from '../queues.js';
+import { goldenRecordProcessor } from './golden-record.processor.js';
+
+/** A BullMQ processor as the worker runs it; job data is `unknown` until the processor validates it. */
+export type JobProcessor = (job: Job<unknown, unknown, string>, token?: string, signal?: AbortSignal) => Promise<unknown>;
+
+/** Builds a queue's processor from the composition root. */
+export type ProcessorFactory = (ctx: AppContext) => JobProcessor;
+
+/** Processor factories by queue name; the worker checks at start-up that every registered queue has one. */
+export type ProcessorRegistry = Readonly<Partial<Record<string, ProcessorFactory>>>;
+
+/** The hub's processors, one per registered queue. */
+export const PROCESSORS = {
+  'golden-record': goldenRecordProcessor,
+} as const satisfies Record<QueueName, ProcessorFactory>;

@@ -1,0 +1,139 @@
+import { UnrecoverableError, type JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import { OUTBOX_TOPICS, type OutboxTopic } from '../src/services/outbox/outbox.writer.js';
+
+/** A child id as the hub writes it (`chd_` + ULID); job data carries ids only, never personal data. */
+export const childIdSchema = z.string().regex(/^chd_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a child id (chd_…)');
+
+/**
+ * Job options every queue starts from. Retries back off exponentially with jitter so a database or
+ * upstream outage is not hammered in lock-step by every worker; finished jobs are trimmed by age and
+ * count (Redis holds job state only), failed ones are kept long enough for an operator to inspect.
+ */
+export const DEFAULT_JOB_OPTIONS = {
+  /** @defaultValue 8 (about four minutes of retries with the backoff below) */
+  attempts: 8,
+  /** 2 s, 4 s, 8 s … each drawn between 50 % and 100 % of that. */
+  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+  /**
+   * Completed jobs stay an hour (at most 10 000): long enough that the outbox relay re-adding a job after
+   * a crash finds the same job id and is ignored.
+   */
+  removeOnComplete: { age: 60 * 60, count: 10_000 },
+  /** Failed jobs stay 30 days for inspection (`childhub` operators' API, Bull Board). */
+  removeOnFail: { age: 30 * 24 * 60 * 60, count: 100_000 },
+} as const satisfies JobsOptions;
+
+/** How committed outbox rows of one topic become jobs of a queue. */
+export interface OutboxBinding<TData> {
+  /** The outbox topic this queue consumes. */
+  topic: OutboxTopic;
+  /** Most distinct aggregate ids coalesced into one job. */
+  maxIdsPerJob: number;
+  /** Job data for a batch of distinct aggregate ids (in outbox order). */
+  toJobData(aggregateIds: string[]): TData;
+}
+
+/** Per-queue worker settings that differ from the process defaults. */
+export interface QueueWorkerSettings {
+  /** Jobs in parallel per worker process. @defaultValue WORKER_CONCURRENCY */
+  concurrency?: number;
+  /** At most `max` jobs per `duration` ms across all workers (e.g. the population-DB adapter's quota). */
+  limiter?: { max: number; duration: number };
+}
+
+/** One queue of the hub: its name, what its jobs carry, and how they are retried. */
+export interface QueueDefinition<TSchema extends z.ZodType = z.ZodType> {
+  /** BullMQ queue name (no `:`), e.g. `golden-record`. */
+  name: string;
+  /** Name given to each job (shown in dashboards). */
+  jobName: string;
+  /** What the queue's jobs do, for operators. */
+  description: string;
+  /** Boundary check of job data: ids only. */
+  data: TSchema;
+  /** Merged over DEFAULT_JOB_OPTIONS for every job added to the queue. */
+  jobOptions: JobsOptions;
+  /** Set when jobs are produced from the transactional outbox. */
+  outbox?: OutboxBinding<z.input<TSchema>>;
+  worker?: QueueWorkerSettings;
+}
+
+function defineQueue<const TName extends string, TSchema extends z.ZodType>(
+  def: QueueDefinition<TSchema> & { name: TName },
+): QueueDefinition<TSchema> & { name: TName } {
+  if (def.name.includes(':')) throw new Error(`queue name "${def.name}" must not contain ':'`);
+  return def;
+}
+
+/** Data of a `golden-record` job: the children whose golden records to recompute. */
+export const goldenRecordJobDataSchema = z.strictObject({
+  childIds: z.array(childIdSchema).min(1).max(1_000),
+});
+export type GoldenRecordJobData = z.infer<typeof goldenRecordJobDataSchema>;
+
+/**
+ * The registry of queues. A later feature adds its queue here (connector-sync, identity-reconcile,
+ * identity-issuance, match, sla-monitor …) plus a processor in `processors/index.ts`; the worker refuses to
+ * start while a queue has no processor, and the outbox relay starts relaying its topic, if it has one.
+ */
+export const QUEUES = {
+  'golden-record': defineQueue({
+    name: 'golden-record',
+    jobName: 'recompute',
+    description: "Recomputes children's golden records (survivorship, identity-number history, group memberships).",
+    data: goldenRecordJobDataSchema,
+    jobOptions: {},
+    outbox: {
+      topic: OUTBOX_TOPICS.goldenRecordRecompute,
+      maxIdsPerJob: 100,
+      toJobData: (childIds) => ({ childIds }),
+    },
+  }),
+} as const;
+
+/** Name of a registered queue. */
+export type QueueName = keyof typeof QUEUES;
+/** Validated job data of a queue. */
+export type JobDataOf<N extends QueueName> = z.infer<(typeof QUEUES)[N]['data']>;
+
+/** Every registered queue name, in registry order. */
+export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];
+
+/** True when `name` is a registered queue. */
+export function isQueueName(name: string): name is QueueName {
+  return Object.hasOwn(QUEUES, name);
+}
+
+/** The registered queue definition, as its general shape. */
+export function queueDefinition(name: QueueName): QueueDefinition {
+  return QUEUES[name];
+}
+
+/** Job options for a queue: the defaults with the queue's own settings on top. */
+export function jobOptionsFor(name: QueueName): JobsOptions {
+  return { ...DEFAULT_JOB_OPTIONS, ...queueDefinition(name).jobOptions };
+}
+
+/** Queues fed by the outbox, keyed by the topic they consume. */
+export function outboxBindings(): Map<OutboxTopic, { queue: QueueName; binding: OutboxBinding<unknown> }> {
+  const out = new Map<OutboxTopic, { queue: QueueName; binding: OutboxBinding<unknown> }>();
+  for (const name of QUEUE_NAMES) {
+    const binding = queueDefinition(name).outbox;
+    if (!binding) continue;
+    if (out.has(binding.topic)) throw new Error(`outbox topic "${binding.topic}" is consumed by two queues`);
+    out.set(binding.topic, { queue: name, binding });
+  }
+  return out;
+}
+
+/**
+ * Validates job data at the worker boundary. Bad data will not get better on a retry, so it fails the job
+ * for good with an UnrecoverableError; the message names fields and issue codes, never values.
+ */
+export function parseJobData<N extends QueueName>(name: N, data: unknown): JobDataOf<N> {
+  const result = QUEUES[name].data.safeParse(data);
+  if (result.success) return result.data as JobDataOf<N>;
+  const problems = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(data)'}: ${i.code}`);
+  throw new UnrecoverableError(`invalid job data for queue ${name}: ${problems.join('; ')}`);
+}

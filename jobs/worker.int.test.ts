@@ -1,0 +1,128 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../src/app/app-context.js';
+import { newId } from '../src/db/ids.js';
+import type { SourceRecordInput } from '../src/domain/source-record-input.js';
+import { createTestEnv, type TestEnv } from '../test/support/test-env.js';
+import { createTestAppContext, waitFor } from './int-test-context.js';
+import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
+import { QueueClient } from './queue-client.js';
+import { QUEUE_NAMES } from './queues.js';
+import { startWorker, type RunningWorker } from './worker.js';
+import { WorkerSetupError } from './worker-setup.error.js';
+
+let env: TestEnv;
+let ctx: AppContext;
+let client: QueueClient;
+let running: RunningWorker | undefined;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  ctx = await createTestAppContext(env);
+  client = new QueueClient({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
+});
+
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+  for (const name of QUEUE_NAMES) await client.queue(name).obliterate({ force: true });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await ctx?.close();
+  await env?.cleanup();
+});
+
+const record = (communeCode: string): SourceRecordInput => ({
+  sourceSystem: 'health-station',
+  externalId: 'HS-000123',
+  raw: { ma_tre: 'HS-000123', xa: communeCode },
+  fullName: 'Nguyễn Văn An',
+  sex: 'MALE',
+  birthDate: '2015-03-02',
+  communeCode,
+  identityNumber: '001215000123',
+});
+
+describe('worker', () => {
+  it('recomputes golden records from ingested source records, end to end through the outbox', async () => {
+    const first = await ctx.ingest.ingest([record('00004')]);
+    const childId = first.childrenToRecompute[0];
+    expect(childId).toBeDefined();
+    running = await startWorker(ctx);
+
+    // The recompute job (not ingest) builds the identity-number history.
+    await waitFor(async () => !!(await ctx.sql.one(`SELECT 1 FROM identity_number WHERE child_id = $1`, [childId])), 15_000, 'identity_number row');
+    const before = await ctx.sql.one<{ version: number; commune_code: string }>(`SELECT version, commune_code FROM child WHERE id = $1`, [childId]);
+    expect(before?.commune_code).toBe('00004');
+
+    const second = await ctx.ingest.ingest([record('00007')]);
+    expect(second.updated).toBe(1);
+    expect(second.childrenToRecompute).toEqual([childId]);
+    await waitFor(
+      async () => (await ctx.sql.one<{ commune_code: string }>(`SELECT commune_code FROM child WHERE id = $1`, [childId]))?.commune_code === '00007',
+      15_000,
+      'golden commune code',
+    );
+    const after = await ctx.sql.one<{ version: number; provenance: Record<string, { sourceRecordId: string }> }>(
+      `SELECT version, provenance FROM child WHERE id = $1`,
+      [childId],
+    );
+    const src = await ctx.sql.one<{ id: string }>(`SELECT id FROM source_record WHERE source_system = 'health-station' AND external_id = 'HS-000123'`);
+    expect(after!.version).toBeGreaterThan(before!.version);
+    expect(after!.provenance.communeCode?.sourceRecordId).toBe(src!.id);
+
+    const pending = await ctx.sql.one<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE relayed_at IS NULL`);
+    expect(Number(pending!.n)).toBe(0);
+    await waitFor(async () => (await client.counts())['golden-record'].completed >= 2, 5_000, 'completed jobs');
+  });
+
+  it('refuses to start when a registered queue has no processor', async () => {
+    const err = await startWorker(ctx, { processors: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerSetupError);
+    expect((err as WorkerSetupError).queue).toBe('golden-record');
+    expect((err as Error).message).toMatch(/queue "golden-record" has no processor/);
+  });
+
+  it('refuses to start with an unknown queue', async () => {
+    await expect(startWorker(ctx, { queues: ['no-such-queue'] })).rejects.toThrow(/unknown queue "no-such-queue"/);
+  });
+
+  it('fails a job with invalid data at once, without retries', async () => {
+    running = await startWorker(ctx, { relay: false });
+    // Bypasses QueueClient's own validation, as a foreign or outdated producer would.
+    const job = await client.queue('golden-record').add('recompute', { childIds: ['Nguyễn Văn An'] }, { jobId: 'bad-data-1' });
+    await waitFor(async () => (await job.getState()) === 'failed', 10_000, 'failed job');
+    const failed = await client.queue('golden-record').getJob('bad-data-1');
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.opts.attempts).toBe(8);
+    expect(failed?.failedReason).toMatch(/^invalid job data for queue golden-record: childIds\.0/);
+    // The reason names the field, never the value.
+    expect(failed?.failedReason).not.toContain('Nguyễn');
+  });
+
+  it('lets the job in flight finish on close()', async () => {
+    let started!: () => void;
+    const jobStarted = new Promise<void>((resolve) => (started = resolve));
+    const slow: ProcessorRegistry = {
+      ...PROCESSORS,
+      'golden-record': (c) => {
+        const real = PROCESSORS['golden-record'](c);
+        return async (job) => {
+          started();
+          await new Promise((r) => setTimeout(r, 1_000));
+          return real(job);
+        };
+      },
+    };
+    running = await startWorker(ctx, { processors: slow, relay: false });
+    const job = await client.add('golden-record', { data: { childIds: [newId('child')] }, jobId: 'slow-1' });
+    await jobStarted;
+    const t0 = Date.now();
+    await running.close();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    expect(await job.getState()).toBe('completed');
+    const done = await client.queue('golden-record').getJob('slow-1');
+    expect(done?.returnvalue).toEqual({ changed: 0, unchanged: 0, skipped: 1 });
+  });
+});

@@ -1,0 +1,178 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { AppContext } from '../src/app/app-context.js';
+import { serializeError } from '../src/observability/logger.js';
+import { OutboxRelay } from './outbox-relay.js';
+import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
+import { QueueClient } from './queue-client.js';
+import { QUEUE_NAMES, isQueueName, queueDefinition, type QueueName } from './queues.js';
+import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
+import { WorkerSetupError } from './worker-setup.error.js';
+
+export interface StartWorkerOptions {
+  /** Queues this process takes jobs from. @defaultValue every registered queue */
+  queues?: readonly string[];
+  /** Processor factories by queue name. @defaultValue PROCESSORS (tests substitute their own) */
+  processors?: ProcessorRegistry;
+  /** Run the outbox relay in this process too. @defaultValue true */
+  relay?: boolean;
+}
+
+/** A started worker process's jobs side. */
+export interface RunningWorker {
+  /** The queues being worked on. */
+  readonly queues: readonly QueueName[];
+  /** The outbox relay, when this process runs one. */
+  readonly relay: OutboxRelay | undefined;
+  /** Producer-side access to the same queues (counts, adding jobs). */
+  readonly queueClient: QueueClient;
+  /**
+   * Graceful shutdown: stops the relay (its batch in flight commits or rolls back), lets jobs in flight
+   * finish, then closes the Redis connections. Does not close `ctx`; the caller owns it. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts BullMQ workers for the registered queues (one `Worker` per queue, `WORKER_CONCURRENCY` jobs in
+ * parallel each) and the outbox relay. Every process may run this: queues and the relay are safe to share
+ * between any number of processes and machines.
+ *
+ * @throws WorkerSetupError when a registered queue has no processor or `queues` names an unknown queue
+ *   (before anything connects).
+ */
+export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const processors = opts.processors ?? PROCESSORS;
+  for (const name of QUEUE_NAMES) {
+    if (typeof processors[name] !== 'function') {
+      throw new WorkerSetupError(
+        `Worker cannot start: queue "${name}" has no processor. Add one to jobs/processors/index.ts.`,
+        name,
+      );
+    }
+  }
+  const requested = opts.queues ?? QUEUE_NAMES;
+  for (const name of requested) {
+    if (!isQueueName(name)) {
+      throw new WorkerSetupError(`Worker cannot start: unknown queue "${name}" (known: ${QUEUE_NAMES.join(', ')}).`, name);
+    }
+  }
+  const queues = [...new Set(requested)] as QueueName[];
+  const logger = ctx.logger.child({ component: 'worker' });
+  const prefix = ctx.config.QUEUE_PREFIX;
+
+  const connection = createRedisConnection(ctx.redisUrl, 'worker', { connectionName: 'childhub:worker', logger });
+  const queueClient = new QueueClient({ redisUrl: ctx.redisUrl, prefix, logger });
+  const workers: Worker[] = [];
+  let relay: OutboxRelay | undefined;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.info('worker shutting down');
+      await relay?.stop();
+      // Not forced: jobs in flight finish. A job of a process that dies instead goes back to waiting when
+      // BullMQ's stalled-job check on another (or the next) worker finds its lock expired.
+      await Promise.all(workers.map((w) => w.close()));
+      await queueClient.close();
+      await closeRedisConnection(connection);
+      logger.info('worker stopped');
+    })();
+    return closing;
+  };
+
+  try {
+    for (const name of queues) {
+      const factory = processors[name];
+      if (!factory) throw new WorkerSetupError(`Worker cannot start: queue "${name}" has no processor.`, name);
+      const settings = queueDefinition(name).worker;
+      const worker = new Worker<unknown, unknown, string>(name, factory(ctx), {
+        connection,
+        prefix,
+        concurrency: settings?.concurrency ?? ctx.config.WORKER_CONCURRENCY,
+        limiter: settings?.limiter,
+      });
+      watch(worker, name, logger);
+      workers.push(worker);
+    }
+    await Promise.all(workers.map((w) => w.waitUntilReady()));
+    if (opts.relay ?? true) {
+      relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger, pollMs: ctx.config.OUTBOX_POLL_MS });
+      await relay.start();
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  logger.info({ queues, concurrency: ctx.config.WORKER_CONCURRENCY, relay: relay !== undefined }, 'worker started');
+  return { queues, relay, queueClient, close };
+}
+
+/** Logs a worker's job failures and connection problems: ids, counts and error type/message only. */
+function watch(worker: Worker<unknown, unknown, string>, queue: QueueName, logger: Logger): void {
+  worker.on('failed', (job: Job<unknown, unknown, string> | undefined, err: Error) => {
+    const e = serializeError(err);
+    const maxAttempts = job?.opts.attempts ?? 1;
+    const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= maxAttempts;
+    const fields = { queue, jobId: job?.id, attempt: job?.attemptsMade, maxAttempts, errorType: e.type, errorMessage: e.message };
+    if (final) logger.error(fields, 'job failed for good');
+    else logger.warn(fields, 'job failed; will retry');
+  });
+  worker.on('stalled', (jobId: string) => logger.warn({ queue, jobId }, 'job stalled; returned to the queue'));
+  worker.on('completed', (job: Job<unknown, unknown, string>) =>
+    logger.debug({ queue, jobId: job.id, attempt: job.attemptsMade }, 'job completed'),
+  );
+  worker.on('error', (err: Error) => {
+    const e = serializeError(err);
+    logger.warn({ queue, errorType: e.type, errorMessage: e.message }, 'worker error');
+  });
+}
+
+export interface ShutdownHandlerOptions {
+  logger?: Logger;
+  /** Exit anyway (code 1) when shutdown takes longer than this, in ms. @defaultValue 30000 */
+  timeoutMs?: number;
+  /** Call `process.exit` once shutdown is done (0 on success, 1 on failure). @defaultValue true */
+  exit?: boolean;
+}
+
+/**
+ * Runs `close` once on the first SIGTERM or SIGINT (the CLI's `childhub worker` passes the worker's close,
+ * then the app context's). A second signal exits at once. Returns a function that removes the handlers.
+ */
+export function installShutdownHandlers(close: () => Promise<void>, opts: ShutdownHandlerOptions = {}): () => void {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const exit = opts.exit ?? true;
+  let shuttingDown = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      opts.logger?.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    opts.logger?.info({ signal }, 'shutting down gracefully');
+    const timer = setTimeout(() => {
+      opts.logger?.error({ timeoutMs }, 'shutdown timed out: exiting');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    close().then(
+      () => {
+        clearTimeout(timer);
+        if (exit) process.exit(0);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        const e = serializeError(err instanceof Error ? err : new Error(String(err)));
+        opts.logger?.error({ errorType: e.type, errorMessage: e.message }, 'shutdown failed');
+        if (exit) process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125000000_spine } from './Migration20261125000000_spine.js';
+
+/** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261125000000_spine', class: Migration20261125000000_spine },
+];

@@ -1,0 +1,61 @@
+import type http from 'node:http';
+import { Redis } from 'ioredis';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { createTokenVerifier } from '../auth/verifier-factory.js';
+import { ChildReadRepository } from '../db/repositories/child-read.repository.js';
+import { createGateway } from '../graphql/gateway.js';
+import { createHttpServer, listen } from '../http/server.js';
+import { createMetrics } from '../observability/metrics.js';
+import type { AppContext } from './app-context.js';
+
+export interface RunningApi {
+  /** e.g. http://127.0.0.1:4000 */
+  url: string;
+  server: http.Server;
+  audit: AuditWriter;
+  close(): Promise<void>;
+}
+
+/** Starts the `serve` process's work: the GraphQL gateway with health, readiness and metrics. */
+export async function startApi(ctx: AppContext, opts: { port?: number; host?: string } = {}): Promise<RunningApi> {
+  const { config, logger } = ctx;
+  const metrics = createMetrics();
+  const audit = new AuditWriter(ctx.sql, logger);
+  const verifier = await createTokenVerifier(config);
+  const gateway = await createGateway({ config, logger, audit, metrics });
+  const redis = new Redis(ctx.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', () => {});
+  await redis.connect().catch(() => {});
+  const server = createHttpServer({
+    gateway,
+    verifier,
+    repo: new ChildReadRepository(ctx.sql),
+    logger,
+    metrics,
+    maxPageSize: config.GRAPHQL_MAX_PAGE_SIZE,
+    readiness: {
+      postgres: async () => void (await ctx.sql.query('SELECT 1')),
+      redis: async () => {
+        if (redis.status !== 'ready') await redis.connect().catch(() => {});
+        if ((await redis.ping()) !== 'PONG') throw new Error('no PONG');
+      },
+    },
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = await listen(server, opts.port ?? config.PORT, opts.host ?? config.HOST);
+  const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    audit,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await gateway.stop();
+      await audit.flush();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { createLocalJWKSet, createRemoteJWKSet, importSPKI, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
+import { UnauthenticatedError } from '../errors/index.js';
+import { classesForRoles } from './sensitivity.js';
+import { ALL_COMMUNES, type Principal } from './principal.js';
+import { tokenClaimsSchema } from './token-claims.js';
+
+export interface TokenVerifierOptions {
+  issuer: string;
+  audience: string;
+  /** Exactly one key source. */
+  jwksUrl?: string;
+  publicKeyPem?: string;
+  devPublicJwk?: JWK;
+  /** How many verified tokens to remember (verification is the costly part of every request). */
+  cacheSize?: number;
+}
+
+type KeySource = JWTVerifyGetKey | Awaited<ReturnType<typeof importSPKI>>;
+
+/** Turns a bearer token into a Principal, or throws UnauthenticatedError with a reason a client can act on. */
+export class TokenVerifier {
+  private readonly cache = new Map<string, { principal: Principal; exp: number }>();
+  private key: Promise<KeySource>;
+
+  constructor(private readonly opts: TokenVerifierOptions) {
+    this.key = this.resolveKey();
+  }
+
+  private async resolveKey(): Promise<KeySource> {
+    const { jwksUrl, publicKeyPem, devPublicJwk } = this.opts;
+    if (jwksUrl) return createRemoteJWKSet(new URL(jwksUrl));
+    if (publicKeyPem) {
+      const alg = /BEGIN PUBLIC KEY/.test(publicKeyPem) ? 'ES256' : 'RS256';
+      return importSPKI(publicKeyPem, alg);
+    }
+    if (devPublicJwk) return createLocalJWKSet({ keys: [devPublicJwk] });
+    throw new Error('TokenVerifier needs a JWKS URL, a public key or a dev key');
+  }
+
+  async verify(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) throw new UnauthenticatedError('Missing bearer token (Authorization: Bearer <token>)');
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) throw new UnauthenticatedError('Authorization header must be "Bearer <token>"');
+    const token = match[1]!;
+    const now = Date.now() / 1000;
+    const hit = this.cache.get(token);
+    if (hit && hit.exp > now) return hit.principal;
+
+    let payload: Record<string, unknown>;
+    try {
+      const key = await this.key;
+      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, { issuer: this.opts.issuer, audience: this.opts.audience }));
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'ERR_JWT_INVALID';
+      throw new UnauthenticatedError(
+        code === 'ERR_JWT_EXPIRED' ? 'Token expired' : `Token rejected (${code})`,
+      );
+    }
+    const claims = tokenClaimsSchema.safeParse(payload);
+    if (!claims.success) {
+      throw new UnauthenticatedError(`Token claims invalid: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    }
+    const c = claims.data;
+    const principal: Principal = {
+      subject: c.sub,
+      officerId: c.officer_id ?? null,
+      agency: c.agency,
+      unit: c.unit ?? null,
+      roles: c.roles,
+      communeScope: c.communes === ALL_COMMUNES ? ALL_COMMUNES : c.communes,
+      purpose: c.purpose,
+      classes: classesForRoles(c.roles),
+    };
+    const exp = typeof payload.exp === 'number' ? payload.exp : now + 60;
+    if (this.cache.size >= (this.opts.cacheSize ?? 10_000)) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(token, { principal, exp });
+    return principal;
+  }
+}

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from '../errors/config-error.js';
+
+/** The project root (two levels up from src/config), used for default data folders. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * Every environment variable the hub reads, with its default. This is the only place `process.env` is
+ * read for settings; the README's configuration table mirrors it.
+ */
+const envSchema = z.object({
+  /** `development`, `test` or `production`. Production refuses dev signing keys. @defaultValue development */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** PostgreSQL URL. When unset the hub starts an embedded PostgreSQL under CHILDHUB_HOME. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Redis URL. When unset the hub starts a local `redis-server` under CHILDHUB_HOME. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Folder for embedded servers' data and dev keys. @defaultValue <project>/.childhub */
+  CHILDHUB_HOME: z.string().min(1).default(path.join(PROJECT_ROOT, '.childhub')),
+  /** Port of the embedded PostgreSQL (only when DATABASE_URL is unset). @defaultValue 54329 */
+  EMBEDDED_PG_PORT: port.default(54329),
+  /** Port of the local redis-server (only when REDIS_URL is unset). @defaultValue 63799 */
+  EMBEDDED_REDIS_PORT: port.default(63799),
+  /** Install Debian's redis-server package when it is missing and the process runs as root. @defaultValue true */
+  CHILDHUB_AUTO_INSTALL: bool.default(true),
+  /** HTTP listen host. @defaultValue 127.0.0.1 */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** HTTP listen port for the GraphQL gateway, health and metrics. @defaultValue 4000 */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** pino level. @defaultValue info */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` (production) or `pretty` (human). @defaultValue json */
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** Size of the PostgreSQL connection pool per process. @defaultValue 10 */
+  DB_POOL_SIZE: positiveInt.default(10),
+  /** Prefix of every BullMQ key; use a `{hashtag}` on Redis Cluster. @defaultValue childhub */
+  QUEUE_PREFIX: z.string().min(1).default('childhub'),
+  /** Jobs processed in parallel per queue by one worker process. @defaultValue 8 */
+  WORKER_CONCURRENCY: positiveInt.default(8),
+  /** How often the outbox relay polls when no notification arrives, in ms. @defaultValue 500 */
+  OUTBOX_POLL_MS: positiveInt.default(500),
+  /** JWKS URL of the identity provider whose tokens the gateway accepts (production). */
+  AUTH_JWKS_URL: z.url().optional(),
+  /** PEM public key (SPKI) accepted for tokens, as an alternative to AUTH_JWKS_URL. */
+  AUTH_PUBLIC_KEY: z.string().min(1).optional(),
+  /** Expected `iss` claim. @defaultValue childhub-dev */
+  AUTH_ISSUER: z.string().min(1).default('childhub-dev'),
+  /** Expected `aud` claim. @defaultValue childhub */
+  AUTH_AUDIENCE: z.string().min(1).default('childhub'),
+  /** Maximum depth of a GraphQL operation. @defaultValue 8 */
+  GRAPHQL_MAX_DEPTH: positiveInt.default(8),
+  /** Largest page a connection field returns (`first`). @defaultValue 100 */
+  GRAPHQL_MAX_PAGE_SIZE: positiveInt.default(100),
+  /** Serve the GraphQL sandbox page and allow introspection. @defaultValue true outside production */
+  GRAPHQL_INTROSPECTION: bool.optional(),
+});
+
+export type Config = z.infer<typeof envSchema> & { GRAPHQL_INTROSPECTION: boolean };
+
+/**
+ * Parses the environment once into a typed, validated object. A bad value throws a ConfigError naming
+ * the variable, so start-up stops with a message a person can act on.
+ */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`, problems);
+  }
+  const c = result.data;
+  if (c.NODE_ENV === 'production' && !c.AUTH_JWKS_URL && !c.AUTH_PUBLIC_KEY) {
+    throw new ConfigError('Invalid configuration: AUTH_JWKS_URL or AUTH_PUBLIC_KEY is required in production', [
+      'AUTH_JWKS_URL',
+    ]);
+  }
+  return {
+    ...c,
+    CHILDHUB_HOME: path.resolve(c.CHILDHUB_HOME),
+    GRAPHQL_INTROSPECTION: c.GRAPHQL_INTROSPECTION ?? c.NODE_ENV !== 'production',
+  };
+}
+
+let cached: Config | undefined;
+/** The process's configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= parseConfig();
+  return cached;
+}

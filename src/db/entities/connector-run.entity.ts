@@ -1,0 +1,44 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/** One run of a connector: counts, checkpoint and error. */
+export interface ConnectorRun {
+  id: string;
+  connectorId: string;
+  trigger: 'SCHEDULE' | 'CLI' | 'API' | 'DEMO';
+  status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  dryRun: boolean;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  heartbeatAt: Date | null;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  checkpoint: Record<string, unknown> | null;
+  error: Record<string, unknown> | null;
+  createdAt: Date;
+}
+
+export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
+  name: 'ConnectorRun',
+  tableName: 'connector_run',
+  properties: {
+    id: { type: 'string', primary: true },
+    connectorId: { type: 'string' },
+    trigger: { type: 'string' },
+    status: { type: 'string' },
+    dryRun: { type: 'boolean' },
+    startedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    finishedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    heartbeatAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    fetched: { type: 'integer' },
+    inserted: { type: 'integer' },
+    updated: { type: 'integer' },
+    unchanged: { type: 'integer' },
+    rejected: { type: 'integer' },
+    checkpoint: { type: 'json', columnType: 'jsonb', nullable: true },
+    error: { type: 'json', columnType: 'jsonb', nullable: true },
+    createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+  },
+});

@@ -1,0 +1,36 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/** A care facility (public, private or religious) that children may be placed in. */
+export interface Facility {
+  id: string;
+  code: string;
+  name: string;
+  type: 'RELIGIOUS' | 'PUBLIC_SOCIAL_ASSISTANCE' | 'PRIVATE_SOCIAL_ASSISTANCE' | 'OTHER';
+  communeCode: string | null;
+  communeCodeSet: string | null;
+  licenceStatus: 'LICENSED' | 'REGISTERED' | 'NONE' | 'UNKNOWN';
+  licenceNumber: string | null;
+  capacity: number | null;
+  raw: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const FacilityEntity = new EntitySchema<Facility>({
+  name: 'Facility',
+  tableName: 'facility',
+  properties: {
+    id: { type: 'string', primary: true },
+    code: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    communeCode: { type: 'string', nullable: true },
+    communeCodeSet: { type: 'string', nullable: true },
+    licenceStatus: { type: 'string' },
+    licenceNumber: { type: 'string', nullable: true },
+    capacity: { type: 'integer', nullable: true },
+    raw: { type: 'json', columnType: 'jsonb', nullable: true },
+    createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+    updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+  },
+});

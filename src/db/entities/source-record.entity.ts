@@ -1,0 +1,76 @@
+import { EntitySchema } from '@mikro-orm/core';
+import type { CommuneCodeSet, DatePrecision, GroupEvidenceInput, Sex, SourceSystem } from '../../domain/source-record-input.js';
+
+export type LinkRule = 'NEW_CHILD' | 'IDENTITY_NUMBER' | 'MATCHER' | 'STEWARD';
+
+/** One record as a source system holds it: raw payload plus the normalised fields. */
+export interface SourceRecord {
+  id: string;
+  sourceSystem: SourceSystem;
+  externalId: string;
+  raw: Record<string, unknown>;
+  fullName: string | null;
+  familyName: string | null;
+  middleName: string | null;
+  givenName: string | null;
+  nameFolded: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  birthDatePrecision: DatePrecision | null;
+  birthDateEstimated: boolean;
+  communeCode: string | null;
+  communeCodeSet: CommuneCodeSet | null;
+  fatherName: string | null;
+  motherName: string | null;
+  carerName: string | null;
+  identityNumber: string | null;
+  groups: GroupEvidenceInput[];
+  contentHash: string;
+  sourceUpdatedAt: Date | null;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  connectorRunId: string | null;
+  childId: string | null;
+  linkRule: LinkRule | null;
+  linkScore: number | null;
+  linkedBy: string | null;
+  linkedAt: Date | null;
+}
+
+export const SourceRecordEntity = new EntitySchema<SourceRecord>({
+  name: 'SourceRecord',
+  tableName: 'source_record',
+  properties: {
+    id: { type: 'string', primary: true },
+    sourceSystem: { type: 'string' },
+    externalId: { type: 'string' },
+    raw: { type: 'json', columnType: 'jsonb' },
+    fullName: { type: 'string', nullable: true },
+    familyName: { type: 'string', nullable: true },
+    middleName: { type: 'string', nullable: true },
+    givenName: { type: 'string', nullable: true },
+    nameFolded: { type: 'string', nullable: true },
+    sex: { type: 'string', nullable: true },
+    birthDate: { type: 'string', columnType: 'date', nullable: true },
+    birthDatePrecision: { type: 'string', nullable: true },
+    birthDateEstimated: { type: 'boolean', default: false },
+    communeCode: { type: 'string', nullable: true },
+    communeCodeSet: { type: 'string', nullable: true },
+    fatherName: { type: 'string', nullable: true },
+    motherName: { type: 'string', nullable: true },
+    carerName: { type: 'string', nullable: true },
+    identityNumber: { type: 'string', nullable: true },
+    groups: { type: 'json', columnType: 'jsonb' },
+    contentHash: { type: 'string' },
+    sourceUpdatedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    firstSeenAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+    lastSeenAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+    connectorRunId: { type: 'string', nullable: true },
+    childId: { type: 'string', nullable: true },
+    linkRule: { type: 'string', nullable: true },
+    linkScore: { type: 'float', columnType: 'real', nullable: true },
+    linkedBy: { type: 'string', nullable: true },
+    linkedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+  },
+  uniques: [{ properties: ['sourceSystem', 'externalId'] }],
+});

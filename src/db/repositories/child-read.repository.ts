@@ -1,0 +1,138 @@
+import type { QueryCounter, Sql } from '../sql.js';
+
+/** Row shapes returned to the GraphQL layer (camelCase, ready to serve). */
+export interface ChildRow {
+  id: string;
+  status: string;
+  mergedIntoId: string | null;
+  version: number;
+  fullName: string | null;
+  familyName: string | null;
+  middleName: string | null;
+  givenName: string | null;
+  sex: string | null;
+  birthDate: string | null;
+  birthDatePrecision: string | null;
+  birthDateEstimated: boolean;
+  birthYear: number | null;
+  communeCode: string | null;
+  identityNumber: string | null;
+  identityStatus: string;
+  groups: string[];
+  provenanceMap: Record<string, { sourceRecordId: string; sourceSystem: string; chosenAt: string }>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ChildFilterSql {
+  communeCodes?: string[] | null;
+  /** null = all communes. */
+  scope: string[] | null;
+  sex?: string | null;
+  birthYearFrom?: number | null;
+  birthYearTo?: number | null;
+  groupClause?: string | null;
+  identityStatus?: string | null;
+  /** Folded words that must all appear in the folded name. */
+  nameWords?: string[] | null;
+}
+
+const CHILD_COLUMNS = `id, status, merged_into_id AS "mergedIntoId", version, full_name AS "fullName", family_name AS "familyName",
+  middle_name AS "middleName", given_name AS "givenName", sex, birth_date AS "birthDate", birth_date_precision AS "birthDatePrecision",
+  birth_date_estimated AS "birthDateEstimated", birth_year AS "birthYear", commune_code AS "communeCode",
+  identity_number AS "identityNumber", identity_status AS "identityStatus", group_clauses AS groups, provenance AS "provenanceMap",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const SOURCE_RECORD_COLUMNS = `id, child_id AS "childId", source_system AS "sourceSystem", external_id AS "externalId", full_name AS "fullName",
+  family_name AS "familyName", middle_name AS "middleName", given_name AS "givenName", sex, birth_date AS "birthDate",
+  birth_date_precision AS "birthDatePrecision", birth_date_estimated AS "birthDateEstimated", commune_code AS "communeCode",
+  commune_code_set AS "communeCodeSet", father_name AS "fatherName", mother_name AS "motherName", carer_name AS "carerName",
+  identity_number AS "identityNumber", ARRAY(SELECT g->>'clause' FROM jsonb_array_elements(groups) g) AS groups,
+  content_hash AS "contentHash", source_updated_at AS "sourceUpdatedAt", first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt",
+  link_rule AS "linkRule", link_score AS "linkScore", linked_by AS "linkedBy", linked_at AS "linkedAt"`;
+
+/**
+ * Read queries behind the GraphQL gateway. Every method takes a batch of ids (DataLoader calls them once
+ * per request and level), so the number of statements does not grow with page size.
+ */
+export class ChildReadRepository {
+  constructor(private readonly sql: Sql) {}
+
+  childrenByIds(ids: readonly string[], counter?: QueryCounter) {
+    return this.sql.query<ChildRow & Record<string, unknown>>(`SELECT ${CHILD_COLUMNS} FROM child WHERE id = ANY($1::text[])`, [ids], counter);
+  }
+
+  /** One page in id order; returns up to `limit` rows after `afterId`. */
+  childrenPage(filter: ChildFilterSql, limit: number, afterId: string | null, counter?: QueryCounter) {
+    const { where, params } = buildWhere(filter);
+    if (afterId) {
+      params.push(afterId);
+      where.push(`id > $${params.length}`);
+    }
+    params.push(limit);
+    return this.sql.query<ChildRow & Record<string, unknown>>(
+      `SELECT ${CHILD_COLUMNS} FROM child WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
+      params,
+      counter,
+    );
+  }
+
+  async countChildren(filter: ChildFilterSql, counter?: QueryCounter): Promise<number> {
+    const { where, params } = buildWhere(filter);
+    const row = await this.sql.one<{ n: string }>(`SELECT count(*) AS n FROM child WHERE ${where.join(' AND ')}`, params, counter);
+    return Number(row?.n ?? 0);
+  }
+
+  sourceRecordsByChildIds(ids: readonly string[], counter?: QueryCounter) {
+    return this.sql.query(
+      `SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE child_id = ANY($1::text[]) ORDER BY child_id, source_system, id`,
+      [ids],
+      counter,
+    );
+  }
+
+  sourceRecordsByIds(ids: readonly string[], counter?: QueryCounter) {
+    return this.sql.query(`SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE id = ANY($1::text[])`, [ids], counter);
+  }
+
+  identityNumbersByChildIds(ids: readonly string[], counter?: QueryCounter) {
+    return this.sql.query(
+      `SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId", structural_findings AS "structuralFindings",
+              first_seen_at AS "firstSeenAt", verified_at AS "verifiedAt", superseded_at AS "supersededAt"
+         FROM identity_number WHERE child_id = ANY($1::text[]) ORDER BY child_id, first_seen_at, id`,
+      [ids],
+      counter,
+    );
+  }
+
+  specialCircumstancesByChildIds(ids: readonly string[], counter?: QueryCounter) {
+    return this.sql.query(
+      `SELECT sc.id, sc.child_id AS "childId", sc.clause, sc.clause AS "group", sc.sub_type AS "subType", sc.started_on AS "startedOn",
+              sc.ended_on AS "endedOn", sc.source_record_id AS "sourceRecordId", sc.evidence->>'sourceSystem' AS "evidenceSource"
+         FROM special_circumstance sc WHERE sc.child_id = ANY($1::text[]) ORDER BY sc.child_id, sc.clause, sc.id`,
+      [ids],
+      counter,
+    );
+  }
+}
+
+function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
+  const where = [`status = 'ACTIVE'`];
+  const params: unknown[] = [];
+  const add = (clause: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(`$${params.length}`));
+  };
+  if (f.scope) add((p) => `commune_code = ANY(${p}::text[])`, f.scope);
+  if (f.communeCodes?.length) add((p) => `commune_code = ANY(${p}::text[])`, f.communeCodes);
+  if (f.sex) add((p) => `sex = ${p}`, f.sex);
+  if (f.birthYearFrom != null) add((p) => `birth_year >= ${p}`, f.birthYearFrom);
+  if (f.birthYearTo != null) add((p) => `birth_year <= ${p}`, f.birthYearTo);
+  if (f.groupClause) add((p) => `group_clauses @> ARRAY[${p}::text]`, f.groupClause);
+  if (f.identityStatus) add((p) => `identity_status = ${p}`, f.identityStatus);
+  if (f.nameWords?.length) {
+    // Escape LIKE wildcards typed by the caller; the trigram index serves '%word%' patterns.
+    add((p) => `name_folded LIKE ALL(${p}::text[])`, f.nameWords.map((w) => `%${w.replace(/[\\%_]/g, '\\$&')}%`));
+  }
+  return { where, params };
+}

@@ -1,0 +1,59 @@
+import pg from 'pg';
+
+// DATE columns stay ISO strings (yyyy-mm-dd): a birth date is a calendar day, not an instant.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+// bigint identities (audit, outbox) fit in a JS number for the life of the system but we keep them text.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+export type Row = Record<string, unknown>;
+
+/** Counts statements per scope; the N+1 test and the request metrics read it. */
+export interface QueryCounter {
+  count: number;
+}
+
+/**
+ * The hub's PostgreSQL access for hand-written SQL (read paths, bulk writes, COPY). MikroORM handles
+ * entity writes; both talk to the same database.
+ */
+export class Sql {
+  constructor(readonly pool: pg.Pool) {}
+
+  async query<T extends Row = Row>(text: string, params: unknown[] = [], counter?: QueryCounter): Promise<T[]> {
+    if (counter) counter.count++;
+    const res = await this.pool.query<T>(text, params);
+    return res.rows;
+  }
+
+  async one<T extends Row = Row>(text: string, params: unknown[] = [], counter?: QueryCounter): Promise<T | undefined> {
+    const rows = await this.query<T>(text, params, counter);
+    return rows[0];
+  }
+
+  /** Runs `fn` in a transaction on one connection; rolls back on any error. */
+  async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export function createSql(url: string, max: number): Sql {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: 'childhub' });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return new Sql(pool);
+}

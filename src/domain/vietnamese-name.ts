@@ -1,0 +1,166 @@
+/**
+ * Vietnamese personal names: canonical display form, an ASCII fold for matching, and the legal
+ * "họ, chữ đệm và tên" split.
+ */
+
+/** A name split the way civil-status documents do: family (họ), middle (chữ đệm), given (tên). */
+export interface NameParts {
+  familyName: string | null;
+  middleName: string | null;
+  givenName: string | null;
+}
+
+/**
+ * Where the tone mark goes in the open syllables `oa`, `oe`, `uy` (the only place the two styles differ).
+ * - `traditional`: on the first vowel — Hòa, Khỏe, Thủy, Úy. This is what the official administrative-unit
+ *   list and the reference name tables use, so it is the hub's canonical style.
+ * - `modern`: on the second vowel — Hoà, Khoẻ, Thuỷ, Uý (the 1980s school rule, common in newer software).
+ */
+export type ToneStyle = 'traditional' | 'modern';
+
+const TONE_MARKS = new Set(['\u0300', '\u0301', '\u0303', '\u0309', '\u0323']);
+const QUALITY_MARKS = new Set(['\u0302', '\u0306', '\u031B']);
+const VOWELS = new Set(['a', 'e', 'i', 'o', 'u', 'y']);
+const COMBINING = /[\u0300-\u036f]/g;
+const NON_ASCII = /[^\u0000-\u007f]/;
+const LETTER_RUN = /[\p{L}\p{M}]+/gu;
+
+interface Letter {
+  base: string;
+  /** Combining marks other than the tone mark (circumflex, breve, horn), in NFD order. */
+  marks: string;
+}
+
+/**
+ * Moves the single tone mark of one syllable (a run of letters, any case, NFC or NFD) to its canonical
+ * vowel. Syllables that do not look Vietnamese (no vowel, several vowel runs, several tone marks) are
+ * returned unchanged apart from NFC, so foreign names pass through untouched.
+ */
+function placeToneInSyllable(syllable: string, style: ToneStyle): string {
+  if (!NON_ASCII.test(syllable)) return syllable;
+  const letters: Letter[] = [];
+  let tone = '';
+  let toneCount = 0;
+  for (const ch of syllable.normalize('NFD')) {
+    if (TONE_MARKS.has(ch)) {
+      tone = ch;
+      toneCount++;
+    } else if (QUALITY_MARKS.has(ch) || /\p{M}/u.test(ch)) {
+      const last = letters[letters.length - 1];
+      if (last) last.marks += ch;
+    } else {
+      letters.push({ base: ch, marks: '' });
+    }
+  }
+  if (toneCount !== 1) return syllable.normalize('NFC');
+
+  const isVowel = (l: Letter): boolean => VOWELS.has(l.base.toLowerCase());
+  let start = letters.findIndex(isVowel);
+  if (start < 0) return syllable.normalize('NFC');
+  let end = start;
+  while (end < letters.length && isVowel(letters[end]!)) end++;
+  if (letters.slice(end).some(isVowel)) return syllable.normalize('NFC');
+
+  const before = start > 0 ? letters[start - 1]!.base.toLowerCase() : '';
+  const first = letters[start]!;
+  // In "qu" and in "gi" before another vowel, the u / i belong to the initial consonant.
+  if (end - start > 1 && first.marks === '') {
+    const firstBase = first.base.toLowerCase();
+    if ((before === 'q' && firstBase === 'u') || (before === 'g' && firstBase === 'i')) start++;
+  }
+
+  const length = end - start;
+  const closed = end < letters.length;
+  let target = -1;
+  for (let i = end - 1; i >= start; i--) {
+    if (letters[i]!.marks !== '') {
+      target = i;
+      break;
+    }
+  }
+  if (target < 0) {
+    if (closed) target = end - 1;
+    else if (length === 1) target = start;
+    else if (length === 3) target = start + 1;
+    else if (length === 2) {
+      const pair = (letters[start]!.base + letters[start + 1]!.base).toLowerCase();
+      const styleSensitive = pair === 'oa' || pair === 'oe' || pair === 'uy';
+      target = styleSensitive && style === 'modern' ? start + 1 : start;
+    } else return syllable.normalize('NFC');
+  }
+
+  let out = '';
+  for (let i = 0; i < letters.length; i++) {
+    const l = letters[i]!;
+    out += l.base + l.marks + (i === target ? tone : '');
+  }
+  return out.normalize('NFC');
+}
+
+/**
+ * Puts every tone mark in `text` where the chosen style wants it (also repairs placements that are wrong
+ * in both styles, e.g. `Hùynh` → `Huỳnh`, `Hòang` → `Hoàng`). Returns NFC text; everything else unchanged.
+ */
+export function placeToneMarks(text: string, style: ToneStyle = 'traditional'): string {
+  return text.normalize('NFC').replace(LETTER_RUN, (syllable) => placeToneInSyllable(syllable, style));
+}
+
+function titleCaseWord(word: string): string {
+  // Upper-case the first letter of each letter run so that "h'hen" → "H'Hen" and "y-moan" → "Y-Moan".
+  return word.toLowerCase().replace(LETTER_RUN, (run) => run.charAt(0).toUpperCase() + run.slice(1));
+}
+
+/**
+ * Canonical display form of a personal name: NFC, whitespace collapsed and trimmed, `Ð`/`ð` (U+00D0/U+00F0,
+ * a common mis-encoding) read as `Đ`/`đ`, tone marks in the traditional style (`Hòa`, `Thủy`, `Úy`, as in
+ * the reference data), each syllable title-cased (`NGUYỄN THỊ THU HÀ` → `Nguyễn Thị Thu Hà`).
+ * Letters are never added or removed: a name without diacritics stays without them.
+ */
+export function normalizeName(s: string): string {
+  const cleaned = s
+    .normalize('NFC')
+    .replace(/\u00D0/g, '\u0110')
+    .replace(/\u00F0/g, '\u0111')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  if (cleaned === '') return '';
+  return placeToneMarks(cleaned, 'traditional').split(' ').map(titleCaseWord).join(' ');
+}
+
+/**
+ * Lower-case ASCII fold for matching and search: diacritics and tone marks removed (NFC or NFD input),
+ * `đ`/`Đ` → `d`, whitespace collapsed. `NGUYEN THI THU HA` and `Nguyễn Thị Thu Hà` fold the same.
+ */
+export function foldName(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(COMBINING, '')
+    .replace(/[đĐðÐ]/g, 'd')
+    .toLowerCase()
+    .replace(/\s+/gu, ' ')
+    .trim();
+}
+
+/**
+ * Splits a full name the legal way: first syllable = family name, last = given name, anything between =
+ * middle name (kept as one string, e.g. `Thị Thu`). One syllable → given name only; empty → all null.
+ * Only whitespace is tidied; call {@link normalizeName} first for the canonical form.
+ */
+export function splitFullName(full: string): NameParts {
+  const words = full.replace(/\s+/gu, ' ').trim().split(' ').filter((w) => w !== '');
+  if (words.length === 0) return { familyName: null, middleName: null, givenName: null };
+  if (words.length === 1) return { familyName: null, middleName: null, givenName: words[0]! };
+  return {
+    familyName: words[0]!,
+    middleName: words.length > 2 ? words.slice(1, -1).join(' ') : null,
+    givenName: words[words.length - 1]!,
+  };
+}
+
+/** Joins name parts into a full name in Vietnamese order, skipping empty parts. */
+export function joinName(parts: Partial<NameParts>): string {
+  return [parts.familyName, parts.middleName, parts.givenName]
+    .map((p) => (p ?? '').replace(/\s+/gu, ' ').trim())
+    .filter((p) => p !== '')
+    .join(' ');
+}

@@ -1,0 +1,9 @@
+export { AppError } from './app-error.js';
+export { ConfigError } from './config-error.js';
+export { ConflictError } from './conflict-error.js';
+export { ForbiddenError } from './forbidden-error.js';
+export { InvalidInputError } from './invalid-input-error.js';
+export { NotFoundError } from './not-found-error.js';
+export { RateLimitedError } from './rate-limited-error.js';
+export { UnauthenticatedError } from './unauthenticated-error.js';
+export { UpstreamUnavailableError } from './upstream-unavailable-error.js';

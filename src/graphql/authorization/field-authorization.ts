@@ -1,0 +1,45 @@
+import { defaultFieldResolver, GraphQLNonNull, GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { SensitivityClass as Classes } from '../../auth/sensitivity.js';
+import type { SensitivityClass } from '../../auth/sensitivity.js';
+import { ForbiddenError } from '../../errors/index.js';
+import { requirePrincipal, type GraphQLContext } from '../context.js';
+
+interface PersonalDataExtension {
+  childIdField: string;
+}
+
+/**
+ * Wraps every field of every `@PersonalData` type so that it resolves only when the caller's roles grant
+ * the field's sensitivity class, and records each release (child id + class) for the audit. A personal
+ * type with a field that declares no class fails schema construction: deny by default starts at build time.
+ */
+export function enforceFieldAuthorization(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType)) continue;
+    const personal = type.extensions?.personalData as PersonalDataExtension | undefined;
+    if (!personal) continue;
+    for (const field of Object.values(type.getFields())) {
+      const cls = field.extensions?.sensitivity as SensitivityClass | undefined;
+      if (!cls) throw new Error(`${type.name}.${field.name} is on a personal-data type but declares no sensitivity class`);
+      // A denied field resolves to null; if it were non-null the whole parent object would be lost too.
+      // BASIC is the entry class of every personal root field, so only BASIC fields may be non-null.
+      if (cls !== Classes.BASIC && field.type instanceof GraphQLNonNull) {
+        throw new Error(`${type.name}.${field.name} is ${cls} data and must be nullable`);
+      }
+      const resolve = field.resolve ?? defaultFieldResolver;
+      const path = `${type.name}.${field.name}`;
+      const idField = personal.childIdField;
+      field.resolve = (source: Record<string, unknown>, args, ctx: GraphQLContext, info) => {
+        const principal = requirePrincipal(ctx);
+        const childId = source[idField];
+        if (!principal.classes.has(cls)) {
+          ctx.access.deny(childId, path);
+          throw new ForbiddenError(`${path} is ${cls} data, which your roles do not grant`);
+        }
+        ctx.access.read(childId, cls);
+        return resolve(source, args, ctx, info);
+      };
+    }
+  }
+  return schema;
+}

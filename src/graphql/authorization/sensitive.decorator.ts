@@ -1,0 +1,16 @@
+import { Extensions } from 'type-graphql';
+import type { SensitivityClass } from '../../auth/sensitivity.js';
+
+/** Declares a field's sensitivity class; the field is denied to callers whose roles do not grant it. */
+export function Sensitive(cls: SensitivityClass): MethodDecorator & PropertyDecorator {
+  return Extensions({ sensitivity: cls }) as MethodDecorator & PropertyDecorator;
+}
+
+/**
+ * Marks an object type as holding a child's personal data. Every field must then declare a class
+ * (checked when the schema is built), and each read is recorded for the audit against the child whose id
+ * is in `childIdField` of the resolved object.
+ */
+export function PersonalData(opts: { childIdField: string }): ClassDecorator {
+  return Extensions({ personalData: opts }) as ClassDecorator;
+}

@@ -1,0 +1,39 @@
+import type { Principal } from '../auth/principal.js';
+import type { SensitivityClass } from '../auth/sensitivity.js';
+import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
+import type { QueryCounter } from '../db/sql.js';
+import { ForbiddenError, UnauthenticatedError } from '../errors/index.js';
+import { AccessRecorder } from './access-recorder.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+export interface GraphQLContext {
+  requestId: string;
+  /** Null when the request carried no valid token; `authError` says why. */
+  principal: Principal | null;
+  authError: UnauthenticatedError | null;
+  repo: ChildReadRepository;
+  loaders: Loaders;
+  access: AccessRecorder;
+  queries: QueryCounter;
+  maxPageSize: number;
+}
+
+export function createGraphQLContext(input: {
+  requestId: string;
+  principal: Principal | null;
+  authError: UnauthenticatedError | null;
+  repo: ChildReadRepository;
+  maxPageSize: number;
+}): GraphQLContext {
+  const queries: QueryCounter = { count: 0 };
+  return { ...input, loaders: createLoaders(input.repo, queries), access: new AccessRecorder(), queries };
+}
+
+/** No token, no data: every root field that returns personal data starts here. */
+export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass): Principal {
+  if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError('Missing bearer token (Authorization: Bearer <token>)');
+  if (cls && !ctx.principal.classes.has(cls)) {
+    throw new ForbiddenError(`Your roles (${ctx.principal.roles.join(', ')}) do not grant ${cls} data`);
+  }
+  return ctx.principal;
+}

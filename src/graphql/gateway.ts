@@ -1,0 +1,39 @@
+import { ApolloServer } from '@apollo/server';
+import type { Logger } from 'pino';
+import type { AuditWriter } from '../audit/audit-writer.js';
+import type { Config } from '../config/config.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { GraphQLContext } from './context.js';
+import { createFormatError } from './errors/format-error.js';
+import { useAudit } from './plugins/use-audit.js';
+import { useMetrics } from './plugins/use-metrics.js';
+import { buildHubSchema } from './schema.js';
+import { depthLimitRule } from './validation/depth-limit.rule.js';
+
+export interface GatewayDeps {
+  config: Config;
+  logger: Logger;
+  audit: AuditWriter;
+  metrics?: Metrics;
+}
+
+/** Builds the Apollo Server for the hub: schema, error masking, depth limit, audit and metrics plugins. */
+export async function createGateway(deps: GatewayDeps): Promise<ApolloServer<GraphQLContext>> {
+  const schema = await buildHubSchema();
+  const server = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: deps.config.GRAPHQL_INTROSPECTION,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError(deps.logger),
+    validationRules: [depthLimitRule(deps.config.GRAPHQL_MAX_DEPTH)],
+    plugins: [useAudit(deps.audit, deps.logger, deps.metrics), ...(deps.metrics ? [useMetrics(deps.metrics)] : [])],
+    logger: {
+      debug: (m) => deps.logger.debug({ component: 'apollo' }, String(m)),
+      info: (m) => deps.logger.info({ component: 'apollo' }, String(m)),
+      warn: (m) => deps.logger.warn({ component: 'apollo' }, String(m)),
+      error: (m) => deps.logger.error({ component: 'apollo' }, String(m)),
+    },
+  });
+  await server.start();
+  return server;
+}

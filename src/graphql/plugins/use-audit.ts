@@ -1,0 +1,55 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from 'pino';
+import type { AuditWriter } from '../../audit/audit-writer.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { GraphQLContext } from '../context.js';
+
+/**
+ * Writes the audit of a request before its response leaves: one READ event listing the children whose
+ * personal data was released and the classes released, and one DENIED event for refused fields. If the
+ * audit cannot be written, the data is withheld (AUDIT_UNAVAILABLE) — no read without its record.
+ */
+export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue: ctx, operationName, response }) {
+          const p = ctx.principal;
+          const access = ctx.access;
+          if (!p || (access.childIds.size === 0 && access.deniedFields.size === 0)) return;
+          const base = {
+            operation: operationName ?? 'anonymous',
+            requestId: ctx.requestId,
+            subject: p.subject,
+            officerId: p.officerId,
+            agency: p.agency,
+            unit: p.unit,
+            roles: p.roles,
+            purpose: p.purpose,
+          };
+          const writes: Promise<void>[] = [];
+          if (access.childIds.size) {
+            writes.push(audit.write({ ...base, action: 'READ', childIds: [...access.childIds].sort(), fieldClasses: [...access.classes].sort() }));
+          }
+          if (access.deniedFields.size) {
+            writes.push(audit.write({ ...base, action: 'DENIED', childIds: [...access.deniedChildIds].sort(), fieldClasses: [],
+              details: { fields: [...access.deniedFields].sort() } }));
+          }
+          try {
+            await Promise.all(writes);
+            metrics?.auditEvents.inc({ action: 'READ' }, access.childIds.size ? 1 : 0);
+          } catch (err) {
+            logger.error({ err, requestId: ctx.requestId }, 'audit unavailable: withholding response data');
+            if (response.body.kind === 'single') {
+              response.body.singleResult = {
+                data: null,
+                errors: [{ message: 'The audit log is unavailable, so no personal data can be released. Try again shortly.', extensions: { code: 'AUDIT_UNAVAILABLE', requestId: ctx.requestId } }],
+              };
+            }
+            response.http.status = 503;
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import { foldName } from '../../domain/vietnamese-name.js';
+import { InvalidInputError, NotFoundError } from '../../errors/index.js';
+import { communeByCode } from '../../reference/admin-units.js';
+import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
+import { Sensitive } from '../authorization/sensitive.decorator.js';
+import { requirePrincipal, type GraphQLContext } from '../context.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { Child } from '../types/child.type.js';
+import { ChildrenFilter } from '../types/children-filter.input.js';
+import { Commune } from '../types/commune.type.js';
+import { ChildConnection } from '../types/connection.type.js';
+import { FieldProvenance } from '../types/field-provenance.type.js';
+import { IdentityNumber } from '../types/identity-number.type.js';
+import { SourceRecord } from '../types/source-record.type.js';
+import { SpecialCircumstance } from '../types/special-circumstance.type.js';
+
+@Resolver(() => Child)
+export class ChildResolver {
+  @Query(() => Child, {
+    nullable: true,
+    description: 'One child by hub id (`chd_…`). NOT_FOUND when the id is unknown or the child lives outside your commune scope. Needs BASIC access.',
+  })
+  async child(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Child> {
+    const principal = requirePrincipal(ctx, SensitivityClass.BASIC);
+    const row = await ctx.loaders.child.load(id);
+    if (!row || !inScope(principal, row.communeCode)) throw new NotFoundError(`No child ${id} in your jurisdiction`, { id });
+    return row as unknown as Child;
+  }
+
+  @Query(() => ChildConnection, {
+    description: 'Children in your commune scope, filtered and paged (Relay). Ordered by id; pass `pageInfo.endCursor` as `after` for the next page. Needs BASIC access.',
+  })
+  async children(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('filter', () => ChildrenFilter, { nullable: true }) filter?: ChildrenFilter | null,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to the server maximum (100 by default).' }) first = 20,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<ChildConnection> {
+    const principal = requirePrincipal(ctx, SensitivityClass.BASIC);
+    if (!Number.isInteger(first) || first < 1 || first > ctx.maxPageSize) {
+      throw new InvalidInputError(`\`first\` must be between 1 and ${ctx.maxPageSize}`, { argument: 'first' });
+    }
+    // Filtering by a sensitive attribute would reveal it: it needs the same access as reading it.
+    if (filter?.group) requirePrincipal(ctx, SensitivityClass.PROTECTION_GROUP);
+    if (filter?.identityStatus) requirePrincipal(ctx, SensitivityClass.IDENTITY);
+    const sqlFilter: ChildFilterSql = {
+      scope: principal.communeScope === ALL_COMMUNES ? null : principal.communeScope,
+      communeCodes: filter?.communeCodes,
+      sex: filter?.sex,
+      birthYearFrom: filter?.birthYearFrom,
+      birthYearTo: filter?.birthYearTo,
+      groupClause: filter?.group,
+      identityStatus: filter?.identityStatus,
+      nameWords: filter?.name != null ? nameWords(filter.name) : null,
+    };
+    if (filter?.communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
+      throw new InvalidInputError('`filter.communeCodes` must be 5-digit commune codes', { argument: 'filter.communeCodes' });
+    }
+    const afterId = after ? decodeCursor(after, 'chd') : null;
+    const rows = await ctx.repo.childrenPage(sqlFilter, first + 1, afterId, ctx.queries);
+    const page = rows.slice(0, first) as unknown as Child[];
+    const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
+    return {
+      edges,
+      nodes: page,
+      pageInfo: {
+        hasNextPage: rows.length > first,
+        hasPreviousPage: false,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      filterKey: sqlFilter,
+    };
+  }
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @FieldResolver(() => [SourceRecord], { nullable: true, description: 'The source records linked to this child: the evidence behind every field.' })
+  async sourceRecords(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<SourceRecord[]> {
+    return (await ctx.loaders.sourceRecordsByChild.load(child.id)) as unknown as SourceRecord[];
+  }
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @FieldResolver(() => [IdentityNumber], { nullable: true, description: 'Every personal identification number the child has carried, oldest first.' })
+  async identityNumbers(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<IdentityNumber[]> {
+    return (await ctx.loaders.identityNumbersByChild.load(child.id)) as unknown as IdentityNumber[];
+  }
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @FieldResolver(() => [SpecialCircumstance], { nullable: true, description: 'Group memberships with the source record that gives the evidence.' })
+  async specialCircumstances(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<SpecialCircumstance[]> {
+    return (await ctx.loaders.specialCircumstancesByChild.load(child.id)) as unknown as SpecialCircumstance[];
+  }
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @FieldResolver(() => [FieldProvenance], { nullable: true, description: 'For each golden field, the source record that supplied the current value.' })
+  provenance(@Root() child: Child): FieldProvenance[] {
+    return Object.entries(child.provenanceMap ?? {}).map(([field, p]) => ({
+      field: field as FieldProvenance['field'],
+      sourceRecordId: p!.sourceRecordId,
+      sourceSystem: p!.sourceSystem as FieldProvenance['sourceSystem'],
+      chosenAt: new Date(p!.chosenAt),
+    }));
+  }
+
+  @Sensitive(SensitivityClass.BASIC)
+  @FieldResolver(() => Commune, { nullable: true, description: 'The commune of residence, resolved against the 2025 administrative units.' })
+  commune(@Root() child: Child): Commune | null {
+    const unit = child.communeCode ? communeByCode(child.communeCode) : undefined;
+    return unit ? { code: unit.communeCode, name: unit.communeName, type: unit.communeType, provinceCode: unit.provinceCode } : null;
+  }
+}
+
+function nameWords(input: string): string[] {
+  const words = foldName(input).split(' ').filter(Boolean);
+  if (words.join('').length < 2) throw new InvalidInputError('`filter.name` needs at least 2 letters', { argument: 'filter.name' });
+  if (words.length > 8) throw new InvalidInputError('`filter.name` takes at most 8 words', { argument: 'filter.name' });
+  return words;
+}

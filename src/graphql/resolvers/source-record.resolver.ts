@@ -1,0 +1,27 @@
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import { NotFoundError } from '../../errors/index.js';
+import { requirePrincipal, type GraphQLContext } from '../context.js';
+import { SourceRecord } from '../types/source-record.type.js';
+
+@Resolver(() => SourceRecord)
+export class SourceRecordResolver {
+  @Query(() => SourceRecord, {
+    nullable: true,
+    description: 'One source record by hub id (`src_…`). NOT_FOUND when unknown or its child is outside your commune scope. Needs BASIC access.',
+  })
+  async sourceRecord(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<SourceRecord> {
+    const principal = requirePrincipal(ctx, SensitivityClass.BASIC);
+    const record = await ctx.loaders.sourceRecord.load(id);
+    if (record) {
+      const childId = record.childId as string | null;
+      const child = childId ? await ctx.loaders.child.load(childId) : null;
+      // A record not yet linked to a child has no jurisdiction: only city-wide roles see it.
+      if (child ? inScope(principal, child.communeCode) : principal.communeScope === ALL_COMMUNES) {
+        return record as unknown as SourceRecord;
+      }
+    }
+    throw new NotFoundError(`No source record ${id} in your jurisdiction`, { id });
+  }
+}

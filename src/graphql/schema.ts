@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { enforceFieldAuthorization } from './authorization/field-authorization.js';
+import { ChildConnectionResolver } from './resolvers/child-connection.resolver.js';
+import { ChildResolver } from './resolvers/child.resolver.js';
+import { SourceRecordResolver } from './resolvers/source-record.resolver.js';
+import { ViewerResolver } from './resolvers/viewer.resolver.js';
+
+export const RESOLVERS = [ChildResolver, ChildConnectionResolver, SourceRecordResolver, ViewerResolver] as const;
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The gateway's executable schema: type-graphql types and resolvers, with field authorisation applied. */
+export function buildHubSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({ resolvers: [...RESOLVERS], validate: false }).then(enforceFieldAuthorization);
+  return built;
+}
+
+/** The published contract as SDL (sorted, so diffs show real changes only). */
+export function printHubSchema(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,91 @@
+import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import type { FieldProvenance as FieldProvenanceRow, GoldenField } from '../../db/entities/child.entity.js';
+import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { ChildStatusEnum, DatePrecisionEnum, IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupEnum } from './enums.js';
+
+@PersonalData({ childIdField: 'id' })
+@ObjectType({
+  description:
+    'The unified record of one child, built from every agency source that knows the child. Each golden field is the current best value; `provenance` says which source record supplied it and `sourceRecords` lists the evidence. Fields are released by sensitivity class according to the caller\'s roles; a denied field resolves to null with a FORBIDDEN error at its path.',
+})
+export class Child {
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => ID, { description: 'Stable hub id (`chd_…`). Never the identity number, which can change.' })
+  id!: string;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => ChildStatusEnum)
+  status!: ChildStatusEnum;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => ID, { nullable: true, description: 'When MERGED, the child this record was merged into.' })
+  mergedIntoId!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => Int, { description: 'Increases each time the unified record changes.' })
+  version!: number;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Full name, family + middle + given ("Nguyễn Thị Thu Hà").' })
+  fullName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Family name (họ).' })
+  familyName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Middle name (chữ đệm).' })
+  middleName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Given name (tên).' })
+  givenName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => SexEnum, { nullable: true })
+  sex!: SexEnum | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'ISO date of birth; read with `birthDatePrecision`. For an abandoned child it is the date found.' })
+  birthDate!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => DatePrecisionEnum, { nullable: true })
+  birthDatePrecision!: DatePrecisionEnum | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => Boolean, { description: 'True when the birth date is an estimate (e.g. assessed at intake).' })
+  birthDateEstimated!: boolean;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => Int, { nullable: true })
+  birthYear!: number | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: '2025 commune code of residence (jurisdiction). See `commune` for the name.' })
+  communeCode!: string | null;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => String, { nullable: true, description: 'Current personal identification number (12 digits), the one most sources agree on.' })
+  identityNumber!: string | null;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => IdentityStatusEnum, { nullable: true })
+  identityStatus!: IdentityStatusEnum;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => [SpecialCircumstanceGroupEnum], { nullable: true, description: 'Groups the child is in (summary; see `specialCircumstances` for evidence).' })
+  groups!: SpecialCircumstanceGroupEnum[];
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => GraphQLISODateTime)
+  createdAt!: Date;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => GraphQLISODateTime)
+  updatedAt!: Date;
+
+  /** Raw provenance map (resolved into a list by the resolver). */
+  provenanceMap!: Partial<Record<GoldenField, FieldProvenanceRow>>;
+}

@@ -1,0 +1,29 @@
+import { Field, InputType, Int } from 'type-graphql';
+import { IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupEnum } from './enums.js';
+
+@InputType({ description: 'Filters for `children`; all given filters must hold.' })
+export class ChildrenFilter {
+  @Field(() => [String], { nullable: true, description: '2025 commune codes (5 digits). Intersected with the caller\'s commune scope.' })
+  communeCodes?: string[] | null;
+
+  @Field(() => SexEnum, { nullable: true })
+  sex?: SexEnum | null;
+
+  @Field(() => Int, { nullable: true, description: 'Born in or after this year.' })
+  birthYearFrom?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Born in or before this year.' })
+  birthYearTo?: number | null;
+
+  @Field(() => SpecialCircumstanceGroupEnum, { nullable: true, description: 'In this group of children in special circumstances (needs PROTECTION_GROUP access).' })
+  group?: SpecialCircumstanceGroupEnum | null;
+
+  @Field(() => IdentityStatusEnum, { nullable: true, description: 'With this identity status (needs IDENTITY access).' })
+  identityStatus?: IdentityStatusEnum | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Name search ignoring diacritics, case and word order: "nguyen thi ha" finds "Nguyễn Thị Thu Hà". Each word must appear; at least 2 characters.',
+  })
+  name?: string | null;
+}

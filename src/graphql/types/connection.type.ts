@@ -1,0 +1,41 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { Child } from './child.type.js';
+
+@ObjectType({ description: 'Relay page information.' })
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => Boolean, { description: 'Always false: pages are read forward with `after`.' })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` to read the next page.' })
+  endCursor!: string | null;
+}
+
+@ObjectType()
+export class ChildEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => Child)
+  node!: Child;
+}
+
+@ObjectType({ description: 'A page of children (Relay connection), ordered by id (oldest record first).' })
+export class ChildConnection {
+  @Field(() => [ChildEdge])
+  edges!: ChildEdge[];
+
+  @Field(() => [Child], { description: 'The nodes of `edges`, for clients that do not need cursors per item.' })
+  nodes!: Child[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  /** Kept for the `totalCount` resolver (counted only when asked). */
+  filterKey!: unknown;
+}

@@ -1,0 +1,125 @@
+import { registerEnumType } from 'type-graphql';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import type { GroupClause } from '../../domain/source-record-input.js';
+
+export enum SexEnum {
+  MALE = 'MALE',
+  FEMALE = 'FEMALE',
+}
+registerEnumType(SexEnum, { name: 'Sex', description: 'Sex as recorded (giới tính).' });
+
+export enum DatePrecisionEnum {
+  DAY = 'DAY',
+  MONTH = 'MONTH',
+  YEAR = 'YEAR',
+}
+registerEnumType(DatePrecisionEnum, {
+  name: 'DatePrecision',
+  description: 'How much of a date is known. With MONTH the day is reported as 01; with YEAR the month and day are 01.',
+});
+
+export enum IdentityStatusEnum {
+  NO_NUMBER = 'NO_NUMBER',
+  UNVERIFIED = 'UNVERIFIED',
+  VERIFIED = 'VERIFIED',
+  MISMATCH = 'MISMATCH',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  PENDING_ISSUANCE = 'PENDING_ISSUANCE',
+  ISSUED = 'ISSUED',
+}
+registerEnumType(IdentityStatusEnum, {
+  name: 'IdentityStatus',
+  description: 'Where the child stands with the personal identification number (số định danh cá nhân).',
+  valuesConfig: {
+    NO_NUMBER: { description: 'No source has given a number yet.' },
+    UNVERIFIED: { description: 'A number was given by a source but not yet checked against the population database.' },
+    VERIFIED: { description: 'The population database confirms the number, name and birth date.' },
+    MISMATCH: { description: 'The number exists but some fields disagree with the population database.' },
+    NOT_FOUND: { description: 'The population database does not know the number.' },
+    CONFLICT: { description: 'The same number is on two children, or two verified numbers are on one.' },
+    PENDING_ISSUANCE: { description: 'Waiting for a number to be issued (e.g. an abandoned child after birth registration).' },
+    ISSUED: { description: 'A number was issued and recorded.' },
+  },
+});
+
+export enum ChildStatusEnum {
+  ACTIVE = 'ACTIVE',
+  MERGED = 'MERGED',
+}
+registerEnumType(ChildStatusEnum, {
+  name: 'ChildStatus',
+  description: 'ACTIVE records are current; MERGED records were found to be the same child as `mergedIntoId`.',
+});
+
+export enum SourceSystemEnum {
+  HEALTH_STATION = 'health-station',
+  SCHOOL = 'school',
+  JUSTICE_REGISTER = 'justice-register',
+  FACILITY_INSPECTION = 'facility-inspection',
+}
+registerEnumType(SourceSystemEnum, {
+  name: 'SourceSystem',
+  description: 'The agency system a record came from.',
+  valuesConfig: {
+    HEALTH_STATION: { description: 'Commune health stations — electronic health records (Trạm y tế, Sở Y tế).' },
+    SCHOOL: { description: 'Schools — education sector database (CSDL ngành giáo dục, Sở GD&ĐT).' },
+    JUSTICE_REGISTER: { description: 'Adoption and birth registers (sổ đăng ký nuôi con nuôi, hộ tịch — Sở Tư pháp).' },
+    FACILITY_INSPECTION: { description: 'Inspections of religious and social-assistance facilities.' },
+  },
+});
+
+/** GraphQL names for the 14 groups; the clause letter is exposed beside it. */
+export enum SpecialCircumstanceGroupEnum {
+  ORPHANED = 'a',
+  ABANDONED = 'b',
+  WITHOUT_CARER = 'c',
+  DISABILITY = 'd',
+  HIV_AIDS = 'đ',
+  IN_CONFLICT_WITH_LAW = 'e',
+  DRUG_ADDICTED = 'g',
+  LEFT_SCHOOL_TO_WORK = 'h',
+  HARMED_BY_VIOLENCE = 'i',
+  EXPLOITED = 'k',
+  SEXUALLY_ABUSED = 'l',
+  TRAFFICKED = 'm',
+  SERIOUSLY_ILL_POOR_HOUSEHOLD = 'n',
+  MIGRANT_OR_REFUGEE = 'o',
+}
+const GROUP_DESCRIPTIONS: Record<GroupClause, string> = {
+  a: 'a — Trẻ em mồ côi cả cha và mẹ: orphaned of both parents.',
+  b: 'b — Trẻ em bị bỏ rơi: abandoned.',
+  c: 'c — Trẻ em không nơi nương tựa: without anyone to rely on.',
+  d: 'd — Trẻ em khuyết tật: with disabilities.',
+  đ: 'đ — Trẻ em nhiễm HIV/AIDS: living with HIV/AIDS.',
+  e: 'e — Trẻ em vi phạm pháp luật: in conflict with the law.',
+  g: 'g — Trẻ em nghiện ma túy: drug-addicted.',
+  h: 'h — Trẻ em phải bỏ học kiếm sống chưa hoàn thành phổ cập giáo dục THCS: left school to earn a living.',
+  i: 'i — Trẻ em bị tổn hại nghiêm trọng về thể chất và tinh thần do bị bạo lực: seriously harmed by violence.',
+  k: 'k — Trẻ em bị bóc lột: exploited.',
+  l: 'l — Trẻ em bị xâm hại tình dục: sexually abused.',
+  m: 'm — Trẻ em bị mua bán: trafficked.',
+  n: 'n — Trẻ em mắc bệnh hiểm nghèo hoặc bệnh phải điều trị dài ngày thuộc hộ nghèo hoặc hộ cận nghèo: seriously or chronically ill in a poor or near-poor household.',
+  o: 'o — Trẻ em di cư, trẻ em lánh nạn, tị nạn chưa xác định được cha mẹ hoặc không có người chăm sóc: migrant, displaced or refugee without identified parents or carer.',
+};
+registerEnumType(SpecialCircumstanceGroupEnum, {
+  name: 'SpecialCircumstanceGroup',
+  description: 'The 14 groups of children in special circumstances (14 nhóm trẻ em có hoàn cảnh đặc biệt), Art. 10, Law on Children 2016.',
+  valuesConfig: Object.fromEntries(
+    Object.entries(SpecialCircumstanceGroupEnum).map(([name, clause]) => [name, { description: GROUP_DESCRIPTIONS[clause as GroupClause] }]),
+  ),
+});
+
+registerEnumType(SensitivityClass, {
+  name: 'SensitivityClass',
+  description: 'Sensitivity classes of personal data; each personal field declares one and roles grant them.',
+});
+
+export enum GoldenFieldEnum {
+  fullName = 'fullName',
+  sex = 'sex',
+  birthDate = 'birthDate',
+  communeCode = 'communeCode',
+  identityNumber = 'identityNumber',
+}
+registerEnumType(GoldenFieldEnum, { name: 'GoldenField', description: 'A field of the unified record whose source is tracked.' });

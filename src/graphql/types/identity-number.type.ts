@@ -1,0 +1,63 @@
+import { Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+
+export enum IdentityNumberStatusEnum {
+  GIVEN = 'GIVEN',
+  VERIFIED = 'VERIFIED',
+  SUPERSEDED = 'SUPERSEDED',
+  REJECTED = 'REJECTED',
+}
+registerEnumType(IdentityNumberStatusEnum, {
+  name: 'IdentityNumberStatus',
+  description: 'GIVEN by a source; VERIFIED against the population database; SUPERSEDED by a re-established number; REJECTED as not the child\'s.',
+});
+
+@ObjectType({ description: 'A structural observation about a number (evidence, never a correction).' })
+export class StructuralFinding {
+  @Field(() => String, { description: 'e.g. NOT_12_DIGITS, UNKNOWN_PROVINCE_PREFIX, SEX_DIGIT_MISMATCH, BIRTH_YEAR_MISMATCH.' })
+  code!: string;
+
+  @Field(() => String)
+  message!: string;
+}
+
+@PersonalData({ childIdField: 'childId' })
+@ObjectType({ description: 'A personal identification number (số định danh cá nhân) a child has carried. Numbers can be re-established, so a child keeps a history.' })
+export class IdentityNumber {
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => ID, { nullable: true })
+  id!: string;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => ID, { nullable: true })
+  childId!: string;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => String, { nullable: true, description: '12 digits as given by the source (separators removed, never "fixed").' })
+  number!: string;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => IdentityNumberStatusEnum, { nullable: true })
+  status!: IdentityNumberStatusEnum;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => ID, { nullable: true, description: 'The source record that first gave this number.' })
+  sourceRecordId!: string | null;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => [StructuralFinding], { nullable: true, description: 'Structural checks (prefix, century/sex digit, birth year); relaxed for abandoned children.' })
+  structuralFindings!: StructuralFinding[];
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  firstSeenAt!: Date;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  verifiedAt!: Date | null;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  supersededAt!: Date | null;
+}

@@ -1,0 +1,127 @@
+import { Field, Float, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { DatePrecisionEnum, SexEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
+
+export enum LinkRuleEnum {
+  NEW_CHILD = 'NEW_CHILD',
+  IDENTITY_NUMBER = 'IDENTITY_NUMBER',
+  MATCHER = 'MATCHER',
+  STEWARD = 'STEWARD',
+}
+registerEnumType(LinkRuleEnum, {
+  name: 'LinkRule',
+  description: 'How a source record was linked to its child: it created the child, it shares an identity number, the matcher linked it, or a data steward did.',
+});
+
+@PersonalData({ childIdField: 'childId' })
+@ObjectType({ description: 'One record as a source system holds it, with the normalised fields the hub derived from it.' })
+export class SourceRecord {
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => ID, { description: 'Hub id (`src_…`).' })
+  id!: string;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => ID, { nullable: true, description: 'The unified child (`chd_…`) this record is linked to.' })
+  childId!: string | null;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => SourceSystemEnum, { nullable: true })
+  sourceSystem!: SourceSystemEnum;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => String, { nullable: true, description: 'The record\'s id in its source system.' })
+  externalId!: string;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Full name as the source gives it (whitespace and Unicode normalised).' })
+  fullName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Family name (họ).' })
+  familyName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Middle name (chữ đệm).' })
+  middleName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Given name (tên).' })
+  givenName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => SexEnum, { nullable: true })
+  sex!: SexEnum | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'ISO date; read with `birthDatePrecision`.' })
+  birthDate!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => DatePrecisionEnum, { nullable: true })
+  birthDatePrecision!: DatePrecisionEnum | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => Boolean, { description: 'True when the source marks the birth date as estimated.' })
+  birthDateEstimated!: boolean;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Commune code as given; see `communeCodeSet`.' })
+  communeCode!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: '`VN-2025` or `VN-PRE2025`: 2025 codes reuse predecessor codes, so the set is kept with the code.' })
+  communeCodeSet!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Father\'s name as given.' })
+  fatherName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Mother\'s name as given.' })
+  motherName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Carer or legal representative as given (for abandoned children: the temporary carer or institution).' })
+  carerName!: string | null;
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => String, { nullable: true, description: 'Personal identification number as given by this source.' })
+  identityNumber!: string | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => [SpecialCircumstanceGroupEnum], { nullable: true, description: 'Groups this record gives evidence for.' })
+  groups!: SpecialCircumstanceGroupEnum[];
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => String, { nullable: true, description: 'Hash of the normalised content; unchanged records are skipped on re-sync.' })
+  contentHash!: string;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the source says it last changed the record.' })
+  sourceUpdatedAt!: Date | null;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  firstSeenAt!: Date;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  lastSeenAt!: Date;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => LinkRuleEnum, { nullable: true })
+  linkRule!: LinkRuleEnum | null;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => Float, { nullable: true, description: 'Matcher score when the matcher linked it.' })
+  linkScore!: number | null;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => String, { nullable: true, description: 'Who or what linked it (`ingest`, matcher version, steward subject).' })
+  linkedBy!: string | null;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  linkedAt!: Date | null;
+}

@@ -1,0 +1,44 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
+
+@PersonalData({ childIdField: 'childId' })
+@ObjectType({ description: 'Membership of one of the 14 groups of children in special circumstances, with the source that supports it.' })
+export class SpecialCircumstance {
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => ID, { nullable: true })
+  id!: string;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => ID, { nullable: true })
+  childId!: string;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => SpecialCircumstanceGroupEnum, { nullable: true })
+  group!: SpecialCircumstanceGroupEnum;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => String, { nullable: true, description: 'Clause letter of Art. 10 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o).' })
+  clause!: string;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => String, { nullable: true, description: 'Sub-type per Decree 56/2017, as the source states it.' })
+  subType!: string | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => String, { nullable: true, description: 'ISO date the membership started, when known.' })
+  startedOn!: string | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => String, { nullable: true, description: 'ISO date the membership ended, when known.' })
+  endedOn!: string | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => ID, { nullable: true, description: 'The source record giving the evidence.' })
+  sourceRecordId!: string | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => SourceSystemEnum, { nullable: true, description: 'The system the evidence came from.' })
+  evidenceSource!: SourceSystemEnum | null;
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
+import { UnauthenticatedError } from '../errors/index.js';
+import { createGraphQLContext, type GraphQLContext } from '../graphql/context.js';
+import type { Metrics } from '../observability/metrics.js';
+import { requestScope } from '../observability/request-context.js';
+
+export interface HttpServerDeps {
+  gateway: ApolloServer<GraphQLContext>;
+  verifier: TokenVerifier;
+  repo: ChildReadRepository;
+  logger: Logger;
+  metrics: Metrics;
+  maxPageSize: number;
+  /** Readiness probes: each resolves when its dependency answers. */
+  readiness: Record<string, () => Promise<void>>;
+  /** Called before /metrics is rendered (e.g. to sample queue counts). */
+  beforeMetrics?: () => Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The hub's HTTP surface on plain node:http (Apollo's own request pipeline, no framework): `/graphql`,
+ * `/healthz` (process alive), `/readyz` (PostgreSQL and Redis reachable), `/metrics` (Prometheus).
+ */
+export function createHttpServer(deps: HttpServerDeps): http.Server {
+  const { logger, metrics } = deps;
+  return http.createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = url.pathname === '/graphql' ? 'graphql' : url.pathname.replace(/^\//, '') || 'root';
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequests.observe({ route: ['graphql', 'healthz', 'readyz', 'metrics'].includes(route) ? route : 'other', status: String(res.statusCode) }, seconds);
+    });
+    requestScope.run({ requestId }, () => {
+      handle(deps, req, res, url, requestId).catch((err: unknown) => {
+        logger.error({ err, requestId }, 'unhandled error in HTTP handler');
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `Internal error (request id ${requestId})`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        else res.end();
+      });
+    });
+  });
+}
+
+async function handle(deps: HttpServerDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<void> {
+  switch (url.pathname) {
+    case '/healthz':
+      return sendJson(res, 200, { status: 'ok' });
+    case '/readyz': {
+      const checks = await Promise.all(
+        Object.entries(deps.readiness).map(async ([name, probe]) => {
+          try {
+            await withTimeout(probe(), 2000);
+            return [name, 'ok'] as const;
+          } catch (err) {
+            return [name, `unavailable: ${(err as Error).message}`] as const;
+          }
+        }),
+      );
+      const ready = checks.every(([, s]) => s === 'ok');
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(checks) });
+    }
+    case '/metrics': {
+      await deps.beforeMetrics?.().catch(() => {});
+      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+      res.end(await deps.metrics.registry.metrics());
+      return;
+    }
+    case '/graphql':
+      return handleGraphQL(deps, req, res, url, requestId);
+    case '/':
+      res.writeHead(302, { location: '/graphql' });
+      res.end();
+      return;
+    default:
+      return sendJson(res, 404, { error: 'not found', paths: ['/graphql', '/healthz', '/readyz', '/metrics'] });
+  }
+}
+
+async function handleGraphQL(deps: HttpServerDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<void> {
+  let body: unknown = undefined;
+  if (req.method === 'POST') {
+    const raw = await readBody(req);
+    if (raw === null) return sendJson(res, 413, { errors: [{ message: `Request body over ${MAX_BODY} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    const type = req.headers['content-type'] ?? '';
+    if (raw.length && type.includes('application/json')) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    } else body = raw;
+  }
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const result = await deps.gateway.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+    context: async () => {
+      let principal = null;
+      let authError: UnauthenticatedError | null = null;
+      const authorization = req.headers.authorization;
+      if (authorization) {
+        try {
+          principal = await deps.verifier.verify(authorization);
+        } catch (err) {
+          if (err instanceof UnauthenticatedError) authError = err;
+          else throw err;
+        }
+      }
+      return createGraphQLContext({ requestId, principal, authError, repo: deps.repo, maxPageSize: deps.maxPageSize });
+    },
+  });
+  for (const [key, value] of result.headers) res.setHeader(key, value);
+  res.statusCode = result.status ?? 200;
+  if (result.body.kind === 'complete') {
+    res.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function readBody(req: http.IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        resolve(null);
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then((v) => (clearTimeout(t), resolve(v)), (e: unknown) => (clearTimeout(t), reject(e)));
+  });
+}
+
+/** Listens and resolves with the bound address (port 0 picks a free port). */
+export function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}

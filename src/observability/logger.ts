@@ -1,0 +1,91 @@
+import pino, { type Logger, type LoggerOptions } from 'pino';
+
+/**
+ * Keys whose values are personal data or secrets. Matched case-insensitively at any depth of a log
+ * object, so a new call site cannot leak a child's name by nesting it. Keep this list generous: a
+ * redacted harmless value costs nothing, a leaked name cannot be taken back.
+ */
+const SENSITIVE_KEYS = new Set(
+  [
+    'name', 'fullName', 'familyName', 'middleName', 'givenName', 'nameFolded', 'fatherName', 'motherName',
+    'carerName', 'guardianName', 'finderName', 'identityNumber', 'number', 'numbers', 'personalNumber',
+    'cccd', 'cmnd', 'bhyt', 'healthInsuranceNumber', 'studentCode', 'address', 'addresses', 'phone', 'email',
+    'birthDate', 'dateOfBirth', 'dob', 'raw', 'payload', 'value', 'values', 'diagnosis', 'disability',
+    'condition', 'religion', 'ethnicity', 'token', 'accessToken', 'authorization', 'password', 'secret',
+    'apiKey', 'cookie', 'variables', 'query', 'parameters', 'params', 'detail', 'where',
+  ].map((k) => k.toLowerCase()),
+);
+
+const REDACTED = '[redacted]';
+const MAX_DEPTH = 8;
+
+function scrub(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (value instanceof Error) return serializeError(value);
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SENSITIVE_KEYS.has(k.toLowerCase()) ? REDACTED : scrub(v, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Errors are logged by type, code, message and stack only. Database and validation messages can quote
+ * the offending value (`invalid input syntax for type date: "…"`), so quoted fragments are removed.
+ */
+export function serializeError(err: Error): Record<string, unknown> {
+  const e = err as Error & { code?: unknown; cause?: unknown };
+  return {
+    type: e.name,
+    code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,
+    message: redactQuoted(e.message),
+    stack: e.stack ? redactQuoted(e.stack) : undefined,
+    cause: e.cause instanceof Error ? serializeError(e.cause) : undefined,
+  };
+}
+
+function errorSerializer(v: unknown): unknown {
+  return v instanceof Error ? serializeError(v) : v;
+}
+
+function redactQuoted(s: string): string {
+  return s.replace(/"[^"\n]*"|'[^'\n]*'|«[^»\n]*»/g, '"[redacted]"');
+}
+
+export interface LoggerSettings {
+  level?: string;
+  format?: 'json' | 'pretty';
+  /** Where to write; defaults to stdout. Tests pass a stream to capture output. */
+  destination?: pino.DestinationStream;
+}
+
+/** Builds the hub's pino logger with personal-data redaction applied to every record. */
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? 'info',
+    base: { service: 'childhub' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { err: errorSerializer, error: errorSerializer },
+    formatters: {
+      log: (obj) => scrub(obj, 0) as Record<string, unknown>,
+    },
+    // Belt and braces for the common HTTP shapes pino-http style objects take.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: REDACTED },
+  };
+  if (settings.destination) return pino(options, settings.destination);
+  if (settings.format === 'pretty') {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' } } });
+  }
+  return pino(options);
+}
+
+let root: Logger | undefined;
+/** The process-wide logger; `setRootLogger` replaces it (the CLI configures it from settings). */
+export function logger(): Logger {
+  root ??= createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+  return root;
+}
+export function setRootLogger(l: Logger): void {
+  root = l;
+}

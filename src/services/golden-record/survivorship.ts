@@ -1,0 +1,135 @@
+import type { FieldProvenance, GoldenField, IdentityStatus } from '../../db/entities/child.entity.js';
+import type { CommuneCodeSet, DatePrecision, GroupClause, GroupEvidenceInput, Sex, SourceSystem } from '../../domain/source-record-input.js';
+
+/** The fields of a source record survivorship reads. */
+export interface SurvivorshipInput {
+  id: string;
+  sourceSystem: SourceSystem | string;
+  fullName: string | null;
+  familyName: string | null;
+  middleName: string | null;
+  givenName: string | null;
+  nameFolded: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  birthDatePrecision: DatePrecision | null;
+  birthDateEstimated: boolean;
+  communeCode: string | null;
+  communeCodeSet: CommuneCodeSet | null;
+  identityNumber: string | null;
+  groups: GroupEvidenceInput[];
+  /** When the source last changed the record, or when the hub last saw it. */
+  observedAt: Date;
+}
+
+export interface GoldenValues {
+  fullName: string | null;
+  familyName: string | null;
+  middleName: string | null;
+  givenName: string | null;
+  nameFolded: string | null;
+  sex: Sex | null;
+  birthDate: string | null;
+  birthDatePrecision: DatePrecision | null;
+  birthDateEstimated: boolean;
+  birthYear: number | null;
+  communeCode: string | null;
+  communeCodeSet: CommuneCodeSet | null;
+  identityNumber: string | null;
+  identityStatus: IdentityStatus;
+  groupClauses: GroupClause[];
+  provenance: Partial<Record<GoldenField, FieldProvenance>>;
+}
+
+/**
+ * How much each source is trusted for identity facts: the civil-status register records the legal name
+ * and birth date; the health station sees the child from birth; schools and facility inspections copy
+ * what they are told (facility records often hold only a birth year).
+ */
+export const SOURCE_TRUST: Record<string, number> = {
+  'justice-register': 4,
+  'health-station': 3,
+  school: 2,
+  'facility-inspection': 1,
+};
+const PRECISION_RANK: Record<DatePrecision, number> = { DAY: 3, MONTH: 2, YEAR: 1 };
+
+const trust = (r: SurvivorshipInput) => SOURCE_TRUST[r.sourceSystem] ?? 0;
+const hasDiacritics = (s: string) => /[^\u0000-\u007f]/.test(s);
+
+/** Picks the record that wins by the given ranking (higher is better; ties go to the later in list). */
+function best<T>(items: T[], rank: (t: T) => number[]): T | undefined {
+  let winner: T | undefined;
+  let winnerRank: number[] = [];
+  for (const item of items) {
+    const r = rank(item);
+    if (!winner || compareRanks(r, winnerRank) > 0) {
+      winner = item;
+      winnerRank = r;
+    }
+  }
+  return winner;
+}
+
+function compareRanks(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * Survivorship: the current best value of each golden field from a child's linked source records, with
+ * the source record that supplied it. Pure and deterministic (records are ranked, never order-dependent
+ * beyond an id tie-break), so recomputing twice gives the same answer.
+ */
+export function computeGolden(records: SurvivorshipInput[], now: Date = new Date()): GoldenValues {
+  const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const provenance: GoldenValues['provenance'] = {};
+  const mark = (field: GoldenField, r: SurvivorshipInput | undefined) => {
+    if (r) provenance[field] = { sourceRecordId: r.id, sourceSystem: r.sourceSystem, chosenAt: now.toISOString() };
+  };
+  const time = (r: SurvivorshipInput) => r.observedAt.getTime();
+
+  // Names: a spelling with diacritics beats registry-style upper-case ASCII, then trust, then recency.
+  const nameRec = best(sorted.filter((r) => r.fullName), (r) => [hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
+  mark('fullName', nameRec);
+  const sexRec = best(sorted.filter((r) => r.sex), (r) => [trust(r), time(r)]);
+  mark('sex', sexRec);
+  // Birth date: precision first (a day beats a year), then not-estimated, then trust.
+  const birthRec = best(sorted.filter((r) => r.birthDate), (r) => [
+    PRECISION_RANK[r.birthDatePrecision ?? 'DAY'], r.birthDateEstimated ? 0 : 1, trust(r), time(r),
+  ]);
+  mark('birthDate', birthRec);
+  // Residence changes: the most recently observed commune wins, 2025 codes before legacy ones.
+  const communeRec = best(sorted.filter((r) => r.communeCode), (r) => [time(r), r.communeCodeSet === 'VN-2025' ? 1 : 0, trust(r)]);
+  mark('communeCode', communeRec);
+  // Identity number: the one most sources agree on, then trust. Disagreement is kept in the number history.
+  const votes = new Map<string, number>();
+  for (const r of sorted) if (r.identityNumber) votes.set(r.identityNumber, (votes.get(r.identityNumber) ?? 0) + 1);
+  const idRec = best(sorted.filter((r) => r.identityNumber), (r) => [votes.get(r.identityNumber!) ?? 0, trust(r), time(r)]);
+  mark('identityNumber', idRec);
+
+  const groups = new Set<GroupClause>();
+  for (const r of sorted) for (const g of r.groups ?? []) groups.add(g.clause);
+
+  return {
+    fullName: nameRec?.fullName ?? null,
+    familyName: nameRec?.familyName ?? null,
+    middleName: nameRec?.middleName ?? null,
+    givenName: nameRec?.givenName ?? null,
+    nameFolded: nameRec?.nameFolded ?? null,
+    sex: sexRec?.sex ?? null,
+    birthDate: birthRec?.birthDate ?? null,
+    birthDatePrecision: birthRec?.birthDatePrecision ?? null,
+    birthDateEstimated: birthRec?.birthDateEstimated ?? false,
+    birthYear: birthRec?.birthDate ? Number(birthRec.birthDate.slice(0, 4)) : null,
+    communeCode: communeRec?.communeCode ?? null,
+    communeCodeSet: communeRec?.communeCodeSet ?? null,
+    identityNumber: idRec?.identityNumber ?? null,
+    identityStatus: idRec ? 'UNVERIFIED' : 'NO_NUMBER',
+    groupClauses: [...groups].sort(),
+    provenance,
+  };
+}

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import type { SourceRecordInput } from '../../domain/source-record-input.js';
+import { foldName, joinName, normalizeName, splitFullName } from '../../domain/vietnamese-name.js';
+import { normalizeIdentityNumber } from '../../domain/identity-number.js';
+
+/** A validated record with the derived fields the database stores. */
+export interface NormalizedSourceRecord extends SourceRecordInput {
+  fullName: string | null;
+  familyName: string | null;
+  middleName: string | null;
+  givenName: string | null;
+  nameFolded: string | null;
+  identityNumber: string | null;
+  contentHash: string;
+}
+
+const clean = (s: string | null | undefined) => (s && s.trim() ? normalizeName(s) : null);
+
+/** Stable JSON (sorted keys) so the same content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * Completes a record's name parts (split the full name, or join the parts), folds the name for search and
+ * matching, normalises the identity number's separators only, and hashes the content so an unchanged record
+ * can be skipped cheaply on re-ingest.
+ */
+export function normalizeSourceRecord(input: SourceRecordInput): NormalizedSourceRecord {
+  let fullName = clean(input.fullName);
+  let familyName = clean(input.familyName);
+  let middleName = clean(input.middleName);
+  let givenName = clean(input.givenName);
+  if (fullName && !familyName && !givenName) {
+    ({ familyName, middleName, givenName } = splitFullName(fullName));
+  } else if (!fullName && (familyName || givenName)) {
+    fullName = joinName({ familyName, middleName, givenName }) || null;
+  }
+  const identityNumber = input.identityNumber ? normalizeIdentityNumber(input.identityNumber) || null : null;
+  const normalized = {
+    ...input,
+    fullName,
+    familyName: familyName || null,
+    middleName: middleName || null,
+    givenName: givenName || null,
+    nameFolded: fullName ? foldName(fullName) : null,
+    identityNumber,
+    groups: input.groups ?? [],
+  };
+  const contentHash = createHash('sha256').update(canonicalJson(normalized)).digest('base64url');
+  return { ...normalized, contentHash };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be an ISO date yyyy-mm-dd')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'is not a calendar date');
+const optText = z.string().trim().max(200).nullish();
+
+/** The boundary check of a normalised record before it is stored; reasons name the field, never the value. */
+export const sourceRecordInputSchema = z.object({
+  sourceSystem: z.enum(SOURCE_SYSTEMS),
+  externalId: z.string().trim().min(1, 'is empty').max(200),
+  raw: z.record(z.string(), z.unknown()),
+  fullName: optText,
+  familyName: optText,
+  middleName: optText,
+  givenName: optText,
+  sex: z.enum(['MALE', 'FEMALE']).nullish(),
+  birthDate: isoDate.nullish(),
+  birthDatePrecision: z.enum(['DAY', 'MONTH', 'YEAR']).nullish(),
+  birthDateEstimated: z.boolean().optional(),
+  communeCode: z.string().regex(/^\d{5}$/, 'must be a 5-digit commune code').nullish(),
+  communeCodeSet: z.enum(['VN-2025', 'VN-PRE2025']).nullish(),
+  fatherName: optText,
+  motherName: optText,
+  carerName: optText,
+  identityNumber: z.string().trim().max(40).nullish(),
+  sourceUpdatedAt: z.iso.datetime({ offset: true }).nullish(),
+  groups: z
+    .array(z.object({ clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).nullish(), since: isoDate.nullish() }))
+    .optional(),
+});
+
+export interface RecordProblem {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** Validates one record; returns the problems (empty when valid). Messages describe the value's kind only. */
+export function validateSourceRecord(input: unknown): { ok: true; value: SourceRecordInput } | { ok: false; problems: RecordProblem[] } {
+  const parsed = sourceRecordInputSchema.safeParse(input);
+  if (parsed.success) return { ok: true, value: parsed.data as SourceRecordInput };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((i) => ({
+      field: i.path.join('.') || '(record)',
+      code: i.code.toUpperCase(),
+      message: i.message,
+    })),
+  };
+}

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aRecord } from './support/records.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+const CHILD_FIELDS = `id fullName familyName middleName givenName sex birthDate birthDatePrecision birthYear communeCode
+  commune { code name } identityNumber identityStatus groups version
+  provenance { field sourceRecordId sourceSystem }
+  sourceRecords { id sourceSystem externalId fullName identityNumber linkRule }
+  identityNumbers { number status structuralFindings { code } }
+  specialCircumstances { group clause evidenceSource }`;
+
+describe('GraphQL gateway', () => {
+  let hub: TestHub;
+  let steward: string;
+  let haId: string;
+  let otherId: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    steward = await hub.token();
+    const res = await hub.ctx.ingest.ingest([
+      aRecord({ externalId: 'H-1', identityNumber: '001315000123', groups: [{ clause: 'd', subType: 'VAN_DONG' }] }),
+      aRecord({ sourceSystem: 'school', externalId: 'S-1', fullName: 'NGUYEN THI THU HA', identityNumber: '001 315 000 123', communeCode: '00004' }),
+      aRecord({ sourceSystem: 'justice-register', externalId: 'J-9', fullName: 'Trần Văn Minh', sex: 'MALE', birthDate: '2012-07-09', identityNumber: '001212000999', communeCode: '00008' }),
+    ]);
+    expect(res).toMatchObject({ inserted: 3, childrenCreated: 2, rejected: 0 });
+    await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
+    const { rows } = await hub.ctx.sql.pool.query<{ id: string; commune_code: string }>('SELECT id, commune_code FROM child ORDER BY commune_code');
+    haId = rows[0]!.id;
+    otherId = rows[1]!.id;
+  });
+  afterAll(async () => hub?.close());
+
+  it('answers a trivial query without a token, but no data', async () => {
+    expect((await hub.gql('{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+    const res = await hub.gql(`{ child(id: "${haId}") { id } }`);
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(res.body.data?.child ?? null).toBeNull();
+  });
+
+  it('rejects a bad token with a reason', async () => {
+    const res = await hub.gql(`{ me { subject } }`, {}, 'not-a-jwt');
+    expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    expect(res.body.errors?.[0]?.message).toMatch(/Token rejected/);
+  });
+
+  it('returns the unified record with provenance, source records and identity numbers', async () => {
+    const res = await hub.gql<{ child: Record<string, any> }>(`query One($id: ID!) { child(id: $id) { ${CHILD_FIELDS} } }`, { id: haId }, steward);
+    expect(res.body.errors).toBeUndefined();
+    const c = res.body.data!.child;
+    expect(c).toMatchObject({
+      id: haId,
+      fullName: 'Nguyễn Thị Thu Hà',
+      familyName: 'Nguyễn',
+      givenName: 'Hà',
+      sex: 'FEMALE',
+      birthDate: '2015-03-02',
+      birthYear: 2015,
+      commune: { code: '00004', name: 'Phường Ba Đình' },
+      identityNumber: '001315000123',
+      identityStatus: 'UNVERIFIED',
+      groups: ['DISABILITY'],
+    });
+    // Both records carried the same number (one with spaces), so they are one child.
+    expect(c.sourceRecords.map((s: { sourceSystem: string }) => s.sourceSystem).sort()).toEqual(['HEALTH_STATION', 'SCHOOL']);
+    expect(c.sourceRecords.find((s: { sourceSystem: string }) => s.sourceSystem === 'SCHOOL').linkRule).toBe('IDENTITY_NUMBER');
+    expect(c.identityNumbers).toEqual([{ number: '001315000123', status: 'GIVEN', structuralFindings: [] }]);
+    expect(c.specialCircumstances).toEqual([{ group: 'DISABILITY', clause: 'd', evidenceSource: 'HEALTH_STATION' }]);
+    // The name came from the record with diacritics, not the registry-style upper-case one.
+    const nameSource = c.provenance.find((p: { field: string }) => p.field === 'fullName');
+    expect(nameSource.sourceSystem).toBe('HEALTH_STATION');
+  });
+
+  it('denies fields the role does not grant, field by field, and audits the refusal', async () => {
+    const health = await hub.token({ sub: 'nurse-1', roles: ['health_officer'] });
+    const res = await hub.gql<{ child: Record<string, unknown> }>(`{ child(id: "${haId}") { id fullName groups identityNumber } }`, {}, health);
+    expect(res.body.data?.child).toEqual({ id: haId, fullName: 'Nguyễn Thị Thu Hà', groups: null, identityNumber: '001315000123' });
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors?.[0]).toMatchObject({ path: ['child', 'groups'], extensions: { code: 'FORBIDDEN' } });
+    const denied = await hub.ctx.sql.query(`SELECT child_ids, details FROM audit_event WHERE action = 'DENIED' AND subject = 'nurse-1'`);
+    expect(denied).toEqual([{ child_ids: [haId], details: { fields: ['Child.groups'] } }]);
+  });
+
+  it('refuses roles without access to personal data at the root', async () => {
+    const engineer = await hub.token({ roles: ['integration_engineer'] });
+    const res = await hub.gql(`{ children(first: 5) { nodes { id } } }`, {}, engineer);
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('filters rows by commune scope and hides children outside it', async () => {
+    const commune = await hub.token({ sub: 'ubnd-00008', roles: ['commune_officer'], communes: ['00008'] });
+    const list = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>(`{ children { nodes { id communeCode } } }`, {}, commune);
+    expect(list.body.data?.children.nodes).toEqual([{ id: otherId, communeCode: '00008' }]);
+    const one = await hub.gql(`{ child(id: "${haId}") { id } }`, {}, commune);
+    expect(one.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('searches names ignoring diacritics, case and word order', async () => {
+    for (const name of ['nguyen thi ha', 'NGUYỄN HÀ', 'ha nguyen', 'Nguyễn Thị Thu Hà']) {
+      const res = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>(
+        `query($f: ChildrenFilter) { children(filter: $f) { nodes { id } } }`, { f: { name } }, steward);
+      expect(res.body.data?.children.nodes, name).toEqual([{ id: haId }]);
+    }
+    const none = await hub.gql<{ children: { nodes: unknown[] } }>(`{ children(filter: { name: "nguyen van" }) { nodes { id } } }`, {}, steward);
+    expect(none.body.data?.children.nodes).toEqual([]);
+  });
+
+  it('filters by sex, birth years, group and identity status', async () => {
+    const q = async (filter: string, token = steward) =>
+      (await hub.gql<{ children: { nodes: Array<{ id: string }>; totalCount: number } }>(`{ children(filter: ${filter}) { totalCount nodes { id } } }`, {}, token)).body;
+    expect((await q('{ sex: MALE }')).data?.children.nodes).toEqual([{ id: otherId }]);
+    expect((await q('{ birthYearFrom: 2013, birthYearTo: 2016 }')).data?.children).toEqual({ totalCount: 1, nodes: [{ id: haId }] });
+    expect((await q('{ group: DISABILITY }')).data?.children.nodes).toEqual([{ id: haId }]);
+    expect((await q('{ identityStatus: UNVERIFIED }')).data?.children.totalCount).toBe(2);
+    // Filtering by group membership would reveal it: it needs PROTECTION_GROUP.
+    const teacher = await hub.token({ roles: ['education_officer'] });
+    expect((await q('{ group: DISABILITY }', teacher)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('pages with opaque cursors and validates page arguments', async () => {
+    const first = await hub.gql<{ children: { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
+      `{ children(first: 1) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, {}, steward);
+    const page1 = first.body.data!.children;
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const second = await hub.gql<{ children: { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean } } }>(
+      `query($a: String) { children(first: 1, after: $a) { nodes { id } pageInfo { hasNextPage } } }`, { a: page1.pageInfo.endCursor }, steward);
+    expect(second.body.data?.children.pageInfo.hasNextPage).toBe(false);
+    expect([page1.edges[0]!.node.id, second.body.data!.children.nodes[0]!.id].sort()).toEqual([haId, otherId].sort());
+    const tooMany = await hub.gql(`{ children(first: 1000) { nodes { id } } }`, {}, steward);
+    expect(tooMany.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'first' } });
+    const badCursor = await hub.gql(`{ children(after: "zzz") { nodes { id } } }`, {}, steward);
+    expect(badCursor.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const badVar = await hub.gql(`query($f: Int!) { children(first: $f) { nodes { id } } }`, { f: 'ten' }, steward);
+    expect(badVar.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const badQuery = await hub.gql(`{ children { nodes { nope } } }`, {}, steward);
+    expect(badQuery.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('writes one audit event per request with the children and classes released', async () => {
+    const reader = await hub.token({ sub: 'auditee', officer_id: 'CB-42', agency: 'ubnd-xa-00004', roles: ['commune_officer'], purpose: 'case-review' });
+    await hub.gql(`query ReadOne { child(id: "${haId}") { fullName identityNumber } }`, {}, reader);
+    const rows = await hub.ctx.sql.query(
+      `SELECT action, operation, subject, officer_id, agency, purpose, child_ids, field_classes, request_id IS NOT NULL AS has_request
+         FROM audit_event WHERE subject = 'auditee'`,
+    );
+    expect(rows).toEqual([{
+      action: 'READ', operation: 'ReadOne', subject: 'auditee', officer_id: 'CB-42', agency: 'ubnd-xa-00004', purpose: 'case-review',
+      child_ids: [haId], field_classes: ['BASIC', 'IDENTITY'], has_request: true,
+    }]);
+    // The audit is append-only.
+    await expect(hub.ctx.sql.query(`DELETE FROM audit_event`)).rejects.toThrow(/append-only/);
+    await expect(hub.ctx.sql.query(`UPDATE audit_event SET purpose = 'x'`)).rejects.toThrow(/append-only/);
+  });
+
+  it('serves health, readiness and metrics', async () => {
+    expect((await fetch(`${hub.api.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${hub.api.url}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    const metrics = await (await fetch(`${hub.api.url}/metrics`)).text();
+    expect(metrics).toContain('childhub_http_request_duration_seconds');
+    expect(metrics).toContain('childhub_graphql_operations_total');
+  });
+});

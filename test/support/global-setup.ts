@@ -1,0 +1,76 @@
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { PROJECT_ROOT } from '../../src/config/config.js';
+import { startEmbeddedPostgres } from '../../src/infra/embedded-postgres.js';
+import { startLocalRedis } from '../../src/infra/local-redis.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { initOrm, migrate } from '../../src/db/orm.js';
+
+export const TEMPLATE_DB = 'childhub_test_template';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    redisUrl: string;
+    templateDb: string;
+  }
+}
+
+/**
+ * Starts (or reuses, when DATABASE_URL / REDIS_URL are set) PostgreSQL and Redis once for the whole run,
+ * and builds a migrated template database that each test file clones in a few milliseconds.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+  const stops: Array<() => Promise<void>> = [];
+  const home = path.join(process.env.CHILDHUB_HOME ?? path.join(PROJECT_ROOT, '.childhub'), 'test');
+
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    const server = await startEmbeddedPostgres({ home: path.join(home, 'postgres'), port: await freePort(), logger, ephemeral: true });
+    stops.push(server.stop);
+    adminUrl = server.adminUrl;
+  }
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    const redis = await startLocalRedis({ home: path.join(home, 'redis'), port: await freePort(), autoInstall: true, logger });
+    stops.push(redis.stop);
+    redisUrl = redis.url;
+  }
+
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  // Databases left by an interrupted earlier run.
+  const stale = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'childhub_t_%'`);
+  for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  await admin.end();
+
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${TEMPLATE_DB}`;
+  const orm = await initOrm(templateUrl.toString(), 1);
+  await migrate(orm);
+  await orm.close(true);
+
+  project.provide('pgAdminUrl', adminUrl);
+  project.provide('redisUrl', redisUrl);
+  project.provide('templateDb', TEMPLATE_DB);
+
+  return async () => {
+    for (const s of stops.reverse()) await s();
+  };
+}
