@@ -279,7 +279,7 @@ export class OutboxRelay {
         this.failures = 0;
         this.backoffUntil = 0;
         // A full batch suggests more rows are waiting behind it.
-        if (r.rows + r.rejected >= this.batchSize) this.wanted = true;
+        if (r.rows >= this.batchSize) this.wanted = true;
       } catch (err) {
         this.failures++;
         const delay = Math.min(this.pollMs * 2 ** this.failures, MAX_BACKOFF_MS);

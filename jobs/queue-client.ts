@@ -104,6 +104,14 @@ export class QueueClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Closing a queue still initialising (version check after connect) rejects inside BullMQ with nobody
+    // listening; let initialisation finish first, but do not wait on a Redis that is not there.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.queues.values()].map((q) => q.waitUntilReady())),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000))),
+    ]);
+    clearTimeout(timer);
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     await closeRedisConnection(this.connection);
   }

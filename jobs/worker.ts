@@ -27,6 +27,12 @@ export interface RunningWorker {
   /** Producer-side access to the same queues (counts, adding jobs). */
   readonly queueClient: QueueClient;
   /**
+   * Resolves once the outbox holds no pending rows and this worker's queues hold no waiting, active or
+   * delayed jobs (retries included): the demo and the bench wait on it. Throws after `timeoutMs`.
+   * @defaultValue timeoutMs 60000
+   */
+  idle(timeoutMs?: number): Promise<void>;
+  /**
    * Graceful shutdown: stops the relay (its batch in flight commits or rolls back), lets jobs in flight
    * finish, then closes the Redis connections. Does not close `ctx`; the caller owns it. Safe to call twice.
    */
@@ -104,8 +110,20 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
     await close();
     throw err;
   }
+  const idle = async (timeoutMs = 60_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (relay) await relay.drain(Math.max(1, deadline - Date.now()));
+      const counts = await queueClient.counts();
+      const busy = queues.some((q) => counts[q].waiting + counts[q].active + counts[q].delayed > 0);
+      // A finished job may itself have written outbox rows (e.g. match → golden-record).
+      if (!busy && (!relay || (await relay.pending()) === 0)) return;
+      if (Date.now() > deadline) throw new Error('worker did not become idle in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   logger.info({ queues, concurrency: ctx.config.WORKER_CONCURRENCY, relay: relay !== undefined }, 'worker started');
-  return { queues, relay, queueClient, close };
+  return { queues, relay, queueClient, idle, close };
 }
 
 /** Logs a worker's job failures and connection problems: ids, counts and error type/message only. */

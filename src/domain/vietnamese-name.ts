@@ -124,7 +124,22 @@ export function normalizeName(s: string): string {
     .replace(/\s+/gu, ' ')
     .trim();
   if (cleaned === '') return '';
-  return placeToneMarks(cleaned, 'traditional').split(' ').map(titleCaseWord).join(' ');
+  return cleaned.split(' ').map(normalizeWord).join(' ');
+}
+
+// Names are drawn from a vocabulary of a few thousand syllables, so caching per word makes bulk
+// normalisation (millions of records) cheap. Bounded so that odd input cannot grow it without limit.
+const WORD_CACHE_LIMIT = 100_000;
+const wordCache = new Map<string, string>();
+
+function normalizeWord(word: string): string {
+  let out = wordCache.get(word);
+  if (out === undefined) {
+    out = titleCaseWord(placeToneMarks(word, 'traditional'));
+    if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.clear();
+    wordCache.set(word, out);
+  }
+  return out;
 }
 
 /**

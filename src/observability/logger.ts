@@ -36,11 +36,13 @@ function scrub(value: unknown, depth: number): unknown {
  */
 export function serializeError(err: Error): Record<string, unknown> {
   const e = err as Error & { code?: unknown; cause?: unknown };
+  const message = redactMessage(String(e.message ?? ''));
   return {
     type: e.name,
     code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,
-    message: redactQuoted(e.message),
-    stack: e.stack ? redactQuoted(e.stack) : undefined,
+    message,
+    // The stack repeats the message on its first line; the frames after it are code locations.
+    stack: e.stack ? e.stack.replace(String(e.message ?? ''), message) : undefined,
     cause: e.cause instanceof Error ? serializeError(e.cause) : undefined,
   };
 }
@@ -49,8 +51,9 @@ function errorSerializer(v: unknown): unknown {
   return v instanceof Error ? serializeError(v) : v;
 }
 
-function redactQuoted(s: string): string {
-  return s.replace(/"[^"\n]*"|'[^'\n]*'|«[^»\n]*»/g, '"[redacted]"');
+/** Removes quoted and parenthesised fragments, where messages carry the values they complain about. */
+function redactMessage(s: string): string {
+  return s.replace(/"[^"\n]*"|'[^'\n]*'|«[^»\n]*»|\([^()\n]*\)/g, '[redacted]');
 }
 
 export interface LoggerSettings {

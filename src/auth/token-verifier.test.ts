@@ -1,0 +1,43 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { UnauthenticatedError } from '../errors/index.js';
+import { loadOrCreateDevKey, mintDevToken } from './dev-keys.js';
+import { SensitivityClass } from './sensitivity.js';
+import { TokenVerifier } from './token-verifier.js';
+
+const opts = { issuer: 'childhub-dev', audience: 'childhub' };
+const claims = { sub: 'u1', officer_id: 'CB-1', agency: 'ubnd-xa-00004', roles: ['commune_officer' as const], communes: ['00004'], purpose: 'casework' };
+
+describe('TokenVerifier', () => {
+  it('turns a dev token into a principal with the classes its roles grant', async () => {
+    const key = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
+    const verifier = new TokenVerifier({ ...opts, devPublicJwk: key.publicJwk });
+    const p = await verifier.verify(`Bearer ${await mintDevToken(key, claims, opts)}`);
+    expect(p).toMatchObject({ subject: 'u1', officerId: 'CB-1', agency: 'ubnd-xa-00004', communeScope: ['00004'], purpose: 'casework' });
+    expect([...p.classes].sort()).toEqual([SensitivityClass.BASIC, SensitivityClass.IDENTITY, SensitivityClass.PROTECTION_GROUP, SensitivityClass.PROVENANCE].sort());
+  });
+
+  it('rejects missing, malformed, expired, foreign and under-specified tokens', async () => {
+    const key = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
+    const other = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
+    const verifier = new TokenVerifier({ ...opts, devPublicJwk: key.publicJwk });
+    const reject = (h: string | undefined) => expect(verifier.verify(h)).rejects.toBeInstanceOf(UnauthenticatedError);
+    await reject(undefined);
+    await reject('Basic abc');
+    await reject(`Bearer ${await mintDevToken(key, claims, { ...opts, expiresIn: '-1m' })}`);
+    await reject(`Bearer ${await mintDevToken(other, claims, opts)}`);
+    await reject(`Bearer ${await mintDevToken(key, claims, { ...opts, audience: 'someone-else' })}`);
+    await expect(verifier.verify(`Bearer ${await mintDevToken(key, { ...claims, communes: ['Ba Đình'] }, opts)}`)).rejects.toThrow(/claims invalid: communes/);
+  });
+
+  it('accepts tokens from a production key given as PEM', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });
+    const { sub, ...rest } = claims;
+    const token = await new SignJWT(rest).setProtectedHeader({ alg: 'ES256' }).setSubject(sub).setIssuer(opts.issuer).setAudience(opts.audience).setExpirationTime('5m').sign(privateKey);
+    expect((await verifier.verify(`Bearer ${token}`)).subject).toBe('u1');
+  });
+});

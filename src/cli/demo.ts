@@ -1,0 +1,96 @@
+import { startApi } from '../app/api.js';
+import { loadOrCreateDevKey, mintDevToken } from '../auth/dev-keys.js';
+import type { TokenClaims } from '../auth/token-claims.js';
+import { communeByCode } from '../reference/admin-units.js';
+import { seedSample } from '../seed/sample-seeder.js';
+import { installShutdownHandlers, startWorker } from '../../jobs/worker.js';
+import { boot } from './bootstrap.js';
+
+export interface DemoOptions {
+  children: number;
+  seed: number;
+  wait: boolean;
+}
+
+/**
+ * `npm run demo`: embedded PostgreSQL and Redis (unless URLs are set), migrations, the synthetic sample on
+ * first run, the gateway and a worker in this process, then a banner with the URL, tokens and a query.
+ */
+export async function runDemo(opts: DemoOptions): Promise<void> {
+  if (!process.env.LOG_FORMAT) process.env.LOG_FORMAT = 'pretty';
+  const b = await boot({ migrate: 'apply', pretty: true });
+  const { ctx, logger, config } = b;
+  const out = (s = '') => process.stdout.write(`${s}\n`);
+
+  const [{ n: existing }] = (await ctx.sql.query<{ n: string }>('SELECT count(*)::text AS n FROM source_record')) as [{ n: string }];
+  if (existing === '0') {
+    logger.info({ children: opts.children }, 'first run: loading the synthetic Hà Nội sample through the ingest path');
+    const started = Date.now();
+    const r = await seedSample(ctx, { children: opts.children, seed: opts.seed });
+    logger.info({ records: r.records, childrenCreated: r.childrenCreated, rejected: r.rejected, ms: Date.now() - started }, 'sample loaded');
+  } else {
+    logger.info({ sourceRecords: Number(existing) }, 'reusing the data from the previous run (delete .childhub/ to start afresh)');
+  }
+
+  const worker = await startWorker(ctx);
+  const api = await startApi(ctx);
+  installShutdownHandlers(async () => {
+    await api.close();
+    await worker.close();
+    await b.shutdown();
+  }, { logger });
+
+  if (opts.wait) {
+    logger.info('building golden records (outbox → BullMQ → recompute)…');
+    await worker.relay?.drain(10 * 60_000);
+    for (;;) {
+      const counts = await worker.queueClient.counts();
+      const busy = Object.values(counts).reduce((n, c) => n + c.waiting + c.active + c.delayed, 0);
+      if (busy === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  const stats = (await ctx.sql.one<{ children: string; records: string; abandoned: string; disabled: string; busiest: string | null }>(`
+    SELECT (SELECT count(*) FROM child WHERE status = 'ACTIVE')::text AS children,
+           (SELECT count(*) FROM source_record)::text AS records,
+           (SELECT count(*) FROM child WHERE 'b' = ANY(group_clauses))::text AS abandoned,
+           (SELECT count(*) FROM child WHERE 'd' = ANY(group_clauses))::text AS disabled,
+           (SELECT commune_code FROM child GROUP BY commune_code ORDER BY count(*) DESC, commune_code LIMIT 1) AS busiest`))!;
+  const commune = stats.busiest ? communeByCode(stats.busiest) : null;
+  const key = await loadOrCreateDevKey(config.CHILDHUB_HOME);
+  const mint = (c: Partial<TokenClaims> & Pick<TokenClaims, 'sub' | 'roles'>) =>
+    mintDevToken(key, { agency: 'so-ldtbxh-ha-noi', officer_id: 'CB-DEMO-0001', communes: '*', purpose: 'demo', ...c }, {
+      issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, expiresIn: '12h',
+    });
+  const steward = await mint({ sub: 'demo-steward', roles: ['data_steward'] });
+  const communeOfficer = stats.busiest
+    ? await mint({ sub: 'demo-commune-officer', roles: ['commune_officer'], agency: `ubnd-${stats.busiest}`, communes: [stats.busiest] })
+    : null;
+  const health = await mint({ sub: 'demo-health-officer', roles: ['health_officer'], agency: 'so-y-te-ha-noi' });
+  const graphqlUrl = `${api.url}/graphql`;
+  const query = '{ children(first: 3, filter: { group: ABANDONED }) { totalCount nodes { id fullName birthDate birthDatePrecision commune { name } identityStatus groups provenance { field sourceSystem } sourceRecords { sourceSystem externalId fullName } } } }';
+
+  out();
+  out('════════════════════════════════════════════════════════════════════════════');
+  out(' childhub is running');
+  out('════════════════════════════════════════════════════════════════════════════');
+  out(` GraphQL       ${graphqlUrl}   (open it in a browser: Apollo Sandbox)`);
+  out(` Health        ${api.url}/healthz   ${api.url}/readyz   ${api.url}/metrics`);
+  out(` Data          ${stats.children} children from ${stats.records} source records (4 agency sources),`);
+  out(`               ${stats.abandoned} abandoned (group b), ${stats.disabled} with disabilities (group d)`);
+  out();
+  out(' Tokens (12 h; send as the header  Authorization: Bearer <token>)');
+  out(`  data steward, whole city, every class:\n    ${steward}`);
+  if (communeOfficer && commune) out(`  commune officer, ${commune.communeName} (${commune.communeCode}) only:\n    ${communeOfficer}`);
+  out(`  health officer (no protection-group data: try asking for \`groups\`):\n    ${health}`);
+  out();
+  out(' Try it:');
+  out(`  TOKEN=${steward.slice(0, 12)}…   # the data steward token above`);
+  out(`  curl -s ${graphqlUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`);
+  out(`    -d '${JSON.stringify({ query })}'`);
+  out();
+  out(' More tokens: npm run token -- --role commune_officer --communes 00004');
+  out(' Ctrl-C stops everything (gateway, worker, PostgreSQL, Redis).');
+  out('════════════════════════════════════════════════════════════════════════════');
+}

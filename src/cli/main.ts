@@ -1,0 +1,135 @@
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { startApi } from '../app/api.js';
+import { loadOrCreateDevKey, mintDevToken } from '../auth/dev-keys.js';
+import { ROLES, type Role } from '../auth/sensitivity.js';
+import { tokenClaimsSchema } from '../auth/token-claims.js';
+import { config as loadConfig, PROJECT_ROOT } from '../config/config.js';
+import { ConfigError } from '../errors/config-error.js';
+import { buildHubSchema, printHubSchema } from '../graphql/schema.js';
+import { installShutdownHandlers, startWorker } from '../../jobs/worker.js';
+import { seedSample } from '../seed/sample-seeder.js';
+import { boot } from './bootstrap.js';
+import { runDemo } from './demo.js';
+
+export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'schema', 'schema.graphql');
+
+const program = new Command()
+  .name('childhub')
+  .description('Data-integration hub for children in special circumstances (Hà Nội).')
+  .showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations (starts embedded PostgreSQL when DATABASE_URL is unset).')
+  .action(async () => {
+    const b = await boot({ migrate: 'apply' });
+    b.logger.info('database is up to date');
+    await b.shutdown();
+  });
+
+program
+  .command('serve')
+  .description('Run the GraphQL gateway with /healthz, /readyz and /metrics.')
+  .action(async () => {
+    const cfg = loadConfig();
+    // Against a real server migrations are a deliberate step; the embedded dev database is migrated for you.
+    const b = await boot({ migrate: cfg.DATABASE_URL ? 'require' : 'apply' });
+    const api = await startApi(b.ctx);
+    b.logger.info({ url: `${api.url}/graphql` }, 'gateway listening');
+    installShutdownHandlers(async () => {
+      await api.close();
+      await b.shutdown();
+    }, { logger: b.logger });
+  });
+
+program
+  .command('worker')
+  .description('Run the BullMQ job processors and the outbox relay.')
+  .option('--queues <names>', 'comma-separated queues to work on (default: all)')
+  .action(async (opts: { queues?: string }) => {
+    const cfg = loadConfig();
+    const b = await boot({ migrate: cfg.DATABASE_URL ? 'require' : 'apply' });
+    const worker = await startWorker(b.ctx, { queues: opts.queues?.split(',').map((q) => q.trim()).filter(Boolean) });
+    b.logger.info({ queues: worker.queues }, 'worker running');
+    installShutdownHandlers(async () => {
+      await worker.close();
+      await b.shutdown();
+    }, { logger: b.logger });
+  });
+
+program
+  .command('demo')
+  .description('Start everything on embedded defaults with a synthetic Hà Nội sample, and print where to click.')
+  .option('--children <n>', 'synthetic children to load on first run', (v) => Number.parseInt(v, 10), 3000)
+  .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
+  .option('--no-wait', 'do not wait for golden records to be built before printing the banner')
+  .action(async (opts: { children: number; seed: number; wait: boolean }) => runDemo(opts));
+
+program
+  .command('seed')
+  .description('Load the synthetic sample through the ingest path (idempotent for a seed).')
+  .option('--children <n>', 'synthetic children', (v) => Number.parseInt(v, 10), 3000)
+  .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
+  .action(async (opts: { children: number; seed: number }) => {
+    const b = await boot({ migrate: 'apply', pretty: true });
+    const result = await seedSample(b.ctx, { children: opts.children, seed: opts.seed });
+    b.logger.info(result, 'sample loaded; run a worker to build golden records');
+    await b.shutdown();
+  });
+
+program
+  .command('token')
+  .description('Mint a development JWT signed with the local dev key (never accepted in production).')
+  .addOption(new Option('--role <role...>', 'role(s)').choices([...ROLES]).default(['data_steward']))
+  .option('--agency <agency>', 'agency code', 'so-ldtbxh-ha-noi')
+  .option('--communes <codes>', 'comma-separated 2025 commune codes, or * for the whole city', '*')
+  .option('--purpose <purpose>', 'purpose of processing recorded in the audit', 'child-protection-casework')
+  .option('--officer-id <id>', "officer's number", 'CB-DEV-0001')
+  .option('--unit <unit>', 'unit within the agency')
+  .option('--sub <subject>', 'token subject', 'dev-user')
+  .option('--expires <span>', 'lifetime, e.g. 8h, 30m', '8h')
+  .action(async (opts: { role: Role[]; agency: string; communes: string; purpose: string; officerId: string; unit?: string; sub: string; expires: string }) => {
+    const cfg = loadConfig();
+    if (cfg.NODE_ENV === 'production') throw new ConfigError('`childhub token` mints dev tokens and is disabled in production', ['NODE_ENV']);
+    const claims = tokenClaimsSchema.parse({
+      sub: opts.sub,
+      officer_id: opts.officerId,
+      agency: opts.agency,
+      unit: opts.unit,
+      roles: opts.role,
+      communes: opts.communes === '*' ? '*' : opts.communes.split(',').map((c) => c.trim()),
+      purpose: opts.purpose,
+    });
+    const key = await loadOrCreateDevKey(cfg.CHILDHUB_HOME);
+    process.stdout.write(`${await mintDevToken(key, claims, { issuer: cfg.AUTH_ISSUER, audience: cfg.AUTH_AUDIENCE, expiresIn: opts.expires })}\n`);
+  });
+
+program
+  .command('schema')
+  .description('Write the published GraphQL contract to schema/schema.graphql (or --check it).')
+  .option('--check', 'exit 1 when the file differs from the code')
+  .action(async (opts: { check?: boolean }) => {
+    const sdl = printHubSchema(await buildHubSchema());
+    if (opts.check) {
+      const current = existsSync(SCHEMA_FILE) ? readFileSync(SCHEMA_FILE, 'utf8') : '';
+      if (current !== sdl) {
+        process.stderr.write('schema/schema.graphql is out of date: run `npm run schema:print` and commit the change.\n');
+        process.exitCode = 1;
+      }
+      return;
+    }
+    writeFileSync(SCHEMA_FILE, sdl);
+    process.stdout.write(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  // Start-up failures (a port taken, redis-server missing…) carry messages written for people.
+  process.stderr.write(`\nchildhub: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

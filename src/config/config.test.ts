@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors/config-error.js';
+import { parseConfig } from './config.js';
+
+describe('configuration', () => {
+  it('has working defaults for a fresh checkout', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({ NODE_ENV: 'development', PORT: 4000, HOST: '127.0.0.1', QUEUE_PREFIX: 'childhub', GRAPHQL_MAX_PAGE_SIZE: 100, GRAPHQL_INTROSPECTION: true });
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.CHILDHUB_HOME).toMatch(/\.childhub$/);
+  });
+
+  it('stops start-up naming the variable that is wrong', () => {
+    expect(() => parseConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => parseConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => parseConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('refuses production without a real key source', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_JWKS_URL or AUTH_PUBLIC_KEY/);
+    expect(parseConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks' }).GRAPHQL_INTROSPECTION).toBe(false);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger.js';
+
+function capture() {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: 'trace', destination: { write: (s: string) => void lines.push(s) } }) };
+}
+
+describe('logger redaction', () => {
+  it('redacts personal fields at any depth and keeps ids', () => {
+    const { lines, logger } = capture();
+    logger.info({ childId: 'chd_1', record: { fullName: 'Nguyễn Thị Thu Hà', identityNumber: '001315000123', nested: { address: 'Số 1 Hoàng Diệu', birthDate: '2015-03-02' } }, records: [{ motherName: 'Lê Thị B' }] }, 'ingested');
+    const out = lines.join('');
+    expect(out).toContain('chd_1');
+    for (const secret of ['Nguyễn', '001315000123', 'Hoàng Diệu', '2015-03-02', 'Lê Thị B']) expect(out).not.toContain(secret);
+    expect(out).toContain('[redacted]');
+  });
+
+  it('redacts tokens and authorization headers', () => {
+    const { lines, logger } = capture();
+    logger.info({ req: { headers: { authorization: 'Bearer eyJabc' } }, token: 'eyJdef' }, 'request');
+    expect(lines.join('')).not.toMatch(/eyJ/);
+  });
+
+  it('strips quoted values from error messages (database errors quote the offending value)', () => {
+    const { lines, logger } = capture();
+    logger.error({ err: new Error('invalid input syntax for type date: "2015-13-45" near "Trần Văn C"') }, 'failed');
+    const out = lines.join('');
+    expect(out).toContain('invalid input syntax for type date');
+    expect(out).not.toContain('Trần');
+    expect(out).not.toContain('2015-13-45');
+  });
+});
