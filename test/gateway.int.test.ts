@@ -159,5 +159,6 @@ describe('GraphQL gateway', () => {
     const metrics = await (await fetch(`${hub.api.url}/metrics`)).text();
     expect(metrics).toContain('childhub_http_request_duration_seconds');
     expect(metrics).toContain('childhub_graphql_operations_total');
+    expect(metrics).toMatch(/childhub_queue_jobs\{queue="golden-record",state="waiting"\} \d+/);
   });
 });

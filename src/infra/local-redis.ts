@@ -61,8 +61,11 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
     bin,
     ['--port', String(opts.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
       '--daemonize', 'no', '--protected-mode', 'yes', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Own process group: a terminal's Ctrl-C reaches only the hub, which stops Redis after its workers.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
+  const onExit = () => child.exitCode === null && child.kill('SIGTERM');
+  process.on('exit', onExit);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -73,12 +76,14 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
   for (;;) {
     const code = await Promise.race([exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 50))]);
     if (code !== 'wait') {
+      process.off('exit', onExit);
       throw new Error(`redis-server exited (code ${code}) on port ${opts.port}: ${output.trim().slice(-500)}. ` +
         'Is the port taken? Set EMBEDDED_REDIS_PORT or REDIS_URL.');
     }
     if (await pingOnce(url)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      process.off('exit', onExit);
       throw new Error(`redis-server did not answer on port ${opts.port} within 10 s`);
     }
   }
@@ -86,7 +91,8 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
   return {
     url,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      process.off('exit', onExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;

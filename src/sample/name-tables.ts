@@ -5,7 +5,7 @@ import {
   givenNameFrequencies,
   middleNameFrequencies,
 } from '../reference/vn-names.js';
-import { WeightedTable } from './random.js';
+import { type Random, WeightedTable } from './random.js';
 
 /**
  * National family-name shares (%) commonly cited for Vietnam (see the data README), used instead of the
@@ -83,4 +83,29 @@ export function nameTables(): NameTables {
     given: { FEMALE: givenTable('FEMALE'), MALE: givenTable('MALE') },
   };
   return cached;
+}
+
+/**
+ * A middle name for someone of family `familyName`. The sample's compound middle names often start with
+ * a family name (the mother's: `Nguyễn Thùy`); redraw when it would repeat the person's own family name.
+ */
+export function drawMiddleName(rnd: Random, sex: Sex, familyName: string): string | null {
+  const table = nameTables().middle[sex];
+  let middle = rnd.weightedPick(table);
+  for (let tries = 0; tries < 3 && middle !== null && (middle === familyName || middle.startsWith(`${familyName} `)); tries++) {
+    middle = rnd.weightedPick(table);
+  }
+  return middle;
+}
+
+/** Family, middle and given name joined; table entries are already clean, so plain concatenation. */
+export function fullNameOf(familyName: string, middleName: string | null, givenName: string): string {
+  return middleName === null ? `${familyName} ${givenName}` : `${familyName} ${middleName} ${givenName}`;
+}
+
+/** A whole name for an adult or child of that sex, with the given family name or a drawn one. */
+export function drawPersonName(rnd: Random, sex: Sex, familyName?: string): string {
+  const family = familyName ?? rnd.weightedPick(nameTables().family);
+  const middle = drawMiddleName(rnd, sex, family);
+  return fullNameOf(family, middle, rnd.weightedPick(nameTables().given[sex]));
 }

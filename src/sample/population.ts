@@ -18,7 +18,7 @@ import {
   toDayNumber,
 } from './calendar.js';
 import { facilityPlacementTable } from './facilities.js';
-import { nameTables } from './name-tables.js';
+import { drawMiddleName, drawPersonName, fullNameOf, nameTables } from './name-tables.js';
 import { Random, WeightedTable, createPermutation, forkRandom, hash32 } from './random.js';
 
 /** Disability types of the Law on Persons with Disabilities 2010, Art. 3 (used as group `d` sub-type). */
@@ -159,18 +159,6 @@ export function truthIdOf(index: number): string {
   return `T${String(index + 1).padStart(7, '0')}`;
 }
 
-/** Family, middle and given name joined; the table entries are already clean, so plain concatenation. */
-function fullNameOf(familyName: string, middleName: string | null, givenName: string): string {
-  return middleName === null ? `${familyName} ${givenName}` : `${familyName} ${middleName} ${givenName}`;
-}
-
-function personName(rnd: Random, sex: Sex, familyName?: string): string {
-  const t = nameTables();
-  const family = familyName ?? rnd.weightedPick(t.family);
-  const middle = rnd.weightedPick(t.middle[sex]);
-  return fullNameOf(family, middle, rnd.weightedPick(t.given[sex]));
-}
-
 /** A day uniformly between two ISO dates (inclusive). */
 function dayBetween(rnd: Random, from: string, to: string): string {
   return addDays(from, rnd.int(0, Math.max(0, toDayNumber(to) - toDayNumber(from))));
@@ -195,7 +183,7 @@ export function generateChild(seed: number, index: number, count = Number.POSITI
   const fam = forkRandom(ctx.familySeed, twin ? block * 2 : index);
   const sex: Sex = fam.chance(POPULATION_RATES.male) ? 'MALE' : 'FEMALE';
   const familyName = fam.weightedPick(tables.family);
-  const middleName = fam.weightedPick(tables.middle[sex]);
+  const middleName = drawMiddleName(fam, sex, familyName);
 
   // Birth month and the random digits of the number come from a permutation of the block index, which
   // makes (birth year, digits 7–12) unique across the population without remembering anything.
@@ -214,8 +202,8 @@ export function generateChild(seed: number, index: number, count = Number.POSITI
   const hasNumber = !fam.chance(abandoned ? POPULATION_RATES.abandonedNoNumber : POPULATION_RATES.noNumber);
   const prefix = !abandoned && fam.chance(POPULATION_RATES.registeredElsewhere) ? fam.weightedPick(otherPrefixes) : '001';
   const takesMothersName = fam.chance(POPULATION_RATES.mothersFamilyName);
-  const fatherName = personName(fam, 'MALE', takesMothersName ? undefined : familyName);
-  const motherName = personName(fam, 'FEMALE', takesMothersName ? familyName : undefined);
+  const fatherName = drawPersonName(fam, 'MALE', takesMothersName ? undefined : familyName);
+  const motherName = drawPersonName(fam, 'FEMALE', takesMothersName ? familyName : undefined);
   const ethnicity = fam.weightedPick(ETHNICITY);
   const homeCommune = fam.pick(communes);
 
@@ -227,7 +215,7 @@ export function generateChild(seed: number, index: number, count = Number.POSITI
   if (situation) {
     const placeInFacility = fam.chance(POPULATION_RATES.inFacility[situation]);
     const facility = fam.weightedPick(facilityPlacementTable());
-    const carer = personName(fam, fam.chance(0.8) ? 'FEMALE' : 'MALE', situation === 'abandoned' ? undefined : familyName);
+    const carer = drawPersonName(fam, fam.chance(0.8) ? 'FEMALE' : 'MALE', situation === 'abandoned' ? undefined : familyName);
     if (placeInFacility) {
       facilityCode = facility.code;
       facilityCommune = facility.communeCode;

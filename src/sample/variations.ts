@@ -58,7 +58,7 @@ const CONFUSIONS: ReadonlyArray<readonly [string, string]> = [
   ['l', 'n'],
   ['n', 'l'],
 ];
-const LETTERS = 'abcdeghiklmnopqrstuvxy';
+const LETTER_LIST: readonly string[] = [...'abcdeghiklmnopqrstuvxy'];
 
 /** `replacement` (lower case) in the case style of `syllable`: `CH`, `Ch` or `ch`. */
 function inCaseOf(replacement: string, syllable: string): string {
@@ -78,17 +78,19 @@ function typoInSyllable(syllable: string, rnd: Random): string {
     }
   }
   const chars = [...syllable];
-  const pos = rnd.int(0, chars.length - 1);
-  const kind = chars.length >= 3 ? rnd.int(0, 2) : 0;
-  if (kind === 1) return chars.filter((_, i) => i !== pos).join('');
-  if (kind === 2 && pos < chars.length - 1) {
+  if (chars.length < 2) return syllable + rnd.pick(LETTER_LIST);
+  // People rarely get the first letter wrong, so edits go after it: drop, swap with the next, or replace.
+  const pos = rnd.int(1, chars.length - 1);
+  const edit = chars.length >= 3 ? rnd.int(0, 2) : 0;
+  if (edit === 1 || (edit === 2 && pos === chars.length - 1)) return chars.filter((_, i) => i !== pos).join('');
+  if (edit === 2 && chars[pos] !== chars[pos + 1]) {
     [chars[pos], chars[pos + 1]] = [chars[pos + 1]!, chars[pos]!];
-    const swapped = chars.join('');
-    if (swapped !== syllable) return swapped;
+    return chars.join('');
   }
-  let letter = rnd.pick([...LETTERS]);
-  if (letter === chars[pos]!.toLowerCase()) letter = LETTERS[(LETTERS.indexOf(letter) + 1) % LETTERS.length]!;
-  chars[pos] = chars[pos] === chars[pos]!.toUpperCase() ? letter.toUpperCase() : letter;
+  const current = chars[pos]!;
+  let letter = rnd.pick(LETTER_LIST);
+  if (letter === current.toLowerCase()) letter = LETTER_LIST[(LETTER_LIST.indexOf(letter) + 1) % LETTER_LIST.length]!;
+  chars[pos] = current === current.toLowerCase() ? letter : letter.toUpperCase();
   return chars.join('');
 }
 

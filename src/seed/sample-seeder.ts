@@ -37,6 +37,7 @@ export async function seedSample(ctx: AppContext, opts: SeedOptions): Promise<Se
     total.unchanged += r.unchanged;
     total.rejected += r.rejected;
     total.childrenCreated += r.childrenCreated;
+    ctx.logger.debug({ records: total.records, inserted: r.inserted, rejected: r.rejected, childrenCreated: r.childrenCreated }, 'sample batch ingested');
     batch = [];
     opts.onProgress?.({ records: total.records, children: total.childrenCreated });
   };

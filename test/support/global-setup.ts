@@ -1,8 +1,9 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { PROJECT_ROOT } from '../../src/config/config.js';
 import { startEmbeddedPostgres } from '../../src/infra/embedded-postgres.js';
 import { startLocalRedis } from '../../src/infra/local-redis.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -36,7 +37,11 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
   const stops: Array<() => Promise<void>> = [];
-  const home = path.join(process.env.CHILDHUB_HOME ?? path.join(PROJECT_ROOT, '.childhub'), 'test');
+  // A fresh cluster per run (initdb takes about a second): concurrent runs cannot collide, and nothing is
+  // left behind.
+  const home = mkdtempSync(path.join(process.env.CHILDHUB_TEST_TMP ?? os.tmpdir(), 'childhub-test-'));
+  chmodSync(home, 0o755); // mkdtemp makes it 0700; as root the `postgres` user must traverse it
+  stops.push(async () => rmSync(home, { recursive: true, force: true }));
 
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {

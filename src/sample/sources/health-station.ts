@@ -63,29 +63,35 @@ export type HealthPatient = {
 
 type MappedFields = Omit<SourceRecordInput, 'sourceSystem' | 'externalId' | 'raw'>;
 
+function extensionOf(raw: HealthPatient, url: string): FhirExtension | undefined {
+  return raw.extension.find((e) => e.url === url);
+}
+
+function contactName(raw: HealthPatient, code: string): string | null {
+  const contact = raw.contact.find((c) => c.relationship.some((r) => r.coding.some((k) => k.code === code)));
+  return mapPersonName(contact?.name.text);
+}
+
 /** What the health-station connector's mapping produces from a raw Patient. */
 export function mapHealthPatient(raw: HealthPatient): MappedFields {
-  const ext = (url: string): FhirExtension | undefined => raw.extension.find((e) => e.url === url);
-  const contact = (code: string): string | null =>
-    mapPersonName(raw.contact.find((c) => c.relationship.some((r) => r.coding.some((k) => k.code === code)))?.name.text);
   const groups: NonNullable<SourceRecordInput['groups']> = [];
-  if (ext(SYSTEM.abandoned)?.valueBoolean) groups.push({ clause: 'b' });
-  const disability = ext(SYSTEM.disability)?.valueCode;
+  if (extensionOf(raw, SYSTEM.abandoned)?.valueBoolean) groups.push({ clause: 'b' });
+  const disability = extensionOf(raw, SYSTEM.disability)?.valueCode;
   if (disability) groups.push({ clause: 'd', subType: disability });
-  if (ext(SYSTEM.hiv)?.valueBoolean) groups.push({ clause: 'đ' });
-  if (ext(SYSTEM.seriousIllness)?.valueBoolean) groups.push({ clause: 'n' });
+  if (extensionOf(raw, SYSTEM.hiv)?.valueBoolean) groups.push({ clause: 'đ' });
+  if (extensionOf(raw, SYSTEM.seriousIllness)?.valueBoolean) groups.push({ clause: 'n' });
   const commune = raw.address[0]?.extension.find((e) => e.url === SYSTEM.communeCode)?.valueCode ?? null;
   return {
     ...mapName(raw.name[0]?.text),
     sex: raw.gender === 'male' ? 'MALE' : 'FEMALE',
     birthDate: raw.birthDate,
     birthDatePrecision: 'DAY',
-    birthDateEstimated: ext(SYSTEM.estimatedBirthDate)?.valueBoolean === true,
+    birthDateEstimated: extensionOf(raw, SYSTEM.estimatedBirthDate)?.valueBoolean === true,
     communeCode: commune,
     communeCodeSet: commune ? 'VN-2025' : null,
-    fatherName: contact('FTH'),
-    motherName: contact('MTH'),
-    carerName: contact('GUARD'),
+    fatherName: contactName(raw, 'FTH'),
+    motherName: contactName(raw, 'MTH'),
+    carerName: contactName(raw, 'GUARD'),
     identityNumber: mapNumber(raw.identifier.find((i) => i.system === SYSTEM.personalNumber)?.value),
     sourceUpdatedAt: raw.meta.lastUpdated,
     groups,
@@ -100,6 +106,11 @@ function insuranceNumber(child: SyntheticChild, rnd: Random): string {
   // Children under 6 hold a "TE1" card; pupils an "HS4" card; then province 01 and 10 digits.
   const kind = ageOn(child.birthDate) < 6 ? 'TE1' : 'HS4';
   return `${kind}01${String(rnd.int(0, 99_999)).padStart(5, '0')}${String(rnd.int(0, 99_999)).padStart(5, '0')}`;
+}
+
+/** Whether the child is in the group and the station has written it down. */
+function recorded(child: SyntheticChild, clause: keyof typeof HEALTH_STATION_RATES.groupRecorded, rnd: Random): boolean {
+  return child.groups.includes(clause) && rnd.chance(HEALTH_STATION_RATES.groupRecorded[clause]);
 }
 
 function patient(child: SyntheticChild, rnd: Random, externalId: string, duplicate: boolean, variations: Variation[]): HealthPatient {
@@ -133,12 +144,10 @@ function patient(child: SyntheticChild, rnd: Random, externalId: string, duplica
   if (child.motherName) contact.push(contactOf('MTH', 'Mẹ', child.motherName));
   if (child.carerName) contact.push(contactOf('GUARD', 'Người giám hộ', child.carerName));
   const extension: FhirExtension[] = [];
-  const has = (clause: 'd' | 'n' | 'đ' | 'b'): boolean =>
-    child.groups.includes(clause) && rnd.chance(R.groupRecorded[clause]);
-  if (has('b')) extension.push({ url: SYSTEM.abandoned, valueBoolean: true });
-  if (has('d')) extension.push({ url: SYSTEM.disability, valueCode: child.disabilityType ?? 'KHAC' });
-  if (has('đ')) extension.push({ url: SYSTEM.hiv, valueBoolean: true });
-  if (has('n')) extension.push({ url: SYSTEM.seriousIllness, valueBoolean: true });
+  if (recorded(child, 'b', rnd)) extension.push({ url: SYSTEM.abandoned, valueBoolean: true });
+  if (recorded(child, 'd', rnd)) extension.push({ url: SYSTEM.disability, valueCode: child.disabilityType ?? 'KHAC' });
+  if (recorded(child, 'đ', rnd)) extension.push({ url: SYSTEM.hiv, valueBoolean: true });
+  if (recorded(child, 'n', rnd)) extension.push({ url: SYSTEM.seriousIllness, valueBoolean: true });
   if (child.birthDateEstimated) extension.push({ url: SYSTEM.estimatedBirthDate, valueBoolean: true });
   const from = Math.max(toDayNumber(child.birthDate), toDayNumber('2024-01-01'));
   const updated = addDays(LAST_DAY, -rnd.int(0, Math.max(0, toDayNumber(LAST_DAY) - from)));

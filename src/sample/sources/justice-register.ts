@@ -9,8 +9,8 @@ import { communeByCode } from '../../reference/admin-units.js';
 import { LAST_DAY, addDays, fromDmy, toDmy, toDayNumber } from '../calendar.js';
 import type { SyntheticChild } from '../population.js';
 import type { Random } from '../random.js';
-import { otherHanoiCommune, swapDayMonth, type Variation } from '../variations.js';
-import { nameTables } from '../name-tables.js';
+import { otherHanoiCommune, stripDiacritics, swapDayMonth, type Variation } from '../variations.js';
+import { drawPersonName } from '../name-tables.js';
 import { scrambledId } from './external-ids.js';
 import { mapName, mapNumber, mapPersonName, renderName, renderNumber, sexFromLabel, sexLabel, type SourceView } from './source-view.js';
 
@@ -123,11 +123,12 @@ export function mapAdoptionRegistration(raw: AdoptionRegistration): MappedFields
   };
 }
 
-const registryUpper = (name: string | null, stripped: boolean): string => {
+/** Registry style: upper case, and without diacritics when `stripped`; '' for no name. */
+function registryUpper(name: string | null, stripped: boolean): string {
   if (!name) return '';
   const upper = name.toUpperCase();
-  return stripped ? upper.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/Đ/g, 'D') : upper;
-};
+  return stripped ? stripDiacritics(upper) : upper;
+}
 
 function officeName(communeCode: string): string {
   return `UBND ${communeByCode(communeCode)?.communeName ?? communeCode}`;
@@ -225,10 +226,8 @@ function adoption(child: SyntheticChild, rnd: Random): SourceView | null {
   if (stripped) variations.push('NO_DIACRITICS');
   variations.push('UPPER_CASE');
   const number = renderNumber(child.identityNumber, { missing: 0, wrongDigit: R.number.wrongDigit, formatted: 0 }, rnd, variations);
-  const t = nameTables();
-  const adoptiveFamily = rnd.weightedPick(t.family);
-  const father = `${adoptiveFamily} ${rnd.weightedPick(t.middle.MALE) ?? ''} ${rnd.weightedPick(t.given.MALE)}`.replace(/ +/g, ' ');
-  const mother = `${rnd.weightedPick(t.family)} ${rnd.weightedPick(t.middle.FEMALE) ?? ''} ${rnd.weightedPick(t.given.FEMALE)}`.replace(/ +/g, ' ');
+  const father = drawPersonName(rnd, 'MALE');
+  const mother = drawPersonName(rnd, 'FEMALE');
   const singleMother = rnd.chance(0.1);
   // The office is the adoptive family's commune.
   const communeCode = otherHanoiCommune(child.communeCode, rnd);

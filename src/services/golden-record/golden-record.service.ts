@@ -45,11 +45,10 @@ export class GoldenRecordService {
       const activeIds = active.map((c) => c.id);
       result.skipped = ids.filter((id) => !activeIds.includes(id));
       if (active.length === 0) return;
-      const [records, numbers, memberships] = await Promise.all([
-        em.find(SourceRecordEntity, { childId: { $in: activeIds } }),
-        em.find(IdentityNumberEntity, { childId: { $in: activeIds } }),
-        em.find(SpecialCircumstanceEntity, { childId: { $in: activeIds } }),
-      ]);
+      // Sequential: the three reads share the transaction's one connection.
+      const records = await em.find(SourceRecordEntity, { childId: { $in: activeIds } });
+      const numbers = await em.find(IdentityNumberEntity, { childId: { $in: activeIds } });
+      const memberships = await em.find(SpecialCircumstanceEntity, { childId: { $in: activeIds } });
       const now = new Date();
       for (const child of active) {
         const own = records.filter((r) => r.childId === child.id);
@@ -60,7 +59,10 @@ export class GoldenRecordService {
         const fieldsChanged = this.applyGolden(child, golden);
         const numbersChanged = this.syncIdentityNumbers(em, child, own, numbers.filter((n) => n.childId === child.id), golden);
         const groupsChanged = this.syncMemberships(em, child, own, memberships.filter((m) => m.childId === child.id));
-        (fieldsChanged || numbersChanged || groupsChanged ? result.changed : result.unchanged).push(child.id);
+        const changed = fieldsChanged || numbersChanged || groupsChanged;
+        // The version counts every change to the unified record, including its number history and groups.
+        if (changed && !fieldsChanged) child.updatedAt = now;
+        (changed ? result.changed : result.unchanged).push(child.id);
       }
     });
     return result;

@@ -1,0 +1,550 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { createAppContext, type AppContext } from '../../src/app/app-context.js';
+import { loadOrCreateDevKey, mintDevToken } from '../../src/auth/dev-keys.js';
+import { parseConfig, PROJECT_ROOT, type Config } from '../../src/config/config.js';
+import { initOrm, migrate } from '../../src/db/orm.js';
+import { encodeCursor } from '../../src/graphql/cursor.js';
+import { startInfrastructure } from '../../src/infra/infrastructure.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { seedSample } from '../../src/seed/sample-seeder.js';
+import { deferCleanup } from '../lib/cleanup.js';
+import { counterDelta, isGraphQLSuccess, runLoad, scrapeCounters, type LoadScenario, type LoadStats } from '../lib/load.js';
+import { sample, seededRandom } from '../lib/random.js';
+import { startServer } from '../lib/server.js';
+import type { BenchSuite, SuiteContext, SuiteResult } from '../lib/suite.js';
+
+/**
+ * The gateway under load: the real `serve` process over PostgreSQL holding a synthetic Hà Nội population
+ * loaded through the ingest path, driven by autocannon on loopback. Three scenarios — a trivial query
+ * (the cost of HTTP + Apollo alone), `child(id)` (authenticated, audited, with two nested relations) and
+ * a 50-child page with nested relations — each reported as req/s and latency, and the data queries as a
+ * fraction of the trivial one's throughput.
+ *
+ * Target (issue): `child(id)` at >= 20% of the trivial query's throughput with p99 < 50 ms at 32
+ * connections.
+ */
+
+const TARGET_RATIO = 0.2;
+const TARGET_P99_MS = 50;
+
+const CHILD_QUERY = `query BenchChild($id: ID!) {
+  child(id: $id) {
+    id fullName sex birthDate communeCode identityNumber identityStatus
+    sourceRecords { id sourceSystem externalId fullName birthDate identityNumber }
+    identityNumbers { number status }
+  }
+}`;
+
+const CHILDREN_QUERY = `query BenchChildren($after: String) {
+  children(first: 50, after: $after) {
+    edges {
+      cursor
+      node {
+        id fullName sex birthDate communeCode commune { name } identityNumber identityStatus
+        sourceRecords { id sourceSystem externalId fullName birthDate identityNumber }
+        identityNumbers { number status }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+const PAGE_SIZE = 50;
+
+interface Settings {
+  children: number;
+  seed: number;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  recomputeBatch: number;
+  home: string;
+  pgPort: number;
+  redisPort: number;
+  cpuProfile: boolean;
+}
+
+function readSettings(): Settings {
+  const int = (name: string, fallback: number, min = 1) => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got "${raw}")`);
+    return n;
+  };
+  return {
+    children: int('BENCH_CHILDREN', 100_000),
+    seed: int('BENCH_SEED', 2026, 0),
+    connections: int('BENCH_CONNECTIONS', 32),
+    durationSeconds: int('BENCH_DURATION', 15),
+    warmupSeconds: int('BENCH_WARMUP', 3, 0),
+    recomputeBatch: int('BENCH_RECOMPUTE_BATCH', 500),
+    // Its own home (own PostgreSQL cluster, Redis and dev key) and ports, so the bench never touches the
+    // demo's data and can run beside it.
+    home: path.resolve(process.env.BENCH_HOME || path.join(PROJECT_ROOT, '.childhub', 'bench')),
+    pgPort: int('BENCH_PG_PORT', 54339),
+    redisPort: int('BENCH_REDIS_PORT', 63809),
+    cpuProfile: ['1', 'true', 'yes'].includes(process.env.BENCH_CPU_PROF ?? ''),
+  };
+}
+
+interface DataFacts {
+  activeChildren: number;
+  sourceRecords: number;
+  identityNumbers: number;
+  databaseSize: string;
+  seeding: null | {
+    records: number;
+    childrenCreated: number;
+    rejected: number;
+    ingestSeconds: number;
+    recomputed: number;
+    recomputeSeconds: number;
+  };
+}
+
+const suite: BenchSuite = {
+  name: 'gateway',
+  description: 'GraphQL gateway under autocannon load: { __typename }, child(id), children(first: 50) over 100k children',
+  run: runGatewaySuite,
+};
+export default suite;
+
+async function runGatewaySuite({ log }: SuiteContext): Promise<SuiteResult> {
+  const s = readSettings();
+  mkdirSync(s.home, { recursive: true });
+  const config = parseConfig({
+    ...process.env,
+    // The server only accepts the dev key outside production; the bench mints its tokens with it.
+    NODE_ENV: 'development',
+    CHILDHUB_HOME: s.home,
+    EMBEDDED_PG_PORT: String(s.pgPort),
+    EMBEDDED_REDIS_PORT: String(s.redisPort),
+    LOG_LEVEL: 'warn',
+  });
+  const logger = createLogger({ level: 'warn' });
+
+  log(config.DATABASE_URL ? 'PostgreSQL: DATABASE_URL (external server)' : `PostgreSQL: embedded, port ${s.pgPort}, data in ${path.join(s.home, 'postgres')}`);
+  log(config.REDIS_URL ? 'Redis: REDIS_URL (external server)' : `Redis: local redis-server, port ${s.redisPort}`);
+  const infra = await startInfrastructure(config, logger, 'childhub_bench');
+  const stopInfra = deferCleanup(() => infra.stop());
+  try {
+    const orm = await initOrm(infra.databaseUrl, 1, logger);
+    try {
+      const applied = await migrate(orm);
+      if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    } finally {
+      await orm.close(true);
+    }
+    const ctx = await createAppContext({ config, logger, databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl });
+    const closeCtx = deferCleanup(() => ctx.close());
+    try {
+      return await benchAgainst(ctx, config, infra.databaseUrl, infra.redisUrl, s, log);
+    } finally {
+      await closeCtx();
+    }
+  } finally {
+    await stopInfra();
+  }
+}
+
+async function benchAgainst(ctx: AppContext, config: Config, databaseUrl: string, redisUrl: string, s: Settings, log: (m: string) => void): Promise<SuiteResult> {
+  const data = await ensureData(ctx, s, log);
+  const pg = await postgresFacts(ctx);
+
+  // Ids the load picks from: a seeded sample, so every run asks for the same children in the same order.
+  const allIds = (await ctx.sql.query<{ id: string }>(`SELECT id FROM child WHERE status = 'ACTIVE' ORDER BY id`)).map((r) => r.id);
+  if (allIds.length < PAGE_SIZE + 1) throw new Error(`only ${allIds.length} active children: nothing to page through`);
+  const random = seededRandom(s.seed);
+  const childIds = sample(allIds, 10_000, random);
+  // A page must be full: cursors stop PAGE_SIZE short of the last child.
+  const cursors = sample(allIds.slice(0, allIds.length - PAGE_SIZE), 2_000, random).map(encodeCursor);
+  const sampleShape = await ctx.sql.one<{ records: string; numbers: string }>(
+    `SELECT (SELECT count(*) FROM source_record WHERE child_id = ANY($1::text[]))::text AS records,
+            (SELECT count(*) FROM identity_number WHERE child_id = ANY($1::text[]))::text AS numbers`,
+    [childIds],
+  );
+  const perChild = (n: string | undefined) => (Number(n ?? 0) / childIds.length).toFixed(2);
+  log(`child(id) picks from ${childIds.length} random children (${perChild(sampleShape?.records)} source records, ${perChild(sampleShape?.numbers)} identity numbers each on average)`);
+
+  const key = await loadOrCreateDevKey(s.home);
+  const token = await mintDevToken(
+    key,
+    { sub: 'bench-steward', officer_id: 'CB-BENCH-0001', agency: 'so-ldtbxh-ha-noi', roles: ['data_steward'], communes: '*', purpose: 'benchmark' },
+    { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, expiresIn: '2h' },
+  );
+  const auth = { authorization: `Bearer ${token}` };
+
+  const childBodies = childIds.map((id) => JSON.stringify({ operationName: 'BenchChild', query: CHILD_QUERY, variables: { id } }));
+  const pageBodies = cursors.map((after) => JSON.stringify({ operationName: 'BenchChildren', query: CHILDREN_QUERY, variables: { after } }));
+  // Bodies are built up front so the load generator, which shares the CPU with the server, does no JSON work.
+  const cycle = (bodies: string[]) => {
+    let i = 0;
+    return () => bodies[i++ % bodies.length]!;
+  };
+  const trivialBody = JSON.stringify({ query: '{ __typename }' });
+  const scenarios: Array<LoadScenario & { label: string; check: (json: unknown, sent: string) => string | null; auditOperation?: string }> = [
+    {
+      name: 'trivial',
+      label: '`{ __typename }` (no token)',
+      headers: {},
+      body: () => trivialBody,
+      verify: (b) => isGraphQLSuccess(b) && b.includes('"__typename":"Query"'),
+      check: (json) => (trivialResponse.safeParse(json).success ? null : 'expected { data: { __typename: "Query" } }'),
+    },
+    {
+      name: 'child',
+      label: '`child(id)` + sourceRecords + identityNumbers (token, audited)',
+      headers: auth,
+      body: cycle(childBodies),
+      verify: (b) => isGraphQLSuccess(b) && b.includes('"child":{"id":'),
+      check: (json, sent) => {
+        const r = childResponse.safeParse(json);
+        if (!r.success) return `unexpected shape: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`;
+        const asked = (JSON.parse(sent) as { variables: { id: string } }).variables.id;
+        return r.data.data.child.id === asked ? null : `asked for ${asked}, got ${r.data.data.child.id}`;
+      },
+      auditOperation: 'BenchChild',
+    },
+    {
+      name: 'children',
+      label: '`children(first: 50)` + commune, sourceRecords, identityNumbers (token, audited)',
+      headers: auth,
+      body: cycle(pageBodies),
+      verify: (b) => isGraphQLSuccess(b) && b.includes('"edges":[{'),
+      check: (json) => {
+        const r = childrenResponse.safeParse(json);
+        if (!r.success) return `unexpected shape: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`;
+        if (r.data.data.children.edges.length !== PAGE_SIZE) return `expected ${PAGE_SIZE} edges, got ${r.data.data.children.edges.length}`;
+        return null;
+      },
+      auditOperation: 'BenchChildren',
+    },
+  ];
+
+  log('starting the server (node --import tsx src/cli/main.ts serve)…');
+  const profileDir = path.join(s.home, 'profiles');
+  const server = await startServer({
+    env: { NODE_ENV: 'development', CHILDHUB_HOME: s.home, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+    nodeFlags: s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
+  const stopServer = deferCleanup(() => server.stop());
+  const measured: Array<{ name: string; label: string; stats: LoadStats; serverErrors: number; serverOk: number; audit: AuditCount | null }> = [];
+  let peakRss: number | null = null;
+  let warnings: string[] = [];
+  try {
+    log(`server ready at ${server.url} (pid ${server.pid})`);
+    for (const sc of scenarios) {
+      // One request first, checked in full: a fast benchmark of wrong answers is worthless.
+      const sent = sc.body();
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...sc.headers }, body: sent });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const problem = res.status !== 200 ? `HTTP ${res.status}` : sc.check(json, sent);
+      if (problem) throw new Error(`scenario ${sc.name}: the check request failed (${problem}): ${text.slice(0, 500)}`);
+
+      if (s.warmupSeconds > 0) {
+        log(`${sc.name}: warm-up ${s.warmupSeconds} s`);
+        await runLoad(sc, { url: server.url, connections: s.connections, durationSeconds: s.warmupSeconds });
+        // Let requests still in flight when the generator stopped finish (and write their audit rows).
+        await sleep(500);
+      }
+      const auditMark = sc.auditOperation ? await auditWatermark(ctx) : null;
+      const before = await scrapeCounters(server.url);
+      log(`${sc.name}: measuring ${s.durationSeconds} s at ${s.connections} connections`);
+      const stats = await runLoad(sc, { url: server.url, connections: s.connections, durationSeconds: s.durationSeconds });
+      await sleep(500);
+      const after = await scrapeCounters(server.url);
+      const audit = sc.auditOperation && auditMark !== null ? await auditSince(ctx, auditMark, sc.auditOperation) : null;
+      const serverErrors = counterDelta(before, after, 'childhub_graphql_operations_total{outcome="error"}');
+      const serverOk = counterDelta(before, after, 'childhub_graphql_operations_total{outcome="ok"}');
+      measured.push({ name: sc.name, label: sc.label, stats, serverErrors, serverOk, audit });
+      log(`${sc.name}: ${stats.requestsPerSecond.toFixed(0)} req/s, p50 ${stats.latencyP50Ms} ms, p99 ${stats.latencyP99Ms} ms, ` +
+        `errors ${errorCount(stats) + serverErrors}${audit ? `, audit rows ${audit.rows} (${audit.children} child ids)` : ''}`);
+      await sleep(1000);
+    }
+    peakRss = server.peakRssBytes();
+    warnings = server.warnings();
+  } finally {
+    await stopServer();
+  }
+  if (s.cpuProfile) log(`CPU profile of the server written to ${profileDir}`);
+
+  return report({ s, data, pg, measured, peakRss, warnings, pool: config.DB_POOL_SIZE, profileDir });
+}
+
+// ——— data ———
+
+async function ensureData(ctx: AppContext, s: Settings, log: (m: string) => void): Promise<DataFacts> {
+  const state = async () =>
+    (await ctx.sql.one<{ children: string; pending: string }>(
+      `SELECT (SELECT count(*) FROM child WHERE status = 'ACTIVE')::text AS children,
+              (SELECT count(*) FROM child c WHERE c.status = 'ACTIVE' AND (
+                 (c.identity_number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identity_number n WHERE n.child_id = c.id))
+                 OR (c.group_clauses <> '{}' AND NOT EXISTS (SELECT 1 FROM special_circumstance g WHERE g.child_id = c.id))))::text AS pending`,
+    ))!;
+  const now = await state();
+  let seeding: DataFacts['seeding'] = null;
+  // "Pending" children have a number or a group but no history rows: their golden record was never built.
+  if (Number(now.children) >= s.children && Number(now.pending) === 0) {
+    log(`data: reusing ${Number(now.children).toLocaleString('en')} active children from a previous bench run (delete ${s.home} to start afresh)`);
+  } else {
+    log(`data: loading ${s.children.toLocaleString('en')} synthetic children through the ingest path (seed ${s.seed}; first run only)…`);
+    const t0 = Date.now();
+    let lastLog = t0;
+    const seeded = await seedSample(ctx, {
+      children: s.children,
+      seed: s.seed,
+      onProgress: ({ records, children }) => {
+        if (Date.now() - lastLog < 10_000) return;
+        lastLog = Date.now();
+        log(`  ingest: ${records.toLocaleString('en')} records, ${children.toLocaleString('en')} children created, ${rate(records, Date.now() - t0)} records/s`);
+      },
+    });
+    const ingestSeconds = (Date.now() - t0) / 1000;
+    log(`  ingest done: ${seeded.records.toLocaleString('en')} records in ${ingestSeconds.toFixed(1)} s (${rate(seeded.records, ingestSeconds * 1000)} records/s)`);
+
+    // What the worker does for each outbox entry, called directly: the bench needs the data, not the queue.
+    const ids = (await ctx.sql.query<{ id: string }>(`SELECT id FROM child WHERE status = 'ACTIVE' ORDER BY id`)).map((r) => r.id);
+    const t1 = Date.now();
+    lastLog = t1;
+    for (let i = 0; i < ids.length; i += s.recomputeBatch) {
+      await ctx.goldenRecords.recompute(ids.slice(i, i + s.recomputeBatch));
+      if (Date.now() - lastLog >= 10_000) {
+        lastLog = Date.now();
+        log(`  golden records: ${Math.min(i + s.recomputeBatch, ids.length).toLocaleString('en')}/${ids.length.toLocaleString('en')}, ${rate(i + s.recomputeBatch, Date.now() - t1)} children/s`);
+      }
+    }
+    const recomputeSeconds = (Date.now() - t1) / 1000;
+    log(`  golden records done: ${ids.length.toLocaleString('en')} children in ${recomputeSeconds.toFixed(1)} s (${rate(ids.length, recomputeSeconds * 1000)} children/s)`);
+
+    // Fresh bulk-loaded tables have no planner statistics and no visibility map yet; production tables
+    // get both from autovacuum long before anyone benchmarks them. The checkpoint keeps the load's dirty
+    // pages from being flushed during a measured run.
+    await ctx.sql.query('VACUUM ANALYZE child, source_record, identity_number, special_circumstance');
+    await ctx.sql.query('CHECKPOINT').catch(() => log('  (CHECKPOINT needs superuser; skipped)'));
+    seeding = { records: seeded.records, childrenCreated: seeded.childrenCreated, rejected: seeded.rejected, ingestSeconds, recomputed: ids.length, recomputeSeconds };
+  }
+  const facts = (await ctx.sql.one<{ children: string; records: string; numbers: string; size: string }>(
+    `SELECT (SELECT count(*) FROM child WHERE status = 'ACTIVE')::text AS children,
+            (SELECT count(*) FROM source_record)::text AS records,
+            (SELECT count(*) FROM identity_number)::text AS numbers,
+            pg_size_pretty(pg_database_size(current_database())) AS size`,
+  ))!;
+  if (Number(facts.children) < s.children) {
+    throw new Error(`the database holds ${facts.children} active children after seeding, fewer than the ${s.children} asked for`);
+  }
+  return {
+    activeChildren: Number(facts.children),
+    sourceRecords: Number(facts.records),
+    identityNumbers: Number(facts.numbers),
+    databaseSize: facts.size,
+    seeding,
+  };
+}
+
+async function postgresFacts(ctx: AppContext): Promise<Record<string, string>> {
+  const v = await ctx.sql.one<{ version: string }>('SELECT version() AS version');
+  const settings = await ctx.sql.query<{ name: string; setting: string; unit: string | null }>(
+    `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'max_connections') ORDER BY name`,
+  );
+  const show = (name: string) => {
+    const row = settings.find((r) => r.name === name);
+    if (!row) return '?';
+    // shared_buffers is reported in 8 kB pages.
+    return row.unit === '8kB' ? `${(Number(row.setting) * 8) / 1024} MB` : row.setting;
+  };
+  return {
+    // "PostgreSQL 18.1 on x86_64-pc-linux-gnu, compiled by …": the compiler says nothing useful here.
+    PostgreSQL: (v?.version ?? 'unknown').split(', compiled by')[0]!,
+    'PostgreSQL settings': `shared_buffers ${show('shared_buffers')}, fsync ${show('fsync')}, synchronous_commit ${show('synchronous_commit')}, max_connections ${show('max_connections')}`,
+  };
+}
+
+// ——— audit ———
+
+interface AuditCount {
+  /** Rows of the scenario's operation written during the measured run. */
+  rows: number;
+  /** Child ids those rows list. */
+  children: number;
+}
+
+async function auditWatermark(ctx: AppContext): Promise<string> {
+  const row = await ctx.sql.one<{ id: string }>('SELECT coalesce(max(id), 0)::text AS id FROM audit_event');
+  return row?.id ?? '0';
+}
+
+async function auditSince(ctx: AppContext, mark: string, operation: string): Promise<AuditCount> {
+  const row = await ctx.sql.one<{ rows: string; children: string }>(
+    `SELECT count(*)::text AS rows, coalesce(sum(cardinality(child_ids)), 0)::text AS children
+       FROM audit_event WHERE id > $1::bigint AND operation = $2 AND action = 'READ'`,
+    [mark, operation],
+  );
+  return { rows: Number(row?.rows ?? 0), children: Number(row?.children ?? 0) };
+}
+
+// ——— response shapes checked before each run ———
+
+const trivialResponse = z.object({ data: z.object({ __typename: z.literal('Query') }) }).strict();
+const sourceRecordShape = z.object({
+  id: z.string().startsWith('src_'),
+  sourceSystem: z.string(),
+  externalId: z.string(),
+  fullName: z.string().nullable(),
+  birthDate: z.string().nullable(),
+  identityNumber: z.string().nullable(),
+});
+const childShape = z.object({
+  id: z.string().startsWith('chd_'),
+  fullName: z.string().nullable(),
+  sex: z.string().nullable(),
+  birthDate: z.string().nullable(),
+  communeCode: z.string().nullable(),
+  identityNumber: z.string().nullable(),
+  identityStatus: z.string(),
+  sourceRecords: z.array(sourceRecordShape).min(1),
+  identityNumbers: z.array(z.object({ number: z.string(), status: z.string() })),
+});
+const childResponse = z.object({ data: z.object({ child: childShape }) }).strict();
+const childrenResponse = z
+  .object({
+    data: z.object({
+      children: z.object({
+        edges: z.array(z.object({ cursor: z.string(), node: childShape.extend({ commune: z.object({ name: z.string() }).nullable() }) })),
+        pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
+      }),
+    }),
+  })
+  .strict();
+
+// ——— report ———
+
+interface ReportInput {
+  s: Settings;
+  data: DataFacts;
+  pg: Record<string, string>;
+  measured: Array<{ name: string; label: string; stats: LoadStats; serverErrors: number; serverOk: number; audit: AuditCount | null }>;
+  peakRss: number | null;
+  warnings: string[];
+  pool: number;
+  profileDir: string;
+}
+
+function errorCount(st: LoadStats): number {
+  return st.non2xx + st.badBodies + st.connectionErrors;
+}
+
+function report(r: ReportInput): SuiteResult {
+  const { s, data, measured } = r;
+  const byName = new Map(measured.map((m) => [m.name, m]));
+  const trivial = byName.get('trivial');
+  const child = byName.get('child');
+  const baseline = trivial?.stats.requestsPerSecond ?? 0;
+  const ratio = (rps: number) => (baseline > 0 ? rps / baseline : 0);
+  const fmt = (n: number, digits = 0) => n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
+
+  const invalid = measured.filter((m) => errorCount(m.stats) + m.serverErrors > 0);
+  const childRatio = child ? ratio(child.stats.requestsPerSecond) : 0;
+  const childP99 = child?.stats.latencyP99Ms ?? Number.POSITIVE_INFINITY;
+  const audited = !child?.audit || child.audit.rows >= child.stats.ok2xx;
+  const passed = !!trivial && !!child && invalid.length === 0 && childRatio >= TARGET_RATIO && childP99 < TARGET_P99_MS && audited;
+
+  const rows = measured.map((m) => {
+    const st = m.stats;
+    const errs = errorCount(st) + m.serverErrors;
+    return `| ${m.label} | ${fmt(st.requestsPerSecond)} | ${ms(st.latencyP50Ms)} | ${ms(st.latencyP99Ms)} | ${m.name === 'trivial' ? '1.00 (baseline)' : fmt(ratio(st.requestsPerSecond), 2)} | ${fmt(st.requests)} | ${errs} |`;
+  });
+
+  const verdictLine = passed
+    ? `**PASS** — \`child(id)\` ran at ${fmt(childRatio * 100, 1)}% of the trivial query's throughput (target ≥ ${TARGET_RATIO * 100}%) with p99 ${ms(childP99)} ms (target < ${TARGET_P99_MS} ms) at ${s.connections} connections, without errors, every read audited.`
+    : `**FAIL** — \`child(id)\`: ${fmt(childRatio * 100, 1)}% of the trivial query's throughput (target ≥ ${TARGET_RATIO * 100}%: ${childRatio >= TARGET_RATIO ? 'met' : 'missed'}), ` +
+      `p99 ${ms(childP99)} ms (target < ${TARGET_P99_MS} ms: ${childP99 < TARGET_P99_MS ? 'met' : 'missed'})` +
+      (invalid.length ? `; runs with errors (not valid): ${invalid.map((m) => m.name).join(', ')}` : '') +
+      (audited ? '' : '; fewer audit rows than successful reads') + '.';
+
+  const auditLines = measured
+    .filter((m) => m.audit)
+    .map((m) => `- \`${m.name}\`: ${fmt(m.audit!.rows)} READ audit rows listing ${fmt(m.audit!.children)} child ids for ${fmt(m.stats.ok2xx)} successful responses counted by autocannon ` +
+      `(the server counted ${fmt(m.serverOk)} successful operations; a few requests in flight when the generator stops are answered, and audited, after it stops counting).`);
+
+  const seedingLine = data.seeding
+    ? `Seeded in this run: ${fmt(data.seeding.records)} source records for ${fmt(s.children)} synthetic children through the ingest path in ${fmt(data.seeding.ingestSeconds, 1)} s ` +
+      `(${rate(data.seeding.records, data.seeding.ingestSeconds * 1000)} records/s; ${fmt(data.seeding.childrenCreated)} child records created, ${fmt(data.seeding.rejected)} rejected), ` +
+      `then golden records for ${fmt(data.seeding.recomputed)} children in ${fmt(data.seeding.recomputeSeconds, 1)} s ` +
+      `(${rate(data.seeding.recomputed, data.seeding.recomputeSeconds * 1000)} children/s, batches of ${s.recomputeBatch}, one at a time).`
+    : `Data reused from a previous bench run (seeding is skipped when the database already holds ≥ ${fmt(s.children)} active children with golden records built); the first run reports seeding time.`;
+
+  const failures = measured.filter((m) => errorCount(m.stats) + m.serverErrors > 0).map((m) =>
+    `- \`${m.name}\`: non-2xx ${m.stats.non2xx}, wrong bodies ${m.stats.badBodies}, connection errors ${m.stats.connectionErrors} (timeouts ${m.stats.timeouts}), server-side GraphQL errors ${m.serverErrors}`);
+
+  const markdown = [
+    '### Results',
+    '',
+    `${s.connections} connections, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured per scenario.`,
+    '',
+    '| Scenario | req/s (mean) | p50 (ms) | p99 (ms) | throughput vs trivial | requests | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    `Target: \`child(id)\` (authenticated, audited) at ≥ ${TARGET_RATIO * 100}% of the trivial query's throughput with p99 < ${TARGET_P99_MS} ms at 32 connections.`,
+    '',
+    verdictLine,
+    '',
+    ...(failures.length ? ['Errors during measured runs:', '', ...failures, ''] : []),
+    '### Audit',
+    '',
+    ...auditLines,
+    '',
+    '### Data and server',
+    '',
+    `- ${fmt(data.activeChildren)} active children, ${fmt(data.sourceRecords)} source records, ${fmt(data.identityNumbers)} identity numbers; database size ${data.databaseSize}. ` +
+      `The synthetic population has ${fmt(s.children)} children (seed ${s.seed}); there are more child records than that because records without an identity number are not matched yet (no matcher), so each becomes its own child.`,
+    `- ${seedingLine}`,
+    `- Server: one \`serve\` process (NODE_ENV=development for the dev signing key, LOG_LEVEL=warn), PostgreSQL pool of ${r.pool} connections; peak RSS ${r.peakRss === null ? 'n/a' : `${fmt(r.peakRss / 1024 ** 2)} MiB`} (VmHWM at the end of the run).` +
+      (r.warnings.length ? ` ${r.warnings.length} warning/error log lines during the run.` : ' No warning or error logs during the run.'),
+    '',
+    '### Method',
+    '',
+    '- Everything runs on this one machine: autocannon (in the bench process), the server process, PostgreSQL and Redis share its cores, so the figures are lower bounds of what the server alone could do.',
+    '- The server is the real `childhub serve` started as its own process (`node --import tsx src/cli/main.ts serve`) on a free loopback port; the bench waits for `/readyz`.',
+    '- PostgreSQL is embedded (its own cluster under `.childhub/bench`, port 54339, database `childhub_bench`, kept between runs) unless `DATABASE_URL` is set; Redis likewise (port 63809) unless `REDIS_URL` is set.',
+    '- Data is loaded through the real ingest path (`seedSample`), golden records are built with `GoldenRecordService.recompute` in batches (what the worker does per outbox entry), then `VACUUM ANALYZE` and a checkpoint.',
+    '- Every scenario first sends one request whose whole response is checked (shape, ids, a full page of 50), then warms up, then measures. During the measured run every response body is checked for `data` and no `errors`; the server\'s own operation counters (`/metrics`) are compared before and after. A run with any error is not valid and fails the target.',
+    '- `child(id)` asks for a different child on each request, cycling through 10,000 children sampled (seeded) from all active children; `children(first: 50)` pages from 2,000 sampled cursors, so pages differ. One data-steward token (whole city, every class) is used for all requests.',
+    '- Cached: the token verifier caches verified tokens (one signature check, then map lookups); the PostgreSQL buffer cache and the OS page cache are warm after the warm-up. Not cached: every request runs the GraphQL pipeline (parse, validate, execute), its SQL (per-request DataLoaders batch one statement per relation), field authorisation, and writes its audit row before the response leaves (group-committed across concurrent requests).',
+    '- Latency is autocannon\'s per-request time from send to complete response; req/s is the mean of per-second counts.',
+    ...(s.cpuProfile ? [`- This run profiled the server with \`--cpu-prof\` (profiles in \`${path.relative(PROJECT_ROOT, r.profileDir)}\`), which slows it down; do not compare with unprofiled runs.`] : []),
+  ].join('\n');
+
+  const summary = [
+    ...measured.map((m) => `${m.name.padEnd(9)} ${fmt(m.stats.requestsPerSecond).padStart(7)} req/s  p50 ${ms(m.stats.latencyP50Ms).padStart(6)} ms  p99 ${ms(m.stats.latencyP99Ms).padStart(6)} ms  ` +
+      `x${fmt(ratio(m.stats.requestsPerSecond), 2)}  errors ${errorCount(m.stats) + m.serverErrors}`),
+    verdictLine.replace(/\*\*/g, '').replace(/`/g, ''),
+    ...(r.warnings.length ? [`server warnings (${r.warnings.length}), first: ${r.warnings[0]!.slice(0, 300)}`] : []),
+  ];
+
+  return {
+    title: `Gateway: GraphQL over ${fmt(s.children)} synthetic children`,
+    facts: { ...r.pg, 'Server PostgreSQL pool': String(r.pool) },
+    markdown,
+    verdict: passed ? 'PASS' : 'FAIL',
+    summary,
+  };
+}
+
+function rate(count: number, ms: number): string {
+  return ms > 0 ? Math.round((count * 1000) / ms).toLocaleString('en') : '—';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

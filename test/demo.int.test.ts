@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/config/config.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+/** `childhub demo` as a newcomer runs it (against the test servers via the URLs), through to Ctrl-C. */
+describe('childhub demo', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv();
+  });
+  afterAll(async () => env?.cleanup());
+
+  it('loads the sample, builds golden records, prints where to click, answers queries and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--children', '300'], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        DATABASE_URL: env.databaseUrl,
+        REDIS_URL: env.redisUrl,
+        QUEUE_PREFIX: env.queuePrefix,
+        PORT: '0',
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'warn',
+        CHILDHUB_HOME: mkdtempSync(path.join(os.tmpdir(), 'childhub-demo-')),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 90_000;
+    while (!out.includes('Ctrl-C stops everything') && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(out).toContain('childhub is running');
+    const url = /GraphQL\s+(http:\/\/\S+\/graphql)/.exec(out)?.[1];
+    const token = /data steward, whole city, every class:\n\s+(\S+)/.exec(out)?.[1];
+    expect(url && token).toBeTruthy();
+    expect(out).toMatch(/Data\s+\d+ children from \d+ source records/);
+
+    const res = await fetch(url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ children(first: 5) { totalCount nodes { id fullName identityNumbers { number } sourceRecords { sourceSystem } } } }' }),
+    });
+    const body = (await res.json()) as { data: { children: { totalCount: number; nodes: Array<{ sourceRecords: unknown[] }> } } };
+    expect(body.data.children.totalCount).toBeGreaterThan(250);
+    expect(body.data.children.nodes.every((n) => n.sourceRecords.length > 0)).toBe(true);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }, 120_000);
+});

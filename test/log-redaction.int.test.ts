@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/observability/logger.js';
+import { seedSample } from '../src/seed/sample-seeder.js';
+import { startWorker, type RunningWorker } from '../jobs/worker.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+/**
+ * An end-to-end run (sample ingest, outbox relay, golden-record jobs, GraphQL reads, denied fields and
+ * errors) with every log line captured at trace level: no name or identity number of the sample may appear.
+ */
+describe('logs carry no personal data', () => {
+  const lines: string[] = [];
+  let hub: TestHub;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    const logger = createLogger({ level: 'trace', destination: { write: (s: string) => void lines.push(s) } });
+    hub = await startTestHub({ logger });
+    await seedSample(hub.ctx, { children: 300, seed: 7 });
+    worker = await startWorker(hub.ctx);
+    await worker.idle(60_000);
+    const steward = await hub.token();
+    const health = await hub.token({ roles: ['health_officer'] });
+    const page = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>(
+      `{ children(first: 100) { nodes { id fullName identityNumber sourceRecords { fullName motherName identityNumber } identityNumbers { number } } } }`, {}, steward);
+    expect(page.body.errors).toBeUndefined();
+    for (const { id } of page.body.data!.children.nodes.slice(0, 20)) {
+      await hub.gql(`{ child(id: "${id}") { fullName groups specialCircumstances { group } } }`, {}, health);
+    }
+    await hub.gql(`{ children(filter: { name: "x" }) { nodes { id } } }`, {}, steward);
+    await hub.gql(`{ children(filter: { name: "nguyễn thị" }) { nodes { id } } }`, {}, 'garbage-token');
+  }, 180_000);
+
+  afterAll(async () => {
+    await worker?.close();
+    await hub?.close();
+  });
+
+  it('ran the whole path and logged about it', async () => {
+    const withGolden = await hub.ctx.sql.one<{ n: string }>(`SELECT count(*) AS n FROM identity_number`);
+    expect(Number(withGolden!.n)).toBeGreaterThan(100);
+    expect(lines.length).toBeGreaterThan(30);
+    expect(lines.join('')).toContain('graphql operation');
+  });
+
+  it('contains none of the sample\'s names or identity numbers', async () => {
+    const secrets = await hub.ctx.sql.query<{ v: string }>(`
+      SELECT DISTINCT v FROM (
+        SELECT full_name AS v FROM source_record UNION ALL SELECT father_name FROM source_record
+        UNION ALL SELECT mother_name FROM source_record UNION ALL SELECT carer_name FROM source_record
+        UNION ALL SELECT identity_number FROM source_record UNION ALL SELECT name_folded FROM source_record
+      ) s WHERE v IS NOT NULL AND length(v) >= 8`);
+    expect(secrets.length).toBeGreaterThan(300);
+    const log = lines.join('');
+    const leaked = secrets.map((s) => s.v).filter((v) => log.includes(v) || log.includes(JSON.stringify(v).slice(1, -1)));
+    expect(leaked).toEqual([]);
+  });
+});
