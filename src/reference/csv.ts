@@ -26,7 +26,7 @@ export function readReferenceCsv(relativePath: string): Array<Record<string, str
   });
 }
 
-/** Reads a column that must be present (the header is checked once per file by the callers' tests). */
+/** The value of a column that must exist; a missing one means the file changed shape. */
 export function column(row: Record<string, string>, name: string): string {
   const value = row[name];
   if (value === undefined) throw new Error(`Reference row has no column "${name}"`);
