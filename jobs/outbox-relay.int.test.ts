@@ -6,7 +6,7 @@ import { Sql } from '../src/db/sql.js';
 import { createLogger } from '../src/observability/logger.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../src/services/outbox/outbox.writer.js';
 import { createTestEnv, type TestEnv } from '../test/support/test-env.js';
-import { createTestAppContext, waitFor } from './int-test-context.js';
+import { createTestAppContext, waitFor } from '../test/support/jobs-test-context.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 import { QueueClient } from './queue-client.js';
 import type { GoldenRecordJobData } from './queues.js';

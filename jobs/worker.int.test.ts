@@ -3,7 +3,7 @@ import type { AppContext } from '../src/app/app-context.js';
 import { newId } from '../src/db/ids.js';
 import type { SourceRecordInput } from '../src/domain/source-record-input.js';
 import { createTestEnv, type TestEnv } from '../test/support/test-env.js';
-import { createTestAppContext, waitFor } from './int-test-context.js';
+import { createTestAppContext, waitFor } from '../test/support/jobs-test-context.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
 import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES } from './queues.js';

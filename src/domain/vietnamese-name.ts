@@ -14,25 +14,25 @@ export interface NameParts {
  * Where the tone mark goes in the open syllables `oa`, `oe`, `uy` (the only place the two styles differ).
  * - `traditional`: on the first vowel — Hòa, Khỏe, Thủy, Úy. This is what the official administrative-unit
  *   list and the reference name tables use, so it is the hub's canonical style.
- * - `modern`: on the second vowel — Hoà, Khoẻ, Thuỷ, Uý (the 1980s school rule, common in newer software).
+ * - `modern`: on the second vowel — Hoà, Khoẻ, Thuỷ, Uý (the newer rule, common in software and records).
  */
 export type ToneStyle = 'traditional' | 'modern';
 
 const TONE_MARKS = new Set(['\u0300', '\u0301', '\u0303', '\u0309', '\u0323']);
-const QUALITY_MARKS = new Set(['\u0302', '\u0306', '\u031B']);
 const VOWELS = new Set(['a', 'e', 'i', 'o', 'u', 'y']);
 const COMBINING = /[\u0300-\u036f]/g;
 const NON_ASCII = /[^\u0000-\u007f]/;
 const LETTER_RUN = /[\p{L}\p{M}]+/gu;
-
-function isVowel(l: Letter): boolean {
-  return VOWELS.has(l.base.toLowerCase());
-}
+const MARK = /\p{M}/u;
 
 interface Letter {
   base: string;
   /** Combining marks other than the tone mark (circumflex, breve, horn), in NFD order. */
   marks: string;
+}
+
+function isVowel(l: Letter): boolean {
+  return VOWELS.has(l.base.toLowerCase());
 }
 
 /**
@@ -49,7 +49,7 @@ function placeToneInSyllable(syllable: string, style: ToneStyle): string {
     if (TONE_MARKS.has(ch)) {
       tone = ch;
       toneCount++;
-    } else if (QUALITY_MARKS.has(ch) || /\p{M}/u.test(ch)) {
+    } else if (MARK.test(ch)) {
       const last = letters[letters.length - 1];
       if (last) last.marks += ch;
     } else {

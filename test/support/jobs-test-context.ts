@@ -1,7 +1,7 @@
-import { createAppContext, type AppContext } from '../src/app/app-context.js';
-import { parseConfig } from '../src/config/config.js';
-import { createLogger } from '../src/observability/logger.js';
-import type { TestEnv } from '../test/support/test-env.js';
+import { createAppContext, type AppContext } from '../../src/app/app-context.js';
+import { parseConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { TestEnv } from './test-env.js';
 
 /** An AppContext on a test file's own database and queue prefix, with a silent logger (integration tests). */
 export async function createTestAppContext(env: TestEnv, overrides: Record<string, string> = {}): Promise<AppContext> {
