@@ -7,9 +7,9 @@ import { communeByCode } from '../../reference/admin-units.js';
 import { LAST_DAY, addDays, ageOn, localTimestamp, toDayNumber } from '../calendar.js';
 import type { SyntheticChild } from '../population.js';
 import type { Random } from '../random.js';
-import { otherHanoiCommune, swapDayMonth, type Variation } from '../variations.js';
+import type { Variation } from '../variations.js';
 import { scrambledId } from './external-ids.js';
-import { mapName, mapNumber, mapPersonName, renderName, renderNumber, type SourceView } from './source-view.js';
+import { mapName, mapNumber, mapPersonName, renderBirthDate, renderCommune, renderName, renderNumber, type SourceView } from './source-view.js';
 
 /** How often each thing happens in health-station records. */
 export const HEALTH_STATION_RATES = {
@@ -26,7 +26,8 @@ export const HEALTH_STATION_RATES = {
   groupRecorded: { d: 0.8, n: 0.9, đ: 0.95, b: 0.9 },
 } as const;
 
-export const SYSTEM = {
+/** Identifier systems and extension URLs of the health-station FHIR payload (invented URNs). */
+export const FHIR_SYSTEMS = {
   recordId: 'urn:vn:byt:ma-ho-so-suc-khoe',
   personalNumber: 'urn:vn:so-dinh-danh-ca-nhan',
   insurance: 'urn:vn:bhyt',
@@ -75,31 +76,31 @@ function contactName(raw: HealthPatient, code: string): string | null {
 /** What the health-station connector's mapping produces from a raw Patient. */
 export function mapHealthPatient(raw: HealthPatient): MappedFields {
   const groups: NonNullable<SourceRecordInput['groups']> = [];
-  if (extensionOf(raw, SYSTEM.abandoned)?.valueBoolean) groups.push({ clause: 'b' });
-  const disability = extensionOf(raw, SYSTEM.disability)?.valueCode;
+  if (extensionOf(raw, FHIR_SYSTEMS.abandoned)?.valueBoolean) groups.push({ clause: 'b' });
+  const disability = extensionOf(raw, FHIR_SYSTEMS.disability)?.valueCode;
   if (disability) groups.push({ clause: 'd', subType: disability });
-  if (extensionOf(raw, SYSTEM.hiv)?.valueBoolean) groups.push({ clause: 'đ' });
-  if (extensionOf(raw, SYSTEM.seriousIllness)?.valueBoolean) groups.push({ clause: 'n' });
-  const commune = raw.address[0]?.extension.find((e) => e.url === SYSTEM.communeCode)?.valueCode ?? null;
+  if (extensionOf(raw, FHIR_SYSTEMS.hiv)?.valueBoolean) groups.push({ clause: 'đ' });
+  if (extensionOf(raw, FHIR_SYSTEMS.seriousIllness)?.valueBoolean) groups.push({ clause: 'n' });
+  const commune = raw.address[0]?.extension.find((e) => e.url === FHIR_SYSTEMS.communeCode)?.valueCode ?? null;
   return {
     ...mapName(raw.name[0]?.text),
     sex: raw.gender === 'male' ? 'MALE' : 'FEMALE',
     birthDate: raw.birthDate,
     birthDatePrecision: 'DAY',
-    birthDateEstimated: extensionOf(raw, SYSTEM.estimatedBirthDate)?.valueBoolean === true,
+    birthDateEstimated: extensionOf(raw, FHIR_SYSTEMS.estimatedBirthDate)?.valueBoolean === true,
     communeCode: commune,
     communeCodeSet: commune ? 'VN-2025' : null,
     fatherName: contactName(raw, 'FTH'),
     motherName: contactName(raw, 'MTH'),
     carerName: contactName(raw, 'GUARD'),
-    identityNumber: mapNumber(raw.identifier.find((i) => i.system === SYSTEM.personalNumber)?.value),
+    identityNumber: mapNumber(raw.identifier.find((i) => i.system === FHIR_SYSTEMS.personalNumber)?.value),
     sourceUpdatedAt: raw.meta.lastUpdated,
     groups,
   };
 }
 
 function contactOf(code: 'FTH' | 'MTH' | 'GUARD', text: string, name: string): FhirContact {
-  return { relationship: [{ coding: [{ system: SYSTEM.roleCode, code }], text }], name: { text: name } };
+  return { relationship: [{ coding: [{ system: FHIR_SYSTEMS.roleCode, code }], text }], name: { text: name } };
 }
 
 function insuranceNumber(child: SyntheticChild, rnd: Random): string {
@@ -122,33 +123,22 @@ function patient(child: SyntheticChild, rnd: Random, externalId: string, duplica
     rnd,
     variations,
   );
-  let birthDate = child.birthDate;
-  if (rnd.chance(R.dayMonthSwapped)) {
-    const swapped = swapDayMonth(birthDate);
-    if (swapped) {
-      birthDate = swapped;
-      variations.push('DAY_MONTH_SWAPPED');
-    }
-  }
-  let communeCode = child.communeCode;
-  if (duplicate || rnd.chance(R.communeDifferent)) {
-    communeCode = otherHanoiCommune(child.communeCode, rnd);
-    variations.push('COMMUNE_DIFFERENT');
-  }
+  const birthDate = renderBirthDate(child.birthDate, R.dayMonthSwapped, rnd, variations);
+  const communeCode = renderCommune(child.communeCode, duplicate || rnd.chance(R.communeDifferent), rnd, variations);
   const words = rawName.split(' ');
-  const identifier: FhirIdentifier[] = [{ system: SYSTEM.recordId, value: externalId }];
-  if (number !== '') identifier.push({ system: SYSTEM.personalNumber, value: number });
-  identifier.push({ system: SYSTEM.insurance, value: insuranceNumber(child, rnd) });
+  const identifier: FhirIdentifier[] = [{ system: FHIR_SYSTEMS.recordId, value: externalId }];
+  if (number !== '') identifier.push({ system: FHIR_SYSTEMS.personalNumber, value: number });
+  identifier.push({ system: FHIR_SYSTEMS.insurance, value: insuranceNumber(child, rnd) });
   const contact: FhirContact[] = [];
   if (child.fatherName) contact.push(contactOf('FTH', 'Cha', child.fatherName));
   if (child.motherName) contact.push(contactOf('MTH', 'Mẹ', child.motherName));
   if (child.carerName) contact.push(contactOf('GUARD', 'Người giám hộ', child.carerName));
   const extension: FhirExtension[] = [];
-  if (recorded(child, 'b', rnd)) extension.push({ url: SYSTEM.abandoned, valueBoolean: true });
-  if (recorded(child, 'd', rnd)) extension.push({ url: SYSTEM.disability, valueCode: child.disabilityType ?? 'KHAC' });
-  if (recorded(child, 'đ', rnd)) extension.push({ url: SYSTEM.hiv, valueBoolean: true });
-  if (recorded(child, 'n', rnd)) extension.push({ url: SYSTEM.seriousIllness, valueBoolean: true });
-  if (child.birthDateEstimated) extension.push({ url: SYSTEM.estimatedBirthDate, valueBoolean: true });
+  if (recorded(child, 'b', rnd)) extension.push({ url: FHIR_SYSTEMS.abandoned, valueBoolean: true });
+  if (recorded(child, 'd', rnd)) extension.push({ url: FHIR_SYSTEMS.disability, valueCode: child.disabilityType ?? 'KHAC' });
+  if (recorded(child, 'đ', rnd)) extension.push({ url: FHIR_SYSTEMS.hiv, valueBoolean: true });
+  if (recorded(child, 'n', rnd)) extension.push({ url: FHIR_SYSTEMS.seriousIllness, valueBoolean: true });
+  if (child.birthDateEstimated) extension.push({ url: FHIR_SYSTEMS.estimatedBirthDate, valueBoolean: true });
   const from = Math.max(toDayNumber(child.birthDate), toDayNumber('2024-01-01'));
   const updated = addDays(LAST_DAY, -rnd.int(0, Math.max(0, toDayNumber(LAST_DAY) - from)));
   return {
@@ -165,7 +155,7 @@ function patient(child: SyntheticChild, rnd: Random, externalId: string, duplica
         use: 'home',
         text: `${communeByCode(communeCode)?.communeName ?? ''}, Thành phố Hà Nội`,
         city: 'Hà Nội',
-        extension: [{ url: SYSTEM.communeCode, valueCode: communeCode }],
+        extension: [{ url: FHIR_SYSTEMS.communeCode, valueCode: communeCode }],
       },
     ],
     contact,

@@ -9,10 +9,10 @@ import { communeByCode } from '../../reference/admin-units.js';
 import { LAST_DAY, addDays, fromDmy, toDmy, toDayNumber } from '../calendar.js';
 import type { SyntheticChild } from '../population.js';
 import type { Random } from '../random.js';
-import { otherHanoiCommune, stripDiacritics, swapDayMonth, type Variation } from '../variations.js';
+import { otherHanoiCommune, stripDiacritics, type Variation } from '../variations.js';
 import { drawPersonName } from '../name-tables.js';
 import { scrambledId } from './external-ids.js';
-import { mapName, mapNumber, mapPersonName, renderName, renderNumber, sexFromLabel, sexLabel, type SourceView } from './source-view.js';
+import { mapName, mapNumber, mapPersonName, renderBirthDate, renderCommune, renderName, renderNumber, sexFromLabel, sexLabel, type SourceView } from './source-view.js';
 
 /** How often each thing happens in the civil-status registers. */
 export const JUSTICE_REGISTER_RATES = {
@@ -163,19 +163,8 @@ function birthRegistration(child: SyntheticChild, rnd: Random): SourceView | nul
     rnd,
     variations,
   );
-  let birthDate = child.birthDate;
-  if (rnd.chance(R.dayMonthSwapped)) {
-    const swapped = swapDayMonth(birthDate);
-    if (swapped) {
-      birthDate = swapped;
-      variations.push('DAY_MONTH_SWAPPED');
-    }
-  }
-  let communeCode = child.communeCode;
-  if (rnd.chance(R.communeDifferent)) {
-    communeCode = otherHanoiCommune(child.communeCode, rnd);
-    variations.push('COMMUNE_DIFFERENT');
-  }
+  const birthDate = renderBirthDate(child.birthDate, R.dayMonthSwapped, rnd, variations);
+  const communeCode = renderCommune(child.communeCode, rnd.chance(R.communeDifferent), rnd, variations);
   const declarant = child.abandoned ? child.carerName : rnd.chance(0.6) ? child.fatherName : child.motherName;
   const relation = child.abandoned
     ? child.facilityCode

@@ -8,9 +8,9 @@ import { communeByCode } from '../../reference/admin-units.js';
 import { LAST_DAY, addDays, fromDmy, localTimestamp, toDmy } from '../calendar.js';
 import type { SyntheticChild } from '../population.js';
 import type { Random } from '../random.js';
-import { otherHanoiCommune, swapDayMonth, type Variation } from '../variations.js';
+import type { Variation } from '../variations.js';
 import { scrambledId } from './external-ids.js';
-import { mapName, mapNumber, mapPersonName, renderName, renderNumber, sexFromLabel, sexLabel, type SourceView } from './source-view.js';
+import { mapName, mapNumber, mapPersonName, renderBirthDate, renderCommune, renderName, renderNumber, sexFromLabel, sexLabel, type SourceView } from './source-view.js';
 
 /** How often each thing happens in school records. */
 export const SCHOOL_RATES = {
@@ -102,19 +102,8 @@ export function schoolViews(child: SyntheticChild, rnd: Random): SourceView[] {
   const variations: Variation[] = [];
   const rawName = renderName(child.fullName, R.name, rnd, variations);
   const number = renderNumber(child.identityNumber, R.number, rnd, variations);
-  let birthDate = child.birthDate;
-  if (rnd.chance(R.dayMonthSwapped)) {
-    const swapped = swapDayMonth(birthDate);
-    if (swapped) {
-      birthDate = swapped;
-      variations.push('DAY_MONTH_SWAPPED');
-    }
-  }
-  let communeCode = child.communeCode;
-  if (rnd.chance(R.communeDifferent)) {
-    communeCode = otherHanoiCommune(child.communeCode, rnd);
-    variations.push('COMMUNE_DIFFERENT');
-  }
+  const birthDate = renderBirthDate(child.birthDate, R.dayMonthSwapped, rnd, variations);
+  const communeCode = renderCommune(child.communeCode, rnd.chance(R.communeDifferent), rnd, variations);
   const level = levelOf(grade);
   const schoolCommune = communeByCode(communeCode);
   const place = schoolCommune ? schoolCommune.communeName.split(' ').slice(schoolCommune.communeType.split(' ').length).join(' ') : '';

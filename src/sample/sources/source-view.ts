@@ -3,7 +3,7 @@ import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import { normalizeName, splitFullName } from '../../domain/vietnamese-name.js';
 import type { Random } from '../random.js';
 import type { Variation } from '../variations.js';
-import { corruptDigit, formatNumber, givenNameFirst, stripDiacritics, toModernTones, typo } from '../variations.js';
+import { corruptDigit, formatNumber, givenNameFirst, otherHanoiCommune, stripDiacritics, swapDayMonth, toModernTones, typo } from '../variations.js';
 
 /** One record of a source about a child, with the deliberate differences from the truth. */
 export interface SourceView {
@@ -133,4 +133,20 @@ export function sexFromLabel(label: string): 'MALE' | 'FEMALE' | null {
   if (folded === 'nam') return 'MALE';
   if (folded === 'nữ' || folded === 'nu') return 'FEMALE';
   return null;
+}
+
+/** The birth date as a source records it: day and month swapped at `swapRate` (when that is a valid date). */
+export function renderBirthDate(birthDate: string, swapRate: number, rnd: Random, variations: Variation[]): string {
+  if (!rnd.chance(swapRate)) return birthDate;
+  const swapped = swapDayMonth(birthDate);
+  if (!swapped) return birthDate;
+  variations.push('DAY_MONTH_SWAPPED');
+  return swapped;
+}
+
+/** The commune as a source records it: another Hà Nội commune (the child moved) when `moved` is true. */
+export function renderCommune(communeCode: string, moved: boolean, rnd: Random, variations: Variation[]): string {
+  if (!moved) return communeCode;
+  variations.push('COMMUNE_DIFFERENT');
+  return otherHanoiCommune(communeCode, rnd);
 }

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * CPU time of the processes in a run, read from /proc (Linux). On a small machine the load generator, the
+ * server and PostgreSQL share the cores, so "where did the CPU go" is the first question about any
+ * figure; these samples answer it per scenario. Everything returns null where /proc is unavailable.
+ */
+
+let ticksPerSecond: number | undefined;
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+interface ProcStat {
+  ppid: number;
+  /** utime + stime, seconds. */
+  own: number;
+  /** cutime + cstime (children already reaped), seconds. */
+  reaped: number;
+}
+
+function readStat(pid: number): ProcStat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after its closing parenthesis.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17.
+    const num = (field: number) => Number(fields[field - 3]);
+    const hz = clockTicks();
+    return { ppid: num(4), own: (num(14) + num(15)) / hz, reaped: (num(16) + num(17)) / hz };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by one process (not its children). */
+export function processCpuSeconds(pid: number): number | null {
+  return readStat(pid)?.own ?? null;
+}
+
+/**
+ * CPU seconds used so far by a PostgreSQL cluster: the postmaster, its live children (backends,
+ * background workers) and its reaped ones. The postmaster's pid is the first line of postmaster.pid.
+ */
+export function postgresCpuSeconds(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const root = readStat(postmaster);
+  if (!root) return null;
+  let total = root.own + root.reaped;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const st = readStat(Number(entry));
+    if (st && st.ppid === postmaster) total += st.own;
+  }
+  return total;
+}
+
+/** CPU seconds used so far by this process (the load generator runs here). */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
