@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { exportSPKI, importJWK } from 'jose';
 import { z } from 'zod';
 import { createAppContext, type AppContext } from '../../src/app/app-context.js';
-import { loadOrCreateDevKey, mintDevToken } from '../../src/auth/dev-keys.js';
+import { DEV_ALG, loadOrCreateDevKey, mintDevToken } from '../../src/auth/dev-keys.js';
 import { parseConfig, PROJECT_ROOT, type Config } from '../../src/config/config.js';
 import { initOrm, migrate } from '../../src/db/orm.js';
 import { encodeCursor } from '../../src/graphql/cursor.js';
@@ -13,8 +14,8 @@ import { seedSample } from '../../src/seed/sample-seeder.js';
 import { deferCleanup } from '../lib/cleanup.js';
 import { counterDelta, isGraphQLSuccess, runLoad, scrapeCounters, type LoadScenario, type LoadStats } from '../lib/load.js';
 import { sample, seededRandom } from '../lib/random.js';
+import { machineBusySeconds, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../lib/cpu.js';
 import { startServer } from '../lib/server.js';
-import { postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../lib/cpu.js';
 import type { BenchSuite, SuiteContext, SuiteResult } from '../lib/suite.js';
 
 /**
@@ -68,6 +69,8 @@ interface Settings {
   cpuProfile: boolean;
   /** Scenarios to run (all by default); the target needs `trivial` and `child`. */
   scenarios: string[] | null;
+  /** NODE_ENV of the server process. */
+  nodeEnv: 'production' | 'development';
 }
 
 function readSettings(): Settings {
@@ -92,7 +95,14 @@ function readSettings(): Settings {
     redisPort: int('BENCH_REDIS_PORT', 63809),
     cpuProfile: ['1', 'true', 'yes'].includes(process.env.BENCH_CPU_PROF ?? ''),
     scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((x) => x.trim()).filter(Boolean) : null,
+    nodeEnv: nodeEnv(process.env.BENCH_NODE_ENV),
   };
+}
+
+function nodeEnv(raw: string | undefined): Settings['nodeEnv'] {
+  if (raw === undefined || raw === '' || raw === 'production') return 'production';
+  if (raw === 'development') return 'development';
+  throw new Error(`BENCH_NODE_ENV must be production or development (got "${raw}")`);
 }
 
 interface DataFacts {
@@ -100,19 +110,54 @@ interface DataFacts {
   sourceRecords: number;
   identityNumbers: number;
   databaseSize: string;
-  seeding: null | {
-    records: number;
-    childrenCreated: number;
-    rejected: number;
-    ingestSeconds: number;
-    recomputed: number;
-    recomputeSeconds: number;
-  };
+  seeding: SeedingFacts | null;
+  /** True when the data came from an earlier run (then `seeding`, if known, is that run's record). */
+  reused: boolean;
+}
+
+interface SeedingFacts {
+  date: string;
+  children: number;
+  seed: number;
+  records: number;
+  childrenCreated: number;
+  rejected: number;
+  ingestSeconds: number;
+  recomputed: number;
+  recomputeSeconds: number;
+  recomputeBatch: number;
+}
+
+const seedingFactsSchema = z.object({
+  date: z.string(),
+  children: z.number(),
+  seed: z.number(),
+  records: z.number(),
+  childrenCreated: z.number(),
+  rejected: z.number(),
+  ingestSeconds: z.number(),
+  recomputed: z.number(),
+  recomputeSeconds: z.number(),
+  recomputeBatch: z.number(),
+});
+
+/** Seeding happens once per bench home; its timings are kept beside the cluster so later reports can cite them. */
+function seedingFactsFile(s: Settings): string {
+  return path.join(s.home, 'gateway-seeding.json');
+}
+
+function readSeedingFacts(s: Settings): SeedingFacts | null {
+  try {
+    const parsed = seedingFactsSchema.safeParse(JSON.parse(readFileSync(seedingFactsFile(s), 'utf8')));
+    return parsed.success && parsed.data.children === s.children && parsed.data.seed === s.seed ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 const suite: BenchSuite = {
   name: 'gateway',
-  description: 'GraphQL gateway under autocannon load: { __typename }, child(id), children(first: 50) over 100k children',
+  description: 'GraphQL gateway under autocannon load: { __typename }, child(id), children(first: 50) over 100k synthetic children',
   run: runGatewaySuite,
 };
 export default suite;
@@ -122,7 +167,8 @@ async function runGatewaySuite({ log }: SuiteContext): Promise<SuiteResult> {
   mkdirSync(s.home, { recursive: true });
   const config = parseConfig({
     ...process.env,
-    // The server only accepts the dev key outside production; the bench mints its tokens with it.
+    // This process needs the settings (home, ports, token issuer and audience), not production's rule
+    // that a public key be configured; the server's own NODE_ENV is set where it is started.
     NODE_ENV: 'development',
     CHILDHUB_HOME: s.home,
     EMBEDDED_PG_PORT: String(s.pgPort),
@@ -185,6 +231,13 @@ async function benchAgainst(
     { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, expiresIn: '2h' },
   );
   const auth = { authorization: `Bearer ${token}` };
+  // A deployment runs with NODE_ENV=production, and libraries take faster paths there (graphql-js, for
+  // one, drops a per-check cross-realm test). Production refuses the dev key file, but accepts a public
+  // key by value (AUTH_PUBLIC_KEY): hand it the dev key's public half, so the bench's tokens verify.
+  const publicKey = await importJWK(key.publicJwk, DEV_ALG);
+  if (publicKey instanceof Uint8Array) throw new Error('the dev key is not an asymmetric key');
+  const authEnv: Record<string, string> =
+    s.nodeEnv === 'production' ? { NODE_ENV: 'production', AUTH_PUBLIC_KEY: await exportSPKI(publicKey) } : { NODE_ENV: 'development', AUTH_PUBLIC_KEY: '' };
 
   const childBodies = childIds.map((id) => JSON.stringify({ operationName: 'BenchChild', query: CHILD_QUERY, variables: { id } }));
   const pageBodies = cursors.map((after) => JSON.stringify({ operationName: 'BenchChildren', query: CHILDREN_QUERY, variables: { after } }));
@@ -240,7 +293,9 @@ async function benchAgainst(
   log('starting the server (node --import tsx src/cli/main.ts serve)…');
   const profileDir = path.join(s.home, 'profiles');
   const server = await startServer({
-    env: { NODE_ENV: 'development', CHILDHUB_HOME: s.home, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+    // Empty values count as unset (see parseConfig): a JWKS URL in the caller's environment must not
+    // replace the key the bench signs with.
+    env: { ...authEnv, AUTH_JWKS_URL: '', CHILDHUB_HOME: s.home, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
     nodeFlags: s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   });
   const stopServer = deferCleanup(() => server.stop());
@@ -283,7 +338,7 @@ async function benchAgainst(
       measured.push({ name: sc.name, label: sc.label, stats, serverErrors, serverOk, audit, cpu });
       log(`${sc.name}: ${stats.requestsPerSecond.toFixed(0)} req/s, p50 ${stats.latencyP50Ms} ms, p99 ${stats.latencyP99Ms} ms, ` +
         `errors ${errorCount(stats) + serverErrors}${audit ? `, audit rows ${audit.rows} (${audit.children} child ids)` : ''}; ` +
-        `CPU cores busy: server ${cores(cpu.server)}, PostgreSQL ${cores(cpu.postgres)}, load generator ${cores(cpu.loadGenerator)}`);
+        `CPU cores busy: server ${cores(cpu.server)}, PostgreSQL ${cores(cpu.postgres)}, load generator ${cores(cpu.loadGenerator)}, rest ${cores(cpu.rest)}`);
       await sleep(1000);
     }
     peakRss = server.peakRssBytes();
@@ -303,6 +358,7 @@ interface CpuSample {
   server: number | null;
   postgres: number | null;
   self: number;
+  machine: number | null;
 }
 
 /** Cores kept busy on average during a run (CPU seconds / wall seconds), and CPU per request. */
@@ -310,6 +366,8 @@ interface CpuShares {
   server: number | null;
   postgres: number | null;
   loadGenerator: number | null;
+  /** Everything else busy on the machine: other processes, Redis, kernel time not charged to a process. */
+  rest: number | null;
   serverMsPerRequest: number | null;
   postgresMsPerRequest: number | null;
 }
@@ -320,6 +378,7 @@ function sampleCpu(serverPid: number, pgDataDir: string | null): CpuSample {
     server: processCpuSeconds(serverPid),
     postgres: pgDataDir ? postgresCpuSeconds(pgDataDir) : null,
     self: selfCpuSeconds(),
+    machine: machineBusySeconds(),
   };
 }
 
@@ -328,10 +387,13 @@ function cpuShares(a: CpuSample, b: CpuSample, requests: number): CpuShares {
   const diff = (x: number | null, y: number | null) => (x === null || y === null ? null : y - x);
   const server = diff(a.server, b.server);
   const postgres = diff(a.postgres, b.postgres);
+  const machine = diff(a.machine, b.machine);
+  const self = b.self - a.self;
   return {
     server: server === null ? null : server / wall,
     postgres: postgres === null ? null : postgres / wall,
-    loadGenerator: (b.self - a.self) / wall,
+    loadGenerator: self / wall,
+    rest: machine === null || server === null || postgres === null ? null : Math.max(0, machine - server - postgres - self) / wall,
     serverMsPerRequest: server === null || !requests ? null : (server * 1000) / requests,
     postgresMsPerRequest: postgres === null || !requests ? null : (postgres * 1000) / requests,
   };
@@ -362,10 +424,14 @@ async function ensureData(ctx: AppContext, s: Settings, log: (m: string) => void
                  OR (c.group_clauses <> '{}' AND NOT EXISTS (SELECT 1 FROM special_circumstance g WHERE g.child_id = c.id))))::text AS pending`,
     ))!;
   const now = await state();
-  let seeding: DataFacts['seeding'] = null;
+  let seeding: SeedingFacts | null = null;
+  let reused = false;
   // "Pending" children have a number or a group but no history rows: their golden record was never built.
   if (Number(now.children) >= s.children && Number(now.pending) === 0) {
     log(`data: reusing ${Number(now.children).toLocaleString('en')} active children from a previous bench run (delete ${s.home} to start afresh)`);
+    reused = true;
+    // The timings file describes this home's embedded cluster; an external database was seeded elsewhere.
+    seeding = process.env.DATABASE_URL ? null : readSeedingFacts(s);
   } else {
     log(`data: loading ${s.children.toLocaleString('en')} synthetic children through the ingest path (seed ${s.seed}; first run only)…`);
     const t0 = Date.now();
@@ -401,7 +467,11 @@ async function ensureData(ctx: AppContext, s: Settings, log: (m: string) => void
     // pages from being flushed during a measured run.
     await ctx.sql.query('VACUUM ANALYZE child, source_record, identity_number, special_circumstance');
     await ctx.sql.query('CHECKPOINT').catch(() => log('  (CHECKPOINT needs superuser; skipped)'));
-    seeding = { records: seeded.records, childrenCreated: seeded.childrenCreated, rejected: seeded.rejected, ingestSeconds, recomputed: ids.length, recomputeSeconds };
+    seeding = {
+      date: new Date().toISOString(), children: s.children, seed: s.seed, records: seeded.records, childrenCreated: seeded.childrenCreated,
+      rejected: seeded.rejected, ingestSeconds, recomputed: ids.length, recomputeSeconds, recomputeBatch: s.recomputeBatch,
+    };
+    writeFileSync(seedingFactsFile(s), `${JSON.stringify(seeding, null, 2)}\n`);
   }
   const facts = (await ctx.sql.one<{ children: string; records: string; numbers: string; size: string }>(
     `SELECT (SELECT count(*) FROM child WHERE status = 'ACTIVE')::text AS children,
@@ -418,6 +488,7 @@ async function ensureData(ctx: AppContext, s: Settings, log: (m: string) => void
     identityNumbers: Number(facts.numbers),
     databaseSize: facts.size,
     seeding,
+    reused,
   };
 }
 
@@ -541,7 +612,7 @@ function report(r: ReportInput): SuiteResult {
   const cpuRows = measured.map((m) => {
     const c = m.cpu;
     const perReq = (x: number | null) => (x === null ? 'n/a' : fmt(x, 2));
-    return `| \`${m.name}\` | ${cores(c.server)} | ${cores(c.postgres)} | ${cores(c.loadGenerator)} | ${perReq(c.serverMsPerRequest)} | ${perReq(c.postgresMsPerRequest)} |`;
+    return `| \`${m.name}\` | ${cores(c.server)} | ${cores(c.postgres)} | ${cores(c.loadGenerator)} | ${cores(c.rest)} | ${perReq(c.serverMsPerRequest)} | ${perReq(c.postgresMsPerRequest)} |`;
   });
 
   const verdictLine = !evaluated
@@ -559,12 +630,14 @@ function report(r: ReportInput): SuiteResult {
     .map((m) => `- \`${m.name}\`: ${fmt(m.audit!.rows)} READ audit rows listing ${fmt(m.audit!.children)} child ids for ${fmt(m.stats.ok2xx)} successful responses counted by autocannon ` +
       `(the server counted ${fmt(m.serverOk)} successful operations; requests in flight when the generator stops are still answered, and audited, after it stops counting).`);
 
-  const seedingLine = data.seeding
-    ? `Seeded in this run: ${fmt(data.seeding.records)} source records for ${fmt(s.children)} synthetic children through the ingest path in ${fmt(data.seeding.ingestSeconds, 1)} s ` +
-      `(${rate(data.seeding.records, data.seeding.ingestSeconds * 1000)} records/s; ${fmt(data.seeding.childrenCreated)} child records created, ${fmt(data.seeding.rejected)} rejected), ` +
-      `then golden records for ${fmt(data.seeding.recomputed)} children in ${fmt(data.seeding.recomputeSeconds, 1)} s ` +
-      `(${rate(data.seeding.recomputed, data.seeding.recomputeSeconds * 1000)} children/s, batches of ${s.recomputeBatch}, one at a time). Context, not a target.`
-    : `Data reused from a previous bench run (seeding is skipped when the database already holds ≥ ${fmt(s.children)} active children with golden records built; delete \`.childhub/bench\` to reseed). The first run reports how long seeding took.`;
+  const seeded = data.seeding;
+  const seedingLine = seeded
+    ? `${data.reused ? `Data reused from the bench run of ${seeded.date.slice(0, 10)}, which seeded it` : 'Seeded in this run'}: ${fmt(seeded.records)} source records for ${fmt(seeded.children)} synthetic children through the ingest path in ${fmt(seeded.ingestSeconds, 1)} s ` +
+      `(${rate(seeded.records, seeded.ingestSeconds * 1000)} records/s; ${fmt(seeded.childrenCreated)} child records created, ${fmt(seeded.rejected)} rejected), ` +
+      `then golden records for ${fmt(seeded.recomputed)} children in ${fmt(seeded.recomputeSeconds, 1)} s ` +
+      `(${rate(seeded.recomputed, seeded.recomputeSeconds * 1000)} children/s, batches of ${seeded.recomputeBatch}, one at a time). Context, not a target.` +
+      (data.reused ? ` Seeding is skipped while the database holds ≥ ${fmt(s.children)} active children with golden records built; delete \`.childhub/bench\` to reseed.` : '')
+    : `Data reused from a previous bench run (seeding is skipped while the database holds ≥ ${fmt(s.children)} active children with golden records built; delete \`.childhub/bench\` to reseed); its seeding time was not recorded.`;
 
   const failures = invalid.map((m) =>
     `- \`${m.name}\`: non-2xx ${m.stats.non2xx}, wrong bodies ${m.stats.badBodies}, connection errors ${m.stats.connectionErrors} (timeouts ${m.stats.timeouts}), server-side GraphQL errors ${m.serverErrors}`);
@@ -586,10 +659,11 @@ function report(r: ReportInput): SuiteResult {
     '### Where the CPU went',
     '',
     `Cores kept busy on average during each measured run (the machine has ${r.cpuCores}), and CPU time per request. ` +
-      'Read from /proc: the server process, the PostgreSQL cluster (postmaster and all its backends), and the bench process, which runs autocannon.',
+      'Read from /proc: the server process, the PostgreSQL cluster (postmaster and all its backends), the bench process (which runs autocannon), ' +
+      'and the rest of the machine (Redis, other processes, kernel time not charged to a process: if this is large, something else was competing for the CPU).',
     '',
-    '| Scenario | server (cores) | PostgreSQL (cores) | load generator (cores) | server CPU per request (ms) | PostgreSQL CPU per request (ms) |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| Scenario | server (cores) | PostgreSQL (cores) | load generator (cores) | rest of machine (cores) | server CPU per request (ms) | PostgreSQL CPU per request (ms) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...cpuRows,
     '',
     '### Audit',
@@ -601,7 +675,7 @@ function report(r: ReportInput): SuiteResult {
     `- ${fmt(data.activeChildren)} active children, ${fmt(data.sourceRecords)} source records, ${fmt(data.identityNumbers)} identity numbers; database size ${data.databaseSize}. ` +
       `The synthetic population has ${fmt(s.children)} children (seed ${s.seed}); the hub holds more child records than that because records without an identity number are not matched yet (no matcher), so each becomes its own child.`,
     `- ${seedingLine}`,
-    `- Server: one \`serve\` process (NODE_ENV=development for the dev signing key, LOG_LEVEL=warn), PostgreSQL pool of ${r.pool} connections; peak RSS ${r.peakRss === null ? 'n/a' : `${fmt(r.peakRss / 1024 ** 2)} MiB`} (VmHWM at the end of the run).` +
+    `- Server: one \`serve\` process (NODE_ENV=${s.nodeEnv}${s.nodeEnv === 'production' ? ', tokens checked against AUTH_PUBLIC_KEY' : ', tokens checked against the dev key file'}, LOG_LEVEL=warn), PostgreSQL pool of ${r.pool} connections; peak RSS ${r.peakRss === null ? 'n/a' : `${fmt(r.peakRss / 1024 ** 2)} MiB`} (VmHWM at the end of the run).` +
       (r.warnings.length ? ` ${r.warnings.length} warning/error log lines during the run.` : ' No warning or error logs during the run.'),
     '',
     '### Method',
@@ -614,7 +688,7 @@ function report(r: ReportInput): SuiteResult {
     '- `child(id)` asks for a different child on each request, cycling through 10,000 children sampled (seeded) from all active children; `children(first: 50)` pages from 2,000 sampled cursors, so pages differ. One data-steward token (whole city, every class) is used for all requests.',
     '- Cached: the token verifier caches verified tokens (one signature check, then map lookups); the PostgreSQL buffer cache and the OS page cache are warm after the warm-up. Not cached: every request runs the GraphQL pipeline (parse, validate, execute), its SQL (per-request DataLoaders batch one statement per relation), field authorisation, and writes its audit row before the response leaves (group-committed across concurrent requests).',
     '- Latency is autocannon\'s time from sending a request to its complete response, with 1 ms resolution; req/s is the mean of per-second counts.',
-    '- Settings: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_CONNECTIONS`, `BENCH_CHILDREN`, `BENCH_SEED`, `BENCH_SCENARIOS` (e.g. `child`), `BENCH_CPU_PROF=1` (profile the server with `--cpu-prof`; summarise with `npx tsx bench/tools/cpuprofile-top.ts <file>`), `BENCH_HOME`, `BENCH_PG_PORT`, `BENCH_REDIS_PORT`.',
+    '- Settings: `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_CONNECTIONS`, `BENCH_CHILDREN`, `BENCH_SEED`, `BENCH_SCENARIOS` (e.g. `child`), `BENCH_NODE_ENV` (`production`, the default, or `development`), `BENCH_CPU_PROF=1` (profile the server with `--cpu-prof`; summarise with `npx tsx bench/tools/cpuprofile-top.ts <file>`), `BENCH_HOME`, `BENCH_PG_PORT`, `BENCH_REDIS_PORT`.',
     ...(s.cpuProfile ? [`- This run profiled the server with \`--cpu-prof\` (profiles in \`${path.relative(PROJECT_ROOT, r.profileDir)}\`), which slows it down; do not compare with unprofiled runs.`] : []),
   ].join('\n');
 

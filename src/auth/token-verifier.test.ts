@@ -33,6 +33,14 @@ describe('TokenVerifier', () => {
     await expect(verifier.verify(`Bearer ${await mintDevToken(key, { ...claims, communes: ['Ba Đình'] }, opts)}`)).rejects.toThrow(/claims invalid: communes/);
   });
 
+  it('accepts RSA keys given as PEM (the header does not say the key type)', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });
+    const { sub, ...rest } = claims;
+    const token = await new SignJWT(rest).setProtectedHeader({ alg: 'RS256' }).setSubject(sub).setIssuer(opts.issuer).setAudience(opts.audience).setExpirationTime('5m').sign(privateKey);
+    expect((await verifier.verify(`Bearer ${token}`)).subject).toBe('u1');
+  });
+
   it('accepts tokens from a production key given as PEM', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });

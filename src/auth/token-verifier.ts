@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, importSPKI, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
 import { UnauthenticatedError } from '../errors/index.js';
 import { classesForRoles } from './sensitivity.js';
@@ -15,6 +16,28 @@ export interface TokenVerifierOptions {
   cacheSize?: number;
 }
 
+/** The JWS algorithm a PEM public key is used with, from the key itself (RSA, EC curve, Ed25519). */
+export function algorithmOf(pem: string): string {
+  const key = createPublicKey(pem);
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return 'RS256';
+    case 'rsa-pss':
+      return 'PS256';
+    case 'ed25519':
+      return 'EdDSA';
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'prime256v1') return 'ES256';
+      if (curve === 'secp384r1') return 'ES384';
+      if (curve === 'secp521r1') return 'ES512';
+      throw new Error(`AUTH_PUBLIC_KEY uses an unsupported EC curve (${curve})`);
+    }
+    default:
+      throw new Error(`AUTH_PUBLIC_KEY is a ${key.asymmetricKeyType} key; use RSA, EC (P-256/384/521) or Ed25519`);
+  }
+}
+
 type KeySource = JWTVerifyGetKey | Awaited<ReturnType<typeof importSPKI>>;
 
 /** Turns a bearer token into a Principal, or throws UnauthenticatedError with a reason a client can act on. */
@@ -29,10 +52,7 @@ export class TokenVerifier {
   private async resolveKey(): Promise<KeySource> {
     const { jwksUrl, publicKeyPem, devPublicJwk } = this.opts;
     if (jwksUrl) return createRemoteJWKSet(new URL(jwksUrl));
-    if (publicKeyPem) {
-      const alg = /BEGIN PUBLIC KEY/.test(publicKeyPem) ? 'ES256' : 'RS256';
-      return importSPKI(publicKeyPem, alg);
-    }
+    if (publicKeyPem) return importSPKI(publicKeyPem, algorithmOf(publicKeyPem));
     if (devPublicJwk) return createLocalJWKSet({ keys: [devPublicJwk] });
     throw new Error('TokenVerifier needs a JWKS URL, a public key or a dev key');
   }

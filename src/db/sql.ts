@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 // DATE columns stay ISO strings (yyyy-mm-dd): a birth date is a calendar day, not an instant.
@@ -19,9 +20,21 @@ export interface QueryCounter {
 export class Sql {
   constructor(readonly pool: pg.Pool) {}
 
+  private readonly names = new Map<string, string>();
+
+  /**
+   * Runs a statement as a named prepared statement: each connection parses and plans it once, then only
+   * binds and executes (the gateway's reads are a handful of statements run thousands of times a second).
+   */
   async query<T extends Row = Row>(text: string, params: unknown[] = [], counter?: QueryCounter): Promise<T[]> {
     if (counter) counter.count++;
-    const res = await this.pool.query<T>(text, params);
+    let name = this.names.get(text);
+    if (!name) {
+      name = `q_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+      // Bounded: statement texts come from code, but filter combinations multiply them.
+      if (this.names.size < 5000) this.names.set(text, name);
+    }
+    const res = await this.pool.query<T>({ name, text, values: params });
     return res.rows;
   }
 

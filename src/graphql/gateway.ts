@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from 'pino';
 import type { AuditWriter } from '../audit/audit-writer.js';
 import type { Config } from '../config/config.js';
@@ -31,6 +32,8 @@ export async function createGateway(deps: GatewayDeps): Promise<ApolloServer<Gra
     formatError: createFormatError(deps.logger),
     validationRules: [depthLimitRule(deps.config.GRAPHQL_MAX_DEPTH)],
     plugins: [
+      // Personal data is never HTTP-cacheable, and the cache-control plugin wraps every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
       useAudit(deps.audit, deps.logger, deps.metrics),
       useRequestLog(deps.logger),
       ...(deps.metrics ? [useMetrics(deps.metrics)] : []),

@@ -1,4 +1,4 @@
-import type { QueryCounter, Sql } from '../sql.js';
+import type { QueryCounter, Row, Sql } from '../sql.js';
 
 /** Row shapes returned to the GraphQL layer (camelCase, ready to serve). */
 export interface ChildRow {
@@ -47,7 +47,7 @@ const SOURCE_RECORD_COLUMNS = `id, child_id AS "childId", source_system AS "sour
   family_name AS "familyName", middle_name AS "middleName", given_name AS "givenName", sex, birth_date AS "birthDate",
   birth_date_precision AS "birthDatePrecision", birth_date_estimated AS "birthDateEstimated", commune_code AS "communeCode",
   commune_code_set AS "communeCodeSet", father_name AS "fatherName", mother_name AS "motherName", carer_name AS "carerName",
-  identity_number AS "identityNumber", ARRAY(SELECT g->>'clause' FROM jsonb_array_elements(groups) g) AS groups,
+  identity_number AS "identityNumber", groups,
   content_hash AS "contentHash", source_updated_at AS "sourceUpdatedAt", first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt",
   link_rule AS "linkRule", link_score AS "linkScore", linked_by AS "linkedBy", linked_at AS "linkedAt"`;
 
@@ -83,16 +83,15 @@ export class ChildReadRepository {
     return Number(row?.n ?? 0);
   }
 
-  sourceRecordsByChildIds(ids: readonly string[], counter?: QueryCounter) {
-    return this.sql.query(
-      `SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE child_id = ANY($1::text[]) ORDER BY child_id, source_system, id`,
-      [ids],
-      counter,
-    );
+  /** Source records of the given children, in a stable order (source system, then id). */
+  async sourceRecordsByChildIds(ids: readonly string[], counter?: QueryCounter) {
+    // Sorted and shaped here rather than in SQL: this is the gateway's hottest statement.
+    const rows = await this.sql.query(`SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE child_id = ANY($1::text[])`, [ids], counter);
+    return rows.map(shapeSourceRecord).sort((a, b) => compare(a.sourceSystem, b.sourceSystem) || compare(a.id, b.id));
   }
 
-  sourceRecordsByIds(ids: readonly string[], counter?: QueryCounter) {
-    return this.sql.query(`SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE id = ANY($1::text[])`, [ids], counter);
+  async sourceRecordsByIds(ids: readonly string[], counter?: QueryCounter) {
+    return (await this.sql.query(`SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE id = ANY($1::text[])`, [ids], counter)).map(shapeSourceRecord);
   }
 
   identityNumbersByChildIds(ids: readonly string[], counter?: QueryCounter) {
@@ -114,6 +113,14 @@ export class ChildReadRepository {
       counter,
     );
   }
+}
+
+const compare = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+
+/** `groups` is stored as group evidence objects; the API exposes the clause letters. */
+function shapeSourceRecord(row: Row): Row {
+  const groups = Array.isArray(row.groups) ? (row.groups as Array<{ clause: string }>).map((g) => g.clause) : [];
+  return { ...row, groups };
 }
 
 function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
