@@ -152,6 +152,23 @@ describe('GraphQL gateway', () => {
     await expect(hub.ctx.sql.query(`UPDATE audit_event SET purpose = 'x'`)).rejects.toThrow(/append-only/);
   });
 
+  it('masks unexpected errors and names the request id the client sent', async () => {
+    // A corrupt provenance entry makes a non-null field null: an internal fault, not the caller's.
+    await hub.ctx.sql.query(`INSERT INTO child (id, commune_code, provenance) VALUES ('chd_01JBROKEN0000000000000000', '00004', '{"fullName": {}}')`);
+    const res = await fetch(`${hub.api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${steward}`, 'x-request-id': 'trace-me-42' },
+      body: JSON.stringify({ query: '{ child(id: "chd_01JBROKEN0000000000000000") { id provenance { field sourceRecordId } } }' }),
+    });
+    expect(res.headers.get('x-request-id')).toBe('trace-me-42');
+    const body = (await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+    expect(body.errors[0]).toMatchObject({
+      message: 'Internal error. Quote request id trace-me-42 when reporting it.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'trace-me-42' },
+    });
+    expect(JSON.stringify(body)).not.toMatch(/non-nullable|Cannot return null/i);
+  });
+
   it('serves health, readiness and metrics', async () => {
     expect((await fetch(`${hub.api.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${hub.api.url}/readyz`);

@@ -46,4 +46,28 @@ describe('no N+1: statements per children page', () => {
     expect(fifty).toBeLessThanOrEqual(4);
     await gateway.stop();
   });
+
+  it('answers child(id) with its relations in one statement, with the same data as the batched path', async () => {
+    const gateway = await createGateway({ config: hub.ctx.config, logger: hub.ctx.logger, audit: new AuditWriter(hub.ctx.sql, hub.ctx.logger) });
+    const repo = new ChildReadRepository(hub.ctx.sql);
+    const run = async (query: string, variables: Record<string, unknown>) => {
+      const contextValue = createGraphQLContext({
+        requestId: 'one', repo, maxPageSize: 100, authError: null,
+        principal: { subject: 's', officerId: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
+      });
+      const res = await gateway.executeOperation({ query, variables }, { contextValue });
+      if (res.body.kind !== 'single' || res.body.singleResult.errors) throw new Error(JSON.stringify(res.body));
+      return { data: res.body.singleResult.data as Record<string, any>, statements: contextValue.queries.count };
+    };
+    const FIELDS = `id fullName identityNumbers { id number status structuralFindings { code } firstSeenAt verifiedAt }
+      specialCircumstances { group clause evidenceSource sourceRecordId }
+      sourceRecords { id sourceSystem externalId fullName birthDate groups linkRule firstSeenAt lastSeenAt sourceUpdatedAt linkedAt }`;
+    const page = await run(`{ children(first: 10, filter: { group: DISABILITY }) { nodes { ${FIELDS} } } }`, {});
+    for (const node of page.data.children.nodes) {
+      const one = await run(`query($id: ID!) { child(id: $id) { ...F } } fragment F on Child { ${FIELDS} }`, { id: node.id });
+      expect(one.statements).toBe(1);
+      expect(one.data.child).toEqual(node);
+    }
+    await gateway.stop();
+  });
 });

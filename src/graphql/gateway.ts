@@ -5,7 +5,8 @@ import type { AuditWriter } from '../audit/audit-writer.js';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { GraphQLContext } from './context.js';
-import { createFormatError } from './errors/format-error.js';
+import { formatError } from './errors/format-error.js';
+import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useAudit } from './plugins/use-audit.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -29,11 +30,12 @@ export async function createGateway(deps: GatewayDeps): Promise<ApolloServer<Gra
     // Apollo would stop itself on SIGINT/SIGTERM and re-raise the signal; the process's own shutdown
     // (HTTP server, workers, audit flush, databases) decides the order instead.
     stopOnTerminationSignals: false,
-    formatError: createFormatError(deps.logger),
+    formatError,
     validationRules: [depthLimitRule(deps.config.GRAPHQL_MAX_DEPTH)],
     plugins: [
       // Personal data is never HTTP-cacheable, and the cache-control plugin wraps every field resolver.
       ApolloServerPluginCacheControlDisabled(),
+      useErrorReporting(deps.logger),
       useAudit(deps.audit, deps.logger, deps.metrics),
       useRequestLog(deps.logger),
       ...(deps.metrics ? [useMetrics(deps.metrics)] : []),

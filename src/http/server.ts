@@ -8,7 +8,6 @@ import type { ChildReadRepository } from '../db/repositories/child-read.reposito
 import { UnauthenticatedError } from '../errors/index.js';
 import { createGraphQLContext, type GraphQLContext } from '../graphql/context.js';
 import type { Metrics } from '../observability/metrics.js';
-import { requestScope } from '../observability/request-context.js';
 
 export interface HttpServerDeps {
   gateway: ApolloServer<GraphQLContext>;
@@ -43,12 +42,10 @@ export function createHttpServer(deps: HttpServerDeps): http.Server {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.httpRequests.observe({ route: ['graphql', 'healthz', 'readyz', 'metrics'].includes(route) ? route : 'other', status: String(res.statusCode) }, seconds);
     });
-    requestScope.run({ requestId }, () => {
-      handle(deps, req, res, url, requestId).catch((err: unknown) => {
-        logger.error({ err, requestId }, 'unhandled error in HTTP handler');
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `Internal error (request id ${requestId})`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-        else res.end();
-      });
+    handle(deps, req, res, url, requestId).catch((err: unknown) => {
+      logger.error({ err, requestId }, 'unhandled error in HTTP handler');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `Internal error (request id ${requestId})`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
     });
   });
 }

@@ -51,6 +51,26 @@ const SOURCE_RECORD_COLUMNS = `id, child_id AS "childId", source_system AS "sour
   content_hash AS "contentHash", source_updated_at AS "sourceUpdatedAt", first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt",
   link_rule AS "linkRule", link_score AS "linkScore", linked_by AS "linkedBy", linked_at AS "linkedAt"`;
 
+const IDENTITY_NUMBER_COLUMNS = `id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId",
+  structural_findings AS "structuralFindings", first_seen_at AS "firstSeenAt", verified_at AS "verifiedAt", superseded_at AS "supersededAt"`;
+
+const SPECIAL_CIRCUMSTANCE_COLUMNS = `id, child_id AS "childId", clause, clause AS "group", sub_type AS "subType", started_on AS "startedOn",
+  ended_on AS "endedOn", source_record_id AS "sourceRecordId", evidence->>'sourceSystem' AS "evidenceSource"`;
+
+/** Which relations to fetch together with one child. */
+export interface ChildRelations {
+  sourceRecords: boolean;
+  identityNumbers: boolean;
+  specialCircumstances: boolean;
+}
+
+export interface ChildWithRelations {
+  child: ChildRow & Row;
+  sourceRecords?: Row[];
+  identityNumbers?: Row[];
+  specialCircumstances?: Row[];
+}
+
 /**
  * Read queries behind the GraphQL gateway. Every method takes a batch of ids (DataLoader calls them once
  * per request and level), so the number of statements does not grow with page size.
@@ -87,7 +107,7 @@ export class ChildReadRepository {
   async sourceRecordsByChildIds(ids: readonly string[], counter?: QueryCounter) {
     // Sorted and shaped here rather than in SQL: this is the gateway's hottest statement.
     const rows = await this.sql.query(`SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE child_id = ANY($1::text[])`, [ids], counter);
-    return rows.map(shapeSourceRecord).sort((a, b) => compare(a.sourceSystem, b.sourceSystem) || compare(a.id, b.id));
+    return rows.map(shapeSourceRecord).sort(bySystemThenId);
   }
 
   async sourceRecordsByIds(ids: readonly string[], counter?: QueryCounter) {
@@ -96,9 +116,7 @@ export class ChildReadRepository {
 
   identityNumbersByChildIds(ids: readonly string[], counter?: QueryCounter) {
     return this.sql.query(
-      `SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId", structural_findings AS "structuralFindings",
-              first_seen_at AS "firstSeenAt", verified_at AS "verifiedAt", superseded_at AS "supersededAt"
-         FROM identity_number WHERE child_id = ANY($1::text[]) ORDER BY child_id, first_seen_at, id`,
+      `SELECT ${IDENTITY_NUMBER_COLUMNS} FROM identity_number WHERE child_id = ANY($1::text[]) ORDER BY child_id, first_seen_at, id`,
       [ids],
       counter,
     );
@@ -106,16 +124,48 @@ export class ChildReadRepository {
 
   specialCircumstancesByChildIds(ids: readonly string[], counter?: QueryCounter) {
     return this.sql.query(
-      `SELECT sc.id, sc.child_id AS "childId", sc.clause, sc.clause AS "group", sc.sub_type AS "subType", sc.started_on AS "startedOn",
-              sc.ended_on AS "endedOn", sc.source_record_id AS "sourceRecordId", sc.evidence->>'sourceSystem' AS "evidenceSource"
-         FROM special_circumstance sc WHERE sc.child_id = ANY($1::text[]) ORDER BY sc.child_id, sc.clause, sc.id`,
+      `SELECT ${SPECIAL_CIRCUMSTANCE_COLUMNS} FROM special_circumstance WHERE child_id = ANY($1::text[]) ORDER BY child_id, clause, id`,
       [ids],
       counter,
     );
   }
+
+  /**
+   * One child and the relations asked for, in one statement (one round trip instead of one per relation:
+   * `child(id)` is the gateway's most frequent call). Rows have the same shape as the batch methods'.
+   */
+  async childWithRelations(id: string, want: ChildRelations, counter?: QueryCounter): Promise<ChildWithRelations | undefined> {
+    const row = await this.sql.one<ChildRow & Row & { sourceRecords?: Row[]; identityNumbers?: Row[]; specialCircumstances?: Row[] }>(
+      `SELECT ${CHILD_COLUMNS},
+         CASE WHEN $2::boolean THEN (SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE child_id = $1) r) END AS "sourceRecords",
+         CASE WHEN $3::boolean THEN (SELECT coalesce(json_agg(r ORDER BY r."firstSeenAt", r.id), '[]') FROM (SELECT ${IDENTITY_NUMBER_COLUMNS} FROM identity_number WHERE child_id = $1) r) END AS "identityNumbers",
+         CASE WHEN $4::boolean THEN (SELECT coalesce(json_agg(r ORDER BY r.clause, r.id), '[]') FROM (SELECT ${SPECIAL_CIRCUMSTANCE_COLUMNS} FROM special_circumstance WHERE child_id = $1) r) END AS "specialCircumstances"
+       FROM child WHERE id = $1`,
+      [id, want.sourceRecords, want.identityNumbers, want.specialCircumstances],
+      counter,
+    );
+    if (!row) return undefined;
+    const { sourceRecords, identityNumbers, specialCircumstances, ...child } = row;
+    return {
+      child: child as ChildRow & Row,
+      // json_agg renders timestamps as text; the batch path gives Dates, so revive them.
+      sourceRecords: sourceRecords?.map((r) => shapeSourceRecord(reviveDates(r, SOURCE_RECORD_TIMES))).sort(bySystemThenId),
+      identityNumbers: identityNumbers?.map((r) => reviveDates(r, IDENTITY_NUMBER_TIMES)),
+      specialCircumstances: specialCircumstances ?? undefined,
+    };
+  }
 }
 
 const compare = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+const bySystemThenId = (a: Row, b: Row) => compare(a.sourceSystem, b.sourceSystem) || compare(a.id, b.id);
+
+const SOURCE_RECORD_TIMES = ['sourceUpdatedAt', 'firstSeenAt', 'lastSeenAt', 'linkedAt'];
+const IDENTITY_NUMBER_TIMES = ['firstSeenAt', 'verifiedAt', 'supersededAt'];
+
+function reviveDates(row: Row, keys: string[]): Row {
+  for (const k of keys) if (typeof row[k] === 'string') row[k] = new Date(row[k] as string);
+  return row;
+}
 
 /** `groups` is stored as group evidence objects; the API exposes the clause letters. */
 function shapeSourceRecord(row: Row): Row {

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { foldName } from '../../domain/vietnamese-name.js';
@@ -8,6 +9,7 @@ import type { ChildFilterSql } from '../../db/repositories/child-read.repository
 import { Sensitive } from '../authorization/sensitive.decorator.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { selectedFieldNames } from '../selection.js';
 import { Child } from '../types/child.type.js';
 import { ChildrenFilter } from '../types/children-filter.input.js';
 import { Commune } from '../types/commune.type.js';
@@ -23,11 +25,23 @@ export class ChildResolver {
     nullable: true,
     description: 'One child by hub id (`chd_…`). NOT_FOUND when the id is unknown or the child lives outside your commune scope. Needs BASIC access.',
   })
-  async child(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Child> {
+  async child(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Child> {
     const principal = requirePrincipal(ctx, SensitivityClass.BASIC);
-    const row = await ctx.loaders.child.load(id);
-    if (!row || !inScope(principal, row.communeCode)) throw new NotFoundError(`No child ${id} in your jurisdiction`, { id });
-    return row as unknown as Child;
+    // Fetch the relations the query selects (and the caller may read) with the child, in one round trip,
+    // and hand them to the loaders the field resolvers use.
+    const selected = selectedFieldNames(info);
+    const may = (field: string, cls: SensitivityClass) => selected.has(field) && principal.classes.has(cls);
+    const found = await ctx.repo.childWithRelations(id, {
+      sourceRecords: may('sourceRecords', SensitivityClass.PROVENANCE),
+      identityNumbers: may('identityNumbers', SensitivityClass.IDENTITY),
+      specialCircumstances: may('specialCircumstances', SensitivityClass.PROTECTION_GROUP),
+    }, ctx.queries);
+    if (!found || !inScope(principal, found.child.communeCode)) throw new NotFoundError(`No child ${id} in your jurisdiction`, { id });
+    ctx.loaders.child.prime(id, found.child);
+    if (found.sourceRecords) ctx.loaders.sourceRecordsByChild.prime(id, found.sourceRecords);
+    if (found.identityNumbers) ctx.loaders.identityNumbersByChild.prime(id, found.identityNumbers);
+    if (found.specialCircumstances) ctx.loaders.specialCircumstancesByChild.prime(id, found.specialCircumstances);
+    return found.child as unknown as Child;
   }
 
   @Query(() => ChildConnection, {

@@ -1,0 +1,32 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from 'pino';
+import type { GraphQLContext } from '../context.js';
+import { isExpectedError } from '../errors/format-error.js';
+
+/**
+ * Logs unexpected errors with the request id (redacted by the logger) and tells the client that id, so
+ * an operator can find the log line; the message itself stays masked.
+ */
+export function useErrorReporting(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ contextValue, errors }) {
+          for (const error of errors) {
+            if (isExpectedError(error)) continue;
+            logger.error({ err: unwrapResolverError(error), requestId: contextValue.requestId, path: error.path }, 'unexpected error in GraphQL request');
+          }
+        },
+        async willSendResponse({ contextValue, response }) {
+          if (response.body.kind !== 'single') return;
+          for (const e of response.body.singleResult.errors ?? []) {
+            if (e.extensions?.code !== 'INTERNAL_SERVER_ERROR') continue;
+            (e as { message: string }).message = `Internal error. Quote request id ${contextValue.requestId} when reporting it.`;
+            (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+          }
+        },
+      };
+    },
+  };
+}
