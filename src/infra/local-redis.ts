@@ -20,8 +20,8 @@ export interface RunningRedis {
 
 export const REDIS_INSTALL_COMMAND = 'sudo apt-get update && sudo apt-get install -y redis-server';
 
-function findOnPath(bin: string): string | undefined {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin']);
+function findOnPath(bin: string, searchPath = process.env.PATH ?? ''): string | undefined {
+  const dirs = searchPath.split(path.delimiter).filter(Boolean).concat(searchPath === process.env.PATH ? ['/usr/bin', '/usr/sbin', '/usr/local/bin'] : []);
   for (const d of dirs) {
     const p = path.join(d, bin);
     if (existsSync(p)) return p;
@@ -30,8 +30,8 @@ function findOnPath(bin: string): string | undefined {
 }
 
 /** Finds `redis-server`, installing Debian's package when allowed, or explains exactly what to run. */
-export function ensureRedisServerBinary(opts: Pick<LocalRedisOptions, 'autoInstall' | 'logger'>): string {
-  const found = findOnPath('redis-server');
+export function ensureRedisServerBinary(opts: Pick<LocalRedisOptions, 'autoInstall' | 'logger'> & { searchPath?: string }): string {
+  const found = findOnPath('redis-server', opts.searchPath);
   if (found) return found;
   const isRoot = process.getuid?.() === 0;
   const isDebian = existsSync('/etc/debian_version') && !!findOnPath('apt-get');
