@@ -169,6 +169,20 @@ describe('GraphQL gateway', () => {
     expect(JSON.stringify(body)).not.toMatch(/non-nullable|Cannot return null/i);
   });
 
+  it('audits reads of a source record not linked to any child yet, by record id', async () => {
+    const [row] = await hub.ctx.sql.query<{ id: string }>(
+      `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash)
+       VALUES ('src_01JUNLINKED000000000000000', 'school', 'UNLINKED-1', '{}', 'Phạm Văn Lẻ', 'h') RETURNING id`);
+    const reader = await hub.token({ sub: 'unlinked-reader' });
+    const res = await hub.gql<{ sourceRecord: { fullName: string } }>(`{ sourceRecord(id: "${row!.id}") { fullName } }`, {}, reader);
+    expect(res.body.data?.sourceRecord.fullName).toBe('Phạm Văn Lẻ');
+    const audit = await hub.ctx.sql.query(`SELECT child_ids, field_classes, details FROM audit_event WHERE subject = 'unlinked-reader'`);
+    expect(audit).toEqual([{ child_ids: [], field_classes: ['BASIC'], details: { sourceRecordIds: [row!.id] } }]);
+    // Only city-wide roles see records without a jurisdiction.
+    const local = await hub.token({ roles: ['commune_officer'], communes: ['00004'] });
+    expect((await hub.gql(`{ sourceRecord(id: "${row!.id}") { fullName } }`, {}, local)).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
   it('serves health, readiness and metrics', async () => {
     expect((await fetch(`${hub.api.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${hub.api.url}/readyz`);

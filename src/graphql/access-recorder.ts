@@ -6,13 +6,21 @@ import type { SensitivityClass } from '../auth/sensitivity.js';
  */
 export class AccessRecorder {
   readonly childIds = new Set<string>();
+  /** Records read that are not linked to a child yet (their personal data is audited by record id). */
+  readonly unlinkedRecordIds = new Set<string>();
   readonly classes = new Set<SensitivityClass>();
   readonly deniedChildIds = new Set<string>();
   readonly deniedFields = new Set<string>();
 
-  read(childId: unknown, cls: SensitivityClass): void {
+  read(childId: unknown, cls: SensitivityClass, recordId?: unknown): void {
     if (typeof childId === 'string') this.childIds.add(childId);
+    else if (typeof recordId === 'string') this.unlinkedRecordIds.add(recordId);
     this.classes.add(cls);
+  }
+
+  /** True when personal data was released (to a child or an unlinked record). */
+  get released(): boolean {
+    return this.childIds.size > 0 || this.unlinkedRecordIds.size > 0;
   }
 
   deny(childId: unknown, field: string): void {

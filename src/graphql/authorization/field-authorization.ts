@@ -36,7 +36,7 @@ export function enforceFieldAuthorization(schema: GraphQLSchema): GraphQLSchema 
           ctx.access.deny(childId, path);
           throw new ForbiddenError(`${path} is ${cls} data, which your roles do not grant`);
         }
-        ctx.access.read(childId, cls);
+        ctx.access.read(childId, cls, source.id);
         return resolve(source, args, ctx, info);
       };
     }

@@ -16,7 +16,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
         async willSendResponse({ contextValue: ctx, operationName, response }) {
           const p = ctx.principal;
           const access = ctx.access;
-          if (!p || (access.childIds.size === 0 && access.deniedFields.size === 0)) return;
+          if (!p || (!access.released && access.deniedFields.size === 0)) return;
           const base = {
             operation: operationName ?? 'anonymous',
             requestId: ctx.requestId,
@@ -28,8 +28,12 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
             purpose: p.purpose,
           };
           const writes: Promise<void>[] = [];
-          if (access.childIds.size) {
-            writes.push(audit.write({ ...base, action: 'READ', childIds: [...access.childIds].sort(), fieldClasses: [...access.classes].sort() }));
+          if (access.released) {
+            const unlinked = [...access.unlinkedRecordIds].sort();
+            writes.push(audit.write({
+              ...base, action: 'READ', childIds: [...access.childIds].sort(), fieldClasses: [...access.classes].sort(),
+              details: unlinked.length ? { sourceRecordIds: unlinked } : {},
+            }));
           }
           if (access.deniedFields.size) {
             writes.push(audit.write({ ...base, action: 'DENIED', childIds: [...access.deniedChildIds].sort(), fieldClasses: [],
@@ -37,7 +41,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           }
           try {
             await Promise.all(writes);
-            metrics?.auditEvents.inc({ action: 'READ' }, access.childIds.size ? 1 : 0);
+            metrics?.auditEvents.inc({ action: 'READ' }, access.released ? 1 : 0);
           } catch (err) {
             logger.error({ err, requestId: ctx.requestId }, 'audit unavailable: withholding response data');
             if (response.body.kind === 'single') {
