@@ -26,6 +26,11 @@ export interface OutboxRelayOptions {
   /** Wake on `LISTEN childhub_outbox` besides polling. @defaultValue true */
   listen?: boolean;
   /**
+   * Relay only the topics of these queues (those this process works on); rows of other topics wait for a
+   * process that works on theirs. @defaultValue every queue with an outbox binding
+   */
+  onlyQueues?: readonly QueueName[];
+  /**
    * Give up adding a batch's jobs after this long (ms), so an unreachable Redis does not hold the rows'
    * locks and the transaction open; the rows stay pending and are retried. @defaultValue 10000
    */
@@ -96,7 +101,8 @@ export class OutboxRelay {
     this.pollMs = options.pollMs ?? 500;
     this.batchSize = options.batchSize ?? 1_000;
     this.addTimeoutMs = options.addTimeoutMs ?? 10_000;
-    this.bindings = outboxBindings();
+    const only = options.onlyQueues;
+    this.bindings = new Map([...outboxBindings()].filter(([, b]) => !only || only.includes(b.queue)));
     this.topics = [...this.bindings.keys()];
   }
 

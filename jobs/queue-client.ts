@@ -25,6 +25,8 @@ export interface NewJob<N extends QueueName> {
   data: JobDataOf<N>;
   /** A deterministic id makes a repeated add a no-op while the first job is still kept (no `:`). */
   jobId?: string;
+  /** Run no earlier than this many ms from now. */
+  delay?: number;
 }
 
 /**
@@ -78,7 +80,7 @@ export class QueueClient {
       if (job.jobId?.includes(':')) throw new Error(`job ids must not contain ':' (queue ${name})`);
     }
     return this.queue(name).addBulk(
-      jobs.map((job) => ({ name: def.jobName, data: job.data, opts: job.jobId ? { jobId: job.jobId } : undefined })),
+      jobs.map((job) => ({ name: def.jobName, data: job.data, opts: { ...(job.jobId ? { jobId: job.jobId } : {}), ...(job.delay ? { delay: job.delay } : {}) } })),
     );
   }
 

@@ -72,6 +72,23 @@ export const goldenRecordJobDataSchema = z.strictObject({
 });
 export type GoldenRecordJobData = z.infer<typeof goldenRecordJobDataSchema>;
 
+/** Data of an `identity-reconcile` job: children whose numbers to check (or whose issuance to start). */
+export const identityReconcileJobDataSchema = z.strictObject({
+  childIds: z.array(childIdSchema).min(1).max(100),
+});
+
+/** Data of an `identity-issuance` job: one poll of one child's pending number. */
+export const identityIssuanceJobDataSchema = z.strictObject({
+  childId: childIdSchema,
+  poll: z.number().int().min(0).max(10_000),
+});
+
+/** Data of the periodic `identity-sweep` job. */
+export const identitySweepJobDataSchema = z.strictObject({});
+
+/** The queues that call the population database: worked only where POPULATION_DB_URL is configured. */
+export const REGISTRY_QUEUES = ['identity-reconcile', 'identity-issuance', 'identity-sweep'] as const;
+
 /**
  * The registry of queues. A later feature adds its queue here (connector-sync, identity-reconcile,
  * identity-issuance, match, sla-monitor …) plus a processor in `processors/index.ts`; the worker refuses to
@@ -89,6 +106,32 @@ export const QUEUES = {
       maxIdsPerJob: 100,
       toJobData: (childIds) => ({ childIds }),
     },
+  }),
+  'identity-reconcile': defineQueue({
+    name: 'identity-reconcile',
+    jobName: 'reconcile',
+    description: "Checks children's personal identification numbers against the population database (or starts issuance when a child has none).",
+    data: identityReconcileJobDataSchema,
+    jobOptions: {},
+    outbox: {
+      topic: OUTBOX_TOPICS.identityReconcile,
+      maxIdsPerJob: 10,
+      toJobData: (childIds) => ({ childIds }),
+    },
+  }),
+  'identity-issuance': defineQueue({
+    name: 'identity-issuance',
+    jobName: 'poll',
+    description: 'Polls the population database, with growing intervals, until a child without a number has one; flags overdue requests.',
+    data: identityIssuanceJobDataSchema,
+    jobOptions: {},
+  }),
+  'identity-sweep': defineQueue({
+    name: 'identity-sweep',
+    jobName: 'sweep',
+    description: 'Periodically enqueues numbers due for re-verification and flags overdue issuance requests.',
+    data: identitySweepJobDataSchema,
+    jobOptions: { attempts: 1 },
   }),
 } as const;
 

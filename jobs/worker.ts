@@ -5,9 +5,12 @@ import { serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
 import { QueueClient } from './queue-client.js';
-import { QUEUE_NAMES, isQueueName, queueDefinition, type QueueName } from './queues.js';
+import { QUEUE_NAMES, REGISTRY_QUEUES, isQueueName, queueDefinition, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
 import { WorkerSetupError } from './worker-setup.error.js';
+
+/** How often numbers due for re-verification and overdue issuance requests are looked for. */
+export const IDENTITY_SWEEP_EVERY_MS = 10 * 60_000;
 
 export interface StartWorkerOptions {
   /** Queues this process takes jobs from. @defaultValue every registered queue */
@@ -57,7 +60,11 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       );
     }
   }
-  const requested = opts.queues ?? QUEUE_NAMES;
+  // Queues that call the population database wait for a process where it is configured.
+  const requested = opts.queues ?? QUEUE_NAMES.filter((q) => ctx.identity || !(REGISTRY_QUEUES as readonly string[]).includes(q));
+  if (!ctx.identity && !opts.queues) {
+    ctx.logger.warn({ queues: REGISTRY_QUEUES }, 'POPULATION_DB_URL is not set: identity queues are not worked by this process');
+  }
   for (const name of requested) {
     if (!isQueueName(name)) {
       throw new WorkerSetupError(`Worker cannot start: unknown queue "${name}" (known: ${QUEUE_NAMES.join(', ')}).`, name);
@@ -97,13 +104,19 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         prefix,
         concurrency: settings?.concurrency ?? ctx.config.WORKER_CONCURRENCY,
         limiter: settings?.limiter,
+        lockDuration: ctx.config.WORKER_LOCK_MS,
+        stalledInterval: ctx.config.WORKER_LOCK_MS,
       });
       watch(worker, name, logger);
       workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
+    if (queues.includes('identity-sweep')) {
+      // One schedule however many workers start: the scheduler id makes the upsert idempotent.
+      await queueClient.queue('identity-sweep').upsertJobScheduler('identity-sweep', { every: IDENTITY_SWEEP_EVERY_MS }, { name: 'sweep', data: {} });
+    }
     if (opts.relay ?? true) {
-      relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger, pollMs: ctx.config.OUTBOX_POLL_MS });
+      relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger, pollMs: ctx.config.OUTBOX_POLL_MS, onlyQueues: queues });
       await relay.start();
     }
   } catch (err) {

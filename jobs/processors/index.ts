@@ -2,6 +2,9 @@ import type { Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import type { QueueName } from '../queues.js';
 import { goldenRecordProcessor } from './golden-record.processor.js';
+import { identityIssuanceProcessor } from './identity-issuance.processor.js';
+import { identityReconcileProcessor } from './identity-reconcile.processor.js';
+import { identitySweepProcessor } from './identity-sweep.processor.js';
 
 /** A BullMQ processor as the worker runs it; job data is `unknown` until the processor validates it. */
 export type JobProcessor = (job: Job<unknown, unknown, string>, token?: string, signal?: AbortSignal) => Promise<unknown>;
@@ -15,4 +18,7 @@ export type ProcessorRegistry = Readonly<Partial<Record<string, ProcessorFactory
 /** The hub's processors, one per registered queue. */
 export const PROCESSORS = {
   'golden-record': goldenRecordProcessor,
+  'identity-reconcile': identityReconcileProcessor,
+  'identity-issuance': identityIssuanceProcessor,
+  'identity-sweep': identitySweepProcessor,
 } as const satisfies Record<QueueName, ProcessorFactory>;

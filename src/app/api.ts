@@ -7,6 +7,7 @@ import { createGateway } from '../graphql/gateway.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { createMetrics } from '../observability/metrics.js';
 import { QueueClient } from '../../jobs/queue-client.js';
+import { OUTBOX_TOPICS, writeOutbox } from '../services/outbox/outbox.writer.js';
 import type { AppContext } from './app-context.js';
 
 export interface RunningApi {
@@ -29,7 +30,14 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   await redis.connect().catch(() => {});
   // Queue depths for operators, sampled when Prometheus scrapes.
   const queues = new QueueClient({ redisUrl: ctx.redisUrl, prefix: config.QUEUE_PREFIX, logger });
+  const commands = {
+    requestIdentityReconciliation: async (childId: string) => {
+      await ctx.sql.tx((client) => writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [childId]));
+    },
+    queueCounts: async () => Object.entries(await queues.counts()).map(([queue, c]) => ({ queue, ...c })),
+  };
   const server = createHttpServer({
+    commands,
     gateway,
     verifier,
     repo: new ChildReadRepository(ctx.sql),

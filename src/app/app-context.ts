@@ -5,6 +5,11 @@ import { initOrm } from '../db/orm.js';
 import { createSql, type Sql } from '../db/sql.js';
 import { GoldenRecordService } from '../services/golden-record/golden-record.service.js';
 import { IngestService } from '../services/ingest/ingest.service.js';
+import { IdentityReconciler } from '../services/identity/identity-reconciler.js';
+import { createPopulationDbClient } from '../population-db/population-db.factory.js';
+import { QueueClient } from '../../jobs/queue-client.js';
+import { RatePacer } from '../../jobs/rate-pacer.js';
+import { closeRedisConnection, createRedisConnection } from '../../jobs/redis-connection.js';
 
 /**
  * The composition root: one of each external client (PostgreSQL via MikroORM and raw SQL) and the domain
@@ -19,6 +24,8 @@ export interface AppContext {
   orm: MikroORM;
   ingest: IngestService;
   goldenRecords: GoldenRecordService;
+  /** Identity reconciliation, present only when the population database is configured (POPULATION_DB_URL). */
+  identity: { reconciler: IdentityReconciler; queue: QueueClient } | null;
   close(): Promise<void>;
 }
 
@@ -32,13 +39,28 @@ export interface AppContextOptions {
 export async function createAppContext(opts: AppContextOptions): Promise<AppContext> {
   const sql = createSql(opts.databaseUrl, opts.config.DB_POOL_SIZE);
   const orm = await initOrm(opts.databaseUrl, Math.max(2, Math.ceil(opts.config.DB_POOL_SIZE / 2)), opts.logger);
+  const { config, logger } = opts;
+  const registry = createPopulationDbClient(config, sql, logger);
+  let identity: AppContext['identity'] = null;
+  let redis: ReturnType<typeof createRedisConnection> | undefined;
+  if (registry) {
+    redis = createRedisConnection(opts.redisUrl, 'producer', { connectionName: 'childhub:registry-quota', logger });
+    const pacer = new RatePacer(redis, { prefix: config.QUEUE_PREFIX, name: 'population-db', perSecond: config.POPULATION_DB_QUOTA });
+    identity = {
+      reconciler: new IdentityReconciler(sql, registry, pacer, config, logger),
+      queue: new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }),
+    };
+  }
   return {
     ...opts,
     sql,
     orm,
     ingest: new IngestService(sql),
     goldenRecords: new GoldenRecordService(orm),
+    identity,
     close: async () => {
+      await identity?.queue.close();
+      if (redis) await closeRedisConnection(redis);
       await orm.close(true);
       await sql.close();
     },

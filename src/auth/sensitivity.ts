@@ -29,6 +29,7 @@ export const ROLES = [
   'social_worker',
   'data_steward',
   'integration_engineer',
+  'operator',
   'auditor',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -48,6 +49,7 @@ export const ROLE_CLASSES: Record<Role, readonly SensitivityClass[]> = {
   police_officer: [C.BASIC, C.IDENTITY, C.PROVENANCE],
   data_steward: [C.BASIC, C.IDENTITY, C.HEALTH, C.ADOPTION, C.RELIGION_ETHNICITY, C.PROTECTION_GROUP, C.PROVENANCE],
   integration_engineer: [],
+  operator: [],
   auditor: [],
 };
 

@@ -10,7 +10,8 @@ import { ConfigError } from '../errors/config-error.js';
 import { buildHubSchema, printHubSchema } from '../graphql/schema.js';
 import { installShutdownHandlers, startWorker } from '../../jobs/worker.js';
 import { seedSample } from '../seed/sample-seeder.js';
-import { boot } from './bootstrap.js';
+import { boot, bootLogger } from './bootstrap.js';
+import { startPopulationDbSimulator } from '../population-db/simulator/population-db.simulator.js';
 import { runDemo } from './demo.js';
 
 export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'schema', 'schema.graphql');
@@ -77,6 +78,34 @@ program
     const result = await seedSample(b.ctx, { children: opts.children, seed: opts.seed });
     b.logger.info(result, 'sample loaded; run a worker to build golden records');
     await b.shutdown();
+  });
+
+const simulate = program.command('simulate').description('Run simulators of the external systems on loopback, for demos and tests.');
+simulate
+  .command('population-db')
+  .description('The national population database as a SOAP service holding the synthetic population (quota, latency, faults, issuance).')
+  .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 8089)
+  .option('--seed <n>', 'generator seed (use the sample\'s)', (v) => Number.parseInt(v, 10), 2026)
+  .option('--children <n>', 'population size (use the sample\'s)', (v) => Number.parseInt(v, 10), 3000)
+  .option('--quota <n>', 'requests per second before HTTP 429 (0: no quota)', (v) => Number.parseInt(v, 10), 50)
+  .option('--latency <min,max>', 'added latency in ms', '5,30')
+  .option('--issuance-delay <ms>', 'how long after the first lookup an abandoned child\'s number appears', (v) => Number.parseInt(v, 10), 30_000)
+  .option('--error-rate <p>', 'share of requests answered with HTTP 500', Number.parseFloat, 0)
+  .option('--timeout-rate <p>', 'share of requests never answered', Number.parseFloat, 0)
+  .option('--malformed-rate <p>', 'share of requests answered with broken XML', Number.parseFloat, 0)
+  .action(async (o: { port: number; seed: number; children: number; quota: number; latency: string; issuanceDelay: number; errorRate: number; timeoutRate: number; malformedRate: number }) => {
+    const cfg = loadConfig();
+    const log = bootLogger(cfg);
+    const [min, max] = o.latency.split(',').map(Number);
+    const sim = await startPopulationDbSimulator({
+      port: o.port, seed: o.seed, count: o.children, quotaPerSecond: o.quota, latencyMs: { min: min ?? 0, max: max ?? min ?? 0 },
+      issuanceDelayMs: o.issuanceDelay, faults: { errorRate: o.errorRate, timeoutRate: o.timeoutRate, malformedRate: o.malformedRate },
+      credentials: cfg.POPULATION_DB_USERNAME && cfg.POPULATION_DB_SECRET && cfg.POPULATION_DB_API_KEY
+        ? { username: cfg.POPULATION_DB_USERNAME, secret: cfg.POPULATION_DB_SECRET, apiKey: cfg.POPULATION_DB_API_KEY } : undefined,
+      logger: log,
+    });
+    log.info({ url: sim.url, stats: `${new URL(sim.url).origin}/stats` }, 'population-db simulator listening (set POPULATION_DB_URL to its url)');
+    installShutdownHandlers(() => sim.close(), { logger: log });
   });
 
 program

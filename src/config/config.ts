@@ -69,6 +69,42 @@ const envSchema = z.object({
   GRAPHQL_MAX_PAGE_SIZE: positiveInt.default(100),
   /** Serve the GraphQL sandbox page and allow introspection. @defaultValue true outside production */
   GRAPHQL_INTROSPECTION: bool.optional(),
+  /** SOAP endpoint of the national population database (via NDXP/LGSP). Unset: identity jobs do not call out. */
+  POPULATION_DB_URL: z.url().optional(),
+  /** HTTP Basic user name issued by the data-exchange platform. */
+  POPULATION_DB_USERNAME: z.string().min(1).optional(),
+  /** Shared secret for the `SHA256(url + username + timestamp + secret)` signature. */
+  POPULATION_DB_SECRET: z.string().min(1).optional(),
+  /** API key sent in `X-Api-Key`. */
+  POPULATION_DB_API_KEY: z.string().min(1).optional(),
+  /** Caller (agency unit) code, `MaDonVi`. @defaultValue SLDTBXH-HN */
+  POPULATION_DB_CALLER_CODE: z.string().min(1).default('SLDTBXH-HN'),
+  /** Integration code issued by the platform, `MaTichHop`. @defaultValue CHILDHUB */
+  POPULATION_DB_INTEGRATION_CODE: z.string().min(1).default('CHILDHUB'),
+  /** The registry's quota in requests per second, enforced across every worker process. @defaultValue 20 */
+  POPULATION_DB_QUOTA: z.coerce.number().positive().default(20),
+  /** Per-call timeout in ms. @defaultValue 10000 */
+  POPULATION_DB_TIMEOUT_MS: positiveInt.default(10_000),
+  /** The officer in whose name background reconciliation calls are made (number and name). */
+  POPULATION_DB_OFFICER_ID: z.string().min(1).default('CB-CHILDHUB-SYSTEM'),
+  POPULATION_DB_OFFICER_NAME: z.string().min(1).default('Childhub reconciliation'),
+  /** Unit of that officer. @defaultValue so-ldtbxh-ha-noi */
+  POPULATION_DB_UNIT: z.string().min(1).default('so-ldtbxh-ha-noi'),
+  /** Purpose code of background reconciliation. @defaultValue CHILD-ID-RECONCILIATION */
+  POPULATION_DB_PURPOSE: z.string().min(1).default('CHILD-ID-RECONCILIATION'),
+  /** Days after which a VERIFIED number is checked again. @defaultValue 180 */
+  IDENTITY_REVERIFY_DAYS: positiveInt.default(180),
+  /** Days after which a child still waiting for a number is flagged overdue. @defaultValue 7 */
+  ISSUANCE_OVERDUE_DAYS: positiveInt.default(7),
+  /** First wait between issuance polls in ms; it doubles each poll. @defaultValue 3600000 (1 h) */
+  ISSUANCE_POLL_INITIAL_MS: positiveInt.default(3_600_000),
+  /** Longest wait between issuance polls in ms. @defaultValue 86400000 (1 day) */
+  ISSUANCE_POLL_MAX_MS: positiveInt.default(86_400_000),
+  /**
+   * How long a worker holds a job before other workers may take it over as stalled (ms): a worker killed
+   * mid-job has its jobs resumed elsewhere after about this long. @defaultValue 30000
+   */
+  WORKER_LOCK_MS: positiveInt.default(30_000),
 });
 
 export type Config = z.infer<typeof envSchema> & { GRAPHQL_INTROSPECTION: boolean };

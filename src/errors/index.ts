@@ -7,3 +7,4 @@ export { NotFoundError } from './not-found-error.js';
 export { RateLimitedError } from './rate-limited-error.js';
 export { UnauthenticatedError } from './unauthenticated-error.js';
 export { UpstreamUnavailableError } from './upstream-unavailable-error.js';
+export { RegistryRejectedError } from './registry-rejected-error.js';

@@ -11,6 +11,14 @@ export class AccessRecorder {
   readonly classes = new Set<SensitivityClass>();
   readonly deniedChildIds = new Set<string>();
   readonly deniedFields = new Set<string>();
+  /** Changes requested for children (operation names), audited as WRITE. */
+  readonly writes = new Map<string, Set<string>>();
+
+  wrote(childId: string, operation: string): void {
+    const ops = this.writes.get(childId) ?? new Set<string>();
+    ops.add(operation);
+    this.writes.set(childId, ops);
+  }
 
   read(childId: unknown, cls: SensitivityClass, recordId?: unknown): void {
     if (typeof childId === 'string') this.childIds.add(childId);

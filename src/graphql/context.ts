@@ -6,6 +6,14 @@ import { ForbiddenError, UnauthenticatedError } from '../errors/index.js';
 import { AccessRecorder } from './access-recorder.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
+/** Actions the gateway can take beyond reading (provided by the process that serves the API). */
+export interface GatewayCommands {
+  /** Enqueues a reconciliation of the child's identity number (through the outbox). */
+  requestIdentityReconciliation(childId: string): Promise<void>;
+  /** Job counts per queue, for operators. */
+  queueCounts(): Promise<Array<{ queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number }>>;
+}
+
 export interface GraphQLContext {
   requestId: string;
   /** Null when the request carried no valid token; `authError` says why. */
@@ -16,6 +24,7 @@ export interface GraphQLContext {
   access: AccessRecorder;
   queries: QueryCounter;
   maxPageSize: number;
+  commands: GatewayCommands | null;
 }
 
 export function createGraphQLContext(input: {
@@ -24,9 +33,10 @@ export function createGraphQLContext(input: {
   authError: UnauthenticatedError | null;
   repo: ChildReadRepository;
   maxPageSize: number;
+  commands?: GatewayCommands | null;
 }): GraphQLContext {
   const queries: QueryCounter = { count: 0 };
-  return { ...input, loaders: createLoaders(input.repo, queries), access: new AccessRecorder(), queries };
+  return { ...input, commands: input.commands ?? null, loaders: createLoaders(input.repo, queries), access: new AccessRecorder(), queries };
 }
 
 /** No token, no data: every root field that returns personal data starts here. */

@@ -6,11 +6,12 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import { UnauthenticatedError } from '../errors/index.js';
-import { createGraphQLContext, type GraphQLContext } from '../graphql/context.js';
+import { createGraphQLContext, type GatewayCommands, type GraphQLContext } from '../graphql/context.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export interface HttpServerDeps {
   gateway: ApolloServer<GraphQLContext>;
+  commands?: GatewayCommands;
   verifier: TokenVerifier;
   repo: ChildReadRepository;
   logger: Logger;
@@ -117,7 +118,7 @@ async function handleGraphQL(deps: HttpServerDeps, req: http.IncomingMessage, re
           else throw err;
         }
       }
-      return createGraphQLContext({ requestId, principal, authError, repo: deps.repo, maxPageSize: deps.maxPageSize });
+      return createGraphQLContext({ requestId, principal, authError, repo: deps.repo, maxPageSize: deps.maxPageSize, commands: deps.commands });
     },
   });
   for (const [key, value] of result.headers) res.setHeader(key, value);

@@ -24,6 +24,16 @@ export interface ChildRow {
   updatedAt: Date;
 }
 
+export interface IssuanceRow {
+  childId: string;
+  requestedAt: Date;
+  dueAt: Date;
+  overdueAt: Date | null;
+  polls: number;
+  lastPolledAt: Date | null;
+  nextPollAt: Date | null;
+}
+
 export interface ChildFilterSql {
   communeCodes?: string[] | null;
   /** null = all communes. */
@@ -41,7 +51,8 @@ const CHILD_COLUMNS = `id, status, merged_into_id AS "mergedIntoId", version, fu
   middle_name AS "middleName", given_name AS "givenName", sex, birth_date AS "birthDate", birth_date_precision AS "birthDatePrecision",
   birth_date_estimated AS "birthDateEstimated", birth_year AS "birthYear", commune_code AS "communeCode",
   identity_number AS "identityNumber", identity_status AS "identityStatus", group_clauses AS groups, provenance AS "provenanceMap",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  identity_verified_at AS "identityVerifiedAt", identity_checked_at AS "identityCheckedAt",
+  identity_mismatched_fields AS "identityMismatchedFields", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const SOURCE_RECORD_COLUMNS = `id, child_id AS "childId", source_system AS "sourceSystem", external_id AS "externalId", full_name AS "fullName",
   family_name AS "familyName", middle_name AS "middleName", given_name AS "givenName", sex, birth_date AS "birthDate",
@@ -128,6 +139,32 @@ export class ChildReadRepository {
       [ids],
       counter,
     );
+  }
+
+  /** Children in scope whose verified number another child also carries, grouped by number. */
+  async identityConflicts(scope: string[] | null, limit: number, counter?: QueryCounter): Promise<Array<{ number: string; childIds: string[] }>> {
+    return this.sql.query(
+      `SELECT identity_number AS number, array_agg(id ORDER BY id) AS "childIds" FROM child
+        WHERE status = 'ACTIVE' AND identity_status = 'CONFLICT' AND identity_number IS NOT NULL
+          AND ($1::text[] IS NULL OR commune_code = ANY($1::text[]))
+        GROUP BY identity_number ORDER BY identity_number LIMIT $2`,
+      [scope, limit],
+      counter,
+    ) as Promise<Array<{ number: string; childIds: string[] }>>;
+  }
+
+  /** Issuance requests past their due date and still without a number, oldest first. */
+  async overdueIssuance(scope: string[] | null, limit: number, counter?: QueryCounter): Promise<IssuanceRow[]> {
+    return this.sql.query(
+      `SELECT i.child_id AS "childId", i.requested_at AS "requestedAt", i.due_at AS "dueAt", i.overdue_at AS "overdueAt",
+              i.polls, i.last_polled_at AS "lastPolledAt", i.next_poll_at AS "nextPollAt"
+         FROM identity_issuance i JOIN child c ON c.id = i.child_id
+        WHERE i.issued_at IS NULL AND i.due_at < now() AND c.status = 'ACTIVE'
+          AND ($1::text[] IS NULL OR c.commune_code = ANY($1::text[]))
+        ORDER BY i.due_at LIMIT $2`,
+      [scope, limit],
+      counter,
+    ) as unknown as Promise<IssuanceRow[]>;
   }
 
   /**

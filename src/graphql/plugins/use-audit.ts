@@ -16,7 +16,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
         async willSendResponse({ contextValue: ctx, operationName, response }) {
           const p = ctx.principal;
           const access = ctx.access;
-          if (!p || (!access.released && access.deniedFields.size === 0)) return;
+          if (!p || (!access.released && access.deniedFields.size === 0 && access.writes.size === 0)) return;
           const base = {
             operation: operationName ?? 'anonymous',
             requestId: ctx.requestId,
@@ -34,6 +34,10 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
               ...base, action: 'READ', childIds: [...access.childIds].sort(), fieldClasses: [...access.classes].sort(),
               details: unlinked.length ? { sourceRecordIds: unlinked } : {},
             }));
+          }
+          if (access.writes.size) {
+            writes.push(audit.write({ ...base, action: 'WRITE', childIds: [...access.writes.keys()].sort(), fieldClasses: [],
+              details: { operations: [...new Set([...access.writes.values()].flatMap((s) => [...s]))].sort() } }));
           }
           if (access.deniedFields.size) {
             writes.push(audit.write({ ...base, action: 'DENIED', childIds: [...access.deniedChildIds].sort(), fieldClasses: [],

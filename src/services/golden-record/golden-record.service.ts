@@ -10,6 +10,7 @@ import {
 } from '../../db/entities/index.js';
 import { newId } from '../../db/ids.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
+import { OUTBOX_TOPICS } from '../outbox/outbox.writer.js';
 import { computeGolden, type GoldenValues } from './survivorship.js';
 
 export interface RecomputeResult {
@@ -20,6 +21,9 @@ export interface RecomputeResult {
   /** Ids that are not active children (merged or unknown); nothing was done for them. */
   skipped: string[];
 }
+
+/** What the registry is asked about: a change to any of these means the number must be checked again. */
+const identityInputs = (c: Child) => JSON.stringify([c.identityNumber, c.fullName, c.birthDate, c.sex]);
 
 const GOLDEN_KEYS = [
   'fullName', 'familyName', 'middleName', 'givenName', 'nameFolded', 'sex', 'birthDate', 'birthDatePrecision',
@@ -50,19 +54,35 @@ export class GoldenRecordService {
       const numbers = await em.find(IdentityNumberEntity, { childId: { $in: activeIds } });
       const memberships = await em.find(SpecialCircumstanceEntity, { childId: { $in: activeIds } });
       const now = new Date();
+      const toReconcile: string[] = [];
       for (const child of active) {
         const own = records.filter((r) => r.childId === child.id);
         const golden = computeGolden(
           own.map((r) => ({ ...r, observedAt: r.sourceUpdatedAt ?? r.lastSeenAt })),
           now,
         );
+        // A number the registry issued (no source gave it) stays the child's number until a source says otherwise.
+        const issued = numbers
+          .filter((n) => n.childId === child.id && n.sourceRecordId === null && n.status === 'VERIFIED')
+          .sort((a, b) => (b.verifiedAt?.getTime() ?? 0) - (a.verifiedAt?.getTime() ?? 0))[0];
+        if (golden.identityNumber === null && issued) golden.identityNumber = issued.number;
+        const before = identityInputs(child);
         const fieldsChanged = this.applyGolden(child, golden);
+        // New or changed identity data is checked against the population database; a child without a
+        // number gets an issuance request.
+        if (identityInputs(child) !== before || child.identityStatus === 'NO_NUMBER' || child.identityStatus === 'UNVERIFIED') {
+          toReconcile.push(child.id);
+        }
         const numbersChanged = this.syncIdentityNumbers(em, child, own, numbers.filter((n) => n.childId === child.id), golden);
         const groupsChanged = this.syncMemberships(em, child, own, memberships.filter((m) => m.childId === child.id));
         const changed = fieldsChanged || numbersChanged || groupsChanged;
         // The version counts every change to the unified record, including its number history and groups.
         if (changed && !fieldsChanged) child.updatedAt = now;
         (changed ? result.changed : result.unchanged).push(child.id);
+      }
+      if (toReconcile.length) {
+        // knex would expand a JS array into a list; child ids are ULIDs, safe in an array literal.
+        await em.execute(`INSERT INTO outbox (topic, aggregate_id) SELECT ?, unnest(?::text[])`, [OUTBOX_TOPICS.identityReconcile, `{${toReconcile.join(',')}}`]);
       }
     });
     return result;
@@ -85,11 +105,13 @@ export class GoldenRecordService {
       child.provenance = golden.provenance;
       changed = true;
     }
-    // A status reached by reconciliation (VERIFIED, MISMATCH…) belongs to the number it was reached for.
+    // Statuses reached by reconciliation (VERIFIED, MISMATCH, ISSUED, PENDING_ISSUANCE…) belong to the number
+    // they were reached for; a new number starts UNVERIFIED.
+    const waiting = child.identityStatus === 'NO_NUMBER' || child.identityStatus === 'PENDING_ISSUANCE';
     const status =
       golden.identityNumber === null
-        ? 'NO_NUMBER'
-        : previousNumber !== golden.identityNumber || child.identityStatus === 'NO_NUMBER'
+        ? child.identityStatus === 'PENDING_ISSUANCE' ? 'PENDING_ISSUANCE' : 'NO_NUMBER'
+        : previousNumber !== golden.identityNumber || waiting
           ? 'UNVERIFIED'
           : child.identityStatus;
     if (status !== child.identityStatus) {

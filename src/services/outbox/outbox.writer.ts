@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg';
 /** Topics of outbox messages, each relayed to one BullMQ queue. Payloads carry ids only. */
 export const OUTBOX_TOPICS = {
   goldenRecordRecompute: 'golden-record.recompute',
+  identityReconcile: 'identity.reconcile',
 } as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[keyof typeof OUTBOX_TOPICS];
 

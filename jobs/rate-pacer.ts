@@ -1,0 +1,76 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Reserves the next free slot of a rate shared by every process (GCRA with no burst): each call moves
+ * the key's "theoretical arrival time" one interval on and returns how long the caller must wait for
+ * its slot. Redis's clock is the only clock, so any number of workers on any number of machines stay
+ * within one rate. Slots are spaced evenly, so any 1-second window holds at most rate + 1 calls.
+ */
+const RESERVE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local penalty = tonumber(redis.call('GET', KEYS[2]) or '0')
+if penalty > tat then tat = penalty end
+redis.call('SET', KEYS[1], tostring(tat + tonumber(ARGV[1])), 'PX', 60000)
+return tat - now`;
+
+const PENALIZE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_ = now + tonumber(ARGV[1]) * 1000
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > cur then redis.call('SET', KEYS[1], tostring(until_), 'PX', tonumber(ARGV[1]) + 60000) end
+return 0`;
+
+export interface RatePacerOptions {
+  /** Redis key prefix (the queue prefix), so hubs sharing a Redis do not share a quota by accident. */
+  prefix: string;
+  /** Name of the rate, e.g. `population-db`. */
+  name: string;
+  /** Calls per second at most. */
+  perSecond: number;
+  /**
+   * Share of the rate actually used. Clocks and network jitter shift calls by a few milliseconds between
+   * reserving a slot and reaching the registry; a little headroom keeps every 1-second window under the
+   * quota as the registry counts it. @defaultValue 0.98
+   */
+  utilisation?: number;
+}
+
+export class RatePacer {
+  private readonly slotKey: string;
+  private readonly penaltyKey: string;
+  private readonly intervalUs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    opts: RatePacerOptions,
+  ) {
+    this.slotKey = `${opts.prefix}:rate:${opts.name}:tat`;
+    this.penaltyKey = `${opts.prefix}:rate:${opts.name}:penalty`;
+    this.intervalUs = Math.ceil(1_000_000 / (opts.perSecond * (opts.utilisation ?? 0.98)));
+  }
+
+  /** Waits for this caller's slot. */
+  async acquire(signal?: AbortSignal): Promise<void> {
+    const waitUs = Number(await this.redis.eval(RESERVE, 2, this.slotKey, this.penaltyKey, String(this.intervalUs)));
+    if (waitUs > 0) await sleep(Math.ceil(waitUs / 1000), signal);
+  }
+
+  /** After a 429: nobody gets a slot for `ms` (every process backs off together). */
+  async penalize(ms: number): Promise<void> {
+    await this.redis.eval(PENALIZE, 1, this.penaltyKey, String(Math.max(1, Math.round(ms))));
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason ?? new Error('aborted'));
+    }, { once: true });
+  });
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSql, type Sql } from '../db/sql.js';
+import { createLogger } from '../observability/logger.js';
+import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
+import { RegistryCallLog, type RegistryCallEntry } from './registry-call.log.js';
+
+describe('RegistryCallLog', () => {
+  let env: TestEnv;
+  let sql: Sql;
+  let log: RegistryCallLog;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    sql = createSql(env.databaseUrl, 2);
+    log = new RegistryCallLog(sql, createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } }));
+  });
+  afterAll(async () => {
+    await sql?.close();
+    await env?.cleanup();
+  });
+
+  const entry = (overrides: Partial<RegistryCallEntry> = {}): RegistryCallEntry => ({
+    requestId: randomUUID(),
+    operation: 'XacThucThongTinCongDan',
+    transport: 'soap',
+    childId: 'chd_01JD0000000000000000000000',
+    officerId: 'CB-0042',
+    unit: 'so-ldtbxh-ha-noi',
+    purposeCode: 'CHILD-ID-RECONCILIATION',
+    caseRef: 'HS-2026-0001',
+    outcome: 'MISMATCH',
+    httpStatus: 200,
+    latencyMs: 123.6,
+    startedAt: new Date('2026-11-25T08:30:05.123Z'),
+    ...overrides,
+  });
+
+  it('writes one row per call with every column', async () => {
+    const ok = entry();
+    const timedOut = entry({ operation: 'TraCuuThongTinCongDan', childId: null, outcome: 'TIMEOUT', httpStatus: null, latencyMs: 10_000 });
+    await log.record(ok);
+    await log.record(timedOut);
+
+    const rows = await sql.query<Record<string, unknown>>(
+      `SELECT request_id, operation, transport, child_id, officer_id, unit, purpose_code, case_ref, outcome, http_status,
+              latency_ms, started_at, recorded_at
+         FROM registry_call WHERE request_id = ANY($1) ORDER BY id`,
+      [[ok.requestId, timedOut.requestId]],
+    );
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({
+      request_id: ok.requestId,
+      operation: 'XacThucThongTinCongDan',
+      transport: 'soap',
+      child_id: 'chd_01JD0000000000000000000000',
+      officer_id: 'CB-0042',
+      unit: 'so-ldtbxh-ha-noi',
+      purpose_code: 'CHILD-ID-RECONCILIATION',
+      case_ref: 'HS-2026-0001',
+      outcome: 'MISMATCH',
+      http_status: 200,
+      latency_ms: 124,
+      started_at: new Date('2026-11-25T08:30:05.123Z'),
+    });
+    expect(rows[0]!['recorded_at']).toBeInstanceOf(Date);
+    expect(rows[1]).toMatchObject({ child_id: null, outcome: 'TIMEOUT', http_status: null, latency_ms: 10_000 });
+  });
+
+  it('logs a debug line with ids only', async () => {
+    const e = entry({ outcome: 'MATCH' });
+    await log.record(e);
+    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['requestId'] === e.requestId);
+    expect(line).toMatchObject({ msg: 'population-db call', operation: 'XacThucThongTinCongDan', outcome: 'MATCH', latencyMs: 124 });
+  });
+
+  it('refuses a request id twice', async () => {
+    const e = entry();
+    await log.record(e);
+    await expect(log.record(entry({ requestId: e.requestId }))).rejects.toThrow(/unique|duplicate/i);
+  });
+
+  it('is append-only: UPDATE and DELETE are refused', async () => {
+    const e = entry();
+    await log.record(e);
+    await expect(sql.query(`UPDATE registry_call SET outcome = 'MATCH' WHERE request_id = $1`, [e.requestId])).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(sql.query(`DELETE FROM registry_call WHERE request_id = $1`, [e.requestId])).rejects.toThrow(/append-only/);
+    const row = await sql.one<{ outcome: string }>(`SELECT outcome FROM registry_call WHERE request_id = $1`, [e.requestId]);
+    expect(row?.outcome).toBe('MISMATCH');
+  });
+});

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAppContext, type AppContext } from '../src/app/app-context.js';
+import { parseConfig } from '../src/config/config.js';
+import { createLogger } from '../src/observability/logger.js';
+import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
+import { startWorker, type RunningWorker } from '../jobs/worker.js';
+import { newId } from '../src/db/ids.js';
+import { recordOf, registryEnv, SIM_COUNT, SIM_CREDENTIALS, SIM_SEED, truthChildren, waitFor } from './support/identity-hub.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+/** Identity reconciliation end to end: ingest → golden record → outbox → BullMQ → SOAP → simulator. */
+describe('identity reconciliation against the population-database simulator', () => {
+  let sim: PopulationDbSimulator;
+  let hub: TestHub;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    sim = await startPopulationDbSimulator({
+      seed: SIM_SEED, count: SIM_COUNT, quotaPerSecond: 40, latencyMs: { min: 1, max: 5 }, issuanceDelayMs: 300,
+      credentials: SIM_CREDENTIALS, logger: createLogger({ level: 'silent' }),
+    });
+    hub = await startTestHub({ env: registryEnv(sim.url, { POPULATION_DB_QUOTA: '40' }) });
+    worker = await startWorker(hub.ctx);
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await hub?.close();
+    await sim?.close();
+  });
+
+  const statusOf = async (externalId: string) =>
+    (await hub.ctx.sql.one<{ identity_status: string; id: string; identity_number: string | null; identity_mismatched_fields: string[] }>(
+      `SELECT c.id, c.identity_status, c.identity_number, c.identity_mismatched_fields FROM child c JOIN source_record s ON s.child_id = c.id WHERE s.external_id = $1`,
+      [externalId]))!;
+  const settled = (externalId: string, statuses: string[]) =>
+    waitFor(`${externalId} in ${statuses.join('/')}`, async () => {
+      const s = await hub.ctx.sql.one<{ identity_status: string }>(
+        `SELECT c.identity_status FROM child c JOIN source_record s ON s.child_id = c.id WHERE s.external_id = $1`, [externalId]);
+      return s && statuses.includes(s.identity_status) ? s : undefined;
+    });
+
+  it('reaches VERIFIED, MISMATCH and NOT_FOUND from ingested records, and logs every registry call', async () => {
+    const [good, renamed, unknown] = truthChildren((c) => !c.abandoned && c.identityNumber !== null, 3);
+    await hub.ctx.ingest.ingest([
+      recordOf(good!, 'OK'),
+      recordOf(renamed!, 'RENAMED', { fullName: `${renamed!.familyName} Văn Khác` }),
+      recordOf(unknown!, 'UNKNOWN', { identityNumber: '001209999999' }),
+    ]);
+    await settled(`OK-${good!.truthId}`, ['VERIFIED']);
+    await settled(`RENAMED-${renamed!.truthId}`, ['MISMATCH']);
+    await settled(`UNKNOWN-${unknown!.truthId}`, ['NOT_FOUND']);
+    expect((await statusOf(`RENAMED-${renamed!.truthId}`)).identity_mismatched_fields).toEqual(['HoVaTen']);
+    const verified = await statusOf(`OK-${good!.truthId}`);
+    expect(await hub.ctx.sql.query(`SELECT status FROM identity_number WHERE child_id = $1`, [verified.id])).toEqual([{ status: 'VERIFIED' }]);
+    const calls = await hub.ctx.sql.query<{ operation: string; outcome: string; officer_id: string; purpose_code: string; case_ref: string }>(
+      `SELECT operation, outcome, officer_id, purpose_code, case_ref FROM registry_call WHERE child_id = $1`, [verified.id]);
+    expect(calls).toEqual([{ operation: 'XacThucThongTinCongDan', outcome: 'MATCH', officer_id: 'CB-CHILDHUB-SYSTEM', purpose_code: 'CHILD-ID-RECONCILIATION', case_ref: verified.id }]);
+  });
+
+  it('takes an abandoned child from no number to ISSUED', async () => {
+    const [foundling] = truthChildren((c) => c.abandoned && c.identityNumber === null, 1);
+    await hub.ctx.ingest.ingest([recordOf(foundling!, 'FOUND', { birthDateEstimated: true })]);
+    await settled(`FOUND-${foundling!.truthId}`, ['PENDING_ISSUANCE', 'ISSUED']);
+    const issued = await waitFor('issued number', async () => {
+      const s = await statusOf(`FOUND-${foundling!.truthId}`);
+      return s.identity_status === 'ISSUED' ? s : undefined;
+    });
+    expect(issued.identity_number).toMatch(/^001[23]\d{8}$/);
+    const issuance = await hub.ctx.sql.one<{ polls: number; issued_number: string }>(`SELECT polls, issued_number FROM identity_issuance WHERE child_id = $1`, [issued.id]);
+    expect(issuance?.issued_number).toBe(issued.identity_number);
+    expect(issuance!.polls).toBeGreaterThanOrEqual(2); // not found before the registry issued it, found after
+    expect(await hub.ctx.sql.query(`SELECT step FROM care_event WHERE child_id = $1`, [issued.id])).toEqual([{ step: 'NUMBER_ISSUED' }]);
+    // A later golden-record recompute keeps the registry's number and status.
+    await hub.ctx.goldenRecords.recompute([issued.id]);
+    expect(await statusOf(`FOUND-${foundling!.truthId}`)).toMatchObject({ identity_status: 'ISSUED', identity_number: issued.identity_number });
+  });
+
+  it('marks CONFLICT when two children carry the same verified number, and shows it to stewards', async () => {
+    const [twin] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 100, 1);
+    await hub.ctx.ingest.ingest([recordOf(twin!, 'FIRST')]);
+    const first = await settled(`FIRST-${twin!.truthId}`, ['VERIFIED']);
+    expect(first).toBeTruthy();
+    // The same child entered again as a separate record (the matcher has not run): a probable duplicate.
+    const a = await statusOf(`FIRST-${twin!.truthId}`);
+    const dup = newId('child');
+    await hub.ctx.sql.query(
+      `INSERT INTO child (id, full_name, birth_date, birth_date_precision, birth_year, sex, commune_code, identity_number, identity_status)
+       SELECT $2, full_name, birth_date, birth_date_precision, birth_year, sex, commune_code, identity_number, 'UNVERIFIED'
+         FROM child WHERE id = $1`, [a.id, dup]);
+    await hub.ctx.sql.tx((c) => c.query(`INSERT INTO outbox (topic, aggregate_id) VALUES ('identity.reconcile', $1)`, [dup]));
+    await waitFor('conflict', async () => (await hub.ctx.sql.one<{ n: string }>(
+      `SELECT count(*) AS n FROM child WHERE identity_status = 'CONFLICT' AND identity_number = $1`, [a.identity_number]))?.n === '2');
+    const steward = await hub.token();
+    const res = await hub.gql<{ identityConflicts: Array<{ number: string; children: Array<{ id: string; identity: { status: string } }> }> }>(
+      `{ identityConflicts { number children { id identity { status number masked } } } }`, {}, steward);
+    expect(res.body.data?.identityConflicts).toEqual([{ number: a.identity_number, children: [
+      { id: a.id, identity: { status: 'CONFLICT', number: a.identity_number, masked: false } },
+      { id: dup, identity: { status: 'CONFLICT', number: a.identity_number, masked: false } },
+    ].sort((x, y) => (x.id < y.id ? -1 : 1)) }]);
+  });
+
+  it('masks the number for roles without IDENTITY, and lets a steward request a check now (audited)', async () => {
+    const [c] = truthChildren((x) => !x.abandoned && x.identityNumber !== null && x.index > 200, 1);
+    await hub.ctx.ingest.ingest([recordOf(c!, 'MASK')]);
+    const s = await settled(`MASK-${c!.truthId}`, ['VERIFIED']);
+    const child = await statusOf(`MASK-${c!.truthId}`);
+    const ethnic = await hub.token({ roles: ['ethnic_religious_officer'] });
+    const masked = await hub.gql<{ child: { identity: { number: string; masked: boolean; status: string; history: unknown } } }>(
+      `{ child(id: "${child.id}") { identity { number masked status history { number } } } }`, {}, ethnic);
+    expect(masked.body.data?.child.identity).toMatchObject({ masked: true, status: 'VERIFIED', history: null });
+    expect(masked.body.data?.child.identity.number).toBe(`${child.identity_number!.slice(0, 3)}*******${child.identity_number!.slice(-2)}`);
+    expect(s).toBeTruthy();
+    const steward = await hub.token({ sub: 'steward-7' });
+    const before = Number((await hub.ctx.sql.one<{ n: string }>(`SELECT count(*) AS n FROM identity_check WHERE child_id = $1`, [child.id]))!.n);
+    const req = await hub.gql(`mutation { requestIdentityReconciliation(childId: "${child.id}") }`, {}, steward);
+    expect(req.body).toEqual({ data: { requestIdentityReconciliation: true } });
+    await waitFor('second check', async () => Number((await hub.ctx.sql.one<{ n: string }>(`SELECT count(*) AS n FROM identity_check WHERE child_id = $1`, [child.id]))!.n) > before);
+    expect(await hub.ctx.sql.query(`SELECT action, child_ids, details FROM audit_event WHERE subject = 'steward-7' AND action = 'WRITE'`))
+      .toEqual([{ action: 'WRITE', child_ids: [child.id], details: { operations: ['requestIdentityReconciliation'] } }]);
+    const ops = await hub.token({ roles: ['operator'] });
+    const counts = await hub.gql<{ queueCounts: Array<{ queue: string }> }>(`{ queueCounts { queue waiting failed } }`, {}, ops);
+    expect(counts.body.data?.queueCounts.map((q) => q.queue)).toEqual(expect.arrayContaining(['golden-record', 'identity-reconcile', 'identity-issuance']));
+  });
+
+  it('never exceeds the quota with two workers, and retries through faults', async () => {
+    const ctx2: AppContext = await createAppContext({
+      config: hub.ctx.config, logger: createLogger({ level: 'silent' }), databaseUrl: hub.env.databaseUrl, redisUrl: hub.env.redisUrl,
+    });
+    const worker2 = await startWorker(ctx2);
+    try {
+      sim.resetStats();
+      sim.setFaults({ errorRate: 0.05, malformedRate: 0.03 });
+      const kids = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 300, 160);
+      await hub.ctx.ingest.ingest(kids.map((k) => recordOf(k, 'LOAD')));
+      await waitFor('160 reconciled', async () => Number((await hub.ctx.sql.one<{ n: string }>(
+        `SELECT count(*) AS n FROM child c JOIN source_record s ON s.child_id = c.id WHERE s.external_id LIKE 'LOAD-%' AND c.identity_status = 'VERIFIED'`))!.n) === 160, 60_000);
+      const stats = sim.stats();
+      expect(stats.rateLimited).toBe(0);
+      expect(stats.maxInWindow).toBeLessThanOrEqual(40);
+      expect(stats.faultsInjected).toBeGreaterThan(0);
+      // Each child's result is recorded once, whatever the retries.
+      const dupes = await hub.ctx.sql.query(`SELECT child_id FROM identity_check WHERE kind = 'RECONCILE' GROUP BY child_id, job_key HAVING count(*) > 1`);
+      expect(dupes).toEqual([]);
+    } finally {
+      sim.setFaults({ errorRate: 0, malformedRate: 0 });
+      await worker2.close();
+      await ctx2.close();
+    }
+  }, 90_000);
+});
