@@ -75,6 +75,35 @@ describe('identity reconciliation against the population-database simulator', ()
     expect(await statusOf(`FOUND-${foundling!.truthId}`)).toMatchObject({ identity_status: 'ISSUED', identity_number: issued.identity_number });
   });
 
+  it('flags an issuance request overdue and shows it to stewards; the sweep re-verifies old checks', async () => {
+    // A child the registry does not know and who has no number: issuance keeps polling, then escalates.
+    const [nobody] = truthChildren((c) => !c.abandoned && c.identityNumber === null, 1);
+    await hub.ctx.ingest.ingest([recordOf(nobody!, 'NOBODY')]);
+    await settled(`NOBODY-${nobody!.truthId}`, ['PENDING_ISSUANCE']);
+    const child = await statusOf(`NOBODY-${nobody!.truthId}`);
+    await hub.ctx.sql.query(`UPDATE identity_issuance SET due_at = now() - interval '1 day' WHERE child_id = $1`, [child.id]);
+    await waitFor('overdue flag', async () => (await hub.ctx.sql.one<{ overdue_at: Date | null }>(
+      `SELECT overdue_at FROM identity_issuance WHERE child_id = $1`, [child.id]))?.overdue_at);
+    const commune = await hub.token({ roles: ['commune_officer'], communes: [nobody!.communeCode] });
+    const res = await hub.gql<{ overdueIdentityIssuance: Array<{ child: { id: string }; polls: number; overdueAt: string }> }>(
+      `{ overdueIdentityIssuance { child { id } polls overdueAt dueAt } }`, {}, commune);
+    expect(res.body.data?.overdueIdentityIssuance.map((r) => r.child.id)).toEqual([child.id]);
+    expect(res.body.data?.overdueIdentityIssuance[0]!.polls).toBeGreaterThanOrEqual(1);
+    const elsewhere = await hub.token({ roles: ['commune_officer'], communes: [nobody!.communeCode === '00004' ? '00008' : '00004'] });
+    expect((await hub.gql<{ overdueIdentityIssuance: unknown[] }>(`{ overdueIdentityIssuance { polls } }`, {}, elsewhere)).body.data?.overdueIdentityIssuance).toEqual([]);
+
+    // A number verified long ago is checked again.
+    const [old] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 400, 1);
+    await hub.ctx.ingest.ingest([recordOf(old!, 'OLD')]);
+    await settled(`OLD-${old!.truthId}`, ['VERIFIED']);
+    const oldChild = await statusOf(`OLD-${old!.truthId}`);
+    await hub.ctx.sql.query(`UPDATE child SET identity_checked_at = now() - interval '400 days' WHERE id = $1`, [oldChild.id]);
+    const swept = await hub.ctx.identity!.reconciler.sweep(180);
+    expect(swept.enqueued).toBeGreaterThanOrEqual(1);
+    await waitFor('re-verified', async () => (await hub.ctx.sql.one<{ recent: boolean }>(
+      `SELECT identity_checked_at > now() - interval '1 minute' AS recent FROM child WHERE id = $1`, [oldChild.id]))?.recent);
+  });
+
   it('marks CONFLICT when two children carry the same verified number, and shows it to stewards', async () => {
     const [twin] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 100, 1);
     await hub.ctx.ingest.ingest([recordOf(twin!, 'FIRST')]);
