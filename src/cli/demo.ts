@@ -4,7 +4,49 @@ import type { TokenClaims } from '../auth/token-claims.js';
 import { communeByCode } from '../reference/admin-units.js';
 import { seedSample } from '../seed/sample-seeder.js';
 import { installShutdownHandlers, startWorker } from '../../jobs/worker.js';
+import { randomBytes } from 'node:crypto';
+import { startPopulationDbSimulator, type PopulationDbSimulator } from '../population-db/simulator/population-db.simulator.js';
+import { createLogger } from '../observability/logger.js';
+import type { RunningWorker } from '../../jobs/worker.js';
+import type { QueueName } from '../../jobs/queues.js';
 import { boot } from './bootstrap.js';
+
+const DEMO_REGISTRY_QUOTA = 100;
+
+/**
+ * Starts the population-database simulator over the demo's synthetic population and points the hub at
+ * it (credentials made up per run), with short issuance delays so abandoned children's numbers appear
+ * within a minute.
+ */
+async function startDemoRegistry(opts: DemoOptions): Promise<PopulationDbSimulator> {
+  const credentials = { username: 'childhub-demo', secret: randomBytes(16).toString('hex'), apiKey: randomBytes(8).toString('hex') };
+  const sim = await startPopulationDbSimulator({
+    seed: opts.seed, count: opts.children, quotaPerSecond: DEMO_REGISTRY_QUOTA, latencyMs: { min: 5, max: 40 },
+    issuanceDelayMs: 20_000, credentials, logger: createLogger({ level: 'warn' }),
+  });
+  Object.assign(process.env, {
+    POPULATION_DB_URL: sim.url,
+    POPULATION_DB_USERNAME: credentials.username,
+    POPULATION_DB_SECRET: credentials.secret,
+    POPULATION_DB_API_KEY: credentials.apiKey,
+    POPULATION_DB_QUOTA: String(DEMO_REGISTRY_QUOTA),
+    ISSUANCE_POLL_INITIAL_MS: process.env.ISSUANCE_POLL_INITIAL_MS ?? '5000',
+    ISSUANCE_POLL_MAX_MS: process.env.ISSUANCE_POLL_MAX_MS ?? '60000',
+  });
+  return sim;
+}
+
+/** Waits until the outbox is relayed and the given queues have nothing left to do. */
+async function settle(worker: RunningWorker, queues: QueueName[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await worker.relay?.drain(Math.max(1, deadline - Date.now()));
+    const counts = await worker.queueClient.counts();
+    if (queues.every((q) => counts[q].waiting + counts[q].active + counts[q].delayed === 0)) return;
+    if (Date.now() > deadline) throw new Error('the worker did not finish in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 export interface DemoOptions {
   children: number;
@@ -18,6 +60,8 @@ export interface DemoOptions {
  */
 export async function runDemo(opts: DemoOptions): Promise<void> {
   if (!process.env.LOG_FORMAT) process.env.LOG_FORMAT = 'pretty';
+  // The population database, simulated over the same synthetic children, unless a real one is configured.
+  const sim = process.env.POPULATION_DB_URL ? null : await startDemoRegistry(opts);
   const b = await boot({ migrate: 'apply', pretty: true });
   const { ctx, logger, config } = b;
   const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -38,11 +82,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     await api.close();
     await worker.close();
     await b.shutdown();
+    await sim?.close();
   }, { logger });
 
   if (opts.wait) {
     logger.info('building golden records (outbox → BullMQ → recompute)…');
-    await worker.idle(10 * 60_000);
+    await settle(worker, ['golden-record'], 10 * 60_000);
   }
 
   const stats = (await ctx.sql.one<{ children: string; records: string; abandoned: string; disabled: string; busiest: string | null }>(`
@@ -71,8 +116,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out('════════════════════════════════════════════════════════════════════════════');
   out(` GraphQL       ${graphqlUrl}   (open it in a browser: Apollo Sandbox)`);
   out(` Health        ${api.url}/healthz   ${api.url}/readyz   ${api.url}/metrics`);
+  if (sim) out(` Registry      ${sim.url} (simulated population database, ${DEMO_REGISTRY_QUOTA} req/s; stats: ${new URL(sim.url).origin}/stats)`);
   out(` Data          ${stats.children} children from ${stats.records} source records (4 agency sources),`);
   out(`               ${stats.abandoned} abandoned (group b), ${stats.disabled} with disabilities (group d)`);
+  if (ctx.identity) {
+    out(`               identity numbers are being reconciled in the background within the registry quota:`);
+    out(`               watch \`identity { status }\` move from UNVERIFIED to VERIFIED / MISMATCH / NOT_FOUND, and`);
+    out(`               abandoned children from PENDING_ISSUANCE to ISSUED (\`{ queueCounts { queue waiting } }\` as an operator)`);
+  }
   out();
   out(' Tokens (12 h; send as the header  Authorization: Bearer <token>)');
   out(`  data steward, whole city, every class:\n    ${steward}`);

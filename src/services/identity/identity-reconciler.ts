@@ -187,15 +187,19 @@ export class IdentityReconciler {
   }
 
   /**
-   * Finds children whose number is due for re-verification or was never checked, and enqueues them
-   * through the outbox; flags issuance requests that passed their due date. Returns counts.
+   * The safety net behind the outbox: finds children whose number was never checked or is due for
+   * re-verification, and children without a number and no issuance request, and enqueues them through the
+   * outbox; flags issuance requests that passed their due date. Returns counts.
    */
-  async sweep(reverifyDays: number, limit = 1000): Promise<{ enqueued: number; overdue: number }> {
+  async sweep(reverifyDays: number, limit = 10_000): Promise<{ enqueued: number; overdue: number }> {
     return this.sql.tx(async (client) => {
+      // Never checked, verified long ago, or without a number and no issuance request yet.
       const due = await client.query<{ id: string }>(
-        `SELECT id FROM child
-          WHERE status = 'ACTIVE' AND identity_number IS NOT NULL
-            AND (identity_checked_at IS NULL OR (identity_status = 'VERIFIED' AND identity_checked_at < now() - ($1::text || ' days')::interval))
+        `SELECT id FROM child c
+          WHERE status = 'ACTIVE' AND (
+            (identity_number IS NOT NULL AND (identity_checked_at IS NULL
+               OR (identity_status = 'VERIFIED' AND identity_checked_at < now() - ($1::text || ' days')::interval)))
+            OR (identity_number IS NULL AND NOT EXISTS (SELECT 1 FROM identity_issuance i WHERE i.child_id = c.id)))
           ORDER BY identity_checked_at NULLS FIRST LIMIT $2`,
         [String(reverifyDays), limit]);
       await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, due.rows.map((r) => r.id));
