@@ -34,7 +34,7 @@ export interface RatePacerOptions {
   /**
    * Share of the rate actually used. Clocks and network jitter shift calls by a few milliseconds between
    * reserving a slot and reaching the registry; a little headroom keeps every 1-second window under the
-   * quota as the registry counts it. @defaultValue 0.98
+   * quota as the registry counts it. @defaultValue 0.97
    */
   utilisation?: number;
 }
@@ -50,7 +50,7 @@ export class RatePacer {
   ) {
     this.slotKey = `${opts.prefix}:rate:${opts.name}:tat`;
     this.penaltyKey = `${opts.prefix}:rate:${opts.name}:penalty`;
-    this.intervalUs = Math.ceil(1_000_000 / (opts.perSecond * (opts.utilisation ?? 0.98)));
+    this.intervalUs = Math.ceil(1_000_000 / (opts.perSecond * (opts.utilisation ?? 0.97)));
   }
 
   /** Waits for this caller's slot. */

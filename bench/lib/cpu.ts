@@ -86,3 +86,80 @@ export function machineBusySeconds(): number | null {
     return null;
   }
 }
+
+/** A reading of CPU seconds used so far by one component of a run (null where it cannot be read). */
+export type CpuProbe = () => number | null;
+
+/** CPU seconds of each named component, and of the whole machine, at one moment. */
+export interface CpuSnapshot {
+  /** performance.now() in seconds. */
+  wall: number;
+  parts: Record<string, number | null>;
+  machine: number | null;
+}
+
+export function snapshotCpu(probes: Record<string, CpuProbe>): CpuSnapshot {
+  const parts: Record<string, number | null> = {};
+  for (const [name, probe] of Object.entries(probes)) parts[name] = probe();
+  return { wall: performance.now() / 1000, parts, machine: machineBusySeconds() };
+}
+
+/** What each component used between two snapshots. */
+export interface CpuUsage {
+  wallSeconds: number;
+  /** CPU seconds per component. */
+  seconds: Record<string, number | null>;
+  /** Cores kept busy on average (CPU seconds / wall seconds) per component. */
+  cores: Record<string, number | null>;
+  /**
+   * Cores kept busy by everything else on the machine (other processes, kernel time not charged to a
+   * process); null when any component could not be read.
+   */
+  restCores: number | null;
+}
+
+export function cpuUsage(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
+  const wallSeconds = b.wall - a.wall;
+  const seconds: Record<string, number | null> = {};
+  const cores: Record<string, number | null> = {};
+  let known: number | null = 0;
+  for (const name of Object.keys(a.parts)) {
+    const x = a.parts[name] ?? null;
+    const y = b.parts[name] ?? null;
+    const used = x === null || y === null ? null : y - x;
+    seconds[name] = used;
+    cores[name] = used === null ? null : used / wallSeconds;
+    known = known === null || used === null ? null : known + used;
+  }
+  const machine = a.machine === null || b.machine === null ? null : b.machine - a.machine;
+  return { wallSeconds, seconds, cores, restCores: machine === null || known === null ? null : Math.max(0, machine - known) / wallSeconds };
+}
+
+/** Cores as the reports print them. */
+export function formatCores(n: number | null): string {
+  return n === null ? 'n/a' : n.toFixed(2);
+}
+
+/**
+ * Pids of processes whose command line contains every one of `parts` (e.g. `['redis-server', ':63809']`
+ * for the bench's Redis, which the infrastructure starts without telling its pid). Empty without /proc.
+ */
+export function pidsByCommandLine(parts: string[]): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (parts.every((p) => cmdline.includes(p))) out.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
+}

@@ -37,17 +37,47 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface ChildhubProcessOptions {
+  /** What the process is, for error messages (e.g. `the server`, `worker 2`). */
+  name: string;
+  /** `childhub` command line after `src/cli/main.ts`, e.g. `['worker', '--queues', 'identity-reconcile']`. */
+  args: string[];
+  /** Environment of the process (merged over this process's environment). */
+  env: Record<string, string>;
+  /** Extra Node flags, e.g. `--cpu-prof`. */
+  nodeFlags?: string[];
+  /** Polled every 250 ms until it resolves true: the process is ready for load. */
+  ready(): Promise<boolean>;
+  /** How long to wait for `ready`. @defaultValue 90000 */
+  readyTimeoutMs?: number;
+}
+
+/** A running `childhub` process started by the bench. */
+export interface ChildhubProcess {
+  pid: number;
+  /** Peak resident set size so far (VmHWM), in bytes; null where /proc is not available. */
+  peakRssBytes(): number | null;
+  /** Log lines at warn level or above seen so far (the process runs with LOG_LEVEL=warn). */
+  warnings(): string[];
+  /** The last lines of its output, for error messages. */
+  tail(): string[];
+  /** True once the process has exited. */
+  exited(): boolean;
+  /** SIGTERM (graceful: the process drains and exits), SIGKILL after a grace period. */
+  stop(): Promise<void>;
+}
+
 /**
- * Starts the real gateway as its own process (`node --import tsx src/cli/main.ts serve`), so the load
- * generator and the server do not share an event loop, and waits until /readyz answers 200.
+ * Starts a `childhub` command as its own process (`node --import tsx src/cli/main.ts …`), so the bench
+ * and the process under test do not share an event loop, and waits until `ready` says so. The process is
+ * killed if this one exits without stopping it.
  */
-export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const port = await freePort();
-  const env = { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1' };
-  const args = [...(opts.nodeFlags ?? []), '--import', 'tsx', path.join('src', 'cli', 'main.ts'), 'serve'];
+export async function startChildhubProcess(opts: ChildhubProcessOptions): Promise<ChildhubProcess> {
+  const env = { ...process.env, ...opts.env };
+  const args = [...(opts.nodeFlags ?? []), '--import', 'tsx', path.join('src', 'cli', 'main.ts'), ...opts.args];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
-  if (pid === undefined) throw new Error('could not start the server process');
+  if (pid === undefined) throw new Error(`could not start ${opts.name}`);
 
   // Keep the tail of the output for error messages, and every warning or error log line.
   const tail: string[] = [];
@@ -69,7 +99,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // If this process dies without running its cleanups, do not leave the server holding its port.
+  // If this process dies without running its cleanups, do not leave the child holding its port.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
@@ -82,15 +112,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clearTimeout(timer);
   };
 
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
+  const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {
       const code = await Promise.race([exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 250))]);
-      if (code !== 'wait') throw new Error(`the server exited (code ${code}) before it was ready:\n${tail.join('\n')}`);
-      const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`the server was not ready within ${opts.readyTimeoutMs ?? 90_000} ms:\n${tail.join('\n')}`);
+      if (code !== 'wait') throw new Error(`${opts.name} exited (code ${code}) before it was ready:\n${tail.join('\n')}`);
+      if (await opts.ready().catch(() => false)) break;
+      if (Date.now() > deadline) throw new Error(`${opts.name} was not ready within ${readyTimeoutMs} ms:\n${tail.join('\n')}`);
     }
   } catch (err) {
     await stop();
@@ -98,12 +127,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   return {
-    url,
     pid,
     peakRssBytes: () => readPeakRss(pid),
     warnings: () => [...warnings],
+    tail: () => [...tail],
+    exited: () => child.exitCode !== null || child.signalCode !== null,
     stop,
   };
+}
+
+/**
+ * Starts the real gateway as its own process (`node --import tsx src/cli/main.ts serve`), so the load
+ * generator and the server do not share an event loop, and waits until /readyz answers 200.
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startChildhubProcess({
+    name: 'the server',
+    args: ['serve'],
+    env: { ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    nodeFlags: opts.nodeFlags,
+    readyTimeoutMs: opts.readyTimeoutMs,
+    ready: () => fetch(`${url}/readyz`).then((r) => r.status === 200, () => false),
+  });
+  return { url, pid: proc.pid, peakRssBytes: proc.peakRssBytes, warnings: proc.warnings, stop: proc.stop };
 }
 
 function readPeakRss(pid: number): number | null {

@@ -1,20 +1,19 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exportSPKI, importJWK } from 'jose';
 import { z } from 'zod';
-import { createAppContext, type AppContext } from '../../src/app/app-context.js';
-import { DEV_ALG, loadOrCreateDevKey, mintDevToken } from '../../src/auth/dev-keys.js';
-import { parseConfig, PROJECT_ROOT, type Config } from '../../src/config/config.js';
-import { initOrm, migrate } from '../../src/db/orm.js';
+import type { AppContext } from '../../src/app/app-context.js';
+import { loadOrCreateDevKey, mintDevToken } from '../../src/auth/dev-keys.js';
+import { PROJECT_ROOT, type Config } from '../../src/config/config.js';
 import { encodeCursor } from '../../src/graphql/cursor.js';
-import { startInfrastructure } from '../../src/infra/infrastructure.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { seedSample } from '../../src/seed/sample-seeder.js';
+import { processAuthEnv } from '../lib/auth-env.js';
+import {
+  ensureData, intSetting, postgresFacts, readBenchDataSettings, readBenchNodeEnv, seedingSentence, withBenchDatabase,
+  type BenchDataSettings, type BenchNodeEnv, type DataFacts,
+} from '../lib/bench-data.js';
 import { deferCleanup } from '../lib/cleanup.js';
 import { counterDelta, isGraphQLSuccess, runLoad, scrapeCounters, type LoadScenario, type LoadStats } from '../lib/load.js';
 import { sample, seededRandom } from '../lib/random.js';
-import { machineBusySeconds, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../lib/cpu.js';
+import { cpuUsage, formatCores as cores, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds, snapshotCpu, type CpuSnapshot } from '../lib/cpu.js';
 import { startServer } from '../lib/server.js';
 import type { BenchSuite, SuiteContext, SuiteResult } from '../lib/suite.js';
 
@@ -56,103 +55,27 @@ const CHILDREN_QUERY = `query BenchChildren($after: String) {
 
 const PAGE_SIZE = 50;
 
-interface Settings {
-  children: number;
-  seed: number;
+interface Settings extends BenchDataSettings {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
-  recomputeBatch: number;
-  home: string;
-  pgPort: number;
-  redisPort: number;
   cpuProfile: boolean;
   /** Scenarios to run (all by default); the target needs `trivial` and `child`. */
   scenarios: string[] | null;
   /** NODE_ENV of the server process. */
-  nodeEnv: 'production' | 'development';
+  nodeEnv: BenchNodeEnv;
 }
 
 function readSettings(): Settings {
-  const int = (name: string, fallback: number, min = 1) => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got "${raw}")`);
-    return n;
-  };
   return {
-    children: int('BENCH_CHILDREN', 100_000),
-    seed: int('BENCH_SEED', 2026, 0),
-    connections: int('BENCH_CONNECTIONS', 32),
-    durationSeconds: int('BENCH_DURATION', 15),
-    warmupSeconds: int('BENCH_WARMUP', 3, 0),
-    recomputeBatch: int('BENCH_RECOMPUTE_BATCH', 500),
-    // Its own home (own PostgreSQL cluster, Redis and dev key) and ports, so the bench never touches the
-    // demo's data and can run beside it.
-    home: path.resolve(process.env.BENCH_HOME || path.join(PROJECT_ROOT, '.childhub', 'bench')),
-    pgPort: int('BENCH_PG_PORT', 54339),
-    redisPort: int('BENCH_REDIS_PORT', 63809),
+    ...readBenchDataSettings(),
+    connections: intSetting('BENCH_CONNECTIONS', 32),
+    durationSeconds: intSetting('BENCH_DURATION', 15),
+    warmupSeconds: intSetting('BENCH_WARMUP', 3, 0),
     cpuProfile: ['1', 'true', 'yes'].includes(process.env.BENCH_CPU_PROF ?? ''),
     scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((x) => x.trim()).filter(Boolean) : null,
-    nodeEnv: nodeEnv(process.env.BENCH_NODE_ENV),
+    nodeEnv: readBenchNodeEnv(process.env.BENCH_NODE_ENV),
   };
-}
-
-function nodeEnv(raw: string | undefined): Settings['nodeEnv'] {
-  if (raw === undefined || raw === '' || raw === 'production') return 'production';
-  if (raw === 'development') return 'development';
-  throw new Error(`BENCH_NODE_ENV must be production or development (got "${raw}")`);
-}
-
-interface DataFacts {
-  activeChildren: number;
-  sourceRecords: number;
-  identityNumbers: number;
-  databaseSize: string;
-  seeding: SeedingFacts | null;
-  /** True when the data came from an earlier run (then `seeding`, if known, is that run's record). */
-  reused: boolean;
-}
-
-interface SeedingFacts {
-  date: string;
-  children: number;
-  seed: number;
-  records: number;
-  childrenCreated: number;
-  rejected: number;
-  ingestSeconds: number;
-  recomputed: number;
-  recomputeSeconds: number;
-  recomputeBatch: number;
-}
-
-const seedingFactsSchema = z.object({
-  date: z.string(),
-  children: z.number(),
-  seed: z.number(),
-  records: z.number(),
-  childrenCreated: z.number(),
-  rejected: z.number(),
-  ingestSeconds: z.number(),
-  recomputed: z.number(),
-  recomputeSeconds: z.number(),
-  recomputeBatch: z.number(),
-});
-
-/** Seeding happens once per bench home; its timings are kept beside the cluster so later reports can cite them. */
-function seedingFactsFile(s: Settings): string {
-  return path.join(s.home, 'gateway-seeding.json');
-}
-
-function readSeedingFacts(s: Settings): SeedingFacts | null {
-  try {
-    const parsed = seedingFactsSchema.safeParse(JSON.parse(readFileSync(seedingFactsFile(s), 'utf8')));
-    return parsed.success && parsed.data.children === s.children && parsed.data.seed === s.seed ? parsed.data : null;
-  } catch {
-    return null;
-  }
 }
 
 const suite: BenchSuite = {
@@ -164,43 +87,7 @@ export default suite;
 
 async function runGatewaySuite({ log }: SuiteContext): Promise<SuiteResult> {
   const s = readSettings();
-  mkdirSync(s.home, { recursive: true });
-  const config = parseConfig({
-    ...process.env,
-    // This process needs the settings (home, ports, token issuer and audience), not production's rule
-    // that a public key be configured; the server's own NODE_ENV is set where it is started.
-    NODE_ENV: 'development',
-    CHILDHUB_HOME: s.home,
-    EMBEDDED_PG_PORT: String(s.pgPort),
-    EMBEDDED_REDIS_PORT: String(s.redisPort),
-    LOG_LEVEL: 'warn',
-  });
-  const logger = createLogger({ level: 'warn' });
-
-  log(config.DATABASE_URL ? 'PostgreSQL: DATABASE_URL (external server)' : `PostgreSQL: embedded, port ${s.pgPort}, data in ${path.join(s.home, 'postgres')}`);
-  log(config.REDIS_URL ? 'Redis: REDIS_URL (external server)' : `Redis: local redis-server, port ${s.redisPort}`);
-  const infra = await startInfrastructure(config, logger, 'childhub_bench');
-  const stopInfra = deferCleanup(() => infra.stop());
-  try {
-    const orm = await initOrm(infra.databaseUrl, 1, logger);
-    try {
-      const applied = await migrate(orm);
-      if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
-    } finally {
-      await orm.close(true);
-    }
-    const ctx = await createAppContext({ config, logger, databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl });
-    const closeCtx = deferCleanup(() => ctx.close());
-    try {
-      // Embedded cluster's data folder (see src/infra): lets the bench account PostgreSQL's CPU time.
-      const pgDataDir = infra.embedded.postgres ? path.join(config.CHILDHUB_HOME, 'postgres', 'data') : null;
-      return await benchAgainst(ctx, config, infra.databaseUrl, infra.redisUrl, pgDataDir, s, log);
-    } finally {
-      await closeCtx();
-    }
-  } finally {
-    await stopInfra();
-  }
+  return withBenchDatabase(s, log, (db) => benchAgainst(db.ctx, db.config, db.databaseUrl, db.redisUrl, db.pgDataDir, s, log));
 }
 
 async function benchAgainst(
@@ -231,13 +118,8 @@ async function benchAgainst(
     { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, expiresIn: '2h' },
   );
   const auth = { authorization: `Bearer ${token}` };
-  // A deployment runs with NODE_ENV=production, and libraries take faster paths there (graphql-js, for
-  // one, drops a per-check cross-realm test). Production refuses the dev key file, but accepts a public
-  // key by value (AUTH_PUBLIC_KEY): hand it the dev key's public half, so the bench's tokens verify.
-  const publicKey = await importJWK(key.publicJwk, DEV_ALG);
-  if (publicKey instanceof Uint8Array) throw new Error('the dev key is not an asymmetric key');
-  const authEnv: Record<string, string> =
-    s.nodeEnv === 'production' ? { NODE_ENV: 'production', AUTH_PUBLIC_KEY: await exportSPKI(publicKey) } : { NODE_ENV: 'development', AUTH_PUBLIC_KEY: '' };
+  // NODE_ENV=production as deployed, with the dev key's public half as AUTH_PUBLIC_KEY (see auth-env.ts).
+  const authEnv = await processAuthEnv(key, s.nodeEnv);
 
   const childBodies = childIds.map((id) => JSON.stringify({ operationName: 'BenchChild', query: CHILD_QUERY, variables: { id } }));
   const pageBodies = cursors.map((after) => JSON.stringify({ operationName: 'BenchChildren', query: CHILDREN_QUERY, variables: { after } }));
@@ -353,14 +235,6 @@ async function benchAgainst(
 
 // ——— CPU accounting ———
 
-interface CpuSample {
-  wall: number;
-  server: number | null;
-  postgres: number | null;
-  self: number;
-  machine: number | null;
-}
-
 /** Cores kept busy on average during a run (CPU seconds / wall seconds), and CPU per request. */
 interface CpuShares {
   server: number | null;
@@ -372,35 +246,26 @@ interface CpuShares {
   postgresMsPerRequest: number | null;
 }
 
-function sampleCpu(serverPid: number, pgDataDir: string | null): CpuSample {
-  return {
-    wall: performance.now() / 1000,
-    server: processCpuSeconds(serverPid),
-    postgres: pgDataDir ? postgresCpuSeconds(pgDataDir) : null,
-    self: selfCpuSeconds(),
-    machine: machineBusySeconds(),
-  };
+function sampleCpu(serverPid: number, pgDataDir: string | null): CpuSnapshot {
+  return snapshotCpu({
+    server: () => processCpuSeconds(serverPid),
+    postgres: () => (pgDataDir ? postgresCpuSeconds(pgDataDir) : null),
+    loadGenerator: selfCpuSeconds,
+  });
 }
 
-function cpuShares(a: CpuSample, b: CpuSample, requests: number): CpuShares {
-  const wall = b.wall - a.wall;
-  const diff = (x: number | null, y: number | null) => (x === null || y === null ? null : y - x);
-  const server = diff(a.server, b.server);
-  const postgres = diff(a.postgres, b.postgres);
-  const machine = diff(a.machine, b.machine);
-  const self = b.self - a.self;
+function cpuShares(a: CpuSnapshot, b: CpuSnapshot, requests: number): CpuShares {
+  const u = cpuUsage(a, b);
+  const server = u.seconds.server ?? null;
+  const postgres = u.seconds.postgres ?? null;
   return {
-    server: server === null ? null : server / wall,
-    postgres: postgres === null ? null : postgres / wall,
-    loadGenerator: self / wall,
-    rest: machine === null || server === null || postgres === null ? null : Math.max(0, machine - server - postgres - self) / wall,
+    server: u.cores.server ?? null,
+    postgres: u.cores.postgres ?? null,
+    loadGenerator: u.cores.loadGenerator ?? null,
+    rest: u.restCores,
     serverMsPerRequest: server === null || !requests ? null : (server * 1000) / requests,
     postgresMsPerRequest: postgres === null || !requests ? null : (postgres * 1000) / requests,
   };
-}
-
-function cores(n: number | null): string {
-  return n === null ? 'n/a' : n.toFixed(2);
 }
 
 interface Measured {
@@ -411,103 +276,6 @@ interface Measured {
   serverOk: number;
   audit: AuditCount | null;
   cpu: CpuShares;
-}
-
-// ——— data ———
-
-async function ensureData(ctx: AppContext, s: Settings, log: (m: string) => void): Promise<DataFacts> {
-  const state = async () =>
-    (await ctx.sql.one<{ children: string; pending: string }>(
-      `SELECT (SELECT count(*) FROM child WHERE status = 'ACTIVE')::text AS children,
-              (SELECT count(*) FROM child c WHERE c.status = 'ACTIVE' AND (
-                 (c.identity_number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identity_number n WHERE n.child_id = c.id))
-                 OR (c.group_clauses <> '{}' AND NOT EXISTS (SELECT 1 FROM special_circumstance g WHERE g.child_id = c.id))))::text AS pending`,
-    ))!;
-  const now = await state();
-  let seeding: SeedingFacts | null = null;
-  let reused = false;
-  // "Pending" children have a number or a group but no history rows: their golden record was never built.
-  if (Number(now.children) >= s.children && Number(now.pending) === 0) {
-    log(`data: reusing ${Number(now.children).toLocaleString('en')} active children from a previous bench run (delete ${s.home} to start afresh)`);
-    reused = true;
-    // The timings file describes this home's embedded cluster; an external database was seeded elsewhere.
-    seeding = process.env.DATABASE_URL ? null : readSeedingFacts(s);
-  } else {
-    log(`data: loading ${s.children.toLocaleString('en')} synthetic children through the ingest path (seed ${s.seed}; first run only)…`);
-    const t0 = Date.now();
-    let lastLog = t0;
-    const seeded = await seedSample(ctx, {
-      children: s.children,
-      seed: s.seed,
-      onProgress: ({ records, children }) => {
-        if (Date.now() - lastLog < 10_000) return;
-        lastLog = Date.now();
-        log(`  ingest: ${records.toLocaleString('en')} records, ${children.toLocaleString('en')} children created, ${rate(records, Date.now() - t0)} records/s`);
-      },
-    });
-    const ingestSeconds = (Date.now() - t0) / 1000;
-    log(`  ingest done: ${seeded.records.toLocaleString('en')} records in ${ingestSeconds.toFixed(1)} s (${rate(seeded.records, ingestSeconds * 1000)} records/s)`);
-
-    // What the worker does for each outbox entry, called directly: the bench needs the data, not the queue.
-    const ids = (await ctx.sql.query<{ id: string }>(`SELECT id FROM child WHERE status = 'ACTIVE' ORDER BY id`)).map((r) => r.id);
-    const t1 = Date.now();
-    lastLog = t1;
-    for (let i = 0; i < ids.length; i += s.recomputeBatch) {
-      await ctx.goldenRecords.recompute(ids.slice(i, i + s.recomputeBatch));
-      if (Date.now() - lastLog >= 10_000) {
-        lastLog = Date.now();
-        log(`  golden records: ${Math.min(i + s.recomputeBatch, ids.length).toLocaleString('en')}/${ids.length.toLocaleString('en')}, ${rate(i + s.recomputeBatch, Date.now() - t1)} children/s`);
-      }
-    }
-    const recomputeSeconds = (Date.now() - t1) / 1000;
-    log(`  golden records done: ${ids.length.toLocaleString('en')} children in ${recomputeSeconds.toFixed(1)} s (${rate(ids.length, recomputeSeconds * 1000)} children/s)`);
-
-    // Fresh bulk-loaded tables have no planner statistics and no visibility map yet; production tables
-    // get both from autovacuum long before anyone benchmarks them. The checkpoint keeps the load's dirty
-    // pages from being flushed during a measured run.
-    await ctx.sql.query('VACUUM ANALYZE child, source_record, identity_number, special_circumstance');
-    await ctx.sql.query('CHECKPOINT').catch(() => log('  (CHECKPOINT needs superuser; skipped)'));
-    seeding = {
-      date: new Date().toISOString(), children: s.children, seed: s.seed, records: seeded.records, childrenCreated: seeded.childrenCreated,
-      rejected: seeded.rejected, ingestSeconds, recomputed: ids.length, recomputeSeconds, recomputeBatch: s.recomputeBatch,
-    };
-    writeFileSync(seedingFactsFile(s), `${JSON.stringify(seeding, null, 2)}\n`);
-  }
-  const facts = (await ctx.sql.one<{ children: string; records: string; numbers: string; size: string }>(
-    `SELECT (SELECT count(*) FROM child WHERE status = 'ACTIVE')::text AS children,
-            (SELECT count(*) FROM source_record)::text AS records,
-            (SELECT count(*) FROM identity_number)::text AS numbers,
-            pg_size_pretty(pg_database_size(current_database())) AS size`,
-  ))!;
-  if (Number(facts.children) < s.children) {
-    throw new Error(`the database holds ${facts.children} active children after seeding, fewer than the ${s.children} asked for`);
-  }
-  return {
-    activeChildren: Number(facts.children),
-    sourceRecords: Number(facts.records),
-    identityNumbers: Number(facts.numbers),
-    databaseSize: facts.size,
-    seeding,
-    reused,
-  };
-}
-
-async function postgresFacts(ctx: AppContext): Promise<Record<string, string>> {
-  const v = await ctx.sql.one<{ version: string }>('SELECT version() AS version');
-  const settings = await ctx.sql.query<{ name: string; setting: string; unit: string | null }>(
-    `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'max_connections') ORDER BY name`,
-  );
-  const show = (name: string) => {
-    const row = settings.find((r) => r.name === name);
-    if (!row) return '?';
-    // shared_buffers is reported in 8 kB pages.
-    return row.unit === '8kB' ? `${(Number(row.setting) * 8) / 1024} MB` : row.setting;
-  };
-  return {
-    // "PostgreSQL 18.1 on x86_64-pc-linux-gnu, compiled by …": the compiler says nothing useful here.
-    PostgreSQL: (v?.version ?? 'unknown').split(', compiled by')[0]!,
-    'PostgreSQL settings': `shared_buffers ${show('shared_buffers')}, fsync ${show('fsync')}, synchronous_commit ${show('synchronous_commit')}, max_connections ${show('max_connections')}`,
-  };
 }
 
 // ——— audit ———
@@ -630,14 +398,7 @@ function report(r: ReportInput): SuiteResult {
     .map((m) => `- \`${m.name}\`: ${fmt(m.audit!.rows)} READ audit rows listing ${fmt(m.audit!.children)} child ids for ${fmt(m.stats.ok2xx)} successful responses counted by autocannon ` +
       `(the server counted ${fmt(m.serverOk)} successful operations; requests in flight when the generator stops are still answered, and audited, after it stops counting).`);
 
-  const seeded = data.seeding;
-  const seedingLine = seeded
-    ? `${data.reused ? `Data reused from the bench run of ${seeded.date.slice(0, 10)}, which seeded it` : 'Seeded in this run'}: ${fmt(seeded.records)} source records for ${fmt(seeded.children)} synthetic children through the ingest path in ${fmt(seeded.ingestSeconds, 1)} s ` +
-      `(${rate(seeded.records, seeded.ingestSeconds * 1000)} records/s; ${fmt(seeded.childrenCreated)} child records created, ${fmt(seeded.rejected)} rejected), ` +
-      `then golden records for ${fmt(seeded.recomputed)} children in ${fmt(seeded.recomputeSeconds, 1)} s ` +
-      `(${rate(seeded.recomputed, seeded.recomputeSeconds * 1000)} children/s, batches of ${seeded.recomputeBatch}, one at a time). Context, not a target.` +
-      (data.reused ? ` Seeding is skipped while the database holds ≥ ${fmt(s.children)} active children with golden records built; delete \`.childhub/bench\` to reseed.` : '')
-    : `Data reused from a previous bench run (seeding is skipped while the database holds ≥ ${fmt(s.children)} active children with golden records built; delete \`.childhub/bench\` to reseed); its seeding time was not recorded.`;
+  const seedingLine = seedingSentence(data, s);
 
   const failures = invalid.map((m) =>
     `- \`${m.name}\`: non-2xx ${m.stats.non2xx}, wrong bodies ${m.stats.badBodies}, connection errors ${m.stats.connectionErrors} (timeouts ${m.stats.timeouts}), server-side GraphQL errors ${m.serverErrors}`);
@@ -706,10 +467,6 @@ function report(r: ReportInput): SuiteResult {
     verdict: !evaluated ? 'NO_TARGET' : passed ? 'PASS' : 'FAIL',
     summary,
   };
-}
-
-function rate(count: number, ms: number): string {
-  return ms > 0 ? Math.round((count * 1000) / ms).toLocaleString('en') : '—';
 }
 
 function sleep(ms: number): Promise<void> {

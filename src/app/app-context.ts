@@ -45,7 +45,9 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
   let redis: ReturnType<typeof createRedisConnection> | undefined;
   if (registry) {
     redis = createRedisConnection(opts.redisUrl, 'producer', { connectionName: 'childhub:registry-quota', logger });
-    const pacer = new RatePacer(redis, { prefix: config.QUEUE_PREFIX, name: 'population-db', perSecond: config.POPULATION_DB_QUOTA });
+    const pacer = new RatePacer(redis, {
+      prefix: config.QUEUE_PREFIX, name: 'population-db', perSecond: config.POPULATION_DB_QUOTA, utilisation: 1 - config.POPULATION_DB_QUOTA_HEADROOM,
+    });
     identity = {
       reconciler: new IdentityReconciler(sql, registry, pacer, config, logger),
       queue: new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }),

@@ -83,6 +83,12 @@ const envSchema = z.object({
   POPULATION_DB_INTEGRATION_CODE: z.string().min(1).default('CHILDHUB'),
   /** The registry's quota in requests per second, enforced across every worker process. @defaultValue 20 */
   POPULATION_DB_QUOTA: z.coerce.number().positive().default(20),
+  /**
+   * Share of the quota left unused so that timing jitter between reserving a slot and the registry
+   * counting the request (event-loop lag, network) cannot push a 1-second window over the quota: 0.03
+   * leaves a 30 ms margin per second. Raise it on heavily loaded hosts. @defaultValue 0.03
+   */
+  POPULATION_DB_QUOTA_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.03),
   /** Per-call timeout in ms. @defaultValue 10000 */
   POPULATION_DB_TIMEOUT_MS: positiveInt.default(10_000),
   /** The officer in whose name background reconciliation calls are made (number and name). */
