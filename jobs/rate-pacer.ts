@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
  * the key's "theoretical arrival time" one interval on and returns how long the caller must wait for
  * its slot. Redis's clock is the only clock, so any number of workers on any number of machines stay
  * within one rate. Slots are spaced evenly, so any 1-second window holds at most rate + 1 calls.
+ * Times are microseconds (~1.8e15): Lua's tostring() would write them in scientific notation and lose
+ * the low digits, collapsing slots into bursts, so they are formatted as integers.
  */
 const RESERVE = `
 local t = redis.call('TIME')
@@ -13,7 +15,7 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local penalty = tonumber(redis.call('GET', KEYS[2]) or '0')
 if penalty > tat then tat = penalty end
-redis.call('SET', KEYS[1], tostring(tat + tonumber(ARGV[1])), 'PX', 60000)
+redis.call('SET', KEYS[1], string.format('%.0f', tat + tonumber(ARGV[1])), 'PX', 60000)
 return tat - now`;
 
 const PENALIZE = `
@@ -21,7 +23,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local until_ = now + tonumber(ARGV[1]) * 1000
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ > cur then redis.call('SET', KEYS[1], tostring(until_), 'PX', tonumber(ARGV[1]) + 60000) end
+if until_ > cur then redis.call('SET', KEYS[1], string.format('%.0f', until_), 'PX', tonumber(ARGV[1]) + 60000) end
 return 0`;
 
 export interface RatePacerOptions {
@@ -53,10 +55,20 @@ export class RatePacer {
     this.intervalUs = Math.ceil(1_000_000 / (opts.perSecond * (opts.utilisation ?? 0.97)));
   }
 
+  /** Reserves the next slot; returns how long to wait for it, in microseconds. */
+  async reserve(): Promise<number> {
+    return Number(await this.redis.eval(RESERVE, 2, this.slotKey, this.penaltyKey, String(this.intervalUs)));
+  }
+
   /** Waits for this caller's slot. */
   async acquire(signal?: AbortSignal): Promise<void> {
-    const waitUs = Number(await this.redis.eval(RESERVE, 2, this.slotKey, this.penaltyKey, String(this.intervalUs)));
+    const waitUs = await this.reserve();
     if (waitUs > 0) await sleep(Math.ceil(waitUs / 1000), signal);
+  }
+
+  /** Microseconds between two slots. */
+  get interval(): number {
+    return this.intervalUs;
   }
 
   /** After a 429: nobody gets a slot for `ms` (every process backs off together). */
@@ -67,10 +79,15 @@ export class RatePacer {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(t);
-      reject(signal.reason ?? new Error('aborted'));
-    }, { once: true });
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    // The listener goes as soon as the wait ends: one job makes many calls on one signal.
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
