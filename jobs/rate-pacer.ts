@@ -26,6 +26,9 @@ local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if until_ > cur then redis.call('SET', KEYS[1], string.format('%.0f', until_), 'PX', tonumber(ARGV[1]) + 60000) end
 return 0`;
 
+/** How late after its slot a caller may still send (ms); later, it books a new slot. */
+const LATE_MS = 10;
+
 export interface RatePacerOptions {
   /** Redis key prefix (the queue prefix), so hubs sharing a Redis do not share a quota by accident. */
   prefix: string;
@@ -60,10 +63,18 @@ export class RatePacer {
     return Number(await this.redis.eval(RESERVE, 2, this.slotKey, this.penaltyKey, String(this.intervalUs)));
   }
 
-  /** Waits for this caller's slot. */
+  /**
+   * Waits for this caller's slot. A caller that wakes up late (a GC pause, a busy event loop) gives its
+   * slot up and books a new one: sent late, its call would land in the next second together with that
+   * second's own calls, and the registry would count more than the quota.
+   */
   async acquire(signal?: AbortSignal): Promise<void> {
-    const waitUs = await this.reserve();
-    if (waitUs > 0) await sleep(Math.ceil(waitUs / 1000), signal);
+    for (;;) {
+      const waitUs = await this.reserve();
+      const slotAt = performance.now() + waitUs / 1000;
+      if (waitUs > 0) await sleep(Math.ceil(waitUs / 1000), signal);
+      if (performance.now() - slotAt <= LATE_MS) return;
+    }
   }
 
   /** Microseconds between two slots. */
