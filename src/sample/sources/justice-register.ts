@@ -123,6 +123,19 @@ export function mapAdoptionRegistration(raw: AdoptionRegistration): MappedFields
   };
 }
 
+/**
+ * How a civil-status book writes the child's name: always upper case, sometimes without diacritics
+ * (then every name on the record is), sometimes with a typo.
+ */
+function registryName(fullName: string, rnd: Random, variations: Variation[]): { stripped: boolean; rawName: string } {
+  const R = JUSTICE_REGISTER_RATES;
+  const stripped = rnd.chance(R.name.noDiacritics);
+  const rawName = renderName(fullName, { typo: R.name.typo }, rnd, variations);
+  if (stripped) variations.push('NO_DIACRITICS');
+  variations.push('UPPER_CASE');
+  return { stripped, rawName };
+}
+
 /** Registry style: upper case, and without diacritics when `stripped`; '' for no name. */
 function registryUpper(name: string | null, stripped: boolean): string {
   if (!name) return '';
@@ -152,10 +165,7 @@ function birthRegistration(child: SyntheticChild, rnd: Random): SourceView | nul
   if (registered > LAST_DAY) return null;
 
   const variations: Variation[] = [];
-  const stripped = rnd.chance(R.name.noDiacritics);
-  const rawName = renderName(child.fullName, { typo: R.name.typo }, rnd, variations);
-  if (stripped) variations.push('NO_DIACRITICS');
-  variations.push('UPPER_CASE');
+  const { stripped, rawName } = registryName(child.fullName, rnd, variations);
   const before2016 = registered < '2016-01-01';
   const number = renderNumber(
     child.identityNumber,
@@ -210,10 +220,7 @@ function adoption(child: SyntheticChild, rnd: Random): SourceView | null {
   if (registered > LAST_DAY) return null;
 
   const variations: Variation[] = [];
-  const stripped = rnd.chance(R.name.noDiacritics);
-  const rawName = renderName(child.fullName, { typo: R.name.typo }, rnd, variations);
-  if (stripped) variations.push('NO_DIACRITICS');
-  variations.push('UPPER_CASE');
+  const { stripped, rawName } = registryName(child.fullName, rnd, variations);
   const number = renderNumber(child.identityNumber, { missing: 0, wrongDigit: R.number.wrongDigit, formatted: 0 }, rnd, variations);
   const father = drawPersonName(rnd, 'MALE');
   const mother = drawPersonName(rnd, 'FEMALE');

@@ -24,7 +24,7 @@ export interface JobRef {
 
 export type ReconcileOutcome =
   | { kind: 'CHECKED'; status: IdentityStatus; recorded: boolean }
-  | { kind: 'ISSUANCE_STARTED' | 'ISSUANCE_ALREADY_RUNNING' | 'SKIPPED' | 'INSUFFICIENT_DATA' };
+  | { kind: 'ISSUANCE_STARTED' | 'ISSUANCE_ALREADY_RUNNING' | 'ALREADY_RECORDED' | 'SKIPPED' | 'INSUFFICIENT_DATA' };
 
 export type IssuanceOutcome =
   | { kind: 'ISSUED'; recorded: boolean }
@@ -62,7 +62,7 @@ export class IdentityReconciler {
 
   /** Verifies a child's current number, or starts issuance when the child has none. */
   async reconcile(childId: string, job: JobRef): Promise<ReconcileOutcome> {
-    if (await this.alreadyRecorded(job.key)) return { kind: 'CHECKED', status: 'UNVERIFIED', recorded: false };
+    if (await this.alreadyRecorded(job.key)) return { kind: 'ALREADY_RECORDED' };
     const child = await this.loadChild(childId);
     if (!child || child.status !== 'ACTIVE') return { kind: 'SKIPPED' };
     if (!child.identity_number) return (await this.startIssuance(child)) ? { kind: 'ISSUANCE_STARTED' } : { kind: 'ISSUANCE_ALREADY_RUNNING' };
