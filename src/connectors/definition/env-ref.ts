@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * A value a definition takes from the environment: `{ env: NAME }`, with an optional `default` for
+ * settings that are not secrets. Secrets (passwords, keys, client secrets) only accept a reference without
+ * a default, so no secret value can ever be written into a definition file.
+ */
+export const envRefSchema = z
+  .object({
+    env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name in upper case (A-Z, 0-9, _)'),
+    default: z.string().optional(),
+  })
+  .strict();
+export type EnvRef = z.infer<typeof envRefSchema>;
+
+/** A secret: only an environment reference, never a literal, never a default. */
+export const secretRefSchema = z
+  .object({ env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name in upper case (A-Z, 0-9, _)') })
+  .strict()
+  .describe('A secret, given as a reference to an environment variable: { env: NAME }. Literal values are refused.');
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+/** A setting given either literally or as an environment reference. */
+export const settingSchema = z.union([z.string(), envRefSchema]);
+export type Setting = z.infer<typeof settingSchema>;
+
+export class MissingSecretError extends Error {
+  readonly code = 'CONNECTOR_SECRET_MISSING';
+  constructor(readonly variable: string, readonly where: string) {
+    super(`${where} needs the environment variable ${variable}, which is not set`);
+    this.name = 'MissingSecretError';
+  }
+}
+
+/** Resolves a setting against `env`; throws {@link MissingSecretError} naming the variable when unset. */
+export function resolveSetting(value: Setting | SecretRef, where: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (typeof value === 'string') return value;
+  const v = env[value.env];
+  if (v !== undefined && v !== '') return v;
+  if ('default' in value && value.default !== undefined) return value.default;
+  throw new MissingSecretError(value.env, where);
+}

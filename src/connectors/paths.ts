@@ -1,0 +1,182 @@
+/**
+ * The path language of connector definitions: where a value sits in a record or a response body.
+ *
+ * - `a.b.c` walks object keys; `"Ngày đ.ký"` quotes a key holding dots, spaces or brackets.
+ * - `a[0]` picks an element, `a[*]` every element, `a[k=v]` every element whose `k` (itself a path) equals
+ *   `v` as a string (`v` may be quoted: `identifier[system="urn:vn:so-dinh-danh-ca-nhan"].value`).
+ * - Arrays met without a bracket are not flattened: `a.b` on an array `a` finds nothing.
+ *
+ * A compiled path returns every match (possibly none); {@link firstMatch} takes the first. Paths are compiled
+ * once per definition, so evaluation is a chain of closures with no parsing per record.
+ */
+export type CompiledPath = ((value: unknown) => unknown[]) & { readonly source: string };
+
+export class PathSyntaxError extends Error {
+  constructor(readonly path: string, readonly position: number, reason: string) {
+    super(`invalid path ${JSON.stringify(path)} at ${position + 1}: ${reason}`);
+    this.name = 'PathSyntaxError';
+  }
+}
+
+type Step =
+  | { kind: 'key'; key: string }
+  | { kind: 'index'; index: number }
+  | { kind: 'all' }
+  | { kind: 'filter'; path: CompiledPath; value: string };
+
+const cache = new Map<string, CompiledPath>();
+
+/** Compiles a path; throws {@link PathSyntaxError} naming the position and reason. */
+export function compilePath(path: string): CompiledPath {
+  const hit = cache.get(path);
+  if (hit) return hit;
+  const steps = parse(path);
+  const fn = ((root: unknown) => {
+    let current: unknown[] = [root];
+    for (const step of steps) {
+      const next: unknown[] = [];
+      for (const v of current) applyStep(step, v, next);
+      if (next.length === 0) return next;
+      current = next;
+    }
+    return current;
+  }) as CompiledPath;
+  Object.defineProperty(fn, 'source', { value: path });
+  cache.set(path, fn);
+  return fn;
+}
+
+/** The first value `path` finds in `value`, or undefined. */
+export function firstMatch(path: CompiledPath, value: unknown): unknown {
+  const all = path(value);
+  return all.length ? all[0] : undefined;
+}
+
+function applyStep(step: Step, v: unknown, out: unknown[]): void {
+  switch (step.kind) {
+    case 'key':
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, step.key)) {
+        const x = (v as Record<string, unknown>)[step.key];
+        if (x !== undefined) out.push(x);
+      }
+      return;
+    case 'index':
+      if (Array.isArray(v)) {
+        const x = v[step.index < 0 ? v.length + step.index : step.index];
+        if (x !== undefined) out.push(x);
+      }
+      return;
+    case 'all':
+      if (Array.isArray(v)) for (const x of v) if (x !== undefined) out.push(x);
+      return;
+    case 'filter':
+      if (Array.isArray(v)) {
+        for (const x of v) {
+          if (step.path(x).some((y) => y !== null && typeof y !== 'object' && String(y) === step.value)) out.push(x);
+        }
+      }
+      return;
+  }
+}
+
+function parse(path: string): Step[] {
+  const steps: Step[] = [];
+  let i = 0;
+  const n = path.length;
+  if (n === 0) throw new PathSyntaxError(path, 0, 'empty path');
+  const readQuoted = (): string => {
+    // i points at the opening quote
+    let out = '';
+    i++;
+    while (i < n && path[i] !== '"') {
+      if (path[i] === '\\' && i + 1 < n) i++;
+      out += path[i];
+      i++;
+    }
+    if (i >= n) throw new PathSyntaxError(path, i, 'unterminated quote');
+    i++;
+    return out;
+  };
+  let expectKey = true;
+  while (i < n) {
+    const c = path[i]!;
+    if (c === '[') {
+      const close = findClose(path, i);
+      const inner = path.slice(i + 1, close).trim();
+      steps.push(bracket(path, i, inner));
+      i = close + 1;
+      expectKey = false;
+      continue;
+    }
+    if (c === '.') {
+      if (expectKey) throw new PathSyntaxError(path, i, 'a key is missing before "."');
+      i++;
+      expectKey = true;
+      if (i >= n) throw new PathSyntaxError(path, i - 1, 'a key is missing after "."');
+      continue;
+    }
+    if (!expectKey) throw new PathSyntaxError(path, i, 'expected "." or "["');
+    if (c === '"') {
+      steps.push({ kind: 'key', key: readQuoted() });
+    } else {
+      let j = i;
+      while (j < n && path[j] !== '.' && path[j] !== '[') {
+        if (path[j] === ']' || path[j] === '"') throw new PathSyntaxError(path, j, `unexpected ${path[j]}`);
+        j++;
+      }
+      steps.push({ kind: 'key', key: path.slice(i, j) });
+      i = j;
+    }
+    expectKey = false;
+  }
+  if (expectKey) throw new PathSyntaxError(path, n - 1, 'a key is missing');
+  return steps;
+}
+
+function findClose(path: string, open: number): number {
+  let depth = 0;
+  let inQuote = false;
+  for (let j = open; j < path.length; j++) {
+    const c = path[j];
+    if (inQuote) {
+      if (c === '\\') j++;
+      else if (c === '"') inQuote = false;
+      continue;
+    }
+    if (c === '"') inQuote = true;
+    else if (c === '[') depth++;
+    else if (c === ']' && --depth === 0) return j;
+  }
+  throw new PathSyntaxError(path, open, 'unclosed "["');
+}
+
+function bracket(path: string, at: number, inner: string): Step {
+  if (inner === '*') return { kind: 'all' };
+  if (/^-?\d+$/.test(inner)) return { kind: 'index', index: Number(inner) };
+  const eq = findTopLevelEquals(inner);
+  if (eq < 0) throw new PathSyntaxError(path, at, 'a bracket holds an index, "*" or a filter key=value');
+  const left = inner.slice(0, eq).trim();
+  let right = inner.slice(eq + 1).trim();
+  if (!left) throw new PathSyntaxError(path, at, 'a filter needs a key before "="');
+  if (right.startsWith('"')) {
+    if (!right.endsWith('"') || right.length < 2) throw new PathSyntaxError(path, at, 'unterminated quote in filter');
+    right = right.slice(1, -1).replace(/\\(.)/g, '$1');
+  }
+  return { kind: 'filter', path: compilePath(left), value: right };
+}
+
+function findTopLevelEquals(s: string): number {
+  let inQuote = false;
+  let depth = 0;
+  for (let j = 0; j < s.length; j++) {
+    const c = s[j];
+    if (inQuote) {
+      if (c === '\\') j++;
+      else if (c === '"') inQuote = false;
+    } else if (c === '"') inQuote = true;
+    else if (c === '[') depth++;
+    else if (c === ']') depth--;
+    else if (c === '=' && depth === 0) return j;
+  }
+  return -1;
+}

@@ -1,0 +1,232 @@
+/**
+ * The contracts between the parts of a connector: a reader fetches raw records (HTTP pages, file chunks),
+ * the mapper turns each raw record into a source record plus typed projections (or problems), and the sync
+ * runner stores them with the reader's position in one transaction.
+ */
+import type { SourceRecordInput } from '../domain/source-record-input.js';
+import type { RecordProblem } from '../services/ingest/source-record.validator.js';
+
+/** An opaque, JSON-serialisable position a reader can resume from (stored as the checkpoint). */
+export type ReaderPosition = Record<string, unknown>;
+
+/** One unit of work from a reader: a page of an API or a chunk of a file. */
+export interface ReadBatch {
+  /** Raw records as the source gave them (a JSON object, or a file row keyed by header). */
+  records: RawRecord[];
+  /** The position after this batch; storing it with the batch's records makes the batch done. */
+  position: ReaderPosition;
+  /** Human-readable place in the source, kept with rejects: `page 3`, `khai-sinh-2026.csv rows 5001-10000`. */
+  location: string;
+  /** Set on the last batch of a file: the file to record as ingested in the same transaction. */
+  fileCompleted?: IngestedFileInfo;
+  /** Records the reader itself refused (a broken CSV row, an unparseable page entry), with the reason. */
+  rejects?: ReaderReject[];
+}
+
+export interface RawRecord {
+  /** The record. */
+  data: Record<string, unknown>;
+  /** Which record type of the definition it belongs to (file connectors: the sheet's record type). */
+  recordType?: string;
+  /** Where in the source (row number, page entry), for rejects. */
+  location?: string;
+}
+
+export interface ReaderReject {
+  /** What the reader could salvage of the record (a broken row's raw text), never logged. */
+  payload: unknown;
+  location: string;
+  problems: RecordProblem[];
+}
+
+export interface IngestedFileInfo {
+  checksum: string;
+  fileName: string;
+  sizeBytes: number;
+}
+
+export interface ReadContext {
+  signal?: AbortSignal;
+  /** Whether a file with this SHA-256 checksum was already ingested by this connector. */
+  isFileIngested?: (checksum: string) => Promise<boolean>;
+  /** Files given explicitly (CLI `sync --file`), instead of listing the drop directory. */
+  files?: string[];
+  /** Stop after this many batches (dry runs read one). */
+  maxBatches?: number;
+  /** Notified of retries, waits and files skipped; must not carry record contents. */
+  onEvent?: (event: ReaderEvent) => void;
+}
+
+export type ReaderEvent =
+  | { type: 'retry'; attempt: number; status?: number; code?: string; delayMs: number; retryAfterMs?: number }
+  | { type: 'file-skipped'; fileName: string; reason: 'ALREADY_INGESTED' }
+  | { type: 'file-started'; fileName: string; sizeBytes: number; encoding: string }
+  | { type: 'token-refreshed' };
+
+/** Fetches raw records from a source, resuming from a stored position. */
+export interface SourceReader {
+  /**
+   * Reads batches starting after `position` (null: from the beginning, or from the incremental cursor a
+   * completed run left). Each yielded batch's `position` resumes right after it.
+   */
+  read(position: ReaderPosition | null, ctx: ReadContext): AsyncIterable<ReadBatch>;
+  /**
+   * The position a finished run leaves for the next run (for http: the incremental high-water mark and no
+   * page to resume; for files: nothing, as ingested files are remembered by checksum).
+   */
+  complete(last: ReaderPosition | null, previous: ReaderPosition | null): ReaderPosition | null;
+  /** Checks credentials and reachability by reading the first page (or listing the directory). */
+  check(ctx: ReadContext): Promise<CheckResult>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** What was checked, in order, each with its outcome. */
+  steps: Array<{ step: string; ok: boolean; detail?: string }>;
+  /** Records found on the first page / in the first file (a count, never contents). */
+  sampleCount?: number;
+}
+
+/** Typed facts a record carries besides the child's identity fields (see docs/connectors.md#projections). */
+export interface Projections {
+  healthScreening?: HealthScreeningProjection[];
+  vaccination?: VaccinationProjection[];
+  disability?: DisabilityProjection[];
+  schoolEnrolment?: SchoolEnrolmentProjection[];
+  birthRegistration?: BirthRegistrationProjection[];
+  adoptionRegistration?: AdoptionRegistrationProjection[];
+  placement?: PlacementProjection[];
+  facility?: FacilityProjection[];
+  inspection?: InspectionProjection[];
+}
+export type ProjectionKind = keyof Projections;
+export const PROJECTION_KINDS = [
+  'healthScreening', 'vaccination', 'disability', 'schoolEnrolment', 'birthRegistration', 'adoptionRegistration',
+  'placement', 'facility', 'inspection',
+] as const satisfies readonly ProjectionKind[];
+
+export interface HealthScreeningProjection {
+  /** ISO date. */
+  screenedOn: string | null;
+  /** What was screened: DEVELOPMENT, NUTRITION, HEARING, VISION, DISABILITY, NEWBORN, GENERAL. */
+  kind: string;
+  /** Code of the observation (LOINC or the ministry's code), as given. */
+  code: string | null;
+  /** The result as recorded (value and unit, or the coded text). */
+  result: string | null;
+  /** NORMAL, ABNORMAL or REFERRED, when the source says. */
+  interpretation: string | null;
+  /** Who performed it (station name or code). */
+  performer: string | null;
+}
+export interface VaccinationProjection {
+  vaccineCode: string;
+  vaccineName: string | null;
+  /** ISO date. */
+  occurredOn: string | null;
+  doseNumber: number | null;
+  /** COMPLETED or NOT_DONE. */
+  status: string;
+  performer: string | null;
+}
+export interface DisabilityProjection {
+  /** The disability type as coded by the source (VAN_DONG, NGHE_NOI, NHIN, THAN_KINH_TAM_THAN, TRI_TUE, KHAC). */
+  type: string | null;
+  /** NHE, NANG or DAC_BIET_NANG when the source says. */
+  severity: string | null;
+  /** ISO date of assessment or certificate. */
+  assessedOn: string | null;
+  /** Whether the child receives inclusive-education support (schools). */
+  inclusiveEducation: boolean | null;
+}
+export interface SchoolEnrolmentProjection {
+  studentCode: string;
+  schoolYear: string | null;
+  schoolCode: string | null;
+  schoolName: string | null;
+  /** Mầm non / Tiểu học / THCS / THPT as given. */
+  level: string | null;
+  grade: number | null;
+  className: string | null;
+  /** STUDYING or DROPPED_OUT. */
+  status: string;
+  inclusiveEducation: boolean;
+}
+export interface BirthRegistrationProjection {
+  registrationNumber: string;
+  book: string | null;
+  /** ISO date. */
+  registeredOn: string | null;
+  registeredAt: string | null;
+  communeCode: string | null;
+  fatherName: string | null;
+  motherName: string | null;
+  declarantName: string | null;
+  declarantRelation: string | null;
+  note: string | null;
+}
+export interface AdoptionRegistrationProjection {
+  registrationNumber: string;
+  book: string | null;
+  registeredOn: string | null;
+  registeredAt: string | null;
+  certificateNumber: string | null;
+  adoptiveFatherName: string | null;
+  adoptiveMotherName: string | null;
+  /** The person or institution giving the child for adoption. */
+  givenBy: string | null;
+  /** The child's circumstance before adoption, as written. */
+  priorCircumstance: string | null;
+  childConsent: boolean | null;
+}
+export interface PlacementProjection {
+  facilityCode: string;
+  /** ISO date the child was taken in, when known. */
+  startedOn: string | null;
+  /** The circumstance that brought the child in, as written. */
+  reason: string | null;
+  /** ISO date the child was seen there (the inspection date). */
+  seenOn: string | null;
+  inspectionReportNumber: string | null;
+}
+export interface FacilityProjection {
+  code: string;
+  name: string;
+  /** RELIGIOUS, PUBLIC_SOCIAL_ASSISTANCE, PRIVATE_SOCIAL_ASSISTANCE, OTHER */
+  type: string;
+  communeCode: string | null;
+  /** LICENSED, REGISTERED, NONE, UNKNOWN */
+  licenceStatus: string;
+  licenceNumber: string | null;
+  capacity: number | null;
+}
+export interface InspectionProjection {
+  facilityCode: string;
+  reportNumber: string;
+  inspectedOn: string;
+  inspectingUnit: string | null;
+  findings: string | null;
+  childrenPresent: number | null;
+}
+
+/** A value the mapping kept as given because it could not be resolved (not a rejection). */
+export interface MappingFlag {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** What the mapper makes of one raw record. */
+export type MappedRecord =
+  | {
+      ok: true;
+      /** `child`: a record about a child (source_record); `facility`: only projections (facility, inspection). */
+      type: 'child' | 'facility';
+      /** For child records, the source record to ingest (sourceSystem, externalId, raw and mapped fields). */
+      record: SourceRecordInput | null;
+      /** For facility records, the key (facility code) so repeated rows are one facility. */
+      externalId: string;
+      projections: Projections;
+      flags: MappingFlag[];
+    }
+  | { ok: false; externalId: string | null; problems: RecordProblem[] };
