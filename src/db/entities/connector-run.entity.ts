@@ -17,6 +17,15 @@ export interface ConnectorRun {
   rejected: number;
   checkpoint: Record<string, unknown> | null;
   error: Record<string, unknown> | null;
+  definitionHash: string | null;
+  /** How the run was asked for (files given on the CLI). */
+  options: Record<string, unknown>;
+  requestedBy: string | null;
+  batches: number;
+  filesIngested: number;
+  filesSkipped: number;
+  /** Times the run was resumed after its worker died. */
+  resumed: number;
   createdAt: Date;
 }
 
@@ -39,6 +48,13 @@ export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
     rejected: { type: 'integer' },
     checkpoint: { type: 'json', columnType: 'jsonb', nullable: true },
     error: { type: 'json', columnType: 'jsonb', nullable: true },
+    definitionHash: { type: 'string', nullable: true },
+    options: { type: 'json', columnType: 'jsonb' },
+    requestedBy: { type: 'string', nullable: true },
+    batches: { type: 'integer' },
+    filesIngested: { type: 'integer' },
+    filesSkipped: { type: 'integer' },
+    resumed: { type: 'integer' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },
 });

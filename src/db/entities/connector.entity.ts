@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-/** A configured connector to one source system (definition validated by the connectors issue). */
+/** A configured connector to one source system (its definition lives in `connectors/<name>/connector.yaml`). */
 export interface Connector {
   id: string;
   name: string;
@@ -10,6 +10,10 @@ export interface Connector {
   definitionHash: string;
   enabled: boolean;
   schedule: string | null;
+  title: string | null;
+  /** The reader's position after the last stored page (committed with it), or what a finished run left. */
+  state: Record<string, unknown> | null;
+  stateUpdatedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -26,6 +30,9 @@ export const ConnectorEntity = new EntitySchema<Connector>({
     definitionHash: { type: 'string' },
     enabled: { type: 'boolean' },
     schedule: { type: 'string', nullable: true },
+    title: { type: 'string', nullable: true },
+    state: { type: 'json', columnType: 'jsonb', nullable: true },
+    stateUpdatedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },

@@ -25,6 +25,8 @@ export interface SourceRecord {
   carerName: string | null;
   identityNumber: string | null;
   groups: GroupEvidenceInput[];
+  /** Values the mapping kept as given because it could not resolve them (e.g. COMMUNE_UNRESOLVED). */
+  flags: Array<{ field: string; code: string; message: string }>;
   contentHash: string;
   sourceUpdatedAt: Date | null;
   firstSeenAt: Date;
@@ -61,6 +63,7 @@ export const SourceRecordEntity = new EntitySchema<SourceRecord>({
     carerName: { type: 'string', nullable: true },
     identityNumber: { type: 'string', nullable: true },
     groups: { type: 'json', columnType: 'jsonb' },
+    flags: { type: 'json', columnType: 'jsonb', onCreate: () => [] },
     contentHash: { type: 'string' },
     sourceUpdatedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     firstSeenAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },

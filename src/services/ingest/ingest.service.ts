@@ -3,6 +3,7 @@ import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { computeGolden } from '../golden-record/survivorship.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
+import type { MappingFlag } from '../../connectors/types.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from './source-record.validator.js';
 
@@ -11,6 +12,30 @@ export interface IngestOptions {
   connectorRunId?: string | null;
   /** Where in the source the batch came from (page, file and row), kept with rejects. */
   location?: string | null;
+}
+
+/** One record to ingest, with what a connector knows about it beyond the record itself. */
+export interface IngestItem {
+  /** The candidate source record (validated here). */
+  input: unknown;
+  /**
+   * The record's content hash when the caller computes it (connectors hash the raw record with the
+   * definition's mapping, so an unchanged record is recognised before it is validated or normalised).
+   */
+  contentHash?: string;
+  /** Values the mapping kept as given because it could not resolve them. */
+  flags?: MappingFlag[];
+  /** Where in the source the record came from (row, page entry), kept with a reject. */
+  location?: string;
+}
+
+/** A record in quarantine: what arrived, where from, and why it was refused. */
+export interface QuarantinedRecord {
+  sourceSystem: string;
+  externalId: string | null;
+  location: string | null;
+  payload: unknown;
+  problems: RecordProblem[];
 }
 
 export interface IngestResult {
@@ -23,6 +48,8 @@ export interface IngestResult {
   /** Children whose golden record must be recomputed (enqueued through the outbox). */
   childrenToRecompute: string[];
   rejects: Array<{ index: number; externalId: string | null; problems: RecordProblem[] }>;
+  /** The source record id of every item inserted or updated (not unchanged ones), by item index. */
+  stored: Array<{ index: number; sourceRecordId: string }>;
 }
 
 const COLUMNS = [
@@ -31,7 +58,7 @@ const COLUMNS = [
   ['birth_date', 'date'], ['birth_date_precision', 'text'], ['birth_date_estimated', 'boolean'], ['commune_code', 'text'],
   ['commune_code_set', 'text'], ['father_name', 'text'], ['mother_name', 'text'], ['carer_name', 'text'],
   ['identity_number', 'text'], ['groups', 'jsonb'], ['content_hash', 'text'], ['source_updated_at', 'timestamptz'],
-  ['connector_run_id', 'text'],
+  ['connector_run_id', 'text'], ['flags', 'jsonb'],
 ] as const;
 
 const UPSERT_SQL = `
@@ -54,50 +81,101 @@ export class IngestService {
   constructor(private readonly sql: Sql) {}
 
   async ingest(inputs: unknown[], opts: IngestOptions = {}): Promise<IngestResult> {
-    const valid: NormalizedSourceRecord[] = [];
-    const rejects: IngestResult['rejects'] = [];
-    inputs.forEach((input, index) => {
-      const v = validateSourceRecord(input);
-      if (v.ok) valid.push(normalizeSourceRecord(v.value));
-      else {
-        const externalId = typeof (input as { externalId?: unknown })?.externalId === 'string' ? (input as { externalId: string }).externalId : null;
-        rejects.push({ index, externalId, problems: v.problems });
-      }
-    });
-    // A source may repeat a record within one page; the last copy wins, as it would on a later page.
-    const byKey = new Map<string, NormalizedSourceRecord>();
-    for (const r of valid) byKey.set(`${r.sourceSystem}\u0000${r.externalId}`, r);
-    const records = [...byKey.values()];
+    return this.sql.tx((client) => this.ingestItems(client, inputs.map((input) => ({ input })), opts));
+  }
 
-    return this.sql.tx(async (client) => {
-      if (rejects.length) await this.storeRejects(client, inputs, rejects, opts);
-      const result: IngestResult = {
-        inserted: 0, updated: 0, unchanged: 0, rejected: rejects.length, childrenCreated: 0, childrenToRecompute: [], rejects,
-      };
-      if (records.length === 0) return result;
-      const ids = records.map(() => newId('sourceRecord'));
-      const params = COLUMNS.map(([col]) => records.map((r, i) => columnValue(col, r, ids[i]!, opts)));
-      const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, params);
-      const recompute = new Set<string>();
-      const toLink: Array<{ id: string; record: NormalizedSourceRecord }> = [];
-      for (const row of upserted.rows) {
-        if (row.inserted) result.inserted++;
-        else result.updated++;
-        if (row.child_id) recompute.add(row.child_id);
-        else {
-          const record = byKey.get(`${row.source_system}\u0000${row.external_id}`);
-          if (record) toLink.push({ id: row.id, record });
+  /**
+   * Ingests items inside the caller's transaction (a connector stores a page and its checkpoint together).
+   * Items carrying a content hash are first compared with what is stored, and unchanged ones are counted
+   * and dropped before any validation or normalisation, so re-reading unchanged data costs one indexed
+   * lookup per batch.
+   */
+  async ingestItems(client: PoolClient, items: IngestItem[], opts: IngestOptions = {}): Promise<IngestResult> {
+    const result: IngestResult = {
+      inserted: 0, updated: 0, unchanged: 0, rejected: 0, childrenCreated: 0, childrenToRecompute: [], rejects: [], stored: [],
+    };
+    const known = await this.storedHashes(client, items);
+    const valid: Array<{ index: number; record: NormalizedSourceRecord }> = [];
+    items.forEach((item, index) => {
+      if (known && item.contentHash) {
+        const key = keyOf(item.input);
+        if (key && known.get(key) === item.contentHash) {
+          result.unchanged++;
+          return;
         }
       }
-      result.unchanged = records.length - upserted.rows.length;
-      if (toLink.length) {
-        const created = await this.link(client, toLink, recompute);
-        result.childrenCreated = created;
+      const v = validateSourceRecord(item.input);
+      if (v.ok) {
+        const record = normalizeSourceRecord(v.value);
+        if (item.contentHash) record.contentHash = item.contentHash;
+        if (item.flags?.length) record.flags = item.flags;
+        valid.push({ index, record });
+      } else {
+        const externalId = typeof (item.input as { externalId?: unknown })?.externalId === 'string' ? (item.input as { externalId: string }).externalId : null;
+        result.rejects.push({ index, externalId, problems: v.problems });
       }
-      result.childrenToRecompute = [...recompute].sort();
-      await writeOutbox(client, OUTBOX_TOPICS.goldenRecordRecompute, result.childrenToRecompute);
-      return result;
     });
+    result.rejected = result.rejects.length;
+    if (result.rejects.length) {
+      await this.quarantine(client, result.rejects.map((r) => ({
+        sourceSystem: String((items[r.index]!.input as { sourceSystem?: unknown })?.sourceSystem ?? 'unknown'),
+        externalId: r.externalId,
+        location: [opts.location, items[r.index]!.location ?? `record ${r.index + 1}`].filter(Boolean).join(', '),
+        payload: items[r.index]!.input ?? null,
+        problems: r.problems,
+      })), opts);
+    }
+    // A source may repeat a record within one page; the last copy wins, as it would on a later page.
+    const byKey = new Map<string, { index: number; record: NormalizedSourceRecord }>();
+    for (const v of valid) byKey.set(`${v.record.sourceSystem}\u0000${v.record.externalId}`, v);
+    const records = [...byKey.values()];
+    if (records.length === 0) return result;
+
+    const ids = records.map(() => newId('sourceRecord'));
+    const params = COLUMNS.map(([col]) => records.map((r, i) => columnValue(col, r.record, ids[i]!, opts)));
+    const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, params);
+    const recompute = new Set<string>();
+    const toLink: Array<{ id: string; record: NormalizedSourceRecord }> = [];
+    for (const row of upserted.rows) {
+      if (row.inserted) result.inserted++;
+      else result.updated++;
+      const entry = byKey.get(`${row.source_system}\u0000${row.external_id}`);
+      if (entry) result.stored.push({ index: entry.index, sourceRecordId: row.id });
+      if (row.child_id) recompute.add(row.child_id);
+      else if (entry) toLink.push({ id: row.id, record: entry.record });
+    }
+    // Repeated copies within the batch and rows whose stored hash already matched.
+    result.unchanged += valid.length - upserted.rows.length;
+    if (toLink.length) {
+      const created = await this.link(client, toLink, recompute);
+      result.childrenCreated = created;
+    }
+    result.childrenToRecompute = [...recompute].sort();
+    await writeOutbox(client, OUTBOX_TOPICS.goldenRecordRecompute, result.childrenToRecompute);
+    return result;
+  }
+
+  /** Stored content hashes of the items that carry one, by source system and external id (null: none carry one). */
+  private async storedHashes(client: PoolClient, items: IngestItem[]): Promise<Map<string, string> | null> {
+    const bySystem = new Map<string, string[]>();
+    for (const item of items) {
+      if (!item.contentHash) continue;
+      const input = item.input as { sourceSystem?: unknown; externalId?: unknown };
+      if (typeof input?.sourceSystem !== 'string' || typeof input.externalId !== 'string') continue;
+      const list = bySystem.get(input.sourceSystem) ?? [];
+      list.push(input.externalId);
+      bySystem.set(input.sourceSystem, list);
+    }
+    if (bySystem.size === 0) return null;
+    const out = new Map<string, string>();
+    for (const [system, externalIds] of bySystem) {
+      const rows = await client.query<{ external_id: string; content_hash: string }>(
+        'SELECT external_id, content_hash FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[])',
+        [system, externalIds],
+      );
+      for (const r of rows.rows) out.set(`${system}\u0000${r.external_id}`, r.content_hash);
+    }
+    return out;
   }
 
   /**
@@ -170,7 +248,12 @@ export class IngestService {
     return childRows.length;
   }
 
-  private async storeRejects(client: PoolClient, inputs: unknown[], rejects: IngestResult['rejects'], opts: IngestOptions): Promise<void> {
+  /**
+   * Keeps refused records in `rejected_record` with their reasons (field, code, a message about the value's
+   * kind), in the caller's transaction. The payload is stored, never logged.
+   */
+  async quarantine(client: PoolClient, rejects: QuarantinedRecord[], opts: IngestOptions = {}): Promise<void> {
+    if (rejects.length === 0) return;
     await client.query(
       `INSERT INTO rejected_record (id, connector_id, connector_run_id, source_system, external_id, location, payload, reasons)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])`,
@@ -178,14 +261,19 @@ export class IngestService {
         rejects.map(() => newId('rejectedRecord')),
         rejects.map(() => opts.connectorId ?? null),
         rejects.map(() => opts.connectorRunId ?? null),
-        rejects.map((r) => String((inputs[r.index] as { sourceSystem?: unknown })?.sourceSystem ?? 'unknown')),
+        rejects.map((r) => r.sourceSystem),
         rejects.map((r) => r.externalId),
-        rejects.map((r) => [opts.location, `record ${r.index + 1}`].filter(Boolean).join(', ')),
-        rejects.map((r) => JSON.stringify(inputs[r.index] ?? null)),
+        rejects.map((r) => r.location),
+        rejects.map((r) => JSON.stringify(r.payload ?? null)),
         rejects.map((r) => JSON.stringify(r.problems)),
       ],
     );
   }
+}
+
+function keyOf(input: unknown): string | null {
+  const i = input as { sourceSystem?: unknown; externalId?: unknown };
+  return typeof i?.sourceSystem === 'string' && typeof i.externalId === 'string' ? `${i.sourceSystem}\u0000${i.externalId}` : null;
 }
 
 function columnValue(col: (typeof COLUMNS)[number][0], r: NormalizedSourceRecord, id: string, opts: IngestOptions): unknown {
@@ -213,5 +301,6 @@ function columnValue(col: (typeof COLUMNS)[number][0], r: NormalizedSourceRecord
     case 'content_hash': return r.contentHash;
     case 'source_updated_at': return r.sourceUpdatedAt ?? null;
     case 'connector_run_id': return opts.connectorRunId ?? null;
+    case 'flags': return JSON.stringify(r.flags ?? []);
   }
 }

@@ -12,6 +12,8 @@ export interface NormalizedSourceRecord extends SourceRecordInput {
   nameFolded: string | null;
   identityNumber: string | null;
   contentHash: string;
+  /** Values a connector mapping kept as given (stored with the record, not part of its content hash). */
+  flags?: Array<{ field: string; code: string; message: string }>;
 }
 
 const clean = (s: string | null | undefined) => (s && s.trim() ? normalizeName(s) : null);
