@@ -86,6 +86,19 @@ export const identityIssuanceJobDataSchema = z.strictObject({
 /** Data of the periodic `identity-sweep` job. */
 export const identitySweepJobDataSchema = z.strictObject({});
 
+/** A connector run id as the hub writes it (`run_` + ULID). */
+export const connectorRunIdSchema = z.string().regex(/^run_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a connector run id (run_…)');
+
+/**
+ * Data of a `connector-sync` job: a queued run (asked for on the CLI or over the API), or a connector's
+ * name when its schedule fires (the run is created when the job starts).
+ */
+export const connectorSyncJobDataSchema = z.union([
+  z.strictObject({ runId: connectorRunIdSchema }),
+  z.strictObject({ connector: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be a connector name') }),
+]);
+export type ConnectorSyncJobData = z.infer<typeof connectorSyncJobDataSchema>;
+
 /** The queues that call the population database: worked only where POPULATION_DB_URL is configured. */
 export const REGISTRY_QUEUES = ['identity-reconcile', 'identity-issuance', 'identity-sweep'] as const;
 
@@ -132,6 +145,21 @@ export const QUEUES = {
     description: 'Periodically enqueues numbers due for re-verification and flags overdue issuance requests.',
     data: identitySweepJobDataSchema,
     jobOptions: { attempts: 1 },
+  }),
+  'connector-sync': defineQueue({
+    name: 'connector-sync',
+    jobName: 'sync',
+    description: 'Runs a connector: reads its source from the last checkpoint and stores every page with its checkpoint.',
+    data: connectorSyncJobDataSchema,
+    // A failed sync keeps its checkpoint; the retry (or the next schedule) resumes from it.
+    jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 } },
+    outbox: {
+      topic: OUTBOX_TOPICS.connectorSync,
+      maxIdsPerJob: 1,
+      toJobData: ([runId]) => ({ runId: runId! }),
+    },
+    // Syncs of different connectors run side by side; one connector never runs twice at once (a lock).
+    worker: { concurrency: 4 },
   }),
 } as const;
 

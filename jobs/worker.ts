@@ -115,6 +115,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       // One schedule however many workers start: the scheduler id makes the upsert idempotent.
       await queueClient.queue('identity-sweep').upsertJobScheduler('identity-sweep', { every: IDENTITY_SWEEP_EVERY_MS }, { name: 'sweep', data: {} });
     }
+    if (queues.includes('connector-sync')) await scheduleConnectorSyncs(ctx, queueClient, logger);
     if (opts.relay ?? true) {
       relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger, pollMs: ctx.config.OUTBOX_POLL_MS, onlyQueues: queues });
       await relay.start();
@@ -206,4 +207,30 @@ export function installShutdownHandlers(close: () => Promise<void>, opts: Shutdo
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   };
+}
+
+const CONNECTOR_SCHEDULER_PREFIX = 'connector:';
+
+/**
+ * One BullMQ job scheduler per enabled connector with a `schedule`, idempotent across workers (the
+ * scheduler id is the connector's name); schedulers of connectors no longer scheduled are removed.
+ */
+async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger): Promise<void> {
+  const queue = queueClient.queue('connector-sync');
+  const wanted = ctx.config.CONNECTOR_SCHEDULES
+    ? ctx.connectors.catalog.list().filter((c) => c.definition.enabled && c.definition.schedule)
+    : [];
+  for (const c of wanted) {
+    await queue.upsertJobScheduler(
+      CONNECTOR_SCHEDULER_PREFIX + c.definition.name,
+      { pattern: c.definition.schedule!, tz: 'Asia/Ho_Chi_Minh' },
+      { name: 'sync', data: { connector: c.definition.name } },
+    );
+  }
+  const keep = new Set(wanted.map((c) => CONNECTOR_SCHEDULER_PREFIX + c.definition.name));
+  for (const s of await queue.getJobSchedulers(0, -1)) {
+    const key = (s as { key?: string; id?: string | null }).key ?? (s as { id?: string | null }).id ?? '';
+    if (key.startsWith(CONNECTOR_SCHEDULER_PREFIX) && !keep.has(key)) await queue.removeJobScheduler(key);
+  }
+  if (wanted.length) logger.info({ connectors: wanted.map((c) => c.definition.name) }, 'connector syncs scheduled');
 }

@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import type { QueueName } from '../queues.js';
+import { connectorSyncProcessor } from './connector-sync.processor.js';
 import { goldenRecordProcessor } from './golden-record.processor.js';
 import { identityIssuanceProcessor } from './identity-issuance.processor.js';
 import { identityReconcileProcessor } from './identity-reconcile.processor.js';
@@ -21,4 +22,5 @@ export const PROCESSORS = {
   'identity-reconcile': identityReconcileProcessor,
   'identity-issuance': identityIssuanceProcessor,
   'identity-sweep': identitySweepProcessor,
+  'connector-sync': connectorSyncProcessor,
 } as const satisfies Record<QueueName, ProcessorFactory>;

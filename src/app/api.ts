@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { Redis } from 'ioredis';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { createTokenVerifier } from '../auth/verifier-factory.js';
+import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import { createGateway } from '../graphql/gateway.js';
 import { createHttpServer, listen } from '../http/server.js';
@@ -35,6 +36,11 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
       await ctx.sql.tx((client) => writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [childId]));
     },
     queueCounts: async () => Object.entries(await queues.counts()).map(([queue, c]) => ({ queue, ...c })),
+    connectors: {
+      repo: new ConnectorReadRepository(ctx.sql),
+      definitions: () => ctx.connectors.catalog.list().map((c) => c.definition),
+      requestSync: (name: string, requestedBy: string) => ctx.connectors.requestSync(name, { trigger: 'API', requestedBy }),
+    },
   };
   const server = createHttpServer({
     commands,

@@ -8,6 +8,9 @@ import { IngestService } from '../services/ingest/ingest.service.js';
 import { IdentityReconciler } from '../services/identity/identity-reconciler.js';
 import { createPopulationDbClient } from '../population-db/population-db.factory.js';
 import { QueueClient } from '../../jobs/queue-client.js';
+import { ConnectorCatalog } from '../connectors/definition/connector-catalog.js';
+import { ConnectorSyncService } from '../connectors/sync/connector-sync.service.js';
+import { ProjectionWriter } from '../services/projections/projection.writer.js';
 import { RatePacer } from '../../jobs/rate-pacer.js';
 import { closeRedisConnection, createRedisConnection } from '../../jobs/redis-connection.js';
 
@@ -26,6 +29,8 @@ export interface AppContext {
   goldenRecords: GoldenRecordService;
   /** Identity reconciliation, present only when the population database is configured (POPULATION_DB_URL). */
   identity: { reconciler: IdentityReconciler; queue: QueueClient } | null;
+  /** Connector definitions (`connectors/`) and their syncs. */
+  connectors: ConnectorSyncService;
   close(): Promise<void>;
 }
 
@@ -53,11 +58,20 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
       queue: new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }),
     };
   }
+  const ingest = new IngestService(sql);
+  const connectors = new ConnectorSyncService({
+    sql,
+    ingest,
+    projections: new ProjectionWriter(),
+    catalog: ConnectorCatalog.load(config.CONNECTORS_DIR),
+    logger,
+  });
   return {
     ...opts,
     sql,
     orm,
-    ingest: new IngestService(sql),
+    ingest,
+    connectors,
     goldenRecords: new GoldenRecordService(orm),
     identity,
     close: async () => {

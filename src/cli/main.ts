@@ -13,6 +13,7 @@ import { seedSample } from '../seed/sample-seeder.js';
 import { boot, bootLogger } from './bootstrap.js';
 import { startPopulationDbSimulator } from '../population-db/simulator/population-db.simulator.js';
 import { runDemo } from './demo.js';
+import { connectorsCommand } from './connectors.command.js';
 
 export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'schema', 'schema.graphql');
 
@@ -79,6 +80,8 @@ program
     b.logger.info(result, 'sample loaded; run a worker to build golden records');
     await b.shutdown();
   });
+
+program.addCommand(connectorsCommand());
 
 const simulate = program.command('simulate').description('Run simulators of the external systems on loopback, for demos and tests.');
 simulate

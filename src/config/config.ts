@@ -111,6 +111,10 @@ const envSchema = z.object({
    * mid-job has its jobs resumed elsewhere after about this long. @defaultValue 30000
    */
   WORKER_LOCK_MS: positiveInt.default(30_000),
+  /** Folder holding one sub-folder per connector (`<name>/connector.yaml`). @defaultValue `connectors/` of the project */
+  CONNECTORS_DIR: z.string().min(1).optional(),
+  /** Whether workers schedule connector syncs by each definition's `schedule`. @defaultValue true */
+  CONNECTOR_SCHEDULES: bool.default(true),
 });
 
 export type Config = z.infer<typeof envSchema> & { GRAPHQL_INTROSPECTION: boolean };

@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { SensitivityClass } from '../auth/sensitivity.js';
 import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
+import type { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import type { QueryCounter } from '../db/sql.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors/index.js';
 import { AccessRecorder } from './access-recorder.js';
@@ -12,6 +13,12 @@ export interface GatewayCommands {
   requestIdentityReconciliation(childId: string): Promise<void>;
   /** Job counts per queue, for operators. */
   queueCounts(): Promise<Array<{ queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number }>>;
+  /** Connectors: their definitions, runs and quarantine, and starting a sync. */
+  connectors?: {
+    repo: ConnectorReadRepository;
+    definitions(): Array<{ name: string; kind: string; sourceSystem: string; title: string; schedule?: string; enabled: boolean }>;
+    requestSync(name: string, requestedBy: string): Promise<{ runId: string }>;
+  };
 }
 
 export interface GraphQLContext {

@@ -14,6 +14,7 @@ export async function createTestAppContext(env: TestEnv, overrides: Record<strin
     DB_POOL_SIZE: '6',
     WORKER_CONCURRENCY: '4',
     OUTBOX_POLL_MS: '100',
+    CONNECTOR_SCHEDULES: 'false',
     ...overrides,
   });
   return createAppContext({

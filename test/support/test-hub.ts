@@ -32,6 +32,7 @@ export async function startTestHub(opts: { logger?: Logger; env?: Record<string,
     REDIS_URL: env.redisUrl,
     QUEUE_PREFIX: env.queuePrefix,
     DB_POOL_SIZE: '6',
+    CONNECTOR_SCHEDULES: 'false',
     ...opts.env,
   });
   const logger = opts.logger ?? createLogger({ level: 'silent' });

@@ -4,6 +4,7 @@ import type { PoolClient } from 'pg';
 export const OUTBOX_TOPICS = {
   goldenRecordRecompute: 'golden-record.recompute',
   identityReconcile: 'identity.reconcile',
+  connectorSync: 'connector.sync',
 } as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[keyof typeof OUTBOX_TOPICS];
 

@@ -1,0 +1,161 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import { config as loadConfig } from '../config/config.js';
+import { ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
+import { DefinitionInvalidError } from '../connectors/definition/definition-invalid.error.js';
+import { createReader } from '../connectors/sync/reader-factory.js';
+import type { SyncProgress } from '../connectors/sync/connector-sync.service.js';
+import { boot, bootLogger } from './bootstrap.js';
+
+const out = (s = '') => process.stdout.write(`${s}\n`);
+
+/** `childhub connectors …`: list, validate, check, dry-run and sync the definitions under `connectors/`. */
+export function connectorsCommand(): Command {
+  const cmd = new Command('connectors').description('Connectors to the agency systems (definitions under connectors/).');
+
+  cmd
+    .command('list')
+    .description('Every definition: kind, source, schedule, last run and checkpoint.')
+    .action(async () => {
+      const b = await boot({ migrate: 'apply', pretty: true });
+      try {
+        const catalog = b.ctx.connectors.catalog;
+        const rows = await b.ctx.sql.query<{ name: string; status: string | null; finished_at: Date | null; fetched: number | null; rejected: number | null; state: unknown }>(
+          `SELECT c.name, r.status, r.finished_at, r.fetched, r.rejected, c.state
+             FROM connector c LEFT JOIN LATERAL (SELECT * FROM connector_run WHERE connector_id = c.id ORDER BY created_at DESC LIMIT 1) r ON true`,
+        );
+        const byName = new Map(rows.map((r) => [r.name, r]));
+        for (const c of catalog.list()) {
+          const d = c.definition;
+          const last = byName.get(d.name);
+          out(`${d.name.padEnd(22)} ${d.kind.padEnd(5)} ${d.sourceSystem.padEnd(20)} ${(d.enabled ? d.schedule ?? 'on demand' : 'disabled').padEnd(16)} ${
+            last?.status ? `last run ${last.status} ${last.finished_at?.toISOString() ?? ''} fetched ${last.fetched} rejected ${last.rejected}` : 'never run'}`);
+          out(`  ${d.title}`);
+          if (last?.state) out(`  checkpoint ${JSON.stringify(last.state)}`);
+        }
+        for (const e of catalog.invalid) out(`INVALID ${e.message}`);
+      } finally {
+        await b.shutdown();
+      }
+    });
+
+  cmd
+    .command('validate')
+    .description('Check definitions against the schema (all, the named ones, or --file); errors name file, line, path and reason.')
+    .argument('[names...]', 'connector names (default: all)')
+    .option('--file <path...>', 'definition files to check instead')
+    .action((names: string[], opts: { file?: string[] }) => {
+      const cfg = loadConfig();
+      let bad = 0;
+      const report = (label: string, fn: () => void) => {
+        try {
+          fn();
+          out(`ok       ${label}`);
+        } catch (err) {
+          bad++;
+          if (err instanceof DefinitionInvalidError) out(err.message);
+          else out(`INVALID  ${label}: ${(err as Error).message}`);
+        }
+      };
+      if (opts.file?.length) {
+        for (const f of opts.file) report(f, () => loadDefinitionFile(path.resolve(f)));
+      } else {
+        const catalog = ConnectorCatalog.load(cfg.CONNECTORS_DIR);
+        const wanted = names.length ? names : [...catalog.names(), ...catalog.invalid.map((e) => path.basename(path.dirname(e.file)))];
+        for (const n of wanted) report(n, () => catalog.get(n));
+      }
+      process.exitCode = bad ? 1 : 0;
+    });
+
+  cmd
+    .command('check')
+    .description('Check credentials and reachability: fetch the first page (or list the drop directory). Writes nothing.')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const cfg = loadConfig();
+      const logger = bootLogger(cfg, true);
+      const loaded = ConnectorCatalog.load(cfg.CONNECTORS_DIR).get(name);
+      const result = await createReader(loaded, { logger }).check({});
+      for (const s of result.steps) out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
+      if (result.sampleCount !== undefined) out(`first page: ${result.sampleCount} records`);
+      process.exitCode = result.ok ? 0 : 1;
+    });
+
+  cmd
+    .command('dry-run')
+    .description('Fetch and map one page or chunk from the current checkpoint, validate it, and print mapped records and rejects. Writes nothing.')
+    .argument('<name>')
+    .option('--limit <n>', 'mapped records to print', (v) => Number.parseInt(v, 10), 5)
+    .option('--file <path...>', 'read these files (file connectors)')
+    .action(async (name: string, opts: { limit: number; file?: string[] }) => {
+      const b = await boot({ migrate: 'apply', pretty: true });
+      try {
+        const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map((f) => path.resolve(f)) });
+        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid} would be stored, ${r.rejects.length} would be quarantined`);
+        // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.
+        for (const rec of r.records) out(JSON.stringify(rec, null, 2));
+        for (const rej of r.rejects) out(`REJECT ${rej.externalId ?? '(no id)'} ${rej.location ?? ''}: ${rej.problems.map((p) => `${p.field} ${p.code} ${p.message}`).join('; ')}`);
+      } finally {
+        await b.shutdown();
+      }
+    });
+
+  cmd
+    .command('sync')
+    .description('Sync a connector: queue a connector-sync job for the workers and follow it (or run it here with --in-process).')
+    .argument('<name>')
+    .option('--file <path...>', 'read these files instead of the drop directory (file connectors)')
+    .option('--force', 'read files again even if already ingested (unchanged records are still skipped)')
+    .option('--in-process', 'run the sync in this process instead of queueing it')
+    .option('--no-wait', 'queue the job and return')
+    .action(async (name: string, opts: { file?: string[]; force?: boolean; inProcess?: boolean; wait: boolean }) => {
+      const b = await boot({ migrate: 'apply', pretty: true });
+      const req = { trigger: 'CLI' as const, files: opts.file?.map((f) => path.resolve(f)), force: opts.force, requestedBy: 'cli' };
+      const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
+        process.stderr.write(`\r${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.rejected} rejected${p.location ? ` (${p.location})` : ''}   `);
+      };
+      try {
+        if (opts.inProcess) {
+          const s = await b.ctx.connectors.run(name, req, { onProgress: progress });
+          process.stderr.write('\n');
+          out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+          return;
+        }
+        const { runId } = await b.ctx.connectors.requestSync(name, req);
+        out(`queued run ${runId}`);
+        if (!opts.wait) return;
+        const started = Date.now();
+        let warned = false;
+        for (;;) {
+          const r = await b.ctx.sql.one<{ status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number; error: { code: string; message: string } | null }>(
+            'SELECT status, batches, fetched, inserted, updated, unchanged, rejected, error FROM connector_run WHERE id = $1', [runId]);
+          if (!r) throw new Error(`run ${runId} disappeared`);
+          if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
+            warned = true;
+            process.stderr.write('still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
+          }
+          if (r.status === 'RUNNING') progress(r);
+          if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
+            process.stderr.write('\n');
+            out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
+            process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;
+            return;
+          }
+          await new Promise((res) => setTimeout(res, 500));
+        }
+      } finally {
+        await b.shutdown();
+      }
+    });
+
+  cmd
+    .command('schema')
+    .description('Write the definitions\' JSON Schema to connectors/connector.schema.json (or --check it).')
+    .option('--check', 'exit 1 when the file differs from the code')
+    .action(async (opts: { check?: boolean }) => {
+      const { writeConnectorSchema } = await import('../connectors/definition/connector-schema.file.js');
+      process.exitCode = writeConnectorSchema({ check: !!opts.check }) ? 0 : 1;
+    });
+
+  return cmd;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { SOURCE_SYSTEMS } from '../../domain/source-record-input.js';
+import { fileConfigSchema } from '../file/file.schema.js';
+import { httpConfigSchema } from '../http/http.schema.js';
+import { recordMappingsSchema } from '../mapping/mapping.schema.js';
+
+/** A cron pattern of five fields (minute hour day-of-month month day-of-week), or six with seconds first. */
+const cronSchema = z
+  .string()
+  .regex(/^\s*(\S+\s+){4,5}\S+\s*$/, 'must be a cron pattern of 5 fields (minute hour day month weekday)')
+  .describe('When to sync, as a cron pattern (minute hour day-of-month month day-of-week) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".');
+
+/**
+ * A connector definition (`connectors/<name>/connector.yaml`): which source system, how to read it, and how
+ * its records map onto the hub's source records and projections. Published as `connectors/connector.schema.json`.
+ */
+export const connectorDefinitionSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower case letters, digits and dashes, starting with a letter')
+      .describe('The connector\'s name: the folder it lives in, used on the CLI and in the API.'),
+    sourceSystem: z.enum(SOURCE_SYSTEMS).describe('The agency system the records come from; external ids are unique within it.'),
+    title: z.string().min(1).describe('What the source is, for people (shown by `connectors list` and the API).'),
+    description: z.string().optional().describe('Longer notes: owner, contacts, agreements.'),
+    kind: z.enum(['http', 'file']).describe('`http`: JSON over HTTP(S); `file`: CSV/XLSX files dropped in a directory.'),
+    enabled: z.boolean().default(true).describe('A disabled connector is listed but never scheduled or synced. @defaultValue true'),
+    schedule: cronSchema.optional(),
+    http: httpConfigSchema.optional().describe('How to call the source (required when kind is http).'),
+    file: fileConfigSchema.optional().describe('Where the files are dropped and how to read them (required when kind is file).'),
+    records: recordMappingsSchema.describe('The record types the source delivers and how each maps onto the hub.'),
+  })
+  .superRefine((def, ctx) => {
+    if (def.kind === 'http' && !def.http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'is required when kind is http' });
+    if (def.kind === 'file' && !def.file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required when kind is file' });
+    if (def.kind === 'http' && def.file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'only applies when kind is file' });
+    if (def.kind === 'file' && def.http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'only applies when kind is http' });
+    const types = def.records.map((r) => r.recordType ?? 'child');
+    if (def.kind === 'http' && def.records.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['records'], message: 'an http connector has exactly one record type' });
+    }
+    const seen = new Set<string>();
+    def.records.forEach((r, i) => {
+      const key = `${r.recordType ?? 'child'}|${r.sheet ?? ''}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['records', i], message: 'repeats the record type and sheet of an earlier entry' });
+      seen.add(key);
+    });
+    if (def.file?.sheets) {
+      def.file.sheets.forEach((s, i) => {
+        if (!def.records.some((r) => (r.recordType ?? 'child') === s.recordType)) {
+          ctx.addIssue({ code: 'custom', path: ['file', 'sheets', i, 'recordType'], message: `has no mapping in records (record types: ${[...new Set(types)].join(', ')})` });
+        }
+      });
+    }
+  });
+
+export type ConnectorDefinition = z.infer<typeof connectorDefinitionSchema>;
+export type ConnectorDefinitionInput = z.input<typeof connectorDefinitionSchema>;
+
+/** The JSON Schema editors use to autocomplete and check definition files. */
+export function connectorJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(connectorDefinitionSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://childhub.local/schemas/connector.schema.json',
+    title: 'childhub connector definition',
+    ...schema,
+  };
+}

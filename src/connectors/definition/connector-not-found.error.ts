@@ -1,0 +1,10 @@
+import { AppError } from '../../errors/app-error.js';
+
+/** No connector of that name is defined (or enabled) here. */
+export class ConnectorNotFoundError extends AppError {
+  override readonly name = 'ConnectorNotFoundError';
+  readonly code = 'CONNECTOR_NOT_FOUND';
+  constructor(readonly connector: string, known: string[]) {
+    super(`no connector named "${connector}" (known: ${known.join(', ') || 'none'})`, { connector });
+  }
+}

@@ -1,0 +1,23 @@
+import { AppError } from '../../errors/app-error.js';
+
+/** One thing wrong with a definition: where (path, line, column) and why. */
+export interface DefinitionProblem {
+  path: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+}
+
+/** A connector definition that does not validate; the message lists every problem with its location. */
+export class DefinitionInvalidError extends AppError {
+  override readonly name = 'DefinitionInvalidError';
+  readonly code = 'CONNECTOR_DEFINITION_INVALID';
+  constructor(readonly file: string, readonly problems: DefinitionProblem[]) {
+    super(
+      `${file} is not a valid connector definition:\n${problems
+        .map((p) => `  ${file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''} ${p.path}: ${p.message}`)
+        .join('\n')}`,
+      { file, problems },
+    );
+  }
+}

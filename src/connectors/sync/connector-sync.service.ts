@@ -1,0 +1,452 @@
+import { hash } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import type { Logger } from 'pino';
+import { newId } from '../../db/ids.js';
+import type { Sql } from '../../db/sql.js';
+import { serializeError } from '../../observability/logger.js';
+import type { IngestItem, IngestService, QuarantinedRecord } from '../../services/ingest/ingest.service.js';
+import { normalizeSourceRecord } from '../../services/ingest/source-record.normalizer.js';
+import { validateSourceRecord, type RecordProblem } from '../../services/ingest/source-record.validator.js';
+import type { ProjectionWriter } from '../../services/projections/projection.writer.js';
+import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
+import type { ConnectorCatalog, LoadedConnector } from '../definition/connector-catalog.js';
+import { compileRecordMapper } from '../mapping/record-mapper.js';
+import type { CheckResult, MappedRecord, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition } from '../types.js';
+import { ConnectorDisabledError } from './connector-disabled.error.js';
+import { createReader } from './reader-factory.js';
+import { SyncAlreadyRunningError } from './sync-already-running.error.js';
+
+export type SyncTrigger = 'SCHEDULE' | 'CLI' | 'API' | 'DEMO';
+
+export interface SyncRequest {
+  trigger: SyncTrigger;
+  /** Files to read instead of listing the drop directory (file connectors). */
+  files?: string[];
+  /** Read files again even when their checksum was ingested before (unchanged records are still skipped). */
+  force?: boolean;
+  /** Who asked (officer id or `cli`), kept on the run. */
+  requestedBy?: string | null;
+}
+
+/** Counts of a run so far. */
+export interface RunCounts {
+  batches: number;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  filesIngested: number;
+  filesSkipped: number;
+}
+
+export interface SyncProgress extends RunCounts {
+  runId: string;
+  connector: string;
+  /** Where the last stored batch came from (`page 12`, `khai-sinh.csv rows 5001-10000`). */
+  location: string;
+}
+
+export interface RunSummary extends RunCounts {
+  runId: string;
+  connector: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  /** Set when the run picked up where a killed worker's run stopped. */
+  resumed: boolean;
+  durationMs: number;
+  error?: { code: string; message: string };
+}
+
+export interface RunOptions {
+  /** Run this queued run (its id came with the job); otherwise a new run is created. */
+  runId?: string;
+  onProgress?: (p: SyncProgress) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface DryRunResult {
+  connector: string;
+  location: string | null;
+  /** Records fetched in the first page or chunk. */
+  fetched: number;
+  /** What the mapping made of each record that passed validation, as it would be stored (first `limit`). */
+  records: Array<{ externalId: string; recordType: string; record: unknown; projections: Projections; flags: unknown[] }>;
+  /** Every record that would be quarantined, with its reasons. */
+  rejects: Array<{ externalId: string | null; location: string | null; problems: RecordProblem[] }>;
+  valid: number;
+}
+
+export interface SyncDeps {
+  sql: Sql;
+  ingest: IngestService;
+  projections: ProjectionWriter;
+  catalog: ConnectorCatalog;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  projectRoot?: string;
+}
+
+const LOCK_NAMESPACE = 'connector-sync:';
+
+/**
+ * Runs connectors: reads pages or file chunks from the last checkpoint, maps and validates every record,
+ * and stores each batch — records, projections, quarantined rejects, the file it completes and the
+ * reader's position — in one transaction. A sync killed at any point resumes from the last stored batch on
+ * the next attempt, with nothing lost and nothing stored twice (unchanged records are recognised by their
+ * content hash). One sync per connector at a time, enforced by a PostgreSQL advisory lock held for the run.
+ */
+export class ConnectorSyncService {
+  constructor(private readonly deps: SyncDeps) {}
+
+  get catalog(): ConnectorCatalog {
+    return this.deps.catalog;
+  }
+
+  /**
+   * Records a QUEUED run and its outbox message in one transaction; the relay turns the message into a
+   * `connector-sync` job carrying only the run id.
+   */
+  async requestSync(name: string, req: SyncRequest): Promise<{ runId: string; connectorId: string }> {
+    const loaded = this.enabledConnector(name);
+    const connectorId = await this.ensureConnector(loaded);
+    const runId = newId('connectorRun');
+    await this.deps.sql.tx(async (client) => {
+      await client.query(
+        `INSERT INTO connector_run (id, connector_id, trigger, status, definition_hash, options, requested_by)
+         VALUES ($1, $2, $3, 'QUEUED', $4, $5, $6)`,
+        [runId, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null],
+      );
+      await writeOutbox(client, OUTBOX_TOPICS.connectorSync, [runId]);
+    });
+    return { runId, connectorId };
+  }
+
+  /** Runs a queued run by id (the `connector-sync` job). */
+  async runQueued(runId: string, opts: Omit<RunOptions, 'runId'> = {}): Promise<RunSummary> {
+    const row = await this.deps.sql.one<{ name: string; trigger: SyncTrigger; options: SyncRequest; requested_by: string | null }>(
+      `SELECT c.name, r.trigger, r.options, r.requested_by FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.id = $1`,
+      [runId],
+    );
+    if (!row) throw new Error(`connector run ${runId} does not exist`);
+    return this.run(row.name, { ...row.options, trigger: row.trigger, requestedBy: row.requested_by }, { ...opts, runId });
+  }
+
+  /** Runs a sync now, in this process. */
+  async run(name: string, req: SyncRequest, opts: RunOptions = {}): Promise<RunSummary> {
+    const loaded = this.enabledConnector(name);
+    const connectorId = await this.ensureConnector(loaded);
+    const lock = await this.deps.sql.pool.connect();
+    let locked = false;
+    const started = Date.now();
+    const log = this.deps.logger.child({ connector: name });
+    try {
+      const got = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [LOCK_NAMESPACE + name]);
+      locked = got.rows[0]!.ok;
+      if (!locked) throw new SyncAlreadyRunningError(name);
+      const run = await this.claimRun(connectorId, loaded, req, opts.runId);
+      if (!run) {
+        return { runId: opts.runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
+      }
+      const counts: RunCounts = { ...zeroCounts(), ...run.counts };
+      log.info({ runId: run.id, trigger: req.trigger, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
+      try {
+        await this.execute(loaded, connectorId, run.id, req, counts, opts, log);
+        await this.deps.sql.query(`UPDATE connector_run SET status = 'SUCCEEDED', finished_at = now(), heartbeat_at = now() WHERE id = $1`, [run.id]);
+        const summary: RunSummary = { runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts };
+        log.info({ ...summary }, 'connector sync finished');
+        return summary;
+      } catch (err) {
+        const error = runError(err);
+        await this.deps.sql.query(
+          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2 WHERE id = $1`,
+          [run.id, JSON.stringify(error)],
+        );
+        log.warn({ runId: run.id, err: serializeError(err as Error), ...counts }, 'connector sync failed; the checkpoint of the last stored batch is kept');
+        throw err;
+      }
+    } finally {
+      if (locked) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAMESPACE + name]).catch(() => {});
+      lock.release();
+    }
+  }
+
+  /** Credentials, reachability and the first page (or the drop directory). Writes nothing. */
+  async check(name: string): Promise<CheckResult> {
+    const loaded = this.deps.catalog.get(name);
+    const reader = createReader(loaded, this.deps);
+    return reader.check({});
+  }
+
+  /** Fetches and maps the first page or chunk, validates each record, and writes nothing. */
+  async dryRun(name: string, opts: { limit?: number; files?: string[] } = {}): Promise<DryRunResult> {
+    const loaded = this.deps.catalog.get(name);
+    const reader = createReader(loaded, this.deps);
+    const mapper = compileRecordMapper(loaded.definition.sourceSystem, loaded.definition.records);
+    const connectorId = await this.connectorId(name);
+    const state = connectorId ? await this.state(connectorId) : null;
+    const limit = opts.limit ?? 20;
+    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0 };
+    for await (const batch of reader.read(state, {
+      maxBatches: 1,
+      files: opts.files,
+      isFileIngested: async (checksum) => (connectorId ? this.isFileIngested(connectorId, checksum) : false),
+    })) {
+      out.location = batch.location;
+      out.fetched += batch.records.length + (batch.rejects?.length ?? 0);
+      for (const r of batch.rejects ?? []) out.rejects.push({ externalId: null, location: r.location, problems: r.problems });
+      for (const raw of batch.records) {
+        const mapped = mapper(raw);
+        if (!mapped.ok) {
+          out.rejects.push({ externalId: mapped.externalId, location: raw.location ?? null, problems: mapped.problems });
+          continue;
+        }
+        let record: unknown = null;
+        if (mapped.type === 'child') {
+          const v = validateSourceRecord(mapped.record);
+          if (!v.ok) {
+            out.rejects.push({ externalId: mapped.externalId, location: raw.location ?? null, problems: v.problems });
+            continue;
+          }
+          const { raw: _raw, contentHash: _hash, ...shown } = normalizeSourceRecord(v.value);
+          record = shown;
+        }
+        out.valid++;
+        if (out.records.length < limit) {
+          out.records.push({ externalId: mapped.externalId, recordType: raw.recordType ?? mapped.type, record, projections: mapped.projections, flags: mapped.flags });
+        }
+      }
+      if (batch.records.length || batch.rejects?.length) break;
+    }
+    return out;
+  }
+
+  private async execute(loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger): Promise<void> {
+    const { definition, mappingHash } = loaded;
+    const reader = createReader(loaded, this.deps);
+    const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
+    const startState = await this.state(connectorId);
+    let last: ReaderPosition | null = startState;
+    const ingestOpts = { connectorId, connectorRunId: runId };
+    const onEvent = (e: ReaderEvent) => {
+      if (e.type === 'file-skipped') counts.filesSkipped++;
+      log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
+    };
+    for await (const batch of reader.read(startState, {
+      signal: opts.signal,
+      files: req.files,
+      onEvent,
+      isFileIngested: async (checksum) => (req.force ? false : this.isFileIngested(connectorId, checksum)),
+    })) {
+      const prepared = prepareBatch(batch, mapper, definition.sourceSystem, mappingHash);
+      const delta = await this.deps.sql.tx(async (client) => {
+        const result = prepared.items.length
+          ? await this.deps.ingest.ingestItems(client, prepared.items, { ...ingestOpts, location: batch.location })
+          : null;
+        if (result?.stored.length) {
+          await this.deps.projections.replaceForSourceRecords(
+            client,
+            result.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: prepared.projections[s.index]! })),
+          );
+        }
+        if (prepared.facilities.length) await this.deps.projections.upsertFacilities(client, prepared.facilities);
+        await this.deps.ingest.quarantine(client, prepared.rejects, ingestOpts);
+        let filesIngested = 0;
+        if (batch.fileCompleted) {
+          const f = batch.fileCompleted;
+          const ins = await client.query(
+            `INSERT INTO ingested_file (id, connector_id, checksum, file_name, size_bytes, connector_run_id)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (connector_id, checksum) DO NOTHING`,
+            [newId('ingestedFile'), connectorId, f.checksum, f.fileName, f.sizeBytes, runId],
+          );
+          filesIngested = ins.rowCount ?? 0;
+        }
+        const d: RunCounts = {
+          batches: 1,
+          fetched: batch.records.length + (batch.rejects?.length ?? 0),
+          inserted: result?.inserted ?? 0,
+          updated: result?.updated ?? 0,
+          unchanged: result?.unchanged ?? 0,
+          rejected: prepared.rejects.length + (result?.rejected ?? 0),
+          filesIngested,
+          filesSkipped: 0,
+        };
+        await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
+        return d;
+      });
+      addCounts(counts, delta);
+      last = batch.position;
+      await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
+    }
+    const final = reader.complete(last, startState);
+    await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
+    await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2 WHERE id = $1`, [runId, counts.filesSkipped]);
+  }
+
+  private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, filesSkipped: number): Promise<void> {
+    await client.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, JSON.stringify(position)]);
+    await client.query(
+      `UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
+         updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10
+       WHERE id = $1`,
+      [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, filesSkipped],
+    );
+  }
+
+  /**
+   * Decides which run this is. Holding the connector's lock, a run still RUNNING was left by a worker
+   * that died: if it is this job's run, it resumes; otherwise it is closed as interrupted and this run
+   * continues from the checkpoint it left.
+   */
+  private async claimRun(connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts> } | null> {
+    return this.deps.sql.tx(async (client) => {
+      const stale = await client.query<{ id: string } & Record<string, number>>(
+        `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped"
+           FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
+        [connectorId],
+      );
+      const left = stale.rows[0];
+      if (left && left.id === runId) {
+        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now() WHERE id = $1`, [left.id]);
+        const { id, ...counts } = left;
+        return { id, resumed: true, counts };
+      }
+      if (left) {
+        await client.query(
+          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
+          [left.id, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${runId ?? 'a new run'} continued from its checkpoint` })],
+        );
+      }
+      if (runId) {
+        const claimed = await client.query(
+          `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
+                  resumed = resumed + CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END
+            WHERE id = $1 AND status IN ('QUEUED', 'FAILED') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
+                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", resumed`,
+          [runId],
+        );
+        if (!claimed.rowCount) return null; // finished already (a repeated job)
+        const { resumed, ...counts } = claimed.rows[0] as Record<string, number>;
+        return { id: runId, resumed: (resumed ?? 0) > 0 || !!left, counts };
+      }
+      const id = newId('connectorRun');
+      await client.query(
+        `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed)
+         VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7)`,
+        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left ? 1 : 0],
+      );
+      return { id, resumed: !!left, counts: {} };
+    });
+  }
+
+  private enabledConnector(name: string): LoadedConnector {
+    const loaded = this.deps.catalog.get(name);
+    if (!loaded.definition.enabled) throw new ConnectorDisabledError(name);
+    return loaded;
+  }
+
+  /** Upserts the connector row from its definition file (the file is the source of truth). */
+  async ensureConnector(loaded: LoadedConnector): Promise<string> {
+    const d = loaded.definition;
+    const row = await this.deps.sql.one<{ id: string }>(
+      `INSERT INTO connector (id, name, kind, source_system, definition, definition_hash, enabled, schedule, title)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, source_system = EXCLUDED.source_system, definition = EXCLUDED.definition,
+         definition_hash = EXCLUDED.definition_hash, enabled = EXCLUDED.enabled, schedule = EXCLUDED.schedule, title = EXCLUDED.title, updated_at = now()
+       WHERE connector.definition_hash IS DISTINCT FROM EXCLUDED.definition_hash OR connector.enabled IS DISTINCT FROM EXCLUDED.enabled
+       RETURNING id`,
+      [newId('connector'), d.name, d.kind, d.sourceSystem, JSON.stringify(d), loaded.definitionHash, d.enabled, d.schedule ?? null, d.title],
+    );
+    if (row) return row.id;
+    return (await this.connectorId(d.name))!;
+  }
+
+  private async connectorId(name: string): Promise<string | null> {
+    const row = await this.deps.sql.one<{ id: string }>('SELECT id FROM connector WHERE name = $1', [name]);
+    return row?.id ?? null;
+  }
+
+  private async state(connectorId: string): Promise<ReaderPosition | null> {
+    const row = await this.deps.sql.one<{ state: ReaderPosition | null }>('SELECT state FROM connector WHERE id = $1', [connectorId]);
+    return row?.state ?? null;
+  }
+
+  private async isFileIngested(connectorId: string, checksum: string): Promise<boolean> {
+    const row = await this.deps.sql.one('SELECT 1 FROM ingested_file WHERE connector_id = $1 AND checksum = $2', [connectorId, checksum]);
+    return !!row;
+  }
+}
+
+interface PreparedBatch {
+  items: IngestItem[];
+  /** Projections of each item, by item index. */
+  projections: Projections[];
+  facilities: Array<{ sourceSystem: string; externalId: string; projections: Projections }>;
+  rejects: QuarantinedRecord[];
+}
+
+/** Maps a batch's records; child records become ingest items carrying a hash of raw record and mapping. */
+export function prepareBatch(batch: ReadBatch, mapper: (raw: RawRecord) => MappedRecord, sourceSystem: string, mappingHash: string): PreparedBatch {
+  const out: PreparedBatch = { items: [], projections: [], facilities: [], rejects: [] };
+  for (const r of batch.rejects ?? []) {
+    out.rejects.push({ sourceSystem, externalId: null, location: r.location, payload: r.payload, problems: r.problems });
+  }
+  for (const raw of batch.records) {
+    const mapped = mapper(raw);
+    if (!mapped.ok) {
+      out.rejects.push({ sourceSystem, externalId: mapped.externalId, location: [batch.location, raw.location].filter(Boolean).join(', ') || null, payload: raw.data, problems: mapped.problems });
+      continue;
+    }
+    if (mapped.type === 'facility') {
+      out.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
+      continue;
+    }
+    out.items.push({
+      input: mapped.record,
+      contentHash: contentHash(mappingHash, raw),
+      flags: mapped.flags,
+      location: raw.location,
+    });
+    out.projections.push(mapped.projections);
+  }
+  return out;
+}
+
+/**
+ * A record's content hash as a connector stores it: the raw record with the mapping that reads it. Same
+ * raw record and same mapping always give the same source record, so equal hashes mean "unchanged".
+ */
+export function contentHash(mappingHash: string, raw: RawRecord): string {
+  return hash('sha256', `${mappingHash}\n${raw.recordType ?? ''}\n${JSON.stringify(raw.data)}`, 'base64url');
+}
+
+function zeroCounts(): RunCounts {
+  return { batches: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, filesIngested: 0, filesSkipped: 0 };
+}
+
+function addCounts(into: RunCounts, d: RunCounts): void {
+  into.batches += d.batches;
+  into.fetched += d.fetched;
+  into.inserted += d.inserted;
+  into.updated += d.updated;
+  into.unchanged += d.unchanged;
+  into.rejected += d.rejected;
+  into.filesIngested += d.filesIngested;
+}
+
+function runOptions(req: SyncRequest): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (req.files?.length) o.files = req.files;
+  if (req.force) o.force = true;
+  return o;
+}
+
+function runError(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  const s = serializeError(err instanceof Error ? err : new Error(String(err)));
+  return { code: typeof e.code === 'string' ? e.code : 'CONNECTOR_SYNC_FAILED', message: String(s.message ?? '') };
+}
+
+function eventFields(e: ReaderEvent): Record<string, unknown> {
+  const { type: _t, ...rest } = e as ReaderEvent & Record<string, unknown>;
+  return rest;
+}

@@ -1,0 +1,93 @@
+import type { Sql } from '../sql.js';
+
+export interface ConnectorRow {
+  id: string;
+  name: string;
+  kind: string;
+  source_system: string;
+  title: string | null;
+  schedule: string | null;
+  enabled: boolean;
+  state: Record<string, unknown> | null;
+  state_updated_at: Date | null;
+}
+
+export interface ConnectorRunRow {
+  id: string;
+  connector_name: string;
+  trigger: string;
+  status: string;
+  requested_by: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  heartbeat_at: Date | null;
+  batches: number;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  files_ingested: number;
+  files_skipped: number;
+  resumed: number;
+  checkpoint: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface RejectedRecordRow {
+  id: string;
+  connector_name: string | null;
+  connector_run_id: string | null;
+  source_system: string;
+  external_id: string | null;
+  location: string | null;
+  reasons: Array<{ field: string; code: string; message: string }>;
+  created_at: Date;
+}
+
+const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
+  r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.resumed, r.checkpoint, r.error`;
+
+/** Reads of connectors, their runs and quarantined records, for integration engineers (keyset paging by id). */
+export class ConnectorReadRepository {
+  constructor(private readonly sql: Sql) {}
+
+  connectors(): Promise<ConnectorRow[]> {
+    return this.sql.query<ConnectorRow & Record<string, unknown>>(
+      'SELECT id, name, kind, source_system, title, schedule, enabled, state, state_updated_at FROM connector ORDER BY name',
+    );
+  }
+
+  /** Runs newest first; `before` is the id of the last run of the previous page. */
+  runs(connector: string | null, first: number, before: string | null): Promise<ConnectorRunRow[]> {
+    return this.sql.query<ConnectorRunRow & Record<string, unknown>>(
+      `SELECT ${RUN_COLUMNS} FROM connector_run r JOIN connector c ON c.id = r.connector_id
+        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR r.id < $2)
+        ORDER BY r.id DESC LIMIT $3`,
+      [connector, before, first],
+    );
+  }
+
+  async run(id: string): Promise<ConnectorRunRow | null> {
+    return (await this.sql.one<ConnectorRunRow & Record<string, unknown>>(
+      `SELECT ${RUN_COLUMNS} FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.id = $1`, [id])) ?? null;
+  }
+
+  /** Quarantined records newest first, without their payloads. */
+  rejects(filter: { connector: string | null; runId: string | null; unresolvedOnly: boolean }, first: number, before: string | null): Promise<RejectedRecordRow[]> {
+    return this.sql.query<RejectedRecordRow & Record<string, unknown>>(
+      `SELECT x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at
+         FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id
+        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR x.connector_run_id = $2)
+          AND (NOT $3::boolean OR x.resolved_at IS NULL) AND ($4::text IS NULL OR x.id < $4)
+        ORDER BY x.id DESC LIMIT $5`,
+      [filter.connector, filter.runId, filter.unresolvedOnly, before, first],
+    );
+  }
+
+  async rejectPayload(id: string): Promise<unknown> {
+    const row = await this.sql.one<{ payload: unknown }>('SELECT payload FROM rejected_record WHERE id = $1', [id]);
+    return row?.payload ?? null;
+  }
+}

@@ -1,0 +1,130 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Principal } from '../../auth/principal.js';
+import { SensitivityClass } from '../../auth/sensitivity.js';
+import type { ConnectorRunRow, RejectedRecordRow } from '../../db/repositories/connector-read.repository.js';
+import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
+import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
+import { Connector, ConnectorRun, RejectedRecord } from '../types/connector.type.js';
+
+/** Who may see connectors, runs and quarantine metadata. */
+const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
+/** Who may start a sync. */
+const SYNC_ROLES = new Set(['integration_engineer', 'operator']);
+/** A quarantined payload may hold any class of personal data: only a role granted every class reads it. */
+const PAYLOAD_CLASSES = [SensitivityClass.BASIC, SensitivityClass.IDENTITY, SensitivityClass.HEALTH, SensitivityClass.ADOPTION, SensitivityClass.PROTECTION_GROUP];
+
+function requireRole(ctx: GraphQLContext, roles: Set<string>, what: string): Principal {
+  const p = requirePrincipal(ctx);
+  if (!p.roles.some((r) => roles.has(r))) throw new ForbiddenError(`${what} is for ${[...roles].join(', ')}`);
+  return p;
+}
+
+function connectorsOf(ctx: GraphQLContext): NonNullable<GatewayCommands['connectors']> {
+  const c = ctx.commands?.connectors;
+  if (!c) throw new UpstreamUnavailableError('This gateway cannot reach connectors');
+  return c;
+}
+
+function checkFirst(first: number, max: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
+}
+
+export function toRun(r: ConnectorRunRow): ConnectorRun {
+  return {
+    id: r.id, connector: r.connector_name, trigger: r.trigger, status: r.status, requestedBy: r.requested_by, queuedAt: r.created_at,
+    startedAt: r.started_at, finishedAt: r.finished_at, heartbeatAt: r.heartbeat_at, batches: r.batches, fetched: r.fetched,
+    inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected, filesIngested: r.files_ingested,
+    filesSkipped: r.files_skipped, resumed: r.resumed, checkpoint: r.checkpoint ? JSON.stringify(r.checkpoint) : null, error: r.error,
+  };
+}
+
+function toReject(r: RejectedRecordRow): RejectedRecord {
+  return {
+    id: r.id, connector: r.connector_name, runId: r.connector_run_id, sourceSystem: r.source_system, externalId: r.external_id,
+    location: r.location, reasons: r.reasons, rejectedAt: r.created_at,
+  };
+}
+
+@Resolver(() => Connector)
+export class ConnectorResolver {
+  @Query(() => [Connector], { description: 'Every connector with its checkpoint. For integration engineers, operators and data stewards.' })
+  async connectors(@Ctx() ctx: GraphQLContext): Promise<Connector[]> {
+    requireRole(ctx, READ_ROLES, 'Connectors');
+    const c = connectorsOf(ctx);
+    const rows = await c.repo.connectors();
+    const defined = new Map(c.definitions().map((d) => [d.name, d]));
+    const out: Connector[] = rows.map((r) => ({
+      name: r.name, kind: r.kind, sourceSystem: r.source_system, title: r.title ?? r.name, schedule: r.schedule, enabled: r.enabled,
+      checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at,
+    }));
+    // Defined but never synced: listed too, without a checkpoint.
+    for (const d of defined.values()) {
+      if (!rows.some((r) => r.name === d.name)) {
+        out.push({ name: d.name, kind: d.kind, sourceSystem: d.sourceSystem, title: d.title, schedule: d.schedule ?? null, enabled: d.enabled, checkpoint: null, checkpointAt: null });
+      }
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  @FieldResolver(() => ConnectorRun, { nullable: true, description: 'The most recent run.' })
+  async lastRun(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<ConnectorRun | null> {
+    const [row] = await connectorsOf(ctx).repo.runs(connector.name, 1, null);
+    return row ? toRun(row) : null;
+  }
+
+  @Query(() => [ConnectorRun], { description: 'Run history, newest first (page with `before`: the id of the last run you have).' })
+  async connectorRuns(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('connector', () => String, { nullable: true }) connector: string | null,
+    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+  ): Promise<ConnectorRun[]> {
+    requireRole(ctx, READ_ROLES, 'Connector runs');
+    checkFirst(first, ctx.maxPageSize);
+    return (await connectorsOf(ctx).repo.runs(connector ?? null, first, before ?? null)).map(toRun);
+  }
+
+  @Query(() => ConnectorRun, { nullable: true, description: 'One run by id, with its progress while it runs.' })
+  async connectorRun(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ConnectorRun | null> {
+    requireRole(ctx, READ_ROLES, 'Connector runs');
+    const row = await connectorsOf(ctx).repo.run(id);
+    if (!row) throw new NotFoundError(`No connector run ${id}`, { id });
+    return toRun(row);
+  }
+
+  @Query(() => [RejectedRecord], { description: 'Quarantined records with their reasons, newest first (page with `before`).' })
+  async rejectedRecords(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('connector', () => String, { nullable: true }) connector: string | null,
+    @Arg('runId', () => ID, { nullable: true }) runId: string | null,
+    @Arg('unresolvedOnly', () => Boolean, { defaultValue: true }) unresolvedOnly: boolean,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+  ): Promise<RejectedRecord[]> {
+    requireRole(ctx, READ_ROLES, 'Rejected records');
+    checkFirst(first, ctx.maxPageSize);
+    return (await connectorsOf(ctx).repo.rejects({ connector: connector ?? null, runId: runId ?? null, unresolvedOnly }, first, before ?? null)).map(toReject);
+  }
+
+  @Mutation(() => ConnectorRun, { description: 'Queues a sync of the connector now (one runs at a time per connector). For integration engineers and operators.' })
+  async syncConnector(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectorRun> {
+    const p = requireRole(ctx, SYNC_ROLES, 'Starting a sync');
+    const c = connectorsOf(ctx);
+    const { runId } = await c.requestSync(name, p.officerId ?? p.subject);
+    return toRun((await c.repo.run(runId))!);
+  }
+}
+
+@Resolver(() => RejectedRecord)
+export class RejectedRecordPayloadResolver {
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'The record as it arrived, as JSON. It may hold any personal data, so only roles granted every class read it (audited); others get FORBIDDEN.',
+  })
+  async payload(@Root() reject: RejectedRecord, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    const p = requirePrincipal(ctx);
+    if (!PAYLOAD_CLASSES.every((c) => p.classes.has(c))) throw new ForbiddenError('The payload of a rejected record needs every data class (data stewards)');
+    ctx.access.read(undefined, SensitivityClass.BASIC, reject.id);
+    return JSON.stringify(await connectorsOf(ctx).repo.rejectPayload(reject.id));
+  }
+}

@@ -1,0 +1,142 @@
+import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'A connector to an agency system, defined in `connectors/<name>/connector.yaml`.' })
+export class Connector {
+  @Field({ description: 'The connector\'s name (its folder).' })
+  name!: string;
+
+  @Field({ description: '`http` (JSON API) or `file` (CSV/XLSX drops).' })
+  kind!: string;
+
+  @Field({ description: 'The agency system its records come from.' })
+  sourceSystem!: string;
+
+  @Field({ description: 'What the source is.' })
+  title!: string;
+
+  @Field(() => String, { nullable: true, description: 'Cron schedule (Asia/Ho_Chi_Minh), or null when synced on demand only.' })
+  schedule!: string | null;
+
+  @Field({ description: 'False when the definition disables it.' })
+  enabled!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The checkpoint the next sync starts from, as JSON (page cursor, incremental high-water mark, file and row).' })
+  checkpoint!: string | null;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the checkpoint last moved.' })
+  checkpointAt!: Date | null;
+
+  /** Resolved by the connector resolver. */
+  lastRun?: ConnectorRun | null;
+}
+
+@ObjectType({ description: 'An error that ended a run: a stable code and a message without personal data.' })
+export class RunError {
+  @Field()
+  code!: string;
+
+  @Field()
+  message!: string;
+}
+
+@ObjectType({ description: 'One sync of a connector: when, how far, and what it did with the records.' })
+export class ConnectorRun {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  connector!: string;
+
+  @Field({ description: 'SCHEDULE, CLI, API or DEMO.' })
+  trigger!: string;
+
+  @Field({ description: 'QUEUED, RUNNING, SUCCEEDED or FAILED.' })
+  status!: string;
+
+  @Field(() => String, { nullable: true, description: 'Who asked for it (officer id, `cli`, `schedule`).' })
+  requestedBy!: string | null;
+
+  @Field(() => GraphQLISODateTime)
+  queuedAt!: Date;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  finishedAt!: Date | null;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'Last stored batch; a RUNNING run whose heartbeat is old was left by a stopped worker and resumes on the next attempt.' })
+  heartbeatAt!: Date | null;
+
+  @Field(() => Int, { description: 'Pages or file chunks stored.' })
+  batches!: number;
+
+  @Field(() => Int, { description: 'Records read from the source.' })
+  fetched!: number;
+
+  @Field(() => Int, { description: 'New source records.' })
+  inserted!: number;
+
+  @Field(() => Int, { description: 'Changed source records (golden records recomputed).' })
+  updated!: number;
+
+  @Field(() => Int, { description: 'Records whose content hash matched: skipped.' })
+  unchanged!: number;
+
+  @Field(() => Int, { description: 'Records quarantined with their reasons (see rejectedRecords).' })
+  rejected!: number;
+
+  @Field(() => Int)
+  filesIngested!: number;
+
+  @Field(() => Int, { description: 'Files skipped because the same checksum was ingested before.' })
+  filesSkipped!: number;
+
+  @Field(() => Int, { description: 'Times the run was resumed after its worker stopped.' })
+  resumed!: number;
+
+  @Field(() => String, { nullable: true, description: 'Checkpoint after the last stored batch, as JSON.' })
+  checkpoint!: string | null;
+
+  @Field(() => RunError, { nullable: true })
+  error!: RunError | null;
+}
+
+@ObjectType({ description: 'Why a field of a record was refused: the field, a stable code, and a message about the value\'s kind (never the value).' })
+export class RecordProblem {
+  @Field()
+  field!: string;
+
+  @Field()
+  code!: string;
+
+  @Field()
+  message!: string;
+}
+
+@ObjectType({ description: 'A record a connector refused and kept in quarantine, with where it came from and why.' })
+export class RejectedRecord {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  connector!: string | null;
+
+  @Field(() => String, { nullable: true })
+  runId!: string | null;
+
+  @Field()
+  sourceSystem!: string;
+
+  @Field(() => String, { nullable: true, description: 'The record\'s id in its source, when it had one.' })
+  externalId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where in the source: page, file and row.' })
+  location!: string | null;
+
+  @Field(() => [RecordProblem])
+  reasons!: RecordProblem[];
+
+  @Field(() => GraphQLISODateTime)
+  rejectedAt!: Date;
+}
