@@ -1,0 +1,55 @@
+/**
+ * Measures how fast the school simulator serves its records to one keep-alive client reading pages of
+ * 1000 in order, as a sync does: `npx tsx connectors/school/measure-throughput.ts [children] [runs]`
+ * (default 240000 children ≈ 200,000 records, 3 runs). Prints counts and timings only, never records.
+ */
+import { Agent } from 'node:http';
+import pino from 'pino';
+import { SCHOOL_API_PATH, startSchoolSimulator } from './simulator.js';
+
+const children = Number(process.argv[2] ?? 240_000);
+const runs = Number(process.argv[3] ?? 3);
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+async function get(url: URL, apiKey: string): Promise<string> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, headers: { 'x-api-key': apiKey } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const sim = await startSchoolSimulator({ count: children, port: 0, apiKey: 'bench', logger: pino({ level: 'silent' }) });
+console.log(`children ${children}, records ${sim.recordCount}, generated in ${sim.stats().buildMs} ms`);
+for (let run = 1; run <= runs; run++) {
+  const t0 = performance.now();
+  let cursor: string | null = null;
+  let records = 0;
+  let pages = 0;
+  let bytes = 0;
+  do {
+    const url = new URL(SCHOOL_API_PATH, sim.url);
+    url.searchParams.set('nam_hoc', '2026-2027');
+    url.searchParams.set('limit', '1000');
+    if (cursor) url.searchParams.set('cursor', cursor);
+    const text = await get(url, 'bench');
+    bytes += Buffer.byteLength(text);
+    const body = JSON.parse(text) as { data: unknown[]; next_cursor: string | null };
+    records += body.data.length;
+    pages++;
+    cursor = body.next_cursor;
+  } while (cursor);
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `run ${run}: ${records} records in ${pages} pages, ${(bytes / 1e6).toFixed(0)} MB, ${seconds.toFixed(2)} s → ${Math.round(records / seconds)} records/s (client parse included)`,
+  );
+}
+agent.destroy();
+await sim.close();
