@@ -5,21 +5,32 @@ import { issuanceJobId } from './identity-issuance.processor.js';
 import { requireIdentity } from './require-identity.js';
 
 /**
- * Processor of `identity-reconcile`: each child's number is verified within the shared quota; a child
- * without a number gets an issuance request, whose first poll is enqueued here (once: the request row is
- * opened only once per child).
+ * Processor of `identity-reconcile`: the job's children are verified together (one read, calls within the
+ * shared quota, one recording transaction); a child without a number gets an issuance request and its
+ * first poll. When a child's registry call failed the others' results stay recorded and the job throws, so
+ * BullMQ retries it and the retry asks only about the children without a result.
  */
 export function identityReconcileProcessor(ctx: AppContext) {
   const { reconciler, queue } = requireIdentity(ctx);
   return async (job: Job<unknown, unknown, string>, _token?: string, signal?: AbortSignal) => {
     const { childIds } = parseJobData('identity-reconcile', job.data);
-    const enqueuedAt = new Date(job.timestamp);
-    const outcomes = await Promise.all(childIds.map((childId) =>
-      reconciler.reconcile(childId, { key: `${job.id}/${childId}`, enqueuedAt, signal })));
-    const started = childIds.filter((_, i) => outcomes[i]!.kind === 'ISSUANCE_STARTED');
-    if (started.length) {
-      await queue.addBulk('identity-issuance', started.map((childId) => ({ data: { childId, poll: 0 }, jobId: issuanceJobId(childId, 0) })));
+    const ids = [...new Set(childIds)];
+    const outcomes = await reconciler.reconcile(ids.map((childId) => ({ childId, key: `${job.id}/${childId}` })), {
+      enqueuedAt: new Date(job.timestamp),
+      signal,
+    });
+    // The first poll is (re-)added for a request opened earlier too: a crash between opening the request and
+    // adding its poll would otherwise leave it without one. The job id makes the add idempotent, and a poll
+    // whose result is already recorded does nothing.
+    const issuance = ids.filter((_, i) => {
+      const kind = outcomes[i]!.kind;
+      return kind === 'ISSUANCE_STARTED' || kind === 'ISSUANCE_ALREADY_RUNNING';
+    });
+    if (issuance.length) {
+      await queue.addBulk('identity-issuance', issuance.map((childId) => ({ data: { childId, poll: 0 }, jobId: issuanceJobId(childId, 0) })));
     }
+    const failed = outcomes.find((o) => o.kind === 'FAILED');
+    if (failed) throw failed.error;
     const counts: Record<string, number> = {};
     for (const o of outcomes) {
       const k = o.kind === 'CHECKED' ? o.status : o.kind;

@@ -81,6 +81,34 @@ describe('RegistryCallLog', () => {
     await expect(log.record(entry({ requestId: e.requestId }))).rejects.toThrow(/unique|duplicate/i);
   });
 
+  it('writes the entries of concurrent calls with one INSERT, each promise settling when its row is written', async () => {
+    let statements = 0;
+    const query = sql.query.bind(sql);
+    const counting = Object.assign(Object.create(sql) as Sql, {
+      query: (...args: Parameters<Sql['query']>) => {
+        statements++;
+        return query(...args);
+      },
+    });
+    const counted = new RegistryCallLog(counting, createLogger({ level: 'silent' }), { batchWindowMs: 20 });
+    const entries = Array.from({ length: 25 }, () => entry());
+    await Promise.all(entries.map((e) => counted.record(e)));
+    expect(statements).toBe(1);
+    const n = await sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM registry_call WHERE request_id = ANY($1)`, [entries.map((e) => e.requestId)]);
+    expect(n).toEqual({ n: 25 });
+  });
+
+  it('fails only the bad entry of a shared INSERT', async () => {
+    const batched = new RegistryCallLog(sql, createLogger({ level: 'silent' }), { batchWindowMs: 20 });
+    const taken = entry();
+    await batched.record(taken);
+    const good = [entry(), entry()];
+    const results = await Promise.allSettled([batched.record(good[0]!), batched.record(entry({ requestId: taken.requestId })), batched.record(good[1]!)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const n = await sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM registry_call WHERE request_id = ANY($1)`, [good.map((e) => e.requestId)]);
+    expect(n).toEqual({ n: 2 });
+  });
+
   it('is append-only: UPDATE and DELETE are refused', async () => {
     const e = entry();
     await log.record(e);

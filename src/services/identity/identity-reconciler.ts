@@ -22,9 +22,24 @@ export interface JobRef {
   signal?: AbortSignal;
 }
 
+/** One child of an `identity-reconcile` job. */
+export interface ReconcileItem {
+  childId: string;
+  /** Unique per job and child (not per attempt): a re-run after a crash records nothing twice. */
+  key: string;
+}
+
+/** The job a batch of reconciliations belongs to. */
+export interface ReconcileJob {
+  enqueuedAt: Date;
+  signal?: AbortSignal;
+}
+
 export type ReconcileOutcome =
   | { kind: 'CHECKED'; status: IdentityStatus; recorded: boolean }
-  | { kind: 'ISSUANCE_STARTED' | 'ISSUANCE_ALREADY_RUNNING' | 'ALREADY_RECORDED' | 'SKIPPED' | 'INSUFFICIENT_DATA' };
+  | { kind: 'ISSUANCE_STARTED' | 'ISSUANCE_ALREADY_RUNNING' | 'ALREADY_RECORDED' | 'SKIPPED' | 'INSUFFICIENT_DATA' }
+  /** The registry call failed (after the rate-limit retries): nothing recorded for this child; retry the job. */
+  | { kind: 'FAILED'; error: unknown };
 
 export type IssuanceOutcome =
   | { kind: 'ISSUED'; recorded: boolean }
@@ -44,6 +59,22 @@ interface ChildIdentityRow {
   group_clauses: string[];
 }
 
+/** A verification result waiting to be recorded. */
+interface PendingCheck {
+  index: number;
+  childId: string;
+  key: string;
+  number: string;
+  /** What the registry (or the structure) said, before conflict detection. */
+  status: IdentityStatus;
+  mismatched: string[];
+  findings: unknown[];
+  requestId: string | null;
+}
+
+/** Advisory-lock key space of reconciliation's number locks (ingest's linking uses 7). */
+const NUMBER_LOCK_SEED = 11;
+
 const MAX_RATE_LIMIT_RETRIES = 5;
 
 /**
@@ -60,69 +91,181 @@ export class IdentityReconciler {
     private readonly logger: Logger,
   ) {}
 
-  /** Verifies a child's current number, or starts issuance when the child has none. */
-  async reconcile(childId: string, job: JobRef): Promise<ReconcileOutcome> {
-    if (await this.alreadyRecorded(job.key)) return { kind: 'ALREADY_RECORDED' };
-    const child = await this.loadChild(childId);
-    if (!child || child.status !== 'ACTIVE') return { kind: 'SKIPPED' };
-    if (!child.identity_number) return (await this.startIssuance(child)) ? { kind: 'ISSUANCE_STARTED' } : { kind: 'ISSUANCE_ALREADY_RUNNING' };
+  /**
+   * Verifies the current numbers of a job's children, or starts issuance for those without one. Set-based:
+   * one statement reads the children and what the job already recorded; the registry calls then go out
+   * concurrently, each in its own quota slot (a slow answer does not hold back the next call); and one
+   * transaction records every result at once. A child whose call failed gets `FAILED` and nothing recorded
+   * while the others' results are kept, so a retry of the job only asks about the failed ones.
+   * Outcomes are in the order of `items`; child ids must be distinct.
+   */
+  async reconcile(items: readonly ReconcileItem[], job: ReconcileJob): Promise<ReconcileOutcome[]> {
+    const outcomes: ReconcileOutcome[] = new Array<ReconcileOutcome>(items.length);
+    const rows = await this.sql.query<ChildIdentityRow & { item: number; recorded: boolean } & Record<string, unknown>>(
+      `SELECT j.item::int AS item, ic.job_key IS NOT NULL AS recorded, c.id, c.status, c.full_name, c.birth_date,
+              c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status, c.group_clauses
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS j(child_id, job_key, item)
+         LEFT JOIN child c ON c.id = j.child_id
+         LEFT JOIN identity_check ic ON ic.job_key = j.job_key`,
+      [items.map((i) => i.childId), items.map((i) => i.key)]);
 
-    const number = child.identity_number;
-    const abandoned = child.group_clauses.includes('b');
-    const structure = checkIdentityNumber(number, { sex: child.sex ?? undefined, birthYear: child.birth_year ?? undefined, abandoned });
-    let status: IdentityStatus;
-    let mismatched: string[] = [];
-    let requestId: string | null = null;
-    if (!structure.wellFormed) {
-      // A number that cannot exist is not sent: the structural findings are the evidence.
-      status = 'NOT_FOUND';
-    } else {
-      if (!child.full_name || !child.birth_date) return { kind: 'INSUFFICIENT_DATA' };
-      const result = await this.call(job, () =>
-        this.registry.verifyCitizen({ number, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id)),
-      );
-      requestId = result.requestId;
-      const o = result.outcome;
-      if (o.kind === 'MATCH') status = 'VERIFIED';
-      else if (o.kind === 'MISMATCH') {
-        // Abandoned children's registered birth data is the date and place found: not evidence against them.
-        mismatched = abandoned ? o.fields.filter((f) => f !== 'NgayThangNamSinh' && f !== 'GioiTinh') : o.fields;
-        status = mismatched.length ? 'MISMATCH' : 'VERIFIED';
-      } else status = 'NOT_FOUND';
+    const checks: PendingCheck[] = [];
+    const numberless: number[] = [];
+    const calls: Array<Promise<void>> = [];
+    for (const row of rows) {
+      const index = row.item - 1;
+      const item = items[index]!;
+      // A job resumed after a crash, or retried: this child's result is recorded, no quota spent on it.
+      if (row.recorded) outcomes[index] = { kind: 'ALREADY_RECORDED' };
+      else if (!row.id || row.status !== 'ACTIVE') outcomes[index] = { kind: 'SKIPPED' };
+      else if (!row.identity_number) numberless.push(index);
+      else {
+        const child = row;
+        const number: string = row.identity_number;
+        const abandoned = child.group_clauses.includes('b');
+        const structure = checkIdentityNumber(number, { sex: child.sex ?? undefined, birthYear: child.birth_year ?? undefined, abandoned });
+        const check = { index, childId: item.childId, key: item.key, number, findings: structure.findings };
+        if (!structure.wellFormed) {
+          // A number that cannot exist is not sent: the structural findings are the evidence.
+          checks.push({ ...check, status: 'NOT_FOUND', mismatched: [], requestId: null });
+        } else if (!child.full_name || !child.birth_date) {
+          outcomes[index] = { kind: 'INSUFFICIENT_DATA' };
+        } else {
+          calls.push(this.call(job, () =>
+            this.registry.verifyCitizen({ number, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id)),
+          ).then(
+            (result) => {
+              const o = result.outcome;
+              let status: IdentityStatus = 'NOT_FOUND';
+              let mismatched: string[] = [];
+              if (o.kind === 'MATCH') status = 'VERIFIED';
+              else if (o.kind === 'MISMATCH') {
+                // Abandoned children's registered birth data is the date and place found: not evidence against them.
+                mismatched = abandoned ? o.fields.filter((f) => f !== 'NgayThangNamSinh' && f !== 'GioiTinh') : o.fields;
+                status = mismatched.length ? 'MISMATCH' : 'VERIFIED';
+              }
+              checks.push({ ...check, status, mismatched, requestId: result.requestId });
+            },
+            (error: unknown) => {
+              outcomes[index] = { kind: 'FAILED', error };
+            },
+          ));
+        }
+      }
     }
+    await Promise.all(calls);
+    if (checks.length || numberless.length) {
+      const recorded = await this.record(checks, numberless.map((i) => items[i]!.childId), job);
+      for (const c of checks) outcomes[c.index] = { kind: 'CHECKED', status: recorded.statuses.get(c.childId) ?? c.status, recorded: recorded.checked.has(c.childId) };
+      for (const i of numberless) outcomes[i] = { kind: recorded.issuanceOpened.has(items[i]!.childId) ? 'ISSUANCE_STARTED' : 'ISSUANCE_ALREADY_RUNNING' };
+    }
+    return outcomes;
+  }
 
+  /**
+   * Records a job's verification results and opens issuance requests in one transaction: a result is
+   * recorded once per job key (`ON CONFLICT DO NOTHING`), and the child's status, its number's history
+   * and any conflicting child change only with a result recorded by this transaction.
+   *
+   * Conflict detection: a VERIFIED number that another active child also holds verified makes both
+   * CONFLICT. Transactions verifying the same number are serialised by an advisory lock on the number,
+   * taken before the look-up, so two jobs verifying duplicates at the same moment still see each other.
+   * Returns the final status per child (CONFLICT included), the children whose result was recorded here,
+   * and the children whose issuance request this transaction opened.
+   */
+  private async record(checks: PendingCheck[], numberless: string[], job: ReconcileJob) {
+    const statuses = new Map<string, IdentityStatus>();
     return this.sql.tx(async (client) => {
-      const locked = await client.query<{ identity_number: string | null }>('SELECT identity_number FROM child WHERE id = $1 FOR UPDATE', [childId]);
-      const stillCurrent = locked.rows[0]?.identity_number === number;
-      let finalStatus: IdentityStatus = status;
-      let conflictWith: string[] = [];
-      if (stillCurrent && status === 'VERIFIED') {
-        conflictWith = await this.conflicts(client, childId, number);
-        if (conflictWith.length) finalStatus = 'CONFLICT';
+      const verifiedNumbers = [...new Set(checks.filter((c) => c.status === 'VERIFIED').map((c) => c.number))].sort();
+      if (verifiedNumbers.length) {
+        await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(n, ${NUMBER_LOCK_SEED})) FROM unnest($1::text[]) AS n ORDER BY n`, [verifiedNumbers]);
       }
-      const recorded = await this.recordCheck(client, {
-        childId, job, kind: 'RECONCILE', number, status: finalStatus, mismatched, findings: structure.findings, requestId,
-      });
-      if (!recorded) return { kind: 'CHECKED', status: finalStatus, recorded: false } as const;
-      // A number that changed while we asked is reconciled by the job its change enqueued.
-      if (stillCurrent) {
-        await client.query(
-          `UPDATE child SET identity_status = $2, identity_mismatched_fields = $3, identity_checked_at = now(),
-                  identity_verified_at = CASE WHEN $2 IN ('VERIFIED', 'CONFLICT') THEN now() ELSE identity_verified_at END
-            WHERE id = $1`,
-          [childId, finalStatus, mismatched],
-        );
-        if (status === 'VERIFIED') {
-          await client.query(
-            `UPDATE identity_number SET status = 'VERIFIED', verified_at = now() WHERE child_id = $1 AND number = $2 AND status = 'GIVEN'`,
-            [childId, number],
-          );
-        }
-        if (conflictWith.length) {
-          await client.query(`UPDATE child SET identity_status = 'CONFLICT' WHERE id = ANY($1::text[])`, [conflictWith]);
+      const current = new Set<string>();
+      const othersOf = new Map<string, string[]>();
+      if (checks.length) {
+        // Row locks in id order (jobs touching the same children cannot deadlock); the numbers as they are
+        // now; for verified children, the other active children already verified with the same number.
+        const locked = await client.query<{ id: string; identity_number: string | null; others: string[] }>(
+          `SELECT c.id, c.identity_number,
+                  CASE WHEN c.id = ANY($2::text[]) THEN ARRAY(
+                    SELECT o.id FROM child o
+                     WHERE o.identity_number = c.identity_number AND o.id <> c.id AND o.status = 'ACTIVE'
+                       AND o.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT') ORDER BY o.id)
+                  ELSE '{}'::text[] END AS others
+             FROM child c WHERE c.id = ANY($1::text[]) ORDER BY c.id FOR UPDATE OF c`,
+          [checks.map((c) => c.childId), checks.filter((c) => c.status === 'VERIFIED').map((c) => c.childId)]);
+        const checkOf = new Map(checks.map((c) => [c.childId, c]));
+        for (const row of locked.rows) {
+          // A number that changed while we asked is reconciled by the job its change enqueued.
+          if (row.identity_number === checkOf.get(row.id)?.number) current.add(row.id);
+          othersOf.set(row.id, row.others);
         }
       }
-      return { kind: 'CHECKED', status: finalStatus, recorded: true } as const;
+      // Children this transaction writes take their status from their own result, not from a neighbour's.
+      const writing = new Set([...checks.map((c) => c.childId), ...numberless]);
+      const verifiedHere = checks.filter((c) => c.status === 'VERIFIED' && current.has(c.childId));
+      const conflictPairs: Array<[string, string]> = [];
+      for (const c of checks) {
+        let status = c.status;
+        if (c.status === 'VERIFIED' && current.has(c.childId)) {
+          const outside = (othersOf.get(c.childId) ?? []).filter((id) => !writing.has(id));
+          const peers = verifiedHere.filter((p) => p.number === c.number && p.childId !== c.childId);
+          if (outside.length || peers.length) status = 'CONFLICT';
+          for (const other of outside) conflictPairs.push([c.childId, other]);
+        }
+        statuses.set(c.childId, status);
+      }
+
+      const res = await client.query<{ what: 'checked' | 'issuance'; child_id: string }>(
+        `WITH r AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::boolean[])
+             AS r(child_id, job_key, number, status, mismatched, findings, request_id, current)
+         ), recorded AS (
+           INSERT INTO identity_check (child_id, job_key, kind, number, status, mismatched_fields, structural_findings, request_id, enqueued_at)
+           SELECT child_id, job_key, 'RECONCILE', number, status, mismatched::text[], findings, request_id, $9 FROM r
+           ON CONFLICT (job_key) DO NOTHING
+           RETURNING child_id
+         ), cur AS (
+           SELECT r.* FROM r JOIN recorded USING (child_id) WHERE r.current
+         ), child_status AS (
+           UPDATE child c SET identity_status = cur.status, identity_mismatched_fields = cur.mismatched::text[], identity_checked_at = now(),
+                  identity_verified_at = CASE WHEN cur.status IN ('VERIFIED', 'CONFLICT') THEN now() ELSE c.identity_verified_at END
+             FROM cur WHERE c.id = cur.child_id
+         ), number_status AS (
+           UPDATE identity_number n SET status = 'VERIFIED', verified_at = now()
+             FROM cur WHERE cur.status IN ('VERIFIED', 'CONFLICT') AND n.child_id = cur.child_id AND n.number = cur.number AND n.status = 'GIVEN'
+         ), conflicting AS (
+           UPDATE child c SET identity_status = 'CONFLICT'
+             FROM unnest($10::text[], $11::text[]) AS p(child_id, other_id)
+            WHERE c.id = p.other_id AND p.child_id IN (SELECT child_id FROM cur)
+         ), opened AS (
+           INSERT INTO identity_issuance (child_id, due_at)
+           SELECT id, now() + make_interval(days => $13::int) FROM unnest($12::text[]) AS id
+           ON CONFLICT (child_id) DO NOTHING
+           RETURNING child_id
+         ), pending AS (
+           UPDATE child SET identity_status = 'PENDING_ISSUANCE' WHERE id = ANY($12::text[]) AND identity_number IS NULL
+         )
+         SELECT 'checked' AS what, child_id FROM recorded
+         UNION ALL SELECT 'issuance', child_id FROM opened`,
+        [
+          checks.map((c) => c.childId),
+          checks.map((c) => c.key),
+          checks.map((c) => c.number),
+          checks.map((c) => statuses.get(c.childId)!),
+          checks.map((c) => pgTextArray(c.mismatched)),
+          checks.map((c) => JSON.stringify(c.findings)),
+          checks.map((c) => c.requestId),
+          checks.map((c) => current.has(c.childId)),
+          job.enqueuedAt,
+          conflictPairs.map((p) => p[0]),
+          conflictPairs.map((p) => p[1]),
+          numberless,
+          this.config.ISSUANCE_OVERDUE_DAYS,
+        ]);
+      const checked = new Set(res.rows.filter((r) => r.what === 'checked').map((r) => r.child_id));
+      const issuanceOpened = new Set(res.rows.filter((r) => r.what === 'issuance').map((r) => r.child_id));
+      return { statuses, checked, issuanceOpened };
     });
   }
 
@@ -209,28 +352,6 @@ export class IdentityReconciler {
     });
   }
 
-  /** Opens an issuance request once per child; true when this call opened it. */
-  private async startIssuance(child: ChildIdentityRow): Promise<boolean> {
-    return this.sql.tx(async (client) => {
-      const opened = await client.query(
-        `INSERT INTO identity_issuance (child_id, due_at) VALUES ($1, now() + ($2::text || ' days')::interval) ON CONFLICT (child_id) DO NOTHING`,
-        [child.id, String(this.config.ISSUANCE_OVERDUE_DAYS)]);
-      await client.query(`UPDATE child SET identity_status = 'PENDING_ISSUANCE' WHERE id = $1 AND identity_number IS NULL`, [child.id]);
-      return (opened.rowCount ?? 0) > 0;
-    });
-  }
-
-  /** Other active children already verified with the same number, and this child's other verified numbers. */
-  private async conflicts(client: PoolClient, childId: string, number: string): Promise<string[]> {
-    const others = await client.query<{ id: string }>(
-      `SELECT id FROM child WHERE identity_number = $1 AND id <> $2 AND status = 'ACTIVE' AND identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT')`,
-      [number, childId]);
-    const twoNumbers = await client.query(
-      `SELECT 1 FROM identity_number WHERE child_id = $1 AND number <> $2 AND status = 'VERIFIED' LIMIT 1`, [childId, number]);
-    if (others.rowCount || twoNumbers.rowCount) return others.rows.map((r) => r.id);
-    return [];
-  }
-
   private async recordCheck(
     client: PoolClient,
     r: { childId: string; job: JobRef; kind: 'RECONCILE' | 'ISSUANCE'; number: string | null; status: IdentityStatus; mismatched: string[]; findings: unknown[]; requestId: string | null },
@@ -243,7 +364,7 @@ export class IdentityReconciler {
   }
 
   /** A registry call within the shared quota; a 429 slows every process down and the call is retried. */
-  private async call<T>(job: JobRef, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(job: { signal?: AbortSignal }, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.quota.acquire(job.signal);
       try {
@@ -279,6 +400,11 @@ export class IdentityReconciler {
       `SELECT id, status, full_name, birth_date, birth_date_precision, birth_year, sex, identity_number, identity_status, group_clauses
          FROM child WHERE id = $1`, [childId]);
   }
+}
+
+/** A PostgreSQL array literal of texts, for one element of a `text[]` parameter that is cast per row. */
+function pgTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function birthOf(child: ChildIdentityRow): PersonQuery['birth'] {

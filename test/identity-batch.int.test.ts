@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import type { Job } from 'bullmq';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../src/app/app-context.js';
+import { newId } from '../src/db/ids.js';
+import { UpstreamUnavailableError } from '../src/errors/upstream-unavailable-error.js';
+import { createLogger } from '../src/observability/logger.js';
+import type { CallResult, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
+import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
+import { IdentityReconciler, type ReconcileOutcome } from '../src/services/identity/identity-reconciler.js';
+import { identityReconcileProcessor } from '../jobs/processors/identity-reconcile.processor.js';
+import { recordOf, registryEnv, SIM_COUNT, SIM_CREDENTIALS, SIM_SEED, truthChildren } from './support/identity-hub.js';
+import { createTestAppContext } from './support/jobs-test-context.js';
+import { aRecord } from './support/records.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+/** Every statement any pg client of this process sends while `fn` runs, by its first words. */
+async function countStatements(fn: () => Promise<unknown>): Promise<{ total: number; byKind: Record<string, number> }> {
+  const byKind: Record<string, number> = {};
+  let total = 0;
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '';
+    const kind = text.replace(/\s+/g, ' ').trim().split(' ').slice(0, 3).join(' ');
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+    total++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof pg.Client.prototype.query;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return { total, byKind };
+}
+
+const jobOf = (id: string, childIds: string[]) => ({ id, data: { childIds }, timestamp: Date.now() }) as unknown as Job<unknown, unknown, string>;
+
+/**
+ * The identity-reconcile processor works on a job's children together: one read, calls within the quota,
+ * one recording transaction. These tests hold it to few statements and to the per-child guarantees.
+ */
+describe('identity-reconcile jobs, batched', () => {
+  let env: TestEnv;
+  let sim: PopulationDbSimulator;
+  let ctx: AppContext;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    sim = await startPopulationDbSimulator({
+      seed: SIM_SEED, count: SIM_COUNT, quotaPerSecond: 200, latencyMs: { min: 1, max: 3 }, credentials: SIM_CREDENTIALS,
+      logger: createLogger({ level: 'silent' }),
+    });
+    ctx = await createTestAppContext(env, registryEnv(sim.url, { POPULATION_DB_QUOTA: '200' }));
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await sim?.close();
+    await env?.cleanup();
+  });
+
+  /** Ingests records and builds their golden records (what the worker's golden-record jobs would do). */
+  const childrenOf = async (records: Parameters<AppContext['ingest']['ingest']>[0]) => {
+    const ingested = await ctx.ingest.ingest(records);
+    await ctx.goldenRecords.recompute(ingested.childrenToRecompute);
+    return ingested.childrenToRecompute;
+  };
+  const statusOf = async (id: string) =>
+    (await ctx.sql.one<{ identity_status: string }>(`SELECT identity_status FROM child WHERE id = $1`, [id]))?.identity_status;
+
+  /** A reconciler over a stand-in registry: MATCH for everyone, unless `answer` says otherwise. */
+  const reconcilerWith = (answer: (childId: string) => Promise<VerifyOutcome>, calls: string[] = []) => {
+    const registry = {
+      verifyCitizen: async (_q, callCtx) => {
+        calls.push(callCtx.childId!);
+        return { requestId: randomUUID(), outcome: await answer(callCtx.childId!), latencyMs: 1 } satisfies CallResult<VerifyOutcome>;
+      },
+    } as PopulationDbClient;
+    const quota = { acquire: async () => {}, penalize: async () => {} };
+    return new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
+  };
+  const reconcile = (reconciler: IdentityReconciler, jobId: string, ids: string[]): Promise<ReconcileOutcome[]> =>
+    reconciler.reconcile(ids.map((childId) => ({ childId, key: `${jobId}/${childId}` })), { enqueuedAt: new Date() });
+
+  it('verifies a job of 10 children with 6 statements plus the batched integration log, and a re-run with one', async () => {
+    const kids = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 500, 40);
+    const ids = await childrenOf(kids.map((k) => recordOf(k, 'STMT')));
+    expect(ids).toHaveLength(40);
+    const process = identityReconcileProcessor(ctx);
+    const jobs = [0, 1, 2, 3].map((j) => jobOf(`stmt-${j}`, ids.slice(j * 10, j * 10 + 10)));
+    // Warm-up outside the count: the pool opens its connections.
+    await process(jobs[0]!);
+
+    // Every statement the pg driver sends: BEGIN/COMMIT and the integration log's inserts included.
+    const run = await countStatements(() => Promise.all(jobs.slice(1).map((job) => process(job))));
+    const perChild = run.total / 30;
+    console.log(`identity-reconcile: ${run.total} statements for 30 children (${perChild.toFixed(2)} per child)`, run.byKind);
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM child WHERE id = ANY($1) AND identity_status = 'VERIFIED'`, [ids])).toEqual({ n: 40 });
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_number WHERE child_id = ANY($1) AND status = 'VERIFIED'`, [ids])).toEqual({ n: 40 });
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM registry_call WHERE child_id = ANY($1)`, [ids])).toEqual({ n: 40 });
+    // Per job: 1 read, BEGIN, number locks, row locks, 1 recording statement, COMMIT; plus the call log.
+    expect(run.byKind['INSERT INTO registry_call']).toBeLessThanOrEqual(30);
+    expect(run.total - (run.byKind['INSERT INTO registry_call'] ?? 0)).toBe(3 * 6);
+    expect(perChild).toBeLessThan(1.7);
+
+    // The same jobs again (a retry after a crash): everything is recorded, so no call and one read per job.
+    const calls = sim.stats().requests;
+    const rerun = await countStatements(() => Promise.all(jobs.map((job) => process(job))));
+    console.log(`identity-reconcile re-run: ${rerun.total} statements for 4 jobs`, rerun.byKind);
+    expect(sim.stats().requests).toBe(calls);
+    expect(rerun.total).toBe(4);
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_check WHERE child_id = ANY($1)`, [ids])).toEqual({ n: 40 });
+  });
+
+  it('marks CONFLICT for duplicates within one job and for a child verified earlier, and updates nobody else', async () => {
+    const [a] = await childrenOf([aRecord({ identityNumber: '001215000777', fullName: 'Lê Văn An', sex: 'MALE' })]);
+    const [other] = await childrenOf([aRecord({ identityNumber: '001215000778', fullName: 'Lê Văn Bình', sex: 'MALE' })]);
+    const copy = async (id: string) => {
+      const dup = newId('child');
+      await ctx.sql.query(
+        `INSERT INTO child (id, full_name, birth_date, birth_date_precision, birth_year, sex, commune_code, identity_number, identity_status)
+         SELECT $2, full_name, birth_date, birth_date_precision, birth_year, sex, commune_code, identity_number, 'UNVERIFIED' FROM child WHERE id = $1`,
+        [id, dup]);
+      return dup;
+    };
+    const reconciler = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }));
+    // Two records of one child in the same job: neither may come out VERIFIED.
+    const b = await copy(a!);
+    const outcomes = await reconcile(reconciler, 'dup-1', [a!, b, other!]);
+    expect(outcomes).toEqual([
+      { kind: 'CHECKED', status: 'CONFLICT', recorded: true },
+      { kind: 'CHECKED', status: 'CONFLICT', recorded: true },
+      { kind: 'CHECKED', status: 'VERIFIED', recorded: true },
+    ]);
+    // A third record, checked later by another job, joins the conflict; the first two stay in it.
+    const c = await copy(a!);
+    expect(await reconcile(reconciler, 'dup-2', [c])).toEqual([{ kind: 'CHECKED', status: 'CONFLICT', recorded: true }]);
+    expect([await statusOf(a!), await statusOf(b), await statusOf(c), await statusOf(other!)]).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'VERIFIED']);
+    const recorded = await ctx.sql.query<{ child_id: string; status: string }>(
+      `SELECT child_id, status FROM identity_check WHERE job_key LIKE 'dup-%' ORDER BY job_key`);
+    expect(recorded.map((r) => r.status).sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'VERIFIED']);
+  });
+
+  it('keeps the results of a job whose other calls failed, and retries only the failed child', async () => {
+    const ids = await childrenOf([
+      aRecord({ identityNumber: '001315000801', fullName: 'Phạm Thị Mai' }),
+      aRecord({ identityNumber: '001315000802', fullName: 'Phạm Thị Lan' }),
+      aRecord({ identityNumber: '001315000803', fullName: 'Phạm Thị Cúc' }),
+    ]);
+    const calls: string[] = [];
+    let down = true;
+    const reconciler = reconcilerWith(async (childId) => {
+      if (down && childId === ids[1]) throw new UpstreamUnavailableError('registry down', { reason: 'HTTP_5XX' });
+      return childId === ids[2] ? { kind: 'MISMATCH', fields: ['HoVaTen'], citizen: null } : { kind: 'MATCH', citizen: null };
+    }, calls);
+    const first = await reconcile(reconciler, 'partial', ids);
+    expect(first[0]).toEqual({ kind: 'CHECKED', status: 'VERIFIED', recorded: true });
+    expect(first[1]).toMatchObject({ kind: 'FAILED' });
+    expect((first[1] as { error: unknown }).error).toBeInstanceOf(UpstreamUnavailableError);
+    expect(first[2]).toEqual({ kind: 'CHECKED', status: 'MISMATCH', recorded: true });
+    expect(await statusOf(ids[1]!)).toBe('UNVERIFIED');
+
+    down = false;
+    calls.length = 0;
+    const retry = await reconcile(reconciler, 'partial', ids);
+    expect(retry).toEqual([
+      { kind: 'ALREADY_RECORDED' },
+      { kind: 'CHECKED', status: 'VERIFIED', recorded: true },
+      { kind: 'ALREADY_RECORDED' },
+    ]);
+    expect(calls).toEqual([ids[1]]);
+    const mismatch = await ctx.sql.one(`SELECT identity_status, identity_mismatched_fields FROM child WHERE id = $1`, [ids[2]]);
+    expect(mismatch).toEqual({ identity_status: 'MISMATCH', identity_mismatched_fields: ['HoVaTen'] });
+  });
+
+  it('records a result but leaves the child alone when its number changed during the call', async () => {
+    const [id] = await childrenOf([aRecord({ identityNumber: '001215000901', fullName: 'Đỗ Văn Hùng', sex: 'MALE' })]);
+    const reconciler = reconcilerWith(async () => {
+      await ctx.sql.query(`UPDATE child SET identity_number = '001215000902' WHERE id = $1`, [id]);
+      return { kind: 'MATCH', citizen: null };
+    });
+    expect(await reconcile(reconciler, 'moved', [id!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    expect(await ctx.sql.one(`SELECT identity_status, identity_checked_at FROM child WHERE id = $1`, [id])).toEqual({
+      identity_status: 'UNVERIFIED', identity_checked_at: null,
+    });
+    expect(await ctx.sql.one(`SELECT number, status FROM identity_check WHERE job_key = $1`, [`moved/${id}`])).toEqual({
+      number: '001215000901', status: 'VERIFIED',
+    });
+  });
+
+  it('decides impossible numbers without a call, opens issuance once for children without one, and skips unknown ids', async () => {
+    const [bad, none] = await childrenOf([
+      aRecord({ identityNumber: '999315000123', fullName: 'Vũ Thị Hoa' }),
+      aRecord({ identityNumber: null, fullName: 'Vũ Văn Nam', sex: 'MALE' }),
+    ]);
+    const calls: string[] = [];
+    const reconciler = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }), calls);
+    const missing = newId('child');
+    expect(await reconcile(reconciler, 'mixed-1', [bad!, none!, missing])).toEqual([
+      { kind: 'CHECKED', status: 'NOT_FOUND', recorded: true },
+      { kind: 'ISSUANCE_STARTED' },
+      { kind: 'SKIPPED' },
+    ]);
+    expect(calls).toEqual([]);
+    const finding = await ctx.sql.one<{ structural_findings: Array<{ code: string }> }>(
+      `SELECT structural_findings FROM identity_check WHERE job_key = $1`, [`mixed-1/${bad}`]);
+    expect(finding?.structural_findings.map((f) => f.code)).toEqual(['UNKNOWN_PROVINCE_PREFIX']);
+    expect(await statusOf(none!)).toBe('PENDING_ISSUANCE');
+    expect(await reconcile(reconciler, 'mixed-2', [none!])).toEqual([{ kind: 'ISSUANCE_ALREADY_RUNNING' }]);
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_issuance WHERE child_id = $1`, [none])).toEqual({ n: 1 });
+  });
+});
