@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import { ConfigError } from '../../../errors/config-error.js';
+import { resolveSetting, type SecretRef, type Setting } from '../../definition/env-ref.js';
+import type { HttpAuthConfig } from '../http.schema.js';
+import type { HttpTransport } from '../http-transport.js';
+import type { HttpAuth } from './http-auth.js';
+import { OAuth2ClientCredentials } from './oauth2-client-credentials.js';
+import { basicCredentials, StaticAuth } from './static-auth.js';
+
+export interface CreateHttpAuthOptions {
+  env: NodeJS.ProcessEnv;
+  transport: HttpTransport;
+  now: () => Date;
+  logger: Logger;
+  /** The connector name, for messages (`connector school: http.auth.value needs …`). */
+  name: string;
+}
+
+/**
+ * Builds the credentials of a definition, resolving its settings and secrets now: a missing variable
+ * throws {@link MissingSecretError} naming it.
+ */
+export function createHttpAuth(config: HttpAuthConfig | undefined, options: CreateHttpAuthOptions): HttpAuth {
+  const where = (field: string) => `connector ${options.name}: http.auth.${field}`;
+  const resolve = (v: Setting | SecretRef, field: string) => resolveSetting(v, where(field), options.env);
+  const variable = (v: Setting | SecretRef) => (typeof v === 'string' ? undefined : v.env);
+  if (!config) return new StaticAuth({}, undefined, 'check the request path and parameters');
+  switch (config.type) {
+    case 'apiKey': {
+      const key = resolve(config.value, 'value');
+      const hint = `check the API key in ${config.value.env}`;
+      return config.header !== undefined
+        ? new StaticAuth({ [config.header]: key }, undefined, hint)
+        : new StaticAuth({}, { name: config.query!, value: key }, hint);
+    }
+    case 'basic': {
+      const username = resolve(config.username, 'username');
+      const password = resolve(config.password, 'password');
+      const vars = [variable(config.username), config.password.env].filter(Boolean).join(' and ');
+      return new StaticAuth({ Authorization: basicCredentials(username, password) }, undefined, `check the credentials in ${vars}`);
+    }
+    case 'bearer':
+      return new StaticAuth(
+        { Authorization: `Bearer ${resolve(config.token, 'token')}` },
+        undefined,
+        `check the token in ${config.token.env}`,
+      );
+    case 'oauth2ClientCredentials': {
+      const tokenUrlText = resolve(config.tokenUrl, 'tokenUrl');
+      let tokenUrl: URL;
+      try {
+        tokenUrl = new URL(tokenUrlText);
+      } catch {
+        throw new ConfigError(`${where('tokenUrl')} is not an absolute URL`, [`${where('tokenUrl')}: not an absolute URL`]);
+      }
+      const vars = [variable(config.clientId), config.clientSecret.env].filter(Boolean).join(' and ');
+      return new OAuth2ClientCredentials({
+        tokenUrl,
+        clientId: resolve(config.clientId, 'clientId'),
+        clientSecret: resolve(config.clientSecret, 'clientSecret'),
+        scope: config.scope === undefined ? undefined : resolve(config.scope, 'scope'),
+        audience: config.audience === undefined ? undefined : resolve(config.audience, 'audience'),
+        clientAuthentication: config.clientAuthentication,
+        transport: options.transport,
+        now: options.now,
+        logger: options.logger,
+        hint: `check the OAuth2 client in ${vars} and its scope`,
+      });
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MissingSecretError } from '../definition/env-ref.js';
+import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
+
+const BASE = 'http://source.test';
+const PATH = '/api/records';
+const TOKEN_ORIGIN = 'http://idp.test';
+const TOKEN_PATH = '/realms/health/token';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+const oauth2 = (extra: Record<string, unknown> = {}) => ({
+  type: 'oauth2ClientCredentials' as const,
+  tokenUrl: `${TOKEN_ORIGIN}${TOKEN_PATH}`,
+  clientId: { env: 'CLIENT_ID' },
+  clientSecret: { env: 'CLIENT_SECRET' },
+  scope: 'system/Patient.read',
+  ...extra,
+});
+const oauthEnv = { CLIENT_ID: 'hub-client', CLIENT_SECRET: 's3cr3t:with/odd chars' };
+
+/** Answers token requests in turn with `tokens`, recording each request's headers and form. */
+function tokenEndpoint(tokens: Array<{ access_token: string; expires_in?: number }>) {
+  const requests: Array<{ headers: Record<string, unknown>; form: URLSearchParams }> = [];
+  const scope = nock(TOKEN_ORIGIN);
+  for (const t of tokens) {
+    scope.post(TOKEN_PATH).reply(function (_uri, body) {
+      requests.push({ headers: { ...this.req.headers }, form: new URLSearchParams(String(body)) });
+      return [200, { ...t, token_type: 'Bearer' }];
+    });
+  }
+  return requests;
+}
+
+describe('HttpReader authentication', () => {
+  it('apiKey in a header', async () => {
+    const { reader, ctx } = harness(
+      { auth: { type: 'apiKey', header: 'X-Api-Key', value: { env: 'SCHOOL_API_KEY' } } },
+      { SCHOOL_API_KEY: 'k-123' },
+    );
+    nock(BASE).get(PATH).matchHeader('x-api-key', 'k-123').matchHeader('accept', 'application/json').reply(200, { data: rows(1, 1) });
+    expect((await readAll(reader, null, ctx))[0]!.records).toHaveLength(1);
+  });
+
+  it('apiKey in the query: added to every request, never stored in a position or logged', async () => {
+    const { reader, ctx, logs } = harness(
+      { auth: { type: 'apiKey', query: 'api_key', value: { env: 'SCHOOL_API_KEY' } }, pagination: { type: 'nextLink', path: 'next' } },
+      { SCHOOL_API_KEY: 'k-123' },
+    );
+    // The server echoes the key in its next link, as some do.
+    nock(BASE).get(PATH).query({ api_key: 'k-123' }).reply(200, { data: rows(1, 1), next: `${PATH}?page=2&api_key=k-123` });
+    nock(BASE).get(PATH).query({ api_key: 'k-123', page: '2' }).reply(200, { data: rows(2, 1) });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches[0]!.position['next']).toEqual({ url: `${BASE}${PATH}?page=2` });
+    expect(logs.join('')).not.toContain('k-123');
+  });
+
+  it('basic: Authorization computed from the username and password', async () => {
+    const { reader, ctx } = harness(
+      { auth: { type: 'basic', username: 'so-gd-hn', password: { env: 'SCHOOL_PASSWORD' } } },
+      { SCHOOL_PASSWORD: 'mật khẩu' },
+    );
+    const expected = `Basic ${Buffer.from('so-gd-hn:mật khẩu', 'utf8').toString('base64')}`;
+    nock(BASE).get(PATH).matchHeader('authorization', expected).reply(200, { data: [] });
+    await readAll(reader, null, ctx);
+  });
+
+  it('bearer: a fixed token', async () => {
+    const { reader, ctx } = harness({ auth: { type: 'bearer', token: { env: 'SCHOOL_TOKEN' } } }, { SCHOOL_TOKEN: 'tok-1' });
+    nock(BASE).get(PATH).matchHeader('authorization', 'Bearer tok-1').reply(200, { data: [] });
+    await readAll(reader, null, ctx);
+  });
+
+  it('a fixed credential refused with 401 fails at once, naming the variable to check', async () => {
+    const { reader, ctx } = harness({ auth: { type: 'bearer', token: { env: 'SCHOOL_TOKEN' } } }, { SCHOOL_TOKEN: 'tok-1' });
+    nock(BASE).get(PATH).reply(401, { error: 'invalid_token' });
+    await expect(readAll(reader, null, ctx)).rejects.toMatchObject({
+      code: 'CONNECTOR_REQUEST_REFUSED',
+      message: expect.stringMatching(/GET \/api\/records was refused with HTTP 401 Unauthorized \(invalid_token\); check the token in SCHOOL_TOKEN/),
+    });
+  });
+
+  it('a missing secret fails naming the variable', async () => {
+    const { reader, ctx } = harness({ auth: { type: 'bearer', token: { env: 'SCHOOL_TOKEN' } } }, {});
+    const err = await failureOf(readAll(reader, null, ctx));
+    expect(err).toBeInstanceOf(MissingSecretError);
+    expect(err).toMatchObject({ code: 'CONNECTOR_SECRET_MISSING', variable: 'SCHOOL_TOKEN' });
+  });
+
+  describe('oauth2ClientCredentials', () => {
+    it('requests a token (client_credentials, Basic client authentication) and sends it as a bearer', async () => {
+      const { reader, ctx, events, logs } = harness({ auth: oauth2({ audience: 'fhir-api' }) }, oauthEnv);
+      const requests = tokenEndpoint([{ access_token: 'at-1', expires_in: 300 }]);
+      nock(BASE).get(PATH).matchHeader('authorization', 'Bearer at-1').reply(200, { data: rows(1, 1) });
+      await readAll(reader, null, ctx);
+      expect(requests).toHaveLength(1);
+      const { headers, form } = requests[0]!;
+      expect(headers['content-type']).toBe('application/x-www-form-urlencoded');
+      expect(Object.fromEntries(form)).toEqual({ grant_type: 'client_credentials', scope: 'system/Patient.read', audience: 'fhir-api' });
+      // RFC 6749 §2.3.1: id and secret form-encoded, then Basic.
+      const basic = Buffer.from(String(headers['authorization']).replace(/^Basic /, ''), 'base64').toString('utf8');
+      expect(basic).toBe(`hub-client:${encodeURIComponent(oauthEnv.CLIENT_SECRET).replace(/%20/g, '+')}`);
+      expect(events).toEqual([{ type: 'token-refreshed' }]);
+      expect(logs.join('')).not.toContain('at-1');
+      expect(logs.join('')).not.toContain('s3cr3t');
+    });
+
+    it('can send the client credentials in the form body instead', async () => {
+      const { reader, ctx } = harness({ auth: oauth2({ clientAuthentication: 'body' }) }, oauthEnv);
+      const requests = tokenEndpoint([{ access_token: 'at-1', expires_in: 300 }]);
+      nock(BASE).get(PATH).reply(200, { data: [] });
+      await readAll(reader, null, ctx);
+      expect(requests[0]!.headers['authorization']).toBeUndefined();
+      expect(Object.fromEntries(requests[0]!.form)).toEqual({
+        grant_type: 'client_credentials',
+        scope: 'system/Patient.read',
+        client_id: 'hub-client',
+        client_secret: oauthEnv.CLIENT_SECRET,
+      });
+    });
+
+    it('caches the token across pages and runs', async () => {
+      const { reader, ctx } = harness({ auth: oauth2(), pagination: { type: 'page', size: 1 } }, oauthEnv);
+      const requests = tokenEndpoint([{ access_token: 'at-1', expires_in: 3600 }]);
+      nock(BASE).get(PATH).query({ page: '1', size: '1' }).times(2).matchHeader('authorization', 'Bearer at-1').reply(200, { data: rows(1, 1) });
+      nock(BASE).get(PATH).query({ page: '2', size: '1' }).times(2).matchHeader('authorization', 'Bearer at-1').reply(200, { data: [] });
+      await readAll(reader, null, ctx);
+      await readAll(reader, null, ctx);
+      expect(requests).toHaveLength(1);
+    });
+
+    it('refreshes the token 30 s before it expires', async () => {
+      const { reader, ctx, clock, events } = harness({ auth: oauth2(), pagination: { type: 'page', size: 1 } }, oauthEnv);
+      const requests = tokenEndpoint([
+        { access_token: 'at-1', expires_in: 300 },
+        { access_token: 'at-2', expires_in: 300 },
+      ]);
+      nock(BASE).get(PATH).query({ page: '1', size: '1' }).matchHeader('authorization', 'Bearer at-1').reply(200, { data: rows(1, 1) });
+      nock(BASE).get(PATH).query({ page: '2', size: '1' }).matchHeader('authorization', 'Bearer at-1').reply(200, { data: rows(2, 1) });
+      nock(BASE).get(PATH).query({ page: '3', size: '1' }).matchHeader('authorization', 'Bearer at-2').reply(200, { data: [] });
+      let page = 0;
+      for await (const _ of reader.read(null, ctx)) {
+        page++;
+        // 269 s after the token: still good; 271 s: within the last 30 s, replaced.
+        clock.advance(page === 1 ? 269_000 : 2_000);
+      }
+      expect(requests).toHaveLength(2);
+      expect(events).toEqual([{ type: 'token-refreshed' }, { type: 'token-refreshed' }]);
+    });
+
+    it('refreshes the token once on a 401 and retries the request', async () => {
+      const { reader, ctx, events } = harness({ auth: oauth2() }, oauthEnv);
+      const requests = tokenEndpoint([
+        { access_token: 'at-1', expires_in: 3600 },
+        { access_token: 'at-2', expires_in: 3600 },
+      ]);
+      nock(BASE).get(PATH).matchHeader('authorization', 'Bearer at-1').reply(401);
+      nock(BASE).get(PATH).matchHeader('authorization', 'Bearer at-2').reply(200, { data: rows(1, 2) });
+      const batches = await readAll(reader, null, ctx);
+      expect(batches[0]!.records).toHaveLength(2);
+      expect(requests).toHaveLength(2);
+      expect(events).toEqual([{ type: 'token-refreshed' }, { type: 'token-refreshed' }]);
+    });
+
+    it('a second 401 after the refresh fails with CONNECTOR_REQUEST_REFUSED', async () => {
+      const { reader, ctx } = harness({ auth: oauth2() }, oauthEnv);
+      tokenEndpoint([
+        { access_token: 'at-1', expires_in: 3600 },
+        { access_token: 'at-2', expires_in: 3600 },
+      ]);
+      nock(BASE).get(PATH).times(2).reply(401);
+      await expect(readAll(reader, null, ctx)).rejects.toMatchObject({
+        code: 'CONNECTOR_REQUEST_REFUSED',
+        message: expect.stringContaining('check the OAuth2 client in CLIENT_ID and CLIENT_SECRET'),
+      });
+    });
+
+    it('a refused token request names the OAuth error and the token path', async () => {
+      const { reader, ctx } = harness({ auth: oauth2() }, oauthEnv);
+      nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(401, { error: 'invalid_client', error_description: 'Client hub-client unknown' });
+      const err = await failureOf(readAll(reader, null, ctx));
+      expect(err).toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED' });
+      expect(err.message).toContain(`POST ${TOKEN_PATH} was refused with HTTP 401 Unauthorized (invalid_client)`);
+      expect(err.message).not.toContain('hub-client unknown');
+    });
+
+    it('a token response without access_token is malformed', async () => {
+      const { reader, ctx } = harness({ auth: oauth2() }, oauthEnv);
+      nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(200, { token_type: 'Bearer' });
+      await expect(readAll(reader, null, ctx)).rejects.toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE' });
+    });
+  });
+});

@@ -1,0 +1,143 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { harness, readAll, rows } from './testing/reader-harness.js';
+
+const BASE = 'http://source.test';
+const PATH = '/api/records';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+describe('HttpReader pagination', () => {
+  it('page: numbered pages until one is shorter than the size', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'page', size: 2 }, request: { path: PATH, params: { nam_hoc: '2026-2027' } } });
+    nock(BASE).get(PATH).query({ nam_hoc: '2026-2027', page: '1', size: '2' }).reply(200, { data: rows(1, 2) });
+    nock(BASE).get(PATH).query({ nam_hoc: '2026-2027', page: '2', size: '2' }).reply(200, { data: rows(3, 2) });
+    nock(BASE).get(PATH).query({ nam_hoc: '2026-2027', page: '3', size: '2' }).reply(200, { data: rows(5, 1) });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.map((r) => r.data['id']))).toEqual([['1', '2'], ['3', '4'], ['5']]);
+    expect(batches.map((b) => b.location)).toEqual(['page 1', 'page 2', 'page 3']);
+    expect(batches[1]!.records[1]!.location).toBe('page 2 entry 2');
+    expect(batches[0]!.position).toEqual({ since: null, next: { params: { page: '2', size: '2' } }, highWater: null, page: 1 });
+    expect(batches[2]!.position).toEqual({ since: null, next: null, highWater: null, page: 3 });
+  });
+
+  it('page: custom parameter names and a first page of 0; an empty page ends the run', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'page', pageParam: 'p', sizeParam: 'n', size: 2, firstPage: 0 } });
+    nock(BASE).get(PATH).query({ p: '0', n: '2' }).reply(200, { data: rows(1, 2) });
+    nock(BASE).get(PATH).query({ p: '1', n: '2' }).reply(200, { data: [] });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.length)).toEqual([2, 0]);
+    expect(batches[1]!.position['next']).toBeNull();
+  });
+
+  it('offset: advances by the records received', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'offset', limit: 3 } });
+    nock(BASE).get(PATH).query({ offset: '0', limit: '3' }).reply(200, { data: rows(1, 3) });
+    nock(BASE).get(PATH).query({ offset: '3', limit: '3' }).reply(200, { data: rows(4, 3) });
+    nock(BASE).get(PATH).query({ offset: '6', limit: '3' }).reply(200, { data: rows(7, 2) });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.flatMap((b) => b.records.map((r) => r.data['id']))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+  });
+
+  it('cursor: sends back the cursor found in the body until there is none', async () => {
+    const { reader, ctx } = harness({
+      pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', size: 2 },
+    });
+    nock(BASE).get(PATH).query({ limit: '2' }).reply(200, { data: rows(1, 2), meta: { next_cursor: 'c2' } });
+    nock(BASE).get(PATH).query({ cursor: 'c2', limit: '2' }).reply(200, { data: rows(3, 2), meta: { next_cursor: 'c3' } });
+    nock(BASE).get(PATH).query({ cursor: 'c3', limit: '2' }).reply(200, { data: rows(5, 1), meta: { next_cursor: null } });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.length)).toEqual([2, 2, 1]);
+    expect(batches[0]!.position['next']).toEqual({ params: { cursor: 'c2', limit: '2' } });
+  });
+
+  it('cursor: a cursor that does not advance is a malformed response, not an endless loop', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'same' });
+    nock(BASE).get(PATH).query({ cursor: 'same' }).reply(200, { data: rows(2, 1), next: 'same' });
+    await expect(readAll(reader, null, ctx)).rejects.toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE' });
+  });
+
+  it('nextLink: follows relative and absolute links found in the body', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'nextLink', path: 'links.next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 2), links: { next: '?page=2' } });
+    nock(BASE).get(PATH).query({ page: '2' }).reply(200, { data: rows(3, 2), links: { next: `${BASE}${PATH}?page=3` } });
+    nock(BASE).get(PATH).query({ page: '3' }).reply(200, { data: rows(5, 1), links: { next: null } });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.length)).toEqual([2, 2, 1]);
+    expect(batches[0]!.position['next']).toEqual({ url: `${BASE}${PATH}?page=2` });
+  });
+
+  it('nextLink: walks a FHIR searchset Bundle by link[relation=next].url', async () => {
+    const fhirBase = 'http://fhir.test';
+    const { reader, ctx } = harness({
+      baseUrl: `${fhirBase}/fhir`,
+      request: { path: '/Patient', params: { _count: '2' } },
+      records: 'entry[resource.resourceType=Patient].resource',
+      pagination: { type: 'nextLink' },
+    });
+    const bundle = (ids: string[], next?: string) => ({
+      resourceType: 'Bundle',
+      type: 'searchset',
+      link: [{ relation: 'self', url: 'ignored' }, ...(next ? [{ relation: 'next', url: next }] : [])],
+      entry: ids.map((id) => ({ fullUrl: `${fhirBase}/fhir/Patient/${id}`, resource: { resourceType: 'Patient', id } })),
+    });
+    nock(fhirBase).get('/fhir/Patient').query({ _count: '2' }).reply(200, bundle(['p1', 'p2'], `${fhirBase}/fhir?_getpages=abc&_getpagesoffset=2&_count=2`), {
+      'Content-Type': 'application/fhir+json',
+    });
+    nock(fhirBase).get('/fhir').query({ _getpages: 'abc', _getpagesoffset: '2', _count: '2' }).reply(200, bundle(['p3']));
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.flatMap((b) => b.records.map((r) => r.data['id']))).toEqual(['p1', 'p2', 'p3']);
+  });
+
+  it('nextLink: a link to another origin is refused (credentials stay with the configured source)', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'nextLink', path: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'http://elsewhere.test/steal?page=2' });
+    await expect(readAll(reader, null, ctx)).rejects.toMatchObject({
+      code: 'CONNECTOR_MALFORMED_RESPONSE',
+      message: expect.stringContaining('http://elsewhere.test'),
+    });
+  });
+
+  it('linkHeader: follows rel="next" of the Link header', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'linkHeader' } });
+    nock(BASE)
+      .get(PATH)
+      .reply(200, { data: rows(1, 2) }, { Link: `<${BASE}${PATH}?page=1>; rel="first", <${PATH}?page=2>; rel="next last"` });
+    nock(BASE)
+      .get(PATH)
+      .query({ page: '2' })
+      .reply(200, { data: rows(3, 1) }, { Link: `<${BASE}${PATH}?page=1>; rel="first"` });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.length)).toEqual([2, 1]);
+    expect(batches[0]!.position['next']).toEqual({ url: `${BASE}${PATH}?page=2` });
+  });
+
+  it('none: one request', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'none' }, records: 'result.items' });
+    nock(BASE).get(PATH).reply(200, { result: { items: rows(1, 3) } });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.records).toHaveLength(3);
+    expect(batches[0]!.position['next']).toBeNull();
+  });
+
+  it('joins baseUrl paths and keeps the base query', async () => {
+    const { reader, ctx } = harness({ baseUrl: `${BASE}/v2/?tenant=hn`, request: { path: 'students', params: { year: 2026, active: true } } });
+    nock(BASE).get('/v2/students').query({ tenant: 'hn', year: '2026', active: 'true' }).reply(200, { data: [] });
+    expect(await readAll(reader, null, ctx)).toHaveLength(1);
+  });
+
+  it('stops after maxBatches', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'page', size: 1 } });
+    nock(BASE).get(PATH).query({ page: '1', size: '1' }).reply(200, { data: rows(1, 1) });
+    const batches = await readAll(reader, null, { ...ctx, maxBatches: 1 });
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.position['next']).toEqual({ params: { page: '2', size: '1' } });
+  });
+});

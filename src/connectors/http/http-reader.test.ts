@@ -1,0 +1,282 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { harness, readAll, rows } from './testing/reader-harness.js';
+
+const BASE = 'http://source.test';
+const PATH = '/api/records';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+const incremental = { param: 'updated_since', cursorField: 'ngay_cap_nhat', lookback: 'PT10M', format: 'iso' as const };
+
+describe('HttpReader incremental reads', () => {
+  it('a first run reads everything and carries the greatest last-modified value (compared as times)', async () => {
+    const { reader, ctx } = harness({ incremental, pagination: { type: 'page', size: 2 } });
+    nock(BASE)
+      .get(PATH)
+      .query({ page: '1', size: '2' })
+      .reply(200, {
+        data: [
+          { id: '1', ngay_cap_nhat: '2026-11-25T10:00:00+07:00' },
+          // 04:30Z is 11:30 in Hà Nội: later, although it sorts first as a string.
+          { id: '2', ngay_cap_nhat: '2026-11-25T04:30:00Z' },
+        ],
+      });
+    nock(BASE)
+      .get(PATH)
+      .query({ page: '2', size: '2' })
+      .reply(200, { data: [{ id: '3', ngay_cap_nhat: '2026-11-25T11:00:00+07:00' }, { id: '4', ngay_cap_nhat: 'not a date' }] });
+    nock(BASE).get(PATH).query({ page: '3', size: '2' }).reply(200, { data: [] });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.position['highWater'])).toEqual([
+      '2026-11-25T04:30:00Z',
+      '2026-11-25T04:30:00Z',
+      '2026-11-25T04:30:00Z',
+    ]);
+    expect(batches.every((b) => b.position['since'] === null)).toBe(true);
+    expect(reader.complete(batches.at(-1)!.position, null)).toEqual({ highWater: '2026-11-25T04:30:00Z' });
+  });
+
+  it('the next run starts at high-water − lookback, in the offset the mark was written with', async () => {
+    const { reader, ctx } = harness({ incremental });
+    nock(BASE).get(PATH).query({ updated_since: '2026-11-25T09:50:00+07:00' }).reply(200, { data: rows(1, 1, '2026-11-25T12:00:00+07:00') });
+    const batches = await readAll(reader, { highWater: '2026-11-25T10:00:00+07:00' }, ctx);
+    expect(batches[0]!.position).toEqual({
+      since: '2026-11-25T09:50:00+07:00',
+      next: null,
+      highWater: '2026-11-25T12:00:00+07:00',
+      page: 1,
+    });
+  });
+
+  it.each([
+    ['date', 'P1D', '2026-11-25T01:30:00+07:00', '2026-11-24'],
+    ['fhir', 'PT0S', '2026-11-25T10:00:00+07:00', 'gt2026-11-25T10:00:00+07:00'],
+    ['fhir', 'PT1H', '2026-11-25T03:00:00.250Z', 'gt2026-11-25T02:00:00.250Z'],
+    ['iso', 'PT10M', '2026-11-25 10:05:00', '2026-11-25T09:55:00+07:00'],
+    ['iso', 'P1M', '2026-03-31', '2026-02-28T00:00:00+07:00'],
+  ] as const)('format %s with lookback %s after %s sends %s', async (format, lookback, highWater, since) => {
+    const { reader, ctx } = harness({ incremental: { ...incremental, format, lookback } });
+    nock(BASE).get(PATH).query({ updated_since: since }).reply(200, { data: [] });
+    await readAll(reader, { highWater }, ctx);
+  });
+
+  it('a run that finds nothing newer keeps the previous mark', async () => {
+    const { reader, ctx } = harness({ incremental });
+    nock(BASE).get(PATH).query(true).reply(200, { data: [] });
+    const batches = await readAll(reader, { highWater: '2026-11-25T10:00:00+07:00' }, ctx);
+    expect(batches[0]!.position['highWater']).toBe('2026-11-25T10:00:00+07:00');
+    expect(reader.complete(batches[0]!.position, { highWater: '2026-11-25T10:00:00+07:00' })).toEqual({
+      highWater: '2026-11-25T10:00:00+07:00',
+    });
+    expect(reader.complete(null, { highWater: '2026-11-25T10:00:00+07:00' })).toEqual({ highWater: '2026-11-25T10:00:00+07:00' });
+    expect(reader.complete({ highWater: '2026-11-24T23:00:00Z' }, { highWater: '2026-11-25T05:00:00+07:00' })).toEqual({
+      highWater: '2026-11-24T23:00:00Z',
+    });
+  });
+
+  it('reads FHIR meta.lastUpdated as the cursor field', async () => {
+    const { reader, ctx } = harness({
+      records: 'entry[resource.resourceType=Patient].resource',
+      incremental: { param: '_lastUpdated', cursorField: 'meta.lastUpdated', format: 'fhir' },
+    });
+    nock(BASE)
+      .get(PATH)
+      .reply(200, {
+        resourceType: 'Bundle',
+        entry: [
+          { resource: { resourceType: 'Patient', id: 'a', meta: { lastUpdated: '2026-11-25T03:00:00.123+00:00' } } },
+          { resource: { resourceType: 'Patient', id: 'b', meta: { lastUpdated: '2026-11-24T03:00:00+00:00' } } },
+        ],
+      });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches[0]!.position['highWater']).toBe('2026-11-25T03:00:00.123+00:00');
+    nock(BASE).get(PATH).query({ _lastUpdated: 'gt2026-11-25T03:00:00.123+00:00' }).reply(200, { resourceType: 'Bundle' });
+    const next = await readAll(reader, reader.complete(batches[0]!.position, null), ctx);
+    expect(next[0]!.records).toEqual([]);
+  });
+});
+
+describe('HttpReader positions', () => {
+  it('resumes a run exactly at the stored next page, with the same lower bound', async () => {
+    const { reader, ctx } = harness({ incremental, pagination: { type: 'page', size: 2 } });
+    const stored = {
+      since: '2026-11-25T09:50:00+07:00',
+      next: { params: { page: '3', size: '2' } },
+      highWater: '2026-11-25T11:00:00+07:00',
+      page: 2,
+    };
+    nock(BASE)
+      .get(PATH)
+      .query({ updated_since: '2026-11-25T09:50:00+07:00', page: '3', size: '2' })
+      .reply(200, { data: rows(5, 1, '2026-11-25T10:30:00+07:00') });
+    const batches = await readAll(reader, stored, ctx);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.location).toBe('page 3');
+    expect(batches[0]!.records[0]!.location).toBe('page 3 entry 1');
+    expect(batches[0]!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 3 });
+  });
+
+  it('resumes a server-given next link as stored', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'nextLink', path: 'next' } });
+    nock(BASE).get('/api/records').query({ page_token: 'xyz' }).reply(200, { data: rows(1, 1) });
+    const batches = await readAll(reader, { since: null, next: { url: `${BASE}/api/records?page_token=xyz` }, highWater: null, page: 7 }, ctx);
+    expect(batches[0]!.location).toBe('page 8');
+  });
+
+  it('a position after the last page of a run starts a new run from its high-water mark', async () => {
+    const { reader, ctx } = harness({ incremental: { ...incremental, lookback: 'PT0S' } });
+    nock(BASE).get(PATH).query({ updated_since: '2026-11-25T11:00:00+07:00' }).reply(200, { data: [] });
+    const batches = await readAll(reader, { since: null, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 4 }, ctx);
+    expect(batches[0]!.location).toBe('page 1');
+  });
+
+  it('refuses a checkpoint another kind of reader wrote', async () => {
+    const { reader, ctx } = harness({});
+    await expect(readAll(reader, { checksum: 'abc', rowsDone: 5000 }, ctx)).rejects.toMatchObject({ code: 'CONNECTOR_CHECKPOINT_INVALID' });
+  });
+});
+
+describe('HttpReader include', () => {
+  it('attaches the FHIR Immunizations of each Patient in the same Bundle', async () => {
+    const { reader, ctx } = harness({
+      records: 'entry[resource.resourceType=Patient].resource',
+      include: {
+        immunizations: { path: 'entry[resource.resourceType=Immunization].resource', key: 'patient.reference', equals: 'Patient/{id}' },
+      },
+    });
+    const patient = (id: string) => ({ fullUrl: `${BASE}/Patient/${id}`, resource: { resourceType: 'Patient', id }, search: { mode: 'match' } });
+    const immunization = (id: string, patientId: string, code: string) => ({
+      resource: { resourceType: 'Immunization', id, status: 'completed', vaccineCode: { coding: [{ code }] }, patient: { reference: `Patient/${patientId}` } },
+      search: { mode: 'include' },
+    });
+    nock(BASE)
+      .get(PATH)
+      .reply(200, {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        entry: [
+          patient('p1'),
+          patient('p2'),
+          patient('p3'),
+          immunization('i1', 'p1', 'BCG'),
+          immunization('i2', 'p2', 'HepB'),
+          immunization('i3', 'p1', 'DTaP'),
+          immunization('i4', 'p9', 'MMR'),
+        ],
+      });
+    const [batch] = await readAll(reader, null, ctx);
+    const byId = Object.fromEntries(
+      batch!.records.map((r) => [r.data['id'], (r.data['_include'] as { immunizations: Array<{ id: string }> }).immunizations.map((i) => i.id)]),
+    );
+    expect(byId).toEqual({ p1: ['i1', 'i3'], p2: ['i2'], p3: [] });
+    expect(batch!.records[0]!.data).toMatchObject({ resourceType: 'Patient', id: 'p1' });
+  });
+
+  it('a template field the record lacks attaches nothing', async () => {
+    const { reader, ctx } = harness({
+      include: { guardians: { path: 'guardians', key: 'student', equals: '{ma_hs}' } },
+    });
+    nock(BASE)
+      .get(PATH)
+      .reply(200, { data: [{ ma_hs: 'HS1' }, { id: 'no-code' }], guardians: [{ student: 'HS1', role: 'cha' }] });
+    const [batch] = await readAll(reader, null, ctx);
+    expect(batch!.records.map((r) => r.data['_include'])).toEqual([{ guardians: [{ student: 'HS1', role: 'cha' }] }, { guardians: [] }]);
+  });
+});
+
+describe('HttpReader request budget', () => {
+  it('spaces requests 1/requestsPerSecond apart', async () => {
+    const { reader, ctx, clock } = harness({ requestsPerSecond: 2, pagination: { type: 'page', size: 1 } });
+    for (let p = 1; p <= 3; p++) nock(BASE).get(PATH).query({ page: String(p), size: '1' }).reply(200, { data: rows(p, 1) });
+    nock(BASE).get(PATH).query({ page: '4', size: '1' }).reply(200, { data: [] });
+    await readAll(reader, null, ctx);
+    expect(clock.sleeps).toEqual([500, 500, 500]);
+  });
+
+  it('time spent elsewhere counts toward the budget, and retries spend it too', async () => {
+    const { reader, ctx, clock } = harness({ requestsPerSecond: 4, pagination: { type: 'page', size: 1 } });
+    nock(BASE).get(PATH).query({ page: '1', size: '1' }).reply(200, { data: rows(1, 1) });
+    nock(BASE).get(PATH).query({ page: '2', size: '1' }).reply(503, '', { 'Retry-After': '0' });
+    nock(BASE).get(PATH).query({ page: '2', size: '1' }).reply(200, { data: [] });
+    for await (const _ of reader.read(null, ctx)) clock.advance(100);
+    // page 2 after 100 ms of processing: waits 150; its retry (Retry-After 0) waits a full 250.
+    expect(clock.sleeps).toEqual([150, 250]);
+  });
+});
+
+describe('HttpReader.check', () => {
+  it('checks settings and the first page, reporting the records found', async () => {
+    const { reader, ctx } = harness(
+      { auth: { type: 'apiKey', header: 'X-Api-Key', value: { env: 'KEY' } }, pagination: { type: 'page', size: 50 }, incremental },
+      { KEY: 'k' },
+    );
+    nock(BASE).get(PATH).query({ page: '1', size: '50' }).matchHeader('x-api-key', 'k').reply(200, { data: rows(1, 3) });
+    expect(await reader.check(ctx)).toEqual({
+      ok: true,
+      steps: [
+        { step: 'settings and secrets', ok: true },
+        { step: 'first page', ok: true, detail: 'HTTP 200, 3 records' },
+      ],
+      sampleCount: 3,
+    });
+  });
+
+  it('names every missing variable', async () => {
+    const { reader, ctx } = harness({
+      baseUrl: { env: 'SOURCE_URL' },
+      auth: { type: 'basic', username: { env: 'SOURCE_USER' }, password: { env: 'SOURCE_PASSWORD' } },
+    });
+    expect(await reader.check(ctx)).toEqual({
+      ok: false,
+      steps: [{ step: 'settings and secrets', ok: false, detail: 'environment variables not set: SOURCE_URL, SOURCE_USER, SOURCE_PASSWORD' }],
+    });
+  });
+
+  it('gets an OAuth2 token before the first page', async () => {
+    const { reader, ctx } = harness(
+      {
+        auth: { type: 'oauth2ClientCredentials', tokenUrl: `${BASE}/token`, clientId: 'c', clientSecret: { env: 'SECRET' } },
+        records: 'entry[resource.resourceType=Patient].resource',
+      },
+      { SECRET: 's' },
+    );
+    nock(BASE).post('/token').reply(200, { access_token: 'at', expires_in: 60 });
+    nock(BASE).get(PATH).matchHeader('authorization', 'Bearer at').reply(200, { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient' } }] });
+    const result = await reader.check(ctx);
+    expect(result.steps.map((s) => [s.step, s.ok])).toEqual([
+      ['settings and secrets', true],
+      ['OAuth2 token', true],
+      ['first page', true],
+    ]);
+    expect(result.sampleCount).toBe(1);
+  });
+
+  it('reports a refused token request as the failing step', async () => {
+    const { reader, ctx } = harness(
+      { auth: { type: 'oauth2ClientCredentials', tokenUrl: `${BASE}/token`, clientId: 'c', clientSecret: { env: 'SECRET' } } },
+      { SECRET: 's' },
+    );
+    nock(BASE).post('/token').reply(400, { error: 'invalid_scope' });
+    const result = await reader.check(ctx);
+    expect(result.ok).toBe(false);
+    expect(result.steps.at(-1)).toEqual({
+      step: 'OAuth2 token',
+      ok: false,
+      detail: expect.stringContaining('POST /token was refused with HTTP 400 Bad Request (invalid_scope)'),
+    });
+  });
+
+  it('reports a refused first page', async () => {
+    const { reader, ctx } = harness({});
+    nock(BASE).get(PATH).reply(404);
+    const result = await reader.check(ctx);
+    expect(result.ok).toBe(false);
+    expect(result.steps.at(-1)).toMatchObject({ step: 'first page', ok: false, detail: expect.stringContaining('HTTP 404 Not Found') });
+  });
+});

@@ -1,0 +1,335 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { AppError } from '../../errors/app-error.js';
+import { ConfigError } from '../../errors/config-error.js';
+import { MissingSecretError, resolveSetting } from '../definition/env-ref.js';
+import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
+import type { CheckResult, ReadBatch, ReadContext, ReaderPosition, SourceReader } from '../types.js';
+import type { HttpAuth } from './auth/http-auth.js';
+import { createHttpAuth } from './auth/create-http-auth.js';
+import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
+import type { HttpConfig } from './http.schema.js';
+import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from './http-position.js';
+import { HttpTransport, type HttpRequest, type HttpResponse, type SendContext } from './http-transport.js';
+import { laterOf, lowerBound, parseInstant } from './incremental.js';
+import { missingVariables } from './missing-variables.js';
+import { PageRecords } from './page-records.js';
+import { createPagination } from './pagination/create-pagination.js';
+import type { PaginationStrategy } from './pagination/pagination-strategy.js';
+import { requestRefused } from './request-refusal.js';
+import { describeUrl } from './url-description.js';
+
+export interface HttpReaderDeps {
+  /** Where `{ env: NAME }` settings and secrets are read. @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** The connector's name, in logs and messages. */
+  name: string;
+  /** Waits (backoffs, Retry-After, the request budget). @defaultValue setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** Clock of Retry-After dates, token expiry and the request budget. @defaultValue () => new Date() */
+  now?: () => Date;
+  /** Jitter source, uniform in [0, 1). @defaultValue Math.random */
+  random?: () => number;
+}
+
+/** The definition's settings with every `{ env }` resolved, and the credentials built. */
+interface Resolved {
+  /** baseUrl + request.path, with the fixed query parameters. */
+  base: URL;
+  headers: Record<string, string>;
+  auth: HttpAuth;
+}
+
+/**
+ * Reads a JSON API page by page (docs/connectors.md#kind-http): each page is one batch, and its position
+ * resumes right after it. A run starts at the incremental lower bound (high-water − lookback) and
+ * {@link complete} carries the greatest last-modified value seen to the next run.
+ *
+ * Settings and secrets are resolved on first use, not at construction, so that listing or validating
+ * definitions never needs the credentials.
+ */
+export class HttpReader implements SourceReader {
+  private readonly logger: Logger;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly now: () => Date;
+  private readonly transport: HttpTransport;
+  private readonly pagination: PaginationStrategy;
+  private readonly pageRecords: PageRecords;
+  private readonly cursorField: CompiledPath | undefined;
+  private readonly shownParams: Set<string>;
+  private resolved: Resolved | null = null;
+
+  constructor(
+    private readonly config: HttpConfig,
+    private readonly deps: HttpReaderDeps,
+  ) {
+    // The sync's reader factory may already have bound the name.
+    this.logger = deps.logger.bindings()['connector'] === deps.name ? deps.logger : deps.logger.child({ connector: deps.name });
+    this.env = deps.env ?? process.env;
+    this.now = deps.now ?? (() => new Date());
+    this.pagination = createPagination(config.pagination);
+    this.pageRecords = new PageRecords(config.records, config.include);
+    this.cursorField = config.incremental ? compilePath(config.incremental.cursorField) : undefined;
+    this.shownParams = new Set([...this.pagination.shownParams, ...(config.incremental ? [config.incremental.param] : [])]);
+    this.transport = new HttpTransport({
+      timeoutMs: config.timeoutMs,
+      retry: config.retry,
+      requestsPerSecond: config.requestsPerSecond,
+      sleep: deps.sleep,
+      now: this.now,
+      random: deps.random ?? Math.random,
+      logger: this.logger,
+      shownParams: this.shownParams,
+    });
+  }
+
+  async *read(position: ReaderPosition | null, ctx: ReadContext): AsyncGenerator<ReadBatch> {
+    const start = parseHttpPosition(position);
+    const resolved = this.resolve();
+    const resuming = start !== null && start.next !== null;
+    // A position without a next request belongs to a finished run (completed or not): a new run begins.
+    const since = resuming ? start.since : this.lowerBound(start?.highWater ?? null);
+    let highWater = start?.highWater ?? null;
+    let highWaterMs = parseInstant(highWater)?.ms ?? -Infinity;
+    let unreadableCursors = 0;
+    let page = resuming ? start.page : 0;
+    let next: HttpNext | null = resuming ? start.next : { params: this.pagination.first() };
+    let batches = 0;
+    let records = 0;
+    const t0 = performance.now();
+    this.logger.info({ resumeAtPage: resuming ? page + 1 : undefined, incremental: since !== null }, 'http read started');
+
+    while (next !== null) {
+      ctx.signal?.throwIfAborted();
+      if (ctx.maxBatches !== undefined && batches >= ctx.maxBatches) break;
+      page++;
+      const url = this.urlOf(next, since, resolved);
+      const what = `GET ${url.pathname} (page ${page})`;
+      const response = await this.get(url, resolved, ctx);
+      const body = parseBody(response, what);
+      const content = this.pageRecords.extract(body, page, what);
+
+      if (this.cursorField) {
+        for (const record of content.objects) {
+          const value = firstMatch(this.cursorField, record);
+          if (value === undefined || value === null) continue;
+          const instant = parseInstant(value);
+          if (!instant) {
+            unreadableCursors++;
+            continue;
+          }
+          if (instant.ms > highWaterMs) {
+            highWaterMs = instant.ms;
+            highWater = value as string;
+          }
+        }
+      }
+
+      const entries = content.records.length + content.rejects.length;
+      let following: HttpNext | null = null;
+      // An empty page ends the run whatever the pagination says: a server that keeps handing out links or
+      // cursors to nothing cannot keep a sync busy forever.
+      if (entries > 0) {
+        following = this.pagination.next({
+          body,
+          linkHeader: response.headers['link'],
+          recordCount: entries,
+          url,
+          params: 'params' in next ? next.params : null,
+        });
+        if (following) following = this.checkAdvances(following, url, since, resolved, what);
+      }
+
+      const batch: ReadBatch = {
+        records: content.records,
+        position: { since, next: following, highWater, page } satisfies HttpPosition,
+        location: `page ${page}`,
+      };
+      if (content.rejects.length > 0) batch.rejects = content.rejects;
+      records += content.records.length;
+      batches++;
+      this.logger.debug({ page, records: content.records.length, rejects: content.rejects.length, status: response.status }, 'http page read');
+      yield batch;
+      next = following;
+    }
+
+    if (unreadableCursors > 0) {
+      this.logger.warn(
+        { cursorField: this.config.incremental?.cursorField, count: unreadableCursors },
+        'records whose last-modified value is not a date were left out of the high-water mark',
+      );
+    }
+    this.logger.info(
+      { pages: batches, records, durationMs: Math.round(performance.now() - t0), finished: next === null },
+      'http read stopped',
+    );
+  }
+
+  complete(last: ReaderPosition | null, previous: ReaderPosition | null): ReaderPosition {
+    return { highWater: laterOf(highWaterOf(previous), highWaterOf(last)) };
+  }
+
+  async check(ctx: ReadContext): Promise<CheckResult> {
+    const steps: CheckResult['steps'] = [];
+    const missing = missingVariables(this.config, this.env);
+    if (missing.length > 0) {
+      steps.push({ step: 'settings and secrets', ok: false, detail: `environment variables not set: ${missing.join(', ')}` });
+      return { ok: false, steps };
+    }
+    let resolved: Resolved;
+    try {
+      resolved = this.resolve();
+      steps.push({ step: 'settings and secrets', ok: true });
+    } catch (err) {
+      steps.push({ step: 'settings and secrets', ok: false, detail: safeMessage(err) });
+      return { ok: false, steps };
+    }
+    if (this.config.auth?.type === 'oauth2ClientCredentials') {
+      try {
+        await resolved.auth.prepare(ctx);
+        steps.push({ step: 'OAuth2 token', ok: true });
+      } catch (err) {
+        this.logger.warn({ err }, 'check: no OAuth2 token');
+        steps.push({ step: 'OAuth2 token', ok: false, detail: safeMessage(err) });
+        return { ok: false, steps };
+      }
+    }
+    try {
+      const url = this.urlOf({ params: this.pagination.first() }, null, resolved);
+      const what = `GET ${url.pathname} (page 1)`;
+      const response = await this.get(url, resolved, ctx);
+      const content = this.pageRecords.extract(parseBody(response, what), 1, what);
+      const sampleCount = content.records.length;
+      const rejected = content.rejects.length ? `, ${content.rejects.length} entries that are not records` : '';
+      steps.push({ step: 'first page', ok: true, detail: `HTTP ${response.status}, ${sampleCount} records${rejected}` });
+      return { ok: true, steps, sampleCount };
+    } catch (err) {
+      this.logger.warn({ err }, 'check: first page failed');
+      steps.push({ step: 'first page', ok: false, detail: safeMessage(err) });
+      return { ok: false, steps };
+    }
+  }
+
+  /** Closes idle keep-alive connections (the process can exit without it; tests and one-off checks use it). */
+  close(): void {
+    this.transport.close();
+  }
+
+  private resolve(): Resolved {
+    if (this.resolved) return this.resolved;
+    const { name } = this.deps;
+    const where = (field: string) => `connector ${name}: http.${field}`;
+    const baseText = resolveSetting(this.config.baseUrl, where('baseUrl'), this.env);
+    const base = joinUrl(baseText, this.config.request.path, where('baseUrl'));
+    for (const [k, v] of Object.entries(this.config.request.params)) {
+      const value = typeof v === 'object' ? resolveSetting(v, where(`request.params.${k}`), this.env) : String(v);
+      base.searchParams.append(k, value);
+    }
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    for (const [k, v] of Object.entries(this.config.request.headers)) {
+      headers[k] = resolveSetting(v, where(`request.headers.${k}`), this.env);
+    }
+    const auth = createHttpAuth(this.config.auth, { env: this.env, transport: this.transport, now: this.now, logger: this.logger, name });
+    this.resolved = { base, headers, auth };
+    return this.resolved;
+  }
+
+  private lowerBound(highWater: string | null): string | null {
+    const inc = this.config.incremental;
+    return inc ? lowerBound(highWater, inc.lookback, inc.format) : null;
+  }
+
+  /** The URL of a request: the run's base request and pagination parameters, or a server-given link. */
+  private urlOf(next: HttpNext, since: string | null, resolved: Resolved): URL {
+    if ('url' in next) return new URL(next.url);
+    const url = new URL(resolved.base);
+    if (since !== null && this.config.incremental) url.searchParams.set(this.config.incremental.param, since);
+    for (const [k, v] of Object.entries(next.params)) url.searchParams.set(k, v);
+    return url;
+  }
+
+  /**
+   * The next request as it will be stored: a server-given link loses the API key it may echo (positions are
+   * stored; the key is added again on sending). A next request equal to the one just made would read the
+   * same page forever.
+   */
+  private checkAdvances(following: HttpNext, current: URL, since: string | null, resolved: Resolved, what: string): HttpNext {
+    const keyParam = resolved.auth.queryParam;
+    if ('url' in following && keyParam !== undefined) {
+      const u = new URL(following.url);
+      u.searchParams.delete(keyParam);
+      following = { url: u.href };
+    }
+    const nextUrl = this.urlOf(following, since, resolved);
+    const strip = (u: URL) => {
+      const c = new URL(u);
+      if (keyParam !== undefined) c.searchParams.delete(keyParam);
+      c.searchParams.sort();
+      return c.href;
+    };
+    if (strip(nextUrl) === strip(current)) {
+      throw new ConnectorMalformedResponseError(`${what}: the next page given is the page just read`, { path: current.pathname });
+    }
+    return following;
+  }
+
+  /** GET with credentials; a 401 with refreshable credentials refreshes them once before failing. */
+  private async get(url: URL, resolved: Resolved, ctx: SendContext): Promise<HttpResponse> {
+    const plain: HttpRequest = { method: 'GET', url, headers: resolved.headers };
+    let refreshed = false;
+    for (;;) {
+      const request = await resolved.auth.authorize(plain, ctx);
+      const response = await this.transport.send(request, ctx);
+      if (response.status >= 200 && response.status < 300) return response;
+      if (response.status === 401 && !refreshed && (await resolved.auth.refreshAfterUnauthorized(ctx))) {
+        refreshed = true;
+        this.logger.info({ url: describeUrl(url, this.shownParams) }, 'http 401: credentials refreshed, trying once more');
+        continue;
+      }
+      const hint =
+        response.status === 401 || response.status === 403 ? resolved.auth.hint : 'check the request path and parameters of the definition';
+      throw requestRefused(plain, response, hint);
+    }
+  }
+}
+
+/** `http://host/fhir` + `/Patient?x=1` → `http://host/fhir/Patient?x=1` (the base's own path and query are kept). */
+function joinUrl(baseText: string, path: string, where: string): URL {
+  let base: URL;
+  try {
+    base = new URL(baseText);
+  } catch {
+    throw new ConfigError(`${where} is not an absolute URL`, [`${where}: not an absolute URL`]);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new ConfigError(`${where} must be an http or https URL`, [`${where}: not http(s)`]);
+  }
+  const q = path.indexOf('?');
+  const p = q < 0 ? path : path.slice(0, q);
+  base.pathname = base.pathname.replace(/\/+$/, '') + (p.startsWith('/') ? p : `/${p}`);
+  if (q >= 0) for (const [k, v] of new URLSearchParams(path.slice(q + 1))) base.searchParams.append(k, v);
+  return base;
+}
+
+/** Parses a page once. The parser's own message is not used: V8 quotes the start of the body in it. */
+function parseBody(response: HttpResponse, what: string): unknown {
+  try {
+    // A byte-order mark (some Windows servers send one) is not JSON, but is no reason to fail a page.
+    const text = response.text.charCodeAt(0) === 0xfeff ? response.text.slice(1) : response.text;
+    if (text.trim() === '') throw new SyntaxError('empty');
+    return JSON.parse(text);
+  } catch {
+    const type = response.headers['content-type']?.split(';')[0]?.trim();
+    throw new ConnectorMalformedResponseError(`${what} answered HTTP ${response.status} with a body that is not JSON${type ? ` (${type})` : ''}`, {
+      status: response.status,
+      contentType: type,
+    });
+  }
+}
+
+/** Messages of the hub's own errors are written to be shown; anything else may quote data. */
+function safeMessage(err: unknown): string {
+  if (err instanceof AppError || err instanceof MissingSecretError || err instanceof ConfigError) return err.message;
+  return 'unexpected error (see the logs)';
+}

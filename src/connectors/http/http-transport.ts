@@ -1,0 +1,216 @@
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import axios, { isAxiosError, type AxiosInstance } from 'axios';
+import type { Logger } from 'pino';
+import type { ReaderEvent } from '../types.js';
+import { abortableSleep } from './abortable-sleep.js';
+import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
+import { ConnectorUpstreamUnavailableError } from './errors/connector-upstream-unavailable-error.js';
+import { RequestBudget } from './request-budget.js';
+import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelayMs, type RetrySettings } from './retry-policy.js';
+import { describeRequest, describeUrl } from './url-description.js';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** The reason phrase (`Not Found`), or the standard one when the server sent none. */
+  statusText: string;
+  /** Response headers, names in lower case. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The body as text; parsed once by the caller. */
+  text: string;
+  durationMs: number;
+}
+
+export interface HttpTransportOptions {
+  /** Whole-request timeout, connect to last byte. */
+  timeoutMs: number;
+  retry: RetrySettings;
+  requestsPerSecond: number;
+  /** Injected waits (tests); the real timer when undefined. */
+  sleep: ((ms: number) => Promise<void>) | undefined;
+  now: () => Date;
+  /** Uniform in [0, 1): the jitter of backoffs. */
+  random: () => number;
+  logger: Logger;
+  /** Query parameter names whose values logs may show. */
+  shownParams: ReadonlySet<string>;
+}
+
+export interface SendContext {
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: ReaderEvent) => void) | undefined;
+}
+
+/** A page of a thousand FHIR resources with their includes is a few MB; this only stops a runaway answer. */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+type Attempt = { response: HttpResponse } | { failure: string };
+
+/**
+ * The one way a connector reaches its source: keep-alive sockets, the request budget, a timeout per
+ * attempt, and retries of what is worth retrying (429, 408, 5xx, timeouts, connection errors) with
+ * Retry-After honoured. Other answers (2xx, 3xx, 4xx) are returned for the caller to interpret.
+ *
+ * Nothing of a request or response (headers carry credentials, bodies personal data) is logged or attached
+ * to an error: only method, path, status, codes and durations.
+ */
+export class HttpTransport {
+  private readonly http: AxiosInstance;
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly budget: RequestBudget;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    this.budget = new RequestBudget(options.requestsPerSecond, options.now);
+    this.http = axios.create({
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      // A redirect would carry credentials to wherever it points: it is reported as misconfiguration instead.
+      maxRedirects: 0,
+      validateStatus: () => true,
+      // The body stays text so that it is parsed exactly once, by the reader, with its own error.
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      maxContentLength: MAX_RESPONSE_BYTES,
+      decompress: true,
+    });
+  }
+
+  /**
+   * Sends `request`, retrying as the policy allows. Throws {@link ConnectorUpstreamUnavailableError} when
+   * attempts run out (or a connection fails in a way retries cannot fix), or the signal's reason on abort.
+   */
+  async send(request: HttpRequest, ctx: SendContext): Promise<HttpResponse> {
+    const { retry, logger, sleep, now, random } = this.options;
+    const what = describeRequest(request.method, request.url);
+    for (let attempt = 1; ; attempt++) {
+      await abortableSleep(sleep, this.budget.reserve(), ctx.signal);
+      const outcome = await this.attempt(request, ctx.signal);
+      let status: number | undefined;
+      let code: string | undefined;
+      let retryAfterMs: number | undefined;
+      if ('response' in outcome) {
+        const { response } = outcome;
+        status = response.status;
+        logger.debug(
+          { method: request.method, url: describeUrl(request.url, this.options.shownParams), status, durationMs: Math.round(response.durationMs), attempt },
+          'http request',
+        );
+        if (!isRetryableStatus(status)) return response;
+        retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
+      } else {
+        code = outcome.failure;
+        if (!isRetryableNetworkCode(code)) {
+          throw new ConnectorUpstreamUnavailableError(`${what} failed: ${failureText(code, request.url)}`, {
+            method: request.method,
+            path: request.url.pathname,
+            code,
+            attempts: attempt,
+          });
+        }
+      }
+      const failed = status !== undefined ? `HTTP ${status}` : failureText(code!, request.url);
+      if (attempt >= retry.maxAttempts) {
+        throw new ConnectorUpstreamUnavailableError(`${what} failed after ${attempt} attempts (last: ${failed})`, {
+          method: request.method,
+          path: request.url.pathname,
+          status,
+          code,
+          attempts: attempt,
+        });
+      }
+      const delayMs = retryDelayMs(attempt, retryAfterMs, retry, random);
+      const event: ReaderEvent = { type: 'retry', attempt, delayMs };
+      if (status !== undefined) event.status = status;
+      if (code !== undefined) event.code = code;
+      if (retryAfterMs !== undefined) event.retryAfterMs = retryAfterMs;
+      ctx.onEvent?.(event);
+      logger.warn(
+        { method: request.method, url: describeUrl(request.url, this.options.shownParams), status, code, attempt, delayMs, retryAfterMs },
+        'http request failed; retrying',
+      );
+      await abortableSleep(sleep, delayMs, ctx.signal);
+    }
+  }
+
+  /** Closes the idle keep-alive sockets. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private async attempt(request: HttpRequest, signal: AbortSignal | undefined): Promise<Attempt> {
+    signal?.throwIfAborted();
+    // axios' own `timeout` only watches socket inactivity; the abort timer bounds the whole attempt.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const t0 = performance.now();
+    try {
+      const response = await this.http.request<string>({
+        method: request.method,
+        url: request.url.href,
+        headers: request.headers,
+        data: request.body,
+        signal: controller.signal,
+        timeout: this.options.timeoutMs,
+      });
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(response.headers as Record<string, unknown>)) {
+        if (typeof v === 'string') headers[k.toLowerCase()] = v;
+        else if (Array.isArray(v)) headers[k.toLowerCase()] = v.join(', ');
+        else if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
+      }
+      return {
+        response: {
+          status: response.status,
+          statusText: response.statusText || http.STATUS_CODES[response.status] || '',
+          headers,
+          text: typeof response.data === 'string' ? response.data : String(response.data ?? ''),
+          durationMs: performance.now() - t0,
+        },
+      };
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (timedOut) return { failure: 'TIMEOUT' };
+      if (!isAxiosError(err)) throw err;
+      // The axios error is not passed on: its config holds the request headers, credentials included.
+      if (err.code === 'ERR_BAD_RESPONSE' && /maxContentLength/i.test(err.message)) {
+        throw new ConnectorMalformedResponseError(
+          `${describeRequest(request.method, request.url)} answered with more than ${MAX_RESPONSE_BYTES} bytes`,
+          { method: request.method, path: request.url.pathname },
+        );
+      }
+      return { failure: err.code === 'ECONNABORTED' ? 'TIMEOUT' : (err.code ?? 'NETWORK') };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function failureText(code: string, url: URL): string {
+  switch (code) {
+    case 'TIMEOUT':
+      return 'timed out';
+    case 'ENOTFOUND':
+      return `host ${url.hostname} not found (ENOTFOUND)`;
+    case 'ECONNREFUSED':
+      return `connection refused by ${url.host} (ECONNREFUSED)`;
+    default:
+      return `connection error (${code})`;
+  }
+}

@@ -1,0 +1,241 @@
+import { z } from 'zod';
+import { envRefSchema, secretRefSchema, settingSchema } from '../definition/env-ref.js';
+
+/**
+ * The `http` section of a `kind: http` connector definition (docs/connectors.md#kind-http). Every option
+ * carries a description: `z.toJSONSchema(httpConfigSchema, { io: 'input' })` is what editors show.
+ */
+
+const setting = (description: string) => settingSchema.describe(`${description} A literal, or { env: NAME, default?: "…" }.`);
+const secret = (description: string) => secretRefSchema.describe(`${description} Only { env: NAME }: literal secrets are refused.`);
+const nonEmpty = z.string().min(1);
+const paramName = (description: string) => nonEmpty.describe(description);
+
+// ---------------------------------------------------------------------------------------------------------
+// Authentication
+
+const apiKeyAuthSchema = z
+  .object({
+    type: z.literal('apiKey').describe('An API key sent in a header or a query parameter.'),
+    header: paramName('Header carrying the key (e.g. X-Api-Key). Give `header` or `query`, not both.').optional(),
+    query: paramName('Query parameter carrying the key (e.g. api_key). Give `header` or `query`, not both.').optional(),
+    value: secret('The API key.'),
+  })
+  .strict()
+  .refine((a) => (a.header === undefined) !== (a.query === undefined), {
+    message: 'apiKey needs exactly one of `header` or `query`',
+  })
+  .describe('API key authentication.');
+
+const basicAuthSchema = z
+  .object({
+    type: z.literal('basic').describe('HTTP Basic authentication (RFC 7617).'),
+    username: setting('User name.'),
+    password: secret('Password.'),
+  })
+  .strict()
+  .describe('HTTP Basic authentication.');
+
+const bearerAuthSchema = z
+  .object({
+    type: z.literal('bearer').describe('A fixed bearer token sent as `Authorization: Bearer …`.'),
+    token: secret('The token.'),
+  })
+  .strict()
+  .describe('A fixed bearer token.');
+
+const oauth2ClientCredentialsSchema = z
+  .object({
+    type: z.literal('oauth2ClientCredentials').describe('OAuth 2.0 client-credentials grant (RFC 6749 §4.4).'),
+    tokenUrl: setting('Token endpoint (absolute URL).'),
+    clientId: setting('Client identifier.'),
+    clientSecret: secret('Client secret.'),
+    scope: setting('Space-separated scopes to request (sent as `scope`).').optional(),
+    audience: setting('Audience to request (sent as `audience`; some providers need it).').optional(),
+    clientAuthentication: z
+      .enum(['basic', 'body'])
+      .default('basic')
+      .describe(
+        'How the client authenticates to the token endpoint: `basic` (HTTP Basic, RFC 6749 §2.3.1) or `body` (client_id and client_secret in the form body).',
+      ),
+  })
+  .strict()
+  .describe('OAuth 2.0 client credentials; the token is cached until 30 s before it expires, and refreshed once on a 401.');
+
+export const httpAuthSchema = z
+  .discriminatedUnion('type', [apiKeyAuthSchema, basicAuthSchema, bearerAuthSchema, oauth2ClientCredentialsSchema])
+  .describe('How to authenticate: apiKey, basic, bearer or oauth2ClientCredentials.');
+export type HttpAuthConfig = z.infer<typeof httpAuthSchema>;
+export type OAuth2ClientCredentialsConfig = z.infer<typeof oauth2ClientCredentialsSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Request
+
+const queryValueSchema = z
+  .union([z.string(), z.number(), z.boolean(), envRefSchema])
+  .describe('A query parameter value: a literal or { env: NAME, default?: "…" }.');
+
+const requestSchema = z
+  .object({
+    path: nonEmpty.describe('Path of the collection, relative to baseUrl (e.g. /api/v1/hoc-sinh).'),
+    params: z
+      .record(nonEmpty, queryValueSchema)
+      .default({})
+      .describe('Fixed query parameters sent with the first request of every run (e.g. { nam_hoc: "2026-2027" }).'),
+    headers: z
+      .record(nonEmpty, settingSchema)
+      .default({})
+      .describe('Extra request headers (e.g. { Accept: application/json }); values are literals or { env: NAME }.'),
+  })
+  .strict()
+  .describe('The request that reads the collection.');
+
+// ---------------------------------------------------------------------------------------------------------
+// Include
+
+const includeSchema = z
+  .object({
+    path: nonEmpty.describe('Path to the related records in the same response body (all matches are taken).'),
+    key: nonEmpty.describe('Path in each related record to the value that links it to a record (e.g. patient.reference).'),
+    equals: nonEmpty.describe(
+      'Template the key must equal, with {path} placeholders read from the record (e.g. "Patient/{id}").',
+    ),
+  })
+  .strict()
+  .describe('Related records attached to each record under `_include.<name>` as an array.');
+
+// ---------------------------------------------------------------------------------------------------------
+// Pagination
+
+const positiveInt = z.number().int().positive();
+
+const pagePaginationSchema = z
+  .object({
+    type: z.literal('page').describe('Numbered pages. A page with fewer records than `size` is the last one.'),
+    pageParam: paramName('Query parameter carrying the page number.').default('page'),
+    sizeParam: paramName('Query parameter carrying the page size.').default('size'),
+    size: positiveInt
+      .default(500)
+      .describe('Records per page; must not exceed the server maximum (a shorter page ends the run).'),
+    firstPage: z.number().int().nonnegative().default(1).describe('Number of the first page (0 or 1).'),
+  })
+  .strict();
+
+const offsetPaginationSchema = z
+  .object({
+    type: z.literal('offset').describe('Offset and limit. A page with fewer records than `limit` is the last one.'),
+    offsetParam: paramName('Query parameter carrying the offset (0 first).').default('offset'),
+    limitParam: paramName('Query parameter carrying the page size.').default('limit'),
+    limit: positiveInt
+      .default(500)
+      .describe('Records per page; must not exceed the server maximum (a shorter page ends the run).'),
+  })
+  .strict();
+
+const cursorPaginationSchema = z
+  .object({
+    type: z.literal('cursor').describe('An opaque cursor read from each body and sent back; no cursor ends the run.'),
+    cursorParam: paramName('Query parameter carrying the cursor of the next page.'),
+    cursorPath: paramName('Path in the body to the next cursor (e.g. next_cursor); absent, null or "" on the last page.'),
+    sizeParam: paramName('Query parameter carrying the page size, if the API takes one.').optional(),
+    size: positiveInt.describe('Page size sent in `sizeParam`.').optional(),
+  })
+  .strict()
+  .refine((c) => (c.sizeParam === undefined) === (c.size === undefined), {
+    message: '`sizeParam` and `size` go together',
+  });
+
+const nextLinkPaginationSchema = z
+  .object({
+    type: z.literal('nextLink').describe('The URL of the next page, read from the body (absolute or relative).'),
+    path: paramName('Path in the body to the next page URL; the default reads a FHIR Bundle.').default('link[relation=next].url'),
+  })
+  .strict();
+
+const linkHeaderPaginationSchema = z
+  .object({ type: z.literal('linkHeader').describe('The URL of the next page in the RFC 8288 `Link: <…>; rel="next"` header.') })
+  .strict();
+
+const noPaginationSchema = z.object({ type: z.literal('none').describe('One response holds every record.') }).strict();
+
+export const paginationSchema = z
+  .discriminatedUnion('type', [
+    pagePaginationSchema,
+    offsetPaginationSchema,
+    cursorPaginationSchema,
+    nextLinkPaginationSchema,
+    linkHeaderPaginationSchema,
+    noPaginationSchema,
+  ])
+  .describe('How to reach the next page: page, offset, cursor, nextLink, linkHeader or none. Any empty page ends the run.');
+export type PaginationConfig = z.infer<typeof paginationSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Incremental reads
+
+/** ISO 8601 duration: `P1D`, `PT10M`, `P1DT12H`, `PT0.5S`, `P2W`. */
+export const ISO_DURATION = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/;
+
+const incrementalSchema = z
+  .object({
+    param: paramName('Query parameter carrying the lower bound of the last-modified time (e.g. updated_since).'),
+    cursorField: paramName('Path in each record to its last-modified time (e.g. ngay_cap_nhat, meta.lastUpdated).'),
+    lookback: z
+      .string()
+      .regex(ISO_DURATION, 'must be an ISO 8601 duration such as PT10M or P1D')
+      .default('PT0S')
+      .describe('ISO 8601 duration re-read behind the high-water mark (e.g. PT10M).'),
+    format: z
+      .enum(['iso', 'date', 'fhir'])
+      .default('iso')
+      .describe(
+        'How the lower bound is written: iso (2026-11-25T10:00:00+07:00), date (2026-11-25) or fhir (gt2026-11-25T10:00:00+07:00).',
+      ),
+  })
+  .strict()
+  .describe('Read only records changed since the last completed run (minus the lookback).');
+export type IncrementalConfig = z.infer<typeof incrementalSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Retry
+
+const retrySchema = z
+  .object({
+    maxAttempts: positiveInt
+      .max(20)
+      .default(6)
+      .describe('Attempts per request, the first included, before the sync fails.'),
+    initialDelayMs: positiveInt.default(500).describe('Backoff before the first retry (doubled each time, full jitter).'),
+    maxDelayMs: positiveInt
+      .default(30_000)
+      .describe('Longest wait between attempts, a Retry-After included.'),
+  })
+  .strict()
+  .describe('Retries on 429, 5xx, timeouts and connection errors.');
+
+export const httpConfigSchema = z
+  .object({
+    baseUrl: setting('Base URL of the source API (e.g. http://127.0.0.1:4102 or https://fhir.example/fhir).'),
+    auth: httpAuthSchema.optional(),
+    request: requestSchema,
+    records: nonEmpty.describe('Path to the records in the response body (e.g. data, or entry[resource.resourceType=Patient].resource).'),
+    include: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), includeSchema)
+      .optional()
+      .describe('Related records in the same body, attached to each record under `_include.<name>`.'),
+    pagination: paginationSchema,
+    incremental: incrementalSchema.optional(),
+    timeoutMs: positiveInt.default(15_000).describe('Timeout of each request, from connect to the last byte, in ms.'),
+    requestsPerSecond: z
+      .number()
+      .positive()
+      .default(10)
+      .describe('Request budget for this connector (retries and token requests included).'),
+    retry: retrySchema.default({ maxAttempts: 6, initialDelayMs: 500, maxDelayMs: 30_000 }),
+  })
+  .strict()
+  .describe('An HTTP/JSON source (kind: http).');
+
+export type HttpConfig = z.infer<typeof httpConfigSchema>;
+/** The section as written, before defaults are filled in. */
+export type HttpConfigInput = z.input<typeof httpConfigSchema>;

@@ -1,0 +1,171 @@
+import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
+import type { RawRecord, ReaderReject } from '../types.js';
+import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
+
+export interface IncludeDefinition {
+  path: string;
+  key: string;
+  equals: string;
+}
+
+/** What a page body holds: its records (with `_include` when configured) and the entries that are not records. */
+export interface PageContent {
+  records: RawRecord[];
+  /** The record objects as the source gave them (without `_include`), for the high-water mark. */
+  objects: Array<Record<string, unknown>>;
+  rejects: ReaderReject[];
+}
+
+interface CompiledInclude {
+  name: string;
+  path: CompiledPath;
+  picksElements: boolean;
+  key: CompiledPath;
+  /** The `equals` template: literal text and placeholders (paths into the record), alternating. */
+  parts: Array<string | CompiledPath>;
+}
+
+/**
+ * Takes the records out of a page body (`records`) and attaches to each the related records of the same body
+ * (`include`). Paths are compiled once; related records are indexed by key once per page, so the join is
+ * linear in the page size.
+ */
+export class PageRecords {
+  private readonly records: CompiledPath;
+  /** Whether `records` names one array (`data`) or picks elements itself (`entry[…].resource`, `items[*]`). */
+  private readonly picksElements: boolean;
+  private readonly includes: CompiledInclude[];
+
+  constructor(recordsPath: string, include: Readonly<Record<string, IncludeDefinition>> | undefined) {
+    this.records = compilePath(recordsPath);
+    this.picksElements = picksElements(recordsPath);
+    this.includes = Object.entries(include ?? {}).map(([name, def]) => ({
+      name,
+      path: compilePath(def.path),
+      picksElements: picksElements(def.path),
+      key: compilePath(def.key),
+      parts: parseTemplate(def.equals),
+    }));
+  }
+
+  /** Throws {@link ConnectorMalformedResponseError} when the body has no records array at `records`. */
+  extract(body: unknown, page: number, what: string): PageContent {
+    const found = this.findRecords(body, what);
+    const indexes = this.includes.map((inc) => this.index(inc, body));
+    const records: RawRecord[] = [];
+    const objects: Array<Record<string, unknown>> = [];
+    const rejects: ReaderReject[] = [];
+    for (let i = 0; i < found.length; i++) {
+      const entry = found[i];
+      const location = `page ${page} entry ${i + 1}`;
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+        rejects.push({
+          payload: entry,
+          location,
+          problems: [{ field: '(record)', code: 'NOT_AN_OBJECT', message: `expected a JSON object; got ${kindOf(entry)}` }],
+        });
+        continue;
+      }
+      const record = entry as Record<string, unknown>;
+      objects.push(record);
+      if (this.includes.length === 0) {
+        records.push({ data: record, location });
+        continue;
+      }
+      const included: Record<string, unknown[]> = {};
+      for (let k = 0; k < this.includes.length; k++) {
+        const key = render(this.includes[k]!.parts, record);
+        const related = key === undefined ? undefined : indexes[k]!.get(key);
+        included[this.includes[k]!.name] = related ? related.slice() : [];
+      }
+      records.push({ data: { ...record, _include: included }, location });
+    }
+    return { records, objects, rejects };
+  }
+
+  private findRecords(body: unknown, what: string): unknown[] {
+    if (body === null || typeof body !== 'object') {
+      throw new ConnectorMalformedResponseError(`${what} answered with JSON that is not an object or array`, {});
+    }
+    const matches = this.records(body);
+    // A path that picks elements finds the records themselves (none is a valid, empty page: FHIR leaves
+    // `entry` out of an empty Bundle); a plain path must name one array.
+    if (this.picksElements) return matches;
+    if (matches.length === 1 && Array.isArray(matches[0])) return matches[0];
+    throw new ConnectorMalformedResponseError(`${what} answered without an array at ${JSON.stringify(this.records.source)}`, {
+      records: this.records.source,
+    });
+  }
+
+  private index(inc: CompiledInclude, body: unknown): Map<string, unknown[]> {
+    const index = new Map<string, unknown[]>();
+    const matches = inc.path(body);
+    // Like `records`: a plain path names an array of related records.
+    const all = !inc.picksElements && matches.length === 1 && Array.isArray(matches[0]) ? matches[0] : matches;
+    for (const related of all) {
+      const keys = inc.key(related);
+      for (let j = 0; j < keys.length; j++) {
+        const key = keys[j];
+        if (key === null || typeof key === 'object') continue;
+        const k = String(key);
+        // A related record whose key path finds the same value twice is attached once.
+        if (j > 0 && keys.slice(0, j).some((x) => x !== null && typeof x !== 'object' && String(x) === k)) continue;
+        const list = index.get(k);
+        if (list) list.push(related);
+        else index.set(k, [related]);
+      }
+    }
+    return index;
+  }
+}
+
+/** `Patient/{id}` → ['Patient/', path(id), '']; `{{` and `}}` are literal braces. */
+function parseTemplate(template: string): Array<string | CompiledPath> {
+  const parts: Array<string | CompiledPath> = [];
+  let literal = '';
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    if ((c === '{' || c === '}') && template[i + 1] === c) {
+      literal += c;
+      i++;
+    } else if (c === '{') {
+      const close = template.indexOf('}', i);
+      if (close < 0) throw new Error(`unclosed "{" in include template ${JSON.stringify(template)}`);
+      parts.push(literal, compilePath(template.slice(i + 1, close).trim()));
+      literal = '';
+      i = close;
+    } else {
+      literal += c;
+    }
+  }
+  parts.push(literal);
+  return parts;
+}
+
+/** The template over `record`; undefined when a placeholder finds nothing (such a record has no related records). */
+function render(parts: ReadonlyArray<string | CompiledPath>, record: Record<string, unknown>): string | undefined {
+  if (parts.length === 1) return parts[0] as string;
+  let out = '';
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      out += part;
+      continue;
+    }
+    const v = firstMatch(part, record);
+    if (v === undefined || v === null || typeof v === 'object') return undefined;
+    out += String(v);
+  }
+  return out;
+}
+
+/** Whether a path picks elements of arrays (`[*]` or a filter) rather than naming one value. */
+function picksElements(path: string): boolean {
+  const unquoted = path.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  return /\[\s*\*\s*\]/.test(unquoted) || /\[[^\]]*=/.test(unquoted);
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}

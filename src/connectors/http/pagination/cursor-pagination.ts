@@ -1,0 +1,36 @@
+import { compilePath, firstMatch, type CompiledPath } from '../../paths.js';
+import { ConnectorMalformedResponseError } from '../errors/connector-malformed-response-error.js';
+import type { HttpNext } from '../http-position.js';
+import type { PaginationStrategy, ReadPage } from './pagination-strategy.js';
+
+/** An opaque cursor read from the body at `cursorPath` and sent back in `cursorParam`; none ends the run. */
+export class CursorPagination implements PaginationStrategy {
+  readonly shownParams: readonly string[];
+  private readonly cursorPath: CompiledPath;
+
+  constructor(private readonly options: { cursorParam: string; cursorPath: string; sizeParam?: string | undefined; size?: number | undefined }) {
+    this.cursorPath = compilePath(options.cursorPath);
+    // Cursors are opaque and may encode anything: only the size is shown.
+    this.shownParams = options.sizeParam ? [options.sizeParam] : [];
+  }
+
+  first(): Record<string, string> {
+    return this.sizeParams();
+  }
+
+  next(page: ReadPage): HttpNext | null {
+    const cursor = firstMatch(this.cursorPath, page.body);
+    if (cursor === undefined || cursor === null || cursor === '') return null;
+    if (typeof cursor === 'object') {
+      throw new ConnectorMalformedResponseError(`The next cursor at ${this.options.cursorPath} is not a string or number`, {
+        cursorPath: this.options.cursorPath,
+      });
+    }
+    return { params: { [this.options.cursorParam]: String(cursor), ...this.sizeParams() } };
+  }
+
+  private sizeParams(): Record<string, string> {
+    const { sizeParam, size } = this.options;
+    return sizeParam !== undefined && size !== undefined ? { [sizeParam]: String(size) } : {};
+  }
+}
