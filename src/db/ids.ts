@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   placement: 'plc',
   careEvent: 'cev',
   consentRecord: 'cns',
+  healthScreening: 'hsc', vaccination: 'vac', disabilityRecord: 'dis', schoolEnrolment: 'enr', birthRegistration: 'brg', adoptionRegistration: 'adr',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

@@ -4,12 +4,14 @@ import { buildSchema } from 'type-graphql';
 import { enforceFieldAuthorization } from './authorization/field-authorization.js';
 import { ChildConnectionResolver } from './resolvers/child-connection.resolver.js';
 import { ChildResolver } from './resolvers/child.resolver.js';
+import { ChildProjectionsResolver, PlacementResolver } from './resolvers/child-projections.resolver.js';
 import { ConnectorResolver, RejectedRecordPayloadResolver } from './resolvers/connector.resolver.js';
 import { ChildIdentityResolver, IdentityOperationsResolver } from './resolvers/identity.resolver.js';
+import { FacilityResolver } from './resolvers/facility.resolver.js';
 import { SourceRecordResolver } from './resolvers/source-record.resolver.js';
 import { ViewerResolver } from './resolvers/viewer.resolver.js';
 
-export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver] as const;
+export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

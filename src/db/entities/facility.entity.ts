@@ -12,6 +12,9 @@ export interface Facility {
   licenceNumber: string | null;
   capacity: number | null;
   raw: Record<string, unknown> | null;
+  /** The record that last described the facility. */
+  sourceSystem: string | null;
+  externalId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -21,7 +24,7 @@ export const FacilityEntity = new EntitySchema<Facility>({
   tableName: 'facility',
   properties: {
     id: { type: 'string', primary: true },
-    code: { type: 'string' },
+    code: { type: 'string', unique: true },
     name: { type: 'string' },
     type: { type: 'string' },
     communeCode: { type: 'string', nullable: true },
@@ -30,6 +33,8 @@ export const FacilityEntity = new EntitySchema<Facility>({
     licenceNumber: { type: 'string', nullable: true },
     capacity: { type: 'integer', nullable: true },
     raw: { type: 'json', columnType: 'jsonb', nullable: true },
+    sourceSystem: { type: 'string', nullable: true },
+    externalId: { type: 'string', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },

@@ -1,17 +1,19 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-/** An inspection of a facility, as reported by the inspecting agency. */
+/** An inspection of a facility, as reported by the inspecting agency; one per (facility code, report number). */
 export interface Inspection {
   id: string;
-  facilityId: string;
-  sourceSystem: string;
-  externalId: string;
+  facilityCode: string;
+  reportNumber: string;
   inspectedOn: string;
   inspectingUnit: string | null;
   findings: string | null;
   childrenPresent: number | null;
-  raw: Record<string, unknown> | null;
+  /** The facility record the inspection came from. */
+  sourceSystem: string;
+  externalId: string;
   createdAt: Date;
+  updatedAt: Date;
 }
 
 export const InspectionEntity = new EntitySchema<Inspection>({
@@ -19,14 +21,16 @@ export const InspectionEntity = new EntitySchema<Inspection>({
   tableName: 'inspection',
   properties: {
     id: { type: 'string', primary: true },
-    facilityId: { type: 'string' },
-    sourceSystem: { type: 'string' },
-    externalId: { type: 'string' },
+    facilityCode: { type: 'string' },
+    reportNumber: { type: 'string' },
     inspectedOn: { type: 'string', columnType: 'date' },
     inspectingUnit: { type: 'string', nullable: true },
     findings: { type: 'string', nullable: true },
     childrenPresent: { type: 'integer', nullable: true },
-    raw: { type: 'json', columnType: 'jsonb', nullable: true },
+    sourceSystem: { type: 'string' },
+    externalId: { type: 'string' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+    updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date(), onUpdate: () => new Date() },
   },
+  uniques: [{ properties: ['facilityCode', 'reportNumber'] }],
 });

@@ -1,14 +1,18 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-/** A child placed in a facility over a period. */
+/**
+ * A child seen in or taken into a facility, as a source record states it (projection `placement`). It
+ * belongs to the record; the child is reached through the record, and the facility by its code (the
+ * facility's own record may arrive later).
+ */
 export interface Placement {
   id: string;
-  childId: string;
-  facilityId: string;
+  sourceRecordId: string;
+  facilityCode: string;
   startedOn: string | null;
-  endedOn: string | null;
   reason: string | null;
-  sourceRecordId: string | null;
+  seenOn: string | null;
+  inspectionReportNumber: string | null;
   createdAt: Date;
 }
 
@@ -17,12 +21,12 @@ export const PlacementEntity = new EntitySchema<Placement>({
   tableName: 'placement',
   properties: {
     id: { type: 'string', primary: true },
-    childId: { type: 'string' },
-    facilityId: { type: 'string' },
+    sourceRecordId: { type: 'string' },
+    facilityCode: { type: 'string' },
     startedOn: { type: 'string', columnType: 'date', nullable: true },
-    endedOn: { type: 'string', columnType: 'date', nullable: true },
     reason: { type: 'string', nullable: true },
-    sourceRecordId: { type: 'string', nullable: true },
+    seenOn: { type: 'string', columnType: 'date', nullable: true },
+    inspectionReportNumber: { type: 'string', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },
 });

@@ -1,0 +1,149 @@
+import {
+  RECORD_PROJECTION_TABLES,
+  type ProjectionTable,
+  type RecordProjectionKind,
+} from '../../services/projections/projection-tables.js';
+import type { QueryCounter, Row } from '../sql.js';
+import type { Sql } from '../sql.js';
+
+/** One projection row, ready to serve: its fields (camelCase), the child it is read for, and its source. */
+export interface ProjectionRow extends Row {
+  /** Which projection the row is (not `kind`: health screenings have a field of that name). */
+  projection: RecordProjectionKind;
+  /** The child the row was asked for (the survivor when the record's child was merged into it). */
+  childId: string;
+  source: { recordId: string; sourceSystem: string; externalId: string };
+}
+
+export interface FacilityFilterSql {
+  communeCodes?: string[] | null;
+  licenceStatus?: string | null;
+  type?: string | null;
+}
+
+/** How deep a chain of merges (A into B, B into C) is followed; a chain is normally one step long. */
+const MAX_MERGE_DEPTH = 8;
+
+/** The date (or school year) a kind's rows are listed by, oldest first. */
+const SORT_KEY: Record<RecordProjectionKind, string> = {
+  healthScreening: 'p.screened_on::text',
+  vaccination: 'p.occurred_on::text',
+  disability: 'p.assessed_on::text',
+  schoolEnrolment: 'p.school_year',
+  birthRegistration: 'p.registered_on::text',
+  adoptionRegistration: 'p.registered_on::text',
+  placement: 'coalesce(p.started_on, p.seen_on)::text',
+};
+
+function branch(t: ProjectionTable<RecordProjectionKind>): string {
+  // json_build_object keeps one result shape across the UNION ALL; dates come out as ISO text.
+  const fields = t.columns.map((c) => `'${c.field}', p.${c.column}`).join(', ');
+  return `SELECT '${t.kind}' AS kind, r.child_id AS "childId", ${SORT_KEY[t.kind]} AS sort_key, p.id,
+    json_build_object(${fields}) AS fields, r.id AS record_id, r.source_system, r.external_id
+  FROM rec r JOIN ${t.table} p ON p.source_record_id = r.id
+  WHERE '${t.kind}' = ANY($2::text[])`;
+}
+
+/**
+ * Every record projection kind the caller asks for, for a batch of children, in one statement. A child's
+ * projections are those of the source records linked to it or to a child merged into it (followed through
+ * `merged_into_id`), so they follow records through merges and splits without being rewritten. A kind not
+ * asked for is cut by its one-time filter and costs nothing.
+ */
+const PROJECTIONS_SQL = `
+WITH RECURSIVE fam(child_id, member_id, depth) AS (
+  SELECT k, k, 0 FROM unnest($1::text[]) AS k
+  UNION ALL
+  SELECT f.child_id, c.id, f.depth + 1 FROM fam f JOIN child c ON c.merged_into_id = f.member_id WHERE f.depth < ${MAX_MERGE_DEPTH}
+), rec AS MATERIALIZED (
+  SELECT f.child_id, s.id, s.source_system, s.external_id FROM fam f JOIN source_record s ON s.child_id = f.member_id
+)
+${RECORD_PROJECTION_TABLES.map(branch).join('\nUNION ALL\n')}
+ORDER BY 1, 2, 3 NULLS LAST, 4`;
+
+const FACILITY_COLUMNS = `id, code, name, type, commune_code AS "communeCode", licence_status AS "licenceStatus",
+  licence_number AS "licenceNumber", capacity, source_system AS "sourceSystem", external_id AS "externalId",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const INSPECTION_COLUMNS = `id, facility_code AS "facilityCode", report_number AS "reportNumber", inspected_on AS "inspectedOn",
+  inspecting_unit AS "inspectingUnit", findings, children_present AS "childrenPresent", source_system AS "sourceSystem",
+  external_id AS "externalId"`;
+
+/**
+ * Placements in the given facilities, each with the child it is about now: the record's child, or the
+ * child that one was merged into. Only children in `$2` (the caller's communes; null = all) are returned,
+ * and records not linked to a child yet are left out (they have no jurisdiction).
+ */
+const PLACEMENTS_BY_FACILITY_SQL = `
+WITH RECURSIVE p AS (
+  SELECT pl.id, pl.facility_code, pl.started_on, pl.reason, pl.seen_on, pl.inspection_report_number,
+         s.id AS record_id, s.source_system, s.external_id, s.child_id
+    FROM placement pl JOIN source_record s ON s.id = pl.source_record_id
+   WHERE pl.facility_code = ANY($1::text[]) AND s.child_id IS NOT NULL
+), up(start_id, id, merged_into_id, commune_code, depth) AS (
+  SELECT c.id, c.id, c.merged_into_id, c.commune_code, 0 FROM child c WHERE c.id IN (SELECT child_id FROM p)
+  UNION ALL
+  SELECT up.start_id, c.id, c.merged_into_id, c.commune_code, up.depth + 1
+    FROM up JOIN child c ON c.id = up.merged_into_id WHERE up.depth < ${MAX_MERGE_DEPTH}
+)
+SELECT p.id, p.facility_code AS "facilityCode", p.started_on AS "startedOn", p.reason, p.seen_on AS "seenOn",
+       p.inspection_report_number AS "inspectionReportNumber", root.id AS "childId",
+       p.record_id AS "recordId", p.source_system AS "sourceSystem", p.external_id AS "externalId"
+  FROM p JOIN up root ON root.start_id = p.child_id AND root.merged_into_id IS NULL
+ WHERE $2::text[] IS NULL OR root.commune_code = ANY($2::text[])
+ ORDER BY p.facility_code, coalesce(p.started_on, p.seen_on) NULLS LAST, p.id`;
+
+/**
+ * Read queries for projections, facilities and inspections behind the GraphQL gateway. Like
+ * ChildReadRepository, every method takes a batch of keys so DataLoader can call it once per request level.
+ */
+export class ProjectionReadRepository {
+  constructor(private readonly sql: Sql) {}
+
+  /** The projections of the given kinds for the given children, ordered by kind, child, date, id. */
+  async projectionsByChildIds(kinds: readonly RecordProjectionKind[], childIds: readonly string[], counter?: QueryCounter): Promise<ProjectionRow[]> {
+    const rows = await this.sql.query<{
+      kind: RecordProjectionKind; childId: string; fields: Row; record_id: string; source_system: string; external_id: string;
+    }>(PROJECTIONS_SQL, [childIds, kinds], counter);
+    return rows.map((r) => ({
+      ...r.fields,
+      projection: r.kind,
+      childId: r.childId,
+      source: { recordId: r.record_id, sourceSystem: r.source_system, externalId: r.external_id },
+    }));
+  }
+
+  facilitiesByCodes(codes: readonly string[], counter?: QueryCounter) {
+    return this.sql.query(`SELECT ${FACILITY_COLUMNS} FROM facility WHERE code = ANY($1::text[])`, [codes], counter);
+  }
+
+  /** One page in id order; returns up to `limit` rows after `afterId`. */
+  facilitiesPage(filter: FacilityFilterSql, limit: number, afterId: string | null, counter?: QueryCounter) {
+    return this.sql.query(
+      `SELECT ${FACILITY_COLUMNS} FROM facility
+        WHERE ($1::text[] IS NULL OR commune_code = ANY($1::text[]))
+          AND ($2::text IS NULL OR licence_status = $2)
+          AND ($3::text IS NULL OR type = $3)
+          AND ($4::text IS NULL OR id > $4)
+        ORDER BY id LIMIT $5`,
+      [filter.communeCodes?.length ? filter.communeCodes : null, filter.licenceStatus ?? null, filter.type ?? null, afterId, limit],
+      counter,
+    );
+  }
+
+  /** Inspections of the given facilities, newest first. */
+  async inspectionsByFacilityCodes(codes: readonly string[], counter?: QueryCounter): Promise<Row[]> {
+    const rows = await this.sql.query(
+      `SELECT ${INSPECTION_COLUMNS} FROM inspection WHERE facility_code = ANY($1::text[]) ORDER BY facility_code, inspected_on DESC, id`,
+      [codes],
+      counter,
+    );
+    return rows.map(({ sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId: null, sourceSystem, externalId } }));
+  }
+
+  /** Placements in the given facilities of children in `scope` (null = all communes). */
+  async placementsByFacilityCodes(codes: readonly string[], scope: readonly string[] | null, counter?: QueryCounter): Promise<Row[]> {
+    const rows = await this.sql.query(PLACEMENTS_BY_FACILITY_SQL, [codes, scope], counter);
+    return rows.map(({ recordId, sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId, sourceSystem, externalId } }));
+  }
+}

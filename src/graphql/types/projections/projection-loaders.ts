@@ -1,0 +1,87 @@
+import DataLoader from 'dataloader';
+import { ALL_COMMUNES } from '../../../auth/principal.js';
+import type { ChildReadRepository } from '../../../db/repositories/child-read.repository.js';
+import { ProjectionReadRepository, type ProjectionRow } from '../../../db/repositories/projection-read.repository.js';
+import type { Row, Sql } from '../../../db/sql.js';
+import type { RecordProjectionKind } from '../../../services/projections/projection-tables.js';
+import type { GraphQLContext } from '../../context.js';
+
+const SEP = '\u0000';
+
+function createProjectionLoaders(repo: ProjectionReadRepository, ctx: GraphQLContext) {
+  const scope = () => {
+    const s = ctx.principal?.communeScope;
+    return s === ALL_COMMUNES || s === undefined ? null : s;
+  };
+  const group = <T extends Row>(rows: T[], key: (r: T) => string) => {
+    const m = new Map<string, T[]>();
+    for (const r of rows) {
+      const k = key(r);
+      const list = m.get(k);
+      if (list) list.push(r);
+      else m.set(k, [r]);
+    }
+    return m;
+  };
+  return {
+    /** For statements that are not per-key loads (pages). */
+    repo,
+    /**
+     * Keyed by `kind \0 childId`: every projection field of every child at one level of a request is one
+     * batch, and one statement (the kinds not asked for cost nothing).
+     */
+    projections: new DataLoader<string, ProjectionRow[]>(async (keys) => {
+      const kinds = new Set<RecordProjectionKind>();
+      const childIds = new Set<string>();
+      for (const k of keys) {
+        const [kind, childId] = k.split(SEP) as [RecordProjectionKind, string];
+        kinds.add(kind);
+        childIds.add(childId);
+      }
+      const m = group(await repo.projectionsByChildIds([...kinds], [...childIds], ctx.queries), (r) => `${r.projection}${SEP}${r.childId}`);
+      return keys.map((k) => m.get(k) ?? []);
+    }),
+    facility: new DataLoader<string, Row | null>(async (codes) => {
+      const m = new Map((await repo.facilitiesByCodes(codes, ctx.queries)).map((r) => [r.code as string, r]));
+      return codes.map((c) => m.get(c) ?? null);
+    }),
+    inspectionsByFacility: new DataLoader<string, Row[]>(async (codes) => {
+      const m = group(await repo.inspectionsByFacilityCodes(codes, ctx.queries), (r) => r.facilityCode as string);
+      return codes.map((c) => m.get(c) ?? []);
+    }),
+    /** Only children in the caller's commune scope. */
+    placementsByFacility: new DataLoader<string, Row[]>(async (codes) => {
+      const m = group(await repo.placementsByFacilityCodes(codes, scope(), ctx.queries), (r) => r.facilityCode as string);
+      return codes.map((c) => m.get(c) ?? []);
+    }),
+  };
+}
+export type ProjectionLoaders = ReturnType<typeof createProjectionLoaders>;
+
+const perRequest = new WeakMap<GraphQLContext, ProjectionLoaders>();
+const perChildRepo = new WeakMap<ChildReadRepository, ProjectionReadRepository>();
+
+/** The key of one child's projections of one kind in `projections`. */
+export function projectionKey(kind: RecordProjectionKind, childId: string): string {
+  return `${kind}${SEP}${childId}`;
+}
+
+/**
+ * The request's projection and facility loaders, made on first use. They live beside the context rather
+ * than in it because the context and loaders.ts belong to the gateway core; the repository shares the
+ * child repository's pool (and its prepared-statement names).
+ */
+export function projectionLoaders(ctx: GraphQLContext): ProjectionLoaders {
+  let loaders = perRequest.get(ctx);
+  if (!loaders) {
+    let repo = perChildRepo.get(ctx.repo);
+    if (!repo) {
+      // TODO(gateway core): give GraphQLContext a ProjectionReadRepository and drop this reach-through.
+      repo = new ProjectionReadRepository((ctx.repo as unknown as { sql: Sql }).sql);
+      perChildRepo.set(ctx.repo, repo);
+    }
+    loaders = createProjectionLoaders(repo, ctx);
+    perRequest.set(ctx, loaders);
+  }
+  return loaders;
+}

@@ -1,0 +1,14 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { SourceSystemEnum } from '../enums.js';
+
+@ObjectType({ description: 'Where a fact came from: the source system, the record\'s id there, and the hub\'s copy of the record.' })
+export class ProjectionSource {
+  @Field(() => SourceSystemEnum)
+  sourceSystem!: SourceSystemEnum;
+
+  @Field(() => String, { description: 'The record\'s id in its source system (for facility facts: the facility record\'s key).' })
+  externalId!: string;
+
+  @Field(() => ID, { nullable: true, description: 'The source record (`src_…`) holding the fact; null for facility facts, which are not child records.' })
+  recordId!: string | null;
+}

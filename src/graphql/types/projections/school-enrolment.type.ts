@@ -1,0 +1,54 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { SensitivityClass } from '../../../auth/sensitivity.js';
+import { PersonalData, Sensitive } from '../../authorization/sensitive.decorator.js';
+import { EnrolmentStatusEnum } from './projection-enums.js';
+import { ProjectionSource } from './projection-source.type.js';
+
+@PersonalData({ childIdField: 'childId' })
+@ObjectType({
+  description: 'A school enrolment as the education-sector database reports it. Enrolment facts are BASIC; `inclusiveEducation` reveals a disability and is HEALTH.',
+})
+export class SchoolEnrolment {
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { description: 'Education student code (mã định danh học sinh): unique, never changes.' })
+  studentCode!: string;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'School year, e.g. "2026-2027".' })
+  schoolYear!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true })
+  schoolCode!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true })
+  schoolName!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true, description: 'Cấp học as given: Mầm non, Tiểu học, THCS, THPT.' })
+  level!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => Int, { nullable: true })
+  grade!: number | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => String, { nullable: true })
+  className!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => EnrolmentStatusEnum)
+  status!: EnrolmentStatusEnum;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Whether the child receives inclusive-education support (giáo dục hòa nhập). HEALTH: it reveals a disability.',
+  })
+  inclusiveEducation!: boolean | null;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => ProjectionSource, { nullable: true, description: 'The source record this fact came from.' })
+  source!: ProjectionSource;
+}

@@ -1,0 +1,37 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { SensitivityClass } from '../../../auth/sensitivity.js';
+import { PersonalData, Sensitive } from '../../authorization/sensitive.decorator.js';
+import { VaccinationStatusEnum } from './projection-enums.js';
+import { ProjectionSource } from './projection-source.type.js';
+
+@PersonalData({ childIdField: 'childId' })
+@ObjectType({ description: 'A vaccination (tiêm chủng) as a commune health station recorded it. Health data (HEALTH).' })
+export class Vaccination {
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => String, { nullable: true, description: 'Vaccine code as the source codes it (e.g. CVX or the national EPI code).' })
+  vaccineCode!: string;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => String, { nullable: true })
+  vaccineName!: string | null;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => String, { nullable: true, description: 'ISO date the dose was given.' })
+  occurredOn!: string | null;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => Int, { nullable: true, description: 'Dose number in the series (mũi thứ).' })
+  doseNumber!: number | null;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => VaccinationStatusEnum, { nullable: true })
+  status!: VaccinationStatusEnum;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => String, { nullable: true, description: 'Where or by whom it was given (station name or code).' })
+  performer!: string | null;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => ProjectionSource, { nullable: true, description: 'The source record this fact came from.' })
+  source!: ProjectionSource;
+}

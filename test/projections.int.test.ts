@@ -1,0 +1,304 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditWriter } from '../src/audit/audit-writer.js';
+import { ALL_COMMUNES } from '../src/auth/principal.js';
+import { classesForRoles } from '../src/auth/sensitivity.js';
+import type { Projections } from '../src/connectors/types.js';
+import { ChildReadRepository } from '../src/db/repositories/child-read.repository.js';
+import { createGraphQLContext } from '../src/graphql/context.js';
+import { createGateway } from '../src/graphql/gateway.js';
+import { ProjectionWriter, type FacilityRecordProjections } from '../src/services/projections/projection.writer.js';
+import { aRecord } from './support/records.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+const HA_NUMBER = '001315000123';
+
+const vaccination = (over: Partial<NonNullable<Projections['vaccination']>[number]> = {}) => ({
+  vaccineCode: 'BCG', vaccineName: 'Lao', occurredOn: '2015-03-03', doseNumber: 1, status: 'COMPLETED', performer: 'TYT Ba Đình', ...over,
+});
+const placement = (facilityCode: string) => ({ facilityCode, startedOn: '2024-05-01', reason: 'Bị bỏ rơi', seenOn: '2026-10-01', inspectionReportNumber: 'BB-1' });
+
+const facilityRecord = (over: { name?: string; findings?: string } = {}): FacilityRecordProjections => ({
+  sourceSystem: 'facility-inspection',
+  externalId: 'CS-001',
+  projections: {
+    facility: [{ code: 'CS-001', name: over.name ?? 'Chùa Phúc Lâm', type: 'RELIGIOUS', communeCode: '00004', licenceStatus: 'NONE', licenceNumber: null, capacity: 20 }],
+    inspection: [
+      { facilityCode: 'CS-001', reportNumber: 'BB-1', inspectedOn: '2026-10-01', inspectingUnit: 'Sở Dân tộc và Tôn giáo', findings: over.findings ?? 'Chưa đăng ký', childrenPresent: 2 },
+      { facilityCode: 'CS-001', reportNumber: 'BB-0', inspectedOn: '2025-04-12', inspectingUnit: null, findings: null, childrenPresent: 1 },
+    ],
+  },
+});
+
+describe('projections: written per source record, read per child by role', () => {
+  let hub: TestHub;
+  let writer: ProjectionWriter;
+  let haId: string;
+  let minhId: string;
+  /** Source record ids by external id. */
+  const records = new Map<string, string>();
+
+  const ingestWith = async (items: Array<{ record: ReturnType<typeof aRecord>; projections: Projections }>) => {
+    return hub.ctx.sql.tx(async (client) => {
+      const res = await hub.ctx.ingest.ingestItems(client, items.map((i) => ({ input: i.record })));
+      for (const s of res.stored) records.set(items[s.index]!.record.externalId, s.sourceRecordId);
+      await writer.replaceForSourceRecords(client, res.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: items[s.index]!.projections })));
+      return res;
+    });
+  };
+  const replace = (externalId: string, projections: Projections) =>
+    hub.ctx.sql.tx((client) => writer.replaceForSourceRecords(client, [{ sourceRecordId: records.get(externalId)!, projections }]));
+  const upsertFacilities = (items: FacilityRecordProjections[]) => hub.ctx.sql.tx((client) => writer.upsertFacilities(client, items));
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    writer = new ProjectionWriter();
+    const res = await ingestWith([
+      {
+        record: aRecord({ externalId: 'H-1', identityNumber: HA_NUMBER }),
+        projections: {
+          vaccination: [vaccination({ vaccineCode: 'OPV', occurredOn: '2015-05-02' }), vaccination()],
+          healthScreening: [{ screenedOn: '2015-03-02', kind: 'NEWBORN', code: null, result: 'Bình thường', interpretation: 'NORMAL', performer: null }],
+          disability: [{ type: 'VAN_DONG', severity: 'NANG', assessedOn: '2019-06-01', inclusiveEducation: null }],
+        },
+      },
+      {
+        record: aRecord({ sourceSystem: 'school', externalId: 'S-1', identityNumber: HA_NUMBER }),
+        projections: {
+          schoolEnrolment: [{ studentCode: 'HS0001', schoolYear: '2026-2027', schoolCode: 'TH01', schoolName: 'Tiểu học Ba Đình', level: 'Tiểu học', grade: 5, className: '5A', status: 'STUDYING', inclusiveEducation: true }],
+        },
+      },
+      {
+        record: aRecord({ sourceSystem: 'justice-register', externalId: 'J-1', identityNumber: HA_NUMBER }),
+        projections: {
+          birthRegistration: [{ registrationNumber: '123/2015', book: '01', registeredOn: '2015-03-20', registeredAt: 'UBND phường Ba Đình', communeCode: '00004', fatherName: null, motherName: null, declarantName: 'Chùa Phúc Lâm', declarantRelation: 'Cơ sở nuôi dưỡng', note: 'Trẻ bị bỏ rơi' }],
+          adoptionRegistration: [{ registrationNumber: 'NCN-7/2026', book: '02', registeredOn: '2026-02-10', registeredAt: 'UBND phường Ba Đình', certificateNumber: 'GCN-7', adoptiveFatherName: 'Lê Văn Nam', adoptiveMotherName: 'Phạm Thị Lan', givenBy: 'Chùa Phúc Lâm', priorCircumstance: 'Bị bỏ rơi', childConsent: null }],
+        },
+      },
+      { record: aRecord({ sourceSystem: 'facility-inspection', externalId: 'P-1', identityNumber: HA_NUMBER }), projections: { placement: [placement('CS-001')] } },
+      {
+        record: aRecord({ sourceSystem: 'facility-inspection', externalId: 'P-2', fullName: 'Trần Văn Minh', sex: 'MALE', birthDate: '2012-07-09', identityNumber: '001212000999', communeCode: '00008' }),
+        projections: { placement: [placement('CS-001'), placement('CS-404')] },
+      },
+    ]);
+    expect(res).toMatchObject({ inserted: 5, childrenCreated: 2 });
+    await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
+    const children = await hub.ctx.sql.query<{ id: string; commune_code: string }>('SELECT id, commune_code FROM child ORDER BY commune_code');
+    haId = children[0]!.id;
+    minhId = children[1]!.id;
+    await upsertFacilities([facilityRecord()]);
+  });
+  afterAll(async () => hub?.close());
+
+  const ALL = `vaccinations { vaccineCode occurredOn doseNumber status source { sourceSystem externalId recordId } }
+    healthScreenings { kind interpretation } disabilities { type severity }
+    schoolEnrolments { studentCode status grade inclusiveEducation }
+    birthRegistrations { registrationNumber registeredOn fatherName declarantName note }
+    adoptionRegistrations { registrationNumber adoptiveMotherName givenBy }
+    placements { facilityCode startedOn facility { code name licenceStatus } }`;
+  const readAll = async (token: string, id = haId) =>
+    (await hub.gql<{ child: Record<string, any> }>(`query($id: ID!) { child(id: $id) { id ${ALL} } }`, { id }, token)).body;
+  const forbiddenPaths = (errors: Array<{ path?: Array<string | number>; extensions?: Record<string, unknown> }> | undefined) =>
+    (errors ?? []).filter((e) => e.extensions?.code === 'FORBIDDEN').map((e) => e.path!.filter((p) => typeof p === 'string').join('.')).sort();
+
+  it('shows a health officer the health facts, each with its source, and refuses adoption and placements', async () => {
+    const nurse = await hub.token({ sub: 'nurse', roles: ['health_officer'] });
+    const body = await readAll(nurse);
+    const c = body.data!.child;
+    expect(c.vaccinations).toEqual([
+      { vaccineCode: 'BCG', occurredOn: '2015-03-03', doseNumber: 1, status: 'COMPLETED', source: { sourceSystem: 'HEALTH_STATION', externalId: 'H-1', recordId: records.get('H-1') } },
+      { vaccineCode: 'OPV', occurredOn: '2015-05-02', doseNumber: 1, status: 'COMPLETED', source: { sourceSystem: 'HEALTH_STATION', externalId: 'H-1', recordId: records.get('H-1') } },
+    ]);
+    expect(c.healthScreenings).toEqual([{ kind: 'NEWBORN', interpretation: 'NORMAL' }]);
+    expect(c.disabilities).toEqual([{ type: 'VAN_DONG', severity: 'NANG' }]);
+    expect(c.schoolEnrolments).toEqual([{ studentCode: 'HS0001', status: 'STUDYING', grade: 5, inclusiveEducation: true }]);
+    // Registration facts are BASIC; the declarant is ADOPTION, the note PROTECTION_GROUP.
+    expect(c.birthRegistrations).toEqual([{ registrationNumber: '123/2015', registeredOn: '2015-03-20', fatherName: null, declarantName: null, note: null }]);
+    expect(c.adoptionRegistrations).toBeNull();
+    expect(c.placements).toBeNull();
+    expect(forbiddenPaths(body.errors)).toEqual([
+      'child.adoptionRegistrations', 'child.birthRegistrations.declarantName', 'child.birthRegistrations.fatherName',
+      'child.birthRegistrations.note', 'child.placements',
+    ]);
+    const audit = await hub.ctx.sql.query(`SELECT action, child_ids, field_classes FROM audit_event WHERE subject = 'nurse' ORDER BY action`);
+    expect(audit).toEqual([
+      { action: 'DENIED', child_ids: [haId], field_classes: [] },
+      { action: 'READ', child_ids: [haId], field_classes: ['BASIC', 'HEALTH', 'PROVENANCE'] },
+    ]);
+  });
+
+  it('gives an education officer enrolments but FORBIDDEN on every HEALTH field, including inclusive education', async () => {
+    const teacher = await hub.token({ sub: 'teacher', roles: ['education_officer'] });
+    const body = await readAll(teacher);
+    const c = body.data!.child;
+    expect(c.schoolEnrolments).toEqual([{ studentCode: 'HS0001', status: 'STUDYING', grade: 5, inclusiveEducation: null }]);
+    expect([c.vaccinations, c.healthScreenings, c.disabilities]).toEqual([null, null, null]);
+    expect(forbiddenPaths(body.errors)).toEqual(expect.arrayContaining([
+      'child.disabilities', 'child.healthScreenings', 'child.schoolEnrolments.inclusiveEducation', 'child.vaccinations',
+    ]));
+    const [denied] = await hub.ctx.sql.query<{ details: { fields: string[] } }>(`SELECT details FROM audit_event WHERE subject = 'teacher' AND action = 'DENIED'`);
+    expect(denied!.details.fields).toEqual(expect.arrayContaining(['Child.vaccinations', 'SchoolEnrolment.inclusiveEducation']));
+  });
+
+  it('shows a justice officer adoption and the birth registration\'s people, and refuses health', async () => {
+    const justice = await hub.token({ sub: 'justice', roles: ['justice_officer'] });
+    const body = await readAll(justice);
+    const c = body.data!.child;
+    expect(c.adoptionRegistrations).toEqual([{ registrationNumber: 'NCN-7/2026', adoptiveMotherName: 'Phạm Thị Lan', givenBy: 'Chùa Phúc Lâm' }]);
+    expect(c.birthRegistrations).toEqual([{ registrationNumber: '123/2015', registeredOn: '2015-03-20', fatherName: null, declarantName: 'Chùa Phúc Lâm', note: 'Trẻ bị bỏ rơi' }]);
+    expect(c.placements).toEqual([{ facilityCode: 'CS-001', startedOn: '2024-05-01', facility: { code: 'CS-001', name: 'Chùa Phúc Lâm', licenceStatus: 'NONE' } }]);
+    expect(c.vaccinations).toBeNull();
+    expect(forbiddenPaths(body.errors)).toEqual(['child.disabilities', 'child.healthScreenings', 'child.schoolEnrolments.inclusiveEducation', 'child.vaccinations']);
+  });
+
+  it('replaces a changed record\'s projections without duplicates, and clears them when the record has none', async () => {
+    const steward = await hub.token();
+    const first = await replace('H-1', { vaccination: [vaccination({ vaccineCode: 'DTP', doseNumber: 3, occurredOn: '2016-01-01' })] });
+    expect(first).toEqual({ records: 1, deleted: 4, inserted: { vaccination: 1 } });
+    const again = await replace('H-1', { vaccination: [vaccination({ vaccineCode: 'DTP', doseNumber: 3, occurredOn: '2016-01-01' })] });
+    expect(again).toEqual({ records: 1, deleted: 1, inserted: { vaccination: 1 } });
+    const c = (await readAll(steward)).data!.child;
+    expect(c.vaccinations.map((v: { vaccineCode: string }) => v.vaccineCode)).toEqual(['DTP']);
+    expect(c.healthScreenings).toEqual([]);
+    expect(c.disabilities).toEqual([]);
+    const [counts] = await hub.ctx.sql.query(
+      `SELECT (SELECT count(*) FROM vaccination WHERE source_record_id = $1)::int AS v, (SELECT count(*) FROM health_screening WHERE source_record_id = $1)::int AS h`,
+      [records.get('H-1')],
+    );
+    expect(counts).toEqual({ v: 1, h: 0 });
+  });
+
+  it('leaves nothing behind when a projection is invalid (the caller\'s transaction rolls back)', async () => {
+    const bad = replace('S-1', { schoolEnrolment: [{ studentCode: 'HS0001', status: 'GRADUATED' } as never] });
+    await expect(bad).rejects.toMatchObject({ code: 'PROJECTION_INVALID' });
+    const [row] = await hub.ctx.sql.query(`SELECT count(*)::int AS n FROM school_enrolment WHERE source_record_id = $1`, [records.get('S-1')]);
+    expect(row).toEqual({ n: 1 });
+  });
+
+  it('upserts facilities and inspections idempotently, updating only what changed', async () => {
+    const again = await upsertFacilities([facilityRecord()]);
+    expect(again).toEqual({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 0, updated: 0, unchanged: 2 } });
+    const changed = await upsertFacilities([facilityRecord({ findings: 'Đã hướng dẫn đăng ký' })]);
+    expect(changed).toEqual({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 0, updated: 1, unchanged: 1 } });
+    const [n] = await hub.ctx.sql.query(`SELECT (SELECT count(*) FROM facility)::int AS f, (SELECT count(*) FROM inspection)::int AS i`);
+    expect(n).toEqual({ f: 1, i: 2 });
+  });
+
+  it('serves facilities with inspections, and their children only to PROTECTION_GROUP roles, within scope, audited', async () => {
+    const FACILITY = `query($code: String!) { facility(code: $code) { code name type licenceStatus capacity commune { name }
+      source { sourceSystem externalId } inspections { reportNumber inspectedOn findings childrenPresent }
+      placements { startedOn source { externalId } child { id fullName } } } }`;
+    const social = await hub.token({ sub: 'social', roles: ['social_worker'] });
+    const all = await hub.gql<{ facility: Record<string, any> }>(FACILITY, { code: 'CS-001' }, social);
+    expect(all.body.errors).toBeUndefined();
+    expect(all.body.data!.facility).toMatchObject({
+      code: 'CS-001', name: 'Chùa Phúc Lâm', type: 'RELIGIOUS', licenceStatus: 'NONE', capacity: 20, commune: { name: 'Phường Ba Đình' },
+      source: { sourceSystem: 'FACILITY_INSPECTION', externalId: 'CS-001' },
+      inspections: [
+        { reportNumber: 'BB-1', inspectedOn: '2026-10-01', findings: 'Đã hướng dẫn đăng ký', childrenPresent: 2 },
+        { reportNumber: 'BB-0', inspectedOn: '2025-04-12', findings: null, childrenPresent: 1 },
+      ],
+    });
+    expect(all.body.data!.facility.placements.map((p: { child: { id: string } }) => p.child.id).sort()).toEqual([haId, minhId].sort());
+    const audit = await hub.ctx.sql.query(`SELECT child_ids, field_classes FROM audit_event WHERE subject = 'social'`);
+    expect(audit).toEqual([{ child_ids: [haId, minhId].sort(), field_classes: ['BASIC', 'PROTECTION_GROUP', 'PROVENANCE'] }]);
+
+    const commune = await hub.token({ sub: 'ubnd-00008', roles: ['commune_officer'], communes: ['00008'] });
+    const scoped = await hub.gql<{ facility: { placements: Array<{ child: { id: string } }> } }>(FACILITY, { code: 'CS-001' }, commune);
+    expect(scoped.body.data!.facility.placements.map((p) => p.child.id)).toEqual([minhId]);
+
+    const teacher = await hub.token({ sub: 'teacher-fac', roles: ['education_officer'] });
+    const refused = await hub.gql<{ facility: Record<string, any> }>(FACILITY, { code: 'CS-001' }, teacher);
+    expect(refused.body.data!.facility).toMatchObject({ name: 'Chùa Phúc Lâm', placements: null });
+    expect(refused.body.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['facility.placements', 'FORBIDDEN']]);
+    const denied = await hub.ctx.sql.query(`SELECT action, details FROM audit_event WHERE subject = 'teacher-fac'`);
+    expect(denied).toEqual([{ action: 'DENIED', details: { fields: ['Facility.placements'] } }]);
+
+    expect((await hub.gql(FACILITY, { code: 'NOPE' }, social)).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const engineer = await hub.token({ roles: ['integration_engineer'] });
+    expect((await hub.gql(FACILITY, { code: 'CS-001' }, engineer)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('lists facilities by commune, licence status and type, paged', async () => {
+    await upsertFacilities([
+      { sourceSystem: 'facility-inspection', externalId: 'CS-002', projections: { facility: [{ code: 'CS-002', name: 'Trung tâm Bảo trợ xã hội 1', type: 'PUBLIC_SOCIAL_ASSISTANCE', communeCode: '00008', licenceStatus: 'LICENSED', licenceNumber: 'GP-1', capacity: 200 }] } },
+      { sourceSystem: 'facility-inspection', externalId: 'CS-003', projections: { facility: [{ code: 'CS-003', name: 'Nhà chung', type: 'RELIGIOUS', communeCode: '00008', licenceStatus: 'NONE', licenceNumber: null, capacity: null }] } },
+    ]);
+    const steward = await hub.token();
+    const q = async (args: string) =>
+      (await hub.gql<{ facilities: { nodes: Array<{ code: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
+        `{ facilities(${args}) { nodes { code } pageInfo { hasNextPage endCursor } } }`, {}, steward)).body;
+    expect((await q('type: RELIGIOUS, licenceStatus: NONE')).data!.facilities.nodes.map((n) => n.code)).toEqual(['CS-001', 'CS-003']);
+    expect((await q('communeCodes: ["00008"]')).data!.facilities.nodes.map((n) => n.code)).toEqual(['CS-002', 'CS-003']);
+    const page1 = (await q('first: 2')).data!.facilities;
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = (await q(`first: 2, after: "${page1.pageInfo.endCursor}"`)).data!.facilities;
+    expect([...page1.nodes, ...page2.nodes].map((n) => n.code)).toEqual(['CS-001', 'CS-002', 'CS-003']);
+    expect((await q('communeCodes: ["x"]')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('follows records through merges and splits without rewriting projections', async () => {
+    const steward = await hub.token();
+    const vaccines = async (id: string) =>
+      ((await readAll(steward, id)).data!.child.vaccinations as Array<{ vaccineCode: string }>).map((v) => v.vaccineCode).sort();
+    const res = await ingestWith([{ record: aRecord({ externalId: 'H-DUP', identityNumber: '001315000777' }), projections: { vaccination: [vaccination({ vaccineCode: 'MMR' })] } }]);
+    const dupId = (await hub.ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM source_record WHERE id = $1`, [res.stored[0]!.sourceRecordId]))!.child_id;
+    expect(await vaccines(dupId)).toEqual(['MMR']);
+    // A steward merge that leaves the records on the merged child: the survivor shows them.
+    await hub.ctx.sql.query(`UPDATE child SET status = 'MERGED', merged_into_id = $2 WHERE id = $1`, [dupId, haId]);
+    expect(await vaccines(haId)).toEqual(['DTP', 'MMR']);
+    // A split that moves the record to another child: its projections move with it.
+    await hub.ctx.sql.query(`UPDATE source_record SET child_id = $2 WHERE id = $1`, [res.stored[0]!.sourceRecordId, minhId]);
+    expect(await vaccines(haId)).toEqual(['DTP']);
+    expect(await vaccines(minhId)).toEqual(['MMR']);
+  });
+});
+
+describe('projections: statements per children page', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+    const writer = new ProjectionWriter();
+    await hub.ctx.sql.tx(async (client) => {
+      const items = Array.from({ length: 60 }, (_, i) => aRecord({ externalId: `N-${i}`, identityNumber: `0013150${String(i).padStart(5, '0')}` }));
+      const res = await hub.ctx.ingest.ingestItems(client, items.map((input) => ({ input })));
+      await writer.replaceForSourceRecords(client, res.stored.map((s, i) => ({
+        sourceRecordId: s.sourceRecordId,
+        projections: {
+          vaccination: [vaccination(), vaccination({ vaccineCode: 'OPV' })],
+          healthScreening: [{ screenedOn: null, kind: 'GENERAL', code: null, result: null, interpretation: null, performer: null }],
+          schoolEnrolment: [{ studentCode: `HS${i}`, schoolYear: null, schoolCode: null, schoolName: null, level: null, grade: null, className: null, status: 'STUDYING', inclusiveEducation: false }],
+          placement: [placement(i % 2 ? 'CS-001' : 'CS-002')],
+        },
+      })));
+      await writer.upsertFacilities(client, [facilityRecord()]);
+    });
+  });
+  afterAll(async () => hub?.close());
+
+  it('runs the same small number of statements for 10 and 50 children selecting every projection', async () => {
+    const gateway = await createGateway({ config: hub.ctx.config, logger: hub.ctx.logger, audit: new AuditWriter(hub.ctx.sql, hub.ctx.logger) });
+    const repo = new ChildReadRepository(hub.ctx.sql);
+    const QUERY = `query($first: Int!) { children(first: $first) { nodes { id
+      vaccinations { vaccineCode source { externalId } } healthScreenings { kind } disabilities { type }
+      schoolEnrolments { studentCode } birthRegistrations { registrationNumber } adoptionRegistrations { registrationNumber }
+      placements { facilityCode facility { name inspections { reportNumber } } } } } }`;
+    const statements = async (first: number) => {
+      const contextValue = createGraphQLContext({
+        requestId: `proj-${first}`, repo, maxPageSize: 100, authError: null,
+        principal: { subject: 's', officerId: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
+      });
+      const res = await gateway.executeOperation({ query: QUERY, variables: { first } }, { contextValue });
+      expect(res.body.kind === 'single' && res.body.singleResult.errors).toBeFalsy();
+      const nodes = res.body.kind === 'single' ? (res.body.singleResult.data as { children: { nodes: Array<Record<string, any>> } }).children.nodes : [];
+      expect(nodes).toHaveLength(first);
+      expect(nodes.every((n) => n.vaccinations.length === 2 && n.placements.length === 1)).toBe(true);
+      return contextValue.queries.count;
+    };
+    const ten = await statements(10);
+    const fifty = await statements(50);
+    // The page, every projection kind (one statement), the facilities, their inspections.
+    expect(fifty).toBe(ten);
+    expect(fifty).toBe(4);
+    await gateway.stop();
+  });
+});
