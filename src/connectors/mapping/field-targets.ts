@@ -1,0 +1,157 @@
+/**
+ * What each mappable field holds: the parse it gets when the mapping names none, the parses a mapping may
+ * choose instead, and whether a projection needs it. The schema (for editors and refusals) and the mapper
+ * (for defaults and required checks) both read these tables, so they cannot drift apart.
+ */
+import type { Projections, ProjectionKind } from '../types.js';
+
+export const PARSE_KINDS = ['text', 'name', 'sex', 'date', 'datetime', 'commune', 'identityNumber', 'integer', 'boolean'] as const;
+export type ParseKind = (typeof PARSE_KINDS)[number];
+
+export interface FieldTarget {
+  /** The parse applied when the value names none (and has no `map` or test). */
+  parse: ParseKind;
+  /** Parses a mapping may name for this field. */
+  allowed: readonly ParseKind[];
+  /** A projection without this field is a problem that rejects the record. */
+  required?: boolean;
+  /** The value when absent, for fields that are never null. */
+  whenAbsent?: boolean;
+  description: string;
+}
+
+const t = (parse: ParseKind, description: string, extra: Partial<FieldTarget> = {}): FieldTarget => ({
+  parse,
+  allowed: ALLOWED[parse],
+  description,
+  ...extra,
+});
+
+const ALLOWED: Record<ParseKind, readonly ParseKind[]> = {
+  text: PARSE_KINDS,
+  name: ['name', 'text'],
+  sex: ['sex'],
+  date: ['date'],
+  datetime: ['datetime'],
+  commune: ['commune'],
+  identityNumber: ['identityNumber', 'text'],
+  integer: ['integer'],
+  boolean: ['boolean'],
+};
+
+/** The fields of a child record a mapping may set (SourceRecordInput; precision and code set are derived). */
+export const RECORD_FIELDS = {
+  fullName: t('name', 'Full name (họ và tên); canonical form by default. Not split here: ingest splits it.'),
+  familyName: t('name', 'Family name (họ), when the source keeps it apart.'),
+  middleName: t('name', 'Middle name (chữ đệm), when the source keeps it apart.'),
+  givenName: t('name', 'Given name (tên), when the source keeps it apart.'),
+  sex: t('sex', 'Sex: Nam/Nữ, 1/2, M/F, male/female → MALE/FEMALE.'),
+  birthDate: t('date', 'Birth date (ngày sinh); its precision (DAY/MONTH/YEAR) becomes birthDatePrecision.'),
+  birthDateEstimated: t('boolean', 'Whether the birth date is estimated (e.g. an abandoned child). @defaultValue false'),
+  communeCode: t('commune', 'Commune of residence (mã xã): 2025 code, pre-2025 code or name; sets communeCodeSet.'),
+  fatherName: t('name', 'Father (cha).'),
+  motherName: t('name', 'Mother (mẹ).'),
+  carerName: t('name', 'Carer or guardian (người giám hộ / người chăm sóc); `parse: text` keeps an institution name as written.'),
+  identityNumber: t('identityNumber', 'Personal identification number (số định danh cá nhân): separators removed, never corrected.'),
+  sourceUpdatedAt: t('datetime', 'When the source last changed the record (ISO date-time; a date means 00:00 Hà Nội time).'),
+} as const satisfies Record<string, FieldTarget>;
+export type RecordFieldName = keyof typeof RECORD_FIELDS;
+export const RECORD_FIELD_NAMES = Object.keys(RECORD_FIELDS) as RecordFieldName[];
+
+type ProjectionFieldTable = { [K in ProjectionKind]: Record<keyof NonNullable<Projections[K]>[number], FieldTarget> };
+
+const req = { required: true } as const;
+
+export const PROJECTION_FIELDS: ProjectionFieldTable = {
+  healthScreening: {
+    screenedOn: t('date', 'Date of the screening.'),
+    kind: t('text', 'What was screened: DEVELOPMENT, NUTRITION, HEARING, VISION, DISABILITY, NEWBORN, GENERAL.', req),
+    code: t('text', 'Code of the observation (LOINC or the ministry code), as given.'),
+    result: t('text', 'The result as recorded.'),
+    interpretation: t('text', 'NORMAL, ABNORMAL or REFERRED, when the source says.'),
+    performer: t('text', 'Who performed it (station name or code).'),
+  },
+  vaccination: {
+    vaccineCode: t('text', 'Vaccine code.', req),
+    vaccineName: t('text', 'Vaccine name.'),
+    occurredOn: t('date', 'Date given.'),
+    doseNumber: t('integer', 'Dose number (mũi thứ).'),
+    status: t('text', 'COMPLETED or NOT_DONE.', req),
+    performer: t('text', 'Who gave it.'),
+  },
+  disability: {
+    type: t('text', 'Disability type (dạng khuyết tật) as coded by the source.'),
+    severity: t('text', 'NHE, NANG or DAC_BIET_NANG (mức độ khuyết tật).'),
+    assessedOn: t('date', 'Date of assessment or certificate.'),
+    inclusiveEducation: t('boolean', 'Receives inclusive-education support (học hòa nhập).'),
+  },
+  schoolEnrolment: {
+    studentCode: t('text', 'Education student code (mã định danh học sinh).', req),
+    schoolYear: t('text', 'School year, e.g. 2026-2027.'),
+    schoolCode: t('text', 'School code.'),
+    schoolName: t('text', 'School name.'),
+    level: t('text', 'Mầm non / Tiểu học / THCS / THPT as given.'),
+    grade: t('integer', 'Grade (khối).'),
+    className: t('text', 'Class (lớp).'),
+    status: t('text', 'STUDYING or DROPPED_OUT.', req),
+    inclusiveEducation: t('boolean', 'Inclusive education (học hòa nhập). @defaultValue false', { whenAbsent: false }),
+  },
+  birthRegistration: {
+    registrationNumber: t('text', 'Registration number (số đăng ký).', req),
+    book: t('text', 'Register book (quyển số).'),
+    registeredOn: t('date', 'Date registered (ngày đăng ký).'),
+    registeredAt: t('text', 'Registering office (nơi đăng ký).'),
+    communeCode: t('commune', 'Commune of the registering office.'),
+    fatherName: t('name', 'Father as registered.'),
+    motherName: t('name', 'Mother as registered.'),
+    declarantName: t('name', 'Declarant (người đi khai sinh).'),
+    declarantRelation: t('text', 'Declarant relation to the child.'),
+    note: t('text', 'Note (ghi chú).'),
+  },
+  adoptionRegistration: {
+    registrationNumber: t('text', 'Registration number (số đăng ký).', req),
+    book: t('text', 'Register book (quyển số).'),
+    registeredOn: t('date', 'Date registered.'),
+    registeredAt: t('text', 'Registering office.'),
+    certificateNumber: t('text', 'Certificate number (số giấy chứng nhận nuôi con nuôi).'),
+    adoptiveFatherName: t('name', 'Adoptive father (cha nuôi).'),
+    adoptiveMotherName: t('name', 'Adoptive mother (mẹ nuôi).'),
+    givenBy: t('text', 'Person or institution giving the child (người giao con nuôi).'),
+    priorCircumstance: t('text', 'Circumstance before adoption (hoàn cảnh), as written.'),
+    childConsent: t('boolean', 'The child consented (aged 9 or more).'),
+  },
+  placement: {
+    facilityCode: t('text', 'Facility code (mã cơ sở).', req),
+    startedOn: t('date', 'Date taken in (ngày tiếp nhận).'),
+    reason: t('text', 'Circumstance that brought the child in, as written.'),
+    seenOn: t('date', 'Date the child was seen there (inspection date).'),
+    inspectionReportNumber: t('text', 'Inspection report number (số biên bản).'),
+  },
+  facility: {
+    code: t('text', 'Facility code (mã cơ sở).', req),
+    name: t('text', 'Facility name.', req),
+    type: t('text', 'RELIGIOUS, PUBLIC_SOCIAL_ASSISTANCE, PRIVATE_SOCIAL_ASSISTANCE or OTHER.', req),
+    communeCode: t('commune', 'Commune of the facility.'),
+    licenceStatus: t('text', 'LICENSED, REGISTERED, NONE or UNKNOWN.', req),
+    licenceNumber: t('text', 'Licence number (số giấy phép).'),
+    capacity: t('integer', 'Capacity (số chỗ).'),
+  },
+  inspection: {
+    facilityCode: t('text', 'Facility code.', req),
+    reportNumber: t('text', 'Report number (số biên bản).', req),
+    inspectedOn: t('date', 'Inspection date.', req),
+    inspectingUnit: t('text', 'Inspecting unit (cơ quan kiểm tra).'),
+    findings: t('text', 'Findings.'),
+    childrenPresent: t('integer', 'Children present.'),
+  },
+};
+
+/** The record's id in its source: text (a number is stringified). */
+export const EXTERNAL_ID_TARGET: FieldTarget = t('text', 'The record id in its source system.');
+
+/** The targets of group evidence parts. */
+export const GROUP_TARGETS = {
+  clause: t('text', 'Clause letter of Art. 10, Law on Children 2016 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o).'),
+  subType: t('text', 'Sub-type per Decree 56/2017, a free-text code (at most 50 characters).'),
+  since: t('date', 'ISO date the membership started.'),
+} as const satisfies Record<string, FieldTarget>;

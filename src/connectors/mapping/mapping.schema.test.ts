@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { recordMappingSchema, recordMappingsSchema } from './mapping.schema.js';
+
+const FIXTURES = new URL('./__fixtures__/', import.meta.url);
+
+/** The issues of a refused mapping as `path: message` lines. */
+function issues(input: unknown): string[] {
+  const r = recordMappingSchema.safeParse(input);
+  if (r.success) return [];
+  return r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+}
+
+const minimal = { externalId: { from: 'id' } };
+
+describe('recordMappingSchema', () => {
+  it('accepts the example mappings and applies defaults', () => {
+    for (const name of ['school', 'health-station', 'justice-register', 'facility-inspection']) {
+      const yaml = readFileSync(new URL(`${name}.mapping.yaml`, FIXTURES), 'utf8');
+      const r = recordMappingsSchema.safeParse(parseYaml(yaml));
+      expect(r.success, `${name}: ${r.success ? '' : JSON.stringify(r.error.issues)}`).toBe(true);
+    }
+    expect(recordMappingSchema.parse(minimal).recordType).toBe('child');
+  });
+
+  it('accepts the docs/connectors.md example', () => {
+    const yaml = `
+recordType: child
+sheet: "Trẻ em"
+externalId: { from: ma_dinh_danh_hoc_sinh }
+fields:
+  fullName: { from: ho_ten }
+  sex: { from: gioi_tinh, parse: sex }
+  birthDate: { from: ngay_sinh, parse: date, formats: ["dd/MM/yyyy"] }
+  communeCode: { from: ma_xa_thuong_tru, parse: commune }
+  identityNumber: { from: so_dinh_danh_ca_nhan, parse: identityNumber }
+  fatherName: { from: ho_ten_cha, parse: name }
+  sourceUpdatedAt: { from: ngay_cap_nhat, parse: datetime }
+groups:
+  - clause: d
+    when: { from: khuyet_tat, equals: true }
+    subType: { from: dang_khuyet_tat }
+  - clause: { from: "Hoàn cảnh", map: { "Bị bỏ rơi": b, "Mồ côi cả cha và mẹ": a }, default: null }
+    since: { from: "Ngày tiếp nhận", parse: date }
+projections:
+  schoolEnrolment:
+    - fields:
+        studentCode: { from: ma_dinh_danh_hoc_sinh }
+        status: { from: trang_thai, map: { "Đang học": STUDYING, "Thôi học": DROPPED_OUT } }
+  vaccination:
+    - each: "_include.immunizations[*]"
+      fields:
+        vaccineCode: { from: "vaccineCode.coding[0].code" }
+        occurredOn: { from: occurrenceDateTime, parse: date }
+        status: { value: COMPLETED }
+      when: { from: status, equals: completed }
+`;
+    expect(issues(parseYaml(yaml))).toEqual([]);
+  });
+
+  it('refuses a bad path, naming where it is and what is wrong', () => {
+    expect(issues({ ...minimal, fields: { sex: { from: 'a..b' } } })).toEqual([
+      expect.stringMatching(/^fields\.sex\.from: invalid path "a\.\.b" at 3: a key is missing before "\."/),
+    ]);
+    expect(issues({ ...minimal, fields: { fullName: { join: ['ho', 'ten[', { from: 'x' }] } } })).toEqual([
+      expect.stringMatching(/^fields\.fullName\.join\.1: invalid path "ten\[" at 4: unclosed "\["/),
+    ]);
+    expect(issues({ ...minimal, projections: { vaccination: [{ each: 'a[=1]', fields: { vaccineCode: { from: 'c' }, status: { value: 'COMPLETED' } } }] } })).toEqual([
+      expect.stringMatching(/^projections\.vaccination\.0\.each: invalid path/),
+    ]);
+  });
+
+  it('refuses unknown keys, fields and projection kinds', () => {
+    expect(issues({ ...minimal, fields: { ten: { from: 'x' } } })).toEqual(['fields: Unrecognized key: "ten"']);
+    expect(issues({ ...minimal, fields: { sex: { frm: 'x' } } })).toContain('fields.sex: Unrecognized key: "frm"');
+    expect(issues({ ...minimal, projections: { school: [] } })).toEqual(['projections: Unrecognized key: "school"']);
+    expect(issues({ ...minimal, birthDatePrecision: { value: 'DAY' } })).toEqual([': Unrecognized key: "birthDatePrecision"']);
+  });
+
+  it('refuses a value with no source or two, and transforms that do not combine', () => {
+    expect(issues({ ...minimal, fields: { sex: { parse: 'sex' } } })).toEqual(['fields.sex: a value needs one of from, value, join, firstOf']);
+    expect(issues({ ...minimal, fields: { sex: { from: 'a', value: 'Nam' } } })).toEqual(['fields.sex: a value takes only one of from, value']);
+    expect(issues({ ...minimal, fields: { birthDateEstimated: { from: 'a', equals: 1, present: true } } })).toEqual([
+      'fields.birthDateEstimated: a value takes only one of equals, present',
+    ]);
+    expect(issues({ ...minimal, fields: { fullName: { from: 'a', default: 'x' } } })).toEqual(['fields.fullName.default: `default` belongs to `map`']);
+    expect(issues({ ...minimal, fields: { fullName: { from: 'a', separator: ' ' } } })).toEqual(['fields.fullName.separator: `separator` belongs to `join`']);
+  });
+
+  it('refuses a parse that does not fit the field, and options of another parse', () => {
+    expect(issues({ ...minimal, fields: { sex: { from: 'a', parse: 'date' } } })).toEqual(['fields.sex.parse: this field takes parse sex']);
+    expect(issues({ ...minimal, fields: { fullName: { from: 'a', formats: ['yyyy'] } } })).toEqual(['fields.fullName.formats: `formats` needs parse: date or datetime']);
+    expect(issues({ ...minimal, fields: { birthDate: { from: 'a', codeSet: 'VN-2025' } } })).toEqual(['fields.birthDate.codeSet: `codeSet` needs parse: commune']);
+    expect(issues({ ...minimal, fields: { birthDate: { from: 'a', formats: ['dd/mm/yy'] } } })).toEqual([
+      expect.stringMatching(/^fields\.birthDate\.formats\.0: Invalid option/),
+    ]);
+    expect(issues({ ...minimal, fields: { fullName: { from: 'a', equals: 'x' } } })).toEqual([
+      'fields.fullName: a test (equals, contains, in, present) gives a boolean; this field is not one',
+    ]);
+    // A name field may keep text as written; a map may give any field its values.
+    expect(issues({ ...minimal, fields: { carerName: { from: 'a', parse: 'text' }, sex: { from: 'b', map: { Trai: 'MALE' } } } })).toEqual([]);
+  });
+
+  it('refuses a `when` that is not a test', () => {
+    expect(issues({ ...minimal, groups: [{ clause: 'd', when: { from: 'khuyet_tat' } }] })).toEqual([
+      'groups.0.when: `when` needs a test (equals, contains, in, present) or parse: boolean',
+    ]);
+    expect(issues({ ...minimal, groups: [{ clause: 'd', when: { from: 'khuyet_tat', parse: 'boolean' } }] })).toEqual([]);
+  });
+
+  it('refuses unknown clause letters and projection fields, and requires the starred ones', () => {
+    expect(issues({ ...minimal, groups: [{ clause: 'f' }] })[0]).toMatch(/^groups\.0\.clause: /);
+    expect(issues({ ...minimal, projections: { schoolEnrolment: [{ fields: { studentCode: { from: 'a' } } }] } })).toEqual([
+      'projections.schoolEnrolment.0.fields.status: Invalid input: expected object, received undefined',
+    ]);
+    expect(issues({ ...minimal, projections: { placement: [{ fields: { facilityCode: { from: 'a' }, room: { from: 'b' } } }] } })).toEqual([
+      'projections.placement.0.fields: Unrecognized key: "room"',
+    ]);
+  });
+
+  it('refuses child fields and groups on a facility record', () => {
+    expect(issues({ recordType: 'facility', externalId: { from: 'ma' }, fields: { fullName: { from: 'x' } }, groups: [] })).toEqual([
+      'fields: a facility record has no child fields; use projections',
+      'groups: a facility record has no group evidence',
+    ]);
+  });
+
+  it('refuses an empty list of mappings', () => {
+    expect(recordMappingsSchema.safeParse([]).success).toBe(false);
+  });
+});
+
+describe('the published JSON Schema', () => {
+  it('is generated without error, with descriptions and the value definition shared', () => {
+    for (const io of ['input', 'output'] as const) {
+      const schema = z.toJSONSchema(recordMappingsSchema, { io }) as Record<string, any>;
+      expect(schema.type).toBe('array');
+      expect(Object.keys(schema.$defs)).toEqual(expect.arrayContaining(['RecordMapping', 'MappingValue']));
+      const record = schema.$defs.RecordMapping;
+      expect(record.properties.fields.properties.birthDate.description).toMatch(/birthDatePrecision/);
+      expect(record.properties.fields.additionalProperties).toBe(false);
+      expect(schema.$defs.MappingValue.properties.parse.enum).toContain('identityNumber');
+      expect(record.properties.projections.properties.vaccination.items.properties.fields.required).toEqual(['vaccineCode', 'status']);
+    }
+  });
+});

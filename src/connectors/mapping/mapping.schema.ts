@@ -1,0 +1,299 @@
+/**
+ * The `records` section of a connector definition (docs/connectors.md#records-the-mapping): which record type a
+ * raw record is, where its id and fields are, the special-circumstance group evidence it carries and its typed
+ * projections. The schema holds no transforms, so `z.toJSONSchema` publishes it for editors; the descriptions
+ * become their hover texts. Rules JSON Schema cannot say (one source per value, path syntax, a parse that fits
+ * the field) are checked by refinements that name the location.
+ */
+import { z } from 'zod';
+import { GROUP_CLAUSES } from '../../domain/source-record-input.js';
+import { PathSyntaxError, compilePath } from '../paths.js';
+import { PROJECTION_KINDS, type ProjectionKind } from '../types.js';
+import {
+  EXTERNAL_ID_TARGET,
+  GROUP_TARGETS,
+  PARSE_KINDS,
+  PROJECTION_FIELDS,
+  RECORD_FIELDS,
+  RECORD_FIELD_NAMES,
+  type FieldTarget,
+  type ParseKind,
+  type RecordFieldName,
+} from './field-targets.js';
+import { DATE_FORMATS, type DateFormat } from './parse-date.js';
+
+/** A constant a mapping can give or compare with. */
+export type Scalar = string | number | boolean;
+
+/** One value of a mapping (see the table in docs/connectors.md). */
+export interface ValueSpec {
+  from?: string;
+  value?: Scalar;
+  join?: Array<string | ValueSpec>;
+  separator?: string;
+  firstOf?: Array<string | ValueSpec>;
+  map?: Record<string, Scalar | null>;
+  default?: Scalar | null;
+  equals?: Scalar;
+  contains?: string;
+  in?: Scalar[];
+  present?: boolean;
+  parse?: ParseKind;
+  formats?: DateFormat[];
+  codeSet?: 'VN-2025' | 'VN-PRE2025';
+  required?: boolean;
+  when?: ValueSpec;
+}
+
+const SOURCES = ['from', 'value', 'join', 'firstOf'] as const;
+const TESTS = ['equals', 'contains', 'in', 'present'] as const;
+const TRANSFORMS = ['map', ...TESTS] as const;
+
+const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+export const pathSchema = z
+  .string()
+  .min(1, 'a path is empty')
+  .describe(
+    'Where the value is: `a.b.c` walks keys, `"Ngày đ.ký"` quotes a key, `a[0]`, `a[-1]`, `a[*]`, `a[k=v]` filters a list; ' +
+      '`$.x` reaches the record root from inside `each`. A column header written exactly like the path wins over path syntax.',
+  );
+
+/** The problem of a path, or null when it compiles. */
+export function pathProblem(path: string, allowRoot: boolean): string | null {
+  let p = path;
+  if (p.startsWith('$.')) {
+    if (!allowRoot) return 'a `$.` path reaches the record root and is only meaningful inside a value';
+    p = p.slice(2);
+  }
+  try {
+    compilePath(p);
+    return null;
+  } catch (e) {
+    if (e instanceof PathSyntaxError) {
+      return `${e.message}; quote a column header that holds [ ] " or a trailing dot, e.g. "\\"Số [CMND]\\""`;
+    }
+    throw e;
+  }
+}
+
+const refsSchema = (what: string) =>
+  z
+    .array(z.union([pathSchema, z.lazy(() => valueSpecSchema)]))
+    .min(1)
+    .describe(what);
+
+export const valueSpecSchema: z.ZodType<ValueSpec> = z
+  .strictObject({
+    from: pathSchema.optional(),
+    value: scalarSchema.optional().describe('A constant.'),
+    join: refsSchema('The non-empty values joined with `separator` (each a value or a path).').optional(),
+    separator: z.string().optional().describe('Separator of `join`. @defaultValue " "'),
+    firstOf: refsSchema('The first non-empty value (each a value or a path).').optional(),
+    map: z
+      .record(z.string(), scalarSchema.nullable())
+      .optional()
+      .describe('A lookup: the value (trimmed, NFC) → the result. A value not in the map takes `default`, else it is a problem (UNKNOWN_VALUE).'),
+    default: scalarSchema
+      .nullable()
+      .optional()
+      .describe('The result of `map` for a value not in it (also for an absent value); `null` means absent.'),
+    equals: scalarSchema.optional().describe('Test: the value equals this (compared as trimmed text).'),
+    contains: z.string().optional().describe('Test: the value contains this text.'),
+    in: z.array(scalarSchema).min(1).optional().describe('Test: the value is one of these.'),
+    present: z.boolean().optional().describe('Test: the value is present (true) or absent (false).'),
+    parse: z
+      .enum(PARSE_KINDS)
+      .optional()
+      .describe('How to read the value (applied to `from`, `join` or `firstOf`, before `map` or a test). @defaultValue the field\'s own kind, else text'),
+    formats: z
+      .array(z.enum(DATE_FORMATS))
+      .min(1)
+      .optional()
+      .describe('Date formats for `parse: date` / `datetime`, tried in order. @defaultValue ["d/M/yyyy", "yyyy-MM-dd", "yyyyMMdd", "M/yyyy", "yyyy", "fhir"]'),
+    codeSet: z
+      .enum(['VN-2025', 'VN-PRE2025'])
+      .optional()
+      .describe('For `parse: commune`: the code list of the source\'s codes. @defaultValue VN-2025 when the code exists in it, else VN-PRE2025'),
+    required: z.boolean().optional().describe('An absent value is a problem (REQUIRED) that rejects the record. @defaultValue false'),
+    get when(): z.ZodOptional<z.ZodType<ValueSpec>> {
+      return z
+        .lazy(() => valueSpecSchema)
+        .optional()
+        .describe('A test (equals/contains/in/present, or parse: boolean); when it fails the value is absent.');
+    },
+  })
+  .superRefine((spec, ctx) => {
+    const sources = SOURCES.filter((k) => spec[k] !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: sources.length === 0 ? 'a value needs one of from, value, join, firstOf' : `a value takes only one of ${sources.join(', ')}`,
+      });
+    }
+    const transforms = TRANSFORMS.filter((k) => spec[k] !== undefined);
+    if (transforms.length > 1) ctx.addIssue({ code: 'custom', message: `a value takes only one of ${transforms.join(', ')}` });
+    if (spec.default !== undefined && spec.map === undefined) ctx.addIssue({ code: 'custom', path: ['default'], message: '`default` belongs to `map`' });
+    if (spec.separator !== undefined && spec.join === undefined) ctx.addIssue({ code: 'custom', path: ['separator'], message: '`separator` belongs to `join`' });
+    if (spec.formats && spec.parse !== undefined && spec.parse !== 'date' && spec.parse !== 'datetime') {
+      ctx.addIssue({ code: 'custom', path: ['formats'], message: '`formats` needs parse: date or datetime' });
+    }
+    if (spec.codeSet && spec.parse !== undefined && spec.parse !== 'commune') {
+      ctx.addIssue({ code: 'custom', path: ['codeSet'], message: '`codeSet` needs parse: commune' });
+    }
+    if (spec.from !== undefined) {
+      const problem = pathProblem(spec.from, true);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['from'], message: problem });
+    }
+    for (const key of ['join', 'firstOf'] as const) {
+      spec[key]?.forEach((element, i) => {
+        if (typeof element !== 'string') return;
+        const problem = pathProblem(element, true);
+        if (problem) ctx.addIssue({ code: 'custom', path: [key, i], message: problem });
+      });
+    }
+    if (spec.when && !isTest(spec.when)) {
+      ctx.addIssue({ code: 'custom', path: ['when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
+    }
+  })
+  .meta({
+    id: 'MappingValue',
+    description:
+      'A value: { from: path } | { value: x } | { join: [...], separator } | { firstOf: [...] }, optionally with parse, ' +
+      'map/default or a test (equals, contains, in, present), required, and when.',
+  });
+
+function isTest(spec: ValueSpec): boolean {
+  return TESTS.some((k) => spec[k] !== undefined) || (spec.parse === 'boolean' && spec.map === undefined);
+}
+
+/** Whether a value gives a boolean of its own (a test), rather than a value of the field's kind. */
+export function hasTest(spec: ValueSpec): boolean {
+  return TESTS.some((k) => spec[k] !== undefined);
+}
+
+/** Checks that a value fits the field it feeds (parse, formats, codeSet, tests); adds issues at `path`. */
+function checkTarget(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementCtx, path: PropertyKey[]): void {
+  const transformed = TRANSFORMS.some((k) => spec[k] !== undefined);
+  if (hasTest(spec) && target.parse !== 'boolean') {
+    ctx.addIssue({ code: 'custom', path, message: 'a test (equals, contains, in, present) gives a boolean; this field is not one' });
+  }
+  if (!transformed && spec.parse !== undefined && !target.allowed.includes(spec.parse)) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'parse'], message: `this field takes parse ${target.allowed.join(' or ')}` });
+  }
+  const effective = spec.parse ?? (transformed ? 'text' : target.parse);
+  if (spec.formats && effective !== 'date' && effective !== 'datetime') {
+    ctx.addIssue({ code: 'custom', path: [...path, 'formats'], message: '`formats` needs parse: date or datetime' });
+  }
+  if (spec.codeSet && effective !== 'commune') {
+    ctx.addIssue({ code: 'custom', path: [...path, 'codeSet'], message: '`codeSet` needs parse: commune' });
+  }
+}
+
+const recordFieldsShape = Object.fromEntries(
+  RECORD_FIELD_NAMES.map((name) => [name, valueSpecSchema.optional().describe(RECORD_FIELDS[name].description)]),
+) as Record<RecordFieldName, z.ZodOptional<z.ZodType<ValueSpec>>>;
+
+export const recordFieldsSchema = z
+  .strictObject(recordFieldsShape)
+  .describe('The child\'s fields (SourceRecordInput). birthDatePrecision and communeCodeSet follow from birthDate and communeCode.');
+
+export const groupMappingSchema = z
+  .strictObject({
+    clause: z
+      .union([z.enum(GROUP_CLAUSES), valueSpecSchema])
+      .describe(`${GROUP_TARGETS.clause.description} A letter, or a value giving one (absent: no group).`),
+    when: valueSpecSchema.optional().describe('A test; the group is recorded only when it holds.'),
+    subType: valueSpecSchema.optional().describe(GROUP_TARGETS.subType.description),
+    since: valueSpecSchema.optional().describe(GROUP_TARGETS.since.description),
+  })
+  .describe('Special-circumstance group evidence (14 nhóm trẻ em có hoàn cảnh đặc biệt, Art. 10 Law on Children 2016).');
+export type GroupMapping = z.infer<typeof groupMappingSchema>;
+
+function projectionMappingSchema(kind: ProjectionKind) {
+  const table = PROJECTION_FIELDS[kind] as Record<string, FieldTarget>;
+  const shape = Object.fromEntries(
+    Object.entries(table).map(([name, target]) => [
+      name,
+      target.required ? valueSpecSchema.describe(`${target.description} (required)`) : valueSpecSchema.optional().describe(target.description),
+    ]),
+  ) as Record<string, z.ZodType<ValueSpec> | z.ZodOptional<z.ZodType<ValueSpec>>>;
+  return z
+    .strictObject({
+      each: pathSchema
+        .optional()
+        .describe('One projection per element found at this path; `from` is then relative to the element and `$.x` reaches the record root.'),
+      when: valueSpecSchema.optional().describe('A test (per element with `each`); the projection is made only when it holds.'),
+      fields: z.strictObject(shape).describe(`The fields of a ${kind} projection.`),
+    })
+    .superRefine((p, ctx) => {
+      if (p.each !== undefined) {
+        const problem = pathProblem(p.each, false);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['each'], message: problem });
+      }
+      for (const [name, spec] of Object.entries(p.fields)) {
+        if (spec) checkTarget(spec as ValueSpec, table[name]!, ctx, ['fields', name]);
+      }
+    });
+}
+
+const projectionsShape = Object.fromEntries(
+  PROJECTION_KINDS.map((kind) => [kind, z.array(projectionMappingSchema(kind)).optional()]),
+) as { [K in ProjectionKind]: z.ZodOptional<z.ZodArray<ReturnType<typeof projectionMappingSchema>>> };
+
+export const projectionsMappingSchema = z
+  .strictObject(projectionsShape)
+  .describe('Typed facts the record carries (see docs/connectors.md#projections); each a list of projection mappings.');
+
+export const recordMappingSchema = z
+  .strictObject({
+    recordType: z
+      .enum(['child', 'facility'])
+      .default('child')
+      .describe('child: a record about a child (source_record); facility: only projections (facility, inspection). @defaultValue child'),
+    sheet: z
+      .union([z.string().min(1), z.number().int().positive()])
+      .optional()
+      .describe('File connectors with several sheets: the sheet (name, or index from 1) this mapping reads.'),
+    when: valueSpecSchema
+      .optional()
+      .describe('When several mappings share a record type: a test choosing the raw records this one takes (e.g. { from: LOAI_SO, equals: KHAI_SINH }).'),
+    externalId: valueSpecSchema.describe('The record\'s id, unique per source system (for facility records: the facility code).'),
+    fields: recordFieldsSchema.optional(),
+    groups: z.array(groupMappingSchema).optional().describe('Special-circumstance group evidence.'),
+    projections: projectionsMappingSchema.optional(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.recordType === 'facility') {
+      if (m.fields) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a facility record has no child fields; use projections' });
+      if (m.groups) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'a facility record has no group evidence' });
+    }
+    checkTarget(m.externalId, EXTERNAL_ID_TARGET, ctx, ['externalId']);
+    for (const name of RECORD_FIELD_NAMES) {
+      const spec = m.fields?.[name];
+      if (spec) checkTarget(spec, RECORD_FIELDS[name], ctx, ['fields', name]);
+    }
+    m.groups?.forEach((g, i) => {
+      if (typeof g.clause !== 'string') checkTarget(g.clause, GROUP_TARGETS.clause, ctx, ['groups', i, 'clause']);
+      if (g.when && !isTest(g.when)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
+      if (g.subType) checkTarget(g.subType, GROUP_TARGETS.subType, ctx, ['groups', i, 'subType']);
+      if (g.since) checkTarget(g.since, GROUP_TARGETS.since, ctx, ['groups', i, 'since']);
+    });
+    for (const kind of PROJECTION_KINDS) {
+      m.projections?.[kind]?.forEach((p, i) => {
+        if (p.when && !isTest(p.when)) {
+          ctx.addIssue({ code: 'custom', path: ['projections', kind, i, 'when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
+        }
+      });
+    }
+    if (m.when && !isTest(m.when)) ctx.addIssue({ code: 'custom', path: ['when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
+  })
+  .meta({ id: 'RecordMapping', description: 'One record type of a connector and how its raw records map (docs/connectors.md#records-the-mapping).' });
+
+/** The `records` list of a definition: at least one mapping. */
+export const recordMappingsSchema = z.array(recordMappingSchema).min(1, 'a connector maps at least one record type');
+
+/** A validated mapping (defaults applied), as {@link compileRecordMapper} takes it. */
+export type RecordMapping = z.output<typeof recordMappingSchema>;
+/** A mapping as written in a definition. */
+export type RecordMappingInput = z.input<typeof recordMappingSchema>;

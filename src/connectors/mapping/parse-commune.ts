@@ -1,0 +1,76 @@
+import type { CommuneCodeSet } from '../../domain/source-record-input.js';
+import { HANOI_PROVINCE_CODE, communeByCode, resolveCommuneByName } from '../../reference/admin-units.js';
+import { CommuneValue } from './parsed-values.js';
+import { ParseFailure } from './parse-failure.js';
+import { describeValue } from './value-kind.js';
+
+export interface CommuneParseOptions {
+  /**
+   * Which code list the source's codes come from. Without it a code is read as a 2025 code when the 2025 list
+   * has it, else as a pre-2025 code. `VN-PRE2025` is for old exports: 2025 codes reuse predecessor codes, so an
+   * old code can look like a valid 2025 one.
+   */
+  codeSet?: CommuneCodeSet;
+}
+
+export const COMMUNE_UNRESOLVED = 'COMMUNE_UNRESOLVED';
+
+const SHORT_CODE = /^\d{1,5}$/;
+const HAS_LETTER = /\p{L}/u;
+const NAME_CACHE_LIMIT = 20_000;
+
+export type CommuneParser = (v: unknown) => CommuneValue | ParseFailure | undefined;
+
+/**
+ * Compiles `parse: commune`: a 5-digit code (a shorter one, as a spreadsheet prints `00097`, is padded), or a
+ * commune name (`Phường Ba Đình`, `ba dinh`, `P. Ba Đình, Thành phố Hà Nội`) looked up in Hà Nội first, then
+ * anywhere. What cannot be resolved is not an error: a code is kept as a pre-2025 code and a name is dropped,
+ * each with a reason that the mapper turns into a `COMMUNE_UNRESOLVED` flag. No pre-2025 → 2025 ward table is
+ * bundled yet, so pre-2025 codes are always kept as given.
+ */
+export function compileCommuneParser(options: CommuneParseOptions = {}): CommuneParser {
+  const byName = new Map<string, CommuneValue>();
+  const fromCode = (code: string): CommuneValue => {
+    if (options.codeSet !== 'VN-PRE2025' && communeByCode(code)) return new CommuneValue(code, 'VN-2025');
+    return new CommuneValue(
+      code,
+      'VN-PRE2025',
+      options.codeSet === 'VN-PRE2025'
+        ? 'pre-2025 commune code kept as given (no mapping to the 2025 communes is available)'
+        : 'commune code not in the 2025 list; kept as given as a pre-2025 code',
+    );
+  };
+  const fail = (v: unknown) => new ParseFailure('INVALID_COMMUNE', `expected a commune code of up to 5 digits or a commune name; got ${describeValue(v)}`);
+
+  return (v) => {
+    if (v === undefined || v === null) return undefined;
+    if (v instanceof CommuneValue) return v;
+    if (typeof v === 'number') {
+      return Number.isInteger(v) && v >= 0 && v <= 99_999 ? fromCode(String(v).padStart(5, '0')) : fail(v);
+    }
+    if (typeof v !== 'string') return fail(v);
+    const t = v.trim();
+    if (t === '') return undefined;
+    if (SHORT_CODE.test(t)) return fromCode(t.length === 5 ? t : t.padStart(5, '0'));
+    if (!HAS_LETTER.test(t)) return fail(v);
+    let hit = byName.get(t);
+    if (!hit) {
+      hit = resolveName(t);
+      if (byName.size >= NAME_CACHE_LIMIT) byName.clear();
+      byName.set(t, hit);
+    }
+    return hit;
+  };
+}
+
+function resolveName(name: string): CommuneValue {
+  const candidates = [name];
+  // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address.
+  const comma = name.indexOf(',');
+  if (comma > 0) candidates.push(name.slice(0, comma));
+  for (const candidate of candidates) {
+    const unit = resolveCommuneByName(candidate, HANOI_PROVINCE_CODE) ?? resolveCommuneByName(candidate);
+    if (unit) return new CommuneValue(unit.communeCode, 'VN-2025');
+  }
+  return new CommuneValue(null, null, 'commune name not found, or not unique, in the 2025 list');
+}

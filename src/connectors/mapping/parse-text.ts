@@ -1,0 +1,25 @@
+import { CommuneValue, IsoDate } from './parsed-values.js';
+import { ParseFailure } from './parse-failure.js';
+import { describeValue } from './value-kind.js';
+
+/**
+ * `parse: text` (the default): a trimmed string; numbers and booleans stringified; an XLSX date cell as its ISO
+ * date (or date-time when it has a time of day). Empty or blank → absent. Lists and objects are refused.
+ */
+export function parseText(v: unknown): string | ParseFailure | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    return t === '' ? undefined : t;
+  }
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : new ParseFailure('INVALID_TEXT', `expected text; got ${describeValue(v)}`);
+  if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (v instanceof IsoDate) return v.iso;
+  if (v instanceof CommuneValue) return v.code ?? undefined;
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) return new ParseFailure('INVALID_TEXT', `expected text; got ${describeValue(v)}`);
+    const iso = v.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  return new ParseFailure('INVALID_TEXT', `expected text; got ${describeValue(v)}`);
+}

@@ -1,0 +1,24 @@
+import type { CommuneCodeSet, DatePrecision } from '../../domain/source-record-input.js';
+
+/** A parsed date with how much of it the source gave; `iso` has 01 for the unknown month/day. */
+export class IsoDate {
+  constructor(readonly iso: string, readonly precision: DatePrecision) {}
+  toString(): string {
+    return this.iso;
+  }
+}
+
+/**
+ * A parsed commune. `code` is null when a name could not be resolved; `unresolved` then (or when a code was
+ * kept as given) says why, and becomes a `COMMUNE_UNRESOLVED` flag on the record.
+ */
+export class CommuneValue {
+  constructor(
+    readonly code: string | null,
+    readonly codeSet: CommuneCodeSet | null,
+    readonly unresolved: string | null = null,
+  ) {}
+  toString(): string {
+    return this.code ?? '';
+  }
+}

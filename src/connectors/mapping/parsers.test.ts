@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeName } from '../../domain/vietnamese-name.js';
+import { generateSourceRecords } from '../../sample/source-views.js';
+import { compileCommuneParser } from './parse-commune.js';
+import { compileDateParser } from './parse-date.js';
+import { compileDateTimeParser } from './parse-datetime.js';
+import { ParseFailure } from './parse-failure.js';
+import { parseBoolean } from './parse-boolean.js';
+import { parseIdentityNumber } from './parse-identity-number.js';
+import { parseInteger } from './parse-integer.js';
+import { parseName } from './parse-name.js';
+import { parseSex } from './parse-sex.js';
+import { parseText } from './parse-text.js';
+import { CommuneValue, IsoDate } from './parsed-values.js';
+import { describeValue } from './value-kind.js';
+
+describe('parseText', () => {
+  it('trims, stringifies numbers and booleans, and treats blank as absent', () => {
+    expect(parseText('  Lớp 3A1 ')).toBe('Lớp 3A1');
+    expect(parseText(12)).toBe('12');
+    expect(parseText(true)).toBe('true');
+    expect(parseText('   ')).toBeUndefined();
+    expect(parseText(null)).toBeUndefined();
+    expect(parseText(undefined)).toBeUndefined();
+  });
+  it('gives a date cell as its ISO date, and a parsed date as its ISO form', () => {
+    expect(parseText(new Date(Date.UTC(2015, 2, 4)))).toBe('2015-03-04');
+    expect(parseText(new IsoDate('2015-03-01', 'MONTH'))).toBe('2015-03-01');
+  });
+  it('refuses lists and objects', () => {
+    expect(parseText({ a: 1 })).toEqual(new ParseFailure('INVALID_TEXT', 'expected text; got an object'));
+    expect(parseText([1])).toBeInstanceOf(ParseFailure);
+  });
+});
+
+describe('parseName', () => {
+  it('gives the canonical name for any case, NFC or NFD, and does not split it', () => {
+    expect(parseName('NGUYỄN THỊ THU HÀ')).toBe('Nguyễn Thị Thu Hà');
+    expect(parseName('nguyễn   thị  thu hà '.normalize('NFD'))).toBe('Nguyễn Thị Thu Hà');
+    expect(parseName('Lê Thuỷ')).toBe('Lê Thủy');
+    expect(parseName('NGUYEN VAN AN')).toBe('Nguyen Van An');
+  });
+  it('equals normalizeName on every name variant the sources write, and on odd spacing', () => {
+    const names: string[] = ['\tNGUYỄN\u00a0VĂN  AN ', 'Ðỗ  Ðức', 'trần\u2003thị', ' lê\nan ', 'H\'Hen Niê', 'y-moan ênuôl'];
+    for (const { record } of generateSourceRecords({ seed: 8, count: 1500 })) {
+      for (const v of Object.values(record.raw)) if (typeof v === 'string' && /\p{L}/u.test(v)) names.push(v);
+    }
+    for (const name of names) expect(parseName(name) ?? '').toBe(normalizeName(name));
+  });
+
+  it('treats blank as absent and refuses non-text', () => {
+    expect(parseName('  ')).toBeUndefined();
+    expect(parseName(42)).toMatchObject({ code: 'INVALID_NAME' });
+  });
+});
+
+describe('parseSex', () => {
+  it.each([
+    ['Nam', 'MALE'],
+    ['nam', 'MALE'],
+    ['NAM', 'MALE'],
+    ['Nữ', 'FEMALE'],
+    ['NỮ', 'FEMALE'],
+    ['Nữ'.normalize('NFD'), 'FEMALE'],
+    ['nu', 'FEMALE'],
+    ['NU', 'FEMALE'],
+    ['Nu', 'FEMALE'],
+    ['1', 'MALE'],
+    ['2', 'FEMALE'],
+    [1, 'MALE'],
+    [2, 'FEMALE'],
+    ['M', 'MALE'],
+    ['f', 'FEMALE'],
+    ['male', 'MALE'],
+    ['Female', 'FEMALE'],
+    [' nam ', 'MALE'],
+  ])('%j → %s', (input, sex) => {
+    expect(parseSex(input)).toBe(sex);
+  });
+  it('refuses anything else with INVALID_SEX', () => {
+    for (const v of ['Khác', '3', 3, 'x', true]) expect(parseSex(v)).toMatchObject({ code: 'INVALID_SEX' });
+    expect(parseSex('')).toBeUndefined();
+  });
+});
+
+describe('parseIdentityNumber', () => {
+  it('removes spaces, dots and dashes and nothing else', () => {
+    expect(parseIdentityNumber('001 215.000-123')).toBe('001215000123');
+    expect(parseIdentityNumber('00121500012')).toBe('00121500012');
+    expect(parseIdentityNumber('0012150001X3')).toBe('0012150001X3');
+    expect(parseIdentityNumber(' - ')).toBeUndefined();
+  });
+  it('takes a numeric cell as its digits without putting a dropped zero back', () => {
+    expect(parseIdentityNumber(1215000123)).toBe('1215000123');
+    expect(parseIdentityNumber(1.5)).toMatchObject({ code: 'INVALID_IDENTITY_NUMBER' });
+  });
+});
+
+describe('parseInteger', () => {
+  it('reads whole numbers and text holding one', () => {
+    expect(parseInteger(12)).toBe(12);
+    expect(parseInteger(' 12 ')).toBe(12);
+    expect(parseInteger('-3')).toBe(-3);
+    expect(parseInteger('')).toBeUndefined();
+  });
+  it('refuses fractions and words with INVALID_INTEGER', () => {
+    expect(parseInteger(1.5)).toEqual(new ParseFailure('INVALID_INTEGER', 'expected a whole number; got a number with a fraction'));
+    expect(parseInteger('12a')).toMatchObject({ code: 'INVALID_INTEGER' });
+    expect(parseInteger('1.0')).toMatchObject({ code: 'INVALID_INTEGER' });
+  });
+});
+
+describe('parseBoolean', () => {
+  it.each([
+    [true, true],
+    ['true', true],
+    ['Có', true],
+    ['CÓ'.normalize('NFD'), true],
+    ['co', true],
+    ['x', true],
+    ['X', true],
+    ['1', true],
+    [1, true],
+    [false, false],
+    ['false', false],
+    ['Không', false],
+    ['khong', false],
+    ['0', false],
+    [0, false],
+  ])('%j → %s', (input, b) => {
+    expect(parseBoolean(input)).toBe(b);
+  });
+  it('refuses other words with INVALID_BOOLEAN and treats blank as absent', () => {
+    expect(parseBoolean('Không áp dụng')).toMatchObject({ code: 'INVALID_BOOLEAN' });
+    expect(parseBoolean(2)).toMatchObject({ code: 'INVALID_BOOLEAN' });
+    expect(parseBoolean(' ')).toBeUndefined();
+  });
+});
+
+describe('parseCommune', () => {
+  const parse = compileCommuneParser();
+  it('takes a 2025 code as VN-2025', () => {
+    expect(parse('00004')).toEqual(new CommuneValue('00004', 'VN-2025'));
+    // A numeric cell or a CSV that lost the leading zeros.
+    expect(parse(4)).toEqual(new CommuneValue('00004', 'VN-2025'));
+    expect(parse('4')).toEqual(new CommuneValue('00004', 'VN-2025'));
+  });
+  it('keeps a code missing from the 2025 list as a pre-2025 code, with a reason to flag', () => {
+    const v = parse('00001') as CommuneValue;
+    expect(v.code).toBe('00001');
+    expect(v.codeSet).toBe('VN-PRE2025');
+    expect(v.unresolved).toMatch(/not in the 2025 list/);
+  });
+  it('with codeSet VN-PRE2025 never reads a code as a 2025 code (2025 codes reuse old ones)', () => {
+    const v = compileCommuneParser({ codeSet: 'VN-PRE2025' })('00004') as CommuneValue;
+    expect(v).toMatchObject({ code: '00004', codeSet: 'VN-PRE2025' });
+    expect(v.unresolved).not.toBeNull();
+  });
+  it('resolves names in Hà Nội first, then anywhere', () => {
+    expect(parse('Phường Ba Đình')).toEqual(new CommuneValue('00004', 'VN-2025'));
+    expect(parse('ba dinh')).toEqual(new CommuneValue('00004', 'VN-2025'));
+    expect(parse('P. Ba Đình, Thành phố Hà Nội')).toEqual(new CommuneValue('00004', 'VN-2025'));
+    const outside = parse('Phường Sài Gòn') as CommuneValue;
+    expect(outside.codeSet).toBe('VN-2025');
+    expect(outside.code).not.toBeNull();
+  });
+  it('leaves an unknown name empty with a reason to flag', () => {
+    const v = parse('Phường Không Có Thật') as CommuneValue;
+    expect(v.code).toBeNull();
+    expect(v.unresolved).toMatch(/not found/);
+  });
+  it('refuses codes of more than 5 digits and text without letters', () => {
+    expect(parse('001234')).toMatchObject({ code: 'INVALID_COMMUNE' });
+    expect(parse('01-004')).toMatchObject({ code: 'INVALID_COMMUNE' });
+    expect(parse('')).toBeUndefined();
+  });
+});
+
+describe('describeValue', () => {
+  it('names the kind of a value', () => {
+    expect(describeValue('20150304')).toBe('8 digits');
+    expect(describeValue('15/03/2015')).toBe("text of 10 characters (digits, '/')");
+    expect(describeValue('Nguyễn Văn A')).toBe('text of 12 characters (letters, spaces)');
+    expect(describeValue(2.5)).toBe('a number with a fraction');
+    expect(describeValue(new Date(Number.NaN))).toBe('an invalid date cell');
+  });
+});
+
+/** A deterministic stream of awkward values: personal data from the generator and random text. */
+function* awkwardValues(): Generator<unknown> {
+  let seed = 12345;
+  const next = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const alphabet = 'aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯ0123456789 /-.:,;()ễữịọầ';
+  for (let i = 0; i < 3000; i++) {
+    const length = 6 + Math.floor(next() * 20);
+    let s = '';
+    for (let j = 0; j < length; j++) s += alphabet[Math.floor(next() * alphabet.length)];
+    yield s;
+  }
+  for (const { record } of generateSourceRecords({ seed: 5, count: 200, sources: ['justice-register', 'school'] })) {
+    for (const v of Object.values(record.raw)) if (typeof v === 'string' && v.trim().length >= 4) yield v;
+  }
+  yield 123_456_789.5;
+}
+
+describe('problem messages never contain the value', () => {
+  const parsers: Array<[string, (v: unknown) => unknown]> = [
+    ['text', parseText],
+    ['name', parseName],
+    ['sex', parseSex],
+    ['date', compileDateParser()],
+    ['date dd/MM/yyyy', compileDateParser(['dd/MM/yyyy'])],
+    ['datetime', compileDateTimeParser()],
+    ['commune', compileCommuneParser()],
+    ['identityNumber', parseIdentityNumber],
+    ['integer', parseInteger],
+    ['boolean', parseBoolean],
+  ];
+  it('for every parser, over random text and generated personal values', () => {
+    let failures = 0;
+    for (const value of awkwardValues()) {
+      const text = String(value).trim();
+      for (const [kind, parse] of parsers) {
+        const r = parse(value);
+        if (!(r instanceof ParseFailure)) continue;
+        failures++;
+        expect(r.message.includes(text), `${kind} message holds the value`).toBe(false);
+        // Nor any 4-character run of letters or digits from it (a name, part of a number or date).
+        for (let i = 0; i + 4 <= text.length; i++) {
+          const run = text.slice(i, i + 4);
+          if (/^[\p{L}\d]{4}$/u.test(run)) expect(r.message.includes(run), `${kind} message holds part of the value`).toBe(false);
+        }
+      }
+    }
+    expect(failures).toBeGreaterThan(5000);
+  }, 60_000);
+});

@@ -1,0 +1,305 @@
+import { describe, expect, it } from 'vitest';
+import type { SourceRecordInput } from '../../domain/source-record-input.js';
+import { validateSourceRecord } from '../../services/ingest/source-record.validator.js';
+import type { MappedRecord, RawRecord } from '../types.js';
+import { recordMappingsSchema, type RecordMappingInput } from './mapping.schema.js';
+import { compileRecordMapper } from './record-mapper.js';
+import { MappingCompileError } from './value-compiler.js';
+
+function mapper(...mappings: RecordMappingInput[]) {
+  return compileRecordMapper('school', recordMappingsSchema.parse(mappings));
+}
+
+function ok(r: MappedRecord) {
+  if (!r.ok) throw new Error(`expected a mapped record, got problems ${JSON.stringify(r.problems)}`);
+  return r;
+}
+
+function child(r: MappedRecord): SourceRecordInput {
+  const record = ok(r).record;
+  if (!record) throw new Error('expected a child record');
+  return record;
+}
+
+const raw = (data: Record<string, unknown>, recordType?: string): RawRecord => ({ data, recordType });
+
+describe('paths', () => {
+  it('a column header written exactly like the path wins over path syntax', () => {
+    const map = mapper({ externalId: { from: 'Mã' }, fields: { fullName: { from: 'Họ và tên (khai sinh)' }, carerName: { from: 'Người đ.diện' } } });
+    const r = child(map(raw({ Mã: 'A1', 'Họ và tên (khai sinh)': 'lê an', 'Người đ.diện': 'trần bình', 'Người đ': { diện: 'x' } })));
+    expect(r).toMatchObject({ externalId: 'A1', fullName: 'Lê An', carerName: 'Trần Bình' });
+    // Without such a header the same text is a path.
+    expect(child(map(raw({ Mã: 'A1', 'Người đ': { diện: 'võ cường' } }))).carerName).toBe('Võ Cường');
+  });
+
+  it('quoted keys, indexes from the end, filters with quoted values and nested filters', () => {
+    const map = mapper({
+      externalId: { from: '"Số hồ sơ"' },
+      fields: {
+        fullName: { from: 'name[-1].text' },
+        identityNumber: { from: 'identifier[system="urn:vn:a.b c"].value' },
+        motherName: { from: 'contact[relationship[*].coding[*].code=MTH].name' },
+      },
+    });
+    const r = child(
+      map(
+        raw({
+          'Số hồ sơ': 7,
+          name: [{ text: 'old' }, { text: 'nguyễn an' }],
+          identifier: [
+            { system: 'urn:other', value: '1' },
+            { system: 'urn:vn:a.b c', value: '001 215 000 123' },
+          ],
+          contact: [
+            { relationship: [{ coding: [{ code: 'FTH' }] }], name: 'cha' },
+            { relationship: [{ coding: [{ code: 'X' }, { code: 'MTH' }] }], name: 'mẹ bé' },
+          ],
+        }),
+      ),
+    );
+    expect(r).toMatchObject({ externalId: '7', fullName: 'Nguyễn An', identityNumber: '001215000123', motherName: 'Mẹ Bé' });
+  });
+
+  it('finds nothing through a list without a bracket, and nothing on a miss', () => {
+    const map = mapper({ externalId: { value: 'x' }, fields: { fullName: { from: 'name.text' }, fatherName: { from: 'a.b.c' } } });
+    expect(child(map(raw({ name: [{ text: 'An' }], a: { b: 1 } })))).toMatchObject({ fullName: null, fatherName: null });
+  });
+
+  it('does not read inherited properties as columns', () => {
+    const map = mapper({ externalId: { from: 'constructor' } });
+    expect(map(raw({}))).toMatchObject({ ok: false, problems: [{ field: 'externalId', code: 'REQUIRED' }] });
+  });
+});
+
+describe('values', () => {
+  it('join skips empty parts; firstOf takes the first non-empty one', () => {
+    const map = mapper({
+      externalId: { join: ['ma_xa', { value: 'KS' }, 'so'], separator: '-' },
+      fields: { fullName: { join: ['ho', 'dem', 'ten'] }, carerName: { firstOf: ['me', { from: 'cha', parse: 'text' }] } },
+    });
+    const r = child(map(raw({ ma_xa: '00004', so: 12, ho: 'NGUYỄN', dem: ' ', ten: 'AN', me: '', cha: 'Trung tâm A' })));
+    expect(r).toMatchObject({ externalId: '00004-KS-12', fullName: 'Nguyễn An', carerName: 'Trung Tâm A' });
+  });
+
+  it('map: trimmed NFC keys, default for values not in it, UNKNOWN_VALUE without a default', () => {
+    const statusMap = { 'Đang học': 'STUDYING', 'Thôi học': 'DROPPED_OUT' };
+    const map = mapper({
+      externalId: { value: 'x' },
+      projections: {
+        schoolEnrolment: [{ fields: { studentCode: { value: 'S' }, status: { from: 's', map: statusMap } } }],
+        facility: [{ fields: { code: { value: 'C' }, name: { value: 'N' }, type: { from: 't', map: { 'Công lập': 'PUBLIC_SOCIAL_ASSISTANCE' }, default: 'OTHER' }, licenceStatus: { value: 'UNKNOWN' } } }],
+      },
+    });
+    const r = ok(map(raw({ s: ' Thôi học '.normalize('NFD'), t: 'Chùa' })));
+    expect(r.projections.schoolEnrolment?.[0]?.status).toBe('DROPPED_OUT');
+    expect(r.projections.facility?.[0]?.type).toBe('OTHER');
+    expect(ok(map(raw({ s: 'Đang học' }))).projections.facility?.[0]?.type).toBe('OTHER');
+    expect(map(raw({ s: 'Nghỉ ốm' }))).toEqual({
+      ok: false,
+      externalId: 'x',
+      problems: [
+        { field: 'projections.schoolEnrolment[0].status', code: 'UNKNOWN_VALUE', message: 'expected one of the 2 mapped values; got text of 7 characters (letters, spaces)' },
+        { field: 'projections.schoolEnrolment[0].status', code: 'REQUIRED', message: 'a value is required but none was found' },
+      ],
+    });
+  });
+
+  it('a map result is read as the field kind', () => {
+    const map = mapper({ externalId: { value: 'x' }, fields: { sex: { from: 'g', map: { Trai: 'MALE', Gái: 'FEMALE' } }, birthDate: { from: 'y', map: { 'không rõ': null }, default: '2015' } } });
+    expect(child(map(raw({ g: 'Gái', y: 'năm 2015' })))).toMatchObject({ sex: 'FEMALE', birthDate: '2015-01-01', birthDatePrecision: 'YEAR' });
+    expect(child(map(raw({ g: 'Trai', y: 'không rõ' })))).toMatchObject({ sex: 'MALE', birthDate: null, birthDatePrecision: null });
+  });
+
+  it('tests: equals, contains, in, present', () => {
+    const map = mapper({
+      externalId: { value: 'x' },
+      groups: [
+        { clause: 'a', when: { from: 'k', equals: true } },
+        { clause: 'b', when: { from: 'note', contains: 'bỏ rơi' } },
+        { clause: 'c', when: { from: 'n', in: [1, 2] } },
+        { clause: 'd', when: { from: 'dt', present: true } },
+        { clause: 'e', when: { from: 'dt', present: false } },
+      ],
+    });
+    expect(child(map(raw({ k: true, note: 'Trẻ bị bỏ rơi'.normalize('NFD'), n: '2', dt: 'x' }))).groups).toEqual([
+      { clause: 'a' },
+      { clause: 'b' },
+      { clause: 'c' },
+      { clause: 'd' },
+    ]);
+    expect(child(map(raw({ k: 'true', n: 3, dt: '  ' }))).groups).toEqual([{ clause: 'a' }, { clause: 'e' }]);
+  });
+
+  it('when on a value: absent when the test fails', () => {
+    const map = mapper({ externalId: { value: 'x' }, fields: { carerName: { from: 'khai', when: { from: 'note', contains: 'bỏ rơi' } } } });
+    expect(child(map(raw({ khai: 'AN', note: 'bỏ rơi' }))).carerName).toBe('An');
+    expect(child(map(raw({ khai: 'AN', note: '' }))).carerName).toBeNull();
+  });
+
+  it('required: an absent value rejects the record', () => {
+    const map = mapper({ externalId: { from: 'id' }, fields: { birthDate: { from: 'ns', required: true } } });
+    expect(map(raw({ id: 'r1' }))).toEqual({
+      ok: false,
+      externalId: 'r1',
+      problems: [{ field: 'birthDate', code: 'REQUIRED', message: 'a value is required but none was found' }],
+    });
+  });
+
+  it('a constant that does not parse as its field fails when compiling', () => {
+    expect(() => mapper({ externalId: { value: 'x' }, fields: { sex: { value: 'Khác' } } })).toThrow(MappingCompileError);
+  });
+});
+
+describe('child records', () => {
+  const map = mapper({
+    externalId: { from: 'id', required: true },
+    fields: {
+      fullName: { from: 'ten' },
+      sex: { from: 'gt' },
+      birthDate: { from: 'ns' },
+      communeCode: { from: 'xa' },
+      identityNumber: { from: 'so' },
+      sourceUpdatedAt: { from: 'cn' },
+    },
+    groups: [{ clause: { from: 'hc', map: { 'Bị bỏ rơi': 'b', Khác: 'x' }, default: null }, since: { from: 'tn' }, subType: { from: 'loai' } }],
+  });
+
+  it('gives a record that passes the ingest validator, with precision, code set and defaults', () => {
+    const r = ok(map(raw({ id: 'HS1', ten: 'NGUYỄN VĂN AN', gt: 'Nam', ns: '03/2015', xa: '00004', so: '001.215.000.123', cn: '01/11/2026', hc: 'Bị bỏ rơi', tn: '2015-04-01' })));
+    expect(r).toMatchObject({ type: 'child', externalId: 'HS1', flags: [], projections: {} });
+    expect(r.record).toEqual({
+      sourceSystem: 'school',
+      externalId: 'HS1',
+      raw: expect.any(Object),
+      fullName: 'Nguyễn Văn An',
+      sex: 'MALE',
+      birthDate: '2015-03-01',
+      birthDatePrecision: 'MONTH',
+      birthDateEstimated: false,
+      communeCode: '00004',
+      communeCodeSet: 'VN-2025',
+      identityNumber: '001215000123',
+      sourceUpdatedAt: '2026-11-01T00:00:00+07:00',
+      groups: [{ clause: 'b', since: '2015-04-01', subType: null }],
+    });
+    expect(r.record?.familyName).toBeUndefined();
+    expect(validateSourceRecord(r.record)).toMatchObject({ ok: true });
+  });
+
+  it('keeps the raw payload as given', () => {
+    const data = { id: 'HS1', ten: ' an ' };
+    expect(child(map(raw(data))).raw).toBe(data);
+  });
+
+  it('flags an unresolved commune without rejecting the record', () => {
+    const r = ok(map(raw({ id: 'HS1', xa: '00001' })));
+    expect(r.record).toMatchObject({ communeCode: '00001', communeCodeSet: 'VN-PRE2025' });
+    expect(r.flags).toEqual([{ field: 'communeCode', code: 'COMMUNE_UNRESOLVED', message: expect.stringContaining('pre-2025') }]);
+    const byName = ok(map(raw({ id: 'HS1', xa: 'Phường Không Có Thật' })));
+    expect(byName.record).toMatchObject({ communeCode: null, communeCodeSet: null });
+    expect(byName.flags.map((f) => f.code)).toEqual(['COMMUNE_UNRESOLVED']);
+  });
+
+  it('rejects a record with unparseable values, every problem named, no value in any message', () => {
+    const values = { id: 'HS1', gt: 'Khác', ns: '31/02/2015', so: { x: 1 }, hc: 'Khác', cn: 'hôm qua' };
+    const r = map(raw(values));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.externalId).toBe('HS1');
+    expect(r.problems.map((p) => [p.field, p.code])).toEqual([
+      ['sex', 'INVALID_SEX'],
+      ['birthDate', 'INVALID_DATE'],
+      ['identityNumber', 'INVALID_IDENTITY_NUMBER'],
+      ['sourceUpdatedAt', 'INVALID_DATETIME'],
+      ['groups[0].clause', 'INVALID_CLAUSE'],
+    ]);
+    for (const p of r.problems) {
+      for (const v of ['Khác', '31/02/2015', 'hôm qua']) expect(p.message).not.toContain(v);
+    }
+  });
+
+  it('a missing id is a problem', () => {
+    expect(map(raw({ ten: 'An' }))).toMatchObject({ ok: false, externalId: null, problems: [{ field: 'externalId', code: 'REQUIRED' }] });
+  });
+});
+
+describe('projections', () => {
+  const map = mapper({
+    externalId: { from: 'id' },
+    fields: { fullName: { from: 'ten' } },
+    projections: {
+      vaccination: [
+        {
+          each: '_include.immunizations[*]',
+          when: { from: 'status', equals: 'completed' },
+          fields: {
+            vaccineCode: { from: 'vaccineCode.coding[0].code' },
+            vaccineName: { join: ['vaccineCode.text', '$.ten'], separator: ' / ' },
+            occurredOn: { from: 'occurrenceDateTime' },
+            doseNumber: { from: 'protocolApplied[0].doseNumberPositiveInt' },
+            status: { value: 'COMPLETED' },
+          },
+        },
+      ],
+      healthScreening: [{ when: { from: 'kham', present: true }, fields: { kind: { value: 'GENERAL' }, screenedOn: { from: 'kham' } } }],
+    },
+  });
+
+  it('one projection per `each` element, `$.` reading the record root, `when` per element', () => {
+    const r = ok(
+      map(
+        raw({
+          id: 'P1',
+          ten: 'An',
+          _include: {
+            immunizations: [
+              { status: 'completed', vaccineCode: { coding: [{ code: 'BCG' }], text: 'Lao' }, occurrenceDateTime: '2015-03-05T09:00:00+07:00', protocolApplied: [{ doseNumberPositiveInt: 1 }] },
+              { status: 'not-done', vaccineCode: { coding: [{ code: 'VGB' }] } },
+              { status: 'completed', vaccineCode: { coding: [{ code: 'DPT' }] }, protocolApplied: [{ doseNumberPositiveInt: '2' }] },
+            ],
+          },
+        }),
+      ),
+    );
+    expect(r.projections).toEqual({
+      vaccination: [
+        { vaccineCode: 'BCG', vaccineName: 'Lao / An', occurredOn: '2015-03-05', doseNumber: 1, status: 'COMPLETED', performer: null },
+        { vaccineCode: 'DPT', vaccineName: 'An', occurredOn: null, doseNumber: 2, status: 'COMPLETED', performer: null },
+      ],
+      healthScreening: [],
+    });
+  });
+
+  it('a projection missing a required field rejects the record', () => {
+    const r = map(raw({ id: 'P1', _include: { immunizations: [{ status: 'completed' }] } }));
+    expect(r).toMatchObject({ ok: false, problems: [{ field: 'projections.vaccination[0].vaccineCode', code: 'REQUIRED' }] });
+  });
+
+  it('fills fields a mapping leaves out with null, and never-null booleans with false', () => {
+    const m = mapper({ externalId: { value: 'x' }, projections: { schoolEnrolment: [{ fields: { studentCode: { value: 'S' }, status: { value: 'STUDYING' } } }] } });
+    expect(ok(m(raw({}))).projections.schoolEnrolment).toEqual([
+      { studentCode: 'S', schoolYear: null, schoolCode: null, schoolName: null, level: null, grade: null, className: null, status: 'STUDYING', inclusiveEducation: false },
+    ]);
+  });
+});
+
+describe('choosing the mapping', () => {
+  const map = mapper(
+    { recordType: 'child', when: { from: 'LOAI', equals: 'KS' }, externalId: { from: 'id' }, fields: { fullName: { from: 'ten' } } },
+    { recordType: 'child', when: { from: 'LOAI', equals: 'NCN' }, externalId: { from: 'id' }, fields: { fullName: { from: 'ten_con' } } },
+    { recordType: 'facility', sheet: 'Cơ sở', externalId: { from: 'ma' }, projections: { facility: [{ fields: { code: { from: 'ma' }, name: { from: 'ten' }, type: { value: 'OTHER' }, licenceStatus: { value: 'UNKNOWN' } } }] } },
+  );
+
+  it('by the raw record type (or sheet), then the first `when` that holds', () => {
+    expect(child(map(raw({ LOAI: 'NCN', id: '1', ten: 'a', ten_con: 'b' }, 'child'))).fullName).toBe('B');
+    expect(child(map(raw({ LOAI: 'KS', id: '1', ten: 'a' })))).toMatchObject({ fullName: 'A' });
+    const facility = ok(map(raw({ ma: 'CS-1', ten: 'Mái ấm' }, 'facility')));
+    expect(facility).toMatchObject({ type: 'facility', record: null, externalId: 'CS-1', projections: { facility: [{ code: 'CS-1', name: 'Mái ấm' }] } });
+    expect(ok(map(raw({ ma: 'CS-1', ten: 'Mái ấm' }, 'Cơ sở'))).type).toBe('facility');
+  });
+
+  it('a record no mapping takes is a problem', () => {
+    expect(map(raw({ LOAI: 'KHAC', id: '1' }, 'child'))).toMatchObject({ ok: false, externalId: null, problems: [{ code: 'NO_MAPPING' }] });
+    expect(map(raw({ id: '1' }, 'school'))).toMatchObject({ ok: false, problems: [{ code: 'NO_MAPPING' }] });
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * The declarative mapper: compiles a definition's `records` mappings once into closures and maps each raw
+ * record to a source record and its projections, or to the problems that reject it
+ * (docs/connectors.md#records-the-mapping).
+ */
+import { GROUP_CLAUSES, type GroupClause, type GroupEvidenceInput, type SourceRecordInput, type SourceSystem } from '../../domain/source-record-input.js';
+import { compilePath } from '../paths.js';
+import { PROJECTION_KINDS, type MappedRecord, type Projections, type ProjectionKind, type RawRecord } from '../types.js';
+import { EXTERNAL_ID_TARGET, GROUP_TARGETS, PROJECTION_FIELDS, RECORD_FIELDS, RECORD_FIELD_NAMES, type FieldTarget, type RecordFieldName } from './field-targets.js';
+import type { GroupMapping, RecordMapping } from './mapping.schema.js';
+import { parseText } from './parse-text.js';
+import { CommuneValue, IsoDate } from './parsed-values.js';
+import { MappingContext, compileCondition, compileValue, type Evaluate } from './value-compiler.js';
+import { describeValue } from './value-kind.js';
+
+/** Maps one raw record. Never throws for bad data: problems come back in the result. */
+export type RecordMapper = (raw: RawRecord) => MappedRecord;
+
+type RecordSetter = (record: SourceRecordInput, root: unknown, ctx: MappingContext) => void;
+
+interface CompiledGroup {
+  when: Evaluate | null;
+  clause: Evaluate;
+  subType: Evaluate | null;
+  since: Evaluate | null;
+  field: string;
+}
+
+interface CompiledProjectionField {
+  name: string;
+  value: Evaluate | null;
+  required: boolean;
+  whenAbsent: unknown;
+  output: (v: unknown) => unknown;
+  field: string;
+}
+
+interface CompiledProjection {
+  each: ((root: unknown) => unknown[]) | null;
+  when: Evaluate | null;
+  fields: CompiledProjectionField[];
+}
+
+interface CompiledMapping {
+  recordType: 'child' | 'facility';
+  sheet: string | null;
+  when: Evaluate | null;
+  externalId: Evaluate;
+  fields: RecordSetter[];
+  /** Whether the mapping sets birthDateEstimated (else it is false). */
+  setsEstimated: boolean;
+  groups: CompiledGroup[] | null;
+  projections: Array<[ProjectionKind, CompiledProjection[]]>;
+}
+
+const CLAUSES: ReadonlySet<string> = new Set(GROUP_CLAUSES);
+
+/**
+ * Compiles the mappings of one connector (already validated by `recordMappingsSchema`). The mapper picks the
+ * mapping whose `recordType` (or `sheet`) is the raw record's `recordType` — or, when the raw record has none,
+ * any mapping — and among those the first whose `when` holds.
+ */
+export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readonly RecordMapping[]): RecordMapper {
+  const compiled = mappings.map(compileMapping);
+  const byType = new Map<string, CompiledMapping[]>();
+  for (const c of compiled) {
+    for (const key of new Set([c.recordType, ...(c.sheet === null ? [] : [c.sheet])])) {
+      const list = byType.get(key) ?? [];
+      list.push(c);
+      byType.set(key, list);
+    }
+  }
+
+  return (raw) => {
+    const root = raw.data;
+    const ctx = new MappingContext();
+    const candidates = raw.recordType === undefined ? compiled : (byType.get(raw.recordType) ?? []);
+    let mapping: CompiledMapping | undefined;
+    for (const c of candidates) {
+      if (c.when === null || c.when(root, root, ctx) === true) {
+        mapping = c;
+        break;
+      }
+    }
+    if (!mapping) {
+      ctx.problem('(record)', 'NO_MAPPING', raw.recordType === undefined ? 'no mapping takes this record' : `no mapping of record type ${JSON.stringify(raw.recordType)} takes this record`);
+      return { ok: false, externalId: null, problems: ctx.problems! };
+    }
+
+    const id = mapping.externalId(root, root, ctx) as string | undefined;
+    if (id === undefined && !ctx.problems) ctx.problem('externalId', 'REQUIRED', 'the record id is required but none was found');
+
+    let record: SourceRecordInput | null = null;
+    if (mapping.recordType === 'child') {
+      record = { sourceSystem, externalId: id ?? '', raw: root };
+      for (const set of mapping.fields) set(record, root, ctx);
+      if (!mapping.setsEstimated) record.birthDateEstimated = false;
+      record.groups = mapping.groups ? mapGroups(mapping.groups, root, ctx) : [];
+    }
+    const projections: Projections = {};
+    for (const [kind, list] of mapping.projections) {
+      (projections as Record<string, unknown[]>)[kind] = mapProjections(list, root, ctx);
+    }
+
+    if (ctx.problems) return { ok: false, externalId: id ?? null, problems: ctx.problems };
+    return { ok: true, type: mapping.recordType, record, externalId: id!, projections, flags: ctx.flags ?? [] };
+  };
+}
+
+function compileMapping(m: RecordMapping): CompiledMapping {
+  const fields: RecordSetter[] = [];
+  for (const name of RECORD_FIELD_NAMES) {
+    const spec = m.fields?.[name];
+    if (spec) fields.push(compileSetter(name, compileValue(spec, name, RECORD_FIELDS[name])));
+  }
+  return {
+    recordType: m.recordType,
+    sheet: m.sheet === undefined ? null : String(m.sheet),
+    when: m.when ? compileCondition(m.when, 'when') : null,
+    externalId: compileValue(m.externalId, 'externalId', EXTERNAL_ID_TARGET),
+    fields,
+    setsEstimated: m.fields?.birthDateEstimated !== undefined,
+    groups: m.groups ? m.groups.map(compileGroup) : null,
+    projections: PROJECTION_KINDS.filter((k) => m.projections?.[k] !== undefined).map((kind) => [
+      kind,
+      m.projections![kind]!.map((p, i) => compileProjection(kind, i, p)),
+    ]),
+  };
+}
+
+/** How a field's value is written into the record; absent values are written as null. */
+function compileSetter(name: RecordFieldName, value: Evaluate): RecordSetter {
+  switch (name) {
+    case 'birthDate':
+      return (r, root, ctx) => {
+        const v = value(root, root, ctx);
+        if (v instanceof IsoDate) {
+          r.birthDate = v.iso;
+          r.birthDatePrecision = v.precision;
+        } else {
+          r.birthDate = null;
+          r.birthDatePrecision = null;
+        }
+      };
+    case 'communeCode':
+      return (r, root, ctx) => {
+        const v = value(root, root, ctx);
+        if (v instanceof CommuneValue) {
+          r.communeCode = v.code;
+          r.communeCodeSet = v.codeSet;
+        } else {
+          r.communeCode = null;
+          r.communeCodeSet = null;
+        }
+      };
+    case 'birthDateEstimated':
+      return (r, root, ctx) => {
+        r.birthDateEstimated = value(root, root, ctx) === true;
+      };
+    case 'sex':
+      return (r, root, ctx) => {
+        r.sex = (value(root, root, ctx) as 'MALE' | 'FEMALE' | undefined) ?? null;
+      };
+    default:
+      return (r, root, ctx) => {
+        const v = value(root, root, ctx);
+        (r as unknown as Record<string, unknown>)[name] = v === undefined ? null : asText(v);
+      };
+  }
+}
+
+/** A value written into a text field: strings as they are, anything parsed in its text form. */
+function asText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  const t = parseText(v);
+  return typeof t === 'string' ? t : null;
+}
+
+function compileGroup(g: GroupMapping, i: number): CompiledGroup {
+  const field = `groups[${i}]`;
+  return {
+    when: g.when ? compileCondition(g.when, `${field}.when`) : null,
+    clause: typeof g.clause === 'string' ? () => g.clause : compileValue(g.clause, `${field}.clause`, GROUP_TARGETS.clause),
+    subType: g.subType ? compileValue(g.subType, `${field}.subType`, GROUP_TARGETS.subType) : null,
+    since: g.since ? compileValue(g.since, `${field}.since`, GROUP_TARGETS.since) : null,
+    field,
+  };
+}
+
+function mapGroups(groups: CompiledGroup[], root: unknown, ctx: MappingContext): GroupEvidenceInput[] {
+  const out: GroupEvidenceInput[] = [];
+  for (const g of groups) {
+    if (g.when !== null && g.when(root, root, ctx) !== true) continue;
+    const clause = g.clause(root, root, ctx);
+    if (clause === undefined) continue;
+    const letter = typeof clause === 'string' ? clause.normalize('NFC').toLowerCase() : '';
+    if (!CLAUSES.has(letter)) {
+      ctx.problem(`${g.field}.clause`, 'INVALID_CLAUSE', `expected a clause letter of Art. 10 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o); got ${describeValue(clause)}`);
+      continue;
+    }
+    const evidence: GroupEvidenceInput = { clause: letter as GroupClause };
+    if (g.subType !== null) {
+      const v = g.subType(root, root, ctx);
+      evidence.subType = v === undefined ? null : asText(v);
+    }
+    if (g.since !== null) {
+      const v = g.since(root, root, ctx);
+      evidence.since = v instanceof IsoDate ? v.iso : null;
+    }
+    out.push(evidence);
+  }
+  return out;
+}
+
+function outputOf(target: FieldTarget): (v: unknown) => unknown {
+  switch (target.parse) {
+    case 'date':
+      return (v) => (v instanceof IsoDate ? v.iso : asText(v));
+    case 'commune':
+      return (v) => (v instanceof CommuneValue ? v.code : asText(v));
+    case 'integer':
+    case 'boolean':
+      return (v) => v;
+    default:
+      return asText;
+  }
+}
+
+function compileProjection(kind: ProjectionKind, index: number, p: NonNullable<NonNullable<RecordMapping['projections']>[ProjectionKind]>[number]): CompiledProjection {
+  const base = `projections.${kind}[${index}]`;
+  const table = PROJECTION_FIELDS[kind] as Record<string, FieldTarget>;
+  const specs = p.fields as Record<string, Parameters<typeof compileValue>[0] | undefined>;
+  const fields = Object.entries(table).map(([name, target]): CompiledProjectionField => {
+    const spec = specs[name];
+    const field = `${base}.${name}`;
+    return {
+      name,
+      value: spec === undefined ? null : compileValue(spec, field, target),
+      required: target.required === true,
+      whenAbsent: target.whenAbsent ?? null,
+      output: outputOf(target),
+      field,
+    };
+  });
+  return {
+    each: p.each === undefined ? null : compilePath(p.each),
+    when: p.when ? compileCondition(p.when, `${base}.when`) : null,
+    fields,
+  };
+}
+
+function mapProjections(list: CompiledProjection[], root: unknown, ctx: MappingContext): unknown[] {
+  const out: unknown[] = [];
+  for (const p of list) {
+    if (p.each === null) mapProjection(p, root, root, ctx, out);
+    else for (const scope of p.each(root)) mapProjection(p, scope, root, ctx, out);
+  }
+  return out;
+}
+
+function mapProjection(p: CompiledProjection, scope: unknown, root: unknown, ctx: MappingContext, out: unknown[]): void {
+  if (p.when !== null && p.when(scope, root, ctx) !== true) return;
+  const projection: Record<string, unknown> = {};
+  for (const f of p.fields) {
+    const v = f.value === null ? undefined : f.value(scope, root, ctx);
+    if (v === undefined) {
+      if (f.required) ctx.problem(f.field, 'REQUIRED', 'a value is required but none was found');
+      projection[f.name] = f.whenAbsent;
+    } else {
+      projection[f.name] = f.output(v);
+    }
+  }
+  out.push(projection);
+}

@@ -1,0 +1,291 @@
+/**
+ * Compiles one value of a mapping into a closure. Everything a value needs (paths, parsers, map tables, test
+ * operands) is prepared here once per definition, so evaluating a record is a chain of closure calls with no
+ * parsing of the mapping and no schema work.
+ */
+import type { RecordProblem } from '../../services/ingest/source-record.validator.js';
+import { compilePath, firstMatch } from '../paths.js';
+import type { MappingFlag } from '../types.js';
+import type { FieldTarget, ParseKind } from './field-targets.js';
+import type { Scalar, ValueSpec } from './mapping.schema.js';
+import { parseBoolean } from './parse-boolean.js';
+import { COMMUNE_UNRESOLVED, compileCommuneParser } from './parse-commune.js';
+import { compileDateParser } from './parse-date.js';
+import { compileDateTimeParser } from './parse-datetime.js';
+import { ParseFailure, type MappingProblemCode } from './parse-failure.js';
+import { parseIdentityNumber } from './parse-identity-number.js';
+import { parseInteger } from './parse-integer.js';
+import { parseName } from './parse-name.js';
+import { parseSex } from './parse-sex.js';
+import { parseText } from './parse-text.js';
+import { CommuneValue, IsoDate } from './parsed-values.js';
+import { memoize } from './memo.js';
+import { describeValue } from './value-kind.js';
+
+/** Problems and flags collected while mapping one record (arrays made only when needed). */
+export class MappingContext {
+  problems: RecordProblem[] | null = null;
+  flags: MappingFlag[] | null = null;
+
+  problem(field: string, code: MappingProblemCode, message: string): void {
+    (this.problems ??= []).push({ field, code, message });
+  }
+
+  flag(field: string, code: string, message: string): void {
+    (this.flags ??= []).push({ field, code, message });
+  }
+}
+
+/**
+ * A compiled value: the value found in `scope` (the record, or the `each` element) and `root` (the record),
+ * parsed; `undefined` when absent. Problems and flags go to `ctx`.
+ */
+export type Evaluate = (scope: unknown, root: unknown, ctx: MappingContext) => unknown;
+
+/** A mapping that cannot be compiled (a constant that does not parse as its field's kind). */
+export class MappingCompileError extends Error {
+  readonly code = 'CONNECTOR_MAPPING_INVALID';
+  constructor(readonly field: string, reason: string) {
+    super(`mapping of ${field}: ${reason}`);
+    this.name = 'MappingCompileError';
+  }
+}
+
+type Parser = (v: unknown) => unknown;
+
+/** The parser of a parse kind, with the value's `formats` / `codeSet` options. */
+export function compileParser(kind: ParseKind, spec: Pick<ValueSpec, 'formats' | 'codeSet'> = {}): Parser {
+  switch (kind) {
+    case 'text':
+      return parseText;
+    case 'name':
+      return parseName;
+    case 'sex':
+      return parseSex;
+    case 'date':
+      return compileDateParser(spec.formats);
+    case 'datetime':
+      return compileDateTimeParser(spec.formats);
+    case 'commune':
+      return compileCommuneParser({ codeSet: spec.codeSet });
+    case 'identityNumber':
+      return parseIdentityNumber;
+    case 'integer':
+      return parseInteger;
+    case 'boolean':
+      return parseBoolean;
+  }
+}
+
+/** Turns a parser's result into a value: failures become problems, unresolved communes flags. */
+function settle(r: unknown, field: string, ctx: MappingContext): unknown {
+  if (r instanceof ParseFailure) {
+    ctx.problem(field, r.code, r.message);
+    return undefined;
+  }
+  if (r instanceof CommuneValue && r.unresolved !== null) {
+    ctx.flag(field, COMMUNE_UNRESOLVED, r.unresolved);
+    return r.code === null ? undefined : r;
+  }
+  return r;
+}
+
+function parsed(parser: Parser, field: string): (v: unknown, ctx: MappingContext) => unknown {
+  return (v, ctx) => {
+    const r = parser(v);
+    // Strings, numbers and booleans (the common results) need no further look.
+    return r === undefined || typeof r !== 'object' ? r : settle(r, field, ctx);
+  };
+}
+
+const SIMPLE_KEY = /^[^.[\]"]+$/;
+
+type Reader = (scope: unknown, root: unknown) => unknown;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Reads a path. A key written exactly like the path (a column header such as `Ngày đ.ký`) wins over path
+ * syntax; `$.` reads from the record root instead of the `each` element.
+ */
+export function compileReader(path: string): Reader {
+  if (path.startsWith('$.')) {
+    const inner = compileReader(path.slice(2));
+    return (_scope, root) => inner(root, root);
+  }
+  if (SIMPLE_KEY.test(path)) {
+    // A key no object inherits can be read directly; others (`constructor`, `toString`) only as own keys.
+    if (!(path in Object.prototype)) return (scope) => (isRecord(scope) ? scope[path] : undefined);
+    return (scope) => (isRecord(scope) && Object.hasOwn(scope, path) ? scope[path] : undefined);
+  }
+  const compiled = compilePath(path);
+  return (scope) => (isRecord(scope) && Object.hasOwn(scope, path) ? scope[path] : firstMatch(compiled, scope));
+}
+
+/** Empty for `firstOf` and `join`: absent, null, or blank text. */
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+/** Values compared by `map` and tests repeat (statuses, yes/no words), so their normalisation is memoised. */
+const trimmedNfc = memoize((s: string) => s.trim().normalize('NFC'), 20_000);
+
+/** The text form values are compared and looked up by: trimmed, NFC. */
+function comparable(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return trimmedNfc(v);
+  if (v instanceof IsoDate) return v.iso;
+  if (v instanceof CommuneValue) return v.code ?? undefined;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : String(parseText(v));
+  if (typeof v === 'object') return undefined;
+  return String(v);
+}
+
+const TRUE: Evaluate = () => true;
+
+/**
+ * Compiles a value for a field.
+ *
+ * @param spec the value, or a bare path (an element of `join` / `firstOf`)
+ * @param field the name problems and flags carry (`birthDate`, `groups[0].since`, …)
+ * @param target the field's kind; null for an element of `join`/`firstOf`, which stays raw unless it names a parse
+ */
+export function compileValue(spec: ValueSpec | string, field: string, target: FieldTarget | null): Evaluate {
+  if (typeof spec === 'string') return compileValue({ from: spec }, field, null);
+
+  const transformed = spec.map !== undefined || spec.equals !== undefined || spec.contains !== undefined || spec.in !== undefined || spec.present !== undefined;
+  const parseKind: ParseKind | null = spec.parse ?? (transformed ? 'text' : (target?.parse ?? null));
+  const parser = parseKind === null ? null : compileParser(parseKind, spec);
+  const parse = parser === null ? null : parsed(parser, field);
+
+  // 1. Where the value comes from.
+  let source: Evaluate;
+  if (spec.from !== undefined) {
+    const read = compileReader(spec.from);
+    if (parser === null) source = (scope, root) => read(scope, root);
+    else {
+      // The common case, written out: read, parse, and look further only at an object result.
+      source = (scope, root, ctx) => {
+        const r = parser(read(scope, root));
+        return r === undefined || typeof r !== 'object' ? r : settle(r, field, ctx);
+      };
+    }
+  } else if (spec.join !== undefined) {
+    const parts = spec.join.map((el) => compileValue(el, field, null));
+    const separator = spec.separator ?? ' ';
+    source = (scope, root, ctx) => {
+      let out: string | undefined;
+      for (const part of parts) {
+        const v = part(scope, root, ctx);
+        if (isEmpty(v)) continue;
+        const text = settle(parseText(v), field, ctx);
+        if (text === undefined) continue;
+        out = out === undefined ? (text as string) : out + separator + (text as string);
+      }
+      return parse && out !== undefined ? parse(out, ctx) : out;
+    };
+  } else if (spec.firstOf !== undefined) {
+    const options = spec.firstOf.map((el) => compileValue(el, field, null));
+    source = (scope, root, ctx) => {
+      for (const option of options) {
+        const v = option(scope, root, ctx);
+        if (!isEmpty(v)) return parse ? parse(v, ctx) : v;
+      }
+      return undefined;
+    };
+  } else {
+    const constant: Scalar | undefined = spec.value;
+    source = parse ? (_s, _r, ctx) => parse(constant, ctx) : () => constant;
+  }
+
+  // 2. A lookup or a test.
+  let value = source;
+  if (spec.map !== undefined) value = compileMap(spec, source, field, target);
+  else if (transformed) value = compileTest(spec, source);
+
+  // 3. `required` and `when`.
+  if (spec.required) {
+    const inner = value;
+    value = (scope, root, ctx) => {
+      const v = inner(scope, root, ctx);
+      if (v === undefined) ctx.problem(field, 'REQUIRED', 'a value is required but none was found');
+      return v;
+    };
+  }
+  if (spec.when !== undefined) {
+    const when = compileTest(spec.when, null, field);
+    const inner = value;
+    value = (scope, root, ctx) => (when(scope, root, ctx) === true ? inner(scope, root, ctx) : undefined);
+  }
+
+  // A constant without a condition is worked out once.
+  if (spec.value !== undefined && spec.when === undefined && spec.required !== true) {
+    const ctx = new MappingContext();
+    const v = value(undefined, undefined, ctx);
+    if (ctx.problems) throw new MappingCompileError(field, ctx.problems.map((p) => p.message).join('; '));
+    if (!ctx.flags) return () => v;
+  }
+  return value;
+}
+
+function compileMap(spec: ValueSpec, source: Evaluate, field: string, target: FieldTarget | null): Evaluate {
+  const table = new Map<string, Scalar | null>();
+  for (const [k, v] of Object.entries(spec.map!)) table.set(k.trim().normalize('NFC'), v);
+  const hasDefault = spec.default !== undefined;
+  const fallback = spec.default ?? undefined;
+  const size = table.size;
+  // The map's result is of the field's kind (e.g. "MALE" for sex, "2024" for a date): read it as such.
+  const coerce = target && target.parse !== 'text' ? parsed(compileParser(target.parse, spec), field) : null;
+  const finish = (r: Scalar | null | undefined, ctx: MappingContext): unknown => {
+    if (r === null || r === undefined) return undefined;
+    return coerce ? coerce(r, ctx) : r;
+  };
+  return (scope, root, ctx) => {
+    const v = source(scope, root, ctx);
+    const key = comparable(v);
+    if (key === undefined || key === '') return hasDefault ? finish(fallback, ctx) : undefined;
+    if (table.has(key)) return finish(table.get(key), ctx);
+    if (hasDefault) return finish(fallback, ctx);
+    ctx.problem(field, 'UNKNOWN_VALUE', `expected one of the ${size} mapped values; got ${describeValue(v)}`);
+    return undefined;
+  };
+}
+
+/**
+ * A test: `equals`, `contains`, `in` or `present` over `source`; with `source` null, the whole spec is compiled
+ * as the test (a `when`). A `parse: boolean` value without a test is true when the value reads as true.
+ */
+function compileTest(spec: ValueSpec, source: Evaluate | null, field?: string): Evaluate {
+  if (source === null) {
+    // `when`: the spec is a value whose result must be the boolean true.
+    const whole = compileValue(spec, field ?? 'when', { parse: 'boolean', allowed: ['boolean'], description: '' });
+    return whole;
+  }
+  if (spec.present !== undefined) {
+    const want = spec.present;
+    return (scope, root, ctx) => (source(scope, root, ctx) !== undefined) === want;
+  }
+  if (spec.equals !== undefined) {
+    const operand = comparable(spec.equals)!;
+    return (scope, root, ctx) => comparable(source(scope, root, ctx)) === operand;
+  }
+  if (spec.contains !== undefined) {
+    const operand = spec.contains.normalize('NFC');
+    return (scope, root, ctx) => comparable(source(scope, root, ctx))?.includes(operand) === true;
+  }
+  if (spec.in !== undefined) {
+    const operands = new Set(spec.in.map((x) => comparable(x)!));
+    return (scope, root, ctx) => {
+      const v = comparable(source(scope, root, ctx));
+      return v !== undefined && operands.has(v);
+    };
+  }
+  return TRUE;
+}
+
+/** Compiles a `when`: true only when the test holds. */
+export function compileCondition(spec: ValueSpec, field: string): Evaluate {
+  return compileTest(spec, null, field);
+}
