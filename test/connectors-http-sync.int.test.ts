@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
+import type { AppContext } from '../src/app/app-context.js';
+import { createTestAppContext } from './support/jobs-test-context.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+/**
+ * End-to-end syncs of the school connector (connectors/school/connector.yaml, unchanged) against the
+ * school API simulator, on real PostgreSQL: full load, unchanged resync, incremental changes, faults
+ * (429 with Retry-After, 500s, repeated pages) and a malformed record quarantined while its page lands.
+ */
+describe('school connector against its simulator', () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  let sim: SchoolSimulator;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    // Pages of 50 (the simulator caps the connector's `limit`), so a sync takes several requests.
+    sim = await startSchoolSimulator({ seed: 4242, count: 400, port: 0, apiKey: 'test-school-key', pageSize: 50, maxPageSize: 50 });
+    process.env.SCHOOL_API_URL = sim.url;
+    process.env.SCHOOL_API_KEY = 'test-school-key';
+    env = await createTestEnv();
+    ctx = await createTestAppContext(env);
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await env?.cleanup();
+    await sim?.close();
+    process.env = saved;
+  });
+
+  const count = async (sql: string, params: unknown[] = []) => Number((await ctx.sql.one<{ n: string }>(sql, params))!.n);
+
+  it('loads every record with its projections, each fact linked to a child', async () => {
+    const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.fetched).toBe(sim.recordCount);
+    expect(run.inserted).toBe(sim.recordCount);
+    expect(run.rejected).toBe(0);
+    expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'school'`)).toBe(sim.recordCount);
+    expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'school' AND child_id IS NULL`)).toBe(0);
+    expect(await count('SELECT count(*)::text AS n FROM school_enrolment')).toBe(sim.recordCount);
+    const stored = await ctx.sql.one<{ state: { highWater: string } }>(`SELECT state FROM connector WHERE name = 'school'`);
+    expect(stored!.state.highWater).toBeTruthy();
+    // Golden-record recomputes were enqueued through the outbox in the same transactions.
+    expect(await count(`SELECT count(*)::text AS n FROM outbox WHERE topic = 'golden-record.recompute'`)).toBeGreaterThan(0);
+  });
+
+  it('a resync of unchanged data changes nothing', async () => {
+    const before = await ctx.sql.one<{ n: string; latest: Date }>(`SELECT count(*)::text AS n, max(last_seen_at) AS latest FROM source_record`);
+    const projections = await count('SELECT count(*)::text AS n FROM school_enrolment');
+    const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.inserted + run.updated).toBe(0);
+    const after = await ctx.sql.one<{ n: string; latest: Date }>(`SELECT count(*)::text AS n, max(last_seen_at) AS latest FROM source_record`);
+    expect(after).toEqual(before);
+    expect(await count('SELECT count(*)::text AS n FROM school_enrolment')).toBe(projections);
+  });
+
+  it('reads only what changed since the last run, and updates those records', async () => {
+    const touched = sim.touch(7);
+    const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.fetched).toBeLessThan(sim.recordCount);
+    expect(run.updated).toBe(7);
+    expect(run.inserted).toBe(0);
+    const rows = await ctx.sql.query<{ external_id: string }>(
+      `SELECT external_id FROM source_record WHERE source_system = 'school' AND connector_run_id = $1`, [run.runId]);
+    expect(rows.map((r) => r.external_id).sort()).toEqual([...touched.ids].sort());
+    // Still one enrolment per record: projections are replaced, not added.
+    expect(await count('SELECT count(*)::text AS n FROM school_enrolment')).toBe(sim.recordCount);
+  });
+
+  it('survives 429s with Retry-After, 500s and repeated pages without losing or duplicating a record', async () => {
+    await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
+    sim.setFaults({ rateLimitEvery: 3, retryAfterSeconds: 1, errorRate: 0.2, repeatPageRate: 0.3, seed: 7 });
+    try {
+      const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.inserted + run.updated).toBe(0);
+      expect(run.unchanged).toBeGreaterThanOrEqual(sim.recordCount);
+      expect(sim.stats().byStatus['429'] ?? 0).toBeGreaterThan(0);
+    } finally {
+      sim.setFaults({});
+    }
+    expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'school'`)).toBe(sim.recordCount);
+  }, 120_000);
+
+  it('quarantines malformed records with their reasons while the rest of the page lands', async () => {
+    await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
+    sim.setFaults({ malformedRecordRate: 0.05, seed: 11 });
+    try {
+      const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.rejected).toBeGreaterThan(0);
+      expect(run.rejected + run.unchanged + run.updated + run.inserted).toBe(run.fetched);
+      const rejects = await ctx.sql.query<{ reasons: Array<{ field: string; code: string; message: string }>; location: string }>(
+        'SELECT reasons, location FROM rejected_record WHERE connector_run_id = $1', [run.runId]);
+      expect(rejects.length).toBe(run.rejected);
+      for (const r of rejects) {
+        expect(r.reasons.length).toBeGreaterThan(0);
+        expect(r.location).toMatch(/page \d+/);
+      }
+    } finally {
+      sim.setFaults({});
+    }
+  }, 60_000);
+
+  it('refuses a second sync of the same connector while one runs', async () => {
+    await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let firstPage!: () => void;
+    const started = new Promise<void>((r) => { firstPage = r; });
+    // The first sync stops after its first stored page until the second attempt has been refused.
+    const first = ctx.connectors.run('school', { trigger: 'CLI' }, { onProgress: async () => { firstPage(); await held; } });
+    await started;
+    await expect(ctx.connectors.run('school', { trigger: 'CLI' })).rejects.toMatchObject({ code: 'CONNECTOR_SYNC_RUNNING' });
+    release();
+    expect((await first).status).toBe('SUCCEEDED');
+  });
+
+  it('fails a run with a wrong API key at once, naming the status, and keeps the checkpoint', async () => {
+    const state = await ctx.sql.one<{ state: unknown }>(`SELECT state FROM connector WHERE name = 'school'`);
+    process.env.SCHOOL_API_KEY = 'wrong-key';
+    try {
+      await expect(ctx.connectors.run('school', { trigger: 'CLI' })).rejects.toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED' });
+    } finally {
+      process.env.SCHOOL_API_KEY = 'test-school-key';
+    }
+    const run = await ctx.sql.one<{ status: string; error: { code: string } }>(
+      `SELECT status, error FROM connector_run ORDER BY id DESC LIMIT 1`);
+    expect(run).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_REQUEST_REFUSED' } });
+    expect(await ctx.sql.one<{ state: unknown }>(`SELECT state FROM connector WHERE name = 'school'`)).toEqual(state);
+  });
+});
