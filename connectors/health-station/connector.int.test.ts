@@ -1,0 +1,187 @@
+/**
+ * The health-station definition end to end: connector.yaml read with the hub's own reader (OAuth2, FHIR
+ * next links, _revinclude joins) and mapper against the simulator must give what the generator's
+ * hand-written mapping (`mapHealthPatient`) gives, plus vaccination, screening and disability projections.
+ */
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { splitFullName } from '../../src/domain/vietnamese-name.js';
+import type { SourceRecordInput } from '../../src/domain/source-record-input.js';
+import { HttpReader } from '../../src/connectors/http/http-reader.js';
+import { httpConfigSchema, type HttpConfig } from '../../src/connectors/http/http.schema.js';
+import { compileRecordMapper, type RecordMapper } from '../../src/connectors/mapping/record-mapper.js';
+import { recordMappingsSchema } from '../../src/connectors/mapping/mapping.schema.js';
+import type { MappedRecord, ReaderPosition } from '../../src/connectors/types.js';
+import { generatePopulation } from '../../src/sample/population.js';
+import { generateSourceRecords } from '../../src/sample/source-views.js';
+import { VACCINES, generateHealthStationEntries, type HealthStationEntry } from '../../src/sample/sources/health-clinical.js';
+import { FHIR_SYSTEMS } from '../../src/sample/sources/health-station.js';
+import { startHealthStationSimulator, type HealthStationSimulator } from './simulator.js';
+
+const SEED = 2026;
+const COUNT = 700;
+const CLIENT = { id: 'childhub', secret: 'connector-test-secret' };
+const silent = pino({ level: 'silent' });
+const text = readFileSync(new URL('./connector.yaml', import.meta.url), 'utf8');
+const definition = YAML.parse(text) as Record<string, unknown>;
+const expected = new Map([...generateSourceRecords({ seed: SEED, count: COUNT, sources: ['health-station'] })].map((g) => [g.record.externalId, g.record]));
+const entries = new Map<string, HealthStationEntry>([...generateHealthStationEntries({ seed: SEED, count: COUNT })].map((e) => [e.patient.id, e]));
+const children = [...generatePopulation({ seed: SEED, count: COUNT })];
+
+type Ok = Extract<MappedRecord, { ok: true }>;
+
+async function sync(sim: HealthStationSimulator, http: HttpConfig, mapper: RecordMapper, position: ReaderPosition | null = null, between?: () => void) {
+  const env = {
+    HEALTH_STATION_FHIR_URL: sim.url,
+    HEALTH_STATION_TOKEN_URL: sim.tokenUrl,
+    HEALTH_STATION_CLIENT_ID: CLIENT.id,
+    HEALTH_STATION_CLIENT_SECRET: CLIENT.secret,
+  };
+  const reader = new HttpReader(http, { env, logger: silent, name: 'health-station', sleep: async () => {} });
+  const mapped: MappedRecord[] = [];
+  let last: ReaderPosition | null = null;
+  try {
+    for await (const batch of reader.read(position, {})) {
+      for (const raw of batch.records) mapped.push(mapper(raw));
+      last = batch.position;
+      between?.();
+    }
+  } finally {
+    reader.close();
+  }
+  return { mapped, next: reader.complete(last, position) };
+}
+
+function withPageSize(http: HttpConfig, count: number): HttpConfig {
+  return { ...http, request: { ...http.request, params: { ...http.request.params, _count: count } } };
+}
+
+function expectSameChild(actual: SourceRecordInput, want: SourceRecordInput): void {
+  const { raw, familyName, middleName, givenName, ...fields } = want;
+  for (const [key, value] of Object.entries(fields)) expect([key, (actual as unknown as Record<string, unknown>)[key]]).toEqual([key, value]);
+  expect(splitFullName(actual.fullName!)).toEqual({ familyName, middleName, givenName });
+  const { _include: _, ...asServed } = actual.raw;
+  expect(asServed).toEqual(raw);
+}
+
+describe('health-station connector.yaml against the simulator', () => {
+  let sim: HealthStationSimulator;
+  let http: HttpConfig;
+  let mapper: RecordMapper;
+
+  beforeAll(async () => {
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../connector.schema.json');
+    http = httpConfigSchema.parse(definition.http);
+    mapper = compileRecordMapper('health-station', recordMappingsSchema.parse(definition.records));
+    // Tokens live 31 s and the client refreshes 30 s before expiry: a new token about every second.
+    sim = await startHealthStationSimulator({ seed: SEED, count: COUNT, port: 0, clientId: CLIENT.id, clientSecret: CLIENT.secret, tokenTtlSeconds: 31, logger: silent });
+  });
+  afterAll(async () => sim.close());
+
+  it('reads every Patient with its resources and maps it as mapHealthPatient does, with projections', async () => {
+    const { mapped } = await sync(sim, withPageSize(http, 60), mapper);
+    expect(mapped).toHaveLength(expected.size);
+    const byId = new Map<string, Ok>();
+    for (const m of mapped) {
+      expect(m.ok).toBe(true);
+      byId.set((m as Ok).externalId, m as Ok);
+    }
+    expect(new Set(byId.keys())).toEqual(new Set(expected.keys()));
+
+    const vaccineCodes = new Set(Object.keys(VACCINES));
+    let vaccinations = 0;
+    let disabilities = 0;
+    for (const [id, want] of expected) {
+      const got = byId.get(id)!;
+      expect(got.flags).toEqual([]);
+      expectSameChild(got.record!, want);
+      const { clinical } = entries.get(id)!;
+
+      const given = clinical.immunizations.filter((i) => i.status !== 'entered-in-error');
+      expect(got.projections.vaccination).toHaveLength(given.length);
+      for (const [k, v] of (got.projections.vaccination ?? []).entries()) {
+        const imm = given[k]!;
+        expect(vaccineCodes.has(v.vaccineCode)).toBe(true);
+        expect(v).toEqual({
+          vaccineCode: imm.vaccineCode.coding[0]!.code,
+          vaccineName: imm.vaccineCode.text,
+          occurredOn: imm.occurrenceDateTime,
+          doseNumber: imm.protocolApplied[0]!.doseNumberPositiveInt,
+          status: imm.status === 'completed' ? 'COMPLETED' : 'NOT_DONE',
+          performer: imm.performer[0]!.actor.display,
+        });
+      }
+      vaccinations += given.length;
+
+      const screenings = got.projections.healthScreening ?? [];
+      expect(screenings).toHaveLength(clinical.observations.length);
+      for (const s of screenings) {
+        expect(s.kind).toMatch(/^(NEWBORN|HEARING|NUTRITION|DEVELOPMENT|VISION|DISABILITY|GENERAL)$/);
+        expect(s.interpretation).toMatch(/^(NORMAL|ABNORMAL|REFERRED)$/);
+        expect(s.screenedOn! >= want.birthDate!).toBe(true);
+        expect(s.result).toBeTruthy();
+        expect(s.performer).toMatch(/^Trạm Y tế/);
+        if (s.kind === 'NUTRITION') expect(s.result).toMatch(/^\d+(\.\d)? kg$/);
+      }
+
+      const assessments = clinical.observations.filter((o) => o.category.some((c) => c.coding[0]?.code === 'KHUYET_TAT'));
+      expect(got.projections.disability).toHaveLength(assessments.length);
+      const patientIndex = Number(entries.get(id)!.truthId.slice(1)) - 1;
+      for (const d of got.projections.disability ?? []) {
+        disabilities++;
+        expect(d.type).toBe(children[patientIndex]!.disabilityType);
+        expect(d.severity).toMatch(/^(NHE|NANG|DAC_BIET_NANG)$/);
+        expect(d.assessedOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      }
+      // A record flagged with a disability carries the group and an assessment of the same type.
+      const flag = (want.raw as { extension: Array<{ url: string; valueCode?: string }> }).extension.find((e) => e.url === FHIR_SYSTEMS.disability);
+      if (flag) expect(got.projections.disability?.[0]?.type).toBe(flag.valueCode);
+    }
+    expect(vaccinations / expected.size).toBeGreaterThan(5);
+    expect(disabilities).toBeGreaterThan(0);
+    expect(sim.stats().tokensIssued).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refreshes a token the server no longer accepts, and survives 429, 500, repeated and shuffled pages', async () => {
+    sim.setFaults({ rateLimitEvery: 3, retryAfterSeconds: 0, errorRate: 0.15, repeatPageRate: 0.2, reorderWithinPage: true, seed: 4 });
+    const issuedBefore = sim.stats().tokensIssued;
+    try {
+      const { mapped } = await sync(sim, withPageSize(http, 40), mapper, null, () => sim.revokeTokens());
+      const ids = new Set(mapped.map((m) => (m as Ok).externalId));
+      expect(ids).toEqual(new Set(expected.keys()));
+      expect(sim.stats().tokensIssued - issuedBefore).toBeGreaterThan(2);
+      expect(sim.stats().byStatus['401']).toBeGreaterThan(0);
+    } finally {
+      sim.setFaults({});
+    }
+  });
+
+  it('rejects every malformed Patient with a field and code, and maps the rest', async () => {
+    sim.setFaults({ malformedRecordRate: 0.06 });
+    try {
+      const { mapped } = await sync(sim, withPageSize(http, 100), mapper);
+      const rejected = mapped.filter((m): m is Extract<MappedRecord, { ok: false }> => !m.ok);
+      expect(rejected.length).toBeGreaterThan(expected.size * 0.02);
+      expect(new Set(rejected.flatMap((r) => r.problems.map((p) => p.field)))).toEqual(new Set(['birthDate', 'sex', 'externalId']));
+      for (const m of mapped.filter((x): x is Ok => x.ok)) expectSameChild(m.record!, expected.get(m.externalId)!);
+    } finally {
+      sim.setFaults({});
+    }
+  });
+
+  it('reads only the Patients changed since the last run, with what was recorded', async () => {
+    const first = await sync(sim, http, mapper);
+    const { ids } = sim.touch(5);
+    const second = await sync(sim, http, mapper, first.next);
+    const byId = new Map(second.mapped.map((m) => [(m as Ok).externalId, m as Ok]));
+    for (const id of ids) {
+      const got = byId.get(id)!;
+      expect(got.projections.healthScreening?.some((s) => s.kind === 'GENERAL')).toBe(true);
+      const want = expected.get(id)!;
+      expect(got.record!.identityNumber ?? null).toBe(want.identityNumber ?? children[Number(entries.get(id)!.truthId.slice(1)) - 1]!.identityNumber);
+    }
+    expect(byId.size).toBeLessThan(expected.size / 10);
+  });
+});
