@@ -50,7 +50,7 @@ type Revinclude = keyof typeof REVINCLUDES;
 export interface HealthStationSimulatorOptions {
   /** Seed of the synthetic population (use the hub sample's). @defaultValue 2026 */
   seed?: number;
-  /** Population size: children 0 … count-1; about 98% have one or two records. @defaultValue 3000 */
+  /** Population size: children 0 … count-1; about 97% have one record, 1% of those a second. @defaultValue 3000 */
   count?: number;
   /** @defaultValue '127.0.0.1' */
   host?: string;
