@@ -1,0 +1,249 @@
+/**
+ * The definition against the drops the simulator writes: `connector.yaml` validates, the FileReader reads the
+ * files, and the mapping gives each record the child fields the hand-written mappers give the same
+ * registration (src/sample/sources/justice-register.ts), plus its projection.
+ *
+ * As in the mapping engine's equivalence test, null and absent are the same, an unset birthDateEstimated is
+ * false, and the engine leaves the split of the full name to ingest (the split of its name is compared).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectorDefinitionSchema } from '../../src/connectors/definition/connector-definition.schema.js';
+import { FileReader } from '../../src/connectors/file/file-reader.js';
+import { fileConfigSchema, type FileConfigInput } from '../../src/connectors/file/file.schema.js';
+import { recordMappingsSchema } from '../../src/connectors/mapping/mapping.schema.js';
+import { compileRecordMapper } from '../../src/connectors/mapping/record-mapper.js';
+import type { MappedRecord, RawRecord, ReaderReject } from '../../src/connectors/types.js';
+import type { SourceRecordInput } from '../../src/domain/source-record-input.js';
+import { normalizeName, splitFullName } from '../../src/domain/vietnamese-name.js';
+import { generateSourceRecords } from '../../src/sample/source-views.js';
+import type { AdoptionRegistration, BirthRegistration } from '../../src/sample/sources/justice-register.js';
+import { validateSourceRecord } from '../../src/services/ingest/source-record.validator.js';
+import { writeJusticeRegisterDrop, type JusticeRegisterDropOptions } from './simulator.js';
+
+const SEED = 11;
+const COUNT = 20_000;
+const logger = pino({ level: 'silent' });
+
+interface SheetEntry {
+  files?: string;
+  sheet: string | number;
+  recordType: string;
+}
+const definition = parseYaml(await readFile(new URL('./connector.yaml', import.meta.url), 'utf8')) as {
+  file: Omit<FileConfigInput, 'sheets'> & { sheets: SheetEntry[] };
+  records: unknown;
+};
+
+/** Whether the file reader's schema knows `files` (a glob choosing which files a sheets entry applies to). */
+const FILES_GLOB_SUPPORTED = fileConfigSchema.safeParse({ directory: '.', sheets: [{ files: 'a-*', sheet: 1, recordType: 'child' }] }).success;
+
+/**
+ * Readers for a drop directory. With `files` supported, the definition's own file section; without, one reader
+ * per sheets entry, its glob as the pattern (what `files` does), so the rest of the section is still exercised.
+ */
+function readersFor(dir: string): FileReader[] {
+  const file = { ...definition.file, directory: dir };
+  if (FILES_GLOB_SUPPORTED) return [new FileReader(fileConfigSchema.parse(file), { logger, name: 'justice-register' })];
+  return file.sheets.map(({ files, ...sheet }) => {
+    const config = fileConfigSchema.parse({ ...file, pattern: `${files}.{csv,xlsx}`, sheets: [sheet] });
+    return new FileReader(config, { logger, name: 'justice-register' });
+  });
+}
+
+async function readAll(dir: string): Promise<{ records: RawRecord[]; rejects: ReaderReject[] }> {
+  const records: RawRecord[] = [];
+  const rejects: ReaderReject[] = [];
+  for (const reader of readersFor(dir)) {
+    for await (const batch of reader.read(null, {})) {
+      records.push(...batch.records);
+      rejects.push(...(batch.rejects ?? []));
+    }
+  }
+  return { records, rejects };
+}
+
+const mapper = compileRecordMapper('justice-register', recordMappingsSchema.parse(definition.records));
+
+/** The population's records by external id, with the hand-written mapping. */
+function handMapped(options: Pick<JusticeRegisterDropOptions, 'seed' | 'count'>): Map<string, SourceRecordInput> {
+  const out = new Map<string, SourceRecordInput>();
+  for (const { record } of generateSourceRecords({ seed: options.seed!, count: options.count!, sources: ['justice-register'] })) {
+    out.set(record.externalId, record);
+  }
+  return out;
+}
+
+const NAME_PARTS = new Set(['familyName', 'middleName', 'givenName', 'raw']);
+const normal = (key: string, v: unknown): unknown => (v === undefined ? (key === 'birthDateEstimated' ? false : null) : v);
+
+function expectSameChild(engine: SourceRecordInput, hand: SourceRecordInput): void {
+  for (const key of new Set([...Object.keys(engine), ...Object.keys(hand)])) {
+    if (NAME_PARTS.has(key)) continue;
+    const a = normal(key, (engine as unknown as Record<string, unknown>)[key]);
+    const b = normal(key, (hand as unknown as Record<string, unknown>)[key]);
+    expect(a, `${hand.externalId}.${key}`).toEqual(b);
+  }
+  const split = engine.fullName ? splitFullName(engine.fullName) : null;
+  expect(split && [split.familyName, split.middleName, split.givenName], `${hand.externalId} name parts`).toEqual([
+    hand.familyName ?? null,
+    hand.middleName ?? null,
+    hand.givenName ?? null,
+  ]);
+  expect(validateSourceRecord(engine).ok).toBe(true);
+}
+
+/** Whether a record holds text the reader could not decode (U+FFFD, never written by the simulator). */
+const garbled = (raw: RawRecord): boolean => Object.values(raw.data).some((v) => typeof v === 'string' && v.includes('\uFFFD'));
+
+const blank = (s: string): string | null => (s === '' ? null : s);
+const isoOf = (dmy: string): string => `${dmy.slice(6)}-${dmy.slice(3, 5)}-${dmy.slice(0, 2)}`;
+
+function expectProjection(out: Extract<MappedRecord, { ok: true }>, hand: SourceRecordInput): void {
+  const raw = hand.raw as BirthRegistration | AdoptionRegistration;
+  const name = (s: string): string | null => (s === '' ? null : normalizeName(s));
+  if (raw.LOAI_SO === 'KHAI_SINH') {
+    expect(Object.keys(out.projections)).toEqual(['birthRegistration']);
+    expect(out.projections.birthRegistration).toEqual([
+      {
+        registrationNumber: raw.SO_DANG_KY,
+        book: raw.QUYEN_SO,
+        registeredOn: isoOf(raw.NGAY_DANG_KY),
+        registeredAt: raw.NOI_DANG_KY,
+        communeCode: raw.MA_XA_DANG_KY,
+        fatherName: name(raw.HO_TEN_CHA),
+        motherName: name(raw.HO_TEN_ME),
+        declarantName: name(raw.NGUOI_DI_KHAI),
+        declarantRelation: raw.QUAN_HE_NGUOI_DI_KHAI,
+        note: blank(raw.GHI_CHU),
+      },
+    ]);
+  } else {
+    expect(Object.keys(out.projections)).toEqual(['adoptionRegistration']);
+    expect(out.projections.adoptionRegistration).toEqual([
+      {
+        registrationNumber: raw.SO_DANG_KY,
+        book: raw.QUYEN_SO,
+        registeredOn: isoOf(raw.NGAY_DANG_KY),
+        registeredAt: raw.NOI_DANG_KY,
+        certificateNumber: raw.SO_GIAY_CHUNG_NHAN,
+        adoptiveFatherName: name(raw.HO_TEN_CHA_NUOI),
+        adoptiveMotherName: name(raw.HO_TEN_ME_NUOI),
+        givenBy: blank(raw.NGUOI_GIAO_CON_NUOI),
+        priorCircumstance: raw.HOAN_CANH_CON_NUOI,
+        childConsent: raw.CON_NUOI_DONG_Y === 'Có' ? true : null,
+      },
+    ]);
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'childhub-justice-connector-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('connectors/justice-register/connector.yaml', () => {
+  it('has records that validate against the mapping schema', () => {
+    expect(recordMappingsSchema.safeParse(definition.records).error?.issues).toBeUndefined();
+  });
+
+  it('has a file section that validates against the file schema, `sheets[].files` aside', () => {
+    const withoutGlobs = { ...definition.file, sheets: definition.file.sheets.map(({ files: _, ...s }) => s) };
+    expect(fileConfigSchema.safeParse(withoutGlobs).error?.issues).toBeUndefined();
+    expect(definition.file.directory).toEqual({ env: 'JUSTICE_REGISTER_DROP_DIR', default: 'var/drops/justice-register' });
+  });
+
+  // The reader's schema does not (yet) know `files` in sheets entries (docs/connectors.md#kind-file); until it
+  // does, this is skipped and the other tests emulate the glob with one reader per entry.
+  it.skipIf(!FILES_GLOB_SUPPORTED)('validates as a whole definition, `files` globs included', () => {
+    expect(connectorDefinitionSchema.safeParse(definition).error?.issues).toBeUndefined();
+  });
+
+  it('reads the CSV + XLSX drop and maps every record as the hand-written mappers do, with its projection', { timeout: 60_000 }, async () => {
+    const drop = path.join(dir, 'csv');
+    const { files } = await writeJusticeRegisterDrop({ dir: drop, seed: SEED, count: COUNT, brokenRows: 4 });
+    const hand = handMapped({ seed: SEED, count: COUNT });
+    const { records, rejects } = await readAll(drop);
+
+    // The broken rows are refused by the reader, at the rows the simulator stated; the rows around them land.
+    const birth = files.find((f) => f.kind === 'birth')!;
+    expect(rejects.map((r) => r.location)).toEqual(birth.brokenRows.map((n) => `${path.basename(birth.path)} row ${n}`));
+    expect(records).toHaveLength(files[0]!.rows + files[1]!.rows - birth.brokenRows.length);
+
+    const seen = new Set<string>();
+    let adoptions = 0;
+    for (const raw of records) {
+      const out = mapper(raw);
+      if (!out.ok) throw new Error(`${raw.location}: ${JSON.stringify(out.problems)}`);
+      expect(out.type).toBe('child');
+      expect(out.flags).toEqual([]);
+      const expected = hand.get(out.externalId);
+      expect(expected, out.externalId).toBeDefined();
+      expectSameChild(out.record!, expected!);
+      expectProjection(out, expected!);
+      seen.add(out.externalId);
+      if (out.projections.adoptionRegistration) adoptions++;
+    }
+    expect(adoptions).toBe(files[1]!.rows);
+    expect(adoptions).toBeGreaterThan(0);
+    expect(seen.size).toBe(hand.size - birth.brokenRows.length);
+  });
+
+  it('maps the XLSX birth register (date cells) the same way, rejecting the rows with a two-digit year', { timeout: 60_000 }, async () => {
+    const drop = path.join(dir, 'xlsx');
+    const { files } = await writeJusticeRegisterDrop({ dir: drop, seed: SEED, count: 4000, format: 'xlsx', brokenRows: 2 });
+    const hand = handMapped({ seed: SEED, count: 4000 });
+    const { records, rejects } = await readAll(drop);
+    expect(rejects).toEqual([]);
+    const birthFile = path.basename(files[0]!.path);
+    const refused: string[] = [];
+    let compared = 0;
+    for (const raw of records) {
+      const out = mapper(raw);
+      if (!out.ok) {
+        expect(out.problems.map((p) => [p.field, p.code])).toContainEqual(['birthDate', 'INVALID_DATE']);
+        refused.push(raw.location!);
+        continue;
+      }
+      // See the next test: a few cells come out of the XLSX reader with mangled letters; those are not compared.
+      if (garbled(raw)) continue;
+      expectSameChild(out.record!, hand.get(out.externalId)!);
+      expectProjection(out, hand.get(out.externalId)!);
+      compared++;
+    }
+    expect(refused).toEqual(files[0]!.brokenRows.map((n) => `${birthFile} sheet "Sổ đăng ký khai sinh" row ${n}`));
+    expect(compared).toBeGreaterThan(records.length * 0.98);
+  });
+
+  // exceljs 4.4's streaming WorkbookReader (used by the file reader) decodes each zip chunk on its own, so a
+  // multi-byte UTF-8 letter split across two chunks comes out as U+FFFD (exceljs/exceljs#2084, #2316; fixes
+  // proposed in PRs #1665, #1821, #2894, not released). Vietnamese text hits it every few thousand cells. This
+  // is expected to fail until the reader works around it; then make it a plain `it`.
+  it.fails('reads every XLSX text cell intact (known exceljs streaming-reader bug)', { timeout: 60_000 }, async () => {
+    const drop = path.join(dir, 'xlsx-text');
+    await writeJusticeRegisterDrop({ dir: drop, seed: SEED, count: 4000, format: 'xlsx' });
+    const { records } = await readAll(drop);
+    expect(records.filter(garbled).map((r) => r.location)).toEqual([]);
+  });
+
+  it('refuses the Windows-1258 export whole, naming the encoding problem', async () => {
+    const drop = path.join(dir, 'legacy');
+    await writeJusticeRegisterDrop({ dir: drop, seed: SEED, count: 300, encoding: 'windows-1258' });
+    const [births] = readersFor(drop);
+    await expect(
+      (async () => {
+        for await (const _ of births!.read(null, {})) {
+          // nothing may be given out
+          expect.unreachable('a batch was read from a Windows-1258 file');
+        }
+      })(),
+    ).rejects.toMatchObject({ name: 'FileEncodingError', code: 'CONNECTOR_FILE_ENCODING' });
+  });
+});

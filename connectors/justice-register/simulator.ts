@@ -1,0 +1,278 @@
+/**
+ * The civil-status (hộ tịch) file drop: what a commune justice officer exports from the registry software
+ * and drops for the hub. Birth registrations go to `khai-sinh-<tag>.csv` (or `.xlsx`, sheet "Sổ đăng ký khai
+ * sinh"), adoption registrations to `nuoi-con-nuoi-<tag>.xlsx` (sheet "Nuôi con nuôi"). The rows are the
+ * synthetic population's justice-register records (`src/sample`), so the same children appear here as in the
+ * other sources, with the register's own variations (upper case, missing diacritics, missing numbers …).
+ *
+ * For benchmarks, `rows` asks for an exact number of birth rows: past the population's own records the rows
+ * are recombined from further synthetic children by a fast path ({@link DerivedBirthRows}), because the
+ * generator's justice view is too slow for a million-row file.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromDmy } from '../../src/sample/calendar.js';
+import { generateSourceRecords } from '../../src/sample/source-views.js';
+import type { AdoptionRegistration, BirthRegistration } from '../../src/sample/sources/justice-register.js';
+import { DerivedBirthRows } from './derived-birth-rows.js';
+import {
+  addHeaderSheet,
+  addXlsxRow,
+  brokenRowIndexes,
+  CsvDropWriter,
+  excelDate,
+  openWorkbook,
+  type CsvEncoding,
+  type DropFile,
+  type XlsxCell,
+} from '../file-drop-writer.js';
+
+/** Column headers of the birth register export, in order (the mapping reads them by this exact text). */
+export const BIRTH_HEADERS = [
+  'Mã hồ sơ',
+  'Số đăng ký',
+  'Quyển số',
+  'Ngày đăng ký',
+  'Nơi đăng ký',
+  'Mã xã nơi đăng ký',
+  'Họ và tên',
+  'Ngày sinh',
+  'Giới tính',
+  'Dân tộc',
+  'Quốc tịch',
+  'Số định danh cá nhân',
+  'Họ tên cha',
+  'Họ tên mẹ',
+  'Người đi khai sinh',
+  'Quan hệ với người được khai sinh',
+  'Ghi chú',
+] as const;
+
+/** Column headers of the adoption register export, in order. */
+export const ADOPTION_HEADERS = [
+  'Mã hồ sơ',
+  'Số đăng ký',
+  'Quyển số',
+  'Ngày đăng ký',
+  'Nơi đăng ký',
+  'Mã xã nơi đăng ký',
+  'Số giấy chứng nhận nuôi con nuôi',
+  'Họ và tên con nuôi',
+  'Ngày sinh con nuôi',
+  'Giới tính con nuôi',
+  'Số định danh cá nhân con nuôi',
+  'Hoàn cảnh con nuôi',
+  'Họ tên cha nuôi',
+  'Số định danh cá nhân cha nuôi',
+  'Họ tên mẹ nuôi',
+  'Số định danh cá nhân mẹ nuôi',
+  'Người giao con nuôi',
+  'Con nuôi đồng ý (từ đủ 9 tuổi)',
+] as const;
+
+export const BIRTH_SHEET = 'Sổ đăng ký khai sinh';
+export const ADOPTION_SHEET = 'Nuôi con nuôi';
+
+/** Header columns (0-based) holding dates, written as real date cells in XLSX. */
+const BIRTH_DATE_COLUMNS = new Set([BIRTH_HEADERS.indexOf('Ngày đăng ký'), BIRTH_HEADERS.indexOf('Ngày sinh')]);
+const ADOPTION_DATE_COLUMNS = new Set([ADOPTION_HEADERS.indexOf('Ngày đăng ký'), ADOPTION_HEADERS.indexOf('Ngày sinh con nuôi')]);
+const BIRTH_DATE_OF_BIRTH = BIRTH_HEADERS.indexOf('Ngày sinh');
+const BIRTH_NOTE = BIRTH_HEADERS.indexOf('Ghi chú');
+/** The `creator` of the workbooks, as the registry software would set it. */
+const REGISTRY_SOFTWARE = 'Phần mềm đăng ký, quản lý hộ tịch';
+
+export interface JusticeRegisterDropOptions {
+  /** Directory to write into (created if missing). */
+  dir: string;
+  /** Population seed (`src/sample`). @defaultValue 1 */
+  seed?: number;
+  /** Population size: children 0 … count-1 and their registrations. @defaultValue 5000 */
+  count?: number;
+  /** Format of the birth register file; the adoption register is always XLSX. @defaultValue 'csv' */
+  format?: 'csv' | 'xlsx';
+  /** Encoding of the CSV file (ignored for XLSX). `windows-1258` writes a file the hub must refuse. @defaultValue 'utf-8-bom' */
+  encoding?: CsvEncoding;
+  /**
+   * Birth rows to write broken, spread evenly through the file (their row numbers are returned). CSV: the note
+   * quoted without doubling the quotes inside it (a broken quote: text after the closing quote) or an unquoted
+   * comma in it (one field too many), alternately; each breaks only its own line. XLSX: the birth
+   * date typed as text with a two-digit year (`15/03/18`), which no date format accepts. @defaultValue 0
+   */
+  brokenRows?: number;
+  /**
+   * Write exactly this many birth rows (benchmarks): the population's own birth records first (at most this
+   * many), then rows recombined from further synthetic children ({@link DerivedBirthRows}, external ids `KSX…`)
+   * until the number is reached. External ids stay unique. @defaultValue all birth records of the population
+   */
+  rows?: number;
+  /** Part of the file names: `khai-sinh-<tag>.csv`, `nuoi-con-nuoi-<tag>.xlsx`. @defaultValue '20261101' */
+  tag?: string;
+}
+
+export type JusticeRegisterFileKind = 'birth' | 'adoption';
+
+export interface JusticeRegisterDrop {
+  files: Array<DropFile<JusticeRegisterFileKind>>;
+}
+
+/** One birth registration as a row of the export, in {@link BIRTH_HEADERS} order (dates as dd/MM/yyyy text). */
+export function birthRow(externalId: string, raw: BirthRegistration): string[] {
+  return [
+    externalId,
+    raw.SO_DANG_KY,
+    raw.QUYEN_SO,
+    raw.NGAY_DANG_KY,
+    raw.NOI_DANG_KY,
+    raw.MA_XA_DANG_KY,
+    raw.HO_TEN,
+    raw.NGAY_SINH,
+    raw.GIOI_TINH,
+    raw.DAN_TOC,
+    raw.QUOC_TICH,
+    raw.SO_DINH_DANH,
+    raw.HO_TEN_CHA,
+    raw.HO_TEN_ME,
+    raw.NGUOI_DI_KHAI,
+    raw.QUAN_HE_NGUOI_DI_KHAI,
+    raw.GHI_CHU,
+  ];
+}
+
+/** One adoption registration as a row of the export, in {@link ADOPTION_HEADERS} order. */
+export function adoptionRow(externalId: string, raw: AdoptionRegistration): string[] {
+  return [
+    externalId,
+    raw.SO_DANG_KY,
+    raw.QUYEN_SO,
+    raw.NGAY_DANG_KY,
+    raw.NOI_DANG_KY,
+    raw.MA_XA_DANG_KY,
+    raw.SO_GIAY_CHUNG_NHAN,
+    raw.HO_TEN_CON_NUOI,
+    raw.NGAY_SINH_CON_NUOI,
+    raw.GIOI_TINH_CON_NUOI,
+    raw.SO_DINH_DANH_CON_NUOI,
+    raw.HOAN_CANH_CON_NUOI,
+    raw.HO_TEN_CHA_NUOI,
+    raw.SO_DINH_DANH_CHA_NUOI,
+    raw.HO_TEN_ME_NUOI,
+    raw.SO_DINH_DANH_ME_NUOI,
+    raw.NGUOI_GIAO_CON_NUOI,
+    raw.CON_NUOI_DONG_Y,
+  ];
+}
+
+/** Birth rows in file order: the population's records, then (with `rows`) derived ones; adoptions are collected. */
+function* birthRows(
+  seed: number,
+  count: number,
+  rows: number | undefined,
+  adoptions: string[][],
+): Generator<string[]> {
+  let written = 0;
+  for (const { record } of generateSourceRecords({ seed, count, sources: ['justice-register'] })) {
+    const raw = record.raw as BirthRegistration | AdoptionRegistration;
+    if (raw.LOAI_SO === 'NUOI_CON_NUOI') {
+      adoptions.push(adoptionRow(record.externalId, raw));
+    } else if (rows === undefined || written < rows) {
+      written++;
+      yield birthRow(record.externalId, raw);
+    }
+  }
+  if (rows === undefined || written >= rows) return;
+  const derived = new DerivedBirthRows(seed, count);
+  for (let j = 0; written < rows; j++, written++) yield derived.row(j);
+}
+
+/**
+ * The CSV broken-row variants, as a careless export writes a note: wrapped in quotes without doubling the quotes
+ * inside it (text after a closing quote: a broken quote), or not quoted although it holds a comma (one field
+ * too many). Either breaks only its own line.
+ */
+function brokenCsvLine(fields: string[], k: number): string {
+  const note = fields[BIRTH_NOTE] ? `${fields[BIRTH_NOTE]}; ` : '';
+  const broken = [...fields];
+  broken[BIRTH_NOTE] =
+    k % 2 === 0 ? `"${note}Đã cấp bản sao "trích lục" theo yêu cầu"` : `${note}Đăng ký lại, theo Nghị định 123/2015`;
+  return broken.join(',');
+}
+
+function xlsxCells(fields: readonly string[], dateColumns: ReadonlySet<number>): XlsxCell[] {
+  return fields.map((v, i) => {
+    if (v === '') return null;
+    if (dateColumns.has(i)) {
+      const iso = fromDmy(v);
+      return iso ? excelDate(iso) : v;
+    }
+    return v;
+  });
+}
+
+/**
+ * Writes a civil-status drop: the birth register (CSV or XLSX) and the adoption register (XLSX). Memory stays
+ * bounded whatever `rows` is (the CSV is streamed in 1 MiB chunks, the XLSX through exceljs's streaming
+ * writer); only the adoption rows, a few per ten thousand children, are held until the end.
+ */
+export async function writeJusticeRegisterDrop(options: JusticeRegisterDropOptions): Promise<JusticeRegisterDrop> {
+  const { dir, seed = 1, count = 5000, format = 'csv', encoding = 'utf-8-bom', brokenRows = 0, rows, tag = '20261101' } = options;
+  if (rows !== undefined && (!Number.isInteger(rows) || rows < 0)) throw new RangeError('rows must be a non-negative integer');
+  await mkdir(dir, { recursive: true });
+  const adoptions: string[][] = [];
+  // Where the broken rows go: spread over the expected number of rows (98% of children have a registration;
+  // 0.9 keeps every position inside the file). The returned row numbers are the ones actually written.
+  const expected = rows ?? Math.floor(count * 0.9);
+  const broken = new Map(brokenRowIndexes(expected, brokenRows).map((index, k) => [index, k]));
+  const brokenLines: number[] = [];
+  let written = 0;
+
+  const birthPath = join(dir, `khai-sinh-${tag}.${format}`);
+  if (format === 'csv') {
+    const csv = await CsvDropWriter.open(birthPath, BIRTH_HEADERS, { encoding });
+    try {
+      for (const fields of birthRows(seed, count, rows, adoptions)) {
+        const k = broken.get(written);
+        if (k === undefined) csv.add(fields);
+        else {
+          csv.addRawLine(brokenCsvLine(fields, k));
+          brokenLines.push(written + 2);
+        }
+        written++;
+        if ((written & 1023) === 0) await csv.flushIfFull();
+      }
+      await csv.close();
+    } catch (err) {
+      csv.destroy();
+      throw err;
+    }
+  } else {
+    const wb = openWorkbook(birthPath, REGISTRY_SOFTWARE);
+    const sheet = addHeaderSheet(wb, BIRTH_SHEET, BIRTH_HEADERS);
+    for (const fields of birthRows(seed, count, rows, adoptions)) {
+      const cells = xlsxCells(fields, BIRTH_DATE_COLUMNS);
+      if (broken.has(written)) {
+        // Typed as text with a two-digit year (15/03/18), which no date format of the mapping accepts.
+        const dmy = fields[BIRTH_DATE_OF_BIRTH]!;
+        cells[BIRTH_DATE_OF_BIRTH] = `${dmy.slice(0, 6)}${dmy.slice(8)}`;
+        brokenLines.push(written + 2);
+      }
+      addXlsxRow(sheet, cells);
+      written++;
+    }
+    sheet.commit();
+    await wb.commit();
+  }
+
+  const adoptionPath = join(dir, `nuoi-con-nuoi-${tag}.xlsx`);
+  const wb = openWorkbook(adoptionPath, REGISTRY_SOFTWARE);
+  const sheet = addHeaderSheet(wb, ADOPTION_SHEET, ADOPTION_HEADERS);
+  for (const fields of adoptions) addXlsxRow(sheet, xlsxCells(fields, ADOPTION_DATE_COLUMNS));
+  sheet.commit();
+  await wb.commit();
+
+  return {
+    files: [
+      { path: birthPath, rows: written, kind: 'birth', brokenRows: brokenLines },
+      { path: adoptionPath, rows: adoptions.length, kind: 'adoption', brokenRows: [] },
+    ],
+  };
+}
