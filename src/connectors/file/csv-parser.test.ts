@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { CsvParser, type CsvRowSink } from './csv-parser.js';
+
+interface ParsedRow {
+  fields: string[];
+  line: number;
+  problem?: string;
+  raw?: string;
+}
+
+/** Collects rows as plain objects (copying the reused fields array). */
+function collector(): CsvRowSink & { rows: ParsedRow[] } {
+  const rows: ParsedRow[] = [];
+  return {
+    rows,
+    row: (fields, line) => rows.push({ fields: [...fields], line }),
+    broken: (problem, raw, line) => rows.push({ fields: [], line, problem, raw }),
+  };
+}
+
+function parse(text: string, opts: { expected?: number; pieces?: number; delimiter?: string; maxRowChars?: number } = {}): ParsedRow[] {
+  const p = new CsvParser({ ...(opts.delimiter ? { delimiter: opts.delimiter } : {}), ...(opts.maxRowChars ? { maxRowChars: opts.maxRowChars } : {}) });
+  p.expectedFields = opts.expected ?? 0;
+  const out = collector();
+  const size = opts.pieces ?? text.length;
+  for (let i = 0; i < text.length; i += size) p.push(text.slice(i, i + size), out);
+  p.end(out);
+  return out.rows;
+}
+
+describe('CsvParser', () => {
+  it('reads plain rows with LF, CRLF and CR line breaks and without a final break', () => {
+    expect(parse('a,b\r\nc,d\ne,f\rg,h').map((r) => r.fields)).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f'], ['g', 'h']]);
+  });
+
+  it('reads quoted fields with delimiters, doubled quotes and line breaks, counting physical lines', () => {
+    const rows = parse('id,note\n1,"Số 5, ngõ 12"\n2,"dòng 1\r\ndòng 2"\n3,"nói ""xin chào"""\n4,""\n');
+    expect(rows.map((r) => r.fields)).toEqual([
+      ['id', 'note'],
+      ['1', 'Số 5, ngõ 12'],
+      ['2', 'dòng 1\r\ndòng 2'],
+      ['3', 'nói "xin chào"'],
+      ['4', ''],
+    ]);
+    expect(rows.map((r) => r.line)).toEqual([1, 2, 3, 5, 6]);
+    expect(rows.every((r) => r.problem === undefined)).toBe(true);
+  });
+
+  it('gives the same rows whatever the chunk boundaries', () => {
+    const text = 'a,b,c\r\n"x\r\ny","q""q",z\r\n,,\r\n"",1,"2"\r\nlast,row,here';
+    const whole = parse(text);
+    for (const pieces of [1, 2, 3, 5, 7]) expect(parse(text, { pieces })).toEqual(whole);
+  });
+
+  it('keeps a quote inside an unquoted field as text', () => {
+    expect(parse('a,12" TV,b"c"\n')[0]!.fields).toEqual(['a', '12" TV', 'b"c"']);
+  });
+
+  it('flags a row with the wrong number of fields once the expected count is set, with its raw text', () => {
+    const rows = parse('1,2,3\n4,5\n6,7,8,9\n\n10,11,12\n', { expected: 3 });
+    expect(rows.map((r) => r.problem)).toEqual([undefined, 'expected 3 fields, found 2', 'expected 3 fields, found 4', undefined, undefined]);
+    expect(rows[1]!.raw).toBe('4,5');
+    expect(rows[3]!.fields).toEqual(['']); // a blank line is an empty row, not a broken one
+  });
+
+  it('breaks only the row with text after a closing quote; the neighbours still parse', () => {
+    const rows = parse('1,"Nguyễn "An" Văn",x\n2,b,c\n', { expected: 3 });
+    expect(rows[0]!.problem).toBe('text after the closing quote of field 2');
+    expect(rows[0]!.raw).toBe('1,"Nguyễn "An" Văn",x');
+    expect(rows[1]).toEqual({ fields: ['2', 'b', 'c'], line: 2 });
+  });
+
+  it('reports a quote never closed as its first line and parses the following lines again', () => {
+    for (const pieces of [undefined, 3]) {
+      const rows = parse('h1,h2,h3\n1,"abc,x\n2,b,c\n3,d,e\n', { expected: 3, ...(pieces ? { pieces } : {}) });
+      expect(rows.map((r) => [r.line, r.problem ?? null, r.problem ? r.raw : r.fields.join('|')])).toEqual([
+        [1, null, 'h1|h2|h3'],
+        [2, 'a quoted field (field 2) is not closed', '1,"abc,x'],
+        [3, null, '2|b|c'],
+        [4, null, '3|d|e'],
+      ]);
+    }
+  });
+
+  it('does not let a stray quote swallow a good row when its quote closes on a later line', () => {
+    const rows = parse('1,"abc,x\n2,"b",c\n3,d,e\n', { expected: 3 });
+    expect(rows.map((r) => [r.line, r.problem ?? 'ok'])).toEqual([
+      [1, 'text after the closing quote of field 2'],
+      [2, 'ok'],
+      [3, 'ok'],
+    ]);
+    expect(rows[1]!.fields).toEqual(['2', 'b', 'c']);
+  });
+
+  it('gives up on a row longer than maxRowChars and carries on with the next line', () => {
+    const rows = parse(`1,"${'x'.repeat(50)}\n${'y'.repeat(20)}\n2,b\n`, { expected: 2, maxRowChars: 40, pieces: 10 });
+    expect(rows[0]!.problem).toMatch(/row longer than 40 characters/);
+    expect(rows[0]!.line).toBe(1);
+    expect(rows.slice(1).map((r) => [r.line, r.problem ?? 'ok'])).toEqual([
+      [2, 'expected 2 fields, found 1'],
+      [3, 'ok'],
+    ]);
+  });
+
+  it('supports another delimiter', () => {
+    expect(parse('a;b;"c;d"\n', { delimiter: ';' })[0]!.fields).toEqual(['a', 'b', 'c;d']);
+  });
+});
+
+describe('CsvParser with headerRow', () => {
+  it('takes the expected field count from the header row, even within one chunk', () => {
+    const p = new CsvParser({ headerRow: 2 });
+    const out = collector();
+    p.push('title\na,b,c\n1,2\n1,2,3\n', out);
+    p.end(out);
+    expect(out.rows.map((r) => r.problem ?? 'ok')).toEqual(['ok', 'ok', 'expected 3 fields, found 2', 'ok']);
+  });
+});

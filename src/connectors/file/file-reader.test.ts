@@ -1,0 +1,336 @@
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition } from '../types.js';
+import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
+import { FileReader, sha256 } from './file-reader.js';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'childhub-file-reader-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function reader(file: Partial<FileConfigInput> = {}, env: NodeJS.ProcessEnv = {}): FileReader {
+  return new FileReader(fileConfigSchema.parse({ directory: dir, ...file }), { logger, name: 'justice-register', env });
+}
+
+async function collect(source: AsyncIterable<ReadBatch>): Promise<ReadBatch[]> {
+  const out: ReadBatch[] = [];
+  for await (const batch of source) out.push(batch);
+  return out;
+}
+
+async function drop(name: string, content: string | Buffer, mtime?: Date): Promise<string> {
+  const p = path.join(dir, name);
+  await writeFile(p, content);
+  if (mtime) await utimes(p, mtime, mtime);
+  return p;
+}
+
+const HEADER = 'Số định danh,Họ và tên,Ngày sinh,Hoàn cảnh';
+function rows(n: number, from = 1): string {
+  return Array.from({ length: n }, (_, k) => `ID${from + k},Trẻ ${from + k},01/02/2015,`).join('\r\n');
+}
+const ids = (batches: ReadBatch[]) => batches.flatMap((b) => b.records.map((r) => r.data['Số định danh']));
+
+describe('FileReader (CSV)', () => {
+  it('reads UTF-8 with and without BOM into records keyed by the headers as written, empty cells absent', async () => {
+    const body = `${HEADER}\r\nKS1,Nguyễn Thị Ánh,01/02/2015,Mồ côi cả cha và mẹ\r\nKS2,Trần Văn Bình,,\r\n`;
+    await drop('a.csv', body, new Date('2026-01-01'));
+    await drop('b.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body.replaceAll('KS', 'BOM'))]), new Date('2026-01-02'));
+    const events: ReaderEvent[] = [];
+    const batches = await collect(reader().read(null, { onEvent: (e) => events.push(e) }));
+    expect(batches.map((b) => b.location)).toEqual(['a.csv rows 2-3', 'b.csv rows 2-3']);
+    expect(batches[0]!.records).toEqual([
+      {
+        data: { 'Số định danh': 'KS1', 'Họ và tên': 'Nguyễn Thị Ánh', 'Ngày sinh': '01/02/2015', 'Hoàn cảnh': 'Mồ côi cả cha và mẹ' },
+        recordType: 'child',
+        location: 'a.csv row 2',
+      },
+      { data: { 'Số định danh': 'KS2', 'Họ và tên': 'Trần Văn Bình' }, recordType: 'child', location: 'a.csv row 3' },
+    ]);
+    expect(Object.keys(batches[1]!.records[0]!.data)[0]).toBe('Số định danh'); // the BOM is not part of the first header
+    expect(events.filter((e) => e.type === 'file-started')).toEqual([
+      { type: 'file-started', fileName: 'a.csv', sizeBytes: Buffer.byteLength(body), encoding: 'utf-8' },
+      { type: 'file-started', fileName: 'b.csv', sizeBytes: Buffer.byteLength(body.replaceAll('KS', 'BOM')) + 3, encoding: 'utf-8 with BOM' },
+    ]);
+    expect(batches[0]!.fileCompleted).toEqual({ checksum: await sha256(path.join(dir, 'a.csv')), fileName: 'a.csv', sizeBytes: Buffer.byteLength(body) });
+  });
+
+  it('reads UTF-16 LE and BE with a BOM', async () => {
+    const body = `\uFEFF${HEADER}\r\nKS1,Nguyễn Thị Ánh,01/02/2015,\r\n`;
+    await drop('le.csv', Buffer.from(body, 'utf16le'), new Date('2026-01-01'));
+    await drop('be.csv', Buffer.from(body.replace('KS1', 'KS2'), 'utf16le').swap16(), new Date('2026-01-02'));
+    const batches = await collect(reader().read(null, {}));
+    expect(batches.map((b) => b.records[0]!.data)).toEqual([
+      { 'Số định danh': 'KS1', 'Họ và tên': 'Nguyễn Thị Ánh', 'Ngày sinh': '01/02/2015' },
+      { 'Số định danh': 'KS2', 'Họ và tên': 'Nguyễn Thị Ánh', 'Ngày sinh': '01/02/2015' },
+    ]);
+  });
+
+  it('refuses a Windows-1258 file whole, naming the byte, before any row is given out', async () => {
+    // "Họ và tên" in Windows-1258 on row 3 of 3: rows 1-2 are fine, yet nothing is yielded.
+    const bytes = Buffer.concat([
+      Buffer.from('ma,ten\nKS1,An\nKS2,'),
+      Buffer.from([0x48, 0x6f, 0xf2, 0x20, 0x76, 0xe0, 0x20, 0x74, 0xea, 0x6e]),
+      Buffer.from('\n'),
+    ]);
+    await drop('cp1258.csv', bytes);
+    const got: ReadBatch[] = [];
+    const error = await (async () => {
+      for await (const b of reader().read(null, {})) got.push(b);
+    })().catch((e: unknown) => e as Error & { code: string });
+    expect(got).toEqual([]);
+    expect(error).toMatchObject({ code: 'CONNECTOR_FILE_ENCODING' });
+    expect(error!.message).toMatch(
+      /^cp1258\.csv is not valid UTF-8 at byte 20 \(line 3\); it looks like a single-byte Vietnamese encoding \(Windows-1258, TCVN3\/ABC or VNI\)\. Save it as UTF-8/,
+    );
+  });
+
+  it('keys records by headers trimmed and in NFC, whatever the file had', async () => {
+    await drop('nfd.csv', ` ${'Họ và tên'.normalize('NFD')} ,Giới tính\nAn,Nam\n`);
+    const [batch] = await collect(reader().read(null, {}));
+    expect(batch!.records[0]!.data).toEqual({ 'Họ và tên': 'An', 'Giới tính': 'Nam' });
+  });
+
+  it('reads quoted fields with delimiters, quotes and line breaks', async () => {
+    await drop('q.csv', 'ma,dia_chi,ghi_chu\nKS1,"Số 5, ngõ 12, Ba Đình","dòng 1\r\ndòng 2"\nKS2,"nói ""chào""",\n');
+    const [batch] = await collect(reader().read(null, {}));
+    expect(batch!.records.map((r) => r.data)).toEqual([
+      { ma: 'KS1', dia_chi: 'Số 5, ngõ 12, Ba Đình', ghi_chu: 'dòng 1\r\ndòng 2' },
+      { ma: 'KS2', dia_chi: 'nói "chào"' },
+    ]);
+    expect(batch!.records[1]!.location).toBe('q.csv row 3'); // spreadsheet rows: the multi-line row is one
+  });
+
+  it('rejects a broken row with its row number while the rows around it still come through', async () => {
+    await drop('broken.csv', 'ma,ten,ngay\nKS1,An,01/01/2015\nKS2,Bình\nKS3,"Chi "C" Lê",x\nKS4,Dũng,03/03/2015\n');
+    const [batch] = await collect(reader().read(null, {}));
+    expect(batch!.records.map((r) => r.data.ma)).toEqual(['KS1', 'KS4']);
+    expect(batch!.rejects).toEqual([
+      {
+        payload: { row: 'KS2,Bình' },
+        location: 'broken.csv row 3',
+        problems: [{ field: '(row)', code: 'MALFORMED_ROW', message: 'expected 3 fields, found 2' }],
+      },
+      {
+        payload: { row: 'KS3,"Chi "C" Lê",x' },
+        location: 'broken.csv row 4',
+        problems: [{ field: '(row)', code: 'MALFORMED_ROW', message: 'text after the closing quote of field 2' }],
+      },
+    ]);
+    expect(batch!.position).toMatchObject({ rowsDone: 0, sheetIndex: 1, completed: true });
+  });
+
+  it('refuses duplicate or empty headers', async () => {
+    await drop('dup.csv', 'ma,Họ và tên,ma \nKS1,An,x\n');
+    await expect(collect(reader().read(null, {}))).rejects.toMatchObject({
+      code: 'CONNECTOR_FILE_HEADERS',
+      message: 'dup.csv row 1: the header "ma" appears twice (columns A (1) and C (3)); headers must be unique',
+    });
+    await rm(path.join(dir, 'dup.csv'));
+    await drop('empty.csv', 'ma,,ten\nKS1,x,An\n');
+    await expect(collect(reader().read(null, {}))).rejects.toMatchObject({
+      code: 'CONNECTOR_FILE_HEADERS',
+      message: expect.stringMatching(/column B \(2\) has no header/),
+    });
+  });
+
+  it('reads in chunks of chunkRows, oldest file first, the last batch of each file marking it completed', async () => {
+    await drop('new.csv', `${HEADER}\n${rows(2, 100)}\n`, new Date('2026-03-01'));
+    await drop('old.csv', `${HEADER}\n${rows(5)}`, new Date('2026-01-01'));
+    const batches = await collect(reader({ chunkRows: 2 }).read(null, {}));
+    expect(batches.map((b) => [b.location, b.records.length, Boolean(b.fileCompleted)])).toEqual([
+      ['old.csv rows 2-3', 2, false],
+      ['old.csv rows 4-5', 2, false],
+      ['old.csv row 6', 1, true],
+      ['new.csv rows 2-3', 2, true], // full last chunk: no empty batch after it
+    ]);
+    expect(batches[1]!.position).toEqual({ file: { checksum: await sha256(path.join(dir, 'old.csv')), name: 'old.csv' }, sheetIndex: 0, rowsDone: 4 });
+  });
+
+  it('gives an empty file (or one with only headers) a single empty batch that completes it', async () => {
+    await drop('empty.csv', '', new Date('2026-01-01'));
+    await drop('headers-only.csv', `${HEADER}\r\n`, new Date('2026-01-02'));
+    const batches = await collect(reader().read(null, {}));
+    expect(batches.map((b) => [b.location, b.records.length, b.fileCompleted?.fileName])).toEqual([
+      ['empty.csv (no more rows)', 0, 'empty.csv'],
+      ['headers-only.csv (no more rows)', 0, 'headers-only.csv'],
+    ]);
+  });
+
+  it('skips files whose checksum was already ingested', async () => {
+    const done = await drop('done.csv', `${HEADER}\n${rows(2)}`, new Date('2026-01-01'));
+    await drop('copy-of-new.csv', `${HEADER}\n${rows(1, 50)}`, new Date('2026-01-03'));
+    await drop('new.csv', `${HEADER}\n${rows(1, 50)}`, new Date('2026-01-02'));
+    const ingested = new Set([await sha256(done)]);
+    const events: ReaderEvent[] = [];
+    const batches = await collect(
+      reader().read(null, { isFileIngested: async (c) => ingested.has(c), onEvent: (e) => events.push(e) }),
+    );
+    expect(batches.map((b) => b.fileCompleted?.fileName)).toEqual(['new.csv']);
+    expect(events.filter((e) => e.type === 'file-skipped')).toEqual([
+      { type: 'file-skipped', fileName: 'done.csv', reason: 'ALREADY_INGESTED' },
+      { type: 'file-skipped', fileName: 'copy-of-new.csv', reason: 'ALREADY_INGESTED' }, // same content, same run
+    ]);
+  });
+
+  it('resumes inside a file from a stored position with no row lost or repeated', async () => {
+    await drop('other.csv', `${HEADER}\n${rows(3, 900)}`, new Date('2026-01-01'));
+    // Broken and empty rows count as rows done too.
+    await drop('big.csv', `${HEADER}\n${rows(4)}\nbroken\n\n${rows(6, 5)}\n`, new Date('2026-02-01'));
+    const all = await collect(reader({ chunkRows: 3 }).read(null, { maxBatches: 100 }));
+    const bigBatches = all.filter((b) => b.location.startsWith('big.csv'));
+    // A run killed after storing the second batch of big.csv, while other.csv had not been reached.
+    for (const [k, stored] of bigBatches.slice(0, -1).entries()) {
+      const resumed = await collect(reader({ chunkRows: 3 }).read(stored.position, {}));
+      const before = bigBatches.slice(0, k + 1);
+      expect(resumed[0]!.location.startsWith('big.csv')).toBe(true); // the interrupted file comes first
+      const bigAfter = resumed.filter((b) => b.location.startsWith('big.csv'));
+      expect([...ids(before), ...ids(bigAfter)]).toEqual(ids(bigBatches));
+      expect([...before, ...bigAfter].flatMap((b) => b.rejects ?? []).map((r) => r.location)).toEqual(['big.csv row 6']);
+      expect(ids(resumed.filter((b) => b.location.startsWith('other.csv')))).toEqual(['ID900', 'ID901', 'ID902']);
+    }
+    expect(ids(bigBatches)).toEqual(Array.from({ length: 10 }, (_, k) => `ID${k + 1}`));
+  });
+
+  it('starts over when the file of the stored position is gone', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(2)}`);
+    const position: ReaderPosition = { file: { checksum: 'f'.repeat(64), name: 'gone.csv' }, sheetIndex: 0, rowsDone: 1 };
+    expect(ids(await collect(reader().read(position, {})))).toEqual(['ID1', 'ID2']);
+  });
+
+  it('reads the files given explicitly, in the given order, instead of the directory', async () => {
+    await drop('in-dir.csv', `${HEADER}\n${rows(1, 1)}`);
+    const other = await mkdtemp(path.join(tmpdir(), 'childhub-given-'));
+    try {
+      await writeFile(path.join(other, 'x.txt'), `${HEADER}\n${rows(1, 7)}`);
+      const batches = await collect(reader().read(null, { files: [path.join(other, 'x.txt'), 'in-dir.csv'] }));
+      expect(ids(batches)).toEqual(['ID7', 'ID1']);
+      await expect(collect(reader().read(null, { files: ['missing.csv'] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_UNREADABLE' });
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('lists only the files matching the pattern', async () => {
+    await drop('khai-sinh-2026.CSV', `${HEADER}\n${rows(1, 1)}`, new Date('2026-01-01'));
+    await drop('nhan-nuoi-2026.csv', `${HEADER}\n${rows(1, 2)}`, new Date('2026-01-02'));
+    await drop('khai-sinh-2026.csv.bak', 'x');
+    await drop('~$khai-sinh.xlsx', 'lock');
+    expect(ids(await collect(reader({ pattern: 'khai-sinh-*.{csv,tsv}' }).read(null, {})))).toEqual(['ID1']);
+    expect(ids(await collect(reader().read(null, {})))).toEqual(['ID1', 'ID2']);
+  });
+
+  it('honours the delimiter, the header row and maxBatches', async () => {
+    await drop('semi.csv', `DANH SÁCH TRẺ EM;;\n;;\nma;ten;ngay\n${Array.from({ length: 5 }, (_, k) => `KS${k};An;`).join('\n')}`);
+    const batches = await collect(reader({ csv: { delimiter: ';' }, headerRow: 3, chunkRows: 2 }).read(null, { maxBatches: 1 }));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.location).toBe('semi.csv rows 4-5');
+    expect(batches[0]!.records.map((r) => r.data)).toEqual([
+      { ma: 'KS0', ten: 'An' },
+      { ma: 'KS1', ten: 'An' },
+    ]);
+  });
+
+  it('tags CSV records with the one configured record type and refuses a CSV for a multi-sheet connector', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(1)}`);
+    const [batch] = await collect(reader({ sheets: [{ sheet: 1, recordType: 'facility' }] }).read(null, {}));
+    expect(batch!.records[0]!.recordType).toBe('facility');
+    const multi = reader({ sheets: [{ sheet: 1, recordType: 'facility' }, { sheet: 2, recordType: 'child' }] });
+    await expect(collect(multi.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT' });
+  });
+
+  it('refuses an XLSX named .csv and an unknown extension', async () => {
+    await drop('a.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]));
+    await expect(collect(reader().read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/) });
+    await expect(collect(reader({ pattern: '*' }).read(null, { files: [await drop('b.dat', 'x')] }))).rejects.toMatchObject({
+      code: 'CONNECTOR_FILE_FORMAT',
+    });
+  });
+
+  it('resolves the directory from the environment, relative to the project root', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(1)}`);
+    const r = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR', default: 'nowhere' } }), {
+      logger,
+      name: 'x',
+      env: { DROP_DIR: path.basename(dir) },
+      projectRoot: path.dirname(dir),
+    });
+    expect(r.directory()).toBe(dir);
+    expect(ids(await collect(r.read(null, {})))).toEqual(['ID1']);
+    const missing = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR' } }), { logger, name: 'x', env: {} });
+    await expect(collect(missing.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_SECRET_MISSING' });
+  });
+
+  it('does not complete a file that changed while it was being read', async () => {
+    const p = await drop('growing.csv', `${HEADER}\n${rows(4)}\n`);
+    const got: ReadBatch[] = [];
+    const error = await (async () => {
+      for await (const b of reader({ chunkRows: 2 }).read(null, {})) {
+        got.push(b);
+        if (got.length === 1) await writeFile(p, `${HEADER}\n${rows(6)}\n`); // still being copied in
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONNECTOR_FILE_CHANGED' });
+    expect(got.some((b) => b.fileCompleted)).toBe(false);
+  });
+
+  it('stops when the signal is aborted', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(10)}`);
+    const controller = new AbortController();
+    const got: ReadBatch[] = [];
+    const error = await (async () => {
+      for await (const b of reader({ chunkRows: 2 }).read(null, { signal: controller.signal })) {
+        got.push(b);
+        controller.abort(new Error('shutting down'));
+      }
+    })().catch((e: unknown) => e);
+    expect(got).toHaveLength(1);
+    expect(error).toMatchObject({ message: 'shutting down' });
+  });
+
+  it('complete() leaves no position (files are remembered by checksum)', () => {
+    expect(reader().complete()).toBeNull();
+  });
+
+  describe('check', () => {
+    it('reports the directory, the files and the first chunk of the first file', async () => {
+      await drop('a.csv', `${HEADER}\n${rows(7)}\nbroken`, new Date('2026-01-01'));
+      await drop('b.csv', `${HEADER}\n${rows(1)}`, new Date('2026-01-02'));
+      const result = await reader({ chunkRows: 5 }).check({});
+      expect(result).toEqual({
+        ok: true,
+        sampleCount: 5,
+        steps: [
+          { step: 'drop directory', ok: true, detail: `${dir} exists and is readable` },
+          { step: 'files', ok: true, detail: '2 file(s) match *.{csv,xlsx}' },
+          { step: 'first file', ok: true, detail: 'a.csv (utf-8): headers read; 5 record(s) in the first chunk' },
+        ],
+      });
+    });
+
+    it('fails on a missing directory and on a file it cannot read', async () => {
+      const gone = reader({ directory: path.join(dir, 'nope') });
+      expect(await gone.check({})).toMatchObject({ ok: false, steps: [{ step: 'drop directory', ok: false, detail: expect.stringMatching(/does not exist/) }] });
+      await drop('a.csv', Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0xe0, 0xf2, 0x2c, 0x63, 0x0a]));
+      const bad = await reader().check({});
+      expect(bad.ok).toBe(false);
+      expect(bad.steps.at(-1)).toMatchObject({ step: 'first file', ok: false, detail: expect.stringMatching(/not valid UTF-8 at byte 4 \(line 2\)/) });
+    });
+
+    it('is fine with an empty drop directory', async () => {
+      expect(await reader().check({})).toMatchObject({ ok: true, sampleCount: 0 });
+    });
+  });
+});
+
+// Keep the context type in use for readers of this file: every option above is a ReadContext field.
+export type _Ctx = ReadContext;

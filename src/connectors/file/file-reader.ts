@@ -1,0 +1,484 @@
+/**
+ * The reader of `kind: file` connectors (docs/connectors.md#kind-file): CSV and XLSX files dropped in a
+ * directory, read oldest first in chunks of `chunkRows` rows, each chunk yielded with the position to resume
+ * from (the file's checksum, the sheet and the rows done). Files already ingested (by SHA-256) are skipped.
+ *
+ * Memory is bounded whatever the file size: batches are produced as the consumer pulls them (async
+ * iteration), and only the current chunk's rows and one read buffer are held.
+ *
+ * A file is refused whole, before any of its rows is given out, when it cannot be read as a whole: wrong
+ * encoding (the whole file is decoded first), unknown format, missing sheet. Header problems of a second or
+ * later XLSX sheet are found when that sheet is reached.
+ */
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { access, open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { PROJECT_ROOT } from '../../config/config.js';
+import { resolveSetting } from '../definition/env-ref.js';
+import type {
+  CheckResult,
+  RawRecord,
+  ReadBatch,
+  ReadContext,
+  ReaderPosition,
+  ReaderReject,
+  SourceReader,
+} from '../types.js';
+import { csvRows } from './csv-rows.js';
+import { assertFileDecodes, detectEncoding, ENCODING_SNIFF_BYTES, type DetectedEncoding } from './encoding.js';
+import { FileAccessError } from './errors/file-access.error.js';
+import { FileChangedError } from './errors/file-changed.error.js';
+import { FileFormatError } from './errors/file-format.error.js';
+import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
+import { compileGlob } from './glob.js';
+import type { SheetRow } from './sheet-row.js';
+import { xlsxRows } from './xlsx-rows.js';
+
+export interface FileReaderDeps {
+  /** Where `{ env: … }` settings are looked up. @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** The connector's name (for messages and logs). */
+  name: string;
+  /** Relative directories are taken from here. @defaultValue PROJECT_ROOT */
+  projectRoot?: string;
+}
+
+/**
+ * The checkpoint of a file connector: the file being read (by checksum; the name is for people), the sheet
+ * (index into the configured sheets, 0 for CSV) and the data rows of that sheet already stored (good rows,
+ * rejected rows and empty rows alike). `completed` marks the position after a file's last batch.
+ */
+export const filePositionSchema = z.object({
+  file: z.object({ checksum: z.string().regex(/^[0-9a-f]{64}$/), name: z.string() }),
+  sheetIndex: z.number().int().min(0),
+  rowsDone: z.number().int().min(0),
+  completed: z.boolean().optional(),
+});
+export type FilePosition = z.infer<typeof filePositionSchema>;
+
+interface FileEntry {
+  path: string;
+  name: string;
+  sizeBytes: number;
+  mtimeMs: number;
+}
+interface ChecksummedFile extends FileEntry {
+  checksum: string;
+}
+type FileFormat = 'csv' | 'xlsx';
+
+/** One batch being filled. */
+interface Chunk {
+  label: string;
+  records: RawRecord[];
+  rejects: ReaderReject[];
+  rows: number;
+  firstRow: number;
+  lastRow: number;
+  sheetIndex: number;
+  /** Where the position after this chunk is: the sheet and its rows done (kept as numbers, built once). */
+  nextSheet: number;
+  nextRowsDone: number;
+}
+
+export class FileReader implements SourceReader {
+  private readonly matches: (fileName: string) => boolean;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly config: FileConfig,
+    private readonly deps: FileReaderDeps,
+  ) {
+    this.matches = compileGlob(config.pattern);
+    this.log = deps.logger.child({ connector: deps.name });
+  }
+
+  /** The drop directory, absolute. Throws MissingSecretError when its variable is unset without a default. */
+  directory(): string {
+    const dir = resolveSetting(this.config.directory, `connector ${this.deps.name}: file.directory`, this.deps.env);
+    return path.resolve(this.deps.projectRoot ?? PROJECT_ROOT, dir);
+  }
+
+  async *read(position: ReaderPosition | null, ctx: ReadContext): AsyncGenerator<ReadBatch> {
+    const resume = this.parsePosition(position);
+    const listed = await this.listFiles(ctx.files);
+    const files: ChecksummedFile[] = [];
+    for (const file of listed) {
+      ctx.signal?.throwIfAborted();
+      files.push({ ...file, checksum: await sha256(file.path) });
+    }
+    // The file a killed run was inside goes first, from where it stopped; if it is gone, start over.
+    let start: { checksum: string; sheetIndex: number; rowsDone: number } | null = null;
+    if (resume && !resume.completed) {
+      const at = files.findIndex((f) => f.checksum === resume.file.checksum);
+      if (at >= 0) {
+        files.unshift(...files.splice(at, 1));
+        start = { checksum: resume.file.checksum, sheetIndex: resume.sheetIndex, rowsDone: resume.rowsDone };
+      } else {
+        this.log.info({ file: resume.file.name }, 'the file the last run stopped in is gone; reading the directory afresh');
+      }
+    }
+
+    let batches = 0;
+    const seen = new Set<string>();
+    for (const file of files) {
+      ctx.signal?.throwIfAborted();
+      // A second copy of a file in the same listing is the same data: read once.
+      const copy = seen.has(file.checksum);
+      if (copy || (await ctx.isFileIngested?.(file.checksum))) {
+        this.log.info(
+          { file: file.name, sizeBytes: file.sizeBytes },
+          copy ? 'file skipped: same content as a file read in this run' : 'file skipped: already ingested',
+        );
+        ctx.onEvent?.({ type: 'file-skipped', fileName: file.name, reason: 'ALREADY_INGESTED' });
+        continue;
+      }
+      seen.add(file.checksum);
+      const from = start?.checksum === file.checksum ? start : { sheetIndex: 0, rowsDone: 0 };
+      for await (const batch of this.readFile(file, from, ctx)) {
+        ctx.signal?.throwIfAborted();
+        yield batch;
+        if (ctx.maxBatches !== undefined && ++batches >= ctx.maxBatches) return;
+      }
+    }
+  }
+
+  /** Files are remembered by checksum in the database: there is no position to carry to the next run. */
+  complete(): ReaderPosition | null {
+    return null;
+  }
+
+  async check(ctx: ReadContext): Promise<CheckResult> {
+    const steps: CheckResult['steps'] = [];
+    const fail = (step: string, error: unknown): CheckResult => {
+      steps.push({ step, ok: false, detail: (error as Error).message });
+      return { ok: false, steps };
+    };
+    let files: FileEntry[];
+    if (ctx.files) {
+      try {
+        files = await this.listFiles(ctx.files);
+      } catch (error) {
+        return fail('files given', error);
+      }
+      steps.push({ step: 'files given', ok: true, detail: `${files.length} file(s) readable` });
+    } else {
+      let dir: string;
+      try {
+        dir = this.directory();
+        const s = await stat(dir).catch((e: NodeJS.ErrnoException) => {
+          throw accessError(e, dir, 'the drop directory');
+        });
+        if (!s.isDirectory()) throw new FileAccessError(`the drop directory ${dir} is not a directory`, { path: dir });
+        await access(dir, constants.R_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {
+          throw accessError(e, dir, 'the drop directory');
+        });
+      } catch (error) {
+        return fail('drop directory', error);
+      }
+      steps.push({ step: 'drop directory', ok: true, detail: `${dir} exists and is readable` });
+      try {
+        files = await this.listFiles(undefined);
+      } catch (error) {
+        return fail('files', error);
+      }
+      // An empty drop directory is the normal state between deliveries, not a fault.
+      steps.push({
+        step: 'files',
+        ok: true,
+        detail:
+          files.length > 0
+            ? `${files.length} file(s) match ${this.config.pattern}`
+            : `no file matches ${this.config.pattern} yet (nothing to read)`,
+      });
+    }
+    const first = files[0];
+    if (!first) return { ok: true, steps, sampleCount: 0 };
+    try {
+      const file = { ...first, checksum: await sha256(first.path) };
+      let encoding = '';
+      const probe: ReadContext = {
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onEvent: (e) => {
+          if (e.type === 'file-started') encoding = e.encoding;
+        },
+      };
+      let sample: ReadBatch | undefined;
+      for await (const batch of this.readFile(file, { sheetIndex: 0, rowsDone: 0 }, probe)) {
+        sample = batch;
+        break;
+      }
+      const records = sample?.records.length ?? 0;
+      const rejects = sample?.rejects?.length ?? 0;
+      steps.push({
+        step: 'first file',
+        ok: true,
+        detail: `${first.name} (${encoding}): headers read; ${records} record(s)${rejects ? ` and ${rejects} broken row(s)` : ''} in the first chunk`,
+      });
+      return { ok: true, steps, sampleCount: records };
+    } catch (error) {
+      return fail('first file', error);
+    }
+  }
+
+  private parsePosition(position: ReaderPosition | null): FilePosition | null {
+    if (position === null) return null;
+    const parsed = filePositionSchema.safeParse(position);
+    if (parsed.success) return parsed.data;
+    this.log.warn('the stored position is not a file position; reading the directory afresh');
+    return null;
+  }
+
+  /** The files to read: the given ones in the given order, or the directory's matching files oldest first. */
+  private async listFiles(given: string[] | undefined): Promise<FileEntry[]> {
+    if (given) {
+      const dir = given.some((f) => !path.isAbsolute(f)) ? this.directory() : '';
+      const out: FileEntry[] = [];
+      for (const f of given) out.push(await this.givenFile(f, dir));
+      return out;
+    }
+    const dir = this.directory();
+    let names: string[];
+    try {
+      names = (await readdir(dir, { withFileTypes: true }))
+        .filter((d) => (d.isFile() || d.isSymbolicLink()) && this.matches(d.name))
+        .map((d) => d.name);
+    } catch (error) {
+      throw accessError(error as NodeJS.ErrnoException, dir, 'the drop directory');
+    }
+    const out: FileEntry[] = [];
+    for (const name of names) {
+      const p = path.join(dir, name);
+      const s = await stat(p).catch(() => null); // gone since the listing, or a dangling link
+      if (s?.isFile()) out.push({ path: p, name, sizeBytes: s.size, mtimeMs: s.mtimeMs });
+    }
+    return out.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** A file given by path: absolute, or relative to the current directory, else to the drop directory. */
+  private async givenFile(given: string, dir: string): Promise<FileEntry> {
+    const candidates = path.isAbsolute(given) ? [given] : [path.resolve(given), path.resolve(dir, given)];
+    for (const p of candidates) {
+      const s = await stat(p).catch(() => null);
+      if (s?.isFile()) return { path: p, name: path.basename(p), sizeBytes: s.size, mtimeMs: s.mtimeMs };
+    }
+    throw new FileAccessError(`the file ${given} does not exist or is not a file (looked in ${candidates.join(' and ')})`, {
+      path: given,
+    });
+  }
+
+  private formatOf(file: FileEntry): FileFormat {
+    if (this.config.format !== 'auto') return this.config.format;
+    const ext = path.extname(file.name).toLowerCase();
+    if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
+    if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
+    if (ext === '.xls') {
+      throw new FileFormatError(`${file.name} is an Excel 97-2003 workbook (.xls), which is not read; save it as .xlsx`, {
+        fileName: file.name,
+      });
+    }
+    throw new FileFormatError(`${file.name}: cannot tell the format from the extension "${ext}"; set file.format`, {
+      fileName: file.name,
+    });
+  }
+
+  /** The sheets a file is read as, in order (a CSV file is its own only sheet). */
+  private sheetsOf(file: FileEntry, format: FileFormat): FileSheet[] {
+    const sheets = this.config.sheets;
+    if (format === 'xlsx') return sheets ?? [{ sheet: 1, recordType: DEFAULT_RECORD_TYPE }];
+    if (sheets && sheets.length > 1) {
+      throw new FileFormatError(
+        `${file.name} is a CSV file (one sheet) but connector ${this.deps.name} reads ${sheets.length} sheets; drop the workbook as .xlsx`,
+        { fileName: file.name },
+      );
+    }
+    return [{ sheet: 1, recordType: sheets?.[0]?.recordType ?? DEFAULT_RECORD_TYPE }];
+  }
+
+  /** Checks what can be checked before any row is given out; returns the label of the file's encoding. */
+  private async prepare(file: FileEntry, format: FileFormat): Promise<{ encoding: string; textEncoding?: DetectedEncoding }> {
+    const head = await readHead(file.path, ENCODING_SNIFF_BYTES);
+    const zip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+    if (format === 'xlsx') {
+      if (!zip) {
+        throw new FileFormatError(`${file.name} is not an XLSX workbook (an XLSX file is a zip archive; this one is not)`, {
+          fileName: file.name,
+        });
+      }
+      return { encoding: 'xlsx' };
+    }
+    if (zip) {
+      throw new FileFormatError(`${file.name} is a zip archive (an XLSX workbook?), not a CSV file`, { fileName: file.name });
+    }
+    const detected = detectEncoding(head, this.config.csv.encoding, file.name);
+    // The whole file is decoded once before any row is given out, so a file is refused whole or read whole.
+    await assertFileDecodes(file.path, file.name, detected.encoding);
+    return { encoding: `${detected.encoding}${detected.bom ? ' with BOM' : ''}`, textEncoding: detected };
+  }
+
+  private async *readFile(
+    file: ChecksummedFile,
+    from: { sheetIndex: number; rowsDone: number },
+    ctx: ReadContext,
+  ): AsyncGenerator<ReadBatch> {
+    const started = performance.now();
+    const format = this.formatOf(file);
+    const sheets = this.sheetsOf(file, format);
+    const { encoding, textEncoding } = await this.prepare(file, format);
+    ctx.onEvent?.({ type: 'file-started', fileName: file.name, sizeBytes: file.sizeBytes, encoding });
+    this.log.info(
+      { file: file.name, sizeBytes: file.sizeBytes, encoding, sheetIndex: from.sheetIndex, rowsDone: from.rowsDone },
+      from.rowsDone > 0 || from.sheetIndex > 0 ? 'file resumed' : 'file started',
+    );
+    const fileRef = { checksum: file.checksum, name: file.name };
+    const toBatch = (chunk: Chunk, completed = false): ReadBatch => ({
+      records: chunk.records,
+      rejects: chunk.rejects,
+      position: {
+        file: { ...fileRef },
+        sheetIndex: chunk.nextSheet,
+        rowsDone: chunk.nextRowsDone,
+        ...(completed ? { completed: true } : {}),
+      } satisfies FilePosition,
+      location: locationOf(chunk),
+    });
+    let totals = { records: 0, rejects: 0 };
+    let chunk: Chunk | null = null;
+    for (let s = from.sheetIndex; s < sheets.length; s++) {
+      const sheet = sheets[s]!;
+      let done = s === from.sheetIndex ? from.rowsDone : 0;
+      let label = file.name;
+      const source: AsyncIterable<SheetRow[]> =
+        format === 'csv'
+          ? csvRows({
+              filePath: file.path,
+              fileName: file.name,
+              encoding: textEncoding!.encoding,
+              delimiter: this.config.csv.delimiter,
+              quote: this.config.csv.quote,
+              headerRow: this.config.headerRow,
+              skipRows: done,
+            })
+          : xlsxRows({
+              filePath: file.path,
+              fileName: file.name,
+              sheets,
+              sheetIndex: s,
+              headerRow: this.config.headerRow,
+              skipRows: done,
+              onSheetName: (name) => (label = `${file.name} sheet "${name}"`),
+            });
+      for await (const rows of source) {
+        for (const row of rows) {
+          // A full chunk goes out only when another row follows, so the last rows of a file always travel
+          // with `fileCompleted` (no empty batch after them).
+          if (chunk !== null && (chunk.rows >= this.config.chunkRows || chunk.sheetIndex !== s)) {
+            totals = addTotals(totals, chunk);
+            yield toBatch(chunk);
+            chunk = null;
+          }
+          chunk ??= {
+            label,
+            records: [],
+            rejects: [],
+            rows: 0,
+            firstRow: row.rowNumber,
+            lastRow: row.rowNumber,
+            sheetIndex: s,
+            nextSheet: s,
+            nextRowsDone: done,
+          };
+          done++;
+          chunk.rows++;
+          chunk.lastRow = row.rowNumber;
+          chunk.nextRowsDone = done;
+          if (row.kind === 'record') {
+            chunk.records.push({ data: row.data, recordType: sheet.recordType, location: `${label} row ${row.rowNumber}` });
+          } else if (row.kind === 'reject') {
+            chunk.rejects.push({ payload: row.payload, location: `${label} row ${row.rowNumber}`, problems: row.problems });
+          }
+        }
+      }
+      if (chunk !== null) {
+        chunk.nextSheet = s + 1;
+        chunk.nextRowsDone = 0;
+      }
+    }
+    await assertUnchanged(file);
+    const last: Chunk = chunk ?? {
+      label: file.name,
+      records: [],
+      rejects: [],
+      rows: 0,
+      firstRow: 0,
+      lastRow: 0,
+      sheetIndex: sheets.length,
+      nextSheet: sheets.length,
+      nextRowsDone: 0,
+    };
+    last.nextSheet = sheets.length;
+    last.nextRowsDone = 0;
+    totals = addTotals(totals, last);
+    this.log.info(
+      { file: file.name, records: totals.records, rejects: totals.rejects, ms: Math.round(performance.now() - started) },
+      'file read',
+    );
+    yield { ...toBatch(last, true), fileCompleted: { checksum: file.checksum, fileName: file.name, sizeBytes: file.sizeBytes } };
+  }
+}
+
+function locationOf(chunk: Chunk): string {
+  if (chunk.rows === 0) return `${chunk.label} (no more rows)`;
+  if (chunk.firstRow === chunk.lastRow) return `${chunk.label} row ${chunk.firstRow}`;
+  return `${chunk.label} rows ${chunk.firstRow}-${chunk.lastRow}`;
+}
+
+function addTotals(t: { records: number; rejects: number }, chunk: Chunk) {
+  return { records: t.records + chunk.records.length, rejects: t.rejects + chunk.rejects.length };
+}
+
+/** SHA-256 of a file, streamed. */
+export async function sha256(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  const stream = createReadStream(filePath, { highWaterMark: 1 << 20 });
+  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+async function readHead(filePath: string, bytes: number): Promise<Uint8Array> {
+  const handle = await open(filePath, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The checksum was taken before reading: a file that changed since (still being copied in) is not recorded. */
+async function assertUnchanged(file: FileEntry): Promise<void> {
+  const s = await stat(file.path).catch(() => null);
+  if (!s || s.size !== file.sizeBytes || s.mtimeMs !== file.mtimeMs) {
+    throw new FileChangedError(
+      `${file.name} changed while it was being read (${s ? `${file.sizeBytes} → ${s.size} bytes` : 'removed'}); it was not recorded as ingested and will be read again`,
+      { fileName: file.name },
+    );
+  }
+}
+
+function accessError(error: NodeJS.ErrnoException, p: string, what: string): FileAccessError {
+  const reason =
+    error.code === 'ENOENT'
+      ? 'does not exist'
+      : error.code === 'EACCES' || error.code === 'EPERM'
+        ? 'cannot be read (permission denied)'
+        : error.code === 'ENOTDIR'
+          ? 'is not a directory'
+          : `cannot be read (${error.code ?? error.message})`;
+  return new FileAccessError(`${what} ${p} ${reason}`, { path: p, reason: error.code });
+}

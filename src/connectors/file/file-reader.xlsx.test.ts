@@ -1,0 +1,212 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadBatch } from '../types.js';
+import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
+import { FileReader } from './file-reader.js';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+let inspection: string;
+
+const FACILITIES = [
+  ['CS-001', 'Chùa Bồ Đề', 120, new Date(Date.UTC(2019, 4, 20))],
+  ['CS-002', 'Trung tâm Bảo trợ xã hội 1', 250, new Date(Date.UTC(2021, 0, 5))],
+  ['CS-003', 'Mái ấm Hoa Hồng', 35, null],
+] as const;
+
+/** A workbook as the inspection team sends it: the children's sheet first, a title row, odd cell kinds. */
+async function writeInspectionWorkbook(file: string): Promise<void> {
+  const wb = new ExcelJS.Workbook();
+  const children = wb.addWorksheet('Trẻ em');
+  children.addRow(['BIÊN BẢN KIỂM TRA CƠ SỞ — DANH SÁCH TRẺ EM']);
+  children.addRow(['Mã cơ sở', 'Họ và tên', 'Ngày sinh', 'Ngày tiếp nhận', 'Số tuổi', 'Ghi chú']);
+  children.addRow(['CS-001', 'Nguyễn Văn An', new Date(Date.UTC(2015, 1, 1)), new Date(Date.UTC(2024, 10, 25)), 11, null]);
+  const rich = children.addRow(['CS-001', null, new Date(Date.UTC(2016, 6, 31)), null, { formula: '2026-2016', result: 10 }, { error: '#N/A' }]);
+  rich.getCell(2).value = { richText: [{ text: 'Trần ' }, { font: { bold: true }, text: 'Thị Bình' }] };
+  children.addRow([]); // an empty row in the middle
+  children.addRow(['CS-002', 'Lê Minh Châu', null, null, null, { text: 'hồ sơ', hyperlink: 'https://example.invalid/hs' }]);
+  children.addRow(['CS-003', 'Phạm Dũng', null, null, null, '   ', 'ngoài bảng']); // a value with no header
+  const facilities = wb.addWorksheet('Cơ sở');
+  facilities.addRow(['']);
+  facilities.addRow(['Mã cơ sở', 'Tên cơ sở', 'Sức chứa', 'Ngày cấp phép']);
+  for (const f of FACILITIES) facilities.addRow([...f]);
+  children.getColumn(3).numFmt = 'dd/mm/yyyy';
+  children.getColumn(4).numFmt = 'dd/mm/yyyy';
+  facilities.getColumn(4).numFmt = 'dd/mm/yyyy';
+  await wb.xlsx.writeFile(file);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'childhub-xlsx-reader-'));
+  inspection = path.join(dir, 'kiem-tra-2026.xlsx');
+  await writeInspectionWorkbook(inspection);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const SHEETS = [
+  { sheet: 'cơ sở', recordType: 'facility' }, // case differs from the tab: still found
+  { sheet: 'Trẻ em', recordType: 'child' },
+];
+
+function reader(file: Partial<FileConfigInput> = {}): FileReader {
+  return new FileReader(fileConfigSchema.parse({ directory: dir, pattern: 'kiem-tra-*.xlsx', headerRow: 2, sheets: SHEETS, ...file }), {
+    logger,
+    name: 'facility-inspection',
+  });
+}
+
+async function collect(source: AsyncIterable<ReadBatch>): Promise<ReadBatch[]> {
+  const out: ReadBatch[] = [];
+  for await (const batch of source) out.push(batch);
+  return out;
+}
+
+describe('FileReader (XLSX)', () => {
+  it('reads the configured sheets in the configured order, tagged with their record types', async () => {
+    const batches = await collect(reader().read(null, {}));
+    expect(batches.map((b) => [b.location, b.records.map((r) => r.recordType).join(','), Boolean(b.fileCompleted)])).toEqual([
+      ['kiem-tra-2026.xlsx sheet "Cơ sở" rows 3-5', 'facility,facility,facility', false],
+      ['kiem-tra-2026.xlsx sheet "Trẻ em" rows 3-7', 'child,child,child', true],
+    ]);
+    expect(batches[0]!.records.map((r) => r.data)).toEqual(
+      FACILITIES.map(([code, name, capacity, date]) => ({
+        'Mã cơ sở': code,
+        'Tên cơ sở': name,
+        'Sức chứa': capacity,
+        ...(date ? { 'Ngày cấp phép': date } : {}),
+      })),
+    );
+    expect(batches[0]!.position).toMatchObject({ sheetIndex: 1, rowsDone: 0 });
+  });
+
+  it('gives dates as Date, numbers as numbers, formulas as their result, rich text and links as text', async () => {
+    const [, children] = await collect(reader().read(null, {}));
+    const data = children!.records.map((r) => r.data);
+    expect(data[0]).toEqual({
+      'Mã cơ sở': 'CS-001',
+      'Họ và tên': 'Nguyễn Văn An',
+      'Ngày sinh': new Date(Date.UTC(2015, 1, 1)),
+      'Ngày tiếp nhận': new Date(Date.UTC(2024, 10, 25)),
+      'Số tuổi': 11,
+    });
+    expect(data[0]!['Ngày sinh']).toBeInstanceOf(Date);
+    expect(data[1]).toEqual({ 'Mã cơ sở': 'CS-001', 'Họ và tên': 'Trần Thị Bình', 'Ngày sinh': new Date(Date.UTC(2016, 6, 31)), 'Số tuổi': 10 });
+    expect(data[2]).toEqual({ 'Mã cơ sở': 'CS-002', 'Họ và tên': 'Lê Minh Châu', 'Ghi chú': 'hồ sơ' });
+    expect(children!.records.map((r) => r.location)).toEqual([
+      'kiem-tra-2026.xlsx sheet "Trẻ em" row 3',
+      'kiem-tra-2026.xlsx sheet "Trẻ em" row 4',
+      'kiem-tra-2026.xlsx sheet "Trẻ em" row 6',
+    ]);
+  });
+
+  it('rejects a row with a value under no header, naming the column', async () => {
+    const [, children] = await collect(reader().read(null, {}));
+    expect(children!.rejects).toEqual([
+      {
+        payload: { row: ['CS-003', 'Phạm Dũng', null, null, null, null, 'ngoài bảng'] },
+        location: 'kiem-tra-2026.xlsx sheet "Trẻ em" row 7',
+        problems: [
+          {
+            field: '(row)',
+            code: 'MALFORMED_ROW',
+            message: 'a value in column G (7), which has no header (kiem-tra-2026.xlsx sheet "Trẻ em" has 6 columns)',
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('chunks within sheets and resumes inside the second sheet with nothing lost or repeated', async () => {
+    const all = await collect(reader({ chunkRows: 2 }).read(null, {}));
+    expect(all.map((b) => b.location)).toEqual([
+      'kiem-tra-2026.xlsx sheet "Cơ sở" rows 3-4',
+      'kiem-tra-2026.xlsx sheet "Cơ sở" row 5',
+      'kiem-tra-2026.xlsx sheet "Trẻ em" rows 3-4',
+      'kiem-tra-2026.xlsx sheet "Trẻ em" rows 6-7', // row 5 is empty: not in the file at all
+    ]);
+    const key = (b: ReadBatch[]) => b.flatMap((x) => [...x.records.map((r) => r.location), ...(x.rejects ?? []).map((r) => r.location)]);
+    for (let k = 0; k < all.length - 1; k++) {
+      const resumed = await collect(reader({ chunkRows: 2 }).read(all[k]!.position, {}));
+      expect([...key(all.slice(0, k + 1)), ...key(resumed)]).toEqual(key(all));
+      expect(resumed.at(-1)!.fileCompleted?.fileName).toBe('kiem-tra-2026.xlsx');
+    }
+  });
+
+  it('takes a sheet by its position and defaults to the first sheet as child records', async () => {
+    const [byIndex] = await collect(reader({ sheets: [{ sheet: 2, recordType: 'facility' }] }).read(null, {}));
+    expect(byIndex!.location).toBe('kiem-tra-2026.xlsx sheet "Cơ sở" rows 3-5');
+    const [first] = await collect(reader({ sheets: undefined }).read(null, {}));
+    expect(first!.location).toBe('kiem-tra-2026.xlsx sheet "Trẻ em" rows 3-7');
+    expect(first!.records[0]!.recordType).toBe('child');
+  });
+
+  it('refuses a missing sheet before any row, naming the sheets present', async () => {
+    const got: ReadBatch[] = [];
+    const error = await (async () => {
+      for await (const b of reader({ sheets: [SHEETS[0]!, { sheet: 'Trẻ  em 2026', recordType: 'child' }, { sheet: 5, recordType: 'x' }] }).read(null, {})) got.push(b);
+    })().catch((e: unknown) => e as Error);
+    expect(got).toEqual([]);
+    expect(error).toMatchObject({
+      code: 'CONNECTOR_FILE_SHEET_NOT_FOUND',
+      message: 'kiem-tra-2026.xlsx: no sheet "Trẻ  em 2026", number 5; the sheets present are "Trẻ em", "Cơ sở"',
+    });
+  });
+
+  it('refuses an empty or duplicated header in a sheet', async () => {
+    await expect(collect(reader({ headerRow: 1 }).read(null, {}))).rejects.toMatchObject({
+      code: 'CONNECTOR_FILE_HEADERS',
+      message: 'kiem-tra-2026.xlsx sheet "Cơ sở" row 1: the header row is empty',
+    });
+  });
+
+  it('reads a workbook written by the streaming writer, with shared strings and many rows', async () => {
+    const file = path.join(dir, 'kiem-tra-stream.xlsx');
+    const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: true, useStyles: true });
+    const ws = wb.addWorksheet('Trẻ em');
+    ws.addRow(['Mã', 'Họ và tên', 'Ngày sinh']).commit();
+    for (let i = 1; i <= 2500; i++) {
+      const row = ws.addRow([`KS${i}`, `Trẻ ${i}`, new Date(Date.UTC(2015, 0, 1 + (i % 365)))]);
+      row.getCell(3).numFmt = 'dd/mm/yyyy';
+      row.commit();
+    }
+    ws.commit();
+    await wb.commit();
+    const batches = await collect(
+      new FileReader(fileConfigSchema.parse({ directory: dir, chunkRows: 1000 }), { logger, name: 'x' }).read(null, { files: [file] }),
+    );
+    expect(batches.map((b) => b.records.length)).toEqual([1000, 1000, 500]);
+    expect(batches[2]!.records.at(-1)!.data).toEqual({ Mã: 'KS2500', 'Họ và tên': 'Trẻ 2500', 'Ngày sinh': new Date(Date.UTC(2015, 0, 1 + (2500 % 365))) });
+    expect(batches[2]!.fileCompleted?.fileName).toBe('kiem-tra-stream.xlsx');
+  });
+
+  it('stops cleanly in the middle of a sheet (maxBatches) and checks a workbook', async () => {
+    const [only, ...more] = await collect(reader({ chunkRows: 2 }).read(null, { maxBatches: 1 }));
+    expect(more).toEqual([]);
+    expect(only!.location).toBe('kiem-tra-2026.xlsx sheet "Cơ sở" rows 3-4');
+    const checked = await reader({ chunkRows: 2 }).check({});
+    expect(checked).toMatchObject({ ok: true, sampleCount: 2 });
+    expect(checked.steps.at(-1)).toEqual({ step: 'first file', ok: true, detail: 'kiem-tra-2026.xlsx (xlsx): headers read; 2 record(s) in the first chunk' });
+    const missing = await reader({ sheets: [{ sheet: 'Tổng hợp', recordType: 'child' }] }).check({});
+    expect(missing.ok).toBe(false);
+    expect(missing.steps.at(-1)!.detail).toMatch(/no sheet "Tổng hợp"; the sheets present are "Trẻ em", "Cơ sở"/);
+  });
+
+  it('refuses a file that is not a workbook', async () => {
+    const other = await mkdtemp(path.join(tmpdir(), 'childhub-xlsx-bad-'));
+    try {
+      const file = path.join(other, 'hong.xlsx');
+      await (await import('node:fs/promises')).writeFile(file, 'Mã,Tên\n1,An\n');
+      await expect(collect(reader().read(null, { files: [file] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT' });
+      await (await import('node:fs/promises')).writeFile(file, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200, 7)]));
+      await expect(collect(reader().read(null, { files: [file] }))).rejects.toMatchObject({ code: expect.stringMatching(/^CONNECTOR_FILE_/) });
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+});

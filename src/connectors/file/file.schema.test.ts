@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { fileConfigSchema } from './file.schema.js';
+
+describe('fileConfigSchema', () => {
+  it('applies the documented defaults', () => {
+    expect(fileConfigSchema.parse({ directory: { env: 'JUSTICE_REGISTER_DROP_DIR', default: 'var/drops/justice-register' } })).toEqual({
+      directory: { env: 'JUSTICE_REGISTER_DROP_DIR', default: 'var/drops/justice-register' },
+      pattern: '*.{csv,xlsx}',
+      format: 'auto',
+      csv: { delimiter: ',', quote: '"', encoding: 'auto' },
+      headerRow: 1,
+      chunkRows: 5000,
+    });
+  });
+
+  it('accepts the documented example', () => {
+    const parsed = fileConfigSchema.parse({
+      directory: 'var/drops/facility-inspection',
+      pattern: '*.xlsx',
+      format: 'xlsx',
+      csv: { delimiter: ';', encoding: 'utf-16le' },
+      headerRow: 2,
+      chunkRows: 1000,
+      sheets: [
+        { sheet: 'Cơ sở', recordType: 'facility' },
+        { sheet: 2, recordType: 'child' },
+      ],
+    });
+    expect(parsed.csv).toEqual({ delimiter: ';', quote: '"', encoding: 'utf-16le' });
+    expect(parsed.sheets).toHaveLength(2);
+  });
+
+  it('refuses unknown keys, bad values and several sheets for CSV', () => {
+    const problems = (input: unknown) => fileConfigSchema.safeParse(input).error?.issues.map((i) => i.path.join('.'));
+    expect(problems({ directory: 'd', extra: 1 })).toEqual(['']);
+    expect(problems({ directory: 'd', csv: { encoding: 'windows-1258' } })).toEqual(['csv.encoding']);
+    expect(problems({ directory: 'd', csv: { delimiter: ';;' } })).toEqual(['csv.delimiter']);
+    expect(problems({ directory: 'd', csv: { delimiter: '"' } })).toEqual(['csv.quote']);
+    expect(problems({ directory: 'd', pattern: 'sub/*.csv' })).toEqual(['pattern']);
+    expect(problems({ directory: 'd', headerRow: 0 })).toEqual(['headerRow']);
+    expect(problems({ directory: 'd', sheets: [{ sheet: 0, recordType: 'child' }] })).toEqual(['sheets.0.sheet']);
+    expect(
+      problems({
+        directory: 'd',
+        format: 'csv',
+        sheets: [
+          { sheet: 1, recordType: 'child' },
+          { sheet: 2, recordType: 'facility' },
+        ],
+      }),
+    ).toEqual(['sheets']);
+    expect(problems({ directory: { env: 'lower' } })).toEqual(['directory.env']);
+  });
+
+  it('publishes as JSON Schema with a description on every option', () => {
+    const schema = z.toJSONSchema(fileConfigSchema, { io: 'input' }) as {
+      description?: string;
+      properties: Record<string, { description?: string; properties?: Record<string, { description?: string }>; items?: { properties: Record<string, { description?: string }> } }>;
+      additionalProperties: boolean;
+    };
+    expect(schema.description).toMatch(/kind: file/);
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties).sort()).toEqual(['chunkRows', 'csv', 'directory', 'format', 'headerRow', 'pattern', 'sheets']);
+    for (const [key, prop] of Object.entries(schema.properties)) expect(prop.description, key).toBeTruthy();
+    for (const [key, prop] of Object.entries(schema.properties.csv!.properties!)) expect(prop.description, `csv.${key}`).toBeTruthy();
+    for (const [key, prop] of Object.entries(schema.properties.sheets!.items!.properties)) expect(prop.description, `sheets.${key}`).toBeTruthy();
+    expect(z.toJSONSchema(fileConfigSchema)).toBeTruthy(); // the output form too
+  });
+});

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { settingSchema } from '../definition/env-ref.js';
+
+/** One sheet of a workbook and the record type its rows become. */
+export const fileSheetSchema = z
+  .object({
+    sheet: z
+      .union([z.string().min(1), z.number().int().min(1)])
+      .describe(
+        'The sheet: its name as shown on the tab ("Trẻ em"; compared ignoring case and Unicode normalisation), ' +
+          'or its position from 1 in the workbook (hidden sheets count). Ignored for CSV files.',
+      ),
+    recordType: z
+      .string()
+      .min(1)
+      .describe('The record type (a `records[].recordType` of the definition) the rows of this sheet become.'),
+  })
+  .strict()
+  .describe('A sheet to read and the record type its rows become.');
+export type FileSheet = z.infer<typeof fileSheetSchema>;
+
+const singleChar = (what: string) =>
+  z
+    .string()
+    .length(1, `${what} must be a single character`)
+    .refine((c) => c !== '\r' && c !== '\n', `${what} cannot be a line break`);
+
+/** How CSV files are written. */
+export const fileCsvSchema = z
+  .object({
+    delimiter: singleChar('delimiter')
+      .default(',')
+      .describe('The character between fields: "," (default), ";" (Excel with Vietnamese regional settings) or "\\t".'),
+    quote: singleChar('quote')
+      .default('"')
+      .describe('The character that quotes a field holding delimiters, quotes or line breaks (doubled inside it). Default ".'),
+    encoding: z
+      .enum(['auto', 'utf-8', 'utf-16le', 'utf-16be'])
+      .default('auto')
+      .describe(
+        'The text encoding. auto: UTF-8 with or without BOM, or UTF-16 LE/BE with a BOM (or without one when ' +
+          'the bytes leave no doubt). Anything else (Windows-1258, TCVN3/ABC, VNI, Latin-1) is refused naming ' +
+          'what was found: save the file as "CSV UTF-8" and drop it again. Default auto.',
+      ),
+  })
+  .strict()
+  .refine((c) => c.delimiter !== c.quote, { message: 'delimiter and quote must differ', path: ['quote'] })
+  .describe('How CSV files are written.');
+export type FileCsvOptions = z.infer<typeof fileCsvSchema>;
+
+/** The `file` section of a `kind: file` connector definition (docs/connectors.md#kind-file). */
+export const fileConfigSchema = z
+  .object({
+    directory: settingSchema.describe(
+      'The drop directory the files are read from: a path, or { env: NAME, default: "…" }. A relative path is ' +
+        'taken from the project root.',
+    ),
+    pattern: z
+      .string()
+      .min(1)
+      .refine((p) => !p.includes('/') && !p.includes('\\'), 'pattern matches file names, not paths')
+      .default('*.{csv,xlsx}')
+      .describe(
+        'Glob over file names in the directory: * (any run of characters), ? (one character), {a,b} (either). ' +
+          'Compared ignoring case (DANH-SACH.CSV matches *.csv); names starting with "." or "~$" (editor lock ' +
+          'files) never match. Default *.{csv,xlsx}.',
+      ),
+    format: z
+      .enum(['auto', 'csv', 'xlsx'])
+      .default('auto')
+      .describe('auto: by extension (.csv, .tsv, .txt are CSV; .xlsx is XLSX; others are refused). Default auto.'),
+    csv: fileCsvSchema.prefault({}).describe('How CSV files are written.'),
+    headerRow: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe('The row (from 1) holding the column headers; rows above it (titles) are ignored. Default 1.'),
+    chunkRows: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(5000)
+      .describe('Rows per batch: each batch is stored with its checkpoint in one transaction. Default 5000.'),
+    sheets: z
+      .array(fileSheetSchema)
+      .min(1)
+      .optional()
+      .describe(
+        'XLSX: the sheets to read, in this order, and the record type of each. CSV: at most one entry (the file ' +
+          'is its only sheet). Absent: the first sheet (or the CSV file) becomes records of type child.',
+      ),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.format === 'csv' && c.sheets && c.sheets.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['sheets'], message: 'a CSV file has a single sheet: give at most one entry' });
+    }
+  })
+  .describe('Where the files are dropped and how they are read (kind: file).');
+
+/** The parsed `file` section (defaults applied). */
+export type FileConfig = z.output<typeof fileConfigSchema>;
+/** The `file` section as written in a definition. */
+export type FileConfigInput = z.input<typeof fileConfigSchema>;
+
+/** The record type of rows that are not assigned one by `sheets`. */
+export const DEFAULT_RECORD_TYPE = 'child';

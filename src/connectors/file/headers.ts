@@ -1,0 +1,42 @@
+import { FileHeaderError } from './errors/file-header.error.js';
+
+/**
+ * The keys of a file's records: each header cell's text trimmed and in NFC (a header typed on a Mac arrives
+ * decomposed, and `Họ và tên` must be one key whichever way it was typed). An empty header or the same header
+ * twice makes the columns ambiguous, so the file is refused naming the column(s).
+ *
+ * `where` names the file (and sheet) for the message; headers are column titles, not personal data.
+ */
+export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>, where: string): string[] {
+  const headers = cells.map((c) => (c ?? '').trim().normalize('NFC'));
+  const empty = headers.flatMap((h, i) => (h === '' ? [i + 1] : []));
+  if (headers.length === 0 || empty.length === headers.length) {
+    throw new FileHeaderError(`${where}: the header row is empty`, { where, problem: 'EMPTY_HEADER_ROW' });
+  }
+  if (empty.length > 0) {
+    throw new FileHeaderError(
+      `${where}: column${empty.length > 1 ? 's' : ''} ${empty.map(columnName).join(', ')} ha${empty.length > 1 ? 've' : 's'} no header; ` +
+        'give every column a header (or delete the empty columns)',
+      { where, problem: 'EMPTY_HEADER', columns: empty },
+    );
+  }
+  const seen = new Map<string, number>();
+  for (const [i, h] of headers.entries()) {
+    const first = seen.get(h);
+    if (first !== undefined) {
+      throw new FileHeaderError(
+        `${where}: the header "${h}" appears twice (columns ${columnName(first)} and ${columnName(i + 1)}); headers must be unique`,
+        { where, problem: 'DUPLICATE_HEADER', header: h, columns: [first, i + 1] },
+      );
+    }
+    seen.set(h, i + 1);
+  }
+  return headers;
+}
+
+/** Spreadsheet column name of a 1-based column number, with the number: `C (3)`. */
+export function columnName(n: number): string {
+  let s = '';
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
+  return `${s} (${n})`;
+}

@@ -1,0 +1,15 @@
+import type { RecordProblem } from '../../services/ingest/source-record.validator.js';
+
+/**
+ * One data row (a row after the header row) of a sheet, as the CSV and XLSX sources give it to the reader.
+ * Every data row is one of these, including empty ones, so "rows done" counts the same rows on every pass
+ * over the file and a resumed read skips exactly the rows already stored.
+ */
+export type SheetRow =
+  | { kind: 'record'; rowNumber: number; data: Record<string, unknown> }
+  | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[] }
+  /** A row with no value in any column: consumed, nothing to store. */
+  | { kind: 'empty'; rowNumber: number };
+
+/** The rows of one sheet, in groups (one per chunk read), after skipping the first `skipRows` data rows. */
+export type SheetRowSource = AsyncIterable<SheetRow[]>;

@@ -1,0 +1,225 @@
+import { createReadStream } from 'node:fs';
+import ExcelJS from 'exceljs';
+import { AppError } from '../../errors/app-error.js';
+import { FileFormatError } from './errors/file-format.error.js';
+import { FileHeaderError } from './errors/file-header.error.js';
+import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
+import type { FileSheet } from './file.schema.js';
+import { columnName, normalizeHeaders } from './headers.js';
+import type { SheetRow } from './sheet-row.js';
+
+export interface XlsxRowsOptions {
+  filePath: string;
+  fileName: string;
+  /** Every configured sheet (all are checked to exist before any row is given out). */
+  sheets: ReadonlyArray<Pick<FileSheet, 'sheet'>>;
+  /** Which of `sheets` to read. */
+  sheetIndex: number;
+  headerRow: number;
+  /** Data rows already stored (a resumed read): parsed again, not given out. */
+  skipRows: number;
+  /** Told the sheet's actual name once the workbook's sheet list is read. */
+  onSheetName?: (name: string) => void;
+}
+
+/** What exceljs's streaming reader exposes beyond its typings. */
+interface StreamingWorkbook {
+  parse(): AsyncIterable<{ eventType: string; value: unknown }>;
+  model?: { sheets?: Array<{ name: string; state?: string }> };
+  properties?: { model?: { date1904?: boolean } };
+}
+interface StreamingWorksheet {
+  name: string;
+  parse(): AsyncIterable<Array<{ eventType: string; value: unknown }>>;
+}
+interface StreamingRow {
+  number: number;
+  eachCell(opts: { includeEmpty: boolean }, f: (cell: StreamingCell, col: number) => void): void;
+}
+interface StreamingCell {
+  value: unknown;
+  numFmt?: string;
+}
+
+/**
+ * The data rows of one sheet of a workbook, read with exceljs's streaming reader (one pass over the zip per
+ * sheet, so sheets come in the configured order whatever their order in the file, and memory holds the
+ * shared strings and one parsed piece of the sheet, never the workbook).
+ *
+ * Values: text as text (rich text joined), numbers as numbers, booleans, date-formatted cells as `Date`
+ * (exceljs gives the wall-clock date and time as UTC), formulas as their cached result, hyperlinks as their
+ * text; empty, blank and error (`#N/A`) cells are absent. Row numbers are the sheet's own.
+ */
+export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> {
+  const input = createReadStream(o.filePath);
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache', // number formats: which numbers are dates
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  }) as unknown as StreamingWorkbook;
+  let target: string | undefined;
+  let found = false;
+  try {
+    for await (const event of workbook.parse()) {
+      if (event.eventType !== 'worksheet') continue;
+      const worksheet = event.value as StreamingWorksheet;
+      if (target === undefined) {
+        target = resolveSheetNames(workbook.model?.sheets ?? [], o.sheets, o.fileName)[o.sheetIndex]!;
+        o.onSheetName?.(target);
+      }
+      if (worksheet.name !== target) continue;
+      found = true;
+      const date1904 = workbook.properties?.model?.date1904 === true;
+      yield* sheetRows(worksheet, o, date1904);
+      break;
+    }
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook (${(error as Error).message})`, {
+      fileName: o.fileName,
+    });
+  } finally {
+    input.destroy();
+  }
+  if (!found) {
+    if (target === undefined) resolveSheetNames(workbook.model?.sheets ?? [], o.sheets, o.fileName);
+    throw new SheetNotFoundError(`${o.fileName}: the sheet "${target ?? String(o.sheets[o.sheetIndex]?.sheet)}" has no content part`, {
+      fileName: o.fileName,
+      sheet: target,
+    });
+  }
+}
+
+/**
+ * The actual sheet names for the configured sheets (by name ignoring case and Unicode normalisation, or by
+ * position from 1); throws {@link SheetNotFoundError} listing the sheets present when one is missing.
+ */
+export function resolveSheetNames(
+  present: ReadonlyArray<{ name: string }>,
+  sheets: ReadonlyArray<Pick<FileSheet, 'sheet'>>,
+  fileName: string,
+): string[] {
+  const key = (s: string) => s.normalize('NFC').trim().toLocaleLowerCase('vi');
+  const names = present.map((s) => s.name);
+  const missing: string[] = [];
+  const resolved = sheets.map(({ sheet }) => {
+    const name = typeof sheet === 'number' ? names[sheet - 1] : names.find((n) => key(n) === key(sheet));
+    if (name === undefined) missing.push(typeof sheet === 'number' ? `number ${sheet}` : `"${sheet}"`);
+    return name ?? '';
+  });
+  if (missing.length > 0) {
+    const list = names.length > 0 ? names.map((n) => `"${n}"`).join(', ') : 'none';
+    throw new SheetNotFoundError(`${fileName}: no sheet ${missing.join(', ')}; the sheets present are ${list}`, {
+      fileName,
+      missing,
+      sheetsPresent: names,
+    });
+  }
+  return resolved;
+}
+
+async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, date1904: boolean): AsyncGenerator<SheetRow[]> {
+  const where = `${o.fileName} sheet "${worksheet.name}"`;
+  let headers: string[] | null = null;
+  let dataRows = 0;
+  for await (const events of worksheet.parse()) {
+    const out: SheetRow[] = [];
+    for (const { eventType, value } of events) {
+      if (eventType !== 'row') continue;
+      const row = value as StreamingRow;
+      const rowNumber = row.number;
+      if (rowNumber < o.headerRow) continue;
+      if (headers === null) {
+        if (rowNumber > o.headerRow) {
+          throw new FileHeaderError(`${where}: the header row ${o.headerRow} is empty`, { where, problem: 'EMPTY_HEADER_ROW' });
+        }
+        const cells: string[] = [];
+        row.eachCell({ includeEmpty: false }, (cell, col) => {
+          const v = cellValue(cell, date1904);
+          cells[col - 1] = v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
+        });
+        headers = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
+        continue;
+      }
+      if (++dataRows <= o.skipRows) continue;
+      out.push(toSheetRow(row, headers, date1904, where));
+    }
+    if (out.length > 0) yield out;
+  }
+}
+
+function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, where: string): SheetRow {
+  const data: Record<string, unknown> = {};
+  let any = false;
+  let stray: number | undefined;
+  row.eachCell({ includeEmpty: false }, (cell, col) => {
+    const v = cellValue(cell, date1904);
+    if (v === undefined) return;
+    const header = headers[col - 1];
+    if (header === undefined) {
+      stray ??= col;
+      return;
+    }
+    data[header] = v;
+    any = true;
+  });
+  if (stray !== undefined) {
+    const values: unknown[] = [];
+    row.eachCell({ includeEmpty: false }, (cell, col) => {
+      values[col - 1] = cellValue(cell, date1904) ?? null;
+    });
+    return {
+      kind: 'reject',
+      rowNumber: row.number,
+      payload: { row: Array.from(values, (v) => v ?? null) },
+      problems: [
+        {
+          field: '(row)',
+          code: 'MALFORMED_ROW',
+          message: `a value in column ${columnName(stray)}, which has no header (${where} has ${headers.length} columns)`,
+        },
+      ],
+    };
+  }
+  return any ? { kind: 'record', rowNumber: row.number, data } : { kind: 'empty', rowNumber: row.number };
+}
+
+/** A cell's value as a record holds it (see {@link xlsxRows}); undefined for an empty cell. */
+export function cellValue(cell: StreamingCell, date1904: boolean): string | number | boolean | Date | undefined {
+  return plain(cell.value, cell.numFmt, date1904);
+}
+
+function plain(v: unknown, numFmt: string | undefined, date1904: boolean): string | number | boolean | Date | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string') return v.trim() === '' ? undefined : v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'boolean') return v;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.richText)) {
+      return plain((o.richText as Array<{ text?: unknown }>).map((r) => (typeof r.text === 'string' ? r.text : '')).join(''), undefined, date1904);
+    }
+    if ('formula' in o || 'sharedFormula' in o) {
+      const result = o.result;
+      // The streaming reader gives a formula's result as a bare number even in a date-formatted cell.
+      if (typeof result === 'number' && isDateFormat(numFmt)) return excelDate(result, date1904);
+      return plain(result, undefined, date1904);
+    }
+    if ('error' in o) return undefined;
+    if ('text' in o) return plain(o.text, undefined, date1904);
+  }
+  return undefined;
+}
+
+/** Same test as exceljs applies to plain number cells. */
+function isDateFormat(fmt: string | undefined): boolean {
+  if (!fmt) return false;
+  return /[ymdhMsb]+/.test(fmt.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, ''));
+}
+
+function excelDate(serial: number, date1904: boolean): Date {
+  return new Date(Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000));
+}
