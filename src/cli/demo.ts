@@ -2,7 +2,8 @@ import { startApi } from '../app/api.js';
 import { loadOrCreateDevKey, mintDevToken } from '../auth/dev-keys.js';
 import type { TokenClaims } from '../auth/token-claims.js';
 import { communeByCode } from '../reference/admin-units.js';
-import { seedSample } from '../seed/sample-seeder.js';
+import { startDemoSources } from './demo-sources.js';
+import type { AppContext } from '../app/app-context.js';
 import { installShutdownHandlers, startWorker } from '../../jobs/worker.js';
 import { randomBytes } from 'node:crypto';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../population-db/simulator/population-db.simulator.js';
@@ -48,6 +49,35 @@ async function settle(worker: RunningWorker, queues: QueueName[], timeoutMs: num
   }
 }
 
+interface RunState {
+  name: string;
+  status: string;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
+
+/** Waits until the queued runs have finished (the worker's connector-sync jobs), reporting each once. */
+async function waitForRuns(ctx: AppContext, runs: Array<{ name: string; runId: string }>, timeoutMs: number, onDone: (r: RunState) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Map(runs.map((r) => [r.runId, r.name]));
+  while (pending.size) {
+    const rows = await ctx.sql.query<RunState & { id: string } & Record<string, unknown>>(
+      `SELECT id, status, fetched, inserted, updated, unchanged, rejected, '' AS name FROM connector_run WHERE id = ANY($1::text[])`, [[...pending.keys()]]);
+    for (const r of rows) {
+      if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
+        onDone({ ...r, name: pending.get(r.id)! });
+        pending.delete(r.id);
+      }
+    }
+    if (!pending.size) return;
+    if (Date.now() > deadline) throw new Error(`connector syncs did not finish in time: ${[...pending.values()].join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export interface DemoOptions {
   children: number;
   seed: number;
@@ -66,15 +96,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const { ctx, logger, config } = b;
   const out = (s = '') => process.stdout.write(`${s}\n`);
 
-  const [{ n: existing }] = (await ctx.sql.query<{ n: string }>('SELECT count(*)::text AS n FROM source_record')) as [{ n: string }];
-  if (existing === '0') {
-    logger.info({ children: opts.children }, 'first run: loading the synthetic Hà Nội sample through the ingest path');
-    const started = Date.now();
-    const r = await seedSample(ctx, { children: opts.children, seed: opts.seed });
-    logger.info({ records: r.records, childrenCreated: r.childrenCreated, rejected: r.rejected, ms: Date.now() - started }, 'sample loaded');
-  } else {
-    logger.info({ sourceRecords: Number(existing) }, 'reusing the data from the previous run (delete .childhub/ to start afresh)');
-  }
+  // The four agency systems (simulators and file drops over the same synthetic children), unless configured.
+  const sources = await startDemoSources({ seed: opts.seed, count: opts.children, home: config.CHILDHUB_HOME, logger: createLogger({ level: 'warn' }) });
 
   const worker = await startWorker(ctx);
   const api = await startApi(ctx);
@@ -82,8 +105,23 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     await api.close();
     await worker.close();
     await b.shutdown();
+    await sources.close();
     await sim?.close();
   }, { logger });
+
+  // Every start syncs every connector through connector-sync jobs: the first run loads everything, later
+  // runs read only what changed (and files already ingested are skipped by checksum).
+  const names = ctx.connectors.catalog.list().filter((c) => c.definition.enabled).map((c) => c.definition.name);
+  logger.info({ connectors: names }, 'syncing the agency sources through their connectors (connector-sync jobs)');
+  const runs = await Promise.all(names.map(async (name) => ({ name, ...(await ctx.connectors.requestSync(name, { trigger: 'DEMO', requestedBy: 'demo' })) })));
+  if (opts.wait) {
+    const started = Date.now();
+    await waitForRuns(ctx, runs, 10 * 60_000, (r) => logger.info(
+      { connector: r.name, status: r.status, fetched: r.fetched, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected },
+      'connector sync finished',
+    ));
+    logger.info({ ms: Date.now() - started }, 'agency sources synced');
+  }
 
   if (opts.wait) {
     logger.info('building golden records (outbox → BullMQ → recompute)…');
@@ -116,6 +154,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out('════════════════════════════════════════════════════════════════════════════');
   out(` GraphQL       ${graphqlUrl}   (open it in a browser: Apollo Sandbox)`);
   out(` Health        ${api.url}/healthz   ${api.url}/readyz   ${api.url}/metrics`);
+  out(' Sources       (connectors/<name>/connector.yaml; `npm run childhub -- connectors list`)');
+  for (const line of sources.lines) out(`  ${line}`);
   if (sim) out(` Registry      ${sim.url} (simulated population database, ${DEMO_REGISTRY_QUOTA} req/s; stats: ${new URL(sim.url).origin}/stats)`);
   out(` Data          ${stats.children} children from ${stats.records} source records (4 agency sources),`);
   out(`               ${stats.abandoned} abandoned (group b), ${stats.disabled} with disabilities (group d)`);

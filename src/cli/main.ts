@@ -111,6 +111,70 @@ simulate
     installShutdownHandlers(() => sim.close(), { logger: log });
   });
 
+simulate
+  .command('health-station')
+  .description('Commune health stations\' FHIR R4 server (OAuth2 client credentials, Patient search with Immunization/Observation).')
+  .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 4101)
+  .option('--seed <n>', 'generator seed (use the sample\'s)', (v) => Number.parseInt(v, 10), 2026)
+  .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
+  .option('--client-id <id>', 'client id the token endpoint accepts', 'health-station-simulator')
+  .option('--client-secret <secret>', 'client secret the token endpoint accepts', 'health-station-simulator-secret')
+  .option('--faults <json>', 'fault injection, e.g. {"rateLimitEvery":5,"retryAfterSeconds":2,"errorRate":0.1,"malformedRecordRate":0.01}')
+  .action(async (o: { port: number; seed: number; children: number; clientId: string; clientSecret: string; faults?: string }) => {
+    const { startHealthStationSimulator } = await import('../../connectors/health-station/simulator.js');
+    const log = bootLogger(loadConfig());
+    const sim = await startHealthStationSimulator({ port: o.port, seed: o.seed, count: o.children, clientId: o.clientId, clientSecret: o.clientSecret,
+      faults: o.faults ? JSON.parse(o.faults) : undefined, logger: log });
+    log.info({ url: sim.url, patients: sim.recordCount }, 'health-station simulator listening (HEALTH_STATION_FHIR_URL, HEALTH_STATION_TOKEN_URL; control: /_sim/faults, /_sim/stats, /_sim/touch)');
+    installShutdownHandlers(() => sim.close(), { logger: log });
+  });
+
+simulate
+  .command('school')
+  .description('The education sector\'s student API (API key, cursor paging, updated_since).')
+  .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 4102)
+  .option('--seed <n>', 'generator seed (use the sample\'s)', (v) => Number.parseInt(v, 10), 2026)
+  .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
+  .option('--api-key <key>', 'the key clients must send in X-Api-Key', 'school-simulator-key')
+  .option('--faults <json>', 'fault injection, e.g. {"rateLimitEvery":5,"retryAfterSeconds":2,"repeatPageRate":0.1}')
+  .action(async (o: { port: number; seed: number; children: number; apiKey: string; faults?: string }) => {
+    const { startSchoolSimulator } = await import('../../connectors/school/simulator.js');
+    const log = bootLogger(loadConfig());
+    const sim = await startSchoolSimulator({ port: o.port, seed: o.seed, count: o.children, apiKey: o.apiKey, faults: o.faults ? JSON.parse(o.faults) : undefined, logger: log });
+    log.info({ url: sim.url, students: sim.recordCount }, 'school simulator listening (SCHOOL_API_URL, SCHOOL_API_KEY; control: /_sim/faults, /_sim/stats, /_sim/touch)');
+    installShutdownHandlers(() => sim.close(), { logger: log });
+  });
+
+simulate
+  .command('justice-register')
+  .description('Write the civil-status registers\' exports (births CSV or XLSX, adoptions XLSX) into a drop folder.')
+  .option('--dir <path>', 'drop folder', 'var/drops/justice-register')
+  .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
+  .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
+  .addOption(new Option('--format <format>', 'birth register file format').choices(['csv', 'xlsx']).default('csv'))
+  .addOption(new Option('--encoding <encoding>', 'CSV encoding (windows-1258 writes a file the hub must refuse)').choices(['utf-8', 'utf-8-bom', 'utf-16le', 'windows-1258']).default('utf-8-bom'))
+  .option('--broken-rows <n>', 'rows to write broken', (v) => Number.parseInt(v, 10), 0)
+  .option('--rows <n>', 'write exactly this many birth rows (benchmarks)', (v) => Number.parseInt(v, 10))
+  .action(async (o: { dir: string; seed: number; children: number; format: 'csv' | 'xlsx'; encoding: 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'windows-1258'; brokenRows: number; rows?: number }) => {
+    const { writeJusticeRegisterDrop } = await import('../../connectors/justice-register/simulator.js');
+    const drop = await writeJusticeRegisterDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, format: o.format, encoding: o.encoding, brokenRows: o.brokenRows, rows: o.rows });
+    for (const f of drop.files) process.stdout.write(`wrote ${path.relative(process.cwd(), f.path)} (${f.rows} rows)\n`);
+  });
+
+simulate
+  .command('facility-inspection')
+  .description('Write religious-care facility inspection reports (XLSX, sheets "Cơ sở" and "Trẻ em") into a drop folder.')
+  .option('--dir <path>', 'drop folder', 'var/drops/facility-inspection')
+  .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
+  .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
+  .option('--year <n>', 'only this inspection round (2024, 2025 or 2026)', (v) => Number.parseInt(v, 10))
+  .option('--broken-rows <n>', 'child rows per workbook to write broken', (v) => Number.parseInt(v, 10), 0)
+  .action(async (o: { dir: string; seed: number; children: number; year?: number; brokenRows: number }) => {
+    const { writeFacilityInspectionDrop } = await import('../../connectors/facility-inspection/simulator.js');
+    const drop = await writeFacilityInspectionDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, year: o.year, brokenRows: o.brokenRows });
+    for (const f of drop.files) process.stdout.write(`wrote ${path.relative(process.cwd(), f.path)} (${f.rows} child rows)\n`);
+  });
+
 program
   .command('token')
   .description('Mint a development JWT signed with the local dev key (never accepted in production).')

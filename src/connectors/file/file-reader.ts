@@ -288,16 +288,20 @@ export class FileReader implements SourceReader {
 
   /** The sheets a file is read as, in order (a CSV file is its own only sheet). */
   private sheetsOf(file: FileEntry, format: FileFormat): FileSheet[] {
-    const sheets = this.config.sheets;
+    const sheets = this.config.sheets?.filter((s) => s.files === undefined || compileGlob(s.files)(file.name));
+    if (this.config.sheets && sheets?.length === 0) {
+      throw new FileFormatError(`${file.name} matches no \`sheets\` entry of connector ${this.deps.name} (by their \`files\` patterns)`, { file: file.name });
+    }
     if (format === 'xlsx') return sheets ?? [{ sheet: 1, recordType: DEFAULT_RECORD_TYPE }];
-    if (sheets && sheets.length > 1) {
+    if (sheets && sheets.length > 1 && sheets.every((s) => s.files === undefined)) {
       throw new FileFormatError(
         `${file.name} is a CSV file (one sheet) but connector ${this.deps.name} reads ${sheets.length} sheets; drop the workbook as .xlsx`,
-        { fileName: file.name },
+        { file: file.name },
       );
     }
     return [{ sheet: 1, recordType: sheets?.[0]?.recordType ?? DEFAULT_RECORD_TYPE }];
   }
+
 
   /** Checks what can be checked before any row is given out; returns the label of the file's encoding. */
   private async prepare(file: FileEntry, format: FileFormat): Promise<{ encoding: string; textEncoding?: DetectedEncoding }> {

@@ -6,6 +6,7 @@ export const fileSheetSchema = z
   .object({
     sheet: z
       .union([z.string().min(1), z.number().int().min(1)])
+      .default(1)
       .describe(
         'The sheet: its name as shown on the tab ("Trẻ em"; compared ignoring case and Unicode normalisation), ' +
           'or its position from 1 in the workbook (hidden sheets count). Ignored for CSV files.',
@@ -14,6 +15,14 @@ export const fileSheetSchema = z
       .string()
       .min(1)
       .describe('The record type (a `records[].recordType` of the definition) the rows of this sheet become.'),
+    files: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A glob over file names ("khai-sinh-*"): the entry applies only to matching files, so one connector can take ' +
+          'several exports. A CSV file takes the first entry that applies to it. Absent: every file.',
+      ),
   })
   .strict()
   .describe('A sheet to read and the record type its rows become.');
@@ -94,7 +103,7 @@ export const fileConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.format === 'csv' && c.sheets && c.sheets.length > 1) {
+    if (c.format === 'csv' && c.sheets && c.sheets.length > 1 && c.sheets.every((x) => x.files === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['sheets'], message: 'a CSV file has a single sheet: give at most one entry' });
     }
   })

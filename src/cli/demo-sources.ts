@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { writeFacilityInspectionDrop } from '../../connectors/facility-inspection/simulator.js';
+import { startHealthStationSimulator, type HealthStationSimulator } from '../../connectors/health-station/simulator.js';
+import { writeJusticeRegisterDrop } from '../../connectors/justice-register/simulator.js';
+import { startSchoolSimulator, type SchoolSimulator } from '../../connectors/school/simulator.js';
+
+export interface DemoSources {
+  /** What the banner shows: each source and where it is. */
+  lines: string[];
+  close(): Promise<void>;
+}
+
+/** True when `dir` holds at least one file. */
+function hasFiles(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((f) => !f.startsWith('.'));
+}
+
+/**
+ * The four agency systems for the demo, over the same synthetic population: the health-station FHIR server
+ * and the school API as simulators on free loopback ports (credentials made up per run), and the justice
+ * and facility-inspection exports written once into drop folders under the hub's home. Points the
+ * connector definitions at them through the environment variables the definitions name, unless set.
+ */
+export async function startDemoSources(opts: { seed: number; count: number; home: string; logger: Logger }): Promise<DemoSources> {
+  const env = process.env;
+  const started: Array<HealthStationSimulator | SchoolSimulator> = [];
+  const lines: string[] = [];
+  if (!env.HEALTH_STATION_FHIR_URL) {
+    const clientSecret = randomBytes(16).toString('hex');
+    const sim = await startHealthStationSimulator({ seed: opts.seed, count: opts.count, port: 0, clientId: 'childhub-demo', clientSecret, logger: opts.logger });
+    started.push(sim);
+    Object.assign(env, {
+      HEALTH_STATION_FHIR_URL: sim.url,
+      HEALTH_STATION_TOKEN_URL: `${sim.url}/oauth/token`,
+      HEALTH_STATION_CLIENT_ID: 'childhub-demo',
+      HEALTH_STATION_CLIENT_SECRET: clientSecret,
+    });
+    lines.push(`health-station       ${sim.url}/fhir (simulated FHIR R4 server, OAuth2)`);
+  }
+  if (!env.SCHOOL_API_URL) {
+    const apiKey = randomBytes(12).toString('hex');
+    const sim = await startSchoolSimulator({ seed: opts.seed, count: opts.count, port: 0, apiKey, logger: opts.logger });
+    started.push(sim);
+    Object.assign(env, { SCHOOL_API_URL: sim.url, SCHOOL_API_KEY: apiKey });
+    lines.push(`school               ${sim.url}/api/v1/hoc-sinh (simulated education API, API key)`);
+  }
+  if (!env.JUSTICE_REGISTER_DROP_DIR) {
+    const dir = path.join(opts.home, 'drops', 'justice-register');
+    mkdirSync(dir, { recursive: true });
+    if (!hasFiles(dir)) await writeJusticeRegisterDrop({ dir, seed: opts.seed, count: opts.count });
+    env.JUSTICE_REGISTER_DROP_DIR = dir;
+    lines.push(`justice-register     ${dir} (birth and adoption register exports)`);
+  }
+  if (!env.FACILITY_INSPECTION_DROP_DIR) {
+    const dir = path.join(opts.home, 'drops', 'facility-inspection');
+    mkdirSync(dir, { recursive: true });
+    if (!hasFiles(dir)) await writeFacilityInspectionDrop({ dir, seed: opts.seed, count: opts.count });
+    env.FACILITY_INSPECTION_DROP_DIR = dir;
+    lines.push(`facility-inspection  ${dir} (inspection reports, XLSX)`);
+  }
+  return {
+    lines,
+    close: async () => {
+      await Promise.all(started.map((s) => s.close()));
+    },
+  };
+}
