@@ -40,6 +40,8 @@ const BOM: Record<CsvEncoding, Buffer> = {
   'windows-1258': Buffer.alloc(0),
 };
 
+const QUOTE_OR_BREAK = /["\r\n]/;
+
 /**
  * Writes a CSV file row by row with bounded memory: each row is encoded straight into a chunk buffer (1 MiB by
  * default), and full chunks are handed to the file stream, waiting for it to drain. Building rows this way keeps
@@ -86,6 +88,13 @@ export class CsvDropWriter {
 
   /** Appends one row, quoting fields that hold the delimiter, a quote or a line break. */
   add(fields: readonly CsvValue[]): void {
+    // Fast path (almost every row): joined as is when no field holds a quote, a line break or the delimiter,
+    // which one scan of the joined line shows (then it holds exactly one delimiter between each two fields).
+    const joined = fields.join(this.delimiter);
+    if (!QUOTE_OR_BREAK.test(joined) && this.countDelimiters(joined) === fields.length - 1) {
+      this.addRawLine(joined);
+      return;
+    }
     let line = '';
     for (let i = 0; i < fields.length; i++) {
       const v = fields[i];
@@ -94,6 +103,12 @@ export class CsvDropWriter {
       line += this.needsQuote.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
     }
     this.addRawLine(line);
+  }
+
+  private countDelimiters(line: string): number {
+    let n = 0;
+    for (let at = line.indexOf(this.delimiter); at >= 0; at = line.indexOf(this.delimiter, at + 1)) n++;
+    return n;
   }
 
   /**
