@@ -211,4 +211,28 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await reconcile(reconciler, 'mixed-2', [none!])).toEqual([{ kind: 'ISSUANCE_ALREADY_RUNNING' }]);
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_issuance WHERE child_id = $1`, [none])).toEqual({ n: 1 });
   });
+
+  it('reconciles through the LGSP transport (POPULATION_DB_TRANSPORT=lgsp) without changing callers', async () => {
+    const lgspCtx = await createTestAppContext(env, {
+      POPULATION_DB_TRANSPORT: 'lgsp',
+      POPULATION_DB_URL: sim.lgsp.url,
+      POPULATION_DB_TOKEN_URL: sim.lgsp.tokenUrl,
+      POPULATION_DB_CLIENT_ID: SIM_CREDENTIALS.username,
+      POPULATION_DB_CLIENT_SECRET: SIM_CREDENTIALS.secret,
+      POPULATION_DB_QUOTA: '200',
+    });
+    try {
+      const [good, renamed] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 900, 2);
+      const ids = await childrenOf([recordOf(good!, 'LGSP'), recordOf(renamed!, 'LGSP', { fullName: `${renamed!.familyName} Văn Khác` })]);
+      const counts = await identityReconcileProcessor(lgspCtx)(jobOf('lgsp-1', ids));
+      expect(counts).toEqual({ VERIFIED: 1, MISMATCH: 1 });
+      expect(await ctx.sql.query(`SELECT transport, operation, outcome FROM registry_call WHERE child_id = ANY($1) ORDER BY outcome`, [ids])).toEqual([
+        { transport: 'lgsp', operation: 'XacThucThongTinCongDan', outcome: 'MATCH' },
+        { transport: 'lgsp', operation: 'XacThucThongTinCongDan', outcome: 'MISMATCH' },
+      ]);
+    } finally {
+      await lgspCtx.close();
+    }
+  });
 });
+

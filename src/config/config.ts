@@ -91,6 +91,20 @@ const envSchema = z.object({
   POPULATION_DB_QUOTA_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.03),
   /** Per-call timeout in ms. @defaultValue 10000 */
   POPULATION_DB_TIMEOUT_MS: positiveInt.default(10_000),
+  /**
+   * How the population database is reached: `soap` (SOAP 1.1 with Basic + signature, via NDXP or an LGSP
+   * relaying SOAP) or `lgsp` (a provincial platform's JSON API with an OAuth 2.0 bearer token; POPULATION_DB_URL
+   * is then the service's base URL). @defaultValue soap
+   */
+  POPULATION_DB_TRANSPORT: z.enum(['soap', 'lgsp']).default('soap'),
+  /** `lgsp`: the platform's OAuth 2.0 token endpoint (client credentials grant). */
+  POPULATION_DB_TOKEN_URL: z.url().optional(),
+  /** `lgsp`: client id issued by the platform. */
+  POPULATION_DB_CLIENT_ID: z.string().min(1).optional(),
+  /** `lgsp`: client secret; sent only to the token endpoint. */
+  POPULATION_DB_CLIENT_SECRET: z.string().min(1).optional(),
+  /** `lgsp`: space-separated scopes to ask the token for. @defaultValue none (the platform's default) */
+  POPULATION_DB_TOKEN_SCOPE: z.string().min(1).optional(),
   /** The officer in whose name background reconciliation calls are made (number and name). */
   POPULATION_DB_OFFICER_ID: z.string().min(1).default('CB-CHILDHUB-SYSTEM'),
   POPULATION_DB_OFFICER_NAME: z.string().min(1).default('Childhub reconciliation'),

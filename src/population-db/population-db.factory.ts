@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Sql } from '../db/sql.js';
 import { ConfigError } from '../errors/config-error.js';
+import { LgspPopulationDbClient } from './lgsp.transport.js';
 import type { PopulationDbClient } from './population-db.client.js';
 import { RegistryCallLog } from './registry-call.log.js';
 import { SoapPopulationDbClient } from './soap.transport.js';
@@ -15,43 +16,46 @@ const CALL_LOG_BATCH_WINDOW_MS = 20;
  * (identity jobs then do not call out). Throws a {@link ConfigError} naming the missing credentials when
  * the URL is set without them, so the process stops at start-up rather than on the first call.
  *
- * Adding a second transport — e.g. a provincial LGSP platform that takes a bearer token and wraps the
- * same operations in JSON:
- * 1. write a new class (e.g. `lgsp.transport.ts`) implementing `PopulationDbClient`, mapping its own
- *    statuses onto the same errors (`RateLimitedError`, `UpstreamUnavailableError`,
- *    `RegistryRejectedError`) and writing every call to the same {@link RegistryCallLog} with its own
- *    `transport` value;
- * 2. add a setting that selects it (e.g. `POPULATION_DB_TRANSPORT=soap|lgsp`, default `soap`) plus that
- *    platform's credentials to the config schema;
- * 3. switch on the setting here. Nothing outside this folder changes.
+ * `POPULATION_DB_TRANSPORT` picks the transport:
+ * - `soap` (default): {@link SoapPopulationDbClient}, HTTP Basic + request signature + API key;
+ * - `lgsp`: {@link LgspPopulationDbClient}, a provincial platform's JSON API with an OAuth 2.0 bearer token
+ *   (client credentials against `POPULATION_DB_TOKEN_URL`).
+ * Each maps its platform's statuses onto the same errors (`RateLimitedError`, `UpstreamUnavailableError`,
+ * `RegistryRejectedError`) and writes every call to the same {@link RegistryCallLog} with its own
+ * `transport` value. A further transport is one more class and one more case here.
  */
 export function createPopulationDbClient(config: Config, sql: Sql, logger: Logger): PopulationDbClient | null {
-  const {
-    POPULATION_DB_URL: url,
-    POPULATION_DB_USERNAME: username,
-    POPULATION_DB_SECRET: secret,
-    POPULATION_DB_API_KEY: apiKey,
-  } = config;
+  const url = config.POPULATION_DB_URL;
   if (!url) return null;
-  if (!username || !secret || !apiKey) {
-    const missing = Object.entries({ POPULATION_DB_USERNAME: username, POPULATION_DB_SECRET: secret, POPULATION_DB_API_KEY: apiKey })
-      .filter(([, value]) => !value)
-      .map(([key]) => key);
-    throw new ConfigError(
-      `Invalid configuration: POPULATION_DB_URL is set but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`,
-      missing.map((key) => `${key}: required when POPULATION_DB_URL is set`),
-    );
+  // At full rate calls end every few ms: rows written together cost one commit per handful of calls.
+  const log = new RegistryCallLog(sql, logger, { batchWindowMs: CALL_LOG_BATCH_WINDOW_MS });
+  const common = { url, callerCode: config.POPULATION_DB_CALLER_CODE, timeoutMs: config.POPULATION_DB_TIMEOUT_MS, log, logger };
+
+  if (config.POPULATION_DB_TRANSPORT === 'lgsp') {
+    const { POPULATION_DB_TOKEN_URL: tokenUrl, POPULATION_DB_CLIENT_ID: clientId, POPULATION_DB_CLIENT_SECRET: clientSecret } = config;
+    requireSettings('POPULATION_DB_TRANSPORT=lgsp', { POPULATION_DB_TOKEN_URL: tokenUrl, POPULATION_DB_CLIENT_ID: clientId, POPULATION_DB_CLIENT_SECRET: clientSecret });
+    return new LgspPopulationDbClient({ ...common, tokenUrl: tokenUrl!, clientId: clientId!, clientSecret: clientSecret!, scope: config.POPULATION_DB_TOKEN_SCOPE });
   }
+
+  const { POPULATION_DB_USERNAME: username, POPULATION_DB_SECRET: secret, POPULATION_DB_API_KEY: apiKey } = config;
+  requireSettings('POPULATION_DB_URL', { POPULATION_DB_USERNAME: username, POPULATION_DB_SECRET: secret, POPULATION_DB_API_KEY: apiKey });
   return new SoapPopulationDbClient({
-    url,
-    username,
-    secret,
-    apiKey,
-    callerCode: config.POPULATION_DB_CALLER_CODE,
+    ...common,
+    username: username!,
+    secret: secret!,
+    apiKey: apiKey!,
     integrationCode: config.POPULATION_DB_INTEGRATION_CODE,
-    timeoutMs: config.POPULATION_DB_TIMEOUT_MS,
-    // At full rate calls end every few ms: rows written together cost one commit per handful of calls.
-    log: new RegistryCallLog(sql, logger, { batchWindowMs: CALL_LOG_BATCH_WINDOW_MS }),
-    logger,
   });
+}
+
+/** Throws a {@link ConfigError} naming every missing setting that `reason` requires. */
+function requireSettings(reason: string, settings: Record<string, string | undefined>): void {
+  const missing = Object.entries(settings)
+    .filter(([, value]) => !value)
+    .map(([key]) => key);
+  if (missing.length === 0) return;
+  throw new ConfigError(
+    `Invalid configuration: ${reason} is set but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`,
+    missing.map((key) => `${key}: required when ${reason} is set`),
+  );
 }

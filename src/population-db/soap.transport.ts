@@ -1,17 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { createHash } from 'node:crypto';
 import axios, { isAxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Sex } from '../domain/source-record-input.js';
-import { foldName } from '../domain/vietnamese-name.js';
-import { AppError } from '../errors/app-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { RateLimitedError } from '../errors/rate-limited-error.js';
 import { RegistryRejectedError } from '../errors/registry-rejected-error.js';
 import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
 import { logger as rootLogger } from '../observability/logger.js';
+import { loggedCall, type ExchangeState, type LoggedCallDeps } from './logged-call.js';
 import type {
   CallContext,
   CallResult,
@@ -32,7 +29,20 @@ import {
   SOAP_ENV_NAMESPACE,
   type OperationName,
 } from './protocol.js';
-import type { RegistryCallLog, RegistryCallOutcome } from './registry-call.log.js';
+import {
+  CallFailure,
+  lookupAnswer,
+  malformed,
+  resultAnswer,
+  statusAnswer,
+  submitAnswer,
+  upstream,
+  verifyAnswer,
+  type CallRef,
+  type Interpreted,
+} from './registry-answer.js';
+import type { RegistryCallLog } from './registry-call.log.js';
+import { parseRetryAfter, registryBirth, registryBirthSchema, registryName, SEX_OF_CODE } from './registry-format.js';
 
 /** The value this transport writes to `registry_call.transport`. */
 export const SOAP_TRANSPORT = 'soap';
@@ -78,35 +88,7 @@ export interface SoapPopulationDbClientOptions {
   maxResponseBytes?: number;
 }
 
-const DEFAULT_RETRY_AFTER_MS = 1000;
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
-
-/** `details.reason` of an UpstreamUnavailableError; PENDING: bulk results asked for before they are ready. */
-type UpstreamReason = 'TIMEOUT' | 'HTTP_5XX' | 'NETWORK' | 'MALFORMED' | 'PENDING';
-
-/** A failed call: the error the caller gets and the outcome the integration log gets. */
-class CallFailure extends Error {
-  constructor(
-    readonly error: AppError,
-    readonly outcome: RegistryCallOutcome,
-    readonly httpStatus: number | null,
-  ) {
-    super(error.message);
-  }
-}
-
-/** Which call a failure belongs to; becomes the error's `details` (ids and codes only). */
-type CallRef = {
-  operation: OperationName;
-  requestId: string;
-  /** Null until an answer arrived. */
-  httpStatus: number | null;
-};
-
-interface Interpreted<T> {
-  value: T;
-  outcome: RegistryCallOutcome;
-}
 
 /**
  * The national population database over SOAP 1.1, as agencies reach it through NDXP or a provincial LGSP
@@ -129,11 +111,14 @@ export class SoapPopulationDbClient implements PopulationDbClient {
   private readonly logger: Logger;
   private readonly maxResponseBytes: number;
 
+  private readonly deps: LoggedCallDeps;
+
   constructor(private readonly options: SoapPopulationDbClientOptions) {
     this.now = options.now ?? (() => new Date());
     this.http = options.http ?? axios.create();
     this.logger = options.logger ?? rootLogger();
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.deps = { transport: SOAP_TRANSPORT, log: options.log, logger: this.logger, now: this.now };
   }
 
   /** `XacThucThongTinCongDan`: does this number belong to a citizen with this name and birth date? */
@@ -168,73 +153,29 @@ export class SoapPopulationDbClient implements PopulationDbClient {
     return this.call(OPERATIONS.bulkResult, ctx, element(BULK_ELEMENTS.bulkId, bulkId), interpretResult);
   }
 
-  /**
-   * One round trip: envelope, signed POST, error mapping, parsing, and the integration-log row. The row is
-   * written for failures too; if writing it fails, that is reported but never replaces the call's own
-   * result or error.
-   */
+  /** One round trip (envelope, signed POST, error mapping, parsing) with its integration-log row. */
   private async call<T>(
     operation: OperationName,
     ctx: CallContext,
     operationFields: string,
     interpret: (body: Record<string, unknown>, call: CallRef) => Interpreted<T>,
   ): Promise<CallResult<T>> {
-    const requestId = randomUUID();
-    const startedAt = this.now();
-    const t0 = performance.now();
-    const envelope = buildEnvelope(
-      operation,
-      element('MaYeuCau', requestId) +
-        element('MaDonVi', this.options.callerCode) +
-        element('MaTichHop', this.options.integrationCode) +
-        wrap('CanBo', element('SoDinhDanh', ctx.officerId) + element('HoVaTen', ctx.officerName) + element('DonVi', ctx.unit)) +
-        element('MucDich', ctx.purposeCode) +
-        element('SoHoSo', ctx.caseRef) +
-        operationFields,
-    );
-
-    let outcome: RegistryCallOutcome;
-    let httpStatus: number | null = null;
-    let result: { ok: true; value: T } | { ok: false; error: unknown };
-    try {
-      const response = await this.post(envelope, startedAt, { operation, requestId, httpStatus: null });
-      httpStatus = response.status;
-      const answered: CallRef = { operation, requestId, httpStatus };
-      const interpreted = interpret(readAnswer(response.data, answered), answered);
-      outcome = interpreted.outcome;
-      result = { ok: true, value: interpreted.value };
-    } catch (err) {
-      if (err instanceof CallFailure) {
-        outcome = err.outcome;
-        httpStatus = err.httpStatus ?? httpStatus;
-        result = { ok: false, error: err.error };
-      } else {
-        // A bug on our side, after the request went out: the call still gets its log row.
-        outcome = 'UPSTREAM_ERROR';
-        result = { ok: false, error: err };
-      }
-    }
-    const latencyMs = Math.round(performance.now() - t0);
-    try {
-      await this.options.log.record({
-        requestId,
+    return loggedCall(this.deps, operation, ctx, async (requestId, startedAt, state: ExchangeState) => {
+      const envelope = buildEnvelope(
         operation,
-        transport: SOAP_TRANSPORT,
-        childId: ctx.childId ?? null,
-        officerId: ctx.officerId,
-        unit: ctx.unit,
-        purposeCode: ctx.purposeCode,
-        caseRef: ctx.caseRef,
-        outcome,
-        httpStatus,
-        latencyMs,
-        startedAt,
-      });
-    } catch (logErr) {
-      this.logger.error({ err: logErr, requestId, operation, outcome }, 'population-db call could not be written to the integration log');
-    }
-    if (!result.ok) throw result.error;
-    return { requestId, outcome: result.value, latencyMs };
+        element('MaYeuCau', requestId) +
+          element('MaDonVi', this.options.callerCode) +
+          element('MaTichHop', this.options.integrationCode) +
+          wrap('CanBo', element('SoDinhDanh', ctx.officerId) + element('HoVaTen', ctx.officerName) + element('DonVi', ctx.unit)) +
+          element('MucDich', ctx.purposeCode) +
+          element('SoHoSo', ctx.caseRef) +
+          operationFields,
+      );
+      const response = await this.post(envelope, startedAt, { operation, requestId, httpStatus: null });
+      state.httpStatus = response.status;
+      const answered: CallRef = { operation, requestId, httpStatus: response.status };
+      return interpret(readAnswer(response.data, answered), answered);
+    });
   }
 
   /** Sends the envelope; turns transport failures and non-2xx statuses into {@link CallFailure}s. */
@@ -395,23 +336,6 @@ function personElements(query: PersonQuery): string {
   );
 }
 
-/** Registry style: upper-case ASCII, `đ` → `D`, single spaces (`Nguyễn Thị Thu Hà` → `NGUYEN THI THU HA`). */
-function registryName(fullName: string): string {
-  return foldName(fullName).toUpperCase();
-}
-
-/**
- * `yyyyMMdd` for a day- or month-precise birth (the hub stores a full date either way), `yyyy` for a
- * year-only one. The registry has no month-only form, so a `yyyy-MM` value is sent as its year.
- */
-function registryBirth(birth: PersonQuery['birth']): string {
-  const full = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birth.date);
-  if (birth.precision !== 'YEAR' && full) return `${full[1]}${full[2]}${full[3]}`;
-  const year = /^(\d{4})(?:-\d{2}(?:-\d{2})?)?$/.exec(birth.date);
-  if (year) return year[1]!;
-  throw new InvalidInputError('Birth date must be an ISO date (yyyy-mm-dd) or a year (yyyy)', { field: 'birth.date' });
-}
-
 /** `yyyyMMddHHmmss` in UTC. */
 function formatTimestamp(at: Date): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -425,28 +349,8 @@ function formatTimestamp(at: Date): string {
   );
 }
 
-/** `Retry-After` as delta-seconds or an HTTP date; anything unusable means the default. */
-function parseRetryAfter(header: unknown, now: Date): number {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (typeof value !== 'string' || value.trim() === '') return DEFAULT_RETRY_AFTER_MS;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return DEFAULT_RETRY_AFTER_MS;
-  return Math.max(0, at - now.getTime());
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Errors
-
-function upstream(message: string, reason: UpstreamReason, outcome: RegistryCallOutcome, call: CallRef): CallFailure {
-  return new CallFailure(new UpstreamUnavailableError(message, { ...call, reason }), outcome, call.httpStatus);
-}
-
-/** Messages name the operation and what was wrong, never the content (it is personal data). */
-function malformed(what: string, call: CallRef): CallFailure {
-  return upstream(`Population database sent an unusable answer: ${what}`, 'MALFORMED', 'MALFORMED', call);
-}
 
 function faultFailure(fault: Fault, call: CallRef): CallFailure {
   // `soap:Client`, `soapenv:Client.Authentication`, `Client`: the prefix varies, the local part does not.
@@ -496,24 +400,6 @@ const envelopeSchema = z.object({ Envelope: z.object({ Body: z.record(z.string()
 const faultSchema = z.object({ faultcode: z.string().min(1), faultstring: z.string().optional() });
 type Fault = z.infer<typeof faultSchema>;
 
-/** `yyyyMMdd` → DAY, `yyyy` (or `yyyy0000`, as some records carry it) → YEAR as `yyyy-01-01`. */
-const registryBirthSchema = z.string().transform((v, ctx) => {
-  if (v === '') return { birthDate: null, birthDatePrecision: null };
-  const m = /^(\d{4})(?:(\d{2})(\d{2}))?$/.exec(v);
-  if (m && (m[2] === undefined || (m[2] === '00' && m[3] === '00'))) {
-    return { birthDate: `${m[1]}-01-01`, birthDatePrecision: 'YEAR' as const };
-  }
-  if (m) {
-    const iso = `${m[1]}-${m[2]}-${m[3]}`;
-    const d = new Date(`${iso}T00:00:00Z`);
-    if (!Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso) return { birthDate: iso, birthDatePrecision: 'DAY' as const };
-  }
-  ctx.issues.push({ code: 'custom', message: 'expected yyyyMMdd or yyyy', input: v });
-  return z.NEVER;
-});
-
-const SEX: Record<string, Sex | null> = { '1': 'MALE', '2': 'FEMALE', '': null };
-
 /**
  * A `CongDan`, reduced to what reconciliation needs: unknown keys (religion, ethnicity, addresses, parents,
  * blood group) are stripped by the object schema and never reach the caller.
@@ -535,7 +421,7 @@ const citizenSchema = z
       familyName: c.Ho,
       middleName: c.ChuDem ? c.ChuDem : null,
       givenName: c.Ten,
-      sex: SEX[c.GioiTinh ?? ''] ?? null,
+      sex: SEX_OF_CODE[c.GioiTinh ?? ''] ?? null,
       birthDate: birth.birthDate,
       birthDatePrecision: birth.birthDatePrecision,
     };
@@ -584,90 +470,36 @@ function validate<S extends z.ZodType>(schema: S, body: Record<string, unknown>,
   throw malformed(`response to ${call.operation} failed validation at ${paths.join(', ')}`, call);
 }
 
-/** `KetQua` 99 is a permanent refusal: the caller must not retry. */
-function rejectIf99(code: string, call: CallRef): void {
-  if (code !== RESULT_CODES.rejected) return;
-  throw new CallFailure(
-    new RegistryRejectedError(`Population database rejected ${call.operation} (KetQua 99)`, { ...call, resultCode: code }),
-    'REJECTED',
-    call.httpStatus,
-  );
-}
-
-function splitFields(list: string | undefined): string[] {
-  return (list ?? '')
+function splitFields(list: string | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  return list
     .split(',')
     .map((f) => f.trim())
     .filter((f) => f !== '');
 }
 
-function interpretVerify(body: Record<string, unknown>, call: CallRef): Interpreted<VerifyOutcome> {
-  const r = validate(verifySchema, body, call);
-  rejectIf99(r.KetQua, call);
-  const first = r.CongdanCollection[0];
-  switch (r.KetQua) {
-    case RESULT_CODES.match:
-      return { outcome: 'MATCH', value: { kind: 'MATCH', citizen: first?.citizen ?? null } };
-    case RESULT_CODES.mismatch:
-      return {
-        outcome: 'MISMATCH',
-        // `TruongKhongKhop` is a CongDan element in the protocol; accept it beside the collection too.
-        value: { kind: 'MISMATCH', fields: splitFields(first?.mismatched ?? r.TruongKhongKhop), citizen: first?.citizen ?? null },
-      };
-    default:
-      return { outcome: 'NOT_FOUND', value: { kind: 'NOT_FOUND' } };
-  }
+function entries(citizens: Array<{ citizen: Citizen; mismatched: string | undefined }>) {
+  return citizens.map((c) => ({ citizen: c.citizen, mismatched: splitFields(c.mismatched) }));
 }
 
-function toLookup(code: string, citizens: Array<{ citizen: Citizen }>, call: CallRef): LookupOutcome {
-  if (code === RESULT_CODES.notFound) return { kind: 'NOT_FOUND' };
-  // 01 (mismatch) has no meaning for a lookup; guessing what the registry meant would be worse than retrying.
-  if (code !== RESULT_CODES.match) throw malformed(`unexpected KetQua ${code} in ${call.operation}`, call);
-  if (citizens.length === 0) throw malformed(`KetQua 00 without any CongDan in ${call.operation}`, call);
-  return { kind: 'FOUND', citizens: citizens.map((c) => c.citizen) };
+function interpretVerify(body: Record<string, unknown>, call: CallRef): Interpreted<VerifyOutcome> {
+  const r = validate(verifySchema, body, call);
+  return verifyAnswer({ code: r.KetQua, citizens: entries(r.CongdanCollection), mismatched: splitFields(r.TruongKhongKhop) }, call);
 }
 
 function interpretLookup(body: Record<string, unknown>, call: CallRef): Interpreted<LookupOutcome> {
   const r = validate(lookupSchema, body, call);
-  rejectIf99(r.KetQua, call);
-  const value = toLookup(r.KetQua, r.CongdanCollection, call);
-  return { outcome: value.kind, value };
-}
-
-/** Bulk calls succeed with 00; 02 on status/result means the bulk id is unknown, which retrying will not fix. */
-function requireBulkOk(code: string, call: CallRef): void {
-  rejectIf99(code, call);
-  if (code === RESULT_CODES.notFound) {
-    throw new CallFailure(
-      new RegistryRejectedError(`Population database does not know the bulk request (${call.operation}, KetQua 02)`, {
-        ...call,
-        resultCode: code,
-      }),
-      'NOT_FOUND',
-      call.httpStatus,
-    );
-  }
-  if (code !== RESULT_CODES.match) throw malformed(`unexpected KetQua ${code} in ${call.operation}`, call);
+  return lookupAnswer({ code: r.KetQua, citizens: entries(r.CongdanCollection) }, call);
 }
 
 function interpretSubmit(body: Record<string, unknown>, call: CallRef): Interpreted<{ bulkId: string }> {
   const r = validate(submitSchema, body, call);
-  requireBulkOk(r.KetQua, call);
-  if (!r.MaYeuCauDanhSach) throw malformed(`no ${BULK_ELEMENTS.bulkId} in ${call.operation}`, call);
-  return { outcome: 'ACCEPTED', value: { bulkId: r.MaYeuCauDanhSach } };
+  return submitAnswer({ code: r.KetQua, bulkId: r.MaYeuCauDanhSach }, call);
 }
-
-const STATE_OF = { DANG_XU_LY: 'PENDING', HOAN_THANH: 'DONE', LOI: 'FAILED' } as const satisfies Record<
-  (typeof BULK_STATES)[number],
-  'PENDING' | 'DONE' | 'FAILED'
->;
 
 function interpretStatus(body: Record<string, unknown>, call: CallRef): Interpreted<{ state: 'PENDING' | 'DONE' | 'FAILED' }> {
   const r = validate(statusSchema, body, call);
-  requireBulkOk(r.KetQua, call);
-  if (!r.TrangThai) throw malformed(`no ${BULK_ELEMENTS.state} in ${call.operation}`, call);
-  // A failed bulk job is still a successful status call: the log says ACCEPTED, the value says FAILED.
-  return { outcome: 'ACCEPTED', value: { state: STATE_OF[r.TrangThai] } };
+  return statusAnswer({ code: r.KetQua, state: r.TrangThai }, call);
 }
 
 function interpretResult(
@@ -675,27 +507,6 @@ function interpretResult(
   call: CallRef,
 ): Interpreted<{ results: Array<{ index: number; outcome: LookupOutcome }> }> {
   const r = validate(resultSchema, body, call);
-  requireBulkOk(r.KetQua, call);
-  // Results asked for too early come back without a list: an empty list must not read as "nobody found".
-  if (r.TrangThai === 'DANG_XU_LY') {
-    throw new CallFailure(
-      new UpstreamUnavailableError(`Bulk request not finished yet (${call.operation}); ask again later`, { ...call, reason: 'PENDING' }),
-      'ACCEPTED',
-      call.httpStatus,
-    );
-  }
-  if (r.TrangThai === 'LOI') {
-    throw new CallFailure(
-      new RegistryRejectedError(`Population database failed the bulk request (${call.operation}, TrangThai LOI)`, call),
-      'REJECTED',
-      call.httpStatus,
-    );
-  }
-  const results = r.DanhSachKetQua
-    // An item the registry refused (99: malformed person) has no LookupOutcome: it is left out, and the
-    // caller sees its index missing and can ask about that person on their own.
-    .filter((item) => item.KetQua !== RESULT_CODES.rejected)
-    .map((item) => ({ index: Number(item.ChiSo), outcome: toLookup(item.KetQua, item.CongdanCollection, call) }))
-    .sort((a, b) => a.index - b.index);
-  return { outcome: 'FOUND', value: { results } };
+  const items = r.DanhSachKetQua.map((item) => ({ index: Number(item.ChiSo), code: item.KetQua, citizens: entries(item.CongdanCollection) }));
+  return resultAnswer({ code: r.KetQua, state: r.TrangThai, items }, call);
 }

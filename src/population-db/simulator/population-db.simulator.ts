@@ -11,6 +11,11 @@
  *   answers the faults now in force.
  * - `POST /reset-stats` — zeroes the counters (the registry and the quota window are kept).
  * - `GET /health` — `{ "ok": true }`.
+ * - `POST /lgsp/token` and `POST /lgsp/dancu/<operation>` — the same registry as a provincial platform's JSON
+ *   API behind OAuth 2.0 client credentials (`../lgsp.protocol.ts`; `lgsp-gateway.ts`): the client id and
+ *   secret are the credentials' `username` and `secret`. Same quota, faults and latency as the SOAP face
+ *   (an injected error is HTTP 500 with a JSON error, a malformed answer is cut JSON); the token endpoint is
+ *   not counted against the quota. Without credentials no token is needed.
  * The control endpoints need no credentials: they are for tests and the benchmark, not part of the registry.
  *
  * Choices the protocol leaves open:
@@ -54,10 +59,15 @@ import {
   type RegistryBirth,
   type RegistryCitizen,
 } from './citizen-registry.js';
+import { LgspTokens, lgspRequestToElement, soapAnswerToLgsp } from './lgsp-gateway.js';
 import { SlidingWindowQuota } from './quota.js';
 
 /** Path of the SOAP service. */
 export const SIMULATOR_SOAP_PATH = '/dancu';
+/** Base path of the LGSP JSON service (`POST <base>/<operation>`). */
+export const SIMULATOR_LGSP_BASE_PATH = '/lgsp/dancu';
+/** Path of the LGSP token endpoint. */
+export const SIMULATOR_LGSP_TOKEN_PATH = '/lgsp/token';
 
 /**
  * Element names of the bulk operations, which `protocol.ts` does not spell out. All are in the
@@ -132,6 +142,8 @@ export interface PopulationDbSimulatorOptions {
   bulkMaxItems?: number;
   /** When given, every SOAP request must carry valid credentials (else HTTP 401). */
   credentials?: SimulatorCredentials;
+  /** Lifetime of the LGSP face's bearer tokens, in seconds. @defaultValue 3600 */
+  tokenLifetimeS?: number;
   /** Where to log (ids and codes only, never personal data). @defaultValue the hub's root logger */
   logger?: Logger;
 }
@@ -179,6 +191,8 @@ export interface PopulationDbSimulator {
   setFaults(faults: Partial<SimulatorFaults>): SimulatorFaults;
   /** Zeroes the counters. */
   resetStats(): void;
+  /** The LGSP face: its service base URL and token endpoint; `revokeTokens` forgets every token issued. */
+  lgsp: { url: string; tokenUrl: string; revokeTokens(): void };
   /** Stops listening, drops open connections (including held "timeouts") and clears timers. */
   close(): Promise<void>;
 }
@@ -566,6 +580,15 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** `decodeURIComponent` that reads a malformed escape as no match instead of throwing. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -709,6 +732,7 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
     bulkProcessingMs = 2_000,
     bulkMaxItems = 1_000,
     credentials,
+    tokenLifetimeS = 3600,
   } = options;
   if (!(latencyMs.min >= 0 && latencyMs.max >= latencyMs.min)) throw new RangeError('latencyMs needs 0 <= min <= max');
   const log = (options.logger ?? rootLogger()).child({ component: 'population-db-simulator' });
@@ -716,6 +740,7 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
   const registry = new CitizenRegistry({ seed, count, issuanceDelayMs });
   const service = new SoapService(registry, bulkProcessingMs, bulkMaxItems);
   const quota = new SlidingWindowQuota(quotaPerSecond);
+  const lgspTokens = new LgspTokens(tokenLifetimeS);
   // Seeded so that a benchmark run with the same seed sees the same sequence of faults and latencies.
   const random: Random = forkRandom(hash32(seed, 0x666c74), 0);
   let faults: SimulatorFaults = { timeoutRate: 0, errorRate: 0, malformedRate: 0, ...parseFaults(options.faults ?? {}) };
@@ -847,6 +872,95 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
     send(res, 200, answer.xml);
   }
 
+  /** Client credentials grant: HTTP Basic with the url-encoded client id and secret (RFC 6749 §2.3.1). */
+  async function handleLgspToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let form: URLSearchParams;
+    try {
+      form = new URLSearchParams(await readBody(req));
+    } catch {
+      return;
+    }
+    if (form.get('grant_type') !== 'client_credentials') return sendJson(res, 400, { error: 'unsupported_grant_type' });
+    if (credentials) {
+      const authorization = header(req, 'authorization') ?? '';
+      const decoded = authorization.startsWith('Basic ') ? Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8') : '';
+      const colon = decoded.indexOf(':');
+      const id = colon < 0 ? '' : safeDecode(decoded.slice(0, colon));
+      const secret = colon < 0 ? '' : safeDecode(decoded.slice(colon + 1));
+      if (!sameText(id, credentials.username) || !sameText(secret, credentials.secret)) {
+        counters.unauthorized++;
+        return sendJson(res, 401, { error: 'invalid_client' });
+      }
+    }
+    sendJson(res, 200, lgspTokens.issue());
+  }
+
+  /** `POST /lgsp/dancu/<operation>`: bearer check, then the same quota, faults, latency and registry as SOAP. */
+  async function handleLgsp(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    counters.requests++;
+    let text: string;
+    try {
+      text = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) sendJson(res, 413, { error: { code: 'TOO_LARGE' } });
+      return;
+    }
+    if (credentials) {
+      const authorization = header(req, 'authorization') ?? '';
+      if (!authorization.startsWith('Bearer ') || !lgspTokens.valid(authorization.slice(7).trim())) {
+        counters.unauthorized++;
+        res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+        return sendJson(res, 401, { error: { code: 'invalid_token' } });
+      }
+    }
+    if (!isOperationName(name)) return sendJson(res, 404, { error: { code: 'UNKNOWN_OPERATION' } });
+
+    const decision = quota.tryAcquire();
+    if (!decision.allowed) {
+      counters.rateLimited++;
+      res.setHeader('retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
+      return sendJson(res, 429, { error: { code: 'QUOTA_EXCEEDED' } });
+    }
+    const fault = drawFault();
+    if (fault === 'timeout') {
+      counters.faultsByKind.timeout++;
+      hold(req);
+      return;
+    }
+    if (latencyMs.max > 0) await later(latencyMs.min + random.next() * (latencyMs.max - latencyMs.min));
+    if (fault === 'error') {
+      counters.faultsByKind.error++;
+      return sendJson(res, 500, { error: { code: 'BACKEND_UNAVAILABLE', message: 'Hệ thống đang bận, vui lòng thử lại sau' } });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const op = lgspRequestToElement(name, json, credentials?.username ?? 'LGSP');
+    if (!op) {
+      counters.clientFaults++;
+      return sendJson(res, 400, { error: { code: 'INVALID_REQUEST' } });
+    }
+    const answer = service.answer(name, op, performance.now());
+    const body = soapAnswerToLgsp(name, answer.xml, new Date());
+    if (fault === 'malformed') {
+      counters.faultsByKind.malformed++;
+      if (!res.writableEnded && !res.destroyed) {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(body.slice(0, Math.max(1, Math.floor(body.length * 0.6))));
+      }
+      return;
+    }
+    counters.answered++;
+    counters.perOperation[name] = (counters.perOperation[name] ?? 0) + 1;
+    counters.perResult[answer.resultCode] = (counters.perResult[answer.resultCode] ?? 0) + 1;
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
+  }
+
   async function handleFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const text = await readBody(req);
@@ -860,6 +974,10 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     if (path === SIMULATOR_SOAP_PATH && method === 'POST') return handleSoap(req, res);
+    if (path === SIMULATOR_LGSP_TOKEN_PATH && method === 'POST') return handleLgspToken(req, res);
+    if (path?.startsWith(`${SIMULATOR_LGSP_BASE_PATH}/`) && method === 'POST') {
+      return handleLgsp(req, res, path.slice(SIMULATOR_LGSP_BASE_PATH.length + 1));
+    }
     if (path === '/stats' && method === 'GET') return sendJson(res, 200, stats());
     if (path === '/health' && method === 'GET') return sendJson(res, 200, { ok: true });
     if (path === '/faults' && method === 'POST') return handleFaults(req, res);
@@ -885,7 +1003,8 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}${SIMULATOR_SOAP_PATH}`;
+  const origin = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  const url = `${origin}${SIMULATOR_SOAP_PATH}`;
   log.info(
     { url, count, buildMs: Math.round(registry.buildMs), quotaPerSecond: stats().quotaPerSecond, auth: Boolean(credentials) },
     'population database simulator listening',
@@ -896,6 +1015,7 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
     stats,
     setFaults,
     resetStats,
+    lgsp: { url: `${origin}${SIMULATOR_LGSP_BASE_PATH}`, tokenUrl: `${origin}${SIMULATOR_LGSP_TOKEN_PATH}`, revokeTokens: () => lgspTokens.revokeAll() },
     async close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
