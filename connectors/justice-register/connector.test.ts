@@ -29,40 +29,22 @@ const SEED = 11;
 const COUNT = 20_000;
 const logger = pino({ level: 'silent' });
 
-interface SheetEntry {
-  files?: string;
-  sheet: string | number;
-  recordType: string;
-}
 const definition = parseYaml(await readFile(new URL('./connector.yaml', import.meta.url), 'utf8')) as {
-  file: Omit<FileConfigInput, 'sheets'> & { sheets: SheetEntry[] };
+  file: FileConfigInput;
   records: unknown;
 };
 
-/** Whether the file reader's schema knows `files` (a glob choosing which files a sheets entry applies to). */
-const FILES_GLOB_SUPPORTED = fileConfigSchema.safeParse({ directory: '.', sheets: [{ files: 'a-*', sheet: 1, recordType: 'child' }] }).success;
-
-/**
- * Readers for a drop directory. With `files` supported, the definition's own file section; without, one reader
- * per sheets entry, its glob as the pattern (what `files` does), so the rest of the section is still exercised.
- */
-function readersFor(dir: string): FileReader[] {
-  const file = { ...definition.file, directory: dir };
-  if (FILES_GLOB_SUPPORTED) return [new FileReader(fileConfigSchema.parse(file), { logger, name: 'justice-register' })];
-  return file.sheets.map(({ files, ...sheet }) => {
-    const config = fileConfigSchema.parse({ ...file, pattern: `${files}.{csv,xlsx}`, sheets: [sheet] });
-    return new FileReader(config, { logger, name: 'justice-register' });
-  });
+/** A reader of a drop directory with the definition's own file section (its sheets entries choose by file name). */
+function readerFor(dir: string): FileReader {
+  return new FileReader(fileConfigSchema.parse({ ...definition.file, directory: dir }), { logger, name: 'justice-register' });
 }
 
 async function readAll(dir: string): Promise<{ records: RawRecord[]; rejects: ReaderReject[] }> {
   const records: RawRecord[] = [];
   const rejects: ReaderReject[] = [];
-  for (const reader of readersFor(dir)) {
-    for await (const batch of reader.read(null, {})) {
-      records.push(...batch.records);
-      rejects.push(...(batch.rejects ?? []));
-    }
+  for await (const batch of readerFor(dir).read(null, {})) {
+    records.push(...batch.records);
+    rejects.push(...(batch.rejects ?? []));
   }
   return { records, rejects };
 }
@@ -154,16 +136,10 @@ describe('connectors/justice-register/connector.yaml', () => {
     expect(recordMappingsSchema.safeParse(definition.records).error?.issues).toBeUndefined();
   });
 
-  it('has a file section that validates against the file schema, `sheets[].files` aside', () => {
-    const withoutGlobs = { ...definition.file, sheets: definition.file.sheets.map(({ files: _, ...s }) => s) };
-    expect(fileConfigSchema.safeParse(withoutGlobs).error?.issues).toBeUndefined();
-    expect(definition.file.directory).toEqual({ env: 'JUSTICE_REGISTER_DROP_DIR', default: 'var/drops/justice-register' });
-  });
-
-  // The reader's schema does not (yet) know `files` in sheets entries (docs/connectors.md#kind-file); until it
-  // does, this is skipped and the other tests emulate the glob with one reader per entry.
-  it.skipIf(!FILES_GLOB_SUPPORTED)('validates as a whole definition, `files` globs included', () => {
+  it('has a file section that validates against the file schema, and validates as a whole definition', () => {
+    expect(fileConfigSchema.safeParse(definition.file).error?.issues).toBeUndefined();
     expect(connectorDefinitionSchema.safeParse(definition).error?.issues).toBeUndefined();
+    expect(definition.file.directory).toEqual({ env: 'JUSTICE_REGISTER_DROP_DIR', default: 'var/drops/justice-register' });
   });
 
   it('reads the CSV + XLSX drop and maps every record as the hand-written mappers do, with its projection', { timeout: 60_000 }, async () => {
@@ -236,10 +212,9 @@ describe('connectors/justice-register/connector.yaml', () => {
   it('refuses the Windows-1258 export whole, naming the encoding problem', async () => {
     const drop = path.join(dir, 'legacy');
     await writeJusticeRegisterDrop({ dir: drop, seed: SEED, count: 300, encoding: 'windows-1258' });
-    const [births] = readersFor(drop);
     await expect(
       (async () => {
-        for await (const _ of births!.read(null, {})) {
+        for await (const _ of readerFor(drop).read(null, {})) {
           // nothing may be given out
           expect.unreachable('a batch was read from a Windows-1258 file');
         }
