@@ -107,7 +107,7 @@ export class ConnectorResolver {
   }
 
   @Mutation(() => ConnectorRun, { description: 'Queues a sync of the connector now (one runs at a time per connector). For integration engineers and operators.' })
-  async syncConnector(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectorRun> {
+  async syncConnector(@Ctx() ctx: GraphQLContext, @Arg('name', () => String) name: string): Promise<ConnectorRun> {
     const p = requireRole(ctx, SYNC_ROLES, 'Starting a sync');
     const c = connectorsOf(ctx);
     const { runId } = await c.requestSync(name, p.officerId ?? p.subject);

@@ -2,22 +2,22 @@ import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'A connector to an agency system, defined in `connectors/<name>/connector.yaml`.' })
 export class Connector {
-  @Field({ description: 'The connector\'s name (its folder).' })
+  @Field(() => String, { description: 'The connector\'s name (its folder).' })
   name!: string;
 
-  @Field({ description: '`http` (JSON API) or `file` (CSV/XLSX drops).' })
+  @Field(() => String, { description: '`http` (JSON API) or `file` (CSV/XLSX drops).' })
   kind!: string;
 
-  @Field({ description: 'The agency system its records come from.' })
+  @Field(() => String, { description: 'The agency system its records come from.' })
   sourceSystem!: string;
 
-  @Field({ description: 'What the source is.' })
+  @Field(() => String, { description: 'What the source is.' })
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'Cron schedule (Asia/Ho_Chi_Minh), or null when synced on demand only.' })
   schedule!: string | null;
 
-  @Field({ description: 'False when the definition disables it.' })
+  @Field(() => Boolean, { description: 'False when the definition disables it.' })
   enabled!: boolean;
 
   @Field(() => String, { nullable: true, description: 'The checkpoint the next sync starts from, as JSON (page cursor, incremental high-water mark, file and row).' })
@@ -32,10 +32,10 @@ export class Connector {
 
 @ObjectType({ description: 'An error that ended a run: a stable code and a message without personal data.' })
 export class RunError {
-  @Field()
+  @Field(() => String)
   code!: string;
 
-  @Field()
+  @Field(() => String)
   message!: string;
 }
 
@@ -44,13 +44,13 @@ export class ConnectorRun {
   @Field(() => ID)
   id!: string;
 
-  @Field()
+  @Field(() => String)
   connector!: string;
 
-  @Field({ description: 'SCHEDULE, CLI, API or DEMO.' })
+  @Field(() => String, { description: 'SCHEDULE, CLI, API or DEMO.' })
   trigger!: string;
 
-  @Field({ description: 'QUEUED, RUNNING, SUCCEEDED or FAILED.' })
+  @Field(() => String, { description: 'QUEUED, RUNNING, SUCCEEDED or FAILED.' })
   status!: string;
 
   @Field(() => String, { nullable: true, description: 'Who asked for it (officer id, `cli`, `schedule`).' })
@@ -104,13 +104,13 @@ export class ConnectorRun {
 
 @ObjectType({ description: 'Why a field of a record was refused: the field, a stable code, and a message about the value\'s kind (never the value).' })
 export class RecordProblem {
-  @Field()
+  @Field(() => String)
   field!: string;
 
-  @Field()
+  @Field(() => String)
   code!: string;
 
-  @Field()
+  @Field(() => String)
   message!: string;
 }
 
@@ -125,7 +125,7 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true })
   runId!: string | null;
 
-  @Field()
+  @Field(() => String)
   sourceSystem!: string;
 
   @Field(() => String, { nullable: true, description: 'The record\'s id in its source, when it had one.' })
