@@ -37,7 +37,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 export function loadDefinitionFile(file: string): LoadedConnector {
   const text = readFileSync(file, 'utf8');
   const lineCounter = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const rel = path.relative(PROJECT_ROOT, file) || file;
   if (doc.errors.length) {
     throw new DefinitionInvalidError(rel, doc.errors.map((e) => {

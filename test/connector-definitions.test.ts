@@ -1,0 +1,86 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConnectorCatalog, loadDefinitionFile } from '../src/connectors/definition/connector-catalog.js';
+import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
+import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
+
+function writeDefinition(name: string, yaml: string): string {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'childhub-def-')), name);
+  mkdirSync(dir);
+  const file = path.join(dir, 'connector.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+function problemsOf(file: string): DefinitionInvalidError {
+  try {
+    loadDefinitionFile(file);
+  } catch (err) {
+    if (err instanceof DefinitionInvalidError) return err;
+    throw err;
+  }
+  throw new Error('expected the definition to be refused');
+}
+
+describe('connector definitions', () => {
+  it('the four agency connectors validate', () => {
+    const catalog = ConnectorCatalog.load();
+    expect(catalog.invalid.map((e) => e.message)).toEqual([]);
+    expect(catalog.names().sort()).toEqual(['facility-inspection', 'health-station', 'justice-register', 'school']);
+    for (const c of catalog.list()) {
+      expect(c.mappingHash).toMatch(/^[\w-]{43}$/);
+      expect(readFileSync(c.file, 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../connector.schema.json');
+    }
+  });
+
+  it('the published JSON Schema matches the code (run `npm run childhub -- connectors schema` after changing it)', () => {
+    expect(readFileSync(CONNECTOR_SCHEMA_FILE, 'utf8')).toBe(connectorSchemaText());
+  });
+
+  it('refuses a literal secret, a bad path and a missing section, naming line, path and reason', () => {
+    const file = writeDefinition('broken', [
+      'name: broken',
+      'sourceSystem: school',
+      'title: Broken',
+      'kind: http',
+      'http:',
+      '  baseUrl: http://127.0.0.1:1',
+      '  auth:',
+      '    type: apiKey',
+      '    header: X-Api-Key',
+      '    value: "s3cr3t-in-a-file"',
+      '  request: { path: /x }',
+      '  records: data',
+      '  pagination: { type: none }',
+      'records:',
+      '  - externalId: { from: "a..b" }',
+      '',
+    ].join('\n'));
+    const err = problemsOf(file);
+    expect(err.code).toBe('CONNECTOR_DEFINITION_INVALID');
+    const byPath = new Map(err.problems.map((p) => [p.path, p]));
+    expect(byPath.get('http.auth.value')).toMatchObject({ line: 10 });
+    expect([...byPath.keys()].some((p) => p.startsWith('records.0.externalId'))).toBe(true);
+    expect(err.message).toContain('connector.yaml:10');
+    // The literal never appears in the error.
+    expect(err.message).not.toContain('s3cr3t');
+  });
+
+  it('refuses a kind without its section and a name that is not the folder', () => {
+    const file = writeDefinition('drops', 'name: other\nsourceSystem: justice-register\ntitle: T\nkind: file\nrecords:\n  - externalId: { from: id }\n');
+    const err = problemsOf(file);
+    expect(err.problems.map((p) => p.path)).toContain('file');
+    const named = writeDefinition('drops2', [
+      'name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', '',
+    ].join('\n'));
+    expect(problemsOf(named).problems).toEqual([expect.objectContaining({ path: 'name', message: expect.stringContaining('folder name') })]);
+  });
+
+  it('refuses YAML that does not parse, with its line', () => {
+    const err = problemsOf(writeDefinition('bad-yaml', 'name: bad-yaml\ntitle: [unclosed\n'));
+    expect(err.problems[0]).toMatchObject({ path: '(yaml)' });
+    expect(err.problems[0]!.line).toBeGreaterThan(0);
+  });
+});
