@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/app-context.js';
 import { newId } from '../src/db/ids.js';
+import { RegistryRejectedError } from '../src/errors/registry-rejected-error.js';
 import { UpstreamUnavailableError } from '../src/errors/upstream-unavailable-error.js';
 import { createLogger } from '../src/observability/logger.js';
 import type { CallResult, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
@@ -173,6 +174,28 @@ describe('identity-reconcile jobs, batched', () => {
     expect(calls).toEqual([ids[1]]);
     const mismatch = await ctx.sql.one(`SELECT identity_status, identity_mismatched_fields FROM child WHERE id = $1`, [ids[2]]);
     expect(mismatch).toEqual({ identity_status: 'MISMATCH', identity_mismatched_fields: ['HoVaTen'] });
+  });
+
+  it('fails a job for good when the registry refused its calls, and retries it when any failure is weather', async () => {
+    const ids = await childrenOf([
+      aRecord({ identityNumber: '001315000811', fullName: 'Hoàng Thị Yến' }),
+      aRecord({ identityNumber: '001315000812', fullName: 'Hoàng Thị Nga' }),
+    ]);
+    let weather = false;
+    const reconciler = reconcilerWith(async (childId) => {
+      if (childId === ids[0]) throw new RegistryRejectedError('Population database rejected XacThucThongTinCongDan (KetQua 99)', { resultCode: '99' });
+      if (weather) throw new UpstreamUnavailableError('registry down', { reason: 'HTTP_5XX' });
+      return { kind: 'MATCH', citizen: null };
+    });
+    const process = identityReconcileProcessor({ ...ctx, identity: { reconciler, queue: ctx.identity!.queue } } as AppContext);
+    const refused = await process(jobOf('refused-1', ids)).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnrecoverableError);
+    expect((refused as Error).message).toBe('REGISTRY_REJECTED: Population database rejected XacThucThongTinCongDan (KetQua 99)');
+    expect(await statusOf(ids[1]!)).toBe('VERIFIED');
+
+    weather = true;
+    const mixed = await process(jobOf('refused-2', ids)).catch((e: unknown) => e);
+    expect(mixed).toBeInstanceOf(UpstreamUnavailableError);
   });
 
   it('records a result but leaves the child alone when its number changed during the call', async () => {

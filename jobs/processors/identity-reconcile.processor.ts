@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { parseJobData } from '../queues.js';
+import { identityJobFailure } from './identity-failure.js';
 import { issuanceJobId } from './identity-issuance.processor.js';
 import { requireIdentity } from './require-identity.js';
 
@@ -8,7 +9,8 @@ import { requireIdentity } from './require-identity.js';
  * Processor of `identity-reconcile`: the job's children are verified together (one read, calls within the
  * shared quota, one recording transaction); a child without a number gets an issuance request and its
  * first poll. When a child's registry call failed the others' results stay recorded and the job throws, so
- * BullMQ retries it and the retry asks only about the children without a result.
+ * BullMQ retries it and the retry asks only about the children without a result; when every failure was a
+ * refusal by the registry, the job fails for good instead ({@link identityJobFailure}).
  */
 export function identityReconcileProcessor(ctx: AppContext) {
   const { reconciler, queue } = requireIdentity(ctx);
@@ -29,8 +31,8 @@ export function identityReconcileProcessor(ctx: AppContext) {
     if (issuance.length) {
       await queue.addBulk('identity-issuance', issuance.map((childId) => ({ data: { childId, poll: 0 }, jobId: issuanceJobId(childId, 0) })));
     }
-    const failed = outcomes.find((o) => o.kind === 'FAILED');
-    if (failed) throw failed.error;
+    const failures = outcomes.flatMap((o) => (o.kind === 'FAILED' ? [o.error] : []));
+    if (failures.length) throw identityJobFailure(failures);
     const counts: Record<string, number> = {};
     for (const o of outcomes) {
       const k = o.kind === 'CHECKED' ? o.status : o.kind;
