@@ -11,7 +11,7 @@ import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 
 /** Waits for a slot of the registry's quota, shared by every worker process. */
 export interface QuotaGate {
-  acquire(signal?: AbortSignal): Promise<void>;
+  acquire(signal?: AbortSignal): Promise<unknown>;
   penalize(ms: number): Promise<void>;
 }
 
