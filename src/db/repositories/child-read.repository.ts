@@ -1,4 +1,5 @@
 import type { QueryCounter, Row, Sql } from '../sql.js';
+import { ProjectionReadRepository } from './projection-read.repository.js';
 
 /** Row shapes returned to the GraphQL layer (camelCase, ready to serve). */
 export interface ChildRow {
@@ -88,6 +89,14 @@ export interface ChildWithRelations {
  */
 export class ChildReadRepository {
   constructor(private readonly sql: Sql) {}
+
+  private projectionReads?: ProjectionReadRepository;
+
+  /** Reads of the connectors' typed projections and facilities, over the same pool and prepared statements. */
+  get projections(): ProjectionReadRepository {
+    this.projectionReads ??= new ProjectionReadRepository(this.sql);
+    return this.projectionReads;
+  }
 
   childrenByIds(ids: readonly string[], counter?: QueryCounter) {
     return this.sql.query<ChildRow & Record<string, unknown>>(`SELECT ${CHILD_COLUMNS} FROM child WHERE id = ANY($1::text[])`, [ids], counter);

@@ -1,8 +1,7 @@
 import DataLoader from 'dataloader';
 import { ALL_COMMUNES } from '../../../auth/principal.js';
-import type { ChildReadRepository } from '../../../db/repositories/child-read.repository.js';
 import { ProjectionReadRepository, type ProjectionRow } from '../../../db/repositories/projection-read.repository.js';
-import type { Row, Sql } from '../../../db/sql.js';
+import type { Row } from '../../../db/sql.js';
 import type { RecordProjectionKind } from '../../../services/projections/projection-tables.js';
 import type { GraphQLContext } from '../../context.js';
 
@@ -59,28 +58,17 @@ function createProjectionLoaders(repo: ProjectionReadRepository, ctx: GraphQLCon
 export type ProjectionLoaders = ReturnType<typeof createProjectionLoaders>;
 
 const perRequest = new WeakMap<GraphQLContext, ProjectionLoaders>();
-const perChildRepo = new WeakMap<ChildReadRepository, ProjectionReadRepository>();
 
 /** The key of one child's projections of one kind in `projections`. */
 export function projectionKey(kind: RecordProjectionKind, childId: string): string {
   return `${kind}${SEP}${childId}`;
 }
 
-/**
- * The request's projection and facility loaders, made on first use. They live beside the context rather
- * than in it because the context and loaders.ts belong to the gateway core; the repository shares the
- * child repository's pool (and its prepared-statement names).
- */
+/** The request's projection and facility loaders, made on first use (batched per request like the others). */
 export function projectionLoaders(ctx: GraphQLContext): ProjectionLoaders {
   let loaders = perRequest.get(ctx);
   if (!loaders) {
-    let repo = perChildRepo.get(ctx.repo);
-    if (!repo) {
-      // TODO(gateway core): give GraphQLContext a ProjectionReadRepository and drop this reach-through.
-      repo = new ProjectionReadRepository((ctx.repo as unknown as { sql: Sql }).sql);
-      perChildRepo.set(ctx.repo, repo);
-    }
-    loaders = createProjectionLoaders(repo, ctx);
+    loaders = createProjectionLoaders(ctx.repo.projections, ctx);
     perRequest.set(ctx, loaders);
   }
   return loaders;
