@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { AppError } from '../../errors/app-error.js';
 import { FileFormatError } from './errors/file-format.error.js';
@@ -41,6 +42,67 @@ interface StreamingCell {
   numFmt?: string;
 }
 
+/** The parts of exceljs 4.4's streaming `WorkbookReader` (lib/stream/xlsx/workbook-reader.js) that decode XML. */
+interface WorkbookReaderParts {
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
+  _parseStyles(entry: Readable): Promise<void>;
+  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown>;
+  _parseHyperlinks(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown>;
+}
+const WorkbookReaderBase = ExcelJS.stream.xlsx.WorkbookReader as unknown as new (input: Readable, options: object) => WorkbookReaderParts;
+for (const method of ['_parseRels', '_parseWorkbook', '_parseSharedStrings', '_parseStyles', '_parseWorksheet', '_parseHyperlinks']) {
+  // Overriding a method exceljs no longer has would silently bring the U+FFFD corruption back: fail loudly.
+  if (typeof (WorkbookReaderBase.prototype as unknown as Record<string, unknown>)[method] !== 'function') {
+    throw new Error(`exceljs's WorkbookReader has no ${method}: the UTF-8 workaround in xlsx-rows.ts needs revisiting`);
+  }
+}
+
+/**
+ * exceljs's streaming reader decoded so that no character is lost.
+ *
+ * exceljs 4.4 turns each chunk of a zip entry into text on its own (`utils/parse-sax.js` calls
+ * `TextDecoder.decode(chunk)` without `stream: true`), so a multi-byte UTF-8 letter split across two chunks
+ * becomes two U+FFFD (exceljs/exceljs#2084, #2316) — Vietnamese names were silently corrupted every few
+ * thousand cells. parse-sax passes string chunks through untouched, so every XML part is handed to it already
+ * decoded, by a decoder that carries an incomplete sequence over to the next chunk: entry streams through
+ * Node's own `setEncoding('utf8')` (a `StringDecoder`), worksheet chunk iterators through {@link utf8Text}.
+ * Streaming (and its memory bound) is kept. Loading this module fails if a future exceljs lacks one of these
+ * methods; `xlsx-rows.utf8.test.ts` checks the result.
+ */
+class LosslessWorkbookReader extends WorkbookReaderBase {
+  override _parseRels(entry: Readable): Promise<void> {
+    return super._parseRels(entry.setEncoding('utf8'));
+  }
+  override _parseWorkbook(entry: Readable): Promise<void> {
+    return super._parseWorkbook(entry.setEncoding('utf8'));
+  }
+  override _parseSharedStrings(entry: Readable): AsyncGenerator<unknown> {
+    return super._parseSharedStrings(entry.setEncoding('utf8'));
+  }
+  override _parseStyles(entry: Readable): Promise<void> {
+    return super._parseStyles(entry.setEncoding('utf8'));
+  }
+  override _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown> {
+    return super._parseWorksheet(utf8Text(iterator), sheetNo);
+  }
+  override _parseHyperlinks(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown> {
+    return super._parseHyperlinks(utf8Text(iterator), sheetNo);
+  }
+}
+
+/** The chunks as text, a UTF-8 sequence split between two chunks decoded whole. */
+export async function* utf8Text(chunks: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of chunks) {
+    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (text !== '') yield text;
+  }
+  const rest = decoder.decode();
+  if (rest !== '') yield rest;
+}
+
 /**
  * The data rows of one sheet of a workbook, read with exceljs's streaming reader (one pass over the zip per
  * sheet, so sheets come in the configured order whatever their order in the file, and memory holds the
@@ -52,7 +114,7 @@ interface StreamingCell {
  */
 export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> {
   const input = createReadStream(o.filePath);
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  const workbook = new LosslessWorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache', // number formats: which numbers are dates
