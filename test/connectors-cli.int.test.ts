@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import { PROJECT_ROOT } from '../src/config/config.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+const run = promisify(execFile);
+
+/** The `childhub connectors` commands as an integration engineer types them. */
+describe('childhub connectors CLI', () => {
+  let env: TestEnv;
+  let cliEnv: NodeJS.ProcessEnv;
+  let root: string;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    root = mkdtempSync(path.join(os.tmpdir(), 'childhub-cli-'));
+    const drop = path.join(root, 'drop');
+    await writeJusticeRegisterDrop({ dir: drop, seed: 4242, count: 200, brokenRows: 1 });
+    cliEnv = {
+      ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
+      CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: drop,
+    };
+  });
+  afterAll(async () => env?.cleanup());
+
+  const childhub = async (...args: string[]) => {
+    try {
+      const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: cliEnv, maxBuffer: 10 * 1024 * 1024 });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  it('validate: ok for the four definitions, exit 1 with file:line, path and reason for a broken one', async () => {
+    const ok = await childhub('connectors', 'validate');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/ok\s+justice-register/);
+    const dir = path.join(root, 'bad');
+    mkdirSync(dir);
+    const file = path.join(dir, 'connector.yaml');
+    writeFileSync(file, 'name: bad\nsourceSystem: school\ntitle: x\nkind: http\nhttp:\n  baseUrl: http://x\n  auth: { type: bearer, token: "literal" }\n  request: { path: / }\n  records: data\n  pagination: { type: none }\nrecords:\n  - externalId: { from: id }\n');
+    const bad = await childhub('connectors', 'validate', '--file', file);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/connector\.yaml:7:\d+ http\.auth\.token/);
+  }, 60_000);
+
+  it('check: the drop directory and its first file, writing nothing', async () => {
+    const r = await childhub('connectors', 'check', 'justice-register');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ok/);
+  }, 60_000);
+
+  it('dry-run: prints mapped records and the broken row, and stores nothing; sync then stores them', async () => {
+    const dry = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/would be stored, 1 would be quarantined/);
+    expect(dry.stdout).toMatch(/REJECT .*row \d+/);
+    const sync = await childhub('connectors', 'sync', 'justice-register', '--in-process');
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toMatch(/justice-register: SUCCEEDED .* 1 rejected/);
+    const list = await childhub('connectors', 'list');
+    expect(list.stdout).toMatch(/justice-register .*last run SUCCEEDED/);
+  }, 120_000);
+});
