@@ -43,6 +43,8 @@ describe('childhub demo', () => {
     const token = /data steward, whole city, every class:\n\s+(\S+)/.exec(out)?.[1];
     expect(url && token).toBeTruthy();
     expect(out).toMatch(/Data\s+\d+ children from \d+ source records/);
+    // The children came through the four connectors (simulators and drops), not a seeder.
+    for (const source of ['health-station', 'school', 'justice-register', 'facility-inspection']) expect(out).toContain(`  ${source} `);
 
     const res = await fetch(url!, {
       method: 'POST',
