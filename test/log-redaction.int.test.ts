@@ -5,6 +5,13 @@ import { startWorker, type RunningWorker } from '../jobs/worker.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
 import { registryEnv, SIM_CREDENTIALS, waitFor } from './support/identity-hub.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startHealthStationSimulator, type HealthStationSimulator } from '../connectors/health-station/simulator.js';
+import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
+import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
 
 /**
  * An end-to-end run (sample ingest, outbox relay, golden-record jobs, GraphQL reads, denied fields and
@@ -15,6 +22,9 @@ describe('logs carry no personal data', () => {
   let hub: TestHub;
   let worker: RunningWorker;
   let sim: PopulationDbSimulator;
+  let healthSim: HealthStationSimulator;
+  let schoolSim: SchoolSimulator;
+  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
     const logger = createLogger({ level: 'trace', destination: { write: (s: string) => void lines.push(s) } });
@@ -22,6 +32,24 @@ describe('logs carry no personal data', () => {
     sim = await startPopulationDbSimulator({ seed: 7, count: 300, quotaPerSecond: 200, credentials: SIM_CREDENTIALS, logger, faults: { errorRate: 0.05, malformedRate: 0.05 } });
     hub = await startTestHub({ logger, env: registryEnv(sim.url, { POPULATION_DB_QUOTA: '200' }) });
     await seedSample(hub.ctx, { children: 300, seed: 7 });
+    // The four connectors over the same children, with faults: retries, quarantined records, broken rows.
+    healthSim = await startHealthStationSimulator({ seed: 7, count: 300, port: 0, clientId: 'c', clientSecret: 's', logger, pageSize: 50,
+      faults: { rateLimitEvery: 4, retryAfterSeconds: 1, malformedRecordRate: 0.05, seed: 3 } });
+    schoolSim = await startSchoolSimulator({ seed: 7, count: 300, port: 0, apiKey: 'k', logger, pageSize: 50, maxPageSize: 50,
+      faults: { errorRate: 0.1, malformedRecordRate: 0.05, seed: 5 } });
+    const drops = mkdtempSync(path.join(os.tmpdir(), 'childhub-redaction-'));
+    await writeJusticeRegisterDrop({ dir: path.join(drops, 'j'), seed: 7, count: 300, brokenRows: 3 });
+    await writeFacilityInspectionDrop({ dir: path.join(drops, 'f'), seed: 7, count: 3000, brokenRows: 2 });
+    Object.assign(process.env, {
+      HEALTH_STATION_FHIR_URL: healthSim.url, HEALTH_STATION_TOKEN_URL: `${healthSim.url}/oauth/token`, HEALTH_STATION_CLIENT_ID: 'c',
+      HEALTH_STATION_CLIENT_SECRET: 's', SCHOOL_API_URL: schoolSim.url, SCHOOL_API_KEY: 'k',
+      JUSTICE_REGISTER_DROP_DIR: path.join(drops, 'j'), FACILITY_INSPECTION_DROP_DIR: path.join(drops, 'f'),
+    });
+    for (const name of ['health-station', 'school', 'justice-register', 'facility-inspection']) {
+      const run = await hub.ctx.connectors.run(name, { trigger: 'CLI' });
+      expect(run.status).toBe('SUCCEEDED');
+    }
+    expect(Number((await hub.ctx.sql.one<{ n: string }>('SELECT count(*) AS n FROM rejected_record'))!.n)).toBeGreaterThan(5);
     worker = await startWorker(hub.ctx);
     await waitFor('registry calls', async () => Number((await hub.ctx.sql.one<{ n: string }>(`SELECT count(*) AS n FROM identity_check`))!.n) > 150, 60_000);
     const steward = await hub.token();
@@ -40,6 +68,9 @@ describe('logs carry no personal data', () => {
     await worker?.close();
     await hub?.close();
     await sim?.close();
+    await healthSim?.close();
+    await schoolSim?.close();
+    process.env = savedEnv;
   });
 
   it('ran the whole path and logged about it', async () => {
@@ -48,6 +79,7 @@ describe('logs carry no personal data', () => {
     expect(lines.length).toBeGreaterThan(30);
     expect(lines.join('')).toContain('graphql operation');
     expect(lines.join('')).toContain('XacThucThongTinCongDan');
+    expect(lines.join('')).toContain('connector sync finished');
   });
 
   it('contains none of the sample\'s names or identity numbers', async () => {
