@@ -1,4 +1,4 @@
-import axios, { isAxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
@@ -6,6 +6,7 @@ import { RateLimitedError } from '../errors/rate-limited-error.js';
 import { RegistryRejectedError } from '../errors/registry-rejected-error.js';
 import { logger as rootLogger } from '../observability/logger.js';
 import { loggedCall, type LoggedCallDeps } from './logged-call.js';
+import { postToRegistry } from './registry-post.js';
 import { LGSP_ERROR_CODE, lgspOperationUrl } from './lgsp.protocol.js';
 import { LgspTokenError } from './lgsp-token.error.js';
 import { LgspTokenProvider } from './lgsp-token.provider.js';
@@ -194,43 +195,13 @@ export class LgspPopulationDbClient implements PopulationDbClient {
   }
 
   /** Sends one request; transport failures become {@link CallFailure}s, every HTTP status is returned. */
-  private async post(request: Json, token: string, call: CallRef): Promise<AxiosResponse<unknown>> {
+  private post(request: Json, token: string, call: CallRef): Promise<AxiosResponse<unknown>> {
     const { url, timeoutMs } = this.options;
-    const { operation } = call;
-    // axios' own `timeout` only watches socket inactivity; the abort timer bounds the whole call.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      return await this.http.post<unknown>(lgspOperationUrl(url, operation), JSON.stringify(request), {
-        headers: {
-          'Content-Type': 'application/json; charset=utf-8',
-          Accept: 'application/json',
-          Authorization: `Bearer ${token}`,
-        },
-        timeout: timeoutMs,
-        signal: controller.signal,
-        responseType: 'text',
-        // Parsed here, with its own errors: axios would silently hand back text it could not parse.
-        transformResponse: [(data: unknown) => data],
-        validateStatus: () => true,
-        // A redirect would carry the bearer token elsewhere; report it as misconfiguration instead.
-        maxRedirects: 0,
-        maxContentLength: this.maxResponseBytes,
-      });
-    } catch (err) {
-      // The axios error is not attached as a cause: it carries the request (names, numbers, the token).
-      const code = isAxiosError(err) ? err.code : undefined;
-      if (timedOut || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-        throw upstream(`Population database did not answer ${operation} within ${timeoutMs} ms`, 'TIMEOUT', 'TIMEOUT', call);
-      }
-      throw upstream(`Population database unreachable for ${operation}${code ? ` (${code})` : ''}`, 'NETWORK', 'UPSTREAM_ERROR', call);
-    } finally {
-      clearTimeout(timer);
-    }
+    return postToRegistry(this.http, lgspOperationUrl(url, call.operation), JSON.stringify(request), call, {
+      timeoutMs,
+      maxResponseBytes: this.maxResponseBytes,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', Accept: 'application/json', Authorization: `Bearer ${token}` },
+    });
   }
 }
 

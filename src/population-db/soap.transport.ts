@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import axios, { isAxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import { RegistryRejectedError } from '../errors/registry-rejected-error.js';
 import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
 import { logger as rootLogger } from '../observability/logger.js';
 import { loggedCall, type ExchangeState, type LoggedCallDeps } from './logged-call.js';
+import { postToRegistry } from './registry-post.js';
 import type {
   CallContext,
   CallResult,
@@ -182,42 +183,11 @@ export class SoapPopulationDbClient implements PopulationDbClient {
   private async post(envelope: string, at: Date, call: CallRef): Promise<AxiosResponse<unknown>> {
     const { url, timeoutMs } = this.options;
     const { operation } = call;
-    // axios' own `timeout` only watches socket inactivity; the abort timer bounds the whole call.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    let response: AxiosResponse<unknown>;
-    try {
-      response = await this.http.post<unknown>(url, envelope, {
-        headers: {
-          'Content-Type': 'text/xml; charset=utf-8',
-          Accept: 'text/xml',
-          SOAPAction: `"${NAMESPACE}/${operation}"`,
-          ...this.authHeaders(at),
-        },
-        timeout: timeoutMs,
-        signal: controller.signal,
-        responseType: 'text',
-        // Keep the body as text: axios would otherwise try JSON on it.
-        transformResponse: [(data: unknown) => data],
-        validateStatus: () => true,
-        // A redirect would re-send the signed request elsewhere; report it as misconfiguration instead.
-        maxRedirects: 0,
-        maxContentLength: this.maxResponseBytes,
-      });
-    } catch (err) {
-      // The axios error is not attached as a cause: it carries the request (names, numbers, credentials).
-      const code = isAxiosError(err) ? err.code : undefined;
-      if (timedOut || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-        throw upstream(`Population database did not answer ${operation} within ${timeoutMs} ms`, 'TIMEOUT', 'TIMEOUT', call);
-      }
-      throw upstream(`Population database unreachable for ${operation}${code ? ` (${code})` : ''}`, 'NETWORK', 'UPSTREAM_ERROR', call);
-    } finally {
-      clearTimeout(timer);
-    }
+    const response = await postToRegistry(this.http, url, envelope, call, {
+      timeoutMs,
+      maxResponseBytes: this.maxResponseBytes,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8', Accept: 'text/xml', SOAPAction: `"${NAMESPACE}/${operation}"`, ...this.authHeaders(at) },
+    });
 
     const status = response.status;
     const answered: CallRef = { ...call, httpStatus: status };
