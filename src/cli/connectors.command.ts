@@ -1,10 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { config as loadConfig } from '../config/config.js';
 import { ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
 import { DefinitionInvalidError } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
-import type { SyncProgress } from '../connectors/sync/connector-sync.service.js';
+import type { RunSummary, SyncProgress } from '../connectors/sync/connector-sync.service.js';
 import { boot, bootLogger } from './bootstrap.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -108,7 +109,9 @@ export function connectorsCommand(): Command {
     .option('--force', 'read files again even if already ingested (unchanged records are still skipped)')
     .option('--in-process', 'run the sync in this process instead of queueing it')
     .option('--no-wait', 'queue the job and return')
-    .action(async (name: string, opts: { file?: string[]; force?: boolean; inProcess?: boolean; wait: boolean }) => {
+    .option('--report-json <file>', 'with --in-process: write the run summary and this process\'s peak RSS and CPU time to this file (benchmarks)')
+    .action(async (name: string, opts: { file?: string[]; force?: boolean; inProcess?: boolean; wait: boolean; reportJson?: string }) => {
+      if (opts.reportJson && !opts.inProcess) throw new Error('--report-json needs --in-process (the figures are this process\'s)');
       const b = await boot({ migrate: 'apply', pretty: true });
       const req = { trigger: 'CLI' as const, files: opts.file?.map((f) => path.resolve(f)), force: opts.force, requestedBy: 'cli' };
       const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
@@ -118,6 +121,7 @@ export function connectorsCommand(): Command {
         if (opts.inProcess) {
           const s = await b.ctx.connectors.run(name, req, { onProgress: progress });
           process.stderr.write('\n');
+          if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
           return;
         }
@@ -158,4 +162,21 @@ export function connectorsCommand(): Command {
     });
 
   return cmd;
+}
+
+/**
+ * `--report-json`: the run's counts (never records) with what this process used up to now, so a benchmark
+ * can run the real command as its own process and still read its peak memory and CPU time.
+ */
+function writeRunReport(file: string, summary: RunSummary): void {
+  const usage = process.resourceUsage();
+  const report = {
+    summary,
+    // maxRSS is in kilobytes (getrusage): the process's peak resident set size.
+    maxRssBytes: usage.maxRSS * 1024,
+    cpuUserSeconds: usage.userCPUTime / 1e6,
+    cpuSystemSeconds: usage.systemCPUTime / 1e6,
+    uptimeSeconds: process.uptime(),
+  };
+  writeFileSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { serializeError } from '../../observability/logger.js';
-import type { IngestItem, IngestService, QuarantinedRecord } from '../../services/ingest/ingest.service.js';
+import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRows } from '../../services/ingest/ingest.service.js';
+import { yieldToEventLoop } from '../../services/ingest/yield.js';
 import { normalizeSourceRecord } from '../../services/ingest/source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from '../../services/ingest/source-record.validator.js';
 import type { ProjectionWriter } from '../../services/projections/projection.writer.js';
@@ -231,51 +232,92 @@ export class ConnectorSyncService {
       if (e.type === 'file-skipped') counts.filesSkipped++;
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
     };
-    for await (const batch of reader.read(startState, {
+    const batches = reader.read(startState, {
       signal: opts.signal,
       files: req.files,
       onEvent,
       isFileIngested: async (checksum) => (req.force ? false : this.isFileIngested(connectorId, checksum)),
-    })) {
-      const prepared = prepareBatch(batch, mapper, definition.sourceSystem, mappingHash);
-      const delta = await this.deps.sql.tx(async (client) => {
-        const result = prepared.items.length
-          ? await this.deps.ingest.ingestItems(client, prepared.items, { ...ingestOpts, location: batch.location })
-          : null;
-        if (result?.stored.length) {
-          await this.deps.projections.replaceForSourceRecords(
-            client,
-            result.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: prepared.projections[s.index]! })),
-          );
-        }
-        if (prepared.facilities.length) await this.deps.projections.upsertFacilities(client, prepared.facilities);
-        await this.deps.ingest.quarantine(client, prepared.rejects, ingestOpts);
-        let filesIngested = 0;
-        if (batch.fileCompleted) {
-          const f = batch.fileCompleted;
-          const ins = await client.query(
-            `INSERT INTO ingested_file (id, connector_id, checksum, file_name, size_bytes, connector_run_id)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (connector_id, checksum) DO NOTHING`,
-            [newId('ingestedFile'), connectorId, f.checksum, f.fileName, f.sizeBytes, runId],
-          );
-          filesIngested = ins.rowCount ?? 0;
-        }
-        const d: RunCounts = {
-          batches: 1,
-          fetched: batch.records.length + (batch.rejects?.length ?? 0),
-          inserted: result?.inserted ?? 0,
-          updated: result?.updated ?? 0,
-          unchanged: result?.unchanged ?? 0,
-          rejected: prepared.rejects.length + (result?.rejected ?? 0),
-          filesIngested,
-          filesSkipped: 0,
-        };
-        await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
-        return d;
+    })[Symbol.asyncIterator]();
+    // Everything about a batch that writes nothing — read, map, hash, look up what is stored, validate,
+    // normalise — is done for the next batch while the current one is being stored: the CPU work here
+    // overlaps PostgreSQL's there. Batches are still stored one at a time, in order, each with its checkpoint.
+    const stage = async (): Promise<StagedBatch | null> => {
+      const next = await batches.next();
+      if (next.done) return null;
+      const batch = next.value;
+      // What is stored under the keys is looked up part by part as the batch is mapped, so PostgreSQL
+      // answers while the rest is mapped.
+      const lookups: Array<Promise<StoredRows>> = [];
+      const prepared = await prepareBatchYielding(batch, mapper, definition.sourceSystem, mappingHash, (items) => {
+        const looking = this.deps.ingest.lookup(this.deps.sql.pool, items);
+        looking.catch(() => undefined); // awaited below; a failure there fails the batch
+        lookups.push(looking);
       });
-      addCounts(counts, delta);
-      last = batch.position;
-      await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
+      let ingest: PreparedIngest | null = null;
+      if (prepared.items.length) {
+        const stored: StoredRows = new Map();
+        for (const part of await Promise.all(lookups)) for (const [k, v] of part) stored.set(k, v);
+        ingest = await this.deps.ingest.prepare(this.deps.sql.pool, prepared.items, { ...ingestOpts, location: batch.location }, stored);
+      }
+      return { batch, prepared, ingest };
+    };
+    let pending = stage();
+    /** Keys the previous batch wrote: the next batch's look-up may predate them. */
+    let writtenBefore = new Set<string>();
+    try {
+      for (;;) {
+        const staged = await pending;
+        if (!staged) break;
+        pending = stage();
+        const { batch, prepared } = staged;
+        let ingest = staged.ingest;
+        // A key the previous batch wrote (a record repeated on the next page) is looked up again, now that
+        // the previous batch has committed: an unchanged-by-hash decision must see the latest stored row.
+        if (ingest && writtenBefore.size && prepared.items.some((it) => writtenBefore.has(itemKey(it)))) {
+          ingest = await this.deps.ingest.prepare(this.deps.sql.pool, prepared.items, { ...ingestOpts, location: batch.location });
+        }
+        const { delta, written } = await this.deps.sql.tx(async (client) => {
+          const result = ingest ? await this.deps.ingest.store(client, ingest, { ...ingestOpts, location: batch.location }) : null;
+          if (result?.stored.length) {
+            await this.deps.projections.replaceForSourceRecords(
+              client,
+              result.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: prepared.projections[s.index]!, isNew: s.inserted })),
+            );
+          }
+          if (prepared.facilities.length) await this.deps.projections.upsertFacilities(client, prepared.facilities);
+          await this.deps.ingest.quarantine(client, prepared.rejects, ingestOpts);
+          let filesIngested = 0;
+          if (batch.fileCompleted) {
+            const f = batch.fileCompleted;
+            const ins = await client.query(
+              `INSERT INTO ingested_file (id, connector_id, checksum, file_name, size_bytes, connector_run_id)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (connector_id, checksum) DO NOTHING`,
+              [newId('ingestedFile'), connectorId, f.checksum, f.fileName, f.sizeBytes, runId],
+            );
+            filesIngested = ins.rowCount ?? 0;
+          }
+          const d: RunCounts = {
+            batches: 1,
+            fetched: batch.records.length + (batch.rejects?.length ?? 0),
+            inserted: result?.inserted ?? 0,
+            updated: result?.updated ?? 0,
+            unchanged: result?.unchanged ?? 0,
+            rejected: prepared.rejects.length + (result?.rejected ?? 0),
+            filesIngested,
+            filesSkipped: 0,
+          };
+          await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
+          return { delta: d, written: new Set((result?.stored ?? []).map((x) => itemKey(prepared.items[x.index]!))) };
+        });
+        writtenBefore = written;
+        addCounts(counts, delta);
+        last = batch.position;
+        await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
+      }
+    } finally {
+      // A failed batch leaves the next one being prepared: let it settle, then close the reader (its files).
+      await pending.catch(() => null);
+      await batches.return?.(undefined).catch(() => undefined);
     }
     const final = reader.complete(last, startState);
     await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
@@ -283,12 +325,13 @@ export class ConnectorSyncService {
   }
 
   private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, filesSkipped: number): Promise<void> {
-    await client.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, JSON.stringify(position)]);
+    // One statement (one round trip): the connector's position and the run's checkpoint and counts.
     await client.query(
-      `UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
+      `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $11)
+       UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
          updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10
        WHERE id = $1`,
-      [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, filesSkipped],
+      [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, filesSkipped, connectorId],
     );
   }
 
@@ -409,6 +452,56 @@ export function prepareBatch(batch: ReadBatch, mapper: (raw: RawRecord) => Mappe
     out.projections.push(mapped.projections);
   }
   return out;
+}
+
+/**
+ * How many records are mapped between two yields to the event loop: the transaction of the previous batch
+ * runs meanwhile, and each of its statements waits for the current slice to finish before its answer is read.
+ */
+const YIELD_EVERY = 50;
+/** How many mapped records make one look-up of stored rows. */
+const LOOKUP_EVERY = 1000;
+
+/**
+ * {@link prepareBatch} in slices, yielding to the event loop between them, so the statements of the
+ * batch being stored keep flowing while this one is mapped.
+ */
+async function prepareBatchYielding(
+  batch: ReadBatch,
+  mapper: (raw: RawRecord) => MappedRecord,
+  sourceSystem: string,
+  mappingHash: string,
+  onItems: (items: IngestItem[]) => void,
+): Promise<PreparedBatch> {
+  const out: PreparedBatch = { items: [], projections: [], facilities: [], rejects: [] };
+  let sent = 0;
+  for (let i = 0; i < batch.records.length || i === 0; i += YIELD_EVERY) {
+    const part = prepareBatch({ ...batch, records: batch.records.slice(i, i + YIELD_EVERY), rejects: i === 0 ? batch.rejects : [] }, mapper, sourceSystem, mappingHash);
+    for (const x of part.items) out.items.push(x);
+    for (const x of part.projections) out.projections.push(x);
+    for (const x of part.facilities) out.facilities.push(x);
+    for (const x of part.rejects) out.rejects.push(x);
+    const last = i + YIELD_EVERY >= batch.records.length;
+    if (out.items.length - sent >= LOOKUP_EVERY || (last && out.items.length > sent)) {
+      onItems(out.items.slice(sent));
+      sent = out.items.length;
+    }
+    if (last) break;
+    await yieldToEventLoop();
+  }
+  return out;
+}
+
+/** A batch read and prepared, waiting for its transaction. */
+interface StagedBatch {
+  batch: ReadBatch;
+  prepared: PreparedBatch;
+  ingest: PreparedIngest | null;
+}
+
+function itemKey(item: IngestItem): string {
+  const input = item.input as { sourceSystem?: unknown; externalId?: unknown };
+  return `${String(input?.sourceSystem)}\u0000${String(input?.externalId)}`;
 }
 
 /**

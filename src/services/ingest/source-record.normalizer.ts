@@ -14,6 +14,8 @@ export interface NormalizedSourceRecord extends SourceRecordInput {
   contentHash: string;
   /** Values a connector mapping kept as given (stored with the record, not part of its content hash). */
   flags?: Array<{ field: string; code: string; message: string }>;
+  /** `raw` as JSON when the caller serialised it already (not part of the content hash). */
+  rawJson?: string;
 }
 
 const clean = (s: string | null | undefined) => (s && s.trim() ? normalizeName(s) : null);
@@ -31,9 +33,10 @@ export function canonicalJson(value: unknown): string {
 /**
  * Completes a record's name parts (split the full name, or join the parts), folds the name for search and
  * matching, normalises the identity number's separators only, and hashes the content so an unchanged record
- * can be skipped cheaply on re-ingest.
+ * can be skipped cheaply on re-ingest. A caller that already has the record's content hash (a connector
+ * hashes the raw record with its mapping) passes it, and the normalised content is not hashed again.
  */
-export function normalizeSourceRecord(input: SourceRecordInput): NormalizedSourceRecord {
+export function normalizeSourceRecord(input: SourceRecordInput, contentHash?: string): NormalizedSourceRecord {
   let fullName = clean(input.fullName);
   let familyName = clean(input.familyName);
   let middleName = clean(input.middleName);
@@ -44,16 +47,34 @@ export function normalizeSourceRecord(input: SourceRecordInput): NormalizedSourc
     fullName = joinName({ familyName, middleName, givenName }) || null;
   }
   const identityNumber = input.identityNumber ? normalizeIdentityNumber(input.identityNumber) || null : null;
-  const normalized = {
-    ...input,
+  // Every field written out (not spread from the input): one object shape for all records, which keeps the
+  // code reading them fast. Fields the input lacks are undefined, which hashing and storing treat as absent.
+  const normalized: NormalizedSourceRecord = {
+    sourceSystem: input.sourceSystem,
+    externalId: input.externalId,
+    raw: input.raw,
     fullName,
     familyName: familyName || null,
     middleName: middleName || null,
     givenName: givenName || null,
     nameFolded: fullName ? foldName(fullName) : null,
+    sex: input.sex,
+    birthDate: input.birthDate,
+    birthDatePrecision: input.birthDatePrecision,
+    birthDateEstimated: input.birthDateEstimated,
+    communeCode: input.communeCode,
+    communeCodeSet: input.communeCodeSet,
+    fatherName: input.fatherName,
+    motherName: input.motherName,
+    carerName: input.carerName,
     identityNumber,
+    sourceUpdatedAt: input.sourceUpdatedAt,
     groups: input.groups ?? [],
+    contentHash: '',
+    flags: undefined,
+    rawJson: undefined,
   };
-  const contentHash = createHash('sha256').update(canonicalJson(normalized)).digest('base64url');
-  return { ...normalized, contentHash };
+  // The hash covers the normalised content, without the hash field itself.
+  normalized.contentHash = contentHash ?? createHash('sha256').update(canonicalJson({ ...normalized, contentHash: undefined })).digest('base64url');
+  return normalized;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
+import { fastCheckSourceRecord } from './source-record.fast-check.js';
 
 const isoDate = z
   .string()
@@ -41,8 +42,14 @@ export interface RecordProblem {
   message: string;
 }
 
-/** Validates one record; returns the problems (empty when valid). Messages describe the value's kind only. */
+/**
+ * Validates one record; returns the problems (empty when valid). Messages describe the value's kind only.
+ * A plainly valid record is recognised without zod ({@link fastCheckSourceRecord}, same output); the schema
+ * decides everything else.
+ */
 export function validateSourceRecord(input: unknown): { ok: true; value: SourceRecordInput } | { ok: false; problems: RecordProblem[] } {
+  const fast = fastCheckSourceRecord(input);
+  if (fast) return { ok: true, value: fast };
   const parsed = sourceRecordInputSchema.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data as SourceRecordInput };
   return {

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { PROJECTION_KINDS, type Projections } from '../../connectors/types.js';
+import { copyBool, copyNumber, copyRows, copyText } from '../../db/copy-text.js';
 import { newId } from '../../db/ids.js';
 import { InvalidProjectionError, type ProjectionProblem } from './invalid-projection.error.js';
 import {
   FACILITY_TABLE,
   INSPECTION_TABLE,
   RECORD_PROJECTION_TABLES,
+  type ColumnType,
   type ProjectionTable,
   type RecordProjectionKind,
 } from './projection-tables.js';
@@ -16,6 +18,11 @@ export interface SourceRecordProjections {
   /** The stored source record (`src_…`) the projections came from. */
   sourceRecordId: string;
   projections: Projections;
+  /**
+   * The source record was inserted in the caller's transaction, so it has no projections yet: they are
+   * added (by COPY) without looking for rows to replace. @defaultValue false
+   */
+  isNew?: boolean;
 }
 
 export interface FacilityRecordProjections {
@@ -84,19 +91,44 @@ export class ProjectionWriter {
     if (problems.length) throw new InvalidProjectionError(problems);
     if (byRecord.size === 0) return { records: 0, deleted: 0, inserted: {} };
 
-    const recordIds = [...byRecord.keys()];
+    // A record listed twice is new only if every entry says so.
+    const fresh = new Set<string>();
+    for (const it of items) if (it.isNew) fresh.add(it.sourceRecordId);
+    for (const it of items) if (!it.isNew) fresh.delete(it.sourceRecordId);
+    const inserted: ReplaceResult['inserted'] = {};
+    const count = (kind: RecordProjectionKind, n: number) => {
+      if (n) inserted[kind] = (inserted[kind] ?? 0) + n;
+    };
+
+    // New records: nothing to delete; their rows are added by COPY, one per table that has any.
+    if (fresh.size) {
+      for (const t of RECORD_PROJECTION_TABLES) {
+        const lines: string[] = [];
+        for (const sourceRecordId of fresh) {
+          for (const p of (byRecord.get(sourceRecordId)![t.kind] ?? []) as unknown as Array<Record<string, unknown>>) {
+            let line = `${copyText(newId(t.idKind))}\t${copyText(sourceRecordId)}`;
+            for (const col of t.columns) line += `\t${copyValue(col.type, p[col.field])}`;
+            lines.push(line);
+          }
+        }
+        await copyRows(client, t.table, ['id', 'source_record_id', ...t.columns.map((c) => c.column)], lines);
+        count(t.kind, lines.length);
+      }
+    }
+
+    const recordIds = [...byRecord.keys()].filter((id) => !fresh.has(id));
+    if (recordIds.length === 0) return { records: byRecord.size, deleted: 0, inserted };
     const params: unknown[] = [recordIds];
     const ctes: string[] = RECORD_PROJECTION_TABLES.map(
       (t, i) => `d${i} AS (DELETE FROM ${t.table} WHERE source_record_id = ANY($1::text[]) RETURNING 1)`,
     );
-    const inserted: ReplaceResult['inserted'] = {};
     RECORD_PROJECTION_TABLES.forEach((t, i) => {
       const rows: Array<{ sourceRecordId: string; p: Record<string, unknown> }> = [];
-      for (const [sourceRecordId, projections] of byRecord) {
-        for (const p of (projections[t.kind] ?? []) as unknown as Array<Record<string, unknown>>) rows.push({ sourceRecordId, p });
+      for (const sourceRecordId of recordIds) {
+        for (const p of (byRecord.get(sourceRecordId)![t.kind] ?? []) as unknown as Array<Record<string, unknown>>) rows.push({ sourceRecordId, p });
       }
       if (rows.length === 0) return;
-      inserted[t.kind] = rows.length;
+      count(t.kind, rows.length);
       const first = params.length + 1;
       params.push(rows.map(() => newId(t.idKind)), rows.map((r) => r.sourceRecordId));
       for (const col of t.columns) params.push(rows.map((r) => r.p[col.field] ?? null));
@@ -160,6 +192,14 @@ RETURNING (xmax = 0) AS inserted`;
     const inserted = res.rows.filter((r) => r.inserted).length;
     return { inserted, updated: res.rows.length - inserted, unchanged: rows.length - res.rows.length };
   }
+}
+
+/** A checked projection value as one COPY field. */
+function copyValue(type: ColumnType, v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (type === 'boolean') return copyBool(v as boolean);
+  if (type === 'integer') return copyNumber(v as number);
+  return copyText(v as string);
 }
 
 /** `INSERT INTO t (lead…, columns…) SELECT * FROM unnest($first…)`: the lead columns come first in the params. */
