@@ -261,14 +261,21 @@ export class ConnectorSyncService {
       }
       return { batch, prepared, ingest };
     };
-    let pending = stage();
+    // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
+    // read error meanwhile does not count as an unhandled rejection (it is rethrown where it is awaited).
+    const startStage = () => {
+      const p = stage();
+      p.catch(() => undefined);
+      return p;
+    };
+    let pending = startStage();
     /** Keys the previous batch wrote: the next batch's look-up may predate them. */
     let writtenBefore = new Set<string>();
     try {
       for (;;) {
         const staged = await pending;
         if (!staged) break;
-        pending = stage();
+        pending = startStage();
         const { batch, prepared } = staged;
         let ingest = staged.ingest;
         // A key the previous batch wrote (a record repeated on the next page) is looked up again, now that

@@ -1,0 +1,83 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSchoolSimulator, type SchoolSimulator } from '../../../connectors/school/simulator.js';
+import { createTestAppContext } from '../../../test/support/jobs-test-context.js';
+import { createTestEnv, type TestEnv } from '../../../test/support/test-env.js';
+import type { AppContext } from '../../app/app-context.js';
+import { PROJECT_ROOT } from '../../config/config.js';
+import { createLogger } from '../../observability/logger.js';
+import { ProjectionWriter } from '../../services/projections/projection.writer.js';
+import { ConnectorCatalog } from '../definition/connector-catalog.js';
+import { ConnectorSyncService } from './connector-sync.service.js';
+
+/**
+ * The sync prepares the next page while the current one is being stored. A page that fails while the
+ * previous one is in its transaction must fail the run cleanly (no unhandled rejection, the previous page
+ * and its checkpoint kept), and the next run must resume from that checkpoint with every record stored once.
+ */
+describe('connector sync pipeline', () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  let sim: SchoolSimulator;
+  let defs: string;
+  let sync: ConnectorSyncService;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    sim = await startSchoolSimulator({ seed: 77, count: 400, port: 0, apiKey: 'pipeline-key', pageSize: 50, maxPageSize: 50 });
+    process.env.SCHOOL_API_URL = sim.url;
+    process.env.SCHOOL_API_KEY = 'pipeline-key';
+    env = await createTestEnv();
+    ctx = await createTestAppContext(env);
+    // The school definition with a single attempt per request, so an injected 429 fails the page at once,
+    // and a budget that does not space the requests: the failing page is read while the previous one is stored.
+    defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-pipeline-'));
+    mkdirSync(path.join(defs, 'school'));
+    const yaml = readFileSync(path.join(PROJECT_ROOT, 'connectors', 'school', 'connector.yaml'), 'utf8');
+    const once = yaml.replace(/maxAttempts:\s*\d+/, 'maxAttempts: 1').replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000');
+    expect(once).not.toBe(yaml);
+    writeFileSync(path.join(defs, 'school', 'connector.yaml'), once);
+    sync = new ConnectorSyncService({
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+    });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await env?.cleanup();
+    await sim?.close();
+    if (defs) rmSync(defs, { recursive: true, force: true });
+    process.env = saved;
+  });
+
+  it('fails cleanly on a page that breaks while the previous one is stored, then resumes with every record once', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // The third request is refused with 429; with one attempt the third page fails the run.
+      sim.setFaults({ rateLimitEvery: 3 });
+      await expect(sync.run('school', { trigger: 'CLI' })).rejects.toMatchObject({ code: 'CONNECTOR_UPSTREAM_UNAVAILABLE' });
+      const failed = await ctx.sql.one<{ status: string; batches: number; inserted: number }>(
+        `SELECT status, batches, inserted FROM connector_run ORDER BY created_at DESC LIMIT 1`);
+      expect(failed).toMatchObject({ status: 'FAILED', batches: 2, inserted: 100 });
+      expect(Number((await ctx.sql.one<{ n: string }>(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'school'`))!.n)).toBe(100);
+
+      sim.setFaults({});
+      const resumed = await sync.run('school', { trigger: 'CLI' });
+      expect(resumed.status).toBe('SUCCEEDED');
+      const rows = await ctx.sql.one<{ n: string; keys: string; unlinked: string; enrolments: string }>(
+        `SELECT count(*)::text AS n, count(DISTINCT external_id)::text AS keys, count(*) FILTER (WHERE child_id IS NULL)::text AS unlinked,
+                (SELECT count(*) FROM school_enrolment)::text AS enrolments
+           FROM source_record WHERE source_system = 'school'`);
+      expect(rows).toEqual({ n: String(sim.recordCount), keys: String(sim.recordCount), unlinked: '0', enrolments: String(sim.recordCount) });
+      // Give any stray rejection a turn of the event loop to surface.
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
