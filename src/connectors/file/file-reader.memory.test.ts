@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -30,7 +30,6 @@ afterAll(async () => {
 
 describe('FileReader memory', () => {
   it(`reads a ${ROWS.toLocaleString('en')}-row, 15-column CSV with bounded memory`, async () => {
-    const size = (await stat(file)).size;
     const reader = new FileReader(fileConfigSchema.parse({ directory: dir }), { logger: pino({ level: 'silent' }), name: 'memory' });
     collectGarbage();
     const rssBefore = process.memoryUsage().rss;
@@ -51,10 +50,6 @@ describe('FileReader memory', () => {
       }
     }
     const mb = (n: number) => Math.round(n / 1e6);
-    console.log(
-      `${mb(size)} MB file, ${records} records in ${batches} batches: RSS +${mb(rssPeak - rssBefore)} MB at peak, ` +
-        `heap retained +${mb(retainedPeak)} MB at most`,
-    );
     expect(records).toBe(ROWS);
     expect(batches).toBe(ROWS / 5000);
     // Holding the file's records would retain well over 150 MB (about 900 bytes a record); streaming keeps

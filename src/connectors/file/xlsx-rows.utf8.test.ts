@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -111,9 +111,6 @@ describe('XLSX text is read losslessly', () => {
         retainedPeak = Math.max(retainedPeak, process.memoryUsage().heapUsed - heapBefore);
       }
       const mb = (x: number) => Math.round(x / 1e6);
-      console.log(
-        `${kind}: ${mb((await stat(file())).size)} MB workbook, ${n} records: heap retained +${mb(retainedPeak)} MB at most (read suspended after a batch)`,
-      );
       expect(n).toBe(2 * ROWS);
       expect(batches.map((b) => b.location)).toEqual([
         `${path.basename(file())} sheet "Người giám hộ" rows 2-5001`,

@@ -1,11 +1,14 @@
 /**
  * Measures how fast the school simulator serves its records to one keep-alive client reading pages of
- * 1000 in order, as a sync does: `npx tsx connectors/school/measure-throughput.ts [children] [runs]`
+ * 1000 in order, as a sync does: `npx tsx bench/tools/measure-school-simulator.ts [children] [runs]`
  * (default 240000 children ≈ 200,000 records, 3 runs). Prints counts and timings only, never records.
  */
 import { Agent } from 'node:http';
 import pino from 'pino';
-import { SCHOOL_API_PATH, startSchoolSimulator } from './simulator.js';
+import { SCHOOL_API_PATH, startSchoolSimulator } from '../../connectors/school/simulator.js';
+
+/** Timings and counts only (no record contents); a measuring tool, not product code, so no logger. */
+const out = (...parts: unknown[]) => process.stdout.write(`${parts.join(' ')}\n`);
 
 const children = Number(process.argv[2] ?? 240_000);
 const runs = Number(process.argv[3] ?? 3);
@@ -27,7 +30,7 @@ async function get(url: URL, apiKey: string): Promise<string> {
 }
 
 const sim = await startSchoolSimulator({ count: children, port: 0, apiKey: 'bench', logger: pino({ level: 'silent' }) });
-console.log(`children ${children}, records ${sim.recordCount}, generated in ${sim.stats().buildMs} ms`);
+out(`children ${children}, records ${sim.recordCount}, generated in ${sim.stats().buildMs} ms`);
 for (let run = 1; run <= runs * 2; run++) {
   // Odd runs parse every page as a sync does; even runs read the bytes and take only the cursor, which shows
   // the server's own rate (the client's JSON.parse shares the CPU with it in this one process).
@@ -55,7 +58,7 @@ for (let run = 1; run <= runs * 2; run++) {
     pages++;
   } while (cursor);
   const seconds = (performance.now() - t0) / 1000;
-  console.log(
+  out(
     `run ${Math.ceil(run / 2)} (${parse ? 'client parses pages' : 'bytes only'}): ${records} records in ${pages} pages, ${(bytes / 1e6).toFixed(0)} MB, ${seconds.toFixed(2)} s → ${Math.round(records / seconds)} records/s`,
   );
 }

@@ -4,10 +4,10 @@
  * would (batches of 5000 pulled one at a time, records dropped after each batch), and prints rows/s for the
  * whole read (checksum, encoding check and parse) and for the parse alone, with peak RSS and heap.
  *
- *   npx tsx src/connectors/file/scripts/measure-csv-throughput.ts [rows] [--keep]
- *   npx tsx src/connectors/file/scripts/measure-csv-throughput.ts --file big.csv   (an existing file: a fresh
+ *   npx tsx bench/tools/measure-csv-read.ts [rows] [--keep]
+ *   npx tsx bench/tools/measure-csv-read.ts --file big.csv   (an existing file: a fresh
  *     process that did not just write it, so its garbage does not weigh on the read)
- *   node --expose-gc --import tsx src/connectors/file/scripts/measure-csv-throughput.ts   (also shows retained heap)
+ *   node --expose-gc --import tsx bench/tools/measure-csv-read.ts   (also shows retained heap)
  *
  * Not a test: numbers depend on the machine. Measured on the 2-core development VM (Node 20.20) while other
  * work kept its load average near 5, so CPU time is the steadier figure:
@@ -23,9 +23,12 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { fileConfigSchema } from '../file.schema.js';
-import { FileReader } from '../file-reader.js';
-import { writeLargeCsv } from '../testing/write-large-csv.js';
+import { fileConfigSchema } from '../../src/connectors/file/file.schema.js';
+import { FileReader } from '../../src/connectors/file/file-reader.js';
+import { writeLargeCsv } from '../../src/connectors/file/testing/write-large-csv.js';
+
+/** Timings and counts only (no record contents); a measuring tool, not product code, so no logger. */
+const out = (...parts: unknown[]) => process.stdout.write(`${parts.join(' ')}\n`);
 
 const rows = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const keep = process.argv.includes('--keep');
@@ -38,10 +41,10 @@ try {
   let t = performance.now();
   if (!given) {
     await writeLargeCsv(file, rows);
-    console.log(`wrote ${rows.toLocaleString('en')} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    out(`wrote ${rows.toLocaleString('en')} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   const size = (await stat(file)).size;
-  console.log(`reading ${path.basename(file)}, ${(size / 1e6).toFixed(0)} MB`);
+  out(`reading ${path.basename(file)}, ${(size / 1e6).toFixed(0)} MB`);
 
   const reader = new FileReader(fileConfigSchema.parse({ directory: dir }), { logger: pino({ level: 'silent' }), name: 'bench' });
   gc?.();
@@ -82,18 +85,18 @@ try {
   const total = (end - t) / 1000;
   const parse = (end - firstBatchAt) / 1000;
   const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
-  console.log(`${records.toLocaleString('en')} records in ${batches} batches (${encodingLabel})`);
-  console.log(`whole read (checksum + encoding check + parse): ${total.toFixed(2)} s = ${Math.round(records / total).toLocaleString('en')} rows/s`);
-  console.log(`parse from first batch: ${parse.toFixed(2)} s = ${Math.round(records / parse).toLocaleString('en')} rows/s`);
+  out(`${records.toLocaleString('en')} records in ${batches} batches (${encodingLabel})`);
+  out(`whole read (checksum + encoding check + parse): ${total.toFixed(2)} s = ${Math.round(records / total).toLocaleString('en')} rows/s`);
+  out(`parse from first batch: ${parse.toFixed(2)} s = ${Math.round(records / parse).toLocaleString('en')} rows/s`);
   // CPU time is what the read costs on a machine shared with other work (wall time then includes waiting).
   const cpuAll = cpuSeconds(cpuStart);
   const cpuParse = cpuSeconds(cpuAtFirstBatch);
-  console.log(
+  out(
     `CPU (user+system, incl. GC threads): whole read ${cpuAll.toFixed(2)} s = ${Math.round(records / cpuAll).toLocaleString('en')} rows/CPU-s; ` +
       `parse ${cpuParse.toFixed(2)} s = ${Math.round(records / cpuParse).toLocaleString('en')} rows/CPU-s`,
   );
-  console.log(`RSS: start ${mb(base.rss)}, peak ${mb(peakRss)} (+${mb(peakRss - base.rss)}); heap used peak ${mb(peakHeap)}`);
-  if (gc) console.log(`heap retained after GC (max over the read): +${mb(maxRetained)}`);
+  out(`RSS: start ${mb(base.rss)}, peak ${mb(peakRss)} (+${mb(peakRss - base.rss)}); heap used peak ${mb(peakHeap)}`);
+  if (gc) out(`heap retained after GC (max over the read): +${mb(maxRetained)}`);
 } finally {
   if (!keep && !given) await rm(dir, { recursive: true, force: true });
 }
