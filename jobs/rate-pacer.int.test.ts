@@ -47,13 +47,15 @@ describe('RatePacer', () => {
     expect(pacer.perSecondLimit).toBe(5);
     const admitted = [];
     for (let i = 0; i < 6; i++) admitted.push(await pacer.admit());
-    expect(admitted.slice(0, 5).every((t) => t > 0)).toBe(true);
-    expect(admitted[5]).toBe(0);
+    expect(admitted.slice(0, 5).every((p) => p !== null && p.at > 0)).toBe(true);
+    expect(admitted[5]).toBeNull();
     const other = new RatePacer(redis, { prefix: env.queuePrefix, name: 'penalised', perSecond: 5, utilisation: 1 });
     await other.penalize(300);
-    expect(await other.admit()).toBe(0);
-    // The limit rounds down: 500 × 0.97 is 485 sends, not 484 (floating point) nor 486.
-    expect(new RatePacer(redis, { prefix: env.queuePrefix, name: 'x', perSecond: 500, utilisation: 0.97 }).perSecondLimit).toBe(485);
+    expect(await other.admit()).toBeNull();
+    // The hard limit is the quota itself; utilisation only slows the schedule (500 × 0.97 = 485/s).
+    const paced = new RatePacer(redis, { prefix: env.queuePrefix, name: 'x', perSecond: 500, utilisation: 0.97 });
+    expect(paced.perSecondLimit).toBe(500);
+    expect(paced.interval).toBe(Math.ceil(1_000_000 / 485));
   });
 
   it('never lets a 1-second window hold more than the limit, and uses the slots callers stalled on', async () => {
@@ -71,7 +73,7 @@ describe('RatePacer', () => {
     const started = performance.now();
     let sends: number[];
     try {
-      sends = await Promise.all(Array.from({ length: 150 }, (_, i) => pacers[i % 3]!.acquire()));
+      sends = (await Promise.all(Array.from({ length: 150 }, (_, i) => pacers[i % 3]!.acquire()))).map((p) => p.at);
     } finally {
       clearInterval(stall);
       for (const c of connections) c.disconnect();
@@ -86,5 +88,48 @@ describe('RatePacer', () => {
     expect(most).toBeLessThanOrEqual(50);
     expect(elapsedMs).toBeLessThan(4_300);
   });
-});
 
+  it('warms up after an idle spell: half the rate and half the window at first, all of it once warm', async () => {
+    const opts = { prefix: env.queuePrefix, name: 'warm', perSecond: 100, utilisation: 1, warmupMs: 500, idleMs: 1000 };
+    const pacer = new RatePacer(redis, opts);
+    const key = `${env.queuePrefix}:rate:warm:tat`;
+    const spacing = async () => {
+      await pacer.reserve();
+      const before = Number(await redis.get(key));
+      for (let i = 0; i < 5; i++) await pacer.reserve();
+      return (Number(await redis.get(key)) - before) / 5;
+    };
+    // Cold: slots 20 ms apart instead of 10, and half the window's sends admitted.
+    const cold = await spacing();
+    expect(cold).toBeGreaterThan(1.7 * pacer.interval);
+    expect(cold).toBeLessThanOrEqual(2 * pacer.interval + 1);
+    const admitted = [];
+    for (let i = 0; i < 60; i++) admitted.push(await pacer.admit());
+    const n = admitted.filter((p) => p !== null).length;
+    expect(n).toBeGreaterThanOrEqual(50);
+    expect(n).toBeLessThan(60);
+    // Warm (the ramp is over): one interval per slot.
+    await new Promise((r) => setTimeout(r, 600));
+    await redis.del(key);
+    expect(await spacing()).toBe(pacer.interval);
+    // Idle longer than idleMs: the next call starts a new warm-up.
+    await new Promise((r) => setTimeout(r, 1100));
+    await redis.del(key);
+    expect(await spacing()).toBeGreaterThan(1.7 * pacer.interval);
+  });
+
+  it('keeps a settled send in the window until it was answered: a late arrival is not joined by the next second', async () => {
+    const pacer = new RatePacer(redis, { prefix: env.queuePrefix, name: 'settle', perSecond: 5, utilisation: 1 });
+    const permits = [];
+    for (let i = 0; i < 5; i++) permits.push((await pacer.admit())!);
+    // Two of the calls are answered 600 ms later: the service may have counted them as late as that.
+    await new Promise((r) => setTimeout(r, 600));
+    await pacer.settle(permits[0]!);
+    await pacer.settle(permits[1]!);
+    // 1.1 s after the sends: the three others left the window, the two answered late are still in it.
+    await new Promise((r) => setTimeout(r, 500));
+    const next = [];
+    for (let i = 0; i < 4; i++) next.push(await pacer.admit());
+    expect(next.map((p) => p !== null)).toEqual([true, true, true, false]);
+  });
+});

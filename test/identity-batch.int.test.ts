@@ -79,7 +79,7 @@ describe('identity-reconcile jobs, batched', () => {
         return { requestId: randomUUID(), outcome: await answer(callCtx.childId!), latencyMs: 1 } satisfies CallResult<VerifyOutcome>;
       },
     } as PopulationDbClient;
-    const quota = { acquire: async () => {}, penalize: async () => {} };
+    const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     return new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
   };
   const reconcile = (reconciler: IdentityReconciler, jobId: string, ids: string[]): Promise<ReconcileOutcome[]> =>

@@ -52,6 +52,7 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
     redis = createRedisConnection(opts.redisUrl, 'producer', { connectionName: 'childhub:registry-quota', logger });
     const pacer = new RatePacer(redis, {
       prefix: config.QUEUE_PREFIX, name: 'population-db', perSecond: config.POPULATION_DB_QUOTA, utilisation: 1 - config.POPULATION_DB_QUOTA_HEADROOM,
+      warmupMs: config.POPULATION_DB_WARMUP_MS,
     });
     identity = {
       reconciler: new IdentityReconciler(sql, registry, pacer, config, logger),

@@ -84,11 +84,13 @@ const envSchema = z.object({
   /** The registry's quota in requests per second, enforced across every worker process. @defaultValue 20 */
   POPULATION_DB_QUOTA: z.coerce.number().positive().default(20),
   /**
-   * Share of the quota left unused so that timing jitter between reserving a slot and the registry
-   * counting the request (event-loop lag, network) cannot push a 1-second window over the quota: 0.03
-   * leaves a 30 ms margin per second. Raise it on heavily loaded hosts. @defaultValue 0.03
+   * Share of the quota the schedule leaves unused. The quota itself is enforced at admission (each call
+   * counted from its admission until its answer), so this only leaves room for calls a stall bunched
+   * together: they go out instead of being refused and rebooked. @defaultValue 0.02
    */
-  POPULATION_DB_QUOTA_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.03),
+  POPULATION_DB_QUOTA_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.02),
+  /** After 5 s without a call, the pace restarts at half the quota and climbs to all of it over this long (0: off). */
+  POPULATION_DB_WARMUP_MS: z.coerce.number().int().min(0).max(60_000).default(3000),
   /** Per-call timeout in ms. @defaultValue 10000 */
   POPULATION_DB_TIMEOUT_MS: positiveInt.default(10_000),
   /**

@@ -10,8 +10,10 @@ import type { CallContext, PersonQuery, PopulationDbClient } from '../../populat
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 
 /** Waits for a slot of the registry's quota, shared by every worker process. */
-export interface QuotaGate {
-  acquire(signal?: AbortSignal): Promise<unknown>;
+export interface QuotaGate<P = unknown> {
+  acquire(signal?: AbortSignal): Promise<P>;
+  /** The call made with `permit` has ended: it counts against the quota until now. */
+  settle(permit: P): Promise<void>;
   penalize(ms: number): Promise<void>;
 }
 
@@ -366,7 +368,7 @@ export class IdentityReconciler {
   /** A registry call within the shared quota; a 429 slows every process down and the call is retried. */
   private async call<T>(job: { signal?: AbortSignal }, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      await this.quota.acquire(job.signal);
+      const permit = await this.quota.acquire(job.signal);
       try {
         return await fn();
       } catch (err) {
@@ -375,6 +377,10 @@ export class IdentityReconciler {
           continue;
         }
         throw err;
+      } finally {
+        // The answer (or the failure) is in: the send counts against the quota until now. A failure to say so
+        // must not cost the call's result; the pacer's admission still holds the quota.
+        await this.quota.settle(permit).catch((settleErr: unknown) => this.logger.warn({ err: settleErr }, 'rate pacer: could not settle a registry call'));
       }
     }
   }
