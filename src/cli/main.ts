@@ -1,19 +1,16 @@
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { startApi } from '../app/api.js';
 import { loadOrCreateDevKey, mintDevToken } from '../auth/dev-keys.js';
 import { ROLES, type Role } from '../auth/sensitivity.js';
 import { tokenClaimsSchema } from '../auth/token-claims.js';
 import { config as loadConfig, PROJECT_ROOT } from '../config/config.js';
 import { ConfigError } from '../errors/config-error.js';
-import { buildHubSchema, printHubSchema } from '../graphql/schema.js';
-import { installShutdownHandlers, startWorker } from '../../jobs/worker.js';
-import { seedSample } from '../seed/sample-seeder.js';
 import { boot, bootLogger } from './bootstrap.js';
-import { startPopulationDbSimulator } from '../population-db/simulator/population-db.simulator.js';
-import { runDemo } from './demo.js';
 import { connectorsCommand } from './connectors.command.js';
+// The gateway, the worker, the simulators and the demo are imported by the commands that run them: a
+// command loads only what it uses (a connector sync starts without Apollo, type-graphql or BullMQ's workers).
+const shutdownHandlers = async () => (await import('../../jobs/worker.js')).installShutdownHandlers;
 
 export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'schema', 'schema.graphql');
 
@@ -38,9 +35,10 @@ program
     const cfg = loadConfig();
     // Against a real server migrations are a deliberate step; the embedded dev database is migrated for you.
     const b = await boot({ migrate: cfg.DATABASE_URL ? 'require' : 'apply' });
+    const { startApi } = await import('../app/api.js');
     const api = await startApi(b.ctx);
     b.logger.info({ url: `${api.url}/graphql` }, 'gateway listening');
-    installShutdownHandlers(async () => {
+    (await shutdownHandlers())(async () => {
       await api.close();
       await b.shutdown();
     }, { logger: b.logger });
@@ -53,6 +51,7 @@ program
   .action(async (opts: { queues?: string }) => {
     const cfg = loadConfig();
     const b = await boot({ migrate: cfg.DATABASE_URL ? 'require' : 'apply' });
+    const { startWorker, installShutdownHandlers } = await import('../../jobs/worker.js');
     const worker = await startWorker(b.ctx, { queues: opts.queues?.split(',').map((q) => q.trim()).filter(Boolean) });
     b.logger.info({ queues: worker.queues }, 'worker running');
     installShutdownHandlers(async () => {
@@ -67,7 +66,7 @@ program
   .option('--children <n>', 'synthetic children to load on first run', (v) => Number.parseInt(v, 10), 3000)
   .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
   .option('--no-wait', 'do not wait for golden records to be built before printing the banner')
-  .action(async (opts: { children: number; seed: number; wait: boolean }) => runDemo(opts));
+  .action(async (opts: { children: number; seed: number; wait: boolean }) => (await import('./demo.js')).runDemo(opts));
 
 program
   .command('seed')
@@ -76,6 +75,7 @@ program
   .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
   .action(async (opts: { children: number; seed: number }) => {
     const b = await boot({ migrate: 'apply', pretty: true });
+    const { seedSample } = await import('../seed/sample-seeder.js');
     const result = await seedSample(b.ctx, { children: opts.children, seed: opts.seed });
     b.logger.info(result, 'sample loaded; run a worker to build golden records');
     await b.shutdown();
@@ -100,6 +100,7 @@ simulate
     const cfg = loadConfig();
     const log = bootLogger(cfg);
     const [min, max] = o.latency.split(',').map(Number);
+    const { startPopulationDbSimulator } = await import('../population-db/simulator/population-db.simulator.js');
     const sim = await startPopulationDbSimulator({
       port: o.port, seed: o.seed, count: o.children, quotaPerSecond: o.quota, latencyMs: { min: min ?? 0, max: max ?? min ?? 0 },
       issuanceDelayMs: o.issuanceDelay, faults: { errorRate: o.errorRate, timeoutRate: o.timeoutRate, malformedRate: o.malformedRate },
@@ -108,7 +109,7 @@ simulate
       logger: log,
     });
     log.info({ url: sim.url, stats: `${new URL(sim.url).origin}/stats` }, 'population-db simulator listening (set POPULATION_DB_URL to its url)');
-    installShutdownHandlers(() => sim.close(), { logger: log });
+    (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 
 simulate
@@ -126,7 +127,7 @@ simulate
     const sim = await startHealthStationSimulator({ port: o.port, seed: o.seed, count: o.children, clientId: o.clientId, clientSecret: o.clientSecret,
       faults: o.faults ? JSON.parse(o.faults) : undefined, logger: log });
     log.info({ url: sim.url, patients: sim.recordCount }, 'health-station simulator listening (HEALTH_STATION_FHIR_URL, HEALTH_STATION_TOKEN_URL; control: /_sim/faults, /_sim/stats, /_sim/touch)');
-    installShutdownHandlers(() => sim.close(), { logger: log });
+    (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 
 simulate
@@ -142,7 +143,7 @@ simulate
     const log = bootLogger(loadConfig());
     const sim = await startSchoolSimulator({ port: o.port, seed: o.seed, count: o.children, apiKey: o.apiKey, faults: o.faults ? JSON.parse(o.faults) : undefined, logger: log });
     log.info({ url: sim.url, students: sim.recordCount }, 'school simulator listening (SCHOOL_API_URL, SCHOOL_API_KEY; control: /_sim/faults, /_sim/stats, /_sim/touch)');
-    installShutdownHandlers(() => sim.close(), { logger: log });
+    (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 
 simulate
@@ -207,6 +208,7 @@ program
   .description('Write the published GraphQL contract to schema/schema.graphql (or --check it).')
   .option('--check', 'exit 1 when the file differs from the code')
   .action(async (opts: { check?: boolean }) => {
+    const { buildHubSchema, printHubSchema } = await import('../graphql/schema.js');
     const sdl = printHubSchema(await buildHubSchema());
     if (opts.check) {
       const current = existsSync(SCHEMA_FILE) ? readFileSync(SCHEMA_FILE, 'utf8') : '';

@@ -303,3 +303,18 @@ describe('choosing the mapping', () => {
     expect(map(raw({ id: '1' }, 'school'))).toMatchObject({ ok: false, problems: [{ code: 'NO_MAPPING' }] });
   });
 });
+
+describe('identify', () => {
+  it('gives the external id of a raw child record without mapping it, and null when no child record with an id would come out', () => {
+    const map = mapper(
+      { recordType: 'child', when: { from: 'LOAI', equals: 'KS' }, externalId: { from: 'id' }, fields: { fullName: { from: 'ten' } } },
+      { recordType: 'facility', sheet: 'Cơ sở', externalId: { from: 'ma' }, projections: { facility: [{ fields: { code: { from: 'ma' }, name: { from: 'ten' }, type: { value: 'OTHER' }, licenceStatus: { value: 'UNKNOWN' } } }] } },
+    );
+    const kid = raw({ LOAI: 'KS', id: 'S-1', ten: 'lê an' });
+    expect(map.identify(kid)).toBe('S-1');
+    expect(map.identify(kid)).toBe(ok(map(kid)).externalId);
+    expect(map.identify(raw({ LOAI: 'KS', ten: 'no id' }))).toBeNull();
+    expect(map.identify(raw({ LOAI: 'OTHER', id: 'S-2' }))).toBeNull();
+    expect(map.identify(raw({ ma: 'CS-1', ten: 'Mái ấm' }, 'Cơ sở'))).toBeNull();
+  });
+});

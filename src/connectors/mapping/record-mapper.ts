@@ -14,7 +14,15 @@ import { MappingContext, compileCondition, compileValue, type Evaluate } from '.
 import { describeValue } from './value-kind.js';
 
 /** Maps one raw record. Never throws for bad data: problems come back in the result. */
-export type RecordMapper = (raw: RawRecord) => MappedRecord;
+export interface RecordMapper {
+  (raw: RawRecord): MappedRecord;
+  /**
+   * The external id the mapping gives a raw child record, without mapping anything else: null when the
+   * record would not map to a child record with an id (no mapping takes it, it maps to a facility, or its
+   * id is missing or unreadable). Lets a sync recognise unchanged records before mapping them.
+   */
+  identify(raw: RawRecord): string | null;
+}
 
 type RecordSetter = (record: SourceRecordInput, root: unknown, ctx: MappingContext) => void;
 
@@ -71,17 +79,27 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
     }
   }
 
-  return (raw) => {
+  const pick = (raw: RawRecord, ctx: MappingContext): CompiledMapping | undefined => {
+    const root = raw.data;
+    const candidates = raw.recordType === undefined ? compiled : (byType.get(raw.recordType) ?? []);
+    for (const c of candidates) {
+      if (c.when === null || c.when(root, root, ctx) === true) return c;
+    }
+    return undefined;
+  };
+
+  const identify = (raw: RawRecord): string | null => {
+    const ctx = new MappingContext();
+    const mapping = pick(raw, ctx);
+    if (!mapping || mapping.recordType !== 'child' || ctx.problems) return null;
+    const id = mapping.externalId(raw.data, raw.data, ctx);
+    return typeof id === 'string' && !ctx.problems ? id : null;
+  };
+
+  const map = (raw: RawRecord): MappedRecord => {
     const root = raw.data;
     const ctx = new MappingContext();
-    const candidates = raw.recordType === undefined ? compiled : (byType.get(raw.recordType) ?? []);
-    let mapping: CompiledMapping | undefined;
-    for (const c of candidates) {
-      if (c.when === null || c.when(root, root, ctx) === true) {
-        mapping = c;
-        break;
-      }
-    }
+    const mapping = pick(raw, ctx);
     if (!mapping) {
       ctx.problem('(record)', 'NO_MAPPING', raw.recordType === undefined ? 'no mapping takes this record' : `no mapping of record type ${JSON.stringify(raw.recordType)} takes this record`);
       return { ok: false, externalId: null, problems: ctx.problems! };
@@ -105,6 +123,7 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
     if (ctx.problems) return { ok: false, externalId: id ?? null, problems: ctx.problems };
     return { ok: true, type: mapping.recordType, record, externalId: id!, projections, flags: ctx.flags ?? [] };
   };
+  return Object.assign(map, { identify });
 }
 
 function compileMapping(m: RecordMapping): CompiledMapping {

@@ -11,7 +11,7 @@ import { validateSourceRecord, type RecordProblem } from '../../services/ingest/
 import type { ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
 import type { ConnectorCatalog, LoadedConnector } from '../definition/connector-catalog.js';
-import { compileRecordMapper } from '../mapping/record-mapper.js';
+import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
 import type { CheckResult, MappedRecord, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition } from '../types.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
 import { createReader } from './reader-factory.js';
@@ -238,28 +238,13 @@ export class ConnectorSyncService {
       onEvent,
       isFileIngested: async (checksum) => (req.force ? false : this.isFileIngested(connectorId, checksum)),
     })[Symbol.asyncIterator]();
-    // Everything about a batch that writes nothing — read, map, hash, look up what is stored, validate,
+    // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
     // overlaps PostgreSQL's there. Batches are still stored one at a time, in order, each with its checkpoint.
     const stage = async (): Promise<StagedBatch | null> => {
       const next = await batches.next();
       if (next.done) return null;
-      const batch = next.value;
-      // What is stored under the keys is looked up part by part as the batch is mapped, so PostgreSQL
-      // answers while the rest is mapped.
-      const lookups: Array<Promise<StoredRows>> = [];
-      const prepared = await prepareBatchYielding(batch, mapper, definition.sourceSystem, mappingHash, (items) => {
-        const looking = this.deps.ingest.lookup(this.deps.sql.pool, items);
-        looking.catch(() => undefined); // awaited below; a failure there fails the batch
-        lookups.push(looking);
-      });
-      let ingest: PreparedIngest | null = null;
-      if (prepared.items.length) {
-        const stored: StoredRows = new Map();
-        for (const part of await Promise.all(lookups)) for (const [k, v] of part) stored.set(k, v);
-        ingest = await this.deps.ingest.prepare(this.deps.sql.pool, prepared.items, { ...ingestOpts, location: batch.location }, stored);
-      }
-      return { batch, prepared, ingest };
+      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts);
     };
     // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
     // read error meanwhile does not count as an unhandled rejection (it is rethrown where it is awaited).
@@ -276,13 +261,12 @@ export class ConnectorSyncService {
         const staged = await pending;
         if (!staged) break;
         pending = startStage();
-        const { batch, prepared } = staged;
-        let ingest = staged.ingest;
         // A key the previous batch wrote (a record repeated on the next page) is looked up again, now that
         // the previous batch has committed: an unchanged-by-hash decision must see the latest stored row.
-        if (ingest && writtenBefore.size && prepared.items.some((it) => writtenBefore.has(itemKey(it)))) {
-          ingest = await this.deps.ingest.prepare(this.deps.sql.pool, prepared.items, { ...ingestOpts, location: batch.location });
-        }
+        const { batch, prepared, ingest, unchanged: skipped } =
+          writtenBefore.size && staged.keys.some((k) => writtenBefore.has(k))
+            ? await this.stageBatch(staged.batch, mapper, definition.sourceSystem, mappingHash, ingestOpts)
+            : staged;
         const { delta, written } = await this.deps.sql.tx(async (client) => {
           const result = ingest ? await this.deps.ingest.store(client, ingest, { ...ingestOpts, location: batch.location }) : null;
           if (result?.stored.length) {
@@ -308,7 +292,7 @@ export class ConnectorSyncService {
             fetched: batch.records.length + (batch.rejects?.length ?? 0),
             inserted: result?.inserted ?? 0,
             updated: result?.updated ?? 0,
-            unchanged: result?.unchanged ?? 0,
+            unchanged: skipped + (result?.unchanged ?? 0),
             rejected: prepared.rejects.length + (result?.rejected ?? 0),
             filesIngested,
             filesSkipped: 0,
@@ -329,6 +313,61 @@ export class ConnectorSyncService {
     const final = reader.complete(last, startState);
     await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2 WHERE id = $1`, [runId, counts.filesSkipped]);
+  }
+
+  /**
+   * Prepares one batch for its transaction, writing nothing. Unchanged records are recognised before they
+   * are mapped: the mapping's external id and the content hash of each raw record, then the rows stored
+   * under those keys (looked up in parts, concurrently); a record whose hash equals the stored one is
+   * counted and dropped, so re-reading unchanged data costs a hash and an index probe per record. The rest
+   * are mapped, validated and normalised, and new records get their rows built.
+   */
+  private async stageBatch(
+    batch: ReadBatch,
+    mapper: RecordMapper,
+    sourceSystem: string,
+    mappingHash: string,
+    ingestOpts: { connectorId: string; connectorRunId: string },
+  ): Promise<StagedBatch> {
+    const identified = await identifyYielding(batch.records, mapper, mappingHash);
+    const ids: string[] = [];
+    for (const x of identified) if (x) ids.push(x.externalId);
+    const stored = await this.lookupInParts(sourceSystem, ids);
+    const toMap: RawRecord[] = [];
+    const known: Array<Identified | null> = [];
+    let unchanged = 0;
+    for (let i = 0; i < identified.length; i++) {
+      const x = identified[i]!;
+      if (x && stored.get(`${sourceSystem}\u0000${x.externalId}`)?.contentHash === x.hash) {
+        unchanged++;
+        continue;
+      }
+      toMap.push(batch.records[i]!);
+      known.push(x);
+    }
+    const prepared = await prepareBatchYielding({ ...batch, records: toMap }, mapper, sourceSystem, mappingHash, known);
+    const keys = ids.map((id) => `${sourceSystem}\u0000${id}`);
+    let ingest: PreparedIngest | null = null;
+    if (prepared.items.length) {
+      // Items the mapping identified differently from `identify` (never, unless a mapping changes) are looked up too.
+      const looked = new Set(keys);
+      const missing = prepared.items.filter((it) => !looked.has(itemKey(it)));
+      if (missing.length) for (const [k, v] of await this.deps.ingest.lookup(this.deps.sql.pool, missing)) stored.set(k, v);
+      ingest = await this.deps.ingest.prepare(this.deps.sql.pool, prepared.items, { ...ingestOpts, location: batch.location }, stored);
+      for (const it of prepared.items) keys.push(itemKey(it));
+    }
+    return { batch, prepared, ingest, unchanged, keys };
+  }
+
+  /** Rows stored under the external ids, looked up in parts of {@link LOOKUP_EVERY} at once. */
+  private async lookupInParts(sourceSystem: string, externalIds: string[]): Promise<StoredRows> {
+    const parts: Array<Promise<StoredRows>> = [];
+    for (let i = 0; i < externalIds.length; i += LOOKUP_EVERY) {
+      parts.push(this.deps.ingest.lookupKeys(this.deps.sql.pool, sourceSystem, externalIds.slice(i, i + LOOKUP_EVERY)));
+    }
+    const out: StoredRows = new Map();
+    for (const part of await Promise.all(parts)) for (const [k, v] of part) out.set(k, v);
+    return out;
   }
 
   private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, filesSkipped: number): Promise<void> {
@@ -434,13 +473,23 @@ interface PreparedBatch {
   rejects: QuarantinedRecord[];
 }
 
-/** Maps a batch's records; child records become ingest items carrying a hash of raw record and mapping. */
-export function prepareBatch(batch: ReadBatch, mapper: (raw: RawRecord) => MappedRecord, sourceSystem: string, mappingHash: string): PreparedBatch {
+/**
+ * Maps a batch's records; child records become ingest items carrying a hash of raw record and mapping
+ * (`known[i]`, when given, is record i's hash and JSON already computed).
+ */
+export function prepareBatch(
+  batch: ReadBatch,
+  mapper: (raw: RawRecord) => MappedRecord,
+  sourceSystem: string,
+  mappingHash: string,
+  known?: ReadonlyArray<Identified | null>,
+): PreparedBatch {
   const out: PreparedBatch = { items: [], projections: [], facilities: [], rejects: [] };
   for (const r of batch.rejects ?? []) {
     out.rejects.push({ sourceSystem, externalId: null, location: r.location, payload: r.payload, problems: r.problems });
   }
-  for (const raw of batch.records) {
+  for (let i = 0; i < batch.records.length; i++) {
+    const raw = batch.records[i]!;
     const mapped = mapper(raw);
     if (!mapped.ok) {
       out.rejects.push({ sourceSystem, externalId: mapped.externalId, location: [batch.location, raw.location].filter(Boolean).join(', ') || null, payload: raw.data, problems: mapped.problems });
@@ -450,9 +499,11 @@ export function prepareBatch(batch: ReadBatch, mapper: (raw: RawRecord) => Mappe
       out.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
       continue;
     }
+    const k = known?.[i];
     out.items.push({
       input: mapped.record,
-      contentHash: contentHash(mappingHash, raw),
+      contentHash: k?.hash ?? contentHash(mappingHash, raw),
+      rawJson: k?.json,
       flags: mapped.flags,
       location: raw.location,
     });
@@ -466,8 +517,34 @@ export function prepareBatch(batch: ReadBatch, mapper: (raw: RawRecord) => Mappe
  * runs meanwhile, and each of its statements waits for the current slice to finish before its answer is read.
  */
 const YIELD_EVERY = 50;
-/** How many mapped records make one look-up of stored rows. */
+/** Records hashed between two yields (hashing costs a fraction of mapping). */
+const IDENTIFY_YIELD_EVERY = 250;
+/** How many keys make one look-up of stored rows. */
 const LOOKUP_EVERY = 1000;
+
+/** A raw child record's external id, and its content hash with the JSON it was computed from. */
+interface Identified {
+  externalId: string;
+  hash: string;
+  json: string;
+}
+
+/** {@link RecordMapper.identify} and the content hash of every record, in slices between yields. */
+async function identifyYielding(records: RawRecord[], mapper: RecordMapper, mappingHash: string): Promise<Array<Identified | null>> {
+  const out: Array<Identified | null> = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % IDENTIFY_YIELD_EVERY === 0) await yieldToEventLoop();
+    const raw = records[i]!;
+    const externalId = mapper.identify(raw);
+    if (externalId === null) {
+      out[i] = null;
+      continue;
+    }
+    const json = JSON.stringify(raw.data);
+    out[i] = { externalId, hash: hashRecord(mappingHash, raw, json), json };
+  }
+  return out;
+}
 
 /**
  * {@link prepareBatch} in slices, yielding to the event loop between them, so the statements of the
@@ -478,22 +555,19 @@ async function prepareBatchYielding(
   mapper: (raw: RawRecord) => MappedRecord,
   sourceSystem: string,
   mappingHash: string,
-  onItems: (items: IngestItem[]) => void,
+  known: ReadonlyArray<Identified | null>,
 ): Promise<PreparedBatch> {
   const out: PreparedBatch = { items: [], projections: [], facilities: [], rejects: [] };
-  let sent = 0;
   for (let i = 0; i < batch.records.length || i === 0; i += YIELD_EVERY) {
-    const part = prepareBatch({ ...batch, records: batch.records.slice(i, i + YIELD_EVERY), rejects: i === 0 ? batch.rejects : [] }, mapper, sourceSystem, mappingHash);
+    const part = prepareBatch(
+      { ...batch, records: batch.records.slice(i, i + YIELD_EVERY), rejects: i === 0 ? batch.rejects : [] },
+      mapper, sourceSystem, mappingHash, known.slice(i, i + YIELD_EVERY),
+    );
     for (const x of part.items) out.items.push(x);
     for (const x of part.projections) out.projections.push(x);
     for (const x of part.facilities) out.facilities.push(x);
     for (const x of part.rejects) out.rejects.push(x);
-    const last = i + YIELD_EVERY >= batch.records.length;
-    if (out.items.length - sent >= LOOKUP_EVERY || (last && out.items.length > sent)) {
-      onItems(out.items.slice(sent));
-      sent = out.items.length;
-    }
-    if (last) break;
+    if (i + YIELD_EVERY >= batch.records.length) break;
     await yieldToEventLoop();
   }
   return out;
@@ -504,6 +578,10 @@ interface StagedBatch {
   batch: ReadBatch;
   prepared: PreparedBatch;
   ingest: PreparedIngest | null;
+  /** Records dropped before mapping because their content hash equals the stored one. */
+  unchanged: number;
+  /** `source system \0 external id` of every record of the batch that has one. */
+  keys: string[];
 }
 
 function itemKey(item: IngestItem): string {
@@ -516,7 +594,11 @@ function itemKey(item: IngestItem): string {
  * raw record and same mapping always give the same source record, so equal hashes mean "unchanged".
  */
 export function contentHash(mappingHash: string, raw: RawRecord): string {
-  return hash('sha256', `${mappingHash}\n${raw.recordType ?? ''}\n${JSON.stringify(raw.data)}`, 'base64url');
+  return hashRecord(mappingHash, raw, JSON.stringify(raw.data));
+}
+
+function hashRecord(mappingHash: string, raw: RawRecord, json: string): string {
+  return hash('sha256', `${mappingHash}\n${raw.recordType ?? ''}\n${json}`, 'base64url');
 }
 
 function zeroCounts(): RunCounts {

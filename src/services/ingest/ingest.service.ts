@@ -352,13 +352,19 @@ export class IngestService {
       list.push(input.externalId);
     }
     const out: StoredRows = new Map();
-    for (const [system, externalIds] of bySystem) {
-      const rows = await db.query<{ id: string; external_id: string; content_hash: string; child_id: string | null }>(
-        'SELECT id, external_id, content_hash, child_id FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[])',
-        [system, externalIds],
-      );
-      for (const r of rows.rows) out.set(`${system}\u0000${r.external_id}`, { id: r.id, contentHash: r.content_hash, childId: r.child_id });
-    }
+    for (const [system, externalIds] of bySystem) for (const [k, v] of await this.lookupKeys(db, system, externalIds)) out.set(k, v);
+    return out;
+  }
+
+  /** What is stored under one source system's external ids. */
+  async lookupKeys(db: Queryable, sourceSystem: string, externalIds: string[]): Promise<StoredRows> {
+    const out: StoredRows = new Map();
+    if (externalIds.length === 0) return out;
+    const rows = await db.query<{ id: string; external_id: string; content_hash: string; child_id: string | null }>(
+      'SELECT id, external_id, content_hash, child_id FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[])',
+      [sourceSystem, externalIds],
+    );
+    for (const r of rows.rows) out.set(`${sourceSystem}\u0000${r.external_id}`, { id: r.id, contentHash: r.content_hash, childId: r.child_id });
     return out;
   }
 
