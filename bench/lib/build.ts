@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/config.js';
 
@@ -20,4 +20,18 @@ export function buildHub(outDir: string): string {
   });
   cpSync(path.join(PROJECT_ROOT, 'src', 'reference', 'data'), path.join(outDir, 'src', 'reference', 'data'), { recursive: true });
   return path.join(outDir, 'src', 'cli', 'main.js');
+}
+
+/**
+ * The Node flags the production image starts the hub with: those between `node` and `bin/childhub.js` in the
+ * Dockerfile's ENTRYPOINT (one place to change them; a bench that runs "as the image runs it" uses them).
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  if (!m) throw new Error('Dockerfile: no ENTRYPOINT in exec form');
+  const argv = JSON.parse(m[1]!) as string[];
+  const script = argv.indexOf('bin/childhub.js');
+  if (argv[0] !== 'node' || script < 1) throw new Error(`Dockerfile: ENTRYPOINT ${m[1]} is not ["node", …flags, "bin/childhub.js"]`);
+  return argv.slice(1, script);
 }

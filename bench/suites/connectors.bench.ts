@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../../src/config/config.js';
 import { processAuthEnv } from '../lib/auth-env.js';
 import { intSetting, postgresFacts, rate, readBenchDataSettings, readBenchNodeEnv, withBenchDatabase, type BenchDataSettings, type BenchDatabase, type BenchNodeEnv } from '../lib/bench-data.js';
 import { deferCleanup } from '../lib/cleanup.js';
-import { buildHub } from '../lib/build.js';
+import { buildHub, imageNodeFlags } from '../lib/build.js';
 import { runChildhubCommand, type ChildhubCommandResult } from '../lib/command.js';
 import { machineBusySeconds, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../lib/cpu.js';
 import { freePort, startChildhubProcess } from '../lib/server.js';
@@ -48,6 +48,8 @@ interface Settings extends BenchDataSettings {
   runtime: 'built' | 'tsx';
   /** Extra Node flags for the sync processes (`BENCH_CONNECTORS_NODE_FLAGS`, space-separated), to try a setting; the report names them. */
   nodeFlags: string[];
+  /** The image's Node flags (Dockerfile ENTRYPOINT), which the built runtime runs with. */
+  imageFlags: string[];
 }
 
 const PHASES = ['copy', 'csv', 'reingest', 'http'] as const;
@@ -75,6 +77,7 @@ function readSettings(): Settings {
     nodeEnv: readBenchNodeEnv(),
     runtime: readRuntime(process.env.BENCH_CONNECTORS_RUNTIME),
     nodeFlags: (process.env.BENCH_CONNECTORS_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+    imageFlags: imageNodeFlags(),
   };
 }
 
@@ -288,7 +291,7 @@ async function syncPhase(db: BenchDatabase, s: Settings, phase: Phase, label: st
     args: ['connectors', 'sync', run.connector, '--in-process', ...run.args, '--report-json', reportFile],
     env: run.env,
     compiledEntry: entry,
-    nodeFlags: [...s.nodeFlags, ...(s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${phase}-${Date.now()}.cpuprofile`] : [])],
+    nodeFlags: [...(s.runtime === 'built' ? s.imageFlags : []), ...s.nodeFlags, ...(s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${phase}-${Date.now()}.cpuprofile`] : [])],
   });
   const wallSeconds = command.wallMs / 1000;
   const sim1 = sim ? processCpuSeconds(sim.pid) : undefined;
@@ -579,12 +582,12 @@ function render(
     (s.runtime === 'built'
       ? `- CSV ingest: the real command as its own process, compiled as the production image runs it: the bench builds the hub like \`npm run build\` (\`tsc -p tsconfig.build.json\`, reference data copied) into \`${path.relative(PROJECT_ROOT, path.join(s.home, 'dist'))}\` (not \`dist/\`, which \`bin/childhub.js\` would then prefer in this checkout), then runs \`node ${path.relative(PROJECT_ROOT, path.join(s.home, 'dist'))}/src/cli/main.js connectors sync justice-register --in-process --file <csv> --report-json <file>\` (the image's \`node bin/childhub.js …\` imports that same file). `
       : '- CSV ingest: the real command as its own process, `node --import tsx src/cli/main.ts connectors sync justice-register --in-process --file <csv> --report-json <file>` (what `npm run childhub -- connectors sync …` runs from the sources). ') +
-      'The committed definition (chunks of 5,000 rows, each chunk\'s records, projections, rejects and checkpoint in one transaction). ' +
+      'The committed definition (chunks of 2,000 rows, each chunk\'s records, projections, rejects and checkpoint in one transaction; smaller chunks hold fewer records in memory at once). ' +
       'Timed from spawning the process to its exit: start-up, migrations check, reading, parsing, mapping, validation, normalisation, upserts, links to children, projections, outbox and checkpoints. Peak RSS is the process\'s own `getrusage` maximum (`process.resourceUsage().maxRSS`), written by `--report-json`.',
-    '- Unchanged re-ingest: the same command with `--force` (the file\'s checksum is already recorded; `--force` reads it again): every record is recognised as unchanged by its content hash (raw record + mapping) and skipped before validation; the broken rows are quarantined again, as on any re-read.',
+    '- Unchanged re-ingest: the same command with `--force` (the file\'s checksum is already recorded; `--force` reads it again): every record is recognised as unchanged by its content hash (raw record + mapping) and one index probe, before it is mapped or validated; the broken rows are quarantined again, as on any re-read.',
     `- HTTP sync: the real \`childhub simulate school\` as its own process (${http ? `${fmt(http.children)} children of seed ${s.seed}: ${fmt(http.records)} enrolled pupils` : 'not run'}; no faults, no added latency; pages of 1,000 in cursor order), then \`connectors sync school --in-process\` against it. ` +
       `The definition is a bench copy (\`CONNECTORS_DIR\` pointing at a temporary folder) identical to \`connectors/school/connector.yaml\` except \`requestsPerSecond: ${s.httpRps}\`: the committed budget (20 requests/s, pages of 1,000) is a politeness limit towards the real agency API and alone caps a sync at 20,000 records/s.`,
-    `- Processes: NODE_ENV=${s.nodeEnv}, LOG_LEVEL=warn, PostgreSQL pool of 10, ${s.nodeFlags.length ? `Node flags \`${s.nodeFlags.join(' ')}\` (BENCH_CONNECTORS_NODE_FLAGS: not what the image runs)` : 'no Node flags'}. ` +
+    `- Processes: NODE_ENV=${s.nodeEnv}, LOG_LEVEL=warn, PostgreSQL pool of 10, ${s.runtime === 'built' && s.imageFlags.length ? `the image's Node flags \`${s.imageFlags.join(' ')}\` (Dockerfile ENTRYPOINT)` : 'no Node flags from the image'}${s.nodeFlags.length ? `, plus \`${s.nodeFlags.join(' ')}\` (BENCH_CONNECTORS_NODE_FLAGS: not what the image runs)` : ''}. ` +
       (warnings.length ? `${fmt(warnings.length)} warning/error log lines; first: \`${warnings[0]!.slice(0, 300).replace(/`/g, "'")}\`.` : 'No warning or error logs.'),
     '- Not included: golden records. Ingest enqueues one recompute per new or changed child through the outbox; building them is the worker\'s job, measured elsewhere.',
     `- Settings: \`BENCH_CONNECTORS_ROWS\`, \`BENCH_CONNECTORS_HTTP_CHILDREN\`, \`BENCH_CONNECTORS_HTTP_RPS\`, \`BENCH_CONNECTORS_PHASES\` (\`copy,csv,reingest,http\`), \`BENCH_CONNECTORS_RUNTIME\` (\`built\`, the default, or \`tsx\`), \`BENCH_CONNECTORS_NODE_FLAGS\`, \`BENCH_CONNECTORS_HOME\`, \`BENCH_CONNECTORS_PG_PORT\`, \`BENCH_CONNECTORS_REDIS_PORT\`, \`BENCH_SEED\`, \`BENCH_NODE_ENV\`, \`BENCH_CPU_PROF=1\` (profile the sync processes; \`npx tsx bench/tools/cpuprofile-top.ts <file>\`).`,
@@ -600,7 +603,7 @@ function render(
     title: `Connectors: ${fmt(s.rows)}-row CSV ingest, unchanged re-ingest, ${http ? fmt(http.records) : '~200,000'}-record HTTP sync`,
     facts: {
       ...pg,
-      'Sync process': `${s.runtime === 'built' ? 'compiled build (as the production image runs it)' : 'sources through tsx'}, NODE_ENV=${s.nodeEnv}${s.nodeFlags.length ? `, Node flags ${s.nodeFlags.join(' ')}` : ''}, PostgreSQL pool 10`,
+      'Sync process': `${s.runtime === 'built' ? 'compiled build (as the production image runs it)' : 'sources through tsx'}, NODE_ENV=${s.nodeEnv}${[...(s.runtime === 'built' ? s.imageFlags : []), ...s.nodeFlags].length ? `, Node flags ${[...(s.runtime === 'built' ? s.imageFlags : []), ...s.nodeFlags].join(' ')}` : ''}, PostgreSQL pool 10`,
     },
     markdown,
     verdict: passed ? 'PASS' : 'FAIL',
