@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { AppError } from '../../errors/app-error.js';
 import { FileFormatError } from './errors/file-format.error.js';
@@ -85,6 +85,10 @@ class LosslessWorkbookReader extends WorkbookReaderBase {
     return super._parseStyles(entry.setEncoding('utf8'));
   }
   override _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown> {
+    // A sheet parked in a temporary file comes as a file stream that exceljs deletes as soon as the consumer
+    // moves on: for a sheet nobody reads, the stream's open then fails (ENOENT) with no one listening, which
+    // would be an uncaught exception. A sheet that is read reports its errors through the iteration.
+    if (iterator instanceof Readable) iterator.on('error', () => {});
     return super._parseWorksheet(utf8Text(iterator), sheetNo);
   }
   override _parseHyperlinks(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown> {
@@ -131,11 +135,12 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
         target = resolveSheetNames(workbook.model?.sheets ?? [], o.sheets, o.fileName)[o.sheetIndex]!;
         o.onSheetName?.(target);
       }
-      if (worksheet.name !== target) continue;
+      // The other sheets are passed over, not broken off: exceljs removes a sheet's temporary file only when
+      // its parse moves past it, so stopping early would leave them in the temp directory until the process ends.
+      if (found || worksheet.name !== target) continue;
       found = true;
       const date1904 = workbook.properties?.model?.date1904 === true;
       yield* sheetRows(worksheet, o, date1904);
-      break;
     }
   } catch (error) {
     if (error instanceof AppError) throw error;
