@@ -5,6 +5,7 @@ import { Migration20261125020000_identity_indexes } from './Migration20261125020
 import { Migration20261125030000_connectors } from './Migration20261125030000_connectors.js';
 import { Migration20261125040000_projections } from './Migration20261125040000_projections.js';
 import { Migration20261125050000_source_record_write_path } from './Migration20261125050000_source_record_write_path.js';
+import { Migration20261203000000_children_from_golden_stage } from './Migration20261203000000_children_from_golden_stage.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125030000_connectors', class: Migration20261125030000_connectors },
   { name: 'Migration20261125040000_projections', class: Migration20261125040000_projections },
   { name: 'Migration20261125050000_source_record_write_path', class: Migration20261125050000_source_record_write_path },
+  { name: 'Migration20261203000000_children_from_golden_stage', class: Migration20261203000000_children_from_golden_stage },
 ];
