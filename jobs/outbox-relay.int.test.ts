@@ -41,8 +41,16 @@ function relay(opts: Partial<OutboxRelayOptions> = {}): OutboxRelay {
   return r;
 }
 
+/** One outbox row per child (as a change to one child writes). */
 async function writeRows(childIds: string[]): Promise<void> {
-  await ctx.sql.tx((c) => writeOutbox(c, OUTBOX_TOPICS.goldenRecordRecompute, childIds));
+  await ctx.sql.tx(async (c) => {
+    for (const id of childIds) await writeOutbox(c, OUTBOX_TOPICS.goldenRecordRecompute, [id]);
+  });
+}
+
+/** The children of a whole batch in one call: grouped rows of up to a hundred ids. */
+async function writeGrouped(topic: (typeof OUTBOX_TOPICS)[keyof typeof OUTBOX_TOPICS], childIds: string[]): Promise<void> {
+  await ctx.sql.tx((c) => writeOutbox(c, topic, childIds));
 }
 
 async function queuedJobs() {
@@ -105,7 +113,7 @@ describe('OutboxRelay', () => {
     expect(pending).toHaveLength(5);
 
     const result = await relay().relayOnce();
-    expect(result).toEqual({ rows: 5, jobs: 1, rejected: 0 });
+    expect(result).toEqual({ rows: 5, ids: 5, jobs: 1, rejected: 0, more: false });
     const jobs = await queuedJobs();
     expect(jobs).toHaveLength(1);
     expect((jobs[0]!.data as GoldenRecordJobData).childIds).toEqual(children);
@@ -140,13 +148,42 @@ describe('OutboxRelay', () => {
       await writeOutbox(c, OUTBOX_TOPICS.goldenRecordRecompute, ['not-a-child-id']);
       await writeOutbox(c, OUTBOX_TOPICS.goldenRecordRecompute, [good]);
     });
-    expect(await relay().relayOnce()).toEqual({ rows: 2, jobs: 1, rejected: 1 });
+    expect(await relay().relayOnce()).toEqual({ rows: 2, ids: 2, jobs: 1, rejected: 1, more: false });
     const bad = await ctx.sql.one<{ last_error: string; relayed: boolean }>(
       `SELECT last_error, relayed_at IS NOT NULL AS relayed FROM outbox WHERE aggregate_id = 'not-a-child-id'`,
     );
     expect(bad).toEqual({ last_error: expect.stringMatching(/^rejected:/), relayed: true });
     const jobs = await queuedJobs();
     expect((jobs[0]!.data as GoldenRecordJobData).childIds).toEqual([good]);
+  });
+
+  it('groups a batch of ids into rows of a hundred and splits them into jobs of the queue\'s size, once', async () => {
+    const children = Array.from({ length: 250 }, () => newId('child'));
+    await writeGrouped(OUTBOX_TOPICS.goldenRecordRecompute, children);
+    const rows = await ctx.sql.query<{ n: number }>(`SELECT jsonb_array_length(payload->'ids') AS n FROM outbox ORDER BY id`);
+    expect(rows.map((r) => r.n)).toEqual([100, 100, 50]);
+
+    // A relay that dies before committing, then a healthy one: the same job ids, so no job twice.
+    const crashing = new OutboxRelay({ sql: new CrashBeforeCommitSql(ctx.sql.pool), databaseUrl: env.databaseUrl, queues: client, logger, listen: false });
+    await expect(crashing.relayOnce()).rejects.toThrow('crashed before commit');
+    expect(await relay().relayOnce()).toEqual({ rows: 3, ids: 250, jobs: 3, rejected: 0, more: false });
+    const jobs = await queuedJobs();
+    expect(jobs).toHaveLength(3);
+    expect(jobs.flatMap((j) => (j.data as GoldenRecordJobData).childIds).sort()).toEqual([...children].sort());
+
+    // identity-reconcile jobs take ten children: a row of a hundred becomes ten jobs.
+    const identity = client.queue('identity-reconcile');
+    try {
+      const more = Array.from({ length: 100 }, () => newId('child'));
+      await writeGrouped(OUTBOX_TOPICS.identityReconcile, more);
+      expect(await relay().relayOnce()).toMatchObject({ rows: 1, ids: 100, jobs: 10 });
+      const split = await identity.getJobs(['waiting']);
+      expect(split).toHaveLength(10);
+      expect(new Set(split.map((j) => j.id)).size).toBe(10);
+      expect(split.flatMap((j) => (j.data as { childIds: string[] }).childIds).sort()).toEqual([...more].sort());
+    } finally {
+      await identity.obliterate({ force: true });
+    }
   });
 
   it('wakes on NOTIFY without waiting for the poll', async () => {

@@ -41,6 +41,10 @@ export interface OutboxRelayOptions {
 export interface RelayBatchResult {
   /** Outbox rows marked relayed (including rejected ones). */
   rows: number;
+  /** Aggregate ids those rows carried. */
+  ids: number;
+  /** Pending rows are probably left: the claim was full, or rows were left for the next round. */
+  more: boolean;
   /** Jobs handed to BullMQ (some may have been ignored as already present). */
   jobs: number;
   /** Rows whose aggregate id the queue's schema refuses; marked done with `last_error`, no job. */
@@ -50,8 +54,12 @@ export interface RelayBatchResult {
 interface ClaimedRow {
   id: string;
   topic: string;
-  aggregate_id: string;
+  /** The row's aggregate ids: `payload.ids` of a grouped row, else its one `aggregate_id`. */
+  ids: string[];
 }
+
+/** Most aggregate ids one relay transaction turns into jobs (rows beyond it wait for the next round). */
+const MAX_IDS_PER_RELAY = 10_000;
 
 interface PlannedJob {
   queue: QueueName;
@@ -135,15 +143,26 @@ export class OutboxRelay {
   async relayOnce(): Promise<RelayBatchResult> {
     let failure: unknown;
     const result = await this.sql.tx(async (client): Promise<RelayBatchResult> => {
-      const { rows } = await client.query<ClaimedRow>(
-        `SELECT id, topic, aggregate_id FROM outbox
+      const claimed = await client.query<ClaimedRow>(
+        `SELECT id, topic, CASE WHEN jsonb_typeof(payload->'ids') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(payload->'ids'))
+                                ELSE ARRAY[aggregate_id] END AS ids
+           FROM outbox
           WHERE relayed_at IS NULL AND topic = ANY($1::text[])
           ORDER BY id
           LIMIT $2
           FOR UPDATE SKIP LOCKED`,
         [this.topics, this.batchSize],
       );
-      if (rows.length === 0) return { rows: 0, jobs: 0, rejected: 0 };
+      // Grouped rows carry up to a hundred ids each: a claim stops at MAX_IDS_PER_RELAY ids, and the rows after
+      // that are left pending for the next round (their locks end with this transaction).
+      const rows: ClaimedRow[] = [];
+      let idCount = 0;
+      for (const row of claimed.rows) {
+        if (rows.length > 0 && idCount + row.ids.length > MAX_IDS_PER_RELAY) break;
+        rows.push(row);
+        idCount += row.ids.length;
+      }
+      if (rows.length === 0) return { rows: 0, ids: 0, jobs: 0, rejected: 0, more: false };
       const { jobs, rejected } = this.plan(rows);
       try {
         await this.addJobs(jobs);
@@ -154,7 +173,7 @@ export class OutboxRelay {
           rows.map((r) => r.id),
           message,
         ]);
-        return { rows: 0, jobs: 0, rejected: 0 };
+        return { rows: 0, ids: 0, jobs: 0, rejected: 0, more: false };
       }
       const rejectedIds = new Set(rejected.map((r) => r.id));
       await client.query(`UPDATE outbox SET relayed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [
@@ -170,7 +189,8 @@ export class OutboxRelay {
         );
         this.logger.warn({ rows: rejected.length, outboxIds: [...rejectedIds].slice(0, 20) }, 'outbox rows rejected: invalid aggregate id');
       }
-      return { rows: rows.length, jobs: jobs.length, rejected: rejected.length };
+      const more = claimed.rows.length >= this.batchSize || rows.length < claimed.rows.length;
+      return { rows: rows.length, ids: idCount, jobs: jobs.length, rejected: rejected.length, more };
     });
     if (failure !== undefined) throw failure;
     if (result.rows) this.logger.debug({ rows: result.rows, jobs: result.jobs }, 'outbox rows relayed');
@@ -208,7 +228,9 @@ export class OutboxRelay {
 
   /**
    * Groups claimed rows (already in id order) into jobs: per topic, consecutive rows until a job holds
-   * `maxIdsPerJob` distinct aggregate ids. Repeated ids (a child changed twice) collapse into one.
+   * `maxIdsPerJob` distinct aggregate ids. Repeated ids (a child changed twice) collapse into one. A row is
+   * never split between jobs, except a grouped row holding more ids than one job takes: it becomes jobs of
+   * its own, told apart by a part number in their ids.
    */
   private plan(rows: ClaimedRow[]): { jobs: PlannedJob[]; rejected: ClaimedRow[] } {
     const jobs: PlannedJob[] = [];
@@ -233,12 +255,24 @@ export class OutboxRelay {
         ids = new Set();
       };
       for (const row of topicRows) {
-        if (!schema.safeParse(binding.toJobData([row.aggregate_id])).success) {
+        if (row.ids.length === 0 || !row.ids.every((id) => schema.safeParse(binding.toJobData([id])).success)) {
           rejected.push(row);
           continue;
         }
-        if (!ids.has(row.aggregate_id) && ids.size >= binding.maxIdsPerJob) flush();
-        ids.add(row.aggregate_id);
+        const distinct = [...new Set(row.ids)];
+        if (distinct.length > binding.maxIdsPerJob) {
+          flush();
+          for (let i = 0, part = 1; i < distinct.length; i += binding.maxIdsPerJob, part++) {
+            jobs.push({
+              queue,
+              job: { data: binding.toJobData(distinct.slice(i, i + binding.maxIdsPerJob)) as NewJob<QueueName>['data'], jobId: `${jobIdFor(queue, [row.id])}-p${part}` },
+            });
+          }
+          continue;
+        }
+        const added = distinct.filter((id) => !ids.has(id)).length;
+        if (added > 0 && ids.size + added > binding.maxIdsPerJob) flush();
+        for (const id of distinct) ids.add(id);
         rowIds.push(row.id);
       }
       flush();
@@ -285,7 +319,7 @@ export class OutboxRelay {
         this.failures = 0;
         this.backoffUntil = 0;
         // A full batch suggests more rows are waiting behind it.
-        if (r.rows >= this.batchSize) this.wanted = true;
+        if (r.more) this.wanted = true;
       } catch (err) {
         this.failures++;
         const delay = Math.min(this.pollMs * 2 ** this.failures, MAX_BACKOFF_MS);
