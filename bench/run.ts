@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <suite>… | --list | --no-write]`: runs the benchmark suites in bench/suites/ (every
  * `*.bench.ts` there, discovered by name, so a new suite is one new file) and writes each suite's section
- * of docs/benchmarks.md. Exits 1 when a suite misses its target or fails.
+ * of docs/benchmarks.md (`--no-write` prints it instead). Exits 1 when a suite misses its target or fails.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -69,9 +69,13 @@ async function main(): Promise<number> {
       const date = new Date();
       const result = await suite.run({ log });
       process.stdout.write(`\n${result.summary.join('\n')}\n\n`);
+      const section = renderSection({ suite: suite.name, result, machine, command, date });
       if (!flags.has('--no-write')) {
-        updateBenchmarksDoc(DOC, suite.name, renderSection({ suite: suite.name, result, machine, command, date }));
+        updateBenchmarksDoc(DOC, suite.name, section);
         log(`results written to ${path.relative(process.cwd(), DOC)}`);
+      } else {
+        // Not written to the document: the whole section goes to stdout instead, tables included.
+        process.stdout.write(`${section}\n`);
       }
       if (result.verdict === 'FAIL') exitCode = 1;
     } catch (err) {
