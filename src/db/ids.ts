@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulidx';
+import { randomFillSync } from 'node:crypto';
 
 /** Prefixes of the hub's ids; a prefixed ULID sorts by creation time and reads well in logs and URLs. */
 export const ID_PREFIXES = {
@@ -21,11 +21,67 @@ export const ID_PREFIXES = {
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
-const ulid = monotonicFactory();
-
 /** A new prefixed, sortable id, e.g. `chd_01JD…`. */
 export function newId(kind: IdKind): string {
   return `${ID_PREFIXES[kind]}_${ulid()}`;
+}
+
+/** Crockford's base-32 alphabet, as ULIDs use it. */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Random bytes drawn from the OS a page at a time: one system call per few hundred new milliseconds. */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+let lastTime = -1;
+/** The current millisecond's id without its last 5 characters (time and the random part's high 55 bits). */
+let prefix = '';
+/** The random part's high 11 characters as digits 0–31, kept to carry into. */
+const high = new Uint8Array(11);
+/** The random part's low 25 bits, incremented within a millisecond. */
+let low = 0;
+
+/**
+ * A monotonic ULID (https://github.com/ulid/spec): 48 bits of milliseconds, then 80 random bits that are
+ * incremented for every further id of the same millisecond, so ids sort in the order they were made within
+ * a process as well as across time. Ingest makes several ids per record; building them from a cached
+ * prefix and an increment costs a few tens of nanoseconds, where a general ULID library spent ~0.3 µs.
+ */
+export function ulid(now: number = Date.now()): string {
+  if (now > lastTime) {
+    lastTime = now;
+    if (poolAt + 15 > pool.length) {
+      randomFillSync(pool);
+      poolAt = 0;
+    }
+    for (let i = 0; i < 11; i++) high[i] = pool[poolAt++]! & 31;
+    // Leave room to count up: the top bit of the low part starts clear.
+    low = ((pool[poolAt++]! << 16) | (pool[poolAt++]! << 8) | pool[poolAt++]!) & 0xffffff;
+    poolAt++;
+    prefix = encodeTime(now) + highText();
+  } else if (++low > 0x1ffffff) {
+    // 2^25 ids in one millisecond: carry into the high part (the spec's increment of the whole 80 bits).
+    low = 0;
+    let i = 10;
+    while (i >= 0 && high[i] === 31) high[i--] = 0;
+    if (i < 0) throw new Error('ULID random part overflowed within one millisecond');
+    high[i]!++;
+    prefix = encodeTime(lastTime) + highText();
+  }
+  return prefix + ALPHABET[(low >>> 20) & 31]! + ALPHABET[(low >>> 15) & 31]! + ALPHABET[(low >>> 10) & 31]! + ALPHABET[(low >>> 5) & 31]! + ALPHABET[low & 31]!;
+}
+
+function encodeTime(t: number): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[t % 32]! + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
+function highText(): string {
+  let out = '';
+  for (let i = 0; i < 11; i++) out += ALPHABET[high[i]!]!;
+  return out;
 }
 
 /** True when `id` has the prefix of `kind` and a ULID body. */

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { isIdOf, newId, ulid } from './ids.js';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** The ULID's 128 bits as a bigint (time then random), to compare and count. */
+const value = (id: string) => [...id].reduce((n, c) => n * 32n + BigInt(ALPHABET.indexOf(c)), 0n);
+
+describe('ulid', () => {
+  it('makes valid, unique ids that increase by one within a millisecond and sort across milliseconds', () => {
+    const ids = Array.from({ length: 200_000 }, () => ulid());
+    expect(ids.every((id) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const outOfOrder = ids.filter((id, i) => i > 0 && !(id > ids[i - 1]!));
+    const gaps = ids.filter((id, i) => i > 0 && id.slice(0, 10) === ids[i - 1]!.slice(0, 10) && value(id) - value(ids[i - 1]!) !== 1n);
+    expect(outOfOrder).toEqual([]);
+    expect(gaps).toEqual([]);
+    expect(isIdOf('child', newId('child'))).toBe(true);
+  });
+
+  it('encodes the time in the first ten characters', () => {
+    const t = Date.UTC(2026, 11, 3, 13, 0, 0, 123);
+    const id = ulid(t + 10_000_000);
+    expect(Number(value(id) >> 80n)).toBe(t + 10_000_000);
+  });
+
+  it('carries into the high random bits when the low ones run out within a millisecond', () => {
+    const t = Date.now() + 20_000_000;
+    const first = ulid(t);
+    // The low 25 bits are the last five characters: count up past their end.
+    const steps = 2 ** 25 - Number(value(first) & 0x1ffffffn) + 2;
+    let last = first;
+    for (let i = 0; i < steps; i++) last = ulid(t);
+    expect(value(last) - value(first)).toBe(BigInt(steps));
+    expect(last.slice(0, 10)).toBe(first.slice(0, 10));
+    expect(last.slice(10, 21)).not.toBe(first.slice(10, 21));
+  });
+});
