@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoCalendarDate } from '../../domain/calendar-date.js';
 import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
 
 /**
@@ -15,7 +16,6 @@ const CLAUSES: ReadonlySet<unknown> = new Set(GROUP_CLAUSES);
 const SEXES: ReadonlySet<unknown> = new Set(['MALE', 'FEMALE']);
 const PRECISIONS: ReadonlySet<unknown> = new Set(['DAY', 'MONTH', 'YEAR']);
 const CODE_SETS: ReadonlySet<unknown> = new Set(['VN-2025', 'VN-PRE2025']);
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const COMMUNE = /^\d{5}$/;
 const TEXT_FIELDS = ['fullName', 'familyName', 'middleName', 'givenName', 'fatherName', 'motherName', 'carerName'] as const;
 
@@ -30,9 +30,7 @@ const DATETIME: RegExp | null = (() => {
 })();
 
 function isIsoDate(v: unknown): v is string {
-  if (typeof v !== 'string' || !ISO_DATE.test(v)) return false;
-  const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+  return typeof v === 'string' && isIsoCalendarDate(v);
 }
 
 /** An object literal's kind of object (what JSON and the mappers make). */

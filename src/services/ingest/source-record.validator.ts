@@ -1,14 +1,12 @@
 import { z } from 'zod';
+import { isIsoCalendarDate } from '../../domain/calendar-date.js';
 import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
 import { fastCheckSourceRecord } from './source-record.fast-check.js';
 
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be an ISO date yyyy-mm-dd')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'is not a calendar date');
+  .refine(isIsoCalendarDate, 'is not a calendar date');
 const optText = z.string().trim().max(200).nullish();
 
 /** The boundary check of a normalised record before it is stored; reasons name the field, never the value. */

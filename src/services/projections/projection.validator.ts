@@ -1,15 +1,11 @@
 import type { ProjectionKind } from '../../connectors/types.js';
+import { isIsoCalendarDate } from '../../domain/calendar-date.js';
 import type { ProjectionProblem } from './invalid-projection.error.js';
 import type { ProjectionColumn, ProjectionTable } from './projection-tables.js';
 
 const MAX_PROBLEMS = 50;
 const INT4_MAX = 2_147_483_647;
 
-function isIsoDate(v: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
-  const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-}
 
 /** Why `value` does not fit `col`, or null when it fits. Messages describe the kind of value, never the value. */
 export function columnProblem(col: ProjectionColumn, value: unknown): { code: string; message: string } | null {
@@ -21,7 +17,7 @@ export function columnProblem(col: ProjectionColumn, value: unknown): { code: st
       if (col.oneOf && !col.oneOf.includes(value)) return { code: 'NOT_ALLOWED_VALUE', message: `must be one of ${col.oneOf.join(', ')}` };
       return null;
     case 'date':
-      if (typeof value !== 'string' || !isIsoDate(value)) return { code: 'NOT_DATE', message: 'must be an ISO calendar date yyyy-mm-dd' };
+      if (typeof value !== 'string' || !isIsoCalendarDate(value)) return { code: 'NOT_DATE', message: 'must be an ISO calendar date yyyy-mm-dd' };
       return null;
     case 'integer':
       if (typeof value !== 'number' || !Number.isInteger(value)) return { code: 'NOT_INTEGER', message: `must be an integer; got ${typeof value}` };
