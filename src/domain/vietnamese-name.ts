@@ -118,25 +118,45 @@ function titleCaseWord(word: string): string {
  * a common mis-encoding) read as `Đ`/`đ`, tone marks in the traditional style (`Hòa`, `Thủy`, `Úy`, as in
  * the reference data), each syllable title-cased (`NGUYỄN THỊ THU HÀ` → `Nguyễn Thị Thu Hà`).
  * Letters are never added or removed: a name without diacritics stays without them.
+ *
+ * The canonical form of a name is the join of its syllables' canonical forms, and names come from a few
+ * thousand syllables: syllables are looked up in a memo, so a million names cost a million splits, not a
+ * million Unicode normalisations.
  */
 export function normalizeName(s: string): string {
-  let cleaned = s.normalize('NFC');
-  if (!TIDY.test(cleaned)) {
-    cleaned = cleaned.replace(/\u00D0/g, '\u0110').replace(/\u00F0/g, '\u0111').replace(/\s+/g, ' ').trim();
-    if (cleaned === '') return '';
+  let out = '';
+  let start = 0;
+  const n = s.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 32;
+    if (c === 32) {
+      if (i > start) {
+        const word = canonicalWord(s.slice(start, i));
+        out = out === '' ? word : `${out} ${word}`;
+      }
+      start = i + 1;
+    } else if (c === 0xd0 || c === 0xf0 || isOddSpace(c)) {
+      // Tabs, no-break and other spaces, or the mis-encoded Ð (rare): tidy the whole name first.
+      const tidy = s.normalize('NFC').replace(/\u00D0/g, '\u0110').replace(/\u00F0/g, '\u0111').replace(/\s+/g, ' ').trim();
+      return tidy === '' ? '' : tidy.split(' ').map(canonicalWord).join(' ');
+    }
   }
-  return cleaned.split(' ').map(normalizeWord).join(' ');
+  return out;
 }
 
-/** Already single-spaced, trimmed, without `Ð`/`ð`: the common case, checked with one regex. */
-const TIDY = /^[^\s\u00D0\u00F0]+(?: [^\s\u00D0\u00F0]+)*$/;
+/** Whitespace (as `\s` has it) other than a plain space. */
+function isOddSpace(c: number): boolean {
+  if (c < 0x1680) return c <= 13 || c === 0xa0;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
 
-// Names are drawn from a vocabulary of a few thousand syllables, so caching per word makes bulk
-// normalisation (millions of records) cheap. Bounded so that odd input cannot grow it without limit.
+// Bounded so that odd input cannot grow the memos without limit.
 const WORD_CACHE_LIMIT = 100_000;
 const wordCache = new Map<string, string>();
+const foldCache = new Map<string, string>();
 
-function normalizeWord(word: string): string {
+/** One syllable (no whitespace, any case, NFC or NFD) in canonical form. */
+function canonicalWord(word: string): string {
   let out = wordCache.get(word);
   if (out === undefined) {
     out = titleCaseWord(placeToneMarks(word, 'traditional'));
@@ -148,16 +168,32 @@ function normalizeWord(word: string): string {
 
 /**
  * Lower-case ASCII fold for matching and search: diacritics and tone marks removed (NFC or NFD input),
- * `đ`/`Đ` → `d`, whitespace collapsed. `NGUYEN THI THU HA` and `Nguyễn Thị Thu Hà` fold the same.
+ * `đ`/`Đ` → `d`, whitespace collapsed. `NGUYEN THI THU HA` and `Nguyễn Thị Thu Hà` fold the same. Syllables
+ * are memoised, as in {@link normalizeName}.
  */
 export function foldName(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(COMBINING, '')
-    .replace(/[đĐðÐ]/g, 'd')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
+  if (!TIDY_SPACES.test(s)) return foldWord(s.replace(/\s+/g, ' ').trim());
+  let out = '';
+  let start = 0;
+  const n = s.length;
+  for (let i = 0; i <= n; i++) {
+    if (i === n || s.charCodeAt(i) === 32) {
+      let word = foldCache.get(s.slice(start, i));
+      if (word === undefined) {
+        const raw = s.slice(start, i);
+        word = foldWord(raw);
+        if (foldCache.size >= WORD_CACHE_LIMIT) foldCache.clear();
+        foldCache.set(raw, word);
+      }
+      out = start === 0 ? word : `${out} ${word}`;
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+function foldWord(s: string): string {
+  return s.normalize('NFD').replace(COMBINING, '').replace(/[đĐðÐ]/g, 'd').toLowerCase();
 }
 
 /**
