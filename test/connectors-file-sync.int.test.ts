@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,38 @@ describe('file connectors against their drops', () => {
     // Forced re-read: every record recognised as unchanged by its content hash.
     const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
     expect(forced).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: rows - 3, rejected: 3 });
+  });
+
+  it('keeps the last copy of a record repeated in the next chunk, though that chunk was looked up before the first was stored', async () => {
+    // The next chunk is prepared while the previous one is being stored: a record the two share must be
+    // judged against what the previous chunk wrote, not against what was stored before it.
+    const dir = path.join(root, 'repeated');
+    const drop = await writeJusticeRegisterDrop({ dir, seed: 99, count: 40, tag: 'base' });
+    const lines = readFileSync(drop.files.find((f) => f.kind === 'birth')!.path, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter(Boolean);
+    const header = lines[0]!;
+    const columns = header.split(',');
+    const plain = lines.slice(1).find((l) => !l.includes('"'))!;
+    const row = (over: Record<string, string>) => {
+      const cells = plain.split(',');
+      for (const [k, v] of Object.entries(over)) {
+        expect(columns).toContain(k);
+        cells[columns.indexOf(k)] = v;
+      }
+      return cells.join(',');
+    };
+    const id = 'KS-REPEATED-1';
+    const first = path.join(dir, 'khai-sinh-repeated-1.csv');
+    writeFileSync(first, `${header}\n${row({ 'Mã hồ sơ': id, 'Họ và tên': 'TRAN VAN MOT' })}\n`);
+    expect((await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [first] })).inserted).toBe(1);
+
+    // Chunks of 2,000 rows (the definition's chunkRows): the record changes in chunk 1 and changes back in chunk 2.
+    const fillers = Array.from({ length: 2000 }, (_, i) => row({ 'Mã hồ sơ': `KS-FILLER-${i}`, 'Số định danh cá nhân': '' }));
+    const second = path.join(dir, 'khai-sinh-repeated-2.csv');
+    writeFileSync(second, [header, row({ 'Mã hồ sơ': id, 'Họ và tên': 'TRAN VAN HAI' }), ...fillers, row({ 'Mã hồ sơ': id, 'Họ và tên': 'TRAN VAN MOT' }), ''].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [second] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, inserted: 2000, updated: 2 });
+    const stored = await ctx.sql.one<{ full_name: string }>(`SELECT full_name FROM source_record WHERE source_system = 'justice-register' AND external_id = $1`, [id]);
+    expect(stored!.full_name).toBe('Tran Van Mot');
   });
 
   it('refuses a Windows-1258 export naming the encoding, and stores nothing from it', async () => {

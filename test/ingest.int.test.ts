@@ -72,9 +72,23 @@ describe('ingest', () => {
   it('never creates two children for one new number when batches race', async () => {
     const batches = Array.from({ length: 6 }, (_, i) => [aRecord({ externalId: `RACE-${i}`, identityNumber: '001207003333' })]);
     await Promise.all(batches.map((b) => ctx.ingest.ingest(b)));
-    expect(await count('source_record s JOIN child c ON c.id = s.child_id', `s.external_id LIKE 'RACE-%'`)).toBe(6);
+    expect(await count('source_record', `external_id LIKE 'RACE-%' AND child_id IS NOT NULL`)).toBe(6);
     const children = await ctx.sql.query(`SELECT DISTINCT child_id FROM source_record WHERE external_id LIKE 'RACE-%'`);
     expect(children).toHaveLength(1);
+  });
+
+  it('writes no child row: the links name children the golden-record stage builds, enqueued in grouped outbox rows', async () => {
+    const before = await count('child');
+    const outboxBefore = await count('outbox');
+    const res = await ctx.ingest.ingest(Array.from({ length: 150 }, (_, i) => aRecord({ externalId: `STAGE-${i}`, identityNumber: null })));
+    expect(res).toMatchObject({ inserted: 150, childrenCreated: 150 });
+    expect(res.childrenToRecompute).toHaveLength(150);
+    expect(await count('child')).toBe(before);
+    // One outbox row per hundred children, carrying their ids.
+    const rows = await ctx.sql.query<{ ids: string[] }>(
+      `SELECT ARRAY(SELECT jsonb_array_elements_text(payload->'ids')) AS ids FROM outbox WHERE topic = 'golden-record.recompute' ORDER BY id OFFSET $1`, [outboxBefore]);
+    expect(rows.map((r) => r.ids.length)).toEqual([100, 50]);
+    expect(rows.flatMap((r) => r.ids).sort()).toEqual([...res.childrenToRecompute].sort());
   });
 
   it('writes a batch whole or not at all', async () => {

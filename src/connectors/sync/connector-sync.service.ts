@@ -4,15 +4,16 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { serializeError } from '../../observability/logger.js';
-import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRows } from '../../services/ingest/ingest.service.js';
+import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { yieldToEventLoop } from '../../services/ingest/yield.js';
 import { normalizeSourceRecord } from '../../services/ingest/source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from '../../services/ingest/source-record.validator.js';
-import type { ProjectionWriter } from '../../services/projections/projection.writer.js';
+import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
+import { InvalidProjectionError, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
 import type { ConnectorCatalog, LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
-import type { CheckResult, MappedRecord, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition } from '../types.js';
+import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition } from '../types.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
 import { createReader } from './reader-factory.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
@@ -241,42 +242,40 @@ export class ConnectorSyncService {
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
     // overlaps PostgreSQL's there. Batches are still stored one at a time, in order, each with its checkpoint.
-    const stage = async (): Promise<StagedBatch | null> => {
+    const stage = async (inFlight: ReadonlySet<string>): Promise<StagedBatch | null> => {
       const next = await batches.next();
       if (next.done) return null;
-      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts);
+      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight);
     };
     // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
     // read error meanwhile does not count as an unhandled rejection (it is rethrown where it is awaited).
-    const startStage = () => {
-      const p = stage();
+    const startStage = (inFlight: ReadonlySet<string>) => {
+      const p = stage(inFlight);
       p.catch(() => undefined);
       return p;
     };
-    let pending = startStage();
-    /** Keys the previous batch wrote: the next batch's look-up may predate them. */
-    let writtenBefore = new Set<string>();
+    let pending = startStage(new Set());
     try {
       for (;;) {
-        const staged = await pending;
-        if (!staged) break;
-        pending = startStage();
-        // A key the previous batch wrote (a record repeated on the next page) is looked up again, now that
-        // the previous batch has committed: an unchanged-by-hash decision must see the latest stored row.
-        const { batch, prepared, ingest, unchanged: skipped } =
-          writtenBefore.size && staged.keys.some((k) => writtenBefore.has(k))
-            ? await this.stageBatch(staged.batch, mapper, definition.sourceSystem, mappingHash, ingestOpts)
-            : staged;
-        const { delta, written } = await this.deps.sql.tx(async (client) => {
-          const result = ingest ? await this.deps.ingest.store(client, ingest, { ...ingestOpts, location: batch.location }) : null;
+        const current = await pending;
+        if (!current) break;
+        // The next batch is staged while this one is stored, so what it looks up may predate this batch's
+        // commit: its records that share a key with this batch (a page repeated) are never judged by that
+        // look-up; they are written by key, and the write itself compares hashes.
+        pending = startStage(current.keys);
+        const { batch } = current;
+        const delta = await this.deps.sql.tx(async (client) => {
+          const result = current.ingest.records.size || current.ingest.quarantined.length
+            ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location })
+            : null;
           if (result?.stored.length) {
-            await this.deps.projections.replaceForSourceRecords(
+            await this.deps.projections.storeEncoded(
               client,
-              result.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: prepared.projections[s.index]!, isNew: s.inserted })),
+              result.stored.map((x) => ({ sourceRecordId: x.sourceRecordId, encoded: current.projections[x.index] ?? null, isNew: x.inserted })),
             );
           }
-          if (prepared.facilities.length) await this.deps.projections.upsertFacilities(client, prepared.facilities);
-          await this.deps.ingest.quarantine(client, prepared.rejects, ingestOpts);
+          if (current.facilities.length) await this.deps.projections.upsertFacilities(client, current.facilities);
+          await this.deps.ingest.quarantine(client, current.rejects, ingestOpts);
           let filesIngested = 0;
           if (batch.fileCompleted) {
             const f = batch.fileCompleted;
@@ -289,18 +288,17 @@ export class ConnectorSyncService {
           }
           const d: RunCounts = {
             batches: 1,
-            fetched: batch.records.length + (batch.rejects?.length ?? 0),
+            fetched: current.fetched,
             inserted: result?.inserted ?? 0,
             updated: result?.updated ?? 0,
-            unchanged: skipped + (result?.unchanged ?? 0),
-            rejected: prepared.rejects.length + (result?.rejected ?? 0),
+            unchanged: current.unchanged + (result?.unchanged ?? 0),
+            rejected: current.rejects.length + (result?.rejected ?? 0),
             filesIngested,
             filesSkipped: 0,
           };
           await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
-          return { delta: d, written: new Set((result?.stored ?? []).map((x) => itemKey(prepared.items[x.index]!))) };
+          return d;
         });
-        writtenBefore = written;
         addCounts(counts, delta);
         last = batch.position;
         await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
@@ -316,11 +314,12 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Prepares one batch for its transaction, writing nothing. Unchanged records are recognised before they
-   * are mapped: the mapping's external id and the content hash of each raw record, then the rows stored
-   * under those keys (looked up in parts, concurrently); a record whose hash equals the stored one is
-   * counted and dropped, so re-reading unchanged data costs a hash and an index probe per record. The rest
-   * are mapped, validated and normalised, and new records get their rows built.
+   * Prepares one batch for its transaction, writing nothing, a slice of {@link SLICE} records at a time:
+   * each slice's records get the mapping's external id and the content hash of the raw record, the rows
+   * stored under those keys are looked up (while the previous slice is mapped), a record whose hash equals
+   * the stored one is counted and dropped, and the rest are mapped, validated, normalised and encoded. So
+   * re-reading unchanged data costs a hash and an index probe per record, and a batch waiting for its
+   * transaction holds its records as encoded bytes, never a whole batch of intermediate objects.
    */
   private async stageBatch(
     batch: ReadBatch,
@@ -328,46 +327,107 @@ export class ConnectorSyncService {
     sourceSystem: string,
     mappingHash: string,
     ingestOpts: { connectorId: string; connectorRunId: string },
+    inFlight: ReadonlySet<string>,
   ): Promise<StagedBatch> {
-    const identified = await identifyYielding(batch.records, mapper, mappingHash);
-    const ids: string[] = [];
-    for (const x of identified) if (x) ids.push(x.externalId);
-    const stored = await this.lookupInParts(sourceSystem, ids);
-    const toMap: RawRecord[] = [];
-    const known: Array<Identified | null> = [];
-    let unchanged = 0;
-    for (let i = 0; i < identified.length; i++) {
-      const x = identified[i]!;
-      if (x && stored.get(`${sourceSystem}\u0000${x.externalId}`)?.contentHash === x.hash) {
-        unchanged++;
-        continue;
+    const staged: StagedBatch = {
+      batch, fetched: batch.records.length + (batch.rejects?.length ?? 0), ingest: this.deps.ingest.newBatch(), projections: [], itemKeys: [],
+      facilities: [], rejects: [], unchanged: 0, keys: new Set(),
+    };
+    for (const r of batch.rejects ?? []) {
+      staged.rejects.push({ sourceSystem, externalId: null, location: r.location, payload: r.payload, problems: r.problems });
+    }
+    const opts = { ...ingestOpts, location: batch.location };
+    let previous: PendingSlice | null = null;
+    for (let start = 0; start < batch.records.length; start += SLICE) {
+      const identified = identify(batch.records, start, Math.min(batch.records.length, start + SLICE), mapper, mappingHash);
+      const ids: string[] = [];
+      const hashes: string[] = [];
+      const at: number[] = [];
+      for (let i = 0; i < identified.length; i++) {
+        const x = identified[i];
+        if (!x) continue;
+        const key = `${sourceSystem}\u0000${x.externalId}`;
+        staged.keys.add(key);
+        // Not looked up: see `inFlight`.
+        if (inFlight.has(key)) continue;
+        ids.push(x.externalId);
+        hashes.push(x.hash);
+        at.push(i);
       }
-      toMap.push(batch.records[i]!);
-      known.push(x);
+      const lookup = this.deps.ingest.lookupChanged(this.deps.sql.pool, sourceSystem, ids, hashes).then((changed) => {
+        // By record index within the slice: absent means unchanged.
+        const bySlice = new Map<number, StoredRow | null>();
+        for (const [k, row] of changed) bySlice.set(at[k]!, row);
+        return bySlice;
+      });
+      lookup.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
+      previous = { start, identified, lookup };
+      await yieldToEventLoop();
     }
-    const prepared = await prepareBatchYielding({ ...batch, records: toMap }, mapper, sourceSystem, mappingHash, known);
-    const keys = ids.map((id) => `${sourceSystem}\u0000${id}`);
-    let ingest: PreparedIngest | null = null;
-    if (prepared.items.length) {
-      // Items the mapping identified differently from `identify` (never, unless a mapping changes) are looked up too.
-      const looked = new Set(keys);
-      const missing = prepared.items.filter((it) => !looked.has(itemKey(it)));
-      if (missing.length) for (const [k, v] of await this.deps.ingest.lookup(this.deps.sql.pool, missing)) stored.set(k, v);
-      ingest = await this.deps.ingest.prepare(this.deps.sql.pool, prepared.items, { ...ingestOpts, location: batch.location }, stored);
-      for (const it of prepared.items) keys.push(itemKey(it));
-    }
-    return { batch, prepared, ingest, unchanged, keys };
+    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
+    return staged;
   }
 
-  /** Rows stored under the external ids, looked up in parts of {@link LOOKUP_EVERY} at once. */
-  private async lookupInParts(sourceSystem: string, externalIds: string[]): Promise<StoredRows> {
-    const parts: Array<Promise<StoredRows>> = [];
-    for (let i = 0; i < externalIds.length; i += LOOKUP_EVERY) {
-      parts.push(this.deps.ingest.lookupKeys(this.deps.sql.pool, sourceSystem, externalIds.slice(i, i + LOOKUP_EVERY)));
+  /** Maps, validates, normalises and encodes one slice's changed records into the staged batch. */
+  private async stageSlice(
+    staged: StagedBatch,
+    slice: PendingSlice,
+    mapper: RecordMapper,
+    sourceSystem: string,
+    mappingHash: string,
+    opts: { connectorId: string; connectorRunId: string; location: string },
+    inFlight: ReadonlySet<string>,
+  ): Promise<void> {
+    const changed = await slice.lookup;
+    const { batch } = staged;
+    const items: IngestItem[] = [];
+    const projections: Projections[] = [];
+    /** What is stored under the keys of the records to write (a key with nothing stored has no entry). */
+    const stored: StoredRows = new Map();
+    const looked = new Set<string>();
+    for (let i = 0; i < slice.identified.length; i++) {
+      const x = slice.identified[i]!;
+      if (x && !inFlight.has(`${sourceSystem}\u0000${x.externalId}`)) {
+        const row = changed.get(i);
+        if (row === undefined) {
+          staged.unchanged++;
+          continue;
+        }
+        const key = `${sourceSystem}\u0000${x.externalId}`;
+        looked.add(key);
+        if (row) stored.set(key, row);
+      }
+      const raw = batch.records[slice.start + i]!;
+      const mapped = mapper(raw);
+      if (!mapped.ok) {
+        staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: [batch.location, raw.location].filter(Boolean).join(', ') || null, payload: raw.data, problems: mapped.problems });
+        continue;
+      }
+      if (mapped.type === 'facility') {
+        staged.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
+        continue;
+      }
+      items.push({ input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, flags: mapped.flags, location: raw.location });
+      projections.push(mapped.projections);
     }
-    const out: StoredRows = new Map();
-    for (const part of await Promise.all(parts)) for (const [k, v] of part) out.set(k, v);
-    return out;
+    if (items.length === 0) return;
+    // The slice's raw records are done with: let them go now rather than with the whole batch.
+    batch.records.fill(RELEASED, slice.start, slice.start + slice.identified.length);
+    // Items the mapping identified differently from `identify` (never, unless a mapping changes) are looked
+    // up too; items of the batch in flight are not (they go to the write by key).
+    const missing = items.filter((it) => !looked.has(itemKey(it)) && !inFlight.has(itemKey(it)));
+    if (missing.length) for (const [k, v] of await this.deps.ingest.lookup(this.deps.sql.pool, missing)) stored.set(k, v);
+    const base = staged.itemKeys.length;
+    const problems: ProjectionProblem[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const key = itemKey(items[i]!);
+      staged.itemKeys.push(key);
+      staged.keys.add(key);
+      staged.projections.push(this.deps.projections.encode(projections[i]!, base + i, problems));
+    }
+    if (problems.length) throw new InvalidProjectionError(problems);
+    await this.deps.ingest.prepare(this.deps.sql.pool, items, opts, { stored, notLookedUp: inFlight, into: staged.ingest, indexBase: base });
   }
 
   private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, filesSkipped: number): Promise<void> {
@@ -465,62 +525,8 @@ export class ConnectorSyncService {
   }
 }
 
-interface PreparedBatch {
-  items: IngestItem[];
-  /** Projections of each item, by item index. */
-  projections: Projections[];
-  facilities: Array<{ sourceSystem: string; externalId: string; projections: Projections }>;
-  rejects: QuarantinedRecord[];
-}
-
-/**
- * Maps a batch's records; child records become ingest items carrying a hash of raw record and mapping
- * (`known[i]`, when given, is record i's hash and JSON already computed).
- */
-export function prepareBatch(
-  batch: ReadBatch,
-  mapper: (raw: RawRecord) => MappedRecord,
-  sourceSystem: string,
-  mappingHash: string,
-  known?: ReadonlyArray<Identified | null>,
-): PreparedBatch {
-  const out: PreparedBatch = { items: [], projections: [], facilities: [], rejects: [] };
-  for (const r of batch.rejects ?? []) {
-    out.rejects.push({ sourceSystem, externalId: null, location: r.location, payload: r.payload, problems: r.problems });
-  }
-  for (let i = 0; i < batch.records.length; i++) {
-    const raw = batch.records[i]!;
-    const mapped = mapper(raw);
-    if (!mapped.ok) {
-      out.rejects.push({ sourceSystem, externalId: mapped.externalId, location: [batch.location, raw.location].filter(Boolean).join(', ') || null, payload: raw.data, problems: mapped.problems });
-      continue;
-    }
-    if (mapped.type === 'facility') {
-      out.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
-      continue;
-    }
-    const k = known?.[i];
-    out.items.push({
-      input: mapped.record,
-      contentHash: k?.hash ?? contentHash(mappingHash, raw),
-      rawJson: k?.json,
-      flags: mapped.flags,
-      location: raw.location,
-    });
-    out.projections.push(mapped.projections);
-  }
-  return out;
-}
-
-/**
- * How many records are mapped between two yields to the event loop: the transaction of the previous batch
- * runs meanwhile, and each of its statements waits for the current slice to finish before its answer is read.
- */
-const YIELD_EVERY = 50;
-/** Records hashed between two yields (hashing costs a fraction of mapping). */
-const IDENTIFY_YIELD_EVERY = 250;
-/** How many keys make one look-up of stored rows. */
-const LOOKUP_EVERY = 1000;
+/** Records identified, looked up and mapped together while a batch is staged. */
+const SLICE = 500;
 
 /** A raw child record's external id, and its content hash with the JSON it was computed from. */
 interface Identified {
@@ -529,60 +535,53 @@ interface Identified {
   json: string;
 }
 
-/** {@link RecordMapper.identify} and the content hash of every record, in slices between yields. */
-async function identifyYielding(records: RawRecord[], mapper: RecordMapper, mappingHash: string): Promise<Array<Identified | null>> {
-  const out: Array<Identified | null> = new Array(records.length);
-  for (let i = 0; i < records.length; i++) {
-    if (i > 0 && i % IDENTIFY_YIELD_EVERY === 0) await yieldToEventLoop();
+/** A slice identified and being looked up, waiting to be mapped. */
+interface PendingSlice {
+  start: number;
+  identified: Array<Identified | null>;
+  /** Stored rows of the slice's changed records by index in the slice (null: nothing stored); unchanged ones are absent. */
+  lookup: Promise<Map<number, StoredRow | null>>;
+}
+
+/** {@link RecordMapper.identify} and the content hash of records `start` to `end` (exclusive). */
+function identify(records: RawRecord[], start: number, end: number, mapper: RecordMapper, mappingHash: string): Array<Identified | null> {
+  const out: Array<Identified | null> = new Array(end - start);
+  for (let i = start; i < end; i++) {
     const raw = records[i]!;
     const externalId = mapper.identify(raw);
     if (externalId === null) {
-      out[i] = null;
+      out[i - start] = null;
       continue;
     }
     const json = JSON.stringify(raw.data);
-    out[i] = { externalId, hash: hashRecord(mappingHash, raw, json), json };
-  }
-  return out;
-}
-
-/**
- * {@link prepareBatch} in slices, yielding to the event loop between them, so the statements of the
- * batch being stored keep flowing while this one is mapped.
- */
-async function prepareBatchYielding(
-  batch: ReadBatch,
-  mapper: (raw: RawRecord) => MappedRecord,
-  sourceSystem: string,
-  mappingHash: string,
-  known: ReadonlyArray<Identified | null>,
-): Promise<PreparedBatch> {
-  const out: PreparedBatch = { items: [], projections: [], facilities: [], rejects: [] };
-  for (let i = 0; i < batch.records.length || i === 0; i += YIELD_EVERY) {
-    const part = prepareBatch(
-      { ...batch, records: batch.records.slice(i, i + YIELD_EVERY), rejects: i === 0 ? batch.rejects : [] },
-      mapper, sourceSystem, mappingHash, known.slice(i, i + YIELD_EVERY),
-    );
-    for (const x of part.items) out.items.push(x);
-    for (const x of part.projections) out.projections.push(x);
-    for (const x of part.facilities) out.facilities.push(x);
-    for (const x of part.rejects) out.rejects.push(x);
-    if (i + YIELD_EVERY >= batch.records.length) break;
-    await yieldToEventLoop();
+    out[i - start] = { externalId, hash: hashRecord(mappingHash, raw, json), json };
   }
   return out;
 }
 
 /** A batch read and prepared, waiting for its transaction. */
 interface StagedBatch {
+  /** The batch as read; its records are released as they are staged. */
   batch: ReadBatch;
-  prepared: PreparedBatch;
-  ingest: PreparedIngest | null;
+  /** Records and reader rejects the batch held. */
+  fetched: number;
+  /** Its child records, validated, normalised and encoded. */
+  ingest: PreparedIngest;
+  /** Encoded projections of each ingest item, by item index. */
+  projections: Array<EncodedProjections | null>;
+  /** `source system \0 external id` of each ingest item, by item index. */
+  itemKeys: string[];
+  facilities: Array<{ sourceSystem: string; externalId: string; projections: Projections }>;
+  /** Records the reader or the mapping refused. */
+  rejects: QuarantinedRecord[];
   /** Records dropped before mapping because their content hash equals the stored one. */
   unchanged: number;
   /** `source system \0 external id` of every record of the batch that has one. */
-  keys: string[];
+  keys: Set<string>;
 }
+
+/** What a staged raw record's place in its batch holds once the record is mapped. */
+const RELEASED = null as unknown as RawRecord;
 
 function itemKey(item: IngestItem): string {
   const input = item.input as { sourceSystem?: unknown; externalId?: unknown };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { PROJECTION_KINDS, type Projections } from '../../connectors/types.js';
-import { copyBool, copyNumber, copyRows, copyText } from '../../db/copy-text.js';
+import { copyBool, copyNumber, copyRows, copyText, decodeCopyFields } from '../../db/copy-text.js';
 import { newId } from '../../db/ids.js';
 import { InvalidProjectionError, type ProjectionProblem } from './invalid-projection.error.js';
 import {
@@ -22,6 +22,25 @@ export interface SourceRecordProjections {
    * The source record was inserted in the caller's transaction, so it has no projections yet: they are
    * added (by COPY) without looking for rows to replace. @defaultValue false
    */
+  isNew?: boolean;
+}
+
+/**
+ * One record's projections, checked and encoded ({@link ProjectionWriter.encode}): per row, the table it goes
+ * to and its COPY fields after `id` and `source_record_id` (UTF-8). Both are added when the row is written, so
+ * the record's id may still change (a record someone else inserted meanwhile keeps its own id).
+ */
+export interface EncodedProjections {
+  tables: number[];
+  tails: Buffer[];
+}
+
+/** Encoded projections of one stored source record, to write ({@link ProjectionWriter.storeEncoded}). */
+export interface EncodedRecordProjections {
+  sourceRecordId: string;
+  /** Null for a record with no projections (a changed record then loses the ones it had). */
+  encoded: EncodedProjections | null;
+  /** @see SourceRecordProjections.isNew */
   isNew?: boolean;
 }
 
@@ -79,19 +98,57 @@ export class ProjectionWriter {
    */
   async replaceForSourceRecords(client: PoolClient, items: SourceRecordProjections[]): Promise<ReplaceResult> {
     const problems: ProjectionProblem[] = [];
-    const byRecord = new Map<string, Projections>();
+    const encoded: EncodedRecordProjections[] = [];
     items.forEach((it, i) => {
       if (typeof it?.sourceRecordId !== 'string' || it.sourceRecordId === '') {
         problems.push({ item: i, path: 'sourceRecordId', code: 'NO_SOURCE_RECORD', message: 'is required' });
         return;
       }
-      checkRecordProjections(it.projections, i, problems);
-      byRecord.set(it.sourceRecordId, it.projections);
+      encoded.push({ sourceRecordId: it.sourceRecordId, encoded: this.encode(it.projections, i, problems), isNew: it.isNew });
     });
     if (problems.length) throw new InvalidProjectionError(problems);
-    if (byRecord.size === 0) return { records: 0, deleted: 0, inserted: {} };
+    return this.storeEncoded(client, encoded);
+  }
 
-    // A record listed twice is new only if every entry says so.
+  /**
+   * Checks one record's projections (problems go to `problems`, placed at `item`) and encodes them for
+   * {@link storeEncoded}; null when there are none. A connector encodes each record's projections while it
+   * prepares the batch, so the batch waits for its transaction as bytes rather than objects.
+   */
+  encode(projections: Projections, item: number, problems: ProjectionProblem[]): EncodedProjections | null {
+    const before = problems.length;
+    checkRecordProjections(projections, item, problems);
+    if (problems.length > before) return null;
+    let out: EncodedProjections | null = null;
+    for (let t = 0; t < RECORD_PROJECTION_TABLES.length; t++) {
+      const table = RECORD_PROJECTION_TABLES[t]!;
+      const rows = (projections as Record<string, unknown>)[table.kind] as Array<Record<string, unknown>> | undefined;
+      if (!rows?.length) continue;
+      out ??= { tables: [], tails: [] };
+      for (const p of rows) {
+        let tail = '';
+        for (let c = 0; c < table.columns.length; c++) {
+          const col = table.columns[c]!;
+          tail += `${c === 0 ? '' : '\t'}${copyValue(col.type, p[col.field])}`;
+        }
+        out.tables.push(t);
+        out.tails.push(Buffer.from(tail, 'utf8'));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Writes encoded projections of source records stored in the caller's transaction: new records' rows by
+   * COPY (one per table that has any), changed records' by deleting their rows and inserting the new ones,
+   * for the whole batch in ONE statement (data-modifying CTEs over `unnest` arrays; all its parts see the
+   * same snapshot, so the deletes never touch the rows the inserts add). A record listed twice keeps its last
+   * entry; it is new only if every entry says so.
+   */
+  async storeEncoded(client: PoolClient, items: EncodedRecordProjections[]): Promise<ReplaceResult> {
+    const byRecord = new Map<string, EncodedProjections | null>();
+    for (const it of items) byRecord.set(it.sourceRecordId, it.encoded);
+    if (byRecord.size === 0) return { records: 0, deleted: 0, inserted: {} };
     const fresh = new Set<string>();
     for (const it of items) if (it.isNew) fresh.add(it.sourceRecordId);
     for (const it of items) if (!it.isNew) fresh.delete(it.sourceRecordId);
@@ -99,20 +156,26 @@ export class ProjectionWriter {
     const count = (kind: RecordProjectionKind, n: number) => {
       if (n) inserted[kind] = (inserted[kind] ?? 0) + n;
     };
+    /** Rows per table: [projection id, source record id, tail]. */
+    const rowsOf = (ids: Iterable<string>) => {
+      const perTable = RECORD_PROJECTION_TABLES.map(() => [] as Array<[string, Buffer]>);
+      for (const sourceRecordId of ids) {
+        const e = byRecord.get(sourceRecordId);
+        if (e) for (let i = 0; i < e.tables.length; i++) perTable[e.tables[i]!]!.push([sourceRecordId, e.tails[i]!]);
+      }
+      return perTable;
+    };
 
     // New records: nothing to delete; their rows are added by COPY, one per table that has any.
     if (fresh.size) {
-      for (const t of RECORD_PROJECTION_TABLES) {
-        const lines: string[] = [];
-        for (const sourceRecordId of fresh) {
-          for (const p of (byRecord.get(sourceRecordId)![t.kind] ?? []) as unknown as Array<Record<string, unknown>>) {
-            let line = `${copyText(newId(t.idKind))}\t${copyText(sourceRecordId)}`;
-            for (const col of t.columns) line += `\t${copyValue(col.type, p[col.field])}`;
-            lines.push(line);
-          }
-        }
-        await copyRows(client, t.table, ['id', 'source_record_id', ...t.columns.map((c) => c.column)], lines);
-        count(t.kind, lines.length);
+      const perTable = rowsOf(fresh);
+      for (let t = 0; t < RECORD_PROJECTION_TABLES.length; t++) {
+        const table = RECORD_PROJECTION_TABLES[t]!;
+        const rows = perTable[t]!;
+        if (!rows.length) continue;
+        await copyRows(client, table.table, ['id', 'source_record_id', ...table.columns.map((c) => c.column)],
+          rows.map(([sourceRecordId, tail]) => [`${newId(table.idKind)}\t${sourceRecordId}\t`, tail]));
+        count(table.kind, rows.length);
       }
     }
 
@@ -122,16 +185,15 @@ export class ProjectionWriter {
     const ctes: string[] = RECORD_PROJECTION_TABLES.map(
       (t, i) => `d${i} AS (DELETE FROM ${t.table} WHERE source_record_id = ANY($1::text[]) RETURNING 1)`,
     );
+    const perTable = rowsOf(recordIds);
     RECORD_PROJECTION_TABLES.forEach((t, i) => {
-      const rows: Array<{ sourceRecordId: string; p: Record<string, unknown> }> = [];
-      for (const sourceRecordId of recordIds) {
-        for (const p of (byRecord.get(sourceRecordId)![t.kind] ?? []) as unknown as Array<Record<string, unknown>>) rows.push({ sourceRecordId, p });
-      }
+      const rows = perTable[i]!;
       if (rows.length === 0) return;
       count(t.kind, rows.length);
       const first = params.length + 1;
-      params.push(rows.map(() => newId(t.idKind)), rows.map((r) => r.sourceRecordId));
-      for (const col of t.columns) params.push(rows.map((r) => r.p[col.field] ?? null));
+      const values = rows.map(([, tail]) => decodeCopyFields(tail));
+      params.push(rows.map(() => newId(t.idKind)), rows.map(([sourceRecordId]) => sourceRecordId));
+      t.columns.forEach((_, c) => params.push(values.map((v) => v[c] ?? null)));
       ctes.push(`i${i} AS (${insertSql(t, first, ['id', 'source_record_id'])})`);
     });
     const deletedSum = RECORD_PROJECTION_TABLES.map((_, i) => `(SELECT count(*) FROM d${i})`).join(' + ');
