@@ -91,13 +91,32 @@ describe('ingest', () => {
     expect(rows.flatMap((r) => r.ids).sort()).toEqual([...res.childrenToRecompute].sort());
   });
 
+  it('quarantines text PostgreSQL cannot store (U+0000) instead of failing the batch; the raw payload keeps it', async () => {
+    const res = await ctx.ingest.ingest([
+      aRecord({ externalId: 'NUL-NAME', fullName: 'Nguyễn \u0000Văn' }),
+      aRecord({ externalId: 'NUL-RAW', raw: { note: 'bad \u0000 byte' } }),
+    ]);
+    expect(res).toMatchObject({ inserted: 1, rejected: 1 });
+    expect(res.rejects[0]).toMatchObject({ externalId: 'NUL-NAME', problems: [{ field: 'fullName' }] });
+    const raw = await ctx.sql.one<{ raw: { note: string } }>(`SELECT raw FROM source_record WHERE external_id = 'NUL-RAW'`);
+    expect(raw!.raw.note).toBe('bad \u0000 byte');
+  });
+
   it('writes a batch whole or not at all', async () => {
     const before = await count('source_record');
-    // Same external id in two source systems is fine; a raw payload PostgreSQL cannot store fails the batch.
-    const poison = aRecord({ externalId: 'POISON', raw: { text: 'bad \u0000 byte' } });
-    await expect(ctx.ingest.ingest([aRecord({ externalId: 'BEFORE-POISON' }), poison])).rejects.toThrow();
+    const outboxBefore = await count('outbox');
+    // A failure in the middle of the batch's writes (here: the database refusing one row) rolls back every write.
+    await ctx.sql.query(`CREATE FUNCTION test_refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.external_id = 'POISON' THEN RAISE EXCEPTION 'poison'; END IF; RETURN NEW; END $$`);
+    await ctx.sql.query(`CREATE TRIGGER test_refuse_poison BEFORE INSERT ON source_record FOR EACH ROW EXECUTE FUNCTION test_refuse_poison()`);
+    try {
+      await expect(ctx.ingest.ingest([aRecord({ externalId: 'BEFORE-POISON' }), aRecord({ externalId: 'POISON' }), aRecord({ externalId: 'AFTER-POISON' })])).rejects.toThrow('poison');
+    } finally {
+      await ctx.sql.query('DROP TRIGGER test_refuse_poison ON source_record');
+      await ctx.sql.query('DROP FUNCTION test_refuse_poison()');
+    }
     expect(await count('source_record')).toBe(before);
-    expect(await count('source_record', `external_id = 'BEFORE-POISON'`)).toBe(0);
+    expect(await count('outbox')).toBe(outboxBefore);
   });
 
   it('builds the identity-number history and group memberships on recompute, idempotently', async () => {

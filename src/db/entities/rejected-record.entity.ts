@@ -24,7 +24,7 @@ export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
     sourceSystem: { type: 'string' },
     externalId: { type: 'string', nullable: true },
     location: { type: 'string', nullable: true },
-    payload: { type: 'json', columnType: 'jsonb' },
+    payload: { type: 'json', columnType: 'json' },
     reasons: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     resolvedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },

@@ -46,7 +46,7 @@ export const SourceRecordEntity = new EntitySchema<SourceRecord>({
     id: { type: 'string', primary: true },
     sourceSystem: { type: 'string' },
     externalId: { type: 'string' },
-    raw: { type: 'json', columnType: 'jsonb' },
+    raw: { type: 'json', columnType: 'json' },
     fullName: { type: 'string', nullable: true },
     familyName: { type: 'string', nullable: true },
     middleName: { type: 'string', nullable: true },

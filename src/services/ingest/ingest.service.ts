@@ -111,7 +111,7 @@ export interface PreparedIngest {
 }
 
 const COLUMNS = [
-  ['id', 'text'], ['source_system', 'text'], ['external_id', 'text'], ['raw', 'jsonb'], ['full_name', 'text'],
+  ['id', 'text'], ['source_system', 'text'], ['external_id', 'text'], ['raw', 'json'], ['full_name', 'text'],
   ['family_name', 'text'], ['middle_name', 'text'], ['given_name', 'text'], ['name_folded', 'text'], ['sex', 'text'],
   ['birth_date', 'date'], ['birth_date_precision', 'text'], ['birth_date_estimated', 'boolean'], ['commune_code', 'text'],
   ['commune_code_set', 'text'], ['father_name', 'text'], ['mother_name', 'text'], ['carer_name', 'text'],
@@ -489,7 +489,7 @@ export class IngestService {
     if (rejects.length === 0) return;
     await client.query(
       `INSERT INTO rejected_record (id, connector_id, connector_run_id, source_system, external_id, location, payload, reasons)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])`,
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::jsonb[])`,
       [
         rejects.map(() => newId('rejectedRecord')),
         rejects.map(() => opts.connectorId ?? null),

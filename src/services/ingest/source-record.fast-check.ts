@@ -43,7 +43,7 @@ function text(v: unknown, max: number): string | null | undefined {
   if (v === null) return null;
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
-  return t.length <= max ? t : undefined;
+  return t.length <= max && !t.includes('\u0000') ? t : undefined;
 }
 
 const KNOWN = new Set<string>([
@@ -68,7 +68,7 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
       case 'externalId': {
         if (typeof v !== 'string') return null;
         const t = v.trim();
-        if (t.length < 1 || t.length > 200) return null;
+        if (t.length < 1 || t.length > 200 || t.includes('\u0000')) return null;
         out.externalId = t;
         break;
       }
@@ -124,7 +124,7 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
             if (gk === 'clause') {
               if (!CLAUSES.has(gv)) return null;
             } else if (gk === 'subType') {
-              if (gv !== null && !(typeof gv === 'string' && gv.length <= 50)) return null;
+              if (gv !== null && !(typeof gv === 'string' && gv.length <= 50 && !gv.includes('\u0000'))) return null;
             } else if (gk === 'since') {
               if (gv !== null && !isIsoDate(gv)) return null;
             } else return null;

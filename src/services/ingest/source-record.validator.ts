@@ -7,12 +7,15 @@ const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be an ISO date yyyy-mm-dd')
   .refine(isIsoCalendarDate, 'is not a calendar date');
-const optText = z.string().trim().max(200).nullish();
+/** PostgreSQL text cannot hold U+0000: a record carrying it is refused here, not by the database mid-batch. */
+const noNul = (s: string) => !s.includes('\u0000');
+const NUL_MESSAGE = 'contains a NUL character (U+0000)';
+const optText = z.string().trim().max(200).refine(noNul, NUL_MESSAGE).nullish();
 
 /** The boundary check of a normalised record before it is stored; reasons name the field, never the value. */
 export const sourceRecordInputSchema = z.object({
   sourceSystem: z.enum(SOURCE_SYSTEMS),
-  externalId: z.string().trim().min(1, 'is empty').max(200),
+  externalId: z.string().trim().min(1, 'is empty').max(200).refine(noNul, NUL_MESSAGE),
   raw: z.record(z.string(), z.unknown()),
   fullName: optText,
   familyName: optText,
@@ -27,10 +30,10 @@ export const sourceRecordInputSchema = z.object({
   fatherName: optText,
   motherName: optText,
   carerName: optText,
-  identityNumber: z.string().trim().max(40).nullish(),
+  identityNumber: z.string().trim().max(40).refine(noNul, NUL_MESSAGE).nullish(),
   sourceUpdatedAt: z.iso.datetime({ offset: true }).nullish(),
   groups: z
-    .array(z.object({ clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).nullish(), since: isoDate.nullish() }))
+    .array(z.object({ clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).refine(noNul, NUL_MESSAGE).nullish(), since: isoDate.nullish() }))
     .optional(),
 });
 

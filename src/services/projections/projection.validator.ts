@@ -13,6 +13,7 @@ export function columnProblem(col: ProjectionColumn, value: unknown): { code: st
   switch (col.type) {
     case 'text':
       if (typeof value !== 'string') return { code: 'NOT_TEXT', message: `must be text; got ${typeof value}` };
+      if (value.includes('\u0000')) return { code: 'NUL_CHARACTER', message: 'contains a NUL character (U+0000), which text cannot store' };
       if (col.required && value.trim() === '') return { code: 'REQUIRED', message: 'is required; got empty text' };
       if (col.oneOf && !col.oneOf.includes(value)) return { code: 'NOT_ALLOWED_VALUE', message: `must be one of ${col.oneOf.join(', ')}` };
       return null;
