@@ -73,7 +73,7 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
     orm,
     ingest,
     connectors,
-    goldenRecords: new GoldenRecordService(orm),
+    goldenRecords: new GoldenRecordService(sql),
     identity,
     close: async () => {
       await identity?.queue.close();

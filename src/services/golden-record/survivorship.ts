@@ -55,6 +55,8 @@ export const SOURCE_TRUST: Record<string, number> = {
 const PRECISION_RANK: Record<DatePrecision, number> = { DAY: 3, MONTH: 2, YEAR: 1 };
 
 const trust = (r: SurvivorshipInput) => SOURCE_TRUST[r.sourceSystem] ?? 0;
+const time = (r: SurvivorshipInput) => r.observedAt.getTime();
+const byId = (a: SurvivorshipInput, b: SurvivorshipInput) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const hasDiacritics = (s: string) => /[^\u0000-\u007f]/.test(s);
 
 /** Picks the record that wins by the given ranking (higher is better; ties go to the later in list). */
@@ -85,12 +87,14 @@ function compareRanks(a: number[], b: number[]): number {
  * beyond an id tie-break), so recomputing twice gives the same answer.
  */
 export function computeGolden(records: SurvivorshipInput[], now: Date = new Date()): GoldenValues {
-  const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Runs once per child the golden-record stage builds: a single record needs no sorting, and every field
+  // chosen in one run shares one timestamp string.
+  const sorted = records.length > 1 ? [...records].sort(byId) : records;
   const provenance: GoldenValues['provenance'] = {};
+  const chosenAt = now.toISOString();
   const mark = (field: GoldenField, r: SurvivorshipInput | undefined) => {
-    if (r) provenance[field] = { sourceRecordId: r.id, sourceSystem: r.sourceSystem, chosenAt: now.toISOString() };
+    if (r) provenance[field] = { sourceRecordId: r.id, sourceSystem: r.sourceSystem, chosenAt };
   };
-  const time = (r: SurvivorshipInput) => r.observedAt.getTime();
 
   // Names: a spelling with diacritics beats registry-style upper-case ASCII, then trust, then recency.
   const nameRec = best(sorted.filter((r) => r.fullName), (r) => [hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);

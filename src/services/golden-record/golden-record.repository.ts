@@ -1,0 +1,182 @@
+import type { PoolClient } from 'pg';
+import { copyBool, copyJson, copyNumber, copyRows, copyText } from '../../db/copy-text.js';
+import { ConflictError } from '../../errors/index.js';
+import type { ChildValues, KnownMembership, KnownNumber, LinkedRecord, LockedChild, NewIdentityNumber, NewMembership } from './recompute-plan.js';
+
+/**
+ * Advisory-lock key space of golden-record recomputes (ingest's number locks use 7, reconciliation's 11): a
+ * child without a row has nothing to lock with FOR UPDATE, so two recomputes of it meet on this key instead.
+ */
+const CHILD_LOCK_SEED = 13;
+
+/** Golden columns and the number status, in the order of every statement below, with their SQL types and {@link ChildValues} keys. */
+const VALUE_COLUMNS = [
+  ['full_name', 'text', 'fullName'], ['family_name', 'text', 'familyName'], ['middle_name', 'text', 'middleName'],
+  ['given_name', 'text', 'givenName'], ['name_folded', 'text', 'nameFolded'], ['sex', 'text', 'sex'], ['birth_date', 'date', 'birthDate'],
+  ['birth_date_precision', 'text', 'birthDatePrecision'], ['birth_date_estimated', 'boolean', 'birthDateEstimated'],
+  ['birth_year', 'smallint', 'birthYear'], ['commune_code', 'text', 'communeCode'], ['commune_code_set', 'text', 'communeCodeSet'],
+  ['identity_number', 'text', 'identityNumber'], ['identity_status', 'text', 'identityStatus'],
+] as const satisfies ReadonlyArray<readonly [string, string, keyof ChildValues]>;
+
+const SELECT_CHILDREN = `
+SELECT id, status, version, ${VALUE_COLUMNS.map(([c, , k]) => `${c} AS "${k}"`).join(', ')}, group_clauses AS "groupClauses", provenance
+  FROM child WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
+
+// Rows as arrays, and observedAt (when the source last changed the record, or when the hub last saw it) as epoch
+// milliseconds: most of this read's cost is the client parsing a child's one or two records, and a float
+// parses several times faster than a timestamptz.
+const SELECT_RECORDS = `
+SELECT id, child_id, source_system, full_name, family_name, middle_name, given_name, name_folded, sex, birth_date,
+       birth_date_precision, birth_date_estimated, commune_code, commune_code_set, identity_number, groups,
+       date_part('epoch', coalesce(source_updated_at, last_seen_at)) * 1000
+  FROM source_record WHERE child_id = ANY($1::text[])`;
+type RecordRow = [string, string, string, string | null, string | null, string | null, string | null, string | null, LinkedRecord['sex'],
+  string | null, LinkedRecord['birthDatePrecision'], boolean, string | null, LinkedRecord['communeCodeSet'], string | null, LinkedRecord['groups'], number];
+
+const SELECT_NUMBERS = `
+SELECT child_id AS "childId", number, status, source_record_id AS "sourceRecordId", verified_at AS "verifiedAt"
+  FROM identity_number WHERE child_id = ANY($1::text[])`;
+
+const SELECT_MEMBERSHIPS = `
+SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_id AS "sourceRecordId"
+  FROM special_circumstance WHERE child_id = ANY($1::text[])`;
+
+// status (ACTIVE), version (1), created_at and updated_at (the transaction's time) are the columns' defaults.
+const CHILD_COPY_COLUMNS = ['id', ...VALUE_COLUMNS.map(([c]) => c), 'group_clauses', 'provenance'];
+
+// The version guard is a safety net: the rows are locked, so a version that moved means a writer that
+// ignored the lock, and the recompute must not overwrite what it did.
+const UPDATE_CHILDREN = `
+UPDATE child c SET ${VALUE_COLUMNS.map(([col]) => `${col} = u.${col}`).join(', ')},
+       group_clauses = u.group_clauses::text[], provenance = u.provenance, version = c.version + 1, updated_at = now()
+  FROM unnest($1::text[], $2::int[], ${VALUE_COLUMNS.map(([, t], i) => `$${i + 3}::${t}[]`).join(', ')}, $${VALUE_COLUMNS.length + 3}::text[],
+              $${VALUE_COLUMNS.length + 4}::jsonb[])
+    AS u(id, version, ${VALUE_COLUMNS.map(([c]) => c).join(', ')}, group_clauses, provenance)
+ WHERE c.id = u.id AND c.version = u.version`;
+
+// first_seen_at and recorded_at: the transaction's time (their defaults).
+const NUMBER_COPY_COLUMNS = ['id', 'child_id', 'number', 'status', 'source_record_id', 'structural_findings'];
+const MEMBERSHIP_COPY_COLUMNS = ['id', 'child_id', 'clause', 'sub_type', 'source_record_id', 'evidence', 'started_on'];
+
+const LOCK_IDS = `
+SELECT count(*) FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id) AS ids
+ CROSS JOIN LATERAL pg_advisory_xact_lock(hashtextextended(ids.id, ${CHILD_LOCK_SEED}))`;
+const DELETE_MEMBERSHIPS = 'DELETE FROM special_circumstance WHERE id = ANY($1::text[])';
+
+/**
+ * The golden-record stage's SQL: every read and write of a recompute as one set-based statement over all
+ * its children (`= ANY($1)` reads, COPY for new rows, `UPDATE … FROM unnest(…)`), so a call costs the same
+ * number of statements for one child as for a thousand. All run on the caller's transaction, as named
+ * statements (each connection parses and plans them once).
+ */
+export class GoldenRecordRepository {
+  /**
+   * Serialises recomputes of the same children across workers, for ids with a row and without one. One
+   * statement, keys taken in id order (so two calls sharing children cannot deadlock); held to the end of the
+   * transaction.
+   */
+  async lockIds(client: PoolClient, ids: readonly string[]): Promise<void> {
+    await client.query({ name: 'golden_lock_ids', text: LOCK_IDS, values: [ids] });
+  }
+
+  /** The children's rows that exist, locked for update (after {@link lockIds}, so read as the last recompute left them). */
+  async lockChildren(client: PoolClient, ids: readonly string[]): Promise<Map<string, LockedChild>> {
+    const { rows } = await client.query<LockedChild>({ name: 'golden_lock_children', text: SELECT_CHILDREN, values: [ids] });
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** The records linked to the children, per child, in record-id order. */
+  async records(client: PoolClient, childIds: readonly string[]): Promise<Map<string, LinkedRecord[]>> {
+    const { rows } = await client.query<RecordRow>({ name: 'golden_records', text: SELECT_RECORDS, values: [childIds], rowMode: 'array' });
+    const byChild = new Map<string, LinkedRecord[]>();
+    for (const r of rows) {
+      const record: LinkedRecord = {
+        id: r[0], childId: r[1], sourceSystem: r[2], fullName: r[3], familyName: r[4], middleName: r[5], givenName: r[6], nameFolded: r[7],
+        sex: r[8], birthDate: r[9], birthDatePrecision: r[10], birthDateEstimated: r[11], communeCode: r[12], communeCodeSet: r[13],
+        identityNumber: r[14], groups: r[15], observedAt: new Date(r[16]),
+      };
+      const list = byChild.get(record.childId);
+      if (list) list.push(record);
+      else byChild.set(record.childId, [record]);
+    }
+    for (const list of byChild.values()) if (list.length > 1) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return byChild;
+  }
+
+  async numbers(client: PoolClient, childIds: readonly string[]): Promise<Map<string, KnownNumber[]>> {
+    const { rows } = await client.query<KnownNumber>({ name: 'golden_numbers', text: SELECT_NUMBERS, values: [childIds] });
+    return groupBy(rows, (r) => r.childId);
+  }
+
+  async memberships(client: PoolClient, childIds: readonly string[]): Promise<Map<string, KnownMembership[]>> {
+    const { rows } = await client.query<KnownMembership>({ name: 'golden_memberships', text: SELECT_MEMBERSHIPS, values: [childIds] });
+    return groupBy(rows, (r) => r.childId);
+  }
+
+  /** New children: active, at version 1, created and updated at the transaction's time. */
+  async insertChildren(client: PoolClient, children: readonly ChildValues[]): Promise<void> {
+    await copyRows(client, 'child', CHILD_COPY_COLUMNS, children.map((c) => {
+      let line = copyText(c.id);
+      for (const [, type, key] of VALUE_COLUMNS) {
+        const v = c[key];
+        line += `\t${type === 'boolean' ? copyBool(v as boolean) : type === 'smallint' ? copyNumber(v as number | null) : copyText(v as string | null)}`;
+      }
+      return `${line}\t${copyText(textArray(c.groupClauses))}\t${copyJson(c.provenance)}`;
+    }));
+  }
+
+  /**
+   * Changed children: every golden column, version + 1, `updated_at` the transaction's time. Throws a
+   * {@link ConflictError} (and so rolls the transaction back) when a row's version is not the one read under lock.
+   */
+  async updateChildren(client: PoolClient, children: ReadonlyArray<ChildValues & { version: number }>): Promise<void> {
+    if (children.length === 0) return;
+    const res = await client.query({
+      name: 'golden_update_children',
+      text: UPDATE_CHILDREN,
+      values: [
+        children.map((c) => c.id),
+        children.map((c) => c.version),
+        ...VALUE_COLUMNS.map(([, , key]) => children.map((c) => c[key])),
+        children.map((c) => textArray(c.groupClauses)),
+        children.map((c) => JSON.stringify(c.provenance ?? {})),
+      ],
+    });
+    if (res.rowCount !== children.length) {
+      throw new ConflictError('a child changed version while its golden record was being recomputed', { expected: children.length, updated: res.rowCount });
+    }
+  }
+
+  /** New identity-number history rows: numbers a source gave, not yet verified. */
+  async insertNumbers(client: PoolClient, numbers: readonly NewIdentityNumber[]): Promise<void> {
+    await copyRows(client, 'identity_number', NUMBER_COPY_COLUMNS, numbers.map((n) =>
+      `${copyText(n.id)}\t${copyText(n.childId)}\t${copyText(n.number)}\tGIVEN\t${copyText(n.sourceRecordId)}\t${copyJson(n.findings)}`));
+  }
+
+  async insertMemberships(client: PoolClient, memberships: readonly NewMembership[]): Promise<void> {
+    await copyRows(client, 'special_circumstance', MEMBERSHIP_COPY_COLUMNS, memberships.map((m) =>
+      `${copyText(m.id)}\t${copyText(m.childId)}\t${copyText(m.clause)}\t${copyText(m.subType)}\t${copyText(m.sourceRecordId)}\t` +
+      `${copyJson({ sourceSystem: m.sourceSystem })}\t${copyText(m.startedOn)}`));
+  }
+
+  async removeMemberships(client: PoolClient, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await client.query({ name: 'golden_remove_memberships', text: DELETE_MEMBERSHIPS, values: [ids] });
+  }
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = out.get(k);
+    if (list) list.push(row);
+    else out.set(k, [row]);
+  }
+  return out;
+}
+
+/** A PostgreSQL array literal of text values (quoted, so any value survives). */
+function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}

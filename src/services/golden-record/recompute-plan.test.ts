@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { IdentityStatus } from '../../db/entities/child.entity.js';
+import { planRecompute, type KnownMembership, type KnownNumber, type LinkedRecord, type LockedChild } from './recompute-plan.js';
+import { computeGolden } from './survivorship.js';
+
+const now = new Date('2026-12-03T00:00:00Z');
+const rec = (o: Partial<LinkedRecord> & Pick<LinkedRecord, 'id' | 'childId'>): LinkedRecord => ({
+  sourceSystem: 'health-station', fullName: 'Nguyễn Thị Thu Hà', familyName: 'Nguyễn', middleName: 'Thị Thu', givenName: 'Hà',
+  nameFolded: 'nguyen thi thu ha', sex: 'FEMALE', birthDate: '2015-03-02', birthDatePrecision: 'DAY', birthDateEstimated: false,
+  communeCode: '00004', communeCodeSet: 'VN-2025', identityNumber: '001315000123', groups: [], observedAt: new Date('2026-01-01T00:00:00Z'), ...o,
+});
+
+/** The row a recompute of `records` would have left, with the given status. */
+function rowOf(id: string, records: LinkedRecord[], identityStatus: IdentityStatus, version = 3): LockedChild {
+  const g = computeGolden(records, new Date('2026-06-01T00:00:00Z'));
+  return {
+    id, status: 'ACTIVE', version, identityStatus, provenance: g.provenance,
+    fullName: g.fullName, familyName: g.familyName, middleName: g.middleName, givenName: g.givenName, nameFolded: g.nameFolded, sex: g.sex,
+    birthDate: g.birthDate, birthDatePrecision: g.birthDatePrecision, birthDateEstimated: g.birthDateEstimated, birthYear: g.birthYear,
+    communeCode: g.communeCode, communeCodeSet: g.communeCodeSet, identityNumber: g.identityNumber, groupClauses: g.groupClauses,
+  };
+}
+
+function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; numbers?: KnownNumber[]; memberships?: KnownMembership[]; ids?: string[] }) {
+  const group = <T extends { childId: string }>(xs: T[] = []) => {
+    const m = new Map<string, T[]>();
+    for (const x of xs) m.set(x.childId, [...(m.get(x.childId) ?? []), x]);
+    return m;
+  };
+  const ids = opts.ids ?? [...new Set([...(opts.children ?? []).map((c) => c.id), ...(opts.records ?? []).map((r) => r.childId)])].sort();
+  return planRecompute({
+    ids, children: new Map((opts.children ?? []).map((c) => [c.id, c])), records: group(opts.records), numbers: group(opts.numbers), memberships: group(opts.memberships),
+  }, now);
+}
+
+const given = (childId: string, number: string, sourceRecordId: string | null = 'src_1', status: KnownNumber['status'] = 'GIVEN'): KnownNumber =>
+  ({ childId, number, status, sourceRecordId, verifiedAt: status === 'VERIFIED' ? new Date('2026-02-01T00:00:00Z') : null });
+
+describe('planRecompute', () => {
+  it('builds a child without a row from survivorship over its records, and checks it', () => {
+    const records = [rec({ id: 'src_1', childId: 'chd_A', groups: [{ clause: 'b', since: '2024-05-01' }] }), rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'school', communeCode: '00008' })];
+    const p = plan({ records });
+    const g = computeGolden(records, now);
+    expect(p.result).toEqual({ changed: ['chd_A'], unchanged: [], skipped: [] });
+    expect(p.created).toEqual([expect.objectContaining({ id: 'chd_A', identityStatus: 'UNVERIFIED', fullName: g.fullName, communeCode: g.communeCode, groupClauses: ['b'], provenance: g.provenance })]);
+    expect(p.updated).toEqual([]);
+    expect(p.numbers).toEqual([expect.objectContaining({ childId: 'chd_A', number: '001315000123', sourceRecordId: 'src_1', findings: [] })]);
+    expect(p.membershipsAdded).toEqual([expect.objectContaining({ childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', sourceSystem: 'health-station', startedOn: '2024-05-01' })]);
+    expect(p.reconcile).toEqual(['chd_A']);
+  });
+
+  it('skips merged children and ids with neither a row nor a record', () => {
+    const merged = { ...rowOf('chd_M', [], 'NO_NUMBER'), status: 'MERGED' as const };
+    const p = plan({ ids: ['chd_M', 'chd_U'], children: [merged], records: [rec({ id: 'src_9', childId: 'chd_M' })] });
+    expect(p).toMatchObject({ result: { changed: [], unchanged: [], skipped: ['chd_M', 'chd_U'] }, created: [], updated: [], numbers: [], reconcile: [] });
+  });
+
+  it('leaves a current child alone, whatever the provenance timestamps say', () => {
+    const records = [rec({ id: 'src_1', childId: 'chd_A' })];
+    const p = plan({ children: [rowOf('chd_A', records, 'VERIFIED')], records, numbers: [given('chd_A', '001315000123', 'src_1', 'VERIFIED')] });
+    expect(p).toMatchObject({ result: { changed: [], unchanged: ['chd_A'] }, updated: [], numbers: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [] });
+  });
+
+  // [status before, number before → number now, status after, reconciled]
+  const cases: Array<[IdentityStatus, string | null, string | null, IdentityStatus, boolean]> = [
+    ['VERIFIED', '001315000123', '001315000123', 'VERIFIED', false],
+    ['MISMATCH', '001315000123', '001315000123', 'MISMATCH', false],
+    ['VERIFIED', '001315000123', '001315000999', 'UNVERIFIED', true],
+    ['NO_NUMBER', null, '001315000123', 'UNVERIFIED', true],
+    ['PENDING_ISSUANCE', null, '001315000123', 'UNVERIFIED', true],
+    ['PENDING_ISSUANCE', null, null, 'PENDING_ISSUANCE', false],
+    ['NO_NUMBER', null, null, 'NO_NUMBER', true],
+    ['UNVERIFIED', '001315000123', '001315000123', 'UNVERIFIED', true],
+    ['VERIFIED', '001315000123', null, 'NO_NUMBER', true],
+  ];
+  it.each(cases)('keeps a status reached for the number: %s with %s → %s gives %s', (before, from, to, after, reconciled) => {
+    const old = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: from })];
+    const records = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: to })];
+    const p = plan({ children: [rowOf('chd_A', old, before)], records, numbers: from ? [given('chd_A', from)] : [] });
+    const next = p.updated[0] ?? rowOf('chd_A', old, before);
+    expect(next.identityStatus).toBe(after);
+    expect(p.reconcile.includes('chd_A')).toBe(reconciled);
+  });
+
+  it('checks a number again when what the registry is asked about changes, without touching its status', () => {
+    const old = [rec({ id: 'src_1', childId: 'chd_A' })];
+    const records = [rec({ id: 'src_1', childId: 'chd_A', fullName: 'Nguyễn Thị Thu Hằng' })];
+    const p = plan({ children: [rowOf('chd_A', old, 'MISMATCH')], records, numbers: [given('chd_A', '001315000123')] });
+    expect(p.updated).toEqual([expect.objectContaining({ fullName: 'Nguyễn Thị Thu Hằng', identityStatus: 'MISMATCH', version: 3 })]);
+    expect(p.reconcile).toEqual(['chd_A']);
+  });
+
+  it('keeps a number the registry issued while no source gives one', () => {
+    const records = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: null })];
+    const row = { ...rowOf('chd_A', records, 'ISSUED'), identityNumber: '001315000777' };
+    const p = plan({ children: [row], records, numbers: [given('chd_A', '001315000777', null, 'VERIFIED')] });
+    expect(p).toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], reconcile: [] });
+  });
+
+  it('adds history rows for new numbers only, and mirrors group evidence (steward memberships stay)', () => {
+    const old = [rec({ id: 'src_1', childId: 'chd_A' })];
+    const records = [
+      rec({ id: 'src_1', childId: 'chd_A', groups: [{ clause: 'd', subType: 'NHIN' }] }),
+      rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'school', identityNumber: '001215000456' }),
+    ];
+    const memberships: KnownMembership[] = [
+      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1' },
+      { id: 'grp_2', childId: 'chd_A', clause: 'a', subType: null, sourceRecordId: null },
+    ];
+    const p = plan({ children: [rowOf('chd_A', old, 'VERIFIED')], records, numbers: [given('chd_A', '001315000123')], memberships });
+    expect(p.numbers.map((n) => [n.number, n.sourceRecordId, n.findings.map((f) => f.code)])).toEqual([['001215000456', 'src_2', ['SEX_DIGIT_MISMATCH']]]);
+    expect(p.membershipsRemoved).toEqual(['grp_1']);
+    expect(p.membershipsAdded.map((m) => [m.clause, m.subType, m.sourceRecordId])).toEqual([['d', 'NHIN', 'src_1']]);
+    expect(p.result.changed).toEqual(['chd_A']);
+    expect(p.updated[0]).toMatchObject({ version: 3, groupClauses: ['d'] });
+  });
+});

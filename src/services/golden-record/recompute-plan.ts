@@ -1,0 +1,260 @@
+import type { Child, IdentityStatus } from '../../db/entities/child.entity.js';
+import type { IdentityNumberStatus, StructuralFinding } from '../../db/entities/identity-number.entity.js';
+import { newId } from '../../db/ids.js';
+import { checkIdentityNumber } from '../../domain/identity-number.js';
+import type { GroupClause } from '../../domain/source-record-input.js';
+import { computeGolden, type GoldenValues, type SurvivorshipInput } from './survivorship.js';
+
+export interface RecomputeResult {
+  /** Children whose golden record changed (version bumped) or was built for the first time (version 1). */
+  changed: string[];
+  /** Children whose golden record was already current. */
+  unchanged: string[];
+  /** Ids that are not active children: merged, or with neither a row nor a linked record. Nothing was done for them. */
+  skipped: string[];
+}
+
+/** Golden fields copied from survivorship onto the child row. */
+export const GOLDEN_KEYS = [
+  'fullName', 'familyName', 'middleName', 'givenName', 'nameFolded', 'sex', 'birthDate', 'birthDatePrecision',
+  'birthDateEstimated', 'birthYear', 'communeCode', 'communeCodeSet', 'identityNumber', 'groupClauses',
+] as const satisfies readonly (keyof GoldenValues & keyof Child)[];
+type GoldenKey = (typeof GOLDEN_KEYS)[number];
+
+/** What a child row holds that the recompute writes: its golden values, number status and provenance. */
+export type ChildValues = Pick<Child, 'id' | 'identityStatus' | 'provenance' | GoldenKey>;
+
+/** A child row as the recompute locked it. */
+export type LockedChild = ChildValues & Pick<Child, 'status' | 'version'>;
+
+/** A source record linked to one of the children, as survivorship reads it. */
+export interface LinkedRecord extends SurvivorshipInput {
+  childId: string;
+}
+
+/** An identity-number history row already stored for a child. */
+export interface KnownNumber {
+  childId: string;
+  number: string;
+  status: IdentityNumberStatus;
+  sourceRecordId: string | null;
+  verifiedAt: Date | null;
+}
+
+/** A special-circumstance membership already stored for a child. */
+export interface KnownMembership {
+  id: string;
+  childId: string;
+  clause: string;
+  subType: string | null;
+  sourceRecordId: string | null;
+}
+
+export interface NewIdentityNumber {
+  id: string;
+  childId: string;
+  number: string;
+  sourceRecordId: string;
+  findings: StructuralFinding[];
+}
+
+export interface NewMembership {
+  id: string;
+  childId: string;
+  clause: GroupClause;
+  subType: string | null;
+  sourceRecordId: string;
+  sourceSystem: string;
+  startedOn: string | null;
+}
+
+/** What the children read under lock need written, decided without touching the database. */
+export interface RecomputePlan {
+  result: RecomputeResult;
+  /** Children named by records but without a row yet: inserted at version 1. */
+  created: ChildValues[];
+  /** Existing children that changed, with the version they were read at (the update bumps it by one). */
+  updated: Array<ChildValues & { version: number }>;
+  numbers: NewIdentityNumber[];
+  membershipsAdded: NewMembership[];
+  /** Ids of memberships whose evidence is gone. */
+  membershipsRemoved: string[];
+  /** Children to check against the population database (or to start issuance for). */
+  reconcile: string[];
+}
+
+/** The inputs of one recompute, grouped by child. */
+export interface RecomputeInputs {
+  /** Distinct ids, sorted: the order of every list in the plan. */
+  ids: readonly string[];
+  children: ReadonlyMap<string, LockedChild>;
+  records: ReadonlyMap<string, LinkedRecord[]>;
+  numbers: ReadonlyMap<string, KnownNumber[]>;
+  memberships: ReadonlyMap<string, KnownMembership[]>;
+}
+
+/** What the registry is asked about: a change to any of these means the number must be checked again. */
+const identityInputs = (c: ChildValues) => JSON.stringify([c.identityNumber, c.fullName, c.birthDate, c.sex]);
+
+/** Provenance timestamps move on every run; only a change of supplying record counts as a change. */
+const provenanceSources = (p: Child['provenance']) =>
+  JSON.stringify(Object.entries(p ?? {}).map(([k, v]) => [k, v?.sourceRecordId]).sort());
+
+/**
+ * Decides, for children locked by the caller, every write their recompute needs: the rule of the golden
+ * record, kept in one pure function so it can be read (and tested) apart from the SQL that applies it in bulk.
+ *
+ * Per child: survivorship over its linked records; a number the registry issued (no source gave it) stays
+ * when no source gives one; statuses reached by reconciliation stay with the number they were reached for;
+ * a history row per new number a source gave (never removed); memberships mirror the records' group
+ * evidence. A child id named by records but without a row is built from them. Merged children, and ids with
+ * neither a row nor a record, are skipped.
+ */
+export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan {
+  const plan: RecomputePlan = {
+    result: { changed: [], unchanged: [], skipped: [] },
+    created: [], updated: [], numbers: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [],
+  };
+  for (const id of inputs.ids) {
+    const child = inputs.children.get(id);
+    const records = inputs.records.get(id) ?? [];
+    if (child ? child.status !== 'ACTIVE' : records.length === 0) {
+      plan.result.skipped.push(id);
+      continue;
+    }
+    const numbers = inputs.numbers.get(id) ?? [];
+    const golden = computeGolden(records, now);
+    // A number the registry issued (no source gave it) stays the child's number until a source says otherwise.
+    const issued = numbers
+      .filter((n) => n.sourceRecordId === null && n.status === 'VERIFIED')
+      .sort((a, b) => (b.verifiedAt?.getTime() ?? 0) - (a.verifiedAt?.getTime() ?? 0))[0];
+    if (golden.identityNumber === null && issued) golden.identityNumber = issued.number;
+
+    let next: ChildValues;
+    let changed: boolean;
+    if (child) {
+      const applied = applyGolden(child, golden);
+      next = applied.next;
+      // New or changed identity data is checked against the population database; a child without a number
+      // gets an issuance request.
+      if (identityInputs(next) !== identityInputs(child) || next.identityStatus === 'NO_NUMBER' || next.identityStatus === 'UNVERIFIED') {
+        plan.reconcile.push(id);
+      }
+      changed = applied.changed;
+    } else {
+      // A new child has no history: its values are survivorship's, its number (if any) starts UNVERIFIED, and
+      // it is always checked (or its issuance started).
+      next = { id, provenance: golden.provenance, identityStatus: golden.identityStatus, ...pickGolden(golden) };
+      plan.reconcile.push(id);
+      changed = true;
+    }
+    const numbersChanged = planNumbers(plan, id, records, numbers, golden);
+    const groupsChanged = planMemberships(plan, id, records, inputs.memberships.get(id) ?? []);
+    if (!child) {
+      plan.created.push(next);
+      plan.result.changed.push(id);
+    } else if (changed || numbersChanged || groupsChanged) {
+      // The version counts every change to the unified record, including its number history and groups.
+      plan.updated.push({ ...next, version: child.version });
+      plan.result.changed.push(id);
+    } else {
+      plan.result.unchanged.push(id);
+    }
+  }
+  return plan;
+}
+
+function pickGolden(g: GoldenValues): Pick<Child, GoldenKey> {
+  return {
+    fullName: g.fullName, familyName: g.familyName, middleName: g.middleName, givenName: g.givenName, nameFolded: g.nameFolded,
+    sex: g.sex, birthDate: g.birthDate, birthDatePrecision: g.birthDatePrecision, birthDateEstimated: g.birthDateEstimated,
+    birthYear: g.birthYear, communeCode: g.communeCode, communeCodeSet: g.communeCodeSet, identityNumber: g.identityNumber,
+    groupClauses: g.groupClauses,
+  };
+}
+
+/** The child's values with golden ones copied on; whether anything differed. */
+function applyGolden(child: LockedChild, golden: GoldenValues): { next: ChildValues; changed: boolean } {
+  const next: ChildValues = {
+    id: child.id, identityStatus: child.identityStatus, provenance: child.provenance,
+    fullName: child.fullName, familyName: child.familyName, middleName: child.middleName, givenName: child.givenName,
+    nameFolded: child.nameFolded, sex: child.sex, birthDate: child.birthDate, birthDatePrecision: child.birthDatePrecision,
+    birthDateEstimated: child.birthDateEstimated, birthYear: child.birthYear, communeCode: child.communeCode,
+    communeCodeSet: child.communeCodeSet, identityNumber: child.identityNumber, groupClauses: child.groupClauses,
+  };
+  let changed = false;
+  for (const key of GOLDEN_KEYS) {
+    if (JSON.stringify(child[key]) !== JSON.stringify(golden[key])) {
+      (next as unknown as Record<string, unknown>)[key] = golden[key];
+      changed = true;
+    }
+  }
+  if (provenanceSources(child.provenance) !== provenanceSources(golden.provenance)) {
+    next.provenance = golden.provenance;
+    changed = true;
+  }
+  // Statuses reached by reconciliation (VERIFIED, MISMATCH, ISSUED, PENDING_ISSUANCE…) belong to the number
+  // they were reached for; a new number starts UNVERIFIED.
+  const waiting = child.identityStatus === 'NO_NUMBER' || child.identityStatus === 'PENDING_ISSUANCE';
+  const status: IdentityStatus =
+    golden.identityNumber === null
+      ? child.identityStatus === 'PENDING_ISSUANCE' ? 'PENDING_ISSUANCE' : 'NO_NUMBER'
+      : child.identityNumber !== golden.identityNumber || waiting
+        ? 'UNVERIFIED'
+        : child.identityStatus;
+  if (status !== child.identityStatus) {
+    next.identityStatus = status;
+    changed = true;
+  }
+  return { next, changed };
+}
+
+/**
+ * One history row per number a source gave for the child (the first record by id carrying it is its source);
+ * numbers are never deleted. Structural findings are evidence about the number against the golden sex and
+ * birth year, not held against abandoned children.
+ */
+function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownNumber[], golden: GoldenValues): boolean {
+  let changed = false;
+  const known = new Set(existing.map((n) => n.number));
+  const abandoned = golden.groupClauses.includes('b');
+  for (const r of records) {
+    if (!r.identityNumber || known.has(r.identityNumber)) continue;
+    known.add(r.identityNumber);
+    const check = checkIdentityNumber(r.identityNumber, { sex: golden.sex ?? undefined, birthYear: golden.birthYear ?? undefined, abandoned });
+    plan.numbers.push({ id: newId('identityNumber'), childId, number: r.identityNumber, sourceRecordId: r.id, findings: check.findings });
+    changed = true;
+  }
+  return changed;
+}
+
+/** Memberships mirror the group evidence of linked records: one row per (clause, sub-type, record). */
+function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownMembership[]): boolean {
+  const key = (clause: string, subType: string | null | undefined, recordId: string | null) => `${clause}|${subType ?? ''}|${recordId ?? ''}`;
+  const wanted = new Map<string, NewMembership>();
+  for (const r of records) {
+    for (const g of r.groups ?? []) {
+      wanted.set(key(g.clause, g.subType, r.id), {
+        id: '', childId, clause: g.clause, subType: g.subType ?? null, sourceRecordId: r.id, sourceSystem: r.sourceSystem, startedOn: g.since ?? null,
+      });
+    }
+  }
+  let changed = false;
+  const have = new Set<string>();
+  for (const m of existing) {
+    const k = key(m.clause, m.subType, m.sourceRecordId);
+    have.add(k);
+    // Evidence withdrawn by its source (or the record moved to another child) is removed; the audit trail of
+    // what was shown keeps the history. Memberships recorded without a record (by a steward) stay.
+    if (m.sourceRecordId && !wanted.has(k)) {
+      plan.membershipsRemoved.push(m.id);
+      changed = true;
+    }
+  }
+  for (const [k, w] of wanted) {
+    if (have.has(k)) continue;
+    plan.membershipsAdded.push({ ...w, id: newId('specialCircumstance') });
+    changed = true;
+  }
+  return changed;
+}
