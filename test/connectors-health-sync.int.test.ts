@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildChildren } from './support/build-children.js';
 import { startHealthStationSimulator, type HealthStationSimulator } from '../connectors/health-station/simulator.js';
 import { generateHealthStationEntries } from '../src/sample/sources/health-clinical.js';
 import { FHIR_SYSTEMS } from '../src/sample/sources/health-station.js';
@@ -64,6 +65,7 @@ describe('health-station connector against its FHIR simulator', () => {
   });
 
   it('serves the facts on Child with their source, to health roles only', async () => {
+    await buildChildren(hub.ctx);
     const row = await hub.ctx.sql.one<{ child_id: string }>(
       `SELECT s.child_id FROM vaccination v JOIN source_record s ON s.id = v.source_record_id LIMIT 1`);
     const query = `{ child(id: "${row!.child_id}") { id vaccinations { vaccineCode occurredOn status source { sourceSystem externalId } } } }`;

@@ -54,6 +54,7 @@ describe('identity reconciliation survives kill -9 of a worker', () => {
     const ingested = await ctx.ingest.ingest(kids.map((k) => recordOf(k, 'CRASH')));
     const ids = ingested.childrenToRecompute;
     expect(ids).toHaveLength(240);
+    await ctx.goldenRecords.recompute(ids);
     await ctx.sql.tx((c) => c.query(`INSERT INTO outbox (topic, aggregate_id) SELECT 'identity.reconcile', unnest($1::text[])`, [ids]));
 
     const first = startWorkerProcess();

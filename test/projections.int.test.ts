@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildChildren } from './support/build-children.js';
 import { AuditWriter } from '../src/audit/audit-writer.js';
 import { ALL_COMMUNES } from '../src/auth/principal.js';
 import { classesForRoles } from '../src/auth/sensitivity.js';
@@ -241,6 +242,7 @@ describe('projections: written per source record, read per child by role', () =>
     const vaccines = async (id: string) =>
       ((await readAll(steward, id)).data!.child.vaccinations as Array<{ vaccineCode: string }>).map((v) => v.vaccineCode).sort();
     const res = await ingestWith([{ record: aRecord({ externalId: 'H-DUP', identityNumber: '001315000777' }), projections: { vaccination: [vaccination({ vaccineCode: 'MMR' })] } }]);
+    await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
     const dupId = (await hub.ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM source_record WHERE id = $1`, [res.stored[0]!.sourceRecordId]))!.child_id;
     expect(await vaccines(dupId)).toEqual(['MMR']);
     // A steward merge that leaves the records on the merged child: the survivor shows them.
@@ -272,6 +274,7 @@ describe('projections: statements per children page', () => {
       })));
       await writer.upsertFacilities(client, [facilityRecord()]);
     });
+    await buildChildren(hub.ctx);
   });
   afterAll(async () => hub?.close());
 

@@ -169,7 +169,7 @@ function readSeedingFacts(s: BenchDataSettings): SeedingFacts | null {
 
 /**
  * Makes sure the bench database holds the synthetic population with golden records built: reuses what an
- * earlier run loaded, or loads it through the real ingest path and builds golden records batch by batch.
+ * earlier run loaded, or loads it through the real ingest path and builds the children's golden records batch by batch.
  */
 export async function ensureData(ctx: AppContext, s: BenchDataSettings, log: (m: string) => void): Promise<DataFacts> {
   const state = async () =>
@@ -177,12 +177,15 @@ export async function ensureData(ctx: AppContext, s: BenchDataSettings, log: (m:
       `SELECT (SELECT count(*) FROM child WHERE status = 'ACTIVE')::text AS children,
               (SELECT count(*) FROM child c WHERE c.status = 'ACTIVE' AND (
                  (c.identity_number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identity_number n WHERE n.child_id = c.id))
-                 OR (c.group_clauses <> '{}' AND NOT EXISTS (SELECT 1 FROM special_circumstance g WHERE g.child_id = c.id))))::text AS pending`,
+                 OR (c.group_clauses <> '{}' AND NOT EXISTS (SELECT 1 FROM special_circumstance g WHERE g.child_id = c.id))))
+              + (SELECT count(DISTINCT s.child_id) FROM source_record s WHERE s.child_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM child c WHERE c.id = s.child_id))
+              AS pending`,
     ))!;
   const now = await state();
   let seeding: SeedingFacts | null = null;
   let reused = false;
-  // "Pending" children have a number or a group but no history rows: their golden record was never built.
+  // "Pending" children have a number or a group but no history rows, or no row at all (records linked to a
+  // child the golden-record stage has not built): their golden record was never built.
   if (Number(now.children) >= s.children && Number(now.pending) === 0) {
     log(`data: reusing ${Number(now.children).toLocaleString('en')} active children from a previous bench run (delete ${s.home} to start afresh)`);
     reused = true;
@@ -205,7 +208,8 @@ export async function ensureData(ctx: AppContext, s: BenchDataSettings, log: (m:
     log(`  ingest done: ${seeded.records.toLocaleString('en')} records in ${ingestSeconds.toFixed(1)} s (${rate(seeded.records, ingestSeconds * 1000)} records/s)`);
 
     // What the worker does for each outbox entry, called directly: the bench needs the data, not the queue.
-    const ids = (await ctx.sql.query<{ id: string }>(`SELECT id FROM child WHERE status = 'ACTIVE' ORDER BY id`)).map((r) => r.id);
+    // Every child a record is linked to: ingest decides the links, the golden-record stage builds the children.
+    const ids = (await ctx.sql.query<{ id: string }>(`SELECT DISTINCT child_id AS id FROM source_record WHERE child_id IS NOT NULL ORDER BY 1`)).map((r) => r.id);
     const t1 = Date.now();
     lastLog = t1;
     for (let i = 0; i < ids.length; i += s.recomputeBatch) {
