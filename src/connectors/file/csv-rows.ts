@@ -18,7 +18,7 @@ export interface CsvRowsOptions {
 }
 
 /** Bytes read at a time: large enough that per-chunk overheads vanish, small enough to stay out of the way. */
-const READ_BYTES = 1 << 20;
+const READ_BYTES = 1 << 16;
 
 /**
  * The data rows of a CSV file as {@link SheetRow}s, one group per chunk read, so memory holds one chunk's

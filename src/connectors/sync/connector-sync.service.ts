@@ -596,8 +596,15 @@ export function contentHash(mappingHash: string, raw: RawRecord): string {
   return hashRecord(mappingHash, raw, JSON.stringify(raw.data));
 }
 
+/** Bytes a record's hash input is written into: reused, so hashing allocates nothing but the digest. */
+const hashInput = Buffer.allocUnsafeSlow(1 << 16);
+
 function hashRecord(mappingHash: string, raw: RawRecord, json: string): string {
-  return hash('sha256', `${mappingHash}\n${raw.recordType ?? ''}\n${json}`, 'base64url');
+  const prefix = `${mappingHash}\n${raw.recordType ?? ''}\n`;
+  // At most three bytes per UTF-16 unit; a record too large for the buffer is hashed from a joined string.
+  if ((prefix.length + json.length) * 3 > hashInput.length) return hash('sha256', `${prefix}${json}`, 'base64url');
+  const n = hashInput.write(prefix, 0, 'utf8');
+  return hash('sha256', hashInput.subarray(0, n + hashInput.write(json, n, 'utf8')), 'base64url');
 }
 
 function zeroCounts(): RunCounts {

@@ -1,7 +1,7 @@
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
-import { copyBool, copyRows, copyText, decodeCopyFields } from '../../db/copy-text.js';
+import { CopyEncoder, copyBool, copyJsonText, copyRows, copyText, decodeCopyFields } from '../../db/copy-text.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
@@ -257,7 +257,7 @@ export class IngestService {
       out.records.delete(recordKey); // a repeat moves to the end, as the last copy
       out.records.set(recordKey, {
         index, key: recordKey, identityNumber: record.identityNumber, stored: found, id,
-        fields: Buffer.from(recordFields(record, id, opts), 'utf8'), newChildId: newId('child'),
+        fields: encodeRecord(record, id, opts), newChildId: newId('child'),
       });
     }
     return out;
@@ -291,7 +291,7 @@ export class IngestService {
     }
     // Every number this batch may link by, locked once, in order: two batches never make two children of one number.
     const numbers = [...new Set(records.filter((r) => !r.stored?.childId && r.identityNumber).map((r) => r.identityNumber!))].sort();
-    if (numbers.length) await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(n, 7)) FROM unnest($1::text[]) AS n ORDER BY n`, [numbers]);
+    if (numbers.length) await lockNumbers(client, numbers);
 
     const links = planned.length ? await this.planLinks(client, planned) : new Map<PreparedRecord, PlannedLink>();
     const fresh = planned.filter((r) => r.stored === null);
@@ -451,9 +451,9 @@ export class IngestService {
     const found = await client.query<{ identity_number: string; child_id: string }>(
       `SELECT DISTINCT ON (s.identity_number) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id
          FROM source_record s LEFT JOIN child c ON c.id = s.child_id
-        WHERE s.identity_number = ANY($1::text[]) AND s.child_id IS NOT NULL
+        WHERE s.identity_number = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) AND s.child_id IS NOT NULL
         ORDER BY s.identity_number, s.linked_at`,
-      [numbers],
+      [JSON.stringify(numbers)],
     );
     for (const r of found.rows) existing.set(r.identity_number, r.child_id);
     return existing;
@@ -465,7 +465,7 @@ export class IngestService {
    */
   private async link(client: PoolClient, toLink: PreparedRecord[], recompute: Set<string>): Promise<string[]> {
     const numbers = [...new Set(toLink.map((t) => t.identityNumber).filter((n): n is string => !!n))].sort();
-    if (numbers.length) await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(n, 7)) FROM unnest($1::text[]) AS n ORDER BY n`, [numbers]);
+    if (numbers.length) await lockNumbers(client, numbers);
     const links = await this.planLinks(client, toLink);
     const created = new Set<string>();
     for (const link of links.values()) {
@@ -504,6 +504,15 @@ export class IngestService {
   }
 }
 
+/**
+ * Takes the transaction's advisory lock on each identity number, in order, so two batches never make two
+ * children of one new number. Lists go as one JSON text: an array parameter costs the client a serialised
+ * element per number.
+ */
+async function lockNumbers(client: PoolClient, sortedNumbers: string[]): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(n, 7)) FROM jsonb_array_elements_text($1::jsonb) AS n ORDER BY n`, [JSON.stringify(sortedNumbers)]);
+}
+
 /** Sets the write-once savepoint and reads the transaction's time, in one round trip (two statements, simple protocol). */
 async function savepointNow(client: PoolClient): Promise<string> {
   const res = (await client.query('SAVEPOINT ingest_write_once; SELECT now()::text AS now')) as unknown as QueryResult<{ now: string }> | Array<QueryResult<{ now: string }>>;
@@ -514,12 +523,26 @@ async function savepointNow(client: PoolClient): Promise<string> {
 /** `[]` as a jsonb field: most records have no groups and no flags. */
 const EMPTY_LIST = '[]';
 
-/** A source record's COPY fields ({@link COLUMNS}, in order, without the link columns). */
-function recordFields(r: NormalizedSourceRecord, id: string, opts: IngestOptions): string {
+/** Where prepared records' COPY fields are written (slabs outside the heap, shared by every batch). */
+const encoder = new CopyEncoder();
+
+/**
+ * A source record's COPY fields ({@link COLUMNS}, in order, without the link columns), as UTF-8. Written in
+ * three pieces so the raw payload, most of a row, is encoded once and never joined into another string.
+ */
+function encodeRecord(r: NormalizedSourceRecord, id: string, opts: IngestOptions): Buffer {
+  encoder.start();
+  encoder.put(`${copyText(id)}\t${copyText(r.sourceSystem)}\t${copyText(r.externalId)}\t`);
+  encoder.put(copyJsonText(r.rawJson ?? JSON.stringify(r.raw)));
+  encoder.put(`\t${restFields(r, opts)}`);
+  return encoder.finish();
+}
+
+/** The fields after `raw`. */
+function restFields(r: NormalizedSourceRecord, opts: IngestOptions): string {
   const born = r.birthDate ?? null;
   const commune = r.communeCode ?? null;
-  return `${copyText(id)}\t${copyText(r.sourceSystem)}\t${copyText(r.externalId)}\t${copyText(r.rawJson ?? JSON.stringify(r.raw))}\t` +
-    `${copyText(r.fullName)}\t${copyText(r.familyName)}\t${copyText(r.middleName)}\t${copyText(r.givenName)}\t${copyText(r.nameFolded)}\t` +
+  return `${copyText(r.fullName)}\t${copyText(r.familyName)}\t${copyText(r.middleName)}\t${copyText(r.givenName)}\t${copyText(r.nameFolded)}\t` +
     `${copyText(r.sex ?? null)}\t${copyText(born)}\t${copyText(born ? (r.birthDatePrecision ?? 'DAY') : null)}\t${copyBool(r.birthDateEstimated ?? false)}\t` +
     `${copyText(commune)}\t${copyText(commune ? (r.communeCodeSet ?? 'VN-2025') : null)}\t` +
     `${copyText(r.fatherName ?? null)}\t${copyText(r.motherName ?? null)}\t${copyText(r.carerName ?? null)}\t${copyText(r.identityNumber)}\t` +

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { PROJECTION_KINDS, type Projections } from '../../connectors/types.js';
-import { copyBool, copyNumber, copyRows, copyText, decodeCopyFields } from '../../db/copy-text.js';
+import { CopyEncoder, copyBool, copyNumber, copyRows, copyText, decodeCopyFields } from '../../db/copy-text.js';
 import { newId } from '../../db/ids.js';
 import { InvalidProjectionError, type ProjectionProblem } from './invalid-projection.error.js';
 import {
@@ -72,6 +72,8 @@ export interface FacilityUpsertResult {
 }
 
 const PG_ARRAY_TYPE = { text: 'text', date: 'date', integer: 'integer', boolean: 'boolean' } as const;
+/** Where encoded projection rows are written (slabs outside the heap). */
+const encoder = new CopyEncoder();
 const checkRecordProjections = compileProjectionCheck(RECORD_PROJECTION_TABLES, PROJECTION_KINDS);
 const checkFacilityProjections = compileProjectionCheck([FACILITY_TABLE, INSPECTION_TABLE], PROJECTION_KINDS);
 
@@ -132,7 +134,9 @@ export class ProjectionWriter {
           tail += `${c === 0 ? '' : '\t'}${copyValue(col.type, p[col.field])}`;
         }
         out.tables.push(t);
-        out.tails.push(Buffer.from(tail, 'utf8'));
+        encoder.start();
+        encoder.put(tail);
+        out.tails.push(encoder.finish());
       }
     }
     return out;
