@@ -46,6 +46,8 @@ export interface ChildhubProcessOptions {
   env: Record<string, string>;
   /** Extra Node flags, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
+  /** The compiled CLI (`…/src/cli/main.js` of a build) to run; without it, the sources through tsx. */
+  compiledEntry?: string;
   /** Polled every 250 ms until it resolves true: the process is ready for load. */
   ready(): Promise<boolean>;
   /** How long to wait for `ready`. @defaultValue 90000 */
@@ -68,13 +70,15 @@ export interface ChildhubProcess {
 }
 
 /**
- * Starts a `childhub` command as its own process (`node --import tsx src/cli/main.ts …`), so the bench
+ * Starts a `childhub` command as its own process (`node --import tsx src/cli/main.ts …`, or a compiled
+ * build's entry point), so the bench
  * and the process under test do not share an event loop, and waits until `ready` says so. The process is
  * killed if this one exits without stopping it.
  */
 export async function startChildhubProcess(opts: ChildhubProcessOptions): Promise<ChildhubProcess> {
   const env = { ...process.env, ...opts.env };
-  const args = [...(opts.nodeFlags ?? []), '--import', 'tsx', path.join('src', 'cli', 'main.ts'), ...opts.args];
+  const entry = opts.compiledEntry ? [opts.compiledEntry] : ['--import', 'tsx', path.join('src', 'cli', 'main.ts')];
+  const args = [...(opts.nodeFlags ?? []), ...entry, ...opts.args];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${opts.name}`);

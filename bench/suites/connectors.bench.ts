@@ -15,7 +15,8 @@ import { deferCleanup } from '../lib/cleanup.js';
 import { buildHub, imageNodeFlags } from '../lib/build.js';
 import { runChildhubCommand, type ChildhubCommandResult } from '../lib/command.js';
 import { machineBusySeconds, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../lib/cpu.js';
-import { freePort, startChildhubProcess } from '../lib/server.js';
+import { freePort, startChildhubProcess, type ChildhubProcess } from '../lib/server.js';
+import { QueueClient } from '../../jobs/queue-client.js';
 import type { BenchSuite, SuiteContext, SuiteResult } from '../lib/suite.js';
 
 /**
@@ -40,7 +41,7 @@ interface Settings extends BenchDataSettings {
   httpChildren: number;
   /** The school definition's request budget in the bench copy (`BENCH_CONNECTORS_HTTP_RPS`). */
   httpRps: number;
-  /** Which phases run (`BENCH_CONNECTORS_PHASES`, comma-separated: copy,csv,reingest,http). */
+  /** Which phases run (`BENCH_CONNECTORS_PHASES`, comma-separated: copy,csv,golden,reingest,http). */
   phases: Set<Phase>;
   cpuProfile: boolean;
   nodeEnv: BenchNodeEnv;
@@ -50,9 +51,13 @@ interface Settings extends BenchDataSettings {
   nodeFlags: string[];
   /** The image's Node flags (Dockerfile ENTRYPOINT), which the built runtime runs with. */
   imageFlags: string[];
+  /** `childhub worker --queues golden-record` processes building the children (`BENCH_CONNECTORS_GOLDEN_WORKERS`). */
+  goldenWorkers: number;
+  /** Their WORKER_CONCURRENCY (`BENCH_CONNECTORS_GOLDEN_CONCURRENCY`). */
+  goldenConcurrency: number;
 }
 
-const PHASES = ['copy', 'csv', 'reingest', 'http'] as const;
+const PHASES = ['copy', 'csv', 'golden', 'reingest', 'http'] as const;
 type Phase = (typeof PHASES)[number];
 
 function readSettings(): Settings {
@@ -62,6 +67,7 @@ function readSettings(): Settings {
   const unknown = [...phases].filter((p) => !(PHASES as readonly string[]).includes(p));
   if (unknown.length) throw new Error(`BENCH_CONNECTORS_PHASES: unknown phase(s) ${unknown.join(', ')} (use ${PHASES.join(',')})`);
   if (phases.has('reingest') && !phases.has('csv')) throw new Error('BENCH_CONNECTORS_PHASES: reingest needs csv (it re-reads what csv loaded)');
+  if (phases.has('golden') && !phases.has('csv')) throw new Error('BENCH_CONNECTORS_PHASES: golden needs csv (it builds the children csv linked)');
   return {
     ...shared,
     // Its own home, cluster and ports: this suite empties its tables on every run, which must never reach
@@ -78,6 +84,8 @@ function readSettings(): Settings {
     runtime: readRuntime(process.env.BENCH_CONNECTORS_RUNTIME),
     nodeFlags: (process.env.BENCH_CONNECTORS_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
     imageFlags: imageNodeFlags(),
+    goldenWorkers: intSetting('BENCH_CONNECTORS_GOLDEN_WORKERS', 1),
+    goldenConcurrency: intSetting('BENCH_CONNECTORS_GOLDEN_CONCURRENCY', 2),
   };
 }
 
@@ -320,6 +328,101 @@ async function syncPhase(db: BenchDatabase, s: Settings, phase: Phase, label: st
   };
 }
 
+/** Records linked to children whose rows the golden-record stage has not built yet. */
+async function unbuiltChildren(ctx: AppContext): Promise<number> {
+  return Number((await ctx.sql.one<{ n: string }>(
+    `SELECT count(DISTINCT s.child_id)::text AS n FROM source_record s WHERE s.child_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM child c WHERE c.id = s.child_id)`,
+  ))!.n);
+}
+
+/**
+ * The stage after ingest: `childhub worker --queues golden-record` processes (compiled, with the image's
+ * flags) relay the ingest's outbox rows and build every child the records were linked to, as a deployment's
+ * workers do. Timed from starting the workers to the last child built; no target (the issue's targets are on
+ * ingest), but it is what a newly loaded file waits for before its children are queryable.
+ */
+async function goldenPhase(db: BenchDatabase, s: Settings, env: Record<string, string>, entry: string | undefined, log: (m: string) => void): Promise<PhaseResult> {
+  const { ctx } = db;
+  const toBuild = await unbuiltChildren(ctx);
+  const pendingRows = async () => Number((await ctx.sql.one<{ n: string }>(
+    `SELECT count(*)::text AS n FROM outbox WHERE relayed_at IS NULL AND topic = 'golden-record.recompute'`,
+  ))!.n);
+  const childrenBefore = Number((await ctx.sql.one<{ n: string }>('SELECT count(*)::text AS n FROM child'))!.n);
+  const prefix = `childhub-bench-golden-${Date.now()}`;
+  const queues = new QueueClient({ redisUrl: db.redisUrl, prefix });
+  const closeQueues = deferCleanup(() => queues.close());
+  const listeners = async () => Number((await ctx.sql.one<{ n: string }>(
+    `SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'childhub-outbox-listener'`,
+  ))?.n ?? 0);
+  const listenersBefore = await listeners();
+  const load = loadAverage();
+  log(`golden records: ${fmt(toBuild)} children to build from ${fmt(await pendingRows())} outbox rows; ${s.goldenWorkers} × childhub worker --queues golden-record (WORKER_CONCURRENCY=${s.goldenConcurrency})… (load ${load})`);
+  const pg0 = db.pgDataDir ? postgresCpuSeconds(db.pgDataDir) : null;
+  const m0 = machineBusySeconds();
+  const t0 = performance.now();
+  const workers: ChildhubProcess[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  const problems: string[] = [];
+  let workerCpu: number | null = 0;
+  let peak: number | null = null;
+  try {
+    for (let i = 1; i <= s.goldenWorkers; i++) {
+      const w = await startChildhubProcess({
+        name: `golden-record worker ${i}`,
+        args: ['worker', '--queues', 'golden-record'],
+        env: { ...env, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(s.goldenConcurrency) },
+        compiledEntry: entry,
+        nodeFlags: [...(s.runtime === 'built' ? s.imageFlags : []), ...s.nodeFlags, ...(s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(s.home, 'profiles')}`] : [])],
+        ready: async () => (await listeners()) >= listenersBefore + i,
+      });
+      workers.push(w);
+      stops.push(deferCleanup(() => w.stop()));
+    }
+    const deadline = Date.now() + 30 * 60_000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const dead = workers.find((w) => w.exited());
+      if (dead) throw new Error(`a golden-record worker exited:\n${dead.tail().join('\n')}`);
+      const counts = (await queues.counts())['golden-record'];
+      if (counts.waiting + counts.active + counts.delayed === 0 && (await pendingRows()) === 0) break;
+      if (Date.now() > deadline) throw new Error('the golden-record stage did not finish within 30 minutes');
+    }
+    const failed = (await queues.counts())['golden-record'].failed;
+    if (failed) problems.push(`${fmt(failed)} golden-record jobs failed`);
+    for (const w of workers) {
+      const c = processCpuSeconds(w.pid);
+      workerCpu = c === null || workerCpu === null ? null : workerCpu + c;
+      const rss = w.peakRssBytes();
+      if (rss !== null) peak = Math.max(peak ?? 0, rss);
+    }
+  } finally {
+    for (const stop of stops) await stop();
+    await closeQueues();
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const cpu = phaseCpu(db, { pg0, m0, clientSeconds: workerCpu, wallSeconds });
+  const left = await unbuiltChildren(ctx);
+  const facts = (await ctx.sql.one<{ children: string; numbers: string; groups: string; reconcile: string }>(
+    `SELECT (SELECT count(*) FROM child)::text AS children, (SELECT count(*) FROM identity_number)::text AS numbers,
+            (SELECT count(*) FROM special_circumstance)::text AS groups,
+            (SELECT coalesce(sum(CASE WHEN jsonb_typeof(payload->'ids') = 'array' THEN jsonb_array_length(payload->'ids') ELSE 1 END), 0) FROM outbox
+              WHERE topic = 'identity.reconcile' AND relayed_at IS NULL)::text AS reconcile`,
+  ))!;
+  const built = Number(facts.children) - childrenBefore;
+  if (left) problems.push(`${fmt(left)} linked children still without a row`);
+  if (built !== toBuild) problems.push(`${fmt(built)} children built for ${fmt(toBuild)} linked`);
+  const warnings = workers.flatMap((w) => w.warnings());
+  log(`golden records: ${fmt(built)} children in ${wallSeconds.toFixed(1)} s = ${rate(built, wallSeconds * 1000)} children/s`);
+  return {
+    phase: 'golden', label: 'Golden records (children built)', records: built, wallSeconds, syncSeconds: null, peakRssBytes: peak, cpu, load, summary: null,
+    checks: [
+      `${fmt(built)} children built from the records the CSV ingest linked (${fmt(Number(facts.numbers))} identity-number history rows, ${fmt(Number(facts.groups))} group memberships in all), ` +
+        `${fmt(Number(facts.reconcile))} children queued for identity reconciliation (not run here); ${s.goldenWorkers} worker process(es), WORKER_CONCURRENCY=${s.goldenConcurrency}, timed from starting the workers`,
+    ],
+    problems, warnings,
+  };
+}
+
 // ——— the run ———
 
 async function benchConnectors(db: BenchDatabase, s: Settings, log: (m: string) => void): Promise<SuiteResult> {
@@ -391,6 +494,12 @@ async function benchConnectors(db: BenchDatabase, s: Settings, log: (m: string) 
       // What autovacuum would have done by the time a file is re-read; keeps the next phase's plans honest.
       log('VACUUM ANALYZE and CHECKPOINT between phases (not timed)…');
       await ctx.sql.query('VACUUM ANALYZE');
+      await checkpoint(ctx);
+    }
+
+    if (s.phases.has('golden')) {
+      phases.push(await goldenPhase(db, s, env, entry, log));
+      await ctx.sql.query('VACUUM ANALYZE child, identity_number, special_circumstance');
       await checkpoint(ctx);
     }
 
@@ -500,6 +609,8 @@ function render(
         return { text: `≥ ${fmt(TARGET.reingest)} records/s`, met: r >= TARGET.reingest };
       case 'http':
         return { text: `≥ ${fmt(TARGET.http)} records/s`, met: r >= TARGET.http };
+      case 'golden':
+        return { text: '— (context: the stage after ingest)', met: null };
       default:
         return { text: '(the ceiling)', met: null };
     }

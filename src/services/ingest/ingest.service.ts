@@ -402,9 +402,13 @@ export class IngestService {
     const out = new Map<number, StoredRow | null>();
     if (externalIds.length === 0) return out;
     const res = await db.query<{ i: number; id: string | null; content_hash: string | null; child_id: string | null }>(
+      // One index probe per key, as a LATERAL subquery the planner cannot flatten (LIMIT 1; the key is
+      // unique anyway): as a plain join, a source the statistics call rare (a new connector beside a
+      // million-record one) was estimated at one row and read whole into a hash table for every 500 keys.
       `SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
          FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS k(external_id, i)
-         LEFT JOIN source_record s ON s.source_system = $1 AND s.external_id = k.external_id
+         LEFT JOIN LATERAL (SELECT r.id, r.content_hash, r.child_id FROM source_record r
+                             WHERE r.source_system = $1 AND r.external_id = k.external_id LIMIT 1) s ON true
         WHERE s.content_hash IS DISTINCT FROM ($3::jsonb) ->> (k.i::int - 1)`,
       [sourceSystem, JSON.stringify(externalIds), JSON.stringify(hashes)],
     );
