@@ -95,7 +95,7 @@ describe('OutboxRelay', () => {
     const jobs = await queuedJobs();
     const ids = jobs.flatMap((j) => (j.data as GoldenRecordJobData).childIds);
     expect(new Set(ids)).toEqual(new Set(children));
-    expect(jobs.every((j) => (j.data as GoldenRecordJobData).childIds.length <= 100)).toBe(true);
+    expect(jobs.every((j) => (j.data as GoldenRecordJobData).childIds.length <= 500)).toBe(true);
     // Coalesced: far fewer jobs than rows, and no child twice within one job.
     expect(jobs.length).toBeLessThan(100);
     expect(jobs.every((j) => new Set((j.data as GoldenRecordJobData).childIds).size === (j.data as GoldenRecordJobData).childIds.length)).toBe(true);
@@ -158,17 +158,19 @@ describe('OutboxRelay', () => {
   });
 
   it('groups a batch of ids into rows of a hundred and splits them into jobs of the queue\'s size, once', async () => {
-    const children = Array.from({ length: 250 }, () => newId('child'));
+    // golden-record jobs take 500 children: 1,250 ids make rows of 100 and three jobs (500, 500, 250).
+    const children = Array.from({ length: 1250 }, () => newId('child'));
     await writeGrouped(OUTBOX_TOPICS.goldenRecordRecompute, children);
     const rows = await ctx.sql.query<{ n: number }>(`SELECT jsonb_array_length(payload->'ids') AS n FROM outbox ORDER BY id`);
-    expect(rows.map((r) => r.n)).toEqual([100, 100, 50]);
+    expect(rows.map((r) => r.n)).toEqual(Array(13).fill(100).slice(0, 12).concat([50]));
 
     // A relay that dies before committing, then a healthy one: the same job ids, so no job twice.
     const crashing = new OutboxRelay({ sql: new CrashBeforeCommitSql(ctx.sql.pool), databaseUrl: env.databaseUrl, queues: client, logger, listen: false });
     await expect(crashing.relayOnce()).rejects.toThrow('crashed before commit');
-    expect(await relay().relayOnce()).toEqual({ rows: 3, ids: 250, jobs: 3, rejected: 0, more: false });
+    expect(await relay().relayOnce()).toEqual({ rows: 13, ids: 1250, jobs: 3, rejected: 0, more: false });
     const jobs = await queuedJobs();
     expect(jobs).toHaveLength(3);
+    expect(jobs.map((j) => (j.data as GoldenRecordJobData).childIds.length).sort()).toEqual([250, 500, 500]);
     expect(jobs.flatMap((j) => (j.data as GoldenRecordJobData).childIds).sort()).toEqual([...children].sort());
 
     // identity-reconcile jobs take ten children: a row of a hundred becomes ten jobs.

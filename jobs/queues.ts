@@ -116,7 +116,8 @@ export const QUEUES = {
     jobOptions: {},
     outbox: {
       topic: OUTBOX_TOPICS.goldenRecordRecompute,
-      maxIdsPerJob: 100,
+      // The stage is set-based (a fixed number of statements per job): bigger jobs spread that cost thinner.
+      maxIdsPerJob: 500,
       toJobData: (childIds) => ({ childIds }),
     },
   }),

@@ -124,22 +124,6 @@ function titleCaseWord(word: string): string {
  * million Unicode normalisations.
  */
 export function normalizeName(s: string): string {
-  // The same name is often normalised again (the mapping, then ingest; a parent's name on the record and on
-  // its registration): a memo of recent names, canonical forms included, answers those at once.
-  const known = nameCache.get(s);
-  if (known !== undefined) return known;
-  const out = normalizeWords(s);
-  if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.clear();
-  nameCache.set(s, out);
-  nameCache.set(out, out);
-  return out;
-}
-
-/** Recent names and their canonical forms ({@link normalizeName}). */
-const nameCache = new Map<string, string>();
-const NAME_CACHE_LIMIT = 20_000;
-
-function normalizeWords(s: string): string {
   let out = '';
   let start = 0;
   const n = s.length;
