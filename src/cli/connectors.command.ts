@@ -123,6 +123,7 @@ export function connectorsCommand(): Command {
           process.stderr.write('\n');
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+          if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
           return;
         }
         const { runId } = await b.ctx.connectors.requestSync(name, req);
