@@ -24,9 +24,10 @@ import type { BenchSuite, SuiteContext, SuiteResult } from '../lib/suite.js';
  * register CSV into a table of text columns (the ceiling: PostgreSQL taking the same rows with no work
  * done on them), the same file ingested through the file connector by the real
  * `childhub connectors sync justice-register --in-process --file …` (parse, map, validate, normalise,
- * upsert, link to children, projections, outbox, checkpoint per chunk), the same file again with `--force`
- * (every record recognised as unchanged by its content hash), and an HTTP sync of ~200,000 records from
- * the school simulator (`childhub connectors sync school --in-process`).
+ * upsert, link to children, projections, outbox, checkpoint per chunk), the golden-record stage building
+ * the children those records were linked to (real worker processes; context, no target), the same file
+ * again with `--force` (every record recognised as unchanged by its content hash), and an HTTP sync of
+ * ~200,000 records from the school simulator (`childhub connectors sync school --in-process`).
  *
  * Targets (issue): CSV ingest ≥ 50,000 records/s; unchanged re-ingest ≥ 150,000 records/s; HTTP ≥ 20,000
  * records/s; peak RSS of the 1M-row ingest < 300 MB.
@@ -159,6 +160,8 @@ async function checkpoint(ctx: AppContext): Promise<void> {
 interface DbCounts {
   sourceRecords: number;
   unlinked: number;
+  /** Distinct children the source system's records are linked to (built or not). */
+  linkedChildren: number;
   children: number;
   birthRegistrations: number;
   schoolEnrolments: number;
@@ -171,6 +174,7 @@ async function dbCounts(ctx: AppContext, sourceSystem: string): Promise<DbCounts
   const r = (await ctx.sql.one<Record<keyof DbCounts, string>>(
     `SELECT (SELECT count(*) FROM source_record WHERE source_system = $1)::text AS "sourceRecords",
             (SELECT count(*) FROM source_record WHERE source_system = $1 AND child_id IS NULL)::text AS unlinked,
+            (SELECT count(DISTINCT child_id) FROM source_record WHERE source_system = $1)::text AS "linkedChildren",
             (SELECT count(*) FROM child)::text AS children,
             (SELECT count(*) FROM birth_registration)::text AS "birthRegistrations",
             (SELECT count(*) FROM school_enrolment)::text AS "schoolEnrolments",
@@ -180,7 +184,7 @@ async function dbCounts(ctx: AppContext, sourceSystem: string): Promise<DbCounts
     [sourceSystem],
   ))!;
   return {
-    sourceRecords: Number(r.sourceRecords), unlinked: Number(r.unlinked), children: Number(r.children), birthRegistrations: Number(r.birthRegistrations),
+    sourceRecords: Number(r.sourceRecords), unlinked: Number(r.unlinked), linkedChildren: Number(r.linkedChildren), children: Number(r.children), birthRegistrations: Number(r.birthRegistrations),
     schoolEnrolments: Number(r.schoolEnrolments), rejected: Number(r.rejected), outbox: Number(r.outbox), size: r.size,
   };
 }
@@ -486,8 +490,9 @@ async function benchConnectors(db: BenchDatabase, s: Settings, log: (m: string) 
         if (after.unlinked) r.problems.push(`${after.unlinked} source records not linked to a child`);
         if (after.birthRegistrations !== after.sourceRecords) r.problems.push(`${after.birthRegistrations} birth registrations for ${after.sourceRecords} records`);
         r.checks.push(
-          `${fmt(sum.inserted)} source records stored and linked to ${fmt(after.children - before.children)} new children, ${fmt(after.birthRegistrations - before.birthRegistrations)} birth registrations, ` +
-            `${fmt(after.outbox - before.outbox)} golden-record outbox rows, ${fmt(after.rejected - before.rejected)} rows quarantined, ${fmt(sum.batches)} chunks each committed with its checkpoint`,
+          `${fmt(sum.inserted)} source records stored, each linked to a child (${fmt(after.linkedChildren - before.linkedChildren)} children; their rows are built by the golden-record stage), ` +
+            `${fmt(after.birthRegistrations - before.birthRegistrations)} birth registrations, ${fmt(after.outbox - before.outbox)} golden-record outbox rows (children grouped by the hundred), ` +
+            `${fmt(after.rejected - before.rejected)} rows quarantined, ${fmt(sum.batches)} chunks each committed with its checkpoint`,
         );
       }
       phases.push(r);
@@ -549,7 +554,11 @@ async function benchConnectors(db: BenchDatabase, s: Settings, log: (m: string) 
           if (stats1.recordsServed !== stats0.recordCount) r.problems.push(`the simulator served ${stats1.recordsServed} records for ${stats0.recordCount} held`);
           if (after.sourceRecords - before.sourceRecords !== sum.inserted) r.problems.push(`${after.sourceRecords - before.sourceRecords} source records stored, the run counted ${sum.inserted} new`);
           if (after.unlinked) r.problems.push(`${after.unlinked} school records not linked to a child`);
-          r.checks.push(`${fmt(sum.inserted)} school records stored and linked (${fmt(after.children - before.children)} new children, the rest joined by identity number), ` +
+          const shared = Number((await ctx.sql.one<{ n: string }>(
+            `SELECT count(DISTINCT s.child_id)::text AS n FROM source_record s
+              WHERE s.source_system = 'school' AND EXISTS (SELECT 1 FROM source_record o WHERE o.child_id = s.child_id AND o.source_system <> 'school')`,
+          ))!.n);
+          r.checks.push(`${fmt(sum.inserted)} school records stored and linked to ${fmt(after.linkedChildren - before.linkedChildren)} children (${fmt(shared)} of them joined by identity number to a child of the birth register), ` +
             `${fmt(after.schoolEnrolments - before.schoolEnrolments)} enrolments, ${fmt(sum.rejected)} rejected; ${fmt(stats1.pagesServed)} pages served, ` +
             `${Object.entries(stats1.byStatus).map(([k, v]) => `${fmt(v)} × HTTP ${k}`).join(', ')}`);
         }
@@ -694,14 +703,14 @@ function render(
       ? `- CSV ingest: the real command as its own process, compiled as the production image runs it: the bench builds the hub like \`npm run build\` (\`tsc -p tsconfig.build.json\`, reference data copied) into \`${path.relative(PROJECT_ROOT, path.join(s.home, 'dist'))}\` (not \`dist/\`, which \`bin/childhub.js\` would then prefer in this checkout), then runs \`node ${path.relative(PROJECT_ROOT, path.join(s.home, 'dist'))}/src/cli/main.js connectors sync justice-register --in-process --file <csv> --report-json <file>\` (the image's \`node bin/childhub.js …\` imports that same file). `
       : '- CSV ingest: the real command as its own process, `node --import tsx src/cli/main.ts connectors sync justice-register --in-process --file <csv> --report-json <file>` (what `npm run childhub -- connectors sync …` runs from the sources). ') +
       'The committed definition (chunks of 2,000 rows, each chunk\'s records, projections, rejects and checkpoint in one transaction; smaller chunks hold fewer records in memory at once). ' +
-      'Timed from spawning the process to its exit: start-up, migrations check, reading, parsing, mapping, validation, normalisation, upserts, links to children, projections, outbox and checkpoints. Peak RSS is the process\'s own `getrusage` maximum (`process.resourceUsage().maxRSS`), written by `--report-json`.',
+      'Timed from spawning the process to its exit: start-up, migrations check, reading, parsing, mapping, validation, normalisation, upserts with each record\'s link to a child, projections, outbox and checkpoints. Peak RSS is the process\'s own `getrusage` maximum (`process.resourceUsage().maxRSS`), written by `--report-json`.',
     '- Unchanged re-ingest: the same command with `--force` (the file\'s checksum is already recorded; `--force` reads it again): every record is recognised as unchanged by its content hash (raw record + mapping) and one index probe, before it is mapped or validated; the broken rows are quarantined again, as on any re-read.',
     `- HTTP sync: the real \`childhub simulate school\` as its own process (${http ? `${fmt(http.children)} children of seed ${s.seed}: ${fmt(http.records)} enrolled pupils` : 'not run'}; no faults, no added latency; pages of 1,000 in cursor order), then \`connectors sync school --in-process\` against it. ` +
       `The definition is a bench copy (\`CONNECTORS_DIR\` pointing at a temporary folder) identical to \`connectors/school/connector.yaml\` except \`requestsPerSecond: ${s.httpRps}\`: the committed budget (20 requests/s, pages of 1,000) is a politeness limit towards the real agency API and alone caps a sync at 20,000 records/s.`,
     `- Processes: NODE_ENV=${s.nodeEnv}, LOG_LEVEL=warn, PostgreSQL pool of 10, ${s.runtime === 'built' && s.imageFlags.length ? `the image's Node flags \`${s.imageFlags.join(' ')}\` (Dockerfile ENTRYPOINT)` : 'no Node flags from the image'}${s.nodeFlags.length ? `, plus \`${s.nodeFlags.join(' ')}\` (BENCH_CONNECTORS_NODE_FLAGS: not what the image runs)` : ''}. ` +
       (warnings.length ? `${fmt(warnings.length)} warning/error log lines; first: \`${warnings[0]!.slice(0, 300).replace(/`/g, "'")}\`.` : 'No warning or error logs.'),
-    '- Not included: golden records. Ingest enqueues one recompute per new or changed child through the outbox; building them is the worker\'s job, measured elsewhere.',
-    `- Settings: \`BENCH_CONNECTORS_ROWS\`, \`BENCH_CONNECTORS_HTTP_CHILDREN\`, \`BENCH_CONNECTORS_HTTP_RPS\`, \`BENCH_CONNECTORS_PHASES\` (\`copy,csv,reingest,http\`), \`BENCH_CONNECTORS_RUNTIME\` (\`built\`, the default, or \`tsx\`), \`BENCH_CONNECTORS_NODE_FLAGS\`, \`BENCH_CONNECTORS_HOME\`, \`BENCH_CONNECTORS_PG_PORT\`, \`BENCH_CONNECTORS_REDIS_PORT\`, \`BENCH_SEED\`, \`BENCH_NODE_ENV\`, \`BENCH_CPU_PROF=1\` (profile the sync processes; \`npx tsx bench/tools/cpuprofile-top.ts <file>\`).`,
+    '- Golden records: ingest decides each record\'s link and enqueues the children it touched (grouped outbox rows); the `golden-record` worker builds them. The golden phase measures that stage on the CSV\'s million records with real worker processes (compiled, the image\'s flags), from starting the workers to the last child built: context, not a target. Identity reconciliation, which the stage enqueues, is the identity suite\'s subject and is not run here.',
+    `- Settings: \`BENCH_CONNECTORS_ROWS\`, \`BENCH_CONNECTORS_HTTP_CHILDREN\`, \`BENCH_CONNECTORS_HTTP_RPS\`, \`BENCH_CONNECTORS_PHASES\` (\`copy,csv,golden,reingest,http\`), \`BENCH_CONNECTORS_GOLDEN_WORKERS\` (1), \`BENCH_CONNECTORS_GOLDEN_CONCURRENCY\` (2), \`BENCH_CONNECTORS_RUNTIME\` (\`built\`, the default, or \`tsx\`), \`BENCH_CONNECTORS_NODE_FLAGS\`, \`BENCH_CONNECTORS_HOME\`, \`BENCH_CONNECTORS_PG_PORT\`, \`BENCH_CONNECTORS_REDIS_PORT\`, \`BENCH_SEED\`, \`BENCH_NODE_ENV\`, \`BENCH_CPU_PROF=1\` (profile the sync processes; \`npx tsx bench/tools/cpuprofile-top.ts <file>\`).`,
     ...(s.cpuProfile ? ['- This run profiled the sync processes with `--cpu-prof`, which slows them down: do not compare with unprofiled runs.'] : []),
   ].join('\n');
 
