@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../src/app/app-context.js';
 import { parseConfig } from '../src/config/config.js';
 import { createLogger } from '../src/observability/logger.js';
+import { LOOKUP_CHANGED_SQL } from '../src/services/ingest/ingest.service.js';
 import { aRecord } from './support/records.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -100,6 +101,38 @@ describe('ingest', () => {
     expect(res.rejects[0]).toMatchObject({ externalId: 'NUL-NAME', problems: [{ field: 'fullName' }] });
     const raw = await ctx.sql.one<{ raw: { note: string } }>(`SELECT raw FROM source_record WHERE external_id = 'NUL-RAW'`);
     expect(raw!.raw.note).toBe('bad \u0000 byte');
+  });
+
+  it('looks up what changed with one index probe per key, even for a source the statistics call rare', async () => {
+    // 30,000 records of one source and a handful of another: with statistics, a plain join was planned as a
+    // hash join reading every record of the rare source for each look-up.
+    await ctx.sql.query(`INSERT INTO source_record (id, source_system, external_id, raw, content_hash)
+      SELECT 'src_plan' || g, 'justice-register', 'KS-PLAN-' || g, '{}', 'h' || g FROM generate_series(1, 30000) g`);
+    await ctx.sql.query(`INSERT INTO source_record (id, source_system, external_id, raw, content_hash)
+      SELECT 'src_plan_s' || g, 'school', 'HS-PLAN-' || g, '{}', 'h' || g FROM generate_series(1, 2000) g`);
+    await ctx.sql.query('ANALYZE source_record');
+    const keys = JSON.stringify(Array.from({ length: 500 }, (_, i) => `HS-PLAN-${i + 1}`));
+    const hashes = JSON.stringify(Array.from({ length: 500 }, (_, i) => (i % 2 ? `h${i + 1}` : 'changed')));
+    await ctx.sql.tx(async (client) => {
+      await client.query(`PREPARE lookup_changed(text, jsonb, jsonb) AS ${LOOKUP_CHANGED_SQL}`);
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+        const plan = (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE lookup_changed('school', '${keys}', '${hashes}')`)).rows[0]!['QUERY PLAN'];
+        const reads: Array<{ type: string; cond: string }> = [];
+        const walk = (n: Record<string, unknown>) => {
+          if (n['Relation Name'] === 'source_record') reads.push({ type: String(n['Node Type']), cond: String(n['Index Cond'] ?? '') });
+          for (const c of (n.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(c);
+        };
+        walk((plan as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
+        expect(reads, mode).toHaveLength(1);
+        expect(reads[0]!.type, mode).toMatch(/^Index (Only )?Scan$/);
+        expect(reads[0]!.cond, mode).toContain('external_id');
+      }
+      const found = await client.query(`EXECUTE lookup_changed('school', '${keys}', '${hashes}')`);
+      expect(found.rowCount).toBe(250);
+      await client.query('DEALLOCATE lookup_changed');
+    });
+    await ctx.sql.query(`DELETE FROM source_record WHERE id LIKE 'src_plan%'`);
   });
 
   it('writes a batch whole or not at all', async () => {

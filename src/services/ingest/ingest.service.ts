@@ -137,6 +137,19 @@ ON CONFLICT (source_system, external_id) DO UPDATE SET
 WHERE source_record.content_hash IS DISTINCT FROM EXCLUDED.content_hash
 RETURNING id, source_system, external_id, child_id, (xmax = 0) AS inserted`;
 
+/**
+ * {@link IngestService.lookupChanged}: $1 source system, $2 external ids and $3 their content hashes (JSON
+ * arrays). One index probe per key, as a LATERAL subquery the planner cannot flatten (LIMIT 1; the key is
+ * unique anyway): as a plain join, a source the statistics called rare (a new connector beside a
+ * million-record one) was estimated at one row and read whole into a hash table for every 500 keys.
+ */
+export const LOOKUP_CHANGED_SQL = `
+SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
+  FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS k(external_id, i)
+  LEFT JOIN LATERAL (SELECT r.id, r.content_hash, r.child_id FROM source_record r
+                      WHERE r.source_system = $1 AND r.external_id = k.external_id LIMIT 1) s ON true
+ WHERE s.content_hash IS DISTINCT FROM ($3::jsonb) ->> (k.i::int - 1)`;
+
 /** Columns of a new source record written by COPY, linked to its child in the same row. */
 const COPY_COLUMNS = [...COLUMNS.map(([c]) => c), 'child_id', 'link_rule', 'linked_at', 'linked_by'];
 
@@ -402,14 +415,7 @@ export class IngestService {
     const out = new Map<number, StoredRow | null>();
     if (externalIds.length === 0) return out;
     const res = await db.query<{ i: number; id: string | null; content_hash: string | null; child_id: string | null }>(
-      // One index probe per key, as a LATERAL subquery the planner cannot flatten (LIMIT 1; the key is
-      // unique anyway): as a plain join, a source the statistics call rare (a new connector beside a
-      // million-record one) was estimated at one row and read whole into a hash table for every 500 keys.
-      `SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
-         FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS k(external_id, i)
-         LEFT JOIN LATERAL (SELECT r.id, r.content_hash, r.child_id FROM source_record r
-                             WHERE r.source_system = $1 AND r.external_id = k.external_id LIMIT 1) s ON true
-        WHERE s.content_hash IS DISTINCT FROM ($3::jsonb) ->> (k.i::int - 1)`,
+      LOOKUP_CHANGED_SQL,
       [sourceSystem, JSON.stringify(externalIds), JSON.stringify(hashes)],
     );
     for (const r of res.rows) out.set(r.i - 1, r.id === null ? null : { id: r.id, contentHash: r.content_hash!, childId: r.child_id });
