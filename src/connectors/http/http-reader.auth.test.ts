@@ -143,11 +143,14 @@ describe('HttpReader authentication', () => {
       ]);
       nock(BASE).get(PATH).query({ page: '1', size: '1' }).matchHeader('authorization', 'Bearer at-1').reply(200, { data: rows(1, 1) });
       nock(BASE).get(PATH).query({ page: '2', size: '1' }).matchHeader('authorization', 'Bearer at-1').reply(200, { data: rows(2, 1) });
-      nock(BASE).get(PATH).query({ page: '3', size: '1' }).matchHeader('authorization', 'Bearer at-2').reply(200, { data: [] });
+      nock(BASE).get(PATH).query({ page: '3', size: '1' }).matchHeader('authorization', 'Bearer at-1').reply(200, { data: rows(3, 1) });
+      nock(BASE).get(PATH).query({ page: '4', size: '1' }).matchHeader('authorization', 'Bearer at-2').reply(200, { data: [] });
+      // Each page's successor is requested as soon as it arrives, before the sync is done with it: page 2 at
+      // 0 s, page 3 when page 2 arrives (269 s after the token: still good), page 4 when page 3 arrives
+      // (271 s: within the last 30 s, replaced).
       let page = 0;
       for await (const _ of reader.read(null, ctx)) {
         page++;
-        // 269 s after the token: still good; 271 s: within the last 30 s, replaced.
         clock.advance(page === 1 ? 269_000 : 2_000);
       }
       expect(requests).toHaveLength(2);

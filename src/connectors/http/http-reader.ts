@@ -100,13 +100,21 @@ export class HttpReader implements SourceReader {
     const t0 = performance.now();
     this.logger.info({ resumeAtPage: resuming ? page + 1 : undefined, incremental: since !== null }, 'http read started');
 
-    while (next !== null) {
+    const request = (n: HttpNext, p: number) => {
+      const url = this.urlOf(n, since, resolved);
+      const what = `GET ${url.pathname} (page ${p})`;
+      const response = this.get(url, resolved, ctx);
+      // Awaited when its turn comes: a failure meanwhile is not an unhandled rejection.
+      response.catch(() => undefined);
+      return { url, what, response };
+    };
+    let inFlight = next !== null && (ctx.maxBatches === undefined || ctx.maxBatches > 0) ? request(next, page + 1) : null;
+    while (next !== null && inFlight !== null) {
       ctx.signal?.throwIfAborted();
-      if (ctx.maxBatches !== undefined && batches >= ctx.maxBatches) break;
       page++;
-      const url = this.urlOf(next, since, resolved);
-      const what = `GET ${url.pathname} (page ${page})`;
-      const response = await this.get(url, resolved, ctx);
+      const { url, what } = inFlight;
+      const response = await inFlight.response;
+      inFlight = null;
       const body = parseBody(response, what);
       const content = this.pageRecords.extract(body, page, what);
 
@@ -150,6 +158,9 @@ export class HttpReader implements SourceReader {
       records += content.records.length;
       batches++;
       this.logger.debug({ page, records: content.records.length, rejects: content.rejects.length, status: response.status }, 'http page read');
+      // The next page is asked for before this one is handed over: its request is in flight while the sync
+      // stores this one, instead of starting when the sync comes back for more.
+      if (following !== null && (ctx.maxBatches === undefined || batches < ctx.maxBatches)) inFlight = request(following, page + 1);
       yield batch;
       next = following;
     }
