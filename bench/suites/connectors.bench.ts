@@ -585,6 +585,29 @@ const simStatsSchema = z.object({
 
 // ——— the report ———
 
+/**
+ * What each target asks of the CPU: at the target rate, the machine's cores leave this much CPU time per
+ * record for everything (the sync process, PostgreSQL, the simulator), against what the run spent.
+ */
+function budgetLines(phases: PhaseResult[]): string[] {
+  const cores = os.availableParallelism();
+  const lines: string[] = [];
+  for (const p of phases) {
+    const target = p.phase === 'csv' ? TARGET.csv : p.phase === 'reingest' ? TARGET.reingest : p.phase === 'http' ? TARGET.http : null;
+    if (target === null || p.cpu.client === null || p.cpu.postgres === null || p.records === 0) continue;
+    const us = (v: number) => (v * 1e6) / p.records;
+    const client = us(p.cpu.client);
+    const postgres = us(p.cpu.postgres);
+    const simulator = p.phase === 'http' && p.cpu.simulator !== null ? us(p.cpu.simulator) : 0;
+    const spent = client + postgres + simulator;
+    const budget = (cores * 1e6) / target;
+    lines.push(`- ${p.label}: ${fmt(target)} records/s on ${cores} cores leaves at most ${fmt(budget, 1)} µs of CPU per record, for the sync process, PostgreSQL${simulator ? ' and the simulator' : ''} together (with no idle moment on either core); ` +
+      `this run spent ${fmt(spent, 1)} µs (${fmt(client, 1)} in the sync process, ${fmt(postgres, 1)} in PostgreSQL${simulator ? `, ${fmt(simulator, 1)} in the simulator` : ''})` +
+      (spent > budget ? `, ${fmt(spent / budget, 1)}× the budget.` : ', within it.'));
+  }
+  return lines.length ? ['What the targets ask of the CPU:', '', ...lines] : [];
+}
+
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
@@ -690,6 +713,8 @@ function render(
     `| Phase | Sync (s, and records/s over it) | client CPU (s) | PostgreSQL CPU (s) | simulator CPU (s) | client µs/record | PostgreSQL µs/record | CPU-bound ceiling on ${os.availableParallelism()} cores (records/s) | rest of machine (cores) | load before |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...cpuRows,
+    '',
+    ...budgetLines(phases),
     '',
     '### Method',
     '',
