@@ -691,7 +691,7 @@ function render(
   const markdown = [
     '### Results',
     '',
-    `One run, against an emptied database: the same ${fmt(s.rows)}-row birth-register CSV (${mb(csv.sizeBytes)}, UTF-8) copied raw, then ingested through the file connector, then ingested again unchanged; then ${http ? fmt(http.records) : 'the'} records over HTTP from the school simulator.`,
+    `One run, against an emptied database: the same ${fmt(s.rows)}-row birth-register CSV (${mb(csv.sizeBytes)}, UTF-8) copied raw, then ingested through the file connector, then the children its records were linked to built by golden-record workers, then the file ingested again unchanged; then ${http ? fmt(http.records) : 'the'} records over HTTP from the school simulator.`,
     '',
     '| Phase | Records | Seconds (end to end) | Records/s | vs raw COPY | Peak RSS | Target | Result |',
     '|---|---:|---:|---:|---:|---:|---|---|',
@@ -745,7 +745,7 @@ function render(
     verdictLine.replace(/\*\*/g, ''),
   ];
   return {
-    title: `Connectors: ${fmt(s.rows)}-row CSV ingest, unchanged re-ingest, ${http ? fmt(http.records) : '~200,000'}-record HTTP sync`,
+    title: `Connectors: ${fmt(s.rows)}-row CSV ingest, golden records, unchanged re-ingest, ${http ? fmt(http.records) : '~200,000'}-record HTTP sync`,
     facts: {
       ...pg,
       'Sync process': `${s.runtime === 'built' ? 'compiled build (as the production image runs it)' : 'sources through tsx'}, NODE_ENV=${s.nodeEnv}${[...(s.runtime === 'built' ? s.imageFlags : []), ...s.nodeFlags].length ? `, Node flags ${[...(s.runtime === 'built' ? s.imageFlags : []), ...s.nodeFlags].join(' ')}` : ''}, PostgreSQL pool 10`,
