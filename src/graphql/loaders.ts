@@ -1,21 +1,12 @@
 import DataLoader from 'dataloader';
 import type { ChildReadRepository, ChildRow } from '../db/repositories/child-read.repository.js';
 import type { QueryCounter, Row } from '../db/sql.js';
+import { groupBy } from '../util/group-by.js';
 
 function byKey<T extends Row>(rows: T[], key: keyof T): Map<unknown, T> {
   return new Map(rows.map((r) => [r[key], r]));
 }
 
-function groupBy<T extends Row>(rows: T[], key: keyof T): Map<unknown, T[]> {
-  const m = new Map<unknown, T[]>();
-  for (const r of rows) {
-    const k = r[key];
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
 
 /** Per-request batching: one SQL statement per relation and nesting level, whatever the page size. */
 export function createLoaders(repo: ChildReadRepository, counter: QueryCounter) {
@@ -26,7 +17,7 @@ export function createLoaders(repo: ChildReadRepository, counter: QueryCounter) 
     });
   const many = <T extends Row>(fetch: (ids: readonly string[]) => Promise<T[]>, key: keyof T) =>
     new DataLoader<string, T[]>(async (ids) => {
-      const m = groupBy(await fetch(ids), key);
+      const m = groupBy<T, unknown>(await fetch(ids), (r) => r[key]);
       return ids.map((id) => m.get(id) ?? []);
     });
   return {

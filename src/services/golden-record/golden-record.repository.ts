@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import { copyBool, copyJson, copyNumber, copyRows, copyText } from '../../db/copy-text.js';
 import { ConflictError } from '../../errors/index.js';
 import type { ChildValues, KnownMembership, KnownNumber, LinkedRecord, LockedChild, NewIdentityNumber, NewMembership } from './recompute-plan.js';
+import { groupBy } from '../../util/group-by.js';
 
 /**
  * Advisory-lock key space of golden-record recomputes (ingest's number locks use 7, reconciliation's 11): a
@@ -163,17 +164,6 @@ export class GoldenRecordRepository {
     if (ids.length === 0) return;
     await client.query({ name: 'golden_remove_memberships', text: DELETE_MEMBERSHIPS, values: [ids] });
   }
-}
-
-function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const list = out.get(k);
-    if (list) list.push(row);
-    else out.set(k, [row]);
-  }
-  return out;
 }
 
 /** A PostgreSQL array literal of text values (quoted, so any value survives). */

@@ -4,6 +4,7 @@ import { ProjectionReadRepository, type ProjectionRow } from '../../../db/reposi
 import type { Row } from '../../../db/sql.js';
 import type { RecordProjectionKind } from '../../../services/projections/projection-tables.js';
 import type { GraphQLContext } from '../../context.js';
+import { groupBy } from '../../../util/group-by.js';
 
 const SEP = '\u0000';
 
@@ -11,16 +12,6 @@ function createProjectionLoaders(repo: ProjectionReadRepository, ctx: GraphQLCon
   const scope = () => {
     const s = ctx.principal?.communeScope;
     return s === ALL_COMMUNES || s === undefined ? null : s;
-  };
-  const group = <T extends Row>(rows: T[], key: (r: T) => string) => {
-    const m = new Map<string, T[]>();
-    for (const r of rows) {
-      const k = key(r);
-      const list = m.get(k);
-      if (list) list.push(r);
-      else m.set(k, [r]);
-    }
-    return m;
   };
   return {
     /** For statements that are not per-key loads (pages). */
@@ -37,7 +28,7 @@ function createProjectionLoaders(repo: ProjectionReadRepository, ctx: GraphQLCon
         kinds.add(kind);
         childIds.add(childId);
       }
-      const m = group(await repo.projectionsByChildIds([...kinds], [...childIds], ctx.queries), (r) => `${r.projection}${SEP}${r.childId}`);
+      const m = groupBy(await repo.projectionsByChildIds([...kinds], [...childIds], ctx.queries), (r) => `${r.projection}${SEP}${r.childId}`);
       return keys.map((k) => m.get(k) ?? []);
     }),
     facility: new DataLoader<string, Row | null>(async (codes) => {
@@ -45,12 +36,12 @@ function createProjectionLoaders(repo: ProjectionReadRepository, ctx: GraphQLCon
       return codes.map((c) => m.get(c) ?? null);
     }),
     inspectionsByFacility: new DataLoader<string, Row[]>(async (codes) => {
-      const m = group(await repo.inspectionsByFacilityCodes(codes, ctx.queries), (r) => r.facilityCode as string);
+      const m = groupBy(await repo.inspectionsByFacilityCodes(codes, ctx.queries), (r) => r.facilityCode as string);
       return codes.map((c) => m.get(c) ?? []);
     }),
     /** Only children in the caller's commune scope. */
     placementsByFacility: new DataLoader<string, Row[]>(async (codes) => {
-      const m = group(await repo.placementsByFacilityCodes(codes, scope(), ctx.queries), (r) => r.facilityCode as string);
+      const m = groupBy(await repo.placementsByFacilityCodes(codes, scope(), ctx.queries), (r) => r.facilityCode as string);
       return codes.map((c) => m.get(c) ?? []);
     }),
   };
