@@ -330,7 +330,7 @@ export class ConnectorSyncService {
     inFlight: ReadonlySet<string>,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
-      batch, fetched: batch.records.length + (batch.rejects?.length ?? 0), ingest: this.deps.ingest.newBatch(), projections: [], itemKeys: [],
+      batch, fetched: batch.records.length + (batch.rejects?.length ?? 0), ingest: this.deps.ingest.newBatch(), projections: [],
       facilities: [], rejects: [], unchanged: 0, keys: new Set(),
     };
     for (const r of batch.rejects ?? []) {
@@ -388,13 +388,13 @@ export class ConnectorSyncService {
     const looked = new Set<string>();
     for (let i = 0; i < slice.identified.length; i++) {
       const x = slice.identified[i]!;
-      if (x && !inFlight.has(`${sourceSystem}\u0000${x.externalId}`)) {
+      const key = x ? `${sourceSystem}\u0000${x.externalId}` : null;
+      if (key !== null && !inFlight.has(key)) {
         const row = changed.get(i);
         if (row === undefined) {
           staged.unchanged++;
           continue;
         }
-        const key = `${sourceSystem}\u0000${x.externalId}`;
         looked.add(key);
         if (row) stored.set(key, row);
       }
@@ -411,19 +411,17 @@ export class ConnectorSyncService {
       items.push({ input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, flags: mapped.flags, location: raw.location });
       projections.push(mapped.projections);
     }
-    if (items.length === 0) return;
     // The slice's raw records are done with: let them go now rather than with the whole batch.
     batch.records.fill(RELEASED, slice.start, slice.start + slice.identified.length);
+    if (items.length === 0) return;
     // Items the mapping identified differently from `identify` (never, unless a mapping changes) are looked
     // up too; items of the batch in flight are not (they go to the write by key).
     const missing = items.filter((it) => !looked.has(itemKey(it)) && !inFlight.has(itemKey(it)));
     if (missing.length) for (const [k, v] of await this.deps.ingest.lookup(this.deps.sql.pool, missing)) stored.set(k, v);
-    const base = staged.itemKeys.length;
+    const base = staged.projections.length;
     const problems: ProjectionProblem[] = [];
     for (let i = 0; i < items.length; i++) {
-      const key = itemKey(items[i]!);
-      staged.itemKeys.push(key);
-      staged.keys.add(key);
+      staged.keys.add(itemKey(items[i]!));
       staged.projections.push(this.deps.projections.encode(projections[i]!, base + i, problems));
     }
     if (problems.length) throw new InvalidProjectionError(problems);
@@ -567,10 +565,8 @@ interface StagedBatch {
   fetched: number;
   /** Its child records, validated, normalised and encoded. */
   ingest: PreparedIngest;
-  /** Encoded projections of each ingest item, by item index. */
+  /** Encoded projections of each ingest item, by item index (one entry per item). */
   projections: Array<EncodedProjections | null>;
-  /** `source system \0 external id` of each ingest item, by item index. */
-  itemKeys: string[];
   facilities: Array<{ sourceSystem: string; externalId: string; projections: Projections }>;
   /** Records the reader or the mapping refused. */
   rejects: QuarantinedRecord[];
