@@ -178,9 +178,9 @@ export function foldName(s: string): string {
   const n = s.length;
   for (let i = 0; i <= n; i++) {
     if (i === n || s.charCodeAt(i) === 32) {
-      let word = foldCache.get(s.slice(start, i));
+      const raw = s.slice(start, i);
+      let word = foldCache.get(raw);
       if (word === undefined) {
-        const raw = s.slice(start, i);
         word = foldWord(raw);
         if (foldCache.size >= WORD_CACHE_LIMIT) foldCache.clear();
         foldCache.set(raw, word);

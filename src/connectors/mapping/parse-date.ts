@@ -93,40 +93,23 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
   const expected = `expected ${formats.join(', ')} or a date cell`;
   const fail = (v: unknown) => new ParseFailure('INVALID_DATE', `${expected}; got ${describeValue(v)}`);
 
-  // Dates repeat (a register holds a few thousand distinct days): parsed text is remembered, bounded.
-  const memo = new Map<string, IsoDate>();
   return (v) => {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string') {
-      const known = memo.get(v);
-      if (known) return known;
-      const parsed = parseText(v);
-      if (parsed instanceof IsoDate) {
-        if (memo.size >= 20_000) memo.clear();
-        memo.set(v, parsed);
+      const t = v.trim();
+      if (t === '') return undefined;
+      for (const m of matchers) {
+        const hit = m.re.exec(t);
+        if (hit) {
+          return build([
+            Number(hit[m.y]),
+            m.m && hit[m.m] !== undefined ? Number(hit[m.m]) : null,
+            m.d && hit[m.d] !== undefined ? Number(hit[m.d]) : null,
+          ]);
+        }
       }
-      return parsed;
+      return fail(v);
     }
-    return parseOther(v);
-  };
-
-  function parseText(v: string): IsoDate | ParseFailure | undefined {
-    const t = v.trim();
-    if (t === '') return undefined;
-    for (const m of matchers) {
-      const hit = m.re.exec(t);
-      if (hit) {
-        return build([
-          Number(hit[m.y]),
-          m.m && hit[m.m] !== undefined ? Number(hit[m.m]) : null,
-          m.d && hit[m.d] !== undefined ? Number(hit[m.d]) : null,
-        ]);
-      }
-    }
-    return fail(v);
-  }
-
-  function parseOther(v: unknown): IsoDate | ParseFailure | undefined {
     if (v instanceof IsoDate) return v;
     if (v instanceof Date) {
       if (Number.isNaN(v.getTime())) return fail(v);
@@ -139,7 +122,7 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
       }
     }
     return fail(v);
-  }
+  };
 }
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
