@@ -1,12 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createAppContext, type AppContext } from '../src/app/app-context.js';
-import { parseConfig } from '../src/config/config.js';
+import type { AppContext } from '../src/app/app-context.js';
 import { newId } from '../src/db/ids.js';
 import { checkIdentityNumber } from '../src/domain/identity-number.js';
 import type { GroupEvidenceInput, SourceSystem } from '../src/domain/source-record-input.js';
-import { createLogger } from '../src/observability/logger.js';
 import { computeGolden } from '../src/services/golden-record/survivorship.js';
+import { createTestAppContext } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /** A source record as ingest leaves it: linked to a child id that may have no row yet. */
@@ -32,8 +31,7 @@ describe('golden-record stage', () => {
   let ctx: AppContext;
   beforeAll(async () => {
     env = await createTestEnv();
-    const config = parseConfig({ NODE_ENV: 'test', DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix });
-    ctx = await createAppContext({ config, logger: createLogger({ level: 'silent' }), databaseUrl: env.databaseUrl, redisUrl: env.redisUrl });
+    ctx = await createTestAppContext(env);
   });
   afterAll(async () => {
     await ctx?.close();
