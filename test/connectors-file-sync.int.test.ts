@@ -96,6 +96,29 @@ describe('file connectors against their drops', () => {
     expect(stored!.full_name).toBe('Tran Van Mot');
   });
 
+  it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {
+    const dir = path.join(root, 'repeated-new');
+    const drop = await writeJusticeRegisterDrop({ dir, seed: 98, count: 40, tag: 'base' });
+    const lines = readFileSync(drop.files.find((f) => f.kind === 'birth')!.path, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter(Boolean);
+    const header = lines[0]!;
+    const columns = header.split(',');
+    const plain = lines.slice(1).find((l) => !l.includes('"'))!;
+    const row = (over: Record<string, string>) => {
+      const cells = plain.split(',');
+      for (const [k, v] of Object.entries(over)) cells[columns.indexOf(k)] = v;
+      return cells.join(',');
+    };
+    const id = 'KS-REPEATED-NEW';
+    const fillers = Array.from({ length: 2000 }, (_, i) => row({ 'Mã hồ sơ': `KS-NEW-FILLER-${i}`, 'Số định danh cá nhân': '' }));
+    const file = path.join(dir, 'khai-sinh-repeated-new.csv');
+    writeFileSync(file, [header, row({ 'Mã hồ sơ': id, 'Họ và tên': 'LE THI MOT' }), ...fillers, row({ 'Mã hồ sơ': id, 'Họ và tên': 'LE THI HAI' }), ''].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, inserted: 2001, updated: 1 });
+    const stored = await ctx.sql.query<{ full_name: string }>(`SELECT full_name FROM source_record WHERE source_system = 'justice-register' AND external_id = $1`, [id]);
+    expect(stored.map((r) => r.full_name)).toEqual(['Le Thi Hai']);
+    expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE external_id LIKE 'KS-NEW-FILLER-%'`)).toBe(2000);
+  });
+
   it('refuses a Windows-1258 export naming the encoding, and stores nothing from it', async () => {
     const dir = path.join(root, 'legacy');
     await writeJusticeRegisterDrop({ dir, seed: 4242, count: 100, encoding: 'windows-1258', tag: 'legacy' });

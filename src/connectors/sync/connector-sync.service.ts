@@ -14,7 +14,9 @@ import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.
 import type { ConnectorCatalog, LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
 import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition } from '../types.js';
+import { highWaterOf } from '../http/http-position.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
+import { KnownRecords } from './known-records.js';
 import { createReader } from './reader-factory.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 
@@ -242,10 +244,16 @@ export class ConnectorSyncService {
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
     // overlaps PostgreSQL's there. Batches are still stored one at a time, in order, each with its checkpoint.
+    // A sync that reads the whole source judges records against what the source has stored, held in memory
+    // (see KnownRecords), loaded when the first batch arrives (a file sync with no new file loads nothing);
+    // an incremental read looks its records up slice by slice.
+    const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
+    let known: KnownRecords | null | undefined = fullRead ? undefined : null;
     const stage = async (inFlight: ReadonlySet<string>): Promise<StagedBatch | null> => {
       const next = await batches.next();
       if (next.done) return null;
-      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight);
+      if (known === undefined) known = await this.knownRecords(definition.sourceSystem, log);
+      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known);
     };
     // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
     // read error meanwhile does not count as an unhandled rejection (it is rethrown where it is awaited).
@@ -328,6 +336,7 @@ export class ConnectorSyncService {
     mappingHash: string,
     ingestOpts: { connectorId: string; connectorRunId: string },
     inFlight: ReadonlySet<string>,
+    known: KnownRecords | null,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: batch.records.length + (batch.rejects?.length ?? 0), ingest: this.deps.ingest.newBatch(), projections: [],
@@ -340,33 +349,78 @@ export class ConnectorSyncService {
     let previous: PendingSlice | null = null;
     for (let start = 0; start < batch.records.length; start += SLICE) {
       const identified = identify(batch.records, start, Math.min(batch.records.length, start + SLICE), mapper, mappingHash);
-      const ids: string[] = [];
-      const hashes: string[] = [];
-      const at: number[] = [];
-      for (let i = 0; i < identified.length; i++) {
-        const x = identified[i];
-        if (!x) continue;
-        const key = `${sourceSystem}\u0000${x.externalId}`;
-        staged.keys.add(key);
-        // Not looked up: see `inFlight`.
-        if (inFlight.has(key)) continue;
-        ids.push(x.externalId);
-        hashes.push(x.hash);
-        at.push(i);
-      }
-      const lookup = this.deps.ingest.lookupChanged(this.deps.sql.pool, sourceSystem, ids, hashes).then((changed) => {
-        // By record index within the slice: absent means unchanged.
-        const bySlice = new Map<number, StoredRow | null>();
-        for (const [k, row] of changed) bySlice.set(at[k]!, row);
-        return bySlice;
-      });
-      lookup.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
-      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
-      previous = { start, identified, lookup };
+      const slice: PendingSlice = known ? this.judgeSlice(start, identified, sourceSystem, known) : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
+      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, !known);
+      previous = slice;
       await yieldToEventLoop();
     }
-    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
+    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, !known);
     return staged;
+  }
+
+  /**
+   * Judges a slice against what the source had stored when the sync began ({@link KnownRecords}): unchanged
+   * records are dropped here, new ones need no look-up, changed ones are looked up (for their id and child),
+   * and keys this sync wrote already are written by key. Every key about to be written is marked.
+   */
+  private judgeSlice(start: number, identified: Array<Identified | null>, sourceSystem: string, known: KnownRecords): PendingSlice {
+    const decided = new Map<number, StoredRow | null>();
+    const byKey = new Set<string>();
+    const ids: string[] = [];
+    const hashes: string[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < identified.length; i++) {
+      const x = identified[i];
+      if (!x) continue;
+      const judged = known.judge(x.externalId, x.hash);
+      if (judged === 'unchanged') continue;
+      if (judged === 'absent') {
+        decided.set(i, null);
+        continue;
+      }
+      if (judged === 'written') {
+        byKey.add(`${sourceSystem}\u0000${x.externalId}`);
+        continue;
+      }
+      known.markWritten(x.externalId);
+      ids.push(x.externalId);
+      hashes.push(x.hash);
+      at.push(i);
+    }
+    const lookup = ids.length === 0
+      ? Promise.resolve(decided)
+      : this.deps.ingest.lookupChanged(this.deps.sql.pool, sourceSystem, ids, hashes).then((changed) => {
+          for (const [k, row] of changed) decided.set(at[k]!, row);
+          return decided;
+        });
+    lookup.catch(() => undefined); // awaited by stageSlice; a failure meanwhile is not unhandled
+    return { start, identified, lookup, byKey };
+  }
+
+  /** Starts looking up what is stored under a slice's keys (keys of the batch in flight excepted: see `inFlight`). */
+  private lookUpSlice(start: number, identified: Array<Identified | null>, sourceSystem: string, staged: StagedBatch, inFlight: ReadonlySet<string>): PendingSlice {
+    const ids: string[] = [];
+    const hashes: string[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < identified.length; i++) {
+      const x = identified[i];
+      if (!x) continue;
+      const key = `${sourceSystem}\u0000${x.externalId}`;
+      staged.keys.add(key);
+      // Not looked up: see `inFlight`.
+      if (inFlight.has(key)) continue;
+      ids.push(x.externalId);
+      hashes.push(x.hash);
+      at.push(i);
+    }
+    const lookup = this.deps.ingest.lookupChanged(this.deps.sql.pool, sourceSystem, ids, hashes).then((changed) => {
+      // By record index within the slice: absent means unchanged.
+      const bySlice = new Map<number, StoredRow | null>();
+      for (const [k, row] of changed) bySlice.set(at[k]!, row);
+      return bySlice;
+    });
+    lookup.catch(() => undefined); // awaited by stageSlice; a failure meanwhile is not unhandled
+    return { start, identified, lookup, byKey: NO_KEYS };
   }
 
   /** Maps, validates, normalises and encodes one slice's changed records into the staged batch. */
@@ -378,6 +432,7 @@ export class ConnectorSyncService {
     mappingHash: string,
     opts: { connectorId: string; connectorRunId: string; location: string },
     inFlight: ReadonlySet<string>,
+    trackKeys: boolean,
   ): Promise<void> {
     const changed = await slice.lookup;
     const { batch } = staged;
@@ -386,10 +441,11 @@ export class ConnectorSyncService {
     /** What is stored under the keys of the records to write (a key with nothing stored has no entry). */
     const stored: StoredRows = new Map();
     const looked = new Set<string>();
+    const notLookedUp = slice.byKey.size === 0 ? inFlight : new Set([...inFlight, ...slice.byKey]);
     for (let i = 0; i < slice.identified.length; i++) {
       const x = slice.identified[i]!;
       const key = x ? `${sourceSystem}\u0000${x.externalId}` : null;
-      if (key !== null && !inFlight.has(key)) {
+      if (key !== null && !notLookedUp.has(key)) {
         const row = changed.get(i);
         if (row === undefined) {
           staged.unchanged++;
@@ -416,16 +472,27 @@ export class ConnectorSyncService {
     if (items.length === 0) return;
     // Items the mapping identified differently from `identify` (never, unless a mapping changes) are looked
     // up too; items of the batch in flight are not (they go to the write by key).
-    const missing = items.filter((it) => !looked.has(itemKey(it)) && !inFlight.has(itemKey(it)));
+    const missing = items.filter((it) => !looked.has(itemKey(it)) && !notLookedUp.has(itemKey(it)));
     if (missing.length) for (const [k, v] of await this.deps.ingest.lookup(this.deps.sql.pool, missing)) stored.set(k, v);
     const base = staged.projections.length;
     const problems: ProjectionProblem[] = [];
     for (let i = 0; i < items.length; i++) {
-      staged.keys.add(itemKey(items[i]!));
+      if (trackKeys) staged.keys.add(itemKey(items[i]!));
       staged.projections.push(this.deps.projections.encode(projections[i]!, base + i, problems));
     }
     if (problems.length) throw new InvalidProjectionError(problems);
-    await this.deps.ingest.prepare(this.deps.sql.pool, items, opts, { stored, notLookedUp: inFlight, into: staged.ingest, indexBase: base });
+    await this.deps.ingest.prepare(this.deps.sql.pool, items, opts, { stored, notLookedUp, into: staged.ingest, indexBase: base });
+  }
+
+  /**
+   * What the source has stored, for a sync that reads all of it; null (look records up batch by batch) when
+   * it holds more than a table of {@link KnownRecords} is allowed to.
+   */
+  private async knownRecords(sourceSystem: string, log: Logger): Promise<KnownRecords | null> {
+    const t0 = performance.now();
+    const known = await KnownRecords.load(this.deps.sql.pool, sourceSystem);
+    log.debug({ records: known?.size ?? null, ms: Math.round(performance.now() - t0) }, known ? 'stored records loaded for the full read' : 'too many stored records to hold: looking records up by batch');
+    return known;
   }
 
   private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, filesSkipped: number): Promise<void> {
@@ -539,7 +606,11 @@ interface PendingSlice {
   identified: Array<Identified | null>;
   /** Stored rows of the slice's changed records by index in the slice (null: nothing stored); unchanged ones are absent. */
   lookup: Promise<Map<number, StoredRow | null>>;
+  /** Keys this sync wrote already: written by key, whatever the look-up says (see {@link KnownRecords}). */
+  byKey: ReadonlySet<string>;
 }
+
+const NO_KEYS: ReadonlySet<string> = new Set();
 
 /** {@link RecordMapper.identify} and the content hash of records `start` to `end` (exclusive). */
 function identify(records: RawRecord[], start: number, end: number, mapper: RecordMapper, mappingHash: string): Array<Identified | null> {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { KnownRecords } from './known-records.js';
+
+describe('KnownRecords', () => {
+  const known = () => KnownRecords.of([
+    ['KS-1', 'hash-one'],
+    ['KS-2', 'hash-two'],
+    ['Hồ sơ số 3', 'hash-three'],
+  ]);
+
+  it('tells an unchanged, a changed and an absent record apart', () => {
+    const k = known();
+    expect(k.size).toBe(3);
+    expect(k.judge('KS-1', 'hash-one')).toBe('unchanged');
+    expect(k.judge('KS-1', 'hash-two')).toBe('changed');
+    expect(k.judge('KS-9', 'hash-one')).toBe('absent');
+    expect(k.judge('Hồ sơ số 3', 'hash-three')).toBe('unchanged');
+    expect(k.judge('Ho so so 3', 'hash-three')).toBe('absent');
+  });
+
+  it('judges a key this sync wrote as written, whatever its content, so the write by key decides', () => {
+    const k = known();
+    k.markWritten('KS-1');
+    expect(k.judge('KS-1', 'hash-one')).toBe('written');
+    expect(k.judge('KS-1', 'anything')).toBe('written');
+    expect(k.judge('KS-2', 'hash-two')).toBe('unchanged');
+    // An absent key needs no mark: it stays absent (its COPY then meets the row and the batch goes by key).
+    k.markWritten('KS-9');
+    expect(k.judge('KS-9', 'x')).toBe('absent');
+  });
+
+  it('keeps every entry when it grows, and never calls unchanged on a hash that differs anywhere', () => {
+    const entries = Array.from({ length: 50_000 }, (_, i) => [`KS-${i}`, `h${i}-${'x'.repeat(40)}`] as const);
+    const k = KnownRecords.of(entries);
+    expect(k.size).toBe(50_000);
+    for (let i = 0; i < 50_000; i += 7) {
+      expect(k.judge(`KS-${i}`, `h${i}-${'x'.repeat(40)}`)).toBe('unchanged');
+      expect(k.judge(`KS-${i}`, `h${i}-${'x'.repeat(39)}y`)).toBe('changed');
+    }
+    expect(k.judge('KS-50000', 'h')).toBe('absent');
+  });
+
+  it('hashes keys with characters outside the BMP the same way as their UTF-8 bytes', () => {
+    const k = KnownRecords.of([['KS-😀-1', 'h']]);
+    expect(k.judge('KS-😀-1', 'h')).toBe('unchanged');
+    expect(k.judge('KS-😀-2', 'h')).toBe('absent');
+  });
+});

@@ -1,0 +1,269 @@
+import type { Pool, PoolClient } from 'pg';
+import pgCopy from 'pg-copy-streams';
+import { decodeCopyFields } from '../../db/copy-text.js';
+
+/** What {@link KnownRecords.judge} decided about one record. */
+export type Judgement =
+  /** Nothing is stored under the key: a new record (written by COPY; if someone stored it meanwhile, by key). */
+  | 'absent'
+  /** The stored content hash equals the record's: nothing to do. */
+  | 'unchanged'
+  /** Something else is stored under the key: look it up for its id and child, then write it. */
+  | 'changed'
+  /** This sync wrote the key already: what was known is stale, so the record is written by key (the write compares hashes). */
+  | 'written';
+
+/** Entries the table holds at most (its memory is about 18 bytes per entry at the largest). */
+export const KNOWN_RECORDS_MAX = 2_000_000;
+
+/** Slots per entry before the table grows (open addressing, linear probing). */
+const MAX_LOAD = 0.75;
+const INITIAL_SLOTS = 1 << 16;
+/** A slot's content value for "written by this sync": never equal to a record's ({@link contentPair} avoids it). */
+const WRITTEN = 0;
+
+/**
+ * What one source has stored — for every record, its key and content hash — held by a sync that reads the
+ * whole source (a file, a first or full HTTP read), so it can tell a new, an unchanged and a changed record
+ * apart without asking PostgreSQL record by record. Loaded once by one COPY of two columns; a record is then
+ * judged by two string hashes and a probe, and only changed records are looked up.
+ *
+ * The table keeps 32 bits of each key and 64 of each content hash, in typed arrays (outside the JavaScript
+ * heap: about 17 MB for a million records). A wrong judgement would need two keys with the same 32 bits
+ * (they are then both judged "changed" and looked up) and, on top, equal 64-bit content values: "unchanged"
+ * is never decided on less than 64 bits of the content hash. A key this sync writes is marked, and any later
+ * record with that key is written by key, so the table never has to know what this sync wrote.
+ *
+ * "absent" is safe by construction: a record someone else stored meanwhile makes the COPY of its batch fail,
+ * and the batch is then written by key (see IngestService.store).
+ */
+export class KnownRecords {
+  private slots: number;
+  private keys: Uint32Array;
+  private c1: Uint32Array;
+  private c2: Uint32Array;
+  private count = 0;
+
+  private constructor(slots: number) {
+    this.slots = slots;
+    this.keys = new Uint32Array(slots);
+    this.c1 = new Uint32Array(slots);
+    this.c2 = new Uint32Array(slots);
+  }
+
+  /** A table of the given records (`[external id, content hash]`). */
+  static of(records: Iterable<readonly [string, string]>): KnownRecords {
+    const table = new KnownRecords(1024);
+    for (const [externalId, hash] of records) table.add(keyHash(externalId), hash);
+    return table;
+  }
+
+  /**
+   * Loads the keys and content hashes of `sourceSystem`'s records, or returns null when it has more than
+   * `max` (the sync then looks records up batch by batch).
+   */
+  static async load(pool: Pool, sourceSystem: string, max = KNOWN_RECORDS_MAX): Promise<KnownRecords | null> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      // Sized from the planner's estimate (no count: that reads the whole index), so it rarely has to grow.
+      const plan = await client.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+        'EXPLAIN (FORMAT JSON) SELECT 1 FROM source_record WHERE source_system = $1',
+        [sourceSystem],
+      );
+      const estimate = plan.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0;
+      if (estimate > max * 1.5) return null;
+      const table = new KnownRecords(Math.max(INITIAL_SLOTS, Math.ceil(Math.min(estimate * 1.05, max) / MAX_LOAD)));
+      const stream = client.query(pgCopy.to(`COPY (SELECT external_id, content_hash FROM source_record WHERE source_system = ${client.escapeLiteral(sourceSystem)}) TO STDOUT`));
+      let rest: Buffer | null = null;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+        let at = 0;
+        for (;;) {
+          const nl = buf.indexOf(10, at);
+          if (nl < 0) break;
+          table.addRow(buf, at, nl);
+          at = nl + 1;
+        }
+        rest = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
+        if (table.count > max) {
+          // Too many to hold: stop reading, and drop the connection (it is still in COPY).
+          broken = new Error('known records: too many to hold; connection dropped');
+          stream.destroy();
+          return null;
+        }
+      }
+      return table;
+    } catch (err) {
+      broken = err as Error;
+      throw err;
+    } finally {
+      (client as PoolClient).release(broken);
+    }
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** What is known of the record stored under `externalId`, compared with `contentHash`. */
+  judge(externalId: string, contentHash: string): Judgement {
+    const k = keyHash(externalId);
+    contentPair(contentHash);
+    const { keys, c1, c2, slots } = this;
+    let changed = false;
+    for (let i = slotOf(k, slots); keys[i] !== 0; i = i + 1 === slots ? 0 : i + 1) {
+      if (keys[i] !== k) continue;
+      if (c1[i] === WRITTEN && c2[i] === WRITTEN) return 'written';
+      if (c1[i] === pair1 && c2[i] === pair2) return 'unchanged';
+      changed = true;
+    }
+    return changed ? 'changed' : 'absent';
+  }
+
+  /**
+   * Marks a key this sync is writing (a known key: an absent one needs no mark). Every entry with the key's
+   * 32 bits is marked: another key sharing them is only written by key too.
+   */
+  markWritten(externalId: string): void {
+    const k = keyHash(externalId);
+    const { keys, c1, c2, slots } = this;
+    for (let i = slotOf(k, slots); keys[i] !== 0; i = i + 1 === slots ? 0 : i + 1) {
+      if (keys[i] !== k) continue;
+      c1[i] = WRITTEN;
+      c2[i] = WRITTEN;
+    }
+  }
+
+  /** One COPY text row `external_id \t content_hash`, bytes `start` to `end` of `buf`. */
+  private addRow(buf: Buffer, start: number, end: number): void {
+    const tab = buf.indexOf(9, start);
+    if (tab < 0 || tab > end) return;
+    // The common case hashes the bytes where they are: no string is made. A backslash is an escaped
+    // character (or `\N`, which neither column holds): that row is decoded.
+    let h = 0x811c9dc5 ^ (tab - start);
+    let escaped = false;
+    for (let i = start; i < tab; i++) {
+      const c = buf[i]!;
+      if (c === 92) escaped = true;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    if (!escaped) for (let i = tab + 1; i < end; i++) if (buf[i] === 92) escaped = true;
+    if (escaped) {
+      const [id, hash] = decodeCopyFields(buf.subarray(start, end));
+      if (id == null || hash == null) return;
+      this.add(keyHash(id), hash);
+      return;
+    }
+    this.addPair(finishKey(h), buf, tab + 1, end);
+  }
+
+  private add(k: number, contentHash: string): void {
+    contentPair(contentHash);
+    this.addPair(k, null, 0, 0);
+  }
+
+  /** Adds key `k` with the content pair of bytes `start` to `end` of `buf`, or the one {@link contentPair} left when `buf` is null. */
+  private addPair(k: number, buf: Buffer | null, start: number, end: number): void {
+    if (buf) contentPairOfBytes(buf, start, end);
+    if ((this.count + 1) > this.slots * MAX_LOAD) this.grow();
+    this.put(k, pair1, pair2);
+    this.count++;
+  }
+
+  private put(k: number, a: number, b: number): void {
+    const { keys, slots } = this;
+    let i = slotOf(k, slots);
+    while (keys[i] !== 0) i = i + 1 === slots ? 0 : i + 1;
+    keys[i] = k;
+    this.c1[i] = a;
+    this.c2[i] = b;
+  }
+
+  private grow(): void {
+    const { keys, c1, c2, slots } = this;
+    this.slots = slots * 2;
+    this.keys = new Uint32Array(this.slots);
+    this.c1 = new Uint32Array(this.slots);
+    this.c2 = new Uint32Array(this.slots);
+    for (let i = 0; i < slots; i++) if (keys[i] !== 0) this.put(keys[i]!, c1[i]!, c2[i]!);
+  }
+}
+
+function slotOf(k: number, slots: number): number {
+  return Math.floor((k / 4294967296) * slots);
+}
+
+/**
+ * 32 bits of a key, never 0 (an empty slot), over its UTF-8 bytes (what the table is loaded from), mixed so
+ * that similar keys spread over the table.
+ */
+function keyHash(s: string): number {
+  let h = 0x811c9dc5 ^ utf8Length(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) h = Math.imul(h ^ c, 0x01000193);
+    else for (const byte of Buffer.from(String.fromCodePoint(s.codePointAt(i)!), 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
+    if (c >= 0xd800 && c <= 0xdbff) i++; // the low half of the pair was encoded with it
+  }
+  return finishKey(h);
+}
+
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+function finishKey(h: number): number {
+  const k = fmix(h);
+  return k === 0 ? 1 : k;
+}
+
+let pair1 = 0;
+let pair2 = 0;
+
+/** 64 bits of a content hash (its UTF-8 bytes), into {@link pair1} and {@link pair2}; never both {@link WRITTEN}. */
+function contentPair(s: string): void {
+  if (utf8Length(s) !== s.length) {
+    const b = Buffer.from(s, 'utf8');
+    contentPairOfBytes(b, 0, b.length);
+    return;
+  }
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  finishPair(a, b);
+}
+
+function contentPairOfBytes(buf: Buffer, start: number, end: number): void {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ (end - start);
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  finishPair(a, b);
+}
+
+function finishPair(a: number, b: number): void {
+  pair1 = fmix(a);
+  pair2 = fmix(b);
+  if (pair1 === WRITTEN && pair2 === WRITTEN) pair2 = 1;
+}
+/** MurmurHash3's finaliser: every input bit reaches every output bit. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
