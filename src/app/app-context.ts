@@ -1,22 +1,19 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { initOrm } from '../db/orm.js';
 import { createSql, type Sql } from '../db/sql.js';
 import { GoldenRecordService } from '../services/golden-record/golden-record.service.js';
 import { IngestService } from '../services/ingest/ingest.service.js';
-import { IdentityReconciler } from '../services/identity/identity-reconciler.js';
-import { createPopulationDbClient } from '../population-db/population-db.factory.js';
-import { QueueClient } from '../../jobs/queue-client.js';
 import { ConnectorCatalog } from '../connectors/definition/connector-catalog.js';
 import { ConnectorSyncService } from '../connectors/sync/connector-sync.service.js';
 import { ProjectionWriter } from '../services/projections/projection.writer.js';
-import { RatePacer } from '../../jobs/rate-pacer.js';
-import { closeRedisConnection, createRedisConnection } from '../../jobs/redis-connection.js';
+import type { IdentityReconciler } from '../services/identity/identity-reconciler.js';
+import type { QueueClient } from '../../jobs/queue-client.js';
 
 /**
- * The composition root: one of each external client (PostgreSQL via MikroORM and raw SQL) and the domain
- * services built on them. `serve`, `worker`, the CLI and tests all build one of these.
+ * The composition root: one of each external client (a PostgreSQL pool for SQL, Redis when identity
+ * reconciliation is configured) and the domain services built on them. MikroORM defines the schema and runs
+ * the migrations (`childhub migrate`, and the check at start-up); nothing reads or writes through it.
+ * `serve`, `worker`, the CLI and tests all build one of these.
  */
 export interface AppContext {
   config: Config;
@@ -24,7 +21,6 @@ export interface AppContext {
   databaseUrl: string;
   redisUrl: string;
   sql: Sql;
-  orm: MikroORM;
   ingest: IngestService;
   goldenRecords: GoldenRecordService;
   /** Identity reconciliation, present only when the population database is configured (POPULATION_DB_URL). */
@@ -43,20 +39,30 @@ export interface AppContextOptions {
 
 export async function createAppContext(opts: AppContextOptions): Promise<AppContext> {
   const sql = createSql(opts.databaseUrl, opts.config.DB_POOL_SIZE);
-  const orm = await initOrm(opts.databaseUrl, Math.max(2, Math.ceil(opts.config.DB_POOL_SIZE / 2)), opts.logger);
   const { config, logger } = opts;
-  const registry = createPopulationDbClient(config, sql, logger);
   let identity: AppContext['identity'] = null;
-  let redis: ReturnType<typeof createRedisConnection> | undefined;
-  if (registry) {
-    redis = createRedisConnection(opts.redisUrl, 'producer', { connectionName: 'childhub:registry-quota', logger });
+  let closeIdentity = async () => {};
+  if (config.POPULATION_DB_URL) {
+    // The registry's clients, the quota pacer and BullMQ are loaded only where identity reconciliation is
+    // configured: a connector sync or the gateway without it starts without them.
+    const [{ createPopulationDbClient }, { IdentityReconciler }, { RatePacer }, { QueueClient }, { closeRedisConnection, createRedisConnection }] = await Promise.all([
+      import('../population-db/population-db.factory.js'),
+      import('../services/identity/identity-reconciler.js'),
+      import('../../jobs/rate-pacer.js'),
+      import('../../jobs/queue-client.js'),
+      import('../../jobs/redis-connection.js'),
+    ]);
+    const registry = createPopulationDbClient(config, sql, logger)!;
+    const redis = createRedisConnection(opts.redisUrl, 'producer', { connectionName: 'childhub:registry-quota', logger });
     const pacer = new RatePacer(redis, {
       prefix: config.QUEUE_PREFIX, name: 'population-db', perSecond: config.POPULATION_DB_QUOTA, utilisation: 1 - config.POPULATION_DB_QUOTA_HEADROOM,
       warmupMs: config.POPULATION_DB_WARMUP_MS,
     });
-    identity = {
-      reconciler: new IdentityReconciler(sql, registry, pacer, config, logger),
-      queue: new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }),
+    const queue = new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger });
+    identity = { reconciler: new IdentityReconciler(sql, registry, pacer, config, logger), queue };
+    closeIdentity = async () => {
+      await queue.close();
+      await closeRedisConnection(redis);
     };
   }
   const ingest = new IngestService(sql);
@@ -70,15 +76,12 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
   return {
     ...opts,
     sql,
-    orm,
     ingest,
     connectors,
     goldenRecords: new GoldenRecordService(sql),
     identity,
     close: async () => {
-      await identity?.queue.close();
-      if (redis) await closeRedisConnection(redis);
-      await orm.close(true);
+      await closeIdentity();
       await sql.close();
     },
   };

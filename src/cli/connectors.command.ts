@@ -76,7 +76,7 @@ export function connectorsCommand(): Command {
       const cfg = loadConfig();
       const logger = bootLogger(cfg, true);
       const loaded = ConnectorCatalog.load(cfg.CONNECTORS_DIR).get(name);
-      const result = await createReader(loaded, { logger }).check({});
+      const result = await (await createReader(loaded, { logger })).check({});
       for (const s of result.steps) out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
       if (result.sampleCount !== undefined) out(`first page: ${result.sampleCount} records`);
       process.exitCode = result.ok ? 0 : 1;

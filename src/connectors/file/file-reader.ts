@@ -35,7 +35,6 @@ import { FileFormatError } from './errors/file-format.error.js';
 import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
 import { compileGlob } from './glob.js';
 import type { SheetRow } from './sheet-row.js';
-import { xlsxRows } from './xlsx-rows.js';
 
 export interface FileReaderDeps {
   /** Where `{ env: … }` settings are looked up. @defaultValue process.env */
@@ -367,7 +366,7 @@ export class FileReader implements SourceReader {
               headerRow: this.config.headerRow,
               skipRows: done,
             })
-          : xlsxRows({
+          : (await import('./xlsx-rows.js')).xlsxRows({
               filePath: file.path,
               fileName: file.name,
               sheets,

@@ -177,14 +177,14 @@ export class ConnectorSyncService {
   /** Credentials, reachability and the first page (or the drop directory). Writes nothing. */
   async check(name: string): Promise<CheckResult> {
     const loaded = this.deps.catalog.get(name);
-    const reader = createReader(loaded, this.deps);
+    const reader = await createReader(loaded, this.deps);
     return reader.check({});
   }
 
   /** Fetches and maps the first page or chunk, validates each record, and writes nothing. */
   async dryRun(name: string, opts: { limit?: number; files?: string[] } = {}): Promise<DryRunResult> {
     const loaded = this.deps.catalog.get(name);
-    const reader = createReader(loaded, this.deps);
+    const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(loaded.definition.sourceSystem, loaded.definition.records);
     const connectorId = await this.connectorId(name);
     const state = connectorId ? await this.state(connectorId) : null;
@@ -226,7 +226,7 @@ export class ConnectorSyncService {
 
   private async execute(loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger): Promise<void> {
     const { definition, mappingHash } = loaded;
-    const reader = createReader(loaded, this.deps);
+    const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
     const startState = await this.state(connectorId);
     let last: ReaderPosition | null = startState;
