@@ -5,7 +5,7 @@ import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { serializeError } from '../../observability/logger.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
-import { yieldToEventLoop } from '../../services/ingest/yield.js';
+import { yieldIfBusy } from '../../services/ingest/yield.js';
 import { normalizeSourceRecord } from '../../services/ingest/source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from '../../services/ingest/source-record.validator.js';
 import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
@@ -348,11 +348,10 @@ export class ConnectorSyncService {
     const opts = { ...ingestOpts, location: batch.location };
     let previous: PendingSlice | null = null;
     for (let start = 0; start < batch.records.length; start += SLICE) {
-      const identified = identify(batch.records, start, Math.min(batch.records.length, start + SLICE), mapper, mappingHash);
+      const identified = await identify(batch.records, start, Math.min(batch.records.length, start + SLICE), mapper, mappingHash);
       const slice: PendingSlice = known ? this.judgeSlice(start, identified, sourceSystem, known) : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
       if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, !known);
       previous = slice;
-      await yieldToEventLoop();
     }
     if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, !known);
     return staged;
@@ -443,6 +442,8 @@ export class ConnectorSyncService {
     const looked = new Set<string>();
     const notLookedUp = slice.byKey.size === 0 ? inFlight : new Set([...inFlight, ...slice.byKey]);
     for (let i = 0; i < slice.identified.length; i++) {
+      const y = yieldIfBusy();
+      if (y) await y;
       const x = slice.identified[i]!;
       const key = x ? `${sourceSystem}\u0000${x.externalId}` : null;
       if (key !== null && !notLookedUp.has(key)) {
@@ -477,6 +478,8 @@ export class ConnectorSyncService {
     const base = staged.projections.length;
     const problems: ProjectionProblem[] = [];
     for (let i = 0; i < items.length; i++) {
+      const y = yieldIfBusy();
+      if (y) await y;
       if (trackKeys) staged.keys.add(itemKey(items[i]!));
       staged.projections.push(this.deps.projections.encode(projections[i]!, base + i, problems));
     }
@@ -613,9 +616,11 @@ interface PendingSlice {
 const NO_KEYS: ReadonlySet<string> = new Set();
 
 /** {@link RecordMapper.identify} and the content hash of records `start` to `end` (exclusive). */
-function identify(records: RawRecord[], start: number, end: number, mapper: RecordMapper, mappingHash: string): Array<Identified | null> {
+async function identify(records: RawRecord[], start: number, end: number, mapper: RecordMapper, mappingHash: string): Promise<Array<Identified | null>> {
   const out: Array<Identified | null> = new Array(end - start);
   for (let i = start; i < end; i++) {
+    const y = yieldIfBusy();
+    if (y) await y;
     const raw = records[i]!;
     const externalId = mapper.identify(raw);
     if (externalId === null) {

@@ -6,7 +6,7 @@ import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from './source-record.validator.js';
-import { yieldToEventLoop } from './yield.js';
+import { yieldIfBusy } from './yield.js';
 
 export interface IngestOptions {
   connectorId?: string | null;
@@ -155,12 +155,6 @@ const COPY_COLUMNS = [...COLUMNS.map(([c]) => c), 'child_id', 'link_rule', 'link
 
 type LinkRule = 'IDENTITY_NUMBER' | 'NEW_CHILD';
 
-/**
- * Records validated and normalised between two yields to the event loop: small, because every statement of
- * the batch being stored meanwhile waits for the current slice to finish before its answer is read.
- */
-const YIELD_EVERY = 50;
-
 interface PlannedLink {
   childId: string;
   rule: LinkRule;
@@ -236,7 +230,8 @@ export class IngestService {
     const out = part.into ?? this.newBatch();
     const indexBase = part.indexBase ?? 0;
     for (let i = 0; i < items.length; i++) {
-      if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
+      const y = yieldIfBusy();
+      if (y) await y;
       const item = items[i]!;
       const index = indexBase + i;
       const key = keyOf(item.input);
