@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createAppContext, type AppContext } from '../app/app-context.js';
 import { config as loadConfig, type Config } from '../config/config.js';
-import { initOrm, migrate } from '../db/orm.js';
+import { pendingMigrations } from '../db/pending-migrations.js';
 import { startInfrastructure, type Infrastructure } from '../infra/infrastructure.js';
 import { createLogger, setRootLogger } from '../observability/logger.js';
 
@@ -25,25 +25,28 @@ export function bootLogger(config: Config, pretty = false): Logger {
  * The common start of every command that needs the database: resolve (or start) PostgreSQL and Redis,
  * apply migrations when asked, and build the application context.
  */
-export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require' | 'skip' }): Promise<Booted> {
+export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require' | 'auto' | 'skip' }): Promise<Booted> {
   const config = loadConfig();
+  // Against a server of your own (DATABASE_URL) migrations are a deliberate step (`childhub migrate`): a
+  // command refuses to run with pending ones. The embedded dev database is migrated for you.
+  const policy = opts.migrate === 'auto' ? (config.DATABASE_URL ? 'require' : 'apply') : opts.migrate;
   const logger = bootLogger(config, opts.pretty);
   const infra = await startInfrastructure(config, logger);
   try {
-    if (opts.migrate !== 'skip') {
+    if (policy === 'apply') {
+      // MikroORM runs migrations; it is loaded only to apply them.
+      const { initOrm, migrate } = await import('../db/orm.js');
       const orm = await initOrm(infra.databaseUrl, 1, logger);
       try {
-        if (opts.migrate === 'apply') {
-          const applied = await migrate(orm);
-          if (applied.length) logger.info({ applied }, 'migrations applied');
-        } else {
-          const pending = await orm.getMigrator().getPendingMigrations();
-          if (pending.length) {
-            throw new Error(`The database has ${pending.length} pending migration(s) (${pending.map((m) => m.name).join(', ')}). Run \`childhub migrate\` first.`);
-          }
-        }
+        const applied = await migrate(orm);
+        if (applied.length) logger.info({ applied }, 'migrations applied');
       } finally {
         await orm.close(true);
+      }
+    } else if (policy === 'require') {
+      const pending = await pendingMigrations(infra.databaseUrl);
+      if (pending.length) {
+        throw new Error(`The database has ${pending.length} pending migration(s) (${pending.join(', ')}). Run \`childhub migrate\` first.`);
       }
     }
     const ctx = await createAppContext({ config, logger, databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl });

@@ -18,7 +18,7 @@ export function connectorsCommand(): Command {
     .command('list')
     .description('Every definition: kind, source, schedule, last run and checkpoint.')
     .action(async () => {
-      const b = await boot({ migrate: 'apply', pretty: true });
+      const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const catalog = b.ctx.connectors.catalog;
         const rows = await b.ctx.sql.query<{ name: string; status: string | null; finished_at: Date | null; fetched: number | null; rejected: number | null; state: unknown }>(
@@ -89,7 +89,7 @@ export function connectorsCommand(): Command {
     .option('--limit <n>', 'mapped records to print', (v) => Number.parseInt(v, 10), 5)
     .option('--file <path...>', 'read these files (file connectors)')
     .action(async (name: string, opts: { limit: number; file?: string[] }) => {
-      const b = await boot({ migrate: 'apply', pretty: true });
+      const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map((f) => path.resolve(f)) });
         out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid} would be stored, ${r.rejects.length} would be quarantined`);
@@ -112,7 +112,7 @@ export function connectorsCommand(): Command {
     .option('--report-json <file>', 'with --in-process: write the run summary and this process\'s peak RSS and CPU time to this file (benchmarks)')
     .action(async (name: string, opts: { file?: string[]; force?: boolean; inProcess?: boolean; wait: boolean; reportJson?: string }) => {
       if (opts.reportJson && !opts.inProcess) throw new Error('--report-json needs --in-process (the figures are this process\'s)');
-      const b = await boot({ migrate: 'apply', pretty: true });
+      const b = await boot({ migrate: 'auto', pretty: true });
       const req = { trigger: 'CLI' as const, files: opts.file?.map((f) => path.resolve(f)), force: opts.force, requestedBy: 'cli' };
       const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
         process.stderr.write(`\r${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.rejected} rejected${p.location ? ` (${p.location})` : ''}   `);

@@ -32,9 +32,7 @@ program
   .command('serve')
   .description('Run the GraphQL gateway with /healthz, /readyz and /metrics.')
   .action(async () => {
-    const cfg = loadConfig();
-    // Against a real server migrations are a deliberate step; the embedded dev database is migrated for you.
-    const b = await boot({ migrate: cfg.DATABASE_URL ? 'require' : 'apply' });
+    const b = await boot({ migrate: 'auto' });
     const { startApi } = await import('../app/api.js');
     const api = await startApi(b.ctx);
     b.logger.info({ url: `${api.url}/graphql` }, 'gateway listening');
@@ -49,8 +47,7 @@ program
   .description('Run the BullMQ job processors and the outbox relay.')
   .option('--queues <names>', 'comma-separated queues to work on (default: all)')
   .action(async (opts: { queues?: string }) => {
-    const cfg = loadConfig();
-    const b = await boot({ migrate: cfg.DATABASE_URL ? 'require' : 'apply' });
+    const b = await boot({ migrate: 'auto' });
     const { startWorker, installShutdownHandlers } = await import('../../jobs/worker.js');
     const worker = await startWorker(b.ctx, { queues: opts.queues?.split(',').map((q) => q.trim()).filter(Boolean) });
     b.logger.info({ queues: worker.queues }, 'worker running');

@@ -1,0 +1,17 @@
+/**
+ * The name of every migration, in order: what `mikro_orm_migrations.name` holds once it has run. Kept apart
+ * from `index.ts` (which imports the migration classes, and with them MikroORM) so that a process checking
+ * that its database is up to date — the gateway, a worker, a connector sync against a real server — does so
+ * with one query and without loading MikroORM. `test/migrations.test.ts` fails if the two lists differ.
+ */
+export const MIGRATION_NAMES: readonly string[] = [
+  'Migration20261125000000_spine',
+  'Migration20261125010000_identity',
+  'Migration20261125020000_identity_indexes',
+  'Migration20261125030000_connectors',
+  'Migration20261125040000_projections',
+  'Migration20261125050000_source_record_write_path',
+  'Migration20261203000000_children_from_golden_stage',
+  'Migration20261203010000_ingest_write_path',
+  'Migration20261203020000_golden_write_path',
+];

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MIGRATION_NAMES } from '../migrations/names.js';
+import { pendingMigrations } from '../src/db/pending-migrations.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+/** The start-up check of `serve`, `worker` and the CLI against a real server, without MikroORM. */
+describe('pendingMigrations', () => {
+  let env: TestEnv;
+  const empty = `childhub_t_empty_${randomBytes(4).toString('hex')}`;
+  const admin = () => new pg.Client({ connectionString: inject('pgAdminUrl') });
+  const urlOf = (db: string) => {
+    const u = new URL(inject('pgAdminUrl'));
+    u.pathname = `/${db}`;
+    return u.toString();
+  };
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    const c = admin();
+    await c.connect();
+    await c.query(`CREATE DATABASE ${empty}`);
+    await c.end();
+  });
+
+  afterAll(async () => {
+    const c = admin();
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${empty}`);
+    await c.end();
+    await env?.cleanup();
+  });
+
+  it('finds nothing pending on a migrated database', async () => {
+    expect(await pendingMigrations(env.databaseUrl)).toEqual([]);
+  });
+
+  it('finds every migration pending on a database never migrated', async () => {
+    expect(await pendingMigrations(urlOf(empty))).toEqual([...MIGRATION_NAMES]);
+  });
+
+  it('finds the ones that did not run, in order', async () => {
+    const c = new pg.Client({ connectionString: env.databaseUrl });
+    await c.connect();
+    await c.query('DELETE FROM mikro_orm_migrations WHERE name = ANY($1)', [MIGRATION_NAMES.slice(-2)]);
+    await c.end();
+    expect(await pendingMigrations(env.databaseUrl)).toEqual(MIGRATION_NAMES.slice(-2));
+  });
+});
