@@ -35,6 +35,27 @@ describe('file connectors against their drops', () => {
     process.env = saved;
   });
 
+  /**
+   * The header of a birth-register export the simulator wrote into `dir`, and a builder of rows like one of
+   * its plain rows (no quoted field) with some columns replaced, to write files of chosen rows.
+   */
+  const birthRegisterRows = async (dir: string, seed: number) => {
+    const drop = await writeJusticeRegisterDrop({ dir, seed, count: 40, tag: 'base' });
+    const lines = readFileSync(drop.files.find((f) => f.kind === 'birth')!.path, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter(Boolean);
+    const header = lines[0]!;
+    const columns = header.split(',');
+    const plain = lines.slice(1).find((l) => !l.includes('"'))!;
+    const row = (over: Record<string, string>) => {
+      const cells = plain.split(',');
+      for (const [k, v] of Object.entries(over)) {
+        expect(columns).toContain(k);
+        cells[columns.indexOf(k)] = v;
+      }
+      return cells.join(',');
+    };
+    return { header, row };
+  };
+
   const count = async (sql: string, params: unknown[] = []) => Number((await ctx.sql.one<{ n: string }>(sql, params))!.n);
 
   it('lands every good row, quarantines broken rows with their row number, and skips the file the second time', async () => {
@@ -68,19 +89,7 @@ describe('file connectors against their drops', () => {
     // The next chunk is prepared while the previous one is being stored: a record the two share must be
     // judged against what the previous chunk wrote, not against what was stored before it.
     const dir = path.join(root, 'repeated');
-    const drop = await writeJusticeRegisterDrop({ dir, seed: 99, count: 40, tag: 'base' });
-    const lines = readFileSync(drop.files.find((f) => f.kind === 'birth')!.path, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter(Boolean);
-    const header = lines[0]!;
-    const columns = header.split(',');
-    const plain = lines.slice(1).find((l) => !l.includes('"'))!;
-    const row = (over: Record<string, string>) => {
-      const cells = plain.split(',');
-      for (const [k, v] of Object.entries(over)) {
-        expect(columns).toContain(k);
-        cells[columns.indexOf(k)] = v;
-      }
-      return cells.join(',');
-    };
+    const { header, row } = await birthRegisterRows(dir, 99);
     const id = 'KS-REPEATED-1';
     const first = path.join(dir, 'khai-sinh-repeated-1.csv');
     writeFileSync(first, `${header}\n${row({ 'Mã hồ sơ': id, 'Họ và tên': 'TRAN VAN MOT' })}\n`);
@@ -98,16 +107,7 @@ describe('file connectors against their drops', () => {
 
   it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {
     const dir = path.join(root, 'repeated-new');
-    const drop = await writeJusticeRegisterDrop({ dir, seed: 98, count: 40, tag: 'base' });
-    const lines = readFileSync(drop.files.find((f) => f.kind === 'birth')!.path, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter(Boolean);
-    const header = lines[0]!;
-    const columns = header.split(',');
-    const plain = lines.slice(1).find((l) => !l.includes('"'))!;
-    const row = (over: Record<string, string>) => {
-      const cells = plain.split(',');
-      for (const [k, v] of Object.entries(over)) cells[columns.indexOf(k)] = v;
-      return cells.join(',');
-    };
+    const { header, row } = await birthRegisterRows(dir, 98);
     const id = 'KS-REPEATED-NEW';
     const fillers = Array.from({ length: 2000 }, (_, i) => row({ 'Mã hồ sơ': `KS-NEW-FILLER-${i}`, 'Số định danh cá nhân': '' }));
     const file = path.join(dir, 'khai-sinh-repeated-new.csv');

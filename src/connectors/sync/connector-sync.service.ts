@@ -365,61 +365,51 @@ export class ConnectorSyncService {
   private judgeSlice(start: number, identified: Array<Identified | null>, sourceSystem: string, known: KnownRecords): PendingSlice {
     const decided = new Map<number, StoredRow | null>();
     const byKey = new Set<string>();
-    const ids: string[] = [];
-    const hashes: string[] = [];
-    const at: number[] = [];
+    const changed: number[] = [];
     for (let i = 0; i < identified.length; i++) {
       const x = identified[i];
       if (!x) continue;
       const judged = known.judge(x.externalId, x.hash);
       if (judged === 'unchanged') continue;
-      if (judged === 'absent') {
-        decided.set(i, null);
-        continue;
+      if (judged === 'absent') decided.set(i, null);
+      else if (judged === 'written') byKey.add(`${sourceSystem}\u0000${x.externalId}`);
+      else {
+        known.markWritten(x.externalId);
+        changed.push(i);
       }
-      if (judged === 'written') {
-        byKey.add(`${sourceSystem}\u0000${x.externalId}`);
-        continue;
-      }
-      known.markWritten(x.externalId);
-      ids.push(x.externalId);
-      hashes.push(x.hash);
-      at.push(i);
     }
-    const lookup = ids.length === 0
-      ? Promise.resolve(decided)
-      : this.deps.ingest.lookupChanged(this.deps.sql.pool, sourceSystem, ids, hashes).then((changed) => {
-          for (const [k, row] of changed) decided.set(at[k]!, row);
-          return decided;
-        });
-    lookup.catch(() => undefined); // awaited by stageSlice; a failure meanwhile is not unhandled
-    return { start, identified, lookup, byKey };
+    return { start, identified, lookup: this.lookUp(sourceSystem, identified, changed, decided), byKey };
   }
 
   /** Starts looking up what is stored under a slice's keys (keys of the batch in flight excepted: see `inFlight`). */
   private lookUpSlice(start: number, identified: Array<Identified | null>, sourceSystem: string, staged: StagedBatch, inFlight: ReadonlySet<string>): PendingSlice {
-    const ids: string[] = [];
-    const hashes: string[] = [];
-    const at: number[] = [];
+    const indexes: number[] = [];
     for (let i = 0; i < identified.length; i++) {
       const x = identified[i];
       if (!x) continue;
       const key = `${sourceSystem}\u0000${x.externalId}`;
       staged.keys.add(key);
       // Not looked up: see `inFlight`.
-      if (inFlight.has(key)) continue;
-      ids.push(x.externalId);
-      hashes.push(x.hash);
-      at.push(i);
+      if (!inFlight.has(key)) indexes.push(i);
     }
-    const lookup = this.deps.ingest.lookupChanged(this.deps.sql.pool, sourceSystem, ids, hashes).then((changed) => {
-      // By record index within the slice: absent means unchanged.
-      const bySlice = new Map<number, StoredRow | null>();
-      for (const [k, row] of changed) bySlice.set(at[k]!, row);
-      return bySlice;
-    });
+    return { start, identified, lookup: this.lookUp(sourceSystem, identified, indexes, new Map()), byKey: NO_KEYS };
+  }
+
+  /**
+   * Looks up the slice's records at `indexes` and adds, for each one that differs from what is stored, the
+   * stored row (null: nothing stored) to `decided` under its index; an unchanged record gets no entry.
+   */
+  private lookUp(sourceSystem: string, identified: Array<Identified | null>, indexes: number[], decided: Map<number, StoredRow | null>): Promise<Map<number, StoredRow | null>> {
+    const lookup = indexes.length === 0
+      ? Promise.resolve(decided)
+      : this.deps.ingest
+          .lookupChanged(this.deps.sql.pool, sourceSystem, indexes.map((i) => identified[i]!.externalId), indexes.map((i) => identified[i]!.hash))
+          .then((changed) => {
+            for (const [k, row] of changed) decided.set(indexes[k]!, row);
+            return decided;
+          });
     lookup.catch(() => undefined); // awaited by stageSlice; a failure meanwhile is not unhandled
-    return { start, identified, lookup, byKey: NO_KEYS };
+    return lookup;
   }
 
   /** Maps, validates, normalises and encodes one slice's changed records into the staged batch. */
