@@ -13,10 +13,10 @@ export type Judgement =
   /** This sync wrote the key already: what was known is stale, so the record is written by key (the write compares hashes). */
   | 'written';
 
-/** Entries the table holds at most (its memory is about 18 bytes per entry at the largest). */
+/** Entries the table holds at most: 12 bytes a slot, about 16 bytes per entry (up to 32 just after it grew). */
 export const KNOWN_RECORDS_MAX = 2_000_000;
 
-/** Slots per entry before the table grows (open addressing, linear probing). */
+/** Entries per slot at which the table grows (open addressing, linear probing). */
 const MAX_LOAD = 0.75;
 const INITIAL_SLOTS = 1 << 16;
 /** A slot's content value for "written by this sync": never equal to a record's ({@link contentPair} avoids it). */
