@@ -119,6 +119,36 @@ describe('file connectors against their drops', () => {
     expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE external_id LIKE 'KS-NEW-FILLER-%'`)).toBe(2000);
   });
 
+  it('judges every record right across the switch from look-ups to the stored keys loaded in the middle of a sync', async () => {
+    // A source over 20,000 records is not loaded for a small file; a second, larger file in the same sync
+    // starts the load in the background, and records are judged by look-ups until it is there, then by it.
+    const dir = path.join(root, 'handover');
+    const { header, row } = await birthRegisterRows(dir, 97);
+    const base = (i: number) => row({ 'Mã hồ sơ': `KS-HO-BASE-${i}`, 'Số định danh cá nhân': '' });
+    const id = 'KS-HO-1';
+    const baseFile = path.join(dir, 'khai-sinh-ho-base.csv');
+    writeFileSync(baseFile, [header, row({ 'Mã hồ sơ': id, 'Họ và tên': 'PHAM VAN MOT' }), ...Array.from({ length: 24_000 }, (_, i) => base(i)), ''].join('\n'));
+    expect((await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [baseFile] })).inserted).toBe(24_001);
+    await ctx.sql.query('ANALYZE source_record');
+
+    const small = path.join(dir, 'khai-sinh-ho-1.csv');
+    writeFileSync(small, [header, row({ 'Mã hồ sơ': id, 'Họ và tên': 'PHAM VAN HAI' }), ...Array.from({ length: 100 }, (_, i) => row({ 'Mã hồ sơ': `KS-HO-NEW-${i}`, 'Số định danh cá nhân': '' })), ''].join('\n'));
+    const large = path.join(dir, 'khai-sinh-ho-2.csv');
+    writeFileSync(large, [
+      header,
+      ...Array.from({ length: 12_000 }, (_, i) => base(i)),
+      row({ 'Mã hồ sơ': 'KS-HO-NEW-7', 'Họ và tên': 'PHAM VAN BAY' }),
+      row({ 'Mã hồ sơ': id, 'Họ và tên': 'PHAM VAN MOT' }),
+      '',
+    ].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [small, large] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', inserted: 100, updated: 3, unchanged: 12_000, rejected: 0 });
+    const names = await ctx.sql.query<{ external_id: string; full_name: string }>(
+      `SELECT external_id, full_name FROM source_record WHERE external_id IN ($1, 'KS-HO-NEW-7', 'KS-HO-NEW-8') ORDER BY external_id`, [id]);
+    expect(names.map((r) => [r.external_id, r.full_name])).toEqual([[id, 'Pham Van Mot'], ['KS-HO-NEW-7', 'Pham Van Bay'], ['KS-HO-NEW-8', names[2]!.full_name]]);
+    expect(names[2]!.full_name).not.toBe('Pham Van Bay'); // untouched since the small file
+  });
+
   it('refuses a Windows-1258 export naming the encoding, and stores nothing from it', async () => {
     const dir = path.join(root, 'legacy');
     await writeJusticeRegisterDrop({ dir, seed: 4242, count: 100, encoding: 'windows-1258', tag: 'legacy' });

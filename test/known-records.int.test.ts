@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
+import { KnownRecordsHandover } from '../src/connectors/sync/known-records-handover.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /** Loading what a source has stored with one COPY: every key as PostgreSQL holds it, escapes and all. */
@@ -39,10 +41,67 @@ describe('KnownRecords.load', () => {
 
   it('gives up (null) on a source with more records than it may hold, and leaves the pool usable', async () => {
     await pool.query('ANALYZE source_record');
-    expect(await KnownRecords.load(pool, 'known-test', 1000)).toBeNull(); // the planner's estimate says so
-    expect(await KnownRecords.load(pool, 'known-test', 3005)).toBeNull(); // found while reading: the COPY is dropped
+    expect(await KnownRecords.load(pool, 'known-test', { max: 1000 })).toBeNull(); // the planner's estimate says so
+    expect(await KnownRecords.load(pool, 'known-test', { max: 3005 })).toBeNull(); // found while reading: the COPY is dropped
     expect((await pool.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
     expect((await pool.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
     expect((await KnownRecords.load(pool, 'nothing-here'))!.size).toBe(0);
+  });
+
+  describe('KnownRecordsHandover', () => {
+    const log = pino({ level: 'silent' });
+    const K = (i: number) => `handover-test\u0000K-${i}`;
+
+    beforeAll(async () => {
+      await pool.query(
+        `INSERT INTO source_record (id, source_system, external_id, raw, content_hash)
+         SELECT 'ho-' || i, 'handover-test', 'K-' || i, '{}', 'h-K-' || i FROM generate_series(1, 30000) AS i`,
+      );
+      await pool.query('ANALYZE source_record');
+    });
+
+    it('loads a small source before the first batch', async () => {
+      const h = new KnownRecordsHandover(pool, 'known-test', log);
+      await h.begin();
+      expect(h.forSlice(500, new Set(), new Set())!.judge('KS-1', 'hash-KS-1')).toBe('unchanged');
+    });
+
+    it('loads a larger one before the first batch when the files announced are big enough', async () => {
+      const h = new KnownRecordsHandover(pool, 'handover-test', log);
+      h.fileStarted(30 * 1024 * 1024);
+      await h.begin();
+      expect(h.forSlice(500, new Set(), new Set())!.size).toBe(30000);
+    });
+
+    it('keeps looking up a small read of a larger source', async () => {
+      const h = new KnownRecordsHandover(pool, 'handover-test', log);
+      h.fileStarted(20_000);
+      await h.begin();
+      for (let i = 0; i < 3; i++) expect(h.forSlice(500, new Set(), new Set())).toBeNull();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(h.forSlice(0, new Set(), new Set())).toBeNull();
+      h.close();
+    });
+
+    it('switches a long read over in the background, marking every key stored meanwhile as written', async () => {
+      const h = new KnownRecordsHandover(pool, 'handover-test', log);
+      await h.begin();
+      const inFlight = new Set([K(1)]);
+      const staging = new Set([K(2)]);
+      expect(h.forSlice(2000, inFlight, staging)).toBeNull(); // a sixteenth of 30,000 read: the load starts
+      staging.add(K(3)); // the batch being staged goes on
+      const next = new Set<string>();
+      h.staging(next); // a batch staged while the load runs
+      next.add(K(4));
+      let table: KnownRecords | null = null;
+      for (let i = 0; i < 100 && !table; i++) {
+        table = h.forSlice(500, inFlight, staging);
+        if (!table) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(table).not.toBeNull();
+      for (const i of [1, 2, 3, 4]) expect(table!.judge(`K-${i}`, `h-K-${i}`), `K-${i}`).toBe('written');
+      expect(table!.judge('K-5', 'h-K-5')).toBe('unchanged');
+      expect(table!.judge('K-30001', 'x')).toBe('absent');
+    });
   });
 });

@@ -16,7 +16,8 @@ import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper
 import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition } from '../types.js';
 import { highWaterOf } from '../http/http-position.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
-import { KnownRecords } from './known-records.js';
+import type { KnownRecords } from './known-records.js';
+import { KnownRecordsHandover } from './known-records-handover.js';
 import { createReader } from './reader-factory.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 
@@ -231,8 +232,13 @@ export class ConnectorSyncService {
     const startState = await this.state(connectorId);
     let last: ReaderPosition | null = startState;
     const ingestOpts = { connectorId, connectorRunId: runId };
+    // A sync that reads the whole source judges records against what the source has stored, held in memory
+    // (KnownRecords; see KnownRecordsHandover for when); an incremental read looks its records up by slice.
+    const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
+    const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log) : null;
     const onEvent = (e: ReaderEvent) => {
       if (e.type === 'file-skipped') counts.filesSkipped++;
+      if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
     };
     const batches = reader.read(startState, {
@@ -244,15 +250,13 @@ export class ConnectorSyncService {
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
     // overlaps PostgreSQL's there. Batches are still stored one at a time, in order, each with its checkpoint.
-    // A sync that reads the whole source judges records against what the source has stored, held in memory
-    // (see KnownRecords), loaded when the first batch arrives (a file sync with no new file loads nothing);
-    // an incremental read looks its records up slice by slice.
-    const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
-    let known: KnownRecords | null | undefined = fullRead ? undefined : null;
+    let begun = false;
     const stage = async (inFlight: ReadonlySet<string>): Promise<StagedBatch | null> => {
       const next = await batches.next();
       if (next.done) return null;
-      if (known === undefined) known = await this.knownRecords(definition.sourceSystem, log);
+      // Before the first batch is staged: a file sync with no new file loads nothing.
+      if (known && !begun) await known.begin();
+      begun = true;
       return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known);
     };
     // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
@@ -312,6 +316,7 @@ export class ConnectorSyncService {
         await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
       }
     } finally {
+      known?.close();
       // A failed batch leaves the next one being prepared: let it settle, then close the reader (its files).
       await pending.catch(() => null);
       await batches.return?.(undefined).catch(() => undefined);
@@ -336,7 +341,7 @@ export class ConnectorSyncService {
     mappingHash: string,
     ingestOpts: { connectorId: string; connectorRunId: string },
     inFlight: ReadonlySet<string>,
-    known: KnownRecords | null,
+    known: KnownRecordsHandover | null,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: batch.records.length + (batch.rejects?.length ?? 0), ingest: this.deps.ingest.newBatch(), projections: [],
@@ -346,14 +351,16 @@ export class ConnectorSyncService {
       staged.rejects.push({ sourceSystem, externalId: null, location: r.location, payload: r.payload, problems: r.problems });
     }
     const opts = { ...ingestOpts, location: batch.location };
+    known?.staging(staged.keys);
     let previous: PendingSlice | null = null;
     for (let start = 0; start < batch.records.length; start += SLICE) {
       const identified = await identify(batch.records, start, Math.min(batch.records.length, start + SLICE), mapper, mappingHash);
-      const slice: PendingSlice = known ? this.judgeSlice(start, identified, sourceSystem, known) : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
-      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, !known);
+      const table = known?.forSlice(identified.length, inFlight, staged.keys) ?? null;
+      const slice: PendingSlice = table ? this.judgeSlice(start, identified, sourceSystem, table) : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
+      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
       previous = slice;
     }
-    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, !known);
+    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
     return staged;
   }
 
@@ -378,7 +385,7 @@ export class ConnectorSyncService {
         changed.push(i);
       }
     }
-    return { start, identified, lookup: this.lookUp(sourceSystem, identified, changed, decided), byKey };
+    return { start, identified, lookup: this.lookUp(sourceSystem, identified, changed, decided), byKey, judged: true };
   }
 
   /** Starts looking up what is stored under a slice's keys (keys of the batch in flight excepted: see `inFlight`). */
@@ -392,7 +399,7 @@ export class ConnectorSyncService {
       // Not looked up: see `inFlight`.
       if (!inFlight.has(key)) indexes.push(i);
     }
-    return { start, identified, lookup: this.lookUp(sourceSystem, identified, indexes, new Map()), byKey: NO_KEYS };
+    return { start, identified, lookup: this.lookUp(sourceSystem, identified, indexes, new Map()), byKey: NO_KEYS, judged: false };
   }
 
   /**
@@ -421,7 +428,6 @@ export class ConnectorSyncService {
     mappingHash: string,
     opts: { connectorId: string; connectorRunId: string; location: string },
     inFlight: ReadonlySet<string>,
-    trackKeys: boolean,
   ): Promise<void> {
     const changed = await slice.lookup;
     const { batch } = staged;
@@ -470,22 +476,11 @@ export class ConnectorSyncService {
     for (let i = 0; i < items.length; i++) {
       const y = yieldIfBusy();
       if (y) await y;
-      if (trackKeys) staged.keys.add(itemKey(items[i]!));
+      if (!slice.judged) staged.keys.add(itemKey(items[i]!));
       staged.projections.push(this.deps.projections.encode(projections[i]!, base + i, problems));
     }
     if (problems.length) throw new InvalidProjectionError(problems);
     await this.deps.ingest.prepare(this.deps.sql.pool, items, opts, { stored, notLookedUp, into: staged.ingest, indexBase: base });
-  }
-
-  /**
-   * What the source has stored, for a sync that reads all of it; null (look records up batch by batch) when
-   * it holds more than a table of {@link KnownRecords} is allowed to.
-   */
-  private async knownRecords(sourceSystem: string, log: Logger): Promise<KnownRecords | null> {
-    const t0 = performance.now();
-    const known = await KnownRecords.load(this.deps.sql.pool, sourceSystem);
-    log.debug({ records: known?.size ?? null, ms: Math.round(performance.now() - t0) }, known ? 'stored records loaded for the full read' : 'too many stored records to hold: looking records up by batch');
-    return known;
   }
 
   private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, filesSkipped: number): Promise<void> {
@@ -601,6 +596,8 @@ interface PendingSlice {
   lookup: Promise<Map<number, StoredRow | null>>;
   /** Keys this sync wrote already: written by key, whatever the look-up says (see {@link KnownRecords}). */
   byKey: ReadonlySet<string>;
+  /** Judged against {@link KnownRecords} (its keys need no tracking for the next batch); false: looked up. */
+  judged: boolean;
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();

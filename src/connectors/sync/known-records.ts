@@ -62,17 +62,14 @@ export class KnownRecords {
    * Loads the keys and content hashes of `sourceSystem`'s records, or returns null when it has more than
    * `max` (the sync then looks records up batch by batch).
    */
-  static async load(pool: Pool, sourceSystem: string, max = KNOWN_RECORDS_MAX): Promise<KnownRecords | null> {
+  static async load(pool: Pool, sourceSystem: string, opts: { max?: number; estimate?: number; signal?: AbortSignal } = {}): Promise<KnownRecords | null> {
+    const max = opts.max ?? KNOWN_RECORDS_MAX;
+    // Sized from the planner's estimate, so it rarely has to grow.
+    const estimate = opts.estimate ?? (await KnownRecords.estimate(pool, sourceSystem));
+    if (estimate > max * 1.5) return null;
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      // Sized from the planner's estimate (no count: that reads the whole index), so it rarely has to grow.
-      const plan = await client.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-        'EXPLAIN (FORMAT JSON) SELECT 1 FROM source_record WHERE source_system = $1',
-        [sourceSystem],
-      );
-      const estimate = plan.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0;
-      if (estimate > max * 1.5) return null;
       const table = new KnownRecords(Math.max(INITIAL_SLOTS, Math.ceil(Math.min(estimate * 1.05, max) / MAX_LOAD)));
       const stream = client.query(pgCopy.to(`COPY (SELECT external_id, content_hash FROM source_record WHERE source_system = ${client.escapeLiteral(sourceSystem)}) TO STDOUT`));
       let rest: Buffer | null = null;
@@ -86,9 +83,9 @@ export class KnownRecords {
           at = nl + 1;
         }
         rest = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
-        if (table.count > max) {
-          // Too many to hold: stop reading, and drop the connection (it is still in COPY).
-          broken = new Error('known records: too many to hold; connection dropped');
+        if (table.count > max || opts.signal?.aborted) {
+          // Too many to hold, or no longer wanted: stop reading, and drop the connection (it is still in COPY).
+          broken = new Error('known records: load stopped; connection dropped');
           stream.destroy();
           return null;
         }
@@ -100,6 +97,15 @@ export class KnownRecords {
     } finally {
       (client as PoolClient).release(broken);
     }
+  }
+
+  /** The planner's estimate of the records `sourceSystem` has stored (no count: that reads a whole index). */
+  static async estimate(pool: Pool, sourceSystem: string): Promise<number> {
+    const plan = await pool.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+      'EXPLAIN (FORMAT JSON) SELECT 1 FROM source_record WHERE source_system = $1',
+      [sourceSystem],
+    );
+    return plan.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0;
   }
 
   /** Entries held. */
