@@ -30,7 +30,8 @@ HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(
 # semi-spaces of 40 MB (16 by default): a sync's batches then die young instead of being promoted and
 # collected again by full collections. Measured on the 1M-row file (docs/benchmarks.md): 16 -> 32 MB cut
 # CPU per record by ~16%; 32 -> 40 MB by a further ~30% (re-ingest 17.6 -> 12.0 µs per record, CSV ingest
-# 72 -> 52), at 261 -> 281 MB peak RSS. Below about 36 MB the batches in flight outgrow the young generation.
+# 72 -> 52), for 10-30 MB more peak RSS (261-288 MB measured for the 1M-row file). Below about 36 MB the
+# batches in flight outgrow the young generation.
 # The connectors bench runs with these same flags (bench/lib/build.ts reads them from here).
 ENTRYPOINT ["node", "--max-old-space-size=512", "--max-semi-space-size=40", "bin/childhub.js"]
 CMD ["serve"]

@@ -196,6 +196,13 @@ describe('file connectors against their drops', () => {
     await waitFor(async () => (await count(`SELECT coalesce(max(batches), 0)::text AS n FROM connector_run WHERE status = 'RUNNING'`)) >= 2, 60_000, 'two stored batches');
     child.kill('SIGKILL');
     await exited;
+    // PostgreSQL releases the dead process's connector lock when its backend notices the closed socket,
+    // a moment after the process is gone (a worker's retried job would simply meet it later).
+    await waitFor(
+      async () => (await count(`SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)) === 0,
+      10_000,
+      'the killed sync\'s lock released',
+    );
     const killed = await ctx.sql.one<{ id: string; inserted: number; updated: number; status: string }>(`SELECT id, inserted, updated, status FROM connector_run WHERE status = 'RUNNING'`);
     expect(killed?.inserted).toBeGreaterThan(0);
     expect(killed!.inserted).toBeLessThan(csv.rows);

@@ -250,13 +250,11 @@ export class ConnectorSyncService {
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
     // overlaps PostgreSQL's there. Batches are still stored one at a time, in order, each with its checkpoint.
-    let begun = false;
     const stage = async (inFlight: ReadonlySet<string>): Promise<StagedBatch | null> => {
       const next = await batches.next();
       if (next.done) return null;
-      // Before the first batch is staged: a file sync with no new file loads nothing.
-      if (known && !begun) await known.begin();
-      begun = true;
+      // When the first batch has arrived (a file sync with no new file loads nothing); once.
+      await known?.begin();
       return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known);
     };
     // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
@@ -365,7 +363,7 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Judges a slice against what the source had stored when the sync began ({@link KnownRecords}): unchanged
+   * Judges a slice against what the source had stored when the table was loaded ({@link KnownRecords}): unchanged
    * records are dropped here, new ones need no look-up, changed ones are looked up (for their id and child),
    * and keys this sync wrote already are written by key. Every key about to be written is marked.
    */

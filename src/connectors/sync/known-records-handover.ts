@@ -29,6 +29,7 @@ export class KnownRecordsHandover {
   private table: KnownRecords | null = null;
   /** What the background load gave (null: nothing to use); undefined while it runs or before it starts. */
   private loaded: KnownRecords | null | undefined;
+  private begun = false;
   private loading = false;
   private settled = false;
   private threshold = Infinity;
@@ -45,8 +46,13 @@ export class KnownRecordsHandover {
     private readonly log: Logger,
   ) {}
 
-  /** Before the first batch is staged (nothing of this sync is stored yet): a small source is loaded now. */
+  /**
+   * Before the first batch is staged (nothing of this sync is stored yet): a small source is loaded now.
+   * Later calls do nothing.
+   */
   async begin(): Promise<void> {
+    if (this.begun) return;
+    this.begun = true;
     const estimate = await KnownRecords.estimate(this.pool, this.sourceSystem);
     this.threshold = estimate * READ_PER_STORED;
     if (estimate <= LOAD_AT_ONCE || this.expected >= this.threshold) {

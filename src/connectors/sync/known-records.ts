@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { decodeCopyFields } from '../../db/copy-text.js';
 
@@ -95,7 +95,7 @@ export class KnownRecords {
       broken = err as Error;
       throw err;
     } finally {
-      (client as PoolClient).release(broken);
+      client.release(broken);
     }
   }
 
