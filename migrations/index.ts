@@ -8,6 +8,7 @@ import { Migration20261125050000_source_record_write_path } from './Migration202
 import { Migration20261203000000_children_from_golden_stage } from './Migration20261203000000_children_from_golden_stage.js';
 import { Migration20261203010000_ingest_write_path } from './Migration20261203010000_ingest_write_path.js';
 import { Migration20261203020000_golden_write_path } from './Migration20261203020000_golden_write_path.js';
+import { Migration20261203030000_known_records_index } from './Migration20261203030000_known_records_index.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203000000_children_from_golden_stage', class: Migration20261203000000_children_from_golden_stage },
   { name: 'Migration20261203010000_ingest_write_path', class: Migration20261203010000_ingest_write_path },
   { name: 'Migration20261203020000_golden_write_path', class: Migration20261203020000_golden_write_path },
+  { name: 'Migration20261203030000_known_records_index', class: Migration20261203030000_known_records_index },
 ];

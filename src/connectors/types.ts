@@ -30,6 +30,15 @@ export interface RawRecord {
   recordType?: string;
   /** Where in the source (row number, page entry), for rejects. */
   location?: string;
+  /**
+   * The record as the source wrote it, when the reader has it (a CSV row, without its line break). With
+   * `textLayout` it determines `data`: equal text under equal layout gives equal data, so a sync hashes this
+   * instead of `data` as JSON (several times cheaper, which is most of what re-reading unchanged rows costs).
+   * Text that differs only in how it is written (quoting, spaces in blank cells) counts as changed.
+   */
+  text?: string;
+  /** A short, stable name for everything besides `text` that decides `data`: for a CSV file, a digest of its header row, delimiter and quote. */
+  textLayout?: string;
 }
 
 export interface ReaderReject {

@@ -6,6 +6,7 @@ interface ParsedRow {
   line: number;
   problem?: string;
   raw?: string;
+  text?: string;
 }
 
 /** Collects rows as plain objects (copying the reused fields array). */
@@ -13,7 +14,7 @@ function collector(): CsvRowSink & { rows: ParsedRow[] } {
   const rows: ParsedRow[] = [];
   return {
     rows,
-    row: (fields, line) => rows.push({ fields: [...fields], line }),
+    row: (fields, line, text) => rows.push({ fields: [...fields], line, text }),
     broken: (problem, raw, line) => rows.push({ fields: [], line, problem, raw }),
   };
 }
@@ -31,6 +32,13 @@ function parse(text: string, opts: { expected?: number; pieces?: number; delimit
 describe('CsvParser', () => {
   it('reads plain rows with LF, CRLF and CR line breaks and without a final break', () => {
     expect(parse('a,b\r\nc,d\ne,f\rg,h').map((r) => r.fields)).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f'], ['g', 'h']]);
+  });
+
+  it('gives each row its text as written, without the line break, however the input was cut', () => {
+    const text = 'id,note\r\n1,"Số 5, ngõ 12"\n2,"dòng 1\r\ndòng 2"\r3,""\n4,x';
+    for (const pieces of [1, 3, text.length]) {
+      expect(parse(text, { pieces }).map((r) => r.text)).toEqual(['id,note', '1,"Số 5, ngõ 12"', '2,"dòng 1\r\ndòng 2"', '3,""', '4,x']);
+    }
   });
 
   it('reads quoted fields with delimiters, doubled quotes and line breaks, counting physical lines', () => {
@@ -67,7 +75,7 @@ describe('CsvParser', () => {
     const rows = parse('1,"Nguyễn "An" Văn",x\n2,b,c\n', { expected: 3 });
     expect(rows[0]!.problem).toBe('text after the closing quote of field 2');
     expect(rows[0]!.raw).toBe('1,"Nguyễn "An" Văn",x');
-    expect(rows[1]).toEqual({ fields: ['2', 'b', 'c'], line: 2 });
+    expect(rows[1]).toEqual({ fields: ['2', 'b', 'c'], line: 2, text: '2,b,c' });
   });
 
   it('reports a quote never closed as its first line and parses the following lines again', () => {

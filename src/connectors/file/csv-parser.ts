@@ -30,9 +30,10 @@ const CR = 13;
 export interface CsvRowSink {
   /**
    * A row. `fields` is reused for the next row: read it now, keep copies of nothing but the strings.
-   * `line` is the physical line (from 1) where the row starts.
+   * `line` is the physical line (from 1) where the row starts; `text` is the row as written, without its
+   * final line break (equal texts parse to equal fields).
    */
-  row(fields: readonly string[], line: number): void;
+  row(fields: readonly string[], line: number, text: string): void;
   /**
    * A row that cannot be parsed (broken quote) or has the wrong number of fields: why, and its text without
    * the line break (cut at {@link MAX_RAW_CHARS}).
@@ -135,7 +136,7 @@ export class CsvParser {
         out.broken(this.problem, rawText(buf, pos, next), this.line);
       } else {
         if (index === this.headerRow) this.expectedFields = fields.length;
-        out.row(fields, this.line);
+        out.row(fields, this.line, rowText(buf, pos, next));
       }
       this.line += 1 + this.innerLines;
       pos = next;
@@ -270,6 +271,14 @@ function rawText(buf: string, start: number, end: number): string {
   let e = end;
   while (e > start && (buf.charCodeAt(e - 1) === LF || buf.charCodeAt(e - 1) === CR)) e--;
   return buf.slice(start, Math.min(e, start + MAX_RAW_CHARS));
+}
+
+/** The row from `start` to `end` without the line break (LF, CRLF or CR) that ends it. */
+function rowText(buf: string, start: number, end: number): string {
+  let e = end;
+  if (e > start && buf.charCodeAt(e - 1) === LF) e--;
+  if (e > start && buf.charCodeAt(e - 1) === CR) e--;
+  return buf.slice(start, e);
 }
 
 function countLines(value: string): number {

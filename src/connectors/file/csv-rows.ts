@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { CsvParser, type CsvRowSink } from './csv-parser.js';
 import { StreamDecoder, type TextEncodingName } from './encoding.js';
@@ -50,6 +51,8 @@ class SheetRowCollector implements CsvRowSink {
   private rowNumber = 0;
   private dataRows = 0;
   private headers: string[] | null = null;
+  /** See {@link RawRecord.textLayout}: fixed by the header row. */
+  private layout = '';
 
   constructor(private readonly o: CsvRowsOptions) {}
 
@@ -59,12 +62,13 @@ class SheetRowCollector implements CsvRowSink {
     return out;
   }
 
-  row(fields: readonly string[]): void {
+  row(fields: readonly string[], _line: number, text: string): void {
     const rowNumber = ++this.rowNumber;
     if (rowNumber < this.o.headerRow) return;
     const headers = this.headers;
     if (headers === null) {
       this.headers = normalizeHeaders(fields, `${this.o.fileName} row ${rowNumber}`);
+      this.layout = `csv:${hash('sha256', JSON.stringify([this.o.delimiter, this.o.quote, text]), 'base64url')}`;
       return;
     }
     if (++this.dataRows <= this.o.skipRows) return;
@@ -77,7 +81,7 @@ class SheetRowCollector implements CsvRowSink {
       data[headers[i]!] = v;
       any = true;
     }
-    this.out.push(any ? { kind: 'record', rowNumber, data } : { kind: 'empty', rowNumber });
+    this.out.push(any ? { kind: 'record', rowNumber, data, text, textLayout: this.layout } : { kind: 'empty', rowNumber });
   }
 
   broken(problem: string, raw: string, line: number): void {

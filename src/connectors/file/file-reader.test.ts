@@ -48,14 +48,20 @@ describe('FileReader (CSV)', () => {
     const events: ReaderEvent[] = [];
     const batches = await collect(reader().read(null, { onEvent: (e) => events.push(e) }));
     expect(batches.map((b) => b.location)).toEqual(['a.csv rows 2-3', 'b.csv rows 2-3']);
+    const layout = batches[0]!.records[0]!.textLayout;
+    expect(layout).toMatch(/^csv:[\w-]{43}$/);
     expect(batches[0]!.records).toEqual([
       {
         data: { 'Số định danh': 'KS1', 'Họ và tên': 'Nguyễn Thị Ánh', 'Ngày sinh': '01/02/2015', 'Hoàn cảnh': 'Mồ côi cả cha và mẹ' },
         recordType: 'child',
         location: 'a.csv row 2',
+        text: 'KS1,Nguyễn Thị Ánh,01/02/2015,Mồ côi cả cha và mẹ',
+        textLayout: layout,
       },
-      { data: { 'Số định danh': 'KS2', 'Họ và tên': 'Trần Văn Bình' }, recordType: 'child', location: 'a.csv row 3' },
+      { data: { 'Số định danh': 'KS2', 'Họ và tên': 'Trần Văn Bình' }, recordType: 'child', location: 'a.csv row 3', text: 'KS2,Trần Văn Bình,,', textLayout: layout },
     ]);
+    // Same header row (the BOM is not part of it): same layout, so equal rows in either file hash alike.
+    expect(batches[1]!.records[0]!.textLayout).toBe(layout);
     expect(Object.keys(batches[1]!.records[0]!.data)[0]).toBe('Số định danh'); // the BOM is not part of the first header
     expect(events.filter((e) => e.type === 'file-started')).toEqual([
       { type: 'file-started', fileName: 'a.csv', sizeBytes: Buffer.byteLength(body), encoding: 'utf-8' },

@@ -400,7 +400,7 @@ export class FileReader implements SourceReader {
           chunk.lastRow = row.rowNumber;
           chunk.nextRowsDone = done;
           if (row.kind === 'record') {
-            chunk.records.push({ data: row.data, recordType: sheet.recordType, location: `${label} row ${row.rowNumber}` });
+            chunk.records.push({ data: row.data, recordType: sheet.recordType, location: `${label} row ${row.rowNumber}`, text: row.text, textLayout: row.textLayout });
           } else if (row.kind === 'reject') {
             chunk.rejects.push({ payload: row.payload, location: `${label} row ${row.rowNumber}`, problems: row.problems });
           }

@@ -6,7 +6,14 @@ import type { RecordProblem } from '../../services/ingest/source-record.validato
  * over the file and a resumed read skips exactly the rows already stored.
  */
 export type SheetRow =
-  | { kind: 'record'; rowNumber: number; data: Record<string, unknown> }
+  | {
+      kind: 'record';
+      rowNumber: number;
+      data: Record<string, unknown>;
+      /** The row as written (CSV), with what gives it its meaning: see `RawRecord.text`. */
+      text?: string;
+      textLayout?: string;
+    }
   | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[] }
   /** A row with no value in any column: consumed, nothing to store. */
   | { kind: 'empty'; rowNumber: number };

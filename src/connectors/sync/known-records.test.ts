@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KnownRecords } from './known-records.js';
 
@@ -30,14 +31,32 @@ describe('KnownRecords', () => {
   });
 
   it('keeps every entry when it grows, and never calls unchanged on a hash that differs anywhere', () => {
-    const entries = Array.from({ length: 50_000 }, (_, i) => [`KS-${i}`, `h${i}-${'x'.repeat(40)}`] as const);
+    // Content hashes that are not SHA-256 digests are compared whole.
+    const entries = Array.from({ length: 50_000 }, (_, i) => [`KS-${i}`, `h${i}-${'x'.repeat(50)}`] as const);
     const k = KnownRecords.of(entries);
     expect(k.size).toBe(50_000);
     for (let i = 0; i < 50_000; i += 7) {
-      expect(k.judge(`KS-${i}`, `h${i}-${'x'.repeat(40)}`)).toBe('unchanged');
-      expect(k.judge(`KS-${i}`, `h${i}-${'x'.repeat(39)}y`)).toBe('changed');
+      expect(k.judge(`KS-${i}`, `h${i}-${'x'.repeat(50)}`)).toBe('unchanged');
+      expect(k.judge(`KS-${i}`, `h${i}-${'x'.repeat(49)}y`)).toBe('changed');
     }
     expect(k.judge('KS-50000', 'h')).toBe('absent');
+  });
+
+  it('compares SHA-256 digests (what content hashes are) on their first 64 bits, and other strings whole', () => {
+    const digest = (s: string) => createHash('sha256').update(s).digest('base64url');
+    const entries = Array.from({ length: 20_000 }, (_, i) => [`KS-${i}`, digest(`record ${i}`)] as const);
+    const k = KnownRecords.of(entries);
+    for (let i = 0; i < 20_000; i += 3) {
+      expect(k.judge(`KS-${i}`, digest(`record ${i}`))).toBe('unchanged');
+      expect(k.judge(`KS-${i}`, digest(`record ${i} changed`))).toBe('changed');
+    }
+    // A digest differing from the stored one in its 11th character only (bits 61 to 66 of 256).
+    const d = digest('record 0');
+    const flipped = `${d.slice(0, 10)}${d[10] === 'A' ? 'B' : 'A'}${d.slice(11)}`;
+    expect(k.judge('KS-0', flipped)).toBe('changed');
+    // Not base64url, or not 43 characters: hashed whole, so a difference at the very end counts.
+    expect(KnownRecords.of([['KS-1', `${'a'.repeat(42)}!`]]).judge('KS-1', `${'a'.repeat(42)}?`)).toBe('changed');
+    expect(KnownRecords.of([['KS-1', 'a'.repeat(44)]]).judge('KS-1', `${'a'.repeat(43)}b`)).toBe('changed');
   });
 
   it('hashes keys with characters outside the BMP the same way as their UTF-8 bytes', () => {

@@ -26,7 +26,7 @@ const WRITTEN = 0;
  * What one source has stored — for every record, its key and content hash — held by a sync that reads the
  * whole source (a file, a first or full HTTP read), so it can tell a new, an unchanged and a changed record
  * apart without asking PostgreSQL record by record. Loaded once by one COPY of two columns; a record is then
- * judged by two string hashes and a probe, and only changed records are looked up.
+ * judged by a hash of its key, 64 bits of its content hash and a probe, and only changed records are looked up.
  *
  * The table keeps 32 bits of each key and 64 of each content hash, in typed arrays (outside the JavaScript
  * heap: about 17 MB for a million records). A wrong judgement would need two keys with the same 32 bits
@@ -39,16 +39,16 @@ const WRITTEN = 0;
  */
 export class KnownRecords {
   private slots: number;
-  private keys: Uint32Array;
-  private c1: Uint32Array;
-  private c2: Uint32Array;
+  /**
+   * Slot `i` is `t[3i]` (the key's 32 bits; 0: empty) and `t[3i + 1]`, `t[3i + 2]` (the content value):
+   * side by side, so a probe of a table far larger than the CPU's caches costs one memory access, not three.
+   */
+  private t: Uint32Array;
   private count = 0;
 
   private constructor(slots: number) {
     this.slots = slots;
-    this.keys = new Uint32Array(slots);
-    this.c1 = new Uint32Array(slots);
-    this.c2 = new Uint32Array(slots);
+    this.t = new Uint32Array(slots * 3);
   }
 
   /** A table of the given records (`[external id, content hash]`). */
@@ -117,12 +117,12 @@ export class KnownRecords {
   judge(externalId: string, contentHash: string): Judgement {
     const k = keyHash(externalId);
     contentPair(contentHash);
-    const { keys, c1, c2, slots } = this;
+    const { t, slots } = this;
     let changed = false;
-    for (let i = slotOf(k, slots); keys[i] !== 0; i = i + 1 === slots ? 0 : i + 1) {
-      if (keys[i] !== k) continue;
-      if (c1[i] === WRITTEN && c2[i] === WRITTEN) return 'written';
-      if (c1[i] === pair1 && c2[i] === pair2) return 'unchanged';
+    for (let i = slotOf(k, slots) * 3; t[i] !== 0; i = i + 3 === t.length ? 0 : i + 3) {
+      if (t[i] !== k) continue;
+      if (t[i + 1] === WRITTEN && t[i + 2] === WRITTEN) return 'written';
+      if (t[i + 1] === pair1 && t[i + 2] === pair2) return 'unchanged';
       changed = true;
     }
     return changed ? 'changed' : 'absent';
@@ -134,11 +134,11 @@ export class KnownRecords {
    */
   markWritten(externalId: string): void {
     const k = keyHash(externalId);
-    const { keys, c1, c2, slots } = this;
-    for (let i = slotOf(k, slots); keys[i] !== 0; i = i + 1 === slots ? 0 : i + 1) {
-      if (keys[i] !== k) continue;
-      c1[i] = WRITTEN;
-      c2[i] = WRITTEN;
+    const { t, slots } = this;
+    for (let i = slotOf(k, slots) * 3; t[i] !== 0; i = i + 3 === t.length ? 0 : i + 3) {
+      if (t[i] !== k) continue;
+      t[i + 1] = WRITTEN;
+      t[i + 2] = WRITTEN;
     }
   }
 
@@ -179,21 +179,19 @@ export class KnownRecords {
   }
 
   private put(k: number, a: number, b: number): void {
-    const { keys, slots } = this;
-    let i = slotOf(k, slots);
-    while (keys[i] !== 0) i = i + 1 === slots ? 0 : i + 1;
-    keys[i] = k;
-    this.c1[i] = a;
-    this.c2[i] = b;
+    const { t, slots } = this;
+    let i = slotOf(k, slots) * 3;
+    while (t[i] !== 0) i = i + 3 === t.length ? 0 : i + 3;
+    t[i] = k;
+    t[i + 1] = a;
+    t[i + 2] = b;
   }
 
   private grow(): void {
-    const { keys, c1, c2, slots } = this;
-    this.slots = slots * 2;
-    this.keys = new Uint32Array(this.slots);
-    this.c1 = new Uint32Array(this.slots);
-    this.c2 = new Uint32Array(this.slots);
-    for (let i = 0; i < slots; i++) if (keys[i] !== 0) this.put(keys[i]!, c1[i]!, c2[i]!);
+    const old = this.t;
+    this.slots *= 2;
+    this.t = new Uint32Array(this.slots * 3);
+    for (let i = 0; i < old.length; i += 3) if (old[i] !== 0) this.put(old[i]!, old[i + 1]!, old[i + 2]!);
   }
 }
 
@@ -229,8 +227,18 @@ function finishKey(h: number): number {
 let pair1 = 0;
 let pair2 = 0;
 
-/** 64 bits of a content hash (its UTF-8 bytes), into {@link pair1} and {@link pair2}; never both {@link WRITTEN}. */
+/**
+ * 64 bits of a content hash into {@link pair1} and {@link pair2}, never both {@link WRITTEN}. A content hash is a
+ * SHA-256 digest in base64url (43 characters): its first 64 bits are taken as they are. Any other string is
+ * hashed whole (its UTF-8 bytes, as the table is loaded).
+ */
 function contentPair(s: string): void {
+  if (s.length === DIGEST_CHARS && isDigest(s)) {
+    pair1 = b64(s, 0);
+    pair2 = b64(s, 6);
+    if (pair1 === WRITTEN && pair2 === WRITTEN) pair2 = 1;
+    return;
+  }
   if (utf8Length(s) !== s.length) {
     const b = Buffer.from(s, 'utf8');
     contentPairOfBytes(b, 0, b.length);
@@ -248,6 +256,12 @@ function contentPair(s: string): void {
 }
 
 function contentPairOfBytes(buf: Buffer, start: number, end: number): void {
+  if (end - start === DIGEST_CHARS && isDigestBytes(buf, start)) {
+    pair1 = b64Bytes(buf, start);
+    pair2 = b64Bytes(buf, start + 6);
+    if (pair1 === WRITTEN && pair2 === WRITTEN) pair2 = 1;
+    return;
+  }
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ (end - start);
   for (let i = start; i < end; i++) {
@@ -264,6 +278,39 @@ function finishPair(a: number, b: number): void {
   pair2 = fmix(b);
   if (pair1 === WRITTEN && pair2 === WRITTEN) pair2 = 1;
 }
+/** Characters of a SHA-256 digest in base64url, without padding. */
+const DIGEST_CHARS = 43;
+/** Each base64url character's 6 bits by character code; -1: not base64url. */
+const B64 = new Int8Array(128).fill(-1);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) B64[c.charCodeAt(0)] = i;
+
+function isDigest(s: string): boolean {
+  for (let i = 0; i < DIGEST_CHARS; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || B64[c]! < 0) return false;
+  }
+  return true;
+}
+
+function isDigestBytes(buf: Buffer, start: number): boolean {
+  for (let i = start; i < start + DIGEST_CHARS; i++) {
+    const c = buf[i]!;
+    if (c >= 128 || B64[c]! < 0) return false;
+  }
+  return true;
+}
+
+/** The 32 bits that six base64url characters from `at` start with. */
+function b64(s: string, at: number): number {
+  return ((B64[s.charCodeAt(at)]! << 26) | (B64[s.charCodeAt(at + 1)]! << 20) | (B64[s.charCodeAt(at + 2)]! << 14) |
+    (B64[s.charCodeAt(at + 3)]! << 8) | (B64[s.charCodeAt(at + 4)]! << 2) | (B64[s.charCodeAt(at + 5)]! >>> 4)) >>> 0;
+}
+
+function b64Bytes(buf: Buffer, at: number): number {
+  return ((B64[buf[at]!]! << 26) | (B64[buf[at + 1]!]! << 20) | (B64[buf[at + 2]!]! << 14) |
+    (B64[buf[at + 3]!]! << 8) | (B64[buf[at + 4]!]! << 2) | (B64[buf[at + 5]!]! >>> 4)) >>> 0;
+}
+
 /** MurmurHash3's finaliser: every input bit reaches every output bit. */
 function fmix(h: number): number {
   h ^= h >>> 16;

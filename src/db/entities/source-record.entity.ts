@@ -75,5 +75,6 @@ export const SourceRecordEntity = new EntitySchema<SourceRecord>({
     linkedBy: { type: 'string', nullable: true },
     linkedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
   },
+  // The unique index also carries content_hash (INCLUDE), for KnownRecords' index-only load: see the migration Migration20261203030000_known_records_index.
   uniques: [{ properties: ['sourceSystem', 'externalId'] }],
 });
