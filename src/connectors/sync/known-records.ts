@@ -28,7 +28,7 @@ const WRITTEN = 0;
  * apart without asking PostgreSQL record by record. Loaded once by one COPY of two columns; a record is then
  * judged by a hash of its key, 64 bits of its content hash and a probe, and only changed records are looked up.
  *
- * The table keeps 32 bits of each key and 64 of each content hash, in typed arrays (outside the JavaScript
+ * The table keeps 32 bits of each key and 64 of each content hash, in a typed array (outside the JavaScript
  * heap: about 17 MB for a million records). A wrong judgement would need two keys with the same 32 bits
  * (they are then both judged "changed" and looked up) and, on top, equal 64-bit content values: "unchanged"
  * is never decided on less than 64 bits of the content hash. A key this sync writes is marked, and any later
@@ -229,8 +229,8 @@ let pair2 = 0;
 
 /**
  * 64 bits of a content hash into {@link pair1} and {@link pair2}, never both {@link WRITTEN}. A content hash is a
- * SHA-256 digest in base64url (43 characters): its first 64 bits are taken as they are. Any other string is
- * hashed whole (its UTF-8 bytes, as the table is loaded).
+ * SHA-256 digest in base64url (43 characters): 64 of its first 72 bits are taken as they are (the first 32 bits
+ * of characters 1–6 and of 7–12). Any other string is hashed whole (its UTF-8 bytes, as the table is loaded).
  */
 function contentPair(s: string): void {
   if (s.length === DIGEST_CHARS && isDigest(s)) {
