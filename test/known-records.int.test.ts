@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -37,6 +38,38 @@ describe('KnownRecords.load', () => {
     }
     expect(known.judge('KS-3000', 'hash-KS-3000')).toBe('absent');
     expect(known.judge('KS-1', 'other')).toBe('changed');
+  });
+
+  it('reads SHA-256 content hashes from the COPY as they are judged in memory', async () => {
+    const digest = (v: string) => createHash('sha256').update(v).digest('base64url');
+    const ids = Array.from({ length: 500 }, (_, i) => `D-${i}`);
+    await pool.query(
+      `INSERT INTO source_record (id, source_system, external_id, raw, content_hash)
+       SELECT 'dg-' || i, 'digest-test', external_id, '{}', hash FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(external_id, hash, i)`,
+      [ids, ids.map(digest)],
+    );
+    const known = (await KnownRecords.load(pool, 'digest-test'))!;
+    expect(known.size).toBe(500);
+    for (const id of ids) expect(known.judge(id, digest(id)), id).toBe('unchanged');
+    const d = digest('D-7');
+    expect(known.judge('D-7', `${d.slice(0, 10)}${d[10] === 'A' ? 'B' : 'A'}${d.slice(11)}`)).toBe('changed');
+    expect(known.judge('D-7', digest('D-7 changed'))).toBe('changed');
+  });
+
+  it('can read the keys and hashes from the unique index alone (an index-only scan, not a read of every record)', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('VACUUM source_record');
+      await client.query('SET enable_seqscan = off');
+      await client.query('SET enable_bitmapscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': Array<{ Plan: { 'Node Type': string; 'Index Name'?: string } }> }>(
+        `EXPLAIN (FORMAT JSON) SELECT external_id, content_hash FROM source_record WHERE source_system = 'known-test'`,
+      );
+      expect(plan.rows[0]!['QUERY PLAN'][0]!.Plan).toMatchObject({ 'Node Type': 'Index Only Scan', 'Index Name': 'source_record_source_system_external_id_key' });
+    } finally {
+      await client.query('RESET ALL').catch(() => undefined);
+      client.release();
+    }
   });
 
   it('gives up (null) on a source with more records than it may hold, and leaves the pool usable', async () => {
