@@ -105,6 +105,28 @@ describe('file connectors against their drops', () => {
     expect(stored!.full_name).toBe('Tran Van Mot');
   });
 
+  it('judges a CSV row by its text: the same text in another file is unchanged, a row written differently is stored again with the same values', async () => {
+    const dir = path.join(root, 'row-text');
+    const { header, row } = await birthRegisterRows(dir, 97);
+    const rows = Array.from({ length: 5 }, (_, i) => row({ 'Mã hồ sơ': `KS-TEXT-${i}`, 'Họ và tên': `PHAN VAN ${['MOT', 'HAI', 'BA', 'BON', 'NAM'][i]}` }));
+    const first = path.join(dir, 'khai-sinh-text-1.csv');
+    writeFileSync(first, [header, ...rows, ''].join('\n'));
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [first] })).toMatchObject({ status: 'SUCCEEDED', inserted: 5 });
+    const before = await ctx.sql.query<{ external_id: string; full_name: string; content_hash: string }>(
+      `SELECT external_id, full_name, content_hash FROM source_record WHERE external_id LIKE 'KS-TEXT-%' ORDER BY external_id`);
+
+    // Another file, CRLF line breaks, the same rows but one with its name quoted: four unchanged, one written again.
+    const second = path.join(dir, 'khai-sinh-text-2.csv');
+    const quoted = rows[2]!.replace('PHAN VAN BA', '"PHAN VAN BA"');
+    writeFileSync(second, [header, rows[0], rows[1], quoted, rows[3], rows[4], ''].join('\r\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [second] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 1, unchanged: 4 });
+    const after = await ctx.sql.query<{ external_id: string; full_name: string; content_hash: string }>(
+      `SELECT external_id, full_name, content_hash FROM source_record WHERE external_id LIKE 'KS-TEXT-%' ORDER BY external_id`);
+    expect(after.map((r) => [r.external_id, r.full_name])).toEqual(before.map((r) => [r.external_id, r.full_name]));
+    expect(after.filter((r, i) => r.content_hash !== before[i]!.content_hash).map((r) => r.external_id)).toEqual(['KS-TEXT-2']);
+  });
+
   it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {
     const dir = path.join(root, 'repeated-new');
     const { header, row } = await birthRegisterRows(dir, 98);
