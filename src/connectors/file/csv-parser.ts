@@ -267,10 +267,10 @@ function afterLineBreak(s: string, at: number): number {
   return s.charCodeAt(at) === CR && s.charCodeAt(at + 1) === LF ? at + 2 : at + 1;
 }
 
+/** A broken row's text, as {@link rowText}, cut at {@link MAX_RAW_CHARS}. */
 function rawText(buf: string, start: number, end: number): string {
-  let e = end;
-  while (e > start && (buf.charCodeAt(e - 1) === LF || buf.charCodeAt(e - 1) === CR)) e--;
-  return buf.slice(start, Math.min(e, start + MAX_RAW_CHARS));
+  const text = rowText(buf, start, end);
+  return text.length > MAX_RAW_CHARS ? text.slice(0, MAX_RAW_CHARS) : text;
 }
 
 /** The row from `start` to `end` without the line break (LF, CRLF or CR) that ends it. */
