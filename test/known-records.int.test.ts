@@ -106,6 +106,37 @@ describe('KnownRecords.load', () => {
       expect(h.forSlice(500, new Set(), new Set())!.size).toBe(30000);
     });
 
+    it('starts loading when the files listed are big enough, before they are checksummed, and begin uses that load', async () => {
+      const messages: string[] = [];
+      const seen = pino({ level: 'debug' }, { write: (line: string) => messages.push(JSON.parse(line).msg) });
+      const h = new KnownRecordsHandover(pool, 'handover-test', seen);
+      h.filesListed(30 * 1024 * 1024);
+      // The keys arrive with no batch read yet (the files are still being checksummed).
+      for (let i = 0; i < 100 && !messages.some((m) => m.startsWith('stored keys loaded')); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(messages.filter((m) => m.startsWith('stored keys loaded'))).toHaveLength(1);
+      h.fileStarted(30 * 1024 * 1024);
+      await h.begin();
+      expect(h.forSlice(500, new Set(), new Set())!.judge('K-1', 'h-K-1')).toBe('unchanged');
+      expect(messages.filter((m) => m.startsWith('stored keys loaded'))).toHaveLength(1); // loaded once
+    });
+
+    it('does not wait for a load started for listed files that are then skipped, and uses it in the background', async () => {
+      const h = new KnownRecordsHandover(pool, 'handover-test', log);
+      h.filesListed(30 * 1024 * 1024); // a big file already ingested and a small new one
+      h.fileStarted(20_000); // only the small one is read
+      await h.begin();
+      const staged = new Set([K(1)]); // a batch staged (and stored) while the load runs
+      h.staging(staged);
+      let table: KnownRecords | null = null;
+      for (let i = 0; i < 100 && !table; i++) {
+        table = h.forSlice(500, staged, new Set());
+        if (!table) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(table).not.toBeNull();
+      expect(table!.judge('K-1', 'h-K-1')).toBe('written');
+      expect(table!.judge('K-2', 'h-K-2')).toBe('unchanged');
+    });
+
     it('keeps looking up a small read of a larger source', async () => {
       const h = new KnownRecordsHandover(pool, 'handover-test', log);
       h.fileStarted(20_000);

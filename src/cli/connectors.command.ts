@@ -178,6 +178,12 @@ function writeRunReport(file: string, summary: RunSummary): void {
     cpuUserSeconds: usage.userCPUTime / 1e6,
     cpuSystemSeconds: usage.systemCPUTime / 1e6,
     uptimeSeconds: process.uptime(),
+    // Where system time goes, when it is high: memory mapped in, blocks read from disk, waits and preemptions.
+    minorPageFaults: usage.minorPageFault,
+    majorPageFaults: usage.majorPageFault,
+    fsReads: usage.fsRead,
+    voluntaryContextSwitches: usage.voluntaryContextSwitches,
+    involuntaryContextSwitches: usage.involuntaryContextSwitches,
   };
   writeFileSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -68,6 +68,8 @@ export interface ReadContext {
 
 export type ReaderEvent =
   | { type: 'retry'; attempt: number; status?: number; code?: string; delayMs: number; retryAfterMs?: number }
+  /** The files a read will consider, listed before they are checksummed (those already ingested are skipped after). */
+  | { type: 'files-listed'; files: number; sizeBytes: number }
   | { type: 'file-skipped'; fileName: string; reason: 'ALREADY_INGESTED' }
   | { type: 'file-started'; fileName: string; sizeBytes: number; encoding: string }
   | { type: 'token-refreshed' };

@@ -1,11 +1,12 @@
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition } from '../types.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
-import { FileReader, sha256 } from './file-reader.js';
+import { CHECKSUM_WORKER_BYTES, FileReader, sha256 } from './file-reader.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -63,6 +64,8 @@ describe('FileReader (CSV)', () => {
     // Same header row (the BOM is not part of it): same layout, so equal rows in either file hash alike.
     expect(batches[1]!.records[0]!.textLayout).toBe(layout);
     expect(Object.keys(batches[1]!.records[0]!.data)[0]).toBe('Số định danh'); // the BOM is not part of the first header
+    // Listed (with their total size) before they are checksummed and read.
+    expect(events[0]).toEqual({ type: 'files-listed', files: 2, sizeBytes: Buffer.byteLength(body) + Buffer.byteLength(body.replaceAll('KS', 'BOM')) + 3 });
     expect(events.filter((e) => e.type === 'file-started')).toEqual([
       { type: 'file-started', fileName: 'a.csv', sizeBytes: Buffer.byteLength(body), encoding: 'utf-8' },
       { type: 'file-started', fileName: 'b.csv', sizeBytes: Buffer.byteLength(body.replaceAll('KS', 'BOM')) + 3, encoding: 'utf-8 with BOM' },
@@ -335,6 +338,20 @@ describe('FileReader (CSV)', () => {
     it('is fine with an empty drop directory', async () => {
       expect(await reader().check({})).toMatchObject({ ok: true, sampleCount: 0 });
     });
+  });
+});
+
+describe('sha256', () => {
+  it('hashes a large file in a worker thread exactly as here, and reports a missing file as reading it here would', async () => {
+    const big = await drop('big.csv', Buffer.alloc(CHECKSUM_WORKER_BYTES + 12_345, 'Nguyễn Thị Ánh,01/02/2015\n'));
+    const here = await sha256(big);
+    expect(here).toBe(createHash('sha256').update(await readFile(big)).digest('hex'));
+    expect(await sha256(big, CHECKSUM_WORKER_BYTES + 12_345)).toBe(here);
+    const gone = path.join(dir, 'gone.csv');
+    const inThread = await sha256(gone).catch((e: NodeJS.ErrnoException) => e);
+    const inWorker = await sha256(gone, CHECKSUM_WORKER_BYTES).catch((e: NodeJS.ErrnoException) => e);
+    expect(inThread).toMatchObject({ code: 'ENOENT' });
+    expect(inWorker).toMatchObject({ code: 'ENOENT', message: (inThread as Error).message });
   });
 });
 

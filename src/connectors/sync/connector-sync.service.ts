@@ -238,6 +238,7 @@ export class ConnectorSyncService {
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log) : null;
     const onEvent = (e: ReaderEvent) => {
       if (e.type === 'file-skipped') counts.filesSkipped++;
+      if (e.type === 'files-listed') known?.filesListed(e.sizeBytes);
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
     };

@@ -19,7 +19,8 @@ const FILE_BYTES_PER_RECORD = 32;
  * A small source is loaded before the first batch. A larger one is loaded once the sync expects to read a
  * sixteenth as many records as it stores: a daily file of a few thousand rows into a source of a million
  * keeps its look-ups; a full export of it loads the keys before its first batch (files announce their size
- * before they are read); a read whose size shows only as it goes (HTTP pages, file after file) switches
+ * when they are listed, and the load then runs while they are checksummed); a read whose size shows only as
+ * it goes (HTTP pages, file after file) switches
  * when it gets there, loading in the background while look-ups go on.
  * The load's snapshot may predate the commit of batches stored meanwhile (the one in flight when it started,
  * and every one staged until the table is used): their keys are marked as written when the table is
@@ -38,6 +39,10 @@ export class KnownRecordsHandover {
   private expected = 0;
   /** Keys of batches that may be stored after the load's snapshot. */
   private uncertain: Array<ReadonlySet<string>> = [];
+  /** The source's size as the planner estimates it, asked for when the files were listed. */
+  private estimated: Promise<number> | null = null;
+  /** A load started when the files were listed, before the first batch. */
+  private early: Promise<KnownRecords | null> | null = null;
   private readonly abort = new AbortController();
 
   constructor(
@@ -53,12 +58,37 @@ export class KnownRecordsHandover {
   async begin(): Promise<void> {
     if (this.begun) return;
     this.begun = true;
-    const estimate = await KnownRecords.estimate(this.pool, this.sourceSystem);
+    const estimate = await (this.estimated ?? KnownRecords.estimate(this.pool, this.sourceSystem));
     this.threshold = estimate * READ_PER_STORED;
     if (estimate <= LOAD_AT_ONCE || this.expected >= this.threshold) {
-      this.table = await this.load(estimate);
+      this.table = await (this.early ?? this.load(estimate));
       this.settled = true;
+    } else if (this.early) {
+      // Started for files that turned out not to be read (already ingested): not worth waiting for, but
+      // nothing of this sync is stored yet, so it is used when it arrives like any background load.
+      this.background(this.early);
     }
+  }
+
+  /**
+   * The files the read will consider, before they are checksummed (which reads each of them whole): if what
+   * they hold is worth loading the stored keys for, the load starts now, so that PostgreSQL sends the keys
+   * while the files are checksummed. Files then found already ingested are not read; when what is read
+   * after all is not worth the load, {@link begin} does not wait for it.
+   */
+  filesListed(sizeBytes: number): void {
+    if (this.begun || this.estimated) return;
+    const expected = Math.ceil(sizeBytes / FILE_BYTES_PER_RECORD);
+    this.estimated = KnownRecords.estimate(this.pool, this.sourceSystem);
+    // Runs before `begin` resumes from awaiting the same estimate (reactions run in order).
+    this.estimated.then(
+      (estimate) => {
+        if (this.abort.signal.aborted || !(estimate <= LOAD_AT_ONCE || expected >= estimate * READ_PER_STORED)) return;
+        this.early = this.load(estimate);
+        this.early.catch(() => undefined); // awaited by `begin`, or handled by `background`
+      },
+      () => undefined, // `begin` awaits the estimate and reports its failure
+    );
   }
 
   /** A file of `sizeBytes` is about to be read. */
@@ -80,17 +110,22 @@ export class KnownRecordsHandover {
     if (this.loaded !== undefined) return this.install(this.loaded);
     this.seen += n;
     if (!this.loading && Math.max(this.seen, this.expected) >= this.threshold) {
-      this.loading = true;
       this.uncertain.push(inFlight, staging);
-      this.load().then(
-        (table) => (this.loaded = table),
-        (err: { code?: string }) => {
-          this.log.warn({ code: err.code }, 'could not load the stored keys: records are looked up by batch');
-          this.loaded = null;
-        },
-      );
+      this.background(this.load());
     }
     return null;
+  }
+
+  /** Uses `load` once it is there (see {@link forSlice}); records are looked up meanwhile. */
+  private background(load: Promise<KnownRecords | null>): void {
+    this.loading = true;
+    load.then(
+      (table) => (this.loaded = table),
+      (err: { code?: string }) => {
+        this.log.warn({ code: err.code }, 'could not load the stored keys: records are looked up by batch');
+        this.loaded = null;
+      },
+    );
   }
 
   /** Stops a load still running (the sync is over). */
