@@ -498,14 +498,30 @@ try {
 
 function sha256InWorker(filePath: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(CHECKSUM_WORKER, { eval: true, workerData: filePath });
+    let answered = false;
+    // A worker that cannot start or dies without answering (never the file's fault: its errors are answers)
+    // leaves the file to be hashed here.
+    const here = () => {
+      if (answered) return;
+      answered = true;
+      sha256Here(filePath).then(resolve, reject);
+    };
+    let worker: Worker;
+    try {
+      worker = new Worker(CHECKSUM_WORKER, { eval: true, workerData: filePath });
+    } catch {
+      here();
+      return;
+    }
     worker.once('message', (m: { digest?: string; error?: { message: string; code?: string; syscall?: string; path?: string } }) => {
-      if (m.digest) return resolve(m.digest);
-      // The read error as the stream gave it (code included), as if read here.
-      reject(Object.assign(new Error(m.error?.message ?? 'the file could not be read'), m.error));
+      if (answered) return;
+      answered = true;
+      if (m.digest) resolve(m.digest);
+      // The read error as reading the file here gives it (code included).
+      else reject(Object.assign(new Error(m.error?.message ?? 'the file could not be read'), m.error));
     });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the checksum worker stopped (exit code ${code}) before it answered`)));
+    worker.once('error', here);
+    worker.once('exit', here);
   });
 }
 
