@@ -155,9 +155,10 @@ async function emptyDatabase(ctx: AppContext): Promise<void> {
 
 /**
  * Flushes dirty pages so one phase's writes are not paid for during the next measured one: PostgreSQL's to
- * the operating system (CHECKPOINT), then the operating system's to disk (`sync`). Without the second, the
- * re-ingest that follows the golden phase spent 1.5 s of system CPU instead of 0.5 (two runs: 136k and
- * 142k records/s end to end, against 161k with it).
+ * the operating system (CHECKPOINT), then the operating system's to disk (`sync`), so no phase starts with
+ * the previous one's writeback pending (the log shows what was unwritten when a phase started). It did not
+ * explain the re-ingest's spread after the golden phase: that is system CPU spent zeroing fresh pages (see
+ * docs/benchmarks.md and the README), with 0 MB unwritten at its start.
  */
 async function checkpoint(ctx: AppContext): Promise<void> {
   await ctx.sql.query('CHECKPOINT').catch(() => {});
