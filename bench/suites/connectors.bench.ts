@@ -158,7 +158,7 @@ async function emptyDatabase(ctx: AppContext): Promise<void> {
  * the operating system (CHECKPOINT), then the operating system's to disk (`sync`), so no phase starts with
  * the previous one's writeback pending (the log shows what was unwritten when a phase started). It did not
  * explain the re-ingest's spread after the golden phase: that is system CPU spent zeroing fresh pages (see
- * docs/benchmarks.md and the README), with 0 MB unwritten at its start.
+ * the README's benchmarks), with 0 MB unwritten at its start.
  */
 async function checkpoint(ctx: AppContext): Promise<void> {
   await ctx.sql.query('CHECKPOINT').catch(() => {});
