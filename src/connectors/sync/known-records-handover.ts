@@ -20,8 +20,8 @@ const FILE_BYTES_PER_RECORD = 32;
  * sixteenth as many records as it stores: a daily file of a few thousand rows into a source of a million
  * keeps its look-ups; a full export of it loads the keys before its first batch (files announce their size
  * when they are listed, and the load then runs while they are checksummed); a read whose size shows only as
- * it goes (HTTP pages, file after file) switches
- * when it gets there, loading in the background while look-ups go on.
+ * it goes (HTTP pages, file after file) switches when it gets there, loading in the background while
+ * look-ups go on.
  * The load's snapshot may predate the commit of batches stored meanwhile (the one in flight when it started,
  * and every one staged until the table is used): their keys are marked as written when the table is
  * installed, so they are written by key, never judged against what the snapshot holds.
@@ -60,7 +60,7 @@ export class KnownRecordsHandover {
     this.begun = true;
     const estimate = await (this.estimated ?? KnownRecords.estimate(this.pool, this.sourceSystem));
     this.threshold = estimate * READ_PER_STORED;
-    if (estimate <= LOAD_AT_ONCE || this.expected >= this.threshold) {
+    if (worthLoading(estimate, this.expected)) {
       this.table = await (this.early ?? this.load(estimate));
       this.settled = true;
     } else if (this.early) {
@@ -83,7 +83,7 @@ export class KnownRecordsHandover {
     // Runs before `begin` resumes from awaiting the same estimate (reactions run in order).
     this.estimated.then(
       (estimate) => {
-        if (this.abort.signal.aborted || !(estimate <= LOAD_AT_ONCE || expected >= estimate * READ_PER_STORED)) return;
+        if (this.abort.signal.aborted || !worthLoading(estimate, expected)) return;
         this.early = this.load(estimate);
         this.early.catch(() => undefined); // awaited by `begin`, or handled by `background`
       },
@@ -150,4 +150,9 @@ export class KnownRecordsHandover {
     );
     return table;
   }
+}
+
+/** Whether a source of `estimate` stored records is worth loading for a read expected to hold `expected` records. */
+function worthLoading(estimate: number, expected: number): boolean {
+  return estimate <= LOAD_AT_ONCE || expected >= estimate * READ_PER_STORED;
 }
