@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
+import { KnownRecords } from '../src/connectors/sync/known-records.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -103,6 +104,47 @@ describe('file connectors against their drops', () => {
     expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, inserted: 2000, updated: 2 });
     const stored = await ctx.sql.one<{ full_name: string }>(`SELECT full_name FROM source_record WHERE source_system = 'justice-register' AND external_id = $1`, [id]);
     expect(stored!.full_name).toBe('Tran Van Mot');
+  });
+
+  it('keeps the last copy of a record that changes and changes back within one chunk, though the reader recognised that copy as stored', async () => {
+    // From the second chunk on (once the sync judges by the stored keys), the reader recognises a row whose
+    // text is stored before the rows before it are judged: such a row must still give way to what the sync
+    // writes for its key first.
+    const dir = path.join(root, 'changed-back');
+    const { header, row } = await birthRegisterRows(dir, 96);
+    const first = path.join(dir, 'khai-sinh-back-1.csv');
+    const stored = [row({ 'Mã hồ sơ': 'KS-BACK-1', 'Họ và tên': 'VO VAN MOT' }), row({ 'Mã hồ sơ': 'KS-BACK-2', 'Họ và tên': 'VO VAN HAI' })];
+    // Enough rows that the last ones are read (64 KB at a time) after the first chunk of 2,000 is judged.
+    const fillers = Array.from({ length: 2600 }, (_, i) => row({ 'Mã hồ sơ': `KS-BACK-FILLER-${i}`, 'Số định danh cá nhân': '' }));
+    writeFileSync(first, [header, ...fillers, ...stored, ''].join('\n'));
+    expect((await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [first] })).inserted).toBe(2602);
+
+    const second = path.join(dir, 'khai-sinh-back-2.csv');
+    writeFileSync(second, [
+      header,
+      ...fillers,
+      row({ 'Mã hồ sơ': 'KS-BACK-1', 'Họ và tên': 'VO VAN BA' }),
+      stored[1], // as stored, and the first copy of its key: unchanged
+      stored[0], // as stored, but after a change of the same record in this chunk: written back
+      row({ 'Mã hồ sơ': 'KS-BACK-2', 'Họ và tên': 'VO VAN BON' }),
+      '',
+    ].join('\n'));
+    const recognised = vi.spyOn(KnownRecords.prototype, 'stillStored');
+    try {
+      const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [second] });
+      // A key written twice in one chunk is stored once, from its last copy (compared with what is stored).
+      expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, inserted: 0, updated: 1, unchanged: 2603 });
+      // Rows of the second chunk were recognised; the stored copy after its key's change no longer stood.
+      const results = recognised.mock.results.map((r) => r.value as boolean);
+      expect(results.length).toBeGreaterThan(2);
+      expect(results.slice(-2)).toEqual([true, false]);
+      expect(results.slice(0, -1).every(Boolean)).toBe(true);
+    } finally {
+      recognised.mockRestore();
+    }
+    const names = await ctx.sql.query<{ external_id: string; full_name: string }>(
+      `SELECT external_id, full_name FROM source_record WHERE external_id IN ('KS-BACK-1', 'KS-BACK-2') ORDER BY external_id`);
+    expect(names.map((r) => r.full_name)).toEqual(['Vo Van Mot', 'Vo Van Bon']);
   });
 
   it('judges a CSV row by its text: the same text in another file is unchanged, a row written differently is stored again with the same values', async () => {

@@ -39,6 +39,27 @@ export interface RawRecord {
   text?: string;
   /** A short, stable name for everything besides `text` that decides `data`: for a CSV file, a digest of its header row, delimiter and quote. */
   textLayout?: string;
+  /**
+   * The token {@link TextRecogniser.recognise} gave: the record was recognised by its text as stored
+   * unchanged, before it was parsed. Its `data` is parsed only if read.
+   */
+  known?: number;
+  /** The record's content hash, when {@link TextRecogniser.recognise} computed it while reading (and did not recognise the record). */
+  contentHash?: string;
+}
+
+/**
+ * Recognises records stored unchanged by their text alone (CSV rows), so that a reader need not parse them:
+ * what makes re-reading an unchanged file cheap. Given by a sync that holds what its source has stored.
+ */
+export interface TextRecogniser {
+  /** Whether recognising is worth trying now (false: give every record parsed, as usual). */
+  readonly active: boolean;
+  /**
+   * A token (≥ 0) when the text, under this layout and record type, is stored unchanged; else the record's
+   * content hash (for the reader to pass on in {@link RawRecord.contentHash}), or null.
+   */
+  recognise(text: string, layout: string, recordType: string | undefined): number | string | null;
 }
 
 export interface ReaderReject {
@@ -64,6 +85,8 @@ export interface ReadContext {
   maxBatches?: number;
   /** Notified of retries, waits and files skipped; must not carry record contents. */
   onEvent?: (event: ReaderEvent) => void;
+  /** Recognises unchanged records by their text before they are parsed (readers that have their text). */
+  recogniser?: TextRecogniser;
 }
 
 export type ReaderEvent =

@@ -123,4 +123,77 @@ describe('CsvParser with headerRow', () => {
     p.end(out);
     expect(out.rows.map((r) => r.problem ?? 'ok')).toEqual(['ok', 'ok', 'expected 3 fields, found 2', 'ok']);
   });
+
+  describe('rows offered by their text (CsvRowSink.known)', () => {
+    /** A sink that recognises the texts in `known` and collects the rest as `collector` does. */
+    function recognising(known: Set<string>, opts: { from?: number } = {}) {
+      const out = collector();
+      const offered: string[] = [];
+      const taken: Array<{ text: string; index: number }> = [];
+      let seen = 0;
+      const sink: CsvRowSink = {
+        row: (fields, line, text) => {
+          seen++;
+          out.row(fields, line, text);
+        },
+        broken: (problem, raw, line) => {
+          seen++;
+          out.broken(problem, raw, line);
+        },
+        get recognising() {
+          return seen >= (opts.from ?? 0);
+        },
+        known(text) {
+          offered.push(text);
+          if (!known.has(text)) return false;
+          taken.push({ text, index: seen++ });
+          return true;
+        },
+      };
+      return { sink, rows: out.rows, offered, taken };
+    }
+
+    const run = (text: string, known: Set<string>, pieces = text.length, opts: { from?: number } = {}) => {
+      const r = recognising(known, opts);
+      const p = new CsvParser({ headerRow: 1 });
+      for (let i = 0; i < text.length; i += pieces) p.push(text.slice(i, i + pieces), r.sink);
+      p.end(r.sink);
+      return r;
+    };
+
+    it('skips splitting a recognised row and keeps counting lines for the rows after it, however the input was cut', () => {
+      const text = 'id,name\n1,An\n2,Bình\r\n3,"Chi, Lan"\n4,"dòng 1\ndòng 2"\n5,Dũng\n6,Hà';
+      for (const pieces of [1, 2, 5, text.length]) {
+        const r = run(text, new Set(['1,An', '2,Bình', '5,Dũng', '6,Hà']), pieces);
+        expect(r.taken.map((t) => t.text)).toEqual(['1,An', '2,Bình', '5,Dũng']);
+        // Quoted rows are never offered; a row at the very end (no line break yet) is split as usual.
+        expect(r.offered).toEqual(['id,name', '1,An', '2,Bình', '5,Dũng']);
+        expect(r.rows.map((x) => [x.fields, x.line])).toEqual([
+          [['id', 'name'], 1],
+          [['3', 'Chi, Lan'], 4],
+          [['4', 'dòng 1\ndòng 2'], 5],
+          [['6', 'Hà'], 8],
+        ]);
+      }
+    });
+
+    it('gives a row it does not recognise to row(), and offers nothing while the sink is not recognising', () => {
+      const r = run('id,name\n1,An\n2,Bình\n', new Set(['1,An', '2,Bình']), undefined, { from: 2 });
+      expect(r.offered).toEqual(['2,Bình']);
+      expect(r.rows.map((x) => x.text)).toEqual(['id,name', '1,An']);
+      expect(r.taken.map((t) => t.text)).toEqual(['2,Bình']);
+    });
+
+    it('never offers a row with a lone CR in it, nor a broken one: they are parsed and reported as always', () => {
+      const r = run('id,name\n1,An\rx\n2,"Bình\n3,Chi\n', new Set(['1,An\rx', '1,An', 'x', '3,Chi']));
+      // A lone CR ends a row: `1,An` is split as usual (line 2), `x` is offered (line 3).
+      expect(r.offered).not.toContain('1,An\rx');
+      expect(r.rows[1]).toMatchObject({ fields: ['1', 'An'], line: 2 });
+      expect(r.taken.map((t) => t.text)).toContain('x');
+      expect(r.rows.find((x) => x.problem)?.line).toBe(4);
+      // The rows after the broken quote still come through (recognised or not).
+      expect([...r.taken.map((t) => t.text), ...r.rows.map((x) => x.text ?? x.raw)]).toContain('3,Chi');
+    });
+  });
 });
+

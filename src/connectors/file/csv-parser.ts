@@ -39,6 +39,17 @@ export interface CsvRowSink {
    * the line break (cut at {@link MAX_RAW_CHARS}).
    */
   broken(problem: string, raw: string, line: number): void;
+  /**
+   * Whether the sink may recognise the next row by its text alone ({@link known}); read before each row.
+   * Absent or false: every row is split into fields.
+   */
+  readonly recognising?: boolean;
+  /**
+   * A row offered by its text before it is split into fields (only a row of one line with no quote in it,
+   * which is never broken); `true`: the sink took it as it is, and the parser goes on after it without
+   * splitting it. `false`: the same row comes to {@link row} (or {@link broken}) next, as usual.
+   */
+  known?(text: string): boolean;
 }
 
 export interface CsvParserOptions {
@@ -116,7 +127,26 @@ export class CsvParser {
   private run(buf: string, final: boolean, out: CsvRowSink): void {
     let pos = 0;
     const len = buf.length;
+    // The next quote and CR at or after `pos` (len: none), looked for only when a row is offered by its
+    // text, and again only once `pos` passes them: one pass over the text in all.
+    let quoteAt = -1;
+    let crAt = -1;
     while (pos < len) {
+      if (out.recognising === true) {
+        const nl = buf.indexOf('\n', pos);
+        if (nl >= 0) {
+          if (quoteAt < pos) quoteAt = indexOrEnd(buf, this.quoteChar, pos);
+          if (crAt < pos) crAt = indexOrEnd(buf, '\r', pos);
+          const end = crAt === nl - 1 ? nl - 1 : nl;
+          // One line (a CR only as the last character of CRLF), no quote: the row's text is all there is to it.
+          if (quoteAt > nl && crAt >= end && out.known!(buf.slice(pos, end))) {
+            this.rows++;
+            this.line++;
+            pos = nl + 1;
+            continue;
+          }
+        }
+      }
       const next = this.parseRow(buf, pos, final);
       if (next === INCOMPLETE) break;
       const fields = this.fields;
@@ -253,6 +283,11 @@ export class CsvParser {
       return buf.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
     }
   }
+}
+
+function indexOrEnd(s: string, c: string, from: number): number {
+  const i = s.indexOf(c, from);
+  return i < 0 ? s.length : i;
 }
 
 function firstLineBreak(s: string, from: number): number {

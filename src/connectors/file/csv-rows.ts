@@ -4,6 +4,7 @@ import { CsvParser, type CsvRowSink } from './csv-parser.js';
 import { StreamDecoder, type TextEncodingName } from './encoding.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { normalizeHeaders } from './headers.js';
+import type { TextRecogniser } from '../types.js';
 import type { SheetRow } from './sheet-row.js';
 
 export interface CsvRowsOptions {
@@ -16,6 +17,10 @@ export interface CsvRowsOptions {
   headerRow: number;
   /** Data rows already stored (a resumed read): parsed again, not given out. */
   skipRows: number;
+  /** Recognises rows stored unchanged by their text: those come out as `known`, not split into fields. */
+  recogniser?: TextRecogniser;
+  /** The sheet's record type, for the recogniser. */
+  recordType?: string;
 }
 
 /** Bytes read at a time: large enough that per-chunk overheads vanish, small enough to stay out of the way. */
@@ -53,8 +58,28 @@ class SheetRowCollector implements CsvRowSink {
   private headers: string[] | null = null;
   /** See {@link RawRecord.textLayout}: fixed by the header row. */
   private layout = '';
+  /** What a recognised row needs to be parsed after all (set with the headers). */
+  private rowParser: RowParser | null = null;
+  /** The content hash the recogniser computed for the row offered last, which comes to `row` next. */
+  private offered: { text: string; hash: string } | null = null;
 
   constructor(private readonly o: CsvRowsOptions) {}
+
+  get recognising(): boolean {
+    return this.headers !== null && this.o.recogniser?.active === true && this.dataRows >= this.o.skipRows;
+  }
+
+  known(text: string): boolean {
+    if (text.length === 0) return false;
+    const r = this.o.recogniser!.recognise(text, this.layout, this.o.recordType);
+    if (typeof r !== 'number') {
+      if (r !== null) this.offered = { text, hash: r };
+      return false;
+    }
+    this.dataRows++;
+    this.out.push(new KnownCsvRow(++this.rowNumber, text, this.layout, r, this.rowParser!));
+    return true;
+  }
 
   take(): SheetRow[] {
     const out = this.out;
@@ -69,22 +94,23 @@ class SheetRowCollector implements CsvRowSink {
     if (headers === null) {
       this.headers = normalizeHeaders(fields, `${this.o.fileName} row ${rowNumber}`);
       this.layout = `csv:${hash('sha256', JSON.stringify([this.o.delimiter, this.o.quote, text]), 'base64url')}`;
+      this.rowParser = new RowParser(this.o, this.headers);
       return;
     }
+    const offered = this.offered;
+    this.offered = null;
     if (++this.dataRows <= this.o.skipRows) return;
-    const data: Record<string, string> = {};
-    let any = false;
-    for (let i = 0; i < fields.length; i++) {
-      const v = fields[i]!;
-      // Empty and blank cells are absent; values are kept as written (the mapping trims).
-      if (v.length === 0 || (v.charCodeAt(0) <= 32 && v.trim().length === 0)) continue;
-      data[headers[i]!] = v;
-      any = true;
+    const data = rowData(headers, fields);
+    if (data === null) {
+      this.out.push({ kind: 'empty', rowNumber });
+      return;
     }
-    this.out.push(any ? { kind: 'record', rowNumber, data, text, textLayout: this.layout } : { kind: 'empty', rowNumber });
+    const contentHash = offered !== null && offered.text === text ? offered.hash : undefined;
+    this.out.push({ kind: 'record', rowNumber, data, text, textLayout: this.layout, contentHash });
   }
 
   broken(problem: string, raw: string, line: number): void {
+    this.offered = null;
     const rowNumber = ++this.rowNumber;
     if (rowNumber < this.o.headerRow) return;
     if (this.headers === null) {
@@ -100,5 +126,61 @@ class SheetRowCollector implements CsvRowSink {
       payload: { row: raw },
       problems: [{ field: '(row)', code: 'MALFORMED_ROW', message: line !== rowNumber ? `${problem} (line ${line})` : problem }],
     });
+  }
+}
+
+/** A data row's values by header; null when every cell is empty or blank (absent: values are kept as written, the mapping trims). */
+function rowData(headers: readonly string[], fields: readonly string[]): Record<string, string> | null {
+  const data: Record<string, string> = {};
+  let any = false;
+  for (let i = 0; i < fields.length; i++) {
+    const v = fields[i]!;
+    if (v.length === 0 || (v.charCodeAt(0) <= 32 && v.trim().length === 0)) continue;
+    data[headers[i]!] = v;
+    any = true;
+  }
+  return any ? data : null;
+}
+
+/** Parses one recognised row's text, should its data be wanted after all (rarely: see `KnownRecords`). */
+class RowParser implements CsvRowSink {
+  private data: Record<string, string> | null = null;
+
+  constructor(
+    private readonly o: CsvRowsOptions,
+    private readonly headers: readonly string[],
+  ) {}
+
+  parse(text: string): Record<string, unknown> {
+    this.data = null;
+    const parser = new CsvParser({ delimiter: this.o.delimiter, quote: this.o.quote });
+    parser.push(text, this);
+    parser.end(this);
+    return this.data ?? {};
+  }
+
+  row(fields: readonly string[]): void {
+    this.data = rowData(this.headers, fields);
+  }
+
+  broken(): void {
+    // Never: a recognised row has no quote and is one line, so it splits as it did when it was stored.
+  }
+}
+
+/** A row recognised by its text (see {@link SheetRow}), parsed only if asked. */
+class KnownCsvRow {
+  readonly kind = 'known' as const;
+
+  constructor(
+    readonly rowNumber: number,
+    readonly text: string,
+    readonly textLayout: string,
+    readonly token: number,
+    private readonly parser: RowParser,
+  ) {}
+
+  parse(): Record<string, unknown> {
+    return this.parser.parse(this.text);
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition } from '../types.js';
+import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { CHECKSUM_WORKER_BYTES, FileReader, sha256 } from './file-reader.js';
 
@@ -189,6 +189,43 @@ describe('FileReader (CSV)', () => {
       { type: 'file-skipped', fileName: 'done.csv', reason: 'ALREADY_INGESTED' },
       { type: 'file-skipped', fileName: 'copy-of-new.csv', reason: 'ALREADY_INGESTED' }, // same content, same run
     ]);
+  });
+
+  it('gives rows a recogniser knows as records unparsed, which parse on demand: same rows, numbers, batches and positions', async () => {
+    const body = `${HEADER}\r\n${rows(4)}\r\n"ID5",Trẻ 5,01/02/2015,\r\nbroken"x\r\n\r\n${rows(3, 6)}`;
+    await drop('a.csv', body);
+    const plain = await collect(reader({ chunkRows: 3 }).read(null, {}));
+    const offered: Array<{ text: string; layout: string; recordType: string | undefined }> = [];
+    // Recognises ID2 and ID7 (token: the row's number), gives the others a content hash of its own.
+    const recogniser: TextRecogniser = {
+      active: true,
+      recognise: (text, layout, recordType) => {
+        offered.push({ text, layout, recordType });
+        const m = /^ID(2|7),/.exec(text);
+        return m ? Number(m[1]) : `hash of ${text}`;
+      },
+    };
+    const known = await collect(reader({ chunkRows: 3 }).read(null, { recogniser }));
+    expect(known.map((b) => [b.location, b.position, b.rejects])).toEqual(plain.map((b) => [b.location, b.position, b.rejects]));
+    const records = known.flatMap((b) => b.records);
+    const plainRecords = plain.flatMap((b) => b.records);
+    expect(records.map((r) => r.known)).toEqual([undefined, 2, undefined, undefined, undefined, undefined, 7, undefined]);
+    // A recognised record reads like any other: its data is parsed when asked for.
+    for (const [k, r] of records.entries()) {
+      const p = plainRecords[k]!;
+      expect([r.data, r.location, r.text, r.textLayout, r.recordType]).toEqual([p.data, p.location, p.text, p.textLayout, p.recordType]);
+      expect(r.contentHash).toBe(r.known === undefined && offered.some((o) => o.text === r.text) ? `hash of ${r.text}` : undefined);
+    }
+    // Offered: data rows of one line without quotes, ended by a line break (not the last one here), under the
+    // file's layout and the sheet's record type.
+    expect(offered.map((o) => o.text)).toEqual(['ID1,Trẻ 1,01/02/2015,', 'ID2,Trẻ 2,01/02/2015,', 'ID3,Trẻ 3,01/02/2015,', 'ID4,Trẻ 4,01/02/2015,', 'ID6,Trẻ 6,01/02/2015,', 'ID7,Trẻ 7,01/02/2015,']);
+    expect(new Set(offered.map((o) => `${o.layout} ${o.recordType}`))).toEqual(new Set([`${plainRecords[0]!.textLayout} child`]));
+
+    // Resumed after the first batch: the rows skipped are not offered.
+    offered.length = 0;
+    const resumed = await collect(reader({ chunkRows: 3 }).read(known[0]!.position, { recogniser }));
+    expect(resumed.flatMap((b) => b.records).map((r) => r.data['Số định danh'])).toEqual(['ID4', 'ID5', 'ID6', 'ID7', 'ID8']);
+    expect(offered.map((o) => o.text.split(',')[0])).toEqual(['ID4', 'ID6', 'ID7']);
   });
 
   it('resumes inside a file from a stored position with no row lost or repeated', async () => {

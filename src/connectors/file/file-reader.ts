@@ -367,6 +367,8 @@ export class FileReader implements SourceReader {
               quote: this.config.csv.quote,
               headerRow: this.config.headerRow,
               skipRows: done,
+              recogniser: ctx.recogniser,
+              recordType: sheet.recordType,
             })
           : (await import('./xlsx-rows.js')).xlsxRows({
               filePath: file.path,
@@ -401,8 +403,11 @@ export class FileReader implements SourceReader {
           chunk.rows++;
           chunk.lastRow = row.rowNumber;
           chunk.nextRowsDone = done;
-          if (row.kind === 'record') {
-            chunk.records.push({ data: row.data, recordType: sheet.recordType, location: `${label} row ${row.rowNumber}`, text: row.text, textLayout: row.textLayout });
+          if (row.kind === 'known') {
+            chunk.records.push(new RecognisedRecord(row, sheet.recordType, label));
+          } else if (row.kind === 'record') {
+            const location = `${label} row ${row.rowNumber}`;
+            chunk.records.push({ data: row.data, recordType: sheet.recordType, location, text: row.text, textLayout: row.textLayout, contentHash: row.contentHash });
           } else if (row.kind === 'reject') {
             chunk.rejects.push({ payload: row.payload, location: `${label} row ${row.rowNumber}`, problems: row.problems });
           }
@@ -433,6 +438,40 @@ export class FileReader implements SourceReader {
       'file read',
     );
     yield { ...toBatch(last, true), fileCompleted: { checksum: file.checksum, fileName: file.name, sizeBytes: file.sizeBytes } };
+  }
+}
+
+/**
+ * A row recognised by its text as stored unchanged (see `RawRecord.known`): what a sync reads of it is the
+ * token; its data is parsed, and its location named, only if asked for.
+ */
+class RecognisedRecord implements RawRecord {
+  private parsed: Record<string, unknown> | undefined;
+
+  constructor(
+    private readonly row: Extract<SheetRow, { kind: 'known' }>,
+    readonly recordType: string | undefined,
+    private readonly label: string,
+  ) {}
+
+  get known(): number {
+    return this.row.token;
+  }
+
+  get text(): string {
+    return this.row.text;
+  }
+
+  get textLayout(): string {
+    return this.row.textLayout;
+  }
+
+  get data(): Record<string, unknown> {
+    return (this.parsed ??= this.row.parse());
+  }
+
+  get location(): string {
+    return `${this.label} row ${this.row.rowNumber}`;
   }
 }
 

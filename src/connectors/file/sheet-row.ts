@@ -13,7 +13,14 @@ export type SheetRow =
       /** The row as written (CSV), with what gives it its meaning: see `RawRecord.text`. */
       text?: string;
       textLayout?: string;
+      /** See `RawRecord.contentHash`. */
+      contentHash?: string;
     }
+  /**
+   * A row recognised by its text as stored unchanged (`RawRecord.known`), not split into fields: `parse`
+   * gives the data it would have had.
+   */
+  | { kind: 'known'; rowNumber: number; text: string; textLayout: string; token: number; parse: () => Record<string, unknown> }
   | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[] }
   /** A row with no value in any column: consumed, nothing to store. */
   | { kind: 'empty'; rowNumber: number };

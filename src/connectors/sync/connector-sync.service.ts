@@ -13,7 +13,7 @@ import { InvalidProjectionError, type ProjectionProblem } from '../../services/p
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
 import type { ConnectorCatalog, LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
-import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition } from '../types.js';
+import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
 import { highWaterOf } from '../http/http-position.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
 import type { KnownRecords } from './known-records.js';
@@ -246,6 +246,7 @@ export class ConnectorSyncService {
       signal: opts.signal,
       files: req.files,
       onEvent,
+      recogniser: known ? textRecogniser(known, mappingHash) : undefined,
       isFileIngested: async (checksum) => (req.force ? false : this.isFileIngested(connectorId, checksum)),
     })[Symbol.asyncIterator]();
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
@@ -353,9 +354,12 @@ export class ConnectorSyncService {
     known?.staging(staged.keys);
     let previous: PendingSlice | null = null;
     for (let start = 0; start < batch.records.length; start += SLICE) {
-      const identified = await identify(batch.records, start, Math.min(batch.records.length, start + SLICE), mapper, mappingHash);
-      const table = known?.forSlice(identified.length, inFlight, staged.keys) ?? null;
-      const slice: PendingSlice = table ? this.judgeSlice(start, identified, sourceSystem, table) : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
+      const end = Math.min(batch.records.length, start + SLICE);
+      const table = known?.forSlice(end - start, inFlight, staged.keys) ?? null;
+      const identified = await identify(batch.records, start, end, mapper, mappingHash, table !== null);
+      const slice: PendingSlice = table
+        ? this.judgeSlice(start, identified, sourceSystem, table, batch.records, mapper, mappingHash)
+        : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
       if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
       previous = slice;
     }
@@ -366,14 +370,29 @@ export class ConnectorSyncService {
   /**
    * Judges a slice against what the source had stored when the table was loaded ({@link KnownRecords}): unchanged
    * records are dropped here, new ones need no look-up, changed ones are looked up (for their id and child),
-   * and keys this sync wrote already are written by key. Every key about to be written is marked.
+   * and keys this sync wrote already are written by key. Every key about to be written is marked. A record
+   * the reader recognised by its text is unchanged unless this sync has written its key meanwhile (a record
+   * read before it, maybe in the same slice); then it is parsed and judged like the others.
    */
-  private judgeSlice(start: number, identified: Array<Identified | null>, sourceSystem: string, known: KnownRecords): PendingSlice {
+  private judgeSlice(
+    start: number,
+    identified: Array<Identified | null>,
+    sourceSystem: string,
+    known: KnownRecords,
+    records: RawRecord[],
+    mapper: RecordMapper,
+    mappingHash: string,
+  ): PendingSlice {
     const decided = new Map<number, StoredRow | null>();
     const byKey = new Set<string>();
     const changed: number[] = [];
     for (let i = 0; i < identified.length; i++) {
-      const x = identified[i];
+      let x = identified[i];
+      if (x === RECOGNISED) {
+        const raw = records[start + i]!;
+        if (known.stillStored(raw.known!)) continue;
+        x = identified[i] = identifyOne(raw, mapper, mappingHash);
+      }
       if (!x) continue;
       const judged = known.judge(x.externalId, x.hash);
       if (judged === 'unchanged') continue;
@@ -440,6 +459,10 @@ export class ConnectorSyncService {
       const y = yieldIfBusy();
       if (y) await y;
       const x = slice.identified[i]!;
+      if (x === RECOGNISED) {
+        staged.unchanged++;
+        continue;
+      }
       const key = x ? `${sourceSystem}\u0000${x.externalId}` : null;
       if (key !== null && !notLookedUp.has(key)) {
         const row = changed.get(i);
@@ -601,26 +624,53 @@ interface PendingSlice {
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
-/** {@link RecordMapper.identify} and the content hash of records `start` to `end` (exclusive). */
-async function identify(records: RawRecord[], start: number, end: number, mapper: RecordMapper, mappingHash: string): Promise<Array<Identified | null>> {
+/** Stands for a record the reader recognised by its text (`RawRecord.known`), not identified: see `judgeSlice`. */
+const RECOGNISED: Identified = Object.freeze({ externalId: '', hash: '', json: undefined });
+
+/**
+ * {@link RecordMapper.identify} and the content hash of records `start` to `end` (exclusive). A record the
+ * reader recognised is {@link RECOGNISED} when the slice is `judged` (by the table that recognised it), else
+ * identified like the others.
+ */
+async function identify(records: RawRecord[], start: number, end: number, mapper: RecordMapper, mappingHash: string, judged: boolean): Promise<Array<Identified | null>> {
   const out: Array<Identified | null> = new Array(end - start);
   for (let i = start; i < end; i++) {
     const y = yieldIfBusy();
     if (y) await y;
     const raw = records[i]!;
-    const externalId = mapper.identify(raw);
-    if (externalId === null) {
-      out[i - start] = null;
-      continue;
-    }
-    if (raw.text !== undefined) {
-      out[i - start] = { externalId, hash: textHash(mappingHash, raw, raw.text), json: undefined };
-      continue;
-    }
-    const json = JSON.stringify(raw.data);
-    out[i - start] = { externalId, hash: hashRecord(mappingHash, raw, json), json };
+    out[i - start] = judged && raw.known !== undefined ? RECOGNISED : identifyOne(raw, mapper, mappingHash);
   }
   return out;
+}
+
+function identifyOne(raw: RawRecord, mapper: RecordMapper, mappingHash: string): Identified | null {
+  const externalId = mapper.identify(raw);
+  if (externalId === null) return null;
+  if (raw.text !== undefined) {
+    return { externalId, hash: raw.contentHash ?? textHash(mappingHash, raw.recordType, raw.textLayout, raw.text), json: undefined };
+  }
+  const json = JSON.stringify(raw.data);
+  return { externalId, hash: hashRecord(mappingHash, raw, json), json };
+}
+
+/**
+ * Lets the reader recognise unchanged records by their text, once the sync judges records against what
+ * the source has stored (and it has stored something): see {@link KnownRecords.storedSlot}.
+ */
+function textRecogniser(known: KnownRecordsHandover, mappingHash: string): TextRecogniser {
+  return {
+    get active() {
+      const table = known.settledTable;
+      return table !== null && table.size > 0;
+    },
+    recognise(text, layout, recordType) {
+      const table = known.settledTable;
+      if (table === null) return null;
+      const hash = textHash(mappingHash, recordType, layout, text);
+      const token = table.storedSlot(hash);
+      return token >= 0 ? token : hash;
+    },
+  };
 }
 
 /** A batch read and prepared, waiting for its transaction. */
@@ -656,7 +706,7 @@ function itemKey(item: IngestItem): string {
  * raw record is its text where the reader has it ({@link RawRecord.text}), else its data as JSON.
  */
 export function contentHash(mappingHash: string, raw: RawRecord): string {
-  return raw.text !== undefined ? textHash(mappingHash, raw, raw.text) : hashRecord(mappingHash, raw, JSON.stringify(raw.data));
+  return raw.text !== undefined ? textHash(mappingHash, raw.recordType, raw.textLayout, raw.text) : hashRecord(mappingHash, raw, JSON.stringify(raw.data));
 }
 
 /**
@@ -664,8 +714,8 @@ export function contentHash(mappingHash: string, raw: RawRecord): string {
  * JSON of its data and the hash of that. The input cannot equal a JSON one (after the record type, that
  * goes on with `{`).
  */
-function textHash(mappingHash: string, raw: RawRecord, text: string): string {
-  return hash('sha256', `${mappingHash}\n${raw.recordType ?? ''}\ntext\n${raw.textLayout ?? ''}\n${text}`, 'base64url');
+function textHash(mappingHash: string, recordType: string | undefined, layout: string | undefined, text: string): string {
+  return hash('sha256', `${mappingHash}\n${recordType ?? ''}\ntext\n${layout ?? ''}\n${text}`, 'base64url');
 }
 
 /** Bytes a record's hash input is written into: reused, so hashing allocates nothing but the digest. */

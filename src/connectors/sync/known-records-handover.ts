@@ -116,6 +116,11 @@ export class KnownRecordsHandover {
     return null;
   }
 
+  /** The table records are judged by, once that is decided (null: none, or not yet). */
+  get settledTable(): KnownRecords | null {
+    return this.settled ? this.table : null;
+  }
+
   /** Uses `load` once it is there (see {@link forSlice}); records are looked up meanwhile. */
   private background(load: Promise<KnownRecords | null>): void {
     this.loading = true;

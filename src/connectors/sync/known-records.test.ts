@@ -64,4 +64,34 @@ describe('KnownRecords', () => {
     expect(k.judge('KS-😀-1', 'h')).toBe('unchanged');
     expect(k.judge('KS-😀-2', 'h')).toBe('absent');
   });
+
+  it('recognises a stored record by its content hash alone, until this sync writes its key', () => {
+    const digest = (s: string) => createHash('sha256').update(s).digest('base64url');
+    const entries = Array.from({ length: 30_000 }, (_, i) => [`KS-${i}`, digest(`record ${i}`)] as const);
+    const k = KnownRecords.of(entries);
+    const tokens = new Set<number>();
+    for (let i = 0; i < 30_000; i += 5) {
+      const token = k.storedSlot(digest(`record ${i}`));
+      expect(token).toBeGreaterThanOrEqual(0);
+      expect(k.stillStored(token)).toBe(true);
+      tokens.add(token);
+      expect(k.storedSlot(digest(`record ${i} changed`))).toBe(-1);
+    }
+    expect(tokens.size).toBe(6_000); // one entry each
+    // Other content hashes (not digests) are recognised too, on 64 bits of their hash.
+    expect(known().storedSlot('hash-two')).toBeGreaterThanOrEqual(0);
+    expect(known().storedSlot('hash-four')).toBe(-1);
+
+    // Once the key is written, its token no longer stands (stillStored is what a sync asks, in order).
+    const token = k.storedSlot(digest('record 10'));
+    k.markWritten('KS-10');
+    expect(k.stillStored(token)).toBe(false);
+    expect(k.stillStored(k.storedSlot(digest('record 10')))).toBe(false);
+    expect(k.judge('KS-10', digest('record 10'))).toBe('written');
+    // A key written before the index was first asked for is not in it.
+    const fresh = KnownRecords.of(entries);
+    fresh.markWritten('KS-11');
+    expect(fresh.storedSlot(digest('record 11'))).toBe(-1);
+    expect(fresh.storedSlot(digest('record 12'))).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -45,6 +45,13 @@ export class KnownRecords {
    */
   private t: Uint32Array;
   private count = 0;
+  /**
+   * The entries by content (built when first asked, see {@link storedSlot}): slot `j` is `c[3j]`, `c[3j + 1]`
+   * (an entry's content value, placed by its first 32 bits: a SHA-256 digest's own bits, already uniform)
+   * and `c[3j + 2]` (1 + the entry's index in `t`; 0: empty). A probe that finds the record costs one memory
+   * access. At most two slots per entry: about 24 MB for a million records.
+   */
+  private byContent: Uint32Array | null = null;
 
   private constructor(slots: number) {
     this.slots = slots;
@@ -129,6 +136,50 @@ export class KnownRecords {
   }
 
   /**
+   * The entry stored with content hash `contentHash`, as a token for {@link stillStored} (which tells whether
+   * this sync has written its key since); -1 if there is none. A record whose content hash is stored is the very record
+   * stored, key and all — the hash covers everything its key is derived from (the mapping, the record type,
+   * the record's text and layout) — so it is recognised without its key: what lets a reader skip parsing it
+   * (`RawRecord.known`). "Stored" is still decided on 64 bits of the content hash, as by {@link judge}.
+   */
+  storedSlot(contentHash: string): number {
+    contentPair(contentHash);
+    const c = this.byContent ?? this.indexContent();
+    const slots = c.length / 3;
+    for (let j = slotOf(pair1, slots) * 3; c[j + 2] !== 0; j = j + 3 === c.length ? 0 : j + 3) {
+      if (c[j] === pair1 && c[j + 1] === pair2) return c[j + 2]! - 1;
+    }
+    return -1;
+  }
+
+  /**
+   * Whether the entry {@link storedSlot} gave is still as stored: false once this sync wrote its key (see
+   * {@link markWritten}), as a record read earlier may have. A recognised record is judged by this, in
+   * order with the records around it.
+   */
+  stillStored(token: number): boolean {
+    return this.t[token + 1] !== WRITTEN || this.t[token + 2] !== WRITTEN;
+  }
+
+  private indexContent(): Uint32Array {
+    let slots = 1024;
+    while (slots < this.count * 2) slots *= 2;
+    const c = new Uint32Array(slots * 3);
+    const { t } = this;
+    for (let i = 0; i < t.length; i += 3) {
+      // An empty slot, or a key written already: nothing to recognise.
+      if (t[i] === 0 || (t[i + 1] === WRITTEN && t[i + 2] === WRITTEN)) continue;
+      let j = slotOf(t[i + 1]!, slots) * 3;
+      while (c[j + 2] !== 0) j = j + 3 === c.length ? 0 : j + 3;
+      c[j] = t[i + 1]!;
+      c[j + 1] = t[i + 2]!;
+      c[j + 2] = i + 1;
+    }
+    this.byContent = c;
+    return c;
+  }
+
+  /**
    * Marks a key this sync is writing (a known key: an absent one needs no mark). Every entry with the key's
    * 32 bits is marked: another key sharing them is only written by key too.
    */
@@ -173,6 +224,7 @@ export class KnownRecords {
   /** Adds key `k` with the content pair of bytes `start` to `end` of `buf`, or the one {@link contentPair} left when `buf` is null. */
   private addPair(k: number, buf: Buffer | null, start: number, end: number): void {
     if (buf) contentPairOfBytes(buf, start, end);
+    this.byContent = null;
     if ((this.count + 1) > this.slots * MAX_LOAD) this.grow();
     this.put(k, pair1, pair2);
     this.count++;
@@ -188,6 +240,7 @@ export class KnownRecords {
   }
 
   private grow(): void {
+    this.byContent = null;
     const old = this.t;
     this.slots *= 2;
     this.t = new Uint32Array(this.slots * 3);
