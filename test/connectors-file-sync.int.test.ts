@@ -147,6 +147,28 @@ describe('file connectors against their drops', () => {
     expect(names.map((r) => r.full_name)).toEqual(['Vo Van Mot', 'Vo Van Bon']);
   });
 
+  it('stops recognising rows by their text when the first 2,000 offered are not stored as they are (a file of new records)', async () => {
+    const dir = path.join(root, 'all-new');
+    const { header, row } = await birthRegisterRows(dir, 95);
+    const first = path.join(dir, 'khai-sinh-all-new-1.csv');
+    writeFileSync(first, [header, row({ 'Mã hồ sơ': 'KS-ALL-NEW-0', 'Số định danh cá nhân': '' }), ''].join('\n'));
+    expect((await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [first] })).inserted).toBe(1);
+
+    const second = path.join(dir, 'khai-sinh-all-new-2.csv');
+    writeFileSync(second, [header, ...Array.from({ length: 6000 }, (_, i) => row({ 'Mã hồ sơ': `KS-ALL-NEW-${i + 1}`, 'Số định danh cá nhân': '' })), ''].join('\n'));
+    const looked = vi.spyOn(KnownRecords.prototype, 'storedSlot');
+    const dropped = vi.spyOn(KnownRecords.prototype, 'dropContentIndex');
+    try {
+      const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [second] });
+      expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', inserted: 6000, unchanged: 0 });
+      expect(looked).toHaveBeenCalledTimes(2000);
+      expect(dropped).toHaveBeenCalledTimes(1);
+    } finally {
+      looked.mockRestore();
+      dropped.mockRestore();
+    }
+  });
+
   it('judges a CSV row by its text: the same text in another file is unchanged, a row written differently is stored again with the same values', async () => {
     const dir = path.join(root, 'row-text');
     const { header, row } = await birthRegisterRows(dir, 97);

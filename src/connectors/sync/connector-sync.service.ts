@@ -653,21 +653,35 @@ function identifyOne(raw: RawRecord, mapper: RecordMapper, mappingHash: string):
   return { externalId, hash: hashRecord(mappingHash, raw, json), json };
 }
 
+/** Rows offered before a sync decides whether recognising them by their text is worth its index. */
+const RECOGNISE_TRIAL = 2000;
+
 /**
  * Lets the reader recognise unchanged records by their text, once the sync judges records against what
- * the source has stored (and it has stored something): see {@link KnownRecords.storedSlot}.
+ * the source has stored (and it has stored something): see {@link KnownRecords.storedSlot}. A read whose
+ * first {@link RECOGNISE_TRIAL} rows offered are under a tenth stored as they are (new records, a changed
+ * mapping) stops offering and lets the content index go: its records are parsed as they would be anyway.
  */
 function textRecogniser(known: KnownRecordsHandover, mappingHash: string): TextRecogniser {
+  let offered = 0;
+  let recognised = 0;
+  let worthIt = true;
   return {
     get active() {
+      if (!worthIt) return false;
       const table = known.settledTable;
       return table !== null && table.size > 0;
     },
     recognise(text, layout, recordType) {
       const table = known.settledTable;
-      if (table === null) return null;
+      if (table === null || !worthIt) return null;
       const hash = textHash(mappingHash, recordType, layout, text);
       const token = table.storedSlot(hash);
+      if (token >= 0) recognised++;
+      if (++offered === RECOGNISE_TRIAL && recognised * 10 < offered) {
+        worthIt = false;
+        table.dropContentIndex();
+      }
       return token >= 0 ? token : hash;
     },
   };
