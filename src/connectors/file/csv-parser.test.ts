@@ -196,4 +196,3 @@ describe('CsvParser with headerRow', () => {
     });
   });
 });
-
