@@ -647,7 +647,7 @@ function identifyOne(raw: RawRecord, mapper: RecordMapper, mappingHash: string):
   const externalId = mapper.identify(raw);
   if (externalId === null) return null;
   if (raw.text !== undefined) {
-    return { externalId, hash: raw.contentHash ?? textHash(mappingHash, raw.recordType, raw.textLayout, raw.text), json: undefined };
+    return { externalId, hash: contentHash(mappingHash, raw), json: undefined };
   }
   const json = JSON.stringify(raw.data);
   return { externalId, hash: hashRecord(mappingHash, raw, json), json };
@@ -717,9 +717,11 @@ function itemKey(item: IngestItem): string {
 /**
  * A record's content hash as a connector stores it: the raw record with the mapping that reads it. Same
  * raw record and same mapping always give the same source record, so equal hashes mean "unchanged". The
- * raw record is its text where the reader has it ({@link RawRecord.text}), else its data as JSON.
+ * raw record is its text where the reader has it ({@link RawRecord.text}), else its data as JSON. The
+ * hash the reader's recogniser computed already ({@link RawRecord.contentHash}) is that same hash, reused.
  */
 export function contentHash(mappingHash: string, raw: RawRecord): string {
+  if (raw.contentHash !== undefined) return raw.contentHash;
   return raw.text !== undefined ? textHash(mappingHash, raw.recordType, raw.textLayout, raw.text) : hashRecord(mappingHash, raw, JSON.stringify(raw.data));
 }
 
