@@ -34,6 +34,7 @@ import { FHIR_SYSTEMS, type HealthPatient } from '../../src/sample/sources/healt
 import { formatHanoi, parseInstantMs } from '../../src/connectors/simulator/hanoi-time.js';
 import { FaultInjector, type HttpFaults } from '../../src/connectors/simulator/http-faults.js';
 import { KeysetIndex, type Key, type KeysetEntry } from '../../src/connectors/simulator/keyset-index.js';
+import { jsonBytes } from '../../src/connectors/simulator/json-bytes.js';
 import { OAuth2TokenEndpoint } from '../../src/connectors/simulator/oauth2-token-endpoint.js';
 import { PageTokenCodec } from '../../src/connectors/simulator/page-token.js';
 import { startSimulatorServer, type RequestContext, type SimulatorHttpStats } from '../../src/connectors/simulator/simulator-server.js';
@@ -357,7 +358,7 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       link,
       entry: [...matches, ...includes],
     };
-    ctx.send(200, JSON.stringify(bundle), FHIR_JSON);
+    ctx.send(200, jsonBytes(bundle), FHIR_JSON);
   }
 
   async function token(ctx: RequestContext): Promise<void> {

@@ -26,6 +26,7 @@ import { formatHanoi, parseInstantMs } from '../../src/connectors/simulator/hano
 import { FaultInjector, type HttpFaults } from '../../src/connectors/simulator/http-faults.js';
 import { KeysetIndex, type Key, type KeysetEntry } from '../../src/connectors/simulator/keyset-index.js';
 import { PageTokenCodec } from '../../src/connectors/simulator/page-token.js';
+import { jsonBytes } from '../../src/connectors/simulator/json-bytes.js';
 import { startSimulatorServer, type RequestContext, type SimulatorHttpStats } from '../../src/connectors/simulator/simulator-server.js';
 
 /** The port the school connector's definition points at by default (`SCHOOL_API_URL`). */
@@ -237,9 +238,7 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
     faults.reorder(rows, cursorText ?? 'first');
     pagesServed++;
     recordsServed += rows.length;
-    // One string build for the whole page: the rows are plain JSON data, so this is JSON.stringify's fast path.
-    const body = `{"data":${JSON.stringify(rows)},"next_cursor":${next ? JSON.stringify(cursors.encode(next)) : 'null'}}`;
-    ctx.send(200, body, 'application/json; charset=utf-8');
+    ctx.send(200, jsonBytes({ data: rows, next_cursor: next ? cursors.encode(next) : null }), 'application/json; charset=utf-8');
   }
 
   function touch(n: number): TouchResult {

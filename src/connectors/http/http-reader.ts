@@ -10,6 +10,7 @@ import { createHttpAuth } from './auth/create-http-auth.js';
 import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
 import type { HttpConfig } from './http.schema.js';
 import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from './http-position.js';
+import { parseJsonBytes } from './parse-json-bytes.js';
 import { HttpTransport, type HttpRequest, type HttpResponse, type SendContext } from './http-transport.js';
 import { laterOf, lowerBound, parseInstant } from './incremental.js';
 import { missingVariables } from './missing-variables.js';
@@ -115,7 +116,7 @@ export class HttpReader implements SourceReader {
       const { url, what } = inFlight;
       const response = await inFlight.response;
       inFlight = null;
-      const body = parseBody(response, what);
+      const body = await parseBody(response, what);
       const content = this.pageRecords.extract(body, page, what);
 
       if (this.cursorField) {
@@ -210,7 +211,7 @@ export class HttpReader implements SourceReader {
       const url = this.urlOf({ params: this.pagination.first() }, null, resolved);
       const what = `GET ${url.pathname} (page 1)`;
       const response = await this.get(url, resolved, ctx);
-      const content = this.pageRecords.extract(parseBody(response, what), 1, what);
+      const content = this.pageRecords.extract(await parseBody(response, what), 1, what);
       const sampleCount = content.records.length;
       const rejected = content.rejects.length ? `, ${content.rejects.length} entries that are not records` : '';
       steps.push({ step: 'first page', ok: true, detail: `HTTP ${response.status}, ${sampleCount} records${rejected}` });
@@ -324,12 +325,9 @@ function joinUrl(baseText: string, path: string, where: string): URL {
 }
 
 /** Parses a page once. The parser's own message is not used: V8 quotes the start of the body in it. */
-function parseBody(response: HttpResponse, what: string): unknown {
+async function parseBody(response: HttpResponse, what: string): Promise<unknown> {
   try {
-    // A byte-order mark (some Windows servers send one) is not JSON, but is no reason to fail a page.
-    const text = response.text.charCodeAt(0) === 0xfeff ? response.text.slice(1) : response.text;
-    if (text.trim() === '') throw new SyntaxError('empty');
-    return JSON.parse(text);
+    return await parseJsonBytes(response.body);
   } catch {
     const type = response.headers['content-type']?.split(';')[0]?.trim();
     throw new ConnectorMalformedResponseError(`${what} answered HTTP ${response.status} with a body that is not JSON${type ? ` (${type})` : ''}`, {

@@ -24,8 +24,10 @@ export interface HttpResponse {
   statusText: string;
   /** Response headers, names in lower case. */
   headers: Readonly<Record<string, string | undefined>>;
-  /** The body as text; parsed once by the caller. */
-  text: string;
+  /** The body's bytes, as received (decompressed). */
+  body: Buffer;
+  /** The body as UTF-8 text (decoded on first use: a page's records are parsed from {@link body}). */
+  readonly text: string;
   durationMs: number;
 }
 
@@ -76,8 +78,8 @@ export class HttpTransport {
       // A redirect would carry credentials to wherever it points: it is reported as misconfiguration instead.
       maxRedirects: 0,
       validateStatus: () => true,
-      // The body stays text so that it is parsed exactly once, by the reader, with its own error.
-      responseType: 'text',
+      // The body stays bytes so that it is parsed exactly once, by the reader, with its own error.
+      responseType: 'arraybuffer',
       transformResponse: [(data: unknown) => data],
       maxContentLength: MAX_RESPONSE_BYTES,
       decompress: true,
@@ -160,7 +162,7 @@ export class HttpTransport {
     signal?.addEventListener('abort', onAbort, { once: true });
     const t0 = performance.now();
     try {
-      const response = await this.http.request<string>({
+      const response = await this.http.request<Buffer>({
         method: request.method,
         url: request.url.href,
         headers: request.headers,
@@ -174,15 +176,7 @@ export class HttpTransport {
         else if (Array.isArray(v)) headers[k.toLowerCase()] = v.join(', ');
         else if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
       }
-      return {
-        response: {
-          status: response.status,
-          statusText: response.statusText || http.STATUS_CODES[response.status] || '',
-          headers,
-          text: typeof response.data === 'string' ? response.data : String(response.data ?? ''),
-          durationMs: performance.now() - t0,
-        },
-      };
+      return { response: responseOf(response.status, response.statusText || http.STATUS_CODES[response.status] || '', headers, response.data, performance.now() - t0) };
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (timedOut) return { failure: 'TIMEOUT' };
@@ -200,6 +194,21 @@ export class HttpTransport {
       signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+function responseOf(status: number, statusText: string, headers: Record<string, string | undefined>, data: unknown, durationMs: number): HttpResponse {
+  const body = Buffer.isBuffer(data) ? data : data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(String(data ?? ''), 'utf8');
+  let text: string | undefined;
+  return {
+    status,
+    statusText,
+    headers,
+    body,
+    get text() {
+      return (text ??= body.toString('utf8'));
+    },
+    durationMs,
+  };
 }
 
 function failureText(code: string, url: URL): string {
