@@ -23,7 +23,7 @@ describe('loadEmbeddedPostgres', () => {
   });
 
   it('leaves signals to the hub', () => {
-    const r = runAfterLoading(`console.log(JSON.stringify(['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'message'].map((e) => process.listenerCount(e))));`);
+    const r = runAfterLoading(`process.stdout.write(JSON.stringify(['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'message'].map((e) => process.listenerCount(e))));`);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([0, 0, 0, 0, 0]);
   });

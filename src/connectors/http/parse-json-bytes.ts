@@ -73,12 +73,7 @@ class Splitter {
   /** The outer object, each member parsed on its own; members that are arrays element by element. */
   private async object(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
-    this.at++;
-    this.space();
-    if (this.b[this.at] === CLOSE_OBJECT) {
-      this.at++;
-      return out;
-    }
+    if (this.opened(CLOSE_OBJECT)) return out;
     for (;;) {
       if (this.b[this.at] !== QUOTE) this.fail('expected a member name');
       const keyEnd = this.stringEnd(this.at);
@@ -91,33 +86,39 @@ class Splitter {
       const value = this.b[this.at] === OPEN_ARRAY ? await this.array() : this.value();
       if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
       else out[key] = value;
-      this.space();
-      const c = this.b[this.at++];
-      if (c === CLOSE_OBJECT) return out;
-      if (c !== COMMA) this.fail('expected a comma or a closing brace');
-      this.space();
+      if (this.closed(CLOSE_OBJECT)) return out;
     }
   }
 
   /** An array, each element parsed on its own. */
   private async array(): Promise<unknown[]> {
     const out: unknown[] = [];
-    this.at++;
-    this.space();
-    if (this.b[this.at] === CLOSE_ARRAY) {
-      this.at++;
-      return out;
-    }
+    if (this.opened(CLOSE_ARRAY)) return out;
     for (;;) {
       const y = yieldIfBusy();
       if (y) await y;
       out.push(this.value());
-      this.space();
-      const c = this.b[this.at++];
-      if (c === CLOSE_ARRAY) return out;
-      if (c !== COMMA) this.fail('expected a comma or a closing bracket');
-      this.space();
+      if (this.closed(CLOSE_ARRAY)) return out;
     }
+  }
+
+  /** Steps into the object or array opening here; true if it is empty (and stepped past its end). */
+  private opened(close: number): boolean {
+    this.at++;
+    this.space();
+    if (this.b[this.at] !== close) return false;
+    this.at++;
+    return true;
+  }
+
+  /** After a member: true at the container's end (stepped past it), false after a comma. */
+  private closed(close: number): boolean {
+    this.space();
+    const c = this.b[this.at++];
+    if (c === close) return true;
+    if (c !== COMMA) this.fail(`expected a comma or ${close === CLOSE_OBJECT ? 'a closing brace' : 'a closing bracket'}`);
+    this.space();
+    return false;
   }
 
   /** The value starting here, parsed from its own bytes. */
