@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
@@ -134,5 +137,87 @@ describe('school connector against its simulator', () => {
       `SELECT status, error FROM connector_run ORDER BY id DESC LIMIT 1`);
     expect(run).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_REQUEST_REFUSED' } });
     expect(await ctx.sql.one<{ state: unknown }>(`SELECT state FROM connector WHERE name = 'school'`)).toEqual(state);
+  });
+});
+
+/**
+ * A source that writes its JSON its own way (indented, every non-ASCII letter and `/` escaped, as PHP's
+ * json_encode and Python's json.dumps do by default): the school simulator behind a proxy that rewrites
+ * each page's JSON (the same data) when `styled` is on.
+ */
+describe('school connector against a server that writes JSON its own way', () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  let sim: SchoolSimulator;
+  let proxy: http.Server;
+  let styled = true;
+  const saved = { ...process.env };
+
+  const restyle = (text: string) =>
+    JSON.stringify(JSON.parse(text), null, 1).replace(/[^\x20-\x7e\n]|\//g, (c) => (c === '/' ? '\\/' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+
+  beforeAll(async () => {
+    sim = await startSchoolSimulator({ seed: 4343, count: 150, port: 0, apiKey: 'test-school-key', pageSize: 50, maxPageSize: 50 });
+    proxy = http.createServer((req, res) => {
+      void (async () => {
+        const upstream = await fetch(`${sim.url}${req.url}`, { headers: { 'x-api-key': String(req.headers['x-api-key'] ?? '') } });
+        const text = await upstream.text();
+        const body = styled && upstream.ok ? restyle(text) : text;
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+        res.end(body);
+      })().catch((err: unknown) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+    });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    process.env.SCHOOL_API_URL = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    process.env.SCHOOL_API_KEY = 'test-school-key';
+    env = await createTestEnv();
+    ctx = await createTestAppContext(env);
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await env?.cleanup();
+    proxy?.close();
+    await sim?.close();
+    process.env = saved;
+  });
+
+  const fullResync = async () => {
+    await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
+    const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(run.status).toBe('SUCCEEDED');
+    return run;
+  };
+
+  it('stores each record as the source sent it, with the same data, and finds an unchanged resync unchanged', async () => {
+    const first = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(first).toMatchObject({ status: 'SUCCEEDED', fetched: sim.recordCount, inserted: sim.recordCount, rejected: 0 });
+    const rows = await ctx.sql.query<{ text: string; raw: Record<string, unknown>; full_name: string }>(
+      `SELECT raw::text AS text, raw, full_name FROM source_record WHERE source_system = 'school' ORDER BY external_id`);
+    expect(rows).toHaveLength(sim.recordCount);
+    for (const r of rows) {
+      // The text as sent: indented, escaped; read back, the same record the simulator holds.
+      expect(r.text).toMatch(/^\{\n +"/);
+      expect(r.text).not.toMatch(/[^\x20-\x7e\n]/);
+      expect(JSON.parse(r.text)).toEqual(r.raw);
+    }
+    // Escapes were read as the letters they stand for.
+    expect(rows.some((r) => /[^\x00-\x7f]/.test(r.full_name))).toBe(true);
+    const resync = await fullResync();
+    expect(resync.inserted + resync.updated).toBe(0);
+    expect(resync.unchanged).toBe(sim.recordCount);
+  });
+
+  it('rewrites each record once when the source changes how it writes its JSON, then finds it unchanged again', async () => {
+    styled = false;
+    const rewritten = await fullResync();
+    expect(rewritten).toMatchObject({ inserted: 0, updated: sim.recordCount });
+    expect(Number((await ctx.sql.one<{ n: string }>(`SELECT count(*)::text AS n FROM school_enrolment`))!.n)).toBe(sim.recordCount);
+    const again = await fullResync();
+    expect(again.inserted + again.updated).toBe(0);
   });
 });

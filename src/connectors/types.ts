@@ -46,6 +46,12 @@ export interface RawRecord {
   known?: number;
   /** The record's content hash, when {@link TextRecogniser.recognise} computed it while reading (and did not recognise the record). */
   contentHash?: string;
+  /**
+   * The record's JSON as the source sent it (its UTF-8 bytes within the page), when the reader has it and
+   * `data` is exactly that JSON parsed (an element of a page's records array, nothing attached): a sync
+   * hashes and stores these bytes instead of `data` serialised again.
+   */
+  json?: Buffer;
 }
 
 /**

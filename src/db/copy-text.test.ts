@@ -11,6 +11,24 @@ describe('COPY text encoding', () => {
     expect(JSON.parse(decodeCopyFields(copyJsonText(json))[0]!)).toEqual({ note: 'say "hi"\n', path: 'C:\\x', nul: '\u0000' });
   });
 
+  it('writes JSON bytes as sent: as they are, or escaped where they hold what COPY reads', () => {
+    const enc = new CopyEncoder();
+    const texts = [
+      JSON.stringify({ ho_ten: 'Nguyễn Thị Ánh', lop: '1A', khuyet_tat: false }),
+      '{\n\t"ho_ten" : "Nguy\\u1ec5n \\"B\\u00e9\\"",\r\n\t"duong_dan": "C:\\\\x"\n}',
+      '{"a":"\\\\"}',
+    ];
+    for (const text of texts) {
+      enc.start();
+      enc.put('id\t');
+      enc.putJson(Buffer.from(text, 'utf8'));
+      enc.put('\tend');
+      const fields = decodeCopyFields(enc.finish());
+      expect(fields).toEqual(['id', text, 'end']);
+    }
+    expect(JSON.parse(texts[1]!)).toEqual({ ho_ten: 'Nguyễn "Bé"', duong_dan: 'C:\\x' });
+  });
+
   it('writes rows into shared slabs, each row a view of its bytes, across slab boundaries and for rows larger than a slab', () => {
     const enc = new CopyEncoder();
     const rows: Array<{ text: string; bytes: Buffer }> = [];

@@ -71,6 +71,34 @@ export class CopyEncoder {
     this.at += this.slab.write(text, this.at, 'utf8');
   }
 
+  /**
+   * Appends JSON text given as UTF-8 bytes (as a source sent it) as a COPY field: copied as they are, unless
+   * they hold a character COPY reads (a backslash in an escape, a tab or line break between tokens), then
+   * escaped like any text.
+   */
+  putJson(json: Buffer): void {
+    const plain = json.indexOf(0x5c) < 0 && json.indexOf(0x0a) < 0 && json.indexOf(0x09) < 0 && json.indexOf(0x0d) < 0;
+    // Escaping at most doubles a byte.
+    const need = plain ? json.length : json.length * 2;
+    if (this.at + need > this.slab.length) this.grow(need);
+    if (plain) {
+      this.at += json.copy(this.slab, this.at);
+      return;
+    }
+    const slab = this.slab;
+    let at = this.at;
+    let from = 0;
+    for (let i = 0; i < json.length; i++) {
+      const c = json[i]!;
+      if (c !== 0x5c && c !== 0x0a && c !== 0x09 && c !== 0x0d) continue;
+      at += json.copy(slab, at, from, i);
+      slab[at++] = 0x5c;
+      slab[at++] = c === 0x5c ? 0x5c : c === 0x0a ? 0x6e : c === 0x09 ? 0x74 : 0x72; // \\ \n \t \r
+      from = i + 1;
+    }
+    this.at = at + json.copy(slab, at, from);
+  }
+
   /** The current row's bytes. */
   finish(): Buffer {
     return this.slab.subarray(this.rowStart, this.at);

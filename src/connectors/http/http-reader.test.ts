@@ -187,6 +187,29 @@ describe('HttpReader include', () => {
       .reply(200, { data: [{ ma_hs: 'HS1' }, { id: 'no-code' }], guardians: [{ student: 'HS1', role: 'cha' }] });
     const [batch] = await readAll(reader, null, ctx);
     expect(batch!.records.map((r) => r.data['_include'])).toEqual([{ guardians: [{ student: 'HS1', role: 'cha' }] }, { guardians: [] }]);
+    // A record with something attached is no longer the JSON the source sent: it keeps no bytes.
+    expect(batch!.records.map((r) => r.json)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('HttpReader records as sent', () => {
+  it('gives each record of a page its JSON exactly as the source wrote it (spaces, escapes), beside the parsed data', async () => {
+    const { reader, ctx } = harness({});
+    const body = '{ "data" : [\n  {"ma_hs": "HS1", "ho_ten": "Nguy\\u1ec5n Th\\u1ecb \\"B\\u00e9\\""},\n  {"ma_hs":"HS2","ho_ten":"Trần Văn Bình"}\n] }';
+    nock(BASE).get(PATH).reply(200, body, { 'content-type': 'application/json' });
+    const [batch] = await readAll(reader, null, ctx);
+    expect(batch!.records.map((r) => r.json?.toString('utf8'))).toEqual([
+      '{"ma_hs": "HS1", "ho_ten": "Nguy\\u1ec5n Th\\u1ecb \\"B\\u00e9\\""}',
+      '{"ma_hs":"HS2","ho_ten":"Trần Văn Bình"}',
+    ]);
+    expect(batch!.records.map((r) => r.data)).toEqual([{ ma_hs: 'HS1', ho_ten: 'Nguyễn Thị "Bé"' }, { ma_hs: 'HS2', ho_ten: 'Trần Văn Bình' }]);
+  });
+
+  it('gives no bytes to records picked from inside the page\'s elements (FHIR entries)', async () => {
+    const { reader, ctx } = harness({ records: 'entry[*].resource' });
+    nock(BASE).get(PATH).reply(200, { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient', id: 'p1' } }] });
+    const [batch] = await readAll(reader, null, ctx);
+    expect(batch!.records).toEqual([{ data: { resourceType: 'Patient', id: 'p1' }, location: 'page 1 entry 1' }]);
   });
 });
 

@@ -116,8 +116,9 @@ export class HttpReader implements SourceReader {
       const { url, what } = inFlight;
       const response = await inFlight.response;
       inFlight = null;
-      const body = await parseBody(response, what);
-      const content = this.pageRecords.extract(body, page, what);
+      const sources = new WeakMap<object, Buffer>();
+      const body = await parseBody(response, what, sources);
+      const content = this.pageRecords.extract(body, page, what, sources);
 
       if (this.cursorField) {
         for (const record of content.objects) {
@@ -325,9 +326,9 @@ function joinUrl(baseText: string, path: string, where: string): URL {
 }
 
 /** Parses a page once. The parser's own message is not used: V8 quotes the start of the body in it. */
-async function parseBody(response: HttpResponse, what: string): Promise<unknown> {
+async function parseBody(response: HttpResponse, what: string, sources?: WeakMap<object, Buffer>): Promise<unknown> {
   try {
-    return await parseJsonBytes(response.body);
+    return await parseJsonBytes(response.body, sources);
   } catch {
     const type = response.headers['content-type']?.split(';')[0]?.trim();
     throw new ConnectorMalformedResponseError(`${what} answered HTTP ${response.status} with a body that is not JSON${type ? ` (${type})` : ''}`, {

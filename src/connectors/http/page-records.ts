@@ -48,8 +48,12 @@ export class PageRecords {
     }));
   }
 
-  /** Throws {@link ConnectorMalformedResponseError} when the body has no records array at `records`. */
-  extract(body: unknown, page: number, what: string): PageContent {
+  /**
+   * Throws {@link ConnectorMalformedResponseError} when the body has no records array at `records`.
+   * `sources`: the bytes each parsed object came from (`parseJsonBytes`); a record found there with
+   * nothing attached keeps them as {@link RawRecord.json}.
+   */
+  extract(body: unknown, page: number, what: string, sources?: WeakMap<object, Buffer>): PageContent {
     const found = this.findRecords(body, what);
     const indexes = this.includes.map((inc) => this.index(inc, body));
     const records: RawRecord[] = [];
@@ -69,7 +73,8 @@ export class PageRecords {
       const record = entry as Record<string, unknown>;
       objects.push(record);
       if (this.includes.length === 0) {
-        records.push({ data: record, location });
+        const json = sources?.get(record);
+        records.push(json ? { data: record, location, json } : { data: record, location });
         continue;
       }
       const included: Record<string, unknown[]> = {};

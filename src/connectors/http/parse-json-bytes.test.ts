@@ -86,6 +86,43 @@ describe('parseJsonBytes', () => {
     }
   });
 
+  it('maps each record of the outer level to its bytes as sent, on small and large pages', async () => {
+    const pages = [
+      JSON.stringify({ data: records.slice(0, 3), next_cursor: 'c' }), // under the split size
+      JSON.stringify({ data: records, next_cursor: 'c' }),
+      JSON.stringify(records, null, 2),
+      `{ "meta" : { "n" : 2 } , "data" : [ ${records.slice(0, 2).map((r) => JSON.stringify(r, null, '\t')).join(' ,\n ')} ] }`,
+    ];
+    for (const text of pages) {
+      const sources = new WeakMap<object, Buffer>();
+      const parsed = (await parseJsonBytes(Buffer.from(text, 'utf8'), sources)) as Record<string, unknown> | unknown[];
+      const list = (Array.isArray(parsed) ? parsed : parsed.data) as Array<Record<string, unknown>>;
+      expect(list.length).toBeGreaterThan(0);
+      for (const record of list) {
+        const bytes = sources.get(record)!;
+        expect(JSON.parse(bytes.toString('utf8'))).toStrictEqual(record);
+        expect(text).toContain(bytes.toString('utf8'));
+        // Only the records themselves, not what is inside them.
+        expect(sources.has(record.khuyet_tat as object)).toBe(false);
+      }
+      if (!Array.isArray(parsed) && parsed.meta) expect(sources.has(parsed.meta as object)).toBe(false);
+    }
+    // Elements that are not objects have no bytes to keep; they parse as before.
+    const mixed = new WeakMap<object, Buffer>();
+    expect(await parseJsonBytes(Buffer.from('{"data":[1,"x",[2],null,{"a":1}]}'), mixed)).toStrictEqual({ data: [1, 'x', [2], null, { a: 1 }] });
+  });
+
+  it('keeps no bytes for a record that is not valid UTF-8 (its data holds replacement characters)', async () => {
+    const text = JSON.stringify({ data: records.slice(0, 2) });
+    const body = Buffer.from(text, 'utf8');
+    body[body.indexOf('Trần')] = 0xc3;
+    const sources = new WeakMap<object, Buffer>();
+    const parsed = (await parseJsonBytes(body, sources)) as { data: object[] };
+    expect(parsed).toStrictEqual(JSON.parse(body.toString('utf8')));
+    expect(sources.has(parsed.data[0]!)).toBe(false);
+    expect(sources.has(parsed.data[1]!)).toBe(true);
+  });
+
   it('decodes invalid UTF-8 as the whole-body decode does', async () => {
     const text = JSON.stringify({ data: records });
     const body = Buffer.from(text, 'utf8');

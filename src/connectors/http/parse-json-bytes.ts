@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
 
 /**
@@ -18,13 +19,18 @@ import { yieldIfBusy } from '../../services/ingest/yield.js';
  * Parsing a page at once held the event loop for 3 ms. A sync stages its next page while the current one
  * is stored: each statement of that transaction waited for the parse to let its answer in. Parsed member by
  * member, the parse yields like the rest of the staging ({@link yieldIfBusy}).
+ *
+ * Given `sources`, every object that is an element of the outer array, or of an array member of the outer
+ * object (a page's records), is mapped to its own bytes in the body (if they are valid UTF-8): the record
+ * as the source sent it, which a sync hashes and stores instead of serialising the parsed object again.
+ * Such a body is always walked (whatever its size), so a record gets its bytes whichever page it comes in.
  */
-export async function parseJsonBytes(body: Buffer): Promise<unknown> {
+export async function parseJsonBytes(body: Buffer, sources?: WeakMap<object, Buffer>): Promise<unknown> {
   let start = 0;
   // A byte-order mark (some Windows servers send one) is not JSON, but is no reason to fail a page.
   if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) start = 3;
-  if (body.length - start < SPLIT_FROM_BYTES) return parseWhole(body, start);
-  return new Splitter(body, start).document();
+  if (body.length - start < SPLIT_FROM_BYTES && sources === undefined) return parseWhole(body, start);
+  return new Splitter(body, start, sources).document();
 }
 
 /** Below this size a body is decoded and parsed in one go. */
@@ -53,7 +59,7 @@ class Splitter {
   private at: number;
   private readonly end: number;
 
-  constructor(private readonly b: Buffer, start: number) {
+  constructor(private readonly b: Buffer, start: number, private readonly sources: WeakMap<object, Buffer> | undefined) {
     this.at = start;
     this.end = b.length;
   }
@@ -97,7 +103,14 @@ class Splitter {
     for (;;) {
       const y = yieldIfBusy();
       if (y) await y;
-      out.push(this.value());
+      const from = this.at;
+      const value = this.value();
+      if (this.sources !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        // Bytes that are not UTF-8 were decoded with replacement characters: the object is not their JSON.
+        const bytes = this.b.subarray(from, this.at);
+        if (isUtf8(bytes)) this.sources.set(value, bytes);
+      }
+      out.push(value);
       if (this.closed(CLOSE_ARRAY)) return out;
     }
   }

@@ -607,7 +607,7 @@ const SLICE = 500;
 interface Identified {
   externalId: string;
   hash: string;
-  json: string | undefined;
+  json: string | Buffer | undefined;
 }
 
 /** A slice identified and being looked up, waiting to be mapped. */
@@ -649,6 +649,7 @@ function identifyOne(raw: RawRecord, mapper: RecordMapper, mappingHash: string):
   if (raw.text !== undefined) {
     return { externalId, hash: contentHash(mappingHash, raw), json: undefined };
   }
+  if (raw.json !== undefined) return { externalId, hash: contentHash(mappingHash, raw), json: raw.json };
   const json = JSON.stringify(raw.data);
   return { externalId, hash: hashRecord(mappingHash, raw, json), json };
 }
@@ -717,12 +718,19 @@ function itemKey(item: IngestItem): string {
 /**
  * A record's content hash as a connector stores it: the raw record with the mapping that reads it. Same
  * raw record and same mapping always give the same source record, so equal hashes mean "unchanged". The
- * raw record is its text where the reader has it ({@link RawRecord.text}), else its data as JSON. The
- * hash the reader's recogniser computed already ({@link RawRecord.contentHash}) is that same hash, reused.
+ * raw record is its text where the reader has it ({@link RawRecord.text}), its JSON as the source sent it
+ * where the reader has that ({@link RawRecord.json}), else its data as JSON. The hash the reader's
+ * recogniser computed already ({@link RawRecord.contentHash}) is that same hash, reused.
+ *
+ * JSON as sent and data as JSON are hashed alike, so a source that writes its JSON as `JSON.stringify`
+ * does (compact, members in order, characters as they are) gets the same hash either way. A source that
+ * writes it otherwise (spaces, `\u` escapes) hashes what it sent: a record is "changed" when its JSON
+ * is, and the first sync after an upgrade that started hashing the bytes rewrites such a source's records once.
  */
 export function contentHash(mappingHash: string, raw: RawRecord): string {
   if (raw.contentHash !== undefined) return raw.contentHash;
-  return raw.text !== undefined ? textHash(mappingHash, raw.recordType, raw.textLayout, raw.text) : hashRecord(mappingHash, raw, JSON.stringify(raw.data));
+  if (raw.text !== undefined) return textHash(mappingHash, raw.recordType, raw.textLayout, raw.text);
+  return hashRecord(mappingHash, raw, raw.json ?? JSON.stringify(raw.data));
 }
 
 /**
@@ -737,8 +745,14 @@ function textHash(mappingHash: string, recordType: string | undefined, layout: s
 /** Bytes a record's hash input is written into: reused, so hashing allocates nothing but the digest. */
 const hashInput = Buffer.allocUnsafeSlow(1 << 16);
 
-function hashRecord(mappingHash: string, raw: RawRecord, json: string): string {
+/** The hash of the mapping, the record type and the record's JSON (text, or its UTF-8 bytes: the same hash for the same JSON). */
+function hashRecord(mappingHash: string, raw: RawRecord, json: string | Buffer): string {
   const prefix = `${mappingHash}\n${raw.recordType ?? ''}\n`;
+  if (typeof json !== 'string') {
+    if (prefix.length * 3 + json.length > hashInput.length) return hash('sha256', Buffer.concat([Buffer.from(prefix, 'utf8'), json]), 'base64url');
+    const n = hashInput.write(prefix, 0, 'utf8');
+    return hash('sha256', hashInput.subarray(0, n + json.copy(hashInput, n)), 'base64url');
+  }
   // At most three bytes per UTF-16 unit; a record too large for the buffer is hashed from a joined string.
   if ((prefix.length + json.length) * 3 > hashInput.length) return hash('sha256', `${prefix}${json}`, 'base64url');
   const n = hashInput.write(prefix, 0, 'utf8');

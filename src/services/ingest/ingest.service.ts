@@ -28,8 +28,12 @@ export interface IngestItem {
   flags?: MappingFlag[];
   /** Where in the source the record came from (row, page entry), kept with a reject. */
   location?: string;
-  /** `JSON.stringify(input.raw)` when the caller has it already (a connector hashes it): stored as is. */
-  rawJson?: string;
+  /**
+   * `input.raw` as JSON when the caller has it already (a connector hashes it): stored as is. Text is
+   * `JSON.stringify(input.raw)`; bytes are the record as its source sent it (valid UTF-8, `input.raw` parsed
+   * from them), whitespace and escapes as they came.
+   */
+  rawJson?: string | Buffer;
 }
 
 /** A record in quarantine: what arrived, where from, and why it was refused. */
@@ -538,7 +542,9 @@ const encoder = new CopyEncoder();
 function encodeRecord(r: NormalizedSourceRecord, id: string, opts: IngestOptions): Buffer {
   encoder.start();
   encoder.put(`${copyText(id)}\t${copyText(r.sourceSystem)}\t${copyText(r.externalId)}\t`);
-  encoder.put(copyJsonText(r.rawJson ?? JSON.stringify(r.raw)));
+  const raw = r.rawJson ?? JSON.stringify(r.raw);
+  if (typeof raw === 'string') encoder.put(copyJsonText(raw));
+  else encoder.putJson(raw);
   encoder.put(`\t${restFields(r, opts)}`);
   return encoder.finish();
 }

@@ -14,8 +14,11 @@ export interface NormalizedSourceRecord extends SourceRecordInput {
   contentHash: string;
   /** Values a connector mapping kept as given (stored with the record, not part of its content hash). */
   flags?: Array<{ field: string; code: string; message: string }>;
-  /** `raw` as JSON when the caller serialised it already (not part of the content hash). */
-  rawJson?: string;
+  /**
+   * `raw` as JSON when the caller has it already (not part of the content hash): text it serialised, or
+   * the UTF-8 bytes of the record as the source sent it.
+   */
+  rawJson?: string | Buffer;
 }
 
 const clean = (s: string | null | undefined) => (s && s.trim() ? normalizeName(s) : null);
