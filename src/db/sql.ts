@@ -43,11 +43,20 @@ export class Sql {
     return rows[0];
   }
 
-  /** Runs `fn` in a transaction on one connection; rolls back on any error. */
-  async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction on one connection; rolls back on any error.
+   *
+   * `asyncCommit`: the commit returns without waiting for its WAL to reach the disk
+   * (`synchronous_commit = off` for this transaction only). It is still atomic and at once visible; what a
+   * crash of PostgreSQL itself (not of this process) can lose is the last few such commits, whole, never
+   * part of one. Only for work that is redone from what it leaves: a sync's batch, whose records commit
+   * with the checkpoint it resumes from. The next ordinary commit on the server waits for every earlier one.
+   */
+  async tx<T>(fn: (client: pg.PoolClient) => Promise<T>, opts: { asyncCommit?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      // One round trip: the simple protocol takes both statements.
+      await client.query(opts.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
       return out;

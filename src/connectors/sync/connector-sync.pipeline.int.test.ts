@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../../config/config.js';
 import { createLogger } from '../../observability/logger.js';
 import { ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { ConnectorCatalog } from '../definition/connector-catalog.js';
+import { createSql, type Sql } from '../../db/sql.js';
 import { ConnectorSyncService } from './connector-sync.service.js';
 
 /**
@@ -78,6 +79,35 @@ describe('connector sync pipeline', () => {
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('commits each batch without waiting for the disk, and the run\'s own transactions as usual', async () => {
+    // The test cluster runs with synchronous_commit off; these connections have it on, as a production server.
+    const url = new URL(env.databaseUrl);
+    url.searchParams.set('options', '-c synchronous_commit=on');
+    const durable = createSql(url.toString(), 3);
+    const seen: string[] = [];
+    const sql = Object.create(durable) as Sql;
+    sql.tx = (fn, opts) => durable.tx(async (client) => {
+      seen.push((await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit);
+      return fn(client);
+    }, opts);
+    try {
+      const s = new ConnectorSyncService({
+        sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+      });
+      await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
+      sim.touch(60);
+      const run = await s.run('school', { trigger: 'CLI' });
+      expect(run).toMatchObject({ status: 'SUCCEEDED', updated: 60 });
+      const batches = Math.ceil(sim.recordCount / 50);
+      // Claiming the run is an ordinary transaction; each batch's is not.
+      expect(seen).toEqual(['on', ...Array<string>(batches).fill('off')]);
+      // SET LOCAL ends with its transaction: the pool's connections keep the server's setting.
+      expect((await durable.one<{ synchronous_commit: string }>('SHOW synchronous_commit'))!.synchronous_commit).toBe('on');
+    } finally {
+      await durable.close();
     }
   });
 });

@@ -276,6 +276,9 @@ export class ConnectorSyncService {
         // look-up; they are written by key, and the write itself compares hashes.
         pending = startStage(current.keys);
         const { batch } = current;
+        // Committed without waiting for the disk (`asyncCommit`): a batch commits with the checkpoint it is
+        // resumed from, so if a crash of PostgreSQL loses the last batches, the sync reads them again from
+        // there. The run's closing statements (below, and its status) are ordinary commits: they wait for all.
         const delta = await this.deps.sql.tx(async (client) => {
           const result = current.ingest.records.size || current.ingest.quarantined.length
             ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location })
@@ -310,7 +313,7 @@ export class ConnectorSyncService {
           };
           await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
           return d;
-        });
+        }, { asyncCommit: true });
         addCounts(counts, delta);
         last = batch.position;
         await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
