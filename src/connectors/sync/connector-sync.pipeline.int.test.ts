@@ -7,10 +7,10 @@ import { createTestAppContext } from '../../../test/support/jobs-test-context.js
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env.js';
 import type { AppContext } from '../../app/app-context.js';
 import { PROJECT_ROOT } from '../../config/config.js';
+import { createSql, type Sql } from '../../db/sql.js';
 import { createLogger } from '../../observability/logger.js';
 import { ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { ConnectorCatalog } from '../definition/connector-catalog.js';
-import { createSql, type Sql } from '../../db/sql.js';
 import { ConnectorSyncService } from './connector-sync.service.js';
 
 /**
