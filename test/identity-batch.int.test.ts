@@ -213,6 +213,30 @@ describe('identity-reconcile jobs, batched', () => {
     });
   });
 
+  it('answers a request enqueued before a check of the same inputs with that check, and spends no call on it', async () => {
+    const [id] = await childrenOf([aRecord({ identityNumber: '001315000951', fullName: 'Phan Thị Lan', sex: 'FEMALE' })]);
+    const calls: string[] = [];
+    const reconciler = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }), calls);
+    const asked = (key: string, enqueuedAt: Date) => reconciler.reconcile([{ childId: id!, key: `${key}/${id}` }], { enqueuedAt });
+    const pendingSince = new Date(Date.now() - 60_000);
+    // Two requests pending for one child (the golden stage asks again on each recompute while it is
+    // unverified): the first is checked, and the second, enqueued before that check, is answered by it.
+    expect(await asked('first', pendingSince)).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    expect(await asked('second', pendingSince)).toEqual([{ kind: 'ALREADY_CHECKED', status: 'VERIFIED' }]);
+    expect(calls).toEqual([id]);
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_check WHERE child_id = $1`, [id])).toEqual({ n: 1 });
+    // A request enqueued after the check (a steward's "check now", the sweep's re-verification) is checked again.
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await asked('later', new Date())).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    expect(calls).toHaveLength(2);
+    // So is one enqueued before, when what it asks about changed since: a corrected name, then a new number.
+    await ctx.sql.query(`UPDATE child SET full_name = 'Phan Thị Lan Anh' WHERE id = $1`, [id]);
+    expect(await asked('renamed', pendingSince)).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    await ctx.sql.query(`UPDATE child SET identity_number = '001315000952' WHERE id = $1`, [id]);
+    expect(await asked('renumbered', pendingSince)).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    expect(calls).toHaveLength(4);
+  });
+
   it('decides impossible numbers without a call, opens issuance once for children without one, and skips unknown ids', async () => {
     const [bad, none] = await childrenOf([
       aRecord({ identityNumber: '999315000123', fullName: 'Vũ Thị Hoa' }),

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
@@ -40,6 +41,8 @@ export interface ReconcileJob {
 export type ReconcileOutcome =
   | { kind: 'CHECKED'; status: IdentityStatus; recorded: boolean }
   | { kind: 'ISSUANCE_STARTED' | 'ISSUANCE_ALREADY_RUNNING' | 'ALREADY_RECORDED' | 'SKIPPED' | 'INSUFFICIENT_DATA' }
+  /** Checked with the same inputs after this job was enqueued (by another job): that check answers it, no call made. */
+  | { kind: 'ALREADY_CHECKED'; status: IdentityStatus }
   /** The registry call failed (after the rate-limit retries): nothing recorded for this child; retry the job. */
   | { kind: 'FAILED'; error: unknown };
 
@@ -61,12 +64,20 @@ interface ChildIdentityRow {
   group_clauses: string[];
 }
 
+/** What the reconciler reads of a child: its identity data and its last recorded check. */
+interface ReconcileRow extends ChildIdentityRow {
+  identity_checked_at: Date | null;
+  identity_checked_inputs: string | null;
+}
+
 /** A verification result waiting to be recorded. */
 interface PendingCheck {
   index: number;
   childId: string;
   key: string;
   number: string;
+  /** {@link checkInputs} of what was asked. */
+  inputs: string;
   /** What the registry (or the structure) said, before conflict detection. */
   status: IdentityStatus;
   mismatched: string[];
@@ -103,9 +114,10 @@ export class IdentityReconciler {
    */
   async reconcile(items: readonly ReconcileItem[], job: ReconcileJob): Promise<ReconcileOutcome[]> {
     const outcomes: ReconcileOutcome[] = new Array<ReconcileOutcome>(items.length);
-    const rows = await this.sql.query<ChildIdentityRow & { item: number; recorded: boolean } & Record<string, unknown>>(
+    const rows = await this.sql.query<ReconcileRow & { item: number; recorded: boolean } & Record<string, unknown>>(
       `SELECT j.item::int AS item, ic.job_key IS NOT NULL AS recorded, c.id, c.status, c.full_name, c.birth_date,
-              c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status, c.group_clauses
+              c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status, c.group_clauses,
+              c.identity_checked_at, c.identity_checked_inputs
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS j(child_id, job_key, item)
          LEFT JOIN child c ON c.id = j.child_id
          LEFT JOIN identity_check ic ON ic.job_key = j.job_key`,
@@ -125,9 +137,14 @@ export class IdentityReconciler {
         const child = row;
         const number: string = row.identity_number;
         const abandoned = child.group_clauses.includes('b');
+        const inputs = checkInputs(child, number, abandoned);
         const structure = checkIdentityNumber(number, { sex: child.sex ?? undefined, birthYear: child.birth_year ?? undefined, abandoned });
-        const check = { index, childId: item.childId, key: item.key, number, findings: structure.findings };
-        if (!structure.wellFormed) {
+        const check = { index, childId: item.childId, key: item.key, number, inputs, findings: structure.findings };
+        if (child.identity_checked_inputs === inputs && child.identity_checked_at !== null && child.identity_checked_at >= job.enqueuedAt) {
+          // Another job checked exactly this since this one was enqueued (the golden stage asks again on each
+          // recompute of an unverified child): its answer stands, and the registry's quota is spent once.
+          outcomes[index] = { kind: 'ALREADY_CHECKED', status: child.identity_status };
+        } else if (!structure.wellFormed) {
           // A number that cannot exist is not sent: the structural findings are the evidence.
           checks.push({ ...check, status: 'NOT_FOUND', mismatched: [], requestId: null });
         } else if (!child.full_name || !child.birth_date) {
@@ -220,8 +237,8 @@ export class IdentityReconciler {
 
       const res = await client.query<{ what: 'checked' | 'issuance'; child_id: string }>(
         `WITH r AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::boolean[])
-             AS r(child_id, job_key, number, status, mismatched, findings, request_id, current)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::boolean[], $14::text[])
+             AS r(child_id, job_key, number, status, mismatched, findings, request_id, current, inputs)
          ), recorded AS (
            INSERT INTO identity_check (child_id, job_key, kind, number, status, mismatched_fields, structural_findings, request_id, enqueued_at)
            SELECT child_id, job_key, 'RECONCILE', number, status, mismatched::text[], findings, request_id, $9 FROM r
@@ -231,6 +248,7 @@ export class IdentityReconciler {
            SELECT r.* FROM r JOIN recorded USING (child_id) WHERE r.current
          ), child_status AS (
            UPDATE child c SET identity_status = cur.status, identity_mismatched_fields = cur.mismatched::text[], identity_checked_at = now(),
+                  identity_checked_inputs = cur.inputs,
                   identity_verified_at = CASE WHEN cur.status IN ('VERIFIED', 'CONFLICT') THEN now() ELSE c.identity_verified_at END
              FROM cur WHERE c.id = cur.child_id
          ), number_status AS (
@@ -264,6 +282,7 @@ export class IdentityReconciler {
           conflictPairs.map((p) => p[1]),
           numberless,
           this.config.ISSUANCE_OVERDUE_DAYS,
+          checks.map((c) => c.inputs),
         ]);
       const checked = new Set(res.rows.filter((r) => r.what === 'checked').map((r) => r.child_id));
       const issuanceOpened = new Set(res.rows.filter((r) => r.what === 'issuance').map((r) => r.child_id));
@@ -415,4 +434,13 @@ function pgTextArray(values: readonly string[]): string {
 
 function birthOf(child: ChildIdentityRow): PersonQuery['birth'] {
   return { date: child.birth_date!, precision: child.birth_date_precision ?? 'DAY' };
+}
+
+/**
+ * A digest of what a verification asks and how its answer is read: the number, the name and birth data
+ * sent with it, and whether the child is abandoned (whose registered birth data does not count against
+ * them). Equal digests: the registry would be asked the same question.
+ */
+function checkInputs(child: ChildIdentityRow, number: string, abandoned: boolean): string {
+  return hash('sha256', JSON.stringify([number, child.full_name, child.birth_date, child.birth_date_precision, abandoned]), 'base64url');
 }
