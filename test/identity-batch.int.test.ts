@@ -7,7 +7,7 @@ import { newId } from '../src/db/ids.js';
 import { RegistryRejectedError } from '../src/errors/registry-rejected-error.js';
 import { UpstreamUnavailableError } from '../src/errors/upstream-unavailable-error.js';
 import { createLogger } from '../src/observability/logger.js';
-import type { CallResult, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
+import type { CallResult, LookupOutcome, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
 import { IdentityReconciler, type ReconcileOutcome } from '../src/services/identity/identity-reconciler.js';
 import { identityReconcileProcessor } from '../jobs/processors/identity-reconcile.processor.js';
@@ -235,6 +235,41 @@ describe('identity-reconcile jobs, batched', () => {
     await ctx.sql.query(`UPDATE child SET identity_number = '001315000952' WHERE id = $1`, [id]);
     expect(await asked('renumbered', pendingSince)).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
     expect(calls).toHaveLength(4);
+  });
+
+  it('marks CONFLICT when the registry issues a child a number another active child holds verified', async () => {
+    const person = { fullName: 'Trịnh Văn Tú', sex: 'MALE' as const, birthDate: '2016-05-09' };
+    const [held] = await childrenOf([aRecord({ ...person, identityNumber: '001216000961' })]);
+    const [foundling, bystander] = await childrenOf([
+      aRecord({ ...person, identityNumber: null, sourceSystem: 'justice-register' }),
+      aRecord({ fullName: 'Trịnh Thị Hoa', sex: 'FEMALE', identityNumber: null, sourceSystem: 'justice-register' }),
+    ]);
+    const verifier = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }));
+    expect(await reconcile(verifier, 'held', [held!, foundling!, bystander!])).toEqual([
+      { kind: 'CHECKED', status: 'VERIFIED', recorded: true }, { kind: 'ISSUANCE_STARTED' }, { kind: 'ISSUANCE_STARTED' },
+    ]);
+    // The registry finds the foundling by name and birth: the citizen whose number the other record holds.
+    const citizen = { number: '001216000961', familyName: 'Trịnh', middleName: 'Văn', givenName: 'Tú', sex: 'MALE' as const, birthDate: '2016-05-09', birthDatePrecision: 'DAY' as const };
+    const registry = {
+      lookupCitizen: async (q, _ctx): Promise<CallResult<LookupOutcome>> => ({
+        requestId: randomUUID(), latencyMs: 1,
+        outcome: q.fullName === person.fullName ? { kind: 'FOUND', citizens: [citizen] } : { kind: 'FOUND', citizens: [{ ...citizen, number: '001316000962', givenName: 'Hoa', middleName: 'Thị', sex: 'FEMALE' }] },
+      }),
+    } as PopulationDbClient;
+    const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
+    const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
+    expect(await issuer.pollIssuance(foundling!, 0, { key: `poll/${foundling}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    expect(await issuer.pollIssuance(bystander!, 0, { key: `poll/${bystander}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    const rows = await ctx.sql.query<{ id: string; identity_number: string; identity_status: string }>(
+      `SELECT id, identity_number, identity_status FROM child WHERE id = ANY($1) ORDER BY id`, [[held, foundling, bystander]]);
+    expect(Object.fromEntries(rows.map((r) => [r.id, [r.identity_number, r.identity_status]]))).toEqual({
+      [held!]: ['001216000961', 'CONFLICT'],
+      [foundling!]: ['001216000961', 'CONFLICT'],
+      // A number nobody else holds is simply issued.
+      [bystander!]: ['001316000962', 'ISSUED'],
+    });
+    expect(await ctx.sql.one(`SELECT issued_number FROM identity_issuance WHERE child_id = $1`, [foundling])).toEqual({ issued_number: '001216000961' });
+    expect(await ctx.sql.one(`SELECT status FROM identity_check WHERE job_key = $1`, [`poll/${foundling}`])).toEqual({ status: 'CONFLICT' });
   });
 
   it('decides impossible numbers without a call, opens issuance once for children without one, and skips unknown ids', async () => {

@@ -320,7 +320,15 @@ export class IdentityReconciler {
     const nextPollInMs = Math.min(this.config.ISSUANCE_POLL_MAX_MS, this.config.ISSUANCE_POLL_INITIAL_MS * 2 ** Math.min(poll, 30));
     return this.sql.tx(async (client) => {
       if (found) {
-        const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: found, status: 'ISSUED', mismatched: [], findings: [], requestId });
+        // Another active child already holding this number verified (or issued) is a second record of the
+        // same citizen: both become CONFLICT, as when a verification finds one. The number's lock orders this
+        // with verifications of the same number, as theirs does.
+        await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${NUMBER_LOCK_SEED}))`, [found]);
+        const others = (await client.query<{ id: string }>(
+          `SELECT id FROM child WHERE identity_number = $1 AND id <> $2 AND status = 'ACTIVE'
+              AND identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT') ORDER BY id FOR UPDATE`, [found, childId])).rows.map((r) => r.id);
+        const status: IdentityStatus = others.length ? 'CONFLICT' : 'ISSUED';
+        const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: found, status, mismatched: [], findings: [], requestId });
         if (!recorded) return { kind: 'ISSUED', recorded: false } as const;
         await client.query(
           `INSERT INTO identity_number (id, child_id, number, status, verified_at) VALUES ($1, $2, $3, 'VERIFIED', now())
@@ -328,8 +336,9 @@ export class IdentityReconciler {
           [newId('identityNumber'), childId, found],
         );
         await client.query(
-          `UPDATE child SET identity_number = $2, identity_status = 'ISSUED', identity_verified_at = now(), identity_checked_at = now(),
-                  version = version + 1, updated_at = now() WHERE id = $1`, [childId, found]);
+          `UPDATE child SET identity_number = $2, identity_status = $3, identity_verified_at = now(), identity_checked_at = now(),
+                  version = version + 1, updated_at = now() WHERE id = $1`, [childId, found, status]);
+        if (others.length) await client.query(`UPDATE child SET identity_status = 'CONFLICT' WHERE id = ANY($1::text[])`, [others]);
         await client.query(`UPDATE identity_issuance SET issued_at = now(), issued_number = $2, polls = polls + 1, last_polled_at = now(), next_poll_at = NULL WHERE child_id = $1`, [childId, found]);
         await client.query(
           `INSERT INTO care_event (id, child_id, step, occurred_at, responsible_unit, details) VALUES ($1, $2, 'NUMBER_ISSUED', now(), $3, '{}')`,
