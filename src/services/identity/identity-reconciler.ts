@@ -322,11 +322,13 @@ export class IdentityReconciler {
       if (found) {
         // Another active child already holding this number verified (or issued) is a second record of the
         // same citizen: both become CONFLICT, as when a verification finds one. The number's lock orders this
-        // with verifications of the same number, as theirs does.
+        // with verifications of the same number, as theirs does; rows are locked in id order, as theirs are.
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${NUMBER_LOCK_SEED}))`, [found]);
-        const others = (await client.query<{ id: string }>(
-          `SELECT id FROM child WHERE identity_number = $1 AND id <> $2 AND status = 'ACTIVE'
-              AND identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT') ORDER BY id FOR UPDATE`, [found, childId])).rows.map((r) => r.id);
+        const locked = await client.query<{ id: string }>(
+          `SELECT id FROM child
+            WHERE id = $2 OR (identity_number = $1 AND status = 'ACTIVE' AND identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT'))
+            ORDER BY id FOR UPDATE`, [found, childId]);
+        const others = locked.rows.map((r) => r.id).filter((id) => id !== childId);
         const status: IdentityStatus = others.length ? 'CONFLICT' : 'ISSUED';
         const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: found, status, mismatched: [], findings: [], requestId });
         if (!recorded) return { kind: 'ISSUED', recorded: false } as const;
