@@ -318,7 +318,7 @@ export class IngestService {
           const link = links.get(r)!;
           return [r.fields, `\t${link.childId}\t${link.rule}\t${linkedAt}\tingest`];
         }));
-        await client.query('RELEASE SAVEPOINT ingest_write_once');
+        // The savepoint is left to the commit, which releases it: a round trip less per batch.
         copied = fresh;
       } catch (err) {
         if ((err as { code?: unknown }).code !== '23505') throw err;
