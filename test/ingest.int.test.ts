@@ -78,6 +78,32 @@ describe('ingest', () => {
     expect(children).toHaveLength(1);
   });
 
+  it('writes by key a new record another batch stored meanwhile, instead of failing the batch', async () => {
+    // Both batches are prepared while the key is new: both plan to COPY it.
+    const first = await ctx.ingest.prepare(ctx.sql.pool, [{ input: aRecord({ externalId: 'COLLIDE', fullName: 'Đặng Văn Một', identityNumber: null }) }]);
+    const second = await ctx.ingest.prepare(ctx.sql.pool, [
+      { input: aRecord({ externalId: 'COLLIDE', fullName: 'Đặng Văn Hai', identityNumber: null }) },
+      { input: aRecord({ externalId: 'COLLIDE-OTHER', fullName: 'Đặng Thị Ba', identityNumber: null }) },
+    ]);
+    const holder = await ctx.sql.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await ctx.ingest.store(holder, first);
+      // The second batch's COPY meets the first's uncommitted key (and waits for it, or finds it committed):
+      // its COPY is undone to the savepoint and its records are written by key, in the same transaction.
+      const storing = ctx.sql.tx((client) => ctx.ingest.store(client, second));
+      await new Promise((r) => setTimeout(r, 50));
+      await holder.query('COMMIT');
+      expect(await storing).toMatchObject({ inserted: 1, updated: 1, rejected: 0 });
+    } finally {
+      holder.release();
+    }
+    expect(await ctx.sql.query(`SELECT external_id, full_name FROM source_record WHERE external_id LIKE 'COLLIDE%' ORDER BY 1`)).toEqual([
+      { external_id: 'COLLIDE', full_name: 'Đặng Văn Hai' },
+      { external_id: 'COLLIDE-OTHER', full_name: 'Đặng Thị Ba' },
+    ]);
+  });
+
   it('writes no child row: the links name children the golden-record stage builds, enqueued in grouped outbox rows', async () => {
     const before = await count('child');
     const outboxBefore = await count('outbox');
