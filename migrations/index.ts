@@ -10,6 +10,7 @@ import { Migration20261203010000_ingest_write_path } from './Migration2026120301
 import { Migration20261203020000_golden_write_path } from './Migration20261203020000_golden_write_path.js';
 import { Migration20261203030000_known_records_index } from './Migration20261203030000_known_records_index.js';
 import { Migration20261203040000_identity_checked_inputs } from './Migration20261203040000_identity_checked_inputs.js';
+import { Migration20261204010000_source_record_text } from './Migration20261204010000_source_record_text.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203020000_golden_write_path', class: Migration20261203020000_golden_write_path },
   { name: 'Migration20261203030000_known_records_index', class: Migration20261203030000_known_records_index },
   { name: 'Migration20261203040000_identity_checked_inputs', class: Migration20261203040000_identity_checked_inputs },
+  { name: 'Migration20261204010000_source_record_text', class: Migration20261204010000_source_record_text },
 ];

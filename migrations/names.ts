@@ -16,4 +16,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261203020000_golden_write_path',
   'Migration20261203030000_known_records_index',
   'Migration20261203040000_identity_checked_inputs',
+  'Migration20261204010000_source_record_text',
 ];

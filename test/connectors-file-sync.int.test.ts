@@ -7,6 +7,7 @@ import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/s
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
+import { parseCsvRecordText } from '../src/connectors/file/csv-rows.js';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -54,7 +55,7 @@ describe('file connectors against their drops', () => {
       }
       return cells.join(',');
     };
-    return { header, row };
+    return { header, row, drop };
   };
 
   const count = async (sql: string, params: unknown[] = []) => Number((await ctx.sql.one<{ n: string }>(sql, params))!.n);
@@ -84,6 +85,50 @@ describe('file connectors against their drops', () => {
     // Forced re-read: every record recognised as unchanged by its content hash.
     const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
     expect(forced).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: rows - 3, rejected: 3 });
+  });
+
+  it('stores each CSV row as the file wrote it with the layout that reads it, and XLSX records as JSON', async () => {
+    const dir = path.join(root, 'as-written');
+    const { header, row, drop } = await birthRegisterRows(dir, 77);
+    // A quoted field holding the delimiter, a tab and a backslash: characters COPY and CSV both escape.
+    const quoted = row({ 'Mã hồ sơ': 'KS-TEXT-1', 'Nơi đăng ký': '"UBND Phường Bồ Đề, ""Hà Nội""\tquầy 2\\A"' });
+    const plain = row({ 'Mã hồ sơ': 'KS-TEXT-2', 'Họ tên mẹ': '' });
+    const file = path.join(dir, 'khai-sinh-as-written.csv');
+    writeFileSync(file, `${header}\r\n${quoted}\r\n${plain}\r\n`);
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', inserted: 2, rejected: 0 });
+
+    const stored = await ctx.sql.query<{ external_id: string; raw: unknown; raw_text: string; raw_layout: string; place: string }>(
+      `SELECT s.external_id, s.raw, s.raw_text, s.raw_layout, b.registered_at AS place
+         FROM source_record s JOIN birth_registration b ON b.source_record_id = s.id
+        WHERE s.external_id IN ('KS-TEXT-1', 'KS-TEXT-2') ORDER BY s.external_id`);
+    expect(stored.map((r) => [r.external_id, r.raw, r.raw_text])).toEqual([['KS-TEXT-1', null, quoted], ['KS-TEXT-2', null, plain]]);
+    expect(stored[0]!.place).toBe('UBND Phường Bồ Đề, "Hà Nội"\tquầy 2\\A');
+    const layouts = await ctx.sql.query<{ id: string; format: string; delimiter: string; quote: string; header: string; columns: string[] }>(
+      'SELECT id, format, delimiter, quote, header, columns FROM record_layout WHERE id = $1', [stored[0]!.raw_layout]);
+    expect(layouts).toEqual([{ id: stored[1]!.raw_layout, format: 'csv', delimiter: ',', quote: '"', header, columns: header.split(',') }]);
+    // The text under its layout is the record's data, as the reader gave it (blank cells absent).
+    const layout = { ...layouts[0]!, format: 'csv' as const };
+    const data = parseCsvRecordText(stored[0]!.raw_text, layout)!;
+    expect(data['Nơi đăng ký']).toBe('UBND Phường Bồ Đề, "Hà Nội"\tquầy 2\\A');
+    expect(parseCsvRecordText(stored[1]!.raw_text, layout)).not.toHaveProperty('Họ tên mẹ');
+
+    // A changed row is rewritten by key with its new text; the layout is written once.
+    const changed = row({ 'Mã hồ sơ': 'KS-TEXT-2', 'Họ và tên': 'LE THI BA' });
+    const second = path.join(dir, 'khai-sinh-as-written-2.csv');
+    writeFileSync(second, `${header}\n${changed}\n`);
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [second] })).toMatchObject({ status: 'SUCCEEDED', updated: 1 });
+    expect(await ctx.sql.one(`SELECT raw, raw_text, full_name FROM source_record WHERE external_id = 'KS-TEXT-2'`)).toEqual({ raw: null, raw_text: changed, full_name: 'Le Thi Ba' });
+    expect(await count('SELECT count(*)::text AS n FROM record_layout WHERE id = $1', [stored[0]!.raw_layout])).toBe(1);
+
+    // The adoption register is a workbook: its records have no text, and keep their data as JSON.
+    const adoptions = drop.files.find((f) => f.kind === 'adoption')!;
+    const xlsxRun = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [adoptions.path] });
+    expect(xlsxRun).toMatchObject({ status: 'SUCCEEDED', inserted: adoptions.rows });
+    const xlsx = await ctx.sql.one<{ n: string; json: string }>(
+      `SELECT count(*)::text AS n, count(s.raw)::text AS json FROM source_record s JOIN adoption_registration a ON a.source_record_id = s.id
+        WHERE s.connector_run_id = $1 AND s.raw_text IS NULL AND s.raw_layout IS NULL`, [xlsxRun.runId]);
+    expect(xlsx).toEqual({ n: String(adoptions.rows), json: String(adoptions.rows) });
   });
 
   it('keeps the last copy of a record repeated in the next chunk, though that chunk was looked up before the first was stored', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../src/app/app-context.js';
 import { parseConfig } from '../src/config/config.js';
 import { createLogger } from '../src/observability/logger.js';
+import { csvLayout } from '../src/connectors/file/csv-rows.js';
 import { LOOKUP_CHANGED_SQL } from '../src/services/ingest/ingest.service.js';
 import { aRecord } from './support/records.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -81,9 +82,11 @@ describe('ingest', () => {
   it('writes by key a new record another batch stored meanwhile, instead of failing the batch', async () => {
     // Both batches are prepared while the key is new: both plan to COPY it.
     const first = await ctx.ingest.prepare(ctx.sql.pool, [{ input: aRecord({ externalId: 'COLLIDE', fullName: 'Đặng Văn Một', identityNumber: null }) }]);
+    // The second batch's records are CSV rows (text under a layout nothing has stored yet).
+    const layout = csvLayout(',', '"', 'Mã,Tên,Ghi chú', ['Mã', 'Tên', 'Ghi chú']);
     const second = await ctx.ingest.prepare(ctx.sql.pool, [
-      { input: aRecord({ externalId: 'COLLIDE', fullName: 'Đặng Văn Hai', identityNumber: null }) },
-      { input: aRecord({ externalId: 'COLLIDE-OTHER', fullName: 'Đặng Thị Ba', identityNumber: null }) },
+      { input: aRecord({ externalId: 'COLLIDE', fullName: 'Đặng Văn Hai', identityNumber: null }), rawText: { text: 'COLLIDE,Đặng Văn Hai,', layout } },
+      { input: aRecord({ externalId: 'COLLIDE-OTHER', fullName: 'Đặng Thị Ba', identityNumber: null }), rawText: { text: 'COLLIDE-OTHER,Đặng Thị Ba,"a\tb"', layout } },
     ]);
     const holder = await ctx.sql.pool.connect();
     try {
@@ -98,10 +101,40 @@ describe('ingest', () => {
     } finally {
       holder.release();
     }
-    expect(await ctx.sql.query(`SELECT external_id, full_name FROM source_record WHERE external_id LIKE 'COLLIDE%' ORDER BY 1`)).toEqual([
-      { external_id: 'COLLIDE', full_name: 'Đặng Văn Hai' },
-      { external_id: 'COLLIDE-OTHER', full_name: 'Đặng Thị Ba' },
+    expect(await ctx.sql.query(`SELECT external_id, full_name, raw, raw_text, raw_layout FROM source_record WHERE external_id LIKE 'COLLIDE%' ORDER BY 1`)).toEqual([
+      { external_id: 'COLLIDE', full_name: 'Đặng Văn Hai', raw: null, raw_text: 'COLLIDE,Đặng Văn Hai,', raw_layout: layout.id },
+      { external_id: 'COLLIDE-OTHER', full_name: 'Đặng Thị Ba', raw: null, raw_text: 'COLLIDE-OTHER,Đặng Thị Ba,"a\tb"', raw_layout: layout.id },
     ]);
+    // Its layout was written before the savepoint the COPY was undone to.
+    expect(await ctx.sql.query('SELECT header, columns FROM record_layout WHERE id = $1', [layout.id])).toEqual([{ header: 'Mã,Tên,Ghi chú', columns: ['Mã', 'Tên', 'Ghi chú'] }]);
+  });
+
+  it('stores a record given as text under its layout instead of its data as JSON, by COPY and by key, each layout once', async () => {
+    const layout = csvLayout(';', "'", 'Mã;Tên', ['Mã', 'Tên']);
+    const asText = (externalId: string, name: string, l = layout) =>
+      ({ input: aRecord({ externalId, fullName: name, identityNumber: null, raw: { Mã: externalId, Tên: name } }), rawText: { text: `${externalId};${name}`, layout: l } });
+    const stored = () => ctx.sql.query(`SELECT external_id, raw, raw_text, raw_layout FROM source_record WHERE external_id LIKE 'TEXT-%' ORDER BY 1`);
+    // New records: by COPY, with their layout.
+    expect(await ctx.sql.tx((c) => ctx.ingest.ingestItems(c, [asText('TEXT-1', 'Lò Văn Một'), asText('TEXT-2', 'Lò Văn Hai')]))).toMatchObject({ inserted: 2 });
+    expect(await stored()).toEqual([
+      { external_id: 'TEXT-1', raw: null, raw_text: 'TEXT-1;Lò Văn Một', raw_layout: layout.id },
+      { external_id: 'TEXT-2', raw: null, raw_text: 'TEXT-2;Lò Văn Hai', raw_layout: layout.id },
+    ]);
+    // Changed records only (no COPY in the batch): by key, the new layout written by a statement of its own;
+    // a record given as JSON again keeps JSON.
+    const other = csvLayout(',', '"', 'Mã,Tên', ['Mã', 'Tên']);
+    const res = await ctx.sql.tx((c) => ctx.ingest.ingestItems(c, [
+      asText('TEXT-1', 'Lò Văn Mốt', other),
+      { input: aRecord({ externalId: 'TEXT-2', fullName: 'Lò Văn Hải', identityNumber: null, raw: { Mã: 'TEXT-2' } }) },
+    ]));
+    expect(res).toMatchObject({ inserted: 0, updated: 2 });
+    expect(await stored()).toEqual([
+      { external_id: 'TEXT-1', raw: null, raw_text: 'TEXT-1;Lò Văn Mốt', raw_layout: other.id },
+      { external_id: 'TEXT-2', raw: { Mã: 'TEXT-2' }, raw_text: null, raw_layout: null },
+    ]);
+    expect(await count('record_layout', `id IN ('${layout.id}', '${other.id}')`)).toBe(2);
+    // A record must not be stored both ways, or neither.
+    await expect(ctx.sql.query(`UPDATE source_record SET raw = '{}' WHERE external_id = 'TEXT-1'`)).rejects.toMatchObject({ code: '23514' });
   });
 
   it('writes no child row: the links name children the golden-record stage builds, enqueued in grouped outbox rows', async () => {

@@ -3,6 +3,7 @@
  * the mapper turns each raw record into a source record plus typed projections (or problems), and the sync
  * runner stores them with the reader's position in one transaction.
  */
+import type { RecordLayout } from '../domain/record-layout.js';
 import type { SourceRecordInput } from '../domain/source-record-input.js';
 import type { RecordProblem } from '../services/ingest/source-record.validator.js';
 
@@ -37,8 +38,11 @@ export interface RawRecord {
    * Text that differs only in how it is written (quoting, spaces in blank cells) counts as changed.
    */
   text?: string;
-  /** A short, stable name for everything besides `text` that decides `data`: for a CSV file, a digest of its header row, delimiter and quote. */
-  textLayout?: string;
+  /**
+   * Everything besides `text` that decides `data`: for a CSV file, its header row, delimiter and quote. Its
+   * `id` is a short, stable name for it (what the content hash names); a sync stores the text with it.
+   */
+  textLayout?: RecordLayout;
   /**
    * The token {@link TextRecogniser.recognise} gave: the record was recognised by its text as stored
    * unchanged, before it was parsed. Its `data` is parsed only if read.

@@ -4,6 +4,7 @@ import { CsvParser, type CsvRowSink } from './csv-parser.js';
 import { StreamDecoder, type TextEncodingName } from './encoding.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { normalizeHeaders } from './headers.js';
+import type { RecordLayout } from '../../domain/record-layout.js';
 import type { TextRecogniser } from '../types.js';
 import type { SheetRow } from './sheet-row.js';
 
@@ -55,29 +56,27 @@ class SheetRowCollector implements CsvRowSink {
   out: SheetRow[] = [];
   private rowNumber = 0;
   private dataRows = 0;
-  private headers: string[] | null = null;
   /** See {@link RawRecord.textLayout}: fixed by the header row. */
-  private layout = '';
-  /** What a recognised row needs to be parsed after all (set with the headers). */
-  private rowParser: RowParser | null = null;
+  private layout: RecordLayout | null = null;
   /** The content hash the recogniser computed for the row offered last, which comes to `row` next. */
   private offered: { text: string; hash: string } | null = null;
 
   constructor(private readonly o: CsvRowsOptions) {}
 
   get recognising(): boolean {
-    return this.headers !== null && this.o.recogniser?.active === true && this.dataRows >= this.o.skipRows;
+    return this.layout !== null && this.o.recogniser?.active === true && this.dataRows >= this.o.skipRows;
   }
 
   known(text: string): boolean {
     if (text.length === 0) return false;
-    const r = this.o.recogniser!.recognise(text, this.layout, this.o.recordType);
+    const layout = this.layout!;
+    const r = this.o.recogniser!.recognise(text, layout.id, this.o.recordType);
     if (typeof r !== 'number') {
       if (r !== null) this.offered = { text, hash: r };
       return false;
     }
     this.dataRows++;
-    this.out.push(new KnownCsvRow(++this.rowNumber, text, this.layout, r, this.rowParser!));
+    this.out.push(new KnownCsvRow(++this.rowNumber, text, layout, r));
     return true;
   }
 
@@ -90,30 +89,29 @@ class SheetRowCollector implements CsvRowSink {
   row(fields: readonly string[], _line: number, text: string): void {
     const rowNumber = ++this.rowNumber;
     if (rowNumber < this.o.headerRow) return;
-    const headers = this.headers;
-    if (headers === null) {
-      this.headers = normalizeHeaders(fields, `${this.o.fileName} row ${rowNumber}`);
-      this.layout = `csv:${hash('sha256', JSON.stringify([this.o.delimiter, this.o.quote, text]), 'base64url')}`;
-      this.rowParser = new RowParser(this.o, this.headers);
+    const layout = this.layout;
+    if (layout === null) {
+      const columns = normalizeHeaders(fields, `${this.o.fileName} row ${rowNumber}`);
+      this.layout = csvLayout(this.o.delimiter, this.o.quote, text, columns);
       return;
     }
     const offered = this.offered;
     this.offered = null;
     if (++this.dataRows <= this.o.skipRows) return;
-    const data = rowData(headers, fields);
+    const data = rowData(layout.columns, fields);
     if (data === null) {
       this.out.push({ kind: 'empty', rowNumber });
       return;
     }
     const contentHash = offered !== null && offered.text === text ? offered.hash : undefined;
-    this.out.push({ kind: 'record', rowNumber, data, text, textLayout: this.layout, contentHash });
+    this.out.push({ kind: 'record', rowNumber, data, text, textLayout: layout, contentHash });
   }
 
   broken(problem: string, raw: string, line: number): void {
     this.offered = null;
     const rowNumber = ++this.rowNumber;
     if (rowNumber < this.o.headerRow) return;
-    if (this.headers === null) {
+    if (this.layout === null) {
       throw new FileHeaderError(`${this.o.fileName} row ${rowNumber}: the header row cannot be read (${problem})`, {
         where: this.o.fileName,
         problem: 'UNREADABLE_HEADER_ROW',
@@ -142,29 +140,44 @@ function rowData(headers: readonly string[], fields: readonly string[]): Record<
   return any ? data : null;
 }
 
-/** Parses one recognised row's text, should its data be wanted after all (rarely: see `KnownRecords`). */
-class RowParser implements CsvRowSink {
-  private data: Record<string, string> | null = null;
+/**
+ * The layout of a CSV file's rows: its delimiter, quote and header row (as written, and the column names it
+ * gives). The id is a digest of the first three, which is what content hashes of the file's rows name.
+ */
+export function csvLayout(delimiter: string, quote: string, header: string, columns: readonly string[]): RecordLayout {
+  return { id: `csv:${hash('sha256', JSON.stringify([delimiter, quote, header]), 'base64url')}`, format: 'csv', delimiter, quote, header, columns };
+}
 
-  constructor(
-    private readonly o: CsvRowsOptions,
-    private readonly headers: readonly string[],
-  ) {}
+/**
+ * A CSV row's data from its text (one row, as a file wrote it: see `RawRecord.text`) under its layout: the
+ * same values the reader gave when it read the row, blank cells left out. Null when the text is not one
+ * well-formed row of the layout's columns.
+ */
+export function parseCsvRecordText(text: string, layout: RecordLayout): Record<string, string> | null {
+  const sink = new OneRow(layout.columns);
+  const parser = new CsvParser({ delimiter: layout.delimiter, quote: layout.quote });
+  parser.expectedFields = layout.columns.length;
+  parser.push(text, sink);
+  parser.end(sink);
+  return sink.rows === 1 && !sink.broke ? sink.data : null;
+}
 
-  parse(text: string): Record<string, unknown> {
-    this.data = null;
-    const parser = new CsvParser({ delimiter: this.o.delimiter, quote: this.o.quote });
-    parser.push(text, this);
-    parser.end(this);
-    return this.data ?? {};
-  }
+/** Takes the one row {@link parseCsvRecordText} parses. */
+class OneRow implements CsvRowSink {
+  data: Record<string, string> | null = null;
+  rows = 0;
+  broke = false;
+
+  constructor(private readonly columns: readonly string[]) {}
 
   row(fields: readonly string[]): void {
-    this.data = rowData(this.headers, fields);
+    this.rows++;
+    this.data = rowData(this.columns, fields) ?? {};
   }
 
   broken(): void {
-    // Never: a recognised row has no quote and is one line, so it splits as it did when it was stored.
+    this.rows++;
+    this.broke = true;
   }
 }
 
@@ -175,12 +188,12 @@ class KnownCsvRow {
   constructor(
     readonly rowNumber: number,
     readonly text: string,
-    readonly textLayout: string,
+    readonly textLayout: RecordLayout,
     readonly token: number,
-    private readonly parser: RowParser,
   ) {}
 
   parse(): Record<string, unknown> {
-    return this.parser.parse(this.text);
+    // A recognised row has no quote and is one line, so it splits as it did when it was stored.
+    return parseCsvRecordText(this.text, this.textLayout) ?? {};
   }
 }

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
+import { parseCsvRecordText } from './csv-rows.js';
 import { CHECKSUM_WORKER_BYTES, FileReader, sha256 } from './file-reader.js';
 
 const logger = pino({ level: 'silent' });
@@ -49,8 +50,8 @@ describe('FileReader (CSV)', () => {
     const events: ReaderEvent[] = [];
     const batches = await collect(reader().read(null, { onEvent: (e) => events.push(e) }));
     expect(batches.map((b) => b.location)).toEqual(['a.csv rows 2-3', 'b.csv rows 2-3']);
-    const layout = batches[0]!.records[0]!.textLayout;
-    expect(layout).toMatch(/^csv:[\w-]{43}$/);
+    const layout = batches[0]!.records[0]!.textLayout!;
+    expect(layout).toEqual({ id: expect.stringMatching(/^csv:[\w-]{43}$/), format: 'csv', delimiter: ',', quote: '"', header: HEADER, columns: ['Số định danh', 'Họ và tên', 'Ngày sinh', 'Hoàn cảnh'] });
     expect(batches[0]!.records).toEqual([
       {
         data: { 'Số định danh': 'KS1', 'Họ và tên': 'Nguyễn Thị Ánh', 'Ngày sinh': '01/02/2015', 'Hoàn cảnh': 'Mồ côi cả cha và mẹ' },
@@ -61,8 +62,10 @@ describe('FileReader (CSV)', () => {
       },
       { data: { 'Số định danh': 'KS2', 'Họ và tên': 'Trần Văn Bình' }, recordType: 'child', location: 'a.csv row 3', text: 'KS2,Trần Văn Bình,,', textLayout: layout },
     ]);
+    // A row's text under its layout gives its data back (what a source record stored as text holds).
+    for (const r of batches[0]!.records) expect(parseCsvRecordText(r.text!, r.textLayout!)).toEqual(r.data);
     // Same header row (the BOM is not part of it): same layout, so equal rows in either file hash alike.
-    expect(batches[1]!.records[0]!.textLayout).toBe(layout);
+    expect(batches[1]!.records[0]!.textLayout).toEqual(layout);
     expect(Object.keys(batches[1]!.records[0]!.data)[0]).toBe('Số định danh'); // the BOM is not part of the first header
     // Listed (with their total size) before they are checksummed and read.
     expect(events[0]).toEqual({ type: 'files-listed', files: 2, sizeBytes: Buffer.byteLength(body) + Buffer.byteLength(body.replaceAll('KS', 'BOM')) + 3 });
@@ -219,7 +222,7 @@ describe('FileReader (CSV)', () => {
     // Offered: data rows of one line without quotes, ended by a line break (not the last one here), under the
     // file's layout and the sheet's record type.
     expect(offered.map((o) => o.text)).toEqual(['ID1,Trẻ 1,01/02/2015,', 'ID2,Trẻ 2,01/02/2015,', 'ID3,Trẻ 3,01/02/2015,', 'ID4,Trẻ 4,01/02/2015,', 'ID6,Trẻ 6,01/02/2015,', 'ID7,Trẻ 7,01/02/2015,']);
-    expect(new Set(offered.map((o) => `${o.layout} ${o.recordType}`))).toEqual(new Set([`${plainRecords[0]!.textLayout} child`]));
+    expect(new Set(offered.map((o) => `${o.layout} ${o.recordType}`))).toEqual(new Set([`${plainRecords[0]!.textLayout!.id} child`]));
 
     // Resumed after the first batch: the rows skipped are not offered.
     offered.length = 0;

@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../../config/config.js';
+import type { RecordLayout } from '../../domain/record-layout.js';
 import { resolveSetting } from '../definition/env-ref.js';
 import type {
   CheckResult,
@@ -462,7 +463,7 @@ class RecognisedRecord implements RawRecord {
     return this.row.text;
   }
 
-  get textLayout(): string {
+  get textLayout(): RecordLayout {
     return this.row.textLayout;
   }
 

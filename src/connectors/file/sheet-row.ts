@@ -1,3 +1,4 @@
+import type { RecordLayout } from '../../domain/record-layout.js';
 import type { RecordProblem } from '../../services/ingest/source-record.validator.js';
 
 /**
@@ -12,7 +13,7 @@ export type SheetRow =
       data: Record<string, unknown>;
       /** The row as written (CSV), with what gives it its meaning: see `RawRecord.text`. */
       text?: string;
-      textLayout?: string;
+      textLayout?: RecordLayout;
       /** See `RawRecord.contentHash`. */
       contentHash?: string;
     }
@@ -20,7 +21,7 @@ export type SheetRow =
    * A row recognised by its text as stored unchanged (`RawRecord.known`), not split into fields: `parse`
    * gives the data it would have had.
    */
-  | { kind: 'known'; rowNumber: number; text: string; textLayout: string; token: number; parse: () => Record<string, unknown> }
+  | { kind: 'known'; rowNumber: number; text: string; textLayout: RecordLayout; token: number; parse: () => Record<string, unknown> }
   | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[] }
   /** A row with no value in any column: consumed, nothing to store. */
   | { kind: 'empty'; rowNumber: number };

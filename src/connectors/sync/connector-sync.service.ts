@@ -486,7 +486,9 @@ export class ConnectorSyncService {
         staged.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
         continue;
       }
-      items.push({ input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, flags: mapped.flags, location: raw.location });
+      // A row's text under its layout is the record as the file wrote it: stored as such, not as JSON of its data.
+      const rawText = raw.text !== undefined && raw.textLayout !== undefined ? { text: raw.text, layout: raw.textLayout } : undefined;
+      items.push({ input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, rawText, flags: mapped.flags, location: raw.location });
       projections.push(mapped.projections);
     }
     // The slice's raw records are done with: let them go now rather than with the whole batch.
@@ -732,7 +734,7 @@ function itemKey(item: IngestItem): string {
  */
 export function contentHash(mappingHash: string, raw: RawRecord): string {
   if (raw.contentHash !== undefined) return raw.contentHash;
-  if (raw.text !== undefined) return textHash(mappingHash, raw.recordType, raw.textLayout, raw.text);
+  if (raw.text !== undefined) return textHash(mappingHash, raw.recordType, raw.textLayout?.id, raw.text);
   return hashRecord(mappingHash, raw, raw.json ?? JSON.stringify(raw.data));
 }
 

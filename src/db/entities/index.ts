@@ -15,6 +15,7 @@ export * from './inspection.entity.js';
 export * from './match-candidate.entity.js';
 export * from './outbox.entity.js';
 export * from './placement.entity.js';
+export * from './record-layout.entity.js';
 export * from './rejected-record.entity.js';
 export * from './school-enrolment.entity.js';
 export * from './source-record.entity.js';

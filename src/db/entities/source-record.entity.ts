@@ -3,12 +3,18 @@ import type { CommuneCodeSet, DatePrecision, GroupEvidenceInput, Sex, SourceSyst
 
 export type LinkRule = 'NEW_CHILD' | 'IDENTITY_NUMBER' | 'MATCHER' | 'STEWARD';
 
-/** One record as a source system holds it: raw payload plus the normalised fields. */
+/**
+ * One record as a source system holds it: its payload as it came plus the normalised fields. The payload is
+ * `raw` (JSON), or for a record read from a CSV file its row as written (`rawText`) with the layout that
+ * reads it (`rawLayout`, a `record_layout` id; `parseCsvRecordText` gives its data).
+ */
 export interface SourceRecord {
   id: string;
   sourceSystem: SourceSystem;
   externalId: string;
-  raw: Record<string, unknown>;
+  raw: Record<string, unknown> | null;
+  rawText: string | null;
+  rawLayout: string | null;
   fullName: string | null;
   familyName: string | null;
   middleName: string | null;
@@ -46,7 +52,9 @@ export const SourceRecordEntity = new EntitySchema<SourceRecord>({
     id: { type: 'string', primary: true },
     sourceSystem: { type: 'string' },
     externalId: { type: 'string' },
-    raw: { type: 'json', columnType: 'json' },
+    raw: { type: 'json', columnType: 'json', nullable: true },
+    rawText: { type: 'text', nullable: true },
+    rawLayout: { type: 'string', nullable: true },
     fullName: { type: 'string', nullable: true },
     familyName: { type: 'string', nullable: true },
     middleName: { type: 'string', nullable: true },

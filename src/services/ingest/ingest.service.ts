@@ -1,9 +1,10 @@
-import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
+import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { CopyEncoder, copyBool, copyJsonText, copyRows, copyText, decodeCopyFields } from '../../db/copy-text.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
+import type { RecordLayout, RecordText } from '../../domain/record-layout.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from './source-record.validator.js';
 import { yieldIfBusy } from './yield.js';
@@ -34,6 +35,11 @@ export interface IngestItem {
    * from them), whitespace and escapes as they came.
    */
   rawJson?: string | Buffer;
+  /**
+   * The record as its source wrote it, when that is text with a layout that reads it into `input.raw` (a
+   * CSV row): stored as that text and layout (`raw_text`, `raw_layout`) instead of `raw` as JSON.
+   */
+  rawText?: RecordText;
 }
 
 /** A record in quarantine: what arrived, where from, and why it was refused. */
@@ -95,6 +101,8 @@ export interface PreparedRecord {
   fields: Buffer;
   /** The id of the new child the record starts if it links to no existing one. */
   newChildId: string;
+  /** The layout its stored text names, written with the batch when new. */
+  layout: RecordLayout | undefined;
 }
 
 /**
@@ -120,7 +128,7 @@ const COLUMNS = [
   ['birth_date', 'date'], ['birth_date_precision', 'text'], ['birth_date_estimated', 'boolean'], ['commune_code', 'text'],
   ['commune_code_set', 'text'], ['father_name', 'text'], ['mother_name', 'text'], ['carer_name', 'text'],
   ['identity_number', 'text'], ['groups', 'jsonb'], ['content_hash', 'text'], ['source_updated_at', 'timestamptz'],
-  ['connector_run_id', 'text'], ['flags', 'jsonb'],
+  ['connector_run_id', 'text'], ['flags', 'jsonb'], ['raw_text', 'text'], ['raw_layout', 'text'],
 ] as const;
 const LINK_COLUMNS = [['child_id', 'text'], ['link_rule', 'text']] as const;
 
@@ -261,7 +269,10 @@ export class IngestService {
       const record = normalizeSourceRecord(v.value, item.contentHash);
       if (item.flags?.length) record.flags = item.flags;
       // The caller's JSON is of the payload it passed; validation keeps that object unless it had to copy it.
-      if (item.rawJson !== undefined && v.value.raw === (item.input as { raw?: unknown }).raw) record.rawJson = item.rawJson;
+      if (v.value.raw === (item.input as { raw?: unknown }).raw) {
+        if (item.rawText !== undefined) record.rawText = item.rawText;
+        else if (item.rawJson !== undefined) record.rawJson = item.rawJson;
+      }
       const recordKey = `${record.sourceSystem}\u0000${record.externalId}`;
       // Validation trims the external id: a key that changed was not the one looked up.
       const found = recordKey === key && !part.notLookedUp?.has(recordKey) ? (row ?? null) : undefined;
@@ -269,7 +280,7 @@ export class IngestService {
       out.records.delete(recordKey); // a repeat moves to the end, as the last copy
       out.records.set(recordKey, {
         index, key: recordKey, identityNumber: record.identityNumber, stored: found, id,
-        fields: encodeRecord(record, id, opts), newChildId: newId('child'),
+        fields: encodeRecord(record, id, opts), newChildId: newId('child'), layout: record.rawText?.layout,
       });
     }
     return out;
@@ -307,12 +318,15 @@ export class IngestService {
 
     const links = planned.length ? await this.planLinks(client, planned) : new Map<PreparedRecord, PlannedLink>();
     const fresh = planned.filter((r) => r.stored === null);
+    // The layouts records stored as text name, written before them (a statement only when no COPY takes it along).
+    const layouts = layoutsSql(records);
+    if (layouts && !fresh.length) await client.query(layouts);
     let copied: PreparedRecord[] = [];
     if (fresh.length) {
       // New records are written by COPY, which cannot skip a key someone else inserted meanwhile: then the
-      // COPY is undone and they take the upsert path with the same links. The savepoint and the
-      // transaction's time (linked_at) in one round trip.
-      const linkedAt = copyText(await savepointNow(client));
+      // COPY is undone and they take the upsert path with the same links. The layouts, the savepoint and
+      // the transaction's time (linked_at) in one round trip.
+      const linkedAt = copyText(await savepointNow(client, layouts));
       try {
         await copyRows(client, 'source_record', COPY_COLUMNS, fresh.map((r) => {
           const link = links.get(r)!;
@@ -522,11 +536,28 @@ async function lockNumbers(client: PoolClient, sortedNumbers: string[]): Promise
   await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(n, 7)) FROM jsonb_array_elements_text($1::jsonb) AS n ORDER BY n`, [JSON.stringify(sortedNumbers)]);
 }
 
-/** Sets the write-once savepoint and reads the transaction's time, in one round trip (two statements, simple protocol). */
-async function savepointNow(client: PoolClient): Promise<string> {
-  const res = (await client.query('SAVEPOINT ingest_write_once; SELECT now()::text AS now')) as unknown as QueryResult<{ now: string }> | Array<QueryResult<{ now: string }>>;
+/**
+ * Sets the write-once savepoint and reads the transaction's time, in one round trip (simple protocol), after
+ * `before` (statements to run first, or null).
+ */
+async function savepointNow(client: PoolClient, before: string | null): Promise<string> {
+  const res = (await client.query(`${before ?? ''}SAVEPOINT ingest_write_once; SELECT now()::text AS now`)) as unknown as QueryResult<{ now: string }> | Array<QueryResult<{ now: string }>>;
   const last = Array.isArray(res) ? res[res.length - 1] : res;
   return last!.rows[0]!.now;
+}
+
+/**
+ * An insert of the layouts `records` stored as text name, skipping the ones stored already, as one statement
+ * of literal values (it runs in a multi-statement query); null when they name none. Few per batch: one per
+ * file read.
+ */
+function layoutsSql(records: Iterable<PreparedRecord>): string | null {
+  const byId = new Map<string, RecordLayout>();
+  for (const r of records) if (r.layout !== undefined) byId.set(r.layout.id, r.layout);
+  if (byId.size === 0) return null;
+  const values = [...byId.values()].map((l) =>
+    `(${[l.id, l.format, l.delimiter, l.quote, l.header, JSON.stringify(l.columns)].map((v) => pg.escapeLiteral(v)).join(', ')})`);
+  return `INSERT INTO record_layout (id, format, delimiter, quote, header, columns) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING;`;
 }
 
 /** `[]` as a jsonb field: most records have no groups and no flags. */
@@ -542,10 +573,17 @@ const encoder = new CopyEncoder();
 function encodeRecord(r: NormalizedSourceRecord, id: string, opts: IngestOptions): Buffer {
   encoder.start();
   encoder.put(`${copyText(id)}\t${copyText(r.sourceSystem)}\t${copyText(r.externalId)}\t`);
+  const text = r.rawText;
+  if (text !== undefined) {
+    encoder.put(`\\N\t${restFields(r, opts)}\t`);
+    encoder.put(copyText(text.text));
+    encoder.put(`\t${copyText(text.layout.id)}`);
+    return encoder.finish();
+  }
   const raw = r.rawJson ?? JSON.stringify(r.raw);
   if (typeof raw === 'string') encoder.put(copyJsonText(raw));
   else encoder.putJson(raw);
-  encoder.put(`\t${restFields(r, opts)}`);
+  encoder.put(`\t${restFields(r, opts)}\t\\N\t\\N`);
   return encoder.finish();
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import { foldName, joinName, normalizeName, splitFullName } from '../../domain/vietnamese-name.js';
 import { normalizeIdentityNumber } from '../../domain/identity-number.js';
+import type { RecordText } from '../../domain/record-layout.js';
 
 /** A validated record with the derived fields the database stores. */
 export interface NormalizedSourceRecord extends SourceRecordInput {
@@ -19,6 +20,8 @@ export interface NormalizedSourceRecord extends SourceRecordInput {
    * the UTF-8 bytes of the record as the source sent it.
    */
   rawJson?: string | Buffer;
+  /** The record as its source wrote it, when that is text with a layout (a CSV row): stored instead of `raw` as JSON. */
+  rawText?: RecordText;
 }
 
 const clean = (s: string | null | undefined) => (s && s.trim() ? normalizeName(s) : null);
@@ -76,6 +79,7 @@ export function normalizeSourceRecord(input: SourceRecordInput, contentHash?: st
     contentHash: '',
     flags: undefined,
     rawJson: undefined,
+    rawText: undefined,
   };
   // The hash covers the normalised content, without the hash field itself.
   normalized.contentHash = contentHash ?? createHash('sha256').update(canonicalJson({ ...normalized, contentHash: undefined })).digest('base64url');
