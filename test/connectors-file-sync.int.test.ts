@@ -91,8 +91,8 @@ describe('file connectors against their drops', () => {
     const dir = path.join(root, 'as-written');
     const { header, row, drop } = await birthRegisterRows(dir, 77);
     // A quoted field holding the delimiter, a tab and a backslash: characters COPY and CSV both escape.
-    const quoted = row({ 'Mã hồ sơ': 'KS-TEXT-1', 'Nơi đăng ký': '"UBND Phường Bồ Đề, ""Hà Nội""\tquầy 2\\A"' });
-    const plain = row({ 'Mã hồ sơ': 'KS-TEXT-2', 'Họ tên mẹ': '' });
+    const quoted = row({ 'Mã hồ sơ': 'KS-AS-WRITTEN-1', 'Nơi đăng ký': '"UBND Phường Bồ Đề, ""Hà Nội""\tquầy 2\\A"' });
+    const plain = row({ 'Mã hồ sơ': 'KS-AS-WRITTEN-2', 'Họ tên mẹ': '' });
     const file = path.join(dir, 'khai-sinh-as-written.csv');
     writeFileSync(file, `${header}\r\n${quoted}\r\n${plain}\r\n`);
     const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
@@ -101,8 +101,8 @@ describe('file connectors against their drops', () => {
     const stored = await ctx.sql.query<{ external_id: string; raw: unknown; raw_text: string; raw_layout: string; place: string }>(
       `SELECT s.external_id, s.raw, s.raw_text, s.raw_layout, b.registered_at AS place
          FROM source_record s JOIN birth_registration b ON b.source_record_id = s.id
-        WHERE s.external_id IN ('KS-TEXT-1', 'KS-TEXT-2') ORDER BY s.external_id`);
-    expect(stored.map((r) => [r.external_id, r.raw, r.raw_text])).toEqual([['KS-TEXT-1', null, quoted], ['KS-TEXT-2', null, plain]]);
+        WHERE s.external_id IN ('KS-AS-WRITTEN-1', 'KS-AS-WRITTEN-2') ORDER BY s.external_id`);
+    expect(stored.map((r) => [r.external_id, r.raw, r.raw_text])).toEqual([['KS-AS-WRITTEN-1', null, quoted], ['KS-AS-WRITTEN-2', null, plain]]);
     expect(stored[0]!.place).toBe('UBND Phường Bồ Đề, "Hà Nội"\tquầy 2\\A');
     const layouts = await ctx.sql.query<{ id: string; format: string; delimiter: string; quote: string; header: string; columns: string[] }>(
       'SELECT id, format, delimiter, quote, header, columns FROM record_layout WHERE id = $1', [stored[0]!.raw_layout]);
@@ -114,11 +114,11 @@ describe('file connectors against their drops', () => {
     expect(parseCsvRecordText(stored[1]!.raw_text, layout)).not.toHaveProperty('Họ tên mẹ');
 
     // A changed row is rewritten by key with its new text; the layout is written once.
-    const changed = row({ 'Mã hồ sơ': 'KS-TEXT-2', 'Họ và tên': 'LE THI BA' });
+    const changed = row({ 'Mã hồ sơ': 'KS-AS-WRITTEN-2', 'Họ và tên': 'LE THI BA' });
     const second = path.join(dir, 'khai-sinh-as-written-2.csv');
     writeFileSync(second, `${header}\n${changed}\n`);
     expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [second] })).toMatchObject({ status: 'SUCCEEDED', updated: 1 });
-    expect(await ctx.sql.one(`SELECT raw, raw_text, full_name FROM source_record WHERE external_id = 'KS-TEXT-2'`)).toEqual({ raw: null, raw_text: changed, full_name: 'Le Thi Ba' });
+    expect(await ctx.sql.one(`SELECT raw, raw_text, full_name FROM source_record WHERE external_id = 'KS-AS-WRITTEN-2'`)).toEqual({ raw: null, raw_text: changed, full_name: 'Le Thi Ba' });
     expect(await count('SELECT count(*)::text AS n FROM record_layout WHERE id = $1', [stored[0]!.raw_layout])).toBe(1);
 
     // The adoption register is a workbook: its records have no text, and keep their data as JSON.

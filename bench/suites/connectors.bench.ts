@@ -167,6 +167,8 @@ async function checkpoint(ctx: AppContext): Promise<void> {
 
 interface DbCounts {
   sourceRecords: number;
+  /** The source system's records stored as their text under a layout (CSV rows), not as JSON. */
+  asText: number;
   unlinked: number;
   /** Distinct children the source system's records are linked to (built or not). */
   linkedChildren: number;
@@ -181,6 +183,7 @@ interface DbCounts {
 async function dbCounts(ctx: AppContext, sourceSystem: string): Promise<DbCounts> {
   const r = (await ctx.sql.one<Record<keyof DbCounts, string>>(
     `SELECT (SELECT count(*) FROM source_record WHERE source_system = $1)::text AS "sourceRecords",
+            (SELECT count(*) FROM source_record WHERE source_system = $1 AND raw_text IS NOT NULL)::text AS "asText",
             (SELECT count(*) FROM source_record WHERE source_system = $1 AND child_id IS NULL)::text AS unlinked,
             (SELECT count(DISTINCT child_id) FROM source_record WHERE source_system = $1)::text AS "linkedChildren",
             (SELECT count(*) FROM child)::text AS children,
@@ -192,7 +195,7 @@ async function dbCounts(ctx: AppContext, sourceSystem: string): Promise<DbCounts
     [sourceSystem],
   ))!;
   return {
-    sourceRecords: Number(r.sourceRecords), unlinked: Number(r.unlinked), linkedChildren: Number(r.linkedChildren), children: Number(r.children), birthRegistrations: Number(r.birthRegistrations),
+    sourceRecords: Number(r.sourceRecords), asText: Number(r.asText), unlinked: Number(r.unlinked), linkedChildren: Number(r.linkedChildren), children: Number(r.children), birthRegistrations: Number(r.birthRegistrations),
     schoolEnrolments: Number(r.schoolEnrolments), rejected: Number(r.rejected), outbox: Number(r.outbox), size: r.size,
   };
 }
@@ -507,9 +510,10 @@ async function benchConnectors(db: BenchDatabase, s: Settings, log: (m: string) 
         if (sum.updated !== 0) r.problems.push(`${sum.updated} records counted as changed on an initial load`);
         if (after.sourceRecords - before.sourceRecords !== sum.inserted) r.problems.push(`${after.sourceRecords - before.sourceRecords} source records stored, the run counted ${sum.inserted} new`);
         if (after.unlinked) r.problems.push(`${after.unlinked} source records not linked to a child`);
+        if (after.asText - before.asText !== sum.inserted) r.problems.push(`${after.asText - before.asText} of ${sum.inserted} new records stored as their row's text`);
         if (after.birthRegistrations !== after.sourceRecords) r.problems.push(`${after.birthRegistrations} birth registrations for ${after.sourceRecords} records`);
         r.checks.push(
-          `${fmt(sum.inserted)} source records stored, each linked to a child (${fmt(after.linkedChildren - before.linkedChildren)} children; their rows are built by the golden-record stage), ` +
+          `${fmt(sum.inserted)} source records stored (each as its row's text under the file's layout), each linked to a child (${fmt(after.linkedChildren - before.linkedChildren)} children; their rows are built by the golden-record stage), ` +
             `${fmt(after.birthRegistrations - before.birthRegistrations)} birth registrations, ${fmt(after.outbox - before.outbox)} golden-record outbox rows (children grouped by the hundred), ` +
             `${fmt(after.rejected - before.rejected)} rows quarantined, ${fmt(sum.batches)} chunks each committed with its checkpoint`,
         );
