@@ -93,17 +93,19 @@ describe('file connectors against their drops', () => {
     // A quoted field holding the delimiter, a tab and a backslash: characters COPY and CSV both escape.
     const quoted = row({ 'Mã hồ sơ': 'KS-AS-WRITTEN-1', 'Nơi đăng ký': '"UBND Phường Bồ Đề, ""Hà Nội""\tquầy 2\\A"' });
     const plain = row({ 'Mã hồ sơ': 'KS-AS-WRITTEN-2', 'Họ tên mẹ': '' });
+    // A quoted field holding a line break: one row over two lines, kept with its line break.
+    const twoLines = row({ 'Mã hồ sơ': 'KS-AS-WRITTEN-3', 'Nơi đăng ký': '"UBND Phường\r\nBồ Đề"' });
     const file = path.join(dir, 'khai-sinh-as-written.csv');
-    writeFileSync(file, `${header}\r\n${quoted}\r\n${plain}\r\n`);
+    writeFileSync(file, `${header}\r\n${quoted}\r\n${plain}\r\n${twoLines}\r\n`);
     const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
-    expect(run).toMatchObject({ status: 'SUCCEEDED', inserted: 2, rejected: 0 });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', inserted: 3, rejected: 0 });
 
     const stored = await ctx.sql.query<{ external_id: string; raw: unknown; raw_text: string; raw_layout: string; place: string }>(
       `SELECT s.external_id, s.raw, s.raw_text, s.raw_layout, b.registered_at AS place
          FROM source_record s JOIN birth_registration b ON b.source_record_id = s.id
-        WHERE s.external_id IN ('KS-AS-WRITTEN-1', 'KS-AS-WRITTEN-2') ORDER BY s.external_id`);
-    expect(stored.map((r) => [r.external_id, r.raw, r.raw_text])).toEqual([['KS-AS-WRITTEN-1', null, quoted], ['KS-AS-WRITTEN-2', null, plain]]);
-    expect(stored[0]!.place).toBe('UBND Phường Bồ Đề, "Hà Nội"\tquầy 2\\A');
+        WHERE s.external_id IN ('KS-AS-WRITTEN-1', 'KS-AS-WRITTEN-2', 'KS-AS-WRITTEN-3') ORDER BY s.external_id`);
+    expect(stored.map((r) => [r.external_id, r.raw, r.raw_text])).toEqual([['KS-AS-WRITTEN-1', null, quoted], ['KS-AS-WRITTEN-2', null, plain], ['KS-AS-WRITTEN-3', null, twoLines]]);
+    expect(stored.map((r) => r.place)).toEqual(['UBND Phường Bồ Đề, "Hà Nội"\tquầy 2\\A', expect.any(String), 'UBND Phường\r\nBồ Đề']);
     const layouts = await ctx.sql.query<{ id: string; format: string; delimiter: string; quote: string; header: string; columns: string[] }>(
       'SELECT id, format, delimiter, quote, header, columns FROM record_layout WHERE id = $1', [stored[0]!.raw_layout]);
     expect(layouts).toEqual([{ id: stored[1]!.raw_layout, format: 'csv', delimiter: ',', quote: '"', header, columns: header.split(',') }]);
@@ -112,6 +114,7 @@ describe('file connectors against their drops', () => {
     const data = parseCsvRecordText(stored[0]!.raw_text, layout)!;
     expect(data['Nơi đăng ký']).toBe('UBND Phường Bồ Đề, "Hà Nội"\tquầy 2\\A');
     expect(parseCsvRecordText(stored[1]!.raw_text, layout)).not.toHaveProperty('Họ tên mẹ');
+    expect(parseCsvRecordText(stored[2]!.raw_text, layout)!['Nơi đăng ký']).toBe('UBND Phường\r\nBồ Đề');
 
     // A changed row is rewritten by key with its new text; the layout is written once.
     const changed = row({ 'Mã hồ sơ': 'KS-AS-WRITTEN-2', 'Họ và tên': 'LE THI BA' });

@@ -16,6 +16,15 @@ describe('logger redaction', () => {
     expect(out).toContain('[redacted]');
   });
 
+  it('redacts a record kept as its source wrote it (a CSV row\'s text, JSON as sent)', () => {
+    const { lines, logger } = capture();
+    const row = 'KS1,NGUYEN VAN AN,01/02/2015,001315000123';
+    logger.warn({ record: { text: row, textLayout: { id: 'csv:abc' } }, item: { rawText: { text: row }, rawJson: `{"n":"${row}"}` }, stored: { raw_text: row }, reject: { row } }, 'odd record');
+    const out = lines.join('');
+    expect(out).toContain('csv:abc');
+    expect(out).not.toContain('NGUYEN');
+  });
+
   it('redacts tokens and authorization headers', () => {
     const { lines, logger } = capture();
     logger.info({ req: { headers: { authorization: 'Bearer eyJabc' } }, token: 'eyJdef' }, 'request');

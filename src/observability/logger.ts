@@ -10,7 +10,7 @@ const SENSITIVE_KEYS = new Set(
     'name', 'fullName', 'familyName', 'middleName', 'givenName', 'nameFolded', 'fatherName', 'motherName',
     'carerName', 'guardianName', 'finderName', 'identityNumber', 'number', 'numbers', 'personalNumber',
     'cccd', 'cmnd', 'bhyt', 'healthInsuranceNumber', 'studentCode', 'address', 'addresses', 'phone', 'email',
-    'birthDate', 'dateOfBirth', 'dob', 'raw', 'payload', 'value', 'values', 'diagnosis', 'disability',
+    'birthDate', 'dateOfBirth', 'dob', 'raw', 'rawJson', 'rawText', 'raw_text', 'text', 'row', 'payload', 'value', 'values', 'diagnosis', 'disability',
     'condition', 'religion', 'ethnicity', 'token', 'accessToken', 'authorization', 'password', 'secret',
     'apiKey', 'cookie', 'variables', 'query', 'parameters', 'params', 'detail', 'where',
   ].map((k) => k.toLowerCase()),
