@@ -5,8 +5,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
-import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { parseCsvRecordText } from './csv-rows.js';
+import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { CHECKSUM_WORKER_BYTES, FileReader, sha256 } from './file-reader.js';
 
 const logger = pino({ level: 'silent' });

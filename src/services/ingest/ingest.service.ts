@@ -270,7 +270,7 @@ export class IngestService {
       if (item.flags?.length) record.flags = item.flags;
       // The caller's JSON is of the payload it passed; validation keeps that object unless it had to copy it.
       if (v.value.raw === (item.input as { raw?: unknown }).raw) {
-        if (item.rawText !== undefined) record.rawText = item.rawText;
+        if (item.rawText !== undefined && storableText(item.rawText)) record.rawText = item.rawText;
         else if (item.rawJson !== undefined) record.rawJson = item.rawJson;
       }
       const recordKey = `${record.sourceSystem}\u0000${record.externalId}`;
@@ -558,6 +558,15 @@ function layoutsSql(records: Iterable<PreparedRecord>): string | null {
   const values = [...byId.values()].map((l) =>
     `(${[l.id, l.format, l.delimiter, l.quote, l.header, JSON.stringify(l.columns)].map((v) => pg.escapeLiteral(v)).join(', ')})`);
   return `INSERT INTO record_layout (id, format, delimiter, quote, header, columns) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING;`;
+}
+
+/**
+ * Whether a record's text can be stored as text: PostgreSQL text cannot hold U+0000, which a broken export
+ * can put in a column no mapping reads. Such a record keeps `raw` as JSON (which writes it as an escape)
+ * rather than failing its batch.
+ */
+function storableText(t: RecordText): boolean {
+  return !t.text.includes('\u0000') && !t.layout.header.includes('\u0000');
 }
 
 /** `[]` as a jsonb field: most records have no groups and no flags. */
