@@ -52,18 +52,39 @@ export function processCpuSeconds(pid: number): number | null {
  * background workers) and its reaped ones. The postmaster's pid is the first line of postmaster.pid.
  */
 export function postgresCpuSeconds(dataDir: string): number | null {
+  return postgresCpu(dataDir)?.total ?? null;
+}
+
+/**
+ * {@link postgresCpuSeconds}, with the WAL writer's share apart: the process that copies the write-ahead
+ * log from shared memory into the operating system's files while backends commit without waiting for the
+ * disk, so its CPU grows with the bytes of WAL a load writes.
+ */
+export function postgresCpu(dataDir: string): { total: number; walWriter: number } | null {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return null;
   const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   const root = readStat(postmaster);
   if (!root) return null;
   let total = root.own + root.reaped;
+  let walWriter = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const st = readStat(Number(entry));
-    if (st && st.ppid === postmaster) total += st.own;
+    if (!st || st.ppid !== postmaster) continue;
+    total += st.own;
+    if (processTitle(Number(entry)).startsWith('postgres: walwriter')) walWriter += st.own;
   }
-  return total;
+  return { total, walWriter };
+}
+
+/** A process's command line as `ps` shows it (PostgreSQL's children set theirs to their role). */
+function processTitle(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
 }
 
 /** CPU seconds used so far by this process (the load generator runs here). */

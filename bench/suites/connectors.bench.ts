@@ -15,7 +15,7 @@ import { intSetting, postgresFacts, rate, readBenchDataSettings, readBenchNodeEn
 import { deferCleanup } from '../lib/cleanup.js';
 import { buildHub, imageNodeFlags } from '../lib/build.js';
 import { runChildhubCommand, type ChildhubCommandResult } from '../lib/command.js';
-import { machineBusySeconds, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../lib/cpu.js';
+import { machineBusySeconds, postgresCpu, processCpuSeconds, selfCpuSeconds } from '../lib/cpu.js';
 import { freePort, startChildhubProcess, type ChildhubProcess } from '../lib/server.js';
 import { QueueClient } from '../../jobs/queue-client.js';
 import type { BenchSuite, SuiteContext, SuiteResult } from '../lib/suite.js';
@@ -206,7 +206,15 @@ interface CpuFigures {
   /** CPU seconds of the measured client: the sync process (its own rusage) or the bench process (COPY). */
   client: number | null;
   postgres: number | null;
+  /** Of `postgres`, the WAL writer's. */
+  walWriter: number | null;
+  /** Bytes of write-ahead log the cluster wrote over the phase. */
+  walBytes: number | null;
   simulator: number | null;
+  /** Of `client`, the kernel's (system time): mostly page faults, first touches of the process's memory. */
+  clientSystem: number | null;
+  /** Minor page faults of the measured sync process. */
+  clientFaults: number | null;
   /** Cores kept busy on average by everything else on the machine over the phase. */
   restCores: number | null;
 }
@@ -235,6 +243,7 @@ const runReportSchema = z.object({
   maxRssBytes: z.number(),
   cpuUserSeconds: z.number(),
   cpuSystemSeconds: z.number(),
+  minorPageFaults: z.number(),
   uptimeSeconds: z.number(),
 });
 type RunSummaryReport = z.infer<typeof runReportSchema>;
@@ -268,9 +277,8 @@ async function copyPhase(db: BenchDatabase, file: string, rows: number, log: (m:
   const load = loadAverage();
   log(`raw COPY: ${path.basename(file)} into ${table} (${BIRTH_HEADERS.length} text columns, no index)… (load ${load})`);
   const client = await ctx.sql.pool.connect();
-  const pg0 = db.pgDataDir ? postgresCpuSeconds(db.pgDataDir) : null;
+  const start = await phaseStart(db);
   const self0 = selfCpuSeconds();
-  const m0 = machineBusySeconds();
   const t0 = performance.now();
   try {
     const sink = client.query(pgCopy.from(`COPY ${table} FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`));
@@ -279,7 +287,7 @@ async function copyPhase(db: BenchDatabase, file: string, rows: number, log: (m:
     client.release();
   }
   const wallSeconds = (performance.now() - t0) / 1000;
-  const cpu = phaseCpu(db, { pg0, m0, client0: self0, client1: selfCpuSeconds(), wallSeconds });
+  const cpu = await phaseCpu(db, start, { client0: self0, client1: selfCpuSeconds(), wallSeconds });
   const copied = Number((await ctx.sql.one<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))!.n);
   await ctx.sql.query(`DROP TABLE ${table}`);
   await checkpoint(ctx);
@@ -291,17 +299,45 @@ async function copyPhase(db: BenchDatabase, file: string, rows: number, log: (m:
   };
 }
 
-function phaseCpu(db: BenchDatabase, a: { pg0: number | null; m0: number | null; client0?: number | null; client1?: number | null; clientSeconds?: number | null; sim0?: number | null; sim1?: number | null; wallSeconds: number }): CpuFigures {
-  const pg1 = db.pgDataDir ? postgresCpuSeconds(db.pgDataDir) : null;
+/** Where a phase's CPU and WAL figures start from. */
+interface PhaseStart {
+  pg: { total: number; walWriter: number } | null;
+  m0: number | null;
+  lsn: string | null;
+}
+
+async function phaseStart(db: BenchDatabase): Promise<PhaseStart> {
+  return { pg: db.pgDataDir ? postgresCpu(db.pgDataDir) : null, m0: machineBusySeconds(), lsn: await walLsn(db) };
+}
+
+/** Where the cluster is inserting write-ahead log now. */
+async function walLsn(db: BenchDatabase): Promise<string | null> {
+  return (await db.ctx.sql.one<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn').catch(() => null))?.lsn ?? null;
+}
+
+async function phaseCpu(
+  db: BenchDatabase,
+  start: PhaseStart,
+  a: { client0?: number | null; client1?: number | null; clientSeconds?: number | null; clientSystem?: number | null; clientFaults?: number | null; sim0?: number | null; sim1?: number | null; wallSeconds: number },
+): Promise<CpuFigures> {
+  const pg1 = db.pgDataDir ? postgresCpu(db.pgDataDir) : null;
   const m1 = machineBusySeconds();
-  const postgres = a.pg0 === null || pg1 === null ? null : pg1 - a.pg0;
+  const lsn1 = await walLsn(db);
+  const walBytes = start.lsn === null || lsn1 === null
+    ? null
+    : Number((await db.ctx.sql.one<{ n: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS n', [lsn1, start.lsn]))?.n ?? NaN);
+  const postgres = start.pg === null || pg1 === null ? null : pg1.total - start.pg.total;
+  const walWriter = start.pg === null || pg1 === null ? null : pg1.walWriter - start.pg.walWriter;
   const client = a.clientSeconds !== undefined ? a.clientSeconds : a.client0 == null || a.client1 == null ? null : a.client1 - a.client0;
   const simulator = a.sim0 == null || a.sim1 == null ? null : a.sim1 - a.sim0;
   const known = [client, postgres, ...(a.sim0 === undefined ? [] : [simulator])];
-  const restCores = a.m0 === null || m1 === null || known.some((v) => v === null)
+  const restCores = start.m0 === null || m1 === null || known.some((v) => v === null)
     ? null
-    : Math.max(0, m1 - a.m0 - known.reduce<number>((x, y) => x + (y ?? 0), 0)) / a.wallSeconds;
-  return { client, postgres, simulator, restCores };
+    : Math.max(0, m1 - start.m0 - known.reduce<number>((x, y) => x + (y ?? 0), 0)) / a.wallSeconds;
+  return {
+    client, postgres, walWriter, walBytes: walBytes !== null && Number.isFinite(walBytes) ? walBytes : null, simulator,
+    clientSystem: a.clientSystem ?? null, clientFaults: a.clientFaults ?? null, restCores,
+  };
 }
 
 interface SyncRun {
@@ -316,8 +352,7 @@ async function syncPhase(db: BenchDatabase, s: Settings, phase: Phase, label: st
   await rm(reportFile, { force: true });
   const load = loadAverage();
   log(`${label}: childhub connectors sync ${run.connector} ${run.args.join(' ')} … (load ${load}; not yet on disk ${unwrittenMB()})`);
-  const pg0 = db.pgDataDir ? postgresCpuSeconds(db.pgDataDir) : null;
-  const m0 = machineBusySeconds();
+  const start = await phaseStart(db);
   const sim0 = sim ? processCpuSeconds(sim.pid) : undefined;
   const profileDir = path.join(s.home, 'profiles');
   const command = await runChildhubCommand({
@@ -340,7 +375,10 @@ async function syncPhase(db: BenchDatabase, s: Settings, phase: Phase, label: st
     }
   }
   if (report && report.summary.status !== 'SUCCEEDED') problems.push(`the run ended ${report.summary.status}`);
-  const cpu = phaseCpu(db, { pg0, m0, clientSeconds: report ? report.cpuUserSeconds + report.cpuSystemSeconds : null, sim0, sim1, wallSeconds });
+  const cpu = await phaseCpu(db, start, {
+    clientSeconds: report ? report.cpuUserSeconds + report.cpuSystemSeconds : null, clientSystem: report?.cpuSystemSeconds ?? null, clientFaults: report?.minorPageFaults ?? null,
+    sim0, sim1, wallSeconds,
+  });
   const sum = report?.summary;
   log(`${label}: exit ${command.code}, ${wallSeconds.toFixed(1)} s end to end` +
     (sum ? ` (sync ${(sum.durationMs / 1000).toFixed(1)} s): ${fmt(sum.fetched)} fetched, ${fmt(sum.inserted)} new, ${fmt(sum.updated)} changed, ${fmt(sum.unchanged)} unchanged, ${fmt(sum.rejected)} rejected; ` +
@@ -383,8 +421,7 @@ async function goldenPhase(db: BenchDatabase, s: Settings, env: Record<string, s
   const listenersBefore = await listeners();
   const load = loadAverage();
   log(`golden records: ${fmt(toBuild)} children to build from ${fmt(await pendingRows())} outbox rows; ${s.goldenWorkers} × childhub worker --queues golden-record (WORKER_CONCURRENCY=${s.goldenConcurrency})… (load ${load})`);
-  const pg0 = db.pgDataDir ? postgresCpuSeconds(db.pgDataDir) : null;
-  const m0 = machineBusySeconds();
+  const start = await phaseStart(db);
   const t0 = performance.now();
   const workers: ChildhubProcess[] = [];
   const stops: Array<() => Promise<void>> = [];
@@ -426,7 +463,7 @@ async function goldenPhase(db: BenchDatabase, s: Settings, env: Record<string, s
     await closeQueues();
   }
   const wallSeconds = (performance.now() - t0) / 1000;
-  const cpu = phaseCpu(db, { pg0, m0, clientSeconds: workerCpu, wallSeconds });
+  const cpu = await phaseCpu(db, start, { clientSeconds: workerCpu, wallSeconds });
   const left = await unbuiltChildren(ctx);
   const facts = (await ctx.sql.one<{ children: string; numbers: string; groups: string; reconcile: string }>(
     `SELECT (SELECT count(*) FROM child)::text AS children, (SELECT count(*) FROM identity_number)::text AS numbers,
@@ -625,7 +662,7 @@ function budgetLines(phases: PhaseResult[]): string[] {
     const spent = client + postgres + simulator;
     const budget = (cores * 1e6) / target;
     lines.push(`- ${p.label}: ${fmt(target)} records/s on ${cores} cores leaves at most ${fmt(budget, 1)} µs of CPU per record, for the sync process, PostgreSQL${simulator ? ' and the simulator' : ''} together (with no idle moment on either core); ` +
-      `this run spent ${fmt(spent, 1)} µs (${fmt(client, 1)} in the sync process, ${fmt(postgres, 1)} in PostgreSQL${simulator ? `, ${fmt(simulator, 1)} in the simulator` : ''})` +
+      `this run spent ${fmt(spent, 1)} µs (${fmt(client, 1)} in the sync process, ${fmt(postgres, 1)} in PostgreSQL${p.cpu.walWriter !== null ? ` of which ${fmt(us(p.cpu.walWriter), 1)} in its WAL writer` : ''}${simulator ? `, ${fmt(simulator, 1)} in the simulator` : ''})` +
       (spent > budget ? `, ${fmt(spent / budget, 1)}× the budget.` : ', within it.'));
   }
   return lines.length ? ['What the targets ask of the CPU:', '', ...lines] : [];
@@ -692,8 +729,10 @@ function render(
     // What the CPU alone allows: every record costs this much CPU time somewhere on the machine's cores.
     const used = p.cpu.client === null || p.cpu.postgres === null ? null : p.cpu.client + p.cpu.postgres + (p.phase === 'http' ? (p.cpu.simulator ?? 0) : 0);
     const bound = used === null || used === 0 ? 'n/a' : fmt((os.availableParallelism() * p.records) / used);
+    const walPerRecord = p.cpu.walBytes === null || p.records === 0 ? 'n/a' : fmt(p.cpu.walBytes / p.records);
     return `| ${p.label} | ${p.syncSeconds === null ? '—' : `${fmt(p.syncSeconds, 1)} (${fmt(p.records / p.syncSeconds)}/s)`} | ${c(p.cpu.client)} | ${c(p.cpu.postgres)} | ${p.phase === 'http' ? c(p.cpu.simulator) : '—'} | ` +
-      `${perRecord(p.cpu.client)} | ${perRecord(p.cpu.postgres)} | ${bound} | ${p.cpu.restCores === null ? 'n/a' : fmt(p.cpu.restCores, 2)} | ${p.load} |`;
+      `${perRecord(p.cpu.client)} | ${p.cpu.clientSystem === null ? '—' : perRecord(p.cpu.clientSystem)} | ${p.cpu.clientFaults === null ? '—' : fmt(p.cpu.clientFaults)} | ` +
+      `${perRecord(p.cpu.postgres)} | ${perRecord(p.cpu.walWriter)} | ${walPerRecord} | ${bound} | ${p.cpu.restCores === null ? 'n/a' : fmt(p.cpu.restCores, 2)} | ${p.load} |`;
   });
 
   const byPhase = (ph: Phase) => phases.find((p) => p.phase === ph);
@@ -731,10 +770,10 @@ function render(
     '',
     '### Where the time went',
     '',
-    `Seconds of the sync itself (the run's own duration: lock, read, every chunk's transaction, last checkpoint; the rest of the end-to-end time is starting Node, loading the code and connecting), CPU seconds of the measured client (the sync process's own rusage, its GC threads included; for COPY the bench process streaming the file) and of the PostgreSQL cluster (postmaster and all backends, from /proc), per record, and the rate the CPU time alone allows (${os.availableParallelism()} cores ÷ CPU time per record, the simulator's included: no overlap, wait or start-up could beat it). The rest of the machine: cores other processes kept busy (if this is large, something else competed for the cores). Load average (1, 5, 15 min) when the phase started.`,
+    `Seconds of the sync itself (the run's own duration: lock, read, every chunk's transaction, last checkpoint; the rest of the end-to-end time is starting Node, loading the code and connecting), CPU seconds of the measured client (the sync process's own rusage, its GC threads included; for COPY the bench process streaming the file) and of the PostgreSQL cluster (postmaster and all backends, from /proc), per record; of the sync process's, the kernel's (system time: mostly page faults, the first touch of each page of the process's memory, whose cost varies several-fold on this virtual machine with what the host has reclaimed), with the count of faults; of PostgreSQL's, the WAL writer's (the process that copies the write-ahead log into the operating system's files: its CPU grows with the bytes of log, shown per record, that a phase makes the cluster write); and the rate the CPU time alone allows (${os.availableParallelism()} cores ÷ CPU time per record, the simulator's included: no overlap, wait or start-up could beat it). The rest of the machine: cores other processes kept busy (if this is large, something else competed for the cores). Load average (1, 5, 15 min) when the phase started.`,
     '',
-    `| Phase | Sync (s, and records/s over it) | client CPU (s) | PostgreSQL CPU (s) | simulator CPU (s) | client µs/record | PostgreSQL µs/record | CPU-bound ceiling on ${os.availableParallelism()} cores (records/s) | rest of machine (cores) | load before |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| Phase | Sync (s, and records/s over it) | client CPU (s) | PostgreSQL CPU (s) | simulator CPU (s) | client µs/record | of it kernel µs/record | client page faults | PostgreSQL µs/record | of it WAL writer µs/record | WAL bytes/record | CPU-bound ceiling on ${os.availableParallelism()} cores (records/s) | rest of machine (cores) | load before |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...cpuRows,
     '',
     ...budgetLines(phases),
