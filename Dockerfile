@@ -27,11 +27,12 @@ EXPOSE 4000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # The V8 heap is capped at 512 MB: below 1 GB V8 grows the heap to about twice the live data instead of four
 # times, so a 1,000,000-row file sync peaks under 300 MB instead of 400-700 MB. The young generation gets
-# semi-spaces of 40 MB (16 by default): a sync's batches then die young instead of being promoted and
-# collected again by full collections. Measured on the 1M-row file (docs/benchmarks.md): 16 -> 32 MB cut
-# CPU per record by ~16%; 32 -> 40 MB by a further ~30% (re-ingest 17.6 -> 12.0 µs per record, CSV ingest
-# 72 -> 52), for 10-30 MB more peak RSS (261-288 MB measured for the 1M-row file). Below about 36 MB the
-# batches in flight outgrow the young generation.
+# semi-spaces of 32 MB (16 by default): a sync's batches then die young instead of being promoted and
+# collected again by full collections. V8 rounds the size up to a power of two (24 gives 32; the 40 this
+# line held until 2026-12-04 gave 64). Measured on the held bench database, alternating: 64 -> 32 MB took
+# the sync's CPU per record from 32.8-33.5 to 31.2-31.3 µs for the 1M-row CSV, from 43.0-43.3 to 40.0-40.1
+# µs over HTTP, left the unchanged re-ingest as it was (4.1-4.3 µs), and about 35-50 MB off every peak RSS
+# (1M-row file 270 -> 235 MB); 16 MB costs 45-46 µs over HTTP.
 # The old generation starts at 112 MB. Under the 512 MB cap V8 otherwise sets the next full collection a
 # little above what the last one left alive, and a sync, whose records in flight outlive a few young
 # collections and are promoted, ran one every 3,000-6,000 records: 175 full collections for the 1M-row
@@ -39,5 +40,5 @@ HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(
 # again. From 112 MB: 95 and 14 (CPU per record in the sync process 37.4 -> 33.7 µs for the CSV, about
 # 50 -> 40 µs over HTTP), for about 10 MB more peak RSS (269 MB for the 1M-row file; 128 MB gave 285-289).
 # The connectors bench runs with these same flags (bench/lib/build.ts reads them from here).
-ENTRYPOINT ["node", "--max-old-space-size=512", "--initial-old-space-size=112", "--max-semi-space-size=40", "bin/childhub.js"]
+ENTRYPOINT ["node", "--max-old-space-size=512", "--initial-old-space-size=112", "--max-semi-space-size=32", "bin/childhub.js"]
 CMD ["serve"]
