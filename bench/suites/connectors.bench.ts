@@ -322,10 +322,9 @@ async function phaseCpu(
 ): Promise<CpuFigures> {
   const pg1 = db.pgDataDir ? postgresCpu(db.pgDataDir) : null;
   const m1 = machineBusySeconds();
-  const lsn1 = await walLsn(db);
-  const walBytes = start.lsn === null || lsn1 === null
+  const walBytes = start.lsn === null
     ? null
-    : Number((await db.ctx.sql.one<{ n: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS n', [lsn1, start.lsn]))?.n ?? NaN);
+    : Number((await db.ctx.sql.one<{ n: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::text AS n', [start.lsn]).catch(() => null))?.n ?? NaN);
   const postgres = start.pg === null || pg1 === null ? null : pg1.total - start.pg.total;
   const walWriter = start.pg === null || pg1 === null ? null : pg1.walWriter - start.pg.walWriter;
   const client = a.clientSeconds !== undefined ? a.clientSeconds : a.client0 == null || a.client1 == null ? null : a.client1 - a.client0;
