@@ -122,7 +122,9 @@ export function copyJsonText(json: string): string {
 
 /** Bytes sent to the COPY stream at a time: big enough to amortise a write, small enough not to pile up. */
 const WRITE_BYTES = 256 * 1024;
-const NL = Buffer.from('\n');
+/** Room past {@link WRITE_BYTES} in each chunk, so the row that crosses it rarely needs a bigger one. */
+const CHUNK_SLACK = 64 * 1024;
+const NL = 0x0a;
 
 /**
  * Writes `rows` (each a row without its newline: fields joined by tabs, built with the helpers above, as
@@ -130,12 +132,15 @@ const NL = Buffer.from('\n');
  * Resolves once PostgreSQL has stored every row; a refused row (a constraint, a value of the wrong type)
  * rejects the whole COPY and leaves the caller's transaction aborted. Waits for the connection to drain, so
  * a large batch is never held twice in memory.
+ *
+ * Rows are written straight into the chunk being filled (text encoded in place, bytes copied), with no
+ * buffer per piece: two small allocations a record fewer on the ingest path.
  */
 export async function copyRows(client: PoolClient, table: string, columns: readonly string[], rows: Iterable<string | Buffer | ReadonlyArray<string | Buffer>>): Promise<number> {
   let stream: ReturnType<typeof pgCopy.from> | null = null;
   let failed: unknown;
-  let parts: Buffer[] = [];
-  let size = 0;
+  let chunk = Buffer.allocUnsafe(WRITE_BYTES + CHUNK_SLACK);
+  let at = 0;
   let count = 0;
   const open = () => {
     const s = client.query(pgCopy.from(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
@@ -145,26 +150,39 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
     return s;
   };
   const flush = async () => {
-    if (size === 0) return;
-    const chunk = Buffer.concat(parts, size);
-    parts = [];
-    size = 0;
+    if (at === 0) return;
+    // The stream keeps the bytes until the socket has taken them: the next rows go to a new chunk.
+    const out = chunk.subarray(0, at);
+    chunk = Buffer.allocUnsafe(WRITE_BYTES + CHUNK_SLACK);
+    at = 0;
     stream ??= open();
-    if (!stream.write(chunk) && failed === undefined) await Promise.race([once(stream, 'drain'), once(stream, 'error')]).catch(() => undefined);
+    if (!stream.write(out) && failed === undefined) await Promise.race([once(stream, 'drain'), once(stream, 'error')]).catch(() => undefined);
     if (failed !== undefined) throw failed;
   };
+  /** Makes room for `need` more bytes in the chunk (a row longer than the slack moves to a bigger one). */
+  const room = (need: number) => {
+    if (at + need <= chunk.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(chunk.length * 2, at + need));
+    chunk.copy(bigger, 0, 0, at);
+    chunk = bigger;
+  };
   const add = (piece: string | Buffer) => {
-    const b = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
-    parts.push(b);
-    size += b.length;
+    if (typeof piece === 'string') {
+      // At most three bytes per UTF-16 unit (a surrogate pair is four bytes for two units).
+      room(piece.length * 3);
+      at += chunk.write(piece, at, 'utf8');
+    } else {
+      room(piece.length);
+      at += piece.copy(chunk, at);
+    }
   };
   for (const row of rows) {
     if (typeof row === 'string' || Buffer.isBuffer(row)) add(row);
     else for (const piece of row) add(piece);
-    parts.push(NL);
-    size += 1;
+    room(1);
+    chunk[at++] = NL;
     count++;
-    if (size >= WRITE_BYTES) await flush();
+    if (at >= WRITE_BYTES) await flush();
   }
   if (count === 0) return 0;
   await flush();
