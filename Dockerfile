@@ -37,8 +37,11 @@ HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(
 # little above what the last one left alive, and a sync, whose records in flight outlive a few young
 # collections and are promoted, ran one every 3,000-6,000 records: 175 full collections for the 1M-row
 # file, 59 for a 200,000-record HTTP sync, each also unmapping pages that the next allocations fault in
-# again. From 112 MB: 95 and 14 (CPU per record in the sync process 37.4 -> 33.7 µs for the CSV, about
-# 50 -> 40 µs over HTTP), for about 10 MB more peak RSS (269 MB for the 1M-row file; 128 MB gave 285-289).
+# again. From 112 MB, with the 64 MB semi-spaces of the time: 95 and 14 (CPU per record in the sync
+# process 37.4 -> 33.7 µs for the CSV, about 50 -> 40 µs over HTTP), for about 10 MB more peak RSS.
+# Measured again with 32 MB semi-spaces: 185 -> 43 full collections for the 1M-row file (38.1 -> 30.7 µs
+# per record, peak RSS 194 -> 237 MB), 76-78 -> 6-11 over HTTP (53-54 -> 37-40 µs); 160 MB would take
+# another 5% off the CSV for 283 MB and 40% more page faults, and nothing off HTTP.
 # The connectors bench runs with these same flags (bench/lib/build.ts reads them from here).
 ENTRYPOINT ["node", "--max-old-space-size=512", "--initial-old-space-size=112", "--max-semi-space-size=32", "bin/childhub.js"]
 CMD ["serve"]
