@@ -1,6 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import yauzl from 'yauzl';
 import { AppError } from '../../errors/app-error.js';
 import { FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
@@ -23,10 +24,10 @@ export interface XlsxRowsOptions {
   onSheetName?: (name: string) => void;
 }
 
-/** What exceljs's streaming reader exposes beyond its typings. */
-interface StreamingWorkbook {
-  parse(): AsyncIterable<{ eventType: string; value: unknown }>;
-  model?: { sheets?: Array<{ name: string; state?: string }> };
+/** What exceljs's streaming reader exposes beyond its typings (filled in by the parts it parses). */
+interface WorkbookState {
+  model?: { sheets?: Array<{ name: string; rId?: string; state?: string }> };
+  workbookRels?: Array<{ Id: string; Target: string; Type?: string }>;
   properties?: { model?: { date1904?: boolean } };
 }
 interface StreamingWorksheet {
@@ -48,30 +49,29 @@ interface WorkbookReaderParts {
   _parseWorkbook(entry: Readable): Promise<void>;
   _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
   _parseStyles(entry: Readable): Promise<void>;
-  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown>;
-  _parseHyperlinks(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown>;
+  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<{ eventType: string; value: unknown }>;
 }
-const WorkbookReaderBase = ExcelJS.stream.xlsx.WorkbookReader as unknown as new (input: Readable, options: object) => WorkbookReaderParts;
-for (const method of ['_parseRels', '_parseWorkbook', '_parseSharedStrings', '_parseStyles', '_parseWorksheet', '_parseHyperlinks']) {
+const WorkbookReaderBase = ExcelJS.stream.xlsx.WorkbookReader as unknown as new (input: Readable | undefined, options: object) => WorkbookReaderParts;
+for (const method of ['_parseRels', '_parseWorkbook', '_parseSharedStrings', '_parseStyles', '_parseWorksheet']) {
   // Overriding a method exceljs no longer has would silently bring the U+FFFD corruption back: fail loudly.
   if (typeof (WorkbookReaderBase.prototype as unknown as Record<string, unknown>)[method] !== 'function') {
-    throw new Error(`exceljs's WorkbookReader has no ${method}: the UTF-8 workaround in xlsx-rows.ts needs revisiting`);
+    throw new Error(`exceljs's WorkbookReader has no ${method}: the XLSX reader in xlsx-rows.ts needs revisiting`);
   }
 }
 
 /**
- * exceljs's streaming reader decoded so that no character is lost.
+ * exceljs's XML decoding for the parts of a workbook, fed part by part (see {@link xlsxRows}), decoded so
+ * that no character is lost.
  *
  * exceljs 4.4 turns each chunk of a zip entry into text on its own (`utils/parse-sax.js` calls
  * `TextDecoder.decode(chunk)` without `stream: true`), so a multi-byte UTF-8 letter split across two chunks
  * becomes two U+FFFD (exceljs/exceljs#2084, #2316) — Vietnamese names were silently corrupted every few
  * thousand cells. parse-sax passes string chunks through untouched, so every XML part is handed to it already
  * decoded, by a decoder that carries an incomplete sequence over to the next chunk: entry streams through
- * Node's own `setEncoding('utf8')` (a `StringDecoder`), worksheet chunk iterators through {@link utf8Text}.
- * Streaming (and its memory bound) is kept. Loading this module fails if a future exceljs lacks one of these
- * methods; `xlsx-rows.utf8.test.ts` checks the result.
+ * Node's own `setEncoding('utf8')` (a `StringDecoder`), the worksheet's through {@link utf8Text}. Loading
+ * this module fails if a future exceljs lacks one of these methods; `xlsx-rows.utf8.test.ts` checks the result.
  */
-class LosslessWorkbookReader extends WorkbookReaderBase {
+class LosslessWorkbookParts extends WorkbookReaderBase {
   override _parseRels(entry: Readable): Promise<void> {
     return super._parseRels(entry.setEncoding('utf8'));
   }
@@ -84,15 +84,8 @@ class LosslessWorkbookReader extends WorkbookReaderBase {
   override _parseStyles(entry: Readable): Promise<void> {
     return super._parseStyles(entry.setEncoding('utf8'));
   }
-  override _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown> {
-    // A sheet parked in a temporary file comes as a file stream that exceljs deletes as soon as the consumer
-    // moves on: for a sheet nobody reads, the stream's open then fails (ENOENT) with no one listening, which
-    // would be an uncaught exception. A sheet that is read reports its errors through the iteration.
-    if (iterator instanceof Readable) iterator.on('error', () => {});
+  override _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<{ eventType: string; value: unknown }> {
     return super._parseWorksheet(utf8Text(iterator), sheetNo);
-  }
-  override _parseHyperlinks(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown> {
-    return super._parseHyperlinks(utf8Text(iterator), sheetNo);
   }
 }
 
@@ -107,55 +100,117 @@ export async function* utf8Text(chunks: AsyncIterable<Buffer | Uint8Array | stri
   if (rest !== '') yield rest;
 }
 
+/** A workbook's zip, opened by its central directory: any part can be read, in any order, as a stream. */
+class WorkbookZip {
+  private readonly open = new Set<Readable>();
+
+  private constructor(
+    private readonly zip: yauzl.ZipFile,
+    /** Entries by their path in the zip. */
+    readonly entries: ReadonlyMap<string, yauzl.Entry>,
+  ) {}
+
+  static async open(filePath: string): Promise<WorkbookZip> {
+    const zip = await yauzl.openPromise(filePath, { lazyEntries: true, autoClose: false, strictFileNames: false });
+    try {
+      const entries = new Map<string, yauzl.Entry>();
+      await new Promise<void>((resolve, reject) => {
+        zip.on('entry', (entry: yauzl.Entry) => {
+          entries.set(entry.fileName, entry);
+          zip.readEntry();
+        });
+        zip.once('end', resolve);
+        zip.once('error', reject);
+        zip.readEntry();
+      });
+      return new WorkbookZip(zip, entries);
+    } catch (error) {
+      zip.close();
+      throw error;
+    }
+  }
+
+  /** A part's bytes, inflated, as a stream (destroyed by {@link close} if not read to its end). */
+  async stream(part: string): Promise<Readable> {
+    const entry = this.entries.get(part);
+    if (entry === undefined) throw new Error(`the zip has no ${part}`);
+    const stream = await this.zip.openReadStreamPromise(entry);
+    this.open.add(stream);
+    stream.once('close', () => this.open.delete(stream));
+    return stream;
+  }
+
+  /** Closes the file once every part's stream is done with (streams still open are destroyed). */
+  close(): void {
+    for (const s of this.open) s.destroy();
+    this.open.clear();
+    this.zip.close();
+  }
+}
+
+/** The zip path of a part a relationship of `xl/workbook.xml` targets (relative to `xl/`, or absolute). */
+function workbookPartPath(target: string): string {
+  const t = target.replace(/\\/g, '/');
+  return t.startsWith('/') ? path.posix.normalize(t.slice(1)) : path.posix.normalize(path.posix.join('xl', t));
+}
+
 /**
- * The data rows of one sheet of a workbook, read with exceljs's streaming reader (one pass over the zip per
- * sheet, so sheets come in the configured order whatever their order in the file, and memory holds the
- * shared strings and one parsed piece of the sheet, never the workbook).
+ * The data rows of one sheet of a workbook. The zip is read by its central directory (random access), so the
+ * workbook's sheet list, shared strings and styles are parsed first, whatever their order in the file, and
+ * then only the one sheet asked for is streamed: memory holds the shared strings and one parsed piece of the
+ * sheet, never the workbook, and nothing is written to temporary files.
+ *
+ * exceljs's own streaming reader goes through the zip in one pass, entry by entry, and parks sheets in
+ * temporary files when they come before the parts they need; that pass can end before the zip's last entry
+ * (exceljs/exceljs#3064), which in files written by exceljs is `xl/workbook.xml` with the sheet list: a valid
+ * workbook was then, now and again, refused as having no sheets at all. Only its XML decoding is used here.
  *
  * Values: text as text (rich text joined), numbers as numbers, booleans, date-formatted cells as `Date`
  * (exceljs gives the wall-clock date and time as UTC), formulas as their cached result, hyperlinks as their
  * text; empty, blank and error (`#N/A`) cells are absent. Row numbers are the sheet's own.
  */
 export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> {
-  const input = createReadStream(o.filePath);
-  const workbook = new LosslessWorkbookReader(input, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    styles: 'cache', // number formats: which numbers are dates
-    hyperlinks: 'ignore',
-    entries: 'ignore',
-  }) as unknown as StreamingWorkbook;
-  let target: string | undefined;
-  let found = false;
+  let zip: WorkbookZip | undefined;
   try {
-    for await (const event of workbook.parse()) {
-      if (event.eventType !== 'worksheet') continue;
-      const worksheet = event.value as StreamingWorksheet;
-      if (target === undefined) {
-        target = resolveSheetNames(workbook.model?.sheets ?? [], o.sheets, o.fileName)[o.sheetIndex]!;
-        o.onSheetName?.(target);
-      }
-      // The other sheets are passed over, not broken off: exceljs removes a sheet's temporary file only when
-      // its parse moves past it, so stopping early would leave them in the temp directory until the process ends.
-      if (found || worksheet.name !== target) continue;
-      found = true;
-      const date1904 = workbook.properties?.model?.date1904 === true;
-      yield* sheetRows(worksheet, o, date1904);
+    zip = await WorkbookZip.open(o.filePath);
+    const parts = new LosslessWorkbookParts(undefined, {
+      worksheets: 'emit',
+      sharedStrings: 'cache',
+      styles: 'cache', // number formats: which numbers are dates
+      hyperlinks: 'ignore',
+      entries: 'ignore',
+    });
+    const workbook = parts as unknown as WorkbookState;
+    if (!zip.entries.has('xl/workbook.xml')) throw new Error('it has no xl/workbook.xml');
+    if (zip.entries.has('xl/_rels/workbook.xml.rels')) await parts._parseRels(await zip.stream('xl/_rels/workbook.xml.rels'));
+    await parts._parseWorkbook(await zip.stream('xl/workbook.xml'));
+    const sheets = workbook.model?.sheets ?? [];
+    const target = resolveSheetNames(sheets, o.sheets, o.fileName)[o.sheetIndex]!;
+    o.onSheetName?.(target);
+    const sheet = sheets.find((s) => s.name === target)!;
+    const rel = workbook.workbookRels?.find((r) => r.Id === sheet.rId);
+    const part = rel ? workbookPartPath(rel.Target) : undefined;
+    if (part === undefined || !zip.entries.has(part)) {
+      throw new SheetNotFoundError(`${o.fileName}: the sheet "${target}" has no content part`, { fileName: o.fileName, sheet: target });
     }
+    if (zip.entries.has('xl/sharedStrings.xml')) {
+      for await (const _ of parts._parseSharedStrings(await zip.stream('xl/sharedStrings.xml'))) {
+        // With `sharedStrings: 'cache'` the strings are kept on the reader, not yielded.
+      }
+    }
+    if (zip.entries.has('xl/styles.xml')) await parts._parseStyles(await zip.stream('xl/styles.xml'));
+    const [event] = [...parts._parseWorksheet(await zip.stream(part), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '1')];
+    const worksheet = event!.value as StreamingWorksheet;
+    worksheet.name = target;
+    const date1904 = workbook.properties?.model?.date1904 === true;
+    yield* sheetRows(worksheet, o, date1904);
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook (${(error as Error).message})`, {
       fileName: o.fileName,
     });
   } finally {
-    input.destroy();
-  }
-  if (!found) {
-    if (target === undefined) resolveSheetNames(workbook.model?.sheets ?? [], o.sheets, o.fileName);
-    throw new SheetNotFoundError(`${o.fileName}: the sheet "${target ?? String(o.sheets[o.sheetIndex]?.sheet)}" has no content part`, {
-      fileName: o.fileName,
-      sheet: target,
-    });
+    zip?.close();
   }
 }
 

@@ -1,0 +1,135 @@
+/**
+ * How the XLSX reader gets at a workbook's parts. It opens the zip by its central directory and reads the parts
+ * it needs in its own order, so what the zip holds first or last, and what the sheet parts are called, does
+ * not matter.
+ *
+ * exceljs's streaming reader, which it replaced, went through the zip in one pass: it parked sheets in
+ * temporary files when they came before the shared strings, and that pass could end before the zip's last
+ * entry (exceljs/exceljs#3064) — in workbooks written by exceljs, `xl/workbook.xml` with the sheet list — so a
+ * valid workbook was now and again refused as having "no sheet" (seen twice in a test run here). The race
+ * itself does not reproduce on demand; these tests pin what the new reading guarantees instead.
+ */
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { xlsxRows } from './xlsx-rows.js';
+
+const SHEETS = ['Một', 'Hai', 'Ba'];
+let dir: string;
+let written: Buffer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'childhub-xlsx-zip-'));
+  const wb = new ExcelJS.Workbook();
+  for (const name of SHEETS) {
+    const ws = wb.addWorksheet(name);
+    ws.addRow(['Mã', 'Họ và tên']);
+    for (let i = 0; i < 200; i++) ws.addRow([`${name}-${i}`, `Nguyễn Thị ${name} ${i}`]);
+  }
+  written = Buffer.from(await wb.xlsx.writeBuffer());
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every sheet's codes, read one sheet per pass as the file connector does. */
+async function readAll(file: string): Promise<string[][]> {
+  const out: string[][] = [];
+  for (const sheetIndex of SHEETS.keys()) {
+    const codes: string[] = [];
+    for await (const chunk of xlsxRows({ filePath: file, fileName: path.basename(file), sheets: SHEETS.map((sheet) => ({ sheet })), sheetIndex, headerRow: 1, skipRows: 0 })) {
+      for (const r of chunk) if (r.kind === 'record') codes.push(String(r.data['Mã']));
+    }
+    out.push(codes);
+  }
+  return out;
+}
+
+function expectEverySheet(sheets: string[][]): void {
+  expect(sheets.map((codes) => codes.length)).toEqual([200, 200, 200]);
+  expect(sheets.map((codes) => codes[0])).toEqual(SHEETS.map((name) => `${name}-0`));
+  expect(sheets.map((codes) => codes.at(-1))).toEqual(SHEETS.map((name) => `${name}-199`));
+}
+
+/** The workbook re-zipped with its parts in the given order (and any renamed or rewritten). */
+async function rezip(name: string, order: (paths: string[]) => string[], edit: (zip: JSZip) => Promise<void> = async () => {}): Promise<string> {
+  const src = await JSZip.loadAsync(written);
+  await edit(src);
+  const out = new JSZip();
+  const paths = Object.keys(src.files).filter((p) => !src.files[p]!.dir);
+  for (const p of order(paths)) out.file(p, await src.file(p)!.async('nodebuffer'));
+  const file = path.join(dir, name);
+  await writeFile(file, await out.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+  return file;
+}
+
+/** Temporary files of this process as exceljs's streaming reader named them (package `tmp`). */
+const ownTempFiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`tmp-${process.pid}-`));
+
+it('reads every sheet whatever order the zip holds the parts in, the sheet list first or last', async () => {
+  const workbookLast = (paths: string[]) => [...paths.filter((p) => p !== 'xl/workbook.xml'), 'xl/workbook.xml'];
+  const sheetsFirst = (paths: string[]) => [...paths.filter((p) => p.startsWith('xl/worksheets/')).reverse(), ...paths.filter((p) => !p.startsWith('xl/worksheets/'))];
+  const reversed = (paths: string[]) => [...paths].reverse();
+  for (const [name, order] of [['workbook-last.xlsx', workbookLast], ['sheets-first.xlsx', sheetsFirst], ['reversed.xlsx', reversed]] as const) {
+    expectEverySheet(await readAll(await rezip(name, order)));
+  }
+});
+
+it('finds a sheet through the workbook\'s relationships, whatever its part is called', async () => {
+  const file = await rezip('renamed.xlsx', (paths) => paths, async (zip) => {
+    const rels = await zip.file('xl/_rels/workbook.xml.rels')!.async('string');
+    const target = /Target="(?:\/xl\/)?worksheets\/sheet2\.xml"/;
+    expect(rels).toMatch(target);
+    zip.file('xl/_rels/workbook.xml.rels', rels.replace(target, 'Target="/xl/worksheets/tre-em.xml"'));
+    zip.file('xl/worksheets/tre-em.xml', await zip.file('xl/worksheets/sheet2.xml')!.async('nodebuffer'));
+    zip.remove('xl/worksheets/sheet2.xml');
+  });
+  expectEverySheet(await readAll(file));
+});
+
+it('names a sheet whose part is missing from the zip', async () => {
+  const file = await rezip('no-part.xlsx', (paths) => paths.filter((p) => p !== 'xl/worksheets/sheet3.xml'));
+  await expect(readAll(file)).rejects.toMatchObject({ code: 'CONNECTOR_FILE_SHEET_NOT_FOUND', message: 'no-part.xlsx: the sheet "Ba" has no content part' });
+});
+
+it('refuses a zip that is not a workbook, and a truncated workbook, as a file format error', async () => {
+  const notWorkbook = path.join(dir, 'not-a-workbook.xlsx');
+  const other = new JSZip();
+  other.file('readme.txt', 'xin chào');
+  await writeFile(notWorkbook, await other.generateAsync({ type: 'nodebuffer' }));
+  await expect(readAll(notWorkbook)).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringContaining('not-a-workbook.xlsx cannot be read as an XLSX workbook (it has no xl/workbook.xml)') });
+  const truncated = path.join(dir, 'truncated.xlsx');
+  await writeFile(truncated, written.subarray(0, Math.floor(written.length / 2)));
+  await expect(readAll(truncated)).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringContaining('truncated.xlsx cannot be read as an XLSX workbook') });
+});
+
+it('reads any one sheet repeatedly with no uncaught error, no temporary file, and no file left open', async () => {
+  const file = path.join(dir, 'three-sheets.xlsx');
+  await writeFile(file, written);
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  const before = new Set(ownTempFiles());
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const fdsBefore = fds();
+  try {
+    for (let round = 0; round < 10; round++) expectEverySheet(await readAll(file));
+    // A read abandoned part-way (a sync that fails mid-sheet) closes the file too.
+    for (let round = 0; round < 10; round++) {
+      for await (const chunk of xlsxRows({ filePath: file, fileName: 'three-sheets.xlsx', sheets: [{ sheet: 'Hai' }], sheetIndex: 0, headerRow: 1, skipRows: 0 })) {
+        expect(chunk.length).toBeGreaterThan(0);
+        break;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+  expect(uncaught).toEqual([]);
+  expect(ownTempFiles().filter((f) => !before.has(f))).toEqual([]);
+  expect(fds()).toBe(fdsBefore);
+});
