@@ -193,12 +193,20 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     if (part === undefined || !zip.entries.has(part)) {
       throw new SheetNotFoundError(`${o.fileName}: the sheet "${target}" has no content part`, { fileName: o.fileName, sheet: target });
     }
-    if (zip.entries.has('xl/sharedStrings.xml')) {
-      for await (const _ of parts._parseSharedStrings(await zip.stream('xl/sharedStrings.xml'))) {
+    // The shared strings and styles are where the workbook's relationships say (some exporters name the
+    // parts differently), or at exceljs's usual paths.
+    const related = (type: string, usual: string) => {
+      const r = workbook.workbookRels?.find((x) => x.Type?.endsWith(`/relationships/${type}`));
+      return r ? workbookPartPath(r.Target) : usual;
+    };
+    const sharedStrings = related('sharedStrings', 'xl/sharedStrings.xml');
+    if (zip.entries.has(sharedStrings)) {
+      for await (const _ of parts._parseSharedStrings(await zip.stream(sharedStrings))) {
         // With `sharedStrings: 'cache'` the strings are kept on the reader, not yielded.
       }
     }
-    if (zip.entries.has('xl/styles.xml')) await parts._parseStyles(await zip.stream('xl/styles.xml'));
+    const styles = related('styles', 'xl/styles.xml');
+    if (zip.entries.has(styles)) await parts._parseStyles(await zip.stream(styles));
     const [event] = [...parts._parseWorksheet(await zip.stream(part), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '1')];
     const worksheet = event!.value as StreamingWorksheet;
     worksheet.name = target;

@@ -91,6 +91,27 @@ it('finds a sheet through the workbook\'s relationships, whatever its part is ca
   expectEverySheet(await readAll(file));
 });
 
+it('finds the shared strings and styles through the relationships too', async () => {
+  const file = await rezip('renamed-parts.xlsx', (paths) => paths, async (zip) => {
+    const rels = await zip.file('xl/_rels/workbook.xml.rels')!.async('string');
+    expect(rels).toMatch(/Target="(?:\/xl\/)?sharedStrings\.xml"/);
+    expect(rels).toMatch(/Target="(?:\/xl\/)?styles\.xml"/);
+    zip.file('xl/_rels/workbook.xml.rels', rels.replace(/Target="(?:\/xl\/)?sharedStrings\.xml"/, 'Target="SharedStrings1.xml"').replace(/Target="(?:\/xl\/)?styles\.xml"/, 'Target="/xl/Styles1.xml"'));
+    for (const [from, to] of [['xl/sharedStrings.xml', 'xl/SharedStrings1.xml'], ['xl/styles.xml', 'xl/Styles1.xml']] as const) {
+      zip.file(to, await zip.file(from)!.async('nodebuffer'));
+      zip.remove(from);
+    }
+  });
+  const sheets = await readAll(file);
+  expectEverySheet(sheets);
+  // The names are shared strings: without them the cells would read as their indexes.
+  const names: string[] = [];
+  for await (const chunk of xlsxRows({ filePath: file, fileName: 'renamed-parts.xlsx', sheets: [{ sheet: 'Hai' }], sheetIndex: 0, headerRow: 1, skipRows: 0 })) {
+    for (const r of chunk) if (r.kind === 'record') names.push(String(r.data['Họ và tên']));
+  }
+  expect(names.slice(0, 2)).toEqual(['Nguyễn Thị Hai 0', 'Nguyễn Thị Hai 1']);
+});
+
 it('names a sheet whose part is missing from the zip', async () => {
   const file = await rezip('no-part.xlsx', (paths) => paths.filter((p) => p !== 'xl/worksheets/sheet3.xml'));
   await expect(readAll(file)).rejects.toMatchObject({ code: 'CONNECTOR_FILE_SHEET_NOT_FOUND', message: 'no-part.xlsx: the sheet "Ba" has no content part' });
