@@ -112,17 +112,22 @@ class WorkbookZip {
 
   static async open(filePath: string): Promise<WorkbookZip> {
     const zip = await yauzl.openPromise(filePath, { lazyEntries: true, autoClose: false, strictFileNames: false });
+    // The listing's errors fail the open; one after it (closing the file, once every part was read) has
+    // nothing left to spoil and must not become an uncaught exception. Errors reading a part reach its stream.
+    let fail: (error: Error) => void = () => {};
+    zip.on('error', (error: Error) => fail(error));
     try {
       const entries = new Map<string, yauzl.Entry>();
       await new Promise<void>((resolve, reject) => {
+        fail = reject;
         zip.on('entry', (entry: yauzl.Entry) => {
           entries.set(entry.fileName, entry);
           zip.readEntry();
         });
         zip.once('end', resolve);
-        zip.once('error', reject);
         zip.readEntry();
       });
+      fail = () => {};
       return new WorkbookZip(zip, entries);
     } catch (error) {
       zip.close();
@@ -207,7 +212,8 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     }
     const styles = related('styles', 'xl/styles.xml');
     if (zip.entries.has(styles)) await parts._parseStyles(await zip.stream(styles));
-    const [event] = [...parts._parseWorksheet(await zip.stream(part), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '1')];
+    // exceljs names the sheet from its number only for parts called sheetN.xml; the name is set here instead.
+    const [event] = [...parts._parseWorksheet(await zip.stream(part), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '0')];
     const worksheet = event!.value as StreamingWorksheet;
     worksheet.name = target;
     const date1904 = workbook.properties?.model?.date1904 === true;
