@@ -79,6 +79,23 @@ describe('ingest', () => {
     expect(children).toHaveLength(1);
   });
 
+  it('holds an advisory lock on each of the batch\'s identity numbers until its transaction ends', async () => {
+    const numbers = ['001207004441', '001207004442', '001207004443'];
+    const holder = await ctx.sql.pool.connect();
+    const advisory = `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted`;
+    try {
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await holder.query('BEGIN');
+      // Two records share a number: one lock each number, not each record.
+      await ctx.ingest.ingestItems(holder, [...numbers, numbers[0]!].map((n, i) => ({ input: aRecord({ externalId: `LOCKED-${i}`, identityNumber: n }) })));
+      expect((await ctx.sql.query<{ n: number }>(advisory, [pid]))[0]!.n).toBe(numbers.length);
+      await holder.query('COMMIT');
+      expect((await ctx.sql.query<{ n: number }>(advisory, [pid]))[0]!.n).toBe(0);
+    } finally {
+      holder.release();
+    }
+  });
+
   it('writes by key a new record another batch stored meanwhile, instead of failing the batch', async () => {
     // Both batches are prepared while the key is new: both plan to COPY it.
     const first = await ctx.ingest.prepare(ctx.sql.pool, [{ input: aRecord({ externalId: 'COLLIDE', fullName: 'Đặng Văn Một', identityNumber: null }) }]);

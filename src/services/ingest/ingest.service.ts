@@ -530,10 +530,15 @@ export class IngestService {
 /**
  * Takes the transaction's advisory lock on each identity number, in order, so two batches never make two
  * children of one new number. Lists go as one JSON text: an array parameter costs the client a serialised
- * element per number.
+ * element per number. The locks are taken after the sort (PostgreSQL evaluates a volatile output after
+ * `ORDER BY`) in a subquery kept apart by `OFFSET 0`, and only their count comes back: one row per number
+ * (about 1,500 per batch of 2,000 birth registrations) was parsed by the client for nothing.
  */
 async function lockNumbers(client: PoolClient, sortedNumbers: string[]): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(n, 7)) FROM jsonb_array_elements_text($1::jsonb) AS n ORDER BY n`, [JSON.stringify(sortedNumbers)]);
+  await client.query(
+    `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(n, 7)) FROM jsonb_array_elements_text($1::jsonb) AS n ORDER BY n OFFSET 0) AS locked`,
+    [JSON.stringify(sortedNumbers)],
+  );
 }
 
 /**
