@@ -126,17 +126,22 @@ export class ProjectionWriter {
       const table = RECORD_PROJECTION_TABLES[t]!;
       const rows = (projections as Record<string, unknown>)[table.kind] as Array<Record<string, unknown>> | undefined;
       if (!rows?.length) continue;
-      out ??= { tables: [], tails: [] };
       for (const p of rows) {
         let tail = '';
         for (let c = 0; c < table.columns.length; c++) {
           const col = table.columns[c]!;
           tail += `${c === 0 ? '' : '\t'}${copyValue(col.type, p[col.field])}`;
         }
-        out.tables.push(t);
         encoder.start();
         encoder.put(tail);
-        out.tails.push(encoder.finish());
+        const bytes = encoder.finish();
+        // A batch keeps these until its transaction: the first row makes arrays of one element (an empty
+        // array's first push reserves room for 17, about 350 bytes a record kept through garbage collections).
+        if (out === null) out = { tables: [t], tails: [bytes] };
+        else {
+          out.tables.push(t);
+          out.tails.push(bytes);
+        }
       }
     }
     return out;
