@@ -92,6 +92,8 @@ describe('ingest', () => {
       await holder.query('COMMIT');
       expect((await ctx.sql.query<{ n: number }>(advisory, [pid]))[0]!.n).toBe(0);
     } finally {
+      // A failed expectation above leaves the transaction open: never hand it back to the pool so.
+      await holder.query('ROLLBACK').catch(() => undefined);
       holder.release();
     }
   });
