@@ -63,6 +63,26 @@ describe('HttpReader pagination', () => {
     await expect(readAll(reader, null, ctx)).rejects.toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE' });
   });
 
+  it('cursor: cursors that lead back to a page already read (A → B → A) are a malformed response, not an endless loop', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'a' });
+    nock(BASE).get(PATH).query({ cursor: 'a' }).reply(200, { data: rows(2, 1), next: 'b' });
+    nock(BASE).get(PATH).query({ cursor: 'b' }).reply(200, { data: rows(3, 1), next: 'a' });
+    await expect(readAll(reader, null, ctx)).rejects.toMatchObject({
+      code: 'CONNECTOR_MALFORMED_RESPONSE',
+      message: expect.stringContaining('one this run has read already'),
+    });
+  });
+
+  it('cursor: a page served again behind a new cursor (a stale cache) is read, not taken for a loop', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'a' });
+    nock(BASE).get(PATH).query({ cursor: 'a' }).reply(200, { data: rows(1, 1), next: 'a2' });
+    nock(BASE).get(PATH).query({ cursor: 'a2' }).reply(200, { data: rows(2, 1), next: null });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.flatMap((b) => b.records.map((r) => r.data['id']))).toEqual(['1', '1', '2']);
+  });
+
   it('nextLink: follows relative and absolute links found in the body', async () => {
     const { reader, ctx } = harness({ pagination: { type: 'nextLink', path: 'links.next' } });
     nock(BASE).get(PATH).reply(200, { data: rows(1, 2), links: { next: '?page=2' } });

@@ -98,6 +98,8 @@ export class HttpReader implements SourceReader {
     let next: HttpNext | null = resuming ? start.next : { params: this.pagination.first() };
     let batches = 0;
     let records = 0;
+    /** Every page this run has read, as {@link requestKey}: a next page among them is a loop. */
+    const requested = new Set<string>();
     const t0 = performance.now();
     this.logger.info({ resumeAtPage: resuming ? page + 1 : undefined, incremental: since !== null }, 'http read started');
 
@@ -136,6 +138,7 @@ export class HttpReader implements SourceReader {
         }
       }
 
+      requested.add(requestKey(url, resolved));
       const entries = content.records.length + content.rejects.length;
       let following: HttpNext | null = null;
       // An empty page ends the run whatever the pagination says: a server that keeps handing out links or
@@ -148,7 +151,7 @@ export class HttpReader implements SourceReader {
           url,
           params: 'params' in next ? next.params : null,
         });
-        if (following) following = this.checkAdvances(following, url, since, resolved, what);
+        if (following) following = this.checkAdvances(following, requested, since, resolved, what);
       }
 
       const batch: ReadBatch = {
@@ -267,7 +270,13 @@ export class HttpReader implements SourceReader {
    * stored; the key is added again on sending). A next request equal to the one just made would read the
    * same page forever.
    */
-  private checkAdvances(following: HttpNext, current: URL, since: string | null, resolved: Resolved, what: string): HttpNext {
+  /**
+   * The next request, once it is known not to lead back to a page this run has read already: a cursor or
+   * link that does not advance, or that cycles (A → B → A), would keep a sync reading forever (holding the
+   * connector's lock). Pages are compared as their URLs without the API key and with sorted parameters; a
+   * server that serves a page again behind a new cursor (a stale cache) is not a loop.
+   */
+  private checkAdvances(following: HttpNext, requested: ReadonlySet<string>, since: string | null, resolved: Resolved, what: string): HttpNext {
     const keyParam = resolved.auth.queryParam;
     if ('url' in following && keyParam !== undefined) {
       const u = new URL(following.url);
@@ -275,14 +284,11 @@ export class HttpReader implements SourceReader {
       following = { url: u.href };
     }
     const nextUrl = this.urlOf(following, since, resolved);
-    const strip = (u: URL) => {
-      const c = new URL(u);
-      if (keyParam !== undefined) c.searchParams.delete(keyParam);
-      c.searchParams.sort();
-      return c.href;
-    };
-    if (strip(nextUrl) === strip(current)) {
-      throw new ConnectorMalformedResponseError(`${what}: the next page given is the page just read`, { path: current.pathname });
+    if (requested.has(requestKey(nextUrl, resolved))) {
+      throw new ConnectorMalformedResponseError(
+        `${what}: the next page given is one this run has read already (the cursor or link does not advance, or leads back)`,
+        { path: nextUrl.pathname },
+      );
     }
     return following;
   }
@@ -342,4 +348,13 @@ async function parseBody(response: HttpResponse, what: string, sources?: WeakMap
 function safeMessage(err: unknown): string {
   if (err instanceof AppError || err instanceof MissingSecretError || err instanceof ConfigError) return err.message;
   return 'unexpected error (see the logs)';
+}
+
+/** A page's request as compared for loops: its URL without the API key parameter, parameters sorted. */
+function requestKey(url: URL, resolved: Resolved): string {
+  const c = new URL(url);
+  const keyParam = resolved.auth.queryParam;
+  if (keyParam !== undefined) c.searchParams.delete(keyParam);
+  c.searchParams.sort();
+  return c.href;
 }

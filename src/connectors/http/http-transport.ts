@@ -20,7 +20,10 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
-  /** The reason phrase (`Not Found`), or the standard one when the server sent none. */
+  /**
+   * The standard reason phrase of the status (`Not Found`), never the one the server sent: that is free text
+   * (`401 Unauthorized Nguyen Van An`), and it goes into errors, run history and logs.
+   */
   statusText: string;
   /** Response headers, names in lower case. */
   headers: Readonly<Record<string, string | undefined>>;
@@ -176,7 +179,7 @@ export class HttpTransport {
         else if (Array.isArray(v)) headers[k.toLowerCase()] = v.join(', ');
         else if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
       }
-      return { response: responseOf(response.status, response.statusText || http.STATUS_CODES[response.status] || '', headers, response.data, performance.now() - t0) };
+      return { response: responseOf(response.status, http.STATUS_CODES[response.status] ?? '', headers, response.data, performance.now() - t0) };
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (timedOut) return { failure: 'TIMEOUT' };
