@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -68,4 +68,17 @@ describe('childhub connectors CLI', () => {
     const list = await childhub('connectors', 'list');
     expect(list.stdout).toMatch(/justice-register .*last run SUCCEEDED/);
   }, 120_000);
+
+  it('dry-run --file: a relative name not in the current directory is read from the drop directory', async () => {
+    const name = readdirSync(path.join(root, 'drop')).find((f) => f.endsWith('.csv'))!;
+    const r = await childhub('connectors', 'dry-run', 'justice-register', '--file', name, '--limit', '1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/would be stored/);
+  }, 60_000);
+
+  it('a failure names its code', async () => {
+    const r = await childhub('connectors', 'sync', 'no-such-connector', '--in-process');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/childhub: \[CONNECTOR_NOT_FOUND\] /);
+  }, 60_000);
 });

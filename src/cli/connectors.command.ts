@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { config as loadConfig } from '../config/config.js';
@@ -91,7 +91,7 @@ export function connectorsCommand(): Command {
     .action(async (name: string, opts: { limit: number; file?: string[] }) => {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
-        const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map((f) => path.resolve(f)) });
+        const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath) });
         out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid} would be stored, ${r.rejects.length} would be quarantined`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.
         for (const rec of r.records) out(JSON.stringify(rec, null, 2));
@@ -113,7 +113,7 @@ export function connectorsCommand(): Command {
     .action(async (name: string, opts: { file?: string[]; force?: boolean; inProcess?: boolean; wait: boolean; reportJson?: string }) => {
       if (opts.reportJson && !opts.inProcess) throw new Error('--report-json needs --in-process (the figures are this process\'s)');
       const b = await boot({ migrate: 'auto', pretty: true });
-      const req = { trigger: 'CLI' as const, files: opts.file?.map((f) => path.resolve(f)), force: opts.force, requestedBy: 'cli' };
+      const req = { trigger: 'CLI' as const, files: opts.file?.map(givenFilePath), force: opts.force, requestedBy: 'cli' };
       const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
         process.stderr.write(`\r${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.rejected} rejected${p.location ? ` (${p.location})` : ''}   `);
       };
@@ -186,4 +186,15 @@ function writeRunReport(file: string, summary: RunSummary): void {
     involuntaryContextSwitches: usage.involuntaryContextSwitches,
   };
   writeFileSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/**
+ * A `--file` as the reader should get it: made absolute when it names a file from the current directory
+ * (a worker resolving it has another one), else as given, for the reader to find in the connector's drop
+ * directory (`--file khai-sinh-2026-11.csv`, dropped there already).
+ */
+function givenFilePath(f: string): string {
+  if (path.isAbsolute(f)) return f;
+  const here = path.resolve(f);
+  return existsSync(here) ? here : f;
 }

@@ -224,7 +224,10 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
-  // Start-up failures (a port taken, redis-server missing…) carry messages written for people.
-  process.stderr.write(`\nchildhub: ${err instanceof Error ? err.message : String(err)}\n`);
+  // Start-up failures (a port taken, redis-server missing…) carry messages written for people; the hub's
+  // own errors also carry a code (CONNECTOR_SYNC_RUNNING…), which scripts and the docs go by.
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`\nchildhub: ${typeof code === 'string' && !message.includes(code) ? `[${code}] ` : ''}${message}\n`);
   process.exit(1);
 });

@@ -191,6 +191,16 @@ describe('HttpReader authentication', () => {
       expect(err).toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED' });
       expect(err.message).toContain(`POST ${TOKEN_PATH} was refused with HTTP 401 Unauthorized (invalid_client)`);
       expect(err.message).not.toContain('hub-client unknown');
+      expect(err.message).toContain('check the OAuth2 client in CLIENT_ID and CLIENT_SECRET');
+    });
+
+    it('a token endpoint that is not one (404) points at its address, not at the client', async () => {
+      const { reader, ctx } = harness({ auth: oauth2({ tokenUrl: { env: 'TOKEN_URL' } }) }, { ...oauthEnv, TOKEN_URL: `${TOKEN_ORIGIN}/oauth/nope` });
+      nock(TOKEN_ORIGIN).post('/oauth/nope').reply(404);
+      const err = await failureOf(readAll(reader, null, ctx));
+      expect(err).toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED' });
+      expect(err.message).toContain("HTTP 404 Not Found; check the token endpoint's address (TOKEN_URL)");
+      expect(err.message).not.toContain('CLIENT_SECRET');
     });
 
     it('a token response without access_token is malformed', async () => {

@@ -65,6 +65,7 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
         now: options.now,
         logger: options.logger,
         hint: `check the OAuth2 client in ${vars} and its scope`,
+        tokenUrlHint: `check the token endpoint's address (${variable(config.tokenUrl) ?? 'tokenUrl'})`,
       });
     }
   }

@@ -17,7 +17,10 @@ export interface OAuth2ClientCredentialsOptions {
   transport: HttpTransport;
   now: () => Date;
   logger: Logger;
+  /** What to check when the client is refused (400, 401, 403 from the token endpoint, or a 401 later). */
   hint: string;
+  /** What to check when the token endpoint answers anything else (a 404: the address is wrong). */
+  tokenUrlHint: string;
 }
 
 /** How long before `expires_in` a token is replaced, so that no request goes out with one about to expire. */
@@ -90,7 +93,10 @@ export class OAuth2ClientCredentials implements HttpAuth {
     const request: HttpRequest = { method: 'POST', url: tokenUrl, headers, body: form.toString() };
     const response = await transport.send(request, ctx);
     if (response.status < 200 || response.status >= 300) {
-      throw requestRefused(request, response, this.hint);
+      // RFC 6749 §5.2: a refused client gets 400 (invalid_client, invalid_scope…) or 401; a 403 from a
+      // gateway in front is the same story. Anything else (404, 405) means the address is not a token endpoint.
+      const refusedClient = response.status === 400 || response.status === 401 || response.status === 403;
+      throw requestRefused(request, response, refusedClient ? this.hint : this.options.tokenUrlHint);
     }
     let body: unknown;
     try {
