@@ -4,6 +4,13 @@
  */
 export abstract class AppError extends Error {
   abstract readonly code: string;
+  /**
+   * Whether the message is made only of the hub's own words, configuration, file names and protocol codes
+   * (statuses, OAuth error codes, byte offsets), never of text taken from a record, a cell or a response
+   * body. Logs and run history keep such a message whole; any other message has its quoted and
+   * parenthesised fragments removed, where messages carry the values they complain about. Opt in per class.
+   */
+  readonly messageIsSafe: boolean = false;
   constructor(
     message: string,
     readonly details: Record<string, unknown> = {},

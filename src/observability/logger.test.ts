@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
+import { ConnectorRequestRefusedError } from '../connectors/http/errors/connector-request-refused-error.js';
+import { FileHeaderError } from '../connectors/file/errors/file-header.error.js';
 
 function capture() {
   const lines: string[] = [];
@@ -38,5 +40,16 @@ describe('logger redaction', () => {
     expect(out).toContain('invalid input syntax for type date');
     expect(out).not.toContain('Trần');
     expect(out).not.toContain('2015-13-45');
+  });
+
+  it('keeps whole the message of a hub error whose class vouches for it, and strips the others', () => {
+    const { lines, logger } = capture();
+    logger.error({ err: new ConnectorRequestRefusedError('POST /oauth/token (page 1) was refused with HTTP 401 Unauthorized (invalid_client)') }, 'refused');
+    // A file without a header row: its first row, a child's, is read as the headers and quoted.
+    logger.error({ err: new FileHeaderError('a.csv row 1: columns B "NGUYỄN VĂN AN" and C "NGUYỄN VĂN AN" have the same header', {}) }, 'headers');
+    const [refused, headers] = lines;
+    expect(refused).toContain('(page 1) was refused with HTTP 401 Unauthorized (invalid_client)');
+    expect(headers).toContain('columns B [redacted] and C [redacted]');
+    expect(headers).not.toContain('NGUYỄN');
   });
 });

@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { AppError } from '../errors/app-error.js';
 
 /**
  * Keys whose values are personal data or secrets. Matched case-insensitively at any depth of a log
@@ -32,11 +33,13 @@ function scrub(value: unknown, depth: number): unknown {
 
 /**
  * Errors are logged by type, code, message and stack only. Database and validation messages can quote
- * the offending value (`invalid input syntax for type date: "…"`), so quoted fragments are removed.
+ * the offending value (`invalid input syntax for type date: "…"`), so quoted fragments are removed, except
+ * from the hub's errors whose class vouches for its messages ({@link AppError.messageIsSafe}): a refusal's
+ * `(invalid_client)` or a retry's `(last: HTTP 500)` is what the engineer reading it needs.
  */
 export function serializeError(err: Error): Record<string, unknown> {
   const e = err as Error & { code?: unknown; cause?: unknown };
-  const message = redactMessage(String(e.message ?? ''));
+  const message = err instanceof AppError && err.messageIsSafe ? String(e.message ?? '') : redactMessage(String(e.message ?? ''));
   return {
     type: e.name,
     code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,

@@ -336,7 +336,9 @@ async function parseBody(response: HttpResponse, what: string, sources?: WeakMap
   try {
     return await parseJsonBytes(response.body, sources);
   } catch {
-    const type = response.headers['content-type']?.split(';')[0]?.trim();
+    // Named in the message only when it is a media type: the header is the server's free text.
+    const declared = response.headers['content-type']?.split(';')[0]?.trim();
+    const type = declared !== undefined && /^[\w.+-]{1,64}\/[\w.+-]{1,64}$/.test(declared) ? declared : undefined;
     throw new ConnectorMalformedResponseError(`${what} answered HTTP ${response.status} with a body that is not JSON${type ? ` (${type})` : ''}`, {
       status: response.status,
       contentType: type,

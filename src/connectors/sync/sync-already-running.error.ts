@@ -4,6 +4,7 @@ import { AppError } from '../../errors/app-error.js';
 export class SyncAlreadyRunningError extends AppError {
   override readonly name = 'SyncAlreadyRunningError';
   readonly code = 'CONNECTOR_SYNC_RUNNING';
+  override readonly messageIsSafe = true;
   constructor(readonly connector: string) {
     super(`a sync of connector "${connector}" is already running`, { connector });
   }

@@ -8,4 +8,5 @@ import { AppError } from '../../../errors/app-error.js';
 export class FileEncodingError extends AppError {
   override readonly name = 'FileEncodingError';
   readonly code = 'CONNECTOR_FILE_ENCODING';
+  override readonly messageIsSafe = true;
 }

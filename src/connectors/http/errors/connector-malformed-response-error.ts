@@ -7,4 +7,5 @@ import { AppError } from '../../../errors/app-error.js';
 export class ConnectorMalformedResponseError extends AppError {
   override readonly name = 'ConnectorMalformedResponseError';
   readonly code = 'CONNECTOR_MALFORMED_RESPONSE';
+  override readonly messageIsSafe = true;
 }

@@ -8,4 +8,5 @@ import { AppError } from '../../../errors/app-error.js';
 export class ConnectorRequestRefusedError extends AppError {
   override readonly name = 'ConnectorRequestRefusedError';
   readonly code = 'CONNECTOR_REQUEST_REFUSED';
+  override readonly messageIsSafe = true;
 }

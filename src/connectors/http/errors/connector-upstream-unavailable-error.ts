@@ -7,4 +7,5 @@ import { AppError } from '../../../errors/app-error.js';
 export class ConnectorUpstreamUnavailableError extends AppError {
   override readonly name = 'ConnectorUpstreamUnavailableError';
   readonly code = 'CONNECTOR_UPSTREAM_UNAVAILABLE';
+  override readonly messageIsSafe = true;
 }
