@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { createAppContext, type AppContext } from '../app/app-context.js';
 import { config as loadConfig, type Config } from '../config/config.js';
@@ -12,6 +13,14 @@ export interface Booted {
   ctx: AppContext;
   /** Closes the context, then stops any servers this process started. */
   shutdown(): Promise<void>;
+  /**
+   * Hands SIGINT and SIGTERM over to the caller. Until then (and for one-shot commands, throughout) a
+   * signal stops the servers this process started and exits with 128 + the signal's number: without it,
+   * Ctrl-C on `connectors sync` left the embedded PostgreSQL and Redis running, and every later command
+   * of the same CHILDHUB_HOME failed on their lock files. Long-running commands that drain gracefully
+   * (serve, worker, demo) call this before installing their own handlers.
+   */
+  releaseSignals(): void;
 }
 
 /** Builds the process logger from settings (pretty for people at a terminal when asked). */
@@ -32,6 +41,8 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
   const policy = opts.migrate === 'auto' ? (config.DATABASE_URL ? 'require' : 'apply') : opts.migrate;
   const logger = bootLogger(config, opts.pretty);
   const infra = await startInfrastructure(config, logger);
+  let close: () => Promise<void> = () => infra.stop();
+  const releaseSignals = stopOnSignal(() => close(), logger);
   try {
     if (policy === 'apply') {
       // MikroORM runs migrations; it is loaded only to apply them.
@@ -50,18 +61,49 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
       }
     }
     const ctx = await createAppContext({ config, logger, databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl });
+    close = async () => {
+      await ctx.close().catch(() => undefined);
+      await infra.stop();
+    };
     return {
       config,
       logger,
       infra,
       ctx,
       shutdown: async () => {
+        releaseSignals();
         await ctx.close();
         await infra.stop();
       },
+      releaseSignals,
     };
   } catch (err) {
+    releaseSignals();
     await infra.stop();
     throw err;
   }
+}
+
+/**
+ * On SIGINT or SIGTERM, `stop()` then exit with 128 + the signal's number (130 for Ctrl-C); a second
+ * signal meanwhile exits at once. Returns the function that removes the handlers.
+ */
+function stopOnSignal(stop: () => Promise<void>, logger: Logger): () => void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = 128 + (os.constants.signals[signal] ?? 0);
+    if (stopping) process.exit(code);
+    stopping = true;
+    logger.warn({ signal }, 'interrupted: stopping the servers this process started');
+    stop().then(
+      () => process.exit(code),
+      () => process.exit(code),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }

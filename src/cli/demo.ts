@@ -101,6 +101,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
   const worker = await startWorker(ctx);
   const api = await startApi(ctx);
+  b.releaseSignals();
   installShutdownHandlers(async () => {
     await api.close();
     await worker.close();

@@ -36,6 +36,7 @@ program
     const { startApi } = await import('../app/api.js');
     const api = await startApi(b.ctx);
     b.logger.info({ url: `${api.url}/graphql` }, 'gateway listening');
+    b.releaseSignals();
     (await shutdownHandlers())(async () => {
       await api.close();
       await b.shutdown();
@@ -51,6 +52,7 @@ program
     const { startWorker, installShutdownHandlers } = await import('../../jobs/worker.js');
     const worker = await startWorker(b.ctx, { queues: opts.queues?.split(',').map((q) => q.trim()).filter(Boolean) });
     b.logger.info({ queues: worker.queues }, 'worker running');
+    b.releaseSignals();
     installShutdownHandlers(async () => {
       await worker.close();
       await b.shutdown();

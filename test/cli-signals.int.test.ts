@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import { PROJECT_ROOT } from '../src/config/config.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+const pidAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A one-shot command on embedded servers, interrupted: it must not leave them running. */
+describe('childhub CLI on embedded servers, interrupted', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-signals-'));
+  chmodSync(home, 0o755); // as root, the `postgres` user must traverse it
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('Ctrl-C during `connectors sync` stops the PostgreSQL and Redis it started, and exits with 130', async () => {
+    const drop = path.join(home, 'drop');
+    await writeJusticeRegisterDrop({ dir: drop, seed: 7, count: 20_000 });
+    const [pgPort, redisPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env, CHILDHUB_HOME: path.join(home, 'home'), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_REDIS_PORT: String(redisPort),
+      LOG_LEVEL: 'info', LOG_FORMAT: 'json', CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: drop,
+    };
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], { cwd: PROJECT_ROOT, env });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    // Interrupted once both servers answer (while migrations or the sync run).
+    const pidFile = path.join(home, 'home', 'postgres', 'data', 'postmaster.pid');
+    const deadline = Date.now() + 90_000;
+    while (!(existsSync(pidFile) && (await answers(pgPort)) && (await answers(redisPort)))) {
+      if (Date.now() > deadline) throw new Error(`the servers did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    expect(pidAlive(postmaster)).toBe(true);
+    child.kill('SIGINT');
+
+    expect(await exited, output).toBe(130);
+    expect(await answers(pgPort)).toBe(false);
+    expect(await answers(redisPort)).toBe(false);
+    expect(pidAlive(postmaster)).toBe(false);
+    expect(existsSync(pidFile)).toBe(false);
+  }, 180_000);
+});
