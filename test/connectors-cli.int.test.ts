@@ -62,6 +62,7 @@ describe('childhub connectors CLI', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/would be stored, 1 would be quarantined/);
     expect(dry.stdout).toMatch(/REJECT .*row \d+/);
+    expect(dry.stdout).not.toMatch(/WARN/);
     const sync = await childhub('connectors', 'sync', 'justice-register', '--in-process');
     expect(sync.code).toBe(0);
     expect(sync.stdout).toMatch(/justice-register: SUCCEEDED .* 1 rejected/);
@@ -74,6 +75,21 @@ describe('childhub connectors CLI', () => {
     const r = await childhub('connectors', 'dry-run', 'justice-register', '--file', name, '--limit', '1');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/would be stored/);
+  }, 60_000);
+
+  it('dry-run: headers the mapping cannot read are named (a missing column; headers in another case)', async () => {
+    const dir = path.join(root, 'headers');
+    mkdirSync(dir);
+    const noSex = path.join(dir, 'khai-sinh-no-sex.csv');
+    writeFileSync(noSex, 'Mã hồ sơ,Họ và tên,Ngày sinh\nKS1,NGUYỄN VĂN AN,01/02/2015\n');
+    const missing = await childhub('connectors', 'dry-run', 'justice-register', '--file', noSex);
+    expect(missing.stdout).toMatch(/WARN khai-sinh-no-sex\.csv: the mapping reads columns .*«Giới tính».*which the file does not have/);
+    expect(missing.stdout).toMatch(/REJECT KS1 .*registrationNumber REQUIRED/); // the register number is required
+    const upper = path.join(dir, 'khai-sinh-upper.csv');
+    writeFileSync(upper, 'MÃ HỒ SƠ,HỌ VÀ TÊN\nKS2,LÊ VĂN BA\n');
+    const none = await childhub('connectors', 'dry-run', 'justice-register', '--file', upper);
+    expect(none.stdout).toMatch(/WARN khai-sinh-upper\.csv: no mapping takes its rows.*«Họ và tên»/);
+    expect(none.stdout).not.toMatch(/LÊ VĂN BA/); // the headers' and rows' text is not repeated in warnings
   }, 60_000);
 
   it('a failure names its code', async () => {

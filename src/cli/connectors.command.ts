@@ -5,6 +5,7 @@ import { config as loadConfig } from '../config/config.js';
 import { ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
 import { DefinitionInvalidError } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
+import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { RunSummary, SyncProgress } from '../connectors/sync/connector-sync.service.js';
 import { boot, bootLogger } from './bootstrap.js';
 
@@ -76,8 +77,15 @@ export function connectorsCommand(): Command {
       const cfg = loadConfig();
       const logger = bootLogger(cfg, true);
       const loaded = ConnectorCatalog.load(cfg.CONNECTORS_DIR).get(name);
-      const result = await (await createReader(loaded, { logger })).check({});
+      const warnings: string[] = [];
+      const result = await (await createReader(loaded, { logger })).check({
+        onEvent: (e) => {
+          const w = headersWarning(loaded.definition.records, e);
+          if (w) warnings.push(w);
+        },
+      });
       for (const s of result.steps) out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
+      for (const w of warnings) out(`WARN ${w}`);
       if (result.sampleCount !== undefined) out(`first page: ${result.sampleCount} records`);
       process.exitCode = result.ok ? 0 : 1;
     });
@@ -93,6 +101,7 @@ export function connectorsCommand(): Command {
       try {
         const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath) });
         out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid} would be stored, ${r.rejects.length} would be quarantined`);
+        for (const w of r.warnings) out(`WARN ${w}`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.
         for (const rec of r.records) out(JSON.stringify(rec, null, 2));
         for (const rej of r.rejects) out(`REJECT ${rej.externalId ?? '(no id)'} ${rej.location ?? ''}: ${rej.problems.map((p) => `${p.field} ${p.code} ${p.message}`).join('; ')}`);

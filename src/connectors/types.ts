@@ -105,6 +105,12 @@ export type ReaderEvent =
   | { type: 'files-listed'; files: number; sizeBytes: number }
   | { type: 'file-skipped'; fileName: string; reason: 'ALREADY_INGESTED' }
   | { type: 'file-started'; fileName: string; sizeBytes: number; encoding: string }
+  /**
+   * A sheet's (or CSV file's) header row was read: `where` names file and sheet, `recordType` is what its
+   * rows are read as. The columns are the file's text (a file without a header row gives its first data
+   * row here): compare them, never log them.
+   */
+  | { type: 'sheet-headers'; fileName: string; where: string; recordType: string | undefined; columns: readonly string[] }
   | { type: 'token-refreshed' };
 
 /** Fetches raw records from a source, resuming from a stored position. */

@@ -22,6 +22,8 @@ export interface CsvRowsOptions {
   recogniser?: TextRecogniser;
   /** The sheet's record type, for the recogniser. */
   recordType?: string;
+  /** Told the header row's columns (trimmed, NFC) once it is read. */
+  onHeaders?: (columns: readonly string[]) => void;
 }
 
 /** Bytes read at a time: large enough that per-chunk overheads vanish, small enough to stay out of the way. */
@@ -93,6 +95,7 @@ class SheetRowCollector implements CsvRowSink {
     if (layout === null) {
       const columns = normalizeHeaders(fields, `${this.o.fileName} row ${rowNumber}`);
       this.layout = csvLayout(this.o.delimiter, this.o.quote, text, columns);
+      this.o.onHeaders?.(columns);
       return;
     }
     const offered = this.offered;

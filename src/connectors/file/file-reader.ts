@@ -207,6 +207,7 @@ export class FileReader implements SourceReader {
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         onEvent: (e) => {
           if (e.type === 'file-started') encoding = e.encoding;
+          if (e.type === 'sheet-headers') ctx.onEvent?.(e);
         },
       };
       let sample: ReadBatch | undefined;
@@ -370,6 +371,7 @@ export class FileReader implements SourceReader {
               skipRows: done,
               recogniser: ctx.recogniser,
               recordType: sheet.recordType,
+              onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.name, where: label, recordType: sheet.recordType, columns }),
             })
           : (await import('./xlsx-rows.js')).xlsxRows({
               filePath: file.path,
@@ -379,6 +381,7 @@ export class FileReader implements SourceReader {
               headerRow: this.config.headerRow,
               skipRows: done,
               onSheetName: (name) => (label = `${file.name} sheet "${name}"`),
+              onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.name, where: label, recordType: sheet.recordType, columns }),
             });
       for await (const rows of source) {
         for (const row of rows) {

@@ -22,6 +22,8 @@ export interface XlsxRowsOptions {
   skipRows: number;
   /** Told the sheet's actual name once the workbook's sheet list is read. */
   onSheetName?: (name: string) => void;
+  /** Told the header row's columns (trimmed, NFC) once it is read. */
+  onHeaders?: (columns: readonly string[]) => void;
 }
 
 /** What exceljs's streaming reader exposes beyond its typings (filled in by the parts it parses). */
@@ -277,6 +279,7 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
           cells[col - 1] = v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
         });
         headers = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
+        o.onHeaders?.(headers);
         continue;
       }
       if (++dataRows <= o.skipRows) continue;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { serializeError } from '../../observability/logger.js';
+import { headersWarning } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
 import { normalizeSourceRecord } from '../../services/ingest/source-record.normalizer.js';
@@ -79,6 +80,8 @@ export interface DryRunResult {
   /** Every record that would be quarantined, with its reasons. */
   rejects: Array<{ externalId: string | null; location: string | null; problems: RecordProblem[] }>;
   valid: number;
+  /** What the engineer should know about the source's shape: mapped columns a file lacks, or a sheet no mapping takes. */
+  warnings: string[];
 }
 
 export interface SyncDeps {
@@ -190,10 +193,14 @@ export class ConnectorSyncService {
     const connectorId = await this.connectorId(name);
     const state = connectorId ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
-    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0 };
+    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, warnings: [] };
     for await (const batch of reader.read(state, {
       maxBatches: 1,
       files: opts.files,
+      onEvent: (e) => {
+        const columns = headersWarning(loaded.definition.records, e);
+        if (columns) out.warnings.push(columns);
+      },
       isFileIngested: async (checksum) => (connectorId ? this.isFileIngested(connectorId, checksum) : false),
     })) {
       out.location = batch.location;
@@ -237,6 +244,8 @@ export class ConnectorSyncService {
     const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log) : null;
     const onEvent = (e: ReaderEvent) => {
+      const columns = headersWarning(definition.records, e);
+      if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
       if (e.type === 'file-skipped') counts.filesSkipped++;
       if (e.type === 'files-listed') known?.filesListed(e.sizeBytes);
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
@@ -792,6 +801,7 @@ function runError(err: unknown): { code: string; message: string } {
 }
 
 function eventFields(e: ReaderEvent): Record<string, unknown> {
-  const { type: _t, ...rest } = e as ReaderEvent & Record<string, unknown>;
+  // A sheet's columns are the file's text (its first data row, in a file without a header row): not logged.
+  const { type: _t, columns: _c, ...rest } = e as ReaderEvent & Record<string, unknown>;
   return rest;
 }

@@ -1,0 +1,105 @@
+/**
+ * Which columns a file's mappings read, checked against the headers of a sheet before its rows are mapped.
+ * A file whose headers do not match its mapping is otherwise silent: a missing `Giới tính` column leaves
+ * every record without a sex, and headers in another case (`HỌ VÀ TÊN`) make every row NO_MAPPING, with
+ * nothing saying that the headers are the problem.
+ */
+import type { ReaderEvent } from '../types.js';
+import type { RecordMapping } from './mapping.schema.js';
+
+/** What {@link checkSheetColumns} found for one sheet. */
+export interface SheetColumnsCheck {
+  /** Mappings that can take this sheet's rows (their record type fits and their `when` columns are there). */
+  applicable: number;
+  /** Columns some applicable mapping reads that the sheet lacks (their fields stay empty), in mapping order. */
+  missing: string[];
+  /**
+   * When no mapping can take the sheet's rows: the columns whose presence would let one (each mapping's
+   * `when` columns, or all it reads when it has no `when`); every row would then be rejected NO_MAPPING.
+   */
+  noneApplies: string[] | null;
+}
+
+/** Keys that hold literal values or element-relative paths, not column names of the record. */
+const NOT_COLUMNS = new Set(['value', 'map', 'equals', 'contains', 'in', 'default', 'whenAbsent', 'formats', 'separator', 'parse', 'required', 'present']);
+
+/**
+ * The columns one value, test or mapping reads: every `from`, `join` and `firstOf` path, by its first
+ * segment (a column header written exactly like a path is read whole, so the whole path is kept too).
+ * Projections over `each` element read relative to the element and are left out, except their `$.` paths.
+ */
+export function columnsRead(spec: unknown, out: Set<string> = new Set(), inEach = false): Set<string> {
+  if (Array.isArray(spec)) {
+    for (const s of spec) columnsRead(s, out, inEach);
+    return out;
+  }
+  if (spec === null || typeof spec !== 'object') return out;
+  const o = spec as Record<string, unknown>;
+  const each = inEach || 'each' in o;
+  for (const [key, v] of Object.entries(o)) {
+    if (NOT_COLUMNS.has(key) || key === 'each') continue;
+    if (key === 'from' && typeof v === 'string') addPath(v, out, each);
+    else if ((key === 'join' || key === 'firstOf') && Array.isArray(v)) {
+      for (const x of v) {
+        if (typeof x === 'string') addPath(x, out, each);
+        else columnsRead(x, out, each);
+      }
+    } else columnsRead(v, out, each);
+  }
+  return out;
+}
+
+function addPath(path: string, out: Set<string>, inEach: boolean): void {
+  if (path.startsWith('$.')) path = path.slice(2);
+  else if (inEach) return;
+  out.add(path.trim().normalize('NFC'));
+}
+
+/** Whether a sheet with `headers` has the column a path reads (the whole path as a header, or its first segment). */
+function hasColumn(headers: ReadonlySet<string>, path: string): boolean {
+  if (headers.has(path)) return true;
+  const first = /^[^.[]+/.exec(path)?.[0];
+  return first !== undefined && first !== path && headers.has(first);
+}
+
+/**
+ * Checks a sheet's headers against the mappings that may take its rows: those of its record type (or sheet),
+ * as the mapper picks them (`recordType` undefined: any mapping).
+ */
+export function checkSheetColumns(mappings: readonly RecordMapping[], recordType: string | undefined, headers: readonly string[]): SheetColumnsCheck {
+  const have = new Set(headers.map((h) => h.trim().normalize('NFC')));
+  const candidates = mappings.filter(
+    (m) => recordType === undefined || m.recordType === recordType || (m.sheet !== undefined && String(m.sheet) === recordType),
+  );
+  const missing = new Set<string>();
+  const wanted: string[] = [];
+  let applicable = 0;
+  for (const m of candidates) {
+    const when = m.when === undefined ? null : [...columnsRead(m.when)];
+    if (when !== null && !when.every((c) => hasColumn(have, c))) {
+      wanted.push(...when.filter((c) => !hasColumn(have, c)));
+      continue;
+    }
+    applicable++;
+    const { when: _when, recordType: _type, sheet: _sheet, ...reads } = m;
+    for (const c of columnsRead(reads)) if (!hasColumn(have, c)) missing.add(c);
+  }
+  return { applicable, missing: [...missing], noneApplies: applicable === 0 && candidates.length > 0 ? [...new Set(wanted)] : null };
+}
+
+/** The warning for an engineer reading a sheet (names of configured columns only, never cell text); null when all is well. */
+export function sheetColumnsWarning(where: string, check: SheetColumnsCheck): string | null {
+  if (check.noneApplies) {
+    return `${where}: no mapping takes its rows, which will all be rejected (NO_MAPPING): the mapping needs a column ${check.noneApplies.map((c) => `«${c}»`).join(' or ')}; check the header row (spelling, case, delimiter)`;
+  }
+  if (check.missing.length) {
+    return `${where}: the mapping reads column${check.missing.length > 1 ? 's' : ''} ${check.missing.map((c) => `«${c}»`).join(', ')}, which the file does not have: ${check.missing.length > 1 ? 'their fields stay' : 'its field stays'} empty`;
+  }
+  return null;
+}
+
+/** The warning for a reader's `sheet-headers` event against a connector's mappings; null for other events or when all is well. */
+export function headersWarning(mappings: readonly RecordMapping[], e: ReaderEvent): string | null {
+  if (e.type !== 'sheet-headers') return null;
+  return sheetColumnsWarning(e.where, checkSheetColumns(mappings, e.recordType, e.columns));
+}
