@@ -32,9 +32,20 @@ describe('HttpReader retries', () => {
     expect(waits()).toEqual([7000]);
   });
 
-  it('caps Retry-After at maxDelayMs', async () => {
+  it('a Retry-After longer than maxDelayMs stops the read at once, without asking again early', async () => {
     const { reader, ctx, waits } = harness({ retry: { maxDelayMs: 10_000 } });
     nock(BASE).get(PATH).reply(503, '', { 'Retry-After': '3600' });
+    await expect(readAll(reader, null, ctx)).rejects.toMatchObject({
+      code: 'CONNECTOR_UPSTREAM_UNAVAILABLE',
+      message: expect.stringContaining('answered HTTP 503 with Retry-After 3600 s, longer than retry.maxDelayMs (10 s) allows a sync to wait'),
+      details: { status: 503, retryAfterMs: 3_600_000, attempts: 1 },
+    });
+    expect(waits()).toEqual([]);
+  });
+
+  it('a Retry-After within maxDelayMs is waited for exactly', async () => {
+    const { reader, ctx, waits } = harness({ retry: { maxDelayMs: 10_000 } });
+    nock(BASE).get(PATH).reply(429, '', { 'Retry-After': '10' });
     nock(BASE).get(PATH).reply(200, { data: [] });
     await readAll(reader, null, ctx);
     expect(waits()).toEqual([10_000]);

@@ -132,6 +132,15 @@ export class HttpTransport {
           attempts: attempt,
         });
       }
+      if (retryAfterMs !== undefined && retryAfterMs > retry.maxDelayMs) {
+        // Asking again before the server said to is impolite and only spends attempts on more refusals: the
+        // sync stops with its checkpoint, and the next run (or the job's retry) resumes from there.
+        throw new ConnectorUpstreamUnavailableError(
+          `${what} answered ${failed} with Retry-After ${Math.ceil(retryAfterMs / 1000)} s, longer than retry.maxDelayMs ` +
+            `(${Math.ceil(retry.maxDelayMs / 1000)} s) allows a sync to wait: stopped without asking again early`,
+          { method: request.method, path: request.url.pathname, status, attempts: attempt, retryAfterMs },
+        );
+      }
       const delayMs = retryDelayMs(attempt, retryAfterMs, retry, random);
       const event: ReaderEvent = { type: 'retry', attempt, delayMs };
       if (status !== undefined) event.status = status;
