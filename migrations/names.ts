@@ -17,4 +17,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261203030000_known_records_index',
   'Migration20261203040000_identity_checked_inputs',
   'Migration20261204010000_source_record_text',
+  'Migration20261205000000_quarantine_open_rejects',
 ];

@@ -6,6 +6,7 @@ import type { Sql } from '../../db/sql.js';
 import { serializeError } from '../../observability/logger.js';
 import { headersWarning } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
+import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
 import { normalizeSourceRecord } from '../../services/ingest/source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from '../../services/ingest/source-record.validator.js';
@@ -19,6 +20,7 @@ import { highWaterOf } from '../http/http-position.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
 import type { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
+import { OpenRejects } from './open-rejects.js';
 import { createReader } from './reader-factory.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 
@@ -243,6 +245,8 @@ export class ConnectorSyncService {
     // (KnownRecords; see KnownRecordsHandover for when); an incremental read looks its records up by slice.
     const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log) : null;
+    // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
+    const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     const onEvent = (e: ReaderEvent) => {
       const columns = headersWarning(definition.records, e);
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
@@ -255,7 +259,7 @@ export class ConnectorSyncService {
       signal: opts.signal,
       files: req.files,
       onEvent,
-      recogniser: known ? textRecogniser(known, mappingHash) : undefined,
+      recogniser: known ? textRecogniser(known, mappingHash, open) : undefined,
       isFileIngested: async (checksum) => (req.force ? false : this.isFileIngested(connectorId, checksum)),
     })[Symbol.asyncIterator]();
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
@@ -266,7 +270,7 @@ export class ConnectorSyncService {
       if (next.done) return null;
       // When the first batch has arrived (a file sync with no new file loads nothing); once.
       await known?.begin();
-      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known);
+      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open);
     };
     // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
     // read error meanwhile does not count as an unhandled rejection (it is rethrown where it is awaited).
@@ -299,7 +303,10 @@ export class ConnectorSyncService {
             );
           }
           if (current.facilities.length) await this.deps.projections.upsertFacilities(client, current.facilities);
-          await this.deps.ingest.quarantine(client, current.rejects, ingestOpts);
+          // Each record counts once per run: one the run quarantined already (a repeated page) is unchanged.
+          const rejected = await this.deps.ingest.quarantine(client, current.rejects, ingestOpts);
+          const resolved = resolvable(current);
+          if (resolved.length) await this.deps.ingest.resolveRejects(client, definition.sourceSystem, resolved, runId);
           let filesIngested = 0;
           if (batch.fileCompleted) {
             const f = batch.fileCompleted;
@@ -315,15 +322,16 @@ export class ConnectorSyncService {
             fetched: current.fetched,
             inserted: result?.inserted ?? 0,
             updated: result?.updated ?? 0,
-            unchanged: current.unchanged + (result?.unchanged ?? 0),
-            rejected: current.rejects.length + (result?.rejected ?? 0),
+            unchanged: current.unchanged + (result?.unchanged ?? 0) + current.rejects.length - rejected,
+            rejected: rejected + (result?.rejected ?? 0),
             filesIngested,
             filesSkipped: 0,
           };
           await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
-          return d;
+          return { d, resolved };
         }, { asyncCommit: true });
-        addCounts(counts, delta);
+        addCounts(counts, delta.d);
+        open.resolved(delta.resolved);
         last = batch.position;
         await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
       }
@@ -354,10 +362,11 @@ export class ConnectorSyncService {
     ingestOpts: { connectorId: string; connectorRunId: string },
     inFlight: ReadonlySet<string>,
     known: KnownRecordsHandover | null,
+    open: OpenRejects,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: batch.records.length + (batch.rejects?.length ?? 0), ingest: this.deps.ingest.newBatch(), projections: [],
-      facilities: [], rejects: [], unchanged: 0, keys: new Set(),
+      facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [],
     };
     for (const r of batch.rejects ?? []) {
       staged.rejects.push({ sourceSystem, externalId: null, location: r.location, payload: r.payload, problems: r.problems });
@@ -372,10 +381,13 @@ export class ConnectorSyncService {
       const slice: PendingSlice = table
         ? this.judgeSlice(start, identified, sourceSystem, table, batch.records, mapper, mappingHash)
         : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
-      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
+      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, open);
       previous = slice;
     }
-    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight);
+    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, open);
+    // Records quarantined now are resolved if a later batch of this run stores them (a repeated page).
+    for (const r of staged.rejects) if (r.externalId !== null) open.add(r.externalId);
+    for (const r of staged.ingest.quarantined) if (r.externalId !== null) open.add(r.externalId);
     return staged;
   }
 
@@ -458,6 +470,7 @@ export class ConnectorSyncService {
     mappingHash: string,
     opts: { connectorId: string; connectorRunId: string; location: string },
     inFlight: ReadonlySet<string>,
+    open: OpenRejects,
   ): Promise<void> {
     const changed = await slice.lookup;
     const { batch } = staged;
@@ -480,6 +493,8 @@ export class ConnectorSyncService {
         const row = changed.get(i);
         if (row === undefined) {
           staged.unchanged++;
+          // Valid and stored as it is: a reject from when the source sent it otherwise no longer holds.
+          if (open.any && open.has(x!.externalId)) staged.resolves.push(x!.externalId);
           continue;
         }
         looked.add(key);
@@ -488,9 +503,10 @@ export class ConnectorSyncService {
       const raw = batch.records[slice.start + i]!;
       const mapped = mapper(raw);
       if (!mapped.ok) {
-        staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: [batch.location, raw.location].filter(Boolean).join(', ') || null, payload: raw.data, problems: mapped.problems });
+        staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: rejectLocation(batch.location, raw.location), payload: raw.data, problems: mapped.problems });
         continue;
       }
+      if (open.any && open.has(mapped.externalId)) staged.resolves.push(mapped.externalId);
       if (mapped.type === 'facility') {
         staged.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
         continue;
@@ -677,7 +693,7 @@ const RECOGNISE_TRIAL = 2000;
  * first {@link RECOGNISE_TRIAL} rows offered are under a tenth stored as they are (new records, a changed
  * mapping) stops offering and lets the content index go: its records are parsed as they would be anyway.
  */
-function textRecogniser(known: KnownRecordsHandover, mappingHash: string): TextRecogniser {
+function textRecogniser(known: KnownRecordsHandover, mappingHash: string, open: OpenRejects): TextRecogniser {
   let offered = 0;
   let recognised = 0;
   let worthIt = true;
@@ -693,6 +709,8 @@ function textRecogniser(known: KnownRecordsHandover, mappingHash: string): TextR
       const hash = textHash(mappingHash, recordType, layout, text);
       const token = table.storedSlot(hash);
       if (token >= 0) recognised++;
+      // Stored as it is but with an open reject: identified like a changed one, for its reject to be resolved.
+      if (token >= 0 && open.storedWithOpenReject(hash)) return hash;
       if (++offered === RECOGNISE_TRIAL && recognised * 10 < offered) {
         worthIt = false;
         table.dropContentIndex();
@@ -719,6 +737,20 @@ interface StagedBatch {
   unchanged: number;
   /** `source system \0 external id` of every record of the batch that has one. */
   keys: Set<string>;
+  /** External ids with an open reject that the batch stores valid or reads valid and unchanged (see {@link resolvable}). */
+  resolves: string[];
+}
+
+/**
+ * The external ids whose open rejects a staged batch resolves: the records it stores or finds valid and
+ * unchanged, except any it also rejects (a record repeated within the batch, or refused by validation).
+ */
+function resolvable(staged: StagedBatch): string[] {
+  if (staged.resolves.length === 0) return [];
+  const rejected = new Set<string>();
+  for (const r of staged.rejects) if (r.externalId !== null) rejected.add(r.externalId);
+  for (const r of staged.ingest.quarantined) if (r.externalId !== null) rejected.add(r.externalId);
+  return [...new Set(staged.resolves)].filter((id) => !rejected.has(id));
 }
 
 /** What a staged raw record's place in its batch holds once the record is mapped. */

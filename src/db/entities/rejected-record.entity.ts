@@ -11,7 +11,17 @@ export interface RejectedRecord {
   payload: unknown;
   reasons: Array<{ field: string; code: string; message: string }>;
   createdAt: Date;
+  /** SHA-256 of the payload's JSON: identifies a record that has no external id. */
+  payloadHash: string;
+  /** When a run last read the record, still invalid (see `times_seen`). */
+  lastSeenAt: Date;
+  lastRunId: string | null;
+  /** How many runs read the record while this row was open. */
+  timesSeen: number;
   resolvedAt: Date | null;
+  /** The run that stored the record (`STORED`) or read it again otherwise invalid (`SUPERSEDED`). */
+  resolvedByRunId: string | null;
+  resolution: 'STORED' | 'SUPERSEDED' | null;
 }
 
 export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
@@ -27,6 +37,12 @@ export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
     payload: { type: 'json', columnType: 'json' },
     reasons: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+    payloadHash: { type: 'string' },
+    lastSeenAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+    lastRunId: { type: 'string', nullable: true },
+    timesSeen: { type: 'number', default: 1 },
     resolvedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    resolvedByRunId: { type: 'string', nullable: true },
+    resolution: { type: 'string', nullable: true },
   },
 });

@@ -44,6 +44,12 @@ export interface RejectedRecordRow {
   location: string | null;
   reasons: Array<{ field: string; code: string; message: string }>;
   created_at: Date;
+  last_seen_at: Date;
+  last_run_id: string | null;
+  times_seen: number;
+  resolved_at: Date | null;
+  resolved_by_run_id: string | null;
+  resolution: 'STORED' | 'SUPERSEDED' | null;
 }
 
 const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
@@ -74,12 +80,16 @@ export class ConnectorReadRepository {
       `SELECT ${RUN_COLUMNS} FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.id = $1`, [id])) ?? null;
   }
 
-  /** Quarantined records newest first, without their payloads. */
+  /**
+   * Quarantined records newest first, without their payloads. `runId`: the rows the run quarantined or
+   * (a record still invalid when read again) last saw.
+   */
   rejects(filter: { connector: string | null; runId: string | null; unresolvedOnly: boolean }, first: number, before: string | null): Promise<RejectedRecordRow[]> {
     return this.sql.query<RejectedRecordRow & Record<string, unknown>>(
-      `SELECT x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at
+      `SELECT x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,
+              x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution
          FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id
-        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR x.connector_run_id = $2)
+        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR x.connector_run_id = $2 OR x.last_run_id = $2)
           AND (NOT $3::boolean OR x.resolved_at IS NULL) AND ($4::text IS NULL OR x.id < $4)
         ORDER BY x.id DESC LIMIT $5`,
       [filter.connector, filter.runId, filter.unresolvedOnly, before, first],

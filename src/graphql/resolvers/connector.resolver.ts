@@ -4,7 +4,7 @@ import { SensitivityClass } from '../../auth/sensitivity.js';
 import type { ConnectorRunRow, RejectedRecordRow } from '../../db/repositories/connector-read.repository.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
-import { Connector, ConnectorRun, RejectedRecord } from '../types/connector.type.js';
+import { Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
 
 /** Who may see connectors, runs and quarantine metadata. */
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
@@ -41,7 +41,8 @@ export function toRun(r: ConnectorRunRow): ConnectorRun {
 function toReject(r: RejectedRecordRow): RejectedRecord {
   return {
     id: r.id, connector: r.connector_name, runId: r.connector_run_id, sourceSystem: r.source_system, externalId: r.external_id,
-    location: r.location, reasons: r.reasons, rejectedAt: r.created_at,
+    location: r.location, reasons: r.reasons, rejectedAt: r.created_at, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
+    timesSeen: r.times_seen, resolvedAt: r.resolved_at, resolution: r.resolution as RejectResolutionEnum | null, resolvedByRunId: r.resolved_by_run_id,
   };
 }
 
@@ -92,7 +93,10 @@ export class ConnectorResolver {
     return toRun(row);
   }
 
-  @Query(() => [RejectedRecord], { description: 'Quarantined records with their reasons, newest first (page with `before`).' })
+  @Query(() => [RejectedRecord], {
+    description: 'Quarantined records with their reasons, newest first (page with `before`). `runId`: the records the run quarantined or read again '
+      + 'still invalid; `unresolvedOnly` (default true): only those not resolved yet.',
+  })
   async rejectedRecords(
     @Ctx() ctx: GraphQLContext,
     @Arg('connector', () => String, { nullable: true }) connector: string | null,

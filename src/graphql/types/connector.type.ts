@@ -1,4 +1,4 @@
-import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 @ObjectType({ description: 'A connector to an agency system, defined in `connectors/<name>/connector.yaml`.' })
 export class Connector {
@@ -114,7 +114,20 @@ export class RecordProblem {
   message!: string;
 }
 
-@ObjectType({ description: 'A record a connector refused and kept in quarantine, with where it came from and why.' })
+export enum RejectResolutionEnum {
+  STORED = 'STORED',
+  SUPERSEDED = 'SUPERSEDED',
+}
+registerEnumType(RejectResolutionEnum, {
+  name: 'RejectResolution',
+  description: 'How a quarantined record was resolved: a later run stored it (the source fixed it, or sent it again as stored), or the source sent it again otherwise, still invalid (that reading has a quarantined record of its own).',
+});
+
+@ObjectType({
+  description: 'A record a connector refused and kept in quarantine, with where it came from and why. A record has one open (unresolved) '
+    + 'quarantined record however often it is read unchanged; "the same record" is the same source system and external id, or, without an '
+    + 'external id, the same payload.',
+})
 export class RejectedRecord {
   @Field(() => ID)
   id!: string;
@@ -122,7 +135,7 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true })
   connector!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The run that quarantined it.' })
   runId!: string | null;
 
   @Field(() => String)
@@ -131,7 +144,7 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true, description: 'The record\'s id in its source, when it had one.' })
   externalId!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Where in the source: page, file and row.' })
+  @Field(() => String, { nullable: true, description: 'Where in the source it was last read: page and entry, or file (and sheet) and row.' })
   location!: string | null;
 
   @Field(() => [RecordProblem])
@@ -139,4 +152,22 @@ export class RejectedRecord {
 
   @Field(() => GraphQLISODateTime)
   rejectedAt!: Date;
+
+  @Field(() => GraphQLISODateTime, { description: 'When a run last read the record, still invalid (rejectedAt until one reads it again).' })
+  lastSeenAt!: Date;
+
+  @Field(() => String, { nullable: true, description: 'The run that last read it, still invalid.' })
+  lastRunId!: string | null;
+
+  @Field(() => Int, { description: 'How many runs read it, still invalid, while it was open (each run counts it once, as rejected).' })
+  timesSeen!: number;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When it was resolved; null while open.' })
+  resolvedAt!: Date | null;
+
+  @Field(() => RejectResolutionEnum, { nullable: true, description: 'How it was resolved; null while open.' })
+  resolution!: RejectResolutionEnum | null;
+
+  @Field(() => String, { nullable: true, description: 'The run that resolved it (stored the record, or read it again otherwise).' })
+  resolvedByRunId!: string | null;
 }

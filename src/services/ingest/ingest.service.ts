@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
@@ -5,6 +6,7 @@ import { CopyEncoder, copyBool, copyJsonText, copyRows, copyText, decodeCopyFiel
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
 import type { RecordLayout, RecordText } from '../../domain/record-layout.js';
+import { rejectLocation } from './reject-location.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from './source-record.validator.js';
 import { yieldIfBusy } from './yield.js';
@@ -54,7 +56,9 @@ export interface QuarantinedRecord {
 export interface IngestResult {
   inserted: number;
   updated: number;
+  /** Unchanged records, and rejects the same run had quarantined already (a repeated page). */
   unchanged: number;
+  /** Records quarantined, each once per run (see {@link IngestService.quarantine}). */
   rejected: number;
   /**
    * New children the batch's records were linked to (records no existing child matched). Their rows are built
@@ -259,7 +263,7 @@ export class IngestService {
         out.quarantined.push({
           sourceSystem: String((item.input as { sourceSystem?: unknown })?.sourceSystem ?? 'unknown'),
           externalId,
-          location: [opts.location, item.location ?? `record ${index + 1}`].filter(Boolean).join(', '),
+          location: rejectLocation(opts.location, item.location ?? `record ${index + 1}`),
           payload: item.input ?? null,
           problems: v.problems,
         });
@@ -293,11 +297,11 @@ export class IngestService {
    * written here.
    */
   async store(client: PoolClient, prepared: PreparedIngest, opts: IngestOptions = {}): Promise<IngestResult> {
+    const quarantined = await this.quarantine(client, prepared.quarantined, opts);
     const result: IngestResult = {
-      inserted: 0, updated: 0, unchanged: prepared.unchanged, rejected: prepared.rejects.length, childrenCreated: 0, childrenToRecompute: [],
-      rejects: prepared.rejects, stored: [],
+      inserted: 0, updated: 0, unchanged: prepared.unchanged + prepared.quarantined.length - quarantined, rejected: quarantined,
+      childrenCreated: 0, childrenToRecompute: [], rejects: prepared.rejects, stored: [],
     };
-    await this.quarantine(client, prepared.quarantined, opts);
     const records = [...prepared.records.values()];
     if (records.length === 0) return result;
 
@@ -507,25 +511,124 @@ export class IngestService {
   /**
    * Keeps refused records in `rejected_record` with their reasons (field, code, a message about the value's
    * kind), in the caller's transaction. The payload is stored, never logged.
+   *
+   * A record has at most one open row: "the same record" is the same source system and external id, or,
+   * without an external id, the same payload (its JSON's SHA-256, `payload_hash`). Read again with the same
+   * payload, its open row is kept and marks that it was seen again (`last_seen_at`, `last_run_id`, and
+   * `times_seen` once per run); read again with another payload, the open row is closed as `SUPERSEDED`
+   * and the new reading opens one. A statement or three per call, never one per record.
+   *
+   * Returns how many of `rejects` count as rejected for the run (`opts.connectorRunId`): each record once
+   * per run, so a record the run quarantined already (a repeated page) is not counted again. Without a
+   * run every record given counts.
    */
-  async quarantine(client: PoolClient, rejects: QuarantinedRecord[], opts: IngestOptions = {}): Promise<void> {
-    if (rejects.length === 0) return;
-    await client.query(
-      `INSERT INTO rejected_record (id, connector_id, connector_run_id, source_system, external_id, location, payload, reasons)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::jsonb[])`,
+  async quarantine(client: PoolClient, rejects: QuarantinedRecord[], opts: IngestOptions = {}): Promise<number> {
+    if (rejects.length === 0) return 0;
+    const runId = opts.connectorRunId ?? null;
+    // One row per record and statement (ON CONFLICT cannot touch a row twice): the last reading wins.
+    const byRecord = new Map<string, QuarantineRow>();
+    for (const r of rejects) {
+      const payload = JSON.stringify(r.payload ?? null);
+      const payloadHash = hash('sha256', payload, 'hex');
+      const key = r.externalId !== null ? `${r.sourceSystem}\u0000id\u0000${r.externalId}` : `${r.sourceSystem}\u0000payload\u0000${payloadHash}`;
+      byRecord.delete(key);
+      byRecord.set(key, { reject: r, payload, payloadHash });
+    }
+    const withId: QuarantineRow[] = [];
+    const withoutId: QuarantineRow[] = [];
+    for (const row of byRecord.values()) (row.reject.externalId !== null ? withId : withoutId).push(row);
+    let seenAgain = 0;
+    let counted = 0;
+    if (withId.length) {
+      // A record read again with another payload: its open row gives way to the new one. Had this run opened
+      // that row, the record was counted then, and is not counted twice.
+      const superseded = await client.query<{ again: boolean }>(SUPERSEDE_SQL, [
+        runId, withId.map((r) => r.reject.sourceSystem), withId.map((r) => r.reject.externalId), withId.map((r) => r.payloadHash),
+      ]);
+      for (const row of superseded.rows) if (row.again) seenAgain++;
+      counted += await this.openRejects(client, withId, opts, OPEN_BY_EXTERNAL_ID);
+    }
+    if (withoutId.length) counted += await this.openRejects(client, withoutId, opts, OPEN_BY_PAYLOAD);
+    return counted - seenAgain;
+  }
+
+  /** Inserts `rows` as open rejects, or marks the open row of each record seen again; returns the records new to the run. */
+  private async openRejects(client: PoolClient, rows: QuarantineRow[], opts: IngestOptions, arbiter: string): Promise<number> {
+    const res = await client.query(
+      `INSERT INTO rejected_record (id, connector_id, connector_run_id, last_run_id, source_system, external_id, location, payload, reasons, payload_hash)
+       SELECT id, connector_id, run_id, run_id, source_system, external_id, location, payload, reasons, payload_hash
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::jsonb[], $9::text[])
+              AS n(id, connector_id, run_id, source_system, external_id, location, payload, reasons, payload_hash)
+       ON CONFLICT ${arbiter} DO UPDATE SET
+         last_seen_at = now(), last_run_id = EXCLUDED.last_run_id, times_seen = rejected_record.times_seen + 1,
+         location = EXCLUDED.location, reasons = EXCLUDED.reasons, connector_id = coalesce(EXCLUDED.connector_id, rejected_record.connector_id)
+       WHERE EXCLUDED.last_run_id IS NULL OR rejected_record.last_run_id IS DISTINCT FROM EXCLUDED.last_run_id`,
       [
-        rejects.map(() => newId('rejectedRecord')),
-        rejects.map(() => opts.connectorId ?? null),
-        rejects.map(() => opts.connectorRunId ?? null),
-        rejects.map((r) => r.sourceSystem),
-        rejects.map((r) => r.externalId),
-        rejects.map((r) => r.location),
-        rejects.map((r) => JSON.stringify(r.payload ?? null)),
-        rejects.map((r) => JSON.stringify(r.problems)),
+        rows.map(() => newId('rejectedRecord')),
+        rows.map(() => opts.connectorId ?? null),
+        rows.map(() => opts.connectorRunId ?? null),
+        rows.map((r) => r.reject.sourceSystem),
+        rows.map((r) => r.reject.externalId),
+        rows.map((r) => r.reject.location),
+        rows.map((r) => r.payload),
+        rows.map((r) => JSON.stringify(r.reject.problems)),
+        rows.map((r) => r.payloadHash),
       ],
     );
+    return res.rowCount ?? 0;
+  }
+
+  /**
+   * Closes the open rejects of records stored (or read valid and equal to what is stored) by run `runId`:
+   * `resolution = 'STORED'`, in the caller's transaction, one statement for all of `externalIds`. Returns
+   * how many rows it closed.
+   */
+  async resolveRejects(client: PoolClient, sourceSystem: string, externalIds: string[], runId: string | null): Promise<number> {
+    if (externalIds.length === 0) return 0;
+    const res = await client.query(
+      `UPDATE rejected_record SET resolved_at = now(), resolution = 'STORED', resolved_by_run_id = $3
+        WHERE resolved_at IS NULL AND source_system = $1 AND external_id = ANY($2::text[])`,
+      [sourceSystem, externalIds, runId],
+    );
+    return res.rowCount ?? 0;
+  }
+
+  /**
+   * The records of a source system with an open reject (an external id), each with the content hash of what
+   * is stored under its key (null: nothing). Few rows: a sync reads them once, to resolve those rejects
+   * when it stores the records (or finds them valid and unchanged) without a query per record.
+   */
+  async openRejectKeys(db: Queryable, sourceSystem: string): Promise<Array<{ externalId: string; storedHash: string | null }>> {
+    const res = await db.query<{ external_id: string; content_hash: string | null }>(
+      `SELECT x.external_id, s.content_hash FROM rejected_record x
+         LEFT JOIN source_record s ON s.source_system = x.source_system AND s.external_id = x.external_id
+        WHERE x.source_system = $1 AND x.resolved_at IS NULL AND x.external_id IS NOT NULL`,
+      [sourceSystem],
+    );
+    return res.rows.map((r) => ({ externalId: r.external_id, storedHash: r.content_hash }));
   }
 }
+
+/** A reject about to be written, with its payload's JSON and that JSON's SHA-256. */
+interface QuarantineRow {
+  reject: QuarantinedRecord;
+  payload: string;
+  payloadHash: string;
+}
+
+/** The unique indexes that keep one open row per record (Migration20261205000000_quarantine_open_rejects). */
+const OPEN_BY_EXTERNAL_ID = '(source_system, external_id) WHERE resolved_at IS NULL AND external_id IS NOT NULL';
+const OPEN_BY_PAYLOAD = '(source_system, payload_hash) WHERE resolved_at IS NULL AND external_id IS NULL';
+
+/**
+ * Closes open rejects read again with another payload: $1 the run, $2-$4 source systems, external ids and
+ * payload hashes. `again`: the row was last seen by this same run.
+ */
+const SUPERSEDE_SQL = `
+UPDATE rejected_record x SET resolved_at = now(), resolution = 'SUPERSEDED', resolved_by_run_id = $1
+  FROM unnest($2::text[], $3::text[], $4::text[]) AS n(source_system, external_id, payload_hash)
+ WHERE x.resolved_at IS NULL AND x.source_system = n.source_system AND x.external_id = n.external_id AND x.payload_hash <> n.payload_hash
+RETURNING ($1::text IS NOT NULL AND x.last_run_id IS NOT DISTINCT FROM $1::text) AS again`;
 
 /**
  * Takes the transaction's advisory lock on each identity number, in order, so two batches never make two

@@ -1,0 +1,52 @@
+import type { IngestService, Queryable } from '../../services/ingest/ingest.service.js';
+
+/**
+ * The records of a source that have an open reject, as a sync holds them: read once when the run starts
+ * (most runs find none, and then cost nothing more), added to as the run quarantines records. A record
+ * among them that the run stores, or reads valid and equal to what is stored, has its reject resolved in
+ * the transaction of its batch, in one statement for the batch; other records are never looked up.
+ */
+export class OpenRejects {
+  private constructor(
+    private readonly ids: Set<string>,
+    /** Content hashes of what is stored under those records' keys (see {@link storedWithOpenReject}). */
+    private readonly storedHashes: Set<string>,
+  ) {}
+
+  static async load(ingest: IngestService, db: Queryable, sourceSystem: string): Promise<OpenRejects> {
+    const ids = new Set<string>();
+    const storedHashes = new Set<string>();
+    for (const k of await ingest.openRejectKeys(db, sourceSystem)) {
+      ids.add(k.externalId);
+      if (k.storedHash !== null) storedHashes.add(k.storedHash);
+    }
+    return new OpenRejects(ids, storedHashes);
+  }
+
+  /** Whether any record has an open reject: when not, nothing else here needs asking. */
+  get any(): boolean {
+    return this.ids.size > 0;
+  }
+
+  has(externalId: string): boolean {
+    return this.ids.has(externalId);
+  }
+
+  /** A record this run quarantined. */
+  add(externalId: string): void {
+    this.ids.add(externalId);
+  }
+
+  /** Records whose rejects were resolved (committed). */
+  resolved(externalIds: Iterable<string>): void {
+    for (const id of externalIds) this.ids.delete(id);
+  }
+
+  /**
+   * Whether a record with this content hash is stored as it is and has an open reject: such a record must
+   * reach the sync with its key (not be skipped unparsed by its text), so that its reject gets resolved.
+   */
+  storedWithOpenReject(contentHash: string): boolean {
+    return this.storedHashes.size > 0 && this.storedHashes.has(contentHash);
+  }
+}
