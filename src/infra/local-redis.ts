@@ -1,9 +1,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { isProcessAlive } from './process-alive.js';
 
 export interface LocalRedisOptions {
   home: string;
@@ -15,8 +16,24 @@ export interface LocalRedisOptions {
 
 export interface RunningRedis {
   url: string;
+  /** Port the server listens on: the one asked for, or that of a server found already running. */
+  port: number;
+  /** PID of the redis-server. */
+  pid: number;
+  /**
+   * True when this call started the server. False when another process had started it for the same folder:
+   * this process connects to it, and `stop` leaves it running for the process that started it.
+   */
+  started: boolean;
   stop(): Promise<void>;
 }
+
+/**
+ * Written in the Redis folder by the process that started the server once it answers, removed when that
+ * process stops it: `{ "pid": …, "port": … }`. Not Redis's own pidfile, which holds no port (and which a
+ * redis-server that then fails to bind its port has already overwritten).
+ */
+const STATE_FILE = 'redis-server.json';
 
 export const REDIS_INSTALL_COMMAND = 'sudo apt-get update && sudo apt-get install -y redis-server';
 
@@ -52,46 +69,127 @@ export function ensureRedisServerBinary(opts: Pick<LocalRedisOptions, 'autoInsta
   );
 }
 
-/** Starts a private redis-server on loopback (job state only: no persistence) and waits until it answers. */
+/**
+ * Starts a private redis-server on loopback (job state only: no persistence) and waits until it answers, or
+ * connects to the one another hub process started for the same folder (CHILDHUB_HOME): the one named by the
+ * folder's `redis-server.json` if its process is alive, else one on `port`, provided it answers and serves
+ * this folder. Only the process that started it stops it. Two processes starting at the same moment are told
+ * apart by the port: the one whose server could not bind it connects to the other's.
+ */
 export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningRedis> {
-  const bin = ensureRedisServerBinary(opts);
   const dir = path.resolve(opts.home);
   await fs.mkdir(dir, { recursive: true });
+  const log = opts.logger;
+  const running = await findRunningRedis(dir, opts.port, log);
+  if (running) return attached(running, opts.port, log);
+  const bin = ensureRedisServerBinary(opts);
+  try {
+    const started = await spawnRedis(bin, dir, opts.port);
+    log.info({ serverPid: started.pid, port: started.port }, 'local redis-server started by this process (stopped when it exits)');
+    return started;
+  } catch (err) {
+    // Another process started one between our look and our start: its server holds the port (and answers
+    // within moments of binding it, having no data to load).
+    for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      const winner = await findRunningRedis(dir, opts.port);
+      if (winner) {
+        log.info({ serverPid: winner.pid }, 'another process started the local redis-server at the same moment');
+        return attached(winner, opts.port, log);
+      }
+    }
+    throw err;
+  }
+}
+
+function attached(server: { pid: number; port: number }, configuredPort: number, log: Logger): RunningRedis {
+  log.info(
+    { serverPid: server.pid, port: server.port },
+    server.port === configuredPort
+      ? 'local redis-server already running (started by another hub process): connecting to it; it is left running when this process exits'
+      : `local redis-server already running on port ${server.port} (started by another hub process), not EMBEDDED_REDIS_PORT ` +
+          `${configuredPort}: connecting to it on its port; it is left running when this process exits`,
+  );
+  return { url: redisUrl(server.port), port: server.port, pid: server.pid, started: false, stop: async () => {} };
+}
+
+/**
+ * The redis-server serving this folder, if one runs: on the port its state file names (when alive), or on
+ * `port`. Says when it ignores a stale state file, given a logger.
+ */
+async function findRunningRedis(dir: string, port: number, log?: Logger): Promise<{ pid: number; port: number } | undefined> {
+  const state = readState(dir);
+  const ports = [port];
+  if (state && isProcessAlive(state.pid)) ports.unshift(state.port);
+  else if (state) log?.info({ serverPid: state.pid }, `${STATE_FILE} left by a redis-server that is no longer running: ignored`);
+  for (const p of new Set(ports)) {
+    const pid = await redisServing(dir, p);
+    if (pid) return { pid, port: p };
+  }
+  return undefined;
+}
+
+/** The PID of the redis-server on this port when it answers and serves this folder (its `dir`); else undefined. */
+async function redisServing(dir: string, port: number): Promise<number | undefined> {
+  const r = new Redis(redisUrl(port), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    const [, serverDir] = (await r.config('GET', 'dir')) as [string, string];
+    if (!serverDir || (await fs.realpath(serverDir)) !== (await fs.realpath(dir))) return undefined;
+    const pid = Number(/^process_id:(\d+)/m.exec(await r.info('server'))?.[1]);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function spawnRedis(bin: string, dir: string, port: number): Promise<RunningRedis> {
   const child: ChildProcess = spawn(
     bin,
-    ['--port', String(opts.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
       '--daemonize', 'no', '--protected-mode', 'yes', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
     // Own process group: a terminal's Ctrl-C reaches only the hub, which stops Redis after its workers.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
-  const onExit = () => child.exitCode === null && child.kill('SIGTERM');
+  const pid = child.pid!;
+  const onExit = () => {
+    removeState(dir, pid);
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
   process.on('exit', onExit);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `redis://127.0.0.1:${opts.port}`;
 
   const deadline = Date.now() + 10_000;
   for (;;) {
     const code = await Promise.race([exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 50))]);
     if (code !== 'wait') {
       process.off('exit', onExit);
-      throw new Error(`redis-server exited (code ${code}) on port ${opts.port}: ${output.trim().slice(-500)}. ` +
+      throw new Error(`redis-server exited (code ${code}) on port ${port}: ${output.trim().slice(-500)}. ` +
         'Is the port taken? Set EMBEDDED_REDIS_PORT or REDIS_URL.');
     }
-    if (await pingOnce(url)) break;
+    // Ready when the server answering is this child: another process's server on the port also answers
+    // while this one is still failing to bind it.
+    if ((await redisServing(dir, port)) === pid) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       process.off('exit', onExit);
-      throw new Error(`redis-server did not answer on port ${opts.port} within 10 s`);
+      throw new Error(`redis-server did not answer on port ${port} within 10 s`);
     }
   }
-  opts.logger.debug({ port: opts.port }, 'local redis-server started');
+  writeState(dir, { pid, port });
   return {
-    url,
+    url: redisUrl(port),
+    port,
+    pid,
+    started: true,
     stop: async () => {
       process.off('exit', onExit);
+      removeState(dir, pid);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
@@ -101,15 +199,27 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
   };
 }
 
-async function pingOnce(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 300 });
-  r.on('error', () => {});
+function redisUrl(port: number): string {
+  return `redis://127.0.0.1:${port}`;
+}
+
+function readState(dir: string): { pid: number; port: number } | undefined {
   try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
+    const state = JSON.parse(readFileSync(path.join(dir, STATE_FILE), 'utf8')) as { pid?: unknown; port?: unknown };
+    return Number.isInteger(state.pid) && Number.isInteger(state.port) ? { pid: state.pid as number, port: state.port as number } : undefined;
   } catch {
-    return false;
-  } finally {
-    r.disconnect();
+    return undefined; // none, or unreadable: look on the configured port only
   }
+}
+
+/** Written whole (temporary file, then rename): a reader never sees half of it. */
+function writeState(dir: string, state: { pid: number; port: number }): void {
+  const tmp = path.join(dir, `${STATE_FILE}.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(state));
+  renameSync(tmp, path.join(dir, STATE_FILE));
+}
+
+/** Removes the state file if it still names this server (synchronous: also runs in a process `exit` hook). */
+function removeState(dir: string, pid: number): void {
+  if (readState(dir)?.pid === pid) rmSync(path.join(dir, STATE_FILE), { force: true });
 }

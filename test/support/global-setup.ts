@@ -1,5 +1,4 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -7,20 +6,10 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/infra/embedded-postgres.js';
 import { startLocalRedis } from '../../src/infra/local-redis.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { freePort } from './free-port.js';
 import { initOrm, migrate } from '../../src/db/orm.js';
 
 export const TEMPLATE_DB = 'childhub_test_template';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 declare module 'vitest' {
   export interface ProvidedContext {
