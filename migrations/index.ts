@@ -12,6 +12,7 @@ import { Migration20261203030000_known_records_index } from './Migration20261203
 import { Migration20261203040000_identity_checked_inputs } from './Migration20261203040000_identity_checked_inputs.js';
 import { Migration20261204010000_source_record_text } from './Migration20261204010000_source_record_text.js';
 import { Migration20261205000000_quarantine_open_rejects } from './Migration20261205000000_quarantine_open_rejects.js';
+import { Migration20261205010000_connector_run_files_refused } from './Migration20261205010000_connector_run_files_refused.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203040000_identity_checked_inputs', class: Migration20261203040000_identity_checked_inputs },
   { name: 'Migration20261204010000_source_record_text', class: Migration20261204010000_source_record_text },
   { name: 'Migration20261205000000_quarantine_open_rejects', class: Migration20261205000000_quarantine_open_rejects },
+  { name: 'Migration20261205010000_connector_run_files_refused', class: Migration20261205010000_connector_run_files_refused },
 ];

@@ -35,6 +35,34 @@ describe('connector definitions', () => {
     }
   });
 
+  it('reads a connector defined after the catalog was loaded (getOrLoad), and only that one', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-catalog-'));
+    const copy = (name: string, edit: (yaml: string) => string = (y) => y) => {
+      mkdirSync(path.join(dir, name), { recursive: true });
+      const yaml = readFileSync(path.join(path.dirname(ConnectorCatalog.load().get('school').file), 'connector.yaml'), 'utf8');
+      writeFileSync(path.join(dir, name, 'connector.yaml'), edit(yaml.replace(/^name: school$/m, `name: ${name}`)));
+    };
+    copy('school');
+    const catalog = ConnectorCatalog.load(dir);
+    expect(catalog.names()).toEqual(['school']);
+    const before = catalog.get('school');
+    copy('school', (y) => y.replace('title: Education-sector', 'title: Edited'));
+    copy('school-2');
+    copy('school-3', (y) => y.replace('kind: http', 'kind: carrier-pigeon'));
+    expect(() => catalog.get('school-2')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
+    expect(catalog.getOrLoad('school-2').definition.name).toBe('school-2');
+    expect(catalog.get('school-2').definition.name).toBe('school-2');
+    // Known connectors keep the definition this process loaded.
+    expect(catalog.getOrLoad('school')).toBe(before);
+    expect(() => catalog.getOrLoad('school-3')).toThrow(expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID' }));
+    expect(() => catalog.getOrLoad('nope')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
+    expect(() => catalog.getOrLoad('../school')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
+    // A definition fixed since it was found invalid is taken.
+    copy('school-3');
+    expect(catalog.getOrLoad('school-3').definition.name).toBe('school-3');
+    expect(catalog.invalid).toEqual([]);
+  });
+
   it('the published JSON Schema matches the code (run `npm run childhub -- connectors schema` after changing it)', () => {
     expect(readFileSync(CONNECTOR_SCHEMA_FILE, 'utf8')).toBe(connectorSchemaText());
   });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,6 +9,7 @@ import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { parseCsvRecordText } from '../src/connectors/file/csv-rows.js';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
+import { newId } from '../src/db/ids.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -295,6 +296,93 @@ describe('file connectors against their drops', () => {
     expect(await count('SELECT count(*)::text AS n FROM source_record')).toBe(before);
     const failed = await ctx.sql.one<{ status: string; error: { code: string } }>(`SELECT status, error FROM connector_run ORDER BY id DESC LIMIT 1`);
     expect(failed).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_FILE_ENCODING' } });
+  });
+
+  it('refuses a Windows-1258 file of the drop directory by name, reads the other files, and ends the run FAILED naming it, on every run until it is replaced', async () => {
+    const dir = path.join(root, 'legacy-dir');
+    const good = await writeJusticeRegisterDrop({ dir, seed: 91, count: 60, tag: 'good' });
+    const legacy = await writeJusticeRegisterDrop({ dir, seed: 92, count: 60, encoding: 'windows-1258', tag: 'legacy' });
+    const legacyCsv = legacy.files.find((f) => f.kind === 'birth')!.path;
+    rmSync(legacy.files.find((f) => f.kind === 'adoption')!.path);
+    // The refused file between two good ones: files are read oldest first.
+    const readable = good.files;
+    utimesSync(good.files.find((f) => f.kind === 'birth')!.path, new Date('2026-11-01'), new Date('2026-11-01'));
+    utimesSync(legacyCsv, new Date('2026-11-02'), new Date('2026-11-02'));
+    utimesSync(good.files.find((f) => f.kind === 'adoption')!.path, new Date('2026-11-03'), new Date('2026-11-03'));
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const ingestedBefore = await count('SELECT count(*)::text AS n FROM ingested_file');
+
+    const refusal = {
+      code: 'CONNECTOR_FILES_REFUSED',
+      message: expect.stringMatching(/^1 file\(s\) of the drop directory refused.*khai-sinh-legacy\.csv — CONNECTOR_FILE_ENCODING: khai-sinh-legacy\.csv is not valid UTF-8/s),
+    };
+    const error = await ctx.connectors.run('justice-register', { trigger: 'CLI' }).catch((e: unknown) => e);
+    expect(error).toMatchObject(refusal);
+    const run = await ctx.sql.one<{ id: string; status: string; error: { code: string }; files_ingested: number; files_refused: unknown[] }>(
+      `SELECT id, status, error, files_ingested, files_refused FROM connector_run ORDER BY id DESC LIMIT 1`);
+    expect(run).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_FILES_REFUSED' }, files_ingested: readable.length });
+    expect(run!.files_refused).toEqual([
+      { fileName: 'khai-sinh-legacy.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), code: 'CONNECTOR_FILE_ENCODING', message: expect.stringMatching(/^khai-sinh-legacy\.csv is not valid UTF-8 at byte \d+ \[redacted\]; it looks like a single-byte Vietnamese encoding/) },
+    ]);
+    // Every other file landed (older and newer ones), the refused one is not remembered as ingested.
+    const ingested = await ctx.sql.query<{ file_name: string }>('SELECT file_name FROM ingested_file WHERE connector_run_id = $1 ORDER BY file_name', [run!.id]);
+    expect(ingested.map((f) => f.file_name)).toEqual(readable.map((f) => path.basename(f.path)).sort());
+    expect(await count('SELECT count(*)::text AS n FROM ingested_file')).toBe(ingestedBefore + readable.length);
+    expect(await count(`SELECT count(*)::text AS n FROM rejected_record WHERE connector_run_id = $1`, [run!.id])).toBe(0);
+
+    // Over GraphQL's run type too.
+    await import('reflect-metadata');
+    const { toRun } = await import('../src/graphql/resolvers/connector.resolver.js');
+    const { ConnectorReadRepository } = await import('../src/db/repositories/connector-read.repository.js');
+    const row = await new ConnectorReadRepository(ctx.sql).run(run!.id);
+    expect(toRun(row!).filesRefused).toEqual([{ fileName: 'khai-sinh-legacy.csv', code: 'CONNECTOR_FILE_ENCODING', message: expect.stringContaining('not valid UTF-8') }]);
+
+    // The next run skips what was ingested and refuses the file again, visibly.
+    await expect(ctx.connectors.run('justice-register', { trigger: 'CLI' })).rejects.toMatchObject(refusal);
+    const again = await ctx.sql.one<{ status: string; files_skipped: number; files_ingested: number; files_refused: unknown[] }>(
+      `SELECT status, files_skipped, files_ingested, files_refused FROM connector_run ORDER BY id DESC LIMIT 1`);
+    expect(again).toMatchObject({ status: 'FAILED', files_skipped: readable.length, files_ingested: 0 });
+    expect(again!.files_refused).toHaveLength(1);
+
+    // Replaced by a UTF-8 export, it is read and the run succeeds.
+    rmSync(legacyCsv);
+    await writeJusticeRegisterDrop({ dir: path.join(root, 'legacy-fixed'), seed: 92, count: 60, tag: 'legacy' });
+    writeFileSync(legacyCsv, readFileSync(path.join(root, 'legacy-fixed', path.basename(legacyCsv))));
+    const fixed = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(fixed).toMatchObject({ status: 'SUCCEEDED', filesIngested: 1, filesSkipped: readable.length });
+    const last = await ctx.sql.one<{ files_refused: unknown[] }>(`SELECT files_refused FROM connector_run WHERE id = $1`, [fixed.runId]);
+    expect(last!.files_refused).toEqual([]);
+  });
+
+  it('marks a queued run FAILED when its connector is unknown or disabled, instead of leaving it QUEUED', async () => {
+    const queue = async (name: string) => {
+      const connectorId = newId('connector');
+      await ctx.sql.query(
+        `INSERT INTO connector (id, name, kind, source_system, definition, definition_hash, enabled) VALUES ($1, $2, 'file', 'justice-register', '{}', 'x', true)
+         ON CONFLICT (name) DO NOTHING`, [connectorId, name]);
+      const runId = newId('connectorRun');
+      await ctx.sql.query(`INSERT INTO connector_run (id, connector_id, trigger, status) SELECT $1, id, 'API', 'QUEUED' FROM connector WHERE name = $2`, [runId, name]);
+      return runId;
+    };
+    const statusOf = (runId: string) => ctx.sql.one<{ status: string; error: { code: string; message: string } | null; finished_at: Date | null }>(
+      'SELECT status, error, finished_at FROM connector_run WHERE id = $1', [runId]);
+
+    const ghost = await queue('ghost-register');
+    await expect(ctx.connectors.runQueued(ghost)).rejects.toMatchObject({ code: 'CONNECTOR_NOT_FOUND' });
+    expect(await statusOf(ghost)).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_NOT_FOUND', message: expect.stringContaining('no connector named') }, finished_at: expect.any(Date) });
+
+    const loaded = ctx.connectors.catalog.get('justice-register');
+    const { runId: disabled } = await ctx.connectors.requestSync('justice-register', { trigger: 'API' });
+    loaded.definition.enabled = false;
+    try {
+      await expect(ctx.connectors.runQueued(disabled)).rejects.toMatchObject({ code: 'CONNECTOR_DISABLED' });
+    } finally {
+      loaded.definition.enabled = true;
+    }
+    expect(await statusOf(disabled)).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_DISABLED' } });
+    // A run that is not QUEUED any more is left as it is.
+    expect(await ctx.connectors.failQueued(disabled, new Error('late'))).toBe(false);
+    expect(await statusOf(disabled)).toMatchObject({ error: { code: 'CONNECTOR_DISABLED' } });
   });
 
   it('feeds facilities, inspections and placements from the inspection reports', async () => {

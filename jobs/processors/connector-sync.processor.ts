@@ -1,17 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
-import { AppError } from '../../src/errors/app-error.js';
+import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
 import { parseJobData } from '../queues.js';
-
-/** Errors a retry cannot fix: the definition or the connector itself is wrong, or a 4xx refused the request. */
-const PERMANENT = new Set([
-  'CONNECTOR_NOT_FOUND', 'CONNECTOR_DEFINITION_INVALID', 'CONNECTOR_DISABLED', 'CONNECTOR_REQUEST_REFUSED',
-  'CONNECTOR_SECRET_MISSING', 'CONNECTOR_FILE_ENCODING',
-]);
 
 /**
  * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one), reporting progress
  * on the job. A sync already running for the connector makes a scheduled job a no-op and a queued one retry.
+ * Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`) fail the job at once.
  */
 export function connectorSyncProcessor(ctx: AppContext) {
   return async (job: Job<unknown, unknown, string>, _token?: string, signal?: AbortSignal) => {
@@ -25,9 +20,13 @@ export function connectorSyncProcessor(ctx: AppContext) {
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (!('runId' in data) && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
-      if (err instanceof AppError || typeof code === 'string') {
-        if (PERMANENT.has(String(code))) throw new UnrecoverableError(`${String(code)}: ${(err as Error).message}`);
+      const permanent = isPermanentSyncError(err);
+      // The job's last attempt: a run it never started (another sync held the connector every time) ends
+      // FAILED rather than QUEUED for ever. A run that started was marked by the sync itself.
+      if ('runId' in data && !permanent && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        await ctx.connectors.failQueued(data.runId, err).catch(() => false);
       }
+      if (permanent) throw new UnrecoverableError(`${String(code)}: ${(err as Error).message}`);
       throw err;
     }
   };

@@ -111,6 +111,11 @@ export type ReaderEvent =
    * row here): compare them, never log them.
    */
   | { type: 'sheet-headers'; fileName: string; where: string; recordType: string | undefined; columns: readonly string[] }
+  /**
+   * A file of the drop directory refused whole (its encoding, format, headers or sheets; `code` and `message`
+   * from the error): not recorded as ingested, so read again next time; the read goes on with the next file.
+   */
+  | { type: 'file-refused'; fileName: string; checksum: string; code: string; message: string }
   | { type: 'token-refreshed' };
 
 /** Fetches raw records from a source, resuming from a stored position. */

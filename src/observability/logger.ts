@@ -55,7 +55,7 @@ function errorSerializer(v: unknown): unknown {
 }
 
 /** Removes quoted and parenthesised fragments, where messages carry the values they complain about. */
-function redactMessage(s: string): string {
+export function redactMessage(s: string): string {
   return s.replace(/"[^"\n]*"|'[^'\n]*'|«[^»\n]*»|\([^()\n]*\)/g, '[redacted]');
 }
 

@@ -110,6 +110,33 @@ export class ConnectorCatalog {
     return [...this.byName.keys()];
   }
 
+  /**
+   * The named connector, its folder read now if the catalog does not know it (a definition added, or an
+   * invalid one fixed, after the catalog was loaded: a long-running worker takes it without a restart).
+   * Connectors already known are never re-read, so a running process keeps the definitions it started with.
+   * Throws as {@link get} when the folder still holds no valid definition.
+   */
+  getOrLoad(name: string): LoadedConnector {
+    if (this.byName.has(name)) return this.byName.get(name)!;
+    // Names are folder names (lower-case with dashes): anything else cannot be a connector here.
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) return this.get(name);
+    const file = path.join(this.dir, name, DEFINITION_FILE);
+    if (!existsSync(file)) return this.get(name);
+    const stale = this.invalid.findIndex((e) => path.basename(path.dirname(e.file)) === name);
+    try {
+      const loaded = loadDefinitionFile(file);
+      if (loaded.definition.name === name) {
+        if (stale >= 0) this.invalid.splice(stale, 1);
+        this.byName.set(name, loaded);
+      }
+    } catch (err) {
+      if (!(err instanceof DefinitionInvalidError)) throw err;
+      if (stale >= 0) this.invalid[stale] = err;
+      else this.invalid.push(err);
+    }
+    return this.get(name);
+  }
+
   /** The named connector; throws a coded error naming the known ones (or the definition's problems). */
   get(name: string): LoadedConnector {
     const found = this.byName.get(name);

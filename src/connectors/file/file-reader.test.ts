@@ -94,10 +94,10 @@ describe('FileReader (CSV)', () => {
       Buffer.from([0x48, 0x6f, 0xf2, 0x20, 0x76, 0xe0, 0x20, 0x74, 0xea, 0x6e]),
       Buffer.from('\n'),
     ]);
-    await drop('cp1258.csv', bytes);
+    const file = await drop('cp1258.csv', bytes);
     const got: ReadBatch[] = [];
     const error = await (async () => {
-      for await (const b of reader().read(null, {})) got.push(b);
+      for await (const b of reader().read(null, { files: [file] })) got.push(b);
     })().catch((e: unknown) => e as Error & { code: string });
     expect(got).toEqual([]);
     expect(error).toMatchObject({ code: 'CONNECTOR_FILE_ENCODING' });
@@ -141,15 +141,45 @@ describe('FileReader (CSV)', () => {
     expect(batch!.position).toMatchObject({ rowsDone: 0, sheetIndex: 1, completed: true });
   });
 
+  it('refuses a file of the drop directory by name with its error, and still reads the files before and after it', async () => {
+    const cp1258 = Buffer.concat([Buffer.from('ma,ten\nKS9,'), Buffer.from([0x48, 0x6f, 0xf2]), Buffer.from('\n')]);
+    await drop('old.csv', `${HEADER}\n${rows(2)}\n`, new Date('2026-01-01'));
+    await drop('cp1258.csv', cp1258, new Date('2026-02-01'));
+    await drop('dup.csv', 'ma,Họ và tên,ma\nKS1,An,x\n', new Date('2026-02-02'));
+    await drop('zip.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]), new Date('2026-02-03'));
+    await drop('new.csv', `${HEADER}\n${rows(2, 100)}\n`, new Date('2026-03-01'));
+    const events: ReaderEvent[] = [];
+    const batches = await collect(reader().read(null, { onEvent: (e) => events.push(e) }));
+    expect(batches.map((b) => [b.location, b.fileCompleted?.fileName])).toEqual([
+      ['old.csv rows 2-3', 'old.csv'],
+      ['new.csv rows 2-3', 'new.csv'],
+    ]);
+    expect(events.filter((e) => e.type === 'file-refused')).toEqual([
+      {
+        type: 'file-refused', fileName: 'cp1258.csv', checksum: await sha256(path.join(dir, 'cp1258.csv')), code: 'CONNECTOR_FILE_ENCODING',
+        message: expect.stringMatching(/^cp1258\.csv is not valid UTF-8 at byte 13 \(line 2\)/),
+      },
+      {
+        type: 'file-refused', fileName: 'dup.csv', checksum: await sha256(path.join(dir, 'dup.csv')), code: 'CONNECTOR_FILE_HEADERS',
+        message: expect.stringMatching(/^dup\.csv row 1: the header "ma" appears twice/),
+      },
+      { type: 'file-refused', fileName: 'zip.csv', checksum: expect.any(String), code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/) },
+    ]);
+    // Encoding and format are checked before a file is started; headers when its first row is read.
+    expect(events.filter((e) => e.type === 'file-started').map((e) => (e as { fileName: string }).fileName)).toEqual(['old.csv', 'dup.csv', 'new.csv']);
+    // Given by name, the same file fails the read, as asked.
+    await expect(collect(reader().read(null, { files: ['old.csv', 'cp1258.csv', 'new.csv'] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_ENCODING' });
+  });
+
   it('refuses duplicate or empty headers', async () => {
-    await drop('dup.csv', 'ma,Họ và tên,ma \nKS1,An,x\n');
-    await expect(collect(reader().read(null, {}))).rejects.toMatchObject({
+    const dup = await drop('dup.csv', 'ma,Họ và tên,ma \nKS1,An,x\n');
+    await expect(collect(reader().read(null, { files: [dup] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
       message: 'dup.csv row 1: the header "ma" appears twice (columns A (1) and C (3)); headers must be unique',
     });
     await rm(path.join(dir, 'dup.csv'));
-    await drop('empty.csv', 'ma,,ten\nKS1,x,An\n');
-    await expect(collect(reader().read(null, {}))).rejects.toMatchObject({
+    const empty = await drop('empty.csv', 'ma,,ten\nKS1,x,An\n');
+    await expect(collect(reader().read(null, { files: [empty] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
       message: expect.stringMatching(/column B \(2\) has no header/),
     });
@@ -294,12 +324,12 @@ describe('FileReader (CSV)', () => {
     const [batch] = await collect(reader({ sheets: [{ sheet: 1, recordType: 'facility' }] }).read(null, {}));
     expect(batch!.records[0]!.recordType).toBe('facility');
     const multi = reader({ sheets: [{ sheet: 1, recordType: 'facility' }, { sheet: 2, recordType: 'child' }] });
-    await expect(collect(multi.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT' });
+    await expect(collect(multi.read(null, { files: [path.join(dir, 'a.csv')] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT' });
   });
 
   it('refuses an XLSX named .csv and an unknown extension', async () => {
-    await drop('a.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]));
-    await expect(collect(reader().read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/) });
+    const zip = await drop('a.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]));
+    await expect(collect(reader().read(null, { files: [zip] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/) });
     await expect(collect(reader({ pattern: '*' }).read(null, { files: [await drop('b.dat', 'x')] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_FORMAT',
     });

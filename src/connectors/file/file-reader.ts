@@ -7,8 +7,10 @@
  * iteration), and only the current chunk's rows and one read buffer are held.
  *
  * A file is refused whole, before any of its rows is given out, when it cannot be read as a whole: wrong
- * encoding (the whole file is decoded first), unknown format, missing sheet. Header problems of a second or
- * later XLSX sheet are found when that sheet is reached.
+ * encoding (the whole file is decoded first), unknown format, missing sheet, a header row that cannot be
+ * used (every configured XLSX sheet's is checked first). Only damage inside an XLSX sheet's data (a broken
+ * zip entry) is found where it is, after the rows before it were given out. Reading the drop directory, a
+ * refused file is reported (`file-refused`) and the next file is read; a file given by name fails the read.
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
@@ -33,7 +35,10 @@ import { csvRows } from './csv-rows.js';
 import { assertFileDecodes, detectEncoding, ENCODING_SNIFF_BYTES, type DetectedEncoding } from './encoding.js';
 import { FileAccessError } from './errors/file-access.error.js';
 import { FileChangedError } from './errors/file-changed.error.js';
+import { FileEncodingError } from './errors/file-encoding.error.js';
 import { FileFormatError } from './errors/file-format.error.js';
+import { FileHeaderError } from './errors/file-header.error.js';
+import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
 import { compileGlob } from './glob.js';
 import type { SheetRow } from './sheet-row.js';
@@ -141,10 +146,18 @@ export class FileReader implements SourceReader {
       }
       seen.add(file.checksum);
       const from = start?.checksum === file.checksum ? start : { sheetIndex: 0, rowsDone: 0 };
-      for await (const batch of this.readFile(file, from, ctx)) {
-        ctx.signal?.throwIfAborted();
-        yield batch;
-        if (ctx.maxBatches !== undefined && ++batches >= ctx.maxBatches) return;
+      try {
+        for await (const batch of this.readFile(file, from, ctx)) {
+          ctx.signal?.throwIfAborted();
+          yield batch;
+          if (ctx.maxBatches !== undefined && ++batches >= ctx.maxBatches) return;
+        }
+      } catch (error) {
+        // A file the connector cannot read is refused by name and the directory's other files are still
+        // read: one bad drop must not hold up the rest. A file asked for by name fails the read, as asked.
+        if (ctx.files || !isFileRefusal(error)) throw error;
+        this.log.warn({ file: file.name, err: error }, 'file refused; the other files are read');
+        ctx.onEvent?.({ type: 'file-refused', fileName: file.name, checksum: file.checksum, code: error.code, message: error.message });
       }
     }
   }
@@ -327,6 +340,23 @@ export class FileReader implements SourceReader {
     return { encoding: `${detected.encoding}${detected.bom ? ' with BOM' : ''}`, textEncoding: detected };
   }
 
+  /**
+   * The header rows of the sheets after the first one read, checked before any row is given out: a workbook
+   * whose second sheet has no usable header is refused whole rather than after its first sheet was stored.
+   * Costs one more parse of the workbook's shared strings per later sheet (the sheets are read one by one
+   * anyway). Damage inside a later sheet's data can still only be found when it is reached.
+   */
+  private async checkLaterSheets(file: FileEntry, sheets: FileSheet[], first: number): Promise<void> {
+    if (sheets.length <= first + 1) return;
+    const { xlsxRows } = await import('./xlsx-rows.js');
+    for (let s = first + 1; s < sheets.length; s++) {
+      const rows = xlsxRows({ filePath: file.path, fileName: file.name, sheets, sheetIndex: s, headerRow: this.config.headerRow, skipRows: 0, headersOnly: true });
+      for await (const _ of rows) {
+        // Nothing is given out with `headersOnly`.
+      }
+    }
+  }
+
   private async *readFile(
     file: ChecksummedFile,
     from: { sheetIndex: number; rowsDone: number },
@@ -336,6 +366,7 @@ export class FileReader implements SourceReader {
     const format = this.formatOf(file);
     const sheets = this.sheetsOf(file, format);
     const { encoding, textEncoding } = await this.prepare(file, format);
+    if (format === 'xlsx') await this.checkLaterSheets(file, sheets, from.sheetIndex);
     ctx.onEvent?.({ type: 'file-started', fileName: file.name, sizeBytes: file.sizeBytes, encoding });
     this.log.info(
       { file: file.name, sizeBytes: file.sizeBytes, encoding, sheetIndex: from.sheetIndex, rowsDone: from.rowsDone },
@@ -588,6 +619,14 @@ async function assertUnchanged(file: FileEntry): Promise<void> {
       { fileName: file.name },
     );
   }
+}
+
+/**
+ * Errors that refuse one file whole, whatever the other files hold: its encoding, format, headers or sheets.
+ * They are about the file's content, so reading it again gives the same answer until the file is replaced.
+ */
+export function isFileRefusal(error: unknown): error is FileEncodingError | FileFormatError | FileHeaderError | SheetNotFoundError {
+  return error instanceof FileEncodingError || error instanceof FileFormatError || error instanceof FileHeaderError || error instanceof SheetNotFoundError;
 }
 
 function accessError(error: NodeJS.ErrnoException, p: string, what: string): FileAccessError {

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReadBatch } from '../types.js';
+import type { ReadBatch, ReaderEvent } from '../types.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { FileReader } from './file-reader.js';
 
@@ -149,7 +149,7 @@ describe('FileReader (XLSX)', () => {
   it('refuses a missing sheet before any row, naming the sheets present', async () => {
     const got: ReadBatch[] = [];
     const error = await (async () => {
-      for await (const b of reader({ sheets: [SHEETS[0]!, { sheet: 'Trẻ  em 2026', recordType: 'child' }, { sheet: 5, recordType: 'x' }] }).read(null, {})) got.push(b);
+      for await (const b of reader({ sheets: [SHEETS[0]!, { sheet: 'Trẻ  em 2026', recordType: 'child' }, { sheet: 5, recordType: 'x' }] }).read(null, { files: [inspection] })) got.push(b);
     })().catch((e: unknown) => e as Error);
     expect(got).toEqual([]);
     expect(error).toMatchObject({
@@ -159,10 +159,41 @@ describe('FileReader (XLSX)', () => {
   });
 
   it('refuses an empty or duplicated header in a sheet', async () => {
-    await expect(collect(reader({ headerRow: 1 }).read(null, {}))).rejects.toMatchObject({
+    await expect(collect(reader({ headerRow: 1 }).read(null, { files: [inspection] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
       message: 'kiem-tra-2026.xlsx sheet "Cơ sở" row 1: the header row is empty',
     });
+  });
+
+  it('refuses a workbook whose later sheet has no usable header before giving out any of its rows, and reads the next workbook', async () => {
+    const bad = path.join(dir, 'kiem-tra-2025.xlsx');
+    const wb = new ExcelJS.Workbook();
+    const facilities = wb.addWorksheet('Cơ sở');
+    facilities.addRow(['']);
+    facilities.addRow(['Mã cơ sở', 'Tên cơ sở']);
+    facilities.addRow(['CS-009', 'Mái ấm Bình Minh']);
+    facilities.addRow(['CS-010', 'Mái ấm Hướng Dương']);
+    const children = wb.addWorksheet('Trẻ em');
+    children.addRow(['']);
+    children.addRow(['Mã cơ sở', 'Họ và tên', 'Mã cơ sở']); // the same header twice, on the sheet read second
+    children.addRow(['CS-009', 'Nguyễn Văn An', 'x']);
+    await wb.xlsx.writeFile(bad);
+    await utimes(bad, new Date('2026-01-01'), new Date('2026-01-01')); // older: read first
+    try {
+      const events: ReaderEvent[] = [];
+      // One row per chunk: without the headers checked first, the first sheet's rows would go out before the second is reached.
+      const batches = await collect(reader({ chunkRows: 1 }).read(null, { onEvent: (e) => events.push(e) }));
+      expect(batches.filter((b) => !b.location.startsWith('kiem-tra-2026.xlsx '))).toEqual([]);
+      expect(batches.at(-1)!.fileCompleted?.fileName).toBe('kiem-tra-2026.xlsx');
+      expect(events.filter((e) => e.type === 'file-refused')).toEqual([
+        {
+          type: 'file-refused', fileName: 'kiem-tra-2025.xlsx', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), code: 'CONNECTOR_FILE_HEADERS',
+          message: expect.stringMatching(/^kiem-tra-2025\.xlsx sheet "Trẻ em" row 2: the header "Mã cơ sở" appears twice/),
+        },
+      ]);
+    } finally {
+      await rm(bad);
+    }
   });
 
   it('reads a workbook written by the streaming writer, with shared strings and many rows', async () => {

@@ -24,6 +24,8 @@ export interface XlsxRowsOptions {
   onSheetName?: (name: string) => void;
   /** Told the header row's columns (trimmed, NFC) once it is read. */
   onHeaders?: (columns: readonly string[]) => void;
+  /** Only check the sheet: stop once its header row is read, giving out no row. @defaultValue false */
+  headersOnly?: boolean;
 }
 
 /** What exceljs's streaming reader exposes beyond its typings (filled in by the parts it parses). */
@@ -280,6 +282,7 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
         });
         headers = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
         o.onHeaders?.(headers);
+        if (o.headersOnly) return;
         continue;
       }
       if (++dataRows <= o.skipRows) continue;

@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
-import { serializeError } from '../../observability/logger.js';
+import { redactMessage, serializeError } from '../../observability/logger.js';
 import { headersWarning } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
@@ -18,9 +18,11 @@ import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper
 import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
 import { highWaterOf } from '../http/http-position.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
+import { FilesRefusedError, type RefusedFile } from './files-refused.error.js';
 import type { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
 import { OpenRejects } from './open-rejects.js';
+import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 
@@ -138,7 +140,28 @@ export class ConnectorSyncService {
       [runId],
     );
     if (!row) throw new Error(`connector run ${runId} does not exist`);
-    return this.run(row.name, { ...row.options, trigger: row.trigger, requestedBy: row.requested_by }, { ...opts, runId });
+    try {
+      // A connector defined after this process loaded its catalog (a worker started earlier) is read now.
+      this.deps.catalog.getOrLoad(row.name);
+      return await this.run(row.name, { ...row.options, trigger: row.trigger, requestedBy: row.requested_by }, { ...opts, runId });
+    } catch (err) {
+      // An error before the run was claimed (unknown or disabled connector, invalid definition) leaves it
+      // QUEUED: a permanent one is recorded now, so that whoever waits for the run sees it end.
+      if (isPermanentSyncError(err)) await this.failQueued(runId, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Marks a run that never started FAILED with the error that stopped it (a run no longer QUEUED is left as
+   * it is). For errors before the run is claimed, and for a job that failed its last attempt.
+   */
+  async failQueued(runId: string, err: unknown): Promise<boolean> {
+    const r = await this.deps.sql.query(
+      `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
+      [runId, JSON.stringify(runError(err))],
+    );
+    return r.length > 0;
   }
 
   /** Runs a sync now, in this process. */
@@ -158,18 +181,21 @@ export class ConnectorSyncService {
         return { runId: opts.runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
+      const refused: RefusedFile[] = [];
       log.info({ runId: run.id, trigger: req.trigger, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
-        await this.execute(loaded, connectorId, run.id, req, counts, opts, log);
-        await this.deps.sql.query(`UPDATE connector_run SET status = 'SUCCEEDED', finished_at = now(), heartbeat_at = now() WHERE id = $1`, [run.id]);
+        await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused);
+        // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
+        if (refused.length) throw new FilesRefusedError(refused, counts);
+        await this.deps.sql.query(`UPDATE connector_run SET status = 'SUCCEEDED', finished_at = now(), heartbeat_at = now(), files_refused = '[]' WHERE id = $1`, [run.id]);
         const summary: RunSummary = { runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts };
         log.info({ ...summary }, 'connector sync finished');
         return summary;
       } catch (err) {
         const error = runError(err);
         await this.deps.sql.query(
-          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2 WHERE id = $1`,
-          [run.id, JSON.stringify(error)],
+          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3 WHERE id = $1`,
+          [run.id, JSON.stringify(error), JSON.stringify(refused)],
         );
         log.warn({ runId: run.id, err: serializeError(err as Error), ...counts }, 'connector sync failed; the checkpoint of the last stored batch is kept');
         throw err;
@@ -234,7 +260,7 @@ export class ConnectorSyncService {
     return out;
   }
 
-  private async execute(loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger): Promise<void> {
+  private async execute(loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[]): Promise<void> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
@@ -251,6 +277,8 @@ export class ConnectorSyncService {
       const columns = headersWarning(definition.records, e);
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
       if (e.type === 'file-skipped') counts.filesSkipped++;
+      // Kept as run errors are (a header row that was really a data row would be quoted in the message).
+      if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: redactMessage(e.message) });
       if (e.type === 'files-listed') known?.filesListed(e.sizeBytes);
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');

@@ -26,6 +26,8 @@ export interface ConnectorRun {
   filesSkipped: number;
   /** Times the run was resumed after its worker died. */
   resumed: number;
+  /** Files of the drop directory refused whole: `{ fileName, checksum, code, message }` each. */
+  filesRefused: Array<{ fileName: string; checksum: string; code: string; message: string }>;
   createdAt: Date;
 }
 
@@ -55,6 +57,7 @@ export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
     filesIngested: { type: 'integer' },
     filesSkipped: { type: 'integer' },
     resumed: { type: 'integer' },
+    filesRefused: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },
 });

@@ -33,6 +33,7 @@ export interface ConnectorRunRow {
   resumed: number;
   checkpoint: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
+  files_refused: Array<{ fileName: string; code: string; message: string }>;
 }
 
 export interface RejectedRecordRow {
@@ -53,7 +54,8 @@ export interface RejectedRecordRow {
 }
 
 const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
-  r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.resumed, r.checkpoint, r.error`;
+  r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.resumed, r.checkpoint, r.error,
+  r.files_refused`;
 
 /** Reads of connectors, their runs and quarantined records, for integration engineers (keyset paging by id). */
 export class ConnectorReadRepository {

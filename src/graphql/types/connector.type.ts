@@ -39,6 +39,18 @@ export class RunError {
   message!: string;
 }
 
+@ObjectType({ description: 'A file of the drop directory that a run refused whole: not ingested, and read again on every sync until it is replaced or removed.' })
+export class RefusedFile {
+  @Field(() => String, { description: 'The file\'s name in the drop directory.' })
+  fileName!: string;
+
+  @Field(() => String, { description: 'Why: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS or CONNECTOR_FILE_SHEET_NOT_FOUND.' })
+  code!: string;
+
+  @Field(() => String, { description: 'What was wrong (where decoding failed, which header, which sheet), quoted and parenthesised fragments removed as in a run\'s error: never the file\'s content.' })
+  message!: string;
+}
+
 @ObjectType({ description: 'One sync of a connector: when, how far, and what it did with the records.' })
 export class ConnectorRun {
   @Field(() => ID)
@@ -50,7 +62,7 @@ export class ConnectorRun {
   @Field(() => String, { description: 'SCHEDULE, CLI, API or DEMO.' })
   trigger!: string;
 
-  @Field(() => String, { description: 'QUEUED, RUNNING, SUCCEEDED or FAILED.' })
+  @Field(() => String, { description: 'QUEUED, RUNNING, SUCCEEDED or FAILED. A file sync that refused files of its drop directory ends FAILED (CONNECTOR_FILES_REFUSED) with its other files read: see filesRefused.' })
   status!: string;
 
   @Field(() => String, { nullable: true, description: 'Who asked for it (officer id, `cli`, `schedule`).' })
@@ -91,6 +103,9 @@ export class ConnectorRun {
 
   @Field(() => Int, { description: 'Files skipped because the same checksum was ingested before.' })
   filesSkipped!: number;
+
+  @Field(() => [RefusedFile], { description: 'Files of the drop directory refused whole by this run, each with its error.' })
+  filesRefused!: RefusedFile[];
 
   @Field(() => Int, { description: 'Times the run was resumed after its worker stopped.' })
   resumed!: number;

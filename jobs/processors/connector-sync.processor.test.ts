@@ -1,0 +1,50 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { describe, expect, it, vi } from 'vitest';
+import type { AppContext } from '../../src/app/app-context.js';
+import { ConnectorNotFoundError } from '../../src/connectors/definition/connector-not-found.error.js';
+import { FileEncodingError } from '../../src/connectors/file/errors/file-encoding.error.js';
+import { FileFormatError } from '../../src/connectors/file/errors/file-format.error.js';
+import { FileHeaderError } from '../../src/connectors/file/errors/file-header.error.js';
+import { SheetNotFoundError } from '../../src/connectors/file/errors/sheet-not-found.error.js';
+import { FileChangedError } from '../../src/connectors/file/errors/file-changed.error.js';
+import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
+import { SyncAlreadyRunningError } from '../../src/connectors/sync/sync-already-running.error.js';
+import { connectorSyncProcessor } from './connector-sync.processor.js';
+
+const RUN_ID = 'run_01J0000000000000000000000A';
+
+/** The processor over a sync service that fails with `error`, and the job it ran (attempt `attemptsMade + 1` of 5). */
+function failing(error: Error, attemptsMade = 0) {
+  const connectors = { runQueued: vi.fn().mockRejectedValue(error), run: vi.fn().mockRejectedValue(error), failQueued: vi.fn().mockResolvedValue(true) };
+  const processor = connectorSyncProcessor({ connectors } as unknown as AppContext);
+  const job = { data: { runId: RUN_ID }, attemptsMade, opts: { attempts: 5 }, updateProgress: vi.fn() } as unknown as Job<unknown, unknown, string>;
+  return { connectors, run: () => processor(job) };
+}
+
+describe('connector-sync processor', () => {
+  it.each([
+    new FileEncodingError('x.csv is not valid UTF-8'),
+    new FileHeaderError('x.csv row 1: the header "ma" appears twice'),
+    new SheetNotFoundError('x.xlsx: no sheet "Trẻ em"'),
+    new FileFormatError('x.dat: cannot tell the format'),
+    new FilesRefusedError([{ fileName: 'x.csv', checksum: '0'.repeat(64), code: 'CONNECTOR_FILE_ENCODING', message: 'not UTF-8' }], { filesIngested: 2, fetched: 10 }),
+    new ConnectorNotFoundError('nope', ['school']),
+  ])('fails a job at once on $code, which a retry cannot fix', async (error) => {
+    const { run, connectors } = failing(error);
+    const thrown = await run().catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(UnrecoverableError);
+    expect((thrown as Error).message).toBe(`${error.code}: ${error.message}`);
+    expect(connectors.failQueued).not.toHaveBeenCalled(); // the sync marks its own run
+  });
+
+  it('retries what a later attempt can fix, and on the last attempt ends a run that never started', async () => {
+    for (const error of [new FileChangedError('x.csv changed while it was being read'), new SyncAlreadyRunningError('justice-register')]) {
+      const early = failing(error, 0);
+      await expect(early.run()).rejects.toBe(error);
+      expect(early.connectors.failQueued).not.toHaveBeenCalled();
+      const last = failing(error, 4);
+      await expect(last.run()).rejects.toBe(error);
+      expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error);
+    }
+  });
+});

@@ -1,0 +1,35 @@
+import { AppError } from '../../errors/app-error.js';
+
+/** A file of the drop directory that a sync refused whole, with the error that refused it. */
+export interface RefusedFile {
+  fileName: string;
+  /** SHA-256 of the file as it was read (hex). */
+  checksum: string;
+  /** The refusal's stable code: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS, CONNECTOR_FILE_SHEET_NOT_FOUND. */
+  code: string;
+  /** The error's message, quoted and parenthesised fragments removed as in a run's `error`. */
+  message: string;
+}
+
+/**
+ * A file sync read every file of its drop directory it could, but refused some (kept on the run as
+ * `files_refused`). The run ends FAILED so that the refusal is seen; the refused files are not recorded as
+ * ingested and are tried again on every sync until they are replaced or removed. Retrying the run at once
+ * cannot help: the files are refused for what they hold.
+ */
+export class FilesRefusedError extends AppError {
+  override readonly name = 'FilesRefusedError';
+  readonly code = 'CONNECTOR_FILES_REFUSED';
+
+  constructor(
+    readonly files: RefusedFile[],
+    done: { filesIngested: number; fetched: number },
+  ) {
+    super(
+      `${files.length} file(s) of the drop directory refused, not ingested (read again on the next sync until replaced or removed); ` +
+        `the other files were read (${done.filesIngested} ingested, ${done.fetched} records fetched): ` +
+        files.map((f) => `${f.fileName} — ${f.code}: ${f.message}`).join('; '),
+      { files: files.map((f) => ({ fileName: f.fileName, code: f.code })) },
+    );
+  }
+}

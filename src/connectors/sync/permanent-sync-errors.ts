@@ -1,0 +1,30 @@
+/**
+ * Codes of the errors that end a sync which running it again cannot fix: the definition or the connector
+ * itself is wrong (unknown, invalid, disabled, a secret missing, a mapping that does not compile), a 4xx
+ * refused the request, or a file is refused for what it holds (its encoding, format, headers, sheets; the
+ * drop directory or a file given by name missing or unreadable). The `connector-sync` worker fails such a
+ * job at once instead of retrying it, and a queued run they end is marked FAILED.
+ *
+ * Not here, as a later attempt can succeed: a sync already running, a source unavailable or answering
+ * garbage, a file that changed while it was read (still being copied in), database errors.
+ */
+export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
+  'CONNECTOR_NOT_FOUND',
+  'CONNECTOR_DEFINITION_INVALID',
+  'CONNECTOR_DISABLED',
+  'CONNECTOR_MAPPING_INVALID',
+  'CONNECTOR_SECRET_MISSING',
+  'CONNECTOR_REQUEST_REFUSED',
+  'CONNECTOR_FILE_ENCODING',
+  'CONNECTOR_FILE_FORMAT',
+  'CONNECTOR_FILE_HEADERS',
+  'CONNECTOR_FILE_SHEET_NOT_FOUND',
+  'CONNECTOR_FILE_UNREADABLE',
+  'CONNECTOR_FILES_REFUSED',
+]);
+
+/** Whether `err` carries one of {@link PERMANENT_SYNC_ERROR_CODES}. */
+export function isPermanentSyncError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && PERMANENT_SYNC_ERROR_CODES.has(code);
+}
