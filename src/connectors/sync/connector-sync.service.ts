@@ -195,7 +195,8 @@ export class ConnectorSyncService {
         const error = runError(err);
         await this.deps.sql.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3 WHERE id = $1`,
-          [run.id, JSON.stringify(error), JSON.stringify(refused)],
+          // Stored as the run's error is, redacted (a header row that was really a data row would be quoted).
+          [run.id, JSON.stringify(error), JSON.stringify(refused.map((f) => ({ ...f, message: redactMessage(f.message) })))],
         );
         log.warn({ runId: run.id, err: serializeError(err as Error), ...counts }, 'connector sync failed; the checkpoint of the last stored batch is kept');
         throw err;
@@ -277,8 +278,7 @@ export class ConnectorSyncService {
       const columns = headersWarning(definition.records, e);
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
       if (e.type === 'file-skipped') counts.filesSkipped++;
-      // Kept as run errors are (a header row that was really a data row would be quoted in the message).
-      if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: redactMessage(e.message) });
+      if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: e.message });
       if (e.type === 'files-listed') known?.filesListed(e.sizeBytes);
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');

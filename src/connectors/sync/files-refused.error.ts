@@ -7,7 +7,7 @@ export interface RefusedFile {
   checksum: string;
   /** The refusal's stable code: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS, CONNECTOR_FILE_SHEET_NOT_FOUND. */
   code: string;
-  /** The error's message, quoted and parenthesised fragments removed as in a run's `error`. */
+  /** The error's message (stored on the run with quoted and parenthesised fragments removed, as its `error` is). */
   message: string;
 }
 
