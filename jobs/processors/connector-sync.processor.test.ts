@@ -27,7 +27,7 @@ describe('connector-sync processor', () => {
     new FileHeaderError('x.csv row 1: the header "ma" appears twice'),
     new SheetNotFoundError('x.xlsx: no sheet "Trẻ em"'),
     new FileFormatError('x.dat: cannot tell the format'),
-    new FilesRefusedError([{ fileName: 'x.csv', checksum: '0'.repeat(64), code: 'CONNECTOR_FILE_ENCODING', message: 'not UTF-8' }], { filesIngested: 2, fetched: 10 }),
+    new FilesRefusedError([{ fileName: 'x.csv', checksum: '0'.repeat(64), code: 'CONNECTOR_FILE_ENCODING', message: 'not UTF-8', storedMessage: 'not UTF-8' }], { filesIngested: 2, fetched: 10 }),
     new ConnectorNotFoundError('nope', ['school']),
   ])('fails a job at once on $code, which a retry cannot fix', async (error) => {
     const { run, connectors } = failing(error);

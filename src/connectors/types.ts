@@ -115,7 +115,7 @@ export type ReaderEvent =
    * A file of the drop directory refused whole (its encoding, format, headers or sheets; `code` and `message`
    * from the error): not recorded as ingested, so read again next time; the read goes on with the next file.
    */
-  | { type: 'file-refused'; fileName: string; checksum: string; code: string; message: string }
+  | { type: 'file-refused'; fileName: string; checksum: string; code: string; message: string; storedMessage: string }
   | { type: 'token-refreshed' };
 
 /** Fetches raw records from a source, resuming from a stored position. */

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { serializeError } from '../../observability/logger.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
 import { resolveSetting } from '../definition/env-ref.js';
@@ -157,7 +158,10 @@ export class FileReader implements SourceReader {
         // read: one bad drop must not hold up the rest. A file asked for by name fails the read, as asked.
         if (ctx.files || !isFileRefusal(error)) throw error;
         this.log.warn({ file: file.name, err: error }, 'file refused; the other files are read');
-        ctx.onEvent?.({ type: 'file-refused', fileName: file.name, checksum: file.checksum, code: error.code, message: error.message });
+        ctx.onEvent?.({
+          type: 'file-refused', fileName: file.name, checksum: file.checksum, code: error.code, message: error.message,
+          storedMessage: String(serializeError(error).message),
+        });
       }
     }
   }

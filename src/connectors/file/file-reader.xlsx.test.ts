@@ -189,6 +189,7 @@ describe('FileReader (XLSX)', () => {
         {
           type: 'file-refused', fileName: 'kiem-tra-2025.xlsx', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), code: 'CONNECTOR_FILE_HEADERS',
           message: expect.stringMatching(/^kiem-tra-2025\.xlsx sheet "Trẻ em" row 2: the header "Mã cơ sở" appears twice/),
+          storedMessage: expect.stringMatching(/^kiem-tra-2025\.xlsx sheet \[redacted\] row 2: the header \[redacted\] appears twice/),
         },
       ]);
     } finally {

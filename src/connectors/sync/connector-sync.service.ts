@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
-import { redactMessage, serializeError } from '../../observability/logger.js';
+import { serializeError } from '../../observability/logger.js';
 import { headersWarning } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
@@ -195,8 +195,8 @@ export class ConnectorSyncService {
         const error = runError(err);
         await this.deps.sql.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3 WHERE id = $1`,
-          // Stored as the run's error is, redacted (a header row that was really a data row would be quoted).
-          [run.id, JSON.stringify(error), JSON.stringify(refused.map((f) => ({ ...f, message: redactMessage(f.message) })))],
+          // Stored as the run's error is (see RefusedFile.storedMessage).
+          [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage })))],
         );
         log.warn({ runId: run.id, err: serializeError(err as Error), ...counts }, 'connector sync failed; the checkpoint of the last stored batch is kept');
         throw err;
@@ -278,7 +278,7 @@ export class ConnectorSyncService {
       const columns = headersWarning(definition.records, e);
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
       if (e.type === 'file-skipped') counts.filesSkipped++;
-      if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: e.message });
+      if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: e.message, storedMessage: e.storedMessage });
       if (e.type === 'files-listed') known?.filesListed(e.sizeBytes);
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');

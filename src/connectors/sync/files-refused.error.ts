@@ -7,8 +7,14 @@ export interface RefusedFile {
   checksum: string;
   /** The refusal's stable code: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS, CONNECTOR_FILE_SHEET_NOT_FOUND. */
   code: string;
-  /** The error's message (stored on the run with quoted and parenthesised fragments removed, as its `error` is). */
+  /** The error's message, whole (the CLI prints it). */
   message: string;
+  /**
+   * The message as the run stores it and logs may show it: whole when the error's class vouches for it
+   * (an encoding refusal), else with quoted and parenthesised fragments removed (a header row that was
+   * really a data row would be quoted).
+   */
+  storedMessage: string;
 }
 
 /**
