@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATION_NAMES } from '../migrations/names.js';
 import { pendingMigrations } from '../src/db/pending-migrations.js';
+import { initOrm, migrate } from '../src/db/orm.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /** The start-up check of `serve`, `worker` and the CLI against a real server, without MikroORM. */
@@ -39,6 +40,27 @@ describe('pendingMigrations', () => {
   it('finds every migration pending on a database never migrated', async () => {
     expect(await pendingMigrations(urlOf(empty))).toEqual([...MIGRATION_NAMES]);
   });
+
+  it('two processes migrating a new database at once apply each migration once, one after the other', async () => {
+    const fresh = `childhub_t_race_${randomBytes(4).toString('hex')}`;
+    const c = admin();
+    await c.connect();
+    await c.query(`CREATE DATABASE ${fresh}`);
+    try {
+      // Pools of one, as `boot` migrates.
+      const orms = await Promise.all([initOrm(urlOf(fresh), 1), initOrm(urlOf(fresh), 1)]);
+      try {
+        const applied = await Promise.all(orms.map((orm) => migrate(orm)));
+        expect([...applied[0]!, ...applied[1]!].sort()).toEqual([...MIGRATION_NAMES].sort());
+        expect(await pendingMigrations(urlOf(fresh))).toEqual([]);
+      } finally {
+        await Promise.all(orms.map((orm) => orm.close(true)));
+      }
+    } finally {
+      await c.query(`DROP DATABASE IF EXISTS ${fresh} WITH (FORCE)`);
+      await c.end();
+    }
+  }, 120_000);
 
   it('finds the ones that did not run, in order', async () => {
     const c = new pg.Client({ connectionString: env.databaseUrl });

@@ -1,4 +1,5 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { Migrator } from '@mikro-orm/migrations';
 import * as entities from './entities/index.js';
@@ -34,8 +35,24 @@ export async function initOrm(clientUrl: string, poolMax = 4, logger?: Logger): 
   return MikroORM.init(ormOptions(clientUrl, poolMax, logger));
 }
 
-/** Applies pending migrations; returns the names applied. */
+/** The advisory lock key migrations are applied under (any 64-bit number no other lock of the hub uses). */
+const MIGRATION_LOCK = '7104316522781346113';
+
+/**
+ * Applies pending migrations; returns the names applied. Under a session advisory lock on a connection of
+ * its own, so that processes starting together on one database (a worker and a CLI command on a new
+ * embedded cluster) apply them one after the other: the second finds nothing pending, where both used to
+ * run them and one failed on "already exists".
+ */
 export async function migrate(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
-  return applied.map((m) => m.name);
+  const lock = new pg.Client({ connectionString: orm.config.get('clientUrl') });
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    // Closing the session releases its lock, whatever happened.
+    await lock.end().catch(() => undefined);
+  }
 }

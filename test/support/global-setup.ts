@@ -47,11 +47,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
+  // Databases left by an interrupted earlier run (`_` escaped: as a LIKE wildcard it also matched, and
+  // dropped, the template, which MikroORM's migrator then quietly created again).
+  const stale = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'childhub\\_t\\_%'`);
+  for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
-  // Databases left by an interrupted earlier run.
-  const stale = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'childhub_t_%'`);
-  for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   await admin.end();
 
   const templateUrl = new URL(adminUrl);
