@@ -861,7 +861,8 @@ function runError(err: unknown): { code: string; message: string } {
 }
 
 function eventFields(e: ReaderEvent): Record<string, unknown> {
-  // A sheet's columns are the file's text (its first data row, in a file without a header row): not logged.
-  const { type: _t, columns: _c, ...rest } = e as ReaderEvent & Record<string, unknown>;
+  // A sheet's columns, and a refused file's whole message, can hold the file's text (its first data row, in a
+  // file without a header row): not logged (a refusal's `storedMessage` is what logs may keep).
+  const { type: _t, columns: _c, message: _m, ...rest } = e as ReaderEvent & Record<string, unknown>;
   return rest;
 }
