@@ -9,6 +9,8 @@ import { SheetNotFoundError } from '../../src/connectors/file/errors/sheet-not-f
 import { FileChangedError } from '../../src/connectors/file/errors/file-changed.error.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { SyncAlreadyRunningError } from '../../src/connectors/sync/sync-already-running.error.js';
+import { ConnectorCheckpointInvalidError } from '../../src/connectors/http/errors/connector-checkpoint-invalid-error.js';
+import { InvalidProjectionError } from '../../src/services/projections/invalid-projection.error.js';
 import { connectorSyncProcessor } from './connector-sync.processor.js';
 
 const RUN_ID = 'run_01J0000000000000000000000A';
@@ -29,6 +31,8 @@ describe('connector-sync processor', () => {
     new FileFormatError('x.dat: cannot tell the format'),
     new FilesRefusedError([{ fileName: 'x.csv', checksum: '0'.repeat(64), code: 'CONNECTOR_FILE_ENCODING', message: 'not UTF-8', storedMessage: 'not UTF-8' }], { filesIngested: 2, fetched: 10 }),
     new ConnectorNotFoundError('nope', ['school']),
+    new InvalidProjectionError([{ item: 0, path: 'vaccination[0].status', code: 'NOT_ALLOWED_VALUE', message: 'not one of the allowed values' }]),
+    new ConnectorCheckpointInvalidError('The stored checkpoint is not an http reader position', {}),
   ])('fails a job at once on $code, which a retry cannot fix', async (error) => {
     const { run, connectors } = failing(error);
     const thrown = await run().catch((e: unknown) => e);

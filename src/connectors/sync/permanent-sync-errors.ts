@@ -1,6 +1,7 @@
 /**
  * Codes of the errors that end a sync which running it again cannot fix: the definition or the connector
- * itself is wrong (unknown, invalid, disabled, a secret missing, a mapping that does not compile), a 4xx
+ * itself is wrong (unknown, invalid, disabled, a secret missing, a mapping that does not compile or makes
+ * projections that cannot be stored, a checkpoint that is not its reader's), a 4xx
  * refused the request, or a file is refused for what it holds (its encoding, format, headers, sheets; the
  * drop directory or a file given by name missing or unreadable). The `connector-sync` worker fails such a
  * job at once instead of retrying it, and a queued run they end is marked FAILED.
@@ -21,6 +22,10 @@ export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'CONNECTOR_FILE_SHEET_NOT_FOUND',
   'CONNECTOR_FILE_UNREADABLE',
   'CONNECTOR_FILES_REFUSED',
+  // The stored checkpoint is not this reader's: every attempt would read it the same way.
+  'CONNECTOR_CHECKPOINT_INVALID',
+  // A mapping made a projection the writer cannot store: the same records would make it again.
+  'PROJECTION_INVALID',
 ]);
 
 /** Whether `err` carries one of {@link PERMANENT_SYNC_ERROR_CODES}. */
