@@ -135,6 +135,34 @@ describe('file connectors against their drops', () => {
     expect(xlsx).toEqual({ n: String(adoptions.rows), json: String(adoptions.rows) });
   });
 
+  it('an id listed twice in one chunk with other content: the later row is stored with a REPEATED_ID flag naming it, the earlier one reported', async () => {
+    const dir = path.join(root, 'repeated-id');
+    const { header, row } = await birthRegisterRows(dir, 98);
+    const file = path.join(dir, 'khai-sinh-repeated-id.csv');
+    writeFileSync(file, [
+      header,
+      row({ 'Mã hồ sơ': 'KS-TWICE-1', 'Họ và tên': 'LE VAN HAI' }),
+      row({ 'Mã hồ sơ': 'KS-ONCE-1', 'Họ và tên': 'LE VAN MOT' }),
+      row({ 'Mã hồ sơ': 'KS-TWICE-1', 'Họ và tên': 'LE VAN BA' }),
+      row({ 'Mã hồ sơ': 'KS-ONCE-2', 'Họ và tên': 'LE VAN BON' }),
+      row({ 'Mã hồ sơ': 'KS-ONCE-2', 'Họ và tên': 'LE VAN BON' }), // the same row again: nothing to report
+      '',
+    ].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', fetched: 5, inserted: 3, unchanged: 2, rejected: 0 });
+    const rows = await ctx.sql.query<{ external_id: string; full_name: string; flags: Array<{ code: string; field: string; message: string }> }>(
+      `SELECT external_id, full_name, flags FROM source_record WHERE external_id IN ('KS-TWICE-1', 'KS-ONCE-1', 'KS-ONCE-2') ORDER BY external_id`);
+    expect(rows.map((r) => [r.external_id, r.full_name, r.flags.map((f) => f.code)])).toEqual([
+      ['KS-ONCE-1', 'Le Van Mot', []],
+      ['KS-ONCE-2', 'Le Van Bon', []],
+      ['KS-TWICE-1', 'Le Van Ba', ['REPEATED_ID']],
+    ]);
+    expect(rows[2]!.flags[0]).toEqual({
+      field: 'externalId', code: 'REPEATED_ID',
+      message: 'the id came earlier in the same batch with other content; that copy was not stored, this one (khai-sinh-repeated-id.csv row 4) was',
+    });
+  });
+
   it('keeps the last copy of a record repeated in the next chunk, though that chunk was looked up before the first was stored', async () => {
     // The next chunk is prepared while the previous one is being stored: a record the two share must be
     // judged against what the previous chunk wrote, not against what was stored before it.

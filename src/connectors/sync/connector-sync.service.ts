@@ -356,8 +356,15 @@ export class ConnectorSyncService {
             filesSkipped: 0,
           };
           await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
-          return { d, resolved };
+          return { d, resolved, repeated: result?.repeatedWithOtherContent ?? [] };
         }, { asyncCommit: true });
+        if (delta.repeated.length) {
+          // Row and page numbers, never values.
+          log.warn(
+            { runId, count: delta.repeated.length, locations: delta.repeated.slice(0, 20) },
+            'records whose id came again in the same batch with other content: the later copy is kept, the earlier one is not stored',
+          );
+        }
         addCounts(counts, delta.d);
         open.resolved(delta.resolved);
         last = batch.position;

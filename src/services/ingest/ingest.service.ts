@@ -73,6 +73,8 @@ export interface IngestResult {
    * when the row is new (it can have no projections yet).
    */
   stored: Array<{ index: number; sourceRecordId: string; inserted: boolean }>;
+  /** Where the copies were that repeated a record id of the batch with other content (see {@link PreparedIngest}). */
+  repeatedWithOtherContent: string[];
 }
 
 /** What is stored under a record's key, as {@link IngestService.lookup} found it. */
@@ -124,6 +126,11 @@ export interface PreparedIngest {
   quarantined: QuarantinedRecord[];
   /** One record per key: a source may repeat a record within one batch, and the last copy wins. */
   records: Map<string, PreparedRecord>;
+  /**
+   * Where each copy was that repeated a key of the batch with other content (`khai-sinh.csv row 30`): it
+   * replaced the earlier copy (the last copy is the one compared with what is stored), which a sync reports.
+   */
+  repeatedWithOtherContent: string[];
 }
 
 const COLUMNS = [
@@ -165,6 +172,12 @@ SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
   LEFT JOIN LATERAL (SELECT r.id, r.content_hash, r.child_id FROM source_record r
                       WHERE r.source_system = $1 AND r.external_id = k.external_id LIMIT 1) s ON true
  WHERE s.content_hash IS DISTINCT FROM ($3::jsonb) ->> (k.i::int - 1)`;
+
+/** The flag of a record whose id came earlier in its batch with other content (the earlier copy was not stored). */
+export const REPEATED_ID = 'REPEATED_ID';
+
+/** Where `content_hash` is among a prepared record's COPY fields. */
+const CONTENT_HASH_FIELD = COLUMNS.findIndex(([c]) => c === 'content_hash');
 
 /** Columns of a new source record written by COPY, linked to its child in the same row. */
 const COPY_COLUMNS = [...COLUMNS.map(([c]) => c), 'child_id', 'link_rule', 'linked_at', 'linked_by'];
@@ -230,7 +243,7 @@ export class IngestService {
 
   /** An empty prepared batch, for {@link prepare} to fill in parts. */
   newBatch(): PreparedIngest {
-    return { unchanged: 0, valid: 0, rejects: [], quarantined: [], records: new Map() };
+    return { unchanged: 0, valid: 0, rejects: [], quarantined: [], records: new Map(), repeatedWithOtherContent: [] };
   }
 
   /**
@@ -281,7 +294,22 @@ export class IngestService {
       // Validation trims the external id: a key that changed was not the one looked up.
       const found = recordKey === key && !part.notLookedUp?.has(recordKey) ? (row ?? null) : undefined;
       const id = found?.id ?? newId('sourceRecord');
-      out.records.delete(recordKey); // a repeat moves to the end, as the last copy
+      const earlier = out.records.get(recordKey);
+      if (earlier !== undefined) {
+        out.records.delete(recordKey); // a repeat moves to the end, as the last copy
+        // The same record again (a page served twice) is nothing to report; other content under the same id
+        // (a register listing a number twice) replaces the earlier copy as a later line corrects an earlier
+        // one, and is reported where it was: the earlier copy is not dropped silently.
+        if (decodeCopyFields(earlier.fields)[CONTENT_HASH_FIELD] !== record.contentHash) {
+          const where = item.location ?? `record ${index + 1}`;
+          out.repeatedWithOtherContent.push(where);
+          // Kept with the record, for whoever reads it: a steward sees it was not the only copy.
+          record.flags = [...(record.flags ?? []), {
+            field: 'externalId', code: REPEATED_ID,
+            message: `the id came earlier in the same batch with other content; that copy was not stored, this one (${where}) was`,
+          }];
+        }
+      }
       out.records.set(recordKey, {
         index, key: recordKey, identityNumber: record.identityNumber, stored: found, id,
         fields: encodeRecord(record, id, opts), newChildId: newId('child'), layout: record.rawText?.layout,
@@ -300,7 +328,7 @@ export class IngestService {
     const quarantined = await this.quarantine(client, prepared.quarantined, opts);
     const result: IngestResult = {
       inserted: 0, updated: 0, unchanged: prepared.unchanged + prepared.quarantined.length - quarantined, rejected: quarantined,
-      childrenCreated: 0, childrenToRecompute: [], rejects: prepared.rejects, stored: [],
+      childrenCreated: 0, childrenToRecompute: [], rejects: prepared.rejects, stored: [], repeatedWithOtherContent: [],
     };
     const records = [...prepared.records.values()];
     if (records.length === 0) return result;
@@ -382,8 +410,10 @@ export class IngestService {
         else if (entry) toLink.push({ ...entry, id: row.id });
       }
     }
-    // Repeated copies within the batch and rows whose stored hash already matched.
+    // Repeated copies within the batch (the last is the one compared with what is stored and written) and
+    // rows whose stored hash already matched. Copies with other content are reported (where they were).
     result.unchanged += prepared.valid - written;
+    result.repeatedWithOtherContent = prepared.repeatedWithOtherContent;
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
     result.childrenCreated = created.size;
     result.childrenToRecompute = [...recompute].sort();
