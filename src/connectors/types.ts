@@ -93,6 +93,11 @@ export interface ReadContext {
   files?: string[];
   /** Stop after this many batches (dry runs read one). */
   maxBatches?: number;
+  /**
+   * A dry run's sample, for readers with sheets (files): the first chunk of each sheet of the first file that
+   * has rows, instead of `maxBatches`; nothing is completed. Other readers ignore it.
+   */
+  sampleSheets?: boolean;
   /** Notified of retries, waits and files skipped; must not carry record contents. */
   onEvent?: (event: ReaderEvent) => void;
   /** Recognises unchanged records by their text before they are parsed (readers that have their text). */

@@ -148,11 +148,15 @@ export class FileReader implements SourceReader {
       seen.add(file.checksum);
       const from = start?.checksum === file.checksum ? start : { sheetIndex: 0, rowsDone: 0 };
       try {
+        let gaveRows = false;
         for await (const batch of this.readFile(file, from, ctx)) {
           ctx.signal?.throwIfAborted();
           yield batch;
-          if (ctx.maxBatches !== undefined && ++batches >= ctx.maxBatches) return;
+          gaveRows ||= batch.records.length > 0 || (batch.rejects?.length ?? 0) > 0;
+          if (!ctx.sampleSheets && ctx.maxBatches !== undefined && ++batches >= ctx.maxBatches) return;
         }
+        // A sample is the first file that has rows.
+        if (ctx.sampleSheets && gaveRows) return;
       } catch (error) {
         // A file the connector cannot read is refused by name and the directory's other files are still
         // read: one bad drop must not hold up the rest. A file asked for by name fails the read, as asked.
@@ -418,8 +422,10 @@ export class FileReader implements SourceReader {
               onSheetName: (name) => (label = `${file.name} sheet "${name}"`),
               onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.name, where: label, recordType: sheet.recordType, columns }),
             });
-      for await (const rows of source) {
+      sheetRows: for await (const rows of source) {
         for (const row of rows) {
+          // A dry run's sample: the first chunk of each sheet (the rest of the sheet is not read).
+          if (ctx.sampleSheets && chunk !== null && chunk.sheetIndex === s && chunk.rows >= this.config.chunkRows) break sheetRows;
           // A full chunk goes out only when another row follows, so the last rows of a file always travel
           // with `fileCompleted` (no empty batch after them).
           if (chunk !== null && (chunk.rows >= this.config.chunkRows || chunk.sheetIndex !== s)) {
@@ -456,7 +462,13 @@ export class FileReader implements SourceReader {
         chunk.nextSheet = s + 1;
         chunk.nextRowsDone = 0;
       }
+      if (ctx.sampleSheets && chunk !== null) {
+        yield toBatch(chunk);
+        chunk = null;
+      }
     }
+    // A sample is not the whole file: nothing is completed.
+    if (ctx.sampleSheets) return;
     await assertUnchanged(file);
     const last: Chunk = chunk ?? {
       label: file.name,

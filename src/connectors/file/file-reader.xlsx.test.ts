@@ -229,6 +229,13 @@ describe('FileReader (XLSX)', () => {
     expect(missing.steps.at(-1)!.detail).toMatch(/no sheet "Tổng hợp"; the sheets present are "Trẻ em", "Cơ sở"/);
   });
 
+  it('samples the first chunk of each sheet for a dry run (sampleSheets), completing nothing', async () => {
+    const sample = await collect(reader({ chunkRows: 2 }).read(null, { sampleSheets: true, maxBatches: 1 }));
+    expect(sample.map((b) => b.location)).toEqual(['kiem-tra-2026.xlsx sheet "Cơ sở" rows 3-4', 'kiem-tra-2026.xlsx sheet "Trẻ em" rows 3-4']);
+    expect(sample.map((b) => b.records.length + (b.rejects?.length ?? 0))).toEqual([2, 2]);
+    expect(sample.some((b) => b.fileCompleted)).toBe(false);
+  });
+
   it('refuses a file that is not a workbook', async () => {
     const other = await mkdtemp(path.join(tmpdir(), 'childhub-xlsx-bad-'));
     try {

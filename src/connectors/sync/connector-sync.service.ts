@@ -214,7 +214,7 @@ export class ConnectorSyncService {
     return reader.check({});
   }
 
-  /** Fetches and maps the first page or chunk, validates each record, and writes nothing. */
+  /** Fetches and maps the first page (or the first chunk of each sheet of the first file with rows), validates each record, and writes nothing. */
   async dryRun(name: string, opts: { limit?: number; files?: string[] } = {}): Promise<DryRunResult> {
     const loaded = this.deps.catalog.get(name);
     const reader = await createReader(loaded, this.deps);
@@ -223,8 +223,10 @@ export class ConnectorSyncService {
     const state = connectorId ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, warnings: [] };
+    const locations: string[] = [];
     for await (const batch of reader.read(state, {
       maxBatches: 1,
+      sampleSheets: true,
       files: opts.files,
       onEvent: (e) => {
         const columns = headersWarning(loaded.definition.records, e);
@@ -232,7 +234,8 @@ export class ConnectorSyncService {
       },
       isFileIngested: async (checksum) => (connectorId ? this.isFileIngested(connectorId, checksum) : false),
     })) {
-      out.location = batch.location;
+      if (batch.records.length || batch.rejects?.length) locations.push(batch.location);
+      out.location = locations.join('; ') || batch.location;
       out.fetched += batch.records.length + (batch.rejects?.length ?? 0);
       for (const r of batch.rejects ?? []) out.rejects.push({ externalId: null, location: r.location, problems: r.problems });
       for (const raw of batch.records) {
@@ -256,7 +259,8 @@ export class ConnectorSyncService {
           out.records.push({ externalId: mapped.externalId, recordType: raw.recordType ?? mapped.type, record, projections: mapped.projections, flags: mapped.flags });
         }
       }
-      if (batch.records.length || batch.rejects?.length) break;
+      // One page (HTTP); a file reader's sample ends by itself, after each sheet of the first file with rows.
+      if ((batch.records.length || batch.rejects?.length) && loaded.definition.kind !== 'file') break;
     }
     return out;
   }
