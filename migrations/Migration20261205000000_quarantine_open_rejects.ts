@@ -34,12 +34,17 @@ export class Migration20261205000000_quarantine_open_rejects extends Migration {
                row_number() OVER (PARTITION BY source_system, external_id IS NULL, coalesce(external_id, payload_hash)
                                   ORDER BY created_at DESC, id DESC) AS n
           FROM rejected_record WHERE resolved_at IS NULL
+      ), runs AS (
+        -- Counted once per group (equality keys, so the join below can hash): a subquery per kept row read
+        -- every open row again, hours on a table every re-read had been filling.
+        SELECT source_system, external_id IS NULL AS no_id, coalesce(external_id, '') AS eid, payload_hash,
+               count(DISTINCT coalesce(connector_run_id, id)) AS runs
+          FROM open GROUP BY 1, 2, 3, 4
       ), keeper AS (
-        SELECT k.id, k.source_system, k.external_id, k.payload_hash, k.connector_run_id, k.created_at,
-               (SELECT count(DISTINCT coalesce(o.connector_run_id, o.id)) FROM open o
-                 WHERE o.source_system = k.source_system AND o.external_id IS NOT DISTINCT FROM k.external_id
-                   AND o.payload_hash = k.payload_hash) AS runs
-          FROM open k WHERE k.n = 1
+        SELECT k.id, k.source_system, k.external_id, k.payload_hash, k.connector_run_id, k.created_at, r.runs
+          FROM open k JOIN runs r ON r.source_system = k.source_system AND r.no_id = (k.external_id IS NULL)
+                                 AND r.eid = coalesce(k.external_id, '') AND r.payload_hash = k.payload_hash
+         WHERE k.n = 1
       ), closed AS (
         UPDATE rejected_record x SET resolved_at = k.created_at, resolution = 'SUPERSEDED', resolved_by_run_id = k.connector_run_id
           FROM open o JOIN keeper k ON k.source_system = o.source_system AND (k.external_id IS NULL) = (o.external_id IS NULL)

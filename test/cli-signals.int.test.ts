@@ -6,14 +6,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+import { isProcessAlive } from '../src/infra/process-alive.js';
+import { freePort } from './support/free-port.js';
 
 const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -24,15 +18,6 @@ const answers = (port: number) =>
     });
     s.once('error', () => resolve(false));
   });
-
-const pidAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A one-shot command on embedded servers, interrupted: it must not leave them running. */
 describe('childhub CLI on embedded servers, interrupted', () => {
@@ -64,13 +49,13 @@ describe('childhub CLI on embedded servers, interrupted', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    expect(pidAlive(postmaster)).toBe(true);
+    expect(isProcessAlive(postmaster)).toBe(true);
     child.kill('SIGINT');
 
     expect(await exited, output).toBe(130);
     expect(await answers(pgPort)).toBe(false);
     expect(await answers(redisPort)).toBe(false);
-    expect(pidAlive(postmaster)).toBe(false);
+    expect(isProcessAlive(postmaster)).toBe(false);
     expect(existsSync(pidFile)).toBe(false);
   }, 180_000);
 });

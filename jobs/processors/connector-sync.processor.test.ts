@@ -11,6 +11,8 @@ import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error
 import { SyncAlreadyRunningError } from '../../src/connectors/sync/sync-already-running.error.js';
 import { ConnectorCheckpointInvalidError } from '../../src/connectors/http/errors/connector-checkpoint-invalid-error.js';
 import { InvalidProjectionError } from '../../src/services/projections/invalid-projection.error.js';
+import { ConnectorUpstreamUnavailableError } from '../../src/connectors/http/errors/connector-upstream-unavailable-error.js';
+import { serializeError } from '../../src/observability/logger.js';
 import { connectorSyncProcessor } from './connector-sync.processor.js';
 
 const RUN_ID = 'run_01J0000000000000000000000A';
@@ -37,17 +39,30 @@ describe('connector-sync processor', () => {
     const { run, connectors } = failing(error);
     const thrown = await run().catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(UnrecoverableError);
-    expect((thrown as Error).message).toBe(`${error.code}: ${error.message}`);
+    // Kept by BullMQ as the job's failed reason: as logs may keep it (quoted file text stripped).
+    expect((thrown as Error).message).toBe(`${error.code}: ${String(serializeError(error).message)}`);
     expect(connectors.failQueued).not.toHaveBeenCalled(); // the sync marks its own run
+  });
+
+  it('keeps no header text of a refused file in what the job stores', async () => {
+    const thrown = await failing(new FileHeaderError('x.csv row 1: the header "NGUYỄN VĂN AN" appears twice')).run().then(() => new Error("resolved"), (e: unknown) => e as Error);
+    expect(thrown.message).toBe('CONNECTOR_FILE_HEADERS: x.csv row 1: the header [redacted] appears twice');
+  });
+
+  it('does not retry a source that asked to be left alone longer than the connector may wait (Retry-After)', async () => {
+    const error = new ConnectorUpstreamUnavailableError('GET /api answered HTTP 429 with Retry-After 3600 s, longer than retry.maxDelayMs (30 s) allows a sync to wait', { retryAfterMs: 3_600_000 });
+    const thrown = await failing(error).run().then(() => new Error("resolved"), (e: unknown) => e as Error);
+    expect(thrown).toBeInstanceOf(UnrecoverableError);
+    expect(thrown.message).toBe(`CONNECTOR_UPSTREAM_UNAVAILABLE: ${error.message}`);
   });
 
   it('retries what a later attempt can fix, and on the last attempt ends a run that never started', async () => {
     for (const error of [new FileChangedError('x.csv changed while it was being read'), new SyncAlreadyRunningError('justice-register')]) {
       const early = failing(error, 0);
-      await expect(early.run()).rejects.toBe(error);
+      await expect(early.run()).rejects.toMatchObject({ code: error.code, message: `${error.code}: ${error.message}` });
       expect(early.connectors.failQueued).not.toHaveBeenCalled();
       const last = failing(error, 4);
-      await expect(last.run()).rejects.toBe(error);
+      await expect(last.run()).rejects.not.toBeInstanceOf(UnrecoverableError);
       expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error);
     }
   });

@@ -1,12 +1,14 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
+import { serializeError } from '../../src/observability/logger.js';
 import { parseJobData } from '../queues.js';
 
 /**
  * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one), reporting progress
  * on the job. A sync already running for the connector makes a scheduled job a no-op and a queued one retry.
- * Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`) fail the job at once.
+ * Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a source's Retry-After longer than the
+ * connector may wait, fail the job at once. A failure's message is kept as logs may keep it.
  */
 export function connectorSyncProcessor(ctx: AppContext) {
   return async (job: Job<unknown, unknown, string>, _token?: string, signal?: AbortSignal) => {
@@ -26,8 +28,14 @@ export function connectorSyncProcessor(ctx: AppContext) {
       if ('runId' in data && !permanent && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         await ctx.connectors.failQueued(data.runId, err).catch(() => false);
       }
-      if (permanent) throw new UnrecoverableError(`${String(code)}: ${(err as Error).message}`);
-      throw err;
+      // What BullMQ keeps of a failure (its reason and stack, shown for 30 days) is the message logs may keep:
+      // a refused file's message can quote a header row that was a child's row.
+      const message = `${String(code ?? 'ERROR')}: ${String(serializeError(err instanceof Error ? err : new Error(String(err))).message)}`;
+      // A source that asked to be left alone for longer than the connector may wait (Retry-After beyond
+      // retry.maxDelayMs) is not asked again by the job's quicker retries: the next run resumes from the checkpoint.
+      const retryAfterMs = (err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs;
+      if (permanent || typeof retryAfterMs === 'number') throw new UnrecoverableError(message);
+      throw Object.assign(new Error(message), { code });
     }
   };
 }

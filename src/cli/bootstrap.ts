@@ -40,9 +40,19 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
   // command refuses to run with pending ones. The embedded dev database is migrated for you.
   const policy = opts.migrate === 'auto' ? (config.DATABASE_URL ? 'require' : 'apply') : opts.migrate;
   const logger = bootLogger(config, opts.pretty);
-  const infra = await startInfrastructure(config, logger);
-  let close: () => Promise<void> = () => infra.stop();
+  // Installed before the servers start: a signal while they start (initdb, waiting for another process's
+  // server) stops what this process started once the start has settled.
+  const starting = startInfrastructure(config, logger);
+  let close: () => Promise<void> = () => starting.then((i) => i.stop(), () => undefined);
   const releaseSignals = stopOnSignal(() => close(), logger);
+  let infra: Infrastructure;
+  try {
+    infra = await starting;
+  } catch (err) {
+    releaseSignals();
+    throw err;
+  }
+  close = () => infra.stop();
   try {
     if (policy === 'apply') {
       // MikroORM runs migrations; it is loaded only to apply them.

@@ -46,6 +46,9 @@ const MIGRATION_LOCK = '7104316522781346113';
  */
 export async function migrate(orm: MikroORM): Promise<string[]> {
   const lock = new pg.Client({ connectionString: orm.config.get('clientUrl') });
+  // Idle while the migrator works: a dropped connection must not crash the process (the migrator's own
+  // connection reports the failure).
+  lock.on('error', () => undefined);
   await lock.connect();
   try {
     await lock.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);

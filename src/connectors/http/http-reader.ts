@@ -266,15 +266,12 @@ export class HttpReader implements SourceReader {
   }
 
   /**
-   * The next request as it will be stored: a server-given link loses the API key it may echo (positions are
-   * stored; the key is added again on sending). A next request equal to the one just made would read the
-   * same page forever.
-   */
-  /**
-   * The next request, once it is known not to lead back to a page this run has read already: a cursor or
-   * link that does not advance, or that cycles (A → B → A), would keep a sync reading forever (holding the
-   * connector's lock). Pages are compared as their URLs without the API key and with sorted parameters; a
-   * server that serves a page again behind a new cursor (a stale cache) is not a loop.
+   * The next request as it will be stored (a server-given link loses the API key it may echo: positions are
+   * stored, and the key is added again on sending), once it is known not to lead back to a page this run has
+   * read already: a cursor or link that does not advance, or that cycles (A → B → A), would keep a sync
+   * reading forever (holding the connector's lock). Pages are compared as their URLs without the API key
+   * and with sorted parameters; a server that serves a page again behind a new cursor (a stale cache) is
+   * not a loop.
    */
   private checkAdvances(following: HttpNext, requested: ReadonlySet<string>, since: string | null, resolved: Resolved, what: string): HttpNext {
     const keyParam = resolved.auth.queryParam;

@@ -41,6 +41,14 @@ describe('mapping columns against a sheet\'s headers', () => {
       .toMatch(/^a\.csv: no mapping takes its rows, which will all be rejected \(NO_MAPPING\): the mapping needs a column «Họ và tên con nuôi» or «Họ và tên»/);
   });
 
+  it('a `when` testing for absence, or reading several columns, requires none of them', () => {
+    const mappings = [
+      { recordType: 'child' as const, when: { from: 'Ngày mất', present: false }, externalId: { from: 'Mã' }, fields: { fullName: { from: 'Họ tên' } } },
+      { recordType: 'child' as const, when: { firstOf: ['A', 'B'], present: true }, externalId: { from: 'Mã' } },
+    ] as unknown as Parameters<typeof checkSheetColumns>[0];
+    expect(checkSheetColumns(mappings, 'child', ['Mã', 'Họ tên'])).toEqual({ applicable: 2, missing: [], noneApplies: null });
+  });
+
   it('headers are compared trimmed and in NFC, as the file reader keys records', () => {
     const nfd = BIRTH_HEADERS.map((h) => ` ${h.normalize('NFD')} `);
     expect(checkSheetColumns(justice.records, 'child', nfd)).toEqual({ applicable: 1, missing: [], noneApplies: null });

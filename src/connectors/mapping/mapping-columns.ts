@@ -55,6 +55,16 @@ function addPath(path: string, out: Set<string>, inEach: boolean): void {
   out.add(path.trim().normalize('NFC'));
 }
 
+/**
+ * The columns a mapping's `when` needs present for any row to pass it: the column it tests, unless the test
+ * is for absence (`present: false`); none when it reads several (`firstOf`, `join`: one may be enough).
+ */
+function requiredBy(when: unknown): string[] {
+  const w = when as { from?: unknown; present?: unknown };
+  if (typeof w?.from !== 'string' || w.present === false) return [];
+  return [...columnsRead({ from: w.from })];
+}
+
 /** Whether a sheet with `headers` has the column a path reads (the whole path as a header, or its first segment). */
 function hasColumn(headers: ReadonlySet<string>, path: string): boolean {
   if (headers.has(path)) return true;
@@ -75,7 +85,7 @@ export function checkSheetColumns(mappings: readonly RecordMapping[], recordType
   const wanted: string[] = [];
   let applicable = 0;
   for (const m of candidates) {
-    const when = m.when === undefined ? null : [...columnsRead(m.when)];
+    const when = m.when === undefined ? null : requiredBy(m.when);
     if (when !== null && !when.every((c) => hasColumn(have, c))) {
       wanted.push(...when.filter((c) => !hasColumn(have, c)));
       continue;

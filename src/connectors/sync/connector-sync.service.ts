@@ -231,6 +231,8 @@ export class ConnectorSyncService {
       onEvent: (e) => {
         const columns = headersWarning(loaded.definition.records, e);
         if (columns) out.warnings.push(columns);
+        // Printed to the engineer's terminal, never logged: the whole message.
+        if (e.type === 'file-refused') out.warnings.push(`${e.fileName} refused, not read (${e.code}): ${e.message}`);
       },
       isFileIngested: async (checksum) => (connectorId ? this.isFileIngested(connectorId, checksum) : false),
     })) {
@@ -279,7 +281,8 @@ export class ConnectorSyncService {
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     const onEvent = (e: ReaderEvent) => {
-      const columns = headersWarning(definition.records, e);
+      // Logged by file name: a sheet's name is the file's text.
+      const columns = e.type === 'sheet-headers' ? headersWarning(definition.records, { ...e, where: e.fileName }) : null;
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
       if (e.type === 'file-skipped') counts.filesSkipped++;
       if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: e.message, storedMessage: e.storedMessage });
@@ -365,12 +368,13 @@ export class ConnectorSyncService {
         if (delta.repeated.length) {
           // Row and page numbers, never values.
           log.warn(
-            { runId, count: delta.repeated.length, locations: delta.repeated.slice(0, 20) },
+            { runId, count: delta.repeated.length, locations: delta.repeated.slice(0, 20).map(withoutSheetName) },
             'records whose id came again in the same batch with other content: the later copy is kept, the earlier one is not stored',
           );
         }
         addCounts(counts, delta.d);
-        open.resolved(delta.resolved);
+        // Ids stay in \`open\`: a batch staged meanwhile may have quarantined one again (closing a closed row
+        // again is a no-op).
         last = batch.position;
         await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
       }
@@ -872,8 +876,13 @@ function runError(err: unknown): { code: string; message: string } {
 }
 
 function eventFields(e: ReaderEvent): Record<string, unknown> {
-  // A sheet's columns, and a refused file's whole message, can hold the file's text (its first data row, in a
-  // file without a header row): not logged (a refusal's `storedMessage` is what logs may keep).
-  const { type: _t, columns: _c, message: _m, ...rest } = e as ReaderEvent & Record<string, unknown>;
+  // A sheet's columns and name, and a refused file's whole message, can hold the file's text (its first data
+  // row, in a file without a header row): not logged (a refusal's `storedMessage` is what logs may keep).
+  const { type: _t, columns: _c, message: _m, where: _w, ...rest } = e as ReaderEvent & Record<string, unknown>;
   return rest;
+}
+
+/** A record's location as a log may show it: `a.xlsx sheet "Trẻ em" row 3` → `a.xlsx row 3` (a sheet's name is the file's text). */
+function withoutSheetName(location: string): string {
+  return location.replace(/ sheet "[^"]*"/, '');
 }

@@ -37,10 +37,6 @@ export class OpenRejects {
     this.ids.add(externalId);
   }
 
-  /** Records whose rejects were resolved (committed). */
-  resolved(externalIds: Iterable<string>): void {
-    for (const id of externalIds) this.ids.delete(id);
-  }
 
   /**
    * Whether a record with this content hash is stored as it is and has an open reject: such a record must

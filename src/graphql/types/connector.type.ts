@@ -47,7 +47,7 @@ export class RefusedFile {
   @Field(() => String, { description: 'Why: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS or CONNECTOR_FILE_SHEET_NOT_FOUND.' })
   code!: string;
 
-  @Field(() => String, { description: 'What was wrong (where decoding failed, which header, which sheet), quoted and parenthesised fragments removed as in a run\'s error: never the file\'s content.' })
+  @Field(() => String, { description: 'What was wrong (where decoding failed, which header, which sheet), as a run\'s error is kept: whole for an encoding refusal, quoted and parenthesised fragments (header or sheet text) removed otherwise: never the file\'s content.' })
   message!: string;
 }
 
