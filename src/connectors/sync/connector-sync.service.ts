@@ -363,7 +363,7 @@ export class ConnectorSyncService {
             filesSkipped: 0,
           };
           await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
-          return { d, resolved, repeated: result?.repeatedWithOtherContent ?? [] };
+          return { d, repeated: result?.repeatedWithOtherContent ?? [] };
         }, { asyncCommit: true });
         if (delta.repeated.length) {
           // Row and page numbers, never values.
@@ -373,8 +373,6 @@ export class ConnectorSyncService {
           );
         }
         addCounts(counts, delta.d);
-        // Ids stay in \`open\`: a batch staged meanwhile may have quarantined one again (closing a closed row
-        // again is a no-op).
         last = batch.position;
         await opts.onProgress?.({ runId, connector: definition.name, location: batch.location, ...counts });
       }

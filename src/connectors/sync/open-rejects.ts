@@ -32,7 +32,10 @@ export class OpenRejects {
     return this.ids.has(externalId);
   }
 
-  /** A record this run quarantined. */
+  /**
+   * A record this run quarantined. Ids are never taken out once resolved: a batch staged while another
+   * commits may quarantine the record again, and closing an already closed row is a no-op.
+   */
   add(externalId: string): void {
     this.ids.add(externalId);
   }
