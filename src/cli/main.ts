@@ -175,6 +175,41 @@ simulate
     for (const f of drop.files) process.stdout.write(`wrote ${path.relative(process.cwd(), f.path)} (${f.rows} child rows)\n`);
   });
 
+const servers = program
+  .command('servers')
+  .description('The embedded PostgreSQL and local redis-server under CHILDHUB_HOME: who started them, who uses them; stop them.');
+servers
+  .command('status')
+  .description('Show whether they run, on which port, the hub process that started them and how many connections they have.')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const cfg = loadConfig();
+    const { localServersStatus } = await import('../infra/local-servers.js');
+    const status = await localServersStatus(cfg.CHILDHUB_HOME, { redisPort: cfg.EMBEDDED_REDIS_PORT });
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      return;
+    }
+    const { describeServer } = await import('./servers.format.js');
+    for (const s of status) process.stdout.write(`${describeServer(s, cfg)}\n`);
+  });
+servers
+  .command('stop')
+  .description('Stop them when no hub process owns or uses them (left by a hub killed with kill -9); --force stops them anyway.')
+  .option('--force', 'stop even if the hub process that started them runs or others are connected')
+  .action(async (opts: { force?: boolean }) => {
+    const cfg = loadConfig();
+    const { stopLocalServers } = await import('../infra/local-servers.js');
+    const outcomes = await stopLocalServers(cfg.CHILDHUB_HOME, { redisPort: cfg.EMBEDDED_REDIS_PORT }, { force: opts.force });
+    const { SERVER_NAMES } = await import('./servers.format.js');
+    for (const o of outcomes) {
+      const name = SERVER_NAMES[o.kind];
+      const text = { stopped: 'stopped', 'not-running': 'not running', refused: `not stopped: ${o.reason}`, kept: 'not stopped either (both or neither)' }[o.result];
+      process.stdout.write(`${name}: ${text}\n`);
+    }
+    if (outcomes.some((o) => o.result === 'refused')) process.exitCode = 1;
+  });
+
 program
   .command('token')
   .description('Mint a development JWT signed with the local dev key (never accepted in production).')

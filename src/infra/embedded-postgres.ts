@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { readPostmasterPid } from './postmaster-pid.js';
 import { isProcessAlive } from './process-alive.js';
+import { removeServerOwner, warnIfOrphaned, writeServerOwner } from './server-owner.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder holding the cluster; kept between runs so a second start is fast and keeps its data. */
@@ -108,6 +109,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   for (;;) {
     const running = await findRunningPostgres(dataDir, deadline, log);
     if (running) {
+      warnIfOrphaned('embedded PostgreSQL', running.pid, parent, log);
       log.info(
         { serverPid: running.pid, port: running.port, dataDir },
         running.port === opts.port
@@ -183,7 +185,7 @@ async function initialiseCluster(dataDir: string, opts: EmbeddedPostgresOptions,
  * no `postmaster.pid`, or a stale one whose process is gone. A server still starting (or stopping) is waited
  * for until `deadline`.
  */
-async function findRunningPostgres(dataDir: string, deadline: number, log: Logger): Promise<{ pid: number; port: number } | undefined> {
+export async function findRunningPostgres(dataDir: string, deadline: number, log: Logger): Promise<{ pid: number; port: number } | undefined> {
   let silentSince: number | undefined;
   for (;;) {
     const lock = await readPostmasterPid(dataDir);
@@ -264,11 +266,17 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
       )),
     );
   });
+  const owned = path.dirname(dataDir);
+  writeServerOwner(owned, { serverPid: child.pid!, ownerPid: process.pid, port: opts.port });
   // Last resort when the hub exits without stopping it (uncaught error, second Ctrl-C): fast shutdown.
-  const onExit = () => child.exitCode === null && child.kill('SIGINT');
+  const onExit = () => {
+    removeServerOwner(owned, child.pid!);
+    if (child.exitCode === null) child.kill('SIGINT');
+  };
   process.on('exit', onExit);
   return runningPostgres(opts.port, child.pid!, true, async () => {
     process.off('exit', onExit);
+    removeServerOwner(owned, child.pid!);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
@@ -277,7 +285,7 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
   });
 }
 
-function serverUrl(port: number, database: string): string {
+export function serverUrl(port: number, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 

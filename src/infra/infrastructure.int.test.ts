@@ -114,7 +114,7 @@ describe('embedded servers shared by the hub processes of one CHILDHUB_HOME', ()
   beforeAll(async () => {
     home = tempHome();
     pgDataDir = path.join(home, 'postgres', 'data');
-    redisState = path.join(home, 'redis', 'redis-server.json');
+    redisState = path.join(home, 'redis', 'server-owner.json');
     [pgPort, redisPort] = [await freePort(), await freePort()];
     first = await startInfrastructure(configFor(home, pgPort, redisPort), capturingLogger().logger, 'childhub');
     running.push(first);
@@ -168,7 +168,7 @@ describe('embedded servers shared by the hub processes of one CHILDHUB_HOME', ()
 
   it('the process that started them stops them; a stale postmaster.pid and state file are then started over', async () => {
     const lockFile = readFileSync(path.join(pgDataDir, 'postmaster.pid'), 'utf8');
-    const redisPid = (JSON.parse(readFileSync(redisState, 'utf8')) as { pid: number }).pid;
+    const redisPid = (JSON.parse(readFileSync(redisState, 'utf8')) as { serverPid: number }).serverPid;
     const postmasterPid = (await readPostmasterPid(pgDataDir))!.pid;
     await first.stop();
     running.splice(running.indexOf(first), 1);
@@ -184,7 +184,7 @@ describe('embedded servers shared by the hub processes of one CHILDHUB_HOME', ()
     staleLines[0] = String(deadPid());
     staleLines[3] = String(stalePgPort);
     writeFileSync(path.join(pgDataDir, 'postmaster.pid'), staleLines.join('\n'));
-    writeFileSync(redisState, JSON.stringify({ pid: deadPid(), port: staleRedisPort }));
+    writeFileSync(redisState, JSON.stringify({ serverPid: deadPid(), ownerPid: deadPid(), port: staleRedisPort }));
 
     const { logger, messages } = capturingLogger();
     const third = await startInfrastructure(configFor(home, pgPort, redisPort), logger, 'childhub');
@@ -228,15 +228,15 @@ describe('two processes starting at the same moment', () => {
     expect(running[0]!.redisUrl).toBe(running[1]!.redisUrl);
     for (const infra of running) expect((await query(infra.databaseUrl, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     // The state file names the redis-server that runs (not one that lost the port).
-    const state = JSON.parse(readFileSync(path.join(home, 'redis', 'redis-server.json'), 'utf8')) as { pid: number; port: number };
-    expect(isProcessAlive(state.pid)).toBe(true);
+    const state = JSON.parse(readFileSync(path.join(home, 'redis', 'server-owner.json'), 'utf8')) as { serverPid: number; port: number };
+    expect(isProcessAlive(state.serverPid)).toBe(true);
     expect(state.port).toBe(portOf(running[0]!.redisUrl));
   }
 
   it('on a new CHILDHUB_HOME: one initialises and starts the servers, the other connects to them', async () => {
     await startTwoAtOnce(configFor(home, await freePort(), await freePort()));
-    // One cluster, no initdb folder left behind.
-    expect(readdirSync(path.join(home, 'postgres'))).toEqual(['data']);
+    // One cluster, no initdb folder left behind; the file naming the process that started it.
+    expect(readdirSync(path.join(home, 'postgres')).sort()).toEqual(['data', 'server-owner.json']);
     await stopAll();
   });
 

@@ -1,10 +1,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isProcessAlive } from './process-alive.js';
+import { readServerOwner, removeServerOwner, SERVER_OWNER_FILE, warnIfOrphaned, writeServerOwner } from './server-owner.js';
 
 export interface LocalRedisOptions {
   home: string;
@@ -28,12 +29,6 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-/**
- * Written in the Redis folder by the process that started the server once it answers, removed when that
- * process stops it: `{ "pid": …, "port": … }`. Not Redis's own pidfile, which holds no port (and which a
- * redis-server that then fails to bind its port has already overwritten).
- */
-const STATE_FILE = 'redis-server.json';
 
 export const REDIS_INSTALL_COMMAND = 'sudo apt-get update && sudo apt-get install -y redis-server';
 
@@ -72,7 +67,7 @@ export function ensureRedisServerBinary(opts: Pick<LocalRedisOptions, 'autoInsta
 /**
  * Starts a private redis-server on loopback (job state only: no persistence) and waits until it answers, or
  * connects to the one another hub process started for the same folder (CHILDHUB_HOME): the one named by the
- * folder's `redis-server.json` if its process is alive, else one on `port`, provided it answers and serves
+ * folder's `server-owner.json` if its process is alive, else one on `port`, provided it answers and serves
  * this folder. Only the process that started it stops it. Two processes starting at the same moment are told
  * apart by the port: the one whose server could not bind it connects to the other's.
  */
@@ -81,7 +76,7 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
   await fs.mkdir(dir, { recursive: true });
   const log = opts.logger;
   const running = await findRunningRedis(dir, opts.port, log);
-  if (running) return attached(running, opts.port, log);
+  if (running) return attached(running, opts.port, log, dir);
   const bin = ensureRedisServerBinary(opts);
   try {
     const started = await spawnRedis(bin, dir, opts.port);
@@ -94,14 +89,15 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
       const winner = await findRunningRedis(dir, opts.port);
       if (winner) {
         log.info({ serverPid: winner.pid }, 'another process started the local redis-server at the same moment');
-        return attached(winner, opts.port, log);
+        return attached(winner, opts.port, log, dir);
       }
     }
     throw err;
   }
 }
 
-function attached(server: { pid: number; port: number }, configuredPort: number, log: Logger): RunningRedis {
+function attached(server: { pid: number; port: number }, configuredPort: number, log: Logger, dir: string): RunningRedis {
+  warnIfOrphaned('local redis-server', server.pid, dir, log);
   log.info(
     { serverPid: server.pid, port: server.port },
     server.port === configuredPort
@@ -116,11 +112,14 @@ function attached(server: { pid: number; port: number }, configuredPort: number,
  * The redis-server serving this folder, if one runs: on the port its state file names (when alive), or on
  * `port`. Says when it ignores a stale state file, given a logger.
  */
-async function findRunningRedis(dir: string, port: number, log?: Logger): Promise<{ pid: number; port: number } | undefined> {
-  const state = readState(dir);
+export async function findRunningRedis(dir: string, port: number, log?: Logger): Promise<{ pid: number; port: number } | undefined> {
+  // Written by the process that started the server once it answers, removed when that process stops it. Not
+  // Redis's own pidfile, which holds no port (and which a redis-server that then fails to bind its port has
+  // already overwritten).
+  const state = readServerOwner(dir);
   const ports = [port];
-  if (state && isProcessAlive(state.pid)) ports.unshift(state.port);
-  else if (state) log?.info({ serverPid: state.pid }, `${STATE_FILE} left by a redis-server that is no longer running: ignored`);
+  if (state && isProcessAlive(state.serverPid)) ports.unshift(state.port);
+  else if (state) log?.info({ serverPid: state.serverPid }, `${SERVER_OWNER_FILE} left by a redis-server that is no longer running: ignored`);
   for (const p of new Set(ports)) {
     const pid = await redisServing(dir, p);
     if (pid) return { pid, port: p };
@@ -129,7 +128,7 @@ async function findRunningRedis(dir: string, port: number, log?: Logger): Promis
 }
 
 /** The PID of the redis-server on this port when it answers and serves this folder (its `dir`); else undefined. */
-async function redisServing(dir: string, port: number): Promise<number | undefined> {
+export async function redisServing(dir: string, port: number): Promise<number | undefined> {
   const r = new Redis(redisUrl(port), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
   r.on('error', () => {});
   try {
@@ -155,7 +154,7 @@ async function spawnRedis(bin: string, dir: string, port: number): Promise<Runni
   );
   const pid = child.pid!;
   const onExit = () => {
-    removeState(dir, pid);
+    removeServerOwner(dir, pid);
     if (child.exitCode === null) child.kill('SIGTERM');
   };
   process.on('exit', onExit);
@@ -181,7 +180,7 @@ async function spawnRedis(bin: string, dir: string, port: number): Promise<Runni
       throw new Error(`redis-server did not answer on port ${port} within 10 s`);
     }
   }
-  writeState(dir, { pid, port });
+  writeServerOwner(dir, { serverPid: pid, ownerPid: process.pid, port });
   return {
     url: redisUrl(port),
     port,
@@ -189,7 +188,7 @@ async function spawnRedis(bin: string, dir: string, port: number): Promise<Runni
     started: true,
     stop: async () => {
       process.off('exit', onExit);
-      removeState(dir, pid);
+      removeServerOwner(dir, pid);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
@@ -201,25 +200,4 @@ async function spawnRedis(bin: string, dir: string, port: number): Promise<Runni
 
 function redisUrl(port: number): string {
   return `redis://127.0.0.1:${port}`;
-}
-
-function readState(dir: string): { pid: number; port: number } | undefined {
-  try {
-    const state = JSON.parse(readFileSync(path.join(dir, STATE_FILE), 'utf8')) as { pid?: unknown; port?: unknown };
-    return Number.isInteger(state.pid) && Number.isInteger(state.port) ? { pid: state.pid as number, port: state.port as number } : undefined;
-  } catch {
-    return undefined; // none, or unreadable: look on the configured port only
-  }
-}
-
-/** Written whole (temporary file, then rename): a reader never sees half of it. */
-function writeState(dir: string, state: { pid: number; port: number }): void {
-  const tmp = path.join(dir, `${STATE_FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(state));
-  renameSync(tmp, path.join(dir, STATE_FILE));
-}
-
-/** Removes the state file if it still names this server (synchronous: also runs in a process `exit` hook). */
-function removeState(dir: string, pid: number): void {
-  if (readState(dir)?.pid === pid) rmSync(path.join(dir, STATE_FILE), { force: true });
 }

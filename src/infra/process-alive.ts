@@ -1,13 +1,27 @@
+import { readFileSync } from 'node:fs';
+
 /**
- * Whether a process with this PID exists. Signal 0 checks without sending anything; EPERM means it exists but
- * belongs to another user (the `postgres` user's server seen from a non-root hub).
+ * Whether a process with this PID exists and has not exited. Signal 0 checks without sending anything; EPERM
+ * means it exists but belongs to another user (the `postgres` user's server seen from a non-root hub). A
+ * zombie (exited, not yet reaped by its parent: a server whose hub was killed is reparented, and reaped
+ * whenever the new parent gets to it) is not alive; Linux says so in `/proc`, elsewhere it counts as alive.
  */
 export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state …`: comm may hold spaces and parentheses, the state follows the last `)`.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (not Linux), or gone meanwhile
   }
 }

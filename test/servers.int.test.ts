@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/config/config.js';
+import { serverUrl } from '../src/infra/embedded-postgres.js';
+import { localServersStatus, stopLocalServers } from '../src/infra/local-servers.js';
+import { isProcessAlive } from '../src/infra/process-alive.js';
+import { freePort } from './support/free-port.js';
+
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+/** Runs the CLI to its end: exit code and output. */
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, env });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
+
+/** Starts a hub process holding the servers under the home, resolved once they answer. */
+async function holder(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/hold-servers.ts'], { cwd: PROJECT_ROOT, env });
+  let out = '';
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^READY .*$/m.exec(out);
+      if (m) resolve(m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`the hub process exited (${code}):\n${out}`)));
+  });
+  return { child, line };
+}
+
+/** The servers of a hub killed with `kill -9` keep running: `childhub servers` finds and stops them. */
+describe('childhub servers status | stop', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'childhub-servers-'));
+  chmodSync(root, 0o755); // as root, the `postgres` user must traverse it
+  const home = path.join(root, 'home');
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await stopLocalServers(home, { redisPort: 1 }, { force: true }).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('tells a running owner from a killed one, refuses while anyone uses the servers, and stops them after', async () => {
+    const [pgPort, redisPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env, CHILDHUB_HOME: home, EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_REDIS_PORT: String(redisPort), LOG_LEVEL: 'warn',
+    };
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    const ports = { redisPort };
+
+    const first = await holder(env);
+    children.push(first.child);
+    expect(first.line).toBe('READY {"postgres":true,"redis":true}');
+    let status = await localServersStatus(home, ports);
+    expect(status.map((s) => [s.kind, s.running, s.port, s.ownerPid, s.ownerAlive])).toEqual([
+      ['postgres', true, pgPort, first.child.pid, true],
+      ['redis', true, redisPort, first.child.pid, true],
+    ]);
+    // Its owner runs: it stops them itself when it exits.
+    const refused = await cli(['servers', 'stop'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`PostgreSQL: not stopped: started by hub process ${first.child.pid}, which is running`);
+    expect(await answers(pgPort)).toBe(true);
+
+    // The owner is killed: its servers stay, and nobody would stop them.
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    expect(await answers(pgPort)).toBe(true);
+    expect(await answers(redisPort)).toBe(true);
+    const shown = await cli(['servers', 'status'], env);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(new RegExp(`PostgreSQL: running, port ${pgPort}, PID \\d+, started by hub process ${first.child.pid}, which is gone`));
+    expect(shown.out).toMatch(new RegExp(`Redis: running, port ${redisPort}, PID \\d+, started by hub process ${first.child.pid}, which is gone`));
+
+    // A hub process that uses them meanwhile says so, and leaves them running.
+    const attached = await cli(['migrate'], env);
+    expect(attached.code, attached.out).toBe(0);
+    expect(attached.out).toContain(`embedded PostgreSQL was started by hub process ${first.child.pid}, which is gone without stopping it`);
+    expect(attached.out).toContain(`local redis-server was started by hub process ${first.child.pid}, which is gone without stopping it`);
+    expect(await answers(pgPort)).toBe(true);
+
+    // Another process uses them: not stopped under it.
+    const client = new pg.Client({ connectionString: serverUrl(pgPort, 'postgres') });
+    await client.connect();
+    status = await localServersStatus(home, ports);
+    expect(status[0]).toMatchObject({ running: true, ownerAlive: false, clients: 1 });
+    const inUse = await stopLocalServers(home, ports);
+    expect(inUse).toEqual([
+      { kind: 'postgres', result: 'refused', reason: expect.stringContaining('1 connection(s) from other processes') },
+      { kind: 'redis', result: 'kept' },
+    ]);
+    expect(await answers(redisPort)).toBe(true);
+    await client.end();
+
+    const postmaster = status[0]!.pid!;
+    const stopped = await cli(['servers', 'stop'], env);
+    expect(stopped.out).toContain('PostgreSQL: stopped');
+    expect(stopped.out).toContain('Redis: stopped');
+    expect(stopped.code).toBe(0);
+    expect(await answers(pgPort)).toBe(false);
+    expect(await answers(redisPort)).toBe(false);
+    expect(isProcessAlive(postmaster)).toBe(false);
+    expect(existsSync(path.join(home, 'postgres', 'data', 'postmaster.pid'))).toBe(false);
+    expect((await cli(['servers', 'status'], env)).out).toMatch(/PostgreSQL: not running[\s\S]*Redis: not running/);
+
+    // The next hub process starts fresh servers and owns them.
+    const second = await holder(env);
+    children.push(second.child);
+    expect(second.line).toBe('READY {"postgres":true,"redis":true}');
+    second.child.kill('SIGTERM');
+    const code = await new Promise((r) => second.child.once('exit', (c, sig) => r(c ?? sig)));
+    expect(code).toBe(143);
+    expect(await answers(pgPort)).toBe(false);
+    expect(await answers(redisPort)).toBe(false);
+  }, 180_000);
+});
