@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { initOrm } from '../src/db/orm.js';
+
+const BEFORE_QUARANTINE = 'Migration20261204010000_source_record_text';
+const QUARANTINE = 'Migration20261205000000_quarantine_open_rejects';
+
+/** A database of its own (not the migrated template), migrated step by step. */
+async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `childhub_t_mig_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(inject('pgAdminUrl'));
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = new pg.Client({ connectionString: inject('pgAdminUrl') });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+interface Row {
+  id: string;
+  times_seen: number;
+  resolved_at: Date | null;
+  resolution: string | null;
+  resolved_by_run_id: string | null;
+}
+
+/**
+ * Migration20261205000000_quarantine_open_rejects on a table that every run had been filling: open rows of one
+ * record are merged into one, the newest, counting the runs that quarantined its payload; the others are
+ * closed as superseded by it.
+ */
+describe('the quarantine migration merges the open rows of a record', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let orm: MikroORM;
+  let client: pg.Client;
+  const rows = new Map<string, Row>();
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    orm = await initOrm(db.url, 1);
+    await orm.getMigrator().up({ to: BEFORE_QUARANTINE });
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES
+      ('con_1', 'school', 'http', 'school', '{}', 'h')`);
+    await client.query(`INSERT INTO connector_run (id, connector_id, trigger, status, created_at) VALUES
+      ('run_1', 'con_1', 'CLI', 'SUCCEEDED', '2026-11-01'), ('run_2', 'con_1', 'CLI', 'SUCCEEDED', '2026-11-02'),
+      ('run_3', 'con_1', 'CLI', 'SUCCEEDED', '2026-11-03')`);
+    // id, run, source system, external id, payload, created (day of November), resolved_at
+    const given: Array<[string, string | null, string, string | null, string, number, string | null]> = [
+      // Read unchanged by three runs: one open row, seen three times.
+      ['rej_a1', 'run_1', 'school', 'HS-1', '{"v":1}', 1, null],
+      ['rej_a2', 'run_2', 'school', 'HS-1', '{"v":1}', 2, null],
+      ['rej_a3', 'run_3', 'school', 'HS-1', '{"v":1}', 3, null],
+      // Changed between runs: the newest payload stays open, counting only the runs that read it.
+      ['rej_b1', 'run_1', 'school', 'HS-2', '{"v":1}', 1, null],
+      ['rej_b2', 'run_2', 'school', 'HS-2', '{"v":2}', 2, null],
+      ['rej_b3', 'run_3', 'school', 'HS-2', '{"v":2}', 3, null],
+      // Read twice by one run (a page served twice): counted once.
+      ['rej_c1', 'run_1', 'school', 'HS-3', '{"v":1}', 1, null],
+      ['rej_c2', 'run_1', 'school', 'HS-3', '{"v":1}', 1, null],
+      // Without an external id: the same payload is the same record, wherever it was read.
+      ['rej_d1', 'run_1', 'school', null, '{"row":7}', 1, null],
+      ['rej_d2', 'run_2', 'school', null, '{"row":7}', 2, null],
+      ['rej_e1', 'run_2', 'school', null, '{"row":8}', 2, null],
+      // The same external id in another source system is another record.
+      ['rej_f1', 'run_1', 'health', 'HS-1', '{"v":1}', 1, null],
+      // Ingested without a run (seed): each row counts as one run.
+      ['rej_g1', null, 'school', 'HS-4', '{"v":1}', 1, null],
+      ['rej_g2', null, 'school', 'HS-4', '{"v":1}', 2, null],
+      // Resolved before the migration: closed as stored, left out of the merge.
+      ['rej_h1', 'run_1', 'school', 'HS-1', '{"v":0}', 1, '2026-11-01T12:00:00Z'],
+    ];
+    for (const [id, run, system, externalId, payload, day, resolvedAt] of given) {
+      await client.query(
+        `INSERT INTO rejected_record (id, connector_id, connector_run_id, source_system, external_id, location, payload, reasons, created_at, resolved_at)
+         VALUES ($1, 'con_1', $2, $3, $4, 'page 1 entry 1', $5, '[]', $6, $7)`,
+        [id, run, system, externalId, payload, `2026-11-0${day}T00:00:00Z`, resolvedAt],
+      );
+    }
+    await orm.getMigrator().up({ to: QUARANTINE });
+    const res = await client.query<Row>('SELECT id, times_seen, resolved_at, resolution, resolved_by_run_id FROM rejected_record');
+    for (const r of res.rows) rows.set(r.id, r);
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await orm?.close(true);
+    await db?.drop();
+  });
+
+  const open = (id: string, timesSeen: number) => expect(rows.get(id)).toMatchObject({ times_seen: timesSeen, resolved_at: null, resolution: null });
+  const superseded = (id: string, byRun: string | null, day: number) =>
+    expect(rows.get(id)).toMatchObject({ resolution: 'SUPERSEDED', resolved_by_run_id: byRun, resolved_at: new Date(`2026-11-0${day}T00:00:00Z`) });
+
+  it('keeps the newest row of a record read unchanged open, seen by every run that read it', () => {
+    open('rej_a3', 3);
+    superseded('rej_a1', 'run_3', 3);
+    superseded('rej_a2', 'run_3', 3);
+  });
+
+  it('counts only the runs that read the payload still open when the record changed between runs', () => {
+    open('rej_b3', 2);
+    superseded('rej_b1', 'run_3', 3);
+    superseded('rej_b2', 'run_3', 3);
+  });
+
+  it('counts a run that read the record twice once', () => {
+    expect([rows.get('rej_c1')!.resolution, rows.get('rej_c2')!.resolution].sort()).toEqual(['SUPERSEDED', null]);
+    const kept = rows.get('rej_c1')!.resolution === null ? 'rej_c1' : 'rej_c2';
+    open(kept, 1);
+  });
+
+  it('merges rows without an external id by payload, and leaves other payloads and other sources apart', () => {
+    open('rej_d2', 2);
+    superseded('rej_d1', 'run_2', 2);
+    open('rej_e1', 1);
+    open('rej_f1', 1);
+  });
+
+  it('counts rows quarantined without a run one each', () => {
+    open('rej_g2', 2);
+    superseded('rej_g1', null, 2);
+  });
+
+  it('marks rows resolved before it as stored, and leaves them out of the merge', () => {
+    expect(rows.get('rej_h1')).toMatchObject({ resolution: 'STORED', times_seen: 1, resolved_by_run_id: null });
+  });
+
+  it('leaves one open row per record, so the unique indexes hold', async () => {
+    const res = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM rejected_record WHERE resolved_at IS NULL GROUP BY source_system, coalesce(external_id, payload_hash) HAVING count(*) > 1`);
+    expect(res.rows).toEqual([]);
+    expect([...rows.values()].filter((r) => r.resolved_at === null)).toHaveLength(7);
+  });
+});
