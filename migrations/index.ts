@@ -13,6 +13,7 @@ import { Migration20261203040000_identity_checked_inputs } from './Migration2026
 import { Migration20261204010000_source_record_text } from './Migration20261204010000_source_record_text.js';
 import { Migration20261205000000_quarantine_open_rejects } from './Migration20261205000000_quarantine_open_rejects.js';
 import { Migration20261205010000_connector_run_files_refused } from './Migration20261205010000_connector_run_files_refused.js';
+import { Migration20261206000000_dismissed_rejects } from './Migration20261206000000_dismissed_rejects.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204010000_source_record_text', class: Migration20261204010000_source_record_text },
   { name: 'Migration20261205000000_quarantine_open_rejects', class: Migration20261205000000_quarantine_open_rejects },
   { name: 'Migration20261205010000_connector_run_files_refused', class: Migration20261205010000_connector_run_files_refused },
+  { name: 'Migration20261206000000_dismissed_rejects', class: Migration20261206000000_dismissed_rejects },
 ];

@@ -19,4 +19,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261204010000_source_record_text',
   'Migration20261205000000_quarantine_open_rejects',
   'Migration20261205010000_connector_run_files_refused',
+  'Migration20261206000000_dismissed_rejects',
 ];

@@ -145,3 +145,67 @@ describe('the quarantine migration merges the open rows of a record', () => {
     expect([...rows.values()].filter((r) => r.resolved_at === null)).toHaveLength(7);
   });
 });
+
+const DISMISSED_REJECTS = 'Migration20261206000000_dismissed_rejects';
+
+/** Migration20261206000000_dismissed_rejects: what it allows, and what its `down` does with dismissed rows. */
+describe('the dismissed-rejects migration', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let orm: MikroORM;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    orm = await initOrm(db.url, 1);
+    await orm.getMigrator().up({ to: DISMISSED_REJECTS });
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_1', 'school', 'http', 'school', '{}', 'h')`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await orm?.close(true);
+    await db?.drop();
+  });
+
+  const insert = (id: string, externalId: string | null, payload: string, resolution: string | null, by: string | null = null, note: string | null = null) =>
+    client.query(
+      `INSERT INTO rejected_record (id, connector_id, source_system, external_id, payload, reasons, payload_hash, resolved_at, resolution, resolved_by, resolution_note)
+       VALUES ($1, 'con_1', 'school', $2, $3::json, '[]', md5($3::text), CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $4, $5, $6)`,
+      [id, externalId, payload, resolution, by, note],
+    );
+
+  it('allows DISMISSED only with who and why, and who and why only when DISMISSED', async () => {
+    await insert('rej_ok', 'HS-9', '{"v":9}', 'DISMISSED', 'engineer', 'test row');
+    await expect(insert('rej_no_note', 'HS-8', '{"v":8}', 'DISMISSED', 'engineer')).rejects.toMatchObject({ code: '23514' });
+    await expect(insert('rej_open_note', 'HS-7', '{"v":7}', null, 'engineer', 'x')).rejects.toMatchObject({ code: '23514' });
+    await expect(insert('rej_stored_by', 'HS-6', '{"v":6}', 'STORED', 'engineer', 'x')).rejects.toMatchObject({ code: '23514' });
+    await client.query(`DELETE FROM rejected_record`);
+  });
+
+  it('down: reopens the newest dismissed row of a record with no open row; the others become SUPERSEDED', async () => {
+    // HS-1: dismissed, nothing open since: opens again. HS-2: dismissed twice (two payloads): the newer opens.
+    // HS-3: dismissed, then read with another payload (open): stays closed. Id-less: by payload.
+    await insert('rej_1', 'HS-1', '{"v":1}', 'DISMISSED', 'engineer', 'why');
+    await insert('rej_2a', 'HS-2', '{"v":1}', 'DISMISSED', 'engineer', 'why');
+    await client.query(`UPDATE rejected_record SET resolved_at = now() - interval '1 day' WHERE id = 'rej_2a'`);
+    await insert('rej_2b', 'HS-2', '{"v":2}', 'DISMISSED', 'engineer', 'why');
+    await insert('rej_3a', 'HS-3', '{"v":1}', 'DISMISSED', 'engineer', 'why');
+    await insert('rej_3b', 'HS-3', '{"v":2}', null);
+    await insert('rej_4', null, '{"row":4}', 'DISMISSED', 'engineer', 'why');
+    await insert('rej_5', 'HS-5', '{"v":1}', 'STORED');
+    await orm.getMigrator().down({ to: DISMISSED_REJECTS });
+    const res = await client.query<{ id: string; resolution: string | null; resolved_at: Date | null }>('SELECT id, resolution, resolved_at FROM rejected_record ORDER BY id');
+    expect(res.rows.map((r) => [r.id, r.resolution, r.resolved_at !== null])).toEqual([
+      ['rej_1', null, false], ['rej_2a', 'SUPERSEDED', true], ['rej_2b', null, false], ['rej_3a', 'SUPERSEDED', true], ['rej_3b', null, false],
+      ['rej_4', null, false], ['rej_5', 'STORED', true],
+    ]);
+    const columns = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'rejected_record' AND column_name IN ('resolved_by', 'resolution_note')`);
+    expect(columns.rows).toEqual([]);
+    await expect(client.query(`UPDATE rejected_record SET resolution = 'DISMISSED', resolved_at = now() WHERE id = 'rej_1'`)).rejects.toMatchObject({ code: '23514' });
+    // And up again.
+    await orm.getMigrator().up({ to: DISMISSED_REJECTS });
+    await client.query(`UPDATE rejected_record SET resolution = 'DISMISSED', resolved_at = now(), resolved_by = 'engineer', resolution_note = 'why' WHERE id = 'rej_1'`);
+  });
+});

@@ -8,6 +8,7 @@ import { createGateway } from '../graphql/gateway.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { createMetrics } from '../observability/metrics.js';
 import { QueueClient } from '../../jobs/queue-client.js';
+import { RejectDismissal } from '../services/ingest/reject-dismissal.service.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../services/outbox/outbox.writer.js';
 import type { AppContext } from './app-context.js';
 
@@ -31,6 +32,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   await redis.connect().catch(() => {});
   // Queue depths for operators, sampled when Prometheus scrapes.
   const queues = new QueueClient({ redisUrl: ctx.redisUrl, prefix: config.QUEUE_PREFIX, logger });
+  const dismissal = new RejectDismissal(ctx.sql);
   const commands = {
     requestIdentityReconciliation: async (childId: string) => {
       await ctx.sql.tx((client) => writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [childId]));
@@ -40,6 +42,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
       repo: new ConnectorReadRepository(ctx.sql),
       definitions: () => ctx.connectors.catalog.list().map((c) => c.definition),
       requestSync: (name: string, requestedBy: string) => ctx.connectors.requestSync(name, { trigger: 'API', requestedBy }),
+      dismissRejects: (ids: string[], by: string, note: string) => dismissal.dismiss(ids, by, note),
     },
   };
   const server = createHttpServer({

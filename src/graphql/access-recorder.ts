@@ -14,6 +14,15 @@ export class AccessRecorder {
   /** Changes requested for children (operation names), audited as WRITE. */
   readonly writes = new Map<string, Set<string>>();
 
+  /** Changes to records that are not a child's (rejected records dismissed): operation → record ids, audited as WRITE. */
+  readonly recordWrites = new Map<string, Set<string>>();
+
+  wroteRecords(operation: string, recordIds: Iterable<string>): void {
+    const ids = this.recordWrites.get(operation) ?? new Set<string>();
+    for (const id of recordIds) ids.add(id);
+    this.recordWrites.set(operation, ids);
+  }
+
   wrote(childId: string, operation: string): void {
     const ops = this.writes.get(childId) ?? new Set<string>();
     ops.add(operation);

@@ -5,6 +5,8 @@ import type { IngestService, Queryable } from '../../services/ingest/ingest.serv
  * (most runs find none, and then cost nothing more), added to as the run quarantines records. A record
  * among them that the run stores, or reads valid and equal to what is stored, has its reject resolved in
  * the transaction of its batch, in one statement for the batch; other records are never looked up.
+ * Dismissed rejects (closed by hand) are not read: storing their record leaves them as they are, and the
+ * statement that quarantines a batch's rejects finds them itself.
  */
 export class OpenRejects {
   private constructor(

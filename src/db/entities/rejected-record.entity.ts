@@ -21,8 +21,18 @@ export interface RejectedRecord {
   resolvedAt: Date | null;
   /** The run that stored the record (`STORED`) or read it again otherwise invalid (`SUPERSEDED`). */
   resolvedByRunId: string | null;
-  resolution: 'STORED' | 'SUPERSEDED' | null;
+  resolution: RejectResolution | null;
+  /** Who dismissed it (`DISMISSED`): the token subject of the caller. */
+  resolvedBy: string | null;
+  /** Why it was dismissed, as the person wrote it: never logged. */
+  resolutionNote: string | null;
 }
+
+/**
+ * How an open reject was closed: a run stored the record, a run read it again with another payload, or a
+ * person dismissed it by hand (see `dismissRejectedRecords`).
+ */
+export type RejectResolution = 'STORED' | 'SUPERSEDED' | 'DISMISSED';
 
 export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
   name: 'RejectedRecord',
@@ -44,5 +54,7 @@ export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
     resolvedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     resolvedByRunId: { type: 'string', nullable: true },
     resolution: { type: 'string', nullable: true },
+    resolvedBy: { type: 'string', nullable: true },
+    resolutionNote: { type: 'string', nullable: true },
   },
 });

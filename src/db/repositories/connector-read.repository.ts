@@ -1,3 +1,4 @@
+import type { RejectResolution } from '../entities/rejected-record.entity.js';
 import type { Sql } from '../sql.js';
 
 export interface ConnectorRow {
@@ -50,12 +51,29 @@ export interface RejectedRecordRow {
   times_seen: number;
   resolved_at: Date | null;
   resolved_by_run_id: string | null;
-  resolution: 'STORED' | 'SUPERSEDED' | null;
+  resolution: RejectResolution | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+}
+
+/** Which quarantined records to list. */
+export interface RejectsFilter {
+  /** The connector's name. */
+  connector: string | null;
+  /** The records this run quarantined or last read still invalid. */
+  runId: string | null;
+  /** Only the open ones (ignored when `resolution` is given). */
+  unresolvedOnly: boolean;
+  /** Only those resolved this way. */
+  resolution?: RejectResolution | null;
 }
 
 const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
   r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.resumed, r.checkpoint, r.error,
   r.files_refused`;
+
+const REJECT_COLUMNS = `x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,
+  x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution, x.resolved_by, x.resolution_note`;
 
 /** Reads of connectors, their runs and quarantined records, for integration engineers (keyset paging by id). */
 export class ConnectorReadRepository {
@@ -86,15 +104,23 @@ export class ConnectorReadRepository {
    * Quarantined records newest first, without their payloads. `runId`: the rows the run quarantined or
    * (a record still invalid when read again) last saw.
    */
-  rejects(filter: { connector: string | null; runId: string | null; unresolvedOnly: boolean }, first: number, before: string | null): Promise<RejectedRecordRow[]> {
+  rejects(filter: RejectsFilter, first: number, before: string | null): Promise<RejectedRecordRow[]> {
     return this.sql.query<RejectedRecordRow & Record<string, unknown>>(
-      `SELECT x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,
-              x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution
+      `SELECT ${REJECT_COLUMNS}
          FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id
         WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR x.connector_run_id = $2 OR x.last_run_id = $2)
-          AND (NOT $3::boolean OR x.resolved_at IS NULL) AND ($4::text IS NULL OR x.id < $4)
+          AND (($6::text IS NULL AND (NOT $3::boolean OR x.resolved_at IS NULL)) OR x.resolution = $6)
+          AND ($4::text IS NULL OR x.id < $4)
         ORDER BY x.id DESC LIMIT $5`,
-      [filter.connector, filter.runId, filter.unresolvedOnly, before, first],
+      [filter.connector, filter.runId, filter.unresolvedOnly, before, first, filter.resolution ?? null],
+    );
+  }
+
+  /** The quarantined records with these ids (those that exist), without their payloads. */
+  rejectsByIds(ids: string[]): Promise<RejectedRecordRow[]> {
+    return this.sql.query<RejectedRecordRow & Record<string, unknown>>(
+      `SELECT ${REJECT_COLUMNS} FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id WHERE x.id = ANY($1::text[]) ORDER BY x.id DESC`,
+      [ids],
     );
   }
 

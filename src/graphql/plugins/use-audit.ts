@@ -6,8 +6,10 @@ import type { GraphQLContext } from '../context.js';
 
 /**
  * Writes the audit of a request before its response leaves: one READ event listing the children whose
- * personal data was released and the classes released, and one DENIED event for refused fields. If the
- * audit cannot be written, the data is withheld (AUDIT_UNAVAILABLE) — no read without its record.
+ * personal data was released and the classes released, one WRITE event for changes asked for (the children,
+ * or the ids of other records changed, such as rejected records dismissed, with the operations), and one
+ * DENIED event for refused fields. If the audit cannot be written, the data is withheld (AUDIT_UNAVAILABLE) —
+ * no read without its record.
  */
 export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -16,7 +18,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
         async willSendResponse({ contextValue: ctx, operationName, response }) {
           const p = ctx.principal;
           const access = ctx.access;
-          if (!p || (!access.released && access.deniedFields.size === 0 && access.writes.size === 0)) return;
+          if (!p || (!access.released && access.deniedFields.size === 0 && access.writes.size === 0 && access.recordWrites.size === 0)) return;
           const base = {
             operation: operationName ?? 'anonymous',
             requestId: ctx.requestId,
@@ -35,9 +37,12 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
               details: unlinked.length ? { sourceRecordIds: unlinked } : {},
             }));
           }
-          if (access.writes.size) {
+          if (access.writes.size || access.recordWrites.size) {
+            const operations = new Set([...access.writes.values()].flatMap((s) => [...s]));
+            for (const op of access.recordWrites.keys()) operations.add(op);
+            const recordIds = [...new Set([...access.recordWrites.values()].flatMap((s) => [...s]))].sort();
             writes.push(audit.write({ ...base, action: 'WRITE', childIds: [...access.writes.keys()].sort(), fieldClasses: [],
-              details: { operations: [...new Set([...access.writes.values()].flatMap((s) => [...s]))].sort() } }));
+              details: { operations: [...operations].sort(), ...(recordIds.length ? { recordIds } : {}) } }));
           }
           if (access.deniedFields.size) {
             writes.push(audit.write({ ...base, action: 'DENIED', childIds: [...access.deniedChildIds].sort(), fieldClasses: [],

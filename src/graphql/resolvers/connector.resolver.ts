@@ -3,10 +3,11 @@ import type { Principal } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import type { ConnectorRunRow, RejectedRecordRow } from '../../db/repositories/connector-read.repository.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
+import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
 import { Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
 
-/** Who may see connectors, runs and quarantine metadata. */
+/** Who may see connectors, runs and quarantine metadata, and dismiss quarantined records. */
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
 /** Who may start a sync. */
 const SYNC_ROLES = new Set(['integration_engineer', 'operator']);
@@ -45,6 +46,7 @@ function toReject(r: RejectedRecordRow): RejectedRecord {
     id: r.id, connector: r.connector_name, runId: r.connector_run_id, sourceSystem: r.source_system, externalId: r.external_id,
     location: r.location, reasons: r.reasons, rejectedAt: r.created_at, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
     timesSeen: r.times_seen, resolvedAt: r.resolved_at, resolution: r.resolution as RejectResolutionEnum | null, resolvedByRunId: r.resolved_by_run_id,
+    resolvedBy: r.resolved_by, resolutionNote: r.resolution_note,
   };
 }
 
@@ -97,19 +99,47 @@ export class ConnectorResolver {
 
   @Query(() => [RejectedRecord], {
     description: 'Quarantined records with their reasons, newest first (page with `before`). `runId`: the records the run quarantined or read again '
-      + 'still invalid; `unresolvedOnly` (default true): only those not resolved yet.',
+      + 'still invalid; `unresolvedOnly` (default true): only those not resolved yet; `resolution`: only those resolved that way (then '
+      + '`unresolvedOnly` does not apply).',
   })
   async rejectedRecords(
     @Ctx() ctx: GraphQLContext,
     @Arg('connector', () => String, { nullable: true }) connector: string | null,
     @Arg('runId', () => ID, { nullable: true }) runId: string | null,
     @Arg('unresolvedOnly', () => Boolean, { defaultValue: true }) unresolvedOnly: boolean,
+    @Arg('resolution', () => RejectResolutionEnum, { nullable: true }) resolution: RejectResolutionEnum | null,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<RejectedRecord[]> {
     requireRole(ctx, READ_ROLES, 'Rejected records');
     checkFirst(first, ctx.maxPageSize);
-    return (await connectorsOf(ctx).repo.rejects({ connector: connector ?? null, runId: runId ?? null, unresolvedOnly }, first, before ?? null)).map(toReject);
+    const filter = { connector: connector ?? null, runId: runId ?? null, unresolvedOnly, resolution: resolution ?? null };
+    return (await connectorsOf(ctx).repo.rejects(filter, first, before ?? null)).map(toReject);
+  }
+
+  @Mutation(() => [RejectedRecord], {
+    description: 'Closes open quarantined records by hand (resolution DISMISSED, with you as resolvedBy and `reason` as resolutionNote): a record '
+      + 'the source will never fix (a known test row, a duplicate the agency abandoned), or one without an external id, which no run can '
+      + `resolve. \`reason\` is required, at most ${MAX_DISMISSAL_NOTE_LENGTH} characters, and shown to everyone who lists rejected records: `
+      + 'write why, not the child\'s data. All or nothing: an unknown id (NOT_FOUND) or one closed already (CONFLICT; `extensions.ids` names '
+      + 'them) dismisses none. Read again unchanged, a dismissed record stays dismissed; changed and still invalid, it is quarantined anew. '
+      + 'Audited. For integration engineers, operators and data stewards.',
+  })
+  async dismissRejectedRecords(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('ids', () => [ID], { description: 'The quarantined records to close (at most the maximum page size).' }) ids: string[],
+    @Arg('reason', () => String, { description: 'Why: kept with each of them as resolutionNote.' }) reason: string,
+  ): Promise<RejectedRecord[]> {
+    const p = requireRole(ctx, READ_ROLES, 'Dismissing rejected records');
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) throw new InvalidInputError('Give the id of at least one rejected record', { argument: 'ids' });
+    if (wanted.length > ctx.maxPageSize) throw new InvalidInputError(`At most ${ctx.maxPageSize} rejected records at a time`, { argument: 'ids' });
+    const note = dismissalNote(reason);
+    const c = connectorsOf(ctx);
+    await c.dismissRejects(wanted, p.subject, note);
+    ctx.access.wroteRecords('dismissRejectedRecords', wanted);
+    const rows = new Map((await c.repo.rejectsByIds(wanted)).map((r) => [r.id, r]));
+    return wanted.map((id) => toReject(rows.get(id)!));
   }
 
   @Mutation(() => ConnectorRun, { description: 'Queues a sync of the connector now (one runs at a time per connector). For integration engineers and operators.' })

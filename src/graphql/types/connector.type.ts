@@ -132,10 +132,20 @@ export class RecordProblem {
 export enum RejectResolutionEnum {
   STORED = 'STORED',
   SUPERSEDED = 'SUPERSEDED',
+  DISMISSED = 'DISMISSED',
 }
 registerEnumType(RejectResolutionEnum, {
   name: 'RejectResolution',
-  description: 'How a quarantined record was resolved: a later run stored it (the source fixed it, or sent it again as stored), or the source sent it again otherwise, still invalid (that reading has a quarantined record of its own).',
+  description: 'How a quarantined record was resolved.',
+  valuesConfig: {
+    STORED: { description: 'A later run stored it: the source fixed it, or sent it again as it is stored.' },
+    SUPERSEDED: { description: 'A later run read it again with another payload, still invalid: that reading has a quarantined record of its own.' },
+    DISMISSED: {
+      description: 'Closed by hand (dismissRejectedRecords), with who and why: the source will not fix it, or it has no external id for a run to '
+        + 'resolve it by. Read again with the same payload it stays dismissed (lastSeenAt, lastRunId and timesSeen still count); with another '
+        + 'payload it is quarantined anew.',
+    },
+  },
 });
 
 @ObjectType({
@@ -174,7 +184,7 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true, description: 'The run that last read it, still invalid.' })
   lastRunId!: string | null;
 
-  @Field(() => Int, { description: 'How many runs read it, still invalid, while it was open (each run counts it once, as rejected).' })
+  @Field(() => Int, { description: 'How many runs read it, still invalid, while it was open or, dismissed, since (each run counts it once, as rejected).' })
   timesSeen!: number;
 
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'When it was resolved; null while open.' })
@@ -183,6 +193,12 @@ export class RejectedRecord {
   @Field(() => RejectResolutionEnum, { nullable: true, description: 'How it was resolved; null while open.' })
   resolution!: RejectResolutionEnum | null;
 
-  @Field(() => String, { nullable: true, description: 'The run that resolved it (stored the record, or read it again otherwise).' })
+  @Field(() => String, { nullable: true, description: 'The run that resolved it (stored the record, or read it again otherwise); null when dismissed.' })
   resolvedByRunId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Who dismissed it (the subject of their token); null unless DISMISSED.' })
+  resolvedBy!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why it was dismissed, as written by who dismissed it; null unless DISMISSED.' })
+  resolutionNote!: string | null;
 }

@@ -546,7 +546,9 @@ export class IngestService {
    * without an external id, the same payload (its JSON's SHA-256, `payload_hash`). Read again with the same
    * payload, its open row is kept and marks that it was seen again (`last_seen_at`, `last_run_id`, and
    * `times_seen` once per run); read again with another payload, the open row is closed as `SUPERSEDED`
-   * and the new reading opens one. A statement or three per call, never one per record.
+   * and the new reading opens one. A record with no open row read again with a payload it was dismissed
+   * with (`DISMISSED`, by hand) opens nothing: its dismissed row marks that it was seen again, as an open
+   * row would. A statement or three per call, never one per record.
    *
    * Returns how many of `rejects` count as rejected for the run (`opts.connectorRunId`): each record once
    * per run, so a record the run quarantined already (a repeated page) is not counted again. Without a
@@ -582,17 +584,39 @@ export class IngestService {
     return counted - seenAgain;
   }
 
-  /** Inserts `rows` as open rejects, or marks the open row of each record seen again; returns the records new to the run. */
-  private async openRejects(client: PoolClient, rows: QuarantineRow[], opts: IngestOptions, arbiter: string): Promise<number> {
-    const res = await client.query(
-      `INSERT INTO rejected_record (id, connector_id, connector_run_id, last_run_id, source_system, external_id, location, payload, reasons, payload_hash)
-       SELECT id, connector_id, run_id, run_id, source_system, external_id, location, payload, reasons, payload_hash
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::jsonb[], $9::text[])
-              AS n(id, connector_id, run_id, source_system, external_id, location, payload, reasons, payload_hash)
-       ON CONFLICT ${arbiter} DO UPDATE SET
-         last_seen_at = now(), last_run_id = EXCLUDED.last_run_id, times_seen = rejected_record.times_seen + 1,
-         location = EXCLUDED.location, reasons = EXCLUDED.reasons, connector_id = coalesce(EXCLUDED.connector_id, rejected_record.connector_id)
-       WHERE EXCLUDED.last_run_id IS NULL OR rejected_record.last_run_id IS DISTINCT FROM EXCLUDED.last_run_id`,
+  /**
+   * Inserts `rows` as open rejects, or marks the open row of each record seen again, or (a record with no
+   * open row, read with a payload it was dismissed with) its newest such dismissed row; returns the records
+   * new to the run. One statement: with no dismissed rows the look-up is a probe of an empty partial index.
+   */
+  private async openRejects(client: PoolClient, rows: QuarantineRow[], opts: IngestOptions, arbiter: OpenArbiter): Promise<number> {
+    const res = await client.query<{ counted: number }>(
+      `WITH n AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::jsonb[], $9::text[])
+                AS n(id, connector_id, run_id, source_system, external_id, location, payload, reasons, payload_hash)
+       ), dismissed AS (
+         SELECT DISTINCT ON (n.id) n.id AS reading, x.id, (n.run_id IS NULL OR x.last_run_id IS DISTINCT FROM n.run_id) AS counted
+           FROM n JOIN rejected_record x ON x.resolution = 'DISMISSED' AND x.source_system = n.source_system
+                                        AND x.payload_hash = n.payload_hash AND x.external_id IS NOT DISTINCT FROM n.external_id
+          WHERE NOT EXISTS (SELECT 1 FROM rejected_record o WHERE o.resolved_at IS NULL AND o.source_system = n.source_system AND ${arbiter.open})
+          ORDER BY n.id, x.resolved_at DESC, x.id DESC
+       ), seen AS (
+         UPDATE rejected_record x SET last_seen_at = now(), last_run_id = n.run_id, times_seen = x.times_seen + 1,
+                location = n.location, reasons = n.reasons, connector_id = coalesce(n.connector_id, x.connector_id)
+           FROM dismissed d JOIN n ON n.id = d.reading
+          WHERE x.id = d.id AND d.counted
+         RETURNING 1
+       ), opened AS (
+         INSERT INTO rejected_record (id, connector_id, connector_run_id, last_run_id, source_system, external_id, location, payload, reasons, payload_hash)
+         SELECT id, connector_id, run_id, run_id, source_system, external_id, location, payload, reasons, payload_hash
+           FROM n WHERE NOT EXISTS (SELECT 1 FROM dismissed d WHERE d.reading = n.id)
+         ON CONFLICT ${arbiter.index} DO UPDATE SET
+           last_seen_at = now(), last_run_id = EXCLUDED.last_run_id, times_seen = rejected_record.times_seen + 1,
+           location = EXCLUDED.location, reasons = EXCLUDED.reasons, connector_id = coalesce(EXCLUDED.connector_id, rejected_record.connector_id)
+         WHERE EXCLUDED.last_run_id IS NULL OR rejected_record.last_run_id IS DISTINCT FROM EXCLUDED.last_run_id
+         RETURNING 1
+       )
+       SELECT ((SELECT count(*) FROM opened) + (SELECT count(*) FROM seen))::int AS counted`,
       [
         rows.map(() => newId('rejectedRecord')),
         rows.map(() => opts.connectorId ?? null),
@@ -605,7 +629,7 @@ export class IngestService {
         rows.map((r) => r.payloadHash),
       ],
     );
-    return res.rowCount ?? 0;
+    return res.rows[0]!.counted;
   }
 
   /**
@@ -646,9 +670,23 @@ interface QuarantineRow {
   payloadHash: string;
 }
 
-/** The unique indexes that keep one open row per record (Migration20261205000000_quarantine_open_rejects). */
-const OPEN_BY_EXTERNAL_ID = '(source_system, external_id) WHERE resolved_at IS NULL AND external_id IS NOT NULL';
-const OPEN_BY_PAYLOAD = '(source_system, payload_hash) WHERE resolved_at IS NULL AND external_id IS NULL';
+/**
+ * How a reading (`n`) finds its record's open row (`o`): `index`, the unique index that keeps one open row per
+ * record (Migration20261205000000_quarantine_open_rejects) as `ON CONFLICT` names it; `open`, the same test
+ * as a condition.
+ */
+interface OpenArbiter {
+  index: string;
+  open: string;
+}
+const OPEN_BY_EXTERNAL_ID: OpenArbiter = {
+  index: '(source_system, external_id) WHERE resolved_at IS NULL AND external_id IS NOT NULL',
+  open: 'o.external_id = n.external_id',
+};
+const OPEN_BY_PAYLOAD: OpenArbiter = {
+  index: '(source_system, payload_hash) WHERE resolved_at IS NULL AND external_id IS NULL',
+  open: 'o.external_id IS NULL AND o.payload_hash = n.payload_hash',
+};
 
 /**
  * Closes open rejects read again with another payload: $1 the run, $2-$4 source systems, external ids and

@@ -1,0 +1,57 @@
+import type { Sql } from '../../db/sql.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../errors/index.js';
+
+/** The longest reason a dismissal keeps, in characters: a sentence or two, not a document. */
+export const MAX_DISMISSAL_NOTE_LENGTH = 500;
+
+/**
+ * The reason a person gave for dismissing rejects, as it is kept: trimmed, required, at most
+ * {@link MAX_DISMISSAL_NOTE_LENGTH} characters. The errors never repeat it: it is free text and may hold
+ * anything.
+ */
+export function dismissalNote(reason: string): string {
+  const note = reason.trim();
+  if (note.length === 0) throw new InvalidInputError('A reason is required to dismiss rejected records', { argument: 'reason' });
+  const length = [...note].length;
+  if (length > MAX_DISMISSAL_NOTE_LENGTH) {
+    throw new InvalidInputError(`The reason has ${length} characters; at most ${MAX_DISMISSAL_NOTE_LENGTH} are kept`, { argument: 'reason' });
+  }
+  return note;
+}
+
+/**
+ * Closes open rejects by hand (`resolution = 'DISMISSED'`), with who and why: a record the source will
+ * never fix, or one without an external id that no run can resolve. All or nothing, in one transaction that
+ * locks the rows first, so a sync closing one of them meanwhile is seen: an unknown id (NOT_FOUND) or one
+ * already closed (CONFLICT, naming them and how they were closed) refuses the whole call.
+ */
+export class RejectDismissal {
+  constructor(private readonly sql: Sql) {}
+
+  async dismiss(ids: string[], by: string, note: string): Promise<void> {
+    const wanted = [...new Set(ids)];
+    await this.sql.tx(async (client) => {
+      const found = await client.query<{ id: string; resolution: string | null }>(
+        'SELECT id, resolution FROM rejected_record WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+        [wanted],
+      );
+      const known = new Set(found.rows.map((r) => r.id));
+      const unknown = wanted.filter((id) => !known.has(id));
+      if (unknown.length) {
+        throw new NotFoundError(`No rejected record ${unknown.join(', ')}: nothing was dismissed`, { argument: 'ids', ids: unknown });
+      }
+      const closed = found.rows.filter((r) => r.resolution !== null);
+      if (closed.length) {
+        throw new ConflictError(
+          `Rejected record(s) closed already: ${closed.map((r) => `${r.id} (${r.resolution})`).join(', ')}; nothing was dismissed`,
+          { argument: 'ids', ids: closed.map((r) => r.id), resolutions: closed.map((r) => r.resolution) },
+        );
+      }
+      await client.query(
+        `UPDATE rejected_record SET resolved_at = now(), resolution = 'DISMISSED', resolved_by = $2, resolution_note = $3
+          WHERE id = ANY($1::text[])`,
+        [wanted, by, note],
+      );
+    });
+  }
+}

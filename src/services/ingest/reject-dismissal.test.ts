@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from './reject-dismissal.service.js';
+
+describe('dismissalNote', () => {
+  it('keeps the reason trimmed', () => {
+    expect(dismissalNote('  test row of the agency, never fixed \n')).toBe('test row of the agency, never fixed');
+  });
+
+  it('refuses an empty reason with BAD_USER_INPUT on `reason`', () => {
+    for (const r of ['', '   ', '\n\t']) expect(() => dismissalNote(r)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', details: { argument: 'reason' } }));
+  });
+
+  it('counts characters, not UTF-16 units, and refuses a longer reason without repeating it', () => {
+    const longest = 'ệ'.repeat(MAX_DISMISSAL_NOTE_LENGTH);
+    expect(dismissalNote(longest)).toBe(longest);
+    expect(dismissalNote('𝒜'.repeat(MAX_DISMISSAL_NOTE_LENGTH))).toHaveLength(MAX_DISMISSAL_NOTE_LENGTH * 2);
+    let error: unknown;
+    try {
+      dismissalNote(`Nguyễn Văn An ${'x'.repeat(MAX_DISMISSAL_NOTE_LENGTH)}`);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'reason' } });
+    expect((error as Error).message).not.toContain('Nguyễn');
+    expect((error as Error).message).toMatch(/at most 500/);
+  });
+});
