@@ -8,10 +8,11 @@ import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { RunSummary, SyncProgress } from '../connectors/sync/connector-sync.service.js';
 import { boot, bootLogger } from './bootstrap.js';
+import { rejectsCommand } from './connector-rejects.command.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
-/** `childhub connectors …`: list, validate, check, dry-run and sync the definitions under `connectors/`. */
+/** `childhub connectors …`: list, validate, check, dry-run and sync the definitions under `connectors/`, and list their rejects. */
 export function connectorsCommand(): Command {
   const cmd = new Command('connectors').description('Connectors to the agency systems (definitions under connectors/).');
 
@@ -40,6 +41,8 @@ export function connectorsCommand(): Command {
         await b.shutdown();
       }
     });
+
+  cmd.addCommand(rejectsCommand());
 
   cmd
     .command('validate')

@@ -1,0 +1,72 @@
+import { Command } from 'commander';
+import { ConnectorNotFoundError } from '../connectors/definition/connector-not-found.error.js';
+import { ConnectorReadRepository, type RejectedRecordRow } from '../db/repositories/connector-read.repository.js';
+import { NotFoundError } from '../errors/index.js';
+import { boot } from './bootstrap.js';
+
+const out = (s = '') => process.stdout.write(`${s}\n`);
+/** Rows read per statement while listing (keyset paging by id, newest first). */
+const PAGE = 500;
+
+/**
+ * `childhub connectors rejects <name>`: a connector's quarantined records at the terminal, as
+ * `rejectedRecords` lists them, without the payload (it may hold any personal data) or a dismissal's reason
+ * (free text a person wrote): each reason is its field, code and what was wrong with the value, never the value.
+ */
+export function rejectsCommand(): Command {
+  return new Command('rejects')
+    .description('List a connector\'s quarantined records (open ones unless --all): id, external id, location, reasons, times seen, resolution. Never the payload.')
+    .argument('<name>')
+    .option('--all', 'the resolved ones too (stored, superseded, dismissed)')
+    .option('--run <id>', 'only the records this run quarantined or last read still invalid')
+    .option('--json', 'print one JSON array (for scripts)')
+    .action(async (name: string, opts: { all?: boolean; run?: string; json?: boolean }) => {
+      const b = await boot({ migrate: 'auto', pretty: true });
+      try {
+        const repo = new ConnectorReadRepository(b.ctx.sql);
+        const defined = b.ctx.connectors.catalog.names();
+        // A connector removed from the definitions still has its rejects: known by name once it has synced.
+        if (!defined.includes(name) && !(await b.ctx.sql.one('SELECT 1 FROM connector WHERE name = $1', [name]))) {
+          throw new ConnectorNotFoundError(name, defined);
+        }
+        if (opts.run !== undefined && (await repo.run(opts.run))?.connector_name !== name) {
+          throw new NotFoundError(`no run ${opts.run} of connector ${name}`, { runId: opts.run });
+        }
+        const rows: RejectedRecordRow[] = [];
+        const filter = { connector: name, runId: opts.run ?? null, unresolvedOnly: !opts.all };
+        for (let before: string | null = null; ;) {
+          const page = await repo.rejects(filter, PAGE, before);
+          rows.push(...page);
+          if (page.length < PAGE) break;
+          before = page[page.length - 1]!.id;
+        }
+        if (opts.json) {
+          out(JSON.stringify(rows.map(toListed), null, 2));
+          return;
+        }
+        const what = `${opts.all ? '' : 'open '}reject${rows.length === 1 ? '' : 's'}${opts.run ? ` of run ${opts.run}` : ''}`;
+        out(`${name}: ${rows.length || 'no'} ${what}`);
+        for (const r of rows) {
+          out(`${r.id}  ${r.external_id ?? '(no id)'}  ${r.location ?? '(no location)'}  seen ${r.times_seen}×  ${resolutionOf(r)}`);
+          for (const p of r.reasons) out(`    ${p.field} ${p.code} ${p.message}`);
+        }
+      } finally {
+        await b.shutdown();
+      }
+    });
+}
+
+/** What a listed reject says, as `--json` prints it: no payload, no dismissal reason. */
+function toListed(r: RejectedRecordRow) {
+  return {
+    id: r.id, externalId: r.external_id, location: r.location, reasons: r.reasons, timesSeen: r.times_seen,
+    rejectedAt: r.created_at, runId: r.connector_run_id, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
+    resolution: r.resolution, resolvedAt: r.resolved_at, resolvedByRunId: r.resolved_by_run_id, resolvedBy: r.resolved_by,
+  };
+}
+
+function resolutionOf(r: RejectedRecordRow): string {
+  if (r.resolution === null) return 'open';
+  const by = r.resolution === 'DISMISSED' ? r.resolved_by : r.resolved_by_run_id;
+  return `${r.resolution} ${r.resolved_at?.toISOString() ?? ''}${by ? ` by ${by}` : ''}`;
+}
