@@ -14,6 +14,7 @@ import { Migration20261204010000_source_record_text } from './Migration202612040
 import { Migration20261205000000_quarantine_open_rejects } from './Migration20261205000000_quarantine_open_rejects.js';
 import { Migration20261205010000_connector_run_files_refused } from './Migration20261205010000_connector_run_files_refused.js';
 import { Migration20261206000000_dismissed_rejects } from './Migration20261206000000_dismissed_rejects.js';
+import { Migration20261207090000_connector_run_files_waiting } from './Migration20261207090000_connector_run_files_waiting.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261205000000_quarantine_open_rejects', class: Migration20261205000000_quarantine_open_rejects },
   { name: 'Migration20261205010000_connector_run_files_refused', class: Migration20261205010000_connector_run_files_refused },
   { name: 'Migration20261206000000_dismissed_rejects', class: Migration20261206000000_dismissed_rejects },
+  { name: 'Migration20261207090000_connector_run_files_waiting', class: Migration20261207090000_connector_run_files_waiting },
 ];

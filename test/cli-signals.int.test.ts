@@ -32,6 +32,7 @@ describe('childhub CLI on embedded servers, interrupted', () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env, CHILDHUB_HOME: path.join(home, 'home'), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_REDIS_PORT: String(redisPort),
       LOG_LEVEL: 'info', LOG_FORMAT: 'json', CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: drop,
+      JUSTICE_REGISTER_SETTLE_SECONDS: '0', // written just now, and whole
     };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;

@@ -14,6 +14,7 @@ describe('connectors over GraphQL', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-api-drop-'));
     await writeJusticeRegisterDrop({ dir, seed: 4242, count: 300, brokenRows: 2 });
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0'; // written just now, and whole
     hub = await startTestHub();
     await hub.ctx.connectors.run('justice-register', { trigger: 'CLI' });
   });

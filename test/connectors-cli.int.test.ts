@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
@@ -24,6 +25,7 @@ describe('childhub connectors CLI', () => {
     cliEnv = {
       ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
       CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: drop,
+      JUSTICE_REGISTER_SETTLE_SECONDS: '0', // written just now, and whole
     };
   });
   afterAll(async () => env?.cleanup());
@@ -90,6 +92,32 @@ describe('childhub connectors CLI', () => {
     const none = await childhub('connectors', 'dry-run', 'justice-register', '--file', upper);
     expect(none.stdout).toMatch(/WARN khai-sinh-upper\.csv: no mapping takes its rows.*«Họ và tên»/);
     expect(none.stdout).not.toMatch(/LÊ VĂN BA/); // the headers' and rows' text is not repeated in warnings
+  }, 60_000);
+
+  it('sync --file: a relative path is the file from the current directory when one is there (sent on absolute), else the drop directory\'s; the output says which', async () => {
+    const drop = path.join(root, 'drop');
+    const name = readdirSync(drop).find((f) => f.endsWith('.csv'))!;
+    // A file of the same name outside the drop directory, named relative to the CLI's directory.
+    const mine = path.join(root, 'mine');
+    mkdirSync(mine);
+    writeFileSync(path.join(mine, name), 'Mã hồ sơ,Họ và tên\n');
+    const relative = path.relative(PROJECT_ROOT, path.join(mine, name));
+    const here = await childhub('connectors', 'sync', 'justice-register', '--no-wait', '--file', relative);
+    expect(here.code, here.stderr).toBe(0);
+    expect(here.stdout).toContain(`--file ${relative}: ${path.join(mine, name)} (found in the current directory)`);
+    const there = await childhub('connectors', 'sync', 'justice-register', '--no-wait', '--file', name);
+    expect(there.code, there.stderr).toBe(0);
+    expect(there.stdout).toContain(`--file ${name}: not in the current directory (${PROJECT_ROOT}); read from the drop directory of justice-register: ${path.join(drop, name)}`);
+    // What a worker is given: the absolute path, or the name for it to find in the drop directory.
+    const db = new pg.Client({ connectionString: env.databaseUrl });
+    await db.connect();
+    try {
+      const runs = await db.query<{ options: { files: string[] } }>(`SELECT options FROM connector_run WHERE status = 'QUEUED' ORDER BY created_at, id`);
+      expect(runs.rows.map((r) => r.options.files)).toEqual([[path.join(mine, name)], [name]]);
+      await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`); // no worker here to run them
+    } finally {
+      await db.end();
+    }
   }, 60_000);
 
   it('a failure names its code', async () => {

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,6 +9,7 @@ import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { parseCsvRecordText } from '../src/connectors/file/csv-rows.js';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
+import { KnownRecordsHandover } from '../src/connectors/sync/known-records-handover.js';
 import { newId } from '../src/db/ids.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -27,6 +28,9 @@ describe('file connectors against their drops', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'childhub-drops-'));
+    // The drops are written just before each sync, and whole: no file has to wait to settle (one test sets it).
+    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
+    process.env.FACILITY_INSPECTION_SETTLE_SECONDS = '0';
     env = await createTestEnv();
     ctx = await createTestAppContext(env);
   });
@@ -380,6 +384,107 @@ describe('file connectors against their drops', () => {
     expect(fixed).toMatchObject({ status: 'SUCCEEDED', filesIngested: 1, filesSkipped: readable.length });
     const last = await ctx.sql.one<{ files_refused: unknown[] }>(`SELECT files_refused FROM connector_run WHERE id = $1`, [fixed.runId]);
     expect(last!.files_refused).toEqual([]);
+  });
+
+  it('refuses by name a file the hub may not read and a directory matching the pattern, reads the other files, and reads the file once it is made readable', async () => {
+    // Root reads any file whatever its mode: the sync then runs as an unprivileged user, as the hub does in
+    // production, through the CLI, so that reading the file really fails with EACCES.
+    const asRoot = process.getuid?.() === 0;
+    const user = asRoot ? { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) } : {};
+    const dir = path.join(root, 'unreadable');
+    const good = await writeJusticeRegisterDrop({ dir, seed: 93, count: 30, tag: 'readable' });
+    const locked = await writeJusticeRegisterDrop({ dir: path.join(root, 'unreadable-src'), seed: 94, count: 30, tag: 'locked' });
+    const lockedCsv = path.join(dir, path.basename(locked.files.find((f) => f.kind === 'birth')!.path));
+    writeFileSync(lockedCsv, readFileSync(locked.files.find((f) => f.kind === 'birth')!.path));
+    chmodSync(lockedCsv, 0o000);
+    mkdirSync(path.join(dir, 'khai-sinh-cu.csv')); // an archive folder named like an export
+    for (const d of [root, dir]) chmodSync(d, 0o755);
+    const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-unreadable-home-'));
+    chmodSync(home, 0o777);
+    const sync = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
+          CHILDHUB_HOME: home, CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: dir, JUSTICE_REGISTER_SETTLE_SECONDS: '0',
+        },
+        ...user,
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    rmSync(home, { recursive: true, force: true });
+    expect(sync.code, sync.out).toBe(1);
+    expect(sync.out).toMatch(/\[CONNECTOR_FILES_REFUSED\] 2 file\(s\) of the drop directory refused/);
+    const run = await ctx.sql.one<{ id: string; status: string; files_ingested: number; files_skipped: number; files_refused: Array<Record<string, string>> }>(
+      `SELECT id, status, files_ingested, files_skipped, files_refused FROM connector_run ORDER BY id DESC LIMIT 1`);
+    expect(run).toMatchObject({ status: 'FAILED' });
+    // Every readable file was read (or skipped, when an earlier test's drop held the same bytes: an empty register).
+    expect(run!.files_ingested + run!.files_skipped).toBe(good.files.length);
+    expect(run!.files_ingested).toBeGreaterThan(0);
+    expect(run!.files_refused).toEqual([
+      {
+        fileName: 'khai-sinh-cu.csv', code: 'CONNECTOR_FILE_NOT_A_FILE',
+        message: expect.stringMatching(/^khai-sinh-cu\.csv is a directory, not a file: only files directly in the drop directory are read/),
+      },
+      {
+        fileName: path.basename(lockedCsv), code: 'CONNECTOR_FILE_PERMISSION_DENIED',
+        message: expect.stringMatching(new RegExp(`^${path.basename(lockedCsv).replaceAll('.', '\\.')} cannot be read: permission denied \\(EACCES\\)\\. Grant the hub's user \\(.+\\) read access to it`)),
+      },
+    ]);
+    expect(await count('SELECT count(*)::text AS n FROM ingested_file WHERE file_name = $1', [path.basename(lockedCsv)])).toBe(0);
+
+    // Made readable and the folder moved away, the file is read on the next sync.
+    chmodSync(lockedCsv, 0o644);
+    rmSync(path.join(dir, 'khai-sinh-cu.csv'), { recursive: true });
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const fixed = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(fixed).toMatchObject({ status: 'SUCCEEDED', filesIngested: 1, filesSkipped: good.files.length });
+  }, 120_000);
+
+  it('leaves a file modified less than settleSeconds ago for the next sync, counted as waiting, and skips one moved away while the sync read the directory', async () => {
+    const dir = path.join(root, 'settling');
+    const drop = await writeJusticeRegisterDrop({ dir, seed: 95, count: 30, tag: 'settled' });
+    for (const f of drop.files) utimesSync(f.path, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    const copying = await writeJusticeRegisterDrop({ dir: path.join(root, 'settling-src'), seed: 96, count: 30, tag: 'copying' });
+    const fresh = path.join(dir, path.basename(copying.files.find((f) => f.kind === 'birth')!.path));
+    writeFileSync(fresh, readFileSync(copying.files.find((f) => f.kind === 'birth')!.path)); // being copied in: modified now
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '60';
+    try {
+      const run = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+      expect(run).toMatchObject({ status: 'SUCCEEDED', filesIngested: drop.files.length, filesWaiting: 1 });
+      await import('reflect-metadata');
+      const { toRun } = await import('../src/graphql/resolvers/connector.resolver.js');
+      const { ConnectorReadRepository } = await import('../src/db/repositories/connector-read.repository.js');
+      const row = await new ConnectorReadRepository(ctx.sql).run(run.runId);
+      expect(toRun(row!)).toMatchObject({ filesWaiting: 1, filesRefused: [] });
+      expect(await count('SELECT count(*)::text AS n FROM ingested_file WHERE file_name = $1', [path.basename(fresh)])).toBe(0);
+
+      // Settled by the next sync: read then. Meanwhile another file is moved away between listing and reading.
+      utimesSync(fresh, new Date(Date.now() - 61_000), new Date(Date.now() - 61_000));
+      const moved = path.join(dir, 'khai-sinh-moved.csv');
+      writeFileSync(moved, readFileSync(fresh, 'utf8').replace(/KS/g, 'KM'));
+      utimesSync(moved, new Date(Date.now() - 61_000), new Date(Date.now() - 61_000));
+      const filesListed = KnownRecordsHandover.prototype.filesListed;
+      const listed = vi.spyOn(KnownRecordsHandover.prototype, 'filesListed').mockImplementation(function (this: KnownRecordsHandover, sizeBytes: number) {
+        rmSync(moved, { force: true });
+        return filesListed.call(this, sizeBytes);
+      });
+      try {
+        const next = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+        expect(next).toMatchObject({ status: 'SUCCEEDED', filesIngested: 1, filesWaiting: 0, filesSkipped: drop.files.length });
+        expect(listed).toHaveBeenCalled();
+      } finally {
+        listed.mockRestore();
+      }
+      expect(await count('SELECT count(*)::text AS n FROM ingested_file WHERE file_name = $1', [path.basename(fresh)])).toBe(1);
+      expect(await count(`SELECT count(*)::text AS n FROM ingested_file WHERE file_name = 'khai-sinh-moved.csv'`)).toBe(0);
+    } finally {
+      process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
+    }
   });
 
   it('marks a queued run FAILED when its connector is unknown or disabled, instead of leaving it QUEUED', async () => {

@@ -28,7 +28,7 @@ describe('connector sync survives kill -9 of its worker', () => {
     workerEnv = {
       ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
       CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', WORKER_LOCK_MS: '1500', OUTBOX_POLL_MS: '100',
-      JUSTICE_REGISTER_DROP_DIR: path.join(root, 'drop'),
+      JUSTICE_REGISTER_DROP_DIR: path.join(root, 'drop'), JUSTICE_REGISTER_SETTLE_SECONDS: '0', // the drop is written just before the sync, whole
     };
   });
 

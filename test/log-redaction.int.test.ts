@@ -44,6 +44,7 @@ describe('logs carry no personal data', () => {
       HEALTH_STATION_FHIR_URL: healthSim.url, HEALTH_STATION_TOKEN_URL: `${healthSim.url}/oauth/token`, HEALTH_STATION_CLIENT_ID: 'c',
       HEALTH_STATION_CLIENT_SECRET: 's', SCHOOL_API_URL: schoolSim.url, SCHOOL_API_KEY: 'k',
       JUSTICE_REGISTER_DROP_DIR: path.join(drops, 'j'), FACILITY_INSPECTION_DROP_DIR: path.join(drops, 'f'),
+      JUSTICE_REGISTER_SETTLE_SECONDS: '0', FACILITY_INSPECTION_SETTLE_SECONDS: '0', // written just now, and whole
     });
     for (const name of ['health-station', 'school', 'justice-register', 'facility-inspection']) {
       const run = await hub.ctx.connectors.run(name, { trigger: 'CLI' });

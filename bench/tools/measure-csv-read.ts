@@ -46,7 +46,7 @@ try {
   const size = (await stat(file)).size;
   out(`reading ${path.basename(file)}, ${(size / 1e6).toFixed(0)} MB`);
 
-  const reader = new FileReader(fileConfigSchema.parse({ directory: dir }), { logger: pino({ level: 'silent' }), name: 'bench' });
+  const reader = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0 }), { logger: pino({ level: 'silent' }), name: 'bench' });
   gc?.();
   const base = process.memoryUsage();
   let peakRss = base.rss;

@@ -38,7 +38,7 @@ const definition = parseYaml(await readFile(new URL('./connector.yaml', import.m
 const mapper = compileRecordMapper('facility-inspection', recordMappingsSchema.parse(definition.records));
 
 async function readAll(dir: string): Promise<{ records: RawRecord[]; rejects: ReaderReject[] }> {
-  const reader = new FileReader(fileConfigSchema.parse({ ...definition.file, directory: dir }), { logger, name: 'facility-inspection' });
+  const reader = new FileReader(fileConfigSchema.parse({ ...definition.file, directory: dir, settleSeconds: 0 }), { logger, name: 'facility-inspection' });
   const records: RawRecord[] = [];
   const rejects: ReaderReject[] = [];
   for await (const batch of reader.read(null, {})) {

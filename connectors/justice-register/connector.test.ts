@@ -36,7 +36,7 @@ const definition = parseYaml(await readFile(new URL('./connector.yaml', import.m
 
 /** A reader of a drop directory with the definition's own file section (its sheets entries choose by file name). */
 function readerFor(dir: string): FileReader {
-  return new FileReader(fileConfigSchema.parse({ ...definition.file, directory: dir }), { logger, name: 'justice-register' });
+  return new FileReader(fileConfigSchema.parse({ ...definition.file, directory: dir, settleSeconds: 0 }), { logger, name: 'justice-register' });
 }
 
 async function readAll(dir: string): Promise<{ records: RawRecord[]; rejects: ReaderReject[] }> {

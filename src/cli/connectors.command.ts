@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import type { Logger } from 'pino';
 import { config as loadConfig } from '../config/config.js';
 import { ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
 import { DefinitionInvalidError } from '../connectors/definition/definition-invalid.error.js';
@@ -125,7 +126,10 @@ export function connectorsCommand(): Command {
     .action(async (name: string, opts: { file?: string[]; force?: boolean; inProcess?: boolean; wait: boolean; reportJson?: string }) => {
       if (opts.reportJson && !opts.inProcess) throw new Error('--report-json needs --in-process (the figures are this process\'s)');
       const b = await boot({ migrate: 'auto', pretty: true });
-      const req = { trigger: 'CLI' as const, files: opts.file?.map(givenFilePath), force: opts.force, requestedBy: 'cli' };
+      const given = opts.file?.map(givenFile);
+      // Which file each relative --file names: the engineer's directory's, or the drop directory's.
+      for (const g of given ?? []) if (g.from !== 'absolute') out(await describeGivenFile(g, name, b.ctx.connectors.catalog, b.logger));
+      const req = { trigger: 'CLI' as const, files: given?.map((g) => g.path), force: opts.force, requestedBy: 'cli' };
       const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
         process.stderr.write(`\r${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.rejected} rejected${p.location ? ` (${p.location})` : ''}   `);
       };
@@ -135,6 +139,7 @@ export function connectorsCommand(): Command {
           process.stderr.write('\n');
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+          if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
           return;
         }
@@ -144,8 +149,8 @@ export function connectorsCommand(): Command {
         const started = Date.now();
         let warned = false;
         for (;;) {
-          const r = await b.ctx.sql.one<{ status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number; error: { code: string; message: string } | null }>(
-            'SELECT status, batches, fetched, inserted, updated, unchanged, rejected, error FROM connector_run WHERE id = $1', [runId]);
+          const r = await b.ctx.sql.one<{ status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number; files_waiting: number; error: { code: string; message: string } | null }>(
+            'SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_waiting, error FROM connector_run WHERE id = $1', [runId]);
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
             warned = true;
@@ -155,6 +160,7 @@ export function connectorsCommand(): Command {
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
             process.stderr.write('\n');
             out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
+            if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
             process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;
             return;
           }
@@ -200,13 +206,44 @@ function writeRunReport(file: string, summary: RunSummary): void {
   writeFileSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
 }
 
+/** A `--file` as given, and where the reader is to find it. */
+interface GivenFile {
+  given: string;
+  /** What the reader gets: absolute when the file was found from the current directory. */
+  path: string;
+  from: 'absolute' | 'current directory' | 'drop directory';
+}
+
 /**
  * A `--file` as the reader should get it: made absolute when it names a file from the current directory
  * (a worker resolving it has another one), else as given, for the reader to find in the connector's drop
  * directory (`--file khai-sinh-2026-11.csv`, dropped there already).
  */
-function givenFilePath(f: string): string {
-  if (path.isAbsolute(f)) return f;
+function givenFile(f: string): GivenFile {
+  if (path.isAbsolute(f)) return { given: f, path: f, from: 'absolute' };
   const here = path.resolve(f);
-  return existsSync(here) ? here : f;
+  return existsSync(here) ? { given: f, path: here, from: 'current directory' } : { given: f, path: f, from: 'drop directory' };
+}
+
+function givenFilePath(f: string): string {
+  return givenFile(f).path;
+}
+
+/** Says which file a relative `--file` was taken as, so that an engineer sees which of two same-named files is read. */
+async function describeGivenFile(g: GivenFile, name: string, catalog: ConnectorCatalog, logger: Logger): Promise<string> {
+  if (g.from === 'current directory') return `--file ${g.given}: ${g.path} (found in the current directory)`;
+  let where = '';
+  try {
+    const file = catalog.get(name).definition.file;
+    const { FileReader } = await import('../connectors/file/file-reader.js');
+    // As this process resolves the drop directory; a worker resolves it from its own environment.
+    if (file) where = `: ${path.resolve(new FileReader(file, { logger, name }).directory(), g.given)}`;
+  } catch {
+    // An unknown connector or an unset variable: the sync itself says so.
+  }
+  return `--file ${g.given}: not in the current directory (${process.cwd()}); read from the drop directory of ${name}${where}`;
+}
+
+function waitingLine(n: number): string {
+  return `${n} file(s) of the drop directory left for a later sync: modified less than file.settleSeconds ago (still being written?)`;
 }

@@ -22,7 +22,8 @@ function hasFiles(dir: string): boolean {
  * The four agency systems for the demo, over the same synthetic population: the health-station FHIR server
  * and the school API as simulators on free loopback ports (credentials made up per run), and the justice
  * and facility-inspection exports written once into drop folders under the hub's home. Points the
- * connector definitions at them through the environment variables the definitions name, unless set.
+ * connector definitions at them through the environment variables the definitions name, unless set (and,
+ * for the drops it writes, reads their files without waiting for them to settle: they are complete).
  */
 export async function startDemoSources(opts: { seed: number; count: number; home: string; logger: Logger }): Promise<DemoSources> {
   const env = process.env;
@@ -52,6 +53,8 @@ export async function startDemoSources(opts: { seed: number; count: number; home
     mkdirSync(dir, { recursive: true });
     if (!hasFiles(dir)) await writeJusticeRegisterDrop({ dir, seed: opts.seed, count: opts.count });
     env.JUSTICE_REGISTER_DROP_DIR = dir;
+    // Written whole just now, by the demo itself: nothing is still being copied in, so no file waits to settle.
+    env.JUSTICE_REGISTER_SETTLE_SECONDS ??= '0';
     lines.push(`justice-register     ${dir} (birth and adoption register exports)`);
   }
   if (!env.FACILITY_INSPECTION_DROP_DIR) {
@@ -59,6 +62,7 @@ export async function startDemoSources(opts: { seed: number; count: number; home
     mkdirSync(dir, { recursive: true });
     if (!hasFiles(dir)) await writeFacilityInspectionDrop({ dir, seed: opts.seed, count: opts.count });
     env.FACILITY_INSPECTION_DROP_DIR = dir;
+    env.FACILITY_INSPECTION_SETTLE_SECONDS ??= '0';
     lines.push(`facility-inspection  ${dir} (inspection reports, XLSX)`);
   }
   return {

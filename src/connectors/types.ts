@@ -106,8 +106,13 @@ export interface ReadContext {
 
 export type ReaderEvent =
   | { type: 'retry'; attempt: number; status?: number; code?: string; delayMs: number; retryAfterMs?: number }
-  /** The files a read will consider, listed before they are checksummed (those already ingested are skipped after). */
-  | { type: 'files-listed'; files: number; sizeBytes: number }
+  /**
+   * The files a read will consider, listed before they are checksummed (those already ingested are skipped
+   * after); `waiting`: files of the drop directory left for a later read, modified too recently (`file-waiting`).
+   */
+  | { type: 'files-listed'; files: number; sizeBytes: number; waiting: number }
+  /** A file of the drop directory modified less than `settleSeconds` ago (still being written): not read now. */
+  | { type: 'file-waiting'; fileName: string; modifiedSecondsAgo: number; settleSeconds: number }
   | { type: 'file-skipped'; fileName: string; reason: 'ALREADY_INGESTED' }
   | { type: 'file-started'; fileName: string; sizeBytes: number; encoding: string }
   /**
@@ -117,10 +122,11 @@ export type ReaderEvent =
    */
   | { type: 'sheet-headers'; fileName: string; where: string; recordType: string | undefined; columns: readonly string[] }
   /**
-   * A file of the drop directory refused whole (its encoding, format, headers or sheets; `code` and `message`
-   * from the error): not recorded as ingested, so read again next time; the read goes on with the next file.
+   * A file of the drop directory refused whole (its encoding, format, headers or sheets, or it cannot be opened
+   * or read; `code` and `message` from the error; `checksum` when it could be read): not recorded as ingested,
+   * so read again next time; the read goes on with the next file.
    */
-  | { type: 'file-refused'; fileName: string; checksum: string; code: string; message: string; storedMessage: string }
+  | { type: 'file-refused'; fileName: string; checksum?: string; code: string; message: string; storedMessage: string }
   | { type: 'token-refreshed' };
 
 /** Fetches raw records from a source, resuming from a stored position. */

@@ -30,7 +30,7 @@ afterAll(async () => {
 
 describe('FileReader memory', () => {
   it(`reads a ${ROWS.toLocaleString('en')}-row, 15-column CSV with bounded memory`, async () => {
-    const reader = new FileReader(fileConfigSchema.parse({ directory: dir }), { logger: pino({ level: 'silent' }), name: 'memory' });
+    const reader = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0 }), { logger: pino({ level: 'silent' }), name: 'memory' });
     collectGarbage();
     const rssBefore = process.memoryUsage().rss;
     const heapBefore = process.memoryUsage().heapUsed;

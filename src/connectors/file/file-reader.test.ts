@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -19,8 +21,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A reader of `dir`; its files are written just before they are read, whole (no settling unless a test asks). */
 function reader(file: Partial<FileConfigInput> = {}, env: NodeJS.ProcessEnv = {}): FileReader {
-  return new FileReader(fileConfigSchema.parse({ directory: dir, ...file }), { logger, name: 'justice-register', env });
+  return new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, ...file }), { logger, name: 'justice-register', env });
 }
 
 async function collect(source: AsyncIterable<ReadBatch>): Promise<ReadBatch[]> {
@@ -68,7 +71,7 @@ describe('FileReader (CSV)', () => {
     expect(batches[1]!.records[0]!.textLayout).toEqual(layout);
     expect(Object.keys(batches[1]!.records[0]!.data)[0]).toBe('Số định danh'); // the BOM is not part of the first header
     // Listed (with their total size) before they are checksummed and read.
-    expect(events[0]).toEqual({ type: 'files-listed', files: 2, sizeBytes: Buffer.byteLength(body) + Buffer.byteLength(body.replaceAll('KS', 'BOM')) + 3 });
+    expect(events[0]).toEqual({ type: 'files-listed', files: 2, waiting: 0, sizeBytes: Buffer.byteLength(body) + Buffer.byteLength(body.replaceAll('KS', 'BOM')) + 3 });
     expect(events.filter((e) => e.type === 'file-started')).toEqual([
       { type: 'file-started', fileName: 'a.csv', sizeBytes: Buffer.byteLength(body), encoding: 'utf-8' },
       { type: 'file-started', fileName: 'b.csv', sizeBytes: Buffer.byteLength(body.replaceAll('KS', 'BOM')) + 3, encoding: 'utf-8 with BOM' },
@@ -344,7 +347,7 @@ describe('FileReader (CSV)', () => {
 
   it('resolves the directory from the environment, relative to the project root', async () => {
     await drop('a.csv', `${HEADER}\n${rows(1)}`);
-    const r = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR', default: 'nowhere' } }), {
+    const r = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR', default: 'nowhere' }, settleSeconds: 0 }), {
       logger,
       name: 'x',
       env: { DROP_DIR: path.basename(dir) },
@@ -414,6 +417,104 @@ describe('FileReader (CSV)', () => {
 
     it('is fine with an empty drop directory', async () => {
       expect(await reader().check({})).toMatchObject({ ok: true, sampleCount: 0 });
+    });
+  });
+});
+
+describe('FileReader: files that cannot be read, files still being written, relative paths', () => {
+  const events = () => {
+    const got: ReaderEvent[] = [];
+    return { got, onEvent: (e: ReaderEvent) => got.push(e) };
+  };
+
+  it('leaves a file of the drop directory modified less than settleSeconds ago for a later read, and counts it as waiting', async () => {
+    const old = await drop('a.csv', `${HEADER}\n${rows(1, 1)}`, new Date(Date.now() - 120_000));
+    const fresh = await drop('b.csv', `${HEADER}\n${rows(1, 2)}`); // modified now: still being copied in
+    await drop('c.csv', `${HEADER}\n${rows(1, 3)}`, new Date(Date.now() + 3_600_000)); // a clock ahead
+    const e = events();
+    const batches = await collect(reader({ settleSeconds: 60 }).read(null, { onEvent: e.onEvent }));
+    expect(ids(batches)).toEqual(['ID1']);
+    expect(batches.filter((b) => b.fileCompleted).map((b) => b.fileCompleted!.fileName)).toEqual(['a.csv']);
+    expect(e.got.filter((x) => x.type === 'file-waiting').map((x) => (x as { fileName: string }).fileName).sort()).toEqual(['b.csv', 'c.csv']);
+    expect(e.got.find((x) => x.type === 'files-listed')).toMatchObject({ files: 1, waiting: 2 });
+    expect(e.got.some((x) => x.type === 'file-refused')).toBe(false);
+    // Once it has settled it is read; a file given by name is never held back.
+    await utimes(fresh, new Date(Date.now() - 61_000), new Date(Date.now() - 61_000));
+    expect(ids(await collect(reader({ settleSeconds: 60 }).read(null, {})))).toEqual(['ID1', 'ID2']);
+    await drop('d.csv', `${HEADER}\n${rows(1, 4)}`);
+    expect(ids(await collect(reader({ settleSeconds: 60 }).read(null, { files: ['d.csv'] })))).toEqual(['ID4']);
+    expect(old).toBeTruthy();
+  });
+
+  it('waits 60 s by default, and takes settleSeconds from the environment, refusing a value that is not a whole number of seconds', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(1, 1)}`);
+    const byDefault = new FileReader(fileConfigSchema.parse({ directory: dir }), { logger, name: 'x' });
+    expect(ids(await collect(byDefault.read(null, {})))).toEqual([]);
+    const fromEnv = (value: string | undefined) => reader({ settleSeconds: { env: 'DROP_SETTLE_SECONDS', default: '60' } }, { DROP_SETTLE_SECONDS: value });
+    expect(ids(await collect(fromEnv(undefined).read(null, {})))).toEqual([]);
+    expect(ids(await collect(fromEnv('0').read(null, {})))).toEqual(['ID1']);
+    await expect(collect(fromEnv('1m').read(null, {}))).rejects.toMatchObject({
+      code: 'CONNECTOR_DEFINITION_INVALID',
+      message: expect.stringContaining('file.settleSeconds: DROP_SETTLE_SECONDS must be a whole number of seconds'),
+    });
+  });
+
+  it('refuses a directory and a named pipe matching the pattern by name, without opening them, and reads the other files', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(1, 1)}`, new Date('2026-01-01'));
+    await mkdir(path.join(dir, 'archive.csv'));
+    execFileSync('mkfifo', [path.join(dir, 'pipe.csv')]); // opening it would block until something writes into it
+    await drop('b.csv', `${HEADER}\n${rows(1, 2)}`, new Date('2026-01-02'));
+    const e = events();
+    const batches = await collect(reader().read(null, { onEvent: e.onEvent }));
+    expect(ids(batches)).toEqual(['ID1', 'ID2']);
+    const refused = e.got.filter((x): x is Extract<ReaderEvent, { type: 'file-refused' }> => x.type === 'file-refused');
+    expect(refused.map(({ fileName, code, checksum }) => ({ fileName, code, checksum }))).toEqual([
+      { fileName: 'archive.csv', code: 'CONNECTOR_FILE_NOT_A_FILE', checksum: undefined },
+      { fileName: 'pipe.csv', code: 'CONNECTOR_FILE_NOT_A_FILE', checksum: undefined },
+    ]);
+    expect(refused[0]!.message).toBe(
+      'archive.csv is a directory, not a file: only files directly in the drop directory are read. Move the files it holds into the drop directory, ' +
+        'or rename or remove it so that it no longer matches *.{csv,xlsx}; it is tried again on every sync',
+    );
+    expect(refused[1]!.message).toMatch(/^pipe\.csv is a named pipe \(FIFO\), not a file/);
+    // The message is the hub's own words and a file name: kept whole where a run's error is kept.
+    expect(refused[1]!.storedMessage).toBe(refused[1]!.message);
+  });
+
+  it('skips with a warning a file gone since the directory was listed, and a link to nothing; neither is refused nor read', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(1, 1)}`, new Date('2026-01-01'));
+    const moved = await drop('b.csv', `${HEADER}\n${rows(1, 2)}`, new Date('2026-01-02'));
+    await symlink(path.join(dir, 'nowhere.csv'), path.join(dir, 'link.csv'));
+    const e = events();
+    const logged: Array<{ file?: string; msg?: string; level?: number }> = [];
+    const r = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0 }), {
+      logger: pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
+      name: 'x',
+    });
+    const batches = await collect(r.read(null, {
+      onEvent: (x) => {
+        e.onEvent(x);
+        // Moved away by the agency's tooling between the listing and the reading.
+        if (x.type === 'files-listed') rmSync(moved);
+      },
+    }));
+    expect(ids(batches)).toEqual(['ID1']);
+    expect(batches.filter((b) => b.fileCompleted).map((b) => b.fileCompleted!.fileName)).toEqual(['a.csv']);
+    expect(e.got.some((x) => x.type === 'file-refused')).toBe(false);
+    expect(logged.filter((l) => l.level === 40).map((l) => [l.file, l.msg])).toEqual([
+      ['link.csv', 'file skipped: gone since the drop directory was listed (moved away), or a link to nothing'],
+      ['b.csv', 'file skipped: gone since the drop directory was listed (moved away); not ingested'],
+    ]);
+  });
+
+  it('finds a relative --file in the drop directory, never in the current directory of the process reading it (a worker\'s is not the engineer\'s)', async () => {
+    // This process's directory (the project root) has a package.json; the drop directory has its own.
+    expect(existsSync(path.resolve('package.json'))).toBe(true);
+    await drop('package.json', `${HEADER}\n${rows(1, 5)}`);
+    expect(ids(await collect(reader({ format: 'csv' }).read(null, { files: ['package.json'] })))).toEqual(['ID5']);
+    await expect(collect(reader({ format: 'csv' }).read(null, { files: ['tsconfig.json'] }))).rejects.toMatchObject({
+      code: 'CONNECTOR_FILE_UNREADABLE',
+      message: `the file tsconfig.json does not exist or is not a file (looked for in the drop directory: ${path.join(dir, 'tsconfig.json')})`,
     });
   });
 });

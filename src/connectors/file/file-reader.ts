@@ -9,8 +9,11 @@
  * A file is refused whole, before any of its rows is given out, when it cannot be read as a whole: wrong
  * encoding (the whole file is decoded first), unknown format, missing sheet, a header row that cannot be
  * used (every configured XLSX sheet's is checked first). Only damage inside an XLSX sheet's data (a broken
- * zip entry) is found where it is, after the rows before it were given out. Reading the drop directory, a
- * refused file is reported (`file-refused`) and the next file is read; a file given by name fails the read.
+ * zip entry) is found where it is, after the rows before it were given out. A file that cannot be opened or
+ * read (permission denied, not a file, an I/O error) is refused too. Reading the drop directory, a refused
+ * file is reported (`file-refused`) and the next file is read; a file given by name fails the read. A file
+ * gone since the listing is skipped with a warning, and one modified less than `settleSeconds` ago (still
+ * being written) is left for a later read (`file-waiting`).
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
@@ -22,6 +25,7 @@ import { z } from 'zod';
 import { serializeError } from '../../observability/logger.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
+import { DefinitionInvalidError } from '../definition/definition-invalid.error.js';
 import { resolveSetting } from '../definition/env-ref.js';
 import type {
   CheckResult,
@@ -39,8 +43,10 @@ import { FileChangedError } from './errors/file-changed.error.js';
 import { FileEncodingError } from './errors/file-encoding.error.js';
 import { FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
+import { FileUnreadableError } from './errors/file-unreadable.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
+import { entryKind, fileSystemError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
 import { compileGlob } from './glob.js';
 import type { SheetRow } from './sheet-row.js';
 
@@ -112,12 +118,26 @@ export class FileReader implements SourceReader {
 
   async *read(position: ReaderPosition | null, ctx: ReadContext): AsyncGenerator<ReadBatch> {
     const resume = this.parsePosition(position);
-    const listed = await this.listFiles(ctx.files);
-    ctx.onEvent?.({ type: 'files-listed', files: listed.length, sizeBytes: listed.reduce((n, f) => n + f.sizeBytes, 0) });
+    const { files: listed, unreadable } = ctx.files ? { files: await this.listFiles(ctx.files), unreadable: [] } : await this.listDirectory();
+    // A file of the drop directory modified too recently is still being written: read next time, whole.
+    // Files given by name are read as they are: whoever names one says it is complete.
+    const settleMs = ctx.files ? 0 : this.settleMs();
+    const now = Date.now();
+    const ready = listed.filter((f) => now - f.mtimeMs >= settleMs);
+    for (const f of listed) if (now - f.mtimeMs < settleMs) this.leaveForLater(f, now, settleMs, ctx);
+    ctx.onEvent?.({ type: 'files-listed', files: ready.length, sizeBytes: ready.reduce((n, f) => n + f.sizeBytes, 0), waiting: listed.length - ready.length });
+    for (const u of unreadable) this.refuse(u.name, undefined, u.error, ctx);
     const files: ChecksummedFile[] = [];
-    for (const file of listed) {
+    for (const file of ready) {
       ctx.signal?.throwIfAborted();
-      files.push({ ...file, checksum: await sha256(file.path, file.sizeBytes) });
+      try {
+        files.push({ ...file, checksum: await sha256(file.path, file.sizeBytes) });
+      } catch (error) {
+        const refusal = this.readError(error, file, ctx);
+        if (refusal === null) continue;
+        if (!(refusal instanceof FileUnreadableError)) throw refusal;
+        this.refuse(file.name, undefined, refusal, ctx);
+      }
     }
     // The file a killed run was inside goes first, from where it stopped; if it is gone, start over.
     let start: { checksum: string; sheetIndex: number; rowsDone: number } | null = null;
@@ -157,17 +177,67 @@ export class FileReader implements SourceReader {
         }
         // A sample is the first file that has rows.
         if (ctx.sampleSheets && gaveRows) return;
-      } catch (error) {
+      } catch (caught) {
         // A file the connector cannot read is refused by name and the directory's other files are still
         // read: one bad drop must not hold up the rest. A file asked for by name fails the read, as asked.
+        const error = this.readError(caught, file, ctx);
+        if (error === null) continue;
         if (ctx.files || !isFileRefusal(error)) throw error;
-        this.log.warn({ file: file.name, err: error }, 'file refused; the other files are read');
-        ctx.onEvent?.({
-          type: 'file-refused', fileName: file.name, checksum: file.checksum, code: error.code, message: error.message,
-          storedMessage: String(serializeError(error).message),
-        });
+        this.refuse(file.name, file.checksum, error, ctx);
       }
     }
+  }
+
+  /**
+   * What an error reading `file` means: the file system's errors become the file's refusal
+   * ({@link FileUnreadableError}), other errors are returned as they are; null for a file of the drop
+   * directory that is gone (moved away since it was listed), which is skipped with a warning, not ingested.
+   * Throws for a file given by name that cannot be read: it was asked for.
+   */
+  private readError(error: unknown, file: FileEntry, ctx: ReadContext): unknown {
+    const fsError = fileSystemError(error);
+    if (!fsError) return error;
+    if (isGone(fsError)) {
+      if (ctx.files) throw accessError(fsError, file.path, 'the file');
+      this.log.warn({ file: file.name }, 'file skipped: gone since the drop directory was listed (moved away); not ingested');
+      return null;
+    }
+    const refusal = unreadableFileError(fsError, file.name, this.config.pattern);
+    if (ctx.files) throw refusal;
+    return refusal;
+  }
+
+  /** Reports a file of the drop directory refused whole; the read goes on with the next file. */
+  private refuse(fileName: string, checksum: string | undefined, error: unknown, ctx: ReadContext): void {
+    const e = error as Error & { code: string };
+    this.log.warn({ file: fileName, err: e }, 'file refused; the other files are read');
+    ctx.onEvent?.({
+      type: 'file-refused', fileName, ...(checksum ? { checksum } : {}), code: e.code, message: e.message,
+      storedMessage: String(serializeError(e).message),
+    });
+  }
+
+  /** Reports a file of the drop directory modified too recently to be read (see `file.settleSeconds`). */
+  private leaveForLater(file: FileEntry, now: number, settleMs: number, ctx: ReadContext): void {
+    const ageSeconds = Math.floor((now - file.mtimeMs) / 1000);
+    const fields = { file: file.name, modifiedSecondsAgo: ageSeconds, settleSeconds: settleMs / 1000 };
+    // A time in the future is the writer's clock, or a date set by hand: the file waits until it has passed.
+    if (ageSeconds < -settleMs / 1000) this.log.warn(fields, 'file left for a later sync: its modification time is in the future (the clock of what wrote it?)');
+    else this.log.info(fields, 'file left for a later sync: modified too recently (still being written?)');
+    ctx.onEvent?.({ type: 'file-waiting', fileName: file.name, modifiedSecondsAgo: ageSeconds, settleSeconds: settleMs / 1000 });
+  }
+
+  /** How long a file of the drop directory must have gone unmodified before it is read (`file.settleSeconds`), in ms. */
+  private settleMs(): number {
+    const setting = this.config.settleSeconds;
+    if (typeof setting === 'number') return setting * 1000;
+    const text = resolveSetting(setting, `connector ${this.deps.name}: file.settleSeconds`, this.deps.env).trim();
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 86_400) {
+      throw new DefinitionInvalidError(`connector ${this.deps.name}`, [
+        { path: 'file.settleSeconds', line: null, column: null, message: `${setting.env} must be a whole number of seconds from 0 to 86400` },
+      ]);
+    }
+    return Number(text) * 1000;
   }
 
   /** Files are remembered by checksum in the database: there is no position to carry to the next run. */
@@ -204,8 +274,9 @@ export class FileReader implements SourceReader {
         return fail('drop directory', error);
       }
       steps.push({ step: 'drop directory', ok: true, detail: `${dir} exists and is readable` });
+      let unreadable: Array<{ name: string; error: FileUnreadableError }>;
       try {
-        files = await this.listFiles(undefined);
+        ({ files, unreadable } = await this.listDirectory());
       } catch (error) {
         return fail('files', error);
       }
@@ -218,6 +289,7 @@ export class FileReader implements SourceReader {
             ? `${files.length} file(s) match ${this.config.pattern}`
             : `no file matches ${this.config.pattern} yet (nothing to read)`,
       });
+      for (const u of unreadable) steps.push({ step: `${u.name}`, ok: false, detail: `${u.error.code}: ${u.error.message}` });
     }
     const first = files[0];
     if (!first) return { ok: true, steps, sampleCount: 0 };
@@ -257,42 +329,60 @@ export class FileReader implements SourceReader {
     return null;
   }
 
-  /** The files to read: the given ones in the given order, or the directory's matching files oldest first. */
-  private async listFiles(given: string[] | undefined): Promise<FileEntry[]> {
-    if (given) {
-      const dir = given.some((f) => !path.isAbsolute(f)) ? this.directory() : '';
-      const out: FileEntry[] = [];
-      for (const f of given) out.push(await this.givenFile(f, dir));
-      return out;
-    }
+  /** The given files, in the given order. */
+  private async listFiles(given: string[]): Promise<FileEntry[]> {
+    const dir = given.some((f) => !path.isAbsolute(f)) ? this.directory() : '';
+    const out: FileEntry[] = [];
+    for (const f of given) out.push(await this.givenFile(f, dir));
+    return out;
+  }
+
+  /**
+   * The drop directory's files matching the pattern, oldest first (then by name), and the entries matching it
+   * that cannot be read as files (a directory, a named pipe, a link the hub may not follow), each with its
+   * refusal. A file gone since the listing (or a link to nothing) is skipped with a warning.
+   */
+  private async listDirectory(): Promise<{ files: FileEntry[]; unreadable: Array<{ name: string; error: FileUnreadableError }> }> {
     const dir = this.directory();
     let names: string[];
     try {
-      names = (await readdir(dir, { withFileTypes: true }))
-        .filter((d) => (d.isFile() || d.isSymbolicLink()) && this.matches(d.name))
-        .map((d) => d.name);
+      names = (await readdir(dir)).filter((name) => this.matches(name));
     } catch (error) {
       throw accessError(error as NodeJS.ErrnoException, dir, 'the drop directory');
     }
-    const out: FileEntry[] = [];
+    const files: FileEntry[] = [];
+    const unreadable: Array<{ name: string; error: FileUnreadableError }> = [];
     for (const name of names) {
       const p = path.join(dir, name);
-      const s = await stat(p).catch(() => null); // gone since the listing, or a dangling link
-      if (s?.isFile()) out.push({ path: p, name, sizeBytes: s.size, mtimeMs: s.mtimeMs });
+      try {
+        // A link is taken for what it points to.
+        const s = await stat(p);
+        if (s.isFile()) files.push({ path: p, name, sizeBytes: s.size, mtimeMs: s.mtimeMs });
+        else unreadable.push({ name, error: notAFileError(name, entryKind(s), this.config.pattern) });
+      } catch (error) {
+        const fsError = fileSystemError(error);
+        if (!fsError) throw error;
+        if (isGone(fsError)) this.log.warn({ file: name }, 'file skipped: gone since the drop directory was listed (moved away), or a link to nothing');
+        else unreadable.push({ name, error: unreadableFileError(fsError, name, this.config.pattern) });
+      }
     }
-    return out.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { files, unreadable };
   }
 
-  /** A file given by path: absolute, or relative to the current directory, else to the drop directory. */
+  /**
+   * A file given by path: absolute, or relative to the drop directory. Never relative to this process's
+   * directory: a worker's is not the one of whoever asked (the CLI sends a path it found from its own
+   * directory as an absolute one).
+   */
   private async givenFile(given: string, dir: string): Promise<FileEntry> {
-    const candidates = path.isAbsolute(given) ? [given] : [path.resolve(given), path.resolve(dir, given)];
-    for (const p of candidates) {
-      const s = await stat(p).catch(() => null);
-      if (s?.isFile()) return { path: p, name: path.basename(p), sizeBytes: s.size, mtimeMs: s.mtimeMs };
-    }
-    throw new FileAccessError(`the file ${given} does not exist or is not a file (looked in ${candidates.join(' and ')})`, {
-      path: given,
-    });
+    const p = path.isAbsolute(given) ? given : path.resolve(dir, given);
+    const s = await stat(p).catch(() => null);
+    if (s?.isFile()) return { path: p, name: path.basename(p), sizeBytes: s.size, mtimeMs: s.mtimeMs };
+    throw new FileAccessError(
+      `the file ${given} does not exist or is not a file${path.isAbsolute(given) ? '' : ` (looked for in the drop directory: ${p})`}`,
+      { path: given },
+    );
   }
 
   private formatOf(file: FileEntry): FileFormat {
@@ -638,11 +728,18 @@ async function assertUnchanged(file: FileEntry): Promise<void> {
 }
 
 /**
- * Errors that refuse one file whole, whatever the other files hold: its encoding, format, headers or sheets.
- * They are about the file's content, so reading it again gives the same answer until the file is replaced.
+ * Errors that refuse one file whole, whatever the other files hold: its encoding, format, headers or sheets
+ * (its content: reading it again gives the same answer until the file is replaced), or the file cannot be
+ * opened or read at all (its permissions, not a file, an I/O error: until someone fixes that).
  */
-export function isFileRefusal(error: unknown): error is FileEncodingError | FileFormatError | FileHeaderError | SheetNotFoundError {
-  return error instanceof FileEncodingError || error instanceof FileFormatError || error instanceof FileHeaderError || error instanceof SheetNotFoundError;
+export function isFileRefusal(error: unknown): error is FileEncodingError | FileFormatError | FileHeaderError | SheetNotFoundError | FileUnreadableError {
+  return (
+    error instanceof FileEncodingError ||
+    error instanceof FileFormatError ||
+    error instanceof FileHeaderError ||
+    error instanceof SheetNotFoundError ||
+    error instanceof FileUnreadableError
+  );
 }
 
 function accessError(error: NodeJS.ErrnoException, p: string, what: string): FileAccessError {

@@ -55,7 +55,7 @@ const SHEETS = [
 ];
 
 function reader(file: Partial<FileConfigInput> = {}): FileReader {
-  return new FileReader(fileConfigSchema.parse({ directory: dir, pattern: 'kiem-tra-*.xlsx', headerRow: 2, sheets: SHEETS, ...file }), {
+  return new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'kiem-tra-*.xlsx', headerRow: 2, sheets: SHEETS, ...file }), {
     logger,
     name: 'facility-inspection',
   });

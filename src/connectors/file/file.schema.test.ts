@@ -11,7 +11,17 @@ describe('fileConfigSchema', () => {
       csv: { delimiter: ',', quote: '"', encoding: 'auto' },
       headerRow: 1,
       chunkRows: 5000,
+      settleSeconds: 60,
     });
+  });
+
+  it('takes settleSeconds as a number of seconds or an environment reference, refusing a negative or fractional one', () => {
+    const parse = (settleSeconds: unknown) => fileConfigSchema.safeParse({ directory: 'd', settleSeconds });
+    expect(parse(0).data?.settleSeconds).toBe(0);
+    expect(parse({ env: 'DROP_SETTLE_SECONDS', default: '30' }).data?.settleSeconds).toEqual({ env: 'DROP_SETTLE_SECONDS', default: '30' });
+    expect(parse(-1).success).toBe(false);
+    expect(parse(1.5).success).toBe(false);
+    expect(parse('60').success).toBe(false);
   });
 
   it('accepts the documented example', () => {
@@ -61,7 +71,7 @@ describe('fileConfigSchema', () => {
     };
     expect(schema.description).toMatch(/kind: file/);
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties).sort()).toEqual(['chunkRows', 'csv', 'directory', 'format', 'headerRow', 'pattern', 'sheets']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['chunkRows', 'csv', 'directory', 'format', 'headerRow', 'pattern', 'settleSeconds', 'sheets']);
     for (const [key, prop] of Object.entries(schema.properties)) expect(prop.description, key).toBeTruthy();
     for (const [key, prop] of Object.entries(schema.properties.csv!.properties!)) expect(prop.description, `csv.${key}`).toBeTruthy();
     for (const [key, prop] of Object.entries(schema.properties.sheets!.items!.properties)) expect(prop.description, `sheets.${key}`).toBeTruthy();

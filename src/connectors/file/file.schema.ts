@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { settingSchema } from '../definition/env-ref.js';
+import { envRefSchema, settingSchema } from '../definition/env-ref.js';
 
 /** One sheet of a workbook and the record type its rows become. */
 export const fileSheetSchema = z
@@ -57,6 +57,13 @@ export const fileCsvSchema = z
   .describe('How CSV files are written.');
 export type FileCsvOptions = z.infer<typeof fileCsvSchema>;
 
+/**
+ * How long a file must have gone unmodified before it is read, by default. A minute outlasts the pauses of a
+ * copy over a slow link or a network share and the 2-second modification times of FAT/SMB shares, as Spring
+ * Integration's `LastModifiedFileListFilter` (60 s) does; a file held back waits only for the next sync.
+ */
+export const DEFAULT_SETTLE_SECONDS = 60;
+
 /** The `file` section of a `kind: file` connector definition (docs/connectors.md#kind-file). */
 export const fileConfigSchema = z
   .object({
@@ -92,6 +99,16 @@ export const fileConfigSchema = z
       .max(100_000)
       .default(5000)
       .describe('Rows per batch: each batch is stored with its checkpoint in one transaction. Default 5000.'),
+    settleSeconds: z
+      .union([z.number().int().min(0).max(86_400), envRefSchema])
+      .default(DEFAULT_SETTLE_SECONDS)
+      .describe(
+        'Seconds a file of the drop directory must have gone unmodified before it is read: a file modified more ' +
+          'recently is still being copied in or exported, and is left for a later sync (counted as waiting, not ' +
+          'refused) rather than read half-written. A file given by name (`sync --file`) is never held back. A ' +
+          'number, or { env: NAME, default: "60" } (a whole number of seconds). 0 when files are written elsewhere ' +
+          'and moved into the directory whole (a rename). Default 60.',
+      ),
     sheets: z
       .array(fileSheetSchema)
       .min(1)

@@ -7,6 +7,7 @@ import { FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import type { FileSheet } from './file.schema.js';
+import { fileSystemError } from './file-system-errors.js';
 import { columnName, normalizeHeaders } from './headers.js';
 import type { SheetRow } from './sheet-row.js';
 
@@ -223,7 +224,8 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     const date1904 = workbook.properties?.model?.date1904 === true;
     yield* sheetRows(worksheet, o, date1904);
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    // The file system's errors (a file the hub may not read, gone, an I/O error) are not the workbook's damage.
+    if (error instanceof AppError || fileSystemError(error)) throw error;
     throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook (${(error as Error).message})`, {
       fileName: o.fileName,
     });

@@ -55,6 +55,7 @@ function reader(file: string): FileReader {
   return new FileReader(
     fileConfigSchema.parse({
       directory: dir,
+      settleSeconds: 0,
       pattern: path.basename(file),
       sheets: [
         { sheet: 'Người giám hộ', recordType: 'guardian' },

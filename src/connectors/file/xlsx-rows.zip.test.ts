@@ -154,3 +154,9 @@ it('reads any one sheet repeatedly with no uncaught error, no temporary file, an
   expect(ownTempFiles().filter((f) => !before.has(f))).toEqual([]);
   expect(fds()).toBe(fdsBefore);
 });
+
+it('gives the file system\'s errors as they are, not as a damaged workbook (the reader refuses them as what they are)', async () => {
+  const gone = path.join(dir, 'gone.xlsx');
+  await expect(readAll(gone)).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+  await expect(readAll(dir)).rejects.toMatchObject({ code: 'EISDIR' });
+});

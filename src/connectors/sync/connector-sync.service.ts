@@ -48,6 +48,8 @@ export interface RunCounts {
   rejected: number;
   filesIngested: number;
   filesSkipped: number;
+  /** Files of the drop directory left for a later sync: modified too recently (`file.settleSeconds`), still being written. */
+  filesWaiting: number;
 }
 
 export interface SyncProgress extends RunCounts {
@@ -233,6 +235,7 @@ export class ConnectorSyncService {
         if (columns) out.warnings.push(columns);
         // Printed to the engineer's terminal, never logged: the whole message.
         if (e.type === 'file-refused') out.warnings.push(`${e.fileName} refused, not read (${e.code}): ${e.message}`);
+        if (e.type === 'file-waiting') out.warnings.push(waitingMessage(e));
       },
       isFileIngested: async (checksum) => (connectorId ? this.isFileIngested(connectorId, checksum) : false),
     })) {
@@ -286,7 +289,11 @@ export class ConnectorSyncService {
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
       if (e.type === 'file-skipped') counts.filesSkipped++;
       if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: e.message, storedMessage: e.storedMessage });
-      if (e.type === 'files-listed') known?.filesListed(e.sizeBytes);
+      if (e.type === 'files-listed') {
+        known?.filesListed(e.sizeBytes);
+        // Set, not added: a resumed run lists the directory again.
+        counts.filesWaiting = e.waiting;
+      }
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
     };
@@ -353,6 +360,7 @@ export class ConnectorSyncService {
             filesIngested = ins.rowCount ?? 0;
           }
           const d: RunCounts = {
+            filesWaiting: 0,
             batches: 1,
             fetched: current.fetched,
             inserted: result?.inserted ?? 0,
@@ -362,7 +370,7 @@ export class ConnectorSyncService {
             filesIngested,
             filesSkipped: 0,
           };
-          await this.saveProgress(client, connectorId, runId, batch.position, d, counts.filesSkipped);
+          await this.saveProgress(client, connectorId, runId, batch.position, d, counts);
           return { d, repeated: result?.repeatedWithOtherContent ?? [] };
         }, { asyncCommit: true });
         if (delta.repeated.length) {
@@ -384,7 +392,7 @@ export class ConnectorSyncService {
     }
     const final = reader.complete(last, startState);
     await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
-    await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2 WHERE id = $1`, [runId, counts.filesSkipped]);
+    await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
   }
 
   /**
@@ -576,14 +584,15 @@ export class ConnectorSyncService {
     await this.deps.ingest.prepare(this.deps.sql.pool, items, opts, { stored, notLookedUp, into: staged.ingest, indexBase: base });
   }
 
-  private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, filesSkipped: number): Promise<void> {
+  private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, run: Pick<RunCounts, 'filesSkipped' | 'filesWaiting'>): Promise<void> {
     // One statement (one round trip): the connector's position and the run's checkpoint and counts.
     await client.query(
       `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $11)
        UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
-         updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10
+         updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10,
+         files_waiting = $12
        WHERE id = $1`,
-      [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, filesSkipped, connectorId],
+      [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, run.filesSkipped, connectorId, run.filesWaiting],
     );
   }
 
@@ -595,7 +604,8 @@ export class ConnectorSyncService {
   private async claimRun(connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts> } | null> {
     return this.deps.sql.tx(async (client) => {
       const stale = await client.query<{ id: string } & Record<string, number>>(
-        `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped"
+        `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
+                  files_waiting AS "filesWaiting"
            FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
         [connectorId],
       );
@@ -616,7 +626,7 @@ export class ConnectorSyncService {
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
                   resumed = resumed + CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END
             WHERE id = $1 AND status IN ('QUEUED', 'FAILED') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
-                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", resumed`,
+                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", resumed`,
           [runId],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
@@ -847,7 +857,7 @@ function hashRecord(mappingHash: string, raw: RawRecord, json: string | Buffer):
 }
 
 function zeroCounts(): RunCounts {
-  return { batches: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, filesIngested: 0, filesSkipped: 0 };
+  return { batches: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, filesIngested: 0, filesSkipped: 0, filesWaiting: 0 };
 }
 
 function addCounts(into: RunCounts, d: RunCounts): void {
@@ -871,6 +881,12 @@ function runError(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; message?: unknown };
   const s = serializeError(err instanceof Error ? err : new Error(String(err)));
   return { code: typeof e.code === 'string' ? e.code : 'CONNECTOR_SYNC_FAILED', message: String(s.message ?? '') };
+}
+
+/** A file left for a later sync, as a dry run shows it. */
+function waitingMessage(e: Extract<ReaderEvent, { type: 'file-waiting' }>): string {
+  const when = e.modifiedSecondsAgo < 0 ? `${-e.modifiedSecondsAgo} s in the future` : `${e.modifiedSecondsAgo} s ago`;
+  return `${e.fileName} left for a later sync: modified ${when}, less than file.settleSeconds (${e.settleSeconds} s) ago, so maybe still being written`;
 }
 
 function eventFields(e: ReaderEvent): Record<string, unknown> {

@@ -3,9 +3,13 @@ import { AppError } from '../../errors/app-error.js';
 /** A file of the drop directory that a sync refused whole, with the error that refused it. */
 export interface RefusedFile {
   fileName: string;
-  /** SHA-256 of the file as it was read (hex). */
-  checksum: string;
-  /** The refusal's stable code: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS, CONNECTOR_FILE_SHEET_NOT_FOUND. */
+  /** SHA-256 of the file as it was read (hex); absent when the file could not be read. */
+  checksum?: string;
+  /**
+   * The refusal's stable code: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS,
+   * CONNECTOR_FILE_SHEET_NOT_FOUND (what it holds); CONNECTOR_FILE_PERMISSION_DENIED, CONNECTOR_FILE_NOT_A_FILE,
+   * CONNECTOR_FILE_IO_ERROR (it cannot be opened or read).
+   */
   code: string;
   /** The error's message, whole (the CLI prints it). */
   message: string;
@@ -20,8 +24,8 @@ export interface RefusedFile {
 /**
  * A file sync read every file of its drop directory it could, but refused some (kept on the run as
  * `files_refused`). The run ends FAILED so that the refusal is seen; the refused files are not recorded as
- * ingested and are tried again on every sync until they are replaced or removed. Retrying the run at once
- * cannot help: the files are refused for what they hold.
+ * ingested and are tried again on every sync until they are replaced or removed (or made readable).
+ * Retrying the run at once cannot help: the files are refused for what they hold or for how they are kept.
  */
 export class FilesRefusedError extends AppError {
   override readonly name = 'FilesRefusedError';

@@ -7,7 +7,8 @@
  * job at once instead of retrying it, and a queued run they end is marked FAILED.
  *
  * Not here, as a later attempt can succeed: a sync already running, a source unavailable or answering
- * garbage, a file that changed while it was read (still being copied in), database errors.
+ * garbage, a file that changed while it was read (still being copied in), a file given by name whose reading
+ * failed below the hub (CONNECTOR_FILE_IO_ERROR: a network share back a minute later), database errors.
  */
 export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'CONNECTOR_NOT_FOUND',
@@ -21,6 +22,9 @@ export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'CONNECTOR_FILE_HEADERS',
   'CONNECTOR_FILE_SHEET_NOT_FOUND',
   'CONNECTOR_FILE_UNREADABLE',
+  // A file given by name that the hub may not read, or that is not a file: until someone changes that.
+  'CONNECTOR_FILE_PERMISSION_DENIED',
+  'CONNECTOR_FILE_NOT_A_FILE',
   'CONNECTOR_FILES_REFUSED',
   // The stored checkpoint is not this reader's: every attempt would read it the same way.
   'CONNECTOR_CHECKPOINT_INVALID',

@@ -24,10 +24,12 @@ export interface ConnectorRun {
   batches: number;
   filesIngested: number;
   filesSkipped: number;
+  /** Files of the drop directory left for a later sync: modified less than `file.settleSeconds` ago. */
+  filesWaiting: number;
   /** Times the run was resumed after its worker died. */
   resumed: number;
-  /** Files of the drop directory refused whole: `{ fileName, checksum, code, message }` each. */
-  filesRefused: Array<{ fileName: string; checksum: string; code: string; message: string }>;
+  /** Files of the drop directory refused whole: `{ fileName, checksum, code, message }` each (no checksum for a file that could not be read). */
+  filesRefused: Array<{ fileName: string; checksum?: string; code: string; message: string }>;
   createdAt: Date;
 }
 
@@ -56,6 +58,7 @@ export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
     batches: { type: 'integer' },
     filesIngested: { type: 'integer' },
     filesSkipped: { type: 'integer' },
+    filesWaiting: { type: 'integer' },
     resumed: { type: 'integer' },
     filesRefused: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },

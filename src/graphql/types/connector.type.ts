@@ -44,10 +44,10 @@ export class RefusedFile {
   @Field(() => String, { description: 'The file\'s name in the drop directory.' })
   fileName!: string;
 
-  @Field(() => String, { description: 'Why: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS or CONNECTOR_FILE_SHEET_NOT_FOUND.' })
+  @Field(() => String, { description: 'Why: for what it holds, CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS or CONNECTOR_FILE_SHEET_NOT_FOUND; because it cannot be opened or read, CONNECTOR_FILE_PERMISSION_DENIED (the hub\'s user may not read it), CONNECTOR_FILE_NOT_A_FILE (a directory or named pipe matching the pattern) or CONNECTOR_FILE_IO_ERROR (the disk or network share failed).' })
   code!: string;
 
-  @Field(() => String, { description: 'What was wrong (where decoding failed, which header, which sheet), as a run\'s error is kept: whole for an encoding refusal, quoted and parenthesised fragments (header or sheet text) removed otherwise: never the file\'s content.' })
+  @Field(() => String, { description: 'What was wrong (where decoding failed, which header, which sheet, which system error) and what to do, as a run\'s error is kept: whole for an encoding refusal or a file that cannot be read, quoted and parenthesised fragments (header or sheet text) removed otherwise: never the file\'s content.' })
   message!: string;
 }
 
@@ -103,6 +103,9 @@ export class ConnectorRun {
 
   @Field(() => Int, { description: 'Files skipped because the same checksum was ingested before.' })
   filesSkipped!: number;
+
+  @Field(() => Int, { description: 'Files of the drop directory left for a later sync because they were modified less than the definition\'s file.settleSeconds ago (still being copied in): neither read nor refused.' })
+  filesWaiting!: number;
 
   @Field(() => [RefusedFile], { description: 'Files of the drop directory refused whole by this run, each with its error.' })
   filesRefused!: RefusedFile[];
