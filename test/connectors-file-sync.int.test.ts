@@ -386,11 +386,12 @@ describe('file connectors against their drops', () => {
     expect(last!.files_refused).toEqual([]);
   });
 
-  it('refuses by name a file the hub may not read and a directory matching the pattern, reads the other files, and reads the file once it is made readable', async () => {
-    // Root reads any file whatever its mode: the sync then runs as an unprivileged user, as the hub does in
-    // production, through the CLI, so that reading the file really fails with EACCES.
-    const asRoot = process.getuid?.() === 0;
-    const user = asRoot ? { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) } : {};
+  // Root reads any file whatever its mode: the sync then runs as an unprivileged user (`nobody`), as the hub
+  // does in production, through the CLI, so that reading the file really fails with EACCES. That needs the
+  // user, and a checkout it can read (not one under root's 0700 home): without them the test cannot make a
+  // file unreadable, and says so instead of passing.
+  const user = unprivilegedUser();
+  it.skipIf(!user)('refuses by name a file the hub may not read and a directory matching the pattern, reads the other files, and reads the file once it is made readable', async () => {
     const dir = path.join(root, 'unreadable');
     const good = await writeJusticeRegisterDrop({ dir, seed: 93, count: 30, tag: 'readable' });
     const locked = await writeJusticeRegisterDrop({ dir: path.join(root, 'unreadable-src'), seed: 94, count: 30, tag: 'locked' });
@@ -408,7 +409,7 @@ describe('file connectors against their drops', () => {
           ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
           CHILDHUB_HOME: home, CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: dir, JUSTICE_REGISTER_SETTLE_SECONDS: '0',
         },
-        ...user,
+        ...user!,
       });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -579,3 +580,19 @@ describe('file connectors against their drops', () => {
     expect(interrupted).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED' } });
   }, 180_000);
 });
+
+/**
+ * Who the permission test runs the CLI as: this process's own user when it is not root (file modes apply to
+ * it); as root, `nobody`, provided it exists and can read the checkout. Undefined when neither works.
+ */
+function unprivilegedUser(): { uid?: number; gid?: number } | undefined {
+  if (process.getuid?.() !== 0) return {};
+  try {
+    const ids = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
+    execFileSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'package.json'))})`], { ...ids, stdio: 'ignore' });
+    return ids;
+  } catch {
+    process.stderr.write('connectors-file-sync: no unprivileged user can read this checkout (`nobody` missing, or the checkout under a 0700 folder): the EACCES test is skipped\n');
+    return undefined;
+  }
+}
