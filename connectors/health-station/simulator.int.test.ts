@@ -318,3 +318,51 @@ describe('health-station FHIR simulator', () => {
     });
   });
 });
+
+describe('health-station FHIR simulator: new Patients', () => {
+  let sim: HealthStationSimulator;
+  let token: string;
+  // The Patients of the children after the population's, with their clinical resources, as a larger population holds them.
+  const later = [...generateHealthStationEntries({ seed: SEED, count: COUNT + 400, start: COUNT })];
+
+  beforeAll(async () => {
+    sim = await startHealthStationSimulator({ seed: SEED, count: COUNT, port: 0, clientId: CLIENT.id, clientSecret: CLIENT.secret, logger: silent });
+    token = await accessToken(sim);
+  });
+  afterAll(async () => sim.close());
+
+  it('adds the next children\'s Patients with their history past the high-water mark, where an incremental read finds exactly them', async () => {
+    const highWater = Math.max(...sim.patients().map((p) => Date.parse(p.meta.lastUpdated)));
+    // Child T0000912 has two records, the 111th and 112th: the first add brings the first, the second the other.
+    const first = sim.add(111);
+    const second = sim.add(21);
+    expect(first.truthIds.at(-1)).toBe(second.truthIds[0]);
+    const added = [...first.ids, ...second.ids];
+    expect(added).toEqual(later.slice(0, 132).map((l) => l.patient.id));
+    expect([...first.truthIds, ...second.truthIds]).toEqual(later.slice(0, 132).map((l) => l.truthId));
+    expect(Date.parse(first.updatedAt)).toBeGreaterThan(highWater);
+    expect(sim.recordCount).toBe(generated.size + 132);
+
+    const { pages } = await readAll(sim, token, `_lastUpdated=gt${encodeURIComponent(new Date(highWater).toISOString())}&_count=50&${REVINCLUDE}`);
+    const patients = pages.flatMap(matches);
+    expect(new Set(patients.map((p) => p.id))).toEqual(new Set(added));
+    expect(patients).toHaveLength(132);
+    const included = new Map(pages.flatMap((b) => b.entry).filter((e) => e.search.mode === 'include').map((e) => [e.resource.id, e.resource]));
+    for (const p of patients) {
+      const entry = later.find((l) => l.patient.id === p.id)!;
+      const updatedAt = first.ids.includes(p.id!) ? first.updatedAt : second.updatedAt;
+      expect(p).toEqual({ ...entry.patient, meta: { lastUpdated: updatedAt } });
+      // The same history as the child has in a larger population, even for the record whose sibling came later.
+      for (const r of [...entry.clinical.immunizations, ...entry.clinical.observations]) expect(included.get(r.id)).toEqual(r);
+    }
+  });
+
+  it('adds over HTTP, answering the ids, and counts the Patients added in its stats', async () => {
+    const before = sim.stats().recordsAdded;
+    const res = await fetch(new URL('/_sim/add?n=2', sim.url), { method: 'POST' });
+    const body = (await res.json()) as { added: number; ids: string[]; truthIds: string[] };
+    expect(body).toMatchObject({ added: 2, ids: later.slice(132, 134).map((l) => l.patient.id), truthIds: later.slice(132, 134).map((l) => l.truthId) });
+    expect(sim.stats().recordsAdded).toBe(before + 2);
+    expect((await fetch(new URL('/_sim/add?n=x', sim.url), { method: 'POST' })).status).toBe(400);
+  });
+});

@@ -21,12 +21,12 @@
  * Errors are `OperationOutcome`s: 401 (no, unknown or expired token, with `WWW-Authenticate: Bearer`),
  * 400 (bad parameter or page token), 429 / 500 (injected).
  *
- * Plus the shared control endpoints (`/_sim/stats`, `/_sim/faults`, …) and `POST /_sim/touch?n=10`.
+ * Plus the shared control endpoints (`/_sim/stats`, `/_sim/faults`, …), `POST /_sim/touch?n=10` (=
+ * {@link HealthStationSimulator.touch}) and `POST /_sim/add?n=10` (= {@link HealthStationSimulator.add}).
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { communeByCode } from '../../src/reference/admin-units.js';
-import { generateChild } from '../../src/sample/population.js';
 import { forkRandom, hash32 } from '../../src/sample/random.js';
 import { generateSourceRecords } from '../../src/sample/source-views.js';
 import { CLINICAL_SYSTEMS, healthClinicalResources, type FhirObservation } from '../../src/sample/sources/health-clinical.js';
@@ -37,6 +37,8 @@ import { KeysetIndex, type Key, type KeysetEntry } from '../../src/connectors/si
 import { jsonBytes } from '../../src/connectors/simulator/json-bytes.js';
 import { OAuth2TokenEndpoint } from '../../src/connectors/simulator/oauth2-token-endpoint.js';
 import { PageTokenCodec } from '../../src/connectors/simulator/page-token.js';
+import { NewSourceRecords, populationChild } from '../../src/connectors/simulator/population-growth.js';
+import { addSteadily, recordChangeRoutes, type AddResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
 import { startSimulatorServer, type RequestContext, type SimulatorHttpStats } from '../../src/connectors/simulator/simulator-server.js';
 
 /** The port the health-station connector's definition points at by default (`HEALTH_STATION_FHIR_URL`). */
@@ -73,6 +75,8 @@ export interface HealthStationSimulatorOptions {
   holdMs?: number;
   /** The token clock (tests may move it). @defaultValue Date.now */
   now?: () => number;
+  /** Add Patients at a steady rate while running (as {@link HealthStationSimulator.add}). @defaultValue none */
+  addEvery?: SteadyAdditions;
   /** @defaultValue the hub's root logger */
   logger?: Logger;
 }
@@ -84,15 +88,14 @@ export interface HealthStationSimulatorStats extends SimulatorHttpStats {
   tokensIssued: number;
   tokenRequestsRefused: number;
   recordCount: number;
+  /** Patients added by `add` since start (not zeroed by a stats reset). */
+  recordsAdded: number;
+  /** Patients changed by `touch` since start, counted per touch (not zeroed by a stats reset). */
+  recordsTouched: number;
   buildMs: number;
 }
 
-export interface TouchResult {
-  /** Ids of the Patients changed. */
-  ids: string[];
-  /** Their new `meta.lastUpdated`. */
-  updatedAt: string;
-}
+export type { AddResult, TouchResult };
 
 export interface HealthStationSimulator {
   /** The origin, e.g. `http://127.0.0.1:4101`. */
@@ -101,7 +104,7 @@ export interface HealthStationSimulator {
   fhirBaseUrl: string;
   /** `<url>/oauth/token`. */
   tokenUrl: string;
-  /** Patients held. */
+  /** Patients held now (`add` adds to them). */
   readonly recordCount: number;
   stats(): HealthStationSimulatorStats;
   resetStats(): void;
@@ -110,8 +113,16 @@ export interface HealthStationSimulator {
   /**
    * Changes `n` Patients as a station does between syncs: a check-up Observation is recorded and the personal
    * number added where it was missing; `meta.lastUpdated` moves past every existing value. Deterministic.
+   * Returns the Patient ids changed.
    */
   touch(n: number): TouchResult;
+  /**
+   * Adds `n` Patients, as stations register new patients: the health-station records of the population's next
+   * children (the same children, in the same order, as the other simulators add; see population-growth.ts),
+   * with their Immunizations and Observations and `meta.lastUpdated` past every existing value. Returns their
+   * ids and the children they are about. Deterministic.
+   */
+  add(n: number): AddResult;
   /** The Patients as now held, in paging order (for tests). */
   patients(): HealthPatient[];
   /** Forgets every issued token (clients must fetch a new one). */
@@ -223,10 +234,13 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
     now: options.now,
   });
   const pageTokens = new PageTokenCodec(seed, 'health-station');
+  const newRecords = new NewSourceRecords(seed, count, 'health-station');
   /** Observations recorded by `touch`, by Patient id. */
   const recorded = new Map<string, FhirObservation[]>();
   let clock = index.maxTime;
   let touchCalls = 0;
+  let recordsAdded = 0;
+  let recordsTouched = 0;
   let pagesServed = 0;
   let patientsServed = 0;
   let includedServed = 0;
@@ -238,7 +252,7 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
     for (const item of items) {
       let clinical = byChild.get(item.childIndex);
       if (!clinical) {
-        clinical = healthClinicalResources(seed, generateChild(seed, item.childIndex, count), originals.get(item.childIndex)!);
+        clinical = healthClinicalResources(seed, populationChild(seed, count, item.childIndex), originals.get(item.childIndex)!);
         byChild.set(item.childIndex, clinical);
       }
       const mine = clinical[item.position]!;
@@ -414,7 +428,7 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       const { item } = index.get(id)!;
       const patient = structuredClone(item.patient);
       patient.meta.lastUpdated = updatedAt;
-      const child = generateChild(seed, item.childIndex, count);
+      const child = populationChild(seed, count, item.childIndex);
       if (child.identityNumber && !patient.identifier.some((i) => i.system === FHIR_SYSTEMS.personalNumber)) {
         patient.identifier.splice(1, 0, { system: FHIR_SYSTEMS.personalNumber, value: child.identityNumber });
       }
@@ -438,7 +452,24 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       recorded.set(id, list);
       index.update(id, clock, { ...item, patient });
     }
+    recordsTouched += chosen.size;
     return { ids: [...chosen], updatedAt };
+  }
+
+  function add(n: number): AddResult {
+    const added = newRecords.take(n);
+    clock += 60_000;
+    const updatedAt = formatHanoi(clock);
+    for (const { record, child, position, ofChild } of added) {
+      // The clinical history is generated from the child's records as generated (both, when the child has a
+      // second record that a later add brings), as for the population's own Patients.
+      if (!originals.has(child.index)) originals.set(child.index, ofChild.map((r) => r.raw as HealthPatient));
+      const patient = structuredClone(record.raw as HealthPatient);
+      patient.meta.lastUpdated = updatedAt;
+      index.insert({ time: clock, id: patient.id, item: { patient, childIndex: child.index, position } });
+    }
+    recordsAdded += added.length;
+    return { ids: added.map((a) => a.record.externalId), truthIds: added.map((a) => a.child.truthId), updatedAt };
   }
 
   const server = await startSimulatorServer({
@@ -455,18 +486,7 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       { method: 'GET', path: FHIR_BASE_PATH, handle: search },
       { method: 'GET', path: `${FHIR_BASE_PATH}/metadata`, handle: metadata },
     ],
-    controlRoutes: [
-      {
-        method: 'POST',
-        path: '/_sim/touch',
-        handle: (ctx) => {
-          const n = Number(ctx.url.searchParams.get('n') ?? '1');
-          if (!Number.isInteger(n) || n < 0) return ctx.sendJson(400, { error: 'n must be a non-negative integer' });
-          const { ids, updatedAt } = touch(n);
-          ctx.sendJson(200, { touched: ids.length, updatedAt });
-        },
-      },
-    ],
+    controlRoutes: recordChangeRoutes({ touch, add }),
     extraStats: () => ({
       pagesServed,
       patientsServed,
@@ -474,6 +494,8 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       tokensIssued: tokens.issued,
       tokenRequestsRefused: tokens.refused,
       recordCount: index.size,
+      recordsAdded,
+      recordsTouched,
       buildMs: Math.round(buildMs),
     }),
     onResetStats: () => {
@@ -489,18 +511,25 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
     }),
   });
   server.log.info({ url: server.url, count, records: index.size, buildMs: Math.round(buildMs) }, 'health-station FHIR simulator listening');
+  const steady = options.addEvery ? addSteadily(add, options.addEvery, server.log) : null;
 
   return {
     url: server.url,
     fhirBaseUrl: `${server.url}${FHIR_BASE_PATH}`,
     tokenUrl: `${server.url}${TOKEN_PATH}`,
-    recordCount: index.size,
+    get recordCount() {
+      return index.size;
+    },
     stats: server.stats,
     resetStats: server.resetStats,
     setFaults: (f) => faults.set(f),
     touch,
+    add,
     patients: () => Array.from({ length: index.size }, (_, i) => index.at(i)!.item.patient),
     revokeTokens: () => tokens.revokeAll(),
-    close: server.close,
+    close: async () => {
+      steady?.stop();
+      await server.close();
+    },
   };
 }

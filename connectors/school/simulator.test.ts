@@ -251,7 +251,69 @@ describe('school simulator', () => {
 
     it('touches over HTTP too', async () => {
       const res = await fetch(new URL('/_sim/touch?n=2', sim.url), { method: 'POST' });
-      expect(await res.json()).toMatchObject({ touched: 2 });
+      expect(await res.json()).toMatchObject({ touched: 2, ids: [expect.any(String), expect.any(String)] });
     });
+  });
+});
+
+describe('school simulator: new pupils', () => {
+  let sim: SchoolSimulator;
+  // The school records of the children after the population's, as a larger population holds them.
+  const later = [...generateSourceRecords({ seed: SEED, count: COUNT + 200, sources: ['school'], start: COUNT })];
+
+  beforeAll(async () => {
+    sim = await startSchoolSimulator({ seed: SEED, count: COUNT, port: 0, apiKey: KEY, logger: silent });
+  });
+  afterAll(async () => sim.close());
+
+  it('adds the population\'s next children\'s records past the high-water mark, where an incremental read finds exactly them', async () => {
+    const highWater = sim.records().map((r) => r.ngay_cap_nhat).sort().at(-1)!;
+    const first = sim.add(6);
+    const second = sim.add(4);
+    expect([...first.ids, ...second.ids]).toEqual(later.slice(0, 10).map((l) => l.record.externalId));
+    expect([...first.truthIds, ...second.truthIds]).toEqual(later.slice(0, 10).map((l) => l.truthId));
+    expect(first.updatedAt > highWater && second.updatedAt > first.updatedAt).toBe(true);
+    expect(sim.recordCount).toBe(expected.size + 10);
+    for (const id of first.ids) expect(expected.has(id)).toBe(false);
+
+    const { rows } = await readAll(sim, { ...YEAR, updated_since: new Date(Date.parse(highWater) + 1000).toISOString() });
+    expect(ids(rows)).toEqual([...first.ids.slice().sort(), ...second.ids.slice().sort()]);
+    for (const [i, row] of rows.entries()) {
+      const generated = later.find((l) => l.record.externalId === row.ma_dinh_danh_hoc_sinh)!.record.raw as SchoolStudent;
+      expect(row).toEqual({ ...generated, ngay_cap_nhat: i < 6 ? first.updatedAt : second.updatedAt });
+    }
+  });
+
+  it('serves records added mid-run at the end of the run, and skips none', async () => {
+    const firstPage = await get(sim, { ...YEAR, limit: '100' });
+    const { ids: added } = sim.add(5);
+    const rest = await readAll(sim, { ...YEAR, cursor: firstPage.body.next_cursor! });
+    const seen = [...ids(firstPage.body.data), ...ids(rest.rows)];
+    expect(seen).toHaveLength(sim.recordCount);
+    expect(new Set(seen)).toEqual(new Set(sim.records().map((r) => r.ma_dinh_danh_hoc_sinh)));
+    expect(seen.slice(-5).sort()).toEqual([...added].sort());
+  });
+
+  it('adds the same records for the same seed', async () => {
+    const twin = await startSchoolSimulator({ seed: SEED, count: COUNT, port: 0, apiKey: KEY, logger: silent });
+    try {
+      expect(twin.add(11).ids).toEqual(later.slice(0, 11).map((l) => l.record.externalId));
+    } finally {
+      await twin.close();
+    }
+  });
+
+  it('adds over HTTP, answering the ids, and counts what it added and touched in its stats', async () => {
+    const before = sim.stats();
+    const res = await fetch(new URL('/_sim/add?n=3', sim.url), { method: 'POST' });
+    const body = (await res.json()) as { added: number; ids: string[]; truthIds: string[]; updatedAt: string };
+    expect(body).toMatchObject({ added: 3, updatedAt: expect.any(String) });
+    expect(body.ids).toEqual(later.slice(15, 18).map((l) => l.record.externalId));
+    expect(body.truthIds).toEqual(later.slice(15, 18).map((l) => l.truthId));
+    sim.touch(2);
+    const stats = (await (await fetch(new URL('/_sim/stats', sim.url))).json()) as { recordsAdded: number; recordsTouched: number; recordCount: number };
+    expect(stats).toMatchObject({ recordsAdded: before.recordsAdded + 3, recordsTouched: before.recordsTouched + 2, recordCount: expected.size + 18 });
+    expect((await fetch(new URL('/_sim/add?n=-1', sim.url), { method: 'POST' })).status).toBe(400);
+    expect((await fetch(new URL('/_sim/add?n=lots', sim.url), { method: 'POST' })).status).toBe(400);
   });
 });

@@ -14,18 +14,19 @@
  *   to the end and are served again; nothing is skipped.
  * - 400 `INVALID_PARAMETER` / `INVALID_CURSOR` for a bad parameter or a cursor this server did not issue.
  *
- * Plus the shared control endpoints (`/_sim/stats`, `/_sim/faults`, …, see simulator-server.ts) and
- * `POST /_sim/touch?n=10` (= {@link SchoolSimulator.touch}).
+ * Plus the shared control endpoints (`/_sim/stats`, `/_sim/faults`, …, see simulator-server.ts),
+ * `POST /_sim/touch?n=10` (= {@link SchoolSimulator.touch}) and `POST /_sim/add?n=10` (= {@link SchoolSimulator.add}).
  */
 import type { Logger } from 'pino';
 import { forkRandom, hash32 } from '../../src/sample/random.js';
-import { generateChild } from '../../src/sample/population.js';
 import { generateSourceRecords } from '../../src/sample/source-views.js';
 import { SCHOOL_YEAR, type SchoolStudent } from '../../src/sample/sources/school.js';
 import { formatHanoi, parseInstantMs } from '../../src/connectors/simulator/hanoi-time.js';
 import { FaultInjector, type HttpFaults } from '../../src/connectors/simulator/http-faults.js';
 import { KeysetIndex, type Key, type KeysetEntry } from '../../src/connectors/simulator/keyset-index.js';
 import { PageTokenCodec } from '../../src/connectors/simulator/page-token.js';
+import { NewSourceRecords, populationChild } from '../../src/connectors/simulator/population-growth.js';
+import { addSteadily, recordChangeRoutes, type AddResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
 import { jsonBytes } from '../../src/connectors/simulator/json-bytes.js';
 import { startSimulatorServer, type RequestContext, type SimulatorHttpStats } from '../../src/connectors/simulator/simulator-server.js';
 
@@ -52,6 +53,8 @@ export interface SchoolSimulatorOptions {
   maxPageSize?: number;
   /** How long a timeout fault holds a request. @defaultValue 120000 */
   holdMs?: number;
+  /** Add records at a steady rate while running (as {@link SchoolSimulator.add}). @defaultValue none */
+  addEvery?: SteadyAdditions;
   /** @defaultValue the hub's root logger */
   logger?: Logger;
 }
@@ -60,22 +63,20 @@ export interface SchoolSimulatorStats extends SimulatorHttpStats {
   pagesServed: number;
   recordsServed: number;
   recordCount: number;
+  /** Records added by `add` since start (not zeroed by a stats reset). */
+  recordsAdded: number;
+  /** Records changed by `touch` since start, counted per touch (not zeroed by a stats reset). */
+  recordsTouched: number;
   /** Time to generate the records at start, ms. */
   buildMs: number;
 }
 
-/** What a touch changed. */
-export interface TouchResult {
-  /** Ids (`ma_dinh_danh_hoc_sinh`) of the records changed. */
-  ids: string[];
-  /** Their new `ngay_cap_nhat`. */
-  updatedAt: string;
-}
+export type { AddResult, TouchResult };
 
 export interface SchoolSimulator {
   /** The origin, e.g. `http://127.0.0.1:4102` (the API is under {@link SCHOOL_API_PATH}). */
   url: string;
-  /** Records held (one per enrolled child). */
+  /** Records held now (one per enrolled child; `add` adds to them). */
   readonly recordCount: number;
   stats(): SchoolSimulatorStats;
   resetStats(): void;
@@ -84,8 +85,15 @@ export interface SchoolSimulator {
   /**
    * Changes `n` records, as schools do between syncs: the personal number filled in where it was missing,
    * otherwise a change of class; `ngay_cap_nhat` moves past every existing value. Deterministic per seed.
+   * Returns the student codes changed.
    */
   touch(n: number): TouchResult;
+  /**
+   * Adds `n` records, as children enrol: the school records of the population's next children (the same
+   * children, in the same order, as the other simulators add; see population-growth.ts), with `ngay_cap_nhat`
+   * past every existing value. Returns their student codes and the children they are about. Deterministic.
+   */
+  add(n: number): AddResult;
   /** The records as now held, in paging order (for tests). */
   records(): SchoolStudent[];
   close(): Promise<void>;
@@ -163,8 +171,11 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
 
   const faults = new FaultInjector(options.faults, seed);
   const cursors = new PageTokenCodec(seed, 'school');
+  const newRecords = new NewSourceRecords(seed, count, 'school');
   let clock = index.maxTime;
   let touchCalls = 0;
+  let recordsAdded = 0;
+  let recordsTouched = 0;
   let pagesServed = 0;
   let recordsServed = 0;
 
@@ -252,7 +263,7 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
     for (const id of chosen) {
       const { item } = index.get(id)!;
       const raw: SchoolStudent = { ...item.raw, ngay_cap_nhat: updatedAt };
-      const child = generateChild(seed, item.childIndex, count);
+      const child = populationChild(seed, count, item.childIndex);
       if (raw.so_dinh_danh_ca_nhan === null && child.identityNumber !== null) {
         raw.so_dinh_danh_ca_nhan = child.identityNumber;
       } else if (raw.khoi !== null) {
@@ -264,7 +275,20 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
       }
       index.update(id, clock, { raw, childIndex: item.childIndex });
     }
+    recordsTouched += chosen.size;
     return { ids: [...chosen], updatedAt };
+  }
+
+  function add(n: number): AddResult {
+    const added = newRecords.take(n);
+    clock += 60_000;
+    const updatedAt = formatHanoi(clock);
+    for (const { record, child } of added) {
+      const raw: SchoolStudent = { ...(record.raw as SchoolStudent), ngay_cap_nhat: updatedAt };
+      index.insert({ time: clock, id: raw.ma_dinh_danh_hoc_sinh, item: { raw, childIndex: child.index } });
+    }
+    recordsAdded += added.length;
+    return { ids: added.map((a) => a.record.externalId), truthIds: added.map((a) => a.child.truthId), updatedAt };
   }
 
   const server = await startSimulatorServer({
@@ -275,19 +299,8 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
     holdMs: options.holdMs,
     logger: options.logger,
     routes: [{ method: 'GET', path: SCHOOL_API_PATH, handle: list }],
-    controlRoutes: [
-      {
-        method: 'POST',
-        path: '/_sim/touch',
-        handle: (ctx) => {
-          const n = Number(ctx.url.searchParams.get('n') ?? '1');
-          if (!Number.isInteger(n) || n < 0) return ctx.sendJson(400, { error: 'n must be a non-negative integer' });
-          const { ids, updatedAt } = touch(n);
-          ctx.sendJson(200, { touched: ids.length, updatedAt });
-        },
-      },
-    ],
-    extraStats: () => ({ pagesServed, recordsServed, recordCount: index.size, buildMs: Math.round(buildMs) }),
+    controlRoutes: recordChangeRoutes({ touch, add }),
+    extraStats: () => ({ pagesServed, recordsServed, recordCount: index.size, recordsAdded, recordsTouched, buildMs: Math.round(buildMs) }),
     onResetStats: () => {
       pagesServed = 0;
       recordsServed = 0;
@@ -300,15 +313,22 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
     }),
   });
   server.log.info({ url: server.url, count, records: index.size, buildMs: Math.round(buildMs) }, 'school simulator listening');
+  const steady = options.addEvery ? addSteadily(add, options.addEvery, server.log) : null;
 
   return {
     url: server.url,
-    recordCount: index.size,
+    get recordCount() {
+      return index.size;
+    },
     stats: server.stats,
     resetStats: server.resetStats,
     setFaults: (f) => faults.set(f),
     touch,
+    add,
     records: () => Array.from({ length: index.size }, (_, i) => index.at(i)!.item.raw),
-    close: server.close,
+    close: async () => {
+      steady?.stop();
+      await server.close();
+    },
   };
 }

@@ -120,12 +120,14 @@ simulate
   .option('--client-id <id>', 'client id the token endpoint accepts', 'health-station-simulator')
   .option('--client-secret <secret>', 'client secret the token endpoint accepts', 'health-station-simulator-secret')
   .option('--faults <json>', 'fault injection, e.g. {"rateLimitEvery":5,"retryAfterSeconds":2,"errorRate":0.1,"malformedRecordRate":0.01}')
-  .action(async (o: { port: number; seed: number; children: number; clientId: string; clientSecret: string; faults?: string }) => {
+  .option('--add-every <seconds>', 'add new Patients (the population\'s next children) every so many seconds', Number.parseFloat)
+  .option('--add-count <n>', 'Patients added each time (with --add-every)', (v) => Number.parseInt(v, 10), 10)
+  .action(async (o: { port: number; seed: number; children: number; clientId: string; clientSecret: string; faults?: string; addEvery?: number; addCount: number }) => {
     const { startHealthStationSimulator } = await import('../../connectors/health-station/simulator.js');
     const log = bootLogger(loadConfig());
     const sim = await startHealthStationSimulator({ port: o.port, seed: o.seed, count: o.children, clientId: o.clientId, clientSecret: o.clientSecret,
-      faults: o.faults ? JSON.parse(o.faults) : undefined, logger: log });
-    log.info({ url: sim.url, patients: sim.recordCount }, 'health-station simulator listening (HEALTH_STATION_FHIR_URL, HEALTH_STATION_TOKEN_URL; control: /_sim/faults, /_sim/stats, /_sim/touch)');
+      faults: o.faults ? JSON.parse(o.faults) : undefined, addEvery: o.addEvery === undefined ? undefined : { everySeconds: o.addEvery, count: o.addCount }, logger: log });
+    log.info({ url: sim.url, patients: sim.recordCount }, 'health-station simulator listening (HEALTH_STATION_FHIR_URL, HEALTH_STATION_TOKEN_URL; control: /_sim/faults, /_sim/stats, /_sim/touch, /_sim/add)');
     (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 
@@ -137,11 +139,14 @@ simulate
   .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
   .option('--api-key <key>', 'the key clients must send in X-Api-Key', 'school-simulator-key')
   .option('--faults <json>', 'fault injection, e.g. {"rateLimitEvery":5,"retryAfterSeconds":2,"repeatPageRate":0.1}')
-  .action(async (o: { port: number; seed: number; children: number; apiKey: string; faults?: string }) => {
+  .option('--add-every <seconds>', 'add new pupils (the population\'s next children) every so many seconds', Number.parseFloat)
+  .option('--add-count <n>', 'pupils added each time (with --add-every)', (v) => Number.parseInt(v, 10), 10)
+  .action(async (o: { port: number; seed: number; children: number; apiKey: string; faults?: string; addEvery?: number; addCount: number }) => {
     const { startSchoolSimulator } = await import('../../connectors/school/simulator.js');
     const log = bootLogger(loadConfig());
-    const sim = await startSchoolSimulator({ port: o.port, seed: o.seed, count: o.children, apiKey: o.apiKey, faults: o.faults ? JSON.parse(o.faults) : undefined, logger: log });
-    log.info({ url: sim.url, students: sim.recordCount }, 'school simulator listening (SCHOOL_API_URL, SCHOOL_API_KEY; control: /_sim/faults, /_sim/stats, /_sim/touch)');
+    const sim = await startSchoolSimulator({ port: o.port, seed: o.seed, count: o.children, apiKey: o.apiKey, faults: o.faults ? JSON.parse(o.faults) : undefined,
+      addEvery: o.addEvery === undefined ? undefined : { everySeconds: o.addEvery, count: o.addCount }, logger: log });
+    log.info({ url: sim.url, students: sim.recordCount }, 'school simulator listening (SCHOOL_API_URL, SCHOOL_API_KEY; control: /_sim/faults, /_sim/stats, /_sim/touch, /_sim/add)');
     (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 

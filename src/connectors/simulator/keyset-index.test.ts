@@ -33,6 +33,17 @@ describe('KeysetIndex', () => {
     expect(() => ix.update('zz', 1, '')).toThrow();
   });
 
+  it('inserts a new record at its place, and refuses an id it holds', () => {
+    const ix = make();
+    ix.insert({ time: 20, id: 'e', item: 'e' });
+    ix.insert({ time: 50, id: 'f', item: 'f' });
+    expect(order(ix)).toEqual(['a', 'b', 'd', 'e', 'c', 'f']);
+    expect(ix.get('f')!.item).toBe('f');
+    expect(ix.maxTime).toBe(50);
+    expect(() => ix.insert({ time: 60, id: 'a', item: 'a2' })).toThrow();
+    expect(ix.size).toBe(6);
+  });
+
   it('refuses duplicate ids', () => {
     expect(() => new KeysetIndex([{ time: 1, id: 'x', item: 1 }, { time: 2, id: 'x', item: 2 }])).toThrow();
   });

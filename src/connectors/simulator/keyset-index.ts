@@ -66,6 +66,16 @@ export class KeysetIndex<T> {
     return inclusive ? this.positionAfter({ time: t, id: '' }, true) : this.positionAfter({ time: t, id: '\uffff' });
   }
 
+  /**
+   * Adds a record at its place in the order. Positions already handed out stay valid as keys: a record
+   * inserted after the last key served is served later in the same run, one inserted before it is not.
+   */
+  insert(entry: KeysetEntry<T>): void {
+    if (this.byId.has(entry.id)) throw new Error('duplicate id in a keyset index');
+    this.entries.splice(this.positionAfter(entry), 0, entry);
+    this.byId.set(entry.id, entry);
+  }
+
   /** Replaces a record and its time, keeping the order. */
   update(id: string, time: number, item: T): void {
     const old = this.byId.get(id);
