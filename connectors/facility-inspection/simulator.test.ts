@@ -147,4 +147,31 @@ describe('writeFacilityInspectionDrop', () => {
       });
     }
   });
+
+  it('writes a revised report listing children found in care since: the population\'s next children, counted on their facility', async () => {
+    const first = await writeFacilityInspectionDrop({ dir: path.join(dir, 'a'), seed: 1, count: 5000 });
+    const revised = await writeFacilityInspectionDrop({ dir: path.join(dir, 'b'), seed: 1, count: 5000, newRecords: 6 });
+    expect(first.added).toEqual({ ids: [], truthIds: [] });
+    // The rows of the children after the population's, as a larger population holds them.
+    const later = [...generateSourceRecords({ seed: 1, count: 8000, sources: ['facility-inspection'], start: 5000 })].slice(0, 6);
+    expect(revised.added).toEqual({ ids: later.map((l) => l.record.externalId), truthIds: later.map((l) => l.truthId) });
+    const rowsOf = async (files: typeof first.files) => (await Promise.all(files.map((f) => readWorkbook(f.path))));
+    const before = await rowsOf(first.files);
+    const after = await rowsOf(revised.files);
+    const ids = (books: typeof before) => books.flatMap((b) => b.children.map((c) => c['Mã phiếu'] as string));
+    expect(ids(after).sort()).toEqual([...ids(before), ...revised.added.ids].sort());
+    expect(revised.files.reduce((n, f) => n + f.rows, 0)).toBe(first.files.reduce((n, f) => n + f.rows, 0) + 6);
+    for (const [i, book] of after.entries()) {
+      for (const f of book.facilities) {
+        const listed = book.children.filter((c) => c['Mã cơ sở'] === f['Mã cơ sở']).length;
+        expect(f['Số trẻ hiện có'] ?? 0).toBe(listed);
+      }
+      // Every earlier row is still there as it was (a new child comes last in its facility's list).
+      for (const row of before[i]!.children) expect(book.children).toContainEqual(row);
+    }
+    const oneRound = await writeFacilityInspectionDrop({ dir: path.join(dir, 'c'), seed: 1, count: 5000, year: 2026, newRecords: 2 });
+    expect(oneRound.added.ids).toHaveLength(2);
+    for (const id of oneRound.added.ids) expect(id).toMatch(/^KT-.+-2026-/);
+    await expect(writeFacilityInspectionDrop({ dir, newRecords: -1 })).rejects.toThrow(RangeError);
+  });
 });

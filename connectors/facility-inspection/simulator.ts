@@ -5,10 +5,12 @@
  * the children found there, one row each, repeating the facility and inspection columns a row mapping needs.
  * The children are the synthetic population's facility-inspection records (`src/sample`), so they are the
  * same children the other sources hold, written the way inspection lists write them (birth year only, no
- * number, nicknames …).
+ * number, nicknames …). A revised report (`newRecords`) adds children found in care since: the population's next
+ * children (the same children the other simulators add, see src/connectors/simulator/population-growth.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NewSourceRecords, type AddedRecords } from '../../src/connectors/simulator/population-growth.js';
 import { communeByCode } from '../../src/reference/admin-units.js';
 import { LAST_DAY, fromDmy } from '../../src/sample/calendar.js';
 import { syntheticFacilities, type SyntheticFacility } from '../../src/sample/facilities.js';
@@ -72,6 +74,13 @@ export interface FacilityInspectionDropOptions {
    * no date format accepts. @defaultValue 0
    */
   brokenRows?: number;
+  /**
+   * A revised report: also list this many child rows of children found in care since, those of the population's
+   * next children (children `count`, `count + 1`, …: the same children, in the same order, that the other
+   * simulators add) in the rounds written; the facility rows count them. Their ids come back in `added`.
+   * @defaultValue 0
+   */
+  newRecords?: number;
 }
 
 export interface FacilityInspectionFile extends DropFile<'facility-inspection'> {
@@ -83,6 +92,8 @@ export interface FacilityInspectionFile extends DropFile<'facility-inspection'> 
 
 export interface FacilityInspectionDrop {
   files: FacilityInspectionFile[];
+  /** The `newRecords` child rows written (external ids, and the synthetic children they are about). */
+  added: AddedRecords;
 }
 
 /** The inspection date of a facility in a round (the facility's own day of the year), ISO. */
@@ -173,7 +184,8 @@ interface ChildEntry {
  * workbooks themselves are streamed.
  */
 export async function writeFacilityInspectionDrop(options: FacilityInspectionDropOptions): Promise<FacilityInspectionDrop> {
-  const { dir, seed = 1, count = 5000, year, brokenRows = 0 } = options;
+  const { dir, seed = 1, count = 5000, year, brokenRows = 0, newRecords = 0 } = options;
+  if (!Number.isInteger(newRecords) || newRecords < 0) throw new RangeError('newRecords must be a non-negative integer');
   const rounds: readonly number[] = FACILITY_INSPECTION_RATES.inspectionYears;
   if (year !== undefined && !rounds.includes(year)) {
     throw new RangeError(`year must be one of the inspection rounds ${rounds.join(', ')}`);
@@ -182,9 +194,11 @@ export async function writeFacilityInspectionDrop(options: FacilityInspectionDro
   await mkdir(dir, { recursive: true });
 
   const byRound = new Map<number, Map<string, ChildEntry[]>>(years.map((y) => [y, new Map()]));
-  for (const { record } of generateSourceRecords({ seed, count, sources: ['facility-inspection'] })) {
+  const roundOf = (raw: FacilityInspectionRow) => byRound.get(Number(fromDmy(raw.dot_kiem_tra.ngay_kiem_tra)!.slice(0, 4)));
+  const added = new NewSourceRecords(seed, count, 'facility-inspection').take(newRecords, (r) => roundOf(r.record.raw as FacilityInspectionRow) !== undefined);
+  for (const { record } of [...generateSourceRecords({ seed, count, sources: ['facility-inspection'] }), ...added]) {
     const raw = record.raw as FacilityInspectionRow;
-    const round = byRound.get(Number(fromDmy(raw.dot_kiem_tra.ngay_kiem_tra)!.slice(0, 4)));
+    const round = roundOf(raw);
     if (!round) continue;
     const list = round.get(raw.ma_co_so) ?? [];
     list.push({ externalId: record.externalId, raw });
@@ -227,6 +241,6 @@ export async function writeFacilityInspectionDrop(options: FacilityInspectionDro
     await wb.commit();
     files.push({ path, rows: written, kind: 'facility-inspection', brokenRows: brokenLines, year: y, facilityRows: facilities.length });
   }
-  return { files };
+  return { files, added: { ids: added.map((a) => a.record.externalId), truthIds: added.map((a) => a.child.truthId) } };
 }
 

@@ -223,4 +223,33 @@ describe('writeJusticeRegisterDrop', () => {
     }
     expect(peak - before).toBeLessThan(160 * 2 ** 20);
   });
+
+  it('writes a later export: the population\'s registrations, then those of its next children; or those alone', async () => {
+    const expected = expectedRows(3, 2000);
+    // The registrations of the children after the population's, as a larger population holds them.
+    const later = [...generateSourceRecords({ seed: 3, count: 4000, sources: ['justice-register'], start: 2000 })].slice(0, 12);
+    const laterBirths = later.filter((l) => (l.record.raw as BirthRegistration).LOAI_SO === 'KHAI_SINH');
+    expect(laterBirths.length).toBeGreaterThan(0);
+
+    const full = await writeJusticeRegisterDrop({ dir, seed: 3, count: 2000, tag: '20261102', newRecords: 12 });
+    expect(full.added).toEqual({ ids: later.map((l) => l.record.externalId), truthIds: later.map((l) => l.truthId) });
+    expect(full.files.map((f) => path.basename(f.path))).toEqual(['khai-sinh-20261102.csv', 'nuoi-con-nuoi-20261102.xlsx']);
+    const [, ...rows] = parseCsv(await readFile(full.files[0]!.path, 'utf8'));
+    expect(rows).toEqual([...expected.births, ...laterBirths.map((l) => birthRow(l.record.externalId, l.record.raw as BirthRegistration))]);
+    expect(full.files[1]!.rows).toBe(expected.adoptions.length + later.length - laterBirths.length);
+
+    const delta = await writeJusticeRegisterDrop({ dir: path.join(dir, 'delta'), seed: 3, count: 2000, tag: '20261103', newRecords: 12, onlyNew: true });
+    expect(delta.added).toEqual(full.added);
+    const [header, ...newRows] = parseCsv(await readFile(delta.files[0]!.path, 'utf8'));
+    expect(header).toEqual([...BIRTH_HEADERS]);
+    expect(newRows).toEqual(rows.slice(expected.births.length));
+    // A register without new registrations is not written (these 12 are all births).
+    expect(later).toEqual(laterBirths);
+    expect(delta.files.map((f) => f.kind)).toEqual(['birth']);
+  });
+
+  it('refuses newRecords that is not a count, and with rows', async () => {
+    await expect(writeJusticeRegisterDrop({ dir, newRecords: 1.5 })).rejects.toThrow(RangeError);
+    await expect(writeJusticeRegisterDrop({ dir, newRecords: 3, rows: 10 })).rejects.toThrow(/cannot be combined/);
+  });
 });

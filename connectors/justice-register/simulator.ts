@@ -5,12 +5,18 @@
  * synthetic population's justice-register records (`src/sample`), so the same children appear here as in the
  * other sources, with the register's own variations (upper case, missing diacritics, missing numbers …).
  *
+ * A later export adds registrations: `newRecords` writes the registrations of the population's next children
+ * (the same children the HTTP simulators add, see src/connectors/simulator/population-growth.ts) after the
+ * population's own, or alone with `onlyNew`, so a second drop brings new records to an incremental sync.
+ *
  * For benchmarks, `rows` asks for an exact number of birth rows: past the population's own records the rows
  * are recombined from further synthetic children by a fast path ({@link DerivedBirthRows}), because the
  * generator's justice view is too slow for a million-row file.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NewSourceRecords, type AddedRecords, type NewSourceRecord } from '../../src/connectors/simulator/population-growth.js';
+import type { SourceRecordInput } from '../../src/domain/source-record-input.js';
 import { fromDmy } from '../../src/sample/calendar.js';
 import { generateSourceRecords } from '../../src/sample/source-views.js';
 import type { AdoptionRegistration, BirthRegistration } from '../../src/sample/sources/justice-register.js';
@@ -107,12 +113,26 @@ export interface JusticeRegisterDropOptions {
   rows?: number;
   /** Part of the file names: `khai-sinh-<tag>.csv`, `nuoi-con-nuoi-<tag>.xlsx`. @defaultValue '20261101' */
   tag?: string;
+  /**
+   * A later export: also write this many registrations made since, those of the population's next children
+   * (children `count`, `count + 1`, …: the same children, in the same order, that the HTTP simulators add),
+   * after the population's rows; births in the birth register, adoptions in the adoption register. Their ids
+   * come back in `added`. Not with `rows`. @defaultValue 0
+   */
+  newRecords?: number;
+  /**
+   * Write only the `newRecords` registrations (an export of what was registered since the last one); a register
+   * with none of them is not written. @defaultValue false
+   */
+  onlyNew?: boolean;
 }
 
 export type JusticeRegisterFileKind = 'birth' | 'adoption';
 
 export interface JusticeRegisterDrop {
   files: Array<DropFile<JusticeRegisterFileKind>>;
+  /** The `newRecords` registrations written (external ids, and the synthetic children they are about). */
+  added: AddedRecords;
 }
 
 /** One birth registration as a row of the export, in {@link BIRTH_HEADERS} order (dates as dd/MM/yyyy text). */
@@ -162,17 +182,30 @@ export function adoptionRow(externalId: string, raw: AdoptionRegistration): stri
   ];
 }
 
-/** Birth rows in file order: the population's records, then (with `rows`) derived ones; adoptions are collected. */
+const isAdoption = (raw: BirthRegistration | AdoptionRegistration): raw is AdoptionRegistration => raw.LOAI_SO === 'NUOI_CON_NUOI';
+
+/** The registrations an export holds: the population's (unless `onlyNew`), then the new ones. */
+function* registrations(seed: number, count: number, added: readonly NewSourceRecord[], onlyNew: boolean): Generator<{ record: SourceRecordInput }> {
+  if (!onlyNew) yield* generateSourceRecords({ seed, count, sources: ['justice-register'] });
+  yield* added;
+}
+
+/**
+ * Birth rows in file order: the population's records (unless `onlyNew`), then the new ones, then (with `rows`)
+ * derived ones; adoptions are collected.
+ */
 function* birthRows(
   seed: number,
   count: number,
   rows: number | undefined,
   adoptions: string[][],
+  added: readonly NewSourceRecord[],
+  onlyNew: boolean,
 ): Generator<string[]> {
   let written = 0;
-  for (const { record } of generateSourceRecords({ seed, count, sources: ['justice-register'] })) {
+  for (const { record } of registrations(seed, count, added, onlyNew)) {
     const raw = record.raw as BirthRegistration | AdoptionRegistration;
-    if (raw.LOAI_SO === 'NUOI_CON_NUOI') {
+    if (isAdoption(raw)) {
       adoptions.push(adoptionRow(record.externalId, raw));
     } else if (rows === undefined || written < rows) {
       written++;
@@ -214,22 +247,31 @@ function xlsxCells(fields: readonly string[], dateColumns: ReadonlySet<number>):
  * writer); only the adoption rows, a few per ten thousand children, are held until the end.
  */
 export async function writeJusticeRegisterDrop(options: JusticeRegisterDropOptions): Promise<JusticeRegisterDrop> {
-  const { dir, seed = 1, count = 5000, format = 'csv', encoding = 'utf-8-bom', brokenRows = 0, rows, tag = '20261101' } = options;
+  const { dir, seed = 1, count = 5000, format = 'csv', encoding = 'utf-8-bom', brokenRows = 0, rows, tag = '20261101', newRecords = 0, onlyNew = false } = options;
   if (rows !== undefined && (!Number.isInteger(rows) || rows < 0)) throw new RangeError('rows must be a non-negative integer');
+  if (!Number.isInteger(newRecords) || newRecords < 0) throw new RangeError('newRecords must be a non-negative integer');
+  if (rows !== undefined && newRecords > 0) throw new RangeError('rows and newRecords cannot be combined');
+  const added = new NewSourceRecords(seed, count, 'justice-register').take(newRecords);
+  const newBirths = added.filter((a) => !isAdoption(a.record.raw as BirthRegistration | AdoptionRegistration)).length;
+  const writeBirths = !onlyNew || newBirths > 0;
   await mkdir(dir, { recursive: true });
   const adoptions: string[][] = [];
   // Where the broken rows go: spread over the expected number of rows (98% of children have a registration;
   // 0.9 keeps every position inside the file). The returned row numbers are the ones actually written.
-  const expected = rows ?? Math.floor(count * 0.9);
+  const expected = rows ?? (onlyNew ? newBirths : Math.floor(count * 0.9));
   const broken = new Map(brokenRowIndexes(expected, brokenRows).map((index, k) => [index, k]));
   const brokenLines: number[] = [];
   let written = 0;
+  const files: Array<DropFile<JusticeRegisterFileKind>> = [];
 
   const birthPath = join(dir, `khai-sinh-${tag}.${format}`);
-  if (format === 'csv') {
+  if (!writeBirths) {
+    // Every new record is an adoption.
+    for (const { record } of added) adoptions.push(adoptionRow(record.externalId, record.raw as AdoptionRegistration));
+  } else if (format === 'csv') {
     const csv = await CsvDropWriter.open(birthPath, BIRTH_HEADERS, { encoding });
     try {
-      for (const fields of birthRows(seed, count, rows, adoptions)) {
+      for (const fields of birthRows(seed, count, rows, adoptions, added, onlyNew)) {
         const k = broken.get(written);
         if (k === undefined) csv.add(fields);
         else {
@@ -247,7 +289,7 @@ export async function writeJusticeRegisterDrop(options: JusticeRegisterDropOptio
   } else {
     const wb = openWorkbook(birthPath, REGISTRY_SOFTWARE);
     const sheet = addHeaderSheet(wb, BIRTH_SHEET, BIRTH_HEADERS);
-    for (const fields of birthRows(seed, count, rows, adoptions)) {
+    for (const fields of birthRows(seed, count, rows, adoptions, added, onlyNew)) {
       const cells = xlsxCells(fields, BIRTH_DATE_COLUMNS);
       if (broken.has(written)) {
         // Typed as text with a two-digit year (15/03/18), which no date format of the mapping accepts.
@@ -261,18 +303,17 @@ export async function writeJusticeRegisterDrop(options: JusticeRegisterDropOptio
     sheet.commit();
     await wb.commit();
   }
+  if (writeBirths) files.push({ path: birthPath, rows: written, kind: 'birth', brokenRows: brokenLines });
 
-  const adoptionPath = join(dir, `nuoi-con-nuoi-${tag}.xlsx`);
-  const wb = openWorkbook(adoptionPath, REGISTRY_SOFTWARE);
-  const sheet = addHeaderSheet(wb, ADOPTION_SHEET, ADOPTION_HEADERS);
-  for (const fields of adoptions) addXlsxRow(sheet, xlsxCells(fields, ADOPTION_DATE_COLUMNS));
-  sheet.commit();
-  await wb.commit();
+  if (!onlyNew || adoptions.length > 0) {
+    const adoptionPath = join(dir, `nuoi-con-nuoi-${tag}.xlsx`);
+    const wb = openWorkbook(adoptionPath, REGISTRY_SOFTWARE);
+    const sheet = addHeaderSheet(wb, ADOPTION_SHEET, ADOPTION_HEADERS);
+    for (const fields of adoptions) addXlsxRow(sheet, xlsxCells(fields, ADOPTION_DATE_COLUMNS));
+    sheet.commit();
+    await wb.commit();
+    files.push({ path: adoptionPath, rows: adoptions.length, kind: 'adoption', brokenRows: [] });
+  }
 
-  return {
-    files: [
-      { path: birthPath, rows: written, kind: 'birth', brokenRows: brokenLines },
-      { path: adoptionPath, rows: adoptions.length, kind: 'adoption', brokenRows: [] },
-    ],
-  };
+  return { files, added: { ids: added.map((a) => a.record.externalId), truthIds: added.map((a) => a.child.truthId) } };
 }

@@ -160,10 +160,15 @@ simulate
   .addOption(new Option('--encoding <encoding>', 'CSV encoding (windows-1258 writes a file the hub must refuse)').choices(['utf-8', 'utf-8-bom', 'utf-16le', 'windows-1258']).default('utf-8-bom'))
   .option('--broken-rows <n>', 'rows to write broken', (v) => Number.parseInt(v, 10), 0)
   .option('--rows <n>', 'write exactly this many birth rows (benchmarks)', (v) => Number.parseInt(v, 10))
-  .action(async (o: { dir: string; seed: number; children: number; format: 'csv' | 'xlsx'; encoding: 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'windows-1258'; brokenRows: number; rows?: number }) => {
+  .option('--tag <tag>', 'part of the file names: khai-sinh-<tag>.csv, nuoi-con-nuoi-<tag>.xlsx (a later export needs another)', '20261101')
+  .option('--new <n>', 'a later export: also this many registrations of the population\'s next children (those the HTTP simulators add)', (v) => Number.parseInt(v, 10), 0)
+  .option('--only-new', 'write only the --new registrations (what was registered since the last export)')
+  .action(async (o: { dir: string; seed: number; children: number; format: 'csv' | 'xlsx'; encoding: 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'windows-1258'; brokenRows: number; rows?: number; tag: string; new: number; onlyNew?: boolean }) => {
     const { writeJusticeRegisterDrop } = await import('../../connectors/justice-register/simulator.js');
-    const drop = await writeJusticeRegisterDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, format: o.format, encoding: o.encoding, brokenRows: o.brokenRows, rows: o.rows });
+    const drop = await writeJusticeRegisterDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, format: o.format, encoding: o.encoding, brokenRows: o.brokenRows, rows: o.rows,
+      tag: o.tag, newRecords: o.new, onlyNew: o.onlyNew === true });
     for (const f of drop.files) process.stdout.write(`wrote ${path.relative(process.cwd(), f.path)} (${f.rows} rows)\n`);
+    if (o.new > 0) process.stdout.write(`${drop.added.ids.length} of them new registrations\n`);
   });
 
 simulate
@@ -174,10 +179,12 @@ simulate
   .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
   .option('--year <n>', 'only this inspection round (2024, 2025 or 2026)', (v) => Number.parseInt(v, 10))
   .option('--broken-rows <n>', 'child rows per workbook to write broken', (v) => Number.parseInt(v, 10), 0)
-  .action(async (o: { dir: string; seed: number; children: number; year?: number; brokenRows: number }) => {
+  .option('--new <n>', 'a revised report: also this many child rows of the population\'s next children (those the other simulators add)', (v) => Number.parseInt(v, 10), 0)
+  .action(async (o: { dir: string; seed: number; children: number; year?: number; brokenRows: number; new: number }) => {
     const { writeFacilityInspectionDrop } = await import('../../connectors/facility-inspection/simulator.js');
-    const drop = await writeFacilityInspectionDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, year: o.year, brokenRows: o.brokenRows });
+    const drop = await writeFacilityInspectionDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, year: o.year, brokenRows: o.brokenRows, newRecords: o.new });
     for (const f of drop.files) process.stdout.write(`wrote ${path.relative(process.cwd(), f.path)} (${f.rows} child rows)\n`);
+    if (o.new > 0) process.stdout.write(`${drop.added.ids.length} of them new child rows\n`);
   });
 
 const servers = program
