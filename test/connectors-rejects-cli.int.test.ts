@@ -51,7 +51,7 @@ describe('childhub connectors rejects', () => {
     writeFileSync(file, lines.join('\n'));
     cliEnv = {
       ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
-      CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: drop,
+      CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: drop, JUSTICE_REGISTER_SETTLE_SECONDS: '0',
     };
     const sync = await childhub('connectors', 'sync', 'justice-register', '--in-process');
     expect(sync.stdout).toMatch(/SUCCEEDED .* 2 rejected/);
