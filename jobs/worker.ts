@@ -99,7 +99,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       const factory = processors[name];
       if (!factory) throw new WorkerSetupError(`Worker cannot start: queue "${name}" has no processor.`, name);
       const settings = queueDefinition(name).worker;
-      const worker = new Worker<unknown, unknown, string>(name, factory(ctx), {
+      const worker = new Worker<unknown, unknown, string>(name, factory(ctx, { queues: queueClient }), {
         connection,
         prefix,
         concurrency: settings?.concurrency ?? ctx.config.WORKER_CONCURRENCY,

@@ -13,6 +13,8 @@ import { ConnectorCheckpointInvalidError } from '../../src/connectors/http/error
 import { InvalidProjectionError } from '../../src/services/projections/invalid-projection.error.js';
 import { ConnectorUpstreamUnavailableError } from '../../src/connectors/http/errors/connector-upstream-unavailable-error.js';
 import { serializeError } from '../../src/observability/logger.js';
+import type { QueueClient } from '../queue-client.js';
+import type { RunSummary } from '../../src/connectors/sync/connector-sync.service.js';
 import { connectorSyncProcessor } from './connector-sync.processor.js';
 
 const RUN_ID = 'run_01J0000000000000000000000A';
@@ -20,7 +22,7 @@ const RUN_ID = 'run_01J0000000000000000000000A';
 /** The processor over a sync service that fails with `error`, and the job it ran (attempt `attemptsMade + 1` of 5). */
 function failing(error: Error, attemptsMade = 0) {
   const connectors = { runQueued: vi.fn().mockRejectedValue(error), run: vi.fn().mockRejectedValue(error), failQueued: vi.fn().mockResolvedValue(true) };
-  const processor = connectorSyncProcessor({ connectors } as unknown as AppContext);
+  const processor = connectorSyncProcessor({ connectors } as unknown as AppContext, { queues: {} as QueueClient });
   const job = { data: { runId: RUN_ID }, attemptsMade, opts: { attempts: 5 }, updateProgress: vi.fn() } as unknown as Job<unknown, unknown, string>;
   return { connectors, run: () => processor(job) };
 }
@@ -65,5 +67,28 @@ describe('connector-sync processor', () => {
       await expect(last.run()).rejects.not.toBeInstanceOf(UnrecoverableError);
       expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error);
     }
+  });
+
+  it('queues a sync for when the files a run left waiting have settled, once per run, and none when nothing waits', async () => {
+    const summary = (over: Partial<RunSummary>): RunSummary => ({
+      runId: RUN_ID, connector: 'justice-register', status: 'SUCCEEDED', resumed: false, durationMs: 5, batches: 1, fetched: 10, inserted: 10,
+      updated: 0, unchanged: 0, rejected: 0, filesIngested: 1, filesSkipped: 0, filesWaiting: 0, ...over,
+    });
+    const queues = { add: vi.fn().mockResolvedValue({}) };
+    const connectors = { run: vi.fn(), runQueued: vi.fn() };
+    const processor = connectorSyncProcessor({ connectors, logger: { info: vi.fn() } } as unknown as AppContext, { queues: queues as unknown as QueueClient });
+    const job = (data: unknown) => ({ data, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: vi.fn() }) as unknown as Job<unknown, unknown, string>;
+
+    connectors.runQueued.mockResolvedValueOnce(summary({ filesWaiting: 2, settlesInMs: 41_000 }));
+    await processor(job({ runId: RUN_ID }));
+    expect(queues.add).toHaveBeenCalledWith('connector-sync', {
+      data: { connector: 'justice-register', reason: 'files-settling' }, jobId: `settled-${RUN_ID}`, delay: 43_000,
+    });
+
+    // The follow-up itself runs as a scheduled sync that says why it ran.
+    connectors.run.mockResolvedValueOnce(summary({}));
+    await processor(job({ connector: 'justice-register', reason: 'files-settling' }));
+    expect(connectors.run).toHaveBeenCalledWith('justice-register', { trigger: 'SCHEDULE', requestedBy: 'files-settling' }, expect.anything());
+    expect(queues.add).toHaveBeenCalledTimes(1);
   });
 });

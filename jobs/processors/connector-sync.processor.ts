@@ -2,7 +2,9 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
 import { serializeError } from '../../src/observability/logger.js';
+import type { RunSummary } from '../../src/connectors/sync/connector-sync.service.js';
 import { parseJobData } from '../queues.js';
+import type { ProcessorDeps } from './index.js';
 
 /**
  * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one), reporting progress
@@ -10,15 +12,18 @@ import { parseJobData } from '../queues.js';
  * Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a source's Retry-After longer than the
  * connector may wait, fail the job at once. A failure's message is kept as logs may keep it.
  */
-export function connectorSyncProcessor(ctx: AppContext) {
+export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
   return async (job: Job<unknown, unknown, string>, _token?: string, signal?: AbortSignal) => {
     const data = parseJobData('connector-sync', job.data);
     const onProgress = async (p: { batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number }) => {
       await job.updateProgress({ batches: p.batches, fetched: p.fetched, inserted: p.inserted, updated: p.updated, unchanged: p.unchanged, rejected: p.rejected });
     };
     try {
-      if ('runId' in data) return await ctx.connectors.runQueued(data.runId, { onProgress, signal });
-      return await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: 'schedule' }, { onProgress, signal });
+      const summary = 'runId' in data
+        ? await ctx.connectors.runQueued(data.runId, { onProgress, signal })
+        : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { onProgress, signal });
+      await syncWhenSettled(summary, deps, ctx);
+      return summary;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (!('runId' in data) && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
@@ -38,4 +43,21 @@ export function connectorSyncProcessor(ctx: AppContext) {
       throw Object.assign(new Error(message), { code });
     }
   };
+}
+
+/** Margin past the moment the last waiting file settles: the follow-up must not find it a moment too young. */
+const SETTLE_MARGIN_MS = 2_000;
+
+/**
+ * Files of the drop directory a sync left waiting (modified less than `file.settleSeconds` ago: still being
+ * copied in) are read by a sync queued for when they have settled, not by the next schedule: a nightly
+ * schedule would otherwise leave an export that landed a minute before it for a whole day. One follow-up per
+ * run (its id names the run); if a file is written again meanwhile, that sync leaves it waiting and queues
+ * the next.
+ */
+async function syncWhenSettled(summary: RunSummary, deps: ProcessorDeps, ctx: AppContext): Promise<void> {
+  if (summary.status !== 'SUCCEEDED' || summary.filesWaiting === 0 || summary.settlesInMs === undefined) return;
+  const delay = summary.settlesInMs + SETTLE_MARGIN_MS;
+  await deps.queues.add('connector-sync', { data: { connector: summary.connector, reason: 'files-settling' }, jobId: `settled-${summary.runId}`, delay });
+  ctx.logger.info({ connector: summary.connector, runId: summary.runId, filesWaiting: summary.filesWaiting, inMs: delay }, 'files left waiting: a sync is queued for when they have settled');
 }

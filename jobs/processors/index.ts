@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
+import type { QueueClient } from '../queue-client.js';
 import type { QueueName } from '../queues.js';
 import { connectorSyncProcessor } from './connector-sync.processor.js';
 import { goldenRecordProcessor } from './golden-record.processor.js';
@@ -10,8 +11,13 @@ import { identitySweepProcessor } from './identity-sweep.processor.js';
 /** A BullMQ processor as the worker runs it; job data is `unknown` until the processor validates it. */
 export type JobProcessor = (job: Job<unknown, unknown, string>, token?: string, signal?: AbortSignal) => Promise<unknown>;
 
+/** What a processor may use besides the application: the worker's producer side of the queues, to add follow-up jobs. */
+export interface ProcessorDeps {
+  queues: QueueClient;
+}
+
 /** Builds a queue's processor from the composition root. */
-export type ProcessorFactory = (ctx: AppContext) => JobProcessor;
+export type ProcessorFactory = (ctx: AppContext, deps: ProcessorDeps) => JobProcessor;
 
 /** Processor factories by queue name; the worker checks at start-up that every registered queue has one. */
 export type ProcessorRegistry = Readonly<Partial<Record<string, ProcessorFactory>>>;

@@ -67,7 +67,15 @@ export interface RunSummary extends RunCounts {
   resumed: boolean;
   durationMs: number;
   error?: { code: string; message: string };
+  /**
+   * With files waiting (`filesWaiting`): how long until the last of them has settled, in ms, when a sync
+   * would read it if nothing writes it meanwhile. The worker queues that sync (see connectorSyncProcessor).
+   */
+  settlesInMs?: number;
 }
+
+/** Longest wait a waiting file asks of a follow-up sync: a modification time days ahead is a wrong clock, not a plan. */
+const MAX_SETTLE_WAIT_MS = 24 * 60 * 60 * 1000;
 
 export interface RunOptions {
   /** Run this queued run (its id came with the job); otherwise a new run is created. */
@@ -184,13 +192,17 @@ export class ConnectorSyncService {
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
+      const waiting = { settlesInMs: 0 };
       log.info({ runId: run.id, trigger: req.trigger, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
-        await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused);
+        await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting);
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) throw new FilesRefusedError(refused, counts);
         await this.deps.sql.query(`UPDATE connector_run SET status = 'SUCCEEDED', finished_at = now(), heartbeat_at = now(), files_refused = '[]' WHERE id = $1`, [run.id]);
-        const summary: RunSummary = { runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts };
+        const summary: RunSummary = {
+          runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
+          ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs } : {}),
+        };
         log.info({ ...summary }, 'connector sync finished');
         return summary;
       } catch (err) {
@@ -270,7 +282,10 @@ export class ConnectorSyncService {
     return out;
   }
 
-  private async execute(loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[]): Promise<void> {
+  private async execute(
+    loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[],
+    waiting: { settlesInMs: number },
+  ): Promise<void> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
@@ -295,6 +310,10 @@ export class ConnectorSyncService {
         counts.filesWaiting = e.waiting;
       }
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
+      if (e.type === 'file-waiting') {
+        const ms = Math.min(MAX_SETTLE_WAIT_MS, Math.max(0, (e.settleSeconds - e.modifiedSecondsAgo) * 1000));
+        waiting.settlesInMs = Math.max(waiting.settlesInMs, ms);
+      }
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
     };
     const batches = reader.read(startState, {

@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import { startWorker, type RunningWorker } from '../jobs/worker.js';
+import type { AppContext } from '../src/app/app-context.js';
+import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+/**
+ * A file still being copied into the drop directory when a sync runs is left waiting (file.settleSeconds);
+ * the worker then queues a sync for when it has settled, rather than leaving it to the next schedule (a day,
+ * for a nightly one).
+ */
+describe('files left waiting in a drop directory, synced by the worker once settled', () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  let worker: RunningWorker;
+  const saved = { ...process.env };
+  const root = mkdtempSync(path.join(os.tmpdir(), 'childhub-settling-'));
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    process.env.JUSTICE_REGISTER_DROP_DIR = path.join(root, 'drop');
+    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '2';
+    ctx = await createTestAppContext(env);
+    worker = await startWorker(ctx, { queues: ['connector-sync'] });
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await ctx?.close();
+    await env?.cleanup();
+    process.env = saved;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('reads the settled files now and the one still being written in a sync queued for when it has settled', async () => {
+    const dir = path.join(root, 'drop');
+    const drop = await writeJusticeRegisterDrop({ dir, seed: 31, count: 40, tag: 'settled' });
+    for (const f of drop.files) utimesSync(f.path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const later = await writeJusticeRegisterDrop({ dir: path.join(root, 'src'), seed: 32, count: 40, tag: 'copying' });
+    const copying = later.files.find((f) => f.kind === 'birth')!;
+    writeFileSync(path.join(dir, path.basename(copying.path)), readFileSync(copying.path)); // modified now
+
+    const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+    const runs = () => ctx.sql.query<{ id: string; status: string; requested_by: string; files_ingested: number; files_waiting: number }>(
+      'SELECT id, status, requested_by, files_ingested, files_waiting FROM connector_run ORDER BY id');
+    await waitFor(async () => (await runs()).some((r) => r.id === runId && r.status === 'SUCCEEDED'), 30_000, 'the requested sync');
+    expect((await runs()).find((r) => r.id === runId)).toMatchObject({ files_ingested: drop.files.length, files_waiting: 1 });
+
+    await waitFor(async () => (await runs()).some((r) => r.requested_by === 'files-settling' && r.status === 'SUCCEEDED'), 30_000, 'the follow-up sync');
+    const all = await runs();
+    expect(all).toHaveLength(2);
+    expect(all[1]).toMatchObject({ requested_by: 'files-settling', files_ingested: 1, files_waiting: 0 });
+  }, 60_000);
+});
