@@ -103,6 +103,9 @@ describe('a second file drop with new registrations', () => {
     const first = await writeFacilityInspectionDrop({ dir, seed: SEED, count: 3000 });
     const initial = await ctx.connectors.run('facility-inspection', { trigger: 'CLI' });
     expect(initial).toMatchObject({ status: 'SUCCEEDED', rejected: 0 });
+    // Facility rows (projections only) count as records too: every row fetched is inserted, updated or unchanged.
+    const accounted = (r: { inserted: number; updated: number; unchanged: number; rejected: number }) => r.inserted + r.updated + r.unchanged + r.rejected;
+    expect(accounted(initial)).toBe(initial.fetched);
     const before = await snapshot('facility-inspection', 'placement');
     expect(before.size).toBe(first.files.reduce((n, f) => n + f.rows, 0));
     const inspections = async () => new Map((await ctx.sql.query<{ report_number: string; children_present: number }>(
@@ -121,5 +124,8 @@ describe('a second file drop with new registrations', () => {
     const grown = [...recounted].filter(([id, n]) => n !== counted.get(id));
     expect(grown.length).toBeGreaterThan(0);
     expect(grown.reduce((sum, [id, n]) => sum + n - counted.get(id)!, 0)).toBe(4);
+    // The facility records whose inspection changed are the run's updated records.
+    expect(accounted(run)).toBe(run.fetched);
+    expect(run.updated).toBe(grown.length);
   }, 120_000);
 });

@@ -177,9 +177,16 @@ describe('projections: written per source record, read per child by role', () =>
 
   it('upserts facilities and inspections idempotently, updating only what changed', async () => {
     const again = await upsertFacilities([facilityRecord()]);
-    expect(again).toEqual({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 0, updated: 0, unchanged: 2 } });
+    expect(again).toEqual({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 0, updated: 0, unchanged: 2 }, items: ['unchanged'] });
     const changed = await upsertFacilities([facilityRecord({ findings: 'Đã hướng dẫn đăng ký' })]);
-    expect(changed).toEqual({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 0, updated: 1, unchanged: 1 } });
+    expect(changed).toEqual({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 0, updated: 1, unchanged: 1 }, items: ['updated'] });
+    // Each record by what it carries: a new facility is inserted, a record of a known one with nothing new unchanged.
+    const mixed = await upsertFacilities([
+      facilityRecord({ findings: 'Đã hướng dẫn đăng ký' }),
+      { sourceSystem: 'facility-inspection', externalId: 'CS-009', projections: { facility: [{ code: 'CS-009', name: 'Nhà tình thương', type: 'RELIGIOUS', communeCode: '00008', licenceStatus: 'NONE', licenceNumber: null, capacity: null }] } },
+    ]);
+    expect(mixed.items).toEqual(['unchanged', 'inserted']);
+    await hub.ctx.sql.query(`DELETE FROM facility WHERE code = 'CS-009'`);
     const [n] = await hub.ctx.sql.query(`SELECT (SELECT count(*) FROM facility)::int AS f, (SELECT count(*) FROM inspection)::int AS i`);
     expect(n).toEqual({ f: 1, i: 2 });
   });

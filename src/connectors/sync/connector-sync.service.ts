@@ -363,7 +363,9 @@ export class ConnectorSyncService {
               result.stored.map((x) => ({ sourceRecordId: x.sourceRecordId, encoded: current.projections[x.index] ?? null, isNew: x.inserted })),
             );
           }
-          if (current.facilities.length) await this.deps.projections.upsertFacilities(client, current.facilities);
+          // Facility records (projections only) count as a child's record does: inserted, updated or unchanged.
+          const facilities = current.facilities.length ? (await this.deps.projections.upsertFacilities(client, current.facilities)).items : [];
+          const facilitiesDid = (what: string) => facilities.filter((x) => x === what).length;
           // Each record counts once per run: one the run quarantined already (a repeated page) is unchanged.
           const rejected = await this.deps.ingest.quarantine(client, current.rejects, ingestOpts);
           const resolved = resolvable(current);
@@ -382,9 +384,9 @@ export class ConnectorSyncService {
             filesWaiting: 0,
             batches: 1,
             fetched: current.fetched,
-            inserted: result?.inserted ?? 0,
-            updated: result?.updated ?? 0,
-            unchanged: current.unchanged + (result?.unchanged ?? 0) + current.rejects.length - rejected,
+            inserted: (result?.inserted ?? 0) + facilitiesDid('inserted'),
+            updated: (result?.updated ?? 0) + facilitiesDid('updated'),
+            unchanged: current.unchanged + (result?.unchanged ?? 0) + current.rejects.length - rejected + facilitiesDid('unchanged'),
             rejected: rejected + (result?.rejected ?? 0),
             filesIngested,
             filesSkipped: 0,

@@ -107,7 +107,7 @@ describe('ProjectionWriter.upsertFacilities', () => {
     expect(calls[0]!.text).toContain('ON CONFLICT (code) DO UPDATE');
     expect(calls[1]!.text).toContain('ON CONFLICT (facility_code, report_number) DO UPDATE');
     expect(calls[0]!.values[4]).toEqual(['Chùa A']);
-    expect(res).toEqual({ facilities: { inserted: 1, updated: 0, unchanged: 0 }, inspections: { inserted: 2, updated: 0, unchanged: 0 } });
+    expect(res).toMatchObject({ facilities: { inserted: 1, updated: 0, unchanged: 0 }, inspections: { inserted: 2, updated: 0, unchanged: 0 } });
   });
 
   it('refuses child projections on facility records and bad facility values', async () => {

@@ -69,6 +69,11 @@ export interface UpsertCounts {
 export interface FacilityUpsertResult {
   facilities: UpsertCounts;
   inspections: UpsertCounts;
+  /**
+   * What each item (a facility record) did, by index: `inserted` when a row it carries is new, else `updated`
+   * when one changed, else `unchanged`; so a run counts facility records as it counts a child's.
+   */
+  items: Array<'inserted' | 'updated' | 'unchanged'>;
 }
 
 const PG_ARRAY_TYPE = { text: 'text', date: 'date', integer: 'integer', boolean: 'boolean' } as const;
@@ -236,11 +241,23 @@ export class ProjectionWriter {
       }
     }
     const none: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-    const result: FacilityUpsertResult = { facilities: { ...none }, inspections: { ...none } };
-    if (facilities.size) result.facilities = await this.upsert(client, FACILITY_TABLE, [...facilities.values()], ['code'], 'updated_at = now()');
-    if (inspections.size) {
-      result.inspections = await this.upsert(client, INSPECTION_TABLE, [...inspections.values()], ['facility_code', 'report_number'], 'updated_at = now()');
+    const result: FacilityUpsertResult = { facilities: { ...none }, inspections: { ...none }, items: [] };
+    const written = new Map<string, boolean>(); // `f\0code` or `i\0code\0report` → inserted (true) or updated
+    if (facilities.size) {
+      result.facilities = await this.upsert(client, FACILITY_TABLE, [...facilities.values()], ['code'], 'updated_at = now()', (key, ins) => written.set(`f\u0000${key}`, ins));
     }
+    if (inspections.size) {
+      result.inspections = await this.upsert(
+        client, INSPECTION_TABLE, [...inspections.values()], ['facility_code', 'report_number'], 'updated_at = now()', (key, ins) => written.set(`i\u0000${key}`, ins),
+      );
+    }
+    result.items = items.map((it) => {
+      const outcomes = [
+        ...(it.projections.facility ?? []).map((f) => written.get(`f\u0000${f.code}`)),
+        ...(it.projections.inspection ?? []).map((x) => written.get(`i\u0000${x.facilityCode}\u0000${x.reportNumber}`)),
+      ];
+      return outcomes.includes(true) ? 'inserted' : outcomes.includes(false) ? 'updated' : 'unchanged';
+    });
     return result;
   }
 
@@ -250,6 +267,7 @@ export class ProjectionWriter {
     rows: Array<{ sourceSystem: string; externalId: string; p: Record<string, unknown> }>,
     key: string[],
     touch: string,
+    onWritten: (key: string, inserted: boolean) => void,
   ): Promise<UpsertCounts> {
     const params: unknown[] = [rows.map(() => newId(t.idKind)), rows.map((r) => r.sourceSystem), rows.map((r) => r.externalId)];
     for (const col of t.columns) params.push(rows.map((r) => r.p[col.field] ?? null));
@@ -258,8 +276,9 @@ export class ProjectionWriter {
 ON CONFLICT (${key.join(', ')}) DO UPDATE SET
   ${[...facts, 'source_system', 'external_id'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${touch}
 WHERE (${facts.map((c) => `${t.table}.${c}`).join(', ')}) IS DISTINCT FROM (${facts.map((c) => `EXCLUDED.${c}`).join(', ')})
-RETURNING (xmax = 0) AS inserted`;
-    const res = await client.query<{ inserted: boolean }>({ name: statementName(text), text, values: params });
+RETURNING (xmax = 0) AS inserted, ${key.join(', ')}`;
+    const res = await client.query<{ inserted: boolean } & Record<string, string>>({ name: statementName(text), text, values: params });
+    for (const r of res.rows) onWritten(key.map((c) => r[c]).join('\u0000'), r.inserted as unknown as boolean);
     const inserted = res.rows.filter((r) => r.inserted).length;
     return { inserted, updated: res.rows.length - inserted, unchanged: rows.length - res.rows.length };
   }
