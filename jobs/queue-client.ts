@@ -27,6 +27,11 @@ export interface NewJob<N extends QueueName> {
   jobId?: string;
   /** Run no earlier than this many ms from now. */
   delay?: number;
+  /**
+   * At most one job with this id waits: adding another while one is delayed replaces it (its data and delay);
+   * while one waits or runs, the new one is dropped. (BullMQ deduplication.)
+   */
+  deduplicationId?: string;
 }
 
 /**
@@ -80,7 +85,15 @@ export class QueueClient {
       if (job.jobId?.includes(':')) throw new Error(`job ids must not contain ':' (queue ${name})`);
     }
     return this.queue(name).addBulk(
-      jobs.map((job) => ({ name: def.jobName, data: job.data, opts: { ...(job.jobId ? { jobId: job.jobId } : {}), ...(job.delay ? { delay: job.delay } : {}) } })),
+      jobs.map((job) => ({
+        name: def.jobName,
+        data: job.data,
+        opts: {
+          ...(job.jobId ? { jobId: job.jobId } : {}),
+          ...(job.delay ? { delay: job.delay } : {}),
+          ...(job.deduplicationId ? { deduplication: { id: job.deduplicationId, replace: true } } : {}),
+        },
+      })),
     );
   }
 

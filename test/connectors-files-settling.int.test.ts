@@ -55,4 +55,31 @@ describe('files left waiting in a drop directory, synced by the worker once sett
     expect(all).toHaveLength(2);
     expect(all[1]).toMatchObject({ requested_by: 'files-settling', files_ingested: 1, files_waiting: 0 });
   }, 60_000);
+
+  it('also after a run that refused a file, and keeps one such sync per connector however many runs leave files waiting', async () => {
+    const dir = path.join(root, 'drop-2');
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '4';
+    const later = await writeJusticeRegisterDrop({ dir: path.join(root, 'src-2'), seed: 33, count: 40, tag: 'copying-2' });
+    const copying = later.files.find((f) => f.kind === 'birth')!;
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'khai-sinh-luu-tru.csv'), { recursive: true }); // an archive folder named like an export: refused
+    writeFileSync(path.join(dir, path.basename(copying.path)), readFileSync(copying.path));
+
+    const runs = () => ctx.sql.query<{ id: string; status: string; requested_by: string; files_ingested: number; files_waiting: number }>(
+      `SELECT id, status, requested_by, files_ingested, files_waiting FROM connector_run WHERE id > $1 ORDER BY id`, [before]);
+    const before = (await ctx.sql.one<{ id: string }>('SELECT max(id) AS id FROM connector_run'))!.id;
+    // Two runs while the file is still fresh: both leave it waiting, one follow-up waits.
+    for (let i = 0; i < 2; i++) {
+      const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+      await waitFor(async () => (await runs()).some((r) => r.id === runId && r.status === 'FAILED'), 30_000, 'the requested sync');
+      expect((await runs()).find((r) => r.id === runId)).toMatchObject({ files_ingested: 0, files_waiting: 1 });
+    }
+    expect((await worker.queueClient.queue('connector-sync').getDelayedCount())).toBe(1);
+
+    await waitFor(async () => (await runs()).some((r) => r.requested_by === 'files-settling' && r.status !== 'RUNNING' && r.files_ingested === 1), 30_000, 'the follow-up sync');
+    const all = await runs();
+    expect(all.map((r) => r.requested_by)).toEqual(['test', 'test', 'files-settling']);
+    expect(all[2]).toMatchObject({ status: 'FAILED', files_ingested: 1, files_waiting: 0 }); // the folder is still refused
+  }, 60_000);
 });

@@ -82,7 +82,7 @@ describe('connector-sync processor', () => {
     connectors.runQueued.mockResolvedValueOnce(summary({ filesWaiting: 2, settlesInMs: 41_000 }));
     await processor(job({ runId: RUN_ID }));
     expect(queues.add).toHaveBeenCalledWith('connector-sync', {
-      data: { connector: 'justice-register', reason: 'files-settling' }, jobId: `settled-${RUN_ID}`, delay: 43_000,
+      data: { connector: 'justice-register', reason: 'files-settling' }, delay: 43_000, deduplicationId: 'settled-justice-register',
     });
 
     // The follow-up itself runs as a scheduled sync that says why it ran.
@@ -90,5 +90,16 @@ describe('connector-sync processor', () => {
     await processor(job({ connector: 'justice-register', reason: 'files-settling' }));
     expect(connectors.run).toHaveBeenCalledWith('justice-register', { trigger: 'SCHEDULE', requestedBy: 'files-settling' }, expect.anything());
     expect(queues.add).toHaveBeenCalledTimes(1);
+
+    // A run that refused a file still queues the sync for the files it left waiting, and fails as it did.
+    const refused = new FilesRefusedError(
+      [{ fileName: 'x.csv', code: 'CONNECTOR_FILE_NOT_A_FILE', message: 'x.csv is a directory', storedMessage: 'x.csv is a directory' }],
+      { filesIngested: 1, fetched: 10, filesWaiting: 1 }, { connector: 'justice-register', settlesInMs: 5_000 },
+    );
+    connectors.runQueued.mockRejectedValueOnce(refused);
+    await expect(processor(job({ runId: RUN_ID }))).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(queues.add).toHaveBeenLastCalledWith('connector-sync', {
+      data: { connector: 'justice-register', reason: 'files-settling' }, delay: 7_000, deduplicationId: 'settled-justice-register',
+    });
   });
 });

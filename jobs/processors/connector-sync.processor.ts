@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
 import { serializeError } from '../../src/observability/logger.js';
-import type { RunSummary } from '../../src/connectors/sync/connector-sync.service.js';
+import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { parseJobData } from '../queues.js';
 import type { ProcessorDeps } from './index.js';
 
@@ -22,9 +22,15 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
       const summary = 'runId' in data
         ? await ctx.connectors.runQueued(data.runId, { onProgress, signal })
         : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { onProgress, signal });
-      await syncWhenSettled(summary, deps, ctx);
+      if (summary.status === 'SUCCEEDED' && summary.filesWaiting > 0 && summary.settlesInMs !== undefined) {
+        await syncWhenSettled(summary.connector, summary.settlesInMs, summary.filesWaiting, deps, ctx);
+      }
       return summary;
     } catch (err) {
+      // A refused file fails the run, but the files left waiting beside it must not wait for the next schedule.
+      if (err instanceof FilesRefusedError && err.waiting) {
+        await syncWhenSettled(err.waiting.connector, err.waiting.settlesInMs, undefined, deps, ctx).catch(() => undefined);
+      }
       const code = (err as { code?: unknown }).code;
       if (!('runId' in data) && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
       const permanent = isPermanentSyncError(err);
@@ -50,14 +56,14 @@ const SETTLE_MARGIN_MS = 2_000;
 
 /**
  * Files of the drop directory a sync left waiting (modified less than `file.settleSeconds` ago: still being
- * copied in) are read by a sync queued for when they have settled, not by the next schedule: a nightly
- * schedule would otherwise leave an export that landed a minute before it for a whole day. One follow-up per
- * run (its id names the run); if a file is written again meanwhile, that sync leaves it waiting and queues
- * the next.
+ * copied in) are read by a sync queued for when the first of them has settled, not by the next schedule: a
+ * nightly schedule would otherwise leave an export that landed a minute before it for a whole day. That sync
+ * queues the next for the files still waiting then (a file written again meanwhile waits again). One such
+ * sync waits per connector: a later run's replaces it (BullMQ deduplication, replacing a delayed job), its
+ * view of the directory being the newer one.
  */
-async function syncWhenSettled(summary: RunSummary, deps: ProcessorDeps, ctx: AppContext): Promise<void> {
-  if (summary.status !== 'SUCCEEDED' || summary.filesWaiting === 0 || summary.settlesInMs === undefined) return;
-  const delay = summary.settlesInMs + SETTLE_MARGIN_MS;
-  await deps.queues.add('connector-sync', { data: { connector: summary.connector, reason: 'files-settling' }, jobId: `settled-${summary.runId}`, delay });
-  ctx.logger.info({ connector: summary.connector, runId: summary.runId, filesWaiting: summary.filesWaiting, inMs: delay }, 'files left waiting: a sync is queued for when they have settled');
+async function syncWhenSettled(connector: string, settlesInMs: number, filesWaiting: number | undefined, deps: ProcessorDeps, ctx: AppContext): Promise<void> {
+  const delay = settlesInMs + SETTLE_MARGIN_MS;
+  await deps.queues.add('connector-sync', { data: { connector, reason: 'files-settling' }, delay, deduplicationId: `settled-${connector}` });
+  ctx.logger.info({ connector, filesWaiting, inMs: delay }, 'files left waiting: a sync is queued for when the first has settled');
 }

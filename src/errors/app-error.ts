@@ -11,6 +11,11 @@ export abstract class AppError extends Error {
    * parenthesised fragments removed, where messages carry the values they complain about. Opt in per class.
    */
   readonly messageIsSafe: boolean = false;
+  /**
+   * The message as logs and run history keep it, when the class builds one itself (an error made of other
+   * errors' messages, each already made safe); otherwise {@link messageIsSafe} decides.
+   */
+  readonly storableMessage?: string;
   constructor(
     message: string,
     readonly details: Record<string, unknown> = {},

@@ -39,7 +39,9 @@ function scrub(value: unknown, depth: number): unknown {
  */
 export function serializeError(err: Error): Record<string, unknown> {
   const e = err as Error & { code?: unknown; cause?: unknown };
-  const message = err instanceof AppError && err.messageIsSafe ? String(e.message ?? '') : redactMessage(String(e.message ?? ''));
+  const message = err instanceof AppError && err.storableMessage !== undefined
+    ? err.storableMessage
+    : err instanceof AppError && err.messageIsSafe ? String(e.message ?? '') : redactMessage(String(e.message ?? ''));
   return {
     type: e.name,
     code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,

@@ -443,6 +443,8 @@ describe('FileReader: files that cannot be read, files still being written, rela
     expect(ids(await collect(reader({ settleSeconds: 60 }).read(null, {})))).toEqual(['ID1', 'ID2']);
     await drop('d.csv', `${HEADER}\n${rows(1, 4)}`);
     expect(ids(await collect(reader({ settleSeconds: 60 }).read(null, { files: ['d.csv'] })))).toEqual(['ID4']);
+    // Not even one whose modification time is in the future.
+    expect(ids(await collect(reader({ settleSeconds: 60 }).read(null, { files: ['c.csv'] })))).toEqual(['ID3']);
     expect(old).toBeTruthy();
   });
 

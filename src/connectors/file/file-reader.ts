@@ -121,10 +121,12 @@ export class FileReader implements SourceReader {
     const { files: listed, unreadable } = ctx.files ? { files: await this.listFiles(ctx.files), unreadable: [] } : await this.listDirectory();
     // A file of the drop directory modified too recently is still being written: read next time, whole.
     // Files given by name are read as they are: whoever names one says it is complete.
+    // (Even with a modification time in the future.)
     const settleMs = ctx.files ? 0 : this.settleMs();
     const now = Date.now();
-    const ready = listed.filter((f) => now - f.mtimeMs >= settleMs);
-    for (const f of listed) if (now - f.mtimeMs < settleMs) this.leaveForLater(f, now, settleMs, ctx);
+    const settled = (f: FileEntry) => ctx.files !== undefined || now - f.mtimeMs >= settleMs;
+    const ready = listed.filter(settled);
+    for (const f of listed) if (!settled(f)) this.leaveForLater(f, now, settleMs, ctx);
     ctx.onEvent?.({ type: 'files-listed', files: ready.length, sizeBytes: ready.reduce((n, f) => n + f.sizeBytes, 0), waiting: listed.length - ready.length });
     for (const u of unreadable) this.refuse(u.name, undefined, u.error, ctx);
     const files: ChecksummedFile[] = [];

@@ -68,8 +68,9 @@ export interface RunSummary extends RunCounts {
   durationMs: number;
   error?: { code: string; message: string };
   /**
-   * With files waiting (`filesWaiting`): how long until the last of them has settled, in ms, when a sync
-   * would read it if nothing writes it meanwhile. The worker queues that sync (see connectorSyncProcessor).
+   * With files waiting (`filesWaiting`): how long until the first of them has settled, in ms, when a sync
+   * would read it if nothing writes it meanwhile. The worker queues that sync (see connectorSyncProcessor),
+   * which queues the next for the files still waiting then.
    */
   settlesInMs?: number;
 }
@@ -192,12 +193,14 @@ export class ConnectorSyncService {
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
-      const waiting = { settlesInMs: 0 };
+      const waiting = { settlesInMs: Infinity };
       log.info({ runId: run.id, trigger: req.trigger, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
         await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting);
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
-        if (refused.length) throw new FilesRefusedError(refused, counts);
+        if (refused.length) {
+          throw new FilesRefusedError(refused, counts, counts.filesWaiting > 0 ? { connector: name, settlesInMs: waiting.settlesInMs } : undefined);
+        }
         await this.deps.sql.query(`UPDATE connector_run SET status = 'SUCCEEDED', finished_at = now(), heartbeat_at = now(), files_refused = '[]' WHERE id = $1`, [run.id]);
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
@@ -310,9 +313,10 @@ export class ConnectorSyncService {
         counts.filesWaiting = e.waiting;
       }
       if (e.type === 'file-started') known?.fileStarted(e.sizeBytes);
+      // The first to settle: a follow-up sync reads it, and queues the next for the files still waiting then.
       if (e.type === 'file-waiting') {
         const ms = Math.min(MAX_SETTLE_WAIT_MS, Math.max(0, (e.settleSeconds - e.modifiedSecondsAgo) * 1000));
-        waiting.settlesInMs = Math.max(waiting.settlesInMs, ms);
+        waiting.settlesInMs = Math.min(waiting.settlesInMs, ms);
       }
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
     };
@@ -906,8 +910,11 @@ function runError(err: unknown): { code: string; message: string } {
 
 /** A file left for a later sync, as a dry run shows it. */
 function waitingMessage(e: Extract<ReaderEvent, { type: 'file-waiting' }>): string {
-  const when = e.modifiedSecondsAgo < 0 ? `${-e.modifiedSecondsAgo} s in the future` : `${e.modifiedSecondsAgo} s ago`;
-  return `${e.fileName} left for a later sync: modified ${when}, less than file.settleSeconds (${e.settleSeconds} s) ago, so maybe still being written`;
+  if (e.modifiedSecondsAgo < 0) {
+    return `${e.fileName} left for a later sync: its modification time is ${-e.modifiedSecondsAgo} s in the future (the clock of what wrote it?); ` +
+      `it is read once that time is file.settleSeconds (${e.settleSeconds} s) past`;
+  }
+  return `${e.fileName} left for a later sync: modified ${e.modifiedSecondsAgo} s ago, less than file.settleSeconds (${e.settleSeconds} s) ago, so maybe still being written`;
 }
 
 function eventFields(e: ReaderEvent): Record<string, unknown> {

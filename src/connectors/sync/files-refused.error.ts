@@ -30,16 +30,21 @@ export interface RefusedFile {
 export class FilesRefusedError extends AppError {
   override readonly name = 'FilesRefusedError';
   readonly code = 'CONNECTOR_FILES_REFUSED';
+  /** The hub's words around each file's stored message: kept whole by logs and the run's error. */
+  override readonly storableMessage: string;
 
   constructor(
     readonly files: RefusedFile[],
-    done: { filesIngested: number; fetched: number },
+    done: { filesIngested: number; fetched: number; filesWaiting?: number },
+    /** With files left waiting to settle: the connector, and ms until the first of them has (see RunSummary.settlesInMs). */
+    readonly waiting?: { connector: string; settlesInMs: number },
   ) {
-    super(
+    const text = (message: (f: RefusedFile) => string) =>
       `${files.length} file(s) of the drop directory refused, not ingested (read again on the next sync until replaced or removed); ` +
-        `the other files were read (${done.filesIngested} ingested, ${done.fetched} records fetched): ` +
-        files.map((f) => `${f.fileName} — ${f.code}: ${f.message}`).join('; '),
-      { files: files.map((f) => ({ fileName: f.fileName, code: f.code })) },
-    );
+      `the other files were read (${done.filesIngested} ingested, ${done.fetched} records fetched` +
+      `${done.filesWaiting ? `, ${done.filesWaiting} left waiting to settle` : ''}): ` +
+      files.map((f) => `${f.fileName} — ${f.code}: ${message(f)}`).join('; ');
+    super(text((f) => f.message), { files: files.map((f) => ({ fileName: f.fileName, code: f.code })) });
+    this.storableMessage = text((f) => f.storedMessage);
   }
 }
