@@ -110,4 +110,21 @@ describe('childhub connectors rejects', () => {
     expect(noConnector.code).toBe(1);
     expect(noConnector.stderr).toMatch(/childhub: \[CONNECTOR_NOT_FOUND\] /);
   }, 90_000);
+
+  it('--json is JSON alone on stdout at log level info, and stopping early in a pipe is not an error', async () => {
+    const saved = cliEnv;
+    cliEnv = { ...cliEnv, LOG_LEVEL: 'info' };
+    try {
+      const json = await childhub('connectors', 'rejects', 'justice-register', '--all', '--json');
+      expect(json.code, json.stderr).toBe(0);
+      expect(() => JSON.parse(json.stdout)).not.toThrow();
+      const piped = await run('bash', ['-c', `set -o pipefail; '${process.execPath}' --import tsx src/cli/main.ts connectors rejects justice-register --all | head -c 1`], {
+        cwd: PROJECT_ROOT, env: cliEnv,
+      }).then((r) => ({ code: 0, stderr: r.stderr }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+      expect(piped.stderr).not.toMatch(/EPIPE/);
+      expect(piped.code).toBe(0);
+    } finally {
+      cliEnv = saved;
+    }
+  }, 90_000);
 });

@@ -23,9 +23,15 @@ export interface Booted {
   releaseSignals(): void;
 }
 
-/** Builds the process logger from settings (pretty for people at a terminal when asked). */
+/**
+ * Builds the process logger from settings. A command for people at a terminal (`pretty`: `connectors …`,
+ * `seed`, `demo`) logs readable lines to stderr, so that what it prints on stdout (a table, `--json` for a
+ * script) is its output alone; an explicit LOG_FORMAT still decides the format. Services (`serve`, `worker`)
+ * log JSON to stdout, as a log collector expects.
+ */
 export function bootLogger(config: Config, pretty = false): Logger {
-  const logger = createLogger({ level: config.LOG_LEVEL, format: pretty || config.LOG_FORMAT === 'pretty' ? 'pretty' : 'json' });
+  const format = process.env.LOG_FORMAT ? config.LOG_FORMAT : pretty ? 'pretty' : config.LOG_FORMAT;
+  const logger = createLogger({ level: config.LOG_LEVEL, format, ...(pretty ? { fd: 2 as const } : {}) });
   setRootLogger(logger);
   return logger;
 }

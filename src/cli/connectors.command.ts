@@ -128,7 +128,7 @@ export function connectorsCommand(): Command {
       const b = await boot({ migrate: 'auto', pretty: true });
       const given = opts.file?.map(givenFile);
       // Which file each relative --file names: the engineer's directory's, or the drop directory's.
-      for (const g of given ?? []) if (g.from !== 'absolute') out(await describeGivenFile(g, name, b.ctx.connectors.catalog, b.logger));
+      for (const g of given ?? []) if (g.from !== 'absolute') out(await describeGivenFile(g, name, b.ctx.connectors.catalog, b.logger, !!opts.inProcess));
       const req = { trigger: 'CLI' as const, files: given?.map((g) => g.path), force: opts.force, requestedBy: 'cli' };
       const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
         process.stderr.write(`\r${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.rejected} rejected${p.location ? ` (${p.location})` : ''}   `);
@@ -139,6 +139,7 @@ export function connectorsCommand(): Command {
           process.stderr.write('\n');
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+          if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
           if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
           return;
@@ -149,8 +150,11 @@ export function connectorsCommand(): Command {
         const started = Date.now();
         let warned = false;
         for (;;) {
-          const r = await b.ctx.sql.one<{ status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number; files_waiting: number; error: { code: string; message: string } | null }>(
-            'SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_waiting, error FROM connector_run WHERE id = $1', [runId]);
+          const r = await b.ctx.sql.one<{
+            status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number;
+            files_skipped: number; files_waiting: number; error: { code: string; message: string } | null;
+          }>(
+            'SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, error FROM connector_run WHERE id = $1', [runId]);
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
             warned = true;
@@ -160,6 +164,7 @@ export function connectorsCommand(): Command {
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
             process.stderr.write('\n');
             out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
+            if (r.files_skipped > 0) out(skippedLine(r.files_skipped, opts.force));
             if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
             process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;
             return;
@@ -230,18 +235,23 @@ function givenFilePath(f: string): string {
 }
 
 /** Says which file a relative `--file` was taken as, so that an engineer sees which of two same-named files is read. */
-async function describeGivenFile(g: GivenFile, name: string, catalog: ConnectorCatalog, logger: Logger): Promise<string> {
+async function describeGivenFile(g: GivenFile, name: string, catalog: ConnectorCatalog, logger: Logger, inProcess: boolean): Promise<string> {
   if (g.from === 'current directory') return `--file ${g.given}: ${g.path} (found in the current directory)`;
+  // A worker resolves the drop directory from its own environment, which this process cannot see.
+  if (!inProcess) return `--file ${g.given}: not in the current directory (${process.cwd()}); the worker reads it from the drop directory of ${name}`;
   let where = '';
   try {
     const file = catalog.get(name).definition.file;
     const { FileReader } = await import('../connectors/file/file-reader.js');
-    // As this process resolves the drop directory; a worker resolves it from its own environment.
     if (file) where = `: ${path.resolve(new FileReader(file, { logger, name }).directory(), g.given)}`;
   } catch {
     // An unknown connector or an unset variable: the sync itself says so.
   }
   return `--file ${g.given}: not in the current directory (${process.cwd()}); read from the drop directory of ${name}${where}`;
+}
+
+function skippedLine(n: number, forced: boolean | undefined): string {
+  return `${n} file(s) skipped: already ingested (the same bytes, by checksum)${forced ? '' : '; --force reads them again (unchanged records are still skipped)'}`;
 }
 
 function waitingLine(n: number): string {

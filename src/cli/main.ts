@@ -268,6 +268,15 @@ program
     process.stdout.write(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}\n`);
   });
 
+// A one-shot command's output piped into a reader that stops early (`| head`): nothing more to say. The exit
+// hooks stop any embedded server this process started. (A service whose log pipe closes still fails loudly.)
+if (!['serve', 'worker', 'demo'].includes(process.argv[2] ?? '')) {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);

@@ -66,6 +66,8 @@ export interface LoggerSettings {
   format?: 'json' | 'pretty';
   /** Where to write; defaults to stdout. Tests pass a stream to capture output. */
   destination?: pino.DestinationStream;
+  /** The file descriptor to write to when no destination is given: 1 (stdout, the default) or 2 (stderr). */
+  fd?: 1 | 2;
 }
 
 /** Builds the hub's pino logger with personal-data redaction applied to every record. */
@@ -82,10 +84,14 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: REDACTED },
   };
   if (settings.destination) return pino(options, settings.destination);
+  const fd = settings.fd ?? 1;
   if (settings.format === 'pretty') {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' } } });
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service', destination: fd } },
+    });
   }
-  return pino(options);
+  return fd === 1 ? pino(options) : pino(options, pino.destination({ fd, sync: true }));
 }
 
 let root: Logger | undefined;

@@ -478,9 +478,18 @@ describe('FileReader: files that cannot be read, files still being written, rela
       'archive.csv is a directory, not a file: only files directly in the drop directory are read. Move the files it holds into the drop directory, ' +
         'or rename or remove it so that it no longer matches *.{csv,xlsx}; it is tried again on every sync',
     );
-    expect(refused[1]!.message).toMatch(/^pipe\.csv is a named pipe \(FIFO\), not a file/);
+    expect(refused[1]!.message).toBe(
+      'pipe.csv is a named pipe (FIFO), not a file: only files directly in the drop directory are read. Remove it, or rename it ' +
+        'so that it no longer matches *.{csv,xlsx}; it is tried again on every sync',
+    );
     // The message is the hub's own words and a file name: kept whole where a run's error is kept.
     expect(refused[1]!.storedMessage).toBe(refused[1]!.message);
+    // Given by name, each is refused as what it is.
+    for (const [name, kind] of [['archive.csv', 'a directory'], ['pipe.csv', 'a named pipe (FIFO)']]) {
+      await expect(collect(reader().read(null, { files: [name!] }))).rejects.toMatchObject({
+        code: 'CONNECTOR_FILE_NOT_A_FILE', message: `${name} is ${kind}, not a file: give the path of a CSV or XLSX file`,
+      });
+    }
   });
 
   it('skips with a warning a file gone since the directory was listed, and a link to nothing; neither is refused nor read', async () => {

@@ -46,7 +46,7 @@ import { FileHeaderError } from './errors/file-header.error.js';
 import { FileUnreadableError } from './errors/file-unreadable.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
-import { entryKind, fileSystemError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
+import { entryKind, fileSystemError, givenNotAFileError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
 import { compileGlob } from './glob.js';
 import type { SheetRow } from './sheet-row.js';
 
@@ -381,6 +381,7 @@ export class FileReader implements SourceReader {
     const p = path.isAbsolute(given) ? given : path.resolve(dir, given);
     const s = await stat(p).catch(() => null);
     if (s?.isFile()) return { path: p, name: path.basename(p), sizeBytes: s.size, mtimeMs: s.mtimeMs };
+    if (s) throw givenNotAFileError(given, entryKind(s));
     throw new FileAccessError(
       `the file ${given} does not exist or is not a file${path.isAbsolute(given) ? '' : ` (looked for in the drop directory: ${p})`}`,
       { path: given },

@@ -32,12 +32,18 @@ export function entryKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSock
  * something writes into it).
  */
 export function notAFileError(fileName: string, kind: string, pattern: string): FileUnreadableError {
+  const move = kind === 'a directory' ? 'Move the files it holds into the drop directory, or rename or remove it' : 'Remove it, or rename it';
   return new FileUnreadableError(
     'CONNECTOR_FILE_NOT_A_FILE',
-    `${fileName} is ${kind}, not a file: only files directly in the drop directory are read. Move the files it ` +
-      `holds into the drop directory, or rename or remove it so that it no longer matches ${pattern}; it is tried again on every sync`,
+    `${fileName} is ${kind}, not a file: only files directly in the drop directory are read. ${move} ` +
+      `so that it no longer matches ${pattern}; it is tried again on every sync`,
     { fileName, kind },
   );
+}
+
+/** The same, for a file given by name (`--file`): there is no pattern to stop matching. */
+export function givenNotAFileError(given: string, kind: string): FileUnreadableError {
+  return new FileUnreadableError('CONNECTOR_FILE_NOT_A_FILE', `${given} is ${kind}, not a file: give the path of a CSV or XLSX file`, { kind });
 }
 
 /** The refusal a file system error reading `fileName` stands for (not for ENOENT: see {@link isGone}). */
