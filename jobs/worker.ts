@@ -117,7 +117,8 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
     }
     if (queues.includes('connector-sync')) await scheduleConnectorSyncs(ctx, queueClient, logger);
     if (opts.relay ?? true) {
-      relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger, pollMs: ctx.config.OUTBOX_POLL_MS, onlyQueues: queues });
+      // The application logger: the relay names itself (component), which the worker's logger names already.
+      relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger: ctx.logger, pollMs: ctx.config.OUTBOX_POLL_MS, onlyQueues: queues });
       await relay.start();
     }
   } catch (err) {

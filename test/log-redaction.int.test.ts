@@ -83,6 +83,27 @@ describe('logs carry no personal data', () => {
     expect(lines.join('')).toContain('connector sync finished');
   });
 
+  it('writes each line as JSON with every key once (a repeated key is dropped or refused by strict log pipelines)', () => {
+    const repeated = lines.flatMap((line) => {
+      // The top-level keys as written, in order: a string scan, since JSON.parse keeps only the last copy.
+      const keys: string[] = [];
+      let depth = 0;
+      for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (c === '"') {
+          let j = i + 1;
+          while (line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+          if (depth === 1 && line[j + 1] === ':') keys.push(line.slice(i + 1, j));
+          i = j;
+        } else if (c === '{' || c === '[') depth++;
+        else if (c === '}' || c === ']') depth--;
+      }
+      const twice = keys.filter((k, n) => keys.indexOf(k) !== n);
+      return twice.length ? [`${twice.join(', ')} in ${JSON.parse(line).msg as string}`] : [];
+    });
+    expect(repeated).toEqual([]);
+  });
+
   it('contains none of the sample\'s names or identity numbers', async () => {
     const secrets = await hub.ctx.sql.query<{ v: string }>(`
       SELECT DISTINCT v FROM (

@@ -107,7 +107,8 @@ export class FileReader implements SourceReader {
     private readonly deps: FileReaderDeps,
   ) {
     this.matches = compileGlob(config.pattern);
-    this.log = deps.logger.child({ connector: deps.name });
+    // The factory's logger names the connector already (a second `connector` key would be invalid JSON for strict log pipelines).
+    this.log = deps.logger.bindings()['connector'] === deps.name ? deps.logger : deps.logger.child({ connector: deps.name });
   }
 
   /** The drop directory, absolute. Throws MissingSecretError when its variable is unset without a default. */

@@ -206,7 +206,8 @@ export class ConnectorSyncService {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
           ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs } : {}),
         };
-        log.info({ ...summary }, 'connector sync finished');
+        const { connector: _named, ...fields } = summary; // `log` names the connector already
+        log.info(fields, 'connector sync finished');
         return summary;
       } catch (err) {
         const error = runError(err);
