@@ -131,12 +131,14 @@ export function connectorsCommand(): Command {
       for (const g of given ?? []) if (g.from !== 'absolute') out(await describeGivenFile(g, name, b.ctx.connectors.catalog, b.logger, !!opts.inProcess));
       const req = { trigger: 'CLI' as const, files: given?.map((g) => g.path), force: opts.force, requestedBy: 'cli' };
       const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
+        // A line redrawn in place: for a person at a terminal only (in a file or a pipe it is one endless line).
+        if (!process.stderr.isTTY) return;
         process.stderr.write(`\r${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.rejected} rejected${p.location ? ` (${p.location})` : ''}   `);
       };
       try {
         if (opts.inProcess) {
           const s = await b.ctx.connectors.run(name, req, { onProgress: progress });
-          process.stderr.write('\n');
+          if (process.stderr.isTTY) process.stderr.write('\n');
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
           if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
@@ -162,7 +164,7 @@ export function connectorsCommand(): Command {
           }
           if (r.status === 'RUNNING') progress(r);
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
-            process.stderr.write('\n');
+            if (process.stderr.isTTY) process.stderr.write('\n');
             out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
             if (r.files_skipped > 0) out(skippedLine(r.files_skipped, opts.force));
             if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
