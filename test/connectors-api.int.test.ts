@@ -19,6 +19,9 @@ describe('connectors over GraphQL', () => {
     await hub.ctx.connectors.run('justice-register', { trigger: 'CLI' });
   });
 
+  const auditOf = (subject: string) => hub.ctx.sql.query(
+    'SELECT action, operation, child_ids, field_classes, details FROM audit_event WHERE subject = $1 ORDER BY id', [subject]);
+
   afterAll(async () => {
     await hub?.close();
     process.env = saved;
@@ -48,15 +51,64 @@ describe('connectors over GraphQL', () => {
     expect(res.body.errors?.some((e) => e.extensions?.code === 'FORBIDDEN' && e.path?.includes('payload'))).toBe(true);
   });
 
-  it('a data steward reads a rejected payload, and the read is audited', async () => {
-    const token = await hub.token({ roles: ['data_steward'] });
+  it('a refused payload is audited as DENIED, with nothing released', async () => {
+    for (const role of ['integration_engineer', 'operator'] as const) {
+      const token = await hub.token({ sub: `denied-${role}`, roles: [role] });
+      const res = await hub.gql<{ rejectedRecords: Array<{ payload: string | null }> }>(
+        'query Peek { rejectedRecords(connector: "justice-register") { id payload } }', {}, token);
+      expect(res.body.data!.rejectedRecords.every((r) => r.payload === null)).toBe(true);
+      expect(res.body.errors?.every((e) => e.extensions?.code === 'FORBIDDEN')).toBe(true);
+      expect(await auditOf(`denied-${role}`)).toEqual([
+        { action: 'DENIED', operation: 'Peek', child_ids: [], field_classes: [], details: { fields: ['RejectedRecord.payload'] } },
+      ]);
+    }
+  });
+
+  it('a data steward of the whole city reads a rejected payload, audited as a read of every class it may hold', async () => {
+    const token = await hub.token({ sub: 'city-steward', roles: ['data_steward'] });
     const res = await hub.gql<{ rejectedRecords: Array<{ id: string; payload: string }> }>(`{ rejectedRecords { id payload } }`, {}, token);
     expect(res.body.errors).toBeUndefined();
-    const first = res.body.data!.rejectedRecords[0]!;
-    expect(JSON.parse(first.payload)).toHaveProperty('row');
-    await new Promise((r) => setTimeout(r, 100));
-    const audit = await hub.ctx.sql.query<{ details: unknown }>(`SELECT details FROM audit_event WHERE action = 'READ' AND details::text LIKE $1`, [`%${first.id}%`]);
-    expect(audit.length).toBeGreaterThan(0);
+    const ids = res.body.data!.rejectedRecords.map((r) => r.id);
+    expect(ids).toHaveLength(2);
+    expect(JSON.parse(res.body.data!.rejectedRecords[0]!.payload)).toHaveProperty('row');
+    expect(await auditOf('city-steward')).toEqual([{
+      action: 'READ', operation: 'anonymous', child_ids: [],
+      field_classes: ['ADOPTION', 'BASIC', 'HEALTH', 'IDENTITY', 'PROTECTION_GROUP', 'PROVENANCE', 'RELIGION_ETHNICITY'],
+      details: { sourceRecordIds: [...ids].sort() },
+    }]);
+  });
+
+  it('a data steward of some communes lists rejects but gets no payload: their commune cannot be trusted (DENIED audited)', async () => {
+    const token = await hub.token({ sub: 'commune-steward', roles: ['data_steward'], communes: ['00004'] });
+    const listed = await hub.gql<{ rejectedRecords: Array<{ id: string; reasons: Array<{ code: string }> }> }>(
+      '{ rejectedRecords(connector: "justice-register") { id location reasons { code } } }', {}, token);
+    expect(listed.body.errors).toBeUndefined();
+    expect(listed.body.data!.rejectedRecords).toHaveLength(2);
+    expect(await auditOf('commune-steward')).toEqual([]);
+
+    const res = await hub.gql<{ rejectedRecords: Array<{ payload: string | null }> }>(
+      'query Peek { rejectedRecords(connector: "justice-register") { id payload } }', {}, token);
+    expect(res.body.data!.rejectedRecords.map((r) => r.payload)).toEqual([null, null]);
+    expect(res.body.errors).toHaveLength(2);
+    for (const e of res.body.errors!) {
+      expect(e.extensions?.code).toBe('FORBIDDEN');
+      expect(e.path).toEqual(['rejectedRecords', expect.any(Number), 'payload']);
+    }
+    expect(await auditOf('commune-steward')).toEqual([
+      { action: 'DENIED', operation: 'Peek', child_ids: [], field_classes: [], details: { fields: ['RejectedRecord.payload'] } },
+    ]);
+  });
+
+  it('refuses roles without access to rejects, audited as DENIED', async () => {
+    for (const role of ['health_officer', 'commune_officer'] as const) {
+      const token = await hub.token({ sub: `outsider-${role}`, roles: [role], communes: ['00004'] });
+      const res = await hub.gql('query Rejects { rejectedRecords { id } }', {}, token);
+      expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(res.body.errors?.[0]?.message).toBe('Reading rejected records is for integration_engineer, operator and data_steward only');
+      expect(await auditOf(`outsider-${role}`)).toEqual([
+        { action: 'DENIED', operation: 'Rejects', child_ids: [], field_classes: [], details: { fields: ['Query.rejectedRecords'] } },
+      ]);
+    }
   });
 
   it('syncConnector queues a run for integration engineers and refuses other roles', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import type { TokenClaims } from '../src/auth/token-claims.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
@@ -62,8 +63,8 @@ describe('dismissRejectedRecords', () => {
     expect(res.body.errors).toBeUndefined();
     return res.body.data!.rejectedRecords;
   };
-  const dismiss = async (ids: string[], reason = REASON, roles = ['integration_engineer']) =>
-    hub.gql<{ dismissRejectedRecords: Reject[] | null }>(DISMISS, { ids, reason }, await hub.token({ roles: roles as never }));
+  const dismiss = async (ids: string[], reason = REASON, roles = ['integration_engineer'], claims: Partial<TokenClaims> = {}) =>
+    hub.gql<{ dismissRejectedRecords: Reject[] | null }>(DISMISS, { ids, reason }, await hub.token({ roles: roles as never, ...claims }));
   const rows = () => hub.ctx.sql.query<{ id: string; external_id: string | null; resolution: string | null; last_run_id: string; times_seen: number }>(
     'SELECT id, external_id, resolution, last_run_id, times_seen FROM rejected_record ORDER BY id');
   const code = (errors: GqlErrors) => errors?.[0]?.extensions?.code;
@@ -95,18 +96,37 @@ describe('dismissRejectedRecords', () => {
     process.env = saved;
   });
 
-  it('refuses callers who may not read rejected records, and changes nothing', async () => {
+  it('refuses callers who may not read rejected records, audited as DENIED, and changes nothing', async () => {
     for (const role of ['commune_officer', 'health_officer', 'auditor']) {
-      const res = await dismiss([a.id], REASON, [role]);
+      const res = await dismiss([a.id], REASON, [role], { sub: `refused-${role}`, communes: ['00004'] });
       expect(code(res.body.errors)).toBe('FORBIDDEN');
+      expect(res.body.errors?.[0]?.message).toBe('Dismissing rejected records is for integration_engineer, operator and data_steward only');
+      expect(await hub.ctx.sql.query('SELECT action, operation, details FROM audit_event WHERE subject = $1', [`refused-${role}`])).toEqual([
+        { action: 'DENIED', operation: 'Dismiss', details: { fields: ['Mutation.dismissRejectedRecords'] } },
+      ]);
     }
     const anonymous = await hub.gql(DISMISS, { ids: [a.id], reason: REASON }, null);
     expect(code(anonymous.body.errors)).toBe('UNAUTHENTICATED');
     expect((await rows()).every((r) => r.resolution === null)).toBe(true);
   });
 
+  it('refuses a data steward of some communes only: a quarantined record may be any commune\'s (DENIED audited)', async () => {
+    const res = await dismiss([a.id], REASON, ['data_steward'], { sub: 'commune-steward', communes: ['00004'] });
+    expect(res.body.data).toBeNull();
+    expect(code(res.body.errors)).toBe('FORBIDDEN');
+    expect(res.body.errors?.[0]?.message).toMatch(/whole city/);
+    expect(await hub.ctx.sql.query('SELECT action, details FROM audit_event WHERE subject = $1', ['commune-steward'])).toEqual([
+      { action: 'DENIED', details: { fields: ['Mutation.dismissRejectedRecords'] } },
+    ]);
+    // They still list them: nothing listed but the payload holds personal values.
+    const listed = await list('', await hub.token({ roles: ['data_steward'], communes: ['00004'] }));
+    expect(listed.map((r) => r.id).sort()).toEqual([idless.id, a.id, b.id].sort());
+    expect((await rows()).every((r) => r.resolution === null)).toBe(true);
+  });
+
   it('refuses a missing or too long reason, and no ids, with BAD_USER_INPUT naming the argument', async () => {
-    for (const [ids, reason, argument] of [[[a.id], '   ', 'reason'], [[a.id], 'x'.repeat(501), 'reason'], [[], REASON, 'ids']] as const) {
+    const cases = [[[a.id], '   ', 'reason'], [[a.id], 'x'.repeat(501), 'reason'], [[], REASON, 'ids']] as const;
+    for (const [ids, reason, argument] of cases) {
       const res = await dismiss([...ids], reason);
       expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument });
     }

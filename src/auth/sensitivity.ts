@@ -19,6 +19,9 @@ export enum SensitivityClass {
   PROVENANCE = 'PROVENANCE',
 }
 
+/** Every class: what a record that may hold any personal data (a quarantined payload) releases when read. */
+export const ALL_SENSITIVITY_CLASSES: readonly SensitivityClass[] = Object.values(SensitivityClass);
+
 export const ROLES = [
   'commune_officer',
   'health_officer',

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Principal } from '../../auth/principal.js';
-import { SensitivityClass } from '../../auth/sensitivity.js';
+import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
+import { ALL_SENSITIVITY_CLASSES } from '../../auth/sensitivity.js';
 import type { ConnectorRunRow, RejectedRecordRow } from '../../db/repositories/connector-read.repository.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
@@ -11,13 +11,35 @@ import { Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '.
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
 /** Who may start a sync. */
 const SYNC_ROLES = new Set(['integration_engineer', 'operator']);
-/** A quarantined payload may hold any class of personal data: only a role granted every class reads it. */
-const PAYLOAD_CLASSES = [SensitivityClass.BASIC, SensitivityClass.IDENTITY, SensitivityClass.HEALTH, SensitivityClass.ADOPTION, SensitivityClass.PROTECTION_GROUP];
 
-function requireRole(ctx: GraphQLContext, roles: Set<string>, what: string): Principal {
+/**
+ * Refuses a caller none of whose roles is one of `roles`, and records the refusal so that it is audited as a
+ * DENIED event naming `field`, as refused fields are.
+ */
+function requireRole(ctx: GraphQLContext, roles: Set<string>, field: string, what: string): Principal {
   const p = requirePrincipal(ctx);
-  if (!p.roles.some((r) => roles.has(r))) throw new ForbiddenError(`${what} is for ${[...roles].join(', ')}`);
+  if (!p.roles.some((r) => roles.has(r))) {
+    ctx.access.deny(undefined, field);
+    const names = [...roles];
+    throw new ForbiddenError(`${what} is for ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} only`);
+  }
   return p;
+}
+
+/**
+ * A quarantined record was refused because it is invalid, so the commune it names, if it names one at all,
+ * cannot be trusted: a missing, mistyped or stale commune code would put a child's record in front of
+ * another commune's officers. Its payload may hold any personal data (names, identity numbers, parents,
+ * ethnicity, health facts…), so only a caller whose token covers the whole city (`communes: "*"`) and whose
+ * roles grant every class reads it. Dismissing decides about a record that may be any commune's child, so it
+ * needs the whole city too. Listing rejects without their payload stays open to the roles, whatever their
+ * communes: ids, locations, reasons and resolutions hold no personal values (a reason says what was wrong
+ * with a value, never the value).
+ */
+function requireWholeCity(ctx: GraphQLContext, p: Principal, field: string, what: string): void {
+  if (p.communeScope === ALL_COMMUNES) return;
+  ctx.access.deny(undefined, field);
+  throw new ForbiddenError(`${what} needs a token for the whole city (communes "*"): a quarantined record's commune cannot be trusted`);
 }
 
 function connectorsOf(ctx: GraphQLContext): NonNullable<GatewayCommands['connectors']> {
@@ -54,7 +76,7 @@ function toReject(r: RejectedRecordRow): RejectedRecord {
 export class ConnectorResolver {
   @Query(() => [Connector], { description: 'Every connector with its checkpoint. For integration engineers, operators and data stewards.' })
   async connectors(@Ctx() ctx: GraphQLContext): Promise<Connector[]> {
-    requireRole(ctx, READ_ROLES, 'Connectors');
+    requireRole(ctx, READ_ROLES, 'Query.connectors', 'Listing connectors');
     const c = connectorsOf(ctx);
     const rows = await c.repo.connectors();
     const defined = new Map(c.definitions().map((d) => [d.name, d]));
@@ -84,14 +106,14 @@ export class ConnectorResolver {
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<ConnectorRun[]> {
-    requireRole(ctx, READ_ROLES, 'Connector runs');
+    requireRole(ctx, READ_ROLES, 'Query.connectorRuns', 'Reading connector runs');
     checkFirst(first, ctx.maxPageSize);
     return (await connectorsOf(ctx).repo.runs(connector ?? null, first, before ?? null)).map(toRun);
   }
 
   @Query(() => ConnectorRun, { nullable: true, description: 'One run by id, with its progress while it runs.' })
   async connectorRun(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ConnectorRun | null> {
-    requireRole(ctx, READ_ROLES, 'Connector runs');
+    requireRole(ctx, READ_ROLES, 'Query.connectorRun', 'Reading connector runs');
     const row = await connectorsOf(ctx).repo.run(id);
     if (!row) throw new NotFoundError(`No connector run ${id}`, { id });
     return toRun(row);
@@ -100,7 +122,8 @@ export class ConnectorResolver {
   @Query(() => [RejectedRecord], {
     description: 'Quarantined records with their reasons, newest first (page with `before`). `runId`: the records the run quarantined or read again '
       + 'still invalid; `unresolvedOnly` (default true): only those not resolved yet; `resolution`: only those resolved that way (then '
-      + '`unresolvedOnly` does not apply).',
+      + '`unresolvedOnly` does not apply). For integration engineers, operators and data stewards, whatever their communes: nothing '
+      + 'listed holds personal values but `payload`, which has rules of its own.',
   })
   async rejectedRecords(
     @Ctx() ctx: GraphQLContext,
@@ -111,7 +134,7 @@ export class ConnectorResolver {
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<RejectedRecord[]> {
-    requireRole(ctx, READ_ROLES, 'Rejected records');
+    requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
     checkFirst(first, ctx.maxPageSize);
     const filter = { connector: connector ?? null, runId: runId ?? null, unresolvedOnly, resolution: resolution ?? null };
     return (await connectorsOf(ctx).repo.rejects(filter, first, before ?? null)).map(toReject);
@@ -123,14 +146,16 @@ export class ConnectorResolver {
       + `resolve. \`reason\` is required, at most ${MAX_DISMISSAL_NOTE_LENGTH} characters, and shown to everyone who lists rejected records: `
       + 'write why, not the child\'s data. All or nothing: an unknown id (NOT_FOUND) or one closed already (CONFLICT; `extensions.ids` names '
       + 'them) dismisses none. Read again unchanged, a dismissed record stays dismissed; changed and still invalid, it is quarantined anew. '
-      + 'Audited. For integration engineers, operators and data stewards.',
+      + 'Audited. For integration engineers, operators and data stewards whose token covers the whole city (a quarantined record\'s '
+      + 'commune cannot be trusted, so it may be any commune\'s child).',
   })
   async dismissRejectedRecords(
     @Ctx() ctx: GraphQLContext,
     @Arg('ids', () => [ID], { description: 'The quarantined records to close (at most the maximum page size).' }) ids: string[],
     @Arg('reason', () => String, { description: 'Why: kept with each of them as resolutionNote.' }) reason: string,
   ): Promise<RejectedRecord[]> {
-    const p = requireRole(ctx, READ_ROLES, 'Dismissing rejected records');
+    const p = requireRole(ctx, READ_ROLES, 'Mutation.dismissRejectedRecords', 'Dismissing rejected records');
+    requireWholeCity(ctx, p, 'Mutation.dismissRejectedRecords', 'Dismissing rejected records');
     const wanted = [...new Set(ids)];
     if (wanted.length === 0) throw new InvalidInputError('Give the id of at least one rejected record', { argument: 'ids' });
     if (wanted.length > ctx.maxPageSize) throw new InvalidInputError(`At most ${ctx.maxPageSize} rejected records at a time`, { argument: 'ids' });
@@ -144,7 +169,7 @@ export class ConnectorResolver {
 
   @Mutation(() => ConnectorRun, { description: 'Queues a sync of the connector now (one runs at a time per connector). For integration engineers and operators.' })
   async syncConnector(@Ctx() ctx: GraphQLContext, @Arg('name', () => String) name: string): Promise<ConnectorRun> {
-    const p = requireRole(ctx, SYNC_ROLES, 'Starting a sync');
+    const p = requireRole(ctx, SYNC_ROLES, 'Mutation.syncConnector', 'Starting a sync');
     const c = connectorsOf(ctx);
     const { runId } = await c.requestSync(name, p.officerId ?? p.subject);
     return toRun((await c.repo.run(runId))!);
@@ -155,12 +180,19 @@ export class ConnectorResolver {
 export class RejectedRecordPayloadResolver {
   @FieldResolver(() => String, {
     nullable: true,
-    description: 'The record as it arrived, as JSON. It may hold any personal data, so only roles granted every class read it (audited); others get FORBIDDEN.',
+    description: 'The record as it arrived, as JSON. It may hold any personal data and its commune cannot be trusted (the record is invalid), '
+      + 'so only a caller whose token covers the whole city and whose roles grant every class reads it (audited as a read of every class); '
+      + 'others get null with FORBIDDEN (audited as DENIED).',
   })
   async payload(@Root() reject: RejectedRecord, @Ctx() ctx: GraphQLContext): Promise<string | null> {
     const p = requirePrincipal(ctx);
-    if (!PAYLOAD_CLASSES.every((c) => p.classes.has(c))) throw new ForbiddenError('The payload of a rejected record needs every data class (data stewards)');
-    ctx.access.read(undefined, SensitivityClass.BASIC, reject.id);
+    if (!ALL_SENSITIVITY_CLASSES.every((c) => p.classes.has(c))) {
+      ctx.access.deny(undefined, 'RejectedRecord.payload');
+      throw new ForbiddenError('The payload of a rejected record may hold any personal data: it needs every data class (data stewards)');
+    }
+    requireWholeCity(ctx, p, 'RejectedRecord.payload', 'The payload of a rejected record');
+    // Whatever the payload holds, it is released whole: the audit says every class was.
+    for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.read(undefined, cls, reject.id);
     return JSON.stringify(await connectorsOf(ctx).repo.rejectPayload(reject.id));
   }
 }
