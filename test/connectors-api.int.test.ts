@@ -111,6 +111,29 @@ describe('connectors over GraphQL', () => {
     }
   });
 
+  it('answers an unknown connector with CONNECTOR_NOT_FOUND and an unknown run, or another connector\'s, with NOT_FOUND', async () => {
+    const token = await hub.token({ roles: ['integration_engineer'] });
+    const list = (args: string) => hub.gql<{ rejectedRecords: unknown[] | null }>(`{ rejectedRecords(${args}) { id } }`, {}, token);
+    const nope = await list('connector: "nope"');
+    expect(nope.body.data).toBeNull();
+    expect(nope.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONNECTOR_NOT_FOUND', connector: 'nope' });
+    expect(nope.body.errors?.[0]?.message).toMatch(/^no connector named "nope" \(known: .*justice-register/);
+    const noRun = await list('runId: "run_nope"');
+    expect(noRun.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', argument: 'runId', runId: 'run_nope' });
+    expect(noRun.body.errors?.[0]?.message).toBe('no run run_nope');
+    const [run] = await hub.ctx.sql.query<{ id: string }>(
+      `SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'justice-register' ORDER BY r.id LIMIT 1`);
+    const otherConnector = await list(`connector: "school", runId: "${run!.id}"`);
+    expect(otherConnector.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', argument: 'runId' });
+    // Defined but never synced: known, and nothing to list.
+    expect((await list('connector: "school"')).body).toEqual({ data: { rejectedRecords: [] } });
+    expect((await list(`connector: "justice-register", runId: "${run!.id}"`)).body.data!.rejectedRecords).toHaveLength(2);
+    // Synced once, its definition removed since: still known by name (its rejects are kept).
+    await hub.ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash)
+      VALUES ('con_retired', 'retired', 'file', 'JUSTICE', '{}', 'x')`);
+    expect((await list('connector: "retired"')).body).toEqual({ data: { rejectedRecords: [] } });
+  });
+
   it('syncConnector queues a run for integration engineers and refuses other roles', async () => {
     const engineer = await hub.token({ roles: ['integration_engineer'] });
     const ok = await hub.gql<{ syncConnector: { id: string; status: string; trigger: string } }>(

@@ -86,6 +86,11 @@ export class ConnectorReadRepository {
     );
   }
 
+  /** True when a connector of that name has synced here (it has a row, though its definition may be gone). */
+  async hasConnector(name: string): Promise<boolean> {
+    return (await this.sql.one('SELECT 1 FROM connector WHERE name = $1', [name])) !== undefined;
+  }
+
   /** Runs newest first; `before` is the id of the last run of the previous page. */
   runs(connector: string | null, first: number, before: string | null): Promise<ConnectorRunRow[]> {
     return this.sql.query<ConnectorRunRow & Record<string, unknown>>(

@@ -4,6 +4,7 @@ import { ALL_SENSITIVITY_CLASSES } from '../../auth/sensitivity.js';
 import type { ConnectorRunRow, RejectedRecordRow } from '../../db/repositories/connector-read.repository.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
+import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
 import { Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
 
@@ -122,7 +123,8 @@ export class ConnectorResolver {
   @Query(() => [RejectedRecord], {
     description: 'Quarantined records with their reasons, newest first (page with `before`). `runId`: the records the run quarantined or read again '
       + 'still invalid; `unresolvedOnly` (default true): only those not resolved yet; `resolution`: only those resolved that way (then '
-      + '`unresolvedOnly` does not apply). For integration engineers, operators and data stewards, whatever their communes: nothing '
+      + '`unresolvedOnly` does not apply). A connector neither defined nor ever synced is CONNECTOR_NOT_FOUND; a run that does not exist, '
+      + 'or is another connector\'s, NOT_FOUND. For integration engineers, operators and data stewards, whatever their communes: nothing '
       + 'listed holds personal values but `payload`, which has rules of its own.',
   })
   async rejectedRecords(
@@ -136,8 +138,10 @@ export class ConnectorResolver {
   ): Promise<RejectedRecord[]> {
     requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
     checkFirst(first, ctx.maxPageSize);
+    const c = connectorsOf(ctx);
     const filter = { connector: connector ?? null, runId: runId ?? null, unresolvedOnly, resolution: resolution ?? null };
-    return (await connectorsOf(ctx).repo.rejects(filter, first, before ?? null)).map(toReject);
+    await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), filter);
+    return (await c.repo.rejects(filter, first, before ?? null)).map(toReject);
   }
 
   @Mutation(() => [RejectedRecord], {
