@@ -124,8 +124,8 @@ describe('dismissRejectedRecords', () => {
     expect((await rows()).every((r) => r.resolution === null)).toBe(true);
   });
 
-  it('refuses a missing or too long reason, and no ids, with BAD_USER_INPUT naming the argument', async () => {
-    const cases = [[[a.id], '   ', 'reason'], [[a.id], 'x'.repeat(501), 'reason'], [[], REASON, 'ids']] as const;
+  it('refuses a missing or too long reason, one with control characters, and no ids, with BAD_USER_INPUT naming the argument', async () => {
+    const cases = [[[a.id], '   ', 'reason'], [[a.id], 'x'.repeat(501), 'reason'], [[a.id], 'a\u0000b', 'reason'], [[a.id], 'bell\u0007', 'reason'], [[], REASON, 'ids']] as const;
     for (const [ids, reason, argument] of cases) {
       const res = await dismiss([...ids], reason);
       expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument });

@@ -156,7 +156,7 @@ export class ConnectorResolver {
   async dismissRejectedRecords(
     @Ctx() ctx: GraphQLContext,
     @Arg('ids', () => [ID], { description: 'The quarantined records to close (at most the maximum page size).' }) ids: string[],
-    @Arg('reason', () => String, { description: 'Why: kept with each of them as resolutionNote.' }) reason: string,
+    @Arg('reason', () => String, { description: 'Why: kept with each of them as resolutionNote (tabs and line breaks, no other control characters).' }) reason: string,
   ): Promise<RejectedRecord[]> {
     const p = requireRole(ctx, READ_ROLES, 'Mutation.dismissRejectedRecords', 'Dismissing rejected records');
     requireWholeCity(ctx, p, 'Mutation.dismissRejectedRecords', 'Dismissing rejected records');

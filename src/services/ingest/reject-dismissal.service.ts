@@ -4,17 +4,25 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../errors/in
 /** The longest reason a dismissal keeps, in characters: a sentence or two, not a document. */
 export const MAX_DISMISSAL_NOTE_LENGTH = 500;
 
+/** Control characters (Unicode Cc) other than tab and line feed: invisible, and NUL cannot be stored in PostgreSQL text at all. */
+const FORBIDDEN_CONTROL = /[^\P{Cc}\t\n]/u;
+
 /**
  * The reason a person gave for dismissing rejects, as it is kept: trimmed, required, at most
- * {@link MAX_DISMISSAL_NOTE_LENGTH} characters. The errors never repeat it: it is free text and may hold
- * anything.
+ * {@link MAX_DISMISSAL_NOTE_LENGTH} characters, with tabs and line breaks (a Windows `\r\n` kept as `\n`) but
+ * no other control character. The errors never repeat it: it is free text and may hold anything.
  */
 export function dismissalNote(reason: string): string {
-  const note = reason.trim();
+  const note = reason.replace(/\r\n/g, '\n').trim();
   if (note.length === 0) throw new InvalidInputError('A reason is required to dismiss rejected records', { argument: 'reason' });
   const length = [...note].length;
   if (length > MAX_DISMISSAL_NOTE_LENGTH) {
     throw new InvalidInputError(`The reason has ${length} characters; at most ${MAX_DISMISSAL_NOTE_LENGTH} are kept`, { argument: 'reason' });
+  }
+  const control = FORBIDDEN_CONTROL.exec(note);
+  if (control) {
+    const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new InvalidInputError(`The reason holds a control character (U+${code}); only tabs and line breaks are kept`, { argument: 'reason' });
   }
   return note;
 }

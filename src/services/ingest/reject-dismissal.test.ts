@@ -24,4 +24,22 @@ describe('dismissalNote', () => {
     expect((error as Error).message).not.toContain('Nguyễn');
     expect((error as Error).message).toMatch(/at most 500/);
   });
+
+  it('refuses control characters other than tab and line feed, without repeating the reason', () => {
+    for (const [r, code] of [['a\u0000b', '0000'], ['Nguyễn\u001bb', '001B'], ['a\rb', '000D'], ['a\u007fb', '007F'], ['a\u0085b', '0085']] as const) {
+      let error: unknown;
+      try {
+        dismissalNote(r);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'reason' } });
+      expect((error as Error).message).toContain(`U+${code}`);
+      expect((error as Error).message).not.toContain('Nguyễn');
+    }
+  });
+
+  it('keeps tabs and line breaks, a Windows line break as a line feed', () => {
+    expect(dismissalNote('test row\tof the agency\r\nnever fixed\n')).toBe('test row\tof the agency\nnever fixed');
+  });
 });
