@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { ConnectorNotFoundError } from '../connectors/definition/connector-not-found.error.js';
 import { ConnectorReadRepository, type RejectedRecordRow } from '../db/repositories/connector-read.repository.js';
-import { NotFoundError } from '../errors/index.js';
+import { checkRejectsFilter } from '../services/ingest/rejects-filter.js';
 import { boot } from './bootstrap.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -24,16 +23,10 @@ export function rejectsCommand(): Command {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const repo = new ConnectorReadRepository(b.ctx.sql);
-        const defined = b.ctx.connectors.catalog.names();
-        // A connector removed from the definitions still has its rejects: known by name once it has synced.
-        if (!defined.includes(name) && !(await b.ctx.sql.one('SELECT 1 FROM connector WHERE name = $1', [name]))) {
-          throw new ConnectorNotFoundError(name, defined);
-        }
-        if (opts.run !== undefined && (await repo.run(opts.run))?.connector_name !== name) {
-          throw new NotFoundError(`no run ${opts.run} of connector ${name}`, { runId: opts.run });
-        }
-        const rows: RejectedRecordRow[] = [];
         const filter = { connector: name, runId: opts.run ?? null, unresolvedOnly: !opts.all };
+        // The same check as the API's rejectedRecords: an unknown connector or run is an error, not an empty list.
+        await checkRejectsFilter(repo, b.ctx.connectors.catalog.names(), filter);
+        const rows: RejectedRecordRow[] = [];
         for (let before: string | null = null; ;) {
           const page = await repo.rejects(filter, PAGE, before);
           rows.push(...page);
