@@ -448,6 +448,18 @@ describe('FileReader: files that cannot be read, files still being written, rela
     expect(old).toBeTruthy();
   });
 
+  it('does not count as waiting a recent file whose bytes were ingested already (synced by name a moment ago): it is skipped', async () => {
+    const fresh = await drop('e.csv', `${HEADER}\n${rows(1, 5)}`);
+    const { sha256 } = await import('./file-reader.js');
+    const ingested = new Set([await sha256(fresh)]);
+    const e = events();
+    const batches = await collect(reader({ settleSeconds: 60 }).read(null, { onEvent: e.onEvent, isFileIngested: async (c) => ingested.has(c) }));
+    expect(ids(batches)).toEqual([]);
+    expect(e.got.some((x) => x.type === 'file-waiting')).toBe(false);
+    expect(e.got.find((x) => x.type === 'files-listed')).toMatchObject({ files: 1, waiting: 0 });
+    expect(e.got.filter((x) => x.type === 'file-skipped').map((x) => (x as { fileName: string }).fileName)).toEqual(['e.csv']);
+  });
+
   it('waits 60 s by default, and takes settleSeconds from the environment, refusing a value that is not a whole number of seconds', async () => {
     await drop('a.csv', `${HEADER}\n${rows(1, 1)}`);
     const byDefault = new FileReader(fileConfigSchema.parse({ directory: dir }), { logger, name: 'x' });

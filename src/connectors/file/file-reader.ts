@@ -127,7 +127,15 @@ export class FileReader implements SourceReader {
     const now = Date.now();
     const settled = (f: FileEntry) => ctx.files !== undefined || now - f.mtimeMs >= settleMs;
     const ready = listed.filter(settled);
-    for (const f of listed) if (!settled(f)) this.leaveForLater(f, now, settleMs, ctx);
+    let readyToo = false;
+    for (const f of listed) {
+      if (settled(f)) continue;
+      // A recent file that is already ingested (a file synced by name a moment ago) is not waiting for
+      // anything: it goes on, to be skipped as such. Any other is left for later.
+      if (await this.ingestedAlready(f, ctx)) readyToo = ready.push(f) > 0;
+      else this.leaveForLater(f, now, settleMs, ctx);
+    }
+    if (readyToo) ready.sort(byAgeThenName);
     ctx.onEvent?.({ type: 'files-listed', files: ready.length, sizeBytes: ready.reduce((n, f) => n + f.sizeBytes, 0), waiting: listed.length - ready.length });
     for (const u of unreadable) this.refuse(u.name, undefined, u.error, ctx);
     const files: ChecksummedFile[] = [];
@@ -218,6 +226,16 @@ export class FileReader implements SourceReader {
       type: 'file-refused', fileName, ...(checksum ? { checksum } : {}), code: e.code, message: e.message,
       storedMessage: String(serializeError(e).message),
     });
+  }
+
+  /** Whether a file's bytes as they are now were ingested already; false when they cannot be read now. */
+  private async ingestedAlready(file: FileEntry, ctx: ReadContext): Promise<boolean> {
+    if (!ctx.isFileIngested) return false;
+    try {
+      return await ctx.isFileIngested(await sha256(file.path, file.sizeBytes));
+    } catch {
+      return false; // changed or gone while being read: it is waiting, or it is not there
+    }
   }
 
   /** Reports a file of the drop directory modified too recently to be read (see `file.settleSeconds`). */
@@ -369,7 +387,7 @@ export class FileReader implements SourceReader {
         else unreadable.push({ name, error: unreadableFileError(fsError, name, this.config.pattern) });
       }
     }
-    files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    files.sort(byAgeThenName);
     return { files, unreadable };
   }
 
@@ -756,4 +774,9 @@ function accessError(error: NodeJS.ErrnoException, p: string, what: string): Fil
           ? 'is not a directory'
           : `cannot be read (${error.code ?? error.message})`;
   return new FileAccessError(`${what} ${p} ${reason}`, { path: p, reason: error.code });
+}
+
+/** Oldest first, then by name: the order a drop directory's files are read in. */
+function byAgeThenName(a: FileEntry, b: FileEntry): number {
+  return a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
