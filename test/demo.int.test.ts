@@ -1,10 +1,13 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+const run = promisify(execFile);
 
 /** `childhub demo` as a newcomer runs it (against the test servers via the URLs), through to Ctrl-C. */
 describe('childhub demo', () => {
@@ -15,6 +18,7 @@ describe('childhub demo', () => {
   afterAll(async () => env?.cleanup());
 
   it('loads the sample, builds golden records, prints where to click, answers queries and stops on SIGINT', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-demo-'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--children', '300'], {
       cwd: PROJECT_ROOT,
       env: {
@@ -26,7 +30,7 @@ describe('childhub demo', () => {
         PORT: '0',
         LOG_FORMAT: 'json',
         LOG_LEVEL: 'warn',
-        CHILDHUB_HOME: mkdtempSync(path.join(os.tmpdir(), 'childhub-demo-')),
+        CHILDHUB_HOME: home,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -55,7 +59,21 @@ describe('childhub demo', () => {
     expect(body.data.children.totalCount).toBeGreaterThan(250);
     expect(body.data.children.nodes.every((n) => n.sourceRecords.length > 0)).toBe(true);
 
+    // Connector commands in another terminal get the demo's source settings from the file the banner names.
+    const envFile = path.join(home, 'demo-sources.env');
+    expect(out).toContain(`. ${path.relative(PROJECT_ROOT, envFile)}; set +a`);
+    const settings = readFileSync(envFile, 'utf8');
+    for (const name of ['HEALTH_STATION_FHIR_URL', 'HEALTH_STATION_CLIENT_SECRET', 'SCHOOL_API_URL', 'SCHOOL_API_KEY', 'JUSTICE_REGISTER_DROP_DIR', 'FACILITY_INSPECTION_DROP_DIR']) {
+      expect(settings).toMatch(new RegExp(`^${name}='[^']+'$`, 'm'));
+    }
+    const check = await run('bash', ['-c', `set -a; . '${envFile}'; set +a; '${process.execPath}' --import tsx src/cli/main.ts connectors check school`], {
+      cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, LOG_LEVEL: 'warn' },
+    });
+    expect(check.stdout).toMatch(/ok/);
+    expect(check.stdout).not.toMatch(/FAIL/);
+
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+    expect(existsSync(envFile)).toBe(false);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { writeFacilityInspectionDrop } from '../../connectors/facility-inspection/simulator.js';
@@ -10,8 +10,17 @@ import { startSchoolSimulator, type SchoolSimulator } from '../../connectors/sch
 export interface DemoSources {
   /** What the banner shows: each source and where it is. */
   lines: string[];
+  /**
+   * A file of `NAME=value` lines with the settings the demo gave the connectors (its simulators' URLs and
+   * made-up credentials, its drop folders), for connector commands run in another terminal; removed on
+   * close. Undefined when the demo set none.
+   */
+  envFile?: string;
   close(): Promise<void>;
 }
+
+/** Where the demo leaves its connector settings for other terminals (see DemoSources.envFile). */
+export const DEMO_ENV_FILE = 'demo-sources.env';
 
 /** True when `dir` holds at least one file. */
 function hasFiles(dir: string): boolean {
@@ -26,6 +35,7 @@ function hasFiles(dir: string): boolean {
  * for the drops it writes, reads their files without waiting for them to settle: they are complete).
  */
 export async function startDemoSources(opts: { seed: number; count: number; home: string; logger: Logger }): Promise<DemoSources> {
+  const before = { ...process.env };
   const env = process.env;
   const started: Array<HealthStationSimulator | SchoolSimulator> = [];
   const lines: string[] = [];
@@ -65,9 +75,18 @@ export async function startDemoSources(opts: { seed: number; count: number; home
     env.FACILITY_INSPECTION_SETTLE_SECONDS ??= '0';
     lines.push(`facility-inspection  ${dir} (inspection reports, XLSX)`);
   }
+  const set = Object.entries(env).filter(([k, v]) => v !== undefined && before[k] !== v && /^(HEALTH_STATION|SCHOOL|JUSTICE_REGISTER|FACILITY_INSPECTION)_/.test(k));
+  let envFile: string | undefined;
+  if (set.length) {
+    envFile = path.join(opts.home, DEMO_ENV_FILE);
+    // The credentials are made up for this run, but they are credentials: readable by this user only.
+    writeFileSync(envFile, `# Written by \`npm run demo\` while it runs: the settings it gave the connectors.\n${set.map(([k, v]) => `${k}='${v!.replaceAll("'", "'\\''")}'`).join('\n')}\n`, { mode: 0o600 });
+  }
   return {
     lines,
+    ...(envFile ? { envFile } : {}),
     close: async () => {
+      if (envFile) rmSync(envFile, { force: true });
       await Promise.all(started.map((s) => s.close()));
     },
   };

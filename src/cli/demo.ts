@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { startApi } from '../app/api.js';
 import { loadOrCreateDevKey, mintDevToken } from '../auth/dev-keys.js';
 import type { TokenClaims } from '../auth/token-claims.js';
@@ -157,6 +158,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(` Health        ${api.url}/healthz   ${api.url}/readyz   ${api.url}/metrics`);
   out(' Sources       (connectors/<name>/connector.yaml; `npm run childhub -- connectors list`)');
   for (const line of sources.lines) out(`  ${line}`);
+  if (sources.envFile) {
+    out(`               connector commands in another terminal (same CHILDHUB_HOME) need these sources' settings:`);
+    out(`               set -a; . ${path.relative(process.cwd(), sources.envFile) || sources.envFile}; set +a   then e.g.  npm run childhub -- connectors check school`);
+  }
   if (sim) out(` Registry      ${sim.url} (simulated population database, ${DEMO_REGISTRY_QUOTA} req/s; stats: ${new URL(sim.url).origin}/stats)`);
   out(` Data          ${stats.children} children from ${stats.records} source records (4 agency sources),`);
   out(`               ${stats.abandoned} abandoned (group b), ${stats.disabled} with disabilities (group d)`);
