@@ -70,6 +70,9 @@ describe('childhub connectors CLI', () => {
     expect(sync.stdout).toMatch(/justice-register: SUCCEEDED .* 1 rejected/);
     const list = await childhub('connectors', 'list');
     expect(list.stdout).toMatch(/justice-register .*last run SUCCEEDED/);
+    // Once ingested, a dry run says why it reads nothing.
+    const again = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1');
+    expect(again.stdout).toMatch(/^WARN \S+\.csv skipped: already ingested \(the same bytes\)/m);
   }, 120_000);
 
   it('dry-run --file: a relative name not in the current directory is read from the drop directory', async () => {

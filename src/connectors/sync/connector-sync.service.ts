@@ -252,6 +252,7 @@ export class ConnectorSyncService {
         // Printed to the engineer's terminal, never logged: the whole message.
         if (e.type === 'file-refused') out.warnings.push(`${e.fileName} refused, not read (${e.code}): ${e.message}`);
         if (e.type === 'file-waiting') out.warnings.push(waitingMessage(e));
+        if (e.type === 'file-skipped') out.warnings.push(`${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again)`);
       },
       isFileIngested: async (checksum) => (connectorId ? this.isFileIngested(connectorId, checksum) : false),
     })) {
