@@ -149,6 +149,13 @@ describe('identity reconciliation against the population-database simulator', ()
     const ops = await hub.token({ roles: ['operator'] });
     const counts = await hub.gql<{ queueCounts: Array<{ queue: string }> }>(`{ queueCounts { queue waiting failed } }`, {}, ops);
     expect(counts.body.data?.queueCounts.map((q) => q.queue)).toEqual(expect.arrayContaining(['golden-record', 'identity-reconcile', 'identity-issuance']));
+    // Refused to a role without it, and the refusal audited.
+    const officer = await hub.token({ sub: 'health-9', roles: ['health_officer'] });
+    const refused = await hub.gql(`{ queueCounts { queue } }`, {}, officer);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.body.errors?.[0]?.message).toBe('Reading queue counts is for operator, integration_engineer and data_steward only');
+    expect(await hub.ctx.sql.query(`SELECT action, details FROM audit_event WHERE subject = 'health-9'`))
+      .toEqual([{ action: 'DENIED', details: expect.objectContaining({ fields: ['Query.queueCounts'] }) }]);
   });
 
   it('never exceeds the quota with two workers, and retries through faults', async () => {

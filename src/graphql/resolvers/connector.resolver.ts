@@ -5,6 +5,7 @@ import type { ConnectorRunRow, RejectedRecordRow } from '../../db/repositories/c
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
 import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
+import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
 import { Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
 
@@ -12,20 +13,6 @@ import { Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '.
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
 /** Who may start a sync. */
 const SYNC_ROLES = new Set(['integration_engineer', 'operator']);
-
-/**
- * Refuses a caller none of whose roles is one of `roles`, and records the refusal so that it is audited as a
- * DENIED event naming `field`, as refused fields are.
- */
-function requireRole(ctx: GraphQLContext, roles: Set<string>, field: string, what: string): Principal {
-  const p = requirePrincipal(ctx);
-  if (!p.roles.some((r) => roles.has(r))) {
-    ctx.access.deny(undefined, field);
-    const names = [...roles];
-    throw new ForbiddenError(`${what} is for ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} only`);
-  }
-  return p;
-}
 
 /**
  * A quarantined record was refused because it is invalid, so the commune it names, if it names one at all,

@@ -3,6 +3,7 @@ import { ALL_COMMUNES, inScope, type Principal } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { Sensitive } from '../authorization/sensitive.decorator.js';
+import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
 import { ChildIdentity, IdentityConflict, IssuanceRequest, QueueCount } from '../types/identity.type.js';
@@ -91,8 +92,7 @@ export class IdentityOperationsResolver {
 
   @Query(() => [QueueCount], { description: 'Jobs per queue (waiting, active, delayed, failed, completed), for operators.' })
   async queueCounts(@Ctx() ctx: GraphQLContext): Promise<QueueCount[]> {
-    const p = requirePrincipal(ctx);
-    if (!p.roles.some((r) => OPERATOR_ROLES.has(r))) throw new ForbiddenError('Queue counts are for operators, integration engineers and data stewards');
+    requireRole(ctx, OPERATOR_ROLES, 'Query.queueCounts', 'Reading queue counts');
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot read queue counts');
     return ctx.commands.queueCounts();
   }
