@@ -1,23 +1,15 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { isProcessAlive } from '../src/infra/process-alive.js';
+import { portAnswers } from './support/cli.js';
 import { freePort } from './support/free-port.js';
 
-const answers = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+const answers = portAnswers;
 
 /** A one-shot command on embedded servers, interrupted: it must not leave them running. */
 describe('childhub CLI on embedded servers, interrupted', () => {

@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
+import { runChildhub } from './support/cli.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
-const run = promisify(execFile);
 
 /** The `childhub connectors` commands as an integration engineer types them. */
 describe('childhub connectors CLI', () => {
@@ -30,15 +28,7 @@ describe('childhub connectors CLI', () => {
   });
   afterAll(async () => env?.cleanup());
 
-  const childhub = async (...args: string[]) => {
-    try {
-      const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: cliEnv, maxBuffer: 10 * 1024 * 1024 });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const childhub = (...args: string[]) => runChildhub(cliEnv, ...args);
 
   it('validate: ok for the four definitions, exit 1 with file:line, path and reason for a broken one', async () => {
     const ok = await childhub('connectors', 'validate');

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
+import { runChildhub } from './support/cli.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 const run = promisify(execFile);
@@ -25,15 +26,7 @@ describe('childhub connectors rejects', () => {
   let runId = '';
   let ids: { withId: string; idless: string };
 
-  const childhub = async (...args: string[]) => {
-    try {
-      const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: cliEnv, maxBuffer: 10 * 1024 * 1024 });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const childhub = (...args: string[]) => runChildhub(cliEnv, ...args);
 
   beforeAll(async () => {
     env = await createTestEnv();

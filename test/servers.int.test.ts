@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -9,17 +8,10 @@ import { PROJECT_ROOT } from '../src/config/config.js';
 import { serverUrl } from '../src/infra/embedded-postgres.js';
 import { localServersStatus, stopLocalServers } from '../src/infra/local-servers.js';
 import { isProcessAlive } from '../src/infra/process-alive.js';
+import { portAnswers } from './support/cli.js';
 import { freePort } from './support/free-port.js';
 
-const answers = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+const answers = portAnswers;
 
 /** Runs the CLI to its end: exit code and output. */
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
