@@ -29,7 +29,10 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
     } catch (err) {
       // A refused file fails the run, but the files left waiting beside it must not wait for the next schedule.
       if (err instanceof FilesRefusedError && err.waiting) {
-        await syncWhenSettled(err.waiting.connector, err.waiting.settlesInMs, undefined, deps, ctx).catch(() => undefined);
+        // The run's own failure is what the job reports; a follow-up that cannot be queued is logged.
+        await syncWhenSettled(err.waiting.connector, err.waiting.settlesInMs, undefined, deps, ctx).catch((e: unknown) =>
+          ctx.logger.warn({ connector: err.waiting!.connector, err: e }, 'files left waiting: the sync for when they settle could not be queued; the next sync reads them'),
+        );
       }
       const code = (err as { code?: unknown }).code;
       if (!('runId' in data) && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };

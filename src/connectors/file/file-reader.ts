@@ -127,22 +127,26 @@ export class FileReader implements SourceReader {
     const now = Date.now();
     const settled = (f: FileEntry) => ctx.files !== undefined || now - f.mtimeMs >= settleMs;
     const ready = listed.filter(settled);
-    let readyToo = false;
+    // Checksums taken already (of recent files found ingested), not to read those files twice.
+    const checksummed = new Map<FileEntry, string>();
     for (const f of listed) {
       if (settled(f)) continue;
       // A recent file that is already ingested (a file synced by name a moment ago) is not waiting for
       // anything: it goes on, to be skipped as such. Any other is left for later.
-      if (await this.ingestedAlready(f, ctx)) readyToo = ready.push(f) > 0;
-      else this.leaveForLater(f, now, settleMs, ctx);
+      const checksum = await this.ingestedChecksum(f, ctx);
+      if (checksum) {
+        checksummed.set(f, checksum);
+        ready.push(f);
+      } else this.leaveForLater(f, now, settleMs, ctx);
     }
-    if (readyToo) ready.sort(byAgeThenName);
+    if (checksummed.size) ready.sort(byAgeThenName);
     ctx.onEvent?.({ type: 'files-listed', files: ready.length, sizeBytes: ready.reduce((n, f) => n + f.sizeBytes, 0), waiting: listed.length - ready.length });
     for (const u of unreadable) this.refuse(u.name, undefined, u.error, ctx);
     const files: ChecksummedFile[] = [];
     for (const file of ready) {
       ctx.signal?.throwIfAborted();
       try {
-        files.push({ ...file, checksum: await sha256(file.path, file.sizeBytes) });
+        files.push({ ...file, checksum: checksummed.get(file) ?? (await sha256(file.path, file.sizeBytes)) });
       } catch (error) {
         const refusal = this.readError(error, file, ctx);
         if (refusal === null) continue;
@@ -228,13 +232,14 @@ export class FileReader implements SourceReader {
     });
   }
 
-  /** Whether a file's bytes as they are now were ingested already; false when they cannot be read now. */
-  private async ingestedAlready(file: FileEntry, ctx: ReadContext): Promise<boolean> {
-    if (!ctx.isFileIngested) return false;
+  /** The file's checksum when its bytes as they are now were ingested already; undefined otherwise, or when they cannot be read now. */
+  private async ingestedChecksum(file: FileEntry, ctx: ReadContext): Promise<string | undefined> {
+    if (!ctx.isFileIngested) return undefined;
     try {
-      return await ctx.isFileIngested(await sha256(file.path, file.sizeBytes));
+      const checksum = await sha256(file.path, file.sizeBytes);
+      return (await ctx.isFileIngested(checksum)) ? checksum : undefined;
     } catch {
-      return false; // changed or gone while being read: it is waiting, or it is not there
+      return undefined; // changed or gone while being read: it is waiting, or it is not there
     }
   }
 
