@@ -456,7 +456,11 @@ describe('file connectors against their drops', () => {
     process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '60';
     try {
       const run = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
-      expect(run).toMatchObject({ status: 'SUCCEEDED', filesIngested: drop.files.length, filesWaiting: 1 });
+      expect(run).toMatchObject({ status: 'SUCCEEDED', filesWaiting: 1 });
+      // Every settled file read, or skipped when an earlier test's drop held the same bytes (an empty register:
+      // which registers are empty depends on the day the simulator writes them, in Hà Nội time).
+      expect(run.filesIngested + run.filesSkipped).toBe(drop.files.length);
+      expect(run.filesIngested).toBeGreaterThan(0);
       await import('reflect-metadata');
       const { toRun } = await import('../src/graphql/resolvers/connector.resolver.js');
       const { ConnectorReadRepository } = await import('../src/db/repositories/connector-read.repository.js');
