@@ -114,6 +114,18 @@ describe('childhub connectors CLI', () => {
     }
   }, 60_000);
 
+  it('a failed run is told once: one line with the run, its counts and the error, and exit 1', async () => {
+    const drop = mkdtempSync(path.join(root, 'refused-'));
+    // A legacy Windows-1258 export ("Nguyễn" has no single-byte form; "Lê Thị Hà" does): refused by name.
+    writeFileSync(path.join(drop, 'khai-sinh-legacy.csv'), Buffer.from('Số đăng ký,Họ và tên\n1,Lê Thị Hà\n', 'latin1'));
+    const r = await runChildhub({ ...cliEnv, JUSTICE_REGISTER_DROP_DIR: drop, LOG_LEVEL: 'info' }, 'connectors', 'sync', 'justice-register', '--in-process');
+    expect(r.code).toBe(1);
+    const told = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('CONNECTOR_FILES_REFUSED'));
+    expect(told).toEqual([expect.stringMatching(/^justice-register: FAILED in [\d.]+ s — run run_\w+: 0 fetched, 0 new, 0 changed, 0 unchanged, 0 rejected — CONNECTOR_FILES_REFUSED: /)]);
+    expect(r.stderr).not.toMatch(/connector sync failed|FilesRefusedError/); // no second report, no stack
+    expect(r.stderr).toMatch(/connector sync started/); // the log still runs at info
+  }, 60_000);
+
   it('a failure names its code', async () => {
     const r = await childhub('connectors', 'sync', 'no-such-connector', '--in-process');
     expect(r.code).toBe(1);

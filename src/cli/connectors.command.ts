@@ -7,7 +7,7 @@ import { ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/c
 import { DefinitionInvalidError } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
-import type { RunSummary, SyncProgress } from '../connectors/sync/connector-sync.service.js';
+import type { FailedRun, RunSummary, SyncProgress } from '../connectors/sync/connector-sync.service.js';
 import { boot, bootLogger } from './bootstrap.js';
 import { rejectsCommand } from './connector-rejects.command.js';
 
@@ -137,7 +137,17 @@ export function connectorsCommand(): Command {
       };
       try {
         if (opts.inProcess) {
-          const s = await b.ctx.connectors.run(name, req, { onProgress: progress });
+          let failed: FailedRun | undefined;
+          const s = await b.ctx.connectors.run(name, req, { onProgress: progress, onFailed: (f) => (failed = f) }).catch((err: unknown) => {
+            if (!failed) throw err; // the run never started: the error is the whole story
+            // Told once, with the run it ended: the service logs the failure (and its stack) at debug only.
+            if (process.stderr.isTTY) process.stderr.write('\n');
+            out(`${name}: FAILED in ${(failed.durationMs / 1000).toFixed(1)} s — run ${failed.runId}: ${failed.fetched} fetched, ${failed.inserted} new, ${failed.updated} changed, ${failed.unchanged} unchanged, ${failed.rejected} rejected — ${failed.error.code}: ${failed.error.message}`);
+            if (failed.filesWaiting > 0) out(waitingLine(failed.filesWaiting));
+            process.exitCode = 1;
+            return null;
+          });
+          if (!s) return;
           if (process.stderr.isTTY) process.stderr.write('\n');
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);

@@ -83,6 +83,19 @@ export interface RunOptions {
   runId?: string;
   onProgress?: (p: SyncProgress) => void | Promise<void>;
   signal?: AbortSignal;
+  /**
+   * The caller tells a person about a failed run itself (the CLI's `--in-process`): it is given the run, its
+   * counts and its error before the error is thrown, and the service logs the failure at debug level (with the
+   * stack) instead of warn, so the person reads it once.
+   */
+  onFailed?: (failure: FailedRun) => void;
+}
+
+/** A run that failed, as {@link RunOptions.onFailed} is told of it. */
+export interface FailedRun extends RunCounts {
+  runId: string;
+  durationMs: number;
+  error: { code: string; message: string };
 }
 
 export interface DryRunResult {
@@ -216,7 +229,11 @@ export class ConnectorSyncService {
           // Stored as the run's error is (see RefusedFile.storedMessage).
           [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage })))],
         );
-        log.warn({ runId: run.id, err: serializeError(err as Error), ...counts }, 'connector sync failed; the checkpoint of the last stored batch is kept');
+        const failed = { runId: run.id, err: serializeError(err as Error), ...counts };
+        if (opts.onFailed) {
+          log.debug(failed, 'connector sync failed; the checkpoint of the last stored batch is kept');
+          opts.onFailed({ runId: run.id, durationMs: Date.now() - started, ...counts, error });
+        } else log.warn(failed, 'connector sync failed; the checkpoint of the last stored batch is kept');
         throw err;
       }
     } finally {
