@@ -74,7 +74,7 @@ describe('connectors over GraphQL', () => {
     expect(await auditOf('city-steward')).toEqual([{
       action: 'READ', operation: 'anonymous', child_ids: [],
       field_classes: ['ADOPTION', 'BASIC', 'HEALTH', 'IDENTITY', 'PROTECTION_GROUP', 'PROVENANCE', 'RELIGION_ETHNICITY'],
-      details: { sourceRecordIds: [...ids].sort() },
+      details: { rejectedRecordIds: [...ids].sort() },
     }]);
   });
 

@@ -8,6 +8,8 @@ export class AccessRecorder {
   readonly childIds = new Set<string>();
   /** Records read that are not linked to a child yet (their personal data is audited by record id). */
   readonly unlinkedRecordIds = new Set<string>();
+  /** Rejected records whose payload was read (audited by their own ids, apart from source records). */
+  readonly rejectedRecordIds = new Set<string>();
   readonly classes = new Set<SensitivityClass>();
   readonly deniedChildIds = new Set<string>();
   readonly deniedFields = new Set<string>();
@@ -35,9 +37,15 @@ export class AccessRecorder {
     this.classes.add(cls);
   }
 
-  /** True when personal data was released (to a child or an unlinked record). */
+  /** A rejected record's payload released: it may hold data of class `cls`. */
+  readRejected(rejectedRecordId: string, cls: SensitivityClass): void {
+    this.rejectedRecordIds.add(rejectedRecordId);
+    this.classes.add(cls);
+  }
+
+  /** True when personal data was released (to a child, an unlinked record or a rejected record's payload). */
   get released(): boolean {
-    return this.childIds.size > 0 || this.unlinkedRecordIds.size > 0;
+    return this.childIds.size > 0 || this.unlinkedRecordIds.size > 0 || this.rejectedRecordIds.size > 0;
   }
 
   deny(childId: unknown, field: string): void {

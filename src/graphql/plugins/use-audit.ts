@@ -31,10 +31,12 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           };
           const writes: Promise<void>[] = [];
           if (access.released) {
+            // Records read that name no child: source records not linked yet, and rejected records' payloads.
             const unlinked = [...access.unlinkedRecordIds].sort();
+            const rejected = [...access.rejectedRecordIds].sort();
             writes.push(audit.write({
               ...base, action: 'READ', childIds: [...access.childIds].sort(), fieldClasses: [...access.classes].sort(),
-              details: unlinked.length ? { sourceRecordIds: unlinked } : {},
+              details: { ...(unlinked.length ? { sourceRecordIds: unlinked } : {}), ...(rejected.length ? { rejectedRecordIds: rejected } : {}) },
             }));
           }
           if (access.writes.size || access.recordWrites.size) {

@@ -183,7 +183,7 @@ export class RejectedRecordPayloadResolver {
     }
     requireWholeCity(ctx, p, 'RejectedRecord.payload', 'The payload of a rejected record');
     // Whatever the payload holds, it is released whole: the audit says every class was.
-    for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.read(undefined, cls, reject.id);
+    for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.readRejected(reject.id, cls);
     return JSON.stringify(await connectorsOf(ctx).repo.rejectPayload(reject.id));
   }
 }
