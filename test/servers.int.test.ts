@@ -38,7 +38,16 @@ async function holder(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; li
   return { child, line };
 }
 
-/** The servers of a hub killed with `kill -9` keep running: `childhub servers` finds and stops them. */
+/** Stops a hub process as Ctrl-C would (SIGTERM): its exit code. */
+async function stopHolder(child: ChildProcess): Promise<number | string | null> {
+  child.kill('SIGTERM');
+  return new Promise((r) => child.once('exit', (c, sig) => r(c ?? sig)));
+}
+
+/**
+ * The last hub process using the servers stops them, whichever started them; those of a hub killed with
+ * `kill -9` keep running: `childhub servers` finds and stops them, and the next hub process adopts them.
+ */
 describe('childhub servers status | stop', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'childhub-servers-'));
   chmodSync(root, 0o755); // as root, the `postgres` user must traverse it
@@ -50,7 +59,7 @@ describe('childhub servers status | stop', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('tells a running owner from a killed one, refuses while anyone uses the servers, and stops them after', async () => {
+  it('tells a running owner from a killed one, refuses while anyone uses the servers, stops them after; the last user stops them, whichever started them', async () => {
     const [pgPort, redisPort] = [await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {
       ...process.env, CHILDHUB_HOME: home, EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_REDIS_PORT: String(redisPort), LOG_LEVEL: 'warn',
@@ -70,7 +79,7 @@ describe('childhub servers status | stop', () => {
     // Its owner runs: it stops them itself when it exits.
     const refused = await cli(['servers', 'stop'], env);
     expect(refused.code).toBe(1);
-    expect(refused.out).toContain(`PostgreSQL: not stopped: started by hub process ${first.child.pid}, which is running`);
+    expect(refused.out).toContain(`PostgreSQL: not stopped: used by hub process ${first.child.pid} (hold-servers.ts); the last to exit stops it`);
     expect(await answers(pgPort)).toBe(true);
 
     // The owner is killed: its servers stay, and nobody would stop them.
@@ -82,13 +91,6 @@ describe('childhub servers status | stop', () => {
     expect(shown.code).toBe(0);
     expect(shown.out).toMatch(new RegExp(`PostgreSQL: running, port ${pgPort}, PID \\d+, started by hub process ${first.child.pid}, which is gone`));
     expect(shown.out).toMatch(new RegExp(`Redis: running, port ${redisPort}, PID \\d+, started by hub process ${first.child.pid}, which is gone`));
-
-    // A hub process that uses them meanwhile says so, and leaves them running.
-    const attached = await cli(['migrate'], env);
-    expect(attached.code, attached.out).toBe(0);
-    expect(attached.out).toContain(`embedded PostgreSQL was started by hub process ${first.child.pid}, which is gone without stopping it`);
-    expect(attached.out).toContain(`local redis-server was started by hub process ${first.child.pid}, which is gone without stopping it`);
-    expect(await answers(pgPort)).toBe(true);
 
     // Another process uses them: not stopped under it.
     const client = new pg.Client({ connectionString: serverUrl(pgPort, 'postgres') });
@@ -114,13 +116,42 @@ describe('childhub servers status | stop', () => {
     expect(existsSync(path.join(home, 'postgres', 'data', 'postmaster.pid'))).toBe(false);
     expect((await cli(['servers', 'status'], env)).out).toMatch(/PostgreSQL: not running[\s\S]*Redis: not running/);
 
-    // The next hub process starts fresh servers and owns them.
+    // The next hub process starts fresh servers; another one uses them too.
     const second = await holder(env);
     children.push(second.child);
     expect(second.line).toBe('READY {"postgres":true,"redis":true}');
-    second.child.kill('SIGTERM');
-    const code = await new Promise((r) => second.child.once('exit', (c, sig) => r(c ?? sig)));
-    expect(code).toBe(143);
+    const third = await holder(env);
+    children.push(third.child);
+    expect(third.line).toBe('READY {"postgres":false,"redis":false}');
+    expect((await localServersStatus(home, ports)).map((s) => s.users?.map((u) => u.pid))).toEqual([
+      [second.child.pid, third.child.pid].sort((a, b) => a! - b!),
+      [second.child.pid, third.child.pid].sort((a, b) => a! - b!),
+    ]);
+    // The one that started them stops first: they keep running for the other, which stops them when it exits.
+    expect(await stopHolder(second.child)).toBe(143);
+    expect(await answers(pgPort)).toBe(true);
+    expect(await answers(redisPort)).toBe(true);
+    const client2 = new pg.Client({ connectionString: serverUrl(pgPort, 'postgres') });
+    await client2.connect();
+    expect((await client2.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await client2.end();
+    const handedOver = await cli(['servers', 'status'], env);
+    expect(handedOver.out).toContain(`PostgreSQL: running, port ${pgPort}, PID`);
+    expect(handedOver.out).toContain(`started by hub process ${second.child.pid}, which is gone; used by hub process ${third.child.pid} (hold-servers.ts); the last of them to exit stops it`);
+    expect(await stopHolder(third.child)).toBe(143);
+    expect(await answers(pgPort)).toBe(false);
+    expect(await answers(redisPort)).toBe(false);
+    expect((await cli(['servers', 'status'], env)).out).toMatch(/PostgreSQL: not running[\s\S]*Redis: not running/);
+
+    // Servers whose hub was killed are adopted by the next hub process, which says so and stops them when it exits.
+    const killed = await holder(env);
+    children.push(killed.child);
+    killed.child.kill('SIGKILL');
+    await new Promise((r) => killed.child.once('exit', r));
+    const adopted = await cli(['migrate'], env);
+    expect(adopted.code, adopted.out).toBe(0);
+    expect(adopted.out).toContain(`embedded PostgreSQL was started by hub process ${killed.child.pid}, which is gone without stopping it`);
+    expect(adopted.out).toContain(`local redis-server was started by hub process ${killed.child.pid}, which is gone without stopping it`);
     expect(await answers(pgPort)).toBe(false);
     expect(await answers(redisPort)).toBe(false);
   }, 180_000);

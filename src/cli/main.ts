@@ -192,7 +192,7 @@ const servers = program
   .description('The embedded PostgreSQL and local redis-server under CHILDHUB_HOME: who started them, who uses them; stop them.');
 servers
   .command('status')
-  .description('Show whether they run, on which port, the hub process that started them and how many connections they have.')
+  .description('Show whether they run, on which port, the hub process that started them, the hub processes using them (the last to exit stops them) and how many connections they have.')
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
     const cfg = loadConfig();
@@ -207,8 +207,8 @@ servers
   });
 servers
   .command('stop')
-  .description('Stop them when no hub process owns or uses them (left by a hub killed with kill -9); --force stops them anyway.')
-  .option('--force', 'stop even if the hub process that started them runs or others are connected')
+  .description('Stop them when no hub process uses them (left by hubs killed with kill -9); --force stops them anyway.')
+  .option('--force', 'stop even if hub processes use them or others are connected')
   .action(async (opts: { force?: boolean }) => {
     const cfg = loadConfig();
     const { stopLocalServers } = await import('../infra/local-servers.js');

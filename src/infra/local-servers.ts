@@ -5,13 +5,15 @@ import { serverUrl } from './embedded-postgres.js';
 import { findRunningRedis } from './local-redis.js';
 import { readPostmasterPid } from './postmaster-pid.js';
 import { isProcessAlive } from './process-alive.js';
-import { readServerOwner } from './server-owner.js';
+import { describeUsers, readServerOwner } from './server-owner.js';
+import { serverUsers, type ServerUser } from './server-users.js';
+import { stopServerProcess } from './stop-server-process.js';
 
 /**
  * `childhub servers status | stop`: the embedded PostgreSQL and local redis-server under one CHILDHUB_HOME,
- * whichever hub process started them. A server is stopped by the process that started it; one whose owner
- * was killed (`kill -9`) would run until the machine restarts, and every later hub process would quietly
- * use it. These find such servers, say who uses them, and stop them when nobody does.
+ * whichever hub process started them. A server is stopped by the last hub process using it; one whose users
+ * were all killed (`kill -9`) runs until the next hub process adopts it, or the machine restarts. These find
+ * such servers, say who uses them, and stop them when nobody does.
  */
 
 export type ServerKind = 'postgres' | 'redis';
@@ -29,6 +31,8 @@ export interface LocalServerStatus {
   ownerAlive?: boolean;
   /** Connections from other processes (hub processes, psql, redis-cli), not counting this one's. */
   clients?: number;
+  /** The live hub processes using it (the one that started it included while it runs); the last to exit stops it. */
+  users?: ServerUser[];
 }
 
 export interface LocalServerPorts {
@@ -78,9 +82,10 @@ async function redisStatus(dir: string, port: number): Promise<LocalServerStatus
   return status;
 }
 
-function owner(dir: string, serverPid: number): Pick<LocalServerStatus, 'ownerPid' | 'ownerAlive'> {
+function owner(dir: string, serverPid: number): Pick<LocalServerStatus, 'ownerPid' | 'ownerAlive' | 'users'> {
   const o = readServerOwner(dir);
-  return o?.serverPid === serverPid ? { ownerPid: o.ownerPid, ownerAlive: isProcessAlive(o.ownerPid) } : {};
+  const users = serverUsers(dir);
+  return o?.serverPid === serverPid ? { ownerPid: o.ownerPid, ownerAlive: isProcessAlive(o.ownerPid), users } : { users };
 }
 
 export interface StopOutcome {
@@ -121,24 +126,22 @@ export async function stopLocalServers(home: string, ports: LocalServerPorts, op
       continue;
     }
     const pid = s.pid;
-    const gone = s.kind === 'postgres'
-      ? async () => !isProcessAlive(pid)
-      : async () => !isProcessAlive(pid) || (await findRunningRedis(s.dir, s.port!))?.pid !== pid;
-    signal(pid, s.kind === 'postgres' ? 'SIGINT' : 'SIGTERM');
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (!(await gone())) {
-      if (Date.now() > deadline) {
-        signal(pid, s.kind === 'postgres' ? 'SIGQUIT' : 'SIGKILL');
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await stopServerProcess(pid, {
+      soft: s.kind === 'postgres' ? 'SIGINT' : 'SIGTERM',
+      hard: s.kind === 'postgres' ? 'SIGQUIT' : 'SIGKILL',
+      graceMs: STOP_GRACE_MS,
+      gone: s.kind === 'redis' ? async () => (await findRunningRedis(s.dir, s.port!))?.pid !== pid : undefined,
+    });
     outcomes.push({ kind: s.kind, result: 'stopped' });
   }
   return outcomes.reverse();
 }
 
 function whyNotStop(s: LocalServerStatus): string | undefined {
+  if (s.users?.length) {
+    const pids = s.users.map((u) => u.pid).join(' ');
+    return `used by ${describeUsers(s.users)}; the last to exit stops it: stop ${s.users.length === 1 ? 'it' : 'them'} (Ctrl-C, or kill ${pids}), or pass --force`;
+  }
   if (s.ownerAlive) {
     return `started by hub process ${s.ownerPid}, which is running and stops it when it exits: stop that process (Ctrl-C, or kill ${s.ownerPid}), or pass --force`;
   }
@@ -146,12 +149,4 @@ function whyNotStop(s: LocalServerStatus): string | undefined {
     return `${s.clients} connection(s) from other processes (a worker, the gateway, psql…): stop them first, or pass --force to cut them`;
   }
   return undefined;
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
 }
