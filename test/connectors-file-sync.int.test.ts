@@ -187,6 +187,38 @@ describe('file connectors against their drops', () => {
     expect(stored!.full_name).toBe('Tran Van Mot');
   });
 
+  it('an id listed again with other content in a later chunk of the export: the later row updates the record and flags it REPEATED_ID naming its row', async () => {
+    const dir = path.join(root, 'repeated-later');
+    const { header, row } = await birthRegisterRows(dir, 95);
+    // Chunks of 2,000 rows: the new record's id comes in chunk 1, then again with another name in chunk 2.
+    const fillers = Array.from({ length: 2000 }, (_, i) => row({ 'Mã hồ sơ': `KS-LATER-FILLER-${i}`, 'Số định danh cá nhân': '' }));
+    const file = path.join(dir, 'khai-sinh-repeated-later.csv');
+    writeFileSync(file, [
+      header,
+      row({ 'Mã hồ sơ': 'KS-LATER-1', 'Họ và tên': 'DANG VAN MOT' }),
+      ...fillers,
+      row({ 'Mã hồ sơ': 'KS-LATER-1', 'Họ và tên': 'DANG VAN HAI' }),
+      row({ 'Mã hồ sơ': 'KS-LATER-FILLER-7', 'Số định danh cá nhân': '' }), // the same row again: nothing to report
+      '',
+    ].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, fetched: 2003, inserted: 2001, updated: 1, unchanged: 1 });
+    const stored = await ctx.sql.one<{ full_name: string; flags: Array<{ code: string; field: string; message: string }> }>(
+      `SELECT full_name, flags FROM source_record WHERE source_system = 'justice-register' AND external_id = 'KS-LATER-1'`);
+    expect(stored).toEqual({
+      full_name: 'Dang Van Hai',
+      flags: [{ field: 'externalId', code: 'REPEATED_ID', message: 'the id came earlier in this sync with other content; that copy was replaced by this one (khai-sinh-repeated-later.csv row 2003)' }],
+    });
+    const filler = await ctx.sql.one<{ flags: unknown[] }>(`SELECT flags FROM source_record WHERE external_id = 'KS-LATER-FILLER-7'`);
+    expect(filler!.flags).toEqual([]);
+    // Read again in a later sync: the record flips to the first copy and back to the second again (2 changed);
+    // its flag is the second copy's, once, not one more per read.
+    const again = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file], force: true });
+    expect(again).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 2 });
+    const after = await ctx.sql.one<{ flags: unknown[] }>(`SELECT flags FROM source_record WHERE external_id = 'KS-LATER-1'`);
+    expect(after!.flags).toHaveLength(1);
+  });
+
   it('keeps the last copy of a record that changes and changes back within one chunk, though the reader recognised that copy as stored', async () => {
     // From the second chunk on (once the sync judges by the stored keys), the reader recognises a row whose
     // text is stored before the rows before it are judged: such a row must still give way to what the sync
@@ -418,7 +450,7 @@ describe('file connectors against their drops', () => {
     });
     rmSync(home, { recursive: true, force: true });
     expect(sync.code, sync.out).toBe(1);
-    expect(sync.out).toMatch(/\[CONNECTOR_FILES_REFUSED\] 2 file\(s\) of the drop directory refused/);
+    expect(sync.out).toMatch(/^justice-register: FAILED in [\d.]+ s — run run_\w+: 29 fetched, \d+ new, \d+ changed, 0 unchanged, 0 rejected — CONNECTOR_FILES_REFUSED: 2 file\(s\) of the drop directory refused/m);
     const run = await ctx.sql.one<{ id: string; status: string; files_ingested: number; files_skipped: number; files_refused: Array<Record<string, string>> }>(
       `SELECT id, status, files_ingested, files_skipped, files_refused FROM connector_run ORDER BY id DESC LIMIT 1`);
     expect(run).toMatchObject({ status: 'FAILED' });

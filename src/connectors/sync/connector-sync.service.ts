@@ -378,7 +378,7 @@ export class ConnectorSyncService {
         // there. The run's closing statements (below, and its status) are ordinary commits: they wait for all.
         const delta = await this.deps.sql.tx(async (client) => {
           const result = current.ingest.records.size || current.ingest.quarantined.length
-            ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location })
+            ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location, flagRepeatsInRun: definition.kind === 'file' })
             : null;
           if (result?.stored.length) {
             await this.deps.projections.storeEncoded(
@@ -421,7 +421,7 @@ export class ConnectorSyncService {
           // Row and page numbers, never values.
           log.warn(
             { runId, count: delta.repeated.length, locations: delta.repeated.slice(0, 20).map(withoutSheetName) },
-            'records whose id came again in the same batch with other content: the later copy is kept, the earlier one is not stored',
+            'records whose id came again in this sync with other content: the later copy is kept (each with a REPEATED_ID flag naming where it was)',
           );
         }
         addCounts(counts, delta.d);

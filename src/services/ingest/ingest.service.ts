@@ -16,6 +16,12 @@ export interface IngestOptions {
   connectorRunId?: string | null;
   /** Where in the source the batch came from (page, file and row), kept with rejects. */
   location?: string | null;
+  /**
+   * A record whose id this run (`connectorRunId`) stored already, from an earlier batch, with other content
+   * is flagged `REPEATED_ID` and reported ({@link IngestResult.repeatedWithOtherContent}): a file export that
+   * lists an id twice. Not for an API, whose record may change while a sync pages through it.
+   */
+  flagRepeatsInRun?: boolean;
 }
 
 /** One record to ingest, with what a connector knows about it beyond the record itself. */
@@ -109,6 +115,8 @@ export interface PreparedRecord {
   newChildId: string;
   /** The layout its stored text names, written with the batch when new. */
   layout: RecordLayout | undefined;
+  /** Where in the source it came from (`khai-sinh.csv row 30`), to report a repeat of its id. */
+  location: string | undefined;
 }
 
 /**
@@ -312,7 +320,7 @@ export class IngestService {
       }
       out.records.set(recordKey, {
         index, key: recordKey, identityNumber: record.identityNumber, stored: found, id,
-        fields: encodeRecord(record, id, opts), newChildId: newId('child'), layout: record.rawText?.layout,
+        fields: encodeRecord(record, id, opts), newChildId: newId('child'), layout: record.rawText?.layout, location: item.location,
       });
     }
     return out;
@@ -388,6 +396,7 @@ export class IngestService {
     const rest = records.filter((r) => !copiedSet.has(r));
     const toLink: PreparedRecord[] = [];
     let written = copied.length;
+    let repeatsInRun: string[] = [];
     if (rest.length) {
       // Rows COPY could not take (or that exist) go as statement parameters, decoded from the same encoding.
       const columns: Array<Array<string | null>> = [...COLUMNS, ...LINK_COLUMNS].map(() => []);
@@ -398,22 +407,36 @@ export class IngestService {
         columns[COLUMNS.length + 1]!.push(links.get(r)?.rule ?? null);
       }
       const byKey = new Map(rest.map((r) => [r.key, r]));
+      // Keys this run stored already, from an earlier batch: an update of one is the same id again.
+      const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, rest, opts.connectorRunId) : null;
+      const repeats: Array<{ id: string; where: string }> = [];
       const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, columns);
       written += upserted.rows.length;
       for (const row of upserted.rows) {
         if (row.inserted) result.inserted++;
         else result.updated++;
-        const entry = byKey.get(`${row.source_system}\u0000${row.external_id}`);
+        const key = `${row.source_system}\u0000${row.external_id}`;
+        const entry = byKey.get(key);
+        if (!row.inserted && storedByRun?.has(key)) repeats.push({ id: row.id, where: entry?.location ?? `record ${(entry?.index ?? 0) + 1}` });
         if (entry) result.stored.push({ index: entry.index, sourceRecordId: row.id, inserted: row.inserted });
         // A record someone linked meanwhile keeps that link; the child planned for it is not used.
         if (row.child_id) use(row.child_id, entry && links.get(entry));
         else if (entry) toLink.push({ ...entry, id: row.id });
       }
+      if (repeats.length) {
+        // Kept with the record, for whoever reads it, as a repeat within one batch is.
+        await client.query(
+          `UPDATE source_record s SET flags = s.flags || jsonb_build_array(jsonb_build_object('field', 'externalId', 'code', $3::text, 'message', u.message))
+             FROM unnest($1::text[], $2::text[]) AS u(id, message) WHERE s.id = u.id`,
+          [repeats.map((r) => r.id), repeats.map((r) => `the id came earlier in this sync with other content; that copy was replaced by this one (${r.where})`), REPEATED_ID],
+        );
+        repeatsInRun = repeats.map((r) => r.where);
+      }
     }
     // Repeated copies within the batch (the last is the one compared with what is stored and written) and
     // rows whose stored hash already matched. Copies with other content are reported (where they were).
     result.unchanged += prepared.valid - written;
-    result.repeatedWithOtherContent = prepared.repeatedWithOtherContent;
+    result.repeatedWithOtherContent = [...prepared.repeatedWithOtherContent, ...repeatsInRun];
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
     result.childrenCreated = created.size;
     result.childrenToRecompute = [...recompute].sort();
@@ -710,6 +733,27 @@ async function lockNumbers(client: PoolClient, sortedNumbers: string[]): Promise
     `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(n, 7)) FROM jsonb_array_elements_text($1::jsonb) AS n ORDER BY n OFFSET 0) AS locked`,
     [JSON.stringify(sortedNumbers)],
   );
+}
+
+/**
+ * The keys (`source system \0 external id`) of `records` whose stored row run `runId` wrote: one indexed
+ * statement, on the write-by-key path only (a new record is written by COPY and never looked for here).
+ */
+async function keysStoredByRun(client: PoolClient, records: PreparedRecord[], runId: string): Promise<Set<string>> {
+  const systems: string[] = [];
+  const ids: string[] = [];
+  for (const r of records) {
+    const at = r.key.indexOf('\u0000');
+    systems.push(r.key.slice(0, at));
+    ids.push(r.key.slice(at + 1));
+  }
+  const res = await client.query<{ source_system: string; external_id: string }>(
+    `SELECT s.source_system, s.external_id FROM unnest($1::text[], $2::text[]) AS k(source_system, external_id)
+       JOIN source_record s ON s.source_system = k.source_system AND s.external_id = k.external_id
+      WHERE s.connector_run_id = $3`,
+    [systems, ids, runId],
+  );
+  return new Set(res.rows.map((r) => `${r.source_system}\u0000${r.external_id}`));
 }
 
 /**
