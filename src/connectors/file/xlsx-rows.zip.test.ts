@@ -128,6 +128,59 @@ it('refuses a zip that is not a workbook, and a truncated workbook, as a file fo
   await expect(readAll(truncated)).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringContaining('truncated.xlsx cannot be read as an XLSX workbook') });
 });
 
+/** The third sheet's codes up to the error its reading ended with, if any. */
+async function readThirdSheet(file: string): Promise<{ codes: string[]; error?: { code?: string; message: string } }> {
+  const codes: string[] = [];
+  try {
+    for await (const chunk of xlsxRows({ filePath: file, fileName: path.basename(file), sheets: SHEETS.map((sheet) => ({ sheet })), sheetIndex: 2, headerRow: 1, skipRows: 0 })) {
+      for (const r of chunk) if (r.kind === 'record') codes.push(String(r.data['Mã']));
+    }
+    return { codes };
+  } catch (error) {
+    return { codes, error: error as { code?: string; message: string } };
+  }
+}
+
+/** Where a part's bytes are in a zip (after its local header), and how many. */
+function partData(zip: Buffer, part: string): { start: number; size: number } {
+  // The name as a local file header holds it (a stored part's text may name it too: [Content_Types].xml).
+  let header = -1;
+  for (let at = zip.indexOf(Buffer.from(part)); at >= 0 && header < 0; at = zip.indexOf(Buffer.from(part), at + 1)) {
+    if (at >= 30 && zip.readUInt32LE(at - 30) === 0x04034b50 && zip.readUInt16LE(at - 4) === Buffer.byteLength(part)) header = at - 30;
+  }
+  expect(header).toBeGreaterThanOrEqual(0);
+  return { start: header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28), size: zip.readUInt32LE(header + 18) };
+}
+
+it('refuses a workbook damaged inside its sheet before giving out any row: compressed, or stored and otherwise read wrong', async () => {
+  for (const compression of ['DEFLATE', 'STORE'] as const) {
+    const src = await JSZip.loadAsync(written);
+    const out = new JSZip();
+    for (const p of Object.keys(src.files).filter((x) => !src.files[x]!.dir)) out.file(p, await src.file(p)!.async('nodebuffer'));
+    const zip = Buffer.from(await out.generateAsync({ type: 'nodebuffer', compression }));
+    const { start, size } = partData(zip, 'xl/worksheets/sheet3.xml');
+    expect(size).toBeGreaterThan(1000);
+    const damaged = Buffer.from(zip);
+    if (compression === 'STORE') {
+      // A digit of a cell's value near the end (a shared string's index: another name, silently).
+      const at = damaged.lastIndexOf(Buffer.from('<v>'), start + size) + 3;
+      expect(at).toBeGreaterThan(start + size / 2);
+      damaged[at] = damaged[at] === 0x31 ? 0x32 : 0x31;
+    } else {
+      for (let i = 0; i < 8; i++) damaged[start + Math.floor(size * 0.7) + i]! ^= 0x5a;
+    }
+    const file = path.join(dir, `damaged-${compression}.xlsx`);
+    await writeFile(file, damaged);
+    const read = await readThirdSheet(file);
+    expect(read.codes, compression).toEqual([]); // not one row before the damage
+    expect(read.error, compression).toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringContaining(`damaged-${compression}.xlsx cannot be read as an XLSX workbook`) });
+    // The same zip undamaged reads whole.
+    const whole = path.join(dir, `whole-${compression}.xlsx`);
+    await writeFile(whole, zip);
+    expect((await readThirdSheet(whole)).codes).toHaveLength(200);
+  }
+});
+
 it('reads any one sheet repeatedly with no uncaught error, no temporary file, and no file left open', async () => {
   const file = path.join(dir, 'three-sheets.xlsx');
   await writeFile(file, written);
