@@ -14,6 +14,8 @@ import type { QueueName } from '../../jobs/queues.js';
 import { boot } from './bootstrap.js';
 
 const DEMO_REGISTRY_QUOTA = 100;
+/** Children the demo's simulators may add while it runs (`POST /_sim/add`) that its population database knows too. */
+const DEMO_REGISTRY_GROWTH = 1000;
 
 /**
  * Starts the population-database simulator over the demo's synthetic population and points the hub at
@@ -23,7 +25,7 @@ const DEMO_REGISTRY_QUOTA = 100;
 async function startDemoRegistry(opts: DemoOptions): Promise<PopulationDbSimulator> {
   const credentials = { username: 'childhub-demo', secret: randomBytes(16).toString('hex'), apiKey: randomBytes(8).toString('hex') };
   const sim = await startPopulationDbSimulator({
-    seed: opts.seed, count: opts.children, quotaPerSecond: DEMO_REGISTRY_QUOTA, latencyMs: { min: 5, max: 40 },
+    seed: opts.seed, count: opts.children, growth: DEMO_REGISTRY_GROWTH, quotaPerSecond: DEMO_REGISTRY_QUOTA, latencyMs: { min: 5, max: 40 },
     issuanceDelayMs: 20_000, credentials, logger: createLogger({ level: 'warn' }),
   });
   Object.assign(process.env, {

@@ -89,19 +89,20 @@ simulate
   .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 8089)
   .option('--seed <n>', 'generator seed (use the sample\'s)', (v) => Number.parseInt(v, 10), 2026)
   .option('--children <n>', 'population size (use the sample\'s)', (v) => Number.parseInt(v, 10), 3000)
+  .option('--growth <n>', 'the next N children the source simulators add later (--add-every, POST /_sim/add) are registered too', (v) => Number.parseInt(v, 10), 1000)
   .option('--quota <n>', 'requests per second before HTTP 429 (0: no quota)', (v) => Number.parseInt(v, 10), 50)
   .option('--latency <min,max>', 'added latency in ms', '5,30')
   .option('--issuance-delay <ms>', 'how long after the first lookup an abandoned child\'s number appears', (v) => Number.parseInt(v, 10), 30_000)
   .option('--error-rate <p>', 'share of requests answered with HTTP 500', Number.parseFloat, 0)
   .option('--timeout-rate <p>', 'share of requests never answered', Number.parseFloat, 0)
   .option('--malformed-rate <p>', 'share of requests answered with broken XML', Number.parseFloat, 0)
-  .action(async (o: { port: number; seed: number; children: number; quota: number; latency: string; issuanceDelay: number; errorRate: number; timeoutRate: number; malformedRate: number }) => {
+  .action(async (o: { port: number; seed: number; children: number; growth: number; quota: number; latency: string; issuanceDelay: number; errorRate: number; timeoutRate: number; malformedRate: number }) => {
     const cfg = loadConfig();
     const log = bootLogger(cfg);
     const [min, max] = o.latency.split(',').map(Number);
     const { startPopulationDbSimulator } = await import('../population-db/simulator/population-db.simulator.js');
     const sim = await startPopulationDbSimulator({
-      port: o.port, seed: o.seed, count: o.children, quotaPerSecond: o.quota, latencyMs: { min: min ?? 0, max: max ?? min ?? 0 },
+      port: o.port, seed: o.seed, count: o.children, growth: o.growth, quotaPerSecond: o.quota, latencyMs: { min: min ?? 0, max: max ?? min ?? 0 },
       issuanceDelayMs: o.issuanceDelay, faults: { errorRate: o.errorRate, timeoutRate: o.timeoutRate, malformedRate: o.malformedRate },
       credentials: cfg.POPULATION_DB_USERNAME && cfg.POPULATION_DB_SECRET && cfg.POPULATION_DB_API_KEY
         ? { username: cfg.POPULATION_DB_USERNAME, secret: cfg.POPULATION_DB_SECRET, apiKey: cfg.POPULATION_DB_API_KEY } : undefined,

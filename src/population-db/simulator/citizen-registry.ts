@@ -7,7 +7,8 @@
 import { makeIdentityNumber } from '../../domain/identity-number.js';
 import type { Sex } from '../../domain/source-record-input.js';
 import { foldName } from '../../domain/vietnamese-name.js';
-import { generateChild, type SyntheticChild } from '../../sample/population.js';
+import type { SyntheticChild } from '../../sample/population.js';
+import { firstNewChildIndex, populationChild } from '../../connectors/simulator/population-growth.js';
 import { hash32 } from '../../sample/random.js';
 
 /** Province code of Hà Nội in the 2025 administrative-unit list (`MaTinh`). */
@@ -100,6 +101,13 @@ export interface CitizenRegistryOptions {
   /** Population size: children `0 … count-1`. */
   count: number;
   /**
+   * Children the population gains after `count` that the registry knows too: the next `growth` children the
+   * source simulators add later (their `--add-every`, `POST /_sim/add`), in the same order, as a child is
+   * registered in the population database before a school or a health station records them.
+   * @defaultValue 0
+   */
+  growth?: number;
+  /**
    * How long after the first lookup naming an abandoned child without a number that child's number is
    * issued (birth registration → number). @defaultValue 30000
    */
@@ -149,17 +157,24 @@ export class CitizenRegistry {
 
   constructor(options: CitizenRegistryOptions) {
     const started = performance.now();
-    const { seed, count, issuanceDelayMs = 30_000 } = options;
+    const { seed, count, issuanceDelayMs = 30_000, growth = 0 } = options;
     if (!Number.isInteger(count) || count < 0) throw new RangeError('count must be a non-negative integer');
+    if (!Number.isInteger(growth) || growth < 0) throw new RangeError('growth must be a non-negative integer');
     if (!(issuanceDelayMs >= 0)) throw new RangeError('issuanceDelayMs must be >= 0');
     this.seed = seed;
     this.count = count;
     this.issuanceDelayMs = issuanceDelayMs;
-    this.births = new Int32Array(count);
+    // The children added later start at firstNewChildIndex (an odd population's last twin has no partner).
+    const grown = growth > 0 ? firstNewChildIndex(count) : count;
+    this.births = new Int32Array(grown + growth);
+    const indexes = function* () {
+      for (let i = 0; i < count; i++) yield i;
+      for (let i = grown; i < grown + growth; i++) yield i;
+    };
 
     const awaitingNumber: SyntheticChild[] = [];
-    for (let i = 0; i < count; i++) {
-      const child = generateChild(seed, i, count);
+    for (const i of indexes()) {
+      const child = populationChild(seed, count, i);
       if (child.identityNumber === null) {
         if (!child.abandoned) continue;
         awaitingNumber.push(child);
@@ -239,7 +254,7 @@ export class CitizenRegistry {
   }
 
   private citizenAt(index: number): RegistryCitizen {
-    const child = generateChild(this.seed, index, this.count);
+    const child = populationChild(this.seed, this.count, index);
     return {
       number: child.identityNumber ?? this.futureNumbers.get(index)!,
       familyName: child.familyName,

@@ -121,6 +121,11 @@ export interface PopulationDbSimulatorOptions {
   /** Population size (children `0 … count-1`); up to 200,000 builds in about a second. */
   count: number;
   /**
+   * The next children after `count` that the source simulators add later (`--add-every`, `POST /_sim/add`),
+   * known to the registry too. @defaultValue 0
+   */
+  growth?: number;
+  /**
    * Accepted requests per sliding 1-second window; more get HTTP 429 with `Retry-After`.
    * `0` or `Infinity` disables the quota. @defaultValue 50
    */
@@ -725,6 +730,7 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
     host = '127.0.0.1',
     seed,
     count,
+    growth = 0,
     quotaPerSecond = 50,
     latencyMs = { min: 0, max: 0 },
     timeoutMs = 30_000,
@@ -737,7 +743,7 @@ export async function startPopulationDbSimulator(options: PopulationDbSimulatorO
   if (!(latencyMs.min >= 0 && latencyMs.max >= latencyMs.min)) throw new RangeError('latencyMs needs 0 <= min <= max');
   const log = (options.logger ?? rootLogger()).child({ component: 'population-db-simulator' });
 
-  const registry = new CitizenRegistry({ seed, count, issuanceDelayMs });
+  const registry = new CitizenRegistry({ seed, count, growth, issuanceDelayMs });
   const service = new SoapService(registry, bulkProcessingMs, bulkMaxItems);
   const quota = new SlidingWindowQuota(quotaPerSecond);
   const lgspTokens = new LgspTokens(tokenLifetimeS);
