@@ -89,6 +89,11 @@ export interface ReadContext {
   signal?: AbortSignal;
   /** Whether a file with this SHA-256 checksum was already ingested by this connector. */
   isFileIngested?: (checksum: string) => Promise<boolean>;
+  /**
+   * Whether this connector ingested a file of this many bytes: when not, a file of that size cannot have been
+   * ingested, and a file still being written is not read to find out.
+   */
+  isSizeIngested?: (sizeBytes: number) => Promise<boolean>;
   /** Files given explicitly (CLI `sync --file`), instead of listing the drop directory. */
   files?: string[];
   /** Stop after this many batches (dry runs read one). */

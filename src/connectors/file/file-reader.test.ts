@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -458,6 +458,29 @@ describe('FileReader: files that cannot be read, files still being written, rela
     expect(e.got.some((x) => x.type === 'file-waiting')).toBe(false);
     expect(e.got.find((x) => x.type === 'files-listed')).toMatchObject({ files: 1, waiting: 0 });
     expect(e.got.filter((x) => x.type === 'file-skipped').map((x) => (x as { fileName: string }).fileName)).toEqual(['e.csv']);
+  });
+
+  it('does not read a recent file to checksum it when no file of its size was ingested (it may still be being written)', async () => {
+    const fresh = await drop('g.csv', `${HEADER}\n${rows(1, 5)}`);
+    const { sha256 } = await import('./file-reader.js');
+    const checksum = await sha256(fresh);
+    const asked: string[] = [];
+    const e = events();
+    const read = (sizes: number[]) => collect(reader({ settleSeconds: 60 }).read(null, {
+      onEvent: e.onEvent,
+      isSizeIngested: async (size) => sizes.includes(size),
+      isFileIngested: async (c) => (asked.push(c), c === checksum),
+    }));
+    // No file of its size ingested: left waiting, unread (its checksum was never asked about).
+    expect(ids(await read([1, 2]))).toEqual([]);
+    expect(asked).toEqual([]);
+    expect(e.got.filter((x) => x.type === 'file-waiting').map((x) => (x as { fileName: string }).fileName)).toEqual(['g.csv']);
+    // One of its size was: it is checksummed, found ingested, and skipped.
+    e.got.length = 0;
+    expect(ids(await read([(await stat(fresh)).size]))).toEqual([]);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((c) => c === checksum)).toBe(true);
+    expect(e.got.filter((x) => x.type === 'file-skipped').map((x) => (x as { fileName: string }).fileName)).toEqual(['g.csv']);
   });
 
   it('waits 60 s by default, and takes settleSeconds from the environment, refusing a value that is not a whole number of seconds', async () => {

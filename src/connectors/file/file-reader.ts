@@ -235,6 +235,8 @@ export class FileReader implements SourceReader {
   /** The file's checksum when its bytes as they are now were ingested already; undefined otherwise, or when they cannot be read now. */
   private async ingestedChecksum(file: FileEntry, ctx: ReadContext): Promise<string | undefined> {
     if (!ctx.isFileIngested) return undefined;
+    // No file of its size was ingested: it is not one, and a file being written is not read while it is.
+    if (ctx.isSizeIngested && !(await ctx.isSizeIngested(file.sizeBytes))) return undefined;
     try {
       const checksum = await sha256(file.path, file.sizeBytes);
       return (await ctx.isFileIngested(checksum)) ? checksum : undefined;

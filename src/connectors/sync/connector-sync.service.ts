@@ -345,6 +345,7 @@ export class ConnectorSyncService {
       onEvent,
       recogniser: known ? textRecogniser(known, mappingHash, open) : undefined,
       isFileIngested: async (checksum) => (req.force ? false : this.isFileIngested(connectorId, checksum)),
+      isSizeIngested: async (sizeBytes) => (req.force ? false : this.isSizeIngested(connectorId, sizeBytes)),
     })[Symbol.asyncIterator]();
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
@@ -717,6 +718,11 @@ export class ConnectorSyncService {
   private async state(connectorId: string): Promise<ReaderPosition | null> {
     const row = await this.deps.sql.one<{ state: ReaderPosition | null }>('SELECT state FROM connector WHERE id = $1', [connectorId]);
     return row?.state ?? null;
+  }
+
+  private async isSizeIngested(connectorId: string, sizeBytes: number): Promise<boolean> {
+    const row = await this.deps.sql.one('SELECT 1 FROM ingested_file WHERE connector_id = $1 AND size_bytes = $2 LIMIT 1', [connectorId, sizeBytes]);
+    return !!row;
   }
 
   private async isFileIngested(connectorId: string, checksum: string): Promise<boolean> {
