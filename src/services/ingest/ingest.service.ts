@@ -6,6 +6,7 @@ import { CopyEncoder, copyBool, copyJsonText, copyRows, copyText, decodeCopyFiel
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
 import type { RecordLayout, RecordText } from '../../domain/record-layout.js';
+import { lockQuarantine } from './quarantine-lock.js';
 import { rejectLocation } from './reject-location.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from './source-record.validator.js';
@@ -580,6 +581,8 @@ export class IngestService {
   async quarantine(client: PoolClient, rejects: QuarantinedRecord[], opts: IngestOptions = {}): Promise<number> {
     if (rejects.length === 0) return 0;
     const runId = opts.connectorRunId ?? null;
+    // A dismissal of these records in progress is waited for, so the statements below see it (quarantine-lock.ts).
+    await lockQuarantine(client, rejects.map((r) => r.sourceSystem));
     // One row per record and statement (ON CONFLICT cannot touch a row twice): the last reading wins.
     const byRecord = new Map<string, QuarantineRow>();
     for (const r of rejects) {

@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/sql.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors/index.js';
+import { lockQuarantine } from './quarantine-lock.js';
 
 /** The longest reason a dismissal keeps, in characters: a sentence or two, not a document. */
 export const MAX_DISMISSAL_NOTE_LENGTH = 500;
@@ -30,7 +31,8 @@ export function dismissalNote(reason: string): string {
 /**
  * Closes open rejects by hand (`resolution = 'DISMISSED'`), with who and why: a record the source will
  * never fix, or one without an external id that no run can resolve. All or nothing, in one transaction that
- * locks the rows first, so a sync closing one of them meanwhile is seen: an unknown id (NOT_FOUND) or one
+ * takes the quarantine lock of their sources (a sync's batch writing rejects of them meanwhile finishes first,
+ * and the next waits: see quarantine-lock.ts) and locks the rows, so a sync closing one of them meanwhile is seen: an unknown id (NOT_FOUND) or one
  * already closed (CONFLICT, naming them and how they were closed) refuses the whole call.
  */
 export class RejectDismissal {
@@ -39,6 +41,9 @@ export class RejectDismissal {
   async dismiss(ids: string[], by: string, note: string): Promise<void> {
     const wanted = [...new Set(ids)];
     await this.sql.tx(async (client) => {
+      // A batch quarantining records of the same sources meanwhile finishes first, or waits for this one.
+      const systems = await client.query<{ source_system: string }>('SELECT DISTINCT source_system FROM rejected_record WHERE id = ANY($1::text[])', [wanted]);
+      await lockQuarantine(client, systems.rows.map((r) => r.source_system));
       const found = await client.query<{ id: string; resolution: string | null }>(
         'SELECT id, resolution FROM rejected_record WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
         [wanted],
