@@ -11,11 +11,12 @@ export interface Booted {
   logger: Logger;
   infra: Infrastructure;
   ctx: AppContext;
-  /** Closes the context, then stops any servers this process started. */
+  /** Closes the context, then lets go of the local servers (stopped if no other hub process uses them). */
   shutdown(): Promise<void>;
   /**
    * Hands SIGINT and SIGTERM over to the caller. Until then (and for one-shot commands, throughout) a
-   * signal stops the servers this process started and exits with 128 + the signal's number: without it,
+   * signal lets go of the local servers (stopping them if no other hub process uses them) and exits with
+   * 128 + the signal's number: without it,
    * Ctrl-C on `connectors sync` left the embedded PostgreSQL and Redis running, and every later command
    * of the same CHILDHUB_HOME failed on their lock files. Long-running commands that drain gracefully
    * (serve, worker, demo) call this before installing their own handlers.
@@ -47,7 +48,7 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
   const policy = opts.migrate === 'auto' ? (config.DATABASE_URL ? 'require' : 'apply') : opts.migrate;
   const logger = bootLogger(config, opts.pretty);
   // Installed before the servers start: a signal while they start (initdb, waiting for another process's
-  // server) stops what this process started once the start has settled.
+  // server) lets go of them once the start has settled.
   const starting = startInfrastructure(config, logger);
   let close: () => Promise<void> = () => starting.then((i) => i.stop(), () => undefined);
   const releaseSignals = stopOnSignal(() => close(), logger);
@@ -110,7 +111,7 @@ function stopOnSignal(stop: () => Promise<void>, logger: Logger): () => void {
     const code = 128 + (os.constants.signals[signal] ?? 0);
     if (stopping) process.exit(code);
     stopping = true;
-    logger.warn({ signal }, 'interrupted: stopping the servers this process started');
+    logger.warn({ signal }, 'interrupted: letting go of the local servers (stopped unless another hub process uses them)');
     stop().then(
       () => process.exit(code),
       () => process.exit(code),
