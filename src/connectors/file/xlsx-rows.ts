@@ -163,7 +163,7 @@ class WorkbookZip {
     if (entry === undefined) throw new Error(`the zip has no ${part}`);
     let crc = 0;
     for await (const chunk of await this.stream(part)) crc = zlib.crc32(chunk as Buffer, crc);
-    if ((crc >>> 0) !== (entry.crc32 >>> 0)) throw new Error(`its part ${part} is damaged (its checksum does not match the zip's)`);
+    if ((crc >>> 0) !== (entry.crc32 >>> 0)) throw new Error(`its part ${part} is damaged: its checksum does not match the zip's`);
   }
 
   /** Closes the file once every part's stream is done with (streams still open are destroyed). */
@@ -208,8 +208,14 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     });
     const workbook = parts as unknown as WorkbookState;
     if (!zip.entries.has('xl/workbook.xml')) throw new Error('it has no xl/workbook.xml');
-    if (zip.entries.has('xl/_rels/workbook.xml.rels')) await parts._parseRels(await zip.stream('xl/_rels/workbook.xml.rels'));
-    await parts._parseWorkbook(await zip.stream('xl/workbook.xml'));
+    // Every part read is checked against the zip's CRC-32 before it is parsed (see WorkbookZip.verify): the
+    // shared strings hold an Excel workbook's text, the styles say which numbers are dates.
+    const read = async (part: string) => {
+      await zip!.verify(part);
+      return zip!.stream(part);
+    };
+    if (zip.entries.has('xl/_rels/workbook.xml.rels')) await parts._parseRels(await read('xl/_rels/workbook.xml.rels'));
+    await parts._parseWorkbook(await read('xl/workbook.xml'));
     const sheets = workbook.model?.sheets ?? [];
     const target = resolveSheetNames(sheets, o.sheets, o.fileName)[o.sheetIndex]!;
     o.onSheetName?.(target);
@@ -227,12 +233,12 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     };
     const sharedStrings = related('sharedStrings', 'xl/sharedStrings.xml');
     if (zip.entries.has(sharedStrings)) {
-      for await (const _ of parts._parseSharedStrings(await zip.stream(sharedStrings))) {
+      for await (const _ of parts._parseSharedStrings(await read(sharedStrings))) {
         // With `sharedStrings: 'cache'` the strings are kept on the reader, not yielded.
       }
     }
     const styles = related('styles', 'xl/styles.xml');
-    if (zip.entries.has(styles)) await parts._parseStyles(await zip.stream(styles));
+    if (zip.entries.has(styles)) await parts._parseStyles(await read(styles));
     // The whole sheet is checked before its first row is given out (not when checking the headers only).
     if (!o.headersOnly) await zip.verify(part);
     // exceljs names the sheet from its number only for parts called sheetN.xml; the name is set here instead.
