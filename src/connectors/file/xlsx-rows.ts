@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { AppError } from '../../errors/app-error.js';
-import { FileFormatError } from './errors/file-format.error.js';
+import { DamagedWorkbookError, FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import type { FileSheet } from './file.schema.js';
@@ -106,6 +106,13 @@ export async function* utf8Text(chunks: AsyncIterable<Buffer | Uint8Array | stri
   if (rest !== '') yield rest;
 }
 
+/** A part whose bytes do not match the CRC-32 the zip records for it. */
+class PartDamaged extends Error {
+  constructor(readonly part: string) {
+    super(`its part ${part} is damaged: its checksum does not match the zip's`);
+  }
+}
+
 /** A workbook's zip, opened by its central directory: any part can be read, in any order, as a stream. */
 class WorkbookZip {
   private readonly open = new Set<Readable>();
@@ -163,7 +170,7 @@ class WorkbookZip {
     if (entry === undefined) throw new Error(`the zip has no ${part}`);
     let crc = 0;
     for await (const chunk of await this.stream(part)) crc = zlib.crc32(chunk as Buffer, crc);
-    if ((crc >>> 0) !== (entry.crc32 >>> 0)) throw new Error(`its part ${part} is damaged: its checksum does not match the zip's`);
+    if ((crc >>> 0) !== (entry.crc32 >>> 0)) throw new PartDamaged(part);
   }
 
   /** Closes the file once every part's stream is done with (streams still open are destroyed). */
@@ -250,6 +257,11 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
   } catch (error) {
     // The file system's errors (a file the hub may not read, gone, an I/O error) are not the workbook's damage.
     if (error instanceof AppError || fileSystemError(error)) throw error;
+    if (error instanceof PartDamaged) {
+      throw new DamagedWorkbookError(`${o.fileName} cannot be read as an XLSX workbook: its part ${error.part} is damaged, its checksum does not match the zip's`, {
+        fileName: o.fileName, part: error.part,
+      });
+    }
     throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook (${(error as Error).message})`, {
       fileName: o.fileName,
     });

@@ -16,6 +16,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { serializeError } from '../../observability/logger.js';
 import { xlsxRows } from './xlsx-rows.js';
 
 const SHEETS = ['Một', 'Hai', 'Ba'];
@@ -180,6 +181,12 @@ it('refuses a workbook damaged inside its sheet or its shared strings before giv
     const read = await readThirdSheet(file);
     expect(read.codes, name).toEqual([]); // not one row before the damage
     expect(read.error, name).toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringContaining(`${name} cannot be read as an XLSX workbook`) });
+    if (compression === 'STORE') {
+      // The checksum's verdict, kept whole in logs and run history (the hub's words, the file and the part).
+      const message = `${name} cannot be read as an XLSX workbook: its part ${part} is damaged, its checksum does not match the zip's`;
+      expect(read.error!.message).toBe(message);
+      expect(serializeError(read.error as unknown as Error).message).toBe(message);
+    }
     // The same zip undamaged reads whole.
     const whole = path.join(dir, `whole-${compression}.xlsx`);
     await writeFile(whole, zip);

@@ -8,3 +8,11 @@ export class FileFormatError extends AppError {
   override readonly name = 'FileFormatError';
   readonly code = 'CONNECTOR_FILE_FORMAT';
 }
+
+/**
+ * A workbook part whose bytes do not match the checksum its zip records: the message is the hub's own words,
+ * the file's name and the part's path in the zip, so logs and run history keep it whole.
+ */
+export class DamagedWorkbookError extends FileFormatError {
+  override readonly messageIsSafe = true;
+}
