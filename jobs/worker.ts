@@ -173,6 +173,9 @@ export interface ShutdownHandlerOptions {
  * Runs `close` once on the first SIGTERM or SIGINT (the CLI's `childhub worker` passes the worker's close,
  * then the app context's). A second signal exits at once. Returns a function that removes the handlers.
  */
+/** The signals a hub process shuts down on: Ctrl-C, a stop, the terminal closed. */
+export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export function installShutdownHandlers(close: () => Promise<void>, opts: ShutdownHandlerOptions = {}): () => void {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const exit = opts.exit ?? true;
@@ -202,11 +205,11 @@ export function installShutdownHandlers(close: () => Promise<void>, opts: Shutdo
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // SIGHUP: the terminal was closed (or an SSH session lost) — the servers, in their own process group, never
+  // get it, so the hub must let go of them as it does on Ctrl-C.
+  for (const s of SHUTDOWN_SIGNALS) process.on(s, onSignal);
   return () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    for (const s of SHUTDOWN_SIGNALS) process.off(s, onSignal);
   };
 }
 

@@ -39,7 +39,7 @@ describe('childhub demo', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 90_000;
-    while (!out.includes('Ctrl-C stops everything') && Date.now() < deadline && child.exitCode === null) {
+    while (!out.includes('Ctrl-C stops the demo') && Date.now() < deadline && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(out).toContain('childhub is running');

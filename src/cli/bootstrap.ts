@@ -101,8 +101,19 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
   }
 }
 
+let interruptedBy: NodeJS.Signals | null = null;
+
 /**
- * On SIGINT or SIGTERM, `stop()` then exit with 128 + the signal's number (130 for Ctrl-C); a second
+ * The signal a one-shot command was interrupted by, if any: the command's own work then fails (its pool is
+ * closed under it), and that failure is not the command's to report — it exits with 128 + the signal's
+ * number once the servers are let go.
+ */
+export function interrupted(): NodeJS.Signals | null {
+  return interruptedBy;
+}
+
+/**
+ * On SIGINT, SIGTERM or SIGHUP, `stop()` then exit with 128 + the signal's number (130 for Ctrl-C); a second
  * signal meanwhile exits at once. Returns the function that removes the handlers.
  */
 function stopOnSignal(stop: () => Promise<void>, logger: Logger): () => void {
@@ -111,16 +122,16 @@ function stopOnSignal(stop: () => Promise<void>, logger: Logger): () => void {
     const code = 128 + (os.constants.signals[signal] ?? 0);
     if (stopping) process.exit(code);
     stopping = true;
+    interruptedBy = signal;
     logger.warn({ signal }, 'interrupted: letting go of the local servers (stopped unless another hub process uses them)');
     stop().then(
       () => process.exit(code),
       () => process.exit(code),
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too: a closed terminal never reaches the servers (their own process group).
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
   };
 }

@@ -184,6 +184,6 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(`    -d '${JSON.stringify({ query })}'`);
   out();
   out(' More tokens: npm run token -- --role commune_officer --communes 00004');
-  out(' Ctrl-C stops everything (gateway, worker, PostgreSQL, Redis).');
+  out(' Ctrl-C stops the demo (gateway, worker, simulators), and PostgreSQL and Redis unless another hub process uses them.');
   out('════════════════════════════════════════════════════════════════════════════');
 }

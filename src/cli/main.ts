@@ -6,7 +6,7 @@ import { ROLES, type Role } from '../auth/sensitivity.js';
 import { tokenClaimsSchema } from '../auth/token-claims.js';
 import { config as loadConfig, PROJECT_ROOT } from '../config/config.js';
 import { ConfigError } from '../errors/config-error.js';
-import { boot, bootLogger } from './bootstrap.js';
+import { boot, bootLogger, interrupted } from './bootstrap.js';
 import { connectorsCommand } from './connectors.command.js';
 // The gateway, the worker, the simulators and the demo are imported by the commands that run them: a
 // command loads only what it uses (a connector sync starts without Apollo, type-graphql or BullMQ's workers).
@@ -279,6 +279,8 @@ if (!['serve', 'worker', 'demo'].includes(process.argv[2] ?? '')) {
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  // Interrupted: the error is the work cut short; the signal's handler exits with 128 + its number.
+  if (interrupted()) return;
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
