@@ -143,6 +143,21 @@ describe('childhub servers status | stop', () => {
     expect(await answers(redisPort)).toBe(false);
     expect((await cli(['servers', 'status'], env)).out).toMatch(/PostgreSQL: not running[\s\S]*Redis: not running/);
 
+    // Servers stopped by hand (--force) under a hub process, and started again by another: the last user stops
+    // the new ones, though it was not the one that started them, nor were they the ones it started.
+    const starter = await holder(env);
+    children.push(starter.child);
+    expect(starter.line).toBe('READY {"postgres":true,"redis":true}');
+    expect((await cli(['servers', 'stop', '--force'], env)).code).toBe(0);
+    const restarter = await holder(env);
+    children.push(restarter.child);
+    expect(restarter.line).toBe('READY {"postgres":true,"redis":true}');
+    expect(await stopHolder(restarter.child)).toBe(143);
+    expect(await answers(pgPort)).toBe(true); // still used by the first
+    expect(await stopHolder(starter.child)).toBe(143);
+    expect(await answers(pgPort)).toBe(false);
+    expect(await answers(redisPort)).toBe(false);
+
     // Servers whose hub was killed are adopted by the next hub process, which says so and stops them when it exits.
     const killed = await holder(env);
     children.push(killed.child);

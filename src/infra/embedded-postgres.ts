@@ -290,7 +290,9 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
       return;
     }
     removeServerOwner(owned, child.pid!);
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    // Its server was stopped by hand (`servers stop --force`) and another started in its place since, which this
+    // process then used: the last user stops that one.
+    if (child.exitCode !== null || child.signalCode !== null) return stopFolderPostgres(dataDir, log);
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
     await exited;
@@ -312,12 +314,21 @@ function attachedPostgres(port: number, pid: number, dataDir: string, log: Logge
   return runningPostgres(port, pid, false, async () => {
     process.off('exit', onExit);
     if (releaseServer(use).length > 0) return;
-    // The last user: stop it if it is still the server this process used (not one started since).
-    if ((await readPostmasterPid(dataDir))?.pid !== pid) return;
-    log.info({ serverPid: pid }, 'stopping the embedded PostgreSQL: this was the last hub process using it');
-    removeServerOwner(dir, pid);
-    await stopServerProcess(pid, { soft: 'SIGINT', hard: 'SIGQUIT', graceMs: 10_000 });
+    await stopFolderPostgres(dataDir, log);
   });
+}
+
+/**
+ * Stops the server running on this data folder now, for the last hub process using it: the one it attached
+ * to, or one started in its place since (after `servers stop --force`), which it has used since (same folder,
+ * same port). Nothing when none runs.
+ */
+async function stopFolderPostgres(dataDir: string, log: Logger): Promise<void> {
+  const now = await readPostmasterPid(dataDir);
+  if (!now || !isProcessAlive(now.pid)) return;
+  log.info({ serverPid: now.pid }, 'stopping the embedded PostgreSQL: this was the last hub process using it');
+  removeServerOwner(path.dirname(dataDir), now.pid);
+  await stopServerProcess(now.pid, { soft: 'SIGINT', hard: 'SIGQUIT', graceMs: 10_000 });
 }
 
 export function serverUrl(port: number, database: string): string {

@@ -121,13 +121,22 @@ function attached(server: { pid: number; port: number }, configuredPort: number,
   const stop = async () => {
     process.off('exit', onExit);
     if (releaseServer(use).length > 0) return;
-    // The last user: stop it if it is still the server this process used (not one started since).
-    if ((await redisServing(dir, port)) !== pid) return;
-    log.info({ serverPid: pid }, 'stopping the local redis-server: this was the last hub process using it');
-    removeServerOwner(dir, pid);
-    await stopServerProcess(pid, { soft: 'SIGTERM', hard: 'SIGKILL', graceMs: 3000 });
+    await stopFolderRedis(dir, port, log);
   };
   return { url: redisUrl(port), port, pid, started: false, stop };
+}
+
+/**
+ * Stops the redis-server serving this folder now, for the last hub process using it: the one it attached to,
+ * or one started in its place since (after `servers stop --force`), which it has used since. Nothing when none
+ * runs.
+ */
+async function stopFolderRedis(dir: string, port: number, log: Logger): Promise<void> {
+  const now = await findRunningRedis(dir, port);
+  if (!now) return;
+  log.info({ serverPid: now.pid }, 'stopping the local redis-server: this was the last hub process using it');
+  removeServerOwner(dir, now.pid);
+  await stopServerProcess(now.pid, { soft: 'SIGTERM', hard: 'SIGKILL', graceMs: 3000 });
 }
 
 /**
@@ -221,7 +230,8 @@ async function spawnRedis(bin: string, dir: string, port: number, log: Logger): 
         return;
       }
       removeServerOwner(dir, pid);
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      // Stopped by hand and replaced since (`servers stop --force`): the last user stops the replacement.
+      if (child.exitCode !== null || child.signalCode !== null) return stopFolderRedis(dir, port, log);
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
