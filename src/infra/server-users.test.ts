@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commandOf, releaseServer, SERVER_USERS_DIR, serverUsers, useServer } from './server-users.js';
+import { commandOf, processStart, releaseServer, SERVER_USERS_DIR, serverUsers, useServer } from './server-users.js';
 
 describe('server users', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-users-'));
@@ -20,6 +20,25 @@ describe('server users', () => {
     expect(releaseServer(a)).toHaveLength(1); // b still uses it
     expect(releaseServer(b)).toEqual([]); // the last
     expect(readdirSync(path.join(dir, SERVER_USERS_DIR))).toEqual([]);
+  });
+
+  it('a file whose PID another process has since (a reused PID) counts for nothing', () => {
+    const other = spawn('sleep', ['30']);
+    try {
+      const users = path.join(dir, SERVER_USERS_DIR);
+      const reused = path.join(users, `${other.pid}-1`);
+      // Written by a process of that PID that started at another time.
+      writeFileSync(reused, JSON.stringify({ pid: other.pid, command: 'worker', started: '1' }));
+      expect(processStart(other.pid!)).not.toBe('1');
+      expect(serverUsers(dir)).toEqual([]);
+      expect(existsSync(reused)).toBe(false);
+      // The same PID with its own start time is a user.
+      writeFileSync(reused, JSON.stringify({ pid: other.pid, command: 'worker', started: processStart(other.pid!) }));
+      expect(serverUsers(dir)).toEqual([{ pid: other.pid, command: 'worker' }]);
+      rmSync(reused);
+    } finally {
+      other.kill();
+    }
   });
 
   it('no folder yet: no users', () => {

@@ -25,6 +25,12 @@ export interface ServerUser {
   command: string;
 }
 
+/** What a user's file holds: the user, and when its process started, to tell a reused PID from it. */
+interface UserFile extends ServerUser {
+  /** The process's start time (Linux: clock ticks since boot, `/proc/<pid>/stat`), when known. */
+  started?: string;
+}
+
 /** Several users in one process (tests; a process that reconnects) are told apart by this counter. */
 let seq = 0;
 
@@ -33,7 +39,8 @@ export function useServer(dir: string): string {
   const users = path.join(dir, SERVER_USERS_DIR);
   mkdirSync(users, { recursive: true });
   const file = path.join(users, `${process.pid}-${++seq}`);
-  const user: ServerUser = { pid: process.pid, command: commandOf(process.argv) };
+  const started = processStart(process.pid);
+  const user: UserFile = { pid: process.pid, command: commandOf(process.argv), ...(started ? { started } : {}) };
   writeFileSync(file, JSON.stringify(user));
   return file;
 }
@@ -59,13 +66,27 @@ export function serverUsers(dir: string): ServerUser[] {
   const out: ServerUser[] = [];
   for (const name of names) {
     const pid = Number(name.split('-')[0]);
-    if (!isProcessAlive(pid)) {
+    const file = readUser(path.join(users, name));
+    // Gone, or its PID now another process's (a machine restarted, PIDs wrapped): counts for nothing.
+    const reused = file?.started !== undefined && processStart(pid) !== undefined && processStart(pid) !== file.started;
+    if (!isProcessAlive(pid) || reused) {
       rmSync(path.join(users, name), { force: true });
       continue;
     }
-    out.push({ pid, command: readCommand(path.join(users, name)) });
+    out.push({ pid, command: file?.command ?? '?' });
   }
   return out.sort((a, b) => a.pid - b.pid);
+}
+
+/** When a process started (Linux: field 22 of `/proc/<pid>/stat`); undefined elsewhere or when it is gone. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state …`: comm may hold spaces and parentheses; the fields after it start with the state (3).
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /** `childhub connectors sync school --in-process` → `connectors sync`; `childhub worker` → `worker`. */
@@ -75,11 +96,11 @@ export function commandOf(argv: readonly string[]): string {
   return words.slice(0, n).join(' ') || path.basename(argv[1] ?? 'node');
 }
 
-function readCommand(file: string): string {
+function readUser(file: string): Partial<UserFile> | undefined {
   try {
-    const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<ServerUser>;
-    return typeof u.command === 'string' ? u.command : '?';
+    const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<UserFile>;
+    return { command: typeof u.command === 'string' ? u.command : '?', ...(typeof u.started === 'string' ? { started: u.started } : {}) };
   } catch {
-    return '?'; // being written or removed
+    return undefined; // being written or removed
   }
 }
