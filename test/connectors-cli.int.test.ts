@@ -122,7 +122,9 @@ describe('childhub connectors CLI', () => {
     expect(r.code).toBe(1);
     const told = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('CONNECTOR_FILES_REFUSED'));
     expect(told).toEqual([expect.stringMatching(/^justice-register: FAILED in [\d.]+ s — run run_\w+: 0 fetched, 0 new, 0 changed, 0 unchanged, 0 rejected — CONNECTOR_FILES_REFUSED: /)]);
-    expect(r.stderr).not.toMatch(/connector sync failed|FilesRefusedError/); // no second report, no stack
+    expect(r.stderr).not.toMatch(/connector sync failed|FilesRefusedError/); // no second report
+    expect(r.stderr).toMatch(/file refused; the other files are read/); // the file's refusal, logged …
+    expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m); // … without a stack: an expected refusal
     expect(r.stderr).toMatch(/connector sync started/); // the log still runs at info
   }, 60_000);
 
