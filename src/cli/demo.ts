@@ -15,7 +15,7 @@ import { boot } from './bootstrap.js';
 
 const DEMO_REGISTRY_QUOTA = 100;
 /** Children the demo's simulators may add while it runs (`POST /_sim/add`) that its population database knows too. */
-const DEMO_REGISTRY_GROWTH = 1000;
+const DEMO_REGISTRY_GROWTH = 10_000;
 
 /**
  * Starts the population-database simulator over the demo's synthetic population and points the hub at

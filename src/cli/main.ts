@@ -89,7 +89,7 @@ simulate
   .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 8089)
   .option('--seed <n>', 'generator seed (use the sample\'s)', (v) => Number.parseInt(v, 10), 2026)
   .option('--children <n>', 'population size (use the sample\'s)', (v) => Number.parseInt(v, 10), 3000)
-  .option('--growth <n>', 'the next N children the source simulators add later (--add-every, POST /_sim/add) are registered too', (v) => Number.parseInt(v, 10), 1000)
+  .option('--growth <n>', 'the next N children of the population after --children are registered too: those the source simulators add later (--add-every, POST /_sim/add) come from them (N counts children, not records: 1,000 pupils added span about 1,350 children, pre-school ones having no school record)', (v) => Number.parseInt(v, 10), 10_000)
   .option('--quota <n>', 'requests per second before HTTP 429 (0: no quota)', (v) => Number.parseInt(v, 10), 50)
   .option('--latency <min,max>', 'added latency in ms', '5,30')
   .option('--issuance-delay <ms>', 'how long after the first lookup an abandoned child\'s number appears', (v) => Number.parseInt(v, 10), 30_000)

@@ -6,7 +6,7 @@
  * the same seed: every simulator that adds records adds the same children in the same order, so a child the
  * school simulator adds is the same child (name, birth date, personal number, parents …) as the one the
  * health-station simulator or a later justice-register drop adds, with the ground truth (`truthId`) to prove it.
- * The population-database simulator knows them too, up to its `growth` (`--growth`, 1,000 by default).
+ * The population-database simulator knows them too, up to its `growth` (`--growth`, 10,000 children by default).
  */
 import type { SourceRecordInput, SourceSystem } from '../../domain/source-record-input.js';
 import { generateChild, type SyntheticChild } from '../../sample/population.js';
