@@ -169,6 +169,19 @@ describe('GraphQL gateway', () => {
     expect(JSON.stringify(body)).not.toMatch(/non-nullable|Cannot return null/i);
   });
 
+  it('gives a source record\'s flags (what the hub noticed as it stored it) as BASIC data; none is an empty list', async () => {
+    const flag = { field: 'externalId', code: 'REPEATED_ID', message: 'the id came earlier in this sync with other content; that copy was replaced by this one (khai-sinh.csv row 9)' };
+    await hub.ctx.sql.query(
+      `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash, flags)
+       VALUES ('src_01JFLAGGED0000000000000000', 'justice-register', 'FLAGGED-1', '{}', 'Phạm Văn Cờ', 'h', $1), ('src_01JFLAGLESS00000000000000', 'school', 'FLAGLESS-1', '{}', 'Phạm Văn Không', 'h', '[]')`,
+      [JSON.stringify([flag])]);
+    const reader = await hub.token({ sub: 'flag-reader' });
+    const res = await hub.gql<{ a: { flags: unknown[] }; b: { flags: unknown[] } }>(
+      `{ a: sourceRecord(id: "src_01JFLAGGED0000000000000000") { flags { field code message } } b: sourceRecord(id: "src_01JFLAGLESS00000000000000") { flags { code } } }`, {}, reader);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ a: { flags: [flag] }, b: { flags: [] } });
+  });
+
   it('audits reads of a source record not linked to any child yet, by record id', async () => {
     const [row] = await hub.ctx.sql.query<{ id: string }>(
       `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash)

@@ -59,7 +59,7 @@ const SOURCE_RECORD_COLUMNS = `id, child_id AS "childId", source_system AS "sour
   family_name AS "familyName", middle_name AS "middleName", given_name AS "givenName", sex, birth_date AS "birthDate",
   birth_date_precision AS "birthDatePrecision", birth_date_estimated AS "birthDateEstimated", commune_code AS "communeCode",
   commune_code_set AS "communeCodeSet", father_name AS "fatherName", mother_name AS "motherName", carer_name AS "carerName",
-  identity_number AS "identityNumber", groups,
+  identity_number AS "identityNumber", groups, flags,
   content_hash AS "contentHash", source_updated_at AS "sourceUpdatedAt", first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt",
   link_rule AS "linkRule", link_score AS "linkScore", linked_by AS "linkedBy", linked_at AS "linkedAt"`;
 

@@ -14,6 +14,21 @@ registerEnumType(LinkRuleEnum, {
   description: 'How a source record was linked to its child: it created the child, it shares an identity number, the matcher linked it, or a data steward did.',
 });
 
+@ObjectType({
+  description: 'Something the hub noticed about a record it stored as it came: a value kept as given because it could not be resolved '
+    + '(COMMUNE_UNRESOLVED), or an id the source listed again with other content (REPEATED_ID, naming where the kept copy was).',
+})
+export class RecordFlag {
+  @Field(() => String, { description: 'The record field it is about (`communeCode`, `externalId`, …).' })
+  field!: string;
+
+  @Field(() => String, { description: 'Stable code: COMMUNE_UNRESOLVED, REPEATED_ID.' })
+  code!: string;
+
+  @Field(() => String, { description: 'What was noticed; it may repeat a value as the source gave it (a commune name), so it is BASIC data.' })
+  message!: string;
+}
+
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({ description: 'One record as a source system holds it, with the normalised fields the hub derived from it.' })
 export class SourceRecord {
@@ -68,6 +83,10 @@ export class SourceRecord {
   @Sensitive(SensitivityClass.BASIC)
   @Field(() => String, { nullable: true, description: 'Commune code as given; see `communeCodeSet`.' })
   communeCode!: string | null;
+
+  @Sensitive(SensitivityClass.BASIC)
+  @Field(() => [RecordFlag], { nullable: true, description: 'What the hub noticed about the record as it stored it (empty for most): see `RecordFlag`.' })
+  flags!: RecordFlag[] | null;
 
   @Sensitive(SensitivityClass.BASIC)
   @Field(() => String, { nullable: true, description: '`VN-2025` or `VN-PRE2025`: 2025 codes reuse predecessor codes, so the set is kept with the code.' })
