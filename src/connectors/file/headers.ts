@@ -5,19 +5,22 @@ import { FileHeaderError } from './errors/file-header.error.js';
  * decomposed, and `Họ và tên` must be one key whichever way it was typed). An empty header or the same header
  * twice makes the columns ambiguous, so the file is refused naming the column(s).
  *
- * `where` names the file (and sheet) for the message; headers are column titles, not personal data.
+ * `where` names the file (and sheet) for the message; headers are column titles, not personal data. A message
+ * about empty headers is the hub's own words unless `where` quotes a sheet's name (the file's text), and is
+ * then kept whole by logs and run history.
  */
 export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>, where: string): string[] {
   const headers = cells.map((c) => (c ?? '').trim().normalize('NFC'));
   const empty = headers.flatMap((h, i) => (h === '' ? [i + 1] : []));
   if (headers.length === 0 || empty.length === headers.length) {
-    throw new FileHeaderError(`${where}: the header row is empty`, { where, problem: 'EMPTY_HEADER_ROW' });
+    throw new FileHeaderError(`${where}: the header row is empty`, { where, problem: 'EMPTY_HEADER_ROW' }, { ownWords: !where.includes('"') });
   }
   if (empty.length > 0) {
     throw new FileHeaderError(
       `${where}: column${empty.length > 1 ? 's' : ''} ${empty.map(columnName).join(', ')} ha${empty.length > 1 ? 've' : 's'} no header; ` +
         'give every column a header (or delete the empty columns)',
       { where, problem: 'EMPTY_HEADER', columns: empty },
+      { ownWords: !where.includes('"') },
     );
   }
   const seen = new Map<string, number>();
