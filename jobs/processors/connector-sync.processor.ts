@@ -48,8 +48,9 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
       // A source that asked to be left alone for longer than the connector may wait (Retry-After beyond
       // retry.maxDelayMs) is not asked again by the job's quicker retries: the next run resumes from the checkpoint.
       const retryAfterMs = (err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs;
-      if (permanent || typeof retryAfterMs === 'number') throw new UnrecoverableError(message);
-      throw Object.assign(new Error(message), { code });
+      // Made safe above: the worker's log keeps it as it is (`storableMessage`), not redacted a second time.
+      if (permanent || typeof retryAfterMs === 'number') throw Object.assign(new UnrecoverableError(message), { storableMessage: message });
+      throw Object.assign(new Error(message), { code, storableMessage: message });
     }
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
+import { createLogger, loggedOutcome, serializeError } from './logger.js';
 import { ConnectorRequestRefusedError } from '../connectors/http/errors/connector-request-refused-error.js';
 import { FileHeaderError } from '../connectors/file/errors/file-header.error.js';
 
@@ -40,6 +40,16 @@ describe('logger redaction', () => {
     expect(out).toContain('invalid input syntax for type date');
     expect(out).not.toContain('Trần');
     expect(out).not.toContain('2015-13-45');
+  });
+
+  it('keeps whole a message made safe where the error was built (storableMessage), on any error, and logs an expected outcome without its stack', () => {
+    const safe = 'CONNECTOR_FILES_REFUSED: 1 file(s) refused (read again on the next sync)';
+    const rebuilt = Object.assign(new Error(safe), { storableMessage: safe }); // a job's failure, from a safe message
+    expect(serializeError(rebuilt).message).toBe(safe);
+    expect(serializeError(new Error(safe)).message).not.toContain('(read again');
+    const refused = new FileHeaderError('a.csv row 1: the header row is empty', {}, { ownWords: true });
+    expect(loggedOutcome(refused)).toEqual({ type: 'FileHeaderError', code: 'CONNECTOR_FILE_HEADERS', message: 'a.csv row 1: the header row is empty', cause: undefined });
+    expect(loggedOutcome(new Error('boom'))).toHaveProperty('stack'); // not ours: where it came from matters
   });
 
   it('keeps whole the message of a hub error whose class vouches for it, and strips the others', () => {

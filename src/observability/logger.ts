@@ -38,9 +38,11 @@ function scrub(value: unknown, depth: number): unknown {
  * `(invalid_client)` or a retry's `(last: HTTP 500)` is what the engineer reading it needs.
  */
 export function serializeError(err: Error): Record<string, unknown> {
-  const e = err as Error & { code?: unknown; cause?: unknown };
-  const message = err instanceof AppError && err.storableMessage !== undefined
-    ? err.storableMessage
+  const e = err as Error & { code?: unknown; cause?: unknown; storableMessage?: unknown };
+  // `storableMessage`: a message already made safe where the error was built (an AppError's own, or a job's
+  // failure rebuilt from one: see connector-sync.processor.ts).
+  const message = typeof e.storableMessage === 'string'
+    ? e.storableMessage
     : err instanceof AppError && err.messageIsSafe ? String(e.message ?? '') : redactMessage(String(e.message ?? ''));
   return {
     type: e.name,
@@ -50,6 +52,17 @@ export function serializeError(err: Error): Record<string, unknown> {
     stack: e.stack ? e.stack.replace(String(e.message ?? ''), message) : undefined,
     cause: e.cause instanceof Error ? serializeError(e.cause) : undefined,
   };
+}
+
+/**
+ * An error as a log keeps an expected outcome of the hub's (a file refused, a run failed on one): code, type and
+ * message, without the stack, which locates the hub's code and tells an engineer nothing. Any other error keeps it.
+ */
+export function loggedOutcome(err: unknown): Record<string, unknown> {
+  const e = serializeError(err instanceof Error ? err : new Error(String(err)));
+  if (!(err instanceof AppError)) return e;
+  const { stack: _stack, ...told } = e;
+  return told;
 }
 
 function errorSerializer(v: unknown): unknown {

@@ -20,10 +20,9 @@ import { constants, createReadStream } from 'node:fs';
 import { access, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AppError } from '../../errors/app-error.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { serializeError } from '../../observability/logger.js';
+import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
 import { DefinitionInvalidError } from '../definition/definition-invalid.error.js';
@@ -226,10 +225,7 @@ export class FileReader implements SourceReader {
   /** Reports a file of the drop directory refused whole; the read goes on with the next file. */
   private refuse(fileName: string, checksum: string | undefined, error: unknown, ctx: ReadContext): void {
     const e = error as Error & { code: string };
-    // An expected refusal, told by its code and message: the stack of the reader's code says nothing to the
-    // engineer (an error of no code of ours keeps it).
-    const { stack, ...told } = serializeError(e);
-    this.log.warn({ file: fileName, err: e instanceof AppError ? told : { ...told, stack } }, 'file refused; the other files are read');
+    this.log.warn({ file: fileName, err: loggedOutcome(e) }, 'file refused; the other files are read');
     ctx.onEvent?.({
       type: 'file-refused', fileName, ...(checksum ? { checksum } : {}), code: e.code, message: e.message,
       storedMessage: String(serializeError(e).message),

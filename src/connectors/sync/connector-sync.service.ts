@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
-import { serializeError } from '../../observability/logger.js';
+import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { headersWarning } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
@@ -229,7 +229,8 @@ export class ConnectorSyncService {
           // Stored as the run's error is (see RefusedFile.storedMessage).
           [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage })))],
         );
-        const failed = { runId: run.id, err: serializeError(err as Error), ...counts };
+        // A run failed on an expected outcome (a refused file, a source refusing): code and message, no stack.
+        const failed = { runId: run.id, err: loggedOutcome(err), ...counts };
         if (opts.onFailed) {
           log.debug(failed, 'connector sync failed; the checkpoint of the last stored batch is kept');
           opts.onFailed({ runId: run.id, durationMs: Date.now() - started, ...counts, error });
