@@ -17,11 +17,24 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 function isZombie(pid: number): boolean {
+  return procStat(pid)?.[0] === 'Z'; // no /proc (not Linux), or gone meanwhile: not a zombie
+}
+
+/**
+ * When a process started (Linux: clock ticks since boot, field 22 of `/proc/<pid>/stat`), to tell a process
+ * from a later one given the same PID; undefined elsewhere, or when it is gone.
+ */
+export function processStart(pid: number): string | undefined {
+  return procStat(pid)?.[19];
+}
+
+/** The fields of `/proc/<pid>/stat` from the state (field 3) on; undefined without /proc or the process. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // `pid (comm) state …`: comm may hold spaces and parentheses, the state follows the last `)`.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false; // no /proc (not Linux), or gone meanwhile
+    return undefined;
   }
 }

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commandOf, processStart, releaseServer, SERVER_USERS_DIR, serverUsers, useServer } from './server-users.js';
+import { processStart } from './process-alive.js';
+import { commandOf, releaseServer, SERVER_USERS_DIR, serverUsers, useServer } from './server-users.js';
 
 describe('server users', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-users-'));

@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive, processStart } from './process-alive.js';
 
 /**
  * The hub processes using a local server (embedded PostgreSQL, the local redis-server): one file each in the
@@ -68,7 +68,8 @@ export function serverUsers(dir: string): ServerUser[] {
     const pid = Number(name.split('-')[0]);
     const file = readUser(path.join(users, name));
     // Gone, or its PID now another process's (a machine restarted, PIDs wrapped): counts for nothing.
-    const reused = file?.started !== undefined && processStart(pid) !== undefined && processStart(pid) !== file.started;
+    const started = file?.started !== undefined ? processStart(pid) : undefined;
+    const reused = started !== undefined && started !== file!.started;
     if (!isProcessAlive(pid) || reused) {
       rmSync(path.join(users, name), { force: true });
       continue;
@@ -76,17 +77,6 @@ export function serverUsers(dir: string): ServerUser[] {
     out.push({ pid, command: file?.command ?? '?' });
   }
   return out.sort((a, b) => a.pid - b.pid);
-}
-
-/** When a process started (Linux: field 22 of `/proc/<pid>/stat`); undefined elsewhere or when it is gone. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // `pid (comm) state …`: comm may hold spaces and parentheses; the fields after it start with the state (3).
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** `childhub connectors sync school --in-process` → `connectors sync`; `childhub worker` → `worker`. */
