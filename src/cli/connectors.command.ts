@@ -140,7 +140,7 @@ export function connectorsCommand(): Command {
           let failed: FailedRun | undefined;
           const s = await b.ctx.connectors.run(name, req, { onProgress: progress, onFailed: (f) => (failed = f) }).catch((err: unknown) => {
             if (!failed) throw err; // the run never started: the error is the whole story
-            // Told once, with the run it ended: the service logs the failure (and its stack) at debug only.
+            // Told once, with the run it ended: the service logs the failure at debug only.
             if (process.stderr.isTTY) process.stderr.write('\n');
             out(`${name}: FAILED in ${(failed.durationMs / 1000).toFixed(1)} s — run ${failed.runId}: ${failed.fetched} fetched, ${failed.inserted} new, ${failed.updated} changed, ${failed.unchanged} unchanged, ${failed.rejected} rejected — ${failed.error.code}: ${failed.error.message}`);
             if (failed.filesWaiting > 0) out(waitingLine(failed.filesWaiting));

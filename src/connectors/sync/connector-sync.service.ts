@@ -85,8 +85,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /**
    * The caller tells a person about a failed run itself (the CLI's `--in-process`): it is given the run, its
-   * counts and its error before the error is thrown, and the service logs the failure at debug level (with the
-   * stack) instead of warn, so the person reads it once.
+   * counts and its error before the error is thrown, and the service logs the failure at debug level instead
+   * of warn, so the person reads it once.
    */
   onFailed?: (failure: FailedRun) => void;
 }
