@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
-import { createTestAppContext } from './support/jobs-test-context.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { useFileDropContext } from './support/file-drops.js';
 
 const SEED = 6161;
 
@@ -18,26 +15,9 @@ const SEED = 6161;
  * records the files it read, so the next sync skips them.
  */
 describe('a second file drop with new registrations', () => {
-  let env: TestEnv;
   let ctx: AppContext;
   let root: string;
-  const saved = { ...process.env };
-
-  beforeAll(async () => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'childhub-new-drops-'));
-    // The drops are written just now, and whole: no need to wait for them to settle.
-    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
-    process.env.FACILITY_INSPECTION_SETTLE_SECONDS = '0';
-    env = await createTestEnv();
-    ctx = await createTestAppContext(env);
-  });
-
-  afterAll(async () => {
-    await ctx?.close();
-    await env?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-    process.env = saved;
-  });
+  useFileDropContext('childhub-new-drops-', (t) => ({ ctx, root } = t));
 
   /** Each stored record of the source as its row and its projection rows stand (ids included). */
   const snapshot = async (source: string, projection: string) => {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
@@ -11,8 +11,9 @@ import { parseCsvRecordText } from '../src/connectors/file/csv-rows.js';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
 import { KnownRecordsHandover } from '../src/connectors/sync/known-records-handover.js';
 import { newId } from '../src/db/ids.js';
-import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { useFileDropContext } from './support/file-drops.js';
+import { waitFor } from './support/jobs-test-context.js';
+import type { TestEnv } from './support/test-env.js';
 
 /**
  * End-to-end syncs of the file connectors (definitions unchanged) over drops written by their simulators, on
@@ -24,23 +25,7 @@ describe('file connectors against their drops', () => {
   let env: TestEnv;
   let ctx: AppContext;
   let root: string;
-  const saved = { ...process.env };
-
-  beforeAll(async () => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'childhub-drops-'));
-    // The drops are written just before each sync, and whole: no file has to wait to settle (one test sets it).
-    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
-    process.env.FACILITY_INSPECTION_SETTLE_SECONDS = '0';
-    env = await createTestEnv();
-    ctx = await createTestAppContext(env);
-  });
-
-  afterAll(async () => {
-    await ctx?.close();
-    await env?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-    process.env = saved;
-  });
+  useFileDropContext('childhub-drops-', (t) => ({ env, ctx, root } = t));
 
   /**
    * The header of a birth-register export the simulator wrote into `dir`, and a builder of rows like one of
