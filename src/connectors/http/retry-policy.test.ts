@@ -36,4 +36,11 @@ describe('retry policy', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
   });
+
+  it('ignores values that are neither whole seconds nor an HTTP date, so the backoff applies (QA: "-5" and "1.5" retried at once)', () => {
+    const now = new Date('2026-11-25T03:00:00Z');
+    for (const v of ['-5', '1.5', '2026-11-25', '30s', '1e3']) expect(parseRetryAfter(v, now), v).toBeUndefined();
+    // The obsolete RFC 850 form is still a date.
+    expect(parseRetryAfter('Wednesday, 25-Nov-26 03:00:30 GMT', now)).toBe(30_000);
+  });
 });

@@ -61,12 +61,17 @@ export function retryDelayMs(
   return backoffDelayMs(failedAttempt, settings, random);
 }
 
-/** `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unusable. */
+/**
+ * `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unusable, so
+ * the backoff applies. Every HTTP-date form begins with a day name (`Sun, 06 Nov 1994 08:49:37 GMT`):
+ * `Date.parse` alone would take `-5` or `1.5` for dates long past, and the retry would follow at once.
+ */
 export function parseRetryAfter(header: string | undefined, now: Date): number | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
   if (value === '') return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/i.test(value)) return undefined;
   const at = Date.parse(value);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now.getTime());
