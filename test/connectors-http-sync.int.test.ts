@@ -76,6 +76,15 @@ describe('school connector against its simulator', () => {
     expect(await count('SELECT count(*)::text AS n FROM school_enrolment')).toBe(sim.recordCount);
   });
 
+  it('reads everything again from the beginning when forced, keeping the high-water mark it had', async () => {
+    const state = async () => (await ctx.sql.one<{ state: { highWater: string } }>(`SELECT state FROM connector WHERE name = 'school'`))!.state;
+    const before = await state();
+    expect(before.highWater).toEqual(expect.any(String));
+    const run = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', fetched: sim.recordCount, inserted: 0, updated: 0, unchanged: sim.recordCount });
+    expect(await state()).toEqual(before);
+  });
+
   it('survives 429s with Retry-After, 500s and repeated pages without losing or duplicating a record', async () => {
     await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
     sim.setFaults({ rateLimitEvery: 3, retryAfterSeconds: 1, errorRate: 0.2, repeatPageRate: 0.3, seed: 7 });

@@ -119,7 +119,7 @@ export function connectorsCommand(): Command {
     .description('Sync a connector: queue a connector-sync job for the workers and follow it (or run it here with --in-process).')
     .argument('<name>')
     .option('--file <path...>', 'read these files instead of the drop directory (file connectors)')
-    .option('--force', 'read files again even if already ingested (unchanged records are still skipped)')
+    .option('--force', 'read everything again: files even if already ingested, an HTTP source from the beginning (unchanged records are still skipped)')
     .option('--in-process', 'run the sync in this process instead of queueing it')
     .option('--no-wait', 'queue the job and return')
     .option('--report-json <file>', 'with --in-process: write the run summary and this process\'s peak RSS and CPU time to this file (benchmarks)')

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { harness, readAll, rows } from './testing/reader-harness.js';
+import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
 
 const BASE = 'http://source.test';
 const PATH = '/api/records';
@@ -13,17 +13,49 @@ afterEach(() => {
 });
 
 describe('HttpReader pagination', () => {
-  it('page: numbered pages until one is shorter than the size', async () => {
+  it('page: numbered pages until one comes back empty', async () => {
     const { reader, ctx } = harness({ pagination: { type: 'page', size: 2 }, request: { path: PATH, params: { nam_hoc: '2026-2027' } } });
     nock(BASE).get(PATH).query({ nam_hoc: '2026-2027', page: '1', size: '2' }).reply(200, { data: rows(1, 2) });
     nock(BASE).get(PATH).query({ nam_hoc: '2026-2027', page: '2', size: '2' }).reply(200, { data: rows(3, 2) });
     nock(BASE).get(PATH).query({ nam_hoc: '2026-2027', page: '3', size: '2' }).reply(200, { data: rows(5, 1) });
+    nock(BASE).get(PATH).query({ nam_hoc: '2026-2027', page: '4', size: '2' }).reply(200, { data: [] });
     const batches = await readAll(reader, null, ctx);
-    expect(batches.map((b) => b.records.map((r) => r.data['id']))).toEqual([['1', '2'], ['3', '4'], ['5']]);
-    expect(batches.map((b) => b.location)).toEqual(['page 1', 'page 2', 'page 3']);
+    expect(batches.map((b) => b.records.map((r) => r.data['id']))).toEqual([['1', '2'], ['3', '4'], ['5'], []]);
+    expect(batches.map((b) => b.location)).toEqual(['page 1', 'page 2', 'page 3', 'page 4']);
     expect(batches[1]!.records[1]!.location).toBe('page 2 entry 2');
     expect(batches[0]!.position).toEqual({ since: null, next: { params: { page: '2', size: '2' } }, highWater: null, page: 1 });
-    expect(batches[2]!.position).toEqual({ since: null, next: null, highWater: null, page: 3 });
+    expect(batches[3]!.position).toEqual({ since: null, next: null, highWater: null, page: 4 });
+  });
+
+  it('page: a server whose maximum is below the size asked sends short pages all along, and all of them are read (QA: 40 of 250 read)', async () => {
+    const { reader, ctx, logs } = harness({ pagination: { type: 'page', size: 5 } });
+    nock(BASE).get(PATH).query({ page: '1', size: '5' }).reply(200, { data: rows(1, 3) });
+    nock(BASE).get(PATH).query({ page: '2', size: '5' }).reply(200, { data: rows(4, 3) });
+    nock(BASE).get(PATH).query({ page: '3', size: '5' }).reply(200, { data: rows(7, 2) });
+    nock(BASE).get(PATH).query({ page: '4', size: '5' }).reply(200, { data: [] });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.flatMap((b) => b.records.map((r) => r.data['id']))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    expect(logs.filter((l) => l.includes('fewer records than the page size asked'))).toHaveLength(1);
+  });
+
+  it('page: a server that serves its last, short page again past the end ends the run there, reading it once', async () => {
+    const { reader, ctx, logs } = harness({ pagination: { type: 'page', size: 2 } });
+    nock(BASE).get(PATH).query({ page: '1', size: '2' }).reply(200, { data: rows(1, 2) });
+    nock(BASE).get(PATH).query({ page: '2', size: '2' }).reply(200, { data: rows(3, 1) });
+    nock(BASE).get(PATH).query({ page: '3', size: '2' }).reply(200, { data: rows(3, 1) });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.length)).toEqual([2, 1, 0]);
+    expect(batches.at(-1)!.position['next']).toBeNull();
+    expect(logs.some((l) => l.includes('serves its last page past the end'))).toBe(true);
+  });
+
+  it('page: a server that ignores the page parameter (the same full page again) fails the run instead of reading forever', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'page', size: 2 } });
+    nock(BASE).get(PATH).query({ page: '1', size: '2' }).reply(200, { data: rows(1, 2) });
+    nock(BASE).get(PATH).query({ page: '2', size: '2' }).reply(200, { data: rows(1, 2) });
+    const err = await failureOf(readAll(reader, null, ctx));
+    expect(err.code).toBe('CONNECTOR_MALFORMED_RESPONSE');
+    expect(err.message).toContain('the same records as for page 1, a full page');
   });
 
   it('page: custom parameter names and a first page of 0; an empty page ends the run', async () => {
@@ -40,6 +72,7 @@ describe('HttpReader pagination', () => {
     nock(BASE).get(PATH).query({ offset: '0', limit: '3' }).reply(200, { data: rows(1, 3) });
     nock(BASE).get(PATH).query({ offset: '3', limit: '3' }).reply(200, { data: rows(4, 3) });
     nock(BASE).get(PATH).query({ offset: '6', limit: '3' }).reply(200, { data: rows(7, 2) });
+    nock(BASE).get(PATH).query({ offset: '8', limit: '3' }).reply(200, { data: [] });
     const batches = await readAll(reader, null, ctx);
     expect(batches.flatMap((b) => b.records.map((r) => r.data['id']))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
   });

@@ -80,6 +80,44 @@ describe('HttpReader incremental reads', () => {
     });
   });
 
+  it('leaves a last-modified value later than the start of the run out of the high-water mark (QA: one record dated 2099 stopped every later run reading new ones)', async () => {
+    const { reader, ctx, logs, clock } = harness({ incremental });
+    const now = clock.now().getTime();
+    const at = (ms: number) => new Date(ms).toISOString();
+    nock(BASE)
+      .get(PATH)
+      .reply(200, {
+        data: [
+          { id: '1', ngay_cap_nhat: at(now - 60_000) },
+          { id: '2', ngay_cap_nhat: '2099-01-01T00:00:00+07:00' },
+          // A minute ahead: the source's clock a little fast, taken as it is.
+          { id: '3', ngay_cap_nhat: at(now + 60_000) },
+        ],
+      });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches[0]!.position['highWater']).toBe(at(now + 60_000));
+    expect(batches[0]!.records).toHaveLength(3);
+    expect(logs.filter((l) => l.includes('later than the start of this run'))).toHaveLength(1);
+  });
+
+  it('drops a stored high-water mark that is in the future and reads from the beginning', async () => {
+    const { reader, ctx, logs } = harness({ incremental });
+    // No updated_since: a full read.
+    nock(BASE).get(PATH).query({}).reply(200, { data: rows(1, 1) });
+    const batches = await readAll(reader, { highWater: '2099-01-01T00:00:00+07:00' }, ctx);
+    expect(batches[0]!.position['since']).toBeNull();
+    expect(batches[0]!.position['highWater']).toBe('2026-11-25T10:00:00+07:00');
+    expect(reader.complete(batches[0]!.position, { highWater: '2099-01-01T00:00:00+07:00' })).toEqual({ highWater: '2026-11-25T10:00:00+07:00' });
+    expect(logs.some((l) => l.includes('the stored high-water mark is in the future'))).toBe(true);
+  });
+
+  it('warns when no record read has a value at the cursor field (every run would read everything)', async () => {
+    const { reader, ctx, logs } = harness({ incremental: { ...incremental, cursorField: 'updatedAt' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 2) });
+    await readAll(reader, null, ctx);
+    expect(logs.filter((l) => l.includes('no record read had a value at incremental.cursorField'))).toHaveLength(1);
+  });
+
   it('reads FHIR meta.lastUpdated as the cursor field', async () => {
     const { reader, ctx } = harness({
       records: 'entry[resource.resourceType=Patient].resource',
@@ -115,11 +153,12 @@ describe('HttpReader positions', () => {
       .get(PATH)
       .query({ updated_since: '2026-11-25T09:50:00+07:00', page: '3', size: '2' })
       .reply(200, { data: rows(5, 1, '2026-11-25T10:30:00+07:00') });
+    nock(BASE).get(PATH).query({ updated_since: '2026-11-25T09:50:00+07:00', page: '4', size: '2' }).reply(200, { data: [] });
     const batches = await readAll(reader, stored, ctx);
-    expect(batches).toHaveLength(1);
+    expect(batches).toHaveLength(2);
     expect(batches[0]!.location).toBe('page 3');
     expect(batches[0]!.records[0]!.location).toBe('page 3 entry 1');
-    expect(batches[0]!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 3 });
+    expect(batches[1]!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 4 });
   });
 
   it('resumes a server-given next link as stored', async () => {

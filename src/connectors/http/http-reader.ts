@@ -90,16 +90,36 @@ export class HttpReader implements SourceReader {
     const resolved = this.resolve();
     const resuming = start !== null && start.next !== null;
     // A position without a next request belongs to a finished run (completed or not): a new run begins.
-    const since = resuming ? start.since : this.lowerBound(start?.highWater ?? null);
-    let highWater = start?.highWater ?? null;
-    let highWaterMs = parseInstant(highWater)?.ms ?? -Infinity;
+    // Last-modified values after the run began are not taken for the high-water mark: a source's clock a day
+    // ahead, or one record dated 2099, would set the next run's lower bound past everything to come, and no
+    // new record would be read again. Such records are read again by later runs, unchanged, until their time.
+    const startedMs = this.now().getTime();
+    const storedHighWater = start?.highWater ?? null;
+    const storedHighWaterMs = parseInstant(storedHighWater)?.ms;
+    // A mark already in the future (stored by an earlier version, or a clock since put right) would keep
+    // every run reading nothing new: it is dropped, and this run reads from the beginning.
+    const futureMark = !resuming && storedHighWaterMs !== undefined && storedHighWaterMs > startedMs + FUTURE_TOLERANCE_MS;
+    if (futureMark) {
+      this.logger.warn(
+        { cursorField: this.config.incremental?.cursorField, highWater: storedHighWater },
+        'the stored high-water mark is in the future: it is dropped, and this run reads from the beginning',
+      );
+    }
+    const since = resuming ? start.since : this.lowerBound(futureMark ? null : storedHighWater);
+    let highWater = futureMark ? null : storedHighWater;
+    let highWaterMs = futureMark ? -Infinity : (storedHighWaterMs ?? -Infinity);
     let unreadableCursors = 0;
+    let missingCursors = 0;
+    let futureCursors = 0;
+    /** The page before, when the strategy numbers its pages: whether it was short, and its first and last records. */
+    let previousPage = null as { short: boolean; signature: string } | null;
     let page = resuming ? start.page : 0;
     let next: HttpNext | null = resuming ? start.next : { params: this.pagination.first() };
     let batches = 0;
     let records = 0;
     /** Every page this run has read, as {@link requestKey}: a next page among them is a loop. */
     const requested = new Set<string>();
+    let shortPagesTold = false;
     const t0 = performance.now();
     this.logger.info({ resumeAtPage: resuming ? page + 1 : undefined, incremental: since !== null }, 'http read started');
 
@@ -125,10 +145,17 @@ export class HttpReader implements SourceReader {
       if (this.cursorField) {
         for (const record of content.objects) {
           const value = firstMatch(this.cursorField, record);
-          if (value === undefined || value === null) continue;
+          if (value === undefined || value === null) {
+            missingCursors++;
+            continue;
+          }
           const instant = parseInstant(value);
           if (!instant) {
             unreadableCursors++;
+            continue;
+          }
+          if (instant.ms > startedMs + FUTURE_TOLERANCE_MS) {
+            futureCursors++;
             continue;
           }
           if (instant.ms > highWaterMs) {
@@ -140,6 +167,35 @@ export class HttpReader implements SourceReader {
 
       requested.add(requestKey(url, resolved));
       const entries = content.records.length + content.rejects.length;
+      if (this.pagination.pageSize !== undefined && entries > 0) {
+        const signature = pageSignature(content.objects, entries);
+        if (previousPage?.signature === signature) {
+          // The same records as the page before: the server serves its last page again past the end, or
+          // ignores the page parameter. Past a short page, that is the end; past a full one, records may be
+          // missing, and saying so beats a sync that reads forever or ends as if it had read everything.
+          if (!previousPage.short) {
+            throw new ConnectorMalformedResponseError(
+              `${what}: the server sent the same records as for page ${page - 1}, a full page: it seems to ignore the pagination parameters (${this.pagination.shownParams.join(', ')})`,
+              { path: url.pathname },
+            );
+          }
+          this.logger.info({ page }, 'http page repeats the short page before it: the server serves its last page past the end; read stopped');
+          const end: ReadBatch = { records: [], position: { since, next: null, highWater, page } satisfies HttpPosition, location: `page ${page}` };
+          batches++;
+          yield end;
+          next = null;
+          break;
+        }
+        const short = entries < this.pagination.pageSize;
+        if (previousPage?.short && !shortPagesTold) {
+          shortPagesTold = true;
+          this.logger.warn(
+            { page: page - 1, pageSize: this.pagination.pageSize },
+            'the server sent fewer records than the page size asked on a page that was not its last: its own maximum is lower (a smaller page size in the definition saves requests)',
+          );
+        }
+        previousPage = { short, signature };
+      }
       let following: HttpNext | null = null;
       // An empty page ends the run whatever the pagination says: a server that keeps handing out links or
       // cursors to nothing cannot keep a sync busy forever.
@@ -176,6 +232,18 @@ export class HttpReader implements SourceReader {
         'records whose last-modified value is not a date were left out of the high-water mark',
       );
     }
+    if (futureCursors > 0) {
+      this.logger.warn(
+        { cursorField: this.config.incremental?.cursorField, count: futureCursors },
+        'records whose last-modified value is later than the start of this run were left out of the high-water mark (the source clock, or the records, are wrong); later runs read them again until their time has come',
+      );
+    }
+    if (this.cursorField && missingCursors > 0 && missingCursors === records) {
+      this.logger.warn(
+        { cursorField: this.config.incremental?.cursorField, records },
+        'no record read had a value at incremental.cursorField: there is no high-water mark, and every run reads everything (check the field name)',
+      );
+    }
     this.logger.info(
       { pages: batches, records, durationMs: Math.round(performance.now() - t0), finished: next === null },
       'http read stopped',
@@ -183,7 +251,11 @@ export class HttpReader implements SourceReader {
   }
 
   complete(last: ReaderPosition | null, previous: ReaderPosition | null): ReaderPosition {
-    return { highWater: laterOf(highWaterOf(previous), highWaterOf(last)) };
+    // A previous mark in the future was dropped by the run (see `read`): it must not win over the run's own.
+    const previousMark = highWaterOf(previous);
+    const previousMs = parseInstant(previousMark)?.ms;
+    const usable = previousMs !== undefined && previousMs > this.now().getTime() + FUTURE_TOLERANCE_MS ? null : previousMark;
+    return { highWater: laterOf(usable, highWaterOf(last)) };
   }
 
   async check(ctx: ReadContext): Promise<CheckResult> {
@@ -348,6 +420,17 @@ function safeMessage(err: unknown): string {
   if (err instanceof AppError || err instanceof MissingSecretError || err instanceof ConfigError) return err.message;
   return 'unexpected error (see the logs)';
 }
+
+/**
+ * How many records a page has and which ones begin and end it: two pages alike in all three are taken for
+ * the same page served again. (A page whose first and last records are not objects is told by its count.)
+ */
+function pageSignature(objects: ReadonlyArray<Record<string, unknown>>, entries: number): string {
+  return `${entries}\u0000${JSON.stringify(objects[0] ?? null)}\u0000${JSON.stringify(objects[objects.length - 1] ?? null)}`;
+}
+
+/** A last-modified value up to this far ahead of the hub's clock is taken as the source's clock running a little fast. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /** A page's request as compared for loops: its URL without the API key parameter, parameters sorted. */
 function requestKey(url: URL, resolved: Resolved): string {

@@ -116,7 +116,7 @@ const pagePaginationSchema = z
     sizeParam: paramName('Query parameter carrying the page size.').default('size'),
     size: positiveInt
       .default(500)
-      .describe('Records per page; must not exceed the server maximum (a shorter page ends the run).'),
+      .describe('Records per page asked for. The run goes on until a page comes back empty: a server whose own maximum is lower sends shorter pages, and they are all read.'),
     firstPage: z.number().int().nonnegative().default(1).describe('Number of the first page (0 or 1).'),
   })
   .strict();
@@ -128,7 +128,7 @@ const offsetPaginationSchema = z
     limitParam: paramName('Query parameter carrying the page size.').default('limit'),
     limit: positiveInt
       .default(500)
-      .describe('Records per page; must not exceed the server maximum (a shorter page ends the run).'),
+      .describe('Records per page asked for. The run goes on until a page comes back empty: a server whose own maximum is lower sends shorter pages, and they are all read.'),
   })
   .strict();
 

@@ -32,7 +32,11 @@ export interface SyncRequest {
   trigger: SyncTrigger;
   /** Files to read instead of listing the drop directory (file connectors). */
   files?: string[];
-  /** Read files again even when their checksum was ingested before (unchanged records are still skipped). */
+  /**
+   * Read everything again: files even when their checksum was ingested before; an HTTP source from the
+   * beginning, its high-water mark and any interrupted run's checkpoint set aside. Unchanged records are
+   * still skipped.
+   */
   force?: boolean;
   /** Who asked (officer id or `cli`), kept on the run. */
   requestedBy?: string | null;
@@ -312,7 +316,7 @@ export class ConnectorSyncService {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
-    const startState = await this.state(connectorId);
+    const startState = req.force && definition.kind === 'http' ? null : await this.state(connectorId);
     let last: ReaderPosition | null = startState;
     const ingestOpts = { connectorId, connectorRunId: runId };
     // A sync that reads the whole source judges records against what the source has stored, held in memory

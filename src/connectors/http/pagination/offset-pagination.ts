@@ -1,12 +1,17 @@
 import type { HttpNext } from '../http-position.js';
 import type { PaginationStrategy, ReadPage } from './pagination-strategy.js';
 
-/** `?offset=0&limit=500`, `?offset=500&limit=500`, …; a page shorter than `limit` is the last. */
+/**
+ * `?offset=0&limit=500`, `?offset=500&limit=500`, … until a page comes back empty; a page shorter than `limit`
+ * does not end the run (see page-pagination.ts).
+ */
 export class OffsetPagination implements PaginationStrategy {
   readonly shownParams: readonly string[];
+  readonly pageSize: number;
 
   constructor(private readonly options: { offsetParam: string; limitParam: string; limit: number }) {
     this.shownParams = [options.offsetParam, options.limitParam];
+    this.pageSize = options.limit;
   }
 
   first(): Record<string, string> {
@@ -14,7 +19,6 @@ export class OffsetPagination implements PaginationStrategy {
   }
 
   next(page: ReadPage): HttpNext | null {
-    if (page.recordCount < this.options.limit) return null;
     const current = Number(page.params?.[this.options.offsetParam] ?? 0);
     // Advance by what came back, not by `limit`: a server that sends fewer (but not zero) loses nothing.
     return { params: this.params(current + page.recordCount) };

@@ -22,4 +22,10 @@ export interface PaginationStrategy {
   next(page: ReadPage): HttpNext | null;
   /** Query parameter names whose values are safe to show in logs (numbers and sizes, not cursors). */
   readonly shownParams: readonly string[];
+  /**
+   * The records per page asked for, when the strategy numbers its pages itself (page, offset): such a run goes
+   * on until a page comes back empty, and the reader watches for a server that serves the same page again
+   * whatever page is asked (past its end, or ignoring the parameter), which would never give an empty one.
+   */
+  readonly pageSize?: number;
 }

@@ -6,7 +6,8 @@ export class FakeClock {
   readonly sleeps: number[] = [];
   private t: number;
 
-  constructor(start: Date | string = '2026-11-25T03:00:00.000Z') {
+  /** By default a day after the last-modified values of the tests' records (25 November 2026), which are then past. */
+  constructor(start: Date | string = '2026-11-26T03:00:00.000Z') {
     this.t = new Date(start).getTime();
   }
 
