@@ -335,11 +335,16 @@ describe('HttpReader.check', () => {
     });
   });
 
-  it('reports a refused first page', async () => {
-    const { reader, ctx } = harness({});
+  it('reports a refused first page, logging it at debug without a stack (the engineer reads the step; QA: a WARN with a stack followed)', async () => {
+    const { reader, ctx, logs } = harness({});
     nock(BASE).get(PATH).reply(404);
     const result = await reader.check(ctx);
     expect(result.ok).toBe(false);
     expect(result.steps.at(-1)).toMatchObject({ step: 'first page', ok: false, detail: expect.stringContaining('HTTP 404 Not Found') });
+    const line = JSON.parse(logs.find((l) => l.includes('check: first page failed'))!) as { level: number; err: Record<string, unknown> };
+    expect(line.level).toBe(20);
+    expect(line.err).toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED' });
+    // (This test's plain pino writes an error-like object's missing stack as "".)
+    expect(line.err['stack'] ?? '').toBe('');
   });
 });

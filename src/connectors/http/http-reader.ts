@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { AppError } from '../../errors/app-error.js';
 import { ConfigError } from '../../errors/config-error.js';
+import { loggedOutcome } from '../../observability/logger.js';
 import { MissingSecretError, resolveSetting } from '../definition/env-ref.js';
 import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
 import type { CheckResult, ReadBatch, ReadContext, ReaderPosition, SourceReader } from '../types.js';
@@ -278,7 +279,7 @@ export class HttpReader implements SourceReader {
         await resolved.auth.prepare(ctx);
         steps.push({ step: 'OAuth2 token', ok: true });
       } catch (err) {
-        this.logger.warn({ err }, 'check: no OAuth2 token');
+        this.logCheckFailure(err, 'check: no OAuth2 token');
         steps.push({ step: 'OAuth2 token', ok: false, detail: safeMessage(err) });
         return { ok: false, steps };
       }
@@ -293,10 +294,20 @@ export class HttpReader implements SourceReader {
       steps.push({ step: 'first page', ok: true, detail: `HTTP ${response.status}, ${sampleCount} records${rejected}` });
       return { ok: true, steps, sampleCount };
     } catch (err) {
-      this.logger.warn({ err }, 'check: first page failed');
+      this.logCheckFailure(err, 'check: first page failed');
       steps.push({ step: 'first page', ok: false, detail: safeMessage(err) });
       return { ok: false, steps };
     }
+  }
+
+  /**
+   * A failed check step is shown to the engineer with its message (the step's detail): the hub's own errors
+   * need no more than a debug line; anything else is logged with its stack, since the detail says only
+   * "unexpected error".
+   */
+  private logCheckFailure(err: unknown, msg: string): void {
+    if (safeMessage(err) === UNEXPECTED) this.logger.warn({ err }, msg);
+    else this.logger.debug({ err: loggedOutcome(err) }, msg);
   }
 
   /** Closes idle keep-alive connections (the process can exit without it; tests and one-off checks use it). */
@@ -418,8 +429,10 @@ async function parseBody(response: HttpResponse, what: string, sources?: WeakMap
 /** Messages of the hub's own errors are written to be shown; anything else may quote data. */
 function safeMessage(err: unknown): string {
   if (err instanceof AppError || err instanceof MissingSecretError || err instanceof ConfigError) return err.message;
-  return 'unexpected error (see the logs)';
+  return UNEXPECTED;
 }
+
+const UNEXPECTED = 'unexpected error (see the logs)';
 
 /**
  * How many records a page has and which ones begin and end it: two pages alike in all three are taken for
