@@ -182,6 +182,42 @@ describe('GraphQL gateway', () => {
     expect(res.body.data).toEqual({ a: { flags: [flag] }, b: { flags: [] } });
   });
 
+  it('releases a source record\'s parents and carer as the projections holding the same values do (QA: adoptive parents and placements read as BASIC)', async () => {
+    await hub.ctx.sql.query(
+      `INSERT INTO source_record (id, source_system, external_id, raw, full_name, father_name, mother_name, carer_name, content_hash)
+       VALUES ('src_01JADOPTED000000000000000', 'justice-register', 'NCN-1', '{}', 'Lê Văn Nuôi', 'Lê Văn Cha', 'Trần Thị Mẹ', 'Nguyễn Thị Mẹ Nuôi', 'h'),
+              ('src_01JPLACED0000000000000000', 'facility-inspection', 'FI-1', '{}', 'Lê Thị Ở', NULL, NULL, 'Chùa Phúc Lâm', 'h')`);
+    const q = `{ a: sourceRecord(id: "src_01JADOPTED000000000000000") { fullName fatherName motherName carerName }
+                 b: sourceRecord(id: "src_01JPLACED0000000000000000") { fullName carerName } }`;
+    const denied = (res: { body: { errors?: Array<{ path?: unknown[] }> } }) => (res.body.errors ?? []).map((e) => e.path!.join('.')).sort();
+    // No ADOPTION: no parents, no carer anywhere.
+    const education = await hub.gql<{ a: Record<string, unknown>; b: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'teacher-1', roles: ['education_officer'] }));
+    expect(education.body.data).toEqual({ a: { fullName: 'Lê Văn Nuôi', fatherName: null, motherName: null, carerName: null }, b: { fullName: 'Lê Thị Ở', carerName: null } });
+    expect(denied(education)).toEqual(['a.carerName', 'a.fatherName', 'a.motherName', 'b.carerName']);
+    const [audit] = await hub.ctx.sql.query<{ details: { fields: string[] } }>(`SELECT details FROM audit_event WHERE action = 'DENIED' AND subject = 'teacher-1'`);
+    expect(audit!.details.fields).toEqual(expect.arrayContaining(['SourceRecord.carerName', 'SourceRecord.fatherName']));
+    // ADOPTION and PROTECTION_GROUP: all of it, each class audited.
+    const justice = await hub.gql<{ a: Record<string, unknown>; b: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'judge-1', roles: ['justice_officer'] }));
+    expect(justice.body.errors).toBeUndefined();
+    expect(justice.body.data?.b).toEqual({ fullName: 'Lê Thị Ở', carerName: 'Chùa Phúc Lâm' });
+    const reads = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'judge-1'`);
+    expect(reads.flatMap((r) => r.field_classes)).toEqual(expect.arrayContaining(['ADOPTION', 'PROTECTION_GROUP']));
+    // PROTECTION_GROUP without ADOPTION: still no carer of a facility inspection (it needs both).
+    const commune = await hub.gql(q, {}, await hub.token({ roles: ['commune_officer'] }));
+    expect(denied(commune)).toEqual(['a.carerName', 'a.fatherName', 'a.motherName', 'b.carerName']);
+  });
+
+  it('releases the kind of a disability (a DISABILITY membership\'s subType) only with HEALTH too (QA: read without HEALTH)', async () => {
+    const q = `{ child(id: "${haId}") { specialCircumstances { clause subType } } }`;
+    const commune = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, await hub.token({ roles: ['commune_officer'], communes: ['00004'] }));
+    expect(commune.body.data?.child.specialCircumstances).toEqual([{ clause: 'd', subType: null }]);
+    expect(commune.body.errors?.[0]).toMatchObject({ path: ['child', 'specialCircumstances', 0, 'subType'], extensions: { code: 'FORBIDDEN' } });
+    expect(commune.body.errors?.[0]?.message).toContain('PROTECTION_GROUP and HEALTH');
+    const social = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, await hub.token({ roles: ['social_worker'] }));
+    expect(social.body.errors).toBeUndefined();
+    expect(social.body.data?.child.specialCircumstances).toEqual([{ clause: 'd', subType: 'VAN_DONG' }]);
+  });
+
   it('audits reads of a source record not linked to any child yet, by record id', async () => {
     const [row] = await hub.ctx.sql.query<{ id: string }>(
       `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash)

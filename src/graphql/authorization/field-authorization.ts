@@ -26,17 +26,22 @@ export function enforceFieldAuthorization(schema: GraphQLSchema): GraphQLSchema 
       if (cls !== Classes.BASIC && field.type instanceof GraphQLNonNull) {
         throw new Error(`${type.name}.${field.name} is ${cls} data and must be nullable`);
       }
+      const more = field.extensions?.sensitivityMore as ((record: Record<string, unknown>) => readonly SensitivityClass[]) | undefined;
       const resolve = field.resolve ?? defaultFieldResolver;
       const path = `${type.name}.${field.name}`;
       const idField = personal.childIdField;
       field.resolve = (source: Record<string, unknown>, args, ctx: GraphQLContext, info) => {
         const principal = requirePrincipal(ctx);
         const childId = source[idField];
-        if (!principal.classes.has(cls)) {
+        const classes = more ? [cls, ...more(source).filter((c) => c !== cls)] : [cls];
+        const missing = classes.find((c) => !principal.classes.has(c));
+        if (missing) {
           ctx.access.deny(childId, path);
-          throw new ForbiddenError(`${path} is ${cls} data, which your roles do not grant`);
+          // "here": which classes a record's value needs depends on the record (see SensitiveBy).
+          const what = classes.length === 1 ? `${cls} data` : `${classes.join(' and ')} data here`;
+          throw new ForbiddenError(`${path} is ${what}, which your roles do not grant`);
         }
-        ctx.access.read(childId, cls, source.id);
+        for (const c of classes) ctx.access.read(childId, c, source.id);
         return resolve(source, args, ctx, info);
       };
     }

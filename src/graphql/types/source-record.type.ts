@@ -1,6 +1,6 @@
 import { Field, Float, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { DatePrecisionEnum, SexEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 export enum LinkRuleEnum {
@@ -27,6 +27,11 @@ export class RecordFlag {
 
   @Field(() => String, { description: 'What was noticed; it may repeat a value as the source gave it (a commune name), so it is BASIC data.' })
   message!: string;
+}
+
+/** A facility inspection's carer is the facility: the child's placement, which reveals its group. */
+function carerClasses(record: Record<string, unknown>): SensitivityClass[] {
+  return record['sourceSystem'] === SourceSystemEnum.FACILITY_INSPECTION ? [SensitivityClass.PROTECTION_GROUP] : [];
 }
 
 @PersonalData({ childIdField: 'childId' })
@@ -92,16 +97,20 @@ export class SourceRecord {
   @Field(() => String, { nullable: true, description: '`VN-2025` or `VN-PRE2025`: 2025 codes reuse predecessor codes, so the set is kept with the code.' })
   communeCodeSet!: string | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => String, { nullable: true, description: 'Father\'s name as given.' })
+  @Sensitive(SensitivityClass.ADOPTION)
+  @Field(() => String, { nullable: true, description: 'Father\'s name as given. ADOPTION, as on a birth registration: another person\'s data; the birth father of an adopted child.' })
   fatherName!: string | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => String, { nullable: true, description: 'Mother\'s name as given.' })
+  @Sensitive(SensitivityClass.ADOPTION)
+  @Field(() => String, { nullable: true, description: 'Mother\'s name as given. ADOPTION, as on a birth registration: another person\'s data; the birth mother of an adopted child.' })
   motherName!: string | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => String, { nullable: true, description: 'Carer or legal representative as given (for abandoned children: the temporary carer or institution).' })
+  @SensitiveBy(SensitivityClass.ADOPTION, carerClasses)
+  @Field(() => String, {
+    nullable: true,
+    description: 'Carer or legal representative as given (for abandoned children: the temporary carer or institution). ADOPTION (the adoptive parent, '
+      + 'in the adoption register); a facility inspection\'s carer is the care facility, which tells the child\'s placement: ADOPTION and PROTECTION_GROUP.',
+  })
   carerName!: string | null;
 
   @Sensitive(SensitivityClass.IDENTITY)

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 @PersonalData({ childIdField: 'childId' })
@@ -22,8 +22,8 @@ export class SpecialCircumstance {
   @Field(() => String, { nullable: true, description: 'Clause letter of Art. 10 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o).' })
   clause!: string;
 
-  @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @Field(() => String, { nullable: true, description: 'Sub-type per Decree 56/2017, as the source states it.' })
+  @SensitiveBy(SensitivityClass.PROTECTION_GROUP, (r) => (r['group'] === SpecialCircumstanceGroupEnum.DISABILITY ? [SensitivityClass.HEALTH] : []))
+  @Field(() => String, { nullable: true, description: 'Sub-type per Decree 56/2017, as the source states it. For a disability it is the kind of disability: HEALTH data too.' })
   subType!: string | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
