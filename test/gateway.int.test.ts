@@ -81,10 +81,20 @@ describe('GraphQL gateway', () => {
     expect(denied).toEqual([{ child_ids: [haId], details: { fields: ['Child.groups'] } }]);
   });
 
-  it('refuses roles without access to personal data at the root', async () => {
-    const engineer = await hub.token({ roles: ['integration_engineer'] });
+  it('refuses roles without access to personal data at the root, and audits the refusal (QA: no DENIED row)', async () => {
+    const engineer = await hub.token({ sub: 'engineer-9', roles: ['integration_engineer'] });
     const res = await hub.gql(`{ children(first: 5) { nodes { id } } }`, {}, engineer);
     expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await hub.gql(`{ child(id: "${haId}") { id } }`, {}, engineer)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const health = await hub.token({ sub: 'nurse-9', roles: ['health_officer'] });
+    expect((await hub.gql(`{ children(filter: { group: ABANDONED }) { nodes { id } } }`, {}, health)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const denied = await hub.ctx.sql.query<{ subject: string; child_ids: string[]; details: unknown }>(
+      `SELECT subject, child_ids, details FROM audit_event WHERE action = 'DENIED' AND subject IN ('engineer-9', 'nurse-9') ORDER BY id`);
+    expect(denied).toEqual([
+      { subject: 'engineer-9', child_ids: [], details: { fields: ['Query.children'] } },
+      { subject: 'engineer-9', child_ids: [haId], details: { fields: ['Query.child'] } },
+      { subject: 'nurse-9', child_ids: [], details: { fields: ['Query.children(filter.group)'] } },
+    ]);
   });
 
   it('filters rows by commune scope and hides children outside it', async () => {

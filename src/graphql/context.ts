@@ -48,10 +48,15 @@ export function createGraphQLContext(input: {
   return { ...input, commands: input.commands ?? null, loaders: createLoaders(input.repo, queries), access: new AccessRecorder(), queries };
 }
 
-/** No token, no data: every root field that returns personal data starts here. */
-export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass): Principal {
+/**
+ * No token, no data: every root field that returns personal data starts here. A caller whose roles do not
+ * grant `cls` is refused, and the refusal is audited (a DENIED event naming `denied.field`, and the child
+ * when one was asked for by id), as a refused field is.
+ */
+export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass, denied?: { field: string; childId?: string }): Principal {
   if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError('Missing bearer token (Authorization: Bearer <token>)');
   if (cls && !ctx.principal.classes.has(cls)) {
+    if (denied) ctx.access.deny(denied.childId, denied.field);
     throw new ForbiddenError(`Your roles (${ctx.principal.roles.join(', ')}) do not grant ${cls} data`);
   }
   return ctx.principal;

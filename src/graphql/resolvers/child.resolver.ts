@@ -26,7 +26,7 @@ export class ChildResolver {
     description: 'One child by hub id (`chd_…`). NOT_FOUND when the id is unknown or the child lives outside your commune scope. Needs BASIC access.',
   })
   async child(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Child> {
-    const principal = requirePrincipal(ctx, SensitivityClass.BASIC);
+    const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.child', childId: id });
     // Fetch the relations the query selects (and the caller may read) with the child, in one round trip,
     // and hand them to the loaders the field resolvers use.
     const selected = selectedFieldNames(info);
@@ -53,13 +53,13 @@ export class ChildResolver {
     @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to the server maximum (100 by default).' }) first = 20,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<ChildConnection> {
-    const principal = requirePrincipal(ctx, SensitivityClass.BASIC);
+    const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.children' });
     if (!Number.isInteger(first) || first < 1 || first > ctx.maxPageSize) {
       throw new InvalidInputError(`\`first\` must be between 1 and ${ctx.maxPageSize}`, { argument: 'first' });
     }
     // Filtering by a sensitive attribute would reveal it: it needs the same access as reading it.
-    if (filter?.group) requirePrincipal(ctx, SensitivityClass.PROTECTION_GROUP);
-    if (filter?.identityStatus) requirePrincipal(ctx, SensitivityClass.IDENTITY);
+    if (filter?.group) requirePrincipal(ctx, SensitivityClass.PROTECTION_GROUP, { field: 'Query.children(filter.group)' });
+    if (filter?.identityStatus) requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.children(filter.identityStatus)' });
     const sqlFilter: ChildFilterSql = {
       scope: principal.communeScope === ALL_COMMUNES ? null : principal.communeScope,
       communeCodes: filter?.communeCodes,

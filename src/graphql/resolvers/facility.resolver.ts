@@ -21,7 +21,7 @@ import { projectionLoaders } from '../types/projections/projection-loaders.js';
 export class FacilityResolver {
   @Query(() => Facility, { nullable: true, description: 'One facility by its code (mã cơ sở). NOT_FOUND when unknown. Needs BASIC access.' })
   async facility(@Arg('code', () => String) code: string, @Ctx() ctx: GraphQLContext): Promise<Facility> {
-    requirePrincipal(ctx, SensitivityClass.BASIC);
+    requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.facility' });
     const row = await projectionLoaders(ctx).facility.load(code);
     if (!row) throw new NotFoundError(`No facility ${code}`, { facilityCode: code });
     return row as unknown as Facility;
@@ -38,7 +38,7 @@ export class FacilityResolver {
     @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to the server maximum (100 by default).' }) first = 20,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<FacilityConnection> {
-    requirePrincipal(ctx, SensitivityClass.BASIC);
+    requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.facilities' });
     if (!Number.isInteger(first) || first < 1 || first > ctx.maxPageSize) {
       throw new InvalidInputError(`\`first\` must be between 1 and ${ctx.maxPageSize}`, { argument: 'first' });
     }

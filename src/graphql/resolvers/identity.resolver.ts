@@ -55,7 +55,7 @@ export class IdentityOperationsResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
   ): Promise<IdentityConflict[]> {
-    const p = requirePrincipal(ctx, SensitivityClass.IDENTITY);
+    const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.identityConflicts' });
     checkLimit(first, ctx.maxPageSize);
     const groups = await ctx.repo.identityConflicts(scopeOf(p), first, ctx.queries);
     const children = await ctx.loaders.child.loadMany(groups.flatMap((g) => g.childIds));
@@ -70,7 +70,7 @@ export class IdentityOperationsResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
   ): Promise<IssuanceRequest[]> {
-    const p = requirePrincipal(ctx, SensitivityClass.IDENTITY);
+    const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.overdueIdentityIssuance' });
     checkLimit(first, ctx.maxPageSize);
     const rows = await ctx.repo.overdueIssuance(scopeOf(p), first, ctx.queries);
     const children = await ctx.loaders.child.loadMany(rows.map((r) => r.childId));
@@ -81,7 +81,7 @@ export class IdentityOperationsResolver {
     description: 'Checks the child\'s number against the population database now (or starts issuance when it has none). Queued within the registry quota; audited. Needs IDENTITY access.',
   })
   async requestIdentityReconciliation(@Arg('childId', () => ID) childId: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
-    const p = requirePrincipal(ctx, SensitivityClass.IDENTITY);
+    const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Mutation.requestIdentityReconciliation', childId });
     const child = await ctx.loaders.child.load(childId);
     if (!child || !inScope(p, child.communeCode)) throw new NotFoundError(`No child ${childId} in your jurisdiction`, { id: childId });
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot enqueue work');

@@ -12,7 +12,7 @@ export class SourceRecordResolver {
     description: 'One source record by hub id (`src_…`). NOT_FOUND when unknown or its child is outside your commune scope. Needs BASIC access.',
   })
   async sourceRecord(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<SourceRecord> {
-    const principal = requirePrincipal(ctx, SensitivityClass.BASIC);
+    const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.sourceRecord' });
     const record = await ctx.loaders.sourceRecord.load(id);
     if (record) {
       const childId = record.childId as string | null;
