@@ -1,5 +1,10 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/app-context.js';
+import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
+import { createLogger } from '../src/observability/logger.js';
 import { newId } from '../src/db/ids.js';
 import type { SourceRecordInput } from '../src/domain/source-record-input.js';
 import { createTestEnv, type TestEnv } from '../test/support/test-env.js';
@@ -103,6 +108,37 @@ describe('worker', () => {
     expect(failed?.failedReason).toMatch(/^invalid job data for queue golden-record: childIds\.0/);
     // The reason names the field, never the value.
     expect(failed?.failedReason).not.toContain('Nguyễn');
+  });
+
+  it('logs an invalid connector definition as an error naming its file and problem, at start and when it reads the folder again, and starts', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-worker-defs-'));
+    const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    const write = (name: string, text: string) => {
+      mkdirSync(path.join(dir, name));
+      writeFileSync(path.join(dir, name, 'connector.yaml'), text.replace(/^name: school$/m, `name: ${name}`));
+    };
+    write('school', school);
+    write('agency-z', school.replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequency: hourly'));
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const own = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true' }, logger);
+    try {
+      running = await startWorker(own, { queues: ['connector-sync'], relay: false });
+      const told = () => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg?.startsWith('connector definition invalid'));
+      expect(told()).toEqual([expect.objectContaining({
+        level: 50, connector: 'agency-z', file: expect.stringMatching(/agency-z\/connector\.yaml$/),
+        err: expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID', message: expect.stringContaining('Unrecognized key: "frequency"') }),
+      })]);
+      expect(told()[0]!.err.stack).toBeUndefined();
+      expect(lines.map((l) => JSON.parse(l).msg)).toContain('connector syncs scheduled');
+      // Asked for a connector it does not know, it reads the folder again, and says so again.
+      await expect(own.connectors.requestSync('agency-y', { trigger: 'API' })).rejects.toMatchObject({ code: 'CONNECTOR_NOT_FOUND' });
+      expect(told()).toHaveLength(2);
+    } finally {
+      await running?.close();
+      running = undefined;
+      await own.close();
+    }
   });
 
   it('lets the job in flight finish on close()', async () => {

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AppContext } from '../src/app/app-context.js';
+import { logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
 import { serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
@@ -217,9 +218,13 @@ const CONNECTOR_SCHEDULER_PREFIX = 'connector:';
 
 /**
  * One BullMQ job scheduler per enabled connector with a `schedule`, idempotent across workers (the
- * scheduler id is the connector's name); schedulers of connectors no longer scheduled are removed.
+ * scheduler id is the connector's name); schedulers of connectors no longer scheduled are removed. Invalid
+ * definitions are logged as errors.
  */
 async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger): Promise<void> {
+  // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
+  // and what is wrong, rather than leave it out of the list below unexplained. The worker still starts.
+  for (const err of ctx.connectors.catalog.invalid) logInvalidDefinition(logger, err);
   const queue = queueClient.queue('connector-sync');
   const wanted = ctx.config.CONNECTOR_SCHEDULES
     ? ctx.connectors.catalog.list().filter((c) => c.definition.enabled && c.definition.schedule)

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectorCatalog, loadDefinitionFile } from '../src/connectors/definition/connector-catalog.js';
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
+import { serializeError } from '../src/observability/logger.js';
 
 function writeDefinition(name: string, yaml: string): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'childhub-def-')), name);
@@ -61,6 +62,33 @@ describe('connector definitions', () => {
     copy('school-3');
     expect(catalog.getOrLoad('school-3').definition.name).toBe('school-3');
     expect(catalog.invalid).toEqual([]);
+  });
+
+  it('a name it does not know reads the whole folder again: the known list is current, and invalid definitions are told', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-catalog-'));
+    const yaml = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    const write = (name: string, text: string) => {
+      mkdirSync(path.join(dir, name), { recursive: true });
+      writeFileSync(path.join(dir, name, 'connector.yaml'), text.replace(/^name: school$/m, `name: ${name}`));
+    };
+    write('school', yaml);
+    const catalog = ConnectorCatalog.load(dir);
+    // Added while the process runs: a valid one, and one with an unknown key.
+    write('agency-a', yaml);
+    write('agency-z', yaml.replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequency: hourly'));
+    const told: DefinitionInvalidError[] = [];
+    expect(() => catalog.getOrLoad('nope', (e) => told.push(e))).toThrow('no connector named "nope" (known: agency-a, school)');
+    expect(told.map((e) => e.file)).toEqual([expect.stringMatching(/agency-z\/connector\.yaml$/)]);
+    expect(told[0]!.message).toMatch(/connector\.yaml:\d+:\d+ \(definition\): Unrecognized key: "frequency"/);
+    expect(catalog.invalid).toEqual(told);
+    // Found already: no second reading, nothing told.
+    expect(catalog.getOrLoad('agency-a', (e) => told.push(e)).definition.name).toBe('agency-a');
+    expect(told).toHaveLength(1);
+  });
+
+  it('logs and run history keep an invalid definition\'s problems whole: configuration, not a record\'s data', () => {
+    const err = problemsOf(writeDefinition('x', 'name: x\nsourceSystem: school\ntitle: x\nkind: file\nfrequency: hourly\nfile: { directory: d }\nrecords: [{ externalId: { from: id } }]\n'));
+    expect(serializeError(err).message).toContain('Unrecognized key: "frequency"');
   });
 
   it('the published JSON Schema matches the code (run `npm run childhub -- connectors schema` after changing it)', () => {

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 /** Run history, quarantine and the sync mutation over GraphQL, with their roles and audit. */
@@ -147,5 +148,34 @@ describe('connectors over GraphQL', () => {
     expect(denied.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const unknown = await hub.gql('mutation { syncConnector(name: "nope") { id } }', {}, engineer);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
+  });
+});
+
+/** The gateway serves connectors defined after it started, as the worker runs them. */
+describe('connectors added while the gateway runs', () => {
+  let hub: TestHub;
+  let dir: string;
+  const define = (name: string) => {
+    mkdirSync(path.join(dir, name));
+    writeFileSync(path.join(dir, name, 'connector.yaml'), readFileSync(ConnectorCatalog.load().get('school').file, 'utf8').replace(/^name: school$/m, `name: ${name}`));
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-api-defs-'));
+    define('school');
+    hub = await startTestHub({ env: { CONNECTORS_DIR: dir } });
+  });
+  afterAll(async () => hub?.close());
+
+  it('syncConnector queues a run of a connector defined after start, and an unknown name lists what is defined now', async () => {
+    const engineer = await hub.token({ roles: ['integration_engineer'] });
+    define('agency-a');
+    const ok = await hub.gql<{ syncConnector: { connector: string; status: string } }>('mutation { syncConnector(name: "agency-a") { connector status } }', {}, engineer);
+    expect(ok.body.errors).toBeUndefined();
+    expect(ok.body.data!.syncConnector).toEqual({ connector: 'agency-a', status: 'QUEUED' });
+    define('agency-b');
+    const unknown = await hub.gql('mutation { syncConnector(name: "agency-c") { id } }', {}, engineer);
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
+    expect(unknown.body.errors?.[0]?.message).toBe('no connector named "agency-c" (known: agency-a, agency-b, school)');
   });
 });

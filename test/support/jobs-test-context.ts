@@ -1,10 +1,11 @@
+import type { Logger } from 'pino';
 import { createAppContext, type AppContext } from '../../src/app/app-context.js';
 import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { TestEnv } from './test-env.js';
 
-/** An AppContext on a test file's own database and queue prefix, with a silent logger (integration tests). */
-export async function createTestAppContext(env: TestEnv, overrides: Record<string, string> = {}): Promise<AppContext> {
+/** An AppContext on a test file's own database and queue prefix, with a silent logger unless given one (integration tests). */
+export async function createTestAppContext(env: TestEnv, overrides: Record<string, string> = {}, logger?: Logger): Promise<AppContext> {
   const config = parseConfig({
     ...process.env,
     DATABASE_URL: env.databaseUrl,
@@ -19,7 +20,7 @@ export async function createTestAppContext(env: TestEnv, overrides: Record<strin
   });
   return createAppContext({
     config,
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     databaseUrl: env.databaseUrl,
     redisUrl: env.redisUrl,
   });

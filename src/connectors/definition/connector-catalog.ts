@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import YAML, { LineCounter } from 'yaml';
 import { PROJECT_ROOT } from '../../config/config.js';
+import { loggedOutcome } from '../../observability/logger.js';
 import { canonicalJson } from '../../services/ingest/source-record.normalizer.js';
 import { connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
 import { ConnectorNotFoundError } from './connector-not-found.error.js';
@@ -67,6 +69,27 @@ export function loadDefinitionFile(file: string): LoadedConnector {
   };
 }
 
+/**
+ * Logs an invalid definition as an error naming its connector, file and problems (no stack: it is the
+ * definition's fault, not the code's). A process that runs syncs says so whenever it reads one, since that
+ * connector is neither scheduled nor synced until the file is fixed.
+ */
+export function logInvalidDefinition(logger: Logger, err: DefinitionInvalidError): void {
+  logger.error(
+    { connector: path.basename(path.dirname(err.file)), file: err.file, err: loggedOutcome(err) },
+    'connector definition invalid: not scheduled or synced until it is fixed',
+  );
+}
+
+/** The definition file of every connector folder under `dir`, in name order (a folder removed meanwhile is passed over). */
+function definitionFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .map((entry) => path.join(dir, entry, DEFINITION_FILE))
+    .filter((file) => statSync(path.dirname(file), { throwIfNoEntry: false })?.isDirectory() && existsSync(file));
+}
+
 function locate(doc: YAML.Document, lc: LineCounter, p: Array<string | number>): { line: number; col: number } | null {
   for (let n = p.length; n >= 0; n--) {
     const node = doc.getIn(p.slice(0, n), true) as { range?: [number, number, number] } | undefined;
@@ -84,57 +107,51 @@ export class ConnectorCatalog {
   ) {}
 
   static load(dir: string = CONNECTORS_DIR): ConnectorCatalog {
-    const byName = new Map<string, LoadedConnector>();
-    const invalid: DefinitionInvalidError[] = [];
-    if (existsSync(dir)) {
-      for (const entry of readdirSync(dir).sort()) {
-        const file = path.join(dir, entry, DEFINITION_FILE);
-        if (!statSync(path.join(dir, entry)).isDirectory() || !existsSync(file)) continue;
-        try {
-          const loaded = loadDefinitionFile(file);
-          byName.set(loaded.definition.name, loaded);
-        } catch (err) {
-          if (err instanceof DefinitionInvalidError) invalid.push(err);
-          else throw err;
-        }
-      }
-    }
-    return new ConnectorCatalog(dir, byName, invalid);
+    const catalog = new ConnectorCatalog(dir, new Map(), []);
+    catalog.readAdded();
+    return catalog;
   }
 
+  /** The valid definitions, by name (those read again later sort in among the others). */
   list(): LoadedConnector[] {
-    return [...this.byName.values()];
+    return this.names().map((n) => this.byName.get(n)!);
   }
 
   names(): string[] {
-    return [...this.byName.keys()];
+    return [...this.byName.keys()].sort();
   }
 
   /**
-   * The named connector, its folder read now if the catalog does not know it (a definition added, or an
-   * invalid one fixed, after the catalog was loaded: a long-running worker takes it without a restart).
-   * Connectors already known are never re-read, so a running process keeps the definitions it started with.
-   * Throws as {@link get} when the folder still holds no valid definition.
+   * The named connector, the connectors folder read again first if the catalog does not know it: a definition
+   * added (or an invalid one fixed) after the catalog was loaded is taken without a restart, by a long-running
+   * worker or gateway alike, and a name still unknown is refused naming every connector defined now.
+   * `onInvalid` is told of each invalid definition that reading finds, for the caller to log.
+   * Throws as {@link get} when the folder still holds no valid definition of that name.
    */
-  getOrLoad(name: string): LoadedConnector {
-    if (this.byName.has(name)) return this.byName.get(name)!;
-    // Names are folder names (lower-case with dashes): anything else cannot be a connector here.
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) return this.get(name);
-    const file = path.join(this.dir, name, DEFINITION_FILE);
-    if (!existsSync(file)) return this.get(name);
-    const stale = this.invalid.findIndex((e) => path.basename(path.dirname(e.file)) === name);
-    try {
-      const loaded = loadDefinitionFile(file);
-      if (loaded.definition.name === name) {
-        if (stale >= 0) this.invalid.splice(stale, 1);
-        this.byName.set(name, loaded);
-      }
-    } catch (err) {
-      if (!(err instanceof DefinitionInvalidError)) throw err;
-      if (stale >= 0) this.invalid[stale] = err;
-      else this.invalid.push(err);
-    }
+  getOrLoad(name: string, onInvalid?: (err: DefinitionInvalidError) => void): LoadedConnector {
+    if (!this.byName.has(name)) for (const err of this.readAdded()) onInvalid?.(err);
     return this.get(name);
+  }
+
+  /**
+   * Reads every folder the catalog holds no valid definition for (folders added since, and invalid
+   * definitions, which may have been fixed); returns the definitions still invalid. Connectors already known
+   * are never read again, so a running process keeps the definitions it started with.
+   */
+  readAdded(): DefinitionInvalidError[] {
+    const invalid: DefinitionInvalidError[] = [];
+    for (const file of definitionFiles(this.dir)) {
+      if (this.byName.has(path.basename(path.dirname(file)))) continue;
+      try {
+        const loaded = loadDefinitionFile(file);
+        this.byName.set(loaded.definition.name, loaded);
+      } catch (err) {
+        if (err instanceof DefinitionInvalidError) invalid.push(err);
+        else throw err;
+      }
+    }
+    this.invalid.splice(0, this.invalid.length, ...invalid);
+    return invalid;
   }
 
   /** The named connector; throws a coded error naming the known ones (or the definition's problems). */

@@ -12,6 +12,12 @@ export interface DefinitionProblem {
 export class DefinitionInvalidError extends AppError {
   override readonly name = 'DefinitionInvalidError';
   readonly code = 'CONNECTOR_DEFINITION_INVALID';
+  /**
+   * A definition is configuration, never a record's data: the message is its file, lines, paths and the
+   * schema's reasons (which name what was expected, never the value found, so a secret written literally is
+   * not repeated). Logs and run history keep it whole, so that an operator reads which key is wrong.
+   */
+  override readonly messageIsSafe = true;
   constructor(readonly file: string, readonly problems: DefinitionProblem[]) {
     super(
       `${file} is not a valid connector definition:\n${problems

@@ -13,7 +13,7 @@ import { validateSourceRecord, type RecordProblem } from '../../services/ingest/
 import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { InvalidProjectionError, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
-import type { ConnectorCatalog, LoadedConnector } from '../definition/connector-catalog.js';
+import { logInvalidDefinition, type ConnectorCatalog, type LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
 import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
 import { highWaterOf } from '../http/http-position.js';
@@ -169,8 +169,6 @@ export class ConnectorSyncService {
     );
     if (!row) throw new Error(`connector run ${runId} does not exist`);
     try {
-      // A connector defined after this process loaded its catalog (a worker started earlier) is read now.
-      this.deps.catalog.getOrLoad(row.name);
       return await this.run(row.name, { ...row.options, trigger: row.trigger, requestedBy: row.requested_by }, { ...opts, runId });
     } catch (err) {
       // An error before the run was claimed (unknown or disabled connector, invalid definition) leaves it
@@ -693,8 +691,13 @@ export class ConnectorSyncService {
     });
   }
 
+  /**
+   * The named connector, enabled. One this process does not know has the connectors folder read again (a
+   * definition added after a worker or the gateway started is taken without a restart; invalid definitions that
+   * reading finds are logged as errors), so `syncConnector`, a queued job and the CLI agree on what exists.
+   */
   private enabledConnector(name: string): LoadedConnector {
-    const loaded = this.deps.catalog.get(name);
+    const loaded = this.deps.catalog.getOrLoad(name, (err) => logInvalidDefinition(this.deps.logger, err));
     if (!loaded.definition.enabled) throw new ConnectorDisabledError(name);
     return loaded;
   }
