@@ -7,6 +7,12 @@ import { parseJobData } from '../queues.js';
 import type { ProcessorDeps } from './index.js';
 
 /**
+ * Where a variable the definition refers to is read from in a queued or scheduled sync: `connectors sync`
+ * without --in-process, syncConnector and the schedule run here, not in the shell that asked.
+ */
+const WORKER_ENVIRONMENT = "the worker's environment (the process that runs the sync: set it where the worker is started, then restart the worker)";
+
+/**
  * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one), reporting progress
  * on the job. A sync already running for the connector makes a scheduled job a no-op and a queued one retry.
  * Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a source's Retry-After longer than the
@@ -18,10 +24,11 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
     const onProgress = async (p: { batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number }) => {
       await job.updateProgress({ batches: p.batches, fetched: p.fetched, inserted: p.inserted, updated: p.updated, unchanged: p.unchanged, rejected: p.rejected });
     };
+    const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT };
     try {
       const summary = 'runId' in data
-        ? await ctx.connectors.runQueued(data.runId, { onProgress, signal })
-        : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { onProgress, signal });
+        ? await ctx.connectors.runQueued(data.runId, opts)
+        : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, opts);
       if (summary.status === 'SUCCEEDED' && summary.filesWaiting > 0 && summary.settlesInMs !== undefined) {
         await syncWhenSettled(summary.connector, summary.settlesInMs, summary.filesWaiting, deps, ctx);
       }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../../errors/app-error.js';
 
 /**
  * A value a definition takes from the environment: `{ env: NAME }`, with an optional `default` for
@@ -24,11 +25,22 @@ export type SecretRef = z.infer<typeof secretRefSchema>;
 export const settingSchema = z.union([z.string(), envRefSchema]);
 export type Setting = z.infer<typeof settingSchema>;
 
-export class MissingSecretError extends Error {
+/**
+ * A variable a definition refers to is not set where the setting is read. The hub's own words, the setting's
+ * place in the definition and the variable's name (never a value), so logs and run history keep it whole.
+ */
+export class MissingSecretError extends AppError {
+  override readonly name = 'MissingSecretError';
   readonly code = 'CONNECTOR_SECRET_MISSING';
-  constructor(readonly variable: string, readonly where: string) {
-    super(`${where} needs the environment variable ${variable}, which is not set`);
-    this.name = 'MissingSecretError';
+  override readonly messageIsSafe = true;
+  /** @param environment whose environment it is not set in, when that is not the obvious one (`the worker's environment`) */
+  constructor(readonly variable: string, readonly where: string, readonly environment?: string) {
+    super(`${where} needs the environment variable ${variable}, which is not set${environment ? ` in ${environment}` : ''}`, { variable });
+  }
+
+  /** The same error naming whose environment lacks the variable: a sync queued from one shell runs in another process. */
+  in(environment: string): MissingSecretError {
+    return new MissingSecretError(this.variable, this.where, environment);
   }
 }
 

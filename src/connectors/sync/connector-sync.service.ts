@@ -13,6 +13,7 @@ import { validateSourceRecord, type RecordProblem } from '../../services/ingest/
 import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { InvalidProjectionError, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
+import { MissingSecretError } from '../definition/env-ref.js';
 import { logInvalidDefinition, type ConnectorCatalog, type LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
 import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
@@ -93,6 +94,12 @@ export interface RunOptions {
    * of warn, so the person reads it once.
    */
   onFailed?: (failure: FailedRun) => void;
+  /**
+   * Whose environment the definition's `{ env: … }` settings are read from, when it is not the caller's own:
+   * the worker passes `the worker's environment (…)`, so that a variable missing there is not looked for in the
+   * shell that queued the sync. Named in CONNECTOR_SECRET_MISSING. @defaultValue unnamed (this process's)
+   */
+  environment?: string;
 }
 
 /** A run that failed, as {@link RunOptions.onFailed} is told of it. */
@@ -224,7 +231,8 @@ export class ConnectorSyncService {
         const { connector: _named, ...fields } = summary; // `log` names the connector already
         log.info(fields, 'connector sync finished');
         return summary;
-      } catch (err) {
+      } catch (thrown) {
+        const err = thrown instanceof MissingSecretError && opts.environment ? thrown.in(opts.environment) : thrown;
         const error = runError(err);
         await this.deps.sql.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3 WHERE id = $1`,

@@ -1,0 +1,51 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AppContext } from '../../src/app/app-context.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createTestAppContext } from '../../test/support/jobs-test-context.js';
+import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
+import type { QueueClient } from '../queue-client.js';
+import { connectorSyncProcessor } from './connector-sync.processor.js';
+
+/** A queued sync as the worker runs it, over a real database: what the run, the job and the log say of a failure. */
+describe('connector-sync processor, queued run', () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  const lines: string[] = [];
+  const saved = process.env.SCHOOL_API_KEY;
+
+  beforeAll(async () => {
+    // Set in the shell that queued the sync, perhaps, but not here, where the worker runs it.
+    delete process.env.SCHOOL_API_KEY;
+    env = await createTestEnv();
+    ctx = await createTestAppContext(env, {}, createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } }));
+  });
+  afterAll(async () => {
+    if (saved !== undefined) process.env.SCHOOL_API_KEY = saved;
+    await ctx?.close();
+    await env?.cleanup();
+  });
+
+  it('a secret missing from the worker\'s environment says so, in the run, the job and a log line without a stack', async () => {
+    const { runId } = await ctx.connectors.requestSync('school', { trigger: 'CLI', requestedBy: 'cli' });
+    const job = { data: { runId }, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: vi.fn() } as unknown as Job<unknown, unknown, string>;
+    const thrown = await connectorSyncProcessor(ctx, { queues: {} as QueueClient })(job).then(() => new Error('resolved'), (e: unknown) => e as Error);
+
+    const told = "connector school: http.auth.value needs the environment variable SCHOOL_API_KEY, which is not set in the worker's environment "
+      + '(the process that runs the sync: set it where the worker is started, then restart the worker)';
+    expect(thrown).toBeInstanceOf(UnrecoverableError);
+    expect(thrown.message).toBe(`CONNECTOR_SECRET_MISSING: ${told}`);
+    // What `connectors sync` (queued) prints, and GraphQL's ConnectorRun.error.
+    const run = await ctx.sql.one<{ status: string; error: unknown }>('SELECT status, error FROM connector_run WHERE id = $1', [runId]);
+    expect(run).toEqual({ status: 'FAILED', error: { code: 'CONNECTOR_SECRET_MISSING', message: told } });
+    // An expected outcome: logged with its code and message, no stack.
+    const failed = lines.map((l) => JSON.parse(l) as { msg: string; err?: Record<string, unknown> }).filter((l) => l.msg.startsWith('connector sync failed'));
+    expect(failed).toEqual([expect.objectContaining({ err: { type: 'MissingSecretError', code: 'CONNECTOR_SECRET_MISSING', message: told } })]);
+  });
+
+  it('run in the asking process (--in-process), the message names no other environment', async () => {
+    await expect(ctx.connectors.run('school', { trigger: 'CLI' })).rejects.toThrow(
+      /^connector school: http\.auth\.value needs the environment variable SCHOOL_API_KEY, which is not set$/,
+    );
+  });
+});
