@@ -40,6 +40,11 @@ export interface QueueWorkerSettings {
   concurrency?: number;
   /** At most `max` jobs per `duration` ms across all workers (e.g. the population-DB adapter's quota). */
   limiter?: { max: number; duration: number };
+  /**
+   * How often a job may stall (its worker died holding it) and go back to the queue before BullMQ fails it
+   * for good. @defaultValue 1 (BullMQ's)
+   */
+  maxStalledCount?: number;
 }
 
 /** One queue of the hub: its name, what its jobs carry, and how they are retried. */
@@ -164,7 +169,9 @@ export const QUEUES = {
       toJobData: ([runId]) => ({ runId: runId! }),
     },
     // Syncs of different connectors run side by side; one connector never runs twice at once (a lock).
-    worker: { concurrency: 4 },
+    // A sync resumes from its checkpoint, so a worker killed under it (a stall) is no reason to give up: with
+    // BullMQ's default of one stall, the second kill failed the job for good and the run was left RUNNING.
+    worker: { concurrency: 4, maxStalledCount: 5 },
   }),
 } as const;
 

@@ -107,8 +107,9 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         limiter: settings?.limiter,
         lockDuration: ctx.config.WORKER_LOCK_MS,
         stalledInterval: ctx.config.WORKER_LOCK_MS,
+        ...(settings?.maxStalledCount !== undefined ? { maxStalledCount: settings.maxStalledCount } : {}),
       });
-      watch(worker, name, logger);
+      watch(worker, name, logger, name === 'connector-sync' ? (job, err) => abandonRun(ctx, job, err, logger) : undefined);
       workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -142,8 +143,30 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   return { queues, relay, queueClient, idle, close };
 }
 
+/**
+ * A connector-sync job failed for good: its run must not stay QUEUED or RUNNING for ever (a `connectors sync`
+ * following it would wait for ever). A failure the processor saw has marked the run already; one it never
+ * saw — the job stalled more often than allowed (its workers were killed) — ends the run here as
+ * interrupted. The connector's checkpoint stays: the next sync resumes from it.
+ */
+async function abandonRun(ctx: AppContext, job: Job<unknown, unknown, string>, err: Error, logger: Logger): Promise<void> {
+  const runId = (job.data as { runId?: unknown } | null)?.runId;
+  if (typeof runId !== 'string') return;
+  try {
+    const ended = await ctx.connectors.abandonRun(runId, err);
+    if (ended) logger.warn({ queue: 'connector-sync', jobId: job.id, runId }, 'sync given up by the queue: its run is marked FAILED (the next sync resumes from its checkpoint)');
+  } catch (e) {
+    logger.warn({ runId, err: e }, 'a sync given up by the queue could not be marked FAILED');
+  }
+}
+
 /** Logs a worker's job failures and connection problems: ids, counts and error type/message only. */
-function watch(worker: Worker<unknown, unknown, string>, queue: QueueName, logger: Logger): void {
+function watch(
+  worker: Worker<unknown, unknown, string>,
+  queue: QueueName,
+  logger: Logger,
+  onFailedForGood?: (job: Job<unknown, unknown, string>, err: Error) => Promise<void>,
+): void {
   worker.on('failed', (job: Job<unknown, unknown, string> | undefined, err: Error) => {
     const e = serializeError(err);
     const maxAttempts = job?.opts.attempts ?? 1;
@@ -151,6 +174,7 @@ function watch(worker: Worker<unknown, unknown, string>, queue: QueueName, logge
     const fields = { queue, jobId: job?.id, attempt: job?.attemptsMade, maxAttempts, errorType: e.type, errorMessage: e.message };
     if (final) logger.error(fields, 'job failed for good');
     else logger.warn(fields, 'job failed; will retry');
+    if (final && job && onFailedForGood) void onFailedForGood(job, err);
   });
   worker.on('stalled', (jobId: string) => logger.warn({ queue, jobId }, 'job stalled; returned to the queue'));
   worker.on('completed', (job: Job<unknown, unknown, string>) =>

@@ -10,9 +10,9 @@ import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /**
- * A worker process running a connector-sync job is killed with SIGKILL mid-file; another worker takes the
- * stalled job over (after WORKER_LOCK_MS), resumes the same run from its last stored batch, and finishes
- * with every row stored exactly once.
+ * A worker process running a connector-sync job is killed with SIGKILL mid-file, and so is the next one;
+ * a third worker takes the stalled job over (after WORKER_LOCK_MS), resumes the same run from its last
+ * stored batch, and finishes with every row stored exactly once.
  */
 describe('connector sync survives kill -9 of its worker', () => {
   let env: TestEnv;
@@ -60,21 +60,48 @@ describe('connector sync survives kill -9 of its worker', () => {
     const atKill = await ctx.sql.one<{ status: string; batches: number }>('SELECT status, batches FROM connector_run WHERE id = $1', [runId]);
     expect(atKill!.status).toBe('RUNNING');
 
+    // The job stalls a second time: the next worker is killed too once it has stored a batch more. (BullMQ
+    // allows one stall by default; the second failed the job for good and left the run RUNNING for ever.)
     const second = startWorker();
+    await waitFor(async () => (await count('SELECT batches::text AS n FROM connector_run WHERE id = $1', [runId])) > atKill!.batches, 90_000, 'a batch more');
+    second.kill('SIGKILL');
+    await new Promise((r) => second.once('exit', r));
+
+    const third = startWorker();
     await waitFor(async () => {
       const r = await ctx.sql.one<{ status: string }>('SELECT status FROM connector_run WHERE id = $1', [runId]);
       return r!.status === 'SUCCEEDED' || r!.status === 'FAILED';
-    }, 120_000, 'the run to finish on the second worker');
-    second.kill('SIGTERM');
+    }, 120_000, 'the run to finish on the third worker');
+    third.kill('SIGTERM');
 
     const run = await ctx.sql.one<{ status: string; resumed: number; inserted: number; updated: number; unchanged: number; rejected: number; files_ingested: number }>(
       'SELECT status, resumed, inserted, updated, unchanged, rejected, files_ingested FROM connector_run WHERE id = $1', [runId]);
     expect(run).toMatchObject({ status: 'SUCCEEDED', rejected: 0, unchanged: 0, files_ingested: drop.files.length });
-    expect(run!.resumed).toBeGreaterThanOrEqual(1);
+    expect(run!.resumed).toBeGreaterThanOrEqual(2);
     // Counters are committed with their batches, so the run's totals count every row exactly once.
     expect(run!.inserted + run!.updated).toBe(rows);
     expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'justice-register'`)).toBe(rows);
     expect(await count('SELECT count(*)::text AS n FROM birth_registration')).toBe(drop.files.find((f) => f.kind === 'birth')!.rows);
     expect(await count('SELECT count(*)::text AS n FROM ingested_file')).toBe(drop.files.length);
   }, 240_000);
+
+  it('ends a run the queue gave up (its job stalled too often) as interrupted, unless a sync of the connector holds it', async () => {
+    const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+    await ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING' WHERE id = $1`, [runId]);
+    const gaveUp = new Error('job stalled more than allowable limit');
+    // A sync of the connector runs (its lock is held): it adopts or closes the run itself.
+    const holder = await ctx.sql.pool.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtextextended('connector-sync:justice-register', 0))`);
+      expect(await ctx.connectors.abandonRun(runId, gaveUp)).toBe(false);
+      await holder.query(`SELECT pg_advisory_unlock_all()`);
+    } finally {
+      holder.release();
+    }
+    expect(await ctx.connectors.abandonRun(runId, gaveUp)).toBe(true);
+    const run = await ctx.sql.one<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [runId]);
+    expect(run).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: expect.stringContaining('job stalled more than allowable limit') } });
+    // Once ended, never again.
+    expect(await ctx.connectors.abandonRun(runId, gaveUp)).toBe(false);
+  });
 });

@@ -197,6 +197,37 @@ export class ConnectorSyncService {
     return r.length > 0;
   }
 
+  /**
+   * Ends a run the queue gave up without its processor seeing why (the job stalled more often than allowed:
+   * its workers were killed): FAILED, `CONNECTOR_RUN_INTERRUPTED`, so no one waits for it for ever. Not while
+   * a sync of the connector runs (it holds the connector's lock): that sync adopts or closes the run itself.
+   * The connector's checkpoint is untouched; the next sync resumes from it. True when the run was ended.
+   */
+  async abandonRun(runId: string, err: unknown): Promise<boolean> {
+    const client = await this.deps.sql.pool.connect();
+    try {
+      const found = await client.query<{ name: string }>(
+        `SELECT c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.id = $1 AND r.status IN ('QUEUED', 'RUNNING')`, [runId]);
+      const name = found.rows[0]?.name;
+      if (name === undefined) return false;
+      const lock = LOCK_NAMESPACE + name;
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [lock]);
+      if (!got.rows[0]!.ok) return false;
+      try {
+        const why = runError(err).message;
+        const ended = await client.query(
+          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`,
+          [runId, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message: `the queue gave the sync up (${why}): its workers stopped under it; the next sync resumes from its checkpoint` })],
+        );
+        return (ended.rowCount ?? 0) > 0;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lock]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
   /** Runs a sync now, in this process. */
   async run(name: string, req: SyncRequest, opts: RunOptions = {}): Promise<RunSummary> {
     const loaded = this.enabledConnector(name);
