@@ -3,6 +3,15 @@
  * choose instead, and whether a projection needs it. The schema (for editors and refusals) and the mapper
  * (for defaults and required checks) both read these tables, so they cannot drift apart.
  */
+import {
+  DISABILITY_SEVERITIES,
+  ENROLMENT_STATUSES,
+  FACILITY_TYPES,
+  LICENCE_STATUSES,
+  SCREENING_INTERPRETATIONS,
+  SCREENING_KINDS,
+  VACCINATION_STATUSES,
+} from '../../services/projections/projection-tables.js';
 import type { Projections, ProjectionKind } from '../types.js';
 
 export const PARSE_KINDS = ['text', 'name', 'sex', 'date', 'datetime', 'commune', 'identityNumber', 'integer', 'boolean'] as const;
@@ -17,6 +26,11 @@ export interface FieldTarget {
   required?: boolean;
   /** The value when absent, for fields that are never null. */
   whenAbsent?: boolean;
+  /**
+   * The closed list of values the field takes (the projection tables' own list, which the store checks): a
+   * constant a mapping gives for it (`value`, a `map` result, a `default`) must be one of them.
+   */
+  oneOf?: readonly string[];
   description: string;
 }
 
@@ -61,14 +75,16 @@ export const RECORD_FIELD_NAMES = Object.keys(RECORD_FIELDS) as RecordFieldName[
 type ProjectionFieldTable = { [K in ProjectionKind]: Record<keyof NonNullable<Projections[K]>[number], FieldTarget> };
 
 const req = { required: true } as const;
+/** `A, B or C`, for descriptions. */
+const anyOf = (values: readonly string[]) => `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
 
 export const PROJECTION_FIELDS: ProjectionFieldTable = {
   healthScreening: {
     screenedOn: t('date', 'Date of the screening.'),
-    kind: t('text', 'What was screened: DEVELOPMENT, NUTRITION, HEARING, VISION, DISABILITY, NEWBORN, GENERAL.', req),
+    kind: t('text', `What was screened: ${anyOf(SCREENING_KINDS)}.`, { ...req, oneOf: SCREENING_KINDS }),
     code: t('text', 'Code of the observation (LOINC or the ministry code), as given.'),
     result: t('text', 'The result as recorded.'),
-    interpretation: t('text', 'NORMAL, ABNORMAL or REFERRED, when the source says.'),
+    interpretation: t('text', `${anyOf(SCREENING_INTERPRETATIONS)}, when the source says.`, { oneOf: SCREENING_INTERPRETATIONS }),
     performer: t('text', 'Who performed it (station name or code).'),
   },
   vaccination: {
@@ -76,12 +92,12 @@ export const PROJECTION_FIELDS: ProjectionFieldTable = {
     vaccineName: t('text', 'Vaccine name.'),
     occurredOn: t('date', 'Date given.'),
     doseNumber: t('integer', 'Dose number (mũi thứ).'),
-    status: t('text', 'COMPLETED or NOT_DONE.', req),
+    status: t('text', `${anyOf(VACCINATION_STATUSES)}.`, { ...req, oneOf: VACCINATION_STATUSES }),
     performer: t('text', 'Who gave it.'),
   },
   disability: {
     type: t('text', 'Disability type (dạng khuyết tật) as coded by the source.'),
-    severity: t('text', 'NHE, NANG or DAC_BIET_NANG (mức độ khuyết tật).'),
+    severity: t('text', `${anyOf(DISABILITY_SEVERITIES)} (mức độ khuyết tật).`, { oneOf: DISABILITY_SEVERITIES }),
     assessedOn: t('date', 'Date of assessment or certificate.'),
     inclusiveEducation: t('boolean', 'Receives inclusive-education support (học hòa nhập).'),
   },
@@ -93,7 +109,7 @@ export const PROJECTION_FIELDS: ProjectionFieldTable = {
     level: t('text', 'Mầm non / Tiểu học / THCS / THPT as given.'),
     grade: t('integer', 'Grade (khối).'),
     className: t('text', 'Class (lớp).'),
-    status: t('text', 'STUDYING or DROPPED_OUT.', req),
+    status: t('text', `${anyOf(ENROLMENT_STATUSES)}.`, { ...req, oneOf: ENROLMENT_STATUSES }),
     inclusiveEducation: t('boolean', 'Inclusive education (học hòa nhập). @defaultValue false', { whenAbsent: false }),
   },
   birthRegistration: {
@@ -130,9 +146,9 @@ export const PROJECTION_FIELDS: ProjectionFieldTable = {
   facility: {
     code: t('text', 'Facility code (mã cơ sở).', req),
     name: t('text', 'Facility name.', req),
-    type: t('text', 'RELIGIOUS, PUBLIC_SOCIAL_ASSISTANCE, PRIVATE_SOCIAL_ASSISTANCE or OTHER.', req),
+    type: t('text', `${anyOf(FACILITY_TYPES)}.`, { ...req, oneOf: FACILITY_TYPES }),
     communeCode: t('commune', 'Commune of the facility.'),
-    licenceStatus: t('text', 'LICENSED, REGISTERED, NONE or UNKNOWN.', req),
+    licenceStatus: t('text', `${anyOf(LICENCE_STATUSES)}.`, { ...req, oneOf: LICENCE_STATUSES }),
     licenceNumber: t('text', 'Licence number (số giấy phép).'),
     capacity: t('integer', 'Capacity (số chỗ).'),
   },

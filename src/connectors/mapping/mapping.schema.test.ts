@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { FACILITY_TABLE, INSPECTION_TABLE, RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
+import { PROJECTION_FIELDS, type FieldTarget } from './field-targets.js';
 import { recordMappingSchema, recordMappingsSchema } from './mapping.schema.js';
 
 const FIXTURES = new URL('./__fixtures__/', import.meta.url);
@@ -118,6 +120,34 @@ projections:
     expect(issues({ ...minimal, projections: { placement: [{ fields: { facilityCode: { from: 'a' }, room: { from: 'b' } } }] } })).toEqual([
       'projections.placement.0.fields: Unrecognized key: "room"',
     ]);
+  });
+
+  it('refuses a constant a field with a closed list of values cannot store, wherever the value gives it', () => {
+    const enrolment = (status: unknown) => ({ ...minimal, projections: { schoolEnrolment: [{ fields: { studentCode: { from: 'a' }, status } }] } });
+    const allowed = 'is not a value this field takes: allowed STUDYING, DROPPED_OUT';
+    expect(issues(enrolment({ from: 'gioi_tinh', map: { Nam: 'STUDYNG', Nữ: 'DROPPED_OUT', x: null }, default: 'GONE' }))).toEqual([
+      `projections.schoolEnrolment.0.fields.status.map.Nam: "STUDYNG" ${allowed}`,
+      `projections.schoolEnrolment.0.fields.status.default: "GONE" ${allowed}`,
+    ]);
+    expect(issues(enrolment({ value: 'studying' }))).toEqual([`projections.schoolEnrolment.0.fields.status.value: "studying" ${allowed}`]);
+    expect(issues(enrolment({ firstOf: ['a', { value: 'STUDYING', when: { from: 'b', present: true } }, { value: 1 }] }))).toEqual([
+      `projections.schoolEnrolment.0.fields.status.firstOf.2.value: 1 ${allowed}`,
+    ]);
+    // Reported whatever else is wrong with the projection (here: a required field missing).
+    expect(issues({ ...minimal, projections: { vaccination: [{ fields: { status: { value: 'DONE' } } }] } })).toEqual([
+      'projections.vaccination.0.fields.vaccineCode: Invalid input: expected object, received undefined',
+      'projections.vaccination.0.fields.status.value: "DONE" is not a value this field takes: allowed COMPLETED, NOT_DONE',
+    ]);
+    // The allowed values (trimmed, as the mapper writes text), a null result, and values read from the source unmapped.
+    expect(issues(enrolment({ from: 's', map: { a: ' STUDYING ', b: null }, default: 'DROPPED_OUT' }))).toEqual([]);
+    expect(issues(enrolment({ from: 's' }))).toEqual([]);
+  });
+
+  it('knows the closed lists of values the store checks, field by field', () => {
+    for (const table of [...RECORD_PROJECTION_TABLES, FACILITY_TABLE, INSPECTION_TABLE]) {
+      const targets = PROJECTION_FIELDS[table.kind] as Record<string, FieldTarget>;
+      for (const column of table.columns) expect(targets[column.field]?.oneOf, `${table.kind}.${column.field}`).toEqual(column.oneOf);
+    }
   });
 
   it('refuses child fields and groups on a facility record', () => {

@@ -188,6 +188,30 @@ function checkTarget(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementCtx,
   if (spec.codeSet && effective !== 'commune') {
     ctx.addIssue({ code: 'custom', path: [...path, 'codeSet'], message: '`codeSet` needs parse: commune' });
   }
+  if (target.oneOf) checkConstants(spec, target.oneOf, ctx, path);
+}
+
+/**
+ * Refuses a constant a field with a closed list of values could never store (`value`, a `map` result, a
+ * `default`, also inside `firstOf`): the store would refuse the projection and fail the whole sync
+ * (PROJECTION_INVALID). A value read from the source unmapped cannot be judged here. Compared as the
+ * mapper writes a text field (trimmed text).
+ */
+function checkConstants(spec: ValueSpec, allowed: readonly string[], ctx: z.RefinementCtx, path: PropertyKey[]): void {
+  const check = (v: Scalar | null | undefined, at: PropertyKey[]) => {
+    if (v === null || v === undefined || allowed.includes(String(v).trim())) return;
+    ctx.addIssue({ code: 'custom', path: at, message: `${JSON.stringify(v)} is not a value this field takes: allowed ${allowed.join(', ')}` });
+  };
+  if (spec.map !== undefined) {
+    for (const [key, result] of Object.entries(spec.map)) check(result, [...path, 'map', key]);
+    check(spec.default, [...path, 'default']);
+    return;
+  }
+  if (hasTest(spec)) return;
+  check(spec.value, [...path, 'value']);
+  spec.firstOf?.forEach((element, i) => {
+    if (typeof element !== 'string') checkConstants(element, allowed, ctx, [...path, 'firstOf', i]);
+  });
 }
 
 const recordFieldsShape = Object.fromEntries(
@@ -210,12 +234,18 @@ export const groupMappingSchema = z
   .describe('Special-circumstance group evidence (14 nhóm trẻ em có hoàn cảnh đặc biệt, Art. 10 Law on Children 2016).');
 export type GroupMapping = z.infer<typeof groupMappingSchema>;
 
+/**
+ * A value for `target`, checked against it on its own: a problem of one field is reported whatever is wrong
+ * with its neighbours (a refinement of the whole projection would wait until every field parses).
+ */
+const fieldValueSchema = (target: FieldTarget) => z.lazy(() => valueSpecSchema).superRefine((spec, ctx) => checkTarget(spec, target, ctx, []));
+
 function projectionMappingSchema(kind: ProjectionKind) {
   const table = PROJECTION_FIELDS[kind] as Record<string, FieldTarget>;
   const shape = Object.fromEntries(
     Object.entries(table).map(([name, target]) => [
       name,
-      target.required ? valueSpecSchema.describe(`${target.description} (required)`) : valueSpecSchema.optional().describe(target.description),
+      target.required ? fieldValueSchema(target).describe(`${target.description} (required)`) : fieldValueSchema(target).optional().describe(target.description),
     ]),
   ) as Record<string, z.ZodType<ValueSpec> | z.ZodOptional<z.ZodType<ValueSpec>>>;
   return z
@@ -230,9 +260,6 @@ function projectionMappingSchema(kind: ProjectionKind) {
       if (p.each !== undefined) {
         const problem = pathProblem(p.each, false);
         if (problem) ctx.addIssue({ code: 'custom', path: ['each'], message: problem });
-      }
-      for (const [name, spec] of Object.entries(p.fields)) {
-        if (spec) checkTarget(spec as ValueSpec, table[name]!, ctx, ['fields', name]);
       }
     });
 }

@@ -82,6 +82,32 @@ describe('connector sync pipeline', () => {
     }
   });
 
+  it('a projection the store refuses: dry-run warns of it, and the failed run says how many it fetched, in words kept whole', async () => {
+    // Statuses read unmapped ("Đang học"): the definition validates, the store refuses every enrolment.
+    const yaml = readFileSync(path.join(defs, 'school', 'connector.yaml'), 'utf8');
+    const raw = yaml.replace(/^name: school$/m, 'name: school-raw-status').replace(/status: \{ from: trang_thai, map: \{[^}]*\} \}/, 'status: { from: trang_thai }');
+    expect(raw).toContain('status: { from: trang_thai }');
+    mkdirSync(path.join(defs, 'school-raw-status'));
+    writeFileSync(path.join(defs, 'school-raw-status', 'connector.yaml'), raw);
+    const s = new ConnectorSyncService({
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+    });
+
+    const dry = await s.dryRun('school-raw-status');
+    expect(dry).toMatchObject({ fetched: 50, valid: 0, records: [] });
+    expect(dry.warnings).toEqual([
+      expect.stringMatching(/^projection schoolEnrolment\[0\]\.status: must be one of STUDYING, DROPPED_OUT \(50 records, first at .+\): the store refuses it, so a sync would fail with PROJECTION_INVALID/),
+    ]);
+
+    let failed: { fetched: number; error: { message: string } } | undefined;
+    await expect(s.run('school-raw-status', { trigger: 'CLI' }, { onFailed: (f) => { failed = f; } })).rejects.toMatchObject({ code: 'PROJECTION_INVALID' });
+    const message = '50 invalid projection values; first: item 0, schoolEnrolment[0].status: must be one of STUDYING, DROPPED_OUT';
+    expect(failed).toMatchObject({ fetched: 50, error: { code: 'PROJECTION_INVALID', message } });
+    const run = await ctx.sql.one<{ status: string; fetched: number; batches: number; error: { code: string; message: string } }>(
+      `SELECT r.status, r.fetched, r.batches, r.error FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'school-raw-status'`);
+    expect(run).toEqual({ status: 'FAILED', fetched: 50, batches: 0, error: { code: 'PROJECTION_INVALID', message } });
+  });
+
   it('commits each batch without waiting for the disk, and the run\'s own transactions as usual', async () => {
     // The test cluster runs with synchronous_commit off; these connections have it on, as a production server.
     const url = new URL(env.databaseUrl);

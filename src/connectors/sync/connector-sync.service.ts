@@ -266,9 +266,9 @@ export class ConnectorSyncService {
         const err = thrown instanceof MissingSecretError && opts.environment ? thrown.in(opts.environment) : thrown;
         const error = runError(err);
         await this.deps.sql.query(
-          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3 WHERE id = $1`,
-          // Stored as the run's error is (see RefusedFile.storedMessage).
-          [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage })))],
+          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3, fetched = $4 WHERE id = $1`,
+          // Stored as the run's error is (see RefusedFile.storedMessage). `fetched`: with the batch that failed (see execute).
+          [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage }))), counts.fetched],
         );
         // A run failed on an expected outcome (a refused file, a source refusing): code and message, no stack.
         const failed = { runId: run.id, err: loggedOutcome(err), ...counts };
@@ -301,6 +301,8 @@ export class ConnectorSyncService {
     const limit = opts.limit ?? 20;
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, warnings: [] };
     const locations: string[] = [];
+    /** Projection values the store would refuse, by path and reason: how many records, and where the first is. */
+    const refusedProjections = new Map<string, { count: number; first: string | null }>();
     for await (const batch of reader.read(state, {
       maxBatches: 1,
       sampleSheets: true,
@@ -317,7 +319,7 @@ export class ConnectorSyncService {
     })) {
       if (batch.records.length || batch.rejects?.length) locations.push(batch.location);
       out.location = locations.join('; ') || batch.location;
-      out.fetched += batch.records.length + (batch.rejects?.length ?? 0);
+      out.fetched += fetchedOf(batch);
       for (const r of batch.rejects ?? []) out.rejects.push({ externalId: null, location: r.location, problems: r.problems });
       for (const raw of batch.records) {
         const mapped = mapper(raw);
@@ -335,6 +337,16 @@ export class ConnectorSyncService {
           const { raw: _raw, contentHash: _hash, ...shown } = normalizeSourceRecord(v.value);
           record = shown;
         }
+        const refused = this.deps.projections.check(mapped.type, mapped.projections);
+        if (refused.length) {
+          for (const p of refused) {
+            const key = `${p.path}: ${p.message}`;
+            const seen = refusedProjections.get(key);
+            if (seen) seen.count++;
+            else refusedProjections.set(key, { count: 1, first: raw.location ?? null });
+          }
+          continue;
+        }
         out.valid++;
         if (out.records.length < limit) {
           out.records.push({ externalId: mapped.externalId, recordType: raw.recordType ?? mapped.type, record, projections: mapped.projections, flags: mapped.flags });
@@ -342,6 +354,12 @@ export class ConnectorSyncService {
       }
       // One page (HTTP); a file reader's sample ends by itself, after each sheet of the first file with rows.
       if ((batch.records.length || batch.rejects?.length) && loaded.definition.kind !== 'file') break;
+    }
+    for (const [what, { count, first }] of refusedProjections) {
+      out.warnings.push(
+        `projection ${what} (${count} ${count === 1 ? 'record' : 'records'}${first ? `, first at ${first}` : ''}): ` +
+          'the store refuses it, so a sync would fail with PROJECTION_INVALID; map the source\'s values onto the allowed ones',
+      );
     }
     return out;
   }
@@ -392,12 +410,19 @@ export class ConnectorSyncService {
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
     // overlaps PostgreSQL's there. Batches are still stored one at a time, in order, each with its checkpoint.
+    /** Records of a batch read but not staged (its staging failed): counted as fetched if that ends the run. */
+    let unstaged = 0;
     const stage = async (inFlight: ReadonlySet<string>): Promise<StagedBatch | null> => {
       const next = await batches.next();
       if (next.done) return null;
       // When the first batch has arrived (a file sync with no new file loads nothing); once.
       await known?.begin();
-      return this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open);
+      try {
+        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open);
+      } catch (err) {
+        unstaged = fetchedOf(next.value);
+        throw err;
+      }
     };
     // The next batch is awaited only after the current one is stored: mark its failure handled now, so a
     // read error meanwhile does not count as an unhandled rejection (it is rethrown where it is awaited).
@@ -409,7 +434,12 @@ export class ConnectorSyncService {
     let pending = startStage(new Set());
     try {
       for (;;) {
-        const current = await pending;
+        const current = await pending.catch((err: unknown) => {
+          // A batch the run cannot store (a projection the store refuses) was fetched all the same: the run
+          // says so. Not when a retry of the run reads the batch again (it counts it then).
+          if (isPermanentSyncError(err)) counts.fetched += unstaged;
+          throw err;
+        });
         if (!current) break;
         // The next batch is staged while this one is stored, so what it looks up may predate this batch's
         // commit: its records that share a key with this batch (a page repeated) are never judged by that
@@ -501,7 +531,7 @@ export class ConnectorSyncService {
     open: OpenRejects,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
-      batch, fetched: batch.records.length + (batch.rejects?.length ?? 0), ingest: this.deps.ingest.newBatch(), projections: [],
+      batch, fetched: fetchedOf(batch), ingest: this.deps.ingest.newBatch(), projections: [],
       facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [],
     };
     for (const r of batch.rejects ?? []) {
@@ -972,6 +1002,11 @@ function runOptions(req: SyncRequest): Record<string, unknown> {
   if (req.files?.length) o.files = req.files;
   if (req.force) o.force = true;
   return o;
+}
+
+/** Records a batch brings: those read and those the reader refused. */
+function fetchedOf(batch: ReadBatch): number {
+  return batch.records.length + (batch.rejects?.length ?? 0);
 }
 
 function runError(err: unknown): { code: string; message: string } {

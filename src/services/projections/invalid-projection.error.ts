@@ -22,11 +22,17 @@ export interface ProjectionProblem {
 export class InvalidProjectionError extends AppError {
   override readonly name = 'InvalidProjectionError';
   readonly code = 'PROJECTION_INVALID';
+  /**
+   * Item numbers, projection paths (`schoolEnrolment[0].status`: the hub's field names) and the validator's
+   * messages, which describe the kind of value and the allowed ones, never the value: kept whole by logs and
+   * run history. (Unmarked, redaction took the parentheses of "value(s)" for a value.)
+   */
+  override readonly messageIsSafe = true;
 
   constructor(readonly problems: ProjectionProblem[]) {
     const first = problems[0];
     super(
-      `${problems.length} invalid projection value(s); first: item ${first?.item}, ${first?.path}: ${first?.message}`,
+      `${problems.length} invalid projection ${problems.length === 1 ? 'value' : 'values'}; first: item ${first?.item}, ${first?.path}: ${first?.message}`,
       { problems },
     );
   }

@@ -117,6 +117,13 @@ export class ProjectionWriter {
     return this.storeEncoded(client, encoded);
   }
 
+  /** What the store would refuse of one record's projections (a dry run shows it; a sync fails on it whole). */
+  check(recordType: 'child' | 'facility', projections: Projections): ProjectionProblem[] {
+    const problems: ProjectionProblem[] = [];
+    (recordType === 'facility' ? checkFacilityProjections : checkRecordProjections)(projections, 0, problems);
+    return problems;
+  }
+
   /**
    * Checks one record's projections (problems go to `problems`, placed at `item`) and encodes them for
    * {@link storeEncoded}; null when there are none. A connector encodes each record's projections while it
