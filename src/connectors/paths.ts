@@ -9,12 +9,43 @@
  * A compiled path returns every match (possibly none); {@link firstMatch} takes the first. Paths are compiled
  * once per definition, so evaluation is a chain of closures with no parsing per record.
  */
+import { AppError } from '../errors/app-error.js';
+
 export type CompiledPath = ((value: unknown) => unknown[]) & { readonly source: string };
 
-export class PathSyntaxError extends Error {
+/**
+ * A path that does not compile. Paths are written in definitions only (configuration, never a record's
+ * text), so the message, quoting the path, is kept whole by logs and run history. `validate` reports these
+ * ({@link pathProblem}); a definition that loads has none.
+ */
+export class PathSyntaxError extends AppError {
+  override readonly name = 'PathSyntaxError';
+  readonly code = 'CONNECTOR_PATH_INVALID';
+  override readonly messageIsSafe = true;
   constructor(readonly path: string, readonly position: number, reason: string) {
-    super(`invalid path ${JSON.stringify(path)} at ${position + 1}: ${reason}`);
-    this.name = 'PathSyntaxError';
+    super(`invalid path ${JSON.stringify(path)} at ${position + 1}: ${reason}`, { path, position });
+  }
+}
+
+/**
+ * Why a path written in a definition does not compile, or null when it does: what `validate` reports, so a
+ * definition that loads has no path the readers and the mapper could fail to compile. `allowRoot`: the
+ * path may start with `$.` (a mapping value's path, reaching the record root from inside `each`).
+ */
+export function pathProblem(path: string, allowRoot: boolean): string | null {
+  let p = path;
+  if (p.startsWith('$.')) {
+    if (!allowRoot) return 'a `$.` path reaches the record root and is only meaningful inside a value';
+    p = p.slice(2);
+  }
+  try {
+    compilePath(p);
+    return null;
+  } catch (e) {
+    if (e instanceof PathSyntaxError) {
+      return `${e.message}; quote a key (a column header) that holds [ ] " or a trailing dot, e.g. "\\"Số [CMND]\\""`;
+    }
+    throw e;
   }
 }
 

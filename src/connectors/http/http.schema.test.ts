@@ -88,6 +88,49 @@ describe('httpConfigSchema', () => {
     expect(httpConfigSchema.safeParse({ ...school, incremental: { ...school.incremental, lookback } }).success).toBe(true);
   });
 
+  it('refuses a path setting that does not compile, naming the setting and the reason', () => {
+    const problems = (config: unknown) => {
+      const r = httpConfigSchema.safeParse(config);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(problems({ ...school, records: '.' })).toEqual([expect.stringMatching(/^records: invalid path "\." at 1: a key is missing before "\."/)]);
+    expect(problems({ ...school, incremental: { ...school.incremental, cursorField: 'updated_at[' } })).toEqual([
+      expect.stringMatching(/^incremental\.cursorField: invalid path "updated_at\[" at 11: unclosed "\["/),
+    ]);
+    expect(problems({ ...school, pagination: { ...school.pagination, cursorPath: 'a..b' } })).toEqual([expect.stringMatching(/^pagination\.cursorPath: invalid path/)]);
+    expect(problems({ ...healthStation, pagination: { type: 'nextLink', path: 'link[relation=next' } })).toEqual([expect.stringMatching(/^pagination\.path: invalid path/)]);
+    const include = healthStation.include.immunizations;
+    expect(problems({ ...healthStation, include: { immunizations: { ...include, path: 'entry[]' } } })).toEqual([
+      expect.stringMatching(/^include\.immunizations\.path: invalid path "entry\[\]" at 6: a bracket holds/),
+    ]);
+    expect(problems({ ...healthStation, include: { immunizations: { ...include, key: '$.patient' } } })).toEqual([
+      'include.immunizations.key: a `$.` path reaches the record root and is only meaningful inside a value',
+    ]);
+    expect(problems({ ...healthStation, include: { immunizations: { ...include, equals: 'Patient/{id' } } })).toEqual([
+      expect.stringMatching(/^include\.immunizations\.equals: unclosed "\{" in include template/),
+    ]);
+    expect(problems({ ...healthStation, include: { immunizations: { ...include, equals: 'Patient/{a..b}' } } })).toEqual([
+      expect.stringMatching(/^include\.immunizations\.equals: invalid path "a\.\.b"/),
+    ]);
+  });
+
+  it('bounds every duration in ms (and the request rate) below what a timer holds', () => {
+    const problems = (config: unknown) => {
+      const r = httpConfigSchema.safeParse(config);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    // 2^31 ms: Node fires such a timer at once, so every request would time out.
+    expect(problems({ ...school, timeoutMs: 2 ** 31 })).toEqual(['timeoutMs: must be at most 600000 (10 minutes)']);
+    expect(problems({ ...school, timeoutMs: 600_000 })).toEqual([]);
+    expect(problems({ ...school, retry: { initialDelayMs: 600_001, maxDelayMs: 3_600_001 } })).toEqual([
+      'retry.initialDelayMs: must be at most 600000 (10 minutes)',
+      'retry.maxDelayMs: must be at most 3600000 (1 hour)',
+    ]);
+    // 1000 / 1e-7 ms between requests would overflow the timer too.
+    expect(problems({ ...school, requestsPerSecond: 1e-7 })).toEqual(['requestsPerSecond: must be at least 0.001 (one request every 1000 s)']);
+    expect(problems({ ...school, requestsPerSecond: 0.001 })).toEqual([]);
+  });
+
   it('converts to JSON Schema, with a description on every option', () => {
     for (const io of ['input', 'output'] as const) {
       const json = z.toJSONSchema(httpConfigSchema, { io }) as Record<string, unknown>;

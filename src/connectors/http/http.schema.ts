@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { envRefSchema, secretRefSchema, settingSchema } from '../definition/env-ref.js';
+import { pathProblem } from '../paths.js';
+import { parseTemplate } from './page-records.js';
 
 /**
  * The `http` section of a `kind: http` connector definition (docs/connectors.md#kind-http). Every option
@@ -9,7 +11,27 @@ import { envRefSchema, secretRefSchema, settingSchema } from '../definition/env-
 const setting = (description: string) => settingSchema.describe(`${description} A literal, or { env: NAME, default?: "…" }.`);
 const secret = (description: string) => secretRefSchema.describe(`${description} Only { env: NAME }: literal secrets are refused.`);
 const nonEmpty = z.string().min(1);
+const positiveInt = z.number().int().positive();
 const paramName = (description: string) => nonEmpty.describe(description);
+/**
+ * A path in a response body or a record (docs/connectors.md#paths), checked with the parser the reader uses,
+ * so a definition that validates has no path the reader could fail to compile.
+ */
+const bodyPath = (description: string) =>
+  nonEmpty
+    .superRefine((p, ctx) => {
+      const problem = pathProblem(p, false);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(description);
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+/**
+ * A duration in ms. Each has a maximum well below what a timer can hold (2^31 − 1 ms, about 24.8 days: Node
+ * fires a longer one at once, so every request would time out or every retry come without waiting).
+ */
+const durationMs = (max: number, maxText: string) => positiveInt.max(max, `must be at most ${max} (${maxText})`);
 
 // ---------------------------------------------------------------------------------------------------------
 // Authentication
@@ -95,11 +117,17 @@ const requestSchema = z
 
 const includeSchema = z
   .object({
-    path: nonEmpty.describe('Path to the related records in the same response body (all matches are taken).'),
-    key: nonEmpty.describe('Path in each related record to the value that links it to a record (e.g. patient.reference).'),
-    equals: nonEmpty.describe(
-      'Template the key must equal, with {path} placeholders read from the record (e.g. "Patient/{id}").',
-    ),
+    path: bodyPath('Path to the related records in the same response body (all matches are taken).'),
+    key: bodyPath('Path in each related record to the value that links it to a record (e.g. patient.reference).'),
+    equals: nonEmpty
+      .superRefine((template, ctx) => {
+        try {
+          parseTemplate(template);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: `${(e as Error).message} (\`{{\` and \`}}\` write a brace)` });
+        }
+      })
+      .describe('Template the key must equal, with {path} placeholders read from the record (e.g. "Patient/{id}").'),
   })
   .strict()
   .describe('Related records attached to each record under `_include.<name>` as an array.');
@@ -107,7 +135,6 @@ const includeSchema = z
 // ---------------------------------------------------------------------------------------------------------
 // Pagination
 
-const positiveInt = z.number().int().positive();
 
 const pagePaginationSchema = z
   .object({
@@ -136,7 +163,7 @@ const cursorPaginationSchema = z
   .object({
     type: z.literal('cursor').describe('An opaque cursor read from each body and sent back; no cursor ends the run.'),
     cursorParam: paramName('Query parameter carrying the cursor of the next page.'),
-    cursorPath: paramName('Path in the body to the next cursor (e.g. next_cursor); absent, null or "" on the last page.'),
+    cursorPath: bodyPath('Path in the body to the next cursor (e.g. next_cursor); absent, null or "" on the last page.'),
     sizeParam: paramName('Query parameter carrying the page size, if the API takes one.').optional(),
     size: positiveInt.describe('Page size sent in `sizeParam`.').optional(),
   })
@@ -148,7 +175,7 @@ const cursorPaginationSchema = z
 const nextLinkPaginationSchema = z
   .object({
     type: z.literal('nextLink').describe('The URL of the next page, read from the body (absolute or relative).'),
-    path: paramName('Path in the body to the next page URL; the default reads a FHIR Bundle.').default('link[relation=next].url'),
+    path: bodyPath('Path in the body to the next page URL; the default reads a FHIR Bundle.').default('link[relation=next].url'),
   })
   .strict();
 
@@ -179,7 +206,7 @@ export const ISO_DURATION = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?
 const incrementalSchema = z
   .object({
     param: paramName('Query parameter carrying the lower bound of the last-modified time (e.g. updated_since).'),
-    cursorField: paramName('Path in each record to its last-modified time (e.g. ngay_cap_nhat, meta.lastUpdated).'),
+    cursorField: bodyPath('Path in each record to its last-modified time (e.g. ngay_cap_nhat, meta.lastUpdated).'),
     lookback: z
       .string()
       .regex(ISO_DURATION, 'must be an ISO 8601 duration such as PT10M or P1D')
@@ -205,10 +232,12 @@ const retrySchema = z
       .max(20)
       .default(6)
       .describe('Attempts per request, the first included, before the sync fails.'),
-    initialDelayMs: positiveInt.default(500).describe('Backoff before the first retry (doubled each time, full jitter).'),
-    maxDelayMs: positiveInt
+    initialDelayMs: durationMs(10 * MINUTE, '10 minutes')
+      .default(500)
+      .describe('Backoff before the first retry (doubled each time, full jitter), in ms; at most 600000 (10 minutes).'),
+    maxDelayMs: durationMs(60 * MINUTE, '1 hour')
       .default(30_000)
-      .describe('Longest wait between attempts, a Retry-After included.'),
+      .describe('Longest wait between attempts, a Retry-After included, in ms; at most 3600000 (1 hour): a server asking for longer fails the sync at once.'),
   })
   .strict()
   .describe('Retries on 429, 5xx, timeouts and connection errors.');
@@ -218,19 +247,21 @@ export const httpConfigSchema = z
     baseUrl: setting('Base URL of the source API (e.g. http://127.0.0.1:4102 or https://fhir.example/fhir).'),
     auth: httpAuthSchema.optional(),
     request: requestSchema,
-    records: nonEmpty.describe('Path to the records in the response body (e.g. data, or entry[resource.resourceType=Patient].resource).'),
+    records: bodyPath('Path to the records in the response body (e.g. data, or entry[resource.resourceType=Patient].resource).'),
     include: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), includeSchema)
       .optional()
       .describe('Related records in the same body, attached to each record under `_include.<name>`.'),
     pagination: paginationSchema,
     incremental: incrementalSchema.optional(),
-    timeoutMs: positiveInt.default(15_000).describe('Timeout of each request, from connect to the last byte, in ms.'),
+    timeoutMs: durationMs(10 * MINUTE, '10 minutes')
+      .default(15_000)
+      .describe('Timeout of each request, from connect to the last byte, in ms; at most 600000 (10 minutes).'),
     requestsPerSecond: z
       .number()
-      .positive()
+      .min(0.001, 'must be at least 0.001 (one request every 1000 s)')
       .default(10)
-      .describe('Request budget for this connector (retries and token requests included).'),
+      .describe('Request budget for this connector (retries and token requests included); at least 0.001, one request every 1000 s.'),
     retry: retrySchema.default({ maxAttempts: 6, initialDelayMs: 500, maxDelayMs: 30_000 }),
   })
   .strict()

@@ -124,8 +124,11 @@ export class PageRecords {
   }
 }
 
-/** `Patient/{id}` → ['Patient/', path(id), '']; `{{` and `}}` are literal braces. */
-function parseTemplate(template: string): Array<string | CompiledPath> {
+/**
+ * `Patient/{id}` → ['Patient/', path(id), '']; `{{` and `}}` are literal braces. Throws on an unclosed `{` or a
+ * placeholder that is not a path (`validate` reports both: see http.schema.ts).
+ */
+export function parseTemplate(template: string): Array<string | CompiledPath> {
   const parts: Array<string | CompiledPath> = [];
   let literal = '';
   for (let i = 0; i < template.length; i++) {

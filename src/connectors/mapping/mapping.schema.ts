@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { GROUP_CLAUSES } from '../../domain/source-record-input.js';
-import { PathSyntaxError, compilePath } from '../paths.js';
+import { pathProblem } from '../paths.js';
 import { PROJECTION_KINDS, type ProjectionKind } from '../types.js';
 import {
   EXTERNAL_ID_TARGET,
@@ -58,24 +58,6 @@ export const pathSchema = z
     'Where the value is: `a.b.c` walks keys, `"Ngày đ.ký"` quotes a key, `a[0]`, `a[-1]`, `a[*]`, `a[k=v]` filters a list; ' +
       '`$.x` reaches the record root from inside `each`. A column header written exactly like the path wins over path syntax.',
   );
-
-/** The problem of a path, or null when it compiles. */
-export function pathProblem(path: string, allowRoot: boolean): string | null {
-  let p = path;
-  if (p.startsWith('$.')) {
-    if (!allowRoot) return 'a `$.` path reaches the record root and is only meaningful inside a value';
-    p = p.slice(2);
-  }
-  try {
-    compilePath(p);
-    return null;
-  } catch (e) {
-    if (e instanceof PathSyntaxError) {
-      return `${e.message}; quote a column header that holds [ ] " or a trailing dot, e.g. "\\"Số [CMND]\\""`;
-    }
-    throw e;
-  }
-}
 
 const refsSchema = (what: string) =>
   z

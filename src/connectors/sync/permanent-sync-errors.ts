@@ -28,6 +28,9 @@ export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'CONNECTOR_FILES_REFUSED',
   // The stored checkpoint is not this reader's: every attempt would read it the same way.
   'CONNECTOR_CHECKPOINT_INVALID',
+  // A path of the definition that does not compile (`validate` refuses such a definition, so only a definition
+  // that bypassed it).
+  'CONNECTOR_PATH_INVALID',
   // A mapping made a projection the writer cannot store: the same records would make it again.
   'PROJECTION_INVALID',
 ]);
