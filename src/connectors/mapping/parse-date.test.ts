@@ -34,6 +34,24 @@ describe('parse: date', () => {
     expect(parse(2015.5)).toBeInstanceOf(ParseFailure);
   });
 
+  it('reads 00 as an unknown day (and month) in day-month-year and yyyyMMdd dates, keeping the precision given', () => {
+    expect(parse('00/00/2015')).toEqual(new IsoDate('2015-01-01', 'YEAR'));
+    expect(parse('00/03/2015')).toEqual(new IsoDate('2015-03-01', 'MONTH'));
+    expect(parse('0/3/2015')).toEqual(new IsoDate('2015-03-01', 'MONTH'));
+    expect(parse('20150000')).toEqual(new IsoDate('2015-01-01', 'YEAR'));
+    expect(parse('20150300')).toEqual(new IsoDate('2015-03-01', 'MONTH'));
+    expect(parse(20150300)).toEqual(new IsoDate('2015-03-01', 'MONTH'));
+    expect(compileDateParser(['dd.MM.yyyy'])('00.00.2015')).toEqual(new IsoDate('2015-01-01', 'YEAR'));
+    expect(compileDateParser(['dd-MM-yyyy'])('00-07-2015')).toEqual(new IsoDate('2015-07-01', 'MONTH'));
+    // Still invalid: a month outside 1–12, a 00 month with a known day, and 00 in the ISO forms.
+    expect(parse('00/13/2015')).toEqual(new ParseFailure('INVALID_DATE', 'expected a calendar date; got a month outside 1–12'));
+    expect(parse('15/00/2015')).toMatchObject({ message: 'expected a calendar date; got a month outside 1–12' });
+    expect(parse('20151300')).toMatchObject({ code: 'INVALID_DATE' });
+    expect(parse('20150015')).toMatchObject({ code: 'INVALID_DATE' });
+    expect(parse('2015-00-00')).toMatchObject({ code: 'INVALID_DATE' });
+    expect(parse('00/00/1850')).toMatchObject({ message: expect.stringContaining('year outside') });
+  });
+
   it('checks the calendar', () => {
     expect(parse('31/02/2015')).toEqual(new ParseFailure('INVALID_DATE', 'expected a calendar date; got a day that month does not have'));
     expect(parse('29/02/2015')).toMatchObject({ code: 'INVALID_DATE' });

@@ -38,6 +38,8 @@ interface Matcher {
   y: number;
   m: number;
   d: number;
+  /** Whether `00` stands for an unknown day (and month): see {@link unknownParts}. */
+  zeros?: true;
 }
 
 const DMY = (sep: string, digits: string): Matcher => ({
@@ -45,6 +47,7 @@ const DMY = (sep: string, digits: string): Matcher => ({
   y: 3,
   m: 2,
   d: 1,
+  zeros: true,
 });
 const MY = (digits: string): Matcher => ({ re: new RegExp(`^(\\d${digits})/(\\d{4})$`), y: 2, m: 1, d: 0 });
 
@@ -56,7 +59,7 @@ const MATCHERS: Record<Exclude<DateFormat, 'fhir'>, Matcher> = {
   'dd.MM.yyyy': DMY('.', '{2}'),
   'd.M.yyyy': DMY('.', '{1,2}'),
   'yyyy-MM-dd': { re: /^(\d{4})-(\d{2})-(\d{2})$/, y: 1, m: 2, d: 3 },
-  yyyyMMdd: { re: /^(\d{4})(\d{2})(\d{2})$/, y: 1, m: 2, d: 3 },
+  yyyyMMdd: { re: /^(\d{4})(\d{2})(\d{2})$/, y: 1, m: 2, d: 3, zeros: true },
   'MM/yyyy': MY('{2}'),
   'M/yyyy': MY('{1,2}'),
   'yyyy-MM': { re: /^(\d{4})-(\d{2})$/, y: 1, m: 2, d: 0 },
@@ -76,7 +79,8 @@ export type DateParser = (v: unknown) => IsoDate | ParseFailure | undefined;
  * Compiles `parse: date` for a list of formats (default {@link DEFAULT_DATE_FORMATS}). Accepts text in one of
  * the formats, an XLSX date cell (a `Date` whose UTC fields are the calendar date), a whole number that reads
  * as `yyyy` or `yyyyMMdd` when those formats are allowed, and an already parsed date. The precision is kept
- * (DAY, MONTH, YEAR; the ISO date has 01 for the unknown parts) and the calendar is checked (31/02 is refused).
+ * (DAY, MONTH, YEAR; the ISO date has 01 for the unknown parts; `00/00/2015` and `00/03/2015` are a year and a
+ * month: see {@link unknownParts}) and the calendar is checked (31/02 is refused).
  */
 export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORMATS): DateParser {
   const matchers: Matcher[] = [];
@@ -101,11 +105,12 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
       for (const m of matchers) {
         const hit = m.re.exec(t);
         if (hit) {
-          return build([
+          const parts: Parts = [
             Number(hit[m.y]),
             m.m && hit[m.m] !== undefined ? Number(hit[m.m]) : null,
             m.d && hit[m.d] !== undefined ? Number(hit[m.d]) : null,
-          ]);
+          ];
+          return build(m.zeros ? unknownParts(parts) : parts);
         }
       }
       return fail(v);
@@ -118,11 +123,23 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
     if (typeof v === 'number' && Number.isInteger(v)) {
       if (yearNumbers && v >= 1000 && v <= 9999) return build([v, null, null]);
       if (compactNumbers && v >= 10_000_000 && v <= 99_999_999) {
-        return build([Math.floor(v / 10_000), Math.floor(v / 100) % 100, v % 100]);
+        return build(unknownParts([Math.floor(v / 10_000), Math.floor(v / 100) % 100, v % 100]));
       }
     }
     return fail(v);
   };
+}
+
+/**
+ * A full date written with `00` for what is not known, as Vietnamese registers do (`00/00/2015`: the year
+ * only; `00/03/2015`, `20150300`: March 2015): a 00 day is an unknown day, and a 00 month with a 00 day an
+ * unknown month, so the date keeps the precision given. A 00 month with a known day (`15/00/2015`) says
+ * nothing sensible and stays a month outside 1–12. Only for the day-month-year forms and `yyyyMMdd`: the ISO
+ * forms write a partial date by leaving parts out (`2015-03`, `2015`).
+ */
+function unknownParts([year, month, day]: Parts): Parts {
+  if (day !== 0) return [year, month, day];
+  return month === 0 ? [year, null, null] : [year, month, null];
 }
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
