@@ -57,6 +57,19 @@ describe('ingest', () => {
     expect(await count('outbox')).toBe(outboxBefore + 1);
   });
 
+  it('stores a commune code given without its set as a 2025 code, and one whose set is null (in no known list) without a set', async () => {
+    await ctx.ingest.ingest([
+      aRecord({ externalId: 'SET-DEFAULT', identityNumber: null, communeCode: '00004' }),
+      aRecord({ externalId: 'SET-UNKNOWN', identityNumber: null, communeCode: '99999', communeCodeSet: null }),
+    ]);
+    const rows = await ctx.sql.query<{ external_id: string; commune_code: string; commune_code_set: string | null }>(
+      `SELECT external_id, commune_code, commune_code_set FROM source_record WHERE external_id LIKE 'SET-%' ORDER BY external_id`);
+    expect(rows).toEqual([
+      { external_id: 'SET-DEFAULT', commune_code: '00004', commune_code_set: 'VN-2025' },
+      { external_id: 'SET-UNKNOWN', commune_code: '99999', commune_code_set: null },
+    ]);
+  });
+
   it('links records with the same identity number to one child, within a batch and across batches', async () => {
     const a = aRecord({ sourceSystem: 'school', externalId: 'LINK-A', identityNumber: '001208002222' });
     const b = aRecord({ sourceSystem: 'justice-register', externalId: 'LINK-B', identityNumber: '001.208.002.222' });

@@ -13,7 +13,10 @@ export interface CommuneParseOptions {
   codeSet?: CommuneCodeSet;
 }
 
+/** A commune the mapping could not resolve to a 2025 commune: a pre-2025 code kept as given, or a name not found. */
 export const COMMUNE_UNRESOLVED = 'COMMUNE_UNRESOLVED';
+/** A commune code in no list the hub has (`99999`): kept as given, with no code set. */
+export const COMMUNE_CODE_UNKNOWN = 'COMMUNE_CODE_UNKNOWN';
 
 const SHORT_CODE = /^\d{1,5}$/;
 const HAS_LETTER = /\p{L}/u;
@@ -24,21 +27,22 @@ export type CommuneParser = (v: unknown) => CommuneValue | ParseFailure | undefi
 /**
  * Compiles `parse: commune`: a 5-digit code (a shorter one, as a spreadsheet prints `00097`, is padded), or a
  * commune name (`Phường Ba Đình`, `ba dinh`, `P. Ba Đình, Thành phố Hà Nội`) looked up in Hà Nội first, then
- * anywhere. What cannot be resolved is not an error: a code is kept as a pre-2025 code and a name is dropped,
- * each with a reason that the mapper turns into a `COMMUNE_UNRESOLVED` flag. No pre-2025 → 2025 ward table is
- * bundled yet, so pre-2025 codes are always kept as given.
+ * anywhere. What cannot be resolved is not an error, and is flagged:
+ * - a code of a source whose codes are pre-2025 (`codeSet: VN-PRE2025`) is kept as given with that code set,
+ *   `COMMUNE_UNRESOLVED` (no pre-2025 → 2025 table is bundled yet, so it is always kept so);
+ * - any other code missing from the 2025 list is kept as given with no code set, `COMMUNE_CODE_UNKNOWN`: no
+ *   pre-2025 list is bundled either, so the hub cannot tell an old code from a typing slip (`99999`), and
+ *   calling it pre-2025 would be a guess. A source that sends old codes says so with `codeSet: VN-PRE2025`;
+ * - a name not found (or not unique) is dropped, `COMMUNE_UNRESOLVED`.
  */
 export function compileCommuneParser(options: CommuneParseOptions = {}): CommuneParser {
   const byName = new Map<string, CommuneValue>();
   const fromCode = (code: string): CommuneValue => {
-    if (options.codeSet !== 'VN-PRE2025' && communeByCode(code)) return new CommuneValue(code, 'VN-2025');
-    return new CommuneValue(
-      code,
-      'VN-PRE2025',
-      options.codeSet === 'VN-PRE2025'
-        ? 'pre-2025 commune code kept as given (no mapping to the 2025 communes is available)'
-        : 'commune code not in the 2025 list; kept as given as a pre-2025 code',
-    );
+    if (options.codeSet === 'VN-PRE2025') {
+      return new CommuneValue(code, 'VN-PRE2025', 'pre-2025 commune code kept as given (no mapping to the 2025 communes is available)');
+    }
+    if (communeByCode(code)) return new CommuneValue(code, 'VN-2025');
+    return new CommuneValue(code, null, 'commune code not in the 2025 list (nor known as a pre-2025 code: no list of those is bundled); kept as given', COMMUNE_CODE_UNKNOWN);
   };
   const fail = (v: unknown) => new ParseFailure('INVALID_COMMUNE', `expected a commune code of up to 5 digits or a commune name; got ${describeValue(v)}`);
 

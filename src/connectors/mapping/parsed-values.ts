@@ -10,13 +10,15 @@ export class IsoDate {
 
 /**
  * A parsed commune. `code` is null when a name could not be resolved; `unresolved` then (or when a code was
- * kept as given) says why, and becomes a `COMMUNE_UNRESOLVED` flag on the record.
+ * kept as given) says why, and becomes a flag on the record: `flag`, `COMMUNE_UNRESOLVED` unless the code is
+ * in no list at all (`COMMUNE_CODE_UNKNOWN`, with no code set).
  */
 export class CommuneValue {
   constructor(
     readonly code: string | null,
     readonly codeSet: CommuneCodeSet | null,
     readonly unresolved: string | null = null,
+    readonly flag: 'COMMUNE_UNRESOLVED' | 'COMMUNE_CODE_UNKNOWN' = 'COMMUNE_UNRESOLVED',
   ) {}
   toString(): string {
     return this.code ?? '';

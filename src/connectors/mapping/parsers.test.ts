@@ -145,16 +145,20 @@ describe('parseCommune', () => {
     expect(parse(4)).toEqual(new CommuneValue('00004', 'VN-2025'));
     expect(parse('4')).toEqual(new CommuneValue('00004', 'VN-2025'));
   });
-  it('keeps a code missing from the 2025 list as a pre-2025 code, with a reason to flag', () => {
-    const v = parse('00001') as CommuneValue;
-    expect(v.code).toBe('00001');
-    expect(v.codeSet).toBe('VN-PRE2025');
-    expect(v.unresolved).toMatch(/not in the 2025 list/);
+  it('keeps a code in no list as given, without calling it pre-2025: an unknown code, flagged as such', () => {
+    for (const given of ['99999', '00001']) {
+      const v = parse(given) as CommuneValue;
+      expect(v).toMatchObject({ code: given, codeSet: null, flag: 'COMMUNE_CODE_UNKNOWN' });
+      expect(v.unresolved).toMatch(/not in the 2025 list/);
+      expect(v.unresolved).not.toContain(given);
+    }
+    // A source that says its codes are 2025 codes gets the same answer for one that is not.
+    expect(compileCommuneParser({ codeSet: 'VN-2025' })('99999')).toMatchObject({ code: '99999', codeSet: null, flag: 'COMMUNE_CODE_UNKNOWN' });
   });
   it('with codeSet VN-PRE2025 never reads a code as a 2025 code (2025 codes reuse old ones)', () => {
     const v = compileCommuneParser({ codeSet: 'VN-PRE2025' })('00004') as CommuneValue;
-    expect(v).toMatchObject({ code: '00004', codeSet: 'VN-PRE2025' });
-    expect(v.unresolved).not.toBeNull();
+    expect(v).toMatchObject({ code: '00004', codeSet: 'VN-PRE2025', flag: 'COMMUNE_UNRESOLVED' });
+    expect(v.unresolved).toMatch(/pre-2025/);
   });
   it('resolves names in Hà Nội first, then anywhere', () => {
     expect(parse('Phường Ba Đình')).toEqual(new CommuneValue('00004', 'VN-2025'));

@@ -192,9 +192,10 @@ describe('child records', () => {
   });
 
   it('flags an unresolved commune without rejecting the record', () => {
-    const r = ok(map(raw({ id: 'HS1', xa: '00001' })));
-    expect(r.record).toMatchObject({ communeCode: '00001', communeCodeSet: 'VN-PRE2025' });
-    expect(r.flags).toEqual([{ field: 'communeCode', code: 'COMMUNE_UNRESOLVED', message: expect.stringContaining('pre-2025') }]);
+    const r = ok(map(raw({ id: 'HS1', xa: '99999' })));
+    expect(r.record).toMatchObject({ communeCode: '99999', communeCodeSet: null });
+    expect(r.flags).toEqual([{ field: 'communeCode', code: 'COMMUNE_CODE_UNKNOWN', message: expect.stringContaining('not in the 2025 list') }]);
+    expect(r.flags[0]!.message).not.toMatch(/kept as given as a pre-2025 code/);
     const byName = ok(map(raw({ id: 'HS1', xa: 'Phường Không Có Thật' })));
     expect(byName.record).toMatchObject({ communeCode: null, communeCodeSet: null });
     expect(byName.flags.map((f) => f.code)).toEqual(['COMMUNE_UNRESOLVED']);

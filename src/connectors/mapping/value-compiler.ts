@@ -9,7 +9,7 @@ import type { MappingFlag } from '../types.js';
 import type { FieldTarget, ParseKind } from './field-targets.js';
 import type { Scalar, ValueSpec } from './mapping.schema.js';
 import { parseBoolean } from './parse-boolean.js';
-import { COMMUNE_UNRESOLVED, compileCommuneParser } from './parse-commune.js';
+import { compileCommuneParser } from './parse-commune.js';
 import { compileDateParser } from './parse-date.js';
 import { compileDateTimeParser } from './parse-datetime.js';
 import { ParseFailure, type MappingProblemCode } from './parse-failure.js';
@@ -84,7 +84,7 @@ function settle(r: unknown, field: string, ctx: MappingContext): unknown {
     return undefined;
   }
   if (r instanceof CommuneValue && r.unresolved !== null) {
-    ctx.flag(field, COMMUNE_UNRESOLVED, r.unresolved);
+    ctx.flag(field, r.flag, r.unresolved);
     return r.code === null ? undefined : r;
   }
   return r;

@@ -31,7 +31,7 @@ export interface SourceRecord {
   carerName: string | null;
   identityNumber: string | null;
   groups: GroupEvidenceInput[];
-  /** Values the mapping kept as given because it could not resolve them (e.g. COMMUNE_UNRESOLVED). */
+  /** Values the mapping kept as given because it could not resolve them (e.g. COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN). */
   flags: Array<{ field: string; code: string; message: string }>;
   contentHash: string;
   sourceUpdatedAt: Date | null;

@@ -16,13 +16,14 @@ registerEnumType(LinkRuleEnum, {
 
 @ObjectType({
   description: 'Something the hub noticed about a record it stored as it came: a value kept as given because it could not be resolved '
-    + '(COMMUNE_UNRESOLVED), or an id the source listed again with other content (REPEATED_ID, naming where the kept copy was).',
+    + '(COMMUNE_UNRESOLVED: a pre-2025 commune code, or a commune name not found; COMMUNE_CODE_UNKNOWN: a commune code in no list '
+    + 'the hub has, kept without a code set), or an id the source listed again with other content (REPEATED_ID, naming where the kept copy was).',
 })
 export class RecordFlag {
   @Field(() => String, { description: 'The record field it is about (`communeCode`, `externalId`, …).' })
   field!: string;
 
-  @Field(() => String, { description: 'Stable code: COMMUNE_UNRESOLVED, REPEATED_ID.' })
+  @Field(() => String, { description: 'Stable code: COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN, REPEATED_ID.' })
   code!: string;
 
   @Field(() => String, { description: 'What was noticed; it may repeat a value as the source gave it (a commune name), so it is BASIC data.' })

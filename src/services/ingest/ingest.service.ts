@@ -825,7 +825,8 @@ function restFields(r: NormalizedSourceRecord, opts: IngestOptions): string {
   const commune = r.communeCode ?? null;
   return `${copyText(r.fullName)}\t${copyText(r.familyName)}\t${copyText(r.middleName)}\t${copyText(r.givenName)}\t${copyText(r.nameFolded)}\t` +
     `${copyText(r.sex ?? null)}\t${copyText(born)}\t${copyText(born ? (r.birthDatePrecision ?? 'DAY') : null)}\t${copyBool(r.birthDateEstimated ?? false)}\t` +
-    `${copyText(commune)}\t${copyText(commune ? (r.communeCodeSet ?? 'VN-2025') : null)}\t` +
+    // A code given without saying its set is a 2025 code; a set given as null is a code in no known list.
+    `${copyText(commune)}\t${copyText(commune ? (r.communeCodeSet === undefined ? 'VN-2025' : r.communeCodeSet) : null)}\t` +
     `${copyText(r.fatherName ?? null)}\t${copyText(r.motherName ?? null)}\t${copyText(r.carerName ?? null)}\t${copyText(r.identityNumber)}\t` +
     `${r.groups?.length ? copyText(JSON.stringify(r.groups)) : EMPTY_LIST}\t${copyText(r.contentHash)}\t${copyText(r.sourceUpdatedAt ?? null)}\t` +
     `${copyText(opts.connectorRunId ?? null)}\t${r.flags?.length ? copyText(JSON.stringify(r.flags)) : EMPTY_LIST}`;
