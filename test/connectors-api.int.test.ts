@@ -52,6 +52,18 @@ describe('connectors over GraphQL', () => {
     expect(res.body.errors?.some((e) => e.extensions?.code === 'FORBIDDEN' && e.path?.includes('payload'))).toBe(true);
   });
 
+  it('refuses an unknown connector and a page cursor that is not an id, instead of an empty list (QA)', async () => {
+    const token = await hub.token({ roles: ['integration_engineer'] });
+    const code = async (q: string) => (await hub.gql(q, {}, token)).body.errors?.[0]?.extensions?.code;
+    expect(await code('{ connectorRuns(connector: "nope") { id } }')).toBe('CONNECTOR_NOT_FOUND');
+    expect(await code('{ connectorRuns(before: "garbage") { id } }')).toBe('BAD_USER_INPUT');
+    expect(await code('{ rejectedRecords(before: "garbage") { id } }')).toBe('BAD_USER_INPUT');
+    // A run id from the previous page pages on.
+    const runs = await hub.gql<{ connectorRuns: Array<{ id: string }> }>('{ connectorRuns(connector: "justice-register") { id } }', {}, token);
+    const last = runs.body.data!.connectorRuns.at(-1)!.id;
+    expect((await hub.gql(`{ connectorRuns(before: "${last}") { id } }`, {}, token)).body.errors).toBeUndefined();
+  });
+
   it('a refused payload is audited as DENIED, with nothing released', async () => {
     for (const role of ['integration_engineer', 'operator'] as const) {
       const token = await hub.token({ sub: `denied-${role}`, roles: [role] });

@@ -40,6 +40,13 @@ function checkFirst(first: number, max: number): void {
   if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
 }
 
+/** `before` is the id of the last item of the previous page: anything else would page silently to nothing. */
+function checkBefore(before: string | null, prefix: 'run' | 'rej', what: string): void {
+  if (before !== null && !new RegExp(`^${prefix}_[0-9A-Za-z]{26}$`).test(before)) {
+    throw new InvalidInputError(`\`before\` must be the id of the last ${what} of the previous page (\`${prefix}_…\`)`, { argument: 'before' });
+  }
+}
+
 export function toRun(r: ConnectorRunRow): ConnectorRun {
   return {
     id: r.id, connector: r.connector_name, trigger: r.trigger, status: r.status, requestedBy: r.requested_by, queuedAt: r.created_at,
@@ -87,7 +94,10 @@ export class ConnectorResolver {
     return row ? toRun(row) : null;
   }
 
-  @Query(() => [ConnectorRun], { description: 'Run history, newest first (page with `before`: the id of the last run you have).' })
+  @Query(() => [ConnectorRun], {
+    description: 'Run history, newest first (page with `before`: the id of the last run you have). A connector neither defined nor ever synced is '
+      + 'CONNECTOR_NOT_FOUND; a `before` that is not a run id, BAD_USER_INPUT.',
+  })
   async connectorRuns(
     @Ctx() ctx: GraphQLContext,
     @Arg('connector', () => String, { nullable: true }) connector: string | null,
@@ -96,7 +106,10 @@ export class ConnectorResolver {
   ): Promise<ConnectorRun[]> {
     requireRole(ctx, READ_ROLES, 'Query.connectorRuns', 'Reading connector runs');
     checkFirst(first, ctx.maxPageSize);
-    return (await connectorsOf(ctx).repo.runs(connector ?? null, first, before ?? null)).map(toRun);
+    checkBefore(before ?? null, 'run', 'run');
+    const c = connectorsOf(ctx);
+    await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), { connector: connector ?? null, runId: null });
+    return (await c.repo.runs(connector ?? null, first, before ?? null)).map(toRun);
   }
 
   @Query(() => ConnectorRun, { nullable: true, description: 'One run by id, with its progress while it runs.' })
@@ -125,6 +138,7 @@ export class ConnectorResolver {
   ): Promise<RejectedRecord[]> {
     requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
     checkFirst(first, ctx.maxPageSize);
+    checkBefore(before ?? null, 'rej', 'rejected record');
     const c = connectorsOf(ctx);
     const filter = { connector: connector ?? null, runId: runId ?? null, unresolvedOnly, resolution: resolution ?? null };
     await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), filter);
