@@ -118,7 +118,7 @@ export type ReaderEvent =
   | { type: 'files-listed'; files: number; sizeBytes: number; waiting: number }
   /** A file of the drop directory modified less than `settleSeconds` ago (still being written): not read now. */
   | { type: 'file-waiting'; fileName: string; modifiedSecondsAgo: number; settleSeconds: number }
-  | { type: 'file-skipped'; fileName: string; reason: 'ALREADY_INGESTED' }
+  | { type: 'file-skipped'; fileName: string; checksum: string; reason: 'ALREADY_INGESTED' }
   | { type: 'file-started'; fileName: string; sizeBytes: number; encoding: string }
   /**
    * A sheet's (or CSV file's) header row was read: `where` names file and sheet, `recordType` is what its

@@ -177,7 +177,7 @@ export class FileReader implements SourceReader {
           { file: file.name, sizeBytes: file.sizeBytes },
           copy ? 'file skipped: same content as a file read in this run' : 'file skipped: already ingested',
         );
-        ctx.onEvent?.({ type: 'file-skipped', fileName: file.name, reason: 'ALREADY_INGESTED' });
+        ctx.onEvent?.({ type: 'file-skipped', fileName: file.name, checksum: file.checksum, reason: 'ALREADY_INGESTED' });
         continue;
       }
       seen.add(file.checksum);

@@ -380,11 +380,15 @@ export class ConnectorSyncService {
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log) : null;
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
+    // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a
+    // file this run ingested before it stopped is skipped as ingested, not counted as skipped.
+    counts.filesSkipped = 0;
+    const ingestedByThisRun = new Set<string>();
     const onEvent = (e: ReaderEvent) => {
       // Logged by file name: a sheet's name is the file's text.
       const columns = e.type === 'sheet-headers' ? headersWarning(definition.records, { ...e, where: e.fileName }) : null;
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
-      if (e.type === 'file-skipped') counts.filesSkipped++;
+      if (e.type === 'file-skipped' && !ingestedByThisRun.has(e.checksum)) counts.filesSkipped++;
       if (e.type === 'file-refused') refused.push({ fileName: e.fileName, checksum: e.checksum, code: e.code, message: e.message, storedMessage: e.storedMessage });
       if (e.type === 'files-listed') {
         known?.filesListed(e.sizeBytes);
@@ -404,7 +408,12 @@ export class ConnectorSyncService {
       files: req.files,
       onEvent,
       recogniser: known ? textRecogniser(known, mappingHash, open) : undefined,
-      isFileIngested: async (checksum) => (req.force ? false : this.isFileIngested(connectorId, checksum)),
+      isFileIngested: async (checksum) => {
+        if (req.force) return false;
+        const by = await this.fileIngestedBy(connectorId, checksum);
+        if (by === runId) ingestedByThisRun.add(checksum);
+        return by !== null;
+      },
       isSizeIngested: async (sizeBytes) => (req.force ? false : this.isSizeIngested(connectorId, sizeBytes)),
     })[Symbol.asyncIterator]();
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
@@ -803,8 +812,14 @@ export class ConnectorSyncService {
   }
 
   private async isFileIngested(connectorId: string, checksum: string): Promise<boolean> {
-    const row = await this.deps.sql.one('SELECT 1 FROM ingested_file WHERE connector_id = $1 AND checksum = $2', [connectorId, checksum]);
-    return !!row;
+    return (await this.fileIngestedBy(connectorId, checksum)) !== null;
+  }
+
+  /** The run that ingested the connector's file with this checksum ('' if none is recorded), or null when none did. */
+  private async fileIngestedBy(connectorId: string, checksum: string): Promise<string | null> {
+    const row = await this.deps.sql.one<{ run: string | null }>(
+      'SELECT connector_run_id AS run FROM ingested_file WHERE connector_id = $1 AND checksum = $2', [connectorId, checksum]);
+    return row ? (row.run ?? '') : null;
   }
 }
 
