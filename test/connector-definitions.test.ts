@@ -124,14 +124,76 @@ describe('connector definitions', () => {
     expect(err.message).not.toContain('s3cr3t');
   });
 
-  it('refuses a kind without its section and a name that is not the folder', () => {
+  it('says what is wrong in words a definition writer can act on: secrets, missing settings, clause letters, paths', () => {
+    const file = writeDefinition('wordy', [
+      'name: wordy',
+      'sourceSystem: school',
+      'title: Wordy',
+      'kind: http',
+      'http:',
+      '  baseUrl: http://127.0.0.1:1',
+      '  auth: { type: basic, username: u, password: "abc" }',
+      '  request: { path: /x }',
+      '  records: "."',
+      '  pagination: { type: none }',
+      '  incremental: { param: since, cursorField: "updated_at[" }',
+      '  timeoutMs: 3000000000',
+      'records:',
+      '  - externalId: { from: id }',
+      '    groups:',
+      '      - clause: z',
+      '    projections:',
+      '      schoolEnrolment:',
+      '        - fields:',
+      '            status: { from: gioi_tinh, map: { "Nam": STUDYNG } }',
+      '',
+    ].join('\n'));
+    const err = problemsOf(file);
+    expect(err.problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
+      '7 http.auth.password: a secret must be a reference to an environment variable, { env: NAME }: literal values are refused (set the variable where the hub runs)',
+      expect.stringMatching(/^9 http\.records: invalid path "\." at 1: a key is missing before "\."/),
+      expect.stringMatching(/^11 http\.incremental\.cursorField: invalid path "updated_at\[" at 11: unclosed "\["/),
+      '12 http.timeoutMs: must be at most 600000 (10 minutes)',
+      '16 records.0.groups.0.clause: must be a clause letter (a, b, c, d, đ, e, g, h, i, k, l, m, n, o) or a value giving one, e.g. { from: column, map: { … } }',
+      '20 records.0.projections.schoolEnrolment.0.fields.studentCode: is required',
+      '20 records.0.projections.schoolEnrolment.0.fields.status.map.Nam: "STUDYNG" is not a value this field takes: allowed STUDYING, DROPPED_OUT',
+    ]);
+    expect(err.message).toMatch(/connector\.yaml:9:\d+ http\.records: invalid path/);
+    expect(err.message).not.toContain('abc');
+  });
+
+  it('shows the reasons of a value inside a union (a clause given as a value)', () => {
+    const file = writeDefinition('clauses', [
+      'name: clauses', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }',
+      'records:', '  - externalId: { from: id }', '    groups:', '      - clause: { from: hoan_canh, parse: letter }', '',
+    ].join('\n'));
+    expect(problemsOf(file).problems).toEqual([
+      expect.objectContaining({ path: 'records.0.groups.0.clause.parse', line: 9, message: expect.stringMatching(/^Invalid option: expected one of "text"\|"name"/) }),
+    ]);
+  });
+
+  it('refuses a kind without its section and a name that is not the folder (reported with the other problems)', () => {
     const file = writeDefinition('drops', 'name: other\nsourceSystem: justice-register\ntitle: T\nkind: file\nrecords:\n  - externalId: { from: id }\n');
     const err = problemsOf(file);
-    expect(err.problems.map((p) => p.path)).toContain('file');
+    expect(err.problems.map((p) => p.path)).toEqual(['name', 'file']);
     const named = writeDefinition('drops2', [
       'name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', '',
     ].join('\n'));
     expect(problemsOf(named).problems).toEqual([expect.objectContaining({ path: 'name', message: expect.stringContaining('folder name') })]);
+  });
+
+  it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {
+    const yaml = ['name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', ''];
+    const file = writeDefinition('tmp', yaml.join('\n'));
+    const loaded = loadDefinitionFile(file, { folderName: 'note' });
+    expect(loaded.definition.name).toBe('other');
+    expect(loaded.notes).toEqual([
+      { path: 'name', line: 1, column: null, message: 'must equal the folder name "tmp" (connectors are found by folder): put the file at connectors/other/connector.yaml' },
+    ]);
+    expect(loadDefinitionFile(writeDefinition('other', yaml.join('\n')), { folderName: 'note' }).notes).toEqual([]);
+    // A draft's other problems still fail it.
+    const broken = writeDefinition('tmp', yaml.join('\n').replace('kind: file', 'kind: ftp'));
+    expect(() => loadDefinitionFile(broken, { folderName: 'note' })).toThrow(DefinitionInvalidError);
   });
 
   it('refuses YAML that does not parse, with its line', () => {

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import YAML, { LineCounter } from 'yaml';
+import type { z } from 'zod';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { loggedOutcome } from '../../observability/logger.js';
 import { canonicalJson } from '../../services/ingest/source-record.normalizer.js';
@@ -32,11 +33,28 @@ export interface LoadedConnector {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
+/** How {@link loadDefinitionFile} treats a `name` that is not the name of the definition's folder. */
+export interface LoadOptions {
+  /**
+   * `error` (the default): the definition is refused, as the catalog finds connectors by folder. `note`: for
+   * a draft checked before it is put in its folder (`connectors validate --file /tmp/draft.yaml`), the rule
+   * is reported in {@link LoadedDefinitionFile.notes} and the definition still validates.
+   */
+  folderName?: 'error' | 'note';
+}
+
+/** A definition file that validates, with what a person should still know about it. */
+export interface LoadedDefinitionFile extends LoadedConnector {
+  /** Rules the definition does not meet yet that do not make it invalid (see {@link LoadOptions.folderName}). */
+  notes: DefinitionProblem[];
+}
+
 /**
  * Parses and validates one definition file. Problems name the file, line, column, the path inside the
- * definition and the reason; nothing about a connector is half-accepted.
+ * definition and the reason, all of them at once (the folder-name rule included); nothing about a connector
+ * is half-accepted.
  */
-export function loadDefinitionFile(file: string): LoadedConnector {
+export function loadDefinitionFile(file: string, opts: LoadOptions = {}): LoadedDefinitionFile {
   const text = readFileSync(file, 'utf8');
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
@@ -47,25 +65,39 @@ export function loadDefinitionFile(file: string): LoadedConnector {
       return { path: '(yaml)', line: pos?.line ?? null, column: pos?.col ?? null, message: e.message.split('\n')[0]! };
     }));
   }
-  const parsed = connectorDefinitionSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const problems: DefinitionProblem[] = parsed.error.issues.map((issue) => {
-      const where = locate(doc, lineCounter, issue.path as Array<string | number>);
-      return { path: issue.path.length ? issue.path.join('.') : '(definition)', line: where?.line ?? null, column: where?.col ?? null, message: issue.message };
-    });
-    throw new DefinitionInvalidError(rel, problems);
-  }
-  const definition = parsed.data;
+  const input: unknown = doc.toJS();
   const folder = path.dirname(file);
-  if (definition.name !== path.basename(folder)) {
-    throw new DefinitionInvalidError(rel, [{ path: 'name', line: locate(doc, lineCounter, ['name'])?.line ?? null, column: null, message: `must equal the folder name "${path.basename(folder)}"` }]);
+  const name = (input as { name?: unknown } | null)?.name;
+  const folderProblem: DefinitionProblem | null = typeof name === 'string' && name !== path.basename(folder)
+    ? {
+        path: 'name',
+        line: locate(doc, lineCounter, ['name'])?.line ?? null,
+        column: null,
+        message: `must equal the folder name "${path.basename(folder)}" (connectors are found by folder): put the file at connectors/${name}/${DEFINITION_FILE}`,
+      }
+    : null;
+  const problems: DefinitionProblem[] = folderProblem && opts.folderName !== 'note' ? [folderProblem] : [];
+  const parsed = connectorDefinitionSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues.flatMap((i) => expandUnion(i))) {
+      const where = locate(doc, lineCounter, issue.path as Array<string | number>);
+      problems.push({
+        path: issue.path.length ? issue.path.join('.') : '(definition)',
+        line: where?.line ?? null,
+        column: where?.col ?? null,
+        message: isMissing(input, issue) ? 'is required' : issue.message,
+      });
+    }
   }
+  if (problems.length || !parsed.success) throw new DefinitionInvalidError(rel, sortByLine(problems));
+  const definition = parsed.data;
   return {
     definition,
     file,
     folder,
     definitionHash: sha256(canonicalJson(definition)),
     mappingHash: sha256(canonicalJson({ sourceSystem: definition.sourceSystem, records: definition.records })),
+    notes: folderProblem && opts.folderName === 'note' ? [folderProblem] : [],
   };
 }
 
@@ -89,6 +121,35 @@ function definitionFiles(dir: string): string[] {
     .map((entry) => path.join(dir, entry, DEFINITION_FILE))
     .filter((file) => statSync(path.dirname(file), { throwIfNoEntry: false })?.isDirectory() && existsSync(file));
 }
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A value matching no option of a union is one issue ("Invalid input") hiding the reasons. When exactly one
+ * option takes a value of that shape (an object where the other option is a string), its own issues are
+ * the reasons, reported at their paths.
+ */
+function expandUnion(issue: Issue, base: PropertyKey[] = []): Issue[] {
+  const at = [...base, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length) {
+    const fitting = issue.errors.filter((option) => !option.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')));
+    if (fitting.length === 1) return fitting[0]!.flatMap((i) => expandUnion(i, at));
+  }
+  return [{ ...issue, path: at }];
+}
+
+/** Whether the issue is about a setting the definition leaves out (zod says "expected object, received undefined"). */
+function isMissing(input: unknown, issue: Issue): boolean {
+  if (issue.code !== 'invalid_type' || issue.path.length === 0) return false;
+  let v: unknown = input;
+  for (const key of issue.path) {
+    if (v === null || typeof v !== 'object') return false;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v === undefined;
+}
+
+const sortByLine = (problems: DefinitionProblem[]) => problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
 
 function locate(doc: YAML.Document, lc: LineCounter, p: Array<string | number>): { line: number; col: number } | null {
   for (let n = p.length; n >= 0; n--) {

@@ -16,8 +16,19 @@ export type EnvRef = z.infer<typeof envRefSchema>;
 
 /** A secret: only an environment reference, never a literal, never a default. */
 export const secretRefSchema = z
-  .object({ env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name in upper case (A-Z, 0-9, _)') })
-  .strict()
+  .strictObject(
+    { env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name in upper case (A-Z, 0-9, _)') },
+    {
+      // Never the value given: it may be the secret itself.
+      error: (issue) => {
+        if (issue.code === 'invalid_type') {
+          return 'a secret must be a reference to an environment variable, { env: NAME }: literal values are refused (set the variable where the hub runs)';
+        }
+        if (issue.code === 'unrecognized_keys') return 'a secret is only { env: NAME }: no default, nothing else';
+        return undefined;
+      },
+    },
+  )
   .describe('A secret, given as a reference to an environment variable: { env: NAME }. Literal values are refused.');
 export type SecretRef = z.infer<typeof secretRefSchema>;
 

@@ -207,7 +207,10 @@ export const recordFieldsSchema = z
 export const groupMappingSchema = z
   .strictObject({
     clause: z
-      .union([z.enum(GROUP_CLAUSES), valueSpecSchema])
+      .union([z.enum(GROUP_CLAUSES), valueSpecSchema], {
+        // Neither a letter nor a value: say what a letter is (an object's own problems are reported as such).
+        error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? undefined : `must be a clause letter (${GROUP_CLAUSES.join(', ')}) or a value giving one, e.g. { from: column, map: { … } }`),
+      })
       .describe(`${GROUP_TARGETS.clause.description} A letter, or a value giving one (absent: no group).`),
     when: valueSpecSchema.optional().describe('A test; the group is recorded only when it holds.'),
     subType: valueSpecSchema.optional().describe(GROUP_TARGETS.subType.description),
