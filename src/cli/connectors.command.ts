@@ -177,7 +177,13 @@ export function connectorsCommand(): Command {
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
             warned = true;
-            process.stderr.write('still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
+            // One sync per connector: a run queued behind a running one waits for it (its job retries meanwhile).
+            const running = await b.ctx.sql.one<{ id: string }>(
+              `SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = $1 AND r.status = 'RUNNING' AND r.id <> $2 ORDER BY r.id DESC LIMIT 1`,
+              [name, runId]);
+            process.stderr.write(running
+              ? `still queued after 10 s: a sync of ${name} is running (run ${running.id}); this one starts when it has finished (one sync per connector at a time).\n`
+              : 'still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
           }
           if (r.status === 'RUNNING') progress(r);
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
