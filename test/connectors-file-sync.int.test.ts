@@ -289,6 +289,31 @@ describe('file connectors against their drops', () => {
     expect(after.filter((r, i) => r.content_hash !== before[i]!.content_hash).map((r) => r.external_id)).toEqual(['KS-TEXT-2']);
   });
 
+  it('refuses an export whose header row lacks the id column (another delimiter) before any row lands, and reads headers in capitals', async () => {
+    const dir = path.join(root, 'header-fit');
+    const { header, row } = await birthRegisterRows(dir, 131);
+    const rows = [row({ 'Mã hồ sơ': 'KS-FIT-1' }), row({ 'Mã hồ sơ': 'KS-FIT-2' })];
+    const before = await count('SELECT count(*)::text AS n FROM rejected_record');
+
+    // The same export written with ";": one column at ",", so no row could have an id.
+    const semicolons = path.join(dir, 'khai-sinh-semicolons.csv');
+    writeFileSync(semicolons, [header, ...rows, ''].join('\n').replaceAll(',', ';'));
+    const error = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [semicolons] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', details: { problem: 'MISSING_ID_COLUMN' } });
+    expect((error as Error).message).toMatch(/needs? columns? .*«Mã hồ sơ».*splits into 17 columns at ";", «Mã hồ sơ» and «Họ và tên» among them: the file looks ";"-delimited/);
+    // The hub's words and the mapping's column names only: kept whole by logs and run history.
+    expect((error as { storableMessage?: string }).storableMessage).toBe((error as Error).message);
+    expect(await count('SELECT count(*)::text AS n FROM rejected_record')).toBe(before);
+    expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE external_id LIKE 'KS-FIT-%'`)).toBe(0);
+
+    // Headers in capitals are the mapping's columns up to case: read as those.
+    const capitals = path.join(dir, 'khai-sinh-capitals.csv');
+    writeFileSync(capitals, [header.toUpperCase(), ...rows, ''].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [capitals] });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', inserted: 2, rejected: 0 });
+    expect(await count(`SELECT count(*)::text AS n FROM birth_registration b JOIN source_record s ON s.id = b.source_record_id WHERE s.external_id LIKE 'KS-FIT-%'`)).toBe(2);
+  });
+
   it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {
     const dir = path.join(root, 'repeated-new');
     const { header, row } = await birthRegisterRows(dir, 98);

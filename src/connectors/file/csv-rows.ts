@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { CsvParser, type CsvRowSink } from './csv-parser.js';
 import { StreamDecoder, type TextEncodingName } from './encoding.js';
 import { FileHeaderError } from './errors/file-header.error.js';
+import { COMMON_DELIMITERS, type HeaderFitter, type OtherReading } from './header-fit.js';
 import { normalizeHeaders } from './headers.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
 import type { TextRecogniser } from '../types.js';
@@ -22,8 +23,10 @@ export interface CsvRowsOptions {
   recogniser?: TextRecogniser;
   /** The sheet's record type, for the recogniser. */
   recordType?: string;
-  /** Told the header row's columns (trimmed, NFC) once it is read. */
+  /** Told the header row's columns (trimmed, NFC, fitted) once it is read. */
   onHeaders?: (columns: readonly string[]) => void;
+  /** Fits the header row to the mappings (case, a record id's columns); absent: the headers as written. */
+  fitter?: HeaderFitter;
 }
 
 /** Bytes read at a time: large enough that per-chunk overheads vanish, small enough to stay out of the way. */
@@ -93,8 +96,10 @@ class SheetRowCollector implements CsvRowSink {
     if (rowNumber < this.o.headerRow) return;
     const layout = this.layout;
     if (layout === null) {
-      const columns = normalizeHeaders(fields, `${this.o.fileName} row ${rowNumber}`);
-      this.layout = csvLayout(this.o.delimiter, this.o.quote, text, columns);
+      const where = `${this.o.fileName} row ${rowNumber}`;
+      const written = normalizeHeaders(fields, where);
+      const columns = this.o.fitter?.fit(written, where, () => otherReadings(text, this.o.delimiter, this.o.quote)) ?? written;
+      this.layout = csvLayout(this.o.delimiter, this.o.quote, text, columns, columns.some((c, i) => c !== written[i]));
       this.o.onHeaders?.(columns);
       return;
     }
@@ -130,6 +135,32 @@ class SheetRowCollector implements CsvRowSink {
   }
 }
 
+/** The header row read with each other common delimiter (see {@link HeaderFitter.fit}). */
+function otherReadings(header: string, delimiter: string, quote: string): OtherReading[] {
+  return COMMON_DELIMITERS.filter((d) => d !== delimiter && d !== quote).map((d) => {
+    const sink = new FirstRowCells();
+    const parser = new CsvParser({ delimiter: d, quote });
+    parser.push(header, sink);
+    parser.end(sink);
+    return { delimiter: d, columns: sink.cells };
+  });
+}
+
+/** Takes the cells (trimmed, NFC) of the first row parsed. */
+class FirstRowCells implements CsvRowSink {
+  cells: string[] = [];
+  private done = false;
+
+  row(fields: readonly string[]): void {
+    if (!this.done) this.cells = fields.map((f) => f.trim().normalize('NFC'));
+    this.done = true;
+  }
+
+  broken(): void {
+    this.done = true;
+  }
+}
+
 /** A data row's values by header; null when every cell is empty or blank (absent: values are kept as written, the mapping trims). */
 function rowData(headers: readonly string[], fields: readonly string[]): Record<string, string> | null {
   const data: Record<string, string> = {};
@@ -145,10 +176,14 @@ function rowData(headers: readonly string[], fields: readonly string[]): Record<
 
 /**
  * The layout of a CSV file's rows: its delimiter, quote and header row (as written, and the column names it
- * gives). The id is a digest of the first three, which is what content hashes of the file's rows name.
+ * gives). The id is a digest of the first three (and of the column names, when some are not the header row's
+ * own: `renamed`), which is what content hashes of the file's rows name.
  */
-export function csvLayout(delimiter: string, quote: string, header: string, columns: readonly string[]): RecordLayout {
-  return { id: `csv:${hash('sha256', JSON.stringify([delimiter, quote, header]), 'base64url')}`, format: 'csv', delimiter, quote, header, columns };
+export function csvLayout(delimiter: string, quote: string, header: string, columns: readonly string[], renamed = false): RecordLayout {
+  // Columns read under other names than the header row writes (a header matched up to case) name the layout
+  // too: the same header row read under another mapping's spelling gives other data.
+  const key = renamed ? [delimiter, quote, header, columns] : [delimiter, quote, header];
+  return { id: `csv:${hash('sha256', JSON.stringify(key), 'base64url')}`, format: 'csv', delimiter, quote, header, columns };
 }
 
 /**

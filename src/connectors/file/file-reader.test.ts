@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serializeError } from '../../observability/logger.js';
 import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
+import { recordMappingsSchema, type RecordMappingInput } from '../mapping/mapping.schema.js';
 import { parseCsvRecordText } from './csv-rows.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { CHECKSUM_WORKER_BYTES, FileReader, sha256 } from './file-reader.js';
@@ -26,6 +27,14 @@ afterEach(async () => {
 function reader(file: Partial<FileConfigInput> = {}, env: NodeJS.ProcessEnv = {}): FileReader {
   return new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, ...file }), { logger, name: 'justice-register', env });
 }
+
+/** A reader of `dir` that knows the connector's mappings (as a sync's reader does). */
+function mappedReader(file: Partial<FileConfigInput>, ...records: RecordMappingInput[]): FileReader {
+  return new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, ...file }), {
+    logger, name: 'justice-register', records: recordMappingsSchema.parse(records),
+  });
+}
+const BIRTHS: RecordMappingInput = { recordType: 'child', externalId: { from: 'Mã hồ sơ' }, fields: { fullName: { from: 'Họ và tên' } } };
 
 async function collect(source: AsyncIterable<ReadBatch>): Promise<ReadBatch[]> {
   const out: ReadBatch[] = [];
@@ -196,6 +205,69 @@ describe('FileReader (CSV)', () => {
     expect(emptyHeader).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', message: expect.stringMatching(/column B \(2\) has no header/) });
     // The hub's own words, kept whole by logs and run history; a message quoting a header is not (it may be a record).
     expect(serializeError(emptyHeader as Error).message).toBe('empty.csv row 1: column B (2) has no header; give every column a header (or delete the empty columns)');
+  });
+
+  describe('header row against the mappings', () => {
+    it('reads headers that match the mapped columns only up to letter case (and NFC) as those columns', async () => {
+      const upper = 'MÃ HỒ SƠ,' + 'HỌ VÀ TÊN'.normalize('NFD') + ',Ghi chú';
+      const file = await drop('hoa.csv', `${upper}\nKS1,Nguyễn An,x\n`);
+      const headers: ReaderEvent[] = [];
+      const [batch] = await collect(mappedReader({}, BIRTHS).read(null, { files: [file], onEvent: (e) => e.type === 'sheet-headers' && headers.push(e) }));
+      expect(batch!.records[0]!.data).toEqual({ 'Mã hồ sơ': 'KS1', 'Họ và tên': 'Nguyễn An', 'Ghi chú': 'x' });
+      expect(headers).toMatchObject([{ columns: ['Mã hồ sơ', 'Họ và tên', 'Ghi chú'] }]);
+      const layout = batch!.records[0]!.textLayout!;
+      expect(parseCsvRecordText(batch!.records[0]!.text!, layout)).toEqual(batch!.records[0]!.data);
+      // The same header row read as written is another layout: its rows give other data.
+      const [plain] = await collect(reader().read(null, { files: [file] }));
+      expect(plain!.records[0]!.textLayout!.id).not.toBe(layout.id);
+    });
+
+    it('refuses two headers equal up to case where a mapping reads one, naming the columns, not the file\'s text', async () => {
+      const file = await drop('hai.csv', 'Mã hồ sơ,Họ và tên,MÃ HỒ SƠ\nKS1,An,KS1\n');
+      const error = await collect(mappedReader({}, BIRTHS).read(null, { files: [file] })).catch((e: Error) => e);
+      expect(error).toMatchObject({
+        code: 'CONNECTOR_FILE_HEADERS',
+        details: { problem: 'AMBIGUOUS_HEADER', columns: [1, 3] },
+        message: 'hai.csv row 1: columns A (1) and C (3) have the same header up to letter case, that of the column «Mã hồ sơ» the mapping reads; headers must differ by more than case (rename or delete one)',
+      });
+      expect(serializeError(error as Error).message).toBe((error as Error).message);
+      // Columns no mapping reads may differ by case only: they are simply other columns.
+      const other = await drop('khac.csv', 'Mã hồ sơ,Ghi chú,GHI CHÚ\nKS1,a,b\n');
+      expect((await collect(mappedReader({}, BIRTHS).read(null, { files: [other] })))[0]!.records).toHaveLength(1);
+    });
+
+    it('refuses a file whose header row lacks the id column before any row, naming the column and the delimiter that splits it out', async () => {
+      // A comma export dropped for a connector whose files use ";".
+      await drop('phay.csv', 'Mã hồ sơ,Họ và tên,Ngày sinh\nKS1,Nguyễn Thị Ánh,01/02/2015\n', new Date('2026-01-01'));
+      await drop('tot.csv', 'Mã hồ sơ;Họ và tên\nKS2;Trần Bình\n', new Date('2026-01-02'));
+      const events: ReaderEvent[] = [];
+      const batches = await collect(mappedReader({ csv: { delimiter: ';' } }, BIRTHS).read(null, { onEvent: (e) => events.push(e) }));
+      expect(batches.flatMap((b) => b.records.map((r) => r.data['Mã hồ sơ']))).toEqual(['KS2']);
+      expect(batches.flatMap((b) => b.rejects ?? [])).toEqual([]);
+      const message =
+        'phay.csv row 1: no mapping can give its rows a record id: it needs column «Mã hồ sơ», which the header row (1 column) does not have in any letter case; ' +
+        'the header row splits into 3 columns at ",", «Mã hồ sơ» among them: the file looks ","-delimited (set file.csv.delimiter, or export it with the connector\'s delimiter); ' +
+        'the file was not read (its every row would be rejected without an id)';
+      expect(events.filter((e) => e.type === 'file-refused')).toEqual([
+        { type: 'file-refused', fileName: 'phay.csv', checksum: expect.any(String), code: 'CONNECTOR_FILE_HEADERS', message, storedMessage: message },
+      ]);
+    });
+
+    it('says so when no other delimiter explains it, and never quotes the file\'s first row (a file without its header row has a record there)', async () => {
+      const file = await drop('khong-tieu-de.csv', 'KS1,Nguyễn Thị Ánh,01/02/2015\nKS2,Trần Văn Bình,02/03/2016\n');
+      const error = await collect(mappedReader({}, BIRTHS).read(null, { files: [file] })).catch((e: Error) => e);
+      expect(error).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', details: { problem: 'MISSING_ID_COLUMN', missing: ['Mã hồ sơ'] } });
+      expect((error as Error).message).toBe(
+        'khong-tieu-de.csv row 1: no mapping can give its rows a record id: it needs column «Mã hồ sơ», which the header row (3 columns) does not have in any letter case; ' +
+          'the file was not read (its every row would be rejected without an id)',
+      );
+      // A `firstOf` id needs one of its columns; a `when` column is needed too.
+      const either = await drop('either.csv', 'Số định danh,Họ và tên\n001,An\n');
+      const firstOf = mappedReader({}, { ...BIRTHS, externalId: { firstOf: ['Mã hồ sơ', 'Số định danh'] } });
+      expect((await collect(firstOf.read(null, { files: [either] })))[0]!.records).toHaveLength(1);
+      const when = mappedReader({}, { ...BIRTHS, externalId: { from: 'Số định danh' }, when: { from: 'Loại', equals: 'KS' } });
+      await expect(collect(when.read(null, { files: [either] }))).rejects.toMatchObject({ details: { missing: ['Loại'] } });
+    });
   });
 
   it('reads in chunks of chunkRows, oldest file first, the last batch of each file marking it completed', async () => {

@@ -26,6 +26,7 @@ import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
 import { DefinitionInvalidError } from '../definition/definition-invalid.error.js';
+import type { RecordMapping } from '../mapping/mapping.schema.js';
 import { resolveSetting } from '../definition/env-ref.js';
 import type {
   CheckResult,
@@ -44,6 +45,7 @@ import { FileEncodingError } from './errors/file-encoding.error.js';
 import { FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { FileUnreadableError } from './errors/file-unreadable.error.js';
+import { HeaderFitter } from './header-fit.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
 import { entryKind, fileSystemError, givenNotAFileError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
@@ -58,6 +60,12 @@ export interface FileReaderDeps {
   name: string;
   /** Relative directories are taken from here. @defaultValue PROJECT_ROOT */
   projectRoot?: string;
+  /**
+   * The connector's mappings: each sheet's header row is fitted to those that may take its rows (headers
+   * matched up to letter case; a sheet from which no record id can be read refused: {@link HeaderFitter}).
+   * @defaultValue none: headers are read as written, unchecked
+   */
+  records?: readonly RecordMapping[];
 }
 
 /**
@@ -101,6 +109,7 @@ interface Chunk {
 export class FileReader implements SourceReader {
   private readonly matches: (fileName: string) => boolean;
   private readonly log: Logger;
+  private readonly fitters = new Map<string | undefined, HeaderFitter>();
 
   constructor(
     private readonly config: FileConfig,
@@ -109,6 +118,14 @@ export class FileReader implements SourceReader {
     this.matches = compileGlob(config.pattern);
     // The factory's logger names the connector already (a second `connector` key would be invalid JSON for strict log pipelines).
     this.log = deps.logger.bindings()['connector'] === deps.name ? deps.logger : deps.logger.child({ connector: deps.name });
+  }
+
+  /** The fitter of the header rows of sheets read as `recordType`; undefined without mappings. */
+  private fitter(recordType: string | undefined): HeaderFitter | undefined {
+    if (!this.deps.records) return undefined;
+    let fitter = this.fitters.get(recordType);
+    if (!fitter) this.fitters.set(recordType, (fitter = new HeaderFitter(this.deps.records, recordType)));
+    return fitter;
   }
 
   /** The drop directory, absolute. Throws MissingSecretError when its variable is unset without a default. */
@@ -477,7 +494,10 @@ export class FileReader implements SourceReader {
     if (sheets.length <= first + 1) return;
     const { xlsxRows } = await import('./xlsx-rows.js');
     for (let s = first + 1; s < sheets.length; s++) {
-      const rows = xlsxRows({ filePath: file.path, fileName: file.name, sheets, sheetIndex: s, headerRow: this.config.headerRow, skipRows: 0, headersOnly: true });
+      const rows = xlsxRows({
+        filePath: file.path, fileName: file.name, sheets, sheetIndex: s, headerRow: this.config.headerRow, skipRows: 0, headersOnly: true,
+        fitter: this.fitter(sheets[s]!.recordType),
+      });
       for await (const _ of rows) {
         // Nothing is given out with `headersOnly`.
       }
@@ -529,6 +549,7 @@ export class FileReader implements SourceReader {
               skipRows: done,
               recogniser: ctx.recogniser,
               recordType: sheet.recordType,
+              fitter: this.fitter(sheet.recordType),
               onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.name, where: label, recordType: sheet.recordType, columns }),
             })
           : (await import('./xlsx-rows.js')).xlsxRows({
@@ -539,6 +560,7 @@ export class FileReader implements SourceReader {
               headerRow: this.config.headerRow,
               skipRows: done,
               onSheetName: (name) => (label = `${file.name} sheet "${name}"`),
+              fitter: this.fitter(sheet.recordType),
               onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.name, where: label, recordType: sheet.recordType, columns }),
             });
       sheetRows: for await (const rows of source) {

@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadBatch, ReaderEvent } from '../types.js';
+import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { FileReader } from './file-reader.js';
 
@@ -162,6 +163,40 @@ describe('FileReader (XLSX)', () => {
     await expect(collect(reader({ headerRow: 1 }).read(null, { files: [inspection] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
       message: 'kiem-tra-2026.xlsx sheet "Cơ sở" row 1: the header row is empty',
+    });
+  });
+
+  it('fits each sheet\'s headers to its mappings before any row: capitals read as the mapped columns, a later sheet without its id column refused', async () => {
+    const records = recordMappingsSchema.parse([
+      { recordType: 'facility', externalId: { from: 'Mã cơ sở' }, projections: { facility: [{ fields: { code: { from: 'Mã cơ sở' }, name: { from: 'Tên cơ sở' }, type: { value: 'OTHER' }, licenceStatus: { value: 'NONE' } } }] } },
+      { recordType: 'child', externalId: { join: ['Mã cơ sở', 'Họ và tên'] }, fields: { fullName: { from: 'Họ và tên' } } },
+    ]);
+    const mapped = (name: string) => new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: name, headerRow: 2, sheets: SHEETS, chunkRows: 1 }), { logger, name: 'facility-inspection', records });
+    const write = async (name: string, childHeaders: string[]) => {
+      const wb = new ExcelJS.Workbook();
+      const facilities = wb.addWorksheet('Cơ sở');
+      facilities.addRow(['']);
+      facilities.addRow(['MÃ CƠ SỞ', 'TÊN CƠ SỞ']);
+      facilities.addRow(['CS-009', 'Mái ấm Bình Minh']);
+      const children = wb.addWorksheet('Trẻ em');
+      children.addRow(['']);
+      children.addRow(childHeaders);
+      children.addRow(['CS-009', 'Nguyễn Văn An']);
+      await wb.xlsx.writeFile(path.join(dir, name));
+    };
+    await write('hoa-2026.xlsx', ['Mã Cơ Sở', 'HỌ VÀ TÊN']);
+    const batches = await collect(mapped('hoa-2026.xlsx').read(null, {}));
+    expect(batches.flatMap((b) => b.records.map((r) => r.data))).toEqual([
+      { 'Mã cơ sở': 'CS-009', 'Tên cơ sở': 'Mái ấm Bình Minh' },
+      { 'Mã cơ sở': 'CS-009', 'Họ và tên': 'Nguyễn Văn An' },
+    ]);
+    // The children's sheet (read second) lacks a column of its id: refused before the first sheet's rows.
+    await write('thieu-2026.xlsx', ['Mã cơ sở', 'Tên']);
+    const error = await collect(mapped('thieu-2026.xlsx').read(null, { files: ['thieu-2026.xlsx'] })).catch((e: Error) => e);
+    expect(error).toMatchObject({
+      code: 'CONNECTOR_FILE_HEADERS',
+      details: { problem: 'MISSING_ID_COLUMN', missing: ['Họ và tên'] },
+      message: expect.stringMatching(/^thieu-2026\.xlsx sheet "Trẻ em" row 2: no mapping can give its rows a record id: it needs column «Họ và tên», which the header row \(2 columns\)/),
     });
   });
 

@@ -9,6 +9,7 @@ import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import type { FileSheet } from './file.schema.js';
 import { fileSystemError } from './file-system-errors.js';
+import type { HeaderFitter } from './header-fit.js';
 import { columnName, normalizeHeaders } from './headers.js';
 import type { SheetRow } from './sheet-row.js';
 
@@ -24,8 +25,10 @@ export interface XlsxRowsOptions {
   skipRows: number;
   /** Told the sheet's actual name once the workbook's sheet list is read. */
   onSheetName?: (name: string) => void;
-  /** Told the header row's columns (trimmed, NFC) once it is read. */
+  /** Told the header row's columns (trimmed, NFC, fitted) once it is read. */
   onHeaders?: (columns: readonly string[]) => void;
+  /** Fits the sheet's header row to the mappings (case, a record id's columns); absent: the headers as written. */
+  fitter?: HeaderFitter;
   /** Only check the sheet: stop once its header row is read, giving out no row. @defaultValue false */
   headersOnly?: boolean;
 }
@@ -318,7 +321,8 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
           const v = cellValue(cell, date1904);
           cells[col - 1] = v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
         });
-        headers = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
+        const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
+        headers = o.fitter?.fit(written, `${where} row ${rowNumber}`) ?? written;
         o.onHeaders?.(headers);
         if (o.headersOnly) return;
         continue;

@@ -66,7 +66,7 @@ function requiredBy(when: unknown): string[] {
 }
 
 /** Whether a sheet with `headers` has the column a path reads (the whole path as a header, or its first segment). */
-function hasColumn(headers: ReadonlySet<string>, path: string): boolean {
+export function hasColumn(headers: ReadonlySet<string>, path: string): boolean {
   if (headers.has(path)) return true;
   const first = /^[^.[]+/.exec(path)?.[0];
   return first !== undefined && first !== path && headers.has(first);
@@ -78,9 +78,7 @@ function hasColumn(headers: ReadonlySet<string>, path: string): boolean {
  */
 export function checkSheetColumns(mappings: readonly RecordMapping[], recordType: string | undefined, headers: readonly string[]): SheetColumnsCheck {
   const have = new Set(headers.map((h) => h.trim().normalize('NFC')));
-  const candidates = mappings.filter(
-    (m) => recordType === undefined || m.recordType === recordType || (m.sheet !== undefined && String(m.sheet) === recordType),
-  );
+  const candidates = mappingsFor(mappings, recordType);
   const missing = new Set<string>();
   const wanted: string[] = [];
   let applicable = 0;
@@ -95,6 +93,46 @@ export function checkSheetColumns(mappings: readonly RecordMapping[], recordType
     for (const c of columnsRead(reads)) if (!hasColumn(have, c)) missing.add(c);
   }
   return { applicable, missing: [...missing], noneApplies: applicable === 0 && candidates.length > 0 ? [...new Set(wanted)] : null };
+}
+
+/** The mappings that may take a sheet's rows: those of its record type (or sheet), as the mapper picks them (`recordType` undefined: any). */
+export function mappingsFor(mappings: readonly RecordMapping[], recordType: string | undefined): RecordMapping[] {
+  return mappings.filter((m) => recordType === undefined || m.recordType === recordType || (m.sheet !== undefined && String(m.sheet) === recordType));
+}
+
+/** Every column a mapping reads (its `when`, id, fields, groups and projections), by path and by the path's first segment. */
+export function columnNamesRead(m: RecordMapping): Set<string> {
+  const { recordType: _type, sheet: _sheet, ...reads } = m;
+  const out = new Set<string>();
+  for (const path of columnsRead(reads)) {
+    out.add(path);
+    const first = /^[^.[]+/.exec(path)?.[0];
+    if (first !== undefined) out.add(first);
+  }
+  return out;
+}
+
+/**
+ * The columns a sheet with `headers` lacks for `m` to give its rows a record id: the columns its `when` needs
+ * present, and those its `externalId` reads (every part of a `join`; one alternative of a `firstOf` is
+ * enough). Empty when the mapping can read ids from the sheet's rows.
+ */
+export function idColumnsMissing(m: RecordMapping, headers: ReadonlySet<string>): string[] {
+  const when = m.when === undefined ? [] : requiredBy(m.when).filter((c) => !hasColumn(headers, c));
+  return [...new Set([...when, ...valueColumnsMissing(m.externalId, headers)])];
+}
+
+function valueColumnsMissing(spec: unknown, headers: ReadonlySet<string>): string[] {
+  if (typeof spec === 'string') return [...columnsRead({ from: spec })].filter((c) => !hasColumn(headers, c));
+  if (spec === null || typeof spec !== 'object') return [];
+  const v = spec as { from?: unknown; join?: unknown; firstOf?: unknown };
+  if (typeof v.from === 'string') return [...columnsRead({ from: v.from })].filter((c) => !hasColumn(headers, c));
+  if (Array.isArray(v.join)) return [...new Set(v.join.flatMap((x) => valueColumnsMissing(x, headers)))];
+  if (Array.isArray(v.firstOf)) {
+    const each = v.firstOf.map((x) => valueColumnsMissing(x, headers));
+    return each.some((e) => e.length === 0) ? [] : [...new Set(each.flat())];
+  }
+  return [];
 }
 
 /** The warning for an engineer reading a sheet (names of configured columns only, never cell text); null when all is well. */

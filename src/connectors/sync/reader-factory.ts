@@ -22,5 +22,5 @@ export async function createReader(connector: LoadedConnector, deps: ReaderDeps)
     return new HttpReader(definition.http!, { env: deps.env, logger, name: definition.name });
   }
   const { FileReader } = await import('../file/file-reader.js');
-  return new FileReader(definition.file!, { env: deps.env, logger, name: definition.name, projectRoot: deps.projectRoot ?? PROJECT_ROOT });
+  return new FileReader(definition.file!, { env: deps.env, logger, name: definition.name, projectRoot: deps.projectRoot ?? PROJECT_ROOT, records: definition.records });
 }

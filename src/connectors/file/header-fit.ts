@@ -1,0 +1,121 @@
+import { columnNamesRead, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
+import type { RecordMapping } from '../mapping/mapping.schema.js';
+import { FileHeaderError } from './errors/file-header.error.js';
+import { columnName } from './headers.js';
+
+/** A CSV header row read with another delimiter: the delimiter and the columns it gives (trimmed, NFC). */
+export interface OtherReading {
+  delimiter: string;
+  columns: readonly string[];
+}
+
+/** The delimiters a CSV export commonly has, tried when a header row lacks the columns a mapping needs. */
+export const COMMON_DELIMITERS = [',', ';', '\t', '|'] as const;
+
+/**
+ * A sheet's header row against the mappings that may take its rows (docs/connectors.md#kind-file), checked
+ * before any row is given out:
+ * - a header that matches a column the mappings read only up to letter case (`MÃ HỒ SƠ` for `Mã hồ sơ`;
+ *   headers are in NFC already) is read as that column: an engineer writing the mapping from the agency's
+ *   documentation should not lose a file to the export's capitals. Two headers equal up to case where a
+ *   mapping reads one of them are ambiguous, and the file is refused;
+ * - a sheet from whose header row no mapping can read a record id (the id's columns, or the `when` columns
+ *   picking the mapping, are missing) is refused: its every row would be quarantined without an id (or
+ *   NO_MAPPING), and such rejects are never resolved by a later run, so fixing and dropping the file again
+ *   would leave them open, holding personal data. The message names the missing columns and, when it can
+ *   tell, why (the header row splits into those columns at another common delimiter).
+ * Messages name the mapping's columns, column numbers and delimiters, never the file's header text (a file
+ * without its header row has a record there), so they are kept whole when `where` quotes no sheet name.
+ */
+export class HeaderFitter {
+  private readonly candidates: RecordMapping[];
+  /** The columns the mappings read, by their case-folded name. */
+  private readonly byFold = new Map<string, Set<string>>();
+
+  constructor(mappings: readonly RecordMapping[], recordType: string | undefined) {
+    this.candidates = mappingsFor(mappings, recordType);
+    for (const m of this.candidates) {
+      for (const name of columnNamesRead(m)) {
+        const names = this.byFold.get(fold(name)) ?? new Set<string>();
+        names.add(name);
+        this.byFold.set(fold(name), names);
+      }
+    }
+  }
+
+  /**
+   * The columns to key the sheet's records by: `headers` (trimmed, NFC, unique) with those matching a mapped
+   * column up to case renamed to it. Throws {@link FileHeaderError} for an ambiguous header or when no mapping
+   * can read a record id; `otherReadings` gives the header row read with other delimiters (CSV), for the hint.
+   */
+  fit(headers: readonly string[], where: string, otherReadings?: () => OtherReading[]): string[] {
+    if (this.candidates.length === 0) return [...headers];
+    const ownWords = !where.includes('"');
+    const byFold = new Map<string, number[]>();
+    for (const [i, h] of headers.entries()) {
+      const list = byFold.get(fold(h)) ?? [];
+      list.push(i + 1);
+      byFold.set(fold(h), list);
+    }
+    for (const [key, columns] of byFold) {
+      const read = this.byFold.get(key);
+      if (columns.length > 1 && read) {
+        throw new FileHeaderError(
+          `${where}: columns ${columns.map(columnName).join(' and ')} have the same header up to letter case, that of the column «${[...read][0]}» the mapping reads; ` +
+            'headers must differ by more than case (rename or delete one)',
+          { where, problem: 'AMBIGUOUS_HEADER', columns, mapped: [...read] },
+          { ownWords },
+        );
+      }
+    }
+    const fitted = headers.map((h) => {
+      const read = this.byFold.get(fold(h));
+      return read === undefined || read.has(h) || read.size !== 1 ? h : [...read][0]!;
+    });
+    const have = new Set(fitted);
+    const missing = this.candidates.map((m) => idColumnsMissing(m, have));
+    if (missing.some((m) => m.length === 0)) return fitted;
+    const needed = [...new Set(missing.map((m) => m.map(quote).join(' and ')))];
+    const all = [...new Set(missing.flat())];
+    throw new FileHeaderError(
+      `${where}: no mapping can give its rows a record id: ${needed.length > 1 ? 'they need' : 'it needs'} column${all.length > 1 ? 's' : ''} ${needed.join(', or ')}, ` +
+        `which the header row (${headers.length} column${headers.length > 1 ? 's' : ''}) does not have in any letter case` +
+        `${this.hint(all, headers.length, otherReadings)}; the file was not read (its every row would be rejected without an id)`,
+      { where, problem: 'MISSING_ID_COLUMN', missing: all },
+      { ownWords },
+    );
+  }
+
+  /** Why the columns may be missing, when another delimiter splits the header row into them (or into more columns). */
+  private hint(missing: string[], count: number, otherReadings?: () => OtherReading[]): string {
+    const readings = (otherReadings?.() ?? []).filter((r) => r.columns.length > count);
+    if (readings.length === 0) return '';
+    const found = (r: OtherReading) => {
+      const folded = new Set(r.columns.map(fold));
+      return missing.filter((c) => hasColumn(folded, fold(c)));
+    };
+    const best = readings.reduce((a, b) => {
+      const d = found(b).length - found(a).length;
+      return d > 0 || (d === 0 && b.columns.length > a.columns.length) ? b : a;
+    });
+    const names = found(best);
+    const split = `the header row splits into ${best.columns.length} columns at ${delimiterName(best.delimiter)}`;
+    return names.length > 0
+      ? `; ${split}, ${names.map(quote).join(' and ')} among them: the file looks ${delimiterName(best.delimiter)}-delimited ` +
+          "(set file.csv.delimiter, or export it with the connector's delimiter)"
+      : `; ${split}: is the file ${delimiterName(best.delimiter)}-delimited?`;
+  }
+}
+
+/** A header or column name compared without letter case (both are NFC). */
+function fold(name: string): string {
+  return name.toLowerCase().normalize('NFC');
+}
+
+function quote(column: string): string {
+  return `«${column}»`;
+}
+
+function delimiterName(d: string): string {
+  return d === '\t' ? 'tab' : `"${d}"`;
+}
