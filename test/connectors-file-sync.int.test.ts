@@ -314,6 +314,25 @@ describe('file connectors against their drops', () => {
     expect(await count(`SELECT count(*)::text AS n FROM birth_registration b JOIN source_record s ON s.id = b.source_record_id WHERE s.external_id LIKE 'KS-FIT-%'`)).toBe(2);
   });
 
+  it('keeps the id of a row with a field too many, so the run that stores it fixed resolves its reject', async () => {
+    const dir = path.join(root, 'broken-id');
+    const { header, row } = await birthRegisterRows(dir, 137);
+    const good = row({ 'Mã hồ sơ': 'KS-SPLIT-1', 'Ghi chú': 'Số 12' });
+    // An unquoted comma in the last column: one field too many, the first column (the id) still in place.
+    const broken = path.join(dir, 'khai-sinh-split-1.csv');
+    writeFileSync(broken, [header, row({ 'Mã hồ sơ': 'KS-SPLIT-1', 'Ghi chú': 'Số 12, phố Huế' }), ''].join('\n'));
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [broken] })).toMatchObject({ status: 'SUCCEEDED', rejected: 1 });
+    const open = await ctx.sql.query<{ external_id: string | null; resolution: string | null }>(
+      `SELECT external_id, resolution FROM rejected_record WHERE location LIKE 'khai-sinh-split-1.csv%'`);
+    expect(open).toEqual([{ external_id: 'KS-SPLIT-1', resolution: null }]);
+
+    const fixed = path.join(dir, 'khai-sinh-split-2.csv');
+    writeFileSync(fixed, [header, good, ''].join('\n'));
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [fixed] })).toMatchObject({ status: 'SUCCEEDED', inserted: 1 });
+    const after = await ctx.sql.query<{ resolution: string | null }>(`SELECT resolution FROM rejected_record WHERE location LIKE 'khai-sinh-split-1.csv%'`);
+    expect(after).toEqual([{ resolution: 'STORED' }]);
+  });
+
   it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {
     const dir = path.join(root, 'repeated-new');
     const { header, row } = await birthRegisterRows(dir, 98);

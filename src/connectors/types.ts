@@ -77,6 +77,14 @@ export interface ReaderReject {
   payload: unknown;
   location: string;
   problems: RecordProblem[];
+  /**
+   * The part of the record the reader could still read in place, when that part holds the columns its record
+   * id is read from (see docs/connectors.md, "A row that cannot be parsed"): the sync takes the reject's
+   * external id from it (`RecordMapper.externalIdOf`), so a later run that stores the row fixed resolves the
+   * reject. Absent when the id cannot be read reliably (a broken quote may have shifted every field). Only
+   * read for the id: never stored or logged.
+   */
+  readable?: RawRecord;
 }
 
 export interface IngestedFileInfo {

@@ -36,9 +36,10 @@ export interface CsvRowSink {
   row(fields: readonly string[], line: number, text: string): void;
   /**
    * A row that cannot be parsed (broken quote) or has the wrong number of fields: why, and its text without
-   * the line break (cut at {@link MAX_RAW_CHARS}).
+   * the line break (cut at {@link MAX_RAW_CHARS}). `fields` only for a row that parsed cleanly into the wrong
+   * number of fields (reused like {@link row}'s); a row with a broken quote has none.
    */
-  broken(problem: string, raw: string, line: number): void;
+  broken(problem: string, raw: string, line: number, fields?: readonly string[]): void;
   /**
    * Whether the sink may recognise the next row by its text alone ({@link known}); read before each row.
    * Absent or false: every row is split into fields.
@@ -156,14 +157,16 @@ export class CsvParser {
         continue;
       }
       const index = ++this.rows;
+      let miscounted = false;
       if (this.problem === undefined && this.expectedFields > 0 && fields.length !== this.expectedFields) {
         // A blank line is an empty row, not a broken one.
         if (!(fields.length === 1 && fields[0] === '')) {
           this.problem = `expected ${this.expectedFields} fields, found ${fields.length}`;
+          miscounted = true;
         }
       }
       if (this.problem !== undefined) {
-        out.broken(this.problem, rawText(buf, pos, next), this.line);
+        out.broken(this.problem, rawText(buf, pos, next), this.line, miscounted ? fields : undefined);
       } else {
         if (index === this.headerRow) this.expectedFields = fields.length;
         out.row(fields, this.line, rowText(buf, pos, next));

@@ -6,6 +6,7 @@ import { FileHeaderError } from './errors/file-header.error.js';
 import { COMMON_DELIMITERS, type HeaderFitter, type OtherReading } from './header-fit.js';
 import { normalizeHeaders } from './headers.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
+import { hasColumn } from '../mapping/mapping-columns.js';
 import type { TextRecogniser } from '../types.js';
 import type { SheetRow } from './sheet-row.js';
 
@@ -115,7 +116,7 @@ class SheetRowCollector implements CsvRowSink {
     this.out.push({ kind: 'record', rowNumber, data, text, textLayout: layout, contentHash });
   }
 
-  broken(problem: string, raw: string, line: number): void {
+  broken(problem: string, raw: string, line: number, fields?: readonly string[]): void {
     this.offered = null;
     const rowNumber = ++this.rowNumber;
     if (rowNumber < this.o.headerRow) return;
@@ -126,12 +127,31 @@ class SheetRowCollector implements CsvRowSink {
       });
     }
     if (++this.dataRows <= this.o.skipRows) return;
+    const readable = fields ? this.readable(fields) : undefined;
     this.out.push({
       kind: 'reject',
       rowNumber,
       payload: { row: raw },
       problems: [{ field: '(row)', code: 'MALFORMED_ROW', message: line !== rowNumber ? `${problem} (line ${line})` : problem }],
+      ...(readable ? { readable } : {}),
     });
+  }
+
+  /**
+   * What of a row split into the wrong number of fields is surely in place, when that holds its record id:
+   * only the first field of a row with fields to spare. A delimiter too many (an unquoted comma in an address)
+   * moves every field after it, and nothing says where it was, so only the first column cannot have moved (at
+   * worst it is cut at a delimiter inside it). A row with fields missing may have lost a delimiter anywhere,
+   * the one after the first field included (joining its value to the next, which may be a name), or be cut
+   * short: none of it is sure.
+   */
+  private readable(fields: readonly string[]): Record<string, string> | undefined {
+    const columns = this.layout!.columns;
+    const ids = this.o.fitter?.idColumns;
+    if (!ids || ids.size === 0 || fields.length <= columns.length) return undefined;
+    const first = new Set([columns[0]!]);
+    for (const c of ids) if (!hasColumn(first, c)) return undefined;
+    return rowData(columns.slice(0, 1), fields.slice(0, 1)) ?? undefined;
   }
 }
 

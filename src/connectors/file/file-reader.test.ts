@@ -270,6 +270,19 @@ describe('FileReader (CSV)', () => {
     });
   });
 
+  it('keeps what of a broken row surely holds its id: the first field of a row with a field too many, nothing of one with fields missing or a broken quote', async () => {
+    await drop('vo.csv', 'Mã hồ sơ,Họ và tên,Ghi chú\nKS1,An,Số 12, phố Huế\nKS2,Bình\nKS3,"Chi "C" Lê",x\n');
+    const [batch] = await collect(mappedReader({}, BIRTHS).read(null, {}));
+    expect(batch!.rejects!.map((r) => r.readable ?? null)).toEqual([
+      { data: { 'Mã hồ sơ': 'KS1' }, recordType: 'child', location: 'vo.csv row 2' },
+      null,
+      null,
+    ]);
+    // An id read from another column than the first could have moved: not kept.
+    const [second] = await collect(mappedReader({}, { ...BIRTHS, externalId: { from: 'Họ và tên' } }).read(null, { files: ['vo.csv'] }));
+    expect(second!.rejects!.map((r) => r.readable ?? null)).toEqual([null, null, null]);
+  });
+
   it('reads in chunks of chunkRows, oldest file first, the last batch of each file marking it completed', async () => {
     await drop('new.csv', `${HEADER}\n${rows(2, 100)}\n`, new Date('2026-03-01'));
     await drop('old.csv', `${HEADER}\n${rows(5)}`, new Date('2026-01-01'));

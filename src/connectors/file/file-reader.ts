@@ -595,7 +595,9 @@ export class FileReader implements SourceReader {
             const location = `${label} row ${row.rowNumber}`;
             chunk.records.push({ data: row.data, recordType: sheet.recordType, location, text: row.text, textLayout: row.textLayout, contentHash: row.contentHash });
           } else if (row.kind === 'reject') {
-            chunk.rejects.push({ payload: row.payload, location: `${label} row ${row.rowNumber}`, problems: row.problems });
+            const location = `${label} row ${row.rowNumber}`;
+            const readable = row.readable ? { readable: { data: row.readable, recordType: sheet.recordType, location } } : {};
+            chunk.rejects.push({ payload: row.payload, location, problems: row.problems, ...readable });
           }
         }
       }

@@ -106,7 +106,7 @@ describe('FileReader (XLSX)', () => {
     ]);
   });
 
-  it('rejects a row with a value under no header, naming the column', async () => {
+  it('rejects a row with a value under no header, naming the column, with its other cells (in place) to read its id from', async () => {
     const [, children] = await collect(reader().read(null, {}));
     expect(children!.rejects).toEqual([
       {
@@ -119,6 +119,7 @@ describe('FileReader (XLSX)', () => {
             message: 'a value in column G (7), which has no header (kiem-tra-2026.xlsx sheet "Trẻ em" has 6 columns)',
           },
         ],
+        readable: { data: { 'Mã cơ sở': 'CS-003', 'Họ và tên': 'Phạm Dũng' }, recordType: 'child', location: 'kiem-tra-2026.xlsx sheet "Trẻ em" row 7' },
       },
     ]);
   });

@@ -1,4 +1,4 @@
-import { columnNamesRead, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
+import { columnNamesRead, columnsRead, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
 import type { RecordMapping } from '../mapping/mapping.schema.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { columnName } from './headers.js';
@@ -31,6 +31,11 @@ export class HeaderFitter {
   private readonly candidates: RecordMapping[];
   /** The columns the mappings read, by their case-folded name. */
   private readonly byFold = new Map<string, Set<string>>();
+  /**
+   * The columns a record id is read from when every mapping that may take the sheet's rows reads it alike
+   * (a broken row cannot say which mapping would take it); null when they differ.
+   */
+  readonly idColumns: ReadonlySet<string> | null;
 
   constructor(mappings: readonly RecordMapping[], recordType: string | undefined) {
     this.candidates = mappingsFor(mappings, recordType);
@@ -41,6 +46,8 @@ export class HeaderFitter {
         this.byFold.set(fold(name), names);
       }
     }
+    const ids = new Set(this.candidates.map((m) => JSON.stringify(m.externalId)));
+    this.idColumns = this.candidates.length > 0 && ids.size === 1 ? columnsRead(this.candidates[0]!.externalId) : null;
   }
 
   /**

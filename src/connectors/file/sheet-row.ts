@@ -22,7 +22,8 @@ export type SheetRow =
    * gives the data it would have had.
    */
   | { kind: 'known'; rowNumber: number; text: string; textLayout: RecordLayout; token: number; parse: () => Record<string, unknown> }
-  | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[] }
+  /** A broken row; `readable`: see `ReaderReject.readable`. */
+  | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[]; readable?: Record<string, unknown> }
   /** A row with no value in any column: consumed, nothing to store. */
   | { kind: 'empty'; rowNumber: number };
 

@@ -350,6 +350,8 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
     any = true;
   });
   if (stray !== undefined) {
+    // The other cells are in their columns whatever the stray value is: they give the reject its id.
+    const readable = any ? { readable: data } : {};
     const values: unknown[] = [];
     row.eachCell({ includeEmpty: false }, (cell, col) => {
       values[col - 1] = cellValue(cell, date1904) ?? null;
@@ -365,6 +367,7 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
           message: `a value in column ${columnName(stray)}, which has no header (${where} has ${headers.length} columns)`,
         },
       ],
+      ...readable,
     };
   }
   return any ? { kind: 'record', rowNumber: row.number, data } : { kind: 'empty', rowNumber: row.number };

@@ -191,6 +191,20 @@ describe('child records', () => {
     expect(child(map(raw(data))).raw).toBe(data);
   });
 
+  it('reads the id of a record read in part only when every mapping its record type may take reads it alike', () => {
+    const both = mapper(
+      { recordType: 'child', sheet: 'A', when: { from: 'loai', equals: 'a' }, externalId: { from: 'id' } },
+      { recordType: 'child', sheet: 'B', when: { from: 'ten', present: true }, externalId: { from: 'id' } },
+      { recordType: 'facility', externalId: { from: 'ma' }, projections: { facility: [{ fields: { code: { from: 'ma' }, name: { value: 'x' }, type: { value: 'OTHER' }, licenceStatus: { value: 'NONE' } } }] } },
+    );
+    // No `when` holds on part of a row, but both child mappings read `id`.
+    expect(both.externalIdOf({ data: { id: ' HS1 ' }, recordType: 'child' })).toBe('HS1');
+    expect(both.externalIdOf({ data: { ma: 'CS-1' }, recordType: 'facility' })).toBe('CS-1');
+    expect(both.externalIdOf({ data: {}, recordType: 'child' })).toBeNull();
+    // Any mapping (no record type): child and facility ids differ.
+    expect(both.externalIdOf({ data: { id: 'HS1', ma: 'CS-1' } })).toBeNull();
+  });
+
   it('flags an unresolved commune without rejecting the record', () => {
     const r = ok(map(raw({ id: 'HS1', xa: '99999' })));
     expect(r.record).toMatchObject({ communeCode: '99999', communeCodeSet: null });

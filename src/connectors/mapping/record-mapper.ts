@@ -8,6 +8,7 @@ import { compilePath } from '../paths.js';
 import { PROJECTION_KINDS, type MappedRecord, type Projections, type ProjectionKind, type RawRecord } from '../types.js';
 import { EXTERNAL_ID_TARGET, GROUP_TARGETS, PROJECTION_FIELDS, RECORD_FIELDS, RECORD_FIELD_NAMES, type FieldTarget, type RecordFieldName } from './field-targets.js';
 import type { GroupMapping, RecordMapping } from './mapping.schema.js';
+import { mappingsFor } from './mapping-columns.js';
 import { parseText } from './parse-text.js';
 import { CommuneValue, IsoDate } from './parsed-values.js';
 import { MappingContext, compileCondition, compileValue, type Evaluate } from './value-compiler.js';
@@ -22,6 +23,12 @@ export interface RecordMapper {
    * id is missing or unreadable). Lets a sync recognise unchanged records before mapping them.
    */
   identify(raw: RawRecord): string | null;
+  /**
+   * The external id of a record read only in part (a broken row's `ReaderReject.readable`): the id that every
+   * mapping its record type may take reads alike, whichever of them would take it (a `when` is not tested on
+   * part of a record). Null when those mappings read their ids differently, or the id is missing or unreadable.
+   */
+  externalIdOf(raw: RawRecord): string | null;
 }
 
 type RecordSetter = (record: SourceRecordInput, root: unknown, ctx: MappingContext) => void;
@@ -96,6 +103,25 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
     return typeof id === 'string' && !ctx.problems ? id : null;
   };
 
+  // Per record type (undefined: any mapping), the id its mappings all read alike, or null.
+  const sharedIds = new Map<string | undefined, Evaluate | null>();
+  const sharedId = (recordType: string | undefined): Evaluate | null => {
+    if (sharedIds.has(recordType)) return sharedIds.get(recordType)!;
+    const candidates = mappingsFor(mappings, recordType);
+    const specs = new Set(candidates.map((m) => JSON.stringify(m.externalId)));
+    const id = specs.size === 1 ? compileValue(candidates[0]!.externalId, 'externalId', EXTERNAL_ID_TARGET) : null;
+    sharedIds.set(recordType, id);
+    return id;
+  };
+
+  const externalIdOf = (raw: RawRecord): string | null => {
+    const id = sharedId(raw.recordType);
+    if (!id) return null;
+    const ctx = new MappingContext();
+    const v = id(raw.data, raw.data, ctx);
+    return typeof v === 'string' && !ctx.problems ? v : null;
+  };
+
   const map = (raw: RawRecord): MappedRecord => {
     const root = raw.data;
     const ctx = new MappingContext();
@@ -123,7 +149,7 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
     if (ctx.problems) return { ok: false, externalId: id ?? null, problems: ctx.problems };
     return { ok: true, type: mapping.recordType, record, externalId: id!, projections, flags: ctx.flags ?? [] };
   };
-  return Object.assign(map, { identify });
+  return Object.assign(map, { identify, externalIdOf });
 }
 
 function compileMapping(m: RecordMapping): CompiledMapping {

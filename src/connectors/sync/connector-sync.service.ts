@@ -320,7 +320,7 @@ export class ConnectorSyncService {
       if (batch.records.length || batch.rejects?.length) locations.push(batch.location);
       out.location = locations.join('; ') || batch.location;
       out.fetched += fetchedOf(batch);
-      for (const r of batch.rejects ?? []) out.rejects.push({ externalId: null, location: r.location, problems: r.problems });
+      for (const r of batch.rejects ?? []) out.rejects.push({ externalId: r.readable ? mapper.externalIdOf(r.readable) : null, location: r.location, problems: r.problems });
       for (const raw of batch.records) {
         const mapped = mapper(raw);
         if (!mapped.ok) {
@@ -544,7 +544,8 @@ export class ConnectorSyncService {
       facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [],
     };
     for (const r of batch.rejects ?? []) {
-      staged.rejects.push({ sourceSystem, externalId: null, location: r.location, payload: r.payload, problems: r.problems });
+      // A broken row keeps the id read from what of it is surely in place, so storing it fixed resolves the reject.
+      staged.rejects.push({ sourceSystem, externalId: r.readable ? mapper.externalIdOf(r.readable) : null, location: r.location, payload: r.payload, problems: r.problems });
     }
     const opts = { ...ingestOpts, location: batch.location };
     known?.staging(staged.keys);
