@@ -4,6 +4,7 @@
  * every record without a sex, and headers in another case (`HỌ VÀ TÊN`) make every row NO_MAPPING, with
  * nothing saying that the headers are the problem.
  */
+import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
 import type { ReaderEvent } from '../types.js';
 import type { RecordMapping } from './mapping.schema.js';
 
@@ -150,4 +151,33 @@ export function sheetColumnsWarning(where: string, check: SheetColumnsCheck): st
 export function headersWarning(mappings: readonly RecordMapping[], e: ReaderEvent): string | null {
   if (e.type !== 'sheet-headers') return null;
   return sheetColumnsWarning(e.where, checkSheetColumns(mappings, e.recordType, e.columns));
+}
+
+/**
+ * The paths a mapping's id and fields read that no record of `records` has a value at (JSON records: a page
+ * of an API). A misspelt path is otherwise silent: its field is empty in every record. Groups and projections
+ * are left out: their values are often there for a few children only (a disability), and a page may have
+ * none. So are paths read inside `each` (relative to an element) and a path that does not compile
+ * (validation reports it).
+ */
+export function pathsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>): string[] {
+  const paths = new Set<string>();
+  for (const m of mappings) {
+    const { externalId, fields } = m as { externalId?: unknown; fields?: unknown };
+    for (const p of columnsRead({ externalId, fields })) paths.add(p);
+  }
+  const unmatched: string[] = [];
+  for (const p of paths) {
+    let compiled: CompiledPath;
+    try {
+      compiled = compilePath(p);
+    } catch {
+      continue;
+    }
+    if (!records.some((r) => {
+      const v = firstMatch(compiled, r);
+      return v !== undefined && v !== null;
+    })) unmatched.push(p);
+  }
+  return unmatched;
 }

@@ -108,6 +108,28 @@ describe('connector sync pipeline', () => {
     expect(run).toEqual({ status: 'FAILED', fetched: 50, batches: 0, error: { code: 'PROJECTION_INVALID', message } });
   });
 
+  it('dry-run names the paths of the mapping that no record of the page has (QA: a misspelt path, every field empty, no word)', async () => {
+    const yaml = readFileSync(path.join(defs, 'school', 'connector.yaml'), 'utf8');
+    const typo = yaml.replace(/^name: school$/m, 'name: school-typo').replace(/\{ from: ho_ten\b/, '{ from: ho_tenn');
+    expect(typo).toContain('from: ho_tenn');
+    mkdirSync(path.join(defs, 'school-typo'));
+    writeFileSync(path.join(defs, 'school-typo', 'connector.yaml'), typo);
+    const s = new ConnectorSyncService({
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+    });
+    const dry = await s.dryRun('school-typo');
+    expect(dry.warnings).toEqual([expect.stringMatching(/^page 1: the mapping reads «ho_tenn», which none of the page's 50 records has/)]);
+    // The shipped definition reads nothing a whole page lacks; a page of one record (an incremental read) is
+    // not judged.
+    mkdirSync(path.join(defs, 'school-plain'));
+    writeFileSync(path.join(defs, 'school-plain', 'connector.yaml'), yaml.replace(/^name: school$/m, 'name: school-plain'));
+    const plain = new ConnectorSyncService({
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+    });
+    expect((await plain.dryRun('school-plain')).warnings).toEqual([]);
+    expect((await sync.dryRun('school')).warnings).toEqual([]);
+  });
+
   it('commits each batch without waiting for the disk, and the run\'s own transactions as usual', async () => {
     // The test cluster runs with synchronous_commit off; these connections have it on, as a production server.
     const url = new URL(env.databaseUrl);

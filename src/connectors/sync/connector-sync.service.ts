@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { headersWarning } from '../mapping/mapping-columns.js';
+import { headersWarning, pathsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -134,6 +134,8 @@ export interface SyncDeps {
 }
 
 const LOCK_NAMESPACE = 'connector-sync:';
+/** The fewest records of an API's page on which a dry run tells the mapping's paths that none has. */
+const MIN_PAGE_FOR_PATH_CHECK = 10;
 
 /**
  * Runs connectors: reads pages or file chunks from the last checkpoint, maps and validates every record,
@@ -303,6 +305,8 @@ export class ConnectorSyncService {
     const locations: string[] = [];
     /** Projection values the store would refuse, by path and reason: how many records, and where the first is. */
     const refusedProjections = new Map<string, { count: number; first: string | null }>();
+    /** The records of an API's page, as it sent them: to find paths of the mapping that none has. */
+    const page: Array<Record<string, unknown>> = [];
     for await (const batch of reader.read(state, {
       maxBatches: 1,
       sampleSheets: true,
@@ -322,6 +326,7 @@ export class ConnectorSyncService {
       out.fetched += fetchedOf(batch);
       for (const r of batch.rejects ?? []) out.rejects.push({ externalId: r.readable ? mapper.externalIdOf(r.readable) : null, location: r.location, problems: r.problems });
       for (const raw of batch.records) {
+        if (loaded.definition.kind === 'http') page.push(raw.data);
         const mapped = mapper(raw);
         if (!mapped.ok) {
           out.rejects.push({ externalId: mapped.externalId, location: raw.location ?? null, problems: mapped.problems });
@@ -354,6 +359,15 @@ export class ConnectorSyncService {
       }
       // One page (HTTP); a file reader's sample ends by itself, after each sheet of the first file with rows.
       if ((batch.records.length || batch.rejects?.length) && loaded.definition.kind !== 'file') break;
+    }
+    // Over a page of a few records (an incremental read), a field some children lack is missing by chance.
+    const unmatched = page.length >= MIN_PAGE_FOR_PATH_CHECK ? pathsNoRecordHas(loaded.definition.records, page) : [];
+    if (unmatched.length) {
+      // Paths of the definition, never values.
+      out.warnings.push(
+        `${out.location}: the mapping reads ${unmatched.map((p) => `«${p}»`).join(', ')}, which none of the page's ${page.length} records has: ` +
+          'a misspelt path leaves its field empty in every record (or this page happens not to use it)',
+      );
     }
     for (const [what, { count, first }] of refusedProjections) {
       out.warnings.push(
