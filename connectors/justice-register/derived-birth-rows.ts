@@ -10,7 +10,8 @@
  * registration 3–60 days after birth, 12% later, 3% years later) and do not repeat each other, at a few
  * hundred thousand rows a second. They are not in the generator's ground truth and carry none of its rarer
  * variations (typos, swapped day/month, registration in another commune). Their external ids, `KSX` + 9
- * digits, never equal a population record's (`KS` + 9 digits) nor each other (up to 10⁹ rows); their personal
+ * digits, never equal a population record's (`KS` + 9 digits) nor each other (up to 10⁹ rows), and each seed
+ * draws them from its own permutation, so another seed's rows (other people) rarely share one; their personal
  * numbers differ from each other over the first million rows (digits 7–12 are a permutation of the row index)
  * and may, rarely, equal a population child's.
  */
@@ -127,7 +128,9 @@ export class DerivedBirthRows {
       ? ''
       : `${c.prefix}${sexDigit}${String(c.birthYear % 100).padStart(2, '0')}${String(this.random6(j % 1_000_000)).padStart(6, '0')}`;
     return [
-      `KSX${scrambledId('justice-register/birth-benchmark', j)}`,
+      // The seed is part of the id's namespace: rows of another seed are other people, and must not take the
+      // ids of this seed's rows (a sync of such a file would overwrite these registrations with them).
+      `KSX${scrambledId(`justice-register/birth-benchmark/${this.seed}`, j)}`,
       String(1 + ((h4 >>> 16) % 2400)),
       `0${1 + (h3 % 3)}/${registeredDmy.slice(6)}`,
       registeredDmy,
