@@ -82,16 +82,23 @@ describe('connector sync pipeline', () => {
     }
   });
 
-  it('a projection the store refuses: dry-run warns of it, and the failed run says how many it fetched, in words kept whole', async () => {
-    // Statuses read unmapped ("Đang học"): the definition validates, the store refuses every enrolment.
-    const yaml = readFileSync(path.join(defs, 'school', 'connector.yaml'), 'utf8');
-    const raw = yaml.replace(/^name: school$/m, 'name: school-raw-status').replace(/status: \{ from: trang_thai, map: \{[^}]*\} \}/, 'status: { from: trang_thai }');
-    expect(raw).toContain('status: { from: trang_thai }');
-    mkdirSync(path.join(defs, 'school-raw-status'));
-    writeFileSync(path.join(defs, 'school-raw-status', 'connector.yaml'), raw);
-    const s = new ConnectorSyncService({
+  /**
+   * A copy of the test's school definition under another name, changed by `edit` (the copy must then contain
+   * `expected`), and a sync service that knows it.
+   */
+  const variant = (name: string, edit: (yaml: string) => string, expected: string) => {
+    const yaml = edit(readFileSync(path.join(defs, 'school', 'connector.yaml'), 'utf8').replace(/^name: school$/m, `name: ${name}`));
+    expect(yaml).toContain(expected);
+    mkdirSync(path.join(defs, name));
+    writeFileSync(path.join(defs, name, 'connector.yaml'), yaml);
+    return new ConnectorSyncService({
       sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
     });
+  };
+
+  it('a projection the store refuses: dry-run warns of it, and the failed run says how many it fetched, in words kept whole', async () => {
+    // Statuses read unmapped ("Đang học"): the definition validates, the store refuses every enrolment.
+    const s = variant('school-raw-status', (yaml) => yaml.replace(/status: \{ from: trang_thai, map: \{[^}]*\} \}/, 'status: { from: trang_thai }'), 'status: { from: trang_thai }');
 
     const dry = await s.dryRun('school-raw-status');
     expect(dry).toMatchObject({ fetched: 50, valid: 0, records: [] });
@@ -109,24 +116,12 @@ describe('connector sync pipeline', () => {
   });
 
   it('dry-run names the paths of the mapping that no record of the page has (QA: a misspelt path, every field empty, no word)', async () => {
-    const yaml = readFileSync(path.join(defs, 'school', 'connector.yaml'), 'utf8');
-    const typo = yaml.replace(/^name: school$/m, 'name: school-typo').replace(/\{ from: ho_ten\b/, '{ from: ho_tenn');
-    expect(typo).toContain('from: ho_tenn');
-    mkdirSync(path.join(defs, 'school-typo'));
-    writeFileSync(path.join(defs, 'school-typo', 'connector.yaml'), typo);
-    const s = new ConnectorSyncService({
-      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
-    });
+    const s = variant('school-typo', (yaml) => yaml.replace(/\{ from: ho_ten\b/, '{ from: ho_tenn'), 'from: ho_tenn');
     const dry = await s.dryRun('school-typo');
     expect(dry.warnings).toEqual([expect.stringMatching(/^page 1: the mapping reads «ho_tenn», which none of the page's 50 records has/)]);
     // The shipped definition reads nothing a whole page lacks; a page of one record (an incremental read) is
     // not judged.
-    mkdirSync(path.join(defs, 'school-plain'));
-    writeFileSync(path.join(defs, 'school-plain', 'connector.yaml'), yaml.replace(/^name: school$/m, 'name: school-plain'));
-    const plain = new ConnectorSyncService({
-      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
-    });
-    expect((await plain.dryRun('school-plain')).warnings).toEqual([]);
+    expect((await variant('school-plain', (yaml) => yaml, 'name: school-plain').dryRun('school-plain')).warnings).toEqual([]);
     expect((await sync.dryRun('school')).warnings).toEqual([]);
   });
 
