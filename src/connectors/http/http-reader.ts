@@ -96,10 +96,9 @@ export class HttpReader implements SourceReader {
     // new record would be read again. Such records are read again by later runs, unchanged, until their time.
     const startedMs = this.now().getTime();
     const storedHighWater = start?.highWater ?? null;
-    const storedHighWaterMs = parseInstant(storedHighWater)?.ms;
     // A mark already in the future (stored by an earlier version, or a clock since put right) would keep
     // every run reading nothing new: it is dropped, and this run reads from the beginning.
-    const futureMark = !resuming && storedHighWaterMs !== undefined && storedHighWaterMs > startedMs + FUTURE_TOLERANCE_MS;
+    const futureMark = !resuming && isFutureMark(storedHighWater, startedMs);
     if (futureMark) {
       this.logger.warn(
         { cursorField: this.config.incremental?.cursorField, highWater: storedHighWater },
@@ -108,7 +107,7 @@ export class HttpReader implements SourceReader {
     }
     const since = resuming ? start.since : this.lowerBound(futureMark ? null : storedHighWater);
     let highWater = futureMark ? null : storedHighWater;
-    let highWaterMs = futureMark ? -Infinity : (storedHighWaterMs ?? -Infinity);
+    let highWaterMs = futureMark ? -Infinity : (parseInstant(storedHighWater)?.ms ?? -Infinity);
     let unreadableCursors = 0;
     let missingCursors = 0;
     let futureCursors = 0;
@@ -254,9 +253,7 @@ export class HttpReader implements SourceReader {
   complete(last: ReaderPosition | null, previous: ReaderPosition | null): ReaderPosition {
     // A previous mark in the future was dropped by the run (see `read`): it must not win over the run's own.
     const previousMark = highWaterOf(previous);
-    const previousMs = parseInstant(previousMark)?.ms;
-    const usable = previousMs !== undefined && previousMs > this.now().getTime() + FUTURE_TOLERANCE_MS ? null : previousMark;
-    return { highWater: laterOf(usable, highWaterOf(last)) };
+    return { highWater: laterOf(isFutureMark(previousMark, this.now().getTime()) ? null : previousMark, highWaterOf(last)) };
   }
 
   async check(ctx: ReadContext): Promise<CheckResult> {
@@ -444,6 +441,12 @@ function pageSignature(objects: ReadonlyArray<Record<string, unknown>>, entries:
 
 /** A last-modified value up to this far ahead of the hub's clock is taken as the source's clock running a little fast. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/** Whether a stored high-water mark lies beyond what a source's fast clock explains (see {@link FUTURE_TOLERANCE_MS}). */
+function isFutureMark(mark: string | null, nowMs: number): boolean {
+  const ms = parseInstant(mark)?.ms;
+  return ms !== undefined && ms > nowMs + FUTURE_TOLERANCE_MS;
+}
 
 /** A page's request as compared for loops: its URL without the API key parameter, parameters sorted. */
 function requestKey(url: URL, resolved: Resolved): string {

@@ -30,10 +30,13 @@ export function enforceFieldAuthorization(schema: GraphQLSchema): GraphQLSchema 
       const resolve = field.resolve ?? defaultFieldResolver;
       const path = `${type.name}.${field.name}`;
       const idField = personal.childIdField;
+      const declared: readonly SensitivityClass[] = [cls];
       field.resolve = (source: Record<string, unknown>, args, ctx: GraphQLContext, info) => {
         const principal = requirePrincipal(ctx);
         const childId = source[idField];
-        const classes = more ? [cls, ...more(source).filter((c) => c !== cls)] : [cls];
+        // Every field of every personal record comes through here: the common case allocates nothing.
+        const added = more?.(source);
+        const classes = added?.length ? [cls, ...added.filter((c) => c !== cls)] : declared;
         const missing = classes.find((c) => !principal.classes.has(c));
         if (missing) {
           ctx.access.deny(childId, path);
