@@ -8,9 +8,13 @@ import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulat
 import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { parseCsvRecordText } from '../src/connectors/file/csv-rows.js';
+import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
+import { ConnectorSyncService } from '../src/connectors/sync/connector-sync.service.js';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
 import { KnownRecordsHandover } from '../src/connectors/sync/known-records-handover.js';
 import { newId } from '../src/db/ids.js';
+import { createLogger } from '../src/observability/logger.js';
+import { ProjectionWriter } from '../src/services/projections/projection.writer.js';
 import { useFileDropContext } from './support/file-drops.js';
 import { waitFor } from './support/jobs-test-context.js';
 import type { TestEnv } from './support/test-env.js';
@@ -597,6 +601,41 @@ describe('file connectors against their drops', () => {
     expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'facility-inspection'`)).toBe(children - run.rejected);
     expect(await count('SELECT count(*)::text AS n FROM placement')).toBe(children - run.rejected);
     expect(await count(`SELECT count(*)::text AS n FROM facility WHERE licence_status = 'NONE'`)).toBeGreaterThan(0);
+  });
+
+  it('quarantines a facility whose type the store refuses (read unmapped), naming the path, and lands the children beside it', async () => {
+    // The shipped definition with the facility type read as the report writes it (Vietnamese words, none of
+    // the allowed values): it validates, and every facility row is refused by the store.
+    const defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-facility-raw-'));
+    const yaml = readFileSync(path.join(PROJECT_ROOT, 'connectors', 'facility-inspection', 'connector.yaml'), 'utf8')
+      .replace(/^name: facility-inspection$/m, 'name: facility-raw-type')
+      .replace(/^( +)type:\n +from: "Loại hình"\n +map:\n(?: +".*\n)+ +default: OTHER\n/m, '$1type: { from: "Loại hình" }\n');
+    expect(yaml).toContain('type: { from: "Loại hình" }');
+    mkdirSync(path.join(defs, 'facility-raw-type'));
+    writeFileSync(path.join(defs, 'facility-raw-type', 'connector.yaml'), yaml);
+    const sync = new ConnectorSyncService({
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+    });
+    const dir = path.join(root, 'facilities-raw-type');
+    const drop = await writeFacilityInspectionDrop({ dir, seed: 4343, count: 3000 });
+    process.env.FACILITY_INSPECTION_DROP_DIR = dir;
+    try {
+      const run = await sync.run('facility-raw-type', { trigger: 'CLI' });
+      expect(run.status).toBe('SUCCEEDED');
+      const facilityRows = drop.files.reduce((n, f) => n + f.facilityRows, 0);
+      const reasons = await ctx.sql.query<{ reasons: Array<{ field: string; code: string }>; n: number }>(
+        `SELECT reasons, count(*)::int AS n FROM rejected_record WHERE connector_run_id = $1 GROUP BY reasons`, [run.runId]);
+      const refusedType = reasons.find((r) => r.reasons.some((x) => x.field === 'facility[0].type'));
+      expect(refusedType?.reasons).toEqual([{ field: 'facility[0].type', code: 'NOT_ALLOWED_VALUE', message: expect.stringMatching(/^must be one of /) }]);
+      expect(refusedType?.n).toBe(facilityRows);
+      // The children's sheet landed: every child row stored (or found stored as it is) or quarantined for its own reasons.
+      const children = drop.files.reduce((n, f) => n + f.rows, 0);
+      expect(run.fetched).toBe(children + facilityRows);
+      expect(run.inserted + run.updated + run.unchanged).toBe(children - (run.rejected - facilityRows));
+      expect(run.inserted + run.updated).toBeGreaterThan(0);
+    } finally {
+      rmSync(defs, { recursive: true, force: true });
+    }
   });
 
   it('resumes a sync killed with SIGKILL mid-file from its last checkpoint: nothing lost, nothing doubled', async () => {

@@ -175,9 +175,9 @@ function checkTarget(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementCtx,
 
 /**
  * Refuses a constant a field with a closed list of values could never store (`value`, a `map` result, a
- * `default`, also inside `firstOf`): the store would refuse the projection and fail the whole sync
- * (PROJECTION_INVALID). A value read from the source unmapped cannot be judged here. Compared as the
- * mapper writes a text field (trimmed text).
+ * `default`, also inside `firstOf`): the store would refuse the projection of every record, and a sync
+ * quarantine them all. A value read from the source unmapped cannot be judged here (a sync quarantines the
+ * records whose value is refused). Compared as the mapper writes a text field (trimmed text).
  */
 function checkConstants(spec: ValueSpec, allowed: readonly string[], ctx: z.RefinementCtx, path: PropertyKey[]): void {
   const check = (v: Scalar | null | undefined, at: PropertyKey[]) => {

@@ -96,25 +96,6 @@ describe('connector sync pipeline', () => {
     });
   };
 
-  it('a projection the store refuses: dry-run warns of it, and the failed run says how many it fetched, in words kept whole', async () => {
-    // Statuses read unmapped ("Đang học"): the definition validates, the store refuses every enrolment.
-    const s = variant('school-raw-status', (yaml) => yaml.replace(/status: \{ from: trang_thai, map: \{[^}]*\} \}/, 'status: { from: trang_thai }'), 'status: { from: trang_thai }');
-
-    const dry = await s.dryRun('school-raw-status');
-    expect(dry).toMatchObject({ fetched: 50, valid: 0, records: [] });
-    expect(dry.warnings).toEqual([
-      expect.stringMatching(/^projection schoolEnrolment\[0\]\.status: must be one of STUDYING, DROPPED_OUT \(50 records, first at .+\): the store refuses it, so a sync would fail with PROJECTION_INVALID/),
-    ]);
-
-    let failed: { fetched: number; error: { message: string } } | undefined;
-    await expect(s.run('school-raw-status', { trigger: 'CLI' }, { onFailed: (f) => { failed = f; } })).rejects.toMatchObject({ code: 'PROJECTION_INVALID' });
-    const message = '50 invalid projection values; first: item 0, schoolEnrolment[0].status: must be one of STUDYING, DROPPED_OUT';
-    expect(failed).toMatchObject({ fetched: 50, error: { code: 'PROJECTION_INVALID', message } });
-    const run = await ctx.sql.one<{ status: string; fetched: number; batches: number; error: { code: string; message: string } }>(
-      `SELECT r.status, r.fetched, r.batches, r.error FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'school-raw-status'`);
-    expect(run).toEqual({ status: 'FAILED', fetched: 50, batches: 0, error: { code: 'PROJECTION_INVALID', message } });
-  });
-
   it('dry-run names the paths of the mapping that no record of the page has (QA: a misspelt path, every field empty, no word)', async () => {
     const s = variant('school-typo', (yaml) => yaml.replace(/\{ from: ho_ten\b/, '{ from: ho_tenn'), 'from: ho_tenn');
     const dry = await s.dryRun('school-typo');
@@ -152,5 +133,36 @@ describe('connector sync pipeline', () => {
     } finally {
       await durable.close();
     }
+  });
+
+  it('a record whose projection value the store refuses is quarantined with the path and reason; the records around it land (QA: one value failed the whole sync)', async () => {
+    // A status read unmapped: the pupil's personal number where there is one (refused), STUDYING otherwise.
+    // The definition validates (a value read from the source cannot be judged before a sync).
+    // Last: its run stores the valid school records under this mapping, which the tests above do not expect.
+    const s = variant('school-raw-status', (yaml) => yaml.replace(/status: \{ from: trang_thai, map: \{[^}]*\} \}/, 'status: { firstOf: [{ from: so_dinh_danh_ca_nhan }, { value: STUDYING }] }'), 'firstOf: [{ from: so_dinh_danh_ca_nhan }');
+    const refusal = { field: 'schoolEnrolment[0].status', code: 'NOT_ALLOWED_VALUE', message: 'must be one of STUDYING, DROPPED_OUT' };
+
+    const dry = await s.dryRun('school-raw-status');
+    expect(dry.warnings).toEqual([]);
+    expect(dry.rejects.length).toBeGreaterThan(0);
+    expect(dry.valid).toBeGreaterThan(0);
+    expect(dry.rejects.length + dry.valid).toBe(dry.fetched);
+    for (const r of dry.rejects) expect(r.problems).toEqual([refusal]);
+
+    const result = await s.run('school-raw-status', { trigger: 'CLI' });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.rejected).toBeGreaterThan(0);
+    expect(result.inserted + result.updated + result.unchanged + result.rejected).toBe(result.fetched);
+    expect(result.inserted + result.updated).toBe(result.fetched - result.rejected);
+    const quarantined = await ctx.sql.query<{ reasons: unknown; has_number: boolean }>(
+      `SELECT x.reasons, coalesce(x.payload->>'so_dinh_danh_ca_nhan', '') <> '' AS has_number FROM rejected_record x
+         JOIN connector c ON c.id = x.connector_id WHERE c.name = 'school-raw-status' AND x.resolved_at IS NULL`);
+    expect(quarantined).toHaveLength(result.rejected);
+    for (const q of quarantined) expect(q).toEqual({ reasons: [refusal], has_number: true });
+    // The valid records were stored with their enrolment, as this mapping made it.
+    const studying = await ctx.sql.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM source_record r JOIN connector_run cr ON cr.id = r.connector_run_id JOIN connector c ON c.id = cr.connector_id
+         JOIN school_enrolment e ON e.source_record_id = r.id AND e.status = 'STUDYING' WHERE c.name = 'school-raw-status'`);
+    expect(studying!.n).toBe(result.fetched - result.rejected);
   });
 });

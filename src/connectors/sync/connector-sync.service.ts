@@ -11,7 +11,7 @@ import { yieldIfBusy } from '../../services/ingest/yield.js';
 import { normalizeSourceRecord } from '../../services/ingest/source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from '../../services/ingest/source-record.validator.js';
 import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
-import { InvalidProjectionError, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
+import { asRecordProblems, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
 import { MissingSecretError } from '../definition/env-ref.js';
 import { logInvalidDefinition, type ConnectorCatalog, type LoadedConnector } from '../definition/connector-catalog.js';
@@ -303,8 +303,6 @@ export class ConnectorSyncService {
     const limit = opts.limit ?? 20;
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, warnings: [] };
     const locations: string[] = [];
-    /** Projection values the store would refuse, by path and reason: how many records, and where the first is. */
-    const refusedProjections = new Map<string, { count: number; first: string | null }>();
     /** The records of an API's page, as it sent them: to find paths of the mapping that none has. */
     const page: Array<Record<string, unknown>> = [];
     for await (const batch of reader.read(state, {
@@ -342,14 +340,10 @@ export class ConnectorSyncService {
           const { raw: _raw, contentHash: _hash, ...shown } = normalizeSourceRecord(v.value);
           record = shown;
         }
+        // A projection value the store refuses quarantines its record in a sync, as here.
         const refused = this.deps.projections.check(mapped.type, mapped.projections);
         if (refused.length) {
-          for (const p of refused) {
-            const key = `${p.path}: ${p.message}`;
-            const seen = refusedProjections.get(key);
-            if (seen) seen.count++;
-            else refusedProjections.set(key, { count: 1, first: raw.location ?? null });
-          }
+          out.rejects.push({ externalId: mapped.externalId, location: raw.location ?? null, problems: asRecordProblems(refused) });
           continue;
         }
         out.valid++;
@@ -367,12 +361,6 @@ export class ConnectorSyncService {
       out.warnings.push(
         `${out.location}: the mapping reads ${unmatched.map((p) => `«${p}»`).join(', ')}, which none of the page's ${page.length} records has: ` +
           'a misspelt path leaves its field empty in every record (or this page happens not to use it)',
-      );
-    }
-    for (const [what, { count, first }] of refusedProjections) {
-      out.warnings.push(
-        `projection ${what} (${count} ${count === 1 ? 'record' : 'records'}${first ? `, first at ${first}` : ''}): ` +
-          'the store refuses it, so a sync would fail with PROJECTION_INVALID; map the source\'s values onto the allowed ones',
       );
     }
     return out;
@@ -665,7 +653,9 @@ export class ConnectorSyncService {
     const changed = await slice.lookup;
     const { batch } = staged;
     const items: IngestItem[] = [];
-    const projections: Projections[] = [];
+    /** The batch's index of this slice's first item (its projections are pushed as its items are). */
+    const base = staged.projections.length;
+    const refused: ProjectionProblem[] = [];
     /** What is stored under the keys of the records to write (a key with nothing stored has no entry). */
     const stored: StoredRows = new Map();
     const looked = new Set<string>();
@@ -696,6 +686,16 @@ export class ConnectorSyncService {
         staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: rejectLocation(batch.location, raw.location), payload: raw.data, problems: mapped.problems });
         continue;
       }
+      // A projection value the store refuses (a source value outside a field's list, read without a `map`)
+      // quarantines its record, as a mapping error does: the records around it still land.
+      refused.length = 0;
+      let encoded: EncodedProjections | null = null;
+      if (mapped.type === 'facility') refused.push(...this.deps.projections.check('facility', mapped.projections));
+      else encoded = this.deps.projections.encode(mapped.projections, base + items.length, refused);
+      if (refused.length) {
+        staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: rejectLocation(batch.location, raw.location), payload: raw.data, problems: asRecordProblems(refused) });
+        continue;
+      }
       if (open.any && open.has(mapped.externalId)) staged.resolves.push(mapped.externalId);
       if (mapped.type === 'facility') {
         staged.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
@@ -703,8 +703,10 @@ export class ConnectorSyncService {
       }
       // A row's text under its layout is the record as the file wrote it: stored as such, not as JSON of its data.
       const rawText = raw.text !== undefined && raw.textLayout !== undefined ? { text: raw.text, layout: raw.textLayout } : undefined;
-      items.push({ input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, rawText, flags: mapped.flags, location: raw.location });
-      projections.push(mapped.projections);
+      const item: IngestItem = { input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, rawText, flags: mapped.flags, location: raw.location };
+      items.push(item);
+      if (!slice.judged) staged.keys.add(itemKey(item));
+      staged.projections.push(encoded);
     }
     // The slice's raw records are done with: let them go now rather than with the whole batch.
     batch.records.fill(RELEASED, slice.start, slice.start + slice.identified.length);
@@ -713,15 +715,6 @@ export class ConnectorSyncService {
     // up too; items of the batch in flight are not (they go to the write by key).
     const missing = items.filter((it) => !looked.has(itemKey(it)) && !notLookedUp.has(itemKey(it)));
     if (missing.length) for (const [k, v] of await this.deps.ingest.lookup(this.deps.sql.pool, missing)) stored.set(k, v);
-    const base = staged.projections.length;
-    const problems: ProjectionProblem[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const y = yieldIfBusy();
-      if (y) await y;
-      if (!slice.judged) staged.keys.add(itemKey(items[i]!));
-      staged.projections.push(this.deps.projections.encode(projections[i]!, base + i, problems));
-    }
-    if (problems.length) throw new InvalidProjectionError(problems);
     await this.deps.ingest.prepare(this.deps.sql.pool, items, opts, { stored, notLookedUp, into: staged.ingest, indexBase: base });
   }
 

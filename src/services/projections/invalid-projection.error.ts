@@ -15,6 +15,15 @@ export interface ProjectionProblem {
 }
 
 /**
+ * Projection problems as a record's problems (the projection's path as the field), to quarantine the record
+ * they came from: a sync refuses a record whose projections the store would refuse, as it refuses one the
+ * mapping cannot read.
+ */
+export function asRecordProblems(problems: readonly ProjectionProblem[]): Array<{ field: string; code: string; message: string }> {
+  return problems.map((p) => ({ field: p.path, code: p.code, message: p.message }));
+}
+
+/**
  * A caller handed the projection writer a projection that cannot be stored. The mapper rejects bad records
  * before they get here, so this is a programming or mapping error: the batch fails whole rather than
  * storing part of a record's facts.
