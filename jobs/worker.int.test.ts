@@ -110,18 +110,19 @@ describe('worker', () => {
     expect(failed?.failedReason).not.toContain('Nguyễn');
   });
 
-  it('logs an invalid connector definition as an error naming its file and problem, at start and when it reads the folder again, and starts', async () => {
+  it('logs an invalid connector definition as an error naming its file and problem, at start and when it is edited, and starts; takes edited schedules without a restart', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-worker-defs-'));
     const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
     const write = (name: string, text: string) => {
-      mkdirSync(path.join(dir, name));
+      mkdirSync(path.join(dir, name), { recursive: true });
       writeFileSync(path.join(dir, name, 'connector.yaml'), text.replace(/^name: school$/m, `name: ${name}`));
     };
     write('school', school);
     write('agency-z', school.replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequency: hourly'));
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
-    const own = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true' }, logger);
+    const own = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true', CONNECTORS_RELOAD_MS: '100' }, logger);
+    const schedules = async () => Object.fromEntries((await client.queue('connector-sync').getJobSchedulers(0, -1)).map((j) => [j.key, j.pattern]));
     try {
       running = await startWorker(own, { queues: ['connector-sync'], relay: false });
       const told = () => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg?.startsWith('connector definition invalid'));
@@ -131,9 +132,20 @@ describe('worker', () => {
       })]);
       expect(told()[0]!.err.stack).toBeUndefined();
       expect(lines.map((l) => JSON.parse(l).msg)).toContain('connector syncs scheduled');
-      // Asked for a connector it does not know, it reads the folder again, and says so again.
+      expect(await schedules()).toEqual({ 'connector:school': '*/30 * * * *' });
+      // Asked for a connector it does not know, it reads the folder again: the invalid file, unchanged, is not told again.
       await expect(own.connectors.requestSync('agency-y', { trigger: 'API' })).rejects.toMatchObject({ code: 'CONNECTOR_NOT_FOUND' });
-      expect(told()).toHaveLength(2);
+      expect(told()).toHaveLength(1);
+      // Edited while the worker runs (QA: edits needed a restart): the schedule follows the file, and the
+      // invalid definition, edited and still invalid, is told again.
+      writeFileSync(path.join(dir, 'school', 'connector.yaml'), school.replace(/^schedule: .*$/m, 'schedule: "15 2 * * *"'));
+      writeFileSync(path.join(dir, 'agency-z', 'connector.yaml'), school.replace(/^name: school$/m, 'name: agency-z').replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequncy: daily'));
+      await waitFor(async () => (await schedules())['connector:school'] === '15 2 * * *', 10_000, 'the edited schedule');
+      await waitFor(async () => told().length === 2, 10_000, 'the edited invalid definition told');
+      expect(told()[1]!.err.message).toContain('Unrecognized key: "frequncy"');
+      // Disabled: no longer scheduled.
+      writeFileSync(path.join(dir, 'school', 'connector.yaml'), school.replace(/^kind: http$/m, 'enabled: false\nkind: http'));
+      await waitFor(async () => Object.keys(await schedules()).length === 0, 10_000, 'the schedule of the disabled connector removed');
     } finally {
       await running?.close();
       running = undefined;

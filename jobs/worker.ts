@@ -2,7 +2,8 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AppContext } from '../src/app/app-context.js';
 import { logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
-import { serializeError } from '../src/observability/logger.js';
+import type { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
+import { loggedOutcome, serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
 import { QueueClient } from './queue-client.js';
@@ -79,11 +80,14 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   const queueClient = new QueueClient({ redisUrl: ctx.redisUrl, prefix, logger });
   const workers: Worker[] = [];
   let relay: OutboxRelay | undefined;
+  /** Looks for connector definitions added, edited or removed, to keep the schedules as the files say. */
+  let reload: NodeJS.Timeout | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('worker shutting down');
+      clearInterval(reload);
       await relay?.stop();
       // Not forced: jobs in flight finish. A job of a process that dies instead goes back to waiting when
       // BullMQ's stalled-job check on another (or the next) worker finds its lock expired.
@@ -117,7 +121,11 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       // One schedule however many workers start: the scheduler id makes the upsert idempotent.
       await queueClient.queue('identity-sweep').upsertJobScheduler('identity-sweep', { every: IDENTITY_SWEEP_EVERY_MS }, { name: 'sweep', data: {} });
     }
-    if (queues.includes('connector-sync')) await scheduleConnectorSyncs(ctx, queueClient, logger);
+    if (queues.includes('connector-sync')) {
+      await scheduleConnectorSyncs(ctx, queueClient, logger);
+      reload = setInterval(() => void reloadConnectors(ctx, queueClient, logger), ctx.config.CONNECTORS_RELOAD_MS);
+      reload.unref();
+    }
     if (opts.relay ?? true) {
       // The application logger: the relay names itself (component), which the worker's logger names already.
       relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger: ctx.logger, pollMs: ctx.config.OUTBOX_POLL_MS, onlyQueues: queues });
@@ -245,10 +253,10 @@ const CONNECTOR_SCHEDULER_PREFIX = 'connector:';
  * scheduler id is the connector's name); schedulers of connectors no longer scheduled are removed. Invalid
  * definitions are logged as errors.
  */
-async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger): Promise<void> {
+async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger, invalid = ctx.connectors.catalog.invalid): Promise<void> {
   // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
   // and what is wrong, rather than leave it out of the list below unexplained. The worker still starts.
-  for (const err of ctx.connectors.catalog.invalid) logInvalidDefinition(logger, err);
+  for (const err of invalid) logInvalidDefinition(logger, err);
   const queue = queueClient.queue('connector-sync');
   const wanted = ctx.config.CONNECTOR_SCHEDULES
     ? ctx.connectors.catalog.list().filter((c) => c.definition.enabled && c.definition.schedule)
@@ -266,4 +274,18 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
     if (key.startsWith(CONNECTOR_SCHEDULER_PREFIX) && !keep.has(key)) await queue.removeJobScheduler(key);
   }
   if (wanted.length) logger.info({ connectors: wanted.map((c) => c.definition.name) }, 'connector syncs scheduled');
+}
+
+/**
+ * Reads the connector definitions added, edited or removed since they were read, and schedules again when
+ * any did (a schedule changed or removed, a connector disabled), logging the definitions found invalid. A
+ * failure (Redis away for a moment) is logged and tried again at the next look.
+ */
+async function reloadConnectors(ctx: AppContext, queueClient: QueueClient, logger: Logger): Promise<void> {
+  try {
+    const invalid: DefinitionInvalidError[] = [];
+    if (ctx.connectors.catalog.refresh((err) => invalid.push(err))) await scheduleConnectorSyncs(ctx, queueClient, logger, invalid);
+  } catch (err) {
+    logger.warn({ err: loggedOutcome(err) }, 'could not update the connector schedules; trying again later');
+  }
 }

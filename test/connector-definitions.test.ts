@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ describe('connector definitions', () => {
     }
   });
 
-  it('reads a connector defined after the catalog was loaded (getOrLoad), and only that one', () => {
+  it('a connector as its file says now (current): added, edited, broken, fixed and removed definitions are taken without a restart', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-catalog-'));
     const copy = (name: string, edit: (yaml: string) => string = (y) => y) => {
       mkdirSync(path.join(dir, name), { recursive: true });
@@ -47,24 +47,37 @@ describe('connector definitions', () => {
     const catalog = ConnectorCatalog.load(dir);
     expect(catalog.names()).toEqual(['school']);
     const before = catalog.get('school');
-    copy('school', (y) => y.replace('title: Education-sector', 'title: Edited'));
+    // Unchanged: the same definition, not read again.
+    expect(catalog.current('school')).toBe(before);
     copy('school-2');
     copy('school-3', (y) => y.replace('kind: http', 'kind: carrier-pigeon'));
     expect(() => catalog.get('school-2')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
-    expect(catalog.getOrLoad('school-2').definition.name).toBe('school-2');
+    expect(catalog.current('school-2').definition.name).toBe('school-2');
     expect(catalog.get('school-2').definition.name).toBe('school-2');
-    // Known connectors keep the definition this process loaded.
-    expect(catalog.getOrLoad('school')).toBe(before);
-    expect(() => catalog.getOrLoad('school-3')).toThrow(expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID' }));
-    expect(() => catalog.getOrLoad('nope')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
-    expect(() => catalog.getOrLoad('../school')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
-    // A definition fixed since it was found invalid is taken.
+    expect(() => catalog.current('school-3')).toThrow(expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID' }));
+    expect(() => catalog.current('nope')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
+    expect(() => catalog.current('../school')).toThrow(expect.objectContaining({ code: 'CONNECTOR_NOT_FOUND' }));
+    // Edited (QA: a running worker kept the definition it started with until it was restarted), then disabled.
+    copy('school', (y) => y.replace('title: Education-sector', 'title: Edited'));
+    expect(catalog.current('school').definition.title).toMatch(/^Edited/);
+    copy('school', (y) => y.replace(/^kind: http$/m, 'enabled: false\nkind: http'));
+    expect(catalog.current('school').definition.enabled).toBe(false);
+    // Broken by an edit: refused naming its problems, out of the list until it is fixed.
+    copy('school', (y) => y.replace('kind: http', 'kind: carrier-pigeon'));
+    expect(() => catalog.current('school')).toThrow(expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID' }));
+    expect(catalog.names()).toEqual(['school-2']);
+    copy('school');
     copy('school-3');
-    expect(catalog.getOrLoad('school-3').definition.name).toBe('school-3');
+    expect(catalog.current('school-3').definition.name).toBe('school-3');
+    expect(catalog.names()).toEqual(['school', 'school-2', 'school-3']);
     expect(catalog.invalid).toEqual([]);
+    // Removed: forgotten, and refused as unknown.
+    rmSync(path.join(dir, 'school-2'), { recursive: true });
+    expect(() => catalog.current('school-2')).toThrow('no connector named "school-2" (known: school, school-3)');
+    expect(catalog.refresh()).toBe(false);
   });
 
-  it('a name it does not know reads the whole folder again: the known list is current, and invalid definitions are told', () => {
+  it('a name it does not know reads the whole folder again: the known list is current, and invalid definitions are told once', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-catalog-'));
     const yaml = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
     const write = (name: string, text: string) => {
@@ -77,12 +90,13 @@ describe('connector definitions', () => {
     write('agency-a', yaml);
     write('agency-z', yaml.replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequency: hourly'));
     const told: DefinitionInvalidError[] = [];
-    expect(() => catalog.getOrLoad('nope', (e) => told.push(e))).toThrow('no connector named "nope" (known: agency-a, school)');
+    expect(() => catalog.current('nope', (e) => told.push(e))).toThrow('no connector named "nope" (known: agency-a, school)');
     expect(told.map((e) => e.file)).toEqual([expect.stringMatching(/agency-z\/connector\.yaml$/)]);
     expect(told[0]!.message).toMatch(/connector\.yaml:\d+:\d+ \(definition\): Unrecognized key: "frequency"/);
     expect(catalog.invalid).toEqual(told);
-    // Found already: no second reading, nothing told.
-    expect(catalog.getOrLoad('agency-a', (e) => told.push(e)).definition.name).toBe('agency-a');
+    // Found already: no second reading, nothing told; the invalid one unchanged is not told again.
+    expect(catalog.current('agency-a', (e) => told.push(e)).definition.name).toBe('agency-a');
+    expect(() => catalog.current('nope', (e) => told.push(e))).toThrow('no connector named "nope"');
     expect(told).toHaveLength(1);
   });
 

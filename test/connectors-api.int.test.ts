@@ -4,6 +4,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
+import { createLogger } from '../src/observability/logger.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 /** Run history, quarantine and the sync mutation over GraphQL, with their roles and audit. */
@@ -163,19 +164,32 @@ describe('connectors over GraphQL', () => {
   });
 });
 
-/** The gateway serves connectors defined after it started, as the worker runs them. */
-describe('connectors added while the gateway runs', () => {
+/** The gateway serves connectors as their files say now, as the worker runs them. */
+describe('connectors added or edited while the gateway runs', () => {
   let hub: TestHub;
   let dir: string;
-  const define = (name: string) => {
-    mkdirSync(path.join(dir, name));
-    writeFileSync(path.join(dir, name, 'connector.yaml'), readFileSync(ConnectorCatalog.load().get('school').file, 'utf8').replace(/^name: school$/m, `name: ${name}`));
+  const lines: string[] = [];
+  const define = (name: string, edit: (yaml: string) => string = (y) => y) => {
+    mkdirSync(path.join(dir, name), { recursive: true });
+    writeFileSync(path.join(dir, name, 'connector.yaml'), edit(readFileSync(ConnectorCatalog.load().get('school').file, 'utf8').replace(/^name: school$/m, `name: ${name}`)));
   };
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-api-defs-'));
     define('school');
-    hub = await startTestHub({ env: { CONNECTORS_DIR: dir } });
+    define('broken', (y) => y.replace('kind: http', 'kind: carrier-pigeon'));
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    hub = await startTestHub({ env: { CONNECTORS_DIR: dir }, logger });
+  });
+
+  it('logs an invalid definition when it starts (QA: only when it read the folder again), and takes an edited one without a restart', async () => {
+    const told = lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg?.startsWith('connector definition invalid'));
+    expect(told).toEqual([expect.objectContaining({ level: 50, connector: 'broken', err: expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID' }) })]);
+    const engineer = await hub.token({ roles: ['integration_engineer'] });
+    define('school', (y) => y.replace(/^kind: http$/m, 'enabled: false\nkind: http'));
+    const disabled = await hub.gql('mutation { syncConnector(name: "school") { id } }', {}, engineer);
+    expect(disabled.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_DISABLED');
+    define('school');
   });
   afterAll(async () => hub?.close());
 

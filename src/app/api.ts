@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { Redis } from 'ioredis';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { createTokenVerifier } from '../auth/verifier-factory.js';
+import { logInvalidDefinition } from '../connectors/definition/connector-catalog.js';
 import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import { createGateway } from '../graphql/gateway.js';
@@ -33,6 +34,8 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   // Queue depths for operators, sampled when Prometheus scrapes.
   const queues = new QueueClient({ redisUrl: ctx.redisUrl, prefix: config.QUEUE_PREFIX, logger });
   const dismissal = new RejectDismissal(ctx.sql);
+  // A definition that does not validate is not listed or synced: say so at start, naming the file and its problems.
+  for (const err of ctx.connectors.catalog.invalid) logInvalidDefinition(logger, err);
   const commands = {
     requestIdentityReconciliation: async (childId: string) => {
       await ctx.sql.tx((client) => writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [childId]));
@@ -40,7 +43,11 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     queueCounts: async () => Object.entries(await queues.counts()).map(([queue, c]) => ({ queue, ...c })),
     connectors: {
       repo: new ConnectorReadRepository(ctx.sql),
-      definitions: () => ctx.connectors.catalog.list().map((c) => c.definition),
+      // As the files say now: definitions added, edited or removed since the gateway started.
+      definitions: () => {
+        ctx.connectors.catalog.refresh((err) => logInvalidDefinition(logger, err));
+        return ctx.connectors.catalog.list().map((c) => c.definition);
+      },
       requestSync: (name: string, requestedBy: string) => ctx.connectors.requestSync(name, { trigger: 'API', requestedBy }),
       dismissRejects: (ids: string[], by: string, note: string) => dismissal.dismiss(ids, by, note),
     },

@@ -131,6 +131,11 @@ const envSchema = z.object({
   CONNECTORS_DIR: z.string().min(1).optional(),
   /** Whether workers schedule connector syncs by each definition's `schedule`. @defaultValue true */
   CONNECTOR_SCHEDULES: bool.default(true),
+  /**
+   * How often a worker looks for connector definitions added, edited or removed, to update the schedules
+   * (a sync always reads its definition as the file says when it starts). @defaultValue 30000
+   */
+  CONNECTORS_RELOAD_MS: positiveInt.default(30_000),
 });
 
 export type Config = z.infer<typeof envSchema> & { GRAPHQL_INTROSPECTION: boolean };

@@ -33,6 +33,9 @@ export interface LoadedConnector {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
+/** A connector's name as the catalog finds it: its definition file's folder. */
+const folderOf = (file: string) => path.basename(path.dirname(file));
+
 /** How {@link loadDefinitionFile} treats a `name` that is not the name of the definition's folder. */
 export interface LoadOptions {
   /**
@@ -108,9 +111,18 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
  */
 export function logInvalidDefinition(logger: Logger, err: DefinitionInvalidError): void {
   logger.error(
-    { connector: path.basename(path.dirname(err.file)), file: err.file, err: loggedOutcome(err) },
+    { connector: folderOf(err.file), file: err.file, err: loggedOutcome(err) },
     'connector definition invalid: not scheduled or synced until it is fixed',
   );
+}
+
+/**
+ * What a definition file is like now (inode, size, modification and change times), to tell whether it was
+ * written since it was read; undefined when it is gone.
+ */
+function fileSignature(file: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false, bigint: true });
+  return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
 }
 
 /** The definition file of every connector folder under `dir`, in name order (a folder removed meanwhile is passed over). */
@@ -159,8 +171,15 @@ function locate(doc: YAML.Document, lc: LineCounter, p: Array<string | number>):
   return null;
 }
 
-/** Every connector folder under `dir`, validated; invalid ones are reported, valid ones still load. */
+/**
+ * Every connector folder under `dir`, validated; invalid ones are reported, valid ones still load. A
+ * long-running process (worker, gateway) keeps it current with {@link current} and {@link refresh}: a
+ * definition file added, edited, fixed or removed is taken without a restart.
+ */
 export class ConnectorCatalog {
+  /** Each definition file read, valid or not, by folder name: what its file was like then ({@link fileSignature}). */
+  private readonly signatures = new Map<string, string>();
+
   private constructor(
     readonly dir: string,
     private readonly byName: Map<string, LoadedConnector>,
@@ -169,7 +188,7 @@ export class ConnectorCatalog {
 
   static load(dir: string = CONNECTORS_DIR): ConnectorCatalog {
     const catalog = new ConnectorCatalog(dir, new Map(), []);
-    catalog.readAdded();
+    catalog.refresh();
     return catalog;
   }
 
@@ -183,43 +202,65 @@ export class ConnectorCatalog {
   }
 
   /**
-   * The named connector, the connectors folder read again first if the catalog does not know it: a definition
-   * added (or an invalid one fixed) after the catalog was loaded is taken without a restart, by a long-running
-   * worker or gateway alike, and a name still unknown is refused naming every connector defined now.
-   * `onInvalid` is told of each invalid definition that reading finds, for the caller to log.
-   * Throws as {@link get} when the folder still holds no valid definition of that name.
+   * The named connector as its file says now, for a sync about to run it. A known connector costs one `stat`
+   * of its file; one whose file changed since it was read (edited, disabled, broken, removed), or a name the
+   * catalog does not know, has the folder read again ({@link refresh}): a worker or the gateway takes a
+   * definition added, edited or fixed after it started without a restart, and refuses a name still unknown
+   * naming every connector defined now. `onInvalid` is told of each invalid definition that reading finds,
+   * for the caller to log. Throws as {@link get}.
    */
-  getOrLoad(name: string, onInvalid?: (err: DefinitionInvalidError) => void): LoadedConnector {
-    if (!this.byName.has(name)) for (const err of this.readAdded()) onInvalid?.(err);
+  current(name: string, onInvalid?: (err: DefinitionInvalidError) => void): LoadedConnector {
+    const known = this.byName.get(name);
+    if (!known || fileSignature(known.file) !== this.signatures.get(name)) this.refresh(onInvalid);
     return this.get(name);
   }
 
   /**
-   * Reads every folder the catalog holds no valid definition for (folders added since, and invalid
-   * definitions, which may have been fixed); returns the definitions still invalid. Connectors already known
-   * are never read again, so a running process keeps the definitions it started with.
+   * Reads again every definition file that is new or changed since it was read (size, modification time or
+   * inode: an edit in place or a file moved over it), and forgets the connectors whose file is gone. A file
+   * that no longer validates takes its connector out of the list (a sync of it is refused naming its
+   * problems) until it is fixed; `onInvalid` is told of each such file when it is read, once per change.
+   * Returns whether anything changed (a worker then updates its schedules).
    */
-  readAdded(): DefinitionInvalidError[] {
-    const invalid: DefinitionInvalidError[] = [];
+  refresh(onInvalid?: (err: DefinitionInvalidError) => void): boolean {
+    let changed = false;
+    const present = new Set<string>();
+    const invalid = new Map(this.invalid.map((e) => [folderOf(e.file), e]));
     for (const file of definitionFiles(this.dir)) {
-      if (this.byName.has(path.basename(path.dirname(file)))) continue;
+      const name = folderOf(file);
+      const signature = fileSignature(file);
+      if (signature === undefined) continue; // removed meanwhile
+      present.add(name);
+      if (this.signatures.get(name) === signature) continue;
+      changed = true;
+      this.signatures.set(name, signature);
       try {
         const loaded = loadDefinitionFile(file);
         this.byName.set(loaded.definition.name, loaded);
+        invalid.delete(name);
       } catch (err) {
-        if (err instanceof DefinitionInvalidError) invalid.push(err);
-        else throw err;
+        if (!(err instanceof DefinitionInvalidError)) throw err;
+        this.byName.delete(name);
+        invalid.set(name, err);
+        onInvalid?.(err);
       }
     }
-    this.invalid.splice(0, this.invalid.length, ...invalid);
-    return invalid;
+    for (const name of this.signatures.keys()) {
+      if (present.has(name)) continue;
+      changed = true;
+      this.signatures.delete(name);
+      this.byName.delete(name);
+      invalid.delete(name);
+    }
+    this.invalid.splice(0, this.invalid.length, ...[...invalid.keys()].sort().map((n) => invalid.get(n)!));
+    return changed;
   }
 
   /** The named connector; throws a coded error naming the known ones (or the definition's problems). */
   get(name: string): LoadedConnector {
     const found = this.byName.get(name);
     if (found) return found;
-    const broken = this.invalid.find((e) => path.basename(path.dirname(e.file)) === name);
+    const broken = this.invalid.find((e) => folderOf(e.file) === name);
     if (broken) throw broken;
     throw new ConnectorNotFoundError(name, this.names());
   }

@@ -778,12 +778,12 @@ export class ConnectorSyncService {
   }
 
   /**
-   * The named connector, enabled. One this process does not know has the connectors folder read again (a
-   * definition added after a worker or the gateway started is taken without a restart; invalid definitions that
-   * reading finds are logged as errors), so `syncConnector`, a queued job and the CLI agree on what exists.
+   * The named connector as its file says now, enabled. A definition added, edited or fixed after a worker or the
+   * gateway started is taken without a restart (invalid definitions that reading finds are logged as errors),
+   * so `syncConnector`, a queued job and the CLI agree on what exists.
    */
   private enabledConnector(name: string): LoadedConnector {
-    const loaded = this.deps.catalog.getOrLoad(name, (err) => logInvalidDefinition(this.deps.logger, err));
+    const loaded = this.deps.catalog.current(name, (err) => logInvalidDefinition(this.deps.logger, err));
     if (!loaded.definition.enabled) throw new ConnectorDisabledError(name);
     return loaded;
   }
