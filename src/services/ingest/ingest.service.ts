@@ -353,8 +353,9 @@ export class IngestService {
       if (r.identityNumber && rewrittenNumbers.has(r.identityNumber)) continue;
       planned.push(r);
     }
-    // Every number this batch may link by, locked once, in order: two batches never make two children of one number.
-    const numbers = [...new Set(records.filter((r) => !r.stored?.childId && r.identityNumber).map((r) => r.identityNumber!))].sort();
+    // Every number this batch may link by (a linked record's too: its number may be new, see relinkRenumbered),
+    // locked once, in order: two batches never make two children of one number.
+    const numbers = [...new Set(records.filter((r) => r.identityNumber).map((r) => r.identityNumber!))].sort();
     if (numbers.length) await lockNumbers(client, numbers);
 
     const links = planned.length ? await this.planLinks(client, planned) : new Map<PreparedRecord, PlannedLink>();
@@ -396,6 +397,7 @@ export class IngestService {
     const copiedSet = new Set(copied);
     const rest = records.filter((r) => !copiedSet.has(r));
     const toLink: PreparedRecord[] = [];
+    const renumbered: Renumbered[] = [];
     let written = copied.length;
     let repeatsInRun: string[] = [];
     if (rest.length) {
@@ -408,6 +410,8 @@ export class IngestService {
         columns[COLUMNS.length + 1]!.push(links.get(r)?.rule ?? null);
       }
       const byKey = new Map(rest.map((r) => [r.key, r]));
+      // The numbers linked records carry before this write, to tell which ones this write changes.
+      const previous = await previousNumbers(client, rest);
       // Keys this run stored already, from an earlier batch: an update of one is the same id again.
       const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, rest, opts.connectorRunId) : null;
       const repeats: Array<{ id: string; where: string }> = [];
@@ -421,8 +425,13 @@ export class IngestService {
         if (!row.inserted && storedByRun?.has(key)) repeats.push({ id: row.id, where: entry?.location ?? `record ${(entry?.index ?? 0) + 1}` });
         if (entry) result.stored.push({ index: entry.index, sourceRecordId: row.id, inserted: row.inserted });
         // A record someone linked meanwhile keeps that link; the child planned for it is not used.
-        if (row.child_id) use(row.child_id, entry && links.get(entry));
-        else if (entry) toLink.push({ ...entry, id: row.id });
+        if (row.child_id) {
+          use(row.child_id, entry && links.get(entry));
+          const before = previous.get(row.id);
+          if (entry?.identityNumber && before && before.number !== entry.identityNumber && AUTOMATIC_LINKS.has(before.linkRule ?? '')) {
+            renumbered.push({ id: row.id, childId: row.child_id, number: entry.identityNumber });
+          }
+        } else if (entry) toLink.push({ ...entry, id: row.id });
       }
       if (repeats.length) {
         // Kept with the record, for whoever reads it, as a repeat within one batch is.
@@ -438,6 +447,8 @@ export class IngestService {
     // rows whose stored hash already matched. Copies with other content are reported (where they were).
     result.unchanged += prepared.valid - written;
     result.repeatedWithOtherContent = [...prepared.repeatedWithOtherContent, ...repeatsInRun];
+    // Before new records are linked by number: they then find the child a renumbered record joined.
+    if (renumbered.length) await this.relinkRenumbered(client, renumbered, recompute);
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
     result.childrenCreated = created.size;
     result.childrenToRecompute = [...recompute].sort();
@@ -522,19 +533,53 @@ export class IngestService {
   }
 
   /**
-   * The child each identity number is already linked to (through the earliest linked record carrying it),
-   * followed to the child it was merged into. A child whose row the golden-record stage has not built yet
-   * is still the child its records name.
+   * Links each record whose identity number this batch changed (added, or corrected) to the child another
+   * record already holds that number for, as a new record with that number would be: the same child is then
+   * one child, not two sharing a number (QA). Only links ingest made (by number, or a new child) move; a
+   * steward's or the matcher's decision stands. A child left with no record is marked MERGED into the child
+   * its record joined, so a reader of the old id is led there. Both children are recomputed. The numbers were
+   * locked by {@link store}.
    */
-  private async childrenByNumber(client: PoolClient, numbers: string[]): Promise<Map<string, string>> {
+  private async relinkRenumbered(client: PoolClient, renumbered: Renumbered[], recompute: Set<string>): Promise<void> {
+    const holders = await this.childrenByNumber(client, [...new Set(renumbered.map((r) => r.number))], renumbered.map((r) => r.id));
+    // Two records of the batch given one number no other record carries: the first one's child holds it.
+    for (const r of renumbered) if (!holders.has(r.number)) holders.set(r.number, r.childId);
+    const moves = renumbered.filter((r) => holders.get(r.number) !== r.childId);
+    if (moves.length === 0) return;
+    await client.query(
+      `UPDATE source_record s SET child_id = m.child_id, link_rule = 'IDENTITY_NUMBER', linked_at = now(), linked_by = 'ingest'
+         FROM unnest($1::text[], $2::text[]) AS m(record_id, child_id)
+        WHERE s.id = m.record_id`,
+      [moves.map((m) => m.id), moves.map((m) => holders.get(m.number)!)],
+    );
+    await client.query(
+      `UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1
+         FROM unnest($1::text[], $2::text[]) AS m(left_id, child_id)
+        WHERE c.id = m.left_id AND c.status = 'ACTIVE' AND c.id <> m.child_id
+          AND NOT EXISTS (SELECT 1 FROM source_record s WHERE s.child_id = c.id)`,
+      [moves.map((m) => m.childId), moves.map((m) => holders.get(m.number)!)],
+    );
+    for (const m of moves) {
+      recompute.add(m.childId);
+      recompute.add(holders.get(m.number)!);
+    }
+  }
+
+  /**
+   * The child each identity number is already linked to (through the earliest linked record carrying it,
+   * records `exclude` named left out), followed to the child it was merged into. A child whose row the
+   * golden-record stage has not built yet is still the child its records name.
+   */
+  private async childrenByNumber(client: PoolClient, numbers: string[], exclude: string[] = []): Promise<Map<string, string>> {
     const existing = new Map<string, string>();
     if (numbers.length === 0) return existing;
     const found = await client.query<{ identity_number: string; child_id: string }>(
       `SELECT DISTINCT ON (s.identity_number) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id
          FROM source_record s LEFT JOIN child c ON c.id = s.child_id
         WHERE s.identity_number = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) AND s.child_id IS NOT NULL
+          ${exclude.length ? 'AND s.id <> ALL($2::text[])' : ''}
         ORDER BY s.identity_number, s.linked_at`,
-      [JSON.stringify(numbers)],
+      exclude.length ? [JSON.stringify(numbers), exclude] : [JSON.stringify(numbers)],
     );
     for (const r of found.rows) existing.set(r.identity_number, r.child_id);
     return existing;
@@ -757,6 +802,33 @@ async function keysStoredByRun(client: PoolClient, records: PreparedRecord[], ru
     [systems, ids, runId],
   );
   return new Set(res.rows.map((r) => `${r.source_system}\u0000${r.external_id}`));
+}
+
+/** Links ingest makes itself, which a record's new identity number may move ({@link IngestService.relinkRenumbered}). */
+const AUTOMATIC_LINKS = new Set(['IDENTITY_NUMBER', 'NEW_CHILD']);
+
+/** A linked record whose identity number a batch changed. */
+interface Renumbered {
+  id: string;
+  /** The child it is linked to. */
+  childId: string;
+  /** Its new number. */
+  number: string;
+}
+
+/**
+ * The identity number and link rule stored under each of `records` that is linked and carries a number now
+ * (the others cannot be renumbered onto another child), by record id: one indexed statement on the
+ * write-by-key path, before the write.
+ */
+async function previousNumbers(client: PoolClient, records: PreparedRecord[]): Promise<Map<string, { number: string | null; linkRule: string | null }>> {
+  const ids = records.filter((r) => r.stored?.childId && r.identityNumber).map((r) => r.id);
+  const out = new Map<string, { number: string | null; linkRule: string | null }>();
+  if (ids.length === 0) return out;
+  const res = await client.query<{ id: string; identity_number: string | null; link_rule: string | null }>(
+    'SELECT id, identity_number, link_rule FROM source_record WHERE id = ANY($1::text[])', [ids]);
+  for (const r of res.rows) out.set(r.id, { number: r.identity_number, linkRule: r.link_rule });
+  return out;
 }
 
 /**
