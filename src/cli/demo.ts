@@ -166,7 +166,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   }
   if (sim) out(` Registry      ${sim.url} (simulated population database, ${DEMO_REGISTRY_QUOTA} req/s; stats: ${new URL(sim.url).origin}/stats)`);
   out(` Data          ${stats.children} children from ${stats.records} source records (4 agency sources),`);
-  out(`               ${stats.abandoned} abandoned (group b), ${stats.disabled} with disabilities (group d)`);
+  out(`               ${stats.abandoned} child records with abandoned-child evidence (group b), ${stats.disabled} with disabilities (group d);`);
+  // QA: the count was read as a count of children, while records without a number are not matched yet.
+  out('               records without an identity number are their own child until the matcher exists, so one child may count twice');
   if (ctx.identity) {
     out(`               identity numbers are being reconciled in the background within the registry quota:`);
     out(`               watch \`identity { status }\` move from UNVERIFIED to VERIFIED / MISMATCH / NOT_FOUND, and`);
