@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeGolden, type SurvivorshipInput } from './survivorship.js';
+import { ConnectorCatalog } from '../../connectors/definition/connector-catalog.js';
+import { computeGolden, SOURCE_TRUST, STATES_BIRTH_DATE_ESTIMATE, type SurvivorshipInput } from './survivorship.js';
 
 const base: SurvivorshipInput = {
   id: 'src_A', sourceSystem: 'school', fullName: null, familyName: null, middleName: null, givenName: null, nameFolded: null,
@@ -27,6 +28,71 @@ describe('survivorship', () => {
     ], now);
     expect(g).toMatchObject({ birthDate: '2014-03-05', birthYear: 2014, birthDatePrecision: 'DAY' });
     expect(g.provenance.birthDate?.sourceRecordId).toBe('src_H');
+  });
+
+  describe('birth date of an abandoned child (the date found, registered as an estimate)', () => {
+    const day = (id: string, sourceSystem: string, birthDate: string, birthDateEstimated: boolean, observedAt = '2026-01-01') =>
+      rec({ id, sourceSystem, birthDate, birthDatePrecision: 'DAY', birthDateEstimated, observedAt: new Date(observedAt) });
+
+    it('stays estimated when a source that cannot mark an estimate (school) gives the same date, credited to the register', () => {
+      // QA's child: every source that can say so marks 2018-04-14 estimated; the school API has no such field.
+      const records = [
+        day('src_H', 'health-station', '2018-04-14', true),
+        day('src_JB', 'justice-register', '2018-04-14', true, '2018-05-02'),
+        day('src_JA', 'justice-register', '2018-04-14', true, '2022-09-10'),
+        day('src_F', 'facility-inspection', '2018-04-14', true),
+        day('src_S', 'school', '2018-04-14', false, '2026-09-01'),
+      ];
+      const g = computeGolden(records, now);
+      expect(g).toMatchObject({ birthDate: '2018-04-14', birthDatePrecision: 'DAY', birthDateEstimated: true, birthYear: 2018 });
+      // Of the two register records, the later one.
+      expect(g.provenance.birthDate).toMatchObject({ sourceRecordId: 'src_JA', sourceSystem: 'justice-register' });
+      expect(computeGolden([...records].reverse(), now)).toEqual(g);
+    });
+
+    it('takes the register\'s date over a less trusted source\'s other date, even one it calls exact', () => {
+      const g = computeGolden([day('src_H', 'health-station', '2018-04-10', false), day('src_J', 'justice-register', '2018-04-14', true)], now);
+      expect(g).toMatchObject({ birthDate: '2018-04-14', birthDateEstimated: true });
+      expect(g.provenance.birthDate?.sourceRecordId).toBe('src_J');
+    });
+
+    it('is exact when the most trusted source giving the date says so, whatever less trusted ones mark', () => {
+      const g = computeGolden([day('src_J', 'justice-register', '2018-04-14', false), day('src_F', 'facility-inspection', '2018-04-14', true)], now);
+      expect(g).toMatchObject({ birthDate: '2018-04-14', birthDateEstimated: false });
+      expect(g.provenance.birthDate?.sourceRecordId).toBe('src_J');
+    });
+
+    it('is estimated when sources of equal trust disagree about the same date, credited to the one marking it', () => {
+      const records = [day('src_J1', 'justice-register', '2018-04-14', false, '2026-06-01'), day('src_J2', 'justice-register', '2018-04-14', true, '2020-01-01')];
+      const g = computeGolden(records, now);
+      expect(g).toMatchObject({ birthDate: '2018-04-14', birthDateEstimated: true });
+      expect(g.provenance.birthDate?.sourceRecordId).toBe('src_J2');
+    });
+
+    it('counts only sources that can mark an estimate: a less trusted one that does makes the school\'s date estimated', () => {
+      const g = computeGolden([day('src_S', 'school', '2018-04-14', false), day('src_F', 'facility-inspection', '2018-04-14', true)], now);
+      expect(g).toMatchObject({ birthDate: '2018-04-14', birthDateEstimated: true });
+      // The date is credited to the most trusted source giving it.
+      expect(g.provenance.birthDate?.sourceRecordId).toBe('src_S');
+      // A date only the school gives is not marked: nothing says it is an estimate.
+      expect(computeGolden([day('src_S', 'school', '2018-04-14', false)], now).birthDateEstimated).toBe(false);
+    });
+
+    it('judges the flag at the chosen precision only, and prefers an exact date between sources of equal trust', () => {
+      const yearOnly = rec({ id: 'src_F', sourceSystem: 'facility-inspection', birthDate: '2018-01-01', birthDatePrecision: 'YEAR', birthDateEstimated: true });
+      expect(computeGolden([day('src_S', 'school', '2018-04-14', false), yearOnly], now)).toMatchObject({ birthDate: '2018-04-14', birthDateEstimated: false });
+      const g = computeGolden([day('src_J1', 'justice-register', '2018-04-14', true, '2026-06-01'), day('src_J2', 'justice-register', '2018-04-20', false, '2020-01-01')], now);
+      expect(g).toMatchObject({ birthDate: '2018-04-20', birthDateEstimated: false });
+    });
+
+    it('lists exactly the sources whose connectors map birthDateEstimated', () => {
+      const mapping = new Set<string>();
+      for (const c of ConnectorCatalog.load().list()) {
+        if (c.definition.records.some((r) => 'fields' in r && r.fields && 'birthDateEstimated' in r.fields)) mapping.add(c.definition.sourceSystem);
+      }
+      expect([...STATES_BIRTH_DATE_ESTIMATE].sort()).toEqual([...mapping].sort());
+      for (const system of STATES_BIRTH_DATE_ESTIMATE) expect(SOURCE_TRUST[system]).toBeGreaterThan(0);
+    });
   });
 
   it('takes the most recently observed commune (children move)', () => {

@@ -52,14 +52,24 @@ export const SOURCE_TRUST: Record<string, number> = {
   school: 2,
   'facility-inspection': 1,
 };
+/**
+ * Sources whose records can say that a birth date is an estimate (their connectors map `birthDateEstimated`):
+ * the justice register notes an abandoned child, whose registered birth date is the date found (Decree
+ * 123/2015); the health stations' EHR has an estimated-birth-date extension; facility inspections note the
+ * child's circumstances. The school API has no such field, so its records always say "not estimated": that
+ * is silence, not evidence that the date is exact, and it never clears another source's "estimated".
+ */
+export const STATES_BIRTH_DATE_ESTIMATE: ReadonlySet<string> = new Set(['justice-register', 'health-station', 'facility-inspection']);
 const PRECISION_RANK: Record<DatePrecision, number> = { DAY: 3, MONTH: 2, YEAR: 1 };
 
 const trust = (r: SurvivorshipInput) => SOURCE_TRUST[r.sourceSystem] ?? 0;
+const precision = (r: SurvivorshipInput) => PRECISION_RANK[r.birthDatePrecision ?? 'DAY'];
+const statesEstimate = (r: SurvivorshipInput) => STATES_BIRTH_DATE_ESTIMATE.has(r.sourceSystem);
 const time = (r: SurvivorshipInput) => r.observedAt.getTime();
 const byId = (a: SurvivorshipInput, b: SurvivorshipInput) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const hasDiacritics = (s: string) => /[^\u0000-\u007f]/.test(s);
 
-/** Picks the record that wins by the given ranking (higher is better; ties go to the later in list). */
+/** Picks the record that wins by the given ranking (higher is better; of equal ranks, the first in the list: the lowest id). */
 function best<T>(items: T[], rank: (t: T) => number[]): T | undefined {
   let winner: T | undefined;
   let winnerRank: number[] = [];
@@ -101,10 +111,8 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
   mark('fullName', nameRec);
   const sexRec = best(sorted.filter((r) => r.sex), (r) => [trust(r), time(r)]);
   mark('sex', sexRec);
-  // Birth date: precision first (a day beats a year), then not-estimated, then trust.
-  const birthRec = best(sorted.filter((r) => r.birthDate), (r) => [
-    PRECISION_RANK[r.birthDatePrecision ?? 'DAY'], r.birthDateEstimated ? 0 : 1, trust(r), time(r),
-  ]);
+  const birth = chooseBirthDate(sorted);
+  const birthRec = birth?.record;
   mark('birthDate', birthRec);
   // Residence changes: the most recently observed commune wins, 2025 codes before legacy ones.
   const communeRec = best(sorted.filter((r) => r.communeCode), (r) => [time(r), r.communeCodeSet === 'VN-2025' ? 1 : 0, trust(r)]);
@@ -127,7 +135,7 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     sex: sexRec?.sex ?? null,
     birthDate: birthRec?.birthDate ?? null,
     birthDatePrecision: birthRec?.birthDatePrecision ?? null,
-    birthDateEstimated: birthRec?.birthDateEstimated ?? false,
+    birthDateEstimated: birth?.estimated ?? false,
     birthYear: birthRec?.birthDate ? Number(birthRec.birthDate.slice(0, 4)) : null,
     communeCode: communeRec?.communeCode ?? null,
     communeCodeSet: communeRec?.communeCodeSet ?? null,
@@ -136,4 +144,33 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     groupClauses: [...groups].sort(),
     provenance,
   };
+}
+
+/**
+ * The birth date, whether it is an estimate, and the record credited with it.
+ *
+ * The date: the most precise (a day beats a month, a month a year), then the most trusted source (the
+ * civil-status register holds the legal date, the one the population database verifies a number against;
+ * for an abandoned child, the date found), then, between sources of equal trust, a date its source states as
+ * exact over one it marks estimated, then the most recently observed.
+ *
+ * Whether it is estimated is judged over every record giving that date at that precision, by the ones whose
+ * source can say so ({@link STATES_BIRTH_DATE_ESTIMATE}): the most trusted of those decide, and if they
+ * disagree, "estimated" wins. So a less trusted source calling the date exact does not clear a more trusted
+ * one's "estimated", a source that cannot say anything counts for nothing, and a date only such sources give
+ * is not marked estimated (nothing says it is).
+ *
+ * The record credited is the most trusted one giving the date (one whose flag agrees, then the latest).
+ */
+function chooseBirthDate(records: SurvivorshipInput[]): { record: SurvivorshipInput; estimated: boolean } | undefined {
+  const dated = records.filter((r) => r.birthDate);
+  const statesExact = (r: SurvivorshipInput) => statesEstimate(r) && !r.birthDateEstimated;
+  const chosen = best(dated, (r) => [precision(r), trust(r), statesExact(r) ? 1 : 0, time(r)]);
+  if (!chosen) return undefined;
+  const same = dated.filter((r) => r.birthDate === chosen.birthDate && precision(r) === precision(chosen));
+  const judges = same.filter(statesEstimate);
+  const topTrust = Math.max(...judges.map(trust));
+  const estimated = judges.some((r) => r.birthDateEstimated && trust(r) === topTrust);
+  const record = best(same, (r) => [trust(r), statesEstimate(r) && r.birthDateEstimated === estimated ? 1 : 0, time(r)])!;
+  return { record, estimated };
 }
