@@ -198,6 +198,48 @@ describe('golden-record stage', () => {
     expect(await childRow(numberless)).toMatchObject({ identity_status: 'PENDING_ISSUANCE', version: 1 });
   });
 
+  it('supersedes a number no linked record gives any more, and makes it current again when a record gives it again', async () => {
+    const child = newId('child');
+    // QA: a birth-register record whose number was corrected (…978 → …979) in a re-dropped file.
+    const birth = await addRecord({ childId: child, sourceSystem: 'justice-register', identityNumber: '012213802978', groups: [{ clause: 'b' }] });
+    await addRecord({ childId: child, sourceSystem: 'school', identityNumber: null });
+    await ctx.goldenRecords.recompute([child]);
+    const history = async () => (await ctx.sql.query<{ number: string; status: string; source_record_id: string; superseded_at: Date | null; first_seen_at: Date }>(
+      `SELECT number, status, source_record_id, superseded_at, first_seen_at FROM identity_number WHERE child_id = $1 ORDER BY number`, [child]));
+    expect((await history()).map((x) => [x.number, x.status, x.superseded_at])).toEqual([['012213802978', 'GIVEN', null]]);
+
+    await ctx.sql.query(`UPDATE source_record SET identity_number = '012213802979' WHERE id = $1`, [birth]);
+    const before = (await childRow(child))!;
+    expect(await ctx.goldenRecords.recompute([child])).toEqual({ changed: [child], unchanged: [], skipped: [] });
+    const corrected = await history();
+    expect(corrected.map((x) => [x.number, x.status, x.source_record_id])).toEqual([
+      ['012213802978', 'SUPERSEDED', birth],
+      ['012213802979', 'GIVEN', birth],
+    ]);
+    // When it changed: the recompute's time, after the number was first seen; the current number has none.
+    expect(corrected[0]!.superseded_at).toBeInstanceOf(Date);
+    expect(corrected[0]!.superseded_at!.getTime()).toBeGreaterThanOrEqual(corrected[0]!.first_seen_at.getTime());
+    expect(corrected[1]!.superseded_at).toBeNull();
+    expect(await childRow(child)).toMatchObject({ identity_number: '012213802979', identity_status: 'UNVERIFIED', version: before.version + 1 });
+
+    // Idempotent: the history is not rewritten (nor the superseded time moved) by the next run.
+    const xmins = await ctx.sql.query(`SELECT id, xmin::text AS xmin, superseded_at FROM identity_number WHERE child_id = $1 ORDER BY id`, [child]);
+    expect(await ctx.goldenRecords.recompute([child])).toEqual({ changed: [], unchanged: [child], skipped: [] });
+    expect(await ctx.sql.query(`SELECT id, xmin::text AS xmin, superseded_at FROM identity_number WHERE child_id = $1 ORDER BY id`, [child])).toEqual(xmins);
+
+    // The correction is undone: the old number is current again and the other one superseded in turn.
+    await ctx.sql.query(`UPDATE source_record SET identity_number = '012213802978' WHERE id = $1`, [birth]);
+    expect(await ctx.goldenRecords.recompute([child])).toEqual({ changed: [child], unchanged: [], skipped: [] });
+    const undone = await history();
+    expect(undone.map((x) => [x.number, x.status, x.superseded_at === null])).toEqual([
+      ['012213802978', 'GIVEN', true],
+      ['012213802979', 'SUPERSEDED', false],
+    ]);
+    // Still one row per number: the history row comes back, with when it was first seen.
+    expect(undone[0]!.first_seen_at).toEqual(corrected[0]!.first_seen_at);
+    expect(await childRow(child)).toMatchObject({ identity_number: '012213802978', version: before.version + 2 });
+  });
+
   it('skips merged children and ids with neither a row nor a record', async () => {
     const merged = newId('child');
     const unknown = newId('child');

@@ -272,6 +272,26 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await ctx.sql.one(`SELECT status FROM identity_check WHERE job_key = $1`, [`poll/${foundling}`])).toEqual({ status: 'CONFLICT' });
   });
 
+  it('makes a number the registry issues current in the history when a source gave it once and dropped it', async () => {
+    const person = { fullName: 'Đinh Thị Mai', sex: 'FEMALE' as const, birthDate: '2017-02-11' };
+    const [child] = await childrenOf([aRecord({ ...person, identityNumber: '001317000971', sourceSystem: 'justice-register' })]);
+    // The register drops the number: no source gives it any more, so the golden stage supersedes it.
+    await ctx.sql.query(`UPDATE source_record SET identity_number = NULL WHERE child_id = $1`, [child]);
+    await ctx.goldenRecords.recompute([child!]);
+    const history = () => ctx.sql.query(`SELECT number, status, superseded_at IS NULL AS current FROM identity_number WHERE child_id = $1`, [child]);
+    expect(await history()).toEqual([{ number: '001317000971', status: 'SUPERSEDED', current: false }]);
+    expect(await reconcile(reconcilerWith(async () => ({ kind: 'MATCH', citizen: null })), 'dropped', [child!])).toEqual([{ kind: 'ISSUANCE_STARTED' }]);
+    // The registry finds the child by name and birth, with that number: verified, and no longer superseded.
+    const citizen = { number: '001317000971', familyName: 'Đinh', middleName: 'Thị', givenName: 'Mai', sex: 'FEMALE' as const, birthDate: '2017-02-11', birthDatePrecision: 'DAY' as const };
+    const registry = {
+      lookupCitizen: async (): Promise<CallResult<LookupOutcome>> => ({ requestId: randomUUID(), latencyMs: 1, outcome: { kind: 'FOUND', citizens: [citizen] } }),
+    } as unknown as PopulationDbClient;
+    const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
+    const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
+    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    expect(await history()).toEqual([{ number: '001317000971', status: 'VERIFIED', current: true }]);
+  });
+
   it('decides impossible numbers without a call, opens issuance once for children without one, and skips unknown ids', async () => {
     const [bad, none] = await childrenOf([
       aRecord({ identityNumber: '999315000123', fullName: 'Vũ Thị Hoa' }),

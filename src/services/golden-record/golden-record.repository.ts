@@ -35,7 +35,7 @@ type RecordRow = [string, string, string, string | null, string | null, string |
   string | null, LinkedRecord['birthDatePrecision'], boolean, string | null, LinkedRecord['communeCodeSet'], string | null, LinkedRecord['groups'], number];
 
 const SELECT_NUMBERS = `
-SELECT child_id AS "childId", number, status, source_record_id AS "sourceRecordId", verified_at AS "verifiedAt"
+SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId", verified_at AS "verifiedAt"
   FROM identity_number WHERE child_id = ANY($1::text[])`;
 
 const SELECT_MEMBERSHIPS = `
@@ -62,6 +62,11 @@ const MEMBERSHIP_COPY_COLUMNS = ['id', 'child_id', 'clause', 'sub_type', 'source
 const LOCK_IDS = `
 SELECT count(*) FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id) AS ids
  CROSS JOIN LATERAL pg_advisory_xact_lock(hashtextextended(ids.id, ${CHILD_LOCK_SEED}))`;
+// The status guards repeat the plan's conditions: the rows are locked through their child, so they hold.
+const MARK_NUMBERS = `
+UPDATE identity_number SET status = CASE WHEN id = ANY($1::text[]) THEN 'SUPERSEDED' ELSE 'GIVEN' END,
+       superseded_at = CASE WHEN id = ANY($1::text[]) THEN now() END
+ WHERE (id = ANY($1::text[]) AND status = 'GIVEN') OR (id = ANY($2::text[]) AND status = 'SUPERSEDED')`;
 const DELETE_MEMBERSHIPS = 'DELETE FROM special_circumstance WHERE id = ANY($1::text[])';
 
 /**
@@ -152,6 +157,15 @@ export class GoldenRecordRepository {
   async insertNumbers(client: PoolClient, numbers: readonly NewIdentityNumber[]): Promise<void> {
     await copyRows(client, 'identity_number', NUMBER_COPY_COLUMNS, numbers.map((n) =>
       `${copyText(n.id)}\t${copyText(n.childId)}\t${copyText(n.number)}\tGIVEN\t${copyText(n.sourceRecordId)}\t${copyJson(n.findings)}`));
+  }
+
+  /**
+   * Numbers no source gives any more become SUPERSEDED at the transaction's time; superseded numbers a source
+   * gives again become GIVEN, with no superseded time. One statement for both.
+   */
+  async markNumbers(client: PoolClient, superseded: readonly string[], restored: readonly string[]): Promise<void> {
+    if (superseded.length === 0 && restored.length === 0) return;
+    await client.query({ name: 'golden_mark_numbers', text: MARK_NUMBERS, values: [superseded, restored] });
   }
 
   async insertMemberships(client: PoolClient, memberships: readonly NewMembership[]): Promise<void> {

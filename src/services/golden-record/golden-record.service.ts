@@ -45,6 +45,7 @@ export class GoldenRecordService {
       if (plan.created.length) await this.repo.insertChildren(client, plan.created);
       await this.repo.updateChildren(client, plan.updated);
       if (plan.numbers.length) await this.repo.insertNumbers(client, plan.numbers);
+      await this.repo.markNumbers(client, plan.numbersSuperseded, plan.numbersRestored);
       await this.repo.removeMemberships(client, plan.membershipsRemoved);
       if (plan.membershipsAdded.length) await this.repo.insertMemberships(client, plan.membershipsAdded);
       await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, plan.reconcile);

@@ -34,7 +34,7 @@ function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; number
 }
 
 const given = (childId: string, number: string, sourceRecordId: string | null = 'src_1', status: KnownNumber['status'] = 'GIVEN'): KnownNumber =>
-  ({ childId, number, status, sourceRecordId, verifiedAt: status === 'VERIFIED' ? new Date('2026-02-01T00:00:00Z') : null });
+  ({ id: `idn_${childId}_${number}`, childId, number, status, sourceRecordId, verifiedAt: status === 'VERIFIED' ? new Date('2026-02-01T00:00:00Z') : null });
 
 describe('planRecompute', () => {
   it('builds a child without a row from survivorship over its records, and checks it', () => {
@@ -95,6 +95,50 @@ describe('planRecompute', () => {
     const row = { ...rowOf('chd_A', records, 'ISSUED'), identityNumber: '001315000777' };
     const p = plan({ children: [row], records, numbers: [given('chd_A', '001315000777', null, 'VERIFIED')] });
     expect(p).toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], reconcile: [] });
+  });
+
+  it('supersedes a number no linked record gives any more, and makes it current again when one does', () => {
+    // QA: a birth-register record's number corrected from …978 to …979.
+    const old = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: '012213802978' })];
+    const records = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: '012213802979' })];
+    const p = plan({ children: [rowOf('chd_A', old, 'UNVERIFIED')], records, numbers: [given('chd_A', '012213802978')] });
+    expect(p.numbers.map((n) => n.number)).toEqual(['012213802979']);
+    expect(p.numbersSuperseded).toEqual(['idn_chd_A_012213802978']);
+    expect(p.numbersRestored).toEqual([]);
+    expect(p.updated[0]).toMatchObject({ identityNumber: '012213802979', identityStatus: 'UNVERIFIED', version: 3 });
+
+    // The correction is undone: …978 is current again, …979 is superseded in turn.
+    const back = plan({
+      children: [rowOf('chd_A', records, 'UNVERIFIED')], records: old,
+      numbers: [given('chd_A', '012213802978', 'src_1', 'SUPERSEDED'), given('chd_A', '012213802979')],
+    });
+    expect(back).toMatchObject({ numbers: [], numbersSuperseded: ['idn_chd_A_012213802979'], numbersRestored: ['idn_chd_A_012213802978'] });
+
+    // Once current again, nothing more to do: the plan is stable.
+    const settled = plan({
+      children: [rowOf('chd_A', old, 'UNVERIFIED')], records: old,
+      numbers: [given('chd_A', '012213802978'), given('chd_A', '012213802979', 'src_1', 'SUPERSEDED')],
+    });
+    expect(settled).toMatchObject({ numbers: [], numbersSuperseded: [], numbersRestored: [], updated: [], result: { unchanged: ['chd_A'] } });
+  });
+
+  it('supersedes a dropped number, a number of another source still counts, and registry rows stay as they are', () => {
+    const records = [
+      rec({ id: 'src_1', childId: 'chd_A', identityNumber: null }),
+      rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'school', identityNumber: '001315000456' }),
+    ];
+    const numbers = [
+      given('chd_A', '001315000123', 'src_1'), // dropped by its record
+      given('chd_A', '001315000456', 'src_1'), // first given by src_1, still given by src_2
+      given('chd_A', '001315000789', 'src_1', 'VERIFIED'), // verified: the registry's word, kept
+      given('chd_A', '001315000777', null, 'VERIFIED'), // issued by the registry
+      given('chd_A', '001315000555', 'src_1', 'REJECTED'),
+      given('chd_A', '001315000444', null, 'GIVEN'), // recorded without a source record
+    ];
+    const p = plan({ children: [rowOf('chd_A', records, 'UNVERIFIED')], records, numbers });
+    expect(p).toMatchObject({ numbers: [], numbersSuperseded: ['idn_chd_A_001315000123'], numbersRestored: [], result: { changed: ['chd_A'] } });
+    // The version counts the history's change even when the golden values did not change.
+    expect(p.updated).toEqual([expect.objectContaining({ id: 'chd_A', version: 3 })]);
   });
 
   it('adds history rows for new numbers only, and mirrors group evidence (steward memberships stay)', () => {

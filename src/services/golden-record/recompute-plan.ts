@@ -34,6 +34,7 @@ export interface LinkedRecord extends SurvivorshipInput {
 
 /** An identity-number history row already stored for a child. */
 export interface KnownNumber {
+  id: string;
   childId: string;
   number: string;
   status: IdentityNumberStatus;
@@ -76,6 +77,10 @@ export interface RecomputePlan {
   /** Existing children that changed, with the version they were read at (the update bumps it by one). */
   updated: Array<ChildValues & { version: number }>;
   numbers: NewIdentityNumber[];
+  /** Ids of history rows a source gave whose number no linked record gives any more: SUPERSEDED now. */
+  numbersSuperseded: string[];
+  /** Ids of SUPERSEDED history rows whose number a linked record gives again: GIVEN (current) again. */
+  numbersRestored: string[];
   membershipsAdded: NewMembership[];
   /** Ids of memberships whose evidence is gone. */
   membershipsRemoved: string[];
@@ -106,14 +111,14 @@ const provenanceSources = (p: Child['provenance']) =>
  *
  * Per child: survivorship over its linked records; a number the registry issued (no source gave it) stays
  * when no source gives one; statuses reached by reconciliation stay with the number they were reached for;
- * a history row per new number a source gave (never removed); memberships mirror the records' group
- * evidence. A child id named by records but without a row is built from them. Merged children, and ids with
+ * a history row per new number a source gave (never removed), superseded when no linked record gives it any
+ * more and current again when one does; memberships mirror the records' group evidence. A child id named by records but without a row is built from them. Merged children, and ids with
  * neither a row nor a record, are skipped.
  */
 export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan {
   const plan: RecomputePlan = {
     result: { changed: [], unchanged: [], skipped: [] },
-    created: [], updated: [], numbers: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [],
+    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [],
   };
   for (const id of inputs.ids) {
     const child = inputs.children.get(id);
@@ -213,9 +218,26 @@ function applyGolden(child: LockedChild, golden: GoldenValues): { next: ChildVal
  * One history row per number a source gave for the child (the first record by id carrying it is its source);
  * numbers are never deleted. Structural findings are evidence about the number against the golden sex and
  * birth year, not held against abandoned children.
+ *
+ * The history says which numbers are current: a number a source gave (GIVEN) that no linked record gives
+ * any more — corrected in the source, dropped, or its record moved to another child — is SUPERSEDED (with
+ * the time, so the history shows when it changed), and a superseded number a record gives again is GIVEN
+ * again. Rows the registry wrote or decided (VERIFIED, issued numbers without a source record), REJECTED
+ * ones and rows recorded without a source record are left as they are.
  */
 function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownNumber[], golden: GoldenValues): boolean {
   let changed = false;
+  const given = new Set<string>();
+  for (const r of records) if (r.identityNumber) given.add(r.identityNumber);
+  for (const n of existing) {
+    if (n.status === 'GIVEN' && n.sourceRecordId !== null && !given.has(n.number)) {
+      plan.numbersSuperseded.push(n.id);
+      changed = true;
+    } else if (n.status === 'SUPERSEDED' && given.has(n.number)) {
+      plan.numbersRestored.push(n.id);
+      changed = true;
+    }
+  }
   const known = new Set(existing.map((n) => n.number));
   const abandoned = golden.groupClauses.includes('b');
   for (const r of records) {

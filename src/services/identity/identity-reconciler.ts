@@ -332,9 +332,10 @@ export class IdentityReconciler {
         const status: IdentityStatus = others.length ? 'CONFLICT' : 'ISSUED';
         const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: found, status, mismatched: [], findings: [], requestId });
         if (!recorded) return { kind: 'ISSUED', recorded: false } as const;
+        // A number a source gave once and then dropped is in the history as SUPERSEDED: issued, it is current again.
         await client.query(
           `INSERT INTO identity_number (id, child_id, number, status, verified_at) VALUES ($1, $2, $3, 'VERIFIED', now())
-           ON CONFLICT (child_id, number) DO UPDATE SET status = 'VERIFIED', verified_at = now()`,
+           ON CONFLICT (child_id, number) DO UPDATE SET status = 'VERIFIED', verified_at = now(), superseded_at = NULL`,
           [newId('identityNumber'), childId, found],
         );
         await client.query(
