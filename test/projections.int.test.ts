@@ -244,6 +244,33 @@ describe('projections: written per source record, read per child by role', () =>
     expect((await q('communeCodes: ["x"]')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('counts the facilities a filter lists, on every page, only for callers who may list them', async () => {
+    // CS-001 (religious, unlicensed, 00004), and the two facilities of the previous test in 00008.
+    const count = async (args: string, token: string) => {
+      const res = await hub.gql<{ facilities: { totalCount: number; nodes: Array<{ code: string }> } }>(
+        `{ facilities(${args}) { totalCount nodes { code } } }`, {}, token);
+      return res.body;
+    };
+    const steward = await hub.token();
+    expect((await count('first: 100', steward)).data!.facilities).toMatchObject({ totalCount: 3 });
+    expect((await count('type: RELIGIOUS, licenceStatus: NONE', steward)).data!.facilities).toEqual({ totalCount: 2, nodes: [{ code: 'CS-001' }, { code: 'CS-003' }] });
+    expect((await count('communeCodes: ["00008"], type: RELIGIOUS', steward)).data!.facilities.totalCount).toBe(1);
+    expect((await count('licenceStatus: UNKNOWN', steward)).data!.facilities).toEqual({ totalCount: 0, nodes: [] });
+    // The whole filter, not the page: a page of one, and the page after it, count the same.
+    const first = (await hub.gql<{ facilities: { totalCount: number; pageInfo: { endCursor: string } } }>(
+      '{ facilities(first: 1, type: RELIGIOUS) { totalCount pageInfo { endCursor } } }', {}, steward)).body.data!.facilities;
+    expect(first.totalCount).toBe(2);
+    expect((await count(`first: 1, type: RELIGIOUS, after: "${first.pageInfo.endCursor}"`, steward)).data!.facilities).toEqual({ totalCount: 2, nodes: [{ code: 'CS-003' }] });
+    // Facilities are facility data, listed to any role with BASIC whatever its communes: counted alike.
+    const commune = await hub.token({ sub: 'ubnd-00004-count', roles: ['commune_officer'], communes: ['00004'] });
+    expect((await count('type: RELIGIOUS', commune)).data!.facilities.totalCount).toBe(2);
+    // A role refused the list is refused its count.
+    const engineer = await hub.token({ roles: ['integration_engineer'] });
+    const refused = await count('type: RELIGIOUS', engineer);
+    expect(refused.data?.facilities ?? null).toBeNull();
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
+
   it('follows records through merges and splits without rewriting projections', async () => {
     const steward = await hub.token();
     const vaccines = async (id: string) =>

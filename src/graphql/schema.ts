@@ -7,11 +7,12 @@ import { ChildResolver } from './resolvers/child.resolver.js';
 import { ChildProjectionsResolver, PlacementResolver } from './resolvers/child-projections.resolver.js';
 import { ConnectorResolver, RejectedRecordPayloadResolver } from './resolvers/connector.resolver.js';
 import { ChildIdentityResolver, IdentityOperationsResolver } from './resolvers/identity.resolver.js';
+import { FacilityConnectionResolver } from './resolvers/facility-connection.resolver.js';
 import { FacilityResolver } from './resolvers/facility.resolver.js';
 import { SourceRecordResolver } from './resolvers/source-record.resolver.js';
 import { ViewerResolver } from './resolvers/viewer.resolver.js';
 
-export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver] as const;
+export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

@@ -69,6 +69,14 @@ const INSPECTION_COLUMNS = `id, facility_code AS "facilityCode", report_number A
   inspecting_unit AS "inspectingUnit", findings, children_present AS "childrenPresent", source_system AS "sourceSystem",
   external_id AS "externalId"`;
 
+/** The facilities filter ($1 commune codes, $2 licence status, $3 type; null: any), shared by a page and its count. */
+const FACILITY_FILTER = `($1::text[] IS NULL OR commune_code = ANY($1::text[]))
+  AND ($2::text IS NULL OR licence_status = $2) AND ($3::text IS NULL OR type = $3)`;
+
+function facilityFilterParams(filter: FacilityFilterSql): [string[] | null, string | null, string | null] {
+  return [filter.communeCodes?.length ? filter.communeCodes : null, filter.licenceStatus ?? null, filter.type ?? null];
+}
+
 /**
  * Placements in the given facilities, each with the child it is about now: the record's child, or the
  * child that one was merged into. Only children in `$2` (the caller's communes; null = all) are returned,
@@ -120,15 +128,16 @@ export class ProjectionReadRepository {
   /** One page in id order; returns up to `limit` rows after `afterId`. */
   facilitiesPage(filter: FacilityFilterSql, limit: number, afterId: string | null, counter?: QueryCounter) {
     return this.sql.query(
-      `SELECT ${FACILITY_COLUMNS} FROM facility
-        WHERE ($1::text[] IS NULL OR commune_code = ANY($1::text[]))
-          AND ($2::text IS NULL OR licence_status = $2)
-          AND ($3::text IS NULL OR type = $3)
-          AND ($4::text IS NULL OR id > $4)
-        ORDER BY id LIMIT $5`,
-      [filter.communeCodes?.length ? filter.communeCodes : null, filter.licenceStatus ?? null, filter.type ?? null, afterId, limit],
+      `SELECT ${FACILITY_COLUMNS} FROM facility WHERE ${FACILITY_FILTER} AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
+      [...facilityFilterParams(filter), afterId, limit],
       counter,
     );
+  }
+
+  /** How many facilities match the filter: every page of {@link facilitiesPage}, whatever `afterId`. */
+  async countFacilities(filter: FacilityFilterSql, counter?: QueryCounter): Promise<number> {
+    const row = await this.sql.one<{ n: string }>(`SELECT count(*) AS n FROM facility WHERE ${FACILITY_FILTER}`, facilityFilterParams(filter), counter);
+    return Number(row?.n ?? 0);
   }
 
   /** Inspections of the given facilities, newest first. */

@@ -47,7 +47,8 @@ export class FacilityResolver {
     }
     const afterId = after ? decodeCursor(after, 'fac') : null;
     const { repo, facility } = projectionLoaders(ctx);
-    const rows = await repo.facilitiesPage({ communeCodes, licenceStatus, type }, first + 1, afterId, ctx.queries);
+    const filter = { communeCodes, licenceStatus, type };
+    const rows = await repo.facilitiesPage(filter, first + 1, afterId, ctx.queries);
     for (const r of rows) facility.prime(r.code as string, r);
     const page = rows.slice(0, first) as unknown as Facility[];
     const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
@@ -55,6 +56,7 @@ export class FacilityResolver {
       edges,
       nodes: page,
       pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      filter,
     };
   }
 

@@ -1,4 +1,5 @@
 import { Field, ObjectType } from 'type-graphql';
+import type { FacilityFilterSql } from '../../../db/repositories/projection-read.repository.js';
 import { PageInfo } from '../connection.type.js';
 import { Facility } from './facility.type.js';
 
@@ -21,4 +22,7 @@ export class FacilityConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  /** Kept for the `totalCount` resolver (counted only when asked). */
+  filter!: FacilityFilterSql;
 }
