@@ -15,6 +15,7 @@ import { Migration20261205000000_quarantine_open_rejects } from './Migration2026
 import { Migration20261205010000_connector_run_files_refused } from './Migration20261205010000_connector_run_files_refused.js';
 import { Migration20261206000000_dismissed_rejects } from './Migration20261206000000_dismissed_rejects.js';
 import { Migration20261207090000_connector_run_files_waiting } from './Migration20261207090000_connector_run_files_waiting.js';
+import { Migration20261208030000_connector_run_repeated_ids } from './Migration20261208030000_connector_run_repeated_ids.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261205010000_connector_run_files_refused', class: Migration20261205010000_connector_run_files_refused },
   { name: 'Migration20261206000000_dismissed_rejects', class: Migration20261206000000_dismissed_rejects },
   { name: 'Migration20261207090000_connector_run_files_waiting', class: Migration20261207090000_connector_run_files_waiting },
+  { name: 'Migration20261208030000_connector_run_repeated_ids', class: Migration20261208030000_connector_run_repeated_ids },
 ];

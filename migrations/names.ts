@@ -21,4 +21,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261205010000_connector_run_files_refused',
   'Migration20261206000000_dismissed_rejects',
   'Migration20261207090000_connector_run_files_waiting',
+  'Migration20261208030000_connector_run_repeated_ids',
 ];

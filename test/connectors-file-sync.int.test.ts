@@ -15,6 +15,7 @@ import { KnownRecordsHandover } from '../src/connectors/sync/known-records-hando
 import { newId } from '../src/db/ids.js';
 import { createLogger } from '../src/observability/logger.js';
 import { ProjectionWriter } from '../src/services/projections/projection.writer.js';
+import { runChildhub } from './support/cli.js';
 import { useFileDropContext } from './support/file-drops.js';
 import { waitFor } from './support/jobs-test-context.js';
 import type { TestEnv } from './support/test-env.js';
@@ -142,7 +143,8 @@ describe('file connectors against their drops', () => {
       '',
     ].join('\n'));
     const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
-    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', fetched: 5, inserted: 3, unchanged: 2, rejected: 0 });
+    // The replaced copy counts as unchanged (never stored), and once as a repeated id; the same row twice does not.
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', fetched: 5, inserted: 3, unchanged: 2, rejected: 0, repeatedIds: 1 });
     const rows = await ctx.sql.query<{ external_id: string; full_name: string; flags: Array<{ code: string; field: string; message: string }> }>(
       `SELECT external_id, full_name, flags FROM source_record WHERE external_id IN ('KS-TWICE-1', 'KS-ONCE-1', 'KS-ONCE-2') ORDER BY external_id`);
     expect(rows.map((r) => [r.external_id, r.full_name, r.flags.map((f) => f.code)])).toEqual([
@@ -191,7 +193,7 @@ describe('file connectors against their drops', () => {
       '',
     ].join('\n'));
     const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
-    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, fetched: 2003, inserted: 2001, updated: 1, unchanged: 1 });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, fetched: 2003, inserted: 2001, updated: 1, unchanged: 1, repeatedIds: 1 });
     const stored = await ctx.sql.one<{ full_name: string; flags: Array<{ code: string; field: string; message: string }> }>(
       `SELECT full_name, flags FROM source_record WHERE source_system = 'justice-register' AND external_id = 'KS-LATER-1'`);
     expect(stored).toEqual({
@@ -203,9 +205,68 @@ describe('file connectors against their drops', () => {
     // Read again in a later sync: the record flips to the first copy and back to the second again (2 changed);
     // its flag is the second copy's, once, not one more per read.
     const again = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file], force: true });
-    expect(again).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 2 });
+    expect(again).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 2, repeatedIds: 1 });
     const after = await ctx.sql.one<{ flags: unknown[] }>(`SELECT flags FROM source_record WHERE external_id = 'KS-LATER-1'`);
     expect(after!.flags).toHaveLength(1);
+  });
+
+  /** Two CSV exports of one drop that overlap: the second lists an id of the first with other content, and one as it was. */
+  const overlappingDrop = async (name: string, seed: number, prefix: string) => {
+    const { header, row } = await birthRegisterRows(path.join(root, `${name}-src`), seed);
+    const dir = path.join(root, name);
+    mkdirSync(dir, { recursive: true });
+    const rowOf = (id: string, fullName: string) => row({ 'Mã hồ sơ': `${prefix}-${id}`, 'Họ và tên': fullName, 'Số định danh cá nhân': '' });
+    const earlier = path.join(dir, `khai-sinh-${name}-1.csv`);
+    const later = path.join(dir, `khai-sinh-${name}-2.csv`);
+    writeFileSync(earlier, [header, rowOf('1', 'PHAM VAN MOT'), rowOf('2', 'PHAM VAN HAI'), rowOf('3', 'PHAM VAN BA'), ''].join('\n'));
+    writeFileSync(later, [header, rowOf('2', 'PHAM VAN HAI HAI'), rowOf('3', 'PHAM VAN BA'), rowOf('4', 'PHAM VAN BON'), ''].join('\n'));
+    // Files are read oldest first: the second export is the later one.
+    utimesSync(earlier, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    utimesSync(later, new Date(Date.now() - 90_000), new Date(Date.now() - 90_000));
+    return { dir, later: path.basename(later) };
+  };
+
+  it('two files of one drop that overlap: the run counts the id the later file repeats with other content, in its history (ConnectorRun), in the CLI summary and its JSON report', async () => {
+    const { dir, later } = await overlappingDrop('overlap', 91, 'KS-OVERLAP');
+    const report = path.join(root, 'overlap-report.json');
+    const cli = await runChildhub({
+      ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
+      CHILDHUB_HOME: path.join(root, 'overlap-home'), CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: dir, JUSTICE_REGISTER_SETTLE_SECONDS: '0',
+    }, 'connectors', 'sync', 'justice-register', '--in-process', '--report-json', report);
+    expect(cli.code, cli.stdout + cli.stderr).toBe(0);
+    // KS-OVERLAP-2 is stored from the first file, then replaced by the second's copy; KS-OVERLAP-3 comes again as it was.
+    expect(cli.stdout).toMatch(/^justice-register: SUCCEEDED in [\d.]+ s — run run_\w+: 6 fetched, 4 new, 1 changed, 1 unchanged, 0 rejected$/m);
+    expect(cli.stdout).toMatch(/^1 record\(s\) came again in this sync under an id read earlier with other content \(an id listed twice, or files that overlap\): the later copy was kept and flagged REPEATED_ID/m);
+    const summary = (JSON.parse(readFileSync(report, 'utf8')) as { summary: Record<string, unknown> }).summary;
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', fetched: 6, inserted: 4, updated: 1, unchanged: 1, repeatedIds: 1, filesIngested: 2 });
+
+    const run = await ctx.sql.one<{ id: string; repeated_ids: number }>(`SELECT id, repeated_ids FROM connector_run WHERE id = $1`, [summary.runId]);
+    expect(run).toEqual({ id: summary.runId, repeated_ids: 1 });
+    await import('reflect-metadata');
+    const { toRun } = await import('../src/graphql/resolvers/connector.resolver.js');
+    const { ConnectorReadRepository } = await import('../src/db/repositories/connector-read.repository.js');
+    expect(toRun((await new ConnectorReadRepository(ctx.sql).run(run!.id))!)).toMatchObject({ fetched: 6, updated: 1, repeatedIds: 1 });
+    const kept = await ctx.sql.one<{ full_name: string; flags: Array<{ code: string; message: string }> }>(
+      `SELECT full_name, flags FROM source_record WHERE source_system = 'justice-register' AND external_id = 'KS-OVERLAP-2'`);
+    expect(kept).toEqual({ full_name: 'Pham Van Hai Hai', flags: [expect.objectContaining({ code: 'REPEATED_ID', message: expect.stringContaining(`(${later} row 2)`) })] });
+  }, 60_000);
+
+  it('a resumed run keeps the repeated ids counted before it stopped', async () => {
+    const { dir } = await overlappingDrop('overlap-resumed', 89, 'KS-OVERLAP-RESUMED');
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'CLI' });
+    // The worker stops once the batch with the repeat is stored (with its checkpoint and counts).
+    const stopped = ctx.connectors.runQueued(runId, {
+      onProgress: (p) => {
+        if (p.repeatedIds > 0) throw new Error('worker stopped');
+      },
+    });
+    await expect(stopped).rejects.toThrow('worker stopped');
+    expect(await ctx.sql.one(`SELECT status, repeated_ids FROM connector_run WHERE id = $1`, [runId])).toEqual({ status: 'FAILED', repeated_ids: 1 });
+    // Retried, the run reads nothing more (both files are ingested) and still says what it found.
+    const resumed = await ctx.connectors.runQueued(runId);
+    expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true, fetched: 6, updated: 1, repeatedIds: 1 });
+    expect(await ctx.sql.one(`SELECT repeated_ids FROM connector_run WHERE id = $1`, [runId])).toEqual({ repeated_ids: 1 });
   });
 
   it('keeps the last copy of a record that changes and changes back within one chunk, though the reader recognised that copy as stored', async () => {

@@ -72,7 +72,7 @@ describe('connector-sync processor', () => {
   it('queues a sync for when the files a run left waiting have settled, once per run, and none when nothing waits', async () => {
     const summary = (over: Partial<RunSummary>): RunSummary => ({
       runId: RUN_ID, connector: 'justice-register', status: 'SUCCEEDED', resumed: false, durationMs: 5, batches: 1, fetched: 10, inserted: 10,
-      updated: 0, unchanged: 0, rejected: 0, filesIngested: 1, filesSkipped: 0, filesWaiting: 0, ...over,
+      updated: 0, unchanged: 0, rejected: 0, filesIngested: 1, filesSkipped: 0, filesWaiting: 0, repeatedIds: 0, ...over,
     });
     const queues = { add: vi.fn().mockResolvedValue({}) };
     const connectors = { run: vi.fn(), runQueued: vi.fn() };

@@ -150,6 +150,7 @@ export function connectorsCommand(): Command {
             // Told once, with the run it ended: the service logs the failure at debug only.
             if (process.stderr.isTTY) process.stderr.write('\n');
             out(`${name}: FAILED in ${(failed.durationMs / 1000).toFixed(1)} s — run ${failed.runId}: ${failed.fetched} fetched, ${failed.inserted} new, ${failed.updated} changed, ${failed.unchanged} unchanged, ${failed.rejected} rejected — ${failed.error.code}: ${failed.error.message}`);
+            if (failed.repeatedIds > 0) out(repeatedLine(failed.repeatedIds));
             if (failed.filesWaiting > 0) out(waitingLine(failed.filesWaiting));
             process.exitCode = 1;
             return null;
@@ -158,6 +159,7 @@ export function connectorsCommand(): Command {
           if (process.stderr.isTTY) process.stderr.write('\n');
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+          if (s.repeatedIds > 0) out(repeatedLine(s.repeatedIds));
           if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
           if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
@@ -171,9 +173,10 @@ export function connectorsCommand(): Command {
         for (;;) {
           const r = await b.ctx.sql.one<{
             status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number;
-            files_skipped: number; files_waiting: number; error: { code: string; message: string } | null;
+            files_skipped: number; files_waiting: number; repeated_ids: number; error: { code: string; message: string } | null;
           }>(
-            'SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, error FROM connector_run WHERE id = $1', [runId]);
+            `SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, repeated_ids, error
+               FROM connector_run WHERE id = $1`, [runId]);
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
             warned = true;
@@ -189,6 +192,7 @@ export function connectorsCommand(): Command {
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
             if (process.stderr.isTTY) process.stderr.write('\n');
             out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
+            if (r.repeated_ids > 0) out(repeatedLine(r.repeated_ids));
             if (r.files_skipped > 0) out(skippedLine(r.files_skipped, opts.force));
             if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
             process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;
@@ -277,6 +281,12 @@ async function describeGivenFile(g: GivenFile, name: string, catalog: ConnectorC
 
 function skippedLine(n: number, forced: boolean | undefined): string {
   return `${n} file(s) skipped: already ingested (the same bytes, by checksum)${forced ? '' : '; --force reads them again (unchanged records are still skipped)'}`;
+}
+
+/** Row numbers are in the log and on the records' flags; the line holds none (nor any value). */
+function repeatedLine(n: number): string {
+  return `${n} record(s) came again in this sync under an id read earlier with other content (an id listed twice, or files that overlap): `
+    + 'the later copy was kept and flagged REPEATED_ID (SourceRecord.flags); the log names the rows';
 }
 
 function waitingLine(n: number): string {

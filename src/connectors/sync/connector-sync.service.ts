@@ -55,6 +55,11 @@ export interface RunCounts {
   filesSkipped: number;
   /** Files of the drop directory left for a later sync: modified too recently (`file.settleSeconds`), still being written. */
   filesWaiting: number;
+  /**
+   * Copies of a record whose id came earlier in the run with other content (a file listing an id twice, two files of one drop
+   * that overlap): each replaced the earlier copy, and the kept record is flagged `REPEATED_ID`. Already among the other counts.
+   */
+  repeatedIds: number;
 }
 
 export interface SyncProgress extends RunCounts {
@@ -489,6 +494,7 @@ export class ConnectorSyncService {
           }
           const d: RunCounts = {
             filesWaiting: 0,
+            repeatedIds: result?.repeatedWithOtherContent.length ?? 0,
             batches: 1,
             fetched: current.fetched,
             inserted: (result?.inserted ?? 0) + facilitiesDid('inserted'),
@@ -724,9 +730,10 @@ export class ConnectorSyncService {
       `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $11)
        UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
          updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10,
-         files_waiting = $12
+         files_waiting = $12, repeated_ids = repeated_ids + $13
        WHERE id = $1`,
-      [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, run.filesSkipped, connectorId, run.filesWaiting],
+      [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, run.filesSkipped, connectorId, run.filesWaiting,
+        d.repeatedIds],
     );
   }
 
@@ -739,7 +746,7 @@ export class ConnectorSyncService {
     return this.deps.sql.tx(async (client) => {
       const stale = await client.query<{ id: string } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
-                  files_waiting AS "filesWaiting"
+                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds"
            FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
         [connectorId],
       );
@@ -760,7 +767,7 @@ export class ConnectorSyncService {
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
                   resumed = resumed + CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END
             WHERE id = $1 AND status IN ('QUEUED', 'FAILED') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
-                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", resumed`,
+                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed`,
           [runId],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
@@ -1007,7 +1014,7 @@ function hashRecord(mappingHash: string, raw: RawRecord, json: string | Buffer):
 }
 
 function zeroCounts(): RunCounts {
-  return { batches: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, filesIngested: 0, filesSkipped: 0, filesWaiting: 0 };
+  return { batches: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, filesIngested: 0, filesSkipped: 0, filesWaiting: 0, repeatedIds: 0 };
 }
 
 function addCounts(into: RunCounts, d: RunCounts): void {
@@ -1018,6 +1025,7 @@ function addCounts(into: RunCounts, d: RunCounts): void {
   into.unchanged += d.unchanged;
   into.rejected += d.rejected;
   into.filesIngested += d.filesIngested;
+  into.repeatedIds += d.repeatedIds;
 }
 
 function runOptions(req: SyncRequest): Record<string, unknown> {

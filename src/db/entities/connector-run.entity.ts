@@ -26,6 +26,8 @@ export interface ConnectorRun {
   filesSkipped: number;
   /** Files of the drop directory left for a later sync: modified less than `file.settleSeconds` ago. */
   filesWaiting: number;
+  /** Records whose id came again in the run with other content (the later copy kept, flagged `REPEATED_ID`). */
+  repeatedIds: number;
   /** Times the run was resumed after its worker died. */
   resumed: number;
   /** Files of the drop directory refused whole: `{ fileName, checksum, code, message }` each (no checksum for a file that could not be read). */
@@ -59,6 +61,7 @@ export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
     filesIngested: { type: 'integer' },
     filesSkipped: { type: 'integer' },
     filesWaiting: { type: 'integer' },
+    repeatedIds: { type: 'integer' },
     resumed: { type: 'integer' },
     filesRefused: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },

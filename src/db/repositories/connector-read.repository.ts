@@ -32,6 +32,7 @@ export interface ConnectorRunRow {
   files_ingested: number;
   files_skipped: number;
   files_waiting: number;
+  repeated_ids: number;
   resumed: number;
   checkpoint: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
@@ -70,7 +71,7 @@ export interface RejectsFilter {
 }
 
 const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
-  r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.files_waiting, r.resumed, r.checkpoint, r.error,
+  r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.files_waiting, r.repeated_ids, r.resumed, r.checkpoint, r.error,
   r.files_refused`;
 
 const REJECT_COLUMNS = `x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,

@@ -52,7 +52,7 @@ export function toRun(r: ConnectorRunRow): ConnectorRun {
     id: r.id, connector: r.connector_name, trigger: r.trigger, status: r.status, requestedBy: r.requested_by, queuedAt: r.created_at,
     startedAt: r.started_at, finishedAt: r.finished_at, heartbeatAt: r.heartbeat_at, batches: r.batches, fetched: r.fetched,
     inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected, filesIngested: r.files_ingested,
-    filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, resumed: r.resumed,
+    filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, repeatedIds: r.repeated_ids, resumed: r.resumed,
     filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: f.fileName, code: f.code, message: f.message })),
     checkpoint: r.checkpoint ? JSON.stringify(r.checkpoint) : null, error: r.error,
   };

@@ -107,6 +107,16 @@ export class ConnectorRun {
   @Field(() => Int, { description: 'Files of the drop directory left for a later sync because they were modified less than the definition\'s file.settleSeconds ago (still being copied in): neither read nor refused.' })
   filesWaiting!: number;
 
+  @Field(() => Int, {
+    description: 'Copies of a record whose id came earlier in this run with other content: a file listing an id twice, or two files of '
+      + 'one drop that overlap. Each replaced the earlier copy (the later one is kept, as a later line corrects an earlier one) and the '
+      + 'kept record carries a REPEATED_ID flag naming where it was (SourceRecord.flags); the worker log lists the rows. Not a count of '
+      + 'its own records: the copies are in fetched and the other counts as always (an earlier copy replaced within one chunk counts as '
+      + 'unchanged, a later chunk\'s or file\'s copy as updated). The same content twice is not counted. HTTP sources count repeats within '
+      + 'a page only: a record read again on a later page is simply its newer copy.',
+  })
+  repeatedIds!: number;
+
   @Field(() => [RefusedFile], { description: 'Files of the drop directory refused whole by this run, each with its error.' })
   filesRefused!: RefusedFile[];
 
