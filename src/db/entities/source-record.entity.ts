@@ -35,7 +35,13 @@ export interface SourceRecord {
   flags: Array<{ field: string; code: string; message: string }>;
   contentHash: string;
   sourceUpdatedAt: Date | null;
+  /** When the hub first stored the record. */
   firstSeenAt: Date;
+  /**
+   * When the hub last stored the record changed (its content hash differed), not when a sync last read it: an
+   * unchanged re-read writes nothing, so a record its source no longer holds keeps its time (docs/connectors.md,
+   * "Records no longer in a source"). The column keeps its name.
+   */
   lastSeenAt: Date;
   connectorRunId: string | null;
   childId: string | null;

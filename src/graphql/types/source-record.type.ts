@@ -131,11 +131,20 @@ export class SourceRecord {
   sourceUpdatedAt!: Date | null;
 
   @Sensitive(SensitivityClass.PROVENANCE)
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When the hub first stored this record (the sync that first read it), not when the source created it.',
+  })
   firstSeenAt!: Date;
 
   @Sensitive(SensitivityClass.PROVENANCE)
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When the hub last stored this record changed: its first storing, then each sync that read it with other content (or '
+      + 'under a changed mapping). Despite the name, not when a sync last read it: a record read again unchanged is not written, so this '
+      + 'does not tell a record still in its source from one the source no longer holds. The hub keeps records that leave their source, '
+      + 'as last stored, and does not detect that they left. For the source\'s own time, see `sourceUpdatedAt`.',
+  })
   lastSeenAt!: Date;
 
   @Sensitive(SensitivityClass.PROVENANCE)
