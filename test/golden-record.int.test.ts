@@ -183,7 +183,9 @@ describe('golden-record stage', () => {
     await addRecord({ childId: issuedTo, sourceSystem: 'facility-inspection', groups: [{ clause: 'b' }] });
     await ctx.goldenRecords.recompute([issuedTo]);
     expect(await childRow(issuedTo)).toMatchObject({ identity_status: 'NO_NUMBER', identity_number: null });
-    // What identity issuance records when the registry has issued a number (no source gave it).
+    // What identity issuance records when the registry has issued a number (no source gave it): the issuance
+    // names it, and the history holds it as VERIFIED.
+    await ctx.sql.query(`INSERT INTO identity_issuance (child_id, due_at, issued_at, issued_number) VALUES ($1, now(), now(), '001315000222')`, [issuedTo]);
     await ctx.sql.query(`INSERT INTO identity_number (id, child_id, number, status, verified_at) VALUES ($1, $2, '001315000222', 'VERIFIED', now())`, [newId('identityNumber'), issuedTo]);
     await ctx.sql.query(`UPDATE child SET identity_number = '001315000222', identity_status = 'ISSUED', version = version + 1, updated_at = now() WHERE id = $1`, [issuedTo]);
     const issued = await childRow(issuedTo);

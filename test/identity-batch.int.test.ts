@@ -292,6 +292,47 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await history()).toEqual([{ number: '001317000971', status: 'VERIFIED', current: true }]);
   });
 
+  it('keeps the number the registry issued across rebuilds when a source gave it once and dropped it, issued or verified since', async () => {
+    // Through the stages: ingest, golden record, reconciliation, issuance, and the golden record again.
+    const person = { fullName: 'Đinh Thị Ngọc', sex: 'FEMALE' as const, birthDate: '2017-03-21', sourceSystem: 'justice-register' as const, groups: [{ clause: 'b' as const }] };
+    const register = aRecord({ ...person, identityNumber: '001317000981' });
+    const [child] = await childrenOf([register]);
+    // The register drops the number (a re-sent record): the golden stage supersedes it, and issuance starts.
+    expect(await childrenOf([{ ...register, identityNumber: null }])).toEqual([child]);
+    const verifier = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }));
+    expect(await reconcile(verifier, 'dropped-then-issued', [child!])).toEqual([{ kind: 'ISSUANCE_STARTED' }]);
+    const citizen = { number: '001317000981', familyName: 'Đinh', middleName: 'Thị', givenName: 'Ngọc', sex: 'FEMALE' as const, birthDate: '2017-03-21', birthDatePrecision: 'DAY' as const };
+    const registry = {
+      lookupCitizen: async (): Promise<CallResult<LookupOutcome>> => ({ requestId: randomUUID(), latencyMs: 1, outcome: { kind: 'FOUND', citizens: [citizen] } }),
+    } as unknown as PopulationDbClient;
+    const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
+    const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
+    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    const identity = () => ctx.sql.one<{ identity_number: string | null; identity_status: string; version: number }>(
+      'SELECT identity_number, identity_status, version FROM child WHERE id = $1', [child]);
+    const issued = await identity();
+    expect(issued).toMatchObject({ identity_number: '001317000981', identity_status: 'ISSUED' });
+    // The history row is still the one the register's record wrote, now the registry's.
+    expect(await ctx.sql.query(`SELECT number, status, source_record_id IS NOT NULL AS from_source FROM identity_number WHERE child_id = $1`, [child]))
+      .toEqual([{ number: '001317000981', status: 'VERIFIED', from_source: true }]);
+
+    // The next rebuild keeps the issued number: nothing changes, nothing to ask the registry.
+    const outboxMark = async () => (await ctx.sql.one<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM outbox`))!.id;
+    let mark = await outboxMark();
+    expect(await ctx.goldenRecords.recompute([child!])).toEqual({ changed: [], unchanged: [child], skipped: [] });
+    expect(await identity()).toEqual(issued);
+    expect(await ctx.sql.query(`SELECT id FROM outbox WHERE topic = 'identity.reconcile' AND id > $1::bigint`, [mark])).toEqual([]);
+
+    // The register corrects the name: the number is checked again with it, verified, and still kept by a rebuild.
+    expect(await childrenOf([{ ...register, identityNumber: null, fullName: 'Đinh Thị Bảo Ngọc' }])).toEqual([child]);
+    expect(await identity()).toMatchObject({ identity_number: '001317000981', identity_status: 'ISSUED' });
+    expect(await reconcile(verifier, 'renamed-after-issuance', [child!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    mark = await outboxMark();
+    expect(await ctx.goldenRecords.recompute([child!])).toEqual({ changed: [], unchanged: [child], skipped: [] });
+    expect(await identity()).toMatchObject({ identity_number: '001317000981', identity_status: 'VERIFIED' });
+    expect(await ctx.sql.query(`SELECT id FROM outbox WHERE topic = 'identity.reconcile' AND id > $1::bigint`, [mark])).toEqual([]);
+  });
+
   it('decides impossible numbers without a call, opens issuance once for children without one, and skips unknown ids', async () => {
     const [bad, none] = await childrenOf([
       aRecord({ identityNumber: '999315000123', fullName: 'Vũ Thị Hoa' }),

@@ -34,7 +34,10 @@ function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; number
 }
 
 const given = (childId: string, number: string, sourceRecordId: string | null = 'src_1', status: KnownNumber['status'] = 'GIVEN'): KnownNumber =>
-  ({ id: `idn_${childId}_${number}`, childId, number, status, sourceRecordId, verifiedAt: status === 'VERIFIED' ? new Date('2026-02-01T00:00:00Z') : null });
+  ({ id: `idn_${childId}_${number}`, childId, number, status, sourceRecordId, issued: false });
+/** The history row of a number the registry issued: VERIFIED, and the child's issuance names it. */
+const issued = (childId: string, number: string, sourceRecordId: string | null = null): KnownNumber =>
+  ({ ...given(childId, number, sourceRecordId, 'VERIFIED'), issued: true });
 
 describe('planRecompute', () => {
   it('builds a child without a row from survivorship over its records, and checks it', () => {
@@ -93,8 +96,31 @@ describe('planRecompute', () => {
   it('keeps a number the registry issued while no source gives one', () => {
     const records = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: null })];
     const row = { ...rowOf('chd_A', records, 'ISSUED'), identityNumber: '001315000777' };
-    const p = plan({ children: [row], records, numbers: [given('chd_A', '001315000777', null, 'VERIFIED')] });
+    const p = plan({ children: [row], records, numbers: [issued('chd_A', '001315000777')] });
     expect(p).toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], reconcile: [] });
+    // Verified since (a corrected name was checked with it): kept all the same.
+    expect(plan({ children: [{ ...row, identityStatus: 'VERIFIED' }], records, numbers: [issued('chd_A', '001315000777')] }))
+      .toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], reconcile: [] });
+  });
+
+  it('keeps a number the registry issued that a source gave once and dropped, in whichever row it was first recorded', () => {
+    // The register gave …777 and dropped it (SUPERSEDED, its record as the source); the registry then issued it.
+    const records = [rec({ id: 'src_1', childId: 'chd_A', sourceSystem: 'justice-register', identityNumber: null })];
+    const row = { ...rowOf('chd_A', records, 'ISSUED'), identityNumber: '001315000777' };
+    const p = plan({ children: [row], records, numbers: [issued('chd_A', '001315000777', 'src_1')] });
+    expect(p).toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], numbersSuperseded: [], reconcile: [] });
+
+    // A source giving another number still wins; the issued one is the child's again once it is dropped.
+    const other = [{ ...records[0]!, identityNumber: '001315000888' }];
+    expect(plan({ children: [row], records: other, numbers: [issued('chd_A', '001315000777', 'src_1')] }).updated)
+      .toEqual([expect.objectContaining({ identityNumber: '001315000888', identityStatus: 'UNVERIFIED' })]);
+    const back = plan({ children: [{ ...row, identityNumber: '001315000888', identityStatus: 'UNVERIFIED' }], records, numbers: [issued('chd_A', '001315000777', 'src_1'), given('chd_A', '001315000888')] });
+    expect(back.updated).toEqual([expect.objectContaining({ identityNumber: '001315000777', identityStatus: 'UNVERIFIED' })]);
+    expect(back.numbersSuperseded).toEqual(['idn_chd_A_001315000888']);
+
+    // Not the registry's once rejected as not the child's.
+    const rejected = { ...issued('chd_A', '001315000777', 'src_1'), status: 'REJECTED' as const };
+    expect(plan({ children: [row], records, numbers: [rejected] }).updated).toEqual([expect.objectContaining({ identityNumber: null, identityStatus: 'NO_NUMBER' })]);
   });
 
   it('supersedes a number no linked record gives any more, and makes it current again when one does', () => {
@@ -131,7 +157,7 @@ describe('planRecompute', () => {
       given('chd_A', '001315000123', 'src_1'), // dropped by its record
       given('chd_A', '001315000456', 'src_1'), // first given by src_1, still given by src_2
       given('chd_A', '001315000789', 'src_1', 'VERIFIED'), // verified: the registry's word, kept
-      given('chd_A', '001315000777', null, 'VERIFIED'), // issued by the registry
+      issued('chd_A', '001315000777'), // issued by the registry
       given('chd_A', '001315000555', 'src_1', 'REJECTED'),
       given('chd_A', '001315000444', null, 'GIVEN'), // recorded without a source record
     ];

@@ -39,7 +39,12 @@ export interface KnownNumber {
   number: string;
   status: IdentityNumberStatus;
   sourceRecordId: string | null;
-  verifiedAt: Date | null;
+  /**
+   * The population database issued this number to the child (`identity_issuance.issued_number`). Told by the
+   * issuance, not by the row: a number a source gave and then dropped is already in the history, with that
+   * record as its source, when the registry issues it.
+   */
+  issued: boolean;
 }
 
 /** A special-circumstance membership already stored for a child. */
@@ -109,8 +114,8 @@ const provenanceSources = (p: Child['provenance']) =>
  * Decides, for children locked by the caller, every write their recompute needs: the rule of the golden
  * record, kept in one pure function so it can be read (and tested) apart from the SQL that applies it in bulk.
  *
- * Per child: survivorship over its linked records; a number the registry issued (no source gave it) stays
- * when no source gives one; statuses reached by reconciliation stay with the number they were reached for;
+ * Per child: survivorship over its linked records; a number the registry issued stays when no source gives
+ * one (whatever history row holds it); statuses reached by reconciliation stay with the number they were reached for;
  * a history row per new number a source gave (never removed), superseded when no linked record gives it any
  * more and current again when one does; memberships mirror the records' group evidence. A child id named by records but without a row is built from them. Merged children, and ids with
  * neither a row nor a record, are skipped.
@@ -129,10 +134,9 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
     }
     const numbers = inputs.numbers.get(id) ?? [];
     const golden = computeGolden(records, now);
-    // A number the registry issued (no source gave it) stays the child's number until a source says otherwise.
-    const issued = numbers
-      .filter((n) => n.sourceRecordId === null && n.status === 'VERIFIED')
-      .sort((a, b) => (b.verifiedAt?.getTime() ?? 0) - (a.verifiedAt?.getTime() ?? 0))[0];
+    // A number the registry issued stays the child's number while no source gives one, whichever history row
+    // holds it: one a source gave and dropped before the registry issued it keeps that record as its source.
+    const issued = numbers.find((n) => n.issued && n.status === 'VERIFIED');
     if (golden.identityNumber === null && issued) golden.identityNumber = issued.number;
 
     let next: ChildValues;
@@ -222,8 +226,8 @@ function applyGolden(child: LockedChild, golden: GoldenValues): { next: ChildVal
  * The history says which numbers are current: a number a source gave (GIVEN) that no linked record gives
  * any more — corrected in the source, dropped, or its record moved to another child — is SUPERSEDED (with
  * the time, so the history shows when it changed), and a superseded number a record gives again is GIVEN
- * again. Rows the registry wrote or decided (VERIFIED, issued numbers without a source record), REJECTED
- * ones and rows recorded without a source record are left as they are.
+ * again. Rows the registry verified or issued (VERIFIED, whichever row the number was first recorded in),
+ * REJECTED ones and rows recorded without a source record are left as they are.
  */
 function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownNumber[], golden: GoldenValues): boolean {
   let changed = false;
