@@ -10,7 +10,11 @@ export enum IdentityNumberStatusEnum {
 }
 registerEnumType(IdentityNumberStatusEnum, {
   name: 'IdentityNumberStatus',
-  description: 'GIVEN by a source; VERIFIED against the population database; SUPERSEDED by a re-established number; REJECTED as not the child\'s.',
+  description:
+    'Where a number stands in the child\'s history. GIVEN: a linked source record gives it. VERIFIED: the population database verified it, ' +
+    'or issued it to the child (a number the registry issued stays the child\'s number while no source gives one); a VERIFIED number keeps ' +
+    'its status. SUPERSEDED: a number a source gave that no linked source record gives any more (corrected or re-established in the source, ' +
+    'dropped, or its record linked to another child), since supersededAt; GIVEN again if a record gives it again. REJECTED: not the child\'s.',
 });
 
 @ObjectType({ description: 'A structural observation about a number (evidence, never a correction).' })
