@@ -333,6 +333,54 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await ctx.sql.query(`SELECT id FROM outbox WHERE topic = 'identity.reconcile' AND id > $1::bigint`, [mark])).toEqual([]);
   });
 
+  it('keeps the number the registry verified when its source drops it: no issuance, no new check; a source giving another number still wins', async () => {
+    // Through the stages: ingest, golden record, reconciliation, and the golden record again on each re-sent record.
+    const register = aRecord({ fullName: 'Trần Thị Lan', sex: 'FEMALE', birthDate: '2017-04-02', sourceSystem: 'justice-register', identityNumber: '001317000991' });
+    const [child] = await childrenOf([register]);
+    const calls: string[] = [];
+    const verifier = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }), calls);
+    expect(await reconcile(verifier, 'verify-before-drop', [child!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    expect(calls).toEqual([child]);
+
+    const identity = () => ctx.sql.one<{ identity_number: string | null; identity_status: string }>(
+      'SELECT identity_number, identity_status FROM child WHERE id = $1', [child]);
+    const history = () => ctx.sql.query(`SELECT number, status FROM identity_number WHERE child_id = $1 ORDER BY number`, [child]);
+    const outboxMark = async () => (await ctx.sql.one<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM outbox`))!.id;
+    const reconcileQueuedSince = (mark: string) =>
+      ctx.sql.query(`SELECT id FROM outbox WHERE topic = 'identity.reconcile' AND id > $1::bigint`, [mark]);
+    const issuanceOf = async () => ({
+      requests: await ctx.sql.query(`SELECT child_id FROM identity_issuance WHERE child_id = $1`, [child]),
+      events: await ctx.sql.query(`SELECT step FROM care_event WHERE child_id = $1`, [child]),
+    });
+
+    // The register's next export leaves the number empty: the child keeps it, VERIFIED; nothing is queued for
+    // reconciliation, so no issuance starts and the registry is not asked again.
+    let mark = await outboxMark();
+    expect(await childrenOf([{ ...register, identityNumber: null }])).toEqual([child]);
+    expect(await identity()).toEqual({ identity_number: '001317000991', identity_status: 'VERIFIED' });
+    expect(await history()).toEqual([{ number: '001317000991', status: 'VERIFIED' }]);
+    expect(await reconcileQueuedSince(mark)).toEqual([]);
+    expect(await issuanceOf()).toEqual({ requests: [], events: [] });
+    // A further rebuild changes nothing.
+    expect(await ctx.goldenRecords.recompute([child!])).toEqual({ changed: [], unchanged: [child], skipped: [] });
+
+    // The register gives another number: it wins, and it is checked.
+    mark = await outboxMark();
+    expect(await childrenOf([{ ...register, identityNumber: '001317000992' }])).toEqual([child]);
+    expect(await identity()).toEqual({ identity_number: '001317000992', identity_status: 'UNVERIFIED' });
+    expect(await reconcileQueuedSince(mark)).toHaveLength(1);
+    expect(await reconcile(verifier, 'verify-other-number', [child!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    expect(calls).toEqual([child, child]);
+
+    // Dropped in turn: the number verified most recently is the one kept, still without issuance.
+    mark = await outboxMark();
+    expect(await childrenOf([{ ...register, identityNumber: null }])).toEqual([child]);
+    expect(await identity()).toEqual({ identity_number: '001317000992', identity_status: 'VERIFIED' });
+    expect(await history()).toEqual([{ number: '001317000991', status: 'VERIFIED' }, { number: '001317000992', status: 'VERIFIED' }]);
+    expect(await reconcileQueuedSince(mark)).toEqual([]);
+    expect(await issuanceOf()).toEqual({ requests: [], events: [] });
+  });
+
   it('decides impossible numbers without a call, opens issuance once for children without one, and skips unknown ids', async () => {
     const [bad, none] = await childrenOf([
       aRecord({ identityNumber: '999315000123', fullName: 'Vũ Thị Hoa' }),

@@ -34,12 +34,9 @@ SELECT id, child_id, source_system, full_name, family_name, middle_name, given_n
 type RecordRow = [string, string, string, string | null, string | null, string | null, string | null, string | null, LinkedRecord['sex'],
   string | null, LinkedRecord['birthDatePrecision'], boolean, string | null, LinkedRecord['communeCodeSet'], string | null, LinkedRecord['groups'], number];
 
-// Whether the registry issued the number comes from the issuance (one row per child), not from the history row:
-// the row may be one a source wrote before dropping the number.
 const SELECT_NUMBERS = `
-SELECT n.id, n.child_id AS "childId", n.number, n.status, n.source_record_id AS "sourceRecordId", i.child_id IS NOT NULL AS issued
-  FROM identity_number n LEFT JOIN identity_issuance i ON i.child_id = n.child_id AND i.issued_number = n.number
- WHERE n.child_id = ANY($1::text[])`;
+SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId", verified_at AS "verifiedAt"
+  FROM identity_number WHERE child_id = ANY($1::text[])`;
 
 const SELECT_MEMBERSHIPS = `
 SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_id AS "sourceRecordId"

@@ -34,10 +34,12 @@ function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; number
 }
 
 const given = (childId: string, number: string, sourceRecordId: string | null = 'src_1', status: KnownNumber['status'] = 'GIVEN'): KnownNumber =>
-  ({ id: `idn_${childId}_${number}`, childId, number, status, sourceRecordId, issued: false });
-/** The history row of a number the registry issued: VERIFIED, and the child's issuance names it. */
-const issued = (childId: string, number: string, sourceRecordId: string | null = null): KnownNumber =>
-  ({ ...given(childId, number, sourceRecordId, 'VERIFIED'), issued: true });
+  ({ id: `idn_${childId}_${number}`, childId, number, status, sourceRecordId, verifiedAt: status === 'VERIFIED' ? new Date('2026-02-01T00:00:00Z') : null });
+/** The history row of a number the registry verified (a source gave it) at `at`. */
+const verified = (childId: string, number: string, at: string, sourceRecordId: string | null = 'src_1'): KnownNumber =>
+  ({ ...given(childId, number, sourceRecordId, 'VERIFIED'), verifiedAt: new Date(at) });
+/** The history row of a number the registry issued: VERIFIED, written by the issuance (no source record) unless a source gave it once. */
+const issued = (childId: string, number: string, sourceRecordId: string | null = null): KnownNumber => given(childId, number, sourceRecordId, 'VERIFIED');
 
 describe('planRecompute', () => {
   it('builds a child without a row from survivorship over its records, and checks it', () => {
@@ -121,6 +123,59 @@ describe('planRecompute', () => {
     // Not the registry's once rejected as not the child's.
     const rejected = { ...issued('chd_A', '001315000777', 'src_1'), status: 'REJECTED' as const };
     expect(plan({ children: [row], records, numbers: [rejected] }).updated).toEqual([expect.objectContaining({ identityNumber: null, identityStatus: 'NO_NUMBER' })]);
+  });
+
+  it('keeps a number the registry verified when its source drops it: same number and status, nothing to check', () => {
+    // The register gave …123, the registry verified it; the register's next export leaves the field empty.
+    const old = [rec({ id: 'src_1', childId: 'chd_A', sourceSystem: 'justice-register' })];
+    const records = [{ ...old[0]!, identityNumber: null }];
+    const numbers = [verified('chd_A', '001315000123', '2026-02-01T00:00:00Z')];
+    const p = plan({ children: [rowOf('chd_A', old, 'VERIFIED')], records, numbers });
+    expect(p.updated).toEqual([expect.objectContaining({ identityNumber: '001315000123', identityStatus: 'VERIFIED', version: 3 })]);
+    // Only the provenance changed (no record supplies the number now); the history row stays VERIFIED.
+    expect(p.updated[0]!.provenance?.identityNumber).toBeUndefined();
+    expect(p).toMatchObject({ numbers: [], numbersSuperseded: [], numbersRestored: [], reconcile: [] });
+
+    // Rebuilt again: nothing to write.
+    const settled = plan({ children: [{ ...rowOf('chd_A', records, 'VERIFIED'), identityNumber: '001315000123' }], records, numbers });
+    expect(settled).toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], reconcile: [] });
+
+    // Whatever the registry said since about the number (with other data), that status stays with it.
+    for (const status of ['MISMATCH', 'CONFLICT', 'NOT_FOUND'] as const) {
+      expect(plan({ children: [rowOf('chd_A', old, status)], records, numbers }))
+        .toMatchObject({ updated: [expect.objectContaining({ identityNumber: '001315000123', identityStatus: status })], reconcile: [] });
+    }
+  });
+
+  it('keeps the most recently verified number while no source gives one; a source giving another still wins', () => {
+    const records = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: null })];
+    const numbers = [
+      verified('chd_A', '001315000123', '2026-02-01T00:00:00Z'),
+      verified('chd_A', '001315000456', '2026-05-01T00:00:00Z'), // corrected in the source and verified later
+      given('chd_A', '001315000789', 'src_1', 'SUPERSEDED'),
+      given('chd_A', '001315000999', 'src_1', 'REJECTED'),
+    ];
+    const withNumber = (n: string, status: IdentityStatus) => ({ ...rowOf('chd_A', records, status), identityNumber: n });
+    expect(plan({ children: [withNumber('001315000456', 'VERIFIED')], records, numbers }))
+      .toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], reconcile: [] });
+    // In whatever order the history is read.
+    expect(plan({ children: [withNumber('001315000456', 'VERIFIED')], records, numbers: [...numbers].reverse() }))
+      .toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], reconcile: [] });
+
+    // A source gives another number: it is the child's, unverified and checked; the verified rows stay as they are.
+    const other = [{ ...records[0]!, identityNumber: '001315000888' }];
+    const p = plan({ children: [withNumber('001315000456', 'VERIFIED')], records: other, numbers });
+    expect(p.updated).toEqual([expect.objectContaining({ identityNumber: '001315000888', identityStatus: 'UNVERIFIED' })]);
+    expect(p).toMatchObject({ numbersSuperseded: [], reconcile: ['chd_A'] });
+    // It was not confirmed (NOT_FOUND) and the source drops it: the verified number is the child's again, checked again.
+    const back = plan({ children: [withNumber('001315000888', 'NOT_FOUND')], records, numbers: [...numbers, given('chd_A', '001315000888')] });
+    expect(back.updated).toEqual([expect.objectContaining({ identityNumber: '001315000456', identityStatus: 'UNVERIFIED' })]);
+    expect(back).toMatchObject({ numbersSuperseded: ['idn_chd_A_001315000888'], reconcile: ['chd_A'] });
+
+    // Only numbers the registry confirmed are kept: a number only a source gave is not.
+    const unconfirmed = plan({ children: [withNumber('001315000789', 'NOT_FOUND')], records, numbers: [given('chd_A', '001315000789')] });
+    expect(unconfirmed.updated).toEqual([expect.objectContaining({ identityNumber: null, identityStatus: 'NO_NUMBER' })]);
+    expect(unconfirmed).toMatchObject({ numbersSuperseded: ['idn_chd_A_001315000789'], reconcile: ['chd_A'] });
   });
 
   it('supersedes a number no linked record gives any more, and makes it current again when one does', () => {

@@ -40,11 +40,10 @@ export interface KnownNumber {
   status: IdentityNumberStatus;
   sourceRecordId: string | null;
   /**
-   * The population database issued this number to the child (`identity_issuance.issued_number`). Told by the
-   * issuance, not by the row: a number a source gave and then dropped is already in the history, with that
-   * record as its source, when the registry issues it.
+   * When the population database confirmed the number as the child's: verified it, or issued it (a VERIFIED
+   * row). Null for numbers it never confirmed.
    */
-  issued: boolean;
+  verifiedAt: Date | null;
 }
 
 /** A special-circumstance membership already stored for a child. */
@@ -114,8 +113,9 @@ const provenanceSources = (p: Child['provenance']) =>
  * Decides, for children locked by the caller, every write their recompute needs: the rule of the golden
  * record, kept in one pure function so it can be read (and tested) apart from the SQL that applies it in bulk.
  *
- * Per child: survivorship over its linked records; a number the registry issued stays when no source gives
- * one (whatever history row holds it); statuses reached by reconciliation stay with the number they were reached for;
+ * Per child: survivorship over its linked records; while no source gives a number, the one the registry
+ * most recently verified or issued stays (whatever history row holds it); statuses reached by reconciliation
+ * stay with the number they were reached for;
  * a history row per new number a source gave (never removed), superseded when no linked record gives it any
  * more and current again when one does; memberships mirror the records' group evidence. A child id named by records but without a row is built from them. Merged children, and ids with
  * neither a row nor a record, are skipped.
@@ -134,10 +134,15 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
     }
     const numbers = inputs.numbers.get(id) ?? [];
     const golden = computeGolden(records, now);
-    // A number the registry issued stays the child's number while no source gives one, whichever history row
-    // holds it: one a source gave and dropped before the registry issued it keeps that record as its source.
-    const issued = numbers.find((n) => n.issued && n.status === 'VERIFIED');
-    if (golden.identityNumber === null && issued) golden.identityNumber = issued.number;
+    // A personal identity number is the child's for life: once the registry has verified or issued one, a
+    // source no longer giving any number (an export leaving the field empty) is no evidence against it. It
+    // stays the child's number, with the status reached for it, and is not checked again for that alone; a
+    // source giving another number still wins. Whichever history row holds it: a row a source wrote keeps
+    // that record as its source once verified, or when the registry issues a number the source had dropped.
+    if (golden.identityNumber === null) {
+      const confirmed = latestConfirmed(numbers);
+      if (confirmed) golden.identityNumber = confirmed.number;
+    }
 
     let next: ChildValues;
     let changed: boolean;
@@ -171,6 +176,20 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
     }
   }
   return plan;
+}
+
+/**
+ * The number the registry most recently confirmed for the child (VERIFIED: verified or issued), if any; among
+ * rows confirmed at the same moment, the first by id, so a rebuild always picks the same one.
+ */
+function latestConfirmed(numbers: readonly KnownNumber[]): KnownNumber | undefined {
+  const time = (n: KnownNumber) => n.verifiedAt?.getTime() ?? -Infinity;
+  let latest: KnownNumber | undefined;
+  for (const n of numbers) {
+    if (n.status !== 'VERIFIED') continue;
+    if (!latest || time(n) > time(latest) || (time(n) === time(latest) && n.id < latest.id)) latest = n;
+  }
+  return latest;
 }
 
 function pickGolden(g: GoldenValues): Pick<Child, GoldenKey> {

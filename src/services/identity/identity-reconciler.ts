@@ -333,8 +333,8 @@ export class IdentityReconciler {
         const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: found, status, mismatched: [], findings: [], requestId });
         if (!recorded) return { kind: 'ISSUED', recorded: false } as const;
         // A number a source gave once and then dropped is in the history as SUPERSEDED: issued, it is current again.
-        // Its row keeps the record that first gave it; the golden stage knows the number as issued from
-        // identity_issuance.issued_number (set below), so a rebuild keeps it as the child's number.
+        // Its row keeps the record that first gave it; VERIFIED with verified_at now, it is the number the
+        // golden stage keeps for the child while no source gives one, whichever row holds it.
         await client.query(
           `INSERT INTO identity_number (id, child_id, number, status, verified_at) VALUES ($1, $2, $3, 'VERIFIED', now())
            ON CONFLICT (child_id, number) DO UPDATE SET status = 'VERIFIED', verified_at = now(), superseded_at = NULL`,
