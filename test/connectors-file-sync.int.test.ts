@@ -742,7 +742,8 @@ describe('file connectors against their drops', () => {
     expect(await count(`SELECT count(*)::text AS n FROM birth_registration b JOIN source_record s ON s.id = b.source_record_id WHERE s.external_id LIKE 'KSX%'`))
       .toBe(await count(`SELECT count(*)::text AS n FROM source_record WHERE external_id LIKE 'KSX%'`));
     const interrupted = await ctx.sql.one<{ status: string; error: { code: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [killed!.id]);
-    expect(interrupted).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED' } });
+    // Naming the run that continued (QA: a new run was "a new run").
+    expect(interrupted).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${resumed.runId} continued from its checkpoint` } });
   }, 180_000);
 });
 

@@ -28,7 +28,7 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
     try {
       const summary = 'runId' in data
         ? await ctx.connectors.runQueued(data.runId, opts)
-        : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, opts);
+        : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { ...opts, scheduledAt: job.timestamp });
       if (summary.status === 'SUCCEEDED' && summary.filesWaiting > 0 && summary.settlesInMs !== undefined) {
         await syncWhenSettled(summary.connector, summary.settlesInMs, summary.filesWaiting, deps, ctx);
       }

@@ -8,6 +8,7 @@ import { createTestEnv, type TestEnv } from '../../../test/support/test-env.js';
 import type { AppContext } from '../../app/app-context.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { createSql, type Sql } from '../../db/sql.js';
+import { newId } from '../../db/ids.js';
 import { createLogger } from '../../observability/logger.js';
 import { ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { ConnectorCatalog } from '../definition/connector-catalog.js';
@@ -164,5 +165,27 @@ describe('connector sync pipeline', () => {
       `SELECT count(*)::int AS n FROM source_record r JOIN connector_run cr ON cr.id = r.connector_run_id JOIN connector c ON c.id = cr.connector_id
          JOIN school_enrolment e ON e.source_record_id = r.id AND e.status = 'STUDYING' WHERE c.name = 'school-raw-status'`);
     expect(studying!.n).toBe(result.fetched - result.rejected);
+  });
+  it('a queued run that continues a stopped run\'s checkpoint counts as resumed; a scheduled job served by a later run is skipped (QA)', async () => {
+    const connectorId = (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector WHERE name = 'school'`))!.id;
+    // A run its worker left RUNNING (no lock held), and a queued run that takes over its checkpoint.
+    const stopped = newId('connectorRun');
+    await ctx.sql.query(`INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at) VALUES ($1, $2, 'SCHEDULE', 'RUNNING', now(), now())`, [stopped, connectorId]);
+    const { runId } = await sync.requestSync('school', { trigger: 'CLI' });
+    const queued = await sync.runQueued(runId);
+    expect(queued).toMatchObject({ status: 'SUCCEEDED', resumed: true });
+    expect(await ctx.sql.one(`SELECT resumed FROM connector_run WHERE id = $1`, [runId])).toEqual({ resumed: 1 });
+    expect(await ctx.sql.one(`SELECT status, error->>'message' AS message FROM connector_run WHERE id = $1`, [stopped]))
+      .toEqual({ status: 'FAILED', message: `its worker stopped; ${runId} continued from its checkpoint` });
+
+    // A scheduled job whose slot fired before that run started, given out again late: skipped, nothing read.
+    const runs = async () => Number((await ctx.sql.one<{ n: string }>(`SELECT count(*)::text AS n FROM connector_run WHERE connector_id = $1`, [connectorId]))!.n);
+    const before = await runs();
+    const late = await sync.run('school', { trigger: 'SCHEDULE' }, { scheduledAt: Date.now() - 60_000 });
+    expect(late.status).toBe('SKIPPED');
+    expect(await runs()).toBe(before);
+    // One whose slot fired after the last run started runs.
+    const due = await sync.run('school', { trigger: 'SCHEDULE' }, { scheduledAt: Date.now() });
+    expect(due.status).toBe('SUCCEEDED');
   });
 });

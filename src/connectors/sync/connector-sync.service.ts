@@ -91,6 +91,11 @@ const MAX_SETTLE_WAIT_MS = 24 * 60 * 60 * 1000;
 export interface RunOptions {
   /** Run this queued run (its id came with the job); otherwise a new run is created. */
   runId?: string;
+  /**
+   * For a scheduled sync: when its schedule fired (ms since the epoch). A run of the connector that started
+   * since then and did not fail served it, and this one is SKIPPED.
+   */
+  scheduledAt?: number;
   onProgress?: (p: SyncProgress) => void | Promise<void>;
   signal?: AbortSignal;
   /**
@@ -247,7 +252,7 @@ export class ConnectorSyncService {
       const got = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [LOCK_NAMESPACE + name]);
       locked = got.rows[0]!.ok;
       if (!locked) throw new SyncAlreadyRunningError(name);
-      const run = await this.claimRun(connectorId, loaded, req, opts.runId);
+      const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt);
       if (!run) {
         return { runId: opts.runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
       }
@@ -742,7 +747,9 @@ export class ConnectorSyncService {
    * that died: if it is this job's run, it resumes; otherwise it is closed as interrupted and this run
    * continues from the checkpoint it left.
    */
-  private async claimRun(connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts> } | null> {
+  private async claimRun(
+    connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined, scheduledAt: number | undefined,
+  ): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts> } | null> {
     return this.deps.sql.tx(async (client) => {
       const stale = await client.query<{ id: string } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
@@ -756,25 +763,36 @@ export class ConnectorSyncService {
         const { id, ...counts } = left;
         return { id, resumed: true, counts };
       }
+      // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
+      // run of the connector started and did not fail: that run did its work, and reading the source again
+      // for it would be a second run of one schedule slot (QA).
+      if (!runId && !left && scheduledAt !== undefined) {
+        const later = await client.query(
+          `SELECT 1 FROM connector_run WHERE connector_id = $1 AND status IN ('RUNNING', 'SUCCEEDED') AND started_at >= to_timestamp($2::double precision / 1000) LIMIT 1`,
+          [connectorId, scheduledAt],
+        );
+        if (later.rowCount) return null;
+      }
+      const id = runId ?? newId('connectorRun');
       if (left) {
         await client.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
-          [left.id, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${runId ?? 'a new run'} continued from its checkpoint` })],
+          [left.id, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${id} continued from its checkpoint` })],
         );
       }
       if (runId) {
+        // Continuing another run's checkpoint counts as a resumption too (QA: logged resumed, stored 0).
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
-                  resumed = resumed + CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END
+                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END
             WHERE id = $1 AND status IN ('QUEUED', 'FAILED') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed`,
-          [runId],
+          [runId, !!left],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, ...counts } = claimed.rows[0] as Record<string, number>;
         return { id: runId, resumed: (resumed ?? 0) > 0 || !!left, counts };
       }
-      const id = newId('connectorRun');
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7)`,
