@@ -75,6 +75,21 @@ describe('identity reconciliation against the population-database simulator', ()
     expect(await statusOf(`FOUND-${foundling!.truthId}`)).toMatchObject({ identity_status: 'ISSUED', identity_number: issued.identity_number });
   });
 
+  it('does not hold the registered birth date against a child found abandoned, after an adoption ended the group', async () => {
+    const [adopted] = truthChildren((c) => c.abandoned && c.identityNumber !== null, 1);
+    // The sources date the birth a day off the date found the registry holds.
+    const day = adopted!.birthDate.slice(8) === '01' ? '02' : '01';
+    const otherDay = `${adopted!.birthDate.slice(0, 8)}${day}`;
+    await hub.ctx.ingest.ingest([
+      recordOf(adopted!, 'FOUNDLING', { birthDate: otherDay, birthDateEstimated: true, groups: [{ clause: 'b', since: otherDay }] }),
+      recordOf(adopted!, 'ADOPTED', { sourceSystem: 'justice-register', birthDate: otherDay, groups: [{ clause: 'b', until: '2024-05-06' }] }),
+    ]);
+    await settled(`FOUNDLING-${adopted!.truthId}`, ['VERIFIED', 'MISMATCH']);
+    const child = await statusOf(`FOUNDLING-${adopted!.truthId}`);
+    expect(child).toMatchObject({ identity_status: 'VERIFIED', identity_mismatched_fields: [] });
+    expect(await hub.ctx.sql.one(`SELECT group_clauses FROM child WHERE id = $1`, [child.id])).toEqual({ group_clauses: [] });
+  });
+
   it('flags an issuance request overdue and shows it to stewards; the sweep re-verifies old checks', async () => {
     // A child the registry does not know and who has no number: issuance keeps polling, then escalates.
     const [nobody] = truthChildren((c) => !c.abandoned && c.identityNumber === null, 1);

@@ -26,6 +26,11 @@ export interface GroupEvidenceInput {
   subType?: string | null;
   /** ISO date the membership started, when the source says. */
   since?: string | null;
+  /**
+   * ISO date the circumstance ended, when the source says (an adoption registered ends the abandonment or
+   * orphanhood it names). It ends the child's other evidence of the same clause that started by then too.
+   */
+  until?: string | null;
 }
 
 export interface SourceRecordInput {

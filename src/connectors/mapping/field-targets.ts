@@ -170,4 +170,10 @@ export const GROUP_TARGETS = {
   clause: t('text', 'Clause letter of Art. 10, Law on Children 2016 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o).'),
   subType: t('text', 'Sub-type per Decree 56/2017, a free-text code (at most 50 characters).'),
   since: t('date', 'ISO date the membership started.'),
+  until: t(
+    'date',
+    'ISO date the circumstance ended, when the record says (e.g. the registration date of an adoption, which ends the ' +
+      'abandonment or orphanhood it names). The child\'s other evidence of the same clause that started by then ends with it; ' +
+      'a membership whose evidence has all ended is history, not a current group.',
+  ),
 } as const satisfies Record<string, FieldTarget>;

@@ -215,6 +215,7 @@ export const groupMappingSchema = z
     when: valueSpecSchema.optional().describe('A test; the group is recorded only when it holds.'),
     subType: valueSpecSchema.optional().describe(GROUP_TARGETS.subType.description),
     since: valueSpecSchema.optional().describe(GROUP_TARGETS.since.description),
+    until: valueSpecSchema.optional().describe(GROUP_TARGETS.until.description),
   })
   .describe('Special-circumstance group evidence (14 nhóm trẻ em có hoàn cảnh đặc biệt, Art. 10 Law on Children 2016).');
 export type GroupMapping = z.infer<typeof groupMappingSchema>;
@@ -290,6 +291,7 @@ export const recordMappingSchema = z
       if (g.when && !isTest(g.when)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
       if (g.subType) checkTarget(g.subType, GROUP_TARGETS.subType, ctx, ['groups', i, 'subType']);
       if (g.since) checkTarget(g.since, GROUP_TARGETS.since, ctx, ['groups', i, 'since']);
+      if (g.until) checkTarget(g.until, GROUP_TARGETS.until, ctx, ['groups', i, 'until']);
     });
     for (const kind of PROJECTION_KINDS) {
       m.projections?.[kind]?.forEach((p, i) => {

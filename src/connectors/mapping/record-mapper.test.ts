@@ -186,6 +186,24 @@ describe('child records', () => {
     expect(validateSourceRecord(r.record)).toMatchObject({ ok: true });
   });
 
+  it('a group may say when the circumstance ended (`until`), as a date', () => {
+    const adoption = mapper({
+      externalId: { from: 'id' },
+      groups: [{
+        clause: { from: 'hc', map: { 'Trẻ bị bỏ rơi': 'b', 'Mồ côi cả cha và mẹ': 'a' }, default: null },
+        until: { from: 'ndk' },
+      }],
+    });
+    const r = child(adoption(raw({ id: 'NCN1', hc: 'Trẻ bị bỏ rơi', ndk: '27/08/2021' })));
+    expect(r.groups).toEqual([{ clause: 'b', until: '2021-08-27' }]);
+    expect(validateSourceRecord(r)).toMatchObject({ ok: true, value: { groups: [{ clause: 'b', until: '2021-08-27' }] } });
+    expect(child(adoption(raw({ id: 'NCN2', hc: 'Mồ côi cả cha và mẹ' }))).groups).toEqual([{ clause: 'a', until: null }]);
+    expect(child(adoption(raw({ id: 'NCN3' }))).groups).toEqual([]);
+    expect(adoption(raw({ id: 'NCN4', hc: 'Trẻ bị bỏ rơi', ndk: '2021' }))).toMatchObject({ ok: true });
+    expect(adoption(raw({ id: 'NCN5', hc: 'Trẻ bị bỏ rơi', ndk: 'hôm qua' }))).toMatchObject({ ok: false, problems: [{ field: 'groups[0].until', code: 'INVALID_DATE' }] });
+    expect(() => mapper({ externalId: { from: 'id' }, groups: [{ clause: 'b', until: { from: 'x', parse: 'integer' } }] })).toThrow(/until/);
+  });
+
   it('keeps the raw payload as given', () => {
     const data = { id: 'HS1', ten: ' an ' };
     expect(child(map(raw(data))).raw).toBe(data);

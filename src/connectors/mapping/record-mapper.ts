@@ -38,6 +38,7 @@ interface CompiledGroup {
   clause: Evaluate;
   subType: Evaluate | null;
   since: Evaluate | null;
+  until: Evaluate | null;
   field: string;
 }
 
@@ -228,6 +229,7 @@ function compileGroup(g: GroupMapping, i: number): CompiledGroup {
     clause: typeof g.clause === 'string' ? () => g.clause : compileValue(g.clause, `${field}.clause`, GROUP_TARGETS.clause),
     subType: g.subType ? compileValue(g.subType, `${field}.subType`, GROUP_TARGETS.subType) : null,
     since: g.since ? compileValue(g.since, `${field}.since`, GROUP_TARGETS.since) : null,
+    until: g.until ? compileValue(g.until, `${field}.until`, GROUP_TARGETS.until) : null,
     field,
   };
 }
@@ -251,6 +253,10 @@ function mapGroups(groups: CompiledGroup[], root: unknown, ctx: MappingContext):
     if (g.since !== null) {
       const v = g.since(root, root, ctx);
       evidence.since = v instanceof IsoDate ? v.iso : null;
+    }
+    if (g.until !== null) {
+      const v = g.until(root, root, ctx);
+      evidence.until = v instanceof IsoDate ? v.iso : null;
     }
     out.push(evidence);
   }

@@ -119,7 +119,8 @@ export function mapAdoptionRegistration(raw: AdoptionRegistration): MappedFields
     carerName: mapPersonName(raw.HO_TEN_ME_NUOI) ?? mapPersonName(raw.HO_TEN_CHA_NUOI),
     identityNumber: mapNumber(raw.SO_DINH_DANH_CON_NUOI),
     sourceUpdatedAt: `${fromDmy(raw.NGAY_DANG_KY)}T00:00:00+07:00`,
-    groups: clause ? [{ clause }] : [],
+    // The circumstance before the adoption, ended by it.
+    groups: clause ? [{ clause, until: fromDmy(raw.NGAY_DANG_KY) }] : [],
   };
 }
 

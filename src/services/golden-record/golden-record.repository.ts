@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { copyBool, copyJson, copyNumber, copyRows, copyText } from '../../db/copy-text.js';
 import { ConflictError } from '../../errors/index.js';
-import type { ChildValues, KnownMembership, KnownNumber, LinkedRecord, LockedChild, NewIdentityNumber, NewMembership } from './recompute-plan.js';
+import type { ChildValues, KnownMembership, KnownNumber, LinkedRecord, LockedChild, MembershipDates, NewIdentityNumber, NewMembership } from './recompute-plan.js';
 import { groupBy } from '../../util/group-by.js';
 
 /**
@@ -39,7 +39,8 @@ SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRec
   FROM identity_number WHERE child_id = ANY($1::text[])`;
 
 const SELECT_MEMBERSHIPS = `
-SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_id AS "sourceRecordId"
+SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_id AS "sourceRecordId", started_on AS "startedOn",
+       ended_on AS "endedOn"
   FROM special_circumstance WHERE child_id = ANY($1::text[])`;
 
 // status (ACTIVE), version (1), created_at and updated_at (the transaction's time) are the columns' defaults.
@@ -57,7 +58,11 @@ UPDATE child c SET ${VALUE_COLUMNS.map(([col]) => `${col} = u.${col}`).join(', '
 
 // first_seen_at and recorded_at: the transaction's time (their defaults).
 const NUMBER_COPY_COLUMNS = ['id', 'child_id', 'number', 'status', 'source_record_id', 'structural_findings'];
-const MEMBERSHIP_COPY_COLUMNS = ['id', 'child_id', 'clause', 'sub_type', 'source_record_id', 'evidence', 'started_on'];
+const MEMBERSHIP_COPY_COLUMNS = ['id', 'child_id', 'clause', 'sub_type', 'source_record_id', 'evidence', 'started_on', 'ended_on'];
+const REDATE_MEMBERSHIPS = `
+UPDATE special_circumstance s SET started_on = u.started_on, ended_on = u.ended_on
+  FROM unnest($1::text[], $2::date[], $3::date[]) AS u(id, started_on, ended_on)
+ WHERE s.id = u.id`;
 
 const LOCK_IDS = `
 SELECT count(*) FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id) AS ids
@@ -171,7 +176,17 @@ export class GoldenRecordRepository {
   async insertMemberships(client: PoolClient, memberships: readonly NewMembership[]): Promise<void> {
     await copyRows(client, 'special_circumstance', MEMBERSHIP_COPY_COLUMNS, memberships.map((m) =>
       `${copyText(m.id)}\t${copyText(m.childId)}\t${copyText(m.clause)}\t${copyText(m.subType)}\t${copyText(m.sourceRecordId)}\t` +
-      `${copyJson({ sourceSystem: m.sourceSystem })}\t${copyText(m.startedOn)}`));
+      `${copyJson({ sourceSystem: m.sourceSystem })}\t${copyText(m.startedOn)}\t${copyText(m.endedOn)}`));
+  }
+
+  /** Memberships whose evidence now gives other dates (an adoption registered since ended them). */
+  async redateMemberships(client: PoolClient, memberships: readonly MembershipDates[]): Promise<void> {
+    if (memberships.length === 0) return;
+    await client.query({
+      name: 'golden_redate_memberships',
+      text: REDATE_MEMBERSHIPS,
+      values: [memberships.map((m) => m.id), memberships.map((m) => m.startedOn), memberships.map((m) => m.endedOn)],
+    });
   }
 
   async removeMemberships(client: PoolClient, ids: readonly string[]): Promise<void> {

@@ -229,8 +229,8 @@ describe('planRecompute', () => {
       rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'school', identityNumber: '001215000456' }),
     ];
     const memberships: KnownMembership[] = [
-      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1' },
-      { id: 'grp_2', childId: 'chd_A', clause: 'a', subType: null, sourceRecordId: null },
+      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null },
+      { id: 'grp_2', childId: 'chd_A', clause: 'a', subType: null, sourceRecordId: null, startedOn: null, endedOn: null },
     ];
     const p = plan({ children: [rowOf('chd_A', old, 'VERIFIED')], records, numbers: [given('chd_A', '001315000123')], memberships });
     expect(p.numbers.map((n) => [n.number, n.sourceRecordId, n.findings.map((f) => f.code)])).toEqual([['001215000456', 'src_2', ['SEX_DIGIT_MISMATCH']]]);
@@ -238,5 +238,62 @@ describe('planRecompute', () => {
     expect(p.membershipsAdded.map((m) => [m.clause, m.subType, m.sourceRecordId])).toEqual([['d', 'NHIN', 'src_1']]);
     expect(p.result.changed).toEqual(['chd_A']);
     expect(p.updated[0]).toMatchObject({ version: 3, groupClauses: ['d'] });
+  });
+
+  it('ends a group at the date a record ends it: the child is no longer in it, and every membership of it says when it ended', () => {
+    const adopted = 'src_3';
+    const before = [
+      rec({ id: 'src_1', childId: 'chd_A', sourceSystem: 'justice-register', groups: [{ clause: 'b', since: '2015-03-02' }], birthDateEstimated: true }),
+      rec({ id: 'src_2', childId: 'chd_A', groups: [{ clause: 'b' }, { clause: 'd', subType: 'NHIN' }] }),
+    ];
+    const stored: KnownMembership[] = [
+      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: '2015-03-02', endedOn: null },
+      { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_2', startedOn: null, endedOn: null },
+      { id: 'grp_3', childId: 'chd_A', clause: 'd', subType: 'NHIN', sourceRecordId: 'src_2', startedOn: null, endedOn: null },
+    ];
+    // The adoption register's row: the circumstance before adoption, ended on the registration date.
+    const records = [...before, rec({ id: adopted, childId: 'chd_A', sourceSystem: 'justice-register', groups: [{ clause: 'b', since: null, until: '2021-08-27' }] })];
+    const p = plan({ children: [rowOf('chd_A', before, 'VERIFIED')], records, numbers: [given('chd_A', '001315000123')], memberships: stored });
+    expect(p.updated[0]).toMatchObject({ groupClauses: ['d'] });
+    expect(p.membershipsAdded.map((m) => [m.clause, m.sourceRecordId, m.startedOn, m.endedOn])).toEqual([['b', adopted, null, '2021-08-27']]);
+    expect(p.membershipsRedated).toEqual([
+      { id: 'grp_1', startedOn: '2015-03-02', endedOn: '2021-08-27' },
+      { id: 'grp_2', startedOn: null, endedOn: '2021-08-27' },
+    ]);
+    expect(p.membershipsRemoved).toEqual([]);
+
+    // Recomputed again with those rows stored: nothing to do.
+    const now = plan({
+      children: [{ ...rowOf('chd_A', records, 'VERIFIED'), version: 4 }], records, numbers: [given('chd_A', '001315000123')],
+      memberships: [
+        ...stored.map((m) => (m.clause === 'b' ? { ...m, endedOn: '2021-08-27' } : m)),
+        { id: 'grp_4', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: adopted, startedOn: null, endedOn: '2021-08-27' },
+      ],
+    });
+    expect(now).toMatchObject({ result: { unchanged: ['chd_A'] }, membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [] });
+  });
+
+  it('keeps a group current when evidence of it started after the end, and judges numbers of a child found abandoned as such after adoption', () => {
+    const records = [
+      rec({ id: 'src_1', childId: 'chd_A', identityNumber: null, groups: [{ clause: 'b', since: '2016-01-10' }, { clause: 'a', since: '2016-01-10' }] }),
+      rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'justice-register', identityNumber: null, groups: [{ clause: 'b', until: '2019-05-01' }] }),
+      // Abandoned again, by the adoptive family: a new finding after the adoption.
+      rec({ id: 'src_3', childId: 'chd_A', sourceSystem: 'facility-inspection', identityNumber: '001215000456', groups: [{ clause: 'b', since: '2023-02-01' }] }),
+    ];
+    const p = plan({ records });
+    expect(p.created[0]).toMatchObject({ groupClauses: ['a', 'b'] });
+    expect(p.membershipsAdded.map((m) => [m.clause, m.sourceRecordId, m.startedOn, m.endedOn])).toEqual([
+      ['b', 'src_1', '2016-01-10', '2019-05-01'],
+      ['a', 'src_1', '2016-01-10', null],
+      ['b', 'src_2', null, '2019-05-01'],
+      ['b', 'src_3', '2023-02-01', null],
+    ]);
+    // The golden birth date is the date found (2015) and the number's sex digit says male: neither counts
+    // against a child found abandoned.
+    expect(p.numbers.map((n) => n.findings)).toEqual([[]]);
+
+    const adoptedOnly = plan({ records: records.slice(0, 2) });
+    expect(adoptedOnly.created[0]).toMatchObject({ groupClauses: ['a'] });
+    expect(plan({ records: [{ ...records[0]!, identityNumber: '001215000456' }, records[1]!] }).numbers.map((n) => n.findings)).toEqual([[]]);
   });
 });

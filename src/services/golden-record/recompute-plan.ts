@@ -3,6 +3,7 @@ import type { IdentityNumberStatus, StructuralFinding } from '../../db/entities/
 import { newId } from '../../db/ids.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
 import type { GroupClause } from '../../domain/source-record-input.js';
+import { everIn, membershipsOf } from './group-memberships.js';
 import { computeGolden, type GoldenValues, type SurvivorshipInput } from './survivorship.js';
 
 export interface RecomputeResult {
@@ -53,6 +54,8 @@ export interface KnownMembership {
   clause: string;
   subType: string | null;
   sourceRecordId: string | null;
+  startedOn: string | null;
+  endedOn: string | null;
 }
 
 export interface NewIdentityNumber {
@@ -71,6 +74,14 @@ export interface NewMembership {
   sourceRecordId: string;
   sourceSystem: string;
   startedOn: string | null;
+  endedOn: string | null;
+}
+
+/** A stored membership whose dates its evidence now gives otherwise (an adoption ended it). */
+export interface MembershipDates {
+  id: string;
+  startedOn: string | null;
+  endedOn: string | null;
 }
 
 /** What the children read under lock need written, decided without touching the database. */
@@ -86,6 +97,8 @@ export interface RecomputePlan {
   /** Ids of SUPERSEDED history rows whose number a linked record gives again: GIVEN (current) again. */
   numbersRestored: string[];
   membershipsAdded: NewMembership[];
+  /** Stored memberships whose start or end changed. */
+  membershipsRedated: MembershipDates[];
   /** Ids of memberships whose evidence is gone. */
   membershipsRemoved: string[];
   /** Children to check against the population database (or to start issuance for). */
@@ -123,7 +136,7 @@ const provenanceSources = (p: Child['provenance']) =>
 export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan {
   const plan: RecomputePlan = {
     result: { changed: [], unchanged: [], skipped: [] },
-    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [],
+    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [], reconcile: [],
   };
   for (const id of inputs.ids) {
     const child = inputs.children.get(id);
@@ -262,7 +275,8 @@ function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord
     }
   }
   const known = new Set(existing.map((n) => n.number));
-  const abandoned = golden.groupClauses.includes('b');
+  // Found abandoned, even if adopted since: the registered birth date is still the date found.
+  const abandoned = everIn(records, 'b');
   for (const r of records) {
     if (!r.identityNumber || known.has(r.identityNumber)) continue;
     known.add(r.identityNumber);
@@ -273,17 +287,14 @@ function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord
   return changed;
 }
 
-/** Memberships mirror the group evidence of linked records: one row per (clause, sub-type, record). */
+/**
+ * Memberships mirror the group evidence of linked records: one row per (clause, sub-type, record), with the
+ * dates the evidence gives it (an end one record gives the clause ends the others: {@link membershipsOf}).
+ */
 function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownMembership[]): boolean {
   const key = (clause: string, subType: string | null | undefined, recordId: string | null) => `${clause}|${subType ?? ''}|${recordId ?? ''}`;
   const wanted = new Map<string, NewMembership>();
-  for (const r of records) {
-    for (const g of r.groups ?? []) {
-      wanted.set(key(g.clause, g.subType, r.id), {
-        id: '', childId, clause: g.clause, subType: g.subType ?? null, sourceRecordId: r.id, sourceSystem: r.sourceSystem, startedOn: g.since ?? null,
-      });
-    }
-  }
+  for (const m of membershipsOf(records)) wanted.set(key(m.clause, m.subType, m.sourceRecordId), { id: '', childId, ...m });
   let changed = false;
   const have = new Set<string>();
   for (const m of existing) {
@@ -291,8 +302,13 @@ function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRe
     have.add(k);
     // Evidence withdrawn by its source (or the record moved to another child) is removed; the audit trail of
     // what was shown keeps the history. Memberships recorded without a record (by a steward) stay.
-    if (m.sourceRecordId && !wanted.has(k)) {
+    const w = wanted.get(k);
+    if (m.sourceRecordId && !w) {
       plan.membershipsRemoved.push(m.id);
+      changed = true;
+    } else if (w && (w.startedOn !== m.startedOn || w.endedOn !== m.endedOn)) {
+      // The same evidence with other dates: the record changed them, or another record ended the circumstance.
+      plan.membershipsRedated.push({ id: m.id, startedOn: w.startedOn, endedOn: w.endedOn });
       changed = true;
     }
   }

@@ -1,5 +1,6 @@
 import type { FieldProvenance, GoldenField, IdentityStatus } from '../../db/entities/child.entity.js';
 import type { CommuneCodeSet, DatePrecision, GroupClause, GroupEvidenceInput, Sex, SourceSystem } from '../../domain/source-record-input.js';
+import { currentGroupClauses } from './group-memberships.js';
 
 /** The fields of a source record survivorship reads. */
 export interface SurvivorshipInput {
@@ -123,9 +124,6 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
   const idRec = best(sorted.filter((r) => r.identityNumber), (r) => [votes.get(r.identityNumber!) ?? 0, trust(r), time(r)]);
   mark('identityNumber', idRec);
 
-  const groups = new Set<GroupClause>();
-  for (const r of sorted) for (const g of r.groups ?? []) groups.add(g.clause);
-
   return {
     fullName: nameRec?.fullName ?? null,
     familyName: nameRec?.familyName ?? null,
@@ -141,7 +139,8 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     communeCodeSet: communeRec?.communeCodeSet ?? null,
     identityNumber: idRec?.identityNumber ?? null,
     identityStatus: idRec ? 'UNVERIFIED' : 'NO_NUMBER',
-    groupClauses: [...groups].sort(),
+    // The groups the child is in now: evidence a record ended (an adoption) is history.
+    groupClauses: currentGroupClauses(sorted),
     provenance,
   };
 }

@@ -66,6 +66,8 @@ interface ChildIdentityRow {
 
 /** What the reconciler reads of a child: its identity data and its last recorded check. */
 interface ReconcileRow extends ChildIdentityRow {
+  /** Found abandoned: in group b now, or once (an adopted child's registered birth data is still the date found). */
+  found_abandoned: boolean;
   identity_checked_at: Date | null;
   identity_checked_inputs: string | null;
 }
@@ -117,6 +119,8 @@ export class IdentityReconciler {
     const rows = await this.sql.query<ReconcileRow & { item: number; recorded: boolean } & Record<string, unknown>>(
       `SELECT j.item::int AS item, ic.job_key IS NOT NULL AS recorded, c.id, c.status, c.full_name, c.birth_date,
               c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status, c.group_clauses,
+              (c.group_clauses @> '{b}' OR EXISTS (SELECT 1 FROM special_circumstance s WHERE s.child_id = c.id AND s.clause = 'b'))
+                AS found_abandoned,
               c.identity_checked_at, c.identity_checked_inputs
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS j(child_id, job_key, item)
          LEFT JOIN child c ON c.id = j.child_id
@@ -136,7 +140,7 @@ export class IdentityReconciler {
       else {
         const child = row;
         const number: string = row.identity_number;
-        const abandoned = child.group_clauses.includes('b');
+        const abandoned = child.found_abandoned === true;
         const inputs = checkInputs(child, number, abandoned);
         const structure = checkIdentityNumber(number, { sex: child.sex ?? undefined, birthYear: child.birth_year ?? undefined, abandoned });
         const check = { index, childId: item.childId, key: item.key, number, inputs, findings: structure.findings };

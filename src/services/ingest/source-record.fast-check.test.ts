@@ -28,7 +28,8 @@ const CANDIDATES: Record<string, unknown[]> = {
   groups: [
     [], [{ clause: 'a' }], [{ clause: 'đ', subType: 'NHIN', since: '2024-05-01' }], [{ clause: 'b' }, { clause: 'd', subType: null, since: null }],
     [{ clause: 'z' }], [{ clause: 'a', extra: 1 }], [{}], [{ clause: 'a', subType: 'x'.repeat(51) }], [{ clause: 'a', subType: 'x'.repeat(50) }],
-    [{ clause: 'a', since: '2024-02-30' }], [{ clause: 'a', subType: undefined }], [null], [Object.assign(Object.create(null), { clause: 'a' })], null, 'a', undefined,
+    [{ clause: 'a', since: '2024-02-30' }], [{ clause: 'b', since: null, until: '2021-08-27' }], [{ clause: 'a', until: '2021-02-30' }], [{ clause: 'c', until: null }],
+    [{ clause: 'a', subType: undefined }], [null], [Object.assign(Object.create(null), { clause: 'a' })], null, 'a', undefined,
   ],
   unknownKey: [1, null, undefined],
 };

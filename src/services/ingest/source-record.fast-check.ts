@@ -125,7 +125,7 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
               if (!CLAUSES.has(gv)) return null;
             } else if (gk === 'subType') {
               if (gv !== null && !(typeof gv === 'string' && gv.length <= 50 && !gv.includes('\u0000'))) return null;
-            } else if (gk === 'since') {
+            } else if (gk === 'since' || gk === 'until') {
               if (gv !== null && !isIsoDate(gv)) return null;
             } else return null;
             copy[gk] = gv;

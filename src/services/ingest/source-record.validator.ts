@@ -33,7 +33,9 @@ export const sourceRecordInputSchema = z.object({
   identityNumber: z.string().trim().max(40).refine(noNul, NUL_MESSAGE).nullish(),
   sourceUpdatedAt: z.iso.datetime({ offset: true }).nullish(),
   groups: z
-    .array(z.object({ clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).refine(noNul, NUL_MESSAGE).nullish(), since: isoDate.nullish() }))
+    .array(z.object({
+      clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).refine(noNul, NUL_MESSAGE).nullish(), since: isoDate.nullish(), until: isoDate.nullish(),
+    }))
     .optional(),
 });
 

@@ -1,0 +1,77 @@
+import type { GroupClause, GroupEvidenceInput } from '../../domain/source-record-input.js';
+
+/** The part of a linked source record that group memberships are built from. */
+export interface GroupEvidenceRecord {
+  id: string;
+  sourceSystem: string;
+  groups: GroupEvidenceInput[] | null;
+}
+
+/** One piece of a child's group evidence, with the dates it holds for. */
+export interface EvidencedMembership {
+  clause: GroupClause;
+  subType: string | null;
+  sourceRecordId: string;
+  sourceSystem: string;
+  startedOn: string | null;
+  /** The record's own end date, else the end another record gives the same clause (see {@link membershipsOf}). */
+  endedOn: string | null;
+}
+
+/**
+ * A child's memberships, one per (clause, sub-type, record), with their dates. A circumstance ends when a
+ * record says so (`until`: an adoption registered ends the abandonment, orphanhood or lack of a carer it
+ * names): that end also closes the child's other evidence of the clause that started on or before it, or
+ * whose start is unknown (the birth register's "abandoned" note, a health record's flag, a facility's intake
+ * are evidence of the same circumstance). Evidence that started after every end (the child abandoned again)
+ * stays open. An end date is taken as passed: registers record what happened.
+ */
+export function membershipsOf(records: readonly GroupEvidenceRecord[]): EvidencedMembership[] {
+  const out = new Map<string, EvidencedMembership>();
+  let ends: Map<GroupClause, string[]> | null = null;
+  for (const r of records) {
+    for (const g of r.groups ?? []) {
+      out.set(`${g.clause}|${g.subType ?? ''}|${r.id}`, {
+        clause: g.clause, subType: g.subType ?? null, sourceRecordId: r.id, sourceSystem: r.sourceSystem,
+        startedOn: g.since ?? null, endedOn: g.until ?? null,
+      });
+      if (g.until) {
+        ends ??= new Map();
+        const list = ends.get(g.clause);
+        if (list) list.push(g.until);
+        else ends.set(g.clause, [g.until]);
+      }
+    }
+  }
+  const memberships = [...out.values()];
+  if (ends === null) return memberships;
+  for (const list of ends.values()) list.sort();
+  for (const m of memberships) {
+    if (m.endedOn !== null) continue;
+    const list = ends.get(m.clause);
+    // The first end on or after the start (ISO dates compare as text).
+    m.endedOn = list?.find((end) => m.startedOn === null || end >= m.startedOn) ?? null;
+  }
+  return memberships;
+}
+
+/**
+ * The groups a child is in now: the clauses with a membership that has not ended. A group whose evidence has
+ * all ended is history (shown with its dates in `specialCircumstances`), not a current group.
+ */
+export function currentGroupClauses(records: readonly GroupEvidenceRecord[]): GroupClause[] {
+  const current = new Set<GroupClause>();
+  // Most children have no ended evidence: their groups are every clause their records name.
+  const anyEnd = records.some((r) => r.groups?.some((g) => g.until));
+  if (!anyEnd) {
+    for (const r of records) for (const g of r.groups ?? []) current.add(g.clause);
+  } else {
+    for (const m of membershipsOf(records)) if (m.endedOn === null) current.add(m.clause);
+  }
+  return [...current].sort();
+}
+
+/** Whether any of the child's evidence, ended or not, names `clause` (an adopted child was still found abandoned). */
+export function everIn(records: readonly GroupEvidenceRecord[], clause: GroupClause): boolean {
+  return records.some((r) => r.groups?.some((g) => g.clause === clause));
+}
