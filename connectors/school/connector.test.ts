@@ -80,12 +80,17 @@ describe('school connector.yaml against the simulator', () => {
     }
     expect(new Set(byId.keys())).toEqual(new Set(expected.keys()));
     let disabled = 0;
+    let upperSecondaryDropOuts = 0;
     for (const [id, want] of expected) {
       const got = byId.get(id)!;
       expect(got.type).toBe('child');
       expect(got.flags).toEqual([]);
       expectSameChild(got.record!, want);
       const raw = want.raw as SchoolStudent;
+      // Group h is leaving before finishing lower secondary: never a THPT pupil's.
+      const h = got.record!.groups!.some((g) => g.clause === 'h');
+      expect(h, id).toBe(raw.trang_thai === 'Thôi học' && (raw.cap_hoc === 'Tiểu học' || raw.cap_hoc === 'THCS'));
+      if (raw.cap_hoc === 'THPT' && raw.trang_thai === 'Thôi học') upperSecondaryDropOuts++;
       expect(got.projections.schoolEnrolment).toEqual([
         {
           studentCode: raw.ma_dinh_danh_hoc_sinh,
@@ -108,6 +113,7 @@ describe('school connector.yaml against the simulator', () => {
       }
     }
     expect(disabled).toBeGreaterThan(0);
+    expect(upperSecondaryDropOuts).toBeGreaterThan(0);
   });
 
   it('survives the weather (429, 500, repeated and shuffled pages) and still gets every record', async () => {

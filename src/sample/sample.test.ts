@@ -220,6 +220,22 @@ describe('source records', () => {
     expect(adoptions.every((r) => r.carerName !== null && r.groups!.length === 1)).toBe(true);
   });
 
+  it('record group h (left school before finishing lower secondary) exactly for the children in it, and upper-secondary drop-outs without it', () => {
+    const school = records.filter((r) => r.record.sourceSystem === 'school');
+    const level = (r: GeneratedSourceRecord) => (r.record.raw as { cap_hoc: string; trang_thai: string; khoi: number | null });
+    const inH = school.filter((r) => r.record.groups!.some((g) => g.clause === 'h'));
+    expect(inH.map((r) => r.truthId).sort()).toEqual(school.filter((r) => byTruthId.get(r.truthId)!.groups.includes('h')).map((r) => r.truthId).sort());
+    expect(inH.length).toBeGreaterThan(10);
+    for (const r of inH) {
+      expect(level(r).trang_thai).toBe('Thôi học');
+      expect(['Tiểu học', 'THCS']).toContain(level(r).cap_hoc);
+      expect(level(r).khoi).toBeLessThanOrEqual(9);
+    }
+    const upperDropOuts = school.filter((r) => level(r).cap_hoc === 'THPT' && level(r).trang_thai === 'Thôi học');
+    expect(upperDropOuts.length).toBeGreaterThan(0);
+    expect(upperDropOuts.every((r) => !r.record.groups!.some((g) => g.clause === 'h'))).toBe(true);
+  });
+
   it('carry the raw payload in each source’s own shape', () => {
     const first = (source: string) => records.find((r) => r.record.sourceSystem === source)!.record.raw;
     expect(first('health-station')).toMatchObject({ resourceType: 'Patient', identifier: expect.any(Array) });

@@ -136,6 +136,17 @@ describe('values', () => {
     expect(child(map(raw({ khai: 'AN', note: '' }))).carerName).toBeNull();
   });
 
+  it('a test with a `when` of its own holds only when both do (conditions combined)', () => {
+    const map = mapper({
+      externalId: { value: 'x' },
+      groups: [{ clause: 'h', when: { from: 'tt', equals: 'Thôi học', when: { from: 'cap', in: ['Tiểu học', 'THCS'] } } }],
+    });
+    expect(child(map(raw({ tt: 'Thôi học', cap: 'THCS' }))).groups).toEqual([{ clause: 'h' }]);
+    expect(child(map(raw({ tt: 'Thôi học', cap: 'THPT' }))).groups).toEqual([]);
+    expect(child(map(raw({ tt: 'Đang học', cap: 'THCS' }))).groups).toEqual([]);
+    expect(child(map(raw({ tt: 'Thôi học' }))).groups).toEqual([]);
+  });
+
   it('required: an absent value rejects the record', () => {
     const map = mapper({ externalId: { from: 'id' }, fields: { birthDate: { from: 'ns', required: true } } });
     expect(map(raw({ id: 'r1' }))).toEqual({

@@ -24,11 +24,19 @@ export const SCHOOL_RATES = {
   disabilityRecorded: 0.7,
   fatherRecorded: 0.85,
   motherRecorded: 0.95,
+  /** Upper-secondary pupils (THPT) who left school: not group h, since they finished lower secondary. */
+  upperSecondaryDropOut: 0.03,
 } as const;
 
 export const SCHOOL_YEAR = '2026-2027';
 
 type Level = 'Mầm non' | 'Tiểu học' | 'THCS' | 'THPT';
+
+/** The levels of universal education up to lower secondary (phổ cập giáo dục THCS): leaving during them is group h. */
+export const BEFORE_LOWER_SECONDARY_COMPLETED: readonly Level[] = ['Tiểu học', 'THCS'];
+
+/** The last grade of lower secondary (THCS). */
+const LAST_LOWER_SECONDARY_GRADE = 9;
 
 /** The raw payload: a student row as the education database exports it. */
 export type SchoolStudent = {
@@ -63,7 +71,8 @@ type MappedFields = Omit<SourceRecordInput, 'sourceSystem' | 'externalId' | 'raw
 export function mapSchoolStudent(raw: SchoolStudent): MappedFields {
   const groups: NonNullable<SourceRecordInput['groups']> = [];
   if (raw.khuyet_tat) groups.push({ clause: 'd', subType: raw.dang_khuyet_tat });
-  if (raw.trang_thai === 'Thôi học') groups.push({ clause: 'h', subType: 'THOI_HOC' });
+  // Group h (Art. 10 h) is leaving school before finishing lower secondary: not dropping out of THPT.
+  if (raw.trang_thai === 'Thôi học' && BEFORE_LOWER_SECONDARY_COMPLETED.includes(raw.cap_hoc)) groups.push({ clause: 'h', subType: 'THOI_HOC' });
   return {
     ...mapName(raw.ho_ten),
     sex: sexFromLabel(raw.gioi_tinh),
@@ -95,8 +104,11 @@ function levelOf(grade: number): Level {
 export function schoolViews(child: SyntheticChild, rnd: Random): SourceView[] {
   const R = SCHOOL_RATES;
   // Grade 1 starts in September of the year a child turns 6.
-  const grade = Number(SCHOOL_YEAR.slice(0, 4)) - Number(child.birthDate.slice(0, 4)) - 5;
-  if (grade < -2) return [];
+  const gradeByAge = Number(SCHOOL_YEAR.slice(0, 4)) - Number(child.birthDate.slice(0, 4)) - 5;
+  if (gradeByAge < -2) return [];
+  // A child in group h left school before finishing lower secondary: the record shows the grade it left in.
+  const leftSchool = child.groups.includes('h');
+  const grade = leftSchool ? Math.min(gradeByAge, LAST_LOWER_SECONDARY_GRADE) : gradeByAge;
   if (!rnd.chance(grade <= 0 ? R.coverage.preschool : R.coverage.school)) return [];
 
   const variations: Variation[] = [];
@@ -133,8 +145,10 @@ export function schoolViews(child: SyntheticChild, rnd: Random): SourceView[] {
     khuyet_tat: disabled,
     dang_khuyet_tat: disabled ? child.disabilityType : null,
     hoc_hoa_nhap: disabled && rnd.chance(0.8),
-    trang_thai: child.groups.includes('h') ? 'Thôi học' : 'Đang học',
+    trang_thai: leftSchool ? 'Thôi học' : 'Đang học',
     ngay_cap_nhat: localTimestamp(updated, rnd.int(7 * 60, 22 * 60)),
   };
+  // Drawn last, so that every other value of the record stays what it was before THPT drop-outs were simulated.
+  if (level === 'THPT' && rnd.chance(R.upperSecondaryDropOut)) raw.trang_thai = 'Thôi học';
   return [{ record: { sourceSystem: 'school', externalId: studentCode, raw, ...mapSchoolStudent(raw) }, variations }];
 }
