@@ -21,7 +21,7 @@ import type { MappedRecord, RawRecord, ReaderReject } from '../../src/connectors
 import type { SourceRecordInput } from '../../src/domain/source-record-input.js';
 import { normalizeName, splitFullName } from '../../src/domain/vietnamese-name.js';
 import { generateSourceRecords } from '../../src/sample/source-views.js';
-import type { AdoptionRegistration, BirthRegistration } from '../../src/sample/sources/justice-register.js';
+import { declarantOf, type AdoptionRegistration, type BirthRegistration } from '../../src/sample/sources/justice-register.js';
 import { validateSourceRecord } from '../../src/services/ingest/source-record.validator.js';
 import { writeJusticeRegisterDrop, type JusticeRegisterDropOptions } from './simulator.js';
 
@@ -99,7 +99,8 @@ function expectProjection(out: Extract<MappedRecord, { ok: true }>, hand: Source
         communeCode: raw.MA_XA_DANG_KY,
         fatherName: name(raw.HO_TEN_CHA),
         motherName: name(raw.HO_TEN_ME),
-        declarantName: name(raw.NGUOI_DI_KHAI),
+        // A care facility's name as the register wrote it; a person's in canonical form.
+        declarantName: declarantOf(raw),
         declarantRelation: raw.QUAN_HE_NGUOI_DI_KHAI,
         note: blank(raw.GHI_CHU),
       },

@@ -80,7 +80,16 @@ type MappedFields = Omit<SourceRecordInput, 'sourceSystem' | 'externalId' | 'raw
 
 const ABANDONED_NOTE = 'Trẻ bị bỏ rơi';
 
+/** `Quan hệ với người được khai sinh` when a care facility declares the birth (the declarant is then the facility). */
+const FACILITY_DECLARANT = 'Cơ sở nuôi dưỡng';
+
 const SITUATION_LABEL = { b: 'Trẻ bị bỏ rơi', a: 'Mồ côi cả cha và mẹ', c: 'Không nơi nương tựa' } as const;
+
+/** The declarant as a mapping keeps it: a care facility's name as written, a person's name in canonical form. */
+export function declarantOf(raw: BirthRegistration): string | null {
+  if (raw.QUAN_HE_NGUOI_DI_KHAI === FACILITY_DECLARANT) return raw.NGUOI_DI_KHAI.trim() || null;
+  return mapPersonName(raw.NGUOI_DI_KHAI);
+}
 
 /** What the justice connector's mapping produces from a birth registration. */
 export function mapBirthRegistration(raw: BirthRegistration): MappedFields {
@@ -95,7 +104,7 @@ export function mapBirthRegistration(raw: BirthRegistration): MappedFields {
     communeCodeSet: raw.MA_XA_DANG_KY ? 'VN-2025' : null,
     fatherName: mapPersonName(raw.HO_TEN_CHA),
     motherName: mapPersonName(raw.HO_TEN_ME),
-    carerName: abandoned ? mapPersonName(raw.NGUOI_DI_KHAI) : null,
+    carerName: abandoned ? declarantOf(raw) : null,
     identityNumber: mapNumber(raw.SO_DINH_DANH),
     sourceUpdatedAt: `${fromDmy(raw.NGAY_DANG_KY)}T00:00:00+07:00`,
     groups: abandoned ? [{ clause: 'b', since: fromDmy(raw.NGAY_SINH) }] : [],
@@ -179,7 +188,7 @@ function birthRegistration(child: SyntheticChild, rnd: Random): SourceView | nul
   const declarant = child.abandoned ? child.carerName : rnd.chance(0.6) ? child.fatherName : child.motherName;
   const relation = child.abandoned
     ? child.facilityCode
-      ? 'Cơ sở nuôi dưỡng'
+      ? FACILITY_DECLARANT
       : 'Người nhận nuôi dưỡng tạm thời'
     : declarant === child.fatherName
       ? 'Cha'
