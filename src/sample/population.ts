@@ -20,9 +20,26 @@ import {
 import { facilityPlacementTable } from './facilities.js';
 import { drawMiddleName, drawPersonName, fullNameOf, nameTables } from './name-tables.js';
 import { Random, WeightedTable, createPermutation, forkRandom, hash32 } from './random.js';
+import { otherHanoiCommune } from './variations.js';
 
 /** Disability types of the Law on Persons with Disabilities 2010, Art. 3 (used as group `d` sub-type). */
 export type DisabilityType = 'VAN_DONG' | 'NGHE_NOI' | 'NHIN' | 'THAN_KINH_TAM_THAN' | 'TRI_TUE' | 'KHAC';
+
+/**
+ * An adoption registered for a child in care (abandoned, orphaned or without anyone to rely on): from that day the
+ * child lives with its adoptive family, and the sources that see it later see it there.
+ */
+export interface SyntheticAdoption {
+  /** ISO date the adoption was registered (ngày đăng ký nuôi con nuôi). */
+  registeredOn: string;
+  /** The adoptive father; null for a single adoptive mother. */
+  fatherName: string | null;
+  motherName: string;
+  /** Where the child lived until the adoption (for a child in care, the facility's commune). */
+  previousCommuneCode: string;
+  /** Who looked after the child until the adoption: the facility, a temporary carer or a relative. */
+  previousCarerName: string;
+}
 
 /** One simulated child: the ground truth every source record is derived from. */
 export interface SyntheticChild {
@@ -37,7 +54,10 @@ export interface SyntheticChild {
   /** ISO date; for an abandoned child the date found (estimated), as the law registers it. */
   birthDate: string;
   birthDateEstimated: boolean;
-  /** 2025 commune code (code set `VN-2025`) where the child lives; for a child in care, the facility's. */
+  /**
+   * 2025 commune code (code set `VN-2025`) where the child lives on the reference date: for a child in care, the
+   * facility's; for an adopted child, its adoptive family's (`adoption.previousCommuneCode` is where it lived before).
+   */
   communeCode: string;
   /** 12 digits consistent with §4 of the domain guide, or null when none has been issued. */
   identityNumber: string | null;
@@ -48,12 +68,17 @@ export interface SyntheticChild {
   abandoned: boolean;
   fatherName: string | null;
   motherName: string | null;
-  /** Facility name, temporary carer or relative looking after a child not with its parents. */
+  /**
+   * Facility name, temporary carer or relative looking after a child not with its parents; for an adopted child,
+   * its legal representative now, the adoptive mother (`adoption.previousCarerName` looked after it before).
+   */
   carerName: string | null;
-  /** Code of the facility the child lives in (see `facilities.ts`), if any. */
+  /** Code of the facility the child was placed in (see `facilities.ts`), if any: until its adoption, if adopted. */
   facilityCode: string | null;
-  /** Since when the child is with `carerName`. */
+  /** Since when the child is in care (with the facility, temporary carer or relative). */
   careSince: string | null;
+  /** The child's adoption, when one was registered by the reference date. */
+  adoption: SyntheticAdoption | null;
   /** Dân tộc; left blank (null) for abandoned children as the law says. */
   ethnicity: string | null;
   /** The other twin's truthId; twins have consecutive indexes. */
@@ -94,6 +119,10 @@ export const POPULATION_RATES = {
   mothersFamilyName: 0.03,
   /** Where children outside their family live: share placed in a facility, by situation. */
   inFacility: { abandoned: 0.6, orphaned: 0.3, withoutCarer: 0.7, migrant: 0.5 },
+  /** Share of children in care who are adopted (only once their birth is registered, i.e. they have a number), by situation. */
+  adopted: { abandoned: 0.25, orphaned: 0.1, withoutCarer: 0.05 },
+  /** Adoptions by a single mother. */
+  singleAdoptiveMother: 0.1,
 } as const;
 
 const DISABILITY = new WeightedTable<DisabilityType>(
@@ -116,6 +145,7 @@ interface SeedContext {
   familySeed: number;
   personSeed: number;
   twinSeed: number;
+  adoptionSeed: number;
   blockSlot: (block: number) => number;
   random6: (value: number) => number;
 }
@@ -130,6 +160,7 @@ function seedContext(seed: number): SeedContext {
       familySeed: hash32(seed, 0x66616d),
       personSeed: hash32(seed, 0x706572),
       twinSeed: hash32(seed, 0x747769),
+      adoptionSeed: hash32(seed, 0x61646f),
       blockSlot: createPermutation(NUMBER_BLOCKS, hash32(seed, 0x736c74)),
       random6: createPermutation(1_000_000, hash32(seed, 0x726e64)),
     };
@@ -262,6 +293,31 @@ export function generateChild(seed: number, index: number, count = Number.POSITI
       })
     : null;
 
+  // Adoption draws come from a stream of their own (per family, so twins are adopted together): the draws above
+  // are unchanged by it. A child is adopted once its birth is registered (it has a number).
+  const communeBefore = facilityCommune ?? homeCommune;
+  let communeNow = communeBefore;
+  let adoption: SyntheticAdoption | null = null;
+  const adoptable = situation === 'abandoned' || situation === 'orphaned' || situation === 'withoutCarer';
+  if (adoptable && identityNumber !== null) {
+    const ad = forkRandom(ctx.adoptionSeed, twin ? block * 2 : index);
+    if (ad.chance(POPULATION_RATES.adopted[situation])) {
+      const registeredOn = addDays(careSince ?? birthDate, ad.int(180, 1500));
+      const father = drawPersonName(ad, 'MALE');
+      const mother = drawPersonName(ad, 'FEMALE');
+      const singleMother = ad.chance(POPULATION_RATES.singleAdoptiveMother);
+      const familyCommune = otherHanoiCommune(communeBefore, ad);
+      if (registeredOn <= LAST_DAY) {
+        adoption = {
+          registeredOn, fatherName: singleMother ? null : father, motherName: mother,
+          previousCommuneCode: communeBefore, previousCarerName: carerName!,
+        };
+        carerName = mother;
+        communeNow = familyCommune;
+      }
+    }
+  }
+
   return {
     truthId: truthIdOf(index),
     index,
@@ -272,7 +328,7 @@ export function generateChild(seed: number, index: number, count = Number.POSITI
     sex,
     birthDate,
     birthDateEstimated: abandoned,
-    communeCode: facilityCommune ?? homeCommune,
+    communeCode: communeNow,
     identityNumber,
     groups,
     disabilityType,
@@ -282,6 +338,7 @@ export function generateChild(seed: number, index: number, count = Number.POSITI
     carerName,
     facilityCode,
     careSince,
+    adoption,
     ethnicity: abandoned ? null : ethnicity,
     twinOf: twin ? truthIdOf(member === 0 ? index + 1 : index - 1) : null,
   };

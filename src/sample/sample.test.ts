@@ -198,7 +198,7 @@ describe('source records', () => {
     expect(covered('school', schoolAge)).toBeGreaterThan(0.93);
     expect(covered('school', children.filter((c) => ageOn(c.birthDate) < 2))).toBe(0);
     expect(covered('justice-register', children.filter((c) => !c.abandoned && c.birthDate < '2026-01-01'))).toBeGreaterThan(0.95);
-    const inFacility = children.filter((c) => c.facilityCode !== null && c.careSince! < '2026-01-01');
+    const inFacility = children.filter((c) => c.facilityCode !== null && c.careSince! < '2026-01-01' && c.adoption === null);
     expect(covered('facility-inspection', inFacility)).toBe(1);
     expect(covered('facility-inspection', children.filter((c) => c.facilityCode === null))).toBe(0);
   });
@@ -234,6 +234,32 @@ describe('source records', () => {
     const upperDropOuts = school.filter((r) => level(r).cap_hoc === 'THPT' && level(r).trang_thai === 'Thôi học');
     expect(upperDropOuts.length).toBeGreaterThan(0);
     expect(upperDropOuts.every((r) => !r.record.groups!.some((g) => g.clause === 'h'))).toBe(true);
+  });
+
+  it('follow an adopted child to its family: no inspection finds it after the adoption, the other sources see it where it lives now', () => {
+    const adopted = children.filter((c) => c.adoption !== null);
+    expect(adopted.length).toBeGreaterThan(5);
+    const of = (c: SyntheticChild, source: string) => records.filter((r) => r.truthId === c.truthId && r.record.sourceSystem === source);
+    let inspectedBefore = 0;
+    for (const c of adopted) {
+      const a = c.adoption!;
+      expect(a.registeredOn <= '2026-11-01' && a.registeredOn > c.careSince!).toBe(true);
+      expect(c.communeCode).not.toBe(a.previousCommuneCode);
+      expect(c.carerName).toBe(a.motherName);
+      for (const r of of(c, 'facility-inspection')) {
+        const seen = (r.record.raw as { dot_kiem_tra: { ngay_kiem_tra: string } }).dot_kiem_tra.ngay_kiem_tra;
+        expect(`${seen.slice(6)}-${seen.slice(3, 5)}-${seen.slice(0, 2)}` < a.registeredOn, r.record.externalId).toBe(true);
+        inspectedBefore++;
+      }
+      // The health station and the school know its adoptive mother as its carer, the register who gave it.
+      for (const r of [...of(c, 'health-station'), ...of(c, 'school')]) expect(r.record.carerName, r.record.externalId).toBe(normalizeName(a.motherName));
+      const registration = of(c, 'justice-register').find((r) => r.record.externalId.startsWith('NCN'))!;
+      expect(registration.record.communeCode).toBe(c.communeCode);
+      expect((registration.record.raw as { NGAY_DANG_KY: string }).NGAY_DANG_KY.split('/').reverse().join('-')).toBe(a.registeredOn);
+      expect(foldName((registration.record.raw as { NGUOI_GIAO_CON_NUOI: string }).NGUOI_GIAO_CON_NUOI)).toBe(foldName(a.previousCarerName));
+    }
+    expect(inspectedBefore).toBeGreaterThan(0);
+    expect(adopted.some((c) => c.facilityCode !== null)).toBe(true);
   });
 
   it('carry the raw payload in each source’s own shape', () => {

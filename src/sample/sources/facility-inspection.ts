@@ -94,7 +94,11 @@ export function facilityInspectionViews(child: SyntheticChild, rnd: Random): Sou
   for (const year of R.inspectionYears) {
     const date = inspectionDate(facility, year);
     if (date < child.careSince || date > LAST_DAY) continue;
+    // An adopted child lives with its family from the registration: later inspections do not find it there.
+    if (child.adoption !== null && date >= child.adoption.registeredOn) continue;
     const variations: Variation[] = [];
+    // The facility's commune is where the child lived then; an adopted child has moved to its family since.
+    if (facility.communeCode !== child.communeCode) variations.push('COMMUNE_DIFFERENT');
     const nickname = `${child.sex === 'MALE' && rnd.chance(0.5) ? 'Cu' : 'Bé'} ${child.givenName}`;
     const rawName = renderName(child.fullName, R.name, rnd, variations, nickname);
     const number = renderNumber(child.identityNumber, R.number, rnd, variations);

@@ -10,9 +10,8 @@ import { LAST_DAY, addDays, fromDmy, toDmy, toDayNumber } from '../calendar.js';
 import type { SyntheticChild } from '../population.js';
 import type { Random } from '../random.js';
 import { otherHanoiCommune, stripDiacritics, type Variation } from '../variations.js';
-import { drawPersonName } from '../name-tables.js';
 import { scrambledId } from './external-ids.js';
-import { mapName, mapNumber, mapPersonName, renderBirthDate, renderCommune, renderName, renderNumber, sexFromLabel, sexLabel, type SourceView } from './source-view.js';
+import { mapName, mapNumber, mapPersonName, renderBirthDate, renderName, renderNumber, sexFromLabel, sexLabel, type SourceView } from './source-view.js';
 
 /** How often each thing happens in the civil-status registers. */
 export const JUSTICE_REGISTER_RATES = {
@@ -27,8 +26,6 @@ export const JUSTICE_REGISTER_RATES = {
   /** Registration delay after birth: most within the 60 days the law allows, some late. */
   lateRegistration: 0.12,
   veryLateRegistration: 0.03,
-  /** Share of children in care who are adopted (only once their birth is registered). */
-  adopted: { abandoned: 0.25, orphaned: 0.1, withoutCarer: 0.05 },
 } as const;
 
 /** The raw payload of a birth registration. */
@@ -184,8 +181,9 @@ function birthRegistration(child: SyntheticChild, rnd: Random): SourceView | nul
     variations,
   );
   const birthDate = renderBirthDate(child.birthDate, R.dayMonthSwapped, rnd, variations);
-  const communeCode = renderCommune(child.communeCode, rnd.chance(R.communeDifferent), rnd, variations);
-  const declarant = child.abandoned ? child.carerName : rnd.chance(0.6) ? child.fatherName : child.motherName;
+  // The birth was registered where the child lived then: an adopted child has moved to its family since.
+  const communeCode = renderCommuneThen(child.adoption?.previousCommuneCode ?? child.communeCode, child.communeCode, rnd.chance(R.communeDifferent), rnd, variations);
+  const declarant = child.abandoned ? (child.adoption?.previousCarerName ?? child.carerName) : rnd.chance(0.6) ? child.fatherName : child.motherName;
   const relation = child.abandoned
     ? child.facilityCode
       ? FACILITY_DECLARANT
@@ -220,24 +218,29 @@ function adultNumber(rnd: Random, sex: 'MALE' | 'FEMALE'): string {
   return makeIdentityNumber({ provinceCode: '001', sex, birthYear: rnd.int(1972, 1996), random6: rnd.int(0, 999_999) });
 }
 
+/**
+ * The commune a registration names: where the child lived then (`then`), or another one (`moved`: registered
+ * elsewhere), against where it lives now (`now`), which a different commune is a variation from.
+ */
+function renderCommuneThen(then: string, now: string, moved: boolean, rnd: Random, variations: Variation[]): string {
+  const code = moved ? otherHanoiCommune(then, rnd) : then;
+  if (code !== now) variations.push('COMMUNE_DIFFERENT');
+  return code;
+}
+
 function adoption(child: SyntheticChild, rnd: Random): SourceView | null {
   const R = JUSTICE_REGISTER_RATES;
+  const adopted = child.adoption;
   const situation = child.abandoned ? 'b' : child.groups.includes('a') ? 'a' : child.groups.includes('c') ? 'c' : null;
-  if (situation === null || child.identityNumber === null) return null;
-  const rate = situation === 'b' ? R.adopted.abandoned : situation === 'a' ? R.adopted.orphaned : R.adopted.withoutCarer;
-  if (!rnd.chance(rate)) return null;
-  const registered = addDays(child.careSince ?? child.birthDate, rnd.int(180, 1500));
-  if (registered > LAST_DAY) return null;
+  if (adopted === null || situation === null || child.identityNumber === null) return null;
+  const registered = adopted.registeredOn;
 
   const variations: Variation[] = [];
   const { stripped, rawName } = registryName(child.fullName, rnd, variations);
   const number = renderNumber(child.identityNumber, { missing: 0, wrongDigit: R.number.wrongDigit, formatted: 0 }, rnd, variations);
-  const father = drawPersonName(rnd, 'MALE');
-  const mother = drawPersonName(rnd, 'FEMALE');
-  const singleMother = rnd.chance(0.1);
-  // The office is the adoptive family's commune.
-  const communeCode = otherHanoiCommune(child.communeCode, rnd);
-  variations.push('COMMUNE_DIFFERENT');
+  // Registered in the adoptive family's commune, where the child lives now (the law also allows the child's own:
+  // Law on Adoption 2010, Art. 9; the register does not say which).
+  const communeCode = child.communeCode;
   const ageAtAdoption = (toDayNumber(registered) - toDayNumber(child.birthDate)) / 365.25;
   const raw: AdoptionRegistration = {
     LOAI_SO: 'NUOI_CON_NUOI',
@@ -252,11 +255,12 @@ function adoption(child: SyntheticChild, rnd: Random): SourceView | null {
     GIOI_TINH_CON_NUOI: sexLabel(child.sex),
     SO_DINH_DANH_CON_NUOI: number,
     HOAN_CANH_CON_NUOI: SITUATION_LABEL[situation],
-    HO_TEN_CHA_NUOI: singleMother ? '' : registryUpper(father, stripped),
-    SO_DINH_DANH_CHA_NUOI: singleMother ? '' : adultNumber(rnd, 'MALE'),
-    HO_TEN_ME_NUOI: registryUpper(mother, stripped),
+    HO_TEN_CHA_NUOI: registryUpper(adopted.fatherName, stripped),
+    SO_DINH_DANH_CHA_NUOI: adopted.fatherName === null ? '' : adultNumber(rnd, 'MALE'),
+    HO_TEN_ME_NUOI: registryUpper(adopted.motherName, stripped),
     SO_DINH_DANH_ME_NUOI: adultNumber(rnd, 'FEMALE'),
-    NGUOI_GIAO_CON_NUOI: registryUpper(child.carerName, stripped),
+    // Whoever looked after the child until then: the facility, a temporary carer or a relative.
+    NGUOI_GIAO_CON_NUOI: registryUpper(adopted.previousCarerName, stripped),
     CON_NUOI_DONG_Y: ageAtAdoption >= 9 ? 'Có' : 'Không áp dụng',
   };
   const externalId = `NCN${scrambledId('justice-register/adoption', child.index)}`;
