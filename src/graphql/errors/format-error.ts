@@ -1,4 +1,4 @@
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError } from '../../errors/index.js';
 
@@ -8,6 +8,33 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal error.';
 export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
   return original instanceof AppError || (original instanceof GraphQLError && !original.originalError);
+}
+
+/**
+ * Codes Apollo gives the errors it raises before or instead of running an operation, because of the request
+ * as the client sent it: a syntax error, a validation failure (unknown field, depth limit), variables that
+ * do not coerce, no operation to run, a malformed request.
+ */
+const CLIENT_REQUEST_CODES: ReadonlySet<string> = new Set([
+  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ApolloServerErrorCode.BAD_USER_INPUT,
+  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ApolloServerErrorCode.BAD_REQUEST,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+]);
+
+/**
+ * True for a mistake in the request itself (see {@link CLIENT_REQUEST_CODES}): nothing went wrong in the
+ * hub. Apollo wraps these errors around graphql-js's own (`originalError`), so {@link isExpectedError} does
+ * not recognise them. Only request-level errors count (no `path`): an error raised while resolving a field
+ * is the hub's unless it is one of its typed errors.
+ */
+export function isClientRequestError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.path) return false;
+  const code = error.extensions?.code;
+  return typeof code === 'string' && CLIENT_REQUEST_CODES.has(code);
 }
 
 /**

@@ -2,11 +2,14 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../context.js';
-import { isExpectedError } from '../errors/format-error.js';
+import { isClientRequestError, isExpectedError } from '../errors/format-error.js';
 
 /**
  * Logs unexpected errors with the request id (redacted by the logger) and tells the client that id, so
- * an operator can find the log line; the message itself stays masked.
+ * an operator can find the log line; the message itself stays masked. The hub's typed errors (FORBIDDEN,
+ * NOT_FOUND …) and mistakes in the request (syntax, validation, variables: {@link isClientRequestError})
+ * are answers, not faults: they are not logged here (the request log's debug line names their codes), and
+ * their messages, which can quote a variable's value, are never logged.
  */
 export function useErrorReporting(logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -14,7 +17,7 @@ export function useErrorReporting(logger: Logger): ApolloServerPlugin<GraphQLCon
       return {
         async didEncounterErrors({ contextValue, errors }) {
           for (const error of errors) {
-            if (isExpectedError(error)) continue;
+            if (isExpectedError(error) || isClientRequestError(error)) continue;
             logger.error({ err: unwrapResolverError(error), requestId: contextValue.requestId, path: error.path }, 'unexpected error in GraphQL request');
           }
         },
