@@ -162,6 +162,28 @@ describe('GraphQL gateway', () => {
     await expect(hub.ctx.sql.query(`UPDATE audit_event SET purpose = 'x'`)).rejects.toThrow(/append-only/);
   });
 
+  it('audits the class a filter reveals of the children it returns (QA: group DISABILITY and identityStatus audited as BASIC only)', async () => {
+    const audited = async (sub: string) => hub.ctx.sql.query<{ child_ids: string[]; field_classes: string[] }>(
+      `SELECT child_ids, field_classes FROM audit_event WHERE action = 'READ' AND subject = $1 ORDER BY id`, [sub]);
+    const group = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>(
+      `{ children(first: 2, filter: { group: DISABILITY }) { nodes { id fullName } } }`, {}, await hub.token({ sub: 'filter-group' }));
+    expect(group.body.data?.children.nodes).toEqual([{ id: haId, fullName: 'Nguyễn Thị Thu Hà' }]);
+    expect(await audited('filter-group')).toEqual([{ child_ids: [haId], field_classes: ['BASIC', 'PROTECTION_GROUP'] }]);
+    const status = await hub.gql(`{ children(filter: { identityStatus: UNVERIFIED }) { nodes { id } } }`, {}, await hub.token({ sub: 'filter-status' }));
+    expect(status.body.errors).toBeUndefined();
+    expect(await audited('filter-status')).toEqual([{ child_ids: [haId, otherId].sort(), field_classes: ['BASIC', 'IDENTITY'] }]);
+    // Cursors alone name the children (they encode ids): the filter's class is audited for them too.
+    const cursors = await hub.gql(`{ children(filter: { group: DISABILITY, sex: FEMALE }) { edges { cursor } } }`, {}, await hub.token({ sub: 'filter-cursor' }));
+    expect(cursors.body.errors).toBeUndefined();
+    expect(await audited('filter-cursor')).toEqual([{ child_ids: [haId], field_classes: ['BASIC', 'PROTECTION_GROUP'] }]);
+    const last = await hub.gql(`{ children(filter: { identityStatus: UNVERIFIED }) { pageInfo { endCursor } } }`, {}, await hub.token({ sub: 'filter-end' }));
+    expect(last.body.errors).toBeUndefined();
+    expect(await audited('filter-end')).toEqual([{ child_ids: [[haId, otherId].sort().at(-1)], field_classes: ['IDENTITY'] }]);
+    // A count names no child: nothing released, nothing to audit.
+    await hub.gql(`{ children(filter: { group: DISABILITY }) { totalCount pageInfo { hasNextPage } } }`, {}, await hub.token({ sub: 'filter-count' }));
+    expect(await audited('filter-count')).toEqual([]);
+  });
+
   it('masks unexpected errors and names the request id the client sent', async () => {
     // A corrupt provenance entry makes a non-null field null: an internal fault, not the caller's.
     await hub.ctx.sql.query(`INSERT INTO child (id, commune_code, provenance) VALUES ('chd_01JBROKEN0000000000000000', '00004', '{"fullName": {}}')`);

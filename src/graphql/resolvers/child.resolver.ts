@@ -9,7 +9,7 @@ import type { ChildFilterSql } from '../../db/repositories/child-read.repository
 import { Sensitive } from '../authorization/sensitive.decorator.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { selectedFieldNames } from '../selection.js';
+import { releasedPageItems, selectedFieldNames } from '../selection.js';
 import { Child } from '../types/child.type.js';
 import { ChildrenFilter } from '../types/children-filter.input.js';
 import { Commune } from '../types/commune.type.js';
@@ -18,6 +18,21 @@ import { FieldProvenance } from '../types/field-provenance.type.js';
 import { IdentityNumber } from '../types/identity-number.type.js';
 import { SourceRecord } from '../types/source-record.type.js';
 import { SpecialCircumstance } from '../types/special-circumstance.type.js';
+
+/**
+ * The class of what each filter of `children` reveals about the children it returns: the class of the field it
+ * filters on (the `group` of a membership is PROTECTION_GROUP, whichever group, as `Child.groups` and
+ * `SpecialCircumstance.group` are). Every filter must be listed: a new one does not compile without its class.
+ */
+const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass>> = {
+  communeCodes: SensitivityClass.BASIC,
+  sex: SensitivityClass.BASIC,
+  birthYearFrom: SensitivityClass.BASIC,
+  birthYearTo: SensitivityClass.BASIC,
+  group: SensitivityClass.PROTECTION_GROUP,
+  identityStatus: SensitivityClass.IDENTITY,
+  name: SensitivityClass.BASIC,
+};
 
 @Resolver(() => Child)
 export class ChildResolver {
@@ -52,14 +67,21 @@ export class ChildResolver {
     @Arg('filter', () => ChildrenFilter, { nullable: true }) filter?: ChildrenFilter | null,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to the server maximum (100 by default).' }) first = 20,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<ChildConnection> {
     const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.children' });
     if (!Number.isInteger(first) || first < 1 || first > ctx.maxPageSize) {
       throw new InvalidInputError(`\`first\` must be between 1 and ${ctx.maxPageSize}`, { argument: 'first' });
     }
-    // Filtering by a sensitive attribute would reveal it: it needs the same access as reading it.
-    if (filter?.group) requirePrincipal(ctx, SensitivityClass.PROTECTION_GROUP, { field: 'Query.children(filter.group)' });
-    if (filter?.identityStatus) requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.children(filter.identityStatus)' });
+    // A filter reveals, of every child it returns, the attribute it filters on: it needs the same access as
+    // reading that attribute, and the audit records its class as read for those children.
+    const revealed = new Set<SensitivityClass>();
+    for (const key of Object.keys(FILTER_CLASSES) as Array<keyof ChildrenFilter>) {
+      if (filter?.[key] == null) continue;
+      const cls = FILTER_CLASSES[key];
+      requirePrincipal(ctx, cls, { field: `Query.children(filter.${key})` });
+      revealed.add(cls);
+    }
     const sqlFilter: ChildFilterSql = {
       scope: principal.communeScope === ALL_COMMUNES ? null : principal.communeScope,
       communeCodes: filter?.communeCodes,
@@ -76,6 +98,9 @@ export class ChildResolver {
     const afterId = after ? decodeCursor(after, 'chd') : null;
     const rows = await ctx.repo.childrenPage(sqlFilter, first + 1, afterId, ctx.queries);
     const page = rows.slice(0, first) as unknown as Child[];
+    if (revealed.size) {
+      for (const child of info ? releasedPageItems(info, page) : page) for (const cls of revealed) ctx.access.read(child.id, cls);
+    }
     const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
     return {
       edges,

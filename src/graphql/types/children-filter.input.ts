@@ -1,7 +1,10 @@
 import { Field, InputType, Int } from 'type-graphql';
 import { IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
-@InputType({ description: 'Filters for `children`; all given filters must hold.' })
+@InputType({
+  description: 'Filters for `children`; all given filters must hold. A filter reveals, of every child returned, the attribute it filters on: '
+    + 'it needs the class of that attribute, and the audit records the class as read for those children.',
+})
 export class ChildrenFilter {
   @Field(() => [String], { nullable: true, description: '2025 commune codes (5 digits). Intersected with the caller\'s commune scope.' })
   communeCodes?: string[] | null;
