@@ -100,12 +100,12 @@ describe('identity reconciliation against the population-database simulator', ()
     await waitFor('overdue flag', async () => (await hub.ctx.sql.one<{ overdue_at: Date | null }>(
       `SELECT overdue_at FROM identity_issuance WHERE child_id = $1`, [child.id]))?.overdue_at);
     const commune = await hub.token({ roles: ['commune_officer'], communes: [nobody!.communeCode] });
-    const res = await hub.gql<{ overdueIdentityIssuance: Array<{ child: { id: string }; polls: number; overdueAt: string }> }>(
-      `{ overdueIdentityIssuance { child { id } polls overdueAt dueAt } }`, {}, commune);
-    expect(res.body.data?.overdueIdentityIssuance.map((r) => r.child.id)).toEqual([child.id]);
-    expect(res.body.data?.overdueIdentityIssuance[0]!.polls).toBeGreaterThanOrEqual(1);
+    const res = await hub.gql<{ overdueIdentityIssuance: { nodes: Array<{ child: { id: string }; polls: number; overdueAt: string }> } }>(
+      `{ overdueIdentityIssuance { nodes { child { id } polls overdueAt dueAt } } }`, {}, commune);
+    expect(res.body.data?.overdueIdentityIssuance.nodes.map((r) => r.child.id)).toEqual([child.id]);
+    expect(res.body.data?.overdueIdentityIssuance.nodes[0]!.polls).toBeGreaterThanOrEqual(1);
     const elsewhere = await hub.token({ roles: ['commune_officer'], communes: [nobody!.communeCode === '00004' ? '00008' : '00004'] });
-    expect((await hub.gql<{ overdueIdentityIssuance: unknown[] }>(`{ overdueIdentityIssuance { polls } }`, {}, elsewhere)).body.data?.overdueIdentityIssuance).toEqual([]);
+    expect((await hub.gql<{ overdueIdentityIssuance: { nodes: unknown[] } }>(`{ overdueIdentityIssuance { nodes { polls } } }`, {}, elsewhere)).body.data?.overdueIdentityIssuance.nodes).toEqual([]);
 
     // A number verified long ago is checked again.
     const [old] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 400, 1);
@@ -135,9 +135,9 @@ describe('identity reconciliation against the population-database simulator', ()
     await waitFor('conflict', async () => (await hub.ctx.sql.one<{ n: string }>(
       `SELECT count(*) AS n FROM child WHERE identity_status = 'CONFLICT' AND identity_number = $1`, [a.identity_number]))?.n === '2');
     const steward = await hub.token();
-    const res = await hub.gql<{ identityConflicts: Array<{ number: string; children: Array<{ id: string; identity: { status: string } }> }> }>(
-      `{ identityConflicts { number children { id identity { status number masked } } } }`, {}, steward);
-    expect(res.body.data?.identityConflicts).toEqual([{ number: a.identity_number, children: [
+    const res = await hub.gql<{ identityConflicts: { nodes: Array<{ number: string; children: Array<{ id: string; identity: { status: string } }> }> } }>(
+      `{ identityConflicts { nodes { number children { id identity { status number masked } } } } }`, {}, steward);
+    expect(res.body.data?.identityConflicts.nodes).toEqual([{ number: a.identity_number, children: [
       { id: a.id, identity: { status: 'CONFLICT', number: a.identity_number, masked: false } },
       { id: dup, identity: { status: 'CONFLICT', number: a.identity_number, masked: false } },
     ].sort((x, y) => (x.id < y.id ? -1 : 1)) }]);

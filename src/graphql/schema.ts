@@ -6,13 +6,16 @@ import { ChildConnectionResolver } from './resolvers/child-connection.resolver.j
 import { ChildResolver } from './resolvers/child.resolver.js';
 import { ChildProjectionsResolver, PlacementResolver } from './resolvers/child-projections.resolver.js';
 import { ConnectorResolver, RejectedRecordPayloadResolver } from './resolvers/connector.resolver.js';
-import { ChildIdentityResolver, IdentityOperationsResolver } from './resolvers/identity.resolver.js';
+import {
+  ChildIdentityResolver, IdentityConflictConnectionResolver, IdentityConflictResolver, IdentityOperationsResolver, IssuanceRequestConnectionResolver,
+  IssuanceRequestResolver,
+} from './resolvers/identity.resolver.js';
 import { FacilityConnectionResolver } from './resolvers/facility-connection.resolver.js';
 import { FacilityResolver } from './resolvers/facility.resolver.js';
 import { SourceRecordResolver } from './resolvers/source-record.resolver.js';
 import { ViewerResolver } from './resolvers/viewer.resolver.js';
 
-export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver] as const;
+export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, IdentityConflictResolver, IdentityConflictConnectionResolver, IssuanceRequestResolver, IssuanceRequestConnectionResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

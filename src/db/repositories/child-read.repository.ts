@@ -69,6 +69,14 @@ const IDENTITY_NUMBER_COLUMNS = `id, child_id AS "childId", number, status, sour
 const SPECIAL_CIRCUMSTANCE_COLUMNS = `id, child_id AS "childId", clause, clause AS "group", sub_type AS "subType", started_on AS "startedOn",
   ended_on AS "endedOn", source_record_id AS "sourceRecordId", evidence->>'sourceSystem' AS "evidenceSource"`;
 
+/** Children in conflict over a verified number, in the scope `$1` (null: every commune). */
+const CONFLICT_WHERE = `status = 'ACTIVE' AND identity_status = 'CONFLICT' AND identity_number IS NOT NULL
+  AND ($1::text[] IS NULL OR commune_code = ANY($1::text[]))`;
+
+/** Issuance requests overdue and still open, of active children in the scope `$1` (null: every commune). */
+const OVERDUE_WHERE = `i.issued_at IS NULL AND i.due_at < now() AND c.status = 'ACTIVE'
+  AND ($1::text[] IS NULL OR c.commune_code = ANY($1::text[]))`;
+
 /** Which relations to fetch together with one child. */
 export interface ChildRelations {
   sourceRecords: boolean;
@@ -150,30 +158,52 @@ export class ChildReadRepository {
     );
   }
 
-  /** Children in scope whose verified number another child also carries, grouped by number. */
-  async identityConflicts(scope: string[] | null, limit: number, counter?: QueryCounter): Promise<Array<{ number: string; childIds: string[] }>> {
+  /**
+   * Children in scope whose verified number another child also carries, one group per number, ordered by
+   * the group's first (smallest) child id; up to `limit` groups after the one whose first child is `afterId`.
+   */
+  async identityConflicts(scope: string[] | null, limit: number, afterId: string | null, counter?: QueryCounter): Promise<Array<{ number: string; childIds: string[] }>> {
     return this.sql.query(
-      `SELECT identity_number AS number, array_agg(id ORDER BY id) AS "childIds" FROM child
-        WHERE status = 'ACTIVE' AND identity_status = 'CONFLICT' AND identity_number IS NOT NULL
-          AND ($1::text[] IS NULL OR commune_code = ANY($1::text[]))
-        GROUP BY identity_number ORDER BY identity_number LIMIT $2`,
-      [scope, limit],
+      `SELECT number, "childIds" FROM (
+         SELECT identity_number AS number, array_agg(id ORDER BY id) AS "childIds", min(id) AS first_id FROM child
+          WHERE ${CONFLICT_WHERE}
+          GROUP BY identity_number) g
+        WHERE $2::text IS NULL OR first_id > $2
+        ORDER BY first_id LIMIT $3`,
+      [scope, afterId, limit],
       counter,
     ) as Promise<Array<{ number: string; childIds: string[] }>>;
   }
 
-  /** Issuance requests past their due date and still without a number, oldest first. */
-  async overdueIssuance(scope: string[] | null, limit: number, counter?: QueryCounter): Promise<IssuanceRow[]> {
+  /** How many numbers `identityConflicts` lists in the scope, over all its pages. */
+  async countIdentityConflicts(scope: string[] | null, counter?: QueryCounter): Promise<number> {
+    const row = await this.sql.one<{ n: string }>(`SELECT count(DISTINCT identity_number) AS n FROM child WHERE ${CONFLICT_WHERE}`, [scope], counter);
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Issuance requests past their due date and still without a number, oldest first (due date, then child id);
+   * up to `limit` after the request of the child `afterId`. Requests are never deleted and their due date never
+   * changes, so the cursor's request is always there to page from.
+   */
+  async overdueIssuance(scope: string[] | null, limit: number, afterId: string | null, counter?: QueryCounter): Promise<IssuanceRow[]> {
     return this.sql.query(
       `SELECT i.child_id AS "childId", i.requested_at AS "requestedAt", i.due_at AS "dueAt", i.overdue_at AS "overdueAt",
               i.polls, i.last_polled_at AS "lastPolledAt", i.next_poll_at AS "nextPollAt"
          FROM identity_issuance i JOIN child c ON c.id = i.child_id
-        WHERE i.issued_at IS NULL AND i.due_at < now() AND c.status = 'ACTIVE'
-          AND ($1::text[] IS NULL OR c.commune_code = ANY($1::text[]))
-        ORDER BY i.due_at LIMIT $2`,
-      [scope, limit],
+        WHERE ${OVERDUE_WHERE}
+          AND ($2::text IS NULL OR (i.due_at, i.child_id) > (SELECT a.due_at, a.child_id FROM identity_issuance a WHERE a.child_id = $2))
+        ORDER BY i.due_at, i.child_id LIMIT $3`,
+      [scope, afterId, limit],
       counter,
     ) as unknown as Promise<IssuanceRow[]>;
+  }
+
+  /** How many requests `overdueIssuance` lists in the scope, over all its pages. */
+  async countOverdueIssuance(scope: string[] | null, counter?: QueryCounter): Promise<number> {
+    const row = await this.sql.one<{ n: string }>(
+      `SELECT count(*) AS n FROM identity_issuance i JOIN child c ON c.id = i.child_id WHERE ${OVERDUE_WHERE}`, [scope], counter);
+    return Number(row?.n ?? 0);
   }
 
   /**

@@ -6,7 +6,10 @@ import { Sensitive } from '../authorization/sensitive.decorator.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
-import { ChildIdentity, IdentityConflict, IssuanceRequest, QueueCount } from '../types/identity.type.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import {
+  ChildIdentity, IdentityConflict, IdentityConflictConnection, IssuanceRequest, IssuanceRequestConnection, QueueCount,
+} from '../types/identity.type.js';
 import type { IdentityNumber, StructuralFinding } from '../types/identity-number.type.js';
 
 /** `001*******23`: enough to tell numbers apart on a screen, not enough to use one. */
@@ -19,6 +22,16 @@ const scopeOf = (p: Principal) => (p.communeScope === ALL_COMMUNES ? null : p.co
 
 function checkLimit(first: number, max: number): void {
   if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
+}
+
+/** A Relay page of `nodes` (`hasNextPage` told by the caller, which read one more), cursors from each node's key child id. */
+function page<T>(nodes: T[], hasNextPage: boolean, keyOf: (node: T) => string) {
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return {
+    edges,
+    nodes,
+    pageInfo: { hasNextPage, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
 }
 
 type ChildWithIdentity = Child & { identityVerifiedAt: Date | null; identityCheckedAt: Date | null; identityMismatchedFields: string[] };
@@ -48,33 +61,40 @@ export class ChildIdentityResolver {
 
 @Resolver()
 export class IdentityOperationsResolver {
-  @Query(() => [IdentityConflict], {
-    description: 'Verified numbers carried by more than one child in your scope: probable duplicates or a wrong number. Needs IDENTITY access.',
+  @Query(() => IdentityConflictConnection, {
+    description: 'Verified numbers carried by more than one child in your scope: probable duplicates or a wrong number, one per number, '
+      + 'paged (Relay): pass `pageInfo.endCursor` as `after` for the next page; `totalCount` counts them all. Needs IDENTITY access.',
   })
   async identityConflicts(
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-  ): Promise<IdentityConflict[]> {
+    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
+  ): Promise<IdentityConflictConnection> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.identityConflicts' });
     checkLimit(first, ctx.maxPageSize);
-    const groups = await ctx.repo.identityConflicts(scopeOf(p), first, ctx.queries);
-    const children = await ctx.loaders.child.loadMany(groups.flatMap((g) => g.childIds));
-    const byId = new Map(children.filter((c): c is NonNullable<typeof c> & { id: string } => !!c && !(c instanceof Error)).map((c) => [c.id, c]));
-    return groups.map((g) => ({ number: g.number, children: g.childIds.map((id) => byId.get(id)).filter(Boolean) as unknown as Child[] }));
+    const afterId = after ? decodeCursor(after, 'chd') : null;
+    const scope = scopeOf(p);
+    const groups = await ctx.repo.identityConflicts(scope, first + 1, afterId, ctx.queries);
+    const nodes = groups.slice(0, first).map((g) => ({ number: g.number, childIds: g.childIds }) as IdentityConflict);
+    return { ...page(nodes, groups.length > first, (g) => g.childIds[0]!), scope };
   }
 
-  @Query(() => [IssuanceRequest], {
-    description: 'Children still without a number after the issuance deadline (ISSUANCE_OVERDUE_DAYS), oldest first: escalate to the responsible commune. Needs IDENTITY access.',
+  @Query(() => IssuanceRequestConnection, {
+    description: 'Children still without a number after the issuance deadline (ISSUANCE_OVERDUE_DAYS), oldest first: escalate to the responsible '
+      + 'commune. Paged (Relay): pass `pageInfo.endCursor` as `after` for the next page; `totalCount` counts them all. Needs IDENTITY access.',
   })
   async overdueIdentityIssuance(
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-  ): Promise<IssuanceRequest[]> {
+    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
+  ): Promise<IssuanceRequestConnection> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.overdueIdentityIssuance' });
     checkLimit(first, ctx.maxPageSize);
-    const rows = await ctx.repo.overdueIssuance(scopeOf(p), first, ctx.queries);
-    const children = await ctx.loaders.child.loadMany(rows.map((r) => r.childId));
-    return rows.map((r, i) => ({ ...r, child: children[i] as unknown as Child }));
+    const afterId = after ? decodeCursor(after, 'chd') : null;
+    const scope = scopeOf(p);
+    const rows = await ctx.repo.overdueIssuance(scope, first + 1, afterId, ctx.queries);
+    const nodes = rows.slice(0, first) as IssuanceRequest[];
+    return { ...page(nodes, rows.length > first, (r) => r.childId), scope };
   }
 
   @Mutation(() => Boolean, {
@@ -95,5 +115,40 @@ export class IdentityOperationsResolver {
     requireRole(ctx, OPERATOR_ROLES, 'Query.queueCounts', 'Reading queue counts');
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot read queue counts');
     return ctx.commands.queueCounts();
+  }
+}
+
+@Resolver(() => IdentityConflict)
+export class IdentityConflictResolver {
+  @FieldResolver(() => [Child], { description: 'The children in your commune scope carrying the number, oldest record first.' })
+  async children(@Root() conflict: IdentityConflict, @Ctx() ctx: GraphQLContext): Promise<Child[]> {
+    const children = await ctx.loaders.child.loadMany(conflict.childIds);
+    return children.filter((c) => !!c && !(c instanceof Error)) as unknown as Child[];
+  }
+}
+
+@Resolver(() => IdentityConflictConnection)
+export class IdentityConflictConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Number of conflicting numbers in your scope, on every page, whatever `after` (counted only when asked).' })
+  async totalCount(@Root() conn: IdentityConflictConnection, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return ctx.repo.countIdentityConflicts(conn.scope, ctx.queries);
+  }
+}
+
+@Resolver(() => IssuanceRequest)
+export class IssuanceRequestResolver {
+  @FieldResolver(() => Child, { description: 'The child waiting for a number.' })
+  async child(@Root() request: IssuanceRequest, @Ctx() ctx: GraphQLContext): Promise<Child> {
+    const child = await ctx.loaders.child.load(request.childId);
+    if (!child) throw new Error(`issuance request of a child that does not exist: ${request.childId}`);
+    return child as unknown as Child;
+  }
+}
+
+@Resolver(() => IssuanceRequestConnection)
+export class IssuanceRequestConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Number of overdue requests in your scope, on every page, whatever `after` (counted only when asked).' })
+  async totalCount(@Root() conn: IssuanceRequestConnection, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return ctx.repo.countOverdueIssuance(conn.scope, ctx.queries);
   }
 }

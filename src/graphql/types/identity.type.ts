@@ -1,7 +1,7 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
-import { Child } from './child.type.js';
+import { PageInfo } from './connection.type.js';
 import { IdentityStatusEnum } from './enums.js';
 import { IdentityNumber, StructuralFinding } from './identity-number.type.js';
 
@@ -50,32 +50,83 @@ export class IdentityConflict {
   @Field(() => String, { description: 'The shared number.' })
   number!: string;
 
-  @Field(() => [Child])
-  children!: Child[];
+  /** The children's ids in the caller's scope, oldest first: the `children` resolver loads them, the first makes the cursor. */
+  childIds!: string[];
+}
+
+@ObjectType({ description: 'One identity conflict in a page, with its cursor.' })
+export class IdentityConflictEdge {
+  @Field(() => String, { description: 'Pass as `after` to read the conflicts after this one.' })
+  cursor!: string;
+
+  @Field(() => IdentityConflict)
+  node!: IdentityConflict;
+}
+
+@ObjectType({
+  description: 'A page of identity conflicts (Relay connection), one per shared number, ordered by the id of the number\'s first child '
+    + '(oldest record first).',
+})
+export class IdentityConflictConnection {
+  @Field(() => [IdentityConflictEdge])
+  edges!: IdentityConflictEdge[];
+
+  @Field(() => [IdentityConflict], { description: 'The nodes of `edges`, for clients that do not need cursors per item.' })
+  nodes!: IdentityConflict[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  /** Kept for the `totalCount` resolver (counted only when asked): the caller's communes, null for all. */
+  scope!: string[] | null;
 }
 
 @ObjectType({ description: 'A child waiting for the population database to issue a number (e.g. an abandoned child after birth registration).' })
 export class IssuanceRequest {
-  @Field(() => Child)
-  child!: Child;
+  /** The child's id: the `child` resolver loads the child; it makes the cursor. */
+  childId!: string;
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => GraphQLISODateTime, { description: 'When the hub first asked the registry to issue a number.' })
   requestedAt!: Date;
 
   @Field(() => GraphQLISODateTime, { description: 'After this the request is overdue and escalated.' })
   dueAt!: Date;
 
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the request was flagged overdue.' })
   overdueAt!: Date | null;
 
   @Field(() => Int, { description: 'Times the registry has been asked.' })
   polls!: number;
 
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the registry was last asked.' })
   lastPolledAt!: Date | null;
 
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the registry will be asked next.' })
   nextPollAt!: Date | null;
+}
+
+@ObjectType({ description: 'One overdue issuance request in a page, with its cursor.' })
+export class IssuanceRequestEdge {
+  @Field(() => String, { description: 'Pass as `after` to read the requests after this one.' })
+  cursor!: string;
+
+  @Field(() => IssuanceRequest)
+  node!: IssuanceRequest;
+}
+
+@ObjectType({ description: 'A page of overdue issuance requests (Relay connection), the longest overdue first (by due date, then child id).' })
+export class IssuanceRequestConnection {
+  @Field(() => [IssuanceRequestEdge])
+  edges!: IssuanceRequestEdge[];
+
+  @Field(() => [IssuanceRequest], { description: 'The nodes of `edges`, for clients that do not need cursors per item.' })
+  nodes!: IssuanceRequest[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  /** Kept for the `totalCount` resolver (counted only when asked): the caller's communes, null for all. */
+  scope!: string[] | null;
 }
 
 @ObjectType({ description: 'Jobs of one queue, for operators.' })

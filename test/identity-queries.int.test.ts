@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../src/db/ids.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+interface PageInfo { hasNextPage: boolean; endCursor: string | null }
+interface Conflicts { identityConflicts: { totalCount: number; pageInfo: PageInfo; nodes: Array<{ number: string; children: Array<{ id: string }> }> } }
+interface Overdue { overdueIdentityIssuance: { totalCount: number; pageInfo: PageInfo; edges: Array<{ cursor: string; node: { child: { id: string }; polls: number } }> } }
+
+/**
+ * The steward's identity queues as pages (QA: 1,026 conflicting numbers, and `first` capped at 100 with no
+ * `after`, so only the first 100 could ever be seen). Rows are written directly: what is paged is the queue,
+ * not how the reconciler fills it (test/identity.int.test.ts).
+ */
+describe('identity queues, paged', () => {
+  let hub: TestHub;
+  let steward: string;
+  /** Each conflicting number with its children's ids (smallest first), in the order the API pages them. */
+  const conflicts: Array<{ number: string; childIds: string[] }> = [];
+  /** Overdue requests' children, longest overdue first. */
+  const overdue: string[] = [];
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    steward = await hub.token();
+    // 105 numbers on two children each; the first three numbers' second child lives in commune 00008.
+    const rows: Array<[string, string, string]> = [];
+    for (let i = 0; i < 105; i++) {
+      const number = `00131500${String(i).padStart(4, '0')}`;
+      const ids = [newId('child'), newId('child')];
+      rows.push([ids[0]!, '00004', number], [ids[1]!, i < 3 ? '00008' : '00004', number]);
+      conflicts.push({ number, childIds: ids.sort() });
+    }
+    conflicts.sort((a, b) => (a.childIds[0]! < b.childIds[0]! ? -1 : 1));
+    await hub.ctx.sql.query(
+      `INSERT INTO child (id, commune_code, identity_number, identity_status, identity_verified_at)
+       SELECT id, commune, number, 'CONFLICT', now() FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, commune, number)`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])]);
+
+    // Five overdue requests (two due at the same moment: the child id breaks the tie), one issued, one not due yet.
+    const waiting = Array.from({ length: 7 }, () => newId('child'));
+    await hub.ctx.sql.query(
+      `INSERT INTO child (id, commune_code, identity_status) SELECT id, '00004', 'PENDING_ISSUANCE' FROM unnest($1::text[]) AS id`, [waiting]);
+    const daysOverdue = [3, 9, 5, 5, 1];
+    await hub.ctx.sql.query(
+      `INSERT INTO identity_issuance (child_id, requested_at, due_at, polls)
+       SELECT id, timestamptz '2026-12-01 08:00:00+07' - make_interval(days => d + 7), timestamptz '2026-12-01 08:00:00+07' - make_interval(days => d), 2
+         FROM unnest($1::text[], $2::int[]) AS t(id, d)`,
+      [waiting.slice(0, 5), daysOverdue]);
+    await hub.ctx.sql.query(
+      `INSERT INTO identity_issuance (child_id, due_at, issued_at, issued_number) VALUES ($1, now() - interval '20 days', now(), '001315009999')`, [waiting[5]]);
+    await hub.ctx.sql.query(`INSERT INTO identity_issuance (child_id, due_at) VALUES ($1, now() + interval '3 days')`, [waiting[6]]);
+    overdue.push(...waiting.slice(0, 5).map((id, i) => ({ id, d: daysOverdue[i]! }))
+      .sort((a, b) => b.d - a.d || (a.id < b.id ? -1 : 1)).map((r) => r.id));
+  });
+  afterAll(async () => hub?.close());
+
+  const conflictsPage = (first: number, after: string | null, token = steward) => hub.gql<Conflicts>(
+    `query($first: Int!, $after: String) { identityConflicts(first: $first, after: $after) {
+       totalCount pageInfo { hasNextPage endCursor } nodes { number children { id } } } }`, { first, after }, token);
+
+  it('pages through every conflicting number, with the count on every page', async () => {
+    const one = await conflictsPage(100, null);
+    expect(one.body.errors).toBeUndefined();
+    const p1 = one.body.data!.identityConflicts;
+    expect(p1).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: true } });
+    expect(p1.nodes).toHaveLength(100);
+    const two = await conflictsPage(100, p1.pageInfo.endCursor);
+    const p2 = two.body.data!.identityConflicts;
+    expect(p2).toMatchObject({ totalCount: 105, pageInfo: { hasNextPage: false } });
+    expect([...p1.nodes, ...p2.nodes]).toEqual(conflicts.map((c) => ({ number: c.number, children: c.childIds.map((id) => ({ id })) })));
+    // A page of one, from any edge's cursor.
+    const edges = await hub.gql<{ identityConflicts: { edges: Array<{ cursor: string; node: { number: string } }> } }>(
+      `{ identityConflicts(first: 3) { edges { cursor node { number } } } }`, {}, steward);
+    const after = await conflictsPage(1, edges.body.data!.identityConflicts.edges[1]!.cursor);
+    expect(after.body.data!.identityConflicts.nodes.map((n) => n.number)).toEqual([conflicts[2]!.number]);
+    // The page size stays bounded (QA asked for 1000): paging, not a bigger page, is the way through.
+    expect((await conflictsPage(1000, null)).body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'first' } });
+    expect((await conflictsPage(5, 'bm90LWEtY3Vyc29y')).body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
+  });
+
+  it('counts and lists only the children in the caller\'s communes', async () => {
+    const officer = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
+    const res = await conflictsPage(2, null, officer);
+    const page = res.body.data!.identityConflicts;
+    expect(page.totalCount).toBe(3);
+    expect(page.pageInfo.hasNextPage).toBe(true);
+    const rest = (await conflictsPage(2, page.pageInfo.endCursor, officer)).body.data!.identityConflicts;
+    expect(rest.pageInfo.hasNextPage).toBe(false);
+    const seen = [...page.nodes, ...rest.nodes];
+    expect(seen.map((n) => n.number).sort()).toEqual(['001315000000', '001315000001', '001315000002']);
+    expect(seen.every((n) => n.children.length === 1)).toBe(true);
+    const teacher = await hub.token({ roles: ['education_officer'], communes: ['00004'] });
+    const local = (await conflictsPage(100, null, teacher)).body.data!.identityConflicts;
+    expect(local.totalCount).toBe(105);
+    expect(local.nodes.filter((n) => n.children.length === 1).map((n) => n.number).sort()).toEqual(['001315000000', '001315000001', '001315000002']);
+  });
+
+  it('pages overdue issuance requests, longest overdue first, with the count on every page', async () => {
+    const q = (after: string | null, token = steward) => hub.gql<Overdue>(
+      `query($after: String) { overdueIdentityIssuance(first: 2, after: $after) {
+         totalCount pageInfo { hasNextPage endCursor } edges { cursor node { child { id } polls } } } }`, { after }, token);
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 3; pages++) {
+      const res = await q(after);
+      expect(res.body.errors).toBeUndefined();
+      const page = res.body.data!.overdueIdentityIssuance;
+      expect(page.totalCount).toBe(5);
+      expect(page.pageInfo.hasNextPage).toBe(pages < 2);
+      ids.push(...page.edges.map((e) => e.node.child.id));
+      after = page.pageInfo.endCursor;
+    }
+    expect(ids).toEqual(overdue);
+    const elsewhere = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
+    expect((await q(null, elsewhere)).body.data?.overdueIdentityIssuance).toEqual({ totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] });
+  });
+});
