@@ -78,6 +78,23 @@ describe('identity queues, paged', () => {
     expect((await conflictsPage(5, 'bm90LWEtY3Vyc29y')).body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
   });
 
+  it('audits the numbers and issuance requests it releases as IDENTITY data of their children (QA-adjacent: numbers read with no audit row)', async () => {
+    const audited = async (sub: string) => hub.ctx.sql.query<{ child_ids: string[]; field_classes: string[] }>(
+      `SELECT child_ids, field_classes FROM audit_event WHERE action = 'READ' AND subject = $1 ORDER BY id`, [sub]);
+    const numbers = await hub.gql(`{ identityConflicts(first: 2) { nodes { number } } }`, {}, await hub.token({ sub: 'numbers-only' }));
+    expect(numbers.body.errors).toBeUndefined();
+    expect(await audited('numbers-only')).toEqual([{ child_ids: [...conflicts[0]!.childIds, ...conflicts[1]!.childIds].sort(), field_classes: ['IDENTITY'] }]);
+    const withChildren = await hub.gql(`{ identityConflicts(first: 1) { nodes { children { id } } } }`, {}, await hub.token({ sub: 'conflict-children' }));
+    expect(withChildren.body.errors).toBeUndefined();
+    expect(await audited('conflict-children')).toEqual([{ child_ids: conflicts[0]!.childIds, field_classes: ['BASIC', 'IDENTITY'] }]);
+    const requests = await hub.gql(`{ overdueIdentityIssuance(first: 2) { nodes { child { id } dueAt } } }`, {}, await hub.token({ sub: 'overdue-reader' }));
+    expect(requests.body.errors).toBeUndefined();
+    expect(await audited('overdue-reader')).toEqual([{ child_ids: overdue.slice(0, 2).sort(), field_classes: ['BASIC', 'IDENTITY'] }]);
+    // Counts name no child.
+    await hub.gql(`{ identityConflicts { totalCount } overdueIdentityIssuance { totalCount } }`, {}, await hub.token({ sub: 'counter' }));
+    expect(await audited('counter')).toEqual([]);
+  });
+
   it('counts and lists only the children in the caller\'s communes', async () => {
     const officer = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
     const res = await conflictsPage(2, null, officer);

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, inScope, type Principal } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
@@ -7,6 +8,7 @@ import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { releasedPageItems } from '../selection.js';
 import {
   ChildIdentity, IdentityConflict, IdentityConflictConnection, IssuanceRequest, IssuanceRequestConnection, QueueCount,
 } from '../types/identity.type.js';
@@ -69,6 +71,7 @@ export class IdentityOperationsResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<IdentityConflictConnection> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.identityConflicts' });
     checkLimit(first, ctx.maxPageSize);
@@ -76,6 +79,9 @@ export class IdentityOperationsResolver {
     const scope = scopeOf(p);
     const groups = await ctx.repo.identityConflicts(scope, first + 1, afterId, ctx.queries);
     const nodes = groups.slice(0, first).map((g) => ({ number: g.number, childIds: g.childIds }) as IdentityConflict);
+    // A conflict released (its number, its children, or its cursor) is each of its children's IDENTITY data:
+    // their number and that it is in conflict. `IdentityConflict` is no personal-data type, so record it here.
+    for (const g of info ? releasedPageItems(info, nodes) : nodes) for (const id of g.childIds) ctx.access.read(id, SensitivityClass.IDENTITY);
     return { ...page(nodes, groups.length > first, (g) => g.childIds[0]!), scope };
   }
 
@@ -87,6 +93,7 @@ export class IdentityOperationsResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<IssuanceRequestConnection> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.overdueIdentityIssuance' });
     checkLimit(first, ctx.maxPageSize);
@@ -94,6 +101,8 @@ export class IdentityOperationsResolver {
     const scope = scopeOf(p);
     const rows = await ctx.repo.overdueIssuance(scope, first + 1, afterId, ctx.queries);
     const nodes = rows.slice(0, first) as IssuanceRequest[];
+    // A request released is its child's IDENTITY data (still no number, overdue), as `identityStatus` is.
+    for (const r of info ? releasedPageItems(info, nodes) : nodes) ctx.access.read(r.childId, SensitivityClass.IDENTITY);
     return { ...page(nodes, rows.length > first, (r) => r.childId), scope };
   }
 
