@@ -1,6 +1,9 @@
+import { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../errors/index.js';
+import { buildHubSchema } from '../schema.js';
+import { depthLimitRule } from '../validation/depth-limit.rule.js';
 import { formatError } from './format-error.js';
 
 describe('error masking', () => {
@@ -20,5 +23,20 @@ describe('error masking', () => {
   it('passes GraphQL validation errors through', () => {
     const err = new GraphQLError('Cannot query field "nope"', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     expect(formatError({ message: err.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, err).extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('keeps the code a validation rule of ours gives, which Apollo replaces with GRAPHQL_VALIDATION_FAILED (README: QUERY_TOO_DEEP)', async () => {
+    const server = new ApolloServer({ schema: await buildHubSchema(), formatError, validationRules: [depthLimitRule(4)] });
+    await server.start();
+    try {
+      const codes = async (query: string) => {
+        const res = await server.executeOperation({ query });
+        return res.body.kind === 'single' ? res.body.singleResult.errors?.map((e) => e.extensions?.code) : undefined;
+      };
+      expect(await codes('{ children { edges { node { sourceRecords { id } } } } }')).toEqual(['QUERY_TOO_DEEP']);
+      expect(await codes('{ children { nodes { nope } } }')).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    } finally {
+      await server.stop();
+    }
   });
 });

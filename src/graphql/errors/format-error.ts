@@ -53,8 +53,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { message: formatted.message, ...where, extensions: { code: typeof code === 'string' ? code : 'BAD_REQUEST' } };
   }
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
-    // Apollo's request-level errors (BAD_USER_INPUT for variables, PERSISTED_QUERY_NOT_FOUND …).
-    return { message: formatted.message, ...where, extensions: { code } };
+    // Apollo's request-level errors (BAD_USER_INPUT for variables, PERSISTED_QUERY_NOT_FOUND …). Apollo gives
+    // every validation error GRAPHQL_VALIDATION_FAILED, over the code a rule of ours set (QUERY_TOO_DEEP): keep the rule's.
+    const ruleCode = code === ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED && original instanceof GraphQLError && original.originalError instanceof GraphQLError
+      ? original.originalError.extensions?.code
+      : undefined;
+    return { message: formatted.message, ...where, extensions: { code: typeof ruleCode === 'string' ? ruleCode : code } };
   }
   return { message: INTERNAL_ERROR_MESSAGE, ...where, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

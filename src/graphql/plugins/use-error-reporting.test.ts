@@ -50,7 +50,7 @@ describe('useErrorReporting', () => {
     expect(lines).toEqual([]);
     expect(await run('{ echo(n: 1) ')).toEqual(['GRAPHQL_PARSE_FAILED']);
     expect(lines).toEqual([]);
-    expect(await run('{ node { next { next { next { name } } } } }')).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(await run('{ node { next { next { next { name } } } } }')).toEqual(['QUERY_TOO_DEEP']);
     expect(lines).toEqual([]);
     // A variable that does not coerce: the message quotes its value, which may be a child's name.
     expect(await run('query($n: Int) { echo(n: $n) }', { n: 'Nguyễn Thị Thu Hà' })).toEqual(['BAD_USER_INPUT']);
