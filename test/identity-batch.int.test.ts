@@ -237,7 +237,7 @@ describe('identity-reconcile jobs, batched', () => {
     expect(calls).toHaveLength(4);
   });
 
-  it('marks CONFLICT when the registry issues a child a number another active child holds verified', async () => {
+  it('marks CONFLICT when the registry finds for a child, by name and birth, a number another active child holds verified', async () => {
     const person = { fullName: 'Trịnh Văn Tú', sex: 'MALE' as const, birthDate: '2016-05-09' };
     const [held] = await childrenOf([aRecord({ ...person, identityNumber: '001216000961' })]);
     const [foundling, bystander] = await childrenOf([
@@ -258,21 +258,23 @@ describe('identity-reconcile jobs, batched', () => {
     } as PopulationDbClient;
     const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
-    expect(await issuer.pollIssuance(foundling!, 0, { key: `poll/${foundling}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
-    expect(await issuer.pollIssuance(bystander!, 0, { key: `poll/${bystander}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    // Found at the first look-up: numbers the registry already held, not issued to these children.
+    expect(await issuer.pollIssuance(foundling!, 0, { key: `poll/${foundling}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
+    expect(await issuer.pollIssuance(bystander!, 0, { key: `poll/${bystander}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
     const rows = await ctx.sql.query<{ id: string; identity_number: string; identity_status: string }>(
       `SELECT id, identity_number, identity_status FROM child WHERE id = ANY($1) ORDER BY id`, [[held, foundling, bystander]]);
     expect(Object.fromEntries(rows.map((r) => [r.id, [r.identity_number, r.identity_status]]))).toEqual({
       [held!]: ['001216000961', 'CONFLICT'],
       [foundling!]: ['001216000961', 'CONFLICT'],
-      // A number nobody else holds is simply issued.
-      [bystander!]: ['001316000962', 'ISSUED'],
+      // A number nobody else holds is simply found and verified.
+      [bystander!]: ['001316000962', 'VERIFIED'],
     });
-    expect(await ctx.sql.one(`SELECT issued_number FROM identity_issuance WHERE child_id = $1`, [foundling])).toEqual({ issued_number: '001216000961' });
+    expect(await ctx.sql.query(`SELECT child_id FROM identity_issuance WHERE child_id = ANY($1)`, [[foundling, bystander]])).toEqual([]);
+    expect(await ctx.sql.query(`SELECT step FROM care_event WHERE child_id = ANY($1)`, [[foundling, bystander]])).toEqual([]);
     expect(await ctx.sql.one(`SELECT status FROM identity_check WHERE job_key = $1`, [`poll/${foundling}`])).toEqual({ status: 'CONFLICT' });
   });
 
-  it('makes a number the registry issues current in the history when a source gave it once and dropped it', async () => {
+  it('makes a number the registry finds current in the history when a source gave it once and dropped it', async () => {
     const person = { fullName: 'Đinh Thị Mai', sex: 'FEMALE' as const, birthDate: '2017-02-11' };
     const [child] = await childrenOf([aRecord({ ...person, identityNumber: '001317000971', sourceSystem: 'justice-register' })]);
     // The register drops the number: no source gives it any more, so the golden stage supersedes it.
@@ -288,7 +290,7 @@ describe('identity-reconcile jobs, batched', () => {
     } as unknown as PopulationDbClient;
     const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
-    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
     expect(await history()).toEqual([{ number: '001317000971', status: 'VERIFIED', current: true }]);
   });
 
@@ -302,12 +304,18 @@ describe('identity-reconcile jobs, batched', () => {
     const verifier = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }));
     expect(await reconcile(verifier, 'dropped-then-issued', [child!])).toEqual([{ kind: 'ISSUANCE_STARTED' }]);
     const citizen = { number: '001317000981', familyName: 'Đinh', middleName: 'Thị', givenName: 'Ngọc', sex: 'FEMALE' as const, birthDate: '2017-03-21', birthDatePrecision: 'DAY' as const };
+    // The registry knows nobody by that name and birth at first, then has the number: issued while the hub waited.
+    let issuedYet = false;
     const registry = {
-      lookupCitizen: async (): Promise<CallResult<LookupOutcome>> => ({ requestId: randomUUID(), latencyMs: 1, outcome: { kind: 'FOUND', citizens: [citizen] } }),
+      lookupCitizen: async (): Promise<CallResult<LookupOutcome>> => ({
+        requestId: randomUUID(), latencyMs: 1, outcome: issuedYet ? { kind: 'FOUND', citizens: [citizen] } : { kind: 'NOT_FOUND' },
+      }),
     } as unknown as PopulationDbClient;
     const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
-    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}/0`, enqueuedAt: new Date() })).toMatchObject({ kind: 'WAITING' });
+    issuedYet = true;
+    expect(await issuer.pollIssuance(child!, 1, { key: `poll/${child}/1`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
     const identity = () => ctx.sql.one<{ identity_number: string | null; identity_status: string; version: number }>(
       'SELECT identity_number, identity_status, version FROM child WHERE id = $1', [child]);
     const issued = await identity();

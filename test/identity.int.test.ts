@@ -69,6 +69,9 @@ describe('identity reconciliation against the population-database simulator', ()
     const issuance = await hub.ctx.sql.one<{ polls: number; issued_number: string }>(`SELECT polls, issued_number FROM identity_issuance WHERE child_id = $1`, [issued.id]);
     expect(issuance?.issued_number).toBe(issued.identity_number);
     expect(issuance!.polls).toBeGreaterThanOrEqual(2); // not found before the registry issued it, found after
+    const polls = await hub.ctx.sql.query<{ status: string }>(`SELECT status FROM identity_check WHERE child_id = $1 AND kind = 'ISSUANCE' ORDER BY id`, [issued.id]);
+    expect(polls[0]).toEqual({ status: 'NOT_FOUND' });
+    expect(polls.at(-1)).toEqual({ status: 'ISSUED' });
     expect(await hub.ctx.sql.query(`SELECT step FROM care_event WHERE child_id = $1`, [issued.id])).toEqual([{ step: 'NUMBER_ISSUED' }]);
     // A later golden-record recompute keeps the registry's number and status.
     await hub.ctx.goldenRecords.recompute([issued.id]);
@@ -88,6 +91,26 @@ describe('identity reconciliation against the population-database simulator', ()
     const child = await statusOf(`FOUNDLING-${adopted!.truthId}`);
     expect(child).toMatchObject({ identity_status: 'VERIFIED', identity_mismatched_fields: [] });
     expect(await hub.ctx.sql.one(`SELECT group_clauses FROM child WHERE id = $1`, [child.id])).toEqual({ group_clauses: [] });
+  });
+
+  it('records a number the registry already held, found by name and birth, as found and verified: no NUMBER_ISSUED', async () => {
+    // Records without the number the registry has held since birth registration: a child who is not
+    // abandoned, and an abandoned child whose birth was registered before the hub heard of them.
+    const [pupil] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 50 && c.index < 100, 1);
+    const [foundling] = truthChildren((c) => c.abandoned && c.identityNumber !== null, 1);
+    await hub.ctx.ingest.ingest([recordOf(pupil!, 'HELD', { identityNumber: null }), recordOf(foundling!, 'HELD', { identityNumber: null })]);
+    for (const truth of [pupil!, foundling!]) {
+      const child = await waitFor(`HELD-${truth.truthId} verified`, async () => {
+        const s = await statusOf(`HELD-${truth.truthId}`);
+        return s?.identity_status === 'VERIFIED' ? s : undefined;
+      });
+      expect(child.identity_number).toBe(truth.identityNumber);
+      expect(await hub.ctx.sql.query(`SELECT number, status FROM identity_number WHERE child_id = $1`, [child.id]))
+        .toEqual([{ number: truth.identityNumber, status: 'VERIFIED' }]);
+      expect(await hub.ctx.sql.query(`SELECT status FROM identity_check WHERE child_id = $1 AND kind = 'ISSUANCE'`, [child.id])).toEqual([{ status: 'VERIFIED' }]);
+      expect(await hub.ctx.sql.query(`SELECT step FROM care_event WHERE child_id = $1`, [child.id])).toEqual([]);
+      expect(await hub.ctx.sql.query(`SELECT child_id FROM identity_issuance WHERE child_id = $1`, [child.id])).toEqual([]);
+    }
   });
 
   it('flags an issuance request overdue and shows it to stewards; the sweep re-verifies old checks', async () => {

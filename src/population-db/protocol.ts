@@ -16,6 +16,8 @@
  *     <dc:NgayThangNamSinh>20150302</dc:NgayThangNamSinh>   yyyyMMdd, or yyyy when only the year is known
  *   </dc:XacThucThongTinCongDan>
  * Lookup (`TraCuuThongTinCongDan`) has the same fields; SoDinhDanh may be empty to look up by name + birth.
+ * Its answer is the same for a number held since birth registration and one issued a moment ago (no issuance
+ * date is returned, nothing is pushed): whether a number was issued is for the caller to judge.
  *
  * Responses: <dc:XacThucThongTinCongDanResponse><dc:MaYeuCau/><dc:KetQua>…</dc:KetQua>
  *   <dc:CongdanCollection><dc:CongDan>…</dc:CongDan>…</dc:CongdanCollection></…Response>

@@ -47,7 +47,10 @@ export type ReconcileOutcome =
   | { kind: 'FAILED'; error: unknown };
 
 export type IssuanceOutcome =
+  /** The registry issued the number while the request was open (an abandoned child): ISSUED, a NUMBER_ISSUED care event. */
   | { kind: 'ISSUED'; recorded: boolean }
+  /** The registry already held a number for the child: recorded as found and verified, the request closed. */
+  | { kind: 'FOUND'; recorded: boolean }
   | { kind: 'WAITING'; nextPollInMs: number; overdue: boolean }
   | { kind: 'DONE' };
 
@@ -296,24 +299,40 @@ export class IdentityReconciler {
 
   /**
    * One issuance poll: looks the child up by registered name and birth data; records the number when the
-   * registry has issued one, otherwise says when to ask again (growing intervals) and flags the request
-   * overdue after ISSUANCE_OVERDUE_DAYS.
+   * registry has one, otherwise says when to ask again (growing intervals) and flags the request overdue
+   * after ISSUANCE_OVERDUE_DAYS.
+   *
+   * The registry's answer is the same for a number it has held since birth and one it issued a moment ago
+   * (`TraCuuThongTinCongDan` returns the citizen; no issuance date, no push). So the hub tells them apart by
+   * what it saw itself: a number is recorded as issued (ISSUED, a NUMBER_ISSUED care event in the abandoned-
+   * child chain, `identity_issuance.issued_at`) only for an abandoned child whom an earlier look-up of this
+   * request found nobody for: the number appeared while the hub waited for it. Any other number found is
+   * one the registry already held: recorded as found and verified (VERIFIED, the poll's `identity_check` row
+   * VERIFIED), and the request, which had nothing to wait for, is closed by removing it.
    */
   async pollIssuance(childId: string, poll: number, job: JobRef): Promise<IssuanceOutcome> {
     if (await this.alreadyRecorded(job.key)) return { kind: 'DONE' };
     const child = await this.loadChild(childId);
-    const issuance = await this.sql.one<{ due_at: Date; issued_at: Date | null; overdue_at: Date | null }>(
-      'SELECT due_at, issued_at, overdue_at FROM identity_issuance WHERE child_id = $1', [childId]);
+    // Whether an earlier poll of this request found nobody (recorded NOT_FOUND; a look-up that found several
+    // citizens, or none made for want of data, is recorded PENDING_ISSUANCE and says nothing).
+    const issuance = await this.sql.one<{ due_at: Date; issued_at: Date | null; overdue_at: Date | null; found_nobody_before: boolean }>(
+      `SELECT i.due_at, i.issued_at, i.overdue_at,
+              EXISTS (SELECT 1 FROM identity_check k
+                       WHERE k.child_id = i.child_id AND k.kind = 'ISSUANCE' AND k.status = 'NOT_FOUND'
+                         AND k.checked_at >= i.requested_at) AS found_nobody_before
+         FROM identity_issuance i WHERE i.child_id = $1`, [childId]);
     if (!child || child.status !== 'ACTIVE' || !issuance || issuance.issued_at) return { kind: 'DONE' };
     // A source has given a number meanwhile: verification takes over.
     if (child.identity_number) return { kind: 'DONE' };
 
     let found: string | null = null;
     let requestId: string | null = null;
+    let nobody = false;
     if (child.full_name && child.birth_date) {
       const result = await this.call(job, () =>
         this.registry.lookupCitizen({ number: null, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id)));
       requestId = result.requestId;
+      nobody = result.outcome.kind === 'NOT_FOUND';
       if (result.outcome.kind === 'FOUND') {
         const candidates = result.outcome.citizens.filter((c) => !child.sex || !c.sex || c.sex === child.sex);
         // More than one citizen with the same name and birth: not this hub's guess to make.
@@ -322,6 +341,7 @@ export class IdentityReconciler {
     }
 
     const nextPollInMs = Math.min(this.config.ISSUANCE_POLL_MAX_MS, this.config.ISSUANCE_POLL_INITIAL_MS * 2 ** Math.min(poll, 30));
+    const issued = child.group_clauses.includes('b') && issuance.found_nobody_before;
     return this.sql.tx(async (client) => {
       if (found) {
         // Another active child already holding this number verified (or issued) is a second record of the
@@ -333,12 +353,13 @@ export class IdentityReconciler {
             WHERE id = $2 OR (identity_number = $1 AND status = 'ACTIVE' AND identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT'))
             ORDER BY id FOR UPDATE`, [found, childId]);
         const others = locked.rows.map((r) => r.id).filter((id) => id !== childId);
-        const status: IdentityStatus = others.length ? 'CONFLICT' : 'ISSUED';
+        const kind = issued ? 'ISSUED' : 'FOUND';
+        const status: IdentityStatus = others.length ? 'CONFLICT' : issued ? 'ISSUED' : 'VERIFIED';
         const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: found, status, mismatched: [], findings: [], requestId });
-        if (!recorded) return { kind: 'ISSUED', recorded: false } as const;
-        // A number a source gave once and then dropped is in the history as SUPERSEDED: issued, it is current again.
-        // Its row keeps the record that first gave it; VERIFIED with verified_at now, it is the number the
-        // golden stage keeps for the child while no source gives one, whichever row holds it.
+        if (!recorded) return { kind, recorded: false } as const;
+        // A number a source gave once and then dropped is in the history as SUPERSEDED: found or issued, it is
+        // current again. Its row keeps the record that first gave it; VERIFIED with verified_at now, it is the
+        // number the golden stage keeps for the child while no source gives one, whichever row holds it.
         await client.query(
           `INSERT INTO identity_number (id, child_id, number, status, verified_at) VALUES ($1, $2, $3, 'VERIFIED', now())
            ON CONFLICT (child_id, number) DO UPDATE SET status = 'VERIFIED', verified_at = now(), superseded_at = NULL`,
@@ -348,13 +369,21 @@ export class IdentityReconciler {
           `UPDATE child SET identity_number = $2, identity_status = $3, identity_verified_at = now(), identity_checked_at = now(),
                   version = version + 1, updated_at = now() WHERE id = $1`, [childId, found, status]);
         if (others.length) await client.query(`UPDATE child SET identity_status = 'CONFLICT' WHERE id = ANY($1::text[])`, [others]);
-        await client.query(`UPDATE identity_issuance SET issued_at = now(), issued_number = $2, polls = polls + 1, last_polled_at = now(), next_poll_at = NULL WHERE child_id = $1`, [childId, found]);
-        await client.query(
-          `INSERT INTO care_event (id, child_id, step, occurred_at, responsible_unit, details) VALUES ($1, $2, 'NUMBER_ISSUED', now(), $3, '{}')`,
-          [newId('careEvent'), childId, this.config.POPULATION_DB_UNIT]);
-        return { kind: 'ISSUED', recorded: true } as const;
+        if (issued) {
+          await client.query(`UPDATE identity_issuance SET issued_at = now(), issued_number = $2, polls = polls + 1, last_polled_at = now(), next_poll_at = NULL WHERE child_id = $1`, [childId, found]);
+          await client.query(
+            `INSERT INTO care_event (id, child_id, step, occurred_at, responsible_unit, details) VALUES ($1, $2, 'NUMBER_ISSUED', now(), $3, '{}')`,
+            [newId('careEvent'), childId, this.config.POPULATION_DB_UNIT]);
+        } else {
+          // Nothing was issued: the request only stood for the hub not knowing the number. Its polls stay in
+          // identity_check (this one VERIFIED, or CONFLICT), and a child left without a number later gets a new one.
+          await client.query('DELETE FROM identity_issuance WHERE child_id = $1', [childId]);
+        }
+        return { kind, recorded: true } as const;
       }
-      const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: null, status: 'PENDING_ISSUANCE', mismatched: [], findings: [], requestId });
+      // The child's status stays PENDING_ISSUANCE; the poll says what the registry answered.
+      const pollStatus: IdentityStatus = nobody ? 'NOT_FOUND' : 'PENDING_ISSUANCE';
+      const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: null, status: pollStatus, mismatched: [], findings: [], requestId });
       const overdue = Date.now() > issuance.due_at.getTime();
       if (recorded) {
         await client.query(
