@@ -12,7 +12,7 @@ registerEnumType(IdentityNumberStatusEnum, {
   name: 'IdentityNumberStatus',
   description:
     'Where a number stands in the child\'s history. GIVEN: a linked source record gives it. VERIFIED: the population database verified it, ' +
-    'or issued it to the child (while no source gives a number, the one verified or issued most recently stays the child\'s); a VERIFIED number keeps ' +
+    'found it by the child\'s name and birth data, or issued it to the child (while no source gives a number, the one verified or issued most recently stays the child\'s); a VERIFIED number keeps ' +
     'its status. SUPERSEDED: a number a source gave that no linked source record gives any more (corrected or re-established in the source, ' +
     'dropped, or its record linked to another child), since supersededAt; GIVEN again if a record gives it again. REJECTED: not the child\'s.',
 });
