@@ -85,7 +85,7 @@ describe('identity-reconcile jobs, batched', () => {
   const reconcile = (reconciler: IdentityReconciler, jobId: string, ids: string[]): Promise<ReconcileOutcome[]> =>
     reconciler.reconcile(ids.map((childId) => ({ childId, key: `${jobId}/${childId}` })), { enqueuedAt: new Date() });
 
-  it('verifies a job of 10 children with 6 statements plus the batched integration log, and a re-run with one', async () => {
+  it('verifies a job of 10 children with 6 statements, a read-back per call and the batched integration log, and a re-run with one', async () => {
     const kids = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 500, 40);
     const ids = await childrenOf(kids.map((k) => recordOf(k, 'STMT')));
     expect(ids).toHaveLength(40);
@@ -101,10 +101,12 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM child WHERE id = ANY($1) AND identity_status = 'VERIFIED'`, [ids])).toEqual({ n: 40 });
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_number WHERE child_id = ANY($1) AND status = 'VERIFIED'`, [ids])).toEqual({ n: 40 });
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM registry_call WHERE child_id = ANY($1)`, [ids])).toEqual({ n: 40 });
-    // Per job: 1 read, BEGIN, number locks, row locks, 1 recording statement, COMMIT; plus the call log.
+    // Per job: 1 read, BEGIN, number locks, row locks, 1 recording statement, COMMIT; per call, the one-row
+    // read-back of a check recorded meanwhile (just before it goes out); plus the call log.
     expect(run.byKind['INSERT INTO registry_call']).toBeLessThanOrEqual(30);
-    expect(run.total - (run.byKind['INSERT INTO registry_call'] ?? 0)).toBe(3 * 6);
-    expect(perChild).toBeLessThan(1.7);
+    expect(run.byKind['SELECT identity_status FROM']).toBe(30);
+    expect(run.total - (run.byKind['INSERT INTO registry_call'] ?? 0)).toBe(3 * 6 + 30);
+    expect(perChild).toBeLessThan(2.7);
 
     // The same jobs again (a retry after a crash): everything is recorded, so no call and one read per job.
     const calls = sim.stats().requests;
@@ -235,6 +237,36 @@ describe('identity-reconcile jobs, batched', () => {
     await ctx.sql.query(`UPDATE child SET identity_number = '001315000952' WHERE id = $1`, [id]);
     expect(await asked('renumbered', pendingSince)).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
     expect(calls).toHaveLength(4);
+  });
+
+  it('answers a request whose quota wait saw another job record the same check, and spends no call on it', async () => {
+    const [id] = await childrenOf([aRecord({ identityNumber: '001315000955', fullName: 'Phan Thị Huệ', sex: 'FEMALE' })]);
+    const calls: string[] = [];
+    const registry = {
+      verifyCitizen: async (_q, callCtx) => {
+        calls.push(callCtx.childId!);
+        return { requestId: randomUUID(), outcome: { kind: 'MATCH', citizen: null }, latencyMs: 1 } satisfies CallResult<VerifyOutcome>;
+      },
+    } as PopulationDbClient;
+    // The second job's quota slot comes only when the test says so; the first job's comes at once.
+    let queued!: () => void;
+    const inQueue = new Promise<void>((resolve) => (queued = resolve));
+    let release!: () => void;
+    const slot = new Promise<void>((resolve) => (release = resolve));
+    const waitingQuota = { acquire: async () => { queued(); await slot; }, settle: async () => {}, penalize: async () => {} };
+    const freeQuota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
+    const logger = createLogger({ level: 'silent' });
+    const first = new IdentityReconciler(ctx.sql, registry, freeQuota, ctx.config, logger);
+    const second = new IdentityReconciler(ctx.sql, registry, waitingQuota, ctx.config, logger);
+    // Two requests for one child, both enqueued before either is checked (two sources touched it).
+    const enqueuedAt = new Date(Date.now() - 60_000);
+    const secondRun = second.reconcile([{ childId: id!, key: `waited-second/${id}` }], { enqueuedAt });
+    await inQueue; // the second job has read the child (unchecked) and waits for its slot
+    expect(await first.reconcile([{ childId: id!, key: `waited-first/${id}` }], { enqueuedAt })).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    release();
+    expect(await secondRun).toEqual([{ kind: 'ALREADY_CHECKED', status: 'VERIFIED' }]);
+    expect(calls).toEqual([id]);
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_check WHERE child_id = $1`, [id])).toEqual({ n: 1 });
   });
 
   it('marks CONFLICT when the registry finds for a child, by name and birth, a number another active child holds verified', async () => {

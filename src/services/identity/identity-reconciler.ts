@@ -112,8 +112,9 @@ export class IdentityReconciler {
   /**
    * Verifies the current numbers of a job's children, or starts issuance for those without one. Set-based:
    * one statement reads the children and what the job already recorded; the registry calls then go out
-   * concurrently, each in its own quota slot (a slow answer does not hold back the next call); and one
-   * transaction records every result at once. A child whose call failed gets `FAILED` and nothing recorded
+   * concurrently, each in its own quota slot (a slow answer does not hold back the next call), each preceded,
+   * once its slot has come, by a one-row read of whether another job has recorded the same check meanwhile
+   * (then `ALREADY_CHECKED`, no call); and one transaction records every result at once. A child whose call failed gets `FAILED` and nothing recorded
    * while the others' results are kept, so a retry of the job only asks about the failed ones.
    * Outcomes are in the order of `items`; child ids must be distinct.
    */
@@ -157,10 +158,19 @@ export class IdentityReconciler {
         } else if (!child.full_name || !child.birth_date) {
           outcomes[index] = { kind: 'INSUFFICIENT_DATA' };
         } else {
-          calls.push(this.call(job, () =>
-            this.registry.verifyCitizen({ number, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id)),
-          ).then(
-            (result) => {
+          calls.push(this.call(job, async () => {
+            // Asked again just before the call, after the quota wait (seconds when the queue is long): another job
+            // about the same child (another source touched it) may have recorded this very question meanwhile.
+            const answered = await this.checkedSince(child.id, inputs, job.enqueuedAt);
+            if (answered) return { kind: 'ANSWERED' as const, status: answered };
+            return { kind: 'CALLED' as const, result: await this.registry.verifyCitizen({ number, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id)) };
+          }).then(
+            (call) => {
+              if (call.kind === 'ANSWERED') {
+                outcomes[index] = { kind: 'ALREADY_CHECKED', status: call.status };
+                return;
+              }
+              const result = call.result;
               const o = result.outcome;
               let status: IdentityStatus = 'NOT_FOUND';
               let mismatched: string[] = [];
@@ -449,6 +459,17 @@ export class IdentityReconciler {
         await this.quota.settle(permit).catch((settleErr: unknown) => this.logger.warn({ err: settleErr }, 'rate pacer: could not settle a registry call'));
       }
     }
+  }
+
+  /**
+   * The child's status when a check with these inputs ({@link checkInputs}) was recorded at or after
+   * `enqueuedAt`: that check answers a request enqueued before it, and the registry is not asked again.
+   */
+  private async checkedSince(childId: string, inputs: string, enqueuedAt: Date): Promise<IdentityStatus | undefined> {
+    const row = await this.sql.one<{ identity_status: IdentityStatus }>(
+      `SELECT identity_status FROM child WHERE id = $1 AND identity_checked_inputs = $2 AND identity_checked_at >= $3`,
+      [childId, inputs, enqueuedAt]);
+    return row?.identity_status;
   }
 
   /** A job resumed after a crash, or retried, whose result is already recorded: nothing to do, no quota spent. */
