@@ -126,6 +126,23 @@ describe('IdentityReconciler.pollIssuance: found or issued', () => {
     });
   });
 
+  it('records a number that appears for a foundling adopted while the request waited as issued: group b ended, found abandoned still', async () => {
+    const id = await waitingChild({ fullName: 'Đỗ Thị Mai', sex: 'FEMALE', birthDate: '2026-02-11', groups: ['b'] });
+    lookupReply(null);
+    expect(await poll(id, 0)).toMatchObject({ kind: 'WAITING' });
+    // The adoption ends group b: only open groups stay in group_clauses, the ended one in special_circumstance.
+    await sql.query(`UPDATE child SET group_clauses = '{}' WHERE id = $1`, [id]);
+    await sql.query(
+      `INSERT INTO special_circumstance (id, child_id, clause, started_on, ended_on) VALUES ($1, $2, 'b', '2026-02-11', '2026-09-01')`,
+      [newId('specialCircumstance'), id]);
+    lookupReply({ number: '001326000654', ho: 'DO', chuDem: 'THI', ten: 'MAI', sex: '2', birth: '20260211' });
+    expect(await poll(id, 1)).toEqual({ kind: 'ISSUED', recorded: true });
+    expect(await recorded(id)).toMatchObject({
+      child: { identity_number: '001326000654', identity_status: 'ISSUED' }, polls: ['NOT_FOUND', 'ISSUED'],
+      events: [{ step: 'NUMBER_ISSUED' }], request: { issued_number: '001326000654', issued: true },
+    });
+  });
+
   it('records a number that appears later for a child who is not abandoned as found: no abandoned-child issuance was awaited', async () => {
     const id = await waitingChild({ fullName: 'Phạm Văn Khoa', sex: 'MALE', birthDate: '2014-01-20', groups: [] });
     lookupReply(null);

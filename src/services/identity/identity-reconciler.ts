@@ -64,13 +64,19 @@ interface ChildIdentityRow {
   sex: 'MALE' | 'FEMALE' | null;
   identity_number: string | null;
   identity_status: IdentityStatus;
-  group_clauses: string[];
+  /**
+   * Found abandoned: in group b now, or once ({@link FOUND_ABANDONED}). An adoption ends group b, and
+   * `group_clauses` holds only open groups, but an adopted foundling's registered birth data is still the date
+   * found and the number the registry gives them is still one issued after they were found.
+   */
+  found_abandoned: boolean;
 }
+
+/** SQL of {@link ChildIdentityRow.found_abandoned} for the child `c`: group b open now, or recorded once. */
+const FOUND_ABANDONED = `(c.group_clauses @> '{b}' OR EXISTS (SELECT 1 FROM special_circumstance s WHERE s.child_id = c.id AND s.clause = 'b'))`;
 
 /** What the reconciler reads of a child: its identity data and its last recorded check. */
 interface ReconcileRow extends ChildIdentityRow {
-  /** Found abandoned: in group b now, or once (an adopted child's registered birth data is still the date found). */
-  found_abandoned: boolean;
   identity_checked_at: Date | null;
   identity_checked_inputs: string | null;
 }
@@ -122,9 +128,8 @@ export class IdentityReconciler {
     const outcomes: ReconcileOutcome[] = new Array<ReconcileOutcome>(items.length);
     const rows = await this.sql.query<ReconcileRow & { item: number; recorded: boolean } & Record<string, unknown>>(
       `SELECT j.item::int AS item, ic.job_key IS NOT NULL AS recorded, c.id, c.status, c.full_name, c.birth_date,
-              c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status, c.group_clauses,
-              (c.group_clauses @> '{b}' OR EXISTS (SELECT 1 FROM special_circumstance s WHERE s.child_id = c.id AND s.clause = 'b'))
-                AS found_abandoned,
+              c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status,
+              ${FOUND_ABANDONED} AS found_abandoned,
               c.identity_checked_at, c.identity_checked_inputs
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS j(child_id, job_key, item)
          LEFT JOIN child c ON c.id = j.child_id
@@ -315,8 +320,8 @@ export class IdentityReconciler {
    * The registry's answer is the same for a number it has held since birth and one it issued a moment ago
    * (`TraCuuThongTinCongDan` returns the citizen; no issuance date, no push). So the hub tells them apart by
    * what it saw itself: a number is recorded as issued (ISSUED, a NUMBER_ISSUED care event in the abandoned-
-   * child chain, `identity_issuance.issued_at`) only for an abandoned child whom an earlier look-up of this
-   * request found nobody for: the number appeared while the hub waited for it. Any other number found is
+   * child chain, `identity_issuance.issued_at`) only for a child found abandoned (in group b now, or once: an
+   * adoption ends the group, not the wait) whom an earlier look-up of this request found nobody for: the number appeared while the hub waited for it. Any other number found is
    * one the registry already held: recorded as found and verified (VERIFIED, the poll's `identity_check` row
    * VERIFIED), and the request, which had nothing to wait for, is closed by removing it.
    */
@@ -351,7 +356,8 @@ export class IdentityReconciler {
     }
 
     const nextPollInMs = Math.min(this.config.ISSUANCE_POLL_MAX_MS, this.config.ISSUANCE_POLL_INITIAL_MS * 2 ** Math.min(poll, 30));
-    const issued = child.group_clauses.includes('b') && issuance.found_nobody_before;
+    // Found abandoned now or once: an adoption while the request waited ends group b, not the wait for the number.
+    const issued = child.found_abandoned === true && issuance.found_nobody_before;
     return this.sql.tx(async (client) => {
       if (found) {
         // Another active child already holding this number verified (or issued) is a second record of the
@@ -490,8 +496,9 @@ export class IdentityReconciler {
 
   private async loadChild(childId: string): Promise<ChildIdentityRow | undefined> {
     return this.sql.one<ChildIdentityRow & Record<string, unknown>>(
-      `SELECT id, status, full_name, birth_date, birth_date_precision, birth_year, sex, identity_number, identity_status, group_clauses
-         FROM child WHERE id = $1`, [childId]);
+      `SELECT c.id, c.status, c.full_name, c.birth_date, c.birth_date_precision, c.birth_year, c.sex, c.identity_number,
+              c.identity_status, ${FOUND_ABANDONED} AS found_abandoned
+         FROM child c WHERE c.id = $1`, [childId]);
   }
 }
 
