@@ -95,9 +95,12 @@ describe('identity reconciliation against the population-database simulator', ()
 
   it('records a number the registry already held, found by name and birth, as found and verified: no NUMBER_ISSUED', async () => {
     // Records without the number the registry has held since birth registration: a child who is not
-    // abandoned, and an abandoned child whose birth was registered before the hub heard of them.
+    // abandoned, and an abandoned child whose birth was registered before the hub heard of them. Neither may
+    // be a child an earlier test of this file entered: the hub would hold their number verified already, and
+    // the number found would rightly make both records CONFLICT. The adoption test takes the first abandoned
+    // child with a number (adopted in the synthetic population); this one takes a foundling never adopted.
     const [pupil] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 50 && c.index < 100, 1);
-    const [foundling] = truthChildren((c) => c.abandoned && c.identityNumber !== null, 1);
+    const [foundling] = truthChildren((c) => c.abandoned && c.identityNumber !== null && c.adoption === null, 1);
     await hub.ctx.ingest.ingest([recordOf(pupil!, 'HELD', { identityNumber: null }), recordOf(foundling!, 'HELD', { identityNumber: null })]);
     for (const truth of [pupil!, foundling!]) {
       const child = await waitFor(`HELD-${truth.truthId} verified`, async () => {
