@@ -2,8 +2,7 @@ import type { Child, IdentityStatus } from '../../db/entities/child.entity.js';
 import type { IdentityNumberStatus, StructuralFinding } from '../../db/entities/identity-number.entity.js';
 import { newId } from '../../db/ids.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
-import type { GroupClause } from '../../domain/source-record-input.js';
-import { everIn, membershipsOf } from './group-memberships.js';
+import { everIn, membershipsOf, type EvidencedMembership } from './group-memberships.js';
 import { computeGolden, type GoldenValues, type SurvivorshipInput } from './survivorship.js';
 
 export interface RecomputeResult {
@@ -66,15 +65,10 @@ export interface NewIdentityNumber {
   findings: StructuralFinding[];
 }
 
-export interface NewMembership {
+/** A membership to store: a piece of the child's evidence ({@link EvidencedMembership}) with its row's ids. */
+export interface NewMembership extends EvidencedMembership {
   id: string;
   childId: string;
-  clause: GroupClause;
-  subType: string | null;
-  sourceRecordId: string;
-  sourceSystem: string;
-  startedOn: string | null;
-  endedOn: string | null;
 }
 
 /** A stored membership whose dates its evidence now gives otherwise (an adoption ended it). */
