@@ -10,3 +10,16 @@ export function decodeCursor(cursor: string, prefix: string): string {
   if (!id.startsWith(`${prefix}_`) || id.length > 40) throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
   return id;
 }
+
+/**
+ * A Relay page of `nodes`, read forward: `hasNextPage` is told by the caller (which read one row more), each
+ * cursor the encoded id `keyOf` gives its node.
+ */
+export function relayPage<T>(nodes: T[], hasNextPage: boolean, keyOf: (node: T) => string) {
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return {
+    edges,
+    nodes,
+    pageInfo: { hasNextPage, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}

@@ -8,7 +8,7 @@ import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
 import { Sensitive } from '../authorization/sensitive.decorator.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, relayPage } from '../cursor.js';
 import { releasedPageItems, selectedFieldNames } from '../selection.js';
 import { Child } from '../types/child.type.js';
 import { ChildrenFilter } from '../types/children-filter.input.js';
@@ -101,18 +101,7 @@ export class ChildResolver {
     if (revealed.size) {
       for (const child of info ? releasedPageItems(info, page) : page) for (const cls of revealed) ctx.access.read(child.id, cls);
     }
-    const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
-    return {
-      edges,
-      nodes: page,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        hasPreviousPage: false,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-      filterKey: sqlFilter,
-    };
+    return { ...relayPage(page, rows.length > first, (node) => node.id), filterKey: sqlFilter };
   }
 
   @Sensitive(SensitivityClass.PROVENANCE)

@@ -3,7 +3,7 @@ import { SensitivityClass } from '../../auth/sensitivity.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, relayPage } from '../cursor.js';
 import { Commune } from '../types/commune.type.js';
 import { FacilityConnection } from '../types/projections/facility-connection.type.js';
 import { Facility } from '../types/projections/facility.type.js';
@@ -51,13 +51,7 @@ export class FacilityResolver {
     const rows = await repo.facilitiesPage(filter, first + 1, afterId, ctx.queries);
     for (const r of rows) facility.prime(r.code as string, r);
     const page = rows.slice(0, first) as unknown as Facility[];
-    const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
-    return {
-      edges,
-      nodes: page,
-      pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-      filter,
-    };
+    return { ...relayPage(page, rows.length > first, (node) => node.id), filter };
   }
 
   @FieldResolver(() => Commune, { nullable: true, description: 'The commune, resolved against the 2025 administrative units.' })

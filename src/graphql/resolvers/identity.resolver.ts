@@ -7,7 +7,7 @@ import { Sensitive } from '../authorization/sensitive.decorator.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, relayPage } from '../cursor.js';
 import { releasedPageItems } from '../selection.js';
 import {
   ChildIdentity, IdentityConflict, IdentityConflictConnection, IssuanceRequest, IssuanceRequestConnection, QueueCount,
@@ -24,16 +24,6 @@ const scopeOf = (p: Principal) => (p.communeScope === ALL_COMMUNES ? null : p.co
 
 function checkLimit(first: number, max: number): void {
   if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
-}
-
-/** A Relay page of `nodes` (`hasNextPage` told by the caller, which read one more), cursors from each node's key child id. */
-function page<T>(nodes: T[], hasNextPage: boolean, keyOf: (node: T) => string) {
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
-  return {
-    edges,
-    nodes,
-    pageInfo: { hasNextPage, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-  };
 }
 
 type ChildWithIdentity = Child & { identityVerifiedAt: Date | null; identityCheckedAt: Date | null; identityMismatchedFields: string[] };
@@ -82,7 +72,7 @@ export class IdentityOperationsResolver {
     // A conflict released (its number, its children, or its cursor) is each of its children's IDENTITY data:
     // their number and that it is in conflict. `IdentityConflict` is no personal-data type, so record it here.
     for (const g of info ? releasedPageItems(info, nodes) : nodes) for (const id of g.childIds) ctx.access.read(id, SensitivityClass.IDENTITY);
-    return { ...page(nodes, groups.length > first, (g) => g.childIds[0]!), scope };
+    return { ...relayPage(nodes, groups.length > first, (g) => g.childIds[0]!), scope };
   }
 
   @Query(() => IssuanceRequestConnection, {
@@ -103,7 +93,7 @@ export class IdentityOperationsResolver {
     const nodes = rows.slice(0, first) as IssuanceRequest[];
     // A request released is its child's IDENTITY data (still no number, overdue), as `identityStatus` is.
     for (const r of info ? releasedPageItems(info, nodes) : nodes) ctx.access.read(r.childId, SensitivityClass.IDENTITY);
-    return { ...page(nodes, rows.length > first, (r) => r.childId), scope };
+    return { ...relayPage(nodes, rows.length > first, (r) => r.childId), scope };
   }
 
   @Mutation(() => Boolean, {
