@@ -156,6 +156,11 @@ describe('connectors over GraphQL', () => {
     expect(ok.body.data!.syncConnector).toMatchObject({ status: 'QUEUED', trigger: 'API' });
     const outbox = await hub.ctx.sql.query(`SELECT 1 FROM outbox WHERE topic = 'connector.sync' AND aggregate_id = $1`, [ok.body.data!.syncConnector.id]);
     expect(outbox).toHaveLength(1);
+    // Asked again while it waits, twice at once: the same run, with the requestedBy of whoever queued it; nothing more queued.
+    const again = await Promise.all([1, 2].map(async (i) => hub.gql<{ syncConnector: { id: string; status: string; requestedBy: string } }>(
+      'mutation { syncConnector(name: "justice-register") { id status requestedBy } }', {}, await hub.token({ sub: `again-${i}`, roles: ['operator'] }))));
+    for (const a of again) expect(a.body.data!.syncConnector).toEqual({ id: ok.body.data!.syncConnector.id, status: 'QUEUED', requestedBy: expect.not.stringMatching(/^again-/) });
+    expect(await hub.ctx.sql.query(`SELECT 1 FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'justice-register' AND r.status = 'QUEUED'`)).toHaveLength(1);
 
     const officer = await hub.token({ roles: ['commune_officer'] });
     const denied = await hub.gql('mutation { syncConnector(name: "justice-register") { id } }', {}, officer);

@@ -165,8 +165,9 @@ export function connectorsCommand(): Command {
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
           return;
         }
-        const { runId } = await b.ctx.connectors.requestSync(name, req);
-        out(`queued run ${runId}`);
+        const { runId, alreadyQueued } = await b.ctx.connectors.requestSync(name, req);
+        // One queued sync per connector (with these options): a second would read the whole source again after it.
+        out(alreadyQueued ? `run ${runId} of ${name} was already queued and not yet started: following it instead of queuing another` : `queued run ${runId}`);
         if (!opts.wait) return;
         const started = Date.now();
         let warned = false;

@@ -144,6 +144,8 @@ export interface SyncDeps {
 }
 
 const LOCK_NAMESPACE = 'connector-sync:';
+/** Serialises {@link ConnectorSyncService.requestSync} per connector (a lock of its own: a sync holds LOCK_NAMESPACE for its whole run). */
+const REQUEST_LOCK_NAMESPACE = 'connector-sync-request:';
 /** The fewest records of an API's page on which a dry run tells the mapping's paths that none has. */
 const MIN_PAGE_FOR_PATH_CHECK = 10;
 
@@ -164,20 +166,36 @@ export class ConnectorSyncService {
   /**
    * Records a QUEUED run and its outbox message in one transaction; the relay turns the message into a
    * `connector-sync` job carrying only the run id.
+   *
+   * A run of the connector already QUEUED with the same options (`files`, `force`) is returned instead
+   * (`alreadyQueued`): one sync runs per connector at a time, so a second queued run would only read the
+   * whole source again right after the first, and the queued one has not read anything yet, so it picks up
+   * every change made before this request. A run RUNNING does not count: it may have read its pages before
+   * a change, so one follow-up is queued behind it — and, being QUEUED, takes every later request. Requests
+   * of one connector are serialised by a transaction-scoped advisory lock, so two at once yield one run.
    */
-  async requestSync(name: string, req: SyncRequest): Promise<{ runId: string; connectorId: string }> {
+  async requestSync(name: string, req: SyncRequest): Promise<{ runId: string; connectorId: string; alreadyQueued: boolean }> {
     const loaded = this.enabledConnector(name);
     const connectorId = await this.ensureConnector(loaded);
-    const runId = newId('connectorRun');
-    await this.deps.sql.tx(async (client) => {
+    const options = JSON.stringify(runOptions(req));
+    return this.deps.sql.tx(async (client) => {
+      // Held until commit. Under READ COMMITTED the look-up below takes its snapshot after the lock is granted,
+      // so it sees the run a request that held the lock before committed.
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [REQUEST_LOCK_NAMESPACE + name]);
+      const queued = await client.query<{ id: string }>(
+        `SELECT id FROM connector_run WHERE connector_id = $1 AND status = 'QUEUED' AND options = $2::jsonb ORDER BY id LIMIT 1`,
+        [connectorId, options],
+      );
+      if (queued.rows[0]) return { runId: queued.rows[0].id, connectorId, alreadyQueued: true };
+      const runId = newId('connectorRun');
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, definition_hash, options, requested_by)
          VALUES ($1, $2, $3, 'QUEUED', $4, $5, $6)`,
-        [runId, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null],
+        [runId, connectorId, req.trigger, loaded.definitionHash, options, req.requestedBy ?? null],
       );
       await writeOutbox(client, OUTBOX_TOPICS.connectorSync, [runId]);
+      return { runId, connectorId, alreadyQueued: false };
     });
-    return { runId, connectorId };
   }
 
   /** Runs a queued run by id (the `connector-sync` job). */

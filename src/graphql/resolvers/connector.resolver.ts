@@ -172,7 +172,12 @@ export class ConnectorResolver {
     return wanted.map((id) => toReject(rows.get(id)!));
   }
 
-  @Mutation(() => ConnectorRun, { description: 'Queues a sync of the connector now (one runs at a time per connector). For integration engineers and operators.' })
+  @Mutation(() => ConnectorRun, {
+    description: 'Queues a sync of the connector now (one runs at a time per connector). A run of the connector still QUEUED (not yet started) '
+      + 'is returned instead of queuing another, as it is (its requestedBy is whoever queued it): it has not read the source yet, so it picks up '
+      + 'every change made before this request. While a run is RUNNING, one follow-up is queued behind it (it may have read its pages before a '
+      + 'change), and later requests return that follow-up. For integration engineers and operators.',
+  })
   async syncConnector(@Ctx() ctx: GraphQLContext, @Arg('name', () => String) name: string): Promise<ConnectorRun> {
     const p = requireRole(ctx, SYNC_ROLES, 'Mutation.syncConnector', 'Starting a sync');
     const c = connectorsOf(ctx);
