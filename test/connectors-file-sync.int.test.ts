@@ -226,13 +226,14 @@ describe('file connectors against their drops', () => {
     return { dir, later: path.basename(later) };
   };
 
-  it('two files of one drop that overlap: the run counts the id the later file repeats with other content, in its history (ConnectorRun), in the CLI summary and its JSON report', async () => {
+  it('two files of one drop that overlap: the run counts the id the later file repeats with other content, in its history (ConnectorRun), in the CLI summary and its JSON report, and `connectors list` shows it', async () => {
     const { dir, later } = await overlappingDrop('overlap', 91, 'KS-OVERLAP');
     const report = path.join(root, 'overlap-report.json');
-    const cli = await runChildhub({
+    const cliEnv = {
       ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
       CHILDHUB_HOME: path.join(root, 'overlap-home'), CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: dir, JUSTICE_REGISTER_SETTLE_SECONDS: '0',
-    }, 'connectors', 'sync', 'justice-register', '--in-process', '--report-json', report);
+    };
+    const cli = await runChildhub(cliEnv, 'connectors', 'sync', 'justice-register', '--in-process', '--report-json', report);
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
     // KS-OVERLAP-2 is stored from the first file, then replaced by the second's copy; KS-OVERLAP-3 comes again as it was.
     expect(cli.stdout).toMatch(/^justice-register: SUCCEEDED in [\d.]+ s — run run_\w+: 6 fetched, 4 new, 1 changed, 1 unchanged, 0 rejected$/m);
@@ -249,6 +250,10 @@ describe('file connectors against their drops', () => {
     const kept = await ctx.sql.one<{ full_name: string; flags: Array<{ code: string; message: string }> }>(
       `SELECT full_name, flags FROM source_record WHERE source_system = 'justice-register' AND external_id = 'KS-OVERLAP-2'`);
     expect(kept).toEqual({ full_name: 'Pham Van Hai Hai', flags: [expect.objectContaining({ code: 'REPEATED_ID', message: expect.stringContaining(`(${later} row 2)`) })] });
+    // The connector's last run, where the list shows its other counts.
+    const list = await runChildhub(cliEnv, 'connectors', 'list');
+    expect(list.code, list.stdout + list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^justice-register .*last run SUCCEEDED \S+ fetched 6 rejected 0 repeated ids 1$/m);
   }, 60_000);
 
   it('a resumed run keeps the repeated ids counted before it stopped', async () => {

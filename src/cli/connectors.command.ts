@@ -7,9 +7,10 @@ import { CONNECTORS_DIR, ConnectorCatalog, loadDefinitionFile } from '../connect
 import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
-import type { FailedRun, RunSummary, SyncProgress } from '../connectors/sync/connector-sync.service.js';
+import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.service.js';
 import { boot, bootLogger } from './bootstrap.js';
 import { rejectsCommand } from './connector-rejects.command.js';
+import { lastRunLine, progressLine, type ProgressCounts } from './connector-runs.format.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -24,8 +25,10 @@ export function connectorsCommand(): Command {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const catalog = b.ctx.connectors.catalog;
-        const rows = await b.ctx.sql.query<{ name: string; status: string | null; finished_at: Date | null; fetched: number | null; rejected: number | null; state: unknown }>(
-          `SELECT c.name, r.status, r.finished_at, r.fetched, r.rejected, c.state
+        const rows = await b.ctx.sql.query<{
+          name: string; status: string | null; finished_at: Date | null; fetched: number | null; rejected: number | null; repeated_ids: number | null; state: unknown;
+        }>(
+          `SELECT c.name, r.status, r.finished_at, r.fetched, r.rejected, r.repeated_ids, c.state
              FROM connector c LEFT JOIN LATERAL (SELECT * FROM connector_run WHERE connector_id = c.id ORDER BY created_at DESC LIMIT 1) r ON true`,
         );
         const byName = new Map(rows.map((r) => [r.name, r]));
@@ -33,7 +36,7 @@ export function connectorsCommand(): Command {
           const d = c.definition;
           const last = byName.get(d.name);
           out(`${d.name.padEnd(22)} ${d.kind.padEnd(5)} ${d.sourceSystem.padEnd(20)} ${(d.enabled ? d.schedule ?? 'on demand' : 'disabled').padEnd(16)} ${
-            last?.status ? `last run ${last.status} ${last.finished_at?.toISOString() ?? ''} fetched ${last.fetched} rejected ${last.rejected}` : 'never run'}`);
+            lastRunLine(last?.status ? { status: last.status, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0, repeatedIds: last.repeated_ids ?? 0 } : undefined)}`);
           out(`  ${d.title}`);
           if (last?.state) out(`  checkpoint ${JSON.stringify(last.state)}`);
         }
@@ -137,10 +140,10 @@ export function connectorsCommand(): Command {
       // Which file each relative --file names: the engineer's directory's, or the drop directory's.
       for (const g of given ?? []) if (g.from !== 'absolute') out(await describeGivenFile(g, name, b.ctx.connectors.catalog, b.logger, !!opts.inProcess));
       const req = { trigger: 'CLI' as const, files: given?.map((g) => g.path), force: opts.force, requestedBy: 'cli' };
-      const progress = (p: Pick<SyncProgress, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'> & { location?: string }): void => {
+      const progress = (p: ProgressCounts & { location?: string }): void => {
         // A line redrawn in place: for a person at a terminal only (in a file or a pipe it is one endless line).
         if (!process.stderr.isTTY) return;
-        process.stderr.write(`\r${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, ${p.rejected} rejected${p.location ? ` (${p.location})` : ''}   `);
+        process.stderr.write(`\r${progressLine(name, p)}   `);
       };
       try {
         if (opts.inProcess) {
@@ -189,7 +192,7 @@ export function connectorsCommand(): Command {
               ? `still queued after 10 s: a sync of ${name} is running (run ${running.id}); this one starts when it has finished (one sync per connector at a time).\n`
               : 'still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
           }
-          if (r.status === 'RUNNING') progress(r);
+          if (r.status === 'RUNNING') progress({ ...r, repeatedIds: r.repeated_ids });
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
             if (process.stderr.isTTY) process.stderr.write('\n');
             out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { lastRunLine, progressLine } from './connector-runs.format.js';
+
+/** What `connectors sync` redraws while a run reads, and what `connectors list` says of the last run. */
+describe('connector run lines', () => {
+  const counts = { batches: 3, fetched: 3000, inserted: 12, updated: 4, unchanged: 2984, rejected: 0 };
+
+  it('the live line of a sync shows repeated ids among the counts when there are some', () => {
+    expect(progressLine('justice-register', { ...counts, repeatedIds: 2, location: 'khai-sinh.csv rows 2001-3000' }))
+      .toBe('justice-register: 3 batches, 3000 fetched, 12 new, 4 changed, 2984 unchanged, 0 rejected, 2 repeated id(s) (khai-sinh.csv rows 2001-3000)');
+    // None: the line is as it was (they are rare, as the summary's own line is).
+    expect(progressLine('school', { ...counts, repeatedIds: 0 }))
+      .toBe('school: 3 batches, 3000 fetched, 12 new, 4 changed, 2984 unchanged, 0 rejected');
+  });
+
+  it('`connectors list` shows the last run\'s repeated ids when there are some', () => {
+    const finishedAt = new Date('2026-12-09T01:02:03.000Z');
+    expect(lastRunLine({ status: 'SUCCEEDED', finishedAt, fetched: 6, rejected: 1, repeatedIds: 1 }))
+      .toBe('last run SUCCEEDED 2026-12-09T01:02:03.000Z fetched 6 rejected 1 repeated ids 1');
+    expect(lastRunLine({ status: 'FAILED', finishedAt, fetched: 6, rejected: 1, repeatedIds: 0 }))
+      .toBe('last run FAILED 2026-12-09T01:02:03.000Z fetched 6 rejected 1');
+    expect(lastRunLine(undefined)).toBe('never run');
+  });
+});
