@@ -196,7 +196,7 @@ function watch(
 
 export interface ShutdownHandlerOptions {
   logger?: Logger;
-  /** Exit anyway (code 1) when shutdown takes longer than this, in ms. @defaultValue 30000 */
+  /** Exit anyway (code 1) when shutdown takes longer than this, in ms: the processes pass `SHUTDOWN_GRACE_MS`. @defaultValue 30000 */
   timeoutMs?: number;
   /** Call `process.exit` once shutdown is done (0 on success, 1 on failure). @defaultValue true */
   exit?: boolean;
@@ -219,7 +219,7 @@ export function installShutdownHandlers(close: () => Promise<void>, opts: Shutdo
       process.exit(1);
     }
     shuttingDown = true;
-    opts.logger?.info({ signal }, 'shutting down gracefully');
+    opts.logger?.info({ signal, graceMs: timeoutMs }, 'shutting down gracefully');
     const timer = setTimeout(() => {
       opts.logger?.error({ timeoutMs }, 'shutdown timed out: exiting');
       process.exit(1);

@@ -111,7 +111,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     await b.shutdown();
     await sources.close();
     await sim?.close();
-  }, { logger });
+  }, { logger, timeoutMs: config.SHUTDOWN_GRACE_MS });
 
   // Every start syncs every connector through connector-sync jobs: the first run loads everything, later
   // runs read only what changed (and files already ingested are skipped by checksum).

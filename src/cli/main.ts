@@ -40,7 +40,7 @@ program
     (await shutdownHandlers())(async () => {
       await api.close();
       await b.shutdown();
-    }, { logger: b.logger });
+    }, { logger: b.logger, timeoutMs: b.ctx.config.SHUTDOWN_GRACE_MS });
   });
 
 program
@@ -56,7 +56,7 @@ program
     installShutdownHandlers(async () => {
       await worker.close();
       await b.shutdown();
-    }, { logger: b.logger });
+    }, { logger: b.logger, timeoutMs: b.ctx.config.SHUTDOWN_GRACE_MS });
   });
 
 program

@@ -17,6 +17,17 @@ describe('configuration', () => {
     expect(() => parseConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
+  it('reads how long a stopping process waits for work in flight (SHUTDOWN_GRACE_MS), refusing what no timer can wait', () => {
+    expect(parseConfig({}).SHUTDOWN_GRACE_MS).toBe(30_000);
+    expect(parseConfig({ SHUTDOWN_GRACE_MS: '120000' }).SHUTDOWN_GRACE_MS).toBe(120_000);
+    expect(parseConfig({ SHUTDOWN_GRACE_MS: '2147483647' }).SHUTDOWN_GRACE_MS).toBe(2_147_483_647);
+    // Not a number, none at all, part of a millisecond, or longer than Node's longest timer (which would fire at once).
+    for (const bad of ['thirty', '0', '-1', '1.5', '2147483648']) {
+      expect(() => parseConfig({ SHUTDOWN_GRACE_MS: bad }), bad).toThrow(ConfigError);
+      expect(() => parseConfig({ SHUTDOWN_GRACE_MS: bad }), bad).toThrow(/SHUTDOWN_GRACE_MS/);
+    }
+  });
+
   it('refuses production without a real key source', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_JWKS_URL or AUTH_PUBLIC_KEY/);
     expect(parseConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks' }).GRAPHQL_INTROSPECTION).toBe(false);

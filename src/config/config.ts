@@ -127,6 +127,13 @@ const envSchema = z.object({
    * mid-job has its jobs resumed elsewhere after about this long. @defaultValue 30000
    */
   WORKER_LOCK_MS: positiveInt.default(30_000),
+  /**
+   * How long `worker`, `serve` and `demo`, told to stop (SIGTERM, Ctrl-C, a closed terminal), wait for work in
+   * flight (a worker's jobs, the gateway's requests) before exiting anyway with code 1, in ms. A job cut there
+   * resumes on another (or the next) worker: a connector sync from its last checkpoint. At most 2147483647
+   * (Node's longest timer, about 24.8 days; a longer one would fire at once). @defaultValue 30000
+   */
+  SHUTDOWN_GRACE_MS: positiveInt.max(2_147_483_647).default(30_000),
   /** Folder holding one sub-folder per connector (`<name>/connector.yaml`). @defaultValue `connectors/` of the project */
   CONNECTORS_DIR: z.string().min(1).optional(),
   /** Whether workers schedule connector syncs by each definition's `schedule`. @defaultValue true */
