@@ -22,4 +22,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261206000000_dismissed_rejects',
   'Migration20261207090000_connector_run_files_waiting',
   'Migration20261208030000_connector_run_repeated_ids',
+  'Migration20261209030000_child_kept_number_idx',
 ];
