@@ -35,6 +35,11 @@ export interface AppContextOptions {
   logger: Logger;
   databaseUrl: string;
   redisUrl: string;
+  /**
+   * The time the golden-record stage builds children at: provenance stamps, and the day their ages are judged
+   * on (groups end at 16). @defaultValue the system clock (tests pin it, so that fixed birth dates stay under 16)
+   */
+  clock?: () => Date;
 }
 
 export async function createAppContext(opts: AppContextOptions): Promise<AppContext> {
@@ -78,7 +83,7 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
     sql,
     ingest,
     connectors,
-    goldenRecords: new GoldenRecordService(sql),
+    goldenRecords: new GoldenRecordService(sql, opts.clock),
     identity,
     close: async () => {
       await closeIdentity();

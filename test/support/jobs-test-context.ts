@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import { createAppContext, type AppContext } from '../../src/app/app-context.js';
 import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { testClock } from './clock.js';
 import type { TestEnv } from './test-env.js';
 
-/** An AppContext on a test file's own database and queue prefix, with a silent logger unless given one (integration tests). */
+/** An AppContext on a test file's own database and queue prefix, with a silent logger unless given one, building children at TEST_NOW (./clock.ts) (integration tests). */
 export async function createTestAppContext(env: TestEnv, overrides: Record<string, string> = {}, logger?: Logger): Promise<AppContext> {
   const config = parseConfig({
     ...process.env,
@@ -23,6 +24,7 @@ export async function createTestAppContext(env: TestEnv, overrides: Record<strin
     logger: logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     databaseUrl: env.databaseUrl,
     redisUrl: env.redisUrl,
+    clock: testClock,
   });
 }
 

@@ -8,6 +8,7 @@ import { loadOrCreateDevKey, mintDevToken } from '../../src/auth/dev-keys.js';
 import type { TokenClaims } from '../../src/auth/token-claims.js';
 import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { testClock } from './clock.js';
 import { createTestEnv, type TestEnv } from './test-env.js';
 
 export interface TestHub {
@@ -36,7 +37,7 @@ export async function startTestHub(opts: { logger?: Logger; env?: Record<string,
     ...opts.env,
   });
   const logger = opts.logger ?? createLogger({ level: 'silent' });
-  const ctx = await createAppContext({ config, logger, databaseUrl: env.databaseUrl, redisUrl: env.redisUrl });
+  const ctx = await createAppContext({ config, logger, databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, clock: testClock });
   const api = await startApi(ctx, { port: 0, host: '127.0.0.1' });
   const key = await loadOrCreateDevKey(home);
   return {

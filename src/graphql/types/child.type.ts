@@ -75,7 +75,7 @@ export class Child {
   identityStatus!: IdentityStatusEnum;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @Field(() => [SpecialCircumstanceGroupEnum], { nullable: true, description: 'Groups the child is in (summary; see `specialCircumstances` for evidence).' })
+  @Field(() => [SpecialCircumstanceGroupEnum], { nullable: true, description: 'Groups the child is in now (summary; see `specialCircumstances` for the evidence, and for memberships that have ended). None from the 16th birthday: the 14 groups are groups of children, persons under 16 (with a birth date known only to the month or year, from the last day it could be).' })
   groups!: SpecialCircumstanceGroupEnum[];
 
   @Sensitive(SensitivityClass.BASIC)

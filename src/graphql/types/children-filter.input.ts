@@ -18,7 +18,7 @@ export class ChildrenFilter {
   @Field(() => Int, { nullable: true, description: 'Born in or before this year.' })
   birthYearTo?: number | null;
 
-  @Field(() => SpecialCircumstanceGroupEnum, { nullable: true, description: 'In this group of children in special circumstances (needs PROTECTION_GROUP access).' })
+  @Field(() => SpecialCircumstanceGroupEnum, { nullable: true, description: 'In this group of children in special circumstances now, as `Child.groups` lists them (needs PROTECTION_GROUP access).' })
   group?: SpecialCircumstanceGroupEnum | null;
 
   @Field(() => IdentityStatusEnum, { nullable: true, description: 'With this identity status (needs IDENTITY access).' })

@@ -31,7 +31,7 @@ export class SpecialCircumstance {
   startedOn!: string | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @Field(() => String, { nullable: true, description: 'ISO date the membership ended, when known.' })
+  @Field(() => String, { nullable: true, description: 'ISO date the membership ended, when known: a record ended the circumstance (an adoption registered), or the child turned 16 (with a birth date known only to the month or year, the last day that could be the 16th birthday).' })
   endedOn!: string | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)

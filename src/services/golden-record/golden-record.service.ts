@@ -1,3 +1,4 @@
+import { hanoiDate } from '../../domain/child-age.js';
 import type { Sql } from '../../db/sql.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import { GoldenRecordRepository } from './golden-record.repository.js';
@@ -19,7 +20,14 @@ export type { RecomputeResult } from './recompute-plan.js';
 export class GoldenRecordService {
   private readonly repo = new GoldenRecordRepository();
 
-  constructor(private readonly sql: Sql) {}
+  /**
+   * @param clock the time of a recompute: its provenance stamps, and the day children's ages are judged on (a
+   *   child's groups end at 16). Tests pin it.
+   */
+  constructor(
+    private readonly sql: Sql,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   async recompute(childIds: string[]): Promise<RecomputeResult> {
     const ids = [...new Set(childIds)].sort();
@@ -40,7 +48,7 @@ export class GoldenRecordService {
       const memberships = active.length ? await this.repo.memberships(client, active) : new Map<string, KnownMembership[]>();
 
       // Provenance says when each value was chosen; the rows' own timestamps are the transaction's time.
-      const plan = planRecompute({ ids, children, records, numbers, memberships }, new Date());
+      const plan = planRecompute({ ids, children, records, numbers, memberships }, this.clock());
       // Children first: the number history and memberships reference them.
       if (plan.created.length) await this.repo.insertChildren(client, plan.created);
       await this.repo.updateChildren(client, plan.updated);

@@ -25,8 +25,13 @@ export interface EvidencedMembership {
  * whose start is unknown (the birth register's "abandoned" note, a health record's flag, a facility's intake
  * are evidence of the same circumstance). Evidence that started after every end (the child abandoned again)
  * stays open. An end date is taken as passed: registers record what happened.
+ *
+ * The groups are groups of children, and a child is a person under 16: `childhoodEndedOn` (the child's 16th
+ * birthday once it has passed, see `childhoodEndedOn` in domain/child-age.ts; null while they are under 16)
+ * ends every membership still open then, or ending later. Evidence that only starts after it (a record made
+ * when the person was already 16) ends the day it starts: it was never a child's group.
  */
-export function membershipsOf(records: readonly GroupEvidenceRecord[]): EvidencedMembership[] {
+export function membershipsOf(records: readonly GroupEvidenceRecord[], childhoodEndedOn: string | null = null): EvidencedMembership[] {
   const out = new Map<string, EvidencedMembership>();
   let ends: Map<GroupClause, string[]> | null = null;
   for (const r of records) {
@@ -44,22 +49,31 @@ export function membershipsOf(records: readonly GroupEvidenceRecord[]): Evidence
     }
   }
   const memberships = [...out.values()];
-  if (ends === null) return memberships;
-  for (const list of ends.values()) list.sort();
-  for (const m of memberships) {
-    if (m.endedOn !== null) continue;
-    const list = ends.get(m.clause);
-    // The first end on or after the start (ISO dates compare as text).
-    m.endedOn = list?.find((end) => m.startedOn === null || end >= m.startedOn) ?? null;
+  if (ends !== null) {
+    for (const list of ends.values()) list.sort();
+    for (const m of memberships) {
+      if (m.endedOn !== null) continue;
+      const list = ends.get(m.clause);
+      // The first end on or after the start (ISO dates compare as text).
+      m.endedOn = list?.find((end) => m.startedOn === null || end >= m.startedOn) ?? null;
+    }
+  }
+  if (childhoodEndedOn !== null) {
+    for (const m of memberships) {
+      if (m.endedOn !== null && m.endedOn <= childhoodEndedOn) continue;
+      m.endedOn = m.startedOn !== null && m.startedOn > childhoodEndedOn ? m.startedOn : childhoodEndedOn;
+    }
   }
   return memberships;
 }
 
 /**
  * The groups a child is in now: the clauses with a membership that has not ended. A group whose evidence has
- * all ended is history (shown with its dates in `specialCircumstances`), not a current group.
+ * all ended is history (shown with its dates in `specialCircumstances`), not a current group. A person of 16
+ * or over (`childhoodEndedOn` set: see {@link membershipsOf}) is in none.
  */
-export function currentGroupClauses(records: readonly GroupEvidenceRecord[]): GroupClause[] {
+export function currentGroupClauses(records: readonly GroupEvidenceRecord[], childhoodEndedOn: string | null = null): GroupClause[] {
+  if (childhoodEndedOn !== null) return [];
   const current = new Set<GroupClause>();
   // Most children have no ended evidence: their groups are every clause their records name.
   const anyEnd = records.some((r) => r.groups?.some((g) => g.until));

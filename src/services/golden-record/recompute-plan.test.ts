@@ -21,7 +21,7 @@ function rowOf(id: string, records: LinkedRecord[], identityStatus: IdentityStat
   };
 }
 
-function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; numbers?: KnownNumber[]; memberships?: KnownMembership[]; ids?: string[] }) {
+function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; numbers?: KnownNumber[]; memberships?: KnownMembership[]; ids?: string[]; at?: Date }) {
   const group = <T extends { childId: string }>(xs: T[] = []) => {
     const m = new Map<string, T[]>();
     for (const x of xs) m.set(x.childId, [...(m.get(x.childId) ?? []), x]);
@@ -30,7 +30,7 @@ function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; number
   const ids = opts.ids ?? [...new Set([...(opts.children ?? []).map((c) => c.id), ...(opts.records ?? []).map((r) => r.childId)])].sort();
   return planRecompute({
     ids, children: new Map((opts.children ?? []).map((c) => [c.id, c])), records: group(opts.records), numbers: group(opts.numbers), memberships: group(opts.memberships),
-  }, now);
+  }, opts.at ?? now);
 }
 
 const given = (childId: string, number: string, sourceRecordId: string | null = 'src_1', status: KnownNumber['status'] = 'GIVEN'): KnownNumber =>
@@ -295,5 +295,77 @@ describe('planRecompute', () => {
     const adoptedOnly = plan({ records: records.slice(0, 2) });
     expect(adoptedOnly.created[0]).toMatchObject({ groupClauses: ['a'] });
     expect(plan({ records: [{ ...records[0]!, identityNumber: '001215000456' }, records[1]!] }).numbers.map((n) => n.findings)).toEqual([[]]);
+  });
+
+  describe('at 16 (a child is a person under 16)', () => {
+    // `now` is 2026-12-03 07:00 in Hà Nội.
+    const inGroups = (birthDate: string, birthDatePrecision: LinkedRecord['birthDatePrecision']) => [
+      rec({ id: 'src_1', childId: 'chd_A', birthDate, birthDatePrecision, groups: [{ clause: 'd', subType: 'VAN_DONG', since: '2014-01-01' }, { clause: 'b' }] }),
+    ];
+
+    it.each([
+      ['DAY', '2010-12-03', '2026-12-03'],
+      ['MONTH', '2010-11-01', '2026-11-30'],
+      ['YEAR', '2009-01-01', '2025-12-31'],
+    ] as const)('ends every group on the 16th birthday once passed (%s precision: born %s, 16 on %s)', (precision, birthDate, sixteen) => {
+      const records = inGroups(birthDate, precision);
+      const stored: KnownMembership[] = [
+        { id: 'grp_1', childId: 'chd_A', clause: 'd', subType: 'VAN_DONG', sourceRecordId: 'src_1', startedOn: '2014-01-01', endedOn: null },
+        { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null },
+      ];
+      // The row as built before the birthday, when nothing has changed since.
+      const child = { ...rowOf('chd_A', records, 'VERIFIED'), groupClauses: ['b', 'd'] as LockedChild['groupClauses'] };
+      const p = plan({ children: [child], records, numbers: [given('chd_A', '001315000123', 'src_1', 'VERIFIED')], memberships: stored });
+      expect(p.updated).toEqual([expect.objectContaining({ id: 'chd_A', groupClauses: [], version: 3 })]);
+      // History, with the day it ended; no registry call for it.
+      expect(p.membershipsRedated).toEqual([
+        { id: 'grp_1', startedOn: '2014-01-01', endedOn: sixteen },
+        { id: 'grp_2', startedOn: null, endedOn: sixteen },
+      ]);
+      expect(p).toMatchObject({ membershipsAdded: [], membershipsRemoved: [], reconcile: [] });
+
+      // Built again with those rows stored: nothing to do.
+      const again = plan({
+        children: [{ ...child, groupClauses: [], version: 4 }], records, numbers: [given('chd_A', '001315000123', 'src_1', 'VERIFIED')],
+        memberships: stored.map((m) => ({ ...m, endedOn: sixteen })),
+      });
+      expect(again).toMatchObject({ result: { unchanged: ['chd_A'] }, updated: [], membershipsRedated: [] });
+    });
+
+    it.each([
+      ['DAY', '2010-12-04'],
+      // Born in December 2010 or in 2010, maybe on the 31st: not 16 for sure before 31 December 2026.
+      ['MONTH', '2010-12-01'],
+      ['YEAR', '2010-01-01'],
+    ] as const)('keeps the groups of a child who may still be under 16 (%s precision: born %s)', (precision, birthDate) => {
+      const p = plan({ records: inGroups(birthDate, precision) });
+      expect(p.created[0]).toMatchObject({ groupClauses: ['b', 'd'] });
+      expect(p.membershipsAdded.map((m) => m.endedOn)).toEqual([null, null]);
+    });
+
+    it('keeps an earlier end, cuts a later one to the 16th birthday, and ends evidence that starts after it the day it starts', () => {
+      const records = [
+        rec({ id: 'src_1', childId: 'chd_A', birthDate: '2009-06-10', groups: [{ clause: 'b', since: '2009-06-10' }, { clause: 'a', since: '2020-01-01' }] }),
+        rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'justice-register', birthDate: '2009-06-10', groups: [{ clause: 'b', until: '2018-03-01' }, { clause: 'a', until: '2026-01-15' }] }),
+        rec({ id: 'src_3', childId: 'chd_A', sourceSystem: 'facility-inspection', birthDate: '2009-06-10', groups: [{ clause: 'k', since: '2026-02-01' }] }),
+      ];
+      const p = plan({ records });
+      expect(p.created[0]).toMatchObject({ groupClauses: [] });
+      expect(p.membershipsAdded.map((m) => [m.clause, m.sourceRecordId, m.startedOn, m.endedOn])).toEqual([
+        ['b', 'src_1', '2009-06-10', '2018-03-01'],
+        ['a', 'src_1', '2020-01-01', '2025-06-10'],
+        ['b', 'src_2', null, '2018-03-01'],
+        ['a', 'src_2', null, '2025-06-10'],
+        ['k', 'src_3', '2026-02-01', '2026-02-01'],
+      ]);
+    });
+
+    it('judges the age by the Hà Nội date of the recompute, and keeps the groups of a child with no birth date', () => {
+      const records = inGroups('2010-12-04', 'DAY');
+      expect(plan({ records, at: new Date('2026-12-03T16:59:59Z') }).created[0]).toMatchObject({ groupClauses: ['b', 'd'] });
+      expect(plan({ records, at: new Date('2026-12-03T17:00:00Z') }).created[0]).toMatchObject({ groupClauses: [] });
+      const undated = [{ ...records[0]!, birthDate: null, birthDatePrecision: null }];
+      expect(plan({ records: undated, at: new Date('2099-01-01T00:00:00Z') }).created[0]).toMatchObject({ groupClauses: ['b', 'd'] });
+    });
   });
 });

@@ -170,7 +170,7 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
       changed = true;
     }
     const numbersChanged = planNumbers(plan, id, records, numbers, golden);
-    const groupsChanged = planMemberships(plan, id, records, inputs.memberships.get(id) ?? []);
+    const groupsChanged = planMemberships(plan, id, records, inputs.memberships.get(id) ?? [], golden.childhoodEndedOn);
     if (!child) {
       plan.created.push(next);
       plan.result.changed.push(id);
@@ -283,12 +283,13 @@ function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord
 
 /**
  * Memberships mirror the group evidence of linked records: one row per (clause, sub-type, record), with the
- * dates the evidence gives it (an end one record gives the clause ends the others: {@link membershipsOf}).
+ * dates the evidence gives it (an end one record gives the clause ends the others; the child's 16th birthday,
+ * once passed, ends them all: {@link membershipsOf}).
  */
-function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownMembership[]): boolean {
+function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownMembership[], childhoodEndedOn: string | null): boolean {
   const key = (clause: string, subType: string | null | undefined, recordId: string | null) => `${clause}|${subType ?? ''}|${recordId ?? ''}`;
   const wanted = new Map<string, NewMembership>();
-  for (const m of membershipsOf(records)) wanted.set(key(m.clause, m.subType, m.sourceRecordId), { id: '', childId, ...m });
+  for (const m of membershipsOf(records, childhoodEndedOn)) wanted.set(key(m.clause, m.subType, m.sourceRecordId), { id: '', childId, ...m });
   let changed = false;
   const have = new Set<string>();
   for (const m of existing) {

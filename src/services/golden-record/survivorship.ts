@@ -1,5 +1,6 @@
 import type { FieldProvenance, GoldenField, IdentityStatus } from '../../db/entities/child.entity.js';
 import type { CommuneCodeSet, DatePrecision, GroupClause, GroupEvidenceInput, Sex, SourceSystem } from '../../domain/source-record-input.js';
+import { childhoodEndedOn, hanoiDate } from '../../domain/child-age.js';
 import { currentGroupClauses } from './group-memberships.js';
 
 /** The fields of a source record survivorship reads. */
@@ -39,6 +40,12 @@ export interface GoldenValues {
   identityNumber: string | null;
   identityStatus: IdentityStatus;
   groupClauses: GroupClause[];
+  /**
+   * The child's 16th birthday by the chosen birth date, once it has passed in Hà Nội at `now` (the last
+   * possible one for a month or year: `sixteenthBirthday`); null while under 16 or with no birth date. Every
+   * group membership ends then. Not a column: the memberships' `ended_on` and `group_clauses` show it.
+   */
+  childhoodEndedOn: string | null;
   provenance: Partial<Record<GoldenField, FieldProvenance>>;
 }
 
@@ -94,7 +101,8 @@ function compareRanks(a: number[], b: number[]): number {
 
 /**
  * Survivorship: the current best value of each golden field from a child's linked source records, with
- * the source record that supplied it. Pure and deterministic (records are ranked, never order-dependent
+ * the source record that supplied it. `now` stamps the provenance and is the day the child's age is judged
+ * on (their groups end at 16). Pure and deterministic (records are ranked, never order-dependent
  * beyond an id tie-break), so recomputing twice gives the same answer.
  */
 export function computeGolden(records: SurvivorshipInput[], now: Date = new Date()): GoldenValues {
@@ -123,6 +131,7 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
   for (const r of sorted) if (r.identityNumber) votes.set(r.identityNumber, (votes.get(r.identityNumber) ?? 0) + 1);
   const idRec = best(sorted.filter((r) => r.identityNumber), (r) => [votes.get(r.identityNumber!) ?? 0, trust(r), time(r)]);
   mark('identityNumber', idRec);
+  const childhoodEnded = childhoodEndedOn(birthRec?.birthDate ?? null, birthRec?.birthDatePrecision ?? null, hanoiDate(now));
 
   return {
     fullName: nameRec?.fullName ?? null,
@@ -139,8 +148,10 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     communeCodeSet: communeRec?.communeCodeSet ?? null,
     identityNumber: idRec?.identityNumber ?? null,
     identityStatus: idRec ? 'UNVERIFIED' : 'NO_NUMBER',
-    // The groups the child is in now: evidence a record ended (an adoption) is history.
-    groupClauses: currentGroupClauses(sorted),
+    // The groups the child is in now: evidence a record ended (an adoption) is history, and a person of 16 or
+    // over is in no group of children.
+    groupClauses: currentGroupClauses(sorted, childhoodEnded),
+    childhoodEndedOn: childhoodEnded,
     provenance,
   };
 }
