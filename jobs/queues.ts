@@ -91,6 +91,9 @@ export const identityIssuanceJobDataSchema = z.strictObject({
 /** Data of the periodic `identity-sweep` job. */
 export const identitySweepJobDataSchema = z.strictObject({});
 
+/** Data of the daily `groups-age-out` job: none (it looks the children up itself). */
+export const groupsAgeOutJobDataSchema = z.strictObject({});
+
 /** A connector run id as the hub writes it (`run_` + ULID). */
 export const connectorRunIdSchema = z.string().regex(/^run_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a connector run id (run_…)');
 
@@ -154,6 +157,15 @@ export const QUEUES = {
     jobName: 'sweep',
     description: 'Periodically enqueues numbers due for re-verification and flags overdue issuance requests.',
     data: identitySweepJobDataSchema,
+    jobOptions: { attempts: 1 },
+  }),
+  'groups-age-out': defineQueue({
+    name: 'groups-age-out',
+    jobName: 'age-out',
+    description: 'Daily: children who turned 16 and are still in a group of children in special circumstances get their golden record recomputed, which ends their groups.',
+    data: groupsAgeOutJobDataSchema,
+    // Stateless (it finds every child due, not only today's): a failed run is caught up by the next day's. Not
+    // retried, like identity-sweep: the only delayed job of the queue is then the schedule's next run.
     jobOptions: { attempts: 1 },
   }),
   'connector-sync': defineQueue({

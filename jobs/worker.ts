@@ -14,6 +14,12 @@ import { WorkerSetupError } from './worker-setup.error.js';
 /** How often numbers due for re-verification and overdue issuance requests are looked for. */
 export const IDENTITY_SWEEP_EVERY_MS = 10 * 60_000;
 
+/** When children who turned 16 are looked for (cron, Hà Nội time): just after midnight, daily. */
+export const GROUPS_AGE_OUT_PATTERN = '5 0 * * *';
+
+/** Queues fed only by a schedule, their jobs not retried: a delayed job there is the next run, not work left. */
+const SCHEDULED_QUEUES: ReadonlySet<QueueName> = new Set(['identity-sweep', 'groups-age-out']);
+
 export interface StartWorkerOptions {
   /** Queues this process takes jobs from. @defaultValue every registered queue */
   queues?: readonly string[];
@@ -33,7 +39,8 @@ export interface RunningWorker {
   readonly queueClient: QueueClient;
   /**
    * Resolves once the outbox holds no pending rows and this worker's queues hold no waiting, active or
-   * delayed jobs (retries included): the demo and the bench wait on it. Throws after `timeoutMs`.
+   * delayed jobs (retries included; the next run of a schedule, `identity-sweep` or `groups-age-out`, is not
+   * work left): the demo and the bench wait on it. Throws after `timeoutMs`.
    * @defaultValue timeoutMs 60000
    */
   idle(timeoutMs?: number): Promise<void>;
@@ -121,6 +128,9 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       // One schedule however many workers start: the scheduler id makes the upsert idempotent.
       await queueClient.queue('identity-sweep').upsertJobScheduler('identity-sweep', { every: IDENTITY_SWEEP_EVERY_MS }, { name: 'sweep', data: {} });
     }
+    if (queues.includes('groups-age-out')) {
+      await queueClient.queue('groups-age-out').upsertJobScheduler('groups-age-out', { pattern: GROUPS_AGE_OUT_PATTERN, tz: 'Asia/Ho_Chi_Minh' }, { name: 'age-out', data: {} });
+    }
     if (queues.includes('connector-sync')) {
       await scheduleConnectorSyncs(ctx, queueClient, logger);
       reload = setInterval(() => void reloadConnectors(ctx, queueClient, logger), ctx.config.CONNECTORS_RELOAD_MS);
@@ -140,7 +150,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
     for (;;) {
       if (relay) await relay.drain(Math.max(1, deadline - Date.now()));
       const counts = await queueClient.counts();
-      const busy = queues.some((q) => counts[q].waiting + counts[q].active + counts[q].delayed > 0);
+      const busy = queues.some((q) => counts[q].waiting + counts[q].active + (SCHEDULED_QUEUES.has(q) ? 0 : counts[q].delayed) > 0);
       // A finished job may itself have written outbox rows (e.g. match → golden-record).
       if (!busy && (!relay || (await relay.pending()) === 0)) return;
       if (Date.now() > deadline) throw new Error('worker did not become idle in time');

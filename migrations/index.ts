@@ -17,6 +17,7 @@ import { Migration20261206000000_dismissed_rejects } from './Migration2026120600
 import { Migration20261207090000_connector_run_files_waiting } from './Migration20261207090000_connector_run_files_waiting.js';
 import { Migration20261208030000_connector_run_repeated_ids } from './Migration20261208030000_connector_run_repeated_ids.js';
 import { Migration20261209030000_child_kept_number_idx } from './Migration20261209030000_child_kept_number_idx.js';
+import { Migration20261209040000_child_in_groups_birth_index } from './Migration20261209040000_child_in_groups_birth_index.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -38,4 +39,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261207090000_connector_run_files_waiting', class: Migration20261207090000_connector_run_files_waiting },
   { name: 'Migration20261208030000_connector_run_repeated_ids', class: Migration20261208030000_connector_run_repeated_ids },
   { name: 'Migration20261209030000_child_kept_number_idx', class: Migration20261209030000_child_kept_number_idx },
+  { name: 'Migration20261209040000_child_in_groups_birth_index', class: Migration20261209040000_child_in_groups_birth_index },
 ];

@@ -4,6 +4,7 @@ import type { QueueClient } from '../queue-client.js';
 import type { QueueName } from '../queues.js';
 import { connectorSyncProcessor } from './connector-sync.processor.js';
 import { goldenRecordProcessor } from './golden-record.processor.js';
+import { groupsAgeOutProcessor } from './groups-age-out.processor.js';
 import { identityIssuanceProcessor } from './identity-issuance.processor.js';
 import { identityReconcileProcessor } from './identity-reconcile.processor.js';
 import { identitySweepProcessor } from './identity-sweep.processor.js';
@@ -28,5 +29,6 @@ export const PROCESSORS = {
   'identity-reconcile': identityReconcileProcessor,
   'identity-issuance': identityIssuanceProcessor,
   'identity-sweep': identitySweepProcessor,
+  'groups-age-out': groupsAgeOutProcessor,
   'connector-sync': connectorSyncProcessor,
 } as const satisfies Record<QueueName, ProcessorFactory>;

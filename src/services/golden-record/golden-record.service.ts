@@ -61,4 +61,37 @@ export class GoldenRecordService {
       return plan.result;
     });
   }
+
+  /**
+   * Children who have turned 16 but are still in a group (their record has not been rebuilt since their
+   * birthday): enqueued for a recompute, through the outbox, which ends their groups. Run daily by the
+   * `groups-age-out` job. Stateless: it looks for every such child, not only those whose birthday came since
+   * the last run, so a missed day or a failed recompute is caught up by the next run, and a child once
+   * recomputed (no group left) is not found again. Cheap: the partial index `child_in_groups_birth_idx` holds
+   * only active children in a group, and `birth_date` bounds the range.
+   *
+   * The SQL repeats `sixteenthBirthday` (domain/child-age.ts): a DAY birth date's 16th birthday, the last day
+   * of a MONTH's, 31 December of a YEAR's. It may only find a child earlier than the recompute ends their
+   * groups, never later: PostgreSQL puts 29 February + 16 years on the 28th of a year without a 29th (the
+   * recompute waits for 1 March; that child is found again the next day).
+   * @returns the ids enqueued (at most `limit`; any more are found by the next run).
+   */
+  async enqueueAgedOut(limit = 50_000): Promise<string[]> {
+    const today = hanoiDate(this.clock());
+    return this.sql.tx(async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `SELECT id FROM child
+          WHERE status = 'ACTIVE' AND group_clauses <> '{}' AND birth_date <= $1::date - interval '16 years'
+            AND CASE birth_date_precision
+                  WHEN 'YEAR' THEN make_date(extract(year FROM birth_date)::int + 16, 12, 31)
+                  WHEN 'MONTH' THEN (date_trunc('month', birth_date + interval '16 years') + interval '1 month - 1 day')::date
+                  ELSE (birth_date + interval '16 years')::date
+                END <= $1::date
+          ORDER BY birth_date LIMIT $2`,
+        [today, limit]);
+      const ids = rows.map((r) => r.id);
+      await writeOutbox(client, OUTBOX_TOPICS.goldenRecordRecompute, ids);
+      return ids;
+    });
+  }
 }
