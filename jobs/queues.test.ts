@@ -39,6 +39,16 @@ describe('queue registry', () => {
   });
 });
 
+describe('identity-issuance job data', () => {
+  it('carries the issuance request polled, and still parses polls queued before requests had ids', () => {
+    const childId = newId('child');
+    const issuanceId = newId('issuanceRequest');
+    expect(parseJobData('identity-issuance', { childId, issuanceId, poll: 2 })).toEqual({ childId, issuanceId, poll: 2 });
+    expect(parseJobData('identity-issuance', { childId, poll: 2 })).toEqual({ childId, poll: 2 });
+    expect(() => parseJobData('identity-issuance', { childId, issuanceId: childId, poll: 2 })).toThrow(UnrecoverableError);
+  });
+});
+
 describe('jobIdFor', () => {
   it('is deterministic per set of outbox rows, differs for other sets, and is a valid BullMQ id', () => {
     const a = jobIdFor('golden-record', ['4', '6']);

@@ -82,9 +82,17 @@ export const identityReconcileJobDataSchema = z.strictObject({
   childIds: z.array(childIdSchema).min(1).max(100),
 });
 
-/** Data of an `identity-issuance` job: one poll of one child's pending number. */
+/** An issuance request id as the hub writes it (`iss_` + ULID). */
+export const issuanceIdSchema = z.string().regex(/^iss_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an issuance request id (iss_…)');
+
+/**
+ * Data of an `identity-issuance` job: one poll of one child's pending number, for one issuance request. A poll
+ * of a request that has since been closed or replaced does nothing. Polls queued before requests had ids carry
+ * no `issuanceId`: they belong to the child's request opened then (one without an id), and to no later one.
+ */
 export const identityIssuanceJobDataSchema = z.strictObject({
   childId: childIdSchema,
+  issuanceId: issuanceIdSchema.optional(),
   poll: z.number().int().min(0).max(10_000),
 });
 

@@ -16,6 +16,7 @@ import { Migration20261205010000_connector_run_files_refused } from './Migration
 import { Migration20261206000000_dismissed_rejects } from './Migration20261206000000_dismissed_rejects.js';
 import { Migration20261207090000_connector_run_files_waiting } from './Migration20261207090000_connector_run_files_waiting.js';
 import { Migration20261208030000_connector_run_repeated_ids } from './Migration20261208030000_connector_run_repeated_ids.js';
+import { Migration20261209010000_issuance_request_ids } from './Migration20261209010000_issuance_request_ids.js';
 import { Migration20261209030000_child_kept_number_idx } from './Migration20261209030000_child_kept_number_idx.js';
 import { Migration20261209040000_child_in_groups_birth_index } from './Migration20261209040000_child_in_groups_birth_index.js';
 
@@ -38,6 +39,7 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206000000_dismissed_rejects', class: Migration20261206000000_dismissed_rejects },
   { name: 'Migration20261207090000_connector_run_files_waiting', class: Migration20261207090000_connector_run_files_waiting },
   { name: 'Migration20261208030000_connector_run_repeated_ids', class: Migration20261208030000_connector_run_repeated_ids },
+  { name: 'Migration20261209010000_issuance_request_ids', class: Migration20261209010000_issuance_request_ids },
   { name: 'Migration20261209030000_child_kept_number_idx', class: Migration20261209030000_child_kept_number_idx },
   { name: 'Migration20261209040000_child_in_groups_birth_index', class: Migration20261209040000_child_in_groups_birth_index },
 ];

@@ -22,6 +22,7 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261206000000_dismissed_rejects',
   'Migration20261207090000_connector_run_files_waiting',
   'Migration20261208030000_connector_run_repeated_ids',
+  'Migration20261209010000_issuance_request_ids',
   'Migration20261209030000_child_kept_number_idx',
   'Migration20261209040000_child_in_groups_birth_index',
 ];

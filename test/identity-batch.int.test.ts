@@ -9,7 +9,7 @@ import { UpstreamUnavailableError } from '../src/errors/upstream-unavailable-err
 import { createLogger } from '../src/observability/logger.js';
 import type { CallResult, LookupOutcome, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
-import { IdentityReconciler, type ReconcileOutcome } from '../src/services/identity/identity-reconciler.js';
+import { IdentityReconciler, type IssuancePoll, type ReconcileOutcome } from '../src/services/identity/identity-reconciler.js';
 import { identityReconcileProcessor } from '../jobs/processors/identity-reconcile.processor.js';
 import { recordOf, registryEnv, SIM_COUNT, SIM_CREDENTIALS, SIM_SEED, truthChildren } from './support/identity-hub.js';
 import { createTestAppContext } from './support/jobs-test-context.js';
@@ -84,6 +84,13 @@ describe('identity-reconcile jobs, batched', () => {
   };
   const reconcile = (reconciler: IdentityReconciler, jobId: string, ids: string[]): Promise<ReconcileOutcome[]> =>
     reconciler.reconcile(ids.map((childId) => ({ childId, key: `${jobId}/${childId}` })), { enqueuedAt: new Date() });
+  /** What reconciliation answers for a child it opened an issuance request for. */
+  const STARTED = { kind: 'ISSUANCE_STARTED', issuanceId: expect.stringMatching(/^iss_/) };
+  /** Poll `poll` of the child's current issuance request, as its job carries it. */
+  const pollOf = async (childId: string, poll: number): Promise<IssuancePoll> => ({
+    childId, poll,
+    issuanceId: (await ctx.sql.one<{ issuance_id: string | null }>(`SELECT issuance_id FROM identity_issuance WHERE child_id = $1`, [childId]))!.issuance_id,
+  });
 
   it('verifies a job of 10 children with 6 statements, a read-back per call and the batched integration log, and a re-run with one', async () => {
     const kids = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 500, 40);
@@ -278,7 +285,7 @@ describe('identity-reconcile jobs, batched', () => {
     ]);
     const verifier = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }));
     expect(await reconcile(verifier, 'held', [held!, foundling!, bystander!])).toEqual([
-      { kind: 'CHECKED', status: 'VERIFIED', recorded: true }, { kind: 'ISSUANCE_STARTED' }, { kind: 'ISSUANCE_STARTED' },
+      { kind: 'CHECKED', status: 'VERIFIED', recorded: true }, STARTED, STARTED,
     ]);
     // The registry finds the foundling by name and birth: the citizen whose number the other record holds.
     const citizen = { number: '001216000961', familyName: 'Trịnh', middleName: 'Văn', givenName: 'Tú', sex: 'MALE' as const, birthDate: '2016-05-09', birthDatePrecision: 'DAY' as const };
@@ -291,8 +298,8 @@ describe('identity-reconcile jobs, batched', () => {
     const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
     // Found at the first look-up: numbers the registry already held, not issued to these children.
-    expect(await issuer.pollIssuance(foundling!, 0, { key: `poll/${foundling}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
-    expect(await issuer.pollIssuance(bystander!, 0, { key: `poll/${bystander}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
+    expect(await issuer.pollIssuance(await pollOf(foundling!, 0), { key: `poll/${foundling}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
+    expect(await issuer.pollIssuance(await pollOf(bystander!, 0), { key: `poll/${bystander}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
     const rows = await ctx.sql.query<{ id: string; identity_number: string; identity_status: string }>(
       `SELECT id, identity_number, identity_status FROM child WHERE id = ANY($1) ORDER BY id`, [[held, foundling, bystander]]);
     expect(Object.fromEntries(rows.map((r) => [r.id, [r.identity_number, r.identity_status]]))).toEqual({
@@ -314,7 +321,7 @@ describe('identity-reconcile jobs, batched', () => {
     await ctx.goldenRecords.recompute([child!]);
     const history = () => ctx.sql.query(`SELECT number, status, superseded_at IS NULL AS current FROM identity_number WHERE child_id = $1`, [child]);
     expect(await history()).toEqual([{ number: '001317000971', status: 'SUPERSEDED', current: false }]);
-    expect(await reconcile(reconcilerWith(async () => ({ kind: 'MATCH', citizen: null })), 'dropped', [child!])).toEqual([{ kind: 'ISSUANCE_STARTED' }]);
+    expect(await reconcile(reconcilerWith(async () => ({ kind: 'MATCH', citizen: null })), 'dropped', [child!])).toEqual([STARTED]);
     // The registry finds the child by name and birth, with that number: verified, and no longer superseded.
     const citizen = { number: '001317000971', familyName: 'Đinh', middleName: 'Thị', givenName: 'Mai', sex: 'FEMALE' as const, birthDate: '2017-02-11', birthDatePrecision: 'DAY' as const };
     const registry = {
@@ -322,7 +329,7 @@ describe('identity-reconcile jobs, batched', () => {
     } as unknown as PopulationDbClient;
     const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
-    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
+    expect(await issuer.pollIssuance(await pollOf(child!, 0), { key: `poll/${child}`, enqueuedAt: new Date() })).toEqual({ kind: 'FOUND', recorded: true });
     expect(await history()).toEqual([{ number: '001317000971', status: 'VERIFIED', current: true }]);
   });
 
@@ -334,7 +341,7 @@ describe('identity-reconcile jobs, batched', () => {
     // The register drops the number (a re-sent record): the golden stage supersedes it, and issuance starts.
     expect(await childrenOf([{ ...register, identityNumber: null }])).toEqual([child]);
     const verifier = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }));
-    expect(await reconcile(verifier, 'dropped-then-issued', [child!])).toEqual([{ kind: 'ISSUANCE_STARTED' }]);
+    expect(await reconcile(verifier, 'dropped-then-issued', [child!])).toEqual([STARTED]);
     const citizen = { number: '001317000981', familyName: 'Đinh', middleName: 'Thị', givenName: 'Ngọc', sex: 'FEMALE' as const, birthDate: '2017-03-21', birthDatePrecision: 'DAY' as const };
     // The registry knows nobody by that name and birth at first, then has the number: issued while the hub waited.
     let issuedYet = false;
@@ -345,9 +352,9 @@ describe('identity-reconcile jobs, batched', () => {
     } as unknown as PopulationDbClient;
     const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
-    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}/0`, enqueuedAt: new Date() })).toMatchObject({ kind: 'WAITING' });
+    expect(await issuer.pollIssuance(await pollOf(child!, 0), { key: `poll/${child}/0`, enqueuedAt: new Date() })).toMatchObject({ kind: 'WAITING' });
     issuedYet = true;
-    expect(await issuer.pollIssuance(child!, 1, { key: `poll/${child}/1`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    expect(await issuer.pollIssuance(await pollOf(child!, 1), { key: `poll/${child}/1`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
     const identity = () => ctx.sql.one<{ identity_number: string | null; identity_status: string; version: number }>(
       'SELECT identity_number, identity_status, version FROM child WHERE id = $1', [child]);
     const issued = await identity();
@@ -431,7 +438,7 @@ describe('identity-reconcile jobs, batched', () => {
     const missing = newId('child');
     expect(await reconcile(reconciler, 'mixed-1', [bad!, none!, missing])).toEqual([
       { kind: 'CHECKED', status: 'NOT_FOUND', recorded: true },
-      { kind: 'ISSUANCE_STARTED' },
+      STARTED,
       { kind: 'SKIPPED' },
     ]);
     expect(calls).toEqual([]);
@@ -439,7 +446,7 @@ describe('identity-reconcile jobs, batched', () => {
       `SELECT structural_findings FROM identity_check WHERE job_key = $1`, [`mixed-1/${bad}`]);
     expect(finding?.structural_findings.map((f) => f.code)).toEqual(['UNKNOWN_PROVINCE_PREFIX']);
     expect(await statusOf(none!)).toBe('PENDING_ISSUANCE');
-    expect(await reconcile(reconciler, 'mixed-2', [none!])).toEqual([{ kind: 'ISSUANCE_ALREADY_RUNNING' }]);
+    expect(await reconcile(reconciler, 'mixed-2', [none!])).toEqual([{ kind: 'ISSUANCE_ALREADY_RUNNING', issuanceId: expect.stringMatching(/^iss_/) }]);
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_issuance WHERE child_id = $1`, [none])).toEqual({ n: 1 });
   });
 

@@ -22,15 +22,15 @@ export function identityReconcileProcessor(ctx: AppContext) {
       signal,
     });
     // The first poll is (re-)added for a request opened earlier too: a crash between opening the request and
-    // adding its poll would otherwise leave it without one. The job id makes the add idempotent, and a poll
-    // whose result is already recorded does nothing.
-    const issuance = ids.filter((_, i) => {
-      const kind = outcomes[i]!.kind;
-      return kind === 'ISSUANCE_STARTED' || kind === 'ISSUANCE_ALREADY_RUNNING';
+    // adding its poll would otherwise leave it without one. The job id (the request's) makes the add
+    // idempotent, and a poll whose result is already recorded does nothing.
+    const polls = ids.flatMap((childId, i) => {
+      const o = outcomes[i]!;
+      if (o.kind !== 'ISSUANCE_STARTED' && o.kind !== 'ISSUANCE_ALREADY_RUNNING') return [];
+      const data = o.issuanceId ? { childId, issuanceId: o.issuanceId, poll: 0 } : { childId, poll: 0 };
+      return [{ data, jobId: issuanceJobId(childId, o.issuanceId, 0) }];
     });
-    if (issuance.length) {
-      await queue.addBulk('identity-issuance', issuance.map((childId) => ({ data: { childId, poll: 0 }, jobId: issuanceJobId(childId, 0) })));
-    }
+    if (polls.length) await queue.addBulk('identity-issuance', polls);
     const failures = outcomes.flatMap((o) => (o.kind === 'FAILED' ? [o.error] : []));
     if (failures.length) throw identityJobFailure(failures);
     const counts: Record<string, number> = {};

@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   inspection: 'ins',
   placement: 'plc',
   careEvent: 'cev',
+  issuanceRequest: 'iss',
   consentRecord: 'cns',
   healthScreening: 'hsc', vaccination: 'vac', disabilityRecord: 'dis', schoolEnrolment: 'enr', birthRegistration: 'brg', adoptionRegistration: 'adr',
 } as const;

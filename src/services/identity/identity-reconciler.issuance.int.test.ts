@@ -76,7 +76,7 @@ describe('IdentityReconciler.pollIssuance: found or issued', () => {
     await sql.query(`INSERT INTO identity_issuance (child_id, due_at) VALUES ($1, now() + interval '7 days')`, [id]);
     return id;
   };
-  const poll = (childId: string, n: number) => reconciler.pollIssuance(childId, n, { key: `issuance-${childId}-${n}`, enqueuedAt: new Date() });
+  const poll = (childId: string, n: number) => reconciler.pollIssuance({ childId, issuanceId: null, poll: n }, { key: `issuance-${childId}-${n}`, enqueuedAt: new Date() });
   const recorded = async (childId: string) => ({
     child: await sql.one(`SELECT identity_number, identity_status, identity_verified_at IS NOT NULL AS verified FROM child WHERE id = $1`, [childId]),
     history: await sql.query(`SELECT number, status, verified_at IS NOT NULL AS verified FROM identity_number WHERE child_id = $1`, [childId]),

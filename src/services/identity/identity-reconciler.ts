@@ -40,11 +40,25 @@ export interface ReconcileJob {
 
 export type ReconcileOutcome =
   | { kind: 'CHECKED'; status: IdentityStatus; recorded: boolean }
-  | { kind: 'ISSUANCE_STARTED' | 'ISSUANCE_ALREADY_RUNNING' | 'ALREADY_RECORDED' | 'SKIPPED' | 'INSUFFICIENT_DATA' }
+  /**
+   * The child has no number: its issuance request, opened (or reopened) by this job, or already running. `issuanceId`
+   * names the request its polls belong to; null for a request opened before requests had ids.
+   */
+  | { kind: 'ISSUANCE_STARTED' | 'ISSUANCE_ALREADY_RUNNING'; issuanceId: string | null }
+  | { kind: 'ALREADY_RECORDED' | 'SKIPPED' | 'INSUFFICIENT_DATA' }
   /** Checked with the same inputs after this job was enqueued (by another job): that check answers it, no call made. */
   | { kind: 'ALREADY_CHECKED'; status: IdentityStatus }
   /** The registry call failed (after the rate-limit retries): nothing recorded for this child; retry the job. */
   | { kind: 'FAILED'; error: unknown };
+
+/** One poll of an issuance request. */
+export interface IssuancePoll {
+  childId: string;
+  /** The request polled; null for a request opened before requests had ids (its polls carry none). */
+  issuanceId: string | null;
+  /** 0 for the request's first poll; the wait before the next grows with it. */
+  poll: number;
+}
 
 export type IssuanceOutcome =
   /** The registry issued the number while the request was open (an abandoned child): ISSUED, a NUMBER_ISSUED care event. */
@@ -95,6 +109,15 @@ interface PendingCheck {
   findings: unknown[];
   requestId: string | null;
 }
+
+/** SQL, in the upsert of an issuance request `i`: the request was answered (a number issued): a new one starts. */
+const RENEW = `i.issued_at IS NOT NULL`;
+/**
+ * SQL, in the upsert of an issuance request `i`: it gets a new id (and poll chain): answered, or the child no
+ * longer waits for it (a number given since stopped its polls; the statement's snapshot, before this job marks
+ * the child PENDING_ISSUANCE).
+ */
+const REOPEN = `(i.issued_at IS NOT NULL OR (SELECT c.identity_status FROM child c WHERE c.id = i.child_id) <> 'PENDING_ISSUANCE')`;
 
 /** Advisory-lock key space of reconciliation's number locks (ingest's linking uses 7). */
 const NUMBER_LOCK_SEED = 11;
@@ -198,7 +221,10 @@ export class IdentityReconciler {
     if (checks.length || numberless.length) {
       const recorded = await this.record(checks, numberless.map((i) => items[i]!.childId), job);
       for (const c of checks) outcomes[c.index] = { kind: 'CHECKED', status: recorded.statuses.get(c.childId) ?? c.status, recorded: recorded.checked.has(c.childId) };
-      for (const i of numberless) outcomes[i] = { kind: recorded.issuanceOpened.has(items[i]!.childId) ? 'ISSUANCE_STARTED' : 'ISSUANCE_ALREADY_RUNNING' };
+      for (const i of numberless) {
+        const request = recorded.issuance.get(items[i]!.childId);
+        outcomes[i] = { kind: request?.opened ? 'ISSUANCE_STARTED' : 'ISSUANCE_ALREADY_RUNNING', issuanceId: request?.issuanceId ?? null };
+      }
     }
     return outcomes;
   }
@@ -211,8 +237,15 @@ export class IdentityReconciler {
    * Conflict detection: a VERIFIED number that another active child also holds verified makes both
    * CONFLICT. Transactions verifying the same number are serialised by an advisory lock on the number,
    * taken before the look-up, so two jobs verifying duplicates at the same moment still see each other.
+   * Issuance: a child without a number gets a request unless one is running. A request is running while it
+   * has no number issued and the child still waits for it (PENDING_ISSUANCE). Otherwise the request is
+   * reopened under a new issuance id, so that its polls are new jobs with job keys of their own, and any poll
+   * still queued for the earlier one finds it gone and does nothing: after an issued number (a new request,
+   * with its own due date), or after a number given meanwhile stopped the polls and was dropped again (the
+   * same wait goes on: requested and due dates, polls and overdue flag kept).
+   *
    * Returns the final status per child (CONFLICT included), the children whose result was recorded here,
-   * and the children whose issuance request this transaction opened.
+   * and per child without a number its request's id and whether this transaction opened it.
    */
   private async record(checks: PendingCheck[], numberless: string[], job: ReconcileJob) {
     const statuses = new Map<string, IdentityStatus>();
@@ -223,9 +256,11 @@ export class IdentityReconciler {
       }
       const current = new Set<string>();
       const othersOf = new Map<string, string[]>();
-      if (checks.length) {
+      if (checks.length || numberless.length) {
         // Row locks in id order (jobs touching the same children cannot deadlock); the numbers as they are
         // now; for verified children, the other active children already verified with the same number.
+        // Children without a number are locked here too, before their issuance rows below: a poll locks the
+        // child before its request, in the same order.
         const locked = await client.query<{ id: string; identity_number: string | null; others: string[] }>(
           `SELECT c.id, c.identity_number,
                   CASE WHEN c.id = ANY($2::text[]) THEN ARRAY(
@@ -234,7 +269,7 @@ export class IdentityReconciler {
                        AND o.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT') ORDER BY o.id)
                   ELSE '{}'::text[] END AS others
              FROM child c WHERE c.id = ANY($1::text[]) ORDER BY c.id FOR UPDATE OF c`,
-          [checks.map((c) => c.childId), checks.filter((c) => c.status === 'VERIFIED').map((c) => c.childId)]);
+          [[...checks.map((c) => c.childId), ...numberless], checks.filter((c) => c.status === 'VERIFIED').map((c) => c.childId)]);
         const checkOf = new Map(checks.map((c) => [c.childId, c]));
         for (const row of locked.rows) {
           // A number that changed while we asked is reconciled by the job its change enqueued.
@@ -257,7 +292,9 @@ export class IdentityReconciler {
         statuses.set(c.childId, status);
       }
 
-      const res = await client.query<{ what: 'checked' | 'issuance'; child_id: string }>(
+      // A request id per child without a number: the one its request gets if this transaction opens it.
+      const newIds = new Map(numberless.map((id) => [id, newId('issuanceRequest')]));
+      const res = await client.query<{ what: 'checked' | 'issuance'; child_id: string; issuance_id: string | null }>(
         `WITH r AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::boolean[], $14::text[])
              AS r(child_id, job_key, number, status, mismatched, findings, request_id, current, inputs)
@@ -281,15 +318,25 @@ export class IdentityReconciler {
              FROM unnest($10::text[], $11::text[]) AS p(child_id, other_id)
             WHERE c.id = p.other_id AND p.child_id IN (SELECT child_id FROM cur)
          ), opened AS (
-           INSERT INTO identity_issuance (child_id, due_at)
-           SELECT id, now() + make_interval(days => $13::int) FROM unnest($12::text[]) AS id
-           ON CONFLICT (child_id) DO NOTHING
-           RETURNING child_id
+           -- Every row is returned, opened or kept: a kept one names the running request by its own id.
+           INSERT INTO identity_issuance AS i (child_id, issuance_id, due_at)
+           SELECT n.id, n.issuance_id, now() + make_interval(days => $13::int) FROM unnest($12::text[], $15::text[]) AS n(id, issuance_id)
+           ON CONFLICT (child_id) DO UPDATE SET
+             issuance_id = CASE WHEN ${REOPEN} THEN EXCLUDED.issuance_id ELSE i.issuance_id END,
+             requested_at = CASE WHEN ${RENEW} THEN now() ELSE i.requested_at END,
+             due_at = CASE WHEN ${RENEW} THEN EXCLUDED.due_at ELSE i.due_at END,
+             polls = CASE WHEN ${RENEW} THEN 0 ELSE i.polls END,
+             last_polled_at = CASE WHEN ${RENEW} THEN NULL ELSE i.last_polled_at END,
+             next_poll_at = CASE WHEN ${REOPEN} THEN NULL ELSE i.next_poll_at END,
+             overdue_at = CASE WHEN ${RENEW} THEN NULL ELSE i.overdue_at END,
+             issued_number = CASE WHEN ${RENEW} THEN NULL ELSE i.issued_number END,
+             issued_at = CASE WHEN ${RENEW} THEN NULL ELSE i.issued_at END
+           RETURNING i.child_id, i.issuance_id
          ), pending AS (
            UPDATE child SET identity_status = 'PENDING_ISSUANCE' WHERE id = ANY($12::text[]) AND identity_number IS NULL
          )
-         SELECT 'checked' AS what, child_id FROM recorded
-         UNION ALL SELECT 'issuance', child_id FROM opened`,
+         SELECT 'checked' AS what, child_id, NULL AS issuance_id FROM recorded
+         UNION ALL SELECT 'issuance', child_id, issuance_id FROM opened`,
         [
           checks.map((c) => c.childId),
           checks.map((c) => c.key),
@@ -305,10 +352,14 @@ export class IdentityReconciler {
           numberless,
           this.config.ISSUANCE_OVERDUE_DAYS,
           checks.map((c) => c.inputs),
+          numberless.map((id) => newIds.get(id)!),
         ]);
       const checked = new Set(res.rows.filter((r) => r.what === 'checked').map((r) => r.child_id));
-      const issuanceOpened = new Set(res.rows.filter((r) => r.what === 'issuance').map((r) => r.child_id));
-      return { statuses, checked, issuanceOpened };
+      const issuance = new Map<string, { issuanceId: string | null; opened: boolean }>();
+      for (const r of res.rows) {
+        if (r.what === 'issuance') issuance.set(r.child_id, { issuanceId: r.issuance_id, opened: r.issuance_id !== null && r.issuance_id === newIds.get(r.child_id) });
+      }
+      return { statuses, checked, issuance };
     });
   }
 
@@ -324,8 +375,13 @@ export class IdentityReconciler {
    * adoption ends the group, not the wait) whom an earlier look-up of this request found nobody for: the number appeared while the hub waited for it. Any other number found is
    * one the registry already held: recorded as found and verified (VERIFIED, the poll's `identity_check` row
    * VERIFIED), and the request, which had nothing to wait for, is closed by removing it.
+   *
+   * A poll acts only for its own request (`issuanceId`; null: a request opened before requests had ids): a poll
+   * of a request since closed, answered or reopened under another id is `DONE` and records nothing, checked
+   * again under the request's row lock before anything is recorded.
    */
-  async pollIssuance(childId: string, poll: number, job: JobRef): Promise<IssuanceOutcome> {
+  async pollIssuance(target: IssuancePoll, job: JobRef): Promise<IssuanceOutcome> {
+    const { childId, issuanceId, poll } = target;
     if (await this.alreadyRecorded(job.key)) return { kind: 'DONE' };
     const child = await this.loadChild(childId);
     // Whether an earlier poll of this request found nobody (recorded NOT_FOUND; a look-up that found several
@@ -335,7 +391,7 @@ export class IdentityReconciler {
               EXISTS (SELECT 1 FROM identity_check k
                        WHERE k.child_id = i.child_id AND k.kind = 'ISSUANCE' AND k.status = 'NOT_FOUND'
                          AND k.checked_at >= i.requested_at) AS found_nobody_before
-         FROM identity_issuance i WHERE i.child_id = $1`, [childId]);
+         FROM identity_issuance i WHERE i.child_id = $1 AND i.issuance_id IS NOT DISTINCT FROM $2`, [childId, issuanceId]);
     if (!child || child.status !== 'ACTIVE' || !issuance || issuance.issued_at) return { kind: 'DONE' };
     // A source has given a number meanwhile: verification takes over.
     if (child.identity_number) return { kind: 'DONE' };
@@ -369,6 +425,8 @@ export class IdentityReconciler {
             WHERE id = $2 OR (identity_number = $1 AND status = 'ACTIVE' AND identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT'))
             ORDER BY id FOR UPDATE`, [found, childId]);
         const others = locked.rows.map((r) => r.id).filter((id) => id !== childId);
+        // The request may have been answered, closed or reopened while the registry was asked.
+        if (!(await this.lockOpenRequest(client, target))) return { kind: 'DONE' } as const;
         const kind = issued ? 'ISSUED' : 'FOUND';
         const status: IdentityStatus = others.length ? 'CONFLICT' : issued ? 'ISSUED' : 'VERIFIED';
         const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: found, status, mismatched: [], findings: [], requestId });
@@ -397,6 +455,8 @@ export class IdentityReconciler {
         }
         return { kind, recorded: true } as const;
       }
+      // A poll of a request answered, closed or reopened meanwhile records nothing: its "nobody" would count for the next.
+      if (!(await this.lockOpenRequest(client, target))) return { kind: 'DONE' } as const;
       // The child's status stays PENDING_ISSUANCE; the poll says what the registry answered.
       const pollStatus: IdentityStatus = nobody ? 'NOT_FOUND' : 'PENDING_ISSUANCE';
       const recorded = await this.recordCheck(client, { childId, job, kind: 'ISSUANCE', number: null, status: pollStatus, mismatched: [], findings: [], requestId });
@@ -415,18 +475,20 @@ export class IdentityReconciler {
 
   /**
    * The safety net behind the outbox: finds children whose number was never checked or is due for
-   * re-verification, and children without a number and no issuance request, and enqueues them through the
+   * re-verification, and children without a number who wait for no issuance request, and enqueues them through the
    * outbox; flags issuance requests that passed their due date. Returns counts.
    */
   async sweep(reverifyDays: number, limit = 10_000): Promise<{ enqueued: number; overdue: number }> {
     return this.sql.tx(async (client) => {
-      // Never checked, verified long ago, or without a number and no issuance request yet.
+      // Never checked, verified long ago, or without a number and not waiting for one: no issuance request, or
+      // one answered or stopped by a number since dropped (reconciliation reopens it).
       const due = await client.query<{ id: string }>(
         `SELECT id FROM child c
           WHERE status = 'ACTIVE' AND (
             (identity_number IS NOT NULL AND (identity_checked_at IS NULL
                OR (identity_status = 'VERIFIED' AND identity_checked_at < now() - ($1::text || ' days')::interval)))
-            OR (identity_number IS NULL AND NOT EXISTS (SELECT 1 FROM identity_issuance i WHERE i.child_id = c.id)))
+            OR (identity_number IS NULL AND (identity_status <> 'PENDING_ISSUANCE'
+               OR NOT EXISTS (SELECT 1 FROM identity_issuance i WHERE i.child_id = c.id AND i.issued_at IS NULL))))
           ORDER BY identity_checked_at NULLS FIRST LIMIT $2`,
         [String(reverifyDays), limit]);
       await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, due.rows.map((r) => r.id));
@@ -434,6 +496,14 @@ export class IdentityReconciler {
         `UPDATE identity_issuance SET overdue_at = now() WHERE issued_at IS NULL AND overdue_at IS NULL AND due_at < now()`);
       return { enqueued: due.rowCount ?? 0, overdue: overdue.rowCount ?? 0 };
     });
+  }
+
+  /** Locks the poll's request if it is still open under its id; false when it was answered, closed or reopened. */
+  private async lockOpenRequest(client: PoolClient, target: IssuancePoll): Promise<boolean> {
+    const res = await client.query(
+      `SELECT 1 FROM identity_issuance WHERE child_id = $1 AND issuance_id IS NOT DISTINCT FROM $2 AND issued_at IS NULL FOR UPDATE`,
+      [target.childId, target.issuanceId]);
+    return (res.rowCount ?? 0) > 0;
   }
 
   private async recordCheck(
