@@ -49,7 +49,9 @@ describe('ingest links by the numbers children keep', () => {
     const { familyName, middleName, givenName, ...named } = person;
     const ingested = await ingestAndBuild([aRecord({ ...named, sourceSystem: 'justice-register', identityNumber: null, groups: [{ clause: 'b' }] })]);
     const [child] = ingested.childrenToRecompute;
-    expect(await verifyAll([child!], 'foundling')).toEqual([{ kind: 'ISSUANCE_STARTED' }]);
+    const [started] = await verifyAll([child!], 'foundling');
+    expect(started).toMatchObject({ kind: 'ISSUANCE_STARTED' });
+    const issuanceId = (started as { issuanceId: string | null }).issuanceId;
     let issuedYet = false;
     const registry = {
       lookupCitizen: async (): Promise<CallResult<LookupOutcome>> => ({
@@ -60,9 +62,9 @@ describe('ingest links by the numbers children keep', () => {
       }),
     } as unknown as PopulationDbClient;
     const issuer = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
-    expect(await issuer.pollIssuance(child!, 0, { key: `poll/${child}/0`, enqueuedAt: new Date() })).toMatchObject({ kind: 'WAITING' });
+    expect(await issuer.pollIssuance({ childId: child!, issuanceId, poll: 0 }, { key: `poll/${child}/0`, enqueuedAt: new Date() })).toMatchObject({ kind: 'WAITING' });
     issuedYet = true;
-    expect(await issuer.pollIssuance(child!, 1, { key: `poll/${child}/1`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
+    expect(await issuer.pollIssuance({ childId: child!, issuanceId, poll: 1 }, { key: `poll/${child}/1`, enqueuedAt: new Date() })).toEqual({ kind: 'ISSUED', recorded: true });
     expect(await ctx.sql.one(`SELECT identity_number, identity_status FROM child WHERE id = $1`, [child]))
       .toEqual({ identity_number: number, identity_status: 'ISSUED' });
     expect(await ctx.sql.query(`SELECT id FROM source_record WHERE identity_number = $1`, [number])).toEqual([]);
