@@ -1,7 +1,8 @@
-import { Queue, type Job } from 'bullmq';
+import { Queue, type Job, type JobState } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { QUEUE_NAMES, QUEUES, jobOptionsFor, type JobDataOf, type QueueName } from './queues.js';
+import { jobIdFor } from './outbox-relay.js';
+import { QUEUE_NAMES, QUEUES, jobOptionsFor, queueDefinition, type JobDataOf, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
 
 /** Jobs of one queue by state. */
@@ -19,6 +20,9 @@ export interface QueueClientOptions {
   prefix: string;
   logger?: Logger;
 }
+
+/** States of a job still to run, or running. A finished or failed job, or none at all, is not among them. */
+const LIVE_STATES: ReadonlySet<JobState | 'unknown'> = new Set<JobState>(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
 
 /** One job to add: its data (validated against the queue's schema) and, for idempotent adds, its id. */
 export interface NewJob<N extends QueueName> {
@@ -95,6 +99,18 @@ export class QueueClient {
         },
       })),
     );
+  }
+
+  /**
+   * Whether the job the outbox relay made of one outbox row is still to run or running (waiting, delayed,
+   * prioritized, active, waiting-children): false when the queue no longer holds it (removed, or lost with a
+   * Redis that kept nothing) or holds it finished or failed. Only for queues whose jobs carry one aggregate id,
+   * hence one row each (`connector-sync`): the relay names such a job after its row alone (jobIdFor).
+   * Throws when Redis does not answer.
+   */
+  async outboxJobAlive(name: QueueName, outboxRowId: string): Promise<boolean> {
+    if (queueDefinition(name).outbox?.maxIdsPerJob !== 1) throw new Error(`jobs of queue ${name} are not one per outbox row`);
+    return LIVE_STATES.has(await this.queue(name).getJobState(jobIdFor(name, [outboxRowId])));
   }
 
   /** Jobs per registered queue by state, for metrics and the operators' API. */

@@ -132,6 +132,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       await queueClient.queue('groups-age-out').upsertJobScheduler('groups-age-out', { pattern: GROUPS_AGE_OUT_PATTERN, tz: 'Asia/Ho_Chi_Minh' }, { name: 'age-out', data: {} });
     }
     if (queues.includes('connector-sync')) {
+      await failLostRuns(ctx, logger);
       await scheduleConnectorSyncs(ctx, queueClient, logger);
       reload = setInterval(() => void reloadConnectors(ctx, queueClient, logger), ctx.config.CONNECTORS_RELOAD_MS);
       reload.unref();
@@ -175,6 +176,19 @@ async function abandonRun(ctx: AppContext, job: Job<unknown, unknown, string>, e
     if (ended) logger.warn({ queue: 'connector-sync', jobId: job.id, runId }, 'sync given up by the queue: its run is marked FAILED (the next sync resumes from its checkpoint)');
   } catch (e) {
     logger.warn({ runId, err: e }, 'a sync given up by the queue could not be marked FAILED');
+  }
+}
+
+/**
+ * Runs left QUEUED whose job the queue no longer holds (the hub's Redis keeps nothing when every process stops)
+ * would show as queued for ever: they are marked FAILED `CONNECTOR_RUN_LOST` (ConnectorSyncService.failLostRuns).
+ * A failure to look is logged, not fatal: a request for the connector still finds the lost run and fails it.
+ */
+async function failLostRuns(ctx: AppContext, logger: Logger): Promise<void> {
+  try {
+    await ctx.connectors.failLostRuns();
+  } catch (err) {
+    logger.warn({ err: loggedOutcome(err) }, 'could not look for queued connector runs whose job was lost');
   }
 }
 

@@ -19,6 +19,7 @@ import { Migration20261208030000_connector_run_repeated_ids } from './Migration2
 import { Migration20261209010000_issuance_request_ids } from './Migration20261209010000_issuance_request_ids.js';
 import { Migration20261209030000_child_kept_number_idx } from './Migration20261209030000_child_kept_number_idx.js';
 import { Migration20261209040000_child_in_groups_birth_index } from './Migration20261209040000_child_in_groups_birth_index.js';
+import { Migration20261209050000_outbox_connector_sync_index } from './Migration20261209050000_outbox_connector_sync_index.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -42,4 +43,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261209010000_issuance_request_ids', class: Migration20261209010000_issuance_request_ids },
   { name: 'Migration20261209030000_child_kept_number_idx', class: Migration20261209030000_child_kept_number_idx },
   { name: 'Migration20261209040000_child_in_groups_birth_index', class: Migration20261209040000_child_in_groups_birth_index },
+  { name: 'Migration20261209050000_outbox_connector_sync_index', class: Migration20261209050000_outbox_connector_sync_index },
 ];

@@ -3,6 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import { OutboxRelay } from '../jobs/outbox-relay.js';
+import { PROCESSORS } from '../jobs/processors/index.js';
+import { QueueClient } from '../jobs/queue-client.js';
+import { startWorker } from '../jobs/worker.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { createTestAppContext } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -79,5 +83,117 @@ describe('requests for a sync of a connector', () => {
     expect(followUp).not.toBe(first);
     expect(await queued()).toEqual([{ id: followUp }]);
     expect(await messages(followUp!)).toHaveLength(1);
+  });
+});
+
+/**
+ * A queued run whose job the queue lost (the hub's Redis keeps nothing when every process stops; a job removed) would
+ * never start: a request must not get it back, and run history must not show it queued for ever.
+ */
+describe('queued runs whose job was lost', () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  let queues: QueueClient;
+  let relay: OutboxRelay;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-sync-lost-'));
+    await writeJusticeRegisterDrop({ dir, seed: 92, count: 20 });
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
+    env = await createTestEnv();
+    ctx = await createTestAppContext(env);
+    queues = new QueueClient({ redisUrl: env.redisUrl, prefix: env.queuePrefix });
+    relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: env.databaseUrl, queues, logger: ctx.logger, listen: false });
+  });
+
+  afterAll(async () => {
+    await queues?.close();
+    await ctx?.close();
+    await env?.cleanup();
+    process.env = saved;
+  });
+
+  type Req = { force?: boolean; files?: string[] };
+  const request = (r: Req = {}) => ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test', ...r });
+  const run = (id: string) => ctx.sql.one<{ status: string; error: { code: string; message: string } | null }>(`SELECT status, error FROM connector_run WHERE id = $1`, [id]);
+  const queued = async () => (await ctx.sql.query<{ id: string }>(`SELECT id FROM connector_run WHERE status = 'QUEUED' ORDER BY id`)).map((r) => r.id);
+  /** What a Redis restarted without persistence holds: no job at all. */
+  const loseJobs = () => queues.queue('connector-sync').obliterate({ force: true });
+
+  it('a request fails the lost run (CONNECTOR_RUN_LOST) and queues a new one; a run whose job is live, or not yet relayed, is still returned', async () => {
+    const first = await request();
+    expect(first.alreadyQueued).toBe(false);
+    // Not relayed yet: alive, though the queue holds no job for it (the relay will add it).
+    await loseJobs();
+    expect(await request()).toMatchObject({ runId: first.runId, alreadyQueued: true });
+    // Relayed, its job waiting (no worker here): alive.
+    expect(await relay.drain()).toBe(1);
+    expect(await queues.queue('connector-sync').getJobCounts('waiting')).toMatchObject({ waiting: 1 });
+    expect(await request()).toMatchObject({ runId: first.runId, alreadyQueued: true });
+
+    await loseJobs();
+    const second = await request();
+    expect(second.alreadyQueued).toBe(false);
+    expect(second.runId).not.toBe(first.runId);
+    expect(await run(first.runId)).toEqual({
+      status: 'FAILED',
+      error: { code: 'CONNECTOR_RUN_LOST', message: expect.stringContaining(`its queued job was lost before it started`) },
+    });
+    expect((await run(first.runId))!.error!.message).toContain(`run ${second.runId} was queued in its place`);
+    expect(await queued()).toEqual([second.runId]);
+    expect(await ctx.sql.query(`SELECT 1 FROM outbox WHERE aggregate_id = $1`, [second.runId])).toHaveLength(1);
+
+    // Its job lost too, requests at the same moment: one new run, the lost one failed once.
+    await relay.drain();
+    await loseJobs();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => request()));
+    const ids = new Set(answers.map((a) => a.runId));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((a) => !a.alreadyQueued)).toHaveLength(1);
+    expect(ids.has(second.runId)).toBe(false);
+    expect(await run(second.runId)).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_LOST' } });
+    expect(await queued()).toEqual([...ids]);
+    // A job removed alone (not the whole queue) is lost as well.
+    await relay.drain();
+    const [third] = ids;
+    const [job] = await queues.queue('connector-sync').getJobs(['waiting']);
+    expect(job!.data).toEqual({ runId: third });
+    await job!.remove();
+    const fourth = await request();
+    expect(fourth.alreadyQueued).toBe(false);
+    expect(await run(third!)).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_LOST' } });
+    await ctx.connectors.failQueued(fourth.runId, new Error('cleared for the next test'));
+  });
+
+  it('a starting worker fails the queued runs whose job was lost, and leaves those that will still run', async () => {
+    const lost = await request();
+    await relay.drain();
+    await loseJobs();
+    const live = await request({ files: ['/nowhere/khai-sinh.csv'] });
+    await relay.drain();
+    const unrelayed = await request({ force: true });
+    expect([lost, live, unrelayed].map((r) => r.alreadyQueued)).toEqual([false, false, false]);
+
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // The worker takes the live run's job and holds it active (the sync itself is not what is tested); no relay, so the
+    // unrelayed run's message stays pending.
+    const worker = await startWorker(ctx, {
+      queues: ['connector-sync'],
+      processors: { ...PROCESSORS, 'connector-sync': () => async () => held },
+      relay: false,
+    });
+    try {
+      expect(await run(lost.runId)).toEqual({
+        status: 'FAILED',
+        error: { code: 'CONNECTOR_RUN_LOST', message: expect.stringContaining('request the sync again') },
+      });
+      expect(await queued()).toEqual([live.runId, unrelayed.runId].sort());
+    } finally {
+      release();
+      await worker.close();
+    }
   });
 });

@@ -11,8 +11,8 @@ import type { QueueClient } from '../../jobs/queue-client.js';
 
 /**
  * The composition root: one of each external client (a PostgreSQL pool for SQL, Redis when identity
- * reconciliation is configured) and the domain services built on them. MikroORM defines the schema and runs
- * the migrations (`childhub migrate`, and the check at start-up); nothing reads or writes through it.
+ * reconciliation is configured or a queued sync's job is looked for) and the domain services built on them.
+ * MikroORM defines the schema and runs the migrations (`childhub migrate`, and the check at start-up); nothing reads or writes through it.
  * `serve`, `worker`, the CLI and tests all build one of these.
  */
 export interface AppContext {
@@ -71,12 +71,20 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
     };
   }
   const ingest = new IngestService(sql);
+  // Whether a queued sync run's job is still in the queue: identity's queue client when there is one, else one
+  // connected on first use (a request that finds no run queued needs no Redis, nor does a gateway never asked).
+  let syncQueue: Promise<QueueClient> | undefined;
   const connectors = new ConnectorSyncService({
     sql,
     ingest,
     projections: new ProjectionWriter(),
     catalog: ConnectorCatalog.load(config.CONNECTORS_DIR),
     logger,
+    syncJobAlive: async (outboxRowId) => {
+      const queue = identity?.queue ?? (await (syncQueue ??= import('../../jobs/queue-client.js').then(
+        ({ QueueClient }) => new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }))));
+      return queue.outboxJobAlive('connector-sync', outboxRowId);
+    },
   });
   return {
     ...opts,
@@ -87,6 +95,7 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
     identity,
     close: async () => {
       await closeIdentity();
+      if (syncQueue) await (await syncQueue).close();
       await sql.close();
     },
   };

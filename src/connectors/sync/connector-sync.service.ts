@@ -141,11 +141,32 @@ export interface SyncDeps {
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   projectRoot?: string;
+  /**
+   * Whether the `connector-sync` job the outbox relay made of a queued run's outbox row (given its id) is still to
+   * run or running: false when the queue no longer holds it (lost with a Redis that kept nothing, removed) or holds
+   * it finished or failed. Asked only about runs still QUEUED whose row was relayed; may throw when Redis does not
+   * answer. @defaultValue none: such a run is taken as alive (without the queue there is no telling)
+   */
+  syncJobAlive?: (outboxRowId: string) => Promise<boolean>;
+}
+
+/** A QUEUED run as requests and a starting worker judge it, with its outbox message (none: never written). */
+interface QueuedRun {
+  id: string;
+  outboxId: string | null;
+  relayed: boolean;
 }
 
 const LOCK_NAMESPACE = 'connector-sync:';
 /** Serialises {@link ConnectorSyncService.requestSync} per connector (a lock of its own: a sync holds LOCK_NAMESPACE for its whole run). */
 const REQUEST_LOCK_NAMESPACE = 'connector-sync-request:';
+/** The code of a QUEUED run whose job the queue lost before it started. */
+const RUN_LOST = 'CONNECTOR_RUN_LOST';
+/**
+ * Longest wait for the queue's answer about a queued run's job, in ms: the question is asked holding the
+ * connector's request lock, and a Redis that does not answer must not hold every request of the connector.
+ */
+const JOB_PROBE_TIMEOUT_MS = 5_000;
 /** The fewest records of an API's page on which a dry run tells the mapping's paths that none has. */
 const MIN_PAGE_FOR_PATH_CHECK = 10;
 
@@ -173,6 +194,10 @@ export class ConnectorSyncService {
    * every change made before this request. A run RUNNING does not count: it may have read its pages before
    * a change, so one follow-up is queued behind it — and, being QUEUED, takes every later request. Requests
    * of one connector are serialised by a transaction-scoped advisory lock, so two at once yield one run.
+   *
+   * Only a queued run that will still run is returned: one whose job the queue lost (a Redis restarted without
+   * persistence, a job removed) would never start, and every later request would get it back. Such a run is
+   * marked FAILED `CONNECTOR_RUN_LOST` naming the run queued in its place (see {@link queuedRunState}).
    */
   async requestSync(name: string, req: SyncRequest): Promise<{ runId: string; connectorId: string; alreadyQueued: boolean }> {
     const loaded = this.enabledConnector(name);
@@ -182,12 +207,11 @@ export class ConnectorSyncService {
       // Held until commit. Under READ COMMITTED the look-up below takes its snapshot after the lock is granted,
       // so it sees the run a request that held the lock before committed.
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [REQUEST_LOCK_NAMESPACE + name]);
-      const queued = await client.query<{ id: string }>(
-        `SELECT id FROM connector_run WHERE connector_id = $1 AND status = 'QUEUED' AND options = $2::jsonb ORDER BY id LIMIT 1`,
-        [connectorId, options],
-      );
-      if (queued.rows[0]) return { runId: queued.rows[0].id, connectorId, alreadyQueued: true };
       const runId = newId('connectorRun');
+      for (const queued of await this.queuedRunsOf(client, connectorId, options)) {
+        if ((await this.queuedRunState(queued)) !== 'lost') return { runId: queued.id, connectorId, alreadyQueued: true };
+        await this.markLost(client, queued.id, `run ${runId} was queued in its place`);
+      }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, definition_hash, options, requested_by)
          VALUES ($1, $2, $3, 'QUEUED', $4, $5, $6)`,
@@ -196,6 +220,88 @@ export class ConnectorSyncService {
       await writeOutbox(client, OUTBOX_TOPICS.connectorSync, [runId]);
       return { runId, connectorId, alreadyQueued: false };
     });
+  }
+
+  /**
+   * Marks FAILED `CONNECTOR_RUN_LOST` every QUEUED run whose job the queue lost (a worker calls it when it
+   * starts: a Redis without persistence loses every job when the hub stops), so that run history does not show
+   * runs queued for ever. They are not queued again: a request waiting since before the hub stopped (a `--force`
+   * of a whole source, `--file`s long replaced) should not run unasked on a restart; the next request, or the
+   * schedule, syncs the connector. A run whose outbox message is not relayed yet is alive (the relay will add its
+   * job), and so is one whose job the queue cannot be asked about. Takes each connector's request lock, as
+   * {@link requestSync} does. Returns the runs marked.
+   */
+  async failLostRuns(): Promise<string[]> {
+    const connectors = await this.deps.sql.query<{ id: string; name: string }>(
+      `SELECT DISTINCT c.id, c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.status = 'QUEUED' ORDER BY c.name`,
+    );
+    const failed: string[] = [];
+    for (const c of connectors) {
+      await this.deps.sql.tx(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [REQUEST_LOCK_NAMESPACE + c.name]);
+        for (const queued of await this.queuedRunsOf(client, c.id)) {
+          if ((await this.queuedRunState(queued)) !== 'lost') continue;
+          if (await this.markLost(client, queued.id, 'request the sync again (`connectors sync`, `syncConnector`)')) failed.push(queued.id);
+        }
+      });
+    }
+    if (failed.length) this.deps.logger.warn({ runIds: failed.slice(0, 20), runs: failed.length }, 'queued connector runs whose job was lost marked FAILED (CONNECTOR_RUN_LOST)');
+    return failed;
+  }
+
+  /**
+   * The connector's QUEUED runs (with these options, when given), oldest first, each with its outbox message.
+   * Under READ COMMITTED, read after the caller took the connector's request lock.
+   */
+  private async queuedRunsOf(client: PoolClient, connectorId: string, options?: string): Promise<QueuedRun[]> {
+    const r = await client.query<QueuedRun>(
+      `SELECT r.id, o.id AS "outboxId", coalesce(o.relayed_at IS NOT NULL, false) AS relayed
+         FROM connector_run r
+         LEFT JOIN LATERAL (SELECT id, relayed_at FROM outbox WHERE topic = $3 AND aggregate_id = r.id ORDER BY id DESC LIMIT 1) o ON true
+        WHERE r.connector_id = $1 AND r.status = 'QUEUED' AND ($2::jsonb IS NULL OR r.options = $2::jsonb)
+        ORDER BY r.id`,
+      [connectorId, options ?? null, OUTBOX_TOPICS.connectorSync],
+    );
+    return r.rows;
+  }
+
+  /**
+   * Whether a QUEUED run will still start. `alive`: its outbox message is not relayed yet (the relay adds the job
+   * before it marks the message, in one transaction, so a message seen relayed had its job added), or the queue
+   * holds its job to run (waiting, delayed, prioritized, active, waiting-children). `lost`: no message at all, or
+   * the queue no longer holds the job to run. `unknown`: the queue could not be asked (no Redis, no answer in
+   * time); taken as alive by the callers: a run is not failed on a guess.
+   */
+  private async queuedRunState(run: QueuedRun): Promise<'alive' | 'lost' | 'unknown'> {
+    if (run.outboxId === null) return 'lost';
+    if (!run.relayed || !this.deps.syncJobAlive) return 'alive';
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const alive = await Promise.race([
+        this.deps.syncJobAlive(run.outboxId),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${JOB_PROBE_TIMEOUT_MS} ms`)), JOB_PROBE_TIMEOUT_MS);
+        }),
+      ]);
+      return alive ? 'alive' : 'lost';
+    } catch (err) {
+      this.deps.logger.warn({ runId: run.id, err: loggedOutcome(err) }, 'could not ask the queue about a queued run\'s job: taken as alive');
+      return 'unknown';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends a run still QUEUED whose job was lost; a run that started meanwhile (its job was not lost after all) is left. */
+  private async markLost(client: PoolClient, runId: string, then: string): Promise<boolean> {
+    const r = await client.query(
+      `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status = 'QUEUED'`,
+      [runId, JSON.stringify({
+        code: RUN_LOST,
+        message: `its queued job was lost before it started (the queue no longer holds it: Redis restarted without persistence, or the job was removed); nothing was read; ${then}`,
+      })],
+    );
+    return (r.rowCount ?? 0) > 0;
   }
 
   /** Runs a queued run by id (the `connector-sync` job). */

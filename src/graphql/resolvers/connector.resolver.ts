@@ -173,8 +173,8 @@ export class ConnectorResolver {
   }
 
   @Mutation(() => ConnectorRun, {
-    description: 'Queues a sync of the connector now (one runs at a time per connector). A run of the connector still QUEUED (not yet started) '
-      + 'is returned instead of queuing another, as it is (its requestedBy is whoever queued it): it has not read the source yet, so it picks up '
+    description: 'Queues a sync of the connector now (one runs at a time per connector). A run of the connector still QUEUED (not yet started, '
+      + 'its job still in the queue: one whose job was lost is marked FAILED, CONNECTOR_RUN_LOST) is returned instead of queuing another, as it is (its requestedBy is whoever queued it): it has not read the source yet, so it picks up '
       + 'every change made before this request. While a run is RUNNING, one follow-up is queued behind it (it may have read its pages before a '
       + 'change), and later requests return that follow-up. For integration engineers and operators.',
   })
