@@ -163,7 +163,7 @@ export const QUEUES = {
   'identity-sweep': defineQueue({
     name: 'identity-sweep',
     jobName: 'sweep',
-    description: 'Periodically enqueues numbers due for re-verification and flags overdue issuance requests.',
+    description: 'Periodically enqueues numbers due for re-verification, flags overdue issuance requests and restarts issuance poll chains that stopped.',
     data: identitySweepJobDataSchema,
     jobOptions: { attempts: 1 },
   }),

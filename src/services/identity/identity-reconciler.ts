@@ -119,6 +119,27 @@ const RENEW = `i.issued_at IS NOT NULL`;
  */
 const REOPEN = `(i.issued_at IS NOT NULL OR (SELECT c.identity_status FROM child c WHERE c.id = i.child_id) <> 'PENDING_ISSUANCE')`;
 
+/**
+ * How long past its due time (`next_poll_at`, or `requested_at` before the first poll) a request's next poll may
+ * be before the sweep takes its poll chain for dead and restarts it. A live poll is late by its retries (8
+ * attempts, minutes of backoff) and by the queue's backlog within the registry quota; an hour is many times
+ * that. A chain restarted although alive costs little: its next poll finds the request under another id and
+ * does nothing (no registry call), so a request never has two polling chains.
+ */
+export const STALLED_POLL_MARGIN_MS = 60 * 60 * 1000;
+
+/** What a sweep did. */
+export interface SweepResult {
+  /** Children sent to reconciliation (through the outbox). */
+  enqueued: number;
+  /** Requests newly flagged overdue. */
+  overdue: number;
+  /** Requests whose dead poll chain was restarted: each needs its {@link SweepResult.polls} poll added. */
+  restarted: number;
+  /** The first poll of each restarted chain, for the caller to add (ids only). */
+  polls: Array<IssuancePoll & { issuanceId: string }>;
+}
+
 /** Advisory-lock key space of reconciliation's number locks (ingest's linking uses 7). */
 const NUMBER_LOCK_SEED = 11;
 
@@ -327,7 +348,8 @@ export class IdentityReconciler {
              due_at = CASE WHEN ${RENEW} THEN EXCLUDED.due_at ELSE i.due_at END,
              polls = CASE WHEN ${RENEW} THEN 0 ELSE i.polls END,
              last_polled_at = CASE WHEN ${RENEW} THEN NULL ELSE i.last_polled_at END,
-             next_poll_at = CASE WHEN ${REOPEN} THEN NULL ELSE i.next_poll_at END,
+             -- A reopened request's first poll (re-)added by this job is due now: the sweep's stall check reads this.
+             next_poll_at = CASE WHEN ${REOPEN} THEN now() ELSE i.next_poll_at END,
              overdue_at = CASE WHEN ${RENEW} THEN NULL ELSE i.overdue_at END,
              issued_number = CASE WHEN ${RENEW} THEN NULL ELSE i.issued_number END,
              issued_at = CASE WHEN ${RENEW} THEN NULL ELSE i.issued_at END
@@ -476,9 +498,21 @@ export class IdentityReconciler {
   /**
    * The safety net behind the outbox: finds children whose number was never checked or is due for
    * re-verification, and children without a number who wait for no issuance request, and enqueues them through the
-   * outbox; flags issuance requests that passed their due date. Returns counts.
+   * outbox; flags issuance requests that passed their due date; restarts the poll chains of requests whose next poll
+   * is long overdue ({@link STALLED_POLL_MARGIN_MS}). Returns counts, and the restarted chains' first polls.
+   *
+   * A poll chain dies when a poll fails for good (attempts used up: the registry refused, or was down for hours)
+   * or its job is lost (Redis without persistence): nothing adds the next poll. A dead chain cannot be continued
+   * under its own job ids (BullMQ keeps a failed job 30 days and drops an add with its id), so the request gets a
+   * new id and its polls start again from poll 0 (`issuance-<new id>-0`), as when reconciliation reopens a request
+   * the child still waits for: its dates, polls and overdue flag are kept, and earlier "nobody" answers still
+   * count. Any poll of the old chain still queued then finds its request under another id and does nothing, so a
+   * request is never polled by two chains. The restart sets `next_poll_at` to now in the same statement, under the
+   * row's lock (`SKIP LOCKED`: a poll recording its answer holds it, and the chain is alive), so a second sweep
+   * running at once does not restart it again; a crash before the poll is added leaves it to the next sweep after
+   * the margin.
    */
-  async sweep(reverifyDays: number, limit = 10_000): Promise<{ enqueued: number; overdue: number }> {
+  async sweep(reverifyDays: number, limit = 10_000): Promise<SweepResult> {
     return this.sql.tx(async (client) => {
       // Never checked, verified long ago, or without a number and not waiting for one: no issuance request, or
       // one answered or stopped by a number since dropped (reconciliation reopens it).
@@ -492,9 +526,25 @@ export class IdentityReconciler {
           ORDER BY identity_checked_at NULLS FIRST LIMIT $2`,
         [String(reverifyDays), limit]);
       await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, due.rows.map((r) => r.id));
+      // Requests the child still waits for whose next poll is long overdue: their chain is dead.
+      const stalled = await client.query<{ child_id: string }>(
+        `SELECT i.child_id FROM identity_issuance i JOIN child c ON c.id = i.child_id
+          WHERE i.issued_at IS NULL AND c.status = 'ACTIVE' AND c.identity_number IS NULL AND c.identity_status = 'PENDING_ISSUANCE'
+            AND coalesce(i.next_poll_at, i.requested_at) < now() - ($1::text || ' milliseconds')::interval
+          ORDER BY coalesce(i.next_poll_at, i.requested_at), i.child_id LIMIT $2
+          FOR UPDATE OF i SKIP LOCKED`,
+        [String(STALLED_POLL_MARGIN_MS), limit]);
+      const polls: SweepResult['polls'] = stalled.rows.map((r) => ({ childId: r.child_id, issuanceId: newId('issuanceRequest'), poll: 0 }));
+      if (polls.length) {
+        await client.query(
+          `UPDATE identity_issuance i SET issuance_id = r.issuance_id, next_poll_at = now()
+             FROM unnest($1::text[], $2::text[]) AS r(child_id, issuance_id) WHERE i.child_id = r.child_id`,
+          [polls.map((p) => p.childId), polls.map((p) => p.issuanceId)]);
+        this.logger.warn({ restarted: polls.length }, 'identity sweep: restarted issuance poll chains that had stopped');
+      }
       const overdue = await client.query(
         `UPDATE identity_issuance SET overdue_at = now() WHERE issued_at IS NULL AND overdue_at IS NULL AND due_at < now()`);
-      return { enqueued: due.rowCount ?? 0, overdue: overdue.rowCount ?? 0 };
+      return { enqueued: due.rowCount ?? 0, overdue: overdue.rowCount ?? 0, restarted: polls.length, polls };
     });
   }
 
