@@ -131,4 +131,42 @@ describe('identity queues, paged', () => {
     const elsewhere = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
     expect((await q(null, elsewhere)).body.data?.overdueIdentityIssuance).toEqual({ totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] });
   });
+
+  it('continues after the last page\'s request when that request has since been closed or reopened', async () => {
+    // Four overdue requests of their own commune; the first three due within one millisecond (the cursor keeps
+    // the stored microseconds).
+    const ids = Array.from({ length: 4 }, () => newId('child')).sort();
+    await hub.ctx.sql.query(
+      `INSERT INTO child (id, commune_code, identity_status) SELECT id, '00010', 'PENDING_ISSUANCE' FROM unnest($1::text[]) AS id`, [ids]);
+    await hub.ctx.sql.query(
+      `INSERT INTO identity_issuance (child_id, due_at) SELECT id, d FROM unnest($1::text[], $2::timestamptz[]) AS t(id, d)`,
+      [ids, ['2026-11-01 08:00:00.000100+07', '2026-11-01 08:00:00.000200+07', '2026-11-01 08:00:00.000300+07', '2026-11-02 08:00:00+07']]);
+    const officer = await hub.token({ roles: ['commune_officer'], communes: ['00010'] });
+    const q = async (first: number, after: string | null) => {
+      const res = await hub.gql<Overdue>(
+        `query($first: Int!, $after: String) { overdueIdentityIssuance(first: $first, after: $after) {
+           totalCount pageInfo { hasNextPage endCursor } edges { cursor node { child { id } polls } } } }`, { first, after }, officer);
+      expect(res.body.errors).toBeUndefined();
+      const page = res.body.data!.overdueIdentityIssuance;
+      return { ids: page.edges.map((e) => e.node.child.id), endCursor: page.pageInfo.endCursor };
+    };
+
+    const one = await q(2, null);
+    expect(one.ids).toEqual([ids[0], ids[1]]);
+    const single = await q(1, null);
+    // The second request is closed (a number found deletes it): the next page still starts after it.
+    await hub.ctx.sql.query('DELETE FROM identity_issuance WHERE child_id = $1', [ids[1]]);
+    expect((await q(2, one.endCursor)).ids).toEqual([ids[2], ids[3]]);
+    // The first is reopened (a new request, due later): the page after it starts where it was.
+    await hub.ctx.sql.query(`UPDATE identity_issuance SET due_at = now() + interval '7 days' WHERE child_id = $1`, [ids[0]]);
+    expect((await q(2, single.endCursor)).ids).toEqual([ids[2], ids[3]]);
+    // The cursor holds the sort key, no personal data.
+    expect(Buffer.from(single.endCursor!, 'base64url').toString()).toBe(`2026-11-01T01:00:00.000100Z ${ids[0]}`);
+
+    // A cursor of the earlier form (a child id alone), or a key that is no instant, is refused.
+    for (const after of [Buffer.from(ids[2]!).toString('base64url'), Buffer.from(`2026-02-30T01:00:00.000000Z ${ids[2]}`).toString('base64url')]) {
+      const res = await hub.gql(`query($after: String) { overdueIdentityIssuance(after: $after) { totalCount } }`, { after }, officer);
+      expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
+    }
+  });
 });

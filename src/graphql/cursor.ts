@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors/index.js';
 
-/** Opaque Relay cursors: base64url of the last id on the page. */
+/** Opaque Relay cursors: base64url of the last id on the page (or of its sort key: {@link decodeKeyCursor}). */
 export function encodeCursor(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
@@ -9,6 +9,24 @@ export function decodeCursor(cursor: string, prefix: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!id.startsWith(`${prefix}_`) || id.length > 40) throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
   return id;
+}
+
+/**
+ * A cursor's sort key, for lists whose rows can leave or move between pages: the key's parts (ids, timestamps:
+ * never personal data) joined by spaces, `keyOf` of {@link relayPage}. The next page starts after the key
+ * itself, whether its row is still there or not.
+ */
+export function cursorKey(...parts: string[]): string {
+  return parts.join(' ');
+}
+
+/** The parts of a {@link cursorKey} cursor, each checked against its pattern; anything else is refused. */
+export function decodeKeyCursor(cursor: string, patterns: readonly RegExp[]): string[] {
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split(' ');
+  if (parts.length !== patterns.length || parts.some((p, i) => !patterns[i]!.test(p))) {
+    throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
+  }
+  return parts;
 }
 
 /**

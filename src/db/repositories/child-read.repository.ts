@@ -33,6 +33,15 @@ export interface IssuanceRow {
   polls: number;
   lastPolledAt: Date | null;
   nextPollAt: Date | null;
+  /** `dueAt` to the microsecond, as stored (ISO 8601, UTC): the page cursor's key (a Date keeps milliseconds). */
+  dueKey: string;
+}
+
+/** Where a page of overdue issuance requests ends: the last request's sort key, not a reference to its row. */
+export interface IssuancePageKey {
+  /** ISO 8601 timestamp, to the microsecond ({@link IssuanceRow.dueKey}). */
+  dueAt: string;
+  childId: string;
 }
 
 export interface ChildFilterSql {
@@ -183,18 +192,20 @@ export class ChildReadRepository {
 
   /**
    * Issuance requests past their due date and still without a number, oldest first (due date, then child id);
-   * up to `limit` after the request of the child `afterId`. Requests are never deleted and their due date never
-   * changes, so the cursor's request is always there to page from.
+   * up to `limit` after the key `after`. The key is the last row's (due date, child id) itself, not that row: a
+   * request is deleted when it closes (a number found) and its due date reset when it is reopened, and the next
+   * page must still start where the last one ended.
    */
-  async overdueIssuance(scope: string[] | null, limit: number, afterId: string | null, counter?: QueryCounter): Promise<IssuanceRow[]> {
+  async overdueIssuance(scope: string[] | null, limit: number, after: IssuancePageKey | null, counter?: QueryCounter): Promise<IssuanceRow[]> {
     return this.sql.query(
       `SELECT i.child_id AS "childId", i.requested_at AS "requestedAt", i.due_at AS "dueAt", i.overdue_at AS "overdueAt",
-              i.polls, i.last_polled_at AS "lastPolledAt", i.next_poll_at AS "nextPollAt"
+              i.polls, i.last_polled_at AS "lastPolledAt", i.next_poll_at AS "nextPollAt",
+              to_char(i.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "dueKey"
          FROM identity_issuance i JOIN child c ON c.id = i.child_id
         WHERE ${OVERDUE_WHERE}
-          AND ($2::text IS NULL OR (i.due_at, i.child_id) > (SELECT a.due_at, a.child_id FROM identity_issuance a WHERE a.child_id = $2))
-        ORDER BY i.due_at, i.child_id LIMIT $3`,
-      [scope, afterId, limit],
+          AND ($2::timestamptz IS NULL OR (i.due_at, i.child_id) > ($2::timestamptz, $3::text))
+        ORDER BY i.due_at, i.child_id LIMIT $4`,
+      [scope, after?.dueAt ?? null, after?.childId ?? null, limit],
       counter,
     ) as unknown as Promise<IssuanceRow[]>;
   }

@@ -7,7 +7,8 @@ import { Sensitive } from '../authorization/sensitive.decorator.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
-import { decodeCursor, relayPage } from '../cursor.js';
+import { cursorKey, decodeCursor, decodeKeyCursor, relayPage } from '../cursor.js';
+import type { IssuancePageKey } from '../../db/repositories/child-read.repository.js';
 import { releasedPageItems } from '../selection.js';
 import {
   ChildIdentity, IdentityConflict, IdentityConflictConnection, IssuanceRequest, IssuanceRequestConnection, QueueCount,
@@ -77,7 +78,8 @@ export class IdentityOperationsResolver {
 
   @Query(() => IssuanceRequestConnection, {
     description: 'Children still without a number after the issuance deadline (ISSUANCE_OVERDUE_DAYS), oldest first: escalate to the responsible '
-      + 'commune. Paged (Relay): pass `pageInfo.endCursor` as `after` for the next page; `totalCount` counts them all. Needs IDENTITY access.',
+      + 'commune. Paged (Relay): pass `pageInfo.endCursor` as `after` for the next page, which starts after that request\'s place in the order '
+      + 'even if the request has since been closed or reopened; `totalCount` counts them all. Needs IDENTITY access.',
   })
   async overdueIdentityIssuance(
     @Ctx() ctx: GraphQLContext,
@@ -87,13 +89,12 @@ export class IdentityOperationsResolver {
   ): Promise<IssuanceRequestConnection> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.overdueIdentityIssuance' });
     checkLimit(first, ctx.maxPageSize);
-    const afterId = after ? decodeCursor(after, 'chd') : null;
     const scope = scopeOf(p);
-    const rows = await ctx.repo.overdueIssuance(scope, first + 1, afterId, ctx.queries);
+    const rows = await ctx.repo.overdueIssuance(scope, first + 1, after ? issuancePageKey(after) : null, ctx.queries);
     const nodes = rows.slice(0, first) as IssuanceRequest[];
     // A request released is its child's IDENTITY data (still no number, overdue), as `identityStatus` is.
     for (const r of info ? releasedPageItems(info, nodes) : nodes) ctx.access.read(r.childId, SensitivityClass.IDENTITY);
-    return { ...relayPage(nodes, rows.length > first, (r) => r.childId), scope };
+    return { ...relayPage(nodes, rows.length > first, (r) => cursorKey(r.dueKey, r.childId)), scope };
   }
 
   @Mutation(() => Boolean, {
@@ -150,4 +151,18 @@ export class IssuanceRequestConnectionResolver {
   async totalCount(@Root() conn: IssuanceRequestConnection, @Ctx() ctx: GraphQLContext): Promise<number> {
     return ctx.repo.countOverdueIssuance(conn.scope, ctx.queries);
   }
+}
+
+/**
+ * The sort key an `overdueIdentityIssuance` cursor carries: the last request's due date (to the microsecond) and
+ * child id. Cursors of the earlier form (a child id alone) are refused as not this API's.
+ */
+function issuancePageKey(after: string): IssuancePageKey {
+  const [dueAt, childId] = decodeKeyCursor(after, [/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/, /^chd_[0-9A-HJKMNP-TV-Z]{26}$/]);
+  // Well formed but no instant (a 30 February): refused here, not by PostgreSQL as an internal error.
+  const at = Date.parse(dueAt!);
+  if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 19) !== dueAt!.slice(0, 19)) {
+    throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
+  }
+  return { dueAt: dueAt!, childId: childId! };
 }

@@ -83,8 +83,11 @@ export class IdentityConflictConnection {
 
 @ObjectType({ description: 'A child waiting for the population database to issue a number (e.g. an abandoned child after birth registration).' })
 export class IssuanceRequest {
-  /** The child's id: the `child` resolver loads the child; it makes the cursor. */
+  /** The child's id: the `child` resolver loads the child; with `dueKey`, it makes the cursor. */
   childId!: string;
+
+  /** `dueAt` to the microsecond (ISO 8601, UTC): with `childId`, the cursor's sort key. Not a field. */
+  dueKey!: string;
 
   @Field(() => GraphQLISODateTime, { description: 'When the hub first asked the registry to issue a number.' })
   requestedAt!: Date;
