@@ -180,7 +180,7 @@ async function abandonRun(ctx: AppContext, job: Job<unknown, unknown, string>, e
 }
 
 /**
- * Runs left QUEUED whose job the queue no longer holds (the hub's Redis keeps nothing when every process stops)
+ * Runs left QUEUED whose job the queue no longer holds (a Redis without persistence restarted, a crash, a job removed)
  * would show as queued for ever: they are marked FAILED `CONNECTOR_RUN_LOST` (ConnectorSyncService.failLostRuns).
  * A failure to look is logged, not fatal: a request for the connector still finds the lost run and fails it.
  */

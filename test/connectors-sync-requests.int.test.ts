@@ -87,7 +87,7 @@ describe('requests for a sync of a connector', () => {
 });
 
 /**
- * A queued run whose job the queue lost (the hub's Redis keeps nothing when every process stops; a job removed) would
+ * A queued run whose job the queue lost (a Redis without persistence restarted, a crash, a job removed) would
  * never start: a request must not get it back, and run history must not show it queued for ever.
  */
 describe('queued runs whose job was lost', () => {

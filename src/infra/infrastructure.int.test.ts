@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import pino from 'pino';
@@ -13,6 +14,7 @@ import { parseConfig } from '../config/config.js';
 import { readPostmasterPid } from './postmaster-pid.js';
 import { isProcessAlive } from './process-alive.js';
 import { startInfrastructure, type Infrastructure } from './infrastructure.js';
+import { startLocalRedis } from './local-redis.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const INFRA_MODULE = new URL('./infrastructure.ts', import.meta.url).href;
@@ -194,8 +196,49 @@ describe('embedded servers shared by the hub processes of one CHILDHUB_HOME', ()
     expect(portOf(third.redisUrl)).toBe(redisPort);
     expect(messages.some((m) => m.startsWith('postmaster.pid left by a server that is no longer running'))).toBe(true);
     expect((await query(third.databaseUrl, 'SELECT v FROM written_by_second')).rows).toEqual([{ v: 'hello' }]);
-    expect(await redisGet(third.redisUrl, 'written-by-second')).toBeNull(); // no persistence: a new server
+    // A new redis-server, which loaded what the stopped one wrote to its append-only file.
+    expect(await redisGet(third.redisUrl, 'written-by-second')).toBe('hello');
     expect(JSON.parse(readFileSync(redisState, 'utf8'))).toMatchObject({ port: redisPort });
+  });
+
+  it('jobs queued before every hub process stopped are still queued when the servers start again; another CHILDHUB_HOME starts empty', async () => {
+    const before = running.at(-1)!;
+    expect(before.started.redis).toBe(true);
+    const queue = new Queue('persisted', { connection: { host: '127.0.0.1', port: portOf(before.redisUrl) } });
+    await queue.add('recompute', { childId: 'chd_kept' });
+    await queue.close();
+    const redisPid = (JSON.parse(readFileSync(redisState, 'utf8')) as { serverPid: number }).serverPid;
+    await before.stop();
+    running.splice(running.indexOf(before), 1);
+    expect(isProcessAlive(redisPid)).toBe(false);
+
+    const after = await startInfrastructure(configFor(home, pgPort, redisPort), capturingLogger().logger, 'childhub');
+    running.push(after);
+    expect(after.started.redis).toBe(true);
+    const reopened = new Queue('persisted', { connection: { host: '127.0.0.1', port: portOf(after.redisUrl) } });
+    try {
+      const waiting = await reopened.getWaiting();
+      expect(waiting.map((j) => [j.name, j.data])).toEqual([['recompute', { childId: 'chd_kept' }]]);
+    } finally {
+      await reopened.close();
+    }
+    // In the server's folder: `appendonlydir/` (Redis 7), `appendonly.aof` (Redis 6).
+    expect(existsSync(path.join(home, 'redis', 'appendonlydir')) || existsSync(path.join(home, 'redis', 'appendonly.aof'))).toBe(true);
+
+    // The files are the folder's own: a hub on another CHILDHUB_HOME gets a server of its own, empty.
+    const otherHome = tempHome();
+    const other = await startLocalRedis({ home: path.join(otherHome, 'redis'), port: await freePort(), autoInstall: true, logger: capturingLogger().logger });
+    try {
+      expect(other.started).toBe(true);
+      expect(other.url).not.toBe(after.redisUrl);
+      expect(await redisGet(other.url, 'written-by-second')).toBeNull();
+      const empty = new Queue('persisted', { connection: { host: '127.0.0.1', port: other.port } });
+      expect(await empty.getWaitingCount()).toBe(0);
+      await empty.close();
+    } finally {
+      await other.stop();
+      rmSync(otherHome, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import { releaseServer, useServer } from './server-users.js';
 import { signal, stopServerProcess } from './stop-server-process.js';
 
 export interface LocalRedisOptions {
+  /** The server's folder: its append-only file (kept across restarts), owner file and users. */
   home: string;
   port: number;
   /** May the hub install Debian's redis-server package when it is missing (root on Debian/Ubuntu only). */
@@ -68,11 +69,16 @@ export function ensureRedisServerBinary(opts: Pick<LocalRedisOptions, 'autoInsta
 }
 
 /**
- * Starts a private redis-server on loopback (job state only: no persistence) and waits until it answers, or
+ * Starts a private redis-server on loopback and waits until it answers with its data loaded, or
  * connects to the one another hub process started for the same folder (CHILDHUB_HOME): the one named by the
  * folder's `server-owner.json` if its process is alive, else one on `port`, provided it answers and serves
  * this folder. The last hub process using it stops it (server-users.ts). Two processes starting at the same moment are told
  * apart by the port: the one whose server could not bind it connects to the other's.
+ *
+ * The server keeps its data in an append-only file in this folder (`appendonlydir/` on Redis 7,
+ * `appendonly.aof` on Redis 6), written to disk every second, and loads it when started again for the same
+ * folder: the queued jobs are not disposable, since the outbox counts a message delivered once its job is
+ * added (jobs/outbox-relay.ts). A stop loses nothing; a crash of the machine at most the last second or so.
  */
 export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningRedis> {
   const dir = path.resolve(opts.home);
@@ -87,7 +93,7 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
     return started;
   } catch (err) {
     // Another process started one between our look and our start: its server holds the port (and answers
-    // within moments of binding it, having no data to load).
+    // within moments of binding it; redisServing waits while it loads its data).
     for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
       const winner = await findRunningRedis(dir, opts.port);
       if (winner) {
@@ -158,9 +164,15 @@ export async function findRunningRedis(dir: string, port: number, log?: Logger):
   return undefined;
 }
 
-/** The PID of the redis-server on this port when it answers and serves this folder (its `dir`); else undefined. */
+/**
+ * The PID of the redis-server on this port when it answers and serves this folder (its `dir`); else undefined.
+ * Returns only once the server has loaded its append-only file, however long that takes: ioredis's ready check
+ * (`connect()`) waits while `INFO` says `loading:1`, and the hub's producer connections, which have no offline
+ * queue, would otherwise fail on `LOADING` replies.
+ */
 export async function redisServing(dir: string, port: number): Promise<number | undefined> {
-  const r = new Redis(redisUrl(port), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  // enableReadyCheck must stay on: see above.
+  const r = new Redis(redisUrl(port), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500, enableReadyCheck: true });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -178,7 +190,10 @@ export async function redisServing(dir: string, port: number): Promise<number | 
 async function spawnRedis(bin: string, dir: string, port: number, log: Logger): Promise<RunningRedis> {
   const child: ChildProcess = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    // Durable as BullMQ asks of a production Redis: an append-only file fsynced every second (loaded again
+    // by the next server for this `dir`), no eviction. No RDB snapshots (`--save ''`): the AOF is enough, and
+    // each snapshot would fork the server.
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir,
       '--daemonize', 'no', '--protected-mode', 'yes', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
     // Own process group: a terminal's Ctrl-C reaches only the hub, which stops Redis after its workers.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -205,7 +220,7 @@ async function spawnRedis(bin: string, dir: string, port: number, log: Logger): 
         'Is the port taken? Set EMBEDDED_REDIS_PORT or REDIS_URL.');
     }
     // Ready when the server answering is this child: another process's server on the port also answers
-    // while this one is still failing to bind it.
+    // while this one is still failing to bind it. (redisServing returns once the server has loaded its data.)
     if ((await redisServing(dir, port)) === pid) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -224,7 +224,7 @@ export class ConnectorSyncService {
 
   /**
    * Marks FAILED `CONNECTOR_RUN_LOST` every QUEUED run whose job the queue lost (a worker calls it when it
-   * starts: a Redis without persistence loses every job when the hub stops), so that run history does not show
+   * starts: a Redis without persistence loses every job when it restarts, a crash the last second's), so that run history does not show
    * runs queued for ever. They are not queued again: a request waiting since before the hub stopped (a `--force`
    * of a whole source, `--file`s long replaced) should not run unasked on a restart; the next request, or the
    * schedule, syncs the connector. A run whose outbox message is not relayed yet is alive (the relay will add its
@@ -298,7 +298,7 @@ export class ConnectorSyncService {
       `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status = 'QUEUED'`,
       [runId, JSON.stringify({
         code: RUN_LOST,
-        message: `its queued job was lost before it started (the queue no longer holds it: Redis restarted without persistence, or the job was removed); nothing was read; ${then}`,
+        message: `its queued job was lost before it started (the queue no longer holds it: Redis restarted without persistence or after a crash, or the job was removed); nothing was read; ${then}`,
       })],
     );
     return (r.rowCount ?? 0) > 0;
