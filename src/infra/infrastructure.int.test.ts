@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,7 +14,7 @@ import { parseConfig } from '../config/config.js';
 import { readPostmasterPid } from './postmaster-pid.js';
 import { isProcessAlive } from './process-alive.js';
 import { startInfrastructure, type Infrastructure } from './infrastructure.js';
-import { startLocalRedis } from './local-redis.js';
+import { ensureRedisServerBinary, startLocalRedis } from './local-redis.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const INFRA_MODULE = new URL('./infrastructure.ts', import.meta.url).href;
@@ -49,6 +49,18 @@ async function query(url: string, sql: string, values: unknown[] = []): Promise<
     return await client.query(sql, values);
   } finally {
     await client.end();
+  }
+}
+
+/** A setting of the Redis server at `url` (CONFIG GET). */
+async function redisConfig(url: string, name: string): Promise<string> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return ((await r.config('GET', name)) as [string, string])[1];
+  } finally {
+    r.disconnect();
   }
 }
 
@@ -238,6 +250,38 @@ describe('embedded servers shared by the hub processes of one CHILDHUB_HOME', ()
     } finally {
       await other.stop();
       rmSync(otherHome, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a local redis-server started without its append-only file', () => {
+  it('is switched to keep one when a hub connects to it (a server an older hub started), so its jobs survive a stop', async () => {
+    const home = tempHome();
+    const dir = path.join(home, 'redis');
+    mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    const { logger, messages } = capturingLogger();
+    // As a hub from before the queues were kept on disk started it.
+    const old = spawn(ensureRedisServerBinary({ autoInstall: true, logger }),
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    try {
+      const url = `redis://127.0.0.1:${port}`;
+      for (let i = 0; i < 100 && (await redisConfig(url, 'appendonly').catch(() => undefined)) === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await redisConfig(url, 'appendonly')).toBe('no');
+
+      const redis = await startLocalRedis({ home: dir, port, autoInstall: true, logger });
+      try {
+        expect(redis.started).toBe(false);
+        expect(redis.pid).toBe(old.pid);
+        expect(await redisConfig(url, 'appendonly')).toBe('yes');
+        expect(await redisConfig(url, 'appendfsync')).toBe('everysec');
+        expect(messages.some((m) => m.includes('switched it on'))).toBe(true);
+      } finally {
+        await redis.stop();
+      }
+    } finally {
+      if (old.exitCode === null) old.kill('SIGKILL');
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });

@@ -85,7 +85,10 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
   await fs.mkdir(dir, { recursive: true });
   const log = opts.logger;
   const running = await findRunningRedis(dir, opts.port, log);
-  if (running) return attached(running, opts.port, log, dir);
+  if (running) {
+    await keepAppendOnly(running.port, log);
+    return attached(running, opts.port, log, dir);
+  }
   const bin = ensureRedisServerBinary(opts);
   try {
     const started = await spawnRedis(bin, dir, opts.port, log);
@@ -102,6 +105,38 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<RunningR
       }
     }
     throw err;
+  }
+}
+
+/** The append-only file's settings the hub starts its server with (see {@link startLocalRedis}). */
+const APPEND_ONLY = { appendonly: 'yes', appendfsync: 'everysec' } as const;
+
+/**
+ * Switches the append-only file on in a server another hub process started without it (a hub from before the
+ * queues were kept on disk, whose server is still running): otherwise its jobs would still be lost at the next
+ * stop, until that server happened to be restarted. Redis writes the file from its data at once. Logs when it
+ * changed something; a server that refuses (CONFIG disabled) is left as it is, with a warning.
+ * @returns whether a setting was changed.
+ */
+export async function keepAppendOnly(port: number, log: Logger): Promise<boolean> {
+  const r = new Redis(redisUrl(port), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    let changed = false;
+    for (const [name, value] of Object.entries(APPEND_ONLY)) {
+      const [, now] = (await r.config('GET', name)) as [string, string];
+      if (now === value) continue;
+      await r.config('SET', name, value);
+      changed = true;
+    }
+    if (changed) log.info({ port }, 'local redis-server was running without its append-only file (started by an older hub): switched it on, so queued jobs survive a stop');
+    return changed;
+  } catch (err) {
+    log.warn({ port, errorMessage: (err as Error).message }, 'could not check that the local redis-server keeps an append-only file: queued jobs may be lost when it stops');
+    return false;
+  } finally {
+    r.disconnect();
   }
 }
 
@@ -193,7 +228,7 @@ async function spawnRedis(bin: string, dir: string, port: number, log: Logger): 
     // Durable as BullMQ asks of a production Redis: an append-only file fsynced every second (loaded again
     // by the next server for this `dir`), no eviction. No RDB snapshots (`--save ''`): the AOF is enough, and
     // each snapshot would fork the server.
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', APPEND_ONLY.appendonly, '--appendfsync', APPEND_ONLY.appendfsync, '--dir', dir,
       '--daemonize', 'no', '--protected-mode', 'yes', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
     // Own process group: a terminal's Ctrl-C reaches only the hub, which stops Redis after its workers.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
