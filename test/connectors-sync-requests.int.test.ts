@@ -4,11 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { OutboxRelay } from '../jobs/outbox-relay.js';
+import { connectorSyncProcessor } from '../jobs/processors/connector-sync.processor.js';
 import { PROCESSORS } from '../jobs/processors/index.js';
 import { QueueClient } from '../jobs/queue-client.js';
+import { jobOptionsFor } from '../jobs/queues.js';
 import { startWorker } from '../jobs/worker.js';
 import type { AppContext } from '../src/app/app-context.js';
-import { createTestAppContext } from './support/jobs-test-context.js';
+import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /**
@@ -193,6 +195,81 @@ describe('queued runs whose job was lost', () => {
       expect(await queued()).toEqual([live.runId, unrelayed.runId].sort());
     } finally {
       release();
+      await worker.close();
+    }
+  });
+});
+
+/**
+ * The follow-up a request queues while a sync of the connector runs waits for that sync however long it runs: its job
+ * is put back (delayed) rather than retried, so it does not use up its attempts and fail the run CONNECTOR_SYNC_RUNNING
+ * (QA: a school sync slowed by its source's Retry-After outlasted the five attempts, about two minutes).
+ */
+describe('a follow-up queued behind a running sync', () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-sync-follow-up-'));
+    await writeJusticeRegisterDrop({ dir, seed: 93, count: 60 });
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
+    env = await createTestEnv();
+    ctx = await createTestAppContext(env);
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await env?.cleanup();
+    process.env = saved;
+  });
+
+  it('waits, QUEUED, through more tries than its job has attempts, and runs once the running sync ends', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let running!: () => void;
+    const started = new Promise<void>((r) => (running = r));
+    // A sync of the connector held RUNNING after its first stored batch (here in this process, as with --in-process).
+    const holder = ctx.connectors.run('justice-register', { trigger: 'CLI' }, {
+      onProgress: async () => {
+        running();
+        await held;
+      },
+    });
+    await started;
+    const followUp = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+    expect(followUp.alreadyQueued).toBe(false);
+
+    const attempts = jobOptionsFor('connector-sync').attempts!;
+    let tries = 0;
+    const worker = await startWorker(ctx, {
+      queues: ['connector-sync'],
+      processors: {
+        ...PROCESSORS,
+        // The real processor, looking again every 20 ms instead of every few seconds, its tries of the follow-up counted.
+        'connector-sync': (c, deps) => {
+          const processor = connectorSyncProcessor(c, deps, { syncRunningRecheckMs: 20 });
+          return async (job, token, signal) => {
+            if ((job.data as { runId?: string }).runId === followUp.runId) tries += 1;
+            return processor(job, token, signal);
+          };
+        },
+      },
+    });
+    const status = async () => (await ctx.sql.one<{ status: string; error: unknown }>(`SELECT status, error FROM connector_run WHERE id = $1`, [followUp.runId]))!;
+    try {
+      await waitFor(async () => tries > attempts + 2 || (await status()).status !== 'QUEUED', 30_000, 'the follow-up to be tried more often than its job has attempts');
+      expect(await status()).toEqual({ status: 'QUEUED', error: null });
+      // Its job still in the queue (delayed between looks): a request still gets it back rather than a run of its own.
+      expect(await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' })).toMatchObject({ runId: followUp.runId, alreadyQueued: true });
+      release();
+      expect(await holder).toMatchObject({ status: 'SUCCEEDED' });
+      await waitFor(async () => (await status()).status !== 'QUEUED' && (await status()).status !== 'RUNNING', 30_000, 'the follow-up to finish');
+      expect(await status()).toEqual({ status: 'SUCCEEDED', error: null });
+    } finally {
+      release();
+      await holder.catch(() => undefined);
       await worker.close();
     }
   });

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import type { AppContext } from '../../src/app/app-context.js';
 import { ConnectorNotFoundError } from '../../src/connectors/definition/connector-not-found.error.js';
@@ -15,16 +15,17 @@ import { ConnectorUpstreamUnavailableError } from '../../src/connectors/http/err
 import { serializeError } from '../../src/observability/logger.js';
 import type { QueueClient } from '../queue-client.js';
 import type { RunSummary } from '../../src/connectors/sync/connector-sync.service.js';
-import { connectorSyncProcessor } from './connector-sync.processor.js';
+import { SYNC_RUNNING_RECHECK_MS, connectorSyncProcessor } from './connector-sync.processor.js';
 
 const RUN_ID = 'run_01J0000000000000000000000A';
 
 /** The processor over a sync service that fails with `error`, and the job it ran (attempt `attemptsMade + 1` of 5). */
 function failing(error: Error, attemptsMade = 0) {
   const connectors = { runQueued: vi.fn().mockRejectedValue(error), run: vi.fn().mockRejectedValue(error), failQueued: vi.fn().mockResolvedValue(true) };
-  const processor = connectorSyncProcessor({ connectors } as unknown as AppContext, { queues: {} as QueueClient });
-  const job = { data: { runId: RUN_ID }, attemptsMade, opts: { attempts: 5 }, updateProgress: vi.fn() } as unknown as Job<unknown, unknown, string>;
-  return { connectors, run: () => processor(job) };
+  const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn() };
+  const processor = connectorSyncProcessor({ connectors, logger } as unknown as AppContext, { queues: {} as QueueClient });
+  const job = { data: { runId: RUN_ID }, attemptsMade, opts: { attempts: 5 }, updateProgress: vi.fn(), moveToDelayed: vi.fn().mockResolvedValue(undefined) };
+  return { connectors, job, run: (token?: string) => processor(job as unknown as Job<unknown, unknown, string>, token) };
 }
 
 describe('connector-sync processor', () => {
@@ -59,13 +60,30 @@ describe('connector-sync processor', () => {
   });
 
   it('retries what a later attempt can fix, and on the last attempt ends a run that never started', async () => {
-    for (const error of [new FileChangedError('x.csv changed while it was being read'), new SyncAlreadyRunningError('justice-register')]) {
+    for (const error of [new FileChangedError('x.csv changed while it was being read')]) {
       const early = failing(error, 0);
       await expect(early.run()).rejects.toMatchObject({ code: error.code, message: `${error.code}: ${error.message}` });
       expect(early.connectors.failQueued).not.toHaveBeenCalled();
       const last = failing(error, 4);
       await expect(last.run()).rejects.not.toBeInstanceOf(UnrecoverableError);
       expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error);
+    }
+  });
+
+  it('a queued run behind a running sync of its connector waits for it, delayed a few seconds at a time, using up no attempt', async () => {
+    for (const attemptsMade of [0, 4]) {
+      const { run, connectors, job } = failing(new SyncAlreadyRunningError('justice-register'), attemptsMade);
+      const before = Date.now();
+      await expect(run('tok')).rejects.toBeInstanceOf(DelayedError);
+      // Bounded: a sync stuck for hours makes the run look again every few seconds, not spin.
+      expect(job.moveToDelayed).toHaveBeenCalledTimes(1);
+      const [until, token] = job.moveToDelayed.mock.calls[0]!;
+      expect(token).toBe('tok');
+      expect(until).toBeGreaterThanOrEqual(before + SYNC_RUNNING_RECHECK_MS);
+      expect(SYNC_RUNNING_RECHECK_MS).toBeGreaterThanOrEqual(1_000);
+      expect(SYNC_RUNNING_RECHECK_MS).toBeLessThanOrEqual(10_000);
+      // Not even on what was the job's last attempt: the run stays QUEUED.
+      expect(connectors.failQueued).not.toHaveBeenCalled();
     }
   });
 

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
 import { serializeError } from '../../src/observability/logger.js';
@@ -13,13 +13,28 @@ import type { ProcessorDeps } from './index.js';
 const WORKER_ENVIRONMENT = "the worker's environment (the process that runs the sync: set it where the worker is started, then restart the worker)";
 
 /**
- * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one), reporting progress
- * on the job. A sync already running for the connector makes a scheduled job a no-op and a queued one retry.
- * Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a source's Retry-After longer than the
- * connector may wait, fail the job at once. A failure's message is kept as logs may keep it.
+ * How long a queued run waits before it looks again whether the sync of its connector that held it back has
+ * finished, in ms: short, so that it starts soon after; bounded, so that a sync stuck for hours costs one
+ * lock attempt every few seconds, not a hot loop.
  */
-export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
-  return async (job: Job<unknown, unknown, string>, _token?: string, signal?: AbortSignal) => {
+export const SYNC_RUNNING_RECHECK_MS = 3_000;
+
+export interface ConnectorSyncProcessorOptions {
+  /** @defaultValue SYNC_RUNNING_RECHECK_MS (tests shorten it) */
+  syncRunningRecheckMs?: number;
+}
+
+/**
+ * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one), reporting progress
+ * on the job. A sync already running for the connector makes a scheduled job a no-op; a queued run waits for
+ * it, however long it runs: its job goes back to the delayed set and looks again every few seconds, without
+ * using up an attempt (the run stays QUEUED). Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a
+ * source's Retry-After longer than the connector may wait, fail the job at once. A failure's message is kept
+ * as logs may keep it.
+ */
+export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, options: ConnectorSyncProcessorOptions = {}) {
+  const recheckMs = options.syncRunningRecheckMs ?? SYNC_RUNNING_RECHECK_MS;
+  return async (job: Job<unknown, unknown, string>, token?: string, signal?: AbortSignal) => {
     const data = parseJobData('connector-sync', job.data);
     const onProgress = async (p: { batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number }) => {
       await job.updateProgress({ batches: p.batches, fetched: p.fetched, inserted: p.inserted, updated: p.updated, unchanged: p.unchanged, rejected: p.rejected });
@@ -43,9 +58,19 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps) {
       }
       const code = (err as { code?: unknown }).code;
       if (!('runId' in data) && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
+      if ('runId' in data && code === 'CONNECTOR_SYNC_RUNNING') {
+        // A queued run behind a running sync (the follow-up a request queued while it ran) must wait for it
+        // however long it takes. As a retry it used the job's attempts (five, over about two minutes of backoff)
+        // and then failed the run; and the backoff's last steps left it idle for a minute after the sync ended.
+        // Delayed instead, which BullMQ does not count as an attempt; the job stays live (delayed), so requests
+        // still find the run QUEUED and alive (CONNECTOR_RUN_LOST is for jobs the queue no longer holds).
+        await job.moveToDelayed(Date.now() + recheckMs, token);
+        ctx.logger.debug({ runId: data.runId, jobId: job.id, inMs: recheckMs }, 'queued sync waits for the running sync of its connector');
+        throw new DelayedError();
+      }
       const permanent = isPermanentSyncError(err);
-      // The job's last attempt: a run it never started (another sync held the connector every time) ends
-      // FAILED rather than QUEUED for ever. A run that started was marked by the sync itself.
+      // The job's last attempt: a run it never started (an error before it was claimed, at every
+      // attempt: the database unreachable) ends FAILED rather than QUEUED for ever. A run that started was marked by the sync itself.
       if ('runId' in data && !permanent && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         await ctx.connectors.failQueued(data.runId, err).catch(() => false);
       }

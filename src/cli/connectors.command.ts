@@ -184,7 +184,7 @@ export function connectorsCommand(): Command {
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
             warned = true;
-            // One sync per connector: a run queued behind a running one waits for it (its job retries meanwhile).
+            // One sync per connector: a run queued behind a running one waits for it (its job looks again every few seconds).
             const running = await b.ctx.sql.one<{ id: string }>(
               `SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = $1 AND r.status = 'RUNNING' AND r.id <> $2 ORDER BY r.id DESC LIMIT 1`,
               [name, runId]);
