@@ -425,6 +425,26 @@ describe('FileReader (CSV)', () => {
     await expect(collect(multi.read(null, { files: [path.join(dir, 'a.csv')] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT' });
   });
 
+  it('refuses a file no `sheets` entry takes, naming the entries\' `files` patterns, with the whole message kept in logs and run history', async () => {
+    const byName = reader({
+      sheets: [
+        { files: 'khai-sinh-*', sheet: 'Sổ đăng ký khai sinh', recordType: 'child' },
+        { files: 'nuoi-con-nuoi-*', sheet: 'Nuôi con nuôi', recordType: 'child' },
+        { files: 'khai-sinh-*', sheet: 2, recordType: 'child' },
+      ],
+    });
+    const told = 'x.csv matches no `sheets` entry of connector justice-register: their `files` patterns are `khai-sinh-*`, `nuoi-con-nuoi-*`';
+    // Given by name (`connectors sync --file x.csv`): the sync fails with it.
+    const thrown = await collect(byName.read(null, { files: [await drop('x.csv', `${HEADER}\n${rows(1)}`)] })).catch((e: Error) => e);
+    expect(thrown).toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: told });
+    // What connector_run.error and the logs keep: the hub's words, not `[redacted]`.
+    expect(serializeError(thrown as Error).message).toBe(told);
+    // Found in the drop directory: refused, the others read.
+    const events: ReaderEvent[] = [];
+    await collect(byName.read(null, { onEvent: (e) => void events.push(e) }));
+    expect(events.filter((e) => e.type === 'file-refused')).toEqual([expect.objectContaining({ fileName: 'x.csv', code: 'CONNECTOR_FILE_FORMAT', message: told, storedMessage: told })]);
+  });
+
   it('refuses an XLSX named .csv and an unknown extension', async () => {
     const zip = await drop('a.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]));
     await expect(collect(reader().read(null, { files: [zip] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/) });

@@ -43,6 +43,7 @@ import { FileAccessError } from './errors/file-access.error.js';
 import { FileChangedError } from './errors/file-changed.error.js';
 import { FileEncodingError } from './errors/file-encoding.error.js';
 import { FileFormatError } from './errors/file-format.error.js';
+import { FileMatchesNoSheetError } from './errors/file-matches-no-sheet.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { FileUnreadableError } from './errors/file-unreadable.error.js';
 import { HeaderFitter } from './header-fit.js';
@@ -450,7 +451,8 @@ export class FileReader implements SourceReader {
   private sheetsOf(file: FileEntry, format: FileFormat): FileSheet[] {
     const sheets = this.config.sheets?.filter((s) => s.files === undefined || compileGlob(s.files)(file.name));
     if (this.config.sheets && sheets?.length === 0) {
-      throw new FileFormatError(`${file.name} matches no \`sheets\` entry of connector ${this.deps.name} (by their \`files\` patterns)`, { file: file.name });
+      // Every entry has a `files` pattern here (one without takes every file).
+      throw new FileMatchesNoSheetError(file.name, this.deps.name, [...new Set(this.config.sheets.map((s) => s.files!))]);
     }
     if (format === 'xlsx') return sheets ?? [{ sheet: 1, recordType: DEFAULT_RECORD_TYPE }];
     if (sheets && sheets.length > 1 && sheets.every((s) => s.files === undefined)) {
