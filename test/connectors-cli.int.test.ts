@@ -112,6 +112,10 @@ describe('childhub connectors CLI', () => {
     expect(there.code, there.stderr).toBe(0);
     // Queued: the worker's environment names its drop directory, which this process cannot see.
     expect(there.stdout).toContain(`--file ${name}: not in the current directory (${PROJECT_ROOT}); the worker reads it from the drop directory of justice-register`);
+    // The same request again: that run is still queued, and --no-wait returns it (following nothing).
+    const again = await childhub('connectors', 'sync', 'justice-register', '--no-wait', '--file', name);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^run run_\w+ of justice-register was already queued and not yet started: returning it instead of queuing another$/m);
     // What a worker is given: the absolute path, or the name for it to find in the drop directory.
     const db = new pg.Client({ connectionString: env.databaseUrl });
     await db.connect();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastRunLine, progressLine } from './connector-runs.format.js';
+import { lastRunLine, progressLine, requestedRunLine } from './connector-runs.format.js';
 
 /** What `connectors sync` redraws while a run reads, and what `connectors list` says of the last run. */
 describe('connector run lines', () => {
@@ -20,5 +20,14 @@ describe('connector run lines', () => {
     expect(lastRunLine({ status: 'FAILED', finishedAt, fetched: 6, rejected: 1, repeatedIds: 0 }))
       .toBe('last run FAILED 2026-12-09T01:02:03.000Z fetched 6 rejected 1');
     expect(lastRunLine(undefined)).toBe('never run');
+  });
+
+  it('`connectors sync` says it follows a run already queued, and with --no-wait that it returns it (it follows nothing)', () => {
+    const runId = 'run_01J0000000000000000000000A';
+    expect(requestedRunLine('school', { runId, alreadyQueued: true }, true))
+      .toBe(`run ${runId} of school was already queued and not yet started: following it instead of queuing another`);
+    expect(requestedRunLine('school', { runId, alreadyQueued: true }, false))
+      .toBe(`run ${runId} of school was already queued and not yet started: returning it instead of queuing another`);
+    expect(requestedRunLine('school', { runId, alreadyQueued: false }, false)).toBe(`queued run ${runId}`);
   });
 });

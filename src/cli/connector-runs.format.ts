@@ -19,3 +19,12 @@ export function lastRunLine(last: { status: string; finishedAt: Date | null; fet
   const repeated = last.repeatedIds > 0 ? ` repeated ids ${last.repeatedIds}` : '';
   return `last run ${last.status} ${last.finishedAt?.toISOString() ?? ''} fetched ${last.fetched} rejected ${last.rejected}${repeated}`;
 }
+
+/**
+ * What `connectors sync` (queued) says of the run its request got: a new one, or one of the connector already
+ * queued with the same options (one queued sync per connector), followed unless `--no-wait`, which returns it.
+ */
+export function requestedRunLine(name: string, r: { runId: string; alreadyQueued: boolean }, wait: boolean): string {
+  if (!r.alreadyQueued) return `queued run ${r.runId}`;
+  return `run ${r.runId} of ${name} was already queued and not yet started: ${wait ? 'following it' : 'returning it'} instead of queuing another`;
+}

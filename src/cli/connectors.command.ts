@@ -10,7 +10,7 @@ import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.service.js';
 import { boot, bootLogger } from './bootstrap.js';
 import { rejectsCommand } from './connector-rejects.command.js';
-import { lastRunLine, progressLine, type ProgressCounts } from './connector-runs.format.js';
+import { lastRunLine, progressLine, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -168,9 +168,10 @@ export function connectorsCommand(): Command {
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
           return;
         }
-        const { runId, alreadyQueued } = await b.ctx.connectors.requestSync(name, req);
+        const requested = await b.ctx.connectors.requestSync(name, req);
+        const { runId } = requested;
         // One queued sync per connector (with these options): a second would read the whole source again after it.
-        out(alreadyQueued ? `run ${runId} of ${name} was already queued and not yet started: following it instead of queuing another` : `queued run ${runId}`);
+        out(requestedRunLine(name, requested, opts.wait));
         if (!opts.wait) return;
         const started = Date.now();
         let warned = false;
