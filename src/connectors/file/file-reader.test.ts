@@ -425,6 +425,13 @@ describe('FileReader (CSV)', () => {
     await expect(collect(multi.read(null, { files: [path.join(dir, 'a.csv')] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT' });
   });
 
+  it('refuses a file whose extension names no format it reads, the extension kept in logs and run history', async () => {
+    const thrown = await collect(reader({}).read(null, { files: [await drop('so-lieu.pdf', `${HEADER}\n${rows(1)}`)] })).catch((e: Error) => e);
+    const told = 'so-lieu.pdf: cannot tell the format from the extension .pdf; set file.format to csv or xlsx';
+    expect(thrown).toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: told });
+    expect(serializeError(thrown as Error).message).toBe(told);
+  });
+
   it('refuses a file no `sheets` entry takes, naming the entries\' `files` patterns, with the whole message kept in logs and run history', async () => {
     const byName = reader({
       sheets: [

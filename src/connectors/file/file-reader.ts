@@ -442,7 +442,8 @@ export class FileReader implements SourceReader {
         fileName: file.name,
       });
     }
-    throw new FileFormatError(`${file.name}: cannot tell the format from the extension "${ext}"; set file.format`, {
+    // The extension unquoted: logs and run history redact quoted text, and this is the hub's own word on a file name.
+    throw new FileFormatError(`${file.name}: cannot tell the format from ${ext ? `the extension ${ext}` : 'a name without an extension'}; set file.format to csv or xlsx`, {
       fileName: file.name,
     });
   }
