@@ -274,6 +274,93 @@ describe('file connectors against their drops', () => {
     expect(await ctx.sql.one(`SELECT repeated_ids FROM connector_run WHERE id = $1`, [runId])).toEqual({ repeated_ids: 1 });
   });
 
+  /**
+   * As QA did: 200 rows ingested (file X), then a drop of a byte-for-byte copy of those rows in a file with
+   * another checksum (A: unchanged records) and, later, the same 200 ids with one column changed (B).
+   */
+  const copiedThenChanged = async (name: string, seed: number, prefix: string) => {
+    const { header, row } = await birthRegisterRows(path.join(root, `${name}-src`), seed);
+    const dir = path.join(root, name);
+    mkdirSync(dir, { recursive: true });
+    const ids = Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`);
+    const rows = ids.map((id) => row({ 'Mã hồ sơ': id, 'Số định danh cá nhân': '' }));
+    const x = path.join(dir, `khai-sinh-${name}-0.csv`);
+    writeFileSync(x, [header, ...rows, ''].join('\n'));
+    utimesSync(x, new Date(Date.now() - 150_000), new Date(Date.now() - 150_000));
+    const writeDrop = () => {
+      const a = path.join(dir, `khai-sinh-${name}-1.csv`);
+      const b = path.join(dir, `khai-sinh-${name}-2.csv`);
+      writeFileSync(a, [header, ...rows, '', ''].join('\n')); // the same rows, one more line end: another checksum
+      writeFileSync(b, [header, ...ids.map((id) => row({ 'Mã hồ sơ': id, 'Số định danh cá nhân': '', 'Họ và tên': 'NGO VAN KHAC' })), ''].join('\n'));
+      utimesSync(a, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+      utimesSync(b, new Date(Date.now() - 90_000), new Date(Date.now() - 90_000));
+    };
+    return { dir, x, ids, writeDrop };
+  };
+
+  const repeatedFlags = async (ids: string[]) => (await ctx.sql.query<{ full_name: string; flags: Array<{ code: string; message: string }> }>(
+    `SELECT full_name, flags FROM source_record WHERE source_system = 'justice-register' AND external_id = ANY($1::text[])`, [ids]));
+
+  for (const mode of ['judged by the stored keys', 'looked up'] as const) {
+    it(`a file of the drop repeating ids an earlier file had as stored (unchanged): each later copy with other content counts as a repeated id and is flagged (${mode})`, async () => {
+      const { dir, x, ids, writeDrop } = await copiedThenChanged(`copied-${mode === 'looked up' ? 'lk' : 'kr'}`, 77, `KS-COPIED-${mode === 'looked up' ? 'LK' : 'KR'}`);
+      expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [x] })).toMatchObject({ status: 'SUCCEEDED', inserted: 200 });
+      writeDrop();
+      rmSync(x);
+      process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+      // Without the stored keys in memory (a large source read by a small drop), records are looked up.
+      const load = mode === 'looked up' ? vi.spyOn(KnownRecords, 'load').mockResolvedValue(null) : null;
+      try {
+        const run = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+        expect(run, JSON.stringify(run)).toMatchObject({
+          status: 'SUCCEEDED', fetched: 400, inserted: 0, updated: 200, unchanged: 200, filesIngested: 2, repeatedIds: 200,
+        });
+        if (load) expect(load).toHaveBeenCalled();
+      } finally {
+        load?.mockRestore();
+      }
+      const stored = await repeatedFlags(ids);
+      expect(stored).toHaveLength(200);
+      for (const r of stored) {
+        expect(r.full_name).toBe('Ngo Van Khac');
+        expect(r.flags).toEqual([expect.objectContaining({ code: 'REPEATED_ID', message: expect.stringMatching(/^the id came earlier in this sync with other content; that copy was replaced by this one \(khai-sinh-copied-\w+-2\.csv row \d+\)$/) })]);
+      }
+    });
+  }
+
+  it('the earlier copy read as stored and the later one in the same chunk, and in a forced re-read of a file already ingested', async () => {
+    const dir = path.join(root, 'copied-chunk');
+    const other = path.join(root, 'copied-chunk-other');
+    const { header, row } = await birthRegisterRows(path.join(root, 'copied-chunk-src'), 79);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(other, { recursive: true });
+    const csv = (file: string, rows: Array<[string, string]>) => {
+      writeFileSync(file, [header, ...rows.map(([id, name]) => row({ 'Mã hồ sơ': id, 'Họ và tên': name })), ''].join('\n'));
+      return file;
+    };
+    const x = csv(path.join(dir, 'khai-sinh-copied-chunk-0.csv'), [['KS-CHUNK-1', 'LY VAN MOT'], ['KS-CHUNK-2', 'LY VAN HAI']]);
+    utimesSync(x, new Date(Date.now() - 150_000), new Date(Date.now() - 150_000));
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [x] })).toMatchObject({ status: 'SUCCEEDED', inserted: 2 });
+    // One chunk: KS-CHUNK-1 as stored, then with another name.
+    const y = csv(path.join(other, 'khai-sinh-copied-chunk-1.csv'), [['KS-CHUNK-1', 'LY VAN MOT'], ['KS-CHUNK-1', 'LY VAN BA'], ['KS-CHUNK-2', 'LY VAN HAI']]);
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [y] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', fetched: 3, updated: 1, unchanged: 2, repeatedIds: 1 });
+    expect((await repeatedFlags(['KS-CHUNK-1']))[0]).toMatchObject({ full_name: 'Ly Van Ba', flags: [expect.objectContaining({ code: 'REPEATED_ID' })] });
+
+    // Back as file 0 has it, then a forced sync of the drop: file 0 (already ingested) is read again, as
+    // stored, and a later file of the drop changes KS-CHUNK-1.
+    const back = csv(path.join(other, 'khai-sinh-copied-chunk-2.csv'), [['KS-CHUNK-1', 'LY VAN MOT']]);
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [back] })).toMatchObject({ status: 'SUCCEEDED', updated: 1, repeatedIds: 0 });
+    const z = csv(path.join(dir, 'khai-sinh-copied-chunk-3.csv'), [['KS-CHUNK-1', 'LY VAN BON']]);
+    utimesSync(z, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
+    expect(forced, JSON.stringify(forced)).toMatchObject({ status: 'SUCCEEDED', fetched: 3, updated: 1, unchanged: 2, repeatedIds: 1 });
+    const after = (await repeatedFlags(['KS-CHUNK-1']))[0]!;
+    expect(after.full_name).toBe('Ly Van Bon');
+    expect(after.flags).toEqual([expect.objectContaining({ code: 'REPEATED_ID', message: expect.stringContaining('(khai-sinh-copied-chunk-3.csv row 2)') })]);
+  });
+
   it('keeps the last copy of a record that changes and changes back within one chunk, though the reader recognised that copy as stored', async () => {
     // From the second chunk on (once the sync judges by the stored keys), the reader recognises a row whose
     // text is stored before the rows before it are judged: such a row must still give way to what the sync

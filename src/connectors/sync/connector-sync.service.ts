@@ -20,7 +20,7 @@ import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, Reade
 import { highWaterOf } from '../http/http-position.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
 import { FilesRefusedError, type RefusedFile } from './files-refused.error.js';
-import type { KnownRecords } from './known-records.js';
+import { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
 import { OpenRejects } from './open-rejects.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
@@ -514,6 +514,12 @@ export class ConnectorSyncService {
     // (KnownRecords; see KnownRecordsHandover for when); an incremental read looks its records up by slice.
     const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log) : null;
+    // A file sync flags an id that comes again with other content, whatever became of its earlier copy: the
+    // records it read as stored (unchanged: never written, so the stored row does not say this run had them)
+    // are remembered here when they were looked up, and by a bit of their entry when judged by `known`
+    // (KnownRecords.judge copies such an entry here when another copy of its key meets it).
+    const readEarlier = definition.kind === 'file' ? KnownRecords.empty() : null;
+    const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a
@@ -563,7 +569,7 @@ export class ConnectorSyncService {
       // When the first batch has arrived (a file sync with no new file loads nothing); once.
       await known?.begin();
       try {
-        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open);
+        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier);
       } catch (err) {
         unstaged = fetchedOf(next.value);
         throw err;
@@ -596,7 +602,7 @@ export class ConnectorSyncService {
         // there. The run's closing statements (below, and its status) are ordinary commits: they wait for all.
         const delta = await this.deps.sql.tx(async (client) => {
           const result = current.ingest.records.size || current.ingest.quarantined.length
-            ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location, flagRepeatsInRun: definition.kind === 'file' })
+            ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location, flagRepeatsInRun: definition.kind === 'file', readEarlierInRun })
             : null;
           if (result?.stored.length) {
             await this.deps.projections.storeEncoded(
@@ -675,6 +681,7 @@ export class ConnectorSyncService {
     inFlight: ReadonlySet<string>,
     known: KnownRecordsHandover | null,
     open: OpenRejects,
+    readEarlier: KnownRecords | null,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: fetchedOf(batch), ingest: this.deps.ingest.newBatch(), projections: [],
@@ -692,12 +699,12 @@ export class ConnectorSyncService {
       const table = known?.forSlice(end - start, inFlight, staged.keys) ?? null;
       const identified = await identify(batch.records, start, end, mapper, mappingHash, table !== null);
       const slice: PendingSlice = table
-        ? this.judgeSlice(start, identified, sourceSystem, table, batch.records, mapper, mappingHash)
+        ? this.judgeSlice(start, identified, sourceSystem, table, batch.records, mapper, mappingHash, readEarlier)
         : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
-      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, open);
+      if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, open, readEarlier);
       previous = slice;
     }
-    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, open);
+    if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, open, readEarlier);
     // Records quarantined now are resolved if a later batch of this run stores them (a repeated page).
     for (const r of staged.rejects) if (r.externalId !== null) open.add(r.externalId);
     for (const r of staged.ingest.quarantined) if (r.externalId !== null) open.add(r.externalId);
@@ -709,7 +716,8 @@ export class ConnectorSyncService {
    * records are dropped here, new ones need no look-up, changed ones are looked up (for their id and child),
    * and keys this sync wrote already are written by key. Every key about to be written is marked. A record
    * the reader recognised by its text is unchanged unless this sync has written its key meanwhile (a record
-   * read before it, maybe in the same slice); then it is parsed and judged like the others.
+   * read before it, maybe in the same slice); then it is parsed and judged like the others. Records found
+   * unchanged are remembered as read (see `readEarlier` in `execute`).
    */
   private judgeSlice(
     start: number,
@@ -719,6 +727,7 @@ export class ConnectorSyncService {
     records: RawRecord[],
     mapper: RecordMapper,
     mappingHash: string,
+    readEarlier: KnownRecords | null,
   ): PendingSlice {
     const decided = new Map<number, StoredRow | null>();
     const byKey = new Set<string>();
@@ -727,11 +736,11 @@ export class ConnectorSyncService {
       let x = identified[i];
       if (x === RECOGNISED) {
         const raw = records[start + i]!;
-        if (known.stillStored(raw.known!)) continue;
+        if (known.readStored(raw.known!)) continue;
         x = identified[i] = identifyOne(raw, mapper, mappingHash);
       }
       if (!x) continue;
-      const judged = known.judge(x.externalId, x.hash);
+      const judged = known.judge(x.externalId, x.hash, readEarlier ?? undefined);
       if (judged === 'unchanged') continue;
       if (judged === 'absent') decided.set(i, null);
       else if (judged === 'written') byKey.add(`${sourceSystem}\u0000${x.externalId}`);
@@ -784,6 +793,7 @@ export class ConnectorSyncService {
     opts: { connectorId: string; connectorRunId: string; location: string },
     inFlight: ReadonlySet<string>,
     open: OpenRejects,
+    readEarlier: KnownRecords | null,
   ): Promise<void> {
     const changed = await slice.lookup;
     const { batch } = staged;
@@ -808,6 +818,8 @@ export class ConnectorSyncService {
         const row = changed.get(i);
         if (row === undefined) {
           staged.unchanged++;
+          // Looked up (a judged record is remembered by its table's entry): one hash-table entry, 16 bytes or so.
+          if (readEarlier && !slice.judged) readEarlier.addRead(x!.externalId, x!.hash);
           // Valid and stored as it is: a reject from when the source sent it otherwise no longer holds.
           if (open.any && open.has(x!.externalId)) staged.resolves.push(x!.externalId);
           continue;

@@ -19,6 +19,43 @@ describe('KnownRecords', () => {
     expect(k.judge('Ho so so 3', 'hash-three')).toBe('absent');
   });
 
+  it('remembers the entries it found unchanged (or recognised), and hands one to readEarlier when another copy of its key differs', () => {
+    const k = KnownRecords.of(Array.from({ length: 5000 }, (_, i) => [`KS-${i}`, `hash-${i}`] as const));
+    const readEarlier = KnownRecords.empty();
+    // Not read yet: a changed copy hands nothing over.
+    expect(k.judge('KS-1', 'other', readEarlier)).toBe('changed');
+    expect(readEarlier.size).toBe(0);
+    expect(k.judge('KS-1', 'hash-1', readEarlier)).toBe('unchanged');
+    expect(k.judge('KS-1', 'other', readEarlier)).toBe('changed');
+    // What is stored under KS-1 is the copy read earlier: the changed copy repeats it; other content stored would not.
+    expect(readEarlier.judge('KS-1', 'hash-1')).toBe('unchanged');
+    expect(readEarlier.judge('KS-1', 'hash-2')).toBe('changed');
+    expect(readEarlier.judge('KS-2', 'hash-2')).toBe('absent');
+    // A record the reader recognised by its text is read too.
+    const token = k.storedSlot('hash-3');
+    expect(k.readStored(token)).toBe(true);
+    k.judge('KS-3', 'other', readEarlier);
+    expect(readEarlier.judge('KS-3', 'hash-3')).toBe('unchanged');
+    // Once written, a recognised entry no longer stands (and is not read).
+    k.markWritten('KS-4');
+    expect(k.readStored(k.storedSlot('hash-4'))).toBe(false);
+    // Records read by look-up are added by hand, and keep their place as the table grows.
+    for (let i = 0; i < 3000; i++) readEarlier.addRead(`LK-${i}`, `lk-${i}`);
+    expect(readEarlier.judge('LK-2999', 'lk-2999')).toBe('unchanged');
+    expect(readEarlier.judge('KS-1', 'hash-1')).toBe('unchanged');
+  });
+
+  it('keeps what it read across growing', () => {
+    const k = KnownRecords.of([['KS-1', 'hash-1']]);
+    expect(k.judge('KS-1', 'hash-1')).toBe('unchanged');
+    // Growing (only a load adds entries, but the bits must follow their entries all the same).
+    const grown = k as unknown as { add(key: number, hash: string): void };
+    for (let i = 0; i < 2000; i++) grown.add(i + 2, `h${i}`);
+    const readEarlier = KnownRecords.empty();
+    expect(k.judge('KS-1', 'other', readEarlier)).toBe('changed');
+    expect(readEarlier.judge('KS-1', 'hash-1')).toBe('unchanged');
+  });
+
   it('judges a key this sync wrote as written, whatever its content, so the write by key decides', () => {
     const k = known();
     k.markWritten('KS-1');

@@ -13,7 +13,7 @@ export type Judgement =
   /** This sync wrote the key already: what was known is stale, so the record is written by key (the write compares hashes). */
   | 'written';
 
-/** Entries the table holds at most: 12 bytes a slot, about 16 bytes per entry (up to 32 just after it grew). */
+/** Entries the table holds at most: 12 bytes and a bit a slot, about 16 bytes per entry (up to 32 just after it grew). */
 export const KNOWN_RECORDS_MAX = 2_000_000;
 
 /** Entries per slot at which the table grows (open addressing, linear probing). */
@@ -36,6 +36,10 @@ const WRITTEN = 0;
  * is never decided on less than 64 bits of the content hash. A key this sync writes is marked, and any later
  * record with that key is written by key, so the table never has to know what this sync wrote.
  *
+ * It also remembers, a bit per slot, which entries this sync read as they are stored (judged or recognised
+ * unchanged), so that a later copy of such a record with other content (an overlapping file of the drop) is
+ * known to repeat an id read earlier in the sync, as a copy this sync wrote is (see {@link judge}).
+ *
  * "absent" is safe by construction: a record someone else stored meanwhile makes the COPY of its batch fail,
  * and the batch is then written by key (see IngestService.store).
  */
@@ -55,10 +59,21 @@ export class KnownRecords {
    * most: about 17 MB for a million records.
    */
   private byContent: Uint32Array | null = null;
+  /**
+   * Bit `s` set: slot `s`'s record was read by this sync as it is stored (see {@link judge}, {@link readStored}).
+   * A bit per slot: about 230 KB for a million records, beside the table's 17 MB.
+   */
+  private seen: Uint32Array;
 
   private constructor(slots: number) {
     this.slots = slots;
     this.t = new Uint32Array(slots * 3);
+    this.seen = new Uint32Array(Math.ceil(slots / 32));
+  }
+
+  /** An empty table, to which a sync adds records as it reads them ({@link addRead}). */
+  static empty(): KnownRecords {
+    return new KnownRecords(1024);
   }
 
   /** A table of the given records (`[external id, content hash]`). */
@@ -123,19 +138,52 @@ export class KnownRecords {
     return this.count;
   }
 
-  /** What is known of the record stored under `externalId`, compared with `contentHash`. */
-  judge(externalId: string, contentHash: string): Judgement {
+  /**
+   * What is known of the record stored under `externalId`, compared with `contentHash`. An entry found
+   * unchanged is remembered as read by this sync. When the record differs from an entry of its key this sync
+   * read as stored earlier, that entry (its key's 32 bits and its content) is added to `readEarlier`: the
+   * record then repeats an id read earlier in the sync if what is stored under its key is still that entry's
+   * content (`readEarlier.judge(externalId, storedHash) === 'unchanged'`, asked once its stored row is known;
+   * the content decides it on 64 bits, as "unchanged" is: an entry of another key sharing the 32 bits never
+   * has the same content).
+   */
+  judge(externalId: string, contentHash: string, readEarlier?: KnownRecords): Judgement {
     const k = keyHash(externalId);
     contentPair(contentHash);
-    const { t, slots } = this;
+    const { t, slots, seen } = this;
     let changed = false;
     for (let i = slotOf(k, slots) * 3; t[i] !== 0; i = i + 3 === t.length ? 0 : i + 3) {
       if (t[i] !== k) continue;
       if (t[i + 1] === WRITTEN && t[i + 2] === WRITTEN) return 'written';
-      if (t[i + 1] === pair1 && t[i + 2] === pair2) return 'unchanged';
+      const s = i / 3;
+      if (t[i + 1] === pair1 && t[i + 2] === pair2) {
+        seen[s >>> 5]! |= 1 << (s & 31);
+        return 'unchanged';
+      }
       changed = true;
+      // Rare (a repeat, or another key sharing the 32 bits): the entry is copied before markWritten clears it.
+      if (readEarlier && (seen[s >>> 5]! & (1 << (s & 31))) !== 0) readEarlier.insert(k, t[i + 1]!, t[i + 2]!);
     }
     return changed ? 'changed' : 'absent';
+  }
+
+  /**
+   * {@link stillStored}, and if so the entry is remembered as read by this sync, as one {@link judge} finds
+   * unchanged is: a record the reader recognised by its text.
+   */
+  readStored(token: number): boolean {
+    if (!this.stillStored(token)) return false;
+    const s = token / 3;
+    this.seen[s >>> 5]! |= 1 << (s & 31);
+    return true;
+  }
+
+  /**
+   * Adds a record this sync read as it is stored without judging it by this table (looked up in PostgreSQL):
+   * for {@link judge}'s `readEarlier`, which then knows it too.
+   */
+  addRead(externalId: string, contentHash: string): void {
+    this.add(keyHash(externalId), contentHash);
   }
 
   /**
@@ -231,27 +279,40 @@ export class KnownRecords {
   /** Adds key `k` with the content pair of bytes `start` to `end` of `buf`, or the one {@link contentPair} left when `buf` is null. */
   private addPair(k: number, buf: Buffer | null, start: number, end: number): void {
     if (buf) contentPairOfBytes(buf, start, end);
+    this.insert(k, pair1, pair2);
+  }
+
+  private insert(k: number, a: number, b: number): void {
     this.byContent = null;
     if ((this.count + 1) > this.slots * MAX_LOAD) this.grow();
-    this.put(k, pair1, pair2);
+    this.put(k, a, b);
     this.count++;
   }
 
-  private put(k: number, a: number, b: number): void {
+  /** Puts an entry in a free slot; returns its index in `t`. */
+  private put(k: number, a: number, b: number): number {
     const { t, slots } = this;
     let i = slotOf(k, slots) * 3;
     while (t[i] !== 0) i = i + 3 === t.length ? 0 : i + 3;
     t[i] = k;
     t[i + 1] = a;
     t[i + 2] = b;
+    return i;
   }
 
   private grow(): void {
     this.byContent = null;
     const old = this.t;
+    const oldSeen = this.seen;
     this.slots *= 2;
     this.t = new Uint32Array(this.slots * 3);
-    for (let i = 0; i < old.length; i += 3) if (old[i] !== 0) this.put(old[i]!, old[i + 1]!, old[i + 2]!);
+    this.seen = new Uint32Array(Math.ceil(this.slots / 32));
+    for (let i = 0; i < old.length; i += 3) {
+      if (old[i] === 0) continue;
+      const at = this.put(old[i]!, old[i + 1]!, old[i + 2]!) / 3;
+      const s = i / 3;
+      if ((oldSeen[s >>> 5]! & (1 << (s & 31))) !== 0) this.seen[at >>> 5]! |= 1 << (at & 31);
+    }
   }
 }
 

@@ -23,6 +23,13 @@ export interface IngestOptions {
    * lists an id twice. Not for an API, whose record may change while a sync pages through it.
    */
   flagRepeatsInRun?: boolean;
+  /**
+   * With {@link flagRepeatsInRun}: whether this run read the record stored under `externalId` as it is
+   * stored (content hash `storedHash`) earlier, judged unchanged and so never written. A record of the batch
+   * that then updates it repeats an id of the run with other content, as one updating a row the run wrote
+   * does. Asked only of records written by key, with the stored hash the repeat check reads anyway.
+   */
+  readEarlierInRun?: (externalId: string, storedHash: string) => boolean;
 }
 
 /** One record to ingest, with what a connector knows about it beyond the record itself. */
@@ -443,8 +450,9 @@ export class IngestService {
       const byKey = new Map(rest.map((r) => [r.key, r]));
       // The numbers linked records carry before this write, to tell which ones this write changes.
       const previous = await previousNumbers(client, rest);
-      // Keys this run stored already, from an earlier batch: an update of one is the same id again.
-      const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, rest, opts.connectorRunId) : null;
+      // Keys this run stored already, from an earlier batch, or read as stored earlier (unchanged, so not
+      // written): an update of one is the same id again.
+      const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, rest, opts.connectorRunId, opts.readEarlierInRun) : null;
       const repeats: Array<{ id: string; where: string }> = [];
       const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, columns);
       written += upserted.rows.length;
@@ -816,10 +824,13 @@ async function lockNumbers(client: PoolClient, sortedNumbers: string[]): Promise
 }
 
 /**
- * The keys (`source system \0 external id`) of `records` whose stored row run `runId` wrote: one indexed
- * statement, on the write-by-key path only (a new record is written by COPY and never looked for here).
+ * The keys (`source system \0 external id`) of `records` whose stored row run `runId` wrote, or (`readEarlier`)
+ * read as it is stored earlier in the run: one indexed statement, on the write-by-key path only (a new record
+ * is written by COPY and never looked for here), before the write.
  */
-async function keysStoredByRun(client: PoolClient, records: PreparedRecord[], runId: string): Promise<Set<string>> {
+async function keysStoredByRun(
+  client: PoolClient, records: PreparedRecord[], runId: string, readEarlier: IngestOptions['readEarlierInRun'],
+): Promise<Set<string>> {
   const systems: string[] = [];
   const ids: string[] = [];
   for (const r of records) {
@@ -827,13 +838,19 @@ async function keysStoredByRun(client: PoolClient, records: PreparedRecord[], ru
     systems.push(r.key.slice(0, at));
     ids.push(r.key.slice(at + 1));
   }
-  const res = await client.query<{ source_system: string; external_id: string }>(
-    `SELECT s.source_system, s.external_id FROM unnest($1::text[], $2::text[]) AS k(source_system, external_id)
+  // With `readEarlier`, every stored row comes back with its hash (rows of changed records only: a few per batch).
+  const res = await client.query<{ source_system: string; external_id: string; by_run: boolean; content_hash: string | null }>(
+    `SELECT s.source_system, s.external_id, s.connector_run_id IS NOT DISTINCT FROM $3 AS by_run, s.content_hash
+       FROM unnest($1::text[], $2::text[]) AS k(source_system, external_id)
        JOIN source_record s ON s.source_system = k.source_system AND s.external_id = k.external_id
-      WHERE s.connector_run_id = $3`,
-    [systems, ids, runId],
+      WHERE $4 OR s.connector_run_id = $3`,
+    [systems, ids, runId, readEarlier !== undefined],
   );
-  return new Set(res.rows.map((r) => `${r.source_system}\u0000${r.external_id}`));
+  const out = new Set<string>();
+  for (const r of res.rows) {
+    if (r.by_run || (r.content_hash !== null && readEarlier?.(r.external_id, r.content_hash))) out.add(`${r.source_system}\u0000${r.external_id}`);
+  }
+  return out;
 }
 
 /** Links ingest makes itself, which a record's new identity number may move ({@link IngestService.relinkRenumbered}). */
