@@ -79,7 +79,7 @@ describe('file connectors against their drops', () => {
 
     // Forced re-read: every record recognised as unchanged by its content hash.
     const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
-    expect(forced).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: rows - 3, rejected: 3 });
+    expect(forced).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: rows - 3, rejected: 3, filesIngested: drop.files.length, filesSkipped: 0 });
   });
 
   it('stores each CSV row as the file wrote it with the layout that reads it, and XLSX records as JSON', async () => {
@@ -355,7 +355,9 @@ describe('file connectors against their drops', () => {
     utimesSync(z, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
-    expect(forced, JSON.stringify(forced)).toMatchObject({ status: 'SUCCEEDED', fetched: 3, updated: 1, unchanged: 2, repeatedIds: 1 });
+    // Both files read whole: the one ingested before counts as ingested again, none as skipped.
+    expect(forced, JSON.stringify(forced)).toMatchObject({ status: 'SUCCEEDED', fetched: 3, updated: 1, unchanged: 2, repeatedIds: 1, filesIngested: 2, filesSkipped: 0 });
+    expect(await ctx.sql.one(`SELECT files_ingested, files_skipped FROM connector_run WHERE id = $1`, [forced.runId])).toEqual({ files_ingested: 2, files_skipped: 0 });
     const after = (await repeatedFlags(['KS-CHUNK-1']))[0]!;
     expect(after.full_name).toBe('Ly Van Bon');
     expect(after.flags).toEqual([expect.objectContaining({ code: 'REPEATED_ID', message: expect.stringContaining('(khai-sinh-copied-chunk-3.csv row 2)') })]);

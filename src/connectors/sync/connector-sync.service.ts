@@ -620,12 +620,18 @@ export class ConnectorSyncService {
           let filesIngested = 0;
           if (batch.fileCompleted) {
             const f = batch.fileCompleted;
-            const ins = await client.query(
-              `INSERT INTO ingested_file (id, connector_id, checksum, file_name, size_bytes, connector_run_id)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (connector_id, checksum) DO NOTHING`,
+            // A file read whole counts, a forced re-read of one ingested before too (its row stays the first
+            // run's); not a file this run had recorded already (a forced run resumed reads it again).
+            const ins = await client.query<{ counted: boolean }>(
+              `WITH ins AS (
+                 INSERT INTO ingested_file (id, connector_id, checksum, file_name, size_bytes, connector_run_id)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (connector_id, checksum) DO NOTHING RETURNING 1
+               )
+               SELECT EXISTS (SELECT 1 FROM ins)
+                   OR NOT EXISTS (SELECT 1 FROM ingested_file WHERE connector_id = $2 AND checksum = $3 AND connector_run_id = $6) AS counted`,
               [newId('ingestedFile'), connectorId, f.checksum, f.fileName, f.sizeBytes, runId],
             );
-            filesIngested = ins.rowCount ?? 0;
+            filesIngested = ins.rows[0]?.counted ? 1 : 0;
           }
           const d: RunCounts = {
             filesWaiting: 0,
