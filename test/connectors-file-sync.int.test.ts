@@ -210,6 +210,46 @@ describe('file connectors against their drops', () => {
     expect(after!.flags).toHaveLength(1);
   });
 
+  it('an id written earlier in the sync, then in one later chunk as written and with other content: one repeat, not two', async () => {
+    const dir = path.join(root, 'repeated-twice-later');
+    const { header, row } = await birthRegisterRows(dir, 96);
+    // Chunks of 2,000 rows: KS-TWOCOPY-1 in chunk 1; in chunk 2 first as chunk 1 had it, then with another name.
+    const fillers = Array.from({ length: 2000 }, (_, i) => row({ 'Mã hồ sơ': `KS-TWOCOPY-FILLER-${i}`, 'Số định danh cá nhân': '' }));
+    const file = path.join(dir, 'khai-sinh-repeated-twice.csv');
+    writeFileSync(file, [
+      header,
+      row({ 'Mã hồ sơ': 'KS-TWOCOPY-1', 'Họ và tên': 'DO VAN MOT' }),
+      ...fillers,
+      row({ 'Mã hồ sơ': 'KS-TWOCOPY-1', 'Họ và tên': 'DO VAN MOT' }), // as stored by this run: nothing to report
+      row({ 'Mã hồ sơ': 'KS-TWOCOPY-1', 'Họ và tên': 'DO VAN HAI' }), // the one copy with other content
+      '',
+    ].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', batches: 2, fetched: 2003, inserted: 2001, updated: 1, repeatedIds: 1 });
+    const stored = await ctx.sql.one<{ full_name: string; flags: Array<{ code: string }> }>(
+      `SELECT full_name, flags FROM source_record WHERE source_system = 'justice-register' AND external_id = 'KS-TWOCOPY-1'`);
+    expect(stored!.full_name).toBe('Do Van Hai');
+    expect(stored!.flags.filter((f) => f.code === 'REPEATED_ID')).toHaveLength(1);
+
+    // Three copies with other content each (chunk 1, then two in chunk 2): two repeats, each named where it was.
+    const three = path.join(dir, 'khai-sinh-repeated-three.csv');
+    const others = Array.from({ length: 2000 }, (_, i) => row({ 'Mã hồ sơ': `KS-THREE-FILLER-${i}`, 'Số định danh cá nhân': '' }));
+    writeFileSync(three, [
+      header,
+      row({ 'Mã hồ sơ': 'KS-THREE-1', 'Họ và tên': 'DO VAN MOT' }),
+      ...others,
+      row({ 'Mã hồ sơ': 'KS-THREE-1', 'Họ và tên': 'DO VAN HAI' }),
+      row({ 'Mã hồ sơ': 'KS-THREE-1', 'Họ và tên': 'DO VAN BA' }),
+      '',
+    ].join('\n'));
+    const second = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [three] });
+    expect(second, JSON.stringify(second)).toMatchObject({ status: 'SUCCEEDED', fetched: 2003, inserted: 2001, updated: 1, repeatedIds: 2 });
+    const flags = (await ctx.sql.one<{ flags: Array<{ code: string; message: string }> }>(
+      `SELECT flags FROM source_record WHERE source_system = 'justice-register' AND external_id = 'KS-THREE-1'`))!.flags.filter((f) => f.code === 'REPEATED_ID');
+    expect(flags.map((f) => /\((khai-sinh-repeated-three\.csv row \d+)\)/.exec(f.message)?.[1]).sort())
+      .toEqual(['khai-sinh-repeated-three.csv row 2003', 'khai-sinh-repeated-three.csv row 2004']);
+  });
+
   /** Two CSV exports of one drop that overlap: the second lists an id of the first with other content, and one as it was. */
   const overlappingDrop = async (name: string, seed: number, prefix: string) => {
     const { header, row } = await birthRegisterRows(path.join(root, `${name}-src`), seed);

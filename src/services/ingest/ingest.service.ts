@@ -125,6 +125,12 @@ export interface PreparedRecord {
   layout: RecordLayout | undefined;
   /** Where in the source it came from (`khai-sinh.csv row 30`), to report a repeat of its id. */
   location: string | undefined;
+  /**
+   * The batch's first copy of the key, when the batch held it more than once (this record is the last): its
+   * content hash and where it was. The run's earlier copy, if any, is compared with it, not with this one:
+   * this one was compared with the first within the batch.
+   */
+  firstCopy: { hash: string; where: string } | undefined;
 }
 
 /**
@@ -342,12 +348,15 @@ export class IngestService {
       const found = recordKey === key && !part.notLookedUp?.has(recordKey) ? (row ?? null) : undefined;
       const id = found?.id ?? newId('sourceRecord');
       const earlier = out.records.get(recordKey);
+      let firstCopy: PreparedRecord['firstCopy'];
       if (earlier !== undefined) {
         out.records.delete(recordKey); // a repeat moves to the end, as the last copy
+        const earlierHash = decodeCopyFields(earlier.fields)[CONTENT_HASH_FIELD]!;
+        firstCopy = earlier.firstCopy ?? { hash: earlierHash, where: earlier.location ?? `record ${earlier.index + 1}` };
         // The same record again (a page served twice) is nothing to report; other content under the same id
         // (a register listing a number twice) replaces the earlier copy as a later line corrects an earlier
         // one, and is reported where it was: the earlier copy is not dropped silently.
-        if (decodeCopyFields(earlier.fields)[CONTENT_HASH_FIELD] !== record.contentHash) {
+        if (earlierHash !== record.contentHash) {
           const where = item.location ?? `record ${index + 1}`;
           out.repeatedWithOtherContent.push(where);
           // Kept with the record, for whoever reads it: a steward sees it was not the only copy.
@@ -359,7 +368,7 @@ export class IngestService {
       }
       out.records.set(recordKey, {
         index, key: recordKey, identityNumber: record.identityNumber, stored: found, id,
-        fields: encodeRecord(record, id, opts), newChildId: newId('child'), layout: record.rawText?.layout, location: item.location,
+        fields: encodeRecord(record, id, opts), newChildId: newId('child'), layout: record.rawText?.layout, location: item.location, firstCopy,
       });
     }
     return out;
@@ -453,7 +462,7 @@ export class IngestService {
       // Keys this run stored already, from an earlier batch, or read as stored earlier (unchanged, so not
       // written): an update of one is the same id again.
       const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, rest, opts.connectorRunId, opts.readEarlierInRun) : null;
-      const repeats: Array<{ id: string; where: string }> = [];
+      const repeats: Array<{ id: string; where: string; message: string }> = [];
       const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, columns);
       written += upserted.rows.length;
       for (const row of upserted.rows) {
@@ -461,7 +470,18 @@ export class IngestService {
         else result.updated++;
         const key = `${row.source_system}\u0000${row.external_id}`;
         const entry = byKey.get(key);
-        if (!row.inserted && storedByRun?.has(key)) repeats.push({ id: row.id, where: entry?.location ?? `record ${(entry?.index ?? 0) + 1}` });
+        const runCopy = row.inserted ? undefined : storedByRun?.get(key);
+        if (runCopy !== undefined) {
+          // The run's earlier copy against the batch's first copy of the key (the later ones were compared
+          // within the batch): a copy as the run had it, then one with other content, is one repeat, not two.
+          const first = entry?.firstCopy;
+          if (first === undefined) {
+            const where = entry?.location ?? `record ${(entry?.index ?? 0) + 1}`;
+            repeats.push({ id: row.id, where, message: `the id came earlier in this sync with other content; that copy was replaced by this one (${where})` });
+          } else if (first.hash !== runCopy) {
+            repeats.push({ id: row.id, where: first.where, message: `the id came earlier in this sync with other content; that copy was replaced by a later one (${first.where}), itself replaced in the same batch` });
+          }
+        }
         if (entry) result.stored.push({ index: entry.index, sourceRecordId: row.id, inserted: row.inserted });
         // A record someone linked meanwhile keeps that link; the child planned for it is not used.
         if (row.child_id) {
@@ -477,7 +497,7 @@ export class IngestService {
         await client.query(
           `UPDATE source_record s SET flags = s.flags || jsonb_build_array(jsonb_build_object('field', 'externalId', 'code', $3::text, 'message', u.message))
              FROM unnest($1::text[], $2::text[]) AS u(id, message) WHERE s.id = u.id`,
-          [repeats.map((r) => r.id), repeats.map((r) => `the id came earlier in this sync with other content; that copy was replaced by this one (${r.where})`), REPEATED_ID],
+          [repeats.map((r) => r.id), repeats.map((r) => r.message), REPEATED_ID],
         );
         repeatsInRun = repeats.map((r) => r.where);
       }
@@ -825,12 +845,13 @@ async function lockNumbers(client: PoolClient, sortedNumbers: string[]): Promise
 
 /**
  * The keys (`source system \0 external id`) of `records` whose stored row run `runId` wrote, or (`readEarlier`)
- * read as it is stored earlier in the run: one indexed statement, on the write-by-key path only (a new record
- * is written by COPY and never looked for here), before the write.
+ * read as it is stored earlier in the run, each with that row's content hash (the run's copy): one indexed
+ * statement, on the write-by-key path only (a new record is written by COPY and never looked for here),
+ * before the write.
  */
 async function keysStoredByRun(
   client: PoolClient, records: PreparedRecord[], runId: string, readEarlier: IngestOptions['readEarlierInRun'],
-): Promise<Set<string>> {
+): Promise<Map<string, string | null>> {
   const systems: string[] = [];
   const ids: string[] = [];
   for (const r of records) {
@@ -846,9 +867,9 @@ async function keysStoredByRun(
       WHERE $4 OR s.connector_run_id = $3`,
     [systems, ids, runId, readEarlier !== undefined],
   );
-  const out = new Set<string>();
+  const out = new Map<string, string | null>();
   for (const r of res.rows) {
-    if (r.by_run || (r.content_hash !== null && readEarlier?.(r.external_id, r.content_hash))) out.add(`${r.source_system}\u0000${r.external_id}`);
+    if (r.by_run || (r.content_hash !== null && readEarlier?.(r.external_id, r.content_hash))) out.set(`${r.source_system}\u0000${r.external_id}`, r.content_hash);
   }
   return out;
 }
