@@ -1,18 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/app-context.js';
 import { RegistryRejectedError } from '../src/errors/registry-rejected-error.js';
-import { createLogger } from '../src/observability/logger.js';
-import type { CallResult, Citizen, LookupOutcome, PersonQuery, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
-import { IdentityReconciler } from '../src/services/identity/identity-reconciler.js';
+import type { Citizen } from '../src/population-db/population-db.client.js';
 import { identityIssuanceProcessor, issuanceJobId } from '../jobs/processors/identity-issuance.processor.js';
 import { identitySweepProcessor } from '../jobs/processors/identity-sweep.processor.js';
 import { QUEUE_NAMES } from '../jobs/queues.js';
 import { startWorker, type RunningWorker } from '../jobs/worker.js';
-import { registryEnv, waitFor } from './support/identity-hub.js';
-import { createTestAppContext } from './support/jobs-test-context.js';
+import { waitFor } from './support/identity-hub.js';
 import { aRecord } from './support/records.js';
+import { citizenNamed, contextWithStandInRegistry } from './support/stand-in-registry.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /**
@@ -31,20 +28,13 @@ describe('identity issuance: the sweep restarts a poll chain that stopped', () =
 
   beforeAll(async () => {
     env = await createTestEnv();
-    const base = await createTestAppContext(env, registryEnv('http://127.0.0.1:9/ws', { ISSUANCE_POLL_INITIAL_MS: '50', ISSUANCE_POLL_MAX_MS: '100' }));
-    const registry = {
-      verifyCitizen: async (): Promise<CallResult<VerifyOutcome>> => ({ requestId: randomUUID(), latencyMs: 1, outcome: { kind: 'NOT_FOUND' } }),
-      lookupCitizen: async (q: PersonQuery): Promise<CallResult<LookupOutcome>> => {
-        lookups.push(q.fullName);
-        const answer = answers.get(q.fullName);
-        // A refusal fails the poll for good at once (no retries): the chain ends there.
-        if (answer === 'refuse') throw new RegistryRejectedError('refused by the registry (test)');
-        return { requestId: randomUUID(), latencyMs: 1, outcome: answer ? { kind: 'FOUND', citizens: [answer] } : { kind: 'NOT_FOUND' } };
-      },
-    } as unknown as PopulationDbClient;
-    const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
-    const reconciler = new IdentityReconciler(base.sql, registry, quota, base.config, createLogger({ level: 'silent' }));
-    ctx = { ...base, identity: { reconciler, queue: base.identity!.queue } };
+    ctx = await contextWithStandInRegistry(env, (q) => {
+      lookups.push(q.fullName);
+      const answer = answers.get(q.fullName);
+      // A refusal fails the poll for good at once (no retries): the chain ends there.
+      if (answer === 'refuse') throw new RegistryRejectedError('refused by the registry (test)');
+      return answer ? { kind: 'FOUND', citizens: [answer] } : { kind: 'NOT_FOUND' };
+    });
   });
   afterEach(async () => {
     await worker?.close();
@@ -56,10 +46,7 @@ describe('identity issuance: the sweep restarts a poll chain that stopped', () =
     await env?.cleanup();
   });
 
-  const citizen = (number: string, fullName: string, birthDate: string): Citizen => {
-    const [familyName, ...rest] = fullName.split(' ');
-    return { number, familyName: familyName!, middleName: rest.slice(0, -1).join(' ') || null, givenName: rest.at(-1)!, sex: 'FEMALE', birthDate, birthDatePrecision: 'DAY' };
-  };
+  const citizen = citizenNamed;
   const issuanceQueue = () => ctx.identity!.queue.queue('identity-issuance');
   const request = (childId: string) => ctx.sql.one<{ issuance_id: string; polls: number; next_poll_at: Date | null }>(
     'SELECT issuance_id, polls, next_poll_at FROM identity_issuance WHERE child_id = $1', [childId]);
