@@ -20,6 +20,7 @@ import { Migration20261209010000_issuance_request_ids } from './Migration2026120
 import { Migration20261209030000_child_kept_number_idx } from './Migration20261209030000_child_kept_number_idx.js';
 import { Migration20261209040000_child_in_groups_birth_index } from './Migration20261209040000_child_in_groups_birth_index.js';
 import { Migration20261209050000_outbox_connector_sync_index } from './Migration20261209050000_outbox_connector_sync_index.js';
+import { Migration20261210010000_source_record_absence } from './Migration20261210010000_source_record_absence.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -44,4 +45,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261209030000_child_kept_number_idx', class: Migration20261209030000_child_kept_number_idx },
   { name: 'Migration20261209040000_child_in_groups_birth_index', class: Migration20261209040000_child_in_groups_birth_index },
   { name: 'Migration20261209050000_outbox_connector_sync_index', class: Migration20261209050000_outbox_connector_sync_index },
+  { name: 'Migration20261210010000_source_record_absence', class: Migration20261210010000_source_record_absence },
 ];

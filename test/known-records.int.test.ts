@@ -166,6 +166,16 @@ describe('KnownRecords.load', () => {
       for (const i of [1, 2, 3, 4]) expect(table!.judge(`K-${i}`, `h-K-${i}`), `K-${i}`).toBe('written');
       expect(table!.judge('K-5', 'h-K-5')).toBe('unchanged');
       expect(table!.judge('K-30001', 'x')).toBe('absent');
+      // Records of the read before the switch were looked up, not judged: the table cannot tell which were read.
+      expect(h.wholeReadTable).toBeNull();
+    });
+
+    it('loads a large source before the first batch for a read that must judge every record (loadAtOnce: records gone from a source)', async () => {
+      const h = new KnownRecordsHandover(pool, 'handover-test', log, { loadAtOnce: true });
+      await h.begin();
+      const table = h.forSlice(500, new Set(), new Set());
+      expect(table!.size).toBe(30000);
+      expect(h.wholeReadTable).toBe(table);
     });
   });
 });

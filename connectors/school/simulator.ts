@@ -15,7 +15,8 @@
  * - 400 `INVALID_PARAMETER` / `INVALID_CURSOR` for a bad parameter or a cursor this server did not issue.
  *
  * Plus the shared control endpoints (`/_sim/stats`, `/_sim/faults`, …, see simulator-server.ts),
- * `POST /_sim/touch?n=10` (= {@link SchoolSimulator.touch}) and `POST /_sim/add?n=10` (= {@link SchoolSimulator.add}).
+ * `POST /_sim/touch?n=10` (= {@link SchoolSimulator.touch}), `POST /_sim/add?n=10` (= {@link SchoolSimulator.add}) and
+ * `POST /_sim/remove?n=10` (= {@link SchoolSimulator.remove}).
  */
 import type { Logger } from 'pino';
 import { forkRandom, hash32 } from '../../src/sample/random.js';
@@ -26,7 +27,7 @@ import { FaultInjector, type HttpFaults } from '../../src/connectors/simulator/h
 import { KeysetIndex, type Key, type KeysetEntry } from '../../src/connectors/simulator/keyset-index.js';
 import { PageTokenCodec } from '../../src/connectors/simulator/page-token.js';
 import { NewSourceRecords, populationChild } from '../../src/connectors/simulator/population-growth.js';
-import { addSteadily, recordChangeRoutes, type AddResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
+import { addSteadily, recordChangeRoutes, type AddResult, type RemoveResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
 import { jsonBytes } from '../../src/connectors/simulator/json-bytes.js';
 import { startSimulatorServer, type RequestContext, type SimulatorHttpStats } from '../../src/connectors/simulator/simulator-server.js';
 
@@ -94,6 +95,8 @@ export interface SchoolSimulator {
    * past every existing value. Returns their student codes and the children they are about. Deterministic.
    */
   add(n: number): AddResult;
+  /** Removes `n` records, as a school drops pupils (`POST /_sim/remove?n=`): see `removals` in the connector definition. */
+  remove(n: number): RemoveResult;
   /** The records as now held, in paging order (for tests). */
   records(): SchoolStudent[];
   close(): Promise<void>;
@@ -174,6 +177,8 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
   const newRecords = new NewSourceRecords(seed, count, 'school');
   let clock = index.maxTime;
   let touchCalls = 0;
+  let removeCalls = 0;
+  let recordsRemoved = 0;
   let recordsAdded = 0;
   let recordsTouched = 0;
   let pagesServed = 0;
@@ -279,6 +284,23 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
     return { ids: [...chosen], updatedAt };
   }
 
+  /**
+   * Removes `n` records chosen at random (the same ones for a seed and call), as a school drops a pupil entered
+   * in error or one who left: a full read no longer returns them, an incremental one cannot tell.
+   */
+  function remove(n: number): RemoveResult {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError('n must be a non-negative integer');
+    const rnd = forkRandom(hash32(seed, 0x72656d), removeCalls++);
+    const ids: string[] = [];
+    while (ids.length < n && index.size > 0) {
+      const id = index.at(rnd.int(0, index.size - 1))!.id;
+      index.remove(id);
+      ids.push(id);
+    }
+    recordsRemoved += ids.length;
+    return { ids };
+  }
+
   function add(n: number): AddResult {
     const added = newRecords.take(n);
     clock += 60_000;
@@ -299,8 +321,8 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
     holdMs: options.holdMs,
     logger: options.logger,
     routes: [{ method: 'GET', path: SCHOOL_API_PATH, handle: list }],
-    controlRoutes: recordChangeRoutes({ touch, add }),
-    extraStats: () => ({ pagesServed, recordsServed, recordCount: index.size, recordsAdded, recordsTouched, buildMs: Math.round(buildMs) }),
+    controlRoutes: recordChangeRoutes({ touch, add, remove }),
+    extraStats: () => ({ pagesServed, recordsServed, recordCount: index.size, recordsAdded, recordsTouched, recordsRemoved, buildMs: Math.round(buildMs) }),
     onResetStats: () => {
       pagesServed = 0;
       recordsServed = 0;
@@ -325,6 +347,7 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
     setFaults: (f) => faults.set(f),
     touch,
     add,
+    remove,
     records: () => Array.from({ length: index.size }, (_, i) => index.at(i)!.item.raw),
     close: async () => {
       steady?.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastRunLine, progressLine, requestedRunLine } from './connector-runs.format.js';
+import { lastRunLine, progressLine, removalsLine, requestedRunLine } from './connector-runs.format.js';
 
 /** What `connectors sync` redraws while a run reads, and what `connectors list` says of the last run. */
 describe('connector run lines', () => {
@@ -29,5 +29,19 @@ describe('connector run lines', () => {
     expect(requestedRunLine('school', { runId, alreadyQueued: true }, false))
       .toBe(`run ${runId} of school was already queued and not yet started: returning it instead of queuing another`);
     expect(requestedRunLine('school', { runId, alreadyQueued: false }, false)).toBe(`queued run ${runId}`);
+  });
+
+  it('says what a full read found gone from the source: marked, returned, or held back and why', () => {
+    const none = { stored: 400, marked: 0, returned: 0, held: 0, heldReason: null, absent: 0 };
+    expect(removalsLine(undefined)).toBeNull();
+    expect(removalsLine(none)).toBeNull();
+    expect(removalsLine({ ...none, marked: 3, absent: 5 }))
+      .toBe('3 record(s) no longer returned by the source marked absent; 5 of 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
+    expect(removalsLine({ ...none, marked: 3, returned: 1, absent: 3 }))
+      .toBe('3 record(s) no longer returned by the source marked absent, 1 returned again; 3 of 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
+    expect(removalsLine({ ...none, held: 30, heldReason: 'OVER_MAX_SHARE' }, 0.05))
+      .toBe('records gone from the source NOT marked: this read did not return 30 (7.5% of the 400 stored), more than removals.maxShare (5%) allows: '
+        + 'a source answering with part of its data? Check the source; if they are really gone, raise removals.maxShare for the next full read (--force)');
+    expect(removalsLine({ ...none, held: 2, heldReason: 'UNIDENTIFIED_REJECTS' })).toMatch(/^records gone from the source NOT marked: this read did not return 2, but it quarantined records whose id could not be read/);
   });
 });

@@ -1,4 +1,5 @@
 import type { RunCounts } from '../connectors/sync/connector-sync.service.js';
+import type { RunRemovals } from '../connectors/sync/removals.js';
 
 /** Counts a run shows while it runs. */
 export type ProgressCounts = Pick<RunCounts, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected' | 'repeatedIds'>;
@@ -11,6 +12,30 @@ export function progressLine(name: string, p: ProgressCounts & { location?: stri
   const repeated = p.repeatedIds > 0 ? `, ${p.repeatedIds} repeated id(s)` : '';
   return `${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, `
     + `${p.rejected} rejected${repeated}${p.location ? ` (${p.location})` : ''}`;
+}
+
+/**
+ * What `connectors sync` says of the records a full read found gone from the source (connectors with `removals`), or
+ * null when there is nothing to say: none gone, none back. Counts only: the records are listed by
+ * `SourceRecord.absentFromSourceSince` over the API.
+ */
+export function removalsLine(r: RunRemovals | null | undefined, maxShare?: number): string | null {
+  if (!r) return null;
+  if (r.heldReason === 'OVER_MAX_SHARE') {
+    const share = r.stored ? ` (${((100 * r.held) / r.stored).toFixed(1)}% of the ${r.stored} stored)` : '';
+    return `records gone from the source NOT marked: this read did not return ${r.held}${share}, more than removals.maxShare`
+      + `${maxShare !== undefined ? ` (${maxShare * 100}%)` : ''} allows: a source answering with part of its data? Check the source; if they are `
+      + 'really gone, raise removals.maxShare for the next full read (--force)';
+  }
+  if (r.heldReason === 'UNIDENTIFIED_REJECTS') {
+    return `records gone from the source NOT marked: this read did not return ${r.held}, but it quarantined records whose id could not be `
+      + 'read (any of them may be one of these): fix those records at the source, then read it again (--force)';
+  }
+  if (!r.marked && !r.returned) return null;
+  const parts = [];
+  if (r.marked) parts.push(`${r.marked} record(s) no longer returned by the source marked absent`);
+  if (r.returned) parts.push(`${r.returned} returned again`);
+  return `${parts.join(', ')}; ${r.absent} of ${r.stored} stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)`;
 }
 
 /** A connector's last run as `connectors list` shows it; repeated ids only when there are some. */

@@ -8,9 +8,10 @@ import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/de
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.service.js';
+import type { RunRemovals } from '../connectors/sync/removals.js';
 import { boot, bootLogger } from './bootstrap.js';
 import { rejectsCommand } from './connector-rejects.command.js';
-import { lastRunLine, progressLine, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
+import { lastRunLine, progressLine, removalsLine, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -163,6 +164,8 @@ export function connectorsCommand(): Command {
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
           if (s.repeatedIds > 0) out(repeatedLine(s.repeatedIds));
+          const gone = removalsLine(s.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare);
+          if (gone) out(gone);
           if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
           if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
@@ -179,8 +182,9 @@ export function connectorsCommand(): Command {
           const r = await b.ctx.sql.one<{
             status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number;
             files_skipped: number; files_waiting: number; repeated_ids: number; error: { code: string; message: string } | null;
+            removals: RunRemovals | null;
           }>(
-            `SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, repeated_ids, error
+            `SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, repeated_ids, error, removals
                FROM connector_run WHERE id = $1`, [runId]);
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
@@ -198,6 +202,8 @@ export function connectorsCommand(): Command {
             if (process.stderr.isTTY) process.stderr.write('\n');
             out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
             if (r.repeated_ids > 0) out(repeatedLine(r.repeated_ids));
+            const gone = removalsLine(r.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare);
+            if (gone) out(gone);
             if (r.files_skipped > 0) out(skippedLine(r.files_skipped, opts.force));
             if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
             process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;

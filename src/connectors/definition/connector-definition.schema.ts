@@ -10,6 +10,26 @@ const cronSchema = z
   .regex(/^\s*(\S+\s+){4,5}\S+\s*$/, 'must be a cron pattern of 5 fields (minute hour day month weekday)')
   .describe('When to sync, as a cron pattern (minute hour day-of-month month day-of-week) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".');
 
+/** `removals`: records an HTTP source no longer returns, found by its full reads. */
+const removalsSchema = z
+  .strictObject({
+    maxShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.05)
+      .describe(
+        'The largest share of the records stored from the source that one full read may mark absent. A read that finds more gone '
+          + '(a source answering with part of its data after an outage, a changed filter) marks none of them: the run says how many it held back. '
+          + '@defaultValue 0.05',
+      ),
+  })
+  .describe(
+    'Mark the records of the source that a full read (the first read, every read of a source without `http.incremental`, a forced '
+      + 'read) did not return as absent from the source (`SourceRecord.absentFromSourceSince`); a record read again is unmarked. '
+      + 'Only for a source whose answer holds every record it has for this connector. Nothing is deleted.',
+  );
+
 /**
  * A connector definition (`connectors/<name>/connector.yaml`): which source system, how to read it, and how
  * its records map onto the hub's source records and projections. Published as `connectors/connector.schema.json`.
@@ -30,12 +50,16 @@ export const connectorDefinitionSchema = z
     http: httpConfigSchema.optional().describe('How to call the source (required when kind is http).'),
     file: fileConfigSchema.optional().describe('Where the files are dropped and how to read them (required when kind is file).'),
     records: recordMappingsSchema.describe('The record types the source delivers and how each maps onto the hub.'),
+    removals: removalsSchema.optional(),
   })
   .superRefine((def, ctx) => {
     if (def.kind === 'http' && !def.http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'is required when kind is http' });
     if (def.kind === 'file' && !def.file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required when kind is file' });
     if (def.kind === 'http' && def.file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'only applies when kind is file' });
     if (def.kind === 'file' && def.http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'only applies when kind is http' });
+    if (def.kind === 'file' && def.removals) {
+      ctx.addIssue({ code: 'custom', path: ['removals'], message: 'only applies when kind is http: a file drop is not known to hold every record of its source' });
+    }
     const types = def.records.map((r) => r.recordType ?? 'child');
     if (def.kind === 'http' && def.records.length !== 1) {
       ctx.addIssue({ code: 'custom', path: ['records'], message: 'an http connector has exactly one record type' });

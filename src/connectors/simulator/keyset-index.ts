@@ -76,6 +76,15 @@ export class KeysetIndex<T> {
     this.byId.set(entry.id, entry);
   }
 
+  /** Takes a record out (a source deleting it); false when there is none with the id. */
+  remove(id: string): boolean {
+    const old = this.byId.get(id);
+    if (!old) return false;
+    this.entries.splice(this.positionAfter(old, true), 1);
+    this.byId.delete(id);
+    return true;
+  }
+
   /** Replaces a record and its time, keeping the order. */
   update(id: string, time: number, item: T): void {
     const old = this.byId.get(id);

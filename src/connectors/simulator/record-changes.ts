@@ -1,6 +1,7 @@
 /**
  * How the HTTP simulators' records change between syncs, on demand: `touch` changes existing records, `add`
- * adds new ones (the population's next children, see population-growth.ts). Either gives the records a
+ * adds new ones (the population's next children, see population-growth.ts), `remove` (where a simulator has
+ * it) deletes some, as a source drops a record entered in error or a pupil who left. Either gives the records a
  * last-modified time past every existing one, so the next incremental read finds exactly them. Here: the
  * results, their control endpoints, and adding at a steady rate for demos.
  */
@@ -22,14 +23,22 @@ export interface AddResult extends AddedRecords {
   updatedAt: string;
 }
 
+/** What a remove took out. */
+export interface RemoveResult {
+  /** Ids of the records removed. */
+  ids: string[];
+}
+
 export interface RecordChanges {
   touch(n: number): TouchResult;
   add(n: number): AddResult;
+  remove?(n: number): RemoveResult;
 }
 
 /**
- * `POST /_sim/touch?n=10` → `{ touched, ids, updatedAt }` and `POST /_sim/add?n=10` → `{ added, ids, truthIds,
- * updatedAt }` (`n` defaults to 1; 400 unless a non-negative integer).
+ * `POST /_sim/touch?n=10` → `{ touched, ids, updatedAt }`, `POST /_sim/add?n=10` → `{ added, ids, truthIds,
+ * updatedAt }` and, where the simulator removes records, `POST /_sim/remove?n=10` → `{ removed, ids }` (`n`
+ * defaults to 1; 400 unless a non-negative integer).
  */
 export function recordChangeRoutes(changes: RecordChanges): SimulatorRoute[] {
   const route = (path: string, change: (n: number) => Record<string, unknown>): SimulatorRoute => ({
@@ -50,6 +59,10 @@ export function recordChangeRoutes(changes: RecordChanges): SimulatorRoute[] {
       const { ids, truthIds, updatedAt } = changes.add(n);
       return { added: ids.length, ids, truthIds, updatedAt };
     }),
+    ...(changes.remove ? [route('/_sim/remove', (n) => {
+      const { ids } = changes.remove!(n);
+      return { removed: ids.length, ids };
+    })] : []),
   ];
 }
 

@@ -22,6 +22,7 @@ import { ConnectorDisabledError } from './connector-disabled.error.js';
 import { FilesRefusedError, type RefusedFile } from './files-refused.error.js';
 import { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
+import { markRemovals, type RunRemovals } from './removals.js';
 import { OpenRejects } from './open-rejects.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
@@ -77,6 +78,11 @@ export interface RunSummary extends RunCounts {
   resumed: boolean;
   durationMs: number;
   error?: { code: string; message: string };
+  /**
+   * What a full read of a connector with `removals` found of the records its source no longer returns; absent
+   * when the run did not look (see {@link ConnectorSyncService.execute}).
+   */
+  removals?: RunRemovals;
   /**
    * With files waiting (`filesWaiting`): how long until the first of them has settled, in ms, when a sync
    * would read it if nothing writes it meanwhile. The worker queues that sync (see connectorSyncProcessor),
@@ -385,7 +391,7 @@ export class ConnectorSyncService {
       const waiting = { settlesInMs: Infinity };
       log.info({ runId: run.id, trigger: req.trigger, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
-        await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting);
+        const removals = await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting, run.resumed);
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) {
           throw new FilesRefusedError(refused, counts, counts.filesWaiting > 0 ? { connector: name, settlesInMs: waiting.settlesInMs } : undefined);
@@ -394,6 +400,7 @@ export class ConnectorSyncService {
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
           ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs } : {}),
+          ...(removals ? { removals } : {}),
         };
         const { connector: _named, ...fields } = summary; // `log` names the connector already
         log.info(fields, 'connector sync finished');
@@ -500,10 +507,15 @@ export class ConnectorSyncService {
     return out;
   }
 
+  /**
+   * Reads the source from the checkpoint and stores it batch by batch. For an HTTP connector with `removals`, a
+   * read of the whole source from its beginning (not an incremental read, nor a run resumed from a checkpoint)
+   * then marks the stored records it did not read as absent from the source, and returns what it found.
+   */
   private async execute(
     loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[],
-    waiting: { settlesInMs: number },
-  ): Promise<void> {
+    waiting: { settlesInMs: number }, resumed: boolean,
+  ): Promise<RunRemovals | null> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
@@ -513,7 +525,10 @@ export class ConnectorSyncService {
     // A sync that reads the whole source judges records against what the source has stored, held in memory
     // (KnownRecords; see KnownRecordsHandover for when); an incremental read looks its records up by slice.
     const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
-    const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log) : null;
+    // Records gone from the source are told only by a read of all of it, from its beginning, in this one run.
+    const removals = definition.kind === 'http' && definition.removals && !resumed && readsFromBeginning(startState, !!definition.http?.incremental)
+      ? definition.removals : null;
+    const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log, { loadAtOnce: removals !== null }) : null;
     // A file sync flags an id that comes again with other content, whatever became of its earlier copy: the
     // records it read as stored (unchanged: never written, so the stored row does not say this run had them)
     // are remembered here when they were looked up, and by a bit of their entry when judged by `known`
@@ -668,6 +683,20 @@ export class ConnectorSyncService {
     const final = reader.complete(last, startState);
     await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
+    if (!removals) return null;
+    const table = known?.wholeReadTable ?? null;
+    if (!table) {
+      // No batch at all, or more records than a table holds (KNOWN_RECORDS_MAX): nothing to compare with.
+      log.info({ runId }, 'records gone from the source not looked for: the stored records were not held in memory for this read');
+      return null;
+    }
+    const found = await markRemovals(this.deps.sql, { sourceSystem: definition.sourceSystem, runId, table, maxShare: removals.maxShare });
+    if (found.heldReason) {
+      log.warn({ runId, ...found }, 'records the source no longer returns were not marked absent (see heldReason)');
+    } else if (found.marked || found.returned) {
+      log.info({ runId, ...found }, 'records the source no longer returns marked absent');
+    }
+    return found;
   }
 
   /**
@@ -695,7 +724,10 @@ export class ConnectorSyncService {
     };
     for (const r of batch.rejects ?? []) {
       // A broken row keeps the id read from what of it is surely in place, so storing it fixed resolves the reject.
-      staged.rejects.push({ sourceSystem, externalId: r.readable ? mapper.externalIdOf(r.readable) : null, location: r.location, payload: r.payload, problems: r.problems });
+      const externalId = r.readable ? mapper.externalIdOf(r.readable) : null;
+      staged.rejects.push({ sourceSystem, externalId, location: r.location, payload: r.payload, problems: r.problems });
+      // The source still holds it: not a record gone from the source.
+      if (externalId !== null) known?.settledTable?.markRead(externalId);
     }
     const opts = { ...ingestOpts, location: batch.location };
     known?.staging(staged.keys);
@@ -1196,6 +1228,17 @@ function runOptions(req: SyncRequest): Record<string, unknown> {
 }
 
 /** Records a batch brings: those read and those the reader refused. */
+/**
+ * Whether a read starting at `state` reads the whole source from its first page: no checkpoint of a run in
+ * progress (an HTTP position with `page`), and, for an incremental source, no high-water mark (a first read,
+ * or a forced one, which starts from no state).
+ */
+function readsFromBeginning(state: ReaderPosition | null, incremental: boolean): boolean {
+  if (state === null) return true;
+  if ('page' in state) return false;
+  return !incremental || highWaterOf(state) === null;
+}
+
 function fetchedOf(batch: ReadBatch): number {
   return batch.records.length + (batch.rejects?.length ?? 0);
 }

@@ -33,6 +33,8 @@ export class KnownRecordsHandover {
   private begun = false;
   private loading = false;
   private settled = false;
+  /** The table was there before the first batch was staged: every record is judged by it. */
+  private loadedAtBegin = false;
   private threshold = Infinity;
   /** Records staged so far, and the records the files announced so far are expected to hold. */
   private seen = 0;
@@ -45,10 +47,15 @@ export class KnownRecordsHandover {
   private early: Promise<KnownRecords | null> | null = null;
   private readonly abort = new AbortController();
 
+  /**
+   * @param opts.loadAtOnce Load before the first batch whatever the sizes: a sync that tells which stored records
+   *   it did not read (see ConnectorSyncService: records gone from an HTTP source) must judge every record by the table.
+   */
   constructor(
     private readonly pool: Pool,
     private readonly sourceSystem: string,
     private readonly log: Logger,
+    private readonly opts: { loadAtOnce?: boolean } = {},
   ) {}
 
   /**
@@ -60,9 +67,10 @@ export class KnownRecordsHandover {
     this.begun = true;
     const estimate = await (this.estimated ?? KnownRecords.estimate(this.pool, this.sourceSystem));
     this.threshold = estimate * READ_PER_STORED;
-    if (worthLoading(estimate, this.expected)) {
+    if (this.opts.loadAtOnce || worthLoading(estimate, this.expected)) {
       this.table = await (this.early ?? this.load(estimate));
       this.settled = true;
+      this.loadedAtBegin = true;
     } else if (this.early) {
       // Started for files that turned out not to be read (already ingested): not worth waiting for, but
       // nothing of this sync is stored yet, so it is used when it arrives like any background load.
@@ -119,6 +127,14 @@ export class KnownRecordsHandover {
   /** The table records are judged by, once that is decided (null: none, or not yet). */
   get settledTable(): KnownRecords | null {
     return this.settled ? this.table : null;
+  }
+
+  /**
+   * The table, when every record staged so far was judged by it: loaded before the first batch (see
+   * `loadAtOnce`), not installed part-way through a read that looked records up until then. Null otherwise.
+   */
+  get wholeReadTable(): KnownRecords | null {
+    return this.settled && this.loadedAtBegin ? this.table : null;
   }
 
   /** Uses `load` once it is there (see {@link forSlice}); records are looked up meanwhile. */

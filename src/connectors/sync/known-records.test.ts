@@ -19,6 +19,23 @@ describe('KnownRecords', () => {
     expect(k.judge('Ho so so 3', 'hash-three')).toBe('absent');
   });
 
+  it('tells the stored records a read never reached (isUnread): not those judged, written, recognised or marked read', () => {
+    const k = KnownRecords.of(Array.from({ length: 2000 }, (_, i) => [`KS-${i}`, `hash-${i}`] as const));
+    expect(k.judge('KS-1', 'hash-1')).toBe('unchanged');
+    expect(k.judge('KS-2', 'other')).toBe('changed');
+    k.markWritten('KS-2');
+    k.markRead('KS-3'); // quarantined by its reader: still in the source
+    const token = k.storedSlot('hash-4');
+    expect(k.readStored(token)).toBe(true); // recognised by its text
+    for (const i of [1, 2, 3, 4]) expect(k.isUnread(`KS-${i}`, `hash-${i}`)).toBe(false);
+    expect(k.isUnread('KS-5', 'hash-5')).toBe(true);
+    // Decided on the key and the content: another content under the key, or a key not held, is never "unread".
+    expect(k.isUnread('KS-5', 'hash-6')).toBe(false);
+    expect(k.isUnread('KS-new', 'hash-new')).toBe(false);
+    const unread = Array.from({ length: 2000 }, (_, i) => i).filter((i) => k.isUnread(`KS-${i}`, `hash-${i}`));
+    expect(unread).toHaveLength(1996);
+  });
+
   it('remembers the entries it found unchanged (or recognised), and hands one to readEarlier when another copy of its key differs', () => {
     const k = KnownRecords.of(Array.from({ length: 5000 }, (_, i) => [`KS-${i}`, `hash-${i}`] as const));
     const readEarlier = KnownRecords.empty();

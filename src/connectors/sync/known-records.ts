@@ -248,37 +248,62 @@ export class KnownRecords {
     }
   }
 
+  /**
+   * Marks every entry with `externalId`'s 32 bits as read by this sync without judging the record: one the
+   * source sent that could not be stored (a record its reader or mapping refused, quarantined with its id).
+   * The source still holds it, so it must not count as gone from the source (see {@link isUnread}).
+   */
+  markRead(externalId: string): void {
+    const k = keyHash(externalId);
+    const { t, slots, seen } = this;
+    for (let i = slotOf(k, slots) * 3; t[i] !== 0; i = i + 3 === t.length ? 0 : i + 3) {
+      if (t[i] !== k) continue;
+      const s = i / 3;
+      seen[s >>> 5]! |= 1 << (s & 31);
+    }
+  }
+
+  /**
+   * Whether the record stored under `externalId` with content hash `contentHash` (a row of the source as the
+   * table was loaded) is one this sync never read: its entry is there, neither read as stored nor written by
+   * this sync. Decided only when it surely is: an entry is found by its key's 32 bits and 64 bits of its
+   * content, so a record read, written (whose entries {@link markWritten} cleared, with any other key sharing
+   * its 32 bits), or stored after the load (no entry) is never taken for one the sync did not read.
+   */
+  isUnread(externalId: string, contentHash: string): boolean {
+    const k = keyHash(externalId);
+    contentPair(contentHash);
+    return this.unreadEntry(k);
+  }
+
+  /** Whether the entry of key bits `k` and the content pair {@link contentPair} left is held and was never met. */
+  private unreadEntry(k: number): boolean {
+    const { t, slots, seen } = this;
+    for (let i = slotOf(k, slots) * 3; t[i] !== 0; i = i + 3 === t.length ? 0 : i + 3) {
+      if (t[i] !== k || t[i + 1] !== pair1 || t[i + 2] !== pair2) continue;
+      const s = i / 3;
+      return (seen[s >>> 5]! & (1 << (s & 31))) === 0;
+    }
+    return false;
+  }
+
   /** One COPY text row `external_id \t content_hash`, bytes `start` to `end` of `buf`. */
   private addRow(buf: Buffer, start: number, end: number): void {
-    const tab = buf.indexOf(9, start);
-    if (tab < 0 || tab > end) return;
-    // The common case hashes the bytes where they are: no string is made. A backslash is an escaped
-    // character (or `\N`, which neither column holds): that row is decoded.
-    let h = 0x811c9dc5 ^ (tab - start);
-    let escaped = false;
-    for (let i = start; i < tab; i++) {
-      const c = buf[i]!;
-      if (c === 92) escaped = true;
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    if (!escaped) for (let i = tab + 1; i < end; i++) if (buf[i] === 92) escaped = true;
-    if (escaped) {
-      const [id, hash] = decodeCopyFields(buf.subarray(start, end));
-      if (id == null || hash == null) return;
-      this.add(keyHash(id), hash);
-      return;
-    }
-    this.addPair(finishKey(h), buf, tab + 1, end);
+    const k = rowKeyAndContent(buf, start, end);
+    if (k !== 0) this.insert(k, pair1, pair2);
+  }
+
+  /**
+   * {@link isUnread} of a COPY text row `external_id \t content_hash` (bytes `start` to `end` of `buf`), hashed
+   * where it lies, as the table is loaded: no string is made (about 0.3 µs a row instead of 1.5).
+   */
+  isUnreadRow(buf: Buffer, start: number, end: number): boolean {
+    const k = rowKeyAndContent(buf, start, end);
+    return k !== 0 && this.unreadEntry(k);
   }
 
   private add(k: number, contentHash: string): void {
     contentPair(contentHash);
-    this.addPair(k, null, 0, 0);
-  }
-
-  /** Adds key `k` with the content pair of bytes `start` to `end` of `buf`, or the one {@link contentPair} left when `buf` is null. */
-  private addPair(k: number, buf: Buffer | null, start: number, end: number): void {
-    if (buf) contentPairOfBytes(buf, start, end);
     this.insert(k, pair1, pair2);
   }
 
@@ -314,6 +339,33 @@ export class KnownRecords {
       if ((oldSeen[s >>> 5]! & (1 << (s & 31))) !== 0) this.seen[at >>> 5]! |= 1 << (at & 31);
     }
   }
+}
+
+/**
+ * The key bits of a COPY text row `external_id \t content_hash` (bytes `start` to `end` of `buf`), with its
+ * content pair left in `pair1`/`pair2`; 0 for a row without both fields. The common case hashes the bytes
+ * where they are: no string is made. A backslash is an escaped character (or `\N`, which neither column
+ * holds): that row is decoded.
+ */
+function rowKeyAndContent(buf: Buffer, start: number, end: number): number {
+  const tab = buf.indexOf(9, start);
+  if (tab < 0 || tab > end) return 0;
+  let h = 0x811c9dc5 ^ (tab - start);
+  let escaped = false;
+  for (let i = start; i < tab; i++) {
+    const c = buf[i]!;
+    if (c === 92) escaped = true;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  if (!escaped) for (let i = tab + 1; i < end; i++) if (buf[i] === 92) escaped = true;
+  if (escaped) {
+    const [id, hash] = decodeCopyFields(buf.subarray(start, end));
+    if (id == null || hash == null) return 0;
+    contentPair(hash);
+    return keyHash(id);
+  }
+  contentPairOfBytes(buf, tab + 1, end);
+  return finishKey(h);
 }
 
 function slotOf(k: number, slots: number): number {

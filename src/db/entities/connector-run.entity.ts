@@ -28,6 +28,8 @@ export interface ConnectorRun {
   filesWaiting: number;
   /** Records whose id came again in the run with other content (the later copy kept, flagged `REPEATED_ID`). */
   repeatedIds: number;
+  /** What a full read of a connector with `removals` found of the records its source no longer returns (see RunRemovals); null when the run did not look. */
+  removals: Record<string, unknown> | null;
   /** Times the run was resumed after its worker died. */
   resumed: number;
   /** Files of the drop directory refused whole: `{ fileName, checksum, code, message }` each (no checksum for a file that could not be read). */
@@ -62,6 +64,7 @@ export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
     filesSkipped: { type: 'integer' },
     filesWaiting: { type: 'integer' },
     repeatedIds: { type: 'integer' },
+    removals: { type: 'json', columnType: 'jsonb', nullable: true },
     resumed: { type: 'integer' },
     filesRefused: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },

@@ -43,6 +43,12 @@ export interface SourceRecord {
    * "Records no longer in a source"). The column keeps its name.
    */
   lastSeenAt: Date;
+  /**
+   * Set when a full read of its source (a connector with `removals`) did not return the record: since when it
+   * has been missing, and the run that found it so. Cleared when a read returns it again. Nothing is deleted.
+   */
+  absentSince: Date | null;
+  absentRunId: string | null;
   connectorRunId: string | null;
   childId: string | null;
   linkRule: LinkRule | null;
@@ -82,6 +88,8 @@ export const SourceRecordEntity = new EntitySchema<SourceRecord>({
     sourceUpdatedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     firstSeenAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     lastSeenAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
+    absentSince: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    absentRunId: { type: 'string', nullable: true },
     connectorRunId: { type: 'string', nullable: true },
     childId: { type: 'string', nullable: true },
     linkRule: { type: 'string', nullable: true },

@@ -70,7 +70,7 @@ const SOURCE_RECORD_COLUMNS = `id, child_id AS "childId", source_system AS "sour
   commune_code_set AS "communeCodeSet", father_name AS "fatherName", mother_name AS "motherName", carer_name AS "carerName",
   identity_number AS "identityNumber", groups, flags,
   content_hash AS "contentHash", source_updated_at AS "sourceUpdatedAt", first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt",
-  link_rule AS "linkRule", link_score AS "linkScore", linked_by AS "linkedBy", linked_at AS "linkedAt"`;
+  absent_since AS "absentFromSourceSince", link_rule AS "linkRule", link_score AS "linkScore", linked_by AS "linkedBy", linked_at AS "linkedAt"`;
 
 const IDENTITY_NUMBER_COLUMNS = `id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId",
   structural_findings AS "structuralFindings", first_seen_at AS "firstSeenAt", verified_at AS "verifiedAt", superseded_at AS "supersededAt"`;
@@ -246,7 +246,7 @@ export class ChildReadRepository {
 const compare = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 const bySystemThenId = (a: Row, b: Row) => compare(a.sourceSystem, b.sourceSystem) || compare(a.id, b.id);
 
-const SOURCE_RECORD_TIMES = ['sourceUpdatedAt', 'firstSeenAt', 'lastSeenAt', 'linkedAt'];
+const SOURCE_RECORD_TIMES = ['sourceUpdatedAt', 'firstSeenAt', 'lastSeenAt', 'absentFromSourceSince', 'linkedAt'];
 const IDENTITY_NUMBER_TIMES = ['firstSeenAt', 'verifiedAt', 'supersededAt'];
 
 function reviveDates(row: Row, keys: string[]): Row {

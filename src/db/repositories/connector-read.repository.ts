@@ -1,3 +1,4 @@
+import type { RunRemovals } from '../../connectors/sync/removals.js';
 import type { RejectResolution } from '../entities/rejected-record.entity.js';
 import type { Sql } from '../sql.js';
 
@@ -34,6 +35,7 @@ export interface ConnectorRunRow {
   files_waiting: number;
   repeated_ids: number;
   resumed: number;
+  removals: RunRemovals | null;
   checkpoint: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
   files_refused: Array<{ fileName: string; code: string; message: string }>;
@@ -72,7 +74,7 @@ export interface RejectsFilter {
 
 const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
   r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.files_waiting, r.repeated_ids, r.resumed, r.checkpoint, r.error,
-  r.files_refused`;
+  r.files_refused, r.removals`;
 
 const REJECT_COLUMNS = `x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,
   x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution, x.resolved_by, x.resolution_note`;

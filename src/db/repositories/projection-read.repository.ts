@@ -12,7 +12,7 @@ export interface ProjectionRow extends Row {
   projection: RecordProjectionKind;
   /** The child the row was asked for (the survivor when the record's child was merged into it). */
   childId: string;
-  source: { recordId: string; sourceSystem: string; externalId: string };
+  source: { recordId: string; sourceSystem: string; externalId: string; absentFromSourceSince: Date | null };
 }
 
 export interface FacilityFilterSql {
@@ -39,7 +39,7 @@ function branch(t: ProjectionTable<RecordProjectionKind>): string {
   // json_build_object keeps one result shape across the UNION ALL; dates come out as ISO text.
   const fields = t.columns.map((c) => `'${c.field}', p.${c.column}`).join(', ');
   return `SELECT '${t.kind}' AS kind, r.child_id AS "childId", ${SORT_KEY[t.kind]} AS sort_key, p.id,
-    json_build_object(${fields}) AS fields, r.id AS record_id, r.source_system, r.external_id
+    json_build_object(${fields}) AS fields, r.id AS record_id, r.source_system, r.external_id, r.absent_since
   FROM rec r JOIN ${t.table} p ON p.source_record_id = r.id
   WHERE '${t.kind}' = ANY($2::text[])`;
 }
@@ -56,7 +56,7 @@ WITH RECURSIVE fam(child_id, member_id, depth) AS (
   UNION ALL
   SELECT f.child_id, c.id, f.depth + 1 FROM fam f JOIN child c ON c.merged_into_id = f.member_id WHERE f.depth < ${MAX_MERGE_DEPTH}
 ), rec AS MATERIALIZED (
-  SELECT f.child_id, s.id, s.source_system, s.external_id FROM fam f JOIN source_record s ON s.child_id = f.member_id
+  SELECT f.child_id, s.id, s.source_system, s.external_id, s.absent_since FROM fam f JOIN source_record s ON s.child_id = f.member_id
 )
 ${RECORD_PROJECTION_TABLES.map(branch).join('\nUNION ALL\n')}
 ORDER BY 1, 2, 3 NULLS LAST, 4`;
@@ -111,13 +111,13 @@ export class ProjectionReadRepository {
   /** The projections of the given kinds for the given children, ordered by kind, child, date, id. */
   async projectionsByChildIds(kinds: readonly RecordProjectionKind[], childIds: readonly string[], counter?: QueryCounter): Promise<ProjectionRow[]> {
     const rows = await this.sql.query<{
-      kind: RecordProjectionKind; childId: string; fields: Row; record_id: string; source_system: string; external_id: string;
+      kind: RecordProjectionKind; childId: string; fields: Row; record_id: string; source_system: string; external_id: string; absent_since: Date | null;
     }>(PROJECTIONS_SQL, [childIds, kinds], counter);
     return rows.map((r) => ({
       ...r.fields,
       projection: r.kind,
       childId: r.childId,
-      source: { recordId: r.record_id, sourceSystem: r.source_system, externalId: r.external_id },
+      source: { recordId: r.record_id, sourceSystem: r.source_system, externalId: r.external_id, absentFromSourceSince: r.absent_since },
     }));
   }
 
@@ -147,12 +147,13 @@ export class ProjectionReadRepository {
       [codes],
       counter,
     );
-    return rows.map(({ sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId: null, sourceSystem, externalId } }));
+    return rows.map(({ sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId: null, sourceSystem, externalId, absentFromSourceSince: null } }));
   }
 
   /** Placements in the given facilities of children in `scope` (null = all communes). */
   async placementsByFacilityCodes(codes: readonly string[], scope: readonly string[] | null, counter?: QueryCounter): Promise<Row[]> {
     const rows = await this.sql.query(PLACEMENTS_BY_FACILITY_SQL, [codes, scope], counter);
-    return rows.map(({ recordId, sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId, sourceSystem, externalId } }));
+    // Placements come from facility inspections, a file source: never marked absent.
+    return rows.map(({ recordId, sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId, sourceSystem, externalId, absentFromSourceSince: null } }));
   }
 }

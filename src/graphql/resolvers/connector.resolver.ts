@@ -54,7 +54,7 @@ export function toRun(r: ConnectorRunRow): ConnectorRun {
     inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected, filesIngested: r.files_ingested,
     filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, repeatedIds: r.repeated_ids, resumed: r.resumed,
     filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: f.fileName, code: f.code, message: f.message })),
-    checkpoint: r.checkpoint ? JSON.stringify(r.checkpoint) : null, error: r.error,
+    checkpoint: r.checkpoint ? JSON.stringify(r.checkpoint) : null, error: r.error, removals: r.removals,
   };
 }
 

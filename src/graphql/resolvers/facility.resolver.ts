@@ -63,7 +63,7 @@ export class FacilityResolver {
   @FieldResolver(() => ProjectionSource, { nullable: true, description: 'The facility record that last described the facility.' })
   source(@Root() facility: Facility): ProjectionSource | null {
     if (!facility.sourceSystem || !facility.externalId) return null;
-    return { sourceSystem: facility.sourceSystem as ProjectionSource['sourceSystem'], externalId: facility.externalId, recordId: null };
+    return { sourceSystem: facility.sourceSystem as ProjectionSource['sourceSystem'], externalId: facility.externalId, recordId: null, absentFromSourceSince: null };
   }
 
   @FieldResolver(() => [Inspection], { description: 'Inspections of the facility, newest first.' })

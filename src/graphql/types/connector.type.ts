@@ -51,6 +51,38 @@ export class RefusedFile {
   message!: string;
 }
 
+@ObjectType({
+  description: 'What a full read of an HTTP connector with `removals` found of the records its source no longer returns. A record is '
+    + 'never deleted: it is marked absent (SourceRecord.absentFromSourceSince) and unmarked when a read returns it again.',
+})
+export class RunRemovals {
+  @Field(() => Int, { description: 'Records of the source stored when the read began: what the read was compared with.' })
+  stored!: number;
+
+  @Field(() => Int, { description: 'Records the read did not return, marked absent by this run.' })
+  marked!: number;
+
+  @Field(() => Int, {
+    description: 'Records marked absent by an earlier run that this read returned unchanged, unmarked. One returned changed is unmarked as it '
+      + 'is written and counted in `updated`.',
+  })
+  returned!: number;
+
+  @Field(() => Int, { description: 'Records the read did not return but did not mark, for `heldReason`.' })
+  held!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why nothing was marked: OVER_MAX_SHARE (more of the stored records went unread than the definition\'s removals.maxShare '
+      + 'allows: a source answering with part of its data, a changed filter; check the source, then raise maxShare if they are really gone) or '
+      + 'UNIDENTIFIED_REJECTS (the read quarantined records whose id could not be read, any of which may be one of the unread). Null when not held.',
+  })
+  heldReason!: string | null;
+
+  @Field(() => Int, { description: 'Records of the source marked absent once the run was done: this run\'s, and earlier runs\' still not returned.' })
+  absent!: number;
+}
+
 @ObjectType({ description: 'One sync of a connector: when, how far, and what it did with the records.' })
 export class ConnectorRun {
   @Field(() => ID)
@@ -128,6 +160,14 @@ export class ConnectorRun {
 
   @Field(() => RunError, { nullable: true })
   error!: RunError | null;
+
+  @Field(() => RunRemovals, {
+    nullable: true,
+    description: 'Records gone from the source, for a connector with `removals`: set by a run that read the whole source from its beginning '
+      + '(its first read, a read of a source without `http.incremental`, a forced read) and finished. Null otherwise: an incremental read '
+      + 'cannot tell a record gone from one unchanged.',
+  })
+  removals!: RunRemovals | null;
 }
 
 @ObjectType({ description: 'Why a field of a record was refused: the field, a stable code, and a message about the value\'s kind (never the value).' })

@@ -142,10 +142,20 @@ export class SourceRecord {
     nullable: true,
     description: 'When the hub last stored this record changed: its first storing, then each sync that read it with other content (or '
       + 'under a changed mapping). Despite the name, not when a sync last read it: a record read again unchanged is not written, so this '
-      + 'does not tell a record still in its source from one the source no longer holds. The hub keeps records that leave their source, '
-      + 'as last stored, and does not detect that they left. For the source\'s own time, see `sourceUpdatedAt`.',
+      + 'does not tell a record still in its source from one the source no longer holds; `absentFromSourceSince` does, for the '
+      + 'connectors that look. For the source\'s own time, see `sourceUpdatedAt`.',
   })
   lastSeenAt!: Date;
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'Set when a full read of the source did not return this record (HTTP connectors with `removals`: their first read, every '
+      + 'read of a source without `http.incremental`, a forced read): since when it has been missing. The hub keeps the record, its '
+      + 'facts and its link as they were, as evidence; null again once a read returns it. Always null for file sources (a drop is '
+      + 'not known to hold every record) and for connectors without `removals`.',
+  })
+  absentFromSourceSince!: Date | null;
 
   @Sensitive(SensitivityClass.PROVENANCE)
   @Field(() => LinkRuleEnum, { nullable: true })

@@ -177,6 +177,7 @@ SELECT u.*, CASE WHEN u.child_id IS NOT NULL THEN now() END, CASE WHEN u.child_i
 ON CONFLICT (source_system, external_id) DO UPDATE SET
   ${COLUMNS.filter(([c]) => !['id', 'source_system', 'external_id'].includes(c)).map(([c]) => `${c} = EXCLUDED.${c}`).join(',\n  ')},
   last_seen_at = now(),
+  absent_since = NULL, absent_run_id = NULL,
   child_id = coalesce(source_record.child_id, EXCLUDED.child_id),
   ${['link_rule', 'linked_at', 'linked_by'].map((c) => `${c} = CASE WHEN source_record.child_id IS NULL THEN EXCLUDED.${c} ELSE source_record.${c} END`).join(',\n  ')}
 WHERE source_record.content_hash IS DISTINCT FROM EXCLUDED.content_hash

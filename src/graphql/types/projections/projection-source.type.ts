@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, GraphQLISODateTime, ID, ObjectType } from 'type-graphql';
 import { SourceSystemEnum } from '../enums.js';
 
 @ObjectType({ description: 'Where a fact came from: the source system, the record\'s id there, and the hub\'s copy of the record.' })
@@ -11,4 +11,11 @@ export class ProjectionSource {
 
   @Field(() => ID, { nullable: true, description: 'The source record (`src_…`) holding the fact; null for facility facts, which are not child records.' })
   recordId!: string | null;
+
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'Set when a full read of the source no longer returned the record holding the fact (SourceRecord.absentFromSourceSince): '
+      + 'the fact is kept as evidence, but the source no longer vouches for it.',
+  })
+  absentFromSourceSince!: Date | null;
 }

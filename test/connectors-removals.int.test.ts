@@ -1,0 +1,148 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
+import type { AppContext } from '../src/app/app-context.js';
+import { newId } from '../src/db/ids.js';
+import { KnownRecords } from '../src/connectors/sync/known-records.js';
+import { markRemovals } from '../src/connectors/sync/removals.js';
+import { buildChildren } from './support/build-children.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+const silent = pino({ level: 'silent' });
+
+/**
+ * Records a source no longer returns (`removals` in the school definition), end to end against the school
+ * simulator on real PostgreSQL: a full read marks the stored records it did not read absent, keeps them, and
+ * unmarks them when a read returns them; an incremental read marks nothing; a read that would mark more than
+ * `maxShare`, or that quarantined records without an id, marks nothing new.
+ */
+describe('records gone from an HTTP source', () => {
+  let hub: TestHub;
+  let ctx: AppContext;
+  let school: SchoolSimulator;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    school = await startSchoolSimulator({ seed: 6262, count: 600, port: 0, apiKey: 'k', pageSize: 50, maxPageSize: 50, logger: silent });
+    Object.assign(process.env, { SCHOOL_API_URL: school.url, SCHOOL_API_KEY: 'k' });
+    hub = await startTestHub();
+    ctx = hub.ctx;
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await school?.close();
+    process.env = saved;
+  });
+
+  const absent = async () =>
+    (await ctx.sql.query<{ external_id: string; absent_run_id: string }>(
+      `SELECT external_id, absent_run_id FROM source_record WHERE source_system = 'school' AND absent_since IS NOT NULL ORDER BY external_id`,
+    ));
+  const stored = async () => (await ctx.sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM source_record WHERE source_system = 'school'`))!.n;
+  const runRemovals = async (runId: string) =>
+    (await ctx.sql.one<{ removals: unknown }>('SELECT removals FROM connector_run WHERE id = $1', [runId]))!.removals;
+
+  it('marks what a full read no longer finds, keeps it, and unmarks what comes back', async () => {
+    const total = school.recordCount;
+    expect(total).toBeGreaterThan(100);
+    const first = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(first).toMatchObject({ status: 'SUCCEEDED', inserted: total, removals: { stored: 0, marked: 0, absent: 0, heldReason: null } });
+
+    // Records the source sends broken are quarantined, not gone. Those with an id are known read; those without one
+    // (the simulator's "no id" variant) could be any record: the read then marks nothing, and says why.
+    school.setFaults({ malformedRecordRate: 0.05 });
+    const broken = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    school.setFaults({});
+    const rejects = await ctx.sql.one<{ with_id: number; without_id: number }>(
+      `SELECT count(external_id)::int AS with_id, count(*) FILTER (WHERE external_id IS NULL)::int AS without_id FROM rejected_record WHERE last_run_id = $1`,
+      [broken.runId]);
+    expect(rejects!.with_id).toBeGreaterThan(0);
+    expect(rejects!.without_id).toBeGreaterThan(0);
+    // Held: exactly the records whose copy came without an id (the ones with an id were read).
+    expect(broken.removals).toEqual({ stored: total, marked: 0, returned: 0, held: rejects!.without_id, heldReason: 'UNIDENTIFIED_REJECTS', absent: 0 });
+    // Read whole again: the rejects are resolved, and nothing was gone.
+    expect((await ctx.connectors.run('school', { trigger: 'CLI', force: true })).removals).toMatchObject({ marked: 0, absent: 0 });
+
+    const gone = school.remove(3).ids;
+    // An incremental read cannot tell a record gone from one unchanged: it does not look.
+    const incremental = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(incremental.status).toBe('SUCCEEDED');
+    expect(incremental.removals).toBeUndefined();
+    expect(await runRemovals(incremental.runId)).toBeNull();
+    expect(await absent()).toEqual([]);
+
+    const full = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(full).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: total - 3 });
+    expect(full.removals).toEqual({ stored: total, marked: 3, returned: 0, held: 0, heldReason: null, absent: 3 });
+    expect(await runRemovals(full.runId)).toEqual(full.removals);
+    expect(await absent()).toEqual(gone.sort().map((id) => ({ external_id: id, absent_run_id: full.runId })));
+    // Kept, not deleted: the records, their enrolments and their links stay.
+    expect(await stored()).toBe(total);
+    const kept = await ctx.sql.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM source_record s JOIN school_enrolment e ON e.source_record_id = s.id WHERE s.absent_since IS NOT NULL AND s.child_id IS NOT NULL`);
+    expect(kept!.n).toBe(3);
+
+    // Over GraphQL: the run says what it found; the record and the facts it holds say since when the source lacks them.
+    await buildChildren(ctx);
+    const engineer = await hub.token({ roles: ['integration_engineer'] });
+    const runs = await hub.gql<{ connectorRuns: Array<{ id: string; removals: unknown }> }>(
+      '{ connectorRuns(connector: "school") { id removals { stored marked returned held heldReason absent } } }', {}, engineer);
+    expect(runs.body.errors).toBeUndefined();
+    expect(runs.body.data!.connectorRuns.find((r) => r.id === full.runId)!.removals).toEqual(full.removals);
+    expect(runs.body.data!.connectorRuns.find((r) => r.id === incremental.runId)!.removals).toBeNull();
+    const row = await ctx.sql.one<{ child_id: string; absent_since: Date }>(
+      `SELECT child_id, absent_since FROM source_record WHERE source_system = 'school' AND external_id = $1`, [gone[0]]);
+    const officer = await hub.token({ roles: ['education_officer'] });
+    const child = await hub.gql<{ child: { sourceRecords: Array<{ externalId: string; absentFromSourceSince: string | null }>; schoolEnrolments: Array<{ source: { externalId: string; absentFromSourceSince: string | null } }> } }>(
+      `{ child(id: "${row!.child_id}") { sourceRecords { externalId absentFromSourceSince } schoolEnrolments { source { externalId absentFromSourceSince } } } }`, {}, officer);
+    expect(child.body.errors).toBeUndefined();
+    const since = row!.absent_since.toISOString();
+    expect(child.body.data!.child.sourceRecords.find((r) => r.externalId === gone[0])!.absentFromSourceSince).toBe(since);
+    expect(child.body.data!.child.schoolEnrolments.find((e) => e.source.externalId === gone[0])!.source.absentFromSourceSince).toBe(since);
+
+    // Read again: still gone, marked once (the date stays the first run's).
+    const again = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(again.removals).toEqual({ stored: total, marked: 0, returned: 0, held: 0, heldReason: null, absent: 3 });
+    expect((await absent()).map((r) => r.absent_run_id)).toEqual([full.runId, full.runId, full.runId]);
+
+    // A record marked absent that the source still returns unchanged (as after an outage) is unmarked by a full read…
+    const present = school.records()[0]!.ma_dinh_danh_hoc_sinh;
+    await ctx.sql.query(`UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE source_system = 'school' AND external_id = $1`, [present, full.runId]);
+    const back = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(back.removals).toEqual({ stored: total, marked: 0, returned: 1, held: 0, heldReason: null, absent: 3 });
+    // …and one that returns changed is unmarked as it is written, by any read.
+    const touched = school.touch(1).ids[0]!;
+    await ctx.sql.query(`UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE source_system = 'school' AND external_id = $1`, [touched, full.runId]);
+    const changed = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(changed).toMatchObject({ status: 'SUCCEEDED', updated: 1 });
+    expect((await absent()).map((r) => r.external_id)).toEqual(gone.sort());
+
+    // Over maxShare (5%) gone at once: a source answering with part of its data. Nothing new is marked.
+    const many = school.remove(Math.ceil(school.recordCount * 0.06)).ids;
+    const held = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(held.status).toBe('SUCCEEDED');
+    expect(held.removals).toEqual({ stored: total, marked: 0, returned: 0, held: many.length, heldReason: 'OVER_MAX_SHARE', absent: 3 });
+    expect((await absent()).map((r) => r.external_id)).toEqual(gone.sort());
+  });
+
+  it('marks nothing new when the read quarantined records whose id it could not read', async () => {
+    const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+    const table = (await KnownRecords.load(ctx.sql.pool, 'school'))!;
+    const rows = await ctx.sql.query<{ external_id: string; content_hash: string }>(
+      `SELECT external_id, content_hash FROM source_record WHERE source_system = 'school' AND absent_since IS NULL ORDER BY external_id`);
+    // Every record read but one.
+    for (const r of rows.slice(1)) expect(table.judge(r.external_id, r.content_hash)).toBe('unchanged');
+    await ctx.sql.query(
+      `INSERT INTO rejected_record (id, source_system, external_id, payload, payload_hash, reasons, connector_run_id, last_run_id) VALUES ($1, 'school', NULL, '{}', 'test', '[]', $2, $2)`,
+      [newId('rejectedRecord'), run.runId],
+    );
+    const found = await markRemovals(ctx.sql, { sourceSystem: 'school', runId: run.runId, table, maxShare: 0.5 });
+    expect(found).toMatchObject({ marked: 0, held: 1, heldReason: 'UNIDENTIFIED_REJECTS' });
+    // Without that reject, the same read marks it.
+    await ctx.sql.query(`DELETE FROM rejected_record WHERE last_run_id = $1`, [run.runId]);
+    const marked = await markRemovals(ctx.sql, { sourceSystem: 'school', runId: run.runId, table, maxShare: 0.5 });
+    expect(marked).toMatchObject({ marked: 1, held: 0, heldReason: null });
+    expect((await absent()).map((r) => r.external_id)).toContain(rows[0]!.external_id);
+  });
+});
