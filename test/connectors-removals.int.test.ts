@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHealthStationSimulator, type HealthStationSimulator } from '../connectors/health-station/simulator.js';
 import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { newId } from '../src/db/ids.js';
@@ -20,11 +21,16 @@ describe('records gone from an HTTP source', () => {
   let hub: TestHub;
   let ctx: AppContext;
   let school: SchoolSimulator;
+  let health: HealthStationSimulator;
   const saved = { ...process.env };
 
   beforeAll(async () => {
     school = await startSchoolSimulator({ seed: 6262, count: 600, port: 0, apiKey: 'k', pageSize: 50, maxPageSize: 50, logger: silent });
-    Object.assign(process.env, { SCHOOL_API_URL: school.url, SCHOOL_API_KEY: 'k' });
+    health = await startHealthStationSimulator({ seed: 6262, count: 300, port: 0, clientId: 'hub', clientSecret: 'hub-secret', pageSize: 40, maxPageSize: 40, logger: silent });
+    Object.assign(process.env, {
+      SCHOOL_API_URL: school.url, SCHOOL_API_KEY: 'k',
+      HEALTH_STATION_FHIR_URL: health.url, HEALTH_STATION_TOKEN_URL: health.tokenUrl, HEALTH_STATION_CLIENT_ID: 'hub', HEALTH_STATION_CLIENT_SECRET: 'hub-secret',
+    });
     hub = await startTestHub();
     ctx = hub.ctx;
   });
@@ -32,6 +38,7 @@ describe('records gone from an HTTP source', () => {
   afterAll(async () => {
     await hub?.close();
     await school?.close();
+    await health?.close();
     process.env = saved;
   });
 
@@ -144,5 +151,24 @@ describe('records gone from an HTTP source', () => {
     const marked = await markRemovals(ctx.sql, { sourceSystem: 'school', runId: run.runId, table, maxShare: 0.5 });
     expect(marked).toMatchObject({ marked: 1, held: 0, heldReason: null });
     expect((await absent()).map((r) => r.external_id)).toContain(rows[0]!.external_id);
+  });
+
+  it('marks the Patients the health stations\' FHIR server no longer returns, keeping their facts', async () => {
+    const first = await ctx.connectors.run('health-station', { trigger: 'CLI' });
+    expect(first).toMatchObject({ status: 'SUCCEEDED', inserted: health.recordCount });
+    const factsOf = async (ids: string[]) => (await ctx.sql.one<{ n: number }>(
+      `SELECT ((SELECT count(*) FROM vaccination v JOIN source_record s ON s.id = v.source_record_id WHERE s.source_system = 'health-station' AND s.external_id = ANY($1))
+            + (SELECT count(*) FROM health_screening h JOIN source_record s ON s.id = h.source_record_id WHERE s.source_system = 'health-station' AND s.external_id = ANY($1)))::int AS n`,
+      [ids]))!.n;
+    const gone = health.remove(2).ids.sort();
+    const factsBefore = await factsOf(gone);
+    expect(factsBefore).toBeGreaterThan(0); // the seed's two removed Patients hold facts
+    const full = await ctx.connectors.run('health-station', { trigger: 'CLI', force: true });
+    expect(full.removals).toEqual({ stored: first.inserted, marked: 2, returned: 0, held: 0, heldReason: null, absent: 2 });
+    const marked = await ctx.sql.query<{ external_id: string }>(
+      `SELECT external_id FROM source_record WHERE source_system = 'health-station' AND absent_since IS NOT NULL ORDER BY external_id`);
+    expect(marked.map((r) => r.external_id)).toEqual(gone);
+    // Their facts stay, as evidence.
+    expect(await factsOf(gone)).toBe(factsBefore);
   });
 });

@@ -38,7 +38,7 @@ import { jsonBytes } from '../../src/connectors/simulator/json-bytes.js';
 import { OAuth2TokenEndpoint } from '../../src/connectors/simulator/oauth2-token-endpoint.js';
 import { PageTokenCodec } from '../../src/connectors/simulator/page-token.js';
 import { NewSourceRecords, populationChild } from '../../src/connectors/simulator/population-growth.js';
-import { addSteadily, recordChangeRoutes, type AddResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
+import { addSteadily, recordChangeRoutes, removeAtRandom, type AddResult, type RemoveResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
 import { startSimulatorServer, type RequestContext, type SimulatorHttpStats } from '../../src/connectors/simulator/simulator-server.js';
 
 /** The port the health-station connector's definition points at by default (`HEALTH_STATION_FHIR_URL`). */
@@ -123,6 +123,8 @@ export interface HealthStationSimulator {
    * ids and the children they are about. Deterministic.
    */
   add(n: number): AddResult;
+  /** Removes `n` Patients and their clinical resources (`POST /_sim/remove?n=`): see `removals` in the connector definition. */
+  remove(n: number): RemoveResult;
   /** The Patients as now held, in paging order (for tests). */
   patients(): HealthPatient[];
   /** Forgets every issued token (clients must fetch a new one). */
@@ -239,6 +241,8 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
   const recorded = new Map<string, FhirObservation[]>();
   let clock = index.maxTime;
   let touchCalls = 0;
+  let removeCalls = 0;
+  let recordsRemoved = 0;
   let recordsAdded = 0;
   let recordsTouched = 0;
   let pagesServed = 0;
@@ -456,6 +460,17 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
     return { ids: [...chosen], updatedAt };
   }
 
+  /**
+   * Removes `n` Patients chosen at random (the same ones for a seed and call), with their clinical resources, as a
+   * health station deletes a record created in error or a merged duplicate: a full read no longer returns them.
+   */
+  function remove(n: number): RemoveResult {
+    const removed = removeAtRandom(index, forkRandom(hash32(seed, 0x72656d), removeCalls++), n);
+    for (const id of removed.ids) recorded.delete(id);
+    recordsRemoved += removed.ids.length;
+    return removed;
+  }
+
   function add(n: number): AddResult {
     const added = newRecords.take(n);
     clock += 60_000;
@@ -486,7 +501,7 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       { method: 'GET', path: FHIR_BASE_PATH, handle: search },
       { method: 'GET', path: `${FHIR_BASE_PATH}/metadata`, handle: metadata },
     ],
-    controlRoutes: recordChangeRoutes({ touch, add }),
+    controlRoutes: recordChangeRoutes({ touch, add, remove }),
     extraStats: () => ({
       pagesServed,
       patientsServed,
@@ -496,6 +511,7 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       recordCount: index.size,
       recordsAdded,
       recordsTouched,
+      recordsRemoved,
       buildMs: Math.round(buildMs),
     }),
     onResetStats: () => {
@@ -525,6 +541,7 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
     setFaults: (f) => faults.set(f),
     touch,
     add,
+    remove,
     patients: () => Array.from({ length: index.size }, (_, i) => index.at(i)!.item.patient),
     revokeTokens: () => tokens.revokeAll(),
     close: async () => {

@@ -27,7 +27,7 @@ import { FaultInjector, type HttpFaults } from '../../src/connectors/simulator/h
 import { KeysetIndex, type Key, type KeysetEntry } from '../../src/connectors/simulator/keyset-index.js';
 import { PageTokenCodec } from '../../src/connectors/simulator/page-token.js';
 import { NewSourceRecords, populationChild } from '../../src/connectors/simulator/population-growth.js';
-import { addSteadily, recordChangeRoutes, type AddResult, type RemoveResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
+import { addSteadily, recordChangeRoutes, removeAtRandom, type AddResult, type RemoveResult, type SteadyAdditions, type TouchResult } from '../../src/connectors/simulator/record-changes.js';
 import { jsonBytes } from '../../src/connectors/simulator/json-bytes.js';
 import { startSimulatorServer, type RequestContext, type SimulatorHttpStats } from '../../src/connectors/simulator/simulator-server.js';
 
@@ -289,16 +289,9 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
    * in error or one who left: a full read no longer returns them, an incremental one cannot tell.
    */
   function remove(n: number): RemoveResult {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError('n must be a non-negative integer');
-    const rnd = forkRandom(hash32(seed, 0x72656d), removeCalls++);
-    const ids: string[] = [];
-    while (ids.length < n && index.size > 0) {
-      const id = index.at(rnd.int(0, index.size - 1))!.id;
-      index.remove(id);
-      ids.push(id);
-    }
-    recordsRemoved += ids.length;
-    return { ids };
+    const removed = removeAtRandom(index, forkRandom(hash32(seed, 0x72656d), removeCalls++), n);
+    recordsRemoved += removed.ids.length;
+    return removed;
   }
 
   function add(n: number): AddResult {

@@ -6,6 +6,8 @@
  * results, their control endpoints, and adding at a steady rate for demos.
  */
 import type { Logger } from 'pino';
+import type { Random } from '../../sample/random.js';
+import type { KeysetIndex } from './keyset-index.js';
 import type { AddedRecords } from './population-growth.js';
 import type { SimulatorRoute } from './simulator-server.js';
 
@@ -27,6 +29,21 @@ export interface AddResult extends AddedRecords {
 export interface RemoveResult {
   /** Ids of the records removed. */
   ids: string[];
+}
+
+/**
+ * Takes `n` records chosen with `rnd` out of `index` (all of them when it holds fewer), as a source deletes them: what
+ * a simulator's `remove` does. The same seed and call remove the same records.
+ */
+export function removeAtRandom<T>(index: KeysetIndex<T>, rnd: Random, n: number): RemoveResult {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError('n must be a non-negative integer');
+  const ids: string[] = [];
+  while (ids.length < n && index.size > 0) {
+    const id = index.at(rnd.int(0, index.size - 1))!.id;
+    index.remove(id);
+    ids.push(id);
+  }
+  return { ids };
 }
 
 export interface RecordChanges {
