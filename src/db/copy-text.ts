@@ -196,3 +196,24 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
   });
   return count;
 }
+
+/**
+ * Hands each row of a `COPY … TO STDOUT` (text format) to `fn` as bytes `start` to `end` (its newline excluded)
+ * of a buffer valid during the call, with no string or object per row. `fn` returning false stops the read:
+ * this then resolves false, and the caller must drop the connection (it is still in COPY).
+ */
+export async function eachCopyRow(stream: AsyncIterable<Buffer>, fn: (buf: Buffer, start: number, end: number) => boolean | void): Promise<boolean> {
+  let rest: Buffer | null = null;
+  for await (const chunk of stream) {
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let at = 0;
+    for (;;) {
+      const nl = buf.indexOf(NL, at);
+      if (nl < 0) break;
+      if (fn(buf, at, nl) === false) return false;
+      at = nl + 1;
+    }
+    rest = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
+  }
+  return true;
+}

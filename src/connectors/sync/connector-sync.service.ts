@@ -1227,7 +1227,6 @@ function runOptions(req: SyncRequest): Record<string, unknown> {
   return o;
 }
 
-/** Records a batch brings: those read and those the reader refused. */
 /**
  * Whether a read starting at `state` reads the whole source from its first page: no checkpoint of a run in
  * progress (an HTTP position with `page`), and, for an incremental source, no high-water mark (a first read,
@@ -1239,6 +1238,7 @@ function readsFromBeginning(state: ReaderPosition | null, incremental: boolean):
   return !incremental || highWaterOf(state) === null;
 }
 
+/** Records a batch brings: those read and those the reader refused. */
 function fetchedOf(batch: ReadBatch): number {
   return batch.records.length + (batch.rejects?.length ?? 0);
 }

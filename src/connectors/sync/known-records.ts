@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import pgCopy from 'pg-copy-streams';
-import { decodeCopyFields } from '../../db/copy-text.js';
+import { decodeCopyFields, eachCopyRow } from '../../db/copy-text.js';
 
 /** What {@link KnownRecords.judge} decided about one record. */
 export type Judgement =
@@ -97,23 +97,15 @@ export class KnownRecords {
     try {
       const table = new KnownRecords(Math.max(INITIAL_SLOTS, Math.ceil(Math.min(estimate * 1.05, max) / MAX_LOAD)));
       const stream = client.query(pgCopy.to(`COPY (SELECT external_id, content_hash FROM source_record WHERE source_system = ${client.escapeLiteral(sourceSystem)}) TO STDOUT`));
-      let rest: Buffer | null = null;
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-        let at = 0;
-        for (;;) {
-          const nl = buf.indexOf(10, at);
-          if (nl < 0) break;
-          table.addRow(buf, at, nl);
-          at = nl + 1;
-        }
-        rest = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
-        if (table.count > max || opts.signal?.aborted) {
-          // Too many to hold, or no longer wanted: stop reading, and drop the connection (it is still in COPY).
-          broken = new Error('known records: load stopped; connection dropped');
-          stream.destroy();
-          return null;
-        }
+      const whole = await eachCopyRow(stream as AsyncIterable<Buffer>, (buf, start, end) => {
+        table.addRow(buf, start, end);
+        return table.count <= max && !opts.signal?.aborted;
+      });
+      if (!whole) {
+        // Too many to hold, or no longer wanted: stop reading, and drop the connection (it is still in COPY).
+        broken = new Error('known records: load stopped; connection dropped');
+        stream.destroy();
+        return null;
       }
       return table;
     } catch (err) {

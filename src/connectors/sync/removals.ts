@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import pgCopy from 'pg-copy-streams';
-import { decodeCopyFields } from '../../db/copy-text.js';
+import { decodeCopyFields, eachCopyRow } from '../../db/copy-text.js';
 import type { Sql } from '../../db/sql.js';
 import type { KnownRecords } from './known-records.js';
 
@@ -110,16 +110,5 @@ async function eachStored(client: PoolClient, sourceSystem: string, fn: (buf: Bu
   const stream = client.query(pgCopy.to(
     `COPY (SELECT external_id, content_hash FROM source_record WHERE source_system = ${client.escapeLiteral(sourceSystem)}) TO STDOUT`,
   ));
-  let rest: Buffer | null = null;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-    let at = 0;
-    for (;;) {
-      const nl = buf.indexOf(10, at);
-      if (nl < 0) break;
-      fn(buf, at, nl);
-      at = nl + 1;
-    }
-    rest = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
-  }
+  await eachCopyRow(stream as AsyncIterable<Buffer>, fn);
 }
