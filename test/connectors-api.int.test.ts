@@ -161,6 +161,11 @@ describe('connectors over GraphQL', () => {
       'mutation { syncConnector(name: "justice-register") { id status requestedBy } }', {}, await hub.token({ sub: `again-${i}`, roles: ['operator'] }))));
     for (const a of again) expect(a.body.data!.syncConnector).toEqual({ id: ok.body.data!.syncConnector.id, status: 'QUEUED', requestedBy: expect.not.stringMatching(/^again-/) });
     expect(await hub.ctx.sql.query(`SELECT 1 FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'justice-register' AND r.status = 'QUEUED'`)).toHaveLength(1);
+    // A forced read is its own kind of request (as `connectors sync --force`): a run of its own, with the option kept for its job.
+    const forced = await hub.gql<{ syncConnector: { id: string; status: string } }>(
+      'mutation { syncConnector(name: "justice-register", force: true) { id status } }', {}, engineer);
+    expect(forced.body.data!.syncConnector.id).not.toBe(ok.body.data!.syncConnector.id);
+    expect(await hub.ctx.sql.one(`SELECT options FROM connector_run WHERE id = $1`, [forced.body.data!.syncConnector.id])).toEqual({ options: { force: true } });
 
     const officer = await hub.token({ roles: ['commune_officer'] });
     const denied = await hub.gql('mutation { syncConnector(name: "justice-register") { id } }', {}, officer);

@@ -5,8 +5,9 @@ import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school
 import type { AppContext } from '../src/app/app-context.js';
 import { newId } from '../src/db/ids.js';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
-import { markRemovals } from '../src/connectors/sync/removals.js';
+import { markRemovals, removalsBaseline } from '../src/connectors/sync/removals.js';
 import { buildChildren } from './support/build-children.js';
+import { aRecord } from './support/records.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 const silent = pino({ level: 'silent' });
@@ -124,6 +125,28 @@ describe('records gone from an HTTP source', () => {
     const changed = await ctx.connectors.run('school', { trigger: 'CLI' });
     expect(changed).toMatchObject({ status: 'SUCCEEDED', updated: 1 });
     expect((await absent()).map((r) => r.external_id)).toEqual(gone.sort());
+    // A full read counts both kinds among `returned` (QA: one returned changed went uncounted).
+    const touchedAgain = school.touch(1).ids[0]!;
+    await ctx.sql.query(`UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE source_system = 'school' AND external_id = ANY($1)`,
+      [[touchedAgain, present], full.runId]);
+    const both = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(both).toMatchObject({ updated: 1, removals: { stored: total, marked: 0, returned: 2, held: 0, heldReason: null, absent: 3 } });
+
+    // Records another connector feeding the same source system stores are not this connector's to call gone (QA):
+    // only the records last stored by the school connector's runs are compared.
+    const other = await ctx.sql.one<{ id: string; run: string }>(
+      `WITH c AS (INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_otherschoolexport0000000', 'school-export', 'http', 'school', '{}', 'x') RETURNING id),
+            r AS (INSERT INTO connector_run (id, connector_id, trigger, status) SELECT 'run_otherschoolexport0000000', id, 'CLI', 'SUCCEEDED' FROM c RETURNING id, connector_id)
+       SELECT connector_id AS id, id AS run FROM r`);
+    const stored_ = await ctx.ingest.ingest([aRecord({ sourceSystem: 'school', externalId: 'EXPORT-ONLY-1', identityNumber: null })],
+      { connectorId: other!.id, connectorRunId: other!.run });
+    expect(stored_).toMatchObject({ inserted: 1, rejected: 0 });
+    const notMine = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(notMine.removals).toEqual({ stored: total, marked: 0, returned: 0, held: 0, heldReason: null, absent: 3 });
+    expect((await absent()).map((r) => r.external_id)).toEqual(gone.sort());
+    await ctx.sql.query(`DELETE FROM source_record WHERE external_id = 'EXPORT-ONLY-1'`);
+    await ctx.sql.query(`DELETE FROM connector_run WHERE id = $1`, [other!.run]);
+    await ctx.sql.query(`DELETE FROM connector WHERE id = $1`, [other!.id]);
 
     // Over maxShare (5%) gone at once: a source answering with part of its data. Nothing new is marked.
     const many = school.remove(Math.ceil(school.recordCount * 0.06)).ids;
@@ -144,13 +167,47 @@ describe('records gone from an HTTP source', () => {
       `INSERT INTO rejected_record (id, source_system, external_id, payload, payload_hash, reasons, connector_run_id, last_run_id) VALUES ($1, 'school', NULL, '{}', 'test', '[]', $2, $2)`,
       [newId('rejectedRecord'), run.runId],
     );
-    const found = await markRemovals(ctx.sql, { sourceSystem: 'school', runId: run.runId, table, maxShare: 0.5 });
+    const connectorId = (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector WHERE name = 'school'`))!.id;
+    const baseline = await removalsBaseline(ctx.sql, 'school', connectorId);
+    const input = { sourceSystem: 'school', connectorId, runId: run.runId, table, maxShare: 0.5, baseline };
+    const found = await markRemovals(ctx.sql, input);
     expect(found).toMatchObject({ marked: 0, held: 1, heldReason: 'UNIDENTIFIED_REJECTS' });
     // Without that reject, the same read marks it.
     await ctx.sql.query(`DELETE FROM rejected_record WHERE last_run_id = $1`, [run.runId]);
-    const marked = await markRemovals(ctx.sql, { sourceSystem: 'school', runId: run.runId, table, maxShare: 0.5 });
+    const marked = await markRemovals(ctx.sql, input);
     expect(marked).toMatchObject({ marked: 1, held: 0, heldReason: null });
     expect((await absent()).map((r) => r.external_id)).toContain(rows[0]!.external_id);
+  });
+
+  it('a forced read that stopped part-way goes on from its own checkpoint when its job is retried, counting each record once, and does not look (QA)', async () => {
+    const { runId } = await ctx.connectors.requestSync('school', { trigger: 'CLI', force: true });
+    let batches = 0;
+    const stop = () => {
+      if (++batches === 3) throw new Error('the worker stopped');
+    };
+    await expect(ctx.connectors.runQueued(runId, { onProgress: stop })).rejects.toThrow('the worker stopped');
+    const pagesBefore = school.stats().pagesServed;
+    const retried = await ctx.connectors.runQueued(runId);
+    expect(retried).toMatchObject({ status: 'SUCCEEDED', resumed: true, fetched: school.recordCount });
+    // The retry read on from the checkpoint (pages of 50; three stored before the stop), not from the first page.
+    expect(school.stats().pagesServed - pagesBefore).toBeLessThanOrEqual(Math.ceil(school.recordCount / 50) - 2);
+    // Its first pages were judged by the first attempt, whose table is gone: it cannot tell what went.
+    expect(retried.removals).toBeUndefined();
+  });
+
+  it('measures maxShare against the records the source still had, not those marked absent already (QA)', async () => {
+    const run = await ctx.connectors.run('school', { trigger: 'CLI' });
+    const table = (await KnownRecords.load(ctx.sql.pool, 'school'))!;
+    const rows = await ctx.sql.query<{ external_id: string; content_hash: string }>(
+      `SELECT external_id, content_hash FROM source_record WHERE source_system = 'school' AND absent_since IS NULL ORDER BY external_id`);
+    for (const r of rows.slice(1)) table.judge(r.external_id, r.content_hash);
+    const connectorId = (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector WHERE name = 'school'`))!.id;
+    const baseline = await removalsBaseline(ctx.sql, 'school', connectorId);
+    // One unread of hundreds stored: within 5%. Had all but 10 been marked absent earlier, the same one would be 10%.
+    const input = { sourceSystem: 'school', connectorId, runId: run.runId, table, maxShare: 0.05 };
+    const crowded = { ...baseline, stored: table.size, absent: table.size - 10 };
+    expect((await markRemovals(ctx.sql, { ...input, baseline: crowded })).heldReason).toBe('OVER_MAX_SHARE');
+    expect(await markRemovals(ctx.sql, { ...input, baseline })).toMatchObject({ marked: 1, heldReason: null });
   });
 
   it('marks the Patients the health stations\' FHIR server no longer returns, keeping their facts', async () => {

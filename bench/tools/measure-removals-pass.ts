@@ -19,7 +19,7 @@
  */
 import pg from 'pg';
 import { KnownRecords } from '../../src/connectors/sync/known-records.js';
-import { markRemovals } from '../../src/connectors/sync/removals.js';
+import { markRemovals, removalsBaseline } from '../../src/connectors/sync/removals.js';
 import { Sql } from '../../src/db/sql.js';
 
 const [sourceSystem = 'justice-register', unreadArg = '10'] = process.argv.slice(2);
@@ -38,12 +38,14 @@ try {
   const rows = await pool.query<{ external_id: string; content_hash: string }>(
     'SELECT external_id, content_hash FROM source_record WHERE source_system = $1 AND absent_since IS NULL', [sourceSystem]);
   for (const r of rows.rows.slice(unread)) table.judge(r.external_id, r.content_hash);
-  const run = await pool.query<{ id: string }>(
-    'SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.source_system = $1 ORDER BY r.id DESC LIMIT 1', [sourceSystem]);
+  const run = await pool.query<{ id: string; connector_id: string }>(
+    'SELECT r.id, r.connector_id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.source_system = $1 ORDER BY r.id DESC LIMIT 1', [sourceSystem]);
   if (!run.rows[0]) throw new Error(`no run of a connector of ${sourceSystem} to record the pass on`);
+  const sql = new Sql(pool);
+  const baseline = await removalsBaseline(sql, sourceSystem, run.rows[0].connector_id);
   const cpu0 = process.cpuUsage();
   const t1 = performance.now();
-  const found = await markRemovals(new Sql(pool), { sourceSystem, runId: run.rows[0].id, table, maxShare: 1 });
+  const found = await markRemovals(sql, { sourceSystem, connectorId: run.rows[0].connector_id, runId: run.rows[0].id, table, maxShare: 1, baseline });
   const passMs = performance.now() - t1;
   const cpu = process.cpuUsage(cpu0);
   await pool.query('UPDATE source_record SET absent_since = NULL, absent_run_id = NULL WHERE source_system = $1 AND absent_run_id = $2', [sourceSystem, run.rows[0].id]);

@@ -48,7 +48,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
         ctx.connectors.catalog.refresh((err) => logInvalidDefinition(logger, err));
         return ctx.connectors.catalog.list().map((c) => c.definition);
       },
-      requestSync: (name: string, requestedBy: string) => ctx.connectors.requestSync(name, { trigger: 'API', requestedBy }),
+      requestSync: (name: string, requestedBy: string, force?: boolean) => ctx.connectors.requestSync(name, { trigger: 'API', requestedBy, ...(force ? { force } : {}) }),
       dismissRejects: (ids: string[], by: string, note: string) => dismissal.dismiss(ids, by, note),
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastRunLine, progressLine, removalsLine, requestedRunLine } from './connector-runs.format.js';
+import { lastRunLine, progressLine, removalsLines, requestedRunLine } from './connector-runs.format.js';
 
 /** What `connectors sync` redraws while a run reads, and what `connectors list` says of the last run. */
 describe('connector run lines', () => {
@@ -33,15 +33,22 @@ describe('connector run lines', () => {
 
   it('says what a full read found gone from the source: marked, returned, or held back and why', () => {
     const none = { stored: 400, marked: 0, returned: 0, held: 0, heldReason: null, absent: 0 };
-    expect(removalsLine(undefined)).toBeNull();
-    expect(removalsLine(none)).toBeNull();
-    expect(removalsLine({ ...none, marked: 3, absent: 5 }))
-      .toBe('3 record(s) no longer returned by the source marked absent; 5 of 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
-    expect(removalsLine({ ...none, marked: 3, returned: 1, absent: 3 }))
-      .toBe('3 record(s) no longer returned by the source marked absent, 1 returned again; 3 of 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
-    expect(removalsLine({ ...none, held: 30, heldReason: 'OVER_MAX_SHARE' }, 0.05))
-      .toBe('records gone from the source NOT marked: this read did not return 30 (7.5% of the 400 stored), more than removals.maxShare (5%) allows: '
-        + 'a source answering with part of its data? Check the source; if they are really gone, raise removals.maxShare for the next full read (--force)');
-    expect(removalsLine({ ...none, held: 2, heldReason: 'UNIDENTIFIED_REJECTS' })).toMatch(/^records gone from the source NOT marked: this read did not return 2, but it quarantined records whose id could not be read/);
+    expect(removalsLines(undefined)).toEqual([]);
+    expect(removalsLines(none)).toEqual([]);
+    expect(removalsLines({ ...none, marked: 3, absent: 5 }))
+      .toEqual(['3 record(s) no longer returned by the source marked absent; 5 of the 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)']);
+    expect(removalsLines({ ...none, marked: 3, returned: 1, absent: 3 }))
+      .toEqual(['3 record(s) no longer returned by the source marked absent, 1 marked absent before returned again (unmarked); 3 of the 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)']);
+    // All back: no "0 of 400" (QA).
+    expect(removalsLines({ ...none, returned: 2 })).toEqual(['2 marked absent before returned again (unmarked); none of the source\'s records is marked absent now']);
+    // The share of what the source had, precise enough not to read "5.0% … more than 5%" (QA: 72 of 1,429).
+    expect(removalsLines({ ...none, stored: 1449, absent: 20, held: 72, heldReason: 'OVER_MAX_SHARE' }, 0.05))
+      .toEqual(['records gone from the source NOT marked: this read did not return 72 (5.04% of the 1429 the source had), more than removals.maxShare (5%) allows: '
+        + 'a source answering with part of its data? Check the source; if they are really gone, raise removals.maxShare for the next full read (--force)']);
+    // Held, and some returned: both said (QA: only the held line was printed).
+    const both = removalsLines({ ...none, returned: 1, absent: 4, held: 100, heldReason: 'OVER_MAX_SHARE' }, 0.05);
+    expect(both).toHaveLength(2);
+    expect(both[0]).toBe('1 marked absent before returned again (unmarked); 4 of the 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
+    expect(removalsLines({ ...none, held: 2, heldReason: 'UNIDENTIFIED_REJECTS' })[0]).toMatch(/^records gone from the source NOT marked: this read did not return 2, but it quarantined records whose id could not be read/);
   });
 });

@@ -15,27 +15,33 @@ export function progressLine(name: string, p: ProgressCounts & { location?: stri
 }
 
 /**
- * What `connectors sync` says of the records a full read found gone from the source (connectors with `removals`), or
- * null when there is nothing to say: none gone, none back. Counts only: the records are listed by
- * `SourceRecord.absentFromSourceSince` over the API.
+ * What `connectors sync` says of the records a full read found gone from the source (connectors with `removals`):
+ * a line each for what it marked or unmarked, and for what it held back and why; none when there is nothing to
+ * say. Counts only: the records are listed by `SourceRecord.absentFromSourceSince` over the API.
  */
-export function removalsLine(r: RunRemovals | null | undefined, maxShare?: number): string | null {
-  if (!r) return null;
+export function removalsLines(r: RunRemovals | null | undefined, maxShare?: number): string[] {
+  if (!r) return [];
+  const lines: string[] = [];
+  if (r.marked || r.returned) {
+    const parts = [];
+    if (r.marked) parts.push(`${r.marked} record(s) no longer returned by the source marked absent`);
+    if (r.returned) parts.push(`${r.returned} marked absent before returned again (unmarked)`);
+    const now = r.absent ? `${r.absent} of the ${r.stored} stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)` : 'none of the source\'s records is marked absent now';
+    lines.push(`${parts.join(', ')}; ${now}`);
+  }
   if (r.heldReason === 'OVER_MAX_SHARE') {
-    const share = r.stored ? ` (${((100 * r.held) / r.stored).toFixed(1)}% of the ${r.stored} stored)` : '';
-    return `records gone from the source NOT marked: this read did not return ${r.held}${share}, more than removals.maxShare`
-      + `${maxShare !== undefined ? ` (${maxShare * 100}%)` : ''} allows: a source answering with part of its data? Check the source; if they are `
-      + 'really gone, raise removals.maxShare for the next full read (--force)';
+    // What the source had when the read began: stored, less what was marked absent then (what is marked now, and what came back).
+    const present = r.stored - r.absent - r.returned;
+    const share = present > 0 ? ` (${((100 * r.held) / present).toFixed(2)}% of the ${present} the source had)` : '';
+    lines.push(`records gone from the source NOT marked: this read did not return ${r.held}${share}, more than removals.maxShare`
+      + `${maxShare !== undefined ? ` (${+(maxShare * 100).toFixed(2)}%)` : ''} allows: a source answering with part of its data? Check the source; if they are `
+      + 'really gone, raise removals.maxShare for the next full read (--force)');
   }
   if (r.heldReason === 'UNIDENTIFIED_REJECTS') {
-    return `records gone from the source NOT marked: this read did not return ${r.held}, but it quarantined records whose id could not be `
-      + 'read (any of them may be one of these): fix those records at the source, then read it again (--force)';
+    lines.push(`records gone from the source NOT marked: this read did not return ${r.held}, but it quarantined records whose id could not be `
+      + 'read (any of them may be one of these): fix those records at the source, then read it again (--force)');
   }
-  if (!r.marked && !r.returned) return null;
-  const parts = [];
-  if (r.marked) parts.push(`${r.marked} record(s) no longer returned by the source marked absent`);
-  if (r.returned) parts.push(`${r.returned} returned again`);
-  return `${parts.join(', ')}; ${r.absent} of ${r.stored} stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)`;
+  return lines;
 }
 
 /** A connector's last run as `connectors list` shows it; repeated ids only when there are some. */

@@ -11,7 +11,7 @@ import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.se
 import type { RunRemovals } from '../connectors/sync/removals.js';
 import { boot, bootLogger } from './bootstrap.js';
 import { rejectsCommand } from './connector-rejects.command.js';
-import { lastRunLine, progressLine, removalsLine, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
+import { lastRunLine, progressLine, removalsLines, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -164,8 +164,7 @@ export function connectorsCommand(): Command {
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
           if (s.repeatedIds > 0) out(repeatedLine(s.repeatedIds));
-          const gone = removalsLine(s.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare);
-          if (gone) out(gone);
+          for (const line of removalsLines(s.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare)) out(line);
           if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
           if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
@@ -202,8 +201,7 @@ export function connectorsCommand(): Command {
             if (process.stderr.isTTY) process.stderr.write('\n');
             out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
             if (r.repeated_ids > 0) out(repeatedLine(r.repeated_ids));
-            const gone = removalsLine(r.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare);
-            if (gone) out(gone);
+            for (const line of removalsLines(r.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare)) out(line);
             if (r.files_skipped > 0) out(skippedLine(r.files_skipped, opts.force));
             if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
             process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;

@@ -128,7 +128,7 @@ simulate
     const log = bootLogger(loadConfig());
     const sim = await startHealthStationSimulator({ port: o.port, seed: o.seed, count: o.children, clientId: o.clientId, clientSecret: o.clientSecret,
       faults: o.faults ? JSON.parse(o.faults) : undefined, addEvery: o.addEvery === undefined ? undefined : { everySeconds: o.addEvery, count: o.addCount }, logger: log });
-    log.info({ url: sim.url, patients: sim.recordCount }, 'health-station simulator listening (HEALTH_STATION_FHIR_URL, HEALTH_STATION_TOKEN_URL; control: /_sim/faults, /_sim/stats, /_sim/touch, /_sim/add)');
+    log.info({ url: sim.url, patients: sim.recordCount }, 'health-station simulator listening (HEALTH_STATION_FHIR_URL, HEALTH_STATION_TOKEN_URL; control: /_sim/faults, /_sim/stats, /_sim/touch, /_sim/add, /_sim/remove)');
     (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 
@@ -147,7 +147,7 @@ simulate
     const log = bootLogger(loadConfig());
     const sim = await startSchoolSimulator({ port: o.port, seed: o.seed, count: o.children, apiKey: o.apiKey, faults: o.faults ? JSON.parse(o.faults) : undefined,
       addEvery: o.addEvery === undefined ? undefined : { everySeconds: o.addEvery, count: o.addCount }, logger: log });
-    log.info({ url: sim.url, students: sim.recordCount }, 'school simulator listening (SCHOOL_API_URL, SCHOOL_API_KEY; control: /_sim/faults, /_sim/stats, /_sim/touch, /_sim/add)');
+    log.info({ url: sim.url, students: sim.recordCount }, 'school simulator listening (SCHOOL_API_URL, SCHOOL_API_KEY; control: /_sim/faults, /_sim/stats, /_sim/touch, /_sim/add, /_sim/remove)');
     (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 

@@ -17,7 +17,7 @@ export interface GatewayCommands {
   connectors?: {
     repo: ConnectorReadRepository;
     definitions(): Array<{ name: string; kind: string; sourceSystem: string; title: string; schedule?: string; enabled: boolean }>;
-    requestSync(name: string, requestedBy: string): Promise<{ runId: string }>;
+    requestSync(name: string, requestedBy: string, force?: boolean): Promise<{ runId: string }>;
     /** Closes open rejects by hand (all or nothing; see `RejectDismissal`). */
     dismissRejects(ids: string[], by: string, note: string): Promise<void>;
   };

@@ -19,13 +19,13 @@ const removalsSchema = z
       .max(1)
       .default(0.05)
       .describe(
-        'The largest share of the records stored from the source that one full read may mark absent. A read that finds more gone '
+        'The largest share of the records the source still had (stored, not marked absent) that one full read may mark absent. A read that finds more gone '
           + '(a source answering with part of its data after an outage, a changed filter) marks none of them: the run says how many it held back. '
           + '@defaultValue 0.05',
       ),
   })
   .describe(
-    'Mark the records of the source that a full read (the first read, every read of a source without `http.incremental`, a forced '
+    'HTTP connectors only. Mark the records of the source that a full read (the first read, every read of a source without `http.incremental`, a forced '
       + 'read) did not return as absent from the source (`SourceRecord.absentFromSourceSince`); a record read again is unmarked. '
       + 'Only for a source whose answer holds every record it has for this connector. Nothing is deleted.',
   );

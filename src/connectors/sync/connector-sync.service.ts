@@ -22,7 +22,7 @@ import { ConnectorDisabledError } from './connector-disabled.error.js';
 import { FilesRefusedError, type RefusedFile } from './files-refused.error.js';
 import { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
-import { markRemovals, type RunRemovals } from './removals.js';
+import { markRemovals, removalsBaseline, type RunRemovals } from './removals.js';
 import { OpenRejects } from './open-rejects.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
@@ -391,7 +391,7 @@ export class ConnectorSyncService {
       const waiting = { settlesInMs: Infinity };
       log.info({ runId: run.id, trigger: req.trigger, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
-        const removals = await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting, run.resumed);
+        const removals = await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting, run.checkpoint);
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) {
           throw new FilesRefusedError(refused, counts, counts.filesWaiting > 0 ? { connector: name, settlesInMs: waiting.settlesInMs } : undefined);
@@ -509,26 +509,33 @@ export class ConnectorSyncService {
 
   /**
    * Reads the source from the checkpoint and stores it batch by batch. For an HTTP connector with `removals`, a
-   * read of the whole source from its beginning (not an incremental read, nor a run resumed from a checkpoint)
-   * then marks the stored records it did not read as absent from the source, and returns what it found.
+   * read of the whole source from its beginning in this attempt (not an incremental read, nor a run resumed from
+   * a checkpoint) then marks the stored records it did not read as absent from the source, and returns what it
+   * found. `runCheckpoint`: where this run stopped before, when it is resumed (a forced HTTP read goes on from
+   * there, not from the beginning again).
    */
   private async execute(
     loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[],
-    waiting: { settlesInMs: number }, resumed: boolean,
+    waiting: { settlesInMs: number }, runCheckpoint: ReaderPosition | null,
   ): Promise<RunRemovals | null> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
-    const startState = req.force && definition.kind === 'http' ? null : await this.state(connectorId);
+    // A forced HTTP read starts from the beginning, or, resumed, from where this run stopped: never again from the
+    // beginning with the counts of its first pages kept (QA: a worker's retry counted them twice).
+    const startState = req.force && definition.kind === 'http' ? (counts.batches > 0 ? runCheckpoint : null) : await this.state(connectorId);
     let last: ReaderPosition | null = startState;
     const ingestOpts = { connectorId, connectorRunId: runId };
     // A sync that reads the whole source judges records against what the source has stored, held in memory
     // (KnownRecords; see KnownRecordsHandover for when); an incremental read looks its records up by slice.
     const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
     // Records gone from the source are told only by a read of all of it, from its beginning, in this one run.
-    const removals = definition.kind === 'http' && definition.removals && !resumed && readsFromBeginning(startState, !!definition.http?.incremental)
+    // Not when this run stored batches before (a resumed run): those were judged by an attempt whose table is gone.
+    const removals = definition.kind === 'http' && definition.removals && counts.batches === 0 && readsFromBeginning(startState, !!definition.http?.incremental)
       ? definition.removals : null;
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log, { loadAtOnce: removals !== null }) : null;
+    // What the read is compared with, as it stands before anything is read.
+    const baseline = removals ? await removalsBaseline(this.deps.sql, definition.sourceSystem, connectorId) : null;
     // A file sync flags an id that comes again with other content, whatever became of its earlier copy: the
     // records it read as stored (unchanged: never written, so the stored row does not say this run had them)
     // are remembered here when they were looked up, and by a bit of their entry when judged by `known`
@@ -683,14 +690,14 @@ export class ConnectorSyncService {
     const final = reader.complete(last, startState);
     await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
-    if (!removals) return null;
+    if (!removals || !baseline) return null;
     const table = known?.wholeReadTable ?? null;
     if (!table) {
       // No batch at all, or more records than a table holds (KNOWN_RECORDS_MAX): nothing to compare with.
       log.info({ runId }, 'records gone from the source not looked for: the stored records were not held in memory for this read');
       return null;
     }
-    const found = await markRemovals(this.deps.sql, { sourceSystem: definition.sourceSystem, runId, table, maxShare: removals.maxShare });
+    const found = await markRemovals(this.deps.sql, { sourceSystem: definition.sourceSystem, connectorId, runId, table, maxShare: removals.maxShare, baseline });
     if (found.heldReason) {
       log.warn({ runId, ...found }, 'records the source no longer returns were not marked absent (see heldReason)');
     } else if (found.marked || found.returned) {
@@ -923,19 +930,19 @@ export class ConnectorSyncService {
    */
   private async claimRun(
     connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined, scheduledAt: number | undefined,
-  ): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts> } | null> {
+  ): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts>; checkpoint: ReaderPosition | null } | null> {
     return this.deps.sql.tx(async (client) => {
-      const stale = await client.query<{ id: string } & Record<string, number>>(
+      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
-                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds"
+                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint
            FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
         [connectorId],
       );
       const left = stale.rows[0];
       if (left && left.id === runId) {
         await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now() WHERE id = $1`, [left.id]);
-        const { id, ...counts } = left;
-        return { id, resumed: true, counts };
+        const { id, checkpoint, ...counts } = left;
+        return { id, resumed: true, counts, checkpoint };
       }
       // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
       // run of the connector started and did not fail: that run did its work, and reading the source again
@@ -960,19 +967,19 @@ export class ConnectorSyncService {
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
                   resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END
             WHERE id = $1 AND status IN ('QUEUED', 'FAILED') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
-                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed`,
+                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
           [runId, !!left],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
-        const { resumed, ...counts } = claimed.rows[0] as Record<string, number>;
-        return { id: runId, resumed: (resumed ?? 0) > 0 || !!left, counts };
+        const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
+        return { id: runId, resumed: (resumed ?? 0) > 0 || !!left, counts, checkpoint };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7)`,
         [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left ? 1 : 0],
       );
-      return { id, resumed: !!left, counts: {} };
+      return { id, resumed: !!left, counts: {}, checkpoint: null };
     });
   }
 

@@ -17,11 +17,11 @@ export type RemovalsHeldReason =
  * when a read returns it again.
  */
 export interface RunRemovals {
-  /** The source's records stored when the read began (what it was compared with). */
+  /** The connector's records stored when the read began (what it was compared with), those marked absent then included. */
   stored: number;
   /** Records not read that this run marked absent. */
   marked: number;
-  /** Records marked absent by an earlier run that this run read again unchanged, unmarked here (one read changed is unmarked as it is written, and counted as updated). */
+  /** Records marked absent when the read began that it returned, unchanged or changed (a changed one is also counted as updated): unmarked. */
   returned: number;
   /** Records not read and not marked, because of `heldReason`. */
   held: number;
@@ -30,71 +30,119 @@ export interface RunRemovals {
   absent: number;
 }
 
+/**
+ * The records a connector's full read is compared with, as they stood when the read began: see
+ * {@link removalsBaseline}.
+ */
+export interface RemovalsBaseline {
+  /** Another connector stores records of the same source system: only this connector's records are compared. */
+  shared: boolean;
+  /** This connector's records stored when the read began, counted when the system is shared; null: all the source system's, the loaded table's size. */
+  stored: number | null;
+  /** Of them, those marked absent then. */
+  absent: number;
+}
+
 export interface RemovalsInput {
   sourceSystem: string;
+  connectorId: string;
   runId: string;
   /** The stored records as loaded before the read's first batch, with what the read did to each. */
   table: KnownRecords;
   /** `removals.maxShare` of the definition. */
   maxShare: number;
+  /** Taken before the read's first batch ({@link removalsBaseline}). */
+  baseline: RemovalsBaseline;
 }
 
 /**
- * Compares the records of `sourceSystem` with what a full read of it did ({@link KnownRecords.isUnread}) and
- * marks the unread ones absent, unmarks the ones read again, and keeps the result on the run, in one
- * transaction. Called once the read stored its last batch, holding the connector's lock, so nothing else
- * writes the source's records meanwhile.
+ * The records of `sourceSystem` a full read of connector `connectorId` is to be compared with, taken before it
+ * reads anything. Several connectors may feed one source system (an API and an export): a record another
+ * connector stores is not this connector's to call gone, so when the system is shared only the records last
+ * stored by this connector's runs count. `stored` is counted only then (otherwise the loaded table's size is
+ * it); the absent ones are found by their partial index.
+ */
+export async function removalsBaseline(sql: Sql, sourceSystem: string, connectorId: string): Promise<RemovalsBaseline> {
+  const shared = (await sql.one<{ shared: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM connector WHERE source_system = $1 AND id <> $2) AS shared', [sourceSystem, connectorId]))!.shared;
+  const mine = shared ? OWN_RECORDS : '';
+  const absent = (await sql.one<{ n: number }>(
+    `SELECT count(*)::int AS n FROM source_record s WHERE s.source_system = $1 AND s.absent_since IS NOT NULL ${mine}`,
+    shared ? [sourceSystem, connectorId] : [sourceSystem]))!.n;
+  const stored = shared
+    ? (await sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM source_record s WHERE s.source_system = $1 ${mine}`, [sourceSystem, connectorId]))!.n
+    : null;
+  return { shared, stored, absent };
+}
+
+/** The records last stored by a run of connector `$2` (for a source system several connectors feed). */
+const OWN_RECORDS = 'AND s.connector_run_id IN (SELECT r.id FROM connector_run r WHERE r.connector_id = $2)';
+
+/**
+ * Compares the connector's records with what a full read of it did ({@link KnownRecords.isUnread}) and marks
+ * the unread ones absent, unmarks the ones read again, and keeps the result on the run, in one transaction.
+ * Called once the read stored its last batch, holding the connector's lock, so no sync of the connector
+ * writes meanwhile.
  *
  * Safe by construction: a record is marked only when the table surely knows it unread (its key's 32 bits
  * and 64 bits of its content match an entry no read or write touched); records stored after the table was
  * loaded have no entry. A read that quarantined records without an id, or that would mark more than
- * `maxShare` of the stored records (a source answering with part of its data), marks nothing new.
+ * `maxShare` of the records the source still had (stored and not marked absent when the read began: a source
+ * answering with part of its data), marks nothing new.
  */
 export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunRemovals> {
-  const { sourceSystem, runId, table, maxShare } = input;
-  if (table.size === 0) {
-    // Nothing was stored when the read began (a first read): nothing can be gone, nor marked from before.
+  const { sourceSystem, connectorId, runId, table, maxShare, baseline } = input;
+  const stored = baseline.stored ?? table.size;
+  if (stored === 0) {
+    // Nothing of the connector's was stored when the read began (a first read): nothing can be gone.
     const none: RunRemovals = { stored: 0, marked: 0, returned: 0, held: 0, heldReason: null, absent: 0 };
     await sql.query(`UPDATE connector_run SET removals = $2 WHERE id = $1`, [runId, JSON.stringify(none)]);
     return none;
   }
+  const mine = baseline.shared ? OWN_RECORDS : '';
+  const params = (...more: unknown[]) => (baseline.shared ? [sourceSystem, connectorId, ...more] : [sourceSystem, ...more]);
+  const next = baseline.shared ? 3 : 2;
   return sql.tx(async (client) => {
-    // The records marked absent before: few, found by their partial index. Those the read met came back.
+    // The records marked absent now: few, found by their partial index. Those the read met came back unchanged;
+    // those it wrote changed were unmarked as they were written (absent when the read began, not now).
     const before = await client.query<{ external_id: string; content_hash: string }>(
-      `SELECT external_id, content_hash FROM source_record WHERE source_system = $1 AND absent_since IS NOT NULL`, [sourceSystem]);
+      `SELECT s.external_id, s.content_hash FROM source_record s WHERE s.source_system = $1 AND s.absent_since IS NOT NULL ${mine}`, params());
     const absentBefore = new Set(before.rows.map((r) => r.external_id));
     const readAgain = before.rows.filter((r) => !table.isUnread(r.external_id, r.content_hash)).map((r) => r.external_id);
-    // Every record, by the keys and hashes alone (an index-only scan of the key index, which includes the
-    // hash: as the table was loaded). A string is made only for a record the read did not meet.
+    const returnedChanged = Math.max(0, baseline.absent - absentBefore.size);
+    // Every record, by the keys and hashes alone (for a source system one connector feeds, an index-only scan of
+    // the key index, which includes the hash: as the table was loaded). A string only for a record not met.
     const unread: string[] = [];
-    await eachStored(client, sourceSystem, (buf, start, end) => {
+    await eachStored(client, `SELECT s.external_id, s.content_hash FROM source_record s WHERE s.source_system = ${client.escapeLiteral(sourceSystem)} ${
+      baseline.shared ? OWN_RECORDS.replace('$2', client.escapeLiteral(connectorId)) : ''}`, (buf, start, end) => {
       if (!table.isUnreadRow(buf, start, end)) return;
       const externalId = decodeCopyFields(buf.subarray(start, end))[0];
       if (externalId != null && !absentBefore.has(externalId)) unread.push(externalId);
     });
-    const stored = table.size;
     const unidentified = await client.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM rejected_record WHERE last_run_id = $1 AND source_system = $2 AND external_id IS NULL`,
       [runId, sourceSystem],
     );
+    // The share is of what the source still had: records marked absent earlier cannot go again.
+    const present = stored - baseline.absent;
     let heldReason: RemovalsHeldReason | null = null;
     if (unread.length > 0 && (unidentified.rows[0]?.n ?? 0) > 0) heldReason = 'UNIDENTIFIED_REJECTS';
-    else if (unread.length > maxShare * stored) heldReason = 'OVER_MAX_SHARE';
+    else if (unread.length > maxShare * present) heldReason = 'OVER_MAX_SHARE';
     const marked = heldReason ? 0 : unread.length;
     if (marked) {
       await client.query(
-        `UPDATE source_record SET absent_since = now(), absent_run_id = $3
-          WHERE source_system = $1 AND external_id = ANY($2::text[]) AND absent_since IS NULL`,
-        [sourceSystem, unread, runId],
+        `UPDATE source_record s SET absent_since = now(), absent_run_id = $${next}
+          WHERE s.source_system = $1 AND s.external_id = ANY($${next + 1}::text[]) AND s.absent_since IS NULL ${mine}`,
+        params(runId, unread),
       );
     }
     if (readAgain.length) {
       await client.query(
-        `UPDATE source_record SET absent_since = NULL, absent_run_id = NULL WHERE source_system = $1 AND external_id = ANY($2::text[])`,
-        [sourceSystem, readAgain]);
+        `UPDATE source_record s SET absent_since = NULL, absent_run_id = NULL WHERE s.source_system = $1 AND s.external_id = ANY($${next}::text[]) ${mine}`,
+        params(readAgain));
     }
     const removals: RunRemovals = {
-      stored, marked, returned: readAgain.length, held: heldReason ? unread.length : 0, heldReason,
+      stored, marked, returned: returnedChanged + readAgain.length, held: heldReason ? unread.length : 0, heldReason,
       absent: absentBefore.size - readAgain.length + marked,
     };
     await client.query(`UPDATE connector_run SET removals = $2 WHERE id = $1`, [runId, JSON.stringify(removals)]);
@@ -103,12 +151,9 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
 }
 
 /**
- * Streams every record of the source, one COPY row `external_id \t content_hash` at a time, to `fn` as the bytes
+ * Streams the rows of `select` (`external_id, content_hash`), one COPY row at a time, to `fn` as the bytes
  * {@link KnownRecords.isUnreadRow} takes. No row object is made.
  */
-async function eachStored(client: PoolClient, sourceSystem: string, fn: (buf: Buffer, start: number, end: number) => void): Promise<void> {
-  const stream = client.query(pgCopy.to(
-    `COPY (SELECT external_id, content_hash FROM source_record WHERE source_system = ${client.escapeLiteral(sourceSystem)}) TO STDOUT`,
-  ));
-  await eachCopyRow(stream as AsyncIterable<Buffer>, fn);
+async function eachStored(client: PoolClient, select: string, fn: (buf: Buffer, start: number, end: number) => void): Promise<void> {
+  await eachCopyRow(client.query(pgCopy.to(`COPY (${select}) TO STDOUT`)) as AsyncIterable<Buffer>, fn);
 }

@@ -176,12 +176,22 @@ export class ConnectorResolver {
     description: 'Queues a sync of the connector now (one runs at a time per connector). A run of the connector still QUEUED (not yet started, '
       + 'its job still in the queue: one whose job was lost is marked FAILED, CONNECTOR_RUN_LOST) is returned instead of queuing another, as it is (its requestedBy is whoever queued it): it has not read the source yet, so it picks up '
       + 'every change made before this request. While a run is RUNNING, one follow-up is queued behind it (it may have read its pages before a '
-      + 'change), and later requests return that follow-up. For integration engineers and operators.',
+      + 'change), and later requests return that follow-up (a forced request and an ordinary one are each their own kind). For integration '
+      + 'engineers and operators.',
   })
-  async syncConnector(@Ctx() ctx: GraphQLContext, @Arg('name', () => String) name: string): Promise<ConnectorRun> {
+  async syncConnector(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name', () => String) name: string,
+    @Arg('force', () => Boolean, {
+      defaultValue: false,
+      description: 'Read everything again, as `connectors sync --force`: files even when their checksum was ingested before; an HTTP '
+        + 'source from its beginning (which, for a connector with `removals`, looks for the records the source no longer returns). '
+        + 'Unchanged records are still skipped.',
+    }) force: boolean,
+  ): Promise<ConnectorRun> {
     const p = requireRole(ctx, SYNC_ROLES, 'Mutation.syncConnector', 'Starting a sync');
     const c = connectorsOf(ctx);
-    const { runId } = await c.requestSync(name, p.officerId ?? p.subject);
+    const { runId } = await c.requestSync(name, p.officerId ?? p.subject, force);
     return toRun((await c.repo.run(runId))!);
   }
 }

@@ -152,8 +152,8 @@ export class SourceRecord {
     nullable: true,
     description: 'Set when a full read of the source did not return this record (HTTP connectors with `removals`: their first read, every '
       + 'read of a source without `http.incremental`, a forced read): since when it has been missing. The hub keeps the record, its '
-      + 'facts and its link as they were, as evidence; null again once a read returns it. Always null for file sources (a drop is '
-      + 'not known to hold every record) and for connectors without `removals`.',
+      + 'facts and its link as they were, as evidence. Null again once a full read of such a connector returns it, or any read returns '
+      + 'it changed. Never set for file sources (a drop is not known to hold every record) nor by connectors without `removals`.',
   })
   absentFromSourceSince!: Date | null;
 
