@@ -99,6 +99,20 @@ describe('records gone from an HTTP source', () => {
     expect(runs.body.errors).toBeUndefined();
     expect(runs.body.data!.connectorRuns.find((r) => r.id === full.runId)!.removals).toEqual(full.removals);
     expect(runs.body.data!.connectorRuns.find((r) => r.id === incremental.runId)!.removals).toBeNull();
+    // Which they are: ids and dates, paged.
+    type Absent = { recordId: string; externalId: string; childId: string; absentFromSourceSince: string; markedByRunId: string };
+    const page = (before?: string) => hub.gql<{ absentSourceRecords: Absent[] }>(
+      'query A($before: ID) { absentSourceRecords(connector: "school", first: 2, before: $before) { recordId externalId childId absentFromSourceSince markedByRunId } }',
+      { before }, engineer);
+    const first2 = (await page()).body.data!.absentSourceRecords;
+    const rest = (await page(first2.at(-1)!.recordId)).body.data!.absentSourceRecords;
+    expect([...first2, ...rest].map((r) => r.externalId).sort()).toEqual([...gone].sort());
+    expect(first2).toHaveLength(2);
+    expect([...first2, ...rest].every((r) => r.markedByRunId === full.runId && r.childId.startsWith('chd_'))).toBe(true);
+    const refused = await hub.gql('{ absentSourceRecords(connector: "school") { recordId } }', {}, await hub.token({ roles: ['commune_officer'] }));
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const unknown = await hub.gql('{ absentSourceRecords(connector: "nope") { recordId } }', {}, engineer);
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
     const row = await ctx.sql.one<{ child_id: string; absent_since: Date }>(
       `SELECT child_id, absent_since FROM source_record WHERE source_system = 'school' AND external_id = $1`, [gone[0]]);
     const officer = await hub.token({ roles: ['education_officer'] });

@@ -60,6 +60,14 @@ export interface RejectedRecordRow {
   resolution_note: string | null;
 }
 
+export interface AbsentRecordRow {
+  id: string;
+  external_id: string;
+  child_id: string | null;
+  absent_since: Date;
+  absent_run_id: string;
+}
+
 /** Which quarantined records to list. */
 export interface RejectsFilter {
   /** The connector's name. */
@@ -122,6 +130,21 @@ export class ConnectorReadRepository {
           AND ($4::text IS NULL OR x.id < $4)
         ORDER BY x.id DESC LIMIT $5`,
       [filter.connector, filter.runId, filter.unresolvedOnly, before, first, filter.resolution ?? null],
+    );
+  }
+
+  /**
+   * The records the connector's full reads marked absent from its source (still marked), newest record id first:
+   * ids and dates only. A record counts for the connector whose run marked it (`absent_run_id`).
+   */
+  absentRecords(connector: string, first: number, before: string | null): Promise<AbsentRecordRow[]> {
+    return this.sql.query<AbsentRecordRow & Record<string, unknown>>(
+      `SELECT s.id, s.external_id, s.child_id, s.absent_since, s.absent_run_id
+         FROM source_record s JOIN connector c ON c.source_system = s.source_system AND c.name = $1
+        WHERE s.absent_since IS NOT NULL AND s.absent_run_id IN (SELECT r.id FROM connector_run r WHERE r.connector_id = c.id)
+          AND ($2::text IS NULL OR s.id < $2)
+        ORDER BY s.id DESC LIMIT $3`,
+      [connector, before, first],
     );
   }
 

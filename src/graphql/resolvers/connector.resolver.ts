@@ -7,7 +7,7 @@ import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/
 import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
-import { Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
+import { AbsentRecord, Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
 
 /** Who may see connectors, runs and quarantine metadata, and dismiss quarantined records. */
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
@@ -41,7 +41,7 @@ function checkFirst(first: number, max: number): void {
 }
 
 /** `before` is the id of the last item of the previous page: anything else would page silently to nothing. */
-function checkBefore(before: string | null, prefix: 'run' | 'rej', what: string): void {
+function checkBefore(before: string | null, prefix: 'run' | 'rej' | 'src', what: string): void {
   if (before !== null && !new RegExp(`^${prefix}_[0-9A-Za-z]{26}$`).test(before)) {
     throw new InvalidInputError(`\`before\` must be the id of the last ${what} of the previous page (\`${prefix}_…\`)`, { argument: 'before' });
   }
@@ -110,6 +110,28 @@ export class ConnectorResolver {
     const c = connectorsOf(ctx);
     await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), { connector: connector ?? null, runId: null });
     return (await c.repo.runs(connector ?? null, first, before ?? null)).map(toRun);
+  }
+
+  @Query(() => [AbsentRecord], {
+    description: 'The records the connector\'s full reads no longer found in its source and marked absent (connectors with `removals`; see '
+      + 'ConnectorRun.removals), still marked, newest record first (page with `before`: the recordId of the last one you have). Ids and '
+      + 'dates only. A connector neither defined nor ever synced is CONNECTOR_NOT_FOUND; a `before` that is not a record id, BAD_USER_INPUT. '
+      + 'For integration engineers, operators and data stewards.',
+  })
+  async absentSourceRecords(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('connector', () => String) connector: string,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+  ): Promise<AbsentRecord[]> {
+    requireRole(ctx, READ_ROLES, 'Query.absentSourceRecords', 'Reading the records gone from a source');
+    checkFirst(first, ctx.maxPageSize);
+    checkBefore(before ?? null, 'src', 'record');
+    const c = connectorsOf(ctx);
+    await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), { connector, runId: null });
+    return (await c.repo.absentRecords(connector, first, before ?? null)).map((r) => ({
+      recordId: r.id, externalId: r.external_id, childId: r.child_id, absentFromSourceSince: r.absent_since, markedByRunId: r.absent_run_id,
+    }));
   }
 
   @Query(() => ConnectorRun, { nullable: true, description: 'One run by id, with its progress while it runs.' })

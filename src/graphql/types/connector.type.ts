@@ -83,6 +83,27 @@ export class RunRemovals {
   absent!: number;
 }
 
+@ObjectType({
+  description: 'A record a full read of its connector no longer found in the source (connectors with `removals`), still marked: which record, '
+    + 'since when, and the run that marked it. Ids only: the record itself (SourceRecord, on its child) is read with the child\'s roles.',
+})
+export class AbsentRecord {
+  @Field(() => ID, { description: 'The source record (`src_…`).' })
+  recordId!: string;
+
+  @Field(() => String, { description: 'The record\'s id in its source system.' })
+  externalId!: string;
+
+  @Field(() => ID, { nullable: true, description: 'The child (`chd_…`) the record is linked to.' })
+  childId!: string | null;
+
+  @Field(() => GraphQLISODateTime, { description: 'Since when the source has not returned it (the run that first found it gone).' })
+  absentFromSourceSince!: Date;
+
+  @Field(() => ID, { description: 'The run that marked it (see its `removals`).' })
+  markedByRunId!: string;
+}
+
 @ObjectType({ description: 'One sync of a connector: when, how far, and what it did with the records.' })
 export class ConnectorRun {
   @Field(() => ID)
