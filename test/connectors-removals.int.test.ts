@@ -1,3 +1,6 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHealthStationSimulator, type HealthStationSimulator } from '../connectors/health-station/simulator.js';
@@ -23,6 +26,8 @@ describe('records gone from an HTTP source', () => {
   let ctx: AppContext;
   let school: SchoolSimulator;
   let health: HealthStationSimulator;
+  /** A copy of the project's definitions, to add a second connector of the school system to. */
+  let defs: string;
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -32,12 +37,15 @@ describe('records gone from an HTTP source', () => {
       SCHOOL_API_URL: school.url, SCHOOL_API_KEY: 'k',
       HEALTH_STATION_FHIR_URL: health.url, HEALTH_STATION_TOKEN_URL: health.tokenUrl, HEALTH_STATION_CLIENT_ID: 'hub', HEALTH_STATION_CLIENT_SECRET: 'hub-secret',
     });
-    hub = await startTestHub();
+    defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-removals-defs-'));
+    cpSync(path.resolve('connectors'), defs, { recursive: true });
+    hub = await startTestHub({ env: { CONNECTORS_DIR: defs } });
     ctx = hub.ctx;
   });
 
   afterAll(async () => {
     await hub?.close();
+    if (defs) rmSync(defs, { recursive: true, force: true });
     await school?.close();
     await health?.close();
     process.env = saved;
@@ -148,6 +156,10 @@ describe('records gone from an HTTP source', () => {
 
     // Records another connector feeding the same source system stores are not this connector's to call gone (QA):
     // only the records last stored by the school connector's runs are compared.
+    mkdirSync(path.join(defs, 'school-export'));
+    writeFileSync(path.join(defs, 'school-export', 'connector.yaml'), readFileSync(path.join(defs, 'school', 'connector.yaml'), 'utf8')
+      .replace(/^name: school$/m, 'name: school-export').replace(/^removals: .*$/m, ''));
+    ctx.connectors.catalog.refresh();
     const other = await ctx.sql.one<{ id: string; run: string }>(
       `WITH c AS (INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_otherschoolexport0000000', 'school-export', 'http', 'school', '{}', 'x') RETURNING id),
             r AS (INSERT INTO connector_run (id, connector_id, trigger, status) SELECT 'run_otherschoolexport0000000', id, 'CLI', 'SUCCEEDED' FROM c RETURNING id, connector_id)
@@ -158,6 +170,12 @@ describe('records gone from an HTTP source', () => {
     const notMine = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
     expect(notMine.removals).toEqual({ stored: total, marked: 0, returned: 0, held: 0, heldReason: null, absent: 3 });
     expect((await absent()).map((r) => r.external_id)).toEqual(gone.sort());
+    // The other connector's definition gone (renamed, say: its row stays), its records are no one else's: compared,
+    // and this one, which the school source does not return, is marked (QA: a renamed connector compared nothing).
+    rmSync(path.join(defs, 'school-export'), { recursive: true });
+    ctx.connectors.catalog.refresh();
+    const alone = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(alone.removals).toEqual({ stored: total + 1, marked: 1, returned: 0, held: 0, heldReason: null, absent: 4 });
     await ctx.sql.query(`DELETE FROM source_record WHERE external_id = 'EXPORT-ONLY-1'`);
     await ctx.sql.query(`DELETE FROM connector_run WHERE id = $1`, [other!.run]);
     await ctx.sql.query(`DELETE FROM connector WHERE id = $1`, [other!.id]);
@@ -182,7 +200,7 @@ describe('records gone from an HTTP source', () => {
       [newId('rejectedRecord'), run.runId],
     );
     const connectorId = (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector WHERE name = 'school'`))!.id;
-    const baseline = await removalsBaseline(ctx.sql, 'school', connectorId);
+    const baseline = await removalsBaseline(ctx.sql, 'school', connectorId, false);
     const input = { sourceSystem: 'school', connectorId, runId: run.runId, table, maxShare: 0.5, baseline };
     const found = await markRemovals(ctx.sql, input);
     expect(found).toMatchObject({ marked: 0, held: 1, heldReason: 'UNIDENTIFIED_REJECTS' });
@@ -209,6 +227,24 @@ describe('records gone from an HTTP source', () => {
     expect(retried.removals).toBeUndefined();
   });
 
+  it('a forced read that takes over from a stopped run says it started again, looks, and the stopped run\'s job does not revive it (QA)', async () => {
+    const { runId: stopped } = await ctx.connectors.requestSync('school', { trigger: 'CLI', force: true });
+    let batches = 0;
+    await expect(ctx.connectors.runQueued(stopped, { onProgress: () => { if (++batches === 2) throw new Error('the worker stopped'); } })).rejects.toThrow();
+    // As a worker killed mid-read leaves it.
+    await ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING', error = NULL, finished_at = NULL WHERE id = $1`, [stopped]);
+    const next = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(next).toMatchObject({ status: 'SUCCEEDED', resumed: false, fetched: school.recordCount });
+    expect(next.removals).toBeDefined(); // it read the whole source itself: it looked
+    const old = await ctx.sql.one<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [stopped]);
+    expect(old).toEqual({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${next.runId} read the source again from the beginning (forced)` } });
+    // The stopped run's job, given out again later, finds it finished: it does not read the source behind the later run.
+    const pages = school.stats().pagesServed;
+    expect((await ctx.connectors.runQueued(stopped)).status).toBe('SKIPPED');
+    expect(school.stats().pagesServed).toBe(pages);
+    expect((await ctx.sql.one<{ status: string }>('SELECT status FROM connector_run WHERE id = $1', [stopped]))!.status).toBe('FAILED');
+  });
+
   it('measures maxShare against the records the source still had, not those marked absent already (QA)', async () => {
     const run = await ctx.connectors.run('school', { trigger: 'CLI' });
     const table = (await KnownRecords.load(ctx.sql.pool, 'school'))!;
@@ -216,7 +252,7 @@ describe('records gone from an HTTP source', () => {
       `SELECT external_id, content_hash FROM source_record WHERE source_system = 'school' AND absent_since IS NULL ORDER BY external_id`);
     for (const r of rows.slice(1)) table.judge(r.external_id, r.content_hash);
     const connectorId = (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector WHERE name = 'school'`))!.id;
-    const baseline = await removalsBaseline(ctx.sql, 'school', connectorId);
+    const baseline = await removalsBaseline(ctx.sql, 'school', connectorId, false);
     // One unread of hundreds stored: within 5%. Had all but 10 been marked absent earlier, the same one would be 10%.
     const input = { sourceSystem: 'school', connectorId, runId: run.runId, table, maxShare: 0.05 };
     const crowded = { ...baseline, stored: table.size, absent: table.size - 10 };

@@ -42,7 +42,7 @@ try {
     'SELECT r.id, r.connector_id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.source_system = $1 ORDER BY r.id DESC LIMIT 1', [sourceSystem]);
   if (!run.rows[0]) throw new Error(`no run of a connector of ${sourceSystem} to record the pass on`);
   const sql = new Sql(pool);
-  const baseline = await removalsBaseline(sql, sourceSystem, run.rows[0].connector_id);
+  const baseline = await removalsBaseline(sql, sourceSystem, run.rows[0].connector_id, false);
   const cpu0 = process.cpuUsage();
   const t1 = performance.now();
   const found = await markRemovals(sql, { sourceSystem, connectorId: run.rows[0].connector_id, runId: run.rows[0].id, table, maxShare: 1, baseline });

@@ -535,7 +535,10 @@ export class ConnectorSyncService {
       ? definition.removals : null;
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log, { loadAtOnce: removals !== null }) : null;
     // What the read is compared with, as it stands before anything is read.
-    const baseline = removals ? await removalsBaseline(this.deps.sql, definition.sourceSystem, connectorId) : null;
+    // Shared: another connector defined now feeds the same system (a connector renamed leaves its old row behind,
+    // which must not make this one compare only what it happened to write last: QA).
+    const shared = this.deps.catalog.list().some((c) => c.definition.name !== definition.name && c.definition.sourceSystem === definition.sourceSystem);
+    const baseline = removals ? await removalsBaseline(this.deps.sql, definition.sourceSystem, connectorId, shared) : null;
     // A file sync flags an id that comes again with other content, whatever became of its earlier copy: the
     // records it read as stored (unchanged: never written, so the stored row does not say this run had them)
     // are remembered here when they were looked up, and by a bit of their entry when judged by `known`
@@ -955,31 +958,38 @@ export class ConnectorSyncService {
         if (later.rowCount) return null;
       }
       const id = runId ?? newId('connectorRun');
+      // A forced HTTP read starts from the beginning: it does not continue the stopped run's checkpoint (QA).
+      const continues = !(req.force && loaded.definition.kind === 'http');
       if (left) {
         await client.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
-          [left.id, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${id} continued from its checkpoint` })],
+          [left.id, JSON.stringify({
+            code: 'CONNECTOR_RUN_INTERRUPTED',
+            message: continues ? `its worker stopped; ${id} continued from its checkpoint` : `its worker stopped; ${id} read the source again from the beginning (forced)`,
+          })],
         );
       }
       if (runId) {
-        // Continuing another run's checkpoint counts as a resumption too (QA: logged resumed, stored 0).
+        // Continuing another run's checkpoint counts as a resumption too (QA: logged resumed, stored 0). A run closed
+        // as interrupted was taken over by a later run: its job coming back (a stalled job given out again) finds it
+        // finished, and does not read the source again behind that run (QA).
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
                   resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END
-            WHERE id = $1 AND status IN ('QUEUED', 'FAILED') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
+            WHERE id = $1 AND (status = 'QUEUED' OR (status = 'FAILED' AND error->>'code' IS DISTINCT FROM 'CONNECTOR_RUN_INTERRUPTED')) RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
-          [runId, !!left],
+          [runId, !!left && continues],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
-        return { id: runId, resumed: (resumed ?? 0) > 0 || !!left, counts, checkpoint };
+        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7)`,
-        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left ? 1 : 0],
+        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0],
       );
-      return { id, resumed: !!left, counts: {}, checkpoint: null };
+      return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
     });
   }
 

@@ -21,7 +21,10 @@ export interface RunRemovals {
   stored: number;
   /** Records not read that this run marked absent. */
   marked: number;
-  /** Records marked absent when the read began that it returned, unchanged or changed (a changed one is also counted as updated): unmarked. */
+  /**
+   * Records marked absent when the read began that are not any more: returned by the read, unchanged or changed (a changed one is
+   * also counted as updated), or, rarely, written meanwhile by another connector feeding the same system.
+   */
   returned: number;
   /** Records not read and not marked, because of `heldReason`. */
   held: number;
@@ -57,14 +60,13 @@ export interface RemovalsInput {
 
 /**
  * The records of `sourceSystem` a full read of connector `connectorId` is to be compared with, taken before it
- * reads anything. Several connectors may feed one source system (an API and an export): a record another
- * connector stores is not this connector's to call gone, so when the system is shared only the records last
- * stored by this connector's runs count. `stored` is counted only then (otherwise the loaded table's size is
- * it); the absent ones are found by their partial index.
+ * reads anything. Several connectors may feed one source system (`shared`: another connector defined now has the
+ * same system, an API and an export): a record another connector stores is not this connector's to call gone, so
+ * then only the records last stored by this connector's runs count (a record both send, last written by the
+ * other, is not marked by this one: the safe side). `stored` is counted only then (otherwise the loaded table's
+ * size is it); the absent ones are found by their partial index.
  */
-export async function removalsBaseline(sql: Sql, sourceSystem: string, connectorId: string): Promise<RemovalsBaseline> {
-  const shared = (await sql.one<{ shared: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM connector WHERE source_system = $1 AND id <> $2) AS shared', [sourceSystem, connectorId]))!.shared;
+export async function removalsBaseline(sql: Sql, sourceSystem: string, connectorId: string, shared: boolean): Promise<RemovalsBaseline> {
   const mine = shared ? OWN_RECORDS : '';
   const absent = (await sql.one<{ n: number }>(
     `SELECT count(*)::int AS n FROM source_record s WHERE s.source_system = $1 AND s.absent_since IS NOT NULL ${mine}`,

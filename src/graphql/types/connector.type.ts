@@ -56,15 +56,18 @@ export class RefusedFile {
     + 'never deleted: it is marked absent (SourceRecord.absentFromSourceSince) and unmarked when a read returns it again.',
 })
 export class RunRemovals {
-  @Field(() => Int, { description: 'Records of the source stored when the read began: what the read was compared with.' })
+  @Field(() => Int, {
+    description: 'Records stored when the read began, those marked absent then included: what the read was compared with. The source '
+      + 'system\'s records; when another connector defined now feeds the same system, only those last stored by this connector\'s runs.',
+  })
   stored!: number;
 
   @Field(() => Int, { description: 'Records the read did not return, marked absent by this run.' })
   marked!: number;
 
   @Field(() => Int, {
-    description: 'Records marked absent by an earlier run that this read returned unchanged, unmarked. One returned changed is unmarked as it '
-      + 'is written and counted in `updated`.',
+    description: 'Records marked absent when the read began that are not any more: returned by this read, unchanged or changed (a changed '
+      + 'one is also counted in `updated`), or, rarely, written meanwhile by another connector feeding the same system.',
   })
   returned!: number;
 
@@ -73,8 +76,9 @@ export class RunRemovals {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Why nothing was marked: OVER_MAX_SHARE (more of the stored records went unread than the definition\'s removals.maxShare '
-      + 'allows: a source answering with part of its data, a changed filter; check the source, then raise maxShare if they are really gone) or '
+    description: 'Why nothing was marked: OVER_MAX_SHARE (more of the records the source still had, stored and not marked absent when the '
+      + 'read began, went unread than the definition\'s removals.maxShare allows: a source answering with part of its data, a changed filter; '
+      + 'check the source, then raise maxShare if they are really gone) or '
       + 'UNIDENTIFIED_REJECTS (the read quarantined records whose id could not be read, any of which may be one of the unread). Null when not held.',
   })
   heldReason!: string | null;
