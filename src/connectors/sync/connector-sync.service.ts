@@ -534,11 +534,11 @@ export class ConnectorSyncService {
     const removals = definition.kind === 'http' && definition.removals && counts.batches === 0 && readsFromBeginning(startState, !!definition.http?.incremental)
       ? definition.removals : null;
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log, { loadAtOnce: removals !== null }) : null;
-    // What the read is compared with, as it stands before anything is read.
-    // Shared: another connector defined now feeds the same system (a connector renamed leaves its old row behind,
-    // which must not make this one compare only what it happened to write last: QA).
-    const shared = this.deps.catalog.list().some((c) => c.definition.name !== definition.name && c.definition.sourceSystem === definition.sourceSystem);
-    const baseline = removals ? await removalsBaseline(this.deps.sql, definition.sourceSystem, connectorId, shared) : null;
+    // What the read is compared with, as it stands before anything is read. Shared: another connector defined now
+    // feeds the same system (a connector renamed leaves its old row behind, which must not make this one compare
+    // only what it happened to write last: QA).
+    const shared = () => this.deps.catalog.list().some((c) => c.definition.name !== definition.name && c.definition.sourceSystem === definition.sourceSystem);
+    const baseline = removals ? await removalsBaseline(this.deps.sql, definition.sourceSystem, connectorId, shared()) : null;
     // A file sync flags an id that comes again with other content, whatever became of its earlier copy: the
     // records it read as stored (unchanged: never written, so the stored row does not say this run had them)
     // are remembered here when they were looked up, and by a bit of their entry when judged by `known`
