@@ -107,14 +107,15 @@ export const connectorRunIdSchema = z.string().regex(/^run_[0-9A-HJKMNP-TV-Z]{26
 
 /**
  * Data of a `connector-sync` job: a queued run (asked for on the CLI or over the API), or a connector's
- * name when its schedule fires, or (`reason: 'files-settling'`) when files a sync left waiting have settled
- * (the run is created when the job starts).
+ * name when its schedule fires, when its full-read schedule fires (`reason: 'full-read'`: a forced read of
+ * the whole source, `removals.fullReadSchedule`), or (`reason: 'files-settling'`) when files a sync left
+ * waiting have settled (the run is created when the job starts).
  */
 export const connectorSyncJobDataSchema = z.union([
   z.strictObject({ runId: connectorRunIdSchema }),
   z.strictObject({
     connector: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be a connector name'),
-    reason: z.literal('files-settling').optional(),
+    reason: z.enum(['files-settling', 'full-read']).optional(),
   }),
 ]);
 export type ConnectorSyncJobData = z.infer<typeof connectorSyncJobDataSchema>;

@@ -132,7 +132,9 @@ describe('worker', () => {
       })]);
       expect(told()[0]!.err.stack).toBeUndefined();
       expect(lines.map((l) => JSON.parse(l).msg)).toContain('connector syncs scheduled');
-      expect(await schedules()).toEqual({ 'connector:school': '*/30 * * * *' });
+      // The incremental schedule, and the weekly full read that finds records gone (`removals.fullReadSchedule`).
+      expect(await schedules()).toEqual({ 'connector:school': '*/30 * * * *', 'connector-full-read:school': '10 2 * * 0' });
+      expect(lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'connector syncs scheduled')).toMatchObject({ connectors: ['school'], fullReads: ['school'] });
       // Asked for a connector it does not know, it reads the folder again: the invalid file, unchanged, is not told again.
       await expect(own.connectors.requestSync('agency-y', { trigger: 'API' })).rejects.toMatchObject({ code: 'CONNECTOR_NOT_FOUND' });
       expect(told()).toHaveLength(1);
@@ -141,8 +143,17 @@ describe('worker', () => {
       writeFileSync(path.join(dir, 'school', 'connector.yaml'), school.replace(/^schedule: .*$/m, 'schedule: "15 2 * * *"'));
       writeFileSync(path.join(dir, 'agency-z', 'connector.yaml'), school.replace(/^name: school$/m, 'name: agency-z').replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequncy: daily'));
       await waitFor(async () => (await schedules())['connector:school'] === '15 2 * * *', 10_000, 'the edited schedule');
+      expect((await schedules())['connector-full-read:school']).toBe('10 2 * * 0');
       await waitFor(async () => told().length === 2, 10_000, 'the edited invalid definition told');
       expect(told()[1]!.err.message).toContain('Unrecognized key: "frequncy"');
+      // A full-read pattern of the right shape whose values the scheduler refuses: said, with the connector and
+      // pattern; that scheduler is removed, and the connector's incremental schedule kept.
+      writeFileSync(path.join(dir, 'school', 'connector.yaml'), school.replace(/fullReadSchedule: "[^"]*"/, 'fullReadSchedule: "61 2 * * 0"'));
+      const refused = () => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg?.startsWith('connector schedule refused'));
+      await waitFor(async () => refused().length === 1, 10_000, 'the refused pattern told');
+      expect(refused()[0]).toMatchObject({ level: 50, connector: 'school', scheduler: 'connector-full-read:school', pattern: '61 2 * * 0' });
+      await waitFor(async () => !('connector-full-read:school' in (await schedules())), 10_000, 'the refused full-read scheduler removed');
+      expect(await schedules()).toEqual({ 'connector:school': '*/30 * * * *' });
       // Disabled: no longer scheduled.
       writeFileSync(path.join(dir, 'school', 'connector.yaml'), school.replace(/^kind: http$/m, 'enabled: false\nkind: http'));
       await waitFor(async () => Object.keys(await schedules()).length === 0, 10_000, 'the schedule of the disabled connector removed');

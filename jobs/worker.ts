@@ -271,33 +271,49 @@ export function installShutdownHandlers(close: () => Promise<void>, opts: Shutdo
 }
 
 const CONNECTOR_SCHEDULER_PREFIX = 'connector:';
+/** Schedulers of connectors' full reads (`removals.fullReadSchedule`), beside their incremental `schedule`. */
+const FULL_READ_SCHEDULER_PREFIX = 'connector-full-read:';
 
 /**
- * One BullMQ job scheduler per enabled connector with a `schedule`, idempotent across workers (the
- * scheduler id is the connector's name); schedulers of connectors no longer scheduled are removed. Invalid
- * definitions are logged as errors.
+ * One BullMQ job scheduler per enabled connector with a `schedule`, and one per enabled connector with a
+ * `removals.fullReadSchedule`, idempotent across workers (the scheduler id is the connector's name);
+ * schedulers of connectors no longer scheduled are removed. Invalid definitions are logged as errors; a
+ * pattern the scheduler refuses is logged with its connector, and the other connectors are still scheduled.
  */
 async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger, invalid = ctx.connectors.catalog.invalid): Promise<void> {
   // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
   // and what is wrong, rather than leave it out of the list below unexplained. The worker still starts.
   for (const err of invalid) logInvalidDefinition(logger, err);
   const queue = queueClient.queue('connector-sync');
-  const wanted = ctx.config.CONNECTOR_SCHEDULES
-    ? ctx.connectors.catalog.list().filter((c) => c.definition.enabled && c.definition.schedule)
-    : [];
-  for (const c of wanted) {
-    await queue.upsertJobScheduler(
-      CONNECTOR_SCHEDULER_PREFIX + c.definition.name,
-      { pattern: c.definition.schedule!, tz: 'Asia/Ho_Chi_Minh' },
-      { name: 'sync', data: { connector: c.definition.name } },
-    );
+  const enabled = ctx.config.CONNECTOR_SCHEDULES ? ctx.connectors.catalog.list().filter((c) => c.definition.enabled) : [];
+  const wanted = [
+    ...enabled.filter((c) => c.definition.schedule).map((c) => ({
+      key: CONNECTOR_SCHEDULER_PREFIX + c.definition.name, connector: c.definition.name, pattern: c.definition.schedule!,
+      data: { connector: c.definition.name } as { connector: string; reason?: 'full-read' },
+    })),
+    ...enabled.filter((c) => c.definition.removals?.fullReadSchedule).map((c) => ({
+      key: FULL_READ_SCHEDULER_PREFIX + c.definition.name, connector: c.definition.name, pattern: c.definition.removals!.fullReadSchedule!,
+      data: { connector: c.definition.name, reason: 'full-read' as const },
+    })),
+  ];
+  const scheduled: typeof wanted = [];
+  for (const w of wanted) {
+    try {
+      await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: 'Asia/Ho_Chi_Minh' }, { name: 'sync', data: w.data });
+      scheduled.push(w);
+    } catch (err) {
+      // The definition's schema checks the pattern's shape only; the scheduler reads its values ("61 * * * *").
+      logger.error({ connector: w.connector, scheduler: w.key, pattern: w.pattern, err: loggedOutcome(err) }, 'connector schedule refused: not scheduled until the definition is fixed');
+    }
   }
-  const keep = new Set(wanted.map((c) => CONNECTOR_SCHEDULER_PREFIX + c.definition.name));
+  const keep = new Set(scheduled.map((w) => w.key));
   for (const s of await queue.getJobSchedulers(0, -1)) {
     const key = (s as { key?: string; id?: string | null }).key ?? (s as { id?: string | null }).id ?? '';
-    if (key.startsWith(CONNECTOR_SCHEDULER_PREFIX) && !keep.has(key)) await queue.removeJobScheduler(key);
+    if ((key.startsWith(CONNECTOR_SCHEDULER_PREFIX) || key.startsWith(FULL_READ_SCHEDULER_PREFIX)) && !keep.has(key)) await queue.removeJobScheduler(key);
   }
-  if (wanted.length) logger.info({ connectors: wanted.map((c) => c.definition.name) }, 'connector syncs scheduled');
+  const syncs = scheduled.filter((w) => !w.data.reason).map((w) => w.connector);
+  const fullReads = scheduled.filter((w) => w.data.reason === 'full-read').map((w) => w.connector);
+  if (scheduled.length) logger.info({ connectors: syncs, fullReads }, 'connector syncs scheduled');
 }
 
 /**

@@ -196,6 +196,25 @@ describe('connector definitions', () => {
     expect(problemsOf(named).problems).toEqual([expect.objectContaining({ path: 'name', message: expect.stringContaining('folder name') })]);
   });
 
+  it('refuses removals on a file connector, and a full-read schedule on a connector that is not incremental or is not a cron pattern', () => {
+    const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    expect(school).toMatch(/fullReadSchedule: "[^"]+"/);
+    // Without `http.incremental` every sync reads the whole source: a full-read schedule would add nothing.
+    const notIncremental = school.replace(/^ {2}incremental:\n(?: {4}.*\n)+/m, '');
+    expect(notIncremental).not.toContain('incremental:');
+    expect(problemsOf(writeDefinition('school', notIncremental)).problems).toEqual([
+      expect.objectContaining({ path: 'removals.fullReadSchedule', message: expect.stringContaining('only applies with http.incremental') }),
+    ]);
+    expect(problemsOf(writeDefinition('school', school.replace(/fullReadSchedule: "[^"]+"/, 'fullReadSchedule: "weekly"'))).problems).toEqual([
+      expect.objectContaining({ path: 'removals.fullReadSchedule', message: expect.stringContaining('cron pattern of 5 fields') }),
+    ]);
+    const drops = writeDefinition('drops', [
+      'name: drops', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'removals: { maxShare: 0.1 }',
+      'records:', '  - externalId: { from: id }', '',
+    ].join('\n'));
+    expect(problemsOf(drops).problems).toEqual([expect.objectContaining({ path: 'removals', message: expect.stringContaining('only applies when kind is http') })]);
+  });
+
   it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {
     const yaml = ['name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', ''];
     const file = writeDefinition('tmp', yaml.join('\n'));

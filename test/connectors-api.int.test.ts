@@ -32,15 +32,19 @@ describe('connectors over GraphQL', () => {
   it('integration engineers see connectors, runs and rejects with reasons, but not the rejected payloads', async () => {
     const token = await hub.token({ roles: ['integration_engineer'] });
     const res = await hub.gql<{
-      connectors: Array<{ name: string; kind: string; checkpoint: string | null; lastRun: { status: string; fetched: number; rejected: number } | null }>;
+      connectors: Array<{ name: string; kind: string; schedule: string | null; fullReadSchedule: string | null; checkpoint: string | null; lastRun: { status: string; fetched: number; rejected: number } | null }>;
       connectorRuns: Array<{ id: string; connector: string; status: string; inserted: number; rejected: number; filesIngested: number; repeatedIds: number }>;
       rejectedRecords: Array<{ id: string; location: string; reasons: Array<{ field: string; code: string; message: string }>; payload: string | null }>;
     }>(`{
-      connectors { name kind checkpoint lastRun { status fetched rejected } }
+      connectors { name kind schedule fullReadSchedule checkpoint lastRun { status fetched rejected } }
       connectorRuns(connector: "justice-register") { id connector status inserted rejected filesIngested repeatedIds }
       rejectedRecords(connector: "justice-register") { id location reasons { field code message } payload }
     }`, {}, token);
     expect(res.body.data!.connectors.map((c) => c.name)).toEqual(['facility-inspection', 'health-station', 'justice-register', 'school']);
+    // The incremental schedule, and the weekly forced full read that finds records gone (only where removals are looked for).
+    expect(Object.fromEntries(res.body.data!.connectors.map((c) => [c.name, [c.schedule, c.fullReadSchedule]]))).toMatchObject({
+      school: ['*/30 * * * *', '10 2 * * 0'], 'health-station': ['15 * * * *', '40 3 * * 0'], 'justice-register': [expect.anything(), null],
+    });
     const justice = res.body.data!.connectors.find((c) => c.name === 'justice-register')!;
     expect(justice.lastRun).toMatchObject({ status: 'SUCCEEDED', rejected: 2 });
     // The simulator's export lists each id once.

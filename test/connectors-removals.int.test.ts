@@ -9,6 +9,10 @@ import type { AppContext } from '../src/app/app-context.js';
 import { newId } from '../src/db/ids.js';
 import { KnownRecords } from '../src/connectors/sync/known-records.js';
 import { markRemovals, removalsBaseline } from '../src/connectors/sync/removals.js';
+import type { Job } from 'bullmq';
+import { connectorSyncProcessor } from '../jobs/processors/connector-sync.processor.js';
+import type { QueueClient } from '../jobs/queue-client.js';
+import type { RunSummary } from '../src/connectors/sync/connector-sync.service.js';
 import { buildChildren } from './support/build-children.js';
 import { aRecord } from './support/records.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
@@ -243,6 +247,33 @@ describe('records gone from an HTTP source', () => {
     expect((await ctx.connectors.runQueued(stopped)).status).toBe('SKIPPED');
     expect(school.stats().pagesServed).toBe(pages);
     expect((await ctx.sql.one<{ status: string }>('SELECT status FROM connector_run WHERE id = $1', [stopped]))!.status).toBe('FAILED');
+  });
+
+  it('a full-read schedule\'s job reads the whole source, forced, and finds records gone, even when an incremental run started after it was due', async () => {
+    const processor = connectorSyncProcessor(ctx, { queues: {} as QueueClient });
+    const job = (data: unknown, timestamp: number) => ({ id: 'j', data, timestamp, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: async () => {} }) as unknown as Job;
+    // Records the earlier tests removed, and held back, marked first: the definition allowing any share for one read.
+    const file = path.join(defs, 'school', 'connector.yaml');
+    const definition = readFileSync(file, 'utf8');
+    writeFileSync(file, definition.replace('maxShare: 0.05', 'maxShare: 1'));
+    expect((await ctx.connectors.run('school', { trigger: 'CLI', force: true })).removals).toMatchObject({ heldReason: null });
+    writeFileSync(file, definition);
+    const gone = school.remove(2).ids;
+    const due = Date.now();
+    // The incremental schedule's run, started after the full read was due (the full read waited behind it): it does not look.
+    const incremental = (await processor(job({ connector: 'school' }, due))) as RunSummary;
+    expect(incremental).toMatchObject({ status: 'SUCCEEDED' });
+    expect(incremental.removals).toBeUndefined();
+    // The full read is not taken as done by that run: it reads every page, and marks the two records gone.
+    const full = (await processor(job({ connector: 'school', reason: 'full-read' }, due))) as RunSummary;
+    expect(full).toMatchObject({ status: 'SUCCEEDED', fetched: school.recordCount, removals: { marked: 2, heldReason: null } });
+    const run = await ctx.sql.one<{ trigger: string; requested_by: string; options: unknown }>('SELECT trigger, requested_by, options FROM connector_run WHERE id = $1', [full.runId]);
+    expect(run).toEqual({ trigger: 'SCHEDULE', requested_by: 'full-read', options: { force: true } });
+    expect((await absent()).filter((r) => r.absent_run_id === full.runId).map((r) => r.external_id).sort()).toEqual([...gone].sort());
+    // Its job given out again (a stalled worker) after it finished: that slot's full read is done, nothing is read again.
+    const pages = school.stats().pagesServed;
+    expect(await processor(job({ connector: 'school', reason: 'full-read' }, due))).toMatchObject({ status: 'SKIPPED' });
+    expect(school.stats().pagesServed).toBe(pages);
   });
 
   it('measures maxShare against the records the source still had, not those marked absent already (QA)', async () => {

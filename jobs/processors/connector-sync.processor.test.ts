@@ -120,4 +120,27 @@ describe('connector-sync processor', () => {
       data: { connector: 'justice-register', reason: 'files-settling' }, delay: 7_000, deduplicationId: 'settled-justice-register',
     });
   });
+
+  it('a full-read schedule runs a forced read of the whole source, and waits for a running sync instead of skipping (removals.fullReadSchedule)', async () => {
+    const connectors = { run: vi.fn(), runQueued: vi.fn() };
+    const processor = connectorSyncProcessor({ connectors, logger: { debug: vi.fn(), info: vi.fn() } } as unknown as AppContext, { queues: {} as QueueClient });
+    const job = (data: unknown) => ({
+      data, timestamp: 1_700_000_000_000, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: vi.fn(), moveToDelayed: vi.fn().mockResolvedValue(undefined),
+    });
+
+    connectors.run.mockResolvedValueOnce({ status: 'SUCCEEDED', filesWaiting: 0 });
+    await processor(job({ connector: 'school', reason: 'full-read' }) as unknown as Job<unknown, unknown, string>);
+    expect(connectors.run).toHaveBeenCalledWith('school', { trigger: 'SCHEDULE', requestedBy: 'full-read', force: true }, expect.objectContaining({ scheduledAt: 1_700_000_000_000 }));
+
+    // Behind a running sync: the incremental schedule's job is a no-op (the next one reads the changes), the full read waits.
+    connectors.run.mockRejectedValue(new SyncAlreadyRunningError('school'));
+    const incremental = job({ connector: 'school' });
+    await expect(processor(incremental as unknown as Job<unknown, unknown, string>)).resolves.toMatchObject({ status: 'SKIPPED' });
+    expect(incremental.moveToDelayed).not.toHaveBeenCalled();
+    const full = job({ connector: 'school', reason: 'full-read' });
+    const before = Date.now();
+    await expect(processor(full as unknown as Job<unknown, unknown, string>, 'tok')).rejects.toBeInstanceOf(DelayedError);
+    expect(full.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'tok');
+    expect(full.moveToDelayed.mock.calls[0]![0]).toBeGreaterThanOrEqual(before + SYNC_RUNNING_RECHECK_MS);
+  });
 });

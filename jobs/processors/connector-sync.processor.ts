@@ -25,9 +25,9 @@ export interface ConnectorSyncProcessorOptions {
 }
 
 /**
- * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one), reporting progress
- * on the job. A sync already running for the connector makes a scheduled job a no-op; a queued run waits for
- * it, however long it runs: its job goes back to the delayed set and looks again every few seconds, without
+ * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one; for a full-read
+ * schedule, a new forced one), reporting progress on the job. A sync already running for the connector makes
+ * a scheduled job a no-op; a queued run, or a scheduled full read, waits for it, however long it runs: its job goes back to the delayed set and looks again every few seconds, without
  * using up an attempt (the run stays QUEUED). Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a
  * source's Retry-After longer than the connector may wait, fail the job at once. A failure's message is kept
  * as logs may keep it.
@@ -43,7 +43,10 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
     try {
       const summary = 'runId' in data
         ? await ctx.connectors.runQueued(data.runId, opts)
-        : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { ...opts, scheduledAt: job.timestamp });
+        : data.reason === 'full-read'
+          // The whole source from its first page (`removals.fullReadSchedule`), so that the read can find records gone.
+          ? await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: 'full-read', force: true }, { ...opts, scheduledAt: job.timestamp })
+          : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { ...opts, scheduledAt: job.timestamp });
       if (summary.status === 'SUCCEEDED' && summary.filesWaiting > 0 && summary.settlesInMs !== undefined) {
         await syncWhenSettled(summary.connector, summary.settlesInMs, summary.filesWaiting, deps, ctx);
       }
@@ -57,15 +60,18 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
         );
       }
       const code = (err as { code?: unknown }).code;
-      if (!('runId' in data) && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
-      if ('runId' in data && code === 'CONNECTOR_SYNC_RUNNING') {
+      // A scheduled incremental read finds the changes next time; a full read, due once a week, must not be lost that way.
+      const waits = 'runId' in data || data.reason === 'full-read';
+      if (!waits && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
+      if (waits && code === 'CONNECTOR_SYNC_RUNNING') {
         // A queued run behind a running sync (the follow-up a request queued while it ran) must wait for it
         // however long it takes. As a retry it used the job's attempts (five, over about two minutes of backoff)
         // and then failed the run; and the backoff's last steps left it idle for a minute after the sync ended.
         // Delayed instead, which BullMQ does not count as an attempt; the job stays live (delayed), so requests
         // still find the run QUEUED and alive (CONNECTOR_RUN_LOST is for jobs the queue no longer holds).
         await job.moveToDelayed(Date.now() + recheckMs, token);
-        ctx.logger.debug({ runId: data.runId, jobId: job.id, inMs: recheckMs }, 'queued sync waits for the running sync of its connector');
+        ctx.logger.debug({ runId: 'runId' in data ? data.runId : undefined, connector: 'connector' in data ? data.connector : undefined, jobId: job.id, inMs: recheckMs },
+          'queued sync waits for the running sync of its connector');
         throw new DelayedError();
       }
       const permanent = isPermanentSyncError(err);

@@ -39,6 +39,7 @@ export function connectorsCommand(): Command {
           out(`${d.name.padEnd(22)} ${d.kind.padEnd(5)} ${d.sourceSystem.padEnd(20)} ${(d.enabled ? d.schedule ?? 'on demand' : 'disabled').padEnd(16)} ${
             lastRunLine(last?.status ? { status: last.status, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0, repeatedIds: last.repeated_ids ?? 0 } : undefined)}`);
           out(`  ${d.title}`);
+          if (d.enabled && d.removals?.fullReadSchedule) out(`  full read (finds records gone from the source) ${d.removals.fullReadSchedule}`);
           if (last?.state) out(`  checkpoint ${JSON.stringify(last.state)}`);
         }
         for (const e of catalog.invalid) out(`INVALID ${e.message}`);

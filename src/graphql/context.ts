@@ -16,7 +16,7 @@ export interface GatewayCommands {
   /** Connectors: their definitions, runs and quarantine, and starting a sync. */
   connectors?: {
     repo: ConnectorReadRepository;
-    definitions(): Array<{ name: string; kind: string; sourceSystem: string; title: string; schedule?: string; enabled: boolean }>;
+    definitions(): Array<{ name: string; kind: string; sourceSystem: string; title: string; schedule?: string; removals?: { fullReadSchedule?: string }; enabled: boolean }>;
     requestSync(name: string, requestedBy: string, force?: boolean): Promise<{ runId: string }>;
     /** Closes open rejects by hand (all or nothing; see `RejectDismissal`). */
     dismissRejects(ids: string[], by: string, note: string): Promise<void>;

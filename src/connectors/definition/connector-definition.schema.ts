@@ -5,10 +5,11 @@ import { httpConfigSchema } from '../http/http.schema.js';
 import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 
 /** A cron pattern of five fields (minute hour day-of-month month day-of-week), or six with seconds first. */
-const cronSchema = z
-  .string()
-  .regex(/^\s*(\S+\s+){4,5}\S+\s*$/, 'must be a cron pattern of 5 fields (minute hour day month weekday)')
-  .describe('When to sync, as a cron pattern (minute hour day-of-month month day-of-week) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".');
+const cronPatternSchema = z.string().regex(/^\s*(\S+\s+){4,5}\S+\s*$/, 'must be a cron pattern of 5 fields (minute hour day month weekday)');
+
+const cronSchema = cronPatternSchema.describe(
+  'When to sync, as a cron pattern (minute hour day-of-month month day-of-week) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".',
+);
 
 /** `removals`: records an HTTP source no longer returns, found by its full reads. */
 const removalsSchema = z
@@ -22,6 +23,14 @@ const removalsSchema = z
         'The largest share of the records the source still had (stored, not marked absent) that one full read may mark absent. A read that finds more gone '
           + '(a source answering with part of its data after an outage, a changed filter) marks none of them: the run says how many it held back. '
           + '@defaultValue 0.05',
+      ),
+    fullReadSchedule: cronPatternSchema
+      .optional()
+      .describe(
+        'Connectors with `http.incremental` only: when to read the whole source from its first page (a forced read, as `connectors sync <name> --force`), '
+          + 'as a cron pattern in Asia/Ho_Chi_Minh time, e.g. "0 2 * * 0" (Sundays at 02:00). An incremental read cannot tell a record gone from one '
+          + 'unchanged, so without it such a connector finds records gone only when someone forces a read. A full read due while a sync of the '
+          + 'connector runs waits for it. Not part of `schedule`, which keeps its incremental reads.',
       ),
   })
   .describe(
@@ -59,6 +68,12 @@ export const connectorDefinitionSchema = z
     if (def.kind === 'file' && def.http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'only applies when kind is http' });
     if (def.kind === 'file' && def.removals) {
       ctx.addIssue({ code: 'custom', path: ['removals'], message: 'only applies when kind is http: a file drop is not known to hold every record of its source' });
+    }
+    if (def.kind === 'http' && def.http && !def.http.incremental && def.removals?.fullReadSchedule) {
+      ctx.addIssue({
+        code: 'custom', path: ['removals', 'fullReadSchedule'],
+        message: 'only applies with http.incremental: a connector without it reads the whole source at every sync (its `schedule`)',
+      });
     }
     const types = def.records.map((r) => r.recordType ?? 'child');
     if (def.kind === 'http' && def.records.length !== 1) {

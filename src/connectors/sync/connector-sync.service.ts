@@ -949,11 +949,13 @@ export class ConnectorSyncService {
       }
       // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
       // run of the connector started and did not fail: that run did its work, and reading the source again
-      // for it would be a second run of one schedule slot (QA).
+      // for it would be a second run of one schedule slot (QA). A forced read (a full-read schedule, which may
+      // have waited behind an incremental run) is done only by a later forced run.
       if (!runId && !left && scheduledAt !== undefined) {
         const later = await client.query(
-          `SELECT 1 FROM connector_run WHERE connector_id = $1 AND status IN ('RUNNING', 'SUCCEEDED') AND started_at >= to_timestamp($2::double precision / 1000) LIMIT 1`,
-          [connectorId, scheduledAt],
+          `SELECT 1 FROM connector_run WHERE connector_id = $1 AND status IN ('RUNNING', 'SUCCEEDED') AND started_at >= to_timestamp($2::double precision / 1000)
+              AND ($3::boolean IS NOT TRUE OR options->>'force' = 'true') LIMIT 1`,
+          [connectorId, scheduledAt, !!req.force],
         );
         if (later.rowCount) return null;
       }

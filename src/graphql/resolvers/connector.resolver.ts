@@ -76,13 +76,13 @@ export class ConnectorResolver {
     const rows = await c.repo.connectors();
     const defined = new Map(c.definitions().map((d) => [d.name, d]));
     const out: Connector[] = rows.map((r) => ({
-      name: r.name, kind: r.kind, sourceSystem: r.source_system, title: r.title ?? r.name, schedule: r.schedule, enabled: r.enabled,
-      checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at,
+      name: r.name, kind: r.kind, sourceSystem: r.source_system, title: r.title ?? r.name, schedule: r.schedule,
+      fullReadSchedule: defined.get(r.name)?.removals?.fullReadSchedule ?? null, enabled: r.enabled, checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at,
     }));
     // Defined but never synced: listed too, without a checkpoint.
     for (const d of defined.values()) {
       if (!rows.some((r) => r.name === d.name)) {
-        out.push({ name: d.name, kind: d.kind, sourceSystem: d.sourceSystem, title: d.title, schedule: d.schedule ?? null, enabled: d.enabled, checkpoint: null, checkpointAt: null });
+        out.push({ name: d.name, kind: d.kind, sourceSystem: d.sourceSystem, title: d.title, schedule: d.schedule ?? null, fullReadSchedule: d.removals?.fullReadSchedule ?? null, enabled: d.enabled, checkpoint: null, checkpointAt: null });
       }
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));

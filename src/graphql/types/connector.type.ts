@@ -17,6 +17,13 @@ export class Connector {
   @Field(() => String, { nullable: true, description: 'Cron schedule (Asia/Ho_Chi_Minh), or null when synced on demand only.' })
   schedule!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'When the whole source is read from its first page to find the records it no longer returns (`removals.fullReadSchedule`, cron, '
+      + 'Asia/Ho_Chi_Minh), or null when only the first read and forced reads look (or the connector does not look for removals, or is no longer defined).',
+  })
+  fullReadSchedule!: string | null;
+
   @Field(() => Boolean, { description: 'False when the definition disables it.' })
   enabled!: boolean;
 
