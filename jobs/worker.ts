@@ -277,8 +277,8 @@ const FULL_READ_SCHEDULER_PREFIX = 'connector-full-read:';
 /**
  * One BullMQ job scheduler per enabled connector with a `schedule`, and one per enabled connector with a
  * `removals.fullReadSchedule`, idempotent across workers (the scheduler id is the connector's name);
- * schedulers of connectors no longer scheduled are removed. Invalid definitions are logged as errors; a
- * pattern the scheduler refuses is logged with its connector, and the other connectors are still scheduled.
+ * schedulers of connectors no longer scheduled are removed. Invalid definitions (a cron pattern the
+ * scheduler's parser refuses included) are logged as errors, and neither scheduled nor synced.
  */
 async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger, invalid = ctx.connectors.catalog.invalid): Promise<void> {
   // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
@@ -296,24 +296,16 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
       data: { connector: c.definition.name, reason: 'full-read' as const },
     })),
   ];
-  const scheduled: typeof wanted = [];
-  for (const w of wanted) {
-    try {
-      await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: 'Asia/Ho_Chi_Minh' }, { name: 'sync', data: w.data });
-      scheduled.push(w);
-    } catch (err) {
-      // The definition's schema checks the pattern's shape only; the scheduler reads its values ("61 * * * *").
-      logger.error({ connector: w.connector, scheduler: w.key, pattern: w.pattern, err: loggedOutcome(err) }, 'connector schedule refused: not scheduled until the definition is fixed');
-    }
-  }
-  const keep = new Set(scheduled.map((w) => w.key));
+  // The definition's schema read each pattern with the scheduler's own parser: an upsert fails only when Redis does.
+  for (const w of wanted) await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: 'Asia/Ho_Chi_Minh' }, { name: 'sync', data: w.data });
+  const keep = new Set(wanted.map((w) => w.key));
   for (const s of await queue.getJobSchedulers(0, -1)) {
     const key = (s as { key?: string; id?: string | null }).key ?? (s as { id?: string | null }).id ?? '';
     if ((key.startsWith(CONNECTOR_SCHEDULER_PREFIX) || key.startsWith(FULL_READ_SCHEDULER_PREFIX)) && !keep.has(key)) await queue.removeJobScheduler(key);
   }
-  const syncs = scheduled.filter((w) => !w.data.reason).map((w) => w.connector);
-  const fullReads = scheduled.filter((w) => w.data.reason === 'full-read').map((w) => w.connector);
-  if (scheduled.length) logger.info({ connectors: syncs, fullReads }, 'connector syncs scheduled');
+  const syncs = wanted.filter((w) => !w.data.reason).map((w) => w.connector);
+  const fullReads = wanted.filter((w) => w.data.reason === 'full-read').map((w) => w.connector);
+  if (wanted.length) logger.info({ connectors: syncs, fullReads }, 'connector syncs scheduled');
 }
 
 /**

@@ -208,6 +208,12 @@ describe('connector definitions', () => {
     expect(problemsOf(writeDefinition('school', school.replace(/fullReadSchedule: "[^"]+"/, 'fullReadSchedule: "weekly"'))).problems).toEqual([
       expect.objectContaining({ path: 'removals.fullReadSchedule', message: expect.stringContaining('cron pattern of 5 fields') }),
     ]);
+    // The values, as the workers' scheduler reads them: refused here rather than only logged by a worker.
+    const refused = problemsOf(writeDefinition('school', school.replace(/fullReadSchedule: "[^"]+"/, 'fullReadSchedule: "61 2 * * 0"').replace(/^schedule: "[^"]+"/m, 'schedule: "*/30 25 * * *"')));
+    expect(refused.problems).toEqual([
+      expect.objectContaining({ path: 'schedule', message: 'is not a cron pattern the scheduler accepts: Constraint error, got value 25 expected range 0-23' }),
+      expect.objectContaining({ path: 'removals.fullReadSchedule', message: 'is not a cron pattern the scheduler accepts: Constraint error, got value 61 expected range 0-59' }),
+    ]);
     const drops = writeDefinition('drops', [
       'name: drops', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'removals: { maxShare: 0.1 }',
       'records:', '  - externalId: { from: id }', '',

@@ -1,3 +1,4 @@
+import cronParser from 'cron-parser';
 import { z } from 'zod';
 import { SOURCE_SYSTEMS } from '../../domain/source-record-input.js';
 import { fileConfigSchema } from '../file/file.schema.js';
@@ -5,7 +6,23 @@ import { httpConfigSchema } from '../http/http.schema.js';
 import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 
 /** A cron pattern of five fields (minute hour day-of-month month day-of-week), or six with seconds first. */
-const cronPatternSchema = z.string().regex(/^\s*(\S+\s+){4,5}\S+\s*$/, 'must be a cron pattern of 5 fields (minute hour day month weekday)');
+/**
+ * A cron pattern as BullMQ's job schedulers read it: the same parser (`cron-parser`, the version BullMQ
+ * uses), so a definition that validates is one the workers can schedule (`61 2 * * 0` is refused here, not
+ * only in a worker's log).
+ */
+const CRON_SHAPE = /^\s*(\S+\s+){4,5}\S+\s*$/;
+const cronPatternSchema = z
+  .string()
+  .regex(CRON_SHAPE, 'must be a cron pattern of 5 fields (minute hour day month weekday)')
+  .superRefine((pattern, ctx) => {
+    if (!CRON_SHAPE.test(pattern)) return; // said above
+    try {
+      cronParser.parseExpression(pattern, { tz: 'Asia/Ho_Chi_Minh' });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a cron pattern the scheduler accepts: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  });
 
 const cronSchema = cronPatternSchema.describe(
   'When to sync, as a cron pattern (minute hour day-of-month month day-of-week) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".',
