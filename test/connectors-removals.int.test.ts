@@ -274,6 +274,22 @@ describe('records gone from an HTTP source', () => {
     const pages = school.stats().pagesServed;
     expect(await processor(job({ connector: 'school', reason: 'full-read' }, due))).toMatchObject({ status: 'SKIPPED' });
     expect(school.stats().pagesServed).toBe(pages);
+
+    // A full read that fails (the worker stopped on its second page, every attempt) is owed: the next incremental
+    // schedule reads the whole source instead, and finds what went; after it, the schedule reads changes again.
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
+    const later = school.remove(1).ids;
+    let pagesStored = 0;
+    const failing = { ...job({ connector: 'school', reason: 'full-read' }, Date.now()), updateProgress: async () => {
+      if (++pagesStored === 2) throw new Error('the worker stopped');
+    } } as unknown as Job;
+    await expect(processor(failing)).rejects.toThrow('the worker stopped');
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(true);
+    const owed = (await processor(job({ connector: 'school' }, Date.now()))) as RunSummary;
+    expect(owed).toMatchObject({ status: 'SUCCEEDED', fetched: school.recordCount, removals: { marked: 1, heldReason: null } });
+    expect((await absent()).filter((r) => r.absent_run_id === owed.runId).map((r) => r.external_id)).toEqual(later);
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
+    expect(((await processor(job({ connector: 'school' }, Date.now()))) as RunSummary).removals).toBeUndefined();
   });
 
   it('measures maxShare against the records the source still had, not those marked absent already (QA)', async () => {

@@ -122,7 +122,7 @@ describe('connector-sync processor', () => {
   });
 
   it('a full-read schedule runs a forced read of the whole source, and waits for a running sync instead of skipping (removals.fullReadSchedule)', async () => {
-    const connectors = { run: vi.fn(), runQueued: vi.fn() };
+    const connectors = { run: vi.fn(), runQueued: vi.fn(), fullReadOwed: vi.fn().mockResolvedValue(false) };
     const processor = connectorSyncProcessor({ connectors, logger: { debug: vi.fn(), info: vi.fn() } } as unknown as AppContext, { queues: {} as QueueClient });
     const job = (data: unknown) => ({
       data, timestamp: 1_700_000_000_000, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: vi.fn(), moveToDelayed: vi.fn().mockResolvedValue(undefined),
@@ -131,6 +131,15 @@ describe('connector-sync processor', () => {
     connectors.run.mockResolvedValueOnce({ status: 'SUCCEEDED', filesWaiting: 0 });
     await processor(job({ connector: 'school', reason: 'full-read' }) as unknown as Job<unknown, unknown, string>);
     expect(connectors.run).toHaveBeenCalledWith('school', { trigger: 'SCHEDULE', requestedBy: 'full-read', force: true }, expect.objectContaining({ scheduledAt: 1_700_000_000_000 }));
+
+    // The incremental schedule reads the changes, unless the last scheduled full read failed: then it reads the whole source.
+    connectors.run.mockResolvedValue({ status: 'SUCCEEDED', filesWaiting: 0 });
+    await processor(job({ connector: 'school' }) as unknown as Job<unknown, unknown, string>);
+    expect(connectors.run).toHaveBeenLastCalledWith('school', { trigger: 'SCHEDULE', requestedBy: 'schedule' }, expect.anything());
+    connectors.fullReadOwed.mockResolvedValueOnce(true);
+    await processor(job({ connector: 'school' }) as unknown as Job<unknown, unknown, string>);
+    expect(connectors.run).toHaveBeenLastCalledWith('school', { trigger: 'SCHEDULE', requestedBy: 'full-read', force: true }, expect.anything());
+    expect(connectors.fullReadOwed).toHaveBeenCalledWith('school');
 
     // Behind a running sync: the incremental schedule's job is a no-op (the next one reads the changes), the full read waits.
     connectors.run.mockRejectedValue(new SyncAlreadyRunningError('school'));

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
+import { FULL_READ_REQUESTER } from '../../src/connectors/sync/connector-sync.service.js';
 import { serializeError } from '../../src/observability/logger.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { parseJobData } from '../queues.js';
@@ -41,11 +42,14 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
     };
     const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT };
     try {
+      // The whole source from its first page (`removals.fullReadSchedule`), so that the read can find records gone;
+      // also instead of an incremental schedule's read when the last scheduled full read failed (owed).
+      const fullRead = !('runId' in data)
+        && (data.reason === 'full-read' || (data.reason === undefined && await ctx.connectors.fullReadOwed(data.connector)));
       const summary = 'runId' in data
         ? await ctx.connectors.runQueued(data.runId, opts)
-        : data.reason === 'full-read'
-          // The whole source from its first page (`removals.fullReadSchedule`), so that the read can find records gone.
-          ? await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: 'full-read', force: true }, { ...opts, scheduledAt: job.timestamp })
+        : fullRead
+          ? await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: FULL_READ_REQUESTER, force: true }, { ...opts, scheduledAt: job.timestamp })
           : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { ...opts, scheduledAt: job.timestamp });
       if (summary.status === 'SUCCEEDED' && summary.filesWaiting > 0 && summary.settlesInMs !== undefined) {
         await syncWhenSettled(summary.connector, summary.settlesInMs, summary.filesWaiting, deps, ctx);
@@ -62,6 +66,7 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       const code = (err as { code?: unknown }).code;
       // A scheduled incremental read finds the changes next time; a full read, due once a week, must not be lost that way.
       const waits = 'runId' in data || data.reason === 'full-read';
+      // (An owed full read in an incremental schedule's slot is skipped like it: the next slot makes it up.)
       if (!waits && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
       if (waits && code === 'CONNECTOR_SYNC_RUNNING') {
         // A queued run behind a running sync (the follow-up a request queued while it ran) must wait for it

@@ -30,6 +30,9 @@ import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 
 export type SyncTrigger = 'SCHEDULE' | 'CLI' | 'API' | 'DEMO';
 
+/** `requestedBy` of the forced reads `removals.fullReadSchedule` runs (and of an owed one made up later). */
+export const FULL_READ_REQUESTER = 'full-read';
+
 export interface SyncRequest {
   trigger: SyncTrigger;
   /** Files to read instead of listing the drop directory (file connectors). */
@@ -331,6 +334,27 @@ export class ConnectorSyncService {
    * Marks a run that never started FAILED with the error that stopped it (a run no longer QUEUED is left as
    * it is). For errors before the run is claimed, and for a job that failed its last attempt.
    */
+  /**
+   * Whether the connector owes a full read (`removals.fullReadSchedule`): its last scheduled full read ended
+   * FAILED (every attempt of its job: the source down that night) and no forced read has started since and
+   * finished or is running. The next scheduled sync then reads the whole source instead of the changes, so a
+   * failed weekly read is made up at the next schedule, not a week later.
+   */
+  async fullReadOwed(name: string): Promise<boolean> {
+    const loaded = this.deps.catalog.current(name, (err) => logInvalidDefinition(this.deps.logger, err));
+    if (!loaded.definition.enabled || !loaded.definition.removals?.fullReadSchedule) return false;
+    const row = await this.deps.sql.one<{ owed: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM (SELECT f.connector_id, f.status, f.created_at FROM connector_run f JOIN connector c ON c.id = f.connector_id
+                         WHERE c.name = $1 AND f.requested_by = $2 ORDER BY f.created_at DESC LIMIT 1) last
+          WHERE last.status = 'FAILED'
+            AND NOT EXISTS (SELECT 1 FROM connector_run s WHERE s.connector_id = last.connector_id AND s.created_at > last.created_at
+                                AND s.status IN ('RUNNING', 'SUCCEEDED') AND s.options->>'force' = 'true')) AS owed`,
+      [name, FULL_READ_REQUESTER],
+    );
+    return row?.owed ?? false;
+  }
+
   async failQueued(runId: string, err: unknown): Promise<boolean> {
     const r = await this.deps.sql.query(
       `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
