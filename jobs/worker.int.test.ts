@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dueAt } from './processors/connector-sync.processor.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -135,6 +136,15 @@ describe('worker', () => {
       // The incremental schedule, and the weekly full read that finds records gone (`removals.fullReadSchedule`).
       expect(await schedules()).toEqual({ 'connector:school': '*/30 * * * *', 'connector-full-read:school': '10 2 * * 0' });
       expect(lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'connector syncs scheduled')).toMatchObject({ connectors: ['school'], fullReads: ['school'] });
+      // What the processor takes as a slot's due time (dueAt): BullMQ's scheduler job carries it in opts.prevMillis,
+      // also the last part of its id; its timestamp is when it was created (now), not when it is due.
+      const next = (await client.queue('connector-sync').getDelayed()).filter((j) => j.id?.startsWith('repeat:connector'));
+      expect(next.length).toBe(2);
+      for (const j of next) {
+        expect(j.id).toMatch(new RegExp(`^repeat:connector(-full-read)?:school:${(j.opts as { prevMillis?: number }).prevMillis}$`));
+        expect(dueAt(j)).toBe(j.timestamp + j.delay);
+        expect(dueAt(j)).toBeGreaterThan(Date.now());
+      }
       // Asked for a connector it does not know, it reads the folder again: the invalid file, unchanged, is not told again.
       await expect(own.connectors.requestSync('agency-y', { trigger: 'API' })).rejects.toMatchObject({ code: 'CONNECTOR_NOT_FOUND' });
       expect(told()).toHaveLength(1);

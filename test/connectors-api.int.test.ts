@@ -29,6 +29,17 @@ describe('connectors over GraphQL', () => {
     process.env = saved;
   });
 
+  it('lists each connector as its definition says now, not as its row was when it last synced (QA)', async () => {
+    // The row is written when a connector syncs: make it say what an older definition said.
+    await hub.ctx.sql.query(`UPDATE connector SET enabled = false, schedule = '*/5 * * * *', title = 'old title' WHERE name = 'justice-register'`);
+    const token = await hub.token({ roles: ['integration_engineer'] });
+    const res = await hub.gql<{ connectors: Array<{ name: string; title: string; schedule: string | null; enabled: boolean }> }>(
+      '{ connectors { name title schedule enabled } }', {}, token);
+    const justice = res.body.data!.connectors.find((c) => c.name === 'justice-register')!;
+    const defined = ConnectorCatalog.load().get('justice-register').definition;
+    expect(justice).toMatchObject({ title: defined.title, schedule: defined.schedule, enabled: true });
+  });
+
   it('integration engineers see connectors, runs and rejects with reasons, but not the rejected payloads', async () => {
     const token = await hub.token({ roles: ['integration_engineer'] });
     const res = await hub.gql<{

@@ -15,7 +15,7 @@ import { ConnectorUpstreamUnavailableError } from '../../src/connectors/http/err
 import { serializeError } from '../../src/observability/logger.js';
 import type { QueueClient } from '../queue-client.js';
 import type { RunSummary } from '../../src/connectors/sync/connector-sync.service.js';
-import { SYNC_RUNNING_RECHECK_MS, connectorSyncProcessor } from './connector-sync.processor.js';
+import { SYNC_RUNNING_RECHECK_MS, connectorSyncProcessor, dueAt } from './connector-sync.processor.js';
 
 const RUN_ID = 'run_01J0000000000000000000000A';
 
@@ -151,5 +151,14 @@ describe('connector-sync processor', () => {
     await expect(processor(full as unknown as Job<unknown, unknown, string>, 'tok')).rejects.toBeInstanceOf(DelayedError);
     expect(full.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'tok');
     expect(full.moveToDelayed.mock.calls[0]![0]).toBeGreaterThanOrEqual(before + SYNC_RUNNING_RECHECK_MS);
+  });
+
+  it('a scheduled job is due at its slot (opts.prevMillis), not when it was created, which is about when the previous slot ran (QA)', () => {
+    // As BullMQ 5's job scheduler makes the 04:46 job of "* * * * *": created as the 04:45 slot started.
+    const slot = Date.UTC(2026, 11, 5, 4, 46);
+    expect(dueAt({ timestamp: slot - 59_944, opts: { delay: 59_944, prevMillis: slot } as never })).toBe(slot);
+    // A job queued with a delay (files settling): due when the delay ends.
+    expect(dueAt({ timestamp: 1_000, opts: { delay: 43_000 } })).toBe(44_000);
+    expect(dueAt({ timestamp: 1_000, opts: {} })).toBe(1_000);
   });
 });

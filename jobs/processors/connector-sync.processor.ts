@@ -49,8 +49,8 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       const summary = 'runId' in data
         ? await ctx.connectors.runQueued(data.runId, opts)
         : fullRead
-          ? await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: FULL_READ_REQUESTER, force: true }, { ...opts, scheduledAt: job.timestamp })
-          : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { ...opts, scheduledAt: job.timestamp });
+          ? await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: FULL_READ_REQUESTER, force: true }, { ...opts, scheduledAt: dueAt(job) })
+          : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { ...opts, scheduledAt: dueAt(job) });
       if (summary.status === 'SUCCEEDED' && summary.filesWaiting > 0 && summary.settlesInMs !== undefined) {
         await syncWhenSettled(summary.connector, summary.settlesInMs, summary.filesWaiting, deps, ctx);
       }
@@ -96,6 +96,18 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       throw Object.assign(new Error(message), { code, storableMessage: message });
     }
   };
+}
+
+/**
+ * When a scheduled job was due, in ms since the epoch. A job scheduler's job carries its slot in
+ * `opts.prevMillis` (BullMQ 5: the time the cron pattern gave); its `timestamp` is when it was *created*,
+ * which is about when the previous slot ran, so the previous slot's own run looked like a later run that had
+ * served this one, and every other slot was skipped (QA: a schedule of every 30 minutes ran hourly, a weekly full read fortnightly).
+ * Other jobs (`files-settling`): when they were due after their delay.
+ */
+export function dueAt(job: Pick<Job, 'timestamp' | 'opts'>): number {
+  const slot = (job.opts as { prevMillis?: unknown }).prevMillis;
+  return typeof slot === 'number' && slot > 0 ? slot : job.timestamp + (job.opts.delay ?? 0);
 }
 
 /** Margin past the moment the last waiting file settles: the follow-up must not find it a moment too young. */

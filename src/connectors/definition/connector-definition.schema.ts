@@ -14,7 +14,7 @@ import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 const CRON_SHAPE = /^\s*(\S+\s+){4,5}\S+\s*$/;
 const cronPatternSchema = z
   .string()
-  .regex(CRON_SHAPE, 'must be a cron pattern of 5 fields (minute hour day month weekday)')
+  .regex(CRON_SHAPE, 'must be a cron pattern of 5 fields (minute hour day month weekday), or 6 with seconds first')
   .superRefine((pattern, ctx) => {
     if (!CRON_SHAPE.test(pattern)) return; // said above
     try {
@@ -25,7 +25,7 @@ const cronPatternSchema = z
   });
 
 const cronSchema = cronPatternSchema.describe(
-  'When to sync, as a cron pattern (minute hour day-of-month month day-of-week) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".',
+  'When to sync, as a cron pattern (minute hour day-of-month month day-of-week; with a sixth field, seconds come first) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".',
 );
 
 /** `removals`: records an HTTP source no longer returns, found by its full reads. */

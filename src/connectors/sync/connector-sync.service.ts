@@ -408,12 +408,14 @@ export class ConnectorSyncService {
       if (!locked) throw new SyncAlreadyRunningError(name);
       const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt);
       if (!run) {
+        if (opts.runId) log.info({ runId: opts.runId }, 'queued sync not run again: it finished already (its job was given out again)');
+        else log.info({ due: new Date(opts.scheduledAt!).toISOString(), requestedBy: req.requestedBy }, 'scheduled sync skipped: a run that started after it was due did its work');
         return { runId: opts.runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
       const waiting = { settlesInMs: Infinity };
-      log.info({ runId: run.id, trigger: req.trigger, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
+      log.info({ runId: run.id, trigger: req.trigger, requestedBy: req.requestedBy, force: !!req.force, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
         const removals = await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting, run.checkpoint);
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.

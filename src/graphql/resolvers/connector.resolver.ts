@@ -75,10 +75,16 @@ export class ConnectorResolver {
     const c = connectorsOf(ctx);
     const rows = await c.repo.connectors();
     const defined = new Map(c.definitions().map((d) => [d.name, d]));
-    const out: Connector[] = rows.map((r) => ({
-      name: r.name, kind: r.kind, sourceSystem: r.source_system, title: r.title ?? r.name, schedule: r.schedule,
-      fullReadSchedule: defined.get(r.name)?.removals?.fullReadSchedule ?? null, enabled: r.enabled, checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at,
-    }));
+    // What the definition says now (the row is updated only when the connector syncs: QA saw a disabled connector
+    // listed enabled, and an edited schedule as it was); the row's own fields only for a connector no longer defined.
+    const out: Connector[] = rows.map((r) => {
+      const d = defined.get(r.name);
+      return {
+        name: r.name, kind: d?.kind ?? r.kind, sourceSystem: d?.sourceSystem ?? r.source_system, title: d?.title ?? r.title ?? r.name,
+        schedule: d ? d.schedule ?? null : r.schedule, fullReadSchedule: d?.removals?.fullReadSchedule ?? null, enabled: d?.enabled ?? r.enabled,
+        checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at,
+      };
+    });
     // Defined but never synced: listed too, without a checkpoint.
     for (const d of defined.values()) {
       if (!rows.some((r) => r.name === d.name)) {
