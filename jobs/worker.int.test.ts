@@ -174,6 +174,39 @@ describe('worker', () => {
     }
   });
 
+  it('runs every slot of a schedule: a slot is not taken as served by the previous slot\'s run (QA: every other slot was skipped)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-worker-slots-'));
+    const drop = mkdtempSync(path.join(os.tmpdir(), 'childhub-worker-slots-drop-'));
+    const justice = readFileSync(ConnectorCatalog.load().get('justice-register').file, 'utf8');
+    mkdirSync(path.join(dir, 'justice-register'));
+    // Every 2 seconds (a sixth field: seconds first), over an empty drop directory: each run is quick.
+    writeFileSync(path.join(dir, 'justice-register', 'connector.yaml'), justice.replace(/^schedule: .*$/m, 'schedule: "*/2 * * * * *"'));
+    const saved = process.env.JUSTICE_REGISTER_DROP_DIR;
+    process.env.JUSTICE_REGISTER_DROP_DIR = drop;
+    const own = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true' });
+    try {
+      const since = new Date();
+      running = await startWorker(own, { queues: ['connector-sync'], relay: false });
+      const runs = async () => (await own.sql.one<{ n: number }>(
+        `SELECT count(*)::int AS n FROM connector_run r JOIN connector c ON c.id = r.connector_id
+          WHERE c.name = 'justice-register' AND r.trigger = 'SCHEDULE' AND r.status = 'SUCCEEDED' AND r.started_at >= $1`, [since]))!.n;
+      await waitFor(async () => (await runs()) >= 4, 20_000, 'four scheduled runs');
+      await running.close();
+      running = undefined;
+      // Every slot that ran made a run: none came back SKIPPED.
+      const done = await client.queue('connector-sync').getCompleted();
+      const results = done.filter((j) => j.id?.startsWith('repeat:connector:justice-register:')).map((j) => (j.returnvalue as { status: string }).status);
+      expect(results.length).toBeGreaterThanOrEqual(4);
+      expect(results.filter((r) => r !== 'SUCCEEDED')).toEqual([]);
+    } finally {
+      await running?.close();
+      running = undefined;
+      await own.close();
+      if (saved === undefined) delete process.env.JUSTICE_REGISTER_DROP_DIR;
+      else process.env.JUSTICE_REGISTER_DROP_DIR = saved;
+    }
+  });
+
   it('lets the job in flight finish on close()', async () => {
     let started!: () => void;
     const jobStarted = new Promise<void>((resolve) => (started = resolve));
