@@ -27,9 +27,10 @@ export interface ConnectorSyncProcessorOptions {
 
 /**
  * Processor of `connector-sync`: runs the queued run (or, for a schedule, a new one; for a full-read
- * schedule, a new forced one), reporting progress on the job. A sync already running for the connector makes
- * a scheduled job a no-op; a queued run, or a scheduled full read, waits for it, however long it runs: its job goes back to the delayed set and looks again every few seconds, without
- * using up an attempt (the run stays QUEUED). Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a
+ * schedule, or a schedule whose full read is owed, a new forced one), reporting progress on the job. A sync
+ * already running for the connector makes a scheduled job a no-op; a queued run, or a scheduled full read,
+ * waits for it, however long it runs: its job goes back to the delayed set and looks again every few seconds,
+ * without using up an attempt (a queued run stays QUEUED). Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a
  * source's Retry-After longer than the connector may wait, fail the job at once. A failure's message is kept
  * as logs may keep it.
  */
@@ -102,8 +103,8 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
  * When a scheduled job was due, in ms since the epoch. A job scheduler's job carries its slot in
  * `opts.prevMillis` (BullMQ 5: the time the cron pattern gave); its `timestamp` is when it was *created*,
  * which is about when the previous slot ran, so the previous slot's own run looked like a later run that had
- * served this one, and every other slot was skipped (QA: a schedule of every 30 minutes ran hourly, a weekly full read fortnightly).
- * Other jobs (`files-settling`): when they were due after their delay.
+ * served this one, and every other slot was skipped (QA: a schedule of every 30 minutes ran hourly, a
+ * weekly full read fortnightly). Other jobs (`files-settling`): when they were due after their delay.
  */
 export function dueAt(job: Pick<Job, 'timestamp' | 'opts'>): number {
   const slot = (job.opts as { prevMillis?: unknown }).prevMillis;
