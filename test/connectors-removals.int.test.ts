@@ -288,10 +288,14 @@ describe('records gone from an HTTP source', () => {
     expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
     const later = school.remove(1).ids;
     let pagesStored = 0;
-    const failing = { ...job({ connector: 'school', reason: 'full-read' }, Date.now()), updateProgress: async () => {
-      if (++pagesStored === 2) throw new Error('the worker stopped');
-    } } as unknown as Job;
-    await expect(processor(failing)).rejects.toThrow('the worker stopped');
+    const failing = (attemptsMade: number) => ({ ...job({ connector: 'school', reason: 'full-read' }, Date.now()), attemptsMade, updateProgress: async () => {
+      if (++pagesStored % 2 === 0) throw new Error('the worker stopped');
+    } }) as unknown as Job;
+    // Not owed while its job still retries (QA: each slot in between read a source that was down)…
+    await expect(processor(failing(0))).rejects.toThrow('the worker stopped');
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
+    // …owed once its last attempt failed.
+    await expect(processor(failing(4))).rejects.toThrow('the worker stopped');
     expect(await ctx.connectors.fullReadOwed('school')).toBe(true);
     const owed = (await processor(job({ connector: 'school' }, Date.now()))) as RunSummary;
     expect(owed).toMatchObject({ status: 'SUCCEEDED', fetched: school.recordCount, removals: { marked: 1, heldReason: null } });

@@ -42,10 +42,11 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       await job.updateProgress({ batches: p.batches, fetched: p.fetched, inserted: p.inserted, updated: p.updated, unchanged: p.unchanged, rejected: p.rejected });
     };
     const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT };
+    let fullRead = false;
     try {
       // The whole source from its first page (`removals.fullReadSchedule`), so that the read can find records gone;
       // also instead of an incremental schedule's read when the last scheduled full read failed (owed).
-      const fullRead = !('runId' in data)
+      fullRead = !('runId' in data)
         && (data.reason === 'full-read' || (data.reason === undefined && await ctx.connectors.fullReadOwed(data.connector)));
       const summary = 'runId' in data
         ? await ctx.connectors.runQueued(data.runId, opts)
@@ -81,6 +82,14 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
         throw new DelayedError();
       }
       const permanent = isPermanentSyncError(err);
+      const retryAfterMs = (err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs;
+      const lastAttempt = permanent || typeof retryAfterMs === 'number' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // A full read whose job gives up is owed: the incremental schedule reads whole until one succeeds. Not
+      // before: while the job retries, the slots in between would each read a source that is down (QA).
+      if (fullRead && lastAttempt && 'connector' in data) {
+        await ctx.connectors.markFullReadOwed(data.connector).catch((e: unknown) =>
+          ctx.logger.warn({ connector: data.connector, err: e }, 'a failed full read could not be marked owed; the next full-read slot reads whole'));
+      }
       // The job's last attempt: a run it never started (an error before it was claimed, at every
       // attempt: the database unreachable) ends FAILED rather than QUEUED for ever. A run that started was marked by the sync itself.
       if ('runId' in data && !permanent && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
@@ -91,7 +100,6 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       const message = `${String(code ?? 'ERROR')}: ${String(serializeError(err instanceof Error ? err : new Error(String(err))).message)}`;
       // A source that asked to be left alone for longer than the connector may wait (Retry-After beyond
       // retry.maxDelayMs) is not asked again by the job's quicker retries: the next run resumes from the checkpoint.
-      const retryAfterMs = (err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs;
       // Made safe above: the worker's log keeps it as it is (`storableMessage`), not redacted a second time.
       if (permanent || typeof retryAfterMs === 'number') throw Object.assign(new UnrecoverableError(message), { storableMessage: message });
       throw Object.assign(new Error(message), { code, storableMessage: message });

@@ -336,8 +336,9 @@ export class ConnectorSyncService {
    */
   /**
    * Whether the connector owes a full read (`removals.fullReadSchedule`): its last scheduled full read ended
-   * FAILED (every attempt of its job: the source down that night) and no forced read has started since and
-   * finished or is running. The next scheduled sync then reads the whole source instead of the changes, so a
+   * FAILED at its job's last attempt ({@link markFullReadOwed}: the source down that night; not while the job
+   * still retries, QA: every slot in between read a source that was down) and no forced read has started since
+   * and finished or is running. The next scheduled sync then reads the whole source instead of the changes, so a
    * failed weekly read is made up at the next schedule, not a week later.
    */
   async fullReadOwed(name: string): Promise<boolean> {
@@ -345,14 +346,24 @@ export class ConnectorSyncService {
     if (!loaded.definition.enabled || !loaded.definition.removals?.fullReadSchedule) return false;
     const row = await this.deps.sql.one<{ owed: boolean }>(
       `SELECT EXISTS (
-         SELECT 1 FROM (SELECT f.connector_id, f.status, f.created_at FROM connector_run f JOIN connector c ON c.id = f.connector_id
+         SELECT 1 FROM (SELECT f.connector_id, f.status, f.options, f.created_at FROM connector_run f JOIN connector c ON c.id = f.connector_id
                          WHERE c.name = $1 AND f.requested_by = $2 ORDER BY f.created_at DESC LIMIT 1) last
-          WHERE last.status = 'FAILED'
+          WHERE last.status = 'FAILED' AND last.options->>'owed' = 'true'
             AND NOT EXISTS (SELECT 1 FROM connector_run s WHERE s.connector_id = last.connector_id AND s.created_at > last.created_at
                                 AND s.status IN ('RUNNING', 'SUCCEEDED') AND s.options->>'force' = 'true')) AS owed`,
       [name, FULL_READ_REQUESTER],
     );
     return row?.owed ?? false;
+  }
+
+  /** A scheduled full read's job gave up (its last attempt failed, or the error is one no retry fixes): the full read is owed. */
+  async markFullReadOwed(name: string): Promise<void> {
+    await this.deps.sql.query(
+      `UPDATE connector_run SET options = options || '{"owed": true}'
+        WHERE id = (SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id
+                     WHERE c.name = $1 AND r.requested_by = $2 ORDER BY r.created_at DESC LIMIT 1) AND status = 'FAILED'`,
+      [name, FULL_READ_REQUESTER],
+    );
   }
 
   async failQueued(runId: string, err: unknown): Promise<boolean> {
