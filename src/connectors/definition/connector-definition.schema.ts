@@ -5,9 +5,9 @@ import { fileConfigSchema } from '../file/file.schema.js';
 import { httpConfigSchema } from '../http/http.schema.js';
 import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 
-/** A cron pattern of five fields (minute hour day-of-month month day-of-week), or six with seconds first. */
 /**
- * A cron pattern as BullMQ's job schedulers read it: the same parser (`cron-parser`, the version BullMQ
+ * A cron pattern of five fields (minute hour day-of-month month day-of-week), or six with seconds first, as
+ * BullMQ's job schedulers read it: the same parser (`cron-parser`, the version BullMQ
  * uses), so a definition that validates is one the workers can schedule (`61 2 * * 0` is refused here, not
  * only in a worker's log).
  */

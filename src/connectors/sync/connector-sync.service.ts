@@ -33,6 +33,10 @@ export type SyncTrigger = 'SCHEDULE' | 'CLI' | 'API' | 'DEMO';
 /** `requestedBy` of the forced reads `removals.fullReadSchedule` runs (and of an owed one made up later). */
 export const FULL_READ_REQUESTER = 'full-read';
 
+/** The id of the connector's ($1, by name) latest full read ($2: {@link FULL_READ_REQUESTER}). */
+const LAST_FULL_READ_SQL = `SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id
+   WHERE c.name = $1 AND r.requested_by = $2 ORDER BY r.created_at DESC LIMIT 1`;
+
 export interface SyncRequest {
   trigger: SyncTrigger;
   /** Files to read instead of listing the drop directory (file connectors). */
@@ -334,6 +338,14 @@ export class ConnectorSyncService {
    * Marks a run that never started FAILED with the error that stopped it (a run no longer QUEUED is left as
    * it is). For errors before the run is claimed, and for a job that failed its last attempt.
    */
+  async failQueued(runId: string, err: unknown): Promise<boolean> {
+    const r = await this.deps.sql.query(
+      `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
+      [runId, JSON.stringify(runError(err))],
+    );
+    return r.length > 0;
+  }
+
   /**
    * Whether the connector owes a full read (`removals.fullReadSchedule`): its last scheduled full read ended
    * FAILED at its job's last attempt ({@link markFullReadOwed}: the source down that night; not while the job
@@ -346,9 +358,8 @@ export class ConnectorSyncService {
     if (!loaded.definition.enabled || !loaded.definition.removals?.fullReadSchedule) return false;
     const row = await this.deps.sql.one<{ owed: boolean }>(
       `SELECT EXISTS (
-         SELECT 1 FROM (SELECT f.connector_id, f.status, f.options, f.created_at FROM connector_run f JOIN connector c ON c.id = f.connector_id
-                         WHERE c.name = $1 AND f.requested_by = $2 ORDER BY f.created_at DESC LIMIT 1) last
-          WHERE last.status = 'FAILED' AND last.options->>'owed' = 'true'
+         SELECT 1 FROM connector_run last WHERE last.id = (${LAST_FULL_READ_SQL})
+            AND last.status = 'FAILED' AND last.options->>'owed' = 'true'
             AND NOT EXISTS (SELECT 1 FROM connector_run s WHERE s.connector_id = last.connector_id AND s.created_at > last.created_at
                                 AND s.status IN ('RUNNING', 'SUCCEEDED') AND s.options->>'force' = 'true')) AS owed`,
       [name, FULL_READ_REQUESTER],
@@ -360,18 +371,9 @@ export class ConnectorSyncService {
   async markFullReadOwed(name: string): Promise<void> {
     await this.deps.sql.query(
       `UPDATE connector_run SET options = options || '{"owed": true}'
-        WHERE id = (SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id
-                     WHERE c.name = $1 AND r.requested_by = $2 ORDER BY r.created_at DESC LIMIT 1) AND status = 'FAILED'`,
+        WHERE id = (${LAST_FULL_READ_SQL}) AND status = 'FAILED'`,
       [name, FULL_READ_REQUESTER],
     );
-  }
-
-  async failQueued(runId: string, err: unknown): Promise<boolean> {
-    const r = await this.deps.sql.query(
-      `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
-      [runId, JSON.stringify(runError(err))],
-    );
-    return r.length > 0;
   }
 
   /**

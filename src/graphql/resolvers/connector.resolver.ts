@@ -77,19 +77,23 @@ export class ConnectorResolver {
     const defined = new Map(c.definitions().map((d) => [d.name, d]));
     // What the definition says now (the row is updated only when the connector syncs: QA saw a disabled connector
     // listed enabled, and an edited schedule as it was); the row's own fields only for a connector no longer defined.
+    type Definition = ReturnType<typeof c.definitions>[number];
+    const fromDefinition = (d: Definition) => ({
+      name: d.name, kind: d.kind, sourceSystem: d.sourceSystem, title: d.title, schedule: d.schedule ?? null,
+      fullReadSchedule: d.removals?.fullReadSchedule ?? null, enabled: d.enabled,
+    });
     const out: Connector[] = rows.map((r) => {
       const d = defined.get(r.name);
       return {
-        name: r.name, kind: d?.kind ?? r.kind, sourceSystem: d?.sourceSystem ?? r.source_system, title: d?.title ?? r.title ?? r.name,
-        schedule: d ? d.schedule ?? null : r.schedule, fullReadSchedule: d?.removals?.fullReadSchedule ?? null, enabled: d?.enabled ?? r.enabled,
+        ...(d ? fromDefinition(d) : {
+          name: r.name, kind: r.kind, sourceSystem: r.source_system, title: r.title ?? r.name, schedule: r.schedule, fullReadSchedule: null, enabled: r.enabled,
+        }),
         checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at,
       };
     });
     // Defined but never synced: listed too, without a checkpoint.
     for (const d of defined.values()) {
-      if (!rows.some((r) => r.name === d.name)) {
-        out.push({ name: d.name, kind: d.kind, sourceSystem: d.sourceSystem, title: d.title, schedule: d.schedule ?? null, fullReadSchedule: d.removals?.fullReadSchedule ?? null, enabled: d.enabled, checkpoint: null, checkpointAt: null });
-      }
+      if (!rows.some((r) => r.name === d.name)) out.push({ ...fromDefinition(d), checkpoint: null, checkpointAt: null });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
