@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
@@ -218,6 +218,43 @@ describe('connectors added or edited while the gateway runs', () => {
     define('school');
   });
   afterAll(async () => hub?.close());
+
+  it('lists an invalid definition with its problems, one that ran as it last ran, and one removed since it ran, none of them enabled (QA)', async () => {
+    const engineer = await hub.token({ roles: ['integration_engineer'] });
+    type Listed = { name: string; definitionStatus: string; definitionProblems: Array<{ path: string; line: number | null; message: string }>; kind: string; sourceSystem: string; title: string; schedule: string | null; enabled: boolean; lastRun: { status: string } | null };
+    const list = async () => {
+      const res = await hub.gql<{ connectors: Listed[] }>(
+        '{ connectors { name definitionStatus definitionProblems { path line message } kind sourceSystem title schedule enabled lastRun { status } } }', {}, engineer);
+      expect(res.body.errors).toBeUndefined();
+      return new Map(res.body.data!.connectors.map((c) => [c.name, c]));
+    };
+    // Never ran: what the file says of itself, where it says it (its kind is not a kind: unknown).
+    const before = await list();
+    expect(before.get('broken')).toEqual({
+      name: 'broken', definitionStatus: 'INVALID', definitionProblems: [expect.objectContaining({ path: 'kind', line: expect.any(Number) })],
+      kind: 'unknown', sourceSystem: 'school', title: expect.any(String), schedule: null, enabled: false, lastRun: null,
+    });
+    expect(before.get('school')).toMatchObject({ definitionStatus: 'VALID', definitionProblems: [], kind: 'http', schedule: '*/30 * * * *', enabled: true });
+
+    // A connector that ran, then broken in its file: as it last ran, not scheduled; fixed, it is listed as its file says again.
+    define('ran-then-broken');
+    await hub.ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, title, schedule, enabled, definition, definition_hash) VALUES ('con_ranthenbroken', 'ran-then-broken', 'http', 'school', 'as it ran', '*/30 * * * *', true, '{}', 'x')`);
+    define('ran-then-broken', (y) => y.replace(/^sourceSystem: .*$/m, 'sourceSystem: [not, a, string]'));
+    // A connector that ran and whose folder is gone.
+    await hub.ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, title, schedule, enabled, definition, definition_hash) VALUES ('con_removedsinceran', 'removed-since-ran', 'file', 'justice', 'gone', '0 * * * *', true, '{}', 'x')`);
+    const after = await list();
+    expect(after.get('ran-then-broken')).toMatchObject({
+      definitionStatus: 'INVALID', definitionProblems: [expect.objectContaining({ path: 'sourceSystem' })], kind: 'http', sourceSystem: 'school',
+      title: 'as it ran', schedule: null, enabled: false,
+    });
+    expect(after.get('removed-since-ran')).toMatchObject({
+      definitionStatus: 'REMOVED', definitionProblems: [], kind: 'file', sourceSystem: 'justice', title: 'gone', schedule: null, enabled: false,
+    });
+    define('ran-then-broken');
+    expect((await list()).get('ran-then-broken')).toMatchObject({ definitionStatus: 'VALID', definitionProblems: [], enabled: true, schedule: '*/30 * * * *' });
+    rmSync(path.join(dir, 'ran-then-broken'), { recursive: true });
+    await hub.ctx.sql.query(`DELETE FROM connector WHERE id IN ('con_ranthenbroken', 'con_removedsinceran')`);
+  });
 
   it('syncConnector queues a run of a connector defined after start, and an unknown name lists what is defined now', async () => {
     const engineer = await hub.token({ roles: ['integration_engineer'] });

@@ -41,12 +41,15 @@ describe('childhub connectors CLI', () => {
     const bad = await childhub('connectors', 'validate', '--file', file);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/connector\.yaml:7:\d+ http\.auth\.token/);
+    // A file outside the project is named as it is, not as a path climbing out of the project (QA: `../../tmp/…`).
+    expect(bad.stdout).toContain(`${file}:7:`);
+    expect(bad.stdout).not.toContain('../');
     // A valid draft kept outside its folder validates, with the folder-name rule as a note.
     const draft = path.join(root, 'draft.yaml');
     writeFileSync(draft, 'name: draft\nsourceSystem: school\ntitle: x\nkind: http\nhttp:\n  baseUrl: http://x\n  request: { path: / }\n  records: data\n  pagination: { type: none }\nrecords:\n  - externalId: { from: id }\n');
     const drafted = await childhub('connectors', 'validate', '--file', draft);
     expect(drafted.code).toBe(0);
-    expect(drafted.stdout).toMatch(/^ok +\S*draft\.yaml$/m);
+    expect(drafted.stdout).toMatch(new RegExp(`^ok +${draft.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     expect(drafted.stdout).toMatch(/^note +\S*draft\.yaml:1 name: must equal the folder name ".+" \(connectors are found by folder\): put the file at connectors\/draft\/connector\.yaml$/m);
   }, 60_000);
 

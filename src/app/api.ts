@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { Redis } from 'ioredis';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { createTokenVerifier } from '../auth/verifier-factory.js';
-import { logInvalidDefinition } from '../connectors/definition/connector-catalog.js';
+import { folderOf, logInvalidDefinition } from '../connectors/definition/connector-catalog.js';
 import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import { createGateway } from '../graphql/gateway.js';
@@ -48,6 +48,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
         ctx.connectors.catalog.refresh((err) => logInvalidDefinition(logger, err));
         return ctx.connectors.catalog.list().map((c) => c.definition);
       },
+      invalidDefinitions: () => ctx.connectors.catalog.invalid.map((e) => ({ name: folderOf(e.file), problems: e.problems, declared: e.declared })),
       requestSync: (name: string, requestedBy: string, force?: boolean) => ctx.connectors.requestSync(name, { trigger: 'API', requestedBy, ...(force ? { force } : {}) }),
       dismissRejects: (ids: string[], by: string, note: string) => dismissal.dismiss(ids, by, note),
     },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { config as loadConfig } from '../config/config.js';
-import { CONNECTORS_DIR, ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
+import { CONNECTORS_DIR, ConnectorCatalog, definitionPath, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
 import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
@@ -73,7 +73,8 @@ export function connectorsCommand(): Command {
       if (opts.file?.length) {
         // A draft kept elsewhere is checked before it is put in its folder: the folder-name rule is a note then.
         const inCatalog = (f: string) => path.dirname(path.dirname(path.resolve(f))) === path.resolve(cfg.CONNECTORS_DIR ?? CONNECTORS_DIR);
-        for (const f of opts.file) report(f, () => loadDefinitionFile(path.resolve(f), { folderName: inCatalog(f) ? 'error' : 'note' }).notes);
+        // Named as an invalid one's message names it, whichever way it was given.
+        for (const f of opts.file) report(definitionPath(f), () => loadDefinitionFile(path.resolve(f), { folderName: inCatalog(f) ? 'error' : 'note' }).notes);
       } else {
         const catalog = ConnectorCatalog.load(cfg.CONNECTORS_DIR);
         const wanted = names.length ? names : [...catalog.names(), ...catalog.invalid.map((e) => path.basename(path.dirname(e.file)))];

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { DeclaredConnector, DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import type { SensitivityClass } from '../auth/sensitivity.js';
 import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import type { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
@@ -16,7 +17,10 @@ export interface GatewayCommands {
   /** Connectors: their definitions, runs and quarantine, and starting a sync. */
   connectors?: {
     repo: ConnectorReadRepository;
+    /** The valid definitions as their files say now (reads the folder again). */
     definitions(): Array<{ name: string; kind: string; sourceSystem: string; title: string; schedule?: string; removals?: { fullReadSchedule?: string }; enabled: boolean }>;
+    /** The definitions that do not validate, as {@link definitions} last read them: neither scheduled nor synced until fixed. */
+    invalidDefinitions(): Array<{ name: string; problems: DefinitionProblem[]; declared: DeclaredConnector }>;
     requestSync(name: string, requestedBy: string, force?: boolean): Promise<{ runId: string }>;
     /** Closes open rejects by hand (all or nothing; see `RejectDismissal`). */
     dismissRejects(ids: string[], by: string, note: string): Promise<void>;

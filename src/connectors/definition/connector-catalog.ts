@@ -9,7 +9,7 @@ import { loggedOutcome } from '../../observability/logger.js';
 import { canonicalJson } from '../../services/ingest/source-record.normalizer.js';
 import { connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
 import { ConnectorNotFoundError } from './connector-not-found.error.js';
-import { DefinitionInvalidError, type DefinitionProblem } from './definition-invalid.error.js';
+import { DefinitionInvalidError, type DeclaredConnector, type DefinitionProblem } from './definition-invalid.error.js';
 
 /** The folder holding one sub-folder per connector. */
 export const CONNECTORS_DIR = path.join(PROJECT_ROOT, 'connectors');
@@ -34,7 +34,29 @@ export interface LoadedConnector {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 /** A connector's name as the catalog finds it: its definition file's folder. */
-const folderOf = (file: string) => path.basename(path.dirname(file));
+export const folderOf = (file: string) => path.basename(path.dirname(file));
+
+/**
+ * A definition file as messages name it: relative to the project when it is inside it
+ * (`connectors/school/connector.yaml`), otherwise absolute (a draft in `/tmp`, not `../../tmp/…`).
+ */
+export function definitionPath(file: string): string {
+  const rel = path.relative(PROJECT_ROOT, path.resolve(file));
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
+}
+
+/** What an invalid definition gives for what it is ({@link DeclaredConnector}), where it gives it: a kind only if it is one. */
+function declaredOf(input: unknown): DeclaredConnector {
+  if (!input || typeof input !== 'object') return {};
+  const out: DeclaredConnector = {};
+  const given = input as Record<string, unknown>;
+  if (given.kind === 'http' || given.kind === 'file') out.kind = given.kind;
+  for (const key of ['sourceSystem', 'title'] as const) {
+    const v = given[key];
+    if (typeof v === 'string' && v.trim()) out[key] = v.trim();
+  }
+  return out;
+}
 
 /** How {@link loadDefinitionFile} treats a `name` that is not the name of the definition's folder. */
 export interface LoadOptions {
@@ -61,7 +83,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   const text = readFileSync(file, 'utf8');
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  const rel = path.relative(PROJECT_ROOT, file) || file;
+  const rel = definitionPath(file);
   if (doc.errors.length) {
     throw new DefinitionInvalidError(rel, doc.errors.map((e) => {
       const pos = e.linePos?.[0];
@@ -92,7 +114,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
       });
     }
   }
-  if (problems.length || !parsed.success) throw new DefinitionInvalidError(rel, sortByLine(problems));
+  if (problems.length || !parsed.success) throw new DefinitionInvalidError(rel, sortByLine(problems), declaredOf(input));
   const definition = parsed.data;
   return {
     definition,

@@ -7,7 +7,7 @@ import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/
 import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
-import { AbsentRecord, Connector, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
+import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
 
 /** Who may see connectors, runs and quarantine metadata, and dismiss quarantined records. */
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
@@ -69,31 +69,42 @@ function toReject(r: RejectedRecordRow): RejectedRecord {
 
 @Resolver(() => Connector)
 export class ConnectorResolver {
-  @Query(() => [Connector], { description: 'Every connector with its checkpoint. For integration engineers, operators and data stewards.' })
+  @Query(() => [Connector], {
+    description: 'Every connector: each folder\'s definition as its file says now, valid or not (definitionStatus, definitionProblems), and '
+      + 'connectors removed since they last ran. For integration engineers, operators and data stewards.',
+  })
   async connectors(@Ctx() ctx: GraphQLContext): Promise<Connector[]> {
     requireRole(ctx, READ_ROLES, 'Query.connectors', 'Listing connectors');
     const c = connectorsOf(ctx);
-    const rows = await c.repo.connectors();
-    const defined = new Map(c.definitions().map((d) => [d.name, d]));
+    const rows = new Map((await c.repo.connectors()).map((r) => [r.name, r]));
     // What the definition says now (the row is updated only when the connector syncs: QA saw a disabled connector
-    // listed enabled, and an edited schedule as it was); the row's own fields only for a connector no longer defined.
-    type Definition = ReturnType<typeof c.definitions>[number];
-    const fromDefinition = (d: Definition) => ({
-      name: d.name, kind: d.kind, sourceSystem: d.sourceSystem, title: d.title, schedule: d.schedule ?? null,
-      fullReadSchedule: d.removals?.fullReadSchedule ?? null, enabled: d.enabled,
-    });
-    const out: Connector[] = rows.map((r) => {
-      const d = defined.get(r.name);
-      return {
-        ...(d ? fromDefinition(d) : {
-          name: r.name, kind: r.kind, sourceSystem: r.source_system, title: r.title ?? r.name, schedule: r.schedule, fullReadSchedule: null, enabled: r.enabled,
-        }),
-        checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at,
-      };
-    });
-    // Defined but never synced: listed too, without a checkpoint.
-    for (const d of defined.values()) {
-      if (!rows.some((r) => r.name === d.name)) out.push({ ...fromDefinition(d), checkpoint: null, checkpointAt: null });
+    // listed enabled, and an edited schedule as it was). An invalid or removed definition is not scheduled: what
+    // it is comes from the row (as it last ran), or, for an invalid one that never ran, from what its file says.
+    const out: Connector[] = c.definitions().map((d) => ({
+      name: d.name, definitionStatus: ConnectorDefinitionStatusEnum.VALID, definitionProblems: [], kind: d.kind, sourceSystem: d.sourceSystem,
+      title: d.title, schedule: d.schedule ?? null, fullReadSchedule: d.removals?.fullReadSchedule ?? null, enabled: d.enabled,
+      checkpoint: null, checkpointAt: null,
+    }));
+    for (const d of c.invalidDefinitions()) {
+      const r = rows.get(d.name);
+      out.push({
+        name: d.name, definitionStatus: ConnectorDefinitionStatusEnum.INVALID,
+        definitionProblems: d.problems.map((p) => ({ path: p.path, line: p.line, column: p.column, message: p.message })),
+        kind: r?.kind ?? d.declared.kind ?? 'unknown', sourceSystem: r?.source_system ?? d.declared.sourceSystem ?? 'unknown',
+        title: r?.title ?? d.declared.title ?? d.name, schedule: null, fullReadSchedule: null, enabled: false, checkpoint: null, checkpointAt: null,
+      });
+    }
+    const listed = new Set(out.map((x) => x.name));
+    for (const r of rows.values()) {
+      if (listed.has(r.name)) continue;
+      out.push({
+        name: r.name, definitionStatus: ConnectorDefinitionStatusEnum.REMOVED, definitionProblems: [], kind: r.kind, sourceSystem: r.source_system,
+        title: r.title ?? r.name, schedule: null, fullReadSchedule: null, enabled: false, checkpoint: null, checkpointAt: null,
+      });
+    }
+    for (const x of out) {
+      const r = rows.get(x.name);
+      if (r) Object.assign(x, { checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }

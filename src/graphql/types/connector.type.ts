@@ -1,30 +1,79 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
-@ObjectType({ description: 'A connector to an agency system, defined in `connectors/<name>/connector.yaml`.' })
+export enum ConnectorDefinitionStatusEnum {
+  VALID = 'VALID',
+  INVALID = 'INVALID',
+  REMOVED = 'REMOVED',
+}
+registerEnumType(ConnectorDefinitionStatusEnum, {
+  name: 'ConnectorDefinitionStatus',
+  description: 'Whether a connector\'s definition file, as it is now, can be run.',
+  valuesConfig: {
+    VALID: { description: 'The file validates: the connector is scheduled (when enabled) and can be synced.' },
+    INVALID: {
+      description: 'The file does not validate (see definitionProblems): the connector is neither scheduled nor synced until it is fixed. '
+        + 'Its run history and quarantine stay readable.',
+    },
+    REMOVED: { description: 'No definition file any more: known from its runs, whose history and quarantine stay readable.' },
+  },
+});
+
+@ObjectType({ description: 'One thing wrong with a connector definition: where in its file, and why. Never a value found in the file.' })
+export class DefinitionProblem {
+  @Field(() => String, { description: 'The path inside the definition (`http.pagination.limit`), `(yaml)` for a file that does not parse, `(definition)` for the whole.' })
+  path!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Line in the file, from 1, where known.' })
+  line!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Column in the line, from 1, where known.' })
+  column!: number | null;
+
+  @Field(() => String, { description: 'What the schema expected there.' })
+  message!: string;
+}
+
+@ObjectType({
+  description: 'A connector to an agency system, defined in `connectors/<name>/connector.yaml`. Every connector folder is listed, valid or not '
+    + '(definitionStatus), and so is a connector removed since it last ran.',
+})
 export class Connector {
   @Field(() => String, { description: 'The connector\'s name (its folder).' })
   name!: string;
 
-  @Field(() => String, { description: '`http` (JSON API) or `file` (CSV/XLSX drops).' })
+  @Field(() => ConnectorDefinitionStatusEnum, { description: 'Whether its definition file, as it is now, validates (VALID), does not (INVALID), or is gone (REMOVED).' })
+  definitionStatus!: ConnectorDefinitionStatusEnum;
+
+  @Field(() => [DefinitionProblem], { description: 'What is wrong with an INVALID definition, each with its place in the file; empty otherwise.' })
+  definitionProblems!: DefinitionProblem[];
+
+  @Field(() => String, {
+    description: '`http` (JSON API) or `file` (CSV/XLSX drops). For an INVALID or REMOVED definition: as it was when the connector last ran, '
+      + 'otherwise as the file says (or `unknown` when it does not say).',
+  })
   kind!: string;
 
-  @Field(() => String, { description: 'The agency system its records come from.' })
+  @Field(() => String, { description: 'The agency system its records come from (INVALID or REMOVED: as for kind).' })
   sourceSystem!: string;
 
-  @Field(() => String, { description: 'What the source is.' })
+  @Field(() => String, { description: 'What the source is (INVALID or REMOVED: as for kind; the name when nothing says).' })
   title!: string;
 
-  @Field(() => String, { nullable: true, description: 'Cron schedule (Asia/Ho_Chi_Minh), or null when synced on demand only.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cron schedule (Asia/Ho_Chi_Minh) as the definition says, or null when synced on demand only, or when the definition is INVALID '
+      + 'or REMOVED (not scheduled). Only an enabled connector\'s schedule runs.',
+  })
   schedule!: string | null;
 
   @Field(() => String, {
     nullable: true,
     description: 'When the whole source is read from its first page to find the records it no longer returns (`removals.fullReadSchedule`, cron, '
-      + 'Asia/Ho_Chi_Minh), or null when only the first read and forced reads look (or the connector does not look for removals, or is no longer defined).',
+      + 'Asia/Ho_Chi_Minh), or null when only the first read and forced reads look (or the connector does not look for removals, or its definition is INVALID or REMOVED).',
   })
   fullReadSchedule!: string | null;
 
-  @Field(() => Boolean, { description: 'False when the definition disables it.' })
+  @Field(() => Boolean, { description: 'Whether it is scheduled and can be synced: false when the definition disables it, is INVALID or is REMOVED.' })
   enabled!: boolean;
 
   @Field(() => String, { nullable: true, description: 'The checkpoint the next sync starts from, as JSON (page cursor, incremental high-water mark, file and row).' })
