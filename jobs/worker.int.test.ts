@@ -129,7 +129,7 @@ describe('worker', () => {
       const told = () => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg?.startsWith('connector definition invalid'));
       expect(told()).toEqual([expect.objectContaining({
         level: 50, connector: 'agency-z', file: expect.stringMatching(/agency-z\/connector\.yaml$/),
-        err: expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID', message: expect.stringContaining('Unrecognized key: "frequency"') }),
+        err: expect.objectContaining({ code: 'CONNECTOR_DEFINITION_INVALID', message: expect.stringContaining('frequency: is not a known setting here') }),
       })]);
       expect(told()[0]!.err.stack).toBeUndefined();
       expect(lines.map((l) => JSON.parse(l).msg)).toContain('connector syncs scheduled');
@@ -154,8 +154,14 @@ describe('worker', () => {
       writeFileSync(path.join(dir, 'agency-z', 'connector.yaml'), school.replace(/^name: school$/m, 'name: agency-z').replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequncy: daily'));
       await waitFor(async () => (await schedules())['connector:school'] === '15 2 * * *', 10_000, 'the edited schedule');
       expect((await schedules())['connector-full-read:school']).toBe('10 2 * * 0');
+      // An edit another reader takes first (a sync, or the gateway in the same process, reading the folder again) is
+      // still scheduled (QA: the schedule stayed as it was, with nothing logged). Written and read in one go: the
+      // worker's own look cannot come between.
+      writeFileSync(path.join(dir, 'school', 'connector.yaml'), school.replace(/^schedule: .*$/m, 'schedule: "20 2 * * *"'));
+      expect(own.connectors.catalog.refresh()).toBe(true);
+      await waitFor(async () => (await schedules())['connector:school'] === '20 2 * * *', 10_000, 'the edited schedule another reader read first');
       await waitFor(async () => told().length === 2, 10_000, 'the edited invalid definition told');
-      expect(told()[1]!.err.message).toContain('Unrecognized key: "frequncy"');
+      expect(told()[1]!.err.message).toContain('frequncy: is not a known setting here');
       // A full-read pattern of the right shape whose values the scheduler would refuse: the definition is invalid,
       // told as such, and the connector no longer scheduled (neither schedule), as for any invalid definition.
       writeFileSync(path.join(dir, 'school', 'connector.yaml'), school.replace(/fullReadSchedule: "[^"]*"/, 'fullReadSchedule: "61 2 * * 0"'));

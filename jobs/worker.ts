@@ -133,8 +133,11 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
     }
     if (queues.includes('connector-sync')) {
       await failLostRuns(ctx, logger);
-      await scheduleConnectorSyncs(ctx, queueClient, logger);
-      reload = setInterval(() => void reloadConnectors(ctx, queueClient, logger), ctx.config.CONNECTORS_RELOAD_MS);
+      const reloadConnectors = connectorSchedules(ctx, queueClient, logger);
+      await reloadConnectors(true);
+      reload = setInterval(() => void reloadConnectors().catch((err: unknown) => {
+        logger.warn({ err: loggedOutcome(err) }, 'could not update the connector schedules; trying again later');
+      }), ctx.config.CONNECTORS_RELOAD_MS);
       reload.unref();
     }
     if (opts.relay ?? true) {
@@ -309,15 +312,20 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
 }
 
 /**
- * Reads the connector definitions added, edited or removed since they were read, and schedules again when
- * any did (a schedule changed or removed, a connector disabled), logging the definitions found invalid. A
- * failure (Redis away for a moment) is logged and tried again at the next look.
+ * Keeps the connector schedulers as the definitions say: reads the definitions added, edited or removed since they
+ * were read, and schedules again when the catalog changed since the schedulers were last set (a schedule changed or
+ * removed, a connector disabled), whoever took the change: a sync or the gateway reading a file first must not
+ * leave an edited schedule unscheduled (QA). Invalid definitions are logged by whoever reads them first. A failure
+ * (Redis away for a moment) throws, and the next call tries again. `first`: at start, every invalid one is logged.
  */
-async function reloadConnectors(ctx: AppContext, queueClient: QueueClient, logger: Logger): Promise<void> {
-  try {
+function connectorSchedules(ctx: AppContext, queueClient: QueueClient, logger: Logger): (first?: boolean) => Promise<void> {
+  let scheduled: number | undefined; // the catalog version the schedulers were last set from
+  return async (first = false) => {
     const invalid: DefinitionInvalidError[] = [];
-    if (ctx.connectors.catalog.refresh((err) => invalid.push(err))) await scheduleConnectorSyncs(ctx, queueClient, logger, invalid);
-  } catch (err) {
-    logger.warn({ err: loggedOutcome(err) }, 'could not update the connector schedules; trying again later');
-  }
+    ctx.connectors.catalog.refresh((err) => invalid.push(err));
+    const version = ctx.connectors.catalog.version;
+    if (version === scheduled) return;
+    await scheduleConnectorSyncs(ctx, queueClient, logger, first ? ctx.connectors.catalog.invalid : invalid);
+    scheduled = version;
+  };
 }

@@ -92,7 +92,7 @@ describe('connector definitions', () => {
     const told: DefinitionInvalidError[] = [];
     expect(() => catalog.current('nope', (e) => told.push(e))).toThrow('no connector named "nope" (known: agency-a, school)');
     expect(told.map((e) => e.file)).toEqual([expect.stringMatching(/agency-z\/connector\.yaml$/)]);
-    expect(told[0]!.message).toMatch(/connector\.yaml:\d+:\d+ \(definition\): Unrecognized key: "frequency"/);
+    expect(told[0]!.message).toMatch(/connector\.yaml:\d+:\d+ frequency: is not a known setting here \(misspelt\?\)/);
     expect(catalog.invalid).toEqual(told);
     // Found already: no second reading, nothing told; the invalid one unchanged is not told again.
     expect(catalog.current('agency-a', (e) => told.push(e)).definition.name).toBe('agency-a');
@@ -102,7 +102,7 @@ describe('connector definitions', () => {
 
   it('logs and run history keep an invalid definition\'s problems whole: configuration, not a record\'s data', () => {
     const err = problemsOf(writeDefinition('x', 'name: x\nsourceSystem: school\ntitle: x\nkind: file\nfrequency: hourly\nfile: { directory: d }\nrecords: [{ externalId: { from: id } }]\n'));
-    expect(serializeError(err).message).toContain('Unrecognized key: "frequency"');
+    expect(serializeError(err).message).toContain('frequency: is not a known setting here (misspelt?)');
   });
 
   it('the published JSON Schema matches the code (run `npm run childhub -- connectors schema` after changing it)', () => {
@@ -227,7 +227,7 @@ describe('connector definitions', () => {
     const loaded = loadDefinitionFile(file, { folderName: 'note' });
     expect(loaded.definition.name).toBe('other');
     expect(loaded.notes).toEqual([
-      { path: 'name', line: 1, column: null, message: 'must equal the folder name "tmp" (connectors are found by folder): put the file at connectors/other/connector.yaml' },
+      { path: 'name', line: 1, column: 7, message: 'must equal the folder name "tmp" (connectors are found by folder): put the file at connectors/other/connector.yaml' },
     ]);
     expect(loadDefinitionFile(writeDefinition('other', yaml.join('\n')), { folderName: 'note' }).notes).toEqual([]);
     // A draft's other problems still fail it.
@@ -239,5 +239,47 @@ describe('connector definitions', () => {
     const err = problemsOf(writeDefinition('bad-yaml', 'name: bad-yaml\ntitle: [unclosed\n'));
     expect(err.problems[0]).toMatchObject({ path: '(yaml)' });
     expect(err.problems[0]!.line).toBeGreaterThan(0);
+  });
+
+  it('refuses YAML it cannot read at the line and column, in its own words: never the text, which may be a secret (QA)', () => {
+    const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    const line = school.split('\n').findIndex((l) => l.includes('value: { env: SCHOOL_API_KEY }')) + 1;
+    expect(line).toBeGreaterThan(0);
+    const cases: Array<[string, string, RegExp]> = [
+      ['*Hunter2', 'an alias (`*name`) that cannot be read', /\*/],          // an undefined alias: thrown when read, not a parse error
+      ['|Hunter2', 'text YAML does not expect here', /[|]/],
+      ['}Hunter2', 'text YAML does not expect here', /[}]/],
+      ['"ab\\xZZHunter2"', 'an invalid escape sequence', /escape/],
+      ['!x!Hunter2 foo', 'a tag (`!…`) YAML does not know', /tag/],
+    ];
+    for (const [value, says] of cases) {
+      const err = problemsOf(writeDefinition('school', school.replace('value: { env: SCHOOL_API_KEY }', `value: ${value}`)));
+      expect(err.problems[0], value).toMatchObject({ path: '(yaml)', line, column: expect.any(Number), message: expect.stringContaining(says) });
+      expect(err.message, value).not.toContain('Hunter2');
+      // The parser reports every token after a stray `}`: the first few lines are listed, then how many more.
+      expect(err.problems.length, value).toBeLessThanOrEqual(6);
+    }
+    // A directory where the file should be is this connector's problem, not the catalog's.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-defs-'));
+    mkdirSync(path.join(dir, 'folder-file', 'connector.yaml'), { recursive: true });
+    mkdirSync(path.join(dir, 'aliased'));
+    writeFileSync(path.join(dir, 'aliased', 'connector.yaml'), school.replace('name: school', 'name: aliased').replace('value: { env: SCHOOL_API_KEY }', 'value: *Hunter2'));
+    mkdirSync(path.join(dir, 'school'));
+    writeFileSync(path.join(dir, 'school', 'connector.yaml'), school);
+    const catalog = ConnectorCatalog.load(dir);
+    expect(catalog.names()).toEqual(['school']);
+    expect(catalog.invalid.map((e) => [path.basename(path.dirname(e.file)), e.problems[0]!.message])).toEqual([
+      ['aliased', expect.stringContaining('an alias')], ['folder-file', 'is a directory, not a file'],
+    ]);
+  });
+
+  it('points at a misspelt key itself, and calls a missing setting of several forms required (QA)', () => {
+    const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    const lines = school.split('\n');
+    const recordsLine = lines.findIndex((l) => /^ {2}records: /.test(l)) + 1;
+    const misspelt = problemsOf(writeDefinition('school', school.replace(/^( {2})records: /m, '$1recrods: ')));
+    expect(misspelt.problems).toContainEqual({ path: 'http.recrods', line: recordsLine, column: 3, message: 'is not a known setting here (misspelt?)' });
+    const noBase = problemsOf(writeDefinition('school', school.replace(/^ {2}baseUrl: .*\n/m, '')));
+    expect(noBase.problems).toContainEqual(expect.objectContaining({ path: 'http.baseUrl', message: 'is required' }));
   });
 });

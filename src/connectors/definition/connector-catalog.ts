@@ -45,6 +45,79 @@ export function definitionPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
 
+/** Why a definition file cannot be read, in the hub's words. */
+function unreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: the hub\'s user may not read it';
+  if (code === 'ENOENT') return 'does not exist';
+  return `cannot be read (${code ?? 'I/O error'})`;
+}
+
+/**
+ * What each kind of YAML syntax error means, in the hub's words. The parser's own messages quote the text
+ * around the error, which may be a secret written literally (`value: |Hunter2`): they are never repeated.
+ */
+const YAML_ERRORS: Partial<Record<YAML.ErrorCode, string>> = {
+  BAD_ALIAS: 'an alias (`*name`) that cannot be read: quote a value that starts with `*`',
+  BAD_DQ_ESCAPE: 'an invalid escape sequence (`\\…`) in a double-quoted string: use single quotes, or write `\\\\` for a backslash',
+  BAD_INDENT: 'indentation that does not line up with the keys around it',
+  BAD_SCALAR_START: 'a value that starts with a character YAML reserves (`@`, `` ` ``, `%`…): quote it',
+  BLOCK_AS_IMPLICIT_KEY: 'a key that is not on one line',
+  MULTILINE_IMPLICIT_KEY: 'a key that is not on one line (a missing `:` or closing quote above?)',
+  BLOCK_IN_FLOW: 'a block value inside `[ … ]` or `{ … }`',
+  DUPLICATE_KEY: 'a key given twice in the same map',
+  MISSING_CHAR: 'a closing quote, bracket or brace is missing',
+  TAB_AS_INDENT: 'a tab used to indent: YAML indents with spaces',
+  TAG_RESOLVE_FAILED: 'a tag (`!…`) YAML does not know: quote a value that starts with `!`',
+  UNEXPECTED_TOKEN: 'text YAML does not expect here (a value starting with `|`, `>`, `}` or `]` must be quoted; check colons and quotes)',
+  MULTIPLE_DOCS: 'more than one YAML document (`---`): a definition is one',
+  MULTIPLE_ANCHORS: 'two anchors (`&name`) on one value',
+  MULTIPLE_TAGS: 'two tags (`!…`) on one value',
+  KEY_OVER_1024_CHARS: 'a key longer than 1,024 characters',
+  NON_STRING_KEY: 'a key that is not text',
+};
+
+/** At most this many YAML syntax errors are listed: after the first, the parser often reports every token that follows. */
+const MAX_YAML_PROBLEMS = 5;
+
+function yamlProblems(errors: YAML.YAMLError[], lc: LineCounter): DefinitionProblem[] {
+  const out: DefinitionProblem[] = [];
+  const lines = new Set<number | null>();
+  for (const e of errors) {
+    const pos = e.linePos?.[0] ?? (Array.isArray(e.pos) ? lc.linePos(e.pos[0]) : undefined);
+    const line = pos?.line ?? null;
+    if (lines.has(line)) continue; // one per line: the rest of a line's errors follow from its first
+    lines.add(line);
+    out.push({ path: '(yaml)', line, column: pos?.col ?? null, message: `YAML syntax: ${YAML_ERRORS[e.code] ?? `not valid YAML (${e.code})`}` });
+  }
+  if (out.length > MAX_YAML_PROBLEMS) {
+    const more = out.length - MAX_YAML_PROBLEMS;
+    out.splice(MAX_YAML_PROBLEMS, more, { path: '(yaml)', line: null, column: null, message: `and ${more} more lines YAML cannot read, most likely following from the first` });
+  }
+  return out;
+}
+
+/** Where the aliases are whose anchor is not set before them (or that expand without bound). */
+function unresolvedAliases(doc: YAML.Document, lc: LineCounter): DefinitionProblem[] {
+  const out: DefinitionProblem[] = [];
+  YAML.visit(doc, {
+    Alias(_, node) {
+      let resolved: unknown;
+      try {
+        resolved = node.resolve(doc);
+      } catch {
+        resolved = undefined;
+      }
+      if (resolved === undefined && node.range) {
+        const pos = lc.linePos(node.range[0]);
+        out.push({ path: '(yaml)', line: pos.line, column: pos.col, message: `YAML syntax: ${YAML_ERRORS.BAD_ALIAS}` });
+      }
+    },
+  });
+  return out.length ? out : [{ path: '(yaml)', line: null, column: null, message: 'YAML syntax: aliases (`*name`) that expand without bound' }];
+}
+
 /** What an invalid definition gives for what it is ({@link DeclaredConnector}), where it gives it: a kind only if it is one. */
 function declaredOf(input: unknown): DeclaredConnector {
   if (!input || typeof input !== 'object') return {};
@@ -66,6 +139,8 @@ export interface LoadOptions {
    * is reported in {@link LoadedDefinitionFile.notes} and the definition still validates.
    */
   folderName?: 'error' | 'note';
+  /** How messages name the file (the path a person gave on the command line); by default {@link definitionPath}. */
+  displayName?: string;
 }
 
 /** A definition file that validates, with what a person should still know about it. */
@@ -80,24 +155,32 @@ export interface LoadedDefinitionFile extends LoadedConnector {
  * is half-accepted.
  */
 export function loadDefinitionFile(file: string, opts: LoadOptions = {}): LoadedDefinitionFile {
-  const text = readFileSync(file, 'utf8');
-  const lineCounter = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  const rel = definitionPath(file);
-  if (doc.errors.length) {
-    throw new DefinitionInvalidError(rel, doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return { path: '(yaml)', line: pos?.line ?? null, column: pos?.col ?? null, message: e.message.split('\n')[0]! };
-    }));
+  const rel = opts.displayName ?? definitionPath(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    // A directory named connector.yaml, a file the hub may not read: this connector is invalid, the others load.
+    throw new DefinitionInvalidError(rel, [{ path: '(file)', line: null, column: null, message: unreadable(err) }]);
   }
-  const input: unknown = doc.toJS();
+  const lineCounter = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) throw new DefinitionInvalidError(rel, yamlProblems(doc.errors, lineCounter));
+  let input: unknown;
+  try {
+    input = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    // An alias whose anchor is not set (`value: *Hunter2`: a literal starting with `*`), or aliases expanding
+    // without bound. The library's message quotes the text: never repeated (it may be a secret).
+    throw new DefinitionInvalidError(rel, unresolvedAliases(doc, lineCounter));
+  }
   const folder = path.dirname(file);
   const name = (input as { name?: unknown } | null)?.name;
   const folderProblem: DefinitionProblem | null = typeof name === 'string' && name !== path.basename(folder)
     ? {
         path: 'name',
         line: locate(doc, lineCounter, ['name'])?.line ?? null,
-        column: null,
+        column: locate(doc, lineCounter, ['name'])?.col ?? null,
         message: `must equal the folder name "${path.basename(folder)}" (connectors are found by folder): put the file at connectors/${name}/${DEFINITION_FILE}`,
       }
     : null;
@@ -105,6 +188,15 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   const parsed = connectorDefinitionSchema.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues.flatMap((i) => expandUnion(i))) {
+      if (issue.code === 'unrecognized_keys') {
+        // At each key, not at the map holding it (QA: a misspelt key was pointed at its parent's first line).
+        for (const key of issue.keys) {
+          const at = [...issue.path, key] as Array<string | number>;
+          const where = locateKey(doc, lineCounter, at) ?? locate(doc, lineCounter, at);
+          problems.push({ path: at.join('.'), line: where?.line ?? null, column: where?.col ?? null, message: 'is not a known setting here (misspelt?)' });
+        }
+        continue;
+      }
       const where = locate(doc, lineCounter, issue.path as Array<string | number>);
       problems.push({
         path: issue.path.length ? issue.path.join('.') : '(definition)',
@@ -172,9 +264,12 @@ function expandUnion(issue: Issue, base: PropertyKey[] = []): Issue[] {
   return [{ ...issue, path: at }];
 }
 
-/** Whether the issue is about a setting the definition leaves out (zod says "expected object, received undefined"). */
+/**
+ * Whether the issue is about a setting the definition leaves out (zod says "expected object, received undefined",
+ * or, for a setting of several forms, "Invalid input").
+ */
 function isMissing(input: unknown, issue: Issue): boolean {
-  if (issue.code !== 'invalid_type' || issue.path.length === 0) return false;
+  if ((issue.code !== 'invalid_type' && issue.code !== 'invalid_union') || issue.path.length === 0) return false;
   let v: unknown = input;
   for (const key of issue.path) {
     if (v === null || typeof v !== 'object') return false;
@@ -184,6 +279,15 @@ function isMissing(input: unknown, issue: Issue): boolean {
 }
 
 const sortByLine = (problems: DefinitionProblem[]) => problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+
+/** Where the key itself is written (the last element of `p`), in the map at the rest of `p`. */
+function locateKey(doc: YAML.Document, lc: LineCounter, p: Array<string | number>): { line: number; col: number } | null {
+  const map = p.length > 1 ? doc.getIn(p.slice(0, -1), true) : doc.contents;
+  if (!YAML.isMap(map)) return null;
+  const pair = map.items.find((i) => (YAML.isScalar(i.key) ? i.key.value : i.key) === p[p.length - 1]);
+  const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+  return range ? lc.linePos(range[0]) : null;
+}
 
 function locate(doc: YAML.Document, lc: LineCounter, p: Array<string | number>): { line: number; col: number } | null {
   for (let n = p.length; n >= 0; n--) {
@@ -201,6 +305,16 @@ function locate(doc: YAML.Document, lc: LineCounter, p: Array<string | number>):
 export class ConnectorCatalog {
   /** Each definition file read, valid or not, by folder name: what its file was like then ({@link fileSignature}). */
   private readonly signatures = new Map<string, string>();
+  private changes = 0;
+
+  /**
+   * Counts the changes {@link refresh} took (a definition added, edited, broken, fixed or removed). Whoever reads the
+   * folder first takes a change, so a reader that must act on every change (the worker's schedules) compares the
+   * version it acted on, not what its own refresh returned.
+   */
+  get version(): number {
+    return this.changes;
+  }
 
   private constructor(
     readonly dir: string,
@@ -261,7 +375,10 @@ export class ConnectorCatalog {
         this.byName.set(loaded.definition.name, loaded);
         invalid.delete(name);
       } catch (err) {
-        if (!(err instanceof DefinitionInvalidError)) throw err;
+        if (!(err instanceof DefinitionInvalidError)) {
+          this.signatures.delete(name); // read again next time, not taken as read
+          throw err;
+        }
         this.byName.delete(name);
         invalid.set(name, err);
         onInvalid?.(err);
@@ -275,6 +392,7 @@ export class ConnectorCatalog {
       invalid.delete(name);
     }
     this.invalid.splice(0, this.invalid.length, ...[...invalid.keys()].sort().map((n) => invalid.get(n)!));
+    if (changed) this.changes++;
     return changed;
   }
 

@@ -65,7 +65,7 @@ export const connectorDefinitionSchema = z
     $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
     name: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower case letters, digits and dashes, starting with a letter')
+      .regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be 2 to 63 lower case letters, digits and dashes, starting with a letter')
       .describe('The connector\'s name: the folder it lives in, used on the CLI and in the API.'),
     sourceSystem: z.enum(SOURCE_SYSTEMS).describe('The agency system the records come from; external ids are unique within it.'),
     title: z.string().min(1).describe('What the source is, for people (shown by `connectors list` and the API).'),
