@@ -273,6 +273,30 @@ describe('connector definitions', () => {
     ]);
   });
 
+  it('refuses credentials written in headers, query parameters or the base URL, as it does in auth, without repeating them (QA)', () => {
+    const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    const headers = 'headers: { Accept: application/json }';
+    const params = 'params: { nam_hoc: "2026-2027" }';
+    expect(school).toContain(headers);
+    expect(school).toContain(params);
+    const refused: Array<[string, string]> = [
+      [school.replace(headers, 'headers: { Accept: application/json, Authorization: "Bearer sk-LIVE-abc123" }'), 'http.request.headers.Authorization'],
+      [school.replace(headers, 'headers: { Accept: application/json, X-Api-Key: { env: X_KEY, default: "sk-LIVE-abc123" } }'), 'http.request.headers.X-Api-Key'],
+      [school.replace(params, 'params: { nam_hoc: "2026-2027", api_key: "sk-LIVE-abc123" }'), 'http.request.params.api_key'],
+      [school.replace(/^ {2}baseUrl: .*$/m, '  baseUrl: "https://admin:sk-LIVE-abc123@example.test/api"'), 'http.baseUrl'],
+      [school.replace(/^ {2}baseUrl: .*$/m, '  baseUrl: { env: X_URL, default: "https://admin:sk-LIVE-abc123@example.test" }'), 'http.baseUrl'],
+    ];
+    for (const [yaml, at] of refused) {
+      const err = problemsOf(writeDefinition('school', yaml));
+      expect(err.problems.map((p) => p.path), at).toEqual([at]);
+      expect(err.message).not.toContain('sk-LIVE');
+    }
+    // From the environment they are taken; other headers and parameters stay literals.
+    const fromEnv = school.replace(headers, 'headers: { Accept: application/json, Authorization: { env: X_AUTHORIZATION } }')
+      .replace(params, 'params: { nam_hoc: "2026-2027", api_key: { env: X_KEY } }');
+    expect(loadDefinitionFile(writeDefinition('school', fromEnv)).definition.http?.request.headers).toMatchObject({ Accept: 'application/json' });
+  });
+
   it('points at a misspelt key itself, and calls a missing setting of several forms required (QA)', () => {
     const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
     const lines = school.split('\n');

@@ -97,17 +97,39 @@ const queryValueSchema = z
   .union([z.string(), z.number(), z.boolean(), envRefSchema])
   .describe('A query parameter value: a literal or { env: NAME, default?: "…" }.');
 
+/**
+ * Header and query parameter names that carry credentials: their value is a secret, so only `{ env: NAME }` (no
+ * default) is taken, as for `auth` (QA: `Authorization: "Bearer …"` and `api_key: "…"` written in the file passed).
+ */
+const CREDENTIAL_NAME = /^(?:authorization|proxy-authorization|cookie|key|sig)$|api[-_]?key|token|secret|passw(?:or)?d|pwd|signature|credential|session/i;
+
+/** Refuses a literal (or a default) under a credential-carrying name, without repeating the value. */
+const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  for (const [name, value] of Object.entries(values)) {
+    if (!CREDENTIAL_NAME.test(name)) continue;
+    if (typeof value === 'object' && value !== null && !('default' in value)) continue;
+    ctx.addIssue({
+      code: 'custom', path: [name],
+      message: `a ${what} that carries credentials (${name}) must be a reference to an environment variable, { env: NAME }, with no default: literal values are refused (set the variable where the hub runs)`,
+    });
+  }
+};
+
 const requestSchema = z
   .object({
     path: nonEmpty.describe('Path of the collection, relative to baseUrl (e.g. /api/v1/hoc-sinh).'),
     params: z
       .record(nonEmpty, queryValueSchema)
       .default({})
-      .describe('Fixed query parameters sent with the first request of every run (e.g. { nam_hoc: "2026-2027" }).'),
+      .superRefine(noLiteralCredentials('query parameter'))
+      .describe('Fixed query parameters sent with the first request of every run (e.g. { nam_hoc: "2026-2027" }). '
+        + 'A parameter named like a credential (api_key, token, secret, password, signature…) only as { env: NAME }.'),
     headers: z
       .record(nonEmpty, settingSchema)
       .default({})
-      .describe('Extra request headers (e.g. { Accept: application/json }); values are literals or { env: NAME }.'),
+      .superRefine(noLiteralCredentials('header'))
+      .describe('Extra request headers (e.g. { Accept: application/json }); values are literals or { env: NAME }. '
+        + 'Authorization, Cookie and headers named like a credential (X-Api-Key, X-Auth-Token…) only as { env: NAME }.'),
   })
   .strict()
   .describe('The request that reads the collection.');
@@ -244,7 +266,14 @@ const retrySchema = z
 
 export const httpConfigSchema = z
   .object({
-    baseUrl: setting('Base URL of the source API (e.g. http://127.0.0.1:4102 or https://fhir.example/fhir).'),
+    baseUrl: setting('Base URL of the source API (e.g. http://127.0.0.1:4102 or https://fhir.example/fhir); never with credentials in it (user:password@): use auth.')
+      .superRefine((v, ctx) => {
+        const written = typeof v === 'string' ? v : v.default;
+        // user:password@ in a URL written in the file is a literal secret (QA); the message never repeats it.
+        if (written !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
+          ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
+        }
+      }),
     auth: httpAuthSchema.optional(),
     request: requestSchema,
     records: bodyPath('Path to the records in the response body (e.g. data, or entry[resource.resourceType=Patient].resource).'),
