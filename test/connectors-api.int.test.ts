@@ -235,6 +235,11 @@ describe('connectors added or edited while the gateway runs', () => {
       kind: 'unknown', sourceSystem: 'school', title: expect.any(String), schedule: null, enabled: false, lastRun: null,
     });
     expect(before.get('school')).toMatchObject({ definitionStatus: 'VALID', definitionProblems: [], kind: 'http', schedule: '*/30 * * * *', enabled: true });
+    // Listed, so its runs and rejects are asked for: none yet, not CONNECTOR_NOT_FOUND (QA).
+    const history = await hub.gql<{ connectorRuns: unknown[]; rejectedRecords: unknown[]; absentSourceRecords: unknown[] }>(
+      '{ connectorRuns(connector: "broken") { id } rejectedRecords(connector: "broken") { id } absentSourceRecords(connector: "broken") { recordId } }', {}, engineer);
+    expect(history.body.errors).toBeUndefined();
+    expect(history.body.data).toEqual({ connectorRuns: [], rejectedRecords: [], absentSourceRecords: [] });
 
     // A connector that ran, then broken in its file: as it last ran, not scheduled; fixed, it is listed as its file says again.
     define('ran-then-broken');
@@ -250,6 +255,9 @@ describe('connectors added or edited while the gateway runs', () => {
     expect(after.get('removed-since-ran')).toMatchObject({
       definitionStatus: 'REMOVED', definitionProblems: [], kind: 'file', sourceSystem: 'justice', title: 'gone', schedule: null, enabled: false,
     });
+    // A name that is none of them lists them all: valid, invalid and removed (QA: only the valid ones).
+    const unknown = await hub.gql('{ connectorRuns(connector: "nope") { id } }', {}, engineer);
+    expect(unknown.body.errors?.[0]?.message).toMatch(/^no connector named "nope" \(known: .*\bbroken\b.*\bran-then-broken\b.*\bremoved-since-ran\b.*\bschool\b/);
     define('ran-then-broken');
     expect((await list()).get('ran-then-broken')).toMatchObject({ definitionStatus: 'VALID', definitionProblems: [], enabled: true, schedule: '*/30 * * * *' });
     rmSync(path.join(dir, 'ran-then-broken'), { recursive: true });

@@ -25,7 +25,7 @@ export function rejectsCommand(): Command {
         const repo = new ConnectorReadRepository(b.ctx.sql);
         const filter = { connector: name, runId: opts.run ?? null, unresolvedOnly: !opts.all };
         // The same check as the API's rejectedRecords: an unknown connector or run is an error, not an empty list.
-        await checkRejectsFilter(repo, b.ctx.connectors.catalog.names(), filter);
+        await checkRejectsFilter(repo, b.ctx.connectors.catalog.folderNames(), filter);
         const rows: RejectedRecordRow[] = [];
         for (let before: string | null = null; ;) {
           const page = await repo.rejects(filter, PAGE, before);

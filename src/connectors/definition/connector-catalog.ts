@@ -337,6 +337,11 @@ export class ConnectorCatalog {
     return [...this.byName.keys()].sort();
   }
 
+  /** Every connector folder's name, its definition valid or not. */
+  folderNames(): string[] {
+    return [...this.names(), ...this.invalid.map((e) => folderOf(e.file))].sort();
+  }
+
   /**
    * The named connector as its file says now, for a sync about to run it. A known connector costs one `stat`
    * of its file; one whose file changed since it was read (edited, disabled, broken, removed), or a name the

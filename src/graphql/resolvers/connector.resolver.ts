@@ -36,6 +36,11 @@ function connectorsOf(ctx: GraphQLContext): NonNullable<GatewayCommands['connect
   return c;
 }
 
+/** Every connector folder's name, its definition valid or not (as the files are now). */
+function folderNames(c: NonNullable<GatewayCommands['connectors']>): string[] {
+  return [...c.definitions().map((d) => d.name), ...c.invalidDefinitions().map((d) => d.name)].sort();
+}
+
 function checkFirst(first: number, max: number): void {
   if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
 }
@@ -129,7 +134,7 @@ export class ConnectorResolver {
     checkFirst(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'run', 'run');
     const c = connectorsOf(ctx);
-    await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), { connector: connector ?? null, runId: null });
+    await checkRejectsFilter(c.repo, folderNames(c), { connector: connector ?? null, runId: null });
     return (await c.repo.runs(connector ?? null, first, before ?? null)).map(toRun);
   }
 
@@ -149,7 +154,7 @@ export class ConnectorResolver {
     checkFirst(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'src', 'record');
     const c = connectorsOf(ctx);
-    await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), { connector, runId: null });
+    await checkRejectsFilter(c.repo, folderNames(c), { connector, runId: null });
     return (await c.repo.absentRecords(connector, first, before ?? null)).map((r) => ({
       recordId: r.id, externalId: r.external_id, childId: r.child_id, absentFromSourceSince: r.absent_since, markedByRunId: r.absent_run_id,
     }));
@@ -184,7 +189,7 @@ export class ConnectorResolver {
     checkBefore(before ?? null, 'rej', 'rejected record');
     const c = connectorsOf(ctx);
     const filter = { connector: connector ?? null, runId: runId ?? null, unresolvedOnly, resolution: resolution ?? null };
-    await checkRejectsFilter(c.repo, c.definitions().map((d) => d.name), filter);
+    await checkRejectsFilter(c.repo, folderNames(c), filter);
     return (await c.repo.rejects(filter, first, before ?? null)).map(toReject);
   }
 

@@ -5,7 +5,8 @@ import { NotFoundError } from '../../errors/index.js';
 /**
  * Checks the connector and run that a listing of quarantined records names, so that a typo is answered with
  * an error rather than an empty list: the same check for the API's `rejectedRecords` and the CLI's
- * `connectors rejects`. A connector neither defined here (`defined`: the catalog's names) nor ever synced is
+ * `connectors rejects`. A connector neither defined here (`defined`: every connector folder's name, its definition
+ * valid or not) nor ever synced is
  * CONNECTOR_NOT_FOUND: one removed from the definitions still has its rejects, known by name once it has
  * synced. A run that does not exist, or that is another connector's than the one named, is NOT_FOUND.
  */
@@ -16,7 +17,8 @@ export async function checkRejectsFilter(
 ): Promise<void> {
   const { connector, runId } = filter;
   if (connector !== null && !defined.includes(connector) && !(await repo.hasConnector(connector))) {
-    throw new ConnectorNotFoundError(connector, [...defined]);
+    // Known: every connector folder, and every connector that ran here (its folder removed since).
+    throw new ConnectorNotFoundError(connector, [...new Set([...defined, ...(await repo.connectors()).map((r) => r.name)])].sort());
   }
   if (runId !== null) {
     const run = await repo.run(runId);
