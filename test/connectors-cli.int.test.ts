@@ -51,6 +51,14 @@ describe('childhub connectors CLI', () => {
     expect(drafted.code).toBe(0);
     expect(drafted.stdout).toMatch(new RegExp(`^ok +${draft.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     expect(drafted.stdout).toMatch(/^note +\S*draft\.yaml:1 name: must equal the folder name ".+" \(connectors are found by folder\): put the file at connectors\/draft\/connector\.yaml$/m);
+    // Typed as `npm run childhub -- connectors validate school --file draft.yaml` in the draft's folder: npm runs the CLI in
+    // the project's folder and says where it was typed (INIT_CWD); the draft is read from there, named as given, and
+    // the named connector is checked too (QA: ENOENT in the project's folder, and the name ignored).
+    const typed = await runChildhub({ ...cliEnv, INIT_CWD: root, npm_lifecycle_event: 'childhub' }, 'connectors', 'validate', 'school', '--file', 'draft.yaml', 'bad/connector.yaml');
+    expect(typed.code).toBe(1);
+    expect(typed.stdout).toMatch(/^ok +school$/m);
+    expect(typed.stdout).toMatch(/^ok +draft\.yaml$/m);
+    expect(typed.stdout).toMatch(/^bad\/connector\.yaml is not a valid connector definition:$/m);
   }, 60_000);
 
   it('check: the drop directory and its first file, writing nothing', async () => {

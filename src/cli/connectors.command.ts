@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { config as loadConfig } from '../config/config.js';
-import { CONNECTORS_DIR, ConnectorCatalog, definitionPath, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
+import { CONNECTORS_DIR, ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
 import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
@@ -70,18 +70,20 @@ export function connectorsCommand(): Command {
           else out(`INVALID  ${label}: ${(err as Error).message}`);
         }
       };
-      if (opts.file?.length) {
-        // A draft kept elsewhere is checked before it is put in its folder: the folder-name rule is a note then.
-        const inCatalog = (f: string) => path.dirname(path.dirname(path.resolve(f))) === path.resolve(cfg.CONNECTORS_DIR ?? CONNECTORS_DIR);
-        // Named as an invalid one's message names it, whichever way it was given.
-        for (const f of opts.file) report(definitionPath(f), () => loadDefinitionFile(path.resolve(f), { folderName: inCatalog(f) ? 'error' : 'note' }).notes);
-      } else {
+      // The named connectors, and the --file drafts; all connectors when neither is given (QA: names given with
+      // --file were ignored).
+      if (names.length || !opts.file?.length) {
         const catalog = ConnectorCatalog.load(cfg.CONNECTORS_DIR);
-        const wanted = names.length ? names : [...catalog.names(), ...catalog.invalid.map((e) => path.basename(path.dirname(e.file)))];
-        for (const n of wanted) report(n, () => {
+        for (const n of names.length ? names : catalog.folderNames()) report(n, () => {
           catalog.get(n);
           return [];
         });
+      }
+      // A draft kept elsewhere is checked before it is put in its folder: the folder-name rule is a note then. Named
+      // as it was given, valid or not (QA: an invalid one was named from the project's root, a valid one as given).
+      const inCatalog = (f: string) => path.dirname(path.dirname(path.resolve(f))) === path.resolve(cfg.CONNECTORS_DIR ?? CONNECTORS_DIR);
+      for (const f of opts.file ?? []) {
+        report(f, () => loadDefinitionFile(path.resolve(f), { folderName: inCatalog(f) ? 'error' : 'note', displayName: f }).notes);
       }
       process.exitCode = bad ? 1 : 0;
     });

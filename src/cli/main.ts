@@ -14,6 +14,19 @@ const shutdownHandlers = async () => (await import('../../jobs/worker.js')).inst
 
 export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'schema', 'schema.graphql');
 
+/**
+ * `npm run childhub -- …` (and `npm run demo`) runs the CLI in the package's folder, whatever folder it was typed
+ * in: a relative path given (`--file ./draft.yaml`, `--out drops`, CHILDHUB_HOME) is read from where it was typed,
+ * which npm passes as INIT_CWD (QA: `validate --file ./x.yaml` typed in docs/ looked for it in the project root).
+ * Only then: a CLI a test or script starts in another folder keeps it, whatever npm variables it inherited.
+ */
+function workInTypedFolder(): void {
+  const typedIn = process.env.INIT_CWD;
+  if (!typedIn || !process.env.npm_lifecycle_event || path.resolve(process.cwd()) !== PROJECT_ROOT) return;
+  if (path.resolve(typedIn) !== PROJECT_ROOT && existsSync(typedIn)) process.chdir(typedIn);
+}
+workInTypedFolder();
+
 const program = new Command()
   .name('childhub')
   .description('Data-integration hub for children in special circumstances (Hà Nội).')

@@ -266,10 +266,10 @@ function expandUnion(issue: Issue, base: PropertyKey[] = []): Issue[] {
 
 /**
  * Whether the issue is about a setting the definition leaves out (zod says "expected object, received undefined",
- * or, for a setting of several forms, "Invalid input").
+ * for a setting of several forms "Invalid input", for one of a list of values "Invalid option").
  */
 function isMissing(input: unknown, issue: Issue): boolean {
-  if ((issue.code !== 'invalid_type' && issue.code !== 'invalid_union') || issue.path.length === 0) return false;
+  if ((issue.code !== 'invalid_type' && issue.code !== 'invalid_union' && issue.code !== 'invalid_value') || issue.path.length === 0) return false;
   let v: unknown = input;
   for (const key of issue.path) {
     if (v === null || typeof v !== 'object') return false;
