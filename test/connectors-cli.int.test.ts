@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -82,6 +82,20 @@ describe('childhub connectors CLI', () => {
     // Once ingested, a dry run says why it reads nothing.
     const again = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1');
     expect(again.stdout).toMatch(/^WARN \S+\.csv skipped: already ingested \(the same bytes\)/m);
+    // Its folder removed, it is listed as removed, with its last run; its file broken, as invalid with its problems
+    // and its last run (QA: an invalid one showed only its problems, a removed one nothing).
+    const defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-cli-defs-'));
+    mkdirSync(path.join(defs, 'school'));
+    copyFileSync(path.join(PROJECT_ROOT, 'connectors', 'school', 'connector.yaml'), path.join(defs, 'school', 'connector.yaml'));
+    const removed = await runChildhub({ ...cliEnv, CONNECTORS_DIR: defs }, 'connectors', 'list');
+    expect(removed.stdout).toMatch(/^justice-register +file +justice-register +REMOVED +last run SUCCEEDED/m);
+    expect(removed.stdout).toMatch(/^school +http/m);
+    mkdirSync(path.join(defs, 'justice-register'));
+    writeFileSync(path.join(defs, 'justice-register', 'connector.yaml'),
+      readFileSync(path.join(PROJECT_ROOT, 'connectors', 'justice-register', 'connector.yaml'), 'utf8').replace(/^kind: file$/m, 'kind: ftp'));
+    const broken = await runChildhub({ ...cliEnv, CONNECTORS_DIR: defs }, 'connectors', 'list');
+    expect(broken.stdout).toMatch(/^justice-register +file +justice-register +INVALID +last run SUCCEEDED/m);
+    expect(broken.stdout).toMatch(/^ {4}\S*justice-register\/connector\.yaml:\d+:\d+ kind: /m);
   }, 120_000);
 
   it('dry-run --file: a relative name not in the current directory is read from the drop directory', async () => {

@@ -27,22 +27,39 @@ export function connectorsCommand(): Command {
       try {
         const catalog = b.ctx.connectors.catalog;
         const rows = await b.ctx.sql.query<{
-          name: string; status: string | null; finished_at: Date | null; fetched: number | null; rejected: number | null; repeated_ids: number | null; state: unknown;
+          name: string; kind: string; source_system: string; title: string | null;
+          status: string | null; finished_at: Date | null; fetched: number | null; rejected: number | null; repeated_ids: number | null; state: unknown;
         }>(
-          `SELECT c.name, r.status, r.finished_at, r.fetched, r.rejected, r.repeated_ids, c.state
+          `SELECT c.name, c.kind, c.source_system, c.title, r.status, r.finished_at, r.fetched, r.rejected, r.repeated_ids, c.state
              FROM connector c LEFT JOIN LATERAL (SELECT * FROM connector_run WHERE connector_id = c.id ORDER BY created_at DESC LIMIT 1) r ON true`,
         );
         const byName = new Map(rows.map((r) => [r.name, r]));
-        for (const c of catalog.list()) {
-          const d = c.definition;
-          const last = byName.get(d.name);
-          out(`${d.name.padEnd(22)} ${d.kind.padEnd(5)} ${d.sourceSystem.padEnd(20)} ${(d.enabled ? d.schedule ?? 'on demand' : 'disabled').padEnd(16)} ${
+        const line = (name: string, kind: string, source: string, when: string, last: (typeof rows)[number] | undefined) =>
+          out(`${name.padEnd(22)} ${kind.padEnd(5)} ${source.padEnd(20)} ${when.padEnd(16)} ${
             lastRunLine(last?.status ? { status: last.status, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0, repeatedIds: last.repeated_ids ?? 0 } : undefined)}`);
-          out(`  ${d.title}`);
-          if (d.enabled && d.removals?.fullReadSchedule) out(`  full read (finds records gone from the source) ${d.removals.fullReadSchedule}`);
+        // Every connector folder, valid or not, and every connector that ran here whose folder is gone, in name
+        // order, as GraphQL `connectors` lists them (QA: an invalid one showed only its problems, a removed one nothing).
+        const invalid = new Map(catalog.invalid.map((e) => [path.basename(path.dirname(e.file)), e]));
+        const names = [...new Set([...catalog.folderNames(), ...byName.keys()])].sort();
+        for (const name of names) {
+          const last = byName.get(name);
+          const bad = invalid.get(name);
+          if (bad) {
+            // Not scheduled nor synced: what it is as it last ran, or as the file says, then why.
+            line(name, last?.kind ?? bad.declared.kind ?? '?', last?.source_system ?? bad.declared.sourceSystem ?? '?', 'INVALID', last);
+            out(`  ${last?.title ?? bad.declared.title ?? name}`);
+            for (const l of bad.message.split('\n')) out(`  ${l}`);
+          } else if (!catalog.names().includes(name)) {
+            line(name, last!.kind, last!.source_system, 'REMOVED', last);
+            out(`  ${last!.title ?? name} (no definition any more: its runs and quarantine stay readable)`);
+          } else {
+            const d = catalog.get(name).definition;
+            line(name, d.kind, d.sourceSystem, d.enabled ? d.schedule ?? 'on demand' : 'disabled', last);
+            out(`  ${d.title}`);
+            if (d.enabled && d.removals?.fullReadSchedule) out(`  full read (finds records gone from the source) ${d.removals.fullReadSchedule}`);
+          }
           if (last?.state) out(`  checkpoint ${JSON.stringify(last.state)}`);
         }
-        for (const e of catalog.invalid) out(`INVALID ${e.message}`);
       } finally {
         await b.shutdown();
       }
