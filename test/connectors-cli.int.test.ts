@@ -82,6 +82,13 @@ describe('childhub connectors CLI', () => {
     // Once ingested, a dry run says why it reads nothing.
     const again = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1');
     expect(again.stdout).toMatch(/^WARN \S+\.csv skipped: already ingested \(the same bytes\)/m);
+    // Forced, it reads it again as a forced sync would, and still writes nothing (QA: no way to preview it).
+    const forced = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1', '--force');
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/would be stored, 1 would be quarantined/);
+    expect(forced.stdout).not.toMatch(/already ingested/);
+    const afterForced = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1');
+    expect(afterForced.stdout).toMatch(/^WARN \S+\.csv skipped: already ingested/m);
     // Its folder removed, it is listed as removed, with its last run; its file broken, as invalid with its problems
     // and its last run (QA: an invalid one showed only its problems, a removed one nothing).
     const defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-cli-defs-'));

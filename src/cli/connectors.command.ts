@@ -122,7 +122,6 @@ export function connectorsCommand(): Command {
       });
       for (const s of result.steps) out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
       for (const w of warnings) out(`WARN ${w}`);
-      if (result.sampleCount !== undefined) out(`first page: ${result.sampleCount} records`);
       process.exitCode = result.ok ? 0 : 1;
     });
 
@@ -132,10 +131,11 @@ export function connectorsCommand(): Command {
     .argument('<name>')
     .option('--limit <n>', 'mapped records to print', (v) => Number.parseInt(v, 10), 5)
     .option('--file <path...>', 'read these files (file connectors)')
-    .action(async (name: string, opts: { limit: number; file?: string[] }) => {
+    .option('--force', 'as a forced sync would read: an API from its first page, files already ingested too')
+    .action(async (name: string, opts: { limit: number; file?: string[]; force?: boolean }) => {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
-        const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath) });
+        const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath), force: !!opts.force });
         out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid} would be stored, ${r.rejects.length} would be quarantined`);
         for (const w of r.warnings) out(`WARN ${w}`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.

@@ -474,12 +474,14 @@ export class ConnectorSyncService {
   }
 
   /** Fetches and maps the first page (or the first chunk of each sheet of the first file with rows), validates each record, and writes nothing. */
-  async dryRun(name: string, opts: { limit?: number; files?: string[] } = {}): Promise<DryRunResult> {
+  async dryRun(name: string, opts: { limit?: number; files?: string[]; force?: boolean } = {}): Promise<DryRunResult> {
     const loaded = this.deps.catalog.get(name);
     const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(loaded.definition.sourceSystem, loaded.definition.records);
     const connectorId = await this.connectorId(name);
-    const state = connectorId ? await this.state(connectorId) : null;
+    // Forced, as a forced sync reads: from the beginning, files ingested already included (QA: a file the demo had
+    // ingested could not be previewed).
+    const state = connectorId && !opts.force ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, warnings: [] };
     const locations: string[] = [];
@@ -495,9 +497,9 @@ export class ConnectorSyncService {
         // Printed to the engineer's terminal, never logged: the whole message.
         if (e.type === 'file-refused') out.warnings.push(`${e.fileName} refused, not read (${e.code}): ${e.message}`);
         if (e.type === 'file-waiting') out.warnings.push(waitingMessage(e));
-        if (e.type === 'file-skipped') out.warnings.push(`${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again)`);
+        if (e.type === 'file-skipped') out.warnings.push(`${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again, here and in a sync)`);
       },
-      isFileIngested: async (checksum) => (connectorId ? this.isFileIngested(connectorId, checksum) : false),
+      isFileIngested: async (checksum) => (connectorId && !opts.force ? this.isFileIngested(connectorId, checksum) : false),
     })) {
       if (batch.records.length || batch.rejects?.length) locations.push(batch.location);
       out.location = locations.join('; ') || batch.location;
