@@ -202,9 +202,10 @@ export function connectorsCommand(): Command {
           const r = await b.ctx.sql.one<{
             status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number;
             files_skipped: number; files_waiting: number; repeated_ids: number; error: { code: string; message: string } | null;
-            removals: RunRemovals | null;
+            removals: RunRemovals | null; duration_ms: number | null;
           }>(
-            `SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, repeated_ids, error, removals
+            `SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, repeated_ids, error, removals,
+                    (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms
                FROM connector_run WHERE id = $1`, [runId]);
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
@@ -220,9 +221,12 @@ export function connectorsCommand(): Command {
           if (r.status === 'RUNNING') progress({ ...r, repeatedIds: r.repeated_ids });
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
             if (process.stderr.isTTY) process.stderr.write('\n');
-            out(`${name}: ${r.status} — ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
+            // As an --in-process sync says it (QA: the docs showed that line, a queued sync printed another).
+            const took = r.duration_ms !== null ? ` in ${(r.duration_ms / 1000).toFixed(1)} s` : '';
+            out(`${name}: ${r.status}${took} — run ${runId}: ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
             if (r.repeated_ids > 0) out(repeatedLine(r.repeated_ids));
-            for (const line of removalsLines(r.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare)) out(line);
+            const maxShare = b.ctx.connectors.catalog.list().find((c) => c.definition.name === name)?.definition.removals?.maxShare;
+            for (const line of removalsLines(r.removals, maxShare)) out(line);
             if (r.files_skipped > 0) out(skippedLine(r.files_skipped, opts.force));
             if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
             process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;
