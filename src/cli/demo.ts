@@ -158,7 +158,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out('════════════════════════════════════════════════════════════════════════════');
   out(` GraphQL       ${graphqlUrl}   (open it in a browser: Apollo Sandbox)`);
   out(` Health        ${api.url}/healthz   ${api.url}/readyz   ${api.url}/metrics`);
-  out(' Sources       (connectors/<name>/connector.yaml; `npm run childhub -- connectors list`)');
+  // Where the definitions are read from: the project's connectors/, or CONNECTORS_DIR (QA: always named connectors/).
+  const defs = path.relative(process.cwd(), path.join(ctx.connectors.catalog.dir, '<name>', 'connector.yaml'));
+  out(` Sources       (${defs}; \`npm run childhub -- connectors list\`)`);
   for (const line of sources.lines) out(`  ${line}`);
   if (sources.envFile) {
     out(`               connector commands in another terminal (same CHILDHUB_HOME) need these sources' settings:`);
