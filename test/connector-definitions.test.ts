@@ -230,6 +230,9 @@ describe('connector definitions', () => {
       { path: 'name', line: 1, column: 7, message: 'must equal the folder name "tmp" (connectors are found by folder): put the file at connectors/other/connector.yaml' },
     ]);
     expect(loadDefinitionFile(writeDefinition('other', yaml.join('\n')), { folderName: 'note' }).notes).toEqual([]);
+    // A folder that cannot be a name is not offered as one (QA: "My_Conn" was asked for, which the name rule refuses).
+    expect(loadDefinitionFile(writeDefinition('My_Conn', yaml.join('\n')), { folderName: 'note' }).notes[0]!.message)
+      .toBe('must equal its folder\'s name (connectors are found by folder), and "My_Conn" cannot be one: put the file at connectors/other/connector.yaml');
     // A draft's other problems still fail it.
     const broken = writeDefinition('tmp', yaml.join('\n').replace('kind: file', 'kind: ftp'));
     expect(() => loadDefinitionFile(broken, { folderName: 'note' })).toThrow(DefinitionInvalidError);

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { loggedOutcome } from '../../observability/logger.js';
 import { canonicalJson } from '../../services/ingest/source-record.normalizer.js';
-import { connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
+import { CONNECTOR_NAME, connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
 import { ConnectorNotFoundError } from './connector-not-found.error.js';
 import { DefinitionInvalidError, type DeclaredConnector, type DefinitionProblem } from './definition-invalid.error.js';
 
@@ -181,7 +181,10 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
         path: 'name',
         line: locate(doc, lineCounter, ['name'])?.line ?? null,
         column: locate(doc, lineCounter, ['name'])?.col ?? null,
-        message: `must equal the folder name "${path.basename(folder)}" (connectors are found by folder): put the file at connectors/${name}/${DEFINITION_FILE}`,
+        // A folder that cannot be a connector's name is renamed, not matched (QA: "My_Conn" was asked for).
+        message: CONNECTOR_NAME.test(path.basename(folder))
+          ? `must equal the folder name "${path.basename(folder)}" (connectors are found by folder): put the file at connectors/${name}/${DEFINITION_FILE}`
+          : `must equal its folder's name (connectors are found by folder), and "${path.basename(folder)}" cannot be one: put the file at connectors/${name}/${DEFINITION_FILE}`,
       }
     : null;
   const problems: DefinitionProblem[] = folderProblem && opts.folderName !== 'note' ? [folderProblem] : [];

@@ -60,12 +60,15 @@ const removalsSchema = z
  * A connector definition (`connectors/<name>/connector.yaml`): which source system, how to read it, and how
  * its records map onto the hub's source records and projections. Published as `connectors/connector.schema.json`.
  */
+/** What a connector's name (and so its folder's) may be. */
+export const CONNECTOR_NAME = /^[a-z][a-z0-9-]{1,62}$/;
+
 export const connectorDefinitionSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
     name: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be 2 to 63 lower case letters, digits and dashes, starting with a letter')
+      .regex(CONNECTOR_NAME, 'must be 2 to 63 lower case letters, digits and dashes, starting with a letter')
       .describe('The connector\'s name: the folder it lives in, used on the CLI and in the API.'),
     sourceSystem: z.enum(SOURCE_SYSTEMS).describe('The agency system the records come from; external ids are unique within it.'),
     title: z.string().min(1).describe('What the source is, for people (shown by `connectors list` and the API).'),
