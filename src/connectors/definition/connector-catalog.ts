@@ -67,7 +67,7 @@ const YAML_ERRORS: Partial<Record<YAML.ErrorCode, string>> = {
   MULTILINE_IMPLICIT_KEY: 'a key that is not on one line (a missing `:` or closing quote above?)',
   BLOCK_IN_FLOW: 'a block value inside `[ … ]` or `{ … }`',
   DUPLICATE_KEY: 'a key given twice in the same map',
-  MISSING_CHAR: 'a closing quote, bracket or brace is missing',
+  MISSING_CHAR: 'a closing quote, bracket or brace is missing (noticed here: the one it closes opens on this line or above)',
   TAB_AS_INDENT: 'a tab used to indent: YAML indents with spaces',
   TAG_RESOLVE_FAILED: 'a tag (`!…`) YAML does not know: quote a value that starts with `!`',
   UNEXPECTED_TOKEN: 'text YAML does not expect here (a value starting with `|`, `>`, `}` or `]` must be quoted; check colons and quotes)',
