@@ -50,7 +50,8 @@ describe('childhub connectors CLI', () => {
     const drafted = await childhub('connectors', 'validate', '--file', draft);
     expect(drafted.code).toBe(0);
     expect(drafted.stdout).toMatch(new RegExp(`^ok +${draft.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
-    expect(drafted.stdout).toMatch(/^note +\S*draft\.yaml:1 name: must equal the folder name ".+" \(connectors are found by folder\): put the file at connectors\/draft\/connector\.yaml$/m);
+    // (The temporary folder's random name may or may not be a valid connector name: both notes name where to put it.)
+    expect(drafted.stdout).toMatch(/^note +\S*draft\.yaml:1 name: must equal .*\(connectors are found by folder\).*: put the file at connectors\/draft\/connector\.yaml$/m);
     // Typed as `npm run childhub -- connectors validate school --file draft.yaml` in the draft's folder: npm runs the CLI in
     // the project's folder and says where it was typed (INIT_CWD); the draft is read from there, named as given, and
     // the named connector is checked too (QA: ENOENT in the project's folder, and the name ignored).
