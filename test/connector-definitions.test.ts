@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,7 +91,7 @@ describe('connector definitions', () => {
     write('agency-a', yaml);
     write('agency-z', yaml.replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequency: hourly'));
     const told: DefinitionInvalidError[] = [];
-    expect(() => catalog.current('nope', (e) => told.push(e))).toThrow('no connector named "nope" (known: agency-a, school)');
+    expect(() => catalog.current('nope', (e) => told.push(e))).toThrow('no connector named "nope" (known: agency-a, agency-z, school)');
     expect(told.map((e) => e.file)).toEqual([expect.stringMatching(/agency-z\/connector\.yaml$/)]);
     expect(told[0]!.message).toMatch(/connector\.yaml:\d+:\d+ frequency: is not a known setting here \(misspelt\?\)/);
     expect(catalog.invalid).toEqual(told);
@@ -189,7 +190,7 @@ describe('connector definitions', () => {
   it('refuses a kind without its section and a name that is not the folder (reported with the other problems)', () => {
     const file = writeDefinition('drops', 'name: other\nsourceSystem: justice-register\ntitle: T\nkind: file\nrecords:\n  - externalId: { from: id }\n');
     const err = problemsOf(file);
-    expect(err.problems.map((p) => p.path)).toEqual(['name', 'file']);
+    expect(err.problems.map((p) => p.path)).toEqual(['file', 'name']);
     const named = writeDefinition('drops2', [
       'name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', '',
     ].join('\n'));
@@ -269,10 +270,17 @@ describe('connector definitions', () => {
     writeFileSync(path.join(dir, 'aliased', 'connector.yaml'), school.replace('name: school', 'name: aliased').replace('value: { env: SCHOOL_API_KEY }', 'value: *Hunter2'));
     mkdirSync(path.join(dir, 'school'));
     writeFileSync(path.join(dir, 'school', 'connector.yaml'), school);
+    // A named pipe would block the reader until something writes to it (QA: the demo froze); a link to nothing is
+    // refused, not passed over as if the connector were removed (QA).
+    mkdirSync(path.join(dir, 'piped'));
+    execFileSync('mkfifo', [path.join(dir, 'piped', 'connector.yaml')]);
+    mkdirSync(path.join(dir, 'linked'));
+    symlinkSync(path.join(dir, 'nowhere.yaml'), path.join(dir, 'linked', 'connector.yaml'));
     const catalog = ConnectorCatalog.load(dir);
     expect(catalog.names()).toEqual(['school']);
     expect(catalog.invalid.map((e) => [path.basename(path.dirname(e.file)), e.problems[0]!.message])).toEqual([
       ['aliased', expect.stringContaining('an alias')], ['folder-file', 'is a directory, not a file'],
+      ['linked', 'does not exist (or is a link to a file that does not)'], ['piped', 'is not a regular file (a named pipe, socket or device)'],
     ]);
   });
 
@@ -289,11 +297,24 @@ describe('connector definitions', () => {
       [school.replace(/^ {2}baseUrl: .*$/m, '  baseUrl: "https://admin:sk-LIVE-abc123@example.test/api"'), 'http.baseUrl'],
       [school.replace(/^ {2}baseUrl: .*$/m, '  baseUrl: { env: X_URL, default: "https://admin:sk-LIVE-abc123@example.test" }'), 'http.baseUrl'],
     ];
+    refused.push(
+      [school.replace(headers, 'headers: { Accept: application/json, X-Authorization: x, Ocp-Apim-Subscription-Key: y }'), 'http.request.headers.X-Authorization'],
+      [school.replace(params, 'params: { nam_hoc: "2026-2027", private_key: sk-LIVE-abc123 }'), 'http.request.params.private_key'],
+      [school.replace(/^ {4}path: (\S+)$/m, '    path: $1?api_key=sk-LIVE-abc123'), 'http.request.path'],
+      [school.replace(/^ {2}baseUrl: .*$/m, '  baseUrl: "https://example.test/api?token=sk-LIVE-abc123"'), 'http.baseUrl'],
+    );
     for (const [yaml, at] of refused) {
       const err = problemsOf(writeDefinition('school', yaml));
-      expect(err.problems.map((p) => p.path), at).toEqual([at]);
+      expect(err.problems.map((p) => p.path)[0], at).toBe(at);
       expect(err.message).not.toContain('sk-LIVE');
     }
+    // Words, not letters: a paging token, a count of tokens or a secretariat is no credential (QA).
+    const ordinary = school.replace(params, 'params: { nam_hoc: "2026-2027", pageToken: abc, tokens_per_page: 5, secretariat: x, session: 1 }')
+      .replace(headers, 'headers: { Accept: application/json, Idempotency-Key: abc }');
+    expect(loadDefinitionFile(writeDefinition('school', ordinary)).definition.http?.request.params).toMatchObject({ pageToken: 'abc' });
+    // A number where a header wants text says so (QA: "Invalid input").
+    expect(problemsOf(writeDefinition('school', school.replace(headers, 'headers: { Accept: application/json, X-Api-Key: 123456789 }'))).problems)
+      .toEqual([expect.objectContaining({ path: 'http.request.headers.X-Api-Key', message: 'must be text (quote a number) or { env: NAME, default?: "…" }' })]);
     // From the environment they are taken; other headers and parameters stay literals.
     const fromEnv = school.replace(headers, 'headers: { Accept: application/json, Authorization: { env: X_AUTHORIZATION } }')
       .replace(params, 'params: { nam_hoc: "2026-2027", api_key: { env: X_KEY } }');

@@ -273,6 +273,6 @@ describe('connectors added or edited while the gateway runs', () => {
     define('agency-b');
     const unknown = await hub.gql('mutation { syncConnector(name: "agency-c") { id } }', {}, engineer);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
-    expect(unknown.body.errors?.[0]?.message).toBe('no connector named "agency-c" (known: agency-a, agency-b, school)');
+    expect(unknown.body.errors?.[0]?.message).toBe('no connector named "agency-c" (known: agency-a, agency-b, broken, school)');
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import YAML, { LineCounter } from 'yaml';
@@ -50,7 +50,8 @@ function unreadable(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EISDIR') return 'is a directory, not a file';
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: the hub\'s user may not read it';
-  if (code === 'ENOENT') return 'does not exist';
+  if (code === 'ENOENT') return 'does not exist (or is a link to a file that does not)';
+  if (code === 'ELOOP') return 'is a link that leads back to itself';
   return `cannot be read (${code ?? 'I/O error'})`;
 }
 
@@ -158,8 +159,16 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   const rel = opts.displayName ?? definitionPath(file);
   let text: string;
   try {
+    // Only a regular file is read: opening a named pipe would wait for a writer, and with it the gateway and the
+    // worker (QA: a FIFO named connector.yaml froze the demo).
+    const st = statSync(file);
+    if (!st.isFile()) {
+      const what = st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file (a named pipe, socket or device)';
+      throw new DefinitionInvalidError(rel, [{ path: '(file)', line: null, column: null, message: what }]);
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof DefinitionInvalidError) throw err;
     // A directory named connector.yaml, a file the hub may not read: this connector is invalid, the others load.
     throw new DefinitionInvalidError(rel, [{ path: '(file)', line: null, column: null, message: unreadable(err) }]);
   }
@@ -238,7 +247,8 @@ export function logInvalidDefinition(logger: Logger, err: DefinitionInvalidError
  * written since it was read; undefined when it is gone.
  */
 function fileSignature(file: string): string | undefined {
-  const st = statSync(file, { throwIfNoEntry: false, bigint: true });
+  // A link to nothing is still a file someone wrote: signed by the link itself, so it is read (and refused), not passed over.
+  const st = statSync(file, { throwIfNoEntry: false, bigint: true }) ?? lstatSync(file, { throwIfNoEntry: false, bigint: true });
   return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
 }
 
@@ -248,7 +258,7 @@ function definitionFiles(dir: string): string[] {
   return readdirSync(dir)
     .sort()
     .map((entry) => path.join(dir, entry, DEFINITION_FILE))
-    .filter((file) => statSync(path.dirname(file), { throwIfNoEntry: false })?.isDirectory() && existsSync(file));
+    .filter((file) => statSync(path.dirname(file), { throwIfNoEntry: false })?.isDirectory() && lstatSync(file, { throwIfNoEntry: false }) !== undefined);
 }
 
 type Issue = z.core.$ZodIssue;
@@ -281,7 +291,8 @@ function isMissing(input: unknown, issue: Issue): boolean {
   return v === undefined;
 }
 
-const sortByLine = (problems: DefinitionProblem[]) => problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+const sortByLine = (problems: DefinitionProblem[]) =>
+  problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? Infinity) - (b.column ?? Infinity));
 
 /** Where the key itself is written (the last element of `p`), in the map at the rest of `p`. */
 function locateKey(doc: YAML.Document, lc: LineCounter, p: Array<string | number>): { line: number; col: number } | null {
@@ -410,6 +421,6 @@ export class ConnectorCatalog {
     if (found) return found;
     const broken = this.invalid.find((e) => folderOf(e.file) === name);
     if (broken) throw broken;
-    throw new ConnectorNotFoundError(name, this.names());
+    throw new ConnectorNotFoundError(name, this.folderNames());
   }
 }

@@ -97,16 +97,30 @@ const queryValueSchema = z
   .union([z.string(), z.number(), z.boolean(), envRefSchema])
   .describe('A query parameter value: a literal or { env: NAME, default?: "…" }.');
 
+/** Words of a name (`X-Api-Key` → x, api, key; `pageToken` → page, token). */
+const wordsOf = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+
+/** Words before `token` that make it a paging token, not a credential (`pageToken`, `next_token`). */
+const PAGING = new Set(['page', 'next', 'continuation', 'cursor', 'sync', 'resume', 'start']);
+const CREDENTIAL_WORDS = new Set(['authorization', 'auth', 'cookie', 'apikey', 'password', 'passwd', 'pwd', 'secret', 'credential', 'credentials', 'signature', 'sig']);
+
 /**
- * Header and query parameter names that carry credentials: their value is a secret, so only `{ env: NAME }` (no
+ * Whether a header or query parameter name carries credentials, so its value is a secret: only `{ env: NAME }` (no
  * default) is taken, as for `auth` (QA: `Authorization: "Bearer …"` and `api_key: "…"` written in the file passed).
+ * By whole words, so that `pageToken`, `tokens_per_page` or `secretariat` stay ordinary (QA): a word of
+ * {@link CREDENTIAL_WORDS}, `token` not after a paging word, or `key` last (`X-Api-Key`, `access_key`,
+ * `Ocp-Apim-Subscription-Key`).
  */
-const CREDENTIAL_NAME = /^(?:authorization|proxy-authorization|cookie|key|sig)$|api[-_]?key|token|secret|passw(?:or)?d|pwd|signature|credential|session/i;
+export function isCredentialName(name: string): boolean {
+  const words = wordsOf(name);
+  return words.some((w, i) => CREDENTIAL_WORDS.has(w) || (w === 'token' && !PAGING.has(words[i - 1] ?? '')))
+    || (words[words.length - 1] === 'key' && words[words.length - 2] !== 'idempotency');
+}
 
 /** Refuses a literal (or a default) under a credential-carrying name, without repeating the value. */
 const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
   for (const [name, value] of Object.entries(values)) {
-    if (!CREDENTIAL_NAME.test(name)) continue;
+    if (!isCredentialName(name)) continue;
     if (typeof value === 'object' && value !== null && !('default' in value)) continue;
     ctx.addIssue({
       code: 'custom', path: [name],
@@ -115,9 +129,34 @@ const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Re
   }
 };
 
+/** The credential-named parameters of a URL's (or path's) query string, written literally. */
+function credentialsInQuery(url: string): string[] {
+  const q = url.indexOf('?');
+  if (q < 0) return [];
+  return [...new URLSearchParams(url.slice(q + 1).split('#')[0]).keys()].filter(isCredentialName);
+}
+
+/** Refuses credentials in a URL written in the file: `user:password@`, or a credential-named query parameter. */
+const noCredentialsInUrl = (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
+  const written = typeof v === 'string' ? v : v.default;
+  if (written === undefined) return;
+  // The messages never repeat the value.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
+  }
+  for (const name of credentialsInQuery(written)) {
+    ctx.addIssue({ code: 'custom', message: `must not carry credentials in its query string (${name}): use auth (apiKey with in: query) or request.params with { env: NAME }` });
+  }
+};
+
+/** A header's value: text, or { env: NAME }. */
+const headerValueSchema = z.union([z.string(), envRefSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'must be text (quote a number) or { env: NAME, default?: "…" }' : undefined),
+});
+
 const requestSchema = z
   .object({
-    path: nonEmpty.describe('Path of the collection, relative to baseUrl (e.g. /api/v1/hoc-sinh).'),
+    path: nonEmpty.superRefine(noCredentialsInUrl).describe('Path of the collection, relative to baseUrl (e.g. /api/v1/hoc-sinh); no credentials in its query string.'),
     params: z
       .record(nonEmpty, queryValueSchema)
       .default({})
@@ -125,7 +164,7 @@ const requestSchema = z
       .describe('Fixed query parameters sent with the first request of every run (e.g. { nam_hoc: "2026-2027" }). '
         + 'A parameter named like a credential (api_key, token, secret, password, signature…) only as { env: NAME }.'),
     headers: z
-      .record(nonEmpty, settingSchema)
+      .record(nonEmpty, headerValueSchema)
       .default({})
       .superRefine(noLiteralCredentials('header'))
       .describe('Extra request headers (e.g. { Accept: application/json }); values are literals or { env: NAME }. '
@@ -266,14 +305,8 @@ const retrySchema = z
 
 export const httpConfigSchema = z
   .object({
-    baseUrl: setting('Base URL of the source API (e.g. http://127.0.0.1:4102 or https://fhir.example/fhir); never with credentials in it (user:password@): use auth.')
-      .superRefine((v, ctx) => {
-        const written = typeof v === 'string' ? v : v.default;
-        // user:password@ in a URL written in the file is a literal secret (QA); the message never repeats it.
-        if (written !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
-          ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
-        }
-      }),
+    baseUrl: setting('Base URL of the source API (e.g. http://127.0.0.1:4102 or https://fhir.example/fhir); never with credentials in it (user:password@, or a query parameter named like one): use auth.')
+      .superRefine(noCredentialsInUrl),
     auth: httpAuthSchema.optional(),
     request: requestSchema,
     records: bodyPath('Path to the records in the response body (e.g. data, or entry[resource.resourceType=Patient].resource).'),
