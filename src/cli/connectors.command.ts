@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { config as loadConfig } from '../config/config.js';
-import { CONNECTORS_DIR, ConnectorCatalog, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
+import { CONNECTORS_DIR, ConnectorCatalog, folderOf, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
 import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
@@ -39,7 +39,7 @@ export function connectorsCommand(): Command {
             lastRunLine(last?.status ? { status: last.status, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0, repeatedIds: last.repeated_ids ?? 0 } : undefined)}`);
         // Every connector folder, valid or not, and every connector that ran here whose folder is gone, in name
         // order, as GraphQL `connectors` lists them (QA: an invalid one showed only its problems, a removed one nothing).
-        const invalid = new Map(catalog.invalid.map((e) => [path.basename(path.dirname(e.file)), e]));
+        const invalid = new Map(catalog.invalid.map((e) => [folderOf(e.file), e]));
         const names = [...new Set([...catalog.folderNames(), ...byName.keys()])].sort();
         for (const name of names) {
           const last = byName.get(name);

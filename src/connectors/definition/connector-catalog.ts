@@ -48,7 +48,6 @@ export function definitionPath(file: string): string {
 /** Why a definition file cannot be read, in the hub's words. */
 function unreadable(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EISDIR') return 'is a directory, not a file';
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: the hub\'s user may not read it';
   if (code === 'ENOENT') return 'does not exist (or is a link to a file that does not)';
   if (code === 'ELOOP') return 'is a link that leads back to itself';
@@ -169,7 +168,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof DefinitionInvalidError) throw err;
-    // A directory named connector.yaml, a file the hub may not read: this connector is invalid, the others load.
+    // A file the hub may not read, a link to nothing: this connector is invalid, the others load.
     throw new DefinitionInvalidError(rel, [{ path: '(file)', line: null, column: null, message: unreadable(err) }]);
   }
   const lineCounter = new LineCounter();
@@ -185,11 +184,12 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   }
   const folder = path.dirname(file);
   const name = (input as { name?: unknown } | null)?.name;
+  const nameAt = locate(doc, lineCounter, ['name']);
   const folderProblem: DefinitionProblem | null = typeof name === 'string' && name !== path.basename(folder)
     ? {
         path: 'name',
-        line: locate(doc, lineCounter, ['name'])?.line ?? null,
-        column: locate(doc, lineCounter, ['name'])?.col ?? null,
+        line: nameAt?.line ?? null,
+        column: nameAt?.col ?? null,
         // A folder that cannot be a connector's name is renamed, not matched (QA: "My_Conn" was asked for).
         message: CONNECTOR_NAME.test(path.basename(folder))
           ? `must equal the folder name "${path.basename(folder)}" (connectors are found by folder): put the file at connectors/${name}/${DEFINITION_FILE}`
