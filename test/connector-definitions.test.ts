@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectorCatalog, loadDefinitionFile } from '../src/connectors/definition/connector-catalog.js';
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
+import { isCredentialName } from '../src/connectors/http/http.schema.js';
 import { serializeError } from '../src/observability/logger.js';
 
 function writeDefinition(name: string, yaml: string): string {
@@ -276,11 +277,18 @@ describe('connector definitions', () => {
     execFileSync('mkfifo', [path.join(dir, 'piped', 'connector.yaml')]);
     mkdirSync(path.join(dir, 'linked'));
     symlinkSync(path.join(dir, 'nowhere.yaml'), path.join(dir, 'linked', 'connector.yaml'));
+    // A link to itself, as the file and as the folder (QA: ELOOP threw out of every command reading the folder).
+    mkdirSync(path.join(dir, 'looped'));
+    symlinkSync('connector.yaml', path.join(dir, 'looped', 'connector.yaml'));
+    symlinkSync('loop-folder', path.join(dir, 'loop-folder'));
+    mkdirSync(path.join(dir, 'empty'));
+    writeFileSync(path.join(dir, 'empty', 'connector.yaml'), '# nothing yet\n');
     const catalog = ConnectorCatalog.load(dir);
     expect(catalog.names()).toEqual(['school']);
     expect(catalog.invalid.map((e) => [path.basename(path.dirname(e.file)), e.problems[0]!.message])).toEqual([
-      ['aliased', expect.stringContaining('an alias')], ['folder-file', 'is a directory, not a file'],
-      ['linked', 'does not exist (or is a link to a file that does not)'], ['piped', 'is not a regular file (a named pipe, socket or device)'],
+      ['aliased', expect.stringContaining('an alias')], ['empty', 'the file is empty (or holds only comments)'], ['folder-file', 'is a directory, not a file'],
+      ['linked', 'does not exist (or is a link to a file that does not)'], ['looped', 'is a link that leads back to itself'],
+      ['piped', 'is not a regular file (a named pipe, socket or device)'],
     ]);
   });
 
@@ -308,13 +316,35 @@ describe('connector definitions', () => {
       expect(err.problems.map((p) => p.path)[0], at).toBe(at);
       expect(err.message).not.toContain('sk-LIVE');
     }
-    // Words, not letters: a paging token, a count of tokens or a secretariat is no credential (QA).
-    const ordinary = school.replace(params, 'params: { nam_hoc: "2026-2027", pageToken: abc, tokens_per_page: 5, secretariat: x, session: 1 }')
-      .replace(headers, 'headers: { Accept: application/json, Idempotency-Key: abc }');
-    expect(loadDefinitionFile(writeDefinition('school', ordinary)).definition.http?.request.params).toMatchObject({ pageToken: 'abc' });
-    // A number where a header wants text says so (QA: "Invalid input").
-    expect(problemsOf(writeDefinition('school', school.replace(headers, 'headers: { Accept: application/json, X-Api-Key: 123456789 }'))).problems)
-      .toEqual([expect.objectContaining({ path: 'http.request.headers.X-Api-Key', message: 'must be text (quote a number) or { env: NAME, default?: "…" }' })]);
+    // By what the name names (its last word), not by letters: paging tokens, sort and cache keys, types and flags are
+    // no credentials; joined and numbered spellings of credentials are (QA, twice).
+    const credentials = ['Authorization', 'X-Authorization', 'Cookie', 'X-Api-Key', 'X-API-KEY', 'apiKey', 'APIKey', 'apiKeys', 'x-api-key2', 'X-Api-Key-Value',
+      'X-Private-Key', 'Ocp-Apim-Subscription-Key', 'X-Auth-Token', 'api_key', 'access_key', 'private_key', 'key', 'token', 'access_token', 'accessToken',
+      'authtoken', 'accesstoken', 'apitoken', 'secret', 'client_secret', 'clientsecret', 'clientSecret', 'privatekey', 'subscriptionkey', 'password',
+      'passphrase', 'X-Passphrase', 'signature', 'sig', 'jwt', 'X-JWT-Assertion', 'sessionid', 'JSESSIONID', 'X-Session-Id'];
+    const ordinaryNames = ['Accept', 'nam_hoc', '_count', 'pageToken', '$skipToken', '$skiptoken', 'deltaToken', 'next_token', 'after_token', 'page_token_hint',
+      'tokens_per_page', 'token_type', 'secretariat', 'session', 'Idempotency-Key', 'sort_key', 'sortKey', 'partition_key', 'X-Cache-Key', 'X-Request-Key',
+      'auth_type', 'X-Auth-Method', 'signature_required', 'has_signature', 'X-Signature-Version', 'cookie_consent', 'keyword', 'monkey', 'X-Request-Id'];
+    expect(credentials.filter((n) => !isCredentialName(n))).toEqual([]);
+    expect(ordinaryNames.filter((n) => isCredentialName(n))).toEqual([]);
+    const ordinary = school.replace(params, 'params: { nam_hoc: "2026-2027", pageToken: abc, tokens_per_page: 5, secretariat: x, session: 1, sort_key: name }')
+      .replace(headers, 'headers: { Accept: application/json, Idempotency-Key: abc, X-Count: 12 }');
+    expect(loadDefinitionFile(writeDefinition('school', ordinary)).definition.http?.request).toMatchObject({ params: { pageToken: 'abc' }, headers: { 'X-Count': 12 } });
+    // A credential in a header's value, whatever its name; and in the token endpoint's URL (QA).
+    for (const [yaml, at] of [
+      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: "Bearer sk-LIVE-abc123" }'), 'http.request.headers.X-Custom'],
+      [school.replace(headers, 'headers: { Accept: application/json, X-Api-Key: 123456789 }'), 'http.request.headers.X-Api-Key'],
+    ] as const) {
+      const err = problemsOf(writeDefinition('school', yaml));
+      expect(err.problems.map((p) => [p.path, p.message.startsWith('a header that carries credentials')]), at).toEqual([[at, true]]);
+      expect(err.message).not.toContain('sk-LIVE');
+    }
+    const health = readFileSync(ConnectorCatalog.load().get('health-station').file, 'utf8');
+    const tokenUrl = /^( +)tokenUrl: .*$/m;
+    expect(health).toMatch(tokenUrl);
+    const inToken = problemsOf(writeDefinition('health-station', health.replace(tokenUrl, '$1tokenUrl: "https://u:sk-LIVE-abc123@example.test/token?client_secret=sk-LIVE-abc123"')));
+    expect(inToken.problems.map((p) => p.path)).toEqual(['http.auth.tokenUrl', 'http.auth.tokenUrl']);
+    expect(inToken.message).not.toContain('sk-LIVE');
     // From the environment they are taken; other headers and parameters stay literals.
     const fromEnv = school.replace(headers, 'headers: { Accept: application/json, Authorization: { env: X_AUTHORIZATION } }')
       .replace(params, 'params: { nam_hoc: "2026-2027", api_key: { env: X_KEY } }');

@@ -182,6 +182,9 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
     // without bound. The library's message quotes the text: never repeated (it may be a secret).
     throw new DefinitionInvalidError(rel, unresolvedAliases(doc, lineCounter));
   }
+  if (input === null || input === undefined) {
+    throw new DefinitionInvalidError(rel, [{ path: '(definition)', line: null, column: null, message: 'the file is empty (or holds only comments)' }]);
+  }
   const folder = path.dirname(file);
   const name = (input as { name?: unknown } | null)?.name;
   const nameAt = locate(doc, lineCounter, ['name']);
@@ -247,9 +250,19 @@ export function logInvalidDefinition(logger: Logger, err: DefinitionInvalidError
  * written since it was read; undefined when it is gone.
  */
 function fileSignature(file: string): string | undefined {
-  // A link to nothing is still a file someone wrote: signed by the link itself, so it is read (and refused), not passed over.
-  const st = statSync(file, { throwIfNoEntry: false, bigint: true }) ?? lstatSync(file, { throwIfNoEntry: false, bigint: true });
+  // A link to nothing, or to itself, is still a file someone wrote: signed by the link itself, so it is read (and
+  // refused), not passed over (QA: a link loop threw out of every reading of the folder).
+  const st = quietly(() => statSync(file, { throwIfNoEntry: false, bigint: true })) ?? quietly(() => lstatSync(file, { throwIfNoEntry: false, bigint: true }));
   return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
+}
+
+/** `fn`'s answer, or undefined when it throws (a link loop, a folder the hub may not search). */
+function quietly<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The definition file of every connector folder under `dir`, in name order (a folder removed meanwhile is passed over). */
@@ -258,7 +271,7 @@ function definitionFiles(dir: string): string[] {
   return readdirSync(dir)
     .sort()
     .map((entry) => path.join(dir, entry, DEFINITION_FILE))
-    .filter((file) => statSync(path.dirname(file), { throwIfNoEntry: false })?.isDirectory() && lstatSync(file, { throwIfNoEntry: false }) !== undefined);
+    .filter((file) => quietly(() => statSync(path.dirname(file), { throwIfNoEntry: false }))?.isDirectory() && quietly(() => lstatSync(file, { throwIfNoEntry: false })) !== undefined);
 }
 
 type Issue = z.core.$ZodIssue;

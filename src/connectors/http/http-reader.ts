@@ -324,7 +324,7 @@ export class HttpReader implements SourceReader {
     }
     const headers: Record<string, string> = { Accept: 'application/json' };
     for (const [k, v] of Object.entries(this.config.request.headers)) {
-      headers[k] = resolveSetting(v, where(`request.headers.${k}`), this.env);
+      headers[k] = typeof v === 'object' ? resolveSetting(v, where(`request.headers.${k}`), this.env) : String(v);
     }
     const auth = createHttpAuth(this.config.auth, { env: this.env, transport: this.transport, now: this.now, logger: this.logger, name });
     this.resolved = { base, headers, auth };

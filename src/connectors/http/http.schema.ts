@@ -10,6 +10,89 @@ import { parseTemplate } from './page-records.js';
 
 const setting = (description: string) => settingSchema.describe(`${description} A literal, or { env: NAME, default?: "…" }.`);
 const secret = (description: string) => secretRefSchema.describe(`${description} Only { env: NAME }: literal secrets are refused.`);
+
+/** Words of a name (`X-Api-Key` → x, api, key; `pageToken` → page, token). */
+const wordsOf = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+
+/** Words before `token` that make it a paging token, not a credential (`pageToken`, `$skipToken`, `next_token`). */
+const PAGING = new Set(['page', 'next', 'skip', 'delta', 'continuation', 'cursor', 'sync', 'resume', 'start', 'after', 'before', 'since', 'offset']);
+/** Words before `key` that make it a credential (`X-Api-Key`, `access_key`), not a sort, cache or partition key. */
+const KEY_KINDS = new Set(['api', 'access', 'secret', 'private', 'subscription', 'client', 'auth', 'app', 'application', 'master', 'license', 'shared', 'signing', 'session', 'consumer', 'developer', 'partner']);
+/** Names that are credentials whatever comes before them. */
+const CREDENTIAL_NOUNS = new Set(['authorization', 'auth', 'cookie', 'apikey', 'password', 'passwd', 'pwd', 'passphrase', 'secret', 'credential', 'credentials', 'signature', 'sig', 'jwt']);
+/** First words of a flag about a credential, not the credential (`has_signature`, `use_auth`). */
+const FLAG_WORDS = new Set(['has', 'is', 'use', 'with', 'require', 'requires', 'include', 'enable', 'enabled', 'no']);
+
+/** Whether one word, perhaps joined (`accesstoken`, `privatekey`, `JSESSIONID`), names a credential, with the word before it. */
+function credentialWord(w: string, before: string): boolean {
+  if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase)$/.test(w) || /^j?sessionid$/.test(w)) return true;
+  const token = /^(\w*?)tokens?$/.exec(w);
+  if (token) return !PAGING.has(token[1] || before);
+  const key = /^(\w*?)keys?$/.exec(w);
+  if (key) return key[1] ? KEY_KINDS.has(key[1]) : before === '' || KEY_KINDS.has(before);
+  return false;
+}
+
+/**
+ * Whether a header or query parameter name carries credentials, so its value is a secret: only `{ env: NAME }` (no
+ * default) is taken, as for `auth` (QA: `Authorization: "Bearer …"` and `api_key: "…"` written in the file passed).
+ * Judged by the name's last word, the thing it names (`X-Auth-Token`, `client_secret`, `X-Api-Key`, `key` alone as
+ * Google's APIs use it), so that a paging token (`pageToken`), a sort or cache key (`sort_key`, `X-Cache-Key`), a type
+ * (`token_type`) or a flag (`has_signature`) stay ordinary (QA); a trailing `value`/`id` or digits are passed over
+ * (`X-Api-Key-Value`, `X-Session-Id`, `x-api-key2`).
+ */
+export function isCredentialName(name: string): boolean {
+  const words = wordsOf(name).map((w) => w.replace(/\d+$/, '')).filter(Boolean);
+  if (words.includes('jwt')) return true;
+  if (FLAG_WORDS.has(words[0] ?? '') && words.length > 1) return false;
+  while (words.length > 1 && ['value', 'id', 'string'].includes(words[words.length - 1]!)) {
+    if (words[words.length - 1] === 'id' && words[words.length - 2] === 'session') return true;
+    words.pop();
+  }
+  const noun = words[words.length - 1];
+  return noun !== undefined && credentialWord(noun, words[words.length - 2] ?? '');
+}
+
+/** A literal header value that is itself a credential (`Bearer …`, `Basic …`), whatever the header's name. */
+const CREDENTIAL_VALUE = /^(?:bearer|basic|digest|token)\s+\S/i;
+
+/** Refuses a literal (or a default) under a credential-carrying name, without repeating the value. */
+const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  for (const [name, value] of Object.entries(values)) {
+    if (!isCredentialName(name) && !(what === 'header' && typeof value === 'string' && CREDENTIAL_VALUE.test(value))) continue;
+    if (typeof value === 'object' && value !== null && !('default' in value)) continue;
+    ctx.addIssue({
+      code: 'custom', path: [name],
+      message: `a ${what} that carries credentials (${name}) must be a reference to an environment variable, { env: NAME }, with no default: literal values are refused (set the variable where the hub runs)`,
+    });
+  }
+};
+
+/** The credential-named parameters of a URL's (or path's) query string, written literally. */
+function credentialsInQuery(url: string): string[] {
+  const q = url.indexOf('?');
+  if (q < 0) return [];
+  return [...new URLSearchParams(url.slice(q + 1).split('#')[0]).keys()].filter(isCredentialName);
+}
+
+/** Refuses credentials in a URL written in the file: `user:password@`, or a credential-named query parameter. */
+const noCredentialsInUrl = (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
+  const written = typeof v === 'string' ? v : v.default;
+  if (written === undefined) return;
+  // The messages never repeat the value.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written) || /;\s*j?sessionid=/i.test(written)) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@host, ;jsessionid=): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
+  }
+  for (const name of credentialsInQuery(written)) {
+    ctx.addIssue({ code: 'custom', message: `must not carry credentials in its query string (${name}): use auth (apiKey with in: query) or request.params with { env: NAME }` });
+  }
+};
+
+/** A header's value: text (a number or true/false, sent as written), or { env: NAME }. */
+const headerValueSchema = z.union([z.string(), z.number(), z.boolean(), envRefSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'must be text, a number or { env: NAME, default?: "…" }' : undefined),
+});
+
 const nonEmpty = z.string().min(1);
 const positiveInt = z.number().int().positive();
 const paramName = (description: string) => nonEmpty.describe(description);
@@ -69,7 +152,7 @@ const bearerAuthSchema = z
 const oauth2ClientCredentialsSchema = z
   .object({
     type: z.literal('oauth2ClientCredentials').describe('OAuth 2.0 client-credentials grant (RFC 6749 §4.4).'),
-    tokenUrl: setting('Token endpoint (absolute URL).'),
+    tokenUrl: setting('Token endpoint (absolute URL); no credentials in it (user:password@ or the query string).').superRefine(noCredentialsInUrl),
     clientId: setting('Client identifier.'),
     clientSecret: secret('Client secret.'),
     scope: setting('Space-separated scopes to request (sent as `scope`).').optional(),
@@ -96,63 +179,6 @@ export type OAuth2ClientCredentialsConfig = z.infer<typeof oauth2ClientCredentia
 const queryValueSchema = z
   .union([z.string(), z.number(), z.boolean(), envRefSchema])
   .describe('A query parameter value: a literal or { env: NAME, default?: "…" }.');
-
-/** Words of a name (`X-Api-Key` → x, api, key; `pageToken` → page, token). */
-const wordsOf = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-
-/** Words before `token` that make it a paging token, not a credential (`pageToken`, `next_token`). */
-const PAGING = new Set(['page', 'next', 'continuation', 'cursor', 'sync', 'resume', 'start']);
-const CREDENTIAL_WORDS = new Set(['authorization', 'auth', 'cookie', 'apikey', 'password', 'passwd', 'pwd', 'secret', 'credential', 'credentials', 'signature', 'sig']);
-
-/**
- * Whether a header or query parameter name carries credentials, so its value is a secret: only `{ env: NAME }` (no
- * default) is taken, as for `auth` (QA: `Authorization: "Bearer …"` and `api_key: "…"` written in the file passed).
- * By whole words, so that `pageToken`, `tokens_per_page` or `secretariat` stay ordinary (QA): a word of
- * {@link CREDENTIAL_WORDS}, `token` not after a paging word, or `key` last (`X-Api-Key`, `access_key`,
- * `Ocp-Apim-Subscription-Key`).
- */
-export function isCredentialName(name: string): boolean {
-  const words = wordsOf(name);
-  return words.some((w, i) => CREDENTIAL_WORDS.has(w) || (w === 'token' && !PAGING.has(words[i - 1] ?? '')))
-    || (words[words.length - 1] === 'key' && words[words.length - 2] !== 'idempotency');
-}
-
-/** Refuses a literal (or a default) under a credential-carrying name, without repeating the value. */
-const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
-  for (const [name, value] of Object.entries(values)) {
-    if (!isCredentialName(name)) continue;
-    if (typeof value === 'object' && value !== null && !('default' in value)) continue;
-    ctx.addIssue({
-      code: 'custom', path: [name],
-      message: `a ${what} that carries credentials (${name}) must be a reference to an environment variable, { env: NAME }, with no default: literal values are refused (set the variable where the hub runs)`,
-    });
-  }
-};
-
-/** The credential-named parameters of a URL's (or path's) query string, written literally. */
-function credentialsInQuery(url: string): string[] {
-  const q = url.indexOf('?');
-  if (q < 0) return [];
-  return [...new URLSearchParams(url.slice(q + 1).split('#')[0]).keys()].filter(isCredentialName);
-}
-
-/** Refuses credentials in a URL written in the file: `user:password@`, or a credential-named query parameter. */
-const noCredentialsInUrl = (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
-  const written = typeof v === 'string' ? v : v.default;
-  if (written === undefined) return;
-  // The messages never repeat the value.
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
-    ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
-  }
-  for (const name of credentialsInQuery(written)) {
-    ctx.addIssue({ code: 'custom', message: `must not carry credentials in its query string (${name}): use auth (apiKey with in: query) or request.params with { env: NAME }` });
-  }
-};
-
-/** A header's value: text, or { env: NAME }. */
-const headerValueSchema = z.union([z.string(), envRefSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'must be text (quote a number) or { env: NAME, default?: "…" }' : undefined),
-});
 
 const requestSchema = z
   .object({
