@@ -321,10 +321,12 @@ describe('connector definitions', () => {
     const credentials = ['Authorization', 'X-Authorization', 'Cookie', 'X-Api-Key', 'X-API-KEY', 'apiKey', 'APIKey', 'apiKeys', 'x-api-key2', 'X-Api-Key-Value',
       'X-Private-Key', 'Ocp-Apim-Subscription-Key', 'X-Auth-Token', 'api_key', 'access_key', 'private_key', 'key', 'token', 'access_token', 'accessToken',
       'authtoken', 'accesstoken', 'apitoken', 'secret', 'client_secret', 'clientsecret', 'clientSecret', 'privatekey', 'subscriptionkey', 'password',
-      'passphrase', 'X-Passphrase', 'signature', 'sig', 'jwt', 'X-JWT-Assertion', 'sessionid', 'JSESSIONID', 'X-Session-Id'];
+      'passphrase', 'X-Passphrase', 'signature', 'sig', 'jwt', 'X-JWT-Assertion', 'sessionid', 'JSESSIONID', 'X-Session-Id',
+      'x-functions-key', 'user_key', 'userkey', 'hapikey', 'X-Key', 'pass', 'X-Auth-Pass', 'PHPSESSID', 'sid', 'client_assertion', 'mat_khau', 'matKhau'];
     const ordinaryNames = ['Accept', 'nam_hoc', '_count', 'pageToken', '$skipToken', '$skiptoken', 'deltaToken', 'next_token', 'after_token', 'page_token_hint',
       'tokens_per_page', 'token_type', 'secretariat', 'session', 'Idempotency-Key', 'sort_key', 'sortKey', 'partition_key', 'X-Cache-Key', 'X-Request-Key',
-      'auth_type', 'X-Auth-Method', 'signature_required', 'has_signature', 'X-Signature-Version', 'cookie_consent', 'keyword', 'monkey', 'X-Request-Id'];
+      'auth_type', 'X-Auth-Method', 'signature_required', 'has_signature', 'X-Signature-Version', 'cookie_consent', 'keyword', 'monkey', 'X-Request-Id',
+      'resumptionToken', 'pagination_token', 'PaginationToken', 'max_tokens', 'keys', 'client_id', 'X-Correlation-Id', 'If-None-Match', '_lastUpdated', 'ma_tinh'];
     expect(credentials.filter((n) => !isCredentialName(n))).toEqual([]);
     expect(ordinaryNames.filter((n) => isCredentialName(n))).toEqual([]);
     const ordinary = school.replace(params, 'params: { nam_hoc: "2026-2027", pageToken: abc, tokens_per_page: 5, secretariat: x, session: 1, sort_key: name }')
@@ -333,6 +335,8 @@ describe('connector definitions', () => {
     // A credential in a header's value, whatever its name; and in the token endpoint's URL (QA).
     for (const [yaml, at] of [
       [school.replace(headers, 'headers: { Accept: application/json, X-Custom: "Bearer sk-LIVE-abc123" }'), 'http.request.headers.X-Custom'],
+      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: "  AWS4-HMAC-SHA256 Credential=sk-LIVE-abc123" }'), 'http.request.headers.X-Custom'],
+      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: { env: X_CUSTOM, default: "Bearer sk-LIVE-abc123" } }'), 'http.request.headers.X-Custom'],
       [school.replace(headers, 'headers: { Accept: application/json, X-Api-Key: 123456789 }'), 'http.request.headers.X-Api-Key'],
     ] as const) {
       const err = problemsOf(writeDefinition('school', yaml));
@@ -345,6 +349,13 @@ describe('connector definitions', () => {
     const inToken = problemsOf(writeDefinition('health-station', health.replace(tokenUrl, '$1tokenUrl: "https://u:sk-LIVE-abc123@example.test/token?client_secret=sk-LIVE-abc123"')));
     expect(inToken.problems.map((p) => p.path)).toEqual(['http.auth.tokenUrl', 'http.auth.tokenUrl']);
     expect(inToken.message).not.toContain('sk-LIVE');
+    // However the URL is written, as a URL parser reads it (QA: one slash, backslashes, leading spaces), and `;` in the query.
+    for (const url of ['http:/u:sk-LIVE-abc123@example.test/token', 'http:\\\\u:sk-LIVE-abc123@example.test/token', '  http://u:sk-LIVE-abc123@example.test/token',
+      'http://example.test/token?x=1;client_secret=sk-LIVE-abc123', 'http://example.test/token;jsessionid=sk-LIVE-abc123']) {
+      const err = problemsOf(writeDefinition('health-station', health.replace(tokenUrl, `$1tokenUrl: "${url}"`)));
+      expect(err.problems.map((p) => p.path), url).toEqual(['http.auth.tokenUrl']);
+      expect(err.message).not.toContain('sk-LIVE');
+    }
     // From the environment they are taken; other headers and parameters stay literals.
     const fromEnv = school.replace(headers, 'headers: { Accept: application/json, Authorization: { env: X_AUTHORIZATION } }')
       .replace(params, 'params: { nam_hoc: "2026-2027", api_key: { env: X_KEY } }');

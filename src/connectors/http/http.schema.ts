@@ -15,21 +15,23 @@ const secret = (description: string) => secretRefSchema.describe(`${description}
 const wordsOf = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 
 /** Words before `token` that make it a paging token, not a credential (`pageToken`, `$skipToken`, `next_token`). */
-const PAGING = new Set(['page', 'next', 'skip', 'delta', 'continuation', 'cursor', 'sync', 'resume', 'start', 'after', 'before', 'since', 'offset']);
+const PAGING = new Set(['page', 'pagination', 'next', 'skip', 'delta', 'continuation', 'cursor', 'sync', 'resume', 'resumption', 'start', 'after', 'before', 'since', 'offset', 'max', 'min']);
 /** Words before `key` that make it a credential (`X-Api-Key`, `access_key`), not a sort, cache or partition key. */
-const KEY_KINDS = new Set(['api', 'access', 'secret', 'private', 'subscription', 'client', 'auth', 'app', 'application', 'master', 'license', 'shared', 'signing', 'session', 'consumer', 'developer', 'partner']);
+const KEY_KINDS = new Set(['x', 'api', 'access', 'secret', 'private', 'subscription', 'client', 'auth', 'app', 'application', 'master', 'license', 'shared', 'signing', 'session', 'consumer', 'developer', 'partner', 'user', 'functions', 'hapi']);
 /** Names that are credentials whatever comes before them. */
-const CREDENTIAL_NOUNS = new Set(['authorization', 'auth', 'cookie', 'apikey', 'password', 'passwd', 'pwd', 'passphrase', 'secret', 'credential', 'credentials', 'signature', 'sig', 'jwt']);
+const CREDENTIAL_NOUNS = new Set(['authorization', 'auth', 'cookie', 'apikey', 'password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'credential', 'credentials',
+  'signature', 'sig', 'jwt', 'assertion', 'sid', 'matkhau']);
 /** First words of a flag about a credential, not the credential (`has_signature`, `use_auth`). */
 const FLAG_WORDS = new Set(['has', 'is', 'use', 'with', 'require', 'requires', 'include', 'enable', 'enabled', 'no']);
 
 /** Whether one word, perhaps joined (`accesstoken`, `privatekey`, `JSESSIONID`), names a credential, with the word before it. */
 function credentialWord(w: string, before: string): boolean {
-  if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase)$/.test(w) || /^j?sessionid$/.test(w)) return true;
+  if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase|apikey)$/.test(w) || /sess(?:ion)?id$/.test(w)) return true;
+  if (w === 'khau' && before === 'mat') return true; // mật khẩu: password
   const token = /^(\w*?)tokens?$/.exec(w);
   if (token) return !PAGING.has(token[1] || before);
   const key = /^(\w*?)keys?$/.exec(w);
-  if (key) return key[1] ? KEY_KINDS.has(key[1]) : before === '' || KEY_KINDS.has(before);
+  if (key) return key[1] ? KEY_KINDS.has(key[1]) : (before === '' && w === 'key') || KEY_KINDS.has(before);
   return false;
 }
 
@@ -53,13 +55,18 @@ export function isCredentialName(name: string): boolean {
   return noun !== undefined && credentialWord(noun, words[words.length - 2] ?? '');
 }
 
-/** A literal header value that is itself a credential (`Bearer …`, `Basic …`), whatever the header's name. */
-const CREDENTIAL_VALUE = /^(?:bearer|basic|digest|token)\s+\S/i;
+/** A header value that is itself a credential (`Bearer …`, `Basic …`, an AWS or Azure signature), whatever the header's name. */
+const CREDENTIAL_VALUE = /^\s*(?:bearer|basic|digest|token|apikey|oauth|negotiate|sharedaccesssignature|aws4-hmac-sha256)[\s:]+\S/i;
+
+/** The literal (or default) a setting writes in the file, if any. */
+const writtenOf = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as { default?: unknown }).default === 'string' ? (v as { default: string }).default : undefined;
 
 /** Refuses a literal (or a default) under a credential-carrying name, without repeating the value. */
 const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
   for (const [name, value] of Object.entries(values)) {
-    if (!isCredentialName(name) && !(what === 'header' && typeof value === 'string' && CREDENTIAL_VALUE.test(value))) continue;
+    const written = writtenOf(value);
+    if (!isCredentialName(name) && !(what === 'header' && written !== undefined && CREDENTIAL_VALUE.test(written))) continue;
     if (typeof value === 'object' && value !== null && !('default' in value)) continue;
     ctx.addIssue({
       code: 'custom', path: [name],
@@ -72,7 +79,8 @@ const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Re
 function credentialsInQuery(url: string): string[] {
   const q = url.indexOf('?');
   if (q < 0) return [];
-  return [...new URLSearchParams(url.slice(q + 1).split('#')[0]).keys()].filter(isCredentialName);
+  // `;` separates parameters too for some servers.
+  return [...new URLSearchParams(url.slice(q + 1).split('#')[0]!.replace(/;/g, '&')).keys()].filter(isCredentialName);
 }
 
 /** Refuses credentials in a URL written in the file: `user:password@`, or a credential-named query parameter. */
@@ -80,8 +88,18 @@ const noCredentialsInUrl = (v: string | { default?: string | undefined }, ctx: z
   const written = typeof v === 'string' ? v : v.default;
   if (written === undefined) return;
   // The messages never repeat the value.
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written) || /;\s*j?sessionid=/i.test(written)) {
-    ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@host, ;jsessionid=): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
+  // As a URL parser reads it (one slash, backslashes, spaces and tabs included: QA), not only as written.
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(written.trim());
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.username || parsed?.password || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry a user or password (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
+  }
+  if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written)) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry a session id (;jsessionid=): use auth with { env: NAME }' });
   }
   for (const name of credentialsInQuery(written)) {
     ctx.addIssue({ code: 'custom', message: `must not carry credentials in its query string (${name}): use auth (apiKey with in: query) or request.params with { env: NAME }` });
