@@ -40,7 +40,7 @@ export const folderOf = (file: string) => path.basename(path.dirname(file));
  * A definition file as messages name it: relative to the project when it is inside it
  * (`connectors/school/connector.yaml`), otherwise absolute (a draft in `/tmp`, not `../../tmp/…`).
  */
-export function definitionPath(file: string): string {
+function definitionPath(file: string): string {
   const rel = path.relative(PROJECT_ROOT, path.resolve(file));
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
