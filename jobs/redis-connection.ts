@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { logThrottle } from '../src/observability/log-throttle.js';
 
 /**
  * What a connection is for. `worker` connections run BullMQ's blocking commands and must wait out a
@@ -35,13 +36,12 @@ export function createRedisConnection(url: string, role: RedisRole, opts: RedisC
       : // Producers fail fast while Redis is away; BullMQ itself waits for "ready" before the first command.
         { ...common, maxRetriesPerRequest: 3, enableOfflineQueue: false };
   const redis = new Redis(url, options);
-  let lastLogged = 0;
+  const admit = logThrottle();
   // Without a listener ioredis prints every reconnection error to stderr; log at most one per 10 s.
   redis.on('error', (err: Error) => {
-    const now = Date.now();
-    if (now - lastLogged < 10_000) return;
-    lastLogged = now;
-    opts.logger?.warn({ component: 'redis', role, errorType: err.name, errorMessage: err.message }, 'redis connection error');
+    const heldBack = admit('connection');
+    if (heldBack === null) return;
+    opts.logger?.warn({ component: 'redis', role, errorType: err.name, errorMessage: err.message, ...(heldBack ? { heldBack } : {}) }, 'redis connection error');
   });
   return redis;
 }

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/config/config.js';
 import { ConnectorCatalog, loadDefinitionFile } from '../src/connectors/definition/connector-catalog.js';
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
@@ -226,15 +227,20 @@ describe('connector definitions', () => {
   it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {
     const yaml = ['name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', ''];
     const file = writeDefinition('tmp', yaml.join('\n'));
-    const loaded = loadDefinitionFile(file, { folderName: 'note' });
+    const loaded = loadDefinitionFile(file, { folderName: 'note', connectorsDir: path.join(PROJECT_ROOT, 'connectors') });
     expect(loaded.definition.name).toBe('other');
     expect(loaded.notes).toEqual([
       { path: 'name', line: 1, column: 7, message: 'must equal the folder name "tmp" (connectors are found by folder): put the file at connectors/other/connector.yaml' },
     ]);
     expect(loadDefinitionFile(writeDefinition('other', yaml.join('\n')), { folderName: 'note' }).notes).toEqual([]);
     // A folder that cannot be a name is not offered as one (QA: "My_Conn" was asked for, which the name rule refuses).
-    expect(loadDefinitionFile(writeDefinition('My_Conn', yaml.join('\n')), { folderName: 'note' }).notes[0]!.message)
+    expect(loadDefinitionFile(writeDefinition('My_Conn', yaml.join('\n')), { folderName: 'note', connectorsDir: path.join(PROJECT_ROOT, 'connectors') }).notes[0]!.message)
       .toBe('must equal its folder\'s name (connectors are found by folder), and "My_Conn" cannot be one: put the file at connectors/other/connector.yaml');
+    // The hint names where connectors are found, wherever that is (QA: it said connectors/… when CONNECTORS_DIR was elsewhere).
+    expect(loadDefinitionFile(file, { folderName: 'note', connectorsDir: '/srv/hub/definitions' }).notes[0]!.message)
+      .toBe('must equal the folder name "tmp" (connectors are found by folder): put the file at /srv/hub/definitions/other/connector.yaml');
+    const misplaced = writeDefinition('tmp', yaml.join('\n'));
+    expect(() => loadDefinitionFile(misplaced)).toThrow(`put the file at ${path.join(path.dirname(path.dirname(misplaced)), 'other', 'connector.yaml')}`);
     // A draft's other problems still fail it.
     const broken = writeDefinition('tmp', yaml.join('\n').replace('kind: file', 'kind: ftp'));
     expect(() => loadDefinitionFile(broken, { folderName: 'note' })).toThrow(DefinitionInvalidError);
@@ -287,9 +293,13 @@ describe('connector definitions', () => {
     expect(catalog.names()).toEqual(['school']);
     expect(catalog.invalid.map((e) => [path.basename(path.dirname(e.file)), e.problems[0]!.message])).toEqual([
       ['aliased', expect.stringContaining('an alias')], ['empty', 'the file is empty (or holds only comments)'], ['folder-file', 'is a directory, not a file'],
-      ['linked', 'does not exist (or is a link to a file that does not)'], ['looped', 'is a link that leads back to itself'],
+      ['linked', 'does not exist (or is a link to a file that does not)'],
+      // The looping folder is listed as that connector's problem, not passed over (QA).
+      ['loop-folder', 'cannot be read: its connector folder is a link that leads back to itself'], ['looped', 'is a link that leads back to itself'],
       ['piped', 'is not a regular file (a named pipe, socket or device)'],
     ]);
+    expect(catalog.folderNames()).toContain('loop-folder');
+    expect(catalog.refresh()).toBe(false); // read once, not again at every look
   });
 
   it('refuses credentials written in headers, query parameters or the base URL, as it does in auth, without repeating them (QA)', () => {

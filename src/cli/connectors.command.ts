@@ -100,7 +100,7 @@ export function connectorsCommand(): Command {
       // as it was given, valid or not (QA: an invalid one was named from the project's root, a valid one as given).
       const inCatalog = (f: string) => path.dirname(path.dirname(path.resolve(f))) === path.resolve(cfg.CONNECTORS_DIR ?? CONNECTORS_DIR);
       for (const f of opts.file ?? []) {
-        report(f, () => loadDefinitionFile(path.resolve(f), { folderName: inCatalog(f) ? 'error' : 'note', displayName: f }).notes);
+        report(f, () => loadDefinitionFile(path.resolve(f), { folderName: inCatalog(f) ? 'error' : 'note', displayName: f, connectorsDir: cfg.CONNECTORS_DIR ?? CONNECTORS_DIR }).notes);
       }
       process.exitCode = bad ? 1 : 0;
     });

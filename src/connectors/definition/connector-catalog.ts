@@ -141,6 +141,11 @@ export interface LoadOptions {
   folderName?: 'error' | 'note';
   /** How messages name the file (the path a person gave on the command line); by default {@link definitionPath}. */
   displayName?: string;
+  /**
+   * The folder connectors are found in (`CONNECTORS_DIR`), named in the hint saying where the file belongs; by
+   * default the folder holding the definition's folder (QA: the hint said `connectors/…` when it was elsewhere).
+   */
+  connectorsDir?: string;
 }
 
 /** A definition file that validates, with what a person should still know about it. */
@@ -169,7 +174,8 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   } catch (err) {
     if (err instanceof DefinitionInvalidError) throw err;
     // A file the hub may not read, a link to nothing: this connector is invalid, the others load.
-    throw new DefinitionInvalidError(rel, [{ path: '(file)', line: null, column: null, message: unreadable(err) }]);
+    const message = loops(path.dirname(file)) ? 'cannot be read: its connector folder is a link that leads back to itself' : unreadable(err);
+    throw new DefinitionInvalidError(rel, [{ path: '(file)', line: null, column: null, message }]);
   }
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -188,6 +194,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   const folder = path.dirname(file);
   const name = (input as { name?: unknown } | null)?.name;
   const nameAt = locate(doc, lineCounter, ['name']);
+  const home = typeof name === 'string' ? definitionPath(path.join(opts.connectorsDir ?? path.dirname(folder), name, DEFINITION_FILE)) : '';
   const folderProblem: DefinitionProblem | null = typeof name === 'string' && name !== path.basename(folder)
     ? {
         path: 'name',
@@ -195,8 +202,8 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
         column: nameAt?.col ?? null,
         // A folder that cannot be a connector's name is renamed, not matched (QA: "My_Conn" was asked for).
         message: CONNECTOR_NAME.test(path.basename(folder))
-          ? `must equal the folder name "${path.basename(folder)}" (connectors are found by folder): put the file at connectors/${name}/${DEFINITION_FILE}`
-          : `must equal its folder's name (connectors are found by folder), and "${path.basename(folder)}" cannot be one: put the file at connectors/${name}/${DEFINITION_FILE}`,
+          ? `must equal the folder name "${path.basename(folder)}" (connectors are found by folder): put the file at ${home}`
+          : `must equal its folder's name (connectors are found by folder), and "${path.basename(folder)}" cannot be one: put the file at ${home}`,
       }
     : null;
   const problems: DefinitionProblem[] = folderProblem && opts.folderName !== 'note' ? [folderProblem] : [];
@@ -252,7 +259,9 @@ export function logInvalidDefinition(logger: Logger, err: DefinitionInvalidError
 function fileSignature(file: string): string | undefined {
   // A link to nothing, or to itself, is still a file someone wrote: signed by the link itself, so it is read (and
   // refused), not passed over (QA: a link loop threw out of every reading of the folder).
-  const st = quietly(() => statSync(file, { throwIfNoEntry: false, bigint: true })) ?? quietly(() => lstatSync(file, { throwIfNoEntry: false, bigint: true }));
+  const st = quietly(() => statSync(file, { throwIfNoEntry: false, bigint: true }))
+    ?? quietly(() => lstatSync(file, { throwIfNoEntry: false, bigint: true }))
+    ?? (loops(path.dirname(file)) ? quietly(() => lstatSync(path.dirname(file), { bigint: true })) : undefined);
   return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
 }
 
@@ -271,7 +280,22 @@ function definitionFiles(dir: string): string[] {
   return readdirSync(dir)
     .sort()
     .map((entry) => path.join(dir, entry, DEFINITION_FILE))
-    .filter((file) => quietly(() => statSync(path.dirname(file), { throwIfNoEntry: false }))?.isDirectory() && quietly(() => lstatSync(file, { throwIfNoEntry: false })) !== undefined);
+    .filter((file) => {
+      const folder = path.dirname(file);
+      // A folder that is a link leading back to itself is listed, as that connector's problem (QA: it was passed over).
+      if (loops(folder)) return true;
+      return quietly(() => statSync(folder, { throwIfNoEntry: false }))?.isDirectory() && quietly(() => lstatSync(file, { throwIfNoEntry: false })) !== undefined;
+    });
+}
+
+/** Whether `file` is a link that leads back to itself (directly or through other links). */
+function loops(file: string): boolean {
+  try {
+    statSync(file);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ELOOP' && quietly(() => lstatSync(file).isSymbolicLink()) === true;
+  }
 }
 
 type Issue = z.core.$ZodIssue;
