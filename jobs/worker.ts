@@ -197,7 +197,7 @@ async function failLostRuns(ctx: AppContext, logger: Logger): Promise<void> {
 }
 
 /** Logs a worker's job failures and connection problems: ids, counts and error type/message only. */
-function watch(
+export function watch(
   worker: Worker<unknown, unknown, string>,
   queue: QueueName,
   logger: Logger,
