@@ -239,6 +239,39 @@ describe('GraphQL gateway', () => {
     expect(denied(commune)).toEqual(['a.carerName', 'a.fatherName', 'a.motherName', 'b.carerName']);
   });
 
+  it('releases where a facility inspection\'s record came from only with PROTECTION_GROUP: its source, its id there, the provenance it supplied (QA: a health officer read the placement there)', async () => {
+    await hub.ctx.sql.query(
+      `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash)
+       VALUES ('src_01JINCARE00000000000000000', 'facility-inspection', 'KT-CS-CL-02-2024-1', '{}', 'Lê Thị Ở', 'h'),
+              ('src_01JATSCHOOL000000000000000', 'school', 'HS-1', '{}', 'Lê Thị Ở', 'h')`);
+    const chosenAt = '2026-11-01T00:00:00.000Z';
+    await hub.ctx.sql.query(
+      `INSERT INTO child (id, commune_code, full_name, provenance) VALUES
+         ('chd_01JINCARE00000000000000000', '00004', 'Lê Thị Ở', $1::jsonb), ('chd_01JATSCHOOL000000000000000', '00004', 'Lê Thị Ở', $2::jsonb)`,
+      [JSON.stringify({ fullName: { sourceRecordId: 'src_01JINCARE00000000000000000', sourceSystem: 'facility-inspection', chosenAt } }),
+        JSON.stringify({ fullName: { sourceRecordId: 'src_01JATSCHOOL000000000000000', sourceSystem: 'school', chosenAt } })]);
+    const q = `{ a: sourceRecord(id: "src_01JINCARE00000000000000000") { fullName sourceSystem externalId }
+                 b: sourceRecord(id: "src_01JATSCHOOL000000000000000") { sourceSystem externalId }
+                 c: child(id: "chd_01JINCARE00000000000000000") { fullName provenance { field sourceSystem } }
+                 d: child(id: "chd_01JATSCHOOL000000000000000") { provenance { field sourceSystem } } }`;
+    const health = await hub.gql<Record<string, Record<string, unknown>>>(q, {}, await hub.token({ sub: 'nurse-1', roles: ['health_officer'] }));
+    expect(health.body.data).toEqual({
+      a: { fullName: 'Lê Thị Ở', sourceSystem: null, externalId: null },
+      b: { sourceSystem: 'SCHOOL', externalId: 'HS-1' },
+      c: { fullName: 'Lê Thị Ở', provenance: null },
+      d: { provenance: [{ field: 'fullName', sourceSystem: 'SCHOOL' }] },
+    });
+    expect((health.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort()).toEqual([
+      ['a.externalId', 'FORBIDDEN'], ['a.sourceSystem', 'FORBIDDEN'], ['c.provenance', 'FORBIDDEN'],
+    ]);
+    expect(health.body.errors?.[0]?.message).toContain('PROVENANCE and PROTECTION_GROUP data here');
+    // With PROTECTION_GROUP (a social worker), all of it.
+    const social = await hub.gql<Record<string, Record<string, unknown>>>(q, {}, await hub.token({ roles: ['social_worker'] }));
+    expect(social.body.errors).toBeUndefined();
+    expect(social.body.data?.a).toEqual({ fullName: 'Lê Thị Ở', sourceSystem: 'FACILITY_INSPECTION', externalId: 'KT-CS-CL-02-2024-1' });
+    expect(social.body.data?.c).toEqual({ fullName: 'Lê Thị Ở', provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }] });
+  });
+
   it('releases the kind of a disability (a DISABILITY membership\'s subType) only with HEALTH too (QA: read without HEALTH)', async () => {
     const q = `{ child(id: "${haId}") { specialCircumstances { clause subType } } }`;
     const commune = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, await hub.token({ roles: ['commune_officer'], communes: ['00004'] }));

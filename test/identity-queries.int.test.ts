@@ -112,6 +112,28 @@ describe('identity queues, paged', () => {
     expect(local.nodes.filter((n) => n.children.length === 1).map((n) => n.number).sort()).toEqual(['001315000000', '001315000001', '001315000002']);
   });
 
+  it('lists every active child carrying a number in conflict, whatever its own status, and no number no other child carries now (QA)', async () => {
+    const [inConflict, mismatch, alone] = [newId('child'), newId('child'), newId('child')].sort();
+    // A child still CONFLICT over a number whose other holder was re-checked since (MISMATCH), and one whose peer no longer carries it.
+    await hub.ctx.sql.query(
+      `INSERT INTO child (id, commune_code, identity_number, identity_status, identity_verified_at)
+       VALUES ($1, '00010', '001315777777', 'CONFLICT', now()), ($2, '00010', '001315777777', 'MISMATCH', now()), ($3, '00010', '001315888888', 'CONFLICT', now())`,
+      [inConflict, mismatch, alone]);
+    try {
+      const officer = await hub.token({ roles: ['commune_officer'], communes: ['00010'] });
+      const res = await conflictsPage(100, null, officer);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data!.identityConflicts).toMatchObject({
+        totalCount: 1,
+        nodes: [{ number: '001315777777', children: [{ id: inConflict }, { id: mismatch }] }],
+      });
+      const all = (await conflictsPage(100, null)).body.data!.identityConflicts;
+      expect(all.totalCount).toBe(106);
+    } finally {
+      await hub.ctx.sql.query('DELETE FROM child WHERE id = ANY($1::text[])', [[inConflict, mismatch, alone]]);
+    }
+  });
+
   it('pages overdue issuance requests, longest overdue first, with the count on every page', async () => {
     const q = (after: string | null, token = steward) => hub.gql<Overdue>(
       `query($after: String) { overdueIdentityIssuance(first: 2, after: $after) {

@@ -78,9 +78,23 @@ const IDENTITY_NUMBER_COLUMNS = `id, child_id AS "childId", number, status, sour
 const SPECIAL_CIRCUMSTANCE_COLUMNS = `id, child_id AS "childId", clause, clause AS "group", sub_type AS "subType", started_on AS "startedOn",
   ended_on AS "endedOn", source_record_id AS "sourceRecordId", evidence->>'sourceSystem' AS "evidenceSource"`;
 
-/** Children in conflict over a verified number, in the scope `$1` (null: every commune). */
-const CONFLICT_WHERE = `status = 'ACTIVE' AND identity_status = 'CONFLICT' AND identity_number IS NOT NULL
-  AND ($1::text[] IS NULL OR commune_code = ANY($1::text[]))`;
+/**
+ * Numbers in conflict, one row per number: a number a child in the scope `$1` (null: every commune) is in
+ * CONFLICT over, that more than one active child still carries; with every active child carrying it in the
+ * scope, whatever its own status (QA: a holder re-checked since as MISMATCH was left out, and a number no other
+ * child carried any more was listed alone), and the first one's id (`first_id`), which orders the pages.
+ */
+const CONFLICT_GROUPS = `
+  SELECT c.identity_number AS number,
+         array_agg(c.id ORDER BY c.id) FILTER (WHERE $1::text[] IS NULL OR c.commune_code = ANY($1::text[])) AS "childIds",
+         min(c.id) FILTER (WHERE $1::text[] IS NULL OR c.commune_code = ANY($1::text[])) AS first_id
+    FROM child c
+   WHERE c.status = 'ACTIVE' AND c.identity_number IN (
+           SELECT identity_number FROM child
+            WHERE status = 'ACTIVE' AND identity_status = 'CONFLICT' AND identity_number IS NOT NULL
+              AND ($1::text[] IS NULL OR commune_code = ANY($1::text[])))
+   GROUP BY c.identity_number
+  HAVING count(*) > 1`;
 
 /** Issuance requests overdue and still open, of active children in the scope `$1` (null: every commune). */
 const OVERDUE_WHERE = `i.issued_at IS NULL AND i.due_at < now() AND c.status = 'ACTIVE'
@@ -168,15 +182,13 @@ export class ChildReadRepository {
   }
 
   /**
-   * Children in scope whose verified number another child also carries, one group per number, ordered by
-   * the group's first (smallest) child id; up to `limit` groups after the one whose first child is `afterId`.
+   * Children in scope whose verified number another active child also carries, one group per number
+   * ({@link CONFLICT_GROUPS}), ordered by the group's first (smallest) child id in scope; up to `limit` groups
+   * after the one whose first child is `afterId`.
    */
   async identityConflicts(scope: string[] | null, limit: number, afterId: string | null, counter?: QueryCounter): Promise<Array<{ number: string; childIds: string[] }>> {
     return this.sql.query(
-      `SELECT number, "childIds" FROM (
-         SELECT identity_number AS number, array_agg(id ORDER BY id) AS "childIds", min(id) AS first_id FROM child
-          WHERE ${CONFLICT_WHERE}
-          GROUP BY identity_number) g
+      `SELECT number, "childIds" FROM (${CONFLICT_GROUPS}) g
         WHERE $2::text IS NULL OR first_id > $2
         ORDER BY first_id LIMIT $3`,
       [scope, afterId, limit],
@@ -186,7 +198,7 @@ export class ChildReadRepository {
 
   /** How many numbers `identityConflicts` lists in the scope, over all its pages. */
   async countIdentityConflicts(scope: string[] | null, counter?: QueryCounter): Promise<number> {
-    const row = await this.sql.one<{ n: string }>(`SELECT count(DISTINCT identity_number) AS n FROM child WHERE ${CONFLICT_WHERE}`, [scope], counter);
+    const row = await this.sql.one<{ n: string }>(`SELECT count(*) AS n FROM (${CONFLICT_GROUPS}) g`, [scope], counter);
     return Number(row?.n ?? 0);
   }
 

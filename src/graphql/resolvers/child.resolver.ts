@@ -6,7 +6,8 @@ import { foldName } from '../../domain/vietnamese-name.js';
 import { InvalidInputError, NotFoundError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
-import { Sensitive } from '../authorization/sensitive.decorator.js';
+import { Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
+import { provenanceClasses } from '../authorization/source-classes.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, relayPage } from '../cursor.js';
 import { releasedPageItems, selectedFieldNames } from '../selection.js';
@@ -122,8 +123,12 @@ export class ChildResolver {
     return (await ctx.loaders.specialCircumstancesByChild.load(child.id)) as unknown as SpecialCircumstance[];
   }
 
-  @Sensitive(SensitivityClass.PROVENANCE)
-  @FieldResolver(() => [FieldProvenance], { nullable: true, description: 'For each golden field, the source record that supplied the current value.' })
+  @SensitiveBy(SensitivityClass.PROVENANCE, provenanceClasses)
+  @FieldResolver(() => [FieldProvenance], {
+    nullable: true,
+    description: 'For each golden field, the source record that supplied the current value. PROVENANCE; also PROTECTION_GROUP when a field came '
+      + 'from a facility inspection (it tells that the child is in care).',
+  })
   provenance(@Root() child: Child): FieldProvenance[] {
     return Object.entries(child.provenanceMap ?? {}).map(([field, p]) => ({
       field: field as FieldProvenance['field'],

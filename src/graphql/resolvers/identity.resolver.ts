@@ -55,8 +55,9 @@ export class ChildIdentityResolver {
 @Resolver()
 export class IdentityOperationsResolver {
   @Query(() => IdentityConflictConnection, {
-    description: 'Verified numbers carried by more than one child in your scope: probable duplicates or a wrong number, one per number, '
-      + 'paged (Relay): pass `pageInfo.endCursor` as `after` for the next page; `totalCount` counts them all. Needs IDENTITY access.',
+    description: 'Verified numbers a child in your scope is in conflict over, carried by more than one active child: probable duplicates or a '
+      + 'wrong number, one per number, with every child in your scope carrying it whatever its own status (one alone when the others live '
+      + 'outside your communes), paged (Relay): pass `pageInfo.endCursor` as `after` for the next page; `totalCount` counts them all. Needs IDENTITY access.',
   })
   async identityConflicts(
     @Ctx() ctx: GraphQLContext,

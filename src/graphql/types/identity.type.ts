@@ -6,7 +6,7 @@ import { IdentityStatusEnum } from './enums.js';
 import { IdentityNumber, StructuralFinding } from './identity-number.type.js';
 
 @PersonalData({ childIdField: 'childId' })
-@ObjectType({ description: "Where a child stands with the personal identification number: the current number (masked unless your roles grant IDENTITY), its status against the population database, the evidence and the history." })
+@ObjectType({ description: "Where a child stands with the personal identification number: the current number (masked unless your roles grant IDENTITY), its status against the population database, the evidence and the history (all IDENTITY data but the masked number)." })
 export class ChildIdentity {
   @Sensitive(SensitivityClass.BASIC)
   @Field(() => ID)
@@ -20,16 +20,18 @@ export class ChildIdentity {
   @Field(() => Boolean, { description: 'True when `number` is masked for you.' })
   masked!: boolean;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => IdentityStatusEnum)
+  // IDENTITY, as `Child.identityStatus` and its filter are (QA: read here by roles refused it there). A status says
+  // more than the masked number: PENDING_ISSUANCE is the request made for an abandoned child.
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => IdentityStatusEnum, { nullable: true, description: 'Where the number stands against the population database (IDENTITY, as `Child.identityStatus`).' })
   status!: IdentityStatusEnum;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the population database last confirmed the number.' })
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the population database last confirmed the number (IDENTITY).' })
   verifiedAt!: Date | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the number was last checked (whatever the result).' })
+  @Sensitive(SensitivityClass.IDENTITY)
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the number was last checked, whatever the result (IDENTITY).' })
   checkedAt!: Date | null;
 
   @Sensitive(SensitivityClass.IDENTITY)

@@ -1,6 +1,7 @@
 import { Field, Float, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
+import { recordSourceClasses } from '../authorization/source-classes.js';
 import { DatePrecisionEnum, SexEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 export enum LinkRuleEnum {
@@ -30,11 +31,6 @@ export class RecordFlag {
   message!: string;
 }
 
-/** A facility inspection's carer is the facility: the child's placement, which reveals its group. */
-function carerClasses(record: Record<string, unknown>): SensitivityClass[] {
-  return record['sourceSystem'] === SourceSystemEnum.FACILITY_INSPECTION ? [SensitivityClass.PROTECTION_GROUP] : [];
-}
-
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({ description: 'One record as a source system holds it, with the normalised fields the hub derived from it.' })
 export class SourceRecord {
@@ -46,12 +42,12 @@ export class SourceRecord {
   @Field(() => ID, { nullable: true, description: 'The unified child (`chd_…`) this record is linked to.' })
   childId!: string | null;
 
-  @Sensitive(SensitivityClass.PROVENANCE)
-  @Field(() => SourceSystemEnum, { nullable: true })
+  @SensitiveBy(SensitivityClass.PROVENANCE, recordSourceClasses)
+  @Field(() => SourceSystemEnum, { nullable: true, description: 'PROVENANCE; a facility inspection\'s records also PROTECTION_GROUP (they tell that the child is in care).' })
   sourceSystem!: SourceSystemEnum;
 
-  @Sensitive(SensitivityClass.PROVENANCE)
-  @Field(() => String, { nullable: true, description: 'The record\'s id in its source system.' })
+  @SensitiveBy(SensitivityClass.PROVENANCE, recordSourceClasses)
+  @Field(() => String, { nullable: true, description: 'The record\'s id in its source system (classed as `sourceSystem`: a facility inspection\'s names the facility).' })
   externalId!: string;
 
   @Sensitive(SensitivityClass.BASIC)
@@ -106,7 +102,8 @@ export class SourceRecord {
   @Field(() => String, { nullable: true, description: 'Mother\'s name as given. ADOPTION, as on a birth registration: another person\'s data; the birth mother of an adopted child.' })
   motherName!: string | null;
 
-  @SensitiveBy(SensitivityClass.ADOPTION, carerClasses)
+  // A facility inspection's carer is the facility: the child's placement, which reveals its group.
+  @SensitiveBy(SensitivityClass.ADOPTION, recordSourceClasses)
   @Field(() => String, {
     nullable: true,
     description: 'Carer or legal representative as given (for abandoned children: the temporary carer or institution). ADOPTION (the adoptive parent, '

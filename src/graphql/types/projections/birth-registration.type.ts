@@ -1,6 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../../authorization/sensitive.decorator.js';
+import { factSourceClasses } from '../../authorization/source-classes.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { ProjectionSource } from './projection-source.type.js';
 
 @PersonalData({ childIdField: 'childId' })
@@ -49,7 +50,7 @@ export class BirthRegistration {
   @Field(() => String, { nullable: true, description: 'Note on the registration (ghi chú), e.g. "trẻ bị bỏ rơi". PROTECTION_GROUP: it can reveal group membership.' })
   note!: string | null;
 
-  @Sensitive(SensitivityClass.PROVENANCE)
+  @SensitiveBy(SensitivityClass.PROVENANCE, factSourceClasses)
   @Field(() => ProjectionSource, { nullable: true, description: 'The source record this fact came from.' })
   source!: ProjectionSource;
 }

@@ -1,6 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../../authorization/sensitive.decorator.js';
+import { factSourceClasses } from '../../authorization/source-classes.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { DisabilitySeverityEnum } from './projection-enums.js';
 import { ProjectionSource } from './projection-source.type.js';
 
@@ -23,7 +24,7 @@ export class Disability {
   @Field(() => Boolean, { nullable: true, description: 'Whether the child receives inclusive-education support (giáo dục hòa nhập).' })
   inclusiveEducation!: boolean | null;
 
-  @Sensitive(SensitivityClass.PROVENANCE)
+  @SensitiveBy(SensitivityClass.PROVENANCE, factSourceClasses)
   @Field(() => ProjectionSource, { nullable: true, description: 'The source record this fact came from.' })
   source!: ProjectionSource;
 }

@@ -1,6 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../../authorization/sensitive.decorator.js';
+import { factSourceClasses } from '../../authorization/source-classes.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { ProjectionSource } from './projection-source.type.js';
 
 @PersonalData({ childIdField: 'childId' })
@@ -29,7 +30,7 @@ export class Placement {
   @Field(() => String, { nullable: true, description: 'The inspection report that saw the child there, when the source says.' })
   inspectionReportNumber!: string | null;
 
-  @Sensitive(SensitivityClass.PROVENANCE)
+  @SensitiveBy(SensitivityClass.PROVENANCE, factSourceClasses)
   @Field(() => ProjectionSource, { nullable: true, description: 'The source record this fact came from.' })
   source!: ProjectionSource;
 

@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../../authorization/sensitive.decorator.js';
+import { factSourceClasses } from '../../authorization/source-classes.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { EnrolmentStatusEnum } from './projection-enums.js';
 import { ProjectionSource } from './projection-source.type.js';
 
@@ -48,7 +49,7 @@ export class SchoolEnrolment {
   })
   inclusiveEducation!: boolean | null;
 
-  @Sensitive(SensitivityClass.PROVENANCE)
+  @SensitiveBy(SensitivityClass.PROVENANCE, factSourceClasses)
   @Field(() => ProjectionSource, { nullable: true, description: 'The source record this fact came from.' })
   source!: ProjectionSource;
 }

@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../../authorization/sensitive.decorator.js';
+import { factSourceClasses } from '../../authorization/source-classes.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { VaccinationStatusEnum } from './projection-enums.js';
 import { ProjectionSource } from './projection-source.type.js';
 
@@ -31,7 +32,7 @@ export class Vaccination {
   @Field(() => String, { nullable: true, description: 'Where or by whom it was given (station name or code).' })
   performer!: string | null;
 
-  @Sensitive(SensitivityClass.PROVENANCE)
+  @SensitiveBy(SensitivityClass.PROVENANCE, factSourceClasses)
   @Field(() => ProjectionSource, { nullable: true, description: 'The source record this fact came from.' })
   source!: ProjectionSource;
 }
