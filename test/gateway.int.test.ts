@@ -113,6 +113,12 @@ describe('GraphQL gateway', () => {
     }
     const none = await hub.gql<{ children: { nodes: unknown[] } }>(`{ children(filter: { name: "nguyen van" }) { nodes { id } } }`, {}, steward);
     expect(none.body.data?.children.nodes).toEqual([]);
+    // Whole words, not letters inside one (QA: "ha" found Thanh and Khang).
+    for (const [name, ids] of [['an', []], ['in', []], ['minh tran', [otherId]], ['thu', [haId]], ['th', []]] as Array<[string, string[]]>) {
+      const res = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>(
+        `query($f: ChildrenFilter) { children(filter: $f) { nodes { id } } }`, { f: { name } }, steward);
+      expect(res.body.data?.children.nodes.map((n) => n.id), name).toEqual(ids);
+    }
   });
 
   it('filters by sex, birth years, group and identity status', async () => {

@@ -287,8 +287,10 @@ function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
   if (f.groupClause) add((p) => `group_clauses @> ARRAY[${p}::text]`, f.groupClause);
   if (f.identityStatus) add((p) => `identity_status = ${p}`, f.identityStatus);
   if (f.nameWords?.length) {
-    // Escape LIKE wildcards typed by the caller; the trigram index serves '%word%' patterns.
+    // Each word is a whole word of the name (QA: "ha" found Thanh and Khang). The trigram index serves the
+    // '%word%' patterns (LIKE wildcards typed by the caller escaped), the word list is then checked on those rows.
     add((p) => `name_folded LIKE ALL(${p}::text[])`, f.nameWords.map((w) => `%${w.replace(/[\\%_]/g, '\\$&')}%`));
+    add((p) => `string_to_array(name_folded, ' ') @> ${p}::text[]`, f.nameWords);
   }
   return { where, params };
 }

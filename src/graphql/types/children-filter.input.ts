@@ -26,7 +26,7 @@ export class ChildrenFilter {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Name search ignoring diacritics, case and word order: "nguyen thi ha" finds "Nguyễn Thị Thu Hà". Each word must appear; at least 2 characters.',
+    description: 'Name search ignoring diacritics, case and word order: "nguyen thi ha" finds "Nguyễn Thị Thu Hà". Each word must be a whole word of the name ("ha" finds Hà, not Thanh); at least 2 letters.',
   })
   name?: string | null;
 }
