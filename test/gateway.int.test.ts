@@ -105,6 +105,30 @@ describe('GraphQL gateway', () => {
     expect(one.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('refuses an id of the wrong kind as the caller\'s mistake, and says "in your communes" only to a caller who has communes (QA)', async () => {
+    const codeOf = async (q: string, token = steward) => {
+      const res = await hub.gql(q, {}, token);
+      return [res.body.errors?.[0]?.extensions?.code, res.body.errors?.[0]?.extensions?.argument, res.body.errors?.[0]?.message];
+    };
+    expect(await codeOf('{ child(id: "") { id } }')).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a child id (`chd_…`)']);
+    expect(await codeOf('{ child(id: "src_01JATSCHOOL000000000000000") { id } }')).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a child id (`chd_…`)']);
+    expect(await codeOf(`{ sourceRecord(id: "${haId}") { id } }`)).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a source record id (`src_…`)']);
+    expect(await codeOf('mutation { requestIdentityReconciliation(childId: "x") }')).toEqual(['BAD_USER_INPUT', 'childId', '`childId` must be a child id (`chd_…`)']);
+    expect(await codeOf('{ child(id: "chd_01JNOSUCHCHILD0000000000000") { id } }')).toEqual(['NOT_FOUND', undefined, 'No child chd_01JNOSUCHCHILD0000000000000']);
+    const commune = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
+    expect(await codeOf(`{ child(id: "${haId}") { id } }`, commune)).toEqual(['NOT_FOUND', undefined, `No child ${haId} in your communes`]);
+  });
+
+  it('refuses an operation that could resolve too many fields, however shallow (QA: 300 aliases of a page took 6.9 s)', async () => {
+    const page = 'children(first: 100) { nodes { id fullName sourceRecords { id fullName identityNumber } } }';
+    const res = await hub.gql(`{ ${Array.from({ length: 300 }, (_, i) => `a${i}: ${page}`).join(' ')} }`, {}, steward);
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+    expect(res.body.data).toBeUndefined();
+    const one = await hub.gql(`{ ${page} }`, {}, steward);
+    expect(one.body.errors).toBeUndefined();
+  });
+
   it('searches names ignoring diacritics, case and word order', async () => {
     for (const name of ['nguyen thi ha', 'NGUYỄN HÀ', 'ha nguyen', 'Nguyễn Thị Thu Hà']) {
       const res = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>(

@@ -65,6 +65,11 @@ const envSchema = z.object({
   AUTH_AUDIENCE: z.string().min(1).default('childhub'),
   /** Maximum depth of a GraphQL operation. @defaultValue 8 */
   GRAPHQL_MAX_DEPTH: positiveInt.default(8),
+  /**
+   * Most fields one GraphQL operation may make the gateway resolve, counting each list's items (a page its size,
+   * another list 10): bounds what aliases can ask for. @defaultValue 200000
+   */
+  GRAPHQL_MAX_COST: positiveInt.default(200_000),
   /** Largest page a connection field returns (`first`). @defaultValue 100 */
   GRAPHQL_MAX_PAGE_SIZE: positiveInt.default(100),
   /** Serve the GraphQL sandbox page and allow introspection. @defaultValue true outside production */

@@ -3,7 +3,7 @@ import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 't
 import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { foldName } from '../../domain/vietnamese-name.js';
-import { InvalidInputError, NotFoundError } from '../../errors/index.js';
+import { InvalidInputError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
 import { Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
@@ -19,6 +19,7 @@ import { FieldProvenance } from '../types/field-provenance.type.js';
 import { IdentityNumber } from '../types/identity-number.type.js';
 import { SourceRecord } from '../types/source-record.type.js';
 import { SpecialCircumstance } from '../types/special-circumstance.type.js';
+import { notFound, requireIdOf } from './lookup.js';
 
 /**
  * The class of what each filter of `children` reveals about the children it returns: the class of the field it
@@ -43,6 +44,7 @@ export class ChildResolver {
   })
   async child(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Child> {
     const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.child', childId: id });
+    requireIdOf('child', id, 'id');
     // Fetch the relations the query selects (and the caller may read) with the child, in one round trip,
     // and hand them to the loaders the field resolvers use.
     const selected = selectedFieldNames(info);
@@ -52,7 +54,7 @@ export class ChildResolver {
       identityNumbers: may('identityNumbers', SensitivityClass.IDENTITY),
       specialCircumstances: may('specialCircumstances', SensitivityClass.PROTECTION_GROUP),
     }, ctx.queries);
-    if (!found || !inScope(principal, found.child.communeCode)) throw new NotFoundError(`No child ${id} in your jurisdiction`, { id });
+    if (!found || !inScope(principal, found.child.communeCode)) throw notFound('child', id, principal);
     ctx.loaders.child.prime(id, found.child);
     if (found.sourceRecords) ctx.loaders.sourceRecordsByChild.prime(id, found.sourceRecords);
     if (found.identityNumbers) ctx.loaders.identityNumbersByChild.prime(id, found.identityNumbers);

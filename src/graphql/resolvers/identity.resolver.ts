@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, inScope, type Principal } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
-import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
+import { ForbiddenError, InvalidInputError, UpstreamUnavailableError } from '../../errors/index.js';
 import { Sensitive } from '../authorization/sensitive.decorator.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
@@ -14,6 +14,7 @@ import {
   ChildIdentity, IdentityConflict, IdentityConflictConnection, IssuanceRequest, IssuanceRequestConnection, QueueCount,
 } from '../types/identity.type.js';
 import type { IdentityNumber, StructuralFinding } from '../types/identity-number.type.js';
+import { notFound, requireIdOf } from './lookup.js';
 
 /** `001*******23`: enough to tell numbers apart on a screen, not enough to use one. */
 export function maskNumber(n: string): string {
@@ -103,8 +104,9 @@ export class IdentityOperationsResolver {
   })
   async requestIdentityReconciliation(@Arg('childId', () => ID) childId: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Mutation.requestIdentityReconciliation', childId });
+    requireIdOf('child', childId, 'childId');
     const child = await ctx.loaders.child.load(childId);
-    if (!child || !inScope(p, child.communeCode)) throw new NotFoundError(`No child ${childId} in your jurisdiction`, { id: childId });
+    if (!child || !inScope(p, child.communeCode)) throw notFound('child', childId, p);
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot enqueue work');
     await ctx.commands.requestIdentityReconciliation(childId);
     ctx.access.wrote(childId, 'requestIdentityReconciliation');

@@ -1,9 +1,9 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
-import { NotFoundError } from '../../errors/index.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { SourceRecord } from '../types/source-record.type.js';
+import { notFound, requireIdOf } from './lookup.js';
 
 @Resolver(() => SourceRecord)
 export class SourceRecordResolver {
@@ -13,6 +13,7 @@ export class SourceRecordResolver {
   })
   async sourceRecord(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<SourceRecord> {
     const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.sourceRecord' });
+    requireIdOf('sourceRecord', id, 'id');
     const record = await ctx.loaders.sourceRecord.load(id);
     if (record) {
       const childId = record.childId as string | null;
@@ -22,6 +23,6 @@ export class SourceRecordResolver {
         return record as unknown as SourceRecord;
       }
     }
-    throw new NotFoundError(`No source record ${id} in your jurisdiction`, { id });
+    throw notFound('sourceRecord', id, principal);
   }
 }

@@ -1,0 +1,48 @@
+import { Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildHubSchema } from '../schema.js';
+import { costLimitRule, operationCost } from './cost-limit.rule.js';
+
+describe('costLimitRule', () => {
+  let schema: Awaited<ReturnType<typeof buildHubSchema>>;
+  beforeAll(async () => {
+    schema = await buildHubSchema();
+  });
+  const cost = (query: string, maxPage?: number) => {
+    const doc = parse(query);
+    return operationCost(schema, doc, doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode, { maxPage });
+  };
+
+  it('counts each field times how many of it there can be: a page its size, its nodes once per item, another list 10', () => {
+    expect(cost('{ me { subject } }')).toBe(2);
+    // children: 1 + 3 (pageInfo and its two fields) + 5 × (nodes: 1 + id + sourceRecords × 10 × (1 + id)).
+    expect(cost('{ children(first: 5) { pageInfo { hasNextPage endCursor } nodes { id sourceRecords { id } } } }')).toBe(5 * (3 + 1 + (1 + 1 + 10 * 2)));
+    // The argument's default (20), or the largest page for a variable, whose value validation does not see.
+    expect(cost('{ children { nodes { id } } }')).toBe(20 * (1 + 2));
+    expect(cost('query($n: Int) { children(first: $n) { nodes { id } } }')).toBe(100 * 3);
+    expect(cost('query($n: Int) { children(first: $n) { nodes { id } } }', 50)).toBe(50 * 3);
+    // Aliases and fragments count as the fields they are; introspection is free.
+    expect(cost('fragment F on Child { id fullName } { a: children(first: 2) { nodes { ...F } } b: children(first: 2) { nodes { ... on Child { id } } } }'))
+      .toBe(2 * (1 + 3) + 2 * (1 + 2));
+    expect(cost('{ __schema { types { fields { name } } } }')).toBe(0);
+  });
+
+  it('refuses an operation over the maximum with QUERY_TOO_COSTLY, saying what to do (QA: 300 aliases of a page took 6.9 s)', () => {
+    const page = 'identityConflicts(first: 100) { nodes { number children { id fullName sourceRecords { id fullName } } } }';
+    const one = `{ ${page} }`;
+    const many = `{ ${Array.from({ length: 300 }, (_, i) => `a${i}: ${page}`).join(' ')} }`;
+    const check = (q: string) => validate(schema, parse(q), [costLimitRule(200_000)]).map((e) => [e.extensions.code, e.message]);
+    expect(check(one)).toEqual([]);
+    const [refused] = check(many);
+    expect(refused?.[0]).toBe('QUERY_TOO_COSTLY');
+    expect(refused?.[1]).toMatch(/^Operation could resolve at least [\d,]+ fields, over the maximum of 200,000: ask for smaller pages/);
+  });
+
+  it('stops counting a fragment bomb once it is over the maximum', () => {
+    const frags = Array.from({ length: 30 }, (_, i) => `fragment F${i} on Child { id ${i === 29 ? '' : `...F${i + 1} ... on Child { ...F${i + 1} }`} }`);
+    const q = `${frags.join(' ')} { children(first: 100) { nodes { ...F0 } } }`; // 2^29 copies of id per child
+    const started = Date.now();
+    expect(validate(schema, parse(q), [costLimitRule(200_000)]).map((e) => e.extensions.code)).toContain('QUERY_TOO_COSTLY');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

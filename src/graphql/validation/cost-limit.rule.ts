@@ -1,0 +1,97 @@
+import {
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  type ASTVisitor,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
+
+/** The largest page a paged field gives (`GRAPHQL_MAX_PAGE_SIZE`): assumed when `first` is a variable. */
+export const MAX_PAGE = 100;
+/** Items assumed in a list that is not paged (a child's source records, vaccinations…). */
+export const UNPAGED_LIST_SIZE = 10;
+
+/**
+ * Rejects operations that could make the gateway resolve more than `max` fields ({@link operationCost}). Depth
+ * alone does not bound a query: aliases do not nest (QA: 300 aliases of `identityConflicts(first: 100)` took
+ * 6.9 s and 7.6 MB).
+ */
+export function costLimitRule(max: number, maxPage = MAX_PAGE) {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(node) {
+      const cost = operationCost(context.getSchema(), context.getDocument(), node, { stopAbove: max, maxPage });
+      if (cost > max) {
+        context.reportError(
+          new GraphQLError(
+            `Operation could resolve at least ${cost.toLocaleString('en')} fields, over the maximum of ${max.toLocaleString('en')}: `
+              + 'ask for smaller pages (`first`), fewer aliases or fewer fields, and page with `after`',
+            { nodes: [node], extensions: { code: 'QUERY_TOO_COSTLY', cost, max } },
+          ),
+        );
+      }
+    },
+  });
+}
+
+/**
+ * How many fields an operation could make the gateway resolve: each field counts one, times how many of it there
+ * can be — a paged field (one with `first`) its page size (the literal, the argument's default, or
+ * the largest page (`maxPage`) when it is a variable, whose value validation does not see), its connection's `nodes` and
+ * `edges` counted once per item; another list {@link UNPAGED_LIST_SIZE}. Introspection fields (`__…`) are free,
+ * so tools keep working. The count stops once it passes `stopAbove` (a fragment bomb is not walked to its end).
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  { stopAbove = Infinity, maxPage = MAX_PAGE }: { stopAbove?: number; maxPage?: number } = {},
+): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  }
+  const pageOf = (def: GraphQLField<unknown, unknown>, node: FieldNode): number | null => {
+    const first = def.args.find((a) => a.name === 'first');
+    if (!first) return null;
+    const given = node.arguments?.find((a) => a.name.value === 'first')?.value;
+    if (given?.kind === Kind.INT) return Number(given.value);
+    if (given?.kind === Kind.VARIABLE) return maxPage;
+    return typeof first.defaultValue === 'number' ? first.defaultValue : maxPage;
+  };
+  /** The fields `set` resolves on one object of `type`; `paged`: the object is a page, whose lists are its items. */
+  const costOf = (set: SelectionSetNode, type: GraphQLNamedType | null | undefined, paged: boolean, seen: ReadonlySet<string>): number => {
+    let total = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value.startsWith('__')) continue;
+        const def = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[sel.name.value] : undefined;
+        const page = def ? pageOf(def, sel) : null;
+        const many = page ?? (def && isListType(getNullableType(def.type)) && !paged ? UNPAGED_LIST_SIZE : 1);
+        const inner = sel.selectionSet ? costOf(sel.selectionSet, def ? getNamedType(def.type) : null, page !== null, seen) : 0;
+        total += many * (1 + inner);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        total += costOf(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, paged, seen);
+      } else {
+        const name = sel.name.value;
+        const frag = fragments.get(name);
+        if (frag && !seen.has(name)) total += costOf(frag.selectionSet, schema.getType(frag.typeCondition.name.value), paged, new Set([...seen, name]));
+      }
+      if (total > stopAbove) return total;
+    }
+    return total;
+  };
+  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  return costOf(operation.selectionSet, root, false, new Set());
+}
