@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { redactMessage } from '../observability/logger.js';
 import { readPostmasterPid } from './postmaster-pid.js';
 import { isProcessAlive } from './process-alive.js';
 import { describeUsers, leaveRunning, removeServerOwner, warnIfOrphaned, writeServerOwner } from './server-owner.js';
@@ -162,8 +163,8 @@ async function initialiseCluster(dataDir: string, opts: EmbeddedPostgresOptions,
     authMethod: 'scram-sha-256',
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--no-locale'],
-    onLog: (m) => log.debug({ component: 'postgres' }, String(m).trim()),
-    onError: (m) => log.debug({ component: 'postgres' }, String(m instanceof Error ? m.message : m).trim()),
+    onLog: (m) => logServerOutput(log, String(m)),
+    onError: (m) => logServerOutput(log, String(m instanceof Error ? m.message : m)),
   });
   try {
     await init.initialise();
@@ -245,6 +246,10 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
     // A bulk load writes gigabytes of WAL: with room for 4 GB between checkpoints it is not interrupted by
     // one every few seconds, each making the next write to every page log the whole page.
     '-c', 'max_wal_size=4GB',
+    // The server's log holds no data: no failing statement, no DETAIL ("Failing row contains (…)"), CONTEXT or
+    // QUERY lines (QA: a child's name reached the hub's log from a constraint error); see logServerOutput.
+    '-c', 'log_min_error_statement=panic',
+    '-c', 'log_error_verbosity=terse',
     ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
   ];
   const child: ChildProcess = spawn(await postgresBinary(), flags, {
@@ -259,7 +264,7 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
     child.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       output = (output + text).slice(-4000);
-      log.debug({ component: 'postgres' }, text.trim());
+      logServerOutput(log, text);
       if (text.includes('database system is ready to accept connections')) resolve();
     });
     child.once('exit', (code) =>
@@ -364,4 +369,20 @@ export async function ensureDatabase(adminUrl: string, database: string, templat
 /** shared_buffers for the embedded cluster, in MB: a quarter of the machine's memory, between 128 MB and 1 GB. */
 export function sharedBuffersMb(totalBytes: number = os.totalmem()): number {
   return Math.min(1024, Math.max(128, Math.floor(totalBytes / 4 / 2 ** 20)));
+}
+
+/** Lines of the server's log that repeat data: the statement, the failing row or key, where in a COPY it was. */
+const DATA_LINES = /^\S.*?\b(STATEMENT|DETAIL|CONTEXT|QUERY|HINT|LOCATION):|^\s/;
+
+/**
+ * Passes the server's own log to the hub's (debug level) without the data it may repeat: lines that quote a
+ * statement, a row, a key or a COPY line are dropped (the server is also told not to write them), and quoted
+ * and parenthesised fragments of the rest removed (`invalid input syntax for type date: "…"`), as the hub's
+ * own error messages are. pino's redaction goes by key, never into a message's text (QA).
+ */
+export function logServerOutput(log: Logger, text: string): void {
+  for (const line of text.split('\n')) {
+    if (!line.trim() || DATA_LINES.test(line)) continue;
+    log.debug({ component: 'postgres' }, redactMessage(line.trim()));
+  }
 }
