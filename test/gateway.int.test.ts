@@ -302,6 +302,23 @@ describe('GraphQL gateway', () => {
     expect(social.body.data?.c).toEqual({ fullName: 'Lê Thị Ở', provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }] });
   });
 
+  it('releases what tells a child was adopted or found abandoned only with ADOPTION or PROTECTION_GROUP, and audits an unmasked number as IDENTITY (QA)', async () => {
+    await hub.ctx.sql.query(
+      `INSERT INTO source_record (id, source_system, external_id, raw, full_name, birth_date_estimated, content_hash)
+       VALUES ('src_01JNCN0000000000000000000', 'justice-register', 'NCN-872801405', '{}', 'Lê Văn Nuôi', true, 'h')`);
+    const q = `{ sourceRecord(id: "src_01JNCN0000000000000000000") { sourceSystem externalId birthDateEstimated }
+                 child(id: "${haId}") { birthDateEstimated identity { number masked } } }`;
+    const nurse = await hub.gql<{ sourceRecord: Record<string, unknown>; child: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'nurse-2', roles: ['health_officer'] }));
+    expect(nurse.body.data?.sourceRecord).toEqual({ sourceSystem: 'JUSTICE_REGISTER', externalId: null, birthDateEstimated: null });
+    expect(nurse.body.data?.child).toMatchObject({ birthDateEstimated: null, identity: { number: '001315000123', masked: false } });
+    expect((nurse.body.errors ?? []).map((e) => e.path!.join('.')).sort()).toEqual(['child.birthDateEstimated', 'sourceRecord.birthDateEstimated', 'sourceRecord.externalId']);
+    const [read] = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'nurse-2'`);
+    expect(read!.field_classes).toContain('IDENTITY');
+    const judge = await hub.gql<{ sourceRecord: Record<string, unknown> }>(q, {}, await hub.token({ roles: ['justice_officer'] }));
+    expect(judge.body.errors).toBeUndefined();
+    expect(judge.body.data?.sourceRecord).toEqual({ sourceSystem: 'JUSTICE_REGISTER', externalId: 'NCN-872801405', birthDateEstimated: true });
+  });
+
   it('releases the kind of a disability (a DISABILITY membership\'s subType) only with HEALTH too (QA: read without HEALTH)', async () => {
     const q = `{ child(id: "${haId}") { specialCircumstances { clause subType } } }`;
     const commune = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, await hub.token({ roles: ['commune_officer'], communes: ['00004'] }));

@@ -1,6 +1,7 @@
 import { SensitivityClass } from '../../auth/sensitivity.js';
 
 const FACILITY_INSPECTION = 'facility-inspection';
+const JUSTICE_REGISTER = 'justice-register';
 
 /**
  * What naming a record's source tells beyond the record: a facility inspection lists the children present in a
@@ -16,6 +17,16 @@ export function sourceSystemClasses(sourceSystem: unknown): SensitivityClass[] {
 /** For a field of a source record (its `sourceSystem`). */
 export function recordSourceClasses(record: Record<string, unknown>): SensitivityClass[] {
   return sourceSystemClasses(record['sourceSystem']);
+}
+
+/**
+ * For a source record's id in its system (`externalId`): as its source system, and a justice register's id is
+ * ADOPTION data too, as it tells which register holds the child, the births' or the adoptions' (QA: a health
+ * officer read `NCN…`, an adoption register's file number).
+ */
+export function recordIdClasses(record: Record<string, unknown>): SensitivityClass[] {
+  const classes = sourceSystemClasses(record['sourceSystem']);
+  return record['sourceSystem'] === JUSTICE_REGISTER ? [...classes, SensitivityClass.ADOPTION] : classes;
 }
 
 /** For a fact's `source` (a projection row's `source.sourceSystem`). */

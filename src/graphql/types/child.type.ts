@@ -54,8 +54,12 @@ export class Child {
   @Field(() => DatePrecisionEnum, { nullable: true })
   birthDatePrecision!: DatePrecisionEnum | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => Boolean, { description: 'True when the birth date is an estimate (e.g. assessed at intake).' })
+  // QA: as BASIC it listed abandoned children to any role (the register marks an abandoned child's birth date, the date found).
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'True when the birth date is an estimate (e.g. assessed at intake). PROTECTION_GROUP: sources mark it for a child found abandoned or taken into care.',
+  })
   birthDateEstimated!: boolean;
 
   @Sensitive(SensitivityClass.BASIC)

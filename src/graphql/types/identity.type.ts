@@ -1,6 +1,6 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { PageInfo } from './connection.type.js';
 import { IdentityStatusEnum } from './enums.js';
 import { IdentityNumber, StructuralFinding } from './identity-number.type.js';
@@ -12,7 +12,8 @@ export class ChildIdentity {
   @Field(() => ID)
   childId!: string;
 
-  @Sensitive(SensitivityClass.BASIC)
+  // Unmasked, the number is IDENTITY data, and read as such (QA: audited as BASIC).
+  @SensitiveBy(SensitivityClass.BASIC, (row) => (row['masked'] === false && row['number'] !== null ? [SensitivityClass.IDENTITY] : []))
   @Field(() => String, { nullable: true, description: 'The current number; masked (`001*******23`) unless your roles grant IDENTITY.' })
   number!: string | null;
 

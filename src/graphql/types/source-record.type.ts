@@ -1,7 +1,7 @@
 import { Field, Float, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
-import { recordSourceClasses } from '../authorization/source-classes.js';
+import { recordIdClasses, recordSourceClasses } from '../authorization/source-classes.js';
 import { DatePrecisionEnum, SexEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 export enum LinkRuleEnum {
@@ -46,8 +46,12 @@ export class SourceRecord {
   @Field(() => SourceSystemEnum, { nullable: true, description: 'PROVENANCE; a facility inspection\'s records also PROTECTION_GROUP (they tell that the child is in care).' })
   sourceSystem!: SourceSystemEnum;
 
-  @SensitiveBy(SensitivityClass.PROVENANCE, recordSourceClasses)
-  @Field(() => String, { nullable: true, description: 'The record\'s id in its source system (classed as `sourceSystem`: a facility inspection\'s names the facility).' })
+  @SensitiveBy(SensitivityClass.PROVENANCE, recordIdClasses)
+  @Field(() => String, {
+    nullable: true,
+    description: 'The record\'s id in its source system. Classed as `sourceSystem` (a facility inspection\'s names the facility), and a justice '
+      + 'register\'s is ADOPTION too (it tells the adoption register from the births\').',
+  })
   externalId!: string;
 
   @Sensitive(SensitivityClass.BASIC)
@@ -78,8 +82,11 @@ export class SourceRecord {
   @Field(() => DatePrecisionEnum, { nullable: true })
   birthDatePrecision!: DatePrecisionEnum | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => Boolean, { description: 'True when the source marks the birth date as estimated.' })
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'True when the source marks the birth date as estimated. PROTECTION_GROUP: sources mark it for a child found abandoned or taken into care.',
+  })
   birthDateEstimated!: boolean;
 
   @Sensitive(SensitivityClass.BASIC)
