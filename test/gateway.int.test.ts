@@ -115,8 +115,11 @@ describe('GraphQL gateway', () => {
     expect(await codeOf(`{ sourceRecord(id: "${haId}") { id } }`)).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a source record id (`src_…`)']);
     expect(await codeOf('mutation { requestIdentityReconciliation(childId: "x") }')).toEqual(['BAD_USER_INPUT', 'childId', '`childId` must be a child id (`chd_…`)']);
     expect(await codeOf('{ child(id: "chd_01JNOSUCHCHILD0000000000000") { id } }')).toEqual(['NOT_FOUND', undefined, 'No child chd_01JNOSUCHCHILD0000000000000']);
-    const commune = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
+    const commune = await hub.token({ sub: 'prober-1', roles: ['commune_officer'], communes: ['00008'] });
     expect(await codeOf(`{ child(id: "${haId}") { id } }`, commune)).toEqual(['NOT_FOUND', undefined, `No child ${haId} in your communes`]);
+    // The look is audited as refused, naming the child it was for (QA: probing another commune's ids left no trace).
+    expect(await hub.ctx.sql.query(`SELECT action, child_ids, details FROM audit_event WHERE subject = 'prober-1'`))
+      .toEqual([{ action: 'DENIED', child_ids: [haId], details: { fields: ['Query.child'] } }]);
   });
 
   it('refuses an operation that could resolve too many fields, however shallow (QA: 300 aliases of a page took 6.9 s)', async () => {

@@ -41,6 +41,14 @@ describe('TokenVerifier', () => {
     expect((await verifier.verify(`Bearer ${token}`)).subject).toBe('u1');
   });
 
+  it('refuses a token that never expires (no exp) (QA)', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });
+    const { sub, ...rest } = claims;
+    const forever = await new SignJWT(rest).setProtectedHeader({ alg: 'ES256' }).setSubject(sub).setIssuer(opts.issuer).setAudience(opts.audience).sign(privateKey);
+    await expect(verifier.verify(`Bearer ${forever}`)).rejects.toThrow(/Token rejected \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
+  });
+
   it('accepts tokens from a production key given as PEM', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });

@@ -69,7 +69,8 @@ export class TokenVerifier {
     let payload: Record<string, unknown>;
     try {
       const key = await this.key;
-      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, { issuer: this.opts.issuer, audience: this.opts.audience }));
+      // A token must expire (QA: one without `exp` was taken for ever).
+      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, { issuer: this.opts.issuer, audience: this.opts.audience, requiredClaims: ['exp'] }));
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'ERR_JWT_INVALID';
       throw new UnauthenticatedError(

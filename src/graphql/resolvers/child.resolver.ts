@@ -54,7 +54,11 @@ export class ChildResolver {
       identityNumbers: may('identityNumbers', SensitivityClass.IDENTITY),
       specialCircumstances: may('specialCircumstances', SensitivityClass.PROTECTION_GROUP),
     }, ctx.queries);
-    if (!found || !inScope(principal, found.child.communeCode)) throw notFound('child', id, principal);
+    if (!found || !inScope(principal, found.child.communeCode)) {
+      // A look for a child unknown or outside your communes is audited as refused (QA: probing left no trace).
+      ctx.access.deny(found ? id : undefined, 'Query.child');
+      throw notFound('child', id, principal);
+    }
     ctx.loaders.child.prime(id, found.child);
     if (found.sourceRecords) ctx.loaders.sourceRecordsByChild.prime(id, found.sourceRecords);
     if (found.identityNumbers) ctx.loaders.identityNumbersByChild.prime(id, found.identityNumbers);

@@ -106,7 +106,10 @@ export class IdentityOperationsResolver {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Mutation.requestIdentityReconciliation', childId });
     requireIdOf('child', childId, 'childId');
     const child = await ctx.loaders.child.load(childId);
-    if (!child || !inScope(p, child.communeCode)) throw notFound('child', childId, p);
+    if (!child || !inScope(p, child.communeCode)) {
+      ctx.access.deny(child ? childId : undefined, 'Mutation.requestIdentityReconciliation'); // audited as refused
+      throw notFound('child', childId, p);
+    }
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot enqueue work');
     await ctx.commands.requestIdentityReconciliation(childId);
     ctx.access.wrote(childId, 'requestIdentityReconciliation');

@@ -23,6 +23,7 @@ export class SourceRecordResolver {
         return record as unknown as SourceRecord;
       }
     }
+    ctx.access.deny((record?.childId as string | null | undefined) ?? undefined, 'Query.sourceRecord'); // audited as refused
     throw notFound('sourceRecord', id, principal);
   }
 }
