@@ -211,10 +211,18 @@ describe('GraphQL gateway', () => {
     expect(await audited('filter-cursor')).toEqual([{ child_ids: [haId], field_classes: ['BASIC', 'PROTECTION_GROUP'] }]);
     const last = await hub.gql(`{ children(filter: { identityStatus: UNVERIFIED }) { pageInfo { endCursor } } }`, {}, await hub.token({ sub: 'filter-end' }));
     expect(last.body.errors).toBeUndefined();
-    expect(await audited('filter-end')).toEqual([{ child_ids: [[haId, otherId].sort().at(-1)], field_classes: ['IDENTITY'] }]);
+    expect(await audited('filter-end')).toEqual([{ child_ids: [[haId, otherId].sort().at(-1)], field_classes: ['BASIC', 'IDENTITY'] }]);
     // A count names no child: nothing released, nothing to audit.
     await hub.gql(`{ children(filter: { group: DISABILITY }) { totalCount pageInfo { hasNextPage } } }`, {}, await hub.token({ sub: 'filter-count' }));
     expect(await audited('filter-count')).toEqual([]);
+    // Unless it counts by name: "is the child of this name in the group?" (QA: answered with no trace).
+    const named = await hub.gql<{ children: { totalCount: number } }>(
+      `{ children(filter: { name: "nguyen ha", group: DISABILITY }) { totalCount } }`, {}, await hub.token({ sub: 'filter-named-count' }));
+    expect(named.body.data?.children.totalCount).toBe(1);
+    expect(await audited('filter-named-count')).toEqual([{ child_ids: [haId], field_classes: ['BASIC', 'PROTECTION_GROUP'] }]);
+    // A page of cursors alone, without a filter, names its children too (QA: not audited).
+    await hub.gql(`{ children { edges { cursor } } }`, {}, await hub.token({ sub: 'plain-cursors' }));
+    expect(await audited('plain-cursors')).toEqual([{ child_ids: [haId, otherId].sort(), field_classes: ['BASIC'] }]);
   });
 
   it('masks unexpected errors and names the request id the client sent', async () => {

@@ -105,10 +105,13 @@ export class ChildResolver {
     const afterId = after ? decodeCursor(after, 'chd') : null;
     const rows = await ctx.repo.childrenPage(sqlFilter, first + 1, afterId, ctx.queries);
     const page = rows.slice(0, first) as unknown as Child[];
-    if (revealed.size) {
-      for (const child of info ? releasedPageItems(info, page) : page) for (const cls of revealed) ctx.access.read(child.id, cls);
+    // A page names its children (their ids, in cursors too): BASIC, and what its filter reveals of them (QA: a
+    // page of cursors alone was not audited).
+    for (const child of info ? releasedPageItems(info, page) : page) {
+      ctx.access.read(child.id, SensitivityClass.BASIC);
+      for (const cls of revealed) ctx.access.read(child.id, cls);
     }
-    return { ...relayPage(page, rows.length > first, (node) => node.id), filterKey: sqlFilter };
+    return { ...relayPage(page, rows.length > first, (node) => node.id), filterKey: sqlFilter, revealed: [...revealed] };
   }
 
   @Sensitive(SensitivityClass.PROVENANCE)

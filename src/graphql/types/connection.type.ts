@@ -38,4 +38,7 @@ export class ChildConnection {
 
   /** Kept for the `totalCount` resolver (counted only when asked). */
   filterKey!: unknown;
+
+  /** What the filter reveals of each child it matches (the classes of the attributes it filters on), for the `totalCount` audit. */
+  revealed!: string[];
 }
