@@ -20,7 +20,7 @@ export class ChildConnectionResolver {
       const named = await ctx.repo.childrenPage(filter, AUDITED_NAMED_COUNT, null, ctx.queries);
       for (const child of named) {
         ctx.access.read(child.id, SensitivityClass.BASIC);
-        for (const cls of conn.revealed) ctx.access.read(child.id, cls as SensitivityClass);
+        for (const cls of conn.revealed) ctx.access.read(child.id, cls);
       }
     }
     return count;

@@ -1,3 +1,4 @@
+import type { SensitivityClass } from '../../auth/sensitivity.js';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { Child } from './child.type.js';
 
@@ -40,5 +41,5 @@ export class ChildConnection {
   filterKey!: unknown;
 
   /** What the filter reveals of each child it matches (the classes of the attributes it filters on), for the `totalCount` audit. */
-  revealed!: string[];
+  revealed!: SensitivityClass[];
 }
