@@ -1,5 +1,5 @@
-import type { SensitivityClass } from '../../auth/sensitivity.js';
 import { Field, Int, ObjectType } from 'type-graphql';
+import type { SensitivityClass } from '../../auth/sensitivity.js';
 import { Child } from './child.type.js';
 
 @ObjectType({ description: 'Relay page information.' })
