@@ -263,28 +263,31 @@ describe('GraphQL gateway', () => {
     const q = `{ a: sourceRecord(id: "src_01JADOPTED000000000000000") { fullName fatherName motherName carerName }
                  b: sourceRecord(id: "src_01JPLACED0000000000000000") { fullName carerName } }`;
     const denied = (res: { body: { errors?: Array<{ path?: unknown[] }> } }) => (res.body.errors ?? []).map((e) => e.path!.join('.')).sort();
-    // No ADOPTION: no parents, no carer anywhere.
-    const education = await hub.gql<{ a: Record<string, unknown>; b: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'teacher-1', roles: ['education_officer'] }));
-    expect(education.body.data).toEqual({ a: { fullName: 'Lê Văn Nuôi', fatherName: null, motherName: null, carerName: null }, b: { fullName: 'Lê Thị Ở', carerName: null } });
-    expect(denied(education)).toEqual(['a.carerName', 'a.fatherName', 'a.motherName', 'b.carerName']);
+    // Neither ADOPTION nor PROTECTION_GROUP: neither record is there (a register's or a facility's record says what
+    // its source is), and the looks are audited as refused.
+    const education = await hub.gql<{ a: Record<string, unknown> | null; b: Record<string, unknown> | null }>(q, {}, await hub.token({ sub: 'teacher-1', roles: ['education_officer'] }));
+    expect(education.body.data).toEqual({ a: null, b: null });
+    expect((education.body.errors ?? []).map((e) => e.extensions?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     const [audit] = await hub.ctx.sql.query<{ details: { fields: string[] } }>(`SELECT details FROM audit_event WHERE action = 'DENIED' AND subject = 'teacher-1'`);
-    expect(audit!.details.fields).toEqual(expect.arrayContaining(['SourceRecord.carerName', 'SourceRecord.fatherName']));
+    expect(audit!.details.fields).toEqual(['Query.sourceRecord']);
     // ADOPTION and PROTECTION_GROUP: all of it, each class audited.
     const justice = await hub.gql<{ a: Record<string, unknown>; b: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'judge-1', roles: ['justice_officer'] }));
     expect(justice.body.errors).toBeUndefined();
     expect(justice.body.data?.b).toEqual({ fullName: 'Lê Thị Ở', carerName: 'Chùa Phúc Lâm' });
     const reads = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'judge-1'`);
     expect(reads.flatMap((r) => r.field_classes)).toEqual(expect.arrayContaining(['ADOPTION', 'PROTECTION_GROUP']));
-    // PROTECTION_GROUP without ADOPTION: still no carer of a facility inspection (it needs both).
-    const commune = await hub.gql(q, {}, await hub.token({ roles: ['commune_officer'] }));
-    expect(denied(commune)).toEqual(['a.carerName', 'a.fatherName', 'a.motherName', 'b.carerName']);
+    // PROTECTION_GROUP without ADOPTION: the facility's record, still without its carer (it needs both); the
+    // register's not at all.
+    const commune = await hub.gql<{ a: Record<string, unknown> | null; b: Record<string, unknown> | null }>(q, {}, await hub.token({ roles: ['commune_officer'] }));
+    expect(commune.body.data).toEqual({ a: null, b: { fullName: 'Lê Thị Ở', carerName: null } });
+    expect(denied(commune)).toEqual(['a', 'b.carerName']);
   });
 
-  it('releases where a facility inspection\'s record came from only with PROTECTION_GROUP: its source, its id there, the provenance it supplied (QA: a health officer read the placement there)', async () => {
+  it('tells of a facility inspection\'s record only with PROTECTION_GROUP, the same way for every child (QA: a health officer read the placement there, then the refusals named the children in care)', async () => {
     await hub.ctx.sql.query(
-      `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash)
-       VALUES ('src_01JINCARE00000000000000000', 'facility-inspection', 'KT-CS-CL-02-2024-1', '{}', 'Lê Thị Ở', 'h'),
-              ('src_01JATSCHOOL000000000000000', 'school', 'HS-1', '{}', 'Lê Thị Ở', 'h')`);
+      `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash, child_id)
+       VALUES ('src_01JINCARE00000000000000000', 'facility-inspection', 'KT-CS-CL-02-2024-1', '{}', 'Lê Thị Ở', 'h', 'chd_01JINCARE00000000000000000'),
+              ('src_01JATSCHOOL000000000000000', 'school', 'HS-1', '{}', 'Lê Thị Ở', 'h', 'chd_01JINCARE00000000000000000')`);
     const chosenAt = '2026-11-01T00:00:00.000Z';
     await hub.ctx.sql.query(
       `INSERT INTO child (id, commune_code, full_name, provenance) VALUES
@@ -293,24 +296,29 @@ describe('GraphQL gateway', () => {
         JSON.stringify({ fullName: { sourceRecordId: 'src_01JATSCHOOL000000000000000', sourceSystem: 'school', chosenAt } })]);
     const q = `{ a: sourceRecord(id: "src_01JINCARE00000000000000000") { fullName sourceSystem externalId }
                  b: sourceRecord(id: "src_01JATSCHOOL000000000000000") { sourceSystem externalId }
-                 c: child(id: "chd_01JINCARE00000000000000000") { fullName provenance { field sourceSystem } }
+                 c: child(id: "chd_01JINCARE00000000000000000") { fullName sourceRecords { sourceSystem } provenance { field sourceSystem } }
                  d: child(id: "chd_01JATSCHOOL000000000000000") { provenance { field sourceSystem } } }`;
-    const health = await hub.gql<Record<string, Record<string, unknown>>>(q, {}, await hub.token({ sub: 'nurse-1', roles: ['health_officer'] }));
+    const health = await hub.gql<Record<string, Record<string, unknown> | null>>(q, {}, await hub.token({ sub: 'nurse-1', roles: ['health_officer'] }));
+    // The facility's record is not there for the health officer (not found, not listed), and no child's provenance
+    // is released: refused for one child only, it would say which children are in care.
     expect(health.body.data).toEqual({
-      a: { fullName: 'Lê Thị Ở', sourceSystem: null, externalId: null },
+      a: null,
       b: { sourceSystem: 'SCHOOL', externalId: 'HS-1' },
-      c: { fullName: 'Lê Thị Ở', provenance: null },
-      d: { provenance: [{ field: 'fullName', sourceSystem: 'SCHOOL' }] },
+      c: { fullName: 'Lê Thị Ở', sourceRecords: [{ sourceSystem: 'SCHOOL' }], provenance: null },
+      d: { provenance: null },
     });
-    expect((health.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort()).toEqual([
-      ['a.externalId', 'FORBIDDEN'], ['a.sourceSystem', 'FORBIDDEN'], ['c.provenance', 'FORBIDDEN'],
+    expect((health.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code, e.message]).sort()).toEqual([
+      ['a', 'NOT_FOUND', 'No source record src_01JINCARE00000000000000000'],
+      ['c.provenance', 'FORBIDDEN', 'Child.provenance is PROVENANCE and PROTECTION_GROUP data here, which your roles do not grant'],
+      ['d.provenance', 'FORBIDDEN', 'Child.provenance is PROVENANCE and PROTECTION_GROUP data here, which your roles do not grant'],
     ]);
-    expect(health.body.errors?.[0]?.message).toContain('PROVENANCE and PROTECTION_GROUP data here');
     // With PROTECTION_GROUP (a social worker), all of it.
     const social = await hub.gql<Record<string, Record<string, unknown>>>(q, {}, await hub.token({ roles: ['social_worker'] }));
     expect(social.body.errors).toBeUndefined();
     expect(social.body.data?.a).toEqual({ fullName: 'Lê Thị Ở', sourceSystem: 'FACILITY_INSPECTION', externalId: 'KT-CS-CL-02-2024-1' });
-    expect(social.body.data?.c).toEqual({ fullName: 'Lê Thị Ở', provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }] });
+    expect(social.body.data?.c).toEqual({
+      fullName: 'Lê Thị Ở', sourceRecords: [{ sourceSystem: 'FACILITY_INSPECTION' }, { sourceSystem: 'SCHOOL' }], provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }],
+    });
   });
 
   it('releases what tells a child was adopted or found abandoned only with ADOPTION or PROTECTION_GROUP, and audits an unmasked number as IDENTITY (QA)', async () => {
@@ -319,10 +327,11 @@ describe('GraphQL gateway', () => {
        VALUES ('src_01JNCN0000000000000000000', 'justice-register', 'NCN-872801405', '{}', 'Lê Văn Nuôi', true, 'h')`);
     const q = `{ sourceRecord(id: "src_01JNCN0000000000000000000") { sourceSystem externalId birthDateEstimated }
                  child(id: "${haId}") { birthDateEstimated identity { number masked } } }`;
-    const nurse = await hub.gql<{ sourceRecord: Record<string, unknown>; child: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'nurse-2', roles: ['health_officer'] }));
-    expect(nurse.body.data?.sourceRecord).toEqual({ sourceSystem: 'JUSTICE_REGISTER', externalId: null, birthDateEstimated: null });
+    const nurse = await hub.gql<{ sourceRecord: Record<string, unknown> | null; child: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'nurse-2', roles: ['health_officer'] }));
+    // A justice register's records are the births' or the adoptions' register: not there without ADOPTION.
+    expect(nurse.body.data?.sourceRecord).toBeNull();
     expect(nurse.body.data?.child).toMatchObject({ birthDateEstimated: null, identity: { number: '001315000123', masked: false } });
-    expect((nurse.body.errors ?? []).map((e) => e.path!.join('.')).sort()).toEqual(['child.birthDateEstimated', 'sourceRecord.birthDateEstimated', 'sourceRecord.externalId']);
+    expect((nurse.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort()).toEqual([['child.birthDateEstimated', 'FORBIDDEN'], ['sourceRecord', 'NOT_FOUND']]);
     const [read] = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'nurse-2'`);
     expect(read!.field_classes).toContain('IDENTITY');
     const judge = await hub.gql<{ sourceRecord: Record<string, unknown> }>(q, {}, await hub.token({ roles: ['justice_officer'] }));

@@ -29,13 +29,40 @@ export function recordIdClasses(record: Record<string, unknown>): SensitivityCla
   return record['sourceSystem'] === JUSTICE_REGISTER ? [...classes, SensitivityClass.ADOPTION] : classes;
 }
 
-/** For a fact's `source` (a projection row's `source.sourceSystem`). */
+/**
+ * For a fact's `source` (a projection row's `source`): its record's system and id, classed as the record's id is
+ * ({@link recordIdClasses}: every birth registration's source is a justice register's record, whose id tells
+ * the registers apart; QA read `KS…` there).
+ */
 export function factSourceClasses(row: Record<string, unknown>): SensitivityClass[] {
-  return sourceSystemClasses((row['source'] as { sourceSystem?: unknown } | null | undefined)?.sourceSystem);
+  return recordIdClasses((row['source'] ?? {}) as Record<string, unknown>);
 }
 
-/** For a child's `provenance`: whether any golden field was supplied by such a record. */
-export function provenanceClasses(child: Record<string, unknown>): SensitivityClass[] {
-  const map = (child['provenanceMap'] ?? {}) as Record<string, { sourceSystem?: unknown } | undefined>;
-  return Object.values(map).some((p) => sourceSystemClasses(p?.sourceSystem).length) ? [SensitivityClass.PROTECTION_GROUP] : [];
+/**
+ * For a child's `provenance`, whatever its sources: PROTECTION_GROUP for every child, since a field a facility
+ * inspection supplied says the child is in care, and refusing only those children's provenance would single
+ * them out (QA).
+ */
+export function provenanceClasses(): SensitivityClass[] {
+  return [SensitivityClass.PROTECTION_GROUP];
+}
+
+/**
+ * The class a caller needs to see a source system's records at all: a facility inspection's records are the
+ * children present in a care facility (PROTECTION_GROUP), a justice register's are the births' or the adoptions'
+ * register, which their ids and file names tell apart (ADOPTION). A caller without it is not told such a record
+ * exists: `Child.sourceRecords` leaves it out and `sourceRecord(id)` does not find it. Refusing its fields one
+ * record at a time would itself single out the children in care (QA: the FORBIDDEN errors, and a record listed
+ * first by its source's name, did).
+ */
+export function recordVisibility(sourceSystem: unknown): SensitivityClass | null {
+  if (sourceSystem === FACILITY_INSPECTION) return SensitivityClass.PROTECTION_GROUP;
+  if (sourceSystem === JUSTICE_REGISTER) return SensitivityClass.ADOPTION;
+  return null;
+}
+
+/** Whether a caller granted `classes` may know of a record of `sourceSystem` ({@link recordVisibility}). */
+export function mayKnowRecord(classes: ReadonlySet<SensitivityClass>, sourceSystem: unknown): boolean {
+  const needed = recordVisibility(sourceSystem);
+  return needed === null || classes.has(needed);
 }

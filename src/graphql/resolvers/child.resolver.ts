@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
 import { Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
-import { provenanceClasses } from '../authorization/source-classes.js';
+import { mayKnowRecord, provenanceClasses } from '../authorization/source-classes.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, relayPage } from '../cursor.js';
 import { releasedPageItems, selectedFieldNames } from '../selection.js';
@@ -115,9 +115,15 @@ export class ChildResolver {
   }
 
   @Sensitive(SensitivityClass.PROVENANCE)
-  @FieldResolver(() => [SourceRecord], { nullable: true, description: 'The source records linked to this child: the evidence behind every field.' })
+  @FieldResolver(() => [SourceRecord], {
+    nullable: true,
+    description: 'The source records linked to this child: the evidence behind every field. A facility inspection\'s records are listed only '
+      + 'with PROTECTION_GROUP, a justice register\'s only with ADOPTION: what their source is tells that the child is in care, or adopted.',
+  })
   async sourceRecords(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<SourceRecord[]> {
-    return (await ctx.loaders.sourceRecordsByChild.load(child.id)) as unknown as SourceRecord[];
+    const records = (await ctx.loaders.sourceRecordsByChild.load(child.id)) as Array<Record<string, unknown>>;
+    const classes = requirePrincipal(ctx).classes;
+    return records.filter((r) => mayKnowRecord(classes, r['sourceSystem'])) as unknown as SourceRecord[];
   }
 
   @Sensitive(SensitivityClass.IDENTITY)
@@ -135,8 +141,8 @@ export class ChildResolver {
   @SensitiveBy(SensitivityClass.PROVENANCE, provenanceClasses)
   @FieldResolver(() => [FieldProvenance], {
     nullable: true,
-    description: 'For each golden field, the source record that supplied the current value. PROVENANCE; also PROTECTION_GROUP when a field came '
-      + 'from a facility inspection (it tells that the child is in care).',
+    description: 'For each golden field, the source record that supplied the current value. PROVENANCE and PROTECTION_GROUP: a field may come '
+      + 'from a facility inspection, which tells that the child is in care.',
   })
   provenance(@Root() child: Child): FieldProvenance[] {
     return Object.entries(child.provenanceMap ?? {}).map(([field, p]) => ({
