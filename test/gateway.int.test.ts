@@ -339,6 +339,19 @@ describe('GraphQL gateway', () => {
     expect(judge.body.data?.sourceRecord).toEqual({ sourceSystem: 'JUSTICE_REGISTER', externalId: 'NCN-872801405', birthDateEstimated: true });
   });
 
+  it('tells a number issued for a child found abandoned as ISSUED only with PROTECTION_GROUP, else as VERIFIED (QA: police listed the abandoned children by it)', async () => {
+    await hub.ctx.sql.query(`INSERT INTO child (id, commune_code, full_name, identity_number, identity_status) VALUES ('chd_01JISSVED0000000000000000', '00004', 'Lê Văn Tìm', '001326000111', 'ISSUED')`);
+    const q = '{ child(id: "chd_01JISSVED0000000000000000") { identityStatus identity { status } } }';
+    const police = await hub.gql<{ child: unknown }>(q, {}, await hub.token({ roles: ['police_officer'] }));
+    expect(police.body).toEqual({ data: { child: { identityStatus: 'VERIFIED', identity: { status: 'VERIFIED' } } } });
+    const filtered = await hub.gql('{ children(filter: { identityStatus: ISSUED }) { totalCount } }', {}, await hub.token({ roles: ['police_officer'] }));
+    expect(filtered.body.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    const social = await hub.gql<{ child: unknown }>(q, {}, await hub.token({ roles: ['social_worker'] }));
+    expect(social.body).toEqual({ data: { child: { identityStatus: 'ISSUED', identity: { status: 'ISSUED' } } } });
+    const listed = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>('{ children(filter: { identityStatus: ISSUED }) { nodes { id } } }', {}, await hub.token({ roles: ['social_worker'] }));
+    expect(listed.body.data?.children.nodes).toEqual([{ id: 'chd_01JISSVED0000000000000000' }]);
+  });
+
   it('releases the kind of a disability (a DISABILITY membership\'s subType) only with HEALTH too (QA: read without HEALTH)', async () => {
     const q = `{ child(id: "${haId}") { specialCircumstances { clause subType } } }`;
     const commune = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, await hub.token({ roles: ['commune_officer'], communes: ['00004'] }));

@@ -7,6 +7,7 @@ import { InvalidInputError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
 import { Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
+import { presentedIdentityStatus } from '../authorization/identity-status.js';
 import { mayKnowRecord, provenanceClasses } from '../authorization/source-classes.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, relayPage } from '../cursor.js';
@@ -15,6 +16,7 @@ import { Child } from '../types/child.type.js';
 import { ChildrenFilter } from '../types/children-filter.input.js';
 import { Commune } from '../types/commune.type.js';
 import { ChildConnection } from '../types/connection.type.js';
+import { IdentityStatusEnum } from '../types/enums.js';
 import { FieldProvenance } from '../types/field-provenance.type.js';
 import { IdentityNumber } from '../types/identity-number.type.js';
 import { SourceRecord } from '../types/source-record.type.js';
@@ -89,6 +91,11 @@ export class ChildResolver {
       requirePrincipal(ctx, cls, { field: `Query.children(filter.${key})` });
       revealed.add(cls);
     }
+    // ISSUED tells the child was found abandoned (presentedIdentityStatus): filtering on it needs PROTECTION_GROUP too.
+    if (filter?.identityStatus === IdentityStatusEnum.ISSUED) {
+      requirePrincipal(ctx, SensitivityClass.PROTECTION_GROUP, { field: 'Query.children(filter.identityStatus)' });
+      revealed.add(SensitivityClass.PROTECTION_GROUP);
+    }
     const sqlFilter: ChildFilterSql = {
       scope: principal.communeScope === ALL_COMMUNES ? null : principal.communeScope,
       communeCodes: filter?.communeCodes,
@@ -112,6 +119,16 @@ export class ChildResolver {
       for (const cls of revealed) ctx.access.read(child.id, cls);
     }
     return { ...relayPage(page, rows.length > first, (node) => node.id), filterKey: sqlFilter, revealed: [...revealed] };
+  }
+
+  @Sensitive(SensitivityClass.IDENTITY)
+  @FieldResolver(() => IdentityStatusEnum, {
+    nullable: true,
+    description: 'Where the child stands with the personal identification number. ISSUED (a number issued for a child found abandoned) '
+      + 'is told only with PROTECTION_GROUP too; without it, such a number is VERIFIED.',
+  })
+  identityStatus(@Root() child: Child, @Ctx() ctx: GraphQLContext): IdentityStatusEnum | null {
+    return presentedIdentityStatus(child.identityStatus ?? null, requirePrincipal(ctx).classes);
   }
 
   @Sensitive(SensitivityClass.PROVENANCE)

@@ -4,6 +4,7 @@ import { ALL_COMMUNES, inScope, type Principal } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { ForbiddenError, InvalidInputError, UpstreamUnavailableError } from '../../errors/index.js';
 import { Sensitive } from '../authorization/sensitive.decorator.js';
+import { presentedIdentityStatus } from '../authorization/identity-status.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
@@ -43,7 +44,7 @@ export class ChildIdentityResolver {
       childId: child.id,
       number: child.identityNumber === null ? null : full ? child.identityNumber : maskNumber(child.identityNumber),
       masked: child.identityNumber !== null && !full,
-      status: child.identityStatus!,
+      status: presentedIdentityStatus(child.identityStatus ?? null, principal.classes)!,
       verifiedAt: child.identityVerifiedAt ?? null,
       checkedAt: child.identityCheckedAt ?? null,
       mismatchedFields: child.identityMismatchedFields ?? [],

@@ -74,8 +74,7 @@ export class Child {
   @Field(() => String, { nullable: true, description: 'Current personal identification number (12 digits), the one most sources agree on.' })
   identityNumber!: string | null;
 
-  @Sensitive(SensitivityClass.IDENTITY)
-  @Field(() => IdentityStatusEnum, { nullable: true })
+  /** Stored status; the `identityStatus` field is resolved by ChildResolver ({@link presentedIdentityStatus}). */
   identityStatus!: IdentityStatusEnum;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
