@@ -3,12 +3,14 @@ import { SensitivityClass } from '../../auth/sensitivity.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
 import type { GraphQLContext } from '../context.js';
 import { ChildConnection } from '../types/connection.type.js';
+import { Cost, COUNT_COST } from '../validation/cost-limit.rule.js';
 
 /** How many children a count by name audits as named, at most. */
 const AUDITED_NAMED_COUNT = 1000;
 
 @Resolver(() => ChildConnection)
 export class ChildConnectionResolver {
+  @Cost(COUNT_COST)
   @FieldResolver(() => Int, { description: 'Number of children matching the filter in your scope (counted only when asked).' })
   async totalCount(@Root() conn: ChildConnection, @Ctx() ctx: GraphQLContext): Promise<number> {
     const filter = conn.filterKey as ChildFilterSql;

@@ -8,6 +8,7 @@ import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
 import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
+import { Cost, MUTATION_COST } from '../validation/cost-limit.rule.js';
 
 /** Who may see connectors, runs and quarantine metadata, and dismiss quarantined records. */
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
@@ -193,6 +194,7 @@ export class ConnectorResolver {
     return (await c.repo.rejects(filter, first, before ?? null)).map(toReject);
   }
 
+  @Cost(MUTATION_COST)
   @Mutation(() => [RejectedRecord], {
     description: 'Closes open quarantined records by hand (resolution DISMISSED, with you as resolvedBy and `reason` as resolutionNote): a record '
       + 'the source will never fix (a known test row, a duplicate the agency abandoned), or one without an external id, which no run can '
@@ -220,6 +222,7 @@ export class ConnectorResolver {
     return wanted.map((id) => toReject(rows.get(id)!));
   }
 
+  @Cost(MUTATION_COST)
   @Mutation(() => ConnectorRun, {
     description: 'Queues a sync of the connector now (one runs at a time per connector). A run of the connector still QUEUED (not yet started, '
       + 'its job still in the queue: one whose job was lost is marked FAILED, CONNECTOR_RUN_LOST) is returned instead of queuing another, as it is (its requestedBy is whoever queued it): it has not read the source yet, so it picks up '

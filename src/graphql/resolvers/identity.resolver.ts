@@ -16,6 +16,7 @@ import {
 } from '../types/identity.type.js';
 import type { IdentityNumber, StructuralFinding } from '../types/identity-number.type.js';
 import { notFound, requireIdOf } from './lookup.js';
+import { Cost, COUNT_COST, MUTATION_COST } from '../validation/cost-limit.rule.js';
 
 /** `001*******23`: enough to tell numbers apart on a screen, not enough to use one. */
 export function maskNumber(n: string): string {
@@ -100,6 +101,7 @@ export class IdentityOperationsResolver {
     return { ...relayPage(nodes, rows.length > first, (r) => cursorKey(r.dueKey, r.childId)), scope };
   }
 
+  @Cost(MUTATION_COST)
   @Mutation(() => Boolean, {
     description: 'Checks the child\'s number against the population database now (or starts issuance when it has none). Queued within the registry quota; audited. Needs IDENTITY access.',
   })
@@ -136,6 +138,7 @@ export class IdentityConflictResolver {
 
 @Resolver(() => IdentityConflictConnection)
 export class IdentityConflictConnectionResolver {
+  @Cost(COUNT_COST)
   @FieldResolver(() => Int, { description: 'Number of conflicting numbers in your scope, on every page, whatever `after` (counted only when asked).' })
   async totalCount(@Root() conn: IdentityConflictConnection, @Ctx() ctx: GraphQLContext): Promise<number> {
     return ctx.repo.countIdentityConflicts(conn.scope, ctx.queries);
@@ -154,6 +157,7 @@ export class IssuanceRequestResolver {
 
 @Resolver(() => IssuanceRequestConnection)
 export class IssuanceRequestConnectionResolver {
+  @Cost(COUNT_COST)
   @FieldResolver(() => Int, { description: 'Number of overdue requests in your scope, on every page, whatever `after` (counted only when asked).' })
   async totalCount(@Root() conn: IssuanceRequestConnection, @Ctx() ctx: GraphQLContext): Promise<number> {
     return ctx.repo.countOverdueIssuance(conn.scope, ctx.queries);

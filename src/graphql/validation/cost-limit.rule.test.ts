@@ -1,4 +1,4 @@
-import { Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { getIntrospectionQuery, Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildHubSchema } from '../schema.js';
 import { costLimitRule, operationCost } from './cost-limit.rule.js';
@@ -24,7 +24,20 @@ describe('costLimitRule', () => {
     // Aliases and fragments count as the fields they are; introspection is free.
     expect(cost('fragment F on Child { id fullName } { a: children(first: 2) { nodes { ...F } } b: children(first: 2) { nodes { ... on Child { id } } } }'))
       .toBe(2 * (1 + 3) + 2 * (1 + 2));
-    expect(cost('{ __schema { types { fields { name } } } }')).toBe(0);
+    expect(cost('{ __typename me { __typename } }')).toBe(1);
+  });
+
+  it('counts introspection as any query, a count and a mutation as the work they do (QA: 500 aliases of __schema, 1,000 counts, 300 registry checks)', () => {
+    expect(cost('{ __schema { types { name fields { name } } } }')).toBe(1 + 10 * (2 + 10 * 2));
+    expect(cost(getIntrospectionQuery())).toBeLessThan(200_000); // a tool's introspection still works
+    expect(cost('{ children(first: 1) { totalCount } }')).toBe(1 * (1 + 1_000));
+    expect(cost('mutation { requestIdentityReconciliation(childId: "chd_1") }')).toBe(10_000);
+    const check = (q: string) => validate(schema, parse(q), [costLimitRule(200_000)]).map((e) => e.extensions.code);
+    const aliases = (n: number, field: string) => Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ');
+    expect(check(`{ ${aliases(500, '__schema { types { name fields { name args { name } } } }')} }`)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(check(`{ ${aliases(300, 'children(first: 1) { totalCount }')} }`)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(check(`mutation { ${aliases(20, 'requestIdentityReconciliation(childId: "chd_1")')} }`)).toEqual([]);
+    expect(check(`mutation { ${aliases(21, 'requestIdentityReconciliation(childId: "chd_1")')} }`)).toEqual(['QUERY_TOO_COSTLY']);
   });
 
   it('refuses an operation over the maximum with QUERY_TOO_COSTLY, saying what to do (QA: 300 aliases of a page took 6.9 s)', () => {

@@ -16,12 +16,28 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
 } from 'graphql';
+import { Extensions } from 'type-graphql';
 
 /** The largest page a paged field gives (`GRAPHQL_MAX_PAGE_SIZE`): assumed when `first` is a variable. */
 export const MAX_PAGE = 100;
 /** Items assumed in a list that is not paged (a child's source records, vaccinations…). */
 export const UNPAGED_LIST_SIZE = 10;
+/** What a count over a whole filter costs: a scan, where a field costs one. */
+export const COUNT_COST = 1_000;
+/** What a mutation costs (it queues a registry check or a sync, or closes records): twenty of them fill a request. */
+export const MUTATION_COST = 10_000;
+
+/**
+ * A field's own cost when it is more than one field's work ({@link COUNT_COST}, {@link MUTATION_COST}),
+ * read by {@link operationCost} (QA: 1,000 aliased `totalCount`s cost 1,000 and took 20 s; 300 aliased
+ * `requestIdentityReconciliation`s queued 300 registry checks).
+ */
+export function Cost(cost: number): MethodDecorator & PropertyDecorator {
+  return Extensions({ cost }) as MethodDecorator & PropertyDecorator;
+}
 
 /**
  * Rejects operations that could make the gateway resolve more than `max` fields ({@link operationCost}). Depth
@@ -49,8 +65,9 @@ export function costLimitRule(max: number, maxPage = MAX_PAGE) {
  * How many fields an operation could make the gateway resolve: each field counts one, times how many of it there
  * can be — a paged field (one with `first`) its page size (the literal, the argument's default, or
  * the largest page (`maxPage`) when it is a variable, whose value validation does not see), its connection's `nodes` and
- * `edges` counted once per item; another list {@link UNPAGED_LIST_SIZE}. Introspection fields (`__…`) are free,
- * so tools keep working. The count stops once it passes `stopAbove` (a fragment bomb is not walked to its end).
+ * `edges` counted once per item; another list {@link UNPAGED_LIST_SIZE}; a field marked with {@link Cost} its cost instead of one.
+ * Introspection counts as any query does (`__typename` is free); a tool's full introspection query costs
+ * about 53,000. The count stops once it passes `stopAbove` (a fragment bomb is not walked to its end).
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -75,12 +92,16 @@ export function operationCost(
     let total = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
-        if (sel.name.value.startsWith('__')) continue;
-        const def = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[sel.name.value] : undefined;
+        const name = sel.name.value;
+        if (name === '__typename') continue;
+        // Introspection counts as any query does (QA: 500 aliases of `__schema` answered 45 MB without a token).
+        const def = name === '__schema' ? SchemaMetaFieldDef : name === '__type' ? TypeMetaFieldDef
+          : type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
         const page = def ? pageOf(def, sel) : null;
         const many = page ?? (def && isListType(getNullableType(def.type)) && !paged ? UNPAGED_LIST_SIZE : 1);
+        const own = typeof def?.extensions?.['cost'] === 'number' ? (def.extensions['cost'] as number) : 1;
         const inner = sel.selectionSet ? costOf(sel.selectionSet, def ? getNamedType(def.type) : null, page !== null, seen) : 0;
-        total += many * (1 + inner);
+        total += many * (own + inner);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         total += costOf(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, paged, seen);
       } else {
