@@ -250,6 +250,10 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
     // QUERY lines (QA: a child's name reached the hub's log from a constraint error); see logServerOutput.
     '-c', 'log_min_error_statement=panic',
     '-c', 'log_error_verbosity=terse',
+    // Nor statements logged as such, whatever ALTER SYSTEM says (the command line wins over the files).
+    '-c', 'log_statement=none',
+    '-c', 'log_min_duration_statement=-1',
+    '-c', 'log_duration=off',
     ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
   ];
   const child: ChildProcess = spawn(await postgresBinary(), flags, {
@@ -372,7 +376,9 @@ export function sharedBuffersMb(totalBytes: number = os.totalmem()): number {
 }
 
 /** Lines of the server's log that repeat data: the statement, the failing row or key, where in a COPY it was. */
-const DATA_LINES = /^\S.*?\b(STATEMENT|DETAIL|CONTEXT|QUERY|HINT|LOCATION):|^\s/;
+const DATA_LINES = /^\S.*?\b(STATEMENT|DETAIL|CONTEXT|QUERY|HINT|LOCATION|statement|duration|execute [^:]*|parse [^:]*|bind [^:]*):|^\s/;
+/** A log line's severity tag and the message after it (`… ERROR:  message`). */
+const SEVERITY = /^(.*?\b(?:DEBUG\d?|LOG|INFO|NOTICE|WARNING|ERROR|FATAL|PANIC):\s+)(.*)$/;
 
 /**
  * Passes the server's own log to the hub's (debug level) without the data it may repeat: lines that quote a
@@ -383,6 +389,21 @@ const DATA_LINES = /^\S.*?\b(STATEMENT|DETAIL|CONTEXT|QUERY|HINT|LOCATION):|^\s/
 export function logServerOutput(log: Logger, text: string): void {
   for (const line of text.split('\n')) {
     if (!line.trim() || DATA_LINES.test(line)) continue;
-    log.debug({ component: 'postgres' }, redactMessage(line.trim()));
+    log.debug({ component: 'postgres' }, serverLogLine(line.trim()));
   }
+}
+
+/**
+ * One line of the server's log without the values it may hold. An ERROR's, WARNING's, NOTICE's or INFO's message
+ * is withheld: it is a statement's, which the client that ran it has (and the hub logs its own way), and it may
+ * hold any value unquoted (QA: a date out of range, a RAISE message). Of the server's own lines (LOG, FATAL,
+ * PANIC: start, stop, checkpoints, connections refused), quoted, dollar-quoted and parenthesised fragments are
+ * removed, and runs of digits long enough to be a number of a person.
+ */
+export function serverLogLine(line: string): string {
+  const m = SEVERITY.exec(line);
+  const [head, message] = m ? [m[1]!, m[2]!] : ['', line];
+  if (/\b(ERROR|WARNING|NOTICE|INFO):\s+$/.test(head)) return `${head}[a statement's message: withheld, the client that ran it has it]`;
+  const kept = message.replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, '[redacted]');
+  return head + redactMessage(kept).replace(/\d{5,}/g, '[redacted]');
 }
