@@ -49,6 +49,16 @@ describe('TokenVerifier', () => {
     await expect(verifier.verify(`Bearer ${forever}`)).rejects.toThrow(/Token rejected \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
   });
 
+  it('refuses a token valid for longer than the longest lifetime allowed (QA: exp in the year 3000)', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey), maxLifetimeSeconds: 24 * 3600 });
+    const { sub, ...rest } = claims;
+    const mint = (exp: string | number) => new SignJWT(rest).setProtectedHeader({ alg: 'ES256' }).setSubject(sub).setIssuer(opts.issuer).setAudience(opts.audience).setExpirationTime(exp).sign(privateKey);
+    expect((await verifier.verify(`Bearer ${await mint('23h')}`)).subject).toBe('u1');
+    await expect(verifier.verify(`Bearer ${await mint('25h')}`)).rejects.toThrow('Token rejected: it is valid for more than 24 h (AUTH_MAX_TOKEN_HOURS)');
+    await expect(verifier.verify(`Bearer ${await mint(32503680000)}`)).rejects.toThrow(/more than 24 h/);
+  });
+
   it('accepts tokens from a production key given as PEM', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });

@@ -14,6 +14,8 @@ export interface TokenVerifierOptions {
   devPublicJwk?: JWK;
   /** How many verified tokens to remember (verification is the costly part of every request). */
   cacheSize?: number;
+  /** Longest a token may still be valid for: one whose `exp` is further ahead is refused. @defaultValue 24 h */
+  maxLifetimeSeconds?: number;
 }
 
 /** The JWS algorithm a PEM public key is used with, from the key itself (RSA, EC curve, Ed25519). */
@@ -76,6 +78,11 @@ export class TokenVerifier {
       throw new UnauthenticatedError(
         code === 'ERR_JWT_EXPIRED' ? 'Token expired' : `Token rejected (${code})`,
       );
+    }
+    // A token must expire, and soon enough (QA: `exp` in the year 3000 was taken).
+    const maxLifetime = this.opts.maxLifetimeSeconds ?? 24 * 3600;
+    if (typeof payload.exp === 'number' && payload.exp - now > maxLifetime) {
+      throw new UnauthenticatedError(`Token rejected: it is valid for more than ${Math.round(maxLifetime / 3600)} h (AUTH_MAX_TOKEN_HOURS)`);
     }
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) {

@@ -63,6 +63,8 @@ const envSchema = z.object({
   AUTH_ISSUER: z.string().min(1).default('childhub-dev'),
   /** Expected `aud` claim. @defaultValue childhub */
   AUTH_AUDIENCE: z.string().min(1).default('childhub'),
+  /** Longest a token may still be valid for, in hours: one expiring later is refused. @defaultValue 24 */
+  AUTH_MAX_TOKEN_HOURS: positiveInt.default(24),
   /** Maximum depth of a GraphQL operation. @defaultValue 8 */
   GRAPHQL_MAX_DEPTH: positiveInt.default(8),
   /**
