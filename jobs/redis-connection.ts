@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { logThrottle } from '../src/observability/log-throttle.js';
+import { admitRepeated } from '../src/observability/log-throttle.js';
 
 /**
  * What a connection is for. `worker` connections run BullMQ's blocking commands and must wait out a
@@ -36,10 +36,10 @@ export function createRedisConnection(url: string, role: RedisRole, opts: RedisC
       : // Producers fail fast while Redis is away; BullMQ itself waits for "ready" before the first command.
         { ...common, maxRetriesPerRequest: 3, enableOfflineQueue: false };
   const redis = new Redis(url, options);
-  const admit = logThrottle();
-  // Without a listener ioredis prints every reconnection error to stderr; log at most one per 10 s.
+  // Without a listener ioredis prints every reconnection error to stderr; each kind is logged at most once per
+  // 10 s by the process, however many connections meet it.
   redis.on('error', (err: Error) => {
-    const heldBack = admit('connection');
+    const heldBack = admitRepeated(`redis connection error ${role} ${err.name}`, err.message);
     if (heldBack === null) return;
     opts.logger?.warn({ component: 'redis', role, errorType: err.name, errorMessage: err.message, ...(heldBack ? { heldBack } : {}) }, 'redis connection error');
   });

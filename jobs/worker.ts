@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AppContext } from '../src/app/app-context.js';
 import { logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
 import type { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
-import { logThrottle } from '../src/observability/log-throttle.js';
+import { admitRepeated } from '../src/observability/log-throttle.js';
 import { loggedOutcome, serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
@@ -217,11 +217,11 @@ export function watch(
     logger.debug({ queue, jobId: job.id, attempt: job.attemptsMade }, 'job completed'),
   );
   // BullMQ reports a failing Redis command each time it tries again (every second or two while Redis refuses
-  // writes): each kind of error is logged once per 10 s, with how many were held back (QA: 60 lines in 40 s).
-  const admit = logThrottle();
+  // writes, in every queue's worker): each kind of error is logged once per 10 s by the process, with how many
+  // were held back (QA: 60 lines in 40 s).
   worker.on('error', (err: Error) => {
     const e = serializeError(err);
-    const heldBack = admit(`${e.type}\0${e.message}`);
+    const heldBack = admitRepeated(`worker error ${String(e.type)}`, String(e.message));
     if (heldBack === null) return;
     logger.warn({ queue, errorType: e.type, errorMessage: e.message, ...(heldBack ? { heldBack } : {}) }, 'worker error');
   });

@@ -4,7 +4,7 @@
  * often it happened meanwhile, instead of flooding the log. Returns, for a line of kind `key`, null when it
  * is held back, else how many of that kind were held back since the last one let through.
  */
-export function logThrottle(intervalMs = 10_000, now: () => number = Date.now): (key: string) => number | null {
+export function logThrottle(intervalMs = 10_000, now: () => number = () => Date.now()): (key: string) => number | null {
   const seen = new Map<string, { at: number; heldBack: number }>();
   return (key) => {
     const t = now();
@@ -16,4 +16,16 @@ export function logThrottle(intervalMs = 10_000, now: () => number = Date.now): 
     seen.set(key, { at: t, heldBack: 0 });
     return last?.heldBack ?? 0;
   };
+}
+
+/** One throttle for the whole process: a failure every worker, queue and connection meets at once is still said once per 10 s. */
+const processThrottle = logThrottle();
+
+/**
+ * {@link logThrottle} shared by the whole process, for a line of kind `kind` about `message`: messages that
+ * differ only in numbers or hashes (a script's line, a job id) are one kind (QA: six queues and a dozen
+ * connections each logged the same Redis refusal, and the script line in BullMQ's message made kinds of it).
+ */
+export function admitRepeated(kind: string, message = ''): number | null {
+  return processThrottle(`${kind}\0${message.replace(/\b[0-9a-f]{6,}\b|\d+/gi, '#')}`);
 }

@@ -7,6 +7,7 @@ import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
 import { RateLimitedError } from '../../errors/index.js';
+import { admitRepeated } from '../../observability/log-throttle.js';
 import type { CallContext, PersonQuery, PopulationDbClient } from '../../population-db/population-db.client.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 
@@ -582,7 +583,11 @@ export class IdentityReconciler {
       } finally {
         // The answer (or the failure) is in: the send counts against the quota until now. A failure to say so
         // must not cost the call's result; the pacer's admission still holds the quota.
-        await this.quota.settle(permit).catch((settleErr: unknown) => this.logger.warn({ err: settleErr }, 'rate pacer: could not settle a registry call'));
+        // Said once per 10 s while Redis is away (QA: every call logged its stack).
+        await this.quota.settle(permit).catch((settleErr: unknown) => {
+          const heldBack = admitRepeated('rate pacer settle', (settleErr as Error | undefined)?.message);
+          if (heldBack !== null) this.logger.warn({ err: settleErr, ...(heldBack ? { heldBack } : {}) }, 'rate pacer: could not settle a registry call');
+        });
       }
     }
   }
