@@ -241,6 +241,12 @@ describe('connector definitions', () => {
       .toBe('must equal the folder name "tmp" (connectors are found by folder): put the file at /srv/hub/definitions/other/connector.yaml');
     const misplaced = writeDefinition('tmp', yaml.join('\n'));
     expect(() => loadDefinitionFile(misplaced)).toThrow(`put the file at ${path.join(path.dirname(path.dirname(misplaced)), 'other', 'connector.yaml')}`);
+    // A name that cannot be one gets no place offered, nor is repeated (QA: "../../etc" was offered /etc/connector.yaml).
+    for (const bad of ['"../../../etc"', '"hunter2 secret value"', 'Foo']) {
+      const err = problemsOf(writeDefinition('foo', yaml.join('\n').replace('name: other', `name: ${bad}`)));
+      expect(err.problems.map((p) => p.path)).toEqual(['name']);
+      expect(err.message).not.toMatch(/put the file at|hunter2|etc/);
+    }
     // A draft's other problems still fail it.
     const broken = writeDefinition('tmp', yaml.join('\n').replace('kind: file', 'kind: ftp'));
     expect(() => loadDefinitionFile(broken, { folderName: 'note' })).toThrow(DefinitionInvalidError);
@@ -295,7 +301,8 @@ describe('connector definitions', () => {
       ['aliased', expect.stringContaining('an alias')], ['empty', 'the file is empty (or holds only comments)'], ['folder-file', 'is a directory, not a file'],
       ['linked', 'does not exist (or is a link to a file that does not)'],
       // The looping folder is listed as that connector's problem, not passed over (QA).
-      ['loop-folder', 'cannot be read: its connector folder is a link that leads back to itself'], ['looped', 'is a link that leads back to itself'],
+      ['loop-folder', 'cannot be read: its connector folder is a link that leads back to itself (or through too many links)'],
+      ['looped', 'is a link that leads back to itself (or through too many links)'],
       ['piped', 'is not a regular file (a named pipe, socket or device)'],
     ]);
     expect(catalog.folderNames()).toContain('loop-folder');

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -60,6 +60,19 @@ describe('childhub connectors CLI', () => {
     expect(typed.stdout).toMatch(/^ok +school$/m);
     expect(typed.stdout).toMatch(/^ok +draft\.yaml$/m);
     expect(typed.stdout).toMatch(/^bad\/connector\.yaml is not a valid connector definition:$/m);
+    // A connectors directory that is not there, or not a directory, is said (QA: exit 0 and nothing; a raw ENOTDIR).
+    const missing = await runChildhub({ ...cliEnv, CONNECTORS_DIR: path.join(root, 'nowhere') }, 'connectors', 'validate');
+    expect([missing.code, missing.stderr.trim()]).toEqual([2, `The connectors directory ${path.join(root, 'nowhere')} does not exist (CONNECTORS_DIR)`]);
+    const notDir = await runChildhub({ ...cliEnv, CONNECTORS_DIR: draft }, 'connectors', 'validate');
+    expect([notDir.code, notDir.stderr.trim()]).toEqual([2, `The connectors directory ${draft} is not a directory (CONNECTORS_DIR)`]);
+    // The catalog's own file named through a linked folder is the catalog's, not a draft (QA: validated as a draft).
+    const defs = path.join(root, 'defs');
+    mkdirSync(path.join(defs, 'foo'), { recursive: true });
+    writeFileSync(path.join(defs, 'foo', 'connector.yaml'), readFileSync(draft, 'utf8').replace('name: draft', 'name: bar'));
+    symlinkSync(defs, path.join(root, 'defs-link'));
+    const linked = await runChildhub({ ...cliEnv, CONNECTORS_DIR: defs }, 'connectors', 'validate', '--file', path.join(root, 'defs-link', 'foo', 'connector.yaml'));
+    expect(linked.code).toBe(1);
+    expect(linked.stdout).toContain('must equal the folder name "foo"');
   }, 60_000);
 
   it('check: the drop directory and its first file, writing nothing', async () => {

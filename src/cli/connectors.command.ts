@@ -1,9 +1,10 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { config as loadConfig } from '../config/config.js';
-import { CONNECTORS_DIR, ConnectorCatalog, folderOf, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
+import { ConfigError } from '../errors/config-error.js';
+import { CONNECTORS_DIR, ConnectorCatalog, connectorsDirProblem, folderOf, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
 import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
@@ -90,6 +91,9 @@ export function connectorsCommand(): Command {
       // The named connectors, and the --file drafts; all connectors when neither is given (QA: names given with
       // --file were ignored).
       if (names.length || !opts.file?.length) {
+        // A connectors directory that is not there is said, not taken for one with nothing wrong (QA: exit 0, no output).
+        const dir = cfg.CONNECTORS_DIR ?? CONNECTORS_DIR;
+        if (connectorsDirProblem(dir) === 'does not exist') throw new ConfigError(`The connectors directory ${dir} does not exist (CONNECTORS_DIR)`, ['CONNECTORS_DIR']);
         const catalog = ConnectorCatalog.load(cfg.CONNECTORS_DIR);
         for (const n of names.length ? names : catalog.folderNames()) report(n, () => {
           catalog.get(n);
@@ -98,7 +102,15 @@ export function connectorsCommand(): Command {
       }
       // A draft kept elsewhere is checked before it is put in its folder: the folder-name rule is a note then. Named
       // as it was given, valid or not (QA: an invalid one was named from the project's root, a valid one as given).
-      const inCatalog = (f: string) => path.dirname(path.dirname(path.resolve(f))) === path.resolve(cfg.CONNECTORS_DIR ?? CONNECTORS_DIR);
+      // Through links too (QA: a file of the catalog named through a linked folder was taken for a draft).
+      const real = (p: string) => {
+        try {
+          return realpathSync(p);
+        } catch {
+          return path.resolve(p);
+        }
+      };
+      const inCatalog = (f: string) => real(path.dirname(path.dirname(path.resolve(f)))) === real(cfg.CONNECTORS_DIR ?? CONNECTORS_DIR);
       for (const f of opts.file ?? []) {
         report(f, () => loadDefinitionFile(path.resolve(f), { folderName: inCatalog(f) ? 'error' : 'note', displayName: f, connectorsDir: cfg.CONNECTORS_DIR ?? CONNECTORS_DIR }).notes);
       }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import YAML, { LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { PROJECT_ROOT } from '../../config/config.js';
+import { ConfigError } from '../../errors/config-error.js';
 import { loggedOutcome } from '../../observability/logger.js';
 import { canonicalJson } from '../../services/ingest/source-record.normalizer.js';
 import { CONNECTOR_NAME, connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
@@ -50,7 +51,7 @@ function unreadable(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: the hub\'s user may not read it';
   if (code === 'ENOENT') return 'does not exist (or is a link to a file that does not)';
-  if (code === 'ELOOP') return 'is a link that leads back to itself';
+  if (code === 'ELOOP') return 'is a link that leads back to itself (or through too many links)';
   return `cannot be read (${code ?? 'I/O error'})`;
 }
 
@@ -174,7 +175,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   } catch (err) {
     if (err instanceof DefinitionInvalidError) throw err;
     // A file the hub may not read, a link to nothing: this connector is invalid, the others load.
-    const message = loops(path.dirname(file)) ? 'cannot be read: its connector folder is a link that leads back to itself' : unreadable(err);
+    const message = loops(path.dirname(file)) ? 'cannot be read: its connector folder is a link that leads back to itself (or through too many links)' : unreadable(err);
     throw new DefinitionInvalidError(rel, [{ path: '(file)', line: null, column: null, message }]);
   }
   const lineCounter = new LineCounter();
@@ -194,8 +195,11 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   const folder = path.dirname(file);
   const name = (input as { name?: unknown } | null)?.name;
   const nameAt = locate(doc, lineCounter, ['name']);
-  const home = typeof name === 'string' ? definitionPath(path.join(opts.connectorsDir ?? path.dirname(folder), name, DEFINITION_FILE)) : '';
-  const folderProblem: DefinitionProblem | null = typeof name === 'string' && name !== path.basename(folder)
+  // A name that cannot be one is the schema's problem alone: no place is offered for it, nor its text repeated
+  // (QA: `name: "../../etc"` was offered /etc/connector.yaml, and a value written there was quoted back).
+  const validName = typeof name === 'string' && CONNECTOR_NAME.test(name);
+  const home = validName ? definitionPath(path.join(opts.connectorsDir ?? path.dirname(folder), name, DEFINITION_FILE)) : '';
+  const folderProblem: DefinitionProblem | null = validName && name !== path.basename(folder)
     ? {
         path: 'name',
         line: nameAt?.line ?? null,
@@ -274,9 +278,26 @@ function quietly<T>(fn: () => T): T | undefined {
   }
 }
 
-/** The definition file of every connector folder under `dir`, in name order (a folder removed meanwhile is passed over). */
+/**
+ * What is wrong with `dir` as the folder connectors are found in (`CONNECTORS_DIR`), or null: it does not exist,
+ * is not a directory, or is a link that leads back to itself.
+ */
+export function connectorsDirProblem(dir: string): string | null {
+  if (loops(dir)) return 'is a link that leads back to itself (or through too many links)';
+  const st = quietly(() => statSync(dir, { throwIfNoEntry: false }));
+  if (!st) return 'does not exist';
+  return st.isDirectory() ? null : 'is not a directory';
+}
+
+/**
+ * The definition file of every connector folder under `dir`, in name order (a folder removed meanwhile is passed
+ * over). None when `dir` does not exist (yet); a `dir` that is not a directory is a configuration error, said as
+ * such (QA: a raw ENOTDIR).
+ */
 function definitionFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (!existsSync(dir) && !loops(dir)) return [];
+  const problem = connectorsDirProblem(dir);
+  if (problem) throw new ConfigError(`The connectors directory ${dir} ${problem} (CONNECTORS_DIR)`, ['CONNECTORS_DIR']);
   return readdirSync(dir)
     .sort()
     .map((entry) => path.join(dir, entry, DEFINITION_FILE))
