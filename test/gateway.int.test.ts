@@ -115,11 +115,15 @@ describe('GraphQL gateway', () => {
     expect(await codeOf(`{ sourceRecord(id: "${haId}") { id } }`)).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a source record id (`src_…`)']);
     expect(await codeOf('mutation { requestIdentityReconciliation(childId: "x") }')).toEqual(['BAD_USER_INPUT', 'childId', '`childId` must be a child id (`chd_…`)']);
     expect(await codeOf('{ child(id: "chd_01JNOSUCHCHILD0000000000000") { id } }')).toEqual(['NOT_FOUND', undefined, 'No child chd_01JNOSUCHCHILD0000000000000']);
+    expect(await codeOf('{ connectorRun(id: "chd_1") { id } }', await hub.token({ roles: ['integration_engineer'] }))).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a connector run id (`run_…`)']);
     const commune = await hub.token({ sub: 'prober-1', roles: ['commune_officer'], communes: ['00008'] });
     expect(await codeOf(`{ child(id: "${haId}") { id } }`, commune)).toEqual(['NOT_FOUND', undefined, `No child ${haId} in your communes`]);
     // The look is audited as refused, naming the child it was for (QA: probing another commune's ids left no trace).
     expect(await hub.ctx.sql.query(`SELECT action, child_ids, details FROM audit_event WHERE subject = 'prober-1'`))
       .toEqual([{ action: 'DENIED', child_ids: [haId], details: { fields: ['Query.child'] } }]);
+    // An id that is no child's is named too: what was probed for.
+    await codeOf('{ child(id: "chd_01JNOSUCHCHILD0000000000000") { id } }', await hub.token({ sub: 'prober-2', roles: ['commune_officer'], communes: ['00008'] }));
+    expect(await hub.ctx.sql.query(`SELECT child_ids FROM audit_event WHERE subject = 'prober-2'`)).toEqual([{ child_ids: ['chd_01JNOSUCHCHILD0000000000000'] }]);
   });
 
   it('refuses an operation that could resolve too many fields, however shallow (QA: 300 aliases of a page took 6.9 s)', async () => {
@@ -220,6 +224,9 @@ describe('GraphQL gateway', () => {
       `{ children(filter: { name: "nguyen ha", group: DISABILITY }) { totalCount } }`, {}, await hub.token({ sub: 'filter-named-count' }));
     expect(named.body.data?.children.totalCount).toBe(1);
     expect(await audited('filter-named-count')).toEqual([{ child_ids: [haId], field_classes: ['BASIC', 'PROTECTION_GROUP'] }]);
+    // A page by name, whatever is read of it (QA: `hasNextPage` alone left no trace).
+    await hub.gql(`{ children(first: 1, filter: { name: "nguyen ha" }) { pageInfo { hasNextPage } } }`, {}, await hub.token({ sub: 'named-more' }));
+    expect(await audited('named-more')).toEqual([{ child_ids: [haId], field_classes: ['BASIC'] }]);
     // A page of cursors alone, without a filter, names its children too (QA: not audited).
     await hub.gql(`{ children { edges { cursor } } }`, {}, await hub.token({ sub: 'plain-cursors' }));
     expect(await audited('plain-cursors')).toEqual([{ child_ids: [haId, otherId].sort(), field_classes: ['BASIC'] }]);

@@ -57,8 +57,9 @@ export class ChildResolver {
       specialCircumstances: may('specialCircumstances', SensitivityClass.PROTECTION_GROUP),
     }, ctx.queries);
     if (!found || !inScope(principal, found.child.communeCode)) {
-      // A look for a child unknown or outside your communes is audited as refused (QA: probing left no trace).
-      ctx.access.deny(found ? id : undefined, 'Query.child');
+      // A look for a child unknown or outside your communes is audited as refused, naming the id looked for (QA:
+      // probing left no trace).
+      ctx.access.deny(id, 'Query.child');
       throw notFound('child', id, principal);
     }
     ctx.loaders.child.prime(id, found.child);
@@ -113,8 +114,10 @@ export class ChildResolver {
     const rows = await ctx.repo.childrenPage(sqlFilter, first + 1, afterId, ctx.queries);
     const page = rows.slice(0, first) as unknown as Child[];
     // A page names its children (their ids, in cursors too): BASIC, and what its filter reveals of them (QA: a
-    // page of cursors alone was not audited).
-    for (const child of info ? releasedPageItems(info, page) : page) {
+    // page of cursors alone was not audited). A page by name tells of its children whatever is read of it (QA:
+    // `hasNextPage` alone said whether two children of that name are there).
+    const byName = Boolean(sqlFilter.nameWords?.length);
+    for (const child of info && !byName ? releasedPageItems(info, page) : page) {
       ctx.access.read(child.id, SensitivityClass.BASIC);
       for (const cls of revealed) ctx.access.read(child.id, cls);
     }

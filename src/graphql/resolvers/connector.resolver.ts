@@ -9,6 +9,7 @@ import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
 import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
 import { Cost, MUTATION_COST } from '../validation/cost-limit.rule.js';
+import { requireIdOf } from './lookup.js';
 
 /** Who may see connectors, runs and quarantine metadata, and dismiss quarantined records. */
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
@@ -164,6 +165,7 @@ export class ConnectorResolver {
   @Query(() => ConnectorRun, { nullable: true, description: 'One run by id, with its progress while it runs.' })
   async connectorRun(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ConnectorRun | null> {
     requireRole(ctx, READ_ROLES, 'Query.connectorRun', 'Reading connector runs');
+    requireIdOf('connectorRun', id, 'id');
     const row = await connectorsOf(ctx).repo.run(id);
     if (!row) throw new NotFoundError(`No connector run ${id}`, { id });
     return toRun(row);
@@ -188,6 +190,7 @@ export class ConnectorResolver {
     requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
     checkFirst(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'rej', 'rejected record');
+    if (runId != null) requireIdOf('connectorRun', runId, 'runId');
     const c = connectorsOf(ctx);
     const filter = { connector: connector ?? null, runId: runId ?? null, unresolvedOnly, resolution: resolution ?? null };
     await checkRejectsFilter(c.repo, folderNames(c), filter);
@@ -214,6 +217,7 @@ export class ConnectorResolver {
     const wanted = [...new Set(ids)];
     if (wanted.length === 0) throw new InvalidInputError('Give the id of at least one rejected record', { argument: 'ids' });
     if (wanted.length > ctx.maxPageSize) throw new InvalidInputError(`At most ${ctx.maxPageSize} rejected records at a time`, { argument: 'ids' });
+    for (const id of wanted) requireIdOf('rejectedRecord', id, 'ids');
     const note = dismissalNote(reason);
     const c = connectorsOf(ctx);
     await c.dismissRejects(wanted, p.subject, note);

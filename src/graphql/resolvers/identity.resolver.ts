@@ -110,7 +110,7 @@ export class IdentityOperationsResolver {
     requireIdOf('child', childId, 'childId');
     const child = await ctx.loaders.child.load(childId);
     if (!child || !inScope(p, child.communeCode)) {
-      ctx.access.deny(child ? childId : undefined, 'Mutation.requestIdentityReconciliation'); // audited as refused
+      ctx.access.deny(childId, 'Mutation.requestIdentityReconciliation'); // audited as refused, naming the id asked for
       throw notFound('child', childId, p);
     }
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot enqueue work');

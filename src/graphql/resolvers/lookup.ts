@@ -2,7 +2,7 @@ import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
 import { ID_PREFIXES, type IdKind } from '../../db/ids.js';
 import { InvalidInputError, NotFoundError } from '../../errors/index.js';
 
-const WHAT: Partial<Record<IdKind, string>> = { child: 'child', sourceRecord: 'source record' };
+const WHAT: Partial<Record<IdKind, string>> = { child: 'child', sourceRecord: 'source record', connectorRun: 'connector run', rejectedRecord: 'rejected record' };
 
 /**
  * Refuses, as the caller's mistake, an id that cannot be one of `kind` (empty, or another kind's: `src_…` asked
