@@ -13,6 +13,7 @@ import type { RunRemovals } from '../connectors/sync/removals.js';
 import { boot, bootLogger } from './bootstrap.js';
 import { rejectsCommand } from './connector-rejects.command.js';
 import { lastRunLine, progressLine, removalsLines, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
+import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -226,9 +227,16 @@ export function connectorsCommand(): Command {
             const running = await b.ctx.sql.one<{ id: string }>(
               `SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = $1 AND r.status = 'RUNNING' AND r.id <> $2 ORDER BY r.id DESC LIMIT 1`,
               [name, runId]);
+            // The request reaches the queue through the outbox: while Redis refuses it, no worker can have it (QA:
+            // the worker was blamed).
+            const unsent = running ? null : await b.ctx.sql.one<{ last_error: string | null }>(
+              `SELECT last_error FROM outbox WHERE topic = $1 AND aggregate_id = $2 AND relayed_at IS NULL LIMIT 1`,
+              [OUTBOX_TOPICS.connectorSync, runId]);
             process.stderr.write(running
               ? `still queued after 10 s: a sync of ${name} is running (run ${running.id}); this one starts when it has finished (one sync per connector at a time).\n`
-              : 'still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
+              : unsent
+                ? `still queued after 10 s: the request has not reached the job queue yet${unsent.last_error ? ' (Redis refused it; the worker\'s log says why)' : ''}: is Redis up and taking writes, and a worker running (it sends it)? Or use --in-process.\n`
+                : 'still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
           }
           if (r.status === 'RUNNING') progress({ ...r, repeatedIds: r.repeated_ids });
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
