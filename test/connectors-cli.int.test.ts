@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
-import { runChildhub } from './support/cli.js';
+import { runChildhub, runChildhubFor } from './support/cli.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 
@@ -170,10 +170,15 @@ describe('childhub connectors CLI', () => {
       const runs = await db.query<{ options: { files: string[] } }>(`SELECT options FROM connector_run WHERE status = 'QUEUED' ORDER BY created_at, id`);
       expect(runs.rows.map((r) => r.options.files)).toEqual([[path.join(mine, name)], [name]]);
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`); // no worker here to run them
+      // Followed with no worker to send it to the queue: the wait says the request has not reached the queue (QA:
+      // it asked whether a worker runs while Redis refused writes; the same message covers both).
+      const followed = await runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
+      expect(followed.stderr).toMatch(/still queued after 10 s: the request has not reached the job queue yet: is Redis up and taking writes, and a worker running \(it sends it\)\? Or use --in-process\./);
+      await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`);
     } finally {
       await db.end();
     }
-  }, 60_000);
+  }, 90_000);
 
   it('a failed run is told once: one line with the run, its counts and the error, and exit 1', async () => {
     const drop = mkdtempSync(path.join(root, 'refused-'));

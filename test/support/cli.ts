@@ -7,12 +7,17 @@ const run = promisify(execFile);
 
 /** Runs `childhub <args>` from the sources to its end, as a user would: exit code, stdout and stderr. */
 export async function runChildhub(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runChildhubFor(undefined, env, ...args);
+}
+
+/** {@link runChildhub}, stopped (SIGTERM, as Ctrl-C would) after `timeoutMs` when given: for a command that waits. */
+export async function runChildhubFor(timeoutMs: number | undefined, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // The folder `npm test` was typed in is not where these commands are typed: only a test that sets INIT_CWD
   // itself has the CLI read relative paths from another folder than the project's (see workInTypedFolder).
   const own = { ...env };
   if (own.INIT_CWD === process.env.INIT_CWD) delete own.INIT_CWD;
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: own, maxBuffer: 10 * 1024 * 1024 });
+    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: own, maxBuffer: 10 * 1024 * 1024, ...(timeoutMs ? { timeout: timeoutMs } : {}) });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
