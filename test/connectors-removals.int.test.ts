@@ -127,10 +127,15 @@ describe('records gone from an HTTP source', () => {
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
     const row = await ctx.sql.one<{ child_id: string; absent_since: Date }>(
       `SELECT child_id, absent_since FROM source_record WHERE source_system = 'school' AND external_id = $1`, [gone[0]]);
+    // The school's own fact to an education officer; the source record (the evidence layer) to a data steward.
     const officer = await hub.token({ roles: ['education_officer'] });
-    const child = await hub.gql<{ child: { sourceRecords: Array<{ externalId: string; absentFromSourceSince: string | null }>; schoolEnrolments: Array<{ source: { externalId: string; absentFromSourceSince: string | null } }> } }>(
-      `{ child(id: "${row!.child_id}") { sourceRecords { externalId absentFromSourceSince } schoolEnrolments { source { externalId absentFromSourceSince } } } }`, {}, officer);
-    expect(child.body.errors).toBeUndefined();
+    const enrolled = await hub.gql<{ child: { schoolEnrolments: Array<{ source: { externalId: string; absentFromSourceSince: string | null } }> } }>(
+      `{ child(id: "${row!.child_id}") { schoolEnrolments { source { externalId absentFromSourceSince } } } }`, {}, officer);
+    expect(enrolled.body.errors).toBeUndefined();
+    const recorded = await hub.gql<{ child: { sourceRecords: Array<{ externalId: string; absentFromSourceSince: string | null }> } }>(
+      `{ child(id: "${row!.child_id}") { sourceRecords { externalId absentFromSourceSince } } }`, {}, await hub.token({ roles: ['data_steward'] }));
+    expect(recorded.body.errors).toBeUndefined();
+    const child = { body: { data: { child: { ...recorded.body.data!.child, ...enrolled.body.data!.child } } } };
     const since = row!.absent_since.toISOString();
     expect(child.body.data!.child.sourceRecords.find((r) => r.externalId === gone[0])!.absentFromSourceSince).toBe(since);
     expect(child.body.data!.child.schoolEnrolments.find((e) => e.source.externalId === gone[0])!.source.absentFromSourceSince).toBe(since);

@@ -270,11 +270,11 @@ describe('GraphQL gateway', () => {
     const q = `{ a: sourceRecord(id: "src_01JADOPTED000000000000000") { fullName fatherName motherName carerName }
                  b: sourceRecord(id: "src_01JPLACED0000000000000000") { fullName carerName } }`;
     const denied = (res: { body: { errors?: Array<{ path?: unknown[] }> } }) => (res.body.errors ?? []).map((e) => e.path!.join('.')).sort();
-    // Neither ADOPTION nor PROTECTION_GROUP: neither record is there (a register's or a facility's record says what
-    // its source is), and the looks are audited as refused.
+    // Source records are the evidence layer (PROVENANCE, PROTECTION_GROUP and ADOPTION): refused to an education
+    // officer, as to anyone without all three, whichever record, and the refusal audited.
     const education = await hub.gql<{ a: Record<string, unknown> | null; b: Record<string, unknown> | null }>(q, {}, await hub.token({ sub: 'teacher-1', roles: ['education_officer'] }));
     expect(education.body.data).toEqual({ a: null, b: null });
-    expect((education.body.errors ?? []).map((e) => e.extensions?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+    expect((education.body.errors ?? []).map((e) => e.extensions?.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
     const [audit] = await hub.ctx.sql.query<{ details: { fields: string[] } }>(`SELECT details FROM audit_event WHERE action = 'DENIED' AND subject = 'teacher-1'`);
     expect(audit!.details.fields).toEqual(['Query.sourceRecord']);
     // ADOPTION and PROTECTION_GROUP: all of it, each class audited.
@@ -283,14 +283,13 @@ describe('GraphQL gateway', () => {
     expect(justice.body.data?.b).toEqual({ fullName: 'Lê Thị Ở', carerName: 'Chùa Phúc Lâm' });
     const reads = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'judge-1'`);
     expect(reads.flatMap((r) => r.field_classes)).toEqual(expect.arrayContaining(['ADOPTION', 'PROTECTION_GROUP']));
-    // PROTECTION_GROUP without ADOPTION: the facility's record, still without its carer (it needs both); the
-    // register's not at all.
+    // PROTECTION_GROUP without ADOPTION: refused too.
     const commune = await hub.gql<{ a: Record<string, unknown> | null; b: Record<string, unknown> | null }>(q, {}, await hub.token({ roles: ['commune_officer'] }));
-    expect(commune.body.data).toEqual({ a: null, b: { fullName: 'Lê Thị Ở', carerName: null } });
-    expect(denied(commune)).toEqual(['a', 'b.carerName']);
+    expect(commune.body.data).toEqual({ a: null, b: null });
+    expect(denied(commune)).toEqual(['a', 'b']);
   });
 
-  it('tells of a facility inspection\'s record only with PROTECTION_GROUP, the same way for every child (QA: a health officer read the placement there, then the refusals named the children in care)', async () => {
+  it('keeps the evidence layer (source records, provenance, the record a number came from) to roles that may know every source, the same for every child (QA: a health officer read a placement there, then refusals, gaps and ids named the children in care or adopted)', async () => {
     await hub.ctx.sql.query(
       `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash, child_id)
        VALUES ('src_01JINCARE00000000000000000', 'facility-inspection', 'KT-CS-CL-02-2024-1', '{}', 'Lê Thị Ở', 'h', 'chd_01JINCARE00000000000000000'),
@@ -301,30 +300,33 @@ describe('GraphQL gateway', () => {
          ('chd_01JINCARE00000000000000000', '00004', 'Lê Thị Ở', $1::jsonb), ('chd_01JATSCHOOL000000000000000', '00004', 'Lê Thị Ở', $2::jsonb)`,
       [JSON.stringify({ fullName: { sourceRecordId: 'src_01JINCARE00000000000000000', sourceSystem: 'facility-inspection', chosenAt } }),
         JSON.stringify({ fullName: { sourceRecordId: 'src_01JATSCHOOL000000000000000', sourceSystem: 'school', chosenAt } })]);
+    await hub.ctx.sql.query(`INSERT INTO identity_number (id, child_id, number, status, source_record_id) VALUES ('idn_01JINCARE00000000000000000', 'chd_01JINCARE00000000000000000', '001215000999', 'GIVEN', 'src_01JINCARE00000000000000000')`);
     const q = `{ a: sourceRecord(id: "src_01JINCARE00000000000000000") { fullName sourceSystem externalId }
-                 b: sourceRecord(id: "src_01JATSCHOOL000000000000000") { sourceSystem externalId }
-                 c: child(id: "chd_01JINCARE00000000000000000") { fullName sourceRecords { sourceSystem } provenance { field sourceSystem } }
-                 d: child(id: "chd_01JATSCHOOL000000000000000") { provenance { field sourceSystem } } }`;
-    const health = await hub.gql<Record<string, Record<string, unknown> | null>>(q, {}, await hub.token({ sub: 'nurse-1', roles: ['health_officer'] }));
-    // The facility's record is not there for the health officer (not found, not listed), and no child's provenance
-    // is released: refused for one child only, it would say which children are in care.
-    expect(health.body.data).toEqual({
-      a: null,
-      b: { sourceSystem: 'SCHOOL', externalId: 'HS-1' },
-      c: { fullName: 'Lê Thị Ở', sourceRecords: [{ sourceSystem: 'SCHOOL' }], provenance: null },
-      d: { provenance: null },
-    });
-    expect((health.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code, e.message]).sort()).toEqual([
-      ['a', 'NOT_FOUND', 'No source record src_01JINCARE00000000000000000'],
-      ['c.provenance', 'FORBIDDEN', 'Child.provenance is PROVENANCE and PROTECTION_GROUP data here, which your roles do not grant'],
-      ['d.provenance', 'FORBIDDEN', 'Child.provenance is PROVENANCE and PROTECTION_GROUP data here, which your roles do not grant'],
-    ]);
-    // With PROTECTION_GROUP (a social worker), all of it.
-    const social = await hub.gql<Record<string, Record<string, unknown>>>(q, {}, await hub.token({ roles: ['social_worker'] }));
-    expect(social.body.errors).toBeUndefined();
-    expect(social.body.data?.a).toEqual({ fullName: 'Lê Thị Ở', sourceSystem: 'FACILITY_INSPECTION', externalId: 'KT-CS-CL-02-2024-1' });
-    expect(social.body.data?.c).toEqual({
-      fullName: 'Lê Thị Ở', sourceRecords: [{ sourceSystem: 'FACILITY_INSPECTION' }, { sourceSystem: 'SCHOOL' }], provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }],
+                 c: child(id: "chd_01JINCARE00000000000000000") { fullName sourceRecords { sourceSystem } provenance { field sourceSystem } identityNumbers { number sourceRecordId } }
+                 d: child(id: "chd_01JATSCHOOL000000000000000") { sourceRecords { sourceSystem } provenance { field sourceSystem } } }`;
+    const refused = (res: { body: { errors?: Array<{ path?: unknown[]; extensions?: Record<string, unknown> }> } }) =>
+      (res.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort();
+    // A health officer and a social worker (PROTECTION_GROUP, no ADOPTION) alike: refused for every child.
+    for (const role of ['health_officer', 'social_worker'] as const) {
+      const roles = [role];
+      const res = await hub.gql<Record<string, Record<string, unknown> | null>>(q, {}, await hub.token({ roles }));
+      expect(res.body.data, roles[0]).toEqual({
+        a: null,
+        c: { fullName: 'Lê Thị Ở', sourceRecords: null, provenance: null, identityNumbers: [{ number: '001215000999', sourceRecordId: null }] },
+        d: { sourceRecords: null, provenance: null },
+      });
+      expect(refused(res), roles[0]).toEqual([
+        ['a', 'FORBIDDEN'], ['c.identityNumbers.0.sourceRecordId', 'FORBIDDEN'], ['c.provenance', 'FORBIDDEN'], ['c.sourceRecords', 'FORBIDDEN'],
+        ['d.provenance', 'FORBIDDEN'], ['d.sourceRecords', 'FORBIDDEN'],
+      ]);
+    }
+    // A data steward (every class): all of it.
+    const steward2 = await hub.gql<Record<string, Record<string, unknown>>>(q, {}, steward);
+    expect(steward2.body.errors).toBeUndefined();
+    expect(steward2.body.data?.a).toEqual({ fullName: 'Lê Thị Ở', sourceSystem: 'FACILITY_INSPECTION', externalId: 'KT-CS-CL-02-2024-1' });
+    expect(steward2.body.data?.c).toEqual({
+      fullName: 'Lê Thị Ở', sourceRecords: [{ sourceSystem: 'FACILITY_INSPECTION' }, { sourceSystem: 'SCHOOL' }],
+      provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }], identityNumbers: [{ number: '001215000999', sourceRecordId: 'src_01JINCARE00000000000000000' }],
     });
   });
 
@@ -335,10 +337,10 @@ describe('GraphQL gateway', () => {
     const q = `{ sourceRecord(id: "src_01JNCN0000000000000000000") { sourceSystem externalId birthDateEstimated }
                  child(id: "${haId}") { birthDateEstimated identity { number masked } } }`;
     const nurse = await hub.gql<{ sourceRecord: Record<string, unknown> | null; child: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'nurse-2', roles: ['health_officer'] }));
-    // A justice register's records are the births' or the adoptions' register: not there without ADOPTION.
+    // Source records are the evidence layer: refused without ADOPTION and PROTECTION_GROUP.
     expect(nurse.body.data?.sourceRecord).toBeNull();
     expect(nurse.body.data?.child).toMatchObject({ birthDateEstimated: null, identity: { number: '001315000123', masked: false } });
-    expect((nurse.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort()).toEqual([['child.birthDateEstimated', 'FORBIDDEN'], ['sourceRecord', 'NOT_FOUND']]);
+    expect((nurse.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort()).toEqual([['child.birthDateEstimated', 'FORBIDDEN'], ['sourceRecord', 'FORBIDDEN']]);
     const [read] = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'nurse-2'`);
     expect(read!.field_classes).toContain('IDENTITY');
     const judge = await hub.gql<{ sourceRecord: Record<string, unknown> }>(q, {}, await hub.token({ roles: ['justice_officer'] }));
@@ -353,6 +355,11 @@ describe('GraphQL gateway', () => {
     expect(police.body).toEqual({ data: { child: { identityStatus: 'VERIFIED', identity: { status: 'VERIFIED' } } } });
     const filtered = await hub.gql('{ children(filter: { identityStatus: ISSUED }) { totalCount } }', {}, await hub.token({ roles: ['police_officer'] }));
     expect(filtered.body.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    // VERIFIED finds it as what it is told as (QA: leaving it out named the children found abandoned).
+    const verified = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>('{ children(first: 100, filter: { identityStatus: VERIFIED }) { nodes { id } } }', {}, await hub.token({ roles: ['police_officer'] }));
+    expect(verified.body.data?.children.nodes.map((n) => n.id)).toContain('chd_01JISSVED0000000000000000');
+    const verifiedSocial = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>('{ children(first: 100, filter: { identityStatus: VERIFIED }) { nodes { id } } }', {}, await hub.token({ roles: ['social_worker'] }));
+    expect(verifiedSocial.body.data?.children.nodes.map((n) => n.id)).not.toContain('chd_01JISSVED0000000000000000');
     const social = await hub.gql<{ child: unknown }>(q, {}, await hub.token({ roles: ['social_worker'] }));
     expect(social.body).toEqual({ data: { child: { identityStatus: 'ISSUED', identity: { status: 'ISSUED' } } } });
     const listed = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>('{ children(filter: { identityStatus: ISSUED }) { nodes { id } } }', {}, await hub.token({ roles: ['social_worker'] }));
@@ -380,7 +387,7 @@ describe('GraphQL gateway', () => {
     const audit = await hub.ctx.sql.query(`SELECT child_ids, field_classes, details FROM audit_event WHERE subject = 'unlinked-reader'`);
     expect(audit).toEqual([{ child_ids: [], field_classes: ['BASIC'], details: { sourceRecordIds: [row!.id] } }]);
     // Only city-wide roles see records without a jurisdiction.
-    const local = await hub.token({ roles: ['commune_officer'], communes: ['00004'] });
+    const local = await hub.token({ roles: ['data_steward'], communes: ['00004'] });
     expect((await hub.gql(`{ sourceRecord(id: "${row!.id}") { fullName } }`, {}, local)).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 

@@ -52,7 +52,8 @@ export interface ChildFilterSql {
   birthYearFrom?: number | null;
   birthYearTo?: number | null;
   groupClause?: string | null;
-  identityStatus?: string | null;
+  /** Any of these identity statuses. */
+  identityStatuses?: string[] | null;
   /** Folded words that must all appear in the folded name. */
   nameWords?: string[] | null;
 }
@@ -285,7 +286,7 @@ function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
   if (f.birthYearFrom != null) add((p) => `birth_year >= ${p}`, f.birthYearFrom);
   if (f.birthYearTo != null) add((p) => `birth_year <= ${p}`, f.birthYearTo);
   if (f.groupClause) add((p) => `group_clauses @> ARRAY[${p}::text]`, f.groupClause);
-  if (f.identityStatus) add((p) => `identity_status = ${p}`, f.identityStatus);
+  if (f.identityStatuses?.length) add((p) => `identity_status = ANY(${p}::text[])`, f.identityStatuses);
   if (f.nameWords?.length) {
     // Each word is a whole word of the name (QA: "ha" found Thanh and Khang). The trigram index serves the
     // '%word%' patterns (LIKE wildcards typed by the caller escaped), the word list is then checked on those rows.

@@ -39,30 +39,15 @@ export function factSourceClasses(row: Record<string, unknown>): SensitivityClas
 }
 
 /**
- * For a child's `provenance`, whatever its sources: PROTECTION_GROUP for every child, since a field a facility
- * inspection supplied says the child is in care, and refusing only those children's provenance would single
- * them out (QA).
+ * The evidence layer — a child's source records, which record supplied each golden field, which record gave a
+ * number — tells which agencies hold the child, and two of them are protection data in themselves: a facility
+ * inspection lists the children in care, and the justice register keeps the adoptions' register beside the
+ * births'. Refusing such records one at a time, or leaving them out, still singled their children out (QA: the
+ * refusals, a child with no record left to show, a number's record that was not there, a name supplied by the
+ * register with no birth registration). So the evidence layer is for roles granted every class a source can
+ * tell: PROVENANCE with PROTECTION_GROUP and ADOPTION (data stewards, justice officers), the same for every child.
+ * Used with {@link SensitiveBy} on a PROVENANCE (or IDENTITY) field.
  */
-export function provenanceClasses(): SensitivityClass[] {
-  return [SensitivityClass.PROTECTION_GROUP];
-}
-
-/**
- * The class a caller needs to see a source system's records at all: a facility inspection's records are the
- * children present in a care facility (PROTECTION_GROUP), a justice register's are the births' or the adoptions'
- * register, which their ids and file names tell apart (ADOPTION). A caller without it is not told such a record
- * exists: `Child.sourceRecords` leaves it out and `sourceRecord(id)` does not find it. Refusing its fields one
- * record at a time would itself single out the children in care (QA: the FORBIDDEN errors, and a record listed
- * first by its source's name, did).
- */
-export function recordVisibility(sourceSystem: unknown): SensitivityClass | null {
-  if (sourceSystem === FACILITY_INSPECTION) return SensitivityClass.PROTECTION_GROUP;
-  if (sourceSystem === JUSTICE_REGISTER) return SensitivityClass.ADOPTION;
-  return null;
-}
-
-/** Whether a caller granted `classes` may know of a record of `sourceSystem` ({@link recordVisibility}). */
-export function mayKnowRecord(classes: ReadonlySet<SensitivityClass>, sourceSystem: unknown): boolean {
-  const needed = recordVisibility(sourceSystem);
-  return needed === null || classes.has(needed);
+export function evidenceClasses(): SensitivityClass[] {
+  return [SensitivityClass.PROVENANCE, SensitivityClass.PROTECTION_GROUP, SensitivityClass.ADOPTION];
 }

@@ -8,7 +8,7 @@ import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
 import { Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { presentedIdentityStatus } from '../authorization/identity-status.js';
-import { mayKnowRecord, provenanceClasses } from '../authorization/source-classes.js';
+import { evidenceClasses } from '../authorization/source-classes.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, relayPage } from '../cursor.js';
 import { releasedPageItems, selectedFieldNames } from '../selection.js';
@@ -52,7 +52,7 @@ export class ChildResolver {
     const selected = selectedFieldNames(info);
     const may = (field: string, cls: SensitivityClass) => selected.has(field) && principal.classes.has(cls);
     const found = await ctx.repo.childWithRelations(id, {
-      sourceRecords: may('sourceRecords', SensitivityClass.PROVENANCE),
+      sourceRecords: selected.has('sourceRecords') && evidenceClasses().every((c) => principal.classes.has(c)),
       identityNumbers: may('identityNumbers', SensitivityClass.IDENTITY),
       specialCircumstances: may('specialCircumstances', SensitivityClass.PROTECTION_GROUP),
     }, ctx.queries);
@@ -104,7 +104,12 @@ export class ChildResolver {
       birthYearFrom: filter?.birthYearFrom,
       birthYearTo: filter?.birthYearTo,
       groupClause: filter?.group,
-      identityStatus: filter?.identityStatus,
+      // As the caller is told the status: a number issued is VERIFIED to a caller without PROTECTION_GROUP, and its
+      // filter finds it as such (QA: VERIFIED left out the children found abandoned).
+      identityStatuses: filter?.identityStatus == null ? null
+        : filter.identityStatus === IdentityStatusEnum.VERIFIED && !principal.classes.has(SensitivityClass.PROTECTION_GROUP)
+          ? [IdentityStatusEnum.VERIFIED, IdentityStatusEnum.ISSUED]
+          : [filter.identityStatus],
       nameWords: filter?.name != null ? nameWords(filter.name) : null,
     };
     if (filter?.communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
@@ -134,16 +139,14 @@ export class ChildResolver {
     return presentedIdentityStatus(child.identityStatus ?? null, requirePrincipal(ctx).classes);
   }
 
-  @Sensitive(SensitivityClass.PROVENANCE)
+  @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)
   @FieldResolver(() => [SourceRecord], {
     nullable: true,
-    description: 'The source records linked to this child: the evidence behind every field. A facility inspection\'s records are listed only '
-      + 'with PROTECTION_GROUP, a justice register\'s only with ADOPTION: what their source is tells that the child is in care, or adopted.',
+    description: 'The source records linked to this child: the evidence behind every field. PROVENANCE, PROTECTION_GROUP and ADOPTION, for '
+      + 'every child: a facility inspection\'s records tell that the child is in care, the justice register\'s may be its adoptions\' register.',
   })
   async sourceRecords(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<SourceRecord[]> {
-    const records = (await ctx.loaders.sourceRecordsByChild.load(child.id)) as Array<Record<string, unknown>>;
-    const classes = requirePrincipal(ctx).classes;
-    return records.filter((r) => mayKnowRecord(classes, r['sourceSystem'])) as unknown as SourceRecord[];
+    return (await ctx.loaders.sourceRecordsByChild.load(child.id)) as unknown as SourceRecord[];
   }
 
   @Sensitive(SensitivityClass.IDENTITY)
@@ -158,11 +161,11 @@ export class ChildResolver {
     return (await ctx.loaders.specialCircumstancesByChild.load(child.id)) as unknown as SpecialCircumstance[];
   }
 
-  @SensitiveBy(SensitivityClass.PROVENANCE, provenanceClasses)
+  @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)
   @FieldResolver(() => [FieldProvenance], {
     nullable: true,
-    description: 'For each golden field, the source record that supplied the current value. PROVENANCE and PROTECTION_GROUP: a field may come '
-      + 'from a facility inspection, which tells that the child is in care.',
+    description: 'For each golden field, the source record that supplied the current value. PROVENANCE, PROTECTION_GROUP and ADOPTION, for '
+      + 'every child, as `sourceRecords`.',
   })
   provenance(@Root() child: Child): FieldProvenance[] {
     return Object.entries(child.provenanceMap ?? {}).map(([field, p]) => ({

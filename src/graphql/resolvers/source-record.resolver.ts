@@ -3,22 +3,23 @@ import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { SourceRecord } from '../types/source-record.type.js';
-import { mayKnowRecord } from '../authorization/source-classes.js';
+import { evidenceClasses } from '../authorization/source-classes.js';
 import { notFound, requireIdOf } from './lookup.js';
 
 @Resolver(() => SourceRecord)
 export class SourceRecordResolver {
   @Query(() => SourceRecord, {
     nullable: true,
-    description: 'One source record by hub id (`src_…`). NOT_FOUND when unknown, when its child is outside your commune scope, or when it is '
-      + 'a facility inspection\'s and your roles do not grant PROTECTION_GROUP, or a justice register\'s and they do not grant ADOPTION. Needs BASIC access.',
+    description: 'One source record by hub id (`src_…`). NOT_FOUND when unknown or its child is outside your commune scope. Needs BASIC access, '
+      + 'and PROVENANCE, PROTECTION_GROUP and ADOPTION (the evidence layer: see Child.sourceRecords).',
   })
   async sourceRecord(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<SourceRecord> {
     const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.sourceRecord' });
+    // The evidence layer, for roles that may know every source (evidenceClasses), whichever record is asked for.
+    for (const cls of evidenceClasses()) requirePrincipal(ctx, cls, { field: 'Query.sourceRecord' });
     requireIdOf('sourceRecord', id, 'id');
     const record = await ctx.loaders.sourceRecord.load(id);
-    // A record of a source the caller may not know of is not found, as one outside their communes is (recordVisibility).
-    if (record && mayKnowRecord(principal.classes, record.sourceSystem)) {
+    if (record) {
       const childId = record.childId as string | null;
       const child = childId ? await ctx.loaders.child.load(childId) : null;
       // A record not yet linked to a child has no jurisdiction: only city-wide roles see it.

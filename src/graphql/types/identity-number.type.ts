@@ -1,6 +1,7 @@
 import { Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
-import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
+import { evidenceClasses } from '../authorization/source-classes.js';
 
 export enum IdentityNumberStatusEnum {
   GIVEN = 'GIVEN',
@@ -45,8 +46,9 @@ export class IdentityNumber {
   @Field(() => IdentityNumberStatusEnum, { nullable: true })
   status!: IdentityNumberStatusEnum;
 
-  @Sensitive(SensitivityClass.IDENTITY)
-  @Field(() => ID, { nullable: true, description: 'The source record that first gave this number.' })
+  // The evidence layer (evidenceClasses): which record gave a number tells which source holds the child (QA).
+  @SensitiveBy(SensitivityClass.IDENTITY, evidenceClasses)
+  @Field(() => ID, { nullable: true, description: 'The source record that first gave this number. IDENTITY, and PROVENANCE, PROTECTION_GROUP and ADOPTION as `Child.sourceRecords`.' })
   sourceRecordId!: string | null;
 
   @Sensitive(SensitivityClass.IDENTITY)

@@ -1,7 +1,7 @@
 import { Field, Float, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
-import { recordIdClasses, recordSourceClasses } from '../authorization/source-classes.js';
+import { recordSourceClasses } from '../authorization/source-classes.js';
 import { DatePrecisionEnum, SexEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 export enum LinkRuleEnum {
@@ -32,7 +32,7 @@ export class RecordFlag {
 }
 
 @PersonalData({ childIdField: 'childId' })
-@ObjectType({ description: 'One record as a source system holds it, with the normalised fields the hub derived from it.' })
+@ObjectType({ description: 'One record as a source system holds it, with the normalised fields the hub derived from it. Part of the evidence layer: read only with PROVENANCE, PROTECTION_GROUP and ADOPTION (see Child.sourceRecords).' })
 export class SourceRecord {
   @Sensitive(SensitivityClass.BASIC)
   @Field(() => ID, { description: 'Hub id (`src_…`).' })
@@ -42,16 +42,12 @@ export class SourceRecord {
   @Field(() => ID, { nullable: true, description: 'The unified child (`chd_…`) this record is linked to.' })
   childId!: string | null;
 
-  @SensitiveBy(SensitivityClass.PROVENANCE, recordSourceClasses)
-  @Field(() => SourceSystemEnum, { nullable: true, description: 'PROVENANCE; a facility inspection\'s records also PROTECTION_GROUP (they tell that the child is in care).' })
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => SourceSystemEnum, { nullable: true })
   sourceSystem!: SourceSystemEnum;
 
-  @SensitiveBy(SensitivityClass.PROVENANCE, recordIdClasses)
-  @Field(() => String, {
-    nullable: true,
-    description: 'The record\'s id in its source system. Classed as `sourceSystem` (a facility inspection\'s names the facility), and a justice '
-      + 'register\'s is ADOPTION too (it tells the adoption register from the births\').',
-  })
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @Field(() => String, { nullable: true, description: 'The record\'s id in its source system.' })
   externalId!: string;
 
   @Sensitive(SensitivityClass.BASIC)
