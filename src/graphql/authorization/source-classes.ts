@@ -4,38 +4,27 @@ const FACILITY_INSPECTION = 'facility-inspection';
 const JUSTICE_REGISTER = 'justice-register';
 
 /**
- * What naming a record's source tells beyond the record: a facility inspection lists the children present in a
- * care facility, so a record from one (its source system, its id there, a fact it gave, a golden field it
- * supplied) says the child is or was placed in care, which tells a protection group: PROTECTION_GROUP, as the
- * placement itself is (QA: a health officer read `sourceSystem: FACILITY_INSPECTION` and an external id naming
- * the facility where `placements` was refused). Used with {@link SensitiveBy}.
+ * The classes naming a record's source system adds beyond the record's own: a facility inspection lists the
+ * children in a care facility (PROTECTION_GROUP, as the placement itself is); the justice register keeps the
+ * adoptions' register beside the births', told apart by a record's id (ADOPTION).
  */
-export function sourceSystemClasses(sourceSystem: unknown): SensitivityClass[] {
-  return sourceSystem === FACILITY_INSPECTION ? [SensitivityClass.PROTECTION_GROUP] : [];
+function sourceSystemClasses(sourceSystem: unknown): SensitivityClass[] {
+  if (sourceSystem === FACILITY_INSPECTION) return [SensitivityClass.PROTECTION_GROUP];
+  if (sourceSystem === JUSTICE_REGISTER) return [SensitivityClass.ADOPTION];
+  return [];
 }
 
-/** For a field of a source record (its `sourceSystem`). */
-export function recordSourceClasses(record: Record<string, unknown>): SensitivityClass[] {
-  return sourceSystemClasses(record['sourceSystem']);
+/** For a source record's carer: a facility inspection's is the care facility, the child's placement. */
+export function carerClasses(record: Record<string, unknown>): SensitivityClass[] {
+  return record['sourceSystem'] === FACILITY_INSPECTION ? [SensitivityClass.PROTECTION_GROUP] : [];
 }
 
 /**
- * For a source record's id in its system (`externalId`): as its source system, and a justice register's id is
- * ADOPTION data too, as it tells which register holds the child, the births' or the adoptions' (QA: a health
- * officer read `NCN…`, an adoption register's file number).
- */
-export function recordIdClasses(record: Record<string, unknown>): SensitivityClass[] {
-  const classes = sourceSystemClasses(record['sourceSystem']);
-  return record['sourceSystem'] === JUSTICE_REGISTER ? [...classes, SensitivityClass.ADOPTION] : classes;
-}
-
-/**
- * For a fact's `source` (a projection row's `source`): its record's system and id, classed as the record's id is
- * ({@link recordIdClasses}: every birth registration's source is a justice register's record, whose id tells
- * the registers apart; QA read `KS…` there).
+ * For a fact's `source` (a projection row's `source`: its record's system and id there): every birth
+ * registration's is a justice register's record, whose id tells the registers apart (QA read `KS…` there).
  */
 export function factSourceClasses(row: Record<string, unknown>): SensitivityClass[] {
-  return recordIdClasses((row['source'] ?? {}) as Record<string, unknown>);
+  return sourceSystemClasses((row['source'] as { sourceSystem?: unknown } | null | undefined)?.sourceSystem);
 }
 
 /**

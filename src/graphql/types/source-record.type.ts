@@ -1,7 +1,7 @@
 import { Field, Float, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
-import { recordSourceClasses } from '../authorization/source-classes.js';
+import { carerClasses } from '../authorization/source-classes.js';
 import { DatePrecisionEnum, SexEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 export enum LinkRuleEnum {
@@ -105,8 +105,7 @@ export class SourceRecord {
   @Field(() => String, { nullable: true, description: 'Mother\'s name as given. ADOPTION, as on a birth registration: another person\'s data; the birth mother of an adopted child.' })
   motherName!: string | null;
 
-  // A facility inspection's carer is the facility: the child's placement, which reveals its group.
-  @SensitiveBy(SensitivityClass.ADOPTION, recordSourceClasses)
+  @SensitiveBy(SensitivityClass.ADOPTION, carerClasses)
   @Field(() => String, {
     nullable: true,
     description: 'Carer or legal representative as given (for abandoned children: the temporary carer or institution). ADOPTION (the adoptive parent, '
