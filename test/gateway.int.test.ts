@@ -366,6 +366,23 @@ describe('GraphQL gateway', () => {
     expect(listed.body.data?.children.nodes).toEqual([{ id: 'chd_01JISSVED0000000000000000' }]);
   });
 
+  it('lists ended group memberships and the evidence of any only with ADOPTION and the evidence layer\'s classes (QA: the ended ones were the adopted children, with their adoption dates)', async () => {
+    await hub.ctx.sql.query(
+      `INSERT INTO special_circumstance (id, child_id, clause, evidence, started_on, ended_on) VALUES ('grp_01JENDED00000000000000000', $1, 'a', '{"sourceSystem": "justice-register"}', '2020-01-01', '2024-08-14')`,
+      [haId]);
+    try {
+      const q = `{ child(id: "${haId}") { specialCircumstances { clause endedOn evidenceSource } } }`;
+      const officer = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, await hub.token({ roles: ['commune_officer'], communes: ['00004'] }));
+      expect(officer.body.data?.child.specialCircumstances).toEqual([{ clause: 'd', endedOn: null, evidenceSource: null }]);
+      expect((officer.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code])).toEqual([['child.specialCircumstances.0.evidenceSource', 'FORBIDDEN']]);
+      const steward3 = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, steward);
+      expect(steward3.body.errors).toBeUndefined();
+      expect(steward3.body.data?.child.specialCircumstances.map((m) => [m.clause, m.endedOn]).sort()).toEqual([['a', '2024-08-14'], ['d', null]]);
+    } finally {
+      await hub.ctx.sql.query(`DELETE FROM special_circumstance WHERE id = 'grp_01JENDED00000000000000000'`);
+    }
+  });
+
   it('releases the kind of a disability (a DISABILITY membership\'s subType) only with HEALTH too (QA: read without HEALTH)', async () => {
     const q = `{ child(id: "${haId}") { specialCircumstances { clause subType } } }`;
     const commune = await hub.gql<{ child: { specialCircumstances: Array<Record<string, unknown>> } }>(q, {}, await hub.token({ roles: ['commune_officer'], communes: ['00004'] }));

@@ -156,9 +156,16 @@ export class ChildResolver {
   }
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @FieldResolver(() => [SpecialCircumstance], { nullable: true, description: 'Group memberships with the source record that gives the evidence.' })
+  @FieldResolver(() => [SpecialCircumstance], {
+    nullable: true,
+    description: 'Group memberships with the source record that gives the evidence. Memberships that have ended are listed only with ADOPTION '
+      + 'too: an adoption ends them, on the day it was registered.',
+  })
   async specialCircumstances(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<SpecialCircumstance[]> {
-    return (await ctx.loaders.specialCircumstancesByChild.load(child.id)) as unknown as SpecialCircumstance[];
+    const memberships = (await ctx.loaders.specialCircumstancesByChild.load(child.id)) as unknown as SpecialCircumstance[];
+    // Without ADOPTION, the memberships still running (QA: the ended ones, with their end date, were the adopted
+    // children and their adoption dates). Every ended one alike, whatever ended it.
+    return requirePrincipal(ctx).classes.has(SensitivityClass.ADOPTION) ? memberships : memberships.filter((m) => m.endedOn == null);
   }
 
   @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)

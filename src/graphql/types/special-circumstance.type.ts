@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
+import { evidenceClasses } from '../authorization/source-classes.js';
 import { SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 @PersonalData({ childIdField: 'childId' })
@@ -34,11 +35,12 @@ export class SpecialCircumstance {
   @Field(() => String, { nullable: true, description: 'ISO date the membership ended, when known: a record ended the circumstance (an adoption registered), or the child turned 16 (with a birth date known only to the month or year, the last day that could be the 16th birthday).' })
   endedOn!: string | null;
 
-  @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @Field(() => ID, { nullable: true, description: 'The source record giving the evidence.' })
+  // The evidence layer (evidenceClasses): which record and system give it tells, beside the group, an adoption (QA).
+  @SensitiveBy(SensitivityClass.PROTECTION_GROUP, evidenceClasses)
+  @Field(() => ID, { nullable: true, description: 'The source record giving the evidence. PROTECTION_GROUP, and the evidence layer\'s classes (PROVENANCE and ADOPTION), as `Child.sourceRecords`.' })
   sourceRecordId!: string | null;
 
-  @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @Field(() => SourceSystemEnum, { nullable: true, description: 'The system the evidence came from.' })
+  @SensitiveBy(SensitivityClass.PROTECTION_GROUP, evidenceClasses)
+  @Field(() => SourceSystemEnum, { nullable: true, description: 'The system the evidence came from. Classed as `sourceRecordId`.' })
   evidenceSource!: SourceSystemEnum | null;
 }
