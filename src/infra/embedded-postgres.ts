@@ -382,9 +382,8 @@ const SEVERITY = /^(.*?\b(?:DEBUG\d?|LOG|INFO|NOTICE|WARNING|ERROR|FATAL|PANIC):
 
 /**
  * Passes the server's own log to the hub's (debug level) without the data it may repeat: lines that quote a
- * statement, a row, a key or a COPY line are dropped (the server is also told not to write them), and quoted
- * and parenthesised fragments of the rest removed (`invalid input syntax for type date: "…"`), as the hub's
- * own error messages are. pino's redaction goes by key, never into a message's text (QA).
+ * statement, a row, a key or a COPY line are dropped (the server is also told not to write them), and the rest
+ * go through {@link serverLogLine}. pino's redaction goes by key, never into a message's text (QA).
  */
 export function logServerOutput(log: Logger, text: string): void {
   for (const line of text.split('\n')) {
