@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isIdOf, newId, ulid } from './ids.js';
+import { isIdOf, newId, randomUlidBody, ulid } from './ids.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** The ULID's 128 bits as a bigint (time then random), to compare and count. */
@@ -14,7 +14,22 @@ describe('ulid', () => {
     const gaps = ids.filter((id, i) => i > 0 && id.slice(0, 10) === ids[i - 1]!.slice(0, 10) && value(id) - value(ids[i - 1]!) !== 1n);
     expect(outOfOrder).toEqual([]);
     expect(gaps).toEqual([]);
-    expect(isIdOf('child', newId('child'))).toBe(true);
+    expect(isIdOf('sourceRecord', newId('sourceRecord'))).toBe(true);
+  });
+
+  it("makes a child's id random: valid, unique, in no order and with no time of its making", () => {
+    const ids = Array.from({ length: 20_000 }, () => newId('child'));
+    expect(ids.every((id) => isIdOf('child', id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Made in one go: ULIDs would share their first characters (the time) and ascend; random ids do neither.
+    const ascending = ids.filter((id, i) => i > 0 && id > ids[i - 1]!).length;
+    expect(ascending / (ids.length - 1)).toBeGreaterThan(0.45);
+    expect(ascending / (ids.length - 1)).toBeLessThan(0.55);
+    expect(new Set(ids.map((id) => id.slice(4, 6))).size).toBeGreaterThan(200);
+    // Every one of the 128 bits varies: the first character takes 0–7, the others the whole alphabet.
+    const bodies = Array.from({ length: 5_000 }, () => randomUlidBody());
+    expect(new Set(bodies.map((b) => b[0])).size).toBe(8);
+    expect(new Set(bodies.map((b) => b[25])).size).toBe(32);
   });
 
   it('encodes the time in the first ten characters', () => {

@@ -1,6 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 
-/** Prefixes of the hub's ids; a prefixed ULID sorts by creation time and reads well in logs and URLs. */
+/**
+ * Prefixes of the hub's ids; a prefixed ULID sorts by creation time and reads well in logs and URLs. A child's
+ * id is random instead (see {@link newId}).
+ */
 export const ID_PREFIXES = {
   child: 'chd',
   sourceRecord: 'src',
@@ -22,9 +25,28 @@ export const ID_PREFIXES = {
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
-/** A new prefixed, sortable id, e.g. `chd_01JD…`. */
+/**
+ * Kinds whose ids carry no time. A child's id is read by every role that may see the child, and a ULID's
+ * time (and the order ids sort in: a commune's children are listed by id) told which children one sync
+ * created together: QA picked out the children a facility inspection's run brought, children in care, from
+ * ids alone. A child's id is therefore random, in the same format (26 characters a ULID may have).
+ */
+const RANDOM_KINDS: ReadonlySet<IdKind> = new Set<IdKind>(['child']);
+
+/** A new prefixed id, e.g. `chd_01JD…`: a sortable ULID, or for the kinds in {@link RANDOM_KINDS} random. */
 export function newId(kind: IdKind): string {
-  return `${ID_PREFIXES[kind]}_${ulid()}`;
+  return `${ID_PREFIXES[kind]}_${RANDOM_KINDS.has(kind) ? randomUlidBody() : ulid()}`;
+}
+
+/** 26 characters of a ULID's grammar (the first 0–7: 128 bits), all random: no time, no order. */
+export function randomUlidBody(): string {
+  if (poolAt + 26 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  let out = ALPHABET[pool[poolAt++]! & 7]!;
+  for (let i = 1; i < 26; i++) out += ALPHABET[pool[poolAt++]! & 31]!;
+  return out;
 }
 
 /** Crockford's base-32 alphabet, as ULIDs use it. */

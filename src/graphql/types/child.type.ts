@@ -1,7 +1,8 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import type { FieldProvenance as FieldProvenanceRow, GoldenField } from '../../db/entities/child.entity.js';
-import { PersonalData, Sensitive } from '../authorization/sensitive.decorator.js';
+import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
+import { evidenceClasses } from '../authorization/source-classes.js';
 import { ChildStatusEnum, DatePrecisionEnum, IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 @PersonalData({ childIdField: 'id' })
@@ -81,12 +82,20 @@ export class Child {
   @Field(() => [SpecialCircumstanceGroupEnum], { nullable: true, description: 'Groups the child is in now (summary; see `specialCircumstances` for the evidence, and for memberships that have ended). None from the 16th birthday: the 14 groups are groups of children, persons under 16 (with a birth date known only to the month or year, from the last day it could be).' })
   groups!: SpecialCircumstanceGroupEnum[];
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => GraphQLISODateTime)
+  // QA: as BASIC they told which children one sync created or changed together (a facility inspection's
+  // run: children in care). When the hub built or changed a child says which sources' runs touched it.
+  @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When the hub first built this unified record. The evidence layer (PROVENANCE, PROTECTION_GROUP and ADOPTION, as `sourceRecords`): when a child was built tells which source\'s run brought it.',
+  })
   createdAt!: Date;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => GraphQLISODateTime)
+  @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When the unified record last changed; the evidence layer, as `createdAt`. Any role can tell a change by `version`.',
+  })
   updatedAt!: Date;
 
   /** Raw provenance map (resolved into a list by the resolver). */
