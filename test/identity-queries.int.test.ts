@@ -117,10 +117,10 @@ describe('identity queues, paged', () => {
     // A child still CONFLICT over a number whose other holder was re-checked since (MISMATCH), and one whose peer no longer carries it.
     await hub.ctx.sql.query(
       `INSERT INTO child (id, commune_code, identity_number, identity_status, identity_verified_at)
-       VALUES ($1, '00010', '001315777777', 'CONFLICT', now()), ($2, '00010', '001315777777', 'MISMATCH', now()), ($3, '00010', '001315888888', 'CONFLICT', now())`,
+       VALUES ($1, '00025', '001315777777', 'CONFLICT', now()), ($2, '00025', '001315777777', 'MISMATCH', now()), ($3, '00025', '001315888888', 'CONFLICT', now())`,
       [inConflict, mismatch, alone]);
     try {
-      const officer = await hub.token({ roles: ['commune_officer'], communes: ['00010'] });
+      const officer = await hub.token({ roles: ['commune_officer'], communes: ['00025'] });
       const res = await conflictsPage(100, null, officer);
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data!.identityConflicts).toMatchObject({
@@ -159,11 +159,11 @@ describe('identity queues, paged', () => {
     // the stored microseconds).
     const ids = Array.from({ length: 4 }, () => newId('child')).sort();
     await hub.ctx.sql.query(
-      `INSERT INTO child (id, commune_code, identity_status) SELECT id, '00010', 'PENDING_ISSUANCE' FROM unnest($1::text[]) AS id`, [ids]);
+      `INSERT INTO child (id, commune_code, identity_status) SELECT id, '00025', 'PENDING_ISSUANCE' FROM unnest($1::text[]) AS id`, [ids]);
     await hub.ctx.sql.query(
       `INSERT INTO identity_issuance (child_id, due_at) SELECT id, d FROM unnest($1::text[], $2::timestamptz[]) AS t(id, d)`,
       [ids, ['2026-11-01 08:00:00.000100+07', '2026-11-01 08:00:00.000200+07', '2026-11-01 08:00:00.000300+07', '2026-11-02 08:00:00+07']]);
-    const officer = await hub.token({ roles: ['commune_officer'], communes: ['00010'] });
+    const officer = await hub.token({ roles: ['commune_officer'], communes: ['00025'] });
     const q = async (first: number, after: string | null) => {
       const res = await hub.gql<Overdue>(
         `query($first: Int!, $after: String) { overdueIdentityIssuance(first: $first, after: $after) {

@@ -33,6 +33,16 @@ describe('TokenVerifier', () => {
     await expect(verifier.verify(`Bearer ${await mintDevToken(key, { ...claims, communes: ['Ba Đình'] }, opts)}`)).rejects.toThrow(/claims invalid: communes/);
   });
 
+  it('refuses a commune scope naming codes the 2025 list lacks, naming them (QA: a merged-away code saw no child and was not told why)', async () => {
+    const key = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
+    const verifier = new TokenVerifier({ ...opts, devPublicJwk: key.publicJwk });
+    // 00001 was a ward before the 2025 merger (Phúc Xá); 99999 never was a commune.
+    await expect(verifier.verify(`Bearer ${await mintDevToken(key, { ...claims, communes: ['00004', '00001', '99999'] }, opts)}`))
+      .rejects.toThrow('Token claims invalid: communes (not communes of the 2025 list (units in force from 1 July 2025): 00001, 99999)');
+    const ok = await verifier.verify(`Bearer ${await mintDevToken(key, { ...claims, communes: ['00004', '10114'] }, opts)}`);
+    expect(ok.communeScope).toEqual(['00004', '10114']);
+  });
+
   it('accepts RSA keys given as PEM (the header does not say the key type)', async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });

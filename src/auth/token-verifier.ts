@@ -86,7 +86,8 @@ export class TokenVerifier {
     }
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) {
-      throw new UnauthenticatedError(`Token claims invalid: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+      // Paths, not values; a check of our own says what it found (commune codes the 2025 list lacks).
+      throw new UnauthenticatedError(`Token claims invalid: ${claims.error.issues.map((i) => (i.code === 'custom' ? `${i.path.join('.')} (${i.message})` : i.path.join('.'))).join(', ')}`);
     }
     const c = claims.data;
     const principal: Principal = {

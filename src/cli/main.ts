@@ -250,7 +250,7 @@ program
   .action(async (opts: { role: Role[]; agency: string; communes: string; purpose: string; officerId: string; unit?: string; sub: string; expires: string }) => {
     const cfg = loadConfig();
     if (cfg.NODE_ENV === 'production') throw new ConfigError('`childhub token` mints dev tokens and is disabled in production', ['NODE_ENV']);
-    const claims = tokenClaimsSchema.parse({
+    const parsed = tokenClaimsSchema.safeParse({
       sub: opts.sub,
       officer_id: opts.officerId,
       agency: opts.agency,
@@ -259,6 +259,8 @@ program
       communes: opts.communes === '*' ? '*' : opts.communes.split(',').map((c) => c.trim()),
       purpose: opts.purpose,
     });
+    if (!parsed.success) throw new Error(`token claims invalid: ${parsed.error.issues.map((i) => `--${i.path[0] === 'roles' ? 'role' : String(i.path[0]).replace('_', '-')}: ${i.message}`).join('; ')}`);
+    const claims = parsed.data;
     const key = await loadOrCreateDevKey(cfg.CHILDHUB_HOME);
     process.stdout.write(`${await mintDevToken(key, claims, { issuer: cfg.AUTH_ISSUER, audience: cfg.AUTH_AUDIENCE, expiresIn: opts.expires })}\n`);
   });
