@@ -63,10 +63,17 @@ describe('identity-reconcile jobs, batched', () => {
   });
 
   /** Ingests records and builds their golden records (what the worker's golden-record jobs would do). */
+  /** The children the records were linked to, built, in the records' order (child ids are random: not in id order). */
   const childrenOf = async (records: Parameters<AppContext['ingest']['ingest']>[0]) => {
     const ingested = await ctx.ingest.ingest(records);
     await ctx.goldenRecords.recompute(ingested.childrenToRecompute);
-    return ingested.childrenToRecompute;
+    const keys = records.map((r) => r as { sourceSystem: string; externalId: string });
+    const linked = await ctx.sql.query<{ i: number; child_id: string }>(
+      `SELECT k.i::int AS i, s.child_id FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(system, external_id, i)
+         JOIN source_record s ON s.source_system = k.system AND s.external_id = k.external_id ORDER BY k.i`,
+      [keys.map((k) => k.sourceSystem), keys.map((k) => k.externalId)]);
+    const ordered = [...new Set(linked.map((r) => r.child_id))].filter((id) => ingested.childrenToRecompute.includes(id));
+    return [...ordered, ...ingested.childrenToRecompute.filter((id) => !ordered.includes(id))];
   };
   const statusOf = async (id: string) =>
     (await ctx.sql.one<{ identity_status: string }>(`SELECT identity_status FROM child WHERE id = $1`, [id]))?.identity_status;

@@ -1,5 +1,6 @@
 import type { CommuneCodeSet } from '../../domain/source-record-input.js';
-import { HANOI_PROVINCE_CODE, communeByCode, resolveCommuneByName } from '../../reference/admin-units.js';
+import { foldName } from '../../domain/vietnamese-name.js';
+import { HANOI_PROVINCE_CODE, communeByCode, communes2025, resolveCommuneByName } from '../../reference/admin-units.js';
 import { CommuneValue } from './parsed-values.js';
 import { ParseFailure } from './parse-failure.js';
 import { describeValue } from './value-kind.js';
@@ -26,8 +27,10 @@ export type CommuneParser = (v: unknown) => CommuneValue | ParseFailure | undefi
 
 /**
  * Compiles `parse: commune`: a 5-digit code (a shorter one, as a spreadsheet prints `00097`, is padded), or a
- * commune name (`Phường Ba Đình`, `ba dinh`, `P. Ba Đình, Thành phố Hà Nội`) looked up in Hà Nội first, then
- * anywhere. What cannot be resolved is not an error, and is flagged:
+ * commune name (`Phường Ba Đình`, `ba dinh`, `P. Ba Đình, Thành phố Hà Nội`) looked up among Hà Nội's communes,
+ * or another province's when the text names it after a comma (`Phường Sài Gòn, Thành phố Hồ Chí Minh`). Never
+ * anywhere: QA's `Xã Vân Canh`, a Hà Nội commune merged away in 2025, became Gia Lai's Vân Canh, and its child
+ * no Hà Nội officer's. What cannot be resolved is not an error, and is flagged:
  * - a code of a source whose codes are pre-2025 (`codeSet: VN-PRE2025`) is kept as given with that code set,
  *   `COMMUNE_UNRESOLVED` (no pre-2025 → 2025 table is bundled yet, so it is always kept so);
  * - any other code missing from the 2025 list is kept as given with no code set, `COMMUNE_CODE_UNKNOWN`: no
@@ -68,13 +71,43 @@ export function compileCommuneParser(options: CommuneParseOptions = {}): Commune
 }
 
 function resolveName(name: string): CommuneValue {
-  const candidates = [name];
-  // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address.
-  const comma = name.indexOf(',');
-  if (comma > 0) candidates.push(name.slice(0, comma));
-  for (const candidate of candidates) {
-    const unit = resolveCommuneByName(candidate, HANOI_PROVINCE_CODE) ?? resolveCommuneByName(candidate);
+  const parts = name.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address, its province the last
+  // part that names one (the parts between may be a pre-2025 district: "Xã Vân Canh, Huyện Hoài Đức, Hà Nội").
+  let province = HANOI_PROVINCE_CODE;
+  for (let i = parts.length - 1; i >= 1; i--) {
+    const named = provinceNamed(parts[i]!);
+    if (named) {
+      province = named;
+      break;
+    }
+  }
+  for (const candidate of parts.length > 1 ? [name, parts[0]!] : [name]) {
+    const unit = resolveCommuneByName(candidate, province);
     if (unit) return new CommuneValue(unit.communeCode, 'VN-2025');
   }
-  return new CommuneValue(null, null, 'commune name not found, or not unique, in the 2025 list');
+  const where = province === HANOI_PROVINCE_CODE ? "Hà Nội's" : `${provinceNames().get(province)}'s`;
+  return new CommuneValue(null, null, `commune name not found, or not unique, among ${where} 2025 communes`);
+}
+
+/** Leading words of a province's name that a text may write or leave out (`Tỉnh`, `Thành phố`, `TP.`). */
+const PROVINCE_TYPE = /^(tinh|thanh pho|tp\.?|t\.)\s*/;
+let provinceIndex: Map<string, string> | null = null;
+let provinceNameIndex: Map<string, string> | null = null;
+
+function provinceNames(): Map<string, string> {
+  if (!provinceNameIndex) {
+    provinceNameIndex = new Map();
+    for (const u of communes2025()) provinceNameIndex.set(u.provinceCode, u.provinceName);
+  }
+  return provinceNameIndex;
+}
+
+/** The 2-digit code of the province a text names (`Thành phố Hà Nội`, `ha noi`, `Tỉnh Gia Lai`), or null. */
+export function provinceNamed(text: string): string | null {
+  if (!provinceIndex) {
+    provinceIndex = new Map();
+    for (const [code, name] of provinceNames()) provinceIndex.set(foldName(name).replace(PROVINCE_TYPE, ''), code);
+  }
+  return provinceIndex.get(foldName(text).replace(PROVINCE_TYPE, '')) ?? null;
 }

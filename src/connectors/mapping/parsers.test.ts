@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeName } from '../../domain/vietnamese-name.js';
+import { communeByCode } from '../../reference/admin-units.js';
 import { generateSourceRecords } from '../../sample/source-views.js';
 import { compileCommuneParser } from './parse-commune.js';
 import { compileDateParser } from './parse-date.js';
@@ -160,13 +161,23 @@ describe('parseCommune', () => {
     expect(v).toMatchObject({ code: '00004', codeSet: 'VN-PRE2025', flag: 'COMMUNE_UNRESOLVED' });
     expect(v.unresolved).toMatch(/pre-2025/);
   });
-  it('resolves names in Hà Nội first, then anywhere', () => {
+  it("resolves names among Hà Nội's communes, or the province the text names, never anywhere (QA: an old Hà Nội commune became Gia Lai's)", () => {
     expect(parse('Phường Ba Đình')).toEqual(new CommuneValue('00004', 'VN-2025'));
     expect(parse('ba dinh')).toEqual(new CommuneValue('00004', 'VN-2025'));
     expect(parse('P. Ba Đình, Thành phố Hà Nội')).toEqual(new CommuneValue('00004', 'VN-2025'));
-    const outside = parse('Phường Sài Gòn') as CommuneValue;
-    expect(outside.codeSet).toBe('VN-2025');
-    expect(outside.code).not.toBeNull();
+    expect(parse('Xã Thanh Oai, Huyện Thanh Oai, Hà Nội')).toEqual(new CommuneValue('10114', 'VN-2025'));
+    // Vân Canh (Hoài Đức) was merged away in 2025; Gia Lai has a Vân Canh, Cao Bằng a Minh Khai, Đồng Nai a Tân Triều.
+    for (const name of ['Xã Vân Canh', 'Xã Minh Khai', 'Tân Triều', 'Xã Vân Canh, Huyện Hoài Đức']) {
+      const v = parse(name) as CommuneValue;
+      expect(v.code, name).toBeNull();
+      expect(v.unresolved, name).toBe("commune name not found, or not unique, among Hà Nội's 2025 communes");
+    }
+    expect(parse('Phường Sài Gòn') as CommuneValue).toMatchObject({ code: null });
+    const named = parse('Phường Sài Gòn, TP. Hồ Chí Minh') as CommuneValue;
+    expect(named.codeSet).toBe('VN-2025');
+    expect(communeByCode(named.code!)?.provinceCode).toBe('79');
+    expect(parse('Xã Vân Canh, Tỉnh Gia Lai')).toMatchObject({ codeSet: 'VN-2025' });
+    expect(parse('Xã Không Có, Tỉnh Gia Lai')).toMatchObject({ code: null, unresolved: "commune name not found, or not unique, among Tỉnh Gia Lai's 2025 communes" });
   });
   it('leaves an unknown name empty with a reason to flag', () => {
     const v = parse('Phường Không Có Thật') as CommuneValue;
