@@ -156,6 +156,31 @@ describe('values', () => {
     });
   });
 
+  it('required: a value its own problem refuses is not also said to be missing (QA: INVALID_SEX and REQUIRED)', () => {
+    const map = mapper({ externalId: { from: 'id' }, fields: { sex: { from: 'gt', required: true } } });
+    const r = map(raw({ id: 'r1', gt: 'X' }));
+    expect(r.ok ? [] : r.problems.map((p) => [p.field, p.code])).toEqual([['sex', 'INVALID_SEX']]);
+    expect(map(raw({ id: 'r1' }))).toMatchObject({ ok: false, problems: [{ field: 'sex', code: 'REQUIRED' }] });
+  });
+
+  it('a record id joins every part or is missing: an empty part would make another record\'s id (QA: rows with no code all became `BTXH`)', () => {
+    const map = mapper({ externalId: { join: [{ value: 'BTXH' }, 'Mã đối tượng'], separator: '-', required: true }, fields: { fullName: { from: 'ten' } } });
+    expect(ok(map(raw({ 'Mã đối tượng': '0042', ten: 'An' }))).externalId).toBe('BTXH-0042');
+    for (const missing of [{}, { 'Mã đối tượng': null }, { 'Mã đối tượng': '  ' }]) {
+      expect(map(raw({ ...missing, ten: 'An' }))).toEqual({
+        ok: false,
+        externalId: null,
+        problems: [{ field: 'externalId', code: 'REQUIRED', message: 'part 2 of the 2 the record id joins is empty: the id would be another record\'s' }],
+      });
+    }
+    // Not `required`: the same, the id being required anyway.
+    const loose = mapper({ externalId: { join: ['a', 'b'] }, fields: { fullName: { from: 'ten' } } });
+    expect(loose(raw({ a: 'X', ten: 'An' }))).toMatchObject({ ok: false, externalId: null, problems: [{ field: 'externalId', code: 'REQUIRED', message: expect.stringMatching(/^part 2 of the 2/) }] });
+    // Other joins leave empty parts out.
+    const names = mapper({ externalId: { from: 'id' }, fields: { fullName: { join: ['ho', 'dem', 'ten'] } } });
+    expect(child(names(raw({ id: '1', ho: 'lê', dem: '', ten: 'an' }))).fullName).toBe('Lê An');
+  });
+
   it('a constant that does not parse as its field fails when compiling', () => {
     expect(() => mapper({ externalId: { value: 'x' }, fields: { sex: { value: 'Khác' } } })).toThrow(MappingCompileError);
   });

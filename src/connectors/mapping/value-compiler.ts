@@ -6,7 +6,7 @@
 import type { RecordProblem } from '../../services/ingest/source-record.validator.js';
 import { compilePath, firstMatch } from '../paths.js';
 import type { MappingFlag } from '../types.js';
-import type { FieldTarget, ParseKind } from './field-targets.js';
+import { EXTERNAL_ID_TARGET, type FieldTarget, type ParseKind } from './field-targets.js';
 import type { Scalar, ValueSpec } from './mapping.schema.js';
 import { parseBoolean } from './parse-boolean.js';
 import { compileCommuneParser } from './parse-commune.js';
@@ -175,11 +175,18 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
   } else if (spec.join !== undefined) {
     const parts = spec.join.map((el) => compileValue(el, field, null));
     const separator = spec.separator ?? ' ';
+    // A record id joins every part or is missing: left out, an empty part made another record's id (QA: rows
+    // with no `Mã đối tượng` all became `BTXH`, each replacing the last). Other joins leave empty parts out.
+    const whole = target === EXTERNAL_ID_TARGET;
     source = (scope, root, ctx) => {
       let out: string | undefined;
-      for (const part of parts) {
-        const v = part(scope, root, ctx);
-        if (isEmpty(v)) continue;
+      for (let i = 0; i < parts.length; i++) {
+        const v = parts[i]!(scope, root, ctx);
+        if (isEmpty(v)) {
+          if (!whole) continue;
+          ctx.problem(field, 'REQUIRED', `part ${i + 1} of the ${parts.length} the record id joins is empty: the id would be another record's`);
+          return undefined;
+        }
         const text = settle(parseText(v), field, ctx);
         if (text === undefined) continue;
         out = out === undefined ? (text as string) : out + separator + (text as string);
@@ -209,8 +216,10 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
   if (spec.required) {
     const inner = value;
     value = (scope, root, ctx) => {
+      const told = ctx.problems?.length ?? 0;
       const v = inner(scope, root, ctx);
-      if (v === undefined) ctx.problem(field, 'REQUIRED', 'a value is required but none was found');
+      // Not when the value's own problem says why it is missing (QA: a sex `X` was INVALID_SEX and REQUIRED).
+      if (v === undefined && (ctx.problems?.length ?? 0) === told) ctx.problem(field, 'REQUIRED', 'a value is required but none was found');
       return v;
     };
   }
