@@ -96,7 +96,7 @@ export const valueSpecSchema: z.ZodType<ValueSpec> = z
     codeSet: z
       .enum(['VN-2025', 'VN-PRE2025'])
       .optional()
-      .describe('For `parse: commune`: the code list of the source\'s codes. @defaultValue VN-2025 when the code exists in it, else VN-PRE2025'),
+      .describe('For `parse: commune`: the code list of the source\'s codes. @defaultValue a code of the 2025 list is read as VN-2025; any other is kept as given with no code set, flagged COMMUNE_CODE_UNKNOWN (no pre-2025 list is bundled to tell an old code from a slip)'),
     required: z.boolean().optional().describe('An absent value is a problem (REQUIRED) that rejects the record. @defaultValue false'),
     get when(): z.ZodOptional<z.ZodType<ValueSpec>> {
       return z

@@ -4,7 +4,7 @@
  * each yearly inspection. Children there often have only a birth year and no number.
  */
 import type { GroupClause, SourceRecordInput } from '../../domain/source-record-input.js';
-import { LAST_DAY, fromDmy, isoDate, toDmy } from '../calendar.js';
+import { LAST_DAY, REFERENCE_DATE, fromDmy, isoDate, toDmy } from '../calendar.js';
 import { facilityByCode, type SyntheticFacility } from '../facilities.js';
 import type { SyntheticChild } from '../population.js';
 import type { Random } from '../random.js';
@@ -107,7 +107,9 @@ export function facilityInspectionViews(child: SyntheticChild, rnd: Random): Sou
     if (yearOnly) {
       variations.push('BIRTH_YEAR_ONLY');
       if (child.abandoned && rnd.chance(R.estimateOff)) {
-        birthYear += rnd.chance(0.5) ? 1 : -1;
+        // One off, but never a year still to come when the facility was inspected (the reference date).
+        const later = rnd.chance(0.5) && birthYear < Number(REFERENCE_DATE.slice(0, 4));
+        birthYear += later ? 1 : -1;
         variations.push('BIRTH_YEAR_ESTIMATE_OFF');
       }
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fastCheckSourceRecord } from './source-record.fast-check.js';
-import { sourceRecordInputSchema, validateSourceRecord } from './source-record.validator.js';
+import { hanoiDate } from '../../domain/child-age.js';
+import { BIRTH_DATE_IN_FUTURE, sourceRecordInputSchema, validateSourceRecord } from './source-record.validator.js';
 
 /** Candidate values per field: valid ones, edge cases, and values the schema refuses. `undefined` = key present with undefined. */
 const CANDIDATES: Record<string, unknown[]> = {
@@ -99,6 +100,19 @@ describe('fastCheckSourceRecord', () => {
     }
     expect(fast).toBeGreaterThan(1000);
     expect(fast).toBeLessThanOrEqual(valid);
+  });
+
+  it('refuses a birth date after today in Hà Nội, by either path (QA: 2030 was stored); a month or year refused only when still all to come', () => {
+    const day = (offsetDays: number) => hanoiDate(new Date(Date.now() + offsetDays * 86_400_000));
+    const year = Number(day(0).slice(0, 4));
+    for (const [birthDate, precision] of [[day(2), 'DAY'], [`${year + 1}-01-01`, 'YEAR'], ['2030-01-01', 'DAY']] as const) {
+      const input = { ...BASE, birthDate, birthDatePrecision: precision };
+      expect(fastCheckSourceRecord(input), birthDate).toBeNull();
+      expect(validateSourceRecord(input), birthDate).toEqual({ ok: false, problems: [{ field: 'birthDate', code: 'CUSTOM', message: BIRTH_DATE_IN_FUTURE }] });
+    }
+    for (const [birthDate, precision] of [[day(-1), 'DAY'], [`${year}-01-01`, 'YEAR'], [`${day(0).slice(0, 7)}-01`, 'MONTH']] as const) {
+      expect(fastCheckSourceRecord({ ...BASE, birthDate, birthDatePrecision: precision }), birthDate).not.toBeNull();
+    }
   });
 
   it('leaves every invalid record to the schema, so its problems are worded as before', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isIsoCalendarDate } from '../../domain/calendar-date.js';
+import { hanoiToday } from '../../domain/child-age.js';
 import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
 
 /**
@@ -83,7 +84,7 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
         out.sex = v;
         break;
       case 'birthDate':
-        if (v !== null && !isIsoDate(v)) return null;
+        if (v !== null && (!isIsoDate(v) || v > hanoiToday())) return null;
         out.birthDate = v;
         break;
       case 'birthDatePrecision':

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isIsoCalendarDate } from '../../domain/calendar-date.js';
+import { hanoiToday } from '../../domain/child-age.js';
 import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
 import { fastCheckSourceRecord } from './source-record.fast-check.js';
 
@@ -10,6 +11,8 @@ const isoDate = z
 /** PostgreSQL text cannot hold U+0000: a record carrying it is refused here, not by the database mid-batch. */
 const noNul = (s: string) => !s.includes('\u0000');
 const NUL_MESSAGE = 'contains a NUL character (U+0000)';
+/** The message of a birth date after today (Hà Nội's date). */
+export const BIRTH_DATE_IN_FUTURE = 'is after today (a birth date cannot be in the future)';
 const optText = z.string().trim().max(200).refine(noNul, NUL_MESSAGE).nullish();
 
 /** The boundary check of a normalised record before it is stored; reasons name the field, never the value. */
@@ -22,7 +25,9 @@ export const sourceRecordInputSchema = z.object({
   middleName: optText,
   givenName: optText,
   sex: z.enum(['MALE', 'FEMALE']).nullish(),
-  birthDate: isoDate.nullish(),
+  // QA: a birth date of 2030 was stored, the child counted in a group. A date known to the month or year is
+  // stored as its first day, so it is refused only when the whole month or year is still to come.
+  birthDate: isoDate.refine((d) => d <= hanoiToday(), BIRTH_DATE_IN_FUTURE).nullish(),
   birthDatePrecision: z.enum(['DAY', 'MONTH', 'YEAR']).nullish(),
   birthDateEstimated: z.boolean().optional(),
   communeCode: z.string().regex(/^\d{5}$/, 'must be a 5-digit commune code').nullish(),
