@@ -139,7 +139,7 @@ describe('dismissRejectedRecords', () => {
     const dismissed = res.body.data!.dismissRejectedRecords!;
     expect(dismissed.map((r) => r.id)).toEqual([idless.id, a.id]);
     for (const r of dismissed) {
-      expect(r).toMatchObject({ resolution: 'DISMISSED', resolvedBy: 'test-user', resolutionNote: REASON, resolvedByRunId: null, resolvedAt: expect.any(String) });
+      expect(r).toMatchObject({ resolution: 'DISMISSED', resolvedBy: 'CB-0001', resolutionNote: REASON, resolvedByRunId: null, resolvedAt: expect.any(String) });
     }
     const audit = await hub.ctx.sql.query<{ operation: string; subject: string; officer_id: string; roles: string[]; details: Record<string, unknown> }>(
       `SELECT operation, subject, officer_id, roles, details FROM audit_event WHERE action = 'WRITE'`);
@@ -200,7 +200,7 @@ describe('dismissRejectedRecords', () => {
     const ofA = all.filter((r) => r.externalId === broken[0]!.externalId);
     expect(ofA.map((r) => r.resolution).sort()).toEqual(['DISMISSED', 'STORED']);
     expect(ofA.find((r) => r.resolution === 'STORED')!.resolvedByRunId).toBe(run.runId);
-    expect(ofA.find((r) => r.id === a.id)).toMatchObject({ resolution: 'DISMISSED', resolvedBy: 'test-user', resolutionNote: REASON, resolvedByRunId: null });
+    expect(ofA.find((r) => r.id === a.id)).toMatchObject({ resolution: 'DISMISSED', resolvedBy: 'CB-0001', resolutionNote: REASON, resolvedByRunId: null });
     expect(all.find((r) => r.id === idless.id)).toMatchObject({ resolution: 'DISMISSED', timesSeen: 4, lastRunId: run.runId });
     expect(await list('')).toEqual([]);
   });

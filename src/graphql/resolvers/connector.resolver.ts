@@ -220,7 +220,8 @@ export class ConnectorResolver {
     for (const id of wanted) requireIdOf('rejectedRecord', id, 'ids');
     const note = dismissalNote(reason);
     const c = connectorsOf(ctx);
-    await c.dismissRejects(wanted, p.subject, note);
+    // Who, as a sync's requestedBy names them: the officer's number, else the token's subject (QA: they differed).
+    await c.dismissRejects(wanted, p.officerId ?? p.subject, note);
     ctx.access.wroteRecords('dismissRejectedRecords', wanted);
     const rows = new Map((await c.repo.rejectsByIds(wanted)).map((r) => [r.id, r]));
     return wanted.map((id) => toReject(rows.get(id)!));

@@ -178,7 +178,7 @@ export class ConnectorRun {
   @Field(() => String, { description: 'QUEUED, RUNNING, SUCCEEDED or FAILED. A file sync that refused files of its drop directory ends FAILED (CONNECTOR_FILES_REFUSED) with its other files read: see filesRefused.' })
   status!: string;
 
-  @Field(() => String, { nullable: true, description: 'Who asked for it (officer id, `cli`, `schedule`).' })
+  @Field(() => String, { nullable: true, description: 'Who asked for it (officer id, else the subject of their token; `cli`, `schedule`).' })
   requestedBy!: string | null;
 
   @Field(() => GraphQLISODateTime)
@@ -330,7 +330,7 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true, description: 'The run that resolved it (stored the record, or read it again otherwise); null when dismissed.' })
   resolvedByRunId!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Who dismissed it (the subject of their token); null unless DISMISSED.' })
+  @Field(() => String, { nullable: true, description: 'Who dismissed it (their officer id, as a run\'s requestedBy, else the subject of their token); null unless DISMISSED.' })
   resolvedBy!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Why it was dismissed, as written by who dismissed it; null unless DISMISSED.' })
