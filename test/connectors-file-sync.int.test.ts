@@ -82,6 +82,34 @@ describe('file connectors against their drops', () => {
     expect(forced).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: rows - 3, rejected: 3, filesIngested: drop.files.length, filesSkipped: 0 });
   });
 
+  it('stops a sync whose lock connection PostgreSQL ended, as CONNECTOR_LOCK_LOST, with the process up; the next sync resumes (QA: the loss killed the worker)', async () => {
+    const dir = path.join(root, 'lock-lost');
+    const drop = await writeJusticeRegisterDrop({ dir, seed: 5151, count: 300 });
+    expect(drop.files.length).toBeGreaterThan(1);
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const ended = ctx.connectors.run('justice-register', { trigger: 'CLI' }, {
+      onProgress: async (p) => {
+        if (p.batches !== 1) return;
+        // The backend holding the sync's advisory lock, ended as a restart of PostgreSQL ends it.
+        const { n } = (await ctx.sql.one<{ n: number }>(
+          `SELECT count(pg_terminate_backend(l.pid))::int AS n FROM pg_locks l
+            WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()`))!;
+        expect(n).toBe(1);
+        await waitFor(async () => (await ctx.sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`))!.n === 0, 5_000);
+        await new Promise((r) => setTimeout(r, 200));
+      },
+    });
+    await expect(ended).rejects.toMatchObject({ code: 'CONNECTOR_LOCK_LOST' });
+    const failed = (await ctx.sql.one<{ status: string; error: { code: string }; batches: number; fetched: number; files_ingested: number }>(
+      `SELECT status, error, batches, fetched, files_ingested FROM connector_run r JOIN connector c ON c.id = r.connector_id
+        WHERE c.name = 'justice-register' ORDER BY r.created_at DESC LIMIT 1`))!;
+    expect(failed).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_LOCK_LOST' }, batches: 1, files_ingested: 1 });
+    // The pool is whole: the next sync reads the files left, and every row is read once in all.
+    const next = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(next).toMatchObject({ status: 'SUCCEEDED', filesSkipped: 1, filesIngested: drop.files.length - 1 });
+    expect(failed.fetched + next.fetched).toBe(drop.files.reduce((n, f) => n + f.rows, 0));
+  });
+
   it('stores each CSV row as the file wrote it with the layout that reads it, and XLSX records as JSON', async () => {
     const dir = path.join(root, 'as-written');
     const { header, row, drop } = await birthRegisterRows(dir, 77);

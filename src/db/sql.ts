@@ -74,8 +74,13 @@ export class Sql {
 }
 
 export function createSql(url: string, max: number): Sql {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: 'childhub' });
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: 'childhub', keepAlive: true });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor a client in use (a transaction, a sync's lock): its connection's loss is also an 'error' event, which
+  // nothing listened to while the client was out of the pool (QA: a PostgreSQL restart mid-sync killed the
+  // worker). Its queries fail with the loss, which their callers see; the pool drops it when it comes back.
+  // Keepalive: a connection whose peer vanished (a host gone, a half-open TCP) is found dead, not waited on.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Sql(pool);
 }

@@ -27,6 +27,7 @@ import { OpenRejects } from './open-rejects.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
+import { SyncLockLostError } from './sync-lock-lost.error.js';
 
 export type SyncTrigger = 'SCHEDULE' | 'CLI' | 'API' | 'DEMO';
 
@@ -415,6 +416,18 @@ export class ConnectorSyncService {
     let locked = false;
     const started = Date.now();
     const log = this.deps.logger.child({ connector: name });
+    // The lock lives as long as its connection. Lost (PostgreSQL restarted), it is released, and another sync
+    // could start: this one stops reading at once (QA: the loss, an 'error' event, killed the worker, and the
+    // run was left RUNNING until a restart).
+    let lockLost: SyncLockLostError | null = null;
+    const stop = new AbortController();
+    const onLockError = () => {
+      if (!locked || lockLost) return;
+      lockLost = new SyncLockLostError(name);
+      stop.abort(lockLost);
+    };
+    lock.on('error', onLockError);
+    const runOpts: RunOptions = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal };
     try {
       const got = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [LOCK_NAMESPACE + name]);
       locked = got.rows[0]!.ok;
@@ -430,7 +443,8 @@ export class ConnectorSyncService {
       const waiting = { settlesInMs: Infinity };
       log.info({ runId: run.id, trigger: req.trigger, requestedBy: req.requestedBy, force: !!req.force, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
-        const removals = await this.execute(loaded, connectorId, run.id, req, counts, opts, log, refused, waiting, run.checkpoint);
+        const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint);
+        if (lockLost) throw lockLost;
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) {
           throw new FilesRefusedError(refused, counts, counts.filesWaiting > 0 ? { connector: name, settlesInMs: waiting.settlesInMs } : undefined);
@@ -445,7 +459,8 @@ export class ConnectorSyncService {
         log.info(fields, 'connector sync finished');
         return summary;
       } catch (thrown) {
-        const err = thrown instanceof MissingSecretError && opts.environment ? thrown.in(opts.environment) : thrown;
+        // Whatever the loss of the lock's connection made fail (the read aborted, a batch's statement), the loss is the cause.
+        const err = lockLost ?? (thrown instanceof MissingSecretError && opts.environment ? thrown.in(opts.environment) : thrown);
         const error = runError(err);
         await this.deps.sql.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3, fetched = $4 WHERE id = $1`,
@@ -461,8 +476,10 @@ export class ConnectorSyncService {
         throw err;
       }
     } finally {
-      if (locked) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAMESPACE + name]).catch(() => {});
-      lock.release();
+      if (locked && !lockLost) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAMESPACE + name]).catch(() => {});
+      lock.off('error', onLockError);
+      // A connection that failed is closed, not given back to the pool.
+      lock.release(lockLost ?? undefined);
     }
   }
 
