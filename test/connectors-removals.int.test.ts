@@ -1,4 +1,6 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -307,6 +309,55 @@ describe('records gone from an HTTP source', () => {
     expect((await absent()).filter((r) => r.absent_run_id === owed.runId).map((r) => r.external_id)).toEqual(later);
     expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
     expect(((await processor(job({ connector: 'school' }, Date.now()))) as RunSummary).removals).toBeUndefined();
+  });
+
+  it('follows an empty page that gives a cursor, and after empty pages in a row stops without looking for records gone (QA: an empty page ended a full read, which then marked the unread records absent)', async () => {
+    // A proxy before the simulator: from request `from` on, `count` requests are answered with no records and a
+    // cursor that leads on (the real one, tagged so that each is a page not read yet).
+    const withEmptyPages = async (from: number, count: number) => {
+      let requests = 0;
+      const server = http.createServer((req, res) => {
+        const url = new URL(req.url!, 'http://proxy');
+        const tagged = url.searchParams.get('cursor');
+        if (tagged?.includes('~')) url.searchParams.set('cursor', tagged.slice(0, tagged.indexOf('~')));
+        const n = ++requests;
+        if (n >= from && n < from + count) {
+          const cursor = `${url.searchParams.get('cursor') ?? ''}~${n}`;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [], next_cursor: cursor }));
+          return;
+        }
+        fetch(`${school.url}${url.pathname}${url.search}`, { headers: { 'x-api-key': String(req.headers['x-api-key'] ?? '') } })
+          .then(async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(Buffer.from(await r.arrayBuffer())))
+          .catch(() => res.writeHead(502).end());
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(r)) };
+    };
+    await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    const before = await absent();
+    const one = await withEmptyPages(4, 1);
+    process.env.SCHOOL_API_URL = one.url;
+    try {
+      const full = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+      expect(full).toMatchObject({ status: 'SUCCEEDED', fetched: school.recordCount });
+      expect(full.removals).toMatchObject({ marked: 0 });
+    } finally {
+      process.env.SCHOOL_API_URL = school.url;
+      await one.close();
+    }
+    const four = await withEmptyPages(4, 4);
+    process.env.SCHOOL_API_URL = four.url;
+    try {
+      const cut = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+      expect(cut.status).toBe('SUCCEEDED');
+      expect(cut.fetched).toBeLessThan(school.recordCount);
+      expect(cut.removals).toBeUndefined();
+      expect(await runRemovals(cut.runId)).toBeNull();
+    } finally {
+      process.env.SCHOOL_API_URL = school.url;
+      await four.close();
+    }
+    expect(await absent()).toEqual(before);
   });
 
   it('measures maxShare against the records the source still had, not those marked absent already (QA)', async () => {

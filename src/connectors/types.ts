@@ -140,7 +140,9 @@ export type ReaderEvent =
    * so read again next time; the read goes on with the next file.
    */
   | { type: 'file-refused'; fileName: string; checksum?: string; code: string; message: string; storedMessage: string }
-  | { type: 'token-refreshed' };
+  | { type: 'token-refreshed' }
+  /** The read ended with more on offer (a cursor after too many empty pages): it did not read the whole source. */
+  | { type: 'read-cut-short'; reason: 'EMPTY_PAGES' };
 
 /** Fetches raw records from a source, resuming from a stored position. */
 export interface SourceReader {

@@ -89,6 +89,35 @@ describe('HttpReader pagination', () => {
     expect(batches[0]!.position['next']).toEqual({ params: { cursor: 'c2', limit: '2' } });
   });
 
+  it('cursor: an empty page that gives a next cursor is followed, not taken for the end (QA: a full read ended there as whole)', async () => {
+    const { reader, ctx, events } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 2), next: 'c2' });
+    nock(BASE).get(PATH).query({ cursor: 'c2' }).reply(200, { data: [], next: 'c3' });
+    nock(BASE).get(PATH).query({ cursor: 'c3' }).reply(200, { data: rows(3, 1), next: null });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.length)).toEqual([2, 0, 1]);
+    expect(events).toEqual([]);
+  });
+
+  it('cursor: empty pages past the end are followed three in a row, then the read stops, said to be cut short', async () => {
+    const { reader, ctx, events, logs } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'e1' });
+    for (let i = 1; i <= 4; i++) nock(BASE).get(PATH).query({ cursor: `e${i}` }).reply(200, { data: [], next: `e${i + 1}` });
+    const batches = await readAll(reader, null, ctx);
+    expect(batches.map((b) => b.records.length)).toEqual([1, 0, 0, 0, 0]);
+    expect(batches.at(-1)!.position['next']).toBeNull();
+    expect(events).toEqual([{ type: 'read-cut-short', reason: 'EMPTY_PAGES' }]);
+    expect(logs.some((l) => l.includes('http read stopped: empty pages in a row'))).toBe(true);
+  });
+
+  it('cursor: an empty page giving back the cursor just read ends the read, without failing it', async () => {
+    const { reader, ctx, events } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'x' });
+    nock(BASE).get(PATH).query({ cursor: 'x' }).reply(200, { data: [], next: 'x' });
+    expect((await readAll(reader, null, ctx)).map((b) => b.records.length)).toEqual([1, 0]);
+    expect(events).toEqual([]);
+  });
+
   it('cursor: a cursor that does not advance is a malformed response, not an endless loop', async () => {
     const { reader, ctx } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
     nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'same' });

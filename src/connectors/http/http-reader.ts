@@ -120,6 +120,8 @@ export class HttpReader implements SourceReader {
     /** Every page this run has read, as {@link requestKey}: a next page among them is a loop. */
     const requested = new Set<string>();
     let shortPagesTold = false;
+    /** Empty pages read in a row, each giving a next cursor or link (see EMPTY_PAGES_FOLLOWED). */
+    let emptyInARow = 0;
     const t0 = performance.now();
     this.logger.info({ resumeAtPage: resuming ? page + 1 : undefined, incremental: since !== null }, 'http read started');
 
@@ -197,9 +199,13 @@ export class HttpReader implements SourceReader {
         previousPage = { short, signature };
       }
       let following: HttpNext | null = null;
-      // An empty page ends the run whatever the pagination says: a server that keeps handing out links or
-      // cursors to nothing cannot keep a sync busy forever.
-      if (entries > 0) {
+      // An empty page ends a read by page or offset: that is how those tell the end. With a cursor or a link, the
+      // server says whether there is more: an empty page that gives one is followed (QA: one empty page in the
+      // middle ended the read as complete, and a full read then marked the records never read absent), but only
+      // EMPTY_PAGES_FOLLOWED in a row, and not back to a page read: a server handing out cursors to nothing past
+      // its end cannot keep a sync busy forever, nor fail it.
+      const followEmpty = entries === 0 && this.pagination.pageSize === undefined;
+      if (entries > 0 || followEmpty) {
         following = this.pagination.next({
           body,
           linkHeader: response.headers['link'],
@@ -207,8 +213,16 @@ export class HttpReader implements SourceReader {
           url,
           params: 'params' in next ? next.params : null,
         });
-        if (following) following = this.checkAdvances(following, requested, since, resolved, what);
       }
+      if (following && entries > 0) following = this.checkAdvances(following, requested, since, resolved, what);
+      else if (following && !this.advances(following, requested, since, resolved)) following = null;
+      else if (following && emptyInARow >= EMPTY_PAGES_FOLLOWED) {
+        // Still more on offer after so many empty pages: the read stops, and is not known to be whole.
+        this.logger.warn({ page, emptyPages: emptyInARow + 1 }, 'http read stopped: empty pages in a row, each giving a next cursor or link; records gone from the source are not looked for in this read');
+        ctx.onEvent?.({ type: 'read-cut-short', reason: 'EMPTY_PAGES' });
+        following = null;
+      }
+      emptyInARow = entries === 0 ? emptyInARow + 1 : 0;
 
       const batch: ReadBatch = {
         records: content.records,
@@ -353,6 +367,17 @@ export class HttpReader implements SourceReader {
    * and with sorted parameters; a server that serves a page again behind a new cursor (a stale cache) is
    * not a loop.
    */
+  /** Whether `following` leads to a page this run has not read (see {@link checkAdvances}). */
+  private advances(following: HttpNext, requested: ReadonlySet<string>, since: string | null, resolved: Resolved): boolean {
+    try {
+      this.checkAdvances(following, requested, since, resolved, '');
+      return true;
+    } catch (err) {
+      if (err instanceof ConnectorMalformedResponseError) return false;
+      throw err;
+    }
+  }
+
   private checkAdvances(following: HttpNext, requested: ReadonlySet<string>, since: string | null, resolved: Resolved, what: string): HttpNext {
     const keyParam = resolved.auth.queryParam;
     if ('url' in following && keyParam !== undefined) {
@@ -441,6 +466,8 @@ function pageSignature(objects: ReadonlyArray<Record<string, unknown>>, entries:
 
 /** A last-modified value up to this far ahead of the hub's clock is taken as the source's clock running a little fast. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
+/** Empty pages in a row whose cursor or link a read follows; one more, and the read stops there. */
+const EMPTY_PAGES_FOLLOWED = 3;
 
 /** Whether a stored high-water mark lies beyond what a source's fast clock explains (see {@link FUTURE_TOLERANCE_MS}). */
 function isFutureMark(mark: string | null, nowMs: number): boolean {

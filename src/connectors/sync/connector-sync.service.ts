@@ -609,7 +609,10 @@ export class ConnectorSyncService {
     // file this run ingested before it stopped is skipped as ingested, not counted as skipped.
     counts.filesSkipped = 0;
     const ingestedByThisRun = new Set<string>();
+    /** The reader stopped with more on offer: not a read of the whole source (see `removals`). */
+    let cutShort = false;
     const onEvent = (e: ReaderEvent) => {
+      if (e.type === 'read-cut-short') cutShort = true;
       // Logged by file name: a sheet's name is the file's text.
       const columns = e.type === 'sheet-headers' ? headersWarning(definition.records, { ...e, where: e.fileName }) : null;
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
@@ -752,6 +755,10 @@ export class ConnectorSyncService {
     await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
     if (!removals || !baseline) return null;
+    if (cutShort) {
+      log.warn({ runId }, 'records gone from the source not looked for: the read stopped before the source said it had ended');
+      return null;
+    }
     const table = known?.wholeReadTable ?? null;
     if (!table) {
       // No batch at all, or more records than a table holds (KNOWN_RECORDS_MAX): nothing to compare with.
