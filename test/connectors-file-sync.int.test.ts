@@ -560,6 +560,29 @@ describe('file connectors against their drops', () => {
     expect(after).toEqual([{ resolution: 'STORED' }]);
   });
 
+  it('resolves the reject of a copy refused earlier in the same chunk when a later copy lands, and keeps it open when the last copy is refused (QA)', async () => {
+    const dir = path.join(root, 'same-chunk');
+    const { header, row } = await birthRegisterRows(dir, 139);
+    const file = path.join(dir, 'khai-sinh-same-chunk.csv');
+    writeFileSync(file, [header,
+      // Refused by the mapping (no such date), then valid.
+      row({ 'Mã hồ sơ': 'KS-SAME-1', 'Ngày sinh': '31/02/2015' }), row({ 'Mã hồ sơ': 'KS-SAME-1' }),
+      // Refused by validation (born after today), then valid.
+      row({ 'Mã hồ sơ': 'KS-SAME-2', 'Ngày sinh': '01/01/2099' }), row({ 'Mã hồ sơ': 'KS-SAME-2' }),
+      // Valid, then refused: the last copy is the refused one.
+      row({ 'Mã hồ sơ': 'KS-SAME-3' }), row({ 'Mã hồ sơ': 'KS-SAME-3', 'Ngày sinh': '31/02/2015' }),
+      ''].join('\n'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', inserted: 3, rejected: 3 });
+    const rejects = await ctx.sql.query<{ external_id: string; resolution: string | null; code: string }>(
+      `SELECT external_id, resolution, reasons->0->>'code' AS code FROM rejected_record WHERE location LIKE 'khai-sinh-same-chunk.csv%' ORDER BY external_id`);
+    expect(rejects).toEqual([
+      { external_id: 'KS-SAME-1', resolution: 'STORED', code: 'INVALID_DATE' },
+      { external_id: 'KS-SAME-2', resolution: 'STORED', code: 'CUSTOM' },
+      { external_id: 'KS-SAME-3', resolution: null, code: 'INVALID_DATE' },
+    ]);
+  });
+
   it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {
     const dir = path.join(root, 'repeated-new');
     const { header, row } = await birthRegisterRows(dir, 98);

@@ -429,8 +429,9 @@ export class ConnectorSyncService {
     lock.on('error', onLockError);
     const runOpts: RunOptions = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal };
     try {
-      const got = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [LOCK_NAMESPACE + name]);
+      const got = await lock.query<{ ok: boolean; pid: number }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok, pg_backend_pid() AS pid', [LOCK_NAMESPACE + name]);
       locked = got.rows[0]!.ok;
+      const lockPid = got.rows[0]!.pid;
       if (!locked) throw new SyncAlreadyRunningError(name);
       const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt);
       if (!run) {
@@ -443,7 +444,7 @@ export class ConnectorSyncService {
       const waiting = { settlesInMs: Infinity };
       log.info({ runId: run.id, trigger: req.trigger, requestedBy: req.requestedBy, force: !!req.force, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       try {
-        const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint);
+        const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint, lockPid);
         if (lockLost) throw lockLost;
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) {
@@ -574,7 +575,7 @@ export class ConnectorSyncService {
    */
   private async execute(
     loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[],
-    waiting: { settlesInMs: number }, runCheckpoint: ReaderPosition | null,
+    waiting: { settlesInMs: number }, runCheckpoint: ReaderPosition | null, lockPid: number,
   ): Promise<RunRemovals | null> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
@@ -686,6 +687,8 @@ export class ConnectorSyncService {
         // Committed without waiting for the disk (`asyncCommit`): a batch commits with the checkpoint it is
         // resumed from, so if a crash of PostgreSQL loses the last batches, the sync reads them again from
         // there. The run's closing statements (below, and its status) are ordinary commits: they wait for all.
+        // The lock lost (its connection's loss told: see `run`), nothing more is stored.
+        opts.signal?.throwIfAborted();
         const delta = await this.deps.sql.tx(async (client) => {
           const result = current.ingest.records.size || current.ingest.quarantined.length
             ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location, flagRepeatsInRun: definition.kind === 'file', readEarlierInRun })
@@ -701,7 +704,7 @@ export class ConnectorSyncService {
           const facilitiesDid = (what: string) => facilities.filter((x) => x === what).length;
           // Each record counts once per run: one the run quarantined already (a repeated page) is unchanged.
           const rejected = await this.deps.ingest.quarantine(client, current.rejects, ingestOpts);
-          const resolved = resolvable(current);
+          const resolved = resolvable(current, definition.sourceSystem);
           if (resolved.length) await this.deps.ingest.resolveRejects(client, definition.sourceSystem, resolved, runId);
           let filesIngested = 0;
           if (batch.fileCompleted) {
@@ -731,7 +734,8 @@ export class ConnectorSyncService {
             filesIngested,
             filesSkipped: 0,
           };
-          await this.saveProgress(client, connectorId, runId, batch.position, d, counts);
+          // Committed only while the lock is held: its loss may not be told yet when the batch is written.
+          if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid))) throw new SyncLockLostError(definition.name);
           return { d, repeated: result?.repeatedWithOtherContent ?? [] };
         }, { asyncCommit: true });
         if (delta.repeated.length) {
@@ -795,12 +799,14 @@ export class ConnectorSyncService {
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: fetchedOf(batch), ingest: this.deps.ingest.newBatch(), projections: [],
-      facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [],
+      facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [], rejectedAt: new Map(), validAt: new Map(),
     };
     for (const r of batch.rejects ?? []) {
       // A broken row keeps the id read from what of it is surely in place, so storing it fixed resolves the reject.
       const externalId = r.readable ? mapper.externalIdOf(r.readable) : null;
       staged.rejects.push({ sourceSystem, externalId, location: r.location, payload: r.payload, problems: r.problems });
+      // Where the broken row stood among the batch's records is not known: no copy of the batch resolves it.
+      if (externalId !== null) staged.rejectedAt.set(externalId, Infinity);
       // The source still holds it: not a record gone from the source.
       if (externalId !== null) known?.settledTable?.markRead(externalId);
     }
@@ -935,6 +941,7 @@ export class ConnectorSyncService {
           if (readEarlier && !slice.judged) readEarlier.addRead(x!.externalId, x!.hash);
           // Valid and stored as it is: a reject from when the source sent it otherwise no longer holds.
           if (open.any && open.has(x!.externalId)) staged.resolves.push(x!.externalId);
+          if (staged.rejectedAt.size && staged.rejectedAt.has(x!.externalId)) staged.validAt.set(x!.externalId, base + items.length - 0.5);
           continue;
         }
         looked.add(key);
@@ -944,6 +951,7 @@ export class ConnectorSyncService {
       const mapped = mapper(raw);
       if (!mapped.ok) {
         staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: rejectLocation(batch.location, raw.location), payload: raw.data, problems: mapped.problems });
+        if (mapped.externalId !== null) staged.rejectedAt.set(mapped.externalId, base + items.length - 0.5);
         continue;
       }
       // A projection value the store refuses (a source value outside a field's list, read without a `map`)
@@ -954,10 +962,12 @@ export class ConnectorSyncService {
       else encoded = this.deps.projections.encode(mapped.projections, base + items.length, refused);
       if (refused.length) {
         staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: rejectLocation(batch.location, raw.location), payload: raw.data, problems: asRecordProblems(refused) });
+        staged.rejectedAt.set(mapped.externalId, base + items.length - 0.5);
         continue;
       }
       if (open.any && open.has(mapped.externalId)) staged.resolves.push(mapped.externalId);
       if (mapped.type === 'facility') {
+        if (staged.rejectedAt.size && staged.rejectedAt.has(mapped.externalId)) staged.validAt.set(mapped.externalId, base + items.length - 0.5);
         staged.facilities.push({ sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
         continue;
       }
@@ -978,17 +988,24 @@ export class ConnectorSyncService {
     await this.deps.ingest.prepare(this.deps.sql.pool, items, opts, { stored, notLookedUp, into: staged.ingest, indexBase: base });
   }
 
-  private async saveProgress(client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, run: Pick<RunCounts, 'filesSkipped' | 'filesWaiting'>): Promise<void> {
-    // One statement (one round trip): the connector's position and the run's checkpoint and counts.
-    await client.query(
+  /**
+   * Saves a batch's checkpoint and counts, in one statement (one round trip): the connector's position and the
+   * run's checkpoint and counts. False, saving nothing of the run, when the sync's lock is no longer held by
+   * `lockPid` (its connection lost: PostgreSQL restarted); the caller then rolls the batch back.
+   */
+  private async saveProgress(
+    client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, run: Pick<RunCounts, 'filesSkipped' | 'filesWaiting'>, lockPid: number,
+  ): Promise<boolean> {
+    const saved = await client.query(
       `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $11)
        UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
          updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10,
          files_waiting = $12, repeated_ids = repeated_ids + $13
-       WHERE id = $1`,
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $14)`,
       [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, run.filesSkipped, connectorId, run.filesWaiting,
-        d.repeatedIds],
+        d.repeatedIds, lockPid],
     );
+    return saved.rowCount === 1;
   }
 
   /**
@@ -1223,18 +1240,31 @@ interface StagedBatch {
   keys: Set<string>;
   /** External ids with an open reject that the batch stores valid or reads valid and unchanged (see {@link resolvable}). */
   resolves: string[];
+  /**
+   * Where in the batch the reader or the mapping last refused a copy of an id: the index of the item after it,
+   * less a half (items are numbered in the batch's order); a broken row, whose place is not known, at Infinity.
+   */
+  rejectedAt: Map<string, number>;
+  /** Where a copy of a refused id was read valid and unchanged after its refusal (as `rejectedAt`). */
+  validAt: Map<string, number>;
 }
 
 /**
  * The external ids whose open rejects a staged batch resolves: the records it stores or finds valid and
- * unchanged, except any it also rejects (a record repeated within the batch, or refused by validation).
+ * unchanged, the rejects of its own included (QA: an id refused and then read valid in the same chunk left its
+ * reject open), unless the batch's last copy of the id is a refused one.
  */
-function resolvable(staged: StagedBatch): string[] {
-  if (staged.resolves.length === 0) return [];
-  const rejected = new Set<string>();
-  for (const r of staged.rejects) if (r.externalId !== null) rejected.add(r.externalId);
-  for (const r of staged.ingest.quarantined) if (r.externalId !== null) rejected.add(r.externalId);
-  return [...new Set(staged.resolves)].filter((id) => !rejected.has(id));
+function resolvable(staged: StagedBatch, sourceSystem: string): string[] {
+  const rejectedAt = new Map(staged.rejectedAt);
+  for (const r of staged.ingest.rejects) if (r.externalId !== null) rejectedAt.set(r.externalId, Math.max(rejectedAt.get(r.externalId) ?? -1, r.index));
+  if (staged.resolves.length === 0 && rejectedAt.size === 0) return [];
+  const out: string[] = [];
+  for (const id of new Set([...staged.resolves, ...rejectedAt.keys()])) {
+    const rejected = rejectedAt.get(id);
+    const valid = Math.max(staged.ingest.records.get(`${sourceSystem}\u0000${id}`)?.index ?? -1, staged.validAt.get(id) ?? -1);
+    if (rejected === undefined || valid > rejected) out.push(id);
+  }
+  return out;
 }
 
 /** What a staged raw record's place in its batch holds once the record is mapped. */
