@@ -296,13 +296,17 @@ describe('FileReader (CSV)', () => {
     expect(batches[1]!.position).toEqual({ file: { checksum: await sha256(path.join(dir, 'old.csv')), name: 'old.csv' }, sheetIndex: 0, rowsDone: 4 });
   });
 
-  it('gives an empty file (or one with only headers) a single empty batch that completes it', async () => {
+  it('gives a file with only headers a single empty batch that completes it, and refuses a file of 0 bytes, not even a header (QA: taken as read)', async () => {
     await drop('empty.csv', '', new Date('2026-01-01'));
     await drop('headers-only.csv', `${HEADER}\r\n`, new Date('2026-01-02'));
-    const batches = await collect(reader().read(null, {}));
+    const events: ReaderEvent[] = [];
+    const batches = await collect(reader().read(null, { onEvent: (e) => events.push(e) }));
     expect(batches.map((b) => [b.location, b.records.length, b.fileCompleted?.fileName])).toEqual([
-      ['empty.csv (no more rows)', 0, 'empty.csv'],
       ['headers-only.csv (no more rows)', 0, 'headers-only.csv'],
+    ]);
+    const refused = events.filter((e) => e.type === 'file-refused').map((e) => e.type === 'file-refused' && [e.fileName, e.code, e.message]);
+    expect(refused).toEqual([
+      ['empty.csv', 'CONNECTOR_FILE_FORMAT', 'empty.csv is empty (0 bytes): not even a header row; a failed or interrupted export? Replace it with the export'],
     ]);
   });
 

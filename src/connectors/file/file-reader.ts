@@ -468,6 +468,13 @@ export class FileReader implements SourceReader {
 
   /** Checks what can be checked before any row is given out; returns the label of the file's encoding. */
   private async prepare(file: FileEntry, format: FileFormat): Promise<{ encoding: string; textEncoding?: DetectedEncoding }> {
+    // Not even a header row: an export that failed or was cut off, not a file of no records (that has its
+    // header). Taken as read, it was recorded as ingested, and every empty file after it skipped as the same (QA).
+    if (file.sizeBytes === 0) {
+      throw new FileFormatError(`${file.name} is empty (0 bytes): not even a header row; a failed or interrupted export? Replace it with the export`, {
+        fileName: file.name,
+      });
+    }
     const head = await readHead(file.path, ENCODING_SNIFF_BYTES);
     const zip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
     if (format === 'xlsx') {
