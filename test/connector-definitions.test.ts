@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/config/config.js';
-import { ConnectorCatalog, loadDefinitionFile } from '../src/connectors/definition/connector-catalog.js';
+import { ConnectorCatalog, loadDefinitionFile, logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
 import { isCredentialName } from '../src/connectors/http/http.schema.js';
@@ -101,6 +102,16 @@ describe('connector definitions', () => {
     expect(catalog.current('agency-a', (e) => told.push(e)).definition.name).toBe('agency-a');
     expect(() => catalog.current('nope', (e) => told.push(e))).toThrow('no connector named "nope"');
     expect(told).toHaveLength(1);
+    // Logged once per reading in a process, whoever logs it (QA: the demo's gateway and worker both did).
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (l: string) => lines.push(l) });
+    logInvalidDefinition(logger, told[0]!);
+    logInvalidDefinition(logger, catalog.invalid[0]!);
+    expect(lines).toHaveLength(1);
+    write('agency-z', yaml.replace(/^schedule: .*$/m, 'schedule: "* * * * *"\nfrequenz: hourly'));
+    catalog.refresh();
+    logInvalidDefinition(logger, catalog.invalid[0]!);
+    expect(lines).toHaveLength(2);
   });
 
   it('logs and run history keep an invalid definition\'s problems whole: configuration, not a record\'s data', () => {

@@ -244,12 +244,19 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   };
 }
 
+/** The readings of invalid definitions {@link logInvalidDefinition} has told in this process. */
+const toldInvalid = new WeakSet<DefinitionInvalidError>();
+
 /**
  * Logs an invalid definition as an error naming its connector, file and problems (no stack: it is the
  * definition's fault, not the code's). A process that runs syncs says so whenever it reads one, since that
  * connector is neither scheduled nor synced until the file is fixed.
  */
 export function logInvalidDefinition(logger: Logger, err: DefinitionInvalidError): void {
+  // Once per reading of the file in a process: the demo's gateway and worker share one catalog, and both told
+  // it at start (QA). A file edited and still invalid is a new reading, told again.
+  if (toldInvalid.has(err)) return;
+  toldInvalid.add(err);
   logger.error(
     { connector: folderOf(err.file), file: err.file, err: loggedOutcome(err) },
     'connector definition invalid: not scheduled or synced until it is fixed',
