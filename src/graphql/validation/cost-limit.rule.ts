@@ -63,11 +63,12 @@ export function costLimitRule(max: number, maxPage = MAX_PAGE) {
 
 /**
  * How many fields an operation could make the gateway resolve: each field counts one, times how many of it there
- * can be — a paged field (one with `first`) its page size (the literal, the argument's default, or
- * the largest page (`maxPage`) when it is a variable, whose value validation does not see), its connection's `nodes` and
- * `edges` counted once per item; another list {@link UNPAGED_LIST_SIZE}; a field marked with {@link Cost} its cost instead of one.
- * Introspection counts as any query does (`__typename` is free); a tool's full introspection query costs
- * about 53,000. The count stops once it passes `stopAbove` (a fragment bomb is not walked to its end).
+ * can be — a paged list (one with `first`), or a paged connection's `nodes` and `edges`, its page size (the literal,
+ * the argument's default, or the largest page (`maxPage`) when it is a variable, whose value validation does not
+ * see), the connection's other fields (`totalCount`, `pageInfo`) once; another list {@link UNPAGED_LIST_SIZE}; a
+ * field marked with {@link Cost} its cost instead of one. Introspection counts as any query does (`__typename` is
+ * free); a tool's full introspection query costs about 53,000. The count stops once it passes `stopAbove` (a
+ * fragment bomb is not walked to its end).
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -87,8 +88,11 @@ export function operationCost(
     if (given?.kind === Kind.VARIABLE) return maxPage;
     return typeof first.defaultValue === 'number' ? first.defaultValue : maxPage;
   };
-  /** The fields `set` resolves on one object of `type`; `paged`: the object is a page, whose lists are its items. */
-  const costOf = (set: SelectionSetNode, type: GraphQLNamedType | null | undefined, paged: boolean, seen: ReadonlySet<string>): number => {
+  /**
+   * The fields `set` resolves on one object of `type`; `pageSize`: the object is a page of that size, whose lists
+   * (`nodes`, `edges`) are its items, and whose other fields (`totalCount`, `pageInfo`) it answers once.
+   */
+  const costOf = (set: SelectionSetNode, type: GraphQLNamedType | null | undefined, pageSize: number | null, seen: ReadonlySet<string>): number => {
     let total = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
@@ -98,21 +102,25 @@ export function operationCost(
         const def = name === '__schema' ? SchemaMetaFieldDef : name === '__type' ? TypeMetaFieldDef
           : type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
         const page = def ? pageOf(def, sel) : null;
-        const many = page ?? (def && isListType(getNullableType(def.type)) && !paged ? UNPAGED_LIST_SIZE : 1);
+        const list = !!def && isListType(getNullableType(def.type));
+        // A paged list is its page's items; a paged connection is one object whose lists are (QA: its `totalCount`
+        // counted once per item, so two counted pages of 100 were refused). Another list: as many as a page's
+        // items when it is a page's, else UNPAGED_LIST_SIZE.
+        const many = list ? (page ?? pageSize ?? UNPAGED_LIST_SIZE) : 1;
         const own = typeof def?.extensions?.['cost'] === 'number' ? (def.extensions['cost'] as number) : 1;
-        const inner = sel.selectionSet ? costOf(sel.selectionSet, def ? getNamedType(def.type) : null, page !== null, seen) : 0;
+        const inner = sel.selectionSet ? costOf(sel.selectionSet, def ? getNamedType(def.type) : null, list ? null : page, seen) : 0;
         total += many * (own + inner);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        total += costOf(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, paged, seen);
+        total += costOf(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, pageSize, seen);
       } else {
         const name = sel.name.value;
         const frag = fragments.get(name);
-        if (frag && !seen.has(name)) total += costOf(frag.selectionSet, schema.getType(frag.typeCondition.name.value), paged, new Set([...seen, name]));
+        if (frag && !seen.has(name)) total += costOf(frag.selectionSet, schema.getType(frag.typeCondition.name.value), pageSize, new Set([...seen, name]));
       }
       if (total > stopAbove) return total;
     }
     return total;
   };
   const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-  return costOf(operation.selectionSet, root, false, new Set());
+  return costOf(operation.selectionSet, root, null, new Set());
 }
