@@ -157,6 +157,10 @@ describe('GraphQL gateway', () => {
       (await hub.gql<{ children: { nodes: Array<{ id: string }>; totalCount: number } }>(`{ children(filter: ${filter}) { totalCount nodes { id } } }`, {}, token)).body;
     expect((await q('{ sex: MALE }')).data?.children.nodes).toEqual([{ id: otherId }]);
     expect((await q('{ birthYearFrom: 2013, birthYearTo: 2016 }')).data?.children).toEqual({ totalCount: 1, nodes: [{ id: haId }] });
+    // A range ending before it starts is the caller's mistake, not "no children" (QA).
+    expect((await q('{ birthYearFrom: 2020, birthYearTo: 2010 }')).errors?.[0]).toMatchObject({
+      message: '`filter.birthYearFrom` (2020) is after `filter.birthYearTo` (2010)', extensions: { code: 'BAD_USER_INPUT', argument: 'filter.birthYearFrom' },
+    });
     expect((await q('{ group: DISABILITY }')).data?.children.nodes).toEqual([{ id: haId }]);
     expect((await q('{ identityStatus: UNVERIFIED }')).data?.children.totalCount).toBe(2);
     // Filtering by group membership would reveal it: it needs PROTECTION_GROUP.

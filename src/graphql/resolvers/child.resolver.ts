@@ -115,6 +115,10 @@ export class ChildResolver {
     if (filter?.communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
       throw new InvalidInputError('`filter.communeCodes` must be 5-digit commune codes', { argument: 'filter.communeCodes' });
     }
+    // QA: a range ending before it starts answered 0 children, as if there were none.
+    if (filter?.birthYearFrom != null && filter.birthYearTo != null && filter.birthYearFrom > filter.birthYearTo) {
+      throw new InvalidInputError(`\`filter.birthYearFrom\` (${filter.birthYearFrom}) is after \`filter.birthYearTo\` (${filter.birthYearTo})`, { argument: 'filter.birthYearFrom' });
+    }
     const afterId = after ? decodeCursor(after, 'chd') : null;
     const rows = await ctx.repo.childrenPage(sqlFilter, first + 1, afterId, ctx.queries);
     const page = rows.slice(0, first) as unknown as Child[];
