@@ -9,6 +9,7 @@ import { ConnectorCatalog, loadDefinitionFile, logInvalidDefinition } from '../s
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
 import { isCredentialName } from '../src/connectors/http/http.schema.js';
+import { compileRecordMapper } from '../src/connectors/mapping/record-mapper.js';
 import { serializeError } from '../src/observability/logger.js';
 
 function writeDefinition(name: string, yaml: string): string {
@@ -30,6 +31,34 @@ function problemsOf(file: string): DefinitionInvalidError {
 }
 
 describe('connector definitions', () => {
+  it('health-station: a child assessed as disabled is in group d, with the assessment\'s type, whether or not the record carries the flag (QA: only the flag counted)', () => {
+    const { definition } = ConnectorCatalog.load().get('health-station');
+    const map = compileRecordMapper(definition.sourceSystem, definition.records);
+    const assessment = (type: string) => ({
+      resourceType: 'Observation', id: 'obs-1', status: 'final', effectiveDateTime: '2026-10-31',
+      category: [{ coding: [{ system: 'urn:vn:byt:loai-kham-sang-loc', code: 'KHUYET_TAT' }] }],
+      code: { coding: [{ code: 'XDKT' }] },
+      component: [
+        { code: { coding: [{ code: 'DANG_TAT' }] }, valueCodeableConcept: { coding: [{ code: type }] } },
+        { code: { coding: [{ code: 'MUC_DO' }] }, valueCodeableConcept: { coding: [{ code: 'NHE' }] } },
+      ],
+    });
+    const patient = (extension: unknown[], observations: unknown[]) => ({
+      resourceType: 'Patient', id: 'p-1', meta: { lastUpdated: '2026-11-01T08:00:00+07:00' }, name: [{ text: 'Lê An' }], gender: 'male', birthDate: '2018-03-02',
+      extension, identifier: [], address: [], contact: [], _include: { immunizations: [], observations },
+    });
+    const groupsOf = (data: Record<string, unknown>) => {
+      const out = map({ data, recordType: 'child' });
+      if (!out.ok) throw new Error(JSON.stringify(out.problems));
+      return [out.record!.groups, out.projections.disability];
+    };
+    const flag = { url: 'urn:vn:byt:khuyet-tat', valueCode: 'VAN_DONG' };
+    expect(groupsOf(patient([], [assessment('NHIN')]))).toEqual([[{ clause: 'd', subType: 'NHIN' }], [expect.objectContaining({ type: 'NHIN', severity: 'NHE' })]]);
+    expect(groupsOf(patient([flag], [assessment('NHIN')]))[0]).toEqual([{ clause: 'd', subType: 'VAN_DONG' }]);
+    expect(groupsOf(patient([flag], []))[0]).toEqual([{ clause: 'd', subType: 'VAN_DONG' }]);
+    expect(groupsOf(patient([], []))[0]).toEqual([]);
+  });
+
   it('the four agency connectors validate', () => {
     const catalog = ConnectorCatalog.load();
     expect(catalog.invalid.map((e) => e.message)).toEqual([]);
