@@ -110,12 +110,18 @@ describe('HttpReader pagination', () => {
     expect(logs.some((l) => l.includes('http read stopped: empty pages in a row'))).toBe(true);
   });
 
-  it('cursor: an empty page giving back the cursor just read ends the read, without failing it', async () => {
+  it('cursor: an empty page giving back its own cursor ends the read, not failed but cut short; one leading back further is a cycle (QA: both marked records absent)', async () => {
     const { reader, ctx, events } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
     nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'x' });
     nock(BASE).get(PATH).query({ cursor: 'x' }).reply(200, { data: [], next: 'x' });
     expect((await readAll(reader, null, ctx)).map((b) => b.records.length)).toEqual([1, 0]);
-    expect(events).toEqual([]);
+    expect(events).toEqual([{ type: 'read-cut-short', reason: 'EMPTY_PAGES' }]);
+
+    const cycle = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'c1' });
+    nock(BASE).get(PATH).query({ cursor: 'c1' }).reply(200, { data: rows(2, 1), next: 'e1' });
+    nock(BASE).get(PATH).query({ cursor: 'e1' }).reply(200, { data: [], next: 'c1' });
+    await expect(readAll(cycle.reader, null, cycle.ctx)).rejects.toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE', message: expect.stringContaining('one this run has read already') });
   });
 
   it('cursor: a cursor that does not advance is a malformed response, not an endless loop', async () => {

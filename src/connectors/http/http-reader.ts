@@ -215,8 +215,17 @@ export class HttpReader implements SourceReader {
         });
       }
       if (following && entries > 0) following = this.checkAdvances(following, requested, since, resolved, what);
-      else if (following && !this.advances(following, requested, since, resolved)) following = null;
-      else if (following && emptyInARow >= EMPTY_PAGES_FOLLOWED) {
+      else if (following && !this.advances(following, requested, since, resolved)) {
+        // Back to the page just read: the server's way of saying "nothing more" perhaps, but not known to be the
+        // end: the read stops, not whole (QA: it marked records absent). Back to an earlier page: a cycle, as
+        // with records (CONNECTOR_MALFORMED_RESPONSE).
+        if (requestKey(this.urlOf(this.withoutKeyParam(following, resolved), since, resolved), resolved) !== requestKey(url, resolved)) {
+          this.checkAdvances(following, requested, since, resolved, what);
+        }
+        this.logger.warn({ page }, 'http read stopped: an empty page whose next cursor or link is the page itself; records gone from the source are not looked for in this read');
+        ctx.onEvent?.({ type: 'read-cut-short', reason: 'EMPTY_PAGES' });
+        following = null;
+      } else if (following && emptyInARow >= EMPTY_PAGES_FOLLOWED) {
         // Still more on offer after so many empty pages: the read stops, and is not known to be whole.
         this.logger.warn({ page, emptyPages: emptyInARow + 1 }, 'http read stopped: empty pages in a row, each giving a next cursor or link; records gone from the source are not looked for in this read');
         ctx.onEvent?.({ type: 'read-cut-short', reason: 'EMPTY_PAGES' });
@@ -378,13 +387,17 @@ export class HttpReader implements SourceReader {
     }
   }
 
-  private checkAdvances(following: HttpNext, requested: ReadonlySet<string>, since: string | null, resolved: Resolved, what: string): HttpNext {
+  /** `following` without the API key a source may echo in its links (the key is added to every request). */
+  private withoutKeyParam(following: HttpNext, resolved: Resolved): HttpNext {
     const keyParam = resolved.auth.queryParam;
-    if ('url' in following && keyParam !== undefined) {
-      const u = new URL(following.url);
-      u.searchParams.delete(keyParam);
-      following = { url: u.href };
-    }
+    if (!('url' in following) || keyParam === undefined) return following;
+    const u = new URL(following.url);
+    u.searchParams.delete(keyParam);
+    return { url: u.href };
+  }
+
+  private checkAdvances(following: HttpNext, requested: ReadonlySet<string>, since: string | null, resolved: Resolved, what: string): HttpNext {
+    following = this.withoutKeyParam(following, resolved);
     const nextUrl = this.urlOf(following, since, resolved);
     if (requested.has(requestKey(nextUrl, resolved))) {
       throw new ConnectorMalformedResponseError(
