@@ -72,16 +72,21 @@ export function compileCommuneParser(options: CommuneParseOptions = {}): Commune
 
 function resolveName(name: string): CommuneValue {
   const parts = name.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address, its province the last
-  // part that names one (the parts between may be a pre-2025 district: "Xã Vân Canh, Huyện Hoài Đức, Hà Nội").
-  let province = HANOI_PROVINCE_CODE;
-  for (let i = parts.length - 1; i >= 1; i--) {
-    const named = provinceNamed(parts[i]!);
-    if (named) {
-      province = named;
-      break;
+  // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address, its province a later part
+  // (the parts between may be a pre-2025 district: "Xã Vân Canh, Huyện Hoài Đức, Hà Nội"). A later part that is
+  // neither a 2025 province nor a district's or commune's name leaves the commune unresolved: a pre-2025
+  // province ("Tỉnh Hà Nam"), an abbreviation ("TP HCM") or two provinces named it elsewhere than Hà Nội, and
+  // Hà Nội has communes of the same name as theirs (QA).
+  const named = new Set<string>();
+  for (const part of parts.slice(1)) {
+    const province = provinceNamed(part);
+    if (province) named.add(province);
+    else if (!SUB_PROVINCE.test(foldName(part))) {
+      return new CommuneValue(null, null, 'commune name not resolved: the address names a place that is not a province of the 2025 list (a pre-2025 province, an abbreviation?); written as the 2025 list has it ("Tỉnh Phú Thọ", "Thành phố Hồ Chí Minh") it resolves');
     }
   }
+  if (named.size > 1) return new CommuneValue(null, null, 'commune name not resolved: the address names more than one province');
+  const province = named.size === 1 ? [...named][0]! : HANOI_PROVINCE_CODE;
   for (const candidate of parts.length > 1 ? [name, parts[0]!] : [name]) {
     const unit = resolveCommuneByName(candidate, province);
     if (unit) return new CommuneValue(unit.communeCode, 'VN-2025');
@@ -90,6 +95,11 @@ function resolveName(name: string): CommuneValue {
   return new CommuneValue(null, null, `commune name not found, or not unique, among ${where} 2025 communes`);
 }
 
+/**
+ * A part of an address below a province, or the country, read past (folded): a pre-2025 district (`Quận`, `Huyện`,
+ * `Thị xã`, `Q.`, `H.`, `TX`), a commune or town (`Phường`, `Xã`, `Thị trấn`), or `Việt Nam`.
+ */
+const SUB_PROVINCE = /^(quan|huyen|thi xa|thi tran|phuong|xa|q\.|h\.|tx\.?|tt\.?|p\.|x\.)(\s|$)|^(viet ?nam|vn)$/;
 /** Leading words of a province's name that a text may write or leave out (`Tỉnh`, `Thành phố`, `TP.`). */
 const PROVINCE_TYPE = /^(tinh|thanh pho|tp\.?|t\.)\s*/;
 let provinceIndex: Map<string, string> | null = null;

@@ -178,6 +178,13 @@ describe('parseCommune', () => {
     expect(communeByCode(named.code!)?.provinceCode).toBe('79');
     expect(parse('Xã Vân Canh, Tỉnh Gia Lai')).toMatchObject({ codeSet: 'VN-2025' });
     expect(parse('Xã Không Có, Tỉnh Gia Lai')).toMatchObject({ code: null, unresolved: "commune name not found, or not unique, among Tỉnh Gia Lai's 2025 communes" });
+    // A later part naming no 2025 province, nor a district or commune, leaves it unresolved: it may be another
+    // province's commune of the same name as a Hà Nội one (QA: all of these became Hà Nội's).
+    for (const name of ['Xã Yên Lãng, Tỉnh Vĩnh Phúc', 'Xã Liên Minh, Tỉnh Hà Nam', 'Phường Hoàng Mai, Nghệ An Province', 'Phường Ba Đình, TP HCM', 'Xã Vân Canh, Hà Nội, Tỉnh Gia Lai']) {
+      expect(parse(name), name).toMatchObject({ code: null, codeSet: null, unresolved: expect.stringMatching(/^commune name not resolved: the address names/) });
+    }
+    expect(parse('Phường Hoàng Mai, Tỉnh Nghệ An')).toMatchObject({ codeSet: 'VN-2025' });
+    expect(parse('Phường Ba Đình, Q. Ba Đình, TP. Hà Nội, Việt Nam')).toEqual(new CommuneValue('00004', 'VN-2025'));
   });
   it('leaves an unknown name empty with a reason to flag', () => {
     const v = parse('Phường Không Có Thật') as CommuneValue;
