@@ -23,8 +23,9 @@ export class Child {
   @Field(() => ID, { nullable: true, description: 'When MERGED, the child this record was merged into.' })
   mergedIntoId!: string | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => Int, { description: 'Increases each time the unified record changes.' })
+  // QA: which children's version moved after a facility inspection's sync named the children in care, as updatedAt did.
+  @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)
+  @Field(() => Int, { nullable: true, description: 'Increases each time the unified record changes. The evidence layer, as `createdAt`: which children one sync changed tells which source holds them.' })
   version!: number;
 
   @Sensitive(SensitivityClass.BASIC)
@@ -94,7 +95,7 @@ export class Child {
   @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)
   @Field(() => GraphQLISODateTime, {
     nullable: true,
-    description: 'When the unified record last changed; the evidence layer, as `createdAt`. Any role can tell a change by `version`.',
+    description: 'When the unified record last changed; the evidence layer, as `createdAt`.',
   })
   updatedAt!: Date;
 
