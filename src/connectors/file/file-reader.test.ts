@@ -298,6 +298,7 @@ describe('FileReader (CSV)', () => {
 
   it('gives a file with only headers a single empty batch that completes it, and refuses a file of 0 bytes, not even a header (QA: taken as read)', async () => {
     await drop('empty.csv', '', new Date('2026-01-01'));
+    await drop('bom-only.csv', '\uFEFF', new Date('2026-01-01'));
     await drop('headers-only.csv', `${HEADER}\r\n`, new Date('2026-01-02'));
     const events: ReaderEvent[] = [];
     const batches = await collect(reader().read(null, { onEvent: (e) => events.push(e) }));
@@ -305,8 +306,9 @@ describe('FileReader (CSV)', () => {
       ['headers-only.csv (no more rows)', 0, 'headers-only.csv'],
     ]);
     const refused = events.filter((e) => e.type === 'file-refused').map((e) => e.type === 'file-refused' && [e.fileName, e.code, e.message]);
-    expect(refused).toEqual([
-      ['empty.csv', 'CONNECTOR_FILE_FORMAT', 'empty.csv is empty (0 bytes): not even a header row; a failed or interrupted export? Replace it with the export'],
+    expect(refused.sort()).toEqual([
+      ['bom-only.csv', 'CONNECTOR_FILE_FORMAT', 'bom-only.csv is empty, with not even a header row: a failed or interrupted export? Replace it with the export'],
+      ['empty.csv', 'CONNECTOR_FILE_FORMAT', 'empty.csv is empty, with not even a header row: a failed or interrupted export? Replace it with the export'],
     ]);
   });
 

@@ -470,11 +470,10 @@ export class FileReader implements SourceReader {
   private async prepare(file: FileEntry, format: FileFormat): Promise<{ encoding: string; textEncoding?: DetectedEncoding }> {
     // Not even a header row: an export that failed or was cut off, not a file of no records (that has its
     // header). Taken as read, it was recorded as ingested, and every empty file after it skipped as the same (QA).
-    if (file.sizeBytes === 0) {
-      throw new FileFormatError(`${file.name} is empty (0 bytes): not even a header row; a failed or interrupted export? Replace it with the export`, {
-        fileName: file.name,
-      });
-    }
+    const empty = () => new FileFormatError(`${file.name} is empty, with not even a header row: a failed or interrupted export? Replace it with the export`, {
+      fileName: file.name,
+    });
+    if (file.sizeBytes === 0) throw empty();
     const head = await readHead(file.path, ENCODING_SNIFF_BYTES);
     const zip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
     if (format === 'xlsx') {
@@ -489,6 +488,8 @@ export class FileReader implements SourceReader {
       throw new FileFormatError(`${file.name} is a zip archive (an XLSX workbook?), not a CSV file`, { fileName: file.name });
     }
     const detected = detectEncoding(head, this.config.csv.encoding, file.name);
+    // A byte-order mark alone is as empty (QA).
+    if (detected.bom && file.sizeBytes <= (detected.encoding === 'utf-8' ? 3 : 2)) throw empty();
     // The whole file is decoded once before any row is given out, so a file is refused whole or read whole.
     await assertFileDecodes(file.path, file.name, detected.encoding);
     return { encoding: `${detected.encoding}${detected.bom ? ' with BOM' : ''}`, textEncoding: detected };
