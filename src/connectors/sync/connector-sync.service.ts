@@ -172,6 +172,15 @@ interface QueuedRun {
 }
 
 const LOCK_NAMESPACE = 'connector-sync:';
+
+/**
+ * SQL: whether the backend `pidParam` holds the sync lock of connector `nameParam` (`pg_try_advisory_lock` of a
+ * bigint key shows in `pg_locks` as its high and low 32 bits, `objsubid` 1).
+ */
+const lockHeld = (pidParam: string, nameParam: string) => `EXISTS (
+  SELECT 1 FROM pg_locks l, (SELECT hashtextextended('${LOCK_NAMESPACE}' || ${nameParam}, 0) AS k) key
+   WHERE l.locktype = 'advisory' AND l.granted AND l.pid = ${pidParam} AND l.objsubid = 1
+     AND l.classid::bigint = ((key.k >> 32) & 4294967295) AND l.objid::bigint = (key.k & 4294967295))`;
 /** Serialises {@link ConnectorSyncService.requestSync} per connector (a lock of its own: a sync holds LOCK_NAMESPACE for its whole run). */
 const REQUEST_LOCK_NAMESPACE = 'connector-sync-request:';
 /** The code of a QUEUED run whose job the queue lost before it started. */
@@ -735,7 +744,7 @@ export class ConnectorSyncService {
             filesSkipped: 0,
           };
           // Committed only while the lock is held: its loss may not be told yet when the batch is written.
-          if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid))) throw new SyncLockLostError(definition.name);
+          if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid, definition.name))) throw new SyncLockLostError(definition.name);
           return { d, repeated: result?.repeatedWithOtherContent ?? [] };
         }, { asyncCommit: true });
         if (delta.repeated.length) {
@@ -756,7 +765,12 @@ export class ConnectorSyncService {
       await batches.return?.(undefined).catch(() => undefined);
     }
     const final = reader.complete(last, startState);
-    await this.deps.sql.query(`UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1`, [connectorId, final ? JSON.stringify(final) : null]);
+    // As a batch (saveProgress), only while the lock is held.
+    const kept = await this.deps.sql.query(
+      `UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1 AND ${lockHeld('$3', '$4')} RETURNING 1`,
+      [connectorId, final ? JSON.stringify(final) : null, lockPid, definition.name],
+    );
+    if (kept.length !== 1) throw new SyncLockLostError(definition.name);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
     if (!removals || !baseline) return null;
     if (cutShort) {
@@ -990,20 +1004,21 @@ export class ConnectorSyncService {
 
   /**
    * Saves a batch's checkpoint and counts, in one statement (one round trip): the connector's position and the
-   * run's checkpoint and counts. False, saving nothing of the run, when the sync's lock is no longer held by
-   * `lockPid` (its connection lost: PostgreSQL restarted); the caller then rolls the batch back.
+   * run's checkpoint and counts. False, saving nothing of the run, when `lockPid` no longer holds the sync lock of
+   * connector `name` (its connection lost: PostgreSQL restarted); the caller then rolls the batch back.
    */
   private async saveProgress(
     client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, run: Pick<RunCounts, 'filesSkipped' | 'filesWaiting'>, lockPid: number,
+    name: string,
   ): Promise<boolean> {
     const saved = await client.query(
       `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $11)
        UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
          updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10,
          files_waiting = $12, repeated_ids = repeated_ids + $13
-       WHERE id = $1 AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $14)`,
+       WHERE id = $1 AND ${lockHeld('$14', '$15')}`,
       [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, run.filesSkipped, connectorId, run.filesWaiting,
-        d.repeatedIds, lockPid],
+        d.repeatedIds, lockPid, name],
     );
     return saved.rowCount === 1;
   }
