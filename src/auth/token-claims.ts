@@ -7,8 +7,8 @@ import { ROLES } from './sensitivity.js';
  * matched no child, so its holder saw nothing and was not told why (QA): such a token is refused, naming
  * the codes (administrative codes, not personal data).
  */
-const communeCodes = z.array(z.string().regex(/^\d{5}$/)).min(1).superRefine((codes, ctx) => {
-  const unknown = codes.filter((c) => communeByCode(c) === null);
+const communeCodes = z.array(z.string().regex(/^\d{5}$/, 'must be 5-digit commune codes, or "*" alone for the whole city')).min(1).superRefine((codes, ctx) => {
+  const unknown = codes.filter((c) => /^\d{5}$/.test(c) && communeByCode(c) === null);
   if (unknown.length) {
     ctx.addIssue({
       code: 'custom',
