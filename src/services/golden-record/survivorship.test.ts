@@ -20,6 +20,20 @@ describe('survivorship', () => {
     expect(g.provenance.fullName).toEqual({ sourceRecordId: 'src_S', sourceSystem: 'school', chosenAt: now.toISOString() });
   });
 
+  it('takes the name most sources agree on, letter for letter, over a more trusted source\'s other spelling (QA: a health record\'s typo won)', () => {
+    const typo = rec({ id: 'src_H', sourceSystem: 'health-station', fullName: 'Trần Minh Tiế', nameFolded: 'tran minh tie' });
+    const school = rec({ id: 'src_S', sourceSystem: 'school', fullName: 'Trần Minh Tiến', nameFolded: 'tran minh tien' });
+    const register = rec({ id: 'src_J', sourceSystem: 'justice-register', fullName: 'TRAN MINH TIEN', nameFolded: 'tran minh tien' });
+    const g = computeGolden([typo, school, register], now);
+    expect(g.fullName).toBe('Trần Minh Tiến');
+    expect(g.provenance.fullName?.sourceRecordId).toBe('src_S');
+    // Two records of one source are one voice: its repeated typo does not outvote the other two sources.
+    const again = rec({ ...typo, id: 'src_H2' });
+    expect(computeGolden([typo, again, school, register], now).fullName).toBe('Trần Minh Tiến');
+    // Two sources disagreeing: diacritics, then trust, as before.
+    expect(computeGolden([typo, register], now).fullName).toBe('Trần Minh Tiế');
+  });
+
   it('takes the most precise birth date, then the most trusted source', () => {
     const g = computeGolden([
       rec({ id: 'src_F', sourceSystem: 'facility-inspection', birthDate: '2014-01-01', birthDatePrecision: 'YEAR' }),

@@ -77,6 +77,19 @@ const time = (r: SurvivorshipInput) => r.observedAt.getTime();
 const byId = (a: SurvivorshipInput, b: SurvivorshipInput) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const hasDiacritics = (s: string) => /[^\u0000-\u007f]/.test(s);
 
+/** How many sources (systems, not records) give each record's value, as `key` reads it: a ranking's first term. */
+function agreement(records: SurvivorshipInput[], key: (r: SurvivorshipInput) => string): (r: SurvivorshipInput) => number {
+  if (records.length < 3) return () => 0; // two can only agree or not: nothing to rank by
+  const systems = new Map<string, Set<string>>();
+  for (const r of records) {
+    const k = key(r);
+    let set = systems.get(k);
+    if (!set) systems.set(k, (set = new Set()));
+    set.add(r.sourceSystem);
+  }
+  return (r) => systems.get(key(r))!.size;
+}
+
 /** Picks the record that wins by the given ranking (higher is better; of equal ranks, the first in the list: the lowest id). */
 function best<T>(items: T[], rank: (t: T) => number[]): T | undefined {
   let winner: T | undefined;
@@ -115,8 +128,13 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     if (r) provenance[field] = { sourceRecordId: r.id, sourceSystem: r.sourceSystem, chosenAt };
   };
 
-  // Names: a spelling with diacritics beats registry-style upper-case ASCII, then trust, then recency.
-  const nameRec = best(sorted.filter((r) => r.fullName), (r) => [hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
+  // Names: the name the most sources agree on, letter for letter (folded: case and marks aside), then a spelling
+  // with diacritics over registry-style upper-case ASCII, then trust, then recency. QA: a health record's typo won
+  // by trust over the school's and the register's agreeing spelling, and the registry then found the name wrong.
+  // Sources, not records: two records of one source repeat its typo.
+  const named = sorted.filter((r) => r.fullName);
+  const agreeing = agreement(named, (r) => r.nameFolded ?? r.fullName!.toLowerCase());
+  const nameRec = best(named, (r) => [agreeing(r), hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
   mark('fullName', nameRec);
   const sexRec = best(sorted.filter((r) => r.sex), (r) => [trust(r), time(r)]);
   mark('sex', sexRec);
