@@ -107,7 +107,7 @@ describe('HttpReader pagination', () => {
     expect(batches.map((b) => b.records.length)).toEqual([1, 0, 0, 0, 0]);
     expect(batches.at(-1)!.position['next']).toBeNull();
     expect(events).toEqual([{ type: 'read-cut-short', reason: 'EMPTY_PAGES' }]);
-    expect(logs.some((l) => l.includes('http read stopped: empty pages in a row'))).toBe(true);
+    expect(logs.some((l) => l.includes('http read stopped: an empty page giving a next cursor or link'))).toBe(true);
   });
 
   it('cursor: an empty page giving back its own cursor ends the read, not failed but cut short; one leading back further is a cycle (QA: both marked records absent)', async () => {

@@ -215,21 +215,20 @@ export class HttpReader implements SourceReader {
         });
       }
       if (following && entries > 0) following = this.checkAdvances(following, requested, since, resolved, what);
-      else if (following && !this.advances(following, requested, since, resolved)) {
-        // Back to the page just read: the server's way of saying "nothing more" perhaps, but not known to be the
-        // end: the read stops, not whole (QA: it marked records absent). Back to an earlier page: a cycle, as
-        // with records (CONNECTOR_MALFORMED_RESPONSE).
-        if (requestKey(this.urlOf(this.withoutKeyParam(following, resolved), since, resolved), resolved) !== requestKey(url, resolved)) {
-          this.checkAdvances(following, requested, since, resolved, what);
+      else if (following) {
+        // An empty page's cursor or link. To the page itself: the server's way of saying "nothing more" perhaps,
+        // but not known to be the end. Past EMPTY_PAGES_FOLLOWED empty pages: still more on offer. Either way the
+        // read stops, not whole (QA: it marked records absent). Back to an earlier page: a cycle, as with records.
+        const itself = requestKey(this.urlOf(this.withoutKeyParam(following, resolved), since, resolved), resolved) === requestKey(url, resolved);
+        if (!itself) following = this.checkAdvances(following, requested, since, resolved, what);
+        if (itself || emptyInARow >= EMPTY_PAGES_FOLLOWED) {
+          this.logger.warn(
+            { page, emptyPages: emptyInARow + 1 },
+            'http read stopped: an empty page giving a next cursor or link that is the page itself, or too many in a row; records gone from the source are not looked for in this read',
+          );
+          ctx.onEvent?.({ type: 'read-cut-short', reason: 'EMPTY_PAGES' });
+          following = null;
         }
-        this.logger.warn({ page }, 'http read stopped: an empty page whose next cursor or link is the page itself; records gone from the source are not looked for in this read');
-        ctx.onEvent?.({ type: 'read-cut-short', reason: 'EMPTY_PAGES' });
-        following = null;
-      } else if (following && emptyInARow >= EMPTY_PAGES_FOLLOWED) {
-        // Still more on offer after so many empty pages: the read stops, and is not known to be whole.
-        this.logger.warn({ page, emptyPages: emptyInARow + 1 }, 'http read stopped: empty pages in a row, each giving a next cursor or link; records gone from the source are not looked for in this read');
-        ctx.onEvent?.({ type: 'read-cut-short', reason: 'EMPTY_PAGES' });
-        following = null;
       }
       emptyInARow = entries === 0 ? emptyInARow + 1 : 0;
 
@@ -376,17 +375,6 @@ export class HttpReader implements SourceReader {
    * and with sorted parameters; a server that serves a page again behind a new cursor (a stale cache) is
    * not a loop.
    */
-  /** Whether `following` leads to a page this run has not read (see {@link checkAdvances}). */
-  private advances(following: HttpNext, requested: ReadonlySet<string>, since: string | null, resolved: Resolved): boolean {
-    try {
-      this.checkAdvances(following, requested, since, resolved, '');
-      return true;
-    } catch (err) {
-      if (err instanceof ConnectorMalformedResponseError) return false;
-      throw err;
-    }
-  }
-
   /** `following` without the API key a source may echo in its links (the key is added to every request). */
   private withoutKeyParam(following: HttpNext, resolved: Resolved): HttpNext {
     const keyParam = resolved.auth.queryParam;
