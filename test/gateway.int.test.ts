@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditWriter, type AuditEventInput } from '../src/audit/audit-writer.js';
 import { aRecord } from './support/records.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
@@ -124,6 +125,43 @@ describe('GraphQL gateway', () => {
     // An id that is no child's is named too: what was probed for.
     await codeOf('{ child(id: "chd_01JNOSUCHCHILD0000000000000") { id } }', await hub.token({ sub: 'prober-2', roles: ['commune_officer'], communes: ['00008'] }));
     expect(await hub.ctx.sql.query(`SELECT child_ids FROM audit_event WHERE subject = 'prober-2'`)).toEqual([{ child_ids: ['chd_01JNOSUCHCHILD0000000000000'] }]);
+  });
+
+  it('refuses a NUL in any string of a request as the caller\'s mistake, before anything runs, and other officers\' reads go on (QA: an id with one failed the audit writes of every request written with it)', async () => {
+    const engineer = await hub.token({ sub: 'nul-prober', roles: ['integration_engineer'] });
+    const refusal = (res: { body: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }) =>
+      [res.body.errors?.[0]?.extensions?.code, res.body.errors?.[0]?.extensions?.argument];
+    const poisoned = [
+      hub.gql('{ child(id: "chd_\\u0000abc") { id } }', {}, engineer),
+      hub.gql('query Q($id: ID!) { child(id: $id) { id } }', { id: 'chd_\u0000abc' }, engineer),
+      hub.gql('query Q($f: ChildrenFilter) { children(filter: $f) { nodes { id } } }', { f: { name: 'ng\u0000uyen' } }, steward),
+    ];
+    const reads = Array.from({ length: 10 }, () => hub.gql<{ children: { nodes: unknown[] } }>('{ children(first: 5) { nodes { id fullName } } }', {}, steward));
+    const [literal, variable, filter] = await Promise.all(poisoned);
+    expect(refusal(literal!)).toEqual(['BAD_USER_INPUT', 'argument `id`']);
+    expect(refusal(variable!)).toEqual(['BAD_USER_INPUT', 'variables.id']);
+    expect(refusal(filter!)).toEqual(['BAD_USER_INPUT', 'variables.f.name']);
+    expect(literal!.body.errors?.[0]?.message).toBe('argument `id` contains a NUL character (U+0000), which no field accepts');
+    for (const r of await Promise.all(reads)) expect(r.body.errors).toBeUndefined();
+  });
+
+  it('writes every audit event the database can hold when another written with it is refused, NULs kept as U+FFFD (QA)', async () => {
+    const writer = new AuditWriter(hub.ctx.sql, hub.ctx.logger);
+    const event = (subject: string, childIds: string[], details: Record<string, unknown> = {}): AuditEventInput => ({
+      action: 'DENIED', operation: 'Query.child', requestId: null, subject, officerId: null, agency: null, unit: null, roles: ['x'],
+      purpose: null, childIds, fieldClasses: ['BASIC'], details,
+    });
+    const results = await Promise.allSettled([
+      writer.write(event('audit-nul-1', ['chd_\u0000a'], { note: 'a\u0000b' })),
+      // A lone surrogate, which jsonb refuses: this event alone fails.
+      writer.write(event('audit-nul-2', ['chd_b'], { note: '\ud800' })),
+      writer.write(event('audit-nul-3', ['chd_c'])),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await hub.ctx.sql.query(`SELECT subject, child_ids, details FROM audit_event WHERE subject LIKE 'audit-nul-%' ORDER BY subject`)).toEqual([
+      { subject: 'audit-nul-1', child_ids: ['chd_\ufffda'], details: { note: 'a\ufffdb' } },
+      { subject: 'audit-nul-3', child_ids: ['chd_c'], details: {} },
+    ]);
   });
 
   it('refuses an operation that could resolve too many fields, however shallow (QA: 300 aliases of a page took 6.9 s)', async () => {

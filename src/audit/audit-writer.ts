@@ -61,14 +61,34 @@ export class AuditWriter {
         this.written += batch.length;
         for (const p of batch) p.resolve();
       } catch (err) {
-        this.logger.error({ err, events: batch.length }, 'audit write failed');
-        for (const p of batch) p.reject(err);
+        // One event the database refuses must not fail the others written with it (QA: a caller's id with a
+        // NUL refused other officers' reads): each is tried alone, and only those that fail alone fail.
+        if (batch.length > 1 && isDataError(err)) await this.oneByOne(batch);
+        else this.fail(batch, err);
       }
     }
   }
 
+  private async oneByOne(batch: Pending[]): Promise<void> {
+    for (const p of batch) {
+      try {
+        await this.insert([p.event]);
+        this.written++;
+        p.resolve();
+      } catch (err) {
+        this.fail([p], err);
+      }
+    }
+  }
+
+  private fail(batch: Pending[], err: unknown): void {
+    this.logger.error({ err, events: batch.length }, 'audit write failed');
+    for (const p of batch) p.reject(err);
+  }
+
   private async insert(events: AuditEventInput[]): Promise<void> {
-    const arr = (toText: (e: AuditEventInput) => string | null) => events.map(toText);
+    // Text PostgreSQL cannot hold (a NUL) is written as U+FFFD: an event is kept, whatever a caller sent.
+    const arr = (toText: (e: AuditEventInput) => string | null) => events.map((e) => storable(toText(e)));
     const pgArray = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
     await this.sql.query(
       `INSERT INTO audit_event (action, operation, request_id, subject, officer_id, agency, unit, roles, purpose, child_ids, field_classes, details)
@@ -87,7 +107,7 @@ export class AuditWriter {
         arr((e) => e.purpose),
         arr((e) => pgArray(e.childIds)),
         arr((e) => pgArray(e.fieldClasses)),
-        arr((e) => JSON.stringify(e.details ?? {})),
+        arr((e) => JSON.stringify(e.details ?? {}, (_k, v: unknown) => (typeof v === 'string' ? storable(v) : v))),
       ],
     );
   }
@@ -96,4 +116,15 @@ export class AuditWriter {
   async flush(): Promise<void> {
     while (this.running) await this.running;
   }
+}
+
+/** `text` with every NUL, which no PostgreSQL text holds, as U+FFFD. */
+function storable(text: string | null): string | null {
+  return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
+
+/** A statement refused for the data it was given (class 22: a NUL, a malformed array or JSON), not for the database's state. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }

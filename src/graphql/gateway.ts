@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { GraphQLContext } from './context.js';
 import { formatError } from './errors/format-error.js';
 import { useErrorReporting } from './plugins/use-error-reporting.js';
+import { useInputGuard } from './plugins/use-input-guard.js';
 import { useAudit } from './plugins/use-audit.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -37,6 +38,7 @@ export async function createGateway(deps: GatewayDeps): Promise<ApolloServer<Gra
       // Personal data is never HTTP-cacheable, and the cache-control plugin wraps every field resolver.
       ApolloServerPluginCacheControlDisabled(),
       useErrorReporting(deps.logger),
+      useInputGuard(),
       useAudit(deps.audit, deps.logger, deps.metrics),
       useRequestLog(deps.logger),
       ...(deps.metrics ? [useMetrics(deps.metrics)] : []),

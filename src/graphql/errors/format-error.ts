@@ -50,7 +50,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const code = formatted.extensions?.code;
   if (original instanceof GraphQLError && !original.originalError) {
-    return { message: formatted.message, ...where, extensions: { code: typeof code === 'string' ? code : 'BAD_REQUEST' } };
+    // The argument a refusal of ours names (the input guard's, raised before anything runs), as typed errors do.
+    const argument = formatted.extensions?.argument;
+    return { message: formatted.message, ...where, extensions: { code: typeof code === 'string' ? code : 'BAD_REQUEST', ...(typeof argument === 'string' ? { argument } : {}) } };
   }
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
     // Apollo's request-level errors (BAD_USER_INPUT for variables, PERSISTED_QUERY_NOT_FOUND …). Apollo gives
