@@ -69,6 +69,16 @@ describe('TokenVerifier', () => {
     await expect(verifier.verify(`Bearer ${await mint(32503680000)}`)).rejects.toThrow(/more than 24 h/);
   });
 
+  it('refuses a token issued in the future beyond a minute of clock difference (QA: iat a year ahead was taken)', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });
+    const { sub, ...rest } = claims;
+    const now = Math.floor(Date.now() / 1000);
+    const mint = (iat: number) => new SignJWT(rest).setProtectedHeader({ alg: 'ES256' }).setSubject(sub).setIssuer(opts.issuer).setAudience(opts.audience).setIssuedAt(iat).setExpirationTime(now + 3600).sign(privateKey);
+    expect((await verifier.verify(`Bearer ${await mint(now + 30)}`)).subject).toBe('u1');
+    await expect(verifier.verify(`Bearer ${await mint(now + 365 * 86400)}`)).rejects.toThrow('Token rejected: issued in the future (iat more than 60 s ahead of this server\'s clock)');
+  });
+
   it('accepts tokens from a production key given as PEM', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const verifier = new TokenVerifier({ ...opts, publicKeyPem: await exportSPKI(publicKey) });

@@ -40,6 +40,9 @@ export function algorithmOf(pem: string): string {
   }
 }
 
+/** How far ahead of this server's clock a token's `iat` may be (the issuer's clock may run a little fast). */
+const ISSUED_AHEAD_TOLERANCE_SECONDS = 60;
+
 type KeySource = JWTVerifyGetKey | Awaited<ReturnType<typeof importSPKI>>;
 
 /** Turns a bearer token into a Principal, or throws UnauthenticatedError with a reason a client can act on. */
@@ -83,6 +86,10 @@ export class TokenVerifier {
     const maxLifetime = this.opts.maxLifetimeSeconds ?? 24 * 3600;
     if (typeof payload.exp === 'number' && payload.exp - now > maxLifetime) {
       throw new UnauthenticatedError(`Token rejected: it is valid for more than ${Math.round(maxLifetime / 3600)} h (AUTH_MAX_TOKEN_HOURS)`);
+    }
+    // Issued in the future is forged or from a clock gone wrong (QA: `iat` a year ahead was taken); a minute allowed for clocks.
+    if (typeof payload.iat === 'number' && payload.iat - now > ISSUED_AHEAD_TOLERANCE_SECONDS) {
+      throw new UnauthenticatedError(`Token rejected: issued in the future (iat more than ${ISSUED_AHEAD_TOLERANCE_SECONDS} s ahead of this server's clock)`);
     }
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) {
