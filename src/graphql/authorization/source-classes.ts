@@ -1,4 +1,5 @@
 import { SensitivityClass } from '../../auth/sensitivity.js';
+import { foldName } from '../../domain/vietnamese-name.js';
 
 const FACILITY_INSPECTION = 'facility-inspection';
 const JUSTICE_REGISTER = 'justice-register';
@@ -39,4 +40,24 @@ export function factSourceClasses(row: Record<string, unknown>): SensitivityClas
  */
 export function evidenceClasses(): SensitivityClass[] {
   return [SensitivityClass.PROVENANCE, SensitivityClass.PROTECTION_GROUP, SensitivityClass.ADOPTION];
+}
+
+/** Levels (cấp học, folded) past universal education: pre-school and upper secondary. */
+const BEYOND_COMPULSORY_LEVELS: ReadonlySet<string> = new Set([
+  'mam non', 'nha tre', 'mau giao', 'thpt', 'trung hoc pho thong', 'cap 3', 'cap iii',
+]);
+
+/**
+ * For a school enrolment's `status`: a drop-out before universal education is complete (primary or lower
+ * secondary) is group h's evidence (LEFT_SCHOOL_TO_WORK: the school connector's rule), so the status of such an
+ * enrolment is PROTECTION_GROUP, as the group is (QA: police read the drop-outs of the 6th grade as BASIC while
+ * `groups` was refused them). Whatever the status, so that a refusal does not tell a drop-out: by the enrolment's
+ * level and grade, which are BASIC. A level not known to be pre-school or upper secondary (none, or spelt
+ * otherwise) counts as compulsory; so does a grade 1 to 9.
+ */
+export function enrolmentStatusClasses(row: Record<string, unknown>): SensitivityClass[] {
+  const level = typeof row['level'] === 'string' ? foldName(row['level']) : null;
+  const grade = typeof row['grade'] === 'number' ? row['grade'] : null;
+  const beyond = level !== null && BEYOND_COMPULSORY_LEVELS.has(level) && (grade === null || grade < 1 || grade > 9);
+  return beyond ? [] : [SensitivityClass.PROTECTION_GROUP];
 }

@@ -1,13 +1,14 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../../auth/sensitivity.js';
-import { factSourceClasses } from '../../authorization/source-classes.js';
+import { enrolmentStatusClasses, factSourceClasses } from '../../authorization/source-classes.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { EnrolmentStatusEnum } from './projection-enums.js';
 import { ProjectionSource } from './projection-source.type.js';
 
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({
-  description: 'A school enrolment as the education-sector database reports it. Enrolment facts are BASIC; `inclusiveEducation` reveals a disability and is HEALTH.',
+  description: 'A school enrolment as the education-sector database reports it. Enrolment facts are BASIC; `inclusiveEducation` reveals a disability and is HEALTH; '
+    + '`status` below upper secondary is PROTECTION_GROUP too (a drop-out there is group h).',
 })
 export class SchoolEnrolment {
   @Sensitive(SensitivityClass.BASIC)
@@ -38,8 +39,12 @@ export class SchoolEnrolment {
   @Field(() => String, { nullable: true })
   className!: string | null;
 
-  @Sensitive(SensitivityClass.BASIC)
-  @Field(() => EnrolmentStatusEnum)
+  @SensitiveBy(SensitivityClass.BASIC, enrolmentStatusClasses)
+  @Field(() => EnrolmentStatusEnum, {
+    nullable: true,
+    description: 'Studying or dropped out. At a level of universal education (primary, lower secondary; or a level not known to be '
+      + 'pre-school or upper secondary) PROTECTION_GROUP too, whatever the status: a drop-out there is group h\'s evidence (LEFT_SCHOOL_TO_WORK).',
+  })
   status!: EnrolmentStatusEnum;
 
   @Sensitive(SensitivityClass.HEALTH)
