@@ -11,6 +11,7 @@ import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES, REGISTRY_QUEUES, isQueueName, queueDefinition, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
 import { WorkerSetupError } from './worker-setup.error.js';
+import { signalClassifier } from '../src/infra/repeated-signal.js';
 
 /** How often numbers due for re-verification and overdue issuance requests are looked for. */
 export const IDENTITY_SWEEP_EVERY_MS = 10 * 60_000;
@@ -235,23 +236,29 @@ export interface ShutdownHandlerOptions {
   exit?: boolean;
 }
 
-/**
- * Runs `close` once on the first SIGTERM or SIGINT (the CLI's `childhub worker` passes the worker's close,
- * then the app context's). A second signal exits at once. Returns a function that removes the handlers.
- */
 /** The signals a hub process shuts down on: Ctrl-C, a stop, the terminal closed. */
 export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/**
+ * Runs `close` once on the first SIGTERM, SIGINT or SIGHUP (the CLI's `childhub worker` passes the worker's
+ * close, then the app context's). The same signal again within `REPEATED_SIGNAL_WINDOW_MS` is the same request
+ * (one Ctrl-C arrives from the terminal, npm and tsx); a later or different one exits at once. Returns a
+ * function that removes the handlers.
+ */
 export function installShutdownHandlers(close: () => Promise<void>, opts: ShutdownHandlerOptions = {}): () => void {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const exit = opts.exit ?? true;
-  let shuttingDown = false;
+  const classify = signalClassifier();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (shuttingDown) {
+    const kind = classify(signal);
+    if (kind === 'repeat') {
+      opts.logger?.debug({ signal }, 'the same signal again: already shutting down');
+      return;
+    }
+    if (kind === 'again') {
       opts.logger?.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    shuttingDown = true;
     opts.logger?.info({ signal, graceMs: timeoutMs }, 'shutting down gracefully');
     const timer = setTimeout(() => {
       opts.logger?.error({ timeoutMs }, 'shutdown timed out: exiting');

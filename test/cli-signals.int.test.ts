@@ -59,3 +59,43 @@ describe('childhub CLI on embedded servers, interrupted', () => {
     expect(existsSync(pidFile)).toBe(false);
   }, 180_000);
 });
+
+/** A long-running process: one Ctrl-C, however many copies of it arrive, is one graceful shutdown. */
+describe('childhub worker on embedded servers, Ctrl-C once', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-signals-'));
+  chmodSync(home, 0o755); // as root, the `postgres` user must traverse it
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('shuts down gracefully when the SIGINT reaches it from the terminal, npm and a relay within a few ms', async () => {
+    const [pgPort, redisPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env, CHILDHUB_HOME: path.join(home, 'home'), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_REDIS_PORT: String(redisPort),
+      LOG_LEVEL: 'debug', LOG_FORMAT: 'json', CONNECTOR_SCHEDULES: 'false', INIT_CWD: PROJECT_ROOT,
+    };
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    // As `npm run worker` in a terminal: its own process group, which a Ctrl-C signals as a whole.
+    const child = spawn('npm', ['run', '--silent', 'worker'], { cwd: PROJECT_ROOT, env, detached: true });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('"worker running"')) {
+      if (Date.now() > deadline) throw new Error(`the worker did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(-child.pid!, 'SIGINT'); // the terminal's Ctrl-C (npm forwards its copy too)
+    await new Promise((r) => setTimeout(r, 30));
+    process.kill(-child.pid!, 'SIGINT'); // tsx's CLI relayed it again when not acknowledged within 30 ms
+
+    // npm, interrupted itself, ends by the signal once its child has ended (0 would be fine too).
+    expect(['0', 'SIGINT'], output).toContain(await exited);
+    expect(output).toContain('"shutting down gracefully"');
+    expect(output).toContain('"the same signal again: already shutting down"');
+    expect(output).not.toMatch(/second signal|shutdown failed|shutdown timed out/);
+    expect(output).toMatch(/stopping the local redis-server|embedded PostgreSQL stopped|database system is shut down/);
+    expect(await answers(pgPort)).toBe(false);
+    expect(await answers(redisPort)).toBe(false);
+  }, 180_000);
+});

@@ -4,6 +4,7 @@ import { createAppContext, type AppContext } from '../app/app-context.js';
 import { config as loadConfig, type Config } from '../config/config.js';
 import { pendingMigrations } from '../db/pending-migrations.js';
 import { startInfrastructure, type Infrastructure } from '../infra/infrastructure.js';
+import { signalClassifier } from '../infra/repeated-signal.js';
 import { createLogger, setRootLogger } from '../observability/logger.js';
 
 export interface Booted {
@@ -113,15 +114,17 @@ export function interrupted(): NodeJS.Signals | null {
 }
 
 /**
- * On SIGINT, SIGTERM or SIGHUP, `stop()` then exit with 128 + the signal's number (130 for Ctrl-C); a second
- * signal meanwhile exits at once. Returns the function that removes the handlers.
+ * On SIGINT, SIGTERM or SIGHUP, `stop()` then exit with 128 + the signal's number (130 for Ctrl-C); the same
+ * signal again within `REPEATED_SIGNAL_WINDOW_MS` is the same request (one Ctrl-C arrives from the terminal,
+ * npm and tsx), a later or different one meanwhile exits at once. Returns the function that removes the handlers.
  */
 function stopOnSignal(stop: () => Promise<void>, logger: Logger): () => void {
-  let stopping = false;
+  const classify = signalClassifier();
   const onSignal = (signal: NodeJS.Signals) => {
     const code = 128 + (os.constants.signals[signal] ?? 0);
-    if (stopping) process.exit(code);
-    stopping = true;
+    const kind = classify(signal);
+    if (kind === 'repeat') return;
+    if (kind === 'again') process.exit(code);
     interruptedBy = signal;
     logger.warn({ signal }, 'interrupted: letting go of the local servers (stopped unless another hub process uses them)');
     stop().then(
