@@ -460,4 +460,17 @@ describe('GraphQL gateway', () => {
     expect(metrics).toContain('childhub_graphql_operations_total');
     expect(metrics).toMatch(/childhub_queue_jobs\{queue="golden-record",state="waiting"\} \d+/);
   });
+
+  // Last: it adds a child the tests above do not expect.
+  it('tells the comparisons of a number\'s digits with the child\'s sex and birth year only with PROTECTION_GROUP too: they are not made for a child found abandoned (QA)', async () => {
+    // Digit 4 (2) says male, the record says female; the checks of the number alone still go to IDENTITY.
+    const res = await hub.ctx.ingest.ingest([aRecord({ externalId: 'H-MISMATCH', fullName: 'Lê Thị Mai', identityNumber: '001215000777', communeCode: '00008' })]);
+    await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
+    const [{ id }] = await hub.ctx.sql.query<{ id: string }>(`SELECT child_id AS id FROM source_record WHERE external_id = 'H-MISMATCH'`) as [{ id: string }];
+    const read = async (token: string) => (await hub.gql<{ child: { identityNumbers: Array<{ structuralFindings: Array<{ code: string }> }>; identity: { structuralFindings: Array<{ code: string }> } } }>(
+      `{ child(id: "${id}") { identityNumbers { structuralFindings { code } } identity { structuralFindings { code } } } }`, {}, token)).body.data!.child;
+    expect(await read(steward)).toEqual({ identityNumbers: [{ structuralFindings: [{ code: 'SEX_DIGIT_MISMATCH' }] }], identity: { structuralFindings: [{ code: 'SEX_DIGIT_MISMATCH' }] } });
+    const police = await hub.token({ sub: 'police-findings', roles: ['police_officer'] });
+    expect(await read(police)).toEqual({ identityNumbers: [{ structuralFindings: [] }], identity: { structuralFindings: [] } });
+  });
 });

@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
 import { Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
-import { presentedIdentityStatus } from '../authorization/identity-status.js';
+import { presentedIdentityStatus, presentedNumbers } from '../authorization/identity-status.js';
 import { evidenceClasses } from '../authorization/source-classes.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, relayPage } from '../cursor.js';
@@ -156,7 +156,7 @@ export class ChildResolver {
   @Sensitive(SensitivityClass.IDENTITY)
   @FieldResolver(() => [IdentityNumber], { nullable: true, description: 'Every personal identification number the child has carried, oldest first.' })
   async identityNumbers(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<IdentityNumber[]> {
-    return (await ctx.loaders.identityNumbersByChild.load(child.id)) as unknown as IdentityNumber[];
+    return presentedNumbers((await ctx.loaders.identityNumbersByChild.load(child.id)) as unknown as IdentityNumber[], requirePrincipal(ctx).classes);
   }
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)

@@ -4,7 +4,7 @@ import { ALL_COMMUNES, inScope, type Principal } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { ForbiddenError, InvalidInputError, UpstreamUnavailableError } from '../../errors/index.js';
 import { Sensitive } from '../authorization/sensitive.decorator.js';
-import { presentedIdentityStatus } from '../authorization/identity-status.js';
+import { presentedIdentityStatus, presentedNumbers } from '../authorization/identity-status.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
@@ -39,7 +39,7 @@ export class ChildIdentityResolver {
   async identity(@Root() child: ChildWithIdentity, @Ctx() ctx: GraphQLContext): Promise<ChildIdentity> {
     const principal = requirePrincipal(ctx);
     const full = principal.classes.has(SensitivityClass.IDENTITY);
-    const history = full ? ((await ctx.loaders.identityNumbersByChild.load(child.id)) as unknown as IdentityNumber[]) : null;
+    const history = full ? presentedNumbers((await ctx.loaders.identityNumbersByChild.load(child.id)) as unknown as IdentityNumber[], principal.classes) : null;
     const current = history?.find((n) => n.number === child.identityNumber);
     return {
       childId: child.id,

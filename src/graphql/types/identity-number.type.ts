@@ -52,7 +52,7 @@ export class IdentityNumber {
   sourceRecordId!: string | null;
 
   @Sensitive(SensitivityClass.IDENTITY)
-  @Field(() => [StructuralFinding], { nullable: true, description: 'Structural checks (prefix, century/sex digit, birth year); relaxed for abandoned children.' })
+  @Field(() => [StructuralFinding], { nullable: true, description: 'Structural checks (prefix, century/sex digit, birth year). The comparisons of digits 4–6 with the child\'s sex and birth year (SEX_DIGIT_MISMATCH, BIRTH_YEAR_MISMATCH) only with PROTECTION_GROUP too: they are not made for a child found abandoned, so their absence would tell.' })
   structuralFindings!: StructuralFinding[];
 
   @Sensitive(SensitivityClass.IDENTITY)

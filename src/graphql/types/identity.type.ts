@@ -40,7 +40,7 @@ export class ChildIdentity {
   mismatchedFields!: string[] | null;
 
   @Sensitive(SensitivityClass.IDENTITY)
-  @Field(() => [StructuralFinding], { nullable: true, description: 'Structural checks of the current number (evidence, never corrections; relaxed for abandoned children).' })
+  @Field(() => [StructuralFinding], { nullable: true, description: 'Structural checks of the current number (evidence, never corrections), as `IdentityNumber.structuralFindings`.' })
   structuralFindings!: StructuralFinding[] | null;
 
   @Sensitive(SensitivityClass.IDENTITY)
