@@ -100,7 +100,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const out = (s = '') => process.stdout.write(`${s}\n`);
 
   // The four agency systems (simulators and file drops over the same synthetic children), unless configured.
-  const sources = await startDemoSources({ seed: opts.seed, count: opts.children, home: config.CHILDHUB_HOME, logger: createLogger({ level: 'warn' }) });
+  const sources = await startDemoSources({ seed: opts.seed, count: opts.children, home: config.CHILDHUB_HOME, logger: createLogger({ level: 'warn' }), hubLogger: logger });
 
   const worker = await startWorker(ctx);
   const api = await startApi(ctx);
