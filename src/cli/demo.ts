@@ -4,6 +4,7 @@ import { loadOrCreateDevKey, mintDevToken } from '../auth/dev-keys.js';
 import type { TokenClaims } from '../auth/token-claims.js';
 import { communeByCode } from '../reference/admin-units.js';
 import { startDemoSources } from './demo-sources.js';
+import { demoSyncReport, type DemoRunResult } from './demo-sync-report.js';
 import type { AppContext } from '../app/app-context.js';
 import { installShutdownHandlers, startWorker } from '../../jobs/worker.js';
 import { randomBytes } from 'node:crypto';
@@ -52,15 +53,7 @@ async function settle(worker: RunningWorker, queues: QueueName[], timeoutMs: num
   }
 }
 
-interface RunState {
-  name: string;
-  status: string;
-  fetched: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-}
+type RunState = DemoRunResult;
 
 /** Waits until the queued runs have finished (the worker's connector-sync jobs), reporting each once. */
 async function waitForRuns(ctx: AppContext, runs: Array<{ name: string; runId: string }>, timeoutMs: number, onDone: (r: RunState) => void): Promise<void> {
@@ -68,7 +61,8 @@ async function waitForRuns(ctx: AppContext, runs: Array<{ name: string; runId: s
   const pending = new Map(runs.map((r) => [r.runId, r.name]));
   while (pending.size) {
     const rows = await ctx.sql.query<RunState & { id: string } & Record<string, unknown>>(
-      `SELECT id, status, fetched, inserted, updated, unchanged, rejected, '' AS name FROM connector_run WHERE id = ANY($1::text[])`, [[...pending.keys()]]);
+      `SELECT id, status, fetched, inserted, updated, unchanged, rejected, '' AS name, error->>'code' AS "errorCode", error->>'message' AS "errorMessage"
+         FROM connector_run WHERE id = ANY($1::text[])`, [[...pending.keys()]]);
     for (const r of rows) {
       if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
         onDone({ ...r, name: pending.get(r.id)! });
@@ -118,13 +112,19 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const names = ctx.connectors.catalog.list().filter((c) => c.definition.enabled).map((c) => c.definition.name);
   logger.info({ connectors: names }, 'syncing the agency sources through their connectors (connector-sync jobs)');
   const runs = await Promise.all(names.map(async (name) => ({ name, ...(await ctx.connectors.requestSync(name, { trigger: 'DEMO', requestedBy: 'demo' })) })));
+  let syncLines: string[] = [];
   if (opts.wait) {
     const started = Date.now();
-    await waitForRuns(ctx, runs, 10 * 60_000, (r) => logger.info(
-      { connector: r.name, status: r.status, fetched: r.fetched, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected },
-      'connector sync finished',
-    ));
-    logger.info({ ms: Date.now() - started }, 'agency sources synced');
+    const ended: RunState[] = [];
+    await waitForRuns(ctx, runs, 10 * 60_000, (r) => {
+      ended.push(r);
+      const fields = { connector: r.name, status: r.status, fetched: r.fetched, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected };
+      if (r.status === 'SUCCEEDED') logger.info(fields, 'connector sync finished');
+      else logger.warn({ ...fields, errorCode: r.errorCode, errorMessage: r.errorMessage }, 'connector sync failed');
+    });
+    const report = demoSyncReport(ended);
+    logger[report.level]({ ms: Date.now() - started, ...(report.failed.length ? { failed: report.failed } : {}) }, report.message);
+    syncLines = report.bannerLines;
   }
 
   if (opts.wait) {
@@ -162,6 +162,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const defs = path.relative(process.cwd(), path.join(ctx.connectors.catalog.dir, '<name>', 'connector.yaml'));
   out(` Sources       (${defs}; \`npm run childhub -- connectors list\`)`);
   for (const line of sources.lines) out(`  ${line}`);
+  if (syncLines.length) {
+    out(' FAILED        these sources did not sync (their data is missing below; try `npm run childhub -- connectors check <name>`):');
+    for (const line of syncLines) out(`  ${line}`);
+  }
   if (sources.envFile) {
     out(`               connector commands in another terminal (same CHILDHUB_HOME) need these sources' settings:`);
     out(`               set -a; . ${path.relative(process.cwd(), sources.envFile) || sources.envFile}; set +a   then e.g.  npm run childhub -- connectors check school`);
