@@ -178,7 +178,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   if (ctx.identity) {
     out(`               identity numbers are being reconciled in the background within the registry quota:`);
     out(`               watch \`identity { status }\` move from UNVERIFIED to VERIFIED / MISMATCH / NOT_FOUND, and`);
-    out(`               abandoned children from PENDING_ISSUANCE to ISSUED (\`{ queueCounts { queue waiting } }\` as an operator)`);
+    out(`               abandoned children from PENDING_ISSUANCE to ISSUED (\`{ queueCounts { queue waiting } }\` as an operator);`);
+    out(`               expect about half to end CONFLICT: no matcher yet, so a record without a number whose look-up`);
+    out(`               finds another child's number stays a second child with it (\`identityConflicts\`; merging comes later)`);
   }
   out();
   out(' Tokens (12 h; send as the header  Authorization: Bearer <token>)');
