@@ -138,10 +138,10 @@ describe('GraphQL gateway', () => {
     ];
     const reads = Array.from({ length: 10 }, () => hub.gql<{ children: { nodes: unknown[] } }>('{ children(first: 5) { nodes { id fullName } } }', {}, steward));
     const [literal, variable, filter] = await Promise.all(poisoned);
-    expect(refusal(literal!)).toEqual(['BAD_USER_INPUT', 'argument `id`']);
-    expect(refusal(variable!)).toEqual(['BAD_USER_INPUT', 'variables.id']);
-    expect(refusal(filter!)).toEqual(['BAD_USER_INPUT', 'variables.f.name']);
-    expect(literal!.body.errors?.[0]?.message).toBe('argument `id` contains a NUL character (U+0000), which no field accepts');
+    expect(refusal(literal!)).toEqual(['BAD_USER_INPUT', 'id']);
+    expect(refusal(variable!)).toEqual(['BAD_USER_INPUT', 'id']);
+    expect(refusal(filter!)).toEqual(['BAD_USER_INPUT', 'filter.name']);
+    expect(literal!.body.errors?.[0]?.message).toBe('`id` contains a NUL character (U+0000), which no field accepts');
     for (const r of await Promise.all(reads)) expect(r.body.errors).toBeUndefined();
   });
 
@@ -225,7 +225,7 @@ describe('GraphQL gateway', () => {
     expect(badQuery.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
-  it('writes one audit event per request with the children and classes released', async () => {
+  it('writes one audit event per request and set of classes, with the children released with those classes', async () => {
     const reader = await hub.token({ sub: 'auditee', officer_id: 'CB-42', agency: 'ubnd-xa-00004', roles: ['commune_officer'], purpose: 'case-review' });
     await hub.gql(`query ReadOne { child(id: "${haId}") { fullName identityNumber } }`, {}, reader);
     const rows = await hub.ctx.sql.query(
@@ -236,6 +236,13 @@ describe('GraphQL gateway', () => {
       action: 'READ', operation: 'ReadOne', subject: 'auditee', officer_id: 'CB-42', agency: 'ubnd-xa-00004', purpose: 'case-review',
       child_ids: [haId], field_classes: ['BASIC', 'IDENTITY'], has_request: true,
     }]);
+    // Each child with the classes released of it: one event per set of classes (QA: one set for the whole request
+    // named the children of a second page with the IDENTITY read of the first).
+    await hub.gql(`query Mixed { a: child(id: "${haId}") { identityNumber } b: children(first: 5, filter: { communeCodes: ["00008"] }) { nodes { id } } }`, {}, reader);
+    expect(await hub.ctx.sql.query(`SELECT child_ids, field_classes FROM audit_event WHERE subject = 'auditee' AND operation = 'Mixed' ORDER BY field_classes`)).toEqual([
+      { child_ids: [otherId], field_classes: ['BASIC'] },
+      { child_ids: [haId], field_classes: ['IDENTITY'] },
+    ]);
     // The audit is append-only.
     await expect(hub.ctx.sql.query(`DELETE FROM audit_event`)).rejects.toThrow(/append-only/);
     await expect(hub.ctx.sql.query(`UPDATE audit_event SET purpose = 'x'`)).rejects.toThrow(/append-only/);

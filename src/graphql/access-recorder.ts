@@ -5,12 +5,12 @@ import type { SensitivityClass } from '../auth/sensitivity.js';
  * fields were denied. The audit plugin turns it into audit events when the response is about to be sent.
  */
 export class AccessRecorder {
-  readonly childIds = new Set<string>();
-  /** Records read that are not linked to a child yet (their personal data is audited by record id). */
-  readonly unlinkedRecordIds = new Set<string>();
-  /** Rejected records whose payload was read (audited by their own ids, apart from source records). */
-  readonly rejectedRecordIds = new Set<string>();
-  readonly classes = new Set<SensitivityClass>();
+  /** The classes of each child's data released (QA: one set for a whole request named children with data nobody read of them). */
+  readonly childClasses = new Map<string, Set<SensitivityClass>>();
+  /** Records read that are not linked to a child yet (their personal data is audited by record id), with their classes. */
+  readonly unlinkedRecordClasses = new Map<string, Set<SensitivityClass>>();
+  /** Rejected records whose payload was read (audited by their own ids, apart from source records), with their classes. */
+  readonly rejectedRecordClasses = new Map<string, Set<SensitivityClass>>();
   readonly deniedChildIds = new Set<string>();
   readonly deniedFields = new Set<string>();
   /** Changes requested for children (operation names), audited as WRITE. */
@@ -32,24 +32,62 @@ export class AccessRecorder {
   }
 
   read(childId: unknown, cls: SensitivityClass, recordId?: unknown): void {
-    if (typeof childId === 'string') this.childIds.add(childId);
-    else if (typeof recordId === 'string') this.unlinkedRecordIds.add(recordId);
-    this.classes.add(cls);
+    if (typeof childId === 'string') add(this.childClasses, childId, cls);
+    else if (typeof recordId === 'string') add(this.unlinkedRecordClasses, recordId, cls);
   }
 
   /** A rejected record's payload released: it may hold data of class `cls`. */
   readRejected(rejectedRecordId: string, cls: SensitivityClass): void {
-    this.rejectedRecordIds.add(rejectedRecordId);
-    this.classes.add(cls);
+    add(this.rejectedRecordClasses, rejectedRecordId, cls);
+  }
+
+  /** How many children's data was released. */
+  get childCount(): number {
+    return this.childClasses.size;
   }
 
   /** True when personal data was released (to a child, an unlinked record or a rejected record's payload). */
   get released(): boolean {
-    return this.childIds.size > 0 || this.unlinkedRecordIds.size > 0 || this.rejectedRecordIds.size > 0;
+    return this.childClasses.size > 0 || this.unlinkedRecordClasses.size > 0 || this.rejectedRecordClasses.size > 0;
+  }
+
+  /**
+   * What was released, grouped by the set of classes released: one group per distinct set, with the children,
+   * unlinked records and rejected records it was released of (each id in one group only), ids sorted.
+   */
+  releasedGroups(): ReleasedGroup[] {
+    const groups = new Map<string, ReleasedGroup>();
+    const into = (classes: Set<SensitivityClass>): ReleasedGroup => {
+      const fieldClasses = [...classes].sort();
+      const key = fieldClasses.join(',');
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { fieldClasses, childIds: [], unlinkedRecordIds: [], rejectedRecordIds: [] }));
+      return g;
+    };
+    for (const [id, classes] of this.childClasses) into(classes).childIds.push(id);
+    for (const [id, classes] of this.unlinkedRecordClasses) into(classes).unlinkedRecordIds.push(id);
+    for (const [id, classes] of this.rejectedRecordClasses) into(classes).rejectedRecordIds.push(id);
+    const out = [...groups.values()].sort((a, b) => a.fieldClasses.join(',').localeCompare(b.fieldClasses.join(',')));
+    for (const g of out) for (const ids of [g.childIds, g.unlinkedRecordIds, g.rejectedRecordIds]) ids.sort();
+    return out;
   }
 
   deny(childId: unknown, field: string): void {
     if (typeof childId === 'string') this.deniedChildIds.add(childId);
     this.deniedFields.add(field);
   }
+}
+
+/** Children and records released with the same classes: one READ audit event. */
+export interface ReleasedGroup {
+  fieldClasses: SensitivityClass[];
+  childIds: string[];
+  unlinkedRecordIds: string[];
+  rejectedRecordIds: string[];
+}
+
+function add(map: Map<string, Set<SensitivityClass>>, id: string, cls: SensitivityClass): void {
+  const classes = map.get(id);
+  if (classes) classes.add(cls);
+  else map.set(id, new Set([cls]));
 }

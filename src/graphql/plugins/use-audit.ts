@@ -5,8 +5,8 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { GraphQLContext } from '../context.js';
 
 /**
- * Writes the audit of a request before its response leaves: one READ event listing the children whose
- * personal data was released and the classes released, one WRITE event for changes asked for (the children,
+ * Writes the audit of a request before its response leaves: READ events listing the children whose personal
+ * data was released, one per set of classes released (each child with the classes released of it), one WRITE event for changes asked for (the children,
  * or the ids of other records changed, such as rejected records dismissed, with the operations), and one
  * DENIED event for refused fields. If the audit cannot be written, the data is withheld (AUDIT_UNAVAILABLE) —
  * no read without its record.
@@ -30,13 +30,13 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
             purpose: p.purpose,
           };
           const writes: Promise<void>[] = [];
-          if (access.released) {
-            // Records read that name no child: source records not linked yet, and rejected records' payloads.
-            const unlinked = [...access.unlinkedRecordIds].sort();
-            const rejected = [...access.rejectedRecordIds].sort();
+          // One READ event per set of classes released, naming the children (and the records that name no child:
+          // source records not linked yet, rejected records' payloads) released with exactly those classes.
+          const groups = access.releasedGroups();
+          for (const g of groups) {
             writes.push(audit.write({
-              ...base, action: 'READ', childIds: [...access.childIds].sort(), fieldClasses: [...access.classes].sort(),
-              details: { ...(unlinked.length ? { sourceRecordIds: unlinked } : {}), ...(rejected.length ? { rejectedRecordIds: rejected } : {}) },
+              ...base, action: 'READ', childIds: g.childIds, fieldClasses: g.fieldClasses,
+              details: { ...(g.unlinkedRecordIds.length ? { sourceRecordIds: g.unlinkedRecordIds } : {}), ...(g.rejectedRecordIds.length ? { rejectedRecordIds: g.rejectedRecordIds } : {}) },
             }));
           }
           if (access.writes.size || access.recordWrites.size) {
@@ -52,7 +52,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           }
           try {
             await Promise.all(writes);
-            metrics?.auditEvents.inc({ action: 'READ' }, access.released ? 1 : 0);
+            metrics?.auditEvents.inc({ action: 'READ' }, groups.length);
           } catch (err) {
             logger.error({ err, requestId: ctx.requestId }, 'audit unavailable: withholding response data');
             if (response.body.kind === 'single') {

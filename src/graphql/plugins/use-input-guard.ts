@@ -14,10 +14,11 @@ export function useInputGuard(): ApolloServerPlugin<GraphQLContext> {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request }) {
-          const where = nulInDocument(document) ?? nulInValue(request.variables, 'variables');
+          const where = nulInDocument(document) ?? nulInVariables(document, request.variables);
           if (where) {
-            throw new GraphQLError(`${where} contains a NUL character (U+0000), which no field accepts`, {
-              extensions: { code: 'BAD_USER_INPUT', argument: where },
+            const what = where === IN_QUERY ? 'A string in the query' : `\`${where}\``;
+            throw new GraphQLError(`${what} contains a NUL character (U+0000), which no field accepts`, {
+              extensions: { code: 'BAD_USER_INPUT', ...(where === IN_QUERY ? {} : { argument: where }) },
             });
           }
         },
@@ -26,16 +27,18 @@ export function useInputGuard(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
-/** Where the first string literal holding a NUL is (`argument \`id\``), or null. */
+/** A NUL in a string of the query that no argument takes (a variable's default value). */
+const IN_QUERY = '';
+
+/** The argument (`id`, `filter.name`) whose literal value holds a NUL first, {@link IN_QUERY}, or null. */
 function nulInDocument(document: DocumentNode): string | null {
   let found: string | null = null;
   visit(document, {
     Argument(node) {
-      if (found === null && node.value.kind !== Kind.VARIABLE && hasNulLiteral(node.value)) found = `argument \`${node.name.value}\``;
+      if (found === null && hasNulLiteral(node.value)) found = node.name.value;
     },
-    // Variable defaults, and strings anywhere else (a directive's argument is an Argument too).
     StringValue(node) {
-      if (found === null && node.value.includes('\u0000')) found = 'a string in the query';
+      if (found === null && node.value.includes('\u0000')) found = IN_QUERY;
     },
   });
   return found;
@@ -54,7 +57,35 @@ function hasNulLiteral(value: ValueNode): boolean {
   }
 }
 
-/** The path (`variables.filter.name`) of the first string holding a NUL in a variables value, or null. */
+/**
+ * Where the first variable string holding a NUL is, named by the argument the variable is given to, as the
+ * resolvers name what they refuse (`$f: { name }` given as `filter` is `filter.name`); a variable no argument
+ * takes by its name (`$f.name`).
+ */
+function nulInVariables(document: DocumentNode, variables: Record<string, unknown> | undefined): string | null {
+  if (!variables) return null;
+  for (const [name, value] of Object.entries(variables)) {
+    const inside = nulInValue(value, '');
+    if (inside === null) continue;
+    return `${argumentTaking(document, name) ?? `$${name}`}${inside}`;
+  }
+  return null;
+}
+
+/** The argument (`filter`, or `filter.name` for a variable inside an object) that takes variable `name`, or null. */
+function argumentTaking(document: DocumentNode, name: string): string | null {
+  let found: string | null = null;
+  const within = (value: ValueNode, path: string): void => {
+    if (found !== null) return;
+    if (value.kind === Kind.VARIABLE && value.name.value === name) found = path;
+    else if (value.kind === Kind.OBJECT) for (const f of value.fields) within(f.value, `${path}.${f.name.value}`);
+    else if (value.kind === Kind.LIST) value.values.forEach((v, i) => within(v, `${path}[${i}]`));
+  };
+  visit(document, { Argument: (node) => within(node.value, node.name.value) });
+  return found;
+}
+
+/** The path (`.name`, `[2]`) of the first string holding a NUL in a value, below `path`, or null. */
 function nulInValue(value: unknown, path: string): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (Array.isArray(value)) {

@@ -18,7 +18,7 @@ export function useRequestLog(logger: Logger): ApolloServerPlugin<GraphQLContext
             requestId: ctx.requestId,
             operation: operationName ?? null,
             subject: ctx.principal?.subject ?? null,
-            children: ctx.access.childIds.size,
+            children: ctx.access.childCount,
             statements: ctx.queries.count,
             errorCodes: [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))],
             ms: Math.round((performance.now() - started) * 10) / 10,
