@@ -265,9 +265,19 @@ describe('GraphQL gateway', () => {
     const last = await hub.gql(`{ children(filter: { identityStatus: UNVERIFIED }) { pageInfo { endCursor } } }`, {}, await hub.token({ sub: 'filter-end' }));
     expect(last.body.errors).toBeUndefined();
     expect(await audited('filter-end')).toEqual([{ child_ids: [[haId, otherId].sort().at(-1)], field_classes: ['BASIC', 'IDENTITY'] }]);
-    // A count names no child: nothing released, nothing to audit.
-    await hub.gql(`{ children(filter: { group: DISABILITY }) { totalCount pageInfo { hasNextPage } } }`, {}, await hub.token({ sub: 'filter-count' }));
+    // A count of BASIC attributes names no child: nothing released, nothing to audit.
+    await hub.gql(`{ children(filter: { sex: FEMALE }) { totalCount } }`, {}, await hub.token({ sub: 'filter-count' }));
     expect(await audited('filter-count')).toEqual([]);
+    // A small count by a group singles its children out as a list would (QA: no trace).
+    await hub.gql(`{ children(filter: { group: DISABILITY }) { totalCount } }`, {}, await hub.token({ sub: 'filter-small-count' }));
+    expect(await audited('filter-small-count')).toEqual([{ child_ids: [haId], field_classes: ['BASIC', 'PROTECTION_GROUP'] }]);
+    // `hasNextPage` rests on every row fetched, the one past the page too, after any cursor (QA: asked after an id and
+    // after that id less its last letter, it told whether that one child was in the group, and nothing was audited).
+    const justBefore = Buffer.from(haId.slice(0, -1), 'utf8').toString('base64url');
+    const more = await hub.gql<{ children: { pageInfo: { hasNextPage: boolean } } }>(
+      `{ children(first: 1, after: "${justBefore}", filter: { group: DISABILITY }) { pageInfo { hasNextPage } } }`, {}, await hub.token({ sub: 'filter-oracle' }));
+    expect(more.body.data?.children.pageInfo.hasNextPage).toBe(false);
+    expect(await audited('filter-oracle')).toEqual([{ child_ids: [haId], field_classes: ['BASIC', 'PROTECTION_GROUP'] }]);
     // Unless it counts by name: "is the child of this name in the group?" (QA: answered with no trace).
     const named = await hub.gql<{ children: { totalCount: number } }>(
       `{ children(filter: { name: "nguyen ha", group: DISABILITY }) { totalCount } }`, {}, await hub.token({ sub: 'filter-named-count' }));

@@ -55,3 +55,8 @@ export function releasedPageItems<T>(info: GraphQLResolveInfo, items: readonly T
   if (pageInfo.has('endCursor') && (items.length > 1 || out.length === 0)) out.push(items.at(-1)!);
   return out;
 }
+
+/** Whether the connection's `pageInfo { hasNextPage }` is selected. */
+export function asksHasNextPage(info: GraphQLResolveInfo): boolean {
+  return selectedFieldNamesAt(info, ['pageInfo']).has('hasNextPage');
+}
