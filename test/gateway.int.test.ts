@@ -292,12 +292,12 @@ describe('GraphQL gateway', () => {
   });
 
   it('masks unexpected errors and names the request id the client sent', async () => {
-    // A corrupt provenance entry makes a non-null field null: an internal fault, not the caller's.
+    // A corrupt provenance entry (no date) makes a non-null field fail: an internal fault, not the caller's.
     await hub.ctx.sql.query(`INSERT INTO child (id, commune_code, provenance) VALUES ('chd_01JBROKEN0000000000000000', '00004', '{"fullName": {}}')`);
     const res = await fetch(`${hub.api.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${steward}`, 'x-request-id': 'trace-me-42' },
-      body: JSON.stringify({ query: '{ child(id: "chd_01JBROKEN0000000000000000") { id provenance { field sourceRecordId } } }' }),
+      body: JSON.stringify({ query: '{ child(id: "chd_01JBROKEN0000000000000000") { id provenance { field chosenAt } } }' }),
     });
     expect(res.headers.get('x-request-id')).toBe('trace-me-42');
     const body = (await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };

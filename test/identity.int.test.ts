@@ -113,6 +113,12 @@ describe('identity reconciliation against the population-database simulator', ()
       expect(await hub.ctx.sql.query(`SELECT status FROM identity_check WHERE child_id = $1 AND kind = 'ISSUANCE'`, [child.id])).toEqual([{ status: 'VERIFIED' }]);
       expect(await hub.ctx.sql.query(`SELECT step FROM care_event WHERE child_id = $1`, [child.id])).toEqual([]);
       expect(await hub.ctx.sql.query(`SELECT child_id FROM identity_issuance WHERE child_id = $1`, [child.id])).toEqual([]);
+      // The number's source is the population database: no record gives it (QA: `provenance` gave it no source).
+      const read = await hub.gql<{ child: { provenance: Array<{ field: string; origin: string; sourceRecordId: string | null; sourceSystem: string | null }> } }>(
+        `{ child(id: "${child.id}") { provenance { field origin sourceRecordId sourceSystem } } }`, {}, await hub.token());
+      expect(read.body.data?.child.provenance.find((p) => p.field === 'identityNumber'))
+        .toEqual({ field: 'identityNumber', origin: 'POPULATION_DATABASE', sourceRecordId: null, sourceSystem: null });
+      expect(read.body.data?.child.provenance.find((p) => p.field === 'fullName')).toMatchObject({ origin: 'SOURCE_RECORD', sourceSystem: 'HEALTH_STATION' });
     }
   });
 

@@ -16,7 +16,7 @@ import { Child } from '../types/child.type.js';
 import { ChildrenFilter } from '../types/children-filter.input.js';
 import { Commune } from '../types/commune.type.js';
 import { ChildConnection } from '../types/connection.type.js';
-import { IdentityStatusEnum } from '../types/enums.js';
+import { FieldOriginEnum, GoldenFieldEnum, IdentityStatusEnum, SourceSystemEnum } from '../types/enums.js';
 import { FieldProvenance } from '../types/field-provenance.type.js';
 import { IdentityNumber } from '../types/identity-number.type.js';
 import { SourceRecord } from '../types/source-record.type.js';
@@ -183,13 +183,20 @@ export class ChildResolver {
     description: 'For each golden field, the source record that supplied the current value. PROVENANCE, PROTECTION_GROUP and ADOPTION, for '
       + 'every child, as `sourceRecords`.',
   })
-  provenance(@Root() child: Child): FieldProvenance[] {
-    return Object.entries(child.provenanceMap ?? {}).map(([field, p]) => ({
+  provenance(@Root() child: Child & { identityVerifiedAt?: Date | null }): FieldProvenance[] {
+    const out: FieldProvenance[] = Object.entries(child.provenanceMap ?? {}).map(([field, p]) => ({
       field: field as FieldProvenance['field'],
+      origin: FieldOriginEnum.SOURCE_RECORD,
       sourceRecordId: p!.sourceRecordId,
-      sourceSystem: p!.sourceSystem as FieldProvenance['sourceSystem'],
+      sourceSystem: p!.sourceSystem as SourceSystemEnum,
       chosenAt: new Date(p!.chosenAt),
     }));
+    // A number no source gives that the child keeps: the population database found it or issued it (QA: the number
+    // had no source at all in `provenance`).
+    if (child.identityNumber && !child.provenanceMap?.identityNumber && child.identityVerifiedAt) {
+      out.push({ field: GoldenFieldEnum.identityNumber, origin: FieldOriginEnum.POPULATION_DATABASE, sourceRecordId: null, sourceSystem: null, chosenAt: new Date(child.identityVerifiedAt) });
+    }
+    return out;
   }
 
   @Sensitive(SensitivityClass.BASIC)

@@ -69,6 +69,20 @@ registerEnumType(SourceSystemEnum, {
   },
 });
 
+/** Where a golden field's value came from: a source record, or the population database itself. */
+export enum FieldOriginEnum {
+  SOURCE_RECORD = 'SOURCE_RECORD',
+  POPULATION_DATABASE = 'POPULATION_DATABASE',
+}
+registerEnumType(FieldOriginEnum, {
+  name: 'FieldOrigin',
+  description: 'Where a field of the unified record came from.',
+  valuesConfig: {
+    SOURCE_RECORD: { description: 'A source record of an agency system (`sourceRecordId`, `sourceSystem`).' },
+    POPULATION_DATABASE: { description: 'The national population database: a number it found by the child\'s name and birth data, or issued, that no source record gives.' },
+  },
+});
+
 /** GraphQL names for the 14 groups; the clause letter is exposed beside it. */
 export enum SpecialCircumstanceGroupEnum {
   ORPHANED = 'a',
