@@ -348,7 +348,7 @@ describe('GraphQL gateway', () => {
     expect(denied(commune)).toEqual(['a', 'b']);
   });
 
-  it('keeps the evidence layer (source records, provenance, the record a number came from, when the child was built and changed) to roles that may know every source, the same for every child (QA: a health officer read a placement there, then refusals, gaps, ids and times named the children in care or adopted)', async () => {
+  it('keeps the evidence layer (source records, provenance, the record a number came from and when it came, when the child was built and changed) to roles that may know every source, the same for every child (QA: a health officer read a placement there, then refusals, gaps, ids and times named the children in care or adopted)', async () => {
     await hub.ctx.sql.query(
       `INSERT INTO source_record (id, source_system, external_id, raw, full_name, content_hash, child_id)
        VALUES ('src_01JINCARE00000000000000000', 'facility-inspection', 'KT-CS-CL-02-2024-1', '{}', 'Lê Thị Ở', 'h', 'chd_01JINCARE00000000000000000'),
@@ -361,7 +361,7 @@ describe('GraphQL gateway', () => {
         JSON.stringify({ fullName: { sourceRecordId: 'src_01JATSCHOOL000000000000000', sourceSystem: 'school', chosenAt } })]);
     await hub.ctx.sql.query(`INSERT INTO identity_number (id, child_id, number, status, source_record_id) VALUES ('idn_01JINCARE00000000000000000', 'chd_01JINCARE00000000000000000', '001215000999', 'GIVEN', 'src_01JINCARE00000000000000000')`);
     const q = `{ a: sourceRecord(id: "src_01JINCARE00000000000000000") { fullName sourceSystem externalId }
-                 c: child(id: "chd_01JINCARE00000000000000000") { fullName sourceRecords { sourceSystem } provenance { field sourceSystem } identityNumbers { number sourceRecordId } }
+                 c: child(id: "chd_01JINCARE00000000000000000") { fullName sourceRecords { sourceSystem } provenance { field sourceSystem } identityNumbers { number sourceRecordId firstSeenAt supersededAt } }
                  d: child(id: "chd_01JATSCHOOL000000000000000") { sourceRecords { sourceSystem } provenance { field sourceSystem } createdAt updatedAt version } }`;
     const refused = (res: { body: { errors?: Array<{ path?: unknown[]; extensions?: Record<string, unknown> }> } }) =>
       (res.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort();
@@ -371,11 +371,11 @@ describe('GraphQL gateway', () => {
       const res = await hub.gql<Record<string, Record<string, unknown> | null>>(q, {}, await hub.token({ roles }));
       expect(res.body.data, roles[0]).toEqual({
         a: null,
-        c: { fullName: 'Lê Thị Ở', sourceRecords: null, provenance: null, identityNumbers: [{ number: '001215000999', sourceRecordId: null }] },
+        c: { fullName: 'Lê Thị Ở', sourceRecords: null, provenance: null, identityNumbers: [{ number: '001215000999', sourceRecordId: null, firstSeenAt: null, supersededAt: null }] },
         d: { sourceRecords: null, provenance: null, createdAt: null, updatedAt: null, version: null },
       });
       expect(refused(res), roles[0]).toEqual([
-        ['a', 'FORBIDDEN'], ['c.identityNumbers.0.sourceRecordId', 'FORBIDDEN'], ['c.provenance', 'FORBIDDEN'], ['c.sourceRecords', 'FORBIDDEN'],
+        ['a', 'FORBIDDEN'], ['c.identityNumbers.0.firstSeenAt', 'FORBIDDEN'], ['c.identityNumbers.0.sourceRecordId', 'FORBIDDEN'], ['c.identityNumbers.0.supersededAt', 'FORBIDDEN'], ['c.provenance', 'FORBIDDEN'], ['c.sourceRecords', 'FORBIDDEN'],
         ['d.createdAt', 'FORBIDDEN'], ['d.provenance', 'FORBIDDEN'], ['d.sourceRecords', 'FORBIDDEN'], ['d.updatedAt', 'FORBIDDEN'], ['d.version', 'FORBIDDEN'],
       ]);
     }
@@ -385,7 +385,7 @@ describe('GraphQL gateway', () => {
     expect(steward2.body.data?.a).toEqual({ fullName: 'Lê Thị Ở', sourceSystem: 'FACILITY_INSPECTION', externalId: 'KT-CS-CL-02-2024-1' });
     expect(steward2.body.data?.c).toEqual({
       fullName: 'Lê Thị Ở', sourceRecords: [{ sourceSystem: 'FACILITY_INSPECTION' }, { sourceSystem: 'SCHOOL' }],
-      provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }], identityNumbers: [{ number: '001215000999', sourceRecordId: 'src_01JINCARE00000000000000000' }],
+      provenance: [{ field: 'fullName', sourceSystem: 'FACILITY_INSPECTION' }], identityNumbers: [{ number: '001215000999', sourceRecordId: 'src_01JINCARE00000000000000000', firstSeenAt: expect.stringMatching(/^\d{4}-/), supersededAt: null }],
     });
     expect(steward2.body.data?.d).toMatchObject({ createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), updatedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), version: 1 });
   });

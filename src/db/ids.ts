@@ -30,9 +30,10 @@ export type IdKind = keyof typeof ID_PREFIXES;
  * time (and the order ids sort in: a commune's children are listed by id) told which children one sync
  * created together: QA picked out the children a facility inspection's run brought, children in care, from
  * ids alone. A child's id is therefore random, in the same format (26 characters a ULID may have). So is a group
- * membership's (read with PROTECTION_GROUP alone): its time told which source's run brought the evidence (QA).
+ * membership's (read with PROTECTION_GROUP alone): its time told which source's run brought the evidence (QA), and
+ * a number's (read with IDENTITY alone): its time told which run brought the number (QA).
  */
-const RANDOM_KINDS: ReadonlySet<IdKind> = new Set<IdKind>(['child', 'specialCircumstance']);
+const RANDOM_KINDS: ReadonlySet<IdKind> = new Set<IdKind>(['child', 'specialCircumstance', 'identityNumber']);
 
 /** A new prefixed id, e.g. `chd_01JD…`: a sortable ULID, or for the kinds in {@link RANDOM_KINDS} random. */
 export function newId(kind: IdKind): string {

@@ -55,15 +55,17 @@ export class IdentityNumber {
   @Field(() => [StructuralFinding], { nullable: true, description: 'Structural checks (prefix, century/sex digit, birth year). The comparisons of digits 4–6 with the child\'s sex and birth year (SEX_DIGIT_MISMATCH, BIRTH_YEAR_MISMATCH) only with PROTECTION_GROUP too: they are not made for a child found abandoned, so their absence would tell.' })
   structuralFindings!: StructuralFinding[];
 
-  @Sensitive(SensitivityClass.IDENTITY)
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  // When a source first gave the number, and stopped giving it, follow that source's runs: the evidence layer's,
+  // as `sourceRecordId` and a child's `createdAt` (QA: the numbers one run brought clustered in `firstSeenAt`).
+  @SensitiveBy(SensitivityClass.IDENTITY, evidenceClasses)
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the hub first saw the number. IDENTITY, and PROVENANCE, PROTECTION_GROUP and ADOPTION as `Child.sourceRecords`: it follows the runs of the source that gave it.' })
   firstSeenAt!: Date;
 
   @Sensitive(SensitivityClass.IDENTITY)
   @Field(() => GraphQLISODateTime, { nullable: true })
   verifiedAt!: Date | null;
 
-  @Sensitive(SensitivityClass.IDENTITY)
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @SensitiveBy(SensitivityClass.IDENTITY, evidenceClasses)
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'Since when no linked source record gives the number. As `firstSeenAt`.' })
   supersededAt!: Date | null;
 }
