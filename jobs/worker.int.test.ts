@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dueAt } from './processors/connector-sync.processor.js';
@@ -15,6 +14,7 @@ import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES } from './queues.js';
 import { startWorker, type RunningWorker } from './worker.js';
 import { WorkerSetupError } from './worker-setup.error.js';
+import { tempDir } from '../test/support/temp-dir.js';
 
 let env: TestEnv;
 let ctx: AppContext;
@@ -112,7 +112,7 @@ describe('worker', () => {
   });
 
   it('logs an invalid connector definition as an error naming its file and problem, at start and when it is edited, and starts; takes edited schedules without a restart', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-worker-defs-'));
+    const dir = tempDir('childhub-worker-defs-');
     const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
     const write = (name: string, text: string) => {
       mkdirSync(path.join(dir, name), { recursive: true });
@@ -181,8 +181,8 @@ describe('worker', () => {
   });
 
   it('runs every slot of a schedule: a slot is not taken as served by the previous slot\'s run (QA: every other slot was skipped)', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-worker-slots-'));
-    const drop = mkdtempSync(path.join(os.tmpdir(), 'childhub-worker-slots-drop-'));
+    const dir = tempDir('childhub-worker-slots-');
+    const drop = tempDir('childhub-worker-slots-drop-');
     const justice = readFileSync(ConnectorCatalog.load().get('justice-register').file, 'utf8');
     mkdirSync(path.join(dir, 'justice-register'));
     // Every 2 seconds (a sixth field: seconds first), over an empty drop directory: each run is quick.

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
@@ -8,12 +7,13 @@ import { PROJECT_ROOT } from '../src/config/config.js';
 import { isProcessAlive } from '../src/infra/process-alive.js';
 import { portAnswers } from './support/cli.js';
 import { freePort } from './support/free-port.js';
+import { tempDir } from './support/temp-dir.js';
 
 const answers = portAnswers;
 
 /** A one-shot command on embedded servers, interrupted: it must not leave them running. */
 describe('childhub CLI on embedded servers, interrupted', () => {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-signals-'));
+  const home = tempDir('childhub-signals-');
   chmodSync(home, 0o755); // as root, the `postgres` user must traverse it
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
@@ -62,7 +62,7 @@ describe('childhub CLI on embedded servers, interrupted', () => {
 
 /** A long-running process: one Ctrl-C, however many copies of it arrive, is one graceful shutdown. */
 describe('childhub worker on embedded servers, Ctrl-C once', () => {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-signals-'));
+  const home = tempDir('childhub-signals-');
   chmodSync(home, 0o755); // as root, the `postgres` user must traverse it
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { tempDir } from './support/temp-dir.js';
 
 /** Run history, quarantine and the sync mutation over GraphQL, with their roles and audit. */
 describe('connectors over GraphQL', () => {
@@ -13,7 +13,7 @@ describe('connectors over GraphQL', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-api-drop-'));
+    const dir = tempDir('childhub-api-drop-');
     await writeJusticeRegisterDrop({ dir, seed: 4242, count: 300, brokenRows: 2 });
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0'; // written just now, and whole
@@ -201,7 +201,7 @@ describe('connectors added or edited while the gateway runs', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-api-defs-'));
+    dir = tempDir('childhub-api-defs-');
     define('school');
     define('broken', (y) => y.replace('kind: http', 'kind: carrier-pigeon'));
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });

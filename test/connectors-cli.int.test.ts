@@ -1,5 +1,4 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulat
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { runChildhub, runChildhubFor } from './support/cli.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { tempDir } from './support/temp-dir.js';
 
 
 /** The `childhub connectors` commands as an integration engineer types them. */
@@ -17,7 +17,7 @@ describe('childhub connectors CLI', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    root = mkdtempSync(path.join(os.tmpdir(), 'childhub-cli-'));
+    root = tempDir('childhub-cli-');
     const drop = path.join(root, 'drop');
     await writeJusticeRegisterDrop({ dir: drop, seed: 4242, count: 200, brokenRows: 1 });
     cliEnv = {
@@ -105,7 +105,7 @@ describe('childhub connectors CLI', () => {
     expect(afterForced.stdout).toMatch(/^WARN \S+\.csv skipped: already ingested/m);
     // Its folder removed, it is listed as removed, with its last run; its file broken, as invalid with its problems
     // and its last run (QA: an invalid one showed only its problems, a removed one nothing).
-    const defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-cli-defs-'));
+    const defs = tempDir('childhub-cli-defs-');
     mkdirSync(path.join(defs, 'school'));
     copyFileSync(path.join(PROJECT_ROOT, 'connectors', 'school', 'connector.yaml'), path.join(defs, 'school', 'connector.yaml'));
     const removed = await runChildhub({ ...cliEnv, CONNECTORS_DIR: defs }, 'connectors', 'list');

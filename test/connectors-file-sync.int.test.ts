@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
@@ -19,6 +18,7 @@ import { runChildhub } from './support/cli.js';
 import { useFileDropContext } from './support/file-drops.js';
 import { waitFor } from './support/jobs-test-context.js';
 import type { TestEnv } from './support/test-env.js';
+import { tempDir } from './support/temp-dir.js';
 
 /**
  * End-to-end syncs of the file connectors (definitions unchanged) over drops written by their simulators, on
@@ -711,7 +711,7 @@ describe('file connectors against their drops', () => {
     chmodSync(lockedCsv, 0o000);
     mkdirSync(path.join(dir, 'khai-sinh-cu.csv')); // an archive folder named like an export
     for (const d of [root, dir]) chmodSync(d, 0o755);
-    const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-unreadable-home-'));
+    const home = tempDir('childhub-unreadable-home-');
     chmodSync(home, 0o777);
     const sync = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], {
@@ -852,7 +852,7 @@ describe('file connectors against their drops', () => {
   it('quarantines a facility whose type the store refuses (read unmapped), naming the path, and lands the children beside it', async () => {
     // The shipped definition with the facility type read as the report writes it (Vietnamese words, none of
     // the allowed values): it validates, and every facility row is refused by the store.
-    const defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-facility-raw-'));
+    const defs = tempDir('childhub-facility-raw-');
     const yaml = readFileSync(path.join(PROJECT_ROOT, 'connectors', 'facility-inspection', 'connector.yaml'), 'utf8')
       .replace(/^name: facility-inspection$/m, 'name: facility-raw-type')
       .replace(/^( +)type:\n +from: "Loại hình"\n +map:\n(?: +".*\n)+ +default: OTHER\n/m, '$1type: { from: "Loại hình" }\n');
@@ -893,7 +893,7 @@ describe('file connectors against their drops', () => {
       cwd: PROJECT_ROOT,
       env: {
         ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
-        CHILDHUB_HOME: mkdtempSync(path.join(os.tmpdir(), 'childhub-kill-')), CONNECTOR_SCHEDULES: 'false',
+        CHILDHUB_HOME: tempDir('childhub-kill-'), CONNECTOR_SCHEDULES: 'false',
       },
       stdio: 'ignore',
     });

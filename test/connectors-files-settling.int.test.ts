@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
@@ -7,6 +6,7 @@ import { startWorker, type RunningWorker } from '../jobs/worker.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { tempDir } from './support/temp-dir.js';
 
 /**
  * A file still being copied into the drop directory when a sync runs is left waiting (file.settleSeconds);
@@ -18,7 +18,7 @@ describe('files left waiting in a drop directory, synced by the worker once sett
   let ctx: AppContext;
   let worker: RunningWorker;
   const saved = { ...process.env };
-  const root = mkdtempSync(path.join(os.tmpdir(), 'childhub-settling-'));
+  const root = tempDir('childhub-settling-');
 
   beforeAll(async () => {
     env = await createTestEnv();

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { tempDir } from './support/temp-dir.js';
 
 interface RejectRow {
   id: string;
@@ -155,7 +155,7 @@ describe('quarantine of a file source', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-quarantine-drop-'));
+    dir = tempDir('childhub-quarantine-drop-');
     const drop = await writeJusticeRegisterDrop({ dir, seed: 4242, count: 120 });
     file = drop.files.find((f) => f.path.endsWith('.csv'))!.path;
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;

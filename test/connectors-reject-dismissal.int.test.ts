@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import type { TokenClaims } from '../src/auth/token-claims.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { tempDir } from './support/temp-dir.js';
 
 interface Reject {
   id: string;
@@ -70,7 +70,7 @@ describe('dismissRejectedRecords', () => {
   const code = (errors: GqlErrors) => errors?.[0]?.extensions?.code;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-dismiss-drop-'));
+    const dir = tempDir('childhub-dismiss-drop-');
     const drop = await writeJusticeRegisterDrop({ dir, seed: 4242, count: 120, brokenRows: 1 });
     file = drop.files.find((f) => f.path.endsWith('.csv'))!.path;
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulat
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { runChildhub } from './support/cli.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { tempDir } from './support/temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,7 @@ describe('childhub connectors rejects', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    const root = mkdtempSync(path.join(os.tmpdir(), 'childhub-rejects-cli-'));
+    const root = tempDir('childhub-rejects-cli-');
     const drop = path.join(root, 'drop');
     const written = await writeJusticeRegisterDrop({ dir: drop, seed: 4242, count: 120, brokenRows: 1 });
     const file = written.files.find((f) => f.path.endsWith('.csv'))!.path;

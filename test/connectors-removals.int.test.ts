@@ -1,7 +1,6 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import type { RunSummary } from '../src/connectors/sync/connector-sync.service.j
 import { buildChildren } from './support/build-children.js';
 import { aRecord } from './support/records.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { tempDir } from './support/temp-dir.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -43,7 +43,7 @@ describe('records gone from an HTTP source', () => {
       SCHOOL_API_URL: school.url, SCHOOL_API_KEY: 'k',
       HEALTH_STATION_FHIR_URL: health.url, HEALTH_STATION_TOKEN_URL: health.tokenUrl, HEALTH_STATION_CLIENT_ID: 'hub', HEALTH_STATION_CLIENT_SECRET: 'hub-secret',
     });
-    defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-removals-defs-'));
+    defs = tempDir('childhub-removals-defs-');
     cpSync(path.resolve('connectors'), defs, { recursive: true });
     hub = await startTestHub({ env: { CONNECTORS_DIR: defs } });
     ctx = hub.ctx;

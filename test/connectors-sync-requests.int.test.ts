@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
@@ -12,6 +10,7 @@ import { startWorker } from '../jobs/worker.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { tempDir } from './support/temp-dir.js';
 
 /**
  * Asking for a sync again and again (`connectors sync`, `syncConnector`) queues one run per connector, not one per
@@ -23,7 +22,7 @@ describe('requests for a sync of a connector', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-sync-requests-'));
+    const dir = tempDir('childhub-sync-requests-');
     await writeJusticeRegisterDrop({ dir, seed: 91, count: 60 });
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0'; // written just now, and whole
@@ -100,7 +99,7 @@ describe('queued runs whose job was lost', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-sync-lost-'));
+    const dir = tempDir('childhub-sync-lost-');
     await writeJusticeRegisterDrop({ dir, seed: 92, count: 20 });
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
@@ -211,7 +210,7 @@ describe('a follow-up queued behind a running sync', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-sync-follow-up-'));
+    const dir = tempDir('childhub-sync-follow-up-');
     await writeJusticeRegisterDrop({ dir, seed: 93, count: 60 });
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
@@ -8,6 +7,7 @@ import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { tempDir } from './support/temp-dir.js';
 
 /**
  * A worker process running a connector-sync job is killed with SIGKILL mid-file, and so is the next one;
@@ -22,7 +22,7 @@ describe('connector sync survives kill -9 of its worker', () => {
   let workerEnv: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'childhub-crash-'));
+    root = tempDir('childhub-crash-');
     env = await createTestEnv();
     ctx = await createTestAppContext(env);
     workerEnv = {

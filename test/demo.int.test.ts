@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { tempDir } from './support/temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -18,7 +18,7 @@ describe('childhub demo', () => {
   afterAll(async () => env?.cleanup());
 
   it('loads the sample, builds golden records, prints where to click, answers queries and stops on SIGINT', async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-demo-'));
+    const home = tempDir('childhub-demo-');
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--children', '300'], {
       cwd: PROJECT_ROOT,
       env: {

@@ -5,13 +5,12 @@ import { startWorker, type RunningWorker } from '../jobs/worker.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
 import { registryEnv, SIM_CREDENTIALS, waitFor } from './support/identity-hub.js';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startHealthStationSimulator, type HealthStationSimulator } from '../connectors/health-station/simulator.js';
 import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
+import { tempDir } from './support/temp-dir.js';
 
 /**
  * An end-to-end run (sample ingest, outbox relay, golden-record jobs, GraphQL reads, denied fields and
@@ -37,7 +36,7 @@ describe('logs carry no personal data', () => {
       faults: { rateLimitEvery: 4, retryAfterSeconds: 1, malformedRecordRate: 0.05, seed: 3 } });
     schoolSim = await startSchoolSimulator({ seed: 7, count: 300, port: 0, apiKey: 'k', logger, pageSize: 50, maxPageSize: 50,
       faults: { errorRate: 0.1, malformedRecordRate: 0.05, seed: 5 } });
-    const drops = mkdtempSync(path.join(os.tmpdir(), 'childhub-redaction-'));
+    const drops = tempDir('childhub-redaction-');
     await writeJusticeRegisterDrop({ dir: path.join(drops, 'j'), seed: 7, count: 300, brokenRows: 3 });
     await writeFacilityInspectionDrop({ dir: path.join(drops, 'f'), seed: 7, count: 3000, brokenRows: 2 });
     Object.assign(process.env, {

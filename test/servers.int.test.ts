@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { localServersStatus, stopLocalServers } from '../src/infra/local-servers
 import { isProcessAlive } from '../src/infra/process-alive.js';
 import { portAnswers } from './support/cli.js';
 import { freePort } from './support/free-port.js';
+import { tempDir } from './support/temp-dir.js';
 
 const answers = portAnswers;
 
@@ -49,7 +49,7 @@ async function stopHolder(child: ChildProcess): Promise<number | string | null> 
  * `kill -9` keep running: `childhub servers` finds and stops them, and the next hub process adopts them.
  */
 describe('childhub servers status | stop', () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'childhub-servers-'));
+  const root = tempDir('childhub-servers-');
   chmodSync(root, 0o755); // as root, the `postgres` user must traverse it
   const home = path.join(root, 'home');
   const children: ChildProcess[] = [];

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
@@ -8,6 +7,7 @@ import { generateSourceRecords } from '../src/sample/source-views.js';
 import type { AdoptionRegistration } from '../src/sample/sources/justice-register.js';
 import { buildChildren } from './support/build-children.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { tempDir } from './support/temp-dir.js';
 
 // The demo's population (seed 2026); 4,000 children hold abandoned and orphaned children adopted since, whose
 // birth registration and adoption registration carry the same number (the hub links records by number only).
@@ -45,7 +45,7 @@ describe('special-circumstance groups from the justice register', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'childhub-groups-'));
+    root = tempDir('childhub-groups-');
     process.env.JUSTICE_REGISTER_DROP_DIR = path.join(root, 'drop');
     process.env.JUSTICE_REGISTER_SETTLE_SECONDS = '0';
     mkdirSync(process.env.JUSTICE_REGISTER_DROP_DIR);

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -7,13 +5,14 @@ import { UnauthenticatedError } from '../errors/index.js';
 import { loadOrCreateDevKey, mintDevToken } from './dev-keys.js';
 import { SensitivityClass } from './sensitivity.js';
 import { TokenVerifier } from './token-verifier.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const opts = { issuer: 'childhub-dev', audience: 'childhub' };
 const claims = { sub: 'u1', officer_id: 'CB-1', agency: 'ubnd-xa-00004', roles: ['commune_officer' as const], communes: ['00004'], purpose: 'casework' };
 
 describe('TokenVerifier', () => {
   it('turns a dev token into a principal with the classes its roles grant', async () => {
-    const key = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
+    const key = await loadOrCreateDevKey(tempDir('ch-'));
     const verifier = new TokenVerifier({ ...opts, devPublicJwk: key.publicJwk });
     const p = await verifier.verify(`Bearer ${await mintDevToken(key, claims, opts)}`);
     expect(p).toMatchObject({ subject: 'u1', officerId: 'CB-1', agency: 'ubnd-xa-00004', communeScope: ['00004'], purpose: 'casework' });
@@ -21,8 +20,8 @@ describe('TokenVerifier', () => {
   });
 
   it('rejects missing, malformed, expired, foreign and under-specified tokens', async () => {
-    const key = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
-    const other = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
+    const key = await loadOrCreateDevKey(tempDir('ch-'));
+    const other = await loadOrCreateDevKey(tempDir('ch-'));
     const verifier = new TokenVerifier({ ...opts, devPublicJwk: key.publicJwk });
     const reject = (h: string | undefined) => expect(verifier.verify(h)).rejects.toBeInstanceOf(UnauthenticatedError);
     await reject(undefined);
@@ -34,7 +33,7 @@ describe('TokenVerifier', () => {
   });
 
   it('refuses a commune scope naming codes the 2025 list lacks, naming them (QA: a merged-away code saw no child and was not told why)', async () => {
-    const key = await loadOrCreateDevKey(mkdtempSync(path.join(os.tmpdir(), 'ch-')));
+    const key = await loadOrCreateDevKey(tempDir('ch-'));
     const verifier = new TokenVerifier({ ...opts, devPublicJwk: key.publicJwk });
     // 00001 was a ward before the 2025 merger (Phúc Xá); 99999 never was a commune.
     await expect(verifier.verify(`Bearer ${await mintDevToken(key, { ...claims, communes: ['00004', '00001', '99999'] }, opts)}`))

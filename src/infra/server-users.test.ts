@@ -1,13 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processStart } from './process-alive.js';
 import { commandOf, releaseServer, SERVER_USERS_DIR, serverUsers, useServer } from './server-users.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 describe('server users', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-users-'));
+  const dir = tempDir('childhub-users-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the last user to let go is told so; files of processes that are gone count for nothing and are removed', () => {

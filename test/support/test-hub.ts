@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAppContext, type AppContext } from '../../src/app/app-context.js';
@@ -10,6 +8,7 @@ import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { testClock } from './clock.js';
 import { createTestEnv, type TestEnv } from './test-env.js';
+import { tempDir } from './temp-dir.js';
 
 export interface TestHub {
   env: TestEnv;
@@ -25,7 +24,7 @@ export interface TestHub {
 /** A whole gateway on an ephemeral port, over a fresh database, for one test file. */
 export async function startTestHub(opts: { logger?: Logger; env?: Record<string, string> } = {}): Promise<TestHub> {
   const env = await createTestEnv();
-  const home = mkdtempSync(path.join(os.tmpdir(), 'childhub-test-'));
+  const home = tempDir('childhub-test-');
   const config = parseConfig({
     NODE_ENV: 'test',
     CHILDHUB_HOME: home,

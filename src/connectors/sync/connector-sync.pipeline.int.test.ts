@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSchoolSimulator, type SchoolSimulator } from '../../../connectors/school/simulator.js';
@@ -13,6 +12,7 @@ import { createLogger } from '../../observability/logger.js';
 import { ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { ConnectorCatalog } from '../definition/connector-catalog.js';
 import { ConnectorSyncService } from './connector-sync.service.js';
+import { tempDir } from '../../../test/support/temp-dir.js';
 
 /**
  * The sync prepares the next page while the current one is being stored. A page that fails while the
@@ -35,7 +35,7 @@ describe('connector sync pipeline', () => {
     ctx = await createTestAppContext(env);
     // The school definition with a single attempt per request, so an injected 429 fails the page at once,
     // and a budget that does not space the requests: the failing page is read while the previous one is stored.
-    defs = mkdtempSync(path.join(os.tmpdir(), 'childhub-pipeline-'));
+    defs = tempDir('childhub-pipeline-');
     mkdirSync(path.join(defs, 'school'));
     const yaml = readFileSync(path.join(PROJECT_ROOT, 'connectors', 'school', 'connector.yaml'), 'utf8');
     const once = yaml.replace(/maxAttempts:\s*\d+/, 'maxAttempts: 1').replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000');
