@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -11,9 +10,10 @@ import { DefinitionInvalidError } from '../src/connectors/definition/definition-
 import { isCredentialName } from '../src/connectors/http/http.schema.js';
 import { compileRecordMapper } from '../src/connectors/mapping/record-mapper.js';
 import { serializeError } from '../src/observability/logger.js';
+import { tempDir } from './support/temp-dir.js';
 
 function writeDefinition(name: string, yaml: string): string {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'childhub-def-')), name);
+  const dir = path.join(tempDir('childhub-def-'), name);
   mkdirSync(dir);
   const file = path.join(dir, 'connector.yaml');
   writeFileSync(file, yaml);
@@ -70,7 +70,7 @@ describe('connector definitions', () => {
   });
 
   it('a connector as its file says now (current): added, edited, broken, fixed and removed definitions are taken without a restart', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-catalog-'));
+    const dir = tempDir('childhub-catalog-');
     const copy = (name: string, edit: (yaml: string) => string = (y) => y) => {
       mkdirSync(path.join(dir, name), { recursive: true });
       const yaml = readFileSync(path.join(path.dirname(ConnectorCatalog.load().get('school').file), 'connector.yaml'), 'utf8');
@@ -111,7 +111,7 @@ describe('connector definitions', () => {
   });
 
   it('a name it does not know reads the whole folder again: the known list is current, and invalid definitions are told once', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-catalog-'));
+    const dir = tempDir('childhub-catalog-');
     const yaml = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
     const write = (name: string, text: string) => {
       mkdirSync(path.join(dir, name), { recursive: true });
@@ -317,7 +317,7 @@ describe('connector definitions', () => {
       expect(err.problems.length, value).toBeLessThanOrEqual(6);
     }
     // A directory where the file should be is this connector's problem, not the catalog's.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'childhub-defs-'));
+    const dir = tempDir('childhub-defs-');
     mkdirSync(path.join(dir, 'folder-file', 'connector.yaml'), { recursive: true });
     mkdirSync(path.join(dir, 'aliased'));
     writeFileSync(path.join(dir, 'aliased', 'connector.yaml'), school.replace('name: school', 'name: aliased').replace('value: { env: SCHOOL_API_KEY }', 'value: *Hunter2'));
