@@ -12,6 +12,7 @@ import { recordMappingsSchema, type RecordMappingInput } from '../mapping/mappin
 import { parseCsvRecordText } from './csv-rows.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { CHECKSUM_WORKER_BYTES, FileReader, sha256 } from './file-reader.js';
+import type { FileAccessError } from './errors/file-access.error.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -478,6 +479,20 @@ describe('FileReader (CSV)', () => {
     expect(ids(await collect(r.read(null, {})))).toEqual(['ID1']);
     const missing = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR' } }), { logger, name: 'x', env: {} });
     await expect(collect(missing.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_SECRET_MISSING' });
+  });
+
+  it('says where a missing drop directory came from: the variable, or the default as the variable is not set (QA: a queued sync did not say the worker lacked it)', async () => {
+    const config = fileConfigSchema.parse({ directory: { env: 'DROP_DIR', default: 'var/drops/x' }, settleSeconds: 0 });
+    const fallback = new FileReader(config, { logger, name: 'x', env: {}, projectRoot: dir });
+    const refused = await collect(fallback.read(null, {})).catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      code: 'CONNECTOR_FILE_UNREADABLE',
+      message: `the drop directory ${path.join(dir, 'var/drops/x')} does not exist; the path is the default of file.directory, var/drops/x, as DROP_DIR is not set in this process's environment`,
+    });
+    expect((refused as FileAccessError).in("the worker's environment").message).toMatch(/as DROP_DIR is not set in the worker's environment$/);
+    expect(serializeError(refused as Error).message).toBe((refused as Error).message); // kept whole in logs and run history
+    const set = new FileReader(config, { logger, name: 'x', env: { DROP_DIR: 'elsewhere' }, projectRoot: dir });
+    expect(await set.check({})).toMatchObject({ ok: false, steps: [{ step: 'drop directory', detail: `the drop directory ${path.join(dir, 'elsewhere')} does not exist; the path was taken from DROP_DIR` }] });
   });
 
   it('does not complete a file that changed while it was being read', async () => {

@@ -39,7 +39,7 @@ import type {
 } from '../types.js';
 import { csvRows } from './csv-rows.js';
 import { assertFileDecodes, detectEncoding, ENCODING_SNIFF_BYTES, type DetectedEncoding } from './encoding.js';
-import { FileAccessError } from './errors/file-access.error.js';
+import { FileAccessError, type DirectorySettingOrigin } from './errors/file-access.error.js';
 import { FileChangedError } from './errors/file-changed.error.js';
 import { FileEncodingError } from './errors/file-encoding.error.js';
 import { FileFormatError } from './errors/file-format.error.js';
@@ -127,6 +127,20 @@ export class FileReader implements SourceReader {
     let fitter = this.fitters.get(recordType);
     if (!fitter) this.fitters.set(recordType, (fitter = new HeaderFitter(this.deps.records, recordType)));
     return fitter;
+  }
+
+  /** Where the drop directory's path comes from, when the definition takes it from the environment. */
+  private directoryOrigin(): DirectorySettingOrigin | undefined {
+    const setting = this.config.directory;
+    if (typeof setting === 'string') return undefined;
+    const value = (this.deps.env ?? process.env)[setting.env];
+    return value !== undefined && value !== '' ? { variable: setting.env } : { variable: setting.env, defaultPath: setting.default ?? '' };
+  }
+
+  /** {@link accessError} for the drop directory, saying where its path came from. */
+  private directoryError(error: NodeJS.ErrnoException, dir: string): FileAccessError {
+    const e = accessError(error, dir, 'the drop directory');
+    return new FileAccessError(e.message, e.details, this.directoryOrigin());
   }
 
   /** The drop directory, absolute. Throws MissingSecretError when its variable is unset without a default. */
@@ -310,11 +324,11 @@ export class FileReader implements SourceReader {
       try {
         dir = this.directory();
         const s = await stat(dir).catch((e: NodeJS.ErrnoException) => {
-          throw accessError(e, dir, 'the drop directory');
+          throw this.directoryError(e, dir);
         });
-        if (!s.isDirectory()) throw new FileAccessError(`the drop directory ${dir} is not a directory`, { path: dir });
+        if (!s.isDirectory()) throw new FileAccessError(`the drop directory ${dir} is not a directory`, { path: dir }, this.directoryOrigin());
         await access(dir, constants.R_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {
-          throw accessError(e, dir, 'the drop directory');
+          throw this.directoryError(e, dir);
         });
       } catch (error) {
         return fail('drop directory', error);
@@ -394,7 +408,7 @@ export class FileReader implements SourceReader {
     try {
       names = (await readdir(dir)).filter((name) => this.matches(name));
     } catch (error) {
-      throw accessError(error as NodeJS.ErrnoException, dir, 'the drop directory');
+      throw this.directoryError(error as NodeJS.ErrnoException, dir);
     }
     const files: FileEntry[] = [];
     const unreadable: Array<{ name: string; error: FileUnreadableError }> = [];

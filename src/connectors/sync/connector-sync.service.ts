@@ -20,6 +20,7 @@ import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, Reade
 import { highWaterOf } from '../http/http-position.js';
 import { ConnectorDisabledError } from './connector-disabled.error.js';
 import { FilesRefusedError, type RefusedFile } from './files-refused.error.js';
+import { FileAccessError } from '../file/errors/file-access.error.js';
 import { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
 import { markRemovals, removalsBaseline, type RunRemovals } from './removals.js';
@@ -470,7 +471,7 @@ export class ConnectorSyncService {
         return summary;
       } catch (thrown) {
         // Whatever the loss of the lock's connection made fail (the read aborted, a batch's statement), the loss is the cause.
-        const err = lockLost ?? (thrown instanceof MissingSecretError && opts.environment ? thrown.in(opts.environment) : thrown);
+        const err = lockLost ?? ((thrown instanceof MissingSecretError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
         const error = runError(err);
         await this.deps.sql.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3, fetched = $4 WHERE id = $1`,
