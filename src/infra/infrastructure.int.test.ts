@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -145,6 +145,8 @@ describe('embedded servers shared by the hub processes of one CHILDHUB_HOME', ()
     expect(portOf(first.redisUrl)).toBe(redisPort);
     expect((await readPostmasterPid(pgDataDir))?.port).toBe(pgPort);
     expect(JSON.parse(readFileSync(redisState, 'utf8'))).toMatchObject({ port: redisPort });
+    // Its server-owner.json and hub-processes/ are no one else's to write (QA: the folder was 0777 as root).
+    expect(statSync(path.join(home, 'postgres')).mode & 0o022).toBe(0);
   });
 
   it('another process connects to them, on their ports rather than its own, and leaves them running when it exits', async () => {
