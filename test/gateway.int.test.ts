@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditWriter, type AuditEventInput } from '../src/audit/audit-writer.js';
 import { aRecord } from './support/records.js';
@@ -136,13 +137,24 @@ describe('GraphQL gateway', () => {
       hub.gql('query Q($id: ID!) { child(id: $id) { id } }', { id: 'chd_\u0000abc' }, engineer),
       hub.gql('query Q($f: ChildrenFilter) { children(filter: $f) { nodes { id } } }', { f: { name: 'ng\u0000uyen' } }, steward),
     ];
+    // A variable's default value too, and ids no audit row can hold (QA: one of 6,000 characters failed the audit
+    // writes batched with it); both refused before anything is recorded.
+    poisoned.push(hub.gql('query D($c: ID! = "chd_\\u0000X") { child(id: $c) { id } }', {}, engineer));
+    poisoned.push(hub.gql('query L($id: ID!) { child(id: $id) { id } }', { id: `chd_${'A'.repeat(6000)}` }, steward));
+    poisoned.push(hub.gql('query L($id: ID!) { child(id: $id) { id } }', { id: `chd_${'A'.repeat(6000)}` }, engineer));
     const reads = Array.from({ length: 10 }, () => hub.gql<{ children: { nodes: unknown[] } }>('{ children(first: 5) { nodes { id fullName } } }', {}, steward));
-    const [literal, variable, filter] = await Promise.all(poisoned);
+    const [literal, variable, filter, fallback, long, longForbidden] = await Promise.all(poisoned);
+    expect(refusal(fallback!)).toEqual(['BAD_USER_INPUT', undefined]);
+    expect(fallback!.body.errors?.[0]?.message).toBe('A string in the query contains a NUL character (U+0000), which no field accepts');
+    expect(refusal(long!)).toEqual(['BAD_USER_INPUT', 'id']);
+    expect(longForbidden!.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(refusal(literal!)).toEqual(['BAD_USER_INPUT', 'id']);
     expect(refusal(variable!)).toEqual(['BAD_USER_INPUT', 'id']);
     expect(refusal(filter!)).toEqual(['BAD_USER_INPUT', 'filter.name']);
     expect(literal!.body.errors?.[0]?.message).toBe('`id` contains a NUL character (U+0000), which no field accepts');
     for (const r of await Promise.all(reads)) expect(r.body.errors).toBeUndefined();
+    // The refusal to a role without the data is audited, without the id that is no id.
+    expect(await hub.ctx.sql.query(`SELECT child_ids FROM audit_event WHERE subject = 'nul-prober' AND action = 'DENIED'`)).toEqual([{ child_ids: [] }]);
   });
 
   it('writes every audit event the database can hold when another written with it is refused, NULs kept as U+FFFD (QA)', async () => {
@@ -156,8 +168,10 @@ describe('GraphQL gateway', () => {
       // A lone surrogate, which jsonb refuses: this event alone fails.
       writer.write(event('audit-nul-2', ['chd_b'], { note: '\ud800' })),
       writer.write(event('audit-nul-3', ['chd_c'])),
+      // An id longer than the audit's index takes (54000: a value past a limit).
+      writer.write(event('audit-nul-4', [`chd_${randomBytes(4500).toString('base64url')}`])),
     ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
     expect(await hub.ctx.sql.query(`SELECT subject, child_ids, details FROM audit_event WHERE subject LIKE 'audit-nul-%' ORDER BY subject`)).toEqual([
       { subject: 'audit-nul-1', child_ids: ['chd_\ufffda'], details: { note: 'a\ufffdb' } },
       { subject: 'audit-nul-3', child_ids: ['chd_c'], details: {} },

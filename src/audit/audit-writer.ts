@@ -123,8 +123,11 @@ function storable(text: string | null): string | null {
   return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
-/** A statement refused for the data it was given (class 22: a NUL, a malformed array or JSON), not for the database's state. */
+/**
+ * A statement refused for the data it was given, not for the database's state: class 22 (a NUL, a malformed array
+ * or JSON) or 54 (a value past a limit: an index row too large for one very long id).
+ */
 function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('22');
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }

@@ -7,6 +7,7 @@ import type { QueryCounter } from '../db/sql.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors/index.js';
 import { AccessRecorder } from './access-recorder.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import { isIdShaped } from './resolvers/lookup.js';
 
 /** Actions the gateway can take beyond reading (provided by the process that serves the API). */
 export interface GatewayCommands {
@@ -60,7 +61,8 @@ export function createGraphQLContext(input: {
 export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass, denied?: { field: string; childId?: string }): Principal {
   if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError('Missing bearer token (Authorization: Bearer <token>)');
   if (cls && !ctx.principal.classes.has(cls)) {
-    if (denied) ctx.access.deny(denied.childId, denied.field);
+    // The id asked for is named only if it has an id's shape (anything else is refused as input where it is read).
+    if (denied) ctx.access.deny(isIdShaped(denied.childId) ? denied.childId : undefined, denied.field);
     throw new ForbiddenError(`Your roles (${ctx.principal.roles.join(', ')}) do not grant ${cls} data`);
   }
   return ctx.principal;

@@ -15,7 +15,7 @@ export function useInputGuard(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ document, request }) {
           const where = nulInDocument(document) ?? nulInVariables(document, request.variables);
-          if (where) {
+          if (where !== null) {
             const what = where === IN_QUERY ? 'A string in the query' : `\`${where}\``;
             throw new GraphQLError(`${what} contains a NUL character (U+0000), which no field accepts`, {
               extensions: { code: 'BAD_USER_INPUT', ...(where === IN_QUERY ? {} : { argument: where }) },
