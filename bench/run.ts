@@ -37,13 +37,30 @@ function commandLine(args: string[]): string {
   return [...env, ...external, 'npm run bench', ...(args.length ? ['--', ...args] : [])].join(' ');
 }
 
+const USAGE = `Usage: npm run bench [-- <suite>… | --list | --no-write | --help]
+
+Runs the benchmark suites in bench/suites/ (all, or those named) and writes each one's section of
+docs/benchmarks.md. Exits 1 when a suite misses its target or fails.
+
+  <suite>…     only these suites (see --list)
+  --list       list the suites and what each measures
+  --no-write   print each suite's section instead of writing docs/benchmarks.md
+  --help, -h   this text
+
+Settings are BENCH_* environment variables (docs/benchmarks.md names each suite's).
+`;
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const flags = new Set(argv.filter((a) => a.startsWith('--')));
   const names = argv.filter((a) => !a.startsWith('--'));
+  if (flags.has('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const unknownFlags = [...flags].filter((f) => !['--list', '--no-write'].includes(f));
   if (unknownFlags.length) {
-    process.stderr.write(`unknown option(s): ${unknownFlags.join(', ')} (use --list or --no-write)\n`);
+    process.stderr.write(`unknown option(s): ${unknownFlags.join(', ')}\n${USAGE}`);
     return 2;
   }
   const all = await discoverSuites();

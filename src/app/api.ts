@@ -75,7 +75,20 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     },
   });
   server.keepAliveTimeout = 65_000;
-  const address = await listen(server, opts.port ?? config.PORT, opts.host ?? config.HOST);
+  const port = opts.port ?? config.PORT;
+  const listenHost = opts.host ?? config.HOST;
+  const address = await listen(server, port, listenHost).catch((err: NodeJS.ErrnoException) => {
+    // Named by its setting, as the embedded servers' port clashes name EMBEDDED_*_PORT (QA: only `listen EADDRINUSE`).
+    if (opts.port !== undefined || (err.code !== 'EADDRINUSE' && err.code !== 'EACCES')) throw err;
+    throw Object.assign(
+      new Error(
+        err.code === 'EADDRINUSE'
+          ? `PORT ${port} is already in use on HOST ${listenHost} (another gateway or demo?): set PORT to a free port (0 picks one)`
+          : `PORT ${port} on HOST ${listenHost} may not be listened on by this user (${err.code}): set PORT above 1023`,
+      ),
+      { code: err.code },
+    );
+  });
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,

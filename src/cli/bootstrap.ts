@@ -5,6 +5,7 @@ import { config as loadConfig, type Config } from '../config/config.js';
 import { pendingMigrations } from '../db/pending-migrations.js';
 import { startInfrastructure, type Infrastructure } from '../infra/infrastructure.js';
 import { signalClassifier } from '../infra/repeated-signal.js';
+import { namingDatabaseUrl } from './database-url-error.js';
 import { createLogger, setRootLogger } from '../observability/logger.js';
 
 export interface Booted {
@@ -98,7 +99,7 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
   } catch (err) {
     releaseSignals();
     await infra.stop();
-    throw err;
+    throw config.DATABASE_URL ? namingDatabaseUrl(err, config.DATABASE_URL) : err;
   }
 }
 

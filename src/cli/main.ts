@@ -262,7 +262,17 @@ program
     if (!parsed.success) throw new Error(`token claims invalid: ${parsed.error.issues.map((i) => `--${i.path[0] === 'roles' ? 'role' : String(i.path[0]).replace('_', '-')}: ${i.message}`).join('; ')}`);
     const claims = parsed.data;
     const key = await loadOrCreateDevKey(cfg.CHILDHUB_HOME);
-    process.stdout.write(`${await mintDevToken(key, claims, { issuer: cfg.AUTH_ISSUER, audience: cfg.AUTH_AUDIENCE, expiresIn: opts.expires })}\n`);
+    const token = await mintDevToken(key, claims, { issuer: cfg.AUTH_ISSUER, audience: cfg.AUTH_AUDIENCE, expiresIn: opts.expires });
+    // QA: `--expires 48h` minted, without a word, a token the gateway refuses (longer than AUTH_MAX_TOKEN_HOURS).
+    const { iat, exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { iat: number; exp: number };
+    if (exp - iat > cfg.AUTH_MAX_TOKEN_HOURS * 3600) {
+      throw new ConfigError(
+        `--expires ${opts.expires} is longer than AUTH_MAX_TOKEN_HOURS (${cfg.AUTH_MAX_TOKEN_HOURS} h): the gateway would refuse the token. ` +
+          `Ask for ${cfg.AUTH_MAX_TOKEN_HOURS}h or less, or raise AUTH_MAX_TOKEN_HOURS where the gateway runs (and here).`,
+        ['AUTH_MAX_TOKEN_HOURS'],
+      );
+    }
+    process.stdout.write(`${token}\n`);
   });
 
 program
