@@ -1,6 +1,6 @@
 import { execute, GraphQLBoolean, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type GraphQLResolveInfo } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { releasedPageItems, selectedFieldNamesAt } from './selection.js';
+import { selectedFieldNamesAt, toldPageItems } from './selection.js';
 
 describe('selection helpers', () => {
   let seen: GraphQLResolveInfo | undefined;
@@ -32,12 +32,15 @@ describe('selection helpers', () => {
     expect(selectedFieldNamesAt(info, ['edges'])).toEqual(new Set());
   });
 
-  it('releases every item with edges or nodes, the first or last with a cursor of pageInfo, none with a count', async () => {
-    expect(releasedPageItems(await infoOf('{ page { edges { cursor } } }'), items)).toEqual(items);
-    expect(releasedPageItems(await infoOf('{ page { ... on Page { nodes } } }'), items)).toEqual(items);
-    expect(releasedPageItems(await infoOf('{ page { pageInfo { endCursor } } }'), items)).toEqual(['c']);
-    expect(releasedPageItems(await infoOf('{ page { pageInfo { startCursor endCursor } } }'), items)).toEqual(['a', 'c']);
-    expect(releasedPageItems(await infoOf('{ page { pageInfo { startCursor endCursor } } }'), ['a'])).toEqual(['a']);
-    expect(releasedPageItems(await infoOf('{ page { totalCount pageInfo { hasNextPage } } }'), items)).toEqual([]);
+  it('tells every item with edges, nodes or a cursor of pageInfo, every row fetched with hasNextPage, none with a count alone (QA: cursors compared told a child\'s membership)', async () => {
+    const fetched = [...items, 'd'];
+    expect(toldPageItems(await infoOf('{ page { edges { cursor } } }'), items, fetched)).toEqual(items);
+    expect(toldPageItems(await infoOf('{ page { ... on Page { nodes } } }'), items, fetched)).toEqual(items);
+    expect(toldPageItems(await infoOf('{ page { pageInfo { endCursor } } }'), items, fetched)).toEqual(items);
+    expect(toldPageItems(await infoOf('{ page { pageInfo { startCursor } } }'), items, fetched)).toEqual(items);
+    expect(toldPageItems(await infoOf('{ page { nodes pageInfo { hasNextPage } } }'), items, fetched)).toEqual(fetched);
+    expect(toldPageItems(await infoOf('{ page { totalCount pageInfo { hasNextPage } } }'), items, fetched)).toEqual(fetched);
+    expect(toldPageItems(await infoOf('{ page { totalCount } }'), items, fetched)).toEqual([]);
+    expect(toldPageItems(await infoOf('{ page { totalCount } }'), items, fetched, true)).toEqual(items);
   });
 });

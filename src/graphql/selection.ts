@@ -39,24 +39,23 @@ function fieldsUnder(info: GraphQLResolveInfo, sets: ReadonlyArray<SelectionSetN
 }
 
 /**
- * The items of a Relay page (`edges`, `nodes`, `pageInfo`) whose identity the response releases, for the
- * audit of what a query reveals about them beyond the fields read (the filter that selected them): every item
- * when `edges` or `nodes` is selected (an item, even a cursor alone, names its child: cursors encode ids),
- * the first or last when only `pageInfo`'s `startCursor` or `endCursor` is, none for `totalCount` or
- * `hasNextPage` alone.
+ * The rows of a Relay page whose membership of the page the response tells, for the audit of what a query
+ * reveals about them beyond the fields read (the filter that selected them):
+ * - every row fetched (`fetched`: the page and the one past it) when `pageInfo.hasNextPage` is selected: it rests on
+ *   all of them;
+ * - every item of the page when `edges` or `nodes` is selected (an item, even a cursor alone, names its child:
+ *   cursors encode ids), or `pageInfo`'s `startCursor` or `endCursor`: which item ends a page of `first` rests on
+ *   every item before it;
+ * - none for `totalCount` alone; the page at least when `atLeastPage` (a page by name tells of its children
+ *   whatever is read of it).
+ * Any cursor decodes, so the page may start anywhere (QA: the end cursors of `first: 2` after an id less its last
+ * letter and of `first: 1` after the id, compared, told whether that child was in the group, and `hasNextPage`
+ * likewise, with no audit row naming it).
  */
-export function releasedPageItems<T>(info: GraphQLResolveInfo, items: readonly T[]): T[] {
+export function toldPageItems<T>(info: GraphQLResolveInfo, page: readonly T[], fetched: readonly T[], atLeastPage = false): T[] {
   const selected = selectedFieldNames(info);
-  if (selected.has('edges') || selected.has('nodes')) return [...items];
-  if (!selected.has('pageInfo') || items.length === 0) return [];
-  const pageInfo = selectedFieldNamesAt(info, ['pageInfo']);
-  const out: T[] = [];
-  if (pageInfo.has('startCursor')) out.push(items[0]!);
-  if (pageInfo.has('endCursor') && (items.length > 1 || out.length === 0)) out.push(items.at(-1)!);
-  return out;
-}
-
-/** Whether the connection's `pageInfo { hasNextPage }` is selected. */
-export function asksHasNextPage(info: GraphQLResolveInfo): boolean {
-  return selectedFieldNamesAt(info, ['pageInfo']).has('hasNextPage');
+  const pageInfo = selected.has('pageInfo') ? selectedFieldNamesAt(info, ['pageInfo']) : new Set<string>();
+  if (pageInfo.has('hasNextPage')) return [...fetched];
+  if (atLeastPage || selected.has('edges') || selected.has('nodes') || pageInfo.has('startCursor') || pageInfo.has('endCursor')) return [...page];
+  return [];
 }

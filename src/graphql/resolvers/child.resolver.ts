@@ -11,7 +11,7 @@ import { presentedIdentityStatus, presentedNumbers } from '../authorization/iden
 import { evidenceClasses } from '../authorization/source-classes.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, relayPage } from '../cursor.js';
-import { asksHasNextPage, releasedPageItems, selectedFieldNames } from '../selection.js';
+import { selectedFieldNames, toldPageItems } from '../selection.js';
 import { Child } from '../types/child.type.js';
 import { ChildrenFilter } from '../types/children-filter.input.js';
 import { Commune } from '../types/commune.type.js';
@@ -126,11 +126,8 @@ export class ChildResolver {
     // page of cursors alone was not audited). A page by name tells of its children whatever is read of it (QA:
     // `hasNextPage` alone said whether two children of that name are there).
     const byName = Boolean(sqlFilter.nameWords?.length);
-    // `hasNextPage` tells whether the filter matches more than `first` children after the cursor: it rests on every
-    // row fetched, the one past the page too, and any cursor decodes (QA: `first: k`, asked after an id and after
-    // that id less its last letter, told whether that one child was ABANDONED, and nothing was audited). So with
-    // it, every row fetched is audited: a page read with it audits the first child of the next page as well.
-    const told: ReadonlyArray<{ id: string }> = info && asksHasNextPage(info) ? rows : !info || byName ? page : releasedPageItems(info, page);
+    // What the page tells of which children match (see toldPageItems: with `hasNextPage`, the next page's first too).
+    const told: ReadonlyArray<{ id: string }> = info ? toldPageItems(info, page, rows as unknown as Child[], byName) : page;
     for (const child of told) {
       ctx.access.read(child.id, SensitivityClass.BASIC);
       for (const cls of revealed) ctx.access.read(child.id, cls);

@@ -10,7 +10,7 @@ import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
 import { cursorKey, decodeCursor, decodeKeyCursor, relayPage } from '../cursor.js';
 import type { IssuancePageKey } from '../../db/repositories/child-read.repository.js';
-import { releasedPageItems } from '../selection.js';
+import { toldPageItems } from '../selection.js';
 import {
   ChildIdentity, IdentityConflict, IdentityConflictConnection, IssuanceRequest, IssuanceRequestConnection, QueueCount,
 } from '../types/identity.type.js';
@@ -76,7 +76,8 @@ export class IdentityOperationsResolver {
     const nodes = groups.slice(0, first).map((g) => ({ number: g.number, childIds: g.childIds }) as IdentityConflict);
     // A conflict released (its number, its children, or its cursor) is each of its children's IDENTITY data:
     // their number and that it is in conflict. `IdentityConflict` is no personal-data type, so record it here.
-    for (const g of info ? releasedPageItems(info, nodes) : nodes) for (const id of g.childIds) ctx.access.read(id, SensitivityClass.IDENTITY);
+    const fetched = groups.map((g) => ({ number: g.number, childIds: g.childIds }) as IdentityConflict);
+    for (const g of info ? toldPageItems(info, nodes, fetched) : nodes) for (const id of g.childIds) ctx.access.read(id, SensitivityClass.IDENTITY);
     return { ...relayPage(nodes, groups.length > first, (g) => g.childIds[0]!), scope };
   }
 
@@ -97,7 +98,7 @@ export class IdentityOperationsResolver {
     const rows = await ctx.repo.overdueIssuance(scope, first + 1, after ? issuancePageKey(after) : null, ctx.queries);
     const nodes = rows.slice(0, first) as IssuanceRequest[];
     // A request released is its child's IDENTITY data (still no number, overdue), as `identityStatus` is.
-    for (const r of info ? releasedPageItems(info, nodes) : nodes) ctx.access.read(r.childId, SensitivityClass.IDENTITY);
+    for (const r of info ? toldPageItems(info, nodes, rows as IssuanceRequest[]) : nodes) ctx.access.read(r.childId, SensitivityClass.IDENTITY);
     return { ...relayPage(nodes, rows.length > first, (r) => cursorKey(r.dueKey, r.childId)), scope };
   }
 
