@@ -497,6 +497,14 @@ describe('GraphQL gateway', () => {
     expect(metrics).toMatch(/childhub_queue_jobs\{queue="golden-record",state="waiting"\} \d+/);
   });
 
+  it('answers a body over 1 MiB with 413 PAYLOAD_TOO_LARGE, not a reset connection (QA: a 3 MB body was ECONNRESET)', async () => {
+    const res = await fetch(`${hub.api.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename }`, pad: 'x'.repeat(3_000_000) }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
   // Last: it adds a child the tests above do not expect.
   it('tells the comparisons of a number\'s digits with the child\'s sex and birth year only with PROTECTION_GROUP too: they are not made for a child found abandoned (QA)', async () => {
     // Digit 4 (2) says male, the record says female; the checks of the number alone still go to IDENTITY.
