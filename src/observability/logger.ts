@@ -1,4 +1,6 @@
+import tty from 'node:tty';
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { AppError } from '../errors/app-error.js';
 
 /**
@@ -99,10 +101,11 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   if (settings.destination) return pino(options, settings.destination);
   const fd = settings.fd ?? 1;
   if (settings.format === 'pretty') {
-    return pino({
-      ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service', destination: fd } },
-    });
+    // In this thread and written synchronously, not through a transport's worker thread: a line logged just
+    // before process.exit (the shutdown's "stopping the local redis-server") is written, also to a file (QA:
+    // missing from demo.log). Colour only on a terminal (QA: escape codes in demo.log), and never with NO_COLOR.
+    const colorize = tty.isatty(fd) && !process.env.NO_COLOR;
+    return pino(options, pinoPretty({ colorize, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service', destination: fd, sync: true }));
   }
   return fd === 1 ? pino(options) : pino(options, pino.destination({ fd, sync: true }));
 }
