@@ -305,6 +305,8 @@ async function spawnPostgres(dataDir: string, opts: EmbeddedPostgresOptions, ids
     // Its server was stopped by hand (`servers stop --force`) and another started in its place since, which this
     // process then used: the last user stops that one.
     if (child.exitCode !== null || child.signalCode !== null) return stopFolderPostgres(dataDir, log);
+    // Said as when an attached process stops it (QA: a demo's log did not say the servers were stopped).
+    log.info({ serverPid: child.pid }, 'stopping the embedded PostgreSQL: this was the last hub process using it');
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGQUIT'), 10_000);
     await exited;

@@ -282,6 +282,8 @@ async function spawnRedis(bin: string, dir: string, port: number, log: Logger): 
       removeServerOwner(dir, pid);
       // Stopped by hand and replaced since (`servers stop --force`): the last user stops the replacement.
       if (child.exitCode !== null || child.signalCode !== null) return stopFolderRedis(dir, port, log);
+      // Said as when an attached process stops it (QA: a demo's log did not say the servers were stopped).
+      log.info({ serverPid: pid }, 'stopping the local redis-server: this was the last hub process using it');
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
