@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../src/app/app-context.js';
 import { parseConfig, PROJECT_ROOT } from '../src/config/config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
 import { recordOf, registryEnv, SIM_COUNT, SIM_CREDENTIALS, SIM_SEED, truthChildren, waitFor } from './support/identity-hub.js';
+import { tempDir } from './support/temp-dir.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /** A worker process killed with SIGKILL mid-run loses no reconciliation and records no result twice. */
@@ -28,7 +26,7 @@ describe('identity reconciliation survives kill -9 of a worker', () => {
     const settings = {
       NODE_ENV: 'test', DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix,
       ...registryEnv(sim.url, { POPULATION_DB_QUOTA: '60' }), WORKER_LOCK_MS: '1500', WORKER_CONCURRENCY: '4',
-      LOG_LEVEL: 'warn', CHILDHUB_HOME: mkdtempSync(path.join(os.tmpdir(), 'childhub-crash-')),
+      LOG_LEVEL: 'warn', CHILDHUB_HOME: tempDir('childhub-crash-'),
     };
     workerEnv = { ...process.env, ...settings };
     ctx = await createAppContext({ config: parseConfig(settings), logger: createLogger({ level: 'silent' }), databaseUrl: env.databaseUrl, redisUrl: env.redisUrl });
