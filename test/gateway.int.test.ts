@@ -140,10 +140,12 @@ describe('GraphQL gateway', () => {
     // A variable's default value too, and ids no audit row can hold (QA: one of 6,000 characters failed the audit
     // writes batched with it); both refused before anything is recorded.
     poisoned.push(hub.gql('query D($c: ID! = "chd_\\u0000X") { child(id: $c) { id } }', {}, engineer));
+    poisoned.push(hub.gql('{ child(id: "chd_\\u{0}abc") { id } }', {}, engineer));
     poisoned.push(hub.gql('query L($id: ID!) { child(id: $id) { id } }', { id: `chd_${'A'.repeat(6000)}` }, steward));
     poisoned.push(hub.gql('query L($id: ID!) { child(id: $id) { id } }', { id: `chd_${'A'.repeat(6000)}` }, engineer));
     const reads = Array.from({ length: 10 }, () => hub.gql<{ children: { nodes: unknown[] } }>('{ children(first: 5) { nodes { id fullName } } }', {}, steward));
-    const [literal, variable, filter, fallback, long, longForbidden] = await Promise.all(poisoned);
+    const [literal, variable, filter, fallback, braced, long, longForbidden] = await Promise.all(poisoned);
+    expect(refusal(braced!)).toEqual(['BAD_USER_INPUT', 'id']);
     expect(refusal(fallback!)).toEqual(['BAD_USER_INPUT', undefined]);
     expect(fallback!.body.errors?.[0]?.message).toBe('A string in the query contains a NUL character (U+0000), which no field accepts');
     expect(refusal(long!)).toEqual(['BAD_USER_INPUT', 'id']);

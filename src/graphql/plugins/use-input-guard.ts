@@ -14,7 +14,12 @@ export function useInputGuard(): ApolloServerPlugin<GraphQLContext> {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request }) {
-          const where = nulInDocument(document) ?? nulInVariables(document, request.variables);
+          // A string of the query holds a NUL only if its text has one, or an escape (`\u0000`, `\u{0}`): most have
+          // neither, and are not walked.
+          // A persisted query's text may not be sent: its document is walked.
+          const text = request.query;
+          const mayHold = text === undefined || text.includes('\u0000') || text.includes('\\u');
+          const where = (mayHold ? nulInDocument(document) : null) ?? nulInVariables(document, request.variables);
           if (where !== null) {
             const what = where === IN_QUERY ? 'A string in the query' : `\`${where}\``;
             throw new GraphQLError(`${what} contains a NUL character (U+0000), which no field accepts`, {
