@@ -73,10 +73,10 @@ export class IdentityOperationsResolver {
     const afterId = after ? decodeCursor(after, 'chd') : null;
     const scope = scopeOf(p);
     const groups = await ctx.repo.identityConflicts(scope, first + 1, afterId, ctx.queries);
-    const nodes = groups.slice(0, first).map((g) => ({ number: g.number, childIds: g.childIds }) as IdentityConflict);
+    const fetched = groups.map((g) => ({ number: g.number, childIds: g.childIds }) as IdentityConflict);
+    const nodes = fetched.slice(0, first);
     // A conflict released (its number, its children, or its cursor) is each of its children's IDENTITY data:
     // their number and that it is in conflict. `IdentityConflict` is no personal-data type, so record it here.
-    const fetched = groups.map((g) => ({ number: g.number, childIds: g.childIds }) as IdentityConflict);
     for (const g of info ? toldPageItems(info, nodes, fetched) : nodes) for (const id of g.childIds) ctx.access.read(id, SensitivityClass.IDENTITY);
     return { ...relayPage(nodes, groups.length > first, (g) => g.childIds[0]!), scope };
   }
