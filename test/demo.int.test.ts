@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,5 +76,26 @@ describe('childhub demo', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(existsSync(envFile)).toBe(false);
+  }, 120_000);
+
+  it('stops what it started and removes demo-sources.env when the gateway cannot start (QA re-check: a PORT in use left the file behind)', async () => {
+    const home = tempDir('childhub-demo-busy-');
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--children', '300'], {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env, NODE_ENV: 'development', DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix,
+          PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', CHILDHUB_HOME: home,
+        },
+      }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`PORT ${port} is already in use`);
+      expect(existsSync(path.join(home, 'demo-sources.env'))).toBe(false);
+    } finally {
+      busy.close();
+    }
   }, 120_000);
 });

@@ -37,21 +37,32 @@ function digest(value: string): string {
 }
 
 /**
- * Removes from `env` the source settings an earlier demo's env file put there (named in its marker, value
- * unchanged), and the marker. Returns their names.
+ * Removes from `env` the source settings an earlier demo's env file put there (named in its marker), and the
+ * marker; returns their names. A connector's settings go together: if any of them was changed since (its value
+ * is the user's now), all of that connector's are kept, so that a key the user set is not dropped from under the
+ * URL that goes with it, nor replaced by a simulator's made up (QA re-check).
  */
 function forgetEarlierDemoSettings(env: NodeJS.ProcessEnv): string[] {
   const marker = env[DEMO_SOURCES_MARKER];
   if (marker === undefined) return [];
   delete env[DEMO_SOURCES_MARKER];
-  const forgotten: string[] = [];
+  const byConnector = new Map<string, { unchanged: string[]; changed: boolean }>();
   for (const entry of marker.split(/\s+/).filter(Boolean)) {
     const [name, hash] = entry.split(':');
-    if (!name || !SOURCE_SETTING.test(name) || env[name] === undefined || digest(env[name]!) !== hash) continue;
-    delete env[name];
-    forgotten.push(name);
+    const connector = name ? SOURCE_SETTING.exec(name)?.[1] : undefined;
+    if (!name || !connector || env[name] === undefined) continue;
+    const c = byConnector.get(connector) ?? { unchanged: [], changed: false };
+    if (digest(env[name]!) === hash) c.unchanged.push(name);
+    else c.changed = true;
+    byConnector.set(connector, c);
   }
-  return forgotten;
+  const forgotten: string[] = [];
+  for (const c of byConnector.values()) {
+    if (c.changed) continue;
+    for (const name of c.unchanged) delete env[name];
+    forgotten.push(...c.unchanged);
+  }
+  return forgotten.sort();
 }
 
 /** True when `dir` holds at least one file. */

@@ -96,16 +96,28 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   // The four agency systems (simulators and file drops over the same synthetic children), unless configured.
   const sources = await startDemoSources({ seed: opts.seed, count: opts.children, home: config.CHILDHUB_HOME, logger: createLogger({ level: 'warn' }), hubLogger: logger });
 
-  const worker = await startWorker(ctx);
-  const api = await startApi(ctx);
-  b.releaseSignals();
-  installShutdownHandlers(async () => {
-    await api.close();
-    await worker.close();
+  // From here a stop closes whatever has started, in order, and removes the sources' env file: a Ctrl-C while the
+  // worker or the gateway starts, or a start that fails (a PORT in use), included (QA re-check: the servers were
+  // stopped under a starting worker, a queued sync lost a retry, and demo-sources.env was left behind).
+  const started: { worker?: Awaited<ReturnType<typeof startWorker>>; api?: Awaited<ReturnType<typeof startApi>> } = {};
+  let stopping: Promise<void> | null = null;
+  const stopAll = () => (stopping ??= (async () => {
+    await started.api?.close();
+    await started.worker?.close();
     await b.shutdown();
     await sources.close();
     await sim?.close();
-  }, { logger, timeoutMs: config.SHUTDOWN_GRACE_MS });
+  })());
+  b.releaseSignals();
+  installShutdownHandlers(stopAll, { logger, timeoutMs: config.SHUTDOWN_GRACE_MS });
+  try {
+    started.worker = await startWorker(ctx);
+    started.api = await startApi(ctx);
+  } catch (err) {
+    await stopAll().catch((e: unknown) => logger.error({ err: e }, 'stopping after a failed start'));
+    throw err;
+  }
+  const { worker, api } = started as Required<typeof started>;
 
   // Every start syncs every connector through connector-sync jobs: the first run loads everything, later
   // runs read only what changed (and files already ingested are skipped by checksum).
