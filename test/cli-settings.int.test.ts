@@ -34,6 +34,13 @@ describe('the CLI names the setting at fault', () => {
     const down = await runChildhub({ ...base, DATABASE_URL: wrong.toString() }, 'connectors', 'list');
     expect(down.stderr).toMatch(/cannot use the PostgreSQL of DATABASE_URL .*: connect ECONNREFUSED/);
     expect(down.stderr).not.toContain('not-the-password-4711');
+    // A password given as a parameter, which the driver uses too (QA re-check: printed).
+    const byParam = new URL(env.databaseUrl);
+    byParam.password = '';
+    byParam.searchParams.set('password', 'param-secret-4711');
+    const param = await runChildhub({ ...base, DATABASE_URL: byParam.toString() }, 'connectors', 'list');
+    expect(param.stderr).toMatch(/cannot use the PostgreSQL of DATABASE_URL .*password=\*\*\*/);
+    expect(param.stderr).not.toContain('param-secret-4711');
   });
 
   it('a PORT in use: named', async () => {
@@ -54,6 +61,12 @@ describe('the CLI names the setting at fault', () => {
     expect(long.code).toBe(2);
     expect(long.stdout).toBe('');
     expect(long.stderr).toContain('--expires 48h is longer than AUTH_MAX_TOKEN_HOURS (24 h)');
+    // A lifetime of nothing or less (QA re-check: minted expired).
+    for (const expires of ['0h', '-1h']) {
+      const none = await runChildhub(base, 'token', '--expires', expires);
+      expect([none.code, none.stdout]).toEqual([2, '']);
+      expect(none.stderr).toContain(`--expires ${expires} gives a token that has expired already`);
+    }
     const ok = await runChildhub(base, 'token', '--expires', '24h');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+\n$/);

@@ -1,11 +1,12 @@
 /** Error codes of a connection that could not be made or was refused at login. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** The URL as it may be printed: its password replaced. */
+/** The URL as it may be printed: its password replaced, also one given as a parameter (`?password=`, as pg reads it). */
 export function redactedDatabaseUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
     return '(not a URL)';

@@ -265,6 +265,8 @@ program
     const token = await mintDevToken(key, claims, { issuer: cfg.AUTH_ISSUER, audience: cfg.AUTH_AUDIENCE, expiresIn: opts.expires });
     // QA: `--expires 48h` minted, without a word, a token the gateway refuses (longer than AUTH_MAX_TOKEN_HOURS).
     const { iat, exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { iat: number; exp: number };
+    // QA re-check: `--expires 0h` or `-1h` minted a token expired from the start.
+    if (exp <= iat) throw new ConfigError(`--expires ${opts.expires} gives a token that has expired already: ask for a lifetime, e.g. 8h`, ['--expires']);
     if (exp - iat > cfg.AUTH_MAX_TOKEN_HOURS * 3600) {
       throw new ConfigError(
         `--expires ${opts.expires} is longer than AUTH_MAX_TOKEN_HOURS (${cfg.AUTH_MAX_TOKEN_HOURS} h): the gateway would refuse the token. ` +
