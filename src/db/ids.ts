@@ -25,6 +25,17 @@ export const ID_PREFIXES = {
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
+/** An id's shape: a kind's prefix, `_`, and up to 40 letters and digits (a ULID's 26, or a test's own). */
+const ID_SHAPE = /^[a-z]{3}_[0-9A-Za-z]{1,40}$/;
+
+/**
+ * Whether `id` has an id's shape (whatever its kind): what a caller's id or cursor must be before it is looked up
+ * or named in the audit (QA: a NUL, a byte that is no UTF-8, or 6,000 characters reached the database).
+ */
+export function isIdShaped(id: unknown): id is string {
+  return typeof id === 'string' && ID_SHAPE.test(id);
+}
+
 /**
  * Kinds whose ids carry no time. A child's id is read by every role that may see the child, and a ULID's
  * time (and the order ids sort in: a commune's children are listed by id) told which children one sync

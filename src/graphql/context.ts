@@ -3,11 +3,11 @@ import type { DeclaredConnector, DefinitionProblem } from '../connectors/definit
 import type { SensitivityClass } from '../auth/sensitivity.js';
 import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import type { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
+import { isIdShaped } from '../db/ids.js';
 import type { QueryCounter } from '../db/sql.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors/index.js';
 import { AccessRecorder } from './access-recorder.js';
 import { createLoaders, type Loaders } from './loaders.js';
-import { isIdShaped } from './resolvers/lookup.js';
 
 /** Actions the gateway can take beyond reading (provided by the process that serves the API). */
 export interface GatewayCommands {

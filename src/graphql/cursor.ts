@@ -1,3 +1,4 @@
+import { isIdShaped } from '../db/ids.js';
 import { InvalidInputError } from '../errors/index.js';
 
 /** Opaque Relay cursors: base64url of the last id on the page (or of its sort key: {@link decodeKeyCursor}). */
@@ -7,8 +8,8 @@ export function encodeCursor(id: string): string {
 
 export function decodeCursor(cursor: string, prefix: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  // Only an id's characters: a cursor with any other (a NUL, a byte that is no UTF-8) is not one the API returned (QA: a 500).
-  if (!id.startsWith(`${prefix}_`) || id.length > 40 || !/^[a-z]+_[0-9A-Za-z]+$/.test(id)) throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
+  // Only an id's shape: a cursor with any other character (a NUL, a byte that is no UTF-8) is not one the API returned (QA: a 500).
+  if (!id.startsWith(`${prefix}_`) || !isIdShaped(id)) throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
   return id;
 }
 

@@ -1,16 +1,8 @@
 import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
-import { ID_PREFIXES, type IdKind } from '../../db/ids.js';
+import { ID_PREFIXES, isIdShaped, type IdKind } from '../../db/ids.js';
 import { InvalidInputError, NotFoundError } from '../../errors/index.js';
 
 const WHAT: Partial<Record<IdKind, string>> = { child: 'child', sourceRecord: 'source record', connectorRun: 'connector run', rejectedRecord: 'rejected record' };
-
-/** An id's shape: a kind's prefix, `_`, and up to 40 letters and digits (a ULID's 26, or a test's own). */
-const ID_SHAPE = /^[a-z]{3}_[0-9A-Za-z]{1,40}$/;
-
-/** Whether `id` has an id's shape (whatever its kind): what may be named in the audit as asked for. */
-export function isIdShaped(id: unknown): id is string {
-  return typeof id === 'string' && ID_SHAPE.test(id);
-}
 
 /**
  * Refuses, as the caller's mistake, an id that cannot be one of `kind` (empty, another kind's: `src_…` asked
