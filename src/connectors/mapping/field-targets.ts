@@ -13,6 +13,7 @@ import {
   VACCINATION_STATUSES,
 } from '../../services/projections/projection-tables.js';
 import type { Projections, ProjectionKind } from '../types.js';
+import { GROUP_CLAUSES } from '../../domain/source-record-input.js';
 
 export const PARSE_KINDS = ['text', 'name', 'sex', 'date', 'datetime', 'commune', 'identityNumber', 'integer', 'boolean'] as const;
 export type ParseKind = (typeof PARSE_KINDS)[number];
@@ -31,6 +32,8 @@ export interface FieldTarget {
    * constant a mapping gives for it (`value`, a `map` result, a `default`) must be one of them.
    */
   oneOf?: readonly string[];
+  /** {@link oneOf} compared with the value lower-cased (NFC), as the mapper compares it. */
+  caseless?: boolean;
   description: string;
 }
 
@@ -167,7 +170,7 @@ export const EXTERNAL_ID_TARGET: FieldTarget = t('text', 'The record id in its s
 
 /** The targets of group evidence parts. */
 export const GROUP_TARGETS = {
-  clause: t('text', 'Clause letter of Art. 10, Law on Children 2016 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o).'),
+  clause: t('text', 'Clause letter of Art. 10, Law on Children 2016 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o).', { oneOf: GROUP_CLAUSES, caseless: true }),
   subType: t('text', 'Sub-type per Decree 56/2017, a free-text code (at most 50 characters).'),
   since: t('date', 'ISO date the membership started.'),
   until: t(

@@ -145,6 +145,29 @@ projections:
     expect(issues(enrolment({ from: 's' }))).toEqual([]);
   });
 
+  it('refuses a constant that does not read as its field\'s kind, so a definition mistake is not a sync failure or a quarantine of valid rows (QA)', () => {
+    const sex = 'is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female';
+    expect(issues({ ...minimal, fields: { sex: { value: 'Q' }, birthDate: { value: 'not a date' }, fullName: { from: 'Họ', map: { a: 'An' }, default: 3 } } })).toEqual([
+      'fields.fullName.default: 3 is not a value this field takes: expected a name; got a whole number',
+      `fields.sex.value: "Q" ${sex}; got text of 1 character (letters)`,
+      'fields.birthDate.value: "not a date" is not a value this field takes: expected d/M/yyyy, yyyy-MM-dd, yyyyMMdd, M/yyyy, yyyy, fhir or a date cell; got text of 10 characters (letters, spaces)',
+    ]);
+    // A map's results are read as the field's kind: the source value is not to blame for them.
+    expect(issues({ ...minimal, fields: { sex: { from: 'GT', map: { Trai: 'MALE', Gái: 'Nữ', Khác: 'OTHER' } } } })).toEqual([
+      `fields.sex.map.Khác: "OTHER" ${sex}; got text of 5 characters (letters)`,
+    ]);
+    // A clause letter, as the mapper compares it (any case), from a map, a default or firstOf.
+    expect(issues({ ...minimal, groups: [{ clause: { from: 'HC', map: { x: 'q', y: 'D', z: 'đ' }, default: 'ư' } }] })).toEqual([
+      'groups.0.clause.map.x: "q" is not a value this field takes: allowed a, b, c, d, đ, e, g, h, i, k, l, m, n, o',
+      'groups.0.clause.default: "ư" is not a value this field takes: allowed a, b, c, d, đ, e, g, h, i, k, l, m, n, o',
+    ]);
+    // A date format a constant follows, a group's dates, and firstOf elements read as the field reads them.
+    expect(issues({ ...minimal, fields: { birthDate: { firstOf: ['a', { value: '2015' }], formats: ['yyyy'] } }, groups: [{ clause: 'a', since: { value: '2020-01-01' } }] })).toEqual([]);
+    expect(issues({ ...minimal, fields: { birthDate: { firstOf: ['a', { value: '01/02/2015' }], formats: ['yyyy'] } } })).toEqual([
+      'fields.birthDate.firstOf.1.value: "01/02/2015" is not a value this field takes: expected yyyy or a date cell; got text of 10 characters (digits, \'/\')',
+    ]);
+  });
+
   it('knows the closed lists of values the store checks, field by field', () => {
     for (const table of [...RECORD_PROJECTION_TABLES, FACILITY_TABLE, INSPECTION_TABLE]) {
       const targets = PROJECTION_FIELDS[table.kind] as Record<string, FieldTarget>;

@@ -21,6 +21,8 @@ import {
   type RecordFieldName,
 } from './field-targets.js';
 import { DATE_FORMATS, type DateFormat } from './parse-date.js';
+import { ParseFailure } from './parse-failure.js';
+import { compileParser } from './value-compiler.js';
 
 /** A constant a mapping can give or compare with. */
 export type Scalar = string | number | boolean;
@@ -170,30 +172,55 @@ function checkTarget(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementCtx,
   if (spec.codeSet && effective !== 'commune') {
     ctx.addIssue({ code: 'custom', path: [...path, 'codeSet'], message: '`codeSet` needs parse: commune' });
   }
-  if (target.oneOf) checkConstants(spec, target.oneOf, ctx, path);
+  checkConstants(spec, target, ctx, path);
 }
 
 /**
- * Refuses a constant a field with a closed list of values could never store (`value`, a `map` result, a
- * `default`, also inside `firstOf`): the store would refuse the projection of every record, and a sync
- * quarantine them all. A value read from the source unmapped cannot be judged here (a sync quarantines the
- * records whose value is refused). Compared as the mapper writes a text field (trimmed text).
+ * Refuses a constant the field could never take (`value`, a `map` result, a `default`, also inside `firstOf`):
+ * one that does not read as the field's kind (a sex `Q`, a birth date `soon`, a name `3`), or is outside the
+ * field's closed list. Otherwise a mistake of the definition would fail every sync (a `value`), or quarantine
+ * every record it meets as if the source had sent bad data (a `map` result: QA). A value read from the source
+ * cannot be judged here (a sync quarantines the records whose value is refused). Each constant is read as the
+ * mapper reads it: a `map` result or `default` as the field's kind, a `value` as its `parse` or the field's kind.
  */
-function checkConstants(spec: ValueSpec, allowed: readonly string[], ctx: z.RefinementCtx, path: PropertyKey[]): void {
-  const check = (v: Scalar | null | undefined, at: PropertyKey[]) => {
-    if (v === null || v === undefined || allowed.includes(String(v).trim())) return;
-    ctx.addIssue({ code: 'custom', path: at, message: `${JSON.stringify(v)} is not a value this field takes: allowed ${allowed.join(', ')}` });
+function checkConstants(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementCtx, path: PropertyKey[], outer?: Reading): void {
+  const check = (v: Scalar | null | undefined, at: PropertyKey[], as: Reading) => {
+    if (v === null || v === undefined) return;
+    const problem = constantProblem(v, target, as);
+    if (problem) ctx.addIssue({ code: 'custom', path: at, message: `${JSON.stringify(v)} is not a value this field takes: ${problem}` });
   };
   if (spec.map !== undefined) {
-    for (const [key, result] of Object.entries(spec.map)) check(result, [...path, 'map', key]);
-    check(spec.default, [...path, 'default']);
+    const as = outer ?? { kind: target.parse, spec };
+    for (const [key, result] of Object.entries(spec.map)) check(result, [...path, 'map', key], as);
+    check(spec.default, [...path, 'default'], as);
     return;
   }
   if (hasTest(spec)) return;
-  check(spec.value, [...path, 'value']);
+  // Inside `firstOf`, an element's constant is read as the `firstOf` value reads its first non-empty element.
+  const as = outer ?? { kind: spec.parse ?? target.parse, spec };
+  check(spec.value, [...path, 'value'], as);
   spec.firstOf?.forEach((element, i) => {
-    if (typeof element !== 'string') checkConstants(element, allowed, ctx, [...path, 'firstOf', i]);
+    if (typeof element !== 'string') checkConstants(element, target, ctx, [...path, 'firstOf', i], as);
   });
+}
+
+/** How a constant is read: the parse, and the value whose `formats` or `codeSet` it follows. */
+interface Reading {
+  kind: ParseKind;
+  spec: ValueSpec;
+}
+
+/** Why constant `v`, so read, can never be the field's value; null when it can. */
+function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading): string | null {
+  if (kind !== 'text') {
+    const read = compileParser(kind, spec)(v);
+    if (read instanceof ParseFailure) return read.message;
+  }
+  if (target.oneOf) {
+    const text = String(v).trim();
+    if (!target.oneOf.includes(target.caseless ? text.normalize('NFC').toLowerCase() : text)) return `allowed ${target.oneOf.join(', ')}`;
+  }
+  return null;
 }
 
 const recordFieldsShape = Object.fromEntries(

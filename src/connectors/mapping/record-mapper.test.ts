@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import { validateSourceRecord } from '../../services/ingest/source-record.validator.js';
 import type { MappedRecord, RawRecord } from '../types.js';
-import { recordMappingsSchema, type RecordMappingInput } from './mapping.schema.js';
+import { recordMappingsSchema, type RecordMapping, type RecordMappingInput } from './mapping.schema.js';
 import { compileRecordMapper } from './record-mapper.js';
 import { MappingCompileError } from './value-compiler.js';
 
@@ -181,8 +181,10 @@ describe('values', () => {
     expect(child(names(raw({ id: '1', ho: 'lê', dem: '', ten: 'an' }))).fullName).toBe('Lê An');
   });
 
-  it('a constant that does not parse as its field fails when compiling', () => {
-    expect(() => mapper({ externalId: { value: 'x' }, fields: { sex: { value: 'Khác' } } })).toThrow(MappingCompileError);
+  it('a constant that does not parse as its field fails when compiling (validation refuses it first)', () => {
+    const mapping: RecordMappingInput = { externalId: { value: 'x' }, fields: { sex: { value: 'Khác' } } };
+    expect(() => mapper(mapping)).toThrow(/Khác.+is not a value this field takes/);
+    expect(() => compileRecordMapper('school', [{ ...mapping, recordType: 'child' } as RecordMapping])).toThrow(MappingCompileError);
   });
 });
 
@@ -197,7 +199,11 @@ describe('child records', () => {
       identityNumber: { from: 'so' },
       sourceUpdatedAt: { from: 'cn' },
     },
-    groups: [{ clause: { from: 'hc', map: { 'Bị bỏ rơi': 'b', Khác: 'x' }, default: null }, since: { from: 'tn' }, subType: { from: 'loai' } }],
+    groups: [
+      { clause: { from: 'hc', map: { 'Bị bỏ rơi': 'b' }, default: null }, since: { from: 'tn' }, subType: { from: 'loai' } },
+      // A letter the source gives itself (a map's results are checked when the definition is).
+      { clause: { from: 'nhom' } },
+    ],
   });
 
   it('gives a record that passes the ingest validator, with precision, code set and defaults', () => {
@@ -270,7 +276,7 @@ describe('child records', () => {
   });
 
   it('rejects a record with unparseable values, every problem named, no value in any message', () => {
-    const values = { id: 'HS1', gt: 'Khác', ns: '31/02/2015', so: { x: 1 }, hc: 'Khác', cn: 'hôm qua' };
+    const values = { id: 'HS1', gt: 'Khác', ns: '31/02/2015', so: { x: 1 }, nhom: 'Khác', cn: 'hôm qua' };
     const r = map(raw(values));
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -280,7 +286,7 @@ describe('child records', () => {
       ['birthDate', 'INVALID_DATE'],
       ['identityNumber', 'INVALID_IDENTITY_NUMBER'],
       ['sourceUpdatedAt', 'INVALID_DATETIME'],
-      ['groups[0].clause', 'INVALID_CLAUSE'],
+      ['groups[1].clause', 'INVALID_CLAUSE'],
     ]);
     for (const p of r.problems) {
       for (const v of ['Khác', '31/02/2015', 'hôm qua']) expect(p.message).not.toContain(v);
