@@ -215,6 +215,11 @@ describe('GraphQL gateway', () => {
     expect((await q('{ birthYearFrom: 2020, birthYearTo: 2010 }')).errors?.[0]).toMatchObject({
       message: '`filter.birthYearFrom` (2020) is after `filter.birthYearTo` (2010)', extensions: { code: 'BAD_USER_INPUT', argument: 'filter.birthYearFrom' },
     });
+    // A year the database's year column cannot hold was an internal error (QA).
+    expect((await q('{ birthYearFrom: 99999 }')).errors?.[0]).toMatchObject({
+      message: '`filter.birthYearFrom` must be a year from 1000 to 9999; got 99999', extensions: { code: 'BAD_USER_INPUT', argument: 'filter.birthYearFrom' },
+    });
+    expect((await q('{ birthYearTo: -40000 }')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.birthYearTo' });
     expect((await q('{ group: DISABILITY }')).data?.children.nodes).toEqual([{ id: haId }]);
     expect((await q('{ identityStatus: UNVERIFIED }')).data?.children.totalCount).toBe(2);
     // Filtering by group membership would reveal it: it needs PROTECTION_GROUP.

@@ -21,6 +21,10 @@ import { FieldProvenance } from '../types/field-provenance.type.js';
 import { IdentityNumber } from '../types/identity-number.type.js';
 import { SourceRecord } from '../types/source-record.type.js';
 import { SpecialCircumstance } from '../types/special-circumstance.type.js';
+
+/** The years a birth-year filter may name (four digits). */
+const MIN_FILTER_YEAR = 1000;
+const MAX_FILTER_YEAR = 9999;
 import { notFound, requireIdOf } from './lookup.js';
 
 /**
@@ -114,6 +118,13 @@ export class ChildResolver {
     };
     if (filter?.communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
       throw new InvalidInputError('`filter.communeCodes` must be 5-digit commune codes', { argument: 'filter.communeCodes' });
+    }
+    // QA: a year outside what PostgreSQL's year column holds was an internal error.
+    for (const name of ['birthYearFrom', 'birthYearTo'] as const) {
+      const year = filter?.[name];
+      if (year != null && (year < MIN_FILTER_YEAR || year > MAX_FILTER_YEAR)) {
+        throw new InvalidInputError(`\`filter.${name}\` must be a year from ${MIN_FILTER_YEAR} to ${MAX_FILTER_YEAR}; got ${year}`, { argument: `filter.${name}` });
+      }
     }
     // QA: a range ending before it starts answered 0 children, as if there were none.
     if (filter?.birthYearFrom != null && filter.birthYearTo != null && filter.birthYearFrom > filter.birthYearTo) {
