@@ -4,6 +4,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CellError } from '../cell-error.js';
 import type { ReadBatch, ReaderEvent } from '../types.js';
 import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
@@ -26,7 +27,8 @@ async function writeInspectionWorkbook(file: string): Promise<void> {
   children.addRow(['BIÊN BẢN KIỂM TRA CƠ SỞ — DANH SÁCH TRẺ EM']);
   children.addRow(['Mã cơ sở', 'Họ và tên', 'Ngày sinh', 'Ngày tiếp nhận', 'Số tuổi', 'Ghi chú']);
   children.addRow(['CS-001', 'Nguyễn Văn An', new Date(Date.UTC(2015, 1, 1)), new Date(Date.UTC(2024, 10, 25)), 11, null]);
-  const rich = children.addRow(['CS-001', null, new Date(Date.UTC(2016, 6, 31)), null, { formula: '2026-2016', result: 10 }, { error: '#N/A' }]);
+  // A formula saved without its result (as programs that do not calculate write them), and an error cell.
+  const rich = children.addRow(['CS-001', null, new Date(Date.UTC(2016, 6, 31)), { formula: 'TODAY()' }, { formula: '2026-2016', result: 10 }, { error: '#N/A' }]);
   rich.getCell(2).value = { richText: [{ text: 'Trần ' }, { font: { bold: true }, text: 'Thị Bình' }] };
   children.addRow([]); // an empty row in the middle
   children.addRow(['CS-002', 'Lê Minh Châu', null, null, null, { text: 'hồ sơ', hyperlink: 'https://example.invalid/hs' }]);
@@ -86,7 +88,7 @@ describe('FileReader (XLSX)', () => {
     expect(batches[0]!.position).toMatchObject({ sheetIndex: 1, rowsDone: 0 });
   });
 
-  it('gives dates as Date, numbers as numbers, formulas as their result, rich text and links as text', async () => {
+  it('gives dates as Date, numbers as numbers, formulas as their result, rich text and links as text, error cells as CellError', async () => {
     const [, children] = await collect(reader().read(null, {}));
     const data = children!.records.map((r) => r.data);
     expect(data[0]).toEqual({
@@ -97,7 +99,9 @@ describe('FileReader (XLSX)', () => {
       'Số tuổi': 11,
     });
     expect(data[0]!['Ngày sinh']).toBeInstanceOf(Date);
-    expect(data[1]).toEqual({ 'Mã cơ sở': 'CS-001', 'Họ và tên': 'Trần Thị Bình', 'Ngày sinh': new Date(Date.UTC(2016, 6, 31)), 'Số tuổi': 10 });
+    // An error cell is not an empty one: kept, for a mapping that reads it to refuse (QA).
+    expect(data[1]).toEqual({ 'Mã cơ sở': 'CS-001', 'Họ và tên': 'Trần Thị Bình', 'Ngày sinh': new Date(Date.UTC(2016, 6, 31)), 'Số tuổi': 10, 'Ghi chú': new CellError('#N/A'), 'Ngày tiếp nhận': new CellError(null) });
+    expect(JSON.stringify(data[1]!['Ghi chú'])).toBe('{"cellError":"#N/A"}');
     expect(data[2]).toEqual({ 'Mã cơ sở': 'CS-002', 'Họ và tên': 'Lê Minh Châu', 'Ghi chú': 'hồ sơ' });
     expect(children!.records.map((r) => r.location)).toEqual([
       'kiem-tra-2026.xlsx sheet "Trẻ em" row 3',

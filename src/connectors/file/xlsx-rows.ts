@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { AppError } from '../../errors/app-error.js';
+import { CellError } from '../cell-error.js';
 import { DamagedWorkbookError, FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
@@ -203,7 +204,8 @@ function workbookPartPath(target: string): string {
  *
  * Values: text as text (rich text joined), numbers as numbers, booleans, date-formatted cells as `Date`
  * (exceljs gives the wall-clock date and time as UTC), formulas as their cached result, hyperlinks as their
- * text; empty, blank and error (`#N/A`) cells are absent. Row numbers are the sheet's own.
+ * text; empty and blank cells are absent; an error cell (`#N/A`) or a formula saved without its result is a
+ * {@link CellError}, which a mapping reading it refuses. Row numbers are the sheet's own.
  */
 export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> {
   let zip: WorkbookZip | undefined;
@@ -319,7 +321,7 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
         const cells: string[] = [];
         row.eachCell({ includeEmpty: false }, (cell, col) => {
           const v = cellValue(cell, date1904);
-          cells[col - 1] = v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
+          cells[col - 1] = v === undefined || v instanceof CellError ? '' : v instanceof Date ? v.toISOString() : String(v);
         });
         const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
         headers = o.fitter?.fit(written, `${where} row ${rowNumber}`) ?? written;
@@ -374,11 +376,13 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
 }
 
 /** A cell's value as a record holds it (see {@link xlsxRows}); undefined for an empty cell. */
-export function cellValue(cell: StreamingCell, date1904: boolean): string | number | boolean | Date | undefined {
+export function cellValue(cell: StreamingCell, date1904: boolean): CellValue {
   return plain(cell.value, cell.numFmt, date1904);
 }
 
-function plain(v: unknown, numFmt: string | undefined, date1904: boolean): string | number | boolean | Date | undefined {
+type CellValue = string | number | boolean | Date | CellError | undefined;
+
+function plain(v: unknown, numFmt: string | undefined, date1904: boolean): CellValue {
   if (v === null || v === undefined) return undefined;
   if (typeof v === 'string') return v.trim() === '' ? undefined : v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
@@ -391,11 +395,12 @@ function plain(v: unknown, numFmt: string | undefined, date1904: boolean): strin
     }
     if ('formula' in o || 'sharedFormula' in o) {
       const result = o.result;
+      if (result === undefined) return new CellError(null);
       // The streaming reader gives a formula's result as a bare number even in a date-formatted cell.
       if (typeof result === 'number' && isDateFormat(numFmt)) return excelDate(result, date1904);
       return plain(result, undefined, date1904);
     }
-    if ('error' in o) return undefined;
+    if ('error' in o) return new CellError(typeof o.error === 'string' ? o.error : '');
     if ('text' in o) return plain(o.text, undefined, date1904);
   }
   return undefined;

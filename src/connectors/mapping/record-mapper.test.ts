@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import { validateSourceRecord } from '../../services/ingest/source-record.validator.js';
+import { CellError } from '../cell-error.js';
 import type { MappedRecord, RawRecord } from '../types.js';
 import { recordMappingsSchema, type RecordMapping, type RecordMappingInput } from './mapping.schema.js';
 import { compileRecordMapper } from './record-mapper.js';
@@ -291,6 +292,26 @@ describe('child records', () => {
     for (const p of r.problems) {
       for (const v of ['Khác', '31/02/2015', 'hôm qua']) expect(p.message).not.toContain(v);
     }
+  });
+
+  it('refuses a spreadsheet error cell or a formula without its result where the mapping reads one, and not elsewhere (QA)', () => {
+    const m = mapper({
+      externalId: { from: 'id' },
+      fields: { sex: { from: 'gt' }, birthDate: { from: 'ns' }, fullName: { from: 'ten', map: { a: 'An' }, default: 'Bình' } },
+    });
+    const r = m(raw({ id: 'F1', gt: new CellError('#DIV/0!'), ns: new CellError(null), ten: new CellError('#N/A'), ghi_chu: new CellError('#REF!') }));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toEqual([
+      // Read as text before the map looks it up: the record is refused, whatever the default.
+      { field: 'fullName', code: 'INVALID_TEXT', message: 'expected text; got an Excel error cell (#N/A)' },
+      { field: 'sex', code: 'INVALID_SEX', message: 'expected Nam/Nữ, 1/2, M/F or male/female; got an Excel error cell (#DIV/0!)' },
+      { field: 'birthDate', code: 'INVALID_DATE', message: expect.stringContaining('got a formula cell saved without its result') },
+    ]);
+    // A column no mapping reads is no one's concern; an error code outside Excel's own is not repeated.
+    expect(child(m(raw({ id: 'F2', gt: 'Nam', ghi_chu: new CellError('#REF!') }))).sex).toBe('MALE');
+    expect(new CellError('Nguyễn').describe()).toBe('an Excel error cell');
+    expect(JSON.stringify(new CellError('Nguyễn'))).toBe('{"cellError":"error"}');
   });
 
   it('a missing id is a problem', () => {

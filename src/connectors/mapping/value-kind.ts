@@ -1,3 +1,5 @@
+import { CellError } from '../cell-error.js';
+
 /**
  * Describes a value by its kind only, for problem messages: "8 digits", "text of 12 characters (letters,
  * spaces)", "a number with a fraction". Values from sources are personal data, so a message may say what a
@@ -17,6 +19,7 @@ export function describeValue(v: unknown): string {
       return 'a big integer';
     case 'object':
       if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid date cell' : 'a date cell';
+      if (v instanceof CellError) return v.describe();
       return Array.isArray(v) ? 'a list' : 'an object';
     default:
       return `a ${typeof v}`;
