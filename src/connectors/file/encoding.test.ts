@@ -55,6 +55,14 @@ describe('detectEncoding', () => {
 
   it('uses the configured encoding otherwise', () => {
     expect(detectEncoding(Buffer.from('abc'), 'utf-16be', 'f')).toEqual({ encoding: 'utf-16be', bom: false });
+    expect(detectEncoding(utf16le('Mã sổ,Số TT\r\n'), 'utf-16le', 'f')).toEqual({ encoding: 'utf-16le', bom: false });
+  });
+
+  it('refuses a file set to UTF-16 that is not, instead of reading other characters (QA: its headers were said to be missing)', () => {
+    const e = failure(() => detectEncoding(Buffer.from('Mã sổ,Số TT,Họ và tên\r\n', 'utf8'), 'utf-16le', 'f.csv'));
+    expect(e.code).toBe('CONNECTOR_FILE_ENCODING');
+    expect(e.message).toMatch(/^f\.csv: the connector is set to UTF-16 LE but the file is not UTF-16 LE: .*\(it looks like UTF-8 or an 8-bit encoding\)/);
+    expect(failure(() => detectEncoding(utf16be('Mã sổ,Số TT\r\n'), 'utf-16le', 'f.csv')).message).toMatch(/it looks like UTF-16 BE/);
   });
 });
 

@@ -47,6 +47,18 @@ export function detectEncoding(head: Uint8Array, setting: EncodingSetting, fileN
         { fileName, expected: setting, found: bom },
       );
     }
+    // A UTF-8 or 8-bit file read as UTF-16 decodes to other characters, often without an error: the header
+    // row was then reported as missing its columns (QA). A UTF-16 text has a zero byte in every code unit of
+    // the ASCII range (commas, digits, Latin letters, line ends); a file with none in its first bytes is not one.
+    if (!bom && setting !== 'utf-8' && !hasAsciiUnit(head, setting)) {
+      const looks = utf16Pattern(head);
+      throw new FileEncodingError(
+        `${fileName}: the connector is set to ${label(setting)} but the file is not ${label(setting)}: its first ${Math.min(head.length, ENCODING_SNIFF_BYTES)} bytes ` +
+          `have none of the zero bytes ${label(setting)} writes in every comma, digit and Latin letter ` +
+          `(${looks ? `it looks like ${label(looks)}` : 'it looks like UTF-8 or an 8-bit encoding'}). Set csv.encoding to auto, or save the file in the configured encoding.`,
+        { fileName, expected: setting, found: looks ?? 'not UTF-16' },
+      );
+    }
     return { encoding: setting, bom: bom === setting };
   }
   if (bom) return { encoding: bom, bom: true };
@@ -79,6 +91,16 @@ function utf16Pattern(head: Uint8Array): 'utf-16le' | 'utf-16be' | null {
   if (zeroHigh >= units / 2 && zeroLow <= few) return 'utf-16le';
   if (zeroLow >= units / 2 && zeroHigh <= few) return 'utf-16be';
   return null;
+}
+
+/** Whether the first bytes hold a UTF-16 code unit of the ASCII range in `encoding`'s byte order (a zero high byte). */
+function hasAsciiUnit(head: Uint8Array, encoding: 'utf-16le' | 'utf-16be'): boolean {
+  const units = Math.floor(Math.min(head.length, ENCODING_SNIFF_BYTES) / 2);
+  // Too short to tell: decoding says what is wrong with it.
+  if (units < 4) return true;
+  const high = encoding === 'utf-16le' ? 1 : 0;
+  for (let k = 0; k < units; k++) if (head[2 * k + high] === 0) return true;
+  return false;
 }
 
 function label(encoding: string): string {
