@@ -175,6 +175,15 @@ describe('childhub connectors CLI', () => {
       const followed = await runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
       expect(followed.stderr).toMatch(/still queued after 10 s: the request has not reached the job queue yet: is Redis up and taking writes, and a worker running \(it sends it\)\? Or use --in-process\./);
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`);
+      // Queued behind a sync that finished a moment before the check: told so, not sent looking for a worker (QA).
+      // (Its end is set ahead of now, so that a slow start of the CLI below cannot put it out of the window.)
+      await db.query(
+        `INSERT INTO connector_run (id, connector_id, trigger, status, definition_hash, started_at, finished_at)
+         SELECT 'run_JUSTFINISHED', id, 'CLI', 'SUCCEEDED', definition_hash, now(), now() + interval '60 seconds' FROM connector WHERE name = 'school'`,
+      );
+      const behind = await runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
+      expect(behind.stderr).toContain('still queued after 10 s: it waited for the sync of school that has just finished (run run_JUSTFINISHED); it starts within seconds');
+      await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED' OR id = 'run_JUSTFINISHED'`);
     } finally {
       await db.end();
     }

@@ -224,8 +224,12 @@ export function connectorsCommand(): Command {
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
             warned = true;
             // One sync per connector: a run queued behind a running one waits for it (its job looks again every few seconds).
-            const running = await b.ctx.sql.one<{ id: string }>(
-              `SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = $1 AND r.status = 'RUNNING' AND r.id <> $2 ORDER BY r.id DESC LIMIT 1`,
+            // Also one that has just finished: this run starts at its job's next look (QA: a run queued behind a
+            // sync that ended a moment before the check was told to look for a worker).
+            const running = await b.ctx.sql.one<{ id: string; finished: boolean }>(
+              `SELECT r.id, r.status <> 'RUNNING' AS finished FROM connector_run r JOIN connector c ON c.id = r.connector_id
+                WHERE c.name = $1 AND r.id <> $2 AND (r.status = 'RUNNING' OR r.finished_at > now() - interval '15 seconds')
+                ORDER BY (r.status = 'RUNNING') DESC, r.finished_at DESC NULLS LAST LIMIT 1`,
               [name, runId]);
             // The request reaches the queue through the outbox: while Redis refuses it, no worker can have it (QA:
             // the worker was blamed).
@@ -233,7 +237,9 @@ export function connectorsCommand(): Command {
               `SELECT last_error FROM outbox WHERE topic = $1 AND aggregate_id = $2 AND relayed_at IS NULL LIMIT 1`,
               [OUTBOX_TOPICS.connectorSync, runId]);
             process.stderr.write(running
-              ? `still queued after 10 s: a sync of ${name} is running (run ${running.id}); this one starts when it has finished (one sync per connector at a time).\n`
+              ? running.finished
+                ? `still queued after 10 s: it waited for the sync of ${name} that has just finished (run ${running.id}); it starts within seconds (one sync per connector at a time).\n`
+                : `still queued after 10 s: a sync of ${name} is running (run ${running.id}); this one starts when it has finished (one sync per connector at a time).\n`
               : unsent
                 ? `still queued after 10 s: the request has not reached the job queue yet${unsent.last_error ? ' (Redis refused it; the worker\'s log says why)' : ''}: is Redis up and taking writes, and a worker running (it sends it)? Or use --in-process.\n`
                 : 'still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
