@@ -30,7 +30,7 @@ export interface ConnectorRun {
   repeatedIds: number;
   /** What a full read of a connector with `removals` found of the records its source no longer returns (see RunRemovals); null when the run did not look. */
   removals: Record<string, unknown> | null;
-  /** Times the run was resumed after its worker died. */
+  /** Times the run was taken up again from its checkpoint (its worker stopped, or its job was retried after an error). */
   resumed: number;
   /** Files of the drop directory refused whole: `{ fileName, checksum, code, message }` each (no checksum for a file that could not be read). */
   filesRefused: Array<{ fileName: string; checksum?: string; code: string; message: string }>;

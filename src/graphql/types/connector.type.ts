@@ -233,7 +233,7 @@ export class ConnectorRun {
   @Field(() => [RefusedFile], { description: 'Files of the drop directory refused whole by this run, each with its error.' })
   filesRefused!: RefusedFile[];
 
-  @Field(() => Int, { description: 'Times the run was resumed after its worker stopped.' })
+  @Field(() => Int, { description: 'Times the run was taken up again from its checkpoint: after its worker stopped, or by its job\'s retry after an error such as the database restarting.' })
   resumed!: number;
 
   @Field(() => String, { nullable: true, description: 'Checkpoint after the last stored batch, as JSON.' })
