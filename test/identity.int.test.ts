@@ -57,6 +57,29 @@ describe('identity reconciliation against the population-database simulator', ()
     expect(calls).toEqual([{ operation: 'XacThucThongTinCongDan', outcome: 'MATCH', officer_id: 'CB-CHILDHUB-SYSTEM', purpose_code: 'CHILD-ID-RECONCILIATION', case_ref: verified.id }]);
   });
 
+  it('asks next about another source\'s name when the registry refuses the one chosen, and ends VERIFIED with it (QA)', async () => {
+    const [child] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 100 && c.index < 150, 1);
+    // The health station (trusted more than the school) has a typo; both records carry the child's number.
+    const typo = `${child!.fullName.slice(0, -1)}x`;
+    await hub.ctx.ingest.ingest([
+      recordOf(child!, 'TYPO', { fullName: typo }),
+      recordOf(child!, 'SPELT', { sourceSystem: 'school' }),
+    ]);
+    const verified = await waitFor('the child verified with the school\'s name', async () => {
+      const s = await hub.ctx.sql.one<{ id: string; identity_status: string; full_name: string }>(
+        `SELECT c.id, c.identity_status, c.full_name FROM child c JOIN source_record s ON s.child_id = c.id WHERE s.external_id = $1`, [`TYPO-${child!.truthId}`]);
+      return s?.identity_status === 'VERIFIED' ? s : undefined;
+    });
+    expect(verified.full_name).toBe(child!.fullName);
+    // First the typo was asked about and refused (its digest kept, not the name), then the school's name.
+    const checks = await hub.ctx.sql.query<{ status: string; mismatched_fields: string[]; rejected: Record<string, string> | null }>(
+      `SELECT status, mismatched_fields, rejected FROM identity_check WHERE child_id = $1 AND kind = 'RECONCILE' ORDER BY id`, [verified.id]);
+    expect(checks.map((c) => c.status)).toEqual(['MISMATCH', 'VERIFIED']);
+    expect(checks[0]).toMatchObject({ mismatched_fields: ['HoVaTen'], rejected: { fullName: expect.stringMatching(/^[\w-]{43}$/) } });
+    expect(JSON.stringify(checks)).not.toContain(typo);
+    expect(checks[1]!.rejected).toBeNull();
+  });
+
   it('takes an abandoned child from no number to ISSUED', async () => {
     const [foundling] = truthChildren((c) => c.abandoned && c.identityNumber === null, 1);
     await hub.ctx.ingest.ingest([recordOf(foundling!, 'FOUND', { birthDateEstimated: true })]);

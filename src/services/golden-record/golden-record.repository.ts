@@ -3,6 +3,7 @@ import { copyBool, copyJson, copyNumber, copyRows, copyText } from '../../db/cop
 import { ConflictError } from '../../errors/index.js';
 import type { ChildValues, KnownMembership, KnownNumber, LinkedRecord, LockedChild, MembershipDates, NewIdentityNumber, NewMembership } from './recompute-plan.js';
 import { groupBy } from '../../util/group-by.js';
+import type { RejectedDigests, Refused } from '../identity/rejected-values.js';
 
 /**
  * Advisory-lock key space of golden-record recomputes (ingest's number locks use 7, reconciliation's 11): a
@@ -117,6 +118,25 @@ export class GoldenRecordRepository {
   async numbers(client: PoolClient, childIds: readonly string[]): Promise<Map<string, KnownNumber[]>> {
     const { rows } = await client.query<KnownNumber>({ name: 'golden_numbers', text: SELECT_NUMBERS, values: [childIds] });
     return groupBy(rows, (r) => r.childId);
+  }
+
+  /** Per child, per number: what the population database refused for that number (see rejected-values.ts). */
+  async refused(client: PoolClient, childIds: readonly string[]): Promise<Map<string, Map<string, Refused>>> {
+    const { rows } = await client.query<{ childId: string; number: string; rejected: RejectedDigests }>({
+      name: 'golden_refused',
+      text: `SELECT child_id AS "childId", number, rejected FROM identity_check WHERE child_id = ANY($1::text[]) AND rejected IS NOT NULL`,
+      values: [childIds],
+    });
+    const out = new Map<string, Map<string, { names: Set<string>; birthDates: Set<string> }>>();
+    for (const r of rows) {
+      let byNumber = out.get(r.childId);
+      if (!byNumber) out.set(r.childId, (byNumber = new Map()));
+      let refused = byNumber.get(r.number);
+      if (!refused) byNumber.set(r.number, (refused = { names: new Set(), birthDates: new Set() }));
+      if (r.rejected.fullName) refused.names.add(r.rejected.fullName);
+      if (r.rejected.birthDate) refused.birthDates.add(r.rejected.birthDate);
+    }
+    return out;
   }
 
   async memberships(client: PoolClient, childIds: readonly string[]): Promise<Map<string, KnownMembership[]>> {

@@ -46,9 +46,10 @@ export class GoldenRecordService {
       // A child without a row has no number history or memberships (both reference `child`): nothing to read.
       const numbers = active.length ? await this.repo.numbers(client, active) : new Map<string, KnownNumber[]>();
       const memberships = active.length ? await this.repo.memberships(client, active) : new Map<string, KnownMembership[]>();
+      const refused = active.length ? await this.repo.refused(client, active) : undefined;
 
       // Provenance says when each value was chosen; the rows' own timestamps are the transaction's time.
-      const plan = planRecompute({ ids, children, records, numbers, memberships }, this.clock());
+      const plan = planRecompute({ ids, children, records, numbers, memberships, refused }, this.clock());
       // Children first: the number history and memberships reference them.
       if (plan.created.length) await this.repo.insertChildren(client, plan.created);
       await this.repo.updateChildren(client, plan.updated);

@@ -4,6 +4,7 @@ import { newId } from '../../db/ids.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
 import { everIn, membershipsOf, type EvidencedMembership } from './group-memberships.js';
 import { computeGolden, type GoldenValues, type SurvivorshipInput } from './survivorship.js';
+import type { Refused } from '../identity/rejected-values.js';
 
 export interface RecomputeResult {
   /** Children whose golden record changed (version bumped) or was built for the first time (version 1). */
@@ -107,6 +108,8 @@ export interface RecomputeInputs {
   records: ReadonlyMap<string, LinkedRecord[]>;
   numbers: ReadonlyMap<string, KnownNumber[]>;
   memberships: ReadonlyMap<string, KnownMembership[]>;
+  /** Per child, per number: the values the population database refused for it (survivorship ranks them last). */
+  refused?: ReadonlyMap<string, ReadonlyMap<string, Refused>>;
 }
 
 /** What the registry is asked about: a change to any of these means the number must be checked again. */
@@ -140,7 +143,7 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
       continue;
     }
     const numbers = inputs.numbers.get(id) ?? [];
-    const golden = computeGolden(records, now);
+    const golden = computeGolden(records, now, inputs.refused?.get(id));
     // A personal identity number is the child's for life: once the registry has verified or issued one, a
     // source no longer giving any number (an export leaving the field empty) is no evidence against it. It
     // stays the child's number, with the status reached for it, and is not checked again for that alone; a

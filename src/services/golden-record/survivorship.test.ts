@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorCatalog } from '../../connectors/definition/connector-catalog.js';
+import { birthDateDigest, nameDigest } from '../identity/rejected-values.js';
 import { computeGolden, SOURCE_TRUST, STATES_BIRTH_DATE_ESTIMATE, type SurvivorshipInput } from './survivorship.js';
 
 const base: SurvivorshipInput = {
@@ -32,6 +33,23 @@ describe('survivorship', () => {
     expect(computeGolden([typo, again, school, register], now).fullName).toBe('Trần Minh Tiến');
     // Two sources disagreeing: diacritics, then trust, as before.
     expect(computeGolden([typo, register], now).fullName).toBe('Trần Minh Tiế');
+  });
+
+  it('ranks last, for the number chosen, a name or birth date the population database refused for it (QA: a typo stayed the name)', () => {
+    const number = '001215000123';
+    const typo = rec({ id: 'src_H', sourceSystem: 'health-station', fullName: 'Nguyễn Vnă An', nameFolded: 'nguyen vna an', identityNumber: number, birthDate: '2012-12-08', birthDatePrecision: 'DAY' });
+    const school = rec({ id: 'src_S', sourceSystem: 'school', fullName: 'Nguyễn Văn An', nameFolded: 'nguyen van an', identityNumber: number, birthDate: '2012-08-12', birthDatePrecision: 'DAY' });
+    expect(computeGolden([typo, school], now)).toMatchObject({ fullName: 'Nguyễn Vnă An', birthDate: '2012-12-08' });
+    const refusedName = new Map([[number, { names: new Set([nameDigest('NGUYEN VNA AN')]), birthDates: new Set<string>() }]]);
+    expect(computeGolden([typo, school], now, refusedName)).toMatchObject({ fullName: 'Nguyễn Văn An', birthDate: '2012-12-08' });
+    const refusedBoth = new Map([[number, { names: new Set([nameDigest('Nguyễn Vnă An')]), birthDates: new Set([birthDateDigest('2012-12-08', 'DAY')]) }]]);
+    const g = computeGolden([typo, school], now, refusedBoth);
+    expect(g).toMatchObject({ fullName: 'Nguyễn Văn An', birthDate: '2012-08-12' });
+    expect(g.provenance.birthDate?.sourceRecordId).toBe('src_S');
+    // Refused for another number: no bearing. Every candidate refused: the usual order.
+    expect(computeGolden([typo, school], now, new Map([['001215000999', refusedBoth.get(number)!]]))).toMatchObject({ fullName: 'Nguyễn Vnă An' });
+    const all = new Map([[number, { names: new Set([nameDigest('Nguyễn Vnă An'), nameDigest('Nguyễn Văn An')]), birthDates: new Set<string>() }]]);
+    expect(computeGolden([typo, school], now, all)).toMatchObject({ fullName: 'Nguyễn Vnă An' });
   });
 
   it('takes the most precise birth date, then the most trusted source', () => {

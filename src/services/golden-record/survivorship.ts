@@ -1,6 +1,7 @@
 import type { FieldProvenance, GoldenField, IdentityStatus } from '../../db/entities/child.entity.js';
 import type { CommuneCodeSet, DatePrecision, GroupClause, GroupEvidenceInput, Sex, SourceSystem } from '../../domain/source-record-input.js';
 import { childhoodEndedOn, hanoiDate } from '../../domain/child-age.js';
+import { birthDateDigest, nameDigest, type Refused } from '../identity/rejected-values.js';
 import { currentGroupClauses } from './group-memberships.js';
 
 /** The fields of a source record survivorship reads. */
@@ -117,8 +118,12 @@ function compareRanks(a: number[], b: number[]): number {
  * the source record that supplied it. `now` stamps the provenance and is the day the child's age is judged
  * on (their groups end at 16). Pure and deterministic (records are ranked, never order-dependent
  * beyond an id tie-break), so recomputing twice gives the same answer.
+ *
+ * `refused`, by number: the names and birth dates the population database said do not belong to that number
+ * (see rejected-values.ts). For the number chosen, a value it refused ranks below every other, so another
+ * source's value is asked about next; when all were refused, the usual order decides.
  */
-export function computeGolden(records: SurvivorshipInput[], now: Date = new Date()): GoldenValues {
+export function computeGolden(records: SurvivorshipInput[], now: Date = new Date(), refused?: ReadonlyMap<string, Refused>): GoldenValues {
   // Runs once per child the golden-record stage builds: a single record needs no sorting, and every field
   // chosen in one run shares one timestamp string.
   const sorted = records.length > 1 ? [...records].sort(byId) : records;
@@ -132,23 +137,30 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
   // with diacritics over registry-style upper-case ASCII, then trust, then recency. QA: a health record's typo won
   // by trust over the school's and the register's agreeing spelling, and the registry then found the name wrong.
   // Sources, not records: two records of one source repeat its typo.
-  const named = sorted.filter((r) => r.fullName);
-  const agreeing = agreement(named, (r) => r.nameFolded ?? r.fullName!.toLowerCase());
-  const nameRec = best(named, (r) => [agreeing(r), hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
-  mark('fullName', nameRec);
-  const sexRec = best(sorted.filter((r) => r.sex), (r) => [trust(r), time(r)]);
-  mark('sex', sexRec);
-  const birth = chooseBirthDate(sorted);
-  const birthRec = birth?.record;
-  mark('birthDate', birthRec);
-  // Residence changes: the most recently observed commune wins, 2025 codes before legacy ones.
-  const communeRec = best(sorted.filter((r) => r.communeCode), (r) => [time(r), r.communeCodeSet === 'VN-2025' ? 1 : 0, trust(r)]);
-  mark('communeCode', communeRec);
   // Identity number: the one most sources agree on, then trust. Disagreement is kept in the number history.
   const votes = new Map<string, number>();
   for (const r of sorted) if (r.identityNumber) votes.set(r.identityNumber, (votes.get(r.identityNumber) ?? 0) + 1);
   const idRec = best(sorted.filter((r) => r.identityNumber), (r) => [votes.get(r.identityNumber!) ?? 0, trust(r), time(r)]);
   mark('identityNumber', idRec);
+  // What the registry refused for that number (rare: digests are made only then).
+  const against = idRec && refused?.size ? refused.get(idRec.identityNumber!) : undefined;
+  const nameAccepted = against?.names.size ? (r: SurvivorshipInput) => (against.names.has(nameDigest(r.fullName!)) ? 0 : 1) : () => 1;
+  const birthAccepted = against?.birthDates.size
+    ? (r: SurvivorshipInput) => (against.birthDates.has(birthDateDigest(r.birthDate!, r.birthDatePrecision)) ? 0 : 1)
+    : () => 1;
+
+  const named = sorted.filter((r) => r.fullName);
+  const agreeing = agreement(named, (r) => r.nameFolded ?? r.fullName!.toLowerCase());
+  const nameRec = best(named, (r) => [nameAccepted(r), agreeing(r), hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
+  mark('fullName', nameRec);
+  const sexRec = best(sorted.filter((r) => r.sex), (r) => [trust(r), time(r)]);
+  mark('sex', sexRec);
+  const birth = chooseBirthDate(sorted, birthAccepted);
+  const birthRec = birth?.record;
+  mark('birthDate', birthRec);
+  // Residence changes: the most recently observed commune wins, 2025 codes before legacy ones.
+  const communeRec = best(sorted.filter((r) => r.communeCode), (r) => [time(r), r.communeCodeSet === 'VN-2025' ? 1 : 0, trust(r)]);
+  mark('communeCode', communeRec);
   const childhoodEnded = childhoodEndedOn(birthRec?.birthDate ?? null, birthRec?.birthDatePrecision ?? null, hanoiDate(now));
 
   return {
@@ -177,7 +189,8 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
 /**
  * The birth date, whether it is an estimate, and the record credited with it.
  *
- * The date: the most precise (a day beats a month, a month a year), then the most trusted source (the
+ * The date: one the registry did not refuse for the number (`accepted`), then the most precise (a day beats a
+ * month, a month a year), then the most trusted source (the
  * civil-status register holds the legal date, the one the population database verifies a number against;
  * for an abandoned child, the date found), then, between sources of equal trust, a date its source states as
  * exact over one it marks estimated, then the most recently observed.
@@ -190,10 +203,10 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
  *
  * The record credited is the most trusted one giving the date (one whose flag agrees, then the latest).
  */
-function chooseBirthDate(records: SurvivorshipInput[]): { record: SurvivorshipInput; estimated: boolean } | undefined {
+function chooseBirthDate(records: SurvivorshipInput[], accepted: (r: SurvivorshipInput) => number): { record: SurvivorshipInput; estimated: boolean } | undefined {
   const dated = records.filter((r) => r.birthDate);
   const statesExact = (r: SurvivorshipInput) => statesEstimate(r) && !r.birthDateEstimated;
-  const chosen = best(dated, (r) => [precision(r), trust(r), statesExact(r) ? 1 : 0, time(r)]);
+  const chosen = best(dated, (r) => [accepted(r), precision(r), trust(r), statesExact(r) ? 1 : 0, time(r)]);
   if (!chosen) return undefined;
   const same = dated.filter((r) => r.birthDate === chosen.birthDate && precision(r) === precision(chosen));
   const judges = same.filter(statesEstimate);

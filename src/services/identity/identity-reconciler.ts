@@ -10,6 +10,7 @@ import { RateLimitedError } from '../../errors/index.js';
 import { admitRepeated } from '../../observability/log-throttle.js';
 import type { CallContext, PersonQuery, PopulationDbClient } from '../../population-db/population-db.client.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
+import { rejectedDigests, type RejectedDigests } from './rejected-values.js';
 
 /** Waits for a slot of the registry's quota, shared by every worker process. */
 export interface QuotaGate<P = unknown> {
@@ -107,6 +108,8 @@ interface PendingCheck {
   /** What the registry (or the structure) said, before conflict detection. */
   status: IdentityStatus;
   mismatched: string[];
+  /** Digests of the values sent that the registry refused (a MISMATCH): survivorship then tries another source's. */
+  rejected: RejectedDigests | null;
   findings: unknown[];
   requestId: string | null;
 }
@@ -204,7 +207,7 @@ export class IdentityReconciler {
           outcomes[index] = { kind: 'ALREADY_CHECKED', status: child.identity_status };
         } else if (!structure.wellFormed) {
           // A number that cannot exist is not sent: the structural findings are the evidence.
-          checks.push({ ...check, status: 'NOT_FOUND', mismatched: [], requestId: null });
+          checks.push({ ...check, status: 'NOT_FOUND', mismatched: [], rejected: null, requestId: null });
         } else if (!child.full_name || !child.birth_date) {
           outcomes[index] = { kind: 'INSUFFICIENT_DATA' };
         } else {
@@ -230,7 +233,10 @@ export class IdentityReconciler {
                 mismatched = abandoned ? o.fields.filter((f) => f !== 'NgayThangNamSinh' && f !== 'GioiTinh') : o.fields;
                 status = mismatched.length ? 'MISMATCH' : 'VERIFIED';
               }
-              checks.push({ ...check, status, mismatched, requestId: result.requestId });
+              const rejected = status === 'MISMATCH'
+                ? rejectedDigests(mismatched, { fullName: child.full_name, birthDate: child.birth_date, birthDatePrecision: child.birth_date_precision })
+                : null;
+              checks.push({ ...check, status, mismatched, rejected, requestId: result.requestId });
             },
             (error: unknown) => {
               outcomes[index] = { kind: 'FAILED', error };
@@ -318,11 +324,11 @@ export class IdentityReconciler {
       const newIds = new Map(numberless.map((id) => [id, newId('issuanceRequest')]));
       const res = await client.query<{ what: 'checked' | 'issuance'; child_id: string; issuance_id: string | null }>(
         `WITH r AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::boolean[], $14::text[])
-             AS r(child_id, job_key, number, status, mismatched, findings, request_id, current, inputs)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::boolean[], $14::text[], $16::jsonb[])
+             AS r(child_id, job_key, number, status, mismatched, findings, request_id, current, inputs, rejected)
          ), recorded AS (
-           INSERT INTO identity_check (child_id, job_key, kind, number, status, mismatched_fields, structural_findings, request_id, enqueued_at)
-           SELECT child_id, job_key, 'RECONCILE', number, status, mismatched::text[], findings, request_id, $9 FROM r
+           INSERT INTO identity_check (child_id, job_key, kind, number, status, mismatched_fields, structural_findings, request_id, enqueued_at, rejected)
+           SELECT child_id, job_key, 'RECONCILE', number, status, mismatched::text[], findings, request_id, $9, rejected FROM r
            ON CONFLICT (job_key) DO NOTHING
            RETURNING child_id
          ), cur AS (
@@ -376,8 +382,13 @@ export class IdentityReconciler {
           this.config.ISSUANCE_OVERDUE_DAYS,
           checks.map((c) => c.inputs),
           numberless.map((id) => newIds.get(id)!),
+          checks.map((c) => (c.rejected ? JSON.stringify(c.rejected) : null)),
         ]);
       const checked = new Set(res.rows.filter((r) => r.what === 'checked').map((r) => r.child_id));
+      // A value refused for the child's current number: its golden record is rebuilt, and another source's value,
+      // if one has another, is asked about next (the rebuild enqueues that check).
+      const refusedHere = checks.filter((c) => c.rejected && current.has(c.childId) && checked.has(c.childId)).map((c) => c.childId);
+      await writeOutbox(client, OUTBOX_TOPICS.goldenRecordRecompute, refusedHere);
       const issuance = new Map<string, { issuanceId: string | null; opened: boolean }>();
       for (const r of res.rows) {
         if (r.what === 'issuance') issuance.set(r.child_id, { issuanceId: r.issuance_id, opened: r.issuance_id !== null && r.issuance_id === newIds.get(r.child_id) });

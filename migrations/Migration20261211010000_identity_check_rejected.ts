@@ -1,0 +1,18 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * What the population database found not to belong to a number: for a MISMATCH, a digest of each value it
+ * refused (`{ "fullName": …, "birthDate": …, "sex": … }`, see `src/services/identity/rejected-values.ts`), so
+ * that survivorship prefers another source's value for that number over the one the registry refused (QA: a
+ * health station's typo stayed the child's name while the school's record held the name the registry knows).
+ * Digests, not the values: the child's row holds the values; this table need not hold a second copy.
+ */
+export class Migration20261211010000_identity_check_rejected extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`ALTER TABLE identity_check ADD COLUMN IF NOT EXISTS rejected jsonb;`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('ALTER TABLE identity_check DROP COLUMN IF EXISTS rejected;');
+  }
+}
