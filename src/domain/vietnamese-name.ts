@@ -144,6 +144,26 @@ export function normalizeName(s: string): string {
   return out;
 }
 
+/**
+ * A name as a carer, guardian or declarant is written, who may be a person or an institution: an institution's
+ * name ("Trung tâm Bảo trợ xã hội…", "Mái ấm…", "Chùa…", "UBND phường…") kept as written (NFC, single spaces),
+ * a person's in {@link normalizeName}'s canonical form (QA: the health stations' and schools' "Trung tâm Bảo trợ
+ * xã hội" became "Trung Tâm Bảo Trợ Xã Hội", so one facility had two spellings on one child).
+ */
+export function normalizePersonOrInstitution(s: string): string {
+  return isInstitutionName(s) ? s.normalize('NFC').replace(/\s+/g, ' ').trim() : normalizeName(s);
+}
+
+/** Whether a name starts as an institution's does (no Vietnamese personal name starts with these words). */
+export function isInstitutionName(s: string): boolean {
+  return INSTITUTION.test(s) || (NOT_NFC_HINT.test(s) && INSTITUTION.test(s.normalize('NFC')));
+}
+
+/** The first words of institutions' names (care facilities, religious houses, public bodies), any case, NFC. */
+const INSTITUTION = /^\s*(?:trung tâm|mái ấm|chùa|nhà (?:thờ|tình thương|nuôi dưỡng|mở|xã hội)|làng (?:trẻ|sos)|cơ sở|tu viện|thiền viện|tịnh (?:xá|thất)|niệm phật đường|giáo xứ|cô nhi viện|bệnh viện|ubnd|(?:ủy|uỷ) ban|hội)\s/iu;
+/** Combining marks: text that may be NFD. */
+const NOT_NFC_HINT = /[\u0300-\u036f]/;
+
 /** Whitespace (as `\s` has it) other than a plain space. */
 function isOddSpace(c: number): boolean {
   if (c < 0x1680) return c <= 13 || c === 0xa0;

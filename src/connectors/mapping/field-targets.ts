@@ -68,7 +68,7 @@ export const RECORD_FIELDS = {
   communeCode: t('commune', 'Commune of residence (mã xã): 2025 code, pre-2025 code or name; sets communeCodeSet.'),
   fatherName: t('name', 'Father (cha).'),
   motherName: t('name', 'Mother (mẹ).'),
-  carerName: t('name', 'Carer or guardian (người giám hộ / người chăm sóc); `parse: text` keeps an institution name as written.'),
+  carerName: t('name', 'Carer or guardian (người giám hộ / người chăm sóc): a person\'s name in canonical form; an institution\'s (Trung tâm…, Mái ấm…, Chùa…, UBND…) kept as written, as `parse: text` keeps any.'),
   identityNumber: t('identityNumber', 'Personal identification number (số định danh cá nhân): separators removed, never corrected.'),
   sourceUpdatedAt: t('datetime', 'When the source last changed the record (ISO date-time; a date means 00:00 Hà Nội time).'),
 } as const satisfies Record<string, FieldTarget>;

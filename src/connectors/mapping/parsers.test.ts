@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeName } from '../../domain/vietnamese-name.js';
+import { isInstitutionName, normalizeName } from '../../domain/vietnamese-name.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import { generateSourceRecords } from '../../sample/source-views.js';
 import { compileCommuneParser } from './parse-commune.js';
@@ -46,7 +46,17 @@ describe('parseName', () => {
     for (const { record } of generateSourceRecords({ seed: 8, count: 1500 })) {
       for (const v of Object.values(record.raw)) if (typeof v === 'string' && /\p{L}/u.test(v)) names.push(v);
     }
-    for (const name of names) expect(parseName(name) ?? '').toBe(normalizeName(name));
+    for (const name of names) if (!isInstitutionName(name)) expect(parseName(name) ?? '').toBe(normalizeName(name));
+  });
+  it('keeps a care facility\'s or another institution\'s name as written, not cased like a person\'s (QA)', () => {
+    expect(parseName('Trung tâm Bảo trợ xã hội  số 1 ')).toBe('Trung tâm Bảo trợ xã hội số 1');
+    expect(parseName('MÁI ẤM Hoa Hồng')).toBe('MÁI ẤM Hoa Hồng');
+    expect(parseName('Chùa Bồ Đề')).toBe('Chùa Bồ Đề');
+    expect(parseName('Uỷ ban nhân dân phường Bồ Đề')).toBe('Uỷ ban nhân dân phường Bồ Đề');
+    expect(parseName('trung tâm  nuôi dưỡng'.normalize('NFD'))).toBe('trung tâm nuôi dưỡng');
+    // A person's name, whatever its first letters: cased.
+    expect(parseName('TRUNG VĂN TÂM')).toBe('Trung Văn Tâm');
+    expect(parseName('hồ thị chùa')).toBe('Hồ Thị Chùa');
   });
 
   it('treats blank as absent and refuses non-text', () => {

@@ -1,6 +1,6 @@
 import { normalizeIdentityNumber } from '../../domain/identity-number.js';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
-import { normalizeName, splitFullName } from '../../domain/vietnamese-name.js';
+import { normalizeName, normalizePersonOrInstitution, splitFullName } from '../../domain/vietnamese-name.js';
 import type { Random } from '../random.js';
 import type { Variation } from '../variations.js';
 import { corruptDigit, formatNumber, givenNameFirst, otherHanoiCommune, stripDiacritics, swapDayMonth, toModernTones, typo } from '../variations.js';
@@ -113,7 +113,7 @@ export function mapName(raw: string | null | undefined): Pick<SourceRecordInput,
 
 /** A raw person name (parent, carer) as a mapping keeps it; null when blank. */
 export function mapPersonName(raw: string | null | undefined): string | null {
-  const name = normalizeName(raw ?? '');
+  const name = normalizePersonOrInstitution(raw ?? '');
   return name === '' ? null : name;
 }
 
