@@ -264,6 +264,18 @@ describe('connector definitions', () => {
       'records:', '  - externalId: { from: id }', '',
     ].join('\n'));
     expect(problemsOf(drops).problems).toEqual([expect.objectContaining({ path: 'removals', message: expect.stringContaining('only applies when kind is http') })]);
+    // Told with the definition's other problems, not once they are fixed (QA).
+    const many = writeDefinition('many', [
+      'name: many', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'titel: typo',
+      'file: { directory: /tmp, sheets: [{ sheet: A, recordType: childd }] }', 'removals: { maxShare: 0.1 }',
+      'records:', '  - externalId: { from: id }', '    fields: { sex: { value: Q } }', '',
+    ].join('\n'));
+    expect(problemsOf(many).problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
+      '5 titel: is not a known setting here (misspelt?)',
+      '6 file.sheets.0.recordType: has no mapping in records (record types: child)',
+      '7 removals: only applies when kind is http: a file drop is not known to hold every record of its source',
+      '10 records.0.fields.sex.value: "Q" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters)',
+    ]);
   });
 
   it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {

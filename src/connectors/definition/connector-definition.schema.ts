@@ -81,38 +81,61 @@ export const connectorDefinitionSchema = z
     records: recordMappingsSchema.describe('The record types the source delivers and how each maps onto the hub.'),
     removals: removalsSchema.optional(),
   })
-  .superRefine((def, ctx) => {
-    if (def.kind === 'http' && !def.http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'is required when kind is http' });
-    if (def.kind === 'file' && !def.file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required when kind is file' });
-    if (def.kind === 'http' && def.file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'only applies when kind is file' });
-    if (def.kind === 'file' && def.http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'only applies when kind is http' });
-    if (def.kind === 'file' && def.removals) {
-      ctx.addIssue({ code: 'custom', path: ['removals'], message: 'only applies when kind is http: a file drop is not known to hold every record of its source' });
-    }
-    if (def.kind === 'http' && def.http && !def.http.incremental && def.removals?.fullReadSchedule) {
-      ctx.addIssue({
-        code: 'custom', path: ['removals', 'fullReadSchedule'],
-        message: 'only applies with http.incremental: a connector without it reads the whole source at every sync (its `schedule`)',
-      });
-    }
-    const types = def.records.map((r) => r.recordType ?? 'child');
-    if (def.kind === 'http' && def.records.length !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['records'], message: 'an http connector has exactly one record type' });
-    }
-    const seen = new Set<string>();
-    def.records.forEach((r, i) => {
-      const key = `${r.recordType ?? 'child'}|${r.sheet ?? ''}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['records', i], message: 'repeats the record type and sheet of an earlier entry' });
-      seen.add(key);
+  // Run also when other parts of the definition are invalid (and so written defensively): `validate` tells every
+  // problem at once (QA: a sheet's record type without a mapping, or `removals` on a file connector, was told only
+  // once the other problems were fixed).
+  .superRefine((def, ctx) => definitionRules(def as unknown as LooseDefinition, ctx), { when: () => true });
+
+/** A definition as the rules below read it: possibly invalid anywhere else. */
+interface LooseDefinition {
+  kind?: unknown;
+  http?: { incremental?: unknown } | null;
+  file?: { sheets?: unknown } | null;
+  removals?: { fullReadSchedule?: unknown } | null;
+  records?: unknown;
+}
+
+/** The rules between a definition's parts (kind and its settings, record types and sheets). */
+function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
+  if (def === null || typeof def !== 'object') return;
+  const http = def.http && typeof def.http === 'object' ? def.http : null;
+  const file = def.file && typeof def.file === 'object' ? def.file : null;
+  const removals = def.removals && typeof def.removals === 'object' ? def.removals : null;
+  if (def.kind === 'http' && !http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'is required when kind is http' });
+  if (def.kind === 'file' && !file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required when kind is file' });
+  if (def.kind === 'http' && file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'only applies when kind is file' });
+  if (def.kind === 'file' && http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'only applies when kind is http' });
+  if (def.kind === 'file' && removals) {
+    ctx.addIssue({ code: 'custom', path: ['removals'], message: 'only applies when kind is http: a file drop is not known to hold every record of its source' });
+  }
+  if (def.kind === 'http' && http && !http.incremental && removals?.fullReadSchedule) {
+    ctx.addIssue({
+      code: 'custom', path: ['removals', 'fullReadSchedule'],
+      message: 'only applies with http.incremental: a connector without it reads the whole source at every sync (its `schedule`)',
     });
-    if (def.file?.sheets) {
-      def.file.sheets.forEach((s, i) => {
-        if (!def.records.some((r) => (r.recordType ?? 'child') === s.recordType)) {
-          ctx.addIssue({ code: 'custom', path: ['file', 'sheets', i, 'recordType'], message: `has no mapping in records (record types: ${[...new Set(types)].join(', ')})` });
-        }
-      });
-    }
+  }
+  if (!Array.isArray(def.records)) return;
+  const records = def.records.map((r) => (r && typeof r === 'object' ? (r as { recordType?: unknown; sheet?: unknown }) : {}));
+  const typeOf = (r: { recordType?: unknown }) => (typeof r.recordType === 'string' ? r.recordType : 'child');
+  const types = records.map(typeOf);
+  if (def.kind === 'http' && records.length !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['records'], message: 'an http connector has exactly one record type' });
+  }
+  const seen = new Set<string>();
+  records.forEach((r, i) => {
+    const key = `${typeOf(r)}|${typeof r.sheet === 'string' || typeof r.sheet === 'number' ? r.sheet : ''}`;
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['records', i], message: 'repeats the record type and sheet of an earlier entry' });
+    seen.add(key);
   });
+  if (file && Array.isArray(file.sheets)) {
+    file.sheets.forEach((s: unknown, i: number) => {
+      const type = s && typeof s === 'object' ? (s as { recordType?: unknown }).recordType : undefined;
+      if (typeof type === 'string' && !types.includes(type)) {
+        ctx.addIssue({ code: 'custom', path: ['file', 'sheets', i, 'recordType'], message: `has no mapping in records (record types: ${[...new Set(types)].join(', ')})` });
+      }
+    });
+  }
+}
 
 export type ConnectorDefinition = z.infer<typeof connectorDefinitionSchema>;
 export type ConnectorDefinitionInput = z.input<typeof connectorDefinitionSchema>;
