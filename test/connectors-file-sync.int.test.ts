@@ -170,6 +170,13 @@ describe('file connectors against their drops', () => {
       row({ 'Mã hồ sơ': 'KS-ONCE-2', 'Họ và tên': 'LE VAN BON' }), // the same row again: nothing to report
       '',
     ].join('\n'));
+    // A dry run tells what the sync will (QA: it showed both copies as records to store, with no word).
+    const dry = await ctx.connectors.dryRun('justice-register', { files: [file] });
+    expect(dry).toMatchObject({ fetched: 5, valid: 5, repeated: 2 });
+    expect(dry.warnings).toEqual([
+      'khai-sinh-repeated-id.csv row 4: the id of the record at khai-sinh-repeated-id.csv row 2 came again with other content: a sync keeps this later copy, flagged REPEATED_ID naming where it was',
+      'khai-sinh-repeated-id.csv row 6: the same record as khai-sinh-repeated-id.csv row 5 again: a sync stores it once',
+    ]);
     const run = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
     // The replaced copy counts as unchanged (never stored), and once as a repeated id; the same row twice does not.
     expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', fetched: 5, inserted: 3, unchanged: 2, rejected: 0, repeatedIds: 1 });

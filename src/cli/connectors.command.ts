@@ -149,7 +149,8 @@ export function connectorsCommand(): Command {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath), force: !!opts.force });
-        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid} would be stored, ${r.rejects.length} would be quarantined`);
+        const repeated = r.repeated ? ` (${r.repeated} repeated ${r.repeated === 1 ? 'id' : 'ids'}, stored once: see WARN)` : '';
+        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid - r.repeated} would be stored${repeated}, ${r.rejects.length} would be quarantined`);
         for (const w of r.warnings) out(`WARN ${w}`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.
         for (const rec of r.records) out(JSON.stringify(rec, null, 2));
