@@ -27,7 +27,7 @@ async function writeInspectionWorkbook(file: string): Promise<void> {
   children.addRow(['BIÊN BẢN KIỂM TRA CƠ SỞ — DANH SÁCH TRẺ EM']);
   children.addRow(['Mã cơ sở', 'Họ và tên', 'Ngày sinh', 'Ngày tiếp nhận', 'Số tuổi', 'Ghi chú']);
   children.addRow(['CS-001', 'Nguyễn Văn An', new Date(Date.UTC(2015, 1, 1)), new Date(Date.UTC(2024, 10, 25)), 11, null]);
-  // A formula saved without its result (as programs that do not calculate write them), and an error cell.
+  // A formula saved without its result or with an empty one (absent: the two cannot be told apart), and an error cell.
   const rich = children.addRow(['CS-001', null, new Date(Date.UTC(2016, 6, 31)), { formula: 'TODAY()' }, { formula: '2026-2016', result: 10 }, { error: '#N/A' }]);
   rich.getCell(2).value = { richText: [{ text: 'Trần ' }, { font: { bold: true }, text: 'Thị Bình' }] };
   children.addRow([]); // an empty row in the middle
@@ -100,7 +100,7 @@ describe('FileReader (XLSX)', () => {
     });
     expect(data[0]!['Ngày sinh']).toBeInstanceOf(Date);
     // An error cell is not an empty one: kept, for a mapping that reads it to refuse (QA).
-    expect(data[1]).toEqual({ 'Mã cơ sở': 'CS-001', 'Họ và tên': 'Trần Thị Bình', 'Ngày sinh': new Date(Date.UTC(2016, 6, 31)), 'Số tuổi': 10, 'Ghi chú': new CellError('#N/A'), 'Ngày tiếp nhận': new CellError(null) });
+    expect(data[1]).toEqual({ 'Mã cơ sở': 'CS-001', 'Họ và tên': 'Trần Thị Bình', 'Ngày sinh': new Date(Date.UTC(2016, 6, 31)), 'Số tuổi': 10, 'Ghi chú': new CellError('#N/A') });
     expect(JSON.stringify(data[1]!['Ghi chú'])).toBe('{"cellError":"#N/A"}');
     expect(data[2]).toEqual({ 'Mã cơ sở': 'CS-002', 'Họ và tên': 'Lê Minh Châu', 'Ghi chú': 'hồ sơ' });
     expect(children!.records.map((r) => r.location)).toEqual([
@@ -162,6 +162,19 @@ describe('FileReader (XLSX)', () => {
       code: 'CONNECTOR_FILE_SHEET_NOT_FOUND',
       message: 'kiem-tra-2026.xlsx: no sheet "Trẻ  em 2026", number 5; the sheets present are "Trẻ em", "Cơ sở"',
     });
+  });
+
+  it('reads empty formula results as empty cells, and a row whose only values are those or error cells as an empty row (QA)', async () => {
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('Trẻ em');
+    sheet.addRow(['Mã cơ sở', 'Họ và tên', 'Tra cứu']);
+    sheet.addRow(['CS-001', { formula: 'TRIM("")', result: '' }, { error: '#N/A' }]);
+    sheet.addRow([{ formula: 'IF(A4="","",1)', result: '' }, null, { error: '#N/A' }]);
+    await wb.xlsx.writeFile(path.join(dir, 'tra-cuu-2026.xlsx'));
+    const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'tra-cuu-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
+    const [batch] = await collect(read.read(null, {}));
+    expect(batch!.records.map((r) => r.data)).toEqual([{ 'Mã cơ sở': 'CS-001', 'Tra cứu': new CellError('#N/A') }]);
+    expect(batch!.rejects ?? []).toEqual([]);
   });
 
   it('refuses an empty or duplicated header in a sheet', async () => {

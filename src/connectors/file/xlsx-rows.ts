@@ -204,8 +204,11 @@ function workbookPartPath(target: string): string {
  *
  * Values: text as text (rich text joined), numbers as numbers, booleans, date-formatted cells as `Date`
  * (exceljs gives the wall-clock date and time as UTC), formulas as their cached result, hyperlinks as their
- * text; empty and blank cells are absent; an error cell (`#N/A`) or a formula saved without its result is a
- * {@link CellError}, which a mapping reading it refuses. Row numbers are the sheet's own.
+ * text; empty and blank cells are absent; an error cell (`#N/A` typed or pasted as a value) is a {@link CellError},
+ * which a mapping reading it refuses. A formula without a result, with an empty one or with an error one is
+ * absent: exceljs's streaming reader gives none of those results (QA: `=IF(A2="","",…)` filled down is common,
+ * and must stay empty), so they cannot be told apart here. A row whose only values are error cells is an empty
+ * row. Row numbers are the sheet's own.
  */
 export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> {
   let zip: WorkbookZip | undefined;
@@ -349,7 +352,7 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
       return;
     }
     data[header] = v;
-    any = true;
+    if (!(v instanceof CellError)) any = true;
   });
   if (stray !== undefined) {
     // The other cells are in their columns whatever the stray value is: they give the reject its id.
@@ -395,7 +398,6 @@ function plain(v: unknown, numFmt: string | undefined, date1904: boolean): CellV
     }
     if ('formula' in o || 'sharedFormula' in o) {
       const result = o.result;
-      if (result === undefined) return new CellError(null);
       // The streaming reader gives a formula's result as a bare number even in a date-formatted cell.
       if (typeof result === 'number' && isDateFormat(numFmt)) return excelDate(result, date1904);
       return plain(result, undefined, date1904);
