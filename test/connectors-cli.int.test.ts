@@ -175,14 +175,30 @@ describe('childhub connectors CLI', () => {
       const followed = await runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
       expect(followed.stderr).toMatch(/still queued after 10 s: the request has not reached the job queue yet: is Redis up and taking writes, and a worker running \(it sends it\)\? Or use --in-process\./);
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`);
-      // Queued behind a sync that finished a moment before the check: told so, not sent looking for a worker (QA).
-      // (Its end is set ahead of now, so that a slow start of the CLI below cannot put it out of the window.)
+      // Queued behind a sync a worker finished a moment before the check (it went through the queue: its outbox
+      // message): told so, not sent looking for a worker (QA). (Its end is set ahead of now, so that a slow start of
+      // the CLI below cannot put it out of the window; the new request is marked sent, as a worker would send it.)
       await db.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, definition_hash, started_at, finished_at)
          SELECT 'run_JUSTFINISHED', id, 'CLI', 'SUCCEEDED', definition_hash, now(), now() + interval '60 seconds' FROM connector WHERE name = 'school'`,
       );
-      const behind = await runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
+      await db.query(`INSERT INTO outbox (topic, aggregate_id, relayed_at) VALUES ('connector.sync', 'run_JUSTFINISHED', now())`);
+      const behindRun = runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
+      for (let i = 0; i < 40; i++) {
+        await db.query(`UPDATE outbox SET relayed_at = now() WHERE topic = 'connector.sync' AND relayed_at IS NULL`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const behind = await behindRun;
       expect(behind.stderr).toContain('still queued after 10 s: it waited for the sync of school that has just finished (run run_JUSTFINISHED); it starts within seconds');
+      // The same sync run --in-process says nothing of workers: this one waits for one.
+      await db.query(`DELETE FROM outbox WHERE aggregate_id = 'run_JUSTFINISHED'`);
+      await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`);
+      const inProcessRun = runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
+      for (let i = 0; i < 40; i++) {
+        await db.query(`UPDATE outbox SET relayed_at = now() WHERE topic = 'connector.sync' AND relayed_at IS NULL`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect((await inProcessRun).stderr).toContain('still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.');
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED' OR id = 'run_JUSTFINISHED'`);
     } finally {
       await db.end();

@@ -226,24 +226,32 @@ export function connectorsCommand(): Command {
             warned = true;
             // One sync per connector: a run queued behind a running one waits for it (its job looks again every few seconds).
             // Also one that has just finished: this run starts at its job's next look (QA: a run queued behind a
-            // sync that ended a moment before the check was told to look for a worker).
-            const running = await b.ctx.sql.one<{ id: string; finished: boolean }>(
-              `SELECT r.id, r.status <> 'RUNNING' AS finished FROM connector_run r JOIN connector c ON c.id = r.connector_id
+            // sync that ended a moment before the check was told to look for a worker). A run that went through the
+            // queue (it has an outbox message) was a worker's, so a worker is there; one run `--in-process` says
+            // nothing of workers (QA re-check: "starts within seconds" was said with none running).
+            const other = await b.ctx.sql.one<{ id: string; finished: boolean; queued: boolean }>(
+              `SELECT r.id, r.status <> 'RUNNING' AS finished,
+                      EXISTS (SELECT 1 FROM outbox o WHERE o.topic = $3 AND o.aggregate_id = r.id) AS queued
+                 FROM connector_run r JOIN connector c ON c.id = r.connector_id
                 WHERE c.name = $1 AND r.id <> $2 AND (r.status = 'RUNNING' OR r.finished_at > now() - interval '15 seconds')
                 ORDER BY (r.status = 'RUNNING') DESC, r.finished_at DESC NULLS LAST LIMIT 1`,
-              [name, runId]);
+              [name, runId, OUTBOX_TOPICS.connectorSync]);
             // The request reaches the queue through the outbox: while Redis refuses it, no worker can have it (QA:
             // the worker was blamed).
-            const unsent = running ? null : await b.ctx.sql.one<{ last_error: string | null }>(
+            const unsent = await b.ctx.sql.one<{ last_error: string | null }>(
               `SELECT last_error FROM outbox WHERE topic = $1 AND aggregate_id = $2 AND relayed_at IS NULL LIMIT 1`,
               [OUTBOX_TOPICS.connectorSync, runId]);
-            process.stderr.write(running
-              ? running.finished
-                ? `still queued after 10 s: it waited for the sync of ${name} that has just finished (run ${running.id}); it starts within seconds (one sync per connector at a time).\n`
-                : `still queued after 10 s: a sync of ${name} is running (run ${running.id}); this one starts when it has finished (one sync per connector at a time).\n`
-              : unsent
+            const noWorker = 'is a worker running (`npm run worker`)? Or use --in-process';
+            process.stderr.write(
+              unsent
                 ? `still queued after 10 s: the request has not reached the job queue yet${unsent.last_error ? ' (Redis refused it; the worker\'s log says why)' : ''}: is Redis up and taking writes, and a worker running (it sends it)? Or use --in-process.\n`
-                : 'still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.\n');
+                : other && !other.finished
+                  ? other.queued
+                    ? `still queued after 10 s: a sync of ${name} is running (run ${other.id}); this one starts when it has finished (one sync per connector at a time).\n`
+                    : `still queued after 10 s: a sync of ${name} is running in another process (run ${other.id}, --in-process); a worker starts this one when it has finished: ${noWorker.replace('? Or use --in-process', '?')}\n`
+                  : other?.queued
+                    ? `still queued after 10 s: it waited for the sync of ${name} that has just finished (run ${other.id}); it starts within seconds (one sync per connector at a time).\n`
+                    : `still queued after 10 s: ${noWorker}.\n`);
           }
           if (r.status === 'RUNNING') progress({ ...r, repeatedIds: r.repeated_ids });
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
