@@ -276,6 +276,9 @@ describe('connector definitions', () => {
       '7 removals: only applies when kind is http: a file drop is not known to hold every record of its source',
       '10 records.0.fields.sex.value: "Q" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters)',
     ]);
+    // An entry that is no mapping at all is not counted as one (QA re-check: it was told a repeat of the next).
+    const odd = writeDefinition('odd', ['name: odd', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - 5', '  - externalId: { from: id }', ''].join('\n'));
+    expect(problemsOf(odd).problems.map((p) => p.path)).toEqual(['records.0']);
   });
 
   it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {

@@ -115,14 +115,16 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
     });
   }
   if (!Array.isArray(def.records)) return;
-  const records = def.records.map((r) => (r && typeof r === 'object' ? (r as { recordType?: unknown; sheet?: unknown }) : {}));
+  // Entries that are not mappings at all are the schema's problem alone (QA re-check: `[5, {…}]` was told a repeat).
+  const records = def.records.map((r) => (r && typeof r === 'object' && !Array.isArray(r) ? (r as { recordType?: unknown; sheet?: unknown }) : null));
   const typeOf = (r: { recordType?: unknown }) => (typeof r.recordType === 'string' ? r.recordType : 'child');
-  const types = records.map(typeOf);
+  const types = records.flatMap((r) => (r ? [typeOf(r)] : []));
   if (def.kind === 'http' && records.length !== 1) {
     ctx.addIssue({ code: 'custom', path: ['records'], message: 'an http connector has exactly one record type' });
   }
   const seen = new Set<string>();
   records.forEach((r, i) => {
+    if (!r) return;
     const key = `${typeOf(r)}|${typeof r.sheet === 'string' || typeof r.sheet === 'number' ? r.sheet : ''}`;
     if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['records', i], message: 'repeats the record type and sheet of an earlier entry' });
     seen.add(key);

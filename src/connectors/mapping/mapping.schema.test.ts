@@ -166,6 +166,12 @@ projections:
     expect(issues({ ...minimal, fields: { birthDate: { firstOf: ['a', { value: '01/02/2015' }], formats: ['yyyy'] } } })).toEqual([
       'fields.birthDate.firstOf.1.value: "01/02/2015" is not a value this field takes: expected yyyy or a date cell; got text of 10 characters (digits, \'/\')',
     ]);
+    // An element with its own parse reads its constant so (QA re-check: refused though the mapper takes it).
+    expect(issues({ ...minimal, fields: { birthDate: { firstOf: ['a', { value: '01/02/2015', parse: 'date', formats: ['dd/MM/yyyy'] }], formats: ['yyyy'] } } })).toEqual([]);
+    // A clause letter is lower-cased by the mapper, not trimmed.
+    expect(issues({ ...minimal, groups: [{ clause: { from: 'HC', map: { y: 'd ' } } }] })).toEqual([
+      'groups.0.clause.map.y: "d " is not a value this field takes: allowed a, b, c, d, đ, e, g, h, i, k, l, m, n, o',
+    ]);
   });
 
   it('knows the closed lists of values the store checks, field by field', () => {

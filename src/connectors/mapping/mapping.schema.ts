@@ -200,7 +200,9 @@ function checkConstants(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementC
   const as = outer ?? { kind: spec.parse ?? target.parse, spec };
   check(spec.value, [...path, 'value'], as);
   spec.firstOf?.forEach((element, i) => {
-    if (typeof element !== 'string') checkConstants(element, target, ctx, [...path, 'firstOf', i], as);
+    if (typeof element === 'string') return;
+    // An element with a parse of its own reads its constant so (then the value's reading takes what it gave).
+    checkConstants(element, target, ctx, [...path, 'firstOf', i], element.parse !== undefined && !hasTest(element) && element.map === undefined ? { kind: element.parse, spec: element } : as);
   });
 }
 
@@ -218,7 +220,8 @@ function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading
   }
   if (target.oneOf) {
     const text = String(v).trim();
-    if (!target.oneOf.includes(target.caseless ? text.normalize('NFC').toLowerCase() : text)) return `allowed ${target.oneOf.join(', ')}`;
+    // Compared as the mapper compares: a clause letter lower-cased, not trimmed (QA: "d " passed, then failed every record).
+    if (!target.oneOf.includes(target.caseless ? String(v).normalize('NFC').toLowerCase() : text)) return `allowed ${target.oneOf.join(', ')}`;
   }
   return null;
 }
