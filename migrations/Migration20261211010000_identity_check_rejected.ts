@@ -5,7 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * refused (`{ "fullName": …, "birthDate": …, "sex": … }`, see `src/services/identity/rejected-values.ts`), so
  * that survivorship prefers another source's value for that number over the one the registry refused (QA: a
  * health station's typo stayed the child's name while the school's record held the name the registry knows).
- * Digests, not the values: the child's row holds the values; this table need not hold a second copy.
+ * Digests, to compare values without a second copy of them; not a protection (a name or date can be recovered
+ * from its digest by trying candidates): the column is as sensitive as the child's row, which holds the values.
  */
 export class Migration20261211010000_identity_check_rejected extends Migration {
   override async up(): Promise<void> {

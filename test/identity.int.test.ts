@@ -80,6 +80,22 @@ describe('identity reconciliation against the population-database simulator', ()
     expect(checks[1]!.rejected).toBeNull();
   });
 
+  it('asks about each refused name once: when every source\'s name is refused, the last one asked about stays (QA re-check)', async () => {
+    const [child] = truthChildren((c) => !c.abandoned && c.identityNumber !== null && c.index > 150 && c.index < 200, 1);
+    await hub.ctx.ingest.ingest([
+      recordOf(child!, 'WRONG1', { fullName: `${child!.fullName}x` }),
+      recordOf(child!, 'WRONG2', { sourceSystem: 'school', fullName: `${child!.fullName}y` }),
+    ]);
+    const { id } = await waitFor('the child built', () => statusOf(`WRONG1-${child!.truthId}`));
+    const checks = () => hub.ctx.sql.query<{ status: string }>(`SELECT status FROM identity_check WHERE child_id = $1 AND kind = 'RECONCILE' ORDER BY id`, [id]);
+    await waitFor('both names refused', async () => ((await checks()).length >= 2 ? true : undefined));
+    // Give a flip back (and a third call) time to happen: the golden stage and reconciliation run within a second here.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await checks()).map((c) => c.status)).toEqual(['MISMATCH', 'MISMATCH']);
+    expect(await hub.ctx.sql.query(`SELECT count(*)::int AS n FROM registry_call WHERE child_id = $1`, [id])).toEqual([{ n: 2 }]);
+    expect(await hub.ctx.sql.one(`SELECT identity_status, full_name FROM child WHERE id = $1`, [id])).toEqual({ identity_status: 'MISMATCH', full_name: `${child!.fullName}y` });
+  });
+
   it('takes an abandoned child from no number to ISSUED', async () => {
     const [foundling] = truthChildren((c) => c.abandoned && c.identityNumber === null, 1);
     await hub.ctx.ingest.ingest([recordOf(foundling!, 'FOUND', { birthDateEstimated: true })]);

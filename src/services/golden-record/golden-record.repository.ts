@@ -120,21 +120,22 @@ export class GoldenRecordRepository {
     return groupBy(rows, (r) => r.childId);
   }
 
-  /** Per child, per number: what the population database refused for that number (see rejected-values.ts). */
+  /** Per child, per number: what the population database refused for that number, and when (see rejected-values.ts). */
   async refused(client: PoolClient, childIds: readonly string[]): Promise<Map<string, Map<string, Refused>>> {
-    const { rows } = await client.query<{ childId: string; number: string; rejected: RejectedDigests }>({
+    const { rows } = await client.query<{ childId: string; number: string; rejected: RejectedDigests; seq: string }>({
       name: 'golden_refused',
-      text: `SELECT child_id AS "childId", number, rejected FROM identity_check WHERE child_id = ANY($1::text[]) AND rejected IS NOT NULL`,
+      text: `SELECT child_id AS "childId", number, rejected, id AS seq FROM identity_check WHERE child_id = ANY($1::text[]) AND rejected IS NOT NULL ORDER BY id`,
       values: [childIds],
     });
-    const out = new Map<string, Map<string, { names: Set<string>; birthDates: Set<string> }>>();
+    const out = new Map<string, Map<string, { names: Map<string, number>; birthDates: Map<string, number> }>>();
     for (const r of rows) {
       let byNumber = out.get(r.childId);
       if (!byNumber) out.set(r.childId, (byNumber = new Map()));
       let refused = byNumber.get(r.number);
-      if (!refused) byNumber.set(r.number, (refused = { names: new Set(), birthDates: new Set() }));
-      if (r.rejected.fullName) refused.names.add(r.rejected.fullName);
-      if (r.rejected.birthDate) refused.birthDates.add(r.rejected.birthDate);
+      if (!refused) byNumber.set(r.number, (refused = { names: new Map(), birthDates: new Map() }));
+      // In check order: a value refused again keeps its latest refusal.
+      if (r.rejected.fullName) refused.names.set(r.rejected.fullName, Number(r.seq));
+      if (r.rejected.birthDate) refused.birthDates.set(r.rejected.birthDate, Number(r.seq));
     }
     return out;
   }

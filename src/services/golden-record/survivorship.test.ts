@@ -40,16 +40,16 @@ describe('survivorship', () => {
     const typo = rec({ id: 'src_H', sourceSystem: 'health-station', fullName: 'Nguyễn Vnă An', nameFolded: 'nguyen vna an', identityNumber: number, birthDate: '2012-12-08', birthDatePrecision: 'DAY' });
     const school = rec({ id: 'src_S', sourceSystem: 'school', fullName: 'Nguyễn Văn An', nameFolded: 'nguyen van an', identityNumber: number, birthDate: '2012-08-12', birthDatePrecision: 'DAY' });
     expect(computeGolden([typo, school], now)).toMatchObject({ fullName: 'Nguyễn Vnă An', birthDate: '2012-12-08' });
-    const refusedName = new Map([[number, { names: new Set([nameDigest('NGUYEN VNA AN')]), birthDates: new Set<string>() }]]);
+    const refusedName = new Map([[number, { names: new Map([[nameDigest('NGUYEN VNA AN'), 1]]), birthDates: new Map<string, number>() }]]);
     expect(computeGolden([typo, school], now, refusedName)).toMatchObject({ fullName: 'Nguyễn Văn An', birthDate: '2012-12-08' });
-    const refusedBoth = new Map([[number, { names: new Set([nameDigest('Nguyễn Vnă An')]), birthDates: new Set([birthDateDigest('2012-12-08', 'DAY')]) }]]);
+    const refusedBoth = new Map([[number, { names: new Map([[nameDigest('Nguyễn Vnă An'), 1]]), birthDates: new Map([[birthDateDigest('2012-12-08', 'DAY'), 1]]) }]]);
     const g = computeGolden([typo, school], now, refusedBoth);
     expect(g).toMatchObject({ fullName: 'Nguyễn Văn An', birthDate: '2012-08-12' });
     expect(g.provenance.birthDate?.sourceRecordId).toBe('src_S');
-    // Refused for another number: no bearing. Every candidate refused: the usual order.
+    // Refused for another number: no bearing. Every candidate refused: the one refused last stays (not asked again).
     expect(computeGolden([typo, school], now, new Map([['001215000999', refusedBoth.get(number)!]]))).toMatchObject({ fullName: 'Nguyễn Vnă An' });
-    const all = new Map([[number, { names: new Set([nameDigest('Nguyễn Vnă An'), nameDigest('Nguyễn Văn An')]), birthDates: new Set<string>() }]]);
-    expect(computeGolden([typo, school], now, all)).toMatchObject({ fullName: 'Nguyễn Vnă An' });
+    const all = new Map([[number, { names: new Map([[nameDigest('Nguyễn Vnă An'), 7], [nameDigest('Nguyễn Văn An'), 9]]), birthDates: new Map<string, number>() }]]);
+    expect(computeGolden([typo, school], now, all)).toMatchObject({ fullName: 'Nguyễn Văn An' });
   });
 
   it('takes the most precise birth date, then the most trusted source', () => {

@@ -72,6 +72,8 @@ export const STATES_BIRTH_DATE_ESTIMATE: ReadonlySet<string> = new Set(['justice
 const PRECISION_RANK: Record<DatePrecision, number> = { DAY: 3, MONTH: 2, YEAR: 1 };
 
 const trust = (r: SurvivorshipInput) => SOURCE_TRUST[r.sourceSystem] ?? 0;
+/** The rank of a value the registry has not refused: above every refusal's order. */
+const NOT_REFUSED = Number.MAX_SAFE_INTEGER;
 const precision = (r: SurvivorshipInput) => PRECISION_RANK[r.birthDatePrecision ?? 'DAY'];
 const statesEstimate = (r: SurvivorshipInput) => STATES_BIRTH_DATE_ESTIMATE.has(r.sourceSystem);
 const time = (r: SurvivorshipInput) => r.observedAt.getTime();
@@ -121,7 +123,7 @@ function compareRanks(a: number[], b: number[]): number {
  *
  * `refused`, by number: the names and birth dates the population database said do not belong to that number
  * (see rejected-values.ts). For the number chosen, a value it refused ranks below every other, so another
- * source's value is asked about next; when all were refused, the usual order decides.
+ * source's value is asked about next; when all were refused, the one refused last stays (nothing is asked again).
  */
 export function computeGolden(records: SurvivorshipInput[], now: Date = new Date(), refused?: ReadonlyMap<string, Refused>): GoldenValues {
   // Runs once per child the golden-record stage builds: a single record needs no sorting, and every field
@@ -142,12 +144,13 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
   for (const r of sorted) if (r.identityNumber) votes.set(r.identityNumber, (votes.get(r.identityNumber) ?? 0) + 1);
   const idRec = best(sorted.filter((r) => r.identityNumber), (r) => [votes.get(r.identityNumber!) ?? 0, trust(r), time(r)]);
   mark('identityNumber', idRec);
-  // What the registry refused for that number (rare: digests are made only then).
+  // What the registry refused for that number (rare: digests are made only then). A value not refused ranks
+  // first; of refused ones, the one refused last (the value the registry was last asked about stays).
   const against = idRec && refused?.size ? refused.get(idRec.identityNumber!) : undefined;
-  const nameAccepted = against?.names.size ? (r: SurvivorshipInput) => (against.names.has(nameDigest(r.fullName!)) ? 0 : 1) : () => 1;
+  const nameAccepted = against?.names.size ? (r: SurvivorshipInput) => against.names.get(nameDigest(r.fullName!)) ?? NOT_REFUSED : () => NOT_REFUSED;
   const birthAccepted = against?.birthDates.size
-    ? (r: SurvivorshipInput) => (against.birthDates.has(birthDateDigest(r.birthDate!, r.birthDatePrecision)) ? 0 : 1)
-    : () => 1;
+    ? (r: SurvivorshipInput) => against.birthDates.get(birthDateDigest(r.birthDate!, r.birthDatePrecision)) ?? NOT_REFUSED
+    : () => NOT_REFUSED;
 
   const named = sorted.filter((r) => r.fullName);
   const agreeing = agreement(named, (r) => r.nameFolded ?? r.fullName!.toLowerCase());

@@ -6,11 +6,12 @@ import { foldName } from '../../domain/vietnamese-name.js';
  * number does not match (`TruongKhongKhop`), the check records a digest of each refused value, and survivorship
  * then prefers, for that number, another source's value over one the registry refused (QA: a health station's
  * typo stayed the child's name, labelled MISMATCH, while the school's record held the name the registry knows).
- * The next check asks with the new value; when every candidate has been refused, survivorship's own order
- * decides again and nothing is asked twice for nothing.
+ * The next check asks with the new value; when every candidate has been refused, the one refused last stays, so
+ * nothing is asked again.
  *
- * Digests, not values: the child's row holds the values, and the check history needs no second copy. Names
- * are compared folded (case, marks and spacing aside), as the registry compares them.
+ * Digests, to compare values without a second copy of them: they are not a protection (a name or a date can be
+ * recovered from its digest by trying candidates), so the column is as sensitive as the child's row, which holds
+ * the values. Names are compared folded (case, marks and spacing aside), as the registry compares them.
  */
 export interface RejectedDigests {
   fullName?: string;
@@ -42,8 +43,12 @@ export function rejectedDigests(
   return out.fullName || out.birthDate ? out : null;
 }
 
-/** What the registry refused for one number, over all its checks. */
+/**
+ * What the registry refused for one number, over all its checks: each digest with when it was last refused (the
+ * check's order). Of values all refused, the one refused last stays the child's: it is the one the registry was
+ * last asked about, so the record does not flip back to an earlier one and ask again (QA re-check).
+ */
 export interface Refused {
-  names: ReadonlySet<string>;
-  birthDates: ReadonlySet<string>;
+  names: ReadonlyMap<string, number>;
+  birthDates: ReadonlyMap<string, number>;
 }
