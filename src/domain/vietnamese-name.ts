@@ -159,8 +159,17 @@ export function isInstitutionName(s: string): boolean {
   return INSTITUTION.test(s) || (NOT_NFC_HINT.test(s) && INSTITUTION.test(s.normalize('NFC')));
 }
 
-/** The first words of institutions' names (care facilities, religious houses, public bodies), any case, NFC. */
-const INSTITUTION = /^\s*(?:trung tâm|mái ấm|chùa|nhà (?:thờ|tình thương|nuôi dưỡng|mở|xã hội)|làng (?:trẻ|sos)|cơ sở|tu viện|thiền viện|tịnh (?:xá|thất)|niệm phật đường|giáo xứ|cô nhi viện|bệnh viện|ubnd|(?:ủy|uỷ) ban|hội)\s/iu;
+/**
+ * The first words of institutions' names (care facilities, religious houses, public bodies), any case, NFC, also
+ * written without diacritics as registers do (`TRUNG TAM NUOI DUONG`, `CHUA PHUC TAM`: QA re-check). `Mai Am` is
+ * left out: Mai is a family name.
+ */
+const INSTITUTION = new RegExp(
+  '^\\s*(?:trung t[âa]m|mái ấm|ch[ùu]a|nh[àa] (?:th[ờo]|t[ìi]nh th[ươu][ơo]ng|nu[ôo]i d[ưu][ỡo]ng|m[ởo]|x[ãa] h[ộo]i)|l[àa]ng (?:tr[ẻe]|sos)|' +
+    'c[ơo] s[ởo]|tu vi[ệe]n|thi[ềe]n vi[ệe]n|t[ịi]nh (?:x[áa]|th[ấa]t)|ni[ệe]m ph[ậa]t [đd][ưu][ờo]ng|gi[áa]o x[ứu]|c[ôo] nhi vi[ệe]n|' +
+    'b[ệe]nh vi[ệe]n|ubnd|(?:ủy|uỷ|uy) ban|h[ộo]i)\\s',
+  'iu',
+);
 /** Combining marks: text that may be NFD. */
 const NOT_NFC_HINT = /[\u0300-\u036f]/;
 

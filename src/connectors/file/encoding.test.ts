@@ -63,6 +63,8 @@ describe('detectEncoding', () => {
     expect(e.code).toBe('CONNECTOR_FILE_ENCODING');
     expect(e.message).toMatch(/^f\.csv: the connector is set to UTF-16 LE but the file is not UTF-16 LE: .*\(it looks like UTF-8 or an 8-bit encoding\)/);
     expect(failure(() => detectEncoding(utf16be('Mã sổ,Số TT\r\n'), 'utf-16le', 'f.csv')).message).toMatch(/it looks like UTF-16 BE/);
+    // Mostly Vietnamese letters (few zero bytes): still told by where its zero bytes are.
+    expect(failure(() => detectEncoding(utf16le('Họ tên,Ngày sinh,Giới tính,Số định danh cá nhân\r\n'), 'utf-16be', 'f.csv')).message).toMatch(/it looks like UTF-16 LE/);
   });
 });
 

@@ -51,7 +51,9 @@ export function detectEncoding(head: Uint8Array, setting: EncodingSetting, fileN
     // row was then reported as missing its columns (QA). A UTF-16 text has a zero byte in every code unit of
     // the ASCII range (commas, digits, Latin letters, line ends); a file with none in its first bytes is not one.
     if (!bom && setting !== 'utf-8' && !hasAsciiUnit(head, setting)) {
-      const looks = utf16Pattern(head);
+      // Zero bytes in the other byte order's places: UTF-16 of the other order, even with few ASCII characters (QA re-check).
+      const other = setting === 'utf-16le' ? 'utf-16be' : 'utf-16le';
+      const looks = utf16Pattern(head) ?? (hasAsciiUnit(head, other) ? other : null);
       throw new FileEncodingError(
         `${fileName}: the connector is set to ${label(setting)} but the file is not ${label(setting)}: its first ${Math.min(head.length, ENCODING_SNIFF_BYTES)} bytes ` +
           `have none of the zero bytes ${label(setting)} writes in every comma, digit and Latin letter ` +

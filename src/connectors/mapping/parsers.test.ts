@@ -54,9 +54,15 @@ describe('parseName', () => {
     expect(parseName('Chùa Bồ Đề')).toBe('Chùa Bồ Đề');
     expect(parseName('Uỷ ban nhân dân phường Bồ Đề')).toBe('Uỷ ban nhân dân phường Bồ Đề');
     expect(parseName('trung tâm  nuôi dưỡng'.normalize('NFD'))).toBe('trung tâm nuôi dưỡng');
-    // A person's name, whatever its first letters: cased.
+    // Also as registers write them, without diacritics (QA re-check).
+    expect(parseName('TRUNG TAM NUOI DUONG TRE EM')).toBe('TRUNG TAM NUOI DUONG TRE EM');
+    expect(parseName('CHUA PHUC TAM')).toBe('CHUA PHUC TAM');
+    expect(parseName('NIEM PHAT DUONG AN LAC')).toBe('NIEM PHAT DUONG AN LAC');
+    // A person's name, whatever its first letters: cased (Mai is a family name: "Mai Âm" is not "Mái ấm").
     expect(parseName('TRUNG VĂN TÂM')).toBe('Trung Văn Tâm');
     expect(parseName('hồ thị chùa')).toBe('Hồ Thị Chùa');
+    expect(parseName('MAI AM HOA')).toBe('Mai Am Hoa');
+    expect(parseName('CHU VAN AN')).toBe('Chu Van An');
   });
 
   it('treats blank as absent and refuses non-text', () => {
