@@ -219,9 +219,10 @@ function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading
     if (read instanceof ParseFailure) return read.message;
   }
   if (target.oneOf) {
-    const text = String(v).trim();
-    // Compared as the mapper compares: a clause letter lower-cased, not trimmed (QA: "d " passed, then failed every record).
-    if (!target.oneOf.includes(target.caseless ? String(v).normalize('NFC').toLowerCase() : text)) return `allowed ${target.oneOf.join(', ')}`;
+    // Compared as the mapper compares: text trimmed, a clause letter lower-cased and not trimmed (QA: "d " passed,
+    // then failed every record).
+    const key = target.caseless ? String(v).normalize('NFC').toLowerCase() : String(v).trim();
+    if (!target.oneOf.includes(key)) return `allowed ${target.oneOf.join(', ')}`;
   }
   return null;
 }

@@ -135,10 +135,6 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     if (r) provenance[field] = { sourceRecordId: r.id, sourceSystem: r.sourceSystem, chosenAt };
   };
 
-  // Names: the name the most sources agree on, letter for letter (folded: case and marks aside), then a spelling
-  // with diacritics over registry-style upper-case ASCII, then trust, then recency. QA: a health record's typo won
-  // by trust over the school's and the register's agreeing spelling, and the registry then found the name wrong.
-  // Sources, not records: two records of one source repeat its typo.
   // Identity number: the one most sources agree on, then trust. Disagreement is kept in the number history.
   const votes = new Map<string, number>();
   for (const r of sorted) if (r.identityNumber) votes.set(r.identityNumber, (votes.get(r.identityNumber) ?? 0) + 1);
@@ -152,6 +148,10 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     ? (r: SurvivorshipInput) => against.birthDates.get(birthDateDigest(r.birthDate!, r.birthDatePrecision)) ?? NOT_REFUSED
     : () => NOT_REFUSED;
 
+  // Names: one the registry has not refused (above), then the name the most sources agree on, letter for letter (folded: case and marks aside), then a spelling
+  // with diacritics over registry-style upper-case ASCII, then trust, then recency. QA: a health record's typo won
+  // by trust over the school's and the register's agreeing spelling, and the registry then found the name wrong.
+  // Sources, not records: two records of one source repeat its typo.
   const named = sorted.filter((r) => r.fullName);
   const agreeing = agreement(named, (r) => r.nameFolded ?? r.fullName!.toLowerCase());
   const nameRec = best(named, (r) => [nameAccepted(r), agreeing(r), hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
