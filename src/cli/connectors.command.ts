@@ -241,17 +241,17 @@ export function connectorsCommand(): Command {
             const unsent = await b.ctx.sql.one<{ last_error: string | null }>(
               `SELECT last_error FROM outbox WHERE topic = $1 AND aggregate_id = $2 AND relayed_at IS NULL LIMIT 1`,
               [OUTBOX_TOPICS.connectorSync, runId]);
-            const noWorker = 'is a worker running (`npm run worker`)? Or use --in-process';
+            const noWorker = 'is a worker running (`npm run worker`)?';
             process.stderr.write(
               unsent
                 ? `still queued after 10 s: the request has not reached the job queue yet${unsent.last_error ? ' (Redis refused it; the worker\'s log says why)' : ''}: is Redis up and taking writes, and a worker running (it sends it)? Or use --in-process.\n`
                 : other && !other.finished
                   ? other.queued
                     ? `still queued after 10 s: a sync of ${name} is running (run ${other.id}); this one starts when it has finished (one sync per connector at a time).\n`
-                    : `still queued after 10 s: a sync of ${name} is running in another process (run ${other.id}, --in-process); a worker starts this one when it has finished: ${noWorker.replace('? Or use --in-process', '?')}\n`
+                    : `still queued after 10 s: a sync of ${name} is running in another process (run ${other.id}, --in-process); a worker starts this one when it has finished: ${noWorker}\n`
                   : other?.queued
                     ? `still queued after 10 s: it waited for the sync of ${name} that has just finished (run ${other.id}); it starts within seconds (one sync per connector at a time).\n`
-                    : `still queued after 10 s: ${noWorker}.\n`);
+                    : `still queued after 10 s: ${noWorker} Or use --in-process.\n`);
           }
           if (r.status === 'RUNNING') progress({ ...r, repeatedIds: r.repeated_ids });
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
