@@ -13,7 +13,9 @@ import {
   VACCINATION_STATUSES,
 } from '../../services/projections/projection-tables.js';
 import type { Projections, ProjectionKind } from '../types.js';
+import type { z } from 'zod';
 import { GROUP_CLAUSES } from '../../domain/source-record-input.js';
+import { GROUP_EVIDENCE_FIELDS, sourceRecordInputSchema } from '../../services/ingest/source-record.validator.js';
 
 export const PARSE_KINDS = ['text', 'name', 'sex', 'date', 'datetime', 'commune', 'identityNumber', 'integer', 'boolean'] as const;
 export type ParseKind = (typeof PARSE_KINDS)[number];
@@ -34,6 +36,11 @@ export interface FieldTarget {
   oneOf?: readonly string[];
   /** {@link oneOf} compared with the value lower-cased (NFC), as the mapper compares it. */
   caseless?: boolean;
+  /**
+   * The store's check of the field's value (its length, a birth date not in the future), where the store has
+   * one beyond the parse: a constant a mapping gives for the field must pass it, as every record's value must.
+   */
+  store?: z.ZodType;
   description: string;
 }
 
@@ -56,20 +63,23 @@ const ALLOWED: Record<ParseKind, readonly ParseKind[]> = {
   boolean: ['boolean'],
 };
 
+/** The store's checks of a child record's fields. */
+const STORE = sourceRecordInputSchema.shape;
+
 /** The fields of a child record a mapping may set (SourceRecordInput; precision and code set are derived). */
 export const RECORD_FIELDS = {
-  fullName: t('name', 'Full name (họ và tên); canonical form by default. Not split here: ingest splits it.'),
-  familyName: t('name', 'Family name (họ), when the source keeps it apart.'),
-  middleName: t('name', 'Middle name (chữ đệm), when the source keeps it apart.'),
-  givenName: t('name', 'Given name (tên), when the source keeps it apart.'),
+  fullName: t('name', 'Full name (họ và tên); canonical form by default. Not split here: ingest splits it.', { store: STORE.fullName }),
+  familyName: t('name', 'Family name (họ), when the source keeps it apart.', { store: STORE.familyName }),
+  middleName: t('name', 'Middle name (chữ đệm), when the source keeps it apart.', { store: STORE.middleName }),
+  givenName: t('name', 'Given name (tên), when the source keeps it apart.', { store: STORE.givenName }),
   sex: t('sex', 'Sex: Nam/Nữ, 1/2, M/F, male/female → MALE/FEMALE.'),
-  birthDate: t('date', 'Birth date (ngày sinh); its precision (DAY/MONTH/YEAR) becomes birthDatePrecision.'),
+  birthDate: t('date', 'Birth date (ngày sinh); its precision (DAY/MONTH/YEAR) becomes birthDatePrecision.', { store: STORE.birthDate }),
   birthDateEstimated: t('boolean', 'Whether the birth date is estimated (e.g. an abandoned child). @defaultValue false'),
   communeCode: t('commune', 'Commune of residence (mã xã): 2025 code, pre-2025 code or name; sets communeCodeSet.'),
-  fatherName: t('name', 'Father (cha).'),
-  motherName: t('name', 'Mother (mẹ).'),
-  carerName: t('name', 'Carer or guardian (người giám hộ / người chăm sóc): a person\'s name in canonical form; an institution\'s (Trung tâm…, Mái ấm…, Chùa…, UBND…) kept as written, as `parse: text` keeps any.'),
-  identityNumber: t('identityNumber', 'Personal identification number (số định danh cá nhân): separators removed, never corrected.'),
+  fatherName: t('name', 'Father (cha).', { store: STORE.fatherName }),
+  motherName: t('name', 'Mother (mẹ).', { store: STORE.motherName }),
+  carerName: t('name', 'Carer or guardian (người giám hộ / người chăm sóc): a person\'s name in canonical form; an institution\'s (Trung tâm…, Mái ấm…, Chùa…, UBND…) kept as written, as `parse: text` keeps any.', { store: STORE.carerName }),
+  identityNumber: t('identityNumber', 'Personal identification number (số định danh cá nhân): separators removed, never corrected.', { store: STORE.identityNumber }),
   sourceUpdatedAt: t('datetime', 'When the source last changed the record (ISO date-time; a date means 00:00 Hà Nội time).'),
 } as const satisfies Record<string, FieldTarget>;
 export type RecordFieldName = keyof typeof RECORD_FIELDS;
@@ -166,12 +176,12 @@ export const PROJECTION_FIELDS: ProjectionFieldTable = {
 };
 
 /** The record's id in its source: text (a number is stringified). */
-export const EXTERNAL_ID_TARGET: FieldTarget = t('text', 'The record id in its source system.');
+export const EXTERNAL_ID_TARGET: FieldTarget = t('text', 'The record id in its source system.', { store: STORE.externalId });
 
 /** The targets of group evidence parts. */
 export const GROUP_TARGETS = {
   clause: t('text', 'Clause letter of Art. 10, Law on Children 2016 (a, b, c, d, đ, e, g, h, i, k, l, m, n, o).', { oneOf: GROUP_CLAUSES, caseless: true }),
-  subType: t('text', 'Sub-type per Decree 56/2017, a free-text code (at most 50 characters).'),
+  subType: t('text', 'Sub-type per Decree 56/2017, a free-text code (at most 50 characters).', { store: GROUP_EVIDENCE_FIELDS.subType }),
   since: t('date', 'ISO date the membership started.'),
   until: t(
     'date',

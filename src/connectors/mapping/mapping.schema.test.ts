@@ -174,6 +174,28 @@ projections:
     ]);
   });
 
+  it('refuses a constant the store would refuse or flag in every record: too long, a birth date to come, a commune the lists do not know (QA)', () => {
+    const long = (n: number) => 'Nguyễn Văn ' + 'a'.repeat(n);
+    expect(issues({
+      ...minimal,
+      fields: { fullName: { value: long(200) }, birthDate: { value: '2090' }, communeCode: { value: 'Xã Không Có' } },
+      groups: [{ clause: 'a', subType: { value: 'x'.repeat(51) } }],
+    })).toEqual([
+      expect.stringMatching(/^fields\.fullName\.value: ".*" is not a value this field takes: Too big: expected string to have <=200 characters$/),
+      'fields.birthDate.value: "2090" is not a value this field takes: is after today (a birth date cannot be in the future)',
+      expect.stringMatching(/^fields\.communeCode\.value: "Xã Không Có" is not a value this field takes: .*\(every record would be flagged COMMUNE_UNRESOLVED\)$/),
+      expect.stringMatching(/^groups\.0\.subType\.value: "x+" is not a value this field takes: Too big: expected string to have <=50 characters$/),
+    ]);
+    // At the limits, and a commune the 2025 list knows, or a pre-2025 code it maps.
+    expect(issues({
+      ...minimal,
+      fields: { fullName: { value: long(189) }, birthDate: { value: '2015' }, communeCode: { value: '00004' } },
+      groups: [{ clause: 'a', subType: { value: 'x'.repeat(50) } }],
+    })).toEqual([]);
+    // A clause letter written in capitals, as the mapper takes it.
+    expect(issues({ ...minimal, groups: [{ clause: 'D' }, { clause: 'Đ' }] })).toEqual([]);
+  });
+
   it('knows the closed lists of values the store checks, field by field', () => {
     for (const table of [...RECORD_PROJECTION_TABLES, FACILITY_TABLE, INSPECTION_TABLE]) {
       const targets = PROJECTION_FIELDS[table.kind] as Record<string, FieldTarget>;

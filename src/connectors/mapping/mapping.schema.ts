@@ -22,6 +22,7 @@ import {
 } from './field-targets.js';
 import { DATE_FORMATS, type DateFormat } from './parse-date.js';
 import { ParseFailure } from './parse-failure.js';
+import { CommuneValue, IsoDate } from './parsed-values.js';
 import { compileParser } from './value-compiler.js';
 
 /** A constant a mapping can give or compare with. */
@@ -214,9 +215,13 @@ interface Reading {
 
 /** Why constant `v`, so read, can never be the field's value; null when it can. */
 function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading): string | null {
-  if (kind !== 'text') {
-    const read = compileParser(kind, spec)(v);
-    if (read instanceof ParseFailure) return read.message;
+  const read = compileParser(kind, spec)(v);
+  if (read instanceof ParseFailure) return read.message;
+  // Kept as given, flagged: every record would carry the flag (QA: a commune name the list does not know).
+  if (read instanceof CommuneValue && read.unresolved !== null) return `${read.unresolved} (every record would be flagged ${read.flag})`;
+  if (target.store && read !== undefined) {
+    const stored = target.store.safeParse(read instanceof IsoDate ? read.iso : read);
+    if (!stored.success) return stored.error.issues.map((i) => i.message).join('; ');
   }
   if (target.oneOf) {
     // Compared as the mapper compares: text trimmed, a clause letter lower-cased and not trimmed (QA: "d " passed,
@@ -238,7 +243,8 @@ export const recordFieldsSchema = z
 export const groupMappingSchema = z
   .strictObject({
     clause: z
-      .union([z.enum(GROUP_CLAUSES), valueSpecSchema], {
+      // In either case, as the mapper compares a letter (lower-cased).
+      .union([z.enum([...GROUP_CLAUSES, ...GROUP_CLAUSES.map((c) => c.toUpperCase())]), valueSpecSchema], {
         // Neither a letter nor a value: say what a letter is (an object's own problems are reported as such).
         error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? undefined : `must be a clause letter (${GROUP_CLAUSES.join(', ')}) or a value giving one, e.g. { from: column, map: { … } }`),
       })

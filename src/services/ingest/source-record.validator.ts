@@ -15,6 +15,13 @@ const NUL_MESSAGE = 'contains a NUL character (U+0000)';
 export const BIRTH_DATE_IN_FUTURE = 'is after today (a birth date cannot be in the future)';
 const optText = z.string().trim().max(200).refine(noNul, NUL_MESSAGE).nullish();
 
+/** One special-circumstance group evidence as the store takes it. */
+const groupEvidence = z.object({
+  clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).refine(noNul, NUL_MESSAGE).nullish(), since: isoDate.nullish(), until: isoDate.nullish(),
+});
+/** The store's check of each group evidence field (a mapping's constants are held to it: mapping.schema.ts). */
+export const GROUP_EVIDENCE_FIELDS = groupEvidence.shape;
+
 /** The boundary check of a normalised record before it is stored; reasons name the field, never the value. */
 export const sourceRecordInputSchema = z.object({
   sourceSystem: z.enum(SOURCE_SYSTEMS),
@@ -37,11 +44,7 @@ export const sourceRecordInputSchema = z.object({
   carerName: optText,
   identityNumber: z.string().trim().max(40).refine(noNul, NUL_MESSAGE).nullish(),
   sourceUpdatedAt: z.iso.datetime({ offset: true }).nullish(),
-  groups: z
-    .array(z.object({
-      clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).refine(noNul, NUL_MESSAGE).nullish(), since: isoDate.nullish(), until: isoDate.nullish(),
-    }))
-    .optional(),
+  groups: z.array(groupEvidence).optional(),
 });
 
 export interface RecordProblem {
