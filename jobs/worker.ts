@@ -91,12 +91,14 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   let relay: OutboxRelay | undefined;
   /** Looks for connector definitions added, edited or removed, to keep the schedules as the files say. */
   let reload: NodeJS.Timeout | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('worker shutting down');
       clearInterval(reload);
+      clearInterval(watchdog);
       await relay?.stop();
       // Not forced: jobs in flight finish. A job of a process that dies instead goes back to waiting when
       // BullMQ's stalled-job check on another (or the next) worker finds its lock expired.
@@ -141,6 +143,11 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         logger.warn({ err: loggedOutcome(err) }, 'could not update the connector schedules; trying again later');
       }), ctx.config.CONNECTORS_RELOAD_MS);
       reload.unref();
+      // Syncs whose process stopped answering, holding their connector (ConnectorSyncService.endStalledRuns).
+      watchdog = setInterval(() => void ctx.connectors.endStalledRuns().catch((err: unknown) => {
+        logger.warn({ err: loggedOutcome(err) }, 'could not look for connector syncs that stopped answering; trying again later');
+      }), Math.max(1_000, Math.floor(ctx.config.CONNECTOR_STALL_MS / 4)));
+      watchdog.unref();
     }
     if (opts.relay ?? true) {
       // The application logger: the relay names itself (component), which the worker's logger names already.

@@ -80,6 +80,7 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
     projections: new ProjectionWriter(),
     catalog: ConnectorCatalog.load(config.CONNECTORS_DIR),
     logger,
+    stallMs: config.CONNECTOR_STALL_MS,
     syncJobAlive: async (outboxRowId) => {
       const queue = identity?.queue ?? (await (syncQueue ??= import('../../jobs/queue-client.js').then(
         ({ QueueClient }) => new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }))));

@@ -150,6 +150,14 @@ const envSchema = z.object({
    * (a sync always reads its definition as the file says when it starts). @defaultValue 30000
    */
   CONNECTORS_RELOAD_MS: positiveInt.default(30_000),
+  /**
+   * How long a running sync may go without a sign of life before a worker takes it for stuck, in ms. A sync
+   * beats every sixth of it (also while it waits on a source's Retry-After); a worker (with the connector-sync
+   * queue) that finds a run's last beat older than this closes the connections of the process holding it (a
+   * process frozen, its host paused), and the run resumes from its checkpoint. Set it alike on every process.
+   * @defaultValue 120000
+   */
+  CONNECTOR_STALL_MS: positiveInt.default(120_000),
 });
 
 export type Config = z.infer<typeof envSchema> & { GRAPHQL_INTROSPECTION: boolean };

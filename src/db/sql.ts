@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 // DATE columns stay ISO strings (yyyy-mm-dd): a birth date is a calendar day, not an instant.
@@ -73,8 +73,15 @@ export class Sql {
   }
 }
 
+/**
+ * The application name of this process's connections: `childhub <pid>-<random>`, one per process (a pid alone
+ * repeats across containers). It tells which connections are one process's: a sync's watchdog closes those of
+ * a process frozen holding a connector's lock (ConnectorSyncService.endStalledRuns).
+ */
+export const PROCESS_APPLICATION_NAME = `childhub ${process.pid}-${randomBytes(4).toString('hex')}`;
+
 export function createSql(url: string, max: number): Sql {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: 'childhub', keepAlive: true });
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: PROCESS_APPLICATION_NAME, keepAlive: true });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   // Nor a client in use (a transaction, a sync's lock): its connection's loss is also an 'error' event, which

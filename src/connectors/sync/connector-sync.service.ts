@@ -165,6 +165,11 @@ export interface SyncDeps {
    * answer. @defaultValue none: such a run is taken as alive (without the queue there is no telling)
    */
   syncJobAlive?: (outboxRowId: string) => Promise<boolean>;
+  /**
+   * How long a running sync may go without a sign of life before {@link ConnectorSyncService.endStalledRuns} takes
+   * it for stuck, in ms; a sync beats every sixth of it (config `CONNECTOR_STALL_MS`). @defaultValue 120000
+   */
+  stallMs?: number;
 }
 
 /** A QUEUED run as requests and a starting worker judge it, with its outbox message (none: never written). */
@@ -186,6 +191,22 @@ const lockHeld = (pidParam: string, nameParam: string) => `EXISTS (
      AND l.classid::bigint = ((key.k >> 32) & 4294967295) AND l.objid::bigint = (key.k & 4294967295))`;
 /** Serialises {@link ConnectorSyncService.requestSync} per connector (a lock of its own: a sync holds LOCK_NAMESPACE for its whole run). */
 const REQUEST_LOCK_NAMESPACE = 'connector-sync-request:';
+/** @see SyncDeps.stallMs */
+const DEFAULT_STALL_MS = 120_000;
+/**
+ * SQL: whether run `runParam` is RUNNING, held by backend `pidParam` of the process named `appParam`, its last
+ * beat older than `msParam` ms.
+ */
+const stalled = (runParam: string, pidParam: string, appParam: string, msParam: string) => `EXISTS (
+  SELECT 1 FROM connector_run WHERE id = ${runParam} AND status = 'RUNNING' AND lock_pid = ${pidParam} AND lock_app = ${appParam}
+     AND heartbeat_at < now() - make_interval(secs => ${msParam}::float8 / 1000))`;
+/**
+ * SQL: whether run `runParam` is this process's to end: claimed by its backend `pidParam` under this process's
+ * application name (a run claimed before the lock holder was recorded counts as its own).
+ */
+const ownRun = (pidParam: string) => `(lock_app IS NULL OR (lock_pid = ${pidParam} AND lock_app = current_setting('application_name')))`;
+/** SQL: a claimed run's holder (`$2`: the lock connection's backend pid), set in an UPDATE of connector_run. */
+const HOLDER_SET = `lock_pid = $2, lock_app = current_setting('application_name')`;
 /** The code of a QUEUED run whose job the queue lost before it started. */
 const RUN_LOST = 'CONNECTOR_RUN_LOST';
 /**
@@ -273,6 +294,45 @@ export class ConnectorSyncService {
     }
     if (failed.length) this.deps.logger.warn({ runIds: failed.slice(0, 20), runs: failed.length }, 'queued connector runs whose job was lost marked FAILED (CONNECTOR_RUN_LOST)');
     return failed;
+  }
+
+  /**
+   * Ends the hold of runs whose process stopped answering: a RUNNING run whose last beat is older than
+   * {@link SyncDeps.stallMs}, while the backend it recorded still holds the connector's sync lock. That process is
+   * frozen (SIGSTOP, a paused host or VM) or cut off: it keeps its connections, so its lock, and maybe a
+   * transaction it left open, and every other sync of the connector waited for it for ever (QA). Its connections
+   * (those of its application name) are closed: its lock is released and its open transaction rolled back, so the
+   * run's job, given out again by the queue, resumes the run from its last checkpoint; or, the run not queued,
+   * the next sync of the connector closes it as interrupted and continues from there. The process, if it wakes,
+   * finds its lock lost and stores nothing more, and leaves the run's status to whoever took it. Never this
+   * process's own runs. Returns the runs whose process was cut off.
+   */
+  async endStalledRuns(): Promise<string[]> {
+    const stallMs = this.deps.stallMs ?? DEFAULT_STALL_MS;
+    const runs = await this.deps.sql.query<{ id: string; name: string; lock_pid: number; lock_app: string; silent_s: number }>(
+      `SELECT r.id, c.name, r.lock_pid, r.lock_app, extract(epoch FROM now() - r.heartbeat_at)::float8 AS silent_s
+         FROM connector_run r JOIN connector c ON c.id = r.connector_id
+        WHERE r.status = 'RUNNING' AND r.lock_pid IS NOT NULL AND r.lock_app <> current_setting('application_name')
+          AND r.heartbeat_at < now() - make_interval(secs => $1::float8 / 1000)`,
+      [stallMs],
+    );
+    const ended: string[] = [];
+    for (const r of runs) {
+      // In one statement, still so when it runs: stale, and its backend holding the lock (a process that died
+      // holds none: its job comes back by itself).
+      const closed = await this.deps.sql.one<{ n: number }>(
+        `SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid))::int AS n FROM pg_stat_activity a
+          WHERE a.application_name = $3 AND a.pid <> pg_backend_pid() AND ${stalled('$1', '$2', '$3', '$4')} AND ${lockHeld('$2', '$5')}`,
+        [r.id, r.lock_pid, r.lock_app, stallMs, r.name],
+      );
+      if (!closed?.n) continue;
+      ended.push(r.id);
+      this.deps.logger.warn(
+        { runId: r.id, connector: r.name, silentSeconds: Math.round(r.silent_s), connectionsClosed: closed.n },
+        'connector sync stalled: its process gave no sign of life, so its database connections were closed; the run resumes from its last checkpoint',
+      );
+    }
+    return ended;
   }
 
   /**
@@ -440,12 +500,13 @@ export class ConnectorSyncService {
     };
     lock.on('error', onLockError);
     const runOpts: RunOptions = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal };
+    let heartbeat: Heartbeat | undefined;
     try {
       const got = await lock.query<{ ok: boolean; pid: number }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok, pg_backend_pid() AS pid', [LOCK_NAMESPACE + name]);
       locked = got.rows[0]!.ok;
       const lockPid = got.rows[0]!.pid;
       if (!locked) throw new SyncAlreadyRunningError(name);
-      const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt);
+      const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt, lockPid);
       if (!run) {
         if (opts.runId) log.info({ runId: opts.runId }, 'queued sync not run again: it finished already (its job was given out again)');
         else log.info({ due: new Date(opts.scheduledAt!).toISOString(), requestedBy: req.requestedBy }, 'scheduled sync skipped: a run that started after it was due did its work');
@@ -455,6 +516,9 @@ export class ConnectorSyncService {
       const refused: RefusedFile[] = [];
       const waiting = { settlesInMs: Infinity };
       log.info({ runId: run.id, trigger: req.trigger, requestedBy: req.requestedBy, force: !!req.force, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
+      // A sign of life while the run lasts, whatever it is doing (a batch, a wait on a source's Retry-After), on the
+      // lock's own connection: a run whose beats stop is taken for stuck (endStalledRuns).
+      heartbeat = startHeartbeat(lock, run.id, Math.max(100, Math.floor((this.deps.stallMs ?? DEFAULT_STALL_MS) / 6)));
       try {
         const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint, lockPid);
         if (lockLost) throw lockLost;
@@ -462,7 +526,13 @@ export class ConnectorSyncService {
         if (refused.length) {
           throw new FilesRefusedError(refused, counts, counts.filesWaiting > 0 ? { connector: name, settlesInMs: waiting.settlesInMs } : undefined);
         }
-        await this.deps.sql.query(`UPDATE connector_run SET status = 'SUCCEEDED', finished_at = now(), heartbeat_at = now(), files_refused = '[]' WHERE id = $1`, [run.id]);
+        await heartbeat.stop();
+        const ended = await this.deps.sql.query(
+          `UPDATE connector_run SET status = 'SUCCEEDED', finished_at = now(), heartbeat_at = now(), files_refused = '[]' WHERE id = $1 AND ${ownRun('$2')} RETURNING 1`,
+          [run.id, lockPid],
+        );
+        // Taken over meanwhile (this process was taken for stuck, and its connections closed): the run is another's.
+        if (ended.length !== 1) throw lockLost ?? new SyncLockLostError(name);
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
           ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs } : {}),
@@ -475,11 +545,19 @@ export class ConnectorSyncService {
         // Whatever the loss of the lock's connection made fail (the read aborted, a batch's statement), the loss is the cause.
         const err = lockLost ?? ((thrown instanceof MissingSecretError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
         const error = runError(err);
-        await this.deps.sql.query(
-          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3, fetched = $4 WHERE id = $1`,
+        await heartbeat.stop();
+        const marked = await this.deps.sql.query(
+          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3, fetched = $4
+            WHERE id = $1 AND ${ownRun('$5')} RETURNING 1`,
           // Stored as the run's error is (see RefusedFile.storedMessage). `fetched`: with the batch that failed (see execute).
-          [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage }))), counts.fetched],
+          [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage }))), counts.fetched, lockPid],
         );
+        if (marked.length !== 1) {
+          // This process was taken for stuck (frozen, paused) and its connections closed; another process resumed
+          // the run from its checkpoint, or will: its status is that process's to tell (QA).
+          log.warn({ runId: run.id }, 'connector sync stopped: its run was taken over while this process did not answer; the run is left to the process that took it');
+          throw err;
+        }
         // A run failed on an expected outcome (a refused file, a source refusing): code and message, no stack.
         const failed = { runId: run.id, err: loggedOutcome(err), ...counts };
         if (opts.onFailed) {
@@ -489,6 +567,7 @@ export class ConnectorSyncService {
         throw err;
       }
     } finally {
+      await heartbeat?.stop();
       if (locked && !lockLost) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAMESPACE + name]).catch(() => {});
       lock.off('error', onLockError);
       // A connection that failed is closed, not given back to the pool.
@@ -1046,7 +1125,7 @@ export class ConnectorSyncService {
    * continues from the checkpoint it left.
    */
   private async claimRun(
-    connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined, scheduledAt: number | undefined,
+    connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined, scheduledAt: number | undefined, lockPid: number,
   ): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts>; checkpoint: ReaderPosition | null } | null> {
     return this.deps.sql.tx(async (client) => {
       const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null } & Record<string, number>>(
@@ -1057,7 +1136,7 @@ export class ConnectorSyncService {
       );
       const left = stale.rows[0];
       if (left && left.id === runId) {
-        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now() WHERE id = $1`, [left.id]);
+        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${HOLDER_SET} WHERE id = $1`, [left.id, lockPid]);
         const { id, checkpoint, ...counts } = left;
         return { id, resumed: true, counts, checkpoint };
       }
@@ -1091,19 +1170,19 @@ export class ConnectorSyncService {
         // finished, and does not read the source again behind that run (QA).
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
-                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END
+                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, lock_pid = $3, lock_app = current_setting('application_name')
             WHERE id = $1 AND (status = 'QUEUED' OR (status = 'FAILED' AND error->>'code' IS DISTINCT FROM 'CONNECTOR_RUN_INTERRUPTED')) RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
-          [runId, !!left && continues],
+          [runId, !!left && continues, lockPid],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
         return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint };
       }
       await client.query(
-        `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed)
-         VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7)`,
-        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0],
+        `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app)
+         VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'))`,
+        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid],
       );
       return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
     });
@@ -1349,6 +1428,36 @@ function hashRecord(mappingHash: string, raw: RawRecord, json: string | Buffer):
   if ((prefix.length + json.length) * 3 > hashInput.length) return hash('sha256', `${prefix}${json}`, 'base64url');
   const n = hashInput.write(prefix, 0, 'utf8');
   return hash('sha256', hashInput.subarray(0, n + hashInput.write(json, n, 'utf8')), 'base64url');
+}
+
+/** A running sync's beats (see {@link startHeartbeat}). */
+interface Heartbeat {
+  /** Stops beating, once the beat under way (if any) has ended. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Beats every `everyMs` for run `runId` on connection `lock` (the sync lock's own, idle otherwise): its
+ * `heartbeat_at` becomes now. One beat at a time; a beat that fails (the connection lost, which the sync is told
+ * of through the lock) is let go.
+ */
+function startHeartbeat(lock: PoolClient, runId: string, everyMs: number): Heartbeat {
+  let beating: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (beating) return;
+    beating = lock.query(`UPDATE connector_run SET heartbeat_at = now() WHERE id = $1 AND status = 'RUNNING'`, [runId])
+      .catch(() => undefined)
+      .finally(() => {
+        beating = null;
+      });
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await beating;
+    },
+  };
 }
 
 function zeroCounts(): RunCounts {

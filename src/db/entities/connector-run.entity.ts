@@ -34,6 +34,10 @@ export interface ConnectorRun {
   resumed: number;
   /** Files of the drop directory refused whole: `{ fileName, checksum, code, message }` each (no checksum for a file that could not be read). */
   filesRefused: Array<{ fileName: string; checksum?: string; code: string; message: string }>;
+  /** The backend pid of the running sync's lock connection (see {@link lockApp}); null before it started. */
+  lockPid: number | null;
+  /** The application name of the process running the sync (`childhub <pid>-<random>`: one per process). */
+  lockApp: string | null;
   createdAt: Date;
 }
 
@@ -67,6 +71,8 @@ export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
     removals: { type: 'json', columnType: 'jsonb', nullable: true },
     resumed: { type: 'integer' },
     filesRefused: { type: 'json', columnType: 'jsonb' },
+    lockPid: { type: 'integer', nullable: true },
+    lockApp: { type: 'string', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },
 });

@@ -190,7 +190,7 @@ export class ConnectorRun {
   @Field(() => GraphQLISODateTime, { nullable: true })
   finishedAt!: Date | null;
 
-  @Field(() => GraphQLISODateTime, { nullable: true, description: 'Last stored batch; a RUNNING run whose heartbeat is old was left by a stopped worker and resumes on the next attempt.' })
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "The run's last sign of life: each stored batch, and a beat every sixth of CONNECTOR_STALL_MS while it runs (also while it waits on the source). A RUNNING run whose heartbeat is older than CONNECTOR_STALL_MS was left by a worker that stopped or froze; it resumes from its checkpoint." })
   heartbeatAt!: Date | null;
 
   @Field(() => Int, { description: 'Pages or file chunks stored.' })
