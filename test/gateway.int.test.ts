@@ -368,6 +368,11 @@ describe('GraphQL gateway', () => {
     expect(justice.body.data?.b).toEqual({ fullName: 'Lê Thị Ở', carerName: 'Chùa Phúc Lâm' });
     const reads = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'judge-1'`);
     expect(reads.flatMap((r) => r.field_classes)).toEqual(expect.arrayContaining(['ADOPTION', 'PROTECTION_GROUP']));
+    // Whatever is read of a record by its id, that its source holds the child is the evidence layer (QA: a record's
+    // id and source system alone were audited as BASIC and PROVENANCE).
+    await hub.gql(`{ b: sourceRecord(id: "src_01JPLACED0000000000000000") { id sourceSystem } }`, {}, await hub.token({ sub: 'judge-2', roles: ['justice_officer'] }));
+    const [idOnly] = await hub.ctx.sql.query<{ field_classes: string[] }>(`SELECT field_classes FROM audit_event WHERE action = 'READ' AND subject = 'judge-2'`);
+    expect([...idOnly!.field_classes].sort()).toEqual(['ADOPTION', 'BASIC', 'PROTECTION_GROUP', 'PROVENANCE']);
     // PROTECTION_GROUP without ADOPTION: refused too.
     const commune = await hub.gql<{ a: Record<string, unknown> | null; b: Record<string, unknown> | null }>(q, {}, await hub.token({ roles: ['commune_officer'] }));
     expect(commune.body.data).toEqual({ a: null, b: null });
@@ -488,7 +493,8 @@ describe('GraphQL gateway', () => {
     const res = await hub.gql<{ sourceRecord: { fullName: string } }>(`{ sourceRecord(id: "${row!.id}") { fullName } }`, {}, reader);
     expect(res.body.data?.sourceRecord.fullName).toBe('Phạm Văn Lẻ');
     const audit = await hub.ctx.sql.query(`SELECT child_ids, field_classes, details FROM audit_event WHERE subject = 'unlinked-reader'`);
-    expect(audit).toEqual([{ child_ids: [], field_classes: ['BASIC'], details: { sourceRecordIds: [row!.id] } }]);
+    // The name (BASIC), and the record read by its id: the evidence layer.
+    expect(audit).toEqual([{ child_ids: [], field_classes: ['ADOPTION', 'BASIC', 'PROTECTION_GROUP', 'PROVENANCE'], details: { sourceRecordIds: [row!.id] } }]);
     // Only city-wide roles see records without a jurisdiction.
     const local = await hub.token({ roles: ['data_steward'], communes: ['00004'] });
     expect((await hub.gql(`{ sourceRecord(id: "${row!.id}") { fullName } }`, {}, local)).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

@@ -24,6 +24,9 @@ export class SourceRecordResolver {
       const child = childId ? await ctx.loaders.child.load(childId) : null;
       // A record not yet linked to a child has no jurisdiction: only city-wide roles see it.
       if (child ? inScope(principal, child.communeCode) : principal.communeScope === ALL_COMMUNES) {
+        // That this source holds the child is the evidence layer, whatever field is read of the record (as
+        // `Child.sourceRecords` audits it): audited so, not only as the classes of the fields read (QA).
+        for (const cls of evidenceClasses()) ctx.access.read(childId, cls, record.id);
         return record as unknown as SourceRecord;
       }
     }
