@@ -174,6 +174,26 @@ projections:
     ]);
   });
 
+  it('tells every problem of a mapping at once, each part checked whatever is wrong beside it (QA: a clause `x` hid a sex `X`)', () => {
+    expect(issues({
+      externalId: 3, fields: { sex: { value: 'X' } }, groups: [{ clause: 'x', when: { from: 'a' } }, { clause: { from: 'a', map: { a: 'q' } } }], when: { from: 'a' },
+    })).toEqual([
+      'externalId: Invalid input: expected object, received number',
+      'fields.sex.value: "X" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters)',
+      'groups.0.clause: must be a clause letter (a, b, c, d, đ, e, g, h, i, k, l, m, n, o) or a value giving one, e.g. { from: column, map: { … } }',
+      'groups.1.clause.map.a: "q" is not a value this field takes: allowed a, b, c, d, đ, e, g, h, i, k, l, m, n, o',
+      'groups.0.when: `when` needs a test (equals, contains, in, present) or parse: boolean',
+      'when: `when` needs a test (equals, contains, in, present) or parse: boolean',
+    ]);
+    // The rules between parts, on parts of any shape.
+    expect(issues({ ...minimal, recordType: 'facility', fields: null, groups: 'x' })).toEqual([
+      'fields: Invalid input: expected object, received null',
+      'groups: Invalid input: expected array, received string',
+      'fields: a facility record has no child fields; use projections',
+      'groups: a facility record has no group evidence',
+    ]);
+  });
+
   it('refuses a constant the store would refuse or flag in every record: too long, a birth date to come, a commune the lists do not know (QA)', () => {
     const long = (n: number) => 'Nguyễn Văn ' + 'a'.repeat(n);
     expect(issues({

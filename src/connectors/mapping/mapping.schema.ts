@@ -232,9 +232,16 @@ function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading
   return null;
 }
 
+/**
+ * A value for `target`, checked against it on its own: a problem of one field is reported whatever is wrong
+ * with its neighbours (a refinement of the whole record or projection would wait until every part of it parses: QA, a
+ * clause `x` hid a sex `X` beside it).
+ */
+const fieldValueSchema = (target: FieldTarget) => z.lazy(() => valueSpecSchema).superRefine((spec, ctx) => checkTarget(spec, target, ctx, []));
+
 const recordFieldsShape = Object.fromEntries(
-  RECORD_FIELD_NAMES.map((name) => [name, valueSpecSchema.optional().describe(RECORD_FIELDS[name].description)]),
-) as Record<RecordFieldName, z.ZodOptional<z.ZodType<ValueSpec>>>;
+  RECORD_FIELD_NAMES.map((name) => [name, fieldValueSchema(RECORD_FIELDS[name]).optional().describe(RECORD_FIELDS[name].description)]),
+) as Record<RecordFieldName, z.ZodOptional<ReturnType<typeof fieldValueSchema>>>;
 
 export const recordFieldsSchema = z
   .strictObject(recordFieldsShape)
@@ -244,24 +251,18 @@ export const groupMappingSchema = z
   .strictObject({
     clause: z
       // In either case, as the mapper compares a letter (lower-cased).
-      .union([z.enum([...GROUP_CLAUSES, ...GROUP_CLAUSES.map((c) => c.toUpperCase())]), valueSpecSchema], {
+      .union([z.enum([...GROUP_CLAUSES, ...GROUP_CLAUSES.map((c) => c.toUpperCase())]), fieldValueSchema(GROUP_TARGETS.clause)], {
         // Neither a letter nor a value: say what a letter is (an object's own problems are reported as such).
         error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? undefined : `must be a clause letter (${GROUP_CLAUSES.join(', ')}) or a value giving one, e.g. { from: column, map: { … } }`),
       })
       .describe(`${GROUP_TARGETS.clause.description} A letter, or a value giving one (absent: no group).`),
     when: valueSpecSchema.optional().describe('A test; the group is recorded only when it holds.'),
-    subType: valueSpecSchema.optional().describe(GROUP_TARGETS.subType.description),
-    since: valueSpecSchema.optional().describe(GROUP_TARGETS.since.description),
-    until: valueSpecSchema.optional().describe(GROUP_TARGETS.until.description),
+    subType: fieldValueSchema(GROUP_TARGETS.subType).optional().describe(GROUP_TARGETS.subType.description),
+    since: fieldValueSchema(GROUP_TARGETS.since).optional().describe(GROUP_TARGETS.since.description),
+    until: fieldValueSchema(GROUP_TARGETS.until).optional().describe(GROUP_TARGETS.until.description),
   })
   .describe('Special-circumstance group evidence (14 nhóm trẻ em có hoàn cảnh đặc biệt, Art. 10 Law on Children 2016).');
 export type GroupMapping = z.infer<typeof groupMappingSchema>;
-
-/**
- * A value for `target`, checked against it on its own: a problem of one field is reported whatever is wrong
- * with its neighbours (a refinement of the whole projection would wait until every field parses).
- */
-const fieldValueSchema = (target: FieldTarget) => z.lazy(() => valueSpecSchema).superRefine((spec, ctx) => checkTarget(spec, target, ctx, []));
 
 function projectionMappingSchema(kind: ProjectionKind) {
   const table = PROJECTION_FIELDS[kind] as Record<string, FieldTarget>;
@@ -308,38 +309,51 @@ export const recordMappingSchema = z
     when: valueSpecSchema
       .optional()
       .describe('When several mappings share a record type: a test choosing the raw records this one takes (e.g. { from: LOAI_SO, equals: KHAI_SINH }).'),
-    externalId: valueSpecSchema.describe('The record\'s id, unique per source system (for facility records: the facility code).'),
+    externalId: fieldValueSchema(EXTERNAL_ID_TARGET).describe('The record\'s id, unique per source system (for facility records: the facility code).'),
     fields: recordFieldsSchema.optional(),
     groups: z.array(groupMappingSchema).optional().describe('Special-circumstance group evidence.'),
     projections: projectionsMappingSchema.optional(),
   })
-  .superRefine((m, ctx) => {
-    if (m.recordType === 'facility') {
-      if (m.fields) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a facility record has no child fields; use projections' });
-      if (m.groups) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'a facility record has no group evidence' });
-    }
-    checkTarget(m.externalId, EXTERNAL_ID_TARGET, ctx, ['externalId']);
-    for (const name of RECORD_FIELD_NAMES) {
-      const spec = m.fields?.[name];
-      if (spec) checkTarget(spec, RECORD_FIELDS[name], ctx, ['fields', name]);
-    }
-    m.groups?.forEach((g, i) => {
-      if (typeof g.clause !== 'string') checkTarget(g.clause, GROUP_TARGETS.clause, ctx, ['groups', i, 'clause']);
-      if (g.when && !isTest(g.when)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
-      if (g.subType) checkTarget(g.subType, GROUP_TARGETS.subType, ctx, ['groups', i, 'subType']);
-      if (g.since) checkTarget(g.since, GROUP_TARGETS.since, ctx, ['groups', i, 'since']);
-      if (g.until) checkTarget(g.until, GROUP_TARGETS.until, ctx, ['groups', i, 'until']);
+  // The rules between a mapping's parts. Run also when a part is invalid (and so written defensively), so that
+  // `validate` tells every problem at once; each value is checked against its field by its own schema.
+  .superRefine((mapping, ctx) => mappingRules(mapping as unknown as Loose, ctx), { when: () => true })
+  .meta({ id: 'RecordMapping', description: 'One record type of a connector and how its raw records map (docs/connectors.md#records-the-mapping).' });
+
+/** Any value, as a rule reads what may not have parsed: each part is looked at only when it is an object. */
+type Loose = Record<string, unknown>;
+const NEEDS_TEST = '`when` needs a test (equals, contains, in, present) or parse: boolean';
+
+/** A `when` that is a value spec but no test (an invalid one is its own schema's problem). */
+function notATest(when: unknown): boolean {
+  return isObject(when) && !isTest(when as ValueSpec);
+}
+
+function isObject(v: unknown): v is Loose {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The rules of {@link recordMappingSchema} between a mapping's parts, on a mapping that may be invalid anywhere. */
+function mappingRules(m: Loose, ctx: z.RefinementCtx): void {
+  if (m.recordType === 'facility') {
+    if (m.fields !== undefined) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a facility record has no child fields; use projections' });
+    if (m.groups !== undefined) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'a facility record has no group evidence' });
+  }
+  if (Array.isArray(m.groups)) {
+    m.groups.forEach((g: unknown, i) => {
+      if (isObject(g) && notATest(g.when)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'when'], message: NEEDS_TEST });
     });
+  }
+  if (isObject(m.projections)) {
     for (const kind of PROJECTION_KINDS) {
-      m.projections?.[kind]?.forEach((p, i) => {
-        if (p.when && !isTest(p.when)) {
-          ctx.addIssue({ code: 'custom', path: ['projections', kind, i, 'when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
-        }
+      const list = m.projections[kind];
+      if (!Array.isArray(list)) continue;
+      list.forEach((p: unknown, i) => {
+        if (isObject(p) && notATest(p.when)) ctx.addIssue({ code: 'custom', path: ['projections', kind, i, 'when'], message: NEEDS_TEST });
       });
     }
-    if (m.when && !isTest(m.when)) ctx.addIssue({ code: 'custom', path: ['when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
-  })
-  .meta({ id: 'RecordMapping', description: 'One record type of a connector and how its raw records map (docs/connectors.md#records-the-mapping).' });
+  }
+  if (notATest(m.when)) ctx.addIssue({ code: 'custom', path: ['when'], message: NEEDS_TEST });
+}
 
 /** The `records` list of a definition: at least one mapping. */
 export const recordMappingsSchema = z.array(recordMappingSchema).min(1, 'a connector maps at least one record type');
