@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -41,6 +42,19 @@ describe('the CLI names the setting at fault', () => {
     const param = await runChildhub({ ...base, DATABASE_URL: byParam.toString() }, 'connectors', 'list');
     expect(param.stderr).toMatch(/cannot use the PostgreSQL of DATABASE_URL .*password=\*\*\*/);
     expect(param.stderr).not.toContain('param-secret-4711');
+  });
+
+  it('the file simulators write where the connector reads: its variable, or --dir (QA: the demo\'s folder was set, the drop went elsewhere)', async () => {
+    const dir = tempDir('childhub-sim-drop-');
+    const justice = await runChildhub({ ...base, JUSTICE_REGISTER_DROP_DIR: path.join(dir, 'justice') }, 'simulate', 'justice-register', '--children', '60', '--tag', 'qa');
+    expect(justice.code).toBe(0);
+    expect(readdirSync(path.join(dir, 'justice')).sort()).toEqual(['khai-sinh-qa.csv', 'nuoi-con-nuoi-qa.xlsx']);
+    const facility = await runChildhub({ ...base, FACILITY_INSPECTION_DROP_DIR: path.join(dir, 'facility') }, 'simulate', 'facility-inspection', '--children', '60', '--year', '2025');
+    expect(facility.code).toBe(0);
+    expect(readdirSync(path.join(dir, 'facility')).length).toBeGreaterThan(0);
+    const given = await runChildhub({ ...base, JUSTICE_REGISTER_DROP_DIR: path.join(dir, 'justice') }, 'simulate', 'justice-register', '--children', '60', '--tag', 'qa', '--dir', path.join(dir, 'given'));
+    expect(given.code).toBe(0);
+    expect(readdirSync(path.join(dir, 'given')).length).toBe(2);
   });
 
   it('a PORT in use: named', async () => {

@@ -202,7 +202,7 @@ export function connectorsCommand(): Command {
           for (const line of removalsLines(s.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare)) out(line);
           if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
           if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
-          if (s.inserted + s.updated > 0) out('the children these records are linked to are built by the golden-record worker (`npm run worker`)');
+          if (s.inserted + s.updated > 0) out('the children these records are linked to are built by a golden-record worker, not by this command: a running worker (`npm run worker`, or the demo\'s) builds them now, or when it starts');
           return;
         }
         const requested = await b.ctx.connectors.requestSync(name, req);

@@ -167,7 +167,7 @@ simulate
 simulate
   .command('justice-register')
   .description('Write the civil-status registers\' exports (births CSV or XLSX, adoptions XLSX) into a drop folder.')
-  .option('--dir <path>', 'drop folder', 'var/drops/justice-register')
+  .option('--dir <path>', 'drop folder (default: where the connector reads, $JUSTICE_REGISTER_DROP_DIR or var/drops/justice-register in the project)')
   .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
   .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
   .addOption(new Option('--format <format>', 'birth register file format').choices(['csv', 'xlsx']).default('csv'))
@@ -177,9 +177,9 @@ simulate
   .option('--tag <tag>', 'part of the file names: khai-sinh-<tag>.csv, nuoi-con-nuoi-<tag>.xlsx (a later export needs another)', '20261101')
   .option('--new <n>', 'a later export: also this many registrations of the population\'s next children (those the HTTP simulators add)', (v) => Number.parseInt(v, 10), 0)
   .option('--only-new', 'write only the --new registrations (what was registered since the last export)')
-  .action(async (o: { dir: string; seed: number; children: number; format: 'csv' | 'xlsx'; encoding: 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'windows-1258'; brokenRows: number; rows?: number; tag: string; new: number; onlyNew?: boolean }) => {
+  .action(async (o: { dir?: string; seed: number; children: number; format: 'csv' | 'xlsx'; encoding: 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'windows-1258'; brokenRows: number; rows?: number; tag: string; new: number; onlyNew?: boolean }) => {
     const { writeJusticeRegisterDrop } = await import('../../connectors/justice-register/simulator.js');
-    const drop = await writeJusticeRegisterDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, format: o.format, encoding: o.encoding, brokenRows: o.brokenRows, rows: o.rows,
+    const drop = await writeJusticeRegisterDrop({ dir: dropDir(o.dir, 'JUSTICE_REGISTER_DROP_DIR', 'var/drops/justice-register'), seed: o.seed, count: o.children, format: o.format, encoding: o.encoding, brokenRows: o.brokenRows, rows: o.rows,
       tag: o.tag, newRecords: o.new, onlyNew: o.onlyNew === true });
     for (const f of drop.files) process.stdout.write(`wrote ${path.relative(process.cwd(), f.path)} (${f.rows} rows)\n`);
     if (o.new > 0) process.stdout.write(`${drop.added.ids.length} of them new registrations\n`);
@@ -188,18 +188,27 @@ simulate
 simulate
   .command('facility-inspection')
   .description('Write religious-care facility inspection reports (XLSX, sheets "Cơ sở" and "Trẻ em") into a drop folder.')
-  .option('--dir <path>', 'drop folder', 'var/drops/facility-inspection')
+  .option('--dir <path>', 'drop folder (default: where the connector reads, $FACILITY_INSPECTION_DROP_DIR or var/drops/facility-inspection in the project)')
   .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 2026)
   .option('--children <n>', 'population size', (v) => Number.parseInt(v, 10), 3000)
   .option('--year <n>', 'only this inspection round (2024, 2025 or 2026)', (v) => Number.parseInt(v, 10))
   .option('--broken-rows <n>', 'child rows per workbook to write broken', (v) => Number.parseInt(v, 10), 0)
   .option('--new <n>', 'a revised report: also this many child rows of the population\'s next children (those the other simulators add)', (v) => Number.parseInt(v, 10), 0)
-  .action(async (o: { dir: string; seed: number; children: number; year?: number; brokenRows: number; new: number }) => {
+  .action(async (o: { dir?: string; seed: number; children: number; year?: number; brokenRows: number; new: number }) => {
     const { writeFacilityInspectionDrop } = await import('../../connectors/facility-inspection/simulator.js');
-    const drop = await writeFacilityInspectionDrop({ dir: path.resolve(o.dir), seed: o.seed, count: o.children, year: o.year, brokenRows: o.brokenRows, newRecords: o.new });
+    const drop = await writeFacilityInspectionDrop({ dir: dropDir(o.dir, 'FACILITY_INSPECTION_DROP_DIR', 'var/drops/facility-inspection'), seed: o.seed, count: o.children, year: o.year, brokenRows: o.brokenRows, newRecords: o.new });
     for (const f of drop.files) process.stdout.write(`wrote ${path.relative(process.cwd(), f.path)} (${f.rows} child rows)\n`);
     if (o.new > 0) process.stdout.write(`${drop.added.ids.length} of them new child rows\n`);
   });
+
+/**
+ * The folder a file simulator writes to: `--dir` (from here), else where the connector reads: its variable, else
+ * its default, both from the project as the connector resolves them (QA: with the demo's variables loaded, a drop
+ * written to the default folder was never read).
+ */
+function dropDir(given: string | undefined, variable: string, fallback: string): string {
+  return given !== undefined ? path.resolve(given) : path.resolve(PROJECT_ROOT, process.env[variable] || fallback);
+}
 
 const servers = program
   .command('servers')

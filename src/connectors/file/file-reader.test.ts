@@ -696,7 +696,7 @@ describe('FileReader: files that cannot be read, files still being written, rela
     expect(ids(await collect(reader({ format: 'csv' }).read(null, { files: ['package.json'] })))).toEqual(['ID5']);
     await expect(collect(reader({ format: 'csv' }).read(null, { files: ['tsconfig.json'] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_UNREADABLE',
-      message: `the file tsconfig.json does not exist or is not a file (looked for in the drop directory: ${path.join(dir, 'tsconfig.json')})`,
+      message: `the file tsconfig.json does not exist or is not a file; looked for in the drop directory, as ${path.join(dir, 'tsconfig.json')}`,
     });
   });
 });

@@ -441,7 +441,8 @@ export class FileReader implements SourceReader {
     if (s?.isFile()) return { path: p, name: path.basename(p), sizeBytes: s.size, mtimeMs: s.mtimeMs };
     if (s) throw givenNotAFileError(given, entryKind(s));
     throw new FileAccessError(
-      `the file ${given} does not exist or is not a file${path.isAbsolute(given) ? '' : ` (looked for in the drop directory: ${p})`}`,
+      // Not in parentheses: a run's stored error loses parenthesised fragments (redactMessage), as values (QA: "[redacted]").
+      `the file ${given} does not exist or is not a file${path.isAbsolute(given) ? '' : `; looked for in the drop directory, as ${p}`}`,
       { path: given },
     );
   }
