@@ -172,7 +172,9 @@ describe('file connectors against their drops', () => {
     ].join('\n'));
     // A dry run tells what the sync will (QA: it showed both copies as records to store, with no word).
     const dry = await ctx.connectors.dryRun('justice-register', { files: [file] });
-    expect(dry).toMatchObject({ fetched: 5, valid: 5, repeated: 2 });
+    // Counted as the sync counts them: one repeated id (other content), one identical copy, neither listed twice.
+    expect(dry).toMatchObject({ fetched: 5, valid: 5, repeated: 1, identical: 1 });
+    expect(dry.records.map((r) => r.externalId)).toEqual(['KS-TWICE-1', 'KS-ONCE-1', 'KS-TWICE-1', 'KS-ONCE-2']);
     expect(dry.warnings).toEqual([
       'khai-sinh-repeated-id.csv row 4: the id of the record at khai-sinh-repeated-id.csv row 2 came again with other content: a sync keeps this later copy, flagged REPEATED_ID naming where it was',
       'khai-sinh-repeated-id.csv row 6: the same record as khai-sinh-repeated-id.csv row 5 again: a sync stores it once',

@@ -149,8 +149,13 @@ export function connectorsCommand(): Command {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath), force: !!opts.force });
-        const repeated = r.repeated ? ` (${r.repeated} repeated ${r.repeated === 1 ? 'id' : 'ids'}, stored once: see WARN)` : '';
-        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid - r.repeated} would be stored${repeated}, ${r.rejects.length} would be quarantined`);
+        // As a sync counts them: `repeated ids` are those that came again with other content (the run's repeatedIds).
+        const again = [
+          ...(r.repeated ? [`${r.repeated} repeated ${r.repeated === 1 ? 'id' : 'ids'} with other content, the last copy kept`] : []),
+          ...(r.identical ? [`${r.identical} identical ${r.identical === 1 ? 'copy' : 'copies'}`] : []),
+        ];
+        const repeated = again.length ? ` (${again.join(', ')}: stored once, see WARN)` : '';
+        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid - r.repeated - r.identical} would be stored${repeated}, ${r.rejects.length} would be quarantined`);
         for (const w of r.warnings) out(`WARN ${w}`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.
         for (const rec of r.records) out(JSON.stringify(rec, null, 2));

@@ -144,8 +144,13 @@ export interface DryRunResult {
   /** Every record that would be quarantined, with its reasons. */
   rejects: Array<{ externalId: string | null; location: string | null; problems: RecordProblem[] }>;
   valid: number;
-  /** Valid records whose id came earlier in the read (a sync stores each id once: the last copy); each is warned of. */
+  /**
+   * Valid records whose id came earlier in the read with other content: a sync keeps the last copy, flagged
+   * `REPEATED_ID`, and counts it in the run's `repeatedIds`, as here. Each is warned of.
+   */
   repeated: number;
+  /** Valid records that came again as they were (the same id and content): a sync stores them once. Each is warned of; not listed in `records` again. */
+  identical: number;
   /** What the engineer should know about the source's shape: mapped columns a file lacks, or a sheet no mapping takes. */
   warnings: string[];
 }
@@ -592,7 +597,7 @@ export class ConnectorSyncService {
     // ingested could not be previewed).
     const state = connectorId && !opts.force ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
-    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, warnings: [] };
+    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, warnings: [] };
     /** Each valid record's id, with its content hash and where it was: a repeat is told as a sync would tell it (QA). */
     const copies = new Map<string, { hash: string; where: string }>();
     const locations: string[] = [];
@@ -645,12 +650,15 @@ export class ConnectorSyncService {
         const hash = contentHash(loaded.mappingHash, raw);
         const earlier = copies.get(key);
         copies.set(key, { hash, where });
+        // Row numbers, never values.
+        if (earlier?.hash === hash) {
+          out.identical++;
+          out.warnings.push(`${where}: the same record as ${earlier.where} again: a sync stores it once`);
+          continue;
+        }
         if (earlier) {
           out.repeated++;
-          // Row numbers, never values.
-          out.warnings.push(earlier.hash === hash
-            ? `${where}: the same record as ${earlier.where} again: a sync stores it once`
-            : `${where}: the id of the record at ${earlier.where} came again with other content: a sync keeps this later copy, flagged REPEATED_ID naming where it was`);
+          out.warnings.push(`${where}: the id of the record at ${earlier.where} came again with other content: a sync keeps this later copy, flagged REPEATED_ID naming where it was`);
         }
         if (out.records.length < limit) {
           out.records.push({ externalId: mapped.externalId, recordType: raw.recordType ?? mapped.type, record, projections: mapped.projections, flags: mapped.flags });
