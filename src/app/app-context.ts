@@ -43,7 +43,7 @@ export interface AppContextOptions {
 }
 
 export async function createAppContext(opts: AppContextOptions): Promise<AppContext> {
-  const sql = createSql(opts.databaseUrl, opts.config.DB_POOL_SIZE);
+  const sql = createSql(opts.databaseUrl, opts.config.DB_POOL_SIZE, { idleInTransactionMs: opts.config.DB_IDLE_IN_TRANSACTION_MS });
   const { config, logger } = opts;
   let identity: AppContext['identity'] = null;
   let closeIdentity = async () => {};

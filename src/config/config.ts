@@ -49,6 +49,13 @@ const envSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** Size of the PostgreSQL connection pool per process. @defaultValue 10 */
   DB_POOL_SIZE: positiveInt.default(10),
+  /**
+   * How long PostgreSQL lets one of the hub's connections sit in a transaction with nothing to do before it ends
+   * the session, in ms (`idle_in_transaction_session_timeout`). No transaction of the hub waits on anything but
+   * the database; one left open is a process frozen (SIGSTOP, a paused host) or cut off mid-transaction, whose
+   * row and advisory locks would hold every job that needs the same rows until it wakes. @defaultValue 300000
+   */
+  DB_IDLE_IN_TRANSACTION_MS: positiveInt.default(300_000),
   /** Prefix of every BullMQ key; use a `{hashtag}` on Redis Cluster. @defaultValue childhub */
   QUEUE_PREFIX: z.string().min(1).default('childhub'),
   /** Jobs processed in parallel per queue by one worker process. @defaultValue 8 */

@@ -80,8 +80,15 @@ export class Sql {
  */
 export const PROCESS_APPLICATION_NAME = `childhub ${process.pid}-${randomBytes(4).toString('hex')}`;
 
-export function createSql(url: string, max: number): Sql {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: PROCESS_APPLICATION_NAME, keepAlive: true });
+/** @see Config.DB_IDLE_IN_TRANSACTION_MS */
+const IDLE_IN_TRANSACTION_MS = 300_000;
+
+export function createSql(url: string, max: number, opts: { idleInTransactionMs?: number } = {}): Sql {
+  const pool = new pg.Pool({
+    connectionString: url, max, idleTimeoutMillis: 30_000, application_name: PROCESS_APPLICATION_NAME, keepAlive: true,
+    // A transaction left open by a process that stopped answering is ended by PostgreSQL, its locks released.
+    idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
+  });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   // Nor a client in use (a transaction, a sync's lock): its connection's loss is also an 'error' event, which
