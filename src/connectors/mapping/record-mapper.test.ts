@@ -394,9 +394,15 @@ describe('choosing the mapping', () => {
     expect(ok(map(raw({ ma: 'CS-1', ten: 'Mái ấm' }, 'Cơ sở'))).type).toBe('facility');
   });
 
-  it('a record no mapping takes is a problem', () => {
-    expect(map(raw({ LOAI: 'KHAC', id: '1' }, 'child'))).toMatchObject({ ok: false, externalId: null, problems: [{ code: 'NO_MAPPING' }] });
-    expect(map(raw({ id: '1' }, 'school'))).toMatchObject({ ok: false, problems: [{ code: 'NO_MAPPING' }] });
+  it('a record no mapping takes is a problem, told with its id when the mappings that could take it read it alike', () => {
+    expect(map(raw({ LOAI: 'KHAC', id: '1' }, 'child'))).toMatchObject({ ok: false, externalId: '1', problems: [{ code: 'NO_MAPPING' }] });
+    expect(map(raw({ id: '1' }, 'school'))).toMatchObject({ ok: false, externalId: null, problems: [{ code: 'NO_MAPPING' }] });
+    // Mappings reading the id differently: none is the record's.
+    const apart = mapper(
+      { recordType: 'child', when: { from: 'LOAI', equals: 'KS' }, externalId: { from: 'id' } },
+      { recordType: 'child', when: { from: 'LOAI', equals: 'NCN' }, externalId: { from: 'so' } },
+    );
+    expect(apart(raw({ LOAI: 'KHAC', id: '1', so: '2' }, 'child'))).toMatchObject({ ok: false, externalId: null, problems: [{ code: 'NO_MAPPING' }] });
   });
 });
 
