@@ -177,6 +177,19 @@ describe('FileReader (XLSX)', () => {
     expect(batch!.rejects ?? []).toEqual([]);
   });
 
+  it('refuses a header row holding an error value, saying so (QA: told as a column without a header)', async () => {
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('Trẻ em');
+    sheet.addRow(['Mã cơ sở', { error: '#REF!' }, 'Họ và tên']);
+    sheet.addRow(['CS-001', 'x', 'Nguyễn Văn An']);
+    await wb.xlsx.writeFile(path.join(dir, 'loi-tieu-de-2026.xlsx'));
+    const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'loi-tieu-de-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
+    await expect(collect(read.read(null, { files: [path.join(dir, 'loi-tieu-de-2026.xlsx')] }))).rejects.toMatchObject({
+      code: 'CONNECTOR_FILE_HEADERS',
+      message: 'loi-tieu-de-2026.xlsx sheet "Trẻ em" row 1: column B (2) is an Excel error cell (#REF!) where its header should be; type the header in (or paste the header row as values)',
+    });
+  });
+
   it('refuses an empty or duplicated header in a sheet', async () => {
     await expect(collect(reader({ headerRow: 1 }).read(null, { files: [inspection] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',

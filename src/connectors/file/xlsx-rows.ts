@@ -322,10 +322,21 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
           throw new FileHeaderError(`${where}: the header row ${o.headerRow} is empty`, { where, problem: 'EMPTY_HEADER_ROW' });
         }
         const cells: string[] = [];
+        const errors: Array<[number, CellError]> = [];
         row.eachCell({ includeEmpty: false }, (cell, col) => {
           const v = cellValue(cell, date1904);
+          if (v instanceof CellError) errors.push([col, v]);
           cells[col - 1] = v === undefined || v instanceof CellError ? '' : v instanceof Date ? v.toISOString() : String(v);
         });
+        if (errors.length) {
+          // Not "no header" (QA): the cell holds an error value where the header should be.
+          throw new FileHeaderError(
+            `${where} row ${rowNumber}: ${errors.map(([col, e]) => `column ${columnName(col)} is ${e.describe()}`).join(', ')} ` +
+              'where its header should be; type the header in (or paste the header row as values)',
+            { where, problem: 'ERROR_HEADER', columns: errors.map(([col]) => col) },
+            { ownWords: !where.includes('"') },
+          );
+        }
         const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
         headers = o.fitter?.fit(written, `${where} row ${rowNumber}`) ?? written;
         o.onHeaders?.(headers);
