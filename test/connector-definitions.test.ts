@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { ConnectorCatalog, loadDefinitionFile, logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
+import { connectorDefinitionSchema } from '../src/connectors/definition/connector-definition.schema.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
 import { isCredentialName } from '../src/connectors/http/http.schema.js';
 import { compileRecordMapper } from '../src/connectors/mapping/record-mapper.js';
@@ -307,6 +308,32 @@ describe('connector definitions', () => {
     // A draft's other problems still fail it.
     const broken = writeDefinition('tmp', yaml.join('\n').replace('kind: file', 'kind: ftp'));
     expect(() => loadDefinitionFile(broken, { folderName: 'note' })).toThrow(DefinitionInvalidError);
+  });
+
+  it('a fault of the checks themselves leaves that definition invalid, saying so, and the other connectors listed (QA: a crash of one rule unlisted them all and stopped the gateway)', () => {
+    const dir = tempDir('childhub-def-fault-');
+    for (const name of ['good-one', 'faulty-one']) {
+      mkdirSync(path.join(dir, name));
+      writeFileSync(path.join(dir, name, 'connector.yaml'), readFileSync(path.join(PROJECT_ROOT, 'connectors', 'school', 'connector.yaml'), 'utf8').replace(/^name: school$/m, `name: ${name}`));
+    }
+    const real = connectorDefinitionSchema.safeParse.bind(connectorDefinitionSchema);
+    const faulty = vi.spyOn(connectorDefinitionSchema, 'safeParse').mockImplementation(((input: unknown) => {
+      if ((input as { name?: string }).name === 'faulty-one') throw new TypeError('Cannot read properties of null (reading \'recordType\')');
+      return real(input);
+    }) as typeof connectorDefinitionSchema.safeParse);
+    try {
+      const err = problemsOf(path.join(dir, 'faulty-one', 'connector.yaml'));
+      expect(err.problems).toEqual([{
+        path: '(definition)', line: null, column: null,
+        message: 'could not be checked (Cannot read properties of null (reading \'recordType\')): a fault of the hub\'s, please report it with the file',
+      }]);
+      expect(() => loadDefinitionFile(path.join(dir, 'good-one', 'connector.yaml'))).not.toThrow();
+      // Listed, the faulty one as invalid.
+      const catalog = ConnectorCatalog.load(dir);
+      expect(catalog.list().map((c) => c.definition.name)).toEqual(['good-one']);
+    } finally {
+      faulty.mockRestore();
+    }
   });
 
   it('refuses YAML that does not parse, with its line', () => {

@@ -937,7 +937,7 @@ describe('file connectors against their drops', () => {
       .toBe(await count(`SELECT count(*)::text AS n FROM source_record WHERE external_id LIKE 'KSX%'`));
     const interrupted = await ctx.sql.one<{ status: string; error: { code: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [killed!.id]);
     // Naming the run that continued (QA: a new run was "a new run").
-    expect(interrupted).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${resumed.runId} continued from its checkpoint` } });
+    expect(interrupted).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `the process running it stopped (a worker, or a CLI sync); ${resumed.runId} continued from its checkpoint` } });
   }, 180_000);
 });
 

@@ -248,7 +248,7 @@ describe('records gone from an HTTP source', () => {
     expect(next).toMatchObject({ status: 'SUCCEEDED', resumed: false, fetched: school.recordCount });
     expect(next.removals).toBeDefined(); // it read the whole source itself: it looked
     const old = await ctx.sql.one<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [stopped]);
-    expect(old).toEqual({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `its worker stopped; ${next.runId} read the source again from the beginning (forced)` } });
+    expect(old).toEqual({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `the process running it stopped (a worker, or a CLI sync); ${next.runId} read the source again from the beginning (forced)` } });
     // The stopped run's job, given out again later, finds it finished: it does not read the source behind the later run.
     const pages = school.stats().pagesServed;
     expect((await ctx.connectors.runQueued(stopped)).status).toBe('SKIPPED');

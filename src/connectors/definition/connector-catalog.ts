@@ -211,7 +211,15 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
       }
     : null;
   const problems: DefinitionProblem[] = folderProblem && opts.folderName !== 'note' ? [folderProblem] : [];
-  const parsed = connectorDefinitionSchema.safeParse(input);
+  let parsed: ReturnType<typeof connectorDefinitionSchema.safeParse>;
+  try {
+    parsed = connectorDefinitionSchema.safeParse(input);
+  } catch (err) {
+    // A fault of the checks themselves leaves this one definition invalid, not every connector unlisted and the
+    // gateway and workers unable to start (QA: a `null` in `records` crashed a rule that read it).
+    const message = `could not be checked (${err instanceof Error ? err.message : String(err)}): a fault of the hub's, please report it with the file`;
+    throw new DefinitionInvalidError(rel, [...problems, { path: '(definition)', line: null, column: null, message }], declaredOf(input));
+  }
   if (!parsed.success) {
     for (const issue of parsed.error.issues.flatMap((i) => expandUnion(i))) {
       if (issue.code === 'unrecognized_keys') {

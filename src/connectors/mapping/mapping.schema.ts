@@ -218,7 +218,9 @@ function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading
   const read = compileParser(kind, spec)(v);
   if (read instanceof ParseFailure) return read.message;
   // Kept as given, flagged: every record would carry the flag (QA: a commune name the list does not know).
-  if (read instanceof CommuneValue && read.unresolved !== null) return `${read.unresolved} (every record would be flagged ${read.flag})`;
+  if (read instanceof CommuneValue && read.unresolved !== null) {
+    return `${read.unresolved} (every record would be flagged ${read.flag}); give the commune's 2025 code or its name as the 2025 list writes it`;
+  }
   if (target.store && read !== undefined) {
     const stored = target.store.safeParse(read instanceof IsoDate ? read.iso : read);
     if (!stored.success) return stored.error.issues.map((i) => i.message).join('; ');
@@ -316,7 +318,7 @@ export const recordMappingSchema = z
   })
   // The rules between a mapping's parts. Run also when a part is invalid (and so written defensively), so that
   // `validate` tells every problem at once; each value is checked against its field by its own schema.
-  .superRefine((mapping, ctx) => mappingRules(mapping as unknown as Loose, ctx), { when: () => true })
+  .superRefine((mapping, ctx) => mappingRules(mapping, ctx), { when: () => true })
   .meta({ id: 'RecordMapping', description: 'One record type of a connector and how its raw records map (docs/connectors.md#records-the-mapping).' });
 
 /** Any value, as a rule reads what may not have parsed: each part is looked at only when it is an object. */
@@ -333,7 +335,9 @@ function isObject(v: unknown): v is Loose {
 }
 
 /** The rules of {@link recordMappingSchema} between a mapping's parts, on a mapping that may be invalid anywhere. */
-function mappingRules(m: Loose, ctx: z.RefinementCtx): void {
+function mappingRules(m: unknown, ctx: z.RefinementCtx): void {
+  // Not a mapping at all (a stray `-` in the list: null): its own schema says so (QA: this read crashed validate).
+  if (!isObject(m)) return;
   if (m.recordType === 'facility') {
     if (m.fields !== undefined) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a facility record has no child fields; use projections' });
     if (m.groups !== undefined) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'a facility record has no group evidence' });

@@ -177,7 +177,7 @@ describe('connector sync pipeline', () => {
     expect(queued).toMatchObject({ status: 'SUCCEEDED', resumed: true });
     expect(await ctx.sql.one(`SELECT resumed FROM connector_run WHERE id = $1`, [runId])).toEqual({ resumed: 1 });
     expect(await ctx.sql.one(`SELECT status, error->>'message' AS message FROM connector_run WHERE id = $1`, [stopped]))
-      .toEqual({ status: 'FAILED', message: `its worker stopped; ${runId} continued from its checkpoint` });
+      .toEqual({ status: 'FAILED', message: `the process running it stopped (a worker, or a CLI sync); ${runId} continued from its checkpoint` });
 
     // A scheduled job whose slot fired before that run started, given out again late: skipped, nothing read.
     const runs = async () => Number((await ctx.sql.one<{ n: string }>(`SELECT count(*)::text AS n FROM connector_run WHERE connector_id = $1`, [connectorId]))!.n);

@@ -1168,7 +1168,7 @@ export class ConnectorSyncService {
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
           [left.id, JSON.stringify({
             code: 'CONNECTOR_RUN_INTERRUPTED',
-            message: continues ? `its worker stopped; ${id} continued from its checkpoint` : `its worker stopped; ${id} read the source again from the beginning (forced)`,
+            message: continues ? `the process running it stopped (a worker, or a CLI sync); ${id} continued from its checkpoint` : `the process running it stopped (a worker, or a CLI sync); ${id} read the source again from the beginning (forced)`,
           })],
         );
       }
