@@ -172,7 +172,7 @@ describe('childhub connectors CLI', () => {
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`); // no worker here to run them
       // Followed with no worker to send it to the queue: the wait says the request has not reached the queue (QA:
       // it asked whether a worker runs while Redis refused writes; the same message covers both).
-      const followed = await runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
+      const followed = await runChildhubFor(20_000, cliEnv, 'connectors', 'sync', 'school');
       expect(followed.stderr).toMatch(/still queued after 10 s: the request has not reached the job queue yet: is Redis up and taking writes, and a worker running \(it sends it\)\? Or use --in-process\./);
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`);
       // Queued behind a sync a worker finished a moment before the check (it went through the queue: its outbox
@@ -183,22 +183,23 @@ describe('childhub connectors CLI', () => {
          SELECT 'run_JUSTFINISHED', id, 'CLI', 'SUCCEEDED', definition_hash, now(), now() + interval '60 seconds' FROM connector WHERE name = 'school'`,
       );
       await db.query(`INSERT INTO outbox (topic, aggregate_id, relayed_at) VALUES ('connector.sync', 'run_JUSTFINISHED', now())`);
-      const behindRun = runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
-      for (let i = 0; i < 40; i++) {
-        await db.query(`UPDATE outbox SET relayed_at = now() WHERE topic = 'connector.sync' AND relayed_at IS NULL`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const behind = await behindRun;
+      // Each request marked sent for as long as the CLI runs, however slowly it starts (CI under load: a fixed
+      // number of rounds ended before a slow CLI had queued its run, or the CLI was stopped before it said anything).
+      const relayedWhile = async (run: Promise<{ stderr: string }>) => {
+        let done = false;
+        void run.finally(() => { done = true; });
+        while (!done) {
+          await db.query(`UPDATE outbox SET relayed_at = now() WHERE topic = 'connector.sync' AND relayed_at IS NULL`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        return run;
+      };
+      const behind = await relayedWhile(runChildhubFor(20_000, cliEnv, 'connectors', 'sync', 'school'));
       expect(behind.stderr).toContain('still queued after 10 s: it waited for the sync of school that has just finished (run run_JUSTFINISHED); it starts within seconds');
       // The same sync run --in-process says nothing of workers: this one waits for one.
       await db.query(`DELETE FROM outbox WHERE aggregate_id = 'run_JUSTFINISHED'`);
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED'`);
-      const inProcessRun = runChildhubFor(14_000, cliEnv, 'connectors', 'sync', 'school');
-      for (let i = 0; i < 40; i++) {
-        await db.query(`UPDATE outbox SET relayed_at = now() WHERE topic = 'connector.sync' AND relayed_at IS NULL`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect((await inProcessRun).stderr).toContain('still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.');
+      expect((await relayedWhile(runChildhubFor(20_000, cliEnv, 'connectors', 'sync', 'school'))).stderr).toContain('still queued after 10 s: is a worker running (`npm run worker`)? Or use --in-process.');
       await db.query(`DELETE FROM connector_run WHERE status = 'QUEUED' OR id = 'run_JUSTFINISHED'`);
     } finally {
       await db.end();

@@ -99,18 +99,20 @@ describe('connector sync outlives a frozen worker', () => {
   }, 240_000);
 
   it('leaves alone a sync that beats however long it runs, and a run whose process died (its job comes back by itself)', async () => {
-    const watcher = await createTestAppContext(env, { CONNECTOR_STALL_MS: '600' });
+    // A margin CI under load keeps (a beat every 500 ms), on a sync lasting several times the stall.
+    const watcher = await createTestAppContext(env, { CONNECTOR_STALL_MS: '3000' });
     try {
       const dir = path.join(root, 'drop-2');
-      await writeJusticeRegisterDrop({ dir, seed: 12, count: 1, rows: 40_000, tag: 'alive' });
+      await writeJusticeRegisterDrop({ dir, seed: 12, count: 1, rows: 100_000, tag: 'alive' });
+      const spawnedAt = Date.now();
       const sync = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], {
-        cwd: PROJECT_ROOT, env: { ...workerEnv, JUSTICE_REGISTER_DROP_DIR: dir, CONNECTOR_STALL_MS: '600' }, stdio: 'ignore',
+        cwd: PROJECT_ROOT, env: { ...workerEnv, JUSTICE_REGISTER_DROP_DIR: dir, CONNECTOR_STALL_MS: '3000' }, stdio: 'ignore',
       });
       children.push(sync);
       const exited = new Promise<number | null>((r) => sync.once('exit', (code) => r(code)));
       let ended = false;
       void exited.then(() => { ended = true; });
-      // Beating every 100 ms, it is never taken for stuck, looked at every 50 ms for as long as it runs.
+      // Beating every 500 ms, it is never taken for stuck, looked at every 50 ms for as long as it runs.
       const cut: string[] = [];
       while (!ended) {
         cut.push(...await watcher.connectors.endStalledRuns());
