@@ -360,8 +360,9 @@ describe('GraphQL gateway', () => {
     const education = await hub.gql<{ a: Record<string, unknown> | null; b: Record<string, unknown> | null }>(q, {}, await hub.token({ sub: 'teacher-1', roles: ['education_officer'] }));
     expect(education.body.data).toEqual({ a: null, b: null });
     expect((education.body.errors ?? []).map((e) => e.extensions?.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
-    const [audit] = await hub.ctx.sql.query<{ details: { fields: string[] } }>(`SELECT details FROM audit_event WHERE action = 'DENIED' AND subject = 'teacher-1'`);
-    expect(audit!.details.fields).toEqual(['Query.sourceRecord']);
+    const [audit] = await hub.ctx.sql.query<{ details: { fields: string[]; sourceRecordIds: string[] } }>(`SELECT details FROM audit_event WHERE action = 'DENIED' AND subject = 'teacher-1'`);
+    // Naming the records asked for (QA re-check: an auditor could not tell what was probed).
+    expect(audit!.details).toEqual({ fields: ['Query.sourceRecord'], sourceRecordIds: ['src_01JADOPTED000000000000000', 'src_01JPLACED0000000000000000'] });
     // ADOPTION and PROTECTION_GROUP: all of it, each class audited.
     const justice = await hub.gql<{ a: Record<string, unknown>; b: Record<string, unknown> }>(q, {}, await hub.token({ sub: 'judge-1', roles: ['justice_officer'] }));
     expect(justice.body.errors).toBeUndefined();
@@ -496,8 +497,11 @@ describe('GraphQL gateway', () => {
     // The name (BASIC), and the record read by its id: the evidence layer.
     expect(audit).toEqual([{ child_ids: [], field_classes: ['ADOPTION', 'BASIC', 'PROTECTION_GROUP', 'PROVENANCE'], details: { sourceRecordIds: [row!.id] } }]);
     // Only city-wide roles see records without a jurisdiction.
-    const local = await hub.token({ roles: ['data_steward'], communes: ['00004'] });
+    const local = await hub.token({ sub: 'local-steward', roles: ['data_steward'], communes: ['00004'] });
     expect((await hub.gql(`{ sourceRecord(id: "${row!.id}") { fullName } }`, {}, local)).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // Refused as not found, audited naming the record asked for (it has no child to name).
+    const [denied] = await hub.ctx.sql.query(`SELECT child_ids, details FROM audit_event WHERE subject = 'local-steward' AND action = 'DENIED'`);
+    expect(denied).toEqual({ child_ids: [], details: { fields: ['Query.sourceRecord'], sourceRecordIds: [row!.id] } });
   });
 
   it('serves health, readiness and metrics', async () => {

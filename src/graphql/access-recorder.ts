@@ -13,6 +13,8 @@ export class AccessRecorder {
   readonly rejectedRecordClasses = new Map<string, Set<SensitivityClass>>();
   readonly deniedChildIds = new Set<string>();
   readonly deniedFields = new Set<string>();
+  /** Source records asked for by id and refused (see {@link deny}). */
+  readonly deniedRecordIds = new Set<string>();
   /** Changes requested for children (operation names), audited as WRITE. */
   readonly writes = new Map<string, Set<string>>();
 
@@ -72,8 +74,13 @@ export class AccessRecorder {
     return out;
   }
 
-  deny(childId: unknown, field: string): void {
+  /**
+   * A field refused: the child it was asked of, when known; `recordId`, a source record asked for by its id (an
+   * auditor tells what was probed, linked to a child or not, known or not: QA).
+   */
+  deny(childId: unknown, field: string, recordId?: string): void {
     if (typeof childId === 'string') this.deniedChildIds.add(childId);
+    if (recordId !== undefined) this.deniedRecordIds.add(recordId);
     this.deniedFields.add(field);
   }
 }

@@ -58,11 +58,11 @@ export function createGraphQLContext(input: {
  * grant `cls` is refused, and the refusal is audited (a DENIED event naming `denied.field`, and the child
  * when one was asked for by id), as a refused field is.
  */
-export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass, denied?: { field: string; childId?: string }): Principal {
+export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass, denied?: { field: string; childId?: string; recordId?: string }): Principal {
   if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError('Missing bearer token (Authorization: Bearer <token>)');
   if (cls && !ctx.principal.classes.has(cls)) {
     // The id asked for is named only if it has an id's shape (anything else is refused as input where it is read).
-    if (denied) ctx.access.deny(isIdShaped(denied.childId) ? denied.childId : undefined, denied.field);
+    if (denied) ctx.access.deny(isIdShaped(denied.childId) ? denied.childId : undefined, denied.field, isIdShaped(denied.recordId) ? denied.recordId : undefined);
     throw new ForbiddenError(`Your roles (${ctx.principal.roles.join(', ')}) do not grant ${cls} data`);
   }
   return ctx.principal;

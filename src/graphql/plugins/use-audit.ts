@@ -48,7 +48,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           }
           if (access.deniedFields.size) {
             writes.push(audit.write({ ...base, action: 'DENIED', childIds: [...access.deniedChildIds].sort(), fieldClasses: [],
-              details: { fields: [...access.deniedFields].sort() } }));
+              details: { fields: [...access.deniedFields].sort(), ...(access.deniedRecordIds.size ? { sourceRecordIds: [...access.deniedRecordIds].sort() } : {}) } }));
           }
           try {
             await Promise.all(writes);

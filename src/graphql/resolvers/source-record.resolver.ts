@@ -14,9 +14,9 @@ export class SourceRecordResolver {
       + 'and PROVENANCE, PROTECTION_GROUP and ADOPTION (the evidence layer: see Child.sourceRecords).',
   })
   async sourceRecord(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<SourceRecord> {
-    const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.sourceRecord' });
+    const principal = requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.sourceRecord', recordId: id });
     // The evidence layer, for roles that may know every source (evidenceClasses), whichever record is asked for.
-    for (const cls of evidenceClasses()) requirePrincipal(ctx, cls, { field: 'Query.sourceRecord' });
+    for (const cls of evidenceClasses()) requirePrincipal(ctx, cls, { field: 'Query.sourceRecord', recordId: id });
     requireIdOf('sourceRecord', id, 'id');
     const record = await ctx.loaders.sourceRecord.load(id);
     if (record) {
@@ -30,7 +30,7 @@ export class SourceRecordResolver {
         return record as unknown as SourceRecord;
       }
     }
-    ctx.access.deny((record?.childId as string | null | undefined) ?? undefined, 'Query.sourceRecord'); // audited as refused
+    ctx.access.deny((record?.childId as string | null | undefined) ?? undefined, 'Query.sourceRecord', id); // audited as refused
     throw notFound('sourceRecord', id, principal);
   }
 }
