@@ -196,6 +196,21 @@ projections:
     ]);
   });
 
+  it('says what a constant or a part of a value must be, and what it got (QA re-check: "Invalid input")', () => {
+    const scalar = 'must be a constant: text, a number or true/false; got';
+    expect(issues({ ...minimal, fields: { fullName: { value: {} }, familyName: { value: [1, 2] }, givenName: { value: null }, sex: { from: 'a', map: { x: ['M'] } } } })).toEqual([
+      `fields.fullName.value: ${scalar} a map`,
+      `fields.familyName.value: ${scalar} a list`,
+      `fields.givenName.value: ${scalar} null (nothing)`,
+      `fields.sex.map.x: ${scalar} a list`,
+    ]);
+    expect(issues({ ...minimal, fields: { fullName: { firstOf: [null, 3] } }, groups: [{ clause: ['d'] }] })).toEqual([
+      'fields.fullName.firstOf.0: must be a path (text) or a value ({ from: … }, { value: … }); got null (nothing)',
+      'fields.fullName.firstOf.1: must be a path (text) or a value ({ from: … }, { value: … }); got number',
+      'groups.0.clause: must be a clause letter (a, b, c, d, đ, e, g, h, i, k, l, m, n, o) or a value giving one, e.g. { from: column, map: { … } }',
+    ]);
+  });
+
   it('refuses a constant the store would refuse or flag in every record: too long, a birth date to come, a commune the lists do not know (QA)', () => {
     const long = (n: number) => 'Nguyễn Văn ' + 'a'.repeat(n);
     expect(issues({

@@ -52,7 +52,16 @@ const SOURCES = ['from', 'value', 'join', 'firstOf'] as const;
 const TESTS = ['equals', 'contains', 'in', 'present'] as const;
 const TRANSFORMS = ['map', ...TESTS] as const;
 
-const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+const scalarSchema = z.union([z.string(), z.number(), z.boolean()], {
+  error: (issue) => `must be a constant: text, a number or true/false; got ${describeInput(issue.input)}`,
+});
+
+/** What a value of a definition is, for messages: its YAML kind (never the value). */
+function describeInput(v: unknown): string {
+  if (v === null) return 'null (nothing)';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'a map' : typeof v;
+}
 
 export const pathSchema = z
   .string()
@@ -64,7 +73,10 @@ export const pathSchema = z
 
 const refsSchema = (what: string) =>
   z
-    .array(z.union([pathSchema, z.lazy(() => valueSpecSchema)]))
+    .array(z.union([pathSchema, z.lazy(() => valueSpecSchema)], {
+      // A map's own problems are told as such; anything else is neither form.
+      error: (issue) => (isObject(issue.input) ? undefined : `must be a path (text) or a value ({ from: … }, { value: … }); got ${describeInput(issue.input)}`),
+    }))
     .min(1)
     .describe(what);
 
@@ -255,7 +267,7 @@ export const groupMappingSchema = z
       // In either case, as the mapper compares a letter (lower-cased).
       .union([z.enum([...GROUP_CLAUSES, ...GROUP_CLAUSES.map((c) => c.toUpperCase())]), fieldValueSchema(GROUP_TARGETS.clause)], {
         // Neither a letter nor a value: say what a letter is (an object's own problems are reported as such).
-        error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? undefined : `must be a clause letter (${GROUP_CLAUSES.join(', ')}) or a value giving one, e.g. { from: column, map: { … } }`),
+        error: (issue) => (isObject(issue.input) ? undefined : `must be a clause letter (${GROUP_CLAUSES.join(', ')}) or a value giving one, e.g. { from: column, map: { … } }`),
       })
       .describe(`${GROUP_TARGETS.clause.description} A letter, or a value giving one (absent: no group).`),
     when: valueSpecSchema.optional().describe('A test; the group is recorded only when it holds.'),
