@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
-import { PROJECT_ROOT } from '../src/config/config.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { tempDir } from './support/temp-dir.js';
+import { workerProcesses, type WorkerProcesses } from './support/worker-processes.js';
 
 /**
  * A worker process running a connector-sync job is killed with SIGKILL mid-file, and so is the next one;
@@ -18,38 +17,27 @@ describe('connector sync survives kill -9 of its worker', () => {
   let env: TestEnv;
   let ctx: AppContext;
   let root: string;
-  const children: ChildProcess[] = [];
-  let workerEnv: NodeJS.ProcessEnv;
+  let workers: WorkerProcesses;
 
   beforeAll(async () => {
     root = tempDir('childhub-crash-');
     env = await createTestEnv();
     ctx = await createTestAppContext(env);
-    workerEnv = {
-      ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
-      CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', WORKER_LOCK_MS: '1500', OUTBOX_POLL_MS: '100',
-      JUSTICE_REGISTER_DROP_DIR: path.join(root, 'drop'), JUSTICE_REGISTER_SETTLE_SECONDS: '0', // the drop is written just before the sync, whole
-    };
+    workers = workerProcesses(env, root);
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    workers?.killAll();
     await ctx?.close();
     await env?.cleanup();
     rmSync(root, { recursive: true, force: true });
   });
 
-  const startWorker = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--queues', 'connector-sync'], {
-      cwd: PROJECT_ROOT, env: workerEnv, stdio: 'ignore',
-    });
-    children.push(child);
-    return child;
-  };
+  const startWorker = () => workers.start();
   const count = async (sql: string, params: unknown[] = []) => Number((await ctx.sql.one<{ n: string }>(sql, params))!.n);
 
   it('resumes the killed worker\'s run elsewhere with every row stored once', async () => {
-    const drop = await writeJusticeRegisterDrop({ dir: workerEnv.JUSTICE_REGISTER_DROP_DIR!, seed: 7, count: 1, rows: 40_000, tag: 'crash' });
+    const drop = await writeJusticeRegisterDrop({ dir: workers.env.JUSTICE_REGISTER_DROP_DIR!, seed: 7, count: 1, rows: 40_000, tag: 'crash' });
     const rows = drop.files.reduce((n, f) => n + f.rows, 0);
     // The small adoption register is the older file, so it is read (and ingested) before the big one.
     const old = new Date(Date.now() - 600_000);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../src/config/config.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { tempDir } from './support/temp-dir.js';
+import { workerProcesses, type WorkerProcesses } from './support/worker-processes.js';
 
 /**
  * A worker frozen mid-sync (SIGSTOP: a paused host, a process stopped in a debugger) keeps its connections, so
@@ -20,45 +21,29 @@ describe('connector sync outlives a frozen worker', () => {
   let env: TestEnv;
   let ctx: AppContext;
   let root: string;
-  const children: ChildProcess[] = [];
-  let workerEnv: NodeJS.ProcessEnv;
+  let workers: WorkerProcesses;
 
   beforeAll(async () => {
     root = tempDir('childhub-frozen-');
     env = await createTestEnv();
     ctx = await createTestAppContext(env);
-    workerEnv = {
-      ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
-      CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', WORKER_LOCK_MS: '1500', OUTBOX_POLL_MS: '100', CONNECTOR_STALL_MS: '3000',
-      JUSTICE_REGISTER_DROP_DIR: path.join(root, 'drop'), JUSTICE_REGISTER_SETTLE_SECONDS: '0',
-    };
+    workers = workerProcesses(env, root, { CONNECTOR_STALL_MS: '3000' });
   });
 
   afterAll(async () => {
-    for (const c of children) {
-      if (c.exitCode === null) {
-        c.kill('SIGCONT');
-        c.kill('SIGKILL');
-      }
-    }
+    workers?.killAll();
     await ctx?.close();
     await env?.cleanup();
     rmSync(root, { recursive: true, force: true });
   });
 
-  const startWorker = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--queues', 'connector-sync'], {
-      cwd: PROJECT_ROOT, env: workerEnv, stdio: 'ignore',
-    });
-    children.push(child);
-    return child;
-  };
+  const startWorker = () => workers.start();
   const run = (runId: string) => ctx.sql.one<{ status: string; batches: number; resumed: number; inserted: number; updated: number; rejected: number; lock_app: string | null; error: unknown }>(
     'SELECT status, batches, resumed, inserted, updated, rejected, lock_app, error FROM connector_run WHERE id = $1', [runId]);
   const count = async (sql: string) => Number((await ctx.sql.one<{ n: string }>(sql))!.n);
 
   it('closes the frozen process\'s connections, resumes the run elsewhere, and keeps the frozen one from marking it when it wakes', async () => {
-    const drop = await writeJusticeRegisterDrop({ dir: workerEnv.JUSTICE_REGISTER_DROP_DIR!, seed: 11, count: 1, rows: 40_000, tag: 'frozen' });
+    const drop = await writeJusticeRegisterDrop({ dir: workers.env.JUSTICE_REGISTER_DROP_DIR!, seed: 11, count: 1, rows: 40_000, tag: 'frozen' });
     const rows = drop.files.reduce((n, f) => n + f.rows, 0);
     const old = new Date(Date.now() - 600_000);
     for (const f of drop.files) if (f.kind !== 'birth') utimesSync(f.path, old, old);
@@ -105,10 +90,9 @@ describe('connector sync outlives a frozen worker', () => {
       const dir = path.join(root, 'drop-2');
       await writeJusticeRegisterDrop({ dir, seed: 12, count: 1, rows: 100_000, tag: 'alive' });
       const spawnedAt = Date.now();
-      const sync = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], {
-        cwd: PROJECT_ROOT, env: { ...workerEnv, JUSTICE_REGISTER_DROP_DIR: dir, CONNECTOR_STALL_MS: '3000' }, stdio: 'ignore',
-      });
-      children.push(sync);
+      const sync = workers.track(spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], {
+        cwd: PROJECT_ROOT, env: { ...workers.env, JUSTICE_REGISTER_DROP_DIR: dir }, stdio: 'ignore',
+      }));
       const exited = new Promise<number | null>((r) => sync.once('exit', (code) => r(code)));
       let ended = false;
       void exited.then(() => { ended = true; });

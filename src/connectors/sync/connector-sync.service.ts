@@ -210,8 +210,8 @@ const stalled = (runParam: string, pidParam: string, appParam: string, msParam: 
  * application name (a run claimed before the lock holder was recorded counts as its own).
  */
 const ownRun = (pidParam: string) => `(lock_app IS NULL OR (lock_pid = ${pidParam} AND lock_app = current_setting('application_name')))`;
-/** SQL: a claimed run's holder (`$2`: the lock connection's backend pid), set in an UPDATE of connector_run. */
-const HOLDER_SET = `lock_pid = $2, lock_app = current_setting('application_name')`;
+/** SQL: the assignments, in an UPDATE of connector_run, naming this process as a claimed run's holder (`pidParam`: its lock connection's backend pid). */
+const holderSet = (pidParam: string) => `lock_pid = ${pidParam}, lock_app = current_setting('application_name')`;
 /** The code of a QUEUED run whose job the queue lost before it started. */
 const RUN_LOST = 'CONNECTOR_RUN_LOST';
 /**
@@ -1144,7 +1144,7 @@ export class ConnectorSyncService {
       );
       const left = stale.rows[0];
       if (left && left.id === runId) {
-        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${HOLDER_SET} WHERE id = $1`, [left.id, lockPid]);
+        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${holderSet('$2')} WHERE id = $1`, [left.id, lockPid]);
         const { id, checkpoint, ...counts } = left;
         return { id, resumed: true, counts, checkpoint };
       }
@@ -1178,7 +1178,7 @@ export class ConnectorSyncService {
         // finished, and does not read the source again behind that run (QA).
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
-                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, lock_pid = $3, lock_app = current_setting('application_name')
+                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}
             WHERE id = $1 AND (status = 'QUEUED' OR (status = 'FAILED' AND error->>'code' IS DISTINCT FROM 'CONNECTOR_RUN_INTERRUPTED')) RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
           [runId, !!left && continues, lockPid],
