@@ -178,12 +178,12 @@ projections:
     expect(issues({
       externalId: 3, fields: { sex: { value: 'X' } }, groups: [{ clause: 'x', when: { from: 'a' } }, { clause: { from: 'a', map: { a: 'q' } } }], when: { from: 'a' },
     })).toEqual([
+      'when: `when` needs a test (equals, contains, in, present) or parse: boolean',
       'externalId: Invalid input: expected object, received number',
       'fields.sex.value: "X" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters)',
       'groups.0.clause: must be a clause letter (a, b, c, d, đ, e, g, h, i, k, l, m, n, o) or a value giving one, e.g. { from: column, map: { … } }',
-      'groups.1.clause.map.a: "q" is not a value this field takes: allowed a, b, c, d, đ, e, g, h, i, k, l, m, n, o',
       'groups.0.when: `when` needs a test (equals, contains, in, present) or parse: boolean',
-      'when: `when` needs a test (equals, contains, in, present) or parse: boolean',
+      'groups.1.clause.map.a: "q" is not a value this field takes: allowed a, b, c, d, đ, e, g, h, i, k, l, m, n, o',
     ]);
     // The rules between parts, on parts of any shape, and on no mapping at all (QA re-check: null crashed validate).
     for (const notAMapping of [null, 3, 'x', []]) expect(issues(notAMapping)).toEqual([expect.stringMatching(/^: Invalid input: expected object, received/)]);

@@ -114,10 +114,7 @@ export const valueSpecSchema: z.ZodType<ValueSpec> = z
       .describe('For `parse: commune`: the code list of the source\'s codes. @defaultValue a code of the 2025 list is read as VN-2025; any other is kept as given with no code set, flagged COMMUNE_CODE_UNKNOWN (no pre-2025 list is bundled to tell an old code from a slip)'),
     required: z.boolean().optional().describe('An absent value is a problem (REQUIRED) that rejects the record. @defaultValue false'),
     get when(): z.ZodOptional<z.ZodType<ValueSpec>> {
-      return z
-        .lazy(() => valueSpecSchema)
-        .optional()
-        .describe('A test (equals/contains/in/present, or parse: boolean); when it fails the value is absent.');
+      return testSchema().optional().describe('A test (equals/contains/in/present, or parse: boolean); when it fails the value is absent.');
     },
   })
   .superRefine((spec, ctx) => {
@@ -148,9 +145,6 @@ export const valueSpecSchema: z.ZodType<ValueSpec> = z
         const problem = pathProblem(element, true);
         if (problem) ctx.addIssue({ code: 'custom', path: [key, i], message: problem });
       });
-    }
-    if (spec.when && !isTest(spec.when)) {
-      ctx.addIssue({ code: 'custom', path: ['when'], message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
     }
   })
   .meta({
@@ -253,6 +247,13 @@ function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading
  */
 const fieldValueSchema = (target: FieldTarget) => z.lazy(() => valueSpecSchema).superRefine((spec, ctx) => checkTarget(spec, target, ctx, []));
 
+/** A value that must be a test (a `when`), checked on its own as {@link fieldValueSchema} checks a field's value. */
+function testSchema() {
+  return z.lazy(() => valueSpecSchema).superRefine((spec, ctx) => {
+    if (!isTest(spec)) ctx.addIssue({ code: 'custom', message: '`when` needs a test (equals, contains, in, present) or parse: boolean' });
+  });
+}
+
 const recordFieldsShape = Object.fromEntries(
   RECORD_FIELD_NAMES.map((name) => [name, fieldValueSchema(RECORD_FIELDS[name]).optional().describe(RECORD_FIELDS[name].description)]),
 ) as Record<RecordFieldName, z.ZodOptional<ReturnType<typeof fieldValueSchema>>>;
@@ -270,7 +271,7 @@ export const groupMappingSchema = z
         error: (issue) => (isObject(issue.input) ? undefined : `must be a clause letter (${GROUP_CLAUSES.join(', ')}) or a value giving one, e.g. { from: column, map: { … } }`),
       })
       .describe(`${GROUP_TARGETS.clause.description} A letter, or a value giving one (absent: no group).`),
-    when: valueSpecSchema.optional().describe('A test; the group is recorded only when it holds.'),
+    when: testSchema().optional().describe('A test; the group is recorded only when it holds.'),
     subType: fieldValueSchema(GROUP_TARGETS.subType).optional().describe(GROUP_TARGETS.subType.description),
     since: fieldValueSchema(GROUP_TARGETS.since).optional().describe(GROUP_TARGETS.since.description),
     until: fieldValueSchema(GROUP_TARGETS.until).optional().describe(GROUP_TARGETS.until.description),
@@ -291,7 +292,7 @@ function projectionMappingSchema(kind: ProjectionKind) {
       each: pathSchema
         .optional()
         .describe('One projection per element found at this path; `from` is then relative to the element and `$.x` reaches the record root.'),
-      when: valueSpecSchema.optional().describe('A test (per element with `each`); the projection is made only when it holds.'),
+      when: testSchema().optional().describe('A test (per element with `each`); the projection is made only when it holds.'),
       fields: z.strictObject(shape).describe(`The fields of a ${kind} projection.`),
     })
     .superRefine((p, ctx) => {
@@ -320,7 +321,7 @@ export const recordMappingSchema = z
       .union([z.string().min(1), z.number().int().positive()])
       .optional()
       .describe('File connectors with several sheets: the sheet (name, or index from 1) this mapping reads.'),
-    when: valueSpecSchema
+    when: testSchema()
       .optional()
       .describe('When several mappings share a record type: a test choosing the raw records this one takes (e.g. { from: LOAI_SO, equals: KHAI_SINH }).'),
     externalId: fieldValueSchema(EXTERNAL_ID_TARGET).describe('The record\'s id, unique per source system (for facility records: the facility code).'),
@@ -328,47 +329,21 @@ export const recordMappingSchema = z
     groups: z.array(groupMappingSchema).optional().describe('Special-circumstance group evidence.'),
     projections: projectionsMappingSchema.optional(),
   })
-  // The rules between a mapping's parts. Run also when a part is invalid (and so written defensively), so that
-  // `validate` tells every problem at once; each value is checked against its field by its own schema.
+  // The rule between a mapping's parts. Run also when a part is invalid (and so written defensively), so that
+  // `validate` tells every problem at once; each value is checked against its field (or as a test) by its own schema.
   .superRefine((mapping, ctx) => mappingRules(mapping, ctx), { when: () => true })
   .meta({ id: 'RecordMapping', description: 'One record type of a connector and how its raw records map (docs/connectors.md#records-the-mapping).' });
 
-/** Any value, as a rule reads what may not have parsed: each part is looked at only when it is an object. */
-type Loose = Record<string, unknown>;
-const NEEDS_TEST = '`when` needs a test (equals, contains, in, present) or parse: boolean';
-
-/** A `when` that is a value spec but no test (an invalid one is its own schema's problem). */
-function notATest(when: unknown): boolean {
-  return isObject(when) && !isTest(when as ValueSpec);
-}
-
-function isObject(v: unknown): v is Loose {
+function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The rules of {@link recordMappingSchema} between a mapping's parts, on a mapping that may be invalid anywhere. */
+/** The rule of {@link recordMappingSchema} between a mapping's parts, on a mapping that may be invalid anywhere. */
 function mappingRules(m: unknown, ctx: z.RefinementCtx): void {
   // Not a mapping at all (a stray `-` in the list: null): its own schema says so (QA: this read crashed validate).
-  if (!isObject(m)) return;
-  if (m.recordType === 'facility') {
-    if (m.fields !== undefined) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a facility record has no child fields; use projections' });
-    if (m.groups !== undefined) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'a facility record has no group evidence' });
-  }
-  if (Array.isArray(m.groups)) {
-    m.groups.forEach((g: unknown, i) => {
-      if (isObject(g) && notATest(g.when)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'when'], message: NEEDS_TEST });
-    });
-  }
-  if (isObject(m.projections)) {
-    for (const kind of PROJECTION_KINDS) {
-      const list = m.projections[kind];
-      if (!Array.isArray(list)) continue;
-      list.forEach((p: unknown, i) => {
-        if (isObject(p) && notATest(p.when)) ctx.addIssue({ code: 'custom', path: ['projections', kind, i, 'when'], message: NEEDS_TEST });
-      });
-    }
-  }
-  if (notATest(m.when)) ctx.addIssue({ code: 'custom', path: ['when'], message: NEEDS_TEST });
+  if (!isObject(m) || m.recordType !== 'facility') return;
+  if (m.fields !== undefined) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a facility record has no child fields; use projections' });
+  if (m.groups !== undefined) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'a facility record has no group evidence' });
 }
 
 /** The `records` list of a definition: at least one mapping. */
