@@ -194,7 +194,7 @@ function checkConstants(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementC
   const check = (v: Scalar | null | undefined, at: PropertyKey[], as: Reading) => {
     if (v === null || v === undefined) return;
     const problem = constantProblem(v, target, as);
-    if (problem) ctx.addIssue({ code: 'custom', path: at, message: `${JSON.stringify(v)} is not a value this field takes: ${problem}` });
+    if (problem) ctx.addIssue({ code: 'custom', path: at, message: `${quoted(v)} is not a value this field takes: ${problem}` });
   };
   if (spec.map !== undefined) {
     const as = outer ?? { kind: target.parse, spec };
@@ -213,6 +213,12 @@ function checkConstants(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementC
   });
 }
 
+/** A constant as a message quotes it: whole up to 40 characters, else its start and its length. */
+function quoted(v: Scalar): string {
+  const text = JSON.stringify(v);
+  return typeof v === 'string' && v.length > 40 ? `${JSON.stringify(v.slice(0, 30))}… (${v.length} characters)` : text;
+}
+
 /** How a constant is read: the parse, and the value whose `formats` or `codeSet` it follows. */
 interface Reading {
   kind: ParseKind;
@@ -229,7 +235,9 @@ function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading
   }
   if (target.store && read !== undefined) {
     const stored = target.store.safeParse(read instanceof IsoDate ? read.iso : read);
-    if (!stored.success) return stored.error.issues.map((i) => i.message).join('; ');
+    if (!stored.success) {
+      return stored.error.issues.map((i) => (i.code === 'too_big' ? `longer than the ${String(i.maximum)} characters the store keeps` : i.message)).join('; ');
+    }
   }
   if (target.oneOf) {
     // Compared as the mapper compares: text trimmed, a clause letter lower-cased and not trimmed (QA: "d " passed,
