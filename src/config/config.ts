@@ -51,8 +51,9 @@ const envSchema = z.object({
   DB_POOL_SIZE: positiveInt.default(10),
   /**
    * How long PostgreSQL lets one of the hub's connections sit in a transaction with nothing to do before it ends
-   * the session, in ms (`idle_in_transaction_session_timeout`). No transaction of the hub waits on anything but
-   * the database; one left open is a process frozen (SIGSTOP, a paused host) or cut off mid-transaction, whose
+   * the session, in ms (`idle_in_transaction_session_timeout`). No transaction of the hub waits that long on
+   * anything but the database (the outbox relay's wait on Redis in its transaction has its own, shorter timeout);
+   * one left open is a process frozen (SIGSTOP, a paused host) or cut off mid-transaction, whose
    * row and advisory locks would hold every job that needs the same rows until it wakes. @defaultValue 300000
    */
   DB_IDLE_IN_TRANSACTION_MS: positiveInt.default(300_000),
