@@ -1,12 +1,8 @@
-import { rmSync, utimesSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { utimesSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
-import type { AppContext } from '../src/app/app-context.js';
-import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
-import { tempDir } from './support/temp-dir.js';
-import { workerProcesses, type WorkerProcesses } from './support/worker-processes.js';
+import { waitFor } from './support/jobs-test-context.js';
+import { workerTestBed } from './support/worker-processes.js';
 
 /**
  * A worker process running a connector-sync job is killed with SIGKILL mid-file, and so is the next one;
@@ -14,41 +10,23 @@ import { workerProcesses, type WorkerProcesses } from './support/worker-processe
  * stored batch, and finishes with every row stored exactly once.
  */
 describe('connector sync survives kill -9 of its worker', () => {
-  let env: TestEnv;
-  let ctx: AppContext;
-  let root: string;
-  let workers: WorkerProcesses;
-
-  beforeAll(async () => {
-    root = tempDir('childhub-crash-');
-    env = await createTestEnv();
-    ctx = await createTestAppContext(env);
-    workers = workerProcesses(env, root);
-  });
-
-  afterAll(async () => {
-    workers?.killAll();
-    await ctx?.close();
-    await env?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  const startWorker = () => workers.start();
-  const count = async (sql: string, params: unknown[] = []) => Number((await ctx.sql.one<{ n: string }>(sql, params))!.n);
+  const bed = workerTestBed('childhub-crash-');
+  const startWorker = () => bed.workers.start();
+  const count = async (sql: string, params: unknown[] = []) => Number((await bed.ctx.sql.one<{ n: string }>(sql, params))!.n);
 
   it('resumes the killed worker\'s run elsewhere with every row stored once', async () => {
-    const drop = await writeJusticeRegisterDrop({ dir: workers.env.JUSTICE_REGISTER_DROP_DIR!, seed: 7, count: 1, rows: 40_000, tag: 'crash' });
+    const drop = await writeJusticeRegisterDrop({ dir: bed.workers.env.JUSTICE_REGISTER_DROP_DIR!, seed: 7, count: 1, rows: 40_000, tag: 'crash' });
     const rows = drop.files.reduce((n, f) => n + f.rows, 0);
     // The small adoption register is the older file, so it is read (and ingested) before the big one.
     const old = new Date(Date.now() - 600_000);
     for (const f of drop.files) if (f.kind !== 'birth') utimesSync(f.path, old, old);
-    const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+    const { runId } = await bed.ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
 
     const first = startWorker();
     await waitFor(async () => (await count('SELECT batches::text AS n FROM connector_run WHERE id = $1', [runId])) >= 2, 90_000, 'two stored batches');
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    const atKill = await ctx.sql.one<{ status: string; batches: number }>('SELECT status, batches FROM connector_run WHERE id = $1', [runId]);
+    const atKill = await bed.ctx.sql.one<{ status: string; batches: number }>('SELECT status, batches FROM connector_run WHERE id = $1', [runId]);
     expect(atKill!.status).toBe('RUNNING');
 
     // The job stalls a second time: the next worker is killed too once it has stored a batch more. (BullMQ
@@ -60,12 +38,12 @@ describe('connector sync survives kill -9 of its worker', () => {
 
     const third = startWorker();
     await waitFor(async () => {
-      const r = await ctx.sql.one<{ status: string }>('SELECT status FROM connector_run WHERE id = $1', [runId]);
+      const r = await bed.ctx.sql.one<{ status: string }>('SELECT status FROM connector_run WHERE id = $1', [runId]);
       return r!.status === 'SUCCEEDED' || r!.status === 'FAILED';
     }, 120_000, 'the run to finish on the third worker');
     third.kill('SIGTERM');
 
-    const run = await ctx.sql.one<{ status: string; resumed: number; inserted: number; updated: number; unchanged: number; rejected: number; files_ingested: number; files_skipped: number }>(
+    const run = await bed.ctx.sql.one<{ status: string; resumed: number; inserted: number; updated: number; unchanged: number; rejected: number; files_ingested: number; files_skipped: number }>(
       'SELECT status, resumed, inserted, updated, unchanged, rejected, files_ingested, files_skipped FROM connector_run WHERE id = $1', [runId]);
     // Each resumption lists the drop again: a file the run ingested before its worker was killed is no
     // skipped file (QA: a resumed run counted 8 skipped files of 5).
@@ -79,22 +57,22 @@ describe('connector sync survives kill -9 of its worker', () => {
   }, 240_000);
 
   it('ends a run the queue gave up (its job stalled too often) as interrupted, unless a sync of the connector holds it', async () => {
-    const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
-    await ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING' WHERE id = $1`, [runId]);
+    const { runId } = await bed.ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+    await bed.ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING' WHERE id = $1`, [runId]);
     const gaveUp = new Error('job stalled more than allowable limit');
     // A sync of the connector runs (its lock is held): it adopts or closes the run itself.
-    const holder = await ctx.sql.pool.connect();
+    const holder = await bed.ctx.sql.pool.connect();
     try {
       await holder.query(`SELECT pg_advisory_lock(hashtextextended('connector-sync:justice-register', 0))`);
-      expect(await ctx.connectors.abandonRun(runId, gaveUp)).toBe(false);
+      expect(await bed.ctx.connectors.abandonRun(runId, gaveUp)).toBe(false);
       await holder.query(`SELECT pg_advisory_unlock_all()`);
     } finally {
       holder.release();
     }
-    expect(await ctx.connectors.abandonRun(runId, gaveUp)).toBe(true);
-    const run = await ctx.sql.one<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [runId]);
+    expect(await bed.ctx.connectors.abandonRun(runId, gaveUp)).toBe(true);
+    const run = await bed.ctx.sql.one<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [runId]);
     expect(run).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: expect.stringContaining('job stalled more than allowable limit') } });
     // Once ended, never again.
-    expect(await ctx.connectors.abandonRun(runId, gaveUp)).toBe(false);
+    expect(await bed.ctx.connectors.abandonRun(runId, gaveUp)).toBe(false);
   });
 });

@@ -1,14 +1,11 @@
 import { spawn } from 'node:child_process';
-import { rmSync, utimesSync } from 'node:fs';
+import { utimesSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
-import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { createTestAppContext, waitFor } from './support/jobs-test-context.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
-import { tempDir } from './support/temp-dir.js';
-import { workerProcesses, type WorkerProcesses } from './support/worker-processes.js';
+import { workerTestBed } from './support/worker-processes.js';
 
 /**
  * A worker frozen mid-sync (SIGSTOP: a paused host, a process stopped in a debugger) keeps its connections, so
@@ -18,36 +15,18 @@ import { workerProcesses, type WorkerProcesses } from './support/worker-processe
  * and leaves the run as the other finished it.
  */
 describe('connector sync outlives a frozen worker', () => {
-  let env: TestEnv;
-  let ctx: AppContext;
-  let root: string;
-  let workers: WorkerProcesses;
-
-  beforeAll(async () => {
-    root = tempDir('childhub-frozen-');
-    env = await createTestEnv();
-    ctx = await createTestAppContext(env);
-    workers = workerProcesses(env, root, { CONNECTOR_STALL_MS: '3000' });
-  });
-
-  afterAll(async () => {
-    workers?.killAll();
-    await ctx?.close();
-    await env?.cleanup();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  const startWorker = () => workers.start();
-  const run = (runId: string) => ctx.sql.one<{ status: string; batches: number; resumed: number; inserted: number; updated: number; rejected: number; lock_app: string | null; error: unknown }>(
+  const bed = workerTestBed('childhub-frozen-', { CONNECTOR_STALL_MS: '3000' });
+  const startWorker = () => bed.workers.start();
+  const run = (runId: string) => bed.ctx.sql.one<{ status: string; batches: number; resumed: number; inserted: number; updated: number; rejected: number; lock_app: string | null; error: unknown }>(
     'SELECT status, batches, resumed, inserted, updated, rejected, lock_app, error FROM connector_run WHERE id = $1', [runId]);
-  const count = async (sql: string) => Number((await ctx.sql.one<{ n: string }>(sql))!.n);
+  const count = async (sql: string) => Number((await bed.ctx.sql.one<{ n: string }>(sql))!.n);
 
   it('closes the frozen process\'s connections, resumes the run elsewhere, and keeps the frozen one from marking it when it wakes', async () => {
-    const drop = await writeJusticeRegisterDrop({ dir: workers.env.JUSTICE_REGISTER_DROP_DIR!, seed: 11, count: 1, rows: 40_000, tag: 'frozen' });
+    const drop = await writeJusticeRegisterDrop({ dir: bed.workers.env.JUSTICE_REGISTER_DROP_DIR!, seed: 11, count: 1, rows: 40_000, tag: 'frozen' });
     const rows = drop.files.reduce((n, f) => n + f.rows, 0);
     const old = new Date(Date.now() - 600_000);
     for (const f of drop.files) if (f.kind !== 'birth') utimesSync(f.path, old, old);
-    const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+    const { runId } = await bed.ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
 
     const frozen = startWorker();
     await waitFor(async () => (await run(runId))!.batches >= 2, 90_000, 'two stored batches');
@@ -85,13 +64,13 @@ describe('connector sync outlives a frozen worker', () => {
 
   it('leaves alone a sync that beats however long it runs, and a run whose process died (its job comes back by itself)', async () => {
     // A margin CI under load keeps (a beat every 500 ms), on a sync lasting several times the stall.
-    const watcher = await createTestAppContext(env, { CONNECTOR_STALL_MS: '3000' });
+    const watcher = await createTestAppContext(bed.env, { CONNECTOR_STALL_MS: '3000' });
     try {
-      const dir = path.join(root, 'drop-2');
+      const dir = path.join(bed.root, 'drop-2');
       await writeJusticeRegisterDrop({ dir, seed: 12, count: 1, rows: 100_000, tag: 'alive' });
       const spawnedAt = Date.now();
-      const sync = workers.track(spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], {
-        cwd: PROJECT_ROOT, env: { ...workers.env, JUSTICE_REGISTER_DROP_DIR: dir }, stdio: 'ignore',
+      const sync = bed.workers.track(spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process'], {
+        cwd: PROJECT_ROOT, env: { ...bed.workers.env, JUSTICE_REGISTER_DROP_DIR: dir }, stdio: 'ignore',
       }));
       const exited = new Promise<number | null>((r) => sync.once('exit', (code) => r(code)));
       let ended = false;
@@ -104,15 +83,15 @@ describe('connector sync outlives a frozen worker', () => {
       }
       expect(await exited).toBe(0);
       expect(cut).toEqual([]);
-      const last = await ctx.sql.one<{ id: string; status: string }>(`SELECT id, status FROM connector_run ORDER BY id DESC LIMIT 1`);
+      const last = await bed.ctx.sql.one<{ id: string; status: string }>(`SELECT id, status FROM connector_run ORDER BY id DESC LIMIT 1`);
       expect(last!.status).toBe('SUCCEEDED');
 
       // A run whose process died holds no lock: its job is given out again by the queue, not the watchdog's to end.
-      const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
-      await ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING', lock_pid = 1, lock_app = 'childhub 1-00000000', heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [runId]);
+      const { runId } = await bed.ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+      await bed.ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING', lock_pid = 1, lock_app = 'childhub 1-00000000', heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [runId]);
       expect(await watcher.connectors.endStalledRuns()).toEqual([]);
       expect((await run(runId))!.status).toBe('RUNNING');
-      await ctx.sql.query(`UPDATE connector_run SET status = 'FAILED', finished_at = now() WHERE id = $1`, [runId]);
+      await bed.ctx.sql.query(`UPDATE connector_run SET status = 'FAILED', finished_at = now() WHERE id = $1`, [runId]);
     } finally {
       await watcher.close();
     }
