@@ -222,6 +222,20 @@ describe('connector definitions', () => {
     expect(err.message).not.toContain('abc');
   });
 
+  it('says a value of the wrong kind once, in the definition\'s words: what it must be and what it got (QA: `from: []` told zod\'s wording and "a path is empty")', () => {
+    const file = writeDefinition('kinds', [
+      'name: kinds', 'sourceSystem: justice-register', 'title: [T]', 'kind: file', 'file: { directory: /tmp, chunkRows: many }',
+      'records:', '  - externalId: { from: [], required: yes please }', '    fields: { fullName: { from: { a: 1 } } }', '',
+    ].join('\n'));
+    expect(problemsOf(file).problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
+      '3 title: must be text; got a list',
+      '5 file.chunkRows: must be a number; got text',
+      '7 records.0.externalId.from: must be text; got a list',
+      '7 records.0.externalId.required: must be true or false; got text',
+      '8 records.0.fields.fullName.from: must be text; got a map',
+    ]);
+  });
+
   it('shows the reasons of a value inside a union (a clause given as a value)', () => {
     const file = writeDefinition('clauses', [
       'name: clauses', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }',

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../../config/config.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { loggedOutcome } from '../../observability/logger.js';
 import { canonicalJson } from '../../services/ingest/source-record.normalizer.js';
+import { describeInput } from '../mapping/mapping.schema.js';
 import { CONNECTOR_NAME, connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
 import { ConnectorNotFoundError } from './connector-not-found.error.js';
 import { DefinitionInvalidError, type DeclaredConnector, type DefinitionProblem } from './definition-invalid.error.js';
@@ -221,7 +222,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
     throw new DefinitionInvalidError(rel, [...problems, { path: '(definition)', line: null, column: null, message }], declaredOf(input));
   }
   if (!parsed.success) {
-    for (const issue of parsed.error.issues.flatMap((i) => expandUnion(i))) {
+    for (const issue of followOnsDropped(parsed.error.issues.flatMap((i) => expandUnion(i)))) {
       if (issue.code === 'unrecognized_keys') {
         // At each key, not at the map holding it (QA: a misspelt key was pointed at its parent's first line).
         for (const key of issue.keys) {
@@ -236,7 +237,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
         path: issue.path.length ? issue.path.join('.') : '(definition)',
         line: where?.line ?? null,
         column: where?.col ?? null,
-        message: isMissing(input, issue) ? 'is required' : issue.message,
+        message: isMissing(input, issue) ? 'is required' : inHubWords(input, issue),
       });
     }
   }
@@ -362,6 +363,39 @@ function isMissing(input: unknown, issue: Issue): boolean {
     v = (v as Record<PropertyKey, unknown>)[key];
   }
   return v === undefined;
+}
+
+/**
+ * The issues without those that follow from another at the same place: a value of the wrong kind is also "too
+ * short" when it is an empty list where text belongs (QA: `from: []` told "a path is empty" as well).
+ */
+function followOnsDropped(issues: Issue[]): Issue[] {
+  const wrongKind = new Set(issues.filter((i) => i.code === 'invalid_type').map((i) => i.path.join('\0')));
+  return issues.filter((i) => !((i.code === 'too_small' || i.code === 'too_big') && wrongKind.has(i.path.join('\0'))));
+}
+
+/** What zod's names of kinds are in a definition's words (YAML's). */
+const KIND_WORDS: Readonly<Record<string, string>> = {
+  string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', object: 'a map', record: 'a map', array: 'a list',
+};
+
+/**
+ * An issue's message, zod's own wording of a value of the wrong kind ("Invalid input: expected string, received
+ * array") said as the hub says it: what it must be, and what kind it got (never the value).
+ */
+function inHubWords(input: unknown, issue: Issue): string {
+  if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input') || !KIND_WORDS[issue.expected]) return issue.message;
+  return `must be ${KIND_WORDS[issue.expected]}; got ${describeInput(valueAt(input, issue.path))}`;
+}
+
+/** The value at `at` in the definition as read, or undefined. */
+function valueAt(input: unknown, at: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of at) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
 }
 
 const sortByLine = (problems: DefinitionProblem[]) =>

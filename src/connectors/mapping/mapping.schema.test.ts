@@ -206,7 +206,7 @@ projections:
     ]);
     expect(issues({ ...minimal, fields: { fullName: { firstOf: [null, 3] } }, groups: [{ clause: ['d'] }] })).toEqual([
       'fields.fullName.firstOf.0: must be a path (text) or a value ({ from: … }, { value: … }); got null (nothing)',
-      'fields.fullName.firstOf.1: must be a path (text) or a value ({ from: … }, { value: … }); got number',
+      'fields.fullName.firstOf.1: must be a path (text) or a value ({ from: … }, { value: … }); got a number',
       'groups.0.clause: must be a clause letter (a, b, c, d, đ, e, g, h, i, k, l, m, n, o) or a value giving one, e.g. { from: column, map: { … } }',
     ]);
   });

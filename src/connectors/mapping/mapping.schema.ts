@@ -57,9 +57,12 @@ const scalarSchema = z.union([z.string(), z.number(), z.boolean()], {
 });
 
 /** What a value of a definition is, for messages: its YAML kind (never the value). */
-function describeInput(v: unknown): string {
+export function describeInput(v: unknown): string {
   if (v === null) return 'null (nothing)';
   if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return 'text';
+  if (typeof v === 'number') return 'a number';
+  if (typeof v === 'boolean') return 'true/false';
   return typeof v === 'object' ? 'a map' : typeof v;
 }
 
