@@ -1,6 +1,6 @@
 /**
- * A spreadsheet cell holding an error value (`#N/A` from a lookup pasted as values, `#DIV/0!`, `#REF!`…; a
- * formula's error result the streaming reader does not give: see xlsxRows). Kept in the record under its column, so a mapping that reads the column is told and
+ * A spreadsheet cell holding an error value (`#N/A` from a lookup pasted as values, `#DIV/0!`, `#REF!`…), or a
+ * formula's error result (whose code the streaming reader drops: see xlsxRows). Kept in the record under its column, so a mapping that reads the column is told and
  * quarantines the record naming the field (QA: such cells were read as empty, and birth dates and sex codes
  * disappeared from records with nothing said); a column no mapping reads is no one's concern. Stored in the raw
  * record as `{ "cellError": "#N/A" }`.

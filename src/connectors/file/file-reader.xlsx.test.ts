@@ -8,6 +8,7 @@ import { CellError } from '../cell-error.js';
 import type { ReadBatch, ReaderEvent } from '../types.js';
 import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
+import { formulaResultsKept } from './formula-results.js';
 import { FileReader } from './file-reader.js';
 
 const logger = pino({ level: 'silent' });
@@ -175,6 +176,24 @@ describe('FileReader (XLSX)', () => {
     const [batch] = await collect(read.read(null, {}));
     expect(batch!.records.map((r) => r.data)).toEqual([{ 'Mã cơ sở': 'CS-001', 'Tra cứu': new CellError('#N/A') }]);
     expect(batch!.rejects ?? []).toEqual([]);
+  });
+
+  it('reads a formula\'s result of 0 or FALSE as 0, and one that is an error as an error cell, its code unknown (QA: each read as an empty cell, the value lost with nothing said)', async () => {
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('Trẻ em');
+    sheet.addRow(['Mã cơ sở', 'Ngày sinh', 'Mã xã', 'Số trẻ', 'Có giấy phép']);
+    sheet.getColumn(2).numFmt = 'dd/mm/yyyy';
+    sheet.addRow(['CS-001', { formula: 'VLOOKUP(A2,X!A:B,2,0)', result: { error: '#N/A' } }, { formula: 'B2/0', result: { error: '#DIV/0!' } }, { formula: 'D9-D9', result: 0 }, { formula: '1>2', result: false }]);
+    sheet.addRow(['CS-002', { formula: 'IF(A3="","",1)', result: '' }, { formula: 'A3&""', result: 'CS-002' }, { formula: '3' }, { formula: '2>1', result: true }]);
+    await wb.xlsx.writeFile(path.join(dir, 'loi-cong-thuc-2026.xlsx'));
+    const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'loi-cong-thuc-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
+    const [batch] = await collect(read.read(null, {}));
+    expect(formulaResultsKept).toBe(true);
+    expect(batch!.records.map((r) => r.data)).toEqual([
+      { 'Mã cơ sở': 'CS-001', 'Ngày sinh': new CellError(''), 'Mã xã': new CellError(''), 'Số trẻ': 0, 'Có giấy phép': 0 },
+      { 'Mã cơ sở': 'CS-002', 'Mã xã': 'CS-002', 'Có giấy phép': 1 },
+    ]);
+    expect(new CellError('').describe()).toBe('an Excel error cell');
   });
 
   it('refuses a header row holding an error value, saying so (QA: told as a column without a header)', async () => {

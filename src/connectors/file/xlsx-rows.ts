@@ -10,6 +10,8 @@ import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import type { FileSheet } from './file.schema.js';
 import { fileSystemError } from './file-system-errors.js';
+// Results of 0, FALSE and errors kept on formula cells (exceljs drops them): before any workbook is read.
+import './formula-results.js';
 import type { HeaderFitter } from './header-fit.js';
 import { columnName, normalizeHeaders } from './headers.js';
 import type { SheetRow } from './sheet-row.js';
@@ -205,10 +207,11 @@ function workbookPartPath(target: string): string {
  * Values: text as text (rich text joined), numbers as numbers, booleans, date-formatted cells as `Date`
  * (exceljs gives the wall-clock date and time as UTC), formulas as their cached result, hyperlinks as their
  * text; empty and blank cells are absent; an error cell (`#N/A` typed or pasted as a value) is a {@link CellError},
- * which a mapping reading it refuses. A formula without a result, with an empty one or with an error one is
- * absent: exceljs's streaming reader gives none of those results (QA: `=IF(A2="","",…)` filled down is common,
- * and must stay empty), so they cannot be told apart here. A row whose only values are error cells is an empty
- * row. Row numbers are the sheet's own.
+ * which a mapping reading it refuses; so is a formula whose result is an error, though its code is not known
+ * (exceljs's streaming reader drops it). A formula's result of 0 is 0, of FALSE or TRUE 0 or 1 (see
+ * formula-results.ts). A formula without a result or with an empty one is absent: the reader
+ * gives neither (QA: `=IF(A2="","",…)` filled down is common, and must stay empty), so they cannot be told apart
+ * here. A row whose only values are error cells is an empty row. Row numbers are the sheet's own.
  */
 export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> {
   let zip: WorkbookZip | undefined;
@@ -409,6 +412,10 @@ function plain(v: unknown, numFmt: string | undefined, date1904: boolean): CellV
     }
     if ('formula' in o || 'sharedFormula' in o) {
       const result = o.result;
+      // The streaming reader reads a formula's cached result as a number unless it is text: an error result
+      // (`#N/A` from a lookup that found nothing) comes as NaN, its code dropped (and FALSE/TRUE as 0/1). An
+      // error all the same (QA: it read as an empty cell, and the value was missing with nothing said).
+      if (typeof result === 'number' && Number.isNaN(result)) return new CellError('');
       // The streaming reader gives a formula's result as a bare number even in a date-formatted cell.
       if (typeof result === 'number' && isDateFormat(numFmt)) return excelDate(result, date1904);
       return plain(result, undefined, date1904);
