@@ -53,13 +53,22 @@ export interface DecodedIdentityNumber {
 
 const TWELVE_DIGITS = /^\d{12}$/;
 const SEPARATORS = /[\s.\-\u2010-\u2015]/gu;
+/** Digits in groups, with spaces (any Unicode whitespace), dots or dashes between them (and around them). */
+const SEPARATED_DIGITS = /^[\s.\-\u2010-\u2015]*\d+(?:[\s.\-\u2010-\u2015]+\d+)*[\s.\-\u2010-\u2015]*$/u;
+/** A number written with a decimal fraction of zeros (`001322711590.0`: a spreadsheet's number as text). */
+const DECIMAL_TAIL = /\d[.,]0{1,2}\s*$/;
 
 /**
- * Removes spaces (any Unicode whitespace), dots and dashes — the separators people type into numbers.
- * Nothing else changes: letters, wrong lengths and wrong digits are kept as given so they can be reported.
+ * Removes spaces (any Unicode whitespace), dots and dashes — the separators people type between a number's
+ * digits (`001 322.711-590`). Nothing else changes: a value that is not digits in groups (letters, `1.32271E+11`
+ * as a spreadsheet shows a long number, `'001…`) or that ends as a decimal number does (`001322711590.0`) is
+ * kept as given, trimmed, so it is reported as it came (QA: removing its dots made another number of it).
+ * Wrong lengths and wrong digits are kept too.
  */
 export function normalizeIdentityNumber(s: string): string {
-  return s.replace(SEPARATORS, '');
+  const digits = s.replace(SEPARATORS, '');
+  if (digits === '') return '';
+  return SEPARATED_DIGITS.test(s) && !DECIMAL_TAIL.test(s) ? digits : s.trim();
 }
 
 /** Reads digits 1–6 of a 12-digit number; null when the input (after separator removal) is not 12 digits. */

@@ -105,6 +105,13 @@ describe('parseIdentityNumber', () => {
     expect(parseIdentityNumber('001 215.000-123')).toBe('001215000123');
     expect(parseIdentityNumber('00121500012')).toBe('00121500012');
     expect(parseIdentityNumber('0012150001X3')).toBe('0012150001X3');
+    // Not digits in groups, or a decimal number: kept as given, not made into another number (QA).
+    expect(parseIdentityNumber('1.32271E+11')).toBe('1.32271E+11');
+    expect(parseIdentityNumber(' 001322711590.0 ')).toBe('001322711590.0');
+    expect(parseIdentityNumber('001322711590,00')).toBe('001322711590,00');
+    expect(parseIdentityNumber("'001322711590")).toBe("'001322711590");
+    expect(parseIdentityNumber('001.322.711.000')).toBe('001322711000');
+    expect(parseIdentityNumber('\u00a0001 322 711 590.')).toBe('001322711590');
     expect(parseIdentityNumber(' - ')).toBeUndefined();
   });
   it('takes a numeric cell as its digits without putting a dropped zero back', () => {
