@@ -1,7 +1,8 @@
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CellError } from '../cell-error.js';
@@ -10,6 +11,7 @@ import { recordMappingsSchema } from '../mapping/mapping.schema.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { formulaResultsKept } from './formula-results.js';
 import { FileReader } from './file-reader.js';
+import { withoutEmptyValues } from './xlsx-rows.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -194,6 +196,40 @@ describe('FileReader (XLSX)', () => {
       { 'Mã cơ sở': 'CS-002', 'Mã xã': 'CS-002', 'Có giấy phép': 1 },
     ]);
     expect(new CellError('').describe()).toBe('an Excel error cell');
+  });
+
+  it('reads a formula saved with an empty value element, as openpyxl writes one it has not calculated, as an empty cell (QA: it read as an error cell)', async () => {
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('Trẻ em');
+    sheet.addRow(['Mã cơ sở', 'Số trẻ', 'Giới tính']);
+    sheet.addRow(['CS-001', { formula: "COUNTIF('Trẻ em'!C:C,A2)" }, { formula: 'IF(1=1,"Nữ","Nam")' }]);
+    sheet.addRow(['CS-002', { formula: 'NA()', result: { error: '#N/A' } }, 'Nam']);
+    const file = path.join(dir, 'openpyxl-2026.xlsx');
+    const zip = await JSZip.loadAsync(Buffer.from(await wb.xlsx.writeBuffer()));
+    const xml = await zip.file('xl/worksheets/sheet1.xml')!.async('string');
+    // No cached result, as openpyxl writes it: `<f>…</f><v></v>` (and `<v/>`).
+    const openpyxl = xml.replace('</f></c>', '</f><v></v></c>').replace('</f></c>', '</f><v/></c>');
+    expect(openpyxl.match(/<v><\/v>|<v\/>/g)).toHaveLength(2);
+    zip.file('xl/worksheets/sheet1.xml', openpyxl);
+    await writeFile(file, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+    const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'openpyxl-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
+    const [batch] = await collect(read.read(null, {}));
+    expect(batch!.records.map((r) => r.data)).toEqual([{ 'Mã cơ sở': 'CS-001' }, { 'Mã cơ sở': 'CS-002', 'Số trẻ': new CellError(''), 'Giới tính': 'Nam' }]);
+  });
+
+  it('drops empty value elements however the XML is cut into chunks, and nothing else', async () => {
+    const xml = '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2"><f>X</f><v></v></c><c r="C2"><f>Y</f><v/></c><c r="D2"><v>7</v></c><c r="E2"><f>Z</f><v /></c></row>';
+    const want = '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2"><f>X</f></c><c r="C2"><f>Y</f></c><c r="D2"><v>7</v></c><c r="E2"><f>Z</f></c></row>';
+    const join = async (chunks: string[]) => {
+      let out = '';
+      for await (const t of withoutEmptyValues((async function* () { yield* chunks; })())) out += t;
+      return out;
+    };
+    for (let i = 0; i <= xml.length; i++) {
+      for (const j of [i, Math.min(xml.length, i + 1), Math.min(xml.length, i + 3)]) {
+        expect(await join([xml.slice(0, i), xml.slice(i, j), xml.slice(j)])).toBe(want);
+      }
+    }
   });
 
   it('refuses a header row holding an error value, saying so (QA: told as a column without a header)', async () => {

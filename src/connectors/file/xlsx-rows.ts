@@ -97,8 +97,40 @@ class LosslessWorkbookParts extends WorkbookReaderBase {
     return super._parseStyles(entry.setEncoding('utf8'));
   }
   override _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<{ eventType: string; value: unknown }> {
-    return super._parseWorksheet(utf8Text(iterator), sheetNo);
+    return super._parseWorksheet(withoutEmptyValues(utf8Text(iterator)), sheetNo);
   }
+}
+
+/** An empty value element: what openpyxl writes for a formula it has not calculated (`<f>…</f><v></v>`). */
+const EMPTY_VALUE = /<v><\/v>|<v ?\/>/g;
+const EMPTY_VALUE_FORMS = ['<v></v>', '<v/>', '<v />'];
+
+/**
+ * A worksheet's XML without empty value elements. exceljs reads an empty `<v>` of a formula as the number NaN,
+ * which is also what an error result reads as (see {@link plain}): a formula saved without its result by a
+ * program that does not calculate (openpyxl) read as an error cell (QA). Without the element it is a formula
+ * with no result, an empty cell, as it is when the element is left out; an empty `<v>` of any other cell
+ * read as empty already. Markup only: `<` in a cell's text is always escaped.
+ */
+export async function* withoutEmptyValues(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let carry = '';
+  for await (const chunk of chunks) {
+    const text = carry + chunk;
+    // Held back: an end that may be the start of an empty value element the next chunk completes.
+    let cut = text.length;
+    for (let p = Math.max(0, text.length - 6); p < text.length; p++) {
+      if (text.charCodeAt(p) !== 60 /* < */) continue;
+      const tail = text.slice(p);
+      if (EMPTY_VALUE_FORMS.some((f) => f.startsWith(tail))) {
+        cut = p;
+        break;
+      }
+    }
+    carry = text.slice(cut);
+    const out = text.slice(0, cut).replace(EMPTY_VALUE, '');
+    if (out !== '') yield out;
+  }
+  if (carry !== '') yield carry.replace(EMPTY_VALUE, '');
 }
 
 /** The chunks as text, a UTF-8 sequence split between two chunks decoded whole. */
