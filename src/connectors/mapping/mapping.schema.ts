@@ -93,14 +93,14 @@ export const valueSpecSchema: z.ZodType<ValueSpec> = z
     map: z
       .record(z.string(), scalarSchema.nullable())
       .optional()
-      .describe('A lookup: the value (trimmed, NFC) → the result. A value not in the map takes `default`, else it is a problem (UNKNOWN_VALUE).'),
+      .describe('A lookup: the value → the result, keys compared exactly, else ignoring letter case and spacing, and ignoring accents when the key or the value is written without them. A value not in the map takes `default`, else it is a problem (UNKNOWN_VALUE).'),
     default: scalarSchema
       .nullable()
       .optional()
       .describe('The result of `map` for a value not in it (also for an absent value); `null` means absent.'),
-    equals: scalarSchema.optional().describe('Test: the value equals this (compared as trimmed text).'),
-    contains: z.string().optional().describe('Test: the value contains this text.'),
-    in: z.array(scalarSchema).min(1).optional().describe('Test: the value is one of these.'),
+    equals: scalarSchema.optional().describe('Test: the value equals this (compared as text, as `map` keys are: letter case, spacing, and accents when either side has none, aside).'),
+    contains: z.string().optional().describe('Test: the value contains this text (compared as `equals` does).'),
+    in: z.array(scalarSchema).min(1).optional().describe('Test: the value is one of these (compared as `equals` does).'),
     present: z.boolean().optional().describe('Test: the value is present (true) or absent (false).'),
     parse: z
       .enum(PARSE_KINDS)

@@ -131,6 +131,41 @@ describe('values', () => {
     expect(child(map(raw({ k: 'true', n: 3, dt: '  ' }))).groups).toEqual([{ clause: 'a' }, { clause: 'e' }]);
   });
 
+  it('map keys and test operands match whatever the letter case and spacing, and without accents when either side is written without them (QA: TRẺ BỊ BỎ RƠI lost the evidence)', () => {
+    const map = mapper({
+      externalId: { value: 'x' },
+      fields: { birthDateEstimated: { from: 'note', contains: 'Trẻ bị bỏ rơi' } },
+      groups: [
+        { clause: { from: 'hc', map: { 'Trẻ bị bỏ rơi': 'b', 'Mồ côi cả cha và mẹ': 'a' }, default: null } },
+        { clause: 'c', when: { from: 'st', equals: 'Không nơi nương tựa' } },
+        { clause: 'd', when: { from: 'dt', in: ['Khuyết tật nặng', 'khuyet tat dac biet nang'] } },
+      ],
+    });
+    const groupsOf = (data: Record<string, unknown>) => child(map(raw(data))).groups.map((g) => g.clause);
+    const estimated = (note: string) => child(map(raw({ note }))).birthDateEstimated;
+    for (const note of ['TRẺ BỊ BỎ RƠI', 'trẻ bị bỏ rơi', 'Tre bi bo roi', 'TRE BI BO ROI', 'Trẻ\u00a0bị bỏ rơi', 'Trẻ bị  bỏ rơi', 'Khai sinh cho trẻ bị bỏ rơi theo Điều 14', 'Trẻ bị bỏ rơi'.normalize('NFD')]) {
+      expect([note, estimated(note)]).toEqual([note, true]);
+    }
+    expect(estimated('Trẻ bị bỏ lại')).toBe(false);
+    expect(groupsOf({ hc: 'TRẺ BỊ BỎ RƠI' })).toEqual(['b']);
+    expect(groupsOf({ hc: 'mo coi ca cha va me' })).toEqual(['a']);
+    expect(groupsOf({ hc: ' Mồ  côi cả cha và mẹ ' })).toEqual(['a']);
+    expect(groupsOf({ st: 'KHONG NOI NUONG TUA', dt: 'KHUYẾT TẬT NẶNG' })).toEqual(['c', 'd']);
+    // An operand written without accents matches the value with them.
+    expect(groupsOf({ dt: 'Khuyết tật đặc biệt nặng' })).toEqual(['d']);
+    // Accents are compared when both sides have them.
+    expect(groupsOf({ st: 'Không nơi nương tữa', dt: 'Khuyết tật nhẹ' })).toEqual([]);
+  });
+
+  it('a map whose keys differ only in case or accents keeps them apart: the exact key first, a looser match only when it is not shared', () => {
+    const map = mapper({ externalId: { value: 'x' }, fields: { sex: { from: 'g', map: { Nam: 'MALE', Năm: 'FEMALE' }, default: null } } });
+    const sexOf = (g: string) => child(map(raw({ g }))).sex;
+    expect([sexOf('Nam'), sexOf('Năm'), sexOf('NĂM'), sexOf('nam')]).toEqual(['MALE', 'FEMALE', 'FEMALE', 'MALE']);
+    // Written without accents, "NAM" is both: neither is guessed.
+    const clash = mapper({ externalId: { value: 'x' }, fields: { sex: { from: 'g', map: { Nàm: 'MALE', Năm: 'FEMALE' }, default: null } } });
+    expect(child(clash(raw({ g: 'NAM' }))).sex).toBeNull();
+  });
+
   it('when on a value: absent when the test fails', () => {
     const map = mapper({ externalId: { value: 'x' }, fields: { carerName: { from: 'khai', when: { from: 'note', contains: 'bỏ rơi' } } } });
     expect(child(map(raw({ khai: 'AN', note: 'bỏ rơi' }))).carerName).toBe('An');

@@ -3,6 +3,7 @@
  * operands) is prepared here once per definition, so evaluating a record is a chain of closure calls with no
  * parsing of the mapping and no schema work.
  */
+import { foldName } from '../../domain/vietnamese-name.js';
 import type { RecordProblem } from '../../services/ingest/source-record.validator.js';
 import { compilePath, firstMatch } from '../paths.js';
 import type { MappingFlag } from '../types.js';
@@ -131,6 +132,88 @@ function isEmpty(v: unknown): boolean {
 
 /** Values compared by `map` and tests repeat (statuses, yes/no words), so their normalisation is memoised. */
 const trimmedNfc = memoize((s: string) => s.trim().normalize('NFC'), 20_000);
+/** Text compared loosely: NFC, whitespace of any kind (a no-break space, doubled spaces) as one space, lower case. */
+const loose = memoize((s: string) => s.normalize('NFC').replace(/\s+/gu, ' ').trim().toLowerCase(), 20_000);
+/** Text compared without its accents: {@link loose}, diacritics and tone marks removed, `đ` as `d`. */
+const folded = memoize((s: string) => foldName(loose(s)), 20_000);
+/** Text written without accents (ASCII): what a register or a typist leaves out, it cannot be asked to match. */
+const PLAIN = /^[\x00-\x7f]*$/;
+
+/**
+ * How `map` keys and the operands of `equals`, `contains` and `in` are compared with a value's text form
+ * ({@link comparable}): exactly, else ignoring letter case and spacing, and ignoring accents when either side is
+ * written without them. Registers write in capitals (`TRẺ BỊ BỎ RƠI`), sometimes without diacritics
+ * (`Tre bi bo roi`), with a no-break space from a copied cell: QA found the evidence that a child was abandoned
+ * dropped for each of these. Accents are compared when both sides have them: `Năm` is not `Nam`.
+ */
+class TextOperand {
+  readonly exact: string;
+  readonly loose: string;
+  readonly folded: string;
+  readonly plain: boolean;
+  constructor(text: string) {
+    this.exact = trimmedNfc(text);
+    this.loose = loose(text);
+    this.folded = folded(text);
+    this.plain = PLAIN.test(this.loose);
+  }
+
+  /** Whether the value's text `v` is this text. */
+  isIn(v: string, whole: boolean): boolean {
+    if (whole ? v === this.exact : v.includes(this.exact)) return true;
+    const l = loose(v);
+    if (whole ? l === this.loose : l.includes(this.loose)) return true;
+    if (!this.plain && !PLAIN.test(l)) return false;
+    const f = folded(v);
+    return whole ? f === this.folded : f.includes(this.folded);
+  }
+}
+
+/**
+ * A lookup from text to results by {@link TextOperand}'s rules: the exact key first, then one equal ignoring
+ * case and spacing, then ignoring accents (a key or a value written without them). Keys that two results share
+ * at a looser level (`Nam` and `NAM` mapped apart) are left to the stricter levels.
+ */
+class TextTable<T> {
+  private readonly exact = new Map<string, T>();
+  private readonly loose = new Map<string, T>();
+  /** Every key without accents, for a value written without them. */
+  private readonly folded = new Map<string, T>();
+  /** The keys written without accents, without them, for any value. */
+  private readonly plainKeys = new Map<string, T>();
+
+  constructor(entries: Iterable<[string, T]>) {
+    const put = (table: Map<string, T>, key: string, v: T, clashes: Set<string>) => {
+      if (table.has(key) && table.get(key) !== v) clashes.add(key);
+      else table.set(key, v);
+    };
+    const clashes = new Map<Map<string, T>, Set<string>>([[this.loose, new Set()], [this.folded, new Set()], [this.plainKeys, new Set()]]);
+    for (const [k, v] of entries) {
+      const o = new TextOperand(k);
+      this.exact.set(o.exact, v);
+      put(this.loose, o.loose, v, clashes.get(this.loose)!);
+      put(this.folded, o.folded, v, clashes.get(this.folded)!);
+      if (o.plain) put(this.plainKeys, o.folded, v, clashes.get(this.plainKeys)!);
+    }
+    for (const [table, keys] of clashes) for (const k of keys) table.delete(k);
+  }
+
+  get size(): number {
+    return this.exact.size;
+  }
+
+  /** The result for the value's text `v`: found (with `value`) or not. */
+  lookUp(v: string): { found: true; value: T } | { found: false } {
+    const exact = this.exact.get(v);
+    if (exact !== undefined || this.exact.has(v)) return { found: true, value: exact as T };
+    const l = loose(v);
+    if (this.loose.has(l)) return { found: true, value: this.loose.get(l) as T };
+    const f = folded(v);
+    const byAccentless = PLAIN.test(l) ? this.folded : this.plainKeys;
+    if (byAccentless.has(f)) return { found: true, value: byAccentless.get(f) as T };
+    return { found: false };
+  }
+}
 
 /** The text form values are compared and looked up by: trimmed, NFC. */
 function comparable(v: unknown): string | undefined {
@@ -240,8 +323,7 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
 }
 
 function compileMap(spec: ValueSpec, source: Evaluate, field: string, target: FieldTarget | null): Evaluate {
-  const table = new Map<string, Scalar | null>();
-  for (const [k, v] of Object.entries(spec.map!)) table.set(k.trim().normalize('NFC'), v);
+  const table = new TextTable<Scalar | null>(Object.entries(spec.map!));
   const hasDefault = spec.default !== undefined;
   const fallback = spec.default ?? undefined;
   const size = table.size;
@@ -255,7 +337,8 @@ function compileMap(spec: ValueSpec, source: Evaluate, field: string, target: Fi
     const v = source(scope, root, ctx);
     const key = comparable(v);
     if (key === undefined || key === '') return hasDefault ? finish(fallback, ctx) : undefined;
-    if (table.has(key)) return finish(table.get(key), ctx);
+    const hit = table.lookUp(key);
+    if (hit.found) return finish(hit.value, ctx);
     if (hasDefault) return finish(fallback, ctx);
     ctx.problem(field, 'UNKNOWN_VALUE', `expected one of the ${size} mapped values; got ${describeValue(v)}`);
     return undefined;
@@ -277,18 +360,25 @@ function compileTest(spec: ValueSpec, source: Evaluate | null, field?: string): 
     return (scope, root, ctx) => (source(scope, root, ctx) !== undefined) === want;
   }
   if (spec.equals !== undefined) {
-    const operand = comparable(spec.equals)!;
-    return (scope, root, ctx) => comparable(source(scope, root, ctx)) === operand;
-  }
-  if (spec.contains !== undefined) {
-    const operand = spec.contains.normalize('NFC');
-    return (scope, root, ctx) => comparable(source(scope, root, ctx))?.includes(operand) === true;
-  }
-  if (spec.in !== undefined) {
-    const operands = new Set(spec.in.map((x) => comparable(x)!));
+    const operand = new TextOperand(comparable(spec.equals)!);
     return (scope, root, ctx) => {
       const v = comparable(source(scope, root, ctx));
-      return v !== undefined && operands.has(v);
+      return v !== undefined && operand.isIn(v, true);
+    };
+  }
+  if (spec.contains !== undefined) {
+    // Text contains the empty text; an absent value contains nothing.
+    const operand = new TextOperand(spec.contains);
+    return (scope, root, ctx) => {
+      const v = comparable(source(scope, root, ctx));
+      return v !== undefined && operand.isIn(v, false);
+    };
+  }
+  if (spec.in !== undefined) {
+    const operands = new TextTable<true>(spec.in.map((x) => [comparable(x)!, true]));
+    return (scope, root, ctx) => {
+      const v = comparable(source(scope, root, ctx));
+      return v !== undefined && operands.lookUp(v).found;
     };
   }
   return TRUE;
