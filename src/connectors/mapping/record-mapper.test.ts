@@ -141,7 +141,7 @@ describe('values', () => {
         { clause: 'd', when: { from: 'dt', in: ['Khuyết tật nặng', 'khuyet tat dac biet nang'] } },
       ],
     });
-    const groupsOf = (data: Record<string, unknown>) => child(map(raw(data))).groups.map((g) => g.clause);
+    const groupsOf = (data: Record<string, unknown>) => (child(map(raw(data))).groups ?? []).map((g) => g.clause);
     const estimated = (note: string) => child(map(raw({ note }))).birthDateEstimated;
     for (const note of ['TRẺ BỊ BỎ RƠI', 'trẻ bị bỏ rơi', 'Tre bi bo roi', 'TRE BI BO ROI', 'Trẻ\u00a0bị bỏ rơi', 'Trẻ bị  bỏ rơi', 'Khai sinh cho trẻ bị bỏ rơi theo Điều 14', 'Trẻ bị bỏ rơi'.normalize('NFD')]) {
       expect([note, estimated(note)]).toEqual([note, true]);
