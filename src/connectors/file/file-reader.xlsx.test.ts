@@ -12,6 +12,7 @@ import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
 import { formulaResultsKept } from './formula-results.js';
 import { FileReader } from './file-reader.js';
 import { withoutEmptyValues } from './xlsx-rows.js';
+import type { FileHeaderError } from './errors/file-header.error.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -284,6 +285,8 @@ describe('FileReader (XLSX)', () => {
       details: { problem: 'MISSING_ID_COLUMN', missing: ['Họ và tên'] },
       message: expect.stringMatching(/^thieu-2026\.xlsx sheet "Trẻ em" row 2: no mapping can give its rows a record id: it needs column «Họ và tên», which the header row \(2 columns\)/),
     });
+    // The sheet named as the definition names it, and the mapping's columns: kept whole in logs and run history (QA).
+    expect((error as FileHeaderError).storableMessage).toBe((error as FileHeaderError).message);
   });
 
   it('refuses a workbook whose later sheet has no usable header before giving out any of its rows, and reads the next workbook', async () => {

@@ -373,7 +373,12 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
           );
         }
         const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
-        headers = o.fitter?.fit(written, `${where} row ${rowNumber}`) ?? written;
+        // A sheet the definition names is told by the definition's name for it, so the message is kept whole
+        // in logs and run history (QA: its quoted name, the file's text, was redacted there).
+        const configured = o.sheets[o.sheetIndex]?.sheet;
+        headers = (typeof configured === 'string'
+          ? o.fitter?.fit(written, `${o.fileName} sheet "${configured}" row ${rowNumber}`, undefined, true)
+          : o.fitter?.fit(written, `${where} row ${rowNumber}`)) ?? written;
         o.onHeaders?.(headers);
         if (o.headersOnly) return;
         continue;
