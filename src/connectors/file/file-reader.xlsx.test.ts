@@ -13,6 +13,8 @@ import { formulaResultsKept } from './formula-results.js';
 import { FileReader } from './file-reader.js';
 import { withoutEmptyValues } from './xlsx-rows.js';
 import type { FileHeaderError } from './errors/file-header.error.js';
+import { PROJECT_ROOT } from '../../config/config.js';
+import { ConnectorCatalog } from '../definition/connector-catalog.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -216,6 +218,33 @@ describe('FileReader (XLSX)', () => {
     const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'openpyxl-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
     const [batch] = await collect(read.read(null, {}));
     expect(batch!.records.map((r) => r.data)).toEqual([{ 'Mã cơ sở': 'CS-001' }, { 'Mã cơ sở': 'CS-002', 'Số trẻ': new CellError(''), 'Giới tính': 'Nam' }]);
+  });
+
+  it('refuses a sheet without a column whose absence the mapping turns into a value, naming it, kept whole (QA: a renamed header downgraded the stored facilities to licence NONE, type OTHER)', async () => {
+    const { records } = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('facility-inspection').definition;
+    const write = async (name: string, licence: string, type: string) => {
+      const wb = new ExcelJS.Workbook();
+      wb.addWorksheet('Cơ sở').addRows([
+        ['Mã cơ sở', 'Tên cơ sở', type, 'Xã/phường', licence, 'Công suất', 'Số biên bản', 'Ngày kiểm tra', 'Đơn vị kiểm tra', 'Kết luận', 'Số trẻ hiện có'],
+        ['CS-001', 'Mái ấm Bình Minh', 'Cơ sở trợ giúp xã hội công lập', 'Phường Ba Đình', '757/GP-SYT', 30, 'BB-01', '12/03/2026', 'Sở Y tế', 'Đạt', 12],
+      ]);
+      wb.addWorksheet('Trẻ em').addRows([['Mã phiếu', 'Mã cơ sở', 'Họ và tên'], ['P-1', 'CS-001', 'Nguyễn Văn An']]);
+      await wb.xlsx.writeFile(path.join(dir, name));
+      const config = fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: name, sheets: [{ sheet: 'Cơ sở', recordType: 'facility' }, { sheet: 'Trẻ em', recordType: 'child' }] });
+      return collect(new FileReader(config, { logger, name: 'facility-inspection', records }).read(null, { files: [name] }));
+    };
+    const read = await write('dung-2026.xlsx', 'GIẤY PHÉP/ĐĂNG KÝ', 'Loại hình');
+    expect(read.flatMap((b) => b.records).map((r) => r.data['Giấy phép/Đăng ký'] ?? r.data['Họ và tên'])).toEqual(['757/GP-SYT', 'Nguyễn Văn An']);
+    const error = await write('doi-ten-2026.xlsx', 'Giấy phép / Đăng ký', 'Loại hình cơ sở').catch((e: FileHeaderError) => e);
+    expect(error).toMatchObject({
+      code: 'CONNECTOR_FILE_HEADERS',
+      details: { problem: 'MISSING_COLUMN', missing: ['Loại hình', 'Giấy phép/Đăng ký'] },
+      message:
+        'doi-ten-2026.xlsx sheet "Cơ sở" row 1: the header row (11 columns) does not have columns «Loại hình», «Giấy phép/Đăng ký» in any letter case, ' +
+        'and the mapping gives a value when they are empty (a `present: false` test, or a `map`\'s `default`): every record would be stored as if they were empty; ' +
+        'the file was not read (name the columns as the mapping does, or change the mapping)',
+    });
+    expect((error as FileHeaderError).storableMessage).toBe((error as FileHeaderError).message);
   });
 
   it('drops empty value elements however the XML is cut into chunks, and nothing else', async () => {

@@ -1,4 +1,4 @@
-import { columnNamesRead, columnsRead, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
+import { columnNamesRead, columnsAbsenceGivesValue, columnsRead, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
 import type { RecordMapping } from '../mapping/mapping.schema.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { columnName } from './headers.js';
@@ -84,7 +84,10 @@ export class HeaderFitter {
     });
     const have = new Set(fitted);
     const missing = this.candidates.map((m) => idColumnsMissing(m, have));
-    if (missing.some((m) => m.length === 0)) return fitted;
+    if (missing.some((m) => m.length === 0)) {
+      this.refuseAbsenceAsValue(have, missing, headers.length, where, ownWords);
+      return fitted;
+    }
     const needed = [...new Set(missing.map((m) => m.map(quote).join(' and ')))];
     const all = [...new Set(missing.flat())];
     throw new FileHeaderError(
@@ -92,6 +95,30 @@ export class HeaderFitter {
         `which the header row (${headers.length} column${headers.length > 1 ? 's' : ''}) does not have in any letter case` +
         `${this.hint(all, headers.length, otherReadings)}; the file was not read (its every row would be rejected without an id)`,
       { where, problem: 'MISSING_ID_COLUMN', missing: all },
+      { ownWords },
+    );
+  }
+
+  /**
+   * Refuses the sheet when it lacks, in any letter case, a column whose absence a mapping that can take its rows
+   * turns into a value ({@link columnsAbsenceGivesValue}): read anyway, every record would be stored as if the
+   * column were empty, over what the source said before (QA: a header renamed in a later report set every
+   * facility's licence to NONE and type to OTHER). Other missing columns leave their fields empty, with a warning.
+   */
+  private refuseAbsenceAsValue(have: ReadonlySet<string>, idMissing: readonly string[][], count: number, where: string, ownWords: boolean): void {
+    const absent = new Set<string>();
+    for (const [i, m] of this.candidates.entries()) {
+      if (idMissing[i]!.length > 0) continue;
+      for (const c of columnsAbsenceGivesValue(m)) if (!hasColumn(have, c)) absent.add(c);
+    }
+    if (absent.size === 0) return;
+    const names = [...absent];
+    const one = names.length === 1;
+    throw new FileHeaderError(
+      `${where}: the header row (${count} column${count > 1 ? 's' : ''}) does not have column${one ? '' : 's'} ${names.map(quote).join(', ')} in any letter case, ` +
+        `and the mapping gives a value when ${one ? 'it is' : 'they are'} empty (a \`present: false\` test, or a \`map\`'s \`default\`): ` +
+        `every record would be stored as if ${one ? 'it were' : 'they were'} empty; the file was not read (name the column${one ? '' : 's'} as the mapping does, or change the mapping)`,
+      { where, problem: 'MISSING_COLUMN', missing: names },
       { ownWords },
     );
   }

@@ -114,6 +114,33 @@ export function columnNamesRead(m: RecordMapping): Set<string> {
 }
 
 /**
+ * The columns whose absence a mapping turns into a value of its own: those a `present: false` test reads, and
+ * those a `map` with a `default` other than null reads (in its id, fields, groups and projections, their `when`s
+ * included; not the mapping's own `when`, which picks the rows it takes). A file without such a column would
+ * have every record stored as if the column were empty: a facility's licence `NONE`, its type `OTHER` (QA: a
+ * renamed header downgraded the facilities already stored).
+ */
+export function columnsAbsenceGivesValue(m: RecordMapping): Set<string> {
+  const { when: _when, recordType: _type, sheet: _sheet, ...reads } = m;
+  return absenceColumns(reads, new Set(), false);
+}
+
+function absenceColumns(spec: unknown, out: Set<string>, inEach: boolean): Set<string> {
+  if (Array.isArray(spec)) {
+    for (const s of spec) absenceColumns(s, out, inEach);
+    return out;
+  }
+  if (spec === null || typeof spec !== 'object') return out;
+  const o = spec as Record<string, unknown>;
+  const each = inEach || 'each' in o;
+  if (o.present === false || (o.map !== undefined && o.default !== undefined && o.default !== null)) {
+    columnsRead({ from: o.from, join: o.join, firstOf: o.firstOf }, out, each);
+  }
+  for (const [key, v] of Object.entries(o)) if (!NOT_COLUMNS.has(key) && key !== 'from') absenceColumns(v, out, each);
+  return out;
+}
+
+/**
  * The columns a sheet with `headers` lacks for `m` to give its rows a record id: the columns its `when` needs
  * present, and those its `externalId` reads (every part of a `join`; one alternative of a `firstOf` is
  * enough). Empty when the mapping can read ids from the sheet's rows.
