@@ -180,6 +180,46 @@ describe('worker', () => {
     }
   });
 
+  it('leaves the deployment\'s connector schedules alone when it does not schedule, and refuses to start without its connectors folder (QA: either removed every schedule)', async () => {
+    const dir = tempDir('childhub-worker-keep-');
+    mkdirSync(path.join(dir, 'school'), { recursive: true });
+    writeFileSync(path.join(dir, 'school', 'connector.yaml'), readFileSync(ConnectorCatalog.load().get('school').file, 'utf8'));
+    const schedules = async () => Object.keys(Object.fromEntries((await client.queue('connector-sync').getJobSchedulers(0, -1)).map((j) => [j.key, j.pattern]))).sort();
+    const scheduling = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true' });
+    try {
+      running = await startWorker(scheduling, { queues: ['connector-sync'], relay: false });
+      expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
+      await running.close();
+      running = undefined;
+      // A worker that does not schedule, started beside it: the schedules stay.
+      const quiet = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'false' });
+      try {
+        running = await startWorker(quiet, { queues: ['connector-sync'], relay: false });
+        expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
+        await running.close();
+        running = undefined;
+      } finally {
+        await quiet.close();
+      }
+      // One pointed at a folder that is not there: it does not start, and the schedules stay.
+      const lost = await createTestAppContext(env, { CONNECTORS_DIR: path.join(dir, 'nowhere'), CONNECTOR_SCHEDULES: 'true' });
+      try {
+        await expect(startWorker(lost, { queues: ['connector-sync'], relay: false })).rejects.toMatchObject({
+          name: 'ConfigError',
+          message: `The connectors directory ${path.join(dir, 'nowhere')} does not exist (CONNECTORS_DIR): connector schedules left as they were`,
+        });
+        expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
+      } finally {
+        await lost.close();
+      }
+    } finally {
+      await running?.close();
+      running = undefined;
+      await scheduling.close();
+      for (const key of await schedules()) await client.queue('connector-sync').removeJobScheduler(key);
+    }
+  });
+
   it('runs every slot of a schedule: a slot is not taken as served by the previous slot\'s run (QA: every other slot was skipped)', async () => {
     const dir = tempDir('childhub-worker-slots-');
     const drop = tempDir('childhub-worker-slots-drop-');

@@ -1,8 +1,9 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AppContext } from '../src/app/app-context.js';
-import { logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
+import { connectorsDirProblem, logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
 import type { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
+import { ConfigError } from '../src/errors/config-error.js';
 import { admitRepeated } from '../src/observability/log-throttle.js';
 import { loggedOutcome, serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -307,8 +308,15 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
   // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
   // and what is wrong, rather than leave it out of the list below unexplained. The worker still starts.
   for (const err of invalid) logInvalidDefinition(logger, err);
+  // Schedulers are the deployment's, shared by every worker: one that does not schedule leaves them as they are
+  // (QA: a worker started with CONNECTOR_SCHEDULES=false removed every connector's, for all workers).
+  if (!ctx.config.CONNECTOR_SCHEDULES) return;
+  // Nor does a worker that cannot see the connectors' folder (unmounted, renamed): it would read "no connector"
+  // and remove them all (QA). At start this stops the worker (see startWorker); later it is said, and retried.
+  const problem = connectorsDirProblem(ctx.connectors.catalog.dir);
+  if (problem) throw new ConfigError(`The connectors directory ${ctx.connectors.catalog.dir} ${problem} (CONNECTORS_DIR): connector schedules left as they were`, ['CONNECTORS_DIR']);
   const queue = queueClient.queue('connector-sync');
-  const enabled = ctx.config.CONNECTOR_SCHEDULES ? ctx.connectors.catalog.list().filter((c) => c.definition.enabled) : [];
+  const enabled = ctx.connectors.catalog.list().filter((c) => c.definition.enabled);
   const wanted = [
     ...enabled.filter((c) => c.definition.schedule).map((c) => ({
       key: CONNECTOR_SCHEDULER_PREFIX + c.definition.name, connector: c.definition.name, pattern: c.definition.schedule!,
