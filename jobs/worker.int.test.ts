@@ -220,6 +220,33 @@ describe('worker', () => {
     }
   });
 
+  it('says at start which connector a setting of its environment keeps from syncing, naming the variable (QA: told only by each sync failing)', async () => {
+    const dir = tempDir('childhub-worker-settings-');
+    mkdirSync(path.join(dir, 'justice-register'), { recursive: true });
+    const justice = readFileSync(ConnectorCatalog.load().get('justice-register').file, 'utf8');
+    writeFileSync(path.join(dir, 'justice-register', 'connector.yaml'), justice.replace(/env: JUSTICE_REGISTER_SETTLE_SECONDS/, 'env: CHILDHUB_TEST_SETTLE_SECONDS'));
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    process.env.CHILDHUB_TEST_SETTLE_SECONDS = '1m';
+    const own = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'false' }, logger);
+    try {
+      running = await startWorker(own, { queues: ['connector-sync'], relay: false });
+      const told = lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg?.startsWith('connector setting invalid'));
+      expect(told).toEqual([expect.objectContaining({
+        level: 50, connector: 'justice-register',
+        err: expect.objectContaining({
+          code: 'CONNECTOR_SETTING_INVALID',
+          message: 'connector justice-register: file.settleSeconds must be a whole number of seconds from 0 to 86400: correct the environment variable CHILDHUB_TEST_SETTLE_SECONDS',
+        }),
+      })]);
+    } finally {
+      delete process.env.CHILDHUB_TEST_SETTLE_SECONDS;
+      await running?.close();
+      running = undefined;
+      await own.close();
+    }
+  });
+
   it('runs every slot of a schedule: a slot is not taken as served by the previous slot\'s run (QA: every other slot was skipped)', async () => {
     const dir = tempDir('childhub-worker-slots-');
     const drop = tempDir('childhub-worker-slots-drop-');

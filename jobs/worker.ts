@@ -308,6 +308,12 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
   // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
   // and what is wrong, rather than leave it out of the list below unexplained. The worker still starts.
   for (const err of invalid) logInvalidDefinition(logger, err);
+  // A setting from this worker's environment that every sync of a connector would fail on: said now, naming the
+  // variable (QA: a bad settle time or base URL was told only by each sync's failure).
+  for (const c of ctx.connectors.catalog.list().filter((l) => l.definition.enabled)) {
+    const problem = await ctx.connectors.settingsProblem(c);
+    if (problem) logger.error({ connector: c.definition.name, err: loggedOutcome(problem) }, 'connector setting invalid in this worker\'s environment: its syncs fail until it is corrected');
+  }
   // Schedulers are the deployment's, shared by every worker: one that does not schedule leaves them as they are
   // (QA: a worker started with CONNECTOR_SCHEDULES=false removed every connector's, for all workers).
   if (!ctx.config.CONNECTOR_SCHEDULES) return;

@@ -158,6 +158,11 @@ export interface SourceReader {
   complete(last: ReaderPosition | null, previous: ReaderPosition | null): ReaderPosition | null;
   /** Checks credentials and reachability by reading the first page (or listing the directory). */
   check(ctx: ReadContext): Promise<CheckResult>;
+  /**
+   * Reads the settings the definition takes from the environment as a sync does, with no I/O; throws the
+   * configuration error a sync would fail with (a value it cannot use, a secret not set), naming the variable.
+   */
+  settings(): void;
 }
 
 export interface CheckResult {

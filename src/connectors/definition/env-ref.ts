@@ -55,6 +55,22 @@ export class MissingSecretError extends AppError {
   }
 }
 
+/**
+ * A setting's value the connector cannot use (a URL that is not one, a number that is not): a configuration
+ * error, not the hub's fault, which running the sync again cannot fix. Names the setting's place and, for a
+ * value from the environment, the variable to correct (never the value), so logs and run history keep it whole.
+ */
+export class SettingInvalidError extends AppError {
+  override readonly name = 'SettingInvalidError';
+  readonly code = 'CONNECTOR_SETTING_INVALID';
+  override readonly messageIsSafe = true;
+  /** @param problem what is wrong, as "is not an absolute URL" */
+  constructor(readonly where: string, setting: Setting | SecretRef, problem: string) {
+    const variable = typeof setting === 'object' ? setting.env : undefined;
+    super(`${where} ${problem}${variable ? `: correct the environment variable ${variable}` : ''}`, variable ? { variable } : {});
+  }
+}
+
 /** Resolves a setting against `env`; throws {@link MissingSecretError} naming the variable when unset. */
 export function resolveSetting(value: Setting | SecretRef, where: string, env: NodeJS.ProcessEnv = process.env): string {
   if (typeof value === 'string') return value;

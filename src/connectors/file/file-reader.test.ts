@@ -627,8 +627,13 @@ describe('FileReader: files that cannot be read, files still being written, rela
     expect(ids(await collect(fromEnv(undefined).read(null, {})))).toEqual([]);
     expect(ids(await collect(fromEnv('0').read(null, {})))).toEqual(['ID1']);
     await expect(collect(fromEnv('1m').read(null, {}))).rejects.toMatchObject({
-      code: 'CONNECTOR_DEFINITION_INVALID',
-      message: expect.stringContaining('file.settleSeconds: DROP_SETTLE_SECONDS must be a whole number of seconds'),
+      code: 'CONNECTOR_SETTING_INVALID',
+      message: 'connector justice-register: file.settleSeconds must be a whole number of seconds from 0 to 86400: correct the environment variable DROP_SETTLE_SECONDS',
+    });
+    // `check` reads it as a sync does (QA: it said ok, and every sync failed).
+    expect(await fromEnv('abc').check({})).toEqual({
+      ok: false,
+      steps: [{ step: 'settings', ok: false, detail: 'connector justice-register: file.settleSeconds must be a whole number of seconds from 0 to 86400: correct the environment variable DROP_SETTLE_SECONDS' }],
     });
   });
 

@@ -25,9 +25,8 @@ import { z } from 'zod';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
-import { DefinitionInvalidError } from '../definition/definition-invalid.error.js';
 import type { RecordMapping } from '../mapping/mapping.schema.js';
-import { resolveSetting } from '../definition/env-ref.js';
+import { resolveSetting, SettingInvalidError } from '../definition/env-ref.js';
 import type {
   CheckResult,
   RawRecord,
@@ -287,15 +286,18 @@ export class FileReader implements SourceReader {
     ctx.onEvent?.({ type: 'file-waiting', fileName: file.name, modifiedSecondsAgo: ageSeconds, settleSeconds: settleMs / 1000 });
   }
 
+  settings(): void {
+    this.directory();
+    this.settleMs();
+  }
+
   /** How long a file of the drop directory must have gone unmodified before it is read (`file.settleSeconds`), in ms. */
   private settleMs(): number {
     const setting = this.config.settleSeconds;
     if (typeof setting === 'number') return setting * 1000;
     const text = resolveSetting(setting, `connector ${this.deps.name}: file.settleSeconds`, this.deps.env).trim();
     if (!/^\d{1,5}$/.test(text) || Number(text) > 86_400) {
-      throw new DefinitionInvalidError(`connector ${this.deps.name}`, [
-        { path: 'file.settleSeconds', line: null, column: null, message: `${setting.env} must be a whole number of seconds from 0 to 86400` },
-      ]);
+      throw new SettingInvalidError(`connector ${this.deps.name}: file.settleSeconds`, setting, 'must be a whole number of seconds from 0 to 86400');
     }
     return Number(text) * 1000;
   }
@@ -311,6 +313,12 @@ export class FileReader implements SourceReader {
       steps.push({ step, ok: false, detail: (error as Error).message });
       return { ok: false, steps };
     };
+    // The settings taken from the environment, as a sync reads them (QA: a bad one passed check, and every sync failed).
+    try {
+      this.settleMs();
+    } catch (error) {
+      return fail('settings', error);
+    }
     let files: FileEntry[];
     if (ctx.files) {
       try {

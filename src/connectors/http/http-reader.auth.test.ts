@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MissingSecretError } from '../definition/env-ref.js';
+import { isPermanentSyncError } from '../sync/permanent-sync-errors.js';
 import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
 
 const BASE = 'http://source.test';
@@ -91,6 +92,22 @@ describe('HttpReader authentication', () => {
     const err = await failureOf(readAll(reader, null, ctx));
     expect(err).toBeInstanceOf(MissingSecretError);
     expect(err).toMatchObject({ code: 'CONNECTOR_SECRET_MISSING', variable: 'SCHOOL_TOKEN' });
+  });
+
+  it('a base URL or token URL from the environment that is not one fails as a setting to correct, naming the variable, at once (QA: a hub fault, retried)', async () => {
+    const bad = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: 'notaurl' });
+    await expect(readAll(bad.reader, null, bad.ctx)).rejects.toMatchObject({
+      code: 'CONNECTOR_SETTING_INVALID',
+      message: 'connector test-source: http.baseUrl is not an absolute URL: correct the environment variable SCHOOL_API_URL',
+    });
+    const ftp = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: 'ftp://source.test' });
+    await expect(readAll(ftp.reader, null, ftp.ctx)).rejects.toMatchObject({ message: 'connector test-source: http.baseUrl must be an http or https URL: correct the environment variable SCHOOL_API_URL' });
+    const token = harness({ auth: oauth2({ tokenUrl: { env: 'TOKEN_URL' } }) }, { ...oauthEnv, TOKEN_URL: 'idp/token' });
+    await expect(readAll(token.reader, null, token.ctx)).rejects.toMatchObject({
+      code: 'CONNECTOR_SETTING_INVALID',
+      message: 'connector test-source: http.auth.tokenUrl is not an absolute URL: correct the environment variable TOKEN_URL',
+    });
+    expect(isPermanentSyncError(await failureOf(readAll(bad.reader, null, bad.ctx)))).toBe(true);
   });
 
   describe('oauth2ClientCredentials', () => {

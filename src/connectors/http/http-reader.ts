@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../../errors/app-error.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { loggedOutcome } from '../../observability/logger.js';
-import { MissingSecretError, resolveSetting } from '../definition/env-ref.js';
+import { MissingSecretError, resolveSetting, SettingInvalidError, type Setting } from '../definition/env-ref.js';
 import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
 import type { CheckResult, ReadBatch, ReadContext, ReaderPosition, SourceReader } from '../types.js';
 import type { HttpAuth } from './auth/http-auth.js';
@@ -329,6 +329,10 @@ export class HttpReader implements SourceReader {
     else this.logger.debug({ err: loggedOutcome(err) }, msg);
   }
 
+  settings(): void {
+    this.resolve();
+  }
+
   /** Closes idle keep-alive connections (the process can exit without it; tests and one-off checks use it). */
   close(): void {
     this.transport.close();
@@ -339,7 +343,7 @@ export class HttpReader implements SourceReader {
     const { name } = this.deps;
     const where = (field: string) => `connector ${name}: http.${field}`;
     const baseText = resolveSetting(this.config.baseUrl, where('baseUrl'), this.env);
-    const base = joinUrl(baseText, this.config.request.path, where('baseUrl'));
+    const base = joinUrl(baseText, this.config.request.path, where('baseUrl'), this.config.baseUrl);
     for (const [k, v] of Object.entries(this.config.request.params)) {
       const value = typeof v === 'object' ? resolveSetting(v, where(`request.params.${k}`), this.env) : String(v);
       base.searchParams.append(k, value);
@@ -417,16 +421,14 @@ export class HttpReader implements SourceReader {
 }
 
 /** `http://host/fhir` + `/Patient?x=1` → `http://host/fhir/Patient?x=1` (the base's own path and query are kept). */
-function joinUrl(baseText: string, path: string, where: string): URL {
+function joinUrl(baseText: string, path: string, where: string, setting: Setting): URL {
   let base: URL;
   try {
     base = new URL(baseText);
   } catch {
-    throw new ConfigError(`${where} is not an absolute URL`, [`${where}: not an absolute URL`]);
+    throw new SettingInvalidError(where, setting, 'is not an absolute URL');
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new ConfigError(`${where} must be an http or https URL`, [`${where}: not http(s)`]);
-  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new SettingInvalidError(where, setting, 'must be an http or https URL');
   const q = path.indexOf('?');
   const p = q < 0 ? path : path.slice(0, q);
   base.pathname = base.pathname.replace(/\/+$/, '') + (p.startsWith('/') ? p : `/${p}`);

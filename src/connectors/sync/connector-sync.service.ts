@@ -13,7 +13,7 @@ import { validateSourceRecord, type RecordProblem } from '../../services/ingest/
 import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { asRecordProblems, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
-import { MissingSecretError } from '../definition/env-ref.js';
+import { MissingSecretError, SettingInvalidError } from '../definition/env-ref.js';
 import { logInvalidDefinition, type ConnectorCatalog, type LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
 import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
@@ -585,6 +585,23 @@ export class ConnectorSyncService {
     const loaded = this.deps.catalog.get(name);
     const reader = await createReader(loaded, this.deps);
     return reader.check({});
+  }
+
+  /**
+   * The setting from the environment that keeps a connector from syncing in this process, a value it cannot use
+   * (a base URL that is not one, settle seconds that are not a number), or null. No I/O: a worker tells it at
+   * start, naming the variable, rather than only when each sync fails (QA). A secret not set is told by each sync.
+   */
+  async settingsProblem(loaded: LoadedConnector): Promise<SettingInvalidError | null> {
+    const reader = await createReader(loaded, this.deps);
+    try {
+      reader.settings();
+      return null;
+    } catch (err) {
+      return err instanceof SettingInvalidError ? err : null;
+    } finally {
+      (reader as { close?: () => void }).close?.();
+    }
   }
 
   /** Fetches and maps the first page (or the first chunk of each sheet of the first file with rows), validates each record, and writes nothing. */

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError } from '../../../errors/config-error.js';
-import { resolveSetting, type SecretRef, type Setting } from '../../definition/env-ref.js';
+import { resolveSetting, SettingInvalidError, type SecretRef, type Setting } from '../../definition/env-ref.js';
 import type { HttpAuthConfig } from '../http.schema.js';
 import type { HttpTransport } from '../http-transport.js';
 import type { HttpAuth } from './http-auth.js';
@@ -51,7 +50,7 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
       try {
         tokenUrl = new URL(tokenUrlText);
       } catch {
-        throw new ConfigError(`${where('tokenUrl')} is not an absolute URL`, [`${where('tokenUrl')}: not an absolute URL`]);
+        throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, 'is not an absolute URL');
       }
       const vars = [variable(config.clientId), config.clientSecret.env].filter(Boolean).join(' and ');
       return new OAuth2ClientCredentials({
