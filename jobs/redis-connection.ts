@@ -41,7 +41,8 @@ export function createRedisConnection(url: string, role: RedisRole, opts: RedisC
   redis.on('error', (err: Error) => {
     const heldBack = admitRepeated(`redis connection error ${role} ${err.name}`, err.message);
     if (heldBack === null) return;
-    opts.logger?.warn({ component: 'redis', role, errorType: err.name, errorMessage: err.message, ...(heldBack ? { heldBack } : {}) }, 'redis connection error');
+    // `connection`, not `component`: the logger names its component already (QA: a second `component` key).
+    opts.logger?.warn({ connection: 'redis', role, errorType: err.name, errorMessage: err.message, ...(heldBack ? { heldBack } : {}) }, 'redis connection error');
   });
   return redis;
 }
