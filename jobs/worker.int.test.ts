@@ -201,6 +201,21 @@ describe('worker', () => {
       } finally {
         await quiet.close();
       }
+      // One pointed at a folder with no definition (a mount not yet populated): it starts, says so, and the schedules stay.
+      const empty = tempDir('childhub-worker-empty-');
+      const lines: string[] = [];
+      const bare = await createTestAppContext(env, { CONNECTORS_DIR: empty, CONNECTOR_SCHEDULES: 'true' }, createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } }));
+      try {
+        running = await startWorker(bare, { queues: ['connector-sync'], relay: false });
+        expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
+        expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({
+          level: 40, connectorsDir: empty, schedules: 2, msg: expect.stringMatching(/^no connector definition in CONNECTORS_DIR: the connector schedules are left as they were/),
+        }));
+        await running.close();
+        running = undefined;
+      } finally {
+        await bare.close();
+      }
       // One pointed at a folder that is not there: it does not start, and the schedules stay.
       const lost = await createTestAppContext(env, { CONNECTORS_DIR: path.join(dir, 'nowhere'), CONNECTOR_SCHEDULES: 'true' });
       try {

@@ -336,10 +336,19 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
   // The definition's schema read each pattern with the scheduler's own parser: an upsert fails only when Redis does.
   for (const w of wanted) await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: 'Asia/Ho_Chi_Minh' }, { name: 'sync', data: w.data });
   const keep = new Set(wanted.map((w) => w.key));
-  for (const s of await queue.getJobSchedulers(0, -1)) {
-    const key = (s as { key?: string; id?: string | null }).key ?? (s as { id?: string | null }).id ?? '';
-    if ((key.startsWith(CONNECTOR_SCHEDULER_PREFIX) || key.startsWith(FULL_READ_SCHEDULER_PREFIX)) && !keep.has(key)) await queue.removeJobScheduler(key);
+  const ours = (await queue.getJobSchedulers(0, -1))
+    .map((s) => (s as { key?: string; id?: string | null }).key ?? (s as { id?: string | null }).id ?? '')
+    .filter((key) => key.startsWith(CONNECTOR_SCHEDULER_PREFIX) || key.startsWith(FULL_READ_SCHEDULER_PREFIX));
+  // A folder with no definition at all (a mount not yet populated) says nothing of the connectors the schedules
+  // are for: they are left as they were (QA re-check: an empty CONNECTORS_DIR removed every schedule).
+  if (ctx.connectors.catalog.list().length === 0 && ctx.connectors.catalog.invalid.length === 0) {
+    if (ours.length) {
+      logger.warn({ connectorsDir: ctx.connectors.catalog.dir, schedules: ours.length },
+        'no connector definition in CONNECTORS_DIR: the connector schedules are left as they were (to end a connector\'s schedule, disable it or remove its schedule)');
+    }
+    return;
   }
+  for (const key of ours) if (!keep.has(key)) await queue.removeJobScheduler(key);
   const syncs = wanted.filter((w) => !w.data.reason).map((w) => w.connector);
   const fullReads = wanted.filter((w) => w.data.reason === 'full-read').map((w) => w.connector);
   if (wanted.length) logger.info({ connectors: syncs, fullReads }, 'connector syncs scheduled');

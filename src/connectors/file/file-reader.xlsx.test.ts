@@ -190,6 +190,9 @@ describe('FileReader (XLSX)', () => {
     sheet.getColumn(2).numFmt = 'dd/mm/yyyy';
     sheet.addRow(['CS-001', { formula: 'VLOOKUP(A2,X!A:B,2,0)', result: { error: '#N/A' } }, { formula: 'B2/0', result: { error: '#DIV/0!' } }, { formula: 'D9-D9', result: 0 }, { formula: '1>2', result: false }]);
     sheet.addRow(['CS-002', { formula: 'IF(A3="","",1)', result: '' }, { formula: 'A3&""', result: 'CS-002' }, { formula: '3' }, { formula: '2>1', result: true }]);
+    // A date cell's formula pointing at an empty cell gives 0: empty, not 30/12/1899 (QA re-check); another serial is its date.
+    sheet.addRow(['CS-003', { formula: 'Z4', result: 0 }]);
+    sheet.addRow(['CS-004', { formula: 'Z5', result: 45000 }]);
     await wb.xlsx.writeFile(path.join(dir, 'loi-cong-thuc-2026.xlsx'));
     const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'loi-cong-thuc-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
     const [batch] = await collect(read.read(null, {}));
@@ -197,6 +200,8 @@ describe('FileReader (XLSX)', () => {
     expect(batch!.records.map((r) => r.data)).toEqual([
       { 'Mã cơ sở': 'CS-001', 'Ngày sinh': new CellError(''), 'Mã xã': new CellError(''), 'Số trẻ': 0, 'Có giấy phép': 0 },
       { 'Mã cơ sở': 'CS-002', 'Mã xã': 'CS-002', 'Có giấy phép': 1 },
+      { 'Mã cơ sở': 'CS-003' },
+      { 'Mã cơ sở': 'CS-004', 'Ngày sinh': new Date(Date.UTC(2023, 2, 15)) },
     ]);
     expect(new CellError('').describe()).toBe('an Excel error cell');
   });
@@ -222,7 +227,7 @@ describe('FileReader (XLSX)', () => {
 
   it('refuses a sheet without a column whose absence the mapping turns into a value, naming it, kept whole (QA: a renamed header downgraded the stored facilities to licence NONE, type OTHER)', async () => {
     const { records } = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('facility-inspection').definition;
-    const write = async (name: string, licence: string, type: string) => {
+    const write = async (name: string, licence: string, type: string, byPosition = false) => {
       const wb = new ExcelJS.Workbook();
       wb.addWorksheet('Cơ sở').addRows([
         ['Mã cơ sở', 'Tên cơ sở', type, 'Xã/phường', licence, 'Công suất', 'Số biên bản', 'Ngày kiểm tra', 'Đơn vị kiểm tra', 'Kết luận', 'Số trẻ hiện có'],
@@ -230,7 +235,8 @@ describe('FileReader (XLSX)', () => {
       ]);
       wb.addWorksheet('Trẻ em').addRows([['Mã phiếu', 'Mã cơ sở', 'Họ và tên'], ['P-1', 'CS-001', 'Nguyễn Văn An']]);
       await wb.xlsx.writeFile(path.join(dir, name));
-      const config = fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: name, sheets: [{ sheet: 'Cơ sở', recordType: 'facility' }, { sheet: 'Trẻ em', recordType: 'child' }] });
+      const sheets = byPosition ? [{ sheet: 1, recordType: 'facility' }, { sheet: 2, recordType: 'child' }] : [{ sheet: 'Cơ sở', recordType: 'facility' }, { sheet: 'Trẻ em', recordType: 'child' }];
+      const config = fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: name, sheets });
       return collect(new FileReader(config, { logger, name: 'facility-inspection', records }).read(null, { files: [name] }));
     };
     const read = await write('dung-2026.xlsx', 'GIẤY PHÉP/ĐĂNG KÝ', 'Loại hình');
@@ -245,6 +251,10 @@ describe('FileReader (XLSX)', () => {
         'the file was not read (name the columns as the mapping does, or change the mapping)',
     });
     expect((error as FileHeaderError).storableMessage).toBe((error as FileHeaderError).message);
+    // A sheet configured by position is named by its number, and the message kept whole too (QA re-check).
+    const byPosition = await write('vi-tri-2026.xlsx', 'Giấy phép / Đăng ký', 'Loại hình', true).catch((e: FileHeaderError) => e);
+    expect((byPosition as FileHeaderError).message).toMatch(/^vi-tri-2026\.xlsx sheet 1 row 1: the header row \(11 columns\) does not have column «Giấy phép\/Đăng ký»/);
+    expect((byPosition as FileHeaderError).storableMessage).toBe((byPosition as FileHeaderError).message);
   });
 
   it('drops empty value elements however the XML is cut into chunks, and nothing else', async () => {

@@ -375,9 +375,11 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
         const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
         // A sheet the definition names is told by the definition's name for it, so the message is kept whole
         // in logs and run history (QA: its quoted name, the file's text, was redacted there).
+        // A sheet configured by position is told by its number (QA re-check: redacted too).
         const configured = o.sheets[o.sheetIndex]?.sheet;
-        headers = (typeof configured === 'string'
-          ? o.fitter?.fit(written, `${o.fileName} sheet "${configured}" row ${rowNumber}`, undefined, true)
+        const told = typeof configured === 'string' ? `sheet "${configured}"` : typeof configured === 'number' ? `sheet ${configured}` : null;
+        headers = (told !== null
+          ? o.fitter?.fit(written, `${o.fileName} ${told} row ${rowNumber}`, undefined, true)
           : o.fitter?.fit(written, `${where} row ${rowNumber}`)) ?? written;
         o.onHeaders?.(headers);
         if (o.headersOnly) return;
@@ -453,8 +455,10 @@ function plain(v: unknown, numFmt: string | undefined, date1904: boolean): CellV
       // (`#N/A` from a lookup that found nothing) comes as NaN, its code dropped (and FALSE/TRUE as 0/1). An
       // error all the same (QA: it read as an empty cell, and the value was missing with nothing said).
       if (typeof result === 'number' && Number.isNaN(result)) return new CellError('');
-      // The streaming reader gives a formula's result as a bare number even in a date-formatted cell.
-      if (typeof result === 'number' && isDateFormat(numFmt)) return excelDate(result, date1904);
+      // The streaming reader gives a formula's result as a bare number even in a date-formatted cell. A result
+      // of 0 there is a formula pointing at an empty cell (`=Z11`), which Excel shows blank or as 00/01/1900:
+      // empty, not 30/12/1899 (QA re-check).
+      if (typeof result === 'number' && isDateFormat(numFmt)) return result === 0 ? undefined : excelDate(result, date1904);
       return plain(result, undefined, date1904);
     }
     if ('error' in o) return new CellError(typeof o.error === 'string' ? o.error : '');

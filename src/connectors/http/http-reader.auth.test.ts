@@ -107,6 +107,10 @@ describe('HttpReader authentication', () => {
       code: 'CONNECTOR_SETTING_INVALID',
       message: 'connector test-source: http.auth.tokenUrl is not an absolute URL: correct the environment variable TOKEN_URL',
     });
+    for (const url of ['ftp://idp.test/token', 'file:///etc/passwd']) {
+      const other = harness({ auth: oauth2({ tokenUrl: { env: 'TOKEN_URL' } }) }, { ...oauthEnv, TOKEN_URL: url });
+      expect(() => other.reader.settings()).toThrow('connector test-source: http.auth.tokenUrl must be an http or https URL: correct the environment variable TOKEN_URL');
+    }
     expect(isPermanentSyncError(await failureOf(readAll(bad.reader, null, bad.ctx)))).toBe(true);
   });
 

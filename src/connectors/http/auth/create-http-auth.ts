@@ -52,6 +52,8 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
       } catch {
         throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, 'is not an absolute URL');
       }
+      // As for the base URL (QA re-check: an ftp:// or file:// token URL failed each sync as the source unavailable, retried).
+      if (tokenUrl.protocol !== 'http:' && tokenUrl.protocol !== 'https:') throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, 'must be an http or https URL');
       const vars = [variable(config.clientId), config.clientSecret.env].filter(Boolean).join(' and ');
       return new OAuth2ClientCredentials({
         tokenUrl,
