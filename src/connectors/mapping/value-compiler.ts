@@ -144,7 +144,8 @@ const PLAIN = /^[\x00-\x7f]*$/;
  * ({@link comparable}): exactly, else ignoring letter case and spacing, and ignoring accents when either side is
  * written without them. Registers write in capitals (`TRẺ BỊ BỎ RƠI`), sometimes without diacritics
  * (`Tre bi bo roi`), with a no-break space from a copied cell: QA found the evidence that a child was abandoned
- * dropped for each of these. Accents are compared when both sides have them: `Năm` is not `Nam`.
+ * dropped for each of these. Accents are compared when both sides have them: `Nám` is not `Năm` (`Nam`, written
+ * without them, is both). For `contains`, what counts is the part of the value that matches.
  */
 class TextOperand {
   readonly exact: string;
@@ -182,27 +183,19 @@ class TextOperand {
  * at a looser level (`Nam` and `NAM` mapped apart) are left to the stricter levels.
  */
 class TextTable<T> {
-  private readonly exact = new Map<string, T>();
-  private readonly loose = new Map<string, T>();
+  private readonly exact: Map<string, T>;
+  private readonly loose: Map<string, T>;
   /** Every key without accents, for a value written without them. */
-  private readonly folded = new Map<string, T>();
+  private readonly folded: Map<string, T>;
   /** The keys written without accents, without them, for any value. */
-  private readonly plainKeys = new Map<string, T>();
+  private readonly plainKeys: Map<string, T>;
 
   constructor(entries: Iterable<[string, T]>) {
-    const put = (table: Map<string, T>, key: string, v: T, clashes: Set<string>) => {
-      if (table.has(key) && table.get(key) !== v) clashes.add(key);
-      else table.set(key, v);
-    };
-    const clashes = new Map<Map<string, T>, Set<string>>([[this.loose, new Set()], [this.folded, new Set()], [this.plainKeys, new Set()]]);
-    for (const [k, v] of entries) {
-      const o = new TextOperand(k);
-      this.exact.set(o.exact, v);
-      put(this.loose, o.loose, v, clashes.get(this.loose)!);
-      put(this.folded, o.folded, v, clashes.get(this.folded)!);
-      if (o.plain) put(this.plainKeys, o.folded, v, clashes.get(this.plainKeys)!);
-    }
-    for (const [table, keys] of clashes) for (const k of keys) table.delete(k);
+    const keys = Array.from(entries, ([k, v]) => [new TextOperand(k), v] as const);
+    this.exact = new Map(keys.map(([o, v]) => [o.exact, v]));
+    this.loose = unambiguous(keys.map(([o, v]) => [o.loose, v]));
+    this.folded = unambiguous(keys.map(([o, v]) => [o.folded, v]));
+    this.plainKeys = unambiguous(keys.filter(([o]) => o.plain).map(([o, v]) => [o.folded, v]));
   }
 
   get size(): number {
@@ -220,6 +213,18 @@ class TextTable<T> {
     if (byAccentless.has(f)) return { found: true, value: byAccentless.get(f) as T };
     return { found: false };
   }
+}
+
+/** The pairs as a map, less the keys given two results (neither is guessed). */
+function unambiguous<T>(pairs: ReadonlyArray<readonly [string, T]>): Map<string, T> {
+  const out = new Map<string, T>();
+  const clashes = new Set<string>();
+  for (const [k, v] of pairs) {
+    if (out.has(k) && out.get(k) !== v) clashes.add(k);
+    else out.set(k, v);
+  }
+  for (const k of clashes) out.delete(k);
+  return out;
 }
 
 /** The text form values are compared and looked up by: trimmed, NFC. */
