@@ -54,13 +54,11 @@ export class HeaderFitter {
    * The columns to key the sheet's records by: `headers` (trimmed, NFC, unique) with those matching a mapped
    * column up to case renamed to it. Throws {@link FileHeaderError} for an ambiguous header or when no mapping
    * can read a record id; `otherReadings` gives the header row read with other delimiters (CSV), for the hint.
-   * `whereOwnWords`: `where` holds no text of the file but its name (a sheet named as the definition names it),
+   * `ownWords`: `where` holds no text of the file but its name (a sheet named as the definition names it, or by number),
    * so a message naming only it and the mapping's columns is kept whole in logs and run history.
    */
-  fit(headers: readonly string[], where: string, otherReadings?: () => OtherReading[], whereOwnWords = !where.includes('"')): string[] {
+  fit(headers: readonly string[], where: string, otherReadings?: () => OtherReading[], ownWords = !where.includes('"')): string[] {
     if (this.candidates.length === 0) return [...headers];
-    // `where` names the file, and a sheet by the definition's words or its number; not a sheet's name as the file has it.
-    const ownWords = whereOwnWords;
     const byFold = new Map<string, number[]>();
     for (const [i, h] of headers.entries()) {
       const list = byFold.get(fold(h)) ?? [];
