@@ -5,6 +5,7 @@ import { dueAt } from './processors/connector-sync.processor.js';
 import type { AppContext } from '../src/app/app-context.js';
 import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
 import { createLogger } from '../src/observability/logger.js';
+import type { Logger } from 'pino';
 import { newId } from '../src/db/ids.js';
 import type { SourceRecordInput } from '../src/domain/source-record-input.js';
 import { createTestEnv, type TestEnv } from '../test/support/test-env.js';
@@ -184,53 +185,41 @@ describe('worker', () => {
     const dir = tempDir('childhub-worker-keep-');
     mkdirSync(path.join(dir, 'school'), { recursive: true });
     writeFileSync(path.join(dir, 'school', 'connector.yaml'), readFileSync(ConnectorCatalog.load().get('school').file, 'utf8'));
-    const schedules = async () => Object.keys(Object.fromEntries((await client.queue('connector-sync').getJobSchedulers(0, -1)).map((j) => [j.key, j.pattern]))).sort();
-    const scheduling = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true' });
-    try {
-      running = await startWorker(scheduling, { queues: ['connector-sync'], relay: false });
-      expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
-      await running.close();
-      running = undefined;
-      // A worker that does not schedule, started beside it: the schedules stay.
-      const quiet = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'false' });
+    const schedules = async () => (await client.queue('connector-sync').getJobSchedulers(0, -1)).map((j) => j.key).sort();
+    const school = ['connector-full-read:school', 'connector:school'];
+    /** Starts a connector-sync worker with these settings, runs `then` while it runs, and stops it. */
+    const withWorker = async (settings: Record<string, string>, then: () => Promise<void>, logger?: Logger) => {
+      const ctx = await createTestAppContext(env, settings, logger);
       try {
-        running = await startWorker(quiet, { queues: ['connector-sync'], relay: false });
-        expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
-        await running.close();
-        running = undefined;
+        running = await startWorker(ctx, { queues: ['connector-sync'], relay: false });
+        await then();
       } finally {
-        await quiet.close();
+        await running?.close();
+        running = undefined;
+        await ctx.close();
       }
+    };
+    try {
+      await withWorker({ CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true' }, async () => expect(await schedules()).toEqual(school));
+      // A worker that does not schedule, started after it: the schedules stay.
+      await withWorker({ CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'false' }, async () => expect(await schedules()).toEqual(school));
       // One pointed at a folder with no definition (a mount not yet populated): it starts, says so, and the schedules stay.
       const empty = tempDir('childhub-worker-empty-');
       const lines: string[] = [];
-      const bare = await createTestAppContext(env, { CONNECTORS_DIR: empty, CONNECTOR_SCHEDULES: 'true' }, createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } }));
-      try {
-        running = await startWorker(bare, { queues: ['connector-sync'], relay: false });
-        expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
+      await withWorker({ CONNECTORS_DIR: empty, CONNECTOR_SCHEDULES: 'true' }, async () => {
+        expect(await schedules()).toEqual(school);
         expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({
           level: 40, connectorsDir: empty, schedules: 2, msg: expect.stringMatching(/^no connector definition in CONNECTORS_DIR: the connector schedules are left as they were/),
         }));
-        await running.close();
-        running = undefined;
-      } finally {
-        await bare.close();
-      }
+      }, createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } }));
       // One pointed at a folder that is not there: it does not start, and the schedules stay.
-      const lost = await createTestAppContext(env, { CONNECTORS_DIR: path.join(dir, 'nowhere'), CONNECTOR_SCHEDULES: 'true' });
-      try {
-        await expect(startWorker(lost, { queues: ['connector-sync'], relay: false })).rejects.toMatchObject({
-          name: 'ConfigError',
-          message: `The connectors directory ${path.join(dir, 'nowhere')} does not exist (CONNECTORS_DIR): connector schedules left as they were`,
-        });
-        expect(await schedules()).toEqual(['connector-full-read:school', 'connector:school']);
-      } finally {
-        await lost.close();
-      }
+      const nowhere = path.join(dir, 'nowhere');
+      await expect(withWorker({ CONNECTORS_DIR: nowhere, CONNECTOR_SCHEDULES: 'true' }, async () => {})).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: `The connectors directory ${nowhere} does not exist (CONNECTORS_DIR): connector schedules left as they were`,
+      });
+      expect(await schedules()).toEqual(school);
     } finally {
-      await running?.close();
-      running = undefined;
-      await scheduling.close();
       for (const key of await schedules()) await client.queue('connector-sync').removeJobScheduler(key);
     }
   });
