@@ -4,7 +4,7 @@ import { CsvParser, type CsvRowSink } from './csv-parser.js';
 import { StreamDecoder, type TextEncodingName } from './encoding.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { COMMON_DELIMITERS, type HeaderFitter, type OtherReading } from './header-fit.js';
-import { normalizeHeaders } from './headers.js';
+import { columnName, normalizeHeaders } from './headers.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
 import { hasColumn } from '../mapping/mapping-columns.js';
 import type { TextRecogniser } from '../types.js';
@@ -64,6 +64,8 @@ class SheetRowCollector implements CsvRowSink {
   private dataRows = 0;
   /** See {@link RawRecord.textLayout}: fixed by the header row. */
   private layout: RecordLayout | null = null;
+  /** The header row's columns up to its last header; the layout's further columns have none. */
+  private named = 0;
   /** The content hash the recogniser computed for the row offered last, which comes to `row` next. */
   private offered: { text: string; hash: string } | null = null;
 
@@ -98,15 +100,40 @@ class SheetRowCollector implements CsvRowSink {
     const layout = this.layout;
     if (layout === null) {
       const where = `${this.o.fileName} row ${rowNumber}`;
-      const written = normalizeHeaders(fields, where);
+      // Excel saves its used range: a column once formatted gives every line an empty field at its end. Such
+      // trailing columns without a header are no columns; a value in one is refused with its row (below).
+      this.named = namedWidth(fields);
+      const written = normalizeHeaders(this.named < fields.length ? fields.slice(0, this.named) : fields, where);
       const columns = this.o.fitter?.fit(written, where, () => otherReadings(text, this.o.delimiter, this.o.quote)) ?? written;
-      this.layout = csvLayout(this.o.delimiter, this.o.quote, text, columns, columns.some((c, i) => c !== written[i]));
+      const unnamed = fields.length - this.named;
+      this.layout = csvLayout(
+        this.o.delimiter, this.o.quote, text, unnamed > 0 ? [...columns, ...Array<string>(unnamed).fill('')] : columns,
+        columns.some((c, i) => c !== written[i]),
+      );
       this.o.onHeaders?.(columns);
       return;
     }
     const offered = this.offered;
     this.offered = null;
     if (++this.dataRows <= this.o.skipRows) return;
+    if (this.named < fields.length) {
+      const stray = fields.findIndex((v, i) => i >= this.named && !isBlank(v));
+      if (stray >= 0) {
+        // The other fields are in their columns: they give the reject its id.
+        const readable = rowData(layout.columns, fields.slice(0, this.named));
+        this.out.push({
+          kind: 'reject',
+          rowNumber,
+          payload: { row: text },
+          problems: [{
+            field: '(row)', code: 'MALFORMED_ROW',
+            message: `a value in column ${columnName(stray + 1)}, which has no header (the header row names ${this.named} columns)`,
+          }],
+          ...(readable ? { readable } : {}),
+        });
+        return;
+      }
+    }
     const data = rowData(layout.columns, fields);
     if (data === null) {
       this.out.push({ kind: 'empty', rowNumber });
@@ -187,11 +214,23 @@ function rowData(headers: readonly string[], fields: readonly string[]): Record<
   let any = false;
   for (let i = 0; i < fields.length; i++) {
     const v = fields[i]!;
-    if (v.length === 0 || (v.charCodeAt(0) <= 32 && v.trim().length === 0)) continue;
+    if (isBlank(v)) continue;
     data[headers[i]!] = v;
     any = true;
   }
   return any ? data : null;
+}
+
+/** A field with nothing but spaces or control characters in it, which a record leaves out. */
+function isBlank(v: string): boolean {
+  return v.length === 0 || (v.charCodeAt(0) <= 32 && v.trim().length === 0);
+}
+
+/** The number of fields up to the last one that is not blank: the columns a header row names. */
+function namedWidth(fields: readonly string[]): number {
+  let n = fields.length;
+  while (n > 1 && isBlank(fields[n - 1]!)) n--;
+  return n;
 }
 
 /**
