@@ -63,6 +63,8 @@ export interface CsvParserOptions {
    * many fields, else they come out with a problem. 0: no check (or set {@link CsvParser.expectedFields}).
    */
   headerRow?: number;
+  /** The physical line (from 1) the text starts at: 2 after a line the caller read itself. */
+  firstLine?: number;
 }
 
 /** Longest raw text kept for a broken row. */
@@ -103,6 +105,7 @@ export class CsvParser {
     this.quote = this.quoteChar.charCodeAt(0);
     this.maxRowChars = options.maxRowChars ?? 1 << 20;
     this.headerRow = options.headerRow ?? 0;
+    this.line = options.firstLine ?? 1;
   }
 
   /** Parses `text` (following what was pushed before); complete rows go to `out`. */

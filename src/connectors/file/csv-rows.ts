@@ -42,19 +42,47 @@ const READ_BYTES = 1 << 16;
 export async function* csvRows(o: CsvRowsOptions): AsyncGenerator<SheetRow[]> {
   const stream = createReadStream(o.filePath, { highWaterMark: READ_BYTES });
   const decoder = new StreamDecoder(o.encoding, o.fileName);
-  const parser = new CsvParser({ delimiter: o.delimiter, quote: o.quote, headerRow: o.headerRow });
+  let parser: CsvParser | null = null;
+  /** The file's start, until it holds its first line break (or cannot be a `sep=` line). */
+  let start = '';
   const rows = new SheetRowCollector(o);
+  const push = (text: string, final: boolean) => {
+    if (parser === null) {
+      start += text;
+      if (!final && start.length < SEP_LINE_MAX && !/[\r\n]/.test(start)) return;
+      const sep = sepLine(start, o.quote);
+      rows.delimiter = sep?.delimiter ?? o.delimiter;
+      parser = new CsvParser({ delimiter: rows.delimiter, quote: o.quote, headerRow: o.headerRow, firstLine: sep ? 2 : 1 });
+      text = sep ? start.slice(sep.length) : start;
+      start = '';
+    }
+    parser.push(text, rows);
+    if (final) parser.end(rows);
+  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      parser.push(decoder.decode(chunk), rows);
+      push(decoder.decode(chunk), false);
       if (rows.out.length > 0) yield rows.take();
     }
-    parser.push(decoder.end(), rows);
-    parser.end(rows);
+    push(decoder.end(), true);
     if (rows.out.length > 0) yield rows.take();
   } finally {
     stream.destroy();
   }
+}
+
+/** Longer than any `sep=` line. */
+const SEP_LINE_MAX = 16;
+
+/**
+ * Excel's delimiter line: a file starting `sep=;` (a line of its own, maybe quoted) is split at `;`, and
+ * Excel shows it from the next line, as row 1. The file says how it is written, so its word wins over the
+ * definition's `delimiter`. Its length is that of the line with its line break.
+ */
+export function sepLine(text: string, quote: string): { delimiter: string; length: number } | null {
+  const m = /^"?sep=([^\r\n])"?(?:\r\n|\n|\r|$)/i.exec(text);
+  if (!m || m[1] === quote) return null;
+  return { delimiter: m[1]!, length: m[0].length };
 }
 
 /** Turns parsed rows into {@link SheetRow}s as the parser completes them. */
@@ -66,10 +94,14 @@ class SheetRowCollector implements CsvRowSink {
   private layout: RecordLayout | null = null;
   /** The header row's columns up to its last header; the layout's further columns have none. */
   private named = 0;
+  /** The delimiter the file is split at: the definition's, or the one its `sep=` line names. */
+  delimiter: string;
   /** The content hash the recogniser computed for the row offered last, which comes to `row` next. */
   private offered: { text: string; hash: string } | null = null;
 
-  constructor(private readonly o: CsvRowsOptions) {}
+  constructor(private readonly o: CsvRowsOptions) {
+    this.delimiter = o.delimiter;
+  }
 
   get recognising(): boolean {
     return this.layout !== null && this.o.recogniser?.active === true && this.dataRows >= this.o.skipRows;
@@ -104,10 +136,10 @@ class SheetRowCollector implements CsvRowSink {
       // trailing columns without a header are no columns; a value in one is refused with its row (below).
       this.named = namedWidth(fields);
       const written = normalizeHeaders(this.named < fields.length ? fields.slice(0, this.named) : fields, where);
-      const columns = this.o.fitter?.fit(written, where, () => otherReadings(text, this.o.delimiter, this.o.quote)) ?? written;
+      const columns = this.o.fitter?.fit(written, where, () => otherReadings(text, this.delimiter, this.o.quote)) ?? written;
       const unnamed = fields.length - this.named;
       this.layout = csvLayout(
-        this.o.delimiter, this.o.quote, text, unnamed > 0 ? [...columns, ...Array<string>(unnamed).fill('')] : columns,
+        this.delimiter, this.o.quote, text, unnamed > 0 ? [...columns, ...Array<string>(unnamed).fill('')] : columns,
         columns.some((c, i) => c !== written[i]),
       );
       this.o.onHeaders?.(columns);

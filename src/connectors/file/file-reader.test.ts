@@ -228,6 +228,20 @@ describe('FileReader (CSV)', () => {
     await expect(collect(reader().read(null, { files: [inner] }))).rejects.toMatchObject({ details: { problem: 'EMPTY_HEADER', columns: [2] } });
   });
 
+  it('splits a file at the delimiter its first line names (Excel\'s `sep=`), showing rows from the next line as Excel does', async () => {
+    const file = await drop('sep.csv', Buffer.from('\uFEFFsep=;\r\nma;ten;ghi chu\r\nKS1;Nguyễn, An;x\r\nKS2;Bình\r\n', 'utf8'));
+    const [batch] = await collect(reader().read(null, { files: [file] }));
+    expect(batch!.records.map((r) => [r.location, r.data])).toEqual([['sep.csv row 2', { ma: 'KS1', ten: 'Nguyễn, An', 'ghi chu': 'x' }]]);
+    expect(batch!.records[0]!.textLayout).toMatchObject({ delimiter: ';', header: 'ma;ten;ghi chu' });
+    // Row numbers as Excel shows them, and the line in the file.
+    expect(batch!.rejects).toMatchObject([{ location: 'sep.csv row 3', problems: [{ message: 'expected 3 fields, found 2 (line 4)' }] }]);
+    // A quoted `sep=` line, as some tools write it, says the same; a first line that is more than that is a header.
+    const quoted = await drop('quoted.csv', '"sep=|"\nma|ten\nKS1|An\n');
+    expect((await collect(reader().read(null, { files: [quoted] })))[0]!.records.map((r) => r.data)).toEqual([{ ma: 'KS1', ten: 'An' }]);
+    const header = await drop('header.csv', 'sep=;x,ten\nKS1,An\n');
+    expect((await collect(reader().read(null, { files: [header] })))[0]!.records.map((r) => r.data)).toEqual([{ 'sep=;x': 'KS1', ten: 'An' }]);
+  });
+
   describe('header row against the mappings', () => {
     it('reads headers that match the mapped columns only up to letter case (and NFC) as those columns', async () => {
       const upper = 'MÃ HỒ SƠ,' + 'HỌ VÀ TÊN'.normalize('NFD') + ',Ghi chú';
