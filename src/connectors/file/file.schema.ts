@@ -39,7 +39,10 @@ export const fileCsvSchema = z
   .object({
     delimiter: singleChar('delimiter')
       .default(',')
-      .describe('The character between fields: "," (default), ";" (Excel with Vietnamese regional settings) or "\\t".'),
+      .describe(
+        'The character between fields: "," (default), ";" (Excel with Vietnamese regional settings) or "\\t". ' +
+          'A file whose first line is Excel\'s `sep=X` is split at X, and its rows counted from the next line.',
+      ),
     quote: singleChar('quote')
       .default('"')
       .describe('The character that quotes a field holding delimiters, quotes or line breaks (doubled inside it). Default ".'),
