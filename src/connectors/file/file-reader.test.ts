@@ -294,8 +294,15 @@ describe('FileReader (CSV)', () => {
       expect(error).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', details: { problem: 'MISSING_ID_COLUMN', missing: ['Mã hồ sơ'] } });
       expect((error as Error).message).toBe(
         'khong-tieu-de.csv row 1: no mapping can give its rows a record id: it needs column «Mã hồ sơ», which the header row (3 columns) does not have in any letter case; ' +
-          'the file was not read (its every row would be rejected without an id)',
+          'if the headers are on a later row (a title above them), set file.headerRow to its number; the file was not read (its every row would be rejected without an id)',
       );
+      // A register's title above its headers: the hint's way out reads it.
+      const titled = await drop('tieu-de.csv', 'SỔ ĐĂNG KÝ KHAI SINH,,\nMã hồ sơ,Họ và tên,\nKS1,Nguyễn Thị Ánh,\n');
+      await expect(collect(mappedReader({}, BIRTHS).read(null, { files: [titled] }))).rejects.toMatchObject({
+        message: expect.stringContaining('the header row (1 column) does not have in any letter case; if the headers are on a later row'),
+      });
+      const [batch] = await collect(mappedReader({ headerRow: 2 }, BIRTHS).read(null, { files: [titled] }));
+      expect(batch!.records.map((r) => [r.location, r.data])).toEqual([['tieu-de.csv row 3', { 'Mã hồ sơ': 'KS1', 'Họ và tên': 'Nguyễn Thị Ánh' }]]);
       // A `firstOf` id needs one of its columns; a `when` column is needed too.
       const either = await drop('either.csv', 'Số định danh,Họ và tên\n001,An\n');
       const firstOf = mappedReader({}, { ...BIRTHS, externalId: { firstOf: ['Mã hồ sơ', 'Số định danh'] } });

@@ -124,7 +124,8 @@ export class HeaderFitter {
   /** Why the columns may be missing, when another delimiter splits the header row into them (or into more columns). */
   private hint(missing: string[], count: number, otherReadings?: () => OtherReading[]): string {
     const readings = (otherReadings?.() ?? []).filter((r) => r.columns.length > count);
-    if (readings.length === 0) return '';
+    // Else the usual cause is a title above the headers (`SỔ ĐĂNG KÝ KHAI SINH`, a blank row).
+    if (readings.length === 0) return `; if the headers are on a later row (a title above them), set file.headerRow to its number`;
     const found = (r: OtherReading) => {
       const folded = new Set(r.columns.map(fold));
       return missing.filter((c) => hasColumn(folded, fold(c)));
