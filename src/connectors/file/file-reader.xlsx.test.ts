@@ -15,6 +15,7 @@ import { withoutEmptyValues } from './xlsx-rows.js';
 import type { FileHeaderError } from './errors/file-header.error.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { ConnectorCatalog } from '../definition/connector-catalog.js';
+import { headersWarning } from '../mapping/mapping-columns.js';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -290,6 +291,25 @@ describe('FileReader (XLSX)', () => {
       code: 'CONNECTOR_FILE_HEADERS',
       message: 'kiem-tra-2026.xlsx sheet "Cơ sở" row 1: the header row is empty',
     });
+  });
+
+  it('tells a configured sheet left blank as a sheet without headers, which a sync warns of (QA: it read as nothing, with nothing said)', async () => {
+    const wb = new ExcelJS.Workbook();
+    const facilities = wb.addWorksheet('Cơ sở');
+    facilities.addRow(['']);
+    facilities.addRow(['Mã cơ sở', 'Tên cơ sở']);
+    facilities.addRow(['CS-001', 'Chùa Bồ Đề']);
+    wb.addWorksheet('Trẻ em');
+    const file = path.join(dir, 'trong-2026.xlsx');
+    await wb.xlsx.writeFile(file);
+    const events: ReaderEvent[] = [];
+    const batches = await collect(reader().read(null, { files: [file], onEvent: (e) => e.type === 'sheet-headers' && events.push(e) }));
+    expect(batches.flatMap((b) => b.records.map((r) => r.data['Mã cơ sở']))).toEqual(['CS-001']);
+    expect(events.map((e) => (e as { columns: readonly string[] }).columns)).toEqual([['Mã cơ sở', 'Tên cơ sở'], []]);
+    const { records } = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('facility-inspection').definition;
+    expect(headersWarning(records, { ...events[1]!, where: 'trong-2026.xlsx' } as ReaderEvent)).toBe(
+      'trong-2026.xlsx: the sheet has no header row: nothing was read from it (was the sheet filled in? check file.headerRow)',
+    );
   });
 
   it('fits each sheet\'s headers to its mappings before any row: capitals read as the mapped columns, a later sheet without its id column refused', async () => {

@@ -390,6 +390,9 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
     }
     if (out.length > 0) yield out;
   }
+  // A blank sheet (a report's sheet left unfilled) holds no record, but is told as one without headers, not
+  // passed over in silence.
+  if (headers === null) o.onHeaders?.([]);
 }
 
 function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, where: string): SheetRow {

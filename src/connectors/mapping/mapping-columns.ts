@@ -177,6 +177,7 @@ export function sheetColumnsWarning(where: string, check: SheetColumnsCheck): st
 /** The warning for a reader's `sheet-headers` event against a connector's mappings; null for other events or when all is well. */
 export function headersWarning(mappings: readonly RecordMapping[], e: ReaderEvent): string | null {
   if (e.type !== 'sheet-headers') return null;
+  if (e.columns.length === 0) return `${e.where}: the sheet has no header row: nothing was read from it (was the sheet filled in? check file.headerRow)`;
   return sheetColumnsWarning(e.where, checkSheetColumns(mappings, e.recordType, e.columns));
 }
 
