@@ -226,6 +226,34 @@ describe('FileReader (XLSX)', () => {
     expect(batch!.records.map((r) => r.data)).toEqual([{ 'Mã cơ sở': 'CS-001' }, { 'Mã cơ sở': 'CS-002', 'Số trẻ': new CellError(''), 'Giới tính': 'Nam' }]);
   });
 
+
+  it('reads a workbook as the Open XML SDK writes one: every element prefixed, rows and cells without references (QA: read as a workbook without sheets, or failed)', async () => {
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('Trẻ em');
+    sheet.addRow(['Mã cơ sở', 'Họ và tên', 'Ngày tiếp nhận']);
+    sheet.addRow(['CS-001', 'Nguyễn Văn An', new Date(Date.UTC(2024, 10, 25))]);
+    sheet.addRow(['CS-002', null, null]);
+    sheet.getColumn(3).numFmt = 'dd/mm/yyyy';
+    const zip = await JSZip.loadAsync(Buffer.from(await wb.xlsx.writeBuffer()));
+    const main = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+    for (const part of Object.keys(zip.files).filter((p) => /^xl\/[^_].*\.xml$/.test(p))) {
+      let xml = (await zip.file(part)!.async('string'))
+        .replace(`xmlns="${main}"`, `xmlns:x="${main}"`)
+        .replace(/<(\/?)([A-Za-z]\w*)(?=[\s/>])/g, '<$1x:$2');
+      if (part.startsWith('xl/worksheets/')) xml = xml.replace(/(<x:(?:row|c)\b[^>]*?) r="[A-Z]*\d+"/g, '$1');
+      zip.file(part, xml);
+    }
+    const written = await zip.file('xl/worksheets/sheet1.xml')!.async('string');
+    expect(written).toMatch(/<x:sheetData><x:row[ >]/);
+    expect(written).not.toMatch(/ r="/);
+    await writeFile(path.join(dir, 'sdk-2026.xlsx'), await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+    const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'sdk-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
+    const [batch] = await collect(read.read(null, {}));
+    expect(batch!.records.map((r) => [r.location, r.data])).toEqual([
+      ['sdk-2026.xlsx sheet "Trẻ em" row 2', { 'Mã cơ sở': 'CS-001', 'Họ và tên': 'Nguyễn Văn An', 'Ngày tiếp nhận': new Date(Date.UTC(2024, 10, 25)) }],
+      ['sdk-2026.xlsx sheet "Trẻ em" row 3', { 'Mã cơ sở': 'CS-002' }],
+    ]);
+  });
   it('refuses a sheet without a column whose absence the mapping turns into a value, naming it, kept whole (QA: a renamed header downgraded the stored facilities to licence NONE, type OTHER)', async () => {
     const { records } = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('facility-inspection').definition;
     const write = async (name: string, licence: string, type: string, byPosition = false) => {

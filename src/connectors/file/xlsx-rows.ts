@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
@@ -15,6 +15,7 @@ import './formula-results.js';
 import type { HeaderFitter } from './header-fit.js';
 import { columnName, normalizeHeaders } from './headers.js';
 import type { SheetRow } from './sheet-row.js';
+import { withCellReferences, withoutNamespacePrefix } from './sheet-xml.js';
 
 export interface XlsxRowsOptions {
   filePath: string;
@@ -85,20 +86,25 @@ for (const method of ['_parseRels', '_parseWorkbook', '_parseSharedStrings', '_p
  */
 class LosslessWorkbookParts extends WorkbookReaderBase {
   override _parseRels(entry: Readable): Promise<void> {
-    return super._parseRels(entry.setEncoding('utf8'));
+    return super._parseRels(plainPart(entry));
   }
   override _parseWorkbook(entry: Readable): Promise<void> {
-    return super._parseWorkbook(entry.setEncoding('utf8'));
+    return super._parseWorkbook(plainPart(entry));
   }
   override _parseSharedStrings(entry: Readable): AsyncGenerator<unknown> {
-    return super._parseSharedStrings(entry.setEncoding('utf8'));
+    return super._parseSharedStrings(plainPart(entry));
   }
   override _parseStyles(entry: Readable): Promise<void> {
-    return super._parseStyles(entry.setEncoding('utf8'));
+    return super._parseStyles(plainPart(entry));
   }
   override _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<{ eventType: string; value: unknown }> {
-    return super._parseWorksheet(withoutEmptyValues(utf8Text(iterator)), sheetNo);
+    return super._parseWorksheet(withoutEmptyValues(withCellReferences(withoutNamespacePrefix(utf8Text(iterator)))), sheetNo);
   }
+}
+
+/** A part's text, decoded losslessly, its elements' namespace prefix removed (see {@link withoutNamespacePrefix}). */
+function plainPart(entry: Readable): Readable {
+  return Readable.from(withoutNamespacePrefix(entry.setEncoding('utf8')), { objectMode: true });
 }
 
 /** An empty value element: what openpyxl writes for a formula it has not calculated (`<f>…</f><v></v>`). */
