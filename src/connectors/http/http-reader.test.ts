@@ -168,6 +168,26 @@ describe('HttpReader positions', () => {
     expect(batches[0]!.location).toBe('page 8');
   });
 
+  it('starts the read again from its first page, same window, when the checkpoint\'s link or cursor has expired (QA: every later run failed)', async () => {
+    const { reader, ctx, logs } = harness({ incremental, pagination: { type: 'nextLink', path: 'next' } });
+    const stored = { since: '2026-11-25T09:50:00+07:00', next: { url: `${BASE}/api/records?_getpages=abc&_offset=200` }, highWater: '2026-11-25T11:00:00+07:00', page: 2 };
+    // HAPI FHIR forgets a search after an hour.
+    nock(BASE).get(PATH).query({ _getpages: 'abc', _offset: '200' }).reply(410, { resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] });
+    nock(BASE).get(PATH).query({ updated_since: '2026-11-25T09:50:00+07:00' }).reply(200, { data: rows(1, 2, '2026-11-25T10:30:00+07:00'), next: `${BASE}${PATH}?_getpages=def&_offset=2` });
+    nock(BASE).get(PATH).query({ _getpages: 'def', _offset: '2' }).reply(200, { data: rows(3, 1, '2026-11-25T10:40:00+07:00') });
+    const batches = await readAll(reader, stored, ctx);
+    expect(batches.map((b) => [b.location, b.records.length])).toEqual([['page 1', 2], ['page 2', 1]]);
+    expect(batches.at(-1)!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 2 });
+    expect(logs.join('')).toContain("the checkpoint's next page was refused");
+    // Once only, and only for the checkpoint's page: a refusal of the first page fails the run as before.
+    nock(BASE).get(PATH).query({ _getpages: 'abc', _offset: '200' }).reply(410, {});
+    nock(BASE).get(PATH).query({ updated_since: '2026-11-25T09:50:00+07:00' }).reply(400, {});
+    await expect(readAll(reader, stored, ctx)).rejects.toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED', details: { status: 400 } });
+    // Credentials refused are not an expired page.
+    nock(BASE).get(PATH).query({ _getpages: 'abc', _offset: '200' }).reply(403, {});
+    await expect(readAll(reader, stored, ctx)).rejects.toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED', details: { status: 403 } });
+  });
+
   it('a position after the last page of a run starts a new run from its high-water mark', async () => {
     const { reader, ctx } = harness({ incremental: { ...incremental, lookback: 'PT0S' } });
     nock(BASE).get(PATH).query({ updated_since: '2026-11-25T11:00:00+07:00' }).reply(200, { data: [] });

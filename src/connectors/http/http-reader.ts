@@ -9,6 +9,7 @@ import type { CheckResult, ReadBatch, ReadContext, ReaderPosition, SourceReader 
 import type { HttpAuth } from './auth/http-auth.js';
 import { createHttpAuth } from './auth/create-http-auth.js';
 import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
+import { ConnectorRequestRefusedError } from './errors/connector-request-refused-error.js';
 import type { HttpConfig } from './http.schema.js';
 import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from './http-position.js';
 import { parseJsonBytes } from './parse-json-bytes.js';
@@ -134,11 +135,35 @@ export class HttpReader implements SourceReader {
       return { url, what, response };
     };
     let inFlight = next !== null && (ctx.maxBatches === undefined || ctx.maxBatches > 0) ? request(next, page + 1) : null;
+    /** Whether the request in flight is the checkpoint's next page, asked for again after the run stopped. */
+    let resumedPage = resuming;
     while (next !== null && inFlight !== null) {
       ctx.signal?.throwIfAborted();
       page++;
       const { url, what } = inFlight;
-      const response = await inFlight.response;
+      let response: HttpResponse;
+      try {
+        response = await inFlight.response;
+      } catch (error) {
+        if (!resumedPage || !(error instanceof ConnectorRequestRefusedError) || !EXPIRED_PAGE_STATUSES.has(Number(error.details?.['status']))) throw error;
+        // The page a server's link or cursor named is gone: a search kept for an hour (HAPI FHIR answers 410),
+        // a cursor with a lifetime (400 INVALID_CURSOR). Failing every later run on it left the connector
+        // failing until a forced read (QA). The read starts again from its first page over the same window;
+        // the records stored from the pages before are read again and skipped as unchanged.
+        this.logger.warn(
+          { page, status: error.details?.['status'] },
+          "the checkpoint's next page was refused (the server's page link or cursor has expired): the read starts again from its first page",
+        );
+        resumedPage = false;
+        page = 0;
+        next = { params: this.pagination.first() };
+        requested.clear();
+        previousPage = null;
+        emptyInARow = 0;
+        inFlight = request(next, 1);
+        continue;
+      }
+      resumedPage = false;
       inFlight = null;
       const sources = new WeakMap<object, Buffer>();
       const body = await parseBody(response, what, sources);
@@ -471,6 +496,11 @@ function pageSignature(objects: ReadonlyArray<Record<string, unknown>>, entries:
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 /** Empty pages in a row whose cursor or link a read follows; one more, and the read stops there. */
 const EMPTY_PAGES_FOLLOWED = 3;
+/**
+ * Answers to a checkpoint's next page that say its link or cursor is no longer valid (gone, not found, or
+ * refused as a bad request): the read starts again from its first page instead of failing.
+ */
+const EXPIRED_PAGE_STATUSES: ReadonlySet<number> = new Set([400, 404, 410, 422]);
 
 /** Whether a stored high-water mark lies beyond what a source's fast clock explains (see {@link FUTURE_TOLERANCE_MS}). */
 function isFutureMark(mark: string | null, nowMs: number): boolean {
