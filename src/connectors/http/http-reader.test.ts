@@ -237,6 +237,32 @@ describe('HttpReader include', () => {
     expect(batch!.records[0]!.data).toMatchObject({ resourceType: 'Patient', id: 'p1' });
   });
 
+  it('with match: reference, attaches resources referring to the Patient by an absolute or versioned reference; says when some attach to none (QA: all were dropped, and stored vaccinations with them)', async () => {
+    const include = { path: 'entry[resource.resourceType=Immunization].resource', key: 'patient.reference', equals: 'Patient/{id}' };
+    const body = {
+      resourceType: 'Bundle',
+      entry: [
+        { resource: { resourceType: 'Patient', id: 'p1' } },
+        { resource: { resourceType: 'Patient', id: 'p2' } },
+        { resource: { resourceType: 'Immunization', id: 'i1', patient: { reference: `${BASE}/fhir/Patient/p1` } } },
+        { resource: { resourceType: 'Immunization', id: 'i2', patient: { reference: 'Patient/p2/_history/3' } } },
+        { resource: { resourceType: 'Immunization', id: 'i3', patient: { reference: 'Patient/p1' } } },
+        { resource: { resourceType: 'Immunization', id: 'i4', patient: { reference: 'urn:uuid:6a1e' } } },
+      ],
+    };
+    const attached = (batch: { records: Array<{ data: Record<string, unknown> }> }) =>
+      Object.fromEntries(batch.records.map((r) => [r.data['id'], (r.data['_include'] as { immunizations: Array<{ id: string }> }).immunizations.map((i) => i.id)]));
+    const reference = harness({ records: 'entry[resource.resourceType=Patient].resource', include: { immunizations: { ...include, match: 'reference' } } });
+    nock(BASE).get(PATH).reply(200, body);
+    expect(attached((await readAll(reference.reader, null, reference.ctx))[0]!)).toEqual({ p1: ['i1', 'i3'], p2: ['i2'] });
+    expect(reference.logs.filter((l) => l.includes('attach to no record')).map((l) => JSON.parse(l).unattached)).toEqual([{ immunizations: 1 }]);
+    // As written, only the relative reference attaches, and the engineer is told.
+    const exact = harness({ records: 'entry[resource.resourceType=Patient].resource', include: { immunizations: include } });
+    nock(BASE).get(PATH).reply(200, body);
+    expect(attached((await readAll(exact.reader, null, exact.ctx))[0]!)).toEqual({ p1: ['i3'], p2: [] });
+    expect(exact.logs.filter((l) => l.includes('attach to no record')).map((l) => JSON.parse(l).unattached)).toEqual([{ immunizations: 3 }]);
+  });
+
   it('a template field the record lacks attaches nothing', async () => {
     const { reader, ctx } = harness({
       include: { guardians: { path: 'guardians', key: 'student', equals: '{ma_hs}' } },

@@ -121,6 +121,7 @@ export class HttpReader implements SourceReader {
     /** Every page this run has read, as {@link requestKey}: a next page among them is a loop. */
     const requested = new Set<string>();
     let shortPagesTold = false;
+    let unattachedTold = false;
     /** Empty pages read in a row, each giving a next cursor or link (see EMPTY_PAGES_FOLLOWED). */
     let emptyInARow = 0;
     const t0 = performance.now();
@@ -168,6 +169,14 @@ export class HttpReader implements SourceReader {
       const sources = new WeakMap<object, Buffer>();
       const body = await parseBody(response, what, sources);
       const content = this.pageRecords.extract(body, page, what, sources);
+      if (content.unattached && !unattachedTold) {
+        // Every record's list stays empty, and what a record held from an earlier read is replaced by nothing.
+        unattachedTold = true;
+        this.logger.warn(
+          { page, unattached: content.unattached },
+          'related records of the page attach to no record of it: check the include\'s key and equals (match: reference compares FHIR references, absolute or versioned)',
+        );
+      }
 
       if (this.cursorField) {
         for (const record of content.objects) {

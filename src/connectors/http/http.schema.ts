@@ -233,6 +233,13 @@ const includeSchema = z
         }
       })
       .describe('Template the key must equal, with {path} placeholders read from the record (e.g. "Patient/{id}").'),
+    match: z
+      .enum(['exact', 'reference'])
+      .default('exact')
+      .describe(
+        'How the key and the template compare. exact (default): as written. reference: as the FHIR references they write, ' +
+          'so an absolute one (https://ehr.example/fhir/Patient/123) and a versioned one (Patient/123/_history/3) equal Patient/123.',
+      ),
   })
   .strict()
   .describe('Related records attached to each record under `_include.<name>` as an array.');

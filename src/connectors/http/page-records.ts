@@ -6,6 +6,8 @@ export interface IncludeDefinition {
   path: string;
   key: string;
   equals: string;
+  /** `reference`: the key and the template compare as FHIR references (see {@link fhirReference}). */
+  match?: 'exact' | 'reference';
 }
 
 /** What a page body holds: its records (with `_include` when configured) and the entries that are not records. */
@@ -14,6 +16,11 @@ export interface PageContent {
   /** The record objects as the source gave them (without `_include`), for the high-water mark. */
   objects: Array<Record<string, unknown>>;
   rejects: ReaderReject[];
+  /**
+   * Related records of the page that no record of it took, by include name (only names with some): a key or
+   * template that does not match what the source writes, which leaves every record's related list empty.
+   */
+  unattached?: Record<string, number>;
 }
 
 interface CompiledInclude {
@@ -23,6 +30,8 @@ interface CompiledInclude {
   key: CompiledPath;
   /** The `equals` template: literal text and placeholders (paths into the record), alternating. */
   parts: Array<string | CompiledPath>;
+  /** How a key and the rendered template are compared: as written, or as the FHIR reference they write. */
+  normalize: (key: string) => string;
 }
 
 /**
@@ -45,6 +54,7 @@ export class PageRecords {
       picksElements: picksElements(def.path),
       key: compilePath(def.key),
       parts: parseTemplate(def.equals),
+      normalize: def.match === 'reference' ? fhirReference : asWritten,
     }));
   }
 
@@ -56,6 +66,7 @@ export class PageRecords {
   extract(body: unknown, page: number, what: string, sources?: WeakMap<object, Buffer>): PageContent {
     const found = this.findRecords(body, what);
     const indexes = this.includes.map((inc) => this.index(inc, body));
+    const taken = this.includes.map(() => new Set<string>());
     const records: RawRecord[] = [];
     const objects: Array<Record<string, unknown>> = [];
     const rejects: ReaderReject[] = [];
@@ -79,13 +90,22 @@ export class PageRecords {
       }
       const included: Record<string, unknown[]> = {};
       for (let k = 0; k < this.includes.length; k++) {
-        const key = render(this.includes[k]!.parts, record);
+        const inc = this.includes[k]!;
+        const rendered = render(inc.parts, record);
+        const key = rendered === undefined ? undefined : inc.normalize(rendered);
         const related = key === undefined ? undefined : indexes[k]!.get(key);
-        included[this.includes[k]!.name] = related ? related.slice() : [];
+        if (related) taken[k]!.add(key!);
+        included[inc.name] = related ? related.slice() : [];
       }
       records.push({ data: { ...record, _include: included }, location });
     }
-    return { records, objects, rejects };
+    let unattached: Record<string, number> | undefined;
+    for (let k = 0; k < this.includes.length; k++) {
+      let left = 0;
+      for (const [key, list] of indexes[k]!) if (!taken[k]!.has(key)) left += list.length;
+      if (left > 0) (unattached ??= {})[this.includes[k]!.name] = left;
+    }
+    return unattached ? { records, objects, rejects, unattached } : { records, objects, rejects };
   }
 
   private findRecords(body: unknown, what: string): unknown[] {
@@ -112,9 +132,9 @@ export class PageRecords {
       for (let j = 0; j < keys.length; j++) {
         const key = keys[j];
         if (key === null || typeof key === 'object') continue;
-        const k = String(key);
+        const k = inc.normalize(String(key));
         // A related record whose key path finds the same value twice is attached once.
-        if (j > 0 && keys.slice(0, j).some((x) => x !== null && typeof x !== 'object' && String(x) === k)) continue;
+        if (j > 0 && keys.slice(0, j).some((x) => x !== null && typeof x !== 'object' && inc.normalize(String(x)) === k)) continue;
         const list = index.get(k);
         if (list) list.push(related);
         else index.set(k, [related]);
@@ -165,6 +185,19 @@ function render(parts: ReadonlyArray<string | CompiledPath>, record: Record<stri
   }
   return out;
 }
+
+const asWritten = (key: string) => key;
+
+/**
+ * A FHIR reference as `Type/id`: a reference may be relative (`Patient/123`), absolute
+ * (`https://ehr.example/fhir/Patient/123`, as HAPI FHIR writes them behind some setups) or versioned
+ * (`Patient/123/_history/3`), all to the same resource (FHIR R4 §2.3.0). Anything else is kept as written.
+ */
+export function fhirReference(key: string): string {
+  const m = FHIR_REFERENCE.exec(key);
+  return m ? m[1]! : key;
+}
+const FHIR_REFERENCE = /(?:^|\/)([A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 /** Whether a path picks elements of arrays (`[*]` or a filter) rather than naming one value. */
 function picksElements(path: string): boolean {
