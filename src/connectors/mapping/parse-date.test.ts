@@ -18,6 +18,12 @@ describe('parse: date', () => {
     ['2015-03', '2015-03-01', 'MONTH'],
     ['2015-03-15T08:30:00+07:00', '2015-03-15', 'DAY'],
     ['2015-03-15T01:30:00Z', '2015-03-15', 'DAY'],
+    // A dateTime is dated in Hà Nội (QA: an EHR writing UTC put a night-time vaccination on the day before).
+    ['2024-01-11T20:30:00Z', '2024-01-12', 'DAY'],
+    ['2025-06-30T18:00:00.000Z', '2025-07-01', 'DAY'],
+    ['2024-12-31T23:59:59-05:00', '2025-01-01', 'DAY'],
+    ['2024-03-01T06:59:00+07:00', '2024-03-01', 'DAY'],
+    ['2024-02-29T20:00:00Z', '2024-03-01', 'DAY'],
     [' 29/02/2016 ', '2016-02-29', 'DAY'],
   ])('default formats: %j → %s (%s)', (input, iso, precision) => {
     expect(parse(input)).toEqual(new IsoDate(iso, precision as IsoDate['precision']));
@@ -54,6 +60,7 @@ describe('parse: date', () => {
 
   it('checks the calendar', () => {
     expect(parse('31/02/2015')).toEqual(new ParseFailure('INVALID_DATE', 'expected a calendar date; got a day that month does not have'));
+    expect(parse('2015-02-30T20:00:00Z')).toEqual(new ParseFailure('INVALID_DATE', 'expected a calendar date; got a day that month does not have'));
     expect(parse('29/02/2015')).toMatchObject({ code: 'INVALID_DATE' });
     expect(parse('2015-13-01')).toMatchObject({ message: 'expected a calendar date; got a month outside 1–12' });
     expect(parse('20151301')).toMatchObject({ code: 'INVALID_DATE' });

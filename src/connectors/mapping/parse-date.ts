@@ -5,7 +5,7 @@ import { describeValue } from './value-kind.js';
 
 /**
  * The date formats a mapping can name in `formats`. `d/M/yyyy` also takes two-digit days and months, so it
- * reads `dd/MM/yyyy` too; `fhir` is a FHIR `date` (yyyy, yyyy-MM, yyyy-MM-dd) or `dateTime` (its date part).
+ * reads `dd/MM/yyyy` too; `fhir` is a FHIR `date` (yyyy, yyyy-MM, yyyy-MM-dd) or `dateTime` (its date in Hà Nội).
  */
 export const DATE_FORMATS = [
   'dd/MM/yyyy',
@@ -67,11 +67,27 @@ const MATCHERS: Record<Exclude<DateFormat, 'fhir'>, Matcher> = {
 };
 
 const FHIR: Matcher = {
-  re: /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$/,
+  re: /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$/,
   y: 1,
   m: 2,
   d: 3,
 };
+/** The match group of a FHIR `dateTime`'s time and offset. */
+const FHIR_TIME = 4;
+/** Hà Nội's offset from UTC (no daylight saving). */
+const HA_NOI_OFFSET_MS = 7 * 3_600_000;
+
+/**
+ * The date in Hà Nội of a FHIR `dateTime` with its time and offset (`2024-01-11T20:30:00Z` is 12 January
+ * there): the calendar the hub judges dates by, where an EHR in UTC would otherwise put a night-time event on
+ * the day before (QA). Undefined when the text is no instant (its fields are then checked as a date).
+ */
+function haNoiDateOf(text: string): Parts | undefined {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return undefined;
+  const there = new Date(ms + HA_NOI_OFFSET_MS);
+  return [there.getUTCFullYear(), there.getUTCMonth() + 1, there.getUTCDate()];
+}
 
 export type DateParser = (v: unknown) => IsoDate | ParseFailure | undefined;
 
@@ -110,7 +126,10 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
             m.m && hit[m.m] !== undefined ? Number(hit[m.m]) : null,
             m.d && hit[m.d] !== undefined ? Number(hit[m.d]) : null,
           ];
-          return build(m.zeros ? unknownParts(parts) : parts);
+          const written = build(m.zeros ? unknownParts(parts) : parts);
+          // The date as written is checked first: Date.parse takes 30 February as 2 March.
+          if (m === FHIR && hit[FHIR_TIME] !== undefined && !(written instanceof ParseFailure)) return build(haNoiDateOf(t) ?? parts);
+          return written;
         }
       }
       return fail(v);
