@@ -129,6 +129,9 @@ describe('values', () => {
       { clause: 'd' },
     ]);
     expect(child(map(raw({ k: 'true', n: 3, dt: '  ' }))).groups).toEqual([{ clause: 'a' }, { clause: 'e' }]);
+    // `equals: true` reads the value as `parse: boolean` does (QA: 1 and Có failed the test).
+    for (const k of [1, '1', 'Có', 'x', 'TRUE']) expect([k, child(map(raw({ k, dt: 'x' }))).groups]).toEqual([k, [{ clause: 'a' }, { clause: 'd' }]]);
+    for (const k of [0, 'Không', 'false', 'maybe', 2]) expect([k, child(map(raw({ k, dt: 'x' }))).groups]).toEqual([k, [{ clause: 'd' }]]);
   });
 
   it('map keys and test operands match whatever the letter case and spacing, and without accents when either side is written without them (QA: TRẺ BỊ BỎ RƠI lost the evidence)', () => {

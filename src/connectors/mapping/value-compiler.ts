@@ -371,6 +371,12 @@ function compileTest(spec: ValueSpec, source: Evaluate | null, field?: string): 
     const want = spec.present;
     return (scope, root, ctx) => (source(scope, root, ctx) !== undefined) === want;
   }
+  if (typeof spec.equals === 'boolean') {
+    // A yes/no as `parse: boolean` reads it: APIs send 1/0, registers `Có`/`x` (QA: `equals: true` held for
+    // the text "true" only, so a disability sent as 1 gave no group).
+    const want = spec.equals;
+    return (scope, root, ctx) => parseBoolean(source(scope, root, ctx)) === want;
+  }
   if (spec.equals !== undefined) {
     const operand = new TextOperand(comparable(spec.equals)!);
     return (scope, root, ctx) => {
