@@ -80,6 +80,21 @@ describe('health-station connector.yaml against the simulator', () => {
   });
   afterAll(async () => sim.close());
 
+  it('maps a Patient whose name has only its parts, and whose personal number is typed NI under another system (QA: both were lost)', () => {
+    const patient = {
+      resourceType: 'Patient', id: 'hp-qa-1', gender: 'female', birthDate: '2019-05',
+      name: [{ family: 'Nguyễn', given: ['Thị', 'Bình'] }],
+      identifier: [{ system: 'https://cccd.example.gov.vn', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'NI' }] }, value: '001219012345' }],
+      _include: { immunizations: [], observations: [] },
+    };
+    const mapped = mapper({ data: patient, location: 'page 1 entry 1' }) as Ok;
+    expect(mapped.ok).toBe(true);
+    expect(mapped.record).toMatchObject({ fullName: 'Nguyễn Thị Bình', identityNumber: '001219012345', sex: 'FEMALE', birthDatePrecision: 'MONTH' });
+    // The name as written, and the number under its own system, still win.
+    const written = mapper({ data: { ...patient, name: [{ text: 'Nguyễn Thị Bình An', family: 'Nguyễn' }], identifier: [...patient.identifier, { system: 'urn:vn:so-dinh-danh-ca-nhan', value: '001219099999' }] }, location: 'x' }) as Ok;
+    expect(written.record).toMatchObject({ fullName: 'Nguyễn Thị Bình An', identityNumber: '001219099999' });
+  });
+
   it('reads every Patient with its resources and maps it as mapHealthPatient does, with projections', async () => {
     const { mapped } = await sync(sim, withPageSize(http, 60), mapper);
     expect(mapped).toHaveLength(expected.size);
