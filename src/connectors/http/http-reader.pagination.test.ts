@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
+import { isPermanentSyncError } from '../sync/permanent-sync-errors.js';
 
 const BASE = 'http://source.test';
 const PATH = '/api/records';
@@ -183,12 +184,22 @@ describe('HttpReader pagination', () => {
     expect(batches.flatMap((b) => b.records.map((r) => r.data['id']))).toEqual(['p1', 'p2', 'p3']);
   });
 
-  it('nextLink: a link to another origin is refused (credentials stay with the configured source)', async () => {
+  it('nextLink: a link to another origin is refused (credentials stay with the configured source), as a base URL to correct, not retried (QA)', async () => {
     const { reader, ctx } = harness({ pagination: { type: 'nextLink', path: 'next' } });
     nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'http://elsewhere.test/steal?page=2' });
-    await expect(readAll(reader, null, ctx)).rejects.toMatchObject({
-      code: 'CONNECTOR_MALFORMED_RESPONSE',
-      message: expect.stringContaining('http://elsewhere.test'),
+    const error = await failureOf(readAll(reader, null, ctx));
+    expect(error).toMatchObject({
+      code: 'CONNECTOR_SETTING_INVALID',
+      message:
+        "connector test-source: http.baseUrl is at http://source.test, but the server's next-page links (in the body at next) point to http://elsewhere.test; " +
+        'credentials are only sent to the configured origin, so give the address the server gives for itself',
+    });
+    expect(isPermanentSyncError(error)).toBe(true);
+    // From the environment, the variable to correct is named.
+    const fromEnv = harness({ baseUrl: { env: 'SCHOOL_API_URL' }, pagination: { type: 'nextLink', path: 'next' } }, { SCHOOL_API_URL: BASE });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'http://localhost/api/records?page=2' });
+    await expect(readAll(fromEnv.reader, null, fromEnv.ctx)).rejects.toMatchObject({
+      code: 'CONNECTOR_SETTING_INVALID', message: expect.stringMatching(/: correct the environment variable SCHOOL_API_URL$/),
     });
   });
 

@@ -19,6 +19,7 @@ import { missingVariables } from './missing-variables.js';
 import { PageRecords } from './page-records.js';
 import { createPagination } from './pagination/create-pagination.js';
 import type { PaginationStrategy } from './pagination/pagination-strategy.js';
+import { NextLinkOriginError } from './pagination/resolve-next-url.js';
 import { requestRefused } from './request-refusal.js';
 import { describeUrl } from './url-description.js';
 
@@ -240,13 +241,24 @@ export class HttpReader implements SourceReader {
       // its end cannot keep a sync busy forever, nor fail it.
       const followEmpty = entries === 0 && this.pagination.pageSize === undefined;
       if (entries > 0 || followEmpty) {
-        following = this.pagination.next({
-          body,
-          linkHeader: response.headers['link'],
-          recordCount: entries,
-          url,
-          params: 'params' in next ? next.params : null,
-        });
+        try {
+          following = this.pagination.next({
+            body,
+            linkHeader: response.headers['link'],
+            recordCount: entries,
+            url,
+            params: 'params' in next ? next.params : null,
+          });
+        } catch (error) {
+          if (!(error instanceof NextLinkOriginError)) throw error;
+          // The server names itself otherwise (a proxy's host): the base URL is to correct, which no retry does (QA).
+          throw new SettingInvalidError(
+            `connector ${this.deps.name}: http.baseUrl`,
+            this.config.baseUrl,
+            `is at ${error.configured}, but the server's next-page links (in ${error.where}) point to ${error.linked}; ` +
+              'credentials are only sent to the configured origin, so give the address the server gives for itself',
+          );
+        }
       }
       if (following && entries > 0) following = this.checkAdvances(following, requested, since, resolved, what);
       else if (following) {

@@ -11,11 +11,20 @@ export function resolveNextUrl(link: string, current: URL, where: string): strin
   } catch {
     throw new ConnectorMalformedResponseError(`The next-page link in ${where} is not a URL`, {});
   }
-  if (next.origin !== current.origin) {
-    throw new ConnectorMalformedResponseError(
-      `The next-page link in ${where} points to ${next.origin}, not ${current.origin}; credentials are only sent to the configured origin`,
-      { origin: next.origin },
-    );
-  }
+  if (next.origin !== current.origin) throw new NextLinkOriginError(next.origin, current.origin, where);
   return next.href;
+}
+
+/**
+ * A next-page link to another origin than the one configured: the reader turns it into a setting to correct
+ * (a server behind a proxy names itself by another host), which no retry fixes.
+ */
+export class NextLinkOriginError extends ConnectorMalformedResponseError {
+  constructor(
+    readonly linked: string,
+    readonly configured: string,
+    readonly where: string,
+  ) {
+    super(`The next-page link in ${where} points to ${linked}, not ${configured}; credentials are only sent to the configured origin`, { origin: linked });
+  }
 }
