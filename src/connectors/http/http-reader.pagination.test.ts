@@ -88,6 +88,9 @@ describe('HttpReader pagination', () => {
     const batches = await readAll(reader, null, ctx);
     expect(batches.map((b) => b.records.length)).toEqual([2, 2, 1]);
     expect(batches[0]!.position['next']).toEqual({ params: { cursor: 'c2', limit: '2' } });
+    // `false` says "no more" too (QA: it was sent back as cursor=false).
+    nock(BASE).get(PATH).query({ limit: '2' }).reply(200, { data: rows(1, 2), meta: { next_cursor: false } });
+    expect((await readAll(reader, null, ctx)).map((b) => b.position['next'])).toEqual([null]);
   });
 
   it('cursor: an empty page that gives a next cursor is followed, not taken for the end (QA: a full read ended there as whole)', async () => {

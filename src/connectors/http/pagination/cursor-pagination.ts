@@ -3,7 +3,7 @@ import { ConnectorMalformedResponseError } from '../errors/connector-malformed-r
 import type { HttpNext } from '../http-position.js';
 import type { PaginationStrategy, ReadPage } from './pagination-strategy.js';
 
-/** An opaque cursor read from the body at `cursorPath` and sent back in `cursorParam`; none ends the run. */
+/** An opaque cursor read from the body at `cursorPath` and sent back in `cursorParam`; none (absent, null, empty or false) ends the run. */
 export class CursorPagination implements PaginationStrategy {
   readonly shownParams: readonly string[];
   private readonly cursorPath: CompiledPath;
@@ -20,7 +20,8 @@ export class CursorPagination implements PaginationStrategy {
 
   next(page: ReadPage): HttpNext | null {
     const cursor = firstMatch(this.cursorPath, page.body);
-    if (cursor === undefined || cursor === null || cursor === '') return null;
+    // `false` is how some APIs say "no more" (`"next_cursor": false`, QA): not a cursor to send back.
+    if (cursor === undefined || cursor === null || cursor === '' || cursor === false) return null;
     if (typeof cursor === 'object') {
       throw new ConnectorMalformedResponseError(`The next cursor at ${this.options.cursorPath} is not a string or number`, {
         cursorPath: this.options.cursorPath,
