@@ -212,7 +212,7 @@ describe('HttpReader authentication', () => {
       expect(err).toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED' });
       expect(err.message).toContain(`POST ${TOKEN_PATH} was refused with HTTP 401 Unauthorized (invalid_client)`);
       expect(err.message).not.toContain('hub-client unknown');
-      expect(err.message).toContain('check the OAuth2 client in CLIENT_ID and CLIENT_SECRET');
+      expect(err.message).toContain('check the OAuth2 client in CLIENT_ID and CLIENT_SECRET and its scope (and clientAuthentication: basic or body, as the provider takes them; now basic)');
     });
 
     it('a token endpoint that is not one (404) points at its address, not at the client', async () => {

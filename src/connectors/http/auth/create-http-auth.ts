@@ -65,7 +65,8 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
         transport: options.transport,
         now: options.now,
         logger: options.logger,
-        hint: `check the OAuth2 client in ${vars} and its scope`,
+        // Some providers take the client's credentials only in the form body, others only as HTTP Basic.
+        hint: `check the OAuth2 client in ${vars} and its scope (and clientAuthentication: basic or body, as the provider takes them; now ${config.clientAuthentication})`,
         tokenUrlHint: `check the token endpoint's address (${variable(config.tokenUrl) ?? 'tokenUrl'})`,
       });
     }
