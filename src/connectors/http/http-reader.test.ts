@@ -381,6 +381,19 @@ describe('HttpReader.check', () => {
     });
   });
 
+  it('gives up a request after two attempts, not the sync\'s retries: someone is waiting (QA: a hanging token endpoint took 3.5 minutes)', async () => {
+    const { reader, ctx } = harness(
+      { auth: { type: 'oauth2ClientCredentials', tokenUrl: `${BASE}/token`, clientId: 'c', clientSecret: { env: 'SECRET' } }, retry: { maxAttempts: 6 } },
+      { SECRET: 's' },
+    );
+    nock(BASE).post('/token').times(2).reply(503);
+    const result = await reader.check(ctx);
+    expect(result.steps.at(-1)).toEqual({ step: 'OAuth2 token', ok: false, detail: expect.stringContaining('POST /token failed after 2 attempts (last: HTTP 503') });
+    nock(BASE).post('/token').reply(200, { access_token: 'at', expires_in: 60 });
+    nock(BASE).get(PATH).times(2).reply(500);
+    expect((await reader.check(ctx)).steps.at(-1)).toEqual({ step: 'first page', ok: false, detail: expect.stringContaining('failed after 2 attempts') });
+  });
+
   it('reports a refused first page, logging it at debug without a stack (the engineer reads the step; QA: a WARN with a stack followed)', async () => {
     const { reader, ctx, logs } = harness({});
     nock(BASE).get(PATH).reply(404);

@@ -324,7 +324,10 @@ export class HttpReader implements SourceReader {
     return { highWater: laterOf(isFutureMark(previousMark, this.now().getTime()) ? null : previousMark, highWaterOf(last)) };
   }
 
-  async check(ctx: ReadContext): Promise<CheckResult> {
+  async check(readCtx: ReadContext): Promise<CheckResult> {
+    // Someone waits for a check: a source that does not answer is said after two attempts, not the sync's
+    // retries (QA: a hanging token endpoint kept `connectors check` busy for 3.5 minutes).
+    const ctx = { ...readCtx, maxAttempts: CHECK_ATTEMPTS };
     const steps: CheckResult['steps'] = [];
     const missing = missingVariables(this.config, this.env);
     if (missing.length > 0) {
@@ -517,6 +520,8 @@ function pageSignature(objects: ReadonlyArray<Record<string, unknown>>, entries:
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 /** Empty pages in a row whose cursor or link a read follows; one more, and the read stops there. */
 const EMPTY_PAGES_FOLLOWED = 3;
+/** Attempts of each request a check makes (see {@link HttpReader.check}). */
+const CHECK_ATTEMPTS = 2;
 /**
  * Answers to a checkpoint's next page that say its link or cursor is no longer valid (gone, not found, or
  * refused as a bad request): the read starts again from its first page instead of failing.

@@ -52,6 +52,8 @@ export interface HttpTransportOptions {
 export interface SendContext {
   signal?: AbortSignal | undefined;
   onEvent?: ((event: ReaderEvent) => void) | undefined;
+  /** Fewer attempts than the definition's `retry.maxAttempts` (a check, where someone waits for the answer). */
+  maxAttempts?: number | undefined;
 }
 
 /** A page of a thousand FHIR resources with their includes is a few MB; this only stops a runaway answer. */
@@ -123,7 +125,7 @@ export class HttpTransport {
         }
       }
       const failed = status !== undefined ? `HTTP ${status}` : failureText(code!, request.url);
-      if (attempt >= retry.maxAttempts) {
+      if (attempt >= Math.min(retry.maxAttempts, ctx.maxAttempts ?? Infinity)) {
         throw new ConnectorUpstreamUnavailableError(`${what} failed after ${attempt} attempts (last: ${failed})`, {
           method: request.method,
           path: request.url.pathname,
