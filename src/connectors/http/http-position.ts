@@ -21,6 +21,13 @@ export interface HttpPosition {
   highWater: string | null;
   /** Pages done in this run; the next batch is `page + 1`. */
   page: number;
+  /**
+   * The run's cut-off, an instant: when its first page was asked for, by the source's clock where its answer
+   * told it (`Date`), else the hub's. Last-modified values after it are changes made while the run paged,
+   * perhaps to records on pages already read: they are left out of the high-water mark, so the next run
+   * reads them. Kept across a resumption, which must not move it. Null until the first page's answer.
+   */
+  upTo?: string | null;
 }
 
 const nextSchema = z.union([
@@ -34,6 +41,7 @@ const positionSchema = z
     next: nextSchema.nullable().default(null),
     highWater: z.string().nullable().default(null),
     page: z.number().int().nonnegative().default(0),
+    upTo: z.string().nullable().default(null),
   })
   .strict();
 

@@ -51,6 +51,7 @@ describe('HttpReader incremental reads', () => {
       next: null,
       highWater: '2026-11-25T12:00:00+07:00',
       page: 1,
+      upTo: '2026-11-26T03:00:00.000Z',
     });
   });
 
@@ -90,14 +91,48 @@ describe('HttpReader incremental reads', () => {
         data: [
           { id: '1', ngay_cap_nhat: at(now - 60_000) },
           { id: '2', ngay_cap_nhat: '2099-01-01T00:00:00+07:00' },
-          // A minute ahead: the source's clock a little fast, taken as it is.
+          // A minute ahead: changed while the run read, or the source's clock a little fast: read again next run, not warned of.
           { id: '3', ngay_cap_nhat: at(now + 60_000) },
         ],
       });
     const batches = await readAll(reader, null, ctx);
-    expect(batches[0]!.position['highWater']).toBe(at(now + 60_000));
+    expect(batches[0]!.position['highWater']).toBe(at(now - 60_000));
     expect(batches[0]!.records).toHaveLength(3);
     expect(logs.filter((l) => l.includes('later than the start of this run'))).toHaveLength(1);
+    expect(logs.filter((l) => l.includes('records changed while this run read'))).toHaveLength(1);
+  });
+
+  it('leaves changes made while the run paged out of the high-water mark, so that the next run reads a record changed on a page already read (QA: lost for good)', async () => {
+    const { reader, ctx, clock } = harness({ incremental: { ...incremental, lookback: 'PT0S' }, pagination: { type: 'page', size: 1 } });
+    const start = clock.now().getTime();
+    const at = (ms: number) => new Date(ms).toISOString();
+    // Pages in id order, as many APIs and FHIR servers give them: record 1 is changed after page 1 was read,
+    // record 2 (page 2) later still, before its page is read.
+    nock(BASE).get(PATH).query({ page: '1', size: '1' }).reply(200, { data: [{ id: '1', ngay_cap_nhat: at(start - 3_600_000) }] });
+    nock(BASE).get(PATH).query({ page: '2', size: '1' }).reply(200, { data: [{ id: '2', ngay_cap_nhat: at(start + 20_000) }] });
+    nock(BASE).get(PATH).query({ page: '3', size: '1' }).reply(200, { data: [] });
+    const batches = await readAll(reader, null, ctx);
+    const position = reader.complete(batches.at(-1)!.position, null);
+    expect(position).toEqual({ highWater: at(start - 3_600_000) });
+    expect(batches[0]!.position['upTo']).toBe(at(start));
+    // The source's clock, from its Date header, less the answer's time and a second: a source 10 minutes behind.
+    const behind = harness({ incremental: { ...incremental, lookback: 'PT0S' } });
+    const sourceNow = behind.clock.now().getTime() - 600_000;
+    nock(BASE).get(PATH).reply(200, { data: [{ id: '1', ngay_cap_nhat: at(sourceNow - 5_000) }, { id: '2', ngay_cap_nhat: at(sourceNow + 3_000) }] }, { Date: new Date(sourceNow).toUTCString() });
+    const [only] = await readAll(behind.reader, null, behind.ctx);
+    expect(only!.position['highWater']).toBe(at(sourceNow - 5_000));
+    expect(Date.parse(only!.position['upTo'] as string)).toBeLessThanOrEqual(sourceNow - 1_000);
+    // A resumed run keeps its cut-off, however late it resumes (QA: resumed after the lookback, it lost a change
+    // made meanwhile to a page read before the worker was killed).
+    const paged = harness({ incremental, pagination: { type: 'page', size: 1 } });
+    const cutOff = paged.clock.now().getTime();
+    paged.clock.advance(3_600_000);
+    const since = '2026-11-25T09:50:00+07:00';
+    nock(BASE).get(PATH).query({ updated_since: since, page: '2', size: '1' }).reply(200, { data: [{ id: '3', ngay_cap_nhat: at(cutOff + 1_800_000) }] });
+    nock(BASE).get(PATH).query({ updated_since: since, page: '3', size: '1' }).reply(200, { data: [] });
+    const resumed = await readAll(paged.reader, { since, next: { params: { page: '2', size: '1' } }, highWater: null, page: 1, upTo: at(cutOff) }, paged.ctx);
+    expect(resumed.map((b) => b.position['upTo'])).toEqual([at(cutOff), at(cutOff)]);
+    expect(resumed.at(-1)!.position['highWater']).toBeNull();
   });
 
   it('drops a stored high-water mark that is in the future and reads from the beginning', async () => {
@@ -158,7 +193,7 @@ describe('HttpReader positions', () => {
     expect(batches).toHaveLength(2);
     expect(batches[0]!.location).toBe('page 3');
     expect(batches[0]!.records[0]!.location).toBe('page 3 entry 1');
-    expect(batches[1]!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 4 });
+    expect(batches[1]!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 4, upTo: '2026-11-25T02:50:00.000Z' });
   });
 
   it('resumes a server-given next link as stored', async () => {
@@ -177,7 +212,7 @@ describe('HttpReader positions', () => {
     nock(BASE).get(PATH).query({ _getpages: 'def', _offset: '2' }).reply(200, { data: rows(3, 1, '2026-11-25T10:40:00+07:00') });
     const batches = await readAll(reader, stored, ctx);
     expect(batches.map((b) => [b.location, b.records.length])).toEqual([['page 1', 2], ['page 2', 1]]);
-    expect(batches.at(-1)!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 2 });
+    expect(batches.at(-1)!.position).toEqual({ since: stored.since, next: null, highWater: '2026-11-25T11:00:00+07:00', page: 2, upTo: '2026-11-25T02:50:00.000Z' });
     expect(logs.join('')).toContain("the checkpoint's next page was refused");
     // Once only, and only for the checkpoint's page: a refusal of the first page fails the run as before.
     nock(BASE).get(PATH).query({ _getpages: 'abc', _offset: '200' }).reply(410, {});

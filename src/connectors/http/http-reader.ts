@@ -93,9 +93,12 @@ export class HttpReader implements SourceReader {
     const resolved = this.resolve();
     const resuming = start !== null && start.next !== null;
     // A position without a next request belongs to a finished run (completed or not): a new run begins.
-    // Last-modified values after the run began are not taken for the high-water mark: a source's clock a day
-    // ahead, or one record dated 2099, would set the next run's lower bound past everything to come, and no
-    // new record would be read again. Such records are read again by later runs, unchanged, until their time.
+    // Last-modified values after the run's cut-off (when its first page was read: `upTo`) are not taken for the
+    // high-water mark. A record changed while the run paged may sit on a page read before (pages in id order):
+    // a mark past its change would start the next run after it, and the change would never be read (QA). A
+    // source's clock a day ahead, or one record dated 2099, would set the next run's lower bound past
+    // everything to come. Such records are read again by later runs, unchanged, until their time; the second
+    // kind, beyond FUTURE_TOLERANCE_MS, is warned of.
     const startedMs = this.now().getTime();
     const storedHighWater = start?.highWater ?? null;
     // A mark already in the future (stored by an earlier version, or a clock since put right) would keep
@@ -113,6 +116,13 @@ export class HttpReader implements SourceReader {
     let unreadableCursors = 0;
     let missingCursors = 0;
     let futureCursors = 0;
+    /** Records changed while this run paged (see {@link HttpPosition.upTo}): left out of the mark. */
+    let changedDuringRun = 0;
+    // The run's cut-off: kept by a resumed run; else set by the first page's answer. A checkpoint from before it
+    // was kept has none: its lower bound is a safe one (the run began after it).
+    let upToMs: number | null = resuming
+      ? (parseInstant(start.upTo ?? null)?.ms ?? parseInstant(start.since)?.ms ?? startedMs)
+      : null;
     /** The page before, when the strategy numbers its pages: whether it was short, and its first and last records. */
     let previousPage = null as { short: boolean; signature: string } | null;
     let page = resuming ? start.page : 0;
@@ -167,6 +177,9 @@ export class HttpReader implements SourceReader {
       }
       resumedPage = false;
       inFlight = null;
+      // The source's clock when it answered, less the time the answer took and the header's second: no later
+      // than when the page was read (QA: a mark past it lost the changes made meanwhile to pages read before).
+      if (upToMs === null) upToMs = Math.min(startedMs, (Date.parse(response.headers['date'] ?? '') || Infinity) - response.durationMs - 1000);
       const sources = new WeakMap<object, Buffer>();
       const body = await parseBody(response, what, sources);
       const content = this.pageRecords.extract(body, page, what, sources);
@@ -191,8 +204,9 @@ export class HttpReader implements SourceReader {
             unreadableCursors++;
             continue;
           }
-          if (instant.ms > startedMs + FUTURE_TOLERANCE_MS) {
-            futureCursors++;
+          if (instant.ms > upToMs) {
+            if (instant.ms > startedMs + FUTURE_TOLERANCE_MS) futureCursors++;
+            else changedDuringRun++;
             continue;
           }
           if (instant.ms > highWaterMs) {
@@ -217,7 +231,7 @@ export class HttpReader implements SourceReader {
             );
           }
           this.logger.info({ page }, 'http page repeats the short page before it: the server serves its last page past the end; read stopped');
-          const end: ReadBatch = { records: [], position: { since, next: null, highWater, page } satisfies HttpPosition, location: `page ${page}` };
+          const end: ReadBatch = { records: [], position: { since, next: null, highWater, page, upTo: isoOf(upToMs) } satisfies HttpPosition, location: `page ${page}` };
           batches++;
           yield end;
           next = null;
@@ -280,7 +294,7 @@ export class HttpReader implements SourceReader {
 
       const batch: ReadBatch = {
         records: content.records,
-        position: { since, next: following, highWater, page } satisfies HttpPosition,
+        position: { since, next: following, highWater, page, upTo: isoOf(upToMs) } satisfies HttpPosition,
         location: `page ${page}`,
       };
       if (content.rejects.length > 0) batch.rejects = content.rejects;
@@ -298,6 +312,12 @@ export class HttpReader implements SourceReader {
       this.logger.warn(
         { cursorField: this.config.incremental?.cursorField, count: unreadableCursors },
         'records whose last-modified value is not a date were left out of the high-water mark',
+      );
+    }
+    if (changedDuringRun > 0) {
+      this.logger.info(
+        { cursorField: this.config.incremental?.cursorField, count: changedDuringRun, upTo: isoOf(upToMs) },
+        'records changed while this run read were left out of the high-water mark: the next run reads them again',
       );
     }
     if (futureCursors > 0) {
@@ -529,6 +549,11 @@ const CHECK_ATTEMPTS = 2;
 const EXPIRED_PAGE_STATUSES: ReadonlySet<number> = new Set([400, 404, 410, 422]);
 
 /** Whether a stored high-water mark lies beyond what a source's fast clock explains (see {@link FUTURE_TOLERANCE_MS}). */
+/** An instant as stored in a checkpoint; null for none. */
+function isoOf(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
 function isFutureMark(mark: string | null, nowMs: number): boolean {
   const ms = parseInstant(mark)?.ms;
   return ms !== undefined && ms > nowMs + FUTURE_TOLERANCE_MS;

@@ -323,7 +323,10 @@ const incrementalSchema = z
       .string()
       .regex(ISO_DURATION, 'must be an ISO 8601 duration such as PT10M or P1D')
       .default('PT0S')
-      .describe('ISO 8601 duration re-read behind the high-water mark (e.g. PT10M).'),
+      .describe(
+        'ISO 8601 duration re-read behind the high-water mark (e.g. PT10M); default PT0S. Give the longest delay between the ' +
+          'time a source stamps a change and the time it can be read (a long transaction): a few minutes for most systems.',
+      ),
     format: z
       .enum(['iso', 'date', 'fhir'])
       .default('iso')
