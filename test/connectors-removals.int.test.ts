@@ -13,7 +13,7 @@ import { markRemovals, removalsBaseline } from '../src/connectors/sync/removals.
 import type { Job } from 'bullmq';
 import { connectorSyncProcessor } from '../jobs/processors/connector-sync.processor.js';
 import type { QueueClient } from '../jobs/queue-client.js';
-import type { RunSummary } from '../src/connectors/sync/connector-sync.service.js';
+import { FULL_READ_REQUESTER, type RunSummary } from '../src/connectors/sync/connector-sync.service.js';
 import { buildChildren } from './support/build-children.js';
 import { aRecord } from './support/records.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
@@ -309,6 +309,26 @@ describe('records gone from an HTTP source', () => {
     expect((await absent()).filter((r) => r.absent_run_id === owed.runId).map((r) => r.external_id)).toEqual(later);
     expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
     expect(((await processor(job({ connector: 'school' }, Date.now()))) as RunSummary).removals).toBeUndefined();
+  });
+
+  it('a scheduled full read finished from its checkpoint by a later sync does not look, and is owed: the next scheduled sync reads all and looks (QA: never looked for, with nothing said)', async () => {
+    const processor = connectorSyncProcessor(ctx, { queues: {} as QueueClient });
+    const job = (data: unknown, timestamp: number) => ({ id: 'j', data, timestamp, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: async () => {} }) as unknown as Job;
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
+    const gone = school.remove(1).ids;
+    const { runId: stopped } = await ctx.connectors.requestSync('school', { trigger: 'SCHEDULE', force: true, requestedBy: FULL_READ_REQUESTER });
+    let batches = 0;
+    await expect(ctx.connectors.runQueued(stopped, { onProgress: () => { if (++batches === 2) throw new Error('the worker stopped'); } })).rejects.toThrow();
+    // As a worker stopped mid-read leaves it; the next sync (not forced) finishes its read from the checkpoint.
+    await ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING', error = NULL, finished_at = NULL WHERE id = $1`, [stopped]);
+    const continued = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(continued).toMatchObject({ status: 'SUCCEEDED' });
+    expect(continued.removals).toBeUndefined();
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(true);
+    const owed = (await processor(job({ connector: 'school' }, Date.now()))) as RunSummary;
+    expect(owed).toMatchObject({ status: 'SUCCEEDED', fetched: school.recordCount, removals: { marked: 1, heldReason: null } });
+    expect((await absent()).filter((r) => r.absent_run_id === owed.runId).map((r) => r.external_id)).toEqual(gone);
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
   });
 
   it('follows an empty page that gives a cursor, and after empty pages in a row stops without looking for records gone (QA: an empty page ended a full read, which then marked the unread records absent)', async () => {

@@ -437,12 +437,26 @@ export class ConnectorSyncService {
     const row = await this.deps.sql.one<{ owed: boolean }>(
       `SELECT EXISTS (
          SELECT 1 FROM connector_run last WHERE last.id = (${LAST_FULL_READ_SQL})
-            AND last.status = 'FAILED' AND last.options->>'owed' = 'true'
+            AND last.status IN ('FAILED', 'SUCCEEDED') AND last.options->>'owed' = 'true'
             AND NOT EXISTS (SELECT 1 FROM connector_run s WHERE s.connector_id = last.connector_id AND s.created_at > last.created_at
                                 AND s.status IN ('RUNNING', 'SUCCEEDED') AND s.options->>'force' = 'true')) AS owed`,
       [name, FULL_READ_REQUESTER],
     );
     return row?.owed ?? false;
+  }
+
+  /**
+   * A full read finished by `runId` from where a stopped process left it, without looking for records gone: the
+   * connector's latest scheduled full read is owed when it is that run, or the stopped one this run took over
+   * (FAILED: interrupted). True when it was marked.
+   */
+  private async owedAfterContinuedRead(name: string, runId: string): Promise<boolean> {
+    const marked = await this.deps.sql.query(
+      `UPDATE connector_run SET options = options || '{"owed": true}'
+        WHERE id = (${LAST_FULL_READ_SQL}) AND (status = 'FAILED' OR id = $3) RETURNING 1`,
+      [name, FULL_READ_REQUESTER, runId],
+    );
+    return marked.length > 0;
   }
 
   /** A scheduled full read's job gave up (its last attempt failed, or the error is one no retry fixes): the full read is owed. */
@@ -722,6 +736,9 @@ export class ConnectorSyncService {
     // Not when this run stored batches before (a resumed run): those were judged by an attempt whose table is gone.
     const removals = definition.kind === 'http' && definition.removals && counts.batches === 0 && readsFromBeginning(startState, !!definition.http?.incremental)
       ? definition.removals : null;
+    // A full read (no lower bound) begun by a process that stopped, which this run finishes: it cannot look.
+    const continuedFullRead = definition.kind === 'http' && !!definition.removals && removals === null &&
+      startState !== null && 'page' in startState && startState['since'] === null;
     const known = fullRead ? new KnownRecordsHandover(this.deps.sql.pool, definition.sourceSystem, log, { loadAtOnce: removals !== null }) : null;
     // What the read is compared with, as it stands before anything is read. Shared: another connector defined now
     // feeds the same system (a connector renamed leaves its old row behind, which must not make this one compare
@@ -893,6 +910,16 @@ export class ConnectorSyncService {
     );
     if (kept.length !== 1) throw new SyncLockLostError(definition.name);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
+    if (continuedFullRead && !cutShort) {
+      // Said, and made up (QA: a forced read whose worker was stopped was finished by the next sync, and the
+      // records gone from the source were never looked for, with nothing said): with a full-read schedule, the
+      // next scheduled sync reads the whole source again.
+      const owed = definition.removals?.fullReadSchedule ? await this.owedAfterContinuedRead(definition.name, runId) : false;
+      log.warn(
+        { runId, fullReadOwed: owed },
+        `records gone from the source not looked for: this run finished a full read begun by a process that stopped, whose first pages it cannot judge; ${owed ? 'the next scheduled sync reads the whole source again and looks' : 'the next full read looks (connectors sync --force)'}`,
+      );
+    }
     if (!removals || !baseline) return null;
     if (cutShort) {
       log.warn({ runId }, 'records gone from the source not looked for: the read stopped before the source said it had ended');
