@@ -76,6 +76,8 @@ const INCOMPLETE = -1;
 export class CsvParser {
   /** Rows with a different number of fields come out with a problem once this is set. 0: any number. */
   expectedFields = 0;
+  /** Another number of fields a row may have (see `csvRows`: a header row ending in empty fields). 0: none. */
+  alsoFields = 0;
 
   private readonly delimiter: number;
   private readonly quote: number;
@@ -161,7 +163,7 @@ export class CsvParser {
       }
       const index = ++this.rows;
       let miscounted = false;
-      if (this.problem === undefined && this.expectedFields > 0 && fields.length !== this.expectedFields) {
+      if (this.problem === undefined && this.expectedFields > 0 && fields.length !== this.expectedFields && fields.length !== this.alsoFields) {
         // A blank line is an empty row, not a broken one.
         if (!(fields.length === 1 && fields[0] === '')) {
           this.problem = `expected ${this.expectedFields} fields, found ${fields.length}`;

@@ -53,6 +53,7 @@ export async function* csvRows(o: CsvRowsOptions): AsyncGenerator<SheetRow[]> {
       const sep = sepLine(start, o.quote);
       rows.delimiter = sep?.delimiter ?? o.delimiter;
       parser = new CsvParser({ delimiter: rows.delimiter, quote: o.quote, headerRow: o.headerRow, firstLine: sep ? 2 : 1 });
+      rows.parser = parser;
       text = sep ? start.slice(sep.length) : start;
       start = '';
     }
@@ -96,6 +97,8 @@ class SheetRowCollector implements CsvRowSink {
   private named = 0;
   /** The delimiter the file is split at: the definition's, or the one its `sep=` line names. */
   delimiter: string;
+  /** The parser feeding this collector, told the header row's named width (see {@link CsvParser.alsoFields}). */
+  parser: CsvParser | null = null;
   /** The content hash the recogniser computed for the row offered last, which comes to `row` next. */
   private offered: { text: string; hash: string } | null = null;
 
@@ -138,6 +141,8 @@ class SheetRowCollector implements CsvRowSink {
       const written = normalizeHeaders(this.named < fields.length ? fields.slice(0, this.named) : fields, where);
       const columns = this.o.fitter?.fit(written, where, () => otherReadings(text, this.delimiter, this.o.quote)) ?? written;
       const unnamed = fields.length - this.named;
+      // A row may also end at the last named column: a tool that leaves out empty fields at the end of a line.
+      if (unnamed > 0 && this.parser) this.parser.alsoFields = this.named;
       this.layout = csvLayout(
         this.delimiter, this.o.quote, text, unnamed > 0 ? [...columns, ...Array<string>(unnamed).fill('')] : columns,
         columns.some((c, i) => c !== written[i]),
@@ -286,6 +291,7 @@ export function parseCsvRecordText(text: string, layout: RecordLayout): Record<s
   const sink = new OneRow(layout.columns);
   const parser = new CsvParser({ delimiter: layout.delimiter, quote: layout.quote });
   parser.expectedFields = layout.columns.length;
+  parser.alsoFields = namedWidth(layout.columns);
   parser.push(text, sink);
   parser.end(sink);
   return sink.rows === 1 && !sink.broke ? sink.data : null;
