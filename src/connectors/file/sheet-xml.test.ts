@@ -42,6 +42,14 @@ describe('withCellReferences', () => {
     expect(await everyCut(withCellReferences, xml)).toEqual(new Set([want]));
   });
 
+  it('fills in the references missing after rows and cells that have theirs, going on from where those were (QA re-check: rows appended below a template)', async () => {
+    const xml = '<sheetData><row r="1" spans="1:3"><c r="A1" t="s"><v>0</v></c><c r="C1"><v>1</v></c></row><row r="4"><c r="B4"><v>2</v></c><c><v>3</v></c></row>' +
+      '<row><c><v>4</v></c><c t="s"><v>5</v></c></row><row r="9"><c r="AA9"/><c/></row></sheetData>';
+    const want = '<sheetData><row r="1" spans="1:3"><c r="A1" t="s"><v>0</v></c><c r="C1"><v>1</v></c></row><row r="4"><c r="B4"><v>2</v></c><c r="C4"><v>3</v></c></row>' +
+      '<row r="5"><c r="A5"><v>4</v></c><c r="B5" t="s"><v>5</v></c></row><row r="9"><c r="AA9"/><c r="AB9"/></row></sheetData>';
+    expect(await everyCut(withCellReferences, xml)).toEqual(new Set([want]));
+  });
+
   it('passes a sheet whose first row and cell have their references through untouched', async () => {
     const xml = '<sheetData><row r="1"><c r="A1"><v>0</v></c></row><row r="3"><c r="B3"><v>1</v></c></row></sheetData>';
     expect(await everyCut(withCellReferences, xml)).toEqual(new Set([xml]));

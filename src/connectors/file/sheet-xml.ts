@@ -65,14 +65,18 @@ function boundPrefixes(tag: string): string[] {
 const ROW_OR_CELL = /<(row|c)(?=[\s/>])[^>]*>/g;
 const REFERENCE = /\sr\s*=\s*["']([^"']*)["']/;
 
+/** A row's or cell's start tag without its reference. */
+const MISSING_REFERENCE = /<(?:row|c)(?=[\s/>])(?![^>]*\sr\s*=)[^>]*>/;
+
 /**
  * A worksheet whose rows or cells leave out their optional reference (`r`), as the Open XML SDK's users often
- * write them, with the references filled in: the next row after the one before, the next column after the
- * cell before. exceljs placed such a cell nowhere and failed (`Cannot read properties of undefined`: QA).
- * A sheet whose first row and cell have their references is passed through untouched.
+ * write them (on every row, or on rows appended below a template's), with the references filled in: the next
+ * row after the one before, the next column after the cell before. exceljs placed such a cell nowhere and
+ * failed (`Cannot read properties of undefined`: QA). Text is passed through untouched until a row or cell
+ * without its reference comes; where the last row and cell passed were is kept to go on from there.
  */
 export async function* withCellReferences(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-  let mode: 'unknown' | 'pass' | 'fill' = 'unknown';
+  let filling = false;
   let held = '';
   let row = 0;
   let col = 0;
@@ -95,41 +99,38 @@ export async function* withCellReferences(chunks: AsyncIterable<string>): AsyncG
     return `<c r="${columnLetters(col)}${row}"${tag.slice(2)}`;
   };
   for await (const chunk of chunks) {
-    if (mode === 'pass') {
-      yield chunk;
-      continue;
-    }
     const text = held + chunk;
-    if (mode === 'unknown') {
-      mode = firstReferences(text);
-      if (mode === 'unknown' && text.length < ROOT_SEARCH_CHARS * 16) {
-        held = text;
-        continue;
-      }
-      if (mode === 'unknown') mode = 'pass';
-      if (mode === 'pass') {
-        held = '';
-        yield text;
-        continue;
-      }
-    }
     // Held back: a tag the next chunk completes. A `>` in text is allowed unescaped; a `<` is not.
     const lt = text.lastIndexOf('<');
     const cut = lt > text.lastIndexOf('>') ? lt : text.length;
     held = text.slice(cut);
-    const out = text.slice(0, cut).replace(ROW_OR_CELL, fill);
-    if (out !== '') yield out;
+    const body = text.slice(0, cut);
+    if (!filling && MISSING_REFERENCE.test(body)) filling = true;
+    if (filling) {
+      const out = body.replace(ROW_OR_CELL, fill);
+      if (out !== '') yield out;
+      continue;
+    }
+    // Every row and cell here has its reference: only where the last ones are matters.
+    const lastRow = lastTag(body, 'row', body.length);
+    if (lastRow >= 0) {
+      row = Number.parseInt(REFERENCE.exec(body.slice(lastRow, body.indexOf('>', lastRow) + 1))![1]!, 10);
+      col = 0;
+    }
+    const lastCell = lastTag(body, 'c', body.length);
+    if (lastCell > lastRow) col = columnNumber(REFERENCE.exec(body.slice(lastCell, body.indexOf('>', lastCell) + 1))![1]!);
+    if (body !== '') yield body;
   }
-  if (held !== '') yield mode === 'fill' ? held.replace(ROW_OR_CELL, fill) : held;
+  if (held !== '') yield filling ? held.replace(ROW_OR_CELL, fill) : held;
 }
 
-/** Whether the sheet's first row and first cell carry their references ('pass') or not ('fill'); 'unknown' until seen. */
-function firstReferences(text: string): 'unknown' | 'pass' | 'fill' {
-  const rowTag = /<row(?=[\s/>])[^>]*>/.exec(text);
-  if (rowTag && !REFERENCE.test(rowTag[0])) return 'fill';
-  const cellTag = /<c(?=[\s/>])[^>]*>/.exec(text);
-  if (cellTag) return REFERENCE.test(cellTag[0]) ? 'pass' : 'fill';
-  return /<\/sheetData>|<sheetData\s*\/>/.test(text) ? 'pass' : 'unknown';
+/** Where the last start tag `<name` (not a longer name) begins in `text` before `end`; -1 for none. */
+function lastTag(text: string, name: string, end: number): number {
+  for (let at = text.lastIndexOf(`<${name}`, end - 1); at >= 0; at = at === 0 ? -1 : text.lastIndexOf(`<${name}`, at - 1)) {
+    const next = text.charCodeAt(at + name.length + 1);
+    if (next === 32 || next === 9 || next === 10 || next === 13 || next === 47 /* / */ || next === 62 /* > */) return at;
+  }
+  return -1;
 }
 
 /** `C` → 3, `AA` → 27 (the letters of a reference like `AA12`). */
