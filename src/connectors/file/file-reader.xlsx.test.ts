@@ -317,7 +317,7 @@ describe('FileReader (XLSX)', () => {
   it('refuses an empty or duplicated header in a sheet', async () => {
     await expect(collect(reader({ headerRow: 1 }).read(null, { files: [inspection] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
-      message: 'kiem-tra-2026.xlsx sheet "Cơ sở" row 1: the header row is empty',
+      message: 'kiem-tra-2026.xlsx sheet "Cơ sở": the header row 1 is empty',
     });
   });
 
@@ -338,6 +338,22 @@ describe('FileReader (XLSX)', () => {
     expect(headersWarning(records, { ...events[1]!, where: 'trong-2026.xlsx' } as ReaderEvent)).toBe(
       'trong-2026.xlsx: the sheet has no header row: nothing was read from it (was the sheet filled in? check file.headerRow)',
     );
+    // So is one whose rows are formatted but hold nothing (a template's: QA re-check, it was refused).
+    const template = new ExcelJS.Workbook();
+    const sites = template.addWorksheet('Cơ sở');
+    sites.addRow(['']);
+    sites.addRow(['Mã cơ sở', 'Tên cơ sở']);
+    sites.addRow(['CS-002', 'Mái ấm']);
+    const blank = template.addWorksheet('Trẻ em');
+    blank.getCell('A1').value = '';
+    blank.getCell('B1').style = { font: { bold: true } };
+    blank.getRow(2).getCell(1).style = { fill: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFFF00' } } };
+    const formatted = path.join(dir, 'mau-2026.xlsx');
+    await template.xlsx.writeFile(formatted);
+    const told: ReaderEvent[] = [];
+    const read = await collect(reader().read(null, { files: [formatted], onEvent: (e) => e.type === 'sheet-headers' && told.push(e) }));
+    expect(read.flatMap((b) => b.records.map((r) => r.data['Mã cơ sở']))).toEqual(['CS-002']);
+    expect(told.map((e) => (e as { columns: readonly string[] }).columns)).toEqual([['Mã cơ sở', 'Tên cơ sở'], []]);
   });
 
   it('fits each sheet\'s headers to its mappings before any row: capitals read as the mapped columns, a later sheet without its id column refused', async () => {

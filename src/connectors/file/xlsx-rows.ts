@@ -351,6 +351,8 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
   const where = `${o.fileName} sheet "${worksheet.name}"`;
   let headers: string[] | null = null;
   let dataRows = 0;
+  /** The header row is there but holds nothing: a blank sheet if no row below holds anything either. */
+  let emptyHeaderRow = false;
   for await (const events of worksheet.parse()) {
     const out: SheetRow[] = [];
     for (const { eventType, value } of events) {
@@ -359,8 +361,14 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
       const rowNumber = row.number;
       if (rowNumber < o.headerRow) continue;
       if (headers === null) {
-        if (rowNumber > o.headerRow) {
+        if (rowNumber > o.headerRow || emptyHeaderRow) {
+          // A formatted row of a blank sheet (a template's) holds nothing: the sheet is blank so far (QA re-check).
+          if (!holdsValue(row, date1904)) continue;
           throw new FileHeaderError(`${where}: the header row ${o.headerRow} is empty`, { where, problem: 'EMPTY_HEADER_ROW' });
+        }
+        if (!holdsValue(row, date1904)) {
+          emptyHeaderRow = true;
+          continue;
         }
         const cells: string[] = [];
         const errors: Array<[number, CellError]> = [];
@@ -399,6 +407,17 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
   // A blank sheet (a report's sheet left unfilled) holds no record, but is told as one without headers, not
   // passed over in silence.
   if (headers === null) o.onHeaders?.([]);
+}
+
+/** Whether a row holds a value other than blank text (an error cell is one). */
+function holdsValue(row: StreamingRow, date1904: boolean): boolean {
+  let found = false;
+  row.eachCell({ includeEmpty: false }, (cell) => {
+    if (found) return;
+    const v = cellValue(cell, date1904);
+    found = v !== undefined && !(typeof v === 'string' && v.trim() === '');
+  });
+  return found;
 }
 
 function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, where: string): SheetRow {
