@@ -325,7 +325,8 @@ const incrementalSchema = z
       .default('PT0S')
       .describe(
         'ISO 8601 duration re-read behind the high-water mark (e.g. PT10M); default PT0S. Give the longest delay between the ' +
-          'time a source stamps a change and the time it can be read (a long transaction): a few minutes for most systems.',
+          'time a source stamps a change and the time it can be read (a long transaction): a few minutes for most systems; ' +
+          'more if the source sends no Date header and its clock may run behind the hub\'s (at least the difference).',
       ),
     format: z
       .enum(['iso', 'date', 'fhir'])
