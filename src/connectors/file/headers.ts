@@ -39,7 +39,12 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
 
 /** Spreadsheet column name of a 1-based column number, with the number: `C (3)`. */
 export function columnName(n: number): string {
+  return `${columnLetters(n)} (${n})`;
+}
+
+/** A 1-based column number's letters: 3 → `C`, 27 → `AA`. */
+export function columnLetters(n: number): string {
   let s = '';
   for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
-  return `${s} (${n})`;
+  return s;
 }

@@ -1,7 +1,9 @@
+import { columnLetters } from './headers.js';
+
 /**
  * Text transforms of a workbook's XML parts before exceljs parses them, for workbooks Excel reads that exceljs
  * 4.4 does not: those written by Microsoft's Open XML SDK, behind many .NET "export to Excel" features. Each
- * passes a part it has nothing to do for through untouched, deciding from the part's start.
+ * passes text it has nothing to do for through untouched.
  */
 
 /** Namespaces whose elements exceljs knows by their local names only. */
@@ -142,11 +144,4 @@ function columnNumber(ref: string): number {
     n = n * 26 + (c - 64);
   }
   return n;
-}
-
-/** 3 → `C`, 27 → `AA`. */
-function columnLetters(n: number): string {
-  let s = '';
-  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
-  return s;
 }

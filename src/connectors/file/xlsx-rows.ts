@@ -351,8 +351,6 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
   const where = `${o.fileName} sheet "${worksheet.name}"`;
   let headers: string[] | null = null;
   let dataRows = 0;
-  /** The header row is there but holds nothing: a blank sheet if no row below holds anything either. */
-  let emptyHeaderRow = false;
   for await (const events of worksheet.parse()) {
     const out: SheetRow[] = [];
     for (const { eventType, value } of events) {
@@ -361,14 +359,11 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
       const rowNumber = row.number;
       if (rowNumber < o.headerRow) continue;
       if (headers === null) {
-        if (rowNumber > o.headerRow || emptyHeaderRow) {
-          // A formatted row of a blank sheet (a template's) holds nothing: the sheet is blank so far (QA re-check).
-          if (!holdsValue(row, date1904)) continue;
+        // A row holding nothing (a formatted row of a blank sheet, a template's) leaves the sheet blank so far
+        // (QA re-check: refused); one holding something below a header row without any is refused.
+        if (!holdsValue(row, date1904)) continue;
+        if (rowNumber > o.headerRow) {
           throw new FileHeaderError(`${where}: the header row ${o.headerRow} is empty`, { where, problem: 'EMPTY_HEADER_ROW' });
-        }
-        if (!holdsValue(row, date1904)) {
-          emptyHeaderRow = true;
-          continue;
         }
         const cells: string[] = [];
         const errors: Array<[number, CellError]> = [];
