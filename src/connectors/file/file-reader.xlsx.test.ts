@@ -322,38 +322,35 @@ describe('FileReader (XLSX)', () => {
   });
 
   it('tells a configured sheet left blank as a sheet without headers, which a sync warns of (QA: it read as nothing, with nothing said)', async () => {
-    const wb = new ExcelJS.Workbook();
-    const facilities = wb.addWorksheet('Cơ sở');
-    facilities.addRow(['']);
-    facilities.addRow(['Mã cơ sở', 'Tên cơ sở']);
-    facilities.addRow(['CS-001', 'Chùa Bồ Đề']);
-    wb.addWorksheet('Trẻ em');
-    const file = path.join(dir, 'trong-2026.xlsx');
-    await wb.xlsx.writeFile(file);
-    const events: ReaderEvent[] = [];
-    const batches = await collect(reader().read(null, { files: [file], onEvent: (e) => e.type === 'sheet-headers' && events.push(e) }));
-    expect(batches.flatMap((b) => b.records.map((r) => r.data['Mã cơ sở']))).toEqual(['CS-001']);
+    /** A report whose facilities sheet holds one facility and whose children's sheet is as `blank` leaves it: what is read, and the headers told. */
+    const read = async (name: string, blank: (sheet: ExcelJS.Worksheet) => void) => {
+      const wb = new ExcelJS.Workbook();
+      const facilities = wb.addWorksheet('Cơ sở');
+      facilities.addRow(['']);
+      facilities.addRow(['Mã cơ sở', 'Tên cơ sở']);
+      facilities.addRow(['CS-001', 'Chùa Bồ Đề']);
+      blank(wb.addWorksheet('Trẻ em'));
+      const file = path.join(dir, name);
+      await wb.xlsx.writeFile(file);
+      const events: ReaderEvent[] = [];
+      const batches = await collect(reader().read(null, { files: [file], onEvent: (e) => e.type === 'sheet-headers' && events.push(e) }));
+      return { ids: batches.flatMap((b) => b.records.map((r) => r.data['Mã cơ sở'])), events };
+    };
+    const { ids, events } = await read('trong-2026.xlsx', () => {});
+    expect(ids).toEqual(['CS-001']);
     expect(events.map((e) => (e as { columns: readonly string[] }).columns)).toEqual([['Mã cơ sở', 'Tên cơ sở'], []]);
     const { records } = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('facility-inspection').definition;
     expect(headersWarning(records, { ...events[1]!, where: 'trong-2026.xlsx' } as ReaderEvent)).toBe(
       'trong-2026.xlsx: the sheet has no header row: nothing was read from it (was the sheet filled in? check file.headerRow)',
     );
     // So is one whose rows are formatted but hold nothing (a template's: QA re-check, it was refused).
-    const template = new ExcelJS.Workbook();
-    const sites = template.addWorksheet('Cơ sở');
-    sites.addRow(['']);
-    sites.addRow(['Mã cơ sở', 'Tên cơ sở']);
-    sites.addRow(['CS-002', 'Mái ấm']);
-    const blank = template.addWorksheet('Trẻ em');
-    blank.getCell('A1').value = '';
-    blank.getCell('B1').style = { font: { bold: true } };
-    blank.getRow(2).getCell(1).style = { fill: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFFF00' } } };
-    const formatted = path.join(dir, 'mau-2026.xlsx');
-    await template.xlsx.writeFile(formatted);
-    const told: ReaderEvent[] = [];
-    const read = await collect(reader().read(null, { files: [formatted], onEvent: (e) => e.type === 'sheet-headers' && told.push(e) }));
-    expect(read.flatMap((b) => b.records.map((r) => r.data['Mã cơ sở']))).toEqual(['CS-002']);
-    expect(told.map((e) => (e as { columns: readonly string[] }).columns)).toEqual([['Mã cơ sở', 'Tên cơ sở'], []]);
+    const formatted = await read('mau-2026.xlsx', (blank) => {
+      blank.getCell('A1').value = '';
+      blank.getCell('B1').style = { font: { bold: true } };
+      blank.getRow(2).getCell(1).style = { fill: { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFFF00' } } };
+    });
+    expect(formatted.ids).toEqual(['CS-001']);
+    expect(formatted.events.map((e) => (e as { columns: readonly string[] }).columns)).toEqual([['Mã cơ sở', 'Tên cơ sở'], []]);
   });
 
   it('fits each sheet\'s headers to its mappings before any row: capitals read as the mapped columns, a later sheet without its id column refused', async () => {
