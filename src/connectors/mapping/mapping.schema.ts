@@ -98,7 +98,7 @@ export const valueSpecSchema: z.ZodType<ValueSpec> = z
       .nullable()
       .optional()
       .describe('The result of `map` for a value not in it (also for an absent value); `null` means absent.'),
-    equals: scalarSchema.optional().describe('Test: the value equals this (compared as text, as `map` keys are: letter case, spacing, and accents when either side has none, aside; true or false: the value read as `parse: boolean` reads it, so 1, Có and x are true).'),
+    equals: scalarSchema.optional().describe('Test: the value equals this (compared as text, as `map` keys are: letter case, spacing, and accents when either side has none, aside; true or false: the value read as `parse: boolean` reads it, so 1, Có and x are true, and a value that reads as neither quarantines the record as INVALID_BOOLEAN).'),
     contains: z.string().optional().describe('Test: the value contains this text (compared as `equals` does).'),
     in: z.array(scalarSchema).min(1).optional().describe('Test: the value is one of these (compared as `equals` does).'),
     present: z.boolean().optional().describe('Test: the value is present (true) or absent (false).'),

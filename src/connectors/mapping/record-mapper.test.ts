@@ -131,7 +131,21 @@ describe('values', () => {
     expect(child(map(raw({ k: 'true', n: 3, dt: '  ' }))).groups).toEqual([{ clause: 'a' }, { clause: 'e' }]);
     // `equals: true` reads the value as `parse: boolean` does (QA: 1 and Có failed the test).
     for (const k of [1, '1', 'Có', 'x', 'TRUE']) expect([k, child(map(raw({ k, dt: 'x' }))).groups]).toEqual([k, [{ clause: 'a' }, { clause: 'd' }]]);
-    for (const k of [0, 'Không', 'false', 'maybe', 2]) expect([k, child(map(raw({ k, dt: 'x' }))).groups]).toEqual([k, [{ clause: 'd' }]]);
+    for (const k of [0, 'Không', 'false']) expect([k, child(map(raw({ k, dt: 'x' }))).groups]).toEqual([k, [{ clause: 'd' }]]);
+    // A value that reads as neither is a problem naming the field, not a false that drops the evidence (QA:
+    // a disability column written `Khuyết tật` gave no group d, with nothing said).
+    for (const k of ['maybe', 2, 'Khuyết tật']) {
+      const r = map(raw({ k, dt: 'x' }));
+      expect(r.ok ? [] : r.problems.map((p) => [p.field, p.code, p.message])).toEqual([
+        ['groups[0].when', 'INVALID_BOOLEAN', expect.stringMatching(/^equals: true reads the value as a yes\/no: expected true\/Có\/x\/1 or false\/Không\/0; got /)],
+      ]);
+    }
+    // An empty or absent value is no answer, as before: the test does not hold.
+    for (const k of [undefined, '', null]) expect(child(map(raw({ k, dt: 'x' }))).groups).toEqual([{ clause: 'd' }]);
+    const estimated = mapper({ externalId: { value: 'x' }, fields: { birthDateEstimated: { from: 'u', equals: true } } });
+    expect(child(estimated(raw({ u: 'Có' }))).birthDateEstimated).toBe(true);
+    const refused = estimated(raw({ u: 'ước tính' }));
+    expect(refused.ok ? [] : refused.problems.map((p) => [p.field, p.code])).toEqual([['birthDateEstimated', 'INVALID_BOOLEAN']]);
   });
 
   it('map keys and test operands match whatever the letter case and spacing, and without accents when either side is written without them (QA: TRẺ BỊ BỎ RƠI lost the evidence)', () => {

@@ -305,7 +305,7 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
   // 2. A lookup or a test.
   let value = source;
   if (spec.map !== undefined) value = compileMap(spec, source, field, target);
-  else if (transformed) value = compileTest(spec, source);
+  else if (transformed) value = compileTest(spec, source, field);
 
   // 3. `required` and `when`.
   if (spec.required) {
@@ -374,8 +374,17 @@ function compileTest(spec: ValueSpec, source: Evaluate | null, field?: string): 
   if (typeof spec.equals === 'boolean') {
     // A yes/no as `parse: boolean` reads it: APIs send 1/0, registers `Có`/`x` (QA: `equals: true` held for
     // the text "true" only, so a disability sent as 1 gave no group).
+    // A value that reads as neither is told, not taken as false (QA: a disability written `Khuyết tật` gave no
+    // group d, with nothing said): the record is quarantined naming the field, and the mapping can be mended.
     const want = spec.equals;
-    return (scope, root, ctx) => parseBoolean(source(scope, root, ctx)) === want;
+    return (scope, root, ctx) => {
+      const v = parseBoolean(source(scope, root, ctx));
+      if (v instanceof ParseFailure) {
+        ctx.problem(field ?? 'when', v.code, `equals: ${want} reads the value as a yes/no: ${v.message}`);
+        return false;
+      }
+      return v === want;
+    };
   }
   if (spec.equals !== undefined) {
     const operand = new TextOperand(comparable(spec.equals)!);
