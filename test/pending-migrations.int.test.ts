@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATION_NAMES } from '../migrations/names.js';
-import { pendingMigrations } from '../src/db/pending-migrations.js';
+import { migrationState, pendingMigrations } from '../src/db/pending-migrations.js';
 import { initOrm, migrate } from '../src/db/orm.js';
+import { runChildhub } from './support/cli.js';
+import { tempDir } from './support/temp-dir.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /** The start-up check of `serve`, `worker` and the CLI against a real server, without MikroORM. */
@@ -60,6 +62,34 @@ describe('pendingMigrations', () => {
       await c.query(`DROP DATABASE IF EXISTS ${fresh} WITH (FORCE)`);
       await c.end();
     }
+  }, 120_000);
+
+  it('a database a newer release migrated: its migrations named, and this release refuses to start against it unless allowed (QA: an older worker rewrote records after an upgrade)', async () => {
+    const newer = ['Migration29991231000000_from_a_newer_release', 'Migration29991231000001_and_another'];
+    const c = new pg.Client({ connectionString: env.databaseUrl });
+    await c.connect();
+    try {
+      await c.query('INSERT INTO mikro_orm_migrations (name, executed_at) SELECT unnest($1::text[]), now()', [newer]);
+      expect(await migrationState(env.databaseUrl)).toEqual({ pending: [], unknown: newer });
+      const base = {
+        ...process.env, CHILDHUB_HOME: tempDir('childhub-newer-db-'), DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl,
+        QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'warn', CONNECTOR_SCHEDULES: 'false',
+      };
+      for (const command of [['connectors', 'list'], ['migrate']]) {
+        const refused = await runChildhub(base, ...command);
+        expect([command, refused.code]).toEqual([command, 1]);
+        expect(refused.stderr).toContain(
+          `The database was migrated by a newer release of childhub: it ran 2 migration(s) this release does not know (${newer.join(', ')}). Run the newer release's processes.`,
+        );
+      }
+      const allowed = await runChildhub({ ...base, CHILDHUB_ALLOW_NEWER_DATABASE: 'true' }, 'connectors', 'list');
+      expect(allowed.code).toBe(0);
+      expect(allowed.stderr).toMatch(/the database was migrated by a newer release/);
+    } finally {
+      await c.query('DELETE FROM mikro_orm_migrations WHERE name = ANY($1)', [newer]);
+      await c.end();
+    }
+    expect(await migrationState(env.databaseUrl)).toEqual({ pending: [], unknown: [] });
   }, 120_000);
 
   it('finds the ones that did not run, in order', async () => {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { createAppContext, type AppContext } from '../app/app-context.js';
 import { config as loadConfig, type Config } from '../config/config.js';
-import { pendingMigrations } from '../db/pending-migrations.js';
+import { migrationState, newerDatabaseRefusal } from '../db/pending-migrations.js';
 import { startInfrastructure, type Infrastructure } from '../infra/infrastructure.js';
 import { signalClassifier } from '../infra/repeated-signal.js';
 import { namingDatabaseUrl } from './database-url-error.js';
@@ -63,6 +63,15 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
   }
   close = () => infra.stop();
   try {
+    if (policy !== 'skip') {
+      const state = await migrationState(infra.databaseUrl);
+      const refusal = newerDatabaseRefusal(state, config.CHILDHUB_ALLOW_NEWER_DATABASE);
+      if (refusal) throw new Error(refusal);
+      if (state.unknown.length) logger.warn({ unknownMigrations: state.unknown }, 'the database was migrated by a newer release; running beside it as CHILDHUB_ALLOW_NEWER_DATABASE allows');
+      if (policy === 'require' && state.pending.length) {
+        throw new Error(`The database has ${state.pending.length} pending migration(s) (${state.pending.join(', ')}). Run \`childhub migrate\` first.`);
+      }
+    }
     if (policy === 'apply') {
       // MikroORM runs migrations; it is loaded only to apply them.
       const { initOrm, migrate } = await import('../db/orm.js');
@@ -72,11 +81,6 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
         if (applied.length) logger.info({ applied }, 'migrations applied');
       } finally {
         await orm.close(true);
-      }
-    } else if (policy === 'require') {
-      const pending = await pendingMigrations(infra.databaseUrl);
-      if (pending.length) {
-        throw new Error(`The database has ${pending.length} pending migration(s) (${pending.join(', ')}). Run \`childhub migrate\` first.`);
       }
     }
     const ctx = await createAppContext({ config, logger, databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl });

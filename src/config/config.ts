@@ -39,6 +39,11 @@ const envSchema = z.object({
   EMBEDDED_REDIS_PORT: port.default(63799),
   /** Install Debian's redis-server package when it is missing and the process runs as root. @defaultValue true */
   CHILDHUB_AUTO_INSTALL: bool.default(true),
+  /**
+   * Let this release's processes start against a database a newer release migrated (its migrations unknown here),
+   * for the minutes of a rolling upgrade. @defaultValue false
+   */
+  CHILDHUB_ALLOW_NEWER_DATABASE: bool.default(false),
   /** HTTP listen host. @defaultValue 127.0.0.1 */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** HTTP listen port for the GraphQL gateway, health and metrics. @defaultValue 4000 */
