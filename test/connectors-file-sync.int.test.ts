@@ -80,6 +80,21 @@ describe('file connectors against their drops', () => {
     // Forced re-read: every record recognised as unchanged by its content hash.
     const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
     expect(forced).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: rows - 3, rejected: 3, filesIngested: drop.files.length, filesSkipped: 0 });
+
+    // The mapping changed since (a definition edited, or an upgrade's mapping rules): the next plain sync reads
+    // the files ingested before again, so their records take it (QA: ingested files were never re-read); then
+    // it skips them again.
+    await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'a-mapping-of-an-older-definition' WHERE name = 'justice-register'`);
+    const remapped = await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' });
+    expect(remapped).toMatchObject({ status: 'SUCCEEDED', fetched: rows, unchanged: rows - 3, rejected: 3, filesIngested: drop.files.length, filesSkipped: 0 });
+    expect((await ctx.sql.one<{ o: unknown }>('SELECT options AS o FROM connector_run WHERE id = $1', [remapped.runId]))!.o).toEqual({ force: true, mappingChanged: true });
+    const after = await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' });
+    expect(after).toMatchObject({ status: 'SUCCEEDED', fetched: 0, filesSkipped: drop.files.length });
+    // Files given by name read those files only, whatever the mapping: the others wait for the next plain sync.
+    await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'a-mapping-of-an-older-definition' WHERE name = 'justice-register'`);
+    const named = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [births.path] });
+    expect(named).toMatchObject({ status: 'SUCCEEDED', fetched: 0, filesSkipped: 1 });
+    expect((await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' })).filesSkipped).toBe(0);
   });
 
   it('stops a sync whose lock connection PostgreSQL ended, as CONNECTOR_LOCK_LOST, with the process up; the next sync resumes (QA: the loss killed the worker)', async () => {

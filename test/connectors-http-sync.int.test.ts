@@ -3,7 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
+import path from 'node:path';
 import type { AppContext } from '../src/app/app-context.js';
+import { PROJECT_ROOT } from '../src/config/config.js';
+import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
 import { createTestAppContext } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -83,6 +86,28 @@ describe('school connector against its simulator', () => {
     const run = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
     expect(run).toMatchObject({ status: 'SUCCEEDED', fetched: sim.recordCount, inserted: 0, updated: 0, unchanged: sim.recordCount });
     expect(await state()).toEqual(before);
+  });
+
+  it('reads the whole source again, once, when the mapping changed since the stored records were read, or is not known (QA: after an upgrade, incremental syncs never re-mapped the records)', async () => {
+    const readWith = async () => (await ctx.sql.one<{ h: string | null }>(`SELECT records_mapping_hash AS h FROM connector WHERE name = 'school'`))!.h;
+    const current = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('school').mappingHash;
+    // The first read, and the forced one since, recorded the mapping they read with.
+    expect(await readWith()).toBe(current);
+    const options = async (runId: string) => (await ctx.sql.one<{ o: Record<string, unknown> }>('SELECT options AS o FROM connector_run WHERE id = $1', [runId]))!.o;
+    // Another mapping (a definition edited, or the hub's mapping rules changed by an upgrade), then none known (a
+    // connector that ran before the hub recorded it): each time the next sync reads everything, as a forced one.
+    for (const before of ['a-mapping-of-an-older-definition', null]) {
+      await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'school'`, [before]);
+      const run = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
+      expect([before, run]).toMatchObject([before, { status: 'SUCCEEDED', fetched: sim.recordCount, unchanged: sim.recordCount }]);
+      expect(await options(run.runId)).toEqual({ force: true, mappingChanged: true });
+      expect(await readWith()).toBe(current);
+      // Then incremental again: nothing changed at the source.
+      const next = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
+      expect([before, next]).toMatchObject([before, { status: 'SUCCEEDED', inserted: 0, updated: 0 }]);
+      expect(next.fetched).toBeLessThan(sim.recordCount);
+      expect(await options(next.runId)).toEqual({});
+    }
   });
 
   it('survives 429s with Retry-After, 500s and repeated pages without losing or duplicating a record', async () => {

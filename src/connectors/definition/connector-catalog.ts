@@ -9,6 +9,7 @@ import { ConfigError } from '../../errors/config-error.js';
 import { loggedOutcome } from '../../observability/logger.js';
 import { canonicalJson } from '../../services/ingest/source-record.normalizer.js';
 import { describeInput } from '../mapping/mapping.schema.js';
+import { MAPPING_RULES_VERSION } from '../mapping/rules-version.js';
 import { CONNECTOR_NAME, connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
 import { ConnectorNotFoundError } from './connector-not-found.error.js';
 import { DefinitionInvalidError, type DeclaredConnector, type DefinitionProblem } from './definition-invalid.error.js';
@@ -27,8 +28,10 @@ export interface LoadedConnector {
   /** SHA-256 of the whole definition: a change of any setting is a new version. */
   definitionHash: string;
   /**
-   * SHA-256 of what decides a record's mapped content (source system and record mappings). Part of every
-   * record's content hash, so changing the mapping re-processes records on the next sync.
+   * SHA-256 of what decides a record's mapped content (source system, record mappings and the hub's
+   * {@link MAPPING_RULES_VERSION}). Part of every record's content hash, so changing the mapping re-processes
+   * records; and the next sync of a connector whose stored records were read with another one reads its source
+   * whole again (`connector.records_mapping_hash`).
    */
   mappingHash: string;
 }
@@ -248,7 +251,7 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
     file,
     folder,
     definitionHash: sha256(canonicalJson(definition)),
-    mappingHash: sha256(canonicalJson({ sourceSystem: definition.sourceSystem, records: definition.records })),
+    mappingHash: sha256(canonicalJson({ sourceSystem: definition.sourceSystem, records: definition.records, rules: MAPPING_RULES_VERSION })),
     notes: folderProblem && opts.folderName === 'note' ? [folderProblem] : [],
   };
 }

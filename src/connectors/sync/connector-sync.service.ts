@@ -49,6 +49,11 @@ export interface SyncRequest {
    * still skipped.
    */
   force?: boolean;
+  /**
+   * Set by the sync itself, not asked for: the mapping changed since the stored records were read, so this run
+   * reads everything again as a forced one does ({@link mappingChange}).
+   */
+  mappingChanged?: boolean;
   /** Who asked (officer id or `cli`), kept on the run. */
   requestedBy?: string | null;
 }
@@ -500,7 +505,8 @@ export class ConnectorSyncService {
   }
 
   /** Runs a sync now, in this process. */
-  async run(name: string, req: SyncRequest, opts: RunOptions = {}): Promise<RunSummary> {
+  async run(name: string, asked: SyncRequest, opts: RunOptions = {}): Promise<RunSummary> {
+    let req = asked;
     const loaded = this.enabledConnector(name);
     const connectorId = await this.ensureConnector(loaded);
     const lock = await this.deps.sql.pool.connect();
@@ -525,6 +531,10 @@ export class ConnectorSyncService {
       locked = got.rows[0]!.ok;
       const lockPid = got.rows[0]!.pid;
       if (!locked) throw new SyncAlreadyRunningError(name);
+      // Decided under the lock: a whole read another sync finished meanwhile has settled it.
+      const readWith = await this.recordsMapping(connectorId);
+      const remapped = mappingChange(readWith, loaded, req);
+      if (remapped) req = { ...req, force: true, mappingChanged: true };
       const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt, lockPid);
       if (!run) {
         if (opts.runId) log.info({ runId: opts.runId }, 'queued sync not run again: it finished already (its job was given out again)');
@@ -535,6 +545,16 @@ export class ConnectorSyncService {
       const refused: RefusedFile[] = [];
       const waiting = { settlesInMs: Infinity };
       log.info({ runId: run.id, trigger: req.trigger, requestedBy: req.requestedBy, force: !!req.force, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
+      if (remapped) {
+        // A queued run was recorded as asked; it is told, as a new one is by its options.
+        if (opts.runId) await this.deps.sql.query(`UPDATE connector_run SET options = options || '{"force": true, "mappingChanged": true}' WHERE id = $1`, [run.id]);
+        log.warn(
+          { runId: run.id, mappingChanged: remapped },
+          remapped === 'changed'
+            ? 'the mapping changed since the stored records were read (the definition\'s records section, or the hub\'s mapping rules after an upgrade): this run reads the whole source again, as a forced one, so they take the new mapping; records it rewrites count as updated, once'
+            : 'the mapping the stored records were read with is not known (read before this hub recorded it, or only files given by name were read): this run reads the whole source again, as a forced one, so they all take the current mapping; records it rewrites count as updated, once',
+        );
+      }
       // A sign of life while the run lasts, whatever it is doing (a batch, a wait on a source's Retry-After), on the
       // lock's own connection: a run whose beats stop is taken for stuck (endStalledRuns).
       heartbeat = startHeartbeat(lock, run.id, Math.max(100, Math.floor((this.deps.stallMs ?? DEFAULT_STALL_MS) / 6)));
@@ -552,6 +572,11 @@ export class ConnectorSyncService {
         );
         // Taken over meanwhile (this process was taken for stuck, and its connections closed): the run is another's.
         if (ended.length !== 1) throw lockLost ?? new SyncLockLostError(name);
+        // A read of the whole source (forced, or the connector's first, and not of files given by name) finished:
+        // every stored record now has this mapping.
+        if (!req.files?.length && (req.force || !readWith.read)) {
+          await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2 WHERE id = $1', [connectorId, loaded.mappingHash]);
+        }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
           ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs } : {}),
@@ -592,6 +617,16 @@ export class ConnectorSyncService {
       // A connection that failed is closed, not given back to the pool.
       lock.release(lockLost ?? undefined);
     }
+  }
+
+  /** The mapping the connector's stored records were read with (null: not known), and whether any sync of it finished. */
+  private async recordsMapping(connectorId: string): Promise<RecordsMapping> {
+    const row = await this.deps.sql.one<RecordsMapping>(
+      `SELECT c.records_mapping_hash AS hash, EXISTS (SELECT 1 FROM connector_run r WHERE r.connector_id = c.id AND r.status = 'SUCCEEDED') AS read
+         FROM connector c WHERE c.id = $1`,
+      [connectorId],
+    );
+    return row ?? { hash: null, read: false };
   }
 
   /** Credentials, reachability and the first page (or the drop directory). Writes nothing. */
@@ -1527,10 +1562,32 @@ function addCounts(into: RunCounts, d: RunCounts): void {
   into.repeatedIds += d.repeatedIds;
 }
 
+/** {@link ConnectorSyncService.recordsMapping}. */
+type RecordsMapping = {
+  hash: string | null;
+  read: boolean;
+};
+
+/**
+ * Whether the connector's stored records were read with another mapping than its definition gives now
+ * (`changed`: its records section was edited, or an upgrade changed the hub's `MAPPING_RULES_VERSION`), or
+ * with one not known (`unknown`: the connector ran before the hub recorded it, or only files given by name were
+ * read), so that this sync must read the whole source again for them to take it: an incremental read sees only
+ * records changed at the source, and a file ingested before is skipped. Null when not: the mapping is the one
+ * they were read with, or nothing was read yet, or the request reads everything anyway (forced) or only the
+ * files it names.
+ */
+function mappingChange(readWith: RecordsMapping, loaded: LoadedConnector, req: SyncRequest): 'changed' | 'unknown' | null {
+  if (req.force || req.files?.length || readWith.hash === loaded.mappingHash) return null;
+  if (readWith.hash !== null) return 'changed';
+  return readWith.read ? 'unknown' : null;
+}
+
 function runOptions(req: SyncRequest): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (req.files?.length) o.files = req.files;
   if (req.force) o.force = true;
+  if (req.mappingChanged) o.mappingChanged = true;
   return o;
 }
 

@@ -14,6 +14,8 @@ export interface Connector {
   /** The reader's position after the last stored page (committed with it), or what a finished run left. */
   state: Record<string, unknown> | null;
   stateUpdatedAt: Date | null;
+  /** The mapping its stored records were read with (a finished read of the whole source): another one reads everything again. */
+  recordsMappingHash: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -33,6 +35,7 @@ export const ConnectorEntity = new EntitySchema<Connector>({
     title: { type: 'string', nullable: true },
     state: { type: 'json', columnType: 'jsonb', nullable: true },
     stateUpdatedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    recordsMappingHash: { type: 'string', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },

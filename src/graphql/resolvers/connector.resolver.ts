@@ -62,6 +62,7 @@ export function toRun(r: ConnectorRunRow): ConnectorRun {
     filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, repeatedIds: r.repeated_ids, resumed: r.resumed,
     filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: f.fileName, code: f.code, message: f.message })),
     checkpoint: r.checkpoint ? JSON.stringify(r.checkpoint) : null, error: r.error, removals: r.removals,
+    forced: r.forced, mappingChanged: r.mapping_changed,
   };
 }
 

@@ -249,6 +249,19 @@ export class ConnectorRun {
       + 'cannot tell a record gone from one unchanged.',
   })
   removals!: RunRemovals | null;
+
+  @Field(() => Boolean, {
+    description: 'Whether the run read everything again, as `connectors sync --force` does: files even when their checksum was ingested '
+      + 'before, an HTTP source from its beginning. Asked for (force), or decided by the sync when the mapping changed (mappingChanged).',
+  })
+  forced!: boolean;
+
+  @Field(() => Boolean, {
+    description: 'Whether the sync read the whole source again because the mapping changed since the stored records were read (the '
+      + 'definition\'s records section edited, or the hub\'s mapping rules changed by an upgrade), or was not known: an incremental read '
+      + 'or a drop of new files would never have re-read the others. Records it rewrote with the new mapping count as updated, once.',
+  })
+  mappingChanged!: boolean;
 }
 
 @ObjectType({ description: 'Why a field of a record was refused: the field, a stable code, and a message about the value\'s kind (never the value).' })

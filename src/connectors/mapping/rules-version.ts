@@ -1,0 +1,11 @@
+/**
+ * The version of the hub's mapping rules: what a definition's `records` section gives for a raw record. Bump
+ * it (to the date of the change) whenever a change to the mapping code can give another result for a record
+ * the rules before mapped (a parse, a comparison, a test, a record refused or no longer refused). It is part of
+ * every connector's mapping hash: after an upgrade, each connector's next sync reads its source whole again,
+ * so the records stored under the older rules take the new ones, and their content hashes (over the mapping
+ * hash) no longer call them unchanged.
+ *
+ * 2026-12-05: `equals: true/false` on a value that reads as neither yes nor no is a problem, not false.
+ */
+export const MAPPING_RULES_VERSION = '2026-12-05';
