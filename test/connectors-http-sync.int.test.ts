@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { AppContext } from '../src/app/app-context.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { ConnectorCatalog } from '../src/connectors/definition/connector-catalog.js';
+import { newId } from '../src/db/ids.js';
 import { createTestAppContext } from './support/jobs-test-context.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -100,14 +101,36 @@ describe('school connector against its simulator', () => {
       await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'school'`, [before]);
       const run = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
       expect([before, run]).toMatchObject([before, { status: 'SUCCEEDED', fetched: sim.recordCount, unchanged: sim.recordCount }]);
-      expect(await options(run.runId)).toEqual({ force: true, mappingChanged: true });
+      expect(await options(run.runId)).toEqual({ force: true, mappingChanged: true, readWith: current });
       expect(await readWith()).toBe(current);
       // Then incremental again: nothing changed at the source.
       const next = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
       expect([before, next]).toMatchObject([before, { status: 'SUCCEEDED', inserted: 0, updated: 0 }]);
       expect(next.fetched).toBeLessThan(sim.recordCount);
-      expect(await options(next.runId)).toEqual({});
+      expect(await options(next.runId)).toEqual({ readWith: current });
     }
+  });
+
+  it('a run resumed part-way after the mapping changed goes on as it was and does not record the mapping; the next sync reads everything (QA: its first pages kept the older mapping for good)', async () => {
+    const readWith = async () => (await ctx.sql.one<{ h: string | null }>(`SELECT records_mapping_hash AS h FROM connector WHERE name = 'school'`))!.h;
+    const options = async (runId: string) => (await ctx.sql.one<{ o: Record<string, unknown> }>('SELECT options AS o FROM connector_run WHERE id = $1', [runId]))!.o;
+    const current = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('school').mappingHash;
+    await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'the-older-mapping' WHERE name = 'school'`);
+    // A plain run that stored a page with the older mapping, then its worker stopped; its job comes back.
+    const runId = newId('connectorRun');
+    await ctx.sql.query(
+      `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, batches, fetched, unchanged)
+       SELECT $1, id, 'SCHEDULE', 'RUNNING', now(), now(), definition_hash, '{"readWith": "the-older-mapping"}', 1, 50, 50 FROM connector WHERE name = 'school'`,
+      [runId],
+    );
+    const resumed = await ctx.connectors.runQueued(runId);
+    expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true });
+    expect(await options(runId)).toEqual({ readWith: 'the-older-mapping' });
+    expect(await readWith()).toBe('the-older-mapping');
+    const next = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
+    expect(next).toMatchObject({ status: 'SUCCEEDED', fetched: sim.recordCount });
+    expect(await options(next.runId)).toEqual({ force: true, mappingChanged: true, readWith: current });
+    expect(await readWith()).toBe(current);
   });
 
   it('survives 429s with Retry-After, 500s and repeated pages without losing or duplicating a record', async () => {

@@ -137,7 +137,7 @@ describe('values', () => {
     for (const k of ['maybe', 2, 'Khuyết tật']) {
       const r = map(raw({ k, dt: 'x' }));
       expect(r.ok ? [] : r.problems.map((p) => [p.field, p.code, p.message])).toEqual([
-        ['groups[0].when', 'INVALID_BOOLEAN', expect.stringMatching(/^equals: true reads the value as a yes\/no: expected true\/Có\/x\/1 or false\/Không\/0; got /)],
+        ['groups[0].when', 'INVALID_BOOLEAN', expect.stringMatching(/^equals: true reads «k» as a yes\/no: expected true\/Có\/x\/1 or false\/Không\/0; got /)],
       ]);
     }
     // An empty or absent value is no answer, as before: the test does not hold.

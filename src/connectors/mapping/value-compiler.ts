@@ -377,10 +377,12 @@ function compileTest(spec: ValueSpec, source: Evaluate | null, field?: string): 
     // A value that reads as neither is told, not taken as false (QA: a disability written `Khuyết tật` gave no
     // group d, with nothing said): the record is quarantined naming the field, and the mapping can be mended.
     const want = spec.equals;
+    // Named by the path it reads, not only the rule's field (QA re-check: `groups[0].when` left the engineer to find the column).
+    const read = typeof spec.from === 'string' ? `«${spec.from}»` : 'the value';
     return (scope, root, ctx) => {
       const v = parseBoolean(source(scope, root, ctx));
       if (v instanceof ParseFailure) {
-        ctx.problem(field ?? 'when', v.code, `equals: ${want} reads the value as a yes/no: ${v.message}`);
+        ctx.problem(field ?? 'when', v.code, `equals: ${want} reads ${read} as a yes/no: ${v.message}`);
         return false;
       }
       return v === want;

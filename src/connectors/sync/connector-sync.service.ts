@@ -532,7 +532,7 @@ export class ConnectorSyncService {
       const lockPid = got.rows[0]!.pid;
       if (!locked) throw new SyncAlreadyRunningError(name);
       // Decided under the lock: a whole read another sync finished meanwhile has settled it.
-      const readWith = await this.recordsMapping(connectorId);
+      const readWith = await this.recordsMapping(connectorId, opts.runId);
       const remapped = mappingChange(readWith, loaded, req);
       if (remapped) req = { ...req, force: true, mappingChanged: true };
       const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt, lockPid);
@@ -574,8 +574,13 @@ export class ConnectorSyncService {
         if (ended.length !== 1) throw lockLost ?? new SyncLockLostError(name);
         // A read of the whole source (forced, or the connector's first, and not of files given by name) finished:
         // every stored record now has this mapping.
-        if (!req.files?.length && (req.force || !readWith.read)) {
+        // Not when it went on from pages read with another mapping, or one not known (QA: a run resumed after the
+        // mapping changed recorded it, and the records of its first pages kept the older one for good).
+        const mixed = run.earlierPagesReadWith !== undefined && run.earlierPagesReadWith !== loaded.mappingHash;
+        if (!req.files?.length && (req.force || !readWith.read) && !mixed) {
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2 WHERE id = $1', [connectorId, loaded.mappingHash]);
+        } else if (mixed && readWith.hash !== loaded.mappingHash) {
+          log.warn({ runId: run.id }, 'this run went on from pages read with another mapping than the definition gives now: the next sync reads the whole source again, so every record takes it');
         }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
@@ -620,13 +625,14 @@ export class ConnectorSyncService {
   }
 
   /** The mapping the connector's stored records were read with (null: not known), and whether any sync of it finished. */
-  private async recordsMapping(connectorId: string): Promise<RecordsMapping> {
+  private async recordsMapping(connectorId: string, runId: string | undefined): Promise<RecordsMapping> {
     const row = await this.deps.sql.one<RecordsMapping>(
-      `SELECT c.records_mapping_hash AS hash, EXISTS (SELECT 1 FROM connector_run r WHERE r.connector_id = c.id AND r.status = 'SUCCEEDED') AS read
+      `SELECT c.records_mapping_hash AS hash, EXISTS (SELECT 1 FROM connector_run r WHERE r.connector_id = c.id AND r.status = 'SUCCEEDED') AS read,
+              coalesce((SELECT r.batches > 0 FROM connector_run r WHERE r.id = $2), false) AS "resumesPages"
          FROM connector c WHERE c.id = $1`,
-      [connectorId],
+      [connectorId, runId ?? null],
     );
-    return row ?? { hash: null, read: false };
+    return row ?? { hash: null, read: false, resumesPages: false };
   }
 
   /** Credentials, reachability and the first page (or the drop directory). Writes nothing. */
@@ -1213,20 +1219,27 @@ export class ConnectorSyncService {
    */
   private async claimRun(
     connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined, scheduledAt: number | undefined, lockPid: number,
-  ): Promise<{ id: string; resumed: boolean; counts: Partial<RunCounts>; checkpoint: ReaderPosition | null } | null> {
+  ): Promise<ClaimedRun | null> {
     return this.deps.sql.tx(async (client) => {
-      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null } & Record<string, number>>(
+      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null; readWith: string | null } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
-                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint
+                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint, options->>'readWith' AS "readWith"
            FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
         [connectorId],
       );
       const left = stale.rows[0];
+      // The mapping a run reads with is kept on it from its first page (`readWith`), so that a run resumed, or a
+      // checkpoint continued, after the mapping changed is known to hold pages read with another one.
+      const readWith = (p: string) => `options = CASE WHEN batches = 0 THEN options || jsonb_build_object('readWith', ${p}::text) ELSE options END`;
       if (left && left.id === runId) {
-        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${holderSet('$2')} WHERE id = $1`, [left.id, lockPid]);
-        const { id, checkpoint, ...counts } = left;
-        return { id, resumed: true, counts, checkpoint };
+        await client.query(
+          `UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${holderSet('$2')}, ${readWith('$3')} WHERE id = $1`,
+          [left.id, lockPid, loaded.mappingHash],
+        );
+        const { id, checkpoint, readWith: earlier, ...counts } = left;
+        return { id, resumed: true, counts, checkpoint, earlierPagesReadWith: counts.batches! > 0 ? (earlier ?? null) : undefined };
       }
+      const continued = (continues: boolean) => (left && continues && left.batches! > 0 ? (left.readWith ?? null) : undefined);
       // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
       // run of the connector started and did not fail: that run did its work, and reading the source again
       // for it would be a second run of one schedule slot (QA). A forced read (a full-read schedule, which may
@@ -1257,21 +1270,25 @@ export class ConnectorSyncService {
         // finished, and does not read the source again behind that run (QA).
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
-                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}
+                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}, ${readWith('$4')}
             WHERE id = $1 AND (status = 'QUEUED' OR (status = 'FAILED' AND error->>'code' IS DISTINCT FROM 'CONNECTOR_RUN_INTERRUPTED')) RETURNING batches, fetched, inserted, updated, unchanged, rejected,
-                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
-          [runId, !!left && continues, lockPid],
+                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint,
+                  options->>'readWith' AS "readWith"`,
+          [runId, !!left && continues, lockPid, loaded.mappingHash],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
-        const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
-        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint };
+        const { resumed, checkpoint, readWith: earlier, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null; readWith: string | null };
+        return {
+          id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint,
+          earlierPagesReadWith: counts.batches! > 0 ? (earlier ?? null) : continued(continues),
+        };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'))`,
-        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid],
+        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), readWith: loaded.mappingHash }), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid],
       );
-      return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
+      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, earlierPagesReadWith: continued(continues) };
     });
   }
 
@@ -1562,10 +1579,25 @@ function addCounts(into: RunCounts, d: RunCounts): void {
   into.repeatedIds += d.repeatedIds;
 }
 
+/** The run a sync is: {@link ConnectorSyncService.claimRun}. */
+interface ClaimedRun {
+  id: string;
+  resumed: boolean;
+  counts: Partial<RunCounts>;
+  checkpoint: ReaderPosition | null;
+  /**
+   * When the run goes on from pages read before (its own, resumed; or a stopped run's checkpoint it continues), the
+   * mapping those were read with (null: not known, a run from before runs kept it); undefined when it starts afresh.
+   */
+  earlierPagesReadWith: string | null | undefined;
+}
+
 /** {@link ConnectorSyncService.recordsMapping}. */
 type RecordsMapping = {
   hash: string | null;
   read: boolean;
+  /** This sync resumes its own run, which stored pages already. */
+  resumesPages: boolean;
 };
 
 /**
@@ -1575,10 +1607,12 @@ type RecordsMapping = {
  * read), so that this sync must read the whole source again for them to take it: an incremental read sees only
  * records changed at the source, and a file ingested before is skipped. Null when not: the mapping is the one
  * they were read with, or nothing was read yet, or the request reads everything anyway (forced) or only the
- * files it names.
+ * files it names, or this is a run resumed part-way.
  */
 function mappingChange(readWith: RecordsMapping, loaded: LoadedConnector, req: SyncRequest): 'changed' | 'unknown' | null {
-  if (req.force || req.files?.length || readWith.hash === loaded.mappingHash) return null;
+  // A run resumed part-way goes on as it was: made forced, it would go on from its checkpoint, not read its first
+  // pages again (QA). It does not record the mapping, so the next sync reads everything.
+  if (req.force || req.files?.length || readWith.hash === loaded.mappingHash || readWith.resumesPages) return null;
   if (readWith.hash !== null) return 'changed';
   return readWith.read ? 'unknown' : null;
 }
