@@ -24,6 +24,7 @@ import { Migration20261210010000_source_record_absence } from './Migration202612
 import { Migration20261211010000_identity_check_rejected } from './Migration20261211010000_identity_check_rejected.js';
 import { Migration20261212010000_connector_run_lock_holder } from './Migration20261212010000_connector_run_lock_holder.js';
 import { Migration20261213010000_connector_records_mapping } from './Migration20261213010000_connector_records_mapping.js';
+import { Migration20261213020000_connector_state_read_with } from './Migration20261213020000_connector_state_read_with.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -52,4 +53,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261211010000_identity_check_rejected', class: Migration20261211010000_identity_check_rejected },
   { name: 'Migration20261212010000_connector_run_lock_holder', class: Migration20261212010000_connector_run_lock_holder },
   { name: 'Migration20261213010000_connector_records_mapping', class: Migration20261213010000_connector_records_mapping },
+  { name: 'Migration20261213020000_connector_state_read_with', class: Migration20261213020000_connector_state_read_with },
 ];

@@ -30,4 +30,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261211010000_identity_check_rejected',
   'Migration20261212010000_connector_run_lock_holder',
   'Migration20261213010000_connector_records_mapping',
+  'Migration20261213020000_connector_state_read_with',
 ];

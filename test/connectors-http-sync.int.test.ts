@@ -133,6 +133,31 @@ describe('school connector against its simulator', () => {
     expect(await readWith()).toBe(current);
   });
 
+  it('a read going on from a checkpoint another mapping began records no mapping, and the next sync reads everything (QA: a failed first read, or a forced read begun by a worker with the older definition, recorded the new one)', async () => {
+    const readWith = async () => (await ctx.sql.one<{ h: string | null }>(`SELECT records_mapping_hash AS h FROM connector WHERE name = 'school'`))!.h;
+    const current = ConnectorCatalog.load(path.join(PROJECT_ROOT, 'connectors')).get('school').mappingHash;
+    expect(await readWith()).toBe(current);
+    // A read stopped part-way (its run failed, or its worker was killed) under another mapping: its checkpoint is a
+    // page of a read in progress, the last page a run stored.
+    const { checkpoint } = (await ctx.sql.one<{ checkpoint: Record<string, unknown> }>(
+      `SELECT r.checkpoint FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'school' AND r.batches > 0 ORDER BY r.created_at DESC LIMIT 1`))!;
+    expect(Object.keys(checkpoint)).toContain('page');
+    for (const began of ['the-older-mapping', null]) {
+      await ctx.sql.query(`UPDATE connector SET state = $1, state_read_with = $2 WHERE name = 'school'`, [checkpoint, began]);
+      const goesOn = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
+      expect([began, goesOn.status]).toEqual([began, 'SUCCEEDED']);
+      expect(await readWith()).toBeNull();
+      const next = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
+      expect([began, next]).toMatchObject([began, { status: 'SUCCEEDED', fetched: sim.recordCount }]);
+      expect(await readWith()).toBe(current);
+    }
+    // Gone on from a checkpoint this mapping began (a run of it that failed): nothing more to read again.
+    await ctx.sql.query(`UPDATE connector SET state = $1, state_read_with = $2 WHERE name = 'school'`, [checkpoint, current]);
+    expect((await ctx.connectors.run('school', { trigger: 'SCHEDULE' })).status).toBe('SUCCEEDED');
+    expect(await readWith()).toBe(current);
+    expect((await ctx.connectors.run('school', { trigger: 'SCHEDULE' })).fetched).toBeLessThan(sim.recordCount);
+  });
+
   it('survives 429s with Retry-After, 500s and repeated pages without losing or duplicating a record', async () => {
     await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
     sim.setFaults({ rateLimitEvery: 3, retryAfterSeconds: 1, errorRate: 0.2, repeatPageRate: 0.3, seed: 7 });

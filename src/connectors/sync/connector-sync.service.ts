@@ -559,7 +559,8 @@ export class ConnectorSyncService {
       // lock's own connection: a run whose beats stop is taken for stuck (endStalledRuns).
       heartbeat = startHeartbeat(lock, run.id, Math.max(100, Math.floor((this.deps.stallMs ?? DEFAULT_STALL_MS) / 6)));
       try {
-        const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint, lockPid);
+        const read = { mixedMappings: false };
+        const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint, lockPid, read);
         if (lockLost) throw lockLost;
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) {
@@ -576,11 +577,12 @@ export class ConnectorSyncService {
         // every stored record now has this mapping.
         // Not when it went on from pages read with another mapping, or one not known (QA: a run resumed after the
         // mapping changed recorded it, and the records of its first pages kept the older one for good).
-        const mixed = run.earlierPagesReadWith !== undefined && run.earlierPagesReadWith !== loaded.mappingHash;
-        if (!req.files?.length && (req.force || !readWith.read) && !mixed) {
+        if (read.mixedMappings) {
+          // Not known to be read with it any more: the next sync reads everything.
+          await this.deps.sql.query('UPDATE connector SET records_mapping_hash = NULL WHERE id = $1', [connectorId]);
+          log.warn({ runId: run.id }, 'this run went on from a checkpoint whose pages were read with another mapping than the definition gives now (or one not known): the next sync reads the whole source again, so every record takes it');
+        } else if (!req.files?.length && (req.force || !readWith.read)) {
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2 WHERE id = $1', [connectorId, loaded.mappingHash]);
-        } else if (mixed && readWith.hash !== loaded.mappingHash) {
-          log.warn({ runId: run.id }, 'this run went on from pages read with another mapping than the definition gives now: the next sync reads the whole source again, so every record takes it');
         }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
@@ -760,7 +762,7 @@ export class ConnectorSyncService {
    */
   private async execute(
     loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[],
-    waiting: { settlesInMs: number }, runCheckpoint: ReaderPosition | null, lockPid: number,
+    waiting: { settlesInMs: number }, runCheckpoint: ReaderPosition | null, lockPid: number, mixed: { mixedMappings: boolean },
   ): Promise<RunRemovals | null> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
@@ -768,6 +770,13 @@ export class ConnectorSyncService {
     // A forced HTTP read starts from the beginning, or, resumed, from where this run stopped: never again from the
     // beginning with the counts of its first pages kept (QA: a worker's retry counted them twice).
     const startState = req.force && definition.kind === 'http' ? (counts.batches > 0 ? runCheckpoint : null) : await this.state(connectorId);
+    // The mapping every page behind the checkpoint was read with travels with it (`connector.state_read_with`): a
+    // read going on from a checkpoint another mapping (or one not known) began is of mixed mappings, and must
+    // not be taken for a whole read with this one (QA: a forced read begun by a worker with the older definition,
+    // or a failed first read, continued under the edited one, recorded it, and their first pages kept the older).
+    const continued = startState !== null && (definition.kind === 'file' || 'page' in startState);
+    const pagesReadWith = !continued ? mappingHash : (await this.stateReadWith(connectorId)) === mappingHash ? mappingHash : null;
+    mixed.mixedMappings = pagesReadWith !== mappingHash;
     let last: ReaderPosition | null = startState;
     const ingestOpts = { connectorId, connectorRunId: runId };
     // A sync that reads the whole source judges records against what the source has stored, held in memory
@@ -923,7 +932,7 @@ export class ConnectorSyncService {
             filesSkipped: 0,
           };
           // Committed only while the lock is held: its loss may not be told yet when the batch is written.
-          if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid, definition.name))) throw new SyncLockLostError(definition.name);
+          if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid, definition.name, pagesReadWith))) throw new SyncLockLostError(definition.name);
           return { d, repeated: result?.repeatedWithOtherContent ?? [] };
         }, { asyncCommit: true });
         if (delta.repeated.length) {
@@ -1198,16 +1207,16 @@ export class ConnectorSyncService {
    */
   private async saveProgress(
     client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, run: Pick<RunCounts, 'filesSkipped' | 'filesWaiting'>, lockPid: number,
-    name: string,
+    name: string, pagesReadWith: string | null,
   ): Promise<boolean> {
     const saved = await client.query(
-      `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $11)
+      `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now(), state_read_with = $16 WHERE id = $11)
        UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
          updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10,
          files_waiting = $12, repeated_ids = repeated_ids + $13
        WHERE id = $1 AND ${lockHeld('$14', '$15')}`,
       [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, run.filesSkipped, connectorId, run.filesWaiting,
-        d.repeatedIds, lockPid, name],
+        d.repeatedIds, lockPid, name, pagesReadWith],
     );
     return saved.rowCount === 1;
   }
@@ -1221,25 +1230,23 @@ export class ConnectorSyncService {
     connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined, scheduledAt: number | undefined, lockPid: number,
   ): Promise<ClaimedRun | null> {
     return this.deps.sql.tx(async (client) => {
-      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null; readWith: string | null } & Record<string, number>>(
+      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
-                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint, options->>'readWith' AS "readWith"
+                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint
            FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
         [connectorId],
       );
       const left = stale.rows[0];
-      // The mapping a run reads with is kept on it from its first page (`readWith`), so that a run resumed, or a
-      // checkpoint continued, after the mapping changed is known to hold pages read with another one.
+      // The mapping a run reads with is kept on it from its first claim (`readWith`), for its history.
       const readWith = (p: string) => `options = CASE WHEN batches = 0 THEN options || jsonb_build_object('readWith', ${p}::text) ELSE options END`;
       if (left && left.id === runId) {
         await client.query(
           `UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${holderSet('$2')}, ${readWith('$3')} WHERE id = $1`,
           [left.id, lockPid, loaded.mappingHash],
         );
-        const { id, checkpoint, readWith: earlier, ...counts } = left;
-        return { id, resumed: true, counts, checkpoint, earlierPagesReadWith: counts.batches! > 0 ? (earlier ?? null) : undefined };
+        const { id, checkpoint, ...counts } = left;
+        return { id, resumed: true, counts, checkpoint };
       }
-      const continued = (continues: boolean) => (left && continues && left.batches! > 0 ? (left.readWith ?? null) : undefined);
       // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
       // run of the connector started and did not fail: that run did its work, and reading the source again
       // for it would be a second run of one schedule slot (QA). A forced read (a full-read schedule, which may
@@ -1272,23 +1279,19 @@ export class ConnectorSyncService {
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
                   resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}, ${readWith('$4')}
             WHERE id = $1 AND (status = 'QUEUED' OR (status = 'FAILED' AND error->>'code' IS DISTINCT FROM 'CONNECTOR_RUN_INTERRUPTED')) RETURNING batches, fetched, inserted, updated, unchanged, rejected,
-                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint,
-                  options->>'readWith' AS "readWith"`,
+                  files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
           [runId, !!left && continues, lockPid, loaded.mappingHash],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
-        const { resumed, checkpoint, readWith: earlier, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null; readWith: string | null };
-        return {
-          id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint,
-          earlierPagesReadWith: counts.batches! > 0 ? (earlier ?? null) : continued(continues),
-        };
+        const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
+        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'))`,
         [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), readWith: loaded.mappingHash }), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid],
       );
-      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, earlierPagesReadWith: continued(continues) };
+      return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
     });
   }
 
@@ -1327,6 +1330,12 @@ export class ConnectorSyncService {
   private async state(connectorId: string): Promise<ReaderPosition | null> {
     const row = await this.deps.sql.one<{ state: ReaderPosition | null }>('SELECT state FROM connector WHERE id = $1', [connectorId]);
     return row?.state ?? null;
+  }
+
+  /** The mapping every page behind the connector's checkpoint was read with; null when not known or mixed. */
+  private async stateReadWith(connectorId: string): Promise<string | null> {
+    const row = await this.deps.sql.one<{ h: string | null }>('SELECT state_read_with AS h FROM connector WHERE id = $1', [connectorId]);
+    return row?.h ?? null;
   }
 
   private async isSizeIngested(connectorId: string, sizeBytes: number): Promise<boolean> {
@@ -1585,11 +1594,6 @@ interface ClaimedRun {
   resumed: boolean;
   counts: Partial<RunCounts>;
   checkpoint: ReaderPosition | null;
-  /**
-   * When the run goes on from pages read before (its own, resumed; or a stopped run's checkpoint it continues), the
-   * mapping those were read with (null: not known, a run from before runs kept it); undefined when it starts afresh.
-   */
-  earlierPagesReadWith: string | null | undefined;
 }
 
 /** {@link ConnectorSyncService.recordsMapping}. */
