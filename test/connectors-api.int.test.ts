@@ -180,7 +180,7 @@ describe('connectors over GraphQL', () => {
     const forced = await hub.gql<{ syncConnector: { id: string; status: string } }>(
       'mutation { syncConnector(name: "justice-register", force: true) { id status } }', {}, engineer);
     expect(forced.body.data!.syncConnector.id).not.toBe(ok.body.data!.syncConnector.id);
-    expect(await hub.ctx.sql.one(`SELECT options FROM connector_run WHERE id = $1`, [forced.body.data!.syncConnector.id])).toMatchObject({ options: { force: true } });
+    expect(await hub.ctx.sql.one(`SELECT options FROM connector_run WHERE id = $1`, [forced.body.data!.syncConnector.id])).toEqual({ options: { force: true } });
 
     const officer = await hub.token({ roles: ['commune_officer'] });
     const denied = await hub.gql('mutation { syncConnector(name: "justice-register") { id } }', {}, officer);

@@ -87,7 +87,7 @@ describe('file connectors against their drops', () => {
     await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'a-mapping-of-an-older-definition' WHERE name = 'justice-register'`);
     const remapped = await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' });
     expect(remapped).toMatchObject({ status: 'SUCCEEDED', fetched: rows, unchanged: rows - 3, rejected: 3, filesIngested: drop.files.length, filesSkipped: 0 });
-    expect((await ctx.sql.one<{ o: unknown }>('SELECT options AS o FROM connector_run WHERE id = $1', [remapped.runId]))!.o).toMatchObject({ force: true, mappingChanged: true, readWith: expect.any(String) });
+    expect((await ctx.sql.one<{ o: unknown }>('SELECT options AS o FROM connector_run WHERE id = $1', [remapped.runId]))!.o).toEqual({ force: true, mappingChanged: true });
     const after = await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' });
     expect(after).toMatchObject({ status: 'SUCCEEDED', fetched: 0, filesSkipped: drop.files.length });
     // Files given by name read those files only, whatever the mapping: the others wait for the next plain sync.

@@ -101,13 +101,13 @@ describe('school connector against its simulator', () => {
       await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'school'`, [before]);
       const run = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
       expect([before, run]).toMatchObject([before, { status: 'SUCCEEDED', fetched: sim.recordCount, unchanged: sim.recordCount }]);
-      expect(await options(run.runId)).toEqual({ force: true, mappingChanged: true, readWith: current });
+      expect(await options(run.runId)).toEqual({ force: true, mappingChanged: true });
       expect(await readWith()).toBe(current);
       // Then incremental again: nothing changed at the source.
       const next = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
       expect([before, next]).toMatchObject([before, { status: 'SUCCEEDED', inserted: 0, updated: 0 }]);
       expect(next.fetched).toBeLessThan(sim.recordCount);
-      expect(await options(next.runId)).toEqual({ readWith: current });
+      expect(await options(next.runId)).toEqual({});
     }
   });
 
@@ -120,16 +120,16 @@ describe('school connector against its simulator', () => {
     const runId = newId('connectorRun');
     await ctx.sql.query(
       `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, batches, fetched, unchanged)
-       SELECT $1, id, 'SCHEDULE', 'RUNNING', now(), now(), definition_hash, '{"readWith": "the-older-mapping"}', 1, 50, 50 FROM connector WHERE name = 'school'`,
+       SELECT $1, id, 'SCHEDULE', 'RUNNING', now(), now(), definition_hash, '{}', 1, 50, 50 FROM connector WHERE name = 'school'`,
       [runId],
     );
     const resumed = await ctx.connectors.runQueued(runId);
     expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true });
-    expect(await options(runId)).toEqual({ readWith: 'the-older-mapping' });
+    expect(await options(runId)).toEqual({});
     expect(await readWith()).toBe('the-older-mapping');
     const next = await ctx.connectors.run('school', { trigger: 'SCHEDULE' });
     expect(next).toMatchObject({ status: 'SUCCEEDED', fetched: sim.recordCount });
-    expect(await options(next.runId)).toEqual({ force: true, mappingChanged: true, readWith: current });
+    expect(await options(next.runId)).toEqual({ force: true, mappingChanged: true });
     expect(await readWith()).toBe(current);
   });
 

@@ -574,11 +574,10 @@ export class ConnectorSyncService {
         // Taken over meanwhile (this process was taken for stuck, and its connections closed): the run is another's.
         if (ended.length !== 1) throw lockLost ?? new SyncLockLostError(name);
         // A read of the whole source (forced, or the connector's first, and not of files given by name) finished:
-        // every stored record now has this mapping.
-        // Not when it went on from pages read with another mapping, or one not known (QA: a run resumed after the
-        // mapping changed recorded it, and the records of its first pages kept the older one for good).
+        // every stored record now has this mapping. Not when it went on from pages read with another mapping, or
+        // one not known: then no mapping is known any more, and the next sync reads everything (QA: a run resumed
+        // after the mapping changed recorded it, and the records of its first pages kept the older one for good).
         if (read.mixedMappings) {
-          // Not known to be read with it any more: the next sync reads everything.
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = NULL WHERE id = $1', [connectorId]);
           log.warn({ runId: run.id }, 'this run went on from a checkpoint whose pages were read with another mapping than the definition gives now (or one not known): the next sync reads the whole source again, so every record takes it');
         } else if (!req.files?.length && (req.force || !readWith.read)) {
@@ -1237,13 +1236,8 @@ export class ConnectorSyncService {
         [connectorId],
       );
       const left = stale.rows[0];
-      // The mapping a run reads with is kept on it from its first claim (`readWith`), for its history.
-      const readWith = (p: string) => `options = CASE WHEN batches = 0 THEN options || jsonb_build_object('readWith', ${p}::text) ELSE options END`;
       if (left && left.id === runId) {
-        await client.query(
-          `UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${holderSet('$2')}, ${readWith('$3')} WHERE id = $1`,
-          [left.id, lockPid, loaded.mappingHash],
-        );
+        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${holderSet('$2')} WHERE id = $1`, [left.id, lockPid]);
         const { id, checkpoint, ...counts } = left;
         return { id, resumed: true, counts, checkpoint };
       }
@@ -1277,10 +1271,10 @@ export class ConnectorSyncService {
         // finished, and does not read the source again behind that run (QA).
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
-                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}, ${readWith('$4')}
+                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}
             WHERE id = $1 AND (status = 'QUEUED' OR (status = 'FAILED' AND error->>'code' IS DISTINCT FROM 'CONNECTOR_RUN_INTERRUPTED')) RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
-          [runId, !!left && continues, lockPid, loaded.mappingHash],
+          [runId, !!left && continues, lockPid],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
@@ -1289,7 +1283,7 @@ export class ConnectorSyncService {
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'))`,
-        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), readWith: loaded.mappingHash }), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid],
+        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid],
       );
       return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
     });
