@@ -532,8 +532,8 @@ export class ConnectorSyncService {
       const lockPid = got.rows[0]!.pid;
       if (!locked) throw new SyncAlreadyRunningError(name);
       // Decided under the lock: a whole read another sync finished meanwhile has settled it.
-      const readWith = await this.recordsMapping(connectorId, opts.runId);
-      const remapped = mappingChange(readWith, loaded, req);
+      const recorded = await this.recordsMapping(connectorId, opts.runId);
+      const remapped = mappingChange(recorded, loaded, req);
       if (remapped) req = { ...req, force: true, mappingChanged: true };
       const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt, lockPid);
       if (!run) {
@@ -580,7 +580,7 @@ export class ConnectorSyncService {
         if (read.mixedMappings) {
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = NULL WHERE id = $1', [connectorId]);
           log.warn({ runId: run.id }, 'this run went on from a checkpoint whose pages were read with another mapping than the definition gives now (or one not known): the next sync reads the whole source again, so every record takes it');
-        } else if (!req.files?.length && (req.force || !readWith.read)) {
+        } else if (!req.files?.length && (req.force || !recorded.read)) {
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2 WHERE id = $1', [connectorId, loaded.mappingHash]);
         }
         const summary: RunSummary = {
@@ -1607,12 +1607,12 @@ type RecordsMapping = {
  * they were read with, or nothing was read yet, or the request reads everything anyway (forced) or only the
  * files it names, or this is a run resumed part-way.
  */
-function mappingChange(readWith: RecordsMapping, loaded: LoadedConnector, req: SyncRequest): 'changed' | 'unknown' | null {
+function mappingChange(recorded: RecordsMapping, loaded: LoadedConnector, req: SyncRequest): 'changed' | 'unknown' | null {
   // A run resumed part-way goes on as it was: made forced, it would go on from its checkpoint, not read its first
   // pages again (QA). It does not record the mapping, so the next sync reads everything.
-  if (req.force || req.files?.length || readWith.hash === loaded.mappingHash || readWith.resumesPages) return null;
-  if (readWith.hash !== null) return 'changed';
-  return readWith.read ? 'unknown' : null;
+  if (req.force || req.files?.length || recorded.hash === loaded.mappingHash || recorded.resumesPages) return null;
+  if (recorded.hash !== null) return 'changed';
+  return recorded.read ? 'unknown' : null;
 }
 
 function runOptions(req: SyncRequest): Record<string, unknown> {
