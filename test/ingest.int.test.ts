@@ -245,6 +245,41 @@ describe('ingest', () => {
     expect(raw!.raw.note).toBe('bad \u0000 byte');
   });
 
+  it('quarantines a record whose id or payload PostgreSQL cannot store (U+0000, a lone surrogate, too deep), keeping its batch (QA)', async () => {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) deep = { d: deep };
+    const inputs = [
+      aRecord({ externalId: 'ID-\u0000NUL' }),
+      aRecord({ externalId: 'ID-\udc00LONE' }),
+      aRecord({ externalId: 'ID-LONE-RAW', raw: { note: 'lone \ud800 here' } }),
+      aRecord({ externalId: 'ID-LONE-NAME', fullName: 'Nguyễn \ud800Văn' }),
+      aRecord({ externalId: 'ID-DEEP', raw: deep }),
+      aRecord({ externalId: 'ID-OK', raw: { 'key\u0000': 'x', pair: '😀' } }),
+    ];
+    const res = await ctx.ingest.ingest(inputs);
+    expect(res).toMatchObject({ inserted: 1, rejected: 5 });
+    expect(res.rejects.map((r) => [r.problems[0]!.field, r.problems[0]!.code])).toEqual([
+      ['externalId', 'CUSTOM'], ['externalId', 'CUSTOM'], ['raw', 'INVALID_TEXT'], ['fullName', 'CUSTOM'], ['raw', 'TOO_DEEP'],
+    ]);
+    expect(res.rejects[1]!.problems[0]!.message).toMatch(/lone surrogate/);
+    const kept = await ctx.sql.query<{ external_id: string; note: string | null; not_kept: string | null }>(
+      `SELECT external_id, payload->'raw'->>'note' AS note, payload->>'notKept' AS not_kept FROM rejected_record WHERE external_id LIKE 'ID-%' ORDER BY external_id`);
+    // Ids and text the database cannot hold are kept written out as their escapes.
+    expect(kept).toEqual([
+      { external_id: 'ID-DEEP', note: null, not_kept: 'the record was nested too deeply to be kept as JSON' },
+      { external_id: 'ID-LONE-NAME', note: null, not_kept: null },
+      { external_id: 'ID-LONE-RAW', note: 'lone \\ud800 here', not_kept: null },
+      { external_id: 'ID-\\u0000NUL', note: null, not_kept: null },
+      { external_id: 'ID-\\udc00LONE', note: null, not_kept: null },
+    ]);
+    const stored = await ctx.sql.one<{ raw: Record<string, string> }>(`SELECT raw FROM source_record WHERE external_id = 'ID-OK'`);
+    expect(stored!.raw).toEqual({ 'key\u0000': 'x', pair: '😀' });
+    // Read again, each reject is the same open row, seen again.
+    const again = await ctx.ingest.ingest(inputs);
+    expect(again).toMatchObject({ inserted: 0, unchanged: 1 });
+    expect(await ctx.sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM rejected_record WHERE external_id LIKE 'ID-%'`)).toEqual({ n: 5 });
+  });
+
   it('looks up what changed with one index probe per key, even for a source the statistics call rare', async () => {
     // 30,000 records of one source and a handful of another: with statistics, a plain join was planned as a
     // hash join reading every record of the rare source for each look-up.

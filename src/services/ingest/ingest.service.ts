@@ -6,10 +6,12 @@ import { CopyEncoder, copyBool, copyJsonText, copyRows, copyText, decodeCopyFiel
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
 import type { RecordLayout, RecordText } from '../../domain/record-layout.js';
+import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import { lockQuarantine } from './quarantine-lock.js';
 import { rejectLocation } from './reject-location.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from './source-record.validator.js';
+import { LONE_SURROGATE_MESSAGE, isStorableText, jsonHasLoneSurrogate, storableJsonText, visibleText } from './storable-text.js';
 import { yieldIfBusy } from './yield.js';
 
 export interface IngestOptions {
@@ -336,14 +338,27 @@ export class IngestService {
         });
         continue;
       }
-      out.valid++;
-      const record = normalizeSourceRecord(v.value, item.contentHash);
-      if (item.flags?.length) record.flags = item.flags;
-      // The caller's JSON is of the payload it passed; validation keeps that object unless it had to copy it.
-      if (v.value.raw === (item.input as { raw?: unknown }).raw) {
-        if (item.rawText !== undefined && storableText(item.rawText)) record.rawText = item.rawText;
-        else if (item.rawJson !== undefined) record.rawJson = item.rawJson;
+      const record = normalizedOrTooDeep(v.value, item.contentHash);
+      let rawRefused: RecordProblem | null = record === null ? TOO_DEEP : null;
+      if (record !== null) {
+        if (item.flags?.length) record.flags = item.flags;
+        // The caller's JSON is of the payload it passed; validation keeps that object unless it had to copy it.
+        if (v.value.raw === (item.input as { raw?: unknown }).raw) {
+          if (item.rawText !== undefined && storableText(item.rawText)) record.rawText = item.rawText;
+          else if (item.rawJson !== undefined) record.rawJson = item.rawJson;
+        }
+        if (record.rawText === undefined) rawRefused = storableRaw(record);
       }
+      if (record === null || rawRefused !== null) {
+        const problems = [rawRefused!];
+        out.rejects.push({ index, externalId: v.value.externalId, problems });
+        out.quarantined.push({
+          sourceSystem: v.value.sourceSystem, externalId: v.value.externalId,
+          location: rejectLocation(opts.location, item.location ?? `record ${index + 1}`), payload: item.input ?? null, problems,
+        });
+        continue;
+      }
+      out.valid++;
       const recordKey = `${record.sourceSystem}\u0000${record.externalId}`;
       // Validation trims the external id: a key that changed was not the one looked up.
       const found = recordKey === key && !part.notLookedUp?.has(recordKey) ? (row ?? null) : undefined;
@@ -524,7 +539,8 @@ export class IngestService {
     const bySystem = new Map<string, string[]>();
     for (const item of items) {
       const input = item.input as { sourceSystem?: unknown; externalId?: unknown };
-      if (typeof input?.sourceSystem !== 'string' || typeof input.externalId !== 'string') continue;
+      // An id PostgreSQL cannot take as a parameter is stored under no key: validation refuses its record.
+      if (typeof input?.sourceSystem !== 'string' || typeof input.externalId !== 'string' || !isStorableText(input.externalId)) continue;
       let list = bySystem.get(input.sourceSystem);
       if (!list) bySystem.set(input.sourceSystem, (list = []));
       list.push(input.externalId);
@@ -556,11 +572,24 @@ export class IngestService {
   async lookupChanged(db: Queryable, sourceSystem: string, externalIds: string[], hashes: string[]): Promise<Map<number, StoredRow | null>> {
     const out = new Map<number, StoredRow | null>();
     if (externalIds.length === 0) return out;
+    // An id jsonb cannot hold (U+0000, a lone surrogate) is stored under no key: its record is told as new,
+    // and validation refuses it. The others are looked up at their places among themselves.
+    let places: number[] | null = null;
+    if (!externalIds.every(isStorableText)) {
+      places = [];
+      for (let i = 0; i < externalIds.length; i++) {
+        if (isStorableText(externalIds[i]!)) places.push(i);
+        else out.set(i, null);
+      }
+      externalIds = places.map((i) => externalIds[i]!);
+      hashes = places.map((i) => hashes[i]!);
+      if (externalIds.length === 0) return out;
+    }
     const res = await db.query<{ i: number; id: string | null; content_hash: string | null; child_id: string | null }>(
       LOOKUP_CHANGED_SQL,
       [sourceSystem, JSON.stringify(externalIds), JSON.stringify(hashes)],
     );
-    for (const r of res.rows) out.set(r.i - 1, r.id === null ? null : { id: r.id, contentHash: r.content_hash!, childId: r.child_id });
+    for (const r of res.rows) out.set(places ? places[r.i - 1]! : r.i - 1, r.id === null ? null : { id: r.id, contentHash: r.content_hash!, childId: r.child_id });
     return out;
   }
 
@@ -691,8 +720,10 @@ export class IngestService {
     await lockQuarantine(client, rejects.map((r) => r.sourceSystem));
     // One row per record and statement (ON CONFLICT cannot touch a row twice): the last reading wins.
     const byRecord = new Map<string, QuarantineRow>();
-    for (const r of rejects) {
-      const payload = JSON.stringify(r.payload ?? null);
+    for (const given of rejects) {
+      // An id text cannot hold is kept written out (`\u0000`), so the record is still told apart and found.
+      const r = given.externalId !== null && !isStorableText(given.externalId) ? { ...given, externalId: visibleText(given.externalId) } : given;
+      const payload = payloadJson(r.payload);
       const payloadHash = hash('sha256', payload, 'hex');
       const key = r.externalId !== null ? `${r.sourceSystem}\u0000id\u0000${r.externalId}` : `${r.sourceSystem}\u0000payload\u0000${payloadHash}`;
       byRecord.delete(key);
@@ -933,6 +964,54 @@ function layoutsSql(records: Iterable<PreparedRecord>): string | null {
  */
 function storableText(t: RecordText): boolean {
   return !t.text.includes('\u0000') && !t.layout.header.includes('\u0000');
+}
+
+/** The problem of a record whose payload is nested deeper than JavaScript's stack lets it be written or hashed. */
+const TOO_DEEP: RecordProblem = { field: 'raw', code: 'TOO_DEEP', message: 'is nested too deeply to be stored as JSON' };
+
+/** The record normalised, or null when its payload is too deep to hash ({@link TOO_DEEP}). */
+function normalizedOrTooDeep(input: SourceRecordInput, contentHash: string | undefined): NormalizedSourceRecord | null {
+  try {
+    return normalizeSourceRecord(input, contentHash);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return null;
+  }
+}
+
+/**
+ * Makes sure a record kept as JSON can be stored (its JSON text is worked out here, once, for encodeRecord):
+ * the problem of one that cannot, or null. JSON with a lone surrogate's escape is refused by PostgreSQL
+ * (`22P02`), which would fail the whole batch (storable-text.ts); a payload nested deeper than JavaScript's
+ * stack lets `JSON.stringify` go fails it too (QA: a record 5,000 objects deep).
+ */
+function storableRaw(r: NormalizedSourceRecord): RecordProblem | null {
+  let json = r.rawJson;
+  if (json === undefined) {
+    try {
+      json = r.rawJson = JSON.stringify(r.raw);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      return TOO_DEEP;
+    }
+  }
+  // JSON bytes as a server sent them: decoded only when they hold an escape at all.
+  const hasLone = typeof json === 'string' ? jsonHasLoneSurrogate(json) : json.includes('\\u') && jsonHasLoneSurrogate(json.toString('utf8'));
+  return hasLone ? { field: 'raw', code: 'INVALID_TEXT', message: LONE_SURROGATE_MESSAGE } : null;
+}
+
+/**
+ * A reject's payload as json PostgreSQL takes: a lone surrogate's escape written out as text; a payload too
+ * deep for `JSON.stringify` kept as a note saying so (its reasons say what was refused), so the page it came
+ * in still lands (QA: a record 5,000 objects deep failed its page with "Maximum call stack size exceeded").
+ */
+function payloadJson(payload: unknown): string {
+  try {
+    return storableJsonText(JSON.stringify(payload ?? null));
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return JSON.stringify({ notKept: 'the record was nested too deeply to be kept as JSON' });
+  }
 }
 
 /** `[]` as a jsonb field: most records have no groups and no flags. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isIsoCalendarDate } from '../../domain/calendar-date.js';
 import { hanoiToday } from '../../domain/child-age.js';
 import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
+import { isStorableText } from './storable-text.js';
 
 /**
  * The common case of {@link sourceRecordInputSchema} without zod: a plain record whose every field is
@@ -44,7 +45,7 @@ function text(v: unknown, max: number): string | null | undefined {
   if (v === null) return null;
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
-  return t.length <= max && !t.includes('\u0000') ? t : undefined;
+  return t.length <= max && isStorableText(t) ? t : undefined;
 }
 
 const KNOWN = new Set<string>([
@@ -69,7 +70,7 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
       case 'externalId': {
         if (typeof v !== 'string') return null;
         const t = v.trim();
-        if (t.length < 1 || t.length > 200 || t.includes('\u0000')) return null;
+        if (t.length < 1 || t.length > 200 || !isStorableText(t)) return null;
         out.externalId = t;
         break;
       }
@@ -125,7 +126,7 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
             if (gk === 'clause') {
               if (!CLAUSES.has(gv)) return null;
             } else if (gk === 'subType') {
-              if (gv !== null && !(typeof gv === 'string' && gv.length <= 50 && !gv.includes('\u0000'))) return null;
+              if (gv !== null && !(typeof gv === 'string' && gv.length <= 50 && isStorableText(gv))) return null;
             } else if (gk === 'since' || gk === 'until') {
               if (gv !== null && !isIsoDate(gv)) return null;
             } else return null;

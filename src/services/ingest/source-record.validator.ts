@@ -3,21 +3,24 @@ import { isIsoCalendarDate } from '../../domain/calendar-date.js';
 import { hanoiToday } from '../../domain/child-age.js';
 import { GROUP_CLAUSES, SOURCE_SYSTEMS, type SourceRecordInput } from '../../domain/source-record-input.js';
 import { fastCheckSourceRecord } from './source-record.fast-check.js';
+import { LONE_SURROGATE_MESSAGE, NUL_MESSAGE, isWellFormed } from './storable-text.js';
 
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be an ISO date yyyy-mm-dd')
   .refine(isIsoCalendarDate, 'is not a calendar date');
-/** PostgreSQL text cannot hold U+0000: a record carrying it is refused here, not by the database mid-batch. */
-const noNul = (s: string) => !s.includes('\u0000');
-const NUL_MESSAGE = 'contains a NUL character (U+0000)';
+/**
+ * Text PostgreSQL can store (storable-text.ts): a record carrying U+0000 or a lone surrogate is refused here,
+ * not by the database mid-batch (nor written with U+FFFD in its place).
+ */
+const storable = (t: z.ZodString) => t.refine((s) => !s.includes('\u0000'), NUL_MESSAGE).refine(isWellFormed, LONE_SURROGATE_MESSAGE);
 /** The message of a birth date after today (Hà Nội's date). */
 export const BIRTH_DATE_IN_FUTURE = 'is after today (a birth date cannot be in the future)';
-const optText = z.string().trim().max(200).refine(noNul, NUL_MESSAGE).nullish();
+const optText = storable(z.string().trim().max(200)).nullish();
 
 /** One special-circumstance group evidence as the store takes it. */
 const groupEvidence = z.object({
-  clause: z.enum(GROUP_CLAUSES), subType: z.string().max(50).refine(noNul, NUL_MESSAGE).nullish(), since: isoDate.nullish(), until: isoDate.nullish(),
+  clause: z.enum(GROUP_CLAUSES), subType: storable(z.string().max(50)).nullish(), since: isoDate.nullish(), until: isoDate.nullish(),
 });
 /** The store's check of each group evidence field (a mapping's constants are held to it: mapping.schema.ts). */
 export const GROUP_EVIDENCE_FIELDS = groupEvidence.shape;
@@ -25,7 +28,7 @@ export const GROUP_EVIDENCE_FIELDS = groupEvidence.shape;
 /** The boundary check of a normalised record before it is stored; reasons name the field, never the value. */
 export const sourceRecordInputSchema = z.object({
   sourceSystem: z.enum(SOURCE_SYSTEMS),
-  externalId: z.string().trim().min(1, 'is empty').max(200).refine(noNul, NUL_MESSAGE),
+  externalId: storable(z.string().trim().min(1, 'is empty').max(200)),
   raw: z.record(z.string(), z.unknown()),
   fullName: optText,
   familyName: optText,
@@ -42,7 +45,7 @@ export const sourceRecordInputSchema = z.object({
   fatherName: optText,
   motherName: optText,
   carerName: optText,
-  identityNumber: z.string().trim().max(40).refine(noNul, NUL_MESSAGE).nullish(),
+  identityNumber: storable(z.string().trim().max(40)).nullish(),
   sourceUpdatedAt: z.iso.datetime({ offset: true }).nullish(),
   groups: z.array(groupEvidence).optional(),
 });
