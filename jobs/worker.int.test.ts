@@ -284,6 +284,57 @@ describe('worker', () => {
     }
   });
 
+  it('takes no slot of a schedule ended while no worker ran, and skips without failing a slot of a connector disabled since (QA: it synced once more, or failed for good)', async () => {
+    const dir = tempDir('childhub-worker-ended-');
+    const drop = tempDir('childhub-worker-ended-drop-');
+    const justice = readFileSync(ConnectorCatalog.load().get('justice-register').file, 'utf8');
+    mkdirSync(path.join(dir, 'justice-register'));
+    const file = path.join(dir, 'justice-register', 'connector.yaml');
+    writeFileSync(file, justice.replace(/^schedule: .*$/m, 'schedule: "*/2 * * * * *"'));
+    const saved = process.env.JUSTICE_REGISTER_DROP_DIR;
+    process.env.JUSTICE_REGISTER_DROP_DIR = drop;
+    const runs = async (since: Date) => (await ctx.sql.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM connector_run r JOIN connector c ON c.id = r.connector_id
+        WHERE c.name = 'justice-register' AND r.trigger = 'SCHEDULE' AND r.started_at >= $1`, [since]))!.n;
+    const contexts: AppContext[] = [];
+    const context = async () => {
+      const own = await createTestAppContext(env, { CONNECTORS_DIR: dir, CONNECTOR_SCHEDULES: 'true' });
+      contexts.push(own);
+      return own;
+    };
+    try {
+      running = await startWorker(await context(), { queues: ['connector-sync'], relay: false });
+      await waitFor(async () => (await runs(new Date(0))) >= 1, 20_000, 'a scheduled run');
+      await running.close();
+      running = undefined;
+      // The schedule removed while no worker runs, and its next slot come due meanwhile.
+      writeFileSync(file, justice.replace(/^schedule: .*\n/m, ''));
+      await new Promise((r) => setTimeout(r, 2_500));
+      const restarted = new Date();
+      running = await startWorker(await context(), { queues: ['connector-sync'], relay: false });
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(await runs(restarted)).toBe(0);
+      expect(await client.queue('connector-sync').getJobSchedulers()).toEqual([]);
+
+      // A slot taken after the connector was disabled (the reload not yet read it) is skipped, not failed.
+      await running.close();
+      running = undefined;
+      const job = await client.queue('connector-sync').add('sync', { connector: 'justice-register' }, { jobId: 'slot-of-a-disabled-connector' });
+      writeFileSync(file, `${justice.replace(/^schedule: .*\n/m, '')}\nenabled: false\n`);
+      running = await startWorker(await context(), { queues: ['connector-sync'], relay: false });
+      await waitFor(async () => (await client.queue('connector-sync').getJob(job.id!))?.finishedOn !== undefined, 10_000, 'the slot taken');
+      const done = (await client.queue('connector-sync').getJob(job.id!))!;
+      expect(done.failedReason).toBeUndefined();
+      expect(done.returnvalue).toEqual({ status: 'SKIPPED', reason: 'the connector is disabled' });
+    } finally {
+      await running?.close();
+      running = undefined;
+      for (const c of contexts) await c.close();
+      if (saved === undefined) delete process.env.JUSTICE_REGISTER_DROP_DIR;
+      else process.env.JUSTICE_REGISTER_DROP_DIR = saved;
+    }
+  });
+
   it('lets the job in flight finish on close()', async () => {
     let started!: () => void;
     const jobStarted = new Promise<void>((resolve) => (started = resolve));

@@ -124,6 +124,9 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         lockDuration: ctx.config.WORKER_LOCK_MS,
         stalledInterval: ctx.config.WORKER_LOCK_MS,
         ...(settings?.maxStalledCount !== undefined ? { maxStalledCount: settings.maxStalledCount } : {}),
+        // Started below, once the schedules are as the definitions say: a slot of a schedule removed or edited while
+        // no worker ran is removed before anything can take it (QA: it synced its connector once more).
+        autorun: false,
       });
       watch(worker, name, logger, name === 'connector-sync' ? (job, err) => abandonRun(ctx, job, err, logger) : undefined);
       workers.push(worker);
@@ -149,6 +152,10 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         logger.warn({ err: loggedOutcome(err) }, 'could not look for connector syncs that stopped answering; trying again later');
       }), Math.max(1_000, Math.floor(ctx.config.CONNECTOR_STALL_MS / 4)));
       watchdog.unref();
+    }
+    // The loop's promise settles when the worker closes; its errors along the way are 'error' events (watch).
+    for (const w of workers) {
+      void w.run().catch((err: unknown) => logger.error({ queue: w.name, err: loggedOutcome(err) }, 'a queue\'s worker loop stopped'));
     }
     if (opts.relay ?? true) {
       // The application logger: the relay names itself (component), which the worker's logger names already.

@@ -70,6 +70,14 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       const waits = 'runId' in data || data.reason === 'full-read';
       // (An owed full read in an incremental schedule's slot is skipped like it: the next slot makes it up.)
       if (!waits && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
+      // A slot of a schedule the operator ended (the connector disabled or its folder removed) that came due before
+      // the worker read the change: nothing was asked of the source, and nothing failed (QA: it was logged as a
+      // failure for good and kept as a failed job for 30 days). A queued run, which someone asked for, fails as it
+      // did; the worker's next reload of the definitions removes the scheduler.
+      if (!('runId' in data) && (code === 'CONNECTOR_DISABLED' || code === 'CONNECTOR_NOT_FOUND')) {
+        ctx.logger.info({ connector: data.connector, jobId: job.id, code }, 'scheduled sync skipped: the connector is no longer scheduled (disabled or removed)');
+        return { status: 'SKIPPED', reason: code === 'CONNECTOR_DISABLED' ? 'the connector is disabled' : 'the connector is not defined any more' };
+      }
       if (waits && code === 'CONNECTOR_SYNC_RUNNING') {
         // A queued run behind a running sync (the follow-up a request queued while it ran) must wait for it
         // however long it takes. As a retry it used the job's attempts (five, over about two minutes of backoff)
