@@ -12,6 +12,22 @@ import { QueueClient } from '../../jobs/queue-client.js';
 import { RejectDismissal } from '../services/ingest/reject-dismissal.service.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../services/outbox/outbox.writer.js';
 import type { AppContext } from './app-context.js';
+import type { Sql } from '../db/sql.js';
+import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
+import { withTimeout } from '../util/with-timeout.js';
+
+/** How long a read of the queues or the outbox for operators may wait before it is told unavailable. */
+const SAMPLE_WITHIN_MS = 2_000;
+
+/**
+ * The outbox rows not yet relayed, per topic, with the age of the oldest: work the gateway queued (a sync asked
+ * for, a reconciliation) waits there until a worker's relay moves it to its queue, where the queue counts see it.
+ */
+async function pendingOutbox(sql: Sql): Promise<Array<{ topic: string; pending: number; oldestSeconds: number }>> {
+  return sql.query<{ topic: string; pending: number; oldestSeconds: number }>(
+    `SELECT topic, count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS "oldestSeconds"
+       FROM outbox WHERE relayed_at IS NULL GROUP BY topic`);
+}
 
 export interface RunningApi {
   /** e.g. http://127.0.0.1:4000 */
@@ -33,6 +49,14 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   await redis.connect().catch(() => {});
   // Queue depths for operators, sampled when Prometheus scrapes.
   const queues = new QueueClient({ redisUrl: ctx.redisUrl, prefix: config.QUEUE_PREFIX, logger });
+  /** The queues' counts, or UPSTREAM_UNAVAILABLE when Redis does not answer promptly (as `/readyz` waits for it). */
+  const queueCounts = async () => {
+    try {
+      return await withTimeout(queues.counts(), SAMPLE_WITHIN_MS);
+    } catch (err) {
+      throw new UpstreamUnavailableError(`The job queues (Redis) did not answer: ${(err as Error).message}`);
+    }
+  };
   const dismissal = new RejectDismissal(ctx.sql);
   // A definition that does not validate is not listed or synced: say so at start, naming the file and its problems.
   for (const err of ctx.connectors.catalog.invalid) logInvalidDefinition(logger, err);
@@ -40,7 +64,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     requestIdentityReconciliation: async (childId: string) => {
       await ctx.sql.tx((client) => writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [childId]));
     },
-    queueCounts: async () => Object.entries(await queues.counts()).map(([queue, c]) => ({ queue, ...c })),
+    queueCounts: async () => Object.entries(await queueCounts()).map(([queue, c]) => ({ queue, ...c })),
     connectors: {
       repo: new ConnectorReadRepository(ctx.sql),
       // As the files say now: definitions added, edited or removed since the gateway started.
@@ -68,10 +92,26 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
         if ((await redis.ping()) !== 'PONG') throw new Error('no PONG');
       },
     },
+    // Each source within a bound, and what did not answer left out rather than shown as it last was (QA: with
+    // Redis frozen a scrape hung for good; with Redis down it showed the last depths as current).
     beforeMetrics: async () => {
-      for (const [queue, counts] of Object.entries(await queues.counts())) {
-        for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue, state }, n);
+      const [counts, outbox] = await Promise.allSettled([queueCounts(), withTimeout(pendingOutbox(ctx.sql), SAMPLE_WITHIN_MS)]);
+      metrics.queueJobs.reset();
+      if (counts.status === 'fulfilled') {
+        for (const [queue, byState] of Object.entries(counts.value)) {
+          for (const [state, n] of Object.entries(byState)) metrics.queueJobs.set({ queue, state }, n);
+        }
       }
+      metrics.metricsSourceUp.set({ source: 'redis' }, counts.status === 'fulfilled' ? 1 : 0);
+      metrics.outboxPending.reset();
+      metrics.outboxOldestPendingSeconds.reset();
+      if (outbox.status === 'fulfilled') {
+        for (const o of outbox.value) {
+          metrics.outboxPending.set({ topic: o.topic }, o.pending);
+          metrics.outboxOldestPendingSeconds.set({ topic: o.topic }, o.oldestSeconds);
+        }
+      }
+      metrics.metricsSourceUp.set({ source: 'postgres' }, outbox.status === 'fulfilled' ? 1 : 0);
     },
   });
   server.keepAliveTimeout = 65_000;

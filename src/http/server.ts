@@ -8,6 +8,7 @@ import type { ChildReadRepository } from '../db/repositories/child-read.reposito
 import { UnauthenticatedError } from '../errors/index.js';
 import { createGraphQLContext, type GatewayCommands, type GraphQLContext } from '../graphql/context.js';
 import type { Metrics } from '../observability/metrics.js';
+import { withTimeout } from '../util/with-timeout.js';
 
 export interface HttpServerDeps {
   gateway: ApolloServer<GraphQLContext>;
@@ -159,13 +160,6 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then((v) => (clearTimeout(t), resolve(v)), (e: unknown) => (clearTimeout(t), reject(e)));
-  });
 }
 
 /** Listens and resolves with the bound address (port 0 picks a free port). */

@@ -33,8 +33,26 @@ export function createMetrics() {
     }),
     queueJobs: new Gauge({
       name: 'childhub_queue_jobs',
-      help: 'Jobs per queue and state (sampled at scrape time).',
+      help: 'Jobs per queue and state (sampled at scrape time; absent when Redis did not answer: see childhub_metrics_source_up).',
       labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+    }),
+    outboxPending: new Gauge({
+      name: 'childhub_outbox_pending',
+      help: 'Work written to the outbox and not yet relayed to its queue, per topic (a worker relays it: a count that grows means no worker is relaying; sampled at scrape time).',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    outboxOldestPendingSeconds: new Gauge({
+      name: 'childhub_outbox_oldest_pending_seconds',
+      help: 'Age of the oldest outbox row not yet relayed, per topic (sampled at scrape time).',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    metricsSourceUp: new Gauge({
+      name: 'childhub_metrics_source_up',
+      help: 'Whether this scrape read the figures it samples from a source (redis: the queues; postgres: the outbox): 1, or 0 when it did not answer within 2 s (its figures are then left out, not shown stale).',
+      labelNames: ['source'] as const,
       registers: [registry],
     }),
   };

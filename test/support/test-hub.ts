@@ -22,21 +22,27 @@ export interface TestHub {
 }
 
 /** A whole gateway on an ephemeral port, over a fresh database, for one test file. */
-export async function startTestHub(opts: { logger?: Logger; env?: Record<string, string> } = {}): Promise<TestHub> {
+export async function startTestHub(opts: {
+  logger?: Logger;
+  env?: Record<string, string>;
+  /** The Redis the hub is given, from the test's own (e.g. a proxy that can stop answering). */
+  redisVia?: (redisUrl: string) => Promise<string>;
+} = {}): Promise<TestHub> {
   const env = await createTestEnv();
+  const redisUrl = opts.redisVia ? await opts.redisVia(env.redisUrl) : env.redisUrl;
   const home = tempDir('childhub-test-');
   const config = parseConfig({
     NODE_ENV: 'test',
     CHILDHUB_HOME: home,
     DATABASE_URL: env.databaseUrl,
-    REDIS_URL: env.redisUrl,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: env.queuePrefix,
     DB_POOL_SIZE: '6',
     CONNECTOR_SCHEDULES: 'false',
     ...opts.env,
   });
   const logger = opts.logger ?? createLogger({ level: 'silent' });
-  const ctx = await createAppContext({ config, logger, databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, clock: testClock });
+  const ctx = await createAppContext({ config, logger, databaseUrl: env.databaseUrl, redisUrl, clock: testClock });
   const api = await startApi(ctx, { port: 0, host: '127.0.0.1' });
   const key = await loadOrCreateDevKey(home);
   return {

@@ -1,6 +1,7 @@
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError } from '../../errors/index.js';
+import { unavailableDependency } from '../../errors/unavailable-dependency.js';
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal error.';
 
@@ -61,6 +62,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       ? original.originalError.extensions?.code
       : undefined;
     return { message: formatted.message, ...where, extensions: { code: typeof ruleCode === 'string' ? ruleCode : code } };
+  }
+  // The database or Redis out of reach is no fault of the hub's: the client is told to try again.
+  const dependency = unavailableDependency(original);
+  if (dependency !== null) {
+    return { message: `${dependency.charAt(0).toUpperCase()}${dependency.slice(1)} is unavailable at the moment: try again shortly`, ...where, extensions: { code: 'UPSTREAM_UNAVAILABLE' } };
   }
   return { message: INTERNAL_ERROR_MESSAGE, ...where, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../context.js';
 import { isClientRequestError, isExpectedError } from '../errors/format-error.js';
+import { unavailableDependency } from '../../errors/unavailable-dependency.js';
 
 /**
  * Logs unexpected errors with the request id (redacted by the logger) and tells the client that id, so
@@ -18,6 +19,14 @@ export function useErrorReporting(logger: Logger): ApolloServerPlugin<GraphQLCon
         async didEncounterErrors({ contextValue, errors }) {
           for (const error of errors) {
             if (isExpectedError(error) || isClientRequestError(error)) continue;
+            const original = unwrapResolverError(error);
+            const dependency = unavailableDependency(original);
+            if (dependency !== null) {
+              // Not a fault: an outage, which `/readyz` and the service's own alerts tell; one line, without a stack.
+              logger.warn({ dependency, errorCode: (original as { code?: unknown }).code, requestId: contextValue.requestId, path: error.path },
+                'a GraphQL request met a dependency out of reach: answered UPSTREAM_UNAVAILABLE');
+              continue;
+            }
             logger.error({ err: unwrapResolverError(error), requestId: contextValue.requestId, path: error.path }, 'unexpected error in GraphQL request');
           }
         },
