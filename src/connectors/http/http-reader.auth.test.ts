@@ -224,6 +224,14 @@ describe('HttpReader authentication', () => {
       expect(err.message).not.toContain('CLIENT_SECRET');
     });
 
+    it('refuses a token response over 256 KiB as it arrives (QA: 200 MB were read whole)', async () => {
+      const { reader, ctx } = harness({ auth: oauth2() }, oauthEnv);
+      nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(200, `${' '.repeat(300 * 1024)}{"access_token":"at-1"}`, { 'content-type': 'application/json' });
+      const err = await failureOf(readAll(reader, null, ctx));
+      expect(err).toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE' });
+      expect(err.message).toBe(`POST ${TOKEN_PATH} answered with more than 262144 bytes, refused: that is no token response; check the token URL`);
+    });
+
     it('a token response without access_token is malformed', async () => {
       const { reader, ctx } = harness({ auth: oauth2() }, oauthEnv);
       nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(200, { token_type: 'Bearer' });

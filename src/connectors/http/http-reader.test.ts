@@ -1,6 +1,9 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { harness, readAll, rows } from './testing/reader-harness.js';
+import type { ReadBatch } from '../types.js';
+import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
 
 const BASE = 'http://source.test';
 const PATH = '/api/records';
@@ -330,6 +333,48 @@ describe('HttpReader records as sent', () => {
     nock(BASE).get(PATH).reply(200, { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient', id: 'p1' } }] });
     const [batch] = await readAll(reader, null, ctx);
     expect(batch!.records).toEqual([{ data: { resourceType: 'Patient', id: 'p1' }, location: 'page 1 entry 1' }]);
+  });
+});
+
+describe('HttpReader page limits', () => {
+  it('refuses a page over maxPageBytes as it arrives, counting the decompressed bytes (QA: a 200 MB page ran the sync out of memory)', async () => {
+    const { reader, ctx } = harness({ maxPageBytes: 100_000 });
+    const body = JSON.stringify({ data: rows(1, 2_000) });
+    expect(body.length).toBeGreaterThan(100_000);
+    nock(BASE).get(PATH).reply(200, gzipSync(body), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const err = await failureOf(readAll(reader, null, ctx));
+    expect(err).toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE', details: { maxBytes: 100_000 } });
+    expect(err.message).toBe(
+      'GET /api/records answered with more than 100000 bytes, refused: ask for fewer records a page, with the pagination\'s size ' +
+        "or the source's page-size parameter in request.params, or raise http.maxPageBytes, at most 67108864",
+    );
+  });
+
+  it('reads a page up to maxPageBytes, whatever the chunks it comes in', async () => {
+    const { reader, ctx } = harness({});
+    const data = rows(1, 6_000);
+    const text = JSON.stringify({ data });
+    // Far more than a block of the transport's, in chunks of 64 bytes.
+    const chunks = Array.from({ length: Math.ceil(text.length / 64) }, (_, i) => text.slice(i * 64, i * 64 + 64));
+    nock(BASE).get(PATH).reply(200, () => Readable.from(chunks.map((c) => Buffer.from(c))), { 'content-type': 'application/json' });
+    const [batch] = await readAll(reader, null, ctx);
+    expect(batch!.records.map((r) => r.data)).toEqual(data);
+  });
+
+  it('refuses a page with more records than maxPageRecords before any is handed over (QA: 2 million small records ran the sync out of memory)', async () => {
+    const { reader, ctx } = harness({ maxPageRecords: 2, pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 2), next: 'c2' });
+    nock(BASE).get(PATH).query({ cursor: 'c2' }).reply(200, { data: rows(3, 3), next: null });
+    const batches: ReadBatch[] = [];
+    const err = await failureOf((async () => {
+      for await (const b of reader.read(null, ctx)) batches.push(b);
+    })());
+    expect(batches.map((b) => b.records.length)).toEqual([2]);
+    expect(err).toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE', details: { records: 3, maxPageRecords: 2 } });
+    expect(err.message).toBe(
+      'GET /api/records (page 2) answered with 3 records, more than the 2 a page may hold, refused: ask for fewer records a page, ' +
+        "with the pagination's size or the source's page-size parameter in request.params, or raise http.maxPageRecords",
+    );
   });
 });
 

@@ -10,10 +10,10 @@ import type { HttpAuth } from './auth/http-auth.js';
 import { createHttpAuth } from './auth/create-http-auth.js';
 import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
 import { ConnectorRequestRefusedError } from './errors/connector-request-refused-error.js';
-import type { HttpConfig } from './http.schema.js';
+import { PAGE_BYTES_CEILING, type HttpConfig } from './http.schema.js';
 import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from './http-position.js';
 import { parseJsonBytes } from './parse-json-bytes.js';
-import { HttpTransport, type HttpRequest, type HttpResponse, type SendContext } from './http-transport.js';
+import { HttpTransport, type HttpRequest, type HttpResponse, type ResponseLimit, type SendContext } from './http-transport.js';
 import { laterOf, lowerBound, parseInstant } from './incremental.js';
 import { missingVariables } from './missing-variables.js';
 import { PageRecords } from './page-records.js';
@@ -60,6 +60,7 @@ export class HttpReader implements SourceReader {
   private readonly transport: HttpTransport;
   private readonly pagination: PaginationStrategy;
   private readonly pageRecords: PageRecords;
+  private readonly pageLimit: ResponseLimit;
   private readonly cursorField: CompiledPath | undefined;
   private readonly shownParams: Set<string>;
   private resolved: Resolved | null = null;
@@ -73,7 +74,13 @@ export class HttpReader implements SourceReader {
     this.env = deps.env ?? process.env;
     this.now = deps.now ?? (() => new Date());
     this.pagination = createPagination(config.pagination);
-    this.pageRecords = new PageRecords(config.records, config.include);
+    this.pageRecords = new PageRecords(config.records, config.include, config.maxPageRecords);
+    this.pageLimit = {
+      maxBytes: config.maxPageBytes,
+      advice:
+        'ask for fewer records a page, with the pagination\'s size or the source\'s page-size parameter in request.params, ' +
+        `or raise http.maxPageBytes, at most ${PAGE_BYTES_CEILING}`,
+    };
     this.cursorField = config.incremental ? compilePath(config.incremental.cursorField) : undefined;
     this.shownParams = new Set([...this.pagination.shownParams, ...(config.incremental ? [config.incremental.param] : [])]);
     this.transport = new HttpTransport({
@@ -471,7 +478,7 @@ export class HttpReader implements SourceReader {
 
   /** GET with credentials; a 401 with refreshable credentials refreshes them once before failing. */
   private async get(url: URL, resolved: Resolved, ctx: SendContext): Promise<HttpResponse> {
-    const plain: HttpRequest = { method: 'GET', url, headers: resolved.headers };
+    const plain: HttpRequest = { method: 'GET', url, headers: resolved.headers, limit: this.pageLimit };
     let refreshed = false;
     for (;;) {
       const request = await resolved.auth.authorize(plain, ctx);

@@ -37,6 +37,8 @@ describe('httpConfigSchema', () => {
     const parsed = httpConfigSchema.parse({ ...school, timeoutMs: undefined, requestsPerSecond: undefined, retry: undefined });
     expect(parsed.timeoutMs).toBe(15_000);
     expect(parsed.requestsPerSecond).toBe(10);
+    expect(parsed.maxPageBytes).toBe(32 * 1024 * 1024);
+    expect(parsed.maxPageRecords).toBe(10_000);
     expect(parsed.retry).toEqual({ maxAttempts: 6, initialDelayMs: 500, maxDelayMs: 30_000 });
     expect(httpConfigSchema.parse({ ...school, retry: { maxAttempts: 3 } }).retry).toEqual({ maxAttempts: 3, initialDelayMs: 500, maxDelayMs: 30_000 });
   });
@@ -129,6 +131,16 @@ describe('httpConfigSchema', () => {
     // 1000 / 1e-7 ms between requests would overflow the timer too.
     expect(problems({ ...school, requestsPerSecond: 1e-7 })).toEqual(['requestsPerSecond: must be at least 0.001 (one request every 1000 s)']);
     expect(problems({ ...school, requestsPerSecond: 0.001 })).toEqual([]);
+  });
+
+  it('bounds the page limits by what a sync holds within its heap (measured: docs/connectors.md#kind-http)', () => {
+    const problems = (config: unknown) => {
+      const r = httpConfigSchema.safeParse(config);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(problems({ ...school, maxPageBytes: 64 * 1024 * 1024 + 1 })).toEqual(['maxPageBytes: must be at most 67108864 (64 MiB)']);
+    expect(problems({ ...school, maxPageRecords: 50_001 })).toEqual(['maxPageRecords: must be at most 50000']);
+    expect(problems({ ...school, maxPageBytes: 64 * 1024 * 1024, maxPageRecords: 50_000 })).toEqual([]);
   });
 
   it('converts to JSON Schema, with a description on every option', () => {

@@ -358,6 +358,21 @@ const retrySchema = z
   .strict()
   .describe('Retries on 429, 5xx, timeouts and connection errors.');
 
+// ---------------------------------------------------------------------------------------------------------
+// Page limits
+//
+// A sync holds a page's body, its parsed records and what it makes of them while it stores them, and the next
+// page's body arrives meanwhile; all of it within the production heap of 512 MB (README: Docker). QA: one page of
+// 200 MB (190,000 records), or of 115 MB holding 2 million small records, ran a sync out of memory.
+// Measured peaks at the defaults and the ceilings are in docs/connectors.md#kind-http.
+
+/** 32 MiB: a page of a thousand FHIR resources with their includes is a few MB. */
+export const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
+export const PAGE_BYTES_CEILING = 64 * 1024 * 1024;
+/** Ten times the largest page size APIs commonly allow. */
+export const DEFAULT_MAX_PAGE_RECORDS = 10_000;
+export const PAGE_RECORDS_CEILING = 50_000;
+
 export const httpConfigSchema = z
   .object({
     baseUrl: setting('Base URL of the source API (e.g. http://127.0.0.1:4102 or https://fhir.example/fhir); never with credentials in it (user:password@, or a query parameter named like one): use auth.')
@@ -380,6 +395,21 @@ export const httpConfigSchema = z
       .default(10)
       .describe('Request budget for this connector (retries and token requests included); at least 0.001, one request every 1000 s.'),
     retry: retrySchema.default({ maxAttempts: 6, initialDelayMs: 500, maxDelayMs: 30_000 }),
+    maxPageBytes: positiveInt
+      .max(PAGE_BYTES_CEILING, `must be at most ${PAGE_BYTES_CEILING} (64 MiB)`)
+      .default(DEFAULT_MAX_PAGE_BYTES)
+      .describe(
+        `The most bytes a page's body may hold, decompressed; default ${DEFAULT_MAX_PAGE_BYTES} (32 MiB), at most ${PAGE_BYTES_CEILING} (64 MiB). ` +
+          'A larger page is refused as it arrives and fails the sync: ask for fewer records a page instead. A page and the next one, ' +
+          'read while it is stored, must fit a sync\'s memory.',
+      ),
+    maxPageRecords: positiveInt
+      .max(PAGE_RECORDS_CEILING, `must be at most ${PAGE_RECORDS_CEILING}`)
+      .default(DEFAULT_MAX_PAGE_RECORDS)
+      .describe(
+        `The most entries a page's records may count; default ${DEFAULT_MAX_PAGE_RECORDS}, at most ${PAGE_RECORDS_CEILING}. A page with more ` +
+          'fails the sync before any of it is stored: ask for fewer records a page instead (APIs page at 100 to 1000).',
+      ),
   })
   .strict()
   .describe('An HTTP/JSON source (kind: http).');

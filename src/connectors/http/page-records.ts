@@ -45,7 +45,15 @@ export class PageRecords {
   private readonly picksElements: boolean;
   private readonly includes: CompiledInclude[];
 
-  constructor(recordsPath: string, include: Readonly<Record<string, IncludeDefinition>> | undefined) {
+  /**
+   * `maxRecords`: the most entries a page may count (`http.maxPageRecords`); a page with more is refused whole
+   * before anything is made of its records, as what the sync makes of them is held while it stores them.
+   */
+  constructor(
+    recordsPath: string,
+    include: Readonly<Record<string, IncludeDefinition>> | undefined,
+    private readonly maxRecords: number,
+  ) {
     this.records = compilePath(recordsPath);
     this.picksElements = picksElements(recordsPath);
     this.includes = Object.entries(include ?? {}).map(([name, def]) => ({
@@ -59,12 +67,20 @@ export class PageRecords {
   }
 
   /**
-   * Throws {@link ConnectorMalformedResponseError} when the body has no records array at `records`.
+   * Throws {@link ConnectorMalformedResponseError} when the body has no records array at `records`, or more than
+   * `maxRecords` entries there.
    * `sources`: the bytes each parsed object came from (`parseJsonBytes`); a record found there with
    * nothing attached keeps them as {@link RawRecord.json}.
    */
   extract(body: unknown, page: number, what: string, sources?: WeakMap<object, Buffer>): PageContent {
     const found = this.findRecords(body, what);
+    if (found.length > this.maxRecords) {
+      throw new ConnectorMalformedResponseError(
+        `${what} answered with ${found.length} records, more than the ${this.maxRecords} a page may hold, refused: ` +
+          'ask for fewer records a page, with the pagination\'s size or the source\'s page-size parameter in request.params, or raise http.maxPageRecords',
+        { records: found.length, maxPageRecords: this.maxRecords },
+      );
+    }
     const indexes = this.includes.map((inc) => this.index(inc, body));
     const taken = this.includes.map(() => new Set<string>());
     const records: RawRecord[] = [];

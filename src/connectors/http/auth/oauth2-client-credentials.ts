@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConnectorMalformedResponseError } from '../errors/connector-malformed-response-error.js';
-import type { HttpRequest, HttpTransport, SendContext } from '../http-transport.js';
+import type { HttpRequest, HttpTransport, ResponseLimit, SendContext } from '../http-transport.js';
 import { requestRefused } from '../request-refusal.js';
 import type { HttpAuth } from './http-auth.js';
 import { basicCredentials } from './static-auth.js';
@@ -25,6 +25,15 @@ export interface OAuth2ClientCredentialsOptions {
 
 /** How long before `expires_in` a token is replaced, so that no request goes out with one about to expire. */
 const REFRESH_MARGIN_MS = 30_000;
+
+/**
+ * A token response is a few hundred bytes (a JWT with many claims a few KB): anything near this is not one, and
+ * is not held in memory on the way to finding out (QA: a 200 MB answer was read whole).
+ */
+const TOKEN_RESPONSE_LIMIT: ResponseLimit = {
+  maxBytes: 256 * 1024,
+  advice: 'that is no token response; check the token URL',
+};
 
 const tokenResponseSchema = z.object({
   access_token: z.string().min(1),
@@ -90,7 +99,7 @@ export class OAuth2ClientCredentials implements HttpAuth {
       form.set('client_id', clientId);
       form.set('client_secret', clientSecret);
     }
-    const request: HttpRequest = { method: 'POST', url: tokenUrl, headers, body: form.toString() };
+    const request: HttpRequest = { method: 'POST', url: tokenUrl, headers, body: form.toString(), limit: TOKEN_RESPONSE_LIMIT };
     const response = await transport.send(request, ctx);
     if (response.status < 200 || response.status >= 300) {
       // RFC 6749 §5.2: a refused client gets 400 (invalid_client, invalid_scope…) or 401; a 403 from a
