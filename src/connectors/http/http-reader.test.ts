@@ -378,6 +378,38 @@ describe('HttpReader page limits', () => {
   });
 });
 
+describe('HttpReader text as sent', () => {
+  it('refuses a page whose body is not valid UTF-8, naming the byte (QA: stored as replacement characters without a word)', async () => {
+    const { reader, ctx } = harness({});
+    const body = Buffer.from(JSON.stringify({ data: [{ id: '1', ho_ten: 'Nguyen @@ A' }] }));
+    const at = body.indexOf('@@');
+    body[at] = 0xff;
+    body[at + 1] = 0xfe;
+    nock(BASE).get(PATH).reply(200, body, { 'content-type': 'application/json' });
+    const err = await failureOf(readAll(reader, null, ctx));
+    expect(err).toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE', details: { status: 200, byteOffset: at } });
+    expect(err.message).toBe(`GET /api/records (page 1) answered HTTP 200 with a body that is not valid UTF-8 at byte ${at}, refused: JSON is UTF-8; report it to the source's owners`);
+  });
+
+  it('quarantines a record holding an escaped lone surrogate, naming the field, and keeps the rest of the page (QA: stored as a replacement character)', async () => {
+    const { reader, ctx } = harness({});
+    // Escaped pairs and escaped Vietnamese (Python's json.dumps writes them so) are text.
+    const body = '{"data":[{"id":"1","ho_ten":"Nguy\\u1ec5n \\ud83d\\ude00"},{"id":"2","ho_ten":"NGUYEN \\ud800 A"},{"id":"3","cha":{"ten":["x","\\udc00"]}},{"id":"4"}]}';
+    nock(BASE).get(PATH).reply(200, body, { 'content-type': 'application/json' });
+    const [batch] = await readAll(reader, null, ctx);
+    expect(batch!.records.map((r) => r.data)).toEqual([{ id: '1', ho_ten: 'Nguyễn 😀' }, { id: '4' }]);
+    expect(batch!.rejects).toEqual([
+      {
+        payload: { id: '2', ho_ten: 'NGUYEN \ufffd A' },
+        location: 'page 1 entry 2',
+        problems: [{ field: 'ho_ten', code: 'INVALID_TEXT', message: 'holds an escaped lone UTF-16 surrogate, half of a character, which is not text' }],
+        readable: { data: { id: '2', ho_ten: 'NGUYEN \ud800 A' }, location: 'page 1 entry 2' },
+      },
+      expect.objectContaining({ payload: { id: '3', cha: { ten: ['x', '\ufffd'] } }, problems: [expect.objectContaining({ field: 'cha.ten[1]' })] }),
+    ]);
+  });
+});
+
 describe('HttpReader request budget', () => {
   it('spaces requests 1/requestsPerSecond apart', async () => {
     const { reader, ctx, clock } = harness({ requestsPerSecond: 2, pagination: { type: 'page', size: 1 } });

@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { AppError } from '../../errors/app-error.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { loggedOutcome } from '../../observability/logger.js';
 import { MissingSecretError, resolveSetting, SettingInvalidError, type Setting } from '../definition/env-ref.js';
+import { findInvalidUtf8 } from '../file/encoding.js';
 import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
 import type { CheckResult, ReadBatch, ReadContext, ReaderPosition, SourceReader } from '../types.js';
 import type { HttpAuth } from './auth/http-auth.js';
@@ -514,6 +516,15 @@ function joinUrl(baseText: string, path: string, where: string, setting: Setting
 
 /** Parses a page once. The parser's own message is not used: V8 quotes the start of the body in it. */
 async function parseBody(response: HttpResponse, what: string, sources?: WeakMap<object, Buffer>): Promise<unknown> {
+  // JSON is UTF-8 (RFC 8259 §8.1). Bytes that are not would be decoded as replacement characters and a name
+  // stored altered without a word (QA); a page is refused whole, as a file in a bad encoding is.
+  if (!isUtf8(response.body)) {
+    const byteOffset = findInvalidUtf8(response.body, 0, true);
+    throw new ConnectorMalformedResponseError(
+      `${what} answered HTTP ${response.status} with a body that is not valid UTF-8 at byte ${byteOffset}, refused: JSON is UTF-8; report it to the source's owners`,
+      { status: response.status, byteOffset },
+    );
+  }
   try {
     return await parseJsonBytes(response.body, sources);
   } catch {

@@ -98,22 +98,34 @@ export class PageRecords {
         continue;
       }
       const record = entry as Record<string, unknown>;
-      objects.push(record);
-      if (this.includes.length === 0) {
-        const json = sources?.get(record);
-        records.push(json ? { data: record, location, json } : { data: record, location });
+      const json = sources?.get(record);
+      let data = record;
+      if (this.includes.length > 0) {
+        const included: Record<string, unknown[]> = {};
+        for (let k = 0; k < this.includes.length; k++) {
+          const inc = this.includes[k]!;
+          const rendered = render(inc.parts, record);
+          const key = rendered === undefined ? undefined : inc.normalize(rendered);
+          const related = key === undefined ? undefined : indexes[k]!.get(key);
+          if (related) taken[k]!.add(key!);
+          included[inc.name] = related ? related.slice() : [];
+        }
+        data = { ...record, _include: included };
+      }
+      // Only a record whose bytes hold an escape can hold a lone surrogate; related records have no bytes of their own.
+      const illFormed = json === undefined || json.includes(UNICODE_ESCAPE) || data !== record ? illFormedTextAt(data) : undefined;
+      if (illFormed !== undefined) {
+        rejects.push({
+          payload: wellFormed(data),
+          location,
+          problems: [{ field: illFormed, code: 'INVALID_TEXT', message: LONE_SURROGATE_MESSAGE }],
+          readable: { data, location },
+        });
         continue;
       }
-      const included: Record<string, unknown[]> = {};
-      for (let k = 0; k < this.includes.length; k++) {
-        const inc = this.includes[k]!;
-        const rendered = render(inc.parts, record);
-        const key = rendered === undefined ? undefined : inc.normalize(rendered);
-        const related = key === undefined ? undefined : indexes[k]!.get(key);
-        if (related) taken[k]!.add(key!);
-        included[inc.name] = related ? related.slice() : [];
-      }
-      records.push({ data: { ...record, _include: included }, location });
+      objects.push(record);
+      // A record with something attached is no longer the JSON the source sent: it keeps no bytes.
+      records.push(json && data === record ? { data, location, json } : { data, location });
     }
     let unattached: Record<string, number> | undefined;
     for (let k = 0; k < this.includes.length; k++) {
@@ -220,6 +232,52 @@ function picksElements(path: string): boolean {
   const unquoted = path.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   return /\[\s*\*\s*\]/.test(unquoted) || /\[[^\]]*=/.test(unquoted);
 }
+
+/**
+ * A lone surrogate can only come from a JSON escape (`\ud800` alone: the body is valid UTF-8, see parseBody): it
+ * is half of a character, no text. Stored, it was a replacement character in a child's name without a word (QA);
+ * the record is quarantined instead, naming the field, and the rest of the page is kept.
+ */
+const UNICODE_ESCAPE = '\\u';
+/** In a `u` expression a pair is one code point: this finds only surrogates that are alone. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATE_MESSAGE = 'holds an escaped lone UTF-16 surrogate, half of a character, which is not text';
+
+/**
+ * The path of the first string in `record` holding a lone surrogate (the object's path when a member name
+ * does), or undefined. Walked without recursion: a record may nest deeper than the stack.
+ */
+export function illFormedTextAt(record: Record<string, unknown>): string | undefined {
+  const stack: Array<[unknown, string]> = [[record, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return path;
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
+    } else if (value !== null && typeof value === 'object') {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        if (LONE_SURROGATE.test(key)) return path || '(record)';
+        stack.push([(value as Record<string, unknown>)[key], path ? `${path}.${key}` : key]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** `record` with each lone surrogate replaced by U+FFFD: a quarantined payload is stored as JSON, which refuses them. */
+function wellFormed(record: Record<string, unknown>): unknown {
+  return JSON.parse(
+    JSON.stringify(record, (_key, value: unknown) => {
+      if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\ufffd');
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(LONE_SURROGATES, '\ufffd'), v]));
+    }),
+  );
+}
+const LONE_SURROGATES = /\p{Cs}/gu;
 
 function kindOf(v: unknown): string {
   if (v === null) return 'null';
