@@ -194,8 +194,9 @@ describe('HttpReader pagination', () => {
     expect(error).toMatchObject({
       code: 'CONNECTOR_SETTING_INVALID',
       message:
-        "connector test-source: http.baseUrl is at http://source.test, but the server's next-page links (in the body at next) point to http://elsewhere.test; " +
-        'credentials are only sent to the configured origin, so give the address the server gives for itself',
+        "connector test-source: http.baseUrl is at http://source.test, but the server's next-page links, in the body at next, point to http://elsewhere.test; " +
+        "credentials are only sent to the configured origin, so set baseUrl to that address only if it is this API's own, as behind a proxy, " +
+        "else report the links to the source's owners",
     });
     expect(isPermanentSyncError(error)).toBe(true);
     // From the environment, the variable to correct is named.
@@ -204,6 +205,18 @@ describe('HttpReader pagination', () => {
     await expect(readAll(fromEnv.reader, null, fromEnv.ctx)).rejects.toMatchObject({
       code: 'CONNECTOR_SETTING_INVALID', message: expect.stringMatching(/: correct the environment variable SCHOOL_API_URL$/),
     });
+  });
+
+  it('nextLink: a link with a user part, even to the same origin, or not http(s), is refused, naming its scheme (QA: evil@ was followed with Basic credentials; a file: link pointed to null)', async () => {
+    for (const [link, message] of [
+      ['http://evil@source.test/api/records?page=2', 'The next-page link in the body at next has a user name or password in its address: not followed'],
+      ['http://evil:pw@source.test/api/records?page=2', 'The next-page link in the body at next has a user name or password in its address: not followed'],
+      ['file:///etc/passwd', 'The next-page link in the body at next is a file: URL, not http or https: not followed'],
+    ]) {
+      const { reader, ctx } = harness({ pagination: { type: 'nextLink', path: 'next' } });
+      nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: link });
+      await expect(readAll(reader, null, ctx)).rejects.toMatchObject({ code: 'CONNECTOR_MALFORMED_RESPONSE', message });
+    }
   });
 
   it('linkHeader: follows rel="next" of the Link header', async () => {

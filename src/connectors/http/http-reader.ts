@@ -278,8 +278,9 @@ export class HttpReader implements SourceReader {
           throw new SettingInvalidError(
             `connector ${this.deps.name}: http.baseUrl`,
             this.config.baseUrl,
-            `is at ${error.configured}, but the server's next-page links (in ${error.where}) point to ${error.linked}; ` +
-              'credentials are only sent to the configured origin, so give the address the server gives for itself',
+            `is at ${error.configured}, but the server's next-page links, in ${error.where}, point to ${error.linked}; ` +
+              'credentials are only sent to the configured origin, so set baseUrl to that address only if it is this API\'s own, ' +
+              'as behind a proxy, else report the links to the source\'s owners',
           );
         }
       }

@@ -2,7 +2,8 @@ import { ConnectorMalformedResponseError } from '../errors/connector-malformed-r
 
 /**
  * Resolves a server-given next-page link against the URL of the page that gave it. A link to another
- * origin is refused: following it would send this connector's credentials to a third party.
+ * origin is refused: following it would send this connector's credentials to a third party. So is one
+ * that is not http or https, or has a user part.
  */
 export function resolveNextUrl(link: string, current: URL, where: string): string {
   let next: URL;
@@ -10,6 +11,17 @@ export function resolveNextUrl(link: string, current: URL, where: string): strin
     next = new URL(link, current);
   } catch {
     throw new ConnectorMalformedResponseError(`The next-page link in ${where} is not a URL`, {});
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    // Such a URL has no origin (`null`): its scheme says what it points to. The URL parser keeps a scheme to
+    // letters, digits, + - and .; the slice bounds a long one.
+    const scheme = next.protocol.slice(0, 32);
+    throw new ConnectorMalformedResponseError(`The next-page link in ${where} is a ${scheme} URL, not http or https: not followed`, { scheme });
+  }
+  // A user part would go out as Basic credentials of its own (QA: evil@ on the source's host was followed,
+  // with Authorization: Basic built from it); a baseUrl with one is refused too.
+  if (next.username !== '' || next.password !== '') {
+    throw new ConnectorMalformedResponseError(`The next-page link in ${where} has a user name or password in its address: not followed`, {});
   }
   if (next.origin !== current.origin) throw new NextLinkOriginError(next.origin, current.origin, where);
   return next.href;
