@@ -4,6 +4,8 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadBatch } from '../types.js';
 import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
+import { MAX_RECORD_DEPTH } from './parse-json-bytes.js';
+import { LONE_SURROGATE_MESSAGE } from '../../services/ingest/storable-text.js';
 
 const BASE = 'http://source.test';
 const PATH = '/api/records';
@@ -400,13 +402,28 @@ describe('HttpReader text as sent', () => {
     expect(batch!.records.map((r) => r.data)).toEqual([{ id: '1', ho_ten: 'Nguyễn 😀' }, { id: '4' }]);
     expect(batch!.rejects).toEqual([
       {
-        payload: { id: '2', ho_ten: 'NGUYEN \ufffd A' },
+        payload: { id: '2', ho_ten: 'NGUYEN \ud800 A' },
         location: 'page 1 entry 2',
-        problems: [{ field: 'ho_ten', code: 'INVALID_TEXT', message: 'holds an escaped lone UTF-16 surrogate, half of a character, which is not text' }],
+        problems: [{ field: 'ho_ten', code: 'INVALID_TEXT', message: LONE_SURROGATE_MESSAGE }],
         readable: { data: { id: '2', ho_ten: 'NGUYEN \ud800 A' }, location: 'page 1 entry 2' },
       },
-      expect.objectContaining({ payload: { id: '3', cha: { ten: ['x', '\ufffd'] } }, problems: [expect.objectContaining({ field: 'cha.ten[1]' })] }),
+      expect.objectContaining({ payload: { id: '3', cha: { ten: ['x', '\udc00'] } }, problems: [expect.objectContaining({ field: 'cha.ten[1]' })] }),
     ]);
+  });
+
+  it('quarantines a record nested deeper than a record is stored with, keeping the rest of the page (QA: PostgreSQL failed the page, 54001)', async () => {
+    const { reader, ctx } = harness({});
+    const depth = MAX_RECORD_DEPTH + 1;
+    const deep = `{"id":"2","x":${'{"a":'.repeat(depth - 1)}1${'}'.repeat(depth - 1)}}`;
+    const edge = `{"id":"3","x":${'['.repeat(MAX_RECORD_DEPTH - 1)}${']'.repeat(MAX_RECORD_DEPTH - 1)}}`;
+    nock(BASE).get(PATH).reply(200, `{"data":[{"id":"1"},${deep},${edge}]}`, { 'content-type': 'application/json' });
+    const [batch] = await readAll(reader, null, ctx);
+    expect(batch!.records.map((r) => (r.data as { id: string }).id)).toEqual(['1', '3']);
+    expect(batch!.rejects).toEqual([{
+      payload: { notKept: `the record was nested more than ${MAX_RECORD_DEPTH} levels deep` },
+      location: 'page 1 entry 2',
+      problems: [{ field: '(record)', code: 'TOO_DEEP', message: `is nested more than ${MAX_RECORD_DEPTH} levels deep, deeper than a record is stored with` }],
+    }]);
   });
 });
 

@@ -190,8 +190,9 @@ export class HttpReader implements SourceReader {
       // than when the page was read (QA: a mark past it lost the changes made meanwhile to pages read before).
       if (upToMs === null) upToMs = Math.min(startedMs, (Date.parse(response.headers['date'] ?? '') || Infinity) - response.durationMs - 1000);
       const sources = new WeakMap<object, Buffer>();
-      const body = await parseBody(response, what, sources);
-      const content = this.pageRecords.extract(body, page, what, sources);
+      const tooDeep = new WeakSet<object>();
+      const body = await parseBody(response, what, sources, tooDeep);
+      const content = this.pageRecords.extract(body, page, what, sources, tooDeep);
       if (content.unattached && !unattachedTold) {
         // Every record's list stays empty, and what a record held from an earlier read is replaced by nothing.
         unattachedTold = true;
@@ -516,7 +517,7 @@ function joinUrl(baseText: string, path: string, where: string, setting: Setting
 }
 
 /** Parses a page once. The parser's own message is not used: V8 quotes the start of the body in it. */
-async function parseBody(response: HttpResponse, what: string, sources?: WeakMap<object, Buffer>): Promise<unknown> {
+async function parseBody(response: HttpResponse, what: string, sources?: WeakMap<object, Buffer>, tooDeep?: WeakSet<object>): Promise<unknown> {
   // JSON is UTF-8 (RFC 8259 §8.1). Bytes that are not would be decoded as replacement characters and a name
   // stored altered without a word (QA); a page is refused whole, as a file in a bad encoding is.
   if (!isUtf8(response.body)) {
@@ -527,7 +528,7 @@ async function parseBody(response: HttpResponse, what: string, sources?: WeakMap
     );
   }
   try {
-    return await parseJsonBytes(response.body, sources);
+    return await parseJsonBytes(response.body, sources, tooDeep);
   } catch {
     // Named in the message only when it is a media type: the header is the server's free text.
     const declared = response.headers['content-type']?.split(';')[0]?.trim();

@@ -1,6 +1,8 @@
 import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
 import type { RawRecord, ReaderReject } from '../types.js';
 import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
+import { MAX_RECORD_DEPTH } from './parse-json-bytes.js';
+import { LONE_SURROGATE_MESSAGE, isWellFormed } from '../../services/ingest/storable-text.js';
 
 export interface IncludeDefinition {
   path: string;
@@ -72,7 +74,7 @@ export class PageRecords {
    * `sources`: the bytes each parsed object came from (`parseJsonBytes`); a record found there with
    * nothing attached keeps them as {@link RawRecord.json}.
    */
-  extract(body: unknown, page: number, what: string, sources?: WeakMap<object, Buffer>): PageContent {
+  extract(body: unknown, page: number, what: string, sources?: WeakMap<object, Buffer>, tooDeep?: WeakSet<object>): PageContent {
     const found = this.findRecords(body, what);
     if (found.length > this.maxRecords) {
       throw new ConnectorMalformedResponseError(
@@ -98,6 +100,15 @@ export class PageRecords {
         continue;
       }
       const record = entry as Record<string, unknown>;
+      if (tooDeep?.has(record)) {
+        // Kept as a note: the record itself is what no store can take.
+        rejects.push({
+          payload: { notKept: `the record was nested more than ${MAX_RECORD_DEPTH} levels deep` },
+          location,
+          problems: [{ field: '(record)', code: 'TOO_DEEP', message: `is nested more than ${MAX_RECORD_DEPTH} levels deep, deeper than a record is stored with` }],
+        });
+        continue;
+      }
       const json = sources?.get(record);
       let data = record;
       if (this.includes.length > 0) {
@@ -116,7 +127,8 @@ export class PageRecords {
       const illFormed = json === undefined || json.includes(UNICODE_ESCAPE) || data !== record ? illFormedTextAt(data) : undefined;
       if (illFormed !== undefined) {
         rejects.push({
-          payload: wellFormed(data),
+          // As the source sent it: the quarantine writes the surrogate out as its escape, which json can hold.
+          payload: data,
           location,
           problems: [{ field: illFormed, code: 'INVALID_TEXT', message: LONE_SURROGATE_MESSAGE }],
           readable: { data, location },
@@ -236,12 +248,9 @@ function picksElements(path: string): boolean {
 /**
  * A lone surrogate can only come from a JSON escape (`\ud800` alone: the body is valid UTF-8, see parseBody): it
  * is half of a character, no text. Stored, it was a replacement character in a child's name without a word (QA);
- * the record is quarantined instead, naming the field, and the rest of the page is kept.
+ * the record is quarantined instead, naming the field, and the rest of the page is kept (storable-text.ts).
  */
 const UNICODE_ESCAPE = '\\u';
-/** In a `u` expression a pair is one code point: this finds only surrogates that are alone. */
-const LONE_SURROGATE = /\p{Cs}/u;
-const LONE_SURROGATE_MESSAGE = 'holds an escaped lone UTF-16 surrogate, half of a character, which is not text';
 
 /**
  * The path of the first string in `record` holding a lone surrogate (the object's path when a member name
@@ -252,32 +261,20 @@ export function illFormedTextAt(record: Record<string, unknown>): string | undef
   while (stack.length > 0) {
     const [value, path] = stack.pop()!;
     if (typeof value === 'string') {
-      if (LONE_SURROGATE.test(value)) return path;
+      if (!isWellFormed(value)) return path;
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
     } else if (value !== null && typeof value === 'object') {
       const keys = Object.keys(value);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
-        if (LONE_SURROGATE.test(key)) return path || '(record)';
+        if (!isWellFormed(key)) return path || '(record)';
         stack.push([(value as Record<string, unknown>)[key], path ? `${path}.${key}` : key]);
       }
     }
   }
   return undefined;
 }
-
-/** `record` with each lone surrogate replaced by U+FFFD: a quarantined payload is stored as JSON, which refuses them. */
-function wellFormed(record: Record<string, unknown>): unknown {
-  return JSON.parse(
-    JSON.stringify(record, (_key, value: unknown) => {
-      if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\ufffd');
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(LONE_SURROGATES, '\ufffd'), v]));
-    }),
-  );
-}
-const LONE_SURROGATES = /\p{Cs}/gu;
 
 function kindOf(v: unknown): string {
   if (v === null) return 'null';

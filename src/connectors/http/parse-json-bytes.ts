@@ -25,13 +25,20 @@ import { yieldIfBusy } from '../../services/ingest/yield.js';
  * as the source sent it, which a sync hashes and stores instead of serialising the parsed object again.
  * Such a body is always walked (whatever its size), so a record gets its bytes whichever page it comes in.
  */
-export async function parseJsonBytes(body: Buffer, sources?: WeakMap<object, Buffer>): Promise<unknown> {
+export async function parseJsonBytes(body: Buffer, sources?: WeakMap<object, Buffer>, tooDeep?: WeakSet<object>): Promise<unknown> {
   let start = 0;
   // A byte-order mark (some Windows servers send one) is not JSON, but is no reason to fail a page.
   if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) start = 3;
   if (body.length - start < SPLIT_FROM_BYTES && sources === undefined) return parseWhole(body, start);
-  return new Splitter(body, start, sources).document();
+  return new Splitter(body, start, sources, tooDeep).document();
 }
+
+/**
+ * The deepest nesting a record is stored with. PostgreSQL's JSON parser runs out of stack between 10,000 and
+ * 30,000 levels (`54001`), which failed a whole page for one record (QA); no agency record nests beyond a
+ * few dozen. A record deeper than this is added to `tooDeep` (with `sources`), for the page to quarantine it.
+ */
+export const MAX_RECORD_DEPTH = 1_000;
 
 /** Below this size a body is decoded and parsed in one go. */
 export const SPLIT_FROM_BYTES = 64 * 1024;
@@ -59,7 +66,13 @@ class Splitter {
   private at: number;
   private readonly end: number;
 
-  constructor(private readonly b: Buffer, start: number, private readonly sources: WeakMap<object, Buffer> | undefined) {
+  /** The deepest nesting {@link valueEnd} met since it was last reset. */
+  private deepest = 0;
+
+  constructor(
+    private readonly b: Buffer, start: number,
+    private readonly sources: WeakMap<object, Buffer> | undefined, private readonly tooDeep: WeakSet<object> | undefined,
+  ) {
     this.at = start;
     this.end = b.length;
   }
@@ -104,8 +117,10 @@ class Splitter {
       const y = yieldIfBusy();
       if (y) await y;
       const from = this.at;
+      this.deepest = 0;
       const value = this.value();
       if (this.sources !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        if (this.deepest > MAX_RECORD_DEPTH) this.tooDeep?.add(value);
         // Bytes that are not UTF-8 were decoded with replacement characters: the object is not their JSON.
         const bytes = this.b.subarray(from, this.at);
         if (isUtf8(bytes)) this.sources.set(value, bytes);
@@ -158,7 +173,7 @@ class Splitter {
         if (c === QUOTE) {
           i = this.stringEnd(i) - 1;
         } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-          depth++;
+          if (++depth > this.deepest) this.deepest = depth;
         } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
           if (--depth === 0) return i + 1;
         }
