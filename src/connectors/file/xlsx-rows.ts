@@ -1,15 +1,16 @@
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { AppError } from '../../errors/app-error.js';
 import { CellError } from '../cell-error.js';
-import { DamagedWorkbookError, FileFormatError } from './errors/file-format.error.js';
+import { FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import type { FileSheet } from './file.schema.js';
 import { fileSystemError } from './file-system-errors.js';
+import { boundedPart, PartRefused } from './part-bounds.js';
 // Results of 0, FALSE and errors kept on formula cells (exceljs drops them): before any workbook is read.
 import './formula-results.js';
 import type { HeaderFitter } from './header-fit.js';
@@ -192,11 +193,15 @@ class WorkbookZip {
     }
   }
 
-  /** A part's bytes, inflated, as a stream (destroyed by {@link close} if not read to its end). */
-  async stream(part: string): Promise<Readable> {
+  /**
+   * A part's bytes, inflated, as a stream (destroyed by {@link close} if not read to its end), refused as they
+   * come at the first of its bounds passed ({@link boundedPart}): `held`, a part the reader holds whole.
+   */
+  async stream(part: string, kind: 'held' | 'sheet'): Promise<Readable> {
     const entry = this.entries.get(part);
     if (entry === undefined) throw new Error(`the zip has no ${part}`);
-    const stream = await this.zip.openReadStreamPromise(entry);
+    // The pipeline's error reaches whoever reads the bounded stream; nothing else is to be done with it here.
+    const stream = pipeline(await this.zip.openReadStreamPromise(entry), boundedPart(part, kind), () => {});
     this.open.add(stream);
     stream.once('close', () => this.open.delete(stream));
     return stream;
@@ -209,11 +214,11 @@ class WorkbookZip {
    * damage (rows before it stored, the rest refused) or, for a part stored uncompressed, read wrong without a
    * word (the zip library checks sizes, not checksums). Inflating a sheet costs a fraction of parsing it.
    */
-  async verify(part: string): Promise<void> {
+  async verify(part: string, kind: 'held' | 'sheet'): Promise<void> {
     const entry = this.entries.get(part);
     if (entry === undefined) throw new Error(`the zip has no ${part}`);
     let crc = 0;
-    for await (const chunk of await this.stream(part)) crc = zlib.crc32(chunk as Buffer, crc);
+    for await (const chunk of await this.stream(part, kind)) crc = zlib.crc32(chunk as Buffer, crc);
     if ((crc >>> 0) !== (entry.crc32 >>> 0)) throw new PartDamaged(part);
   }
 
@@ -267,8 +272,8 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     // Every part read is checked against the zip's CRC-32 before it is parsed (see WorkbookZip.verify): the
     // shared strings hold an Excel workbook's text, the styles say which numbers are dates.
     const read = async (part: string) => {
-      await zip!.verify(part);
-      return zip!.stream(part);
+      await zip!.verify(part, 'held');
+      return zip!.stream(part, 'held');
     };
     if (zip.entries.has('xl/_rels/workbook.xml.rels')) await parts._parseRels(await read('xl/_rels/workbook.xml.rels'));
     await parts._parseWorkbook(await read('xl/workbook.xml'));
@@ -296,9 +301,9 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     const styles = related('styles', 'xl/styles.xml');
     if (zip.entries.has(styles)) await parts._parseStyles(await read(styles));
     // The whole sheet is checked before its first row is given out (not when checking the headers only).
-    if (!o.headersOnly) await zip.verify(part);
+    if (!o.headersOnly) await zip.verify(part, 'sheet');
     // exceljs names the sheet from its number only for parts called sheetN.xml; the name is set here instead.
-    const [event] = [...parts._parseWorksheet(await zip.stream(part), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '0')];
+    const [event] = [...parts._parseWorksheet(await zip.stream(part, 'sheet'), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '0')];
     const worksheet = event!.value as StreamingWorksheet;
     worksheet.name = target;
     const date1904 = workbook.properties?.model?.date1904 === true;
@@ -307,9 +312,12 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     // The file system's errors (a file the hub may not read, gone, an I/O error) are not the workbook's damage.
     if (error instanceof AppError || fileSystemError(error)) throw error;
     if (error instanceof PartDamaged) {
-      throw new DamagedWorkbookError(`${o.fileName} cannot be read as an XLSX workbook: its part ${error.part} is damaged, its checksum does not match the zip's`, {
+      throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook: its part ${error.part} is damaged, its checksum does not match the zip's`, {
         fileName: o.fileName, part: error.part,
-      });
+      }, { ownWords: true });
+    }
+    if (error instanceof PartRefused) {
+      throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook: ${error.message}`, { fileName: o.fileName, part: error.part }, { ownWords: true });
     }
     throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook (${(error as Error).message})`, {
       fileName: o.fileName,

@@ -7,12 +7,14 @@ import { AppError } from '../../../errors/app-error.js';
 export class FileFormatError extends AppError {
   override readonly name = 'FileFormatError';
   readonly code = 'CONNECTOR_FILE_FORMAT';
-}
+  declare readonly storableMessage?: string;
 
-/**
- * A workbook part whose bytes do not match the checksum its zip records: the message is the hub's own words,
- * the file's name and the part's path in the zip, so logs and run history keep it whole.
- */
-export class DamagedWorkbookError extends FileFormatError {
-  override readonly messageIsSafe = true;
+  /**
+   * `ownWords`: the message is the hub's own words, the file's name and a workbook part's path, never a
+   * library's message or the file's text, so logs and run history keep it whole.
+   */
+  constructor(message: string, details: Record<string, unknown> = {}, opts: { ownWords?: boolean } = {}) {
+    super(message, details);
+    if (opts.ownWords) this.storableMessage = message;
+  }
 }
