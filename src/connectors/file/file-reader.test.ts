@@ -504,6 +504,23 @@ describe('FileReader (CSV)', () => {
     expect(events.filter((e) => e.type === 'file-refused')).toEqual([expect.objectContaining({ fileName: 'x.csv', code: 'CONNECTOR_FILE_FORMAT', message: told, storedMessage: told })]);
   });
 
+  it('says what a file named .xlsx that is no zip is, in words kept whole in logs and run history (QA: [redacted])', async () => {
+    const told = async (name: string, content: Buffer | string) => {
+      const error = (await collect(reader({ pattern: '*' }).read(null, { files: [await drop(name, content)] })).catch((e: unknown) => e)) as Error;
+      expect(error).toMatchObject({ code: 'CONNECTOR_FILE_FORMAT' });
+      expect(serializeError(error).message).toBe(error.message);
+      return error.message;
+    };
+    // What Excel saves a workbook with a password as, and an .xls renamed.
+    const ole = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
+    expect(await told('mat-khau.xlsx', ole)).toBe(
+      'mat-khau.xlsx is not an XLSX workbook: it is an OLE compound file, as a password-protected workbook or an Excel 97-2003 workbook is; remove the password, or save it as .xlsx',
+    );
+    expect(await told('csv.xlsx', `${HEADER}\n${rows(1)}\n`)).toBe('csv.xlsx is not an XLSX workbook: an XLSX file is a zip archive, and this one is not');
+    expect(await told('zip.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]))).toBe('zip.csv is a zip archive, not a CSV file: an XLSX workbook named as CSV? Drop it as .xlsx');
+    expect(await told('cu.xls', 'x')).toBe('cu.xls is an Excel 97-2003 workbook, .xls, which is not read; save it as .xlsx');
+  });
+
   it('refuses an XLSX named .csv and an unknown extension', async () => {
     const zip = await drop('a.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]));
     await expect(collect(reader().read(null, { files: [zip] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/) });
@@ -550,6 +567,9 @@ describe('FileReader (CSV)', () => {
       }
     })().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CONNECTOR_FILE_CHANGED' });
+    // The sizes kept in logs and run history (QA: they were in parentheses, redacted).
+    const sizes = `${Buffer.byteLength(`${HEADER}\n${rows(4)}\n`)} bytes when listed, ${Buffer.byteLength(`${HEADER}\n${rows(6)}\n`)} now`;
+    expect(serializeError(error as Error).message).toBe(`growing.csv changed while it was being read: ${sizes}; it was not recorded as ingested and will be read again`);
     expect(got.some((b) => b.fileCompleted)).toBe(false);
   });
 

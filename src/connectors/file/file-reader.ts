@@ -461,7 +461,7 @@ export class FileReader implements SourceReader {
     if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
     if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
     if (ext === '.xls') {
-      throw new FileFormatError(`${file.name} is an Excel 97-2003 workbook (.xls), which is not read; save it as .xlsx`, {
+      throw new FileFormatError(`${file.name} is an Excel 97-2003 workbook, .xls, which is not read; save it as .xlsx`, {
         fileName: file.name,
       });
     }
@@ -481,7 +481,7 @@ export class FileReader implements SourceReader {
     if (format === 'xlsx') return sheets ?? [{ sheet: 1, recordType: DEFAULT_RECORD_TYPE }];
     if (sheets && sheets.length > 1 && sheets.every((s) => s.files === undefined)) {
       throw new FileFormatError(
-        `${file.name} is a CSV file (one sheet) but connector ${this.deps.name} reads ${sheets.length} sheets; drop the workbook as .xlsx`,
+        `${file.name} is a CSV file, one sheet, but connector ${this.deps.name} reads ${sheets.length} sheets; drop the workbook as .xlsx`,
         { file: file.name },
       );
     }
@@ -499,16 +499,24 @@ export class FileReader implements SourceReader {
     if (file.sizeBytes === 0) throw empty();
     const head = await readHead(file.path, ENCODING_SNIFF_BYTES);
     const zip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+    // The hub's own words, not in parentheses, which logs and run history remove (see givenFile).
+    const ownWords = { ownWords: true };
     if (format === 'xlsx') {
       if (!zip) {
-        throw new FileFormatError(`${file.name} is not an XLSX workbook (an XLSX file is a zip archive; this one is not)`, {
-          fileName: file.name,
-        });
+        // An OLE compound file: what Excel saves a password-protected workbook as, whatever its extension, and an .xls.
+        const ole = OLE_SIGNATURE.every((b, i) => head[i] === b);
+        throw new FileFormatError(
+          ole
+            ? `${file.name} is not an XLSX workbook: it is an OLE compound file, as a password-protected workbook or an Excel 97-2003 workbook is; remove the password, or save it as .xlsx`
+            : `${file.name} is not an XLSX workbook: an XLSX file is a zip archive, and this one is not`,
+          { fileName: file.name },
+          ownWords,
+        );
       }
       return { encoding: 'xlsx' };
     }
     if (zip) {
-      throw new FileFormatError(`${file.name} is a zip archive (an XLSX workbook?), not a CSV file`, { fileName: file.name });
+      throw new FileFormatError(`${file.name} is a zip archive, not a CSV file: an XLSX workbook named as CSV? Drop it as .xlsx`, { fileName: file.name }, ownWords);
     }
     const detected = detectEncoding(head, this.config.csv.encoding, file.name);
     // A byte-order mark alone is as empty (QA).
@@ -792,6 +800,9 @@ function sha256InWorker(filePath: string): Promise<string> {
   });
 }
 
+/** The first bytes of an OLE compound file (CFB): an Excel 97-2003 workbook, or any workbook saved with a password. */
+const OLE_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+
 async function readHead(filePath: string, bytes: number): Promise<Uint8Array> {
   const handle = await open(filePath, 'r');
   try {
@@ -808,7 +819,7 @@ async function assertUnchanged(file: FileEntry): Promise<void> {
   const s = await stat(file.path).catch(() => null);
   if (!s || s.size !== file.sizeBytes || s.mtimeMs !== file.mtimeMs) {
     throw new FileChangedError(
-      `${file.name} changed while it was being read (${s ? `${file.sizeBytes} → ${s.size} bytes` : 'removed'}); it was not recorded as ingested and will be read again`,
+      `${file.name} changed while it was being read: ${s ? `${file.sizeBytes} bytes when listed, ${s.size} now` : 'removed'}; it was not recorded as ingested and will be read again`,
       { fileName: file.name },
     );
   }

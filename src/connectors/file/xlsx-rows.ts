@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
@@ -158,6 +158,22 @@ class PartDamaged extends Error {
   }
 }
 
+/**
+ * A zip that cannot be read: its directory (the file cut short, or damaged), or, with `part`, that part's
+ * compressed bytes. The zip library's message (`End of central directory record signature not found`, `not
+ * enough bytes in the stream`) says no more than that, and is left out.
+ */
+class ZipUnreadable extends Error {
+  constructor(readonly part: string | undefined) {
+    super(part === undefined ? 'its zip directory cannot be read' : `its part ${part} cannot be inflated`);
+  }
+}
+
+/** The zip library's error as the workbook's ({@link ZipUnreadable}); the file system's as it is. */
+function zipError(error: unknown, part?: string): unknown {
+  return fileSystemError(error) ? error : new ZipUnreadable(part);
+}
+
 /** A workbook's zip, opened by its central directory: any part can be read, in any order, as a stream. */
 class WorkbookZip {
   private readonly open = new Set<Readable>();
@@ -169,7 +185,9 @@ class WorkbookZip {
   ) {}
 
   static async open(filePath: string): Promise<WorkbookZip> {
-    const zip = await yauzl.openPromise(filePath, { lazyEntries: true, autoClose: false, strictFileNames: false });
+    const zip = await yauzl.openPromise(filePath, { lazyEntries: true, autoClose: false, strictFileNames: false }).catch((error: unknown) => {
+      throw zipError(error);
+    });
     // The listing's errors fail the open; one after it (closing the file, once every part was read) has
     // nothing left to spoil and must not become an uncaught exception. Errors reading a part reach its stream.
     let fail: (error: Error) => void = () => {};
@@ -189,7 +207,7 @@ class WorkbookZip {
       return new WorkbookZip(zip, entries);
     } catch (error) {
       zip.close();
-      throw error;
+      throw zipError(error);
     }
   }
 
@@ -200,8 +218,14 @@ class WorkbookZip {
   async stream(part: string, kind: 'held' | 'sheet'): Promise<Readable> {
     const entry = this.entries.get(part);
     if (entry === undefined) throw new Error(`the zip has no ${part}`);
-    // The pipeline's error reaches whoever reads the bounded stream; nothing else is to be done with it here.
-    const stream = pipeline(await this.zip.openReadStreamPromise(entry), boundedPart(part, kind), () => {});
+    const raw = await this.zip.openReadStreamPromise(entry).catch((error: unknown) => {
+      throw zipError(error, part);
+    });
+    const stream = boundedPart(part, kind);
+    // A part that does not inflate reaches whoever reads it as the workbook's damage; the bounds' own refusal is the stream's.
+    raw.once('error', (error) => stream.destroy(zipError(error, part) as Error));
+    stream.once('close', () => raw.destroy());
+    raw.pipe(stream);
     this.open.add(stream);
     stream.once('close', () => this.open.delete(stream));
     return stream;
@@ -268,7 +292,15 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
       entries: 'ignore',
     });
     const workbook = parts as unknown as WorkbookState;
-    if (!zip.entries.has('xl/workbook.xml')) throw new Error('it has no xl/workbook.xml');
+    if (!zip.entries.has('xl/workbook.xml')) {
+      throw new FileFormatError(
+        zip.entries.has('xl/workbook.bin')
+          ? `${o.fileName} is an Excel binary workbook, .xlsb, not an XLSX workbook: save it as .xlsx`
+          : `${o.fileName} cannot be read as an XLSX workbook: its zip archive has no xl/workbook.xml, the sheet list every workbook has; it is a zip of something else`,
+        { fileName: o.fileName },
+        { ownWords: true },
+      );
+    }
     // Every part read is checked against the zip's CRC-32 before it is parsed (see WorkbookZip.verify): the
     // shared strings hold an Excel workbook's text, the styles say which numbers are dates.
     const read = async (part: string) => {
@@ -314,6 +346,12 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     if (error instanceof PartDamaged) {
       throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook: its part ${error.part} is damaged, its checksum does not match the zip's`, {
         fileName: o.fileName, part: error.part,
+      }, { ownWords: true });
+    }
+    if (error instanceof ZipUnreadable) {
+      const what = error.part === undefined ? 'the file is cut short or damaged, its zip directory cannot be read' : `its zip archive is damaged, its part ${error.part} cannot be inflated`;
+      throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook: ${what}; replace it with a complete copy of the export`, {
+        fileName: o.fileName, ...(error.part === undefined ? {} : { part: error.part }),
       }, { ownWords: true });
     }
     if (error instanceof PartRefused) {
