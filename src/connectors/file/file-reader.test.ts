@@ -733,6 +733,59 @@ describe('FileReader: files that cannot be read, files still being written, rela
     }
   });
 
+  it('refuses a file whose name is not UTF-8 or holds a line break, by its name escaped, and reads the others (QA: skipped on every sync, or never matched, with the run SUCCEEDED)', async () => {
+    await drop('a.csv', `${HEADER}\n${rows(1, 1)}`);
+    const content = `${HEADER}\n${rows(1, 2)}`;
+    await writeFile(Buffer.concat([Buffer.from(`${dir}/khai-sinh-`), Buffer.from([0xff, 0xfe]), Buffer.from('.csv')]), content);
+    await drop('khai-sinh-new\nline.csv', content);
+    await drop('khai-sinh-\u202Evsc.exe', content); // a bidirectional override: reads as khai-sinh-exe.csv
+    await drop('notes\n.txt', content); // matching no pattern however it is written: not the connector's
+    const e = events();
+    expect(ids(await collect(reader({ pattern: '*.{csv,exe}' }).read(null, { onEvent: e.onEvent })))).toEqual(['ID1']);
+    const refused = e.got.filter((x): x is Extract<ReaderEvent, { type: 'file-refused' }> => x.type === 'file-refused');
+    expect(refused.map(({ fileName, code, message, storedMessage }) => ({ fileName, code, message, kept: storedMessage === message })).sort((x, y) => (x.fileName < y.fileName ? -1 : 1))).toEqual([
+      {
+        fileName: 'khai-sinh-\\u{202E}vsc.exe', code: 'CONNECTOR_FILE_NAME_INVALID', kept: true,
+        message: 'khai-sinh-\\u{202E}vsc.exe: its name holds a control character, such as a line break, so the file is not read. ' +
+          'Rename it with the name its sender meant, or remove it so that nothing matches *.{csv,exe}; it is tried again on every sync',
+      },
+      {
+        fileName: 'khai-sinh-\\xFF\\xFE.csv', code: 'CONNECTOR_FILE_NAME_INVALID', kept: true,
+        message: 'khai-sinh-\\xFF\\xFE.csv: its name is not valid UTF-8, so the file is not read. ' +
+          'Rename it with the name its sender meant, or remove it so that nothing matches *.{csv,exe}; it is tried again on every sync',
+      },
+      {
+        fileName: 'khai-sinh-new\\nline.csv', code: 'CONNECTOR_FILE_NAME_INVALID', kept: true,
+        message: 'khai-sinh-new\\nline.csv: its name holds a control character, such as a line break, so the file is not read. ' +
+          'Rename it with the name its sender meant, or remove it so that nothing matches *.{csv,exe}; it is tried again on every sync',
+      },
+    ]);
+  });
+
+  it('refuses a link to a file outside the drop directory, without reading it, and reads a link to one inside (a link out could read the hub\'s own files into rejected rows)', async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), 'childhub-file-outside-'));
+    try {
+      await writeFile(path.join(outside, 'secret.csv'), `${HEADER}\n${rows(1, 9)}`);
+      await symlink(path.join(outside, 'secret.csv'), path.join(dir, 'khai-sinh-out.csv'));
+      await mkdir(path.join(dir, 'kho'));
+      await writeFile(path.join(dir, 'kho', 'in.txt'), `${HEADER}\n${rows(1, 3)}`);
+      await symlink(path.join('kho', 'in.txt'), path.join(dir, 'khai-sinh-in.csv'));
+      const e = events();
+      expect(ids(await collect(reader().read(null, { onEvent: e.onEvent })))).toEqual(['ID3']);
+      const refused = e.got.filter((x): x is Extract<ReaderEvent, { type: 'file-refused' }> => x.type === 'file-refused');
+      expect(refused.map(({ fileName, code, message, storedMessage }) => ({ fileName, code, message, storedMessage }))).toEqual([
+        {
+          fileName: 'khai-sinh-out.csv', code: 'CONNECTOR_FILE_NOT_A_FILE',
+          message: 'khai-sinh-out.csv is a link to a file outside the drop directory, not a file: only files directly in the drop directory are read. ' +
+            'Remove it, or rename it so that it no longer matches *.{csv,xlsx}; it is tried again on every sync',
+          storedMessage: expect.stringMatching(/^khai-sinh-out\.csv is a link to a file outside the drop directory/),
+        },
+      ]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
   it('skips with a warning a file gone since the directory was listed, and a link to nothing; neither is refused nor read', async () => {
     await drop('a.csv', `${HEADER}\n${rows(1, 1)}`, new Date('2026-01-01'));
     const moved = await drop('b.csv', `${HEADER}\n${rows(1, 2)}`, new Date('2026-01-02'));

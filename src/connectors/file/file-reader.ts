@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { access, open, readdir, stat } from 'node:fs/promises';
+import { access, lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -48,7 +48,8 @@ import { FileUnreadableError } from './errors/file-unreadable.error.js';
 import { HeaderFitter } from './header-fit.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
-import { entryKind, fileSystemError, givenNotAFileError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
+import { entryName } from './file-names.js';
+import { entryKind, fileSystemError, givenNotAFileError, invalidNameError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
 import { compileGlob } from './glob.js';
 import type { SheetRow } from './sheet-row.js';
 
@@ -407,23 +408,38 @@ export class FileReader implements SourceReader {
 
   /**
    * The drop directory's files matching the pattern, oldest first (then by name), and the entries matching it
-   * that cannot be read as files (a directory, a named pipe, a link the hub may not follow), each with its
-   * refusal. A file gone since the listing (or a link to nothing) is skipped with a warning.
+   * that cannot be read as files (a directory, a named pipe, a link the hub may not follow, a name it does not
+   * take), each with its refusal. A file gone since the listing (or a link to nothing) is skipped with a warning.
    */
   private async listDirectory(): Promise<{ files: FileEntry[]; unreadable: Array<{ name: string; error: FileUnreadableError }> }> {
     const dir = this.directory();
-    let names: string[];
+    const names: string[] = [];
+    const unreadable: Array<{ name: string; error: FileUnreadableError }> = [];
+    let realDir: string;
     try {
-      names = (await readdir(dir)).filter((name) => this.matches(name));
+      // The names as bytes: one that is not UTF-8 would otherwise come back mangled, to a path that does not exist.
+      for (const raw of await readdir(dir, { encoding: 'buffer' })) {
+        const entry = entryName(raw);
+        if (entry.ok) {
+          if (this.matches(entry.name)) names.push(entry.name);
+        } else if (this.matches(entry.escaped)) {
+          unreadable.push({ name: entry.escaped, error: invalidNameError(entry.escaped, entry.problem, this.config.pattern) });
+        }
+      }
+      realDir = await realpath(dir);
     } catch (error) {
       throw this.directoryError(error as NodeJS.ErrnoException, dir);
     }
     const files: FileEntry[] = [];
-    const unreadable: Array<{ name: string; error: FileUnreadableError }> = [];
     for (const name of names) {
       const p = path.join(dir, name);
       try {
-        // A link is taken for what it points to.
+        // A link is taken for what it points to, if that is in the drop directory: agencies write the directory,
+        // and a link out of it would read the hub's own files into rejected rows anyone with the API could see.
+        if ((await lstat(p)).isSymbolicLink() && !isWithin(realDir, await realpath(p))) {
+          unreadable.push({ name, error: notAFileError(name, 'a link to a file outside the drop directory', this.config.pattern) });
+          continue;
+        }
         const s = await stat(p);
         if (s.isFile()) files.push({ path: p, name, sizeBytes: s.size, mtimeMs: s.mtimeMs });
         else unreadable.push({ name, error: notAFileError(name, entryKind(s), this.config.pattern) });
@@ -850,6 +866,12 @@ function accessError(error: NodeJS.ErrnoException, p: string, what: string): Fil
           ? 'is not a directory'
           : `cannot be read (${error.code ?? error.message})`;
   return new FileAccessError(`${what} ${p} ${reason}`, { path: p, reason: error.code });
+}
+
+/** Whether `target` is `dir` or anything under it (both real paths). */
+function isWithin(dir: string, target: string): boolean {
+  const rel = path.relative(dir, target);
+  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
 }
 
 /** Oldest first, then by name: the order a drop directory's files are read in. */

@@ -41,7 +41,17 @@ export function notAFileError(fileName: string, kind: string, pattern: string): 
   );
 }
 
-/** The same, for a file given by name (`--file`): there is no pattern to stop matching. */
+/** A drop directory's entry whose name the hub does not take (see file-names.ts), named `escaped`. */
+export function invalidNameError(escaped: string, problem: string, pattern: string): FileUnreadableError {
+  return new FileUnreadableError(
+    'CONNECTOR_FILE_NAME_INVALID',
+    `${escaped}: its name ${problem}, so the file is not read. Rename it with the name its sender meant, ` +
+      `or remove it so that nothing matches ${pattern}; it is tried again on every sync`,
+    { fileName: escaped },
+  );
+}
+
+/** The same as {@link notAFileError}, for a file given by name (`--file`): there is no pattern to stop matching. */
 export function givenNotAFileError(given: string, kind: string): FileUnreadableError {
   return new FileUnreadableError('CONNECTOR_FILE_NOT_A_FILE', `${given} is ${kind}, not a file: give the path of a CSV or XLSX file`, { kind });
 }

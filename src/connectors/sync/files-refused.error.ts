@@ -8,7 +8,7 @@ export interface RefusedFile {
   /**
    * The refusal's stable code: CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS,
    * CONNECTOR_FILE_SHEET_NOT_FOUND (what it holds); CONNECTOR_FILE_PERMISSION_DENIED, CONNECTOR_FILE_NOT_A_FILE,
-   * CONNECTOR_FILE_IO_ERROR (it cannot be opened or read).
+   * CONNECTOR_FILE_IO_ERROR (it cannot be opened or read), CONNECTOR_FILE_NAME_INVALID (its name, escaped in `fileName`).
    */
   code: string;
   /** The error's message, whole (the CLI prints it). */

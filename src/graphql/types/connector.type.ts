@@ -100,7 +100,7 @@ export class RefusedFile {
   @Field(() => String, { description: 'The file\'s name in the drop directory.' })
   fileName!: string;
 
-  @Field(() => String, { description: 'Why: for what it holds, CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS or CONNECTOR_FILE_SHEET_NOT_FOUND; because it cannot be opened or read, CONNECTOR_FILE_PERMISSION_DENIED (the hub\'s user may not read it), CONNECTOR_FILE_NOT_A_FILE (a directory or named pipe matching the pattern) or CONNECTOR_FILE_IO_ERROR (the disk or network share failed).' })
+  @Field(() => String, { description: 'Why: for what it holds, CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS or CONNECTOR_FILE_SHEET_NOT_FOUND; because it cannot be opened or read, CONNECTOR_FILE_PERMISSION_DENIED (the hub\'s user may not read it), CONNECTOR_FILE_NOT_A_FILE (a directory or named pipe matching the pattern, or a link to outside the drop directory), CONNECTOR_FILE_NAME_INVALID (a name that is not UTF-8 or holds a control character, told escaped) or CONNECTOR_FILE_IO_ERROR (the disk or network share failed).' })
   code!: string;
 
   @Field(() => String, { description: 'What was wrong (where decoding failed, which header, which sheet, which system error) and what to do, as a run\'s error is kept: whole for an encoding refusal or a file that cannot be read, quoted and parenthesised fragments (header or sheet text) removed otherwise: never the file\'s content.' })
