@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeError } from '../../observability/logger.js';
 import type { ReaderEvent } from '../types.js';
 import { fileConfigSchema } from './file.schema.js';
+import { MAX_RAW_CHARS } from './csv-parser.js';
 import { FileReader } from './file-reader.js';
 import { columnLetters } from './headers.js';
 import { MAX_HELD_PART_BYTES, MAX_ROW_XML_BYTES, MAX_XML_RUN_BYTES } from './part-bounds.js';
@@ -119,6 +120,17 @@ describe('XLSX part bounds', () => {
       `doctype.xlsx cannot be read as an XLSX workbook: its part ${SHEET} declares a DOCTYPE, which no spreadsheet program writes: ` +
         'its entities could expand without end, so it is not read',
     );
+  });
+
+  it('keeps at most 65,536 characters of a rejected row, saying it was cut, as for a broken CSV row (QA: a 10 MB cell stored whole in a reject)', async () => {
+    const file = await edited('stray.xlsx', (xml) => beforeSheetEnd(xml, row(3, ['KS-2', 'Lê Thị Bình', 'x'.repeat(100_000)]) + row(4, ['KS-3', 'An', 'ngắn'])));
+    const rejects: Array<{ payload: unknown; readable?: Record<string, unknown> }> = [];
+    for await (const chunk of xlsxRows({ filePath: file, fileName: 'stray.xlsx', sheets: [{ sheet: 1 }], sheetIndex: 0, headerRow: 1, skipRows: 0 })) {
+      for (const r of chunk) if (r.kind === 'reject') rejects.push(r);
+    }
+    expect(rejects.map((r) => r.readable?.['Mã hồ sơ'])).toEqual(['KS-2', 'KS-3']);
+    expect(rejects[0]!.payload).toEqual({ row: ['KS-2', 'Lê Thị Bình', 'x'.repeat(MAX_RAW_CHARS - 'KS-2Lê Thị Bình'.length)], cutAtChars: MAX_RAW_CHARS });
+    expect(rejects[1]!.payload).toEqual({ row: ['KS-3', 'An', 'ngắn'] });
   });
 
   it('refuses the workbook in the drop directory and reads the file next to it', async () => {

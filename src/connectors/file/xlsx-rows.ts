@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { AppError } from '../../errors/app-error.js';
 import { CellError } from '../cell-error.js';
+import { MAX_RAW_CHARS } from './csv-parser.js';
 import { FileFormatError } from './errors/file-format.error.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
@@ -483,10 +484,11 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
     row.eachCell({ includeEmpty: false }, (cell, col) => {
       values[col - 1] = cellValue(cell, date1904) ?? null;
     });
+    const kept = keptValues(Array.from(values, (v) => v ?? null));
     return {
       kind: 'reject',
       rowNumber: row.number,
-      payload: { row: Array.from(values, (v) => v ?? null) },
+      payload: { row: kept.values, ...(kept.cut ? { cutAtChars: MAX_RAW_CHARS } : {}) },
       problems: [
         {
           field: '(row)',
@@ -498,6 +500,28 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
     };
   }
   return any ? { kind: 'record', rowNumber: row.number, data } : { kind: 'empty', rowNumber: row.number };
+}
+
+/**
+ * A rejected row's values as its payload keeps them: text cut so that all of it stays within
+ * {@link MAX_RAW_CHARS}, as a broken CSV row's text is (QA: a 10 MB cell was stored whole in a reject); `cut`
+ * says it was.
+ */
+function keptValues(values: unknown[]): { values: unknown[]; cut: boolean } {
+  let room = MAX_RAW_CHARS;
+  let cut = false;
+  const kept = values.map((v) => {
+    if (typeof v !== 'string') return v;
+    if (v.length <= room) {
+      room -= v.length;
+      return v;
+    }
+    cut = true;
+    const part = v.slice(0, room);
+    room = 0;
+    return part;
+  });
+  return { values: kept, cut };
 }
 
 /** A cell's value as a record holds it (see {@link xlsxRows}); undefined for an empty cell. */
