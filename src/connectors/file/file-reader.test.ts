@@ -232,6 +232,14 @@ describe('FileReader (CSV)', () => {
     await expect(collect(reader().read(null, { files: [inner] }))).rejects.toMatchObject({ details: { problem: 'EMPTY_HEADER', columns: [2] } });
   });
 
+  it('refuses a header holding a NUL character, naming its column, in words kept whole (QA: accepted without comment)', async () => {
+    const file = await drop('nul.csv', 'ma,ho va\u0000 ten,ngay\nKS1,An,01/02/2015\n');
+    const error = (await collect(reader().read(null, { files: [file] })).catch((e: unknown) => e)) as Error;
+    const message = 'nul.csv row 1: the header of column B (2) holds a control character, such as a NUL byte, which no title holds; export the file again, or retype the header';
+    expect(error).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', message, details: { problem: 'CONTROL_CHARACTER_HEADER', columns: [2] } });
+    expect(serializeError(error).message).toBe(message);
+  });
+
   it('splits a file at the delimiter its first line names (Excel\'s `sep=`), showing rows from the next line as Excel does', async () => {
     const file = await drop('sep.csv', Buffer.from('\uFEFFsep=;\r\nma;ten;ghi chu\r\nKS1;Nguyễn, An;x\r\nKS2;Bình\r\n', 'utf8'));
     const [batch] = await collect(reader().read(null, { files: [file] }));

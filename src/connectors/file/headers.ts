@@ -2,8 +2,8 @@ import { FileHeaderError } from './errors/file-header.error.js';
 
 /**
  * The keys of a file's records: each header cell's text trimmed and in NFC (a header typed on a Mac arrives
- * decomposed, and `Họ và tên` must be one key whichever way it was typed). An empty header or the same header
- * twice makes the columns ambiguous, so the file is refused naming the column(s).
+ * decomposed, and `Họ và tên` must be one key whichever way it was typed). An empty header, one holding a
+ * control character or the same header twice makes the columns ambiguous, so the file is refused naming the column(s).
  *
  * `where` names the file (and sheet) for the message; headers are column titles, not personal data. A message
  * about empty headers is the hub's own words unless `where` quotes a sheet's name (the file's text), and is
@@ -23,6 +23,18 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
       { ownWords: !where.includes('"') },
     );
   }
+  // A NUL or another control character in a title is a file written wrong (a UTF-16 export read as
+  // something else, a binary tool), not a column's name anyone meant: a record keyed by it matches no mapping,
+  // and the text it hides is not sure. Tabs and line breaks are kept: a title cell wrapped in Excel has them.
+  const control = headers.flatMap((h, i) => (CONTROL_CHARACTER.test(h) ? [i + 1] : []));
+  if (control.length > 0) {
+    throw new FileHeaderError(
+      `${where}: the header of column${control.length > 1 ? 's' : ''} ${control.map(columnName).join(', ')} holds a control character, ` +
+        'such as a NUL byte, which no title holds; export the file again, or retype the header',
+      { where, problem: 'CONTROL_CHARACTER_HEADER', columns: control },
+      { ownWords: !where.includes('"') },
+    );
+  }
   const seen = new Map<string, number>();
   for (const [i, h] of headers.entries()) {
     const first = seen.get(h);
@@ -36,6 +48,9 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
   }
   return headers;
 }
+
+/** C0 controls but tab and line breaks, and DEL. */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** Spreadsheet column name of a 1-based column number, with the number: `C (3)`. */
 export function columnName(n: number): string {
