@@ -15,7 +15,7 @@ function collector(): CsvRowSink & { rows: ParsedRow[] } {
   return {
     rows,
     row: (fields, line, text) => rows.push({ fields: [...fields], line, text }),
-    broken: (problem, raw, line) => rows.push({ fields: [], line, problem, raw }),
+    broken: (problem, raw, line, fields) => rows.push({ fields: fields ? [...fields] : [], line, problem, raw }),
   };
 }
 
@@ -108,6 +108,16 @@ describe('CsvParser', () => {
       [2, 'expected 2 fields, found 1'],
       [3, 'ok'],
     ]);
+  });
+
+  it('says a line too long without a quote is too long, not a quote left open, and passes it on split at its delimiters (QA)', () => {
+    const rows = parse(`KS1,An,${'x'.repeat(60)}\n2,b\n`, { expected: 2, maxRowChars: 40, pieces: 10 });
+    expect(rows[0]!.problem).toBe('row longer than 40 characters, the most a row may hold');
+    expect(rows[0]!.fields.slice(0, 2)).toEqual(['KS1', 'An']);
+    expect(rows.slice(1).map((r) => [r.line, r.problem ?? 'ok'])).toEqual([[2, 'ok']]);
+    const quoted = parse(`1,"${'x'.repeat(50)}\n${'y'.repeat(20)}\n2,b\n`, { expected: 2, maxRowChars: 40, pieces: 10 });
+    expect(quoted[0]!.problem).toBe('row longer than 40 characters: a quoted field in it is probably never closed');
+    expect(quoted[0]!.fields).toEqual([]);
   });
 
   it('supports another delimiter', () => {

@@ -37,7 +37,8 @@ export interface CsvRowSink {
   /**
    * A row that cannot be parsed (broken quote) or has the wrong number of fields: why, and its text without
    * the line break (cut at {@link MAX_RAW_CHARS}). `fields` only for a row that parsed cleanly into the wrong
-   * number of fields (reused like {@link row}'s); a row with a broken quote has none.
+   * number of fields (reused like {@link row}'s), or a line too long without a quote (its kept text split at
+   * the delimiters: the last field may be cut); a row with a broken quote has none.
    */
   broken(problem: string, raw: string, line: number, fields?: readonly string[]): void;
   /**
@@ -183,14 +184,23 @@ export class CsvParser {
     if (!final && this.rest.length > this.maxRowChars) this.overflow(out);
   }
 
-  /** A row longer than maxRowChars: most likely a quote that is never closed. */
+  /**
+   * A row longer than maxRowChars: a quoted field never closed (the row then runs over lines), or one line
+   * longer than a row may be. Said as which it is (QA: a 100 MB line without a quote was asked about a quote).
+   * Such a line without a quote is passed on split at its delimiters, as a row with the wrong number of fields
+   * is, so the sink can keep its id when that is surely in place (csv-rows.ts: only with fields to spare).
+   */
   private overflow(out: CsvRowSink): void {
     const buf = this.rest;
     this.rest = '';
     const nl = firstLineBreak(buf, 0);
-    const problem = `row longer than ${this.maxRowChars} characters (a quote not closed?)`;
+    const head = buf.slice(0, Math.min(nl < 0 ? buf.length : nl, MAX_RAW_CHARS));
+    const unquoted = nl < 0 && !head.includes(this.quoteChar);
+    const problem = unquoted
+      ? `row longer than ${this.maxRowChars} characters, the most a row may hold`
+      : `row longer than ${this.maxRowChars} characters: a quoted field in it is probably never closed`;
     if (nl < 0) {
-      out.broken(problem, buf.slice(0, MAX_RAW_CHARS), this.line);
+      out.broken(problem, head, this.line, unquoted ? head.split(String.fromCharCode(this.delimiter)) : undefined);
       this.rows++;
       this.skippingLine = true;
       return;

@@ -337,6 +337,15 @@ describe('FileReader (CSV)', () => {
     expect(second!.rejects!.map((r) => r.readable ?? null)).toEqual([null, null, null]);
   });
 
+  it('keeps the id of a line too long to be a row when it has fields to spare, as of a row with a field too many (QA)', async () => {
+    await drop('dai.csv', `Mã hồ sơ,Họ và tên,Ghi chú\nKS1,An,x\nKSLONG,Bình,${'y,'.repeat(600_000)}\nKS3,Chi,z\n`);
+    const [batch] = await collect(mappedReader({}, BIRTHS).read(null, {}));
+    expect(batch!.records.map((r) => r.data['Mã hồ sơ'])).toEqual(['KS1', 'KS3']);
+    expect(batch!.rejects!.map((r) => [r.problems[0]!.message, r.readable?.data ?? null])).toEqual([
+      ['row longer than 1048576 characters, the most a row may hold', { 'Mã hồ sơ': 'KSLONG' }],
+    ]);
+  });
+
   it('reads in chunks of chunkRows, oldest file first, the last batch of each file marking it completed', async () => {
     await drop('new.csv', `${HEADER}\n${rows(2, 100)}\n`, new Date('2026-03-01'));
     await drop('old.csv', `${HEADER}\n${rows(5)}`, new Date('2026-01-01'));
