@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyRows, copyText } from '../src/db/copy-text.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
@@ -38,6 +39,30 @@ describe('copyRows', () => {
       expect(await copyRows(client, 'copy_rows_probe', ['n', 'a', 'b'], rows)).toBe(rows.length);
     });
     expect(await stored()).toEqual(expected);
+  });
+
+  it('leaves no listener behind at each wait for the connection to drain (a large batch warned MaxListenersExceededWarning)', async () => {
+    await hub.ctx.sql.query('TRUNCATE copy_rows_probe');
+    const pad = 'x'.repeat(200);
+    const rows = Array.from({ length: 150_000 }, (_, n) => `${n}\t${pad}\t${pad}`); // about 60 MB: many waits
+    const streams: EventEmitter[] = [];
+    await hub.ctx.sql.tx(async (client) => {
+      // The COPY stream copyRows opens, to count its listeners once it has written everything.
+      const query = client.query.bind(client) as (q: unknown) => unknown;
+      (client as unknown as { query: (q: unknown) => unknown }).query = (q: unknown) => {
+        const out = query(q);
+        if (out instanceof EventEmitter) streams.push(out);
+        return out;
+      };
+      try {
+        expect(await copyRows(client, 'copy_rows_probe', ['n', 'a', 'b'], rows)).toBe(rows.length);
+      } finally {
+        (client as unknown as { query: unknown }).query = query;
+      }
+    });
+    expect(streams).toHaveLength(1);
+    expect(streams[0]!.listenerCount('error')).toBeLessThanOrEqual(2);
+    expect(streams[0]!.listenerCount('drain')).toBe(0);
   });
 
   it('writes nothing for no rows, and a refused row fails the whole COPY', async () => {

@@ -156,7 +156,9 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
     chunk = Buffer.allocUnsafe(WRITE_BYTES + CHUNK_SLACK);
     at = 0;
     stream ??= open();
-    if (!stream.write(out) && failed === undefined) await Promise.race([once(stream, 'drain'), once(stream, 'error')]).catch(() => undefined);
+    // `once` of 'drain' also settles (rejecting) on 'error', and removes its listeners either way; racing it with a
+    // `once` of 'error' left that listener behind at every wait (MaxListenersExceededWarning on a large batch).
+    if (!stream.write(out) && failed === undefined) await once(stream, 'drain').catch(() => undefined);
     if (failed !== undefined) throw failed;
   };
   /** Makes room for `need` more bytes in the chunk (a row longer than the slack moves to a bigger one). */
