@@ -1,39 +1,10 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freezableProxy, type FreezableProxy } from './support/freezable-proxy.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
-
-/** A TCP proxy to Redis that can stop passing anything on, as a frozen Redis (`kill -STOP`) would. */
-async function freezableProxy(target: string): Promise<{ url: string; frozen: boolean; close(): void }> {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<net.Socket>();
-  const state = { frozen: false };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(port), hostname);
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
-      sockets.add(from);
-      from.on('data', (chunk) => {
-        if (!state.frozen) to.write(chunk);
-      });
-      from.on('error', () => to.destroy());
-      from.on('close', () => to.destroy());
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  return {
-    url,
-    get frozen() { return state.frozen; },
-    set frozen(v: boolean) { state.frozen = v; },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
 
 describe('metrics and queue counts while Redis does not answer (QA)', () => {
   let hub: TestHub;
-  let proxy: Awaited<ReturnType<typeof freezableProxy>>;
+  let proxy: FreezableProxy;
   let operator: string;
 
   beforeAll(async () => {
@@ -80,5 +51,33 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     } finally {
       proxy.frozen = false;
     }
+  });
+});
+
+describe('a GraphQL request while PostgreSQL does not answer (QA)', () => {
+  let hub: TestHub;
+  let proxy: FreezableProxy;
+
+  beforeAll(async () => {
+    hub = await startTestHub({ env: { GRAPHQL_REQUEST_TIMEOUT_MS: '1500' }, databaseVia: async (url) => (proxy = await freezableProxy(url)).url });
+  });
+  afterAll(async () => {
+    if (proxy) proxy.frozen = false;
+    await hub?.close();
+    proxy?.close();
+  });
+
+  it('is answered 503 UPSTREAM_UNAVAILABLE after GRAPHQL_REQUEST_TIMEOUT_MS instead of holding the client, and answered again once it is back', async () => {
+    const operator = await hub.token({ sub: 'ops-1', roles: ['operator'] });
+    expect((await hub.gql('{ connectors { name } }', {}, operator)).body.errors).toBeUndefined();
+    proxy.frozen = true;
+    const started = Date.now();
+    const frozen = await hub.gql('{ connectors { name } }', {}, operator);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(frozen.status).toBe(503);
+    expect(frozen.body.errors?.[0]).toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+    expect(frozen.body.errors?.[0]?.message).toMatch(/^The request took longer than 1500 ms/);
+    proxy.frozen = false;
+    expect((await hub.gql('{ connectors { name } }', {}, operator)).body.errors).toBeUndefined();
   });
 });

@@ -85,6 +85,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     logger,
     metrics,
     maxPageSize: config.GRAPHQL_MAX_PAGE_SIZE,
+    requestTimeoutMs: config.GRAPHQL_REQUEST_TIMEOUT_MS,
     readiness: {
       postgres: async () => void (await ctx.sql.query('SELECT 1')),
       redis: async () => {

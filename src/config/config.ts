@@ -87,6 +87,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt.default(200_000),
   /** Largest page a connection field returns (`first`). @defaultValue 100 */
   GRAPHQL_MAX_PAGE_SIZE: positiveInt.default(100),
+  GRAPHQL_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   /** Serve the GraphQL sandbox page and allow introspection. @defaultValue true outside production */
   GRAPHQL_INTROSPECTION: bool.optional(),
   /** SOAP endpoint of the national population database (via NDXP/LGSP). Unset: identity jobs do not call out. */

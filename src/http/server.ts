@@ -18,6 +18,11 @@ export interface HttpServerDeps {
   logger: Logger;
   metrics: Metrics;
   maxPageSize: number;
+  /**
+   * Longest a GraphQL request may take before it is answered 503 `UPSTREAM_UNAVAILABLE` (the work itself is not
+   * cancelled): a frozen database or Redis would otherwise hold the client for ever (QA). @defaultValue none
+   */
+  requestTimeoutMs?: number;
   /** Readiness probes: each resolves when its dependency answers. */
   readiness: Record<string, () => Promise<void>>;
   /** Called before /metrics is rendered (e.g. to sample queue counts). */
@@ -107,7 +112,7 @@ async function handleGraphQL(deps: HttpServerDeps, req: http.IncomingMessage, re
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
-  const result = await deps.gateway.executeHTTPGraphQLRequest({
+  const executing = deps.gateway.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
     context: async () => {
       let principal = null;
@@ -124,6 +129,17 @@ async function handleGraphQL(deps: HttpServerDeps, req: http.IncomingMessage, re
       return createGraphQLContext({ requestId, principal, authError, repo: deps.repo, maxPageSize: deps.maxPageSize, commands: deps.commands });
     },
   });
+  let result: Awaited<typeof executing>;
+  try {
+    result = deps.requestTimeoutMs ? await withTimeout(executing, deps.requestTimeoutMs) : await executing;
+  } catch (err) {
+    if (!(err instanceof Error && err.message.startsWith('no answer within'))) throw err;
+    deps.logger.warn({ requestId, timeoutMs: deps.requestTimeoutMs }, 'GraphQL request answered 503: it took longer than GRAPHQL_REQUEST_TIMEOUT_MS (is the database or Redis answering?)');
+    return sendJson(res, 503, { errors: [{
+      message: `The request took longer than ${deps.requestTimeoutMs} ms: the database or the job queue may not be answering; try again shortly`,
+      extensions: { code: 'UPSTREAM_UNAVAILABLE', requestId },
+    }] });
+  }
   for (const [key, value] of result.headers) res.setHeader(key, value);
   res.statusCode = result.status ?? 200;
   if (result.body.kind === 'complete') {

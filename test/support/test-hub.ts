@@ -27,14 +27,17 @@ export async function startTestHub(opts: {
   env?: Record<string, string>;
   /** The Redis the hub is given, from the test's own (e.g. a proxy that can stop answering). */
   redisVia?: (redisUrl: string) => Promise<string>;
+  /** The database the hub is given, from the test's own (likewise). */
+  databaseVia?: (databaseUrl: string) => Promise<string>;
 } = {}): Promise<TestHub> {
   const env = await createTestEnv();
   const redisUrl = opts.redisVia ? await opts.redisVia(env.redisUrl) : env.redisUrl;
+  const databaseUrl = opts.databaseVia ? await opts.databaseVia(env.databaseUrl) : env.databaseUrl;
   const home = tempDir('childhub-test-');
   const config = parseConfig({
     NODE_ENV: 'test',
     CHILDHUB_HOME: home,
-    DATABASE_URL: env.databaseUrl,
+    DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: env.queuePrefix,
     DB_POOL_SIZE: '6',
@@ -42,7 +45,7 @@ export async function startTestHub(opts: {
     ...opts.env,
   });
   const logger = opts.logger ?? createLogger({ level: 'silent' });
-  const ctx = await createAppContext({ config, logger, databaseUrl: env.databaseUrl, redisUrl, clock: testClock });
+  const ctx = await createAppContext({ config, logger, databaseUrl, redisUrl, clock: testClock });
   const api = await startApi(ctx, { port: 0, host: '127.0.0.1' });
   const key = await loadOrCreateDevKey(home);
   return {
