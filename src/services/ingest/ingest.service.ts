@@ -11,7 +11,7 @@ import { lockQuarantine } from './quarantine-lock.js';
 import { rejectLocation } from './reject-location.js';
 import { normalizeSourceRecord, type NormalizedSourceRecord } from './source-record.normalizer.js';
 import { validateSourceRecord, type RecordProblem } from './source-record.validator.js';
-import { LONE_SURROGATE_MESSAGE, isStorableText, jsonHasLoneSurrogate, storableJsonText, visibleText } from './storable-text.js';
+import { LONE_SURROGATE_MESSAGE, isStorableText, jsonHasLoneSurrogate, storableJsonText } from './storable-text.js';
 import { yieldIfBusy } from './yield.js';
 
 export interface IngestOptions {
@@ -721,8 +721,10 @@ export class IngestService {
     // One row per record and statement (ON CONFLICT cannot touch a row twice): the last reading wins.
     const byRecord = new Map<string, QuarantineRow>();
     for (const given of rejects) {
-      // An id text cannot hold is kept written out (`\u0000`), so the record is still told apart and found.
-      const r = given.externalId !== null && !isStorableText(given.externalId) ? { ...given, externalId: visibleText(given.externalId) } : given;
+      // An id text cannot hold is no id the record could ever be stored under: the reject is one without an id (told
+      // apart by its payload, where the id is written out). Written out as the id, it would be another record's, whose
+      // storing would close this reject (QA re-check: a record whose id was `\u0000` as text did).
+      const r = given.externalId !== null && !isStorableText(given.externalId) ? { ...given, externalId: null } : given;
       const payload = payloadJson(r.payload);
       const payloadHash = hash('sha256', payload, 'hex');
       const key = r.externalId !== null ? `${r.sourceSystem}\u0000id\u0000${r.externalId}` : `${r.sourceSystem}\u0000payload\u0000${payloadHash}`;

@@ -47,24 +47,3 @@ const JSON_ESCAPE_UNSTORABLE = /\\(?:\\|u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-
 export function storableJsonText(json: string): string {
   return json.includes('\\u') ? json.replace(JSON_ESCAPE_UNSTORABLE, (m) => (m.length === 6 ? `\\${m}` : m)) : json;
 }
-
-/** `s` with U+0000 and lone surrogates written out as their `\uXXXX` escapes (an id kept with a reject). */
-export function visibleText(s: string): string {
-  if (isStorableText(s)) return s;
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const high = c >= 0xd800 && c <= 0xdbff;
-    const low = c >= 0xdc00 && c <= 0xdfff;
-    if (high && i + 1 < s.length) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        out += s[i]! + s[i + 1]!;
-        i++;
-        continue;
-      }
-    }
-    out += c === 0 || high || low ? `\\u${c.toString(16).padStart(4, '0')}` : s[i]!;
-  }
-  return out;
-}
