@@ -227,6 +227,9 @@ describe('describeValue', () => {
     expect(describeValue('15/03/2015')).toBe("text of 10 characters (digits, '/')");
     expect(describeValue('Nguyễn Văn A')).toBe('text of 12 characters (letters, spaces)');
     expect(describeValue(2.5)).toBe('a number with a fraction');
+    // QA: `1e308` was refused as "expected a whole number; got a whole number".
+    expect(describeValue(1e308)).toBe('a whole number too large to hold exactly (over 9,007,199,254,740,991)');
+    expect(describeValue(2 ** 53 - 1)).toBe('a whole number');
     expect(describeValue(new Date(Number.NaN))).toBe('an invalid date cell');
   });
 });

@@ -12,7 +12,9 @@ export function describeValue(v: unknown): string {
       return describeText(v.trim());
     case 'number':
       if (!Number.isFinite(v)) return 'a number that is not finite';
-      return Number.isInteger(v) ? 'a whole number' : 'a number with a fraction';
+      // Past 2^53 a number is whole by its type, not exact: `1e308` or an 18-digit id read as a number lost digits.
+      if (Number.isInteger(v)) return Number.isSafeInteger(v) ? 'a whole number' : 'a whole number too large to hold exactly (over 9,007,199,254,740,991)';
+      return 'a number with a fraction';
     case 'boolean':
       return 'a boolean';
     case 'bigint':
