@@ -12,7 +12,13 @@ export function parseText(v: unknown): string | ParseFailure | undefined {
     const t = v.trim();
     return t === '' ? undefined : t;
   }
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : new ParseFailure('INVALID_TEXT', `expected text; got ${describeValue(v)}`);
+  // A whole number past 2^53 has lost digits on its way in (JSON `12345678901234567890` reads as …567000, a cell's 20
+  // digits as Excel kept 15): as text, an id would be another record's (QA re-check). Refused, naming the kind.
+  if (typeof v === 'number') {
+    return Number.isFinite(v) && !(Number.isInteger(v) && !Number.isSafeInteger(v))
+      ? String(v)
+      : new ParseFailure('INVALID_TEXT', `expected text; got ${describeValue(v)}: the source must send it as text`);
+  }
   if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v instanceof IsoDate) return v.iso;
   if (v instanceof CommuneValue) return v.code ?? undefined;

@@ -28,6 +28,12 @@ describe('parseText', () => {
     expect(parseText(new Date(Date.UTC(2015, 2, 4)))).toBe('2015-03-04');
     expect(parseText(new IsoDate('2015-03-01', 'MONTH'))).toBe('2015-03-01');
   });
+  it('refuses a whole number too large to have kept its digits, which as an id would be another record\'s (QA re-check)', () => {
+    expect(parseText(JSON.parse('12345678901234567890'))).toEqual(new ParseFailure('INVALID_TEXT',
+      'expected text; got a whole number too large to hold exactly (over 9,007,199,254,740,991): the source must send it as text'));
+    expect(parseText(9_007_199_254_740_991)).toBe('9007199254740991');
+    expect(parseText(0.5)).toBe('0.5');
+  });
   it('refuses lists and objects', () => {
     expect(parseText({ a: 1 })).toEqual(new ParseFailure('INVALID_TEXT', 'expected text; got an object'));
     expect(parseText([1])).toBeInstanceOf(ParseFailure);
