@@ -359,6 +359,22 @@ describe('FileReader (CSV)', () => {
     expect(batches[1]!.position).toEqual({ file: { checksum: await sha256(path.join(dir, 'old.csv')), name: 'old.csv' }, sheetIndex: 0, rowsDone: 4 });
   });
 
+  it('ends a chunk early when its rows hold CHUNK_CHARS characters of text, and resumes after it as after any chunk (QA: 400 lines of 1 MB ran a sync out of heap)', async () => {
+    // 12 rows of a million-character note: 5 of them pass CHUNK_CHARS (4 Mi), 4 do not.
+    const note = 'x'.repeat(1_000_000);
+    await drop('ghi-chu-dai.csv', `${HEADER}\r\n${Array.from({ length: 12 }, (_, k) => `ID${k + 1},Trẻ ${k + 1},01/02/2015,${note}`).join('\r\n')}\r\n${rows(2, 13)}`);
+    const batches = await collect(reader().read(null, {}));
+    expect(batches.map((b) => [b.location, b.records.length, Boolean(b.fileCompleted)])).toEqual([
+      ['ghi-chu-dai.csv rows 2-6', 5, false],
+      ['ghi-chu-dai.csv rows 7-11', 5, false],
+      ['ghi-chu-dai.csv rows 12-15', 4, true],
+    ]);
+    expect(batches[0]!.position).toMatchObject({ sheetIndex: 0, rowsDone: 5 });
+    const resumed = await collect(reader().read(batches[0]!.position, {}));
+    expect(ids(resumed)).toEqual(Array.from({ length: 9 }, (_, k) => `ID${k + 6}`));
+    expect(resumed.at(-1)!.fileCompleted?.fileName).toBe('ghi-chu-dai.csv');
+  });
+
   it('gives a file with only headers a single empty batch that completes it, and refuses a file of 0 bytes, not even a header (QA: taken as read)', async () => {
     await drop('empty.csv', '', new Date('2026-01-01'));
     await drop('bom-only.csv', '\uFEFF', new Date('2026-01-01'));

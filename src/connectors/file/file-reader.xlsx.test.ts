@@ -441,6 +441,34 @@ describe('FileReader (XLSX)', () => {
     expect(batches[2]!.fileCompleted?.fileName).toBe('kiem-tra-stream.xlsx');
   });
 
+  it('ends a chunk early when its cells hold CHUNK_CHARS characters of text, and resumes after it (QA: 150 rows of a million-character cell ran a sync out of heap)', async () => {
+    const other = await mkdtemp(path.join(tmpdir(), 'childhub-xlsx-big-'));
+    try {
+      const file = path.join(other, 'ghi-chu-dai.xlsx');
+      const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false });
+      const ws = wb.addWorksheet('Trẻ em');
+      ws.addRow(['Mã', 'Ghi chú 1', 'Ghi chú 2', 'Ghi chú 3', 'Số']).commit();
+      // 3 cells of 400,000 characters a row, numbers not counted: 4 rows pass CHUNK_CHARS (4 Mi), 3 do not.
+      const note = 'x'.repeat(400_000);
+      for (let i = 1; i <= 9; i++) ws.addRow([`KS${i}`, note, note, note, 12345]).commit();
+      ws.commit();
+      await wb.commit();
+      const read = (from: ReadBatch['position'] | null) =>
+        collect(new FileReader(fileConfigSchema.parse({ directory: other, settleSeconds: 0 }), { logger, name: 'x' }).read(from, { files: [file] }));
+      const batches = await read(null);
+      expect(batches.map((b) => [b.location, b.records.length])).toEqual([
+        ['ghi-chu-dai.xlsx sheet "Trẻ em" rows 2-5', 4],
+        ['ghi-chu-dai.xlsx sheet "Trẻ em" rows 6-9', 4],
+        ['ghi-chu-dai.xlsx sheet "Trẻ em" row 10', 1],
+      ]);
+      const resumed = await read(batches[0]!.position);
+      expect(resumed.flatMap((b) => b.records.map((r) => r.data['Mã']))).toEqual(['KS5', 'KS6', 'KS7', 'KS8', 'KS9']);
+      expect(resumed.at(-1)!.fileCompleted?.fileName).toBe('ghi-chu-dai.xlsx');
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('stops cleanly in the middle of a sheet (maxBatches) and checks a workbook', async () => {
     const [only, ...more] = await collect(reader({ chunkRows: 2 }).read(null, { maxBatches: 1 }));
     expect(more).toEqual([]);

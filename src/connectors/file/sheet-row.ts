@@ -16,14 +16,19 @@ export type SheetRow =
       textLayout?: RecordLayout;
       /** See `RawRecord.contentHash`. */
       contentHash?: string;
+      /** The characters of its cells' text, where no `text` gives its size (XLSX): what bounds a chunk's size. */
+      chars?: number;
     }
   /**
    * A row recognised by its text as stored unchanged (`RawRecord.known`), not split into fields: `parse`
    * gives the data it would have had.
    */
   | { kind: 'known'; rowNumber: number; text: string; textLayout: RecordLayout; token: number; parse: () => Record<string, unknown> }
-  /** A broken row; `readable`: see `ReaderReject.readable`. */
-  | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[]; readable?: Record<string, unknown> }
+  /**
+   * A broken row; `readable`: see `ReaderReject.readable`. `chars`: the characters of its cells' text, where its
+   * payload is not its text (XLSX).
+   */
+  | { kind: 'reject'; rowNumber: number; payload: { row: unknown }; problems: RecordProblem[]; readable?: Record<string, unknown>; chars?: number }
   /** A row with no value in any column: consumed, nothing to store. */
   | { kind: 'empty'; rowNumber: number };
 

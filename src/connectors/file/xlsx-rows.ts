@@ -466,9 +466,11 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
   const data: Record<string, unknown> = {};
   let any = false;
   let stray: number | undefined;
+  let chars = 0;
   row.eachCell({ includeEmpty: false }, (cell, col) => {
     const v = cellValue(cell, date1904);
     if (v === undefined) return;
+    if (typeof v === 'string') chars += v.length;
     const header = headers[col - 1];
     if (header === undefined) {
       stray ??= col;
@@ -497,9 +499,10 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
         },
       ],
       ...readable,
+      chars,
     };
   }
-  return any ? { kind: 'record', rowNumber: row.number, data } : { kind: 'empty', rowNumber: row.number };
+  return any ? { kind: 'record', rowNumber: row.number, data, chars } : { kind: 'empty', rowNumber: row.number };
 }
 
 /**
