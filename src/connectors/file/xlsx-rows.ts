@@ -12,6 +12,7 @@ import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import type { FileSheet } from './file.schema.js';
 import { fileSystemError } from './file-system-errors.js';
 import { boundedPart, PartRefused } from './part-bounds.js';
+import { xmlProblem } from './xml-problem.js';
 // Results of 0, FALSE and errors kept on formula cells (exceljs drops them): before any workbook is read.
 import './formula-results.js';
 import type { HeaderFitter } from './header-fit.js';
@@ -357,6 +358,12 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     }
     if (error instanceof PartRefused) {
       throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook: ${error.message}`, { fileName: o.fileName, part: error.part }, { ownWords: true });
+    }
+    const problem = xmlProblem(error);
+    if (problem !== undefined) {
+      throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook: its XML is malformed, ${problem}; export it again from the program that made it`, {
+        fileName: o.fileName, problem: 'MALFORMED_XML',
+      }, { ownWords: true });
     }
     throw new FileFormatError(`${o.fileName} cannot be read as an XLSX workbook (${(error as Error).message})`, {
       fileName: o.fileName,

@@ -259,3 +259,32 @@ it('gives the file system\'s errors as they are, not as a damaged workbook (the 
   await expect(readAll(gone)).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
   await expect(readAll(dir)).rejects.toMatchObject({ code: 'EISDIR' });
 });
+
+it('says what is wrong with a part\'s malformed XML in its own words, quoting nothing of it (QA: a cell holding &#0; was refused with a redacted message)', async () => {
+  const cases = [
+    ['&#0;', 'a character reference names a character XML does not allow, or is not a number'],
+    ['&#xD800;', 'a character reference names a character XML does not allow, or is not a number'],
+    ['&#x1;', 'a character reference names a character XML does not allow, or is not a number'],
+    ['&bogus;', 'a reference to an entity XML does not define, as an ampersand left unescaped or an HTML entity is'],
+    ['<b>', 'a tag that does not belong where it is, or is not closed'],
+  ] as const;
+  for (const [k, [inserted, problem]] of cases.entries()) {
+    for (const part of ['xl/sharedStrings.xml', 'xl/worksheets/sheet3.xml']) {
+      const name = `malformed-${k}-${path.basename(part, '.xml')}.xlsx`;
+      const file = await rezip(name, (paths) => paths, async (zip) => {
+        const xml = await zip.file(part)!.async('string');
+        // Into a text of the part: a shared string (Ba-5), or an inline string put in the sheet for it.
+        const edited = part.endsWith('sharedStrings.xml')
+          ? xml.replace('<t>Ba-5</t>', `<t>Ba${inserted}5</t>`)
+          : xml.replace(/(<row r="7"[^>]*>)<c r="A7"[^>]*>.*?<\/c>/, `$1<c r="A7" t="inlineStr"><is><t>Ba${inserted}5</t></is></c>`);
+        expect(edited, name).not.toBe(xml);
+        zip.file(part, edited);
+      });
+      const read = await readThirdSheet(file);
+      const message = `${name} cannot be read as an XLSX workbook: its XML is malformed, ${problem}; export it again from the program that made it`;
+      expect(read.error, name).toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message });
+      // Kept whole in logs and run history.
+      expect(serializeError(read.error as unknown as Error).message, name).toBe(message);
+    }
+  }
+});
