@@ -38,9 +38,10 @@ export interface CsvRowSink {
    * A row that cannot be parsed (broken quote) or has the wrong number of fields: why, and its text without
    * the line break (cut at {@link MAX_RAW_CHARS}). `fields` only for a row that parsed cleanly into the wrong
    * number of fields (reused like {@link row}'s), or a line too long without a quote (its kept text split at
-   * the delimiters: the last field may be cut); a row with a broken quote has none.
+   * the delimiters: the last field may be cut, and more may follow it: `overLong`); a row with a broken quote
+   * has none.
    */
-  broken(problem: string, raw: string, line: number, fields?: readonly string[]): void;
+  broken(problem: string, raw: string, line: number, fields?: readonly string[], overLong?: boolean): void;
   /**
    * Whether the sink may recognise the next row by its text alone ({@link known}); read before each row.
    * Absent or false: every row is split into fields.
@@ -200,7 +201,8 @@ export class CsvParser {
       ? `row longer than ${this.maxRowChars} characters, the most a row may hold`
       : `row longer than ${this.maxRowChars} characters: a quoted field in it is probably never closed`;
     if (nl < 0) {
-      out.broken(problem, head, this.line, unquoted ? head.split(String.fromCharCode(this.delimiter)) : undefined);
+      if (unquoted) out.broken(problem, head, this.line, head.split(String.fromCharCode(this.delimiter)), true);
+      else out.broken(problem, head, this.line);
       this.rows++;
       this.skippingLine = true;
       return;

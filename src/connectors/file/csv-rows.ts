@@ -180,7 +180,7 @@ class SheetRowCollector implements CsvRowSink {
     this.out.push({ kind: 'record', rowNumber, data, text, textLayout: layout, contentHash });
   }
 
-  broken(problem: string, raw: string, line: number, fields?: readonly string[]): void {
+  broken(problem: string, raw: string, line: number, fields?: readonly string[], overLong = false): void {
     this.offered = null;
     const rowNumber = ++this.rowNumber;
     if (rowNumber < this.o.headerRow) return;
@@ -191,7 +191,7 @@ class SheetRowCollector implements CsvRowSink {
       });
     }
     if (++this.dataRows <= this.o.skipRows) return;
-    const readable = fields ? this.readable(fields) : undefined;
+    const readable = fields ? this.readable(fields, overLong) : undefined;
     this.out.push({
       kind: 'reject',
       rowNumber,
@@ -208,11 +208,20 @@ class SheetRowCollector implements CsvRowSink {
    * worst it is cut at a delimiter inside it). A row with fields missing may have lost a delimiter anywhere,
    * the one after the first field included (joining its value to the next, which may be a name), or be cut
    * short: none of it is sure.
+   *
+   * A line too long to be a row, without a quote (`overLong`: the fields of its kept head, the last one cut),
+   * has at least the fields its head shows. When those are as many as a row may have (the header's named
+   * columns), and at least two, no delimiter is missing before the head's end, as in any row of the right
+   * width read as a record, and the first field ends at a delimiter within the head, where no quote can have
+   * moved it: its first field is as sure as any record's (QA: a last field of 2 million characters in a row
+   * of the header's 17 fields lost the id, an 18th field kept it).
    */
-  private readable(fields: readonly string[]): Record<string, string> | undefined {
+  private readable(fields: readonly string[], overLong: boolean): Record<string, string> | undefined {
     const columns = this.layout!.columns;
     const ids = this.o.fitter?.idColumns;
-    if (!ids || ids.size === 0 || fields.length <= columns.length) return undefined;
+    if (!ids || ids.size === 0) return undefined;
+    const whole = overLong && fields.length >= Math.max(this.named, 2);
+    if (fields.length <= columns.length && !whole) return undefined;
     const first = new Set([columns[0]!]);
     for (const c of ids) if (!hasColumn(first, c)) return undefined;
     return rowData(columns.slice(0, 1), fields.slice(0, 1)) ?? undefined;

@@ -346,6 +346,18 @@ describe('FileReader (CSV)', () => {
     ]);
   });
 
+  it('keeps the id of a line too long to be a row, without a quote, whose first 65,536 characters hold every column (QA: a last field of 2 M characters lost it)', async () => {
+    const long = 'y'.repeat(2_000_000);
+    await drop('dai.csv', `Mã hồ sơ,Họ và tên,Ghi chú\nKS1,An,x\nKSDU,Bình,${long}\nKSTHIEU,${long}\nKS3,Chi,z\n`);
+    const [batch] = await collect(mappedReader({}, BIRTHS).read(null, {}));
+    expect(batch!.records.map((r) => r.data['Mã hồ sơ'])).toEqual(['KS1', 'KS3']);
+    // A head with a field missing may have lost the delimiter after the id: none kept.
+    expect(batch!.rejects!.map((r) => [r.location, r.readable?.data ?? null])).toEqual([
+      ['dai.csv row 3', { 'Mã hồ sơ': 'KSDU' }],
+      ['dai.csv row 4', null],
+    ]);
+  });
+
   it('reads in chunks of chunkRows, oldest file first, the last batch of each file marking it completed', async () => {
     await drop('new.csv', `${HEADER}\n${rows(2, 100)}\n`, new Date('2026-03-01'));
     await drop('old.csv', `${HEADER}\n${rows(5)}`, new Date('2026-01-01'));
