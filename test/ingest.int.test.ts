@@ -3,7 +3,7 @@ import { createAppContext, type AppContext } from '../src/app/app-context.js';
 import { parseConfig } from '../src/config/config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { csvLayout } from '../src/connectors/file/csv-rows.js';
-import { LOOKUP_CHANGED_SQL } from '../src/services/ingest/ingest.service.js';
+import { LOOKUP_CHANGED_SQL, UPSERT_CHUNK_BYTES, UPSERT_CHUNK_RECORDS } from '../src/services/ingest/ingest.service.js';
 import { aRecord } from './support/records.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -182,6 +182,36 @@ describe('ingest', () => {
     ]);
     // Its layout was written before the savepoint the COPY was undone to.
     expect(await ctx.sql.query('SELECT header, columns FROM record_layout WHERE id = $1', [layout.id])).toEqual([{ header: 'Mã,Tên,Ghi chú', columns: ['Mã', 'Tên', 'Ghi chú'] }]);
+  });
+
+  it('writes a batch\'s changed records in statements of a bounded size, in its one transaction (QA: 10,000 changed records of a page in one statement ran the sync out of heap)', async () => {
+    const n = UPSERT_CHUNK_RECORDS * 2 + 5;
+    const records = Array.from({ length: n }, (_, i) => aRecord({ externalId: `CHUNK-${i}`, identityNumber: null, fullName: 'Phạm Văn Một' }));
+    expect(await ctx.ingest.ingest(records)).toMatchObject({ inserted: n });
+    // Changed, and one bigger than a statement's bytes alone, which goes by itself.
+    const big = 'x'.repeat(UPSERT_CHUNK_BYTES);
+    const changed = records.map((r, i) => ({ ...r, fullName: 'Phạm Văn Hai', raw: i === 7 ? { note: big } : r.raw }));
+    const upserts: number[] = [];
+    const client = await ctx.sql.pool.connect();
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    // Counts the write-by-key statements and their rows (the first parameter: the records' ids).
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].includes('ON CONFLICT (source_system, external_id)')) upserts.push((args[1] as unknown[][])[0]!.length);
+      return query(...args);
+    };
+    try {
+      await client.query('BEGIN');
+      const prepared = await ctx.ingest.prepare(client, changed.map((input) => ({ input })));
+      const res = await ctx.ingest.store(client, prepared);
+      await client.query('COMMIT');
+      expect(res).toMatchObject({ inserted: 0, updated: n, unchanged: 0 });
+      expect(res.stored).toHaveLength(n);
+    } finally {
+      delete (client as { query?: unknown }).query;
+      client.release();
+    }
+    expect(upserts).toEqual([7, 1, UPSERT_CHUNK_RECORDS, n - 8 - UPSERT_CHUNK_RECORDS]);
+    expect(await count('source_record', "external_id LIKE 'CHUNK-%' AND full_name = 'Phạm Văn Hai'")).toBe(n);
   });
 
   it('stores a record given as text under its layout instead of its data as JSON, by COPY and by key, each layout once', async () => {

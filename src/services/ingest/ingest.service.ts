@@ -463,22 +463,24 @@ export class IngestService {
     const renumbered: Renumbered[] = [];
     let written = copied.length;
     let repeatsInRun: string[] = [];
-    if (rest.length) {
-      // Rows COPY could not take (or that exist) go as statement parameters, decoded from the same encoding.
+    const repeats: Array<{ id: string; where: string; message: string }> = [];
+    // Rows COPY could not take (or that exist) go as statement parameters, decoded from the same encoding, in
+    // statements of a bounded size: each one's parameters are held several times over while it is sent (decoded,
+    // as array literals, in the bind message), which for a page of 10,000 changed records was past the heap.
+    for (const chunk of upsertChunks(rest)) {
       const columns: Array<Array<string | null>> = [...COLUMNS, ...LINK_COLUMNS].map(() => []);
-      for (const r of rest) {
+      for (const r of chunk) {
         const fields = decodeCopyFields(r.fields);
         for (let c = 0; c < COLUMNS.length; c++) columns[c]!.push(fields[c] ?? null);
         columns[COLUMNS.length]!.push(links.get(r)?.childId ?? null);
         columns[COLUMNS.length + 1]!.push(links.get(r)?.rule ?? null);
       }
-      const byKey = new Map(rest.map((r) => [r.key, r]));
+      const byKey = new Map(chunk.map((r) => [r.key, r]));
       // The numbers linked records carry before this write, to tell which ones this write changes.
-      const previous = await previousNumbers(client, rest);
+      const previous = await previousNumbers(client, chunk);
       // Keys this run stored already, from an earlier batch, or read as stored earlier (unchanged, so not
       // written): an update of one is the same id again.
-      const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, rest, opts.connectorRunId, opts.readEarlierInRun) : null;
-      const repeats: Array<{ id: string; where: string; message: string }> = [];
+      const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, chunk, opts.connectorRunId, opts.readEarlierInRun) : null;
       const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, columns);
       written += upserted.rows.length;
       for (const row of upserted.rows) {
@@ -508,15 +510,15 @@ export class IngestService {
           }
         } else if (entry) toLink.push({ ...entry, id: row.id });
       }
-      if (repeats.length) {
-        // Kept with the record, for whoever reads it, as a repeat within one batch is.
-        await client.query(
-          `UPDATE source_record s SET flags = s.flags || jsonb_build_array(jsonb_build_object('field', 'externalId', 'code', $3::text, 'message', u.message))
-             FROM unnest($1::text[], $2::text[]) AS u(id, message) WHERE s.id = u.id`,
-          [repeats.map((r) => r.id), repeats.map((r) => r.message), REPEATED_ID],
-        );
-        repeatsInRun = repeats.map((r) => r.where);
-      }
+    }
+    if (repeats.length) {
+      // Kept with the record, for whoever reads it, as a repeat within one batch is.
+      await client.query(
+        `UPDATE source_record s SET flags = s.flags || jsonb_build_array(jsonb_build_object('field', 'externalId', 'code', $3::text, 'message', u.message))
+           FROM unnest($1::text[], $2::text[]) AS u(id, message) WHERE s.id = u.id`,
+        [repeats.map((r) => r.id), repeats.map((r) => r.message), REPEATED_ID],
+      );
+      repeatsInRun = repeats.map((r) => r.where);
     }
     // Repeated copies within the batch (the last is the one compared with what is stored and written) and
     // rows whose stored hash already matched. Copies with other content are reported (where they were).
@@ -906,6 +908,29 @@ async function keysStoredByRun(
     if (r.by_run || (r.content_hash !== null && readEarlier?.(r.external_id, r.content_hash))) out.set(`${r.source_system}\u0000${r.external_id}`, r.content_hash);
   }
   return out;
+}
+
+/**
+ * The most records, and the most bytes of their encoded fields, one statement of the write-by-key path
+ * takes: a batch's changed records beyond that go in more statements of the same transaction. A batch of
+ * 1,000 records (an HTTP page at its usual size, a CSV slice) of ordinary size stays one statement.
+ */
+export const UPSERT_CHUNK_RECORDS = 1_000;
+export const UPSERT_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** `records` in runs of at most {@link UPSERT_CHUNK_RECORDS} records and (but for a record bigger alone) {@link UPSERT_CHUNK_BYTES}. */
+export function* upsertChunks<T extends { fields: Buffer }>(records: T[]): Generator<T[]> {
+  let start = 0;
+  while (start < records.length) {
+    let end = start;
+    let bytes = 0;
+    while (end < records.length && end - start < UPSERT_CHUNK_RECORDS && (end === start || bytes + records[end]!.fields.length <= UPSERT_CHUNK_BYTES)) {
+      bytes += records[end]!.fields.length;
+      end++;
+    }
+    yield records.slice(start, end);
+    start = end;
+  }
 }
 
 /** Links ingest makes itself, which a record's new identity number may move ({@link IngestService.relinkRenumbered}). */
