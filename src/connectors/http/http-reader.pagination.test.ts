@@ -93,6 +93,18 @@ describe('HttpReader pagination', () => {
     expect((await readAll(reader, null, ctx)).map((b) => b.position['next'])).toEqual([null]);
   });
 
+  it('cursor: one holding a NUL or half a UTF-16 pair, which no checkpoint can keep, fails the read naming its path (QA re-check: a raw 22P05)', async () => {
+    const { reader, ctx } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
+    for (const bad of ['"abc\\u0000def"', '"ab\\ud800cd"']) {
+      nock(BASE).get(PATH).reply(200, `{"data":[{"id":"1"}],"next":${bad}}`, { 'content-type': 'application/json' });
+      const err = await failureOf(readAll(reader, null, ctx));
+      expect(err).toMatchObject({
+        code: 'CONNECTOR_MALFORMED_RESPONSE',
+        message: 'The next cursor at next holds a NUL character or half of a UTF-16 pair, which no checkpoint can keep',
+      });
+    }
+  });
+
   it('cursor: an empty page that gives a next cursor is followed, not taken for the end (QA: a full read ended there as whole)', async () => {
     const { reader, ctx, events } = harness({ pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next' } });
     nock(BASE).get(PATH).reply(200, { data: rows(1, 2), next: 'c2' });
