@@ -101,11 +101,14 @@ export class PageRecords {
       }
       const record = entry as Record<string, unknown>;
       if (tooDeep?.has(record)) {
-        // Kept as a note: the record itself is what no store can take.
+        // Kept down to a depth any store takes, which holds its id (QA re-check: kept as a constant note, every deep
+        // record was one reject without an id, never resolved): the sync reads the id from it as from the record.
+        const kept = keptToDepth(record, KEPT_DEPTH) as Record<string, unknown>;
         rejects.push({
-          payload: { notKept: `the record was nested more than ${MAX_RECORD_DEPTH} levels deep` },
+          payload: kept,
           location,
           problems: [{ field: '(record)', code: 'TOO_DEEP', message: `is nested more than ${MAX_RECORD_DEPTH} levels deep, deeper than a record is stored with` }],
+          readable: { data: kept, location },
         });
         continue;
       }
@@ -274,6 +277,19 @@ export function illFormedTextAt(record: Record<string, unknown>): string | undef
     }
   }
   return undefined;
+}
+
+/** How deep a record too deep to store is kept in its reject. */
+const KEPT_DEPTH = 16;
+
+/** `v` down to `depth` levels, a value nested deeper replaced by a note saying so. */
+function keptToDepth(v: unknown, depth: number): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (depth === 0) return `(nested deeper: not kept)`;
+  if (Array.isArray(v)) return v.map((e) => keptToDepth(e, depth - 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, e] of Object.entries(v)) Object.defineProperty(out, k, { value: keptToDepth(e, depth - 1), writable: true, enumerable: true, configurable: true });
+  return out;
 }
 
 function kindOf(v: unknown): string {
