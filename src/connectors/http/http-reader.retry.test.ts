@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
@@ -89,6 +90,13 @@ describe('HttpReader retries', () => {
     nock(BASE).get(PATH).reply(200, { data: rows(1, 1) });
     await readAll(reader, null, ctx);
     expect(events).toMatchObject([{ type: 'retry', attempt: 1, code }]);
+  });
+
+  it('takes an error answer with a body over the page limit for the status it is, reading its first bytes only (QA re-check: a 503 with 400 MB was "ask for fewer records a page")', async () => {
+    const { reader, ctx } = harness({ retry: { maxAttempts: 2 }, maxPageBytes: 100_000 });
+    nock(BASE).get(PATH).times(2).reply(503, () => Readable.from([Buffer.alloc(150_000, 0x61)]));
+    const err = await failureOf(readAll(reader, null, ctx));
+    expect(err).toMatchObject({ code: 'CONNECTOR_UPSTREAM_UNAVAILABLE', message: 'GET /api/records failed after 2 attempts (last: HTTP 503)' });
   });
 
   it('gives up after maxAttempts with CONNECTOR_UPSTREAM_UNAVAILABLE', async () => {

@@ -199,7 +199,11 @@ export class HttpTransport {
       const stop = () => stream.destroy(new Error('aborted'));
       if (controller.signal.aborted) stop();
       else controller.signal.addEventListener('abort', stop, { once: true });
-      const body = await readBody(stream, request.limit.maxBytes);
+      // An answer that is no page (an error, a redirect) is read for its status and a few words at most: its first
+      // bytes are kept and the rest dropped, so a 503 with a huge body is the 503 it is, retried as one, not a page
+      // over the limit (QA re-check).
+      const notAPage = response.status < 200 || response.status >= 300;
+      const body = await readBody(stream, notAPage ? ERROR_BODY_BYTES : request.limit.maxBytes, notAPage);
       if (body === null) {
         throw new ConnectorMalformedResponseError(
           `${describeRequest(request.method, request.url)} answered with more than ${request.limit.maxBytes} bytes, refused: ${request.limit.advice}`,
@@ -230,6 +234,9 @@ export class HttpTransport {
   }
 }
 
+/** Most bytes of an answer that is not a page (not 2xx) kept: enough for any error document. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
 /** Bodies are gathered in blocks of this size. */
 const BODY_BLOCK_BYTES = 256 * 1024;
 
@@ -239,16 +246,20 @@ const BODY_BLOCK_BYTES = 256 * 1024;
  * hundreds of thousands of tiny chunks, held one Buffer each until its end (as axios does), took 120 MB of
  * heap and 370 MB of memory for 32 MB (QA, a page of 2 million small records).
  */
-async function readBody(stream: Readable, maxBytes: number): Promise<Buffer | null> {
+async function readBody(stream: Readable, maxBytes: number, keepFirst = false): Promise<Buffer | null> {
   const blocks: Buffer[] = [];
   let block = Buffer.allocUnsafe(BODY_BLOCK_BYTES);
   let used = 0;
   let total = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (let chunk of stream as AsyncIterable<Buffer>) {
     total += chunk.length;
+    let last = false;
     if (total > maxBytes) {
       stream.destroy();
-      return null;
+      // `keepFirst`: the first `maxBytes` are the body, the rest is dropped.
+      if (!keepFirst) return null;
+      chunk = chunk.subarray(0, chunk.length - (total - maxBytes));
+      last = true;
     }
     for (let from = 0; from < chunk.length; ) {
       if (used === block.length) {
@@ -260,10 +271,11 @@ async function readBody(stream: Readable, maxBytes: number): Promise<Buffer | nu
       used += n;
       from += n;
     }
+    if (last) break;
   }
   blocks.push(block.subarray(0, used));
   // One copy to the exact size: a small answer does not hold on to a whole block.
-  return Buffer.concat(blocks, total);
+  return Buffer.concat(blocks, Math.min(total, maxBytes));
 }
 
 function responseOf(status: number, statusText: string, headers: Record<string, string | undefined>, body: Buffer, durationMs: number): HttpResponse {
