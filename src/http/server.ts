@@ -8,7 +8,7 @@ import type { ChildReadRepository } from '../db/repositories/child-read.reposito
 import { UnauthenticatedError } from '../errors/index.js';
 import { createGraphQLContext, type GatewayCommands, type GraphQLContext } from '../graphql/context.js';
 import type { Metrics } from '../observability/metrics.js';
-import { withTimeout } from '../util/with-timeout.js';
+import { TimeoutError, withTimeout } from '../util/with-timeout.js';
 
 export interface HttpServerDeps {
   gateway: ApolloServer<GraphQLContext>;
@@ -133,7 +133,7 @@ async function handleGraphQL(deps: HttpServerDeps, req: http.IncomingMessage, re
   try {
     result = deps.requestTimeoutMs ? await withTimeout(executing, deps.requestTimeoutMs) : await executing;
   } catch (err) {
-    if (!(err instanceof Error && err.message.startsWith('no answer within'))) throw err;
+    if (!(err instanceof TimeoutError)) throw err;
     deps.logger.warn({ requestId, timeoutMs: deps.requestTimeoutMs }, 'GraphQL request answered 503: it took longer than GRAPHQL_REQUEST_TIMEOUT_MS (is the database or Redis answering?)');
     return sendJson(res, 503, { errors: [{
       message: `The request took longer than ${deps.requestTimeoutMs} ms: the database or the job queue may not be answering; try again shortly`,
