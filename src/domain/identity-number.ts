@@ -52,20 +52,26 @@ export interface DecodedIdentityNumber {
 }
 
 const TWELVE_DIGITS = /^\d{12}$/;
-const SEPARATORS = /[\s.\-\u2010-\u2015]/gu;
-/** Digits in groups, with spaces (any Unicode whitespace), dots or dashes between them (and around them). */
-const SEPARATED_DIGITS = /^[\s.\-\u2010-\u2015]*\d+(?:[\s.\-\u2010-\u2015]+\d+)*[\s.\-\u2010-\u2015]*$/u;
+/** Spaces (any Unicode whitespace, and the zero-width ones text copied from web pages carries), dots, dashes. */
+const SEPARATORS = /[\s.\-\u2010-\u2015\u200b-\u200d\u2060]/gu;
+/** Digits in groups, with spaces, dots or dashes ({@link SEPARATORS}) between them (and around them). */
+const SEPARATED_DIGITS = /^[\s.\-\u2010-\u2015\u200b-\u200d\u2060]*\d+(?:[\s.\-\u2010-\u2015\u200b-\u200d\u2060]+\d+)*[\s.\-\u2010-\u2015\u200b-\u200d\u2060]*$/u;
+/** Full-width digits (U+FF10–U+FF19), as East Asian input methods type them: the same digits. */
+const FULL_WIDTH_DIGIT = /[\uff10-\uff19]/g;
 /** A number written with a decimal fraction of zeros (`001322711590.0`: a spreadsheet's number as text). */
 const DECIMAL_TAIL = /\d[.,]0{1,2}\s*$/;
 
 /**
- * Removes spaces (any Unicode whitespace), dots and dashes — the separators people type between a number's
- * digits (`001 322.711-590`). Nothing else changes: a value that is not digits in groups (letters, `1.32271E+11`
+ * Removes spaces (any Unicode whitespace, zero-width ones too), dots and dashes — the separators people type
+ * between a number's digits (`001 322.711-590`) — and reads full-width digits as the digits they are. Nothing
+ * else changes: a value that is not digits in groups (letters, `1.32271E+11`
  * as a spreadsheet shows a long number, `'001…`) or that ends as a decimal number does (`001322711590.0`) is
  * kept as given, trimmed, so it is reported as it came (QA: removing its dots made another number of it).
  * Wrong lengths and wrong digits are kept too.
  */
-export function normalizeIdentityNumber(s: string): string {
+export function normalizeIdentityNumber(given: string): string {
+  // QA: `００１２…` and `0012…\u200B` were kept as given, on screen a valid number that matched nothing.
+  const s = given.search(FULL_WIDTH_DIGIT) < 0 ? given : given.replace(FULL_WIDTH_DIGIT, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
   const digits = s.replace(SEPARATORS, '');
   if (digits === '') return '';
   return SEPARATED_DIGITS.test(s) && !DECIMAL_TAIL.test(s) ? digits : s.trim();

@@ -13,6 +13,16 @@ describe('normalizeName', () => {
     expect(normalizeName('  Trần\u00a0\u00a0Văn \t  Nam ')).toBe('Trần Văn Nam');
   });
 
+  it('reads zero-width characters (U+200B–U+200D, U+2060) as spaces, so the name splits and folds as written (QA)', () => {
+    expect(normalizeName('TRẦN\u200bVĂN AN')).toBe('Trần Văn An');
+    expect(normalizeName('CAO THỊ TÂM\u200b')).toBe('Cao Thị Tâm');
+    expect(normalizeName('\u2060Lê\u200c\u200dHoa')).toBe('Lê Hoa');
+    expect(foldName('Trần\u200bVăn An')).toBe('tran van an');
+    expect(foldName('cao thi tam\u200b')).toBe('cao thi tam');
+    expect(splitFullName('Trần\u200bVăn An')).toEqual({ familyName: 'Trần', middleName: 'Văn', givenName: 'An' });
+    expect(joinName({ familyName: 'Trần\u200b', givenName: 'An' })).toBe('Trần An');
+  });
+
   it('title-cases registry-style upper case, Vietnamese-aware', () => {
     expect(normalizeName('NGUYỄN THỊ THU HÀ')).toBe('Nguyễn Thị Thu Hà');
     expect(normalizeName('đỗ đức đạt')).toBe('Đỗ Đức Đạt');

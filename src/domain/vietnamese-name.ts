@@ -136,8 +136,8 @@ export function normalizeName(s: string): string {
       }
       start = i + 1;
     } else if (c === 0xd0 || c === 0xf0 || isOddSpace(c)) {
-      // Tabs, no-break and other spaces, or the mis-encoded Ð (rare): tidy the whole name first.
-      const tidy = s.normalize('NFC').replace(/\u00D0/g, '\u0110').replace(/\u00F0/g, '\u0111').replace(/\s+/g, ' ').trim();
+      // Tabs, no-break, zero-width and other spaces, or the mis-encoded Ð (rare): tidy the whole name first.
+      const tidy = s.normalize('NFC').replace(/\u00D0/g, '\u0110').replace(/\u00F0/g, '\u0111').replace(SPACES, ' ').trim();
       return tidy === '' ? '' : tidy.split(' ').map(canonicalWord).join(' ');
     }
   }
@@ -151,7 +151,7 @@ export function normalizeName(s: string): string {
  * xã hội" became "Trung Tâm Bảo Trợ Xã Hội", so one facility had two spellings on one child).
  */
 export function normalizePersonOrInstitution(s: string): string {
-  return isInstitutionName(s) ? s.normalize('NFC').replace(/\s+/g, ' ').trim() : normalizeName(s);
+  return isInstitutionName(s) ? s.normalize('NFC').replace(SPACES, ' ').trim() : normalizeName(s);
 }
 
 /** Whether a name starts as an institution's does (no Vietnamese personal name starts with these words). */
@@ -173,10 +173,17 @@ const INSTITUTION = new RegExp(
 /** Combining marks: text that may be NFD. */
 const NOT_NFC_HINT = /[\u0300-\u036f]/;
 
-/** Whitespace (as `\s` has it) other than a plain space. */
+/**
+ * Runs of what separates a name's words: whitespace as `\s` has it, and the zero-width characters (U+200B–U+200D,
+ * U+2060) that text copied from web pages and chat carries. `\s` leaves those out, so `TRẦN\u200BVĂN AN` was one
+ * family name `Trần​Văn`, folded `tran​van an`, and no search by name found the child (QA): they are read as spaces.
+ */
+const SPACES = /[\s\u200b-\u200d\u2060]+/g;
+
+/** A space other than a plain one: whitespace (as `\s` has it) or a zero-width character (see {@link SPACES}). */
 function isOddSpace(c: number): boolean {
   if (c < 0x1680) return c <= 13 || c === 0xa0;
-  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200d) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x2060 || c === 0x3000 || c === 0xfeff;
 }
 
 // Bounded so that odd input cannot grow the memos without limit.
@@ -201,7 +208,7 @@ function canonicalWord(word: string): string {
  * are memoised, as in {@link normalizeName}.
  */
 export function foldName(s: string): string {
-  if (!TIDY_SPACES.test(s)) return foldWord(s.replace(/\s+/g, ' ').trim());
+  if (!TIDY_SPACES.test(s)) return foldWord(s.replace(SPACES, ' ').trim());
   let out = '';
   let start = 0;
   const n = s.length;
@@ -231,7 +238,7 @@ function foldWord(s: string): string {
  * Only whitespace is tidied; call {@link normalizeName} first for the canonical form.
  */
 export function splitFullName(full: string): NameParts {
-  const tidy = TIDY_SPACES.test(full) ? full : full.replace(/\s+/g, ' ').trim();
+  const tidy = TIDY_SPACES.test(full) ? full : full.replace(SPACES, ' ').trim();
   if (tidy === '') return { familyName: null, middleName: null, givenName: null };
   const first = tidy.indexOf(' ');
   if (first < 0) return { familyName: null, middleName: null, givenName: tidy };
@@ -243,12 +250,13 @@ export function splitFullName(full: string): NameParts {
   };
 }
 
-const TIDY_SPACES = /^\S+(?: \S+)*$/;
+/** Words separated by single plain spaces (no {@link SPACES} but those). */
+const TIDY_SPACES = /^[^\s\u200b-\u200d\u2060]+(?: [^\s\u200b-\u200d\u2060]+)*$/;
 
 /** Joins name parts into a full name in Vietnamese order, skipping empty parts. */
 export function joinName(parts: Partial<NameParts>): string {
   return [parts.familyName, parts.middleName, parts.givenName]
-    .map((p) => (p ?? '').replace(/\s+/g, ' ').trim())
+    .map((p) => (p ?? '').replace(SPACES, ' ').trim())
     .filter((p) => p !== '')
     .join(' ');
 }

@@ -46,9 +46,13 @@ function isCommuneType(value: string): value is CommuneType {
   return (COMMUNE_TYPES as readonly string[]).includes(value);
 }
 
-/** Lower-case canonical form (diacritics kept, tone placement canonical), punctuation as spaces. */
+/**
+ * Lower-case canonical form (diacritics kept, tone placement canonical), punctuation as spaces: dashes too, so
+ * `Văn Miếu – Quốc Tử Giám` (en dash), `Văn Miếu-Quốc Tử Giám` and `Văn Miếu Quốc Tử Giám` find the list's
+ * `Văn Miếu - Quốc Tử Giám` (QA: only the hyphen with spaces did).
+ */
 function exactKey(s: string): string {
-  return normalizeName(s.replace(/[.,;:()]/g, ' ')).toLowerCase();
+  return normalizeName(s.replace(/[.,;:()\-\u2010-\u2015\u2212]/g, ' ')).toLowerCase();
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

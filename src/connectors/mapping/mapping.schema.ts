@@ -22,7 +22,7 @@ import {
 } from './field-targets.js';
 import { DATE_FORMATS, type DateFormat } from './parse-date.js';
 import { ParseFailure } from './parse-failure.js';
-import { CommuneValue, IsoDate } from './parsed-values.js';
+import { CommuneValue, FlaggedValue, IsoDate } from './parsed-values.js';
 import { compileParser } from './value-compiler.js';
 
 /** A constant a mapping can give or compare with. */
@@ -236,6 +236,7 @@ function constantProblem(v: Scalar, target: FieldTarget, { kind, spec }: Reading
   if (read instanceof CommuneValue && read.unresolved !== null) {
     return `${read.unresolved} (every record would be flagged ${read.flag}); give the commune's 2025 code or its name as the 2025 list writes it`;
   }
+  if (read instanceof FlaggedValue) return `${read.message} (every record would be flagged ${read.flag}); write it as text`;
   if (target.store && read !== undefined) {
     const stored = target.store.safeParse(read instanceof IsoDate ? read.iso : read);
     if (!stored.success) {

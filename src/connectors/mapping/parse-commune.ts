@@ -18,6 +18,11 @@ export interface CommuneParseOptions {
 export const COMMUNE_UNRESOLVED = 'COMMUNE_UNRESOLVED';
 /** A commune code in no list the hub has (`99999`): kept as given, with no code set. */
 export const COMMUNE_CODE_UNKNOWN = 'COMMUNE_CODE_UNKNOWN';
+/**
+ * A commune resolved by its name from an address written before 1 July 2025 (it names a district): the 2025
+ * commune of that name and type may not be where the old one was, as no table of the old units is bundled.
+ */
+export const COMMUNE_FROM_OLD_ADDRESS = 'COMMUNE_FROM_OLD_ADDRESS';
 
 const SHORT_CODE = /^\d{1,5}$/;
 const HAS_LETTER = /\p{L}/u;
@@ -36,7 +41,9 @@ export type CommuneParser = (v: unknown) => CommuneValue | ParseFailure | undefi
  * - any other code missing from the 2025 list is kept as given with no code set, `COMMUNE_CODE_UNKNOWN`: no
  *   pre-2025 list is bundled either, so the hub cannot tell an old code from a typing slip (`99999`), and
  *   calling it pre-2025 would be a guess. A source that sends old codes says so with `codeSet: VN-PRE2025`;
- * - a name not found (or not unique) is dropped, `COMMUNE_UNRESOLVED`.
+ * - a name not found (or not unique) is dropped, `COMMUNE_UNRESOLVED`;
+ * - a name from an address that names a pre-2025 district resolves only to a commune of the type that district
+ *   held, and is flagged `COMMUNE_FROM_OLD_ADDRESS` when it does (see {@link resolveOldAddress}).
  */
 export function compileCommuneParser(options: CommuneParseOptions = {}): CommuneParser {
   const byName = new Map<string, CommuneValue>();
@@ -72,27 +79,80 @@ export function compileCommuneParser(options: CommuneParseOptions = {}): Commune
 
 function resolveName(name: string): CommuneValue {
   const parts = name.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  // The flag says what the source gave (a commune name is no one's personal data; messages never reach logs),
+  // so a steward can see what to correct (QA: "not found" named nothing).
+  const given = `"${name.length > 120 ? `${name.slice(0, 120)}…` : name}"`;
   // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address, its province a later part
   // (the parts between may be a pre-2025 district: "Xã Vân Canh, Huyện Hoài Đức, Hà Nội"). A later part that is
   // neither a 2025 province nor a district's or commune's name leaves the commune unresolved: a pre-2025
   // province ("Tỉnh Hà Nam"), an abbreviation ("TP HCM") or two provinces named it elsewhere than Hà Nội, and
   // Hà Nội has communes of the same name as theirs (QA).
   const named = new Set<string>();
+  let district: string | null = null;
   for (const part of parts.slice(1)) {
     const province = provinceNamed(part);
-    if (province) named.add(province);
-    else if (!SUB_PROVINCE.test(foldName(part))) {
-      return new CommuneValue(null, null, 'commune name not resolved: the address names a place that is not a province of the 2025 list (a pre-2025 province, an abbreviation?); written as the 2025 list has it ("Tỉnh Phú Thọ", "Thành phố Hồ Chí Minh") it resolves');
+    if (province) {
+      named.add(province);
+      continue;
     }
+    const folded = foldName(part);
+    if (!SUB_PROVINCE.test(folded)) {
+      return new CommuneValue(null, null, `commune name ${given} not resolved: the address names a place that is not a province of the 2025 list (a pre-2025 province, an abbreviation?); written as the 2025 list has it ("Tỉnh Phú Thọ", "Thành phố Hồ Chí Minh") it resolves`);
+    }
+    district ??= districtType(folded) === undefined ? null : part;
   }
-  if (named.size > 1) return new CommuneValue(null, null, 'commune name not resolved: the address names more than one province');
+  if (named.size > 1) return new CommuneValue(null, null, `commune name ${given} not resolved: the address names more than one province`);
   const province = named.size === 1 ? [...named][0]! : HANOI_PROVINCE_CODE;
+  const where = province === HANOI_PROVINCE_CODE ? "Hà Nội's" : `${provinceNames().get(province)}'s`;
+  if (district !== null) return resolveOldAddress(parts[0]!, district, province, given, where);
   for (const candidate of parts.length > 1 ? [name, parts[0]!] : [name]) {
     const unit = resolveCommuneByName(candidate, province);
     if (unit) return new CommuneValue(unit.communeCode, 'VN-2025');
   }
-  const where = province === HANOI_PROVINCE_CODE ? "Hà Nội's" : `${provinceNames().get(province)}'s`;
-  return new CommuneValue(null, null, `commune name not found, or not unique, among ${where} 2025 communes`);
+  return new CommuneValue(null, null, `commune name ${given} not found, or not unique, among ${where} 2025 communes`);
+}
+
+/**
+ * A commune of an address that names a district (`Hồng Hà, Huyện Đan Phượng`): written before 1 July 2025, when
+ * districts were abolished, so its commune name is a pre-2025 one. Matched by name alone it can be another
+ * place: QA's `Hồng Hà, Huyện Đan Phượng` (a commune of that district) became central Hà Nội's Phường Hồng Hà, and
+ * `Chương Dương, Quận Hoàn Kiếm` (a ward) Thường Tín's Xã Chương Dương, with nothing said. So the commune's type
+ * must agree with the district's: a ward (phường) under a `Quận`, a commune (xã) under a `Huyện` (a town, thị
+ * trấn, is no 2025 type), either under a `Thị xã` only when written. What resolves so is still flagged
+ * `COMMUNE_FROM_OLD_ADDRESS`: no table of the old units is bundled, so the hub cannot tell that the 2025 unit of
+ * that name is where the old one was.
+ */
+function resolveOldAddress(commune: string, district: string, province: string, given: string, where: string): CommuneValue {
+  const implied = districtType(foldName(district)) ?? null;
+  const typed = communeTypeWritten(commune);
+  // No type (a thị xã's unit written without one), a thị trấn, or a type the district did not hold: no match.
+  const type = typed === undefined ? implied : implied !== null && typed !== implied ? null : typed;
+  const unit = type === null ? null : resolveCommuneByName(typed === undefined ? `${type === 'phường' ? 'Phường' : 'Xã'} ${commune}` : commune, province);
+  if (!unit) {
+    return new CommuneValue(null, null, `commune name ${given} not resolved: the address names a district (${district}), so it was written before the 2025 reorganisation, and no 2025 commune of ${where} has that name and type; give the commune's 2025 code or name`);
+  }
+  return new CommuneValue(
+    unit.communeCode, 'VN-2025',
+    `commune name ${given} resolved by its name to ${unit.communeName}: the address names a district (${district}), so it was written before the 2025 reorganisation, and the 2025 commune of that name may not be where the old one was; check`,
+    COMMUNE_FROM_OLD_ADDRESS,
+  );
+}
+
+/** The commune type a pre-2025 district held (folded part): `phường` under a quận, `xã` under a huyện; null for a thị xã (either); undefined for no district. */
+function districtType(folded: string): 'phường' | 'xã' | null | undefined {
+  if (/^(quan|q\.)(\s|$)/.test(folded)) return 'phường';
+  if (/^(huyen|h\.)(\s|$)/.test(folded)) return 'xã';
+  if (/^(thi xa|tx\.?)(\s|$)/.test(folded)) return null;
+  return undefined;
+}
+
+/** The type word a commune's name starts with (`Phường …`, `P. …`, `Xã …`, `X. …`), null for a thị trấn; undefined when none. */
+function communeTypeWritten(commune: string): 'phường' | 'xã' | null | undefined {
+  const folded = foldName(commune);
+  if (/^(phuong|p\.)(\s|$)/.test(folded)) return 'phường';
+  if (/^(xa|x\.)(\s|$)/.test(folded)) return 'xã';
+  if (/^(thi tran|tt\.?)(\s|$)/.test(folded)) return null;
+  return undefined;
 }
 
 /**

@@ -330,6 +330,13 @@ describe('child records', () => {
     expect(byName.flags.map((f) => f.code)).toEqual(['COMMUNE_UNRESOLVED']);
   });
 
+  it('flags an identity number read as a number of fewer than 12 digits, and keeps it as read (QA)', () => {
+    const r = ok(map(raw({ id: 'HS1', so: 1203004567 })));
+    expect(r.record).toMatchObject({ identityNumber: '1203004567' });
+    expect(r.flags).toEqual([{ field: 'identityNumber', code: 'IDENTITY_NUMBER_FROM_NUMBER', message: expect.stringMatching(/^read as a number of 10 digits/) }]);
+    expect(ok(map(raw({ id: 'HS1', so: '001203004567' }))).flags).toEqual([]);
+  });
+
   it('rejects a record with unparseable values, every problem named, no value in any message', () => {
     const values = { id: 'HS1', gt: 'Khác', ns: '31/02/2015', so: { x: 1 }, nhom: 'Khác', cn: 'hôm qua' };
     const r = map(raw(values));

@@ -19,7 +19,7 @@ import { parseInteger } from './parse-integer.js';
 import { parseName } from './parse-name.js';
 import { parseSex } from './parse-sex.js';
 import { parseText } from './parse-text.js';
-import { CommuneValue, IsoDate } from './parsed-values.js';
+import { CommuneValue, FlaggedValue, IsoDate } from './parsed-values.js';
 import { memoize } from './memo.js';
 import { describeValue } from './value-kind.js';
 
@@ -78,7 +78,7 @@ export function compileParser(kind: ParseKind, spec: Pick<ValueSpec, 'formats' |
   }
 }
 
-/** Turns a parser's result into a value: failures become problems, unresolved communes flags. */
+/** Turns a parser's result into a value: failures become problems, unresolved communes and flagged values flags. */
 function settle(r: unknown, field: string, ctx: MappingContext): unknown {
   if (r instanceof ParseFailure) {
     ctx.problem(field, r.code, r.message);
@@ -87,6 +87,10 @@ function settle(r: unknown, field: string, ctx: MappingContext): unknown {
   if (r instanceof CommuneValue && r.unresolved !== null) {
     ctx.flag(field, r.flag, r.unresolved);
     return r.code === null ? undefined : r;
+  }
+  if (r instanceof FlaggedValue) {
+    ctx.flag(field, r.flag, r.message);
+    return r.value;
   }
   return r;
 }
