@@ -150,7 +150,7 @@ projections:
     expect(issues({ ...minimal, fields: { sex: { value: 'Q' }, birthDate: { value: 'not a date' }, fullName: { from: 'Họ', map: { a: 'An' }, default: 3 } } })).toEqual([
       'fields.fullName.default: 3 is not a value this field takes: expected a name; got a whole number',
       `fields.sex.value: "Q" ${sex}; got text of 1 character (letters)`,
-      'fields.birthDate.value: "not a date" is not a value this field takes: expected d/M/yyyy, yyyy-MM-dd, yyyyMMdd, M/yyyy, yyyy, fhir or a date cell; got text of 10 characters (letters, spaces)',
+      'fields.birthDate.value: "not a date" is not a value this field takes: expected a date in one of the formats tried, d/M/yyyy, yyyy-MM-dd, yyyyMMdd, d-M-yyyy, d.M.yyyy, M/yyyy, yyyy, fhir (the default: a mapping names others with `formats`), optionally followed by a time, or a date cell; got text of 10 characters (letters, spaces)',
     ]);
     // A map's results are read as the field's kind: the source value is not to blame for them.
     expect(issues({ ...minimal, fields: { sex: { from: 'GT', map: { Trai: 'MALE', Gái: 'Nữ', Khác: 'OTHER' } } } })).toEqual([
@@ -164,7 +164,7 @@ projections:
     // A date format a constant follows, a group's dates, and firstOf elements read as the field reads them.
     expect(issues({ ...minimal, fields: { birthDate: { firstOf: ['a', { value: '2015' }], formats: ['yyyy'] } }, groups: [{ clause: 'a', since: { value: '2020-01-01' } }] })).toEqual([]);
     expect(issues({ ...minimal, fields: { birthDate: { firstOf: ['a', { value: '01/02/2015' }], formats: ['yyyy'] } } })).toEqual([
-      'fields.birthDate.firstOf.1.value: "01/02/2015" is not a value this field takes: expected yyyy or a date cell; got text of 10 characters (digits, \'/\')',
+      'fields.birthDate.firstOf.1.value: "01/02/2015" is not a value this field takes: expected a date in one of the formats tried, yyyy (the mapping\'s `formats`), optionally followed by a time, or a date cell; got text of 10 characters (digits, \'/\')',
     ]);
     // An element with its own parse reads its constant so (QA re-check: refused though the mapper takes it).
     expect(issues({ ...minimal, fields: { birthDate: { firstOf: ['a', { value: '01/02/2015', parse: 'date', formats: ['dd/MM/yyyy'] }], formats: ['yyyy'] } } })).toEqual([]);

@@ -110,7 +110,7 @@ export const valueSpecSchema: z.ZodType<ValueSpec> = z
       .array(z.enum(DATE_FORMATS))
       .min(1)
       .optional()
-      .describe('Date formats for `parse: date` / `datetime`, tried in order. @defaultValue ["d/M/yyyy", "yyyy-MM-dd", "yyyyMMdd", "M/yyyy", "yyyy", "fhir"]'),
+      .describe('Date formats for `parse: date` / `datetime`, tried in order; for `parse: date`, a full date in one of them may be followed by a time of day (`15/03/2018 00:00:00`, `2018-03-15T00:00:00`: the date is taken). @defaultValue ["d/M/yyyy", "yyyy-MM-dd", "yyyyMMdd", "d-M-yyyy", "d.M.yyyy", "M/yyyy", "yyyy", "fhir"]'),
     codeSet: z
       .enum(['VN-2025', 'VN-PRE2025'])
       .optional()

@@ -68,12 +68,77 @@ describe('parse: date', () => {
     expect(parse('01/01/1850')).toMatchObject({ message: expect.stringContaining('year outside') });
   });
 
-  it('names the formats and the kind of the value, never the value', () => {
+  it('names the formats tried, where they come from (`formats`), and the kind of the value, never the value', () => {
     const r = compileDateParser(['dd/MM/yyyy', 'yyyy'])('2015.03.15') as ParseFailure;
-    expect(r).toEqual(new ParseFailure('INVALID_DATE', "expected dd/MM/yyyy, yyyy or a date cell; got text of 10 characters (digits, '.')"));
-    expect(compileDateParser(['dd/MM/yyyy'])('20150315')).toEqual(
-      new ParseFailure('INVALID_DATE', 'expected dd/MM/yyyy or a date cell; got 8 digits'),
+    expect(r).toEqual(
+      new ParseFailure(
+        'INVALID_DATE',
+        "expected a date in one of the formats tried, dd/MM/yyyy, yyyy (the mapping's `formats`), optionally followed by a time, or a date cell; got text of 10 characters (digits, '.')",
+      ),
     );
+    expect(compileDateParser(['dd/MM/yyyy'])('20150315')).toEqual(
+      new ParseFailure('INVALID_DATE', "expected a date in one of the formats tried, dd/MM/yyyy (the mapping's `formats`), optionally followed by a time, or a date cell; got 8 digits"),
+    );
+    expect(parse('15 tháng 3 năm 2015')).toEqual(
+      new ParseFailure(
+        'INVALID_DATE',
+        'expected a date in one of the formats tried, d/M/yyyy, yyyy-MM-dd, yyyyMMdd, d-M-yyyy, d.M.yyyy, M/yyyy, yyyy, fhir (the default: a mapping names others with `formats`), optionally followed by a time, or a date cell; got text of 19 characters (letters, digits, spaces)',
+      ),
+    );
+  });
+
+  it('default formats: day-month-year with - and . as well as / (QA: 15-03-2018 and 15.03.2018 were refused)', () => {
+    expect(parse('15-03-2018')).toEqual(new IsoDate('2018-03-15', 'DAY'));
+    expect(parse('5.3.2018')).toEqual(new IsoDate('2018-03-05', 'DAY'));
+    expect(parse('00-00-2015')).toEqual(new IsoDate('2015-01-01', 'YEAR'));
+    expect(parse('00.03.2015')).toEqual(new IsoDate('2015-03-01', 'MONTH'));
+    // Day first, as Vietnamese dates are written: a month-first date past the 12th is no date.
+    expect(parse('03-15-2018')).toMatchObject({ message: 'expected a calendar date; got a month outside 1–12' });
+    expect(parse('2018.03.15')).toMatchObject({ code: 'INVALID_DATE' });
+  });
+
+  describe('a date followed by a time of day, as spreadsheet and SQL tools export a date column (QA: every row quarantined)', () => {
+    it.each([
+      ['15/03/2018 00:00:00', ['dd/MM/yyyy']],
+      ['15/03/2018 00:00', ['dd/MM/yyyy']],
+      ['15/3/2018 0:00', undefined],
+      ['2018-03-15T00:00:00', undefined],
+      ['2018-03-15 00:00:00', undefined],
+      ['2018-03-15 00:00:00.000', undefined],
+      ['2018-03-15T00:00:00.000', ['yyyy-MM-dd']],
+      ['2018-03-15T00:00:00', ['fhir']],
+      ['15-03-2018 00:00:00', undefined],
+      ['15.03.2018 00:00:00', ['dd.MM.yyyy']],
+      ['20180315 00:00:00', undefined],
+      // Not midnight, no offset: the source's wall clock, so the day written is the day.
+      ['15/03/2018 14:30', undefined],
+      ['2018-03-15 23:59:59', undefined],
+      // An offset that keeps the day in Hà Nội.
+      ['2018-03-15T00:00:00+07:00', ['yyyy-MM-dd']],
+      ['2018-03-15 00:00:00+0700', undefined],
+      ['2018-03-15 10:00:00Z', undefined],
+      // FHIR reads a dateTime as its instant's day in Hà Nội.
+      ['2018-03-14T17:00:00Z', ['fhir']],
+    ])('%j (formats %j) is 15 March 2018', (input, formats) => {
+      expect(compileDateParser(formats)(input)).toEqual(new IsoDate('2018-03-15', 'DAY'));
+    });
+
+    it('refuses a time whose offset puts the date on another day in Hà Nội than the day written, rather than move it', () => {
+      const ambiguous = 'expected a date; got a date and time whose offset puts it on another day in Hà Nội than the day written (ambiguous): give the date alone, or the time without an offset';
+      expect(parse('2018-03-14 17:00:00Z')).toEqual(new ParseFailure('INVALID_DATE', ambiguous));
+      expect(compileDateParser(['yyyy-MM-dd'])('2018-03-14T17:00:00Z')).toEqual(new ParseFailure('INVALID_DATE', ambiguous));
+      expect(compileDateParser(['dd/MM/yyyy'])('15/03/2018 20:00 -05:00')).toEqual(new ParseFailure('INVALID_DATE', ambiguous));
+    });
+
+    it('refuses a time after a date without its day, an impossible time or date, and a date in no format named', () => {
+      expect(parse('03/2018 00:00')).toEqual(new ParseFailure('INVALID_DATE', 'expected a date; got a time of day after a date without its day'));
+      expect(parse('2018 00:00:00')).toMatchObject({ code: 'INVALID_DATE' });
+      expect(parse('15/03/2018 24:00')).toEqual(new ParseFailure('INVALID_DATE', 'expected a date, or a date and a time of day; got a time of day that does not exist'));
+      expect(parse('15/03/2018 10:60:00')).toMatchObject({ code: 'INVALID_DATE' });
+      expect(parse('31/02/2018 00:00:00')).toEqual(new ParseFailure('INVALID_DATE', 'expected a calendar date; got a day that month does not have'));
+      expect(compileDateParser(['dd/MM/yyyy'])('2018-03-15 00:00:00')).toMatchObject({ message: expect.stringContaining("dd/MM/yyyy (the mapping's `formats`)") });
+      expect(parse('15/03/2018 lúc 10h')).toMatchObject({ code: 'INVALID_DATE' });
+    });
   });
 
   it('keeps to the formats named', () => {
@@ -114,6 +179,13 @@ describe('parse: datetime', () => {
 
   it('reads an XLSX date-time cell as Hà Nội wall-clock time', () => {
     expect(parse(new Date(Date.UTC(2026, 9, 31, 10, 5, 0)))).toBe('2026-10-31T10:05:00+07:00');
+  });
+
+  it('reads the new default date forms at 00:00, and never reads a date-time it does not know as its date (its time lost)', () => {
+    expect(parse('31-10-2026')).toBe('2026-10-31T00:00:00+07:00');
+    expect(parse('31.10.2026')).toBe('2026-10-31T00:00:00+07:00');
+    expect(parse('31.10.2026 10:05')).toMatchObject({ code: 'INVALID_DATETIME' });
+    expect(parse('20261031 10:05:00')).toMatchObject({ code: 'INVALID_DATETIME' });
   });
 
   it('refuses impossible dates and times, and dates without a day', () => {

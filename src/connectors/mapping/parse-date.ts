@@ -24,8 +24,12 @@ export const DATE_FORMATS = [
 ] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
-/** What `parse: date` accepts when a mapping names no `formats` (besides XLSX date cells, always accepted). */
-export const DEFAULT_DATE_FORMATS: readonly DateFormat[] = ['d/M/yyyy', 'yyyy-MM-dd', 'yyyyMMdd', 'M/yyyy', 'yyyy', 'fhir'];
+/**
+ * What `parse: date` accepts when a mapping names no `formats` (besides XLSX date cells, always accepted). The
+ * day-month-year forms with `-` and `.` are as common in Vietnamese exports as `/`, and as unambiguous: the day
+ * comes first, and none of them can be read as `yyyy-MM-dd`.
+ */
+export const DEFAULT_DATE_FORMATS: readonly DateFormat[] = ['d/M/yyyy', 'yyyy-MM-dd', 'yyyyMMdd', 'd-M-yyyy', 'd.M.yyyy', 'M/yyyy', 'yyyy', 'fhir'];
 
 /** Years a date may have: anything outside is a typing slip, not a date about a child or a parent. */
 const MIN_YEAR = 1900;
@@ -72,6 +76,15 @@ const FHIR: Matcher = {
   m: 2,
   d: 3,
 };
+/** The longest text a format matches without a time (`dd/MM/yyyy`, `yyyy-MM-dd`): longer text has one, or is no date. */
+const LONGEST_DATE = 10;
+/**
+ * A date followed by a time of day, as spreadsheet and SQL tools export a date column: `15/03/2018 00:00:00`,
+ * `2018-03-15T00:00:00`, `2018-03-15 00:00:00.000`, optionally with an offset. Groups: the date, hours,
+ * minutes, seconds, the offset (`Z`, `±HH:MM`, `±HHMM`, `±HH`).
+ */
+const DATE_AND_TIME = /^(\S+?)(?:T| +)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(?: ?(Z|[+-]\d{2}(?::?\d{2})?))?$/;
+
 /** The match group of a FHIR `dateTime`'s time and offset. */
 const FHIR_TIME = 4;
 /** Hà Nội's offset from UTC (no daylight saving). */
@@ -91,14 +104,31 @@ function haNoiDateOf(text: string): Parts | undefined {
 
 export type DateParser = (v: unknown) => IsoDate | ParseFailure | undefined;
 
+export interface DateParserOptions {
+  /**
+   * Whether a date followed by a time of day is read as that date (see {@link compileDateParser}). `parse:
+   * datetime` turns it off: it reads the times it knows itself and must not lose one by reading it as a date.
+   * @defaultValue true
+   */
+  times?: boolean;
+}
+
 /**
  * Compiles `parse: date` for a list of formats (default {@link DEFAULT_DATE_FORMATS}). Accepts text in one of
  * the formats, an XLSX date cell (a `Date` whose UTC fields are the calendar date), a whole number that reads
  * as `yyyy` or `yyyyMMdd` when those formats are allowed, and an already parsed date. The precision is kept
  * (DAY, MONTH, YEAR; the ISO date has 01 for the unknown parts; `00/00/2015` and `00/03/2015` are a year and a
  * month: see {@link unknownParts}) and the calendar is checked (31/02 is refused).
+ *
+ * A full date in one of the formats followed by a time of day (a space or `T` between: `15/03/2018 00:00:00`,
+ * `2018-03-15T00:00:00.000`, as spreadsheet and SQL tools export a date column) is that date: a time without an
+ * offset is the source's wall-clock time, so the day written is the day (`15/03/2018 14:30` is 15 March). A time
+ * with an offset is taken only when the day written is also the day in Hà Nội (`2018-03-15T00:00:00+07:00`);
+ * otherwise it is refused as ambiguous (`2018-03-14 17:00:00Z` is 15 March in Hà Nội but says 14), rather than
+ * a day silently moved either way. The `fhir` format reads a FHIR `dateTime` (`2018-03-14T17:00:00Z`) as its
+ * instant's day in Hà Nội, as FHIR defines it. A time after a month or a year is refused.
  */
-export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORMATS): DateParser {
+export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORMATS, options: DateParserOptions = {}): DateParser {
   const matchers: Matcher[] = [];
   for (const f of formats) {
     if (f === 'fhir') matchers.push(FHIR);
@@ -108,31 +138,65 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
       matchers.push(m);
     }
   }
-  const yearNumbers = formats.includes('yyyy') || formats.includes('fhir');
+  const fhir = matchers.includes(FHIR);
+  const times = options.times !== false;
+  const yearNumbers = formats.includes('yyyy') || fhir;
   const compactNumbers = formats.includes('yyyyMMdd');
-  const expected = `expected ${formats.join(', ')} or a date cell`;
+  // The refusal names the formats tried and where they come from, so the engineer knows what to change.
+  const tried = formats === DEFAULT_DATE_FORMATS ? 'the default: a mapping names others with `formats`' : "the mapping's `formats`";
+  const expected = `expected a date in one of the formats tried, ${formats.join(', ')} (${tried})${times ? ', optionally followed by a time,' : ''} or a date cell`;
   const fail = (v: unknown) => new ParseFailure('INVALID_DATE', `${expected}; got ${describeValue(v)}`);
+
+  /** Text in one of the formats: the date, a failure of the calendar, or undefined when no format matches. */
+  const read = (t: string): IsoDate | ParseFailure | undefined => {
+    for (const m of matchers) {
+      const hit = m.re.exec(t);
+      if (hit) {
+        const parts: Parts = [
+          Number(hit[m.y]),
+          m.m && hit[m.m] !== undefined ? Number(hit[m.m]) : null,
+          m.d && hit[m.d] !== undefined ? Number(hit[m.d]) : null,
+        ];
+        const written = build(m.zeros ? unknownParts(parts) : parts);
+        // The date as written is checked first: Date.parse takes 30 February as 2 March.
+        if (m === FHIR && hit[FHIR_TIME] !== undefined && !(written instanceof ParseFailure)) return build(haNoiDateOf(t) ?? parts);
+        return written;
+      }
+    }
+    return undefined;
+  };
+
+  /** Text longer than a date: a FHIR `dateTime`, or a date in one of the formats followed by a time of day. */
+  const readWithTime = (t: string): IsoDate | ParseFailure | undefined => {
+    if (fhir) {
+      const whole = read(t);
+      if (whole !== undefined) return whole;
+    }
+    if (!times) return undefined;
+    const hit = DATE_AND_TIME.exec(t);
+    if (!hit) return undefined;
+    const date = read(hit[1]!);
+    if (date === undefined || date instanceof ParseFailure) return date;
+    if (date.precision !== 'DAY') return new ParseFailure('INVALID_DATE', 'expected a date; got a time of day after a date without its day');
+    const hours = Number(hit[2]);
+    const minutes = Number(hit[3]);
+    if (hours > 23 || minutes > 59 || (hit[4] !== undefined && Number(hit[4]) > 59)) {
+      return new ParseFailure('INVALID_DATE', 'expected a date, or a date and a time of day; got a time of day that does not exist');
+    }
+    if (hit[5] === undefined || sameDayInHaNoi(hours, minutes, hit[5])) return date;
+    return new ParseFailure(
+      'INVALID_DATE',
+      'expected a date; got a date and time whose offset puts it on another day in Hà Nội than the day written (ambiguous): give the date alone, or the time without an offset',
+    );
+  };
 
   return (v) => {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string') {
       const t = v.trim();
       if (t === '') return undefined;
-      for (const m of matchers) {
-        const hit = m.re.exec(t);
-        if (hit) {
-          const parts: Parts = [
-            Number(hit[m.y]),
-            m.m && hit[m.m] !== undefined ? Number(hit[m.m]) : null,
-            m.d && hit[m.d] !== undefined ? Number(hit[m.d]) : null,
-          ];
-          const written = build(m.zeros ? unknownParts(parts) : parts);
-          // The date as written is checked first: Date.parse takes 30 February as 2 March.
-          if (m === FHIR && hit[FHIR_TIME] !== undefined && !(written instanceof ParseFailure)) return build(haNoiDateOf(t) ?? parts);
-          return written;
-        }
-      }
-      return fail(v);
+      // The common case (a date alone) is decided by the formats' own patterns, as before times were read.
+      return (t.length <= LONGEST_DATE ? read(t) : readWithTime(t)) ?? fail(v);
     }
     if (v instanceof IsoDate) return v;
     if (v instanceof Date) {
@@ -147,6 +211,19 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
     }
     return fail(v);
   };
+}
+
+/** Whether a time of day `hours:minutes` at `offset` (`Z`, `±HH:MM`, `±HHMM`, `±HH`) is on the same day in Hà Nội. */
+function sameDayInHaNoi(hours: number, minutes: number, offset: string): boolean {
+  let offsetMinutes = 0;
+  if (offset !== 'Z') {
+    const sign = offset[0] === '-' ? -1 : 1;
+    const digits = offset.slice(1).replace(':', '');
+    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0));
+  }
+  // Minutes from the day's Hà Nội midnight: the day is the same while they stay within 0 to 24 hours.
+  const fromMidnight = hours * 60 + minutes - offsetMinutes + HA_NOI_OFFSET_MS / 60_000;
+  return fromMidnight >= 0 && fromMidnight < 24 * 60;
 }
 
 /**

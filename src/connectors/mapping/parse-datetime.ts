@@ -19,7 +19,8 @@ export type DateTimeParser = (v: unknown) => string | ParseFailure | undefined;
  * (then 00:00). A time without an offset is Hà Nội time. Gives `yyyy-MM-ddTHH:mm:ss[.f](Z|±HH:MM)`.
  */
 export function compileDateTimeParser(formats: readonly string[] = DEFAULT_DATE_FORMATS): DateTimeParser {
-  const parseDate = compileDateParser(formats);
+  // Dates alone: a date-time this parser does not read itself is refused, not read as its date (its time lost).
+  const parseDate = compileDateParser(formats, { times: false });
   const expected = `expected an ISO date-time, d/M/yyyy HH:mm, a date (${formats.join(', ')}) or a date cell`;
   const fail = (v: unknown, why?: string) => new ParseFailure('INVALID_DATETIME', why ?? `${expected}; got ${describeValue(v)}`);
 
