@@ -481,3 +481,104 @@ describe('identify', () => {
     expect(map.identify(raw({ ma: 'CS-1', ten: 'Mái ấm' }, 'Cơ sở'))).toBeNull();
   });
 });
+
+describe('dates that contradict each other (DATES_INCONSISTENT)', () => {
+  const birth = mapper({
+    externalId: { from: 'Mã hồ sơ' },
+    fields: { fullName: { from: 'Họ và tên' }, birthDate: { from: 'Ngày sinh' } },
+    projections: { birthRegistration: [{ fields: { registrationNumber: { from: 'Số đăng ký' }, registeredOn: { from: 'Ngày đăng ký' } } }] },
+  });
+  const row = (ngaySinh: string, ngayDangKy: string) => raw({ 'Mã hồ sơ': 'KS1', 'Họ và tên': 'Nguyễn An', 'Ngày sinh': ngaySinh, 'Ngày đăng ký': ngayDangKy, 'Số đăng ký': '1' });
+
+  it('flags a birth registered before the birth, keeping both dates as given, naming the fields and never the dates (QA)', () => {
+    const r = ok(birth(row('15/03/2019', '20/03/2018')));
+    expect(r.record).toMatchObject({ birthDate: '2019-03-15', birthDatePrecision: 'DAY' });
+    expect(r.projections.birthRegistration).toEqual([expect.objectContaining({ registeredOn: '2018-03-20' })]);
+    expect(r.flags).toEqual([
+      {
+        field: 'birthDate',
+        code: 'DATES_INCONSISTENT',
+        message:
+          'the birth date (birthDate, read from «Ngày sinh») is after the birth registration date (projections.birthRegistration[0].registeredOn, read from «Ngày đăng ký»): one of the two dates is wrong; both are kept as the source gave them',
+      },
+    ]);
+    expect(r.flags[0]!.message).not.toMatch(/2018|2019|03/);
+    // Stored like any record: a flag is no reason to refuse it.
+    expect(validateSourceRecord(r.record!).ok).toBe(true);
+  });
+
+  it('compares at the precision each date is known', () => {
+    expect(ok(birth(row('15/03/2018', '15/03/2018'))).flags).toEqual([]);
+    expect(ok(birth(row('15/03/2018', '20/03/2018'))).flags).toEqual([]);
+    // A year or month of birth is after a date only when all of it is.
+    expect(ok(birth(row('2018', '01/06/2018'))).flags).toEqual([]);
+    expect(ok(birth(row('03/2018', '01/03/2018'))).flags).toEqual([]);
+    expect(ok(birth(row('2018', '31/12/2017'))).flags.map((f) => f.code)).toEqual(['DATES_INCONSISTENT']);
+    expect(ok(birth(row('03/2018', '28/02/2018'))).flags.map((f) => f.code)).toEqual(['DATES_INCONSISTENT']);
+    // No birth date, or no second date: nothing to compare.
+    expect(ok(birth(row('', '20/03/2018'))).flags).toEqual([]);
+    expect(ok(birth(row('15/03/2019', ''))).flags).toEqual([]);
+  });
+
+  it('checks adoption registrations, placements, screenings, vaccinations and assessments too, once per date field', () => {
+    const map = mapper({
+      externalId: { from: 'id' },
+      fields: { birthDate: { from: 'ns' } },
+      projections: {
+        adoptionRegistration: [{ fields: { registrationNumber: { value: '1' }, registeredOn: { from: 'nuoi' } } }],
+        placement: [{ fields: { facilityCode: { value: 'CS-1' }, startedOn: { from: 'nhan' }, seenOn: { from: 'kt' } } }],
+        vaccination: [{ each: 'tiem[*]', fields: { vaccineCode: { from: 'ma' }, status: { value: 'COMPLETED' }, occurredOn: { from: 'ngay' } } }],
+        healthScreening: [{ fields: { kind: { value: 'GENERAL' }, screenedOn: { from: 'kham' } } }],
+        disability: [{ fields: { assessedOn: { from: 'dg' } } }],
+      },
+    });
+    const before = '01/01/2014';
+    const r = ok(map(raw({ id: 'X', ns: '2015', nuoi: before, nhan: before, kt: '01/06/2015', tiem: [{ ma: 'BCG', ngay: before }, { ma: 'VGB', ngay: before }], kham: before, dg: before })));
+    // One flag for the two vaccinations; none for the date seen there, after the birth year.
+    expect(r.flags.map((f) => f.message.match(/is after (.+?) \(/)![1])).toEqual([
+      'the screening date',
+      'the vaccination date',
+      'the disability assessment date',
+      "the adoption's registration date",
+      'the date taken in',
+    ]);
+    expect(new Set(r.flags.map((f) => `${f.field} ${f.code}`))).toEqual(new Set(['birthDate DATES_INCONSISTENT']));
+    expect(ok(map(raw({ id: 'X', ns: '2015', nuoi: '2016', nhan: '01/01/2015', kt: '01/06/2015', tiem: [{ ma: 'BCG', ngay: '2015' }], kham: '31/12/2015', dg: '2015' }))).flags).toEqual([]);
+  });
+
+  describe('a birth date read from a date column, else a year column (facility inspection, QA)', () => {
+    const inspection = mapper({
+      externalId: { from: 'Mã phiếu' },
+      fields: { birthDate: { firstOf: ['Ngày sinh', 'Năm sinh'] } },
+      projections: { placement: [{ fields: { facilityCode: { from: 'Mã cơ sở' }, startedOn: { from: 'Ngày tiếp nhận' } } }] },
+    });
+    const child = (cells: Record<string, unknown>) => ok(inspection(raw({ 'Mã phiếu': 'K1', 'Mã cơ sở': 'CS-1', ...cells })));
+
+    it('flags a day of birth whose year is not the birth year the row also gives; the day is kept', () => {
+      const r = child({ 'Ngày sinh': new Date(Date.UTC(2015, 2, 15)), 'Năm sinh': 2014 });
+      expect(r.record).toMatchObject({ birthDate: '2015-03-15', birthDatePrecision: 'DAY' });
+      expect(r.flags).toEqual([
+        { field: 'birthDate', code: 'DATES_INCONSISTENT', message: 'birthDate reads «Ngày sinh» and «Năm sinh», which give different dates: «Ngày sinh» is kept' },
+      ]);
+      expect(child({ 'Ngày sinh': '15/03/2015', 'Năm sinh': '2015' }).flags).toEqual([]);
+      expect(child({ 'Ngày sinh': '15/03/2015' }).flags).toEqual([]);
+      expect(child({ 'Năm sinh': 2014 }).flags).toEqual([]);
+      // A year column that does not read as a year is not the value, and not a problem (as before).
+      expect(child({ 'Ngày sinh': '15/03/2015', 'Năm sinh': 'năm 2014' }).flags).toEqual([]);
+    });
+
+    it('flags a child taken in before its birth year (QA: 2014-01-01, born 2015), not one taken in during that year', () => {
+      const r = child({ 'Năm sinh': 2015, 'Ngày tiếp nhận': new Date(Date.UTC(2014, 0, 1)) });
+      expect(r.record).toMatchObject({ birthDate: '2015-01-01', birthDatePrecision: 'YEAR' });
+      expect(r.flags).toEqual([
+        {
+          field: 'birthDate',
+          code: 'DATES_INCONSISTENT',
+          message:
+            'the birth date (birthDate, read from «Ngày sinh» or «Năm sinh») is after the date taken in (projections.placement[0].startedOn, read from «Ngày tiếp nhận»): one of the two dates is wrong; both are kept as the source gave them',
+        },
+      ]);
+      expect(child({ 'Năm sinh': 2015, 'Ngày tiếp nhận': new Date(Date.UTC(2015, 2, 1)) }).flags).toEqual([]);
+    });
+  });
+});

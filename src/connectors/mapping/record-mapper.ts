@@ -3,10 +3,11 @@
  * record to a source record and its projections, or to the problems that reject it
  * (docs/connectors.md#records-the-mapping).
  */
-import { GROUP_CLAUSES, type GroupClause, type GroupEvidenceInput, type SourceRecordInput, type SourceSystem } from '../../domain/source-record-input.js';
+import { GROUP_CLAUSES, type DatePrecision, type GroupClause, type GroupEvidenceInput, type SourceRecordInput, type SourceSystem } from '../../domain/source-record-input.js';
 import { compilePath } from '../paths.js';
 import { PROJECTION_KINDS, type MappedRecord, type Projections, type ProjectionKind, type RawRecord } from '../types.js';
 import { EXTERNAL_ID_TARGET, GROUP_TARGETS, PROJECTION_FIELDS, RECORD_FIELDS, RECORD_FIELD_NAMES, type FieldTarget, type RecordFieldName } from './field-targets.js';
+import { DATES_INCONSISTENT, NOT_BEFORE_BIRTH, describeSource, isAfter, nameField } from './date-consistency.js';
 import type { GroupMapping, RecordMapping } from './mapping.schema.js';
 import { mappingsFor } from './mapping-columns.js';
 import { parseText } from './parse-text.js';
@@ -49,6 +50,11 @@ interface CompiledProjectionField {
   whenAbsent: unknown;
   output: (v: unknown) => unknown;
   field: string;
+  /**
+   * For a date that cannot come before the child's birth ({@link NOT_BEFORE_BIRTH}): the message of the flag a
+   * record gets when its birth date is after it. Null for other fields.
+   */
+  beforeBirth: string | null;
 }
 
 interface CompiledProjection {
@@ -145,8 +151,11 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
       record.groups = mapping.groups ? mapGroups(mapping.groups, root, ctx) : [];
     }
     const projections: Projections = {};
+    // The birth date the projections' dates are checked against (after it is mapped, before they are).
+    // The setter writes birthDate and its precision together.
+    const birth = record?.birthDate && record.birthDatePrecision ? (record as Birth) : null;
     for (const [kind, list] of mapping.projections) {
-      (projections as Record<string, unknown[]>)[kind] = mapProjections(list, root, ctx);
+      (projections as Record<string, unknown[]>)[kind] = mapProjections(list, root, ctx, birth);
     }
 
     if (ctx.problems) return { ok: false, externalId: id ?? null, problems: ctx.problems };
@@ -156,6 +165,7 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
 }
 
 function compileMapping(m: RecordMapping): CompiledMapping {
+  const birthDate = nameField('the birth date', 'birthDate', describeSource(m.fields?.birthDate));
   const fields: RecordSetter[] = [];
   for (const name of RECORD_FIELD_NAMES) {
     const spec = m.fields?.[name];
@@ -171,7 +181,7 @@ function compileMapping(m: RecordMapping): CompiledMapping {
     groups: m.groups ? m.groups.map(compileGroup) : null,
     projections: PROJECTION_KINDS.filter((k) => m.projections?.[k] !== undefined).map((kind) => [
       kind,
-      m.projections![kind]!.map((p, i) => compileProjection(kind, i, p)),
+      m.projections![kind]!.map((p, i) => compileProjection(kind, i, p, birthDate)),
     ]),
   };
 }
@@ -279,13 +289,23 @@ function outputOf(target: FieldTarget): (v: unknown) => unknown {
   }
 }
 
-function compileProjection(kind: ProjectionKind, index: number, p: NonNullable<NonNullable<RecordMapping['projections']>[ProjectionKind]>[number]): CompiledProjection {
+/**
+ * @param birthDate the record's birth date as messages name it (its field and columns), for the flags of the
+ *   projection's dates that cannot precede it
+ */
+function compileProjection(
+  kind: ProjectionKind,
+  index: number,
+  p: NonNullable<NonNullable<RecordMapping['projections']>[ProjectionKind]>[number],
+  birthDate: string,
+): CompiledProjection {
   const base = `projections.${kind}[${index}]`;
   const table = PROJECTION_FIELDS[kind] as Record<string, FieldTarget>;
   const specs = p.fields as Record<string, Parameters<typeof compileValue>[0] | undefined>;
   const fields = Object.entries(table).map(([name, target]): CompiledProjectionField => {
     const spec = specs[name];
     const field = `${base}.${name}`;
+    const words = NOT_BEFORE_BIRTH[kind]?.[name];
     return {
       name,
       value: spec === undefined ? null : compileValue(spec, field, target),
@@ -293,6 +313,11 @@ function compileProjection(kind: ProjectionKind, index: number, p: NonNullable<N
       whenAbsent: target.whenAbsent ?? null,
       output: outputOf(target),
       field,
+      // Named, never quoted: the dates are personal data (a date of birth). Written once, here.
+      beforeBirth:
+        words === undefined || spec === undefined
+          ? null
+          : `${birthDate} is after ${nameField(words, field, describeSource(spec))}: one of the two dates is wrong; both are kept as the source gave them`,
     };
   });
   return {
@@ -302,16 +327,22 @@ function compileProjection(kind: ProjectionKind, index: number, p: NonNullable<N
   };
 }
 
-function mapProjections(list: CompiledProjection[], root: unknown, ctx: MappingContext): unknown[] {
+/** A child record's birth date, once mapped. */
+interface Birth {
+  birthDate: string;
+  birthDatePrecision: DatePrecision;
+}
+
+function mapProjections(list: CompiledProjection[], root: unknown, ctx: MappingContext, birth: Birth | null): unknown[] {
   const out: unknown[] = [];
   for (const p of list) {
-    if (p.each === null) mapProjection(p, root, root, ctx, out);
-    else for (const scope of p.each(root)) mapProjection(p, scope, root, ctx, out);
+    if (p.each === null) mapProjection(p, root, root, ctx, out, birth);
+    else for (const scope of p.each(root)) mapProjection(p, scope, root, ctx, out, birth);
   }
   return out;
 }
 
-function mapProjection(p: CompiledProjection, scope: unknown, root: unknown, ctx: MappingContext, out: unknown[]): void {
+function mapProjection(p: CompiledProjection, scope: unknown, root: unknown, ctx: MappingContext, out: unknown[], birth: Birth | null): void {
   if (p.when !== null && p.when(scope, root, ctx) !== true) return;
   const projection: Record<string, unknown> = {};
   for (const f of p.fields) {
@@ -321,7 +352,19 @@ function mapProjection(p: CompiledProjection, scope: unknown, root: unknown, ctx
       projection[f.name] = f.whenAbsent;
     } else {
       projection[f.name] = f.output(v);
+      if (f.beforeBirth !== null && birth !== null && v instanceof IsoDate && isAfter(birth.birthDate, birth.birthDatePrecision, v.iso, v.precision)) {
+        flagOnce(ctx, f.beforeBirth);
+      }
     }
   }
   out.push(projection);
+}
+
+/**
+ * Flags the record's birth date as contradicting another date: once per date field of the mapping (a list of
+ * vaccinations before the birth date is one flag, not one per vaccination).
+ */
+function flagOnce(ctx: MappingContext, message: string): void {
+  if (ctx.flags?.some((f) => f.message === message)) return;
+  ctx.flag('birthDate', DATES_INCONSISTENT, message);
 }

@@ -7,6 +7,7 @@ import { foldName } from '../../domain/vietnamese-name.js';
 import type { RecordProblem } from '../../services/ingest/source-record.validator.js';
 import { compilePath, firstMatch } from '../paths.js';
 import type { MappingFlag } from '../types.js';
+import { DATES_INCONSISTENT, describeSource, disagree } from './date-consistency.js';
 import { EXTERNAL_ID_TARGET, type FieldTarget, type ParseKind } from './field-targets.js';
 import type { Scalar, ValueSpec } from './mapping.schema.js';
 import { parseBoolean } from './parse-boolean.js';
@@ -301,6 +302,7 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
       }
       return undefined;
     };
+    if (parseKind === 'date' && parser !== null && options.length > 1) source = checkDateChoices(spec.firstOf, options, parser, field);
   } else {
     const constant: Scalar | undefined = spec.value;
     source = parse ? (_s, _r, ctx) => parse(constant, ctx) : () => constant;
@@ -336,6 +338,47 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
     if (!ctx.flags) return () => v;
   }
   return value;
+}
+
+/** Evaluates the choices of a `firstOf` that are not taken: whatever they find wrong is no problem of the record. */
+const UNTAKEN = new MappingContext();
+
+/**
+ * A date read with `firstOf` from several columns of the same fact (`Ngày sinh`, then `Năm sinh`): the first
+ * present is taken, as for any `firstOf`, and a later one that is present and reads as a date must agree with it
+ * at the precision both give (a day in 2015 and the year 2015 agree; the year 2014 does not). When one does not,
+ * the record is flagged DATES_INCONSISTENT (not rejected): one of the columns is a typo, and which is not known.
+ * A later choice that does not read as a date is ignored, as before (it is not the value).
+ */
+function checkDateChoices(choices: ReadonlyArray<string | ValueSpec>, options: Evaluate[], parser: Parser, field: string): Evaluate {
+  const names = choices.map((c) => describeSource(c) || 'another choice of its firstOf');
+  // One message per pair, written once: the columns are named, the dates never (they are personal data).
+  const messages = names.map((later, j) => names.slice(0, j).map((taken) => `${field} reads ${taken} and ${later}, which give different dates: ${taken} is kept`));
+  return (scope, root, ctx) => {
+    let taken = -1;
+    let date: unknown;
+    for (let i = 0; i < options.length; i++) {
+      const v = options[i]!(scope, root, ctx);
+      if (isEmpty(v)) continue;
+      taken = i;
+      date = parser(v);
+      break;
+    }
+    if (taken < 0) return undefined;
+    if (date instanceof IsoDate) {
+      for (let j = taken + 1; j < options.length; j++) {
+        const other = parser(options[j]!(scope, root, UNTAKEN));
+        UNTAKEN.problems = null;
+        UNTAKEN.flags = null;
+        if (other instanceof IsoDate && disagree(date.iso, date.precision, other.iso, other.precision)) {
+          ctx.flag(field, DATES_INCONSISTENT, messages[j]![taken]!);
+          break;
+        }
+      }
+    }
+    // As any parsed value (see `parsed`): a failure becomes the record's problem.
+    return date === undefined || typeof date !== 'object' ? date : settle(date, field, ctx);
+  };
 }
 
 function compileMap(spec: ValueSpec, source: Evaluate, field: string, target: FieldTarget | null): Evaluate {

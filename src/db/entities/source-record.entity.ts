@@ -31,7 +31,7 @@ export interface SourceRecord {
   carerName: string | null;
   identityNumber: string | null;
   groups: GroupEvidenceInput[];
-  /** Values the mapping kept as given because it could not resolve them (e.g. COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN). */
+  /** What the record was stored with but a steward should look at: values the mapping kept as given because it could not resolve them (e.g. COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN), dates that contradict each other (DATES_INCONSISTENT), an id listed again (REPEATED_ID). */
   flags: Array<{ field: string; code: string; message: string }>;
   contentHash: string;
   sourceUpdatedAt: Date | null;
