@@ -13,7 +13,7 @@ import { createTestAppContext, waitFor } from '../test/support/jobs-test-context
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
 import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES } from './queues.js';
-import { startWorker, type RunningWorker } from './worker.js';
+import { abandonRun, startWorker, type RunningWorker } from './worker.js';
 import { WorkerSetupError } from './worker-setup.error.js';
 import { tempDir } from '../test/support/temp-dir.js';
 
@@ -181,6 +181,39 @@ describe('worker', () => {
     }
   });
 
+  it('sets the schedules again when Redis lost them, without a definition changing (QA: after a FLUSHALL no connector, sweep or age-out ran again until a worker restarted)', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    // No registry is called: the sweep's first slot is 10 minutes away.
+    const own = await createTestAppContext(env, { CONNECTOR_SCHEDULES: 'true', CONNECTORS_RELOAD_MS: '100', POPULATION_DB_URL: 'http://127.0.0.1:9', POPULATION_DB_USERNAME: 'u', POPULATION_DB_SECRET: 's', POPULATION_DB_API_KEY: 'k' }, logger);
+    const keys = async (queue: 'connector-sync' | 'identity-sweep' | 'groups-age-out') => (await client.queue(queue).getJobSchedulers(0, -1)).map((j) => j.key).sort();
+    try {
+      running = await startWorker(own, { queues: ['connector-sync', 'identity-sweep', 'groups-age-out'], relay: false });
+      const before = await keys('connector-sync');
+      expect(before).toContain('connector:school');
+      expect(await keys('identity-sweep')).toEqual(['identity-sweep']);
+      const sweepNext = (await client.queue('identity-sweep').getJobScheduler('identity-sweep'))!.next;
+      // Left alone while they are there: the sweep's next slot does not move with each look.
+      await new Promise((r) => setTimeout(r, 400));
+      expect((await client.queue('identity-sweep').getJobScheduler('identity-sweep'))!.next).toBe(sweepNext);
+      // What a Redis without persistence that restarted holds: none of the queues' keys.
+      for (const name of ['connector-sync', 'identity-sweep', 'groups-age-out'] as const) await client.queue(name).obliterate({ force: true });
+      expect(await keys('connector-sync')).toEqual([]);
+      await waitFor(async () => (await keys('connector-sync')).join() === before.join()
+        && (await keys('identity-sweep')).length === 1 && (await keys('groups-age-out')).length === 1, 10_000, 'the schedules set again');
+      const warned = lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => /missing from Redis/.test(l.msg));
+      expect(warned).toEqual(expect.arrayContaining([
+        expect.objectContaining({ level: 40, schedules: before.length, msg: 'connector schedules missing from Redis (did Redis lose its data?): set again' }),
+        expect.objectContaining({ level: 40, queue: 'identity-sweep' }),
+        expect.objectContaining({ level: 40, queue: 'groups-age-out' }),
+      ]));
+    } finally {
+      await running?.close();
+      running = undefined;
+      await own.close();
+    }
+  });
+
   it('leaves the deployment\'s connector schedules alone when it does not schedule, and refuses to start without its connectors folder (QA: either removed every schedule)', async () => {
     const dir = tempDir('childhub-worker-keep-');
     mkdirSync(path.join(dir, 'school'), { recursive: true });
@@ -333,6 +366,38 @@ describe('worker', () => {
       if (saved === undefined) delete process.env.JUSTICE_REGISTER_DROP_DIR;
       else process.env.JUSTICE_REGISTER_DROP_DIR = saved;
     }
+  });
+
+  it('marks a sync the queue gave up once the database is back, trying again while it is out of reach (QA: left RUNNING after a long outage)', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const calls: Array<[string, number | undefined]> = [];
+    const stub = (failures: number, other?: Error) => ({
+      connectors: {
+        abandonRun: async (runId: string, _err: unknown, attempts?: number) => {
+          calls.push([runId, attempts]);
+          if (other) throw other;
+          if (calls.length <= failures) throw down;
+          return true;
+        },
+      },
+    }) as unknown as Pick<AppContext, 'connectors'>;
+    const job = { id: 'j1', data: { runId: 'run_1' }, attemptsMade: 5 } as never;
+    await abandonRun(stub(2), job, down, logger, () => false, { firstMs: 10, maxMs: 20 });
+    expect(calls).toEqual([['run_1', 5], ['run_1', 5], ['run_1', 5]]);
+    const told = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    expect(told.map((l) => l.msg)).toEqual([
+      'a sync given up by the queue cannot be marked FAILED while a service the hub depends on is out of reach: trying again until it is back',
+      'sync given up by the queue: its run is marked FAILED (the next sync resumes from its checkpoint)',
+    ]);
+    // Another error, or the worker closing, ends the tries: the next sync of the connector closes the run.
+    calls.length = 0;
+    await abandonRun(stub(0, new Error('relation "connector_run" does not exist')), job, down, logger, () => false, { firstMs: 10, maxMs: 20 });
+    expect(calls).toHaveLength(1);
+    calls.length = 0;
+    await abandonRun(stub(99), job, down, logger, () => true, { firstMs: 10, maxMs: 20 });
+    expect(calls).toHaveLength(1);
   });
 
   it('lets the job in flight finish on close()', async () => {

@@ -4,6 +4,7 @@ import type { AppContext } from '../src/app/app-context.js';
 import { connectorsDirProblem, logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
 import type { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
 import { ConfigError } from '../src/errors/config-error.js';
+import { unavailableDependency } from '../src/errors/unavailable-dependency.js';
 import { admitRepeated } from '../src/observability/log-throttle.js';
 import { loggedOutcome, serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -128,25 +129,26 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         // no worker ran is removed before anything can take it (QA: it synced its connector once more).
         autorun: false,
       });
-      watch(worker, name, logger, name === 'connector-sync' ? (job, err) => abandonRun(ctx, job, err, logger) : undefined);
+      watch(worker, name, logger, name === 'connector-sync' ? (job, err) => abandonRun(ctx, job, err, logger, () => closing !== undefined) : undefined);
       workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
-    if (queues.includes('identity-sweep')) {
-      // One schedule however many workers start: the scheduler id makes the upsert idempotent.
-      await queueClient.queue('identity-sweep').upsertJobScheduler('identity-sweep', { every: IDENTITY_SWEEP_EVERY_MS }, { name: 'sweep', data: {} });
-    }
-    if (queues.includes('groups-age-out')) {
-      await queueClient.queue('groups-age-out').upsertJobScheduler('groups-age-out', { pattern: GROUPS_AGE_OUT_PATTERN, tz: 'Asia/Ho_Chi_Minh' }, { name: 'age-out', data: {} });
-    }
-    if (queues.includes('connector-sync')) {
+    const fixed = fixedSchedules(queueClient, queues, logger);
+    await fixed(true);
+    const reloadConnectors = queues.includes('connector-sync') ? connectorSchedules(ctx, queueClient, logger) : null;
+    if (reloadConnectors) {
       await failLostRuns(ctx, logger);
-      const reloadConnectors = connectorSchedules(ctx, queueClient, logger);
       await reloadConnectors(true);
-      reload = setInterval(() => void reloadConnectors().catch((err: unknown) => {
-        logger.warn({ err: loggedOutcome(err) }, 'could not update the connector schedules; trying again later');
-      }), ctx.config.CONNECTORS_RELOAD_MS);
-      reload.unref();
+    }
+    // Schedules live in Redis: set again when they are gone from it (a Redis without persistence restarted, a
+    // FLUSHALL), not only when a definition changes (QA: every connector, the sweep and the age-out stopped for good
+    // until a worker restarted), and connector schedules as their definitions are edited.
+    reload = setInterval(() => void (async () => {
+      await fixed().catch((err: unknown) => logger.warn({ err: loggedOutcome(err) }, 'could not check the identity sweep\'s and age-out\'s schedules; trying again later'));
+      await reloadConnectors?.().catch((err: unknown) => logger.warn({ err: loggedOutcome(err) }, 'could not update the connector schedules; trying again later'));
+    })(), ctx.config.CONNECTORS_RELOAD_MS);
+    reload.unref();
+    if (queues.includes('connector-sync')) {
       // Syncs whose process stopped answering, holding their connector (ConnectorSyncService.endStalledRuns).
       watchdog = setInterval(() => void ctx.connectors.endStalledRuns().catch((err: unknown) => {
         logger.warn({ err: loggedOutcome(err) }, 'could not look for connector syncs that stopped answering; trying again later');
@@ -182,21 +184,68 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   return { queues, relay, queueClient, idle, close };
 }
 
+/** The pauses between attempts to mark a given-up sync's run (see {@link abandonRun}). */
+const ABANDON_FIRST_PAUSE_MS = 2_000;
+const ABANDON_MAX_PAUSE_MS = 60_000;
+
 /**
  * A connector-sync job failed for good: its run must not stay QUEUED or RUNNING for ever (a `connectors sync`
  * following it would wait for ever). A failure the processor saw has marked the run already; one it never
  * saw — the job stalled more often than allowed (its workers were killed) — ends the run here as
  * interrupted. The connector's checkpoint stays: the next sync resumes from it.
  */
-async function abandonRun(ctx: AppContext, job: Job<unknown, unknown, string>, err: Error, logger: Logger): Promise<void> {
+export async function abandonRun(
+  ctx: Pick<AppContext, 'connectors'>, job: Job<unknown, unknown, string>, err: Error, logger: Logger, stopped: () => boolean,
+  pauses = { firstMs: ABANDON_FIRST_PAUSE_MS, maxMs: ABANDON_MAX_PAUSE_MS },
+): Promise<void> {
   const runId = (job.data as { runId?: unknown } | null)?.runId;
   if (typeof runId !== 'string') return;
-  try {
-    const ended = await ctx.connectors.abandonRun(runId, err);
-    if (ended) logger.warn({ queue: 'connector-sync', jobId: job.id, runId }, 'sync given up by the queue: its run is marked FAILED (the next sync resumes from its checkpoint)');
-  } catch (e) {
-    logger.warn({ runId, err: e }, 'a sync given up by the queue could not be marked FAILED');
+  // A job gives up for good mostly because the database was out of reach through all its attempts, and then it
+  // still is: the run is marked once it is back, trying again with a growing pause while this worker runs (QA: a
+  // 260 s outage left the run RUNNING, and a `connectors sync` following it waiting, until the next sync).
+  for (let attempt = 1, pauseMs = pauses.firstMs; ; attempt++, pauseMs = Math.min(pauseMs * 2, pauses.maxMs)) {
+    try {
+      const ended = await ctx.connectors.abandonRun(runId, err, job.attemptsMade);
+      if (ended) logger.warn({ queue: 'connector-sync', jobId: job.id, runId }, 'sync given up by the queue: its run is marked FAILED (the next sync resumes from its checkpoint)');
+      return;
+    } catch (e) {
+      const away = unavailableDependency(e);
+      if (away === null || stopped()) {
+        logger.warn({ runId, err: loggedOutcome(e) }, 'a sync given up by the queue could not be marked FAILED (the next sync of its connector closes it)');
+        return;
+      }
+      if (attempt === 1) logger.warn({ runId, retryInMs: pauseMs }, `a sync given up by the queue cannot be marked FAILED while ${away} is out of reach: trying again until it is back`);
+      await new Promise((r) => setTimeout(r, pauseMs).unref());
+    }
   }
+}
+
+
+/**
+ * The identity sweep's and the groups' age-out schedules, for the queues this worker runs: set at start (one
+ * schedule however many workers start: the scheduler id makes the upsert idempotent), and later set again only
+ * when Redis no longer holds them, with a warning (upserting an existing `every` schedule each time would move its
+ * next slot).
+ */
+function fixedSchedules(queueClient: QueueClient, queues: readonly QueueName[], logger: Logger): (first?: boolean) => Promise<void> {
+  const fixed = [
+    ...(queues.includes('identity-sweep')
+      ? [{ queue: 'identity-sweep' as const, id: 'identity-sweep', repeat: { every: IDENTITY_SWEEP_EVERY_MS }, name: 'sweep' }]
+      : []),
+    ...(queues.includes('groups-age-out')
+      ? [{ queue: 'groups-age-out' as const, id: 'groups-age-out', repeat: { pattern: GROUPS_AGE_OUT_PATTERN, tz: 'Asia/Ho_Chi_Minh' }, name: 'age-out' }]
+      : []),
+  ];
+  return async (first = false) => {
+    for (const f of fixed) {
+      const queue = queueClient.queue(f.queue);
+      if (!first) {
+        if (await queue.getJobScheduler(f.id)) continue;
+        logger.warn({ queue: f.queue }, 'schedule missing from Redis (did Redis lose its data?): set again');
+      }
+      await queue.upsertJobScheduler(f.id, f.repeat, { name: f.name, data: {} });
+    }
+  };
 }
 
 /**
@@ -311,7 +360,7 @@ const FULL_READ_SCHEDULER_PREFIX = 'connector-full-read:';
  * schedulers of connectors no longer scheduled are removed. Invalid definitions (a cron pattern the
  * scheduler's parser refuses included) are logged as errors, and neither scheduled nor synced.
  */
-async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger, invalid = ctx.connectors.catalog.invalid): Promise<void> {
+async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger, invalid = ctx.connectors.catalog.invalid): Promise<ReadonlySet<string>> {
   // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
   // and what is wrong, rather than leave it out of the list below unexplained. The worker still starts.
   for (const err of invalid) logInvalidDefinition(logger, err);
@@ -323,7 +372,7 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
   }
   // Schedulers are the deployment's, shared by every worker: one that does not schedule leaves them as they are
   // (QA: a worker started with CONNECTOR_SCHEDULES=false removed every connector's, for all workers).
-  if (!ctx.config.CONNECTOR_SCHEDULES) return;
+  if (!ctx.config.CONNECTOR_SCHEDULES) return new Set();
   // Nor does a worker that cannot see the connectors' folder (unmounted, renamed): it would read "no connector"
   // and remove them all (QA). At start this stops the worker (see startWorker); later it is said, and retried.
   const problem = connectorsDirProblem(ctx.connectors.catalog.dir);
@@ -343,8 +392,7 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
   // The definition's schema read each pattern with the scheduler's own parser: an upsert fails only when Redis does.
   for (const w of wanted) await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: 'Asia/Ho_Chi_Minh' }, { name: 'sync', data: w.data });
   const keep = new Set(wanted.map((w) => w.key));
-  const ours = (await queue.getJobSchedulers(0, -1))
-    .map((s) => (s as { key?: string; id?: string | null }).key ?? (s as { id?: string | null }).id ?? '')
+  const ours = (await schedulerKeys(queueClient))
     .filter((key) => key.startsWith(CONNECTOR_SCHEDULER_PREFIX) || key.startsWith(FULL_READ_SCHEDULER_PREFIX));
   // A folder with no definition at all (a mount not yet populated) says nothing of the connectors the schedules
   // are for: they are left as they were (QA re-check: an empty CONNECTORS_DIR removed every schedule).
@@ -353,12 +401,13 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
       logger.warn({ connectorsDir: ctx.connectors.catalog.dir, schedules: ours.length },
         'no connector definition in CONNECTORS_DIR: the connector schedules are left as they were (to end a connector\'s schedule, disable it or remove its schedule)');
     }
-    return;
+    return new Set();
   }
   for (const key of ours) if (!keep.has(key)) await queue.removeJobScheduler(key);
   const syncs = wanted.filter((w) => !w.data.reason).map((w) => w.connector);
   const fullReads = wanted.filter((w) => w.data.reason === 'full-read').map((w) => w.connector);
   if (wanted.length) logger.info({ connectors: syncs, fullReads }, 'connector syncs scheduled');
+  return keep;
 }
 
 /**
@@ -370,12 +419,27 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
  */
 function connectorSchedules(ctx: AppContext, queueClient: QueueClient, logger: Logger): (first?: boolean) => Promise<void> {
   let scheduled: number | undefined; // the catalog version the schedulers were last set from
+  let keys: ReadonlySet<string> = new Set(); // the schedulers then set
   return async (first = false) => {
     const invalid: DefinitionInvalidError[] = [];
     ctx.connectors.catalog.refresh((err) => invalid.push(err));
     const version = ctx.connectors.catalog.version;
-    if (version === scheduled) return;
-    await scheduleConnectorSyncs(ctx, queueClient, logger, first ? ctx.connectors.catalog.invalid : invalid);
+    if (version === scheduled) {
+      // Unchanged definitions: the schedulers must still be in Redis (QA: a FLUSHALL, or a Redis without
+      // persistence restarted, stopped every connector's syncs for good, with no word, until a worker restarted).
+      if (keys.size === 0) return;
+      const present = new Set(await schedulerKeys(queueClient));
+      const missing = [...keys].filter((k) => !present.has(k));
+      if (missing.length === 0) return;
+      logger.warn({ schedules: missing.length }, 'connector schedules missing from Redis (did Redis lose its data?): set again');
+    }
+    keys = await scheduleConnectorSyncs(ctx, queueClient, logger, first ? ctx.connectors.catalog.invalid : invalid);
     scheduled = version;
   };
+}
+
+/** The ids of the connector-sync queue's schedulers. */
+async function schedulerKeys(queueClient: QueueClient): Promise<string[]> {
+  return (await queueClient.queue('connector-sync').getJobSchedulers(0, -1))
+    .map((s) => (s as { key?: string; id?: string | null }).key ?? (s as { id?: string | null }).id ?? '');
 }

@@ -75,4 +75,16 @@ describe('connector sync survives kill -9 of its worker', () => {
     // Once ended, never again.
     expect(await bed.ctx.connectors.abandonRun(runId, gaveUp)).toBe(false);
   });
+
+  it('says why the queue gave a run up: the database out of reach through its attempts is not "its workers stopped" (QA)', async () => {
+    const { runId } = await bed.ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'test' });
+    await bed.ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING' WHERE id = $1`, [runId]);
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55711'), { code: 'ECONNREFUSED' });
+    expect(await bed.ctx.connectors.abandonRun(runId, down, 5)).toBe(true);
+    const run = await bed.ctx.sql.one<{ error: { code: string; message: string } }>('SELECT error FROM connector_run WHERE id = $1', [runId]);
+    expect(run!.error).toEqual({
+      code: 'CONNECTOR_RUN_INTERRUPTED',
+      message: 'the queue gave the sync up after 5 attempts: a service the hub depends on was out of reach (connect ECONNREFUSED 127.0.0.1:55711); the next sync resumes from its checkpoint',
+    });
+  });
 });

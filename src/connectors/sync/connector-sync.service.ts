@@ -1,3 +1,4 @@
+import { unavailableDependency } from '../../errors/unavailable-dependency.js';
 import { hash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
@@ -474,12 +475,14 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Ends a run the queue gave up without its processor seeing why (the job stalled more often than allowed:
-   * its workers were killed): FAILED, `CONNECTOR_RUN_INTERRUPTED`, so no one waits for it for ever. Not while
-   * a sync of the connector runs (it holds the connector's lock): that sync adopts or closes the run itself.
-   * The connector's checkpoint is untouched; the next sync resumes from it. True when the run was ended.
+   * Ends a run the queue gave up while it is still QUEUED or RUNNING: its processor never saw why (the job stalled
+   * more often than allowed: its workers were killed), or could not mark it (the database out of reach through
+   * every attempt). FAILED, `CONNECTOR_RUN_INTERRUPTED`, so no one waits for it for ever; the message says which,
+   * from the queue's own error. Not while a sync of the connector runs (it holds the connector's lock): that sync
+   * adopts or closes the run itself. The connector's checkpoint is untouched; the next sync resumes from it. True
+   * when the run was ended. `attempts`: how many times the queue ran the job.
    */
-  async abandonRun(runId: string, err: unknown): Promise<boolean> {
+  async abandonRun(runId: string, err: unknown, attempts?: number): Promise<boolean> {
     const client = await this.deps.sql.pool.connect();
     try {
       const found = await client.query<{ name: string }>(
@@ -491,9 +494,17 @@ export class ConnectorSyncService {
       if (!got.rows[0]!.ok) return false;
       try {
         const why = runError(err).message;
+        const away = unavailableDependency(err);
+        const tries = attempts === undefined ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+        // QA: "its workers stopped under it" was said of a sync whose worker ran on while PostgreSQL was down.
+        const message = away !== null
+          ? `the queue gave the sync up${tries}: ${away} was out of reach (${why}); the next sync resumes from its checkpoint`
+          : /stalled/i.test(why)
+            ? `the queue gave the sync up${tries} (${why}): its workers stopped under it; the next sync resumes from its checkpoint`
+            : `the queue gave the sync up${tries} (${why}); the next sync resumes from its checkpoint`;
         const ended = await client.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`,
-          [runId, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message: `the queue gave the sync up (${why}): its workers stopped under it; the next sync resumes from its checkpoint` })],
+          [runId, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message })],
         );
         return (ended.rowCount ?? 0) > 0;
       } finally {
