@@ -19,6 +19,7 @@ import type { HeaderFitter } from './header-fit.js';
 import { columnName, normalizeHeaders } from './headers.js';
 import type { SheetRow } from './sheet-row.js';
 import { withCellReferences, withoutNamespacePrefix } from './sheet-xml.js';
+import { zeroPaddedText } from './zero-padded-format.js';
 
 export interface XlsxRowsOptions {
   filePath: string;
@@ -273,7 +274,8 @@ function workbookPartPath(target: string): string {
  * (exceljs/exceljs#3064), which in files written by exceljs is `xl/workbook.xml` with the sheet list: a valid
  * workbook was then, now and again, refused as having no sheets at all. Only its XML decoding is used here.
  *
- * Values: text as text (rich text joined), numbers as numbers, booleans, date-formatted cells as `Date`
+ * Values: text as text (rich text joined), numbers as numbers (a whole number in a zero-padded format as the
+ * text Excel shows: see zero-padded-format.ts), booleans, date-formatted cells as `Date`
  * (exceljs gives the wall-clock date and time as UTC), formulas as their cached result, hyperlinks as their
  * text; empty and blank cells are absent; an error cell (`#N/A` typed or pasted as a value) is a {@link CellError},
  * which a mapping reading it refuses; so is a formula whose result is an error, though its code is not known
@@ -544,7 +546,8 @@ type CellValue = string | number | boolean | Date | CellError | undefined;
 function plain(v: unknown, numFmt: string | undefined, date1904: boolean): CellValue {
   if (v === null || v === undefined) return undefined;
   if (typeof v === 'string') return v.trim() === '' ? undefined : v;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  // A whole number in a zero-padded format is the text Excel shows (`001203004567`): see zero-padded-format.ts.
+  if (typeof v === 'number') return Number.isFinite(v) ? zeroPaddedText(v, numFmt) ?? v : undefined;
   if (typeof v === 'boolean') return v;
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v;
   if (typeof v === 'object') {
@@ -562,7 +565,7 @@ function plain(v: unknown, numFmt: string | undefined, date1904: boolean): CellV
       // of 0 there is a formula pointing at an empty cell (`=Z11`), which Excel shows blank or as 00/01/1900:
       // empty, not 30/12/1899 (QA re-check).
       if (typeof result === 'number' && isDateFormat(numFmt)) return result === 0 ? undefined : excelDate(result, date1904);
-      return plain(result, undefined, date1904);
+      return plain(result, numFmt, date1904);
     }
     if ('error' in o) return new CellError(typeof o.error === 'string' ? o.error : '');
     if ('text' in o) return plain(o.text, undefined, date1904);

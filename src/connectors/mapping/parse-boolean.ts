@@ -16,7 +16,10 @@ const WORDS: ReadonlyMap<string, boolean> = new Map([
   ['no', false],
 ]);
 
-const word = memoize((s: string): boolean | undefined => WORDS.get(s.trim().normalize('NFC').toLowerCase()), 1_000);
+/** Zeros before a last digit (`01`). */
+const LEADING_ZEROS = /^0+(?=\d$)/;
+/** A word as written → its value; `00`, `01` as `0`, `1` (an XLSX cell formatted `00` reads as Excel shows it). */
+const word = memoize((s: string): boolean | undefined => WORDS.get(s.trim().normalize('NFC').toLowerCase().replace(LEADING_ZEROS, '')), 1_000);
 
 const EXPECTED = 'expected true/Có/x/1 or false/Không/0';
 

@@ -17,10 +17,15 @@ const LABELS: ReadonlyMap<string, Sex> = new Map([
 
 const EXPECTED = 'expected Nam/Nữ, 1/2, M/F or male/female';
 
-/** A label as written → its sex, or null; labels are few, so the normalisation is memoised. */
-const label = memoize((s: string): Sex | null => LABELS.get(s.trim().normalize('NFC').toLowerCase()) ?? null, 1_000);
+/** Zeros before a last digit (`01`). */
+const LEADING_ZEROS = /^0+(?=\d$)/;
+/**
+ * A label as written → its sex, or null; labels are few, so the normalisation is memoised. A code's leading
+ * zeros are dropped: an XLSX cell formatted `00` reads as the `01` Excel shows.
+ */
+const label = memoize((s: string): Sex | null => LABELS.get(s.trim().normalize('NFC').toLowerCase().replace(LEADING_ZEROS, '')) ?? null, 1_000);
 
-/** `parse: sex`: `Nam`/`Nữ`/`Nu` (any case, NFC or NFD), `1`/`2`, `M`/`F`, `male`/`female` → MALE/FEMALE. */
+/** `parse: sex`: `Nam`/`Nữ`/`Nu` (any case, NFC or NFD), `1`/`2` (`01`/`02`), `M`/`F`, `male`/`female` → MALE/FEMALE. */
 export function parseSex(v: unknown): Sex | ParseFailure | undefined {
   if (v === undefined || v === null) return undefined;
   if (v === 1) return 'MALE';

@@ -261,6 +261,30 @@ describe('parseCommune', () => {
   });
 });
 
+describe('a number an XLSX cell pads with zeros, read as the text Excel shows', () => {
+  // The XLSX reader gives `001203004567` for 1203004567 formatted `000000000000` (zero-padded-format.ts):
+  // every parser that read the number reads the text as the same value, or as the register means it.
+  it('is the same value to parsers that took the number', () => {
+    expect(parseInteger('042')).toBe(42);
+    expect(parseInteger('00000')).toBe(0);
+    expect(compileCommuneParser()('00097')).toEqual(compileCommuneParser()(97));
+    expect(compileCommuneParser()('00004')).toMatchObject({ code: '00004' });
+    expect(parseSex('01')).toBe('MALE');
+    expect(parseSex('002')).toBe('FEMALE');
+    expect(parseSex('03')).toMatchObject({ code: 'INVALID_SEX' });
+    expect(parseBoolean('01')).toBe(true);
+    expect(parseBoolean('00')).toBe(false);
+    expect(parseBoolean('02')).toMatchObject({ code: 'INVALID_BOOLEAN' });
+    expect(compileDateParser(['yyyyMMdd'])('20180315')).toEqual(compileDateParser(['yyyyMMdd'])(20180315));
+    expect(compileDateParser(['yyyy'])('2018')).toEqual(compileDateParser(['yyyy'])(2018));
+    expect(parseText('00097')).toBe('00097');
+  });
+  it('keeps an identity number\'s leading zeros, which the number had lost', () => {
+    expect(parseIdentityNumber('001203004567')).toBe('001203004567');
+    expect(parseIdentityNumber(1203004567)).toBe('1203004567');
+  });
+});
+
 describe('describeValue', () => {
   it('names the kind of a value', () => {
     expect(describeValue('20150304')).toBe('8 digits');
