@@ -11,6 +11,8 @@ import { FileHeaderError } from './errors/file-header.error.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import type { FileSheet } from './file.schema.js';
 import { fileSystemError } from './file-system-errors.js';
+import { type MergeRange, MergeRangeScanner } from './merge-ranges.js';
+import { MergedCells } from './merged-cells.js';
 import { boundedPart, PartRefused } from './part-bounds.js';
 import { xmlProblem } from './xml-problem.js';
 // Results of 0, FALSE and errors kept on formula cells (exceljs drops them): before any workbook is read.
@@ -240,12 +242,16 @@ class WorkbookZip {
    * (a bad copy, a truncated download repaired by a zip tool) is refused whole rather than read up to the
    * damage (rows before it stored, the rest refused) or, for a part stored uncompressed, read wrong without a
    * word (the zip library checks sizes, not checksums). Inflating a sheet costs a fraction of parsing it.
+   * `observe` is given each inflated chunk, in order (the sheet's merged ranges are found so).
    */
-  async verify(part: string, kind: 'held' | 'sheet'): Promise<void> {
+  async verify(part: string, kind: 'held' | 'sheet', observe?: (chunk: Buffer) => void): Promise<void> {
     const entry = this.entries.get(part);
     if (entry === undefined) throw new Error(`the zip has no ${part}`);
     let crc = 0;
-    for await (const chunk of await this.stream(part, kind)) crc = zlib.crc32(chunk as Buffer, crc);
+    for await (const chunk of await this.stream(part, kind)) {
+      crc = zlib.crc32(chunk as Buffer, crc);
+      observe?.(chunk as Buffer);
+    }
     if ((crc >>> 0) !== (entry.crc32 >>> 0)) throw new PartDamaged(part);
   }
 
@@ -282,7 +288,8 @@ function workbookPartPath(target: string): string {
  * (exceljs's streaming reader drops it). A formula's result of 0 is 0, of FALSE or TRUE 0 or 1 (see
  * formula-results.ts). A formula without a result or with an empty one is absent: the reader
  * gives neither (QA: `=IF(A2="","",…)` filled down is common, and must stay empty), so they cannot be told apart
- * here. A row whose only values are error cells is an empty row. Row numbers are the sheet's own.
+ * here. A row whose only values are error cells is an empty row. Row numbers are the sheet's own. A cell of
+ * a merged range holds the range's value, as Excel shows it (see {@link MergedCells}).
  */
 export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> {
   let zip: WorkbookZip | undefined;
@@ -336,14 +343,16 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     }
     const styles = related('styles', 'xl/styles.xml');
     if (zip.entries.has(styles)) await parts._parseStyles(await read(styles));
-    // The whole sheet is checked before its first row is given out (not when checking the headers only).
-    if (!o.headersOnly) await zip.verify(part, 'sheet');
+    // The whole sheet is checked before its first row is given out (not when checking the headers only), and
+    // its merged ranges, listed after its rows, found on the way.
+    const scanner = o.headersOnly ? undefined : new MergeRangeScanner(part);
+    if (scanner) await zip.verify(part, 'sheet', (chunk) => scanner.push(chunk));
     // exceljs names the sheet from its number only for parts called sheetN.xml; the name is set here instead.
     const [event] = [...parts._parseWorksheet(await zip.stream(part, 'sheet'), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '0')];
     const worksheet = event!.value as StreamingWorksheet;
     worksheet.name = target;
     const date1904 = workbook.properties?.model?.date1904 === true;
-    yield* sheetRows(worksheet, o, date1904);
+    yield* sheetRows(worksheet, o, date1904, scanner && { part, ranges: () => scanner.ranges() });
   } catch (error) {
     // The file system's errors (a file the hub may not read, gone, an I/O error) are not the workbook's damage.
     if (error instanceof AppError || fileSystemError(error)) throw error;
@@ -403,9 +412,16 @@ export function resolveSheetNames(
   return resolved;
 }
 
-async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, date1904: boolean): AsyncGenerator<SheetRow[]> {
+async function* sheetRows(
+  worksheet: StreamingWorksheet,
+  o: XlsxRowsOptions,
+  date1904: boolean,
+  /** The sheet's merged ranges, found as its part was checked; absent when checking its headers only. */
+  merges: { part: string; ranges: () => MergeRange[] } | undefined,
+): AsyncGenerator<SheetRow[]> {
   const where = `${o.fileName} sheet "${worksheet.name}"`;
   let headers: string[] | null = null;
+  let merged = new MergedCells([], 0, 0, '');
   let dataRows = 0;
   for await (const events of worksheet.parse()) {
     const out: SheetRow[] = [];
@@ -448,10 +464,18 @@ async function* sheetRows(worksheet: StreamingWorksheet, o: XlsxRowsOptions, dat
           : o.fitter?.fit(written, `${where} row ${rowNumber}`)) ?? written;
         o.onHeaders?.(headers);
         if (o.headersOnly) return;
+        merged = new MergedCells(merges?.ranges() ?? [], rowNumber, headers.length, merges?.part ?? '');
         continue;
       }
-      if (++dataRows <= o.skipRows) continue;
-      out.push(toSheetRow(row, headers, date1904, where));
+      // Rows skipped (stored by an earlier read) are read for the merged ranges they start, so that the rows
+      // after them are filled as on the first read.
+      const skipped = ++dataRows <= o.skipRows;
+      if (skipped && !merged.any) continue;
+      const values = rowValues(row, date1904);
+      const own = holdsOwnValue(values.values, headers);
+      merged.fill(rowNumber, values.values);
+      if (skipped) continue;
+      out.push(toSheetRow(rowNumber, values, own, headers, where));
     }
     if (out.length > 0) yield out;
   }
@@ -471,13 +495,41 @@ function holdsValue(row: StreamingRow, date1904: boolean): boolean {
   return found;
 }
 
-function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, where: string): SheetRow {
+/** A row's cells' own values, by column (1-based); `width`: its last cell written, even one read as empty. */
+interface RowValues {
+  values: CellValue[];
+  width: number;
+}
+
+function rowValues(row: StreamingRow, date1904: boolean): RowValues {
+  const values: CellValue[] = [];
+  let width = 0;
+  row.eachCell({ includeEmpty: false }, (cell, col) => {
+    width = col;
+    const v = cellValue(cell, date1904);
+    if (v !== undefined) values[col] = v;
+  });
+  return { values, width };
+}
+
+/** Whether a row holds a value of its own: one under no header, or one under a header that is not an error cell. */
+function holdsOwnValue(values: readonly CellValue[], headers: readonly string[]): boolean {
+  return values.some((v, col) => v !== undefined && (headers[col - 1] === undefined || !(v instanceof CellError)));
+}
+
+/**
+ * A data row from its values (merged cells filled in): a record, an empty row when it holds no value of its own
+ * (`own`: a row whose only values are a merged range's, spanning it, is as empty as a row absent from the
+ * sheet), or a reject when a value is under no header. Columns in order, so a row's data (and the content hash
+ * of a workbook without merged cells) is what it was before merged cells were filled.
+ */
+function toSheetRow(rowNumber: number, { values, width }: RowValues, own: boolean, headers: string[], where: string): SheetRow {
+  if (!own) return { kind: 'empty', rowNumber };
   const data: Record<string, unknown> = {};
   let any = false;
   let stray: number | undefined;
   let chars = 0;
-  row.eachCell({ includeEmpty: false }, (cell, col) => {
-    const v = cellValue(cell, date1904);
+  values.forEach((v, col) => {
     if (v === undefined) return;
     if (typeof v === 'string') chars += v.length;
     const header = headers[col - 1];
@@ -491,14 +543,10 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
   if (stray !== undefined) {
     // The other cells are in their columns whatever the stray value is: they give the reject its id.
     const readable = any ? { readable: data } : {};
-    const values: unknown[] = [];
-    row.eachCell({ includeEmpty: false }, (cell, col) => {
-      values[col - 1] = cellValue(cell, date1904) ?? null;
-    });
-    const kept = keptValues(Array.from(values, (v) => v ?? null));
+    const kept = keptValues(Array.from({ length: Math.max(width, values.length - 1) }, (_, i) => values[i + 1] ?? null));
     return {
       kind: 'reject',
-      rowNumber: row.number,
+      rowNumber,
       payload: { row: kept.values, ...(kept.cut ? { cutAtChars: MAX_RAW_CHARS } : {}) },
       problems: [
         {
@@ -511,7 +559,7 @@ function toSheetRow(row: StreamingRow, headers: string[], date1904: boolean, whe
       chars,
     };
   }
-  return any ? { kind: 'record', rowNumber: row.number, data, chars } : { kind: 'empty', rowNumber: row.number };
+  return any ? { kind: 'record', rowNumber, data, chars } : { kind: 'empty', rowNumber };
 }
 
 /**
