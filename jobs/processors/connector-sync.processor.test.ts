@@ -153,6 +153,72 @@ describe('connector-sync processor', () => {
     expect(full.moveToDelayed.mock.calls[0]![0]).toBeGreaterThanOrEqual(before + SYNC_RUNNING_RECHECK_MS);
   });
 
+  describe('progress reported on the job', () => {
+    const counts = (batches: number) => ({ runId: RUN_ID, connector: 'justice-register', batches, fetched: batches * 10, inserted: batches * 10, updated: 0, unchanged: 0, rejected: 0 });
+    /** The processor over a sync of `batches` batches, reporting progress after each, as the service does (awaiting onProgress). */
+    const syncing = (updateProgress: () => Promise<void>, batches = 3, outcome: 'SUCCEEDED' | Error = 'SUCCEEDED') => {
+      const connectors = {
+        runQueued: vi.fn(async (_runId: string, opts: { onProgress: (p: ReturnType<typeof counts>) => Promise<void> | void }) => {
+          for (let b = 1; b <= batches; b++) {
+            await opts.onProgress(counts(b));
+            await new Promise((r) => setImmediate(r)); // the next batch's work
+          }
+          if (outcome instanceof Error) throw outcome;
+          return { runId: RUN_ID, connector: 'justice-register', status: outcome, filesWaiting: 0 };
+        }),
+        failQueued: vi.fn().mockResolvedValue(false),
+      };
+      const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn() };
+      const job = { id: 'connector-sync-1', data: { runId: RUN_ID }, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: vi.fn(updateProgress) };
+      const processor = connectorSyncProcessor({ connectors, logger } as unknown as AppContext, { queues: {} as QueueClient });
+      return { logger, job, run: () => processor(job as unknown as Job<unknown, unknown, string>) };
+    };
+
+    it('a job removed from Redis mid-sync (FLUSHALL, an operator) does not fail the sync: one warning, and the run\'s own outcome stands (QA)', async () => {
+      const gone = () => Promise.reject(new Error('Missing key for job connector-sync-1. updateProgress'));
+      const { run, logger, job } = syncing(gone, 4);
+      await expect(run()).resolves.toMatchObject({ runId: RUN_ID, status: 'SUCCEEDED' });
+      expect(job.updateProgress).toHaveBeenCalled();
+      const warned = logger.warn.mock.calls.map(([fields, msg]) => ({ fields, msg: String(msg) }));
+      expect(warned).toEqual([
+        {
+          fields: expect.objectContaining({ runId: RUN_ID, jobId: 'connector-sync-1', reason: 'job-gone' }),
+          msg: expect.stringMatching(/^progress is not being reported to the job queue: its job is gone from Redis .*; the sync goes on/),
+        },
+        {
+          fields: expect.objectContaining({ runId: RUN_ID, jobId: 'connector-sync-1' }),
+          msg: expect.stringMatching(new RegExp(`^the sync's job was removed from the queue while it ran: run ${RUN_ID} ended SUCCEEDED`)),
+        },
+      ]);
+    });
+
+    it('a failed sync whose job is gone still fails as it did, and says that it is not retried', async () => {
+      const gone = () => Promise.reject(new Error('Missing key for job connector-sync-1. updateProgress'));
+      const { run, logger } = syncing(gone, 2, new FileChangedError('x.csv changed while it was being read'));
+      await expect(run()).rejects.toMatchObject({ code: 'CONNECTOR_FILE_CHANGED' });
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+      expect(String(logger.warn.mock.calls[1]![1])).toMatch(/ended FAILED, as PostgreSQL records it, and is not retried/);
+    });
+
+    it('Redis unreachable: said once, as such', async () => {
+      const down = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
+      const { run, logger } = syncing(down, 3);
+      await expect(run()).resolves.toMatchObject({ status: 'SUCCEEDED' });
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(logger.warn.mock.calls[0]![0]).toMatchObject({ reason: 'redis-unreachable' });
+      expect(String(logger.warn.mock.calls[0]![1])).toMatch(/^progress is not being reported to the job queue: Redis is unreachable;/);
+    });
+
+    it('a Redis that does not answer does not stall the sync: one update in flight, the rest not piled up behind it', async () => {
+      const hanging = () => new Promise<void>(() => undefined);
+      const { run, job, logger } = syncing(hanging, 50);
+      await expect(run()).resolves.toMatchObject({ status: 'SUCCEEDED' });
+      expect(job.updateProgress).toHaveBeenCalledTimes(1);
+      expect(logger.warn).not.toHaveBeenCalled();
+    });
+
+  });
+
   it('a scheduled job is due at its slot (opts.prevMillis), not when it was created, which is about when the previous slot ran (QA)', () => {
     // As BullMQ 5's job scheduler makes the 04:46 job of "* * * * *": created as the 04:45 slot started.
     const slot = Date.UTC(2026, 11, 5, 4, 46);

@@ -6,6 +6,17 @@ import { serializeError } from '../../src/observability/logger.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { parseJobData } from '../queues.js';
 import type { ProcessorDeps } from './index.js';
+import { JobProgressReporter } from './job-progress-reporter.js';
+
+/** What a sync's job reports as its progress (BullMQ's `job.progress`): counts only. */
+interface SyncJobProgress {
+  batches: number;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
 
 /**
  * Where a variable the definition refers to is read from in a queued or scheduled sync: `connectors sync`
@@ -38,8 +49,22 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
   const recheckMs = options.syncRunningRecheckMs ?? SYNC_RUNNING_RECHECK_MS;
   return async (job: Job<unknown, unknown, string>, token?: string, signal?: AbortSignal) => {
     const data = parseJobData('connector-sync', job.data);
-    const onProgress = async (p: { batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number }) => {
-      await job.updateProgress({ batches: p.batches, fetched: p.fetched, inserted: p.inserted, updated: p.updated, unchanged: p.unchanged, rejected: p.rejected });
+    const ids = { runId: 'runId' in data ? data.runId : undefined, connector: 'connector' in data ? data.connector : undefined };
+    // Progress on the job is for queue dashboards; the run's row in PostgreSQL has it after every batch, and the
+    // sync's exclusivity is its PostgreSQL lock, not the job: neither a job gone from Redis nor a slow Redis
+    // fails or stalls the sync (QA: removed mid-run, it failed CONNECTOR_SYNC_FAILED "Missing key for job …").
+    const progress = new JobProgressReporter<SyncJobProgress>(job, ctx.logger, {
+      fields: ids,
+      goesOn: 'the sync goes on (its progress is in its run in PostgreSQL: connectorRuns, `connectors sync`)',
+    });
+    const onProgress = (p: SyncJobProgress) => {
+      progress.report({ batches: p.batches, fetched: p.fetched, inserted: p.inserted, updated: p.updated, unchanged: p.unchanged, rejected: p.rejected });
+    };
+    /** A job removed while its sync ran is not the queue's to complete, fail or retry: the run's status is the outcome. */
+    const jobGone = (runId: string | undefined, outcome: string) => {
+      if (progress.notReported !== 'job-gone') return;
+      ctx.logger.warn({ ...ids, runId: runId ?? ids.runId, jobId: job.id },
+        `the sync's job was removed from the queue while it ran: ${outcome}; the queue cannot record the job's end (the worker logs "Missing key for job …"), which changes nothing`);
     };
     const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT };
     let fullRead = false;
@@ -53,11 +78,14 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
         : fullRead
           ? await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: FULL_READ_REQUESTER, force: true }, { ...opts, scheduledAt: dueAt(job) })
           : await ctx.connectors.run(data.connector, { trigger: 'SCHEDULE', requestedBy: data.reason ?? 'schedule' }, { ...opts, scheduledAt: dueAt(job) });
+      progress.stop();
+      jobGone(summary.runId, `run ${summary.runId} ended ${summary.status}, as PostgreSQL records it`);
       if (summary.status === 'SUCCEEDED' && summary.filesWaiting > 0 && summary.settlesInMs !== undefined) {
         await syncWhenSettled(summary.connector, summary.settlesInMs, summary.filesWaiting, deps, ctx);
       }
       return summary;
     } catch (err) {
+      progress.stop();
       // A refused file fails the run, but the files left waiting beside it must not wait for the next schedule.
       if (err instanceof FilesRefusedError && err.waiting) {
         // The run's own failure is what the job reports; a follow-up that cannot be queued is logged.
@@ -103,6 +131,7 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       if ('runId' in data && !permanent && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         await ctx.connectors.failQueued(data.runId, err).catch(() => false);
       }
+      jobGone(undefined, 'the run ended FAILED, as PostgreSQL records it, and is not retried (the next sync resumes from its checkpoint)');
       // What BullMQ keeps of a failure (its reason and stack, shown for 30 days) is the message logs may keep:
       // a refused file's message can quote a header row that was a child's row.
       const message = `${String(code ?? 'ERROR')}: ${String(serializeError(err instanceof Error ? err : new Error(String(err))).message)}`;
