@@ -10,7 +10,8 @@ import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.service.js';
 import type { RunRemovals } from '../connectors/sync/removals.js';
-import { boot, bootLogger } from './bootstrap.js';
+import { boot, bootLogger, interrupted } from './bootstrap.js';
+import { DatabaseOutageWait } from './database-outage-wait.js';
 import { rejectsCommand } from './connector-rejects.command.js';
 import { lastRunLine, progressLine, removalsLines, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
 import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
@@ -217,8 +218,19 @@ export function connectorsCommand(): Command {
         if (!opts.wait) return;
         const started = Date.now();
         let warned = false;
+        // The run goes on in the worker while PostgreSQL restarts (its job retries the sync): following it waits for
+        // the database rather than reporting a failure the run may not have.
+        const outage = new DatabaseOutageWait({
+          onWaiting: (reason) => {
+            if (process.stderr.isTTY) process.stderr.write('\n');
+            process.stderr.write(`waiting for the database (${reason}): run ${runId} is followed again once it answers; a worker's sync goes on (its job retries it). Ctrl-C stops following, not the sync\n`);
+          },
+          onBack: (ms) => process.stderr.write(`the database answers again after ${(ms / 1000).toFixed(0)} s: following run ${runId}\n`),
+          interrupted: () => interrupted() !== null,
+        });
+        const read = <T extends Record<string, unknown>>(text: string, params: unknown[]) => outage.read(() => b.ctx.sql.one<T>(text, params));
         for (;;) {
-          const r = await b.ctx.sql.one<{
+          const r = await read<{
             status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number;
             files_skipped: number; files_waiting: number; repeated_ids: number; error: { code: string; message: string } | null;
             removals: RunRemovals | null; duration_ms: number | null;
@@ -234,7 +246,7 @@ export function connectorsCommand(): Command {
             // sync that ended a moment before the check was told to look for a worker). A run that went through the
             // queue (it has an outbox message) was a worker's, so a worker is there; one run `--in-process` says
             // nothing of workers (QA re-check: "starts within seconds" was said with none running).
-            const other = await b.ctx.sql.one<{ id: string; finished: boolean; queued: boolean }>(
+            const other = await read<{ id: string; finished: boolean; queued: boolean }>(
               `SELECT r.id, r.status <> 'RUNNING' AS finished,
                       EXISTS (SELECT 1 FROM outbox o WHERE o.topic = $3 AND o.aggregate_id = r.id) AS queued
                  FROM connector_run r JOIN connector c ON c.id = r.connector_id
@@ -243,7 +255,7 @@ export function connectorsCommand(): Command {
               [name, runId, OUTBOX_TOPICS.connectorSync]);
             // The request reaches the queue through the outbox: while Redis refuses it, no worker can have it (QA:
             // the worker was blamed).
-            const unsent = await b.ctx.sql.one<{ last_error: string | null }>(
+            const unsent = await read<{ last_error: string | null }>(
               `SELECT last_error FROM outbox WHERE topic = $1 AND aggregate_id = $2 AND relayed_at IS NULL LIMIT 1`,
               [OUTBOX_TOPICS.connectorSync, runId]);
             const noWorker = 'is a worker running (`npm run worker`)?';

@@ -1,0 +1,73 @@
+import { unavailableDependency } from '../errors/unavailable-dependency.js';
+
+export interface DatabaseOutageWaitOptions {
+  /** Told once when the database stops answering, with what the failed read said (never the connection's settings). */
+  onWaiting: (reason: string) => void;
+  /** Told once when it answers again, with how long it did not, in ms. */
+  onBack: (awayMs: number) => void;
+  /** Whether the command was interrupted (Ctrl-C): an error then is the closed pool's, not waited out. @defaultValue never */
+  interrupted?: () => boolean;
+  /** First wait before a read is tried again, in ms; each next one doubles. @defaultValue 500 */
+  firstDelayMs?: number;
+  /** Longest wait between tries, in ms. @defaultValue 5000 */
+  maxDelayMs?: number;
+  /** @defaultValue setTimeout (tests pass their own) */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Reads of a command that follows something in the database (`connectors sync` following its run) waited out
+ * through an outage of the database: a read that fails because PostgreSQL is unreachable or restarting
+ * (`unavailableDependency`: connection refused, reset or terminated, 57P01–57P03, class 08) is tried again,
+ * with a backoff, until the database answers; the person is told once that it waits, and once that it answers
+ * again. Any other error is thrown as it came. There is no deadline of its own: the command follows for as long
+ * as it would have (QA: a PostgreSQL restart made `connectors sync` exit 1 with `[57P03] the database system is
+ * shutting down` while the worker's retry took the run on to SUCCEEDED, and cron scripts read a failed sync).
+ */
+export class DatabaseOutageWait {
+  private awaySince: number | null = null;
+
+  constructor(private readonly opts: DatabaseOutageWaitOptions) {}
+
+  /** Whether the last read failed for the database's being out of reach (and none has answered since). */
+  get waiting(): boolean {
+    return this.awaySince !== null;
+  }
+
+  async read<T>(fn: () => Promise<T>): Promise<T> {
+    const first = this.opts.firstDelayMs ?? 500;
+    const max = this.opts.maxDelayMs ?? 5_000;
+    const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let delay = first;
+    for (;;) {
+      try {
+        const value = await fn();
+        if (this.awaySince !== null) {
+          const away = Date.now() - this.awaySince;
+          this.awaySince = null;
+          this.opts.onBack(away);
+        }
+        return value;
+      } catch (err) {
+        if (this.opts.interrupted?.() || unavailableDependency(err) === null) throw err;
+        if (this.awaySince === null) {
+          this.awaySince = Date.now();
+          this.opts.onWaiting(outageReason(err as Error));
+        }
+        await sleep(delay);
+        delay = Math.min(max, delay * 2);
+      }
+    }
+  }
+}
+
+/**
+ * What the failed read said: a SQLSTATE or system code and the driver's or server's message (`[57P03] the database
+ * system is shutting down`, `connect ECONNREFUSED 127.0.0.1:5432`). Neither holds the URL's user or password.
+ */
+function outageReason(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  // (A refused connection to a name with several addresses is an AggregateError: a code, no message.)
+  if (typeof code !== 'string' || err.message.includes(code)) return err.message || 'no answer';
+  return err.message ? `[${code}] ${err.message}` : code;
+}

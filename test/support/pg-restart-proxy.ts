@@ -1,0 +1,66 @@
+import net from 'node:net';
+
+export interface PgRestartProxy {
+  /** `target` with the proxy's host and port. */
+  url: string;
+  /**
+   * While true, PostgreSQL looks as it does restarting (`pg_ctl stop -m fast`, then start): the connections open
+   * when it was set are cut, and a new one is answered FATAL 57P03 "the database system is shutting down", then
+   * closed. Set false, connections pass through again.
+   */
+  down: boolean;
+  close(): void;
+}
+
+/** An ErrorResponse message (protocol 3): FATAL, with a SQLSTATE and a message. */
+function fatal(code: string, message: string): Buffer {
+  const fields = Buffer.concat([
+    Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${message}\0`, 'utf8'),
+    Buffer.from([0]),
+  ]);
+  const head = Buffer.alloc(5);
+  head.write('E', 0, 'ascii');
+  head.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([head, fields]);
+}
+
+/** A TCP proxy to a PostgreSQL server that can make it look restarting, for clients that must ride it out. */
+export async function pgRestartProxy(target: string): Promise<PgRestartProxy> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const state = { down: false };
+  const server = net.createServer((client) => {
+    if (state.down) {
+      // As a postmaster shutting down answers a new connection's startup message.
+      client.once('data', () => client.end(fatal('57P03', 'the database system is shutting down')));
+      client.on('error', () => undefined);
+      return;
+    }
+    const upstream = net.connect(Number(port), hostname);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(from);
+      from.on('data', (chunk) => to.write(chunk));
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        sockets.delete(from);
+        to.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: url.toString(),
+    get down() { return state.down; },
+    set down(v: boolean) {
+      state.down = v;
+      if (v) for (const s of sockets) s.destroy();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
