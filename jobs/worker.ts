@@ -261,6 +261,9 @@ async function failLostRuns(ctx: AppContext, logger: Logger): Promise<void> {
   }
 }
 
+/** BullMQ's errors for a job no longer in Redis: its end not recorded, or its lock not renewed. */
+const JOB_GONE = /^Missing key for job (\S+?)\.? (?:moveToFinished|moveToDelayed|moveToFailed|updateProgress|extendLock)|^could not renew lock for job (\S+)/;
+
 /** Logs a worker's job failures and connection problems: ids, counts and error type/message only. */
 export function watch(
   worker: Worker<unknown, unknown, string>,
@@ -284,8 +287,21 @@ export function watch(
   // BullMQ reports a failing Redis command each time it tries again (every second or two while Redis refuses
   // writes, in every queue's worker): each kind of error is logged once per 10 s by the process, with how many
   // were held back (QA: 60 lines in 40 s).
+  const gone = new Set<string>();
   worker.on('error', (err: Error) => {
     const e = serializeError(err);
+    // A job removed from Redis while it ran (an operator, a FLUSHALL, a Redis without persistence restarted):
+    // BullMQ cannot renew its lock nor record its end, and says so at each try in its own words. Told once per job,
+    // plainly (QA): for a connector sync, the run's status in PostgreSQL is the outcome.
+    const missing = JOB_GONE.exec(String(e.message));
+    if (missing) {
+      const jobId = missing[1] ?? missing[2]!;
+      if (gone.has(jobId)) return;
+      if (gone.size >= 1_000) gone.clear();
+      gone.add(jobId);
+      logger.warn({ queue, jobId }, `job gone from the queue while it ran (removed, or Redis lost its data): its end is not recorded in the queue, and it is not retried${queue === 'connector-sync' ? '; the run\'s status in the database is its outcome' : ''}`);
+      return;
+    }
     const heldBack = admitRepeated(`worker error ${String(e.type)}`, String(e.message));
     if (heldBack === null) return;
     logger.warn({ queue, errorType: e.type, errorMessage: e.message, ...(heldBack ? { heldBack } : {}) }, 'worker error');

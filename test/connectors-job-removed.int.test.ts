@@ -79,6 +79,10 @@ describe('a running sync whose job is removed from Redis', () => {
       const warned = lines.filter((l) => l.level === 40).map((l) => l.msg);
       expect(warned.filter((m) => m.startsWith('progress is not being reported to the job queue: its job is gone from Redis'))).toHaveLength(1);
       expect(warned.filter((m) => m.startsWith(`the sync's job was removed from the queue while it ran: run ${runId} ended SUCCEEDED`))).toHaveLength(1);
+      // The queue's own complaints (it could not record the end of a job it no longer has) are told once, plainly,
+      // not as BullMQ's "Missing key for job …" worker errors.
+      expect(warned.filter((m) => m.startsWith('job gone from the queue while it ran (removed, or Redis lost its data)'))).toHaveLength(1);
+      expect(lines.filter((l) => l.msg === 'worker error')).toEqual([]);
       // Not failed, retried or given up by the queue.
       expect(lines.map((l) => l.msg).filter((m) => /^job failed|^sync given up|^connector sync failed/.test(m))).toEqual([]);
     } finally {

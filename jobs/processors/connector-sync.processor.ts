@@ -64,7 +64,7 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
     const jobGone = (runId: string | undefined, outcome: string) => {
       if (progress.notReported !== 'job-gone') return;
       ctx.logger.warn({ ...ids, runId: runId ?? ids.runId, jobId: job.id },
-        `the sync's job was removed from the queue while it ran: ${outcome}; the queue cannot record the job's end (the worker logs "Missing key for job …"), which changes nothing`);
+        `the sync's job was removed from the queue while it ran: ${outcome}; the queue cannot record the job's end (the worker says the job is gone from the queue), which changes nothing`);
     };
     const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT };
     let fullRead = false;
