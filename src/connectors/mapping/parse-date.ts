@@ -70,8 +70,12 @@ const MATCHERS: Record<Exclude<DateFormat, 'fhir'>, Matcher> = {
   yyyy: { re: /^(\d{4})$/, y: 1, m: 0, d: 0 },
 };
 
+/**
+ * FHIR's `date` and `dateTime`: a time only with its offset, hours 00–23 and a leap second allowed, as FHIR's own
+ * pattern has them (QA: `T24:00`, `T25:00` and `T99:99` were read, one as the next day).
+ */
 const FHIR: Matcher = {
-  re: /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$/,
+  re: /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d{1,9})?)?(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$/,
   y: 1,
   m: 2,
   d: 3,
@@ -96,7 +100,8 @@ const HA_NOI_OFFSET_MS = 7 * 3_600_000;
  * the day before (QA). Undefined when the text is no instant (its fields are then checked as a date).
  */
 function haNoiDateOf(text: string): Parts | undefined {
-  const ms = Date.parse(text);
+  // A leap second (`23:59:60`, which FHIR allows) is the second before: Date.parse refuses it.
+  const ms = Date.parse(text.replace(/:60(?=[.Z+-])/, ':59'));
   if (Number.isNaN(ms)) return undefined;
   const there = new Date(ms + HA_NOI_OFFSET_MS);
   return [there.getUTCFullYear(), there.getUTCMonth() + 1, there.getUTCDate()];
@@ -123,10 +128,9 @@ export interface DateParserOptions {
  * A full date in one of the formats followed by a time of day (a space or `T` between: `15/03/2018 00:00:00`,
  * `2018-03-15T00:00:00.000`, as spreadsheet and SQL tools export a date column) is that date: a time without an
  * offset is the source's wall-clock time, so the day written is the day (`15/03/2018 14:30` is 15 March). A time
- * with an offset is taken only when the day written is also the day in Hà Nội (`2018-03-15T00:00:00+07:00`);
- * otherwise it is refused as ambiguous (`2018-03-14 17:00:00Z` is 15 March in Hà Nội but says 14), rather than
- * a day silently moved either way. The `fhir` format reads a FHIR `dateTime` (`2018-03-14T17:00:00Z`) as its
- * instant's day in Hà Nội, as FHIR defines it. A time after a month or a year is refused.
+ * with an offset is an instant, and the date is its day in Hà Nội, the calendar the hub judges dates by
+ * (`2018-03-14 17:00:00Z` and `2018-03-14T17:00:00Z` are 15 March), as the `fhir` format reads a FHIR
+ * `dateTime`. A time that does not exist (`24:00`, `10:60`) and a time after a month or a year are refused.
  */
 export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORMATS, options: DateParserOptions = {}): DateParser {
   const matchers: Matcher[] = [];
@@ -183,11 +187,10 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
     if (hours > 23 || minutes > 59 || (hit[4] !== undefined && Number(hit[4]) > 59)) {
       return new ParseFailure('INVALID_DATE', 'expected a date, or a date and a time of day; got a time of day that does not exist');
     }
-    if (hit[5] === undefined || sameDayInHaNoi(hours, minutes, hit[5])) return date;
-    return new ParseFailure(
-      'INVALID_DATE',
-      'expected a date; got a date and time whose offset puts it on another day in Hà Nội than the day written (ambiguous): give the date alone, or the time without an offset',
-    );
+    if (hit[5] === undefined) return date;
+    // With an offset it is an instant: its day in Hà Nội, as a FHIR dateTime's (QA: the same instant written with a
+    // `T` was read so and with a space refused).
+    return build(haNoiDayOf(date.iso, hours, minutes, hit[5]));
   };
 
   return (v) => {
@@ -214,16 +217,16 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
 }
 
 /** Whether a time of day `hours:minutes` at `offset` (`Z`, `±HH:MM`, `±HHMM`, `±HH`) is on the same day in Hà Nội. */
-function sameDayInHaNoi(hours: number, minutes: number, offset: string): boolean {
+function haNoiDayOf(iso: string, hours: number, minutes: number, offset: string): Parts {
   let offsetMinutes = 0;
   if (offset !== 'Z') {
     const sign = offset[0] === '-' ? -1 : 1;
     const digits = offset.slice(1).replace(':', '');
     offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0));
   }
-  // Minutes from the day's Hà Nội midnight: the day is the same while they stay within 0 to 24 hours.
-  const fromMidnight = hours * 60 + minutes - offsetMinutes + HA_NOI_OFFSET_MS / 60_000;
-  return fromMidnight >= 0 && fromMidnight < 24 * 60;
+  const [y, m, d] = iso.split('-').map(Number) as [number, number, number];
+  const there = new Date(Date.UTC(y, m - 1, d, hours, minutes) - offsetMinutes * 60_000 + HA_NOI_OFFSET_MS);
+  return [there.getUTCFullYear(), there.getUTCMonth() + 1, there.getUTCDate()];
 }
 
 /**
