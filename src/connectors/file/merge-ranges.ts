@@ -32,6 +32,8 @@ const SHEET_DATA = Buffer.from('sheetData');
 /** `</sheetData` with any namespace prefix (`</x:sheetData`), ending where `SHEET_DATA` was found. */
 const END_TAG_BEFORE = /<\/(?:[A-Za-z_][\w.-]*:)?$/;
 const MERGE_CELL = /<(?:[A-Za-z_][\w.-]*:)?mergeCell(?=[\s/>])[^>]*>/g;
+/** The rows' end tag found again past the first: see {@link MergeRangeScanner.scan}. */
+const END_TAG = /<\/(?:[A-Za-z_][\w.-]*:)?sheetData(?=[\s>])/g;
 const REF = /\sref\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?["']/;
 /** Bytes of a chunk's end kept to find `</x:sheetData` split between two chunks. */
 const CARRY = 64;
@@ -39,7 +41,7 @@ const CARRY = 64;
 /**
  * Collects a sheet part's merged ranges from its inflated bytes, fed in order ({@link push}); throws
  * {@link PartRefused} past {@link MAX_MERGE_RANGES} or {@link MAX_MERGED_CELLS}. Only what follows the rows'
- * end tag is read as markup: a cell's text cannot hide a range there. A tag is at most
+ * last end tag is read as markup: a cell's text (CDATA, a comment) holding an end tag and ranges is passed over. A tag is at most
  * `MAX_XML_RUN_BYTES` long (the part's bounds are checked on the same bytes first), so what is held back
  * between two chunks is bounded too.
  */
@@ -87,7 +89,17 @@ export class MergeRangeScanner {
     const lt = text.lastIndexOf('<');
     const cut = !last && lt > text.lastIndexOf('>') ? lt : text.length;
     this.held = text.slice(cut);
-    for (const m of text.slice(0, cut).matchAll(MERGE_CELL)) this.add(m[0]);
+    let body = text.slice(0, cut);
+    // Another end of the rows: what came before it was a cell's text (CDATA, a comment) posing as the end and
+    // as ranges (QA re-check); only what follows the last one is the sheet's.
+    let end = -1;
+    for (const m of body.matchAll(END_TAG)) end = m.index + m[0].length;
+    if (end >= 0) {
+      this.found.length = 0;
+      this.cells = 0;
+      body = body.slice(end);
+    }
+    for (const m of body.matchAll(MERGE_CELL)) this.add(m[0]);
   }
 
   private add(tag: string): void {

@@ -189,6 +189,30 @@ describe('merged cells', () => {
     }
   });
 
+  it('are not taken from a cell\'s text that holds an end of the rows and ranges, in CDATA or a comment (QA re-check)', () => {
+    const xml =
+      '<worksheet><sheetData><row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[x</sheetData><mergeCell ref="G2:G6"/>]]></t></is></c></row>' +
+      '<!-- </sheetData><mergeCells><mergeCell ref="H2:H6"/></mergeCells> --><row r="3"><c r="A3"><v>1</v></c></row></sheetData>' +
+      '<mergeCells count="1"><mergeCell ref="E13:E14"/></mergeCells></worksheet>';
+    const bytes = Buffer.from(xml);
+    for (let i = 0; i <= bytes.length; i += 5) {
+      const scanner = new MergeRangeScanner('xl/worksheets/sheet1.xml');
+      for (const chunk of [bytes.subarray(0, i), bytes.subarray(i)]) scanner.push(chunk);
+      expect(scanner.ranges(), `cut at ${i}`).toEqual([{ top: 13, bottom: 14, left: 5, right: 5 }]);
+    }
+  });
+
+  it('are refused before any row when Excel-sized values of the ranges going on at once could pass MAX_HELD_MERGE_CHARS (QA re-check: 3,057 rows stored, then the file failed)', () => {
+    const columns = (n: number) => Array.from({ length: n }, (_, i) => ({ top: 2, bottom: 9_000, left: i + 1, right: i + 1 }));
+    expect(() => new MergedCells(columns(513), 1, 600, 'xl/worksheets/sheet1.xml')).toThrow(
+      'has 513 merged cell ranges going on over the same rows at once, whose values could hold more than 16,777,216 characters',
+    );
+    // 512 at once fit; ranges one after another do not add up.
+    expect(() => new MergedCells(columns(512), 1, 600, 'p')).not.toThrow();
+    const stacked = Array.from({ length: 2_000 }, (_, i) => ({ top: 2 + 2 * i, bottom: 3 + 2 * i, left: 1, right: 1 }));
+    expect(() => new MergedCells(stacked, 1, 1, 'p')).not.toThrow();
+  });
+
   it('going on over rows hold at most MAX_HELD_MERGE_CHARS characters at once', () => {
     const merged = new MergedCells([{ top: 2, left: 1, bottom: 3, right: 1 }, { top: 2, left: 2, bottom: 3, right: 2 }], 1, 2, 'xl/worksheets/sheet1.xml');
     const half = 'x'.repeat(MAX_HELD_MERGE_CHARS / 2);
