@@ -17,6 +17,8 @@ describe('normalizeName', () => {
     expect(normalizeName('TRẦN\u200bVĂN AN')).toBe('Trần Văn An');
     expect(normalizeName('CAO THỊ TÂM\u200b')).toBe('Cao Thị Tâm');
     expect(normalizeName('\u2060Lê\u200c\u200dHoa')).toBe('Lê Hoa');
+    expect(normalizeName('Trần\u00adVăn\u180eAn')).toBe('Trần Văn An');
+    expect(foldName('Trần\u00adVăn An')).toBe('tran van an');
     expect(foldName('Trần\u200bVăn An')).toBe('tran van an');
     expect(foldName('cao thi tam\u200b')).toBe('cao thi tam');
     expect(splitFullName('Trần\u200bVăn An')).toEqual({ familyName: 'Trần', middleName: 'Văn', givenName: 'An' });

@@ -174,16 +174,16 @@ const INSTITUTION = new RegExp(
 const NOT_NFC_HINT = /[\u0300-\u036f]/;
 
 /**
- * Runs of what separates a name's words: whitespace as `\s` has it, and the zero-width characters (U+200B–U+200D,
- * U+2060) that text copied from web pages and chat carries. `\s` leaves those out, so `TRẦN\u200BVĂN AN` was one
+ * Runs of what separates a name's words: whitespace as `\s` has it, and the invisible characters (zero-width
+ * U+200B–U+200D, U+2060, the soft hyphen U+00AD, U+180E) that text copied from web pages and chat carries. `\s` leaves those out, so `TRẦN\u200BVĂN AN` was one
  * family name `Trần​Văn`, folded `tran​van an`, and no search by name found the child (QA): they are read as spaces.
  */
-const SPACES = /[\s\u200b-\u200d\u2060]+/g;
+const SPACES = /[\s\u00ad\u180e\u200b-\u200d\u2060]+/g;
 
 /** A space other than a plain one: whitespace (as `\s` has it) or a zero-width character (see {@link SPACES}). */
 function isOddSpace(c: number): boolean {
-  if (c < 0x1680) return c <= 13 || c === 0xa0;
-  return c === 0x1680 || (c >= 0x2000 && c <= 0x200d) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x2060 || c === 0x3000 || c === 0xfeff;
+  if (c < 0x1680) return c <= 13 || c === 0xa0 || c === 0xad;
+  return c === 0x1680 || c === 0x180e || (c >= 0x2000 && c <= 0x200d) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x2060 || c === 0x3000 || c === 0xfeff;
 }
 
 // Bounded so that odd input cannot grow the memos without limit.
@@ -251,7 +251,7 @@ export function splitFullName(full: string): NameParts {
 }
 
 /** Words separated by single plain spaces (no {@link SPACES} but those). */
-const TIDY_SPACES = /^[^\s\u200b-\u200d\u2060]+(?: [^\s\u200b-\u200d\u2060]+)*$/;
+const TIDY_SPACES = /^[^\s\u00ad\u180e\u200b-\u200d\u2060]+(?: [^\s\u00ad\u180e\u200b-\u200d\u2060]+)*$/;
 
 /** Joins name parts into a full name in Vietnamese order, skipping empty parts. */
 export function joinName(parts: Partial<NameParts>): string {

@@ -97,7 +97,7 @@ function resolveName(name: string): CommuneValue {
     }
     const folded = foldName(part);
     if (!SUB_PROVINCE.test(folded)) {
-      return new CommuneValue(null, null, `commune name ${given} not resolved: the address names a place that is not a province of the 2025 list (a pre-2025 province, an abbreviation?); written as the 2025 list has it ("Tỉnh Phú Thọ", "Thành phố Hồ Chí Minh") it resolves`);
+      return new CommuneValue(null, null, `commune name ${given} not resolved: the address names a place that is neither a province of the 2025 list nor written as a district or commune ("Huyện …", "Quận …", "Phường …"): a district without its type, a pre-2025 province, an abbreviation? A province written as the 2025 list has it ("Tỉnh Phú Thọ", "Thành phố Hồ Chí Minh") resolves`);
     }
     district ??= districtType(folded) === undefined ? null : part;
   }
@@ -140,18 +140,18 @@ function resolveOldAddress(commune: string, district: string, province: string, 
 
 /** The commune type a pre-2025 district held (folded part): `phường` under a quận, `xã` under a huyện; null for a thị xã (either); undefined for no district. */
 function districtType(folded: string): 'phường' | 'xã' | null | undefined {
-  if (/^(quan|q\.)(\s|$)/.test(folded)) return 'phường';
-  if (/^(huyen|h\.)(\s|$)/.test(folded)) return 'xã';
-  if (/^(thi xa|tx\.?)(\s|$)/.test(folded)) return null;
+  if (/^quan(\s|$)|^q\./.test(folded)) return 'phường';
+  if (/^huyen(\s|$)|^h\./.test(folded)) return 'xã';
+  if (/^(thi xa|tx)(\s|$)|^tx\./.test(folded)) return null;
   return undefined;
 }
 
 /** The type word a commune's name starts with (`Phường …`, `P. …`, `Xã …`, `X. …`), null for a thị trấn; undefined when none. */
 function communeTypeWritten(commune: string): 'phường' | 'xã' | null | undefined {
   const folded = foldName(commune);
-  if (/^(phuong|p\.)(\s|$)/.test(folded)) return 'phường';
-  if (/^(xa|x\.)(\s|$)/.test(folded)) return 'xã';
-  if (/^(thi tran|tt\.?)(\s|$)/.test(folded)) return null;
+  if (/^phuong(\s|$)|^p\./.test(folded)) return 'phường';
+  if (/^xa(\s|$)|^x\./.test(folded)) return 'xã';
+  if (/^(thi tran|tt)(\s|$)|^tt\./.test(folded)) return null;
   return undefined;
 }
 
@@ -159,7 +159,7 @@ function communeTypeWritten(commune: string): 'phường' | 'xã' | null | undef
  * A part of an address below a province, or the country, read past (folded): a pre-2025 district (`Quận`, `Huyện`,
  * `Thị xã`, `Q.`, `H.`, `TX`), a commune or town (`Phường`, `Xã`, `Thị trấn`), or `Việt Nam`.
  */
-const SUB_PROVINCE = /^(quan|huyen|thi xa|thi tran|phuong|xa|q\.|h\.|tx\.?|tt\.?|p\.|x\.)(\s|$)|^(viet ?nam|vn)$/;
+const SUB_PROVINCE = /^(quan|huyen|thi xa|thi tran|phuong|xa|tx|tt)(\s|$)|^(q|h|tx|tt|p|x)\.|^(viet ?nam|vn)$/;
 /** Leading words of a province's name that a text may write or leave out (`Tỉnh`, `Thành phố`, `TP.`). */
 const PROVINCE_TYPE = /^(tinh|thanh pho|tp\.?|t\.)\s*/;
 let provinceIndex: Map<string, string> | null = null;

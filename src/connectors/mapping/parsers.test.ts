@@ -246,6 +246,11 @@ describe('parseCommune', () => {
     flagged('Xã Thanh Oai, Huyện Thanh Oai, Hà Nội', '10114');
     flagged('Thanh Oai, Huyện Thanh Oai', '10114');
     flagged('Phường Ba Đình, Q. Ba Đình, TP. Hà Nội, Việt Nam', '00004');
+    // An abbreviation without its space is a district all the same (QA re-check: `Q.Nam Từ Liêm` was "not a province").
+    expect(parse('Hồng Hà, H.Đan Phượng')).toMatchObject({ code: null, flag: 'COMMUNE_UNRESOLVED' });
+    flagged('Ba Đình, Q.Ba Đình', '00004');
+    // A district written without its type is said to be one possibility, not sent to write the province.
+    expect((parse('Hồng Hà, Đan Phượng, Hà Nội') as CommuneValue).unresolved).toContain('neither a province of the 2025 list nor written as a district or commune ("Huyện …", "Quận …", "Phường …"): a district without its type');
     // Without a district the name is read as a 2025 one, unflagged.
     expect(parse('Phường Hồng Hà, Hà Nội')).toEqual(new CommuneValue('00097', 'VN-2025'));
   });
