@@ -146,6 +146,9 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
     reload = setInterval(() => void (async () => {
       await fixed().catch((err: unknown) => logger.warn({ err: loggedOutcome(err) }, 'could not check the identity sweep\'s and age-out\'s schedules; trying again later'));
       await reloadConnectors?.().catch((err: unknown) => logger.warn({ err: loggedOutcome(err) }, 'could not update the connector schedules; trying again later'));
+      // Queued runs whose job Redis lost while this worker ran, not only before it started (QA re-check: a follow-up
+      // run stayed QUEUED after a FLUSHALL, and `connectors sync` followed it, until the next request came).
+      if (reloadConnectors) await failLostRuns(ctx, logger);
     })(), ctx.config.CONNECTORS_RELOAD_MS);
     reload.unref();
     if (queues.includes('connector-sync')) {

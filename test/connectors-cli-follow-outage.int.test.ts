@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
+import { freezableProxy } from './support/freezable-proxy.js';
 import { pgRestartProxy, type PgRestartProxy } from './support/pg-restart-proxy.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { tempDir } from './support/temp-dir.js';
@@ -105,6 +106,27 @@ describe('connectors sync, following a run through a PostgreSQL restart', () => 
     expect(out.stderr).not.toMatch(/^childhub: /m);
     proxy.down = false;
     await setRun(runId, `status = 'FAILED', finished_at = now()`);
+  }, 90_000);
+
+  it('a frozen database (answering nothing, failing nothing) is told as waited for, and Ctrl-C still ends the command (QA re-check: silent, and Ctrl-C waited for the thaw)', async () => {
+    const frozen = await freezableProxy(proxy.url);
+    const saved = cliEnv;
+    cliEnv = { ...cliEnv, DATABASE_URL: frozen.url };
+    try {
+      const { child, out, exited, runId } = await follow('--file', 'frozen.csv');
+      frozen.frozen = true;
+      await until(() => out.stderr.includes('waiting for the database (no answer for 5 s)'), 20_000, () => `the CLI to say it waits:\n${out.stderr}`);
+      const sent = Date.now();
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      // Its pool's close waits for the read in flight: bounded (5 s), then the command exits all the same.
+      expect(Date.now() - sent).toBeLessThan(8_000);
+      frozen.frozen = false;
+      await setRun(runId, `status = 'FAILED', finished_at = now()`);
+    } finally {
+      cliEnv = saved;
+      frozen.close();
+    }
   }, 90_000);
 
   it('any other database error still fails the command as it did', async () => {

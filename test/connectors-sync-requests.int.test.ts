@@ -168,6 +168,25 @@ describe('queued runs whose job was lost', () => {
     await ctx.connectors.failQueued(fourth.runId, new Error('cleared for the next test'));
   });
 
+  it('a running worker fails a queued run whose job Redis lost while it ran, at its next look (QA re-check: QUEUED, and followed, until the next request)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const own = await createTestAppContext(env, { CONNECTORS_RELOAD_MS: '100' });
+    const worker = await startWorker(own, { queues: ['connector-sync'], processors: { ...PROCESSORS, 'connector-sync': () => async () => held }, relay: false });
+    try {
+      const lost = await request();
+      await relay.drain();
+      await waitFor(async () => (await queued()).includes(lost.runId), 5_000, 'the run queued');
+      await loseJobs();
+      await waitFor(async () => (await run(lost.runId))?.status === 'FAILED', 10_000, 'the lost run failed by the running worker');
+      expect(await run(lost.runId)).toMatchObject({ error: { code: 'CONNECTOR_RUN_LOST' } });
+    } finally {
+      release();
+      await worker.close();
+      await own.close();
+    }
+  });
+
   it('a starting worker fails the queued runs whose job was lost, and leaves those that will still run', async () => {
     const lost = await request();
     await relay.drain();

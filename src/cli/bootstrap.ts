@@ -53,7 +53,11 @@ export async function boot(opts: { pretty?: boolean; migrate: 'apply' | 'require
   // server) lets go of them once the start has settled.
   const starting = startInfrastructure(config, logger);
   let close: () => Promise<void> = () => starting.then((i) => i.stop(), () => undefined);
-  const releaseSignals = stopOnSignal(() => close(), logger);
+  let started = false;
+  void starting.then(() => (started = true), () => undefined);
+  // Bounded once the servers run (a pool's close waits for a query a frozen server never answers); not while they
+  // start, which must settle for the servers to be let go of.
+  const releaseSignals = stopOnSignal(() => close(), logger, () => started);
   let infra: Infrastructure;
   try {
     infra = await starting;
@@ -123,7 +127,10 @@ export function interrupted(): NodeJS.Signals | null {
  * signal again within `REPEATED_SIGNAL_WINDOW_MS` is the same request (one Ctrl-C arrives from the terminal,
  * npm and tsx), a later or different one meanwhile exits at once. Returns the function that removes the handlers.
  */
-function stopOnSignal(stop: () => Promise<void>, logger: Logger): () => void {
+/** How long an interrupted command waits to let go of its connections and local servers before it exits anyway. */
+const STOP_ON_SIGNAL_MS = 5_000;
+
+function stopOnSignal(stop: () => Promise<void>, logger: Logger, bounded: () => boolean): () => void {
   const classify = signalClassifier();
   const onSignal = (signal: NodeJS.Signals) => {
     const code = 128 + (os.constants.signals[signal] ?? 0);
@@ -132,6 +139,14 @@ function stopOnSignal(stop: () => Promise<void>, logger: Logger): () => void {
     if (kind === 'again') process.exit(code);
     interruptedBy = signal;
     logger.warn({ signal }, 'interrupted: letting go of the local servers (stopped unless another hub process uses them)');
+    // Bounded: closing the database pool waits for a query in flight, which a frozen server never answers (QA
+    // re-check: Ctrl-C took as long as PostgreSQL stayed frozen).
+    if (bounded()) {
+      setTimeout(() => {
+        logger.warn({ signal, waitedMs: STOP_ON_SIGNAL_MS }, 'interrupted: the connections did not close in time (a database not answering?); exiting');
+        process.exit(code);
+      }, STOP_ON_SIGNAL_MS).unref();
+    }
     stop().then(
       () => process.exit(code),
       () => process.exit(code),

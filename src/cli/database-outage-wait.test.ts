@@ -47,6 +47,16 @@ describe('DatabaseOutageWait', () => {
     expect(slept.at(-1)).toBe(500);
   });
 
+  it('a read a frozen server leaves unanswered is told as waiting, and as back when it answers (QA re-check: silent for a 60 s freeze)', async () => {
+    const told: string[] = [];
+    const wait = new DatabaseOutageWait({ onWaiting: (reason) => told.push(`waiting: ${reason}`), onBack: () => told.push('back'), noAnswerMs: 20 });
+    expect(await wait.read(() => new Promise((r) => setTimeout(() => r('row'), 120)))).toBe('row');
+    expect(told).toEqual(['waiting: no answer for 0 s', 'back']);
+    // A read that answers in time tells nothing.
+    expect(await wait.read(async () => 'row')).toBe('row');
+    expect(told).toHaveLength(2);
+  });
+
   it('any other error fails the read as before, and nothing is told', async () => {
     const { wait, told } = setup();
     await expect(wait.read(async () => { throw pgError('42703', 'column "x" does not exist'); })).rejects.toMatchObject({ code: '42703' });

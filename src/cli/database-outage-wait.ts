@@ -13,6 +13,11 @@ export interface DatabaseOutageWaitOptions {
   maxDelayMs?: number;
   /** @defaultValue setTimeout (tests pass their own) */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * A read still unanswered after this long is told as waiting too (a frozen server answers nothing and fails
+   * nothing), and as back when it answers. @defaultValue 5000
+   */
+  noAnswerMs?: number;
 }
 
 /**
@@ -40,8 +45,16 @@ export class DatabaseOutageWait {
     const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     let delay = first;
     for (;;) {
+      // A server frozen (SIGSTOP, a paused VM) or cut off neither answers nor fails: said all the same (QA re-check:
+      // silent for a 60 s freeze).
+      const noAnswer = setTimeout(() => {
+        if (this.awaySince !== null) return;
+        this.awaySince = Date.now();
+        this.opts.onWaiting(`no answer for ${Math.round((this.opts.noAnswerMs ?? 5_000) / 1000)} s`);
+      }, this.opts.noAnswerMs ?? 5_000);
+      noAnswer.unref();
       try {
-        const value = await fn();
+        const value = await fn().finally(() => clearTimeout(noAnswer));
         if (this.awaySince !== null) {
           const away = Date.now() - this.awaySince;
           this.awaySince = null;
