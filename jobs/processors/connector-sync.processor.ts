@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
-import { FULL_READ_REQUESTER } from '../../src/connectors/sync/connector-sync.service.js';
+import { FULL_READ_REQUESTER, type RunCounts } from '../../src/connectors/sync/connector-sync.service.js';
 import { serializeError } from '../../src/observability/logger.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { parseJobData } from '../queues.js';
@@ -9,14 +9,7 @@ import type { ProcessorDeps } from './index.js';
 import { JobProgressReporter } from './job-progress-reporter.js';
 
 /** What a sync's job reports as its progress (BullMQ's `job.progress`): counts only. */
-interface SyncJobProgress {
-  batches: number;
-  fetched: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-}
+type SyncJobProgress = Pick<RunCounts, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'>;
 
 /**
  * Where a variable the definition refers to is read from in a queued or scheduled sync: `connectors sync`

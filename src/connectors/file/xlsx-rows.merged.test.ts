@@ -3,13 +3,10 @@
  * merged range holds its master's value; every row of a merged "Nơi đăng ký" but the first was stored without a
  * commune.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import ExcelJS from 'exceljs';
+import { readFile, writeFile } from 'node:fs/promises';
 import JSZip from 'jszip';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReadBatch } from '../types.js';
 import { fileConfigSchema } from './file.schema.js';
 import { FileReader } from './file-reader.js';
@@ -18,32 +15,11 @@ import { MAX_HELD_MERGE_CHARS, MergedCells } from './merged-cells.js';
 import { PartRefused } from './part-bounds.js';
 import type { SheetRow } from './sheet-row.js';
 import { xlsxRows } from './xlsx-rows.js';
+import { dataOf, rowsOf, workbookDir } from './testing/xlsx-workbooks.js';
 
 const logger = pino({ level: 'silent' });
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'childhub-xlsx-merged-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function written(name: string, fill: (ws: ExcelJS.Worksheet) => void): Promise<string> {
-  const wb = new ExcelJS.Workbook();
-  fill(wb.addWorksheet('Sổ đăng ký khai sinh'));
-  const file = path.join(dir, name);
-  await wb.xlsx.writeFile(file);
-  return file;
-}
-
-async function rowsOf(file: string, headerRow = 1, skipRows = 0): Promise<SheetRow[]> {
-  const out: SheetRow[] = [];
-  for await (const rows of xlsxRows({ filePath: file, fileName: path.basename(file), sheets: [{ sheet: 1 }], sheetIndex: 0, headerRow, skipRows })) out.push(...rows);
-  return out;
-}
-
-const dataOf = (rows: SheetRow[]) => rows.map((r) => (r.kind === 'record' ? r.data : r.kind));
+const workbooks = workbookDir('childhub-xlsx-merged-');
+const { written } = workbooks;
 
 /** The QA register's shape: the place of registration merged over the rows of one commune. */
 async function register(name: string): Promise<string> {
@@ -138,7 +114,7 @@ describe('merged cells', () => {
     const read = (from: ReadBatch['position'] | null) =>
       (async () => {
         const out: ReadBatch[] = [];
-        const config = fileConfigSchema.parse({ directory: dir, settleSeconds: 0, chunkRows: 1, pattern: 'gop-o-tiep.xlsx' });
+        const config = fileConfigSchema.parse({ directory: workbooks.dir(), settleSeconds: 0, chunkRows: 1, pattern: 'gop-o-tiep.xlsx' });
         for await (const b of new FileReader(config, { logger, name: 'x' }).read(from, { files: [file] })) out.push(b);
         return out;
       })();

@@ -3,39 +3,12 @@
  * row XA02): 1203004567 formatted `000000000000` is the identity number `001203004567`; read as the number, it
  * lost its leading zeros and became another child's.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SheetRow } from './sheet-row.js';
-import { xlsxRows } from './xlsx-rows.js';
+import { describe, expect, it } from 'vitest';
+import { dataOf, rowsOf, workbookDir } from './testing/xlsx-workbooks.js';
 import { zeroPaddedText } from './zero-padded-format.js';
 
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'childhub-xlsx-zero-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function written(name: string, fill: (ws: ExcelJS.Worksheet) => void): Promise<string> {
-  const wb = new ExcelJS.Workbook();
-  fill(wb.addWorksheet('Sổ đăng ký khai sinh'));
-  const file = path.join(dir, name);
-  await wb.xlsx.writeFile(file);
-  return file;
-}
-
-async function rowsOf(file: string, headerRow = 1, skipRows = 0): Promise<SheetRow[]> {
-  const out: SheetRow[] = [];
-  for await (const rows of xlsxRows({ filePath: file, fileName: path.basename(file), sheets: [{ sheet: 1 }], sheetIndex: 0, headerRow, skipRows })) out.push(...rows);
-  return out;
-}
-
-const dataOf = (rows: SheetRow[]) => rows.map((r) => (r.kind === 'record' ? r.data : r.kind));
+const workbooks = workbookDir('childhub-xlsx-zero-');
+const { written } = workbooks;
 
 describe('a number in a zero-padded format', () => {
   it('is read as the text Excel shows, a formula\'s result too; other formats leave numbers numbers (QA XA02: 001203004567 read as 1203004567)', async () => {
