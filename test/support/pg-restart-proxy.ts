@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { tcpProxy } from './tcp-proxy.js';
 
 export interface PgRestartProxy {
   /** `target` with the proxy's host and port. */
@@ -26,41 +26,23 @@ function fatal(code: string, message: string): Buffer {
 
 /** A TCP proxy to a PostgreSQL server that can make it look restarting, for clients that must ride it out. */
 export async function pgRestartProxy(target: string): Promise<PgRestartProxy> {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<net.Socket>();
   const state = { down: false };
-  const server = net.createServer((client) => {
-    if (state.down) {
+  const proxy = await tcpProxy(target, {
+    accept: (client) => {
+      if (!state.down) return true;
       // As a postmaster shutting down answers a new connection's startup message.
       client.once('data', () => client.end(fatal('57P03', 'the database system is shutting down')));
       client.on('error', () => undefined);
-      return;
-    }
-    const upstream = net.connect(Number(port), hostname);
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
-      sockets.add(from);
-      from.on('data', (chunk) => to.write(chunk));
-      from.on('error', () => to.destroy());
-      from.on('close', () => {
-        sockets.delete(from);
-        to.destroy();
-      });
-    }
+      return false;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as net.AddressInfo).port);
   return {
-    url: url.toString(),
+    url: proxy.url,
     get down() { return state.down; },
     set down(v: boolean) {
       state.down = v;
-      if (v) for (const s of sockets) s.destroy();
+      if (v) for (const s of proxy.sockets) s.destroy();
     },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
+    close: proxy.close,
   };
 }
