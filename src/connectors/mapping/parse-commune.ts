@@ -79,9 +79,10 @@ export function compileCommuneParser(options: CommuneParseOptions = {}): Commune
 
 function resolveName(name: string): CommuneValue {
   const parts = name.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  // The flag says what the source gave (a commune name is no one's personal data; messages never reach logs),
-  // so a steward can see what to correct (QA: "not found" named nothing).
-  const given = `"${name.length > 120 ? `${name.slice(0, 120)}…` : name}"`;
+  // The flag says what the source gave, so a steward can see what to correct (QA: "not found" named nothing): a
+  // commune's, district's and province's names are no one's personal data. Text with digits or longer than such
+  // names is not repeated: it may hold a house address (`Số 12 ngõ 5, …`), and flags are BASIC data.
+  const given = /\d/.test(name) || name.length > 100 ? '(not repeated here: it holds digits or is long, as a house address is)' : `"${name}"`;
   // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address, its province a later part
   // (the parts between may be a pre-2025 district: "Xã Vân Canh, Huyện Hoài Đức, Hà Nội"). A later part that is
   // neither a 2025 province nor a district's or commune's name leaves the commune unresolved: a pre-2025

@@ -251,6 +251,9 @@ describe('parseCommune', () => {
     flagged('Ba Đình, Q.Ba Đình', '00004');
     // A district written without its type is said to be one possibility, not sent to write the province.
     expect((parse('Hồng Hà, Đan Phượng, Hà Nội') as CommuneValue).unresolved).toContain('neither a province of the 2025 list nor written as a district or commune ("Huyện …", "Quận …", "Phường …"): a district without its type');
+    // A house address is not repeated in the flag (flags are BASIC data).
+    const house = parse('Số 12 ngõ 5, Phường Không Có, Hà Nội') as CommuneValue;
+    expect(house.unresolved).toBe("commune name (not repeated here: it holds digits or is long, as a house address is) not found, or not unique, among Hà Nội's 2025 communes");
     // Without a district the name is read as a 2025 one, unflagged.
     expect(parse('Phường Hồng Hà, Hà Nội')).toEqual(new CommuneValue('00097', 'VN-2025'));
   });
