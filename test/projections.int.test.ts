@@ -128,6 +128,31 @@ describe('projections: written per source record, read per child by role', () =>
     ]);
   });
 
+  it('says of each fact when the hub stored it and when its source last changed it (QA: a vaccination\'s freshness was unknown)', async () => {
+    await hub.ctx.sql.query(`UPDATE source_record SET source_updated_at = '2026-10-30T08:00:00Z' WHERE id = $1`, [records.get('H-1')]);
+    const stored = await hub.ctx.sql.query<{ external_id: string; last_seen_at: Date }>(
+      `SELECT external_id, last_seen_at FROM source_record WHERE external_id IN ('H-1', 'P-1')`);
+    const seen = new Map(stored.map((r) => [r.external_id, r.last_seen_at.toISOString()]));
+    const steward = await hub.token();
+    const body = (await hub.gql<{ child: Record<string, any> }>(`query($id: ID!) { child(id: $id) {
+      vaccinations { source { externalId fetchedAt sourceUpdatedAt } }
+      placements { source { externalId fetchedAt sourceUpdatedAt } facility { source { fetchedAt } inspections { reportNumber source { fetchedAt } } } } } }`, { id: haId }, steward)).body;
+    expect(body.errors).toBeUndefined();
+    const c = body.data!.child;
+    expect(c.vaccinations.map((v: { source: unknown }) => v.source)).toEqual([
+      { externalId: 'H-1', fetchedAt: seen.get('H-1'), sourceUpdatedAt: '2026-10-30T08:00:00.000Z' },
+      { externalId: 'H-1', fetchedAt: seen.get('H-1'), sourceUpdatedAt: '2026-10-30T08:00:00.000Z' },
+    ]);
+    // A file source says nothing of its own time.
+    expect(c.placements[0].source).toEqual({ externalId: 'P-1', fetchedAt: seen.get('P-1'), sourceUpdatedAt: null });
+    const [facility] = await hub.ctx.sql.query<{ updated_at: Date }>(`SELECT updated_at FROM facility WHERE code = 'CS-001'`);
+    expect(c.placements[0].facility.source.fetchedAt).toBe(facility!.updated_at.toISOString());
+    const inspections = await hub.ctx.sql.query<{ report_number: string; updated_at: Date }>(
+      `SELECT report_number, updated_at FROM inspection WHERE facility_code = 'CS-001' ORDER BY inspected_on DESC`);
+    expect(c.placements[0].facility.inspections).toEqual(inspections.map((i) => ({ reportNumber: i.report_number, source: { fetchedAt: i.updated_at.toISOString() } })));
+    await hub.ctx.sql.query(`UPDATE source_record SET source_updated_at = NULL WHERE id = $1`, [records.get('H-1')]);
+  });
+
   it('gives an education officer enrolments but FORBIDDEN on every HEALTH field, including inclusive education', async () => {
     const teacher = await hub.token({ sub: 'teacher', roles: ['education_officer'] });
     const body = await readAll(teacher);

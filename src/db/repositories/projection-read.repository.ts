@@ -12,7 +12,17 @@ export interface ProjectionRow extends Row {
   projection: RecordProjectionKind;
   /** The child the row was asked for (the survivor when the record's child was merged into it). */
   childId: string;
-  source: { recordId: string; sourceSystem: string; externalId: string; absentFromSourceSince: Date | null };
+  source: ProjectionSourceRow & { recordId: string };
+}
+
+/** A fact's source as served (GraphQL ProjectionSource). */
+export interface ProjectionSourceRow {
+  recordId: string | null;
+  sourceSystem: string;
+  externalId: string;
+  absentFromSourceSince: Date | null;
+  fetchedAt: Date;
+  sourceUpdatedAt: Date | null;
 }
 
 export interface FacilityFilterSql {
@@ -39,7 +49,8 @@ function branch(t: ProjectionTable<RecordProjectionKind>): string {
   // json_build_object keeps one result shape across the UNION ALL; dates come out as ISO text.
   const fields = t.columns.map((c) => `'${c.field}', p.${c.column}`).join(', ');
   return `SELECT '${t.kind}' AS kind, r.child_id AS "childId", ${SORT_KEY[t.kind]} AS sort_key, p.id,
-    json_build_object(${fields}) AS fields, r.id AS record_id, r.source_system, r.external_id, r.absent_since
+    json_build_object(${fields}) AS fields, r.id AS record_id, r.source_system, r.external_id, r.absent_since,
+    r.last_seen_at, r.source_updated_at
   FROM rec r JOIN ${t.table} p ON p.source_record_id = r.id
   WHERE '${t.kind}' = ANY($2::text[])`;
 }
@@ -56,7 +67,7 @@ WITH RECURSIVE fam(child_id, member_id, depth) AS (
   UNION ALL
   SELECT f.child_id, c.id, f.depth + 1 FROM fam f JOIN child c ON c.merged_into_id = f.member_id WHERE f.depth < ${MAX_MERGE_DEPTH}
 ), rec AS MATERIALIZED (
-  SELECT f.child_id, s.id, s.source_system, s.external_id, s.absent_since FROM fam f JOIN source_record s ON s.child_id = f.member_id
+  SELECT f.child_id, s.id, s.source_system, s.external_id, s.absent_since, s.last_seen_at, s.source_updated_at FROM fam f JOIN source_record s ON s.child_id = f.member_id
 )
 ${RECORD_PROJECTION_TABLES.map(branch).join('\nUNION ALL\n')}
 ORDER BY 1, 2, 3 NULLS LAST, 4`;
@@ -67,7 +78,7 @@ const FACILITY_COLUMNS = `id, code, name, type, commune_code AS "communeCode", l
 
 const INSPECTION_COLUMNS = `id, facility_code AS "facilityCode", report_number AS "reportNumber", inspected_on AS "inspectedOn",
   inspecting_unit AS "inspectingUnit", findings, children_present AS "childrenPresent", source_system AS "sourceSystem",
-  external_id AS "externalId"`;
+  external_id AS "externalId", updated_at AS "fetchedAt"`;
 
 /** The facilities filter ($1 commune codes, $2 licence status, $3 type; null: any), shared by a page and its count. */
 const FACILITY_FILTER = `($1::text[] IS NULL OR commune_code = ANY($1::text[]))
@@ -85,7 +96,7 @@ function facilityFilterParams(filter: FacilityFilterSql): [string[] | null, stri
 const PLACEMENTS_BY_FACILITY_SQL = `
 WITH RECURSIVE p AS (
   SELECT pl.id, pl.facility_code, pl.started_on, pl.reason, pl.seen_on, pl.inspection_report_number,
-         s.id AS record_id, s.source_system, s.external_id, s.child_id
+         s.id AS record_id, s.source_system, s.external_id, s.child_id, s.last_seen_at, s.source_updated_at
     FROM placement pl JOIN source_record s ON s.id = pl.source_record_id
    WHERE pl.facility_code = ANY($1::text[]) AND s.child_id IS NOT NULL
 ), up(start_id, id, merged_into_id, commune_code, depth) AS (
@@ -96,7 +107,8 @@ WITH RECURSIVE p AS (
 )
 SELECT p.id, p.facility_code AS "facilityCode", p.started_on AS "startedOn", p.reason, p.seen_on AS "seenOn",
        p.inspection_report_number AS "inspectionReportNumber", root.id AS "childId",
-       p.record_id AS "recordId", p.source_system AS "sourceSystem", p.external_id AS "externalId"
+       p.record_id AS "recordId", p.source_system AS "sourceSystem", p.external_id AS "externalId",
+       p.last_seen_at AS "fetchedAt", p.source_updated_at AS "sourceUpdatedAt"
   FROM p JOIN up root ON root.start_id = p.child_id AND root.merged_into_id IS NULL
  WHERE $2::text[] IS NULL OR root.commune_code = ANY($2::text[])
  ORDER BY p.facility_code, coalesce(p.started_on, p.seen_on) NULLS LAST, p.id`;
@@ -112,12 +124,16 @@ export class ProjectionReadRepository {
   async projectionsByChildIds(kinds: readonly RecordProjectionKind[], childIds: readonly string[], counter?: QueryCounter): Promise<ProjectionRow[]> {
     const rows = await this.sql.query<{
       kind: RecordProjectionKind; childId: string; fields: Row; record_id: string; source_system: string; external_id: string; absent_since: Date | null;
+      last_seen_at: Date; source_updated_at: Date | null;
     }>(PROJECTIONS_SQL, [childIds, kinds], counter);
     return rows.map((r) => ({
       ...r.fields,
       projection: r.kind,
       childId: r.childId,
-      source: { recordId: r.record_id, sourceSystem: r.source_system, externalId: r.external_id, absentFromSourceSince: r.absent_since },
+      source: {
+        recordId: r.record_id, sourceSystem: r.source_system, externalId: r.external_id, absentFromSourceSince: r.absent_since,
+        fetchedAt: r.last_seen_at, sourceUpdatedAt: r.source_updated_at,
+      },
     }));
   }
 
@@ -147,13 +163,17 @@ export class ProjectionReadRepository {
       [codes],
       counter,
     );
-    return rows.map(({ sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId: null, sourceSystem, externalId, absentFromSourceSince: null } }));
+    return rows.map(({ sourceSystem, externalId, fetchedAt, ...r }) => ({
+      ...r, source: { recordId: null, sourceSystem, externalId, absentFromSourceSince: null, fetchedAt, sourceUpdatedAt: null },
+    }));
   }
 
   /** Placements in the given facilities of children in `scope` (null = all communes). */
   async placementsByFacilityCodes(codes: readonly string[], scope: readonly string[] | null, counter?: QueryCounter): Promise<Row[]> {
     const rows = await this.sql.query(PLACEMENTS_BY_FACILITY_SQL, [codes, scope], counter);
     // Placements come from facility inspections, a file source: never marked absent.
-    return rows.map(({ recordId, sourceSystem, externalId, ...r }) => ({ ...r, source: { recordId, sourceSystem, externalId, absentFromSourceSince: null } }));
+    return rows.map(({ recordId, sourceSystem, externalId, fetchedAt, sourceUpdatedAt, ...r }) => ({
+      ...r, source: { recordId, sourceSystem, externalId, absentFromSourceSince: null, fetchedAt, sourceUpdatedAt },
+    }));
   }
 }

@@ -63,7 +63,10 @@ export class FacilityResolver {
   @FieldResolver(() => ProjectionSource, { nullable: true, description: 'The facility record that last described the facility.' })
   source(@Root() facility: Facility): ProjectionSource | null {
     if (!facility.sourceSystem || !facility.externalId) return null;
-    return { sourceSystem: facility.sourceSystem as ProjectionSource['sourceSystem'], externalId: facility.externalId, recordId: null, absentFromSourceSince: null };
+    return {
+      sourceSystem: facility.sourceSystem as ProjectionSource['sourceSystem'], externalId: facility.externalId, recordId: null, absentFromSourceSince: null,
+      fetchedAt: facility.updatedAt, sourceUpdatedAt: null,
+    };
   }
 
   @FieldResolver(() => [Inspection], { description: 'Inspections of the facility, newest first.' })

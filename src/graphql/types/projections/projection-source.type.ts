@@ -18,4 +18,18 @@ export class ProjectionSource {
       + 'the fact is kept as evidence, but the source no longer vouches for it.',
   })
   absentFromSourceSince!: Date | null;
+
+  @Field(() => GraphQLISODateTime, {
+    description: 'When the hub stored the fact as it reads now: the sync that read its record (for facility facts, the facility or '
+      + 'inspection row) with this content. A later read that finds it unchanged does not move it; `absentFromSourceSince` tells a '
+      + 'record the source no longer returns.',
+  })
+  fetchedAt!: Date;
+
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When the source says it last changed the record holding the fact (FHIR `meta.lastUpdated`, a school record\'s update '
+      + 'time); null when the source does not say, as files do not.',
+  })
+  sourceUpdatedAt!: Date | null;
 }
