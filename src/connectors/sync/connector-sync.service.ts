@@ -225,8 +225,14 @@ const RUN_LOST = 'CONNECTOR_RUN_LOST';
  * connector's request lock, and a Redis that does not answer must not hold every request of the connector.
  */
 const JOB_PROBE_TIMEOUT_MS = 5_000;
-/** The fewest records of an API's page on which a dry run tells the mapping's paths that none has. */
-const MIN_PAGE_FOR_PATH_CHECK = 10;
+/**
+ * The fewest records of an API's page on which a dry run going on from a checkpoint (an incremental read: a few
+ * records changed since, which may all lack a field by chance) tells the mapping's paths that none has. A read
+ * from the source's beginning (a first read, `--force`) tells them over any page, saying when it is this small
+ * that so few records may lack a field by chance (QA: a misspelt `from` was never flagged over a pilot API's
+ * pages of 3 and 7 records).
+ */
+const FEW_RECORDS_FOR_PATH_CHECK = 10;
 
 /**
  * Runs connectors: reads pages or file chunks from the last checkpoint, maps and validates every record,
@@ -751,13 +757,14 @@ export class ConnectorSyncService {
       // One page (HTTP); a file reader's sample ends by itself, after each sheet of the first file with rows.
       if ((batch.records.length || batch.rejects?.length) && loaded.definition.kind !== 'file') break;
     }
-    // Over a page of a few records (an incremental read), a field some children lack is missing by chance.
-    const unmatched = page.length >= MIN_PAGE_FOR_PATH_CHECK ? pathsNoRecordHas(loaded.definition.records, page) : [];
+    const judged = page.length >= FEW_RECORDS_FOR_PATH_CHECK || (page.length > 0 && state === null);
+    const unmatched = judged ? pathsNoRecordHas(loaded.definition.records, page) : [];
     if (unmatched.length) {
-      // Paths of the definition, never values.
+      // Paths of the definition, never values. Over a page of a few records, a field some children lack may be missing by chance.
+      const few = page.length < FEW_RECORDS_FOR_PATH_CHECK;
       out.warnings.push(
-        `${out.location}: the mapping reads ${unmatched.map((p) => `«${p}»`).join(', ')}, which none of the page's ${page.length} records has: ` +
-          'a misspelt path leaves its field empty in every record (or this page happens not to use it)',
+        `${out.location}: the mapping reads ${unmatched.map((p) => `«${p}»`).join(', ')}, which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: ` +
+          `a misspelt path leaves its field empty in every record (or ${few ? 'so few records happen' : 'this page happens'} not to use it)`,
       );
     }
     return out;
