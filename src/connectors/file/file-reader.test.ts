@@ -275,12 +275,50 @@ describe('FileReader (CSV)', () => {
       expect(error).toMatchObject({
         code: 'CONNECTOR_FILE_HEADERS',
         details: { problem: 'AMBIGUOUS_HEADER', columns: [1, 3] },
-        message: 'hai.csv row 1: columns A (1) and C (3) have the same header up to letter case, that of the column «Mã hồ sơ» the mapping reads; headers must differ by more than case (rename or delete one)',
+        message: 'hai.csv row 1: columns A (1) and C (3) have the same header up to letter case and spacing, that of the column «Mã hồ sơ» the mapping reads; headers must differ by more than case and spaces (rename or delete one)',
       });
       expect(serializeError(error as Error).message).toBe((error as Error).message);
       // Columns no mapping reads may differ by case only: they are simply other columns.
-      const other = await drop('khac.csv', 'Mã hồ sơ,Ghi chú,GHI CHÚ\nKS1,a,b\n');
+      const other = await drop('khac.csv', 'Mã hồ sơ,Họ và tên,Ghi chú,GHI CHÚ\nKS1,An,a,b\n');
       expect((await collect(mappedReader({}, BIRTHS).read(null, { files: [other] })))[0]!.records).toHaveLength(1);
+    });
+
+    it('reads headers that match the mapped columns up to spacing as those columns (QA: a later export\'s `Ngày  sinh` and `Xã / Phường` were missing)', async () => {
+      const mapping: RecordMappingInput = {
+        ...BIRTHS,
+        fields: { fullName: { from: 'Họ và tên' }, birthDate: { from: 'Ngày sinh' }, communeCode: { from: 'Xã/Phường' } },
+      };
+      const file = await drop('cach.csv', '"Mã hồ  sơ","Họ và\u00a0tên","Ngày\nsinh","Xã / Phường"\nKS1,Nguyễn An,01/02/2015,Ba Đình\n');
+      const [batch] = await collect(mappedReader({}, mapping).read(null, { files: [file] }));
+      expect(batch!.records[0]!.data).toEqual({ 'Mã hồ sơ': 'KS1', 'Họ và tên': 'Nguyễn An', 'Ngày sinh': '01/02/2015', 'Xã/Phường': 'Ba Đình' });
+    });
+
+    it('refuses a file lacking a column the mapping reads, before any row, unless file.optionalColumns lists it (QA: a renamed header wiped stored birth dates, and the run succeeded)', async () => {
+      const mapping: RecordMappingInput = {
+        ...BIRTHS,
+        fields: { fullName: { from: 'Họ và tên' }, birthDate: { firstOf: ['Ngày sinh', 'Năm sinh'] }, sex: { from: 'Giới tính' }, communeCode: { from: 'Xã/Phường' } },
+      };
+      // One alternative of a firstOf is enough.
+      const whole = await drop('du.csv', 'Mã hồ sơ,Họ và tên,Năm sinh,Giới tính,Xã/Phường\nKS1,An,2015,Nam,Ba Đình\n');
+      expect((await collect(mappedReader({}, mapping).read(null, { files: [whole] })))[0]!.records).toHaveLength(1);
+      const renamed = await drop('doi-ten.csv', 'Mã hồ sơ,Họ và tên,Ngày tháng năm sinh,Giới tính,Xã\nKS1,An,01/02/2015,Nam,Ba Đình\n');
+      const batches: ReadBatch[] = [];
+      const error = await (async () => {
+        for await (const b of mappedReader({}, mapping).read(null, { files: [renamed] })) batches.push(b);
+      })().catch((e: Error) => e);
+      expect(error).toMatchObject({
+        code: 'CONNECTOR_FILE_HEADERS',
+        details: { problem: 'MISSING_COLUMN', missing: ['Ngày sinh', 'Năm sinh', 'Xã/Phường'] },
+        message: 'doi-ten.csv row 1: the header row (5 columns) does not have columns «Ngày sinh», «Năm sinh», «Xã/Phường» in any letter case or spacing, ' +
+          'which the mapping reads: every record would be stored with the fields they feed empty, over what earlier files said; the file was not read ' +
+          '(name the columns as the mapping does; if the agency\'s files may lack them, list them in file.optionalColumns)',
+      });
+      expect(serializeError(error as Error).message).toBe((error as Error).message);
+      expect(batches.flatMap((b) => b.records)).toEqual([]);
+      // Listed as optional (in any case or spacing), they may be absent: read, their fields empty.
+      const optional = mappedReader({ optionalColumns: ['ngày sinh', 'Năm sinh', 'Xã / Phường'] }, mapping);
+      const [batch] = await collect(optional.read(null, { files: [renamed] }));
+      expect(batch!.records.map((r) => r.data['Mã hồ sơ'])).toEqual(['KS1']);
     });
 
     it('refuses a file whose header row lacks the id column before any row, naming the column and the delimiter that splits it out', async () => {
@@ -292,7 +330,7 @@ describe('FileReader (CSV)', () => {
       expect(batches.flatMap((b) => b.records.map((r) => r.data['Mã hồ sơ']))).toEqual(['KS2']);
       expect(batches.flatMap((b) => b.rejects ?? [])).toEqual([]);
       const message =
-        'phay.csv row 1: no mapping can give its rows a record id: it needs column «Mã hồ sơ», which the header row (1 column) does not have in any letter case; ' +
+        'phay.csv row 1: no mapping can give its rows a record id: it needs column «Mã hồ sơ», which the header row (1 column) does not have in any letter case or spacing; ' +
         'the header row splits into 3 columns at ",", «Mã hồ sơ» among them: the file looks ","-delimited (set file.csv.delimiter, or export it with the connector\'s delimiter); ' +
         'the file was not read (its every row would be rejected without an id)';
       expect(events.filter((e) => e.type === 'file-refused')).toEqual([
@@ -305,13 +343,13 @@ describe('FileReader (CSV)', () => {
       const error = await collect(mappedReader({}, BIRTHS).read(null, { files: [file] })).catch((e: Error) => e);
       expect(error).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', details: { problem: 'MISSING_ID_COLUMN', missing: ['Mã hồ sơ'] } });
       expect((error as Error).message).toBe(
-        'khong-tieu-de.csv row 1: no mapping can give its rows a record id: it needs column «Mã hồ sơ», which the header row (3 columns) does not have in any letter case; ' +
+        'khong-tieu-de.csv row 1: no mapping can give its rows a record id: it needs column «Mã hồ sơ», which the header row (3 columns) does not have in any letter case or spacing; ' +
           'if the headers are on a later row (a title above them), set file.headerRow to its number; the file was not read (its every row would be rejected without an id)',
       );
       // A register's title above its headers: the hint's way out reads it.
       const titled = await drop('tieu-de.csv', 'SỔ ĐĂNG KÝ KHAI SINH,,\nMã hồ sơ,Họ và tên,\nKS1,Nguyễn Thị Ánh,\n');
       await expect(collect(mappedReader({}, BIRTHS).read(null, { files: [titled] }))).rejects.toMatchObject({
-        message: expect.stringContaining('the header row (1 column) does not have in any letter case; if the headers are on a later row'),
+        message: expect.stringContaining('the header row (1 column) does not have in any letter case or spacing; if the headers are on a later row'),
       });
       const [batch] = await collect(mappedReader({ headerRow: 2 }, BIRTHS).read(null, { files: [titled] }));
       expect(batch!.records.map((r) => [r.location, r.data])).toEqual([['tieu-de.csv row 3', { 'Mã hồ sơ': 'KS1', 'Họ và tên': 'Nguyễn Thị Ánh' }]]);

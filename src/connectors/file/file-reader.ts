@@ -64,7 +64,7 @@ export interface FileReaderDeps {
   projectRoot?: string;
   /**
    * The connector's mappings: each sheet's header row is fitted to those that may take its rows (headers
-   * matched up to letter case; a sheet from which no record id can be read refused: {@link HeaderFitter}).
+   * matched up to letter case and spacing; a sheet from which no record id, or a column the mapping reads, can be read refused: {@link HeaderFitter}).
    * @defaultValue none: headers are read as written, unchecked
    */
   records?: readonly RecordMapping[];
@@ -138,7 +138,7 @@ export class FileReader implements SourceReader {
   private fitter(recordType: string | undefined): HeaderFitter | undefined {
     if (!this.deps.records) return undefined;
     let fitter = this.fitters.get(recordType);
-    if (!fitter) this.fitters.set(recordType, (fitter = new HeaderFitter(this.deps.records, recordType)));
+    if (!fitter) this.fitters.set(recordType, (fitter = new HeaderFitter(this.deps.records, recordType, this.config.optionalColumns)));
     return fitter;
   }
 

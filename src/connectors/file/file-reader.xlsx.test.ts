@@ -262,7 +262,10 @@ describe('FileReader (XLSX)', () => {
         ['Mã cơ sở', 'Tên cơ sở', type, 'Xã/phường', licence, 'Công suất', 'Số biên bản', 'Ngày kiểm tra', 'Đơn vị kiểm tra', 'Kết luận', 'Số trẻ hiện có'],
         ['CS-001', 'Mái ấm Bình Minh', 'Cơ sở trợ giúp xã hội công lập', 'Phường Ba Đình', '757/GP-SYT', 30, 'BB-01', '12/03/2026', 'Sở Y tế', 'Đạt', 12],
       ]);
-      wb.addWorksheet('Trẻ em').addRows([['Mã phiếu', 'Mã cơ sở', 'Họ và tên'], ['P-1', 'CS-001', 'Nguyễn Văn An']]);
+      wb.addWorksheet('Trẻ em').addRows([
+        ['Mã phiếu', 'Mã cơ sở', 'Họ và tên', 'Giới tính', 'Ngày sinh', 'Năm sinh', 'Hoàn cảnh', 'Mã xã', 'Tên cơ sở', 'Số định danh', 'Ngày kiểm tra', 'Ngày tiếp nhận', 'Khuyết tật', 'Số biên bản'],
+        ['P-1', 'CS-001', 'Nguyễn Văn An'],
+      ]);
       await wb.xlsx.writeFile(path.join(dir, name));
       const sheets = byPosition ? [{ sheet: 1, recordType: 'facility' }, { sheet: 2, recordType: 'child' }] : [{ sheet: 'Cơ sở', recordType: 'facility' }, { sheet: 'Trẻ em', recordType: 'child' }];
       const config = fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: name, sheets });
@@ -270,18 +273,21 @@ describe('FileReader (XLSX)', () => {
     };
     const read = await write('dung-2026.xlsx', 'GIẤY PHÉP/ĐĂNG KÝ', 'Loại hình');
     expect(read.flatMap((b) => b.records).map((r) => r.data['Giấy phép/Đăng ký'] ?? r.data['Họ và tên'])).toEqual(['757/GP-SYT', 'Nguyễn Văn An']);
-    const error = await write('doi-ten-2026.xlsx', 'Giấy phép / Đăng ký', 'Loại hình cơ sở').catch((e: FileHeaderError) => e);
+    // Spaces around the slash, or doubled, are the same column (QA: `Giấy phép / Đăng ký` was missing).
+    const spaced = await write('cach-2026.xlsx', 'Giấy  phép / Đăng ký', 'Loại hình');
+    expect(spaced.flatMap((b) => b.records).map((r) => r.data['Giấy phép/Đăng ký'] ?? r.data['Họ và tên'])).toEqual(['757/GP-SYT', 'Nguyễn Văn An']);
+    const error = await write('doi-ten-2026.xlsx', 'Số giấy phép', 'Loại hình cơ sở').catch((e: FileHeaderError) => e);
     expect(error).toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
       details: { problem: 'MISSING_COLUMN', missing: ['Loại hình', 'Giấy phép/Đăng ký'] },
       message:
-        'doi-ten-2026.xlsx sheet "Cơ sở" row 1: the header row (11 columns) does not have columns «Loại hình», «Giấy phép/Đăng ký» in any letter case, ' +
+        'doi-ten-2026.xlsx sheet "Cơ sở" row 1: the header row (11 columns) does not have columns «Loại hình», «Giấy phép/Đăng ký» in any letter case or spacing, ' +
         'and the mapping gives a value when they are empty (a `present: false` test, or a `map`\'s `default`): every record would be stored as if they were empty; ' +
         'the file was not read (name the columns as the mapping does, or change the mapping)',
     });
     expect((error as FileHeaderError).storableMessage).toBe((error as FileHeaderError).message);
     // A sheet configured by position is named by its number, and the message kept whole too (QA re-check).
-    const byPosition = await write('vi-tri-2026.xlsx', 'Giấy phép / Đăng ký', 'Loại hình', true).catch((e: FileHeaderError) => e);
+    const byPosition = await write('vi-tri-2026.xlsx', 'Số giấy phép', 'Loại hình', true).catch((e: FileHeaderError) => e);
     expect((byPosition as FileHeaderError).message).toMatch(/^vi-tri-2026\.xlsx sheet 1 row 1: the header row \(11 columns\) does not have column «Giấy phép\/Đăng ký»/);
     expect((byPosition as FileHeaderError).storableMessage).toBe((byPosition as FileHeaderError).message);
   });

@@ -12,6 +12,7 @@ describe('fileConfigSchema', () => {
       headerRow: 1,
       chunkRows: 5000,
       settleSeconds: 60,
+      optionalColumns: [],
     });
   });
 
@@ -71,7 +72,7 @@ describe('fileConfigSchema', () => {
     };
     expect(schema.description).toMatch(/kind: file/);
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties).sort()).toEqual(['chunkRows', 'csv', 'directory', 'format', 'headerRow', 'pattern', 'settleSeconds', 'sheets']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['chunkRows', 'csv', 'directory', 'format', 'headerRow', 'optionalColumns', 'pattern', 'settleSeconds', 'sheets']);
     for (const [key, prop] of Object.entries(schema.properties)) expect(prop.description, key).toBeTruthy();
     for (const [key, prop] of Object.entries(schema.properties.csv!.properties!)) expect(prop.description, `csv.${key}`).toBeTruthy();
     for (const [key, prop] of Object.entries(schema.properties.sheets!.items!.properties)) expect(prop.description, `sheets.${key}`).toBeTruthy();

@@ -112,6 +112,16 @@ export const fileConfigSchema = z
           'number, or { env: NAME, default: "60" } (a whole number of seconds). 0 when files are written elsewhere ' +
           'and moved into the directory whole (a rename). Default 60.',
       ),
+    optionalColumns: z
+      .array(z.string().trim().min(1))
+      .default([])
+      .describe(
+        'Columns the mapping reads that an agency\'s files may lack (an older layout of the export, a column some ' +
+          'communes leave out). A file without one of them is read, the fields it feeds left empty, with a warning. ' +
+          'Any other column the mapping reads must be in the header row (in any letter case or spacing), or the file ' +
+          'is refused (MISSING_COLUMN): read anyway, every record would be stored with those fields empty, over what ' +
+          'earlier files said. Default none.',
+      ),
     sheets: z
       .array(fileSheetSchema)
       .min(1)

@@ -1,4 +1,4 @@
-import { columnNamesRead, columnsAbsenceGivesValue, columnsRead, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
+import { columnNamesRead, columnsAbsenceGivesValue, columnsRead, fieldColumnsMissing, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
 import type { RecordMapping } from '../mapping/mapping.schema.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { columnName } from './headers.js';
@@ -15,15 +15,18 @@ export const COMMON_DELIMITERS = [',', ';', '\t', '|'] as const;
 /**
  * A sheet's header row against the mappings that may take its rows (docs/connectors.md#kind-file), checked
  * before any row is given out:
- * - a header that matches a column the mappings read only up to letter case (`MÃ HỒ SƠ` for `Mã hồ sơ`;
+ * - a header that matches a column the mappings read only up to letter case and spacing (`MÃ HỒ SƠ` for
+ *   `Mã hồ sơ`, `Ngày  sinh` or a cell wrapped to `Ngày⏎sinh` for `Ngày sinh`, `Xã / Phường` for `Xã/Phường`;
  *   headers are in NFC already) is read as that column: an engineer writing the mapping from the agency's
- *   documentation should not lose a file to the export's capitals. Two headers equal up to case where a
- *   mapping reads one of them are ambiguous, and the file is refused;
+ *   documentation should not lose a file to the export's capitals or spaces. Two headers equal up to case and
+ *   spacing where a mapping reads one of them are ambiguous, and the file is refused;
  * - a sheet from whose header row no mapping can read a record id (the id's columns, or the `when` columns
  *   picking the mapping, are missing) is refused: its every row would be quarantined without an id (or
  *   NO_MAPPING), and such rejects are never resolved by a later run, so fixing and dropping the file again
  *   would leave them open, holding personal data. The message names the missing columns and, when it can
  *   tell, why (the header row splits into those columns at another common delimiter).
+ * - a sheet lacking a column the mappings read for its records is refused, unless the definition lists it in
+ *   `file.optionalColumns` ({@link refuseMissingColumns});
  * Messages name the mapping's columns, column numbers and delimiters, never the file's header text (a file
  * without its header row has a record there), so they are kept whole when `where` quotes no sheet name.
  */
@@ -31,14 +34,17 @@ export class HeaderFitter {
   private readonly candidates: RecordMapping[];
   /** The columns the mappings read, by their case-folded name. */
   private readonly byFold = new Map<string, Set<string>>();
+  /** `file.optionalColumns`, folded: columns a file may lack, its fields then empty. */
+  private readonly optional: ReadonlySet<string>;
   /**
    * The columns a record id is read from when every mapping that may take the sheet's rows reads it alike
    * (a broken row cannot say which mapping would take it); null when they differ.
    */
   readonly idColumns: ReadonlySet<string> | null;
 
-  constructor(mappings: readonly RecordMapping[], recordType: string | undefined) {
+  constructor(mappings: readonly RecordMapping[], recordType: string | undefined, optionalColumns: readonly string[] = []) {
     this.candidates = mappingsFor(mappings, recordType);
+    this.optional = new Set(optionalColumns.map(fold));
     for (const m of this.candidates) {
       for (const name of columnNamesRead(m)) {
         const names = this.byFold.get(fold(name)) ?? new Set<string>();
@@ -69,8 +75,8 @@ export class HeaderFitter {
       const read = this.byFold.get(key);
       if (columns.length > 1 && read) {
         throw new FileHeaderError(
-          `${where}: columns ${columns.map(columnName).join(' and ')} have the same header up to letter case, that of the column «${[...read][0]}» the mapping reads; ` +
-            'headers must differ by more than case (rename or delete one)',
+          `${where}: columns ${columns.map(columnName).join(' and ')} have the same header up to letter case and spacing, that of the column «${[...read][0]}» the mapping reads; ` +
+            'headers must differ by more than case and spaces (rename or delete one)',
           { where, problem: 'AMBIGUOUS_HEADER', columns, mapped: [...read] },
           { ownWords },
         );
@@ -84,13 +90,14 @@ export class HeaderFitter {
     const missing = this.candidates.map((m) => idColumnsMissing(m, have));
     if (missing.some((m) => m.length === 0)) {
       this.refuseAbsenceAsValue(have, missing, headers.length, where, ownWords);
+      this.refuseMissingColumns(have, missing, headers.length, where, ownWords);
       return fitted;
     }
     const needed = [...new Set(missing.map((m) => m.map(quote).join(' and ')))];
     const all = [...new Set(missing.flat())];
     throw new FileHeaderError(
       `${where}: no mapping can give its rows a record id: ${needed.length > 1 ? 'they need' : 'it needs'} column${all.length > 1 ? 's' : ''} ${needed.join(', or ')}, ` +
-        `which the header row (${headers.length} column${headers.length > 1 ? 's' : ''}) does not have in any letter case` +
+        `which the header row (${headers.length} column${headers.length > 1 ? 's' : ''}) does not have in any letter case or spacing` +
         `${this.hint(all, headers.length, otherReadings)}; the file was not read (its every row would be rejected without an id)`,
       { where, problem: 'MISSING_ID_COLUMN', missing: all },
       { ownWords },
@@ -113,9 +120,34 @@ export class HeaderFitter {
     const names = [...absent];
     const one = names.length === 1;
     throw new FileHeaderError(
-      `${where}: the header row (${count} column${count > 1 ? 's' : ''}) does not have column${one ? '' : 's'} ${names.map(quote).join(', ')} in any letter case, ` +
+      `${where}: the header row (${count} column${count > 1 ? 's' : ''}) does not have column${one ? '' : 's'} ${names.map(quote).join(', ')} in any letter case or spacing, ` +
         `and the mapping gives a value when ${one ? 'it is' : 'they are'} empty (a \`present: false\` test, or a \`map\`'s \`default\`): ` +
         `every record would be stored as if ${one ? 'it were' : 'they were'} empty; the file was not read (name the column${one ? '' : 's'} as the mapping does, or change the mapping)`,
+      { where, problem: 'MISSING_COLUMN', missing: names },
+      { ownWords },
+    );
+  }
+
+  /**
+   * Refuses the sheet when it lacks, in any letter case or spacing, a column that a mapping able to take its rows
+   * reads for them ({@link fieldColumnsMissing}) and that `file.optionalColumns` does not list: read anyway, every
+   * record would be stored with the fields it feeds empty, over what earlier files said, and the rejects they had
+   * would be closed as stored (QA: a later export's `Ngày  sinh`, with two spaces, and `Xã / Phường` wiped every
+   * child's birth date and commune, and the run succeeded with a warning in the log only).
+   */
+  private refuseMissingColumns(have: ReadonlySet<string>, idMissing: readonly string[][], count: number, where: string, ownWords: boolean): void {
+    const absent = new Set<string>();
+    for (const [i, m] of this.candidates.entries()) {
+      if (idMissing[i]!.length > 0) continue;
+      for (const c of fieldColumnsMissing(m, have)) if (!this.optional.has(fold(c))) absent.add(c);
+    }
+    if (absent.size === 0) return;
+    const names = [...absent];
+    const one = names.length === 1;
+    throw new FileHeaderError(
+      `${where}: the header row (${count} column${count > 1 ? 's' : ''}) does not have column${one ? '' : 's'} ${names.map(quote).join(', ')} in any letter case or spacing, ` +
+        `which the mapping reads: every record would be stored with the fields ${one ? 'it feeds' : 'they feed'} empty, over what earlier files said; the file was not read ` +
+        `(name the column${one ? '' : 's'} as the mapping does; if the agency's files may lack ${one ? 'it' : 'them'}, list ${one ? 'it' : 'them'} in file.optionalColumns)`,
       { where, problem: 'MISSING_COLUMN', missing: names },
       { ownWords },
     );
@@ -143,9 +175,18 @@ export class HeaderFitter {
   }
 }
 
-/** A header or column name compared without letter case (both are NFC). */
+/**
+ * A header or column name compared without letter case and spacing (both are NFC): runs of white space, no-break
+ * and zero-width spaces and line breaks (a header cell wrapped in Excel) are one space, and none is kept around
+ * punctuation (`Xã / Phường` is `Xã/Phường`, `Số ĐDCN (CCCD)` is `Số ĐDCN(CCCD)`).
+ */
 function fold(name: string): string {
-  return name.toLowerCase().normalize('NFC');
+  return name
+    .toLowerCase()
+    .normalize('NFC')
+    .replace(/[\s\u200b-\u200d\u2060\u180e]+/g, ' ')
+    .replace(/ ?([/\\\-–—(),.:;]) ?/g, '$1')
+    .trim();
 }
 
 function quote(column: string): string {

@@ -74,6 +74,53 @@ export function hasColumn(headers: ReadonlySet<string>, path: string): boolean {
 }
 
 /**
+ * The columns a sheet with `headers` lacks whose absence leaves a value of `m` empty (or changed): every column
+ * its id, fields, groups and projections read (their `when`s and `join` parts included; not the mapping's own
+ * `when`, which picks the rows it takes), except that a `firstOf` lacks a column only when it lacks all its
+ * alternatives (one is enough: an export names its column one way or the other). In mapping order.
+ */
+export function fieldColumnsMissing(m: RecordMapping, headers: ReadonlySet<string>): string[] {
+  const { when: _when, recordType: _type, sheet: _sheet, ...reads } = m;
+  const out = new Set<string>();
+  missingColumns(reads, headers, out, false);
+  return [...out];
+}
+
+function missingColumns(spec: unknown, headers: ReadonlySet<string>, out: Set<string>, inEach: boolean): void {
+  if (Array.isArray(spec)) {
+    for (const s of spec) missingColumns(s, headers, out, inEach);
+    return;
+  }
+  if (spec === null || typeof spec !== 'object') return;
+  const o = spec as Record<string, unknown>;
+  const each = inEach || 'each' in o;
+  const path = (p: string) => {
+    const read = new Set<string>();
+    addPath(p, read, each);
+    return [...read].filter((c) => !hasColumn(headers, c));
+  };
+  for (const [key, v] of Object.entries(o)) {
+    if (NOT_COLUMNS.has(key) || key === 'each') continue;
+    if (key === 'from' && typeof v === 'string') for (const c of path(v)) out.add(c);
+    else if (key === 'join' && Array.isArray(v)) {
+      for (const x of v) {
+        if (typeof x === 'string') for (const c of path(x)) out.add(c);
+        else missingColumns(x, headers, out, each);
+      }
+    } else if (key === 'firstOf' && Array.isArray(v)) {
+      const alternatives = v.map((x) => {
+        if (typeof x === 'string') return path(x);
+        const own = new Set<string>();
+        missingColumns(x, headers, own, each);
+        // An alternative reading no column of the record (a literal, an element-relative path) is always there.
+        return [...own];
+      });
+      if (alternatives.every((a) => a.length > 0)) for (const a of alternatives) for (const c of a) out.add(c);
+    } else missingColumns(v, headers, out, each);
+  }
+}
+
+/**
  * Checks a sheet's headers against the mappings that may take its rows: those of its record type (or sheet),
  * as the mapper picks them (`recordType` undefined: any mapping).
  */
@@ -90,8 +137,7 @@ export function checkSheetColumns(mappings: readonly RecordMapping[], recordType
       continue;
     }
     applicable++;
-    const { when: _when, recordType: _type, sheet: _sheet, ...reads } = m;
-    for (const c of columnsRead(reads)) if (!hasColumn(have, c)) missing.add(c);
+    for (const c of fieldColumnsMissing(m, have)) missing.add(c);
   }
   return { applicable, missing: [...missing], noneApplies: applicable === 0 && candidates.length > 0 ? [...new Set(wanted)] : null };
 }
