@@ -458,6 +458,14 @@ describe('connector definitions', () => {
       expect(err.problems.map((p) => [p.path, p.message.startsWith('a header that carries credentials')]), at).toEqual([[at, true]]);
       expect(err.message).not.toContain('sk-LIVE');
     }
+    // The advice for a credential in the path's query string names the settings as they are spelt, and following it validates (QA:
+    // "apiKey with in: query" was refused as an unknown setting).
+    const inPath = problemsOf(writeDefinition('school', school.replace(/^ {4}path: (\S+)$/m, '    path: $1?apikey=sk-LIVE-abc123')));
+    expect(inPath.problems.map((p) => p.message)).toEqual([
+      'must not carry credentials in its query string (apikey): use auth: { type: apiKey, query: apikey, value: { env: NAME } }, or request.params: { apikey: { env: NAME } }',
+    ]);
+    const advised = school.replace(/^ {2}auth:\n(?: {4}.*\n)+/m, '  auth: { type: apiKey, query: apikey, value: { env: SCHOOL_API_KEY } }\n');
+    expect(loadDefinitionFile(writeDefinition('school', advised)).definition.http?.auth).toEqual({ type: 'apiKey', query: 'apikey', value: { env: 'SCHOOL_API_KEY' } });
     const health = readFileSync(ConnectorCatalog.load().get('health-station').file, 'utf8');
     const tokenUrl = /^( +)tokenUrl: .*$/m;
     expect(health).toMatch(tokenUrl);

@@ -83,8 +83,16 @@ function credentialsInQuery(url: string): string[] {
   return [...new URLSearchParams(url.slice(q + 1).split('#')[0]!.replace(/;/g, '&')).keys()].filter(isCredentialName);
 }
 
+/**
+ * What to write instead of a credential-named query parameter `name` of a URL: the settings as they are spelt
+ * (QA: "apiKey with in: query" was followed, and refused as an unknown setting).
+ */
+const queryCredentialAdvice = (name: string) => `use auth: { type: apiKey, query: ${name}, value: { env: NAME } }, or request.params: { ${name}: { env: NAME } }`;
+/** The same for the token endpoint, whose credentials are the client's own settings. */
+const tokenUrlCredentialAdvice = () => 'give the client\'s credentials as clientId and clientSecret: { env: NAME }';
+
 /** Refuses credentials in a URL written in the file: `user:password@`, or a credential-named query parameter. */
-const noCredentialsInUrl = (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
+const noCredentialsInUrlWith = (advice: (name: string) => string) => (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
   const written = typeof v === 'string' ? v : v.default;
   if (written === undefined) return;
   // The messages never repeat the value.
@@ -102,9 +110,10 @@ const noCredentialsInUrl = (v: string | { default?: string | undefined }, ctx: z
     ctx.addIssue({ code: 'custom', message: 'must not carry a session id (;jsessionid=): use auth with { env: NAME }' });
   }
   for (const name of credentialsInQuery(written)) {
-    ctx.addIssue({ code: 'custom', message: `must not carry credentials in its query string (${name}): use auth (apiKey with in: query) or request.params with { env: NAME }` });
+    ctx.addIssue({ code: 'custom', message: `must not carry credentials in its query string (${name}): ${advice(name)}` });
   }
 };
+const noCredentialsInUrl = noCredentialsInUrlWith(queryCredentialAdvice);
 
 /** A header's value: text (a number or true/false, sent as written), or { env: NAME }. */
 const headerValueSchema = z.union([z.string(), z.number(), z.boolean(), envRefSchema], {
@@ -170,7 +179,7 @@ const bearerAuthSchema = z
 const oauth2ClientCredentialsSchema = z
   .object({
     type: z.literal('oauth2ClientCredentials').describe('OAuth 2.0 client-credentials grant (RFC 6749 §4.4).'),
-    tokenUrl: setting('Token endpoint (absolute URL); no credentials in it (user:password@ or the query string).').superRefine(noCredentialsInUrl),
+    tokenUrl: setting('Token endpoint (absolute URL); no credentials in it (user:password@ or the query string).').superRefine(noCredentialsInUrlWith(tokenUrlCredentialAdvice)),
     clientId: setting('Client identifier.'),
     clientSecret: secret('Client secret.'),
     scope: setting('Space-separated scopes to request (sent as `scope`).').optional(),
