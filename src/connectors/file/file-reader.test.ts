@@ -626,6 +626,15 @@ describe('FileReader (CSV)', () => {
     await expect(collect(missing.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_SECRET_MISSING' });
   });
 
+  it('refuses a drop directory that its variable sets to blanks, saying what to set (QA: an empty one listed the project root)', async () => {
+    const config = fileConfigSchema.parse({ directory: { env: 'DROP_DIR', default: 'var/drops/x' }, settleSeconds: 0 });
+    const blank = new FileReader(config, { logger, name: 'x', env: { DROP_DIR: '  ' }, projectRoot: dir });
+    const detail = 'connector x: file.directory is empty, which would be the project root itself: give the drop directory\'s path (absolute, or relative to the project root): correct the environment variable DROP_DIR';
+    expect(() => blank.directory()).toThrow(detail);
+    expect(await blank.check({})).toMatchObject({ ok: false, steps: [{ step: 'drop directory', ok: false, detail }] });
+    await expect(collect(blank.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_SETTING_INVALID', message: detail });
+  });
+
   it('says where a missing drop directory came from: the variable, or the default as the variable is not set (QA: a queued sync did not say the worker lacked it)', async () => {
     const config = fileConfigSchema.parse({ directory: { env: 'DROP_DIR', default: 'var/drops/x' }, settleSeconds: 0 });
     const fallback = new FileReader(config, { logger, name: 'x', env: {}, projectRoot: dir });

@@ -48,7 +48,7 @@ import { FileHeaderError } from './errors/file-header.error.js';
 import { FileUnreadableError } from './errors/file-unreadable.error.js';
 import { HeaderFitter } from './header-fit.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
-import { DEFAULT_RECORD_TYPE, type FileConfig, type FileSheet } from './file.schema.js';
+import { DEFAULT_RECORD_TYPE, EMPTY_DIRECTORY, type FileConfig, type FileSheet } from './file.schema.js';
 import { entryName } from './file-names.js';
 import { entryKind, fileSystemError, givenNotAFileError, invalidNameError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
 import { compileGlob } from './glob.js';
@@ -158,7 +158,10 @@ export class FileReader implements SourceReader {
 
   /** The drop directory, absolute. Throws MissingSecretError when its variable is unset without a default. */
   directory(): string {
-    const dir = resolveSetting(this.config.directory, `connector ${this.deps.name}: file.directory`, this.deps.env);
+    const where = `connector ${this.deps.name}: file.directory`;
+    const dir = resolveSetting(this.config.directory, where, this.deps.env);
+    // A variable set to blanks: the definition's own path is checked when it is loaded.
+    if (!dir.trim()) throw new SettingInvalidError(where, this.config.directory, EMPTY_DIRECTORY);
     return path.resolve(this.deps.projectRoot ?? PROJECT_ROOT, dir);
   }
 

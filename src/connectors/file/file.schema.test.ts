@@ -25,6 +25,15 @@ describe('fileConfigSchema', () => {
     expect(parse('60').success).toBe(false);
   });
 
+  it('refuses an empty or blank drop directory, written or as the default of its variable (QA: it meant the project root)', () => {
+    const messages = (directory: unknown) => fileConfigSchema.safeParse({ directory }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const empty = 'is empty, which would be the project root itself: give the drop directory\'s path (absolute, or relative to the project root)';
+    expect(messages('')).toEqual([`directory: ${empty}`]);
+    expect(messages('  ')).toEqual([`directory: ${empty}`]);
+    expect(messages({ env: 'DROP_DIR', default: '' })).toEqual([`directory.default: ${empty}`]);
+    expect(fileConfigSchema.safeParse({ directory: { env: 'DROP_DIR', default: 'var/drops/x' } }).success).toBe(true);
+  });
+
   it('accepts the documented example', () => {
     const parsed = fileConfigSchema.parse({
       directory: 'var/drops/facility-inspection',

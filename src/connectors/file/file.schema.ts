@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envRefSchema, settingSchema } from '../definition/env-ref.js';
+import { envRefSchema } from '../definition/env-ref.js';
 
 /** One sheet of a workbook and the record type its rows become. */
 export const fileSheetSchema = z
@@ -67,10 +67,17 @@ export type FileCsvOptions = z.infer<typeof fileCsvSchema>;
  */
 export const DEFAULT_SETTLE_SECONDS = 60;
 
+/**
+ * Why a drop directory's path is refused: an empty one resolves to the project root, whose own files `check` would
+ * list and a sync try to read (QA). Said where the path is written and where it comes from the environment.
+ */
+export const EMPTY_DIRECTORY = 'is empty, which would be the project root itself: give the drop directory\'s path (absolute, or relative to the project root)';
+const directoryPath = z.string().regex(/\S/, EMPTY_DIRECTORY);
+
 /** The `file` section of a `kind: file` connector definition (docs/connectors.md#kind-file). */
 export const fileConfigSchema = z
   .object({
-    directory: settingSchema.describe(
+    directory: z.union([directoryPath, envRefSchema.extend({ default: directoryPath.optional() })]).describe(
       'The drop directory the files are read from: a path, or { env: NAME, default: "…" }. A relative path is ' +
         'taken from the project root.',
     ),
