@@ -48,7 +48,7 @@ import { FileHeaderError } from './errors/file-header.error.js';
 import { FileUnreadableError } from './errors/file-unreadable.error.js';
 import { HeaderFitter } from './header-fit.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
-import { DEFAULT_RECORD_TYPE, EMPTY_DIRECTORY, type FileConfig, type FileSheet } from './file.schema.js';
+import { DEFAULT_RECORD_TYPE, EMPTY_DIRECTORY, SETTLE_SECONDS_TEXT, type FileConfig, type FileSheet } from './file.schema.js';
 import { entryName } from './file-names.js';
 import { entryKind, fileSystemError, givenNotAFileError, invalidNameError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
 import { compileGlob } from './glob.js';
@@ -313,7 +313,7 @@ export class FileReader implements SourceReader {
     const setting = this.config.settleSeconds;
     if (typeof setting === 'number') return setting * 1000;
     const text = resolveSetting(setting, `connector ${this.deps.name}: file.settleSeconds`, this.deps.env).trim();
-    if (!/^\d{1,5}$/.test(text) || Number(text) > 86_400) {
+    if (!SETTLE_SECONDS_TEXT.test(text)) {
       throw new SettingInvalidError(`connector ${this.deps.name}: file.settleSeconds`, setting, 'must be a whole number of seconds from 0 to 86400');
     }
     return Number(text) * 1000;

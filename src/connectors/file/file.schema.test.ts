@@ -34,6 +34,16 @@ describe('fileConfigSchema', () => {
     expect(fileConfigSchema.safeParse({ directory: { env: 'DROP_DIR', default: 'var/drops/x' } }).success).toBe(true);
   });
 
+  it('refuses a glob whose braces do not pair up, and a settleSeconds default that could never be taken (QA)', () => {
+    const messages = (file: Record<string, unknown>) => fileConfigSchema.safeParse({ directory: 'd', ...file }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(messages({ pattern: 'khuyet-tat-{*.csv' })).toEqual([expect.stringMatching(/^pattern: unclosed "\{" at 12: /)]);
+    expect(messages({ sheets: [{ files: 'khai-sinh-*}', recordType: 'child' }] })).toEqual([expect.stringMatching(/^sheets\.0\.files: "\}" at 12 closes no "\{"/)]);
+    const settle = (d: string) => messages({ settleSeconds: { env: 'DROP_SETTLE_SECONDS', default: d } });
+    expect(settle('abc')).toEqual(['settleSeconds.default: must be a whole number of seconds from 0 to 86400, written as text ("60")']);
+    expect([settle('86401'), settle('-1'), settle('1.5'), settle('')].every((m) => m?.length === 1)).toBe(true);
+    expect([settle('0'), settle(' 60 '), settle('86400'), settle('00060')]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
   it('accepts the documented example', () => {
     const parsed = fileConfigSchema.parse({
       directory: 'var/drops/facility-inspection',

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import { envRefSchema } from '../definition/env-ref.js';
+import { globProblem } from './glob.js';
+
+/** A glob over file names (see glob.ts), refused when its braces do not pair up. */
+const globSchema = z
+  .string()
+  .min(1)
+  .superRefine((p, ctx) => {
+    const problem = globProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** One sheet of a workbook and the record type its rows become. */
 export const fileSheetSchema = z
@@ -15,9 +25,7 @@ export const fileSheetSchema = z
       .string()
       .min(1)
       .describe('The record type (a `records[].recordType` of the definition) the rows of this sheet become.'),
-    files: z
-      .string()
-      .min(1)
+    files: globSchema
       .optional()
       .describe(
         'A glob over file names ("khai-sinh-*"): the entry applies only to matching files, so one connector can take ' +
@@ -74,6 +82,13 @@ export const DEFAULT_SETTLE_SECONDS = 60;
 export const EMPTY_DIRECTORY = 'is empty, which would be the project root itself: give the drop directory\'s path (absolute, or relative to the project root)';
 const directoryPath = z.string().regex(/\S/, EMPTY_DIRECTORY);
 
+/**
+ * Settle seconds written as text (a variable's value, or its default): a whole number from 0 to 86400, as the
+ * reader takes it (spaces around it aside). A pattern rather than a check, so the JSON Schema says it too.
+ */
+export const SETTLE_SECONDS_TEXT = /^\s*(?:\d{1,4}|[0-7]\d{4}|8[0-5]\d{3}|86[0-3]\d{2}|86400)\s*$/;
+const settleSecondsText = z.string().regex(SETTLE_SECONDS_TEXT, 'must be a whole number of seconds from 0 to 86400, written as text ("60")');
+
 /** The `file` section of a `kind: file` connector definition (docs/connectors.md#kind-file). */
 export const fileConfigSchema = z
   .object({
@@ -81,9 +96,7 @@ export const fileConfigSchema = z
       'The drop directory the files are read from: a path, or { env: NAME, default: "…" }. A relative path is ' +
         'taken from the project root.',
     ),
-    pattern: z
-      .string()
-      .min(1)
+    pattern: globSchema
       .refine((p) => !p.includes('/') && !p.includes('\\'), 'pattern matches file names, not paths')
       .default('*.{csv,xlsx}')
       .describe(
@@ -110,7 +123,8 @@ export const fileConfigSchema = z
       .default(5000)
       .describe('Rows per batch: each batch is stored with its checkpoint in one transaction. Default 5000.'),
     settleSeconds: z
-      .union([z.number().int().min(0).max(86_400), envRefSchema])
+      // A default is read as the variable's value is, so one that never could be is refused here, not at every sync (QA).
+      .union([z.number().int().min(0).max(86_400), envRefSchema.extend({ default: settleSecondsText.optional() })])
       .default(DEFAULT_SETTLE_SECONDS)
       .describe(
         'Seconds a file of the drop directory must have gone unmodified before it is read: a file modified more ' +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileGlob } from './glob.js';
+import { compileGlob, globProblem } from './glob.js';
 
 describe('compileGlob', () => {
   it('supports *, ? and {a,b}, ignoring case', () => {
@@ -22,6 +22,13 @@ describe('compileGlob', () => {
     const m = compileGlob('*');
     expect(m('.~lock.a.csv#')).toBe(false);
     expect(m('~$bao-cao.xlsx')).toBe(false);
+  });
+
+  it('names a brace that does not pair up, for the definition to be refused (QA: `khuyet-tat-{*.csv` matched nothing)', () => {
+    expect(globProblem('khuyet-tat-{*.csv')).toMatch(/^unclosed "\{" at 12: braces give alternatives in pairs/);
+    expect(globProblem('a{b,{c}.csv')).toMatch(/^unclosed "\{" at 2:/);
+    expect(globProblem('*.csv}')).toMatch(/^"\}" at 6 closes no "\{"/);
+    expect(['*.{csv,xlsx}', '{khai-sinh,nhan-nuoi}-*.{csv,tsv}', '{a,{b,c}}*', 'a[1].csv'].map(globProblem)).toEqual([null, null, null, null]);
   });
 
   it('keeps an unclosed brace literal', () => {

@@ -247,6 +247,16 @@ projections:
     ]);
   });
 
+  it('refuses a projection with no fields, which would be made all null for every record (QA)', () => {
+    expect(issues({ ...minimal, projections: { disability: [{ fields: {} }] } })).toEqual([
+      'projections.disability.0.fields: a projection needs at least one field: give the disability fields it records',
+    ]);
+    expect(issues({ ...minimal, projections: { disability: [{ fields: { type: { from: 'dang_tat' } } }] } })).toEqual([]);
+    expect(issues({ ...minimal, projections: { disability: [{ fields: { tpye: { from: 'dang_tat' } } }] } })).toEqual([
+      'projections.disability.0.fields: Unrecognized key: "tpye"',
+    ]);
+  });
+
   it('refuses an empty list of mappings', () => {
     expect(recordMappingsSchema.safeParse([]).success).toBe(false);
   });

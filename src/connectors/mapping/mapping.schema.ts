@@ -305,7 +305,16 @@ function projectionMappingSchema(kind: ProjectionKind) {
         .optional()
         .describe('One projection per element found at this path; `from` is then relative to the element and `$.x` reaches the record root.'),
       when: testSchema().optional().describe('A test (per element with `each`); the projection is made only when it holds.'),
-      fields: z.strictObject(shape).describe(`The fields of a ${kind} projection.`),
+      // A projection without fields would be made, all null, for every record (QA): at least one (`minProperties` says it to editors).
+      fields: z
+        .strictObject(shape)
+        .refine((f) => Object.values(f).some((v) => v !== undefined), {
+          message: `a projection needs at least one field: give the ${kind} fields it records`,
+          // Not beside another problem of the fields (a misspelt one is told as such, and is not "no field").
+          when: (payload) => payload.issues.length === 0,
+        })
+        .meta({ minProperties: 1 })
+        .describe(`The fields of a ${kind} projection.`),
     })
     .superRefine((p, ctx) => {
       if (p.each !== undefined) {
