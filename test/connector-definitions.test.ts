@@ -242,8 +242,34 @@ describe('connector definitions', () => {
       'records:', '  - externalId: { from: id }', '    groups:', '      - clause: { from: hoan_canh, parse: letter }', '',
     ].join('\n'));
     expect(problemsOf(file).problems).toEqual([
-      expect.objectContaining({ path: 'records.0.groups.0.clause.parse', line: 9, message: expect.stringMatching(/^Invalid option: expected one of "text"\|"name"/) }),
+      expect.objectContaining({ path: 'records.0.groups.0.clause.parse', line: 9, message: expect.stringMatching(/^must be one of text, name, sex, date, /) }),
     ]);
+  });
+
+  it('says how to fix what zod words its way: a setting of several forms, a bound, a closed list, a fraction, a secret\'s default (QA)', () => {
+    const file = writeDefinition('words', [
+      'name: words', 'sourceSystem: justice-register', 'title: T', 'kind: file',
+      'file: { directory: /tmp, settleSeconds: zero, chunkRows: 1.5, headerRow: 0, format: excel, csv: { delimiter: "" } }',
+      'records:', '  - externalId: { from: id }', '    sheet: 0', '    groups: [{ clause: a, subType: { from: x, formats: [] } }]', '',
+    ].join('\n'));
+    expect(problemsOf(file).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'file.settleSeconds: must be a whole number of seconds from 0 to 86400, or { env: NAME, default: "60" }',
+      'file.chunkRows: must be a whole number, not a fraction',
+      'file.headerRow: must be at least 1',
+      'file.format: must be one of auto, csv, xlsx',
+      'file.csv.delimiter: delimiter must be a single character',
+      'records.0.sheet: must be more than 0',
+      'records.0.groups.0.subType.formats: must list at least one entry',
+      'records.0.groups.0.subType.formats: `formats` needs parse: date or datetime',
+    ]);
+    const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    const withDefault = problemsOf(writeDefinition('school', school.replace('value: { env: SCHOOL_API_KEY }', 'value: { env: SCHOOL_API_KEY, default: "sk-LIVE-abc123" }')));
+    expect(withDefault.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'http.auth.value.default: a secret takes no default (it would be written in the file): set the variable where the hub runs',
+    ]);
+    expect(withDefault.message).not.toContain('sk-LIVE');
+    const sized = problemsOf(writeDefinition('school', school.replace(/^ {2}timeoutMs: \d+$/m, '  timeoutMs: 0')));
+    expect(sized.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(['http.timeoutMs: must be more than 0']);
   });
 
   it('refuses a kind without its section and a name that is not the folder (reported with the other problems)', () => {

@@ -227,11 +227,13 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   if (!parsed.success) {
     for (const issue of followOnsDropped(parsed.error.issues.flatMap((i) => expandUnion(i)))) {
       if (issue.code === 'unrecognized_keys') {
-        // At each key, not at the map holding it (QA: a misspelt key was pointed at its parent's first line).
+        // At each key, not at the map holding it (QA: a misspelt key was pointed at its parent's first line). A
+        // schema's own message says why better than "misspelt" (QA: a secret's `default` was taken for a typo).
+        const message = ZOD_WORDING.test(issue.message) ? 'is not a known setting here (misspelt?)' : issue.message;
         for (const key of issue.keys) {
           const at = [...issue.path, key] as Array<string | number>;
           const where = locateKey(doc, lineCounter, at) ?? locate(doc, lineCounter, at);
-          problems.push({ path: at.join('.'), line: where?.line ?? null, column: where?.col ?? null, message: 'is not a known setting here (misspelt?)' });
+          problems.push({ path: at.join('.'), line: where?.line ?? null, column: where?.col ?? null, message });
         }
         continue;
       }
@@ -382,13 +384,58 @@ const KIND_WORDS: Readonly<Record<string, string>> = {
   string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', object: 'a map', record: 'a map', array: 'a list',
 };
 
+/** zod's own wordings (`Invalid input: …`, `Too small: …`), which the hub says its way; a schema's own message is kept. */
+const ZOD_WORDING = /^(?:Invalid input|Invalid option|Invalid discriminator value|Too small|Too big|Unrecognized key)/;
+
+/** A value a closed list allows, as a definition writes it. */
+const allowed = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
 /**
- * An issue's message, zod's own wording of a value of the wrong kind ("Invalid input: expected string, received
- * array") said as the hub says it: what it must be, and what kind it got (never the value).
+ * An issue's message, zod's own wording ("Invalid input: expected string, received array", "Too small: expected
+ * number to be >0", "Invalid option: expected one of …") said as the hub says it: what it must be, and for a
+ * value of the wrong kind what kind it got (never the value, which may be a secret written in the wrong place).
+ * One place for all settings, rather than a message on each.
  */
 function inHubWords(input: unknown, issue: Issue): string {
-  if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input') || !KIND_WORDS[issue.expected]) return issue.message;
-  return `must be ${KIND_WORDS[issue.expected]}; got ${describeInput(valueAt(input, issue.path))}`;
+  if (!ZOD_WORDING.test(issue.message)) return issue.message;
+  const got = () => describeInput(valueAt(input, issue.path));
+  switch (issue.code) {
+    case 'invalid_type':
+      // A fraction where a whole number belongs is a number still: say which kind of number (QA: "must be a whole number; got a number").
+      if (issue.expected === 'int' && typeof valueAt(input, issue.path) === 'number') return 'must be a whole number, not a fraction';
+      return KIND_WORDS[issue.expected] ? `must be ${KIND_WORDS[issue.expected]}; got ${got()}` : issue.message;
+    case 'invalid_value':
+      return issue.values.length === 1 ? `must be ${allowed(issue.values[0])}` : `must be one of ${issue.values.map(allowed).join(', ')}`;
+    case 'invalid_union': {
+      if ('options' in issue && Array.isArray(issue.options)) return `must be one of ${(issue.options as unknown[]).map(allowed).join(', ')}`;
+      // Every form refused the value's kind (`settleSeconds: zero`): name the forms it may take.
+      const kinds = issue.errors.map((option) => option.flatMap((i) => (i.path.length === 0 && i.code === 'invalid_type' ? [i.expected] : []))[0]);
+      if (kinds.every((k) => k !== undefined && KIND_WORDS[k])) return `must be ${[...new Set(kinds.map((k) => KIND_WORDS[k!]))].join(' or ')}; got ${got()}`;
+      return issue.message;
+    }
+    case 'too_small':
+    case 'too_big':
+      return boundWords(issue);
+    default:
+      return issue.message;
+  }
+}
+
+/** A bound zod words as "Too small: expected number to be >0", in the definition's words. */
+function boundWords(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>): string {
+  const small = issue.code === 'too_small';
+  const bound = Number(small ? issue.minimum : issue.maximum);
+  const inclusive = issue.inclusive !== false;
+  if (issue.origin === 'string') {
+    if (small && bound === 1) return 'must not be empty';
+    return `must be ${small ? 'at least' : 'at most'} ${bound} characters long`;
+  }
+  if (issue.origin === 'array' || issue.origin === 'set') {
+    if (small && bound === 1) return 'must list at least one entry';
+    return `must list ${small ? 'at least' : 'at most'} ${bound} entries`;
+  }
+  if (inclusive) return `must be ${small ? 'at least' : 'at most'} ${bound}`;
+  return `must be ${small ? 'more' : 'less'} than ${bound}`;
 }
 
 /** The value at `at` in the definition as read, or undefined. */

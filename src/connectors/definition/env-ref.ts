@@ -24,7 +24,12 @@ export const secretRefSchema = z
         if (issue.code === 'invalid_type') {
           return 'a secret must be a reference to an environment variable, { env: NAME }: literal values are refused (set the variable where the hub runs)';
         }
-        if (issue.code === 'unrecognized_keys') return 'a secret is only { env: NAME }: no default, nothing else';
+        if (issue.code === 'unrecognized_keys') {
+          // A default would be the secret written in the file after all.
+          return issue.keys.includes('default')
+            ? 'a secret takes no default (it would be written in the file): set the variable where the hub runs'
+            : 'a secret is only { env: NAME }: nothing else';
+        }
         return undefined;
       },
     },

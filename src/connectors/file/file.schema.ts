@@ -124,7 +124,9 @@ export const fileConfigSchema = z
       .describe('Rows per batch: each batch is stored with its checkpoint in one transaction. Default 5000.'),
     settleSeconds: z
       // A default is read as the variable's value is, so one that never could be is refused here, not at every sync (QA).
-      .union([z.number().int().min(0).max(86_400), envRefSchema.extend({ default: settleSecondsText.optional() })])
+      .union([z.number().int().min(0).max(86_400), envRefSchema.extend({ default: settleSecondsText.optional() })], {
+        error: (issue) => (issue.code === 'invalid_union' ? 'must be a whole number of seconds from 0 to 86400, or { env: NAME, default: "60" }' : undefined),
+      })
       .default(DEFAULT_SETTLE_SECONDS)
       .describe(
         'Seconds a file of the drop directory must have gone unmodified before it is read: a file modified more ' +
