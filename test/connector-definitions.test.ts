@@ -8,7 +8,7 @@ import { ConnectorCatalog, loadDefinitionFile, logInvalidDefinition } from '../s
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
 import { connectorDefinitionSchema } from '../src/connectors/definition/connector-definition.schema.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
-import { isCredentialName } from '../src/connectors/http/http.schema.js';
+import { CREDENTIAL_NAME_PATTERN, isCredentialName } from '../src/connectors/http/http.schema.js';
 import { compileRecordMapper } from '../src/connectors/mapping/record-mapper.js';
 import { serializeError } from '../src/observability/logger.js';
 import { tempDir } from './support/temp-dir.js';
@@ -470,6 +470,12 @@ describe('connector definitions', () => {
       'resumptionToken', 'pagination_token', 'PaginationToken', 'max_tokens', 'keys', 'client_id', 'X-Correlation-Id', 'If-None-Match', '_lastUpdated', 'ma_tinh'];
     expect(credentials.filter((n) => !isCredentialName(n))).toEqual([]);
     expect(ordinaryNames.filter((n) => isCredentialName(n))).toEqual([]);
+    // The JSON Schema's pattern judges names as the code does (editors refuse the same literals), in every spelling.
+    const pattern = new RegExp(CREDENTIAL_NAME_PATTERN, 'u');
+    const spellings = ['NEXTTOKEN', 'nextPageToken', 'kEy', 'passWord', 'has_jwt', 'use_auth', 'key_value', 'session_value_id', 'session_id_value', 'KEYVal',
+      'sId', 'oauth2token', 'AUTHToken', 'X-Token', 'tokenString', 'pass2', 'Access-Key-Id', 'X-Amz-Signature', 'apikeys', 'x_keys', 'syncToken', 'X-CSRF-Token',
+      'refresh_token', 'id_token', 'token_id', 'MatKhau', 'mat-khau', 'khau', 'X-API-KEY-VALUE'];
+    expect([...credentials, ...ordinaryNames, ...spellings].filter((n) => pattern.test(n) !== isCredentialName(n))).toEqual([]);
     const ordinary = school.replace(params, 'params: { nam_hoc: "2026-2027", pageToken: abc, tokens_per_page: 5, secretariat: x, session: 1, sort_key: name }')
       .replace(headers, 'headers: { Accept: application/json, Idempotency-Key: abc, X-Count: 12 }');
     expect(loadDefinitionFile(writeDefinition('school', ordinary)).definition.http?.request).toMatchObject({ params: { pageToken: 'abc' }, headers: { 'X-Count': 12 } });

@@ -84,7 +84,25 @@ export const connectorDefinitionSchema = z
   // Run also when other parts of the definition are invalid (and so written defensively): `validate` tells every
   // problem at once (QA: a sheet's record type without a mapping, or `removals` on a file connector, was told only
   // once the other problems were fixed).
-  .superRefine((def, ctx) => definitionRules(def as unknown as LooseDefinition, ctx), { when: () => true });
+  .superRefine((def, ctx) => definitionRules(def as unknown as LooseDefinition, ctx), { when: () => true })
+  .meta({ allOf: definitionRulesJson() });
+
+/**
+ * The rules of {@link definitionRules} between a definition's kind and its sections, in JSON Schema, so editors
+ * say them as validate does (QA: the published schema took `kind: file` without `file`, or with `http`). A setting
+ * that does not apply is `false` there: editors point at it.
+ */
+function definitionRulesJson(): Array<Record<string, unknown>> {
+  const kindIs = (kind: string) => ({ properties: { kind: { const: kind } }, required: ['kind'] });
+  return [
+    { if: kindIs('file'), then: { required: ['file'], properties: { http: false, removals: false } } },
+    { if: kindIs('http'), then: { required: ['http'], properties: { file: false, records: { maxItems: 1 } } } },
+    {
+      if: { required: ['removals'], properties: { removals: { required: ['fullReadSchedule'] } } },
+      then: { properties: { http: { required: ['incremental'] } } },
+    },
+  ];
+}
 
 /** A definition as the rules below read it: possibly invalid anywhere else. */
 interface LooseDefinition {

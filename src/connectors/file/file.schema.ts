@@ -40,7 +40,8 @@ const singleChar = (what: string) =>
   z
     .string()
     .length(1, `${what} must be a single character`)
-    .refine((c) => c !== '\r' && c !== '\n', `${what} cannot be a line break`);
+    .refine((c) => c !== '\r' && c !== '\n', `${what} cannot be a line break`)
+    .meta({ not: { enum: ['\r', '\n'] } });
 
 /** How CSV files are written. */
 export const fileCsvSchema = z

@@ -55,8 +55,65 @@ export function isCredentialName(name: string): boolean {
   return noun !== undefined && credentialWord(noun, words[words.length - 2] ?? '');
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The same rule for the JSON Schema, which takes no code: a pattern (no flags, so every letter of a word is written in
+// both cases) built from the word lists above, so the two cannot drift. A test holds it to isCredentialName.
+
+/** `word` in any letter case. */
+const anyCase = (word: string) => word.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
+const SEP = '[^A-Za-z0-9]';
+/** Where one word ends and the next starts inside a name written in camel case (`pageToken`). */
+const CAMEL = '(?<=[a-z0-9])(?=[A-Z])';
+const BREAK = `(?:${SEP}+|${CAMEL})`;
+/** Where a word starts (as a position of the name). */
+const START = `(?:^|(?<=${SEP})|${CAMEL})`;
+/** Where a word ends, after its digits. */
+const WORD_END = `(?:(?=${SEP}|$)|${CAMEL})`;
+/**
+ * A word of `words`, as {@link wordsOf} splits names: upper-case letters then lower-case ones (`Key`, `KEY`, `key`;
+ * not `kEy`, which is two words). Each casing is spelt out, so the pattern needs no flags.
+ */
+const exactly = (words: Iterable<string>) =>
+  `(?:${[...words].flatMap((w) => [...Array(w.length + 1).keys()].map((k) => w.slice(0, k).toUpperCase() + w.slice(k))).join('|')})`;
+/** A word ending with one of `words` (`privatekey`, `XAPIKEY`), the part before included. */
+const endingWith = (words: Iterable<string>) =>
+  `(?:${[...words].flatMap((w) => [`[A-Z]*[a-z0-9]*${w}`, ...[...Array(w.length).keys()].map((k) => `[A-Z]*${w.slice(0, k + 1).toUpperCase()}${w.slice(k + 1)}`)]).join('|')})`;
+/** The word before is one of `words`. */
+const after = (words: Iterable<string>) => `(?<=(?:^|${SEP}|${CAMEL})${exactly(words)}[0-9]*${BREAK})`;
+/** What may follow the name's last word: its digits, then words passed over (`-Value`, `_id`, `String`). */
+const TAIL = `[0-9]*(?:${BREAK}${exactly(['value', 'id', 'string'])}?[0-9]*)*$`;
+const TOKEN = ['token', 'tokens'];
+const KEY = ['key', 'keys'];
+
+/**
+ * {@link isCredentialName} as a JSON Schema pattern (ECMAScript, searched in the name): a credential-named header or
+ * query parameter takes only `{ env: NAME }` in editors too. Built from the same word lists; it differs from the code
+ * only on names no one writes (a digit-only word between two others, `api_2_key`).
+ */
+export const CREDENTIAL_NAME_PATTERN = ((): string => {
+  const last = [
+    exactly(CREDENTIAL_NOUNS),
+    endingWith(['secret', 'password', 'passwd', 'passphrase', 'apikey', 'sessid', 'sessionid']),
+    `${after(['mat'])}${exactly(['khau'])}`,
+    // `accesstoken`: a token whose first part is not paging's; `token` alone, after a word that is not paging's.
+    // (A paging word and `token` written as two words are told apart by the camel case rule, which the word
+    // that follows reads as one only when it is one: so the two lists are spelt apart, not each pair of them.)
+    `(?!${exactly(PAGING)}${exactly(TOKEN)}${WORD_END})(?!${exactly(TOKEN)}${WORD_END})${endingWith(TOKEN)}`,
+    `(?<!(?:^|${SEP}|${CAMEL})${exactly(PAGING)}[0-9]*${BREAK})${exactly(TOKEN)}`,
+    `${exactly(KEY_KINDS)}${exactly(KEY)}`,
+    `${after(KEY_KINDS)}${exactly(KEY)}`,
+    `${after(['session'])}${exactly(['id'])}`,
+  ].map((word) => `${START}${word}${TAIL}`);
+  const keyAlone = `^${SEP}*${exactly(['key'])}${TAIL}`;
+  const flagFirst = `${SEP}*${exactly(FLAG_WORDS)}[0-9]*${BREAK}.*[A-Za-z]`;
+  return `${START}${exactly(['jwt'])}[0-9]*${WORD_END}|^(?!${flagFirst}).*(?:${[...last, keyAlone].join('|')})`;
+})();
+
 /** A header value that is itself a credential (`Bearer …`, `Basic …`, an AWS or Azure signature), whatever the header's name. */
-const CREDENTIAL_VALUE = /^\s*(?:bearer|basic|digest|token|apikey|oauth|negotiate|sharedaccesssignature|aws4-hmac-sha256)[\s:]+\S/i;
+const CREDENTIAL_VALUE_SCHEMES = ['bearer', 'basic', 'digest', 'token', 'apikey', 'oauth', 'negotiate', 'sharedaccesssignature', 'aws4-hmac-sha256'];
+const CREDENTIAL_VALUE = new RegExp(`^\\s*(?:${CREDENTIAL_VALUE_SCHEMES.join('|')})[\\s:]+\\S`, 'i');
+/** The same for the JSON Schema, whose patterns take no flags. */
+const CREDENTIAL_VALUE_PATTERN = `^\\s*(?:${CREDENTIAL_VALUE_SCHEMES.map(anyCase).join('|')})[\\s:]+\\S`;
 
 /** The literal (or default) a setting writes in the file, if any. */
 const writtenOf = (v: unknown): string | undefined =>
@@ -116,7 +173,9 @@ const noCredentialsInUrlWith = (advice: (name: string) => string) => (v: string 
 const noCredentialsInUrl = noCredentialsInUrlWith(queryCredentialAdvice);
 
 /** A header's value: text (a number or true/false, sent as written), or { env: NAME }. */
-const headerValueSchema = z.union([z.string(), z.number(), z.boolean(), envRefSchema], {
+/** Header text that is no credential (for the JSON Schema: the rule is {@link noLiteralCredentials}'). */
+const headerText = z.string().meta({ not: { pattern: CREDENTIAL_VALUE_PATTERN } });
+const headerValueSchema = z.union([headerText, z.number(), z.boolean(), envRefSchema.extend({ default: headerText.optional() })], {
   error: (issue) => (issue.code === 'invalid_union' ? 'must be text, a number or { env: NAME, default?: "…" }' : undefined),
 });
 
@@ -157,6 +216,7 @@ const apiKeyAuthSchema = z
   .refine((a) => (a.header === undefined) !== (a.query === undefined), {
     message: 'apiKey needs exactly one of `header` or `query`',
   })
+  .meta({ oneOf: [{ required: ['header'] }, { required: ['query'] }] })
   .describe('API key authentication.');
 
 const basicAuthSchema = z
@@ -207,6 +267,9 @@ const queryValueSchema = z
   .union([z.string(), z.number(), z.boolean(), envRefSchema])
   .describe('A query parameter value: a literal or { env: NAME, default?: "…" }.');
 
+/** What a secret is in the JSON Schema: a credential-named header or query parameter takes only this. */
+const SECRET_REF_JSON = (({ $schema: _, ...json }) => json)(z.toJSONSchema(secretRefSchema, { io: 'input' }) as Record<string, unknown>);
+
 const requestSchema = z
   .object({
     path: nonEmpty.superRefine(noCredentialsInUrl).describe('Path of the collection, relative to baseUrl (e.g. /api/v1/hoc-sinh); no credentials in its query string.'),
@@ -214,12 +277,14 @@ const requestSchema = z
       .record(nonEmpty, queryValueSchema)
       .default({})
       .superRefine(noLiteralCredentials('query parameter'))
+      .meta({ patternProperties: { [CREDENTIAL_NAME_PATTERN]: SECRET_REF_JSON } })
       .describe('Fixed query parameters sent with the first request of every run (e.g. { nam_hoc: "2026-2027" }). '
         + 'A parameter named like a credential (api_key, token, secret, password, signature…) only as { env: NAME }.'),
     headers: z
       .record(nonEmpty, headerValueSchema)
       .default({})
       .superRefine(noLiteralCredentials('header'))
+      .meta({ patternProperties: { [CREDENTIAL_NAME_PATTERN]: SECRET_REF_JSON } })
       .describe('Extra request headers (e.g. { Accept: application/json }); values are literals or { env: NAME }. '
         + 'Authorization, Cookie and headers named like a credential (X-Api-Key, X-Auth-Token…) only as { env: NAME }.'),
   })
@@ -291,7 +356,8 @@ const cursorPaginationSchema = z
   .strict()
   .refine((c) => (c.sizeParam === undefined) === (c.size === undefined), {
     message: '`sizeParam` and `size` go together',
-  });
+  })
+  .meta({ dependentRequired: { sizeParam: ['size'], size: ['sizeParam'] } });
 
 const nextLinkPaginationSchema = z
   .object({

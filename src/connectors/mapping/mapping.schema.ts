@@ -152,10 +152,30 @@ export const valueSpecSchema: z.ZodType<ValueSpec> = z
   })
   .meta({
     id: 'MappingValue',
+    // The rules above JSON Schema can say, for editors: one source, at most one transform, what belongs to what.
+    ...valueFormsJson(),
     description:
       'A value: { from: path } | { value: x } | { join: [...], separator } | { firstOf: [...] }, optionally with parse, ' +
       'map/default or a test (equals, contains, in, present), required, and when.',
   });
+
+/**
+ * The forms of a value {@link valueSpecSchema}'s refinement requires, in JSON Schema: exactly one source, at most
+ * one of map and the tests, `default` with `map`, `separator` with `join`, and `formats`/`codeSet` with a parse
+ * that reads them when one is given. (What a field's own kind allows is checked by validate only.)
+ */
+function valueFormsJson(): Record<string, unknown> {
+  const pairs = TRANSFORMS.flatMap((a, i) => TRANSFORMS.slice(i + 1).map((b) => ({ required: [a, b] })));
+  return {
+    oneOf: SOURCES.map((k) => ({ required: [k] })),
+    not: { anyOf: pairs },
+    dependentRequired: { default: ['map'], separator: ['join'] },
+    dependentSchemas: {
+      formats: { properties: { parse: { enum: ['date', 'datetime'] } } },
+      codeSet: { properties: { parse: { const: 'commune' } } },
+    },
+  };
+}
 
 function isTest(spec: ValueSpec): boolean {
   return TESTS.some((k) => spec[k] !== undefined) || (spec.parse === 'boolean' && spec.map === undefined);
@@ -353,7 +373,13 @@ export const recordMappingSchema = z
   // The rule between a mapping's parts. Run also when a part is invalid (and so written defensively), so that
   // `validate` tells every problem at once; each value is checked against its field (or as a test) by its own schema.
   .superRefine((mapping, ctx) => mappingRules(mapping, ctx), { when: () => true })
-  .meta({ id: 'RecordMapping', description: 'One record type of a connector and how its raw records map (docs/connectors.md#records-the-mapping).' });
+  .meta({
+    id: 'RecordMapping',
+    description: 'One record type of a connector and how its raw records map (docs/connectors.md#records-the-mapping).',
+    // mappingRules, for editors.
+    if: { properties: { recordType: { const: 'facility' } }, required: ['recordType'] },
+    then: { properties: { fields: false, groups: false } },
+  });
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
