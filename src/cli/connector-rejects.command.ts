@@ -17,7 +17,7 @@ export function rejectsCommand(): Command {
     .description('List a connector\'s quarantined records (open ones unless --all): id, external id, location, reasons, times seen, resolution. Never the payload.')
     .argument('<name>')
     .option('--all', 'the resolved ones too (stored, superseded, dismissed)')
-    .option('--run <id>', 'only the records this run quarantined or last read still invalid')
+    .option('--run <id>', 'only the records this run quarantined or read again still invalid')
     .option('--json', 'print one JSON array (for scripts)')
     .action(async (name: string, opts: { all?: boolean; run?: string; json?: boolean }) => {
       const b = await boot({ migrate: 'auto', pretty: true });

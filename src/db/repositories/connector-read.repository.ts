@@ -74,7 +74,7 @@ export interface AbsentRecordRow {
 export interface RejectsFilter {
   /** The connector's name. */
   connector: string | null;
-  /** The records this run quarantined or last read still invalid. */
+  /** The records this run quarantined or read again still invalid (`rejected_record_run`). */
   runId: string | null;
   /** Only the open ones (ignored when `resolution` is given). */
   unresolvedOnly: boolean;
@@ -121,14 +121,14 @@ export class ConnectorReadRepository {
   }
 
   /**
-   * Quarantined records newest first, without their payloads. `runId`: the rows the run quarantined or
-   * (a record still invalid when read again) last saw.
+   * Quarantined records newest first, without their payloads. `runId`: the rows the run quarantined or read
+   * again still invalid, whatever runs read them since.
    */
   rejects(filter: RejectsFilter, first: number, before: string | null): Promise<RejectedRecordRow[]> {
     return this.sql.query<RejectedRecordRow & Record<string, unknown>>(
       `SELECT ${REJECT_COLUMNS}
          FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id
-        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR x.connector_run_id = $2 OR x.last_run_id = $2)
+        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM rejected_record_run rr WHERE rr.run_id = $2 AND rr.reject_id = x.id))
           AND (($6::text IS NULL AND (NOT $3::boolean OR x.resolved_at IS NULL)) OR x.resolution = $6)
           AND ($4::text IS NULL OR x.id < $4)
         ORDER BY x.id DESC LIMIT $5`,

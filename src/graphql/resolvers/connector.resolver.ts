@@ -174,7 +174,7 @@ export class ConnectorResolver {
 
   @Query(() => [RejectedRecord], {
     description: 'Quarantined records with their reasons, newest first (page with `before`). `runId`: the records the run quarantined or read again '
-      + 'still invalid; `unresolvedOnly` (default true): only those not resolved yet; `resolution`: only those resolved that way (then '
+      + 'still invalid, whatever runs read them since; `unresolvedOnly` (default true): only those not resolved yet; `resolution`: only those resolved that way (then '
       + '`unresolvedOnly` does not apply). A connector neither defined nor ever synced is CONNECTOR_NOT_FOUND; a run that does not exist, '
       + 'or is another connector\'s, NOT_FOUND. For integration engineers, operators and data stewards, whatever their communes: nothing '
       + 'listed holds personal values but `payload`, which has rules of its own.',

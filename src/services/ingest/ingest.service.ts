@@ -709,7 +709,8 @@ export class IngestService {
    * `times_seen` once per run); read again with another payload, the open row is closed as `SUPERSEDED`
    * and the new reading opens one. A record with no open row read again with a payload it was dismissed
    * with (`DISMISSED`, by hand) opens nothing: its dismissed row marks that it was seen again, as an open
-   * row would. A statement or three per call, never one per record.
+   * row would. Every run that reads the record so is linked to its row (`rejected_record_run`). A statement
+   * or three per call, never one per record.
    *
    * Returns how many of `rejects` count as rejected for the run (`opts.connectorRunId`): each record once
    * per run, so a record the run quarantined already (a repeated page) is not counted again. Without a
@@ -772,7 +773,7 @@ export class IngestService {
                 location = n.location, reasons = n.reasons, connector_id = coalesce(n.connector_id, x.connector_id)
            FROM dismissed d JOIN n ON n.id = d.reading
           WHERE x.id = d.id AND d.counted
-         RETURNING 1
+         RETURNING x.id, x.last_run_id AS run_id
        ), opened AS (
          INSERT INTO rejected_record (id, connector_id, connector_run_id, last_run_id, source_system, external_id, location, payload, reasons, payload_hash)
          SELECT id, connector_id, run_id, run_id, source_system, external_id, location, payload, reasons, payload_hash
@@ -781,7 +782,12 @@ export class IngestService {
            last_seen_at = now(), last_run_id = EXCLUDED.last_run_id, times_seen = rejected_record.times_seen + 1,
            location = EXCLUDED.location, reasons = EXCLUDED.reasons, connector_id = coalesce(EXCLUDED.connector_id, rejected_record.connector_id)
          WHERE EXCLUDED.last_run_id IS NULL OR rejected_record.last_run_id IS DISTINCT FROM EXCLUDED.last_run_id
-         RETURNING 1
+         RETURNING id, last_run_id AS run_id
+       ), linked AS (
+         -- Each run that read the record, for rejectedRecords(runId): first and last run alone lost the runs between.
+         INSERT INTO rejected_record_run (run_id, reject_id)
+         SELECT run_id, id FROM (SELECT id, run_id FROM opened UNION ALL SELECT id, run_id FROM seen) r WHERE run_id IS NOT NULL
+         ON CONFLICT DO NOTHING
        )
        SELECT ((SELECT count(*) FROM opened) + (SELECT count(*) FROM seen))::int AS counted`,
       [
