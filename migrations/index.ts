@@ -25,6 +25,8 @@ import { Migration20261211010000_identity_check_rejected } from './Migration2026
 import { Migration20261212010000_connector_run_lock_holder } from './Migration20261212010000_connector_run_lock_holder.js';
 import { Migration20261213010000_connector_records_mapping } from './Migration20261213010000_connector_records_mapping.js';
 import { Migration20261213020000_connector_state_read_with } from './Migration20261213020000_connector_state_read_with.js';
+import { Migration20261214010000_rejected_record_runs } from './Migration20261214010000_rejected_record_runs.js';
+import { Migration20261214020000_rejects_overview_indexes } from './Migration20261214020000_rejects_overview_indexes.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -54,4 +56,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261212010000_connector_run_lock_holder', class: Migration20261212010000_connector_run_lock_holder },
   { name: 'Migration20261213010000_connector_records_mapping', class: Migration20261213010000_connector_records_mapping },
   { name: 'Migration20261213020000_connector_state_read_with', class: Migration20261213020000_connector_state_read_with },
+  { name: 'Migration20261214010000_rejected_record_runs', class: Migration20261214010000_rejected_record_runs },
+  { name: 'Migration20261214020000_rejects_overview_indexes', class: Migration20261214020000_rejects_overview_indexes },
 ];

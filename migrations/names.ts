@@ -31,4 +31,6 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261212010000_connector_run_lock_holder',
   'Migration20261213010000_connector_records_mapping',
   'Migration20261213020000_connector_state_read_with',
+  'Migration20261214010000_rejected_record_runs',
+  'Migration20261214020000_rejects_overview_indexes',
 ];

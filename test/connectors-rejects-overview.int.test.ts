@@ -67,4 +67,38 @@ describe('the quarantine seen over runs', () => {
       for (const r of res.body.data!.rejectedRecords) expect(r).toMatchObject({ runId: runs[0], lastRunId: runs[2] });
     }
   });
+
+  it('tells each connector\'s open rejects and last successful run, and counts and filters the rejects', async () => {
+    const token = await hub.token({ roles: ['operator'] });
+    const res = await hub.gql<{ connectors: Array<{ name: string; openRejects: number; lastSucceededRun: { id: string } | null; lastRun: { id: string } | null }> }>(
+      '{ connectors { name openRejects lastSucceededRun { id } lastRun { id } } }', {}, token);
+    expect(res.body.errors).toBeUndefined();
+    const justice = res.body.data!.connectors.find((c) => c.name === 'justice-register')!;
+    expect(justice).toEqual({ name: 'justice-register', openRejects: broken.length, lastSucceededRun: { id: runs[2] }, lastRun: { id: runs[2] } });
+    expect(res.body.data!.connectors.filter((c) => c.name !== 'justice-register').every((c) => c.openRejects === 0 && c.lastSucceededRun === null)).toBe(true);
+
+    const listed = await hub.gql<{ rejectedRecords: Array<{ reasons: Array<{ field: string; code: string }>; lastSeenAt: string }> }>(
+      '{ rejectedRecords(connector: "justice-register") { reasons { field code } lastSeenAt } }', {}, token);
+    const { field, code } = listed.body.data!.rejectedRecords[0]!.reasons[0]!;
+    const lastSeen = listed.body.data!.rejectedRecords.map((r) => Date.parse(r.lastSeenAt));
+    const count = async (args: string) => {
+      const r = await hub.gql<{ rejectedRecords: unknown[]; rejectedRecordCount: number }>(
+        `{ rejectedRecords(connector: "justice-register", ${args}) { id } rejectedRecordCount(connector: "justice-register", ${args}) }`, {}, token);
+      expect(r.body.errors, args).toBeUndefined();
+      expect(r.body.data!.rejectedRecords, args).toHaveLength(r.body.data!.rejectedRecordCount);
+      return r.body.data!.rejectedRecordCount;
+    };
+    expect(await count('unresolvedOnly: true')).toBe(broken.length);
+    expect(await count(`code: "${code}"`)).toBe(broken.length);
+    expect(await count(`field: "${field}"`)).toBe(broken.length);
+    expect(await count(`code: "${code}", field: "${field}"`)).toBe(broken.length);
+    expect(await count('code: "NO_SUCH_CODE"')).toBe(0);
+    expect(await count(`field: "${field}", code: "NO_SUCH_CODE"`)).toBe(0);
+    expect(await count(`since: "${new Date(Math.min(...lastSeen)).toISOString()}"`)).toBe(broken.length);
+    expect(await count(`since: "${new Date(Math.max(...lastSeen) + 1).toISOString()}"`)).toBe(0);
+    expect(await count(`until: "${new Date(Math.min(...lastSeen)).toISOString()}"`)).toBe(0);
+    expect(await count(`runId: "${runs[1]}", unresolvedOnly: false`)).toBe(broken.length);
+    const backwards = await hub.gql('{ rejectedRecordCount(since: "2026-12-02T00:00:00Z", until: "2026-12-01T00:00:00Z") }', {}, token);
+    expect(backwards.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastRunLine, progressLine, removalsLines, requestedRunLine } from './connector-runs.format.js';
+import { lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine } from './connector-runs.format.js';
 
 /** What `connectors sync` redraws while a run reads, and what `connectors list` says of the last run. */
 describe('connector run lines', () => {
@@ -20,6 +20,15 @@ describe('connector run lines', () => {
     expect(lastRunLine({ status: 'FAILED', finishedAt, fetched: 6, rejected: 1, repeatedIds: 0 }))
       .toBe('last run FAILED 2026-12-09T01:02:03.000Z fetched 6 rejected 1');
     expect(lastRunLine(undefined)).toBe('never run');
+  });
+
+  it('`connectors list` names a failed last run\'s error code, the open rejects and the last success', () => {
+    const finishedAt = new Date('2026-12-09T01:02:03.000Z');
+    expect(lastRunLine({ status: 'FAILED', finishedAt, fetched: 6, rejected: 1, repeatedIds: 0, errorCode: 'CONNECTOR_UPSTREAM_UNAVAILABLE' }))
+      .toBe('last run FAILED CONNECTOR_UPSTREAM_UNAVAILABLE 2026-12-09T01:02:03.000Z fetched 6 rejected 1');
+    expect(rejectsAndSuccessLine(3, { runId: 'run_1', finishedAt })).toBe('3 open rejects; last succeeded 2026-12-09T01:02:03.000Z (run run_1)');
+    expect(rejectsAndSuccessLine(1, undefined)).toBe('1 open reject; never succeeded');
+    expect(rejectsAndSuccessLine(0, { runId: 'run_1', finishedAt })).toBe('no open rejects; last succeeded 2026-12-09T01:02:03.000Z (run run_1)');
   });
 
   it('`connectors sync` says it follows a run already queued, and with --no-wait that it returns it (it follows nothing)', () => {

@@ -44,11 +44,27 @@ export function removalsLines(r: RunRemovals | null | undefined, maxShare?: numb
   return lines;
 }
 
-/** A connector's last run as `connectors list` shows it; repeated ids only when there are some. */
-export function lastRunLine(last: { status: string; finishedAt: Date | null; fetched: number; rejected: number; repeatedIds: number } | undefined): string {
+/**
+ * A connector's last run as `connectors list` shows it: its error's code after its status when it has one (a
+ * FAILED run), repeated ids only when there are some.
+ */
+export function lastRunLine(
+  last: { status: string; finishedAt: Date | null; fetched: number; rejected: number; repeatedIds: number; errorCode?: string | null } | undefined,
+): string {
   if (!last) return 'never run';
   const repeated = last.repeatedIds > 0 ? ` repeated ids ${last.repeatedIds}` : '';
-  return `last run ${last.status} ${last.finishedAt?.toISOString() ?? ''} fetched ${last.fetched} rejected ${last.rejected}${repeated}`;
+  const error = last.errorCode ? ` ${last.errorCode}` : '';
+  return `last run ${last.status}${error} ${last.finishedAt?.toISOString() ?? ''} fetched ${last.fetched} rejected ${last.rejected}${repeated}`;
+}
+
+/**
+ * What `connectors list` says under a connector that has run: its open rejects (all of them, not the last run's
+ * `rejected`) and when a run last succeeded, which a failed last run does not tell.
+ */
+export function rejectsAndSuccessLine(openRejects: number, lastSucceeded: { runId: string; finishedAt: Date | null } | undefined): string {
+  const open = `${openRejects || 'no'} open reject${openRejects === 1 ? '' : 's'}`;
+  const success = lastSucceeded ? `last succeeded ${lastSucceeded.finishedAt?.toISOString() ?? ''} (run ${lastSucceeded.runId})` : 'never succeeded';
+  return `${open}; ${success}`;
 }
 
 /**

@@ -10,10 +10,11 @@ import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.service.js';
 import type { RunRemovals } from '../connectors/sync/removals.js';
+import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { boot, bootLogger, interrupted } from './bootstrap.js';
 import { DatabaseOutageWait } from './database-outage-wait.js';
 import { rejectsCommand } from './connector-rejects.command.js';
-import { lastRunLine, progressLine, removalsLines, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
+import { lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
 import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -32,14 +33,24 @@ export function connectorsCommand(): Command {
         const rows = await b.ctx.sql.query<{
           name: string; kind: string; source_system: string; title: string | null;
           status: string | null; finished_at: Date | null; fetched: number | null; rejected: number | null; repeated_ids: number | null; state: unknown;
+          error: { code: string } | null;
         }>(
-          `SELECT c.name, c.kind, c.source_system, c.title, r.status, r.finished_at, r.fetched, r.rejected, r.repeated_ids, c.state
+          `SELECT c.name, c.kind, c.source_system, c.title, r.status, r.finished_at, r.fetched, r.rejected, r.repeated_ids, r.error, c.state
              FROM connector c LEFT JOIN LATERAL (SELECT * FROM connector_run WHERE connector_id = c.id ORDER BY created_at DESC LIMIT 1) r ON true`,
         );
         const byName = new Map(rows.map((r) => [r.name, r]));
-        const line = (name: string, kind: string, source: string, when: string, last: (typeof rows)[number] | undefined) =>
+        // As GraphQL's Connector.openRejects and lastSucceededRun count them.
+        const reads = new ConnectorReadRepository(b.ctx.sql);
+        const openRejects = new Map((await reads.openRejectCounts()).map((r) => [r.name, r.open_rejects]));
+        const succeeded = new Map((await reads.lastSucceededRuns()).map((r) => [r.connector_name, { runId: r.id, finishedAt: r.finished_at }]));
+        const line = (name: string, kind: string, source: string, when: string, last: (typeof rows)[number] | undefined) => {
           out(`${name.padEnd(22)} ${kind.padEnd(5)} ${source.padEnd(20)} ${when.padEnd(16)} ${
-            lastRunLine(last?.status ? { status: last.status, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0, repeatedIds: last.repeated_ids ?? 0 } : undefined)}`);
+            lastRunLine(last?.status ? {
+              status: last.status, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0,
+              repeatedIds: last.repeated_ids ?? 0, errorCode: last.error?.code ?? null,
+            } : undefined)}`);
+          if (last?.status) out(`  ${rejectsAndSuccessLine(openRejects.get(name) ?? 0, succeeded.get(name))}`);
+        };
         // Every connector folder, valid or not, and every connector that ran here whose folder is gone, in name
         // order, as GraphQL `connectors` lists them (QA: an invalid one showed only its problems, a removed one nothing).
         const invalid = new Map(catalog.invalid.map((e) => [folderOf(e.file), e]));

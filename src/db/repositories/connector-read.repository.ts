@@ -80,6 +80,42 @@ export interface RejectsFilter {
   unresolvedOnly: boolean;
   /** Only those resolved this way. */
   resolution?: RejectResolution | null;
+  /** Only those with a reason of this code (with `field`: one reason of both). */
+  code?: string | null;
+  /** Only those with a reason about this field. */
+  field?: string | null;
+  /** Only those a run last read (`last_seen_at`) at or after this instant. */
+  since?: Date | null;
+  /** Only those a run last read before this instant. */
+  until?: Date | null;
+}
+
+/** How many open rejects a connector has. */
+export interface ConnectorRejectsSummary {
+  name: string;
+  open_rejects: number;
+}
+
+/**
+ * The condition on quarantined records (`x`, joined to its connector `c`) that a filter sets, from parameter
+ * `$1`, and the parameters: the same for a page and for its count. A reason is matched by containment
+ * (`reasons @> [{code, field}]`), which the GIN index on `reasons` answers.
+ */
+function rejectsWhere(filter: RejectsFilter): { where: string; params: unknown[] } {
+  const reason: Record<string, string> = {};
+  if (filter.code != null) reason.code = filter.code;
+  if (filter.field != null) reason.field = filter.field;
+  return {
+    where: `($1::text IS NULL OR c.name = $1)
+      AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM rejected_record_run rr WHERE rr.run_id = $2 AND rr.reject_id = x.id))
+      AND (($4::text IS NULL AND (NOT $3::boolean OR x.resolved_at IS NULL)) OR x.resolution = $4)
+      AND ($5::jsonb IS NULL OR x.reasons @> $5::jsonb)
+      AND ($6::timestamptz IS NULL OR x.last_seen_at >= $6) AND ($7::timestamptz IS NULL OR x.last_seen_at < $7)`,
+    params: [
+      filter.connector, filter.runId, filter.unresolvedOnly, filter.resolution ?? null,
+      Object.keys(reason).length ? JSON.stringify([reason]) : null, filter.since ?? null, filter.until ?? null,
+    ],
+  };
 }
 
 const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
@@ -125,14 +161,39 @@ export class ConnectorReadRepository {
    * again still invalid, whatever runs read them since.
    */
   rejects(filter: RejectsFilter, first: number, before: string | null): Promise<RejectedRecordRow[]> {
+    const { where, params } = rejectsWhere(filter);
     return this.sql.query<RejectedRecordRow & Record<string, unknown>>(
       `SELECT ${REJECT_COLUMNS}
          FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id
-        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM rejected_record_run rr WHERE rr.run_id = $2 AND rr.reject_id = x.id))
-          AND (($6::text IS NULL AND (NOT $3::boolean OR x.resolved_at IS NULL)) OR x.resolution = $6)
-          AND ($4::text IS NULL OR x.id < $4)
-        ORDER BY x.id DESC LIMIT $5`,
-      [filter.connector, filter.runId, filter.unresolvedOnly, before, first, filter.resolution ?? null],
+        WHERE ${where} AND ($8::text IS NULL OR x.id < $8)
+        ORDER BY x.id DESC LIMIT $9`,
+      [...params, before, first],
+    );
+  }
+
+  /** How many quarantined records `filter` matches, on every page. */
+  async countRejects(filter: RejectsFilter): Promise<number> {
+    const { where, params } = rejectsWhere(filter);
+    const row = await this.sql.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id WHERE ${where}`, params);
+    return row!.n;
+  }
+
+  /** Each connector's open rejects (connectors with none are left out): one index scan of the open rows. */
+  openRejectCounts(): Promise<ConnectorRejectsSummary[]> {
+    return this.sql.query<ConnectorRejectsSummary & Record<string, unknown>>(
+      `SELECT c.name, x.n AS open_rejects
+         FROM (SELECT connector_id, count(*)::int AS n FROM rejected_record WHERE resolved_at IS NULL GROUP BY connector_id) x
+         JOIN connector c ON c.id = x.connector_id`,
+    );
+  }
+
+  /** Each connector's newest SUCCEEDED run (connectors that never succeeded are left out). */
+  lastSucceededRuns(): Promise<ConnectorRunRow[]> {
+    return this.sql.query<ConnectorRunRow & Record<string, unknown>>(
+      `SELECT ${RUN_COLUMNS} FROM connector c
+         JOIN LATERAL (SELECT * FROM connector_run s WHERE s.connector_id = c.id AND s.status = 'SUCCEEDED'
+                        ORDER BY s.created_at DESC, s.id DESC LIMIT 1) r ON true`,
     );
   }
 

@@ -1,14 +1,14 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
 import { ALL_SENSITIVITY_CLASSES } from '../../auth/sensitivity.js';
-import type { ConnectorRunRow, RejectedRecordRow } from '../../db/repositories/connector-read.repository.js';
+import type { ConnectorRunRow, RejectedRecordRow, RejectsFilter } from '../../db/repositories/connector-read.repository.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
 import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
-import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, RejectedRecord, RejectResolutionEnum } from '../types/connector.type.js';
-import { Cost, MUTATION_COST } from '../validation/cost-limit.rule.js';
+import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, RejectedRecord, RejectResolutionEnum, RejectsFilterArgs } from '../types/connector.type.js';
+import { Cost, COUNT_COST, MUTATION_COST } from '../validation/cost-limit.rule.js';
 import { requireIdOf } from './lookup.js';
 
 /** Who may see connectors, runs and quarantine metadata, and dismiss quarantined records. */
@@ -66,6 +66,32 @@ export function toRun(r: ConnectorRunRow): ConnectorRun {
   };
 }
 
+/** The filter `rejectedRecords` and `rejectedRecordCount` share, its ids, connector and run checked. */
+async function rejectsFilterOf(c: ReturnType<typeof connectorsOf>, args: RejectsFilterArgs): Promise<RejectsFilter> {
+  if (args.runId != null) requireIdOf('connectorRun', args.runId, 'runId');
+  if (args.since != null && args.until != null && args.since.getTime() >= args.until.getTime()) {
+    throw new InvalidInputError('`since` must be before `until`', { argument: 'since' });
+  }
+  const filter: RejectsFilter = {
+    connector: args.connector ?? null, runId: args.runId ?? null, unresolvedOnly: args.unresolvedOnly, resolution: args.resolution ?? null,
+    code: args.code ?? null, field: args.field ?? null, since: args.since ?? null, until: args.until ?? null,
+  };
+  await checkRejectsFilter(c.repo, folderNames(c), filter);
+  return filter;
+}
+
+/**
+ * What a resolver of `Connector` reads once for every connector of the request (one statement, not one per
+ * connector), kept with the request's context.
+ */
+function perRequest<T>(cache: WeakMap<GraphQLContext, Promise<T>>, ctx: GraphQLContext, load: () => Promise<T>): Promise<T> {
+  let p = cache.get(ctx);
+  if (!p) cache.set(ctx, (p = load()));
+  return p;
+}
+const openRejectCounts = new WeakMap<GraphQLContext, Promise<Map<string, number>>>();
+const lastSucceeded = new WeakMap<GraphQLContext, Promise<Map<string, ConnectorRunRow>>>();
+
 function toReject(r: RejectedRecordRow): RejectedRecord {
   return {
     id: r.id, connector: r.connector_name, runId: r.connector_run_id, sourceSystem: r.source_system, externalId: r.external_id,
@@ -121,6 +147,26 @@ export class ConnectorResolver {
   async lastRun(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<ConnectorRun | null> {
     const [row] = await connectorsOf(ctx).repo.runs(connector.name, 1, null);
     return row ? toRun(row) : null;
+  }
+
+  @FieldResolver(() => ConnectorRun, {
+    nullable: true,
+    description: 'The most recent run that SUCCEEDED (the last run may have failed since): when the source was last read through. Null when none has.',
+  })
+  async lastSucceededRun(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<ConnectorRun | null> {
+    const row = (await perRequest(lastSucceeded, ctx, async () =>
+      new Map((await connectorsOf(ctx).repo.lastSucceededRuns()).map((r) => [r.connector_name, r])))).get(connector.name);
+    return row ? toRun(row) : null;
+  }
+
+  @FieldResolver(() => Int, {
+    description: 'How many of its quarantined records are open (not resolved yet): what `rejectedRecords(connector: …)` lists by default. '
+      + 'A record counts for the connector that last read it.',
+  })
+  async openRejects(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<number> {
+    const counts = await perRequest(openRejectCounts, ctx, async () =>
+      new Map((await connectorsOf(ctx).repo.openRejectCounts()).map((r) => [r.name, r.open_rejects])));
+    return counts.get(connector.name) ?? 0;
   }
 
   @Query(() => [ConnectorRun], {
@@ -181,21 +227,27 @@ export class ConnectorResolver {
   })
   async rejectedRecords(
     @Ctx() ctx: GraphQLContext,
-    @Arg('connector', () => String, { nullable: true }) connector: string | null,
-    @Arg('runId', () => ID, { nullable: true }) runId: string | null,
-    @Arg('unresolvedOnly', () => Boolean, { defaultValue: true }) unresolvedOnly: boolean,
-    @Arg('resolution', () => RejectResolutionEnum, { nullable: true }) resolution: RejectResolutionEnum | null,
+    @Args(() => RejectsFilterArgs) args: RejectsFilterArgs,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<RejectedRecord[]> {
     requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
     checkFirst(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'rej', 'rejected record');
-    if (runId != null) requireIdOf('connectorRun', runId, 'runId');
     const c = connectorsOf(ctx);
-    const filter = { connector: connector ?? null, runId: runId ?? null, unresolvedOnly, resolution: resolution ?? null };
-    await checkRejectsFilter(c.repo, folderNames(c), filter);
+    const filter = await rejectsFilterOf(c, args);
     return (await c.repo.rejects(filter, first, before ?? null)).map(toReject);
+  }
+
+  @Cost(COUNT_COST)
+  @Query(() => Int, {
+    description: 'How many quarantined records `rejectedRecords` lists with the same arguments, on every page (counted only when asked: '
+      + 'rejectedRecords is a list, kept so for the clients that read it). Errors as rejectedRecords. For the same roles.',
+  })
+  async rejectedRecordCount(@Ctx() ctx: GraphQLContext, @Args(() => RejectsFilterArgs) args: RejectsFilterArgs): Promise<number> {
+    requireRole(ctx, READ_ROLES, 'Query.rejectedRecordCount', 'Counting rejected records');
+    const c = connectorsOf(ctx);
+    return c.repo.countRejects(await rejectsFilterOf(c, args));
   }
 
   @Cost(MUTATION_COST)

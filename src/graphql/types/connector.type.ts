@@ -1,4 +1,4 @@
-import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum ConnectorDefinitionStatusEnum {
   VALID = 'VALID',
@@ -84,6 +84,12 @@ export class Connector {
 
   /** Resolved by the connector resolver. */
   lastRun?: ConnectorRun | null;
+
+  /** Resolved by the connector resolver. */
+  lastSucceededRun?: ConnectorRun | null;
+
+  /** Resolved by the connector resolver. */
+  openRejects?: number;
 }
 
 @ObjectType({ description: 'An error that ended a run: a stable code and a message without personal data.' })
@@ -348,4 +354,34 @@ export class RejectedRecord {
 
   @Field(() => String, { nullable: true, description: 'Why it was dismissed, as written by who dismissed it; null unless DISMISSED.' })
   resolutionNote!: string | null;
+}
+
+@ArgsType()
+export class RejectsFilterArgs {
+  @Field(() => String, { nullable: true, description: 'The connector\'s name.' })
+  connector!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The records this run quarantined or read again still invalid, whatever runs read them since.' })
+  runId!: string | null;
+
+  @Field(() => Boolean, { defaultValue: true, description: 'Only those not resolved yet (does not apply when `resolution` is given).' })
+  unresolvedOnly!: boolean;
+
+  @Field(() => RejectResolutionEnum, { nullable: true, description: 'Only those resolved this way.' })
+  resolution!: RejectResolutionEnum | null;
+
+  @Field(() => String, { nullable: true, description: 'Only those with a reason of this code (`INVALID_DATE`, …); with `field`, a reason of both.' })
+  code!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only those with a reason about this field (`birthDate`, …).' })
+  field!: string | null;
+
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'Only those a run last read (lastSeenAt) at or after this instant: what the sources still send broken, however long ago it was first quarantined.',
+  })
+  since!: Date | null;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'Only those a run last read (lastSeenAt) before this instant; after `since` when both are given.' })
+  until!: Date | null;
 }
