@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
+import { buildChildren } from './support/build-children.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -100,5 +101,34 @@ describe('the quarantine seen over runs', () => {
     expect(await count(`runId: "${runs[1]}", unresolvedOnly: false`)).toBe(broken.length);
     const backwards = await hub.gql('{ rejectedRecordCount(since: "2026-12-02T00:00:00Z", until: "2026-12-01T00:00:00Z") }', {}, token);
     expect(backwards.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('shows on a stored record the newer version its source sent that the hub refused, and nothing on the others', async () => {
+    const rows = await hub.ctx.sql.query<{ id: string; external_id: string; child_id: string; reject_id: string | null }>(
+      `SELECT s.id, s.external_id, s.child_id, x.id AS reject_id FROM source_record s
+         LEFT JOIN rejected_record x ON x.source_system = s.source_system AND x.external_id = s.external_id AND x.resolved_at IS NULL
+        WHERE s.external_id = ANY($1::text[]) OR s.id = (SELECT min(id) FROM source_record WHERE external_id <> ALL($1::text[]))`, [broken]);
+    expect(rows).toHaveLength(broken.length + 1);
+    const steward = await hub.token();
+    for (const row of rows) {
+      const res = await hub.gql<{ sourceRecord: { externalId: string; openReject: { id: string; reasons: Array<{ field: string; code: string }>; rejectedAt: string; lastSeenAt: string; lastRunId: string; timesSeen: number } | null } }>(
+        'query($id: ID!) { sourceRecord(id: $id) { externalId openReject { id reasons { field code } rejectedAt lastSeenAt lastRunId timesSeen } } }', { id: row.id }, steward);
+      expect(res.body.errors).toBeUndefined();
+      const open = res.body.data!.sourceRecord.openReject;
+      if (row.reject_id === null) {
+        expect(open).toBeNull();
+        continue;
+      }
+      expect(open).toMatchObject({ id: row.reject_id, lastRunId: runs[2], timesSeen: runs.length });
+      expect(open!.reasons.length).toBeGreaterThan(0);
+      expect(Date.parse(open!.lastSeenAt)).toBeGreaterThanOrEqual(Date.parse(open!.rejectedAt));
+    }
+    // On the child's records too, batched: one statement for the page's records, whatever their number.
+    await buildChildren(hub.ctx);
+    const broken0 = rows.find((r) => r.reject_id !== null)!;
+    const viaChild = await hub.gql<{ child: { sourceRecords: Array<{ externalId: string; openReject: { id: string } | null }> } }>(
+      'query($id: ID!) { child(id: $id) { sourceRecords { externalId openReject { id } } } }', { id: broken0.child_id }, steward);
+    expect(viaChild.body.errors).toBeUndefined();
+    expect(viaChild.body.data!.child.sourceRecords.find((r) => r.externalId === broken0.external_id)!.openReject).toEqual({ id: broken0.reject_id });
   });
 });

@@ -24,6 +24,7 @@ export function createLoaders(repo: ChildReadRepository, counter: QueryCounter) 
     child: one((ids) => repo.childrenByIds(ids, counter) as Promise<(ChildRow & Row)[]>, 'id'),
     sourceRecord: one((ids) => repo.sourceRecordsByIds(ids, counter), 'id'),
     sourceRecordsByChild: many((ids) => repo.sourceRecordsByChildIds(ids, counter), 'childId'),
+    openRejectBySourceRecord: one((ids) => repo.openRejectsBySourceRecordIds(ids, counter), 'recordId'),
     identityNumbersByChild: many((ids) => repo.identityNumbersByChildIds(ids, counter), 'childId'),
     specialCircumstancesByChild: many((ids) => repo.specialCircumstancesByChildIds(ids, counter), 'childId'),
   };

@@ -166,6 +166,23 @@ export class ChildReadRepository {
     return (await this.sql.query(`SELECT ${SOURCE_RECORD_COLUMNS} FROM source_record WHERE id = ANY($1::text[])`, [ids], counter)).map(shapeSourceRecord);
   }
 
+  /**
+   * The open reject of each of these source records' records (same source system and external id), when one has
+   * one: a newer version the source sent that the hub refused. Ids, reasons and times only, never the payload.
+   * One probe each of the index that keeps one open reject per record.
+   */
+  openRejectsBySourceRecordIds(ids: readonly string[], counter?: QueryCounter) {
+    return this.sql.query(
+      `SELECT s.id AS "recordId", x.id, x.reasons, x.created_at AS "rejectedAt", x.last_seen_at AS "lastSeenAt", x.last_run_id AS "lastRunId",
+              x.times_seen AS "timesSeen"
+         FROM source_record s
+         JOIN rejected_record x ON x.source_system = s.source_system AND x.external_id = s.external_id AND x.resolved_at IS NULL
+        WHERE s.id = ANY($1::text[])`,
+      [ids],
+      counter,
+    );
+  }
+
   identityNumbersByChildIds(ids: readonly string[], counter?: QueryCounter) {
     return this.sql.query(
       `SELECT ${IDENTITY_NUMBER_COLUMNS} FROM identity_number WHERE child_id = ANY($1::text[]) ORDER BY child_id, first_seen_at, id`,

@@ -1,8 +1,9 @@
-import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
-import { SourceRecord } from '../types/source-record.type.js';
+import { Sensitive } from '../authorization/sensitive.decorator.js';
+import { SourceRecord, SourceRecordOpenReject } from '../types/source-record.type.js';
 import { evidenceClasses } from '../authorization/source-classes.js';
 import { notFound, requireIdOf } from './lookup.js';
 
@@ -32,5 +33,16 @@ export class SourceRecordResolver {
     }
     ctx.access.deny((record?.childId as string | null | undefined) ?? undefined, 'Query.sourceRecord', id); // audited as refused
     throw notFound('sourceRecord', id, principal);
+  }
+
+  @Sensitive(SensitivityClass.PROVENANCE)
+  @FieldResolver(() => SourceRecordOpenReject, {
+    nullable: true,
+    description: 'The open quarantined record of the same source system and external id, when there is one: the source sent a newer '
+      + 'version of this record that the hub refused, so what is stored here (and on the child) is older than what the source holds. '
+      + 'Null when the source\'s last version was stored, or its reject was resolved or dismissed. PROVENANCE, as the record\'s other times.',
+  })
+  async openReject(@Root() record: SourceRecord, @Ctx() ctx: GraphQLContext): Promise<SourceRecordOpenReject | null> {
+    return ((await ctx.loaders.openRejectBySourceRecord.load(record.id)) as unknown as SourceRecordOpenReject | null) ?? null;
   }
 }

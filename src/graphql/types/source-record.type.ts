@@ -1,7 +1,8 @@
-import { Field, Float, GraphQLISODateTime, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { carerClasses } from '../authorization/source-classes.js';
+import { RecordProblem } from './connector.type.js';
 import { DatePrecisionEnum, SexEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 export enum LinkRuleEnum {
@@ -33,6 +34,31 @@ export class RecordFlag {
 
   @Field(() => String, { description: 'What was noticed; it may repeat a value as the source gave it (a commune name), so it is BASIC data.' })
   message!: string;
+}
+
+@ObjectType({
+  description: 'A newer version of a stored record that the source sent and the hub refused (an open quarantined record of the same '
+    + 'source system and external id): the stored record is older than what the source holds until the source fixes it. Ids, reasons '
+    + 'and times only; the refused values are the reject\'s payload (see rejectedRecords).',
+})
+export class SourceRecordOpenReject {
+  @Field(() => ID, { description: 'The quarantined record (`rej_…`), as rejectedRecords lists it.' })
+  id!: string;
+
+  @Field(() => [RecordProblem], { description: 'Why it was refused: each field, a stable code and what was wrong with the value (never the value).' })
+  reasons!: RecordProblem[];
+
+  @Field(() => GraphQLISODateTime, { description: 'When a run first refused this version.' })
+  rejectedAt!: Date;
+
+  @Field(() => GraphQLISODateTime, { description: 'When a run last read it, still refused.' })
+  lastSeenAt!: Date;
+
+  @Field(() => ID, { nullable: true, description: 'The run that last read it.' })
+  lastRunId!: string | null;
+
+  @Field(() => Int, { description: 'How many runs read it, still refused.' })
+  timesSeen!: number;
 }
 
 @PersonalData({ childIdField: 'childId' })
@@ -159,6 +185,9 @@ export class SourceRecord {
       + 'it changed. Never set for file sources (a drop is not known to hold every record) nor by connectors without `removals`.',
   })
   absentFromSourceSince!: Date | null;
+
+  /** Resolved by the source record resolver (`openReject`). */
+  openReject?: SourceRecordOpenReject | null;
 
   @Sensitive(SensitivityClass.PROVENANCE)
   @Field(() => LinkRuleEnum, { nullable: true })
