@@ -27,6 +27,7 @@ import { Migration20261213010000_connector_records_mapping } from './Migration20
 import { Migration20261213020000_connector_state_read_with } from './Migration20261213020000_connector_state_read_with.js';
 import { Migration20261214010000_rejected_record_runs } from './Migration20261214010000_rejected_record_runs.js';
 import { Migration20261214020000_rejects_overview_indexes } from './Migration20261214020000_rejects_overview_indexes.js';
+import { Migration20261214030000_child_disagreements } from './Migration20261214030000_child_disagreements.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -58,4 +59,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261213020000_connector_state_read_with', class: Migration20261213020000_connector_state_read_with },
   { name: 'Migration20261214010000_rejected_record_runs', class: Migration20261214010000_rejected_record_runs },
   { name: 'Migration20261214020000_rejects_overview_indexes', class: Migration20261214020000_rejects_overview_indexes },
+  { name: 'Migration20261214030000_child_disagreements', class: Migration20261214030000_child_disagreements },
 ];

@@ -14,6 +14,18 @@ export interface FieldProvenance {
 export const GOLDEN_FIELDS = ['fullName', 'sex', 'birthDate', 'communeCode', 'identityNumber'] as const;
 export type GoldenField = (typeof GOLDEN_FIELDS)[number];
 
+/** A source record on one side of a disagreement: which record, of which system (no value: that is in the record). */
+export interface DisagreeingRecord {
+  sourceRecordId: string;
+  sourceSystem: string;
+}
+/**
+ * The golden fields whose linked source records give values that genuinely disagree, each with its sides: the
+ * records giving one value (a birth date known only to the year or month is on every side it fits). Absent
+ * (null) when the sources agree on every field, as they do for most children.
+ */
+export type Disagreements = Partial<Record<GoldenField, DisagreeingRecord[][]>>;
+
 /** The unified (golden) record of one child. */
 export interface Child {
   id: string;
@@ -36,6 +48,7 @@ export interface Child {
   identityStatus: IdentityStatus;
   groupClauses: GroupClause[];
   provenance: Partial<Record<GoldenField, FieldProvenance>>;
+  disagreements: Disagreements | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -64,6 +77,7 @@ export const ChildEntity = new EntitySchema<Child>({
     identityStatus: { type: 'string', default: 'NO_NUMBER' },
     groupClauses: { type: 'string[]', columnType: 'text[]', default: [] },
     provenance: { type: 'json', columnType: 'jsonb' },
+    disagreements: { type: 'json', columnType: 'jsonb', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date(), onUpdate: () => new Date() },
   },

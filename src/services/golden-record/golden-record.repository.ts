@@ -21,7 +21,7 @@ const VALUE_COLUMNS = [
 ] as const satisfies ReadonlyArray<readonly [string, string, keyof ChildValues]>;
 
 const SELECT_CHILDREN = `
-SELECT id, status, version, ${VALUE_COLUMNS.map(([c, , k]) => `${c} AS "${k}"`).join(', ')}, group_clauses AS "groupClauses", provenance
+SELECT id, status, version, ${VALUE_COLUMNS.map(([c, , k]) => `${c} AS "${k}"`).join(', ')}, group_clauses AS "groupClauses", provenance, disagreements
   FROM child WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
 
 // Rows as arrays, and observedAt (when the source last changed the record, or when the hub last saw it) as epoch
@@ -45,16 +45,16 @@ SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_i
   FROM special_circumstance WHERE child_id = ANY($1::text[])`;
 
 // status (ACTIVE), version (1), created_at and updated_at (the transaction's time) are the columns' defaults.
-const CHILD_COPY_COLUMNS = ['id', ...VALUE_COLUMNS.map(([c]) => c), 'group_clauses', 'provenance'];
+const CHILD_COPY_COLUMNS = ['id', ...VALUE_COLUMNS.map(([c]) => c), 'group_clauses', 'provenance', 'disagreements'];
 
 // The version guard is a safety net: the rows are locked, so a version that moved means a writer that
 // ignored the lock, and the recompute must not overwrite what it did.
 const UPDATE_CHILDREN = `
 UPDATE child c SET ${VALUE_COLUMNS.map(([col]) => `${col} = u.${col}`).join(', ')},
-       group_clauses = u.group_clauses::text[], provenance = u.provenance, version = c.version + 1, updated_at = now()
+       group_clauses = u.group_clauses::text[], provenance = u.provenance, disagreements = u.disagreements, version = c.version + 1, updated_at = now()
   FROM unnest($1::text[], $2::int[], ${VALUE_COLUMNS.map(([, t], i) => `$${i + 3}::${t}[]`).join(', ')}, $${VALUE_COLUMNS.length + 3}::text[],
-              $${VALUE_COLUMNS.length + 4}::jsonb[])
-    AS u(id, version, ${VALUE_COLUMNS.map(([c]) => c).join(', ')}, group_clauses, provenance)
+              $${VALUE_COLUMNS.length + 4}::jsonb[], $${VALUE_COLUMNS.length + 5}::jsonb[])
+    AS u(id, version, ${VALUE_COLUMNS.map(([c]) => c).join(', ')}, group_clauses, provenance, disagreements)
  WHERE c.id = u.id AND c.version = u.version`;
 
 // first_seen_at and recorded_at: the transaction's time (their defaults).
@@ -153,7 +153,8 @@ export class GoldenRecordRepository {
         const v = c[key];
         line += `\t${type === 'boolean' ? copyBool(v as boolean) : type === 'smallint' ? copyNumber(v as number | null) : copyText(v as string | null)}`;
       }
-      return `${line}\t${copyText(textArray(c.groupClauses))}\t${copyJson(c.provenance)}`;
+      // No disagreement is SQL NULL, not JSON null: the partial index holds only the children with one.
+      return `${line}\t${copyText(textArray(c.groupClauses))}\t${copyJson(c.provenance)}\t${c.disagreements ? copyJson(c.disagreements) : copyText(null)}`;
     }));
   }
 
@@ -172,6 +173,7 @@ export class GoldenRecordRepository {
         ...VALUE_COLUMNS.map(([, , key]) => children.map((c) => c[key])),
         children.map((c) => textArray(c.groupClauses)),
         children.map((c) => JSON.stringify(c.provenance ?? {})),
+        children.map((c) => (c.disagreements ? JSON.stringify(c.disagreements) : null)),
       ],
     });
     if (res.rowCount !== children.length) {

@@ -14,7 +14,7 @@ const rec = (o: Partial<LinkedRecord> & Pick<LinkedRecord, 'id' | 'childId'>): L
 function rowOf(id: string, records: LinkedRecord[], identityStatus: IdentityStatus, version = 3): LockedChild {
   const g = computeGolden(records, new Date('2026-06-01T00:00:00Z'));
   return {
-    id, status: 'ACTIVE', version, identityStatus, provenance: g.provenance,
+    id, status: 'ACTIVE', version, identityStatus, provenance: g.provenance, disagreements: g.disagreements,
     fullName: g.fullName, familyName: g.familyName, middleName: g.middleName, givenName: g.givenName, nameFolded: g.nameFolded, sex: g.sex,
     birthDate: g.birthDate, birthDatePrecision: g.birthDatePrecision, birthDateEstimated: g.birthDateEstimated, birthYear: g.birthYear,
     communeCode: g.communeCode, communeCodeSet: g.communeCodeSet, identityNumber: g.identityNumber, groupClauses: g.groupClauses,
@@ -64,6 +64,28 @@ describe('planRecompute', () => {
     const records = [rec({ id: 'src_1', childId: 'chd_A' })];
     const p = plan({ children: [rowOf('chd_A', records, 'VERIFIED')], records, numbers: [given('chd_A', '001315000123', 'src_1', 'VERIFIED')] });
     expect(p).toMatchObject({ result: { changed: [], unchanged: ['chd_A'] }, updated: [], numbers: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [] });
+  });
+
+  it('stores where the sources disagree on a child built before it was kept, then leaves it alone whatever order jsonb gives the keys', () => {
+    const records = [
+      rec({ id: 'src_1', childId: 'chd_A', communeCode: '00541', sex: 'MALE' }),
+      rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'school', communeCode: '09634', sex: 'FEMALE', observedAt: new Date('2026-05-01T00:00:00Z') }),
+    ];
+    const numbers = [given('chd_A', '001315000123', 'src_1', 'VERIFIED')];
+    const before = { ...rowOf('chd_A', records, 'VERIFIED'), disagreements: null };
+    const p = plan({ children: [before], records, numbers });
+    expect(p.result.changed).toEqual(['chd_A']);
+    expect(p.updated[0]!.disagreements).toEqual({
+      sex: [[{ sourceRecordId: 'src_1', sourceSystem: 'health-station' }], [{ sourceRecordId: 'src_2', sourceSystem: 'school' }]],
+      communeCode: [[{ sourceRecordId: 'src_1', sourceSystem: 'health-station' }], [{ sourceRecordId: 'src_2', sourceSystem: 'school' }]],
+    });
+    // As read back from jsonb: shorter keys first, in objects and in each record.
+    const stored = JSON.parse(JSON.stringify({
+      sex: p.updated[0]!.disagreements!.sex!.map((side) => side.map((r) => ({ sourceSystem: r.sourceSystem, sourceRecordId: r.sourceRecordId }))),
+      communeCode: p.updated[0]!.disagreements!.communeCode,
+    }));
+    const again = plan({ children: [{ ...rowOf('chd_A', records, 'VERIFIED'), disagreements: stored }], records, numbers });
+    expect(again.result).toMatchObject({ changed: [], unchanged: ['chd_A'] });
   });
 
   // [status before, number before → number now, status after, reconciled]

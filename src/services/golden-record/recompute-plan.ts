@@ -1,4 +1,4 @@
-import type { Child, IdentityStatus } from '../../db/entities/child.entity.js';
+import { GOLDEN_FIELDS, type Child, type IdentityStatus } from '../../db/entities/child.entity.js';
 import type { IdentityNumberStatus, StructuralFinding } from '../../db/entities/identity-number.entity.js';
 import { newId } from '../../db/ids.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
@@ -22,8 +22,8 @@ export const GOLDEN_KEYS = [
 ] as const satisfies readonly (keyof GoldenValues & keyof Child)[];
 type GoldenKey = (typeof GOLDEN_KEYS)[number];
 
-/** What a child row holds that the recompute writes: its golden values, number status and provenance. */
-export type ChildValues = Pick<Child, 'id' | 'identityStatus' | 'provenance' | GoldenKey>;
+/** What a child row holds that the recompute writes: its golden values, number status, provenance and where its sources disagree. */
+export type ChildValues = Pick<Child, 'id' | 'identityStatus' | 'provenance' | 'disagreements' | GoldenKey>;
 
 /** A child row as the recompute locked it. */
 export type LockedChild = ChildValues & Pick<Child, 'status' | 'version'>;
@@ -119,6 +119,10 @@ const identityInputs = (c: ChildValues) => JSON.stringify([c.identityNumber, c.f
 const provenanceSources = (p: Child['provenance']) =>
   JSON.stringify(Object.entries(p ?? {}).map(([k, v]) => [k, v?.sourceRecordId]).sort());
 
+/** Disagreements as fields and the record ids on each side: jsonb stores an object's keys in an order of its own. */
+const disagreementSides = (d: Child['disagreements']) =>
+  d ? JSON.stringify(GOLDEN_FIELDS.map((f) => d[f]?.map((side) => side.map((r) => r.sourceRecordId)) ?? null)) : '';
+
 /**
  * Decides, for children locked by the caller, every write their recompute needs: the rule of the golden
  * record, kept in one pure function so it can be read (and tested) apart from the SQL that applies it in bulk.
@@ -168,7 +172,7 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
     } else {
       // A new child has no history: its values are survivorship's, its number (if any) starts UNVERIFIED, and
       // it is always checked (or its issuance started).
-      next = { id, provenance: golden.provenance, identityStatus: golden.identityStatus, ...pickGolden(golden) };
+      next = { id, provenance: golden.provenance, disagreements: golden.disagreements, identityStatus: golden.identityStatus, ...pickGolden(golden) };
       plan.reconcile.push(id);
       changed = true;
     }
@@ -214,7 +218,7 @@ function pickGolden(g: GoldenValues): Pick<Child, GoldenKey> {
 /** The child's values with golden ones copied on; whether anything differed. */
 function applyGolden(child: LockedChild, golden: GoldenValues): { next: ChildValues; changed: boolean } {
   const next: ChildValues = {
-    id: child.id, identityStatus: child.identityStatus, provenance: child.provenance,
+    id: child.id, identityStatus: child.identityStatus, provenance: child.provenance, disagreements: child.disagreements,
     fullName: child.fullName, familyName: child.familyName, middleName: child.middleName, givenName: child.givenName,
     nameFolded: child.nameFolded, sex: child.sex, birthDate: child.birthDate, birthDatePrecision: child.birthDatePrecision,
     birthDateEstimated: child.birthDateEstimated, birthYear: child.birthYear, communeCode: child.communeCode,
@@ -229,6 +233,12 @@ function applyGolden(child: LockedChild, golden: GoldenValues): { next: ChildVal
   }
   if (provenanceSources(child.provenance) !== provenanceSources(golden.provenance)) {
     next.provenance = golden.provenance;
+    changed = true;
+  }
+  // Where the sources disagree is part of the unified record a steward reads: a change is a change of version.
+  // Children built before it was kept have none stored, and get it here on their next recompute.
+  if (disagreementSides(child.disagreements) !== disagreementSides(golden.disagreements)) {
+    next.disagreements = golden.disagreements;
     changed = true;
   }
   // Statuses reached by reconciliation (VERIFIED, MISMATCH, ISSUED, PENDING_ISSUANCE…) belong to the number

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorCatalog } from '../../connectors/definition/connector-catalog.js';
 import { birthDateDigest, nameDigest } from '../identity/rejected-values.js';
-import { computeGolden, SOURCE_TRUST, STATES_BIRTH_DATE_ESTIMATE, type SurvivorshipInput } from './survivorship.js';
+import { foldName } from '../../domain/vietnamese-name.js';
+import { computeGolden, disagreementsOf, SOURCE_TRUST, STATES_BIRTH_DATE_ESTIMATE, type SurvivorshipInput } from './survivorship.js';
 
 const base: SurvivorshipInput = {
   id: 'src_A', sourceSystem: 'school', fullName: null, familyName: null, middleName: null, givenName: null, nameFolded: null,
@@ -148,5 +149,64 @@ describe('survivorship', () => {
     const records = [rec({ id: 'src_1', sex: 'MALE' }), rec({ id: 'src_2', sourceSystem: 'health-station', sex: 'FEMALE' })];
     expect(computeGolden(records, now)).toEqual(computeGolden([...records].reverse(), now));
     expect(computeGolden(records, now)).toMatchObject({ sex: 'FEMALE', identityStatus: 'NO_NUMBER', identityNumber: null });
+  });
+});
+
+describe('where the sources disagree', () => {
+  const ref = (r: SurvivorshipInput) => ({ sourceRecordId: r.id, sourceSystem: r.sourceSystem });
+  const name = (id: string, sourceSystem: string, fullName: string) => rec({ id, sourceSystem, fullName, nameFolded: foldName(fullName) });
+  const born = (id: string, sourceSystem: string, birthDate: string, birthDatePrecision: 'DAY' | 'MONTH' | 'YEAR' = 'DAY') =>
+    rec({ id, sourceSystem, birthDate, birthDatePrecision });
+
+  it('finds a commune two records give as different 2025 codes, whichever the newer record (QA: the school\'s newer commune won silently)', () => {
+    const health = rec({ id: 'src_H', sourceSystem: 'health-station', communeCode: '00541', communeCodeSet: 'VN-2025', observedAt: new Date('2026-01-01') });
+    const school = rec({ id: 'src_S', sourceSystem: 'school', communeCode: '09634', communeCodeSet: 'VN-2025', observedAt: new Date('2026-09-01') });
+    const g = computeGolden([school, health], now);
+    expect(g.communeCode).toBe('09634');
+    expect(g.disagreements).toEqual({ communeCode: [[ref(health)], [ref(school)]] });
+  });
+
+  it('does not compare a legacy commune code with a 2025 one (no reliable mapping), nor count records giving none', () => {
+    const legacy = rec({ id: 'src_1', communeCode: '00541', communeCodeSet: 'VN-PRE2025' });
+    const current = rec({ id: 'src_2', sourceSystem: 'school', communeCode: '09634', communeCodeSet: 'VN-2025' });
+    expect(computeGolden([legacy, current, rec({ id: 'src_3' })], now).disagreements).toBeNull();
+  });
+
+  it('finds names of different letters (Da / Gia), not case, diacritics or spacing of one spelling', () => {
+    const school = name('src_S', 'school', 'Ngô Da Trung');
+    const register = name('src_J', 'justice-register', 'Ngô Gia Trung');
+    expect(computeGolden([school, register], now).disagreements).toEqual({ fullName: [[ref(register)], [ref(school)]] });
+    expect(disagreementsOf([name('src_1', 'justice-register', 'NGO GIA TRUNG'), name('src_2', 'school', 'Ngô  Gia   Trung'), register])).toBeNull();
+    // A record stored without its folded name is folded as ingest folds it.
+    expect(disagreementsOf([rec({ id: 'src_1', fullName: 'NGÔ GIA TRUNG' }), register])).toBeNull();
+  });
+
+  it('finds birth dates that cannot be the same day at the coarser precision: 2015 agrees with 2015-10-15, not with 2016-10-15', () => {
+    const facility = born('src_F', 'facility-inspection', '2015-01-01', 'YEAR');
+    const register = born('src_J', 'justice-register', '2016-10-15');
+    expect(computeGolden([register, facility], now).disagreements).toEqual({ birthDate: [[ref(facility)], [ref(register)]] });
+    expect(disagreementsOf([facility, born('src_J', 'justice-register', '2015-10-15'), born('src_S', 'school', '2015-10', 'MONTH')])).toBeNull();
+    expect(disagreementsOf([born('src_1', 'school', '2015-10-01', 'MONTH'), born('src_2', 'health-station', '2015-11-02')])).toEqual({
+      birthDate: [[{ sourceRecordId: 'src_1', sourceSystem: 'school' }], [{ sourceRecordId: 'src_2', sourceSystem: 'health-station' }]],
+    });
+  });
+
+  it('puts a date known only to the year on every side it fits', () => {
+    const year = born('src_1', 'facility-inspection', '2015-01-01', 'YEAR');
+    const oct = born('src_2', 'justice-register', '2015-10-15');
+    const mar = born('src_3', 'school', '2015-03-01');
+    expect(disagreementsOf([year, oct, mar])).toEqual({ birthDate: [[ref(year), ref(oct)], [ref(year), ref(mar)]] });
+  });
+
+  it('finds sex and identity numbers that differ, lists every record on its side, and nothing for one record or records that agree', () => {
+    const a = rec({ id: 'src_1', sourceSystem: 'justice-register', sex: 'MALE', identityNumber: '001215000001' });
+    const b = rec({ id: 'src_2', sourceSystem: 'school', sex: 'FEMALE', identityNumber: '001215000002' });
+    const c = rec({ id: 'src_3', sourceSystem: 'health-station', sex: 'MALE', identityNumber: '001215000002' });
+    expect(computeGolden([c, b, a], now).disagreements).toEqual({
+      sex: [[ref(a), ref(c)], [ref(b)]],
+      identityNumber: [[ref(a)], [ref(b), ref(c)]],
+    });
+    expect(computeGolden([a], now).disagreements).toBeNull();
+    expect(computeGolden([a, { ...a, id: 'src_9', sourceSystem: 'school' }], now).disagreements).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
-import type { FieldProvenance, GoldenField, IdentityStatus } from '../../db/entities/child.entity.js';
+import type { DisagreeingRecord, Disagreements, FieldProvenance, GoldenField, IdentityStatus } from '../../db/entities/child.entity.js';
 import type { CommuneCodeSet, DatePrecision, GroupClause, GroupEvidenceInput, Sex, SourceSystem } from '../../domain/source-record-input.js';
 import { childhoodEndedOn, hanoiDate } from '../../domain/child-age.js';
+import { foldName } from '../../domain/vietnamese-name.js';
 import { birthDateDigest, nameDigest, type Refused } from '../identity/rejected-values.js';
 import { currentGroupClauses } from './group-memberships.js';
 
@@ -48,6 +49,8 @@ export interface GoldenValues {
    */
   childhoodEndedOn: string | null;
   provenance: Partial<Record<GoldenField, FieldProvenance>>;
+  /** The fields the records genuinely disagree on, with the records on each side ({@link disagreementsOf}); null when they agree. */
+  disagreements: Disagreements | null;
 }
 
 /**
@@ -186,7 +189,77 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
     groupClauses: currentGroupClauses(sorted, childhoodEnded),
     childhoodEndedOn: childhoodEnded,
     provenance,
+    disagreements: sorted.length > 1 ? disagreementsOf(sorted) : null,
   };
+}
+
+const recordRef = (r: SurvivorshipInput): DisagreeingRecord => ({ sourceRecordId: r.id, sourceSystem: r.sourceSystem });
+/** A birth date at its precision, as a prefix of the ISO date: `2015`, `2015-10`, `2015-10-15`. */
+const birthDateAtPrecision = (r: SurvivorshipInput) => r.birthDate!.slice(0, r.birthDatePrecision === 'YEAR' ? 4 : r.birthDatePrecision === 'MONTH' ? 7 : 10);
+
+/**
+ * Where the records (in id order) give values that genuinely disagree, per golden field, with the records on
+ * each side; null when they agree on every field. QA: survivorship picked one value silently (a school's newer
+ * commune took the child from the health station's commune officer), and no one knew the sources disagreed.
+ *
+ * Values are compared as the hub compares them for matching, so a difference in form only is no disagreement:
+ * names folded (case, diacritics and spacing aside: "NGUYEN THI THU HA" agrees with "Nguyễn Thị Thu Hà",
+ * "Ngô Da Trung" disagrees with "Ngô Gia Trung"); birth dates at the coarser precision (2015 agrees with
+ * 2015-10-15, not with 2016-10-15); communes as 2025 codes only (a legacy code cannot be compared reliably with
+ * a 2025 one: no table maps the 2025 reorganisation's splits); sex and identity numbers as they are.
+ */
+export function disagreementsOf(records: readonly SurvivorshipInput[]): Disagreements | null {
+  let out: Disagreements | null = null;
+  const add = (field: GoldenField, sides: DisagreeingRecord[][] | undefined) => {
+    if (sides) (out ??= {})[field] = sides;
+  };
+  add('fullName', sidesByValue(records, (r) => (r.fullName ? (r.nameFolded ?? foldName(r.fullName)) : null)));
+  add('sex', sidesByValue(records, (r) => r.sex));
+  add('birthDate', birthDateSides(records));
+  add('communeCode', sidesByValue(records, (r) => (r.communeCodeSet === 'VN-2025' ? r.communeCode : null)));
+  add('identityNumber', sidesByValue(records, (r) => r.identityNumber));
+  return out;
+}
+
+/** One side per distinct value (records without one take no side), in the order of each side's first record; undefined under two. */
+function sidesByValue(records: readonly SurvivorshipInput[], value: (r: SurvivorshipInput) => string | null): DisagreeingRecord[][] | undefined {
+  // Most children's records agree: no map unless a second value turns up.
+  let first: string | null = null;
+  let differs = false;
+  for (const r of records) {
+    const v = value(r);
+    if (v === null) continue;
+    if (first === null) first = v;
+    else if (v !== first) {
+      differs = true;
+      break;
+    }
+  }
+  if (!differs) return undefined;
+  const sides = new Map<string, DisagreeingRecord[]>();
+  for (const r of records) {
+    const v = value(r);
+    if (v === null) continue;
+    const side = sides.get(v);
+    if (side) side.push(recordRef(r));
+    else sides.set(v, [recordRef(r)]);
+  }
+  return [...sides.values()];
+}
+
+/**
+ * Birth dates disagree when two of them cannot be the same day at the coarser one's precision. One side per
+ * most precise date that no other date refines (2015-10-15 over 2015 and 2015-10), with every record whose date it
+ * refines: a year-only date on each side it fits. Two or more such dates are two or more incompatible days.
+ */
+function birthDateSides(records: readonly SurvivorshipInput[]): DisagreeingRecord[][] | undefined {
+  const dated = records.filter((r) => r.birthDate);
+  if (dated.length < 2) return undefined;
+  const values = [...new Set(dated.map(birthDateAtPrecision))];
+  if (values.length < 2) return undefined;
+  const finest = values.filter((v) => !values.some((w) => w !== v && w.startsWith(v)));
+  if (finest.length < 2) return undefined;
+  return finest.map((f) => dated.filter((r) => f.startsWith(birthDateAtPrecision(r))).map(recordRef));
 }
 
 /**
