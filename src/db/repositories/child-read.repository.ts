@@ -1,3 +1,4 @@
+import type { Disagreements } from '../entities/child.entity.js';
 import type { QueryCounter, Row, Sql } from '../sql.js';
 import { ProjectionReadRepository } from './projection-read.repository.js';
 
@@ -21,6 +22,7 @@ export interface ChildRow {
   identityStatus: string;
   groups: string[];
   provenanceMap: Record<string, { sourceRecordId: string; sourceSystem: string; chosenAt: string }>;
+  disagreementMap: Disagreements | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -56,12 +58,16 @@ export interface ChildFilterSql {
   identityStatuses?: string[] | null;
   /** Folded words that must all appear in the folded name. */
   nameWords?: string[] | null;
+  /** true: sources disagree on some golden field; false: on none. */
+  sourcesDisagree?: boolean | null;
+  /** Golden fields (`GoldenField` names): sources disagree on at least one of them. */
+  sourcesDisagreeOn?: string[] | null;
 }
 
 const CHILD_COLUMNS = `id, status, merged_into_id AS "mergedIntoId", version, full_name AS "fullName", family_name AS "familyName",
   middle_name AS "middleName", given_name AS "givenName", sex, birth_date AS "birthDate", birth_date_precision AS "birthDatePrecision",
   birth_date_estimated AS "birthDateEstimated", birth_year AS "birthYear", commune_code AS "communeCode",
-  identity_number AS "identityNumber", identity_status AS "identityStatus", group_clauses AS groups, provenance AS "provenanceMap",
+  identity_number AS "identityNumber", identity_status AS "identityStatus", group_clauses AS groups, provenance AS "provenanceMap", disagreements AS "disagreementMap",
   identity_verified_at AS "identityVerifiedAt", identity_checked_at AS "identityCheckedAt",
   identity_mismatched_fields AS "identityMismatchedFields", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
@@ -304,6 +310,13 @@ function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
   if (f.birthYearTo != null) add((p) => `birth_year <= ${p}`, f.birthYearTo);
   if (f.groupClause) add((p) => `group_clauses @> ARRAY[${p}::text]`, f.groupClause);
   if (f.identityStatuses?.length) add((p) => `identity_status = ANY(${p}::text[])`, f.identityStatuses);
+  // `disagreements IS NOT NULL` is the partial index's predicate (child_disagreements_idx): said outright, so the
+  // planner reads the few children with a disagreement in id order whichever fields are asked for.
+  if (f.sourcesDisagree != null) where.push(f.sourcesDisagree ? 'disagreements IS NOT NULL' : 'disagreements IS NULL');
+  if (f.sourcesDisagreeOn?.length) {
+    where.push('disagreements IS NOT NULL');
+    add((p) => `disagreements ?| ${p}::text[]`, f.sourcesDisagreeOn);
+  }
   if (f.nameWords?.length) {
     // Each word is a whole word of the name (QA: "ha" found Thanh and Khang). The trigram index serves the
     // '%word%' patterns (LIKE wildcards typed by the caller escaped), the word list is then checked on those rows.

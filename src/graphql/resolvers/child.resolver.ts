@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
+import { GOLDEN_FIELDS } from '../../db/entities/child.entity.js';
 import { foldName } from '../../domain/vietnamese-name.js';
 import { InvalidInputError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
@@ -17,6 +18,7 @@ import { ChildrenFilter } from '../types/children-filter.input.js';
 import { Commune } from '../types/commune.type.js';
 import { ChildConnection } from '../types/connection.type.js';
 import { FieldOriginEnum, GoldenFieldEnum, IdentityStatusEnum, SourceSystemEnum } from '../types/enums.js';
+import { FieldDisagreement } from '../types/field-disagreement.type.js';
 import { FieldProvenance } from '../types/field-provenance.type.js';
 import { IdentityNumber } from '../types/identity-number.type.js';
 import { SourceRecord } from '../types/source-record.type.js';
@@ -28,11 +30,12 @@ const MAX_FILTER_YEAR = 9999;
 import { notFound, requireIdOf } from './lookup.js';
 
 /**
- * The class of what each filter of `children` reveals about the children it returns: the class of the field it
+ * The classes of what each filter of `children` reveals about the children it returns: the classes of the field it
  * filters on (the `group` of a membership is PROTECTION_GROUP, whichever group, as `Child.groups` and
- * `SpecialCircumstance.group` are). Every filter must be listed: a new one does not compile without its class.
+ * `SpecialCircumstance.group` are; where sources disagree is the evidence layer, as `Child.disagreements`). Every
+ * filter must be listed: a new one does not compile without its classes.
  */
-const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass>> = {
+const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass | readonly SensitivityClass[]>> = {
   communeCodes: SensitivityClass.BASIC,
   sex: SensitivityClass.BASIC,
   birthYearFrom: SensitivityClass.BASIC,
@@ -40,6 +43,8 @@ const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass>> =
   group: SensitivityClass.PROTECTION_GROUP,
   identityStatus: SensitivityClass.IDENTITY,
   name: SensitivityClass.BASIC,
+  sourcesDisagree: evidenceClasses(),
+  sourcesDisagreeOn: evidenceClasses(),
 };
 
 @Resolver(() => Child)
@@ -92,9 +97,10 @@ export class ChildResolver {
     const revealed = new Set<SensitivityClass>();
     for (const key of Object.keys(FILTER_CLASSES) as Array<keyof ChildrenFilter>) {
       if (filter?.[key] == null) continue;
-      const cls = FILTER_CLASSES[key];
-      requirePrincipal(ctx, cls, { field: `Query.children(filter.${key})` });
-      revealed.add(cls);
+      for (const cls of ([] as SensitivityClass[]).concat(FILTER_CLASSES[key])) {
+        requirePrincipal(ctx, cls, { field: `Query.children(filter.${key})` });
+        revealed.add(cls);
+      }
     }
     // ISSUED tells the child was found abandoned (presentedIdentityStatus): filtering on it needs PROTECTION_GROUP too.
     if (filter?.identityStatus === IdentityStatusEnum.ISSUED) {
@@ -115,7 +121,13 @@ export class ChildResolver {
           ? [IdentityStatusEnum.VERIFIED, IdentityStatusEnum.ISSUED]
           : [filter.identityStatus],
       nameWords: filter?.name != null ? nameWords(filter.name) : null,
+      sourcesDisagree: filter?.sourcesDisagree,
+      sourcesDisagreeOn: filter?.sourcesDisagreeOn,
     };
+    // An empty list would name no field: it would list every child, as if they all disagreed.
+    if (filter?.sourcesDisagreeOn?.length === 0) {
+      throw new InvalidInputError('`filter.sourcesDisagreeOn` needs at least one field (or use `sourcesDisagree: true` for any)', { argument: 'filter.sourcesDisagreeOn' });
+    }
     if (filter?.communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
       throw new InvalidInputError('`filter.communeCodes` must be 5-digit commune codes', { argument: 'filter.communeCodes' });
     }
@@ -203,6 +215,35 @@ export class ChildResolver {
     // had no source at all in `provenance`).
     if (child.identityNumber && !child.provenanceMap?.identityNumber && child.identityVerifiedAt) {
       out.push({ field: GoldenFieldEnum.identityNumber, origin: FieldOriginEnum.POPULATION_DATABASE, sourceRecordId: null, sourceSystem: null, chosenAt: new Date(child.identityVerifiedAt) });
+    }
+    return out;
+  }
+
+  // QA: where a child's sources disagreed, survivorship picked one value and nothing showed it.
+  @SensitiveBy(SensitivityClass.PROVENANCE, evidenceClasses)
+  @FieldResolver(() => [FieldDisagreement], {
+    nullable: true,
+    description: 'The golden fields the child\'s linked source records give genuinely different values for, each with the records on each side '
+      + '(ids and systems; the values are in `sourceRecords`) and the side the unified record shows; empty when they agree. A `communeCode` '
+      + 'disagreement matters most: the child is shown in the commune of the most recently observed record, so the other commune\'s officers no '
+      + 'longer see the child, and a steward should confirm the move. Kept by the golden-record stage when it builds the child (a child not rebuilt '
+      + 'since this was added shows none until its next rebuild). PROVENANCE, PROTECTION_GROUP and ADOPTION, for every child, as `provenance`.',
+  })
+  disagreements(@Root() child: Child): FieldDisagreement[] {
+    const stored = child.disagreementMap;
+    if (!stored) return [];
+    const out: FieldDisagreement[] = [];
+    for (const field of GOLDEN_FIELDS) {
+      const sides = stored[field];
+      if (!sides) continue;
+      const chosen = child.provenanceMap?.[field]?.sourceRecordId;
+      out.push({
+        field: field as GoldenFieldEnum,
+        sides: sides.map((records) => ({
+          chosen: records.some((r) => r.sourceRecordId === chosen),
+          sourceRecords: records.map((r) => ({ sourceRecordId: r.sourceRecordId, sourceSystem: r.sourceSystem as SourceSystemEnum })),
+        })),
+      });
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
-import type { FieldProvenance as FieldProvenanceRow, GoldenField } from '../../db/entities/child.entity.js';
+import type { Disagreements, FieldProvenance as FieldProvenanceRow, GoldenField } from '../../db/entities/child.entity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { evidenceClasses } from '../authorization/source-classes.js';
 import { ChildStatusEnum, DatePrecisionEnum, IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupEnum } from './enums.js';
@@ -101,4 +101,7 @@ export class Child {
 
   /** Raw provenance map (resolved into a list by the resolver). */
   provenanceMap!: Partial<Record<GoldenField, FieldProvenanceRow>>;
+
+  /** Stored disagreements, null when the sources agree (resolved into a list by the resolver). */
+  disagreementMap!: Disagreements | null;
 }

@@ -1,5 +1,5 @@
 import { Field, InputType, Int } from 'type-graphql';
-import { IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupEnum } from './enums.js';
+import { GoldenFieldEnum, IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 @InputType({
   description: 'Filters for `children`; all given filters must hold. A filter reveals, of every child returned, the attribute it filters on: '
@@ -29,4 +29,18 @@ export class ChildrenFilter {
     description: 'Name search ignoring diacritics, case and word order: "nguyen thi ha" finds "Nguyễn Thị Thu Hà". Each word must be a whole word of the name ("ha" finds Hà, not Thanh); at least 2 letters.',
   })
   name?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: children whose linked source records disagree on some golden field (`Child.disagreements`); false: on none. '
+      + 'For data stewards: the evidence layer, as `Child.disagreements` (PROVENANCE, PROTECTION_GROUP and ADOPTION).',
+  })
+  sourcesDisagree?: boolean | null;
+
+  @Field(() => [GoldenFieldEnum], {
+    nullable: true,
+    description: 'Children whose linked source records disagree on at least one of these fields, e.g. `[communeCode]`: the child is shown in the '
+      + 'commune of the most recent record, and a steward should confirm the move. The evidence layer, as `sourcesDisagree`.',
+  })
+  sourcesDisagreeOn?: GoldenFieldEnum[] | null;
 }
