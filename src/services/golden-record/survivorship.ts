@@ -209,16 +209,58 @@ const birthDateAtPrecision = (r: SurvivorshipInput) => r.birthDate!.slice(0, r.b
  * a 2025 one: no table maps the 2025 reorganisation's splits); sex and identity numbers as they are.
  */
 export function disagreementsOf(records: readonly SurvivorshipInput[]): Disagreements | null {
+  if (!anyValueDiffers(records)) return null;
   let out: Disagreements | null = null;
   const add = (field: GoldenField, sides: DisagreeingRecord[][] | undefined) => {
     if (sides) (out ??= {})[field] = sides;
   };
-  add('fullName', sidesByValue(records, (r) => (r.fullName ? (r.nameFolded ?? foldName(r.fullName)) : null)));
+  add('fullName', sidesByValue(records, foldedName));
   add('sex', sidesByValue(records, (r) => r.sex));
   add('birthDate', birthDateSides(records));
-  add('communeCode', sidesByValue(records, (r) => (r.communeCodeSet === 'VN-2025' ? r.communeCode : null)));
+  add('communeCode', sidesByValue(records, communeCode2025));
   add('identityNumber', sidesByValue(records, (r) => r.identityNumber));
   return out;
+}
+
+const foldedName = (r: SurvivorshipInput) => (r.fullName ? (r.nameFolded ?? foldName(r.fullName)) : null);
+const communeCode2025 = (r: SurvivorshipInput) => (r.communeCodeSet === 'VN-2025' ? r.communeCode : null);
+
+/**
+ * Whether any compared field has two different values as stored (a birth date at another precision counts: it
+ * may still agree). The golden-record stage runs survivorship for every child it builds, and most children's
+ * records agree: one pass without allocating decides that for them.
+ */
+function anyValueDiffers(records: readonly SurvivorshipInput[]): boolean {
+  let name: string | null = null;
+  let sex: string | null = null;
+  let birth: SurvivorshipInput | null = null;
+  let commune: string | null = null;
+  let number: string | null = null;
+  for (const r of records) {
+    const n = foldedName(r);
+    if (n !== null) {
+      if (name === null) name = n;
+      else if (n !== name) return true;
+    }
+    if (r.sex !== null) {
+      if (sex === null) sex = r.sex;
+      else if (r.sex !== sex) return true;
+    }
+    if (r.birthDate !== null) {
+      if (birth === null) birth = r;
+      else if (r.birthDate !== birth.birthDate || r.birthDatePrecision !== birth.birthDatePrecision) return true;
+    }
+    const c = communeCode2025(r);
+    if (c !== null) {
+      if (commune === null) commune = c;
+      else if (c !== commune) return true;
+    }
+    if (r.identityNumber !== null) {
+      if (number === null) number = r.identityNumber;
+      else if (r.identityNumber !== number) return true;
+    }
+  }
+  return false;
 }
 
 /** One side per distinct value (records without one take no side), in the order of each side's first record; undefined under two. */
