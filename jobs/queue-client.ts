@@ -113,6 +113,11 @@ export class QueueClient {
     return LIVE_STATES.has(await this.queue(name).getJobState(jobIdFor(name, [outboxRowId])));
   }
 
+  /** Whether the queue holds job `jobId` to run (or running), as {@link outboxJobAlive}. Throws when Redis does not answer. */
+  async jobAlive(name: QueueName, jobId: string): Promise<boolean> {
+    return LIVE_STATES.has(await this.queue(name).getJobState(jobId));
+  }
+
   /** Jobs per registered queue by state, for metrics and the operators' API. */
   async counts(): Promise<Record<QueueName, QueueCounts>> {
     const entries = await Promise.all(

@@ -1,6 +1,7 @@
 import { UnrecoverableError, type JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import { OUTBOX_TOPICS, type OutboxTopic } from '../src/services/outbox/outbox.writer.js';
+import { SYNC_RETRY_BACKOFF } from './sync-retry-backoff.js';
 
 /** A child id as the hub writes it (`chd_` + ULID); job data carries ids only, never personal data. */
 export const childIdSchema = z.string().regex(/^chd_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a child id (chd_…)');
@@ -182,8 +183,10 @@ export const QUEUES = {
     jobName: 'sync',
     description: 'Runs a connector: reads its source from the last checkpoint and stores every page with its checkpoint.',
     data: connectorSyncJobDataSchema,
-    // A failed sync keeps its checkpoint; the retry (or the next schedule) resumes from it.
-    jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 } },
+    // A failed sync keeps its checkpoint; the retry (or the next schedule) resumes from it. Exponential with jitter
+    // (15 s, 30 s, 60 s, 120 s, each drawn between half and all of it), drawn by the processor, which records on the
+    // run (RETRYING) when the next attempt is due: see SYNC_RETRY_BACKOFF.
+    jobOptions: { attempts: 5, backoff: { type: SYNC_RETRY_BACKOFF, delay: 15_000, jitter: 0.5 } },
     outbox: {
       topic: OUTBOX_TOPICS.connectorSync,
       maxIdsPerJob: 1,

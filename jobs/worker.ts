@@ -13,6 +13,7 @@ import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES, REGISTRY_QUEUES, isQueueName, queueDefinition, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
 import { WorkerSetupError } from './worker-setup.error.js';
+import { syncRetryBackoff } from './sync-retry-backoff.js';
 import { signalClassifier } from '../src/infra/repeated-signal.js';
 
 /** How often numbers due for re-verification and overdue issuance requests are looked for. */
@@ -125,6 +126,8 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         lockDuration: ctx.config.WORKER_LOCK_MS,
         stalledInterval: ctx.config.WORKER_LOCK_MS,
         ...(settings?.maxStalledCount !== undefined ? { maxStalledCount: settings.maxStalledCount } : {}),
+        // The delay its processor chose and recorded on the run as when the next attempt is due.
+        ...(name === 'connector-sync' ? { settings: { backoffStrategy: syncRetryBackoff } } : {}),
         // Started below, once the schedules are as the definitions say: a slot of a schedule removed or edited while
         // no worker ran is removed before anything can take it (QA: it synced its connector once more).
         autorun: false,

@@ -28,6 +28,7 @@ import { Migration20261213020000_connector_state_read_with } from './Migration20
 import { Migration20261214010000_rejected_record_runs } from './Migration20261214010000_rejected_record_runs.js';
 import { Migration20261214020000_rejects_overview_indexes } from './Migration20261214020000_rejects_overview_indexes.js';
 import { Migration20261214030000_child_disagreements } from './Migration20261214030000_child_disagreements.js';
+import { Migration20261214040000_connector_run_retrying } from './Migration20261214040000_connector_run_retrying.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -60,4 +61,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261214010000_rejected_record_runs', class: Migration20261214010000_rejected_record_runs },
   { name: 'Migration20261214020000_rejects_overview_indexes', class: Migration20261214020000_rejects_overview_indexes },
   { name: 'Migration20261214030000_child_disagreements', class: Migration20261214030000_child_disagreements },
+  { name: 'Migration20261214040000_connector_run_retrying', class: Migration20261214040000_connector_run_retrying },
 ];

@@ -1,10 +1,11 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
-import { FULL_READ_REQUESTER, type RunCounts } from '../../src/connectors/sync/connector-sync.service.js';
+import { FULL_READ_REQUESTER, type RunCounts, type SyncJobAttempt } from '../../src/connectors/sync/connector-sync.service.js';
 import { serializeError } from '../../src/observability/logger.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { parseJobData } from '../queues.js';
+import { syncRetryDelayMs } from '../sync-retry-backoff.js';
 import type { ProcessorDeps } from './index.js';
 import { JobProgressReporter } from './job-progress-reporter.js';
 
@@ -59,7 +60,26 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       ctx.logger.warn({ ...ids, runId: runId ?? ids.runId, jobId: job.id },
         `the sync's job was removed from the queue while it ran: ${outcome}; the queue cannot record the job's end (the worker says the job is gone from the queue), which changes nothing`);
     };
-    const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT };
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    /**
+     * Whether the job tries again after `err` fails this attempt, and in how many ms: decided once (the delay is
+     * drawn), by the sync as it marks the run RETRYING or FAILED, or below for an error before it claimed one. Not
+     * after an error no retry fixes, nor a source's Retry-After longer than the connector may wait, nor the last
+     * attempt, nor a job gone from the queue (nothing can retry it).
+     */
+    let decided: { retryInMs: number | null } | undefined;
+    const retryInMs = (err: unknown): number | null => {
+      decided ??= {
+        retryInMs: isPermanentSyncError(err) || typeof (err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs === 'number'
+          || attempt >= maxAttempts || progress.notReported === 'job-gone'
+          ? null
+          : syncRetryDelayMs(job.opts.backoff, attempt),
+      };
+      return decided.retryInMs;
+    };
+    const jobAttempt: SyncJobAttempt = { jobId: String(job.id), attempt, maxAttempts, retryInMs };
+    const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT, job: jobAttempt };
     let fullRead = false;
     try {
       // The whole source from its first page (`removals.fullReadSchedule`), so that the read can find records gone;
@@ -112,17 +132,23 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       }
       const permanent = isPermanentSyncError(err);
       const retryAfterMs = (err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs;
-      const lastAttempt = permanent || typeof retryAfterMs === 'number' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // Asked by the sync when it marked its run; else the error came before it claimed one.
+      const markedByRun = decided !== undefined;
+      const retryIn = retryInMs(err);
+      const lastAttempt = retryIn === null;
       // A full read whose job gives up is owed: the incremental schedule reads whole until one succeeds. Not
       // before: while the job retries, the slots in between would each read a source that is down (QA).
       if (fullRead && lastAttempt && 'connector' in data) {
         await ctx.connectors.markFullReadOwed(data.connector).catch((e: unknown) =>
           ctx.logger.warn({ connector: data.connector, err: e }, 'a failed full read could not be marked owed; the next full-read slot reads whole'));
       }
-      // The job's last attempt: a run it never started (an error before it was claimed, at every
-      // attempt: the database unreachable) ends FAILED rather than QUEUED for ever. A run that started was marked by the sync itself.
-      if ('runId' in data && !permanent && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-        await ctx.connectors.failQueued(data.runId, err).catch(() => false);
+      // An error before the run was claimed (the database unreachable): at the job's last attempt, a run it never
+      // started, or one RETRYING, ends FAILED rather than QUEUED or RETRYING for ever; before it, a RETRYING run says
+      // when the next attempt is due. A run the sync claimed was marked by the sync itself.
+      if (!markedByRun && !permanent) {
+        const runId = 'runId' in data ? data.runId : undefined;
+        const jobId = String(job.id);
+        await (retryIn === null ? ctx.connectors.failQueued(runId, err, jobId) : ctx.connectors.retryPostponed(runId, jobId, attempt, err, retryIn)).catch(() => false);
       }
       jobGone(undefined, 'the run ended FAILED, as PostgreSQL records it, and is not retried (the next sync resumes from its checkpoint)');
       // What BullMQ keeps of a failure (its reason and stack, shown for 30 days) is the message logs may keep:
@@ -132,7 +158,8 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       // retry.maxDelayMs) is not asked again by the job's quicker retries: the next run resumes from the checkpoint.
       // Made safe above: the worker's log keeps it as it is (`storableMessage`), not redacted a second time.
       if (permanent || typeof retryAfterMs === 'number') throw Object.assign(new UnrecoverableError(message), { storableMessage: message });
-      throw Object.assign(new Error(message), { code, storableMessage: message });
+      // `retryDelayMs`: the delay recorded on the run, which the queue waits (syncRetryBackoff).
+      throw Object.assign(new Error(message), { code, storableMessage: message, ...(retryIn !== null ? { retryDelayMs: retryIn } : {}) });
     }
   };
 }

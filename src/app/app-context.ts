@@ -74,6 +74,8 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
   // Whether a queued sync run's job is still in the queue: identity's queue client when there is one, else one
   // connected on first use (a request that finds no run queued needs no Redis, nor does a gateway never asked).
   let syncQueue: Promise<QueueClient> | undefined;
+  const syncQueueClient = async (): Promise<QueueClient> => identity?.queue ?? (await (syncQueue ??= import('../../jobs/queue-client.js').then(
+    ({ QueueClient }) => new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }))));
   const connectors = new ConnectorSyncService({
     sql,
     ingest,
@@ -81,11 +83,8 @@ export async function createAppContext(opts: AppContextOptions): Promise<AppCont
     catalog: ConnectorCatalog.load(config.CONNECTORS_DIR),
     logger,
     stallMs: config.CONNECTOR_STALL_MS,
-    syncJobAlive: async (outboxRowId) => {
-      const queue = identity?.queue ?? (await (syncQueue ??= import('../../jobs/queue-client.js').then(
-        ({ QueueClient }) => new QueueClient({ redisUrl: opts.redisUrl, prefix: config.QUEUE_PREFIX, logger }))));
-      return queue.outboxJobAlive('connector-sync', outboxRowId);
-    },
+    syncJobAlive: async (outboxRowId) => (await syncQueueClient()).outboxJobAlive('connector-sync', outboxRowId),
+    syncJobIdAlive: async (jobId) => (await syncQueueClient()).jobAlive('connector-sync', jobId),
   });
   return {
     ...opts,

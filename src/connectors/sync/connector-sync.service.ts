@@ -126,11 +126,40 @@ export interface RunOptions {
    */
   onFailed?: (failure: FailedRun) => void;
   /**
+   * The queue's job this attempt of the sync is (the worker's): a failure the job will try again leaves the run
+   * RETRYING, not FAILED. None (the CLI's `--in-process`): a failure is the run's end.
+   */
+  job?: SyncJobAttempt;
+  /**
    * Whose environment the definition's `{ env: … }` settings are read from, when it is not the caller's own:
    * the worker passes `the worker's environment (…)`, so that a variable missing there is not looked for in the
    * shell that queued the sync. Named in CONNECTOR_SECRET_MISSING. @defaultValue unnamed (this process's)
    */
   environment?: string;
+}
+
+/** One attempt of the `connector-sync` job that runs a sync (see {@link RunOptions.job}). */
+export interface SyncJobAttempt {
+  /** The job's id in the queue: kept on the run, whose RETRYING state lasts as long as the queue holds it. */
+  jobId: string;
+  /** This attempt's number, from 1. */
+  attempt: number;
+  /** Attempts the job is allowed. */
+  maxAttempts: number;
+  /**
+   * In how many ms the job tries again after `err` has failed this attempt; null when it gives up (its last attempt,
+   * an error no retry fixes). Asked once, when the run is marked; the queue must then wait that long.
+   */
+  retryInMs(err: unknown): number | null;
+}
+
+/** A failed attempt of a run, as `connector_run.failed_attempts` keeps it (oldest first). */
+export interface FailedAttempt {
+  /** The job's attempt (from 1); null for a sync that ran outside the queue. */
+  attempt: number | null;
+  code: string;
+  message: string;
+  failedAt: string;
 }
 
 /** A run that failed, as {@link RunOptions.onFailed} is told of it. */
@@ -176,6 +205,11 @@ export interface SyncDeps {
    * answer. @defaultValue none: such a run is taken as alive (without the queue there is no telling)
    */
   syncJobAlive?: (outboxRowId: string) => Promise<boolean>;
+  /**
+   * Whether the `connector-sync` job of this id is still to run or running (as {@link syncJobAlive}): asked about
+   * the job of a RETRYING run. May throw when Redis does not answer. @defaultValue none: taken as alive
+   */
+  syncJobIdAlive?: (jobId: string) => Promise<boolean>;
   /**
    * How long a running sync may go without a sign of life before {@link ConnectorSyncService.endStalledRuns} takes
    * it for stuck, in ms; a sync beats every sixth of it (config `CONNECTOR_STALL_MS`). @defaultValue 120000
@@ -289,7 +323,8 @@ export class ConnectorSyncService {
   /**
    * Marks FAILED `CONNECTOR_RUN_LOST` every QUEUED run whose job the queue lost (a worker calls it when it
    * starts: a Redis without persistence loses every job when it restarts, a crash the last second's), so that run history does not show
-   * runs queued for ever. They are not queued again: a request waiting since before the hub stopped (a `--force`
+   * runs queued for ever, and every RETRYING run whose job the queue no longer holds (no attempt will come; it
+   * would hold its connector for ever). A RETRYING run whose job waits for its next attempt is left as it is. They are not queued again: a request waiting since before the hub stopped (a `--force`
    * of a whole source, `--file`s long replaced) should not run unasked on a restart; the next request, or the
    * schedule, syncs the connector. A run whose outbox message is not relayed yet is alive (the relay will add its
    * job), and so is one whose job the queue cannot be asked about. Takes each connector's request lock, as
@@ -297,7 +332,7 @@ export class ConnectorSyncService {
    */
   async failLostRuns(): Promise<string[]> {
     const connectors = await this.deps.sql.query<{ id: string; name: string }>(
-      `SELECT DISTINCT c.id, c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.status = 'QUEUED' ORDER BY c.name`,
+      `SELECT DISTINCT c.id, c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.status IN ('QUEUED', 'RETRYING') ORDER BY c.name`,
     );
     const failed: string[] = [];
     for (const c of connectors) {
@@ -306,6 +341,13 @@ export class ConnectorSyncService {
         for (const queued of await this.queuedRunsOf(client, c.id)) {
           if ((await this.queuedRunState(queued)) !== 'lost') continue;
           if (await this.markLost(client, queued.id, 'request the sync again (`connectors sync`, `syncConnector`)')) failed.push(queued.id);
+        }
+        // A RETRYING run holds its connector until its job's next attempt: one whose job is gone would hold it for ever.
+        const retrying = await client.query<{ id: string; job_id: string | null }>(
+          `SELECT id, job_id FROM connector_run WHERE connector_id = $1 AND status = 'RETRYING'`, [c.id]);
+        for (const r of retrying.rows) {
+          if ((await this.jobState(r.id, r.job_id === null ? null : () => this.deps.syncJobIdAlive?.(r.job_id!) ?? Promise.resolve(true))) !== 'lost') continue;
+          if (await this.markRetryLost(client, r.id)) failed.push(r.id);
         }
       });
     }
@@ -378,17 +420,24 @@ export class ConnectorSyncService {
   private async queuedRunState(run: QueuedRun): Promise<'alive' | 'lost' | 'unknown'> {
     if (run.outboxId === null) return 'lost';
     if (!run.relayed || !this.deps.syncJobAlive) return 'alive';
+    const outboxId = run.outboxId;
+    return this.jobState(run.id, () => this.deps.syncJobAlive!(outboxId));
+  }
+
+  /** Whether the queue holds a run's job to run, asked by `alive` (null: the run has no job, so it is `lost`); see {@link queuedRunState}. */
+  private async jobState(runId: string, alive: (() => Promise<boolean>) | null): Promise<'alive' | 'lost' | 'unknown'> {
+    if (alive === null) return 'lost';
     let timer: NodeJS.Timeout | undefined;
     try {
-      const alive = await Promise.race([
-        this.deps.syncJobAlive(run.outboxId),
+      const held = await Promise.race([
+        alive(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer in ${JOB_PROBE_TIMEOUT_MS} ms`)), JOB_PROBE_TIMEOUT_MS);
         }),
       ]);
-      return alive ? 'alive' : 'lost';
+      return held ? 'alive' : 'lost';
     } catch (err) {
-      this.deps.logger.warn({ runId: run.id, err: loggedOutcome(err) }, 'could not ask the queue about a queued run\'s job: taken as alive');
+      this.deps.logger.warn({ runId, err: loggedOutcome(err) }, 'could not ask the queue about a run\'s job: taken as alive');
       return 'unknown';
     } finally {
       clearTimeout(timer);
@@ -402,6 +451,19 @@ export class ConnectorSyncService {
       [runId, JSON.stringify({
         code: RUN_LOST,
         message: `its queued job was lost before it started (the queue no longer holds it: Redis restarted without persistence or after a crash, or the job was removed); nothing was read; ${then}`,
+      })],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Ends a RETRYING run whose job the queue no longer holds: no attempt will come, and it would hold its connector. */
+  private async markRetryLost(client: PoolClient, runId: string): Promise<boolean> {
+    const r = await client.query(
+      `UPDATE connector_run SET status = 'FAILED', finished_at = now(), next_attempt_at = NULL, error = $2 WHERE id = $1 AND status = 'RETRYING'`,
+      [runId, JSON.stringify({
+        code: RUN_LOST,
+        message: 'its job was lost while the run waited for its next attempt (the queue no longer holds it: Redis restarted without persistence or after a crash, or the job was removed); '
+          + 'its failed attempts are in failedAttempts; the next sync resumes from its checkpoint',
       })],
     );
     return (r.rowCount ?? 0) > 0;
@@ -425,13 +487,31 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Marks a run that never started FAILED with the error that stopped it (a run no longer QUEUED is left as
-   * it is). For errors before the run is claimed, and for a job that failed its last attempt.
+   * Marks a run that never started, or waits for its next attempt, FAILED with the error that stopped it (a run
+   * neither QUEUED nor RETRYING is left as it is). For errors before the run is claimed, and for a job that failed
+   * its last attempt before claiming it (the database away). `jobId`: a scheduled job's RETRYING run (its data
+   * names no run).
    */
-  async failQueued(runId: string, err: unknown): Promise<boolean> {
+  async failQueued(runId: string | undefined, err: unknown, jobId?: string): Promise<boolean> {
+    const error = runError(err);
     const r = await this.deps.sql.query(
-      `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
-      [runId, JSON.stringify(runError(err))],
+      `UPDATE connector_run SET status = 'FAILED', finished_at = now(), next_attempt_at = NULL, error = $2,
+              failed_attempts = CASE WHEN status = 'RETRYING' THEN failed_attempts || jsonb_build_array($4::jsonb) ELSE failed_attempts END
+        WHERE (id = $1 OR (status = 'RETRYING' AND job_id = $3)) AND status IN ('QUEUED', 'RETRYING') RETURNING id`,
+      [runId ?? null, JSON.stringify(error), jobId ?? null, JSON.stringify({ attempt: null, ...error, failedAt: new Date().toISOString() })],
+    );
+    return r.length > 0;
+  }
+
+  /**
+   * A RETRYING run's next attempt failed before it could take the run up (the database away): when the one after
+   * is due (`retryInMs`), and that attempt's error. `jobId`: as {@link failQueued}.
+   */
+  async retryPostponed(runId: string | undefined, jobId: string, attempt: number, err: unknown, retryInMs: number): Promise<boolean> {
+    const r = await this.deps.sql.query(
+      `UPDATE connector_run SET next_attempt_at = to_timestamp($3::float8 / 1000), failed_attempts = failed_attempts || jsonb_build_array($4::jsonb)
+        WHERE (id = $1 OR job_id = $2) AND status = 'RETRYING' RETURNING id`,
+      [runId ?? null, jobId, Date.now() + retryInMs, JSON.stringify({ attempt, ...runError(err), failedAt: new Date().toISOString() })],
     );
     return r.length > 0;
   }
@@ -451,7 +531,7 @@ export class ConnectorSyncService {
          SELECT 1 FROM connector_run last WHERE last.id = (${LAST_FULL_READ_SQL})
             AND last.status IN ('FAILED', 'SUCCEEDED') AND last.options->>'owed' = 'true'
             AND NOT EXISTS (SELECT 1 FROM connector_run s WHERE s.connector_id = last.connector_id AND s.created_at > last.created_at
-                                AND s.status IN ('RUNNING', 'SUCCEEDED') AND s.options->>'force' = 'true')) AS owed`,
+                                AND s.status IN ('RUNNING', 'RETRYING', 'SUCCEEDED') AND s.options->>'force' = 'true')) AS owed`,
       [name, FULL_READ_REQUESTER],
     );
     return row?.owed ?? false;
@@ -481,7 +561,7 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Ends a run the queue gave up while it is still QUEUED or RUNNING: its processor never saw why (the job stalled
+   * Ends a run the queue gave up while it is still QUEUED, RUNNING or RETRYING: its processor never saw why (the job stalled
    * more often than allowed: its workers were killed), or could not mark it (the database out of reach through
    * every attempt). FAILED, `CONNECTOR_RUN_INTERRUPTED`, so no one waits for it for ever; the message says which,
    * from the queue's own error. Not while a sync of the connector runs (it holds the connector's lock): that sync
@@ -492,7 +572,7 @@ export class ConnectorSyncService {
     const client = await this.deps.sql.pool.connect();
     try {
       const found = await client.query<{ name: string }>(
-        `SELECT c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.id = $1 AND r.status IN ('QUEUED', 'RUNNING')`, [runId]);
+        `SELECT c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.id = $1 AND r.status IN ('QUEUED', 'RUNNING', 'RETRYING')`, [runId]);
       const name = found.rows[0]?.name;
       if (name === undefined) return false;
       const lock = LOCK_NAMESPACE + name;
@@ -509,7 +589,7 @@ export class ConnectorSyncService {
             ? `the queue gave the sync up${tries} (${why}): its workers stopped under it; the next sync resumes from its checkpoint`
             : `the queue gave the sync up${tries} (${why}); the next sync resumes from its checkpoint`;
         const ended = await client.query(
-          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`,
+          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), next_attempt_at = NULL, error = $2 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING', 'RETRYING')`,
           [runId, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message })],
         );
         return (ended.rowCount ?? 0) > 0;
@@ -548,15 +628,21 @@ export class ConnectorSyncService {
       locked = got.rows[0]!.ok;
       const lockPid = got.rows[0]!.pid;
       if (!locked) throw new SyncAlreadyRunningError(name);
+      // A run waiting for its job's next attempt holds the connector as a running one does (its next attempt resumes
+      // it from its checkpoint): another sync now would read the same pages, and then that attempt again. Its own job
+      // takes it up again, a scheduled job's retry too (by the job's id: its data names no run).
+      const retrying = await this.retryingRunOf(connectorId, opts.runId, opts.job?.jobId);
+      if (retrying && !retrying.own) throw new SyncAlreadyRunningError(name, { runId: retrying.id, nextAttemptAt: retrying.nextAttemptAt });
+      const runId = opts.runId ?? retrying?.id;
       // Decided under the lock: a whole read another sync finished meanwhile has settled it.
-      const recorded = await this.recordsMapping(connectorId, opts.runId);
+      const recorded = await this.recordsMapping(connectorId, runId);
       const remapped = mappingChange(recorded, loaded, req);
       if (remapped) req = { ...req, force: true, mappingChanged: true };
-      const run = await this.claimRun(connectorId, loaded, req, opts.runId, opts.scheduledAt, lockPid);
+      const run = await this.claimRun(connectorId, loaded, req, runId, opts.scheduledAt, lockPid, opts.job);
       if (!run) {
-        if (opts.runId) log.info({ runId: opts.runId }, 'queued sync not run again: it finished already (its job was given out again)');
+        if (runId) log.info({ runId }, 'queued sync not run again: it finished already (its job was given out again)');
         else log.info({ due: new Date(opts.scheduledAt!).toISOString(), requestedBy: req.requestedBy }, 'scheduled sync skipped: a run that started after it was due did its work');
-        return { runId: opts.runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
+        return { runId: runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
@@ -564,7 +650,7 @@ export class ConnectorSyncService {
       log.info({ runId: run.id, trigger: req.trigger, requestedBy: req.requestedBy, force: !!req.force, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       if (remapped) {
         // A queued run was recorded as asked; it is told, as a new one is by its options.
-        if (opts.runId) await this.deps.sql.query(`UPDATE connector_run SET options = options || '{"force": true, "mappingChanged": true}' WHERE id = $1`, [run.id]);
+        if (runId) await this.deps.sql.query(`UPDATE connector_run SET options = options || '{"force": true, "mappingChanged": true}' WHERE id = $1`, [run.id]);
         log.warn(
           { runId: run.id, mappingChanged: remapped },
           remapped === 'changed'
@@ -613,11 +699,20 @@ export class ConnectorSyncService {
         const err = lockLost ?? ((thrown instanceof MissingSecretError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
         const error = runError(err);
         await heartbeat.stop();
+        // Not the run's end while its job will try again (QA: a run shown FAILED, and `connectors sync` exiting 1, that
+        // its job's next attempt made SUCCEEDED, its error wiped): RETRYING until then, each failed attempt kept.
+        const retryInMs = opts.job?.retryInMs(err) ?? null;
+        const attempt: FailedAttempt = { attempt: opts.job?.attempt ?? null, ...error, failedAt: new Date().toISOString() };
         const marked = await this.deps.sql.query(
-          `UPDATE connector_run SET status = 'FAILED', finished_at = now(), heartbeat_at = now(), error = $2, files_refused = $3, fetched = $4
+          `UPDATE connector_run SET heartbeat_at = now(), files_refused = $3, fetched = $4, failed_attempts = failed_attempts || jsonb_build_array($6::jsonb),
+                  status = CASE WHEN $7::float8 IS NULL THEN 'FAILED' ELSE 'RETRYING' END,
+                  finished_at = CASE WHEN $7::float8 IS NULL THEN now() END,
+                  error = CASE WHEN $7::float8 IS NULL THEN $2::jsonb END,
+                  next_attempt_at = to_timestamp($7::float8 / 1000)
             WHERE id = $1 AND ${ownRun('$5')} RETURNING 1`,
           // Stored as the run's error is (see RefusedFile.storedMessage). `fetched`: with the batch that failed (see execute).
-          [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage }))), counts.fetched, lockPid],
+          [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage }))), counts.fetched, lockPid,
+            JSON.stringify(attempt), retryInMs === null ? null : Date.now() + retryInMs],
         );
         if (marked.length !== 1) {
           // This process was taken for stuck (frozen, paused) and its connections closed; another process resumed
@@ -627,7 +722,10 @@ export class ConnectorSyncService {
         }
         // A run failed on an expected outcome (a refused file, a source refusing): code and message, no stack.
         const failed = { runId: run.id, err: loggedOutcome(err), ...counts };
-        if (opts.onFailed) {
+        if (retryInMs !== null) {
+          log.warn({ ...failed, attempt: opts.job!.attempt, maxAttempts: opts.job!.maxAttempts, retryInMs },
+            'connector sync attempt failed; the run is RETRYING: its job tries again, from the checkpoint of the last stored batch');
+        } else if (opts.onFailed) {
           log.debug(failed, 'connector sync failed; the checkpoint of the last stored batch is kept');
           opts.onFailed({ runId: run.id, durationMs: Date.now() - started, ...counts, error });
         } else log.warn(failed, 'connector sync failed; the checkpoint of the last stored batch is kept');
@@ -1239,13 +1337,31 @@ export class ConnectorSyncService {
   }
 
   /**
+   * The connector's run waiting for its job's next attempt (RETRYING), if any, and whether it is this sync's own:
+   * the run it was queued as (`runId`), or, for a scheduled job's retry, the run its job (`jobId`) began. A run of
+   * this job left RUNNING (its attempt could not mark it: the database away) is this sync's too: it is resumed.
+   */
+  private async retryingRunOf(connectorId: string, runId: string | undefined, jobId: string | undefined): Promise<{ id: string; own: boolean; nextAttemptAt: Date | null } | null> {
+    const row = await this.deps.sql.one<{ id: string; own: boolean; next_attempt_at: Date | null }>(
+      `SELECT id, (id = $2 OR job_id = $3) IS TRUE AS own, next_attempt_at FROM connector_run
+        WHERE connector_id = $1 AND (status = 'RETRYING' OR (status = 'RUNNING' AND $2::text IS NULL AND job_id = $3))
+        ORDER BY status = 'RETRYING' DESC LIMIT 1`,
+      [connectorId, runId ?? null, jobId ?? null],
+    );
+    return row ? { id: row.id, own: row.own, nextAttemptAt: row.next_attempt_at } : null;
+  }
+
+  /**
    * Decides which run this is. Holding the connector's lock, a run still RUNNING was left by a worker
    * that died: if it is this job's run, it resumes; otherwise it is closed as interrupted and this run
    * continues from the checkpoint it left.
    */
   private async claimRun(
     connectorId: string, loaded: LoadedConnector, req: SyncRequest, runId: string | undefined, scheduledAt: number | undefined, lockPid: number,
+    job: SyncJobAttempt | undefined,
   ): Promise<ClaimedRun | null> {
+    const jobId = job?.jobId ?? null;
+    const maxAttempts = job?.maxAttempts ?? null;
     return this.deps.sql.tx(async (client) => {
       const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
@@ -1255,7 +1371,8 @@ export class ConnectorSyncService {
       );
       const left = stale.rows[0];
       if (left && left.id === runId) {
-        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), ${holderSet('$2')} WHERE id = $1`, [left.id, lockPid]);
+        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), job_id = $3, max_attempts = $4, ${holderSet('$2')} WHERE id = $1`,
+          [left.id, lockPid, jobId, maxAttempts]);
         const { id, checkpoint, ...counts } = left;
         return { id, resumed: true, counts, checkpoint };
       }
@@ -1284,24 +1401,26 @@ export class ConnectorSyncService {
         );
       }
       if (runId) {
-        // Continuing another run's checkpoint counts as a resumption too (QA: logged resumed, stored 0). A run closed
-        // as interrupted was taken over by a later run: its job coming back (a stalled job given out again) finds it
-        // finished, and does not read the source again behind that run (QA).
+        // Continuing another run's checkpoint counts as a resumption too (QA: logged resumed, stored 0). A run that
+        // ended is not taken up again: FAILED is final (QA: a FAILED run became SUCCEEDED when its job's retry came),
+        // and one closed as interrupted was taken over by a later run: its job coming back (a stalled job given out
+        // again) finds it finished, and does not read the source again behind that run (QA).
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
-                  resumed = resumed + CASE WHEN status = 'FAILED' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}
-            WHERE id = $1 AND (status = 'QUEUED' OR (status = 'FAILED' AND error->>'code' IS DISTINCT FROM 'CONNECTOR_RUN_INTERRUPTED')) RETURNING batches, fetched, inserted, updated, unchanged, rejected,
+                  next_attempt_at = NULL, job_id = $4, max_attempts = $5,
+                  resumed = resumed + CASE WHEN status = 'RETRYING' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}
+            WHERE id = $1 AND status IN ('QUEUED', 'RETRYING') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
-          [runId, !!left && continues, lockPid],
+          [runId, !!left && continues, lockPid, jobId, maxAttempts],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
         return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint };
       }
       await client.query(
-        `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app)
-         VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'))`,
-        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid],
+        `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app, job_id, max_attempts)
+         VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'), $9, $10)`,
+        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
       );
       return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
     });

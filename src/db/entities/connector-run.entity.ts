@@ -5,7 +5,7 @@ export interface ConnectorRun {
   id: string;
   connectorId: string;
   trigger: 'SCHEDULE' | 'CLI' | 'API' | 'DEMO';
-  status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  status: 'QUEUED' | 'RUNNING' | 'RETRYING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
   dryRun: boolean;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -38,6 +38,14 @@ export interface ConnectorRun {
   lockPid: number | null;
   /** The application name of the process running the sync (`childhub <pid>-<random>`: one per process). */
   lockApp: string | null;
+  /** The queue's job that runs it (none: a sync run in its own process, `--in-process`). */
+  jobId: string | null;
+  /** Attempts its job is allowed. */
+  maxAttempts: number | null;
+  /** While RETRYING: when its job's next attempt is due. */
+  nextAttemptAt: Date | null;
+  /** Every failed attempt, oldest first: `{ attempt, code, message, failedAt }` (a FAILED run's last is its error). */
+  failedAttempts: Array<{ attempt: number | null; code: string; message: string; failedAt: string }>;
   createdAt: Date;
 }
 
@@ -73,6 +81,10 @@ export const ConnectorRunEntity = new EntitySchema<ConnectorRun>({
     filesRefused: { type: 'json', columnType: 'jsonb' },
     lockPid: { type: 'integer', nullable: true },
     lockApp: { type: 'string', nullable: true },
+    jobId: { type: 'string', nullable: true },
+    maxAttempts: { type: 'integer', nullable: true },
+    nextAttemptAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    failedAttempts: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },
 });

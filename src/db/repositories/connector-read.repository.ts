@@ -41,6 +41,9 @@ export interface ConnectorRunRow {
   files_refused: Array<{ fileName: string; code: string; message: string }>;
   forced: boolean;
   mapping_changed: boolean;
+  max_attempts: number | null;
+  next_attempt_at: Date | null;
+  failed_attempts: Array<{ attempt: number | null; code: string; message: string; failedAt: string }>;
 }
 
 export interface RejectedRecordRow {
@@ -121,7 +124,7 @@ function rejectsWhere(filter: RejectsFilter): { where: string; params: unknown[]
 const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requested_by, r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
   r.batches, r.fetched, r.inserted, r.updated, r.unchanged, r.rejected, r.files_ingested, r.files_skipped, r.files_waiting, r.repeated_ids, r.resumed, r.checkpoint, r.error,
   r.files_refused, r.removals, coalesce((r.options->>'force')::boolean, false) AS forced,
-  coalesce((r.options->>'mappingChanged')::boolean, false) AS mapping_changed`;
+  coalesce((r.options->>'mappingChanged')::boolean, false) AS mapping_changed, r.max_attempts, r.next_attempt_at, r.failed_attempts`;
 
 const REJECT_COLUMNS = `x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,
   x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution, x.resolved_by, x.resolution_note`;

@@ -62,7 +62,8 @@ export function toRun(r: ConnectorRunRow): ConnectorRun {
     filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, repeatedIds: r.repeated_ids, resumed: r.resumed,
     filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: f.fileName, code: f.code, message: f.message })),
     checkpoint: r.checkpoint ? JSON.stringify(r.checkpoint) : null, error: r.error, removals: r.removals,
-    forced: r.forced, mappingChanged: r.mapping_changed,
+    forced: r.forced, mappingChanged: r.mapping_changed, maxAttempts: r.max_attempts, nextAttemptAt: r.next_attempt_at,
+    failedAttempts: (r.failed_attempts ?? []).map((a) => ({ attempt: a.attempt ?? null, code: a.code, message: a.message, failedAt: new Date(a.failedAt) })),
   };
 }
 
@@ -284,8 +285,8 @@ export class ConnectorResolver {
   @Mutation(() => ConnectorRun, {
     description: 'Queues a sync of the connector now (one runs at a time per connector). A run of the connector still QUEUED (not yet started, '
       + 'its job still in the queue: one whose job was lost is marked FAILED, CONNECTOR_RUN_LOST) is returned instead of queuing another, as it is (its requestedBy is whoever queued it): it has not read the source yet, so it picks up '
-      + 'every change made before this request. While a run is RUNNING, one follow-up is queued behind it (it may have read its pages before a '
-      + 'change), and later requests return that follow-up (a forced request and an ordinary one are each their own kind). For integration '
+      + 'every change made before this request. While a run is RUNNING, or RETRYING (waiting for its job\'s next attempt, which resumes it), one '
+      + 'follow-up is queued behind it (it may have read its pages before a change), which starts once that run has ended, and later requests return that follow-up (a forced request and an ordinary one are each their own kind). For integration '
       + 'engineers and operators.',
   })
   async syncConnector(

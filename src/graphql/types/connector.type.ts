@@ -1,4 +1,5 @@
 import { ArgsType, Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { FailedRunAttempt } from './connector-run-attempt.type.js';
 
 export enum ConnectorDefinitionStatusEnum {
   VALID = 'VALID',
@@ -181,7 +182,12 @@ export class ConnectorRun {
   @Field(() => String, { description: 'SCHEDULE, CLI, API or DEMO.' })
   trigger!: string;
 
-  @Field(() => String, { description: 'QUEUED, RUNNING, SUCCEEDED or FAILED. A file sync that refused files of its drop directory ends FAILED (CONNECTOR_FILES_REFUSED) with its other files read: see filesRefused.' })
+  @Field(() => String, {
+    description: 'QUEUED, RUNNING, RETRYING, SUCCEEDED or FAILED. RETRYING: an attempt failed and its job tries again (nextAttemptAt; the attempt\'s '
+      + 'error is the last of failedAttempts), resuming from the checkpoint; not an end. A run ends SUCCEEDED, or FAILED once no attempt is left '
+      + 'or the error is one no retry fixes (error). A file sync that refused files of its drop directory ends FAILED (CONNECTOR_FILES_REFUSED) '
+      + 'with its other files read: see filesRefused.',
+  })
   status!: string;
 
   @Field(() => String, { nullable: true, description: 'Who asked for it (officer id, else the subject of their token; `cli`, `schedule`).' })
@@ -245,8 +251,17 @@ export class ConnectorRun {
   @Field(() => String, { nullable: true, description: 'Checkpoint after the last stored batch, as JSON.' })
   checkpoint!: string | null;
 
-  @Field(() => RunError, { nullable: true })
+  @Field(() => RunError, { nullable: true, description: 'Why the run ended FAILED; null otherwise (a RETRYING run\'s last error is in failedAttempts).' })
   error!: RunError | null;
+
+  @Field(() => Int, { nullable: true, description: 'Attempts its job is allowed (null: a sync run outside the queue, `--in-process`).' })
+  maxAttempts!: number | null;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'While RETRYING: when its job\'s next attempt is due.' })
+  nextAttemptAt!: Date | null;
+
+  @Field(() => [FailedRunAttempt], { description: 'Its failed attempts, oldest first; a FAILED run\'s last is its error. Kept when a later attempt succeeds.' })
+  failedAttempts!: FailedRunAttempt[];
 
   @Field(() => RunRemovals, {
     nullable: true,
