@@ -15,12 +15,18 @@ export class Migration20261214040000_connector_run_retrying extends Migration {
       ADD COLUMN IF NOT EXISTS max_attempts integer,
       ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz,
       ADD COLUMN IF NOT EXISTS failed_attempts jsonb NOT NULL DEFAULT '[]';`);
+    this.addSql('ALTER TABLE connector_run DROP CONSTRAINT IF EXISTS connector_run_status_check;');
+    this.addSql(`ALTER TABLE connector_run ADD CONSTRAINT connector_run_status_check
+      CHECK (status IN ('QUEUED', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED', 'CANCELLED'));`);
     this.addSql(`CREATE UNIQUE INDEX IF NOT EXISTS connector_run_one_retrying ON connector_run (connector_id) WHERE status = 'RETRYING';`);
   }
 
   override async down(): Promise<void> {
     this.addSql('DROP INDEX IF EXISTS connector_run_one_retrying;');
     this.addSql(`UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = failed_attempts->-1 - 'attempt' - 'failedAt' WHERE status = 'RETRYING';`);
+    this.addSql('ALTER TABLE connector_run DROP CONSTRAINT IF EXISTS connector_run_status_check;');
+    this.addSql(`ALTER TABLE connector_run ADD CONSTRAINT connector_run_status_check
+      CHECK (status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'));`);
     this.addSql(`ALTER TABLE connector_run DROP COLUMN IF EXISTS job_id, DROP COLUMN IF EXISTS max_attempts,
       DROP COLUMN IF EXISTS next_attempt_at, DROP COLUMN IF EXISTS failed_attempts;`);
   }

@@ -75,3 +75,30 @@ export function requestedRunLine(name: string, r: { runId: string; alreadyQueued
   if (!r.alreadyQueued) return `queued run ${r.runId}`;
   return `run ${r.runId} of ${name} was already queued and not yet started: ${wait ? 'following it' : 'returning it'} instead of queuing another`;
 }
+
+/** A failed attempt as a run keeps it (`connector_run.failed_attempts`). */
+export interface FailedAttemptRow {
+  attempt: number | null;
+  code: string;
+  message: string;
+}
+
+/**
+ * What `connectors sync` says when an attempt of the run it follows failed and its job tries again (RETRYING): not
+ * an end, so it goes on following. `school: attempt 1 of 5 failed — CODE: message; the next attempt is due at
+ * 2026-12-14T10:32:15.000Z (in 14 s), from the checkpoint of the last stored batch`.
+ */
+export function retryingLine(name: string, failed: FailedAttemptRow, maxAttempts: number | null, nextAttemptAt: Date | null, now = Date.now()): string {
+  const which = failed.attempt !== null ? `attempt ${failed.attempt}${maxAttempts !== null ? ` of ${maxAttempts}` : ''}` : 'an attempt';
+  const due = nextAttemptAt
+    ? `the next attempt is due at ${nextAttemptAt.toISOString()} (in ${Math.max(0, Math.round((nextAttemptAt.getTime() - now) / 1000))} s)`
+    : 'its job tries again';
+  return `${name}: ${which} failed — ${failed.code}: ${failed.message}; ${due}, from the checkpoint of the last stored batch (RETRYING; Ctrl-C stops following, not the sync)`;
+}
+
+/** After a run's summary line: how many of its attempts failed before it ended (none: nothing to say). */
+export function attemptsLine(status: string, failedAttempts: number): string | null {
+  if (failedAttempts === 0) return null;
+  if (status === 'SUCCEEDED') return `succeeded after ${failedAttempts} failed attempt(s) (their errors: connectorRun(id).failedAttempts)`;
+  return failedAttempts > 1 ? `failed ${failedAttempts} attempt(s) (each error: connectorRun(id).failedAttempts)` : null;
+}

@@ -14,7 +14,7 @@ import { ConnectorReadRepository } from '../db/repositories/connector-read.repos
 import { boot, bootLogger, interrupted } from './bootstrap.js';
 import { DatabaseOutageWait } from './database-outage-wait.js';
 import { rejectsCommand } from './connector-rejects.command.js';
-import { lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, type ProgressCounts } from './connector-runs.format.js';
+import { attemptsLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine, type FailedAttemptRow, type ProgressCounts } from './connector-runs.format.js';
 import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -229,6 +229,8 @@ export function connectorsCommand(): Command {
         if (!opts.wait) return;
         const started = Date.now();
         let warned = false;
+        /** Failed attempts already told (see retryingLine). */
+        let toldAttempts = 0;
         // The run goes on in the worker while PostgreSQL restarts (its job retries the sync): following it waits for
         // the database rather than reporting a failure the run may not have.
         const outage = new DatabaseOutageWait({
@@ -244,10 +246,10 @@ export function connectorsCommand(): Command {
           const r = await read<{
             status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number;
             files_skipped: number; files_waiting: number; repeated_ids: number; error: { code: string; message: string } | null;
-            removals: RunRemovals | null; duration_ms: number | null;
+            removals: RunRemovals | null; duration_ms: number | null; max_attempts: number | null; next_attempt_at: Date | null; failed_attempts: FailedAttemptRow[];
           }>(
             `SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, repeated_ids, error, removals,
-                    (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms
+                    (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms, max_attempts, next_attempt_at, failed_attempts
                FROM connector_run WHERE id = $1`, [runId]);
           if (!r) throw new Error(`run ${runId} disappeared`);
           if (r.status === 'QUEUED' && !warned && Date.now() - started > 10_000) {
@@ -257,12 +259,13 @@ export function connectorsCommand(): Command {
             // sync that ended a moment before the check was told to look for a worker). A run that went through the
             // queue (it has an outbox message) was a worker's, so a worker is there; one run `--in-process` says
             // nothing of workers (QA re-check: "starts within seconds" was said with none running).
-            const other = await read<{ id: string; finished: boolean; queued: boolean }>(
-              `SELECT r.id, r.status <> 'RUNNING' AS finished,
+            // A RETRYING run holds its connector as a running one does, until its job's next attempt has ended it.
+            const other = await read<{ id: string; finished: boolean; queued: boolean; retrying: boolean }>(
+              `SELECT r.id, r.status NOT IN ('RUNNING', 'RETRYING') AS finished, r.status = 'RETRYING' AS retrying,
                       EXISTS (SELECT 1 FROM outbox o WHERE o.topic = $3 AND o.aggregate_id = r.id) AS queued
                  FROM connector_run r JOIN connector c ON c.id = r.connector_id
-                WHERE c.name = $1 AND r.id <> $2 AND (r.status = 'RUNNING' OR r.finished_at > now() - interval '15 seconds')
-                ORDER BY (r.status = 'RUNNING') DESC, r.finished_at DESC NULLS LAST LIMIT 1`,
+                WHERE c.name = $1 AND r.id <> $2 AND (r.status IN ('RUNNING', 'RETRYING') OR r.finished_at > now() - interval '15 seconds')
+                ORDER BY (r.status IN ('RUNNING', 'RETRYING')) DESC, r.finished_at DESC NULLS LAST LIMIT 1`,
               [name, runId, OUTBOX_TOPICS.connectorSync]);
             // The request reaches the queue through the outbox: while Redis refuses it, no worker can have it (QA:
             // the worker was blamed).
@@ -274,7 +277,9 @@ export function connectorsCommand(): Command {
               unsent
                 ? `still queued after 10 s: the request has not reached the job queue yet${unsent.last_error ? ' (Redis refused it; the worker\'s log says why)' : ''}: is Redis up and taking writes, and a worker running (it sends it)? Or use --in-process.\n`
                 : other && !other.finished
-                  ? other.queued
+                  ? other.retrying
+                    ? `still queued after 10 s: a sync of ${name} waits for its job's next attempt (run ${other.id}, RETRYING); this one starts when it has ended (one sync per connector at a time).\n`
+                    : other.queued
                     ? `still queued after 10 s: a sync of ${name} is running (run ${other.id}); this one starts when it has finished (one sync per connector at a time).\n`
                     : `still queued after 10 s: a sync of ${name} is running in another process (run ${other.id}, --in-process); a worker starts this one when it has finished: ${noWorker}\n`
                   : other?.queued
@@ -282,11 +287,21 @@ export function connectorsCommand(): Command {
                     : `still queued after 10 s: ${noWorker} Or use --in-process.\n`);
           }
           if (r.status === 'RUNNING') progress({ ...r, repeatedIds: r.repeated_ids });
+          // An attempt failed and the job tries again: not the run's end (QA: it was shown FAILED and exited 1 while the
+          // worker retried it). Told once per failed attempt, then followed on.
+          const lastFailed = r.failed_attempts.at(-1);
+          if (r.status === 'RETRYING' && lastFailed && toldAttempts !== r.failed_attempts.length) {
+            toldAttempts = r.failed_attempts.length;
+            if (process.stderr.isTTY) process.stderr.write('\n');
+            out(retryingLine(name, lastFailed, r.max_attempts, r.next_attempt_at));
+          }
           if (r.status === 'SUCCEEDED' || r.status === 'FAILED') {
             if (process.stderr.isTTY) process.stderr.write('\n');
             // As an --in-process sync says it (QA: the docs showed that line, a queued sync printed another).
             const took = r.duration_ms !== null ? ` in ${(r.duration_ms / 1000).toFixed(1)} s` : '';
             out(`${name}: ${r.status}${took} — run ${runId}: ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
+            const attempts = attemptsLine(r.status, r.failed_attempts.length);
+            if (attempts) out(attempts);
             if (r.repeated_ids > 0) out(repeatedLine(r.repeated_ids));
             const maxShare = b.ctx.connectors.catalog.list().find((c) => c.definition.name === name)?.definition.removals?.maxShare;
             for (const line of removalsLines(r.removals, maxShare)) out(line);
