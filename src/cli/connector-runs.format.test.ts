@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine } from './connector-runs.format.js';
+import { attemptsLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine } from './connector-runs.format.js';
 
 /** What `connectors sync` redraws while a run reads, and what `connectors list` says of the last run. */
 describe('connector run lines', () => {
@@ -59,5 +59,18 @@ describe('connector run lines', () => {
     expect(both).toHaveLength(2);
     expect(both[0]).toBe('1 marked absent before returned again (unmarked); 4 of the 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
     expect(removalsLines({ ...none, held: 2, heldReason: 'UNIDENTIFIED_REJECTS' })[0]).toMatch(/^records gone from the source NOT marked: this read did not return 2, but it quarantined records whose id could not be read/);
+  });
+
+  it('`connectors sync` says an attempt failed and when the next is due (RETRYING is no end), and how many failed before the end', () => {
+    const due = new Date('2026-12-14T10:32:15.000Z');
+    const failed = { attempt: 1, code: 'CONNECTOR_UPSTREAM_UNAVAILABLE', message: 'GET /api/v1/hoc-sinh failed after 6 attempts (last: HTTP 500)' };
+    expect(retryingLine('school', failed, 5, due, due.getTime() - 14_200)).toBe(
+      'school: attempt 1 of 5 failed — CONNECTOR_UPSTREAM_UNAVAILABLE: GET /api/v1/hoc-sinh failed after 6 attempts (last: HTTP 500); '
+      + 'the next attempt is due at 2026-12-14T10:32:15.000Z (in 14 s), from the checkpoint of the last stored batch (RETRYING; Ctrl-C stops following, not the sync)');
+    expect(attemptsLine('SUCCEEDED', 2)).toBe('succeeded after 2 failed attempt(s) (their errors: connectorRun(id).failedAttempts)');
+    expect(attemptsLine('SUCCEEDED', 0)).toBeNull();
+    // A run failed at its one attempt (an error no retry fixes): its error line says it all.
+    expect(attemptsLine('FAILED', 1)).toBeNull();
+    expect(attemptsLine('FAILED', 5)).toBe('failed 5 attempt(s) (each error: connectorRun(id).failedAttempts)');
   });
 });
