@@ -21,10 +21,13 @@ const RUN_ID = 'run_01J0000000000000000000000A';
 
 /** The processor over a sync service that fails with `error`, and the job it ran (attempt `attemptsMade + 1` of 5). */
 function failing(error: Error, attemptsMade = 0) {
-  const connectors = { runQueued: vi.fn().mockRejectedValue(error), run: vi.fn().mockRejectedValue(error), failQueued: vi.fn().mockResolvedValue(true) };
+  const connectors = {
+    runQueued: vi.fn().mockRejectedValue(error), run: vi.fn().mockRejectedValue(error), failQueued: vi.fn().mockResolvedValue(true),
+    retryPostponed: vi.fn().mockResolvedValue(false),
+  };
   const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn() };
   const processor = connectorSyncProcessor({ connectors, logger } as unknown as AppContext, { queues: {} as QueueClient });
-  const job = { data: { runId: RUN_ID }, attemptsMade, opts: { attempts: 5 }, updateProgress: vi.fn(), moveToDelayed: vi.fn().mockResolvedValue(undefined) };
+  const job = { id: 'job-1', data: { runId: RUN_ID }, attemptsMade, opts: { attempts: 5, backoff: { type: 'sync-retry', delay: 15_000 } }, updateProgress: vi.fn(), moveToDelayed: vi.fn().mockResolvedValue(undefined) };
   return { connectors, job, run: (token?: string) => processor(job as unknown as Job<unknown, unknown, string>, token) };
 }
 
@@ -62,11 +65,14 @@ describe('connector-sync processor', () => {
   it('retries what a later attempt can fix, and on the last attempt ends a run that never started', async () => {
     for (const error of [new FileChangedError('x.csv changed while it was being read')]) {
       const early = failing(error, 0);
-      await expect(early.run()).rejects.toMatchObject({ code: error.code, message: `${error.code}: ${error.message}` });
+      // The queue waits the delay recorded on the run (RETRYING) as when the next attempt is due (no jitter here: 15 s).
+      await expect(early.run()).rejects.toMatchObject({ code: error.code, message: `${error.code}: ${error.message}`, retryDelayMs: 15_000 });
       expect(early.connectors.failQueued).not.toHaveBeenCalled();
+      // Not claimed by the sync (it never asked): a RETRYING run, if it is one, is told when the next attempt is due.
+      expect(early.connectors.retryPostponed).toHaveBeenCalledWith(RUN_ID, 'job-1', 1, error, 15_000);
       const last = failing(error, 4);
       await expect(last.run()).rejects.not.toBeInstanceOf(UnrecoverableError);
-      expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error);
+      expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error, 'job-1');
     }
   });
 
