@@ -203,7 +203,7 @@ const birthDateAtPrecision = (r: SurvivorshipInput) => r.birthDate!.slice(0, r.b
  * commune took the child from the health station's commune officer), and no one knew the sources disagreed.
  *
  * Values are compared as the hub compares them for matching, so a difference in form only is no disagreement:
- * names folded (case, diacritics and spacing aside: "NGUYEN THI THU HA" agrees with "Nguyễn Thị Thu Hà",
+ * names folded (case, diacritics, spacing and word order aside: "NGUYEN THI THU HA" and "Thu Hà Nguyễn Thị" agree with "Nguyễn Thị Thu Hà",
  * "Ngô Da Trung" disagrees with "Ngô Gia Trung"); birth dates at the coarser precision (2015 agrees with
  * 2015-10-15, not with 2016-10-15); communes as 2025 codes only (a legacy code cannot be compared reliably with
  * a 2025 one: no table maps the 2025 reorganisation's splits); sex and identity numbers as they are.
@@ -214,7 +214,7 @@ export function disagreementsOf(records: readonly SurvivorshipInput[]): Disagree
   const add = (field: GoldenField, sides: DisagreeingRecord[][] | undefined) => {
     if (sides) (out ??= {})[field] = sides;
   };
-  add('fullName', sidesByValue(records, foldedName));
+  add('fullName', sidesByValue(records, nameWords));
   add('sex', sidesByValue(records, (r) => r.sex));
   add('birthDate', birthDateSides(records));
   add('communeCode', sidesByValue(records, communeCode2025));
@@ -223,6 +223,15 @@ export function disagreementsOf(records: readonly SurvivorshipInput[]): Disagree
 }
 
 const foldedName = (r: SurvivorshipInput) => (r.fullName ? (r.nameFolded ?? foldName(r.fullName)) : null);
+/**
+ * A name's folded words in sorted order: the same words in another order ("Dương Nguyễn Đức" for "Nguyễn Đức
+ * Dương", a given name written first as on a foreign form) are a difference of form, as the name search treats
+ * them (QA re-check: a tenth of the name disagreements were word order only).
+ */
+const nameWords = (r: SurvivorshipInput) => {
+  const n = foldedName(r);
+  return n === null ? null : n.split(' ').sort().join(' ');
+};
 const communeCode2025 = (r: SurvivorshipInput) => (r.communeCodeSet === 'VN-2025' ? r.communeCode : null);
 
 /**
