@@ -143,7 +143,7 @@ describe('projections: written per source record, read per child by role', () =>
       { externalId: 'H-1', fetchedAt: seen.get('H-1'), sourceUpdatedAt: '2026-10-30T08:00:00.000Z' },
       { externalId: 'H-1', fetchedAt: seen.get('H-1'), sourceUpdatedAt: '2026-10-30T08:00:00.000Z' },
     ]);
-    // A file source says nothing of its own time.
+    // A record whose source gives no time of its own.
     expect(c.placements[0].source).toEqual({ externalId: 'P-1', fetchedAt: seen.get('P-1'), sourceUpdatedAt: null });
     const [facility] = await hub.ctx.sql.query<{ updated_at: Date }>(`SELECT updated_at FROM facility WHERE code = 'CS-001'`);
     expect(c.placements[0].facility.source.fetchedAt).toBe(facility!.updated_at.toISOString());

@@ -28,8 +28,9 @@ export class ProjectionSource {
 
   @Field(() => GraphQLISODateTime, {
     nullable: true,
-    description: 'When the source says it last changed the record holding the fact (FHIR `meta.lastUpdated`, a school record\'s update '
-      + 'time); null when the source does not say, as files do not.',
+    description: 'The source\'s own time for the record holding the fact, as the connector\'s definition maps it (SourceRecord.sourceUpdatedAt): '
+      + 'FHIR `meta.lastUpdated`, a school record\'s update time, a register row\'s registration date, an inspection\'s date; null when '
+      + 'the source gives none. Not when the hub stored it: see fetchedAt.',
   })
   sourceUpdatedAt!: Date | null;
 }
