@@ -93,7 +93,13 @@ describe('the quarantine seen over runs', () => {
     expect(await count(`code: "${code}"`)).toBe(broken.length);
     expect(await count(`field: "${field}"`)).toBe(broken.length);
     expect(await count(`code: "${code}", field: "${field}"`)).toBe(broken.length);
+    expect(await count(`code: "${code.toLowerCase()}"`)).toBe(broken.length); // codes in any letter case
     expect(await count('code: "NO_SUCH_CODE"')).toBe(0);
+    // An empty code or field is refused, not "no rejects" (QA re-check).
+    for (const empty of ['code: ""', 'field: " "']) {
+      const r = await hub.gql(`{ rejectedRecordCount(connector: "justice-register", ${empty}) }`, {}, token);
+      expect(r.body.errors?.[0]?.extensions?.code, empty).toBe('BAD_USER_INPUT');
+    }
     expect(await count(`field: "${field}", code: "NO_SUCH_CODE"`)).toBe(0);
     expect(await count(`since: "${new Date(Math.min(...lastSeen)).toISOString()}"`)).toBe(broken.length);
     expect(await count(`since: "${new Date(Math.max(...lastSeen) + 1).toISOString()}"`)).toBe(0);

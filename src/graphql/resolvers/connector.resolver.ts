@@ -73,9 +73,16 @@ async function rejectsFilterOf(c: ReturnType<typeof connectorsOf>, args: Rejects
   if (args.since != null && args.until != null && args.since.getTime() >= args.until.getTime()) {
     throw new InvalidInputError('`since` must be before `until`', { argument: 'since' });
   }
+  // An empty code or field matches no reason: a script's unset variable would read as "no rejects" (QA re-check).
+  for (const argument of ['code', 'field'] as const) {
+    if (args[argument] != null && args[argument]!.trim() === '') {
+      throw new InvalidInputError(`\`${argument}\` must not be empty: leave it out to list rejects of any ${argument}`, { argument });
+    }
+  }
   const filter: RejectsFilter = {
     connector: args.connector ?? null, runId: args.runId ?? null, unresolvedOnly: args.unresolvedOnly, resolution: args.resolution ?? null,
-    code: args.code ?? null, field: args.field ?? null, since: args.since ?? null, until: args.until ?? null,
+    // Reason codes are upper case (`INVALID_DATE`): `invalid_date` means the same.
+    code: args.code?.trim().toUpperCase() ?? null, field: args.field?.trim() ?? null, since: args.since ?? null, until: args.until ?? null,
   };
   await checkRejectsFilter(c.repo, folderNames(c), filter);
   return filter;

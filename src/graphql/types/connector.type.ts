@@ -385,10 +385,10 @@ export class RejectsFilterArgs {
   @Field(() => RejectResolutionEnum, { nullable: true, description: 'Only those resolved this way.' })
   resolution!: RejectResolutionEnum | null;
 
-  @Field(() => String, { nullable: true, description: 'Only those with a reason of this code (`INVALID_DATE`, …); with `field`, a reason of both.' })
+  @Field(() => String, { nullable: true, description: 'Only those with a reason of this code (`INVALID_DATE`, …, in any letter case; not empty); with `field`, a reason of both.' })
   code!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only those with a reason about this field (`birthDate`, …).' })
+  @Field(() => String, { nullable: true, description: 'Only those with a reason about this field (`birthDate`, …; not empty).' })
   field!: string | null;
 
   @Field(() => GraphQLISODateTime, {
