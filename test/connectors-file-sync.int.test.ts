@@ -353,15 +353,17 @@ describe('file connectors against their drops', () => {
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     const { runId } = await ctx.connectors.requestSync('justice-register', { trigger: 'CLI' });
     // The worker stops once the batch with the repeat is stored (with its checkpoint and counts).
+    const attempt = (n: number) => ({ jobId: `overlap-resumed-${runId}`, attempt: n, maxAttempts: 5, retryInMs: () => 1_000 });
     const stopped = ctx.connectors.runQueued(runId, {
+      job: attempt(1),
       onProgress: (p) => {
         if (p.repeatedIds > 0) throw new Error('worker stopped');
       },
     });
     await expect(stopped).rejects.toThrow('worker stopped');
-    expect(await ctx.sql.one(`SELECT status, repeated_ids FROM connector_run WHERE id = $1`, [runId])).toEqual({ status: 'FAILED', repeated_ids: 1 });
+    expect(await ctx.sql.one(`SELECT status, repeated_ids FROM connector_run WHERE id = $1`, [runId])).toEqual({ status: 'RETRYING', repeated_ids: 1 });
     // Retried, the run reads nothing more (both files are ingested) and still says what it found.
-    const resumed = await ctx.connectors.runQueued(runId);
+    const resumed = await ctx.connectors.runQueued(runId, { job: attempt(2) });
     expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true, fetched: 6, updated: 1, repeatedIds: 1 });
     expect(await ctx.sql.one(`SELECT repeated_ids FROM connector_run WHERE id = $1`, [runId])).toEqual({ repeated_ids: 1 });
   });

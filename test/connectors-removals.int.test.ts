@@ -228,9 +228,12 @@ describe('records gone from an HTTP source', () => {
     const stop = () => {
       if (++batches === 3) throw new Error('the worker stopped');
     };
-    await expect(ctx.connectors.runQueued(runId, { onProgress: stop })).rejects.toThrow('the worker stopped');
+    // The job's first attempt fails (its run waits RETRYING), and its second goes on.
+    const attempt = (n: number) => ({ jobId: `removals-retried-${runId}`, attempt: n, maxAttempts: 5, retryInMs: () => 1_000 });
+    await expect(ctx.connectors.runQueued(runId, { onProgress: stop, job: attempt(1) })).rejects.toThrow('the worker stopped');
+    expect((await ctx.sql.one<{ status: string }>('SELECT status FROM connector_run WHERE id = $1', [runId]))!.status).toBe('RETRYING');
     const pagesBefore = school.stats().pagesServed;
-    const retried = await ctx.connectors.runQueued(runId);
+    const retried = await ctx.connectors.runQueued(runId, { job: attempt(2) });
     expect(retried).toMatchObject({ status: 'SUCCEEDED', resumed: true, fetched: school.recordCount });
     // The retry read on from the checkpoint (pages of 50; three stored before the stop), not from the first page.
     expect(school.stats().pagesServed - pagesBefore).toBeLessThanOrEqual(Math.ceil(school.recordCount / 50) - 2);
