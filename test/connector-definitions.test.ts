@@ -322,6 +322,29 @@ describe('connector definitions', () => {
     expect(problemsOf(odd).problems.map((p) => p.path)).toEqual(['records.0']);
   });
 
+  it('refuses a file mapping reading one column two ways a header row cannot tell apart, and optional columns that cannot be optional (QA re-check)', () => {
+    const head = ['sourceSystem: justice-register', 'title: T', 'kind: file'];
+    const twice = writeDefinition('twice', [
+      'name: twice', ...head, 'file: { directory: /tmp }', 'records:',
+      '  - externalId: { from: "Mã hồ sơ" }', '    fields: { fatherName: { from: "Họ tên cha" }, carerName: { from: "HỌ TÊN  CHA" } }', '',
+    ].join('\n'));
+    expect(problemsOf(twice).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'records.0: reads the column «HỌ TÊN  CHA», and also «Họ tên cha»: a file\'s header row cannot tell them apart (headers are matched to the columns up to letter case and spacing); write the column one way',
+    ]);
+    const optional = writeDefinition('optional', [
+      'name: optional', ...head,
+      'file: { directory: /tmp, optionalColumns: ["mã HỒ SƠ", "Ngày  sinh", "Ghi chú", "Không có"] }', 'records:',
+      '  - externalId: { from: "Mã hồ sơ" }',
+      '    fields: { birthDate: { from: "Ngày sinh", required: true } }',
+      '    projections: { birthRegistration: [{ fields: { registrationNumber: { from: "Số đăng ký" }, note: { from: "Ghi chú" } } }] }', '',
+    ].join('\n'));
+    expect(problemsOf(optional).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'file.optionalColumns.0: «Mã hồ sơ» is a record id\'s column: a file without it is refused whatever this list says (MISSING_ID_COLUMN); remove it',
+      'file.optionalColumns.1: «Ngày sinh» is read by a value marked required: a file without it would have every row quarantined (REQUIRED) with its personal data; remove it, or the value\'s `required`',
+      'file.optionalColumns.3: «Không có» is no column the mappings read (in any letter case or spacing): nothing to make optional',
+    ]);
+  });
+
   it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {
     const yaml = ['name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', ''];
     const file = writeDefinition('tmp', yaml.join('\n'));

@@ -2,8 +2,10 @@ import cronParser from 'cron-parser';
 import { z } from 'zod';
 import { SOURCE_SYSTEMS } from '../../domain/source-record-input.js';
 import { fileConfigSchema } from '../file/file.schema.js';
+import { headerKey } from '../file/headers.js';
 import { httpConfigSchema } from '../http/http.schema.js';
-import { recordMappingsSchema } from '../mapping/mapping.schema.js';
+import { columnNamesRead, columnsRead, requiredValueColumns } from '../mapping/mapping-columns.js';
+import { recordMappingsSchema, type RecordMapping } from '../mapping/mapping.schema.js';
 
 /**
  * A cron pattern of five fields (minute hour day-of-month month day-of-week), or six with seconds first, as
@@ -108,7 +110,7 @@ function definitionRulesJson(): Array<Record<string, unknown>> {
 interface LooseDefinition {
   kind?: unknown;
   http?: { incremental?: unknown } | null;
-  file?: { sheets?: unknown } | null;
+  file?: { sheets?: unknown; optionalColumns?: unknown } | null;
   removals?: { fullReadSchedule?: unknown } | null;
   records?: unknown;
 }
@@ -155,6 +157,62 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
       }
     });
   }
+  if (def.kind === 'file') {
+    const parsed = recordMappingsSchema.safeParse(def.records);
+    if (parsed.success) fileColumnRules(parsed.data, file, ctx);
+  }
+}
+
+/**
+ * The columns a file connector's mappings read, against how a file's header row is matched to them (up to letter
+ * case and spacing: {@link headerKey}) and against `file.optionalColumns`:
+ * - one column written two ways that a header row cannot tell apart (`Họ tên cha`, `HỌ TÊN CHA`) is refused: a
+ *   header matching both is read as neither, and every file was refused as lacking the other (QA re-check);
+ * - an optional column must be one the mappings read, neither a record id's column (a file without it is refused
+ *   whatever the list says) nor one a value marked `required` reads (every row would be quarantined REQUIRED,
+ *   with its personal data: the refusal is what keeps them out).
+ */
+function fileColumnRules(records: readonly RecordMapping[], file: LooseDefinition['file'], ctx: z.RefinementCtx): void {
+  const spelt = new Map<string, { name: string; index: number }>();
+  const told = new Set<string>();
+  const read = new Map<string, string>();
+  const idColumns = new Set<string>();
+  const required = new Set<string>();
+  records.forEach((m, i) => {
+    for (const name of columnNamesRead(m)) {
+      const key = headerKey(name);
+      read.set(key, name);
+      const first = spelt.get(key);
+      if (first === undefined) spelt.set(key, { name, index: i });
+      else if (first.name !== name && !told.has(`${key}\u0000${name}`)) {
+        told.add(`${key}\u0000${name}`);
+        ctx.addIssue({
+          code: 'custom', path: ['records', i],
+          message: `reads the column «${name}», and ${first.index === i ? 'also' : `records[${first.index}]`} «${first.name}»: a file's header row cannot ` +
+            'tell them apart (headers are matched to the columns up to letter case and spacing); write the column one way',
+        });
+      }
+    }
+    for (const c of columnsRead({ externalId: m.externalId })) idColumns.add(headerKey(c));
+    for (const c of requiredValueColumns(m)) required.add(headerKey(c));
+  });
+  const optional = file && Array.isArray(file.optionalColumns) ? file.optionalColumns : [];
+  optional.forEach((entry: unknown, j: number) => {
+    if (typeof entry !== 'string') return;
+    const key = headerKey(entry);
+    const path = ['file', 'optionalColumns', j];
+    if (!read.has(key)) {
+      ctx.addIssue({ code: 'custom', path, message: `«${entry}» is no column the mappings read (in any letter case or spacing): nothing to make optional` });
+    } else if (idColumns.has(key)) {
+      ctx.addIssue({ code: 'custom', path, message: `«${read.get(key)}» is a record id's column: a file without it is refused whatever this list says (MISSING_ID_COLUMN); remove it` });
+    } else if (required.has(key)) {
+      ctx.addIssue({
+        code: 'custom', path,
+        message: `«${read.get(key)}» is read by a value marked required: a file without it would have every row quarantined (REQUIRED) with its ` +
+          'personal data; remove it, or the value\'s `required`',
+      });
+    }
+  });
 }
 
 export type ConnectorDefinition = z.infer<typeof connectorDefinitionSchema>;

@@ -144,7 +144,7 @@ export const fileConfigSchema = z
           'communes leave out). A file without one of them is read, the fields it feeds left empty, with a warning. ' +
           'Any other column the mapping reads must be in the header row (in any letter case or spacing), or the file ' +
           'is refused (MISSING_COLUMN): read anyway, every record would be stored with those fields empty, over what ' +
-          'earlier files said. Default none.',
+          'earlier files said. Neither a record id\'s column nor one a `required` value reads. Default none.',
       ),
     sheets: z
       .array(fileSheetSchema)

@@ -1,7 +1,7 @@
 import { columnNamesRead, columnsAbsenceGivesValue, columnsRead, fieldColumnsMissing, hasColumn, idColumnsMissing, mappingsFor } from '../mapping/mapping-columns.js';
 import type { RecordMapping } from '../mapping/mapping.schema.js';
 import { FileHeaderError } from './errors/file-header.error.js';
-import { columnName } from './headers.js';
+import { columnName, headerKey } from './headers.js';
 
 /** A CSV header row read with another delimiter: the delimiter and the columns it gives (trimmed, NFC). */
 export interface OtherReading {
@@ -44,12 +44,12 @@ export class HeaderFitter {
 
   constructor(mappings: readonly RecordMapping[], recordType: string | undefined, optionalColumns: readonly string[] = []) {
     this.candidates = mappingsFor(mappings, recordType);
-    this.optional = new Set(optionalColumns.map(fold));
+    this.optional = new Set(optionalColumns.map(headerKey));
     for (const m of this.candidates) {
       for (const name of columnNamesRead(m)) {
-        const names = this.byFold.get(fold(name)) ?? new Set<string>();
+        const names = this.byFold.get(headerKey(name)) ?? new Set<string>();
         names.add(name);
-        this.byFold.set(fold(name), names);
+        this.byFold.set(headerKey(name), names);
       }
     }
     const ids = new Set(this.candidates.map((m) => JSON.stringify(m.externalId)));
@@ -67,9 +67,9 @@ export class HeaderFitter {
     if (this.candidates.length === 0) return [...headers];
     const byFold = new Map<string, number[]>();
     for (const [i, h] of headers.entries()) {
-      const list = byFold.get(fold(h)) ?? [];
+      const list = byFold.get(headerKey(h)) ?? [];
       list.push(i + 1);
-      byFold.set(fold(h), list);
+      byFold.set(headerKey(h), list);
     }
     for (const [key, columns] of byFold) {
       const read = this.byFold.get(key);
@@ -83,7 +83,7 @@ export class HeaderFitter {
       }
     }
     const fitted = headers.map((h) => {
-      const read = this.byFold.get(fold(h));
+      const read = this.byFold.get(headerKey(h));
       return read === undefined || read.has(h) || read.size !== 1 ? h : [...read][0]!;
     });
     const have = new Set(fitted);
@@ -139,7 +139,7 @@ export class HeaderFitter {
     const absent = new Set<string>();
     for (const [i, m] of this.candidates.entries()) {
       if (idMissing[i]!.length > 0) continue;
-      for (const c of fieldColumnsMissing(m, have)) if (!this.optional.has(fold(c))) absent.add(c);
+      for (const c of fieldColumnsMissing(m, have)) if (!this.optional.has(headerKey(c))) absent.add(c);
     }
     if (absent.size === 0) return;
     const names = [...absent];
@@ -159,8 +159,8 @@ export class HeaderFitter {
     // Else the usual cause is a title above the headers (`SỔ ĐĂNG KÝ KHAI SINH`, a blank row).
     if (readings.length === 0) return `; if the headers are on a later row (a title above them), set file.headerRow to its number`;
     const found = (r: OtherReading) => {
-      const folded = new Set(r.columns.map(fold));
-      return missing.filter((c) => hasColumn(folded, fold(c)));
+      const folded = new Set(r.columns.map(headerKey));
+      return missing.filter((c) => hasColumn(folded, headerKey(c)));
     };
     const best = readings.reduce((a, b) => {
       const d = found(b).length - found(a).length;
@@ -173,20 +173,6 @@ export class HeaderFitter {
           "(set file.csv.delimiter, or export it with the connector's delimiter)"
       : `; ${split}: is the file ${delimiterName(best.delimiter)}-delimited?`;
   }
-}
-
-/**
- * A header or column name compared without letter case and spacing (both are NFC): runs of white space, no-break
- * and zero-width spaces and line breaks (a header cell wrapped in Excel) are one space, and none is kept around
- * punctuation (`Xã / Phường` is `Xã/Phường`, `Số ĐDCN (CCCD)` is `Số ĐDCN(CCCD)`).
- */
-function fold(name: string): string {
-  return name
-    .toLowerCase()
-    .normalize('NFC')
-    .replace(/[\s\u200b-\u200d\u2060\u180e]+/g, ' ')
-    .replace(/ ?([/\\\-–—(),.:;]) ?/g, '$1')
-    .trim();
 }
 
 function quote(column: string): string {

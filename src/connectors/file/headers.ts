@@ -63,3 +63,17 @@ export function columnLetters(n: number): string {
   for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
   return s;
 }
+
+/**
+ * A header or a column a mapping reads, as the two are matched: without letter case and spacing (both are NFC).
+ * Runs of white space, no-break and zero-width spaces and line breaks (a header cell wrapped in Excel) are one
+ * space, and none is kept around punctuation (`Xã / Phường` is `Xã/Phường`, `Số ĐDCN (CCCD)` is `Số ĐDCN(CCCD)`).
+ */
+export function headerKey(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize('NFC')
+    .replace(/[\s\u200b-\u200d\u2060\u180e]+/g, ' ')
+    .replace(/ ?([/\\\-–—(),.:;]) ?/g, '$1')
+    .trim();
+}

@@ -187,6 +187,28 @@ function absenceColumns(spec: unknown, out: Set<string>, inEach: boolean): Set<s
 }
 
 /**
+ * The columns read by values marked `required: true` (in the id, fields, groups and projections): a record
+ * without one is rejected REQUIRED, so a file without the column would have every row quarantined.
+ */
+export function requiredValueColumns(m: RecordMapping): Set<string> {
+  const { recordType: _type, sheet: _sheet, ...reads } = m;
+  const out = new Set<string>();
+  const walk = (spec: unknown, inEach: boolean): void => {
+    if (Array.isArray(spec)) {
+      for (const s of spec) walk(s, inEach);
+      return;
+    }
+    if (spec === null || typeof spec !== 'object') return;
+    const o = spec as Record<string, unknown>;
+    const each = inEach || 'each' in o;
+    if (o.required === true) columnsRead(o, out, each);
+    for (const [key, v] of Object.entries(o)) if (!NOT_COLUMNS.has(key)) walk(v, each);
+  };
+  walk(reads, false);
+  return out;
+}
+
+/**
  * The columns a sheet with `headers` lacks for `m` to give its rows a record id: the columns its `when` needs
  * present, and those its `externalId` reads (every part of a `join`; one alternative of a `firstOf` is
  * enough). Empty when the mapping can read ids from the sheet's rows.
