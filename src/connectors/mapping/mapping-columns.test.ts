@@ -2,7 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { loadDefinitionFile } from '../definition/connector-catalog.js';
-import { checkSheetColumns, columnsRead, headersWarning } from './mapping-columns.js';
+import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, pathsNoRecordHas } from './mapping-columns.js';
+import type { RecordMapping } from './mapping.schema.js';
 
 const justice = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'justice-register', 'connector.yaml')).definition;
 const BIRTH_HEADERS = [
@@ -52,5 +53,58 @@ describe('mapping columns against a sheet\'s headers', () => {
   it('headers are compared trimmed and in NFC, as the file reader keys records', () => {
     const nfd = BIRTH_HEADERS.map((h) => ` ${h.normalize('NFD')} `);
     expect(checkSheetColumns(justice.records, 'child', nfd)).toEqual({ applicable: 1, missing: [], noneApplies: null });
+  });
+});
+
+describe('paths of an API mapping that no record of a page has', () => {
+  const mapping = (fields: Record<string, unknown>) => [{ recordType: 'child', externalId: { from: 'id' }, fields }] as unknown as RecordMapping[];
+  const page = [{ id: '1', ten: 'An', ho: 'Nguyễn' }, { id: '2', ten: 'Bình', so: '001' }];
+
+  it('names a path no record has; not one some record has', () => {
+    expect(pathsNoRecordHas(mapping({ fullName: { from: 'ho_tenn' }, givenName: { from: 'ten' } }), page)).toEqual([['ho_tenn']]);
+  });
+
+  it('judges a firstOf whole: an alternative the page never uses is no misspelling while another is there', () => {
+    expect(pathsNoRecordHas(mapping({ identityNumber: { firstOf: ['so', 'cccd'] } }), page)).toEqual([]);
+    // With none there, every alternative is named: any of them may be the misspelt one.
+    expect(pathsNoRecordHas(mapping({ identityNumber: { firstOf: ['so_dd', { from: 'cccd' }] } }), page)).toEqual([['so_dd', 'cccd']]);
+    expect(describeUnreadPaths([['ho_tenn'], ['so_dd', 'cccd']])).toBe('«ho_tenn»; «so_dd» or «cccd»');
+    expect(describeUnreadPaths([['ho_tenn'], ['cccd']])).toBe('«ho_tenn», «cccd»');
+  });
+
+  it('judges a join whole, also inside a firstOf: a part few records have (a fourth given name) is no misspelling', () => {
+    const join = { join: ['ho', 'ten', 'ten_4'] };
+    expect(pathsNoRecordHas(mapping({ fullName: join }), page)).toEqual([]);
+    expect(pathsNoRecordHas(mapping({ fullName: { firstOf: ['ho_ten', join] } }), page)).toEqual([]);
+    expect(pathsNoRecordHas(mapping({ fullName: { join: ['hoo', 'tenn'] } }), page)).toEqual([['hoo', 'tenn']]);
+    expect(pathsNoRecordHas(mapping({ fullName: { firstOf: ['ho_ten', { join: ['hoo', 'tenn'] }] } }), page)).toEqual([['ho_ten', 'hoo', 'tenn']]);
+  });
+
+  it('judges a value\'s `when` apart from it: a misspelt test leaves the value empty too', () => {
+    expect(pathsNoRecordHas(mapping({ givenName: { from: 'ten', when: { from: 'loaii', equals: 'X' } } }), page)).toEqual([['loaii']]);
+  });
+
+  it('leaves out boolean flags, absent by nature from nearly every record (an estimated birth date)', () => {
+    expect(pathsNoRecordHas(mapping({ birthDateEstimated: { from: 'uoc_tinh', equals: true }, givenName: { from: 'ten' } }), page)).toEqual([]);
+  });
+
+  it('the health-station connector over Patients as its simulator serves them: nothing (QA: three paths warned over 200 records)', () => {
+    const health = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'health-station', 'connector.yaml')).definition;
+    const patient = (id: string, extra: Record<string, unknown> = {}) => ({
+      resourceType: 'Patient', id, meta: { lastUpdated: '2026-11-25T10:00:00+07:00' }, gender: 'female', birthDate: '2020-01-02',
+      name: [{ text: 'Nguyễn Thị An', family: 'Nguyễn', given: ['Thị', 'An'] }],
+      identifier: [{ system: 'urn:vn:so-dinh-danh-ca-nhan', value: '001220000001' }],
+      address: [{ extension: [{ url: 'urn:vn:ma-don-vi-hanh-chinh-xa', valueCode: '00004' }] }],
+      contact: [
+        { relationship: [{ coding: [{ code: 'FTH' }] }], name: { text: 'Nguyễn Văn Bình' } },
+        { relationship: [{ coding: [{ code: 'MTH' }] }], name: { text: 'Trần Thị Cúc' } },
+        { relationship: [{ coding: [{ code: 'GUARD' }] }], name: { text: 'Lê Văn Dũng' } },
+      ],
+      ...extra,
+    });
+    const patients = Array.from({ length: 20 }, (_, i) => patient(String(i)));
+    expect(pathsNoRecordHas(health.records, patients)).toEqual([]);
+    // A misspelt path of it is still named.
+    expect(pathsNoRecordHas(health.records, patients.map(({ gender: _g, ...p }) => p))).toEqual([['gender']]);
   });
 });

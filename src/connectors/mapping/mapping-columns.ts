@@ -6,6 +6,7 @@
  */
 import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
 import type { ReaderEvent } from '../types.js';
+import { RECORD_FIELDS, type FieldTarget } from './field-targets.js';
 import type { RecordMapping } from './mapping.schema.js';
 
 /** What {@link checkSheetColumns} found for one sheet. */
@@ -250,30 +251,80 @@ export function headersWarning(mappings: readonly RecordMapping[], e: ReaderEven
 }
 
 /**
- * The paths a mapping's id and fields read that no record of `records` has a value at (JSON records: a page
- * of an API). A misspelt path is otherwise silent: its field is empty in every record. Groups and projections
- * are left out: their values are often there for a few children only (a disability), and a page may have
- * none. So are paths read inside `each` (relative to an element) and a path that does not compile
- * (validation reports it).
+ * The values a mapping's id and fields read that no record of `records` has (JSON records: a page of an API),
+ * each as the paths it reads. A misspelt path is otherwise silent: its field is empty in every record.
+ *
+ * A `firstOf` or `join` is judged as a whole, with every path inside it: it lacks a value only when no record has
+ * any of them, and is then named by all of them. An alternative a page never uses (a national id where the
+ * personal number is there), or a name part few children have (a fourth given name), is not a misspelling (QA:
+ * the health-station connector warned of both over 200 records). A value's `when` is judged apart from it: a
+ * misspelt test leaves the value empty as surely as a misspelt `from`.
+ *
+ * Left out: fields of a boolean target (`birthDateEstimated`), flags that are absent by nature from nearly every
+ * record (only a foundling's birth date is estimated), so a page without one says nothing about the path. Groups
+ * and projections, whose values are often there for a few children only (a disability), and a page may have
+ * none. Paths read inside `each` (relative to an element), and a path that does not compile (validation reports
+ * it).
  */
-export function pathsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>): string[] {
-  const paths = new Set<string>();
+export function pathsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>): string[][] {
+  // By their paths: a value several mappings read is judged (and named) once.
+  const readings = new Map<string, CompiledPath[]>();
+  const add = (paths: CompiledPath[]) => {
+    if (paths.length) readings.set(JSON.stringify(paths.map((p) => p.source)), paths);
+  };
   for (const m of mappings) {
-    const { externalId, fields } = m as { externalId?: unknown; fields?: unknown };
-    for (const p of columnsRead({ externalId, fields })) paths.add(p);
-  }
-  const unmatched: string[] = [];
-  for (const p of paths) {
-    let compiled: CompiledPath;
-    try {
-      compiled = compilePath(p);
-    } catch {
-      continue;
+    const { externalId, fields } = m as { externalId?: unknown; fields?: Record<string, unknown> };
+    valueReadings(externalId, add);
+    for (const [name, spec] of Object.entries(fields ?? {})) {
+      if ((RECORD_FIELDS as Record<string, FieldTarget | undefined>)[name]?.parse === 'boolean') continue;
+      valueReadings(spec, add);
     }
-    if (!records.some((r) => {
-      const v = firstMatch(compiled, r);
-      return v !== undefined && v !== null;
-    })) unmatched.push(p);
+  }
+  const unmatched: string[][] = [];
+  for (const paths of readings.values()) {
+    if (!records.some((r) => paths.some((p) => hasValueAt(p, r)))) unmatched.push(paths.map((p) => p.source));
   }
   return unmatched;
+}
+
+/**
+ * The readings of one value, each told to `add` as the compiled paths judged together: its `from` alone, a
+ * `firstOf` or `join` with every path inside it, and its `when` as a value of its own.
+ */
+function valueReadings(spec: unknown, add: (paths: CompiledPath[]) => void): void {
+  if (typeof spec === 'string') spec = { from: spec };
+  if (spec === null || typeof spec !== 'object') return;
+  // Each through columnsRead, which reads paths as the mapper does (trimmed, NFC, `$.` off).
+  const { from, join, firstOf, when } = spec as { from?: unknown; join?: unknown; firstOf?: unknown; when?: unknown };
+  if (typeof from === 'string') add(compiledPaths([...columnsRead({ from })]));
+  if (Array.isArray(join)) add(compiledPaths([...columnsRead({ join })]));
+  if (Array.isArray(firstOf)) add(compiledPaths([...columnsRead({ firstOf })]));
+  valueReadings(when, add);
+}
+
+/** The paths that compile (validation reports the others), in order. */
+function compiledPaths(paths: string[]): CompiledPath[] {
+  const out: CompiledPath[] = [];
+  for (const p of paths) {
+    try {
+      out.push(compilePath(p));
+    } catch {
+      // Not a path: validation reports it.
+    }
+  }
+  return out;
+}
+
+function hasValueAt(path: CompiledPath, record: Record<string, unknown>): boolean {
+  const v = firstMatch(path, record);
+  return v !== undefined && v !== null;
+}
+
+/**
+ * {@link pathsNoRecordHas}'s values for a warning: `«a»` for a value reading one path, `«a» or «b»` for one
+ * reading several; values apart by `, `, or by `; ` when one reads several (so that the list reads one way).
+ */
+export function describeUnreadPaths(unmatched: readonly (readonly string[])[]): string {
+  const each = unmatched.map((paths) => paths.map((p) => `«${p}»`).join(' or '));
+  return each.join(unmatched.some((paths) => paths.length > 1) ? '; ' : ', ');
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { headersWarning, pathsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -861,7 +861,7 @@ export class ConnectorSyncService {
       // Paths of the definition, never values. Over a page of a few records, a field some children lack may be missing by chance.
       const few = page.length < FEW_RECORDS_FOR_PATH_CHECK;
       out.warnings.push(
-        `${out.location}: the mapping reads ${unmatched.map((p) => `«${p}»`).join(', ')}, which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: ` +
+        `${out.location}: the mapping reads ${describeUnreadPaths(unmatched)}, which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: ` +
           `a misspelt path leaves its field empty in every record (or ${few ? 'so few records happen' : 'this page happens'} not to use it)`,
       );
     }
