@@ -31,6 +31,22 @@ describe('connector run lines', () => {
     expect(rejectsAndSuccessLine(0, { runId: 'run_1', finishedAt })).toBe('no open rejects; last succeeded 2026-12-09T01:02:03.000Z (run run_1)');
   });
 
+  it('`connectors list` says since when a RETRYING last run runs, which attempt failed with what code, and when the next is due', () => {
+    const startedAt = new Date('2026-12-09T01:02:03.000Z');
+    const nextAttemptAt = new Date('2026-12-09T01:07:03.000Z');
+    const failed = (attempt: number | null) => ({ attempt, code: 'CONNECTOR_UPSTREAM_UNAVAILABLE', message: 'the source did not answer' });
+    const retrying = { status: 'RETRYING', startedAt, finishedAt: null, fetched: 0, rejected: 0, repeatedIds: 0, errorCode: null };
+    // QA: `last run RETRYING  fetched 0 rejected 0`, a double space where a time would go.
+    expect(lastRunLine({ ...retrying, failedAttempts: [failed(2), failed(3)], maxAttempts: 5, nextAttemptAt }))
+      .toBe('last run RETRYING since 2026-12-09T01:02:03.000Z (attempt 3 of 5 failed: CONNECTOR_UPSTREAM_UNAVAILABLE; next attempt at 2026-12-09T01:07:03.000Z) fetched 0 rejected 0');
+    // The code only: its message is the run's to tell (connectorRun(id).failedAttempts).
+    expect(lastRunLine({ ...retrying, failedAttempts: [failed(null)], maxAttempts: null, nextAttemptAt: null }))
+      .toBe('last run RETRYING since 2026-12-09T01:02:03.000Z (an attempt failed: CONNECTOR_UPSTREAM_UNAVAILABLE; its job tries again) fetched 0 rejected 0');
+    // A run not ended has no end time to show: a RUNNING one says since when, a QUEUED one (not started) nothing.
+    expect(lastRunLine({ ...retrying, status: 'RUNNING', fetched: 200 })).toBe('last run RUNNING since 2026-12-09T01:02:03.000Z fetched 200 rejected 0');
+    expect(lastRunLine({ ...retrying, status: 'QUEUED', startedAt: null })).toBe('last run QUEUED fetched 0 rejected 0');
+  });
+
   it('`connectors sync` says it follows a run already queued, and with --no-wait that it returns it (it follows nothing)', () => {
     const runId = 'run_01J0000000000000000000000A';
     expect(requestedRunLine('school', { runId, alreadyQueued: true }, true))
