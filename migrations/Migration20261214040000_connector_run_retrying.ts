@@ -23,7 +23,7 @@ export class Migration20261214040000_connector_run_retrying extends Migration {
 
   override async down(): Promise<void> {
     this.addSql('DROP INDEX IF EXISTS connector_run_one_retrying;');
-    this.addSql(`UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = failed_attempts->-1 - 'attempt' - 'failedAt' WHERE status = 'RETRYING';`);
+    this.addSql(`UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = (failed_attempts->-1) - 'attempt' - 'failedAt' WHERE status = 'RETRYING';`);
     this.addSql('ALTER TABLE connector_run DROP CONSTRAINT IF EXISTS connector_run_status_check;');
     this.addSql(`ALTER TABLE connector_run ADD CONSTRAINT connector_run_status_check
       CHECK (status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'));`);
