@@ -1,31 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initOrm } from '../src/db/orm.js';
+import { freshDatabase } from './support/fresh-database.js';
 
 const BEFORE = 'Migration20261213020000_connector_state_read_with';
 const LAST = 'Migration20261214040000_connector_run_retrying';
-
-/** A database of its own (not the migrated template), migrated step by step. */
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `childhub_t_mig_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(inject('pgAdminUrl'));
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const a = new pg.Client({ connectionString: inject('pgAdminUrl') });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
 
 /**
  * The migrations of the quarantine's links to runs, its overview indexes, children's disagreements and the
