@@ -117,6 +117,53 @@ describe('ingest', () => {
     expect((await childOf('RENUM-H')).child_id).toBe(healthChild);
   });
 
+  it('keeps a built child\'s id when a record it holds gains the number of a child not built yet, and clears the groups of a child merged away (QA)', async () => {
+    const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; link_rule: string }>(
+      `SELECT child_id, link_rule FROM source_record WHERE external_id = $1`, [externalId]))!;
+    const hasRow = async (id: string) => (await ctx.sql.one(`SELECT 1 AS x FROM child WHERE id = $1`, [id])) !== undefined;
+    // A register record without a number: its child is built. An adoption record with a number arrives in an
+    // earlier file of the same sync: its child is not built yet when the register record gains that number.
+    const register = aRecord({ sourceSystem: 'justice-register', externalId: 'UNBUILT-KS', identityNumber: null });
+    await ctx.ingest.ingest([register]);
+    const built = (await childOf('UNBUILT-KS')).child_id;
+    await ctx.goldenRecords.recompute([built]);
+    const adoption = aRecord({ sourceSystem: 'justice-register', externalId: 'UNBUILT-NCN', identityNumber: '001220000004' });
+    await ctx.ingest.ingest([adoption]);
+    const unbuilt = (await childOf('UNBUILT-NCN')).child_id;
+    expect(await hasRow(unbuilt)).toBe(false);
+
+    // Before, the sync failed here: the built child was merged into one with no row (23503).
+    const renumbered = await ctx.ingest.ingest([{ ...register, identityNumber: '001220000004' }]);
+    expect(renumbered).toMatchObject({ updated: 1, childrenCreated: 0 });
+    expect(await childOf('UNBUILT-KS')).toEqual({ child_id: built, link_rule: 'NEW_CHILD' });
+    expect(await childOf('UNBUILT-NCN')).toEqual({ child_id: built, link_rule: 'IDENTITY_NUMBER' });
+    expect(renumbered.childrenToRecompute).toContain(built);
+    expect(await ctx.sql.one(`SELECT status, merged_into_id FROM child WHERE id = $1`, [built])).toEqual({ status: 'ACTIVE', merged_into_id: null });
+    await ctx.goldenRecords.recompute([built, unbuilt]);
+    expect(await hasRow(unbuilt)).toBe(false);
+    expect(await ctx.sql.one(`SELECT identity_number FROM child WHERE id = $1`, [built])).toEqual({ identity_number: '001220000004' });
+
+    // The other way round, a built child left without records is merged into the built holder: the groups its
+    // records gave it go with them, and the old id no longer reads as, say, abandoned.
+    const abandoned = aRecord({ sourceSystem: 'school', externalId: 'MERGED-S', identityNumber: null, groups: [{ clause: 'b' }] });
+    const health = aRecord({ sourceSystem: 'health-station', externalId: 'MERGED-H', identityNumber: '001214007777' });
+    await ctx.ingest.ingest([abandoned, health]);
+    const left = (await childOf('MERGED-S')).child_id;
+    const holder = (await childOf('MERGED-H')).child_id;
+    await ctx.goldenRecords.recompute([left, holder]);
+    const groupsOf = async (id: string) => (await ctx.sql.one<{ group_clauses: string[]; open: string }>(
+      `SELECT c.group_clauses, (SELECT count(*) FROM special_circumstance s WHERE s.child_id = c.id) AS open FROM child c WHERE c.id = $1`, [id]))!;
+    expect(await groupsOf(left)).toEqual({ group_clauses: ['b'], open: '1' });
+    const moved = await ctx.ingest.ingest([{ ...abandoned, identityNumber: '001214007777' }]);
+    expect(await ctx.sql.one(`SELECT status, merged_into_id FROM child WHERE id = $1`, [left])).toEqual({ status: 'MERGED', merged_into_id: holder });
+    const rebuilt = await ctx.goldenRecords.recompute(moved.childrenToRecompute);
+    expect(rebuilt.changed.sort()).toEqual([left, holder].sort());
+    expect(await groupsOf(left)).toEqual({ group_clauses: [], open: '0' });
+    expect(await groupsOf(holder)).toEqual({ group_clauses: ['b'], open: '1' });
+    // Once cleared, a merged child is skipped again.
+    expect((await ctx.goldenRecords.recompute([left])).skipped).toEqual([left]);
+  });
+
   it('leaves a link a steward made where it is when the record\'s number changes', async () => {
     const holder = aRecord({ sourceSystem: 'health-station', externalId: 'STEW-H', identityNumber: '001214006666' });
     const kept = aRecord({ sourceSystem: 'school', externalId: 'STEW-S', identityNumber: null });

@@ -45,7 +45,9 @@ export class GoldenRecordService {
       const records = candidates.length ? await this.repo.records(client, candidates) : new Map<string, LinkedRecord[]>();
       // A child without a row has no number history or memberships (both reference `child`): nothing to read.
       const numbers = active.length ? await this.repo.numbers(client, active) : new Map<string, KnownNumber[]>();
-      const memberships = active.length ? await this.repo.memberships(client, active) : new Map<string, KnownMembership[]>();
+      // A merged child's too: they go (see planRecompute).
+      const held = [...children.values()].filter((c) => c.status === 'ACTIVE' || c.status === 'MERGED').map((c) => c.id);
+      const memberships = held.length ? await this.repo.memberships(client, held) : new Map<string, KnownMembership[]>();
       const refused = active.length ? await this.repo.refused(client, active) : undefined;
 
       // Provenance says when each value was chosen; the rows' own timestamps are the transaction's time.

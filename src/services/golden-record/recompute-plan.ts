@@ -11,7 +11,10 @@ export interface RecomputeResult {
   changed: string[];
   /** Children whose golden record was already current. */
   unchanged: string[];
-  /** Ids that are not active children: merged, or with neither a row nor a linked record. Nothing was done for them. */
+  /**
+   * Ids that are not active children: merged (whose groups were already cleared), or with neither a row nor a
+   * linked record. Nothing was done for them.
+   */
   skipped: string[];
 }
 
@@ -142,6 +145,20 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
   for (const id of inputs.ids) {
     const child = inputs.children.get(id);
     const records = inputs.records.get(id) ?? [];
+    if (child?.status === 'MERGED') {
+      // A merged child's evidence now builds the child it was merged into. Groups it still showed, and the
+      // memberships behind them, would tell a reader of the old id that the child is (say) abandoned though
+      // its records say otherwise now, and count the evidence twice (QA): they go, once.
+      const held = inputs.memberships.get(id) ?? [];
+      if (held.length === 0 && child.groupClauses.length === 0) {
+        plan.result.skipped.push(id);
+        continue;
+      }
+      for (const m of held) plan.membershipsRemoved.push(m.id);
+      plan.updated.push({ ...child, groupClauses: [] });
+      plan.result.changed.push(id);
+      continue;
+    }
     if (child ? child.status !== 'ACTIVE' : records.length === 0) {
       plan.result.skipped.push(id);
       continue;

@@ -629,13 +629,39 @@ export class IngestService {
    * record already holds that number for, or that keeps it, as a new record with that number would be: the same child is then
    * one child, not two sharing a number (QA). Only links ingest made (by number, or a new child) move; a
    * steward's or the matcher's decision stands. A child left with no record is marked MERGED into the child
-   * its record joined, so a reader of the old id is led there. Both children are recomputed. The numbers were
-   * locked by {@link store}.
+   * its record joined, so a reader of the old id is led there. When the child holding the number has no row
+   * yet (the golden-record stage has not built it), the built child keeps its id and the holder's records join
+   * it instead. Every child involved is recomputed. The numbers were locked by {@link store}.
    */
   private async relinkRenumbered(client: PoolClient, renumbered: Renumbered[], recompute: Set<string>): Promise<void> {
     const holders = await this.childrenByNumber(client, [...new Set(renumbered.map((r) => r.number))], renumbered.map((r) => r.id));
     // Two records of the batch given one number no other record carries: the first one's child holds it.
     for (const r of renumbered) if (!holders.has(r.number)) holders.set(r.number, r.childId);
+    if (renumbered.every((r) => holders.get(r.number) === r.childId)) return;
+    // A holder the golden-record stage has not built yet (its records came in an earlier batch or file of this
+    // sync) has no row: nobody has seen its id, and a child with a row cannot be merged into it (the sync failed
+    // on `merged_into_id`'s key, QA). The built child a renumbered record leaves keeps its id instead, and the
+    // holder's records join it.
+    const involved = [...new Set([...holders.values(), ...renumbered.map((r) => r.childId)])];
+    const built = new Set((await client.query<{ id: string }>(
+      `SELECT id FROM child WHERE id = ANY($1::text[]) AND status = 'ACTIVE'`, [involved])).rows.map((r) => r.id));
+    const absorbed: Array<{ from: string; to: string }> = [];
+    for (const [number, holder] of holders) {
+      if (built.has(holder)) continue;
+      const survivor = renumbered.find((r) => r.number === number && built.has(r.childId))?.childId;
+      if (!survivor) continue;
+      holders.set(number, survivor);
+      absorbed.push({ from: holder, to: survivor });
+    }
+    if (absorbed.length) {
+      await client.query(
+        `UPDATE source_record s SET child_id = m.child_id, link_rule = 'IDENTITY_NUMBER', linked_at = now(), linked_by = 'ingest'
+           FROM unnest($1::text[], $2::text[]) AS m(left_id, child_id)
+          WHERE s.child_id = m.left_id AND s.linked_by = 'ingest'`,
+        [absorbed.map((a) => a.from), absorbed.map((a) => a.to)],
+      );
+      for (const a of absorbed) recompute.add(a.to);
+    }
     const moves = renumbered.filter((r) => holders.get(r.number) !== r.childId);
     if (moves.length === 0) return;
     await client.query(
@@ -648,6 +674,7 @@ export class IngestService {
       `UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1
          FROM unnest($1::text[], $2::text[]) AS m(left_id, child_id)
         WHERE c.id = m.left_id AND c.status = 'ACTIVE' AND c.id <> m.child_id
+          AND EXISTS (SELECT 1 FROM child h WHERE h.id = m.child_id)
           AND NOT EXISTS (SELECT 1 FROM source_record s WHERE s.child_id = c.id)`,
       [moves.map((m) => m.childId), moves.map((m) => holders.get(m.number)!)],
     );
