@@ -157,6 +157,34 @@ describe('OutboxRelay', () => {
     expect((jobs[0]!.data as GoldenRecordJobData).childIds).toEqual([good]);
   });
 
+  it('deletes rows relayed longer ago than the retention, never a pending row nor a still-queued sync run\'s (QA: relayed rows were kept for ever)', async () => {
+    const [old, recent, pending] = [newId('child'), newId('child'), newId('child')];
+    await writeRows([old, recent, pending]);
+    await ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_prune', 'prune', 'file', 'justice-register', '{}', 'x')`);
+    await ctx.sql.query(`INSERT INTO connector_run (id, connector_id, trigger, status) VALUES ('run_queued', 'con_prune', 'SCHEDULE', 'QUEUED'), ('run_done', 'con_prune', 'SCHEDULE', 'SUCCEEDED')`);
+    await ctx.sql.tx(async (c) => {
+      await writeOutbox(c, OUTBOX_TOPICS.connectorSync, ['run_queued']);
+      await writeOutbox(c, OUTBOX_TOPICS.connectorSync, ['run_done']);
+    });
+    await ctx.sql.query(`UPDATE outbox SET relayed_at = now() - interval '8 days' WHERE aggregate_id IN ($1, 'run_queued', 'run_done')`, [old]);
+    await ctx.sql.query(`UPDATE outbox SET relayed_at = now() - interval '6 days' WHERE aggregate_id = $1`, [recent]);
+    // A row never relayed is kept whatever its age.
+    await ctx.sql.query(`UPDATE outbox SET created_at = now() - interval '30 days' WHERE aggregate_id = $1`, [pending]);
+    const left = async () => (await ctx.sql.query<{ aggregate_id: string }>(`SELECT aggregate_id FROM outbox ORDER BY id`)).map((r) => r.aggregate_id);
+
+    expect(await relay({ retentionDays: 0 }).prune()).toBe(0);
+    expect(await left()).toHaveLength(5);
+    const r = relay({ retentionDays: 7 });
+    expect(await r.prune()).toBe(2);
+    expect(await left()).toEqual([recent, pending, 'run_queued']);
+    expect(await r.prune()).toBe(0);
+
+    // The relay prunes on its own at start.
+    await ctx.sql.query(`UPDATE outbox SET relayed_at = now() - interval '8 days' WHERE aggregate_id = $1`, [recent]);
+    await relay({ retentionDays: 7 }).start();
+    await waitFor(async () => !(await left()).includes(recent), 5_000, 'the started relay pruned');
+  });
+
   it('groups a batch of ids into rows of a hundred and splits them into jobs of the queue\'s size, once', async () => {
     // golden-record jobs take 500 children: 1,250 ids make rows of 100 and three jobs (500, 500, 250).
     const children = Array.from({ length: 1250 }, () => newId('child'));

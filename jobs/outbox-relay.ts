@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Sql } from '../src/db/sql.js';
 import { serializeError } from '../src/observability/logger.js';
-import type { OutboxTopic } from '../src/services/outbox/outbox.writer.js';
+import { OUTBOX_TOPICS, type OutboxTopic } from '../src/services/outbox/outbox.writer.js';
 import type { NewJob, QueueClient } from './queue-client.js';
 import { QUEUES, outboxBindings, type OutboxBinding, type QueueName } from './queues.js';
 
@@ -35,6 +35,13 @@ export interface OutboxRelayOptions {
    * locks and the transaction open; the rows stay pending and are retried. @defaultValue 10000
    */
   addTimeoutMs?: number;
+  /**
+   * Days a relayed row is kept before the relay deletes it (OUTBOX_RETENTION_DAYS); 0 keeps every row.
+   * @defaultValue 7
+   */
+  retentionDays?: number;
+  /** How often the relay deletes the rows past their retention, in ms. @defaultValue 3600000 (hourly) */
+  pruneEveryMs?: number;
 }
 
 /** What one relay transaction did. */
@@ -57,6 +64,23 @@ interface ClaimedRow {
   /** The row's aggregate ids: `payload.ids` of a grouped row, else its one `aggregate_id`. */
   ids: string[];
 }
+
+/** Rows one pruning statement deletes at most (a first prune after a long time deletes in several). */
+const PRUNE_BATCH = 10_000;
+
+/**
+ * Deletes up to {@link PRUNE_BATCH} rows relayed more than `$1` days ago, oldest first, skipping rows another
+ * process holds. A sync run still QUEUED keeps its row: its message is how the hub tells a run whose job will
+ * still start from one the queue lost (ConnectorSyncService.queuedRunState).
+ */
+const PRUNE_SQL = `
+DELETE FROM outbox WHERE id IN (
+  SELECT o.id FROM outbox o
+   WHERE o.relayed_at < now() - make_interval(days => $1::int)
+     AND NOT (o.topic = $2 AND EXISTS (SELECT 1 FROM connector_run r WHERE r.id = o.aggregate_id AND r.status = 'QUEUED'))
+   ORDER BY o.id
+   LIMIT ${PRUNE_BATCH}
+   FOR UPDATE SKIP LOCKED)`;
 
 /** Most aggregate ids one relay transaction turns into jobs (rows beyond it wait for the next round). */
 const MAX_IDS_PER_RELAY = 10_000;
@@ -97,6 +121,10 @@ export class OutboxRelay {
   private pollTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private backoffUntil = 0;
+  private readonly retentionDays: number;
+  private readonly pruneEveryMs: number;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<unknown> | undefined;
 
   private listener: pg.Client | undefined;
   private listenerFailures = 0;
@@ -109,6 +137,8 @@ export class OutboxRelay {
     this.pollMs = options.pollMs ?? 500;
     this.batchSize = options.batchSize ?? 1_000;
     this.addTimeoutMs = options.addTimeoutMs ?? 10_000;
+    this.retentionDays = options.retentionDays ?? 7;
+    this.pruneEveryMs = options.pruneEveryMs ?? 3_600_000;
     const only = options.onlyQueues;
     this.bindings = new Map([...outboxBindings()].filter(([, b]) => !only || only.includes(b.queue)));
     this.topics = [...this.bindings.keys()];
@@ -121,6 +151,7 @@ export class OutboxRelay {
     this.schedulePoll();
     if (this.options.listen ?? true) await this.connectListener();
     this.kick();
+    this.schedulePrune(0);
   }
 
   /** Stops listening and polling and waits for the batch in flight to commit or roll back. */
@@ -129,6 +160,8 @@ export class OutboxRelay {
     this.running = false;
     clearTimeout(this.pollTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.pruneTimer);
+    await this.pruning;
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => {});
@@ -214,6 +247,22 @@ export class OutboxRelay {
       if (pending === 0) return total;
       if (Date.now() > deadline) throw new Error(`outbox drain timed out with ${pending} rows pending`);
       await sleep(25);
+    }
+  }
+
+  /**
+   * Deletes the rows relayed more than `retentionDays` ago (none when it is 0), in statements of at most
+   * {@link PRUNE_BATCH} rows, and returns how many it deleted. Rows not relayed are never deleted, whatever
+   * their age or topic (a topic no process here relays waits for one that does). Safe to run in several
+   * processes at once. The workers' relays run it at start and hourly.
+   */
+  async prune(): Promise<number> {
+    if (this.retentionDays <= 0) return 0;
+    let total = 0;
+    for (;;) {
+      const n = (await this.sql.pool.query(PRUNE_SQL, [this.retentionDays, OUTBOX_TOPICS.connectorSync])).rowCount ?? 0;
+      total += n;
+      if (n < PRUNE_BATCH || !this.running) return total;
     }
   }
 
@@ -330,6 +379,26 @@ export class OutboxRelay {
         return;
       }
     }
+  }
+
+  /** Prunes after `delay` ms, then every `pruneEveryMs`; a failure is logged and tried again at the next round. */
+  private schedulePrune(delay: number): void {
+    if (!this.running || this.retentionDays <= 0) return;
+    this.pruneTimer = setTimeout(() => {
+      this.pruning = this.prune()
+        .then((rows) => {
+          if (rows) this.logger.info({ rows, retentionDays: this.retentionDays }, 'outbox rows past their retention deleted');
+        })
+        .catch((err: unknown) => {
+          const e = serializeError(err instanceof Error ? err : new Error(String(err)));
+          this.logger.warn({ errorType: e.type, errorMessage: e.message }, 'outbox pruning failed; tried again at the next round');
+        })
+        .finally(() => {
+          this.pruning = undefined;
+          this.schedulePrune(this.pruneEveryMs);
+        });
+    }, delay);
+    this.pruneTimer.unref();
   }
 
   private schedulePoll(): void {

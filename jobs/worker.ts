@@ -167,7 +167,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
     }
     if (opts.relay ?? true) {
       // The application logger: the relay names itself (component), which the worker's logger names already.
-      relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger: ctx.logger, pollMs: ctx.config.OUTBOX_POLL_MS, onlyQueues: queues });
+      relay = new OutboxRelay({ sql: ctx.sql, databaseUrl: ctx.databaseUrl, queues: queueClient, logger: ctx.logger, pollMs: ctx.config.OUTBOX_POLL_MS, onlyQueues: queues, retentionDays: ctx.config.OUTBOX_RETENTION_DAYS });
       await relay.start();
     }
   } catch (err) {

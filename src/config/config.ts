@@ -68,6 +68,11 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.default(8),
   /** How often the outbox relay polls when no notification arrives, in ms. @defaultValue 500 */
   OUTBOX_POLL_MS: positiveInt.default(500),
+  /**
+   * Days a relayed outbox row is kept (for an operator tracing a job back to its change), after which the relay
+   * deletes it; 0 keeps them all. Rows not relayed yet are never deleted. @defaultValue 7
+   */
+  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
   /** JWKS URL of the identity provider whose tokens the gateway accepts (production). */
   AUTH_JWKS_URL: z.url().optional(),
   /** PEM public key (SPKI) accepted for tokens, as an alternative to AUTH_JWKS_URL. */
