@@ -35,4 +35,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261214020000_rejects_overview_indexes',
   'Migration20261214030000_child_disagreements',
   'Migration20261214040000_connector_run_retrying',
+  'Migration20261215010000_connector_record_ids',
 ];

@@ -4,7 +4,10 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { config as loadConfig } from '../config/config.js';
 import { ConfigError } from '../errors/config-error.js';
-import { CONNECTORS_DIR, ConnectorCatalog, connectorsDirProblem, folderOf, loadDefinitionFile } from '../connectors/definition/connector-catalog.js';
+import pg from 'pg';
+import { CONNECTORS_DIR, ConnectorCatalog, connectorsDirProblem, folderOf, loadDefinitionFile, type LoadedConnector } from '../connectors/definition/connector-catalog.js';
+import { RecordIdsChangedError } from '../connectors/sync/record-ids-changed.error.js';
+import { recordIdHashes, recordIdsChange } from '../connectors/sync/record-ids.js';
 import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
@@ -14,12 +17,13 @@ import { ConnectorReadRepository } from '../db/repositories/connector-read.repos
 import { boot, bootLogger, interrupted } from './bootstrap.js';
 import { DatabaseOutageWait } from './database-outage-wait.js';
 import { rejectsCommand } from './connector-rejects.command.js';
+import { rekeyCommand } from './connector-rekey.command.js';
 import { attemptsLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine, type FailedAttemptRow, type ProgressCounts } from './connector-runs.format.js';
 import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
-/** `childhub connectors …`: list, validate, check, dry-run and sync the definitions under `connectors/`, and list their rejects. */
+/** `childhub connectors …`: list, validate, check, dry-run and sync the definitions under `connectors/`, list their rejects, rekey their records. */
 export function connectorsCommand(): Command {
   const cmd = new Command('connectors').description('Connectors to the agency systems (definitions under connectors/).');
 
@@ -82,6 +86,7 @@ export function connectorsCommand(): Command {
     });
 
   cmd.addCommand(rejectsCommand());
+  cmd.addCommand(rekeyCommand());
 
   cmd
     .command('validate')
@@ -148,8 +153,13 @@ export function connectorsCommand(): Command {
         },
       });
       for (const s of result.steps) out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
+      // Against the stored records, when the database is named (DATABASE_URL): check starts no server.
+      const ids = cfg.DATABASE_URL ? await storedRecordIds(cfg.DATABASE_URL, loaded) : null;
+      if (ids && 'refused' in ids) out(`FAIL record ids — ${ids.refused}`);
+      else if (ids && 'unknown' in ids) warnings.push(`record ids not compared with the stored records: ${ids.unknown}`);
+      else if (ids) out('ok   record ids — those its stored records were stored under (or none stored)');
       for (const w of warnings) out(`WARN ${w}`);
-      process.exitCode = result.ok ? 0 : 1;
+      process.exitCode = result.ok && !(ids && 'refused' in ids) ? 0 : 1;
     });
 
   cmd
@@ -329,6 +339,25 @@ export function connectorsCommand(): Command {
     });
 
   return cmd;
+}
+
+/**
+ * Whether a sync of the connector would be refused for its record ids (CONNECTOR_RECORD_IDS_CHANGED), for `check`:
+ * one short-lived connection, a query or two; a database that does not answer (or is not migrated) is said, not fatal.
+ */
+async function storedRecordIds(databaseUrl: string, loaded: LoadedConnector): Promise<{ refused: string } | { unknown: string } | { ok: true }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5_000 });
+  try {
+    const found = await pool.query<{ id: string }>('SELECT id FROM connector WHERE name = $1', [loaded.definition.name]);
+    const id = found.rows[0]?.id;
+    if (!id) return { ok: true };
+    const change = await recordIdsChange(pool, id, loaded.definition.sourceSystem, recordIdHashes(loaded.definition.records));
+    return change ? { refused: `a sync would be refused (CONNECTOR_RECORD_IDS_CHANGED): ${new RecordIdsChangedError(loaded.definition.name, change).message}` } : { ok: true };
+  } catch (err) {
+    return { unknown: `the database did not answer (${(err as Error).message})` };
+  } finally {
+    await pool.end().catch(() => {});
+  }
 }
 
 /**

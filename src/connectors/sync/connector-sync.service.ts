@@ -26,6 +26,9 @@ import { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
 import { markRemovals, removalsBaseline, type RunRemovals } from './removals.js';
 import { OpenRejects } from './open-rejects.js';
+import { RecordIdsChangedError } from './record-ids-changed.error.js';
+import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
+import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
@@ -636,7 +639,11 @@ export class ConnectorSyncService {
       const runId = opts.runId ?? retrying?.id;
       // Decided under the lock: a whole read another sync finished meanwhile has settled it.
       const recorded = await this.recordsMapping(connectorId, runId);
-      const remapped = mappingChange(recorded, loaded, req);
+      // Record ids the stored records were not stored under: refused, whatever was asked (a forced read too), once
+      // the run is claimed, so that it ends FAILED saying why (QA: every record stored again, as new children).
+      const recordIds = recordIdHashes(loaded.definition.records);
+      const idsChanged = await recordIdsChange(this.deps.sql.pool, connectorId, loaded.definition.sourceSystem, recordIds);
+      const remapped = idsChanged ? null : mappingChange(recorded, loaded, req);
       if (remapped) req = { ...req, force: true, mappingChanged: true };
       const run = await this.claimRun(connectorId, loaded, req, runId, opts.scheduledAt, lockPid, opts.job);
       if (!run) {
@@ -662,6 +669,10 @@ export class ConnectorSyncService {
       // lock's own connection: a run whose beats stop is taken for stuck (endStalledRuns).
       heartbeat = startHeartbeat(lock, run.id, Math.max(100, Math.floor((this.deps.stallMs ?? DEFAULT_STALL_MS) / 6)));
       try {
+        if (idsChanged) throw new RecordIdsChangedError(name, idsChanged);
+        // Under the lock, before any record is stored: what the records this sync stores are stored under (a
+        // connector that ran before the hub kept it, or has nothing stored, takes the current expressions).
+        await keepRecordIdHashes(this.deps.sql.pool, connectorId, recordIds);
         const read = { mixedMappings: false };
         const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint, lockPid, read);
         if (lockLost) throw lockLost;
@@ -751,6 +762,46 @@ export class ConnectorSyncService {
     return row ?? { hash: null, read: false, resumesPages: false };
   }
 
+  /**
+   * Why a sync of the connector would be refused for its record ids ({@link RecordIdsChangedError}), or null: for
+   * `check` and `dry-run`. One query unless the id expressions changed.
+   */
+  async recordIdsRefusal(loaded: LoadedConnector, connectorId?: string): Promise<RecordIdsChangedError | null> {
+    const id = connectorId ?? (await this.connectorId(loaded.definition.name));
+    if (!id) return null;
+    const change = await recordIdsChange(this.deps.sql.pool, id, loaded.definition.sourceSystem, recordIdHashes(loaded.definition.records));
+    return change ? new RecordIdsChangedError(loaded.definition.name, change) : null;
+  }
+
+  /**
+   * Gives the connector's stored records the ids its definition's record id expressions give them now
+   * (`childhub connectors rekey`: ./record-rekey.ts), holding the connector's sync lock, so that no sync of it runs
+   * meanwhile (refused with CONNECTOR_SYNC_RUNNING while one runs or waits for its next attempt). `dryRun`: works
+   * everything out and writes nothing. A disabled connector may be rekeyed.
+   */
+  async rekey(name: string, opts: { dryRun?: boolean } = {}): Promise<RekeyResult> {
+    const loaded = this.deps.catalog.current(name, (err) => logInvalidDefinition(this.deps.logger, err));
+    const connectorId = await this.connectorId(name);
+    const dryRun = !!opts.dryRun;
+    if (!connectorId) {
+      return { connector: name, dryRun, recordTypes: [], stored: 0, renamed: 0, unchanged: 0, rejectsRenamed: 0, rejectsKept: 0, refused: null, applied: false };
+    }
+    const client = await this.deps.sql.pool.connect();
+    let locked = false;
+    let broken: Error | undefined;
+    try {
+      locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [LOCK_NAMESPACE + name])).rows[0]!.ok;
+      if (!locked) throw new SyncAlreadyRunningError(name);
+      const retrying = await this.retryingRunOf(connectorId, undefined, undefined);
+      if (retrying) throw new SyncAlreadyRunningError(name, { runId: retrying.id, nextAttemptAt: retrying.nextAttemptAt });
+      return await rekeyRecords(client, loaded, connectorId, { dryRun, logger: this.deps.logger.child({ connector: name }) });
+    } finally {
+      if (locked) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAMESPACE + name]).catch((err: Error) => (broken = err));
+      // A connection that failed (its unlock too) is closed, not given back to the pool.
+      client.release(broken);
+    }
+  }
+
   /** Credentials, reachability and the first page (or the drop directory). Writes nothing. */
   async check(name: string): Promise<CheckResult> {
     const loaded = this.deps.catalog.get(name);
@@ -786,6 +837,9 @@ export class ConnectorSyncService {
     const state = connectorId && !opts.force ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, warnings: [] };
+    // What a sync would say first, before reading: the records below are shown with the ids the mapping gives now.
+    const refusal = connectorId ? await this.recordIdsRefusal(loaded, connectorId) : null;
+    if (refusal) out.warnings.push(`a sync would be refused (${refusal.code}): ${refusal.message}`);
     /** Each valid record's id, with its content hash and where it was: a repeat is told as a sync would tell it (QA). */
     const copies = new Map<string, { hash: string; where: string }>();
     const locations: string[] = [];

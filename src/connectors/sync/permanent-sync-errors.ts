@@ -35,6 +35,8 @@ export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'CONNECTOR_PATH_INVALID',
   // A mapping made a projection the writer cannot store: the same records would make it again.
   'PROJECTION_INVALID',
+  // The record id expressions changed since the records were stored: until the mapping is reverted or they are rekeyed.
+  'CONNECTOR_RECORD_IDS_CHANGED',
 ]);
 
 /** Whether `err` carries one of {@link PERMANENT_SYNC_ERROR_CODES}. */

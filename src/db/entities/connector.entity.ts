@@ -16,6 +16,8 @@ export interface Connector {
   stateUpdatedAt: Date | null;
   /** The mapping its stored records were read with (a finished read of the whole source): another one reads everything again. */
   recordsMappingHash: string | null;
+  /** Per record type storing source records, a hash of the id expressions its stored records were stored under (see record-ids.ts); null: not known. */
+  recordIdHashes: Record<string, string> | null;
   /** The mapping every page behind `state` (a read in progress) was read with; null when not known or mixed. */
   stateReadWith: string | null;
   createdAt: Date;
@@ -39,6 +41,7 @@ export const ConnectorEntity = new EntitySchema<Connector>({
     stateUpdatedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     recordsMappingHash: { type: 'string', nullable: true },
     stateReadWith: { type: 'string', nullable: true },
+    recordIdHashes: { type: 'json', columnType: 'jsonb', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },
