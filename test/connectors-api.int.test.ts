@@ -188,6 +188,40 @@ describe('connectors over GraphQL', () => {
     const unknown = await hub.gql('mutation { syncConnector(name: "nope") { id } }', {}, engineer);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
   });
+
+  it('shows a checkpoint with the source\'s paging cursor withheld, to roles that see no personal data, and keeps it whole for the reader (QA)', async () => {
+    // A school API's server-made cursor can carry anything: here a child's name and number.
+    const state = {
+      since: '2026-12-01T00:00:00.000Z', next: { params: { limit: '1000', cursor: 'NGUYỄN VĂN AN|001215000123' } },
+      highWater: '2026-12-14T09:00:00.000Z', page: 3, upTo: '2026-12-14T10:00:00.000Z',
+    };
+    await hub.ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash, state, state_updated_at)
+      VALUES ('con_cursorschool', 'school', 'http', 'school', '{}', 'x', $1, now())`, [JSON.stringify(state)]);
+    await hub.ctx.sql.query(`INSERT INTO connector_run (id, connector_id, trigger, status, checkpoint) VALUES ('run_cursorschool', 'con_cursorschool', 'CLI', 'FAILED', $1)`,
+      [JSON.stringify(state)]);
+    const shown = { ...state, next: { params: { limit: '1000', cursor: '[withheld]' } } };
+    for (const role of ['integration_engineer', 'operator'] as const) {
+      const token = await hub.token({ sub: `cursor-${role}`, roles: [role], communes: ['00004'] });
+      const res = await hub.gql<{
+        connectors: Array<{ name: string; checkpoint: string | null; lastRun: { checkpoint: string | null } | null }>;
+        connectorRuns: Array<{ checkpoint: string | null }>;
+        connectorRun: { checkpoint: string | null } | null;
+      }>(`{
+        connectors { name checkpoint lastRun { checkpoint } }
+        connectorRuns(connector: "school") { checkpoint }
+        connectorRun(id: "run_cursorschool") { checkpoint }
+      }`, {}, token);
+      expect(res.body.errors).toBeUndefined();
+      const school = res.body.data!.connectors.find((c) => c.name === 'school')!;
+      for (const checkpoint of [school.checkpoint, school.lastRun!.checkpoint, res.body.data!.connectorRuns[0]!.checkpoint, res.body.data!.connectorRun!.checkpoint]) {
+        expect(JSON.parse(checkpoint!)).toEqual(shown);
+      }
+      expect(JSON.stringify(res.body)).not.toMatch(/NGUY|001215000123/);
+    }
+    // Stored as the reader resumes from it.
+    expect(await hub.ctx.sql.one(`SELECT state FROM connector WHERE name = 'school'`)).toEqual({ state });
+    expect(await hub.ctx.sql.one(`SELECT checkpoint FROM connector_run WHERE id = 'run_cursorschool'`)).toEqual({ checkpoint: state });
+  });
 });
 
 /** The gateway serves connectors as their files say now, as the worker runs them. */

@@ -228,4 +228,23 @@ describe('childhub connectors CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/childhub: \[CONNECTOR_NOT_FOUND\] /);
   }, 60_000);
+
+  it('list: the checkpoint shows a source\'s paging cursor withheld, and the page size (QA: a cursor held a child\'s name and number)', async () => {
+    const db = new pg.Client({ connectionString: env.databaseUrl });
+    await db.connect();
+    try {
+      const state = { since: null, next: { params: { limit: '1000', cursor: 'NGUYỄN VĂN AN|001215000123' } }, highWater: '2026-12-14T09:00:00.000Z', page: 3 };
+      await db.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash)
+        SELECT 'con_cursorschool', 'school', 'http', 'school', '{}', 'x' WHERE NOT EXISTS (SELECT 1 FROM connector WHERE name = 'school')`);
+      await db.query(`UPDATE connector SET state = $1 WHERE name = 'school'`, [JSON.stringify(state)]);
+      const list = await childhub('connectors', 'list');
+      expect(list.code).toBe(0);
+      const checkpoint = /^school .*\n(?: .*\n)*? {2}checkpoint (.*)$/m.exec(list.stdout)?.[1];
+      expect(JSON.parse(checkpoint!)).toEqual({ ...state, next: { params: { limit: '1000', cursor: '[withheld]' } } });
+      expect(list.stdout).not.toMatch(/NGUY|001215000123/);
+      expect((await db.query(`SELECT state FROM connector WHERE name = 'school'`)).rows[0].state).toEqual(state);
+    } finally {
+      await db.end();
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptsLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine } from './connector-runs.format.js';
+import { attemptsLine, checkpointLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine } from './connector-runs.format.js';
 
 /** What `connectors sync` redraws while a run reads, and what `connectors list` says of the last run. */
 describe('connector run lines', () => {
@@ -75,6 +75,17 @@ describe('connector run lines', () => {
     expect(both).toHaveLength(2);
     expect(both[0]).toBe('1 marked absent before returned again (unmarked); 4 of the 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
     expect(removalsLines({ ...none, held: 2, heldReason: 'UNIDENTIFIED_REJECTS' })[0]).toMatch(/^records gone from the source NOT marked: this read did not return 2, but it quarantined records whose id could not be read/);
+  });
+
+  it('`connectors list` shows a checkpoint with a source\'s cursor withheld, as GraphQL does (QA: a cursor held a child\'s name and number)', () => {
+    const school = { kind: 'http' as const, http: { pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next_cursor', sizeParam: 'limit', size: 1000 } } } as Parameters<typeof checkpointLine>[1];
+    const state = { since: null, next: { params: { limit: '1000', cursor: 'NGUYỄN VĂN AN|001215000123' } }, highWater: '2026-12-14T09:00:00.000Z', page: 2 };
+    expect(checkpointLine(state, school))
+      .toBe('checkpoint {"since":null,"next":{"params":{"limit":"1000","cursor":"[withheld]"}},"highWater":"2026-12-14T09:00:00.000Z","page":2}');
+    // A file's position is another matter (its own view); none, no line.
+    expect(checkpointLine({ file: { checksum: 'a'.repeat(64), name: 'x.csv' }, sheetIndex: 0, rowsDone: 500 }, undefined))
+      .toBe(`checkpoint {"file":{"checksum":"${'a'.repeat(64)}","name":"x.csv"},"sheetIndex":0,"rowsDone":500}`);
+    expect(checkpointLine(null, school)).toBeNull();
   });
 
   it('`connectors sync` says an attempt failed and when the next is due (RETRYING is no end), and how many failed before the end', () => {

@@ -1,3 +1,4 @@
+import { checkpointView, type CheckpointDefinition } from '../connectors/checkpoint-view.js';
 import type { RunCounts } from '../connectors/sync/connector-sync.service.js';
 import type { RunRemovals } from '../connectors/sync/removals.js';
 
@@ -12,6 +13,16 @@ export function progressLine(name: string, p: ProgressCounts & { location?: stri
   const repeated = p.repeatedIds > 0 ? `, ${p.repeatedIds} repeated id(s)` : '';
   return `${name}: ${p.batches} batches, ${p.fetched} fetched, ${p.inserted} new, ${p.updated} changed, ${p.unchanged} unchanged, `
     + `${p.rejected} rejected${repeated}${p.location ? ` (${p.location})` : ''}`;
+}
+
+/**
+ * The checkpoint line of `connectors list` (`checkpoint {"next":{"params":{"limit":"1000","cursor":"[withheld]"}},…}`), as
+ * GraphQL shows it ({@link checkpointView}: a source's cursor or next link withheld); null when there is none.
+ * `definition`: the connector's, when its file validates.
+ */
+export function checkpointLine(state: unknown, definition: CheckpointDefinition | undefined): string | null {
+  const view = checkpointView(state, definition);
+  return view === null ? null : `checkpoint ${view}`;
 }
 
 /**

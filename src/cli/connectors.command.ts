@@ -18,7 +18,7 @@ import { boot, bootLogger, interrupted } from './bootstrap.js';
 import { DatabaseOutageWait } from './database-outage-wait.js';
 import { rejectsCommand } from './connector-rejects.command.js';
 import { rekeyCommand } from './connector-rekey.command.js';
-import { attemptsLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine, type FailedAttemptRow, type ProgressCounts } from './connector-runs.format.js';
+import { attemptsLine, checkpointLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine, type FailedAttemptRow, type ProgressCounts } from './connector-runs.format.js';
 import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -78,7 +78,8 @@ export function connectorsCommand(): Command {
             out(`  ${d.title}`);
             if (d.enabled && d.removals?.fullReadSchedule) out(`  full read (finds records gone from the source) ${d.removals.fullReadSchedule}`);
           }
-          if (last?.state) out(`  checkpoint ${JSON.stringify(last.state)}`);
+          const checkpoint = checkpointLine(last?.state, bad || !catalog.names().includes(name) ? undefined : catalog.get(name).definition);
+          if (checkpoint) out(`  ${checkpoint}`);
         }
       } finally {
         await b.shutdown();

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { CheckpointDefinition } from '../connectors/checkpoint-view.js';
 import type { DeclaredConnector, DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import type { SensitivityClass } from '../auth/sensitivity.js';
 import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
@@ -19,7 +20,7 @@ export interface GatewayCommands {
   connectors?: {
     repo: ConnectorReadRepository;
     /** The valid definitions as their files say now (reads the folder again). */
-    definitions(): Array<{ name: string; kind: string; sourceSystem: string; title: string; schedule?: string; removals?: { fullReadSchedule?: string }; enabled: boolean }>;
+    definitions(): Array<{ name: string; kind: string; sourceSystem: string; title: string; schedule?: string; removals?: { fullReadSchedule?: string }; enabled: boolean } & CheckpointDefinition>;
     /** The definitions that do not validate, as {@link definitions} last read them: neither scheduled nor synced until fixed. */
     invalidDefinitions(): Array<{ name: string; problems: DefinitionProblem[]; declared: DeclaredConnector }>;
     requestSync(name: string, requestedBy: string, force?: boolean): Promise<{ runId: string }>;

@@ -24,6 +24,7 @@ import type { PaginationStrategy } from './pagination/pagination-strategy.js';
 import { NextLinkOriginError } from './pagination/resolve-next-url.js';
 import { requestRefused } from './request-refusal.js';
 import { describeUrl } from './url-description.js';
+import { shownParamsOf } from './shown-params.js';
 
 export interface HttpReaderDeps {
   /** Where `{ env: NAME }` settings and secrets are read. @defaultValue process.env */
@@ -84,7 +85,7 @@ export class HttpReader implements SourceReader {
         `or raise http.maxPageBytes, at most ${PAGE_BYTES_CEILING}`,
     };
     this.cursorField = config.incremental ? compilePath(config.incremental.cursorField) : undefined;
-    this.shownParams = new Set([...this.pagination.shownParams, ...(config.incremental ? [config.incremental.param] : [])]);
+    this.shownParams = shownParamsOf(config);
     this.transport = new HttpTransport({
       timeoutMs: config.timeoutMs,
       retry: config.retry,

@@ -5,6 +5,7 @@ import type { ConnectorRunRow, RejectedRecordRow, RejectsFilter } from '../../db
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
 import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
+import { checkpointView, type CheckpointDefinition } from '../../connectors/checkpoint-view.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
 import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, RejectedRecord, RejectResolutionEnum, RejectsFilterArgs } from '../types/connector.type.js';
@@ -54,14 +55,25 @@ function checkBefore(before: string | null, prefix: 'run' | 'rej' | 'src', what:
   }
 }
 
-export function toRun(r: ConnectorRunRow): ConnectorRun {
+/** The valid definitions by name, as their files say now, read once per request: they describe checkpoints. */
+type Definition = ReturnType<NonNullable<GatewayCommands['connectors']>['definitions']>[number];
+const definitionsOfRequest = new WeakMap<GraphQLContext, Promise<Map<string, Definition>>>();
+function definitionsByName(ctx: GraphQLContext): Promise<Map<string, Definition>> {
+  return perRequest(definitionsOfRequest, ctx, async () => new Map(connectorsOf(ctx).definitions().map((d) => [d.name, d])));
+}
+
+/**
+ * A run as GraphQL shows it; `definitions` (the valid ones by name) describe its checkpoint ({@link checkpointView}):
+ * without its connector's, every query value of an http checkpoint's next request is withheld.
+ */
+export function toRun(r: ConnectorRunRow, definitions: ReadonlyMap<string, CheckpointDefinition> = new Map()): ConnectorRun {
   return {
     id: r.id, connector: r.connector_name, trigger: r.trigger, status: r.status, requestedBy: r.requested_by, queuedAt: r.created_at,
     startedAt: r.started_at, finishedAt: r.finished_at, heartbeatAt: r.heartbeat_at, batches: r.batches, fetched: r.fetched,
     inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected, filesIngested: r.files_ingested,
     filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, repeatedIds: r.repeated_ids, resumed: r.resumed,
     filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: f.fileName, code: f.code, message: f.message })),
-    checkpoint: r.checkpoint ? JSON.stringify(r.checkpoint) : null, error: r.error, removals: r.removals,
+    checkpoint: checkpointView(r.checkpoint, definitions.get(r.connector_name)), error: r.error, removals: r.removals,
     forced: r.forced, mappingChanged: r.mapping_changed, maxAttempts: r.max_attempts, nextAttemptAt: r.next_attempt_at,
     failedAttempts: (r.failed_attempts ?? []).map((a) => ({ attempt: a.attempt ?? null, code: a.code, message: a.message, failedAt: new Date(a.failedAt) })),
   };
@@ -122,7 +134,8 @@ export class ConnectorResolver {
     // What the definition says now (the row is updated only when the connector syncs: QA saw a disabled connector
     // listed enabled, and an edited schedule as it was). An invalid or removed definition is not scheduled: what
     // it is comes from the row (as it last ran), or, for an invalid one that never ran, from what its file says.
-    const out: Connector[] = c.definitions().map((d) => ({
+    const defined = await definitionsByName(ctx);
+    const out: Connector[] = [...defined.values()].map((d) => ({
       name: d.name, definitionStatus: ConnectorDefinitionStatusEnum.VALID, definitionProblems: [], kind: d.kind, sourceSystem: d.sourceSystem,
       title: d.title, schedule: d.schedule ?? null, fullReadSchedule: d.removals?.fullReadSchedule ?? null, enabled: d.enabled,
       checkpoint: null, checkpointAt: null,
@@ -146,7 +159,7 @@ export class ConnectorResolver {
     }
     for (const x of out) {
       const r = rows.get(x.name);
-      if (r) Object.assign(x, { checkpoint: r.state ? JSON.stringify(r.state) : null, checkpointAt: r.state_updated_at });
+      if (r) Object.assign(x, { checkpoint: checkpointView(r.state, defined.get(x.name)), checkpointAt: r.state_updated_at });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -154,7 +167,7 @@ export class ConnectorResolver {
   @FieldResolver(() => ConnectorRun, { nullable: true, description: 'The most recent run.' })
   async lastRun(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<ConnectorRun | null> {
     const [row] = await connectorsOf(ctx).repo.runs(connector.name, 1, null);
-    return row ? toRun(row) : null;
+    return row ? toRun(row, await definitionsByName(ctx)) : null;
   }
 
   @FieldResolver(() => ConnectorRun, {
@@ -164,7 +177,7 @@ export class ConnectorResolver {
   async lastSucceededRun(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<ConnectorRun | null> {
     const row = (await perRequest(lastSucceeded, ctx, async () =>
       new Map((await connectorsOf(ctx).repo.lastSucceededRuns()).map((r) => [r.connector_name, r])))).get(connector.name);
-    return row ? toRun(row) : null;
+    return row ? toRun(row, await definitionsByName(ctx)) : null;
   }
 
   @FieldResolver(() => Int, {
@@ -192,7 +205,8 @@ export class ConnectorResolver {
     checkBefore(before ?? null, 'run', 'run');
     const c = connectorsOf(ctx);
     await checkRejectsFilter(c.repo, folderNames(c), { connector: connector ?? null, runId: null });
-    return (await c.repo.runs(connector ?? null, first, before ?? null)).map(toRun);
+    const definitions = await definitionsByName(ctx);
+    return (await c.repo.runs(connector ?? null, first, before ?? null)).map((r) => toRun(r, definitions));
   }
 
   @Query(() => [AbsentRecord], {
@@ -223,7 +237,7 @@ export class ConnectorResolver {
     requireIdOf('connectorRun', id, 'id');
     const row = await connectorsOf(ctx).repo.run(id);
     if (!row) throw new NotFoundError(`No connector run ${id}`, { id });
-    return toRun(row);
+    return toRun(row, await definitionsByName(ctx));
   }
 
   @Query(() => [RejectedRecord], {
@@ -309,7 +323,7 @@ export class ConnectorResolver {
     const p = requireRole(ctx, SYNC_ROLES, 'Mutation.syncConnector', 'Starting a sync');
     const c = connectorsOf(ctx);
     const { runId } = await c.requestSync(name, p.officerId ?? p.subject, force);
-    return toRun((await c.repo.run(runId))!);
+    return toRun((await c.repo.run(runId))!, await definitionsByName(ctx));
   }
 }
 
