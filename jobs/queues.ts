@@ -242,5 +242,7 @@ export function parseJobData<N extends QueueName>(name: N, data: unknown): JobDa
   const result = QUEUES[name].data.safeParse(data);
   if (result.success) return result.data as JobDataOf<N>;
   const problems = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(data)'}: ${i.code}`);
-  throw new UnrecoverableError(`invalid job data for queue ${name}: ${problems.join('; ')}`);
+  const message = `invalid job data for queue ${name}: ${problems.join('; ')}`;
+  // Made of field paths and issue codes: kept whole where a job's failure is stored (storableJobError).
+  throw Object.assign(new UnrecoverableError(message), { storableMessage: message });
 }

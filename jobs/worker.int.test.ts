@@ -11,6 +11,10 @@ import type { SourceRecordInput } from '../src/domain/source-record-input.js';
 import { createTestEnv, type TestEnv } from '../test/support/test-env.js';
 import { createTestAppContext, waitFor } from '../test/support/jobs-test-context.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
+import { goldenRecordProcessor } from './processors/golden-record.processor.js';
+import { identityJobFailure } from './processors/identity-failure.js';
+import { WITHHELD_MESSAGE } from './processors/storable-job-error.js';
+import { RegistryRejectedError } from '../src/errors/registry-rejected-error.js';
 import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES } from './queues.js';
 import { abandonRun, startWorker, type RunningWorker } from './worker.js';
@@ -110,6 +114,59 @@ describe('worker', () => {
     expect(failed?.failedReason).toMatch(/^invalid job data for queue golden-record: childIds\.0/);
     // The reason names the field, never the value.
     expect(failed?.failedReason).not.toContain('Nguyễn');
+  });
+
+  it('keeps no value an error quoted in what Redis holds of a failed job, retries it as before, and logs the error redacted (code review)', async () => {
+    const NAME_AND_NUMBER = 'Nguyễn Văn An 001215000123';
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const own = await createTestAppContext(env, {}, logger);
+    // A real PostgreSQL error quoting the value (`invalid input syntax for type date: "…"`), in the golden-record processor.
+    const goldenRecords = { recompute: () => own.sql.query('SELECT $1::date AS d', [NAME_AND_NUMBER]) } as unknown as AppContext['goldenRecords'];
+    // A registry's refusal in its own words: the identity job fails for good.
+    const refused = new RegistryRejectedError(`Population database rejected XacThucThongTinCongDan: citizen ${NAME_AND_NUMBER} unknown`);
+    const processors: ProcessorRegistry = {
+      ...PROCESSORS,
+      'golden-record': () => goldenRecordProcessor({ goldenRecords }),
+      'identity-reconcile': () => async () => {
+        throw identityJobFailure([refused]);
+      },
+    };
+    try {
+      running = await startWorker(own, { relay: false, queues: ['golden-record', 'identity-reconcile'], processors });
+      await client.queue('golden-record').add('recompute', { childIds: [newId('child')] }, { jobId: 'quoting-1' });
+      await client.queue('identity-reconcile').add('reconcile', { childIds: [newId('child')] }, { jobId: 'refused-1' });
+      const golden = client.queue('golden-record');
+      await waitFor(async () => ((await golden.getJob('quoting-1'))?.attemptsMade ?? 0) >= 1, 10_000, 'first attempt failed');
+      const retried = (await golden.getJob('quoting-1'))!;
+      // Retried as before (attempt 1 of 8, with backoff), not failed for good.
+      expect(await retried.getState()).toBe('delayed');
+      expect(retried.failedReason).toBe(`PostgreSQL 22007: ${WITHHELD_MESSAGE}`);
+      expect(retried.stacktrace).toHaveLength(1);
+      expect(retried.stacktrace![0]).toMatch(new RegExp(`^Error: PostgreSQL 22007: ${WITHHELD_MESSAGE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n {4}at `));
+      const identity = client.queue('identity-reconcile');
+      await waitFor(async () => (await (await identity.getJob('refused-1'))?.getState()) === 'failed', 10_000, 'refused job failed');
+      const failed = (await identity.getJob('refused-1'))!;
+      // Failed for good at its first attempt, as before.
+      expect(failed.attemptsMade).toBe(1);
+      expect(failed.failedReason).toBe(`REGISTRY_REJECTED: ${WITHHELD_MESSAGE}`);
+      expect(failed.stacktrace![0]).toMatch(/^UnrecoverableError: REGISTRY_REJECTED: /);
+      // Neither the name nor the number anywhere Redis holds of either job.
+      for (const job of [retried, failed]) {
+        const hash = await (await golden.client).hgetall(`${env.queuePrefix}:${job.queueName}:${job.id}`);
+        expect(Object.keys(hash)).toContain('failedReason');
+        expect(JSON.stringify(hash)).not.toMatch(/Nguy|001215000123/);
+      }
+      // The worker's log has the error the processor met, redacted as logs are.
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'job failed; will retry' && l.queue === 'golden-record');
+      expect(logged[0]).toMatchObject({ errorType: 'error', errorMessage: 'invalid input syntax for type date: [redacted]' });
+      // (The registry's words are logged as the logger redacts them: quoted and parenthesised fragments.)
+      expect(lines.filter((l) => l.includes('"refused-1"'))).toEqual([expect.stringContaining('"errorType":"RegistryRejectedError"')]);
+    } finally {
+      await running?.close();
+      running = undefined;
+      await own.close();
+    }
   });
 
   it('logs an invalid connector definition as an error naming its file and problem, at start and when it is edited, and starts; takes edited schedules without a restart', async () => {

@@ -9,6 +9,7 @@ import { admitRepeated } from '../src/observability/log-throttle.js';
 import { loggedOutcome, serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
+import { originalJobError, withStorableErrors } from './processors/storable-job-error.js';
 import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES, REGISTRY_QUEUES, isQueueName, queueDefinition, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
@@ -118,7 +119,8 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       const factory = processors[name];
       if (!factory) throw new WorkerSetupError(`Worker cannot start: queue "${name}" has no processor.`, name);
       const settings = queueDefinition(name).worker;
-      const worker = new Worker<unknown, unknown, string>(name, factory(ctx, { queues: queueClient }), {
+      // What BullMQ keeps of a failure (its reason and stack, for 30 days) carries no value from the data (withStorableErrors).
+      const worker = new Worker<unknown, unknown, string>(name, withStorableErrors(factory(ctx, { queues: queueClient })), {
         connection,
         prefix,
         concurrency: settings?.concurrency ?? ctx.config.WORKER_CONCURRENCY,
@@ -278,7 +280,9 @@ export function watch(
   onFailedForGood?: (job: Job<unknown, unknown, string>, err: Error) => Promise<void>,
 ): void {
   worker.on('failed', (job: Job<unknown, unknown, string> | undefined, err: Error) => {
-    const e = serializeError(err);
+    // The error the processor met, redacted as logs are, not the one kept in Redis in its place (storableJobError).
+    const original = originalJobError(err);
+    const e = serializeError(original instanceof Error ? original : err);
     const maxAttempts = job?.opts.attempts ?? 1;
     const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= maxAttempts;
     const fields = { queue, jobId: job?.id, attempt: job?.attemptsMade, maxAttempts, errorType: e.type, errorMessage: e.message };

@@ -12,10 +12,10 @@ import { SyncAlreadyRunningError } from '../../src/connectors/sync/sync-already-
 import { ConnectorCheckpointInvalidError } from '../../src/connectors/http/errors/connector-checkpoint-invalid-error.js';
 import { InvalidProjectionError } from '../../src/services/projections/invalid-projection.error.js';
 import { ConnectorUpstreamUnavailableError } from '../../src/connectors/http/errors/connector-upstream-unavailable-error.js';
-import { serializeError } from '../../src/observability/logger.js';
 import type { QueueClient } from '../queue-client.js';
 import type { RunSummary } from '../../src/connectors/sync/connector-sync.service.js';
 import { SYNC_RUNNING_RECHECK_MS, connectorSyncProcessor, dueAt } from './connector-sync.processor.js';
+import { WITHHELD_MESSAGE } from './storable-job-error.js';
 
 const RUN_ID = 'run_01J0000000000000000000000A';
 
@@ -45,14 +45,15 @@ describe('connector-sync processor', () => {
     const { run, connectors } = failing(error);
     const thrown = await run().catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(UnrecoverableError);
-    // Kept by BullMQ as the job's failed reason: as logs may keep it (quoted file text stripped).
-    expect((thrown as Error).message).toBe(`${error.code}: ${String(serializeError(error).message)}`);
+    // Kept by BullMQ as the job's failed reason: the code, and the message only when the hub vouches for it (storableJobError).
+    expect((thrown as Error).message).toBe(`${error.code}: ${error.messageIsSafe ? error.message : error.storableMessage ?? WITHHELD_MESSAGE}`);
     expect(connectors.failQueued).not.toHaveBeenCalled(); // the sync marks its own run
   });
 
   it('keeps no header text of a refused file in what the job stores', async () => {
     const thrown = await failing(new FileHeaderError('x.csv row 1: the header "NGUYỄN VĂN AN" appears twice')).run().then(() => new Error("resolved"), (e: unknown) => e as Error);
-    expect(thrown.message).toBe('CONNECTOR_FILE_HEADERS: x.csv row 1: the header [redacted] appears twice');
+    expect(thrown.message).toBe(`CONNECTOR_FILE_HEADERS: ${WITHHELD_MESSAGE}`);
+    expect(thrown.stack).not.toContain('NGUY');
   });
 
   it('does not retry a source that asked to be left alone longer than the connector may wait (Retry-After)', async () => {

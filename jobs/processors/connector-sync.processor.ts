@@ -1,13 +1,13 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
 import { FULL_READ_REQUESTER, type RunCounts, type SyncJobAttempt } from '../../src/connectors/sync/connector-sync.service.js';
-import { serializeError } from '../../src/observability/logger.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { parseJobData } from '../queues.js';
 import { syncRetryDelayMs } from '../sync-retry-backoff.js';
 import type { ProcessorDeps } from './index.js';
 import { JobProgressReporter } from './job-progress-reporter.js';
+import { storableJobError } from './storable-job-error.js';
 
 /** What a sync's job reports as its progress (BullMQ's `job.progress`): counts only. */
 type SyncJobProgress = Pick<RunCounts, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected'>;
@@ -36,8 +36,8 @@ export interface ConnectorSyncProcessorOptions {
  * already running for the connector makes a scheduled job a no-op; a queued run, or a scheduled full read,
  * waits for it, however long it runs: its job goes back to the delayed set and looks again every few seconds,
  * without using up an attempt (a queued run stays QUEUED). Errors a retry cannot fix (`PERMANENT_SYNC_ERROR_CODES`), and a
- * source's Retry-After longer than the connector may wait, fail the job at once. A failure's message is kept
- * as logs may keep it.
+ * source's Retry-After longer than the connector may wait, fail the job at once. A failure is kept with the job
+ * without the values its message may quote ({@link storableJobError}).
  */
 export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, options: ConnectorSyncProcessorOptions = {}) {
   const recheckMs = options.syncRunningRecheckMs ?? SYNC_RUNNING_RECHECK_MS;
@@ -151,15 +151,13 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
         await (retryIn === null ? ctx.connectors.failQueued(runId, err, jobId) : ctx.connectors.retryPostponed(runId, jobId, attempt, err, retryIn)).catch(() => false);
       }
       jobGone(undefined, 'the run ended FAILED, as PostgreSQL records it, and is not retried (the next sync resumes from its checkpoint)');
-      // What BullMQ keeps of a failure (its reason and stack, shown for 30 days) is the message logs may keep:
-      // a refused file's message can quote a header row that was a child's row.
-      const message = `${String(code ?? 'ERROR')}: ${String(serializeError(err instanceof Error ? err : new Error(String(err))).message)}`;
+      // What BullMQ keeps of a failure (its reason and stack, shown for 30 days) holds no value from the data
+      // (storableJobError): a refused file's message can quote a header row that was a child's row. The run keeps
+      // the error as logs may (its `error`, `failedAttempts`).
       // A source that asked to be left alone for longer than the connector may wait (Retry-After beyond
       // retry.maxDelayMs) is not asked again by the job's quicker retries: the next run resumes from the checkpoint.
-      // Made safe above: the worker's log keeps it as it is (`storableMessage`), not redacted a second time.
-      if (permanent || typeof retryAfterMs === 'number') throw Object.assign(new UnrecoverableError(message), { storableMessage: message });
       // `retryDelayMs`: the delay recorded on the run, which the queue waits (syncRetryBackoff).
-      throw Object.assign(new Error(message), { code, storableMessage: message, ...(retryIn !== null ? { retryDelayMs: retryIn } : {}) });
+      throw storableJobError(err, { unrecoverable: permanent || typeof retryAfterMs === 'number', ...(retryIn !== null ? { retryDelayMs: retryIn } : {}) });
     }
   };
 }
