@@ -89,6 +89,7 @@ export interface ReaderReject {
 
 export interface IngestedFileInfo {
   checksum: string;
+  /** The file's real name: kept in `ingested_file` (shown nowhere), unlike the label every message and log shows. */
   fileName: string;
   sizeBytes: number;
 }
@@ -117,6 +118,7 @@ export interface ReadContext {
   recogniser?: TextRecogniser;
 }
 
+/** A file event's `fileName` is the name as shown (its label, `fileLabel`: a child's name or number withheld). */
 export type ReaderEvent =
   | { type: 'retry'; attempt: number; status?: number; code?: string; delayMs: number; retryAfterMs?: number }
   /**
@@ -139,7 +141,19 @@ export type ReaderEvent =
    * or read; `code` and `message` from the error; `checksum` when it could be read): not recorded as ingested,
    * so read again next time; the read goes on with the next file.
    */
-  | { type: 'file-refused'; fileName: string; checksum?: string; code: string; message: string; storedMessage: string }
+  | {
+      type: 'file-refused';
+      fileName: string;
+      /**
+       * The file's name in the drop directory, for the engineer's terminal on the server only (`connectors dry-run`):
+       * never stored, logged or sent on. `fileName`, messages and locations name it by its label (`fileLabel`).
+       */
+      realName?: string;
+      checksum?: string;
+      code: string;
+      message: string;
+      storedMessage: string;
+    }
   | { type: 'token-refreshed' }
   /** The read ended with more on offer (a cursor after too many empty pages): it did not read the whole source. */
   | { type: 'read-cut-short'; reason: 'EMPTY_PAGES' };

@@ -62,4 +62,17 @@ describe('logger redaction', () => {
     expect(headers).toContain('columns B [redacted] and C [redacted]');
     expect(headers).not.toContain('NGUYỄN');
   });
+
+  it("never writes a file name's child name or identity number, under any key naming a file or a record's location, at any depth (QA: file names were taken for safe)", () => {
+    const { lines, logger } = capture();
+    const name = 'khai-sinh-NGUYEN-VAN-AN-001322711590.csv';
+    logger.info({ file: name, sizeBytes: 10 }, 'file started');
+    logger.warn({ runId: 'run_1', refused: { fileName: name, FILE_NAME: name }, files: [name, 'khai-sinh-2026-11.csv'] }, 'file refused');
+    logger.warn({ count: 1, locations: [`${name} row 3`], location: `${name} sheet "Trẻ em" row 4` }, 'records whose id came again');
+    const out = lines.join('');
+    for (const leak of ['NGUYEN', '001322711590']) expect(out).not.toContain(leak);
+    expect(out).toContain('"file":"khai-sinh-[withheld].csv"');
+    expect(out).toContain('khai-sinh-[withheld].csv row 3');
+    expect(out).toContain('khai-sinh-2026-11.csv'); // an impersonal name stays readable
+  });
 });

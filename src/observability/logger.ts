@@ -2,6 +2,7 @@ import tty from 'node:tty';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import pinoPretty from 'pino-pretty';
 import { AppError } from '../errors/app-error.js';
+import { fileLabel, locationLabel } from '../connectors/file/file-label.js';
 
 /**
  * Keys whose values are personal data or secrets. Matched case-insensitively at any depth of a log
@@ -19,7 +20,24 @@ const SENSITIVE_KEYS = new Set(
   ].map((k) => k.toLowerCase()),
 );
 
+/**
+ * Keys whose values are a drop file's name, or a record's location naming one (`<file> row 3`). Agencies name
+ * files after a child (`khai-sinh-NGUYEN-VAN-AN-001322711590.csv`), so a file name is not safe as such: the
+ * reader logs names by their label already ({@link fileLabel}: the child's name and number `[withheld]`), and
+ * these keys are labelled here again, so a call site logging a real name leaks nothing either.
+ */
+const FILE_NAME_KEYS = new Set(['file', 'filename', 'file_name', 'files', 'filenames']);
+const LOCATION_KEYS = new Set(['location', 'locations']);
+
 const REDACTED = '[redacted]';
+
+/** A value under a file-name or location key: its strings labelled (a list of them too). */
+function labelled(value: unknown, label: (s: string) => string): unknown {
+  if (typeof value === 'string') return label(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => label(v));
+  return undefined;
+}
+
 const MAX_DEPTH = 8;
 
 function scrub(value: unknown, depth: number): unknown {
@@ -28,7 +46,9 @@ function scrub(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SENSITIVE_KEYS.has(k.toLowerCase()) ? REDACTED : scrub(v, depth + 1);
+    const key = k.toLowerCase();
+    if (SENSITIVE_KEYS.has(key)) out[k] = REDACTED;
+    else out[k] = (FILE_NAME_KEYS.has(key) ? labelled(v, fileLabel) : LOCATION_KEYS.has(key) ? labelled(v, locationLabel) : undefined) ?? scrub(v, depth + 1);
   }
   return out;
 }
@@ -37,7 +57,9 @@ function scrub(value: unknown, depth: number): unknown {
  * Errors are logged by type, code, message and stack only. Database and validation messages can quote
  * the offending value (`invalid input syntax for type date: "…"`), so quoted fragments are removed, except
  * from the hub's errors whose class vouches for its messages ({@link AppError.messageIsSafe}): a refusal's
- * `(invalid_client)` or a retry's `(last: HTTP 500)` is what the engineer reading it needs.
+ * `(invalid_client)` or a retry's `(last: HTTP 500)` is what the engineer reading it needs. Such a class
+ * vouches for the file names in its messages only because the file reader writes them as their labels
+ * ({@link fileLabel}); a message is not scanned for file names here.
  */
 export function serializeError(err: Error): Record<string, unknown> {
   const e = err as Error & { code?: unknown; cause?: unknown; storableMessage?: unknown };

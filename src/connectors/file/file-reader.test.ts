@@ -170,19 +170,19 @@ describe('FileReader (CSV)', () => {
     ]);
     expect(events.filter((e) => e.type === 'file-refused')).toEqual([
       {
-        type: 'file-refused', fileName: 'cp1258.csv', checksum: await sha256(path.join(dir, 'cp1258.csv')), code: 'CONNECTOR_FILE_ENCODING',
+        type: 'file-refused', fileName: 'cp1258.csv', realName: 'cp1258.csv', checksum: await sha256(path.join(dir, 'cp1258.csv')), code: 'CONNECTOR_FILE_ENCODING',
         message: expect.stringMatching(/^cp1258\.csv is not valid UTF-8 at byte 13 \(line 2\)/),
         // An encoding refusal holds nothing from the file: stored whole.
         storedMessage: expect.stringMatching(/^cp1258\.csv is not valid UTF-8 at byte 13 \(line 2\)/),
       },
       {
-        type: 'file-refused', fileName: 'dup.csv', checksum: await sha256(path.join(dir, 'dup.csv')), code: 'CONNECTOR_FILE_HEADERS',
+        type: 'file-refused', fileName: 'dup.csv', realName: 'dup.csv', checksum: await sha256(path.join(dir, 'dup.csv')), code: 'CONNECTOR_FILE_HEADERS',
         message: expect.stringMatching(/^dup\.csv row 1: the header "ma" appears twice/),
         // A header row may be a child's row: its text is not stored.
         storedMessage: expect.stringMatching(/^dup\.csv row 1: the header \[redacted\] appears twice/),
       },
       {
-        type: 'file-refused', fileName: 'zip.csv', checksum: expect.any(String), code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/),
+        type: 'file-refused', fileName: 'zip.csv', realName: 'zip.csv', checksum: expect.any(String), code: 'CONNECTOR_FILE_FORMAT', message: expect.stringMatching(/zip archive/),
         storedMessage: expect.stringMatching(/zip archive/),
       },
     ]);
@@ -334,7 +334,7 @@ describe('FileReader (CSV)', () => {
         'the header row splits into 3 columns at ",", «Mã hồ sơ» among them: the file looks ","-delimited (set file.csv.delimiter, or export it with the connector\'s delimiter); ' +
         'the file was not read (its every row would be rejected without an id)';
       expect(events.filter((e) => e.type === 'file-refused')).toEqual([
-        { type: 'file-refused', fileName: 'phay.csv', checksum: expect.any(String), code: 'CONNECTOR_FILE_HEADERS', message, storedMessage: message },
+        { type: 'file-refused', fileName: 'phay.csv', realName: 'phay.csv', checksum: expect.any(String), code: 'CONNECTOR_FILE_HEADERS', message, storedMessage: message },
       ]);
     });
 
@@ -511,6 +511,36 @@ describe('FileReader (CSV)', () => {
       expect(ids(resumed.filter((b) => b.location.startsWith('other.csv')))).toEqual(['ID900', 'ID901', 'ID902']);
     }
     expect(ids(bigBatches)).toEqual(Array.from({ length: 10 }, (_, k) => `ID${k + 1}`));
+  });
+
+  it("names a file named after a child by its label in positions, locations, events, messages and logs, and resumes it by checksum (QA: the child's name and number reached run history)", async () => {
+    const personal = 'khai-sinh-NGUYEN-VAN-AN-001322711590.csv';
+    const shown = 'khai-sinh-[withheld].csv';
+    await drop(personal, `${HEADER}\n${rows(2)}\nbroken\n${rows(3, 3)}\n`, new Date('2026-01-01'));
+    await drop('TRAN-THI-HA-013227115.csv', Buffer.from([...Buffer.from(`${HEADER}\nKS1,Tr`), 0xea, 0xcc, 0x80, 0x0a]), new Date('2026-01-02'));
+    const lines: string[] = [];
+    const log = pino({ level: 'trace' }, { write: (l: string) => void lines.push(l) });
+    const read = (position: ReaderPosition | null, events: ReaderEvent[] = []) =>
+      collect(new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, chunkRows: 2 }), { logger: log, name: 'justice-register' })
+        .read(position, { onEvent: (e) => events.push(e) }));
+    const events: ReaderEvent[] = [];
+    const batches = await read(null, events);
+    expect(batches.map((b) => b.location)).toEqual([`${shown} rows 2-3`, `${shown} rows 4-5`, `${shown} rows 6-7`]);
+    expect(batches.flatMap((b) => b.rejects ?? []).map((r) => r.location)).toEqual([`${shown} row 4`]);
+    expect(batches.flatMap((b) => b.records).every((r) => r.location!.startsWith(`${shown} row `))).toBe(true);
+    for (const b of batches) expect((b.position as { file: { name: string } }).file.name).toBe(shown);
+    // The real name only where the hub records the file as ingested (a protected table, shown nowhere).
+    expect(batches.at(-1)!.fileCompleted?.fileName).toBe(personal);
+    const refused = events.find((e): e is Extract<ReaderEvent, { type: 'file-refused' }> => e.type === 'file-refused')!;
+    expect(refused).toMatchObject({ fileName: '[withheld].csv', realName: 'TRAN-THI-HA-013227115.csv', code: 'CONNECTOR_FILE_ENCODING' });
+    expect(refused.message.startsWith('[withheld].csv is not valid UTF-8')).toBe(true);
+    const { realName: _real, ...told } = refused;
+    const shownText = JSON.stringify(events.map((e) => ('realName' in e ? { ...e, realName: undefined } : e))) + JSON.stringify(told) + lines.join('');
+    for (const leak of ['NGUYEN', 'TRAN', '001322711590', '013227115']) expect(shownText).not.toContain(leak);
+    // A run killed after the first batch resumes inside the file, found by its checksum: the label in the position is for people.
+    const resumed = await read(batches[0]!.position);
+    expect(ids(resumed)).toEqual(['ID3', 'ID4', 'ID5']);
+    expect(resumed[0]!.location).toBe(`${shown} rows 4-5`);
   });
 
   it('starts over when the file of the stored position is gone', async () => {

@@ -50,6 +50,7 @@ import { HeaderFitter } from './header-fit.js';
 import { SheetNotFoundError } from './errors/sheet-not-found.error.js';
 import { DEFAULT_RECORD_TYPE, EMPTY_DIRECTORY, SETTLE_SECONDS_TEXT, type FileConfig, type FileSheet } from './file.schema.js';
 import { entryName } from './file-names.js';
+import { fileLabel, pathLabel } from './file-label.js';
 import { entryKind, fileSystemError, givenNotAFileError, invalidNameError, isGone, notAFileError, unreadableFileError } from './file-system-errors.js';
 import { compileGlob } from './glob.js';
 import type { SheetRow } from './sheet-row.js';
@@ -71,7 +72,8 @@ export interface FileReaderDeps {
 }
 
 /**
- * The checkpoint of a file connector: the file being read (by checksum; the name is for people), the sheet
+ * The checkpoint of a file connector: the file being read (by checksum; the name is for people, and shown
+ * to any engineer or operator: its label, {@link fileLabel}, never the real name), the sheet
  * (index into the configured sheets, 0 for CSV) and the data rows of that sheet already stored (good rows,
  * rejected rows and empty rows alike). `completed` marks the position after a file's last batch.
  */
@@ -85,7 +87,10 @@ export type FilePosition = z.infer<typeof filePositionSchema>;
 
 interface FileEntry {
   path: string;
+  /** The name in the drop directory: to match patterns and record the file as ingested. */
   name: string;
+  /** The name as messages, logs, locations and checkpoints show it ({@link fileLabel}). */
+  shown: string;
   sizeBytes: number;
   mtimeMs: number;
 }
@@ -189,7 +194,7 @@ export class FileReader implements SourceReader {
     }
     if (checksummed.size) ready.sort(byAgeThenName);
     ctx.onEvent?.({ type: 'files-listed', files: ready.length, sizeBytes: ready.reduce((n, f) => n + f.sizeBytes, 0), waiting: listed.length - ready.length });
-    for (const u of unreadable) this.refuse(u.name, undefined, u.error, ctx);
+    for (const u of unreadable) this.refuse(u, undefined, u.error, ctx);
     const files: ChecksummedFile[] = [];
     for (const file of ready) {
       ctx.signal?.throwIfAborted();
@@ -199,7 +204,7 @@ export class FileReader implements SourceReader {
         const refusal = this.readError(error, file, ctx);
         if (refusal === null) continue;
         if (!(refusal instanceof FileUnreadableError)) throw refusal;
-        this.refuse(file.name, undefined, refusal, ctx);
+        this.refuse(file, undefined, refusal, ctx);
       }
     }
     // The file a killed run was inside goes first, from where it stopped; if it is gone, start over.
@@ -210,7 +215,7 @@ export class FileReader implements SourceReader {
         files.unshift(...files.splice(at, 1));
         start = { checksum: resume.file.checksum, sheetIndex: resume.sheetIndex, rowsDone: resume.rowsDone };
       } else {
-        this.log.info({ file: resume.file.name }, 'the file the last run stopped in is gone; reading the directory afresh');
+        this.log.info({ file: fileLabel(resume.file.name) }, 'the file the last run stopped in is gone; reading the directory afresh');
       }
     }
 
@@ -222,10 +227,10 @@ export class FileReader implements SourceReader {
       const copy = seen.has(file.checksum);
       if (copy || (await ctx.isFileIngested?.(file.checksum))) {
         this.log.info(
-          { file: file.name, sizeBytes: file.sizeBytes },
+          { file: file.shown, sizeBytes: file.sizeBytes },
           copy ? 'file skipped: same content as a file read in this run' : 'file skipped: already ingested',
         );
-        ctx.onEvent?.({ type: 'file-skipped', fileName: file.name, checksum: file.checksum, reason: 'ALREADY_INGESTED' });
+        ctx.onEvent?.({ type: 'file-skipped', fileName: file.shown, checksum: file.checksum, reason: 'ALREADY_INGESTED' });
         continue;
       }
       seen.add(file.checksum);
@@ -246,7 +251,7 @@ export class FileReader implements SourceReader {
         const error = this.readError(caught, file, ctx);
         if (error === null) continue;
         if (ctx.files || !isFileRefusal(error)) throw error;
-        this.refuse(file.name, file.checksum, error, ctx);
+        this.refuse(file, file.checksum, error, ctx);
       }
     }
   }
@@ -262,20 +267,20 @@ export class FileReader implements SourceReader {
     if (!fsError) return error;
     if (isGone(fsError)) {
       if (ctx.files) throw accessError(fsError, file.path, 'the file');
-      this.log.warn({ file: file.name }, 'file skipped: gone since the drop directory was listed (moved away); not ingested');
+      this.log.warn({ file: file.shown }, 'file skipped: gone since the drop directory was listed (moved away); not ingested');
       return null;
     }
-    const refusal = unreadableFileError(fsError, file.name, this.config.pattern);
+    const refusal = unreadableFileError(fsError, file.shown, this.config.pattern);
     if (ctx.files) throw refusal;
     return refusal;
   }
 
   /** Reports a file of the drop directory refused whole; the read goes on with the next file. */
-  private refuse(fileName: string, checksum: string | undefined, error: unknown, ctx: ReadContext): void {
+  private refuse(file: { name: string; shown: string }, checksum: string | undefined, error: unknown, ctx: ReadContext): void {
     const e = error as Error & { code: string };
-    this.log.warn({ file: fileName, err: loggedOutcome(e) }, 'file refused; the other files are read');
+    this.log.warn({ file: file.shown, err: loggedOutcome(e) }, 'file refused; the other files are read');
     ctx.onEvent?.({
-      type: 'file-refused', fileName, ...(checksum ? { checksum } : {}), code: e.code, message: e.message,
+      type: 'file-refused', fileName: file.shown, realName: file.name, ...(checksum ? { checksum } : {}), code: e.code, message: e.message,
       storedMessage: String(serializeError(e).message),
     });
   }
@@ -296,11 +301,11 @@ export class FileReader implements SourceReader {
   /** Reports a file of the drop directory modified too recently to be read (see `file.settleSeconds`). */
   private leaveForLater(file: FileEntry, now: number, settleMs: number, ctx: ReadContext): void {
     const ageSeconds = Math.floor((now - file.mtimeMs) / 1000);
-    const fields = { file: file.name, modifiedSecondsAgo: ageSeconds, settleSeconds: settleMs / 1000 };
+    const fields = { file: file.shown, modifiedSecondsAgo: ageSeconds, settleSeconds: settleMs / 1000 };
     // A time in the future is the writer's clock, or a date set by hand: the file waits until it has passed.
     if (ageSeconds < -settleMs / 1000) this.log.warn(fields, 'file left for a later sync: its modification time is in the future (the clock of what wrote it?)');
     else this.log.info(fields, 'file left for a later sync: modified too recently (still being written?)');
-    ctx.onEvent?.({ type: 'file-waiting', fileName: file.name, modifiedSecondsAgo: ageSeconds, settleSeconds: settleMs / 1000 });
+    ctx.onEvent?.({ type: 'file-waiting', fileName: file.shown, modifiedSecondsAgo: ageSeconds, settleSeconds: settleMs / 1000 });
   }
 
   settings(): void {
@@ -359,7 +364,7 @@ export class FileReader implements SourceReader {
         return fail('drop directory', error);
       }
       steps.push({ step: 'drop directory', ok: true, detail: `${dir} exists and is readable` });
-      let unreadable: Array<{ name: string; error: FileUnreadableError }>;
+      let unreadable: Unreadable[];
       try {
         ({ files, unreadable } = await this.listDirectory());
       } catch (error) {
@@ -374,7 +379,7 @@ export class FileReader implements SourceReader {
             ? `${files.length} file(s) match ${this.config.pattern}`
             : `no file matches ${this.config.pattern} yet (nothing to read)`,
       });
-      for (const u of unreadable) steps.push({ step: `${u.name}`, ok: false, detail: `${u.error.code}: ${u.error.message}` });
+      for (const u of unreadable) steps.push({ step: `${u.shown}`, ok: false, detail: `${u.error.code}: ${u.error.message}` });
     }
     const first = files[0];
     if (!first) return { ok: true, steps, sampleCount: 0 };
@@ -398,7 +403,7 @@ export class FileReader implements SourceReader {
       steps.push({
         step: 'first file',
         ok: true,
-        detail: `${first.name} (${encoding}): headers read; ${records} record(s)${rejects ? ` and ${rejects} broken row(s)` : ''} in the first chunk`,
+        detail: `${first.shown} (${encoding}): headers read; ${records} record(s)${rejects ? ` and ${rejects} broken row(s)` : ''} in the first chunk`,
       });
       return { ok: true, steps, sampleCount: records };
     } catch (error) {
@@ -427,10 +432,10 @@ export class FileReader implements SourceReader {
    * that cannot be read as files (a directory, a named pipe, a link the hub may not follow, a name it does not
    * take), each with its refusal. A file gone since the listing (or a link to nothing) is skipped with a warning.
    */
-  private async listDirectory(): Promise<{ files: FileEntry[]; unreadable: Array<{ name: string; error: FileUnreadableError }> }> {
+  private async listDirectory(): Promise<{ files: FileEntry[]; unreadable: Unreadable[] }> {
     const dir = this.directory();
     const names: string[] = [];
-    const unreadable: Array<{ name: string; error: FileUnreadableError }> = [];
+    const unreadable: Unreadable[] = [];
     let realDir: string;
     try {
       // The names as bytes: one that is not UTF-8 would otherwise come back mangled, to a path that does not exist.
@@ -439,7 +444,8 @@ export class FileReader implements SourceReader {
         if (entry.ok) {
           if (this.matches(entry.name)) names.push(entry.name);
         } else if (this.matches(entry.escaped)) {
-          unreadable.push({ name: entry.escaped, error: invalidNameError(entry.escaped, entry.problem, this.config.pattern) });
+          const shown = fileLabel(entry.escaped);
+          unreadable.push({ name: entry.escaped, shown, error: invalidNameError(shown, entry.problem, this.config.pattern) });
         }
       }
       realDir = await realpath(dir);
@@ -449,21 +455,22 @@ export class FileReader implements SourceReader {
     const files: FileEntry[] = [];
     for (const name of names) {
       const p = path.join(dir, name);
+      const shown = fileLabel(name);
       try {
         // A link is taken for what it points to, if that is in the drop directory: agencies write the directory,
         // and a link out of it would read the hub's own files into rejected rows anyone with the API could see.
         if ((await lstat(p)).isSymbolicLink() && !isWithin(realDir, await realpath(p))) {
-          unreadable.push({ name, error: notAFileError(name, 'a link to a file outside the drop directory', this.config.pattern) });
+          unreadable.push({ name, shown, error: notAFileError(shown, 'a link to a file outside the drop directory', this.config.pattern) });
           continue;
         }
         const s = await stat(p);
-        if (s.isFile()) files.push({ path: p, name, sizeBytes: s.size, mtimeMs: s.mtimeMs });
-        else unreadable.push({ name, error: notAFileError(name, entryKind(s), this.config.pattern) });
+        if (s.isFile()) files.push({ path: p, name, shown, sizeBytes: s.size, mtimeMs: s.mtimeMs });
+        else unreadable.push({ name, shown, error: notAFileError(shown, entryKind(s), this.config.pattern) });
       } catch (error) {
         const fsError = fileSystemError(error);
         if (!fsError) throw error;
-        if (isGone(fsError)) this.log.warn({ file: name }, 'file skipped: gone since the drop directory was listed (moved away), or a link to nothing');
-        else unreadable.push({ name, error: unreadableFileError(fsError, name, this.config.pattern) });
+        if (isGone(fsError)) this.log.warn({ file: shown }, 'file skipped: gone since the drop directory was listed (moved away), or a link to nothing');
+        else unreadable.push({ name, shown, error: unreadableFileError(fsError, shown, this.config.pattern) });
       }
     }
     files.sort(byAgeThenName);
@@ -478,12 +485,12 @@ export class FileReader implements SourceReader {
   private async givenFile(given: string, dir: string): Promise<FileEntry> {
     const p = path.isAbsolute(given) ? given : path.resolve(dir, given);
     const s = await stat(p).catch(() => null);
-    if (s?.isFile()) return { path: p, name: path.basename(p), sizeBytes: s.size, mtimeMs: s.mtimeMs };
-    if (s) throw givenNotAFileError(given, entryKind(s));
+    if (s?.isFile()) return { path: p, name: path.basename(p), shown: fileLabel(path.basename(p)), sizeBytes: s.size, mtimeMs: s.mtimeMs };
+    if (s) throw givenNotAFileError(pathLabel(given), entryKind(s));
     throw new FileAccessError(
       // Not in parentheses: a run's stored error loses parenthesised fragments (redactMessage), as values (QA: "[redacted]").
-      `the file ${given} does not exist or is not a file${path.isAbsolute(given) ? '' : `; looked for in the drop directory, as ${p}`}`,
-      { path: given },
+      `the file ${pathLabel(given)} does not exist or is not a file${path.isAbsolute(given) ? '' : `; looked for in the drop directory, as ${pathLabel(p)}`}`,
+      { path: pathLabel(given) },
     );
   }
 
@@ -493,13 +500,13 @@ export class FileReader implements SourceReader {
     if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
     if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
     if (ext === '.xls') {
-      throw new FileFormatError(`${file.name} is an Excel 97-2003 workbook, .xls, which is not read; save it as .xlsx`, {
-        fileName: file.name,
+      throw new FileFormatError(`${file.shown} is an Excel 97-2003 workbook, .xls, which is not read; save it as .xlsx`, {
+        fileName: file.shown,
       });
     }
     // The extension unquoted: logs and run history redact quoted text, and this is the hub's own word on a file name.
-    throw new FileFormatError(`${file.name}: cannot tell the format from ${ext ? `the extension ${ext}` : 'a name without an extension'}; set file.format to csv or xlsx`, {
-      fileName: file.name,
+    throw new FileFormatError(`${file.shown}: cannot tell the format from ${ext ? `the extension ${ext}` : 'a name without an extension'}; set file.format to csv or xlsx`, {
+      fileName: file.shown,
     });
   }
 
@@ -508,13 +515,13 @@ export class FileReader implements SourceReader {
     const sheets = this.config.sheets?.filter((s) => s.files === undefined || compileGlob(s.files)(file.name));
     if (this.config.sheets && sheets?.length === 0) {
       // Every entry has a `files` pattern here (one without takes every file).
-      throw new FileMatchesNoSheetError(file.name, this.deps.name, [...new Set(this.config.sheets.map((s) => s.files!))]);
+      throw new FileMatchesNoSheetError(file.shown, this.deps.name, [...new Set(this.config.sheets.map((s) => s.files!))]);
     }
     if (format === 'xlsx') return sheets ?? [{ sheet: 1, recordType: DEFAULT_RECORD_TYPE }];
     if (sheets && sheets.length > 1 && sheets.every((s) => s.files === undefined)) {
       throw new FileFormatError(
-        `${file.name} is a CSV file, one sheet, but connector ${this.deps.name} reads ${sheets.length} sheets; drop the workbook as .xlsx`,
-        { file: file.name },
+        `${file.shown} is a CSV file, one sheet, but connector ${this.deps.name} reads ${sheets.length} sheets; drop the workbook as .xlsx`,
+        { file: file.shown },
       );
     }
     return [{ sheet: 1, recordType: sheets?.[0]?.recordType ?? DEFAULT_RECORD_TYPE }];
@@ -525,8 +532,8 @@ export class FileReader implements SourceReader {
   private async prepare(file: FileEntry, format: FileFormat): Promise<{ encoding: string; textEncoding?: DetectedEncoding }> {
     // Not even a header row: an export that failed or was cut off, not a file of no records (that has its
     // header). Taken as read, it was recorded as ingested, and every empty file after it skipped as the same (QA).
-    const empty = () => new FileFormatError(`${file.name} is empty, with not even a header row: a failed or interrupted export? Replace it with the export`, {
-      fileName: file.name,
+    const empty = () => new FileFormatError(`${file.shown} is empty, with not even a header row: a failed or interrupted export? Replace it with the export`, {
+      fileName: file.shown,
     });
     if (file.sizeBytes === 0) throw empty();
     const head = await readHead(file.path, ENCODING_SNIFF_BYTES);
@@ -539,22 +546,22 @@ export class FileReader implements SourceReader {
         const ole = OLE_SIGNATURE.every((b, i) => head[i] === b);
         throw new FileFormatError(
           ole
-            ? `${file.name} is not an XLSX workbook: it is an OLE compound file, as a password-protected workbook or an Excel 97-2003 workbook is; remove the password, or save it as .xlsx`
-            : `${file.name} is not an XLSX workbook: an XLSX file is a zip archive, and this one is not`,
-          { fileName: file.name },
+            ? `${file.shown} is not an XLSX workbook: it is an OLE compound file, as a password-protected workbook or an Excel 97-2003 workbook is; remove the password, or save it as .xlsx`
+            : `${file.shown} is not an XLSX workbook: an XLSX file is a zip archive, and this one is not`,
+          { fileName: file.shown },
           ownWords,
         );
       }
       return { encoding: 'xlsx' };
     }
     if (zip) {
-      throw new FileFormatError(`${file.name} is a zip archive, not a CSV file: an XLSX workbook named as CSV? Drop it as .xlsx`, { fileName: file.name }, ownWords);
+      throw new FileFormatError(`${file.shown} is a zip archive, not a CSV file: an XLSX workbook named as CSV? Drop it as .xlsx`, { fileName: file.shown }, ownWords);
     }
-    const detected = detectEncoding(head, this.config.csv.encoding, file.name);
+    const detected = detectEncoding(head, this.config.csv.encoding, file.shown);
     // A byte-order mark alone is as empty (QA).
     if (detected.bom && file.sizeBytes <= (detected.encoding === 'utf-8' ? 3 : 2)) throw empty();
     // The whole file is decoded once before any row is given out, so a file is refused whole or read whole.
-    await assertFileDecodes(file.path, file.name, detected.encoding);
+    await assertFileDecodes(file.path, file.shown, detected.encoding);
     return { encoding: `${detected.encoding}${detected.bom ? ' with BOM' : ''}`, textEncoding: detected };
   }
 
@@ -569,7 +576,7 @@ export class FileReader implements SourceReader {
     const { xlsxRows } = await import('./xlsx-rows.js');
     for (let s = first + 1; s < sheets.length; s++) {
       const rows = xlsxRows({
-        filePath: file.path, fileName: file.name, sheets, sheetIndex: s, headerRow: this.config.headerRow, skipRows: 0, headersOnly: true,
+        filePath: file.path, fileName: file.shown, sheets, sheetIndex: s, headerRow: this.config.headerRow, skipRows: 0, headersOnly: true,
         fitter: this.fitter(sheets[s]!.recordType),
       });
       for await (const _ of rows) {
@@ -593,12 +600,12 @@ export class FileReader implements SourceReader {
     const sheets = this.sheetsOf(file, format);
     const { encoding, textEncoding } = await this.prepare(file, format);
     if (format === 'xlsx') await this.checkLaterSheets(file, sheets, from.sheetIndex);
-    ctx.onEvent?.({ type: 'file-started', fileName: file.name, sizeBytes: file.sizeBytes, encoding });
+    ctx.onEvent?.({ type: 'file-started', fileName: file.shown, sizeBytes: file.sizeBytes, encoding });
     this.log.info(
-      { file: file.name, sizeBytes: file.sizeBytes, encoding, sheetIndex: from.sheetIndex, rowsDone: from.rowsDone },
+      { file: file.shown, sizeBytes: file.sizeBytes, encoding, sheetIndex: from.sheetIndex, rowsDone: from.rowsDone },
       from.rowsDone > 0 || from.sheetIndex > 0 ? 'file resumed' : 'file started',
     );
-    const fileRef = { checksum: file.checksum, name: file.name };
+    const fileRef = { checksum: file.checksum, name: file.shown };
     const toBatch = (chunk: Chunk, completed = false): ReadBatch => ({
       records: chunk.records,
       rejects: chunk.rejects,
@@ -615,12 +622,12 @@ export class FileReader implements SourceReader {
     for (let s = from.sheetIndex; s < sheets.length; s++) {
       const sheet = sheets[s]!;
       let done = s === from.sheetIndex ? from.rowsDone : 0;
-      let label = file.name;
+      let label = file.shown;
       const source: AsyncIterable<SheetRow[]> =
         format === 'csv'
           ? csvRows({
               filePath: file.path,
-              fileName: file.name,
+              fileName: file.shown,
               encoding: textEncoding!.encoding,
               delimiter: this.config.csv.delimiter,
               quote: this.config.csv.quote,
@@ -629,18 +636,18 @@ export class FileReader implements SourceReader {
               recogniser: ctx.recogniser,
               recordType: sheet.recordType,
               fitter: this.fitter(sheet.recordType),
-              onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.name, where: label, recordType: sheet.recordType, columns }),
+              onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.shown, where: label, recordType: sheet.recordType, columns }),
             })
           : (await import('./xlsx-rows.js')).xlsxRows({
               filePath: file.path,
-              fileName: file.name,
+              fileName: file.shown,
               sheets,
               sheetIndex: s,
               headerRow: this.config.headerRow,
               skipRows: done,
-              onSheetName: (name) => (label = `${file.name} sheet "${name}"`),
+              onSheetName: (name) => (label = `${file.shown} sheet "${name}"`),
               fitter: this.fitter(sheet.recordType),
-              onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.name, where: label, recordType: sheet.recordType, columns }),
+              onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.shown, where: label, recordType: sheet.recordType, columns }),
             });
       sheetRows: for await (const rows of source) {
         for (const row of rows) {
@@ -696,7 +703,7 @@ export class FileReader implements SourceReader {
     if (ctx.sampleSheets) return;
     await assertUnchanged(file);
     const last: Chunk = chunk ?? {
-      label: file.name,
+      label: file.shown,
       records: [],
       rejects: [],
       rows: 0,
@@ -711,7 +718,7 @@ export class FileReader implements SourceReader {
     last.nextRowsDone = 0;
     totals = addTotals(totals, last);
     this.log.info(
-      { file: file.name, records: totals.records, rejects: totals.rejects, ms: Math.round(performance.now() - started) },
+      { file: file.shown, records: totals.records, rejects: totals.rejects, ms: Math.round(performance.now() - started) },
       'file read',
     );
     yield { ...toBatch(last, true), fileCompleted: { checksum: file.checksum, fileName: file.name, sizeBytes: file.sizeBytes } };
@@ -874,8 +881,8 @@ async function assertUnchanged(file: FileEntry): Promise<void> {
   const s = await stat(file.path).catch(() => null);
   if (!s || s.size !== file.sizeBytes || s.mtimeMs !== file.mtimeMs) {
     throw new FileChangedError(
-      `${file.name} changed while it was being read: ${s ? `${file.sizeBytes} bytes when listed, ${s.size} now` : 'removed'}; it was not recorded as ingested and will be read again`,
-      { fileName: file.name },
+      `${file.shown} changed while it was being read: ${s ? `${file.sizeBytes} bytes when listed, ${s.size} now` : 'removed'}; it was not recorded as ingested and will be read again`,
+      { fileName: file.shown },
     );
   }
 }
@@ -895,7 +902,9 @@ export function isFileRefusal(error: unknown): error is FileEncodingError | File
   );
 }
 
-function accessError(error: NodeJS.ErrnoException, p: string, what: string): FileAccessError {
+function accessError(error: NodeJS.ErrnoException, fullPath: string, what: string): FileAccessError {
+  // A file's path is shown with its name labelled (the drop directory's name is configuration, and stays).
+  const p = what === 'the drop directory' ? fullPath : pathLabel(fullPath);
   const reason =
     error.code === 'ENOENT'
       ? 'does not exist'
@@ -911,6 +920,13 @@ function accessError(error: NodeJS.ErrnoException, p: string, what: string): Fil
 function isWithin(dir: string, target: string): boolean {
   const rel = path.relative(dir, target);
   return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
+}
+
+/** An entry of the drop directory that cannot be read as a file, with its refusal (named by `shown`). */
+interface Unreadable {
+  name: string;
+  shown: string;
+  error: FileUnreadableError;
 }
 
 /** Oldest first, then by name: the order a drop directory's files are read in. */

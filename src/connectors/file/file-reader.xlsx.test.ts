@@ -417,7 +417,7 @@ describe('FileReader (XLSX)', () => {
       expect(batches.at(-1)!.fileCompleted?.fileName).toBe('kiem-tra-2026.xlsx');
       expect(events.filter((e) => e.type === 'file-refused')).toEqual([
         {
-          type: 'file-refused', fileName: 'kiem-tra-2025.xlsx', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), code: 'CONNECTOR_FILE_HEADERS',
+          type: 'file-refused', fileName: 'kiem-tra-2025.xlsx', realName: 'kiem-tra-2025.xlsx', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), code: 'CONNECTOR_FILE_HEADERS',
           message: expect.stringMatching(/^kiem-tra-2025\.xlsx sheet "Trẻ em" row 2: the header "Mã cơ sở" appears twice/),
           storedMessage: expect.stringMatching(/^kiem-tra-2025\.xlsx sheet \[redacted\] row 2: the header \[redacted\] appears twice/),
         },

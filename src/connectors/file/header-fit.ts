@@ -60,7 +60,7 @@ export class HeaderFitter {
    * The columns to key the sheet's records by: `headers` (trimmed, NFC, unique) with those matching a mapped
    * column up to case renamed to it. Throws {@link FileHeaderError} for an ambiguous header or when no mapping
    * can read a record id; `otherReadings` gives the header row read with other delimiters (CSV), for the hint.
-   * `ownWords`: `where` holds no text of the file but its name (a sheet named as the definition names it, or by number),
+   * `ownWords`: `where` holds no text of the file but its label (file-label.ts) (a sheet named as the definition names it, or by number),
    * so a message naming only it and the mapping's columns is kept whole in logs and run history.
    */
   fit(headers: readonly string[], where: string, otherReadings?: () => OtherReading[], ownWords = !where.includes('"')): string[] {

@@ -852,8 +852,11 @@ export class ConnectorSyncService {
       onEvent: (e) => {
         const columns = headersWarning(loaded.definition.records, e);
         if (columns) out.warnings.push(columns);
-        // Printed to the engineer's terminal, never logged: the whole message.
-        if (e.type === 'file-refused') out.warnings.push(`${e.fileName} refused, not read (${e.code}): ${e.message}`);
+        // Printed to the engineer's terminal on the server, never logged: the whole message, and the file's real
+        // name (messages name it by its label) for the engineer to find it in the drop directory.
+        if (e.type === 'file-refused') {
+          out.warnings.push(`${e.realName ?? e.fileName} refused, not read (${e.code}): ${e.message}${e.realName && e.realName !== e.fileName ? ` (named ${e.fileName} in run history and logs)` : ''}`);
+        }
         if (e.type === 'file-waiting') out.warnings.push(waitingMessage(e));
         if (e.type === 'file-skipped') out.warnings.push(`${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again, here and in a sync)`);
       },
@@ -1848,7 +1851,8 @@ function waitingMessage(e: Extract<ReaderEvent, { type: 'file-waiting' }>): stri
 function eventFields(e: ReaderEvent): Record<string, unknown> {
   // A sheet's columns and name, and a refused file's whole message, can hold the file's text (its first data
   // row, in a file without a header row): not logged (a refusal's `storedMessage` is what logs may keep).
-  const { type: _t, columns: _c, message: _m, where: _w, ...rest } = e as ReaderEvent & Record<string, unknown>;
+  // A refused file's real name is for the server's terminal only (see ReaderEvent).
+  const { type: _t, columns: _c, message: _m, where: _w, realName: _r, ...rest } = e as ReaderEvent & Record<string, unknown>;
   return rest;
 }
 

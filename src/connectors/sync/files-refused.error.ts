@@ -1,7 +1,9 @@
 import { AppError } from '../../errors/app-error.js';
+import { fileLabel } from '../file/file-label.js';
 
 /** A file of the drop directory that a sync refused whole, with the error that refused it. */
 export interface RefusedFile {
+  /** The file's name as shown ({@link fileLabel}): stored in run history, shown by GraphQL to any engineer. */
   fileName: string;
   /** SHA-256 of the file as it was read (hex); absent when the file could not be read. */
   checksum?: string;
@@ -39,12 +41,14 @@ export class FilesRefusedError extends AppError {
     /** With files left waiting to settle: the connector, and ms until the first of them has (see RunSummary.settlesInMs). */
     readonly waiting?: { connector: string; settlesInMs: number },
   ) {
+    // Labelled by the reader already; labelled again (a label is its own), as this message goes to Redis and run history.
+    const shown = files.map((f) => ({ ...f, fileName: fileLabel(f.fileName) }));
     const text = (message: (f: RefusedFile) => string) =>
-      `${files.length} file(s) of the drop directory refused, not ingested (read again on the next sync until replaced or removed); ` +
+      `${shown.length} file(s) of the drop directory refused, not ingested (read again on the next sync until replaced or removed); ` +
       `the other files were read (${done.filesIngested} ingested, ${done.fetched} records fetched` +
       `${done.filesWaiting ? `, ${done.filesWaiting} left waiting to settle` : ''}): ` +
-      files.map((f) => `${f.fileName} — ${f.code}: ${message(f)}`).join('; ');
-    super(text((f) => f.message), { files: files.map((f) => ({ fileName: f.fileName, code: f.code })) });
+      shown.map((f) => `${f.fileName} — ${f.code}: ${message(f)}`).join('; ');
+    super(text((f) => f.message), { files: shown.map((f) => ({ fileName: f.fileName, code: f.code })) });
     this.storableMessage = text((f) => f.storedMessage);
   }
 }

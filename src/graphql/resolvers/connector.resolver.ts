@@ -2,6 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root
 import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
 import { ALL_SENSITIVITY_CLASSES } from '../../auth/sensitivity.js';
 import type { ConnectorRunRow, RejectedRecordRow, RejectsFilter } from '../../db/repositories/connector-read.repository.js';
+import { fileLabel, locationLabel } from '../../connectors/file/file-label.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
 import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
@@ -72,7 +73,9 @@ export function toRun(r: ConnectorRunRow, definitions: ReadonlyMap<string, Check
     startedAt: r.started_at, finishedAt: r.finished_at, heartbeatAt: r.heartbeat_at, batches: r.batches, fetched: r.fetched,
     inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected, filesIngested: r.files_ingested,
     filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, repeatedIds: r.repeated_ids, resumed: r.resumed,
-    filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: f.fileName, code: f.code, message: f.message })),
+    // File names as shown (labels), also in rows written before the reader labelled them: these fields are open to
+    // engineers and operators of any commune, who may read no personal data.
+    filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: fileLabel(f.fileName), code: f.code, message: f.message })),
     checkpoint: checkpointView(r.checkpoint, definitions.get(r.connector_name)), error: r.error, removals: r.removals,
     forced: r.forced, mappingChanged: r.mapping_changed, maxAttempts: r.max_attempts, nextAttemptAt: r.next_attempt_at,
     failedAttempts: (r.failed_attempts ?? []).map((a) => ({ attempt: a.attempt ?? null, code: a.code, message: a.message, failedAt: new Date(a.failedAt) })),
@@ -115,7 +118,7 @@ const lastSucceeded = new WeakMap<GraphQLContext, Promise<Map<string, ConnectorR
 function toReject(r: RejectedRecordRow): RejectedRecord {
   return {
     id: r.id, connector: r.connector_name, runId: r.connector_run_id, sourceSystem: r.source_system, externalId: r.external_id,
-    location: r.location, reasons: r.reasons, rejectedAt: r.created_at, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
+    location: r.location === null ? null : locationLabel(r.location), reasons: r.reasons, rejectedAt: r.created_at, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
     timesSeen: r.times_seen, resolvedAt: r.resolved_at, resolution: r.resolution as RejectResolutionEnum | null, resolvedByRunId: r.resolved_by_run_id,
     resolvedBy: r.resolved_by, resolutionNote: r.resolution_note,
   };

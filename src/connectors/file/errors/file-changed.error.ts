@@ -8,6 +8,6 @@ import { AppError } from '../../../errors/app-error.js';
 export class FileChangedError extends AppError {
   override readonly name = 'FileChangedError';
   readonly code = 'CONNECTOR_FILE_CHANGED';
-  /** The file's name, its sizes and the hub's words. */
+  /** The file's label (file-label.ts), its sizes and the hub's words. */
   override readonly messageIsSafe = true;
 }

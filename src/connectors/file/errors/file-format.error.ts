@@ -10,7 +10,7 @@ export class FileFormatError extends AppError {
   declare readonly storableMessage?: string;
 
   /**
-   * `ownWords`: the message is the hub's own words, the file's name and a workbook part's path, never a
+   * `ownWords`: the message is the hub's own words, the file's label (fileLabel: a child's name or number in it withheld) and a workbook part's path, never a
    * library's message or the file's text, so logs and run history keep it whole.
    */
   constructor(message: string, details: Record<string, unknown> = {}, opts: { ownWords?: boolean } = {}) {

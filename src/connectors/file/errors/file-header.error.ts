@@ -7,7 +7,7 @@ export class FileHeaderError extends AppError {
   declare readonly storableMessage?: string;
 
   /**
-   * `ownWords`: the message holds no text of the file (only its name, row and column numbers and the hub's
+   * `ownWords`: the message holds no text of the file (only its label, fileLabel, row and column numbers and the hub's
    * words), so logs and run history keep it whole. A message quoting a header does not: a file without its
    * header row has a record where its headers should be.
    */

@@ -13,8 +13,9 @@ export type FileUnreadableCode = 'CONNECTOR_FILE_PERMISSION_DENIED' | 'CONNECTOR
 /**
  * A file of the drop directory (or given by name) that the hub cannot open or read, whatever it holds. In the
  * drop directory it is refused by name and the other files are still read; it is tried again on every sync.
- * The message names the file (by its name in the drop directory, escaped if it must be), the system's error
- * code and what to do: the hub's own words, a file name and an errno code, never the file's content.
+ * The message names the file by its label (its name in the drop directory, escaped if it must be, with a child's name or
+ * number withheld: file-label.ts), the system's error
+ * code and what to do: the hub's own words, a file's label and an errno code, never the file's content.
  */
 export class FileUnreadableError extends AppError {
   override readonly name = 'FileUnreadableError';

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { checkpointLabel, fileLabel, locationLabel, pathLabel, WITHHELD } from './file-label.js';
+
+describe('fileLabel', () => {
+  it.each([
+    'khai-sinh-2026-11.csv',
+    'BC-kiem-tra-Q3.xlsx',
+    'nuoi-con-nuoi-Q4.xlsx',
+    'doi-ten.csv',
+    'khai-sinh-20261103.csv', // a date has 8 digits
+    'ghi-chu-dai.xlsx', // ghi chú dài: Chu is a family name, in lower case with one syllable after it
+    'vi-tri-2026.xlsx',
+    'khong-tieu-de.csv',
+    'bao-cao-thang-11.xlsx',
+    'BAO-CAO-THANG-11.xlsx',
+    'tong-hop-du-lieu-2026.csv',
+    'ds-tre-em-long-bien-2026.xlsx',
+    'Danh sách trẻ em Hà Đông.xlsx',
+    'phuong-ba-dinh-khai-sinh.csv',
+    'xa-thanh-oai-11.csv',
+    'du-lieu-tiem-chung-Q3.csv',
+    'report.2026.csv',
+    'khai-sinh.csv',
+  ])('shows an impersonal name unchanged: %s', (name) => {
+    expect(fileLabel(name)).toBe(name);
+  });
+
+  it.each([
+    ['khai-sinh-NGUYEN-VAN-AN-001322711590.csv', 'khai-sinh-[withheld].csv'],
+    ['khai-sinh-nguyen-van-an.csv', 'khai-sinh-[withheld].csv'],
+    ['khai sinh Nguyễn Văn An.csv', 'khai sinh [withheld].csv'],
+    ['khai_sinh_Trần_Thị_Thu_Hà.xlsx', 'khai_sinh_[withheld].xlsx'],
+    ['KhaiSinhLeVanTam.csv', 'KhaiSinh[withheld].csv'],
+    ['TRAN THI HA.csv', '[withheld].csv'],
+    ['Le-Na-2026.csv', '[withheld]-2026.csv'], // a two-syllable name, capitalised
+    ['ĐỖ.THỊ.HOA.xlsx', '[withheld].xlsx'],
+    ['bao-cao-nguyen-thi-mai-20261103.csv', 'bao-cao-[withheld]-20261103.csv'],
+    ['ho-so-le-thi-hoa.csv', 'ho-so-[withheld].csv'],
+    ['cccd-001322711590.csv', 'cccd-[withheld].csv'], // CCCD: 12 digits
+    ['cmnd_013227115.xlsx', 'cmnd_[withheld].xlsx'], // CMND: 9 digits
+    ['khai-sinh-0912345678.csv', 'khai-sinh-[withheld].csv'], // a phone number
+    ['truong-nguyen-du.xlsx', '[withheld].xlsx'], // a school named after a person: withheld too, accepted
+  ])('withholds the personal parts of %s', (name, label) => {
+    expect(fileLabel(name)).toBe(label);
+  });
+
+  it('reads names in NFD and NFC alike, and shows an NFD name it leaves unchanged as it was', () => {
+    const nfd = 'khai-sinh-Nguyễn-Văn-An-001322711590.csv'.normalize('NFD');
+    expect(nfd).not.toBe(nfd.normalize('NFC'));
+    expect(fileLabel(nfd)).toBe('khai-sinh-[withheld].csv');
+    const plain = 'Danh sách trẻ em.xlsx'.normalize('NFD');
+    expect(fileLabel(plain)).toBe(plain);
+  });
+
+  it('keeps the extension and is its own label (labelling a label again changes nothing)', () => {
+    for (const name of ['khai-sinh-NGUYEN-VAN-AN-001322711590.csv', 'a-Tran-Van-B.xlsx', 'Le-Na-2026.csv', 'khai-sinh-2026-11.csv']) {
+      const label = fileLabel(name);
+      expect(label.endsWith(name.slice(name.lastIndexOf('.')))).toBe(true);
+      expect(fileLabel(label)).toBe(label);
+    }
+    expect(fileLabel('001322711590')).toBe(WITHHELD);
+  });
+
+  it('is fast: thousands of names a millisecond or so each at most', () => {
+    fileLabel('warm-up.csv');
+    const started = performance.now();
+    for (let i = 0; i < 5_000; i++) fileLabel(`khai-sinh-NGUYEN-VAN-AN-${i}.csv`);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe('pathLabel, locationLabel, checkpointLabel', () => {
+  it('labels the file name of a path, not its directories', () => {
+    expect(pathLabel('/home/me/khai-sinh-NGUYEN-VAN-AN-001322711590.csv')).toBe('/home/me/khai-sinh-[withheld].csv');
+    expect(pathLabel('C:\\drops\\TRAN THI HA.csv')).toBe('C:\\drops\\[withheld].csv');
+    expect(pathLabel('var/drops/justice-register')).toBe('var/drops/justice-register');
+  });
+
+  it("labels a file record's location, and leaves an API's as it is", () => {
+    expect(locationLabel('khai-sinh-NGUYEN-VAN-AN-001322711590.csv row 3')).toBe('khai-sinh-[withheld].csv row 3');
+    expect(locationLabel('khai-sinh-NGUYEN-VAN-AN.xlsx sheet "Trẻ em" rows 2-9')).toBe('khai-sinh-[withheld].xlsx sheet "Trẻ em" rows 2-9');
+    expect(locationLabel('TRAN THI HA.csv (no more rows)')).toBe('[withheld].csv (no more rows)');
+    expect(locationLabel('khai-sinh-2026-11.csv row 3')).toBe('khai-sinh-2026-11.csv row 3');
+    expect(locationLabel('page 3 entry 17')).toBe('page 3 entry 17');
+  });
+
+  it("labels a file checkpoint's name and leaves other checkpoints alone", () => {
+    const checksum = 'a'.repeat(64);
+    expect(checkpointLabel({ file: { checksum, name: 'khai-sinh-NGUYEN-VAN-AN-001322711590.csv' }, sheetIndex: 0, rowsDone: 5 }))
+      .toEqual({ file: { checksum, name: 'khai-sinh-[withheld].csv' }, sheetIndex: 0, rowsDone: 5 });
+    const http = { page: 3, since: null };
+    expect(checkpointLabel(http)).toBe(http);
+    expect(checkpointLabel(null)).toBe(null);
+  });
+});
