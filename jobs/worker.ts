@@ -15,6 +15,8 @@ import { QUEUE_NAMES, REGISTRY_QUEUES, isQueueName, queueDefinition, type QueueN
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
 import { WorkerSetupError } from './worker-setup.error.js';
 import { syncRetryBackoff } from './sync-retry-backoff.js';
+import { SCHEDULE_TZ, catchUpMissedSlot, missedSlot, pendingSlot, type WantedScheduler } from './missed-slots.js';
+import type { Redis } from 'ioredis';
 import { signalClassifier } from '../src/infra/repeated-signal.js';
 
 /** How often numbers due for re-verification and overdue issuance requests are looked for. */
@@ -140,7 +142,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     const fixed = fixedSchedules(queueClient, queues, logger);
     await fixed(true);
-    const reloadConnectors = queues.includes('connector-sync') ? connectorSchedules(ctx, queueClient, logger) : null;
+    const reloadConnectors = queues.includes('connector-sync') ? connectorSchedules(ctx, queueClient, connection, logger) : null;
     if (reloadConnectors) {
       await failLostRuns(ctx, logger);
       await reloadConnectors(true);
@@ -384,9 +386,10 @@ const FULL_READ_SCHEDULER_PREFIX = 'connector-full-read:';
  * One BullMQ job scheduler per enabled connector with a `schedule`, and one per enabled connector with a
  * `removals.fullReadSchedule`, idempotent across workers (the scheduler id is the connector's name);
  * schedulers of connectors no longer scheduled are removed. Invalid definitions (a cron pattern the
- * scheduler's parser refuses included) are logged as errors, and neither scheduled nor synced.
+ * scheduler's parser refuses included) are logged as errors, and neither scheduled nor synced. A slot a
+ * scheduler missed while no worker ran is run late, once (see catchUpMissedSlot).
  */
-async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, logger: Logger, invalid = ctx.connectors.catalog.invalid): Promise<ReadonlySet<string>> {
+async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient, redis: Redis, logger: Logger, invalid = ctx.connectors.catalog.invalid): Promise<ReadonlySet<string>> {
   // A connector whose definition does not validate is neither scheduled nor synced: say so, naming the file
   // and what is wrong, rather than leave it out of the list below unexplained. The worker still starts.
   for (const err of invalid) logInvalidDefinition(logger, err);
@@ -405,18 +408,25 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
   if (problem) throw new ConfigError(`The connectors directory ${ctx.connectors.catalog.dir} ${problem} (CONNECTORS_DIR): connector schedules left as they were`, ['CONNECTORS_DIR']);
   const queue = queueClient.queue('connector-sync');
   const enabled = ctx.connectors.catalog.list().filter((c) => c.definition.enabled);
-  const wanted = [
+  const wanted: WantedScheduler[] = [
     ...enabled.filter((c) => c.definition.schedule).map((c) => ({
       key: CONNECTOR_SCHEDULER_PREFIX + c.definition.name, connector: c.definition.name, pattern: c.definition.schedule!,
-      data: { connector: c.definition.name } as { connector: string; reason?: 'full-read' },
+      data: { connector: c.definition.name },
     })),
     ...enabled.filter((c) => c.definition.removals?.fullReadSchedule).map((c) => ({
       key: FULL_READ_SCHEDULER_PREFIX + c.definition.name, connector: c.definition.name, pattern: c.definition.removals!.fullReadSchedule!,
       data: { connector: c.definition.name, reason: 'full-read' as const },
     })),
   ];
-  // The definition's schema read each pattern with the scheduler's own parser: an upsert fails only when Redis does.
-  for (const w of wanted) await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: 'Asia/Ho_Chi_Minh' }, { name: 'sync', data: w.data });
+  for (const w of wanted) {
+    // The upsert removes the scheduler's job not yet taken, however overdue, and queues the next slot's instead (BullMQ
+    // 5: addJobScheduler): a slot that came due while no worker ran was lost, with no word (QA: a deploy across the
+    // nightly 02:00 lost that night's sync). Read before, and made up once, late, and said.
+    const missed = missedSlot(await pendingSlot(queue, w.key), w.pattern, Date.now());
+    if (missed !== null) await catchUpMissedSlot({ sql: ctx.sql, queue, redis, logger }, w, missed);
+    // The definition's schema read each pattern with the scheduler's own parser: an upsert fails only when Redis does.
+    await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: SCHEDULE_TZ }, { name: 'sync', data: w.data });
+  }
   const keep = new Set(wanted.map((w) => w.key));
   const ours = (await schedulerKeys(queueClient))
     .filter((key) => key.startsWith(CONNECTOR_SCHEDULER_PREFIX) || key.startsWith(FULL_READ_SCHEDULER_PREFIX));
@@ -443,7 +453,7 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
  * leave an edited schedule unscheduled (QA). Invalid definitions are logged by whoever reads them first. A failure
  * (Redis away for a moment) throws, and the next call tries again. `first`: at start, every invalid one is logged.
  */
-function connectorSchedules(ctx: AppContext, queueClient: QueueClient, logger: Logger): (first?: boolean) => Promise<void> {
+function connectorSchedules(ctx: AppContext, queueClient: QueueClient, redis: Redis, logger: Logger): (first?: boolean) => Promise<void> {
   let scheduled: number | undefined; // the catalog version the schedulers were last set from
   let keys: ReadonlySet<string> = new Set(); // the schedulers then set
   return async (first = false) => {
@@ -459,7 +469,7 @@ function connectorSchedules(ctx: AppContext, queueClient: QueueClient, logger: L
       if (missing.length === 0) return;
       logger.warn({ schedules: missing.length }, 'connector schedules missing from Redis (did Redis lose its data?): set again');
     }
-    keys = await scheduleConnectorSyncs(ctx, queueClient, logger, first ? ctx.connectors.catalog.invalid : invalid);
+    keys = await scheduleConnectorSyncs(ctx, queueClient, redis, logger, first ? ctx.connectors.catalog.invalid : invalid);
     scheduled = version;
   };
 }

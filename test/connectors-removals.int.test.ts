@@ -278,7 +278,8 @@ describe('records gone from an HTTP source', () => {
     const full = (await processor(job({ connector: 'school', reason: 'full-read' }, due))) as RunSummary;
     expect(full).toMatchObject({ status: 'SUCCEEDED', fetched: school.recordCount, removals: { marked: 2, heldReason: null } });
     const run = await ctx.sql.one<{ trigger: string; requested_by: string; options: unknown }>('SELECT trigger, requested_by, options FROM connector_run WHERE id = $1', [full.runId]);
-    expect(run).toEqual({ trigger: 'SCHEDULE', requested_by: 'full-read', options: { force: true } });
+    // The slot it is for kept on the run (a slot run late says when it was due).
+    expect(run).toEqual({ trigger: 'SCHEDULE', requested_by: 'full-read', options: { force: true, scheduledAt: new Date(due).toISOString() } });
     expect((await absent()).filter((r) => r.absent_run_id === full.runId).map((r) => r.external_id).sort()).toEqual([...gone].sort());
     // Its job given out again (a stalled worker) after it finished: that slot's full read is done, nothing is read again.
     const pages = school.stats().pagesServed;

@@ -117,7 +117,7 @@ export interface RunOptions {
   runId?: string;
   /**
    * For a scheduled sync: when its schedule fired (ms since the epoch). A run of the connector that started
-   * since then and did not fail served it, and this one is SKIPPED.
+   * since then and did not fail served it, and this one is SKIPPED. Kept on the run it creates (`options.scheduledAt`).
    */
   scheduledAt?: number;
   onProgress?: (p: SyncProgress) => void | Promise<void>;
@@ -1477,7 +1477,9 @@ export class ConnectorSyncService {
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app, job_id, max_attempts)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'), $9, $10)`,
-        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify(runOptions(req)), req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
+        // A scheduled run keeps the slot it is for (`scheduledAt`): one run late (a slot missed while no worker ran) says when it was due.
+        [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), ...(scheduledAt !== undefined ? { scheduledAt: new Date(scheduledAt).toISOString() } : {}) }),
+          req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
       );
       return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
     });
