@@ -42,9 +42,18 @@ describe('connector run lines', () => {
     // The code only: its message is the run's to tell (connectorRun(id).failedAttempts).
     expect(lastRunLine({ ...retrying, failedAttempts: [failed(null)], maxAttempts: null, nextAttemptAt: null }))
       .toBe('last run RETRYING since 2026-12-09T01:02:03.000Z (an attempt failed: CONNECTOR_UPSTREAM_UNAVAILABLE; its job tries again) fetched 0 rejected 0');
-    // A run not ended has no end time to show: a RUNNING one says since when, a QUEUED one (not started) nothing.
+    // A run not ended has no end time to show: a RUNNING one says since when.
     expect(lastRunLine({ ...retrying, status: 'RUNNING', fetched: 200 })).toBe('last run RUNNING since 2026-12-09T01:02:03.000Z fetched 200 rejected 0');
-    expect(lastRunLine({ ...retrying, status: 'QUEUED', startedAt: null })).toBe('last run QUEUED fetched 0 rejected 0');
+  });
+
+  it('`connectors list` says since when a QUEUED last run waits, and how long that is (QA: it said nothing of it)', () => {
+    const requestedAt = new Date('2026-12-09T01:02:03.000Z');
+    const queued = { status: 'QUEUED', requestedAt, startedAt: null, finishedAt: null, fetched: 0, rejected: 0, repeatedIds: 0 };
+    expect(lastRunLine(queued, requestedAt.getTime() + 4 * 60_000 + 10_000))
+      .toBe('last run QUEUED since 2026-12-09T01:02:03.000Z (queued 4 min 10 s ago) fetched 0 rejected 0');
+    expect(lastRunLine(queued, requestedAt.getTime() + 26 * 3_600_000)).toBe('last run QUEUED since 2026-12-09T01:02:03.000Z (queued 1 d 2 h ago) fetched 0 rejected 0');
+    // Its request time not known (a caller that does not read it): nothing made up.
+    expect(lastRunLine({ ...queued, requestedAt: undefined })).toBe('last run QUEUED fetched 0 rejected 0');
   });
 
   it('`connectors sync` says it follows a run already queued, and with --no-wait that it returns it (it follows nothing)', () => {

@@ -1,6 +1,7 @@
 import { checkpointView, type CheckpointDefinition } from '../connectors/checkpoint-view.js';
 import type { RunCounts } from '../connectors/sync/connector-sync.service.js';
 import type { RunRemovals } from '../connectors/sync/removals.js';
+import { durationWords } from '../util/duration-words.js';
 
 /** Counts a run shows while it runs. */
 export type ProgressCounts = Pick<RunCounts, 'batches' | 'fetched' | 'inserted' | 'updated' | 'unchanged' | 'rejected' | 'repeatedIds'>;
@@ -58,6 +59,8 @@ export function removalsLines(r: RunRemovals | null | undefined, maxShare?: numb
 /** A connector's last run as `connectors list` reads it. */
 export interface LastRunRow {
   status: string;
+  /** When it was asked for (queued): a QUEUED run says since when it waits. */
+  requestedAt?: Date | null;
   startedAt?: Date | null;
   finishedAt: Date | null;
   fetched: number;
@@ -74,13 +77,17 @@ export interface LastRunRow {
  * A connector's last run as `connectors list` shows it: its error's code after its status when it has one (a
  * FAILED run), repeated ids only when there are some. A run not ended has no end time: a RUNNING or RETRYING one
  * says since when it runs, and a RETRYING one which attempt failed, with what code, and when the next is due (QA:
- * `last run RETRYING  fetched 0 rejected 0` said less of a source down than a FAILED run does).
+ * `last run RETRYING  fetched 0 rejected 0` said less of a source down than a FAILED run does); a QUEUED one since
+ * when it was queued and how long that is (QA: it said nothing of it: a run waiting hours for a worker looked as
+ * one queued a moment ago).
  */
-export function lastRunLine(last: LastRunRow | undefined): string {
+export function lastRunLine(last: LastRunRow | undefined, now = Date.now()): string {
   if (!last) return 'never run';
   const repeated = last.repeatedIds > 0 ? ` repeated ids ${last.repeatedIds}` : '';
   const error = last.errorCode ? ` ${last.errorCode}` : '';
-  const when = last.finishedAt ? ` ${last.finishedAt.toISOString()}` : last.startedAt ? ` since ${last.startedAt.toISOString()}` : '';
+  const when = last.finishedAt ? ` ${last.finishedAt.toISOString()}`
+    : last.startedAt ? ` since ${last.startedAt.toISOString()}`
+      : last.status === 'QUEUED' && last.requestedAt ? ` since ${last.requestedAt.toISOString()} (queued ${durationWords(now - last.requestedAt.getTime())} ago)` : '';
   return `last run ${last.status}${error}${when}${last.status === 'RETRYING' ? ` ${retryingState(last)}` : ''} fetched ${last.fetched} rejected ${last.rejected}${repeated}`;
 }
 

@@ -36,10 +36,10 @@ export function connectorsCommand(): Command {
         const catalog = b.ctx.connectors.catalog;
         const rows = await b.ctx.sql.query<{
           name: string; kind: string; source_system: string; title: string | null;
-          status: string | null; started_at: Date | null; finished_at: Date | null; fetched: number | null; rejected: number | null; repeated_ids: number | null; state: unknown;
+          status: string | null; created_at: Date | null; started_at: Date | null; finished_at: Date | null; fetched: number | null; rejected: number | null; repeated_ids: number | null; state: unknown;
           error: { code: string } | null; failed_attempts: FailedAttemptRow[] | null; max_attempts: number | null; next_attempt_at: Date | null;
         }>(
-          `SELECT c.name, c.kind, c.source_system, c.title, r.status, r.started_at, r.finished_at, r.fetched, r.rejected, r.repeated_ids, r.error,
+          `SELECT c.name, c.kind, c.source_system, c.title, r.status, r.created_at, r.started_at, r.finished_at, r.fetched, r.rejected, r.repeated_ids, r.error,
                   r.failed_attempts, r.max_attempts, r.next_attempt_at, c.state
              FROM connector c LEFT JOIN LATERAL (SELECT * FROM connector_run WHERE connector_id = c.id ORDER BY created_at DESC LIMIT 1) r ON true`,
         );
@@ -51,7 +51,7 @@ export function connectorsCommand(): Command {
         const line = (name: string, kind: string, source: string, when: string, last: (typeof rows)[number] | undefined) => {
           out(`${name.padEnd(22)} ${kind.padEnd(5)} ${source.padEnd(20)} ${when.padEnd(16)} ${
             lastRunLine(last?.status ? {
-              status: last.status, startedAt: last.started_at, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0,
+              status: last.status, requestedAt: last.created_at, startedAt: last.started_at, finishedAt: last.finished_at, fetched: last.fetched ?? 0, rejected: last.rejected ?? 0,
               repeatedIds: last.repeated_ids ?? 0, errorCode: last.error?.code ?? null,
               failedAttempts: last.failed_attempts ?? [], maxAttempts: last.max_attempts, nextAttemptAt: last.next_attempt_at,
             } : undefined)}`);
