@@ -30,6 +30,7 @@ import { Migration20261214020000_rejects_overview_indexes } from './Migration202
 import { Migration20261214030000_child_disagreements } from './Migration20261214030000_child_disagreements.js';
 import { Migration20261214040000_connector_run_retrying } from './Migration20261214040000_connector_run_retrying.js';
 import { Migration20261215010000_connector_record_ids } from './Migration20261215010000_connector_record_ids.js';
+import { Migration20261215020000_connector_freshness_indexes } from './Migration20261215020000_connector_freshness_indexes.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -64,4 +65,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261214030000_child_disagreements', class: Migration20261214030000_child_disagreements },
   { name: 'Migration20261214040000_connector_run_retrying', class: Migration20261214040000_connector_run_retrying },
   { name: 'Migration20261215010000_connector_record_ids', class: Migration20261215010000_connector_record_ids },
+  { name: 'Migration20261215020000_connector_freshness_indexes', class: Migration20261215020000_connector_freshness_indexes },
 ];

@@ -7,6 +7,7 @@ import { ConnectorReadRepository } from '../db/repositories/connector-read.repos
 import { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import { createGateway } from '../graphql/gateway.js';
 import { createHttpServer, listen } from '../http/server.js';
+import { setConnectorGauges } from '../observability/connector-metrics.js';
 import { createMetrics } from '../observability/metrics.js';
 import { QueueClient } from '../../jobs/queue-client.js';
 import { RejectDismissal } from '../services/ingest/reject-dismissal.service.js';
@@ -58,6 +59,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     }
   };
   const dismissal = new RejectDismissal(ctx.sql);
+  const connectorReads = new ConnectorReadRepository(ctx.sql);
   // A definition that does not validate is not listed or synced: say so at start, naming the file and its problems.
   for (const err of ctx.connectors.catalog.invalid) logInvalidDefinition(logger, err);
   const commands = {
@@ -66,7 +68,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     },
     queueCounts: async () => Object.entries(await queueCounts()).map(([queue, c]) => ({ queue, ...c })),
     connectors: {
-      repo: new ConnectorReadRepository(ctx.sql),
+      repo: connectorReads,
       // As the files say now: definitions added, edited or removed since the gateway started.
       definitions: () => {
         ctx.connectors.catalog.refresh((err) => logInvalidDefinition(logger, err));
@@ -96,7 +98,9 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     // Each source within a bound, and what did not answer left out rather than shown as it last was (QA: with
     // Redis frozen a scrape hung for good; with Redis down it showed the last depths as current).
     beforeMetrics: async () => {
-      const [counts, outbox] = await Promise.allSettled([queueCounts(), withTimeout(pendingOutbox(ctx.sql), SAMPLE_WITHIN_MS)]);
+      const [counts, outbox, connectorHealth] = await Promise.allSettled([
+        queueCounts(), withTimeout(pendingOutbox(ctx.sql), SAMPLE_WITHIN_MS), withTimeout(connectorReads.health(), SAMPLE_WITHIN_MS),
+      ]);
       metrics.queueJobs.reset();
       if (counts.status === 'fulfilled') {
         for (const [queue, byState] of Object.entries(counts.value)) {
@@ -112,7 +116,8 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
           metrics.outboxOldestPendingSeconds.set({ topic: o.topic }, o.oldestSeconds);
         }
       }
-      metrics.metricsSourceUp.set({ source: 'postgres' }, outbox.status === 'fulfilled' ? 1 : 0);
+      setConnectorGauges(metrics, connectorHealth.status === 'fulfilled' ? connectorHealth.value : null);
+      metrics.metricsSourceUp.set({ source: 'postgres' }, outbox.status === 'fulfilled' && connectorHealth.status === 'fulfilled' ? 1 : 0);
     },
   });
   server.keepAliveTimeout = 65_000;

@@ -17,6 +17,7 @@ import { ConnectorReadRepository } from '../db/repositories/connector-read.repos
 import { boot, bootLogger, interrupted } from './bootstrap.js';
 import { DatabaseOutageWait } from './database-outage-wait.js';
 import { rejectsCommand } from './connector-rejects.command.js';
+import { freshnessLine } from './connector-freshness.format.js';
 import { rekeyCommand } from './connector-rekey.command.js';
 import { attemptsLine, checkpointLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine, type FailedAttemptRow, type ProgressCounts } from './connector-runs.format.js';
 import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
@@ -29,7 +30,7 @@ export function connectorsCommand(): Command {
 
   cmd
     .command('list')
-    .description('Every definition: kind, source, schedule, last run and checkpoint.')
+    .description('Every definition: kind, source, schedule, last run, last new data and checkpoint.')
     .action(async () => {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
@@ -48,6 +49,8 @@ export function connectorsCommand(): Command {
         const reads = new ConnectorReadRepository(b.ctx.sql);
         const openRejects = new Map((await reads.openRejectCounts()).map((r) => [r.name, r.open_rejects]));
         const succeeded = new Map((await reads.lastSucceededRuns()).map((r) => [r.connector_name, { runId: r.id, finishedAt: r.finished_at }]));
+        // As GraphQL's Connector.lastNewDataAt and lastFileIngestedAt.
+        const fresh = new Map((await reads.freshness()).map((r) => [r.name, { lastNewDataAt: r.last_new_data_at, lastFileIngestedAt: r.last_file_ingested_at }]));
         const line = (name: string, kind: string, source: string, when: string, last: (typeof rows)[number] | undefined) => {
           out(`${name.padEnd(22)} ${kind.padEnd(5)} ${source.padEnd(20)} ${when.padEnd(16)} ${
             lastRunLine(last?.status ? {
@@ -56,6 +59,7 @@ export function connectorsCommand(): Command {
               failedAttempts: last.failed_attempts ?? [], maxAttempts: last.max_attempts, nextAttemptAt: last.next_attempt_at,
             } : undefined)}`);
           if (last?.status) out(`  ${rejectsAndSuccessLine(openRejects.get(name) ?? 0, succeeded.get(name))}`);
+          if (last?.status) out(`  ${freshnessLine(fresh.get(name) ?? { lastNewDataAt: null, lastFileIngestedAt: null }, last.kind)}`);
         };
         // Every connector folder, valid or not, and every connector that ran here whose folder is gone, in name
         // order, as GraphQL `connectors` lists them (QA: an invalid one showed only its problems, a removed one nothing).

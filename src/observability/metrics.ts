@@ -49,9 +49,41 @@ export function createMetrics() {
       labelNames: ['topic'] as const,
       registers: [registry],
     }),
+    // Per connector, sampled from PostgreSQL at scrape time (connectors that have synced here; left out when it did
+    // not answer). Labelled by the connector's name only.
+    connectorLastRunStatus: new Gauge({
+      name: 'childhub_connector_last_run_status',
+      help: 'The status of each connector\'s newest run: 1 for its status, 0 for the others (QUEUED, RUNNING, RETRYING, SUCCEEDED, FAILED).',
+      labelNames: ['connector', 'status'] as const,
+      registers: [registry],
+    }),
+    connectorLastSuccess: new Gauge({
+      name: 'childhub_connector_last_success_timestamp_seconds',
+      help: 'When each connector\'s newest SUCCEEDED run ended (Unix time); 0 when none has.',
+      labelNames: ['connector'] as const,
+      registers: [registry],
+    }),
+    connectorLastNewData: new Gauge({
+      name: 'childhub_connector_last_new_data_timestamp_seconds',
+      help: 'When each connector\'s latest ended run that stored a new or changed record ended (Unix time; Connector.lastNewDataAt); 0 when none has.',
+      labelNames: ['connector'] as const,
+      registers: [registry],
+    }),
+    connectorOpenRejects: new Gauge({
+      name: 'childhub_connector_open_rejects',
+      help: 'Each connector\'s quarantined records not resolved yet (Connector.openRejects).',
+      labelNames: ['connector'] as const,
+      registers: [registry],
+    }),
+    connectorQueuedSeconds: new Gauge({
+      name: 'childhub_connector_queued_seconds',
+      help: 'How long each connector\'s oldest run still QUEUED or RETRYING has waited since it was queued; 0 when it has none.',
+      labelNames: ['connector'] as const,
+      registers: [registry],
+    }),
     metricsSourceUp: new Gauge({
       name: 'childhub_metrics_source_up',
-      help: 'Whether this scrape read the figures it samples from a source (redis: the queues; postgres: the outbox): 1, or 0 when it did not answer within 2 s (its figures are then left out, not shown stale).',
+      help: 'Whether this scrape read the figures it samples from a source (redis: the queues; postgres: the outbox and the connectors): 1, or 0 when it did not answer within 2 s (its figures are then left out, not shown stale).',
       labelNames: ['source'] as const,
       registers: [registry],
     }),

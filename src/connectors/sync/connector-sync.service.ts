@@ -941,7 +941,9 @@ export class ConnectorSyncService {
     const mapper = compileRecordMapper(definition.sourceSystem, definition.records);
     // A forced HTTP read starts from the beginning, or, resumed, from where this run stopped: never again from the
     // beginning with the counts of its first pages kept (QA: a worker's retry counted them twice).
-    const startState = req.force && definition.kind === 'http' ? (counts.batches > 0 ? runCheckpoint : null) : await this.state(connectorId);
+    // The checkpoint as this attempt finds it, and since when (see the end of the read).
+    const before = await this.stateWithTime(connectorId);
+    const startState = req.force && definition.kind === 'http' ? (counts.batches > 0 ? runCheckpoint : null) : before.state;
     // The mapping every page behind the checkpoint was read with travels with it (`connector.state_read_with`): a
     // read going on from a checkpoint another mapping (or one not known) began is of mixed mappings, and must
     // not be taken for a whole read with this one (QA: a forced read begun by a worker with the older definition,
@@ -1125,10 +1127,16 @@ export class ConnectorSyncService {
       await batches.return?.(undefined).catch(() => undefined);
     }
     const final = reader.complete(last, startState);
-    // As a batch (saveProgress), only while the lock is held.
+    // As a batch (saveProgress), only while the lock is held. The checkpoint's time moves only when it changes: a
+    // run that ends where this attempt began (nothing new: no file, an HTTP high-water mark as it was) puts back the
+    // time it had then, whatever its batches' positions were meanwhile (QA: checkpointAt moved on every run of a
+    // connector that got nothing new for weeks, its checkpoint null throughout).
     const kept = await this.deps.sql.query(
-      `UPDATE connector SET state = $2, state_updated_at = now() WHERE id = $1 AND ${lockHeld('$3', '$4')} RETURNING 1`,
-      [connectorId, final ? JSON.stringify(final) : null, lockPid, definition.name],
+      `UPDATE connector SET state = $2::jsonb,
+              state_updated_at = CASE WHEN $2::jsonb IS NOT DISTINCT FROM $5::jsonb THEN $6::timestamptz
+                                      WHEN state IS DISTINCT FROM $2::jsonb THEN now() ELSE state_updated_at END
+        WHERE id = $1 AND ${lockHeld('$3', '$4')} RETURNING 1`,
+      [connectorId, final ? JSON.stringify(final) : null, lockPid, definition.name, before.state ? JSON.stringify(before.state) : null, before.at],
     );
     if (kept.length !== 1) throw new SyncLockLostError(definition.name);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
@@ -1382,7 +1390,8 @@ export class ConnectorSyncService {
     name: string, pagesReadWith: string | null,
   ): Promise<boolean> {
     const saved = await client.query(
-      `WITH c AS (UPDATE connector SET state = $2, state_updated_at = now(), state_read_with = $16 WHERE id = $11)
+      `WITH c AS (UPDATE connector SET state = $2::jsonb, state_read_with = $16,
+                   state_updated_at = CASE WHEN state IS DISTINCT FROM $2::jsonb THEN now() ELSE state_updated_at END WHERE id = $11)
        UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
          updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10,
          files_waiting = $12, repeated_ids = repeated_ids + $13
@@ -1518,8 +1527,13 @@ export class ConnectorSyncService {
   }
 
   private async state(connectorId: string): Promise<ReaderPosition | null> {
-    const row = await this.deps.sql.one<{ state: ReaderPosition | null }>('SELECT state FROM connector WHERE id = $1', [connectorId]);
-    return row?.state ?? null;
+    return (await this.stateWithTime(connectorId)).state;
+  }
+
+  /** The connector's checkpoint and when it last changed. */
+  private async stateWithTime(connectorId: string): Promise<{ state: ReaderPosition | null; at: Date | null }> {
+    const row = await this.deps.sql.one<{ state: ReaderPosition | null; at: Date | null }>('SELECT state, state_updated_at AS at FROM connector WHERE id = $1', [connectorId]);
+    return { state: row?.state ?? null, at: row?.at ?? null };
   }
 
   /** The mapping every page behind the connector's checkpoint was read with; null when not known or mixed. */

@@ -93,6 +93,37 @@ export interface RejectsFilter {
   until?: Date | null;
 }
 
+/**
+ * When a connector last got something new from its source: the end of its latest run that stored a new or changed
+ * record, and, for a file connector, when a file not ingested before was last read whole.
+ */
+export interface ConnectorFreshnessRow {
+  name: string;
+  last_new_data_at: Date | null;
+  last_file_ingested_at: Date | null;
+}
+
+/** What `/metrics` samples of each connector at scrape time (times in seconds since the epoch). */
+export interface ConnectorHealthRow {
+  name: string;
+  /** The status of its newest run; null when it has none. */
+  last_status: string | null;
+  last_success_at: number | null;
+  last_new_data_at: number | null;
+  open_rejects: number;
+  /** How long its oldest run still QUEUED or RETRYING has waited since it was queued; 0 when none. */
+  queued_seconds: number;
+}
+
+/**
+ * The latest ended run of connector `c` that stored a new or changed record (`inserted + updated > 0`; its end,
+ * whatever its status: a FAILED run's stored batches are kept), read backwards from the partial index
+ * `connector_run_new_data_idx`; and the latest file first ingested (`ingested_file_connector_at_idx`).
+ */
+const LAST_NEW_DATA = `(SELECT max(n.finished_at) FROM connector_run n
+    WHERE n.connector_id = c.id AND n.inserted + n.updated > 0 AND n.finished_at IS NOT NULL)`;
+const LAST_FILE_INGESTED = '(SELECT max(f.ingested_at) FROM ingested_file f WHERE f.connector_id = c.id)';
+
 /** How many open rejects a connector has. */
 export interface ConnectorRejectsSummary {
   name: string;
@@ -144,13 +175,16 @@ export class ConnectorReadRepository {
     return (await this.sql.one('SELECT 1 FROM connector WHERE name = $1', [name])) !== undefined;
   }
 
-  /** Runs newest first; `before` is the id of the last run of the previous page. */
-  runs(connector: string | null, first: number, before: string | null): Promise<ConnectorRunRow[]> {
+  /**
+   * Runs newest first; `before` is the id of the last run of the previous page; `statuses`: only runs with one of
+   * these statuses now (null: any).
+   */
+  runs(connector: string | null, first: number, before: string | null, statuses: readonly string[] | null = null): Promise<ConnectorRunRow[]> {
     return this.sql.query<ConnectorRunRow & Record<string, unknown>>(
       `SELECT ${RUN_COLUMNS} FROM connector_run r JOIN connector c ON c.id = r.connector_id
-        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR r.id < $2)
+        WHERE ($1::text IS NULL OR c.name = $1) AND ($2::text IS NULL OR r.id < $2) AND ($4::text[] IS NULL OR r.status = ANY($4::text[]))
         ORDER BY r.id DESC LIMIT $3`,
-      [connector, before, first],
+      [connector, before, first, statuses],
     );
   }
 
@@ -197,6 +231,32 @@ export class ConnectorReadRepository {
       `SELECT ${RUN_COLUMNS} FROM connector c
          JOIN LATERAL (SELECT * FROM connector_run s WHERE s.connector_id = c.id AND s.status = 'SUCCEEDED'
                         ORDER BY s.created_at DESC, s.id DESC LIMIT 1) r ON true`,
+    );
+  }
+
+  /** Each connector's last new data and last file ingested (one statement, each an index probe per connector). */
+  freshness(): Promise<ConnectorFreshnessRow[]> {
+    return this.sql.query<ConnectorFreshnessRow & Record<string, unknown>>(
+      `SELECT c.name, ${LAST_NEW_DATA} AS last_new_data_at, ${LAST_FILE_INGESTED} AS last_file_ingested_at FROM connector c`,
+    );
+  }
+
+  /**
+   * What `/metrics` shows of each connector that has synced here, in one statement: its last run's status, when a run
+   * last succeeded (as `lastSucceededRun`) and last brought new data (as `lastNewDataAt`), its open rejects (as
+   * `openRejects`), and how long a run of it has waited QUEUED or RETRYING. Each an index probe per connector.
+   */
+  health(): Promise<ConnectorHealthRow[]> {
+    return this.sql.query<ConnectorHealthRow & Record<string, unknown>>(
+      `SELECT c.name,
+              (SELECT l.status FROM connector_run l WHERE l.connector_id = c.id ORDER BY l.created_at DESC, l.id DESC LIMIT 1) AS last_status,
+              extract(epoch FROM (SELECT s.finished_at FROM connector_run s WHERE s.connector_id = c.id AND s.status = 'SUCCEEDED'
+                                   ORDER BY s.created_at DESC, s.id DESC LIMIT 1))::float8 AS last_success_at,
+              extract(epoch FROM ${LAST_NEW_DATA})::float8 AS last_new_data_at,
+              (SELECT count(*) FROM rejected_record x WHERE x.connector_id = c.id AND x.resolved_at IS NULL)::int AS open_rejects,
+              coalesce(extract(epoch FROM now() - (SELECT min(q.created_at) FROM connector_run q
+                                                    WHERE q.connector_id = c.id AND q.status IN ('QUEUED', 'RETRYING'))), 0)::float8 AS queued_seconds
+         FROM connector c`,
     );
   }
 

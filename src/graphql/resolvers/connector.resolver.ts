@@ -1,7 +1,7 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
 import { ALL_SENSITIVITY_CLASSES } from '../../auth/sensitivity.js';
-import type { ConnectorRunRow, RejectedRecordRow, RejectsFilter } from '../../db/repositories/connector-read.repository.js';
+import type { ConnectorFreshnessRow, ConnectorRunRow, RejectedRecordRow, RejectsFilter } from '../../db/repositories/connector-read.repository.js';
 import { fileLabel, locationLabel } from '../../connectors/file/file-label.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '../../errors/index.js';
 import { dismissalNote, MAX_DISMISSAL_NOTE_LENGTH } from '../../services/ingest/reject-dismissal.service.js';
@@ -9,7 +9,7 @@ import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
 import { checkpointView, type CheckpointDefinition } from '../../connectors/checkpoint-view.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
-import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, RejectedRecord, RejectResolutionEnum, RejectsFilterArgs } from '../types/connector.type.js';
+import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, ConnectorRunStatusEnum, RejectedRecord, RejectResolutionEnum, RejectsFilterArgs } from '../types/connector.type.js';
 import { Cost, COUNT_COST, MUTATION_COST } from '../validation/cost-limit.rule.js';
 import { requireIdOf } from './lookup.js';
 
@@ -114,6 +114,12 @@ function perRequest<T>(cache: WeakMap<GraphQLContext, Promise<T>>, ctx: GraphQLC
 }
 const openRejectCounts = new WeakMap<GraphQLContext, Promise<Map<string, number>>>();
 const lastSucceeded = new WeakMap<GraphQLContext, Promise<Map<string, ConnectorRunRow>>>();
+const freshness = new WeakMap<GraphQLContext, Promise<Map<string, ConnectorFreshnessRow>>>();
+
+/** Each connector's last new data and last file ingested, read once for the request. */
+function freshnessOf(ctx: GraphQLContext): Promise<Map<string, ConnectorFreshnessRow>> {
+  return perRequest(freshness, ctx, async () => new Map((await connectorsOf(ctx).repo.freshness()).map((r) => [r.name, r])));
+}
 
 function toReject(r: RejectedRecordRow): RejectedRecord {
   return {
@@ -193,23 +199,48 @@ export class ConnectorResolver {
     return counts.get(connector.name) ?? 0;
   }
 
+  @FieldResolver(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When a run last stored a new or changed record: the end of its latest run, SUCCEEDED or FAILED (a failed run keeps the '
+      + 'batches it stored), with inserted + updated above 0; a run is counted once it has ended. Records read unchanged, quarantined, or '
+      + 'marked absent do not count. Null when no run has. A source that sends nothing new shows here, not in lastSucceededRun.',
+  })
+  async lastNewDataAt(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<Date | null> {
+    return (await freshnessOf(ctx)).get(connector.name)?.last_new_data_at ?? null;
+  }
+
+  @FieldResolver(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'File connectors: when a file not ingested before (by checksum) was last read whole, whether or not it held new records; '
+      + 'a forced re-read of a file does not move it. Null for an HTTP connector, and when no file has been ingested.',
+  })
+  async lastFileIngestedAt(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<Date | null> {
+    return (await freshnessOf(ctx)).get(connector.name)?.last_file_ingested_at ?? null;
+  }
+
   @Query(() => [ConnectorRun], {
-    description: 'Run history, newest first (page with `before`: the id of the last run you have). A connector neither defined nor ever synced is '
-      + 'CONNECTOR_NOT_FOUND; a `before` that is not a run id, BAD_USER_INPUT.',
+    description: 'Run history, newest first (page with `before`: the id of the last run you have; with `status`, the same filter on every '
+      + 'page). `status`: only runs whose status is one of these now (not empty). A connector neither defined nor ever synced is '
+      + 'CONNECTOR_NOT_FOUND; a `before` that is not a run id, or an empty `status`, BAD_USER_INPUT.',
   })
   async connectorRuns(
     @Ctx() ctx: GraphQLContext,
     @Arg('connector', () => String, { nullable: true }) connector: string | null,
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
+    @Arg('status', () => [ConnectorRunStatusEnum], { nullable: true }) status: ConnectorRunStatusEnum[] | null,
   ): Promise<ConnectorRun[]> {
     requireRole(ctx, READ_ROLES, 'Query.connectorRuns', 'Reading connector runs');
     checkFirst(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'run', 'run');
+    // An empty list matches no run: a script's unset variable would read as "no runs".
+    if (status != null && status.length === 0) {
+      throw new InvalidInputError('`status` must not be empty: leave it out to list runs of any status', { argument: 'status' });
+    }
     const c = connectorsOf(ctx);
     await checkRejectsFilter(c.repo, folderNames(c), { connector: connector ?? null, runId: null });
     const definitions = await definitionsByName(ctx);
-    return (await c.repo.runs(connector ?? null, first, before ?? null)).map((r) => toRun(r, definitions));
+    return (await c.repo.runs(connector ?? null, first, before ?? null, status ?? null)).map((r) => toRun(r, definitions));
   }
 
   @Query(() => [AbsentRecord], {

@@ -80,7 +80,12 @@ export class Connector {
   @Field(() => String, { nullable: true, description: 'The checkpoint the next sync starts from, as JSON (page cursor, incremental high-water mark, file and row).' })
   checkpoint!: string | null;
 
-  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the checkpoint last moved.' })
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When the checkpoint last changed. A run that ends where it began (nothing new read) leaves it as it was, though its batches\' '
+      + 'positions move it while it reads; null when it never changed (a file connector keeps no checkpoint between runs). When new data '
+      + 'last came: lastNewDataAt.',
+  })
   checkpointAt!: Date | null;
 
   /** Resolved by the connector resolver. */
@@ -91,7 +96,25 @@ export class Connector {
 
   /** Resolved by the connector resolver. */
   openRejects?: number;
+
+  /** Resolved by the connector resolver. */
+  lastNewDataAt?: Date | null;
+
+  /** Resolved by the connector resolver. */
+  lastFileIngestedAt?: Date | null;
 }
+
+export enum ConnectorRunStatusEnum {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  RETRYING = 'RETRYING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
+registerEnumType(ConnectorRunStatusEnum, {
+  name: 'ConnectorRunStatus',
+  description: 'A run\'s status, to filter runs by (`connectorRuns(status: …)`; ConnectorRun.status says what each means).',
+});
 
 @ObjectType({ description: 'An error that ended a run: a stable code and a message without personal data.' })
 export class RunError {

@@ -1,0 +1,28 @@
+import type { ConnectorHealthRow } from '../db/repositories/connector-read.repository.js';
+import type { Metrics } from './metrics.js';
+
+/** The statuses `childhub_connector_last_run_status` has a series for, each connector's 1 and the others 0. */
+const RUN_STATUSES = ['QUEUED', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED'] as const;
+
+/**
+ * Sets the per-connector gauges from this scrape's reading (`health`), or clears them when PostgreSQL did not
+ * answer (null): a connector's figures are left out rather than shown as they last were. Every status has a
+ * series (0 or 1), so a status that changes does not make one series vanish and another appear; a time never
+ * reached (no success, no new data) is 0, so `time() - x > …` fires for it as for one long ago.
+ */
+export function setConnectorGauges(metrics: Metrics, health: readonly ConnectorHealthRow[] | null): void {
+  for (const g of [metrics.connectorLastRunStatus, metrics.connectorLastSuccess, metrics.connectorLastNewData, metrics.connectorOpenRejects, metrics.connectorQueuedSeconds]) {
+    g.reset();
+  }
+  for (const c of health ?? []) {
+    const connector = c.name;
+    if (c.last_status !== null) {
+      const statuses = (RUN_STATUSES as readonly string[]).includes(c.last_status) ? RUN_STATUSES : [...RUN_STATUSES, c.last_status];
+      for (const status of statuses) metrics.connectorLastRunStatus.set({ connector, status }, status === c.last_status ? 1 : 0);
+    }
+    metrics.connectorLastSuccess.set({ connector }, c.last_success_at ?? 0);
+    metrics.connectorLastNewData.set({ connector }, c.last_new_data_at ?? 0);
+    metrics.connectorOpenRejects.set({ connector }, c.open_rejects);
+    metrics.connectorQueuedSeconds.set({ connector }, c.queued_seconds);
+  }
+}
