@@ -12,10 +12,11 @@ import {
 } from './resolvers/identity.resolver.js';
 import { FacilityConnectionResolver } from './resolvers/facility-connection.resolver.js';
 import { FacilityResolver } from './resolvers/facility.resolver.js';
+import { OpenRejectReasonsResolver, RejectedRecordReasonsResolver } from './resolvers/reject-reasons.resolver.js';
 import { SourceRecordResolver } from './resolvers/source-record.resolver.js';
 import { ViewerResolver } from './resolvers/viewer.resolver.js';
 
-export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, IdentityConflictResolver, IdentityConflictConnectionResolver, IssuanceRequestResolver, IssuanceRequestConnectionResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver] as const;
+export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, IdentityConflictResolver, IdentityConflictConnectionResolver, IssuanceRequestResolver, IssuanceRequestConnectionResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver, RejectedRecordReasonsResolver, OpenRejectReasonsResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

@@ -1,3 +1,4 @@
+import { WITHHELD_CODE, WITHHELD_FIELD } from '../../auth/reason-classes.js';
 import type { RunRemovals } from '../../connectors/sync/removals.js';
 import type { RejectResolution } from '../entities/rejected-record.entity.js';
 import type { Sql } from '../sql.js';
@@ -87,6 +88,13 @@ export interface RejectsFilter {
   code?: string | null;
   /** Only those with a reason about this field. */
   field?: string | null;
+  /**
+   * The fields of the reasons the caller may see, as an anchored regular expression (`visibleFieldsPattern`):
+   * `code` and `field` then match a reason as the caller is shown it, one it may not see as field
+   * `(withheld)` and code `WITHHELD`, so a filter finds no more than the list shows. Null (or absent): every
+   * reason as it is stored.
+   */
+  visibleFields?: string | null;
   /** Only those a run last read (`last_seen_at`) at or after this instant. */
   since?: Date | null;
   /** Only those a run last read before this instant. */
@@ -133,21 +141,32 @@ export interface ConnectorRejectsSummary {
 /**
  * The condition on quarantined records (`x`, joined to its connector `c`) that a filter sets, from parameter
  * `$1`, and the parameters: the same for a page and for its count. A reason is matched by containment
- * (`reasons @> [{code, field}]`), which the GIN index on `reasons` answers.
+ * (`reasons @> [{code, field}]`), which the GIN index on `reasons` answers, and then as the caller sees it
+ * (`visibleFields`): a reason of a class the caller lacks is seen as `(withheld)`/`WITHHELD`, so `code`
+ * does not find a record by a reason it would not be shown, and `code: WITHHELD` finds those it would.
  */
 function rejectsWhere(filter: RejectsFilter): { where: string; params: unknown[] } {
+  const code = filter.code ?? null;
+  const field = filter.field ?? null;
+  // What is asked as stored, the markers left out: a reason shown with that code or field is stored with it.
   const reason: Record<string, string> = {};
-  if (filter.code != null) reason.code = filter.code;
-  if (filter.field != null) reason.field = filter.field;
+  if (code !== null && code !== WITHHELD_CODE) reason.code = code;
+  if (field !== null && field !== WITHHELD_FIELD) reason.field = field;
   return {
     where: `($1::text IS NULL OR c.name = $1)
       AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM rejected_record_run rr WHERE rr.run_id = $2 AND rr.reject_id = x.id))
       AND (($4::text IS NULL AND (NOT $3::boolean OR x.resolved_at IS NULL)) OR x.resolution = $4)
       AND ($5::jsonb IS NULL OR x.reasons @> $5::jsonb)
-      AND ($6::timestamptz IS NULL OR x.last_seen_at >= $6) AND ($7::timestamptz IS NULL OR x.last_seen_at < $7)`,
+      AND ($6::timestamptz IS NULL OR x.last_seen_at >= $6) AND ($7::timestamptz IS NULL OR x.last_seen_at < $7)
+      AND (($8::text IS NULL AND $9::text IS NULL) OR EXISTS (
+        SELECT 1 FROM jsonb_array_elements(x.reasons) e
+          CROSS JOIN LATERAL (SELECT $10::text IS NULL OR coalesce(e->>'field', '') ~ $10::text AS shown) s
+         WHERE ($8::text IS NULL OR (CASE WHEN s.shown THEN e->>'code' ELSE '${WITHHELD_CODE}' END) = $8)
+           AND ($9::text IS NULL OR (CASE WHEN s.shown THEN e->>'field' ELSE '${WITHHELD_FIELD}' END) = $9)))`,
     params: [
       filter.connector, filter.runId, filter.unresolvedOnly, filter.resolution ?? null,
       Object.keys(reason).length ? JSON.stringify([reason]) : null, filter.since ?? null, filter.until ?? null,
+      code, field, filter.visibleFields ?? null,
     ],
   };
 }
@@ -202,8 +221,8 @@ export class ConnectorReadRepository {
     return this.sql.query<RejectedRecordRow & Record<string, unknown>>(
       `SELECT ${REJECT_COLUMNS}
          FROM rejected_record x LEFT JOIN connector c ON c.id = x.connector_id
-        WHERE ${where} AND ($8::text IS NULL OR x.id < $8)
-        ORDER BY x.id DESC LIMIT $9`,
+        WHERE ${where} AND ($${params.length + 1}::text IS NULL OR x.id < $${params.length + 1})
+        ORDER BY x.id DESC LIMIT $${params.length + 2}`,
       [...params, before, first],
     );
   }

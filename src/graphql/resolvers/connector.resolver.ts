@@ -12,6 +12,7 @@ import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../
 import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, ConnectorRunStatusEnum, RejectedRecord, RejectResolutionEnum, RejectsFilterArgs } from '../types/connector.type.js';
 import { Cost, COUNT_COST, MUTATION_COST } from '../validation/cost-limit.rule.js';
 import { requireIdOf } from './lookup.js';
+import { reasonFilterOf } from './reject-reasons.resolver.js';
 
 /** Who may see connectors, runs and quarantine metadata, and dismiss quarantined records. */
 const READ_ROLES = new Set(['integration_engineer', 'operator', 'data_steward']);
@@ -82,8 +83,11 @@ export function toRun(r: ConnectorRunRow, definitions: ReadonlyMap<string, Check
   };
 }
 
-/** The filter `rejectedRecords` and `rejectedRecordCount` share, its ids, connector and run checked. */
-async function rejectsFilterOf(c: ReturnType<typeof connectorsOf>, args: RejectsFilterArgs): Promise<RejectsFilter> {
+/**
+ * The filter `rejectedRecords` and `rejectedRecordCount` share, its ids, connector and run checked, and its
+ * `code`/`field` held to the reasons the caller may see (`deniedAs` names the query in a DENIED event).
+ */
+async function rejectsFilterOf(ctx: GraphQLContext, p: Principal, c: ReturnType<typeof connectorsOf>, args: RejectsFilterArgs, deniedAs: string): Promise<RejectsFilter> {
   if (args.runId != null) requireIdOf('connectorRun', args.runId, 'runId');
   if (args.since != null && args.until != null && args.since.getTime() >= args.until.getTime()) {
     throw new InvalidInputError('`since` must be before `until`', { argument: 'since' });
@@ -99,6 +103,7 @@ async function rejectsFilterOf(c: ReturnType<typeof connectorsOf>, args: Rejects
     // Reason codes are upper case (`INVALID_DATE`): `invalid_date` means the same.
     code: args.code?.trim().toUpperCase() ?? null, field: args.field?.trim() ?? null, since: args.since ?? null, until: args.until ?? null,
   };
+  Object.assign(filter, reasonFilterOf(ctx, p, filter.field ?? null, deniedAs));
   await checkRejectsFilter(c.repo, folderNames(c), filter);
   return filter;
 }
@@ -279,7 +284,8 @@ export class ConnectorResolver {
       + 'still invalid, whatever runs read them since; `unresolvedOnly` (default true): only those not resolved yet; `resolution`: only those resolved that way (then '
       + '`unresolvedOnly` does not apply). A connector neither defined nor ever synced is CONNECTOR_NOT_FOUND; a run that does not exist, '
       + 'or is another connector\'s, NOT_FOUND. For integration engineers, operators and data stewards, whatever their communes: nothing '
-      + 'listed holds personal values but `payload`, which has rules of its own.',
+      + 'listed holds personal values but `payload`, which has rules of its own; a reason about a field of a class your roles do not grant '
+      + 'is withheld (see RejectedRecord.reasons), and `code`/`field` match reasons as shown.',
   })
   async rejectedRecords(
     @Ctx() ctx: GraphQLContext,
@@ -287,11 +293,11 @@ export class ConnectorResolver {
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<RejectedRecord[]> {
-    requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
+    const p = requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
     checkFirst(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'rej', 'rejected record');
     const c = connectorsOf(ctx);
-    const filter = await rejectsFilterOf(c, args);
+    const filter = await rejectsFilterOf(ctx, p, c, args, 'Query.rejectedRecords(field)');
     return (await c.repo.rejects(filter, first, before ?? null)).map(toReject);
   }
 
@@ -301,9 +307,9 @@ export class ConnectorResolver {
       + 'rejectedRecords is a list, kept so for the clients that read it). Errors as rejectedRecords. For the same roles.',
   })
   async rejectedRecordCount(@Ctx() ctx: GraphQLContext, @Args(() => RejectsFilterArgs) args: RejectsFilterArgs): Promise<number> {
-    requireRole(ctx, READ_ROLES, 'Query.rejectedRecordCount', 'Counting rejected records');
+    const p = requireRole(ctx, READ_ROLES, 'Query.rejectedRecordCount', 'Counting rejected records');
     const c = connectorsOf(ctx);
-    return c.repo.countRejects(await rejectsFilterOf(c, args));
+    return c.repo.countRejects(await rejectsFilterOf(ctx, p, c, args, 'Query.rejectedRecordCount(field)'));
   }
 
   @Cost(MUTATION_COST)

@@ -310,10 +310,13 @@ export class ConnectorRun {
 
 @ObjectType({ description: 'Why a field of a record was refused: the field, a stable code, and a message about the value\'s kind (never the value).' })
 export class RecordProblem {
-  @Field(() => String)
+  @Field(() => String, {
+    description: 'The field (`birthDate`, `groups[0].until`, `projections.disability[0].type`, …), or the record as a whole (`(record)`, `(row)`, '
+      + '`raw`); `(withheld)` for the reasons about fields of classes your roles do not grant.',
+  })
   field!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Stable code (`INVALID_DATE`, `REQUIRED`, …); WITHHELD for the reasons about fields of classes your roles do not grant.' })
   code!: string;
 
   @Field(() => String)
@@ -363,7 +366,11 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true, description: 'Where in the source it was last read: page and entry, or file (and sheet) and row.' })
   location!: string | null;
 
-  @Field(() => [RecordProblem])
+  @Field(() => [RecordProblem], {
+    description: 'Why it was refused: each field, a stable code and what was wrong with the value (never the value). A reason is of the class of '
+      + 'the field it names (a group\'s is PROTECTION_GROUP, a disability\'s HEALTH, a birth date\'s BASIC; the record as a whole has none): those '
+      + 'of classes your roles do not grant are withheld, one reason (field `(withheld)`, code WITHHELD) after the others standing for all of them.',
+  })
   reasons!: RecordProblem[];
 
   @Field(() => GraphQLISODateTime)
@@ -408,10 +415,18 @@ export class RejectsFilterArgs {
   @Field(() => RejectResolutionEnum, { nullable: true, description: 'Only those resolved this way.' })
   resolution!: RejectResolutionEnum | null;
 
-  @Field(() => String, { nullable: true, description: 'Only those with a reason of this code (`INVALID_DATE`, …, in any letter case; not empty); with `field`, a reason of both.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only those with a reason of this code (`INVALID_DATE`, …, in any letter case; not empty); with `field`, a reason of both. A reason '
+      + 'withheld from you matches WITHHELD only, as it is shown.',
+  })
   code!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only those with a reason about this field (`birthDate`, …; not empty).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only those with a reason about this field (`birthDate`, …; not empty). A field of a class your roles do not grant is FORBIDDEN; '
+      + '`(withheld)` finds the records with reasons withheld from you.',
+  })
   field!: string | null;
 
   @Field(() => GraphQLISODateTime, {

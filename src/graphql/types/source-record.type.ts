@@ -45,7 +45,10 @@ export class SourceRecordOpenReject {
   @Field(() => ID, { description: 'The quarantined record (`rej_…`), as rejectedRecords lists it.' })
   id!: string;
 
-  @Field(() => [RecordProblem], { description: 'Why it was refused: each field, a stable code and what was wrong with the value (never the value).' })
+  @Field(() => [RecordProblem], {
+    description: 'Why it was refused: each field, a stable code and what was wrong with the value (never the value); those about fields of classes '
+      + 'your roles do not grant withheld, as on rejectedRecords.',
+  })
   reasons!: RecordProblem[];
 
   @Field(() => GraphQLISODateTime, { description: 'When a run first refused this version.' })
