@@ -5,7 +5,8 @@
  * the source marks disabled, and one about `groups[0].until` on the adoption sheet only for a child found
  * abandoned (QA). So a reason is of the class of the field it names, as the GraphQL types declare that field
  * (`SourceRecord`, `SpecialCircumstance`, the projections' types: `reason-classes.test.ts` holds this table to
- * those declarations), and a caller whose roles do not grant that class is shown it withheld.
+ * those declarations), and a caller whose roles do not grant that class is shown it withheld, unless every
+ * record has such fields ({@link TOLD_BY_EVERY_RECORD}).
  */
 import { ALL_SENSITIVITY_CLASSES, SensitivityClass } from './sensitivity.js';
 import type { SourceRecordInput } from '../domain/source-record-input.js';
@@ -20,10 +21,10 @@ export const WITHHELD_FIELD = '(withheld)';
 export const WITHHELD_CODE = 'WITHHELD';
 /**
  * What a withheld reason says: neither the field, nor its class (HEALTH alone would tell a disability), nor how
- * many reasons it stands for (two withheld reasons against one told the abandoned child on the adoption sheet).
+ * many reasons it stands for.
  */
 export const WITHHELD_MESSAGE =
-  'one or more values of a class your roles do not grant are invalid (which, how many and of which class is not told); a user whose roles grant the class sees them';
+  'the record\'s reasons are about values of a class your roles do not grant (which, how many and of which class is not told); a user whose roles grant the class sees them';
 
 /**
  * Reasons about the record as a whole or its key, read for every record whatever it holds: `(record)`,
@@ -149,11 +150,21 @@ export function reasonClasses(field: string): Classes {
   return COMPILED.find((r) => r.re.test(field))?.classes ?? ALL_SENSITIVITY_CLASSES;
 }
 
-const grants = (granted: ReadonlySet<SensitivityClass>, classes: Classes): boolean => classes.every((c) => granted.has(c));
+/**
+ * Classes a reason about a field of is shown whatever the caller's roles: every child record has its name, sex,
+ * birth date, commune, number and provenance, whatever it holds, so a reason about one (a birth date that is no
+ * date) tells nothing but that the source wrote it wrong, which the engineer must see to fix the mapping. Health,
+ * adoption, religion or ethnicity and the groups are what a record holds only when they apply: a reason about
+ * them tells that they do, and is withheld from callers not granted them.
+ */
+const TOLD_BY_EVERY_RECORD: Classes = [C.BASIC, C.IDENTITY, C.PROVENANCE];
+
+const grants = (granted: ReadonlySet<SensitivityClass>, classes: Classes): boolean =>
+  classes.every((c) => granted.has(c) || TOLD_BY_EVERY_RECORD.includes(c));
 
 /** The classes of a reason about `field` that `granted` lacks (empty: the caller may see the reason). */
 export function missingClasses(field: string, granted: ReadonlySet<SensitivityClass>): SensitivityClass[] {
-  return reasonClasses(field).filter((c) => !granted.has(c));
+  return reasonClasses(field).filter((c) => !granted.has(c) && !TOLD_BY_EVERY_RECORD.includes(c));
 }
 
 /**
@@ -173,14 +184,14 @@ export interface Reason {
 }
 
 /**
- * The reasons as a caller granted `granted` sees them: those it may see as they are, in their order, then, when
- * any is of a class it lacks, one withheld reason for all of them ({@link WITHHELD_FIELD}, {@link WITHHELD_CODE}).
- * One, after the others, whatever their number and place: the place told the kind of field (record fields come
- * before groups, groups before projections) and the number told more (a group's reason beside the projection's).
+ * The reasons as a caller granted `granted` sees them: those it may see as they are, in their order; those of a
+ * class it lacks are left out, with no sign, so a pupil whose birth date is no date reads the same whether or not
+ * a disability's reason stands beside it (a marker, or its place or count, told which records had one). A record
+ * with no reason left to show shows one withheld reason ({@link WITHHELD_FIELD}, {@link WITHHELD_CODE}), not an
+ * empty list: that it was quarantined is known anyway, and only for a reason not shown (the residual the docs name).
  */
 export function reasonsAsSeen<R extends Reason>(reasons: readonly R[], granted: ReadonlySet<SensitivityClass>): Reason[] {
   if (grants(granted, ALL_SENSITIVITY_CLASSES)) return [...reasons];
   const shown: Reason[] = reasons.filter((r) => grants(granted, reasonClasses(r.field)));
-  if (shown.length < reasons.length) shown.push({ field: WITHHELD_FIELD, code: WITHHELD_CODE, message: WITHHELD_MESSAGE });
-  return shown;
+  return shown.length || reasons.length === 0 ? shown : [{ field: WITHHELD_FIELD, code: WITHHELD_CODE, message: WITHHELD_MESSAGE }];
 }

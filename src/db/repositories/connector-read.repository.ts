@@ -90,9 +90,9 @@ export interface RejectsFilter {
   field?: string | null;
   /**
    * The fields of the reasons the caller may see, as an anchored regular expression (`visibleFieldsPattern`):
-   * `code` and `field` then match a reason as the caller is shown it, one it may not see as field
-   * `(withheld)` and code `WITHHELD`, so a filter finds no more than the list shows. Null (or absent): every
-   * reason as it is stored.
+   * `code` and `field` then match only reasons the caller is shown, and the marker (field `(withheld)`, code
+   * `WITHHELD`) a record none of whose reasons it is shown, so a filter finds no more than the list shows. Null (or
+   * absent): every reason as it is stored.
    */
   visibleFields?: string | null;
   /** Only those a run last read (`last_seen_at`) at or after this instant. */
@@ -142,8 +142,9 @@ export interface ConnectorRejectsSummary {
  * The condition on quarantined records (`x`, joined to its connector `c`) that a filter sets, from parameter
  * `$1`, and the parameters: the same for a page and for its count. A reason is matched by containment
  * (`reasons @> [{code, field}]`), which the GIN index on `reasons` answers, and then as the caller sees it
- * (`visibleFields`): a reason of a class the caller lacks is seen as `(withheld)`/`WITHHELD`, so `code`
- * does not find a record by a reason it would not be shown, and `code: WITHHELD` finds those it would.
+ * (`visibleFields`): a reason of a class the caller lacks is not shown, so `code` does not find a record by a
+ * reason it would not be shown, and `code: WITHHELD` (or `field: "(withheld)"`) finds the records shown with the
+ * marker: those none of whose reasons the caller is shown.
  */
 function rejectsWhere(filter: RejectsFilter): { where: string; params: unknown[] } {
   const code = filter.code ?? null;
@@ -158,11 +159,16 @@ function rejectsWhere(filter: RejectsFilter): { where: string; params: unknown[]
       AND (($4::text IS NULL AND (NOT $3::boolean OR x.resolved_at IS NULL)) OR x.resolution = $4)
       AND ($5::jsonb IS NULL OR x.reasons @> $5::jsonb)
       AND ($6::timestamptz IS NULL OR x.last_seen_at >= $6) AND ($7::timestamptz IS NULL OR x.last_seen_at < $7)
-      AND (($8::text IS NULL AND $9::text IS NULL) OR EXISTS (
-        SELECT 1 FROM jsonb_array_elements(x.reasons) e
-          CROSS JOIN LATERAL (SELECT $10::text IS NULL OR coalesce(e->>'field', '') ~ $10::text AS shown) s
-         WHERE ($8::text IS NULL OR (CASE WHEN s.shown THEN e->>'code' ELSE '${WITHHELD_CODE}' END) = $8)
-           AND ($9::text IS NULL OR (CASE WHEN s.shown THEN e->>'field' ELSE '${WITHHELD_FIELD}' END) = $9)))`,
+      AND (($8::text IS NULL AND $9::text IS NULL) OR CASE
+        WHEN coalesce($8::text = '${WITHHELD_CODE}', false) OR coalesce($9::text = '${WITHHELD_FIELD}', false)
+          -- The marker: a record none of whose reasons the caller is shown.
+          THEN ($8::text IS NULL OR $8::text = '${WITHHELD_CODE}') AND ($9::text IS NULL OR $9::text = '${WITHHELD_FIELD}')
+            AND $10::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(x.reasons) e WHERE coalesce(e->>'field', '') ~ $10::text)
+        ELSE EXISTS (
+          SELECT 1 FROM jsonb_array_elements(x.reasons) e
+           WHERE ($10::text IS NULL OR coalesce(e->>'field', '') ~ $10::text)
+             AND ($8::text IS NULL OR e->>'code' = $8) AND ($9::text IS NULL OR e->>'field' = $9))
+        END)`,
     params: [
       filter.connector, filter.runId, filter.unresolvedOnly, filter.resolution ?? null,
       Object.keys(reason).length ? JSON.stringify([reason]) : null, filter.since ?? null, filter.until ?? null,

@@ -284,8 +284,8 @@ export class ConnectorResolver {
       + 'still invalid, whatever runs read them since; `unresolvedOnly` (default true): only those not resolved yet; `resolution`: only those resolved that way (then '
       + '`unresolvedOnly` does not apply). A connector neither defined nor ever synced is CONNECTOR_NOT_FOUND; a run that does not exist, '
       + 'or is another connector\'s, NOT_FOUND. For integration engineers, operators and data stewards, whatever their communes: nothing '
-      + 'listed holds personal values but `payload`, which has rules of its own; a reason about a field of a class your roles do not grant '
-      + 'is withheld (see RejectedRecord.reasons), and `code`/`field` match reasons as shown.',
+      + 'listed holds personal values but `payload`, which has rules of its own; a reason about a field of a sensitive class your roles do '
+      + 'not grant is left out (see RejectedRecord.reasons), and `code`/`field` match reasons as shown.',
   })
   async rejectedRecords(
     @Ctx() ctx: GraphQLContext,

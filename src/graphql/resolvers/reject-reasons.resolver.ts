@@ -9,7 +9,7 @@ import { SourceRecordOpenReject } from '../types/source-record.type.js';
 
 /**
  * A quarantined record's reasons as the caller may see them (src/auth/reason-classes.ts): a reason about a
- * field of a class the caller's roles do not grant is shown withheld. No audit event is written for a reason
+ * field of a sensitive class the caller's roles do not grant is left out (`reasonsAsSeen`). No audit event is written for a reason
  * of a sensitive class shown: a reason names a field and what was wrong with its value, never the value, so
  * it releases no personal data (the class decides only whether the field it names may be told).
  */

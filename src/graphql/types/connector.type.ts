@@ -312,11 +312,11 @@ export class ConnectorRun {
 export class RecordProblem {
   @Field(() => String, {
     description: 'The field (`birthDate`, `groups[0].until`, `projections.disability[0].type`, …), or the record as a whole (`(record)`, `(row)`, '
-      + '`raw`); `(withheld)` for the reasons about fields of classes your roles do not grant.',
+      + '`raw`); `(withheld)` standing for reasons left out, on a record with no other reason to show.',
   })
   field!: string;
 
-  @Field(() => String, { description: 'Stable code (`INVALID_DATE`, `REQUIRED`, …); WITHHELD for the reasons about fields of classes your roles do not grant.' })
+  @Field(() => String, { description: 'Stable code (`INVALID_DATE`, `REQUIRED`, …); WITHHELD standing for reasons left out, on a record with no other reason to show.' })
   code!: string;
 
   @Field(() => String)
@@ -369,7 +369,8 @@ export class RejectedRecord {
   @Field(() => [RecordProblem], {
     description: 'Why it was refused: each field, a stable code and what was wrong with the value (never the value). A reason is of the class of '
       + 'the field it names (a group\'s is PROTECTION_GROUP, a disability\'s HEALTH, a birth date\'s BASIC; the record as a whole has none): those '
-      + 'of classes your roles do not grant are withheld, one reason (field `(withheld)`, code WITHHELD) after the others standing for all of them.',
+      + 'of HEALTH, ADOPTION, RELIGION_ETHNICITY or PROTECTION_GROUP your roles do not grant are left out, with no sign; a record with no reason left '
+      + 'to show shows one (field `(withheld)`, code WITHHELD) standing for them. BASIC, IDENTITY and PROVENANCE reasons are shown to every role that lists rejects.',
   })
   reasons!: RecordProblem[];
 
@@ -418,14 +419,14 @@ export class RejectsFilterArgs {
   @Field(() => String, {
     nullable: true,
     description: 'Only those with a reason of this code (`INVALID_DATE`, …, in any letter case; not empty); with `field`, a reason of both. A reason '
-      + 'withheld from you matches WITHHELD only, as it is shown.',
+      + 'left out for you matches nothing; WITHHELD finds the records shown with only that marker.',
   })
   code!: string | null;
 
   @Field(() => String, {
     nullable: true,
     description: 'Only those with a reason about this field (`birthDate`, …; not empty). A field of a class your roles do not grant is FORBIDDEN; '
-      + '`(withheld)` finds the records with reasons withheld from you.',
+      + '`(withheld)` finds the records shown with only that marker.',
   })
   field!: string | null;
 

@@ -46,8 +46,8 @@ export class SourceRecordOpenReject {
   id!: string;
 
   @Field(() => [RecordProblem], {
-    description: 'Why it was refused: each field, a stable code and what was wrong with the value (never the value); those about fields of classes '
-      + 'your roles do not grant withheld, as on rejectedRecords.',
+    description: 'Why it was refused: each field, a stable code and what was wrong with the value (never the value); those about fields of sensitive '
+      + 'classes your roles do not grant left out, as on rejectedRecords.',
   })
   reasons!: RecordProblem[];
 
