@@ -418,12 +418,21 @@ async function scheduleConnectorSyncs(ctx: AppContext, queueClient: QueueClient,
       data: { connector: c.definition.name, reason: 'full-read' as const },
     })),
   ];
-  for (const w of wanted) {
+  // Full reads first: a connector whose full read is made up late needs no incremental sync made up beside it (that
+  // read, run now, reads everything; the sync would only be skipped behind it, after a log line saying it ran: QA).
+  const fullReadMadeUp = new Set<string>();
+  for (const w of [...wanted].sort((a, b) => Number(!a.data.reason) - Number(!b.data.reason))) {
     // The upsert removes the scheduler's job not yet taken, however overdue, and queues the next slot's instead (BullMQ
     // 5: addJobScheduler): a slot that came due while no worker ran was lost, with no word (QA: a deploy across the
     // nightly 02:00 lost that night's sync). Read before, and made up once, late, and said.
     const missed = missedSlot(await pendingSlot(queue, w.key), w.pattern, Date.now());
-    if (missed !== null) await catchUpMissedSlot({ sql: ctx.sql, queue, redis, logger }, w, missed);
+    if (missed !== null && w.data.reason === 'full-read') fullReadMadeUp.add(w.connector);
+    if (missed !== null && !w.data.reason && fullReadMadeUp.has(w.connector)) {
+      logger.info({ connector: w.connector, schedule: 'sync', slot: new Date(missed).toISOString() },
+        'scheduled sync missed while no worker ran: not run late, the full read made up for the connector reads everything');
+    } else if (missed !== null) {
+      await catchUpMissedSlot({ sql: ctx.sql, queue, redis, logger }, w, missed);
+    }
     // The definition's schema read each pattern with the scheduler's own parser: an upsert fails only when Redis does.
     await queue.upsertJobScheduler(w.key, { pattern: w.pattern, tz: SCHEDULE_TZ }, { name: 'sync', data: w.data });
   }

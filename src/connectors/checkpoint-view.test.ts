@@ -22,11 +22,14 @@ describe('checkpointView', () => {
     expect(state).toEqual(stored);
   });
 
-  it('shows a server-made next link as origin and path, with only the values the hub makes', () => {
+  it('shows a server-made next link as its origin, with only the values the hub makes (its path, the source\'s, withheld)', () => {
     const url = `https://fhir.example.vn/fhir/Patient?_lastUpdated=gt2026-12-01&_getpages=${encodeURIComponent(NAME_AND_NUMBER)}&_count=200`;
     const view = checkpointView({ since: null, next: { url }, highWater: null, page: 1 }, health)!;
-    expect(JSON.parse(view).next).toEqual({ url: 'https://fhir.example.vn/fhir/Patient?_lastUpdated=gt2026-12-01&_getpages=[withheld]&_count=[withheld]' });
+    expect(JSON.parse(view).next).toEqual({ url: 'https://fhir.example.vn/[withheld]?_lastUpdated=gt2026-12-01&_getpages=[withheld]&_count=[withheld]' });
     expect(view).not.toMatch(/NGUY|001215000123/);
+    // A path the source made can carry a name and number too (QA re-check).
+    const inPath = checkpointView({ next: { url: `https://api.example.vn/students/after/${encodeURIComponent(NAME_AND_NUMBER)}` } }, health)!;
+    expect(JSON.parse(inPath).next).toEqual({ url: 'https://api.example.vn/[withheld]' });
     expect(JSON.parse(checkpointView({ next: { url: 'not a url NGUYỄN' } }, health)!).next).toEqual({ url: '[withheld]' });
   });
 

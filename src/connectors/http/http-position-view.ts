@@ -33,7 +33,8 @@ function describeNext(next: unknown, shownParams: ReadonlySet<string>): unknown 
 
 function describeNextUrl(url: string, shownParams: ReadonlySet<string>): string {
   try {
-    return describeUrl(new URL(url), shownParams, WITHHELD);
+    // A stored link is always the source's: its path too can carry anything (QA: `/after/<name>-<number>`).
+    return describeUrl(new URL(url), shownParams, WITHHELD, true);
   } catch {
     return WITHHELD;
   }

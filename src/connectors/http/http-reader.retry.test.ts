@@ -154,7 +154,8 @@ describe('HttpReader retries', () => {
     nock(BASE).get(PATH).reply(301, '', { Location: 'https://source.test/api/records?token=x' });
     const err = await failureOf(readAll(reader, null, ctx));
     expect(err).toMatchObject({ code: 'CONNECTOR_REQUEST_REFUSED' });
-    expect(err.message).toContain('redirected to https://source.test/api/records?token=…');
+    // A redirect's target is the source's: its path is withheld with its query values.
+    expect(err.message).toContain('redirected to https://source.test/…?token=…');
   });
 
   it('a body that is not JSON is CONNECTOR_MALFORMED_RESPONSE, without quoting it', async () => {
@@ -182,6 +183,21 @@ describe('HttpReader retries', () => {
     expect(batch!.rejects).toEqual([
       { payload: 'oops', location: 'page 1 entry 2', problems: [{ field: '(record)', code: 'NOT_AN_OBJECT', message: 'expected a JSON object; got a string' }] },
     ]);
+  });
+
+  it('withholds the path of a next link the source made from errors and logs, as its query values (QA re-check: /after/<name>-<number>)', async () => {
+    const { reader, ctx, logs } = harness({ pagination: { type: 'nextLink', path: 'links.next' }, retry: { maxAttempts: 2 } });
+    const personal = '/api/records/after/NGUYEN-VAN-AN-001215000123';
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), links: { next: `${personal}?ten=NGUYEN` } });
+    nock(BASE).get(personal).query(true).times(2).reply(500);
+    const err = await failureOf(readAll(reader, null, ctx));
+    expect(err).toMatchObject({ code: 'CONNECTOR_UPSTREAM_UNAVAILABLE', details: { path: '(a link the source gave, withheld)' } });
+    expect(err.message).toBe('GET (a link the source gave, withheld) failed after 2 attempts (last: HTTP 500)');
+    const text = logs.join('') + JSON.stringify(err) + String(err.stack);
+    expect(text).not.toMatch(/NGUYEN|001215000123/);
+    expect(text).toContain('http://source.test/…?ten=…');
+    // The path the definition names is shown as it is.
+    expect(text).toContain(`http://source.test${PATH}`);
   });
 
   it('logs statuses and durations, never bodies or fixed query values', async () => {

@@ -23,7 +23,7 @@ import { createPagination } from './pagination/create-pagination.js';
 import type { PaginationStrategy } from './pagination/pagination-strategy.js';
 import { NextLinkOriginError } from './pagination/resolve-next-url.js';
 import { requestRefused } from './request-refusal.js';
-import { describeUrl } from './url-description.js';
+import { describeUrl, shownPath } from './url-description.js';
 import { shownParamsOf } from './shown-params.js';
 
 export interface HttpReaderDeps {
@@ -150,7 +150,7 @@ export class HttpReader implements SourceReader {
 
     const request = (n: HttpNext, p: number) => {
       const url = this.urlOf(n, since, resolved);
-      const what = `GET ${url.pathname} (page ${p})`;
+      const what = `GET ${pathOf(url, resolved)} (page ${p})`;
       const response = this.get(url, resolved, ctx);
       // Awaited when its turn comes: a failure meanwhile is not an unhandled rejection.
       response.catch(() => undefined);
@@ -238,7 +238,7 @@ export class HttpReader implements SourceReader {
           if (!previousPage.short) {
             throw new ConnectorMalformedResponseError(
               `${what}: the server sent the same records as for page ${page - 1}, a full page: it seems to ignore the pagination parameters (${this.pagination.shownParams.join(', ')})`,
-              { path: url.pathname },
+              { path: pathOf(url, resolved) },
             );
           }
           this.logger.info({ page }, 'http page repeats the short page before it: the server serves its last page past the end; read stopped');
@@ -386,7 +386,7 @@ export class HttpReader implements SourceReader {
     }
     try {
       const url = this.urlOf({ params: this.pagination.first() }, null, resolved);
-      const what = `GET ${url.pathname} (page 1)`;
+      const what = `GET ${pathOf(url, resolved)} (page 1)`;
       const response = await this.get(url, resolved, ctx);
       const content = this.pageRecords.extract(await parseBody(response, what), 1, what);
       const sampleCount = content.records.length;
@@ -475,7 +475,7 @@ export class HttpReader implements SourceReader {
     if (requested.has(requestKey(nextUrl, resolved))) {
       throw new ConnectorMalformedResponseError(
         `${what}: the next page given is one this run has read already (the cursor or link does not advance, or leads back)`,
-        { path: nextUrl.pathname },
+        { path: pathOf(nextUrl, resolved) },
       );
     }
     return following;
@@ -483,7 +483,9 @@ export class HttpReader implements SourceReader {
 
   /** GET with credentials; a 401 with refreshable credentials refreshes them once before failing. */
   private async get(url: URL, resolved: Resolved, ctx: SendContext): Promise<HttpResponse> {
-    const plain: HttpRequest = { method: 'GET', url, headers: resolved.headers, limit: this.pageLimit };
+    // A link the source gave with a path the definition does not name: its path is withheld from logs and errors.
+    const serverMade = isServerMade(url, resolved);
+    const plain: HttpRequest = { method: 'GET', url, headers: resolved.headers, limit: this.pageLimit, serverMade };
     let refreshed = false;
     for (;;) {
       const request = await resolved.auth.authorize(plain, ctx);
@@ -491,7 +493,7 @@ export class HttpReader implements SourceReader {
       if (response.status >= 200 && response.status < 300) return response;
       if (response.status === 401 && !refreshed && (await resolved.auth.refreshAfterUnauthorized(ctx))) {
         refreshed = true;
-        this.logger.info({ url: describeUrl(url, this.shownParams) }, 'http 401: credentials refreshed, trying once more');
+        this.logger.info({ url: describeUrl(url, this.shownParams, '…', serverMade) }, 'http 401: credentials refreshed, trying once more');
         continue;
       }
       const hint =
@@ -499,6 +501,16 @@ export class HttpReader implements SourceReader {
       throw requestRefused(plain, response, hint);
     }
   }
+}
+
+/** Whether `url` is a link the source gave with a path the definition does not name (its path is then withheld). */
+function isServerMade(url: URL, resolved: Resolved): boolean {
+  return url.pathname !== resolved.base.pathname;
+}
+
+/** A request's path as messages and error details show it: a server-made link's withheld ({@link shownPath}). */
+function pathOf(url: URL, resolved: Resolved): string {
+  return shownPath(url, isServerMade(url, resolved));
 }
 
 /** `http://host/fhir` + `/Patient?x=1` → `http://host/fhir/Patient?x=1` (the base's own path and query are kept). */

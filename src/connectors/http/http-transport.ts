@@ -10,7 +10,7 @@ import { ConnectorMalformedResponseError } from './errors/connector-malformed-re
 import { ConnectorUpstreamUnavailableError } from './errors/connector-upstream-unavailable-error.js';
 import { RequestBudget } from './request-budget.js';
 import { isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelayMs, type RetrySettings } from './retry-policy.js';
-import { describeRequest, describeUrl } from './url-description.js';
+import { describeRequest, describeUrl, shownPath } from './url-description.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -19,6 +19,11 @@ export interface HttpRequest {
   body?: string;
   /** The most bytes the answer's body may hold, decompressed: more is refused as it arrives (see {@link ResponseLimit}). */
   limit: ResponseLimit;
+  /**
+   * A URL the source gave (a next link, a redirect) whose path the definition does not name: logs and errors
+   * withhold its path as they withhold its query values, since it can carry anything (a name, a number: QA).
+   */
+  serverMade?: boolean;
 }
 
 /**
@@ -107,7 +112,7 @@ export class HttpTransport {
    */
   async send(request: HttpRequest, ctx: SendContext): Promise<HttpResponse> {
     const { retry, logger, sleep, now, random } = this.options;
-    const what = describeRequest(request.method, request.url);
+    const what = describeRequest(request.method, request.url, request.serverMade);
     for (let attempt = 1; ; attempt++) {
       await abortableSleep(sleep, this.budget.reserve(), ctx.signal);
       const outcome = await this.attempt(request, ctx.signal);
@@ -118,7 +123,7 @@ export class HttpTransport {
         const { response } = outcome;
         status = response.status;
         logger.debug(
-          { method: request.method, url: describeUrl(request.url, this.options.shownParams), status, durationMs: Math.round(response.durationMs), attempt },
+          { method: request.method, url: describeUrl(request.url, this.options.shownParams, '…', request.serverMade), status, durationMs: Math.round(response.durationMs), attempt },
           'http request',
         );
         if (!isRetryableStatus(status)) return response;
@@ -128,7 +133,7 @@ export class HttpTransport {
         if (!isRetryableNetworkCode(code)) {
           throw new ConnectorUpstreamUnavailableError(`${what} failed: ${failureText(code, request.url)}`, {
             method: request.method,
-            path: request.url.pathname,
+            path: shownPath(request.url, request.serverMade),
             code,
             attempts: attempt,
           });
@@ -138,7 +143,7 @@ export class HttpTransport {
       if (attempt >= Math.min(retry.maxAttempts, ctx.maxAttempts ?? Infinity)) {
         throw new ConnectorUpstreamUnavailableError(`${what} failed after ${attempt} attempts (last: ${failed})`, {
           method: request.method,
-          path: request.url.pathname,
+          path: shownPath(request.url, request.serverMade),
           status,
           code,
           attempts: attempt,
@@ -150,7 +155,7 @@ export class HttpTransport {
         throw new ConnectorUpstreamUnavailableError(
           `${what} answered ${failed} with Retry-After ${Math.ceil(retryAfterMs / 1000)} s, longer than retry.maxDelayMs ` +
             `(${Math.ceil(retry.maxDelayMs / 1000)} s) allows a sync to wait: stopped without asking again early`,
-          { method: request.method, path: request.url.pathname, status, attempts: attempt, retryAfterMs },
+          { method: request.method, path: shownPath(request.url, request.serverMade), status, attempts: attempt, retryAfterMs },
         );
       }
       const delayMs = retryDelayMs(attempt, retryAfterMs, retry, random);
@@ -160,7 +165,7 @@ export class HttpTransport {
       if (retryAfterMs !== undefined) event.retryAfterMs = retryAfterMs;
       ctx.onEvent?.(event);
       logger.warn(
-        { method: request.method, url: describeUrl(request.url, this.options.shownParams), status, code, attempt, delayMs, retryAfterMs },
+        { method: request.method, url: describeUrl(request.url, this.options.shownParams, '…', request.serverMade), status, code, attempt, delayMs, retryAfterMs },
         'http request failed; retrying',
       );
       await abortableSleep(sleep, delayMs, ctx.signal);
@@ -206,8 +211,8 @@ export class HttpTransport {
       const body = await readBody(stream, notAPage ? ERROR_BODY_BYTES : request.limit.maxBytes, notAPage);
       if (body === null) {
         throw new ConnectorMalformedResponseError(
-          `${describeRequest(request.method, request.url)} answered with more than ${request.limit.maxBytes} bytes, refused: ${request.limit.advice}`,
-          { method: request.method, path: request.url.pathname, maxBytes: request.limit.maxBytes },
+          `${describeRequest(request.method, request.url, request.serverMade)} answered with more than ${request.limit.maxBytes} bytes, refused: ${request.limit.advice}`,
+          { method: request.method, path: shownPath(request.url, request.serverMade), maxBytes: request.limit.maxBytes },
         );
       }
       const headers: Record<string, string | undefined> = {};

@@ -1,6 +1,6 @@
 import { ConnectorRequestRefusedError } from './errors/connector-request-refused-error.js';
 import type { HttpRequest, HttpResponse } from './http-transport.js';
-import { describeRequest, describeUrl } from './url-description.js';
+import { describeRequest, describeUrl, shownPath } from './url-description.js';
 
 /** RFC 6749 §5.2 error codes: a fixed vocabulary, safe to repeat. */
 const OAUTH_ERRORS = new Set([
@@ -52,14 +52,14 @@ function codedReason(text: string): string | undefined {
  * what to check (the credentials' variable, the request path).
  */
 export function requestRefused(request: HttpRequest, response: HttpResponse, hint: string): ConnectorRequestRefusedError {
-  const what = describeRequest(request.method, request.url);
-  const details = { method: request.method, path: request.url.pathname, status: response.status };
+  const what = describeRequest(request.method, request.url, request.serverMade);
+  const details = { method: request.method, path: shownPath(request.url, request.serverMade), status: response.status };
   if (response.status >= 300 && response.status < 400) {
     const location = response.headers['location'];
     let to = '';
     if (location) {
       try {
-        to = ` to ${describeUrl(new URL(location, request.url))}`;
+        to = ` to ${describeUrl(new URL(location, request.url), undefined, '…', true)}`;
       } catch {
         to = '';
       }
