@@ -174,5 +174,23 @@ describe('a scheduled slot missed while no worker ran', () => {
         trigger: 'SCHEDULE', status: 'SUCCEEDED', requested_by: 'full-read', options: { force: true, scheduledAt: said[0]!.slot },
       })]);
     });
+
+    it('makes up no incremental slot beside a full read made up for the same connector: that read reads everything (QA re-check: said run late, then skipped)', async () => {
+      process.env.SCHOOL_API_URL = school.url;
+      process.env.SCHOOL_API_KEY = 'k';
+      const dir = tempDir('childhub-missed-both-');
+      const definition = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+      mkdirSync(path.join(dir, 'school'));
+      writeFileSync(path.join(dir, 'school', 'connector.yaml'), definition
+        .replace(/^schedule: .*$/m, 'schedule: "*/5 * * * * *"')
+        .replace(/fullReadSchedule: "[^"]*"/, 'fullReadSchedule: "*/5 * * * * *"'));
+      await stopBeforeSlot(dir, 'connector-full-read:school');
+      const lines: string[] = [];
+      const { worker } = await start(dir, lines);
+      await worker.close();
+      expect(told(lines, RUN_LATE)).toEqual([expect.objectContaining({ connector: 'school', schedule: 'full-read' })]);
+      expect(told(lines, 'scheduled sync missed while no worker ran: not run late, the full read made up for the connector reads everything'))
+        .toEqual([expect.objectContaining({ connector: 'school', schedule: 'sync' })]);
+    });
   });
 });

@@ -138,6 +138,14 @@ describe('connector freshness, per-connector metrics and runs by status', () => 
     expect(value(text, 'childhub_connector_last_run_status', 'connector="justice-register",status="QUEUED"')).toBe(1);
     expect(value(text, 'childhub_connector_last_run_status', 'connector="justice-register",status="SUCCEEDED"')).toBe(0);
     expect(value(text, 'childhub_connector_queued_seconds', 'connector="justice-register"')).toBeGreaterThanOrEqual(1);
+    // RETRYING: no wait while its next attempt is not due (that wait is the backoff's), then since it was due
+    // (QA re-check: the gauge counted from when the run was queued, attempts included, and flapped).
+    await hub.ctx.sql.query(`UPDATE connector_run SET status = 'RETRYING', next_attempt_at = now() + interval '1 minute' WHERE id = $1`, [runId]);
+    expect(value(await scrape(), 'childhub_connector_queued_seconds', 'connector="justice-register"')).toBe(0);
+    await hub.ctx.sql.query(`UPDATE connector_run SET next_attempt_at = now() - interval '100 seconds' WHERE id = $1`, [runId]);
+    const overdue = value(await scrape(), 'childhub_connector_queued_seconds', 'connector="justice-register"');
+    expect(overdue).toBeGreaterThanOrEqual(100);
+    expect(overdue).toBeLessThan(160);
     await hub.ctx.sql.query(`UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = '{"code":"TEST","message":"test"}' WHERE id = $1`, [runId]);
     expect(value(await scrape(), 'childhub_connector_queued_seconds', 'connector="justice-register"')).toBe(0);
   });

@@ -77,7 +77,7 @@ export function createMetrics() {
     }),
     connectorQueuedSeconds: new Gauge({
       name: 'childhub_connector_queued_seconds',
-      help: 'How long each connector\'s oldest run still QUEUED or RETRYING has waited since it was queued; 0 when it has none.',
+      help: 'How long each connector\'s longest-waiting run has waited for a worker: QUEUED since it was queued, RETRYING since its next attempt was due; 0 when none waits.',
       labelNames: ['connector'] as const,
       registers: [registry],
     }),

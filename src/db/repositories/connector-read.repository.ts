@@ -119,7 +119,10 @@ export interface ConnectorHealthRow {
   last_success_at: number | null;
   last_new_data_at: number | null;
   open_rejects: number;
-  /** How long its oldest run still QUEUED or RETRYING has waited since it was queued; 0 when none. */
+  /**
+   * How long its longest-waiting run has waited for a worker: a QUEUED run since it was queued, a RETRYING one since
+   * its next attempt was due (its wait for that attempt, and its attempts' running time, are not waiting); 0 when none.
+   */
   queued_seconds: number;
 }
 
@@ -279,8 +282,10 @@ export class ConnectorReadRepository {
                                    ORDER BY s.created_at DESC, s.id DESC LIMIT 1))::float8 AS last_success_at,
               extract(epoch FROM ${LAST_NEW_DATA})::float8 AS last_new_data_at,
               (SELECT count(*) FROM rejected_record x WHERE x.connector_id = c.id AND x.resolved_at IS NULL)::int AS open_rejects,
-              coalesce(extract(epoch FROM now() - (SELECT min(q.created_at) FROM connector_run q
-                                                    WHERE q.connector_id = c.id AND q.status IN ('QUEUED', 'RETRYING'))), 0)::float8 AS queued_seconds
+              coalesce(extract(epoch FROM now() - (SELECT min(CASE WHEN q.status = 'QUEUED' THEN q.created_at ELSE q.next_attempt_at END)
+                                                     FROM connector_run q
+                                                    WHERE q.connector_id = c.id AND (q.status = 'QUEUED'
+                                                      OR (q.status = 'RETRYING' AND q.next_attempt_at < now())))), 0)::float8 AS queued_seconds
          FROM connector c`,
     );
   }
