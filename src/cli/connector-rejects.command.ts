@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConnectorReadRepository, type RejectedRecordRow } from '../db/repositories/connector-read.repository.js';
 import { checkRejectsFilter } from '../services/ingest/rejects-filter.js';
 import { boot } from './bootstrap.js';
+import { locationLabel } from '../connectors/file/file-label.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 /** Rows read per statement while listing (keyset paging by id, newest first). */
@@ -40,7 +41,7 @@ export function rejectsCommand(): Command {
         const what = `${opts.all ? '' : 'open '}reject${rows.length === 1 ? '' : 's'}${opts.run ? ` of run ${opts.run}` : ''}`;
         out(`${name}: ${rows.length || 'no'} ${what}`);
         for (const r of rows) {
-          out(`${r.id}  ${r.external_id ?? '(no id)'}  ${r.location ?? '(no location)'}  seen ${r.times_seen}×  ${resolutionOf(r)}`);
+          out(`${r.id}  ${r.external_id ?? '(no id)'}  ${r.location ? locationLabel(r.location) : '(no location)'}  seen ${r.times_seen}×  ${resolutionOf(r)}`);
           for (const p of r.reasons) out(`    ${p.field} ${p.code} ${p.message}`);
         }
       } finally {
@@ -52,7 +53,7 @@ export function rejectsCommand(): Command {
 /** What a listed reject says, as `--json` prints it: no payload, no dismissal reason. */
 function toListed(r: RejectedRecordRow) {
   return {
-    id: r.id, externalId: r.external_id, location: r.location, reasons: r.reasons, timesSeen: r.times_seen,
+    id: r.id, externalId: r.external_id, location: r.location ? locationLabel(r.location) : r.location, reasons: r.reasons, timesSeen: r.times_seen,
     rejectedAt: r.created_at, runId: r.connector_run_id, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
     resolution: r.resolution, resolvedAt: r.resolved_at, resolvedByRunId: r.resolved_by_run_id, resolvedBy: r.resolved_by,
   };

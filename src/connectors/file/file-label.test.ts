@@ -21,6 +21,17 @@ describe('fileLabel', () => {
     'du-lieu-tiem-chung-Q3.csv',
     'report.2026.csv',
     'khai-sinh.csv',
+    // QA re-check: places, agencies and words that start like a name; dates written in groups.
+    'Hai Bà Trưng.xlsx',
+    'HAI BA TRUNG.csv',
+    'Trạm Y Tế.xlsx',
+    'Tram-Y-Te-Phuong-Ba-Dinh.xlsx',
+    'Co So Bao Tro Xa Hoi.xlsx',
+    'Đoàn Thanh Niên.xlsx',
+    'dang-ky-khai-sinh.csv',
+    'ho-so-tre-em.csv',
+    'khai-sinh-2026-11-03.csv',
+    'bc-01.11.2026-30.11.2026.xlsx',
   ])('shows an impersonal name unchanged: %s', (name) => {
     expect(fileLabel(name)).toBe(name);
   });
@@ -40,6 +51,23 @@ describe('fileLabel', () => {
     ['cmnd_013227115.xlsx', 'cmnd_[withheld].xlsx'], // CMND: 9 digits
     ['khai-sinh-0912345678.csv', 'khai-sinh-[withheld].csv'], // a phone number
     ['truong-nguyen-du.xlsx', '[withheld].xlsx'], // a school named after a person: withheld too, accepted
+    // QA re-check: numbers in groups, names in lower case, minorities' names, full-width letters, where a name ends.
+    ['khai-sinh-sdt-0912.345.678.csv', 'khai-sinh-sdt-[withheld].csv'],
+    ['ks-091 234 5678.csv', 'ks-[withheld].csv'],
+    ['cmnd-012-345-678.csv', 'cmnd-[withheld].csv'],
+    ['ds-001 322 711 590.csv', 'ds-[withheld].csv'],
+    ['nguyen-an.csv', '[withheld].csv'],
+    ['ks-le-na-2015.csv', 'ks-[withheld]-2015.csv'],
+    ['ks-ong-van-dung.csv', 'ks-[withheld].csv'],
+    ['giang-a-pao.csv', '[withheld].csv'],
+    ['lo-van-pom.csv', '[withheld].csv'],
+    ['Vàng Seo Sử.xlsx', '[withheld].xlsx'],
+    ['Sùng Thị Mỷ.xlsx', '[withheld].xlsx'],
+    ['\uFF2Eguyen Van An.csv', '[withheld].csv'],
+    ['DO-THI-HOA.xlsx', '[withheld].xlsx'], // Đỗ Thị Hoa rather than đô thị
+    ['Nguyễn Văn An (bản sao).csv', '[withheld] (bản sao).csv'],
+    ['nguyen-van-an-khai-sinh.csv', '[withheld]-khai-sinh.csv'],
+    ['ks-nguyen_van_an.tar.gz', 'ks-[withheld].tar.gz'],
   ])('withholds the personal parts of %s', (name, label) => {
     expect(fileLabel(name)).toBe(label);
   });

@@ -8,19 +8,20 @@
  * shown unchanged.
  *
  * Personal-looking:
- * - a run of 9 or more digits: a CMND (9), a CCCD or personal number (12), a phone number (10); a date
- *   `20261103` has 8;
+ * - 9 or more digits, whole or in groups joined by one space, dot or dash (`0912.345.678`): a CMND (9), a CCCD
+ *   or personal number (12), a phone number (10); a date `20261103` has 8, and groups with a year are a date;
  * - words (split at anything that is not a letter or digit, and at a change from lower to upper case; accents
- *   folded, NFC or NFD) starting with a Vietnamese family name of the reference data (`vn-names/family_names.csv`)
- *   followed by a syllable of the reference middle or given names: `NGUYEN-VAN-AN`, `Trần_Thị_Hà`,
- *   `LeVanTam`. From there to the next digits or the end of the run of words is withheld (a rare given name is
- *   not in the reference data). Place names of Hà Nội (its 2025 communes, its former districts) and common
- *   words of file names that happen to start with a family name (`bao-cao`, `tong-hop`, `du-lieu`) are not
- *   names. A school named after a person (`truong-nguyen-du.xlsx`) is withheld too: a readable name costs
- *   less than a child's name shown.
+ *   folded, NFC, NFD or full-width) starting with a Vietnamese family name of the reference data
+ *   (`vn-names/family_names.csv`) or of the north's minorities ({@link MINORITY_FAMILY_NAMES}), followed by a
+ *   syllable of the reference middle or given names, or by a name's marker ({@link NAME_MARKERS}):
+ *   `NGUYEN-VAN-AN`, `Trần_Thị_Hà`, `LeVanTam`, `giang-a-pao`. The name runs over up to three more words joined
+ *   by a name's separators ({@link nameLength}), so `Nguyễn Văn An (bản sao)` keeps `(bản sao)`. Place names of
+ *   Hà Nội (its 2025 communes, its former districts) and common words of file names (`bao-cao`, `Trạm Y Tế`,
+ *   `dang-ky`) are not names, compared with their marks where the file writes marks. A school named after a
+ *   person (`truong-nguyen-du.xlsx`) is withheld too: a readable name costs less than a child's name shown.
  *
- * Not caught: a name run together in one case (`nguyenvanan`), a family name followed only by syllables the
- * reference data lacks. Deterministic and cheap (a few set lookups per word), and idempotent: a label is its
+ * Not caught: a name run together in one case (`nguyenvanan`), a rare family name in lower case followed only
+ * by syllables the reference data lacks (`khong-minh-tuan`), a name after a place (`hoang-mai-anh`). Deterministic and cheap (a few set lookups per word), and idempotent: a label is its
  * own label, so labelling again what was stored labelled (or stored before this) is harmless.
  */
 import { foldName } from '../../domain/vietnamese-name.js';
@@ -38,11 +39,28 @@ const MIN_NUMBER_DIGITS = 9;
  * read as words, not as a person. A person so named (Bào Cao) is rare; these words in a report's name are not.
  */
 const COMMON_PHRASES = [
-  'bao cao', 'tong hop', 'tong ket', 'tong so', 'du lieu', 'quan ly', 'an sinh', 'an toan', 'tu phap', 'ho tich', 'ho gia dinh',
-  'thong ke', 'thong tin', 'thong bao', 'chung nhan', 'chung tu', 'chung thuc', 'cap nhat', 'ban sao', 'bo sung', 'dinh ky',
-  'ma so', 'mai am', 'phan loai', 'phan tich', 'phan bo', 'phu luc', 'vu viec', 'truong hoc', 'thanh pho', 'ha noi',
-  'kiem tra', 'le hoi', 'hoa don', 'giang vien', 'dong y', 'ban dau', 'ban giao', 'la hoa',
+  'báo cáo', 'tổng hợp', 'tổng kết', 'tổng số', 'dữ liệu', 'quản lý', 'an sinh', 'an toàn', 'tư pháp', 'hộ tịch', 'hộ gia đình',
+  'thống kê', 'thông tin', 'thông báo', 'chứng nhận', 'chứng từ', 'chứng thực', 'cập nhật', 'bản sao', 'bổ sung', 'định kỳ',
+  'mã số', 'mái ấm', 'phân loại', 'phân tích', 'phân bổ', 'phụ lục', 'vụ việc', 'trường học', 'thành phố', 'hà nội',
+  'kiểm tra', 'lễ hội', 'hóa đơn', 'giảng viên', 'đồng ý', 'ban đầu', 'bàn giao', 'là hoa',
+  // QA re-check: the names of agencies' and places' exports.
+  'trạm y tế', 'y tế', 'cơ sở', 'cơ sở bảo trợ', 'bảo trợ xã hội', 'xã hội', 'đoàn thanh niên', 'lý lịch', 'lý do', 'bách khoa',
+  'kim đồng', 'lê lợi', 'hoa sen', 'phố huế', 'đăng ký', 'hồ sơ', 'hộ nghèo', 'hộ khẩu', 'phần mềm', 'đô thị', 'giáo dục',
+  'học sinh', 'mầm non', 'tiểu học', 'trung học', 'trung tâm', 'bệnh viện', 'trẻ em', 'dân tộc', 'tôn giáo', 'danh sách',
+  'định danh', 'phụ huynh', 'nuôi dưỡng', 'con nuôi', 'khai sinh', 'tiêm chủng', 'khám sàng lọc', 'khuyết tật',
 ];
+
+/**
+ * Family names of Hà Nội's and the north's ethnic minorities (H'Mông, Thái, Dao, Tày, Mường) that the reference
+ * sample (mostly Kinh) lacks or holds too rarely (QA re-check: `Sùng Thị Mỷ`, `Vàng Seo Sử`).
+ */
+const MINORITY_FAMILY_NAMES = ['Sùng', 'Vàng', 'Giàng', 'Thào', 'Lầu', 'Mùa', 'Hạng', 'Lò', 'Cầm', 'Quàng', 'Lù', 'Tòng', 'Bàn', 'Triệu', 'Ma', 'Nông', 'Sin', 'Chảo', 'Lý', 'Hà'];
+
+/**
+ * Middle names that, after a family name, make a name even in lower case and before a syllable the reference
+ * data lacks: `van`, `thi` (Kinh, Tày, Thái: `ong-van-dung`, `lo-van-pom`), `seo`, `a` (H'Mông: `giang-a-pao`).
+ */
+const NAME_MARKERS = new Set(['van', 'thi', 'seo', 'a']);
 
 /** Hà Nội's districts and towns before July 2025: still how agencies name their exports. */
 const FORMER_DISTRICTS = [
@@ -59,32 +77,53 @@ const FORMER_DISTRICTS = [
  */
 const COMMON_FAMILY_PERCENT = 0.1;
 
+/**
+ * A family name this common (percent: Nguyễn, Trần, Lê, Phạm, Hoàng …) and one syllable, alone in lower case, make
+ * a name (`nguyen-an.csv`, `tran-ha.csv`: QA re-check); a rarer one with one syllable is a word as often (`vi-tri`,
+ * `ghi-chu-dai`).
+ */
+const TOP_FAMILY_PERCENT = 1;
+
+/**
+ * A phrase that is no person's name: its words folded, and as written with their marks (lower case). Written
+ * with marks, a file's words must carry the same ones (`đô thị` is a phrase, `Đỗ Thị` a name); without any, the
+ * folded words decide.
+ */
+interface Phrase {
+  folded: readonly string[];
+  written: readonly string[];
+}
+
 interface Words {
   family: ReadonlySet<string>;
   /** Family names at least {@link COMMON_FAMILY_PERCENT} of the sample holds. */
   commonFamily: ReadonlySet<string>;
+  /** Family names at least {@link TOP_FAMILY_PERCENT} of the sample holds. */
+  topFamily: ReadonlySet<string>;
   syllables: ReadonlySet<string>;
-  /** Folded phrases (words joined by a space) that are no person's name, by their first word. */
-  phrases: ReadonlyMap<string, ReadonlyArray<readonly string[]>>;
+  /** Phrases that are no person's name, by their first word folded. */
+  phrases: ReadonlyMap<string, readonly Phrase[]>;
 }
 
 let words: Words | undefined;
 
 function load(): Words {
   if (words) return words;
-  const family = new Set(familyNameFrequencies().map((n) => foldName(n.name)));
+  const family = new Set([...familyNameFrequencies().map((n) => foldName(n.name)), ...MINORITY_FAMILY_NAMES.map((n) => foldName(n))]);
   const commonFamily = new Set(familyNameFrequencies().filter((n) => n.weight >= COMMON_FAMILY_PERCENT).map((n) => foldName(n.name)));
+  const topFamily = new Set(familyNameFrequencies().filter((n) => n.weight >= TOP_FAMILY_PERCENT).map((n) => foldName(n.name)));
   const syllables = new Set<string>();
   for (const list of [middleNameFrequencies('FEMALE'), middleNameFrequencies('MALE'), givenNameFrequencies('FEMALE'), givenNameFrequencies('MALE')]) {
     for (const n of list) for (const w of foldName(n.name).split(' ')) syllables.add(w);
   }
-  const phrases = new Map<string, Array<readonly string[]>>();
+  const phrases = new Map<string, Phrase[]>();
   const addPhrase = (text: string) => {
-    const p = foldName(text).split(' ').filter(Boolean);
-    if (p.length < 2) return;
-    const list = phrases.get(p[0]!) ?? [];
-    list.push(p);
-    phrases.set(p[0]!, list);
+    const folded = foldName(text).split(' ').filter(Boolean);
+    const written = text.normalize('NFC').toLowerCase().split(/\s+/).filter(Boolean);
+    if (folded.length < 2 || written.length !== folded.length) return;
+    const list = phrases.get(folded[0]!) ?? [];
+    list.push({ folded, written });
+    phrases.set(folded[0]!, list);
   };
   for (const p of COMMON_PHRASES) addPhrase(p);
   for (const d of FORMER_DISTRICTS) {
@@ -96,15 +135,24 @@ function load(): Words {
     addPhrase(u.communeName.split(' ').slice(u.communeType === 'đặc khu' ? 2 : 1).join(' '));
   }
   // Longest first, so `phuong ba dinh` is taken whole before `phuong ba`.
-  for (const list of phrases.values()) list.sort((a, b) => b.length - a.length);
-  words = { family, commonFamily, syllables, phrases };
+  for (const list of phrases.values()) list.sort((a, b) => b.folded.length - a.folded.length);
+  words = { family, commonFamily, topFamily, syllables, phrases };
   return words;
 }
 
 type Part = { kind: 'word' | 'digits' | 'sep'; text: string };
 
 const PARTS = /(\p{L}[\p{L}\p{M}]*)|(\p{Nd}+)|([^\p{L}\p{Nd}]+)/gu;
-const EXTENSION = /\.[A-Za-z][A-Za-z0-9]{0,4}$/;
+/** The extension, with a known one before it (`.tar.gz`, `.csv.zip`) kept too. */
+const EXTENSION = /(?:\.(?:tar|csv|xlsx|xls|txt|json))?\.[A-Za-z][A-Za-z0-9]{0,4}$/i;
+
+/** What may stand between the words of one name: spaces, dots, dashes, underscores (or nothing: `LeVanTam`). */
+const NAME_SEPARATOR = /^[\s._-]*$/u;
+
+/** Digits joined by one such character into one number (`0912.345.678`, `001 322 711 590`, `84-912-345-678`). */
+const DIGIT_JOIN = /^[\s.-]$/u;
+/** A group that is a year (a date's `2026-11-03`, `01.11.2026`): digits with one are a date, not a number. */
+const YEAR = /^(?:19|20)\d\d$/;
 
 function isUpper(c: string): boolean {
   return c !== c.toLowerCase() && c === c.toUpperCase();
@@ -138,27 +186,83 @@ function partsOf(stem: string): Part[] {
   return out;
 }
 
-/** The indexes of the words that follow `i` with only separators between, up to digits or the end. */
+/**
+ * The indexes of the words that follow `i` with only a name's separators between ({@link NAME_SEPARATOR}), up to
+ * digits, another separator (`(`, `,`, `+`) or the end: the words a name starting at `i` may take.
+ */
 function wordRun(parts: readonly Part[], i: number): number[] {
   const run: number[] = [];
   for (let j = i + 1; j < parts.length; j++) {
     const p = parts[j]!;
-    if (p.kind === 'digits') break;
+    if (p.kind === 'digits' || (p.kind === 'sep' && !NAME_SEPARATOR.test(p.text))) break;
     if (p.kind === 'word') run.push(j);
   }
   return run;
+}
+
+/**
+ * How many words of `run` a name starting before it takes: its middle and given names, as many as the reference
+ * syllables know, and one more the reference lacks (a rare given name) right after the first; at most three
+ * (a name has two to four words). So `Nguyễn Văn An (bản sao)` and `nguyen-van-an-khai-sinh` stop at the name.
+ */
+function nameLength(run: readonly number[], folded: readonly string[], syllables: ReadonlySet<string>, phraseAt: (j: number) => boolean): number {
+  // The first word is the name's (startsName said so); then known syllables, or one unknown right after it.
+  let n = 1;
+  while (n < run.length && n < 3 && !phraseAt(run[n]!)) {
+    const known = syllables.has(folded[run[n]!]!);
+    if (!known && n > 1) break;
+    n++;
+    if (!known) break;
+  }
+  return n;
+}
+
+/** The indexes of the digit parts of the number starting at `i` ({@link DIGIT_JOIN}), and its digit count. */
+function numberAt(parts: readonly Part[], i: number): { parts: number[]; digits: number; year: boolean } {
+  const out = { parts: [i], digits: parts[i]!.text.length, year: YEAR.test(parts[i]!.text) };
+  for (let j = i + 1; j + 1 < parts.length && parts[j]!.kind === 'sep' && DIGIT_JOIN.test(parts[j]!.text) && parts[j + 1]!.kind === 'digits'; j += 2) {
+    out.parts.push(j + 1);
+    out.digits += parts[j + 1]!.text.length;
+    out.year ||= YEAR.test(parts[j + 1]!.text);
+  }
+  return out;
 }
 
 function capitalised(word: string): boolean {
   return isUpper([...word][0] ?? '');
 }
 
+/**
+ * The phrase that starts at word `i` (its words `i` and `run`), if any: its words folded alike and, where the file
+ * writes them with marks, with the same marks. A phrase that reads as a family name and a middle name before a
+ * third word (`DO-THI-HOA`: Đỗ Thị Hoa more than đô thị) is not taken: a name is withheld rather than shown.
+ */
+function phraseAt(parts: readonly Part[], folded: readonly string[], i: number, run: readonly number[], phrases: ReadonlyMap<string, readonly Phrase[]>): Phrase | undefined {
+  const at = (k: number) => (k === 0 ? i : run[k - 1]!);
+  return phrases.get(folded[i]!)?.find((ph) => {
+    if (ph.folded.length - 1 > run.length) return false;
+    let marked = false;
+    const same = ph.folded.every((w, k) => {
+      if (w !== folded[at(k)]) return false;
+      const written = parts[at(k)]!.text.normalize('NFC').toLowerCase();
+      marked ||= written !== w;
+      return written === w || written === ph.written[k];
+    });
+    return same && (marked || !(ph.folded.length === 2 && NAME_MARKERS.has(ph.folded[1]!) && run.length >= 2));
+  });
+}
+
 /** Whether the family name at `i`, followed by the words `run`, starts a person's name (see {@link COMMON_FAMILY_PERCENT}). */
-function startsName(parts: readonly Part[], folded: readonly string[], i: number, run: readonly number[], commonFamily: ReadonlySet<string>, syllables: ReadonlySet<string>): boolean {
+function startsName(parts: readonly Part[], folded: readonly string[], i: number, run: readonly number[], { commonFamily, topFamily, syllables }: Words): boolean {
   const [a, b] = run;
-  if (a === undefined || !syllables.has(folded[a]!)) return false;
+  if (a === undefined) return false;
+  // `van`, `thi`, `seo`, `a` after a family name, and a word after them: a name in any case.
+  if (NAME_MARKERS.has(folded[a]!) && b !== undefined) return true;
+  if (!syllables.has(folded[a]!)) return false;
   if (capitalised(parts[i]!.text) && capitalised(parts[a]!.text)) return true;
-  return commonFamily.has(folded[i]!) && b !== undefined && syllables.has(folded[b]!);
+  // In lower case, a common family name and a name's syllable: with another after them, or alone (`nguyen-an.csv`,
+  // `ks-le-na-2015.csv`: QA re-check), not followed by other words.
+  return b === undefined ? topFamily.has(folded[i]!) : commonFamily.has(folded[i]!) && syllables.has(folded[b]!);
 }
 
 /**
@@ -171,24 +275,32 @@ export function fileLabel(name: string): string {
   const parts = partsOf(nfc.slice(0, nfc.length - ext.length));
   const withheld = new Array<boolean>(parts.length).fill(false);
   let any = false;
-  const { family, commonFamily, syllables, phrases } = load();
-  const folded = parts.map((p) => (p.kind === 'word' ? foldName(p.text) : ''));
+  const w = load();
+  const { family, syllables, phrases } = w;
+  // Folded as read (full-width letters as their plain ones: `Ｎguyen`).
+  const folded = parts.map((p) => (p.kind === 'word' ? foldName(p.text.normalize('NFKC')) : ''));
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     if (p.kind === 'digits') {
-      if (p.text.length >= MIN_NUMBER_DIGITS) withheld[i] = any = true;
+      // One number, written whole or in groups (`0912.345.678`), unless a group is a year (a date).
+      const n = numberAt(parts, i);
+      if (n.digits >= MIN_NUMBER_DIGITS && (n.parts.length === 1 || !n.year)) {
+        for (let k = i; k <= n.parts[n.parts.length - 1]!; k++) withheld[k] = true;
+        any = true;
+      }
+      i = n.parts[n.parts.length - 1]!;
       continue;
     }
-    if (p.kind !== 'word' || !family.has(folded[i]!)) continue;
+    if (p.kind !== 'word') continue;
     const run = wordRun(parts, i);
-    // A place or a common phrase: its words are read past, not as a name's.
-    const phrase = phrases.get(folded[i]!)?.find((ph) => ph.length - 1 <= run.length && ph.every((w, k) => w === folded[k === 0 ? i : run[k - 1]!]));
+    // A place or a common phrase, whatever its first word (`Hai Bà Trưng`): its words are read past, not as a name's.
+    const phrase = phraseAt(parts, folded, i, run, phrases);
     if (phrase) {
-      i = run[phrase.length - 2]!;
+      i = run[phrase.folded.length - 2]!;
       continue;
     }
-    if (!startsName(parts, folded, i, run, commonFamily, syllables)) continue;
-    const last = run[run.length - 1]!;
+    if (!family.has(folded[i]!) || !startsName(parts, folded, i, run, w)) continue;
+    const last = run[nameLength(run, folded, syllables, (j) => phraseAt(parts, folded, j, wordRun(parts, j), phrases) !== undefined) - 1]!;
     for (let k = i; k <= last; k++) withheld[k] = true;
     any = true;
     i = last;
