@@ -110,6 +110,9 @@ describe('pathLabel, locationLabel, checkpointLabel', () => {
     expect(locationLabel('TRAN THI HA.csv (no more rows)')).toBe('[withheld].csv (no more rows)');
     expect(locationLabel('khai-sinh-2026-11.csv row 3')).toBe('khai-sinh-2026-11.csv row 3');
     expect(locationLabel('page 3 entry 17')).toBe('page 3 entry 17');
+    // A sheet named after a child, as a file may be (QA re-check).
+    expect(locationLabel('bao-cao.xlsx sheet "NGUYEN VAN AN" row 3')).toBe('bao-cao.xlsx sheet "[withheld]" row 3');
+    expect(locationLabel('bao-cao.xlsx sheet "Nuôi con nuôi" rows 2-9')).toBe('bao-cao.xlsx sheet "Nuôi con nuôi" rows 2-9');
   });
 
   it("labels a file checkpoint's name and leaves other checkpoints alone", () => {

@@ -343,7 +343,9 @@ const LOCATION_TAIL = /( sheet "[^"]*")?( rows? \d+(?:-\d+)?| \(no more rows\))$
 export function locationLabel(location: string): string {
   const m = LOCATION_TAIL.exec(location);
   if (!m || m.index === 0) return location;
-  return fileLabel(location.slice(0, m.index)) + location.slice(m.index);
+  // A sheet's name as the file's (a workbook may name a sheet after a child).
+  const sheet = m[1] ? ` sheet "${fileLabel(m[1].slice(8, -1))}"` : '';
+  return fileLabel(location.slice(0, m.index)) + sheet + location.slice(m.index + (m[1]?.length ?? 0));
 }
 
 /**

@@ -645,7 +645,7 @@ export class FileReader implements SourceReader {
               sheetIndex: s,
               headerRow: this.config.headerRow,
               skipRows: done,
-              onSheetName: (name) => (label = `${file.shown} sheet "${name}"`),
+              onSheetName: (name) => (label = `${file.shown} sheet "${fileLabel(name)}"`),
               fitter: this.fitter(sheet.recordType),
               onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.shown, where: label, recordType: sheet.recordType, columns }),
             });

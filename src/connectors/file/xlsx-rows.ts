@@ -22,6 +22,7 @@ import { columnName, normalizeHeaders } from './headers.js';
 import type { SheetRow } from './sheet-row.js';
 import { withCellReferences, withoutNamespacePrefix } from './sheet-xml.js';
 import { zeroPaddedText } from './zero-padded-format.js';
+import { fileLabel } from './file-label.js';
 
 export interface XlsxRowsOptions {
   filePath: string;
@@ -419,7 +420,8 @@ async function* sheetRows(
   /** The sheet's merged ranges, found as its part was checked; absent when checking its headers only. */
   merges: { part: string; ranges: () => MergeRange[] } | undefined,
 ): AsyncGenerator<SheetRow[]> {
-  const where = `${o.fileName} sheet "${worksheet.name}"`;
+  // A sheet may be named after a child as a file may: labelled alike (file-label.ts).
+  const where = `${o.fileName} sheet "${fileLabel(worksheet.name)}"`;
   let headers: string[] | null = null;
   let merged = new MergedCells([], 0, 0, '');
   let dataRows = 0;
