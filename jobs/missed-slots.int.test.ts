@@ -153,16 +153,22 @@ describe('a scheduled slot missed while no worker ran', () => {
     });
     afterAll(async () => school?.close());
 
-    it('is made up as a full read: forced, by the full-read schedule', async () => {
+    /** A connectors folder holding the school connector against the simulator, with these schedules. */
+    const schoolScheduled = (schedule: string, fullReadSchedule: string): string => {
       process.env.SCHOOL_API_URL = school.url;
       process.env.SCHOOL_API_KEY = 'k';
       const dir = tempDir('childhub-missed-full-read-');
       const definition = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
       mkdirSync(path.join(dir, 'school'));
-      // The incremental schedule far off (not due), the full read every 5 s.
       writeFileSync(path.join(dir, 'school', 'connector.yaml'), definition
-        .replace(/^schedule: .*$/m, 'schedule: "0 3 1 1 *"')
-        .replace(/fullReadSchedule: "[^"]*"/, 'fullReadSchedule: "*/5 * * * * *"'));
+        .replace(/^schedule: .*$/m, `schedule: "${schedule}"`)
+        .replace(/fullReadSchedule: "[^"]*"/, `fullReadSchedule: "${fullReadSchedule}"`));
+      return dir;
+    };
+
+    it('is made up as a full read: forced, by the full-read schedule', async () => {
+      // The incremental schedule far off (not due), the full read every 5 s.
+      const dir = schoolScheduled('0 3 1 1 *', '*/5 * * * * *');
       await stopBeforeSlot(dir, 'connector-full-read:school');
       const lines: string[] = [];
       const { ctx, worker } = await start(dir, lines);
@@ -176,14 +182,7 @@ describe('a scheduled slot missed while no worker ran', () => {
     });
 
     it('makes up no incremental slot beside a full read made up for the same connector: that read reads everything (QA re-check: said run late, then skipped)', async () => {
-      process.env.SCHOOL_API_URL = school.url;
-      process.env.SCHOOL_API_KEY = 'k';
-      const dir = tempDir('childhub-missed-both-');
-      const definition = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
-      mkdirSync(path.join(dir, 'school'));
-      writeFileSync(path.join(dir, 'school', 'connector.yaml'), definition
-        .replace(/^schedule: .*$/m, 'schedule: "*/5 * * * * *"')
-        .replace(/fullReadSchedule: "[^"]*"/, 'fullReadSchedule: "*/5 * * * * *"'));
+      const dir = schoolScheduled('*/5 * * * * *', '*/5 * * * * *');
       await stopBeforeSlot(dir, 'connector-full-read:school');
       const lines: string[] = [];
       const { worker } = await start(dir, lines);
