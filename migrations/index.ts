@@ -31,6 +31,7 @@ import { Migration20261214030000_child_disagreements } from './Migration20261214
 import { Migration20261214040000_connector_run_retrying } from './Migration20261214040000_connector_run_retrying.js';
 import { Migration20261215010000_connector_record_ids } from './Migration20261215010000_connector_record_ids.js';
 import { Migration20261215020000_connector_freshness_indexes } from './Migration20261215020000_connector_freshness_indexes.js';
+import { Migration20261216010000_drop_file_checksums } from './Migration20261216010000_drop_file_checksums.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -66,4 +67,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261214040000_connector_run_retrying', class: Migration20261214040000_connector_run_retrying },
   { name: 'Migration20261215010000_connector_record_ids', class: Migration20261215010000_connector_record_ids },
   { name: 'Migration20261215020000_connector_freshness_indexes', class: Migration20261215020000_connector_freshness_indexes },
+  { name: 'Migration20261216010000_drop_file_checksums', class: Migration20261216010000_drop_file_checksums },
 ];

@@ -37,4 +37,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261214040000_connector_run_retrying',
   'Migration20261215010000_connector_record_ids',
   'Migration20261215020000_connector_freshness_indexes',
+  'Migration20261216010000_drop_file_checksums',
 ];

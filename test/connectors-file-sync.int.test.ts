@@ -97,6 +97,43 @@ describe('file connectors against their drops', () => {
     expect((await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' })).filesSkipped).toBe(0);
   });
 
+  it('skips a file unchanged since a sync checksummed it without reading it again, and forgets files gone from the drop', async () => {
+    const dir = path.join(root, 'checksums');
+    const drop = await writeJusticeRegisterDrop({ dir, seed: 4343, count: 200 });
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const first = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(first).toMatchObject({ status: 'SUCCEEDED', filesIngested: drop.files.length });
+    const remembered = () => ctx.sql.query<{ stat: string; checksum: string }>(
+      `SELECT d.file_stat AS stat, d.checksum FROM drop_file_checksum d JOIN connector c ON c.id = d.connector_id
+        WHERE c.name = 'justice-register' ORDER BY d.file_stat`);
+    const ingested = await ctx.sql.query<{ checksum: string }>(
+      `SELECT f.checksum FROM ingested_file f JOIN connector c ON c.id = f.connector_id WHERE c.name = 'justice-register' ORDER BY f.checksum`);
+    // One row per file of the drop, with the checksum it was ingested under.
+    expect((await remembered()).map((r) => r.checksum).sort()).toEqual(ingested.map((r) => r.checksum));
+
+    // A new export, whose description is made to stand (wrongly, on purpose) for a file ingested already: the
+    // next sync skips it on that alone, as it skips the unchanged files, none of which it reads.
+    const extra = path.join(dir, 'khai-sinh-extra.csv');
+    writeFileSync(extra, readFileSync(drop.files.find((f) => f.kind === 'birth')!.path, 'utf8').replace(/\r?\n[^\n]*$/, ''));
+    const { fileStat } = await import('../src/connectors/file/file-reader.js');
+    const { statSync } = await import('node:fs');
+    await ctx.sql.query(
+      `INSERT INTO drop_file_checksum (connector_id, file_stat, checksum) SELECT id, $1, $2 FROM connector WHERE name = 'justice-register'`,
+      [fileStat(statSync(extra)), ingested[0]!.checksum]);
+    const second = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(second).toMatchObject({ status: 'SUCCEEDED', fetched: 0, filesSkipped: drop.files.length + 1 });
+
+    // A forced read trusts no checksum taken before: every file is read, the new one with its own checksum.
+    const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
+    expect(forced).toMatchObject({ status: 'SUCCEEDED', filesIngested: drop.files.length + 1, filesSkipped: 0 });
+    expect((await remembered()).length).toBe(drop.files.length + 1);
+
+    // A file moved out of the drop is forgotten by the next sync that lists it.
+    rmSync(extra);
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI' })).toMatchObject({ status: 'SUCCEEDED', filesSkipped: drop.files.length });
+    expect((await remembered()).map((r) => r.checksum).sort()).toEqual(ingested.map((r) => r.checksum));
+  });
+
   it('stops a sync whose lock connection PostgreSQL ended, as CONNECTOR_LOCK_LOST, with the process up; the next sync resumes (QA: the loss killed the worker)', async () => {
     const dir = path.join(root, 'lock-lost');
     const drop = await writeJusticeRegisterDrop({ dir, seed: 5151, count: 300 });

@@ -103,6 +103,18 @@ export interface ReadContext {
    * ingested, and a file still being written is not read to find out.
    */
   isSizeIngested?: (sizeBytes: number) => Promise<boolean>;
+  /**
+   * Checksums taken before of files as the file system describes them ({@link fileStat}: device, inode, size,
+   * modification and change times): a file found unchanged by all of these, whose checksum is among the files
+   * ingested, is skipped without being read again. A file that will be read is always hashed afresh.
+   */
+  knownChecksums?: ReadonlyMap<string, string>;
+  /**
+   * Told once per read, after the files were checksummed, of the checksums taken (not those found in
+   * {@link knownChecksums}), and of every file of the drop directory as listed (`null` when files were given by
+   * name: the directory was not listed), so the sync keeps {@link knownChecksums} to the directory's files.
+   */
+  onChecksums?: (taken: ReadonlyArray<{ stat: string; checksum: string }>, listed: readonly string[] | null) => Promise<void>;
   /** Files given explicitly (CLI `sync --file`), instead of listing the drop directory. */
   files?: string[];
   /** Stop after this many batches (dry runs read one). */

@@ -11,7 +11,7 @@ import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition, TextRecognise
 import { recordMappingsSchema, type RecordMappingInput } from '../mapping/mapping.schema.js';
 import { parseCsvRecordText } from './csv-rows.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
-import { CHECKSUM_WORKER_BYTES, FileReader, sha256 } from './file-reader.js';
+import { CHECKSUM_WORKER_BYTES, FileReader, fileStat, sha256 } from './file-reader.js';
 import type { FileAccessError } from './errors/file-access.error.js';
 
 const logger = pino({ level: 'silent' });
@@ -455,6 +455,62 @@ describe('FileReader (CSV)', () => {
       { type: 'file-skipped', fileName: 'done.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'ALREADY_INGESTED' },
       { type: 'file-skipped', fileName: 'copy-of-new.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'ALREADY_INGESTED' }, // same content, same run
     ]);
+  });
+
+  describe('checksums taken before (knownChecksums)', () => {
+    /** Every file of `dir` as the reader describes it, by name. */
+    const stats = async (...names: string[]) => Promise.all(names.map(async (n) => fileStat(await stat(path.join(dir, n)))));
+
+    it('skips a file unchanged since its checksum was taken, without reading it, when that checksum was ingested', async () => {
+      await drop('old.csv', `${HEADER}\n${rows(2)}`, new Date('2026-01-01'));
+      await drop('new.csv', `${HEADER}\n${rows(1, 50)}`, new Date('2026-01-02'));
+      const [oldStat, newStat] = await stats('old.csv', 'new.csv');
+      // A checksum no read of old.csv could give: it is skipped by what was taken before, not by its bytes.
+      const earlier = 'e'.repeat(64);
+      const remembered: Array<[ReadonlyArray<{ stat: string; checksum: string }>, readonly string[] | null]> = [];
+      const events: ReaderEvent[] = [];
+      const batches = await collect(reader().read(null, {
+        isFileIngested: async (c) => c === earlier,
+        knownChecksums: new Map([[oldStat!, earlier]]),
+        onChecksums: async (taken, listed) => void remembered.push([taken, listed]),
+        onEvent: (e) => events.push(e),
+      }));
+      expect(batches.map((b) => b.fileCompleted?.fileName)).toEqual(['new.csv']);
+      expect(events.filter((e) => e.type === 'file-skipped')).toEqual([{ type: 'file-skipped', fileName: 'old.csv', checksum: earlier, reason: 'ALREADY_INGESTED' }]);
+      // Only the checksum taken now is told, with every file listed.
+      expect(remembered).toEqual([[[{ stat: newStat, checksum: await sha256(path.join(dir, 'new.csv')) }], [oldStat, newStat]]]);
+    });
+
+    it('reads a file again once it changed (its description with it), and hashes afresh one whose earlier checksum was not ingested', async () => {
+      const p = await drop('a.csv', `${HEADER}\n${rows(2)}`, new Date('2026-01-01'));
+      const [before] = await stats('a.csv');
+      const earlier = await sha256(p);
+      // Rewritten with other rows, the same size and the same modification time: the change time still moves.
+      await new Promise((r) => setTimeout(r, 20));
+      await drop('a.csv', `${HEADER}\n${rows(2, 3)}`, new Date('2026-01-01'));
+      const [after] = await stats('a.csv');
+      expect(after).not.toEqual(before);
+      const read = await collect(reader().read(null, { isFileIngested: async (c) => c === earlier, knownChecksums: new Map([[before!, earlier]]) }));
+      expect(ids(read)).toEqual(['ID3', 'ID4']);
+      expect(read.at(-1)!.fileCompleted!.checksum).toBe(await sha256(p));
+
+      // Known, but that checksum was never ingested (forgotten, or a forced read's): the file is hashed and read.
+      const taken: string[] = [];
+      const again = await collect(reader().read(null, {
+        isFileIngested: async () => false,
+        knownChecksums: new Map([[after!, 'f'.repeat(64)]]),
+        onChecksums: async (t) => void taken.push(...t.map((x) => x.checksum)),
+      }));
+      expect(again.at(-1)!.fileCompleted!.checksum).toBe(await sha256(p));
+      expect(taken).toEqual([await sha256(p)]);
+    });
+
+    it('tells no listing when files are given by name', async () => {
+      await drop('a.csv', `${HEADER}\n${rows(1)}`);
+      const told: Array<readonly string[] | null> = [];
+      await collect(reader().read(null, { files: ['a.csv'], onChecksums: async (_t, listed) => void told.push(listed) }));
+      expect(told).toEqual([null]);
+    });
   });
 
   it('gives rows a recogniser knows as records unparsed, which parse on demand: same rows, numbers, batches and positions', async () => {

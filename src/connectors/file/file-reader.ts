@@ -93,6 +93,8 @@ interface FileEntry {
   shown: string;
   sizeBytes: number;
   mtimeMs: number;
+  /** The file as the file system describes it ({@link fileStat}): the key of a checksum taken before. */
+  stat: string;
 }
 interface ChecksummedFile extends FileEntry {
   checksum: string;
@@ -196,10 +198,17 @@ export class FileReader implements SourceReader {
     ctx.onEvent?.({ type: 'files-listed', files: ready.length, sizeBytes: ready.reduce((n, f) => n + f.sizeBytes, 0), waiting: listed.length - ready.length });
     for (const u of unreadable) this.refuse(u, undefined, u.error, ctx);
     const files: ChecksummedFile[] = [];
+    /** Checksums taken now (not known from an earlier read), for the sync to remember. */
+    const taken: Array<{ stat: string; checksum: string }> = [];
     for (const file of ready) {
       ctx.signal?.throwIfAborted();
       try {
-        files.push({ ...file, checksum: checksummed.get(file) ?? (await sha256(file.path, file.sizeBytes)) });
+        let checksum = checksummed.get(file) ?? (await this.knownIngested(file, ctx));
+        if (checksum === undefined) {
+          checksum = await sha256(file.path, file.sizeBytes);
+          taken.push({ stat: file.stat, checksum });
+        }
+        files.push({ ...file, checksum });
       } catch (error) {
         const refusal = this.readError(error, file, ctx);
         if (refusal === null) continue;
@@ -207,6 +216,7 @@ export class FileReader implements SourceReader {
         this.refuse(file, undefined, refusal, ctx);
       }
     }
+    await ctx.onChecksums?.(taken, ctx.files ? null : listed.map((f) => f.stat));
     // The file a killed run was inside goes first, from where it stopped; if it is gone, start over.
     let start: { checksum: string; sheetIndex: number; rowsDone: number } | null = null;
     if (resume && !resume.completed) {
@@ -221,18 +231,27 @@ export class FileReader implements SourceReader {
 
     let batches = 0;
     const seen = new Set<string>();
+    // Files skipped as already ingested are logged one by one at debug level, and counted in one line (a drop
+    // keeping a year of daily exports would otherwise log a year of lines each run).
+    let skipped = 0;
+    const logSkipped = () => {
+      if (skipped) this.log.info({ files: skipped }, 'files skipped: already ingested (the same bytes)');
+      skipped = 0;
+    };
     for (const file of files) {
       ctx.signal?.throwIfAborted();
       // A second copy of a file in the same listing is the same data: read once.
       const copy = seen.has(file.checksum);
       if (copy || (await ctx.isFileIngested?.(file.checksum))) {
-        this.log.info(
+        this.log.debug(
           { file: file.shown, sizeBytes: file.sizeBytes },
           copy ? 'file skipped: same content as a file read in this run' : 'file skipped: already ingested',
         );
+        skipped++;
         ctx.onEvent?.({ type: 'file-skipped', fileName: file.shown, checksum: file.checksum, reason: 'ALREADY_INGESTED' });
         continue;
       }
+      logSkipped();
       seen.add(file.checksum);
       const from = start?.checksum === file.checksum ? start : { sheetIndex: 0, rowsDone: 0 };
       try {
@@ -254,6 +273,7 @@ export class FileReader implements SourceReader {
         this.refuse(file, file.checksum, error, ctx);
       }
     }
+    logSkipped();
   }
 
   /**
@@ -285,9 +305,21 @@ export class FileReader implements SourceReader {
     });
   }
 
+  /**
+   * The checksum taken before of the file as it is now ({@link ReadContext.knownChecksums}), when the file with
+   * that checksum was ingested: the file is then skipped unread. Undefined otherwise: a file to be read is
+   * hashed afresh, so a checksum taken before never stands for bytes that are read.
+   */
+  private async knownIngested(file: FileEntry, ctx: ReadContext): Promise<string | undefined> {
+    const known = ctx.knownChecksums?.get(file.stat);
+    return known !== undefined && (await ctx.isFileIngested?.(known)) ? known : undefined;
+  }
+
   /** The file's checksum when its bytes as they are now were ingested already; undefined otherwise, or when they cannot be read now. */
   private async ingestedChecksum(file: FileEntry, ctx: ReadContext): Promise<string | undefined> {
     if (!ctx.isFileIngested) return undefined;
+    const known = await this.knownIngested(file, ctx);
+    if (known !== undefined) return known;
     // No file of its size was ingested: it is not one, and a file being written is not read while it is.
     if (ctx.isSizeIngested && !(await ctx.isSizeIngested(file.sizeBytes))) return undefined;
     try {
@@ -464,7 +496,7 @@ export class FileReader implements SourceReader {
           continue;
         }
         const s = await stat(p);
-        if (s.isFile()) files.push({ path: p, name, shown, sizeBytes: s.size, mtimeMs: s.mtimeMs });
+        if (s.isFile()) files.push({ path: p, name, shown, sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s) });
         else unreadable.push({ name, shown, error: notAFileError(shown, entryKind(s), this.config.pattern) });
       } catch (error) {
         const fsError = fileSystemError(error);
@@ -485,7 +517,7 @@ export class FileReader implements SourceReader {
   private async givenFile(given: string, dir: string): Promise<FileEntry> {
     const p = path.isAbsolute(given) ? given : path.resolve(dir, given);
     const s = await stat(p).catch(() => null);
-    if (s?.isFile()) return { path: p, name: path.basename(p), shown: fileLabel(path.basename(p)), sizeBytes: s.size, mtimeMs: s.mtimeMs };
+    if (s?.isFile()) return { path: p, name: path.basename(p), shown: fileLabel(path.basename(p)), sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s) };
     if (s) throw givenNotAFileError(pathLabel(given), entryKind(s));
     throw new FileAccessError(
       // Not in parentheses: a run's stored error loses parenthesised fragments (redactMessage), as values (QA: "[redacted]").
@@ -874,6 +906,16 @@ async function readHead(filePath: string, bytes: number): Promise<Uint8Array> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A file as the file system describes it: device, inode, size, and modification and change times (to the
+ * fraction of a millisecond the file system keeps). Writing to a file, replacing it, renaming it or changing its
+ * mode changes its change time, which no program can set back, so bytes that changed never keep this: a
+ * checksum taken of the file stands for it while it does (as `rsync`'s quick check, with the change time too).
+ */
+export function fileStat(s: { dev: number; ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
 /** The checksum was taken before reading: a file that changed since (still being copied in) is not recorded. */

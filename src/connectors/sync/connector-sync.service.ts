@@ -861,6 +861,7 @@ export class ConnectorSyncService {
         if (e.type === 'file-skipped') out.warnings.push(`${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again, here and in a sync)`);
       },
       isFileIngested: async (checksum) => (connectorId && !opts.force ? this.isFileIngested(connectorId, checksum) : false),
+      knownChecksums: connectorId && !opts.force && loaded.definition.kind === 'file' ? await this.dropChecksums(connectorId) : undefined,
     })) {
       if (batch.records.length || batch.rejects?.length) locations.push(batch.location);
       out.location = locations.join('; ') || batch.location;
@@ -1015,6 +1016,8 @@ export class ConnectorSyncService {
         return by !== null;
       },
       isSizeIngested: async (sizeBytes) => (req.force ? false : this.isSizeIngested(connectorId, sizeBytes)),
+      knownChecksums: definition.kind === 'file' && !req.force ? await this.dropChecksums(connectorId) : undefined,
+      onChecksums: (taken, listed) => this.rememberDropChecksums(connectorId, taken, listed),
     })[Symbol.asyncIterator]();
     // Everything about a batch that writes nothing — read, hash, look up what is stored, map, validate,
     // normalise — is done for the next batch while the current one is being stored: the CPU work here
@@ -1540,6 +1543,28 @@ export class ConnectorSyncService {
   private async stateReadWith(connectorId: string): Promise<string | null> {
     const row = await this.deps.sql.one<{ h: string | null }>('SELECT state_read_with AS h FROM connector WHERE id = $1', [connectorId]);
     return row?.h ?? null;
+  }
+
+  /** The checksums a sync took of the files now in the connector's drop directory, by `fileStat` (file-reader). */
+  private async dropChecksums(connectorId: string): Promise<Map<string, string>> {
+    const rows = await this.deps.sql.query<{ stat: string; checksum: string }>(
+      'SELECT file_stat AS stat, checksum FROM drop_file_checksum WHERE connector_id = $1', [connectorId]);
+    return new Map(rows.map((r) => [r.stat, r.checksum]));
+  }
+
+  /**
+   * Keeps the checksums just taken, and forgets those of files no longer in the drop directory (`listed`: every
+   * file as the read listed it; null when files were given by name, which says nothing of the others).
+   */
+  private async rememberDropChecksums(connectorId: string, taken: ReadonlyArray<{ stat: string; checksum: string }>, listed: readonly string[] | null): Promise<void> {
+    if (listed) await this.deps.sql.query('DELETE FROM drop_file_checksum WHERE connector_id = $1 AND NOT (file_stat = ANY($2::text[]))', [connectorId, listed]);
+    if (!taken.length) return;
+    await this.deps.sql.query(
+      `INSERT INTO drop_file_checksum (connector_id, file_stat, checksum)
+       SELECT $1, s, c FROM unnest($2::text[], $3::text[]) AS t(s, c)
+       ON CONFLICT (connector_id, file_stat) DO UPDATE SET checksum = EXCLUDED.checksum, taken_at = now()`,
+      [connectorId, taken.map((t) => t.stat), taken.map((t) => t.checksum)],
+    );
   }
 
   private async isSizeIngested(connectorId: string, sizeBytes: number): Promise<boolean> {
