@@ -99,7 +99,11 @@ describe('file connectors against their drops', () => {
 
   it('skips a file unchanged since a sync checksummed it without reading it again, and forgets files gone from the drop', async () => {
     const dir = path.join(root, 'checksums');
-    const drop = await writeJusticeRegisterDrop({ dir, seed: 4343, count: 200 });
+    const written = await writeJusticeRegisterDrop({ dir, seed: 4343, count: 200 });
+    // The birth register only: an adoption register of no rows is the same bytes as another drop's written in the
+    // same second, which a later test would then find ingested.
+    for (const f of written.files) if (f.kind !== 'birth') rmSync(f.path);
+    const drop = { files: written.files.filter((f) => f.kind === 'birth') };
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     const first = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
     expect(first).toMatchObject({ status: 'SUCCEEDED', filesIngested: drop.files.length });
@@ -107,8 +111,8 @@ describe('file connectors against their drops', () => {
       `SELECT d.file_stat AS stat, d.checksum FROM drop_file_checksum d JOIN connector c ON c.id = d.connector_id
         WHERE c.name = 'justice-register' ORDER BY d.file_stat`);
     const ingested = await ctx.sql.query<{ checksum: string }>(
-      `SELECT f.checksum FROM ingested_file f JOIN connector c ON c.id = f.connector_id WHERE c.name = 'justice-register' ORDER BY f.checksum`);
-    // One row per file of the drop, with the checksum it was ingested under.
+      'SELECT checksum FROM ingested_file WHERE connector_run_id = $1 ORDER BY checksum', [first.runId]);
+    // One row per file of the drop (the earlier tests' drops forgotten: not listed), with the checksum it was ingested under.
     expect((await remembered()).map((r) => r.checksum).sort()).toEqual(ingested.map((r) => r.checksum));
 
     // A new export, whose description is made to stand (wrongly, on purpose) for a file ingested already: the
