@@ -127,9 +127,24 @@ describe('connector freshness, per-connector metrics and runs by status', () => 
     expect(value(text, 'childhub_connector_last_success_timestamp_seconds', 'connector="justice-register"')).toBeCloseTo(seconds(runs.justiceNothingNew!.finishedAt), 2);
     expect(value(text, 'childhub_connector_last_new_data_timestamp_seconds', 'connector="justice-register"')).toBeCloseTo(seconds(runs.justiceFirst!.finishedAt), 2);
     expect(value(text, 'childhub_connector_open_rejects', 'connector="justice-register"')).toBe(1);
-    // Connectors that never synced here have no series; only connector names label them.
-    expect(text).not.toMatch(/^childhub_connector_\w+\{connector="health-station"/m);
+    // A connector defined and never synced here has its series from the start (QA: it had none, so no alert could
+    // see it): no success, no new data, nothing open or waiting, no run status; enabled.
+    expect(value(text, 'childhub_connector_last_success_timestamp_seconds', 'connector="health-station"')).toBe(0);
+    expect(value(text, 'childhub_connector_last_new_data_timestamp_seconds', 'connector="health-station"')).toBe(0);
+    expect(value(text, 'childhub_connector_open_rejects', 'connector="health-station"')).toBe(0);
+    expect(value(text, 'childhub_connector_queued_seconds', 'connector="health-station"')).toBe(0);
+    expect(text).not.toMatch(/^childhub_connector_last_run_status\{connector="health-station"/m);
+    for (const c of ['health-station', 'school', 'justice-register', 'facility-inspection']) expect(value(text, 'childhub_connector_enabled', `connector="${c}"`)).toBe(1);
+    // Only connector names label them.
     expect(text.match(/^childhub_connector_\w+\{[^}]*\}/gm)!.every((s) => /\{connector="[\w-]+"(,status="[A-Z]+")?\}$/.test(s))).toBe(true);
+    // A connector PostgreSQL knows whose definition is gone: 0, so alerts joined on it stay quiet.
+    await hub.ctx.sql.query(
+      `INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('conn_removed_test', 'removed-one', 'file', 'JUSTICE_REGISTER', '{}', 'x')`);
+    try {
+      expect(value(await scrape(), 'childhub_connector_enabled', 'connector="removed-one"')).toBe(0);
+    } finally {
+      await hub.ctx.sql.query(`DELETE FROM connector WHERE id = 'conn_removed_test'`);
+    }
 
     // A sync asked for and not started (no worker here): QUEUED, and how long it has waited.
     const { runId } = await hub.ctx.connectors.requestSync('justice-register', { trigger: 'API', requestedBy: 'ops-1' });

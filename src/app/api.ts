@@ -116,7 +116,8 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
           metrics.outboxOldestPendingSeconds.set({ topic: o.topic }, o.oldestSeconds);
         }
       }
-      setConnectorGauges(metrics, connectorHealth.status === 'fulfilled' ? connectorHealth.value : null);
+      setConnectorGauges(metrics, connectorHealth.status === 'fulfilled' ? connectorHealth.value : null,
+        commands.connectors.definitions().map((d) => ({ name: d.name, enabled: d.enabled })));
       metrics.metricsSourceUp.set({ source: 'postgres' }, outbox.status === 'fulfilled' && connectorHealth.status === 'fulfilled' ? 1 : 0);
     },
   });

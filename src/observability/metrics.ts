@@ -49,8 +49,8 @@ export function createMetrics() {
       labelNames: ['topic'] as const,
       registers: [registry],
     }),
-    // Per connector, sampled from PostgreSQL at scrape time (connectors that have synced here; left out when it did
-    // not answer). Labelled by the connector's name only.
+    // Per connector, sampled from PostgreSQL at scrape time (connectors defined or that have synced here; left out
+    // when it did not answer). Labelled by the connector's name only.
     connectorLastRunStatus: new Gauge({
       name: 'childhub_connector_last_run_status',
       help: 'The status of each connector\'s newest run: 1 for its status, 0 for the others (QUEUED, RUNNING, RETRYING, SUCCEEDED, FAILED).',
@@ -78,6 +78,12 @@ export function createMetrics() {
     connectorQueuedSeconds: new Gauge({
       name: 'childhub_connector_queued_seconds',
       help: 'How long each connector\'s longest-waiting run has waited for a worker: QUEUED since it was queued, RETRYING since its next attempt was due; 0 when none waits.',
+      labelNames: ['connector'] as const,
+      registers: [registry],
+    }),
+    connectorEnabled: new Gauge({
+      name: 'childhub_connector_enabled',
+      help: 'Whether each connector may sync: 1 when its definition file is valid and enabled; 0 when it is disabled, or when PostgreSQL knows the connector and its definition is gone or invalid (read from the files at scrape time).',
       labelNames: ['connector'] as const,
       registers: [registry],
     }),
