@@ -113,6 +113,8 @@ describe('GraphQL gateway', () => {
       return [res.body.errors?.[0]?.extensions?.code, res.body.errors?.[0]?.extensions?.argument, res.body.errors?.[0]?.message];
     };
     expect(await codeOf('{ child(id: "") { id } }')).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a child id (`chd_…`)']);
+    expect(await codeOf('{ children(filter: { communeCodes: [] }) { totalCount } }')).toEqual(
+      ['BAD_USER_INPUT', 'filter.communeCodes', '`filter.communeCodes` needs at least one commune code (leave it out for every commune in your scope)']);
     expect(await codeOf('{ child(id: "src_01JATSCHOOL000000000000000") { id } }')).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a child id (`chd_…`)']);
     expect(await codeOf(`{ sourceRecord(id: "${haId}") { id } }`)).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a source record id (`src_…`)']);
     expect(await codeOf('mutation { requestIdentityReconciliation(childId: "x") }')).toEqual(['BAD_USER_INPUT', 'childId', '`childId` must be a child id (`chd_…`)']);

@@ -136,7 +136,7 @@ describe('projections: written per source record, read per child by role', () =>
     const steward = await hub.token();
     const body = (await hub.gql<{ child: Record<string, any> }>(`query($id: ID!) { child(id: $id) {
       vaccinations { source { externalId fetchedAt sourceUpdatedAt } }
-      placements { source { externalId fetchedAt sourceUpdatedAt } facility { source { fetchedAt } inspections { reportNumber source { fetchedAt } } } } } }`, { id: haId }, steward)).body;
+      placements { source { externalId fetchedAt sourceUpdatedAt } facility { source { fetchedAt sourceUpdatedAt } inspections { reportNumber source { fetchedAt sourceUpdatedAt } } } } } }`, { id: haId }, steward)).body;
     expect(body.errors).toBeUndefined();
     const c = body.data!.child;
     expect(c.vaccinations.map((v: { source: unknown }) => v.source)).toEqual([
@@ -146,10 +146,13 @@ describe('projections: written per source record, read per child by role', () =>
     // A record whose source gives no time of its own.
     expect(c.placements[0].source).toEqual({ externalId: 'P-1', fetchedAt: seen.get('P-1'), sourceUpdatedAt: null });
     const [facility] = await hub.ctx.sql.query<{ updated_at: Date }>(`SELECT updated_at FROM facility WHERE code = 'CS-001'`);
-    expect(c.placements[0].facility.source.fetchedAt).toBe(facility!.updated_at.toISOString());
+    // A facility's and an inspection's source: dated by the inspection, as the start of its day in Hà Nội (QA: null).
+    expect(c.placements[0].facility.source).toEqual({ fetchedAt: facility!.updated_at.toISOString(), sourceUpdatedAt: '2026-09-30T17:00:00.000Z' });
     const inspections = await hub.ctx.sql.query<{ report_number: string; updated_at: Date }>(
       `SELECT report_number, updated_at FROM inspection WHERE facility_code = 'CS-001' ORDER BY inspected_on DESC`);
-    expect(c.placements[0].facility.inspections).toEqual(inspections.map((i) => ({ reportNumber: i.report_number, source: { fetchedAt: i.updated_at.toISOString() } })));
+    expect(c.placements[0].facility.inspections).toEqual(inspections.map((i, k) => ({
+      reportNumber: i.report_number, source: { fetchedAt: i.updated_at.toISOString(), sourceUpdatedAt: ['2026-09-30T17:00:00.000Z', '2025-04-11T17:00:00.000Z'][k] },
+    })));
     await hub.ctx.sql.query(`UPDATE source_record SET source_updated_at = NULL WHERE id = $1`, [records.get('H-1')]);
   });
 
@@ -268,6 +271,8 @@ describe('projections: written per source record, read per child by role', () =>
     const page2 = (await q(`first: 2, after: "${page1.pageInfo.endCursor}"`)).data!.facilities;
     expect([...page1.nodes, ...page2.nodes].map((n) => n.code)).toEqual(['CS-001', 'CS-002', 'CS-003']);
     expect((await q('communeCodes: ["x"]')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // An empty list names no commune: refused, not read as "every commune" (QA: an empty picker showed all).
+    expect((await q('communeCodes: []')).errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'communeCodes' } });
   });
 
   it('counts the facilities a filter lists, on every page, only for callers who may list them', async () => {

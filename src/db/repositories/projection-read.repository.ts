@@ -72,13 +72,23 @@ WITH RECURSIVE fam(child_id, member_id, depth) AS (
 ${RECORD_PROJECTION_TABLES.map(branch).join('\nUNION ALL\n')}
 ORDER BY 1, 2, 3 NULLS LAST, 4`;
 
+/** A date as the start of that day in Hà Nội (as a date mapped to `sourceUpdatedAt` is read: `parse: datetime`). */
+const HA_NOI_DAY = (date: string) => `(${date})::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'`;
+
+/**
+ * Facility records are not source records (they carry a facility's and its inspections' facts, keyed by the facility
+ * code): their source's own time is the date of the latest inspection the record that last described the facility
+ * gave (one index look-up), an inspection's its date.
+ */
 const FACILITY_COLUMNS = `id, code, name, type, commune_code AS "communeCode", licence_status AS "licenceStatus",
   licence_number AS "licenceNumber", capacity, source_system AS "sourceSystem", external_id AS "externalId",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  created_at AS "createdAt", updated_at AS "updatedAt",
+  ${HA_NOI_DAY(`SELECT max(i.inspected_on) FROM inspection i
+     WHERE i.facility_code = facility.code AND i.source_system = facility.source_system AND i.external_id = facility.external_id`)} AS "sourceUpdatedAt"`;
 
 const INSPECTION_COLUMNS = `id, facility_code AS "facilityCode", report_number AS "reportNumber", inspected_on AS "inspectedOn",
   inspecting_unit AS "inspectingUnit", findings, children_present AS "childrenPresent", source_system AS "sourceSystem",
-  external_id AS "externalId", updated_at AS "fetchedAt"`;
+  external_id AS "externalId", updated_at AS "fetchedAt", ${HA_NOI_DAY('inspected_on')} AS "sourceUpdatedAt"`;
 
 /** The facilities filter ($1 commune codes, $2 licence status, $3 type; null: any), shared by a page and its count. */
 const FACILITY_FILTER = `($1::text[] IS NULL OR commune_code = ANY($1::text[]))
@@ -163,8 +173,8 @@ export class ProjectionReadRepository {
       [codes],
       counter,
     );
-    return rows.map(({ sourceSystem, externalId, fetchedAt, ...r }) => ({
-      ...r, source: { recordId: null, sourceSystem, externalId, absentFromSourceSince: null, fetchedAt, sourceUpdatedAt: null },
+    return rows.map(({ sourceSystem, externalId, fetchedAt, sourceUpdatedAt, ...r }) => ({
+      ...r, source: { recordId: null, sourceSystem, externalId, absentFromSourceSince: null, fetchedAt, sourceUpdatedAt },
     }));
   }
 

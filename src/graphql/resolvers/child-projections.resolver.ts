@@ -26,25 +26,25 @@ async function load<T>(ctx: GraphQLContext, kind: RecordProjectionKind, child: C
 @Resolver(() => Child)
 export class ChildProjectionsResolver {
   @Sensitive(SensitivityClass.HEALTH)
-  @FieldResolver(() => [HealthScreening], { nullable: true, description: 'Health screenings (khám sàng lọc) from health stations, oldest first.' })
+  @FieldResolver(() => [HealthScreening], { nullable: true, description: 'Health screenings (khám sàng lọc) from health stations, oldest first (undated last). HEALTH: null with FORBIDDEN when your roles do not grant it.' })
   healthScreenings(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<HealthScreening[]> {
     return load(ctx, 'healthScreening', child);
   }
 
   @Sensitive(SensitivityClass.HEALTH)
-  @FieldResolver(() => [Vaccination], { nullable: true, description: 'Vaccinations (tiêm chủng) from health stations, oldest first.' })
+  @FieldResolver(() => [Vaccination], { nullable: true, description: 'Vaccinations (tiêm chủng) from health stations, oldest first (undated last). HEALTH: null with FORBIDDEN when your roles do not grant it.' })
   vaccinations(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<Vaccination[]> {
     return load(ctx, 'vaccination', child);
   }
 
   @Sensitive(SensitivityClass.HEALTH)
-  @FieldResolver(() => [Disability], { nullable: true, description: 'Disabilities (khuyết tật) as health stations and schools record them.' })
+  @FieldResolver(() => [Disability], { nullable: true, description: 'Disabilities (khuyết tật) as health stations and schools record them, by date assessed (undated last). HEALTH: null with FORBIDDEN when your roles do not grant it.' })
   disabilities(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<Disability[]> {
     return load(ctx, 'disability', child);
   }
 
   @Sensitive(SensitivityClass.BASIC)
-  @FieldResolver(() => [SchoolEnrolment], { nullable: true, description: 'School enrolments from the education-sector database, by school year.' })
+  @FieldResolver(() => [SchoolEnrolment], { nullable: true, description: 'School enrolments from the education-sector database, by school year. BASIC; `status` below upper secondary and `inclusiveEducation` need more (see their fields).' })
   schoolEnrolments(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<SchoolEnrolment[]> {
     return load(ctx, 'schoolEnrolment', child);
   }
@@ -59,13 +59,13 @@ export class ChildProjectionsResolver {
   }
 
   @Sensitive(SensitivityClass.ADOPTION)
-  @FieldResolver(() => [AdoptionRegistration], { nullable: true, description: 'Adoption registrations (đăng ký nuôi con nuôi) from the adoption register.' })
+  @FieldResolver(() => [AdoptionRegistration], { nullable: true, description: 'Adoption registrations (đăng ký nuôi con nuôi) from the adoption register, oldest first. ADOPTION: null with FORBIDDEN when your roles do not grant it.' })
   adoptionRegistrations(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<AdoptionRegistration[]> {
     return load(ctx, 'adoptionRegistration', child);
   }
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @FieldResolver(() => [Placement], { nullable: true, description: 'Care facilities the child was taken into or seen in, with the facility.' })
+  @FieldResolver(() => [Placement], { nullable: true, description: 'Care facilities the child was taken into or seen in, with the facility: one per inspection that listed the child, oldest first (by date taken in, else date seen; undated last). PROTECTION_GROUP: null with FORBIDDEN when your roles do not grant it.' })
   placements(@Root() child: Child, @Ctx() ctx: GraphQLContext): Promise<Placement[]> {
     return load(ctx, 'placement', child);
   }

@@ -128,6 +128,11 @@ export class ChildResolver {
     if (filter?.sourcesDisagreeOn?.length === 0) {
       throw new InvalidInputError('`filter.sourcesDisagreeOn` needs at least one field (or use `sourcesDisagree: true` for any)', { argument: 'filter.sourcesDisagreeOn' });
     }
+    // An empty list would name no commune: it listed every child in scope, as if no filter were given (QA: an app's
+    // empty commune picker showed everything).
+    if (filter?.communeCodes?.length === 0) {
+      throw new InvalidInputError('`filter.communeCodes` needs at least one commune code (leave it out for every commune in your scope)', { argument: 'filter.communeCodes' });
+    }
     if (filter?.communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
       throw new InvalidInputError('`filter.communeCodes` must be 5-digit commune codes', { argument: 'filter.communeCodes' });
     }

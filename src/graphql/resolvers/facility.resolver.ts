@@ -32,7 +32,7 @@ export class FacilityResolver {
   })
   async facilities(
     @Ctx() ctx: GraphQLContext,
-    @Arg('communeCodes', () => [String], { nullable: true, description: '2025 commune codes (5 digits) the facilities are in.' }) communeCodes?: string[] | null,
+    @Arg('communeCodes', () => [String], { nullable: true, description: '2025 commune codes (5 digits) the facilities are in; at least one (leave it out for every commune).' }) communeCodes?: string[] | null,
     @Arg('licenceStatus', () => FacilityLicenceStatusEnum, { nullable: true }) licenceStatus?: FacilityLicenceStatusEnum | null,
     @Arg('type', () => FacilityTypeEnum, { nullable: true }) type?: FacilityTypeEnum | null,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to the server maximum (100 by default).' }) first = 20,
@@ -41,6 +41,9 @@ export class FacilityResolver {
     requirePrincipal(ctx, SensitivityClass.BASIC, { field: 'Query.facilities' });
     if (!Number.isInteger(first) || first < 1 || first > ctx.maxPageSize) {
       throw new InvalidInputError(`\`first\` must be between 1 and ${ctx.maxPageSize}`, { argument: 'first' });
+    }
+    if (communeCodes?.length === 0) {
+      throw new InvalidInputError('`communeCodes` needs at least one commune code (leave it out for facilities of every commune)', { argument: 'communeCodes' });
     }
     if (communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
       throw new InvalidInputError('`communeCodes` must be 5-digit commune codes', { argument: 'communeCodes' });
@@ -65,7 +68,7 @@ export class FacilityResolver {
     if (!facility.sourceSystem || !facility.externalId) return null;
     return {
       sourceSystem: facility.sourceSystem as ProjectionSource['sourceSystem'], externalId: facility.externalId, recordId: null, absentFromSourceSince: null,
-      fetchedAt: facility.updatedAt, sourceUpdatedAt: null,
+      fetchedAt: facility.updatedAt, sourceUpdatedAt: facility.sourceUpdatedAt ?? null,
     };
   }
 
@@ -76,7 +79,7 @@ export class FacilityResolver {
 
   @FieldResolver(() => [Placement], {
     nullable: true,
-    description: 'Children placed in or seen at the facility, in your commune scope. PROTECTION_GROUP: null with FORBIDDEN when your roles do not grant it; each child released is audited.',
+    description: 'Children placed in or seen at the facility, in your commune scope: one per inspection that listed the child (a child listed by several inspections appears once per inspection: see `inspectionReportNumber`), oldest first (by date taken in, else date seen; undated last). PROTECTION_GROUP: null with FORBIDDEN when your roles do not grant it; each child released is audited.',
   })
   async placements(@Root() facility: Facility, @Ctx() ctx: GraphQLContext): Promise<Placement[]> {
     const principal = requirePrincipal(ctx);

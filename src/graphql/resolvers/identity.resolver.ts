@@ -130,7 +130,7 @@ export class IdentityOperationsResolver {
 
 @Resolver(() => IdentityConflict)
 export class IdentityConflictResolver {
-  @FieldResolver(() => [Child], { description: 'The children in your commune scope carrying the number, oldest record first.' })
+  @FieldResolver(() => [Child], { description: 'The children in your commune scope carrying the number, by id (random: a stable order, meaning nothing else).' })
   async children(@Root() conflict: IdentityConflict, @Ctx() ctx: GraphQLContext): Promise<Child[]> {
     const children = await ctx.loaders.child.loadMany(conflict.childIds);
     return children.filter((c) => !!c && !(c instanceof Error)) as unknown as Child[];

@@ -6,7 +6,7 @@ import { GoldenFieldEnum, IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupE
     + 'it needs the class of that attribute, and the audit records the class as read for those children.',
 })
 export class ChildrenFilter {
-  @Field(() => [String], { nullable: true, description: '2025 commune codes (5 digits). Intersected with the caller\'s commune scope.' })
+  @Field(() => [String], { nullable: true, description: '2025 commune codes (5 digits), at least one (leave it out for every commune in your scope). Intersected with the caller\'s commune scope.' })
   communeCodes?: string[] | null;
 
   @Field(() => SexEnum, { nullable: true })

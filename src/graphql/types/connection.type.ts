@@ -26,7 +26,11 @@ export class ChildEdge {
   node!: Child;
 }
 
-@ObjectType({ description: 'A page of children (Relay connection), ordered by id (oldest record first).' })
+@ObjectType({
+  description: 'A page of children (Relay connection), ordered by id. Child ids are random (they tell nothing of when a child was recorded), '
+    + 'so the order is stable for paging and means nothing else; a child recorded while you page may sort before your cursor and be '
+    + 'found by the next pass. MERGED children are not listed (`child(id:)` still finds them, with `mergedIntoId`).',
+})
 export class ChildConnection {
   @Field(() => [ChildEdge])
   edges!: ChildEdge[];

@@ -67,8 +67,8 @@ export class IdentityConflictEdge {
 }
 
 @ObjectType({
-  description: 'A page of identity conflicts (Relay connection), one per shared number, ordered by the id of the number\'s first child '
-    + '(oldest record first).',
+  description: 'A page of identity conflicts (Relay connection), one per shared number, ordered by the smallest id of the number\'s '
+    + 'children (child ids are random: a stable order, meaning nothing else).',
 })
 export class IdentityConflictConnection {
   @Field(() => [IdentityConflictEdge])

@@ -36,4 +36,6 @@ export class Facility {
   /** The record that last described the facility (exposed as `source`). */
   sourceSystem!: string | null;
   externalId!: string | null;
+  /** The date of the latest inspection that record gave, as the start of that day in Hà Nội (its `source.sourceUpdatedAt`). */
+  sourceUpdatedAt?: Date | null;
 }
