@@ -32,6 +32,7 @@ import { Migration20261214040000_connector_run_retrying } from './Migration20261
 import { Migration20261215010000_connector_record_ids } from './Migration20261215010000_connector_record_ids.js';
 import { Migration20261215020000_connector_freshness_indexes } from './Migration20261215020000_connector_freshness_indexes.js';
 import { Migration20261216010000_drop_file_checksums } from './Migration20261216010000_drop_file_checksums.js';
+import { Migration20261216020000_rejects_stored_by_run_index } from './Migration20261216020000_rejects_stored_by_run_index.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -68,4 +69,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261215010000_connector_record_ids', class: Migration20261215010000_connector_record_ids },
   { name: 'Migration20261215020000_connector_freshness_indexes', class: Migration20261215020000_connector_freshness_indexes },
   { name: 'Migration20261216010000_drop_file_checksums', class: Migration20261216010000_drop_file_checksums },
+  { name: 'Migration20261216020000_rejects_stored_by_run_index', class: Migration20261216020000_rejects_stored_by_run_index },
 ];

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
@@ -648,6 +648,27 @@ describe('file connectors against their drops', () => {
       { external_id: 'KS-SAME-2', resolution: 'STORED', code: 'CUSTOM' },
       { external_id: 'KS-SAME-3', resolution: null, code: 'INVALID_DATE' },
     ]);
+  });
+
+  it('a forced read of a drop whose earlier file has a record valid and a later one refused: one open reject, seen again, not a closed row and a new one each time (QA)', async () => {
+    const dir = path.join(root, 'reopened');
+    const { header, row } = await birthRegisterRows(dir, 141);
+    for (const f of readdirSync(dir)) rmSync(path.join(dir, f));
+    writeFileSync(path.join(dir, 'khai-sinh-1-valid.csv'), [header, row({ 'Mã hồ sơ': 'KS-REOPEN-1' }), ''].join('\n'));
+    utimesSync(path.join(dir, 'khai-sinh-1-valid.csv'), new Date('2026-11-01'), new Date('2026-11-01'));
+    writeFileSync(path.join(dir, 'khai-sinh-2-refused.csv'), [header, row({ 'Mã hồ sơ': 'KS-REOPEN-1', 'Ngày sinh': '31/02/2015' }), ''].join('\n'));
+    utimesSync(path.join(dir, 'khai-sinh-2-refused.csv'), new Date('2026-11-02'), new Date('2026-11-02'));
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const rows = () => ctx.sql.query<{ resolution: string | null; times_seen: number; location: string }>(
+      `SELECT resolution, times_seen, location FROM rejected_record WHERE external_id = 'KS-REOPEN-1' ORDER BY id`);
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI' })).toMatchObject({ status: 'SUCCEEDED', inserted: 1, rejected: 1 });
+    expect(await rows()).toEqual([{ resolution: null, times_seen: 1, location: expect.stringContaining('khai-sinh-2-refused.csv') }]);
+    for (let k = 2; k <= 3; k++) {
+      const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
+      // The valid copy is read first (unchanged), the refused one last: the record ends refused, counted once.
+      expect(forced).toMatchObject({ status: 'SUCCEEDED', unchanged: 1, rejected: 1 });
+      expect(await rows()).toEqual([{ resolution: null, times_seen: k, location: expect.stringContaining('khai-sinh-2-refused.csv') }]);
+    }
   });
 
   it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {

@@ -801,10 +801,31 @@ export class IngestService {
            FROM dismissed d JOIN n ON n.id = d.reading
           WHERE x.id = d.id AND d.counted
          RETURNING x.id, x.last_run_id AS run_id
+       ), closed_here AS (
+         -- A record this run stored (or read valid and unchanged), closing its reject, then read again as refused with
+         -- the same payload: an earlier file of a drop read again holds a valid copy, a later one the refused copy. Its
+         -- row is opened again rather than left closed beside a new one (QA: each forced read closed and opened one
+         -- more row per record).
+         SELECT n.id AS reading, y.id, (y.last_run_id IS DISTINCT FROM n.run_id) AS counted
+           FROM n JOIN LATERAL (
+                  SELECT y.id, y.last_run_id FROM rejected_record y
+                   WHERE y.resolution = 'STORED' AND y.resolved_by_run_id = n.run_id AND y.source_system = n.source_system
+                     AND y.external_id = n.external_id AND y.payload_hash = n.payload_hash
+                   ORDER BY y.id DESC LIMIT 1) y ON true
+          WHERE ${arbiter === OPEN_BY_EXTERNAL_ID ? 'n.run_id IS NOT NULL' : 'FALSE'}
+            AND NOT EXISTS (SELECT 1 FROM dismissed d WHERE d.reading = n.id)
+            AND NOT EXISTS (SELECT 1 FROM rejected_record o WHERE o.resolved_at IS NULL AND o.source_system = n.source_system AND ${arbiter.open})
+       ), reopened AS (
+         UPDATE rejected_record x SET resolved_at = NULL, resolution = NULL, resolved_by_run_id = NULL, last_seen_at = now(),
+                last_run_id = n.run_id, times_seen = x.times_seen + CASE WHEN c.counted THEN 1 ELSE 0 END,
+                location = n.location, reasons = n.reasons, connector_id = coalesce(n.connector_id, x.connector_id)
+           FROM closed_here c JOIN n ON n.id = c.reading
+          WHERE x.id = c.id
+         RETURNING c.reading, x.id, x.last_run_id AS run_id, c.counted
        ), opened AS (
          INSERT INTO rejected_record (id, connector_id, connector_run_id, last_run_id, source_system, external_id, location, payload, reasons, payload_hash)
          SELECT id, connector_id, run_id, run_id, source_system, external_id, location, payload, reasons, payload_hash
-           FROM n WHERE NOT EXISTS (SELECT 1 FROM dismissed d WHERE d.reading = n.id)
+           FROM n WHERE NOT EXISTS (SELECT 1 FROM dismissed d WHERE d.reading = n.id) AND NOT EXISTS (SELECT 1 FROM reopened r WHERE r.reading = n.id)
          ON CONFLICT ${arbiter.index} DO UPDATE SET
            last_seen_at = now(), last_run_id = EXCLUDED.last_run_id, times_seen = rejected_record.times_seen + 1,
            location = EXCLUDED.location, reasons = EXCLUDED.reasons, connector_id = coalesce(EXCLUDED.connector_id, rejected_record.connector_id)
@@ -813,10 +834,11 @@ export class IngestService {
        ), linked AS (
          -- Each run that read the record, for rejectedRecords(runId): first and last run alone lost the runs between.
          INSERT INTO rejected_record_run (run_id, reject_id)
-         SELECT run_id, id FROM (SELECT id, run_id FROM opened UNION ALL SELECT id, run_id FROM seen) r WHERE run_id IS NOT NULL
+         SELECT run_id, id FROM (SELECT id, run_id FROM opened UNION ALL SELECT id, run_id FROM seen UNION ALL SELECT id, run_id FROM reopened) r
+          WHERE run_id IS NOT NULL
          ON CONFLICT DO NOTHING
        )
-       SELECT ((SELECT count(*) FROM opened) + (SELECT count(*) FROM seen))::int AS counted`,
+       SELECT ((SELECT count(*) FROM opened) + (SELECT count(*) FROM seen) + (SELECT count(*) FROM reopened WHERE counted))::int AS counted`,
       [
         rows.map(() => newId('rejectedRecord')),
         rows.map(() => opts.connectorId ?? null),
