@@ -193,3 +193,29 @@ describe('a scheduled slot missed while no worker ran', () => {
     });
   });
 });
+
+describe('the groups\' age-out slot missed while no worker ran', () => {
+  it('is run late once, when the next worker starts, and said; two workers starting together run it once', async () => {
+    const every5s = '*/5 * * * * *';
+    const startAgeOut = async (lines: string[]) => {
+      const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+      const ctx = await createTestAppContext(env, {}, logger);
+      contexts.push(ctx);
+      const worker = await startWorker(ctx, { queues: ['groups-age-out'], relay: false, groupsAgeOutPattern: every5s });
+      workers.push(worker);
+      return worker;
+    };
+    const first = await startAgeOut([]);
+    await first.close();
+    const queue = client.queue('groups-age-out');
+    const slot = (await queue.getJobScheduler('groups-age-out'))!.next!;
+    await new Promise((r) => setTimeout(r, Math.max(0, slot - Date.now()) + 300));
+    const lines: string[] = [];
+    await Promise.all([startAgeOut(lines), startAgeOut(lines)]);
+    const said = told(lines, 'scheduled job missed while no worker ran: run late');
+    expect(said).toEqual([expect.objectContaining({ level: 40, queue: 'groups-age-out', jobId: expect.stringMatching(/^missed_groups-age-out_\d+$/) })]);
+    expect(new Date(said[0]!.slot as string).getTime()).toBeGreaterThanOrEqual(slot);
+    await waitFor(async () => (await queue.getJob(said[0]!.jobId as string))?.finishedOn !== undefined, 15_000, 'the late age-out');
+    expect((await queue.getJob(said[0]!.jobId as string))!.returnvalue).toEqual({ enqueued: 0 });
+  });
+});

@@ -149,18 +149,42 @@ export async function catchUpMissedSlot(deps: CatchUpDeps, w: WantedScheduler, s
         : 'scheduled sync missed while no worker ran: not run late, a sync of the connector is queued or running and reads its changes');
     return null;
   }
-  const jobId = catchUpJobId(w.key, slot);
-  const redis = deps.redis;
-  const claim = deps.queue.toKey(`missed-slot:${w.key}:${slot}`);
+  const data = parseJobData('connector-sync', w.data);
+  const jobId = await addClaimedCatchUp(deps.queue, deps.redis, w.key, slot, now, (id) => deps.queue.add('sync', data, { jobId: id, prevMillis: slot }));
+  if (jobId === null) return null;
+  deps.logger.warn({ ...fields, lateMs: now - slot, late: durationWords(now - slot), jobId }, 'scheduled sync missed while no worker ran: run late');
+  return jobId;
+}
+
+/**
+ * Adds a missed slot's catch-up job (`add`, given its job id) once, whichever worker gets there first: the slot is
+ * claimed in Redis, and the claim given back if the add fails. Returns the job id, or null when another worker
+ * claimed the slot.
+ */
+async function addClaimedCatchUp(queue: Queue, redis: Redis, schedulerKey: string, slot: number, now: number, add: (jobId: string) => Promise<unknown>): Promise<string | null> {
+  const jobId = catchUpJobId(schedulerKey, slot);
+  const claim = queue.toKey(`missed-slot:${schedulerKey}:${slot}`);
   if ((await redis.set(claim, String(now), 'PX', CLAIM_TTL_MS, 'NX')) !== 'OK') return null; // another worker made it up
   try {
-    const data = parseJobData('connector-sync', w.data);
-    await deps.queue.add('sync', data, { jobId, prevMillis: slot });
+    await add(jobId);
   } catch (err) {
     await redis.del(claim).catch(() => 0);
     throw err;
   }
-  deps.logger.warn({ ...fields, lateMs: now - slot, late: durationWords(now - slot), jobId }, 'scheduled sync missed while no worker ran: run late');
+  return jobId;
+}
+
+/**
+ * Makes up the slot a fixed cron schedule (the groups' daily age-out) missed while no worker ran, as
+ * {@link catchUpMissedSlot} does a connector's: read before the schedule is set again (which drops the overdue
+ * job), run late once, and said. Its job has no data; it does the day's work whenever it runs.
+ */
+export async function catchUpFixedSlot(queue: Queue, redis: Redis, logger: Logger, schedulerKey: string, jobName: string, pattern: string, now = Date.now()): Promise<string | null> {
+  const slot = missedSlot(await pendingSlot(queue, schedulerKey), pattern, now);
+  if (slot === null) return null;
+  const jobId = await addClaimedCatchUp(queue, redis, schedulerKey, slot, now, (id) => queue.add(jobName, {}, { jobId: id }));
+  if (jobId === null) return null;
+  logger.warn({ queue: queue.name, slot: new Date(slot).toISOString(), lateMs: now - slot, late: durationWords(now - slot), jobId }, 'scheduled job missed while no worker ran: run late');
   return jobId;
 }
 
