@@ -33,6 +33,7 @@ import { Migration20261215010000_connector_record_ids } from './Migration2026121
 import { Migration20261215020000_connector_freshness_indexes } from './Migration20261215020000_connector_freshness_indexes.js';
 import { Migration20261216010000_drop_file_checksums } from './Migration20261216010000_drop_file_checksums.js';
 import { Migration20261216020000_rejects_stored_by_run_index } from './Migration20261216020000_rejects_stored_by_run_index.js';
+import { Migration20261216030000_connector_run_by_connector_id } from './Migration20261216030000_connector_run_by_connector_id.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -70,4 +71,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261215020000_connector_freshness_indexes', class: Migration20261215020000_connector_freshness_indexes },
   { name: 'Migration20261216010000_drop_file_checksums', class: Migration20261216010000_drop_file_checksums },
   { name: 'Migration20261216020000_rejects_stored_by_run_index', class: Migration20261216020000_rejects_stored_by_run_index },
+  { name: 'Migration20261216030000_connector_run_by_connector_id', class: Migration20261216030000_connector_run_by_connector_id },
 ];
