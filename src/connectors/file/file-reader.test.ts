@@ -460,6 +460,10 @@ describe('FileReader (CSV)', () => {
   describe('checksums taken before (knownChecksums)', () => {
     /** Every file of `dir` as the reader describes it, by name. */
     const stats = async (...names: string[]) => Promise.all(names.map(async (n) => fileStat(await stat(path.join(dir, n)))));
+    /** A reader whose clock is `aheadMs` ahead: the files written just now changed that long ago. */
+    const readerAhead = (aheadMs: number) => new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0 }), {
+      logger, name: 'justice-register', now: () => Date.now() + aheadMs,
+    });
 
     it('skips a file unchanged since its checksum was taken, without reading it, when that checksum was ingested', async () => {
       await drop('old.csv', `${HEADER}\n${rows(2)}`, new Date('2026-01-01'));
@@ -469,7 +473,7 @@ describe('FileReader (CSV)', () => {
       const earlier = 'e'.repeat(64);
       const remembered: Array<[ReadonlyArray<{ stat: string; checksum: string }>, readonly string[] | null]> = [];
       const events: ReaderEvent[] = [];
-      const batches = await collect(reader().read(null, {
+      const batches = await collect(readerAhead(10_000).read(null, {
         isFileIngested: async (c) => c === earlier,
         knownChecksums: new Map([[oldStat!, earlier]]),
         onChecksums: async (taken, listed) => void remembered.push([taken, listed]),
@@ -496,13 +500,26 @@ describe('FileReader (CSV)', () => {
 
       // Known, but that checksum was never ingested (forgotten, or a forced read's): the file is hashed and read.
       const taken: string[] = [];
-      const again = await collect(reader().read(null, {
+      const again = await collect(readerAhead(10_000).read(null, {
         isFileIngested: async () => false,
         knownChecksums: new Map([[after!, 'f'.repeat(64)]]),
         onChecksums: async (t) => void taken.push(...t.map((x) => x.checksum)),
       }));
       expect(again.at(-1)!.fileCompleted!.checksum).toBe(await sha256(p));
       expect(taken).toEqual([await sha256(p)]);
+    });
+
+    it('keeps no checksum of a file changed less than 3 s before it was hashed: a change right after could date the same (QA: coarse file times)', async () => {
+      await drop('a.csv', `${HEADER}\n${rows(1)}`, new Date('2026-01-01'));
+      const kept = async (aheadMs: number) => {
+        const taken: string[] = [];
+        await collect(readerAhead(aheadMs).read(null, { onChecksums: async (t) => void taken.push(...t.map((x) => x.stat)) }));
+        return taken;
+      };
+      // Its modification time is old, its change time (the write) is now.
+      expect(await kept(0)).toEqual([]);
+      expect(await kept(2_000)).toEqual([]);
+      expect(await kept(4_000)).toEqual(await stats('a.csv'));
     });
 
     it('tells no listing when files are given by name', async () => {
@@ -748,6 +765,21 @@ describe('FileReader (CSV)', () => {
     // The sizes kept in logs and run history (QA: they were in parentheses, redacted).
     const sizes = `${Buffer.byteLength(`${HEADER}\n${rows(4)}\n`)} bytes when listed, ${Buffer.byteLength(`${HEADER}\n${rows(6)}\n`)} now`;
     expect(serializeError(error as Error).message).toBe(`growing.csv changed while it was being read: ${sizes}; it was not recorded as ingested and will be read again`);
+    expect(got.some((b) => b.fileCompleted)).toBe(false);
+  });
+
+  it('does not complete a file rewritten while it was read with the same size and its modification time put back (QA re-check)', async () => {
+    const when = new Date('2026-01-01');
+    const p = await drop('same-size.csv', `${HEADER}\n${rows(4)}\n`, when);
+    const got: ReadBatch[] = [];
+    const error = await (async () => {
+      for await (const b of reader({ chunkRows: 2 }).read(null, {})) {
+        got.push(b);
+        if (got.length === 1) await drop('same-size.csv', `${HEADER}\n${rows(4, 5)}\n`, when);
+      }
+    })().catch((e: unknown) => e);
+    expect((await readFile(p, 'utf8')).length).toBe(`${HEADER}\n${rows(4)}\n`.length);
+    expect(error).toMatchObject({ code: 'CONNECTOR_FILE_CHANGED', message: 'same-size.csv changed while it was being read: written to or replaced since it was listed; it was not recorded as ingested and will be read again' });
     expect(got.some((b) => b.fileCompleted)).toBe(false);
   });
 

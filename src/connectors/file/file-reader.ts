@@ -69,6 +69,8 @@ export interface FileReaderDeps {
    * @defaultValue none: headers are read as written, unchecked
    */
   records?: readonly RecordMapping[];
+  /** The time (ms since the epoch), for how long ago a file changed. @defaultValue Date.now */
+  now?: () => number;
 }
 
 /**
@@ -95,6 +97,8 @@ interface FileEntry {
   mtimeMs: number;
   /** The file as the file system describes it ({@link fileStat}): the key of a checksum taken before. */
   stat: string;
+  /** Its last change as the file system dates it: the later of its modification and change times (ms since the epoch). */
+  changedMs: number;
 }
 interface ChecksummedFile extends FileEntry {
   checksum: string;
@@ -205,8 +209,13 @@ export class FileReader implements SourceReader {
       try {
         let checksum = checksummed.get(file) ?? (await this.knownIngested(file, ctx));
         if (checksum === undefined) {
+          const hashedAt = (this.deps.now ?? Date.now)();
           checksum = await sha256(file.path, file.sizeBytes);
-          taken.push({ stat: file.stat, checksum });
+          // Kept only when the file's last change is well before the hashing began: a file system that dates changes
+          // to the second (or two) could give a rewrite made just after it the same times (QA: a same-size rewrite in
+          // the second the sync read the file, its modification time put back, was skipped on every later sync). Such
+          // a file is hashed again next time, and kept then.
+          if (file.changedMs < hashedAt - RACY_MS) taken.push({ stat: file.stat, checksum });
         }
         files.push({ ...file, checksum });
       } catch (error) {
@@ -496,7 +505,7 @@ export class FileReader implements SourceReader {
           continue;
         }
         const s = await stat(p);
-        if (s.isFile()) files.push({ path: p, name, shown, sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s) });
+        if (s.isFile()) files.push({ path: p, name, shown, sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s), changedMs: Math.max(s.mtimeMs, s.ctimeMs) });
         else unreadable.push({ name, shown, error: notAFileError(shown, entryKind(s), this.config.pattern) });
       } catch (error) {
         const fsError = fileSystemError(error);
@@ -517,7 +526,9 @@ export class FileReader implements SourceReader {
   private async givenFile(given: string, dir: string): Promise<FileEntry> {
     const p = path.isAbsolute(given) ? given : path.resolve(dir, given);
     const s = await stat(p).catch(() => null);
-    if (s?.isFile()) return { path: p, name: path.basename(p), shown: fileLabel(path.basename(p)), sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s) };
+    if (s?.isFile()) {
+      return { path: p, name: path.basename(p), shown: fileLabel(path.basename(p)), sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s), changedMs: Math.max(s.mtimeMs, s.ctimeMs) };
+    }
     if (s) throw givenNotAFileError(pathLabel(given), entryKind(s));
     throw new FileAccessError(
       // Not in parentheses: a run's stored error loses parenthesised fragments (redactMessage), as values (QA: "[redacted]").
@@ -918,12 +929,22 @@ export function fileStat(s: { dev: number; ino: number; size: number; mtimeMs: n
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
-/** The checksum was taken before reading: a file that changed since (still being copied in) is not recorded. */
+/**
+ * How long before a file is hashed its last change must be for its checksum to be kept by its description
+ * ({@link fileStat}): more than the coarsest dating of changes file systems have (FAT's 2 seconds), so a change after
+ * the hashing always dates differently. (Git's "racily clean" entries are the same problem.)
+ */
+const RACY_MS = 3_000;
+
+/**
+ * The checksum was taken before reading: a file that changed since (still being copied in) is not recorded. Compared
+ * by its whole description (QA: size and modification time alone missed a same-size rewrite with that time put back).
+ */
 async function assertUnchanged(file: FileEntry): Promise<void> {
   const s = await stat(file.path).catch(() => null);
-  if (!s || s.size !== file.sizeBytes || s.mtimeMs !== file.mtimeMs) {
+  if (!s || fileStat(s) !== file.stat) {
     throw new FileChangedError(
-      `${file.shown} changed while it was being read: ${s ? `${file.sizeBytes} bytes when listed, ${s.size} now` : 'removed'}; it was not recorded as ingested and will be read again`,
+      `${file.shown} changed while it was being read: ${!s ? 'removed' : s.size !== file.sizeBytes ? `${file.sizeBytes} bytes when listed, ${s.size} now` : 'written to or replaced since it was listed'}; it was not recorded as ingested and will be read again`,
       { fileName: file.shown },
     );
   }
