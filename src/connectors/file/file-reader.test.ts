@@ -11,7 +11,7 @@ import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition, TextRecognise
 import { recordMappingsSchema, type RecordMappingInput } from '../mapping/mapping.schema.js';
 import { parseCsvRecordText } from './csv-rows.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
-import { CHECKSUM_WORKER_BYTES, FileReader, fileStat, sha256 } from './file-reader.js';
+import { CHECKSUM_WORKER_BYTES, FileReader, fileStat, keepsChangeTimes, sha256 } from './file-reader.js';
 import type { FileAccessError } from './errors/file-access.error.js';
 
 const logger = pino({ level: 'silent' });
@@ -455,6 +455,12 @@ describe('FileReader (CSV)', () => {
       { type: 'file-skipped', fileName: 'done.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'ALREADY_INGESTED' },
       { type: 'file-skipped', fileName: 'copy-of-new.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'ALREADY_INGESTED' }, // same content, same run
     ]);
+  });
+
+  it('trusts file descriptions only on file systems that keep change times', async () => {
+    expect(await keepsChangeTimes(path.join(dir, 'no-such-file'))).toBe(false);
+    // This machine's temporary folder: ext4, xfs, btrfs, tmpfs or overlayfs wherever the tests run.
+    expect(await keepsChangeTimes(dir)).toBe(true);
   });
 
   describe('checksums taken before (knownChecksums)', () => {

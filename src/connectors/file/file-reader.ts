@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { access, lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { access, lstat, open, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -184,7 +184,9 @@ export class FileReader implements SourceReader {
     // (Even with a modification time in the future.)
     const settleMs = ctx.files ? 0 : this.settleMs();
     const now = Date.now();
-    const settled = (f: FileEntry) => ctx.files !== undefined || now - f.mtimeMs >= settleMs;
+    // With no settling asked for, a file is ready whatever its time: one written this millisecond can be dated a
+    // fraction of it after `Date.now()`, which counts whole milliseconds (a test's file was left for later).
+    const settled = (f: FileEntry) => ctx.files !== undefined || settleMs === 0 || now - f.mtimeMs >= settleMs;
     const ready = listed.filter(settled);
     // Checksums taken already (of recent files found ingested), not to read those files twice.
     const checksummed = new Map<FileEntry, string>();
@@ -215,7 +217,7 @@ export class FileReader implements SourceReader {
           // to the second (or two) could give a rewrite made just after it the same times (QA: a same-size rewrite in
           // the second the sync read the file, its modification time put back, was skipped on every later sync). Such
           // a file is hashed again next time, and kept then.
-          if (file.changedMs < hashedAt - RACY_MS) taken.push({ stat: file.stat, checksum });
+          if (file.changedMs < hashedAt - RACY_MS && (await keepsChangeTimes(file.path))) taken.push({ stat: file.stat, checksum });
         }
         files.push({ ...file, checksum });
       } catch (error) {
@@ -321,7 +323,7 @@ export class FileReader implements SourceReader {
    */
   private async knownIngested(file: FileEntry, ctx: ReadContext): Promise<string | undefined> {
     const known = ctx.knownChecksums?.get(file.stat);
-    return known !== undefined && (await ctx.isFileIngested?.(known)) ? known : undefined;
+    return known !== undefined && (await keepsChangeTimes(file.path)) && (await ctx.isFileIngested?.(known)) ? known : undefined;
   }
 
   /** The file's checksum when its bytes as they are now were ingested already; undefined otherwise, or when they cannot be read now. */
@@ -927,6 +929,32 @@ async function readHead(filePath: string, bytes: number): Promise<Uint8Array> {
  */
 export function fileStat(s: { dev: number; ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+}
+
+/**
+ * File systems (`statfs` types) known to keep a change time that moves on every write and that no program sets
+ * back: there a file's description stands for its bytes. Elsewhere (FAT and exFAT, whose "change time" is the
+ * creation time or the modification time a program may put back; NTFS through FUSE; SMB shares, whose server may
+ * let a program set it) every file is hashed on every sync, as before checksums were kept.
+ */
+const CHANGE_TIME_FILE_SYSTEMS: ReadonlySet<number> = new Set([
+  0xef53, // ext2, ext3, ext4
+  0x58465342, // xfs
+  0x9123683e, // btrfs
+  0x01021994, // tmpfs
+  0x2fc12fc1, // zfs
+  0xf2f52010, // f2fs
+  0x794c7630, // overlayfs (containers)
+  0x6969, // nfs
+]);
+
+/** Whether the file system holding `p` is one of {@link CHANGE_TIME_FILE_SYSTEMS}; false when that cannot be told. */
+export async function keepsChangeTimes(p: string): Promise<boolean> {
+  try {
+    return CHANGE_TIME_FILE_SYSTEMS.has((await statfs(p)).type);
+  } catch {
+    return false;
+  }
 }
 
 /**
