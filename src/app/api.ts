@@ -117,7 +117,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
         }
       }
       setConnectorGauges(metrics, connectorHealth.status === 'fulfilled' ? connectorHealth.value : null,
-        commands.connectors.definitions().map((d) => ({ name: d.name, enabled: d.enabled })));
+        commands.connectors.definitions().map((d) => ({ name: d.name, enabled: d.enabled })), commands.connectors.invalidDefinitions().map((d) => d.name));
       metrics.metricsSourceUp.set({ source: 'postgres' }, outbox.status === 'fulfilled' && connectorHealth.status === 'fulfilled' ? 1 : 0);
     },
   });

@@ -20,11 +20,17 @@ export interface DefinedConnector {
  * connector defined and never synced has no success, no new data, nothing open or waiting, and no run
  * status), and `childhub_connector_enabled` says which may sync: 1 for a valid, enabled definition; 0 for a
  * disabled one, and for a connector PostgreSQL knows whose definition is gone or invalid (alerts join on it).
+ * `invalid`: the connector folders whose definition does not validate now (`childhub_connector_definition_valid` 0;
+ * 1 for each of `defined`).
  */
-export function setConnectorGauges(metrics: Metrics, health: readonly ConnectorHealthRow[] | null, defined: readonly DefinedConnector[]): void {
-  for (const g of [metrics.connectorLastRunStatus, metrics.connectorLastSuccess, metrics.connectorLastNewData, metrics.connectorOpenRejects, metrics.connectorQueuedSeconds, metrics.connectorEnabled]) {
+export function setConnectorGauges(metrics: Metrics, health: readonly ConnectorHealthRow[] | null, defined: readonly DefinedConnector[], invalid: readonly string[] = []): void {
+  for (const g of [metrics.connectorLastRunStatus, metrics.connectorLastSuccess, metrics.connectorLastNewData, metrics.connectorOpenRejects, metrics.connectorQueuedSeconds, metrics.connectorEnabled, metrics.connectorDefinitionValid]) {
     g.reset();
   }
+  // A definition that does not validate stops its connector's syncs: said by a series of its own, which an alert
+  // fires on, since `enabled` is then 0 and keeps the staleness alerts quiet (QA re-check).
+  for (const connector of defined) metrics.connectorDefinitionValid.set({ connector: connector.name }, 1);
+  for (const connector of invalid) metrics.connectorDefinitionValid.set({ connector }, 0);
   const enabled = new Map(defined.map((d) => [d.name, d.enabled]));
   for (const [connector, on] of enabled) metrics.connectorEnabled.set({ connector }, on ? 1 : 0);
   if (health === null) return;

@@ -87,6 +87,12 @@ export function createMetrics() {
       labelNames: ['connector'] as const,
       registers: [registry],
     }),
+    connectorDefinitionValid: new Gauge({
+      name: 'childhub_connector_definition_valid',
+      help: 'Whether each connector folder\'s definition validates now: 1, or 0 when it does not (the connector is neither scheduled nor synced until it is fixed; read from the files at scrape time).',
+      labelNames: ['connector'] as const,
+      registers: [registry],
+    }),
     metricsSourceUp: new Gauge({
       name: 'childhub_metrics_source_up',
       help: 'Whether this scrape read the figures it samples from a source (redis: the queues; postgres: the outbox and the connectors): 1, or 0 when it did not answer within 2 s (its figures are then left out, not shown stale).',
