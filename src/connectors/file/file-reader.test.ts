@@ -11,7 +11,7 @@ import type { ReadBatch, ReadContext, ReaderEvent, ReaderPosition, TextRecognise
 import { recordMappingsSchema, type RecordMappingInput } from '../mapping/mapping.schema.js';
 import { parseCsvRecordText } from './csv-rows.js';
 import { fileConfigSchema, type FileConfigInput } from './file.schema.js';
-import { CHECKSUM_WORKER_BYTES, FileReader, fileStat, keepsChangeTimes, sha256 } from './file-reader.js';
+import { CHECKSUM_WORKER_BYTES, FileReader, checksumKey, keepsChangeTimes, sha256 } from './file-reader.js';
 import type { FileAccessError } from './errors/file-access.error.js';
 
 const logger = pino({ level: 'silent' });
@@ -457,15 +457,19 @@ describe('FileReader (CSV)', () => {
     ]);
   });
 
-  it('trusts file descriptions only on file systems that keep change times', async () => {
+  it('trusts file descriptions only on file systems that keep change times, and for one mount', async () => {
     expect(await keepsChangeTimes(path.join(dir, 'no-such-file'))).toBe(false);
-    // This machine's temporary folder: ext4, xfs, btrfs, tmpfs or overlayfs wherever the tests run.
+    // This machine's temporary folder: ext4, xfs, btrfs or tmpfs wherever the tests run.
     expect(await keepsChangeTimes(dir)).toBe(true);
+    const p = await drop('a.csv', 'x');
+    const { dev, ino, size, mtimeMs, ctimeMs } = await stat(p);
+    // The mount's id (another volume mounted in its place gets another), then the file's description.
+    expect(await checksumKey(p)).toMatch(new RegExp(`^m\\d+:${dev}:${ino}:${size}:${mtimeMs}:${ctimeMs}$`.replace(/\./g, '\\.')));
   });
 
   describe('checksums taken before (knownChecksums)', () => {
     /** Every file of `dir` as the reader describes it, by name. */
-    const stats = async (...names: string[]) => Promise.all(names.map(async (n) => fileStat(await stat(path.join(dir, n)))));
+    const stats = async (...names: string[]) => Promise.all(names.map(async (n) => (await checksumKey(path.join(dir, n)))!));
     /** A reader whose clock is `aheadMs` ahead: the files written just now changed that long ago. */
     const readerAhead = (aheadMs: number) => new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0 }), {
       logger, name: 'justice-register', now: () => Date.now() + aheadMs,

@@ -17,8 +17,8 @@
  * being written) is left for a later read (`file-waiting`).
  */
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { access, lstat, open, readdir, realpath, stat, statfs } from 'node:fs/promises';
+import { constants, createReadStream, type Stats } from 'node:fs';
+import { access, lstat, open, readdir, readFile, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -99,6 +99,11 @@ interface FileEntry {
   stat: string;
   /** Its last change as the file system dates it: the later of its modification and change times (ms since the epoch). */
   changedMs: number;
+  /**
+   * What a checksum taken of it is kept under: {@link stat} on the mount the file is on ({@link volumeOf}); null where
+   * descriptions are not trusted (no checksum is kept or used).
+   */
+  key: string | null;
 }
 interface ChecksummedFile extends FileEntry {
   checksum: string;
@@ -217,7 +222,7 @@ export class FileReader implements SourceReader {
           // to the second (or two) could give a rewrite made just after it the same times (QA: a same-size rewrite in
           // the second the sync read the file, its modification time put back, was skipped on every later sync). Such
           // a file is hashed again next time, and kept then.
-          if (file.changedMs < hashedAt - RACY_MS && (await keepsChangeTimes(file.path))) taken.push({ stat: file.stat, checksum });
+          if (file.key !== null && file.changedMs < hashedAt - RACY_MS) taken.push({ stat: file.key, checksum });
         }
         files.push({ ...file, checksum });
       } catch (error) {
@@ -227,7 +232,7 @@ export class FileReader implements SourceReader {
         this.refuse(file, undefined, refusal, ctx);
       }
     }
-    await ctx.onChecksums?.(taken, ctx.files ? null : listed.map((f) => f.stat));
+    await ctx.onChecksums?.(taken, ctx.files ? null : listed.flatMap((f) => (f.key === null ? [] : [f.key])));
     // The file a killed run was inside goes first, from where it stopped; if it is gone, start over.
     let start: { checksum: string; sheetIndex: number; rowsDone: number } | null = null;
     if (resume && !resume.completed) {
@@ -322,8 +327,8 @@ export class FileReader implements SourceReader {
    * hashed afresh, so a checksum taken before never stands for bytes that are read.
    */
   private async knownIngested(file: FileEntry, ctx: ReadContext): Promise<string | undefined> {
-    const known = ctx.knownChecksums?.get(file.stat);
-    return known !== undefined && (await keepsChangeTimes(file.path)) && (await ctx.isFileIngested?.(known)) ? known : undefined;
+    const known = file.key === null ? undefined : ctx.knownChecksums?.get(file.key);
+    return known !== undefined && (await ctx.isFileIngested?.(known)) ? known : undefined;
   }
 
   /** The file's checksum when its bytes as they are now were ingested already; undefined otherwise, or when they cannot be read now. */
@@ -496,6 +501,7 @@ export class FileReader implements SourceReader {
       throw this.directoryError(error as NodeJS.ErrnoException, dir);
     }
     const files: FileEntry[] = [];
+    const volume = await volumeOf(realDir);
     for (const name of names) {
       const p = path.join(dir, name);
       const shown = fileLabel(name);
@@ -507,7 +513,7 @@ export class FileReader implements SourceReader {
           continue;
         }
         const s = await stat(p);
-        if (s.isFile()) files.push({ path: p, name, shown, sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s), changedMs: Math.max(s.mtimeMs, s.ctimeMs) });
+        if (s.isFile()) files.push(fileEntry(p, name, s, volume));
         else unreadable.push({ name, shown, error: notAFileError(shown, entryKind(s), this.config.pattern) });
       } catch (error) {
         const fsError = fileSystemError(error);
@@ -528,9 +534,7 @@ export class FileReader implements SourceReader {
   private async givenFile(given: string, dir: string): Promise<FileEntry> {
     const p = path.isAbsolute(given) ? given : path.resolve(dir, given);
     const s = await stat(p).catch(() => null);
-    if (s?.isFile()) {
-      return { path: p, name: path.basename(p), shown: fileLabel(path.basename(p)), sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: fileStat(s), changedMs: Math.max(s.mtimeMs, s.ctimeMs) };
-    }
+    if (s?.isFile()) return fileEntry(p, path.basename(p), s, await volumeOf(path.dirname(p)));
     if (s) throw givenNotAFileError(pathLabel(given), entryKind(s));
     throw new FileAccessError(
       // Not in parentheses: a run's stored error loses parenthesised fragments (redactMessage), as values (QA: "[redacted]").
@@ -944,9 +948,50 @@ const CHANGE_TIME_FILE_SYSTEMS: ReadonlySet<number> = new Set([
   0x01021994, // tmpfs
   0x2fc12fc1, // zfs
   0xf2f52010, // f2fs
-  0x794c7630, // overlayfs (containers)
   0x6969, // nfs
 ]);
+
+/**
+ * The mount a directory is on, when its file system keeps change times ({@link keepsChangeTimes}): its mount id
+ * (`/proc/self/mountinfo`), which every mount gets anew. A device number and an inode say where a file is on
+ * whatever volume is mounted there: another volume mounted in its place (a loop device, a USB stick, an iSCSI
+ * disk attached again) can hold a file with the same description and other bytes (QA: an image swapped under the
+ * drop was skipped as ingested). So a checksum is kept for one mount of one volume; after a remount or a restart
+ * of the machine each file is hashed once again. Null when it cannot be told (not Linux): nothing is kept.
+ */
+async function volumeOf(dir: string): Promise<string | null> {
+  if (!(await keepsChangeTimes(dir))) return null;
+  try {
+    const real = await realpath(dir);
+    let best: { id: string; point: string } | null = null;
+    for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+      const [id, , , , escaped] = line.split(' ');
+      if (!id || !escaped) continue;
+      const point = escaped.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+      const within = point === '/' || real === point || real.startsWith(`${point}/`);
+      // The last mount listed at the longest matching point is the one in force (mounts stacked on one point).
+      if (within && (!best || point.length >= best.point.length)) best = { id, point };
+    }
+    return best ? `m${best.id}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a checksum of the file at `p` is kept under now (`FileEntry.key`): null where none is kept. */
+export async function checksumKey(p: string): Promise<string | null> {
+  const volume = await volumeOf(path.dirname(p));
+  return volume === null ? null : `${volume}:${fileStat(await stat(p))}`;
+}
+
+/** A file of the drop as the reader lists it, from its `stat` and the mount it is on ({@link volumeOf}). */
+function fileEntry(p: string, name: string, s: Stats, volume: string | null): FileEntry {
+  const statKey = fileStat(s);
+  return {
+    path: p, name, shown: fileLabel(name), sizeBytes: s.size, mtimeMs: s.mtimeMs, stat: statKey,
+    changedMs: Math.max(s.mtimeMs, s.ctimeMs), key: volume === null ? null : `${volume}:${statKey}`,
+  };
+}
 
 /** Whether the file system holding `p` is one of {@link CHANGE_TIME_FILE_SYSTEMS}; false when that cannot be told. */
 export async function keepsChangeTimes(p: string): Promise<boolean> {
