@@ -127,8 +127,12 @@ describe('file connectors against their drops', () => {
       [await checksumKey(extra), ingested[0]!.checksum]);
     const second = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
     expect(second).toMatchObject({ status: 'SUCCEEDED', fetched: 0, filesSkipped: drop.files.length + 1 });
+    // A checksum stands for a day: then the file is hashed again (and this one, not ingested, read).
+    await ctx.sql.query(`UPDATE drop_file_checksum SET taken_at = now() - interval '25 hours' WHERE file_stat = $1`, [await checksumKey(extra)]);
+    const dayLater = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(dayLater).toMatchObject({ status: 'SUCCEEDED', filesIngested: 1, filesSkipped: drop.files.length });
 
-    // A forced read trusts no checksum taken before: every file is read, the new one with its own checksum.
+    // A forced read trusts no checksum taken before: every file is read.
     const forced = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true });
     expect(forced).toMatchObject({ status: 'SUCCEEDED', filesIngested: drop.files.length + 1, filesSkipped: 0 });
     expect((await remembered()).length).toBe(drop.files.length + 1);

@@ -1545,10 +1545,15 @@ export class ConnectorSyncService {
     return row?.h ?? null;
   }
 
-  /** The checksums a sync took of the files now in the connector's drop directory, by `fileStat` (file-reader). */
+  /**
+   * The checksums a sync took in the last day of the files now in the connector's drop directory, by their
+   * description (`checksumKey`, file-reader). Older ones are not used: each file is hashed again at least once a day,
+   * so a file whose description was fooled (a volume built with the same times) is read within a day, not never.
+   */
   private async dropChecksums(connectorId: string): Promise<Map<string, string>> {
     const rows = await this.deps.sql.query<{ stat: string; checksum: string }>(
-      'SELECT file_stat AS stat, checksum FROM drop_file_checksum WHERE connector_id = $1', [connectorId]);
+      `SELECT file_stat AS stat, checksum FROM drop_file_checksum WHERE connector_id = $1 AND taken_at > now() - interval '${DROP_CHECKSUM_TRUSTED_HOURS} hours'`,
+      [connectorId]);
     return new Map(rows.map((r) => [r.stat, r.checksum]));
   }
 
@@ -1583,6 +1588,9 @@ export class ConnectorSyncService {
     return row ? (row.run ?? '') : null;
   }
 }
+
+/** How long a checksum kept of a drop's file stands for it (`drop_file_checksum.taken_at`). */
+const DROP_CHECKSUM_TRUSTED_HOURS = 24;
 
 /** Records identified, looked up and mapped together while a batch is staged. */
 const SLICE = 500;
