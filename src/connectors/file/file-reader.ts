@@ -501,7 +501,13 @@ export class FileReader implements SourceReader {
       throw this.directoryError(error as NodeJS.ErrnoException, dir);
     }
     const files: FileEntry[] = [];
-    const volume = await volumeOf(realDir);
+    // The mount of each file's device and real folder, looked up once for all the files they share.
+    const volumes = new Map<string, Promise<string | null>>();
+    const volume = async (p: string, dev: number) => {
+      const at = `${dev}\0${path.dirname(await realpath(p))}`;
+      if (!volumes.has(at)) volumes.set(at, volumeOf(p, dev));
+      return volumes.get(at)!;
+    };
     for (const name of names) {
       const p = path.join(dir, name);
       const shown = fileLabel(name);
@@ -513,7 +519,7 @@ export class FileReader implements SourceReader {
           continue;
         }
         const s = await stat(p);
-        if (s.isFile()) files.push(fileEntry(p, name, s, volume));
+        if (s.isFile()) files.push(fileEntry(p, name, s, await volume(p, s.dev)));
         else unreadable.push({ name, shown, error: notAFileError(shown, entryKind(s), this.config.pattern) });
       } catch (error) {
         const fsError = fileSystemError(error);
@@ -534,7 +540,7 @@ export class FileReader implements SourceReader {
   private async givenFile(given: string, dir: string): Promise<FileEntry> {
     const p = path.isAbsolute(given) ? given : path.resolve(dir, given);
     const s = await stat(p).catch(() => null);
-    if (s?.isFile()) return fileEntry(p, path.basename(p), s, await volumeOf(path.dirname(p)));
+    if (s?.isFile()) return fileEntry(p, path.basename(p), s, await volumeOf(p, s.dev));
     if (s) throw givenNotAFileError(pathLabel(given), entryKind(s));
     throw new FileAccessError(
       // Not in parentheses: a run's stored error loses parenthesised fragments (redactMessage), as values (QA: "[redacted]").
@@ -952,21 +958,26 @@ const CHANGE_TIME_FILE_SYSTEMS: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * The mount a directory is on, when its file system keeps change times ({@link keepsChangeTimes}): its mount id
- * (`/proc/self/mountinfo`), which every mount gets anew. A device number and an inode say where a file is on
- * whatever volume is mounted there: another volume mounted in its place (a loop device, a USB stick, an iSCSI
- * disk attached again) can hold a file with the same description and other bytes (QA: an image swapped under the
- * drop was skipped as ingested). So a checksum is kept for one mount of one volume; after a remount or a restart
- * of the machine each file is hashed once again. Null when it cannot be told (not Linux): nothing is kept.
+ * The mount a file is on, when its file system keeps change times ({@link keepsChangeTimes}): the id of the mount
+ * (`/proc/self/mountinfo`) of the file's device (`dev`, its `stat`'s) at the longest mount point above the file's
+ * real path (a link's target's). A device number and an inode say where a file is on whatever volume is mounted
+ * there, and another volume mounted in its place (a loop device, a USB stick, an iSCSI disk attached again) can
+ * hold a file with the same description and other bytes (QA: an image swapped under the drop was skipped as
+ * ingested). A new mount usually has a new id, so its files are hashed again; but the kernel reuses the id of a mount
+ * just gone, so a kept checksum also stands for a day only (ConnectorSyncService.dropChecksums). Null when it cannot
+ * be told (not Linux): nothing is kept.
  */
-async function volumeOf(dir: string): Promise<string | null> {
-  if (!(await keepsChangeTimes(dir))) return null;
+async function volumeOf(p: string, dev: number): Promise<string | null> {
+  if (!(await keepsChangeTimes(p))) return null;
   try {
-    const real = await realpath(dir);
+    const real = await realpath(p);
     let best: { id: string; point: string } | null = null;
     for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
-      const [id, , , , escaped] = line.split(' ');
-      if (!id || !escaped) continue;
+      const [id, , majorMinor, , escaped] = line.split(' ');
+      if (!id || !majorMinor || !escaped) continue;
+      const [major, minor] = majorMinor.split(':').map(Number);
+      // Only mounts of the file's own device: a mount hidden under a later one, or one a link leads out of, is another's.
+      if (major === undefined || minor === undefined || makedev(major, minor) !== dev) continue;
       const point = escaped.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
       const within = point === '/' || real === point || real.startsWith(`${point}/`);
       // The last mount listed at the longest matching point is the one in force (mounts stacked on one point).
@@ -978,10 +989,18 @@ async function volumeOf(dir: string): Promise<string | null> {
   }
 }
 
+/** A device number as `stat` gives it, from its major and minor numbers (glibc's `makedev`). */
+function makedev(major: number, minor: number): number {
+  const M = BigInt(major);
+  const m = BigInt(minor);
+  return Number(((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn));
+}
+
 /** What a checksum of the file at `p` is kept under now (`FileEntry.key`): null where none is kept. */
 export async function checksumKey(p: string): Promise<string | null> {
-  const volume = await volumeOf(path.dirname(p));
-  return volume === null ? null : `${volume}:${fileStat(await stat(p))}`;
+  const s = await stat(p);
+  const volume = await volumeOf(p, s.dev);
+  return volume === null ? null : `${volume}:${fileStat(s)}`;
 }
 
 /** A file of the drop as the reader lists it, from its `stat` and the mount it is on ({@link volumeOf}). */
