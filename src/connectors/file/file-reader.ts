@@ -933,9 +933,11 @@ async function readHead(filePath: string, bytes: number): Promise<Uint8Array> {
 
 /**
  * A file as the file system describes it: device, inode, size, and modification and change times (to the
- * fraction of a millisecond the file system keeps). Writing to a file, replacing it, renaming it or changing its
- * mode changes its change time, which no program can set back, so bytes that changed never keep this: a
- * checksum taken of the file stands for it while it does (as `rsync`'s quick check, with the change time too).
+ * fraction of a millisecond the file system keeps). On the file systems {@link CHANGE_TIME_FILE_SYSTEMS} lists,
+ * writing to a file, replacing it, renaming it or changing its mode moves its change time, which no program sets
+ * back, so a checksum taken of the file stands for it while this holds (as `rsync`'s quick check, with the change
+ * time too): kept for files changed well before they were hashed ({@link RACY_MS}), on one mount ({@link volumeOf}),
+ * for a day (another volume mounted in the drop's place can hold a file described alike).
  */
 export function fileStat(s: { dev: number; ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
