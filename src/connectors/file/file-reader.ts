@@ -211,10 +211,16 @@ export class FileReader implements SourceReader {
     const files: ChecksummedFile[] = [];
     /** Checksums taken now (not known from an earlier read), for the sync to remember. */
     const taken: Array<{ stat: string; checksum: string }> = [];
+    /** Checksums found ingested already while checksumming: not asked about again below. */
+    const ingested = new Set<string>(checksummed.values());
     for (const file of ready) {
       ctx.signal?.throwIfAborted();
       try {
-        let checksum = checksummed.get(file) ?? (await this.knownIngested(file, ctx));
+        let checksum = checksummed.get(file);
+        if (checksum === undefined) {
+          checksum = await this.knownIngested(file, ctx);
+          if (checksum !== undefined) ingested.add(checksum);
+        }
         if (checksum === undefined) {
           const hashedAt = (this.deps.now ?? Date.now)();
           checksum = await sha256(file.path, file.sizeBytes);
@@ -258,7 +264,7 @@ export class FileReader implements SourceReader {
       ctx.signal?.throwIfAborted();
       // A second copy of a file in the same listing is the same data: read once.
       const copy = seen.has(file.checksum);
-      if (copy || (await ctx.isFileIngested?.(file.checksum))) {
+      if (copy || ingested.has(file.checksum) || (await ctx.isFileIngested?.(file.checksum))) {
         this.log.debug(
           { file: file.shown, sizeBytes: file.sizeBytes },
           copy ? 'file skipped: same content as a file read in this run' : 'file skipped: already ingested',
