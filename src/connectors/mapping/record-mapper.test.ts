@@ -582,3 +582,41 @@ describe('dates that contradict each other (DATES_INCONSISTENT)', () => {
     });
   });
 });
+
+describe('a column read twice with one parse (a field and its projection\'s)', () => {
+  // Parsed once a record (the last parse of a column is kept), each value still says its own problems and flags.
+  const map = mapper({
+    externalId: { from: 'id' },
+    fields: { fatherName: { from: 'cha' }, communeCode: { from: 'xa' } },
+    projections: {
+      birthRegistration: [{ fields: { registrationNumber: { from: 'id' }, fatherName: { from: 'cha' }, communeCode: { from: 'xa' } } }],
+    },
+  });
+  const birth = (r: MappedRecord) => ok(r).projections.birthRegistration?.[0];
+
+  it('gives every record its own values, however records alternate', () => {
+    const rows = [
+      { id: 'KS1', cha: 'TRẦN VĂN BA', xa: '00004' },
+      { id: 'KS2', cha: 'lê văn nam', xa: '00008' },
+      { id: 'KS3', cha: 'TRẦN VĂN BA', xa: '00004' },
+      { id: 'KS4', xa: '00008' },
+    ];
+    const mapped = rows.map((row) => map(raw(row)));
+    expect(mapped.map((r) => [child(r).fatherName, child(r).communeCode, birth(r)?.fatherName, birth(r)?.communeCode])).toEqual([
+      ['Trần Văn Ba', '00004', 'Trần Văn Ba', '00004'],
+      ['Lê Văn Nam', '00008', 'Lê Văn Nam', '00008'],
+      ['Trần Văn Ba', '00004', 'Trần Văn Ba', '00004'],
+      [null, '00008', null, '00008'],
+    ]);
+  });
+
+  it('tells a flag of the value once for each place it is read, as before', () => {
+    const r = ok(map(raw({ id: 'KS5', cha: 'Trần Văn Ba', xa: '99999' })));
+    expect(r.flags.map((f) => [f.field, f.code])).toEqual([
+      ['communeCode', 'COMMUNE_CODE_UNKNOWN'],
+      ['projections.birthRegistration[0].communeCode', 'COMMUNE_CODE_UNKNOWN'],
+    ]);
+    // The next record, with a known commune, has no flag left over.
+    expect(ok(map(raw({ id: 'KS6', cha: 'Trần Văn Ba', xa: '00004' }))).flags).toEqual([]);
+  });
+});

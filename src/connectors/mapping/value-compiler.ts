@@ -96,6 +96,38 @@ function settle(r: unknown, field: string, ctx: MappingContext): unknown {
   return r;
 }
 
+/** The last value one column was parsed from with one parser, and what it gave. */
+interface LastParse {
+  taken: boolean;
+  input: unknown;
+  output: unknown;
+}
+
+/**
+ * Bound on {@link LAST_PARSES}: one entry per column and parse written in the definitions compiled, so only
+ * definitions changed over and over could reach it.
+ */
+const LAST_PARSES_LIMIT = 10_000;
+const LAST_PARSES = new Map<string, LastParse>();
+
+/**
+ * The last parse of column `from` with `kind` (and the options a parser takes), shared by every value of every
+ * definition that reads it so: a definition reading a column for a record field and again for a projection
+ * (`Họ tên cha` for `fatherName` and for the birth registration's) parses each record's value once. Parsers
+ * are pure functions of the value and their results immutable, so an equal value may take the last result,
+ * whichever record, mapping or definition it came from; the entry only makes the repeat cheap.
+ */
+function lastParse(from: string, kind: ParseKind, spec: Pick<ValueSpec, 'formats' | 'codeSet'>): LastParse {
+  const key = `${kind}\u0000${spec.codeSet ?? ''}\u0000${JSON.stringify(spec.formats ?? null)}\u0000${from}`;
+  let last = LAST_PARSES.get(key);
+  if (last === undefined) {
+    if (LAST_PARSES.size >= LAST_PARSES_LIMIT) LAST_PARSES.clear();
+    last = { taken: false, input: undefined, output: undefined };
+    LAST_PARSES.set(key, last);
+  }
+  return last;
+}
+
 function parsed(parser: Parser, field: string): (v: unknown, ctx: MappingContext) => unknown {
   return (v, ctx) => {
     const r = parser(v);
@@ -266,9 +298,20 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
     const read = compileReader(spec.from);
     if (parser === null) source = (scope, root) => read(scope, root);
     else {
-      // The common case, written out: read, parse, and look further only at an object result.
+      // The common case, written out: read, parse, and look further only at an object result. A column read
+      // with the same parse elsewhere in the definition (a record field and its projection's: the father's
+      // name, the commune) is parsed once a record: see {@link lastParse}.
+      const last = lastParse(spec.from, parseKind!, spec);
       source = (scope, root, ctx) => {
-        const r = parser(read(scope, root));
+        const v = read(scope, root);
+        let r: unknown;
+        if (last.taken && v === last.input) r = last.output;
+        else {
+          r = parser(v);
+          last.input = v;
+          last.output = r;
+          last.taken = true;
+        }
         return r === undefined || typeof r !== 'object' ? r : settle(r, field, ctx);
       };
     }

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Projections } from '../src/connectors/types.js';
+import { ProjectionWriter } from '../src/services/projections/projection.writer.js';
+import { aRecord } from './support/records.js';
+import { startTestHub, type TestHub } from './support/test-hub.js';
+
+const screening = { screenedOn: '2026-03-02', kind: 'GENERAL', code: null, result: 'Bình thường', interpretation: 'NORMAL', performer: null };
+
+/**
+ * Partner apps (QA): a commune health officer could not list the children still to be screened; `healthScreened`
+ * finds them by the facts of every record of the child, a merged child's included.
+ */
+describe('children(filter: { healthScreened })', () => {
+  let hub: TestHub;
+  /** Child ids by the external id of the record that made them. */
+  const childOf = new Map<string, string>();
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    const writer = new ProjectionWriter();
+    const items: Array<{ record: ReturnType<typeof aRecord>; projections: Projections }> = [
+      // Screened at the health station.
+      { record: aRecord({ externalId: 'H-SCREENED', identityNumber: '001315000101', communeCode: '00004' }), projections: { healthScreening: [screening] } },
+      // Only vaccinated: a health record, no screening.
+      { record: aRecord({ externalId: 'H-VACCINATED', identityNumber: '001315000102', communeCode: '00004' }),
+        projections: { vaccination: [{ vaccineCode: 'BCG', vaccineName: 'Lao', occurredOn: '2015-03-03', doseNumber: 1, status: 'COMPLETED', performer: null }] } },
+      // Known to a school only.
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-PUPIL', identityNumber: '001315000103', communeCode: '00004' }), projections: {} },
+      // A school record whose child another, screened, child is merged into.
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-SURVIVOR', identityNumber: '001315000104', communeCode: '00004' }), projections: {} },
+      { record: aRecord({ externalId: 'H-MERGED', identityNumber: '001315000105', communeCode: '00004' }), projections: { healthScreening: [screening] } },
+      // Screened, in another commune.
+      { record: aRecord({ externalId: 'H-ELSEWHERE', identityNumber: '001315000106', communeCode: '00008' }), projections: { healthScreening: [screening] } },
+    ];
+    const res = await hub.ctx.sql.tx(async (client) => {
+      const stored = await hub.ctx.ingest.ingestItems(client, items.map((i) => ({ input: i.record })));
+      await writer.replaceForSourceRecords(client, stored.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: items[s.index]!.projections })));
+      return stored;
+    });
+    expect(res).toMatchObject({ inserted: 6, rejected: 0 });
+    await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
+    for (const r of await hub.ctx.sql.query<{ external_id: string; child_id: string }>('SELECT external_id, child_id FROM source_record')) childOf.set(r.external_id, r.child_id);
+    // A steward's merge leaves the records on the merged child.
+    await hub.ctx.sql.query(`UPDATE child SET status = 'MERGED', merged_into_id = $2 WHERE id = $1`, [childOf.get('H-MERGED'), childOf.get('S-SURVIVOR')]);
+  });
+  afterAll(async () => hub?.close());
+
+  const list = async (screened: boolean, token: string, more = '') => {
+    const res = await hub.gql<{ children: { totalCount: number; nodes: Array<{ id: string }> } }>(
+      `{ children(filter: { healthScreened: ${screened}${more} }) { totalCount nodes { id } } }`, {}, token);
+    return res;
+  };
+  const ids = (...externalIds: string[]) => externalIds.map((e) => childOf.get(e)!).sort();
+
+  it('false lists the children with no screening among their facts; true those with one, merged children\'s included', async () => {
+    const steward = await hub.token();
+    const unscreened = await list(false, steward);
+    expect(unscreened.body.errors).toBeUndefined();
+    expect(unscreened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL'));
+    expect(unscreened.body.data?.children.totalCount).toBe(2);
+    const screened = await list(true, steward);
+    expect(screened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'S-SURVIVOR', 'H-ELSEWHERE'));
+    expect(screened.body.data?.children.totalCount).toBe(3);
+    // With the other filters and the commune scope.
+    const inCommune = await list(true, steward, ', communeCodes: ["00008"]');
+    expect(inCommune.body.data?.children.nodes.map((n) => n.id)).toEqual(ids('H-ELSEWHERE'));
+  });
+
+  it('needs HEALTH: a role without it is refused, with the refusal audited; the read is audited as HEALTH', async () => {
+    const commune = await hub.token({ sub: 'ubnd-screening', roles: ['commune_officer'], communes: ['00004'] });
+    const refused = await list(false, commune);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.body.data?.children ?? null).toBeNull();
+    expect(await hub.ctx.sql.query(`SELECT action, child_ids, details FROM audit_event WHERE subject = 'ubnd-screening'`))
+      .toEqual([{ action: 'DENIED', child_ids: [], details: { fields: ['Query.children(filter.healthScreened)'] } }]);
+
+    const nurse = await hub.token({ sub: 'nurse-screening', roles: ['health_officer'], communes: ['00004'] });
+    const found = await list(false, nurse);
+    expect(found.body.errors).toBeUndefined();
+    expect(found.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL'));
+    const [read] = await hub.ctx.sql.query<{ child_ids: string[]; field_classes: string[] }>(
+      `SELECT child_ids, field_classes FROM audit_event WHERE action = 'READ' AND subject = 'nurse-screening'`);
+    expect(read!.child_ids.sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL'));
+    expect(read!.field_classes).toContain('HEALTH');
+  });
+});
