@@ -1,6 +1,6 @@
 import type { Disagreements } from '../entities/child.entity.js';
 import type { QueryCounter, Row, Sql } from '../sql.js';
-import { ProjectionReadRepository } from './projection-read.repository.js';
+import { MAX_MERGE_DEPTH, ProjectionReadRepository } from './projection-read.repository.js';
 
 /** Row shapes returned to the GraphQL layer (camelCase, ready to serve). */
 export interface ChildRow {
@@ -56,6 +56,8 @@ export interface ChildFilterSql {
   groupClause?: string | null;
   /** Any of these identity statuses. */
   identityStatuses?: string[] | null;
+  /** true: a health screening among the child's facts (its merged children's included); false: none. */
+  healthScreened?: boolean | null;
   /** Folded words that must all appear in the folded name. */
   nameWords?: string[] | null;
   /** true: sources disagree on some golden field; false: on none. */
@@ -296,6 +298,21 @@ function shapeSourceRecord(row: Row): Row {
   return { ...row, groups };
 }
 
+/**
+ * Whether a health screening is among a child's facts: those of the source records linked to it or to a child
+ * merged into it, followed through `merged_into_id` as the projections are read (see projection-read.repository).
+ * Correlated with the listed `child` row; each step is an index look-up (merged children, records by child,
+ * screenings by record).
+ */
+const HAS_HEALTH_SCREENING = `EXISTS (
+  WITH RECURSIVE fam(member_id, depth) AS (
+    SELECT child.id, 0
+    UNION ALL
+    SELECT m.id, fam.depth + 1 FROM fam JOIN child m ON m.merged_into_id = fam.member_id WHERE fam.depth < ${MAX_MERGE_DEPTH}
+  )
+  SELECT 1 FROM fam JOIN source_record s ON s.child_id = fam.member_id JOIN health_screening h ON h.source_record_id = s.id
+)`;
+
 function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
   const where = [`status = 'ACTIVE'`];
   const params: unknown[] = [];
@@ -317,6 +334,7 @@ function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
     where.push('disagreements IS NOT NULL');
     add((p) => `disagreements ?| ${p}::text[]`, f.sourcesDisagreeOn);
   }
+  if (f.healthScreened != null) where.push(`${f.healthScreened ? '' : 'NOT '}${HAS_HEALTH_SCREENING}`);
   if (f.nameWords?.length) {
     // Each word is a whole word of the name (QA: "ha" found Thanh and Khang). The trigram index serves the
     // '%word%' patterns (LIKE wildcards typed by the caller escaped), the word list is then checked on those rows.

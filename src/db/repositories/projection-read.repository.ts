@@ -32,7 +32,7 @@ export interface FacilityFilterSql {
 }
 
 /** How deep a chain of merges (A into B, B into C) is followed; a chain is normally one step long. */
-const MAX_MERGE_DEPTH = 8;
+export const MAX_MERGE_DEPTH = 8;
 
 /** The date (or school year) a kind's rows are listed by, oldest first. */
 const SORT_KEY: Record<RecordProjectionKind, string> = {

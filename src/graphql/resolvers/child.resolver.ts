@@ -42,6 +42,7 @@ const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass | r
   birthYearTo: SensitivityClass.BASIC,
   group: SensitivityClass.PROTECTION_GROUP,
   identityStatus: SensitivityClass.IDENTITY,
+  healthScreened: SensitivityClass.HEALTH,
   name: SensitivityClass.BASIC,
   sourcesDisagree: evidenceClasses(),
   sourcesDisagreeOn: evidenceClasses(),
@@ -120,6 +121,7 @@ export class ChildResolver {
         : filter.identityStatus === IdentityStatusEnum.VERIFIED && !principal.classes.has(SensitivityClass.PROTECTION_GROUP)
           ? [IdentityStatusEnum.VERIFIED, IdentityStatusEnum.ISSUED]
           : [filter.identityStatus],
+      healthScreened: filter?.healthScreened,
       nameWords: filter?.name != null ? nameWords(filter.name) : null,
       sourcesDisagree: filter?.sourcesDisagree,
       sourcesDisagreeOn: filter?.sourcesDisagreeOn,

@@ -24,6 +24,14 @@ export class ChildrenFilter {
   @Field(() => IdentityStatusEnum, { nullable: true, description: 'With this identity status (needs IDENTITY access).' })
   identityStatus?: IdentityStatusEnum | null;
 
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'false: children with no health screening (`Child.healthScreenings`) from any of their sources, or from any child merged into '
+      + 'them: those still to be screened, as far as the hub knows; true: children with at least one. Needs HEALTH access. Whether a screening '
+      + 'came from a record its source no longer returns does not matter: the screening took place.',
+  })
+  healthScreened?: boolean | null;
+
   @Field(() => String, {
     nullable: true,
     description: 'Name search ignoring diacritics, case and word order: "nguyen thi ha" finds "Nguyễn Thị Thu Hà". Each word must be a whole word of the name ("ha" finds Hà, not Thanh); at least 2 letters.',
