@@ -34,6 +34,7 @@ import { Migration20261215020000_connector_freshness_indexes } from './Migration
 import { Migration20261216010000_drop_file_checksums } from './Migration20261216010000_drop_file_checksums.js';
 import { Migration20261216020000_rejects_stored_by_run_index } from './Migration20261216020000_rejects_stored_by_run_index.js';
 import { Migration20261216030000_connector_run_by_connector_id } from './Migration20261216030000_connector_run_by_connector_id.js';
+import { Migration20261217010000_file_listed_records } from './Migration20261217010000_file_listed_records.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -72,4 +73,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261216010000_drop_file_checksums', class: Migration20261216010000_drop_file_checksums },
   { name: 'Migration20261216020000_rejects_stored_by_run_index', class: Migration20261216020000_rejects_stored_by_run_index },
   { name: 'Migration20261216030000_connector_run_by_connector_id', class: Migration20261216030000_connector_run_by_connector_id },
+  { name: 'Migration20261217010000_file_listed_records', class: Migration20261217010000_file_listed_records },
 ];

@@ -86,6 +86,17 @@ describe('connector run lines', () => {
     expect(removalsLines({ ...none, held: 2, heldReason: 'UNIDENTIFIED_REJECTS' })[0]).toMatch(/^records gone from the source NOT marked: this read did not return 2, but it quarantined records whose id could not be read/);
   });
 
+  it('says what a file connector\'s lists (wholeLists) marked, unmarked or held back', () => {
+    const none = { stored: 12, marked: 0, returned: 0, held: 0, heldReason: null, absent: 0 };
+    expect(removalsLines(none, undefined, true)).toEqual([]);
+    expect(removalsLines({ ...none, marked: 2, returned: 1, absent: 2 }, undefined, true)).toEqual([
+      '2 record(s) a later file no longer lists marked absent, 1 marked absent before listed again (unmarked); 2 of the source\'s records now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)',
+    ]);
+    expect(removalsLines({ ...none, held: 1, heldReason: 'UNIDENTIFIED_REJECTS' }, undefined, true)).toEqual([
+      'records a file no longer lists NOT marked: 1, because the file held records whose id could not be read (any of them may be one of these): fix those rows and drop the file again',
+    ]);
+  });
+
   it('`connectors list` shows a checkpoint with a source\'s cursor withheld, as GraphQL does (QA: a cursor held a child\'s name and number)', () => {
     const school = { kind: 'http' as const, http: { pagination: { type: 'cursor', cursorParam: 'cursor', cursorPath: 'next_cursor', sizeParam: 'limit', size: 1000 } } } as Parameters<typeof checkpointLine>[1];
     const state = { since: null, next: { params: { limit: '1000', cursor: 'NGUYỄN VĂN AN|001215000123' } }, highWater: '2026-12-14T09:00:00.000Z', page: 2 };

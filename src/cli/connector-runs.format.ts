@@ -31,9 +31,10 @@ export function checkpointLine(state: unknown, definition: CheckpointDefinition 
  * a line each for what it marked or unmarked, and for what it held back and why; none when there is nothing to
  * say. Counts only: the records are listed by `SourceRecord.absentFromSourceSince` over the API.
  */
-export function removalsLines(r: RunRemovals | null | undefined, maxShare?: number): string[] {
+export function removalsLines(r: RunRemovals | null | undefined, maxShare?: number, wholeLists = false): string[] {
   if (!r) return [];
   const lines: string[] = [];
+  if (wholeLists) return wholeListsLines(r);
   if (r.marked || r.returned) {
     const parts = [];
     if (r.marked) parts.push(`${r.marked} record(s) no longer returned by the source marked absent`);
@@ -52,6 +53,22 @@ export function removalsLines(r: RunRemovals | null | undefined, maxShare?: numb
   if (r.heldReason === 'UNIDENTIFIED_REJECTS') {
     lines.push(`records gone from the source NOT marked: this read did not return ${r.held}, but it quarantined records whose id could not be `
       + 'read (any of them may be one of these): fix those records at the source, then read it again (--force)');
+  }
+  return lines;
+}
+
+/** {@link removalsLines} of a file connector with `wholeLists`: what its files' lists marked, unmarked or held back. */
+function wholeListsLines(r: RunRemovals): string[] {
+  const lines: string[] = [];
+  if (r.marked || r.returned) {
+    const parts = [];
+    if (r.marked) parts.push(`${r.marked} record(s) a later file no longer lists marked absent`);
+    if (r.returned) parts.push(`${r.returned} marked absent before listed again (unmarked)`);
+    lines.push(`${parts.join(', ')}; ${r.absent ? `${r.absent} of the source's records now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)` : 'none of the source\'s records is marked absent now'}`);
+  }
+  if (r.held) {
+    lines.push(`records a file no longer lists NOT marked: ${r.held}, because the file held records whose id could not be read (any of them may be one of these): `
+      + 'fix those rows and drop the file again');
   }
   return lines;
 }

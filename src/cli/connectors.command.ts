@@ -233,7 +233,8 @@ export function connectorsCommand(): Command {
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
           if (s.repeatedIds > 0) out(repeatedLine(s.repeatedIds));
-          for (const line of removalsLines(s.removals, b.ctx.connectors.catalog.get(name).definition.removals?.maxShare)) out(line);
+          const definition = b.ctx.connectors.catalog.get(name).definition;
+          for (const line of removalsLines(s.removals, definition.removals?.maxShare, definition.kind === 'file')) out(line);
           if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
           if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by a golden-record worker, not by this command: a running worker (`npm run worker`, or the demo\'s) builds them now, or when it starts');
@@ -320,8 +321,8 @@ export function connectorsCommand(): Command {
             const attempts = attemptsLine(r.status, r.failed_attempts.length);
             if (attempts) out(attempts);
             if (r.repeated_ids > 0) out(repeatedLine(r.repeated_ids));
-            const maxShare = b.ctx.connectors.catalog.list().find((c) => c.definition.name === name)?.definition.removals?.maxShare;
-            for (const line of removalsLines(r.removals, maxShare)) out(line);
+            const definition = b.ctx.connectors.catalog.list().find((c) => c.definition.name === name)?.definition;
+            for (const line of removalsLines(r.removals, definition?.removals?.maxShare, definition?.kind === 'file')) out(line);
             if (r.files_skipped > 0) out(skippedLine(r.files_skipped, opts.force));
             if (r.files_waiting > 0) out(waitingLine(r.files_waiting));
             process.exitCode = r.status === 'SUCCEEDED' ? 0 : 1;

@@ -135,6 +135,13 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
     });
   }
   if (!Array.isArray(def.records)) return;
+  if (def.kind === 'http') {
+    def.records.forEach((r: unknown, i: number) => {
+      if (r && typeof r === 'object' && (r as { wholeLists?: unknown }).wholeLists !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['records', i, 'wholeLists'], message: 'only applies when kind is file: a list is whole in a file (see removals for an API)' });
+      }
+    });
+  }
   // Entries that are not mappings at all are the schema's problem alone (QA re-check: `[5, {…}]` was told a repeat).
   const records = def.records.map((r) => (r && typeof r === 'object' && !Array.isArray(r) ? (r as { recordType?: unknown; sheet?: unknown }) : null));
   const typeOf = (r: { recordType?: unknown }) => (typeof r.recordType === 'string' ? r.recordType : 'child');

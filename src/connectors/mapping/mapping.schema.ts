@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { GROUP_CLAUSES } from '../../domain/source-record-input.js';
 import { pathProblem } from '../paths.js';
 import { PROJECTION_KINDS, type ProjectionKind } from '../types.js';
+import { RECORD_PROJECTION_KINDS, RECORD_PROJECTION_TABLES, type RecordProjectionKind } from '../../services/projections/projection-tables.js';
 import {
   EXTERNAL_ID_TARGET,
   GROUP_TARGETS,
@@ -369,6 +370,19 @@ export const recordMappingSchema = z
     fields: recordFieldsSchema.optional(),
     groups: z.array(groupMappingSchema).optional().describe('Special-circumstance group evidence.'),
     projections: projectionsMappingSchema.optional(),
+    wholeLists: z
+      .strictObject({
+        projection: z.enum(RECORD_PROJECTION_KINDS as [RecordProjectionKind, ...RecordProjectionKind[]]).describe('A projection this mapping writes, e.g. placement.'),
+        field: z.string().min(1).describe('Its field whose value names the list, e.g. inspectionReportNumber.'),
+      })
+      .optional()
+      .describe(
+        'File connectors: each file holds whole every list it names, by this projection field (an inspection report\'s children, by report '
+          + 'number). Once a file is read, a record stored earlier whose projection names a list the file holds, and which the file does not hold, '
+          + 'is marked absent from its source (`SourceRecord.absentFromSourceSince`): a report corrected and sent again without a child no longer '
+          + 'leaves the child placed by it. A record a later file holds again is unmarked; nothing is deleted. A list must be whole in one file; '
+          + 'the file read last decides.',
+      ),
   })
   // The rule between a mapping's parts. Run also when a part is invalid (and so written defensively), so that
   // `validate` tells every problem at once; each value is checked against its field (or as a test) by its own schema.
@@ -388,9 +402,28 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** The rule of {@link recordMappingSchema} between a mapping's parts, on a mapping that may be invalid anywhere. */
 function mappingRules(m: unknown, ctx: z.RefinementCtx): void {
   // Not a mapping at all (a stray `-` in the list: null): its own schema says so (QA: this read crashed validate).
-  if (!isObject(m) || m.recordType !== 'facility') return;
+  if (!isObject(m)) return;
+  wholeListsRule(m, ctx);
+  if (m.recordType !== 'facility') return;
   if (m.fields !== undefined) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a facility record has no child fields; use projections' });
   if (m.groups !== undefined) ctx.addIssue({ code: 'custom', path: ['groups'], message: 'a facility record has no group evidence' });
+}
+
+/** `wholeLists` names a projection the mapping writes and a text field of it. */
+function wholeListsRule(m: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const lists = m.wholeLists;
+  if (!isObject(lists) || typeof lists.projection !== 'string' || typeof lists.field !== 'string') return;
+  const projections = isObject(m.projections) ? m.projections : {};
+  if (!Array.isArray(projections[lists.projection]) || (projections[lists.projection] as unknown[]).length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['wholeLists', 'projection'], message: `names ${lists.projection}, which this mapping has no projections of` });
+    return;
+  }
+  const table = RECORD_PROJECTION_TABLES.find((t) => t.kind === lists.projection);
+  const column = table?.columns.find((c) => c.field === lists.field);
+  if (!column || column.type !== 'text') {
+    const texts = table?.columns.filter((c) => c.type === 'text').map((c) => c.field) ?? [];
+    ctx.addIssue({ code: 'custom', path: ['wholeLists', 'field'], message: `is not a text field of ${lists.projection} (its text fields: ${texts.join(', ')})` });
+  }
 }
 
 /** The `records` list of a definition: at least one mapping. */

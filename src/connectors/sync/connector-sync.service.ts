@@ -25,6 +25,7 @@ import { FileAccessError } from '../file/errors/file-access.error.js';
 import { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
 import { markRemovals, removalsBaseline, type RunRemovals } from './removals.js';
+import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf } from './whole-lists.js';
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
@@ -975,6 +976,8 @@ export class ConnectorSyncService {
     // are remembered here when they were looked up, and by a bit of their entry when judged by `known`
     // (KnownRecords.judge copies such an entry here when another copy of its key meets it).
     const readEarlier = definition.kind === 'file' ? KnownRecords.empty() : null;
+    // Lists a file holds whole (`wholeLists`): what each file held is kept with its chunks, and applied when it is done.
+    const lists = wholeListsOf(definition);
     const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
@@ -1008,7 +1011,8 @@ export class ConnectorSyncService {
       signal: opts.signal,
       files: req.files,
       onEvent,
-      recogniser: known ? textRecogniser(known, mappingHash, open) : undefined,
+      // Not with lists a file holds whole: a row recognised by its text is not parsed, so its id is not known.
+      recogniser: known && lists.length === 0 ? textRecogniser(known, mappingHash, open) : undefined,
       isFileIngested: async (checksum) => {
         if (req.force) return false;
         const by = await this.fileIngestedBy(connectorId, checksum);
@@ -1030,7 +1034,7 @@ export class ConnectorSyncService {
       // When the first batch has arrived (a file sync with no new file loads nothing); once.
       await known?.begin();
       try {
-        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier);
+        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, lists.length > 0);
       } catch (err) {
         unstaged = fetchedOf(next.value);
         throw err;
@@ -1080,6 +1084,15 @@ export class ConnectorSyncService {
           const rejected = await this.deps.ingest.quarantine(client, current.rejects, ingestOpts);
           const resolved = resolvable(current, definition.sourceSystem);
           if (resolved.length) await this.deps.ingest.resolveRejects(client, definition.sourceSystem, resolved, runId);
+          const checksum = lists.length ? (batch.fileCompleted?.checksum ?? fileChecksumOf(batch.position)) : null;
+          let listed: RunRemovals | null = null;
+          if (checksum) {
+            await rememberListed(client, connectorId, checksum, listedIds(current, definition.sourceSystem), [...current.rejects, ...current.ingest.quarantined].some((r) => r.externalId == null));
+            if (batch.fileCompleted) {
+              const found = await applyWholeLists(client, { connectorId, checksum, sourceSystem: definition.sourceSystem, runId, lists });
+              if (found.marked || found.returned || found.held) listed = await addToRunRemovals(client, runId, definition.sourceSystem, found);
+            }
+          }
           let filesIngested = 0;
           if (batch.fileCompleted) {
             const f = batch.fileCompleted;
@@ -1110,8 +1123,14 @@ export class ConnectorSyncService {
           };
           // Committed only while the lock is held: its loss may not be told yet when the batch is written.
           if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid, definition.name, pagesReadWith))) throw new SyncLockLostError(definition.name);
-          return { d, repeated: result?.repeatedWithOtherContent ?? [] };
+          return { d, repeated: result?.repeatedWithOtherContent ?? [], listed };
         }, { asyncCommit: true });
+        if (delta.listed) {
+          // Counts only: the records are listed by SourceRecord.absentFromSourceSince.
+          log.info({ runId, ...delta.listed },
+            delta.listed.held ? 'records in the lists a file holds whole that it no longer lists not marked absent: the file held a record whose id could not be read'
+              : 'records in the lists a file holds whole that it no longer lists marked absent');
+        }
         if (delta.repeated.length) {
           // Row and page numbers, never values.
           log.warn(
@@ -1153,6 +1172,10 @@ export class ConnectorSyncService {
         `records gone from the source not looked for: this run finished a full read begun by a process that stopped, whose first pages it cannot judge; ${owed ? 'the next scheduled sync reads the whole source again and looks' : 'the next full read looks (connectors sync --force)'}`,
       );
     }
+    if (lists.length) {
+      // What the run's files did to their lists, this attempt's and a stopped one's (kept on the run).
+      return (await this.deps.sql.one<{ removals: RunRemovals | null }>(`SELECT removals FROM connector_run WHERE id = $1`, [runId]))?.removals ?? null;
+    }
     if (!removals || !baseline) return null;
     if (cutShort) {
       log.warn({ runId }, 'records gone from the source not looked for: the read stopped before the source said it had ended');
@@ -1191,10 +1214,11 @@ export class ConnectorSyncService {
     known: KnownRecordsHandover | null,
     open: OpenRejects,
     readEarlier: KnownRecords | null,
+    listing: boolean,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: fetchedOf(batch), ingest: this.deps.ingest.newBatch(), projections: [],
-      facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [], rejectedAt: new Map(), validAt: new Map(),
+      facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [], rejectedAt: new Map(), validAt: new Map(), listed: listing ? [] : null,
     };
     for (const r of batch.rejects ?? []) {
       // A broken row keeps the id read from what of it is surely in place, so storing it fixed resolves the reject.
@@ -1212,6 +1236,7 @@ export class ConnectorSyncService {
       const end = Math.min(batch.records.length, start + SLICE);
       const table = known?.forSlice(end - start, inFlight, staged.keys) ?? null;
       const identified = await identify(batch.records, start, end, mapper, mappingHash, table !== null);
+      if (staged.listed) for (const x of identified) if (x && x !== RECOGNISED) staged.listed.push(x.externalId);
       const slice: PendingSlice = table
         ? this.judgeSlice(start, identified, sourceSystem, table, batch.records, mapper, mappingHash, readEarlier)
         : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
@@ -1683,6 +1708,22 @@ function textRecogniser(known: KnownRecordsHandover, mappingHash: string, open: 
 }
 
 /** A batch read and prepared, waiting for its transaction. */
+/** The checksum of the file a file reader's batch is from (its position), or null. */
+function fileChecksumOf(position: ReaderPosition): string | null {
+  const file = (position as { file?: { checksum?: unknown } }).file;
+  return typeof file?.checksum === 'string' ? file.checksum : null;
+}
+
+/** The external ids of the records of `sourceSystem` a staged batch held: read (stored or unchanged) or refused with their id. */
+function listedIds(staged: StagedBatch, sourceSystem: string): string[] {
+  const out = new Set<string>();
+  const prefix = `${sourceSystem}\u0000`;
+  for (const id of staged.listed ?? []) out.add(id);
+  for (const key of staged.ingest.records.keys()) if (key.startsWith(prefix)) out.add(key.slice(prefix.length));
+  for (const r of [...staged.rejects, ...staged.ingest.quarantined]) if (r.externalId != null && r.sourceSystem === sourceSystem) out.add(r.externalId);
+  return [...out];
+}
+
 interface StagedBatch {
   /** The batch as read; its records are released as they are staged. */
   batch: ReadBatch;
@@ -1699,6 +1740,8 @@ interface StagedBatch {
   unchanged: number;
   /** `source system \0 external id` of every record of the batch that has one. */
   keys: Set<string>;
+  /** With lists a file holds whole (`wholeLists`): the ids `identify` gave the batch's records, unchanged ones included; else null. */
+  listed: string[] | null;
   /** External ids with an open reject that the batch stores valid or reads valid and unchanged (see {@link resolvable}). */
   resolves: string[];
   /**

@@ -138,13 +138,15 @@ export class RefusedFile {
 }
 
 @ObjectType({
-  description: 'What a full read of an HTTP connector with `removals` found of the records its source no longer returns. A record is '
-    + 'never deleted: it is marked absent (SourceRecord.absentFromSourceSince) and unmarked when a read returns it again.',
+  description: 'What a full read of an HTTP connector with `removals` found of the records its source no longer returns; for a file '
+    + 'connector whose mapping has `wholeLists`, what the run\'s files found of the records their lists no longer hold (summed over the files). '
+    + 'A record is never deleted: it is marked absent (SourceRecord.absentFromSourceSince) and unmarked when a read returns it again.',
 })
 export class RunRemovals {
   @Field(() => Int, {
     description: 'Records stored when the read began, those marked absent then included: what the read was compared with. The source '
-      + 'system\'s records; when another connector defined now feeds the same system, only those last stored by this connector\'s runs.',
+      + 'system\'s records; when another connector defined now feeds the same system, only those last stored by this connector\'s runs. '
+      + 'With `wholeLists`: the records of the lists the files held, per file.',
   })
   stored!: number;
 
@@ -174,7 +176,8 @@ export class RunRemovals {
 }
 
 @ObjectType({
-  description: 'A record a full read of its connector no longer found in the source (connectors with `removals`), still marked: which record, '
+  description: 'A record a full read of its connector no longer found in the source (connectors with `removals`), or a later file no longer '
+    + 'listed (`wholeLists`), still marked: which record, '
     + 'since when, and the run that marked it. Ids only: the record itself (SourceRecord, on its child) is read with the child\'s roles.',
 })
 export class AbsentRecord {
@@ -290,7 +293,8 @@ export class ConnectorRun {
     nullable: true,
     description: 'Records gone from the source, for a connector with `removals`: set by a run that read the whole source from its beginning '
       + '(its first read, a read of a source without `http.incremental`, a forced read) and finished. Null otherwise: an incremental read '
-      + 'cannot tell a record gone from one unchanged.',
+      + 'cannot tell a record gone from one unchanged. For a file connector with `wholeLists`: set by a run whose files marked or unmarked '
+      + 'records of their lists, or held back.',
   })
   removals!: RunRemovals | null;
 
