@@ -1162,6 +1162,11 @@ export class ConnectorSyncService {
     );
     if (kept.length !== 1) throw new SyncLockLostError(definition.name);
     await this.deps.sql.query(`UPDATE connector_run SET files_skipped = $2, files_waiting = $3 WHERE id = $1`, [runId, counts.filesSkipped, counts.filesWaiting]);
+    if (lists.length) {
+      // What files left unfinished held (a file changed or removed while a stopped sync was reading it, never
+      // resumed): not the file the checkpoint is in, whose next chunks a later sync reads.
+      await this.deps.sql.query(`DELETE FROM file_listed_record WHERE connector_id = $1 AND checksum IS DISTINCT FROM $2`, [connectorId, final ? fileChecksumOf(final) : null]);
+    }
     if (continuedFullRead && !cutShort) {
       // Said, and made up (QA: a forced read whose worker was stopped was finished by the next sync, and the
       // records gone from the source were never looked for, with nothing said): with a full-read schedule, the
