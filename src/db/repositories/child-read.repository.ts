@@ -58,6 +58,8 @@ export interface ChildFilterSql {
   identityStatuses?: string[] | null;
   /** true: a health screening among the child's facts (its merged children's included); false: none. */
   healthScreened?: boolean | null;
+  /** true: the child's latest school enrolment is STUDYING; false: it is not, or there is none. */
+  inSchool?: boolean | null;
   /** Folded words that must all appear in the folded name. */
   nameWords?: string[] | null;
   /** true: sources disagree on some golden field; false: on none. */
@@ -299,18 +301,30 @@ function shapeSourceRecord(row: Row): Row {
 }
 
 /**
- * Whether a health screening is among a child's facts: those of the source records linked to it or to a child
- * merged into it, followed through `merged_into_id` as the projections are read (see projection-read.repository).
- * Correlated with the listed `child` row; each step is an index look-up (merged children, records by child,
- * screenings by record).
+ * The children whose facts are a listed child's: itself and the children merged into it, followed through
+ * `merged_into_id` as the projections are read (see projection-read.repository), as CTE `fam(member_id)`.
+ * Correlated with the listed `child` row; each step is an index look-up.
  */
-const HAS_HEALTH_SCREENING = `EXISTS (
-  WITH RECURSIVE fam(member_id, depth) AS (
+const FAMILY = `WITH RECURSIVE fam(member_id, depth) AS (
     SELECT child.id, 0
     UNION ALL
     SELECT m.id, fam.depth + 1 FROM fam JOIN child m ON m.merged_into_id = fam.member_id WHERE fam.depth < ${MAX_MERGE_DEPTH}
-  )
+  )`;
+
+/** Whether a health screening is among a child's facts (records by child, screenings by record: index look-ups). */
+const HAS_HEALTH_SCREENING = `EXISTS (
+  ${FAMILY}
   SELECT 1 FROM fam JOIN source_record s ON s.child_id = fam.member_id JOIN health_screening h ON h.source_record_id = s.id
+)`;
+
+/**
+ * The status of a child's latest school enrolment among its facts (null: none): the latest school year, then the
+ * record the source updated last, as the enrolments are listed (oldest first) read from the end.
+ */
+const LATEST_ENROLMENT_STATUS = `(
+  ${FAMILY}
+  SELECT e.status FROM fam JOIN source_record s ON s.child_id = fam.member_id JOIN school_enrolment e ON e.source_record_id = s.id
+   ORDER BY e.school_year DESC NULLS LAST, s.source_updated_at DESC NULLS LAST, e.id DESC LIMIT 1
 )`;
 
 function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
@@ -335,6 +349,7 @@ function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
     add((p) => `disagreements ?| ${p}::text[]`, f.sourcesDisagreeOn);
   }
   if (f.healthScreened != null) where.push(`${f.healthScreened ? '' : 'NOT '}${HAS_HEALTH_SCREENING}`);
+  if (f.inSchool != null) where.push(`${LATEST_ENROLMENT_STATUS} ${f.inSchool ? '=' : 'IS DISTINCT FROM'} 'STUDYING'`);
   if (f.nameWords?.length) {
     // Each word is a whole word of the name (QA: "ha" found Thanh and Khang). The trigram index serves the
     // '%word%' patterns (LIKE wildcards typed by the caller escaped), the word list is then checked on those rows.

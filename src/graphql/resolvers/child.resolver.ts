@@ -43,6 +43,7 @@ const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass | r
   group: SensitivityClass.PROTECTION_GROUP,
   identityStatus: SensitivityClass.IDENTITY,
   healthScreened: SensitivityClass.HEALTH,
+  inSchool: [SensitivityClass.BASIC, SensitivityClass.PROTECTION_GROUP],
   name: SensitivityClass.BASIC,
   sourcesDisagree: evidenceClasses(),
   sourcesDisagreeOn: evidenceClasses(),
@@ -122,6 +123,7 @@ export class ChildResolver {
           ? [IdentityStatusEnum.VERIFIED, IdentityStatusEnum.ISSUED]
           : [filter.identityStatus],
       healthScreened: filter?.healthScreened,
+      inSchool: filter?.inSchool,
       nameWords: filter?.name != null ? nameWords(filter.name) : null,
       sourcesDisagree: filter?.sourcesDisagree,
       sourcesDisagreeOn: filter?.sourcesDisagreeOn,

@@ -32,6 +32,15 @@ export class ChildrenFilter {
   })
   healthScreened?: boolean | null;
 
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: children whose latest school enrolment (`Child.schoolEnrolments`, a child merged into them included: the latest school '
+      + 'year, one without a year only when there is no other, then the record its source updated last) is STUDYING; false: children with no enrolment from any source, or whose latest one is DROPPED_OUT: those out of school as '
+      + 'far as the hub knows (combine with `birthYearFrom`/`birthYearTo` for school age). Needs BASIC and PROTECTION_GROUP: it tells a '
+      + 'drop-out, which below upper secondary is group h\'s evidence (as `SchoolEnrolment.status`).',
+  })
+  inSchool?: boolean | null;
+
   @Field(() => String, {
     nullable: true,
     description: 'Name search ignoring diacritics, case and word order: "nguyen thi ha" finds "Nguyễn Thị Thu Hà". Each word must be a whole word of the name ("ha" finds Hà, not Thanh); at least 2 letters.',

@@ -5,12 +5,16 @@ import { aRecord } from './support/records.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 const screening = { screenedOn: '2026-03-02', kind: 'GENERAL', code: null, result: 'Bình thường', interpretation: 'NORMAL', performer: null };
+const enrolment = (schoolYear: string, status: 'STUDYING' | 'DROPPED_OUT') => ({
+  studentCode: `HS-${schoolYear}`, schoolYear, schoolCode: 'TH01', schoolName: 'Tiểu học Ba Đình', level: 'Tiểu học', grade: 3, className: '3A', status, inclusiveEducation: null,
+});
 
 /**
- * Partner apps (QA): a commune health officer could not list the children still to be screened; `healthScreened`
- * finds them by the facts of every record of the child, a merged child's included.
+ * Partner apps (QA): a commune health officer could not list the children still to be screened, nor a social worker
+ * those out of school; `healthScreened` and `inSchool` find them by the facts of every record of the child, a merged
+ * child's included.
  */
-describe('children(filter: { healthScreened })', () => {
+describe('children(filter: { healthScreened, inSchool })', () => {
   let hub: TestHub;
   /** Child ids by the external id of the record that made them. */
   const childOf = new Map<string, string>();
@@ -25,19 +29,28 @@ describe('children(filter: { healthScreened })', () => {
       { record: aRecord({ externalId: 'H-VACCINATED', identityNumber: '001315000102', communeCode: '00004' }),
         projections: { vaccination: [{ vaccineCode: 'BCG', vaccineName: 'Lao', occurredOn: '2015-03-03', doseNumber: 1, status: 'COMPLETED', performer: null }] } },
       // Known to a school only.
-      { record: aRecord({ sourceSystem: 'school', externalId: 'S-PUPIL', identityNumber: '001315000103', communeCode: '00004' }), projections: {} },
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-PUPIL', identityNumber: '001315000103', communeCode: '00004' }),
+        projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING')] } },
       // A school record whose child another, screened, child is merged into.
       { record: aRecord({ sourceSystem: 'school', externalId: 'S-SURVIVOR', identityNumber: '001315000104', communeCode: '00004' }), projections: {} },
-      { record: aRecord({ externalId: 'H-MERGED', identityNumber: '001315000105', communeCode: '00004' }), projections: { healthScreening: [screening] } },
+      { record: aRecord({ externalId: 'H-MERGED', identityNumber: '001315000105', communeCode: '00004' }),
+        projections: { healthScreening: [screening], schoolEnrolment: [enrolment('2026-2027', 'STUDYING')] } },
       // Screened, in another commune.
       { record: aRecord({ externalId: 'H-ELSEWHERE', identityNumber: '001315000106', communeCode: '00008' }), projections: { healthScreening: [screening] } },
+      // Dropped out this year after studying last year; and studying this year after dropping out last year (two sources).
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-DROPPED', identityNumber: '001315000107', communeCode: '00004' }),
+        projections: { schoolEnrolment: [enrolment('2025-2026', 'STUDYING'), enrolment('2026-2027', 'DROPPED_OUT')] } },
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-BACK-OLD', identityNumber: '001315000108', communeCode: '00004' }),
+        projections: { schoolEnrolment: [enrolment('2025-2026', 'DROPPED_OUT')] } },
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-BACK-NEW', identityNumber: '001315000108', communeCode: '00004', fullName: 'Nguyễn Văn Bình' }),
+        projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING')] } },
     ];
     const res = await hub.ctx.sql.tx(async (client) => {
       const stored = await hub.ctx.ingest.ingestItems(client, items.map((i) => ({ input: i.record })));
       await writer.replaceForSourceRecords(client, stored.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: items[s.index]!.projections })));
       return stored;
     });
-    expect(res).toMatchObject({ inserted: 6, rejected: 0 });
+    expect(res).toMatchObject({ inserted: 9, rejected: 0 });
     await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
     for (const r of await hub.ctx.sql.query<{ external_id: string; child_id: string }>('SELECT external_id, child_id FROM source_record')) childOf.set(r.external_id, r.child_id);
     // A steward's merge leaves the records on the merged child.
@@ -45,9 +58,9 @@ describe('children(filter: { healthScreened })', () => {
   });
   afterAll(async () => hub?.close());
 
-  const list = async (screened: boolean, token: string, more = '') => {
+  const list = async (screened: boolean, token: string, more = '', filter = 'healthScreened') => {
     const res = await hub.gql<{ children: { totalCount: number; nodes: Array<{ id: string }> } }>(
-      `{ children(filter: { healthScreened: ${screened}${more} }) { totalCount nodes { id } } }`, {}, token);
+      `{ children(filter: { ${filter}: ${screened}${more} }) { totalCount nodes { id } } }`, {}, token);
     return res;
   };
   const ids = (...externalIds: string[]) => externalIds.map((e) => childOf.get(e)!).sort();
@@ -56,8 +69,8 @@ describe('children(filter: { healthScreened })', () => {
     const steward = await hub.token();
     const unscreened = await list(false, steward);
     expect(unscreened.body.errors).toBeUndefined();
-    expect(unscreened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL'));
-    expect(unscreened.body.data?.children.totalCount).toBe(2);
+    expect(unscreened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD'));
+    expect(unscreened.body.data?.children.totalCount).toBe(4);
     const screened = await list(true, steward);
     expect(screened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'S-SURVIVOR', 'H-ELSEWHERE'));
     expect(screened.body.data?.children.totalCount).toBe(3);
@@ -77,10 +90,27 @@ describe('children(filter: { healthScreened })', () => {
     const nurse = await hub.token({ sub: 'nurse-screening', roles: ['health_officer'], communes: ['00004'] });
     const found = await list(false, nurse);
     expect(found.body.errors).toBeUndefined();
-    expect(found.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL'));
+    expect(found.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD'));
     const [read] = await hub.ctx.sql.query<{ child_ids: string[]; field_classes: string[] }>(
       `SELECT child_ids, field_classes FROM audit_event WHERE action = 'READ' AND subject = 'nurse-screening'`);
-    expect(read!.child_ids.sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL'));
+    expect(read!.child_ids.sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD'));
     expect(read!.field_classes).toContain('HEALTH');
+  });
+
+  it('inSchool: false lists the children with no enrolment or whose latest is a drop-out; true those studying in their latest', async () => {
+    const steward = await hub.token();
+    const out = await list(false, steward, '', 'inSchool');
+    expect(out.body.errors).toBeUndefined();
+    // S-BACK-OLD's child studies this year by another record of its own (same number): in school.
+    expect(out.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'H-VACCINATED', 'H-ELSEWHERE', 'S-DROPPED'));
+    expect(out.body.data?.children.totalCount).toBe(4);
+    const inSchool = await list(true, steward, '', 'inSchool');
+    expect(inSchool.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('S-PUPIL', 'S-SURVIVOR', 'S-BACK-OLD').sort());
+    // Needs PROTECTION_GROUP (a drop-out is group h's evidence): a health officer is refused, with the refusal audited.
+    const nurse = await hub.token({ sub: 'nurse-school', roles: ['health_officer'] });
+    const refused = await list(false, nurse, '', 'inSchool');
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await hub.ctx.sql.query(`SELECT action, details FROM audit_event WHERE subject = 'nurse-school'`))
+      .toEqual([{ action: 'DENIED', details: { fields: ['Query.children(filter.inSchool)'] } }]);
   });
 });
