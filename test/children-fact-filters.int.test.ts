@@ -6,7 +6,7 @@ import { startTestHub, type TestHub } from './support/test-hub.js';
 
 const screening = { screenedOn: '2026-03-02', kind: 'GENERAL', code: null, result: 'Bình thường', interpretation: 'NORMAL', performer: null };
 const enrolment = (schoolYear: string, status: 'STUDYING' | 'DROPPED_OUT') => ({
-  studentCode: `HS-${schoolYear}`, schoolYear, schoolCode: 'TH01', schoolName: 'Tiểu học Ba Đình', level: 'Tiểu học', grade: 3, className: '3A', status, inclusiveEducation: null,
+  studentCode: `HS-${schoolYear}`, schoolYear, schoolCode: 'TH01', schoolName: 'Tiểu học Ba Đình', level: 'Tiểu học', grade: 3, className: '3A', status, inclusiveEducation: false,
 });
 
 /**

@@ -423,7 +423,15 @@ function wholeListsRule(m: Record<string, unknown>, ctx: z.RefinementCtx): void 
   if (!column || column.type !== 'text') {
     const texts = table?.columns.filter((c) => c.type === 'text').map((c) => c.field) ?? [];
     ctx.addIssue({ code: 'custom', path: ['wholeLists', 'field'], message: `is not a text field of ${lists.projection} (its text fields: ${texts.join(', ')})` });
+    return;
   }
+  // A projection that leaves the field out names no list: its records would never be in one (QA: accepted, then did nothing).
+  (projections[lists.projection] as unknown[]).forEach((p, i) => {
+    const fields = isObject(p) && isObject(p.fields) ? p.fields : null;
+    if (fields && fields[lists.field as string] === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['wholeLists', 'field'], message: `is not mapped by projections.${lists.projection}[${i}]: its records would be in no list` });
+    }
+  });
 }
 
 /** The `records` list of a definition: at least one mapping. */

@@ -25,7 +25,7 @@ import { FileAccessError } from '../file/errors/file-access.error.js';
 import { KnownRecords } from './known-records.js';
 import { KnownRecordsHandover } from './known-records-handover.js';
 import { markRemovals, removalsBaseline, type RunRemovals } from './removals.js';
-import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf } from './whole-lists.js';
+import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeListTypes, type ChunkListed } from './whole-lists.js';
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
@@ -978,6 +978,7 @@ export class ConnectorSyncService {
     const readEarlier = definition.kind === 'file' ? KnownRecords.empty() : null;
     // Lists a file holds whole (`wholeLists`): what each file held is kept with its chunks, and applied when it is done.
     const lists = wholeListsOf(definition);
+    const listTypes = lists.length ? wholeListTypes(definition) : null;
     const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
@@ -1034,7 +1035,7 @@ export class ConnectorSyncService {
       // When the first batch has arrived (a file sync with no new file loads nothing); once.
       await known?.begin();
       try {
-        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, lists.length > 0);
+        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes);
       } catch (err) {
         unstaged = fetchedOf(next.value);
         throw err;
@@ -1068,6 +1069,9 @@ export class ConnectorSyncService {
         // The lock lost (its connection's loss told: see `run`), nothing more is stored.
         opts.signal?.throwIfAborted();
         const delta = await this.deps.sql.tx(async (client) => {
+          // What the chunk held, for the lists its file holds whole: before its records are written (see rememberListed).
+          const checksum = lists.length ? (batch.fileCompleted?.checksum ?? fileChecksumOf(batch.position)) : null;
+          if (checksum) await rememberListed(client, connectorId, checksum, definition.sourceSystem, chunkListed(current, definition.sourceSystem));
           const result = current.ingest.records.size || current.ingest.quarantined.length
             ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location, flagRepeatsInRun: definition.kind === 'file', readEarlierInRun })
             : null;
@@ -1084,14 +1088,10 @@ export class ConnectorSyncService {
           const rejected = await this.deps.ingest.quarantine(client, current.rejects, ingestOpts);
           const resolved = resolvable(current, definition.sourceSystem);
           if (resolved.length) await this.deps.ingest.resolveRejects(client, definition.sourceSystem, resolved, runId);
-          const checksum = lists.length ? (batch.fileCompleted?.checksum ?? fileChecksumOf(batch.position)) : null;
           let listed: RunRemovals | null = null;
-          if (checksum) {
-            await rememberListed(client, connectorId, checksum, listedIds(current, definition.sourceSystem), [...current.rejects, ...current.ingest.quarantined].some((r) => r.externalId == null));
-            if (batch.fileCompleted) {
-              const found = await applyWholeLists(client, { connectorId, checksum, sourceSystem: definition.sourceSystem, runId, lists });
-              if (found.marked || found.returned || found.held) listed = await addToRunRemovals(client, runId, definition.sourceSystem, found);
-            }
+          if (checksum && batch.fileCompleted) {
+            const found = await applyWholeLists(client, { connectorId, checksum, sourceSystem: definition.sourceSystem, runId, lists });
+            if (found.marked || found.returned || found.held) listed = await addToRunRemovals(client, runId, connectorId, found);
           }
           let filesIngested = 0;
           if (batch.fileCompleted) {
@@ -1219,16 +1219,19 @@ export class ConnectorSyncService {
     known: KnownRecordsHandover | null,
     open: OpenRejects,
     readEarlier: KnownRecords | null,
-    listing: boolean,
+    listTypes: ReadonlySet<string> | null,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: fetchedOf(batch), ingest: this.deps.ingest.newBatch(), projections: [],
-      facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [], rejectedAt: new Map(), validAt: new Map(), listed: listing ? [] : null,
+      facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [], rejectedAt: new Map(), validAt: new Map(),
+      listing: listTypes ? { ids: [], types: listTypes, unidentified: false } : null,
     };
     for (const r of batch.rejects ?? []) {
       // A broken row keeps the id read from what of it is surely in place, so storing it fixed resolves the reject.
       const externalId = r.readable ? mapper.externalIdOf(r.readable) : null;
       staged.rejects.push({ sourceSystem, externalId, location: r.location, payload: r.payload, problems: r.problems });
+      // A broken row without its id may be any list's record (its record type is not told).
+      if (externalId === null && staged.listing) staged.listing.unidentified = true;
       // Where the broken row stood among the batch's records is not known: no copy of the batch resolves it.
       if (externalId !== null) staged.rejectedAt.set(externalId, Infinity);
       // The source still holds it: not a record gone from the source.
@@ -1241,7 +1244,7 @@ export class ConnectorSyncService {
       const end = Math.min(batch.records.length, start + SLICE);
       const table = known?.forSlice(end - start, inFlight, staged.keys) ?? null;
       const identified = await identify(batch.records, start, end, mapper, mappingHash, table !== null);
-      if (staged.listed) for (const x of identified) if (x && x !== RECOGNISED) staged.listed.push(x.externalId);
+      if (staged.listing) for (const x of identified) if (x && x !== RECOGNISED) staged.listing.ids.push(x.externalId);
       const slice: PendingSlice = table
         ? this.judgeSlice(start, identified, sourceSystem, table, batch.records, mapper, mappingHash, readEarlier)
         : this.lookUpSlice(start, identified, sourceSystem, staged, inFlight);
@@ -1376,6 +1379,8 @@ export class ConnectorSyncService {
       const mapped = mapper(raw);
       if (!mapped.ok) {
         staged.rejects.push({ sourceSystem, externalId: mapped.externalId, location: rejectLocation(batch.location, raw.location), payload: raw.data, problems: mapped.problems });
+        // Only a record of a list's type whose id cannot be read may be one of a list's records (not a facility row).
+        if (mapped.externalId === null && staged.listing && (raw.recordType === undefined || staged.listing.types.has(raw.recordType))) staged.listing.unidentified = true;
         if (mapped.externalId !== null) staged.rejectedAt.set(mapped.externalId, base + items.length - 0.5);
         continue;
       }
@@ -1719,14 +1724,21 @@ function fileChecksumOf(position: ReaderPosition): string | null {
   return typeof file?.checksum === 'string' ? file.checksum : null;
 }
 
-/** The external ids of the records of `sourceSystem` a staged batch held: read (stored or unchanged) or refused with their id. */
-function listedIds(staged: StagedBatch, sourceSystem: string): string[] {
-  const out = new Set<string>();
+/**
+ * What a staged batch held, for the lists its file holds whole: every external id of `sourceSystem` it read (valid,
+ * unchanged or refused), which of them it read valid, and whether it held a list's record whose id could not be read.
+ */
+function chunkListed(staged: StagedBatch, sourceSystem: string): ChunkListed {
   const prefix = `${sourceSystem}\u0000`;
-  for (const id of staged.listed ?? []) out.add(id);
-  for (const key of staged.ingest.records.keys()) if (key.startsWith(prefix)) out.add(key.slice(prefix.length));
-  for (const r of [...staged.rejects, ...staged.ingest.quarantined]) if (r.externalId != null && r.sourceSystem === sourceSystem) out.add(r.externalId);
-  return [...out];
+  const stored = new Set<string>();
+  for (const key of staged.ingest.records.keys()) if (key.startsWith(prefix)) stored.add(key.slice(prefix.length));
+  const refused = new Set<string>();
+  for (const r of [...staged.rejects, ...staged.ingest.quarantined]) if (r.externalId != null && r.sourceSystem === sourceSystem) refused.add(r.externalId);
+  const held = new Set<string>([...(staged.listing?.ids ?? []), ...stored, ...refused]);
+  // Read valid: written now, or found unchanged (identified, and neither written nor refused).
+  const valid = new Set<string>([...held].filter((id) => stored.has(id) || !refused.has(id)));
+  const unidentified = (staged.listing?.unidentified ?? false) || staged.ingest.quarantined.some((r) => r.externalId == null);
+  return { held: [...held], valid, unidentified };
 }
 
 interface StagedBatch {
@@ -1745,8 +1757,11 @@ interface StagedBatch {
   unchanged: number;
   /** `source system \0 external id` of every record of the batch that has one. */
   keys: Set<string>;
-  /** With lists a file holds whole (`wholeLists`): the ids `identify` gave the batch's records, unchanged ones included; else null. */
-  listed: string[] | null;
+  /**
+   * With lists a file holds whole (`wholeLists`): the ids `identify` gave the batch's records (unchanged ones included), the
+   * record types of the lists, and whether a record of one of them had no readable id; else null.
+   */
+  listing: { ids: string[]; types: ReadonlySet<string>; unidentified: boolean } | null;
   /** External ids with an open reject that the batch stores valid or reads valid and unchanged (see {@link resolvable}). */
   resolves: string[];
   /**

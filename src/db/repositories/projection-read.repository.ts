@@ -106,7 +106,7 @@ function facilityFilterParams(filter: FacilityFilterSql): [string[] | null, stri
 const PLACEMENTS_BY_FACILITY_SQL = `
 WITH RECURSIVE p AS (
   SELECT pl.id, pl.facility_code, pl.started_on, pl.reason, pl.seen_on, pl.inspection_report_number,
-         s.id AS record_id, s.source_system, s.external_id, s.child_id, s.last_seen_at, s.source_updated_at
+         s.id AS record_id, s.source_system, s.external_id, s.child_id, s.last_seen_at, s.source_updated_at, s.absent_since
     FROM placement pl JOIN source_record s ON s.id = pl.source_record_id
    WHERE pl.facility_code = ANY($1::text[]) AND s.child_id IS NOT NULL
 ), up(start_id, id, merged_into_id, commune_code, depth) AS (
@@ -118,7 +118,7 @@ WITH RECURSIVE p AS (
 SELECT p.id, p.facility_code AS "facilityCode", p.started_on AS "startedOn", p.reason, p.seen_on AS "seenOn",
        p.inspection_report_number AS "inspectionReportNumber", root.id AS "childId",
        p.record_id AS "recordId", p.source_system AS "sourceSystem", p.external_id AS "externalId",
-       p.last_seen_at AS "fetchedAt", p.source_updated_at AS "sourceUpdatedAt"
+       p.last_seen_at AS "fetchedAt", p.source_updated_at AS "sourceUpdatedAt", p.absent_since AS "absentFromSourceSince"
   FROM p JOIN up root ON root.start_id = p.child_id AND root.merged_into_id IS NULL
  WHERE $2::text[] IS NULL OR root.commune_code = ANY($2::text[])
  ORDER BY p.facility_code, coalesce(p.started_on, p.seen_on) NULLS LAST, p.id`;
@@ -181,9 +181,9 @@ export class ProjectionReadRepository {
   /** Placements in the given facilities of children in `scope` (null = all communes). */
   async placementsByFacilityCodes(codes: readonly string[], scope: readonly string[] | null, counter?: QueryCounter): Promise<Row[]> {
     const rows = await this.sql.query(PLACEMENTS_BY_FACILITY_SQL, [codes, scope], counter);
-    // Placements come from facility inspections, a file source: never marked absent.
-    return rows.map(({ recordId, sourceSystem, externalId, fetchedAt, sourceUpdatedAt, ...r }) => ({
-      ...r, source: { recordId, sourceSystem, externalId, absentFromSourceSince: null, fetchedAt, sourceUpdatedAt },
+    // A placement's record is marked absent when a later report no longer lists the child (`wholeLists`), as on the child's placements.
+    return rows.map(({ recordId, sourceSystem, externalId, fetchedAt, sourceUpdatedAt, absentFromSourceSince, ...r }) => ({
+      ...r, source: { recordId, sourceSystem, externalId, absentFromSourceSince, fetchedAt, sourceUpdatedAt },
     }));
   }
 }

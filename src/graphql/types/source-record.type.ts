@@ -185,7 +185,8 @@ export class SourceRecord {
     description: 'Set when a full read of the source did not return this record (HTTP connectors with `removals`: their first read, every '
       + 'read of a source without `http.incremental`, a forced read): since when it has been missing. The hub keeps the record, its '
       + 'facts and its link as they were, as evidence. Null again once a full read of such a connector returns it, or any read returns '
-      + 'it changed. Never set for file sources (a drop is not known to hold every record) nor by connectors without `removals`.',
+      + 'it changed. For file sources, only for lists a file holds whole (`wholeLists`: an inspection report\'s children): set when a later '
+      + 'file holding the list no longer lists the record, null again once a file lists it. Never set by other connectors.',
   })
   absentFromSourceSince!: Date | null;
 

@@ -14,7 +14,8 @@ export class ProjectionSource {
 
   @Field(() => GraphQLISODateTime, {
     nullable: true,
-    description: 'Set when a full read of the source no longer returned the record holding the fact (SourceRecord.absentFromSourceSince): '
+    description: 'Set when a full read of the source no longer returned the record holding the fact, or a later file no longer listed it '
+      + '(`wholeLists`: a placement left out of a corrected inspection report) (SourceRecord.absentFromSourceSince): '
       + 'the fact is kept as evidence, but the source no longer vouches for it.',
   })
   absentFromSourceSince!: Date | null;
