@@ -8,7 +8,10 @@
  *   npx tsx bench/tools/measure-mapping.ts [--file rows.csv] [--mb 40]
  *
  * Not a test: numbers depend on the machine. Measured on 2026-12-06 on the 2-core AMD EPYC host while CI and QA ran,
- * 235,972 rows: 7.8–8.3 µs a row both before and after that stop's mapping changes (dcc55c0 and after).
+ * 235,972 rows: 7.8–8.3 µs a row both before and after that stop's mapping changes (dcc55c0 and after). Later that
+ * day, the bench's 200,000-row file (`--file .childhub/bench-connectors/data/khai-sinh-bench-200000-s2026.csv`),
+ * three alternations under CI and QA load: 10.7–17.4 µs a row (median 13.7) at 140e998, 10.2–15.6 (median 11.2)
+ * once a column read with one parse in several places is parsed once a record (ee78a2a).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
