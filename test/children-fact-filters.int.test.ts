@@ -5,8 +5,8 @@ import { aRecord } from './support/records.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 const screening = { screenedOn: '2026-03-02', kind: 'GENERAL', code: null, result: 'Bình thường', interpretation: 'NORMAL', performer: null };
-const enrolment = (schoolYear: string, status: 'STUDYING' | 'DROPPED_OUT') => ({
-  studentCode: `HS-${schoolYear}`, schoolYear, schoolCode: 'TH01', schoolName: 'Tiểu học Ba Đình', level: 'Tiểu học', grade: 3, className: '3A', status, inclusiveEducation: false,
+const enrolment = (schoolYear: string | null, status: 'STUDYING' | 'DROPPED_OUT') => ({
+  studentCode: `HS-${schoolYear ?? 'x'}`, schoolYear, schoolCode: 'TH01', schoolName: 'Tiểu học Ba Đình', level: 'Tiểu học', grade: 3, className: '3A', status, inclusiveEducation: false,
 });
 
 /**
@@ -44,13 +44,16 @@ describe('children(filter: { healthScreened, inSchool })', () => {
         projections: { schoolEnrolment: [enrolment('2025-2026', 'DROPPED_OUT')] } },
       { record: aRecord({ sourceSystem: 'school', externalId: 'S-BACK-NEW', identityNumber: '001315000108', communeCode: '00004', fullName: 'Nguyễn Văn Bình' }),
         projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING')] } },
+      // A drop-out without a school year: listed last, so the latest.
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-NO-YEAR', identityNumber: '001315000109', communeCode: '00004' }),
+        projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING'), enrolment(null, 'DROPPED_OUT')] } },
     ];
     const res = await hub.ctx.sql.tx(async (client) => {
       const stored = await hub.ctx.ingest.ingestItems(client, items.map((i) => ({ input: i.record })));
       await writer.replaceForSourceRecords(client, stored.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: items[s.index]!.projections })));
       return stored;
     });
-    expect(res).toMatchObject({ inserted: 9, rejected: 0 });
+    expect(res).toMatchObject({ inserted: 10, rejected: 0 });
     await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
     for (const r of await hub.ctx.sql.query<{ external_id: string; child_id: string }>('SELECT external_id, child_id FROM source_record')) childOf.set(r.external_id, r.child_id);
     // A steward's merge leaves the records on the merged child.
@@ -69,8 +72,8 @@ describe('children(filter: { healthScreened, inSchool })', () => {
     const steward = await hub.token();
     const unscreened = await list(false, steward);
     expect(unscreened.body.errors).toBeUndefined();
-    expect(unscreened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD'));
-    expect(unscreened.body.data?.children.totalCount).toBe(4);
+    expect(unscreened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR'));
+    expect(unscreened.body.data?.children.totalCount).toBe(5);
     const screened = await list(true, steward);
     expect(screened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'S-SURVIVOR', 'H-ELSEWHERE'));
     expect(screened.body.data?.children.totalCount).toBe(3);
@@ -90,10 +93,10 @@ describe('children(filter: { healthScreened, inSchool })', () => {
     const nurse = await hub.token({ sub: 'nurse-screening', roles: ['health_officer'], communes: ['00004'] });
     const found = await list(false, nurse);
     expect(found.body.errors).toBeUndefined();
-    expect(found.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD'));
+    expect(found.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR'));
     const [read] = await hub.ctx.sql.query<{ child_ids: string[]; field_classes: string[] }>(
       `SELECT child_ids, field_classes FROM audit_event WHERE action = 'READ' AND subject = 'nurse-screening'`);
-    expect(read!.child_ids.sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD'));
+    expect(read!.child_ids.sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR'));
     expect(read!.field_classes).toContain('HEALTH');
   });
 
@@ -102,10 +105,15 @@ describe('children(filter: { healthScreened, inSchool })', () => {
     const out = await list(false, steward, '', 'inSchool');
     expect(out.body.errors).toBeUndefined();
     // S-BACK-OLD's child studies this year by another record of its own (same number): in school.
-    expect(out.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'H-VACCINATED', 'H-ELSEWHERE', 'S-DROPPED'));
-    expect(out.body.data?.children.totalCount).toBe(4);
+    expect(out.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'H-VACCINATED', 'H-ELSEWHERE', 'S-DROPPED', 'S-NO-YEAR'));
+    expect(out.body.data?.children.totalCount).toBe(5);
     const inSchool = await list(true, steward, '', 'inSchool');
     expect(inSchool.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('S-PUPIL', 'S-SURVIVOR', 'S-BACK-OLD').sort());
+    // The latest enrolment is the one the child's list shows last (QA: they differed).
+    const all = await hub.gql<{ children: { nodes: Array<{ id: string; schoolEnrolments: Array<{ status: string }> }> } }>(
+      '{ children(first: 100) { nodes { id schoolEnrolments { status } } } }', {}, steward);
+    const lastStudying = all.body.data!.children.nodes.filter((n) => n.schoolEnrolments.at(-1)?.status === 'STUDYING').map((n) => n.id).sort();
+    expect(inSchool.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(lastStudying);
     // Needs PROTECTION_GROUP (a drop-out is group h's evidence): a health officer is refused, with the refusal audited.
     const nurse = await hub.token({ sub: 'nurse-school', roles: ['health_officer'] });
     const refused = await list(false, nurse, '', 'inSchool');

@@ -83,8 +83,9 @@ describe('file connectors: lists a file holds whole (wholeLists)', () => {
     process.env.FACILITY_INSPECTION_DROP_DIR = dir;
     const first = await syncWith();
     expect(first.status).toBe('SUCCEEDED');
-    // A first read marks nothing: every list is as its file has it.
-    expect(first.removals ?? null).toBeNull();
+    // A first read marks nothing: every list is as its file has it. Every file's lists count in `stored` (QA).
+    expect(first.removals).toMatchObject({ marked: 0, returned: 0, held: 0, heldReason: null, absent: 0 });
+    expect(first.removals!.stored).toBe(Number((await ctx.sql.one<{ n: string }>('SELECT count(*)::text AS n FROM placement'))!.n));
     expect(await absentCount()).toBe(0);
 
     // The latest round's workbook, and its two reports with the most children.
@@ -145,7 +146,7 @@ describe('file connectors: lists a file holds whole (wholeLists)', () => {
     ], 3);
     const fourth = await syncWith();
     expect(fourth.rejected).toBe(1);
-    expect(fourth.removals ?? null).toBeNull();
+    expect(fourth.removals).toMatchObject({ marked: 0, returned: 0, held: 0 });
     expect([await isAbsent(leftOut1), await isAbsent(kept)]).toEqual([false, false]);
 
     // 4. Only this connector's records are marked: one last stored by another connector of the source system stays

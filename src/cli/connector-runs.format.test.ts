@@ -90,7 +90,7 @@ describe('connector run lines', () => {
     const none = { stored: 12, marked: 0, returned: 0, held: 0, heldReason: null, absent: 0 };
     expect(removalsLines(none, undefined, true)).toEqual([]);
     expect(removalsLines({ ...none, marked: 2, returned: 1, absent: 2 }, undefined, true)).toEqual([
-      '2 record(s) a later file no longer lists marked absent, 1 marked absent before listed again (unmarked); 2 of the source\'s records now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)',
+      '2 record(s) a later file no longer lists marked absent, 1 marked absent before listed again (unmarked); 2 of this connector\'s records now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)',
     ]);
     expect(removalsLines({ ...none, held: 1, heldReason: 'UNIDENTIFIED_REJECTS' }, undefined, true)).toEqual([
       'records a file no longer lists NOT marked: 1, because the file held records whose id could not be read (any of them may be one of these): fix those rows and drop the file again',

@@ -64,7 +64,7 @@ function wholeListsLines(r: RunRemovals): string[] {
     const parts = [];
     if (r.marked) parts.push(`${r.marked} record(s) a later file no longer lists marked absent`);
     if (r.returned) parts.push(`${r.returned} marked absent before listed again (unmarked)`);
-    lines.push(`${parts.join(', ')}; ${r.absent ? `${r.absent} of the source's records now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)` : 'none of the source\'s records is marked absent now'}`);
+    lines.push(`${parts.join(', ')}; ${r.absent ? `${r.absent} of this connector's records now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)` : 'none of this connector\'s records is marked absent now'}`);
   }
   if (r.held) {
     lines.push(`records a file no longer lists NOT marked: ${r.held}, because the file held records whose id could not be read (any of them may be one of these): `

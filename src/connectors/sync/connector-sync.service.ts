@@ -1091,7 +1091,11 @@ export class ConnectorSyncService {
           let listed: RunRemovals | null = null;
           if (checksum && batch.fileCompleted) {
             const found = await applyWholeLists(client, { connectorId, checksum, sourceSystem: definition.sourceSystem, runId, lists });
-            if (found.marked || found.returned || found.held) listed = await addToRunRemovals(client, runId, connectorId, found);
+            // Every file whose lists compared records counts (QA: `stored` left out the files that changed nothing).
+            if (found.stored || found.returned || found.held) {
+              const sum = await addToRunRemovals(client, runId, connectorId, found);
+              if (found.marked || found.returned || found.held) listed = sum;
+            }
           }
           let filesIngested = 0;
           if (batch.fileCompleted) {

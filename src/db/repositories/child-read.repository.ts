@@ -318,13 +318,13 @@ const HAS_HEALTH_SCREENING = `EXISTS (
 )`;
 
 /**
- * The status of a child's latest school enrolment among its facts (null: none): the latest school year, then the
- * record the source updated last, as the enrolments are listed (oldest first) read from the end.
+ * The status of a child's latest school enrolment among its facts (null: none): the one `Child.schoolEnrolments` lists
+ * last (by school year, one without a year last, then as written: see projection-read.repository's order).
  */
 const LATEST_ENROLMENT_STATUS = `(
   ${FAMILY}
   SELECT e.status FROM fam JOIN source_record s ON s.child_id = fam.member_id JOIN school_enrolment e ON e.source_record_id = s.id
-   ORDER BY e.school_year DESC NULLS LAST, s.source_updated_at DESC NULLS LAST, e.id DESC LIMIT 1
+   ORDER BY e.school_year DESC NULLS FIRST, e.id DESC LIMIT 1
 )`;
 
 function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {

@@ -34,8 +34,8 @@ export class ChildrenFilter {
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'true: children whose latest school enrolment (`Child.schoolEnrolments`, a child merged into them included: the latest school '
-      + 'year, one without a year only when there is no other, then the record its source updated last) is STUDYING; false: children with no enrolment from any source, or whose latest one is DROPPED_OUT: those out of school as '
+    description: 'true: children whose latest school enrolment (the one `Child.schoolEnrolments` lists last: by school year, one without a '
+      + 'year last; a child merged into them included; one whose record its source no longer returns too, as the list shows it) is STUDYING; false: children with no enrolment from any source, or whose latest one is DROPPED_OUT: those out of school as '
       + 'far as the hub knows (combine with `birthYearFrom`/`birthYearTo` for school age). Needs BASIC and PROTECTION_GROUP: it tells a '
       + 'drop-out, which below upper secondary is group h\'s evidence (as `SchoolEnrolment.status`).',
   })
