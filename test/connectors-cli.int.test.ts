@@ -93,6 +93,7 @@ describe('childhub connectors CLI', () => {
     const list = await childhub('connectors', 'list');
     expect(list.stdout).toMatch(/justice-register .*last run SUCCEEDED/);
     expect(list.stdout).toMatch(/^school .*\*\/30 \* \* \* \*.*\n.*\n {2}full read \(finds records gone from the source\) 10 2 \* \* 0$/m);
+    expect(list.stdout).toMatch(/^facility-inspection .*\n.*\n {2}lists held whole: placement\.inspectionReportNumber \(a record a later file leaves out of its list is marked absent\)$/m);
     // Once ingested, a dry run says why it reads nothing.
     const again = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1');
     expect(again.stdout).toMatch(/^WARN \S+\.csv skipped: already ingested \(the same bytes\)/m);

@@ -86,10 +86,11 @@ describe('file connectors against their drops', () => {
     // it skips them again.
     await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'a-mapping-of-an-older-definition' WHERE name = 'justice-register'`);
     const remapped = await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' });
-    expect(remapped).toMatchObject({ status: 'SUCCEEDED', fetched: rows, unchanged: rows - 3, rejected: 3, filesIngested: drop.files.length, filesSkipped: 0 });
+    expect(remapped).toMatchObject({ status: 'SUCCEEDED', fetched: rows, unchanged: rows - 3, rejected: 3, filesIngested: drop.files.length, filesSkipped: 0, mappingChanged: true });
     expect((await ctx.sql.one<{ o: unknown }>('SELECT options AS o FROM connector_run WHERE id = $1', [remapped.runId]))!.o).toEqual({ force: true, mappingChanged: true });
     const after = await ctx.connectors.run('justice-register', { trigger: 'SCHEDULE' });
     expect(after).toMatchObject({ status: 'SUCCEEDED', fetched: 0, filesSkipped: drop.files.length });
+    expect(after.mappingChanged).toBeUndefined();
     // Files given by name read those files only, whatever the mapping: the others wait for the next plain sync.
     await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'a-mapping-of-an-older-definition' WHERE name = 'justice-register'`);
     const named = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [births.path] });

@@ -81,6 +81,9 @@ export function connectorsCommand(): Command {
             line(name, d.kind, d.sourceSystem, d.enabled ? d.schedule ?? 'on demand' : 'disabled', last);
             out(`  ${d.title}`);
             if (d.enabled && d.removals?.fullReadSchedule) out(`  full read (finds records gone from the source) ${d.removals.fullReadSchedule}`);
+            for (const m of d.records) {
+              if (m.wholeLists) out(`  lists held whole: ${m.wholeLists.projection}.${m.wholeLists.field} (a record a later file leaves out of its list is marked absent)`);
+            }
           }
           const checkpoint = checkpointLine(last?.state, bad || !catalog.names().includes(name) ? undefined : catalog.get(name).definition);
           if (checkpoint) out(`  ${checkpoint}`);
@@ -232,6 +235,7 @@ export function connectorsCommand(): Command {
           if (process.stderr.isTTY) process.stderr.write('\n');
           if (opts.reportJson) writeRunReport(opts.reportJson, s);
           out(`${name}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s — run ${s.runId}: ${s.fetched} fetched, ${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+          if (s.mappingChanged) out(MAPPING_CHANGED_LINE);
           if (s.repeatedIds > 0) out(repeatedLine(s.repeatedIds));
           const definition = b.ctx.connectors.catalog.get(name).definition;
           for (const line of removalsLines(s.removals, definition.removals?.maxShare, definition.kind === 'file')) out(line);
@@ -264,9 +268,10 @@ export function connectorsCommand(): Command {
           const r = await read<{
             status: string; batches: number; fetched: number; inserted: number; updated: number; unchanged: number; rejected: number;
             files_skipped: number; files_waiting: number; repeated_ids: number; error: { code: string; message: string } | null;
-            removals: RunRemovals | null; duration_ms: number | null; max_attempts: number | null; next_attempt_at: Date | null; failed_attempts: FailedAttemptRow[];
+            removals: RunRemovals | null; mapping_changed: boolean; duration_ms: number | null; max_attempts: number | null; next_attempt_at: Date | null; failed_attempts: FailedAttemptRow[];
           }>(
             `SELECT status, batches, fetched, inserted, updated, unchanged, rejected, files_skipped, files_waiting, repeated_ids, error, removals,
+                    coalesce((options->>'mappingChanged')::boolean, false) AS mapping_changed,
                     (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms, max_attempts, next_attempt_at, failed_attempts
                FROM connector_run WHERE id = $1`, [runId]);
           if (!r) throw new Error(`run ${runId} disappeared`);
@@ -320,6 +325,7 @@ export function connectorsCommand(): Command {
             out(`${name}: ${r.status}${took} — run ${runId}: ${r.fetched} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
             const attempts = attemptsLine(r.status, r.failed_attempts.length);
             if (attempts) out(attempts);
+            if (r.mapping_changed) out(MAPPING_CHANGED_LINE);
             if (r.repeated_ids > 0) out(repeatedLine(r.repeated_ids));
             const definition = b.ctx.connectors.catalog.list().find((c) => c.definition.name === name)?.definition;
             for (const line of removalsLines(r.removals, definition?.removals?.maxShare, definition?.kind === 'file')) out(line);
@@ -433,6 +439,10 @@ function skippedLine(n: number, forced: boolean | undefined): string {
 }
 
 /** Row numbers are in the log and on the records' flags; the line holds none (nor any value). */
+/** Said after a run that read the whole source again because the connector's mapping changed (`ConnectorRun.mappingChanged`). */
+const MAPPING_CHANGED_LINE = 'the connector\'s mapping changed since its records were read (its definition\'s records, or the hub\'s mapping rules '
+  + 'after an upgrade): this run read the whole source again, once, so every record takes it';
+
 function repeatedLine(n: number): string {
   return `${n} record(s) came again in this sync under an id read earlier with other content (an id listed twice, or files that overlap): `
     + 'the later copy was kept and flagged REPEATED_ID (SourceRecord.flags); the log names the rows';

@@ -93,6 +93,8 @@ export interface RunSummary extends RunCounts {
   runId: string;
   connector: string;
   status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  /** Set when the run read the whole source again because the connector's mapping changed since its records were read. */
+  mappingChanged?: true;
   /** Set when the run picked up where a killed worker's run stopped. */
   resumed: boolean;
   durationMs: number;
@@ -702,6 +704,7 @@ export class ConnectorSyncService {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
           ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs } : {}),
           ...(removals ? { removals } : {}),
+          ...(req.mappingChanged ? { mappingChanged: true } : {}),
         };
         const { connector: _named, ...fields } = summary; // `log` names the connector already
         log.info(fields, 'connector sync finished');
