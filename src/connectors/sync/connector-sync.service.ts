@@ -1724,7 +1724,6 @@ function textRecogniser(known: KnownRecordsHandover, mappingHash: string, open: 
   };
 }
 
-/** A batch read and prepared, waiting for its transaction. */
 /** The checksum of the file a file reader's batch is from (its position), or null. */
 function fileChecksumOf(position: ReaderPosition): string | null {
   const file = (position as { file?: { checksum?: unknown } }).file;
@@ -1748,6 +1747,7 @@ function chunkListed(staged: StagedBatch, sourceSystem: string): ChunkListed {
   return { held: [...held], valid, unidentified };
 }
 
+/** A batch read and prepared, waiting for its transaction. */
 interface StagedBatch {
   /** The batch as read; its records are released as they are staged. */
   batch: ReadBatch;
