@@ -77,8 +77,11 @@ export async function removalsBaseline(sql: Sql, sourceSystem: string, connector
   return { shared, stored, absent };
 }
 
+/** Whether source record `s` was last stored by a run of the connector `connector` (a parameter or a literal) names. */
+export const lastStoredBy = (connector: string) => `s.connector_run_id IN (SELECT r.id FROM connector_run r WHERE r.connector_id = ${connector})`;
+
 /** The records last stored by a run of connector `$2` (for a source system several connectors feed). */
-const OWN_RECORDS = 'AND s.connector_run_id IN (SELECT r.id FROM connector_run r WHERE r.connector_id = $2)';
+const OWN_RECORDS = `AND ${lastStoredBy('$2')}`;
 
 /**
  * Compares the connector's records with what a full read of it did ({@link KnownRecords.isUnread}) and marks
@@ -116,7 +119,7 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
     // the key index, which includes the hash: as the table was loaded). A string only for a record not met.
     const unread: string[] = [];
     await eachStored(client, `SELECT s.external_id, s.content_hash FROM source_record s WHERE s.source_system = ${client.escapeLiteral(sourceSystem)} ${
-      baseline.shared ? OWN_RECORDS.replace('$2', client.escapeLiteral(connectorId)) : ''}`, (buf, start, end) => {
+      baseline.shared ? `AND ${lastStoredBy(client.escapeLiteral(connectorId))}` : ''}`, (buf, start, end) => {
       if (!table.isUnreadRow(buf, start, end)) return;
       const externalId = decodeCopyFields(buf.subarray(start, end))[0];
       if (externalId != null && !absentBefore.has(externalId)) unread.push(externalId);

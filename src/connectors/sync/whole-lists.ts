@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { ConnectorDefinition } from '../definition/connector-definition.schema.js';
 import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
-import type { RunRemovals } from './removals.js';
+import { lastStoredBy, type RunRemovals } from './removals.js';
 
 /**
  * `wholeLists` of a file connector's mapping: a projection field whose value names a list that a file holds
@@ -101,8 +101,6 @@ export interface WholeListsFound {
   held: number;
 }
 
-/** The records last stored by a run of connector `$1`: those a connector's lists may mark. */
-const OWN_RECORD = 's.connector_run_id IN (SELECT r.id FROM connector_run r WHERE r.connector_id = $1)';
 
 /**
  * Applies the lists of the file just read, in the caller's transaction (the one that records the file as
@@ -129,7 +127,7 @@ export async function applyWholeLists(client: PoolClient, input: WholeListsInput
        )
        SELECT DISTINCT s.id, s.external_id IN (SELECT external_id FROM listed) AS held_by_file, s.absent_since IS NOT NULL AS absent
          FROM source_record s JOIN ${list.table} p ON p.source_record_id = s.id
-        WHERE s.source_system = $3 AND p.${list.column} IN (SELECT name FROM lists) AND ${OWN_RECORD}`,
+        WHERE s.source_system = $3 AND p.${list.column} IN (SELECT name FROM lists) AND ${lastStoredBy('$1')}`,
       [connectorId, checksum, sourceSystem],
     )).rows;
     found.stored += rows.length;
