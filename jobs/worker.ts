@@ -18,6 +18,7 @@ import { syncRetryBackoff } from './sync-retry-backoff.js';
 import { SCHEDULE_TZ, catchUpFixedSlot, catchUpMissedSlot, missedSlot, pendingSlot, type WantedScheduler } from './missed-slots.js';
 import type { Redis } from 'ioredis';
 import { signalClassifier } from '../src/infra/repeated-signal.js';
+import { eraseClosedRejectPayloads } from '../src/services/ingest/reject-retention.js';
 
 /** How often numbers due for re-verification and overdue issuance requests are looked for. */
 export const IDENTITY_SWEEP_EVERY_MS = 10 * 60_000;
@@ -26,6 +27,9 @@ export const IDENTITY_SWEEP_EVERY_MS = 10 * 60_000;
 export const GROUPS_AGE_OUT_PATTERN = '5 0 * * *';
 
 /** Queues fed only by a schedule, their jobs not retried: a delayed job there is the next run, not work left. */
+/** How often a worker of the connector-sync queue erases the payloads of closed rejects past their retention (hourly). */
+const REJECT_RETENTION_EVERY_MS = 3_600_000;
+
 const SCHEDULED_QUEUES: ReadonlySet<QueueName> = new Set(['identity-sweep', 'groups-age-out']);
 
 export interface StartWorkerOptions {
@@ -100,6 +104,8 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   /** Looks for connector definitions added, edited or removed, to keep the schedules as the files say. */
   let reload: NodeJS.Timeout | undefined;
   let watchdog: NodeJS.Timeout | undefined;
+  /** Erases the payloads of closed rejects past their retention (REJECT_PAYLOAD_RETENTION_DAYS). */
+  let retention: NodeJS.Timeout | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -107,6 +113,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       logger.info('worker shutting down');
       clearInterval(reload);
       clearInterval(watchdog);
+      clearInterval(retention);
       await relay?.stop();
       // Not forced: jobs in flight finish. A job of a process that dies instead goes back to waiting when
       // BullMQ's stalled-job check on another (or the next) worker finds its lock expired.
@@ -166,6 +173,19 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         logger.warn({ err: loggedOutcome(err) }, 'could not look for connector syncs that stopped answering; trying again later');
       }), Math.max(1_000, Math.floor(ctx.config.CONNECTOR_STALL_MS / 4)));
       watchdog.unref();
+      // The quarantine is the connectors' side: the workers of their queue keep it within its retention.
+      const days = ctx.config.REJECT_PAYLOAD_RETENTION_DAYS;
+      if (days > 0) {
+        const erase = () => void eraseClosedRejectPayloads(ctx.sql, days).then(
+          (erased) => {
+            if (erased > 0) logger.info({ erased, retentionDays: days }, 'payloads of closed quarantined records past their retention erased');
+          },
+          (err: unknown) => logger.warn({ err: loggedOutcome(err) }, 'could not erase the payloads of closed quarantined records past their retention; trying again later'),
+        );
+        erase();
+        retention = setInterval(erase, REJECT_RETENTION_EVERY_MS);
+        retention.unref();
+      }
     }
     // The loop's promise settles when the worker closes; its errors along the way are 'error' events (watch).
     for (const w of workers) {

@@ -41,4 +41,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261216020000_rejects_stored_by_run_index',
   'Migration20261216030000_connector_run_by_connector_id',
   'Migration20261217010000_file_listed_records',
+  'Migration20261218010000_reject_payload_retention',
 ];

@@ -73,6 +73,12 @@ const envSchema = z.object({
    * deletes it; 0 keeps them all. Rows not relayed yet are never deleted. @defaultValue 7
    */
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
+  /**
+   * Days the payload of a quarantined record is kept once the record was stored or read again otherwise (a reject
+   * closed `STORED` or `SUPERSEDED`); then the workers of the connector-sync queue erase it, keeping the row. Open and
+   * dismissed rejects keep theirs. 0 keeps every payload. @defaultValue 30
+   */
+  REJECT_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
   /** JWKS URL of the identity provider whose tokens the gateway accepts (production). */
   AUTH_JWKS_URL: z.url().optional(),
   /** PEM public key (SPKI) accepted for tokens, as an alternative to AUTH_JWKS_URL. */

@@ -8,7 +8,10 @@ export interface RejectedRecord {
   sourceSystem: string;
   externalId: string | null;
   location: string | null;
+  /** The record as it arrived; null once erased (`payloadErasedAt`). */
   payload: unknown;
+  /** When the payload of this closed reject was erased, its retention past (`REJECT_PAYLOAD_RETENTION_DAYS`). */
+  payloadErasedAt: Date | null;
   reasons: Array<{ field: string; code: string; message: string }>;
   createdAt: Date;
   /** SHA-256 of the payload's JSON: identifies a record that has no external id. */
@@ -44,7 +47,8 @@ export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
     sourceSystem: { type: 'string' },
     externalId: { type: 'string', nullable: true },
     location: { type: 'string', nullable: true },
-    payload: { type: 'json', columnType: 'json' },
+    payload: { type: 'json', columnType: 'json', nullable: true },
+    payloadErasedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     reasons: { type: 'json', columnType: 'jsonb' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     payloadHash: { type: 'string' },

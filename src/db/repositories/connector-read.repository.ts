@@ -64,6 +64,7 @@ export interface RejectedRecordRow {
   resolution: RejectResolution | null;
   resolved_by: string | null;
   resolution_note: string | null;
+  payload_erased_at: Date | null;
 }
 
 export interface AbsentRecordRow {
@@ -186,7 +187,8 @@ const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requ
   coalesce((r.options->>'mappingChanged')::boolean, false) AS mapping_changed, r.max_attempts, r.next_attempt_at, r.failed_attempts`;
 
 const REJECT_COLUMNS = `x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,
-  x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution, x.resolved_by, x.resolution_note`;
+  x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution, x.resolved_by, x.resolution_note,
+  x.payload_erased_at`;
 
 /** Reads of connectors, their runs and quarantined records, for integration engineers (keyset paging by id). */
 export class ConnectorReadRepository {
@@ -326,8 +328,10 @@ export class ConnectorReadRepository {
     );
   }
 
+  /** The payload of a quarantined record; undefined when there is none to release (erased past its retention, or no such row). */
   async rejectPayload(id: string): Promise<unknown> {
-    const row = await this.sql.one<{ payload: unknown }>('SELECT payload FROM rejected_record WHERE id = $1', [id]);
-    return row?.payload ?? null;
+    const row = await this.sql.one<{ payload: unknown; erased: boolean }>(
+      'SELECT payload, payload_erased_at IS NOT NULL AS erased FROM rejected_record WHERE id = $1', [id]);
+    return !row || row.erased ? undefined : row.payload;
   }
 }

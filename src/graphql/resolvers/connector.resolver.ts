@@ -131,7 +131,7 @@ function toReject(r: RejectedRecordRow): RejectedRecord {
     id: r.id, connector: r.connector_name, runId: r.connector_run_id, sourceSystem: r.source_system, externalId: r.external_id,
     location: r.location === null ? null : locationLabel(r.location), reasons: r.reasons, rejectedAt: r.created_at, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
     timesSeen: r.times_seen, resolvedAt: r.resolved_at, resolution: r.resolution as RejectResolutionEnum | null, resolvedByRunId: r.resolved_by_run_id,
-    resolvedBy: r.resolved_by, resolutionNote: r.resolution_note,
+    resolvedBy: r.resolved_by, resolutionNote: r.resolution_note, payloadErasedAt: r.payload_erased_at,
   };
 }
 
@@ -373,7 +373,7 @@ export class RejectedRecordPayloadResolver {
     nullable: true,
     description: 'The record as it arrived, as JSON. It may hold any personal data and its commune cannot be trusted (the record is invalid), '
       + 'so only a caller whose token covers the whole city and whose roles grant every class reads it (audited as a read of every class); '
-      + 'others get null with FORBIDDEN (audited as DENIED).',
+      + 'others get null with FORBIDDEN (audited as DENIED). Null once erased past its retention (see payloadErasedAt).',
   })
   async payload(@Root() reject: RejectedRecord, @Ctx() ctx: GraphQLContext): Promise<string | null> {
     const p = requirePrincipal(ctx);
@@ -382,8 +382,11 @@ export class RejectedRecordPayloadResolver {
       throw new ForbiddenError('The payload of a rejected record may hold any personal data: it needs every data class (data stewards)');
     }
     requireWholeCity(ctx, p, 'RejectedRecord.payload', 'The payload of a rejected record');
+    // Erased past its retention (payloadErasedAt): nothing is released, so nothing is audited as read.
+    const payload = reject.payloadErasedAt ? undefined : await connectorsOf(ctx).repo.rejectPayload(reject.id);
+    if (payload === undefined) return null;
     // Whatever the payload holds, it is released whole: the audit says every class was.
     for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.readRejected(reject.id, cls);
-    return JSON.stringify(await connectorsOf(ctx).repo.rejectPayload(reject.id));
+    return JSON.stringify(payload);
   }
 }

@@ -404,6 +404,13 @@ export class RejectedRecord {
 
   @Field(() => String, { nullable: true, description: 'Why it was dismissed, as written by who dismissed it; null unless DISMISSED.' })
   resolutionNote!: string | null;
+
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When its payload was erased: a reject resolved STORED or SUPERSEDED keeps the record as it arrived for REJECT_PAYLOAD_RETENTION_DAYS '
+      + '(30 by default), then only its ids, location, reasons and resolution. Null while the payload is kept (always, while open or DISMISSED).',
+  })
+  payloadErasedAt!: Date | null;
 }
 
 @ArgsType()

@@ -818,7 +818,9 @@ export class IngestService {
        ), reopened AS (
          UPDATE rejected_record x SET resolved_at = NULL, resolution = NULL, resolved_by_run_id = NULL, last_seen_at = now(),
                 last_run_id = n.run_id, times_seen = x.times_seen + CASE WHEN c.counted THEN 1 ELSE 0 END,
-                location = n.location, reasons = n.reasons, connector_id = coalesce(n.connector_id, x.connector_id)
+                location = n.location, reasons = n.reasons, connector_id = coalesce(n.connector_id, x.connector_id),
+                -- Open again, it holds its payload again (the same: equal hashes), had its retention erased it meanwhile.
+                payload = n.payload, payload_erased_at = NULL
            FROM closed_here c JOIN n ON n.id = c.reading
           WHERE x.id = c.id
          RETURNING c.reading, x.id, x.last_run_id AS run_id, c.counted
