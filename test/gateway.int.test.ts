@@ -115,6 +115,25 @@ describe('GraphQL gateway', () => {
     expect(await codeOf('{ child(id: "") { id } }')).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a child id (`chd_…`)']);
     expect(await codeOf('{ children(filter: { communeCodes: [] }) { totalCount } }')).toEqual(
       ['BAD_USER_INPUT', 'filter.communeCodes', '`filter.communeCodes` needs at least one commune code (leave it out for every commune in your scope)']);
+    // A code of no 2025 commune matches nothing: refused, not answered with an empty list that looks right (QA). To a
+    // caller of the whole city, a former code some child is kept under is a filter (one is made so below).
+    expect(await codeOf('{ children(filter: { communeCodes: ["00008", "99999"] }) { totalCount } }')).toEqual(['BAD_USER_INPUT', 'filter.communeCodes',
+      '`filter.communeCodes`: not communes of the 2025 list (units in force from 1 July 2025), nor a former code any record is kept under: 99999']);
+    const officer = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
+    expect(await codeOf('{ children(filter: { communeCodes: ["99999"] }) { totalCount } }', officer)).toEqual(['BAD_USER_INPUT', 'filter.communeCodes',
+      '`filter.communeCodes`: not communes of the 2025 list (units in force from 1 July 2025): 99999']);
+    await hub.ctx.sql.query(`UPDATE child SET commune_code = '99999', commune_code_set = 'VN-PRE2025' WHERE id = $1`, [otherId]);
+    try {
+      const former = await hub.gql<{ children: { nodes: Array<{ id: string }> } }>('{ children(filter: { communeCodes: ["99999"] }) { nodes { id } } }', {}, steward);
+      expect(former.body.data?.children.nodes).toEqual([{ id: otherId }]);
+      expect((await codeOf('{ children(filter: { communeCodes: ["99999"] }) { totalCount } }', officer))[0]).toBe('BAD_USER_INPUT');
+    } finally {
+      await hub.ctx.sql.query(`UPDATE child SET commune_code = '00008', commune_code_set = 'VN-2025' WHERE id = $1`, [otherId]);
+    }
+    // A name of punctuation alone is no name (QA: "%_" was searched, and found nothing).
+    expect(await codeOf('{ children(filter: { name: "   %_ " }) { totalCount } }')).toEqual(['BAD_USER_INPUT', 'filter.name', '`filter.name` needs at least 2 letters']);
+    expect(await codeOf('{ children(filter: { name: "nguyen - ha" }) { totalCount } }')).toEqual(['BAD_USER_INPUT', 'filter.name',
+      '`filter.name`: each word needs a letter (a word of punctuation alone is no part of a name)']);
     expect(await codeOf('{ child(id: "src_01JATSCHOOL000000000000000") { id } }')).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a child id (`chd_…`)']);
     expect(await codeOf(`{ sourceRecord(id: "${haId}") { id } }`)).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a source record id (`src_…`)']);
     expect(await codeOf('mutation { requestIdentityReconciliation(childId: "x") }')).toEqual(['BAD_USER_INPUT', 'childId', '`childId` must be a child id (`chd_…`)']);

@@ -271,6 +271,11 @@ describe('projections: written per source record, read per child by role', () =>
     const page2 = (await q(`first: 2, after: "${page1.pageInfo.endCursor}"`)).data!.facilities;
     expect([...page1.nodes, ...page2.nodes].map((n) => n.code)).toEqual(['CS-001', 'CS-002', 'CS-003']);
     expect((await q('communeCodes: ["x"]')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // A code of no 2025 commune, nor a former code a facility is kept under, matches nothing: refused (QA).
+    expect((await q('communeCodes: ["99999"]')).errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', argument: 'communeCodes' },
+      message: '`communeCodes`: not communes of the 2025 list (units in force from 1 July 2025), nor a former code any record is kept under: 99999',
+    });
     // An empty list names no commune: refused, not read as "every commune" (QA: an empty picker showed all).
     expect((await q('communeCodes: []')).errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'communeCodes' } });
   });

@@ -134,6 +134,13 @@ export class ChildReadRepository {
 
   private projectionReads?: ProjectionReadRepository;
 
+  /** Which of `codes` some active child is kept under (a former commune code a source gave, flagged). */
+  async childCommuneCodes(codes: readonly string[]): Promise<string[]> {
+    const rows = await this.sql.query<{ code: string }>(
+      `SELECT c.code FROM unnest($1::text[]) c(code) WHERE EXISTS (SELECT 1 FROM child WHERE commune_code = c.code AND status = 'ACTIVE')`, [codes]);
+    return rows.map((r) => r.code);
+  }
+
   /** Reads of the connectors' typed projections and facilities, over the same pool and prepared statements. */
   get projections(): ProjectionReadRepository {
     this.projectionReads ??= new ProjectionReadRepository(this.sql);

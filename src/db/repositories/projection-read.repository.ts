@@ -151,6 +151,13 @@ export class ProjectionReadRepository {
     return this.sql.query(`SELECT ${FACILITY_COLUMNS} FROM facility WHERE code = ANY($1::text[])`, [codes], counter);
   }
 
+  /** Which of `codes` some facility is kept under (a former commune code an inspection gave, flagged). */
+  async facilityCommuneCodes(codes: readonly string[]): Promise<string[]> {
+    const rows = await this.sql.query<{ code: string }>(
+      'SELECT c.code FROM unnest($1::text[]) c(code) WHERE EXISTS (SELECT 1 FROM facility WHERE commune_code = c.code)', [codes]);
+    return rows.map((r) => r.code);
+  }
+
   /** One page in id order; returns up to `limit` rows after `afterId`. */
   facilitiesPage(filter: FacilityFilterSql, limit: number, afterId: string | null, counter?: QueryCounter) {
     return this.sql.query(

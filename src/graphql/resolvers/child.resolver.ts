@@ -27,6 +27,7 @@ import { SpecialCircumstance } from '../types/special-circumstance.type.js';
 /** The years a birth-year filter may name (four digits). */
 const MIN_FILTER_YEAR = 1000;
 const MAX_FILTER_YEAR = 9999;
+import { requireMatchableCommuneCodes } from './commune-codes.js';
 import { notFound, requireIdOf } from './lookup.js';
 
 /**
@@ -140,6 +141,7 @@ export class ChildResolver {
     if (filter?.communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
       throw new InvalidInputError('`filter.communeCodes` must be 5-digit commune codes', { argument: 'filter.communeCodes' });
     }
+    await requireMatchableCommuneCodes(filter?.communeCodes, 'filter.communeCodes', principal.communeScope === ALL_COMMUNES, (codes) => ctx.repo.childCommuneCodes(codes));
     // QA: a year outside what PostgreSQL's year column holds was an internal error.
     for (const name of ['birthYearFrom', 'birthYearTo'] as const) {
       const year = filter?.[name];
@@ -267,7 +269,11 @@ export class ChildResolver {
 
 function nameWords(input: string): string[] {
   const words = foldName(input).split(' ').filter(Boolean);
-  if (words.join('').length < 2) throw new InvalidInputError('`filter.name` needs at least 2 letters', { argument: 'filter.name' });
+  // Letters (any script) and digits: `%_` or `-` alone is no word of a name, and found nothing (QA).
+  if ((words.join('').match(/[\p{L}\p{N}]/gu)?.length ?? 0) < 2) throw new InvalidInputError('`filter.name` needs at least 2 letters', { argument: 'filter.name' });
+  if (words.some((w) => !/[\p{L}\p{N}]/u.test(w))) {
+    throw new InvalidInputError('`filter.name`: each word needs a letter (a word of punctuation alone is no part of a name)', { argument: 'filter.name' });
+  }
   if (words.length > 8) throw new InvalidInputError('`filter.name` takes at most 8 words', { argument: 'filter.name' });
   return words;
 }

@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphq
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
+import { requireMatchableCommuneCodes } from './commune-codes.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { decodeCursor, relayPage } from '../cursor.js';
 import { Commune } from '../types/commune.type.js';
@@ -32,7 +33,7 @@ export class FacilityResolver {
   })
   async facilities(
     @Ctx() ctx: GraphQLContext,
-    @Arg('communeCodes', () => [String], { nullable: true, description: '2025 commune codes (5 digits) the facilities are in; at least one (leave it out for every commune).' }) communeCodes?: string[] | null,
+    @Arg('communeCodes', () => [String], { nullable: true, description: '2025 commune codes (5 digits) the facilities are in; at least one (leave it out for every commune). A code of no 2025 commune is refused (BAD_USER_INPUT), except a former code a facility is kept under.' }) communeCodes?: string[] | null,
     @Arg('licenceStatus', () => FacilityLicenceStatusEnum, { nullable: true }) licenceStatus?: FacilityLicenceStatusEnum | null,
     @Arg('type', () => FacilityTypeEnum, { nullable: true }) type?: FacilityTypeEnum | null,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to the server maximum (100 by default).' }) first = 20,
@@ -48,6 +49,7 @@ export class FacilityResolver {
     if (communeCodes?.some((c) => !/^\d{5}$/.test(c))) {
       throw new InvalidInputError('`communeCodes` must be 5-digit commune codes', { argument: 'communeCodes' });
     }
+    await requireMatchableCommuneCodes(communeCodes, 'communeCodes', true, (codes) => projectionLoaders(ctx).repo.facilityCommuneCodes(codes));
     const afterId = after ? decodeCursor(after, 'fac') : null;
     const { repo, facility } = projectionLoaders(ctx);
     const filter = { communeCodes, licenceStatus, type };

@@ -6,7 +6,8 @@ import { GoldenFieldEnum, IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupE
     + 'it needs the class of that attribute, and the audit records the class as read for those children.',
 })
 export class ChildrenFilter {
-  @Field(() => [String], { nullable: true, description: '2025 commune codes (5 digits), at least one (leave it out for every commune in your scope). Intersected with the caller\'s commune scope.' })
+  @Field(() => [String], { nullable: true, description: '2025 commune codes (5 digits), at least one (leave it out for every commune in your scope). Intersected with the caller\'s commune scope. '
+      + 'A code of no 2025 commune is refused (BAD_USER_INPUT), except, for a caller of the whole city, a former code a child is kept under (its source gave it; flagged).' })
   communeCodes?: string[] | null;
 
   @Field(() => SexEnum, { nullable: true })
