@@ -1410,7 +1410,10 @@ export class ConnectorSyncService {
       }
       // A row's text under its layout is the record as the file wrote it: stored as such, not as JSON of its data.
       const rawText = raw.text !== undefined && raw.textLayout !== undefined ? { text: raw.text, layout: raw.textLayout } : undefined;
-      const item: IngestItem = { input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, rawText, flags: mapped.flags, location: raw.location };
+      const item: IngestItem = {
+        input: mapped.record, contentHash: x?.hash ?? contentHash(mappingHash, raw), rawJson: x?.json, rawText, flags: mapped.flags, location: raw.location,
+        rejectPayload: raw.data,
+      };
       items.push(item);
       if (!slice.judged) staged.keys.add(itemKey(item));
       staged.projections.push(encoded);

@@ -58,6 +58,11 @@ export interface IngestItem {
    * CSV row): stored as that text and layout (`raw_text`, `raw_layout`) instead of `raw` as JSON.
    */
   rawText?: RecordText;
+  /**
+   * What a reject of the item keeps as its payload when the store refuses it: the record as its source sent it (a
+   * connector's row or entry, as the mapping's own rejects keep it), not what the mapping made of it. Default `input`.
+   */
+  rejectPayload?: unknown;
 }
 
 /** A record in quarantine: what arrived, where from, and why it was refused. */
@@ -333,7 +338,7 @@ export class IngestService {
           sourceSystem: String((item.input as { sourceSystem?: unknown })?.sourceSystem ?? 'unknown'),
           externalId,
           location: rejectLocation(opts.location, item.location ?? `record ${index + 1}`),
-          payload: item.input ?? null,
+          payload: item.rejectPayload ?? item.input ?? null,
           problems: v.problems,
         });
         continue;
@@ -354,7 +359,7 @@ export class IngestService {
         out.rejects.push({ index, externalId: v.value.externalId, problems });
         out.quarantined.push({
           sourceSystem: v.value.sourceSystem, externalId: v.value.externalId,
-          location: rejectLocation(opts.location, item.location ?? `record ${index + 1}`), payload: item.input ?? null, problems,
+          location: rejectLocation(opts.location, item.location ?? `record ${index + 1}`), payload: item.rejectPayload ?? item.input ?? null, problems,
         });
         continue;
       }

@@ -68,10 +68,16 @@ export function validateSourceRecord(input: unknown): { ok: true; value: SourceR
   if (parsed.success) return { ok: true, value: parsed.data as SourceRecordInput };
   return {
     ok: false,
-    problems: parsed.error.issues.map((i) => ({
-      field: i.path.join('.') || '(record)',
-      code: i.code.toUpperCase(),
-      message: i.message,
-    })),
+    problems: parsed.error.issues.map((i) => {
+      // Paths as the mapping's reasons write them (`groups[0].subType`), so a `field` filter finds either (QA).
+      const field = i.path.map((k, n) => (typeof k === 'number' ? `[${k}]` : `${n === 0 ? '' : '.'}${String(k)}`)).join('') || '(record)';
+      // A text too long for its column: said in words, with the length (never the text).
+      if (i.code === 'too_big' && i.origin === 'string') {
+        const value = i.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+        const got = typeof value === 'string' ? `; got text of ${value.length} characters` : '';
+        return { field, code: 'TOO_LONG', message: `is longer than the ${String(i.maximum)} characters it may have${got}` };
+      }
+      return { field, code: i.code.toUpperCase(), message: i.message };
+    }),
   };
 }
