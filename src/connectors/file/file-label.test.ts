@@ -45,7 +45,13 @@ describe('fileLabel', () => {
     ['TRAN THI HA.csv', '[withheld].csv'],
     ['Le-Na-2026.csv', '[withheld]-2026.csv'], // a two-syllable name, capitalised
     ['ĐỖ.THỊ.HOA.xlsx', '[withheld].xlsx'],
-    ['bao-cao-nguyen-thi-mai-20261103.csv', 'bao-cao-[withheld]-20261103.csv'],
+    ['bao-cao-nguyen-thi-mai-20261103.csv', 'bao-cao-[withheld].csv'], // beside a name, a day may be a birth date
+    // QA: a birth date beside a withheld name was shown; a month or year is a report's period, kept.
+    ['kt-Phạm Thị Lụa 14.02.2017.csv', 'kt-[withheld].csv'],
+    ['ks_2017-02-14_Nguyen_Van_An.csv', 'ks_[withheld].csv'],
+    ['ks-14_2_2017-tran-thi-ha.csv', 'ks-[withheld].csv'],
+    ['ks-tran-thi-ha-2026-11.csv', 'ks-[withheld]-2026-11.csv'],
+    ['cccd-001322711590-14022017.xlsx', 'cccd-[withheld].xlsx'],
     ['ho-so-le-thi-hoa.csv', 'ho-so-[withheld].csv'],
     ['cccd-001322711590.csv', 'cccd-[withheld].csv'], // CCCD: 12 digits
     ['cmnd_013227115.xlsx', 'cmnd_[withheld].xlsx'], // CMND: 9 digits

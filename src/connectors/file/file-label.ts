@@ -4,7 +4,8 @@
  * after a child (`khai-sinh-NGUYEN-VAN-AN-001322711590.csv`: QA), and those places are read by roles that may
  * read no personal data, or kept for weeks; so the parts of a name that look personal are `[withheld]`, and the
  * rest (its kind, its dates, its extension) stays for the engineer to find the file by:
- * `khai-sinh-[withheld].csv`. A name that looks impersonal (`khai-sinh-2026-11.csv`, `BC-kiem-tra-Q3.xlsx`) is
+ * `khai-sinh-[withheld].csv`. A day's date in a name with a personal part goes too: beside a child's name or number
+ * it may be their birth date (`kt-[withheld].csv` for `kt-Phạm Thị Lụa 14.02.2017.csv`). A name that looks impersonal (`khai-sinh-2026-11.csv`, `BC-kiem-tra-Q3.xlsx`) is
  * shown unchanged.
  *
  * Personal-looking:
@@ -228,6 +229,26 @@ function numberAt(parts: readonly Part[], i: number): { parts: number[]; digits:
   return out;
 }
 
+/** What may join a date's day, month and year in a file name (`14.02.2017`, `2017-02-14`, `14_02_2017`). */
+const DATE_JOIN = /^[\s._-]$/u;
+const DAY_OR_MONTH = /^\d{1,2}$/;
+
+/**
+ * The last part of a day's date starting at digits `i` (`14.02.2017`, `2017-02-14`, `20170214`, `14022017`), or
+ * null: three groups, a year first or last and one or two digits each for the others, or eight digits with a year
+ * at either end. A month (`2026-11`) or a year alone is no day's date.
+ */
+function dateAt(parts: readonly Part[], i: number): number | null {
+  const first = parts[i]!.text;
+  if (first.length === 8) return YEAR.test(first.slice(0, 4)) || YEAR.test(first.slice(4)) ? i : null;
+  const groups = [i, i + 2, i + 4];
+  const shaped = groups.every((g) => parts[g]?.kind === 'digits') && [i + 1, i + 3].every((j) => DATE_JOIN.test(parts[j]?.text ?? ''));
+  if (!shaped) return null;
+  const [a, b, c] = groups.map((g) => parts[g]!.text) as [string, string, string];
+  const dated = (YEAR.test(a) && DAY_OR_MONTH.test(b) && DAY_OR_MONTH.test(c)) || (YEAR.test(c) && DAY_OR_MONTH.test(a) && DAY_OR_MONTH.test(b));
+  return dated ? i + 4 : null;
+}
+
 function capitalised(word: string): boolean {
   return isUpper([...word][0] ?? '');
 }
@@ -279,9 +300,17 @@ export function fileLabel(name: string): string {
   const { family, syllables, phrases } = w;
   // Folded as read (full-width letters as their plain ones: `Ｎguyen`).
   const folded = parts.map((p) => (p.kind === 'word' ? foldName(p.text.normalize('NFKC')) : ''));
+  /** Where the name holds a day's date: its first and last parts. */
+  const dates: Array<[number, number]> = [];
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     if (p.kind === 'digits') {
+      const date = dateAt(parts, i);
+      if (date !== null) {
+        dates.push([i, date]);
+        i = date;
+        continue;
+      }
       // One number, written whole or in groups (`0912.345.678`), unless a group is a year (a date).
       const n = numberAt(parts, i);
       if (n.digits >= MIN_NUMBER_DIGITS && (n.parts.length === 1 || !n.year)) {
@@ -306,6 +335,9 @@ export function fileLabel(name: string): string {
     i = last;
   }
   if (!any) return name;
+  // Beside a child's name or number, a day's date may be their birth date (QA: `kt-[withheld] 14.02.2017.csv`): it
+  // goes too. A month or a year (`-2026-11`, `-2015`) stays: a report's period, as the engineer finds the file by.
+  for (const [from, to] of dates) for (let k = from; k <= to; k++) withheld[k] = true;
   let out = '';
   for (let i = 0; i < parts.length; i++) {
     if (!withheld[i]) {
