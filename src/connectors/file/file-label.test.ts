@@ -93,6 +93,9 @@ describe('fileLabel', () => {
       expect(fileLabel(label)).toBe(label);
     }
     expect(fileLabel('001322711590')).toBe(WITHHELD);
+    // A label an older release stored, with a day's date beside its mark: labelled as now.
+    expect(fileLabel('kt-[withheld] 14.02.2017.csv')).toBe('kt-[withheld].csv');
+    expect(fileLabel('khai-sinh-[withheld]-2026-11.csv')).toBe('khai-sinh-[withheld]-2026-11.csv');
   });
 
   it('is fast: thousands of names a millisecond or so each at most', () => {

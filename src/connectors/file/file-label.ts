@@ -229,6 +229,9 @@ function numberAt(parts: readonly Part[], i: number): { parts: number[]; digits:
   return out;
 }
 
+/** Marks with only a name's separators between them. */
+const REPEATED_MARKS = /\[withheld\](?:[\s._-]*\[withheld\])+/g;
+
 /** What may join a date's day, month and year in a file name (`14.02.2017`, `2017-02-14`, `14_02_2017`). */
 const DATE_JOIN = /^[\s._-]$/u;
 const DAY_OR_MONTH = /^\d{1,2}$/;
@@ -334,6 +337,8 @@ export function fileLabel(name: string): string {
     any = true;
     i = last;
   }
+  // A label stored before dates beside a name were withheld (`kt-[withheld] 14.02.2017.csv`): labelled as it would be now.
+  if (!any && dates.length && nfc.includes(WITHHELD)) any = true;
   if (!any) return name;
   // Beside a child's name or number, a day's date may be their birth date (QA: `kt-[withheld] 14.02.2017.csv`): it
   // goes too. A month or a year (`-2026-11`, `-2015`) stays: a report's period, as the engineer finds the file by.
@@ -353,7 +358,8 @@ export function fileLabel(name: string): string {
     out += WITHHELD;
     i = j;
   }
-  return out + ext;
+  // One mark, too, for a mark already there and one made now with only separators between (a label of an older release).
+  return out.replace(REPEATED_MARKS, WITHHELD) + ext;
 }
 
 /**
