@@ -315,7 +315,7 @@ describe('connector definitions', () => {
       '5 titel: is not a known setting here (misspelt?)',
       '6 file.sheets.0.recordType: has no mapping in records (record types: child)',
       '7 removals: only applies when kind is http: a file drop is not known to hold every record of its source',
-      '10 records.0.fields.sex.value: "Q" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters)',
+      '10 records.0.fields.sex.value: "Q" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters) (stored as MALE or FEMALE: the hub records no other)',
     ]);
     // An entry that is no mapping at all is not counted as one (QA re-check: it was told a repeat of the next).
     const odd = writeDefinition('odd', ['name: odd', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - 5', '  - externalId: { from: id }', ''].join('\n'));

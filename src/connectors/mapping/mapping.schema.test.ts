@@ -101,6 +101,15 @@ projections:
     expect(issues({ ...minimal, fields: { fullName: { from: 'a', equals: 'x' } } })).toEqual([
       'fields.fullName: a test (equals, contains, in, present) gives a boolean; this field is not one',
     ]);
+    // A value's own parse that takes no formats (or codeSet): said once (QA: printed twice), with the parse the field refuses.
+    expect(issues({ ...minimal, fields: { birthDate: { from: 'a', formats: ['dd/MM/yyyy'], parse: 'sex' } } })).toEqual([
+      'fields.birthDate.formats: `formats` needs parse: date or datetime',
+      'fields.birthDate.parse: this field takes parse date',
+    ]);
+    expect(issues({ ...minimal, fields: { communeCode: { from: 'a', codeSet: 'VN-2025', parse: 'text' } } })).toEqual([
+      'fields.communeCode.codeSet: `codeSet` needs parse: commune',
+      'fields.communeCode.parse: this field takes parse commune',
+    ]);
     // A name field may keep text as written; a map may give any field its values.
     expect(issues({ ...minimal, fields: { carerName: { from: 'a', parse: 'text' }, sex: { from: 'b', map: { Trai: 'MALE' } } } })).toEqual([]);
   });
@@ -149,12 +158,12 @@ projections:
     const sex = 'is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female';
     expect(issues({ ...minimal, fields: { sex: { value: 'Q' }, birthDate: { value: 'not a date' }, fullName: { from: 'Họ', map: { a: 'An' }, default: 3 } } })).toEqual([
       'fields.fullName.default: 3 is not a value this field takes: expected a name; got a whole number',
-      `fields.sex.value: "Q" ${sex}; got text of 1 character (letters)`,
+      `fields.sex.value: "Q" ${sex}; got text of 1 character (letters) (stored as MALE or FEMALE: the hub records no other)`,
       'fields.birthDate.value: "not a date" is not a value this field takes: expected a date in one of the formats tried, d/M/yyyy, yyyy-MM-dd, yyyyMMdd, d-M-yyyy, d.M.yyyy, M/yyyy, yyyy, fhir (the default: a mapping names others with `formats`), optionally followed by a time, or a date cell; got text of 10 characters (letters, spaces)',
     ]);
     // A map's results are read as the field's kind: the source value is not to blame for them.
     expect(issues({ ...minimal, fields: { sex: { from: 'GT', map: { Trai: 'MALE', Gái: 'Nữ', Khác: 'OTHER' } } } })).toEqual([
-      `fields.sex.map.Khác: "OTHER" ${sex}; got text of 5 characters (letters)`,
+      `fields.sex.map.Khác: "OTHER" ${sex}; got text of 5 characters (letters) (stored as MALE or FEMALE: the hub records no other)`,
     ]);
     // A clause letter, as the mapper compares it (any case), from a map, a default or firstOf.
     expect(issues({ ...minimal, groups: [{ clause: { from: 'HC', map: { x: 'q', y: 'D', z: 'đ' }, default: 'ư' } }] })).toEqual([
@@ -180,7 +189,7 @@ projections:
     })).toEqual([
       'when: `when` needs a test (equals, contains, in, present) or parse: boolean',
       'externalId: Invalid input: expected object, received number',
-      'fields.sex.value: "X" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters)',
+      'fields.sex.value: "X" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters) (stored as MALE or FEMALE: the hub records no other)',
       'groups.0.clause: must be a clause letter (a, b, c, d, đ, e, g, h, i, k, l, m, n, o) or a value giving one, e.g. { from: column, map: { … } }',
       'groups.0.when: `when` needs a test (equals, contains, in, present) or parse: boolean',
       'groups.1.clause.map.a: "q" is not a value this field takes: allowed a, b, c, d, đ, e, g, h, i, k, l, m, n, o',
