@@ -87,6 +87,9 @@ describe('childhub connectors CLI', () => {
     expect(dry.stdout).toMatch(/would be stored, 1 would be quarantined/);
     expect(dry.stdout).toMatch(/REJECT .*row \d+/);
     expect(dry.stdout).not.toMatch(/WARN/);
+    // The records past --limit are said to be there (QA: one went looking for a record cut off).
+    const stored = Number(/(\d+) would be stored/.exec(dry.stdout)![1]);
+    expect(dry.stdout).toContain(`… ${stored - 1} more mapped records not shown (1 of ${stored}: --limit ${stored} shows them all)`);
     const sync = await childhub('connectors', 'sync', 'justice-register', '--in-process');
     expect(sync.code).toBe(0);
     expect(sync.stdout).toMatch(/justice-register: SUCCEEDED .* 1 rejected/);
