@@ -104,7 +104,7 @@ describe('connectors over GraphQL', () => {
     expect(await auditOf('city-steward')).toEqual([{
       action: 'READ', operation: 'anonymous', child_ids: [],
       field_classes: ['ADOPTION', 'BASIC', 'HEALTH', 'IDENTITY', 'PROTECTION_GROUP', 'PROVENANCE', 'RELIGION_ETHNICITY'],
-      details: { rejectedRecordIds: [...ids].sort() },
+      details: { fields: ['RejectedRecord.payload'], rejectedRecordIds: [...ids].sort() },
     }]);
   });
 

@@ -285,6 +285,14 @@ describe('GraphQL gateway', () => {
       { child_ids: [otherId], field_classes: ['BASIC'] },
       { child_ids: [haId], field_classes: ['IDENTITY'] },
     ]);
+    // Which fields were read, not only of which classes (domain §8: who, officer, unit, purpose, fields, time): each
+    // event names the request's fields of its classes, and a filter that tells a class of the children it lists.
+    const fields = async (operation: string) => (await hub.ctx.sql.query<{ fields: string[] }>(
+      `SELECT details->'fields' AS fields FROM audit_event WHERE subject = 'auditee' AND operation = $1 AND action = 'READ' ORDER BY field_classes`, [operation])).map((r) => r.fields);
+    expect(await fields('ReadOne')).toEqual([['Child.fullName', 'Child.identityNumber']]);
+    expect(await fields('Mixed')).toEqual([['Child.id', 'Query.children', 'Query.children(filter.communeCodes)'], ['Child.identityNumber']]);
+    await hub.gql(`query ByGroup { children(filter: { group: DISABILITY }) { nodes { id } } }`, {}, await hub.token({ sub: 'auditee', roles: ['data_steward'] }));
+    expect(await fields('ByGroup')).toEqual([['Child.id', 'Query.children', 'Query.children(filter.group)']]);
     // The audit is append-only.
     await expect(hub.ctx.sql.query(`DELETE FROM audit_event`)).rejects.toThrow(/append-only/);
     await expect(hub.ctx.sql.query(`UPDATE audit_event SET purpose = 'x'`)).rejects.toThrow(/append-only/);
@@ -516,7 +524,7 @@ describe('GraphQL gateway', () => {
     expect(res.body.data?.sourceRecord.fullName).toBe('Phạm Văn Lẻ');
     const audit = await hub.ctx.sql.query(`SELECT child_ids, field_classes, details FROM audit_event WHERE subject = 'unlinked-reader'`);
     // The name (BASIC), and the record read by its id: the evidence layer.
-    expect(audit).toEqual([{ child_ids: [], field_classes: ['ADOPTION', 'BASIC', 'PROTECTION_GROUP', 'PROVENANCE'], details: { sourceRecordIds: [row!.id] } }]);
+    expect(audit).toEqual([{ child_ids: [], field_classes: ['ADOPTION', 'BASIC', 'PROTECTION_GROUP', 'PROVENANCE'], details: { fields: ['Query.sourceRecord', 'SourceRecord.fullName'], sourceRecordIds: [row!.id] } }]);
     // Only city-wide roles see records without a jurisdiction.
     const local = await hub.token({ sub: 'local-steward', roles: ['data_steward'], communes: ['00004'] });
     expect((await hub.gql(`{ sourceRecord(id: "${row!.id}") { fullName } }`, {}, local)).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

@@ -15,6 +15,11 @@ export class AccessRecorder {
   readonly deniedFields = new Set<string>();
   /** Source records asked for by id and refused (see {@link deny}). */
   readonly deniedRecordIds = new Set<string>();
+  /**
+   * The fields that released personal data (`Child.identityNumber`, `HealthScreening.result`, a filter that reveals
+   * a class: `Query.children(filter.group)`), each with the classes it released: an event names those of its classes.
+   */
+  readonly releasedFields = new Map<string, readonly SensitivityClass[]>();
   /** Changes requested for children (operation names), audited as WRITE. */
   readonly writes = new Map<string, Set<string>>();
 
@@ -36,6 +41,11 @@ export class AccessRecorder {
   read(childId: unknown, cls: SensitivityClass, recordId?: unknown): void {
     if (typeof childId === 'string') add(this.childClasses, childId, cls);
     else if (typeof recordId === 'string') add(this.unlinkedRecordClasses, recordId, cls);
+  }
+
+  /** Field `path` released data of `classes` (the first release of a field is kept: a field's classes are its own). */
+  releasedField(path: string, classes: readonly SensitivityClass[]): void {
+    if (!this.releasedFields.has(path)) this.releasedFields.set(path, classes);
   }
 
   /** A rejected record's payload released: it may hold data of class `cls`. */
@@ -63,14 +73,19 @@ export class AccessRecorder {
       const fieldClasses = [...classes].sort();
       const key = fieldClasses.join(',');
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { fieldClasses, childIds: [], unlinkedRecordIds: [], rejectedRecordIds: [] }));
+      if (!g) groups.set(key, (g = { fieldClasses, childIds: [], unlinkedRecordIds: [], rejectedRecordIds: [], fields: [] }));
       return g;
     };
     for (const [id, classes] of this.childClasses) into(classes).childIds.push(id);
     for (const [id, classes] of this.unlinkedRecordClasses) into(classes).unlinkedRecordIds.push(id);
     for (const [id, classes] of this.rejectedRecordClasses) into(classes).rejectedRecordIds.push(id);
     const out = [...groups.values()].sort((a, b) => a.fieldClasses.join(',').localeCompare(b.fieldClasses.join(',')));
-    for (const g of out) for (const ids of [g.childIds, g.unlinkedRecordIds, g.rejectedRecordIds]) ids.sort();
+    for (const g of out) {
+      for (const ids of [g.childIds, g.unlinkedRecordIds, g.rejectedRecordIds]) ids.sort();
+      // The request's fields whose classes the group's release covers.
+      for (const [path, classes] of this.releasedFields) if (classes.every((c) => g.fieldClasses.includes(c))) g.fields.push(path);
+      g.fields.sort();
+    }
     return out;
   }
 
@@ -91,6 +106,11 @@ export interface ReleasedGroup {
   childIds: string[];
   unlinkedRecordIds: string[];
   rejectedRecordIds: string[];
+  /**
+   * The fields the request released whose classes are among the group's (`Type.field`, or the filter that revealed
+   * a class): what was read, as the audit must say, not only of which classes.
+   */
+  fields: string[];
 }
 
 function add(map: Map<string, Set<SensitivityClass>>, id: string, cls: SensitivityClass): void {

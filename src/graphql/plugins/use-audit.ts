@@ -36,7 +36,11 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           for (const g of groups) {
             writes.push(audit.write({
               ...base, action: 'READ', childIds: g.childIds, fieldClasses: g.fieldClasses,
-              details: { ...(g.unlinkedRecordIds.length ? { sourceRecordIds: g.unlinkedRecordIds } : {}), ...(g.rejectedRecordIds.length ? { rejectedRecordIds: g.rejectedRecordIds } : {}) },
+              details: {
+                ...(g.fields.length ? { fields: g.fields } : {}),
+                ...(g.unlinkedRecordIds.length ? { sourceRecordIds: g.unlinkedRecordIds } : {}),
+                ...(g.rejectedRecordIds.length ? { rejectedRecordIds: g.rejectedRecordIds } : {}),
+              },
             }));
           }
           if (access.writes.size || access.recordWrites.size) {

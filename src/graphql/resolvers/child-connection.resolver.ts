@@ -33,6 +33,8 @@ export class ChildConnectionResolver {
         ctx.access.read(child.id, SensitivityClass.BASIC);
         for (const cls of conn.revealed) ctx.access.read(child.id, cls);
       }
+      ctx.access.releasedField('ChildConnection.totalCount', [SensitivityClass.BASIC]);
+      for (const [path, classes] of conn.telling) ctx.access.releasedField(path, classes);
     }
     return count;
   }
