@@ -293,6 +293,12 @@ describe('GraphQL gateway', () => {
     expect(await fields('Mixed')).toEqual([['Child.id', 'Query.children', 'Query.children(filter.communeCodes)'], ['Child.identityNumber']]);
     await hub.gql(`query ByGroup { children(filter: { group: DISABILITY }) { nodes { id } } }`, {}, await hub.token({ sub: 'auditee', roles: ['data_steward'] }));
     expect(await fields('ByGroup')).toEqual([['Child.id', 'Query.children', 'Query.children(filter.group)']]);
+    // Only what was read of the event's own children (QA: a field read of another child in the request was named).
+    await hub.gql(`query Two { a: child(id: "${haId}") { fullName identityNumber } b: child(id: "${otherId}") { id } }`, {}, await hub.token({ sub: 'auditee', roles: ['data_steward'] }));
+    expect(await hub.ctx.sql.query(`SELECT child_ids, details->'fields' AS fields FROM audit_event WHERE subject = 'auditee' AND operation = 'Two' ORDER BY field_classes`)).toEqual([
+      { child_ids: [otherId], fields: ['Child.id'] },
+      { child_ids: [haId], fields: ['Child.fullName', 'Child.identityNumber'] },
+    ]);
     // The audit is append-only.
     await expect(hub.ctx.sql.query(`DELETE FROM audit_event`)).rejects.toThrow(/append-only/);
     await expect(hub.ctx.sql.query(`UPDATE audit_event SET purpose = 'x'`)).rejects.toThrow(/append-only/);

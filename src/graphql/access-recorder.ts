@@ -16,10 +16,11 @@ export class AccessRecorder {
   /** Source records asked for by id and refused (see {@link deny}). */
   readonly deniedRecordIds = new Set<string>();
   /**
-   * The fields that released personal data (`Child.identityNumber`, `HealthScreening.result`, a filter that reveals
-   * a class: `Query.children(filter.group)`), each with the classes it released: an event names those of its classes.
+   * The fields read of each child, record not linked to a child, or rejected record (by its id): `Child.identityNumber`,
+   * `HealthScreening.result`, the query or filter that told something of it (`Query.children(filter.group)`). An event
+   * names the fields read of its own children and records.
    */
-  readonly releasedFields = new Map<string, readonly SensitivityClass[]>();
+  readonly fieldsRead = new Map<string, Set<string>>();
   /** Changes requested for children (operation names), audited as WRITE. */
   readonly writes = new Map<string, Set<string>>();
 
@@ -43,9 +44,13 @@ export class AccessRecorder {
     else if (typeof recordId === 'string') add(this.unlinkedRecordClasses, recordId, cls);
   }
 
-  /** Field `path` released data of `classes` (the first release of a field is kept: a field's classes are its own). */
-  releasedField(path: string, classes: readonly SensitivityClass[]): void {
-    if (!this.releasedFields.has(path)) this.releasedFields.set(path, classes);
+  /** Field `path` was read of child `childId`, else of record `recordId` (not linked to a child, or a rejected record). */
+  readField(childId: unknown, path: string, recordId?: unknown): void {
+    const id = typeof childId === 'string' ? childId : typeof recordId === 'string' ? recordId : null;
+    if (id === null) return;
+    const fields = this.fieldsRead.get(id);
+    if (fields) fields.add(path);
+    else this.fieldsRead.set(id, new Set([path]));
   }
 
   /** A rejected record's payload released: it may hold data of class `cls`. */
@@ -82,9 +87,10 @@ export class AccessRecorder {
     const out = [...groups.values()].sort((a, b) => a.fieldClasses.join(',').localeCompare(b.fieldClasses.join(',')));
     for (const g of out) {
       for (const ids of [g.childIds, g.unlinkedRecordIds, g.rejectedRecordIds]) ids.sort();
-      // The request's fields whose classes the group's release covers.
-      for (const [path, classes] of this.releasedFields) if (classes.every((c) => g.fieldClasses.includes(c))) g.fields.push(path);
-      g.fields.sort();
+      // The fields read of the group's children and records (ids of the three kinds never coincide: their prefixes differ).
+      const fields = new Set<string>();
+      for (const ids of [g.childIds, g.unlinkedRecordIds, g.rejectedRecordIds]) for (const id of ids) for (const f of this.fieldsRead.get(id) ?? []) fields.add(f);
+      g.fields = [...fields].sort();
     }
     return out;
   }
@@ -107,8 +113,8 @@ export interface ReleasedGroup {
   unlinkedRecordIds: string[];
   rejectedRecordIds: string[];
   /**
-   * The fields the request released whose classes are among the group's (`Type.field`, or the filter that revealed
-   * a class): what was read, as the audit must say, not only of which classes.
+   * The fields read of the group's children and records (`Type.field`, or the query or filter that told something of
+   * them): what was read, as the audit must say, not only of which classes.
    */
   fields: string[];
 }

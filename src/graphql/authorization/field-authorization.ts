@@ -45,7 +45,7 @@ export function enforceFieldAuthorization(schema: GraphQLSchema): GraphQLSchema 
           throw new ForbiddenError(`${path} is ${what}, which your roles do not grant`);
         }
         for (const c of classes) ctx.access.read(childId, c, source.id);
-        ctx.access.releasedField(path, declared);
+        ctx.access.readField(childId, path, source.id);
         return resolve(source, args, ctx, info);
       };
     }

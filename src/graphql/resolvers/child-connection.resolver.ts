@@ -32,9 +32,9 @@ export class ChildConnectionResolver {
       for (const child of named) {
         ctx.access.read(child.id, SensitivityClass.BASIC);
         for (const cls of conn.revealed) ctx.access.read(child.id, cls);
+        ctx.access.readField(child.id, 'ChildConnection.totalCount');
+        for (const path of conn.telling) ctx.access.readField(child.id, path);
       }
-      ctx.access.releasedField('ChildConnection.totalCount', [SensitivityClass.BASIC]);
-      for (const [path, classes] of conn.telling) ctx.access.releasedField(path, classes);
     }
     return count;
   }

@@ -98,8 +98,8 @@ export class ChildResolver {
     // A filter reveals, of every child it returns, the attribute it filters on: it needs the same access as
     // reading that attribute, and the audit records its class as read for those children.
     const revealed = new Set<SensitivityClass>();
-    /** The filters that tell something of the children listed, with the classes each tells (named in the audit). */
-    const telling: Array<[string, SensitivityClass[]]> = [['Query.children', [SensitivityClass.BASIC]]];
+    /** The query and filters that tell something of the children listed (named in the audit as fields read of them). */
+    const telling: string[] = ['Query.children'];
     for (const key of Object.keys(FILTER_CLASSES) as Array<keyof ChildrenFilter>) {
       if (filter?.[key] == null) continue;
       const classes = ([] as SensitivityClass[]).concat(FILTER_CLASSES[key]);
@@ -107,13 +107,13 @@ export class ChildResolver {
         requirePrincipal(ctx, cls, { field: `Query.children(filter.${key})` });
         revealed.add(cls);
       }
-      telling.push([`Query.children(filter.${key})`, classes]);
+      telling.push(`Query.children(filter.${key})`);
     }
     // ISSUED tells the child was found abandoned (presentedIdentityStatus): filtering on it needs PROTECTION_GROUP too.
     if (filter?.identityStatus === IdentityStatusEnum.ISSUED) {
       requirePrincipal(ctx, SensitivityClass.PROTECTION_GROUP, { field: 'Query.children(filter.identityStatus)' });
       revealed.add(SensitivityClass.PROTECTION_GROUP);
-      telling.push(['Query.children(filter.identityStatus)', [SensitivityClass.PROTECTION_GROUP]]);
+      if (!telling.includes('Query.children(filter.identityStatus)')) telling.push('Query.children(filter.identityStatus)');
     }
     const sqlFilter: ChildFilterSql = {
       scope: principal.communeScope === ALL_COMMUNES ? null : principal.communeScope,
@@ -170,8 +170,8 @@ export class ChildResolver {
     for (const child of told) {
       ctx.access.read(child.id, SensitivityClass.BASIC);
       for (const cls of revealed) ctx.access.read(child.id, cls);
+      for (const path of telling) ctx.access.readField(child.id, path);
     }
-    if (told.length) for (const [path, classes] of telling) ctx.access.releasedField(path, classes);
     return { ...relayPage(page, rows.length > first, (node) => node.id), filterKey: sqlFilter, revealed: [...revealed], telling };
   }
 

@@ -387,7 +387,7 @@ export class RejectedRecordPayloadResolver {
     if (payload === undefined) return null;
     // Whatever the payload holds, it is released whole: the audit says every class was.
     for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.readRejected(reject.id, cls);
-    ctx.access.releasedField('RejectedRecord.payload', ALL_SENSITIVITY_CLASSES);
+    ctx.access.readField(undefined, 'RejectedRecord.payload', reject.id);
     return JSON.stringify(payload);
   }
 }

@@ -77,8 +77,12 @@ export class IdentityOperationsResolver {
     const nodes = fetched.slice(0, first);
     // A conflict released (its number, its children, or its cursor) is each of its children's IDENTITY data:
     // their number and that it is in conflict. `IdentityConflict` is no personal-data type, so record it here.
-    for (const g of info ? toldPageItems(info, nodes, fetched) : nodes) for (const id of g.childIds) ctx.access.read(id, SensitivityClass.IDENTITY);
-    ctx.access.releasedField('Query.identityConflicts', [SensitivityClass.IDENTITY]);
+    for (const g of info ? toldPageItems(info, nodes, fetched) : nodes) {
+      for (const id of g.childIds) {
+        ctx.access.read(id, SensitivityClass.IDENTITY);
+        ctx.access.readField(id, 'Query.identityConflicts');
+      }
+    }
     return { ...relayPage(nodes, groups.length > first, (g) => g.childIds[0]!), scope };
   }
 
@@ -99,8 +103,10 @@ export class IdentityOperationsResolver {
     const rows = await ctx.repo.overdueIssuance(scope, first + 1, after ? issuancePageKey(after) : null, ctx.queries);
     const nodes = rows.slice(0, first) as IssuanceRequest[];
     // A request released is its child's IDENTITY data (still no number, overdue), as `identityStatus` is.
-    for (const r of info ? toldPageItems(info, nodes, rows as IssuanceRequest[]) : nodes) ctx.access.read(r.childId, SensitivityClass.IDENTITY);
-    ctx.access.releasedField('Query.overdueIdentityIssuance', [SensitivityClass.IDENTITY]);
+    for (const r of info ? toldPageItems(info, nodes, rows as IssuanceRequest[]) : nodes) {
+      ctx.access.read(r.childId, SensitivityClass.IDENTITY);
+      ctx.access.readField(r.childId, 'Query.overdueIdentityIssuance');
+    }
     return { ...relayPage(nodes, rows.length > first, (r) => cursorKey(r.dueKey, r.childId)), scope };
   }
 

@@ -28,7 +28,7 @@ export class SourceRecordResolver {
         // That this source holds the child is the evidence layer, whatever field is read of the record (as
         // `Child.sourceRecords` audits it): audited so, not only as the classes of the fields read (QA).
         for (const cls of evidenceClasses()) ctx.access.read(childId, cls, record.id);
-        ctx.access.releasedField('Query.sourceRecord', evidenceClasses());
+        ctx.access.readField(childId, 'Query.sourceRecord', record.id);
         return record as unknown as SourceRecord;
       }
     }

@@ -47,6 +47,6 @@ export class ChildConnection {
   /** What the filter reveals of each child it matches (the classes of the attributes it filters on), for the `totalCount` audit. */
   revealed!: SensitivityClass[];
 
-  /** The query and filters that tell something of the children matched, with their classes: the fields the audit names. */
-  telling!: Array<[string, SensitivityClass[]]>;
+  /** The query and filters that tell something of the children matched: the fields the audit names as read of them. */
+  telling!: string[];
 }
