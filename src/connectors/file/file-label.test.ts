@@ -52,6 +52,17 @@ describe('fileLabel', () => {
     ['ks-14_2_2017-tran-thi-ha.csv', 'ks-[withheld].csv'],
     ['ks-tran-thi-ha-2026-11.csv', 'ks-[withheld]-2026-11.csv'],
     ['cccd-001322711590-14022017.xlsx', 'cccd-[withheld].xlsx'],
+    // QA re-check: a number followed by a date, or by a month or year; dates written otherwise.
+    ['khai-sinh-001322711590-14.02.2017.csv', 'khai-sinh-[withheld].csv'],
+    ['kt-001322711590 14.02.2017.csv', 'kt-[withheld].csv'],
+    ['kt-001322711590-2026-11.csv', 'kt-[withheld].csv'],
+    ['kt-001322711590-2017.csv', 'kt-[withheld].csv'],
+    ['kt-0912.345.678-14.02.2017.csv', 'kt-[withheld].csv'],
+    ['kt-14.02.2017-001322711590.csv', 'kt-[withheld].csv'],
+    ['kt-Nguyen Van An 14-02-17.csv', 'kt-[withheld].csv'],
+    ['kt-Nguyen Van An 14..02..2017.csv', 'kt-[withheld].csv'],
+    ['kt-Nguyen Van An 14. 02. 2017.csv', 'kt-[withheld].csv'],
+    ['kt-Nguyen Van An ２０１７-０２-１４.csv', 'kt-[withheld].csv'],
     ['ho-so-le-thi-hoa.csv', 'ho-so-[withheld].csv'],
     ['cccd-001322711590.csv', 'cccd-[withheld].csv'], // CCCD: 12 digits
     ['cmnd_013227115.xlsx', 'cmnd_[withheld].xlsx'], // CMND: 9 digits

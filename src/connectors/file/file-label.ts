@@ -218,37 +218,56 @@ function nameLength(run: readonly number[], folded: readonly string[], syllables
   return n;
 }
 
-/** The indexes of the digit parts of the number starting at `i` ({@link DIGIT_JOIN}), and its digit count. */
-function numberAt(parts: readonly Part[], i: number): { parts: number[]; digits: number; year: boolean } {
-  const out = { parts: [i], digits: parts[i]!.text.length, year: YEAR.test(parts[i]!.text) };
+/**
+ * The indexes of the digit parts of the number starting at `i` ({@link DIGIT_JOIN}), its digit count, its longest
+ * group, and whether a group is a year. It stops before a day's date ({@link dateAt}): `001322711590-14.02.2017` is a
+ * number and a date, not one date-like run (QA re-check: the number was shown).
+ */
+function numberAt(parts: readonly Part[], i: number): { parts: number[]; digits: number; longest: number; year: boolean } {
+  const first = digitsOf(parts[i]!);
+  const out = { parts: [i], digits: first.length, longest: first.length, year: YEAR.test(first) };
   for (let j = i + 1; j + 1 < parts.length && parts[j]!.kind === 'sep' && DIGIT_JOIN.test(parts[j]!.text) && parts[j + 1]!.kind === 'digits'; j += 2) {
+    if (dateAt(parts, j + 1) !== null) break;
+    const group = digitsOf(parts[j + 1]!);
     out.parts.push(j + 1);
-    out.digits += parts[j + 1]!.text.length;
-    out.year ||= YEAR.test(parts[j + 1]!.text);
+    out.digits += group.length;
+    out.longest = Math.max(out.longest, group.length);
+    out.year ||= YEAR.test(group);
   }
   return out;
+}
+
+/** A digits part's digits, full-width ones as ASCII (`２０１７` is 2017); other scripts' digits stay as they are. */
+function digitsOf(part: Part): string {
+  return /^[0-9]*$/.test(part.text) ? part.text : part.text.normalize('NFKC');
 }
 
 /** Marks with only a name's separators between them. */
 const REPEATED_MARKS = /\[withheld\](?:[\s._-]*\[withheld\])+/g;
 
-/** What may join a date's day, month and year in a file name (`14.02.2017`, `2017-02-14`, `14_02_2017`). */
-const DATE_JOIN = /^[\s._-]$/u;
+/** What may join a date's day, month and year in a file name (`14.02.2017`, `2017-02-14`, `14_02_2017`, `14. 02. 2017`). */
+const DATE_JOIN = /^[\s._-]{1,3}$/u;
 const DAY_OR_MONTH = /^\d{1,2}$/;
+/** A day and a month, either way round (`14` and `02`, `02` and `14`). */
+const dayAndMonth = (x: string, y: string): boolean => {
+  const [a, b] = [Number(x), Number(y)];
+  return DAY_OR_MONTH.test(x) && DAY_OR_MONTH.test(y) && a >= 1 && b >= 1 && a <= 31 && b <= 31 && (a <= 12 || b <= 12);
+};
 
 /**
- * The last part of a day's date starting at digits `i` (`14.02.2017`, `2017-02-14`, `20170214`, `14022017`), or
- * null: three groups, a year first or last and one or two digits each for the others, or eight digits with a year
- * at either end. A month (`2026-11`) or a year alone is no day's date.
+ * The last part of a day's date starting at digits `i` (`14.02.2017`, `2017-02-14`, `14-02-17`, `20170214`,
+ * `14022017`, full-width digits too), or null: three groups, a year (four digits) first or last and a day and month
+ * for the others, or a day, a month and a two-digit year; or eight digits with a year at either end. A month
+ * (`2026-11`) or a year alone is no day's date.
  */
 function dateAt(parts: readonly Part[], i: number): number | null {
-  const first = parts[i]!.text;
+  const first = digitsOf(parts[i]!);
   if (first.length === 8) return YEAR.test(first.slice(0, 4)) || YEAR.test(first.slice(4)) ? i : null;
   const groups = [i, i + 2, i + 4];
   const shaped = groups.every((g) => parts[g]?.kind === 'digits') && [i + 1, i + 3].every((j) => DATE_JOIN.test(parts[j]?.text ?? ''));
   if (!shaped) return null;
-  const [a, b, c] = groups.map((g) => parts[g]!.text) as [string, string, string];
-  const dated = (YEAR.test(a) && DAY_OR_MONTH.test(b) && DAY_OR_MONTH.test(c)) || (YEAR.test(c) && DAY_OR_MONTH.test(a) && DAY_OR_MONTH.test(b));
+  const [a, b, c] = groups.map((g) => digitsOf(parts[g]!)) as [string, string, string];
+  const dated = (YEAR.test(a) && dayAndMonth(b, c)) || (YEAR.test(c) && dayAndMonth(a, b)) || (/^\d\d$/.test(c) && dayAndMonth(a, b));
   return dated ? i + 4 : null;
 }
 
@@ -314,9 +333,10 @@ export function fileLabel(name: string): string {
         i = date;
         continue;
       }
-      // One number, written whole or in groups (`0912.345.678`), unless a group is a year (a date).
+      // One number, written whole or in groups (`0912.345.678`), unless a group is a year (a date); a group of 9 digits
+      // or more is a number whatever is joined to it (`001322711590-2026-11`).
       const n = numberAt(parts, i);
-      if (n.digits >= MIN_NUMBER_DIGITS && (n.parts.length === 1 || !n.year)) {
+      if (n.longest >= MIN_NUMBER_DIGITS || (n.digits >= MIN_NUMBER_DIGITS && !n.year)) {
         for (let k = i; k <= n.parts[n.parts.length - 1]!; k++) withheld[k] = true;
         any = true;
       }
