@@ -193,7 +193,9 @@ export function connectorsCommand(): Command {
         for (const rec of r.records) out(JSON.stringify(rec, null, 2));
         // QA: 9 fetched, 6 would be stored, 5 printed, and nothing said the rest were cut off.
         const mapped = r.valid - r.identical;
-        if (r.records.length < mapped) out(`… ${mapped - r.records.length} more mapped ${mapped - r.records.length === 1 ? 'record' : 'records'} not shown (${r.records.length} of ${mapped}: --limit ${mapped} shows them all)`);
+        // Every copy of a repeated id is a mapped record (the summary's "would be stored" counts the last alone).
+        const copies = r.repeated ? ', each copy of a repeated id counted' : '';
+        if (r.records.length < mapped) out(`… ${mapped - r.records.length} more mapped ${mapped - r.records.length === 1 ? 'record' : 'records'} not shown (${r.records.length} of ${mapped}${copies}: --limit ${mapped} shows them all)`);
         for (const rej of r.rejects) out(`REJECT ${rej.externalId ?? '(no id)'} ${rej.location ?? ''}: ${rej.problems.map((p) => `${p.field} ${p.code} ${p.message}`).join('; ')}`);
       } finally {
         await b.shutdown();

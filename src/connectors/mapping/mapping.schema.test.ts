@@ -110,6 +110,12 @@ projections:
       'fields.communeCode.codeSet: `codeSet` needs parse: commune',
       'fields.communeCode.parse: this field takes parse commune',
     ]);
+    // A firstOf element read as the field reads it (QA re-check: its `formats` passed), or as the firstOf's own parse.
+    expect(issues({ ...minimal, fields: { fullName: { firstOf: [{ from: 'a', parse: 'text', formats: ['dd/MM/yyyy'] }, { from: 'b', formats: ['dd/MM/yyyy'] }] } } })).toEqual([
+      'fields.fullName.firstOf.0.formats: `formats` needs parse: date or datetime',
+      'fields.fullName.firstOf.1.formats: `formats` needs parse: date or datetime',
+    ]);
+    expect(issues({ ...minimal, fields: { birthDate: { firstOf: [{ from: 'a', formats: ['yyyy'] }, 'b'] } } })).toEqual([]);
     // A name field may keep text as written; a map may give any field its values.
     expect(issues({ ...minimal, fields: { carerName: { from: 'a', parse: 'text' }, sex: { from: 'b', map: { Trai: 'MALE' } } } })).toEqual([]);
   });

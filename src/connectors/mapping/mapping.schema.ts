@@ -196,15 +196,27 @@ function checkTarget(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementCtx,
   if (!transformed && spec.parse !== undefined && !target.allowed.includes(spec.parse)) {
     ctx.addIssue({ code: 'custom', path: [...path, 'parse'], message: `this field takes parse ${target.allowed.join(' or ')}` });
   }
-  const effective = spec.parse ?? (transformed ? 'text' : target.parse);
-  // A `parse` of the value's own is judged with the value (once: QA saw the problem printed twice).
-  if (spec.formats && spec.parse === undefined && effective !== 'date' && effective !== 'datetime') {
+  checkReading(spec, target, ctx, path);
+  checkConstants(spec, target, ctx, path);
+}
+
+/**
+ * Refuses `formats` and `codeSet` on a value (or a `firstOf` element) read by the field's parse when that parse takes
+ * none. A `parse` of the value's own is judged with the value (once: QA saw the problem printed twice).
+ */
+function checkReading(spec: ValueSpec, target: FieldTarget, ctx: z.RefinementCtx, path: PropertyKey[], readAs: ParseKind = target.parse): void {
+  const transformed = TRANSFORMS.some((k) => spec[k] !== undefined);
+  const effective = transformed ? 'text' : readAs;
+  if (spec.parse === undefined && spec.formats && effective !== 'date' && effective !== 'datetime') {
     ctx.addIssue({ code: 'custom', path: [...path, 'formats'], message: '`formats` needs parse: date or datetime' });
   }
-  if (spec.codeSet && spec.parse === undefined && effective !== 'commune') {
+  if (spec.parse === undefined && spec.codeSet && effective !== 'commune') {
     ctx.addIssue({ code: 'custom', path: [...path, 'codeSet'], message: '`codeSet` needs parse: commune' });
   }
-  checkConstants(spec, target, ctx, path);
+  // A `firstOf` element without a parse of its own is read as the field reads it (QA re-check: its `formats` passed).
+  spec.firstOf?.forEach((element, i) => {
+    if (typeof element !== 'string') checkReading(element, target, ctx, [...path, 'firstOf', i], spec.parse ?? readAs);
+  });
 }
 
 /**
