@@ -26,10 +26,10 @@ export const IDENTITY_SWEEP_EVERY_MS = 10 * 60_000;
 /** When children who turned 16 are looked for (cron, Hà Nội time): just after midnight, daily. */
 export const GROUPS_AGE_OUT_PATTERN = '5 0 * * *';
 
-/** Queues fed only by a schedule, their jobs not retried: a delayed job there is the next run, not work left. */
 /** How often a worker of the connector-sync queue erases the payloads of closed rejects past their retention (hourly). */
 const REJECT_RETENTION_EVERY_MS = 3_600_000;
 
+/** Queues fed only by a schedule, their jobs not retried: a delayed job there is the next run, not work left. */
 const SCHEDULED_QUEUES: ReadonlySet<QueueName> = new Set(['identity-sweep', 'groups-age-out']);
 
 export interface StartWorkerOptions {

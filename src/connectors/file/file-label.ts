@@ -5,8 +5,8 @@
  * read no personal data, or kept for weeks; so the parts of a name that look personal are `[withheld]`, and the
  * rest (its kind, its dates, its extension) stays for the engineer to find the file by:
  * `khai-sinh-[withheld].csv`. A day's date in a name with a personal part goes too: beside a child's name or number
- * it may be their birth date (`kt-[withheld].csv` for `kt-Phạm Thị Lụa 14.02.2017.csv`). A name that looks impersonal (`khai-sinh-2026-11.csv`, `BC-kiem-tra-Q3.xlsx`) is
- * shown unchanged.
+ * it may be their birth date (`kt-[withheld].csv` for `kt-Phạm Thị Lụa 14.02.2017.csv`). A name that looks
+ * impersonal (`khai-sinh-2026-11.csv`, `BC-kiem-tra-Q3.xlsx`) is shown unchanged.
  *
  * Personal-looking:
  * - 9 or more digits, whole or in groups joined by one space, dot or dash (`0912.345.678`): a CMND (9), a CCCD
