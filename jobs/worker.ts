@@ -212,7 +212,9 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  logger.info({ queues, concurrency: ctx.config.WORKER_CONCURRENCY, relay: relay !== undefined }, 'worker started');
+  // Each queue's own: connector-sync and the registry's queues run fewer at once than WORKER_CONCURRENCY (QA: 8 was logged for 4).
+  const concurrency = Object.fromEntries(queues.map((q) => [q, queueDefinition(q).worker?.concurrency ?? ctx.config.WORKER_CONCURRENCY]));
+  logger.info({ queues, concurrency, relay: relay !== undefined }, 'worker started');
   return { queues, relay, queueClient, idle, close };
 }
 
