@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { startSchoolSimulator, type SchoolSimulator } from '../connectors/school/simulator.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { CELL, plainRows, withCells } from './support/register-rows.js';
 import { tempDir } from './support/temp-dir.js';
 
 interface RejectRow {
@@ -176,15 +177,10 @@ describe('quarantine of a file source', () => {
 
   /** The file with one row's birth date made impossible (a record validation refuses). */
   const breakRow = () => {
-    const lines = original.split('\n');
-    // A row without quotes, so its cells split on commas: its 8th cell is the birth date (dd/MM/yyyy).
-    const index = lines.findIndex((l, i) => i > 40 && !l.includes('"') && /^[^,]+(,[^,]*){7}/.test(l));
-    const cells = lines[index]!.split(',');
-    cells[7] = '31/02/2015';
-    lines[index] = cells.join(',');
-    badRow = index + 1;
-    badId = cells[0]!;
-    writeFileSync(file, lines.join('\n'));
+    const [row] = plainRows(original, 1, 40);
+    badRow = row!.line + 1;
+    badId = row!.externalId;
+    writeFileSync(file, withCells(original, [row!], CELL.birthDate, ['31/02/2015']));
   };
 
   it('names the file and row of a rejected record once', async () => {

@@ -5,6 +5,7 @@ import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulat
 import type { TokenClaims } from '../src/auth/token-claims.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { CELL, plainRows, withCells, type RegisterRow } from './support/register-rows.js';
 import { tempDir } from './support/temp-dir.js';
 
 interface Reject {
@@ -37,21 +38,13 @@ describe('dismissRejectedRecords', () => {
   const lines: string[] = [];
   const saved = { ...process.env };
   /** External ids of the two rows broken by date, and their line numbers (0-based) in the file. */
-  const broken: Array<{ externalId: string; line: number }> = [];
+  let broken: RegisterRow[] = [];
   let idless: Reject;
   let a: Reject;
   let b: Reject;
 
   /** The file with the chosen rows' birth dates made impossible (`day` of February). */
-  const withDates = (days: number[]) => {
-    const rows = original.split('\n');
-    broken.forEach((x, i) => {
-      const cells = rows[x.line]!.split(',');
-      cells[7] = `${days[i]}/02/2015`;
-      rows[x.line] = cells.join(',');
-    });
-    return rows.join('\n');
-  };
+  const withDates = (days: number[]) => withCells(original, broken, CELL.birthDate, days.map((d) => `${d}/02/2015`));
   const sync = async (text: string) => {
     writeFileSync(file, text);
     const run = await hub.ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file], force: true });
@@ -77,11 +70,7 @@ describe('dismissRejectedRecords', () => {
     // Debug level: the request log is written too. The reason is free text a person wrote: never logged.
     hub = await startTestHub({ logger: createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } }) });
     original = readFileSync(file, 'utf8');
-    const text = original.split('\n');
-    // Rows without quotes, so their cells split on commas: the 8th cell is the birth date (dd/MM/yyyy).
-    for (let i = 40; broken.length < 2; i++) {
-      if (!text[i]!.includes('"') && /^[^,]+(,[^,]*){7}/.test(text[i]!)) broken.push({ externalId: text[i]!.split(',')[0]!, line: i });
-    }
+    broken = plainRows(original, 2, 39);
     const run = await sync(withDates([31, 31]));
     expect(run.rejected).toBe(3);
     const open = await list('');

@@ -5,6 +5,7 @@ import { startWorker, type RunningWorker } from '../jobs/worker.js';
 import { createLogger } from '../src/observability/logger.js';
 import { eraseClosedRejectPayloads } from '../src/services/ingest/reject-retention.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { CELL, plainRows, withCells, type RegisterRow } from './support/register-rows.js';
 import { tempDir } from './support/temp-dir.js';
 
 interface Reject {
@@ -27,20 +28,11 @@ describe('erasing the payloads of closed rejects past their retention', () => {
   let original: string;
   const lines: string[] = [];
   const saved = { ...process.env };
-  const broken: Array<{ externalId: string; line: number }> = [];
+  let broken: RegisterRow[] = [];
   let worker: RunningWorker | undefined;
 
   /** The file with the chosen rows' birth dates set to `dates` (null: as in the original). */
-  const withDates = (dates: Array<string | null>) => {
-    const rows = original.split('\n');
-    broken.forEach((x, i) => {
-      if (dates[i] === null) return;
-      const cells = rows[x.line]!.split(',');
-      cells[7] = dates[i]!;
-      rows[x.line] = cells.join(',');
-    });
-    return rows.join('\n');
-  };
+  const withDates = (dates: Array<string | null>) => withCells(original, broken, CELL.birthDate, dates);
   const sync = async (text: string) => {
     writeFileSync(file, text);
     const run = await hub.ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file], force: true });
@@ -67,11 +59,7 @@ describe('erasing the payloads of closed rejects past their retention', () => {
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     hub = await startTestHub({ logger: createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } }) });
     original = readFileSync(file, 'utf8');
-    const text = original.split('\n');
-    // Rows without quotes, so their cells split on commas: the 8th cell is the birth date (dd/MM/yyyy).
-    for (let i = 20; broken.length < 3; i++) {
-      if (!text[i]!.includes('"') && /^[^,]+(,[^,]*){7}/.test(text[i]!)) broken.push({ externalId: text[i]!.split(',')[0]!, line: i });
-    }
+    broken = plainRows(original, 3, 19);
     expect((await sync(withDates(['31/02/2015', '31/02/2015', '31/02/2015']))).rejected).toBe(3);
     // The first fixed (its reject STORED), the second broken otherwise (SUPERSEDED, and a new open row), the third as before.
     expect((await sync(withDates([null, '30/02/2015', '31/02/2015']))).rejected).toBe(2);

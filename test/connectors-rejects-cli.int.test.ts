@@ -8,6 +8,7 @@ import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulat
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { runChildhub } from './support/cli.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { CELL, plainRows, withCells } from './support/register-rows.js';
 import { tempDir } from './support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -34,14 +35,10 @@ describe('childhub connectors rejects', () => {
     const drop = path.join(root, 'drop');
     const written = await writeJusticeRegisterDrop({ dir: drop, seed: 4242, count: 120, brokenRows: 1 });
     const file = written.files.find((f) => f.path.endsWith('.csv'))!.path;
-    const lines = readFileSync(file, 'utf8').split('\n');
-    // A row without quotes, so its cells split on commas: the 8th cell is the birth date (dd/MM/yyyy).
-    const index = lines.findIndex((l, i) => i > 40 && !l.includes('"') && /^[^,]+(,[^,]*){7}/.test(l));
-    const cells = lines[index]!.split(',');
-    cells[7] = '31/02/2015';
-    [badId, badName] = [cells[0]!, cells[6]!];
-    lines[index] = cells.join(',');
-    writeFileSync(file, lines.join('\n'));
+    const text = readFileSync(file, 'utf8');
+    const [row] = plainRows(text, 1, 40);
+    [badId, badName] = [row!.externalId, text.split('\n')[row!.line]!.split(',')[CELL.name]!];
+    writeFileSync(file, withCells(text, [row!], CELL.birthDate, ['31/02/2015']));
     cliEnv = {
       ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
       CHILDHUB_HOME: path.join(root, 'home'), CONNECTOR_SCHEDULES: 'false', JUSTICE_REGISTER_DROP_DIR: drop, JUSTICE_REGISTER_SETTLE_SECONDS: '0',

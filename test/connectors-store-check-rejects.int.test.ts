@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { CELL, plainRows, withCells } from './support/register-rows.js';
 import { tempDir } from './support/temp-dir.js';
 
 /**
@@ -19,12 +20,8 @@ describe('a reject of the store\'s check', () => {
     const file = drop.files.find((f) => f.path.endsWith('.csv'))!.path;
     process.env.JUSTICE_REGISTER_DROP_DIR = dir;
     hub = await startTestHub();
-    const rows = readFileSync(file, 'utf8').split('\n');
-    const at = rows.findIndex((r, i) => i > 5 && !r.includes('"') && /^[^,]+(,[^,]*){7}/.test(r));
-    const cells = rows[at]!.split(',');
-    cells[6] = `NGUYỄN ${'VĂN '.repeat(60)}AN`;
-    rows[at] = cells.join(',');
-    writeFileSync(file, rows.join('\n'));
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, withCells(text, plainRows(text, 1, 5), CELL.name, [`NGUYỄN ${'VĂN '.repeat(60)}AN`]));
     const run = await hub.ctx.connectors.run('justice-register', { trigger: 'CLI', files: [file] });
     expect(run).toMatchObject({ status: 'SUCCEEDED', rejected: 1 });
   });
