@@ -42,4 +42,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261216030000_connector_run_by_connector_id',
   'Migration20261217010000_file_listed_records',
   'Migration20261218010000_reject_payload_retention',
+  'Migration20261219010000_child_changes',
 ];

@@ -136,8 +136,15 @@ describe('a changed record id: refused, then rekeyed', () => {
     expect(await stored('justice-register')).toEqual(before);
     expect(await hashes('justice-register')).toEqual(recorded);
 
+    const xmin = (await ctx.sql.one<{ x: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x'))!.x;
     const done = await sync.rekey('justice-register');
     expect(done).toMatchObject({ applied: true, refused: null, stored: rows, renamed: rows, unchanged: 0, rejectsRenamed: 1, rejectsKept: 0, recordTypes: ['child'] });
+    // Each fact names its record's id: every child holding a renamed record has changed, for the change feed.
+    const holders = (await ctx.sql.query<{ id: string }>(
+      `SELECT DISTINCT c.id FROM source_record s JOIN child c ON c.id = s.child_id WHERE s.source_system = 'justice-register'`)).map((r) => r.id);
+    expect(holders.length).toBeGreaterThan(0);
+    const changed = new Set((await ctx.sql.query<{ id: string }>('SELECT id FROM child WHERE changed_xid >= $1::xid8', [xmin])).map((r) => r.id));
+    expect(holders.filter((id) => !changed.has(id))).toEqual([]);
     const after = await stored('justice-register');
     // Renamed in place: the same rows, children and payloads, under the new ids.
     expect(after).toEqual(before.map((r) => ({ ...r, external_id: `KS-${r.external_id}` })));

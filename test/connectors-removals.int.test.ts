@@ -151,8 +151,12 @@ describe('records gone from an HTTP source', () => {
     // A record marked absent that the source still returns unchanged (as after an outage) is unmarked by a full read…
     const present = school.records()[0]!.ma_dinh_danh_hoc_sinh;
     await ctx.sql.query(`UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE source_system = 'school' AND external_id = $1`, [present, full.runId]);
+    const before = (await ctx.sql.one<{ x: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x'))!.x;
     const back = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
     expect(back.removals).toEqual({ stored: total, marked: 0, returned: 1, held: 0, heldReason: null, absent: 3 });
+    // Its child has changed (its enrolment is vouched for again), for partner apps' change feed; no other.
+    expect(await ctx.sql.query('SELECT id FROM child WHERE changed_xid >= $1::xid8', [before])).toEqual(
+      await ctx.sql.query(`SELECT child_id AS id FROM source_record WHERE source_system = 'school' AND external_id = $1`, [present]));
     // …and one that returns changed is unmarked as it is written, by any read.
     const touched = school.touch(1).ids[0]!;
     await ctx.sql.query(`UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE source_system = 'school' AND external_id = $1`, [touched, full.runId]);

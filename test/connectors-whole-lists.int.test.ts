@@ -54,6 +54,11 @@ describe('file connectors: lists a file holds whole (wholeLists)', () => {
     utimesSync(to, at, at);
   };
 
+  const changeXmin = async () => (await ctx.sql.one<{ x: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x'))!.x;
+  const childrenChangedSince = async (xmin: string) =>
+    (await ctx.sql.query<{ id: string }>('SELECT id FROM child WHERE changed_xid >= $1::xid8 ORDER BY id', [xmin])).map((r) => r.id);
+  const childrenOf = async (externalIds: string[]) => (await ctx.sql.query<{ id: string }>(
+    `SELECT DISTINCT child_id AS id FROM source_record WHERE source_system = 'facility-inspection' AND external_id = ANY($1::text[]) ORDER BY 1`, [externalIds])).map((r) => r.id);
   const absentOf = async (ids: string[]) =>
     (await ctx.sql.query<{ external_id: string; absent: boolean; by: string | null }>(
       `SELECT external_id, absent_since IS NOT NULL AS absent, absent_run_id AS by FROM source_record
@@ -155,9 +160,12 @@ describe('file connectors: lists a file holds whole (wholeLists)', () => {
     await ctx.sql.query(`INSERT INTO connector_run (id, connector_id, trigger, status) VALUES ('run_QAOTHER', 'con_QAOTHER', 'CLI', 'SUCCEEDED')`);
     await ctx.sql.query(`UPDATE source_record SET connector_run_id = 'run_QAOTHER' WHERE source_system = 'facility-inspection' AND external_id = $1`, [leftOut1]);
     await rewrite(file, path.join(dir, 'kiem-tra-co-so-dinh-chinh-4.xlsx'), without(leftOut1, kept), 4, true);
+    const before = await changeXmin();
     const fifth = await syncWith();
     expect(fifth.removals).toMatchObject({ marked: 1, returned: 1, held: 0, heldReason: null });
     expect([await isAbsent(leftOut1), await isAbsent(leftOut2), await isAbsent(kept)]).toEqual([false, false, true]);
+    // The children whose placement the file marked or unmarked have changed, for partner apps' change feed; no other.
+    expect(await childrenChangedSince(before)).toEqual(await childrenOf([kept, leftOut2]));
 
     // 5. A workbook with a child whose id cannot be read marks nothing: the unread row may be any of those left out.
     // Ids a file left unfinished held (changed while a stopped sync read it, never resumed) go with the next run.

@@ -99,11 +99,16 @@ describe('identity reconciliation against the population-database simulator', ()
   it('takes an abandoned child from no number to ISSUED', async () => {
     const [foundling] = truthChildren((c) => c.abandoned && c.identityNumber === null, 1);
     await hub.ctx.ingest.ingest([recordOf(foundling!, 'FOUND', { birthDateEstimated: true })]);
-    await settled(`FOUND-${foundling!.truthId}`, ['PENDING_ISSUANCE', 'ISSUED']);
+    // While the request runs (the registry issues after 300 ms), the child as the change feed last saw it.
+    const pending = await waitFor('pending issuance', async () => hub.ctx.sql.one<{ id: string; changed_xid: string }>(
+      `SELECT c.id, c.changed_xid::text FROM child c JOIN source_record s ON s.child_id = c.id
+        WHERE s.external_id = $1 AND c.identity_status = 'PENDING_ISSUANCE'`, [`FOUND-${foundling!.truthId}`]));
     const issued = await waitFor('issued number', async () => {
       const s = await statusOf(`FOUND-${foundling!.truthId}`);
       return s.identity_status === 'ISSUED' ? s : undefined;
     });
+    // The number issued is a change for partner apps' change feed (no golden recompute ran meanwhile).
+    expect(await hub.ctx.sql.one(`SELECT changed_xid > $2::xid8 AS changed FROM child WHERE id = $1`, [pending.id, pending.changed_xid])).toEqual({ changed: true });
     expect(issued.identity_number).toMatch(/^001[23]\d{8}$/);
     const issuance = await hub.ctx.sql.one<{ polls: number; issued_number: string }>(`SELECT polls, issued_number FROM identity_issuance WHERE child_id = $1`, [issued.id]);
     expect(issuance?.issued_number).toBe(issued.identity_number);
@@ -229,9 +234,12 @@ describe('identity reconciliation against the population-database simulator', ()
     expect(s).toBeTruthy();
     const steward = await hub.token({ sub: 'steward-7' });
     const before = Number((await hub.ctx.sql.one<{ n: string }>(`SELECT count(*) AS n FROM identity_check WHERE child_id = $1`, [child.id]))!.n);
+    const changedBefore = (await hub.ctx.sql.one<{ x: string }>(`SELECT changed_xid::text AS x FROM child WHERE id = $1`, [child.id]))!.x;
     const req = await hub.gql(`mutation { requestIdentityReconciliation(childId: "${child.id}") }`, {}, steward);
     expect(req.body).toEqual({ data: { requestIdentityReconciliation: true } });
     await waitFor('second check', async () => Number((await hub.ctx.sql.one<{ n: string }>(`SELECT count(*) AS n FROM identity_check WHERE child_id = $1`, [child.id]))!.n) > before);
+    // A re-check that finds what the last one found is no change for partner apps' change feed (only its times moved).
+    expect(await hub.ctx.sql.one<{ x: string; checked: boolean }>(`SELECT changed_xid::text AS x FROM child WHERE id = $1`, [child.id])).toEqual({ x: changedBefore });
     expect(await hub.ctx.sql.query(`SELECT action, child_ids, details FROM audit_event WHERE subject = 'steward-7' AND action = 'WRITE'`))
       .toEqual([{ action: 'WRITE', child_ids: [child.id], details: { operations: ['requestIdentityReconciliation'] } }]);
     const ops = await hub.token({ roles: ['operator'] });

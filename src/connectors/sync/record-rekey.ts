@@ -16,6 +16,7 @@ import { DEFAULT_RECORD_TYPE } from '../file/file.schema.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
 import type { RawRecord } from '../types.js';
 import { keepRecordIdHashes, OWN_STORED_RECORDS, recordIdHashes, recordIdsChange } from './record-ids.js';
+import { markChildrenChanged } from '../../services/changes/child-changes.js';
 
 /** How many stored record ids a refusal names, of each kind (ids `src_…`: never a name, number or payload value). */
 const NAMED = 5;
@@ -152,7 +153,10 @@ export async function rekeyRecords(client: PoolClient, loaded: LoadedConnector, 
     }
     // Through a name no record can have, so that ids swapped or shifted between records never meet the unique key.
     await client.query(`UPDATE source_record s SET external_id = 'rekey' || chr(1) || s.id FROM rekey_record k WHERE s.id = k.id AND k.new_id <> k.old_id`);
-    await client.query(`UPDATE source_record s SET external_id = k.new_id FROM rekey_record k WHERE s.id = k.id AND k.new_id <> k.old_id`);
+    const renamed = await client.query<{ child_id: string | null }>(
+      `UPDATE source_record s SET external_id = k.new_id FROM rekey_record k WHERE s.id = k.id AND k.new_id <> k.old_id RETURNING s.child_id`);
+    // Each fact names its record's id in its source (`source.externalId`): the children holding them have changed.
+    await markChildrenChanged(client, renamed.rows.flatMap((r) => (r.child_id ? [r.child_id] : [])));
     if (rejects.renames.size) {
       const ids = [...rejects.renames.keys()];
       const news = [...rejects.renames.values()];

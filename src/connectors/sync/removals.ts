@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { decodeCopyFields, eachCopyRow } from '../../db/copy-text.js';
 import type { Sql } from '../../db/sql.js';
+import { markChildrenChanged } from '../../services/changes/child-changes.js';
 import type { KnownRecords } from './known-records.js';
 
 /** Why a full read marked none of the records it did not read. */
@@ -134,18 +135,25 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
     if (unread.length > 0 && (unidentified.rows[0]?.n ?? 0) > 0) heldReason = 'UNIDENTIFIED_REJECTS';
     else if (unread.length > maxShare * present) heldReason = 'OVER_MAX_SHARE';
     const marked = heldReason ? 0 : unread.length;
+    // A record's facts tell whether its source still vouches for them: the children holding them have changed.
+    const changedChildren: string[] = [];
     if (marked) {
-      await client.query(
+      const res = await client.query<{ child_id: string | null }>(
         `UPDATE source_record s SET absent_since = now(), absent_run_id = $${next}
-          WHERE s.source_system = $1 AND s.external_id = ANY($${next + 1}::text[]) AND s.absent_since IS NULL ${mine}`,
+          WHERE s.source_system = $1 AND s.external_id = ANY($${next + 1}::text[]) AND s.absent_since IS NULL ${mine}
+          RETURNING s.child_id`,
         params(runId, unread),
       );
+      for (const r of res.rows) if (r.child_id) changedChildren.push(r.child_id);
     }
     if (readAgain.length) {
-      await client.query(
-        `UPDATE source_record s SET absent_since = NULL, absent_run_id = NULL WHERE s.source_system = $1 AND s.external_id = ANY($${next}::text[]) ${mine}`,
+      const res = await client.query<{ child_id: string | null }>(
+        `UPDATE source_record s SET absent_since = NULL, absent_run_id = NULL WHERE s.source_system = $1 AND s.external_id = ANY($${next}::text[]) ${mine}
+          RETURNING s.child_id`,
         params(readAgain));
+      for (const r of res.rows) if (r.child_id) changedChildren.push(r.child_id);
     }
+    await markChildrenChanged(client, changedChildren);
     const removals: RunRemovals = {
       stored, marked, returned: returnedChanged + readAgain.length, held: heldReason ? unread.length : 0, heldReason,
       absent: absentBefore.size - readAgain.length + marked,

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { ConnectorDefinition } from '../definition/connector-definition.schema.js';
 import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
+import { markChildrenChanged } from '../../services/changes/child-changes.js';
 import { lastStoredBy, type RunRemovals } from './removals.js';
 
 /**
@@ -113,6 +114,7 @@ export interface WholeListsFound {
 export async function applyWholeLists(client: PoolClient, input: WholeListsInput): Promise<WholeListsFound> {
   const { connectorId, checksum, sourceSystem, runId, lists } = input;
   const found: WholeListsFound = { stored: 0, marked: 0, returned: 0, held: 0 };
+  const changedChildren: string[] = [];
   const held = (await client.query<{ held: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM file_listed_record WHERE connector_id = $1 AND checksum = $2 AND external_id = '') AS held`, [connectorId, checksum],
   )).rows[0]!.held;
@@ -134,18 +136,24 @@ export async function applyWholeLists(client: PoolClient, input: WholeListsInput
     const gone = rows.filter((r) => !r.held_by_file && !r.absent).map((r) => r.id);
     if (held) found.held += gone.length;
     else if (gone.length) {
-      await client.query(`UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE id = ANY($1::text[]) AND absent_since IS NULL`, [gone, runId]);
+      const res = await client.query<{ child_id: string | null }>(
+        `UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE id = ANY($1::text[]) AND absent_since IS NULL RETURNING child_id`, [gone, runId]);
+      for (const r of res.rows) if (r.child_id) changedChildren.push(r.child_id);
       found.marked += gone.length;
     }
   }
   // Every record the file holds is in its source, whichever list it is in now (or none): those a changed row
   // wrote were unmarked then; the rest now.
-  await client.query(
+  const returned = await client.query<{ child_id: string | null }>(
     `UPDATE source_record s SET absent_since = NULL, absent_run_id = NULL
       WHERE s.source_system = $3 AND s.absent_since IS NOT NULL
-        AND s.external_id IN (SELECT external_id FROM file_listed_record WHERE connector_id = $1 AND checksum = $2)`,
+        AND s.external_id IN (SELECT external_id FROM file_listed_record WHERE connector_id = $1 AND checksum = $2)
+      RETURNING s.child_id`,
     [connectorId, checksum, sourceSystem],
   );
+  for (const r of returned.rows) if (r.child_id) changedChildren.push(r.child_id);
+  // A placement left out of a corrected report, or listed again, shows so on the child: the child has changed.
+  await markChildrenChanged(client, changedChildren);
   found.returned = (await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM file_listed_record WHERE connector_id = $1 AND checksum = $2 AND was_absent`, [connectorId, checksum],
   )).rows[0]!.n;

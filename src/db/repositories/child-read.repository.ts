@@ -66,6 +66,11 @@ export interface ChildFilterSql {
   sourcesDisagree?: boolean | null;
   /** Golden fields (`GoldenField` names): sources disagree on at least one of them. */
   sourcesDisagreeOn?: string[] | null;
+  /**
+   * A change token's transaction id (src/services/changes/child-changes.ts): children changed by it or a later
+   * transaction, MERGED ones included.
+   */
+  changedSince?: string | null;
 }
 
 const CHILD_COLUMNS = `id, status, merged_into_id AS "mergedIntoId", version, full_name AS "fullName", family_name AS "familyName",
@@ -145,6 +150,14 @@ export class ChildReadRepository {
   get projections(): ProjectionReadRepository {
     this.projectionReads ??= new ProjectionReadRepository(this.sql);
     return this.projectionReads;
+  }
+
+  /**
+   * A change token's transaction id, taken now (before the page it goes with is read): the oldest transaction
+   * still running, so that every transaction before it has ended and is seen (src/services/changes/child-changes.ts).
+   */
+  async changeTokenXmin(counter?: QueryCounter): Promise<string> {
+    return (await this.sql.one<{ xmin: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin', [], counter))!.xmin;
   }
 
   childrenByIds(ids: readonly string[], counter?: QueryCounter) {
@@ -335,12 +348,14 @@ const LATEST_ENROLMENT_STATUS = `(
 )`;
 
 function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
-  const where = [`status = 'ACTIVE'`];
+  // A pull of changes lists the children merged since too: that is how the app learns a child it holds is another's.
+  const where = [f.changedSince != null ? `status IN ('ACTIVE', 'MERGED')` : `status = 'ACTIVE'`];
   const params: unknown[] = [];
   const add = (clause: (p: string) => string, value: unknown) => {
     params.push(value);
     where.push(clause(`$${params.length}`));
   };
+  if (f.changedSince != null) add((p) => `changed_xid >= ${p}::xid8`, f.changedSince);
   if (f.scope) add((p) => `commune_code = ANY(${p}::text[])`, f.scope);
   if (f.communeCodes?.length) add((p) => `commune_code = ANY(${p}::text[])`, f.communeCodes);
   if (f.sex) add((p) => `sex = ${p}`, f.sex);

@@ -4,6 +4,7 @@ import { ALL_COMMUNES, inScope } from '../../auth/principal.js';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { GOLDEN_FIELDS } from '../../db/entities/child.entity.js';
 import { foldName } from '../../domain/vietnamese-name.js';
+import { decodeChangeToken, encodeChangeToken } from '../../services/changes/child-changes.js';
 import { InvalidInputError } from '../../errors/index.js';
 import { communeByCode } from '../../reference/admin-units.js';
 import type { ChildFilterSql } from '../../db/repositories/child-read.repository.js';
@@ -48,6 +49,9 @@ const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass | r
   name: SensitivityClass.BASIC,
   sourcesDisagree: evidenceClasses(),
   sourcesDisagreeOn: evidenceClasses(),
+  // Which children changed together tells which source holds them (a facility inspection's run changes the children
+  // in care): the evidence layer, as `Child.updatedAt` and `version` are.
+  changedSince: evidenceClasses(),
 };
 
 @Resolver(() => Child)
@@ -133,6 +137,7 @@ export class ChildResolver {
       nameWords: filter?.name != null ? nameWords(filter.name) : null,
       sourcesDisagree: filter?.sourcesDisagree,
       sourcesDisagreeOn: filter?.sourcesDisagreeOn,
+      changedSince: filter?.changedSince != null ? changedSinceXid(filter.changedSince) : null,
     };
     // An empty list would name no field: it would list every child, as if they all disagreed.
     if (filter?.sourcesDisagreeOn?.length === 0) {
@@ -159,6 +164,8 @@ export class ChildResolver {
       throw new InvalidInputError(`\`filter.birthYearFrom\` (${filter.birthYearFrom}) is after \`filter.birthYearTo\` (${filter.birthYearTo})`, { argument: 'filter.birthYearFrom' });
     }
     const afterId = after ? decodeCursor(after, 'chd') : null;
+    // Taken before the page is read: whatever the page misses, having changed after this, the next pull finds.
+    const changeToken = info && selectedFieldNames(info).has('changeToken') ? encodeChangeToken(await ctx.repo.changeTokenXmin(ctx.queries)) : null;
     const rows = await ctx.repo.childrenPage(sqlFilter, first + 1, afterId, ctx.queries);
     const page = rows.slice(0, first) as unknown as Child[];
     // A page names its children (their ids, in cursors too): BASIC, and what its filter reveals of them (QA: a
@@ -172,7 +179,7 @@ export class ChildResolver {
       for (const cls of revealed) ctx.access.read(child.id, cls);
       for (const path of telling) ctx.access.readField(child.id, path);
     }
-    return { ...relayPage(page, rows.length > first, (node) => node.id), filterKey: sqlFilter, revealed: [...revealed], telling };
+    return { ...relayPage(page, rows.length > first, (node) => node.id), changeToken, filterKey: sqlFilter, revealed: [...revealed], telling };
   }
 
   @Sensitive(SensitivityClass.IDENTITY)
@@ -271,6 +278,14 @@ export class ChildResolver {
     const unit = child.communeCode ? communeByCode(child.communeCode) : undefined;
     return unit ? { code: unit.communeCode, name: unit.communeName, type: unit.communeType, provinceCode: unit.provinceCode } : null;
   }
+}
+
+function changedSinceXid(token: string): string {
+  const xid = decodeChangeToken(token);
+  if (xid == null) {
+    throw new InvalidInputError('`filter.changedSince` must be a change token, as `ChildConnection.changeToken` gives it (e.g. "chg1-1234")', { argument: 'filter.changedSince' });
+  }
+  return xid;
 }
 
 function nameWords(input: string): string[] {

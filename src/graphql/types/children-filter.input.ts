@@ -6,6 +6,19 @@ import { GoldenFieldEnum, IdentityStatusEnum, SexEnum, SpecialCircumstanceGroupE
     + 'it needs the class of that attribute, and the audit records the class as read for those children.',
 })
 export class ChildrenFilter {
+  @Field(() => String, {
+    nullable: true,
+    description: 'A change token (`ChildConnection.changeToken` of an earlier query): only children whose unified record changed since that '
+      + 'query began, MERGED ones included (`status`, `mergedIntoId`: the child they were merged into is listed too). A change is anything '
+      + 'the record tells: golden fields, identity status or numbers, groups, any fact (a source record stored new or changed, or marked '
+      + 'absent from its source or returned), a merge. Re-confirmation times alone (`identity.checkedAt`, `identity.verifiedAt`) are not. '
+      + 'A child may be listed again though nothing you read changed (at least once, never missed). A child that left your scope, or no '
+      + 'longer matches your other filters, is not listed: pull without other filters to follow every change. A token not made by '
+      + '`changeToken` is refused (BAD_USER_INPUT). The evidence layer, as `Child.updatedAt` (PROVENANCE, PROTECTION_GROUP and ADOPTION): '
+      + 'which children changed together tells which source holds them (a facility inspection\'s sync changes the children in care).',
+  })
+  changedSince?: string | null;
+
   @Field(() => [String], { nullable: true, description: '2025 commune codes (5 digits), at least one (leave it out for every commune in your scope). Intersected with the caller\'s commune scope. '
       + 'A code of no 2025 commune is refused (BAD_USER_INPUT), except, for a caller of the whole city, a former code a child is kept under (its source gave it; flagged).' })
   communeCodes?: string[] | null;

@@ -29,7 +29,8 @@ export class ChildEdge {
 @ObjectType({
   description: 'A page of children (Relay connection), ordered by id. Child ids are random (they tell nothing of when a child was recorded), '
     + 'so the order is stable for paging and means nothing else; a child recorded while you page may sort before your cursor and be '
-    + 'found by the next pass. MERGED children are not listed (`child(id:)` still finds them, with `mergedIntoId`).',
+    + 'found by the next pass. MERGED children are not listed (`child(id:)` still finds them, with `mergedIntoId`), except with '
+    + '`filter.changedSince`, which lists the children merged since the token too.',
 })
 export class ChildConnection {
   @Field(() => [ChildEdge])
@@ -40,6 +41,14 @@ export class ChildConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'A change token, taken as this query began: pass it as `filter.changedSince` in your next pull to get the children changed '
+      + 'since. Keep the one of your pull\'s first page (a later page\'s would skip what changed, meanwhile, on the pages before it). Null '
+      + 'unless selected.',
+  })
+  changeToken?: string | null;
 
   /** Kept for the `totalCount` resolver (counted only when asked). */
   filterKey!: unknown;

@@ -3,6 +3,7 @@ import { copyBool, copyJson, copyNumber, copyRows, copyText } from '../../db/cop
 import { ConflictError } from '../../errors/index.js';
 import type { ChildValues, KnownMembership, KnownNumber, LinkedRecord, LockedChild, MembershipDates, NewIdentityNumber, NewMembership } from './recompute-plan.js';
 import { groupBy } from '../../util/group-by.js';
+import { MARK_CHANGED } from '../changes/child-changes.js';
 import type { RejectedDigests, Refused } from '../identity/rejected-values.js';
 
 /**
@@ -51,7 +52,7 @@ const CHILD_COPY_COLUMNS = ['id', ...VALUE_COLUMNS.map(([c]) => c), 'group_claus
 // ignored the lock, and the recompute must not overwrite what it did.
 const UPDATE_CHILDREN = `
 UPDATE child c SET ${VALUE_COLUMNS.map(([col]) => `${col} = u.${col}`).join(', ')},
-       group_clauses = u.group_clauses::text[], provenance = u.provenance, disagreements = u.disagreements, version = c.version + 1, updated_at = now()
+       group_clauses = u.group_clauses::text[], provenance = u.provenance, disagreements = u.disagreements, version = c.version + 1, updated_at = now(), ${MARK_CHANGED}
   FROM unnest($1::text[], $2::int[], ${VALUE_COLUMNS.map(([, t], i) => `$${i + 3}::${t}[]`).join(', ')}, $${VALUE_COLUMNS.length + 3}::text[],
               $${VALUE_COLUMNS.length + 4}::jsonb[], $${VALUE_COLUMNS.length + 5}::jsonb[])
     AS u(id, version, ${VALUE_COLUMNS.map(([c]) => c).join(', ')}, group_clauses, provenance, disagreements)

@@ -9,6 +9,7 @@ import { checkIdentityNumber } from '../../domain/identity-number.js';
 import { RateLimitedError } from '../../errors/index.js';
 import { admitRepeated } from '../../observability/log-throttle.js';
 import type { CallContext, PersonQuery, PopulationDbClient } from '../../population-db/population-db.client.js';
+import { MARK_CHANGED, markChangedWhen } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import { rejectedDigests, type RejectedDigests } from './rejected-values.js';
 
@@ -336,13 +337,18 @@ export class IdentityReconciler {
          ), child_status AS (
            UPDATE child c SET identity_status = cur.status, identity_mismatched_fields = cur.mismatched::text[], identity_checked_at = now(),
                   identity_checked_inputs = cur.inputs,
+                  -- A re-check finding what the last one found moves only its times: no change for the feed. A number
+                  -- confirmed (number_status, below: this statement's reads see it still GIVEN) is one.
+                  ${markChangedWhen('c', `c.identity_status IS DISTINCT FROM cur.status OR c.identity_mismatched_fields IS DISTINCT FROM cur.mismatched::text[]
+                    OR (cur.status IN ('VERIFIED', 'CONFLICT') AND EXISTS (
+                      SELECT 1 FROM identity_number n WHERE n.child_id = c.id AND n.number = cur.number AND n.status = 'GIVEN'))`)},
                   identity_verified_at = CASE WHEN cur.status IN ('VERIFIED', 'CONFLICT') THEN now() ELSE c.identity_verified_at END
              FROM cur WHERE c.id = cur.child_id
          ), number_status AS (
            UPDATE identity_number n SET status = 'VERIFIED', verified_at = now()
              FROM cur WHERE cur.status IN ('VERIFIED', 'CONFLICT') AND n.child_id = cur.child_id AND n.number = cur.number AND n.status = 'GIVEN'
          ), conflicting AS (
-           UPDATE child c SET identity_status = 'CONFLICT'
+           UPDATE child c SET identity_status = 'CONFLICT', ${markChangedWhen('c', "c.identity_status IS DISTINCT FROM 'CONFLICT'")}
              FROM unnest($10::text[], $11::text[]) AS p(child_id, other_id)
             WHERE c.id = p.other_id AND p.child_id IN (SELECT child_id FROM cur)
          ), opened AS (
@@ -362,7 +368,8 @@ export class IdentityReconciler {
              issued_at = CASE WHEN ${RENEW} THEN NULL ELSE i.issued_at END
            RETURNING i.child_id, i.issuance_id
          ), pending AS (
-           UPDATE child SET identity_status = 'PENDING_ISSUANCE' WHERE id = ANY($12::text[]) AND identity_number IS NULL
+           UPDATE child c SET identity_status = 'PENDING_ISSUANCE', ${markChangedWhen('c', "c.identity_status IS DISTINCT FROM 'PENDING_ISSUANCE'")}
+            WHERE id = ANY($12::text[]) AND identity_number IS NULL
          )
          SELECT 'checked' AS what, child_id, NULL AS issuance_id FROM recorded
          UNION ALL SELECT 'issuance', child_id, issuance_id FROM opened`,
@@ -475,8 +482,12 @@ export class IdentityReconciler {
         );
         await client.query(
           `UPDATE child SET identity_number = $2, identity_status = $3, identity_verified_at = now(), identity_checked_at = now(),
-                  version = version + 1, updated_at = now() WHERE id = $1`, [childId, found, status]);
-        if (others.length) await client.query(`UPDATE child SET identity_status = 'CONFLICT' WHERE id = ANY($1::text[])`, [others]);
+                  version = version + 1, updated_at = now(), ${MARK_CHANGED} WHERE id = $1`, [childId, found, status]);
+        if (others.length) {
+          await client.query(
+            `UPDATE child c SET identity_status = 'CONFLICT', ${markChangedWhen('c', "c.identity_status IS DISTINCT FROM 'CONFLICT'")} WHERE id = ANY($1::text[])`,
+            [others]);
+        }
         if (issued) {
           await client.query(`UPDATE identity_issuance SET issued_at = now(), issued_number = $2, polls = polls + 1, last_polled_at = now(), next_poll_at = NULL WHERE child_id = $1`, [childId, found]);
           await client.query(

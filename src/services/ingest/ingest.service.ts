@@ -3,6 +3,7 @@ import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { CopyEncoder, copyBool, copyJsonText, copyRows, copyText, decodeCopyFields } from '../../db/copy-text.js';
+import { MARK_CHANGED, markChildrenChanged } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
 import type { RecordLayout, RecordText } from '../../domain/record-layout.js';
@@ -534,6 +535,9 @@ export class IngestService {
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
     result.childrenCreated = created.size;
     result.childrenToRecompute = [...recompute].sort();
+    // A record stored new or changed changes its child's facts now (they are written with it), whether or not the
+    // golden stage then finds a golden field changed: the change feed marks the child here. New children have no row.
+    await markChildrenChanged(client, result.childrenToRecompute.filter((id) => !created.has(id)));
     await writeOutbox(client, OUTBOX_TOPICS.goldenRecordRecompute, result.childrenToRecompute);
     return result;
   }
@@ -676,7 +680,7 @@ export class IngestService {
       [moves.map((m) => m.id), moves.map((m) => holders.get(m.number)!)],
     );
     await client.query(
-      `UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1
+      `UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1, ${MARK_CHANGED}
          FROM unnest($1::text[], $2::text[]) AS m(left_id, child_id)
         WHERE c.id = m.left_id AND c.status = 'ACTIVE' AND c.id <> m.child_id
           AND EXISTS (SELECT 1 FROM child h WHERE h.id = m.child_id)
