@@ -11,6 +11,7 @@ import { isPermanentSyncError } from '../src/connectors/sync/permanent-sync-erro
 import { newId } from '../src/db/ids.js';
 import { createLogger } from '../src/observability/logger.js';
 import { ProjectionWriter } from '../src/services/projections/projection.writer.js';
+import { buildChildren } from './support/build-children.js';
 import { runChildhub } from './support/cli.js';
 import { useFileDropContext } from './support/file-drops.js';
 import type { TestEnv } from './support/test-env.js';
@@ -80,6 +81,8 @@ describe('a changed record id: refused, then rekeyed', () => {
     expect(before).toHaveLength(rows);
     // Both ways a payload is kept: CSV rows as text, the adoption workbook's rows as JSON.
     expect(new Set(before.map((r) => r.text))).toEqual(new Set([true, false]));
+    // The children built, as a worker would: the rename changes their facts' record ids (the change feed, below).
+    await buildChildren(ctx);
     const childrenBefore = await children();
     // An open reject of a stored record, under its id: renamed with it.
     const rejected = before[0]!;
