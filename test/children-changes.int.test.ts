@@ -133,6 +133,7 @@ describe('children(filter: { changedSince }): the change feed', () => {
     // officer (no ADOPTION) is refused, and the refusal audited.
     const refused = await pull(token, '', officer);
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.body.errors?.[0]?.message).toBe('Query.children(filter.changedSince) needs ADOPTION data, which your roles (commune_officer) do not grant');
     expect(await hub.ctx.sql.query(`SELECT action, details FROM audit_event WHERE subject = 'ubnd-changes'`))
       .toEqual([{ action: 'DENIED', details: expect.objectContaining({ fields: ['Query.children(filter.changedSince)'] }) }]);
     const justice = await hub.token({ sub: 'tp-changes', roles: ['justice_officer'], communes: ['00004'] });
@@ -155,11 +156,23 @@ describe('children(filter: { changedSince }): the change feed', () => {
     expect(count.body.data!.children.totalCount).toBe(2);
   });
 
-  it('refuses a token it did not make, naming the argument', async () => {
+  it('refuses a token it did not make, naming the argument, and one past every transaction the database has run', async () => {
     for (const bad of ['', '1234', 'chg1-', 'chg1-01', 'chg1-x1', 'chg1-99999999999999999999', 'chg2-5']) {
       const res = await pull(bad);
       expect(res.body.errors?.[0]?.extensions?.code, bad).toBe('BAD_USER_INPUT');
       expect(res.body.errors?.[0]?.message).toContain('`filter.changedSince` must be a change token');
     }
+    // Another hub's token, or one from before a restore (QA: it listed nothing, and the client took that pull's token).
+    const now = BigInt((await tokenNow()).slice('chg1-'.length));
+    for (const ahead of [`chg1-${now + 1_000_000n}`, 'chg1-18446744073709551615']) {
+      const res = await pull(ahead);
+      expect(res.body.errors?.[0]?.extensions, ahead).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter.changedSince' });
+      expect(res.body.errors?.[0]?.message).toContain('a token this database has not given');
+      expect(res.body.data ?? null).toBeNull();
+    }
+    // The oldest token lists every child, the merged one too.
+    const all = (await hub.ctx.sql.query<{ id: string }>(`SELECT id FROM child`)).map((r) => r.id).sort();
+    expect(await hub.ctx.sql.query(`SELECT status, count(*)::int AS n FROM child GROUP BY 1 ORDER BY 1`)).toEqual([{ status: 'ACTIVE', n: 3 }, { status: 'MERGED', n: 1 }]);
+    expect(await changedIds('chg1-0')).toEqual(all);
   });
 });

@@ -64,7 +64,10 @@ export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass, de
   if (cls && !ctx.principal.classes.has(cls)) {
     // The id asked for is named only if it has an id's shape (anything else is refused as input where it is read).
     if (denied) ctx.access.deny(isIdShaped(denied.childId) ? denied.childId : undefined, denied.field, isIdShaped(denied.recordId) ? denied.recordId : undefined);
-    throw new ForbiddenError(`Your roles (${ctx.principal.roles.join(', ')}) do not grant ${cls} data`);
+    // Naming what asked for the class (QA: a filter's refusal did not say which argument was refused).
+    throw new ForbiddenError(denied
+      ? `${denied.field} needs ${cls} data, which your roles (${ctx.principal.roles.join(', ')}) do not grant`
+      : `Your roles (${ctx.principal.roles.join(', ')}) do not grant ${cls} data`);
   }
   return ctx.principal;
 }

@@ -160,6 +160,11 @@ export class ChildReadRepository {
     return (await this.sql.one<{ xmin: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin', [], counter))!.xmin;
   }
 
+  /** Whether a change token's transaction id is past every id this database has given: not a token of its own. */
+  async changeTokenAhead(xid: string, counter?: QueryCounter): Promise<boolean> {
+    return (await this.sql.one<{ ahead: boolean }>('SELECT $1::xid8 > pg_snapshot_xmax(pg_current_snapshot()) AS ahead', [xid], counter))!.ahead;
+  }
+
   childrenByIds(ids: readonly string[], counter?: QueryCounter) {
     return this.sql.query<ChildRow & Record<string, unknown>>(`SELECT ${CHILD_COLUMNS} FROM child WHERE id = ANY($1::text[])`, [ids], counter);
   }

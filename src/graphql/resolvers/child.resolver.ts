@@ -163,6 +163,13 @@ export class ChildResolver {
     if (filter?.birthYearFrom != null && filter.birthYearTo != null && filter.birthYearFrom > filter.birthYearTo) {
       throw new InvalidInputError(`\`filter.birthYearFrom\` (${filter.birthYearFrom}) is after \`filter.birthYearTo\` (${filter.birthYearTo})`, { argument: 'filter.birthYearFrom' });
     }
+    // A token past every transaction this database has run was made elsewhere: by another hub, or by this one before its
+    // database was restored from a backup. It would list nothing until the counter passed it, and a client taking that
+    // pull's token would lose every change between (QA).
+    if (sqlFilter.changedSince != null && await ctx.repo.changeTokenAhead(sqlFilter.changedSince, ctx.queries)) {
+      throw new InvalidInputError('`filter.changedSince` is a token this database has not given: one from another hub, or from before its database '
+        + 'was restored from a backup. Pull everything again (leave `changedSince` out) and keep that pull\'s token', { argument: 'filter.changedSince' });
+    }
     const afterId = after ? decodeCursor(after, 'chd') : null;
     // Taken before the page is read: whatever the page misses, having changed after this, the next pull finds.
     const changeToken = info && selectedFieldNames(info).has('changeToken') ? encodeChangeToken(await ctx.repo.changeTokenXmin(ctx.queries)) : null;

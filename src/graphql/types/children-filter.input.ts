@@ -10,11 +10,13 @@ export class ChildrenFilter {
     nullable: true,
     description: 'A change token (`ChildConnection.changeToken` of an earlier query): only children whose unified record changed since that '
       + 'query began, MERGED ones included (`status`, `mergedIntoId`: the child they were merged into is listed too). A change is anything '
-      + 'the record tells: golden fields, identity status or numbers, groups, any fact (a source record stored new or changed, or marked '
-      + 'absent from its source or returned), a merge. Re-confirmation times alone (`identity.checkedAt`, `identity.verifiedAt`) are not. '
+      + 'the record tells of the child: golden fields, identity status or numbers, groups, any fact (a source record stored new or changed, '
+      + 'marked absent from its source or returned, or renamed by a rekey), a merge. Re-confirmation times alone (`identity.checkedAt`, '
+      + '`identity.verifiedAt`) are not, nor the quarantine (`SourceRecord.openReject`: see `rejectedRecords`). '
       + 'A child may be listed again though nothing you read changed (at least once, never missed). A child that left your scope, or no '
-      + 'longer matches your other filters, is not listed: pull without other filters to follow every change. A token not made by '
-      + '`changeToken` is refused (BAD_USER_INPUT). The evidence layer, as `Child.updatedAt` (PROVENANCE, PROTECTION_GROUP and ADOPTION): '
+      + 'longer matches your other filters, is not listed: pull without other filters to follow every change, and list your children\'s ids '
+      + 'now and then to drop those that left your communes. A token not made by `changeToken`, or past every transaction the database has '
+      + 'run (another hub\'s, or one from before a restore of its database), is refused (BAD_USER_INPUT). The evidence layer, as `Child.updatedAt` (PROVENANCE, PROTECTION_GROUP and ADOPTION): '
       + 'which children changed together tells which source holds them (a facility inspection\'s sync changes the children in care).',
   })
   changedSince?: string | null;
