@@ -134,6 +134,10 @@ describe('children(filter: { changedSince }): the change feed', () => {
     const refused = await pull(token, '', officer);
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(refused.body.errors?.[0]?.message).toBe('Query.children(filter.changedSince) needs ADOPTION data, which your roles (commune_officer) do not grant');
+    const nurse = await hub.token({ sub: 'nurse-changes', roles: ['health_officer'] });
+    // Every class missing is named, not the first (QA: a role granted it would then be refused for the next).
+    expect((await pull(token, '', nurse)).body.errors?.[0]?.message)
+      .toBe('Query.children(filter.changedSince) needs PROTECTION_GROUP and ADOPTION data, which your roles (health_officer) do not grant');
     expect(await hub.ctx.sql.query(`SELECT action, details FROM audit_event WHERE subject = 'ubnd-changes'`))
       .toEqual([{ action: 'DENIED', details: expect.objectContaining({ fields: ['Query.children(filter.changedSince)'] }) }]);
     const justice = await hub.token({ sub: 'tp-changes', roles: ['justice_officer'], communes: ['00004'] });

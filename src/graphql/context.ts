@@ -59,15 +59,20 @@ export function createGraphQLContext(input: {
  * grant `cls` is refused, and the refusal is audited (a DENIED event naming `denied.field`, and the child
  * when one was asked for by id), as a refused field is.
  */
-export function requirePrincipal(ctx: GraphQLContext, cls?: SensitivityClass, denied?: { field: string; childId?: string; recordId?: string }): Principal {
+export function requirePrincipal(
+  ctx: GraphQLContext, cls?: SensitivityClass | readonly SensitivityClass[], denied?: { field: string; childId?: string; recordId?: string },
+): Principal {
   if (!ctx.principal) throw ctx.authError ?? new UnauthenticatedError('Missing bearer token (Authorization: Bearer <token>)');
-  if (cls && !ctx.principal.classes.has(cls)) {
+  const missing = cls == null ? [] : ([] as SensitivityClass[]).concat(cls).filter((c) => !ctx.principal!.classes.has(c));
+  if (missing.length) {
     // The id asked for is named only if it has an id's shape (anything else is refused as input where it is read).
     if (denied) ctx.access.deny(isIdShaped(denied.childId) ? denied.childId : undefined, denied.field, isIdShaped(denied.recordId) ? denied.recordId : undefined);
-    // Naming what asked for the class (QA: a filter's refusal did not say which argument was refused).
+    // Naming what asked for the classes, and every class missing (QA: a filter's refusal did not say which argument was
+    // refused, and named one class of several, so that a role granted it was refused again for the next).
+    const what = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)}`;
     throw new ForbiddenError(denied
-      ? `${denied.field} needs ${cls} data, which your roles (${ctx.principal.roles.join(', ')}) do not grant`
-      : `Your roles (${ctx.principal.roles.join(', ')}) do not grant ${cls} data`);
+      ? `${denied.field} needs ${what} data, which your roles (${ctx.principal.roles.join(', ')}) do not grant`
+      : `Your roles (${ctx.principal.roles.join(', ')}) do not grant ${what} data`);
   }
   return ctx.principal;
 }

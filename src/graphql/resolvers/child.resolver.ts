@@ -107,10 +107,8 @@ export class ChildResolver {
     for (const key of Object.keys(FILTER_CLASSES) as Array<keyof ChildrenFilter>) {
       if (filter?.[key] == null) continue;
       const classes = ([] as SensitivityClass[]).concat(FILTER_CLASSES[key]);
-      for (const cls of classes) {
-        requirePrincipal(ctx, cls, { field: `Query.children(filter.${key})` });
-        revealed.add(cls);
-      }
+      requirePrincipal(ctx, classes, { field: `Query.children(filter.${key})` });
+      for (const cls of classes) revealed.add(cls);
       telling.push(`Query.children(filter.${key})`);
     }
     // ISSUED tells the child was found abandoned (presentedIdentityStatus): filtering on it needs PROTECTION_GROUP too.
@@ -290,7 +288,8 @@ export class ChildResolver {
 function changedSinceXid(token: string): string {
   const xid = decodeChangeToken(token);
   if (xid == null) {
-    throw new InvalidInputError('`filter.changedSince` must be a change token, as `ChildConnection.changeToken` gives it (e.g. "chg1-1234")', { argument: 'filter.changedSince' });
+    throw new InvalidInputError('`filter.changedSince` must be a change token, as `ChildConnection.changeToken` gives it (e.g. "chg1-1234")',
+      { argument: 'filter.changedSince' });
   }
   return xid;
 }
