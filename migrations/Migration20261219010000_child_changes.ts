@@ -7,8 +7,8 @@ import { Migration } from '@mikro-orm/migrations';
  * oldest transaction still running when it began (`pg_snapshot_xmin`), so a change committed after the pull began,
  * by a transaction that started before it, is still found by the next pull (a time would miss it).
  *
- * Children already stored get this migration's transaction: the first pull after the upgrade with an older token
- * lists them all once.
+ * Children already stored get this migration's transaction (the column's default, which rewrites the table). No token
+ * older than this release exists: a client takes its first from a full pull (README, "Upgrading").
  */
 export class Migration20261219010000_child_changes extends Migration {
   override async up(): Promise<void> {

@@ -156,7 +156,7 @@ export async function rekeyRecords(client: PoolClient, loaded: LoadedConnector, 
     const renamed = await client.query<{ child_id: string | null }>(
       `UPDATE source_record s SET external_id = k.new_id FROM rekey_record k WHERE s.id = k.id AND k.new_id <> k.old_id RETURNING s.child_id`);
     // Each fact names its record's id in its source (`source.externalId`): the children holding them have changed.
-    await markChildrenChanged(client, renamed.rows.flatMap((r) => (r.child_id ? [r.child_id] : [])));
+    await markChildrenChanged(client, renamed.rows.map((r) => r.child_id));
     if (rejects.renames.size) {
       const ids = [...rejects.renames.keys()];
       const news = [...rejects.renames.values()];

@@ -136,7 +136,7 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
     else if (unread.length > maxShare * present) heldReason = 'OVER_MAX_SHARE';
     const marked = heldReason ? 0 : unread.length;
     // A record's facts tell whether its source still vouches for them: the children holding them have changed.
-    const changedChildren: string[] = [];
+    const changedChildren: Array<string | null> = [];
     if (marked) {
       const res = await client.query<{ child_id: string | null }>(
         `UPDATE source_record s SET absent_since = now(), absent_run_id = $${next}
@@ -144,14 +144,14 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
           RETURNING s.child_id`,
         params(runId, unread),
       );
-      for (const r of res.rows) if (r.child_id) changedChildren.push(r.child_id);
+      changedChildren.push(...res.rows.map((r) => r.child_id));
     }
     if (readAgain.length) {
       const res = await client.query<{ child_id: string | null }>(
         `UPDATE source_record s SET absent_since = NULL, absent_run_id = NULL WHERE s.source_system = $1 AND s.external_id = ANY($${next}::text[]) ${mine}
           RETURNING s.child_id`,
         params(readAgain));
-      for (const r of res.rows) if (r.child_id) changedChildren.push(r.child_id);
+      changedChildren.push(...res.rows.map((r) => r.child_id));
     }
     await markChildrenChanged(client, changedChildren);
     const removals: RunRemovals = {

@@ -114,7 +114,7 @@ export interface WholeListsFound {
 export async function applyWholeLists(client: PoolClient, input: WholeListsInput): Promise<WholeListsFound> {
   const { connectorId, checksum, sourceSystem, runId, lists } = input;
   const found: WholeListsFound = { stored: 0, marked: 0, returned: 0, held: 0 };
-  const changedChildren: string[] = [];
+  const changedChildren: Array<string | null> = [];
   const held = (await client.query<{ held: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM file_listed_record WHERE connector_id = $1 AND checksum = $2 AND external_id = '') AS held`, [connectorId, checksum],
   )).rows[0]!.held;
@@ -138,7 +138,7 @@ export async function applyWholeLists(client: PoolClient, input: WholeListsInput
     else if (gone.length) {
       const res = await client.query<{ child_id: string | null }>(
         `UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE id = ANY($1::text[]) AND absent_since IS NULL RETURNING child_id`, [gone, runId]);
-      for (const r of res.rows) if (r.child_id) changedChildren.push(r.child_id);
+      changedChildren.push(...res.rows.map((r) => r.child_id));
       found.marked += gone.length;
     }
   }
@@ -151,7 +151,7 @@ export async function applyWholeLists(client: PoolClient, input: WholeListsInput
       RETURNING s.child_id`,
     [connectorId, checksum, sourceSystem],
   );
-  for (const r of returned.rows) if (r.child_id) changedChildren.push(r.child_id);
+  changedChildren.push(...returned.rows.map((r) => r.child_id));
   // A placement left out of a corrected report, or listed again, shows so on the child: the child has changed.
   await markChildrenChanged(client, changedChildren);
   found.returned = (await client.query<{ n: number }>(

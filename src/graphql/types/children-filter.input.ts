@@ -15,8 +15,8 @@ export class ChildrenFilter {
       + '`identity.verifiedAt`) are not, nor the quarantine (`SourceRecord.openReject`: see `rejectedRecords`). '
       + 'A child may be listed again though nothing you read changed (at least once, never missed). A child that left your scope, or no '
       + 'longer matches your other filters, is not listed: pull without other filters to follow every change, and list all your children\'s '
-      + 'ids now and then (paging, without `changedSince`) to drop those that left your communes. A token not made by `changeToken`, or past every transaction the database has '
-      + 'run (another hub\'s, or one from before a restore of its database), is refused (BAD_USER_INPUT). '
+      + 'ids now and then (paging, without `changedSince`) to drop those that left your communes. A token not made by `changeToken`, or '
+      + 'past every transaction the database has run (another hub\'s, or one from before a restore of its database), is refused (BAD_USER_INPUT). '
       + 'The evidence layer, as `Child.updatedAt` (PROVENANCE, PROTECTION_GROUP and ADOPTION): '
       + 'which children changed together tells which source holds them (a facility inspection\'s sync changes the children in care).',
   })

@@ -45,8 +45,8 @@ export class ChildConnection {
   @Field(() => String, {
     nullable: true,
     description: 'A change token, taken as this query began: pass it as `filter.changedSince` in your next pull to get the children changed '
-      + 'since (take the first from a full pull, without `changedSince`). Keep the one of your pull\'s first page (a later page\'s would skip what changed, meanwhile, on the pages before it). Taken '
-      + 'only when selected.',
+      + 'since (take the first from a full pull, without `changedSince`). Keep the one of your pull\'s first page (a later page\'s would '
+      + 'skip what changed, meanwhile, on the pages before it). Taken only when selected.',
   })
   changeToken?: string | null;
 

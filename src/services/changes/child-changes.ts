@@ -39,11 +39,14 @@ UPDATE child c SET ${MARK_CHANGED} FROM locked WHERE c.id = locked.id`;
 
 /**
  * Marks children as changed by the current transaction, and the children they were merged into. Ids without a row
- * (a child the golden stage has not built yet) are skipped: building it marks it.
+ * (a child the golden stage has not built yet) are skipped: building it marks it; so are nulls (a record linked to
+ * no child), so that a writer passes its `RETURNING child_id` rows as they come.
  */
-export async function markChildrenChanged(client: PoolClient, childIds: readonly string[]): Promise<void> {
-  if (childIds.length === 0) return;
-  await client.query({ name: 'mark_children_changed', text: MARK_CHILDREN, values: [[...new Set(childIds)]] });
+export async function markChildrenChanged(client: PoolClient, childIds: ReadonlyArray<string | null>): Promise<void> {
+  const ids = new Set<string>();
+  for (const id of childIds) if (id) ids.add(id);
+  if (ids.size === 0) return;
+  await client.query({ name: 'mark_children_changed', text: MARK_CHILDREN, values: [[...ids]] });
 }
 
 const TOKEN_PREFIX = 'chg1-';
