@@ -405,6 +405,26 @@ describe('connector definitions', () => {
     expect(err.problems[0]!.line).toBeGreaterThan(0);
   });
 
+  it('tells a key given twice beside every other problem, not instead of them (QA)', () => {
+    const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
+    const lines = school.split('\n');
+    const timeoutAt = lines.findIndex((l) => /^\s+timeoutMs:/.test(l));
+    expect(timeoutAt).toBeGreaterThan(0);
+    // The repeated key (its value a secret written literally, never repeated), a misspelt key and a bad kind.
+    lines.splice(timeoutAt + 1, 0, lines[timeoutAt]!.replace(/timeoutMs:.*/, 'timeoutMs: Hunter2'));
+    const text = lines.join('\n').replace(/^sourceSystem: .*$/m, 'sourceSystem: tax-office').replace(/^title: /m, 'titel: ');
+    const err = problemsOf(writeDefinition('school', text));
+    expect(err.problems).toEqual(expect.arrayContaining([
+      { path: '(yaml)', line: timeoutAt + 2, column: expect.any(Number), message: 'YAML syntax: a key given twice in the same map' },
+      expect.objectContaining({ path: 'sourceSystem' }),
+      expect.objectContaining({ path: 'titel', message: 'is not a known setting here (misspelt?)' }),
+    ]));
+    expect(err.message).not.toContain('Hunter2');
+    // Problems come in the file's order, the repeated key among them.
+    const at = err.problems.map((p) => p.line ?? 0);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
+
   it('refuses YAML it cannot read at the line and column, in its own words: never the text, which may be a secret (QA)', () => {
     const school = readFileSync(ConnectorCatalog.load().get('school').file, 'utf8');
     const line = school.split('\n').findIndex((l) => l.includes('value: { env: SCHOOL_API_KEY }')) + 1;

@@ -184,7 +184,11 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   }
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) throw new DefinitionInvalidError(rel, yamlProblems(doc.errors, lineCounter));
+  // A key given twice leaves the file readable (the later value is taken, as YAML parsers without the check
+  // do): it is one problem among the schema's, not one that hides them (QA: a repeated `timeoutMs` was the only
+  // problem told, and seven more came after it was fixed). Any other syntax error stops here.
+  const duplicateKeys = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
+  if (doc.errors.length > duplicateKeys.length) throw new DefinitionInvalidError(rel, yamlProblems(doc.errors, lineCounter));
   let input: unknown;
   try {
     input = doc.toJS({ maxAliasCount: 100 });
@@ -214,7 +218,13 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
           : `must equal its folder's name (connectors are found by folder), and "${path.basename(folder)}" cannot be one: put the file at ${home}`,
       }
     : null;
-  const problems: DefinitionProblem[] = folderProblem && opts.folderName !== 'note' ? [folderProblem] : [];
+  const problems: DefinitionProblem[] = [
+    ...duplicateKeys.map((e) => {
+      const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+      return { path: '(yaml)', line: pos.line, column: pos.col, message: `YAML syntax: ${YAML_ERRORS.DUPLICATE_KEY}` };
+    }),
+    ...(folderProblem && opts.folderName !== 'note' ? [folderProblem] : []),
+  ];
   let parsed: ReturnType<typeof connectorDefinitionSchema.safeParse>;
   try {
     parsed = connectorDefinitionSchema.safeParse(input);
