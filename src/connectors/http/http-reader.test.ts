@@ -433,23 +433,24 @@ describe('HttpReader text as sent', () => {
 });
 
 describe('HttpReader request budget', () => {
-  it('spaces requests 1/requestsPerSecond apart', async () => {
+  it('spaces requests 1/requestsPerSecond apart, and the headroom', async () => {
     const { reader, ctx, clock } = harness({ requestsPerSecond: 2, pagination: { type: 'page', size: 1 } });
     for (let p = 1; p <= 3; p++) nock(BASE).get(PATH).query({ page: String(p), size: '1' }).reply(200, { data: rows(p, 1) });
     nock(BASE).get(PATH).query({ page: '4', size: '1' }).reply(200, { data: [] });
     await readAll(reader, null, ctx);
-    expect(clock.sleeps).toEqual([500, 500, 500]);
+    expect(clock.sleeps).toEqual([510, 510, 510]);
   });
 
-  it('time spent elsewhere counts toward the budget, and retries spend it too (the next page is requested before this one is used)', async () => {
+  it('retries spend the budget too, spaced from when the request they retry left (the next page is requested before this one is used)', async () => {
     const { reader, ctx, clock } = harness({ requestsPerSecond: 4, pagination: { type: 'page', size: 1 } });
     nock(BASE).get(PATH).query({ page: '1', size: '1' }).reply(200, { data: rows(1, 1) });
     nock(BASE).get(PATH).query({ page: '2', size: '1' }).reply(503, '', { 'Retry-After': '0' });
     nock(BASE).get(PATH).query({ page: '2', size: '1' }).reply(200, { data: [] });
     for await (const _ of reader.read(null, ctx)) clock.advance(100);
     // Page 2 is requested as soon as page 1 arrives (it is read while page 1 is stored): it waits the full
-    // 250 ms; its retry (Retry-After 0) comes after the 100 ms spent on page 1 and waits the other 150.
-    expect(clock.sleeps.map((ms) => Math.round(ms))).toEqual([250, 150]);
+    // 255 ms (250 and the headroom). On this clock the 100 ms spent on page 1 pass before it leaves, at 355 ms: its
+    // retry (Retry-After 0) is spaced from then, not from its slot, and waits 255 ms again.
+    expect(clock.sleeps.map((ms) => Math.round(ms))).toEqual([255, 255]);
   });
 });
 

@@ -114,7 +114,11 @@ export class HttpTransport {
     const { retry, logger, sleep, now, random } = this.options;
     const what = describeRequest(request.method, request.url, request.serverMade);
     for (let attempt = 1; ; attempt++) {
-      await abortableSleep(sleep, this.budget.reserve(), ctx.signal);
+      try {
+        await abortableSleep(sleep, this.budget.reserve(), ctx.signal);
+      } finally {
+        this.budget.sending();
+      }
       const outcome = await this.attempt(request, ctx.signal);
       let status: number | undefined;
       let code: string | undefined;

@@ -468,7 +468,8 @@ export const httpConfigSchema = z
       .number()
       .min(0.001, 'must be at least 0.001 (one request every 1000 s)')
       .default(10)
-      .describe('Request budget for this connector (retries and token requests included); at least 0.001, one request every 1000 s.'),
+      .describe('Request budget for this connector: at most this many requests in any one second, retries and token requests included '
+        + '(spaced 1/rate apart and 2% more, from when each really left); at least 0.001, one request every 1000 s.'),
     retry: retrySchema.default({ maxAttempts: 6, initialDelayMs: 500, maxDelayMs: 30_000 }),
     maxPageBytes: positiveInt
       .max(PAGE_BYTES_CEILING, `must be at most ${PAGE_BYTES_CEILING} (64 MiB)`)
