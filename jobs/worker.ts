@@ -13,6 +13,7 @@ import { originalJobError, withStorableErrors } from './processors/storable-job-
 import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES, REGISTRY_QUEUES, isQueueName, queueDefinition, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
+import { warnOfRedisSettings } from './redis-settings.js';
 import { WorkerSetupError } from './worker-setup.error.js';
 import { syncRetryBackoff } from './sync-retry-backoff.js';
 import { SCHEDULE_TZ, catchUpFixedSlot, catchUpMissedSlot, missedSlot, pendingSlot, type WantedScheduler } from './missed-slots.js';
@@ -215,6 +216,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   // Each queue's own: connector-sync and the registry's queues run fewer at once than WORKER_CONCURRENCY (QA: 8 was logged for 4).
   const concurrency = Object.fromEntries(queues.map((q) => [q, queueDefinition(q).worker?.concurrency ?? ctx.config.WORKER_CONCURRENCY]));
   logger.info({ queues, concurrency, relay: relay !== undefined }, 'worker started');
+  void warnOfRedisSettings(connection, logger);
   return { queues, relay, queueClient, idle, close };
 }
 

@@ -30,6 +30,8 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     expect(text).toMatch(/childhub_queue_jobs\{queue="connector-sync",state="waiting"\} 0/);
     expect(text).toContain('childhub_metrics_source_up{source="redis"} 1');
     expect(text).toContain('childhub_metrics_source_up{source="postgres"} 1');
+    expect(text).toContain('childhub_redis_setting_ok{setting="appendonly"} 1');
+    expect(text).toContain('childhub_redis_setting_ok{setting="maxmemory-policy"} 1');
     expect(text).toMatch(/childhub_outbox_pending\{topic="connector.sync"\} 1\n/);
     const age = Number(/childhub_outbox_oldest_pending_seconds\{topic="connector.sync"\} ([\d.]+)/.exec(text)?.[1]);
     expect(age).toBeGreaterThanOrEqual(299);
@@ -43,6 +45,7 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
       expect(ms).toBeLessThan(6_000);
       expect(text).toContain('childhub_metrics_source_up{source="redis"} 0');
       expect(text).not.toMatch(/^childhub_queue_jobs\{/m);
+      expect(text).not.toMatch(/^childhub_redis_setting_ok\{/m);
       // The outbox is PostgreSQL's: still shown.
       expect(text).toMatch(/childhub_outbox_pending\{topic="connector.sync"\} 1\n/);
       const res = await hub.gql<{ queueCounts: unknown }>('{ queueCounts { queue waiting } }', {}, operator);

@@ -92,6 +92,52 @@ describe('pendingMigrations', () => {
     expect(await migrationState(env.databaseUrl)).toEqual({ pending: [], unknown: [] });
   }, 120_000);
 
+  it('a role that may not create the extensions is told so in a few lines, naming them and what to grant, not the migration\'s SQL (QA)', async () => {
+    const db = `childhub_t_noext_${randomBytes(4).toString('hex')}`;
+    const role = `childhub_t_app_${randomBytes(4).toString('hex')}`;
+    const c = admin();
+    await c.connect();
+    try {
+      await c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'app-secret'`);
+      await c.query(`CREATE DATABASE ${db}`);
+      // Owned by the administrator: the role may connect and create tables, not extensions.
+      const d = new pg.Client({ connectionString: urlOf(db) });
+      await d.connect();
+      await d.query(`GRANT CREATE, USAGE ON SCHEMA public TO ${role}`);
+      await d.end();
+      const url = new URL(urlOf(db));
+      url.username = role;
+      url.password = 'app-secret';
+      const refused = await runChildhub({
+        ...process.env, CHILDHUB_HOME: tempDir('childhub-noext-'), DATABASE_URL: url.toString(), REDIS_URL: env.redisUrl,
+        QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'warn',
+      }, 'migrate');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toBe([
+        'childhub: [MIGRATION_FAILED] Migration Migration20261125000000_spine could not be applied, and none of this run\'s migrations were kept: '
+          + 'permission denied to create extension "pg_trgm" (SQLSTATE 42501). Must have CREATE privilege on current database to create this extension.',
+        'The migrations create the extensions pg_trgm, unaccent, fuzzystrmatch (trusted: no superuser needed). Either grant the hub\'s role CREATE on the database, '
+          + 'or have an administrator create them in it first: CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS unaccent; '
+          + 'CREATE EXTENSION IF NOT EXISTS fuzzystrmatch; (README: "Your own PostgreSQL and Redis").',
+      ].join('\n'));
+      // What the message says to do is enough: the extensions created by an administrator, the role migrates.
+      const d2 = new pg.Client({ connectionString: urlOf(db) });
+      await d2.connect();
+      for (const x of ['pg_trgm', 'unaccent', 'fuzzystrmatch']) await d2.query(`CREATE EXTENSION IF NOT EXISTS ${x}`);
+      await d2.end();
+      const migrated = await runChildhub({
+        ...process.env, CHILDHUB_HOME: tempDir('childhub-noext-'), DATABASE_URL: url.toString(), REDIS_URL: env.redisUrl,
+        QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'warn',
+      }, 'migrate');
+      expect([migrated.code, migrated.stderr]).toEqual([0, '']);
+      expect(await pendingMigrations(url.toString())).toEqual([]);
+    } finally {
+      await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await c.query(`DROP ROLE IF EXISTS ${role}`);
+      await c.end();
+    }
+  }, 60_000);
+
   it('finds the ones that did not run, in order', async () => {
     const c = new pg.Client({ connectionString: env.databaseUrl });
     await c.connect();

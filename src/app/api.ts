@@ -16,6 +16,7 @@ import type { AppContext } from './app-context.js';
 import type { Sql } from '../db/sql.js';
 import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
 import { withTimeout } from '../util/with-timeout.js';
+import { readRedisSettings, REDIS_SETTINGS, settingOk, warnOfRedisSettings, type RedisSetting } from '../../jobs/redis-settings.js';
 
 /** How long a read of the queues or the outbox for operators may wait before it is told unavailable. */
 const SAMPLE_WITHIN_MS = 2_000;
@@ -48,6 +49,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   const redis = new Redis(ctx.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => {});
   await redis.connect().catch(() => {});
+  void warnOfRedisSettings(redis, logger);
   // Queue depths for operators, sampled when Prometheus scrapes.
   const queues = new QueueClient({ redisUrl: ctx.redisUrl, prefix: config.QUEUE_PREFIX, logger });
   /** The queues' counts, or UPSTREAM_UNAVAILABLE when Redis does not answer promptly (as `/readyz` waits for it). */
@@ -98,9 +100,17 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     // Each source within a bound, and what did not answer left out rather than shown as it last was (QA: with
     // Redis frozen a scrape hung for good; with Redis down it showed the last depths as current).
     beforeMetrics: async () => {
-      const [counts, outbox, connectorHealth] = await Promise.allSettled([
+      const [counts, outbox, connectorHealth, redisSettings] = await Promise.allSettled([
         queueCounts(), withTimeout(pendingOutbox(ctx.sql), SAMPLE_WITHIN_MS), withTimeout(connectorReads.health(), SAMPLE_WITHIN_MS),
+        withTimeout(readRedisSettings(redis), SAMPLE_WITHIN_MS),
       ]);
+      metrics.redisSettingOk.reset();
+      if (redisSettings.status === 'fulfilled') {
+        for (const setting of Object.keys(REDIS_SETTINGS) as RedisSetting[]) {
+          const ok = settingOk(redisSettings.value, setting);
+          if (ok !== null) metrics.redisSettingOk.set({ setting }, ok);
+        }
+      }
       metrics.queueJobs.reset();
       if (counts.status === 'fulfilled') {
         for (const [queue, byState] of Object.entries(counts.value)) {

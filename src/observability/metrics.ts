@@ -93,6 +93,12 @@ export function createMetrics() {
       labelNames: ['connector'] as const,
       registers: [registry],
     }),
+    redisSettingOk: new Gauge({
+      name: 'childhub_redis_setting_ok',
+      help: 'Whether Redis runs with each setting the job queues need (appendonly: yes; maxmemory-policy: noeviction), read with INFO at scrape time: 1, or 0 when it does not (a restart or memory pressure then loses queued jobs). Left out when Redis did not say.',
+      labelNames: ['setting'] as const,
+      registers: [registry],
+    }),
     metricsSourceUp: new Gauge({
       name: 'childhub_metrics_source_up',
       help: 'Whether this scrape read the figures it samples from a source (redis: the queues; postgres: the outbox and the connectors): 1, or 0 when it did not answer within 2 s (its figures are then left out, not shown stale).',
