@@ -117,10 +117,17 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_number WHERE child_id = ANY($1) AND status = 'VERIFIED'`, [ids])).toEqual({ n: 40 });
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM registry_call WHERE child_id = ANY($1)`, [ids])).toEqual({ n: 40 });
     // Per job: 1 read, BEGIN, number locks, row locks, 1 recording statement, COMMIT; per call, the one-row
-    // read-back of a check recorded meanwhile (just before it goes out); plus the call log.
-    expect(run.byKind['INSERT INTO registry_call']).toBeLessThanOrEqual(30);
+    // read-back of a check recorded meanwhile (just before it goes out); plus the call log, group-committed: each
+    // call's start before it goes out, and its outcome row (which replaces the start) after.
+    const starts = run.byKind['INSERT INTO registry_call_pending'] ?? 0;
+    const outcomes = run.byKind['WITH done AS'] ?? 0;
+    expect(starts).toBeGreaterThan(0);
+    expect(starts).toBeLessThanOrEqual(30);
+    expect(outcomes).toBeGreaterThan(0);
+    expect(outcomes).toBeLessThanOrEqual(30);
     expect(run.byKind['SELECT identity_status FROM']).toBe(30);
-    expect(run.total - (run.byKind['INSERT INTO registry_call'] ?? 0)).toBe(3 * 6 + 30);
+    expect(run.total - starts - outcomes).toBe(3 * 6 + 30);
+    expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM registry_call_pending WHERE child_id = ANY($1)`, [ids])).toEqual({ n: 0 });
     expect(perChild).toBeLessThan(2.7);
 
     // The same jobs again (a retry after a crash): everything is recorded, so no call and one read per job.

@@ -131,4 +131,17 @@ describe('identity issuance: the sweep restarts a poll chain that stopped', () =
       .toEqual([{ kind: 'ISSUANCE_ALREADY_RUNNING', issuanceId: second }]);
     expect(await request(child!)).toMatchObject({ issuance_id: second, polls: 2 });
   });
+
+  it('a registry call whose outcome was never written (a worker killed mid-call) is closed in the integration log as UNKNOWN by the sweep (QA)', async () => {
+    const child = 'chd_LOSTCALL0000000000000000';
+    // A call whose worker died after sending it: its start is all the log holds, until the sweep closes it.
+    const lost = `lost-${child}`;
+    await ctx.sql.query(
+      `INSERT INTO registry_call_pending (request_id, operation, transport, child_id, officer_id, unit, purpose_code, case_ref, started_at)
+       VALUES ($1, 'TraCuuThongTinCongDan', 'soap', $2, 'CB-0042', 'so-ldtbxh-ha-noi', 'CHILD-ID-RECONCILIATION', $2, now() - interval '6 minutes')`,
+      [lost, child]);
+    expect(await identitySweepProcessor(ctx)(sweepJob)).toMatchObject({ unfinishedCalls: 1 });
+    expect(await ctx.sql.query('SELECT outcome, latency_ms FROM registry_call WHERE request_id = $1', [lost])).toEqual([{ outcome: 'UNKNOWN', latency_ms: null }]);
+    expect(await identitySweepProcessor(ctx)(sweepJob)).toMatchObject({ unfinishedCalls: 0 });
+  });
 });

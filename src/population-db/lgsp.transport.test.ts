@@ -116,6 +116,7 @@ function makeClient(overrides: Partial<LgspPopulationDbClientOptions> = {}) {
     now: () => now,
     logger: createLogger({ level: 'silent' }),
     log: {
+      begin: async () => {},
       record: async (entry) => {
         entries.push(entry);
       },

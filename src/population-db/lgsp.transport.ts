@@ -56,7 +56,7 @@ export interface LgspPopulationDbClientOptions {
   /** Whole-call timeout in ms, for the token request and for each call (`POPULATION_DB_TIMEOUT_MS`). */
   timeoutMs: number;
   /** The integration log every call is written to. */
-  log: Pick<RegistryCallLog, 'record'>;
+  log: Pick<RegistryCallLog, 'begin' | 'record'>;
   /** Clock for `header.timestamp`, `started_at`, token expiry and Retry-After dates. @defaultValue `() => new Date()` */
   now?: () => Date;
   /** HTTP client (token endpoint and calls). @defaultValue a fresh axios instance */

@@ -10,7 +10,7 @@ import type { RegistryCallLog, RegistryCallOutcome } from './registry-call.log.j
 export interface LoggedCallDeps {
   /** `registry_call.transport`. */
   transport: string;
-  log: Pick<RegistryCallLog, 'record'>;
+  log: Pick<RegistryCallLog, 'begin' | 'record'>;
   /** Where a failed integration-log write is reported. */
   logger: Logger;
   now: () => Date;
@@ -23,10 +23,12 @@ export interface ExchangeState {
 
 /**
  * One registry call with its integration-log row, whatever the transport: a fresh request id (`MaYeuCau`),
- * the start time, the exchange itself (request, error mapping, parsing), and one `registry_call` row for
- * every outcome, failures included. If writing the row fails, that is reported but never replaces the
- * call's own result or error. A failure other than a {@link CallFailure} (a bug on our side, after the
- * request went out) is logged as UPSTREAM_ERROR and rethrown as it is.
+ * the start time, the call's start written to the log before anything is sent (when that cannot be written,
+ * nothing is sent: {@link RegistryCallNotLoggedError}), the exchange itself (request, error mapping, parsing), and
+ * one `registry_call` row for every outcome, failures included. If writing that row fails, that is reported but
+ * never replaces the call's own result or error: the start stays on record and the identity sweep closes it as
+ * `UNKNOWN`. A failure other than a {@link CallFailure} (a bug on our side, after the request went out) is logged
+ * as UPSTREAM_ERROR and rethrown as it is.
  */
 export async function loggedCall<T>(
   deps: LoggedCallDeps,
@@ -35,7 +37,23 @@ export async function loggedCall<T>(
   exchange: (requestId: string, startedAt: Date, state: ExchangeState) => Promise<Interpreted<T>>,
 ): Promise<CallResult<T>> {
   const requestId = randomUUID();
-  const startedAt = deps.now();
+  const start = {
+    requestId,
+    operation,
+    transport: deps.transport,
+    childId: ctx.childId ?? null,
+    officerId: ctx.officerId,
+    unit: ctx.unit,
+    purposeCode: ctx.purposeCode,
+    caseRef: ctx.caseRef,
+    startedAt: deps.now(),
+  };
+  try {
+    await deps.log.begin(start);
+  } catch (err) {
+    throw new RegistryCallNotLoggedError(err);
+  }
+  const { startedAt } = start;
   const t0 = performance.now();
   const state: ExchangeState = { httpStatus: null };
   let outcome: RegistryCallOutcome;
@@ -56,23 +74,23 @@ export async function loggedCall<T>(
   }
   const latencyMs = Math.round(performance.now() - t0);
   try {
-    await deps.log.record({
-      requestId,
-      operation,
-      transport: deps.transport,
-      childId: ctx.childId ?? null,
-      officerId: ctx.officerId,
-      unit: ctx.unit,
-      purposeCode: ctx.purposeCode,
-      caseRef: ctx.caseRef,
-      outcome,
-      httpStatus: state.httpStatus,
-      latencyMs,
-      startedAt,
-    });
+    await deps.log.record({ ...start, outcome, httpStatus: state.httpStatus, latencyMs });
   } catch (logErr) {
     deps.logger.error({ err: logErr, requestId, operation, outcome }, 'population-db call could not be written to the integration log');
   }
   if (!result.ok) throw result.error;
   return { requestId, outcome: result.value, latencyMs };
+}
+
+/**
+ * A registry call not made because its start could not be written to the integration log first (the database is
+ * away): the law asks for a record of every call, so none is made without one. Weather: the job is retried.
+ */
+export class RegistryCallNotLoggedError extends Error {
+  readonly code = 'REGISTRY_CALL_NOT_LOGGED';
+
+  constructor(cause: unknown) {
+    super(`The population database was not called: the call could not be written to the integration log first (${(cause as Error | undefined)?.message ?? String(cause)})`, { cause });
+    this.name = 'RegistryCallNotLoggedError';
+  }
 }

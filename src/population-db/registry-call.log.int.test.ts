@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../db/sql.js';
 import { createLogger } from '../observability/logger.js';
 import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
-import { RegistryCallLog, type RegistryCallEntry } from './registry-call.log.js';
+import { closeUnfinishedCalls, RegistryCallLog, type RegistryCallEntry } from './registry-call.log.js';
 
 describe('RegistryCallLog', () => {
   let env: TestEnv;
@@ -118,5 +118,51 @@ describe('RegistryCallLog', () => {
     await expect(sql.query(`DELETE FROM registry_call WHERE request_id = $1`, [e.requestId])).rejects.toThrow(/append-only/);
     const row = await sql.one<{ outcome: string }>(`SELECT outcome FROM registry_call WHERE request_id = $1`, [e.requestId]);
     expect(row?.outcome).toBe('MISMATCH');
+  });
+
+  describe('every call on record, before it is made (QA: calls made while PostgreSQL was away, or by a killed worker, had no row)', () => {
+    const startOf = (e: RegistryCallEntry) => ({
+      requestId: e.requestId, operation: e.operation, transport: e.transport, childId: e.childId, officerId: e.officerId,
+      unit: e.unit, purposeCode: e.purposeCode, caseRef: e.caseRef, startedAt: e.startedAt,
+    });
+    const pending = async (ids: string[]) =>
+      (await sql.query<{ request_id: string }>('SELECT request_id FROM registry_call_pending WHERE request_id = ANY($1) ORDER BY request_id', [ids])).map((r) => r.request_id);
+
+    it('a start is written, and its outcome row replaces it in one statement', async () => {
+      const e = entry({ startedAt: new Date() });
+      await log.begin(startOf(e));
+      expect(await pending([e.requestId])).toEqual([e.requestId]);
+      await log.record(e);
+      expect(await pending([e.requestId])).toEqual([]);
+      const row = await sql.one<{ outcome: string }>('SELECT outcome FROM registry_call WHERE request_id = $1', [e.requestId]);
+      expect(row).toEqual({ outcome: 'MISMATCH' });
+    });
+
+    it('a start whose outcome never came is closed as UNKNOWN, with no status or latency, once it is older than the bound; younger ones are left', async () => {
+      const old = entry({ startedAt: new Date(Date.now() - 10 * 60_000) });
+      const young = entry({ startedAt: new Date() });
+      await Promise.all([log.begin(startOf(old)), log.begin(startOf(young))]);
+      expect(await closeUnfinishedCalls(sql, 5 * 60_000)).toBe(1);
+      expect(await pending([old.requestId, young.requestId])).toEqual([young.requestId]);
+      const rows = await sql.query<Record<string, unknown>>(
+        `SELECT request_id, operation, child_id, officer_id, purpose_code, case_ref, outcome, http_status, latency_ms, started_at
+           FROM registry_call WHERE request_id = ANY($1)`, [[old.requestId, young.requestId]]);
+      expect(rows).toEqual([{
+        request_id: old.requestId, operation: 'XacThucThongTinCongDan', child_id: old.childId, officer_id: 'CB-0042',
+        purpose_code: 'CHILD-ID-RECONCILIATION', case_ref: 'HS-2026-0001', outcome: 'UNKNOWN', http_status: null, latency_ms: null, started_at: old.startedAt,
+      }]);
+      // Closed once: a second sweep finds nothing more.
+      expect(await closeUnfinishedCalls(sql, 5 * 60_000)).toBe(0);
+      await log.record(young);
+      expect(await pending([young.requestId])).toEqual([]);
+    });
+
+    it('an outcome row always has a latency, and an UNKNOWN one never', async () => {
+      await expect(log.record(entry({ outcome: 'UNKNOWN' }))).rejects.toThrow(/registry_call_latency_known/);
+      await expect(sql.query(
+        `INSERT INTO registry_call (request_id, operation, transport, officer_id, unit, purpose_code, case_ref, outcome, latency_ms, started_at)
+         VALUES ($1, 'X', 'soap', 'o', 'u', 'p', 'c', 'MATCH', NULL, now())`, [randomUUID()],
+      )).rejects.toThrow(/registry_call_latency_known/);
+    });
   });
 });

@@ -7,7 +7,9 @@ import type { OperationName } from './protocol.js';
  * - the registry's answer: `MATCH`, `MISMATCH`, `NOT_FOUND` (verify), `FOUND` (lookup, bulk result),
  *   `ACCEPTED` (bulk submit and status);
  * - a failure: `RATE_LIMITED` (429), `UPSTREAM_ERROR` (5xx, network, server fault), `TIMEOUT`,
- *   `MALFORMED` (unparseable or invalid response), `REJECTED` (client fault, `KetQua` 99, other 4xx).
+ *   `MALFORMED` (unparseable or invalid response), `REJECTED` (client fault, `KetQua` 99, other 4xx);
+ * - `UNKNOWN`: the call was made (its start was written before it) and what came of it was never written (the
+ *   process died, or the database was away when the answer came); written by {@link closeUnfinishedCalls}.
  */
 export const REGISTRY_CALL_OUTCOMES = [
   'MATCH',
@@ -20,6 +22,7 @@ export const REGISTRY_CALL_OUTCOMES = [
   'TIMEOUT',
   'MALFORMED',
   'REJECTED',
+  'UNKNOWN',
 ] as const;
 export type RegistryCallOutcome = (typeof REGISTRY_CALL_OUTCOMES)[number];
 
@@ -58,46 +61,34 @@ export interface RegistryCallLogOptions {
   maxBatch?: number;
 }
 
-interface PendingEntry {
-  entry: RegistryCallEntry;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+/** A call about to be made, as `registry_call_pending` holds it until its outcome row replaces it. */
+export type RegistryCallStart = Omit<RegistryCallEntry, 'outcome' | 'httpStatus' | 'latencyMs'>;
 
 const DEFAULT_MAX_BATCH = 500;
 
 /**
- * The integration log of the population database (`registry_call`, append-only): who called, why, about
- * which child, and what came of it. Data protection (domain guide §8) requires a record of every call.
- *
- * Writes use group commit: entries of concurrent calls go into one multi-row INSERT, and each caller's
- * promise settles only once its own row is durable (or could not be written). When a shared INSERT fails,
- * its entries are written one by one, so one bad entry fails only its own call's write.
+ * Group commit: items of concurrent callers go into one multi-row statement, and each caller's promise settles
+ * only once its own item is durable (or could not be written). When a shared statement fails, its items are
+ * written one by one, so one bad item fails only its own caller.
  */
-export class RegistryCallLog {
-  private pending: PendingEntry[] = [];
+class GroupCommit<T> {
+  private pending: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }> = [];
   private running: Promise<void> | null = null;
-  private readonly batchWindowMs: number;
-  private readonly maxBatch: number;
 
   constructor(
-    private readonly sql: Sql,
-    private readonly logger: Logger,
-    options: RegistryCallLogOptions = {},
-  ) {
-    this.batchWindowMs = options.batchWindowMs ?? 0;
-    this.maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
-  }
+    private readonly write: (items: T[]) => Promise<void>,
+    private readonly written: (item: T) => void,
+    private readonly batchWindowMs: number,
+    private readonly maxBatch: number,
+  ) {}
 
-  /** Records one entry. Rejects when its row cannot be written; callers decide what a lost row means. */
-  record(entry: RegistryCallEntry): Promise<void> {
+  add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ entry, resolve, reject });
+      this.pending.push({ item, resolve, reject });
       this.drain();
     });
   }
 
-  /** Waits until every entry recorded so far is written (or failed). */
   async flush(): Promise<void> {
     while (this.running) await this.running;
   }
@@ -105,21 +96,21 @@ export class RegistryCallLog {
   private drain(): void {
     if (this.running) return;
     this.running = (async () => {
-      // Entries of calls finishing meanwhile join the first batch.
+      // Items of calls arriving meanwhile join the first batch.
       if (this.pending.length < this.maxBatch) {
         await new Promise<void>((r) => (this.batchWindowMs > 0 ? setTimeout(r, this.batchWindowMs) : setImmediate(r)));
       }
-      while (this.pending.length) await this.write(this.pending.splice(0, this.maxBatch));
+      while (this.pending.length) await this.writeBatch(this.pending.splice(0, this.maxBatch));
     })().finally(() => {
       this.running = null;
-      // An entry that arrived after the loop's last check, before this ran, still gets written.
+      // An item that arrived after the loop's last check, before this ran, still gets written.
       if (this.pending.length) this.drain();
     });
   }
 
-  private async write(batch: PendingEntry[]): Promise<void> {
+  private async writeBatch(batch: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }>): Promise<void> {
     try {
-      await this.insert(batch.map((p) => p.entry));
+      await this.write(batch.map((p) => p.item));
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
@@ -127,20 +118,67 @@ export class RegistryCallLog {
       }
       for (const p of batch) {
         try {
-          await this.insert([p.entry]);
+          await this.write([p.item]);
         } catch (one) {
           p.reject(one);
           continue;
         }
-        this.written(p);
+        this.written(p.item);
+        p.resolve();
       }
       return;
     }
-    for (const p of batch) this.written(p);
+    for (const p of batch) {
+      this.written(p.item);
+      p.resolve();
+    }
+  }
+}
+
+/** The columns a call's start and its outcome row share, in order. */
+const START_COLUMNS = 'request_id, operation, transport, child_id, officer_id, unit, purpose_code, case_ref, started_at';
+
+/**
+ * The integration log of the population database (`registry_call`, append-only): who called, why, about
+ * which child, and what came of it. Data protection (domain guide §8) requires a record of every call.
+ *
+ * A call is on record before it is made: {@link begin} writes its start (`registry_call_pending`), and the
+ * caller does not call when that fails. {@link record} writes its outcome row and removes the start in one
+ * statement. A start left behind (the process died mid-call, or the database was away when the answer came) is
+ * closed by {@link closeUnfinishedCalls} as an `UNKNOWN` outcome. Both writes use group commit.
+ */
+export class RegistryCallLog {
+  private readonly starts: GroupCommit<RegistryCallStart>;
+  private readonly outcomes: GroupCommit<RegistryCallEntry>;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly logger: Logger,
+    options: RegistryCallLogOptions = {},
+  ) {
+    const batchWindowMs = options.batchWindowMs ?? 0;
+    const maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
+    this.starts = new GroupCommit((items) => this.insertStarts(items), () => undefined, batchWindowMs, maxBatch);
+    this.outcomes = new GroupCommit((items) => this.insert(items), (entry) => this.written(entry), batchWindowMs, maxBatch);
   }
 
-  private written(p: PendingEntry): void {
-    const { entry } = p;
+  /** Writes that a call is about to be made. Rejects when it cannot be written: the call must then not be made. */
+  begin(start: RegistryCallStart): Promise<void> {
+    return this.starts.add(start);
+  }
+
+  /** Records one call's outcome (replacing its start). Rejects when its row cannot be written; callers decide what a lost row means. */
+  record(entry: RegistryCallEntry): Promise<void> {
+    return this.outcomes.add(entry);
+  }
+
+  /** Waits until every start and entry recorded so far is written (or failed). */
+  async flush(): Promise<void> {
+    await this.starts.flush();
+    await this.outcomes.flush();
+  }
+
+  private written(entry: RegistryCallEntry): void {
     this.logger.debug(
       {
         requestId: entry.requestId,
@@ -152,31 +190,66 @@ export class RegistryCallLog {
       },
       'population-db call',
     );
-    p.resolve();
+  }
+
+  private startColumns(entries: RegistryCallStart[]): unknown[] {
+    const col = <T>(f: (e: RegistryCallStart) => T) => entries.map(f);
+    return [
+      col((e) => e.requestId),
+      col((e) => e.operation),
+      col((e) => e.transport),
+      col((e) => e.childId),
+      col((e) => e.officerId),
+      col((e) => e.unit),
+      col((e) => e.purposeCode),
+      col((e) => e.caseRef),
+      col((e) => e.startedAt),
+    ];
+  }
+
+  private async insertStarts(starts: RegistryCallStart[]): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO registry_call_pending (${START_COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])`,
+      this.startColumns(starts),
+    );
   }
 
   private async insert(entries: RegistryCallEntry[]): Promise<void> {
-    const col = <T>(f: (e: RegistryCallEntry) => T) => entries.map(f);
     await this.sql.query(
-      `INSERT INTO registry_call (request_id, operation, transport, child_id, officer_id, unit, purpose_code, case_ref,
-         outcome, http_status, latency_ms, started_at)
+      `WITH done AS (DELETE FROM registry_call_pending WHERE request_id = ANY($1::text[]))
+       INSERT INTO registry_call (${START_COLUMNS}, outcome, http_status, latency_ms)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-         $9::text[], $10::int[], $11::int[], $12::timestamptz[])`,
+         $9::timestamptz[], $10::text[], $11::int[], $12::int[])`,
       [
-        col((e) => e.requestId),
-        col((e) => e.operation),
-        col((e) => e.transport),
-        col((e) => e.childId),
-        col((e) => e.officerId),
-        col((e) => e.unit),
-        col((e) => e.purposeCode),
-        col((e) => e.caseRef),
-        col((e) => e.outcome),
-        col((e) => e.httpStatus),
+        ...this.startColumns(entries),
+        entries.map((e) => e.outcome),
+        entries.map((e) => e.httpStatus),
         // The column is an integer; sub-millisecond precision is noise for a network call.
-        col((e) => Math.round(e.latencyMs)),
-        col((e) => e.startedAt),
+        entries.map((e) => Math.round(e.latencyMs)),
       ],
     );
   }
+}
+
+/**
+ * Closes the registry calls started more than `olderThanMs` ago whose outcome was never written (the process died
+ * mid-call, or the database was away when the answer came): each becomes a `registry_call` row with the outcome
+ * `UNKNOWN`, no status and no latency. Returns how many. Rows another process is closing are skipped; at most
+ * `limit` a call. Run by the identity sweep.
+ */
+export async function closeUnfinishedCalls(sql: Sql, olderThanMs: number, limit = 10_000): Promise<number> {
+  const rows = await sql.query(
+    `WITH gone AS (
+       DELETE FROM registry_call_pending WHERE request_id IN (
+         SELECT request_id FROM registry_call_pending WHERE started_at < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING ${START_COLUMNS})
+     INSERT INTO registry_call (${START_COLUMNS}, outcome, http_status, latency_ms)
+     SELECT ${START_COLUMNS}, 'UNKNOWN', NULL, NULL FROM gone
+     ON CONFLICT (request_id) DO NOTHING
+     RETURNING 1`,
+    [olderThanMs, limit],
+  );
+  return rows.length;
 }

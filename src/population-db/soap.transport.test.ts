@@ -9,7 +9,8 @@ import { RegistryRejectedError } from '../errors/registry-rejected-error.js';
 import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
 import { createLogger } from '../observability/logger.js';
 import type { CallContext, PersonQuery } from './population-db.client.js';
-import type { RegistryCallEntry } from './registry-call.log.js';
+import type { RegistryCallEntry, RegistryCallStart } from './registry-call.log.js';
+import { RegistryCallNotLoggedError } from './logged-call.js';
 import { SoapPopulationDbClient, type SoapPopulationDbClientOptions } from './soap.transport.js';
 
 const BASE = 'http://ndxp.test';
@@ -98,6 +99,7 @@ function soapFault(code: string): string {
 
 function makeClient(overrides: Partial<SoapPopulationDbClientOptions> = {}) {
   const entries: RegistryCallEntry[] = [];
+  const starts: RegistryCallStart[] = [];
   const client = new SoapPopulationDbClient({
     url: URL,
     username: 'childhub',
@@ -109,13 +111,14 @@ function makeClient(overrides: Partial<SoapPopulationDbClientOptions> = {}) {
     now: () => NOW,
     logger: createLogger({ level: 'silent' }),
     log: {
+      begin: async (start) => void starts.push(start),
       record: async (entry) => {
         entries.push(entry);
       },
     },
     ...overrides,
   });
-  return { client, entries };
+  return { client, entries, starts };
 }
 
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -529,7 +532,7 @@ describe('SoapPopulationDbClient integration log', () => {
     intercept((req) => answer(req, '02'));
     const lines: string[] = [];
     const { client } = makeClient({
-      log: { record: () => Promise.reject(new Error('connection terminated')) },
+      log: { begin: async () => {}, record: () => Promise.reject(new Error('connection terminated')) },
       logger: createLogger({ level: 'error', destination: { write: (s: string) => void lines.push(s) } }),
     });
     const res = await client.verifyCitizen(query, ctx);
@@ -538,9 +541,49 @@ describe('SoapPopulationDbClient integration log', () => {
     expect(lines.join('')).toContain(res.requestId);
   });
 
+  it('writes the call\'s start before anything is sent, and its outcome under the same request id', async () => {
+    let sentBeforeStart = false;
+    let sent = false;
+    intercept((req) => {
+      sent = true;
+      return answer(req, '02');
+    });
+    const starts: RegistryCallStart[] = [];
+    const { client, entries } = makeClient({
+      log: {
+        begin: async (start) => {
+          sentBeforeStart = sent;
+          starts.push(start);
+        },
+        record: async (entry) => void entries.push(entry),
+      },
+    });
+    const res = await client.verifyCitizen(query, ctx);
+    expect(sentBeforeStart).toBe(false);
+    expect(starts.map((x) => x.requestId)).toEqual([res.requestId]);
+    expect(entries.map((e) => [e.requestId, e.startedAt])).toEqual([[res.requestId, starts[0]!.startedAt]]);
+  });
+
+  it('sends nothing when the call\'s start cannot be written first (REGISTRY_CALL_NOT_LOGGED, QA: calls made while PostgreSQL was away were never logged)', async () => {
+    let sent = 0;
+    intercept((req) => {
+      sent++;
+      return answer(req, '02');
+    });
+    const { client, entries } = makeClient({
+      log: { begin: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')), record: async (entry) => void entries.push(entry) },
+    });
+    const err = await failure(client.verifyCitizen(query, ctx));
+    expect(err).toBeInstanceOf(RegistryCallNotLoggedError);
+    expect(err).toMatchObject({ code: 'REGISTRY_CALL_NOT_LOGGED' });
+    expect(err.message).toBe('The population database was not called: the call could not be written to the integration log first (connect ECONNREFUSED 127.0.0.1:5432)');
+    expect([sent, entries.length]).toEqual([0, 0]);
+    nock.cleanAll();
+  });
+
   it('throws the call error, not the log error, when both fail', async () => {
     intercept(() => [429, '', { 'Retry-After': '2' }]);
-    const { client } = makeClient({ log: { record: () => Promise.reject(new Error('connection terminated')) } });
+    const { client } = makeClient({ log: { begin: async () => {}, record: () => Promise.reject(new Error('connection terminated')) } });
     const err = await failure(client.verifyCitizen(query, ctx));
     expect(err).toBeInstanceOf(RateLimitedError);
   });

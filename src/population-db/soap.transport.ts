@@ -78,7 +78,7 @@ export interface SoapPopulationDbClientOptions {
   /** Whole-call timeout in ms, from connect to the last byte (`POPULATION_DB_TIMEOUT_MS`). */
   timeoutMs: number;
   /** The integration log every call is written to. */
-  log: Pick<RegistryCallLog, 'record'>;
+  log: Pick<RegistryCallLog, 'begin' | 'record'>;
   /** Clock for `Timestamp`, `started_at` and Retry-After dates. @defaultValue `() => new Date()` */
   now?: () => Date;
   /** HTTP client. @defaultValue a fresh axios instance */

@@ -30,7 +30,7 @@ describe('population database simulator: LGSP face', () => {
       callerCode: 'SLDTBXH-HN',
       timeoutMs: 2000,
       logger: silent,
-      log: { record: async (e) => void entries.push(e) },
+      log: { begin: async () => {}, record: async (e) => void entries.push(e) },
     });
 
   beforeAll(async () => {

@@ -47,7 +47,7 @@ describe('IdentityReconciler.pollIssuance: found or issued', () => {
     const logger = createLogger({ level: 'silent' });
     const registry = new SoapPopulationDbClient({
       url: `${BASE}${PATH}`, username: 'childhub', secret: 's3cret', apiKey: 'key-123', callerCode: 'SLDTBXH-HN', integrationCode: 'CHILDHUB',
-      timeoutMs: 2000, logger, log: { record: async () => {} },
+      timeoutMs: 2000, logger, log: { begin: async () => {}, record: async () => {} },
     });
     const quota = { acquire: async () => {}, settle: async () => {}, penalize: async () => {} };
     reconciler = new IdentityReconciler(sql, registry, quota, {
