@@ -5,7 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * worker killed mid-call, 22 of 13,981 calls had no `registry_call` row). A call is written to
  * `registry_call_pending` before it is made, and not made when that fails; its outcome row replaces it in one
  * statement. One left behind (the process died, or the database was away when the answer came) is turned by the
- * identity sweep into a `registry_call` row with the outcome `UNKNOWN` and no latency.
+ * identity sweep into a `registry_call` row with the outcome `UNKNOWN` and no latency. The table holds only the calls
+ * in flight: no index but its key (the sweep reads it whole).
  */
 export class Migration20261220010000_registry_call_pending extends Migration {
   override async up(): Promise<void> {
@@ -22,7 +23,6 @@ CREATE TABLE IF NOT EXISTS registry_call_pending (
   started_at timestamptz NOT NULL,
   recorded_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS registry_call_pending_started_idx ON registry_call_pending (started_at);
 ALTER TABLE registry_call DROP CONSTRAINT IF EXISTS registry_call_outcome_check;
 ALTER TABLE registry_call ADD CONSTRAINT registry_call_outcome_check CHECK (outcome IN ('MATCH', 'MISMATCH', 'NOT_FOUND',
   'FOUND', 'ACCEPTED', 'RATE_LIMITED', 'UPSTREAM_ERROR', 'TIMEOUT', 'MALFORMED', 'REJECTED', 'UNKNOWN'));

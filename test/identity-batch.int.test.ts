@@ -128,7 +128,8 @@ describe('identity-reconcile jobs, batched', () => {
     expect(run.byKind['SELECT identity_status FROM']).toBe(30);
     expect(run.total - starts - outcomes).toBe(3 * 6 + 30);
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM registry_call_pending WHERE child_id = ANY($1)`, [ids])).toEqual({ n: 0 });
-    expect(perChild).toBeLessThan(2.7);
+    // The log is written ahead: at most a start and an outcome per call (grouped when calls end together).
+    expect(perChild).toBeLessThanOrEqual(48 / 30 + 2);
 
     // The same jobs again (a retry after a crash): everything is recorded, so no call and one read per job.
     const calls = sim.stats().requests;

@@ -51,7 +51,7 @@ export interface RegistryCallEntry {
 /** Options of {@link RegistryCallLog}. */
 export interface RegistryCallLogOptions {
   /**
-   * How long an entry waits for entries of other calls to share its INSERT, in ms. Registry calls run
+   * How long an outcome entry waits for entries of other calls to share its INSERT, in ms (a call's start never waits). Registry calls run
    * concurrently, one quota slot each; a short wait turns a commit per call into a commit per handful of
    * calls, at the price of that much more time before each call returns. 0: no waiting on purpose, only
    * entries that arrive while a write is in flight share the next one. @defaultValue 0
@@ -158,7 +158,9 @@ export class RegistryCallLog {
   ) {
     const batchWindowMs = options.batchWindowMs ?? 0;
     const maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
-    this.starts = new GroupCommit((items) => this.insertStarts(items), () => undefined, batchWindowMs, maxBatch);
+    // A start holds its call back until written: it never waits on purpose, only starts arriving while one is written
+    // share the next statement (a wait of its own would hold every call that long before it is sent).
+    this.starts = new GroupCommit((items) => this.insertStarts(items), () => undefined, 0, maxBatch);
     this.outcomes = new GroupCommit((items) => this.insert(items), (entry) => this.written(entry), batchWindowMs, maxBatch);
   }
 
