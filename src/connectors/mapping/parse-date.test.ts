@@ -33,6 +33,17 @@ describe('parse: date', () => {
     expect(parse(new Date(Date.UTC(2015, 2, 15)))).toEqual(new IsoDate('2015-03-15', 'DAY'));
   });
 
+  it('refuses a number a date reads as when its cell lost its date format, saying so (QA)', () => {
+    for (const serial of [44688, 44688.99]) {
+      const failure = parse(serial) as ParseFailure;
+      expect(failure.code).toBe('INVALID_DATE');
+      expect(failure.message).toMatch(/, which is how a spreadsheet's date reads when its cell has lost its date format \(a count of days since 1900\): give the column a date format in the workbook$/);
+    }
+    // Nothing of the kind for numbers no date of 1927–2099 reads as.
+    expect((parse(123) as ParseFailure).message).not.toMatch(/spreadsheet/);
+    expect((parse(100_000) as ParseFailure).message).not.toMatch(/spreadsheet/);
+  });
+
   it('reads whole numbers as a year or yyyyMMdd when those formats are allowed', () => {
     expect(parse(2015)).toEqual(new IsoDate('2015-01-01', 'YEAR'));
     expect(parse(20150315)).toEqual(new IsoDate('2015-03-15', 'DAY'));

@@ -24,8 +24,11 @@ describe('parseText', () => {
     expect(parseText(null)).toBeUndefined();
     expect(parseText(undefined)).toBeUndefined();
   });
-  it('gives a date cell as its ISO date, and a parsed date as its ISO form', () => {
-    expect(parseText(new Date(Date.UTC(2015, 2, 4)))).toBe('2015-03-04');
+  it('gives a date cell as its ISO date, flagged (Excel may have made it of other text: QA), and a parsed date as its ISO form', () => {
+    const cell = parseText(new Date(Date.UTC(2022, 0, 1)));
+    expect(cell).toBeInstanceOf(FlaggedValue);
+    expect(cell).toMatchObject({ value: '2022-01-01', flag: 'TEXT_FROM_DATE_CELL', message: expect.stringContaining('format the column as Text') });
+    expect(parseText(new Date(Date.UTC(2015, 2, 4, 10, 30)))).toMatchObject({ value: '2015-03-04T10:30:00.000Z', flag: 'TEXT_FROM_DATE_CELL' });
     expect(parseText(new IsoDate('2015-03-01', 'MONTH'))).toBe('2015-03-01');
   });
   it('refuses a whole number too large to have kept its digits, which as an id would be another record\'s (QA re-check)', () => {

@@ -337,6 +337,14 @@ describe('child records', () => {
     expect(ok(map(raw({ id: 'HS1', so: '001203004567' }))).flags).toEqual([]);
   });
 
+  it('flags a text field read from an XLSX date cell, keeping its ISO date: Excel makes dates of text such as a book 01/2022 (QA)', () => {
+    const m = mapper({ externalId: { from: 'id' }, projections: { birthRegistration: [{ fields: { book: { from: 'quyen' }, registrationNumber: { from: 'so' } } }] } });
+    const r = ok(m(raw({ id: 'KS1', quyen: new Date(Date.UTC(2022, 0, 1)), so: '12' })));
+    expect(r.projections).toMatchObject({ birthRegistration: [{ book: '2022-01-01', registrationNumber: '12' }] });
+    expect(r.flags).toEqual([{ field: 'projections.birthRegistration[0].book', code: 'TEXT_FROM_DATE_CELL', message: expect.stringContaining('format the column as Text') }]);
+    expect(ok(m(raw({ id: 'KS1', quyen: '01/2022', so: '12' }))).flags).toEqual([]);
+  });
+
   it('rejects a record with unparseable values, every problem named, no value in any message', () => {
     const values = { id: 'HS1', gt: 'Khác', ns: '31/02/2015', so: { x: 1 }, nhom: 'Khác', cn: 'hôm qua' };
     const r = map(raw(values));

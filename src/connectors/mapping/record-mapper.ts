@@ -11,7 +11,7 @@ import { DATES_INCONSISTENT, NOT_BEFORE_BIRTH, describeSource, isAfter, nameFiel
 import type { GroupMapping, RecordMapping } from './mapping.schema.js';
 import { mappingsFor } from './mapping-columns.js';
 import { parseText } from './parse-text.js';
-import { CommuneValue, IsoDate } from './parsed-values.js';
+import { CommuneValue, FlaggedValue, IsoDate } from './parsed-values.js';
 import { MappingContext, compileCondition, compileValue, type Evaluate } from './value-compiler.js';
 import { describeValue } from './value-kind.js';
 
@@ -231,7 +231,7 @@ function compileSetter(name: RecordFieldName, value: Evaluate): RecordSetter {
 function asText(v: unknown): string | null {
   if (typeof v === 'string') return v;
   const t = parseText(v);
-  return typeof t === 'string' ? t : null;
+  return typeof t === 'string' ? t : t instanceof FlaggedValue ? t.value : null;
 }
 
 function compileGroup(g: GroupMapping, i: number): CompiledGroup {

@@ -7,5 +7,6 @@
  * hash) no longer call them unchanged.
  *
  * 2026-12-05: `equals: true/false` on a value that reads as neither yes nor no is a problem, not false.
+ * 2026-12-06: a text field read from an XLSX date cell is flagged TEXT_FROM_DATE_CELL.
  */
-export const MAPPING_RULES_VERSION = '2026-12-05';
+export const MAPPING_RULES_VERSION = '2026-12-06';
