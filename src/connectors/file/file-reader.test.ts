@@ -197,7 +197,7 @@ describe('FileReader (CSV)', () => {
     const dupError = await collect(reader().read(null, { files: [dup] })).catch((e: Error) => e);
     expect(dupError).toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
-      message: 'dup.csv row 1: the header "ma" appears twice (columns A (1) and C (3)); headers must be unique',
+      message: 'dup.csv row 1: the header "ma" appears twice, in columns A (1) and C (3); headers must be unique',
     });
     expect(serializeError(dupError as Error).message).not.toContain('"ma"');
     await rm(path.join(dir, 'dup.csv'));
@@ -205,7 +205,7 @@ describe('FileReader (CSV)', () => {
     const emptyHeader = await collect(reader().read(null, { files: [empty] })).catch((e: Error) => e);
     expect(emptyHeader).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', message: expect.stringMatching(/column B \(2\) has no header/) });
     // The hub's own words, kept whole by logs and run history; a message quoting a header is not (it may be a record).
-    expect(serializeError(emptyHeader as Error).message).toBe('empty.csv row 1: column B (2) has no header; give every column a header (or delete the empty columns)');
+    expect(serializeError(emptyHeader as Error).message).toBe('empty.csv row 1: column B (2) has no header; give every column a header, or delete the empty columns');
   });
 
   it('reads a file whose every line ends in empty fields (Excel\'s used range), refusing only a row with a value there', async () => {

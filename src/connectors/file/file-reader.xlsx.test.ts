@@ -168,6 +168,9 @@ describe('FileReader (XLSX)', () => {
     expect(error).toMatchObject({
       code: 'CONNECTOR_FILE_SHEET_NOT_FOUND',
       message: 'kiem-tra-2026.xlsx: no sheet "Trẻ  em 2026", number 5; the sheets present are "Trẻ em", "Cơ sở"',
+      // What logs and run history keep: the definition's sheets named, the file's counted (QA: all of it was [redacted]).
+      storableMessage: 'kiem-tra-2026.xlsx: no sheet "Trẻ  em 2026", number 5, as the definition names it; the workbook has 2 other sheets, '
+        + 'named by `connectors dry-run <name> --file <file>`',
     });
   });
 

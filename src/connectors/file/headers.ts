@@ -18,7 +18,7 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
   if (empty.length > 0) {
     throw new FileHeaderError(
       `${where}: column${empty.length > 1 ? 's' : ''} ${empty.map(columnName).join(', ')} ha${empty.length > 1 ? 've' : 's'} no header; ` +
-        'give every column a header (or delete the empty columns)',
+        'give every column a header, or delete the empty columns',
       { where, problem: 'EMPTY_HEADER', columns: empty },
       { ownWords: !where.includes('"') },
     );
@@ -40,7 +40,7 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
     const first = seen.get(h);
     if (first !== undefined) {
       throw new FileHeaderError(
-        `${where}: the header "${h}" appears twice (columns ${columnName(first)} and ${columnName(i + 1)}); headers must be unique`,
+        `${where}: the header "${h}" appears twice, in columns ${columnName(first)} and ${columnName(i + 1)}; headers must be unique`,
         { where, problem: 'DUPLICATE_HEADER', header: h, columns: [first, i + 1] },
       );
     }

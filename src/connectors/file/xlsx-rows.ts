@@ -404,11 +404,13 @@ export function resolveSheetNames(
   });
   if (missing.length > 0) {
     const list = names.length > 0 ? names.map((n) => `"${n}"`).join(', ') : 'none';
+    // The sheets present are the file's text: the stored message counts them, and names the definition's sheets only.
     throw new SheetNotFoundError(`${fileName}: no sheet ${missing.join(', ')}; the sheets present are ${list}`, {
       fileName,
       missing,
       sheetsPresent: names,
-    });
+    }, `${fileName}: no sheet ${missing.join(', ')}, as the definition names it; the workbook has ${names.length} other sheet${names.length === 1 ? '' : 's'}, `
+      + 'named by `connectors dry-run <name> --file <file>`');
   }
   return resolved;
 }
