@@ -187,6 +187,36 @@ describe('queued runs whose job was lost', () => {
     }
   });
 
+  it('fails a RUNNING run whose process stopped and whose job the queue lost; not one whose job it still holds, nor one a sync of its connector holds (QA: RUNNING for ever)', async () => {
+    const a = await request();
+    await relay.drain();
+    const job = (await queues.queue('connector-sync').getJobs(['waiting', 'delayed', 'prioritized'])).find((j) => (j.data as { runId?: string }).runId === a.runId);
+    expect(job).toBeDefined();
+    // Its worker claimed it, then was killed: its beats stopped ten minutes ago.
+    await ctx.sql.query(
+      `UPDATE connector_run SET status = 'RUNNING', started_at = now() - interval '10 minutes', heartbeat_at = now() - interval '10 minutes', job_id = $2 WHERE id = $1`,
+      [a.runId, String(job!.id)]);
+    // Its job is still in the queue, which gives it out again: the run resumes from its checkpoint.
+    expect(await ctx.connectors.failLostRuns()).toEqual([]);
+    expect((await run(a.runId))!.status).toBe('RUNNING');
+    await loseJobs();
+    // A sync of the connector holds its lock: that sync adopts or closes the run itself.
+    const holder = await ctx.sql.pool.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', ['connector-sync:justice-register']);
+      expect(await ctx.connectors.failLostRuns()).toEqual([]);
+      expect((await run(a.runId))!.status).toBe('RUNNING');
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+    }
+    expect(await ctx.connectors.failLostRuns()).toEqual([a.runId]);
+    expect(await run(a.runId)).toEqual({
+      status: 'FAILED',
+      error: { code: 'CONNECTOR_RUN_LOST', message: expect.stringMatching(/^its process stopped and its job was lost .*; the next sync resumes from its checkpoint$/) },
+    });
+  });
+
   it('a starting worker fails the queued runs whose job was lost, and leaves those that will still run', async () => {
     const lost = await request();
     await relay.drain();

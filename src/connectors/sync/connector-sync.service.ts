@@ -337,8 +337,12 @@ export class ConnectorSyncService {
    * {@link requestSync} does. Returns the runs marked.
    */
   async failLostRuns(): Promise<string[]> {
+    const stallMs = this.deps.stallMs ?? DEFAULT_STALL_MS;
     const connectors = await this.deps.sql.query<{ id: string; name: string }>(
-      `SELECT DISTINCT c.id, c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE r.status IN ('QUEUED', 'RETRYING') ORDER BY c.name`,
+      `SELECT DISTINCT c.id, c.name FROM connector_run r JOIN connector c ON c.id = r.connector_id
+        WHERE r.status IN ('QUEUED', 'RETRYING') OR (r.status = 'RUNNING' AND r.job_id IS NOT NULL AND r.heartbeat_at < now() - make_interval(secs => $1::float8 / 1000))
+        ORDER BY c.name`,
+      [stallMs],
     );
     const failed: string[] = [];
     for (const c of connectors) {
@@ -355,9 +359,21 @@ export class ConnectorSyncService {
           if ((await this.jobState(r.id, r.job_id === null ? null : () => this.deps.syncJobIdAlive?.(r.job_id!) ?? Promise.resolve(true))) !== 'lost') continue;
           if (await this.markRetryLost(client, r.id)) failed.push(r.id);
         }
+        // A RUNNING run whose process stopped (no beat for CONNECTOR_STALL_MS) resumes when the queue gives its job out
+        // again; one whose job the queue lost would show RUNNING for ever (QA: a worker killed, then Redis restarted
+        // without its data). Not while a sync of the connector runs: it holds the connector's lock.
+        const running = await client.query<{ id: string; job_id: string }>(
+          `SELECT id, job_id FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' AND job_id IS NOT NULL
+              AND heartbeat_at < now() - make_interval(secs => $2::float8 / 1000)`, [c.id, stallMs]);
+        for (const r of running.rows) {
+          if ((await this.jobState(r.id, () => this.deps.syncJobIdAlive?.(r.job_id) ?? Promise.resolve(true))) !== 'lost') continue;
+          const message = 'its process stopped and its job was lost (the queue no longer holds it: Redis restarted without persistence or after a crash, '
+            + 'or the job was removed), so nothing would take it up; the next sync resumes from its checkpoint';
+          if (await this.endUnheldRun(r.id, RUN_LOST, message)) failed.push(r.id);
+        }
       });
     }
-    if (failed.length) this.deps.logger.warn({ runIds: failed.slice(0, 20), runs: failed.length }, 'queued connector runs whose job was lost marked FAILED (CONNECTOR_RUN_LOST)');
+    if (failed.length) this.deps.logger.warn({ runIds: failed.slice(0, 20), runs: failed.length }, 'connector runs whose job was lost marked FAILED (CONNECTOR_RUN_LOST)');
     return failed;
   }
 
@@ -575,6 +591,24 @@ export class ConnectorSyncService {
    * when the run was ended. `attempts`: how many times the queue ran the job.
    */
   async abandonRun(runId: string, err: unknown, attempts?: number): Promise<boolean> {
+    const why = runError(err).message;
+    const away = unavailableDependency(err);
+    const tries = attempts === undefined ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    // QA: "its workers stopped under it" was said of a sync whose worker ran on while PostgreSQL was down.
+    const message = away !== null
+      ? `the queue gave the sync up${tries}: ${away} was out of reach (${why}); the next sync resumes from its checkpoint`
+      : /stalled/i.test(why)
+        ? `the queue gave the sync up${tries} (${why}): its workers stopped under it; the next sync resumes from its checkpoint`
+        : `the queue gave the sync up${tries} (${why}); the next sync resumes from its checkpoint`;
+    return this.endUnheldRun(runId, 'CONNECTOR_RUN_INTERRUPTED', message);
+  }
+
+  /**
+   * Ends a run still QUEUED, RUNNING or RETRYING as FAILED with `code` and `message`, unless a sync of its connector
+   * runs (it holds the connector's lock, and adopts or closes the run itself). The connector's checkpoint is
+   * untouched. True when the run was ended.
+   */
+  private async endUnheldRun(runId: string, code: string, message: string): Promise<boolean> {
     const client = await this.deps.sql.pool.connect();
     try {
       const found = await client.query<{ name: string }>(
@@ -585,18 +619,9 @@ export class ConnectorSyncService {
       const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [lock]);
       if (!got.rows[0]!.ok) return false;
       try {
-        const why = runError(err).message;
-        const away = unavailableDependency(err);
-        const tries = attempts === undefined ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
-        // QA: "its workers stopped under it" was said of a sync whose worker ran on while PostgreSQL was down.
-        const message = away !== null
-          ? `the queue gave the sync up${tries}: ${away} was out of reach (${why}); the next sync resumes from its checkpoint`
-          : /stalled/i.test(why)
-            ? `the queue gave the sync up${tries} (${why}): its workers stopped under it; the next sync resumes from its checkpoint`
-            : `the queue gave the sync up${tries} (${why}); the next sync resumes from its checkpoint`;
         const ended = await client.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), next_attempt_at = NULL, error = $2 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING', 'RETRYING')`,
-          [runId, JSON.stringify({ code: 'CONNECTOR_RUN_INTERRUPTED', message })],
+          [runId, JSON.stringify({ code, message })],
         );
         return (ended.rowCount ?? 0) > 0;
       } finally {
