@@ -338,6 +338,20 @@ describe('FileReader (CSV)', () => {
       ]);
     });
 
+    it('says when the headers lack their diacritics, or were decoded twice, rather than pointing at a title row (QA)', async () => {
+      const bare = await drop('khong-dau.csv', 'Ma ho so,Ho va ten,Ngay sinh\nKS1,Nguyen Thi Anh,01/02/2015\n');
+      const plain = await collect(mappedReader({}, BIRTHS).read(null, { files: [bare] })).catch((e: Error) => e);
+      expect((plain as Error).message).toContain(
+        'does not have in any letter case or spacing; the header row has them without their diacritics (Ma ho so for Mã hồ sơ): columns are found with their diacritics, '
+          + 'so export the file with its headers as the agency writes them, or name the columns so in the mapping; the file was not read');
+      expect((plain as Error).message).not.toMatch(/headerRow|Nguyen/);
+      // UTF-8 read as Windows-1252 and saved again as UTF-8.
+      const twice = Buffer.from('Mã hồ sơ,Họ và tên,Ngày sinh', 'utf8').toString('latin1');
+      const mangled = await drop('hai-lan.csv', `${twice}\nKS1,An,01/02/2015\n`);
+      const decoded = await collect(mappedReader({}, BIRTHS).read(null, { files: [mangled] })).catch((e: Error) => e);
+      expect((decoded as Error).message).toContain('; the headers look decoded twice (MÃ£ for Mã: UTF-8 read as Windows-1252 and saved again as UTF-8): export the file again from its source;');
+    });
+
     it('says so when no other delimiter explains it, and never quotes the file\'s first row (a file without its header row has a record there)', async () => {
       const file = await drop('khong-tieu-de.csv', 'KS1,Nguyễn Thị Ánh,01/02/2015\nKS2,Trần Văn Bình,02/03/2016\n');
       const error = await collect(mappedReader({}, BIRTHS).read(null, { files: [file] })).catch((e: Error) => e);

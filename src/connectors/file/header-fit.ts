@@ -98,7 +98,7 @@ export class HeaderFitter {
     throw new FileHeaderError(
       `${where}: no mapping can give its rows a record id: ${needed.length > 1 ? 'they need' : 'it needs'} column${all.length > 1 ? 's' : ''} ${needed.join(', or ')}, ` +
         `which the header row (${headers.length} column${headers.length > 1 ? 's' : ''}) does not have in any letter case or spacing` +
-        `${this.hint(all, headers.length, otherReadings)}; the file was not read (its every row would be rejected without an id)`,
+        `${this.hint(all, headers, otherReadings)}; the file was not read (its every row would be rejected without an id)`,
       { where, problem: 'MISSING_ID_COLUMN', missing: all },
       { ownWords },
     );
@@ -153,11 +153,27 @@ export class HeaderFitter {
     );
   }
 
-  /** Why the columns may be missing, when another delimiter splits the header row into them (or into more columns). */
-  private hint(missing: string[], count: number, otherReadings?: () => OtherReading[]): string {
+  /**
+   * Why the columns may be missing: another delimiter splits the header row into them (or into more columns); the
+   * headers are the mapping's without their diacritics; the headers were decoded twice; else a title above them. Never
+   * a header's text (the row may be a record's).
+   */
+  private hint(missing: string[], headers: readonly string[], otherReadings?: () => OtherReading[]): string {
+    const count = headers.length;
     const readings = (otherReadings?.() ?? []).filter((r) => r.columns.length > count);
-    // Else the usual cause is a title above the headers (`SỔ ĐĂNG KÝ KHAI SINH`, a blank row).
-    if (readings.length === 0) return `; if the headers are on a later row (a title above them), set file.headerRow to its number`;
+    if (readings.length === 0) {
+      // QA: headers without accents, or decoded twice, were told to set file.headerRow.
+      const bare = new Set(headers.map(withoutDiacritics));
+      if (missing.some((c) => withoutDiacritics(c) !== headerKey(c) && bare.has(withoutDiacritics(c)))) {
+        return '; the header row has them without their diacritics (Ma ho so for Mã hồ sơ): columns are found with their diacritics, '
+          + 'so export the file with its headers as the agency writes them, or name the columns so in the mapping';
+      }
+      if (headers.some((h) => DECODED_TWICE.test(h))) {
+        return '; the headers look decoded twice (MÃ£ for Mã: UTF-8 read as Windows-1252 and saved again as UTF-8): export the file again from its source';
+      }
+      // Else the usual cause is a title above the headers (`SỔ ĐĂNG KÝ KHAI SINH`, a blank row).
+      return `; if the headers are on a later row (a title above them), set file.headerRow to its number`;
+    }
     const found = (r: OtherReading) => {
       const folded = new Set(r.columns.map(headerKey));
       return missing.filter((c) => hasColumn(folded, headerKey(c)));
@@ -182,3 +198,14 @@ function quote(column: string): string {
 function delimiterName(d: string): string {
   return d === '\t' ? 'tab' : `"${d}"`;
 }
+
+/** A header as {@link headerKey} folds it, its diacritics dropped too (`đ` read as `d`). */
+function withoutDiacritics(name: string): string {
+  return headerKey(name).normalize('NFD').replace(/\p{M}/gu, '').replace(/đ/g, 'd').normalize('NFC');
+}
+
+/**
+ * What Vietnamese text looks like once its UTF-8 was read as Windows-1252 and written out again: a lead byte of a
+ * Vietnamese letter's encoding shown as Ã, Â, Ä, Æ or á followed by a Latin-1 sign or letter.
+ */
+const DECODED_TWICE = /[ÃÂÄÆá][\u0080-\u00BF\u00C0-\u00FF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u203A\u20AC\u2122]/u;
