@@ -103,6 +103,17 @@ export class HttpTransport {
       responseType: 'stream',
       transformResponse: [(data: unknown) => data],
       decompress: true,
+      // Node's own http/https, as axios takes them without redirects, with each request's hand-off to the operating
+      // system told to the budget: a request that leaves later than its slot (a connection to open first, a busy
+      // event loop between the wait and the write) spaces the next from when it really left (QA re-check: the first
+      // two requests of a sync, the first on a new connection, arrived 165 ms apart at 5 a second).
+      transport: {
+        request: (options: http.RequestOptions, callback: (res: http.IncomingMessage) => void) => {
+          const req = (options.protocol === 'https:' ? https : http).request(options, callback);
+          req.once('finish', () => this.budget.sent());
+          return req;
+        },
+      },
     });
   }
 

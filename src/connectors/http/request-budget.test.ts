@@ -51,6 +51,17 @@ describe('RequestBudget', () => {
     for (let i = 5; i < sentAt.length; i++) expect(sentAt[i]! - sentAt[i - 5]!).toBeGreaterThanOrEqual(1000 * (1 + HEADROOM) - 1e-9);
   });
 
+  it('spaces the next request from when this one was handed to the operating system, however late after its wait (QA re-check: a first connection)', () => {
+    const clock = new FakeClock();
+    const budget = new RequestBudget(5, clock.now);
+    budget.reserve();
+    budget.sending();
+    // Opening the connection took 40 ms before the request left.
+    clock.advance(40);
+    budget.sent();
+    expect(budget.reserve()).toBeCloseTo(spacing(5), 9);
+  });
+
   it('does not wait out a clock that stepped backwards', () => {
     const clock = new FakeClock();
     const budget = new RequestBudget(10, clock.now);

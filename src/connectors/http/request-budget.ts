@@ -1,8 +1,8 @@
 /**
  * Spaces a connector's requests so that no second holds more than `requestsPerSecond` of them, as a source
  * counting its callers' requests in any one-second window sees them arrive: at least 1/rate apart, plus
- * {@link HEADROOM} of it, measured from when each request really left (not from when it was booked), and idle time
- * earns no burst. Exactly 1/rate apart, a request sent a few milliseconds late and the next one on time made a
+ * {@link HEADROOM} of it, measured from when each request really left (handed to the operating system: {@link sent}),
+ * not from when it was booked, and idle time earns no burst. Exactly 1/rate apart, a request sent a few milliseconds late and the next one on time made a
  * sixth request within one second at 5 a second (QA). Each caller books its slot before waiting, so concurrent
  * callers queue up instead of racing for the same one.
  */
@@ -32,13 +32,21 @@ export class RequestBudget {
   }
 
   /**
-   * Says that a request booked by {@link reserve} leaves now (after its wait, or given up): a request that leaves
-   * later than its slot (a timer fired late, the process was busy) pushes the next slot back by as much.
+   * Says that a request booked by {@link reserve} is about to be sent (after its wait, or given up): a request that
+   * goes later than its slot (a timer fired late, the process was busy) pushes the next slot back by as much.
    */
   sending(): void {
     this.queued = Math.max(0, this.queued - 1);
     const t = this.now().getTime();
     if (this.queued === 0) this.nextAt = Math.max(this.nextAt, t + this.intervalMs);
+  }
+
+  /**
+   * Says that a request was handed to the operating system now: the next may not leave within an interval of it,
+   * however late it left after {@link sending} (a connection opened first, the event loop busy in between).
+   */
+  sent(): void {
+    this.nextAt = Math.max(this.nextAt, this.now().getTime() + this.intervalMs);
   }
 }
 
