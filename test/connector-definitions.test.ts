@@ -412,10 +412,13 @@ describe('connector definitions', () => {
     expect(timeoutAt).toBeGreaterThan(0);
     // The repeated key (its value a secret written literally, never repeated), a misspelt key and a bad kind.
     lines.splice(timeoutAt + 1, 0, lines[timeoutAt]!.replace(/timeoutMs:.*/, 'timeoutMs: Hunter2'));
+    lines[timeoutAt] = lines[timeoutAt]!.replace(/timeoutMs:.*/, 'timeoutMs: 5000');
     const text = lines.join('\n').replace(/^sourceSystem: .*$/m, 'sourceSystem: tax-office').replace(/^title: /m, 'titel: ');
     const err = problemsOf(writeDefinition('school', text));
     expect(err.problems).toEqual(expect.arrayContaining([
       { path: '(yaml)', line: timeoutAt + 2, column: expect.any(Number), message: 'YAML syntax: a key given twice in the same map' },
+      // The later value is checked, and its problem points at it (QA re-check: at the earlier, valid one).
+      expect.objectContaining({ path: 'http.timeoutMs', line: timeoutAt + 2 }),
       expect.objectContaining({ path: 'sourceSystem' }),
       expect.objectContaining({ path: 'titel', message: 'is not a known setting here (misspelt?)' }),
     ]));

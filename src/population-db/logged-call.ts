@@ -90,7 +90,8 @@ export class RegistryCallNotLoggedError extends Error {
   readonly code = 'REGISTRY_CALL_NOT_LOGGED';
 
   constructor(cause: unknown) {
-    super(`The population database was not called: the call could not be written to the integration log first (${(cause as Error | undefined)?.message ?? String(cause)})`, { cause });
+    // The reason after a colon, not in parentheses, which logs redact as values (QA re-check).
+    super(`The population database was not called: the call could not be written to the integration log first: ${(cause as Error | undefined)?.message ?? String(cause)}`, { cause });
     this.name = 'RegistryCallNotLoggedError';
   }
 }

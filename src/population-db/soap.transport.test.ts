@@ -576,7 +576,7 @@ describe('SoapPopulationDbClient integration log', () => {
     const err = await failure(client.verifyCitizen(query, ctx));
     expect(err).toBeInstanceOf(RegistryCallNotLoggedError);
     expect(err).toMatchObject({ code: 'REGISTRY_CALL_NOT_LOGGED' });
-    expect(err.message).toBe('The population database was not called: the call could not be written to the integration log first (connect ECONNREFUSED 127.0.0.1:5432)');
+    expect(err.message).toBe('The population database was not called: the call could not be written to the integration log first: connect ECONNREFUSED 127.0.0.1:5432');
     expect([sent, entries.length]).toEqual([0, 0]);
     nock.cleanAll();
   });

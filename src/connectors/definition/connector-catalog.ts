@@ -189,6 +189,8 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   // problem told, and seven more came after it was fixed). Any other syntax error stops here.
   const duplicateKeys = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
   if (doc.errors.length > duplicateKeys.length) throw new DefinitionInvalidError(rel, yamlProblems(doc.errors, lineCounter));
+  // The later value is the one checked, and problems point at it (QA re-check: they pointed at the earlier key's line).
+  if (duplicateKeys.length) keepLastOfRepeatedKeys(doc);
   let input: unknown;
   try {
     input = doc.toJS({ maxAliasCount: 100 });
@@ -468,6 +470,18 @@ function locateKey(doc: YAML.Document, lc: LineCounter, p: Array<string | number
   const pair = map.items.find((i) => (YAML.isScalar(i.key) ? i.key.value : i.key) === p[p.length - 1]);
   const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
   return range ? lc.linePos(range[0]) : null;
+}
+
+/** Drops, in every map of `doc`, each pair whose key a later pair of the same map repeats. */
+function keepLastOfRepeatedKeys(doc: YAML.Document): void {
+  YAML.visit(doc, {
+    Map(_, map) {
+      const keyOf = (pair: YAML.Pair) => (YAML.isScalar(pair.key) ? pair.key.value : pair.key);
+      const last = new Map<unknown, number>();
+      map.items.forEach((pair, i) => last.set(keyOf(pair), i));
+      map.items = map.items.filter((pair, i) => last.get(keyOf(pair)) === i);
+    },
+  });
 }
 
 function locate(doc: YAML.Document, lc: LineCounter, p: Array<string | number>): { line: number; col: number } | null {

@@ -39,6 +39,8 @@ describe('parse: date', () => {
       expect(failure.code).toBe('INVALID_DATE');
       expect(failure.message).toMatch(/, which is how a spreadsheet's date reads when its cell has lost its date format \(a count of days since 1900\): give the column a date format in the workbook$/);
     }
+    // A date-time column alike (QA re-check: `sourceUpdatedAt` from the same column had no hint).
+    expect((compileDateTimeParser()(44688) as ParseFailure).message).toMatch(/, which is how a spreadsheet's date reads when its cell has lost its date format/);
     // Nothing of the kind for numbers no date of 1927–2099 reads as.
     expect((parse(123) as ParseFailure).message).not.toMatch(/spreadsheet/);
     expect((parse(100_000) as ParseFailure).message).not.toMatch(/spreadsheet/);

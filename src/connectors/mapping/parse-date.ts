@@ -149,7 +149,7 @@ export function compileDateParser(formats: readonly string[] = DEFAULT_DATE_FORM
   // The refusal names the formats tried and where they come from, so the engineer knows what to change.
   const tried = formats === DEFAULT_DATE_FORMATS ? 'the default: a mapping names others with `formats`' : "the mapping's `formats`";
   const expected = `expected a date in one of the formats tried, ${formats.join(', ')} (${tried})${times ? ', optionally followed by a time,' : ''} or a date cell`;
-  const fail = (v: unknown) => new ParseFailure('INVALID_DATE', `${expected}; got ${describeValue(v)}${typeof v === 'number' && v >= SERIAL_FROM && v < SERIAL_TO ? SERIAL_HINT : ''}`);
+  const fail = (v: unknown) => new ParseFailure('INVALID_DATE', `${expected}; got ${describeValue(v)}${serialDateHint(v)}`);
 
   /** Text in one of the formats: the date, a failure of the calendar, or undefined when no format matches. */
   const read = (t: string): IsoDate | ParseFailure | undefined => {
@@ -236,7 +236,13 @@ function haNoiDayOf(iso: string, hours: number, minutes: number, offset: string)
  */
 const SERIAL_FROM = 10_000;
 const SERIAL_TO = 73_051;
-const SERIAL_HINT = ', which is how a spreadsheet\'s date reads when its cell has lost its date format (a count of days since 1900): give the column a date format in the workbook';
+
+/** What a refusal of `v` adds when `v` is a number a spreadsheet's date reads as once its cell lost its date format. */
+export function serialDateHint(v: unknown): string {
+  return typeof v === 'number' && v >= SERIAL_FROM && v < SERIAL_TO
+    ? ', which is how a spreadsheet\'s date reads when its cell has lost its date format (a count of days since 1900): give the column a date format in the workbook'
+    : '';
+}
 
 /**
  * A full date written with `00` for what is not known, as Vietnamese registers do (`00/00/2015`: the year

@@ -1,4 +1,4 @@
-import { compileDateParser, DEFAULT_DATE_FORMATS } from './parse-date.js';
+import { compileDateParser, DEFAULT_DATE_FORMATS, serialDateHint } from './parse-date.js';
 import { IsoDate } from './parsed-values.js';
 import { ParseFailure, isParseFailure } from './parse-failure.js';
 import { describeValue } from './value-kind.js';
@@ -22,7 +22,7 @@ export function compileDateTimeParser(formats: readonly string[] = DEFAULT_DATE_
   // Dates alone: a date-time this parser does not read itself is refused, not read as its date (its time lost).
   const parseDate = compileDateParser(formats, { times: false });
   const expected = `expected an ISO date-time, d/M/yyyy HH:mm, a date (${formats.join(', ')}) or a date cell`;
-  const fail = (v: unknown, why?: string) => new ParseFailure('INVALID_DATETIME', why ?? `${expected}; got ${describeValue(v)}`);
+  const fail = (v: unknown, why?: string) => new ParseFailure('INVALID_DATETIME', why ?? `${expected}; got ${describeValue(v)}${serialDateHint(v)}`);
 
   return (v) => {
     if (v === undefined || v === null) return undefined;
