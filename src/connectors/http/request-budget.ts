@@ -1,9 +1,10 @@
 /**
  * Spaces a connector's requests so that no second holds more than `requestsPerSecond` of them, as a source
  * counting its callers' requests in any one-second window sees them arrive: at least 1/rate apart, plus
- * {@link HEADROOM} of it, measured from when each request really left (handed to the operating system: {@link sent}),
- * not from when it was booked, and idle time earns no burst. Exactly 1/rate apart, a request sent a few milliseconds late and the next one on time made a
- * sixth request within one second at 5 a second (QA). Each caller books its slot before waiting, so concurrent
+ * {@link HEADROOM} of it, measured from when each request really left (handed to the operating system:
+ * {@link sent}; {@link sending} when it never is, a connection refused), not from when it was booked, and idle
+ * time earns no burst. Exactly 1/rate apart, a request sent a few milliseconds late and the next one on time made
+ * a sixth request within one second at 5 a second (QA). Each caller books its slot before waiting, so concurrent
  * callers queue up instead of racing for the same one.
  */
 export class RequestBudget {
