@@ -423,6 +423,12 @@ describe('connector definitions', () => {
       expect.objectContaining({ path: 'titel', message: 'is not a known setting here (misspelt?)' }),
     ]));
     expect(err.message).not.toContain('Hunter2');
+    // A repeated key whose later value is an alias of the earlier one's anchor is still read (QA re-check).
+    const aliased = lines.join('\n').replace(/^(\s+)retry: (.*)$/m, '$1retry: &r $2\n$1retry: *r');
+    expect(aliased).toContain('retry: *r');
+    const again = problemsOf(writeDefinition('school', aliased.replace(/^sourceSystem: .*$/m, 'sourceSystem: tax-office')));
+    expect(again.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['(yaml)', 'sourceSystem', 'http.timeoutMs']));
+    expect(again.problems.filter((p) => /alias/.test(p.message))).toEqual([]);
     // Problems come in the file's order, the repeated key among them.
     const at = err.problems.map((p) => p.line ?? 0);
     expect(at).toEqual([...at].sort((a, b) => a - b));

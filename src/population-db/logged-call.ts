@@ -91,7 +91,10 @@ export class RegistryCallNotLoggedError extends Error {
 
   constructor(cause: unknown) {
     // The reason after a colon, not in parentheses, which logs redact as values (QA re-check).
-    super(`The population database was not called: the call could not be written to the integration log first: ${(cause as Error | undefined)?.message ?? String(cause)}`, { cause });
+    // An AggregateError (every address of a host refused) has an empty message: its code says it.
+    const c = cause as { message?: unknown; code?: unknown; name?: unknown } | undefined;
+    const why = [c?.message, c?.code, c?.name].find((x): x is string => typeof x === 'string' && x !== '') ?? String(cause);
+    super(`The population database was not called: the call could not be written to the integration log first: ${why}`, { cause });
     this.name = 'RegistryCallNotLoggedError';
   }
 }

@@ -578,6 +578,11 @@ describe('SoapPopulationDbClient integration log', () => {
     expect(err).toMatchObject({ code: 'REGISTRY_CALL_NOT_LOGGED' });
     expect(err.message).toBe('The population database was not called: the call could not be written to the integration log first: connect ECONNREFUSED 127.0.0.1:5432');
     expect([sent, entries.length]).toEqual([0, 0]);
+    // Every address of a host refused: Node's AggregateError has no message, its code says it.
+    const refused = Object.assign(new AggregateError([], ''), { code: 'ECONNREFUSED' });
+    const { client: other } = makeClient({ log: { begin: () => Promise.reject(refused), record: async () => {} } });
+    expect((await failure(other.verifyCitizen(query, ctx))).message).toBe(
+      'The population database was not called: the call could not be written to the integration log first: ECONNREFUSED');
     nock.cleanAll();
   });
 

@@ -189,8 +189,6 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
   // problem told, and seven more came after it was fixed). Any other syntax error stops here.
   const duplicateKeys = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
   if (doc.errors.length > duplicateKeys.length) throw new DefinitionInvalidError(rel, yamlProblems(doc.errors, lineCounter));
-  // The later value is the one checked, and problems point at it (QA re-check: they pointed at the earlier key's line).
-  if (duplicateKeys.length) keepLastOfRepeatedKeys(doc);
   let input: unknown;
   try {
     input = doc.toJS({ maxAliasCount: 100 });
@@ -199,6 +197,10 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
     // without bound. The library's message quotes the text: never repeated (it may be a secret).
     throw new DefinitionInvalidError(rel, unresolvedAliases(doc, lineCounter));
   }
+  // The later value is the one checked (`toJS` keeps the last), and problems point at it (QA re-check: they pointed at
+  // the earlier key's line): the earlier pairs leave the document once it is read, so an anchor in one still serves
+  // an alias in the later value (QA re-check: dropped first, `retry: *r` after `retry: &r {…}` could not be read).
+  if (duplicateKeys.length) keepLastOfRepeatedKeys(doc);
   if (input === null || input === undefined) {
     throw new DefinitionInvalidError(rel, [{ path: '(definition)', line: null, column: null, message: 'the file is empty (or holds only comments)' }]);
   }
