@@ -42,8 +42,17 @@ describe('Redis settings the job queues need (QA: a Redis without AOF went unnot
     });
   });
   afterAll(async () => {
-    await hub?.close();
-    server?.kill();
+    try {
+      await hub?.close();
+    } finally {
+      // SIGKILL, and waited for: with AOF switched on by the test, a SIGTERM'd Redis whose folder is removed meanwhile
+      // refuses to exit (it cannot write its last AOF) and was left running after the suite.
+      if (server && server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((r) => server.once('exit', r));
+        server.kill('SIGKILL');
+        await exited;
+      }
+    }
   });
 
   it('reads them with INFO: the test Redis runs as the README asks', async () => {
