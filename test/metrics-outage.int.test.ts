@@ -51,6 +51,9 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
       const res = await hub.gql<{ queueCounts: unknown }>('{ queueCounts { queue waiting } }', {}, operator);
       expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
       expect(res.body.errors?.[0]?.message).toMatch(/^The job queues \(Redis\) did not answer/);
+      const ready = await fetch(`${hub.api.url}/readyz`, { signal: AbortSignal.timeout(15_000) });
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'not ready', checks: { postgres: 'ok', redis: 'unavailable: no answer within 2000 ms' } });
     } finally {
       proxy.frozen = false;
     }
@@ -80,7 +83,11 @@ describe('a GraphQL request while PostgreSQL does not answer (QA)', () => {
     expect(frozen.status).toBe(503);
     expect(frozen.body.errors?.[0]).toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
     expect(frozen.body.errors?.[0]?.message).toMatch(/^The request took longer than 1500 ms/);
+    const ready = await fetch(`${hub.api.url}/readyz`, { signal: AbortSignal.timeout(15_000) });
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'not ready', checks: { postgres: 'unavailable: no answer within 2000 ms', redis: 'ok' } });
     proxy.frozen = false;
+    expect((await (await fetch(`${hub.api.url}/readyz`)).json())).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
     expect((await hub.gql('{ connectors { name } }', {}, operator)).body.errors).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { unavailableDependency } from '../errors/unavailable-dependency.js';
+import { errorReason } from '../util/error-reason.js';
 
 export interface DatabaseOutageWaitOptions {
   /** Told once when the database stops answering, with what the failed read said (never the connection's settings). */
@@ -65,22 +66,11 @@ export class DatabaseOutageWait {
         if (this.opts.interrupted?.() || unavailableDependency(err) === null) throw err;
         if (this.awaySince === null) {
           this.awaySince = Date.now();
-          this.opts.onWaiting(outageReason(err as Error));
+          this.opts.onWaiting(errorReason(err));
         }
         await sleep(delay);
         delay = Math.min(max, delay * 2);
       }
     }
   }
-}
-
-/**
- * What the failed read said: a SQLSTATE or system code and the driver's or server's message (`[57P03] the database
- * system is shutting down`, `connect ECONNREFUSED 127.0.0.1:5432`). Neither holds the URL's user or password.
- */
-function outageReason(err: Error): string {
-  const code = (err as { code?: unknown }).code;
-  // (A refused connection to a name with several addresses is an AggregateError: a code, no message.)
-  if (typeof code !== 'string' || err.message.includes(code)) return err.message || 'no answer';
-  return err.message ? `[${code}] ${err.message}` : code;
 }

@@ -8,6 +8,7 @@ import type { ChildReadRepository } from '../db/repositories/child-read.reposito
 import { UnauthenticatedError } from '../errors/index.js';
 import { createGraphQLContext, type GatewayCommands, type GraphQLContext } from '../graphql/context.js';
 import type { Metrics } from '../observability/metrics.js';
+import { errorReason } from '../util/error-reason.js';
 import { TimeoutError, withTimeout } from '../util/with-timeout.js';
 
 export interface HttpServerDeps {
@@ -70,7 +71,7 @@ async function handle(deps: HttpServerDeps, req: http.IncomingMessage, res: http
             await withTimeout(probe(), 2000);
             return [name, 'ok'] as const;
           } catch (err) {
-            return [name, `unavailable: ${(err as Error).message}`] as const;
+            return [name, `unavailable: ${errorReason(err)}`] as const;
           }
         }),
       );

@@ -5,6 +5,7 @@ import type { CallContext, CallResult } from './population-db.client.js';
 import type { OperationName } from './protocol.js';
 import { CallFailure, type Interpreted } from './registry-answer.js';
 import type { RegistryCallLog, RegistryCallOutcome } from './registry-call.log.js';
+import { errorReason } from '../util/error-reason.js';
 
 /** What a transport gives {@link loggedCall}. */
 export interface LoggedCallDeps {
@@ -91,10 +92,7 @@ export class RegistryCallNotLoggedError extends Error {
 
   constructor(cause: unknown) {
     // The reason after a colon, not in parentheses, which logs redact as values (QA re-check).
-    // An AggregateError (every address of a host refused) has an empty message: its code says it.
-    const c = cause as { message?: unknown; code?: unknown; name?: unknown } | undefined;
-    const why = [c?.message, c?.code, c?.name].find((x): x is string => typeof x === 'string' && x !== '') ?? String(cause);
-    super(`The population database was not called: the call could not be written to the integration log first: ${why}`, { cause });
+    super(`The population database was not called: the call could not be written to the integration log first: ${errorReason(cause)}`, { cause });
     this.name = 'RegistryCallNotLoggedError';
   }
 }
