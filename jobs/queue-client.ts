@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { jobIdFor } from './outbox-relay.js';
 import { QUEUE_NAMES, QUEUES, jobOptionsFor, queueDefinition, type JobDataOf, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
+import { quietBullmqEvictionLine } from './redis-settings.js';
 
 /** Jobs of one queue by state. */
 export interface QueueCounts {
@@ -49,6 +50,7 @@ export class QueueClient {
   private closed = false;
 
   constructor(readonly options: QueueClientOptions) {
+    quietBullmqEvictionLine();
     this.connection = createRedisConnection(options.redisUrl, 'producer', { connectionName: 'childhub:producer', logger: options.logger });
     this.queues = new Map(
       QUEUE_NAMES.map((name) => [

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 /**
  * The Redis settings the job queues need, as the README asks of a Redis of one's own, and what each protects. Read
  * with `INFO` (which managed services allow, unlike `CONFIG`), so a deployment learns of a wrong one from the hub's
- * own log and metrics, not only from BullMQ's console line for the eviction policy (QA: a Redis without AOF went
- * unnoticed).
+ * own log and metrics (QA: a Redis without AOF went unnoticed); BullMQ's own console line for the eviction policy is
+ * dropped ({@link quietBullmqEvictionLine}).
  */
 export const REDIS_SETTINGS = {
   appendonly: {
@@ -70,4 +70,24 @@ export async function warnOfRedisSettings(redis: Pick<Redis, 'info'>, logger: Lo
     );
   }
   return reading;
+}
+
+/** BullMQ's own line for an eviction policy, which it prints with `console.warn` as each of its connections starts. */
+const BULLMQ_EVICTION_LINE = /^IMPORTANT! Eviction policy is \S+\. It should be "noeviction"$/;
+const QUIETED = Symbol.for('childhub.bullmqEvictionLineQuieted');
+
+/**
+ * Drops BullMQ's `IMPORTANT! Eviction policy is … It should be "noeviction"` console line, and only it: BullMQ prints
+ * it for every queue and worker connection (a dozen a process), as plain text outside the JSON log, while
+ * {@link warnOfRedisSettings} says the same once a process, structured, with the risk and the fix (QA). Installed
+ * once a process, by whatever creates the queues.
+ */
+export function quietBullmqEvictionLine(): void {
+  const current = console.warn as typeof console.warn & { [QUIETED]?: true };
+  if (current[QUIETED]) return;
+  const quiet = Object.assign(function warn(this: Console, ...args: unknown[]): void {
+    if (args.length === 1 && typeof args[0] === 'string' && BULLMQ_EVICTION_LINE.test(args[0])) return;
+    current.apply(this, args);
+  }, { [QUIETED]: true as const });
+  console.warn = quiet;
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi, type MockInstance } from 'vitest';
 import { readRedisSettings, warnOfRedisSettings } from '../jobs/redis-settings.js';
 import { ensureRedisServerBinary } from '../src/infra/local-redis.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -14,8 +14,11 @@ describe('Redis settings the job queues need (QA: a Redis without AOF went unnot
   let url: string;
   let hub: TestHub;
   const lines: Array<Record<string, unknown>> = [];
+  let consoleWarn: MockInstance<typeof console.warn>;
 
   beforeAll(async () => {
+    // Before the hub's queues exist: what reaches the console once they have quieted BullMQ's eviction line.
+    consoleWarn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const port = await freePort();
     server = spawn(ensureRedisServerBinary({ autoInstall: false, logger: createLogger({ level: 'silent' }) }), [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru',
@@ -45,6 +48,7 @@ describe('Redis settings the job queues need (QA: a Redis without AOF went unnot
     try {
       await hub?.close();
     } finally {
+      consoleWarn?.mockRestore();
       // SIGKILL, and waited for: with AOF switched on by the test, a SIGTERM'd Redis whose folder is removed meanwhile
       // refuses to exit (it cannot write its last AOF) and was left running after the suite.
       if (server && server.exitCode === null && server.signalCode === null) {
@@ -75,6 +79,11 @@ describe('Redis settings the job queues need (QA: a Redis without AOF went unnot
         [40, 'appendonly', 'no', 'yes'],
         [40, 'maxmemory-policy', 'allkeys-lru', 'noeviction'],
       ]);
+      // BullMQ's own line for the eviction policy, printed for each of its connections, does not reach the console;
+      // any other console line still does.
+      expect(consoleWarn.mock.calls.filter(([l]) => String(l).includes('Eviction policy'))).toEqual([]);
+      console.warn('another warning');
+      expect(consoleWarn).toHaveBeenLastCalledWith('another warning');
       expect(warned[0]!.msg).toBe(
         'Redis runs with appendonly no: a Redis restart loses every queued and scheduled job (syncs, golden-record rebuilds, identity checks and issuance polls), '
           + 'which the outbox does not send again; set `appendonly yes` and `appendfsync everysec` (README: "Your own PostgreSQL and Redis")',
