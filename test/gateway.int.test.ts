@@ -201,6 +201,21 @@ describe('GraphQL gateway', () => {
     ]);
   });
 
+  it('writes an audit event a caller adds as soon as its previous one is written (it waited for some later event, for ever on a quiet hub)', async () => {
+    const writer = new AuditWriter(hub.ctx.sql, hub.ctx.logger);
+    const event = (subject: string): AuditEventInput => ({
+      action: 'READ', operation: 'Query.child', requestId: null, subject, officerId: null, agency: null, unit: null, roles: ['x'],
+      purpose: null, childIds: [], fieldClasses: ['BASIC'],
+    });
+    // The caller resumed by the first write adds the second before the writer's drain has ended.
+    const second = writer.write(event('audit-chain-1')).then(() => writer.write(event('audit-chain-2')));
+    const outcome = await Promise.race([second.then(() => 'written'), new Promise((r) => setTimeout(() => r('left waiting'), 5_000))]);
+    expect(outcome).toBe('written');
+    expect(await hub.ctx.sql.query(`SELECT subject FROM audit_event WHERE subject LIKE 'audit-chain-%' ORDER BY subject`)).toEqual([
+      { subject: 'audit-chain-1' }, { subject: 'audit-chain-2' },
+    ]);
+  });
+
   it('refuses an operation that could resolve too many fields, however shallow (QA: 300 aliases of a page took 6.9 s)', async () => {
     const page = 'children(first: 100) { nodes { id fullName sourceRecords { id fullName identityNumber } } }';
     const res = await hub.gql(`{ ${Array.from({ length: 300 }, (_, i) => `a${i}: ${page}`).join(' ')} }`, {}, steward);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { GroupCommit } from '../db/group-commit.js';
 import type { Sql } from '../db/sql.js';
 
 export type AuditAction = 'READ' | 'WRITE' | 'DENIED' | 'REGISTRY_CALL';
@@ -19,12 +20,6 @@ export interface AuditEventInput {
   details?: Record<string, unknown>;
 }
 
-interface Pending {
-  event: AuditEventInput;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 const MAX_BATCH = 1000;
 
 /**
@@ -33,57 +28,26 @@ const MAX_BATCH = 1000;
  * before sending data, so no personal data leaves without its audit row.
  */
 export class AuditWriter {
-  private queue: Pending[] = [];
-  private running: Promise<void> | null = null;
+  private readonly commit: GroupCommit<AuditEventInput>;
   written = 0;
 
   constructor(
     private readonly sql: Sql,
     private readonly logger: Logger,
-  ) {}
-
-  write(event: AuditEventInput): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
-      this.running ??= this.drain().finally(() => {
-        this.running = null;
-      });
+  ) {
+    this.commit = new GroupCommit({
+      write: (events) => this.insert(events),
+      maxBatch: MAX_BATCH,
+      // One event the database refuses must not fail the others written with it (QA: a caller's id with a NUL
+      // refused other officers' reads): each is tried alone, and only those that fail alone fail.
+      retryAlone: isDataError,
+      onWritten: () => void this.written++,
+      onFailed: (err, events) => this.logger.error({ err, events }, 'audit write failed'),
     });
   }
 
-  private async drain(): Promise<void> {
-    // Yield once so events from requests finishing in the same tick join the first batch.
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        await this.insert(batch.map((p) => p.event));
-        this.written += batch.length;
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        // One event the database refuses must not fail the others written with it (QA: a caller's id with a
-        // NUL refused other officers' reads): each is tried alone, and only those that fail alone fail.
-        if (batch.length > 1 && isDataError(err)) await this.oneByOne(batch);
-        else this.fail(batch, err);
-      }
-    }
-  }
-
-  private async oneByOne(batch: Pending[]): Promise<void> {
-    for (const p of batch) {
-      try {
-        await this.insert([p.event]);
-        this.written++;
-        p.resolve();
-      } catch (err) {
-        this.fail([p], err);
-      }
-    }
-  }
-
-  private fail(batch: Pending[], err: unknown): void {
-    this.logger.error({ err, events: batch.length }, 'audit write failed');
-    for (const p of batch) p.reject(err);
+  write(event: AuditEventInput): Promise<void> {
+    return this.commit.add(event);
   }
 
   private async insert(events: AuditEventInput[]): Promise<void> {
@@ -113,8 +77,8 @@ export class AuditWriter {
   }
 
   /** Waits for everything queued so far to be written. */
-  async flush(): Promise<void> {
-    while (this.running) await this.running;
+  flush(): Promise<void> {
+    return this.commit.flush();
   }
 }
 

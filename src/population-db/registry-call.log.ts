@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { GroupCommit } from '../db/group-commit.js';
 import type { Sql } from '../db/sql.js';
 import type { OperationName } from './protocol.js';
 
@@ -66,75 +67,6 @@ export type RegistryCallStart = Omit<RegistryCallEntry, 'outcome' | 'httpStatus'
 
 const DEFAULT_MAX_BATCH = 500;
 
-/**
- * Group commit: items of concurrent callers go into one multi-row statement, and each caller's promise settles
- * only once its own item is durable (or could not be written). When a shared statement fails, its items are
- * written one by one, so one bad item fails only its own caller.
- */
-class GroupCommit<T> {
-  private pending: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }> = [];
-  private running: Promise<void> | null = null;
-
-  constructor(
-    private readonly write: (items: T[]) => Promise<void>,
-    private readonly written: (item: T) => void,
-    private readonly batchWindowMs: number,
-    private readonly maxBatch: number,
-  ) {}
-
-  add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      this.drain();
-    });
-  }
-
-  async flush(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private drain(): void {
-    if (this.running) return;
-    this.running = (async () => {
-      // Items of calls arriving meanwhile join the first batch.
-      if (this.pending.length < this.maxBatch) {
-        await new Promise<void>((r) => (this.batchWindowMs > 0 ? setTimeout(r, this.batchWindowMs) : setImmediate(r)));
-      }
-      while (this.pending.length) await this.writeBatch(this.pending.splice(0, this.maxBatch));
-    })().finally(() => {
-      this.running = null;
-      // An item that arrived after the loop's last check, before this ran, still gets written.
-      if (this.pending.length) this.drain();
-    });
-  }
-
-  private async writeBatch(batch: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }>): Promise<void> {
-    try {
-      await this.write(batch.map((p) => p.item));
-    } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
-        return;
-      }
-      for (const p of batch) {
-        try {
-          await this.write([p.item]);
-        } catch (one) {
-          p.reject(one);
-          continue;
-        }
-        this.written(p.item);
-        p.resolve();
-      }
-      return;
-    }
-    for (const p of batch) {
-      this.written(p.item);
-      p.resolve();
-    }
-  }
-}
-
 /** The columns a call's start and its outcome row share, in order. */
 const START_COLUMNS = 'request_id, operation, transport, child_id, officer_id, unit, purpose_code, case_ref, started_at';
 
@@ -160,8 +92,8 @@ export class RegistryCallLog {
     const maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     // A start holds its call back until written: it never waits on purpose, only starts arriving while one is written
     // share the next statement (a wait of its own would hold every call that long before it is sent).
-    this.starts = new GroupCommit((items) => this.insertStarts(items), () => undefined, 0, maxBatch);
-    this.outcomes = new GroupCommit((items) => this.insert(items), (entry) => this.written(entry), batchWindowMs, maxBatch);
+    this.starts = new GroupCommit({ write: (items) => this.insertStarts(items), maxBatch });
+    this.outcomes = new GroupCommit({ write: (items) => this.insert(items), onWritten: (entry) => this.written(entry), batchWindowMs, maxBatch });
   }
 
   /** Writes that a call is about to be made. Rejects when it cannot be written: the call must then not be made. */
