@@ -33,6 +33,9 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     expect(text).toContain('childhub_redis_setting_ok{setting="appendonly"} 1');
     expect(text).toContain('childhub_redis_setting_ok{setting="maxmemory-policy"} 1');
     expect(text).toMatch(/childhub_outbox_pending\{topic="connector.sync"\} 1\n/);
+    // A topic with nothing waiting says 0, not nothing (QA: "none pending" looked like "not scraped").
+    expect(text).toMatch(/childhub_outbox_pending\{topic="identity.reconcile"\} 0\n/);
+    expect(text).toMatch(/childhub_outbox_oldest_pending_seconds\{topic="identity.reconcile"\} 0\n/);
     const age = Number(/childhub_outbox_oldest_pending_seconds\{topic="connector.sync"\} ([\d.]+)/.exec(text)?.[1]);
     expect(age).toBeGreaterThanOrEqual(299);
   });

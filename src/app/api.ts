@@ -121,6 +121,11 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
       metrics.outboxPending.reset();
       metrics.outboxOldestPendingSeconds.reset();
       if (outbox.status === 'fulfilled') {
+        // Every topic, 0 when nothing waits: an alert on the count must tell "none pending" from "not scraped" (QA).
+        for (const topic of Object.values(OUTBOX_TOPICS)) {
+          metrics.outboxPending.set({ topic }, 0);
+          metrics.outboxOldestPendingSeconds.set({ topic }, 0);
+        }
         for (const o of outbox.value) {
           metrics.outboxPending.set({ topic: o.topic }, o.pending);
           metrics.outboxOldestPendingSeconds.set({ topic: o.topic }, o.oldestSeconds);

@@ -187,7 +187,9 @@ export function connectorsCommand(): Command {
           ...(r.identical ? [`${r.identical} identical ${r.identical === 1 ? 'copy' : 'copies'}`] : []),
         ];
         const repeated = again.length ? ` (${again.join(', ')}: stored once, see WARN)` : '';
-        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid - r.repeated - r.identical} would be stored${repeated}, ${r.rejects.length} would be quarantined`);
+        // Those stored already as they are are counted apart, as a sync counts them (QA: told as records to store).
+        const unchanged = r.unchanged ? `, ${r.unchanged} unchanged (stored as they are: a sync writes nothing for ${r.unchanged === 1 ? 'it' : 'them'})` : '';
+        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid - r.repeated - r.identical - r.unchanged} would be stored${repeated}${unchanged}, ${r.rejects.length} would be quarantined`);
         for (const w of r.warnings) out(`WARN ${w}`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.
         for (const rec of r.records) out(JSON.stringify(rec, null, 2));

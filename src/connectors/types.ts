@@ -121,7 +121,8 @@ export interface ReadContext {
   maxBatches?: number;
   /**
    * A dry run's sample, for readers with sheets (files): the first chunk of each sheet of the first file that
-   * has rows, instead of `maxBatches`; nothing is completed. Other readers ignore it.
+   * has rows, instead of `maxBatches`; nothing is completed. The files after it are opened (format, encoding,
+   * sheets, headers) but not read, so a file a sync would refuse is refused here too. Other readers ignore it.
    */
   sampleSheets?: boolean;
   /** Notified of retries, waits and files skipped; must not carry record contents. */

@@ -39,13 +39,13 @@ export function createMetrics() {
     }),
     outboxPending: new Gauge({
       name: 'childhub_outbox_pending',
-      help: 'Work written to the outbox and not yet relayed to its queue, per topic (a worker relays it: a count that grows means no worker is relaying; sampled at scrape time).',
+      help: 'Work written to the outbox and not yet relayed to its queue, per topic, 0 when none waits (a worker relays it: a count that grows means no worker is relaying; sampled at scrape time; absent when PostgreSQL did not answer).',
       labelNames: ['topic'] as const,
       registers: [registry],
     }),
     outboxOldestPendingSeconds: new Gauge({
       name: 'childhub_outbox_oldest_pending_seconds',
-      help: 'Age of the oldest outbox row not yet relayed, per topic (sampled at scrape time).',
+      help: 'Age of the oldest outbox row not yet relayed, per topic; 0 when none waits (sampled at scrape time).',
       labelNames: ['topic'] as const,
       registers: [registry],
     }),

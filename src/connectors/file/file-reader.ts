@@ -252,6 +252,8 @@ export class FileReader implements SourceReader {
     }
 
     let batches = 0;
+    /** A sample was taken (a dry run): the files after it are only opened. */
+    let sampled = false;
     const seen = new Set<string>();
     // Files skipped as already ingested are logged one by one at debug level, and counted in one line (a drop
     // keeping a year of daily exports would otherwise log a year of lines each run).
@@ -277,6 +279,12 @@ export class FileReader implements SourceReader {
       seen.add(file.checksum);
       const from = start?.checksum === file.checksum ? start : { sheetIndex: 0, rowsDone: 0 };
       try {
+        // The files after a sample are opened as a sync would open them, not read: a refusal is told now, not by
+        // the sync after a clean dry run (QA).
+        if (sampled) {
+          await this.probeFile(file);
+          continue;
+        }
         let gaveRows = false;
         for await (const batch of this.readFile(file, from, ctx)) {
           ctx.signal?.throwIfAborted();
@@ -285,7 +293,7 @@ export class FileReader implements SourceReader {
           if (!ctx.sampleSheets && ctx.maxBatches !== undefined && ++batches >= ctx.maxBatches) return;
         }
         // A sample is the first file that has rows.
-        if (ctx.sampleSheets && gaveRows) return;
+        if (ctx.sampleSheets && gaveRows) sampled = true;
       } catch (caught) {
         // A file the connector cannot read is refused by name and the directory's other files are still
         // read: one bad drop must not hold up the rest. A file asked for by name fails the read, as asked.
@@ -627,7 +635,7 @@ export class FileReader implements SourceReader {
   }
 
   /**
-   * The header rows of the sheets after the first one read, checked before any row is given out: a workbook
+   * The header rows of the sheets after the first one read (`first`; -1: every sheet), checked before any row is given out: a workbook
    * whose second sheet has no usable header is refused whole rather than after its first sheet was stored.
    * Costs one more parse of the workbook's shared strings per later sheet (the sheets are read one by one
    * anyway). Damage inside a later sheet's data can still only be found when it is reached.
@@ -644,6 +652,28 @@ export class FileReader implements SourceReader {
         // Nothing is given out with `headersOnly`.
       }
     }
+  }
+
+  /**
+   * Opens `file` as a read would, up to its first rows, and gives nothing out: what refuses a file whole (its format,
+   * its encoding, which is checked over the whole file, a sheet not found, headers the mapping cannot read, in every
+   * sheet) throws as it would in a sync. Damage in the rows themselves is found only when they are read.
+   */
+  private async probeFile(file: ChecksummedFile): Promise<void> {
+    const format = this.formatOf(file);
+    const sheets = this.sheetsOf(file, format);
+    const { textEncoding } = await this.prepare(file, format);
+    if (format === 'xlsx') {
+      // Every sheet's headers, the first one's too.
+      await this.checkLaterSheets(file, sheets, -1);
+      return;
+    }
+    const rows = csvRows({
+      filePath: file.path, fileName: file.shown, encoding: textEncoding!.encoding, delimiter: this.config.csv.delimiter,
+      quote: this.config.csv.quote, headerRow: this.config.headerRow, skipRows: 0, fitter: this.fitter(sheets[0]!.recordType),
+    });
+    // The header row is fitted before the first rows come out.
+    for await (const _ of rows) break;
   }
 
   /** Whether a chunk holds its `chunkRows` rows, or rows of {@link CHUNK_CHARS} characters. */

@@ -192,6 +192,12 @@ export interface DryRunResult {
   repeated: number;
   /** Valid records that came again as they were (the same id and content): a sync stores them once. Each is warned of; not listed in `records` again. */
   identical: number;
+  /**
+   * Of the records a sync would store (`valid - repeated - identical`), those stored already as they are (the same
+   * content hash under their id): a sync counts them unchanged and writes nothing for them. Facilities are upserted
+   * and not counted here.
+   */
+  unchanged: number;
   /** What the engineer should know about the source's shape: mapped columns a file lacks, or a sheet no mapping takes. */
   warnings: string[];
 }
@@ -865,7 +871,9 @@ export class ConnectorSyncService {
     // ingested could not be previewed).
     const state = connectorId && !opts.force ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
-    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, warnings: [] };
+    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [] };
+    /** The last copy of each valid source record (not a facility): its id and content hash, to count those stored as they are. */
+    const toStore = new Map<string, string>();
     // What a sync would say first, before reading: the records below are shown with the ids the mapping gives now.
     const refusal = connectorId ? await this.recordIdsRefusal(loaded, connectorId) : null;
     if (refusal) out.warnings.push(`a sync would be refused (${refusal.code}): ${refusal.message}`);
@@ -931,6 +939,7 @@ export class ConnectorSyncService {
           out.warnings.push(`${where}: the same record as ${earlier.where} again: a sync stores it once`);
           continue;
         }
+        if (mapped.type === 'child') toStore.set(mapped.externalId, hash);
         if (earlier) {
           out.repeated++;
           out.warnings.push(`${where}: the id of the record at ${earlier.where} came again with other content: a sync keeps this later copy, flagged REPEATED_ID naming where it was`);
@@ -941,6 +950,11 @@ export class ConnectorSyncService {
       }
       // One page (HTTP); a file reader's sample ends by itself, after each sheet of the first file with rows.
       if ((batch.records.length || batch.rejects?.length) && loaded.definition.kind !== 'file') break;
+    }
+    // Compared with what is stored, as a sync does first: one look-up, read only.
+    if (toStore.size) {
+      const changed = await this.deps.ingest.lookupChanged(this.deps.sql.pool, loaded.definition.sourceSystem, [...toStore.keys()], [...toStore.values()]);
+      out.unchanged = toStore.size - changed.size;
     }
     const judged = page.length >= FEW_RECORDS_FOR_PATH_CHECK || (page.length > 0 && state === null);
     const unmatched = judged ? pathsNoRecordHas(loaded.definition.records, page) : [];

@@ -130,6 +130,14 @@ export class RefusedFile {
   @Field(() => String, { description: 'The file\'s name in the drop directory.' })
   fileName!: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'The SHA-256 of the file\'s bytes as `sha256sum` prints it (hex), to find in the drop directory a file whose name is withheld '
+      + '(`sha256sum <drop directory>/*`). Null when the file could not be read to take it (CONNECTOR_FILE_PERMISSION_DENIED, '
+      + 'CONNECTOR_FILE_NOT_A_FILE, CONNECTOR_FILE_NAME_INVALID, CONNECTOR_FILE_IO_ERROR).',
+  })
+  checksum?: string | null;
+
   @Field(() => String, { description: 'Why: for what it holds, CONNECTOR_FILE_ENCODING, CONNECTOR_FILE_FORMAT, CONNECTOR_FILE_HEADERS or CONNECTOR_FILE_SHEET_NOT_FOUND; because it cannot be opened or read, CONNECTOR_FILE_PERMISSION_DENIED (the hub\'s user may not read it), CONNECTOR_FILE_NOT_A_FILE (a directory or named pipe matching the pattern, or a link to outside the drop directory), CONNECTOR_FILE_NAME_INVALID (a name that is not UTF-8 or holds a control character, told escaped) or CONNECTOR_FILE_IO_ERROR (the disk or network share failed).' })
   code!: string;
 
