@@ -84,12 +84,14 @@ describe('connectors over GraphQL', () => {
   it('a refused payload is audited as DENIED, with nothing released', async () => {
     for (const role of ['integration_engineer', 'operator'] as const) {
       const token = await hub.token({ sub: `denied-${role}`, roles: [role] });
-      const res = await hub.gql<{ rejectedRecords: Array<{ payload: string | null }> }>(
+      const res = await hub.gql<{ rejectedRecords: Array<{ id: string; payload: string | null }> }>(
         'query Peek { rejectedRecords(connector: "justice-register") { id payload } }', {}, token);
       expect(res.body.data!.rejectedRecords.every((r) => r.payload === null)).toBe(true);
       expect(res.body.errors?.every((e) => e.extensions?.code === 'FORBIDDEN')).toBe(true);
+      // Which rejects were asked for (QA: only the field was said).
       expect(await auditOf(`denied-${role}`)).toEqual([
-        { action: 'DENIED', operation: 'Peek', child_ids: [], field_classes: [], details: { fields: ['RejectedRecord.payload'] } },
+        { action: 'DENIED', operation: 'Peek', child_ids: [], field_classes: [],
+          details: { fields: ['RejectedRecord.payload'], rejectedRecordIds: res.body.data!.rejectedRecords.map((r) => r.id).sort() } },
       ]);
     }
   });
@@ -125,7 +127,8 @@ describe('connectors over GraphQL', () => {
       expect(e.path).toEqual(['rejectedRecords', expect.any(Number), 'payload']);
     }
     expect(await auditOf('commune-steward')).toEqual([
-      { action: 'DENIED', operation: 'Peek', child_ids: [], field_classes: [], details: { fields: ['RejectedRecord.payload'] } },
+      { action: 'DENIED', operation: 'Peek', child_ids: [], field_classes: [],
+        details: { fields: ['RejectedRecord.payload'], rejectedRecordIds: listed.body.data!.rejectedRecords.map((r) => r.id).sort() } },
     ]);
   });
 
@@ -221,6 +224,26 @@ describe('connectors over GraphQL', () => {
     // Stored as the reader resumes from it.
     expect(await hub.ctx.sql.one(`SELECT state FROM connector WHERE name = 'school'`)).toEqual({ state });
     expect(await hub.ctx.sql.one(`SELECT checkpoint FROM connector_run WHERE id = 'run_cursorschool'`)).toEqual({ checkpoint: state });
+  });
+
+  // Last: it stores a record under a reject's key.
+  it('a rejected payload whose record is stored for a child is audited as a read of that child too (QA: the event named no child)', async () => {
+    const [reject] = await hub.ctx.sql.query<{ id: string; external_id: string }>(
+      `SELECT id, external_id FROM rejected_record WHERE source_system = 'justice-register' AND external_id IS NOT NULL ORDER BY id LIMIT 1`);
+    expect(reject).toBeDefined();
+    const { aRecord } = await import('./support/records.js');
+    await hub.ctx.ingest.ingest([aRecord({ sourceSystem: 'justice-register', externalId: reject!.external_id, identityNumber: null })]);
+    const [{ child_id: childId }] = await hub.ctx.sql.query<{ child_id: string }>(
+      `SELECT child_id FROM source_record WHERE source_system = 'justice-register' AND external_id = $1`, [reject!.external_id]) as [{ child_id: string }];
+    expect(childId).toMatch(/^chd_/);
+    const token = await hub.token({ sub: 'steward-by-child', roles: ['data_steward'] });
+    const res = await hub.gql<{ rejectedRecords: Array<{ id: string }> }>(`{ rejectedRecords(connector: "justice-register") { id payload } }`, {}, token);
+    expect(res.body.errors).toBeUndefined();
+    expect(await auditOf('steward-by-child')).toEqual([{
+      action: 'READ', operation: 'anonymous', child_ids: [childId],
+      field_classes: ['ADOPTION', 'BASIC', 'HEALTH', 'IDENTITY', 'PROTECTION_GROUP', 'PROVENANCE', 'RELIGION_ETHNICITY'],
+      details: { fields: ['RejectedRecord.payload'], rejectedRecordIds: res.body.data!.rejectedRecords.map((r) => r.id).sort() },
+    }]);
   });
 });
 

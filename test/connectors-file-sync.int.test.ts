@@ -677,6 +677,24 @@ describe('file connectors against their drops', () => {
     }
   });
 
+  it('closes a NO_MAPPING reject (a `when` column left empty) when a later file of the same sync holds the record as it is stored (QA)', async () => {
+    const dir = path.join(root, 'no-mapping-later');
+    const { header, row } = await birthRegisterRows(dir, 142);
+    for (const f of readdirSync(dir)) rmSync(path.join(dir, f));
+    const stored = row({ 'Mã hồ sơ': 'KS-NOMAP-1' });
+    writeFileSync(path.join(dir, 'khai-sinh-0-stored.csv'), [header, stored, ''].join('\n'));
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI' })).toMatchObject({ status: 'SUCCEEDED', inserted: 1 });
+    writeFileSync(path.join(dir, 'khai-sinh-1-empty-name.csv'), [header, row({ 'Mã hồ sơ': 'KS-NOMAP-1', 'Họ và tên': '' }), ''].join('\n'));
+    utimesSync(path.join(dir, 'khai-sinh-1-empty-name.csv'), new Date('2026-11-01'), new Date('2026-11-01'));
+    writeFileSync(path.join(dir, 'khai-sinh-2-as-stored.csv'), [header, stored, '', ''].join('\n'));
+    utimesSync(path.join(dir, 'khai-sinh-2-as-stored.csv'), new Date('2026-11-02'), new Date('2026-11-02'));
+    const run = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'SUCCEEDED', unchanged: 1, rejected: 1 });
+    expect(await ctx.sql.query(`SELECT resolution, reasons->0->>'code' AS code FROM rejected_record WHERE external_id = 'KS-NOMAP-1'`))
+      .toEqual([{ resolution: 'STORED', code: 'NO_MAPPING' }]);
+  });
+
   it('keeps the last copy of a new record repeated in the next chunk (its second COPY meets the first and goes by key)', async () => {
     const dir = path.join(root, 'repeated-new');
     const { header, row } = await birthRegisterRows(dir, 98);

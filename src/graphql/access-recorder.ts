@@ -15,6 +15,8 @@ export class AccessRecorder {
   readonly deniedFields = new Set<string>();
   /** Source records asked for by id and refused (see {@link deny}). */
   readonly deniedRecordIds = new Set<string>();
+  /** Rejected records whose payload was refused (see {@link denyRejected}). */
+  readonly deniedRejectedRecordIds = new Set<string>();
   /**
    * The fields read of each child, record not linked to a child, or rejected record (by its id): `Child.identityNumber`,
    * `HealthScreening.result`, the query or filter that told something of it (`Query.children(filter.group)`). An event
@@ -102,6 +104,12 @@ export class AccessRecorder {
   deny(childId: unknown, field: string, recordId?: string): void {
     if (typeof childId === 'string') this.deniedChildIds.add(childId);
     if (recordId !== undefined) this.deniedRecordIds.add(recordId);
+    this.deniedFields.add(field);
+  }
+
+  /** A field of a rejected record refused (its payload): the auditor tells which rejects were asked for (QA). */
+  denyRejected(rejectedRecordId: string, field: string): void {
+    this.deniedRejectedRecordIds.add(rejectedRecordId);
     this.deniedFields.add(field);
   }
 }

@@ -1298,9 +1298,12 @@ export class ConnectorSyncService {
       previous = slice;
     }
     if (previous) await this.stageSlice(staged, previous, mapper, sourceSystem, mappingHash, opts, inFlight, open, readEarlier);
-    // Records quarantined now are resolved if a later batch of this run stores them (a repeated page).
-    for (const r of staged.rejects) if (r.externalId !== null) open.add(r.externalId);
-    for (const r of staged.ingest.quarantined) if (r.externalId !== null) open.add(r.externalId);
+    // Records quarantined now are resolved if a later batch of this run stores them (a repeated page), or reads them
+    // as they are stored (a later file of the drop): such a row must then not be skipped unparsed by its text (QA).
+    const quarantined = new Set<string>();
+    for (const r of staged.rejects) if (r.externalId !== null) quarantined.add(r.externalId);
+    for (const r of staged.ingest.quarantined) if (r.externalId !== null) quarantined.add(r.externalId);
+    if (quarantined.size) await open.addQuarantined(this.deps.ingest, this.deps.sql.pool, sourceSystem, [...quarantined]);
     return staged;
   }
 

@@ -35,11 +35,15 @@ export class OpenRejects {
   }
 
   /**
-   * A record this run quarantined. Ids are never taken out once resolved: a batch staged while another
-   * commits may quarantine the record again, and closing an already closed row is a no-op.
+   * Records this run quarantined, with the content hash of what is stored under each id not known here yet (one
+   * look-up), so that a later copy read as it is stored reaches the sync with its key ({@link storedWithOpenReject}).
+   * Ids are never taken out once resolved: a batch staged while another commits may quarantine the record again,
+   * and closing an already closed row is a no-op.
    */
-  add(externalId: string): void {
-    this.ids.add(externalId);
+  async addQuarantined(ingest: IngestService, db: Queryable, sourceSystem: string, externalIds: string[]): Promise<void> {
+    const fresh = externalIds.filter((id) => !this.ids.has(id));
+    for (const id of fresh) this.ids.add(id);
+    if (fresh.length) for (const hash of await ingest.storedHashes(db, sourceSystem, fresh)) this.storedHashes.add(hash);
   }
 
 

@@ -328,10 +328,16 @@ export class ConnectorReadRepository {
     );
   }
 
-  /** The payload of a quarantined record; undefined when there is none to release (erased past its retention, or no such row). */
-  async rejectPayload(id: string): Promise<unknown> {
-    const row = await this.sql.one<{ payload: unknown; erased: boolean }>(
-      'SELECT payload, payload_erased_at IS NOT NULL AS erased FROM rejected_record WHERE id = $1', [id]);
-    return !row || row.erased ? undefined : row.payload;
+  /**
+   * The payload of a quarantined record, with the child of the record stored under the same key (null: none stored, or
+   * not linked), whose data the payload is a version of; undefined when there is none to release (erased past its
+   * retention, or no such row).
+   */
+  async rejectPayload(id: string): Promise<{ payload: unknown; childId: string | null } | undefined> {
+    const row = await this.sql.one<{ payload: unknown; erased: boolean; child_id: string | null }>(
+      `SELECT x.payload, x.payload_erased_at IS NOT NULL AS erased, s.child_id
+         FROM rejected_record x LEFT JOIN source_record s ON s.source_system = x.source_system AND s.external_id = x.external_id
+        WHERE x.id = $1`, [id]);
+    return !row || row.erased ? undefined : { payload: row.payload, childId: row.child_id };
   }
 }

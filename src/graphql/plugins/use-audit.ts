@@ -52,7 +52,11 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           }
           if (access.deniedFields.size) {
             writes.push(audit.write({ ...base, action: 'DENIED', childIds: [...access.deniedChildIds].sort(), fieldClasses: [],
-              details: { fields: [...access.deniedFields].sort(), ...(access.deniedRecordIds.size ? { sourceRecordIds: [...access.deniedRecordIds].sort() } : {}) } }));
+              details: {
+                fields: [...access.deniedFields].sort(),
+                ...(access.deniedRecordIds.size ? { sourceRecordIds: [...access.deniedRecordIds].sort() } : {}),
+                ...(access.deniedRejectedRecordIds.size ? { rejectedRecordIds: [...access.deniedRejectedRecordIds].sort() } : {}),
+              } }));
           }
           try {
             await Promise.all(writes);

@@ -29,9 +29,10 @@ const SYNC_ROLES = new Set(['integration_engineer', 'operator']);
  * communes: ids, locations, reasons and resolutions hold no personal values (a reason says what was wrong
  * with a value, never the value).
  */
-function requireWholeCity(ctx: GraphQLContext, p: Principal, field: string, what: string): void {
+function requireWholeCity(ctx: GraphQLContext, p: Principal, field: string, what: string, rejectedRecordId?: string): void {
   if (p.communeScope === ALL_COMMUNES) return;
-  ctx.access.deny(undefined, field);
+  if (rejectedRecordId !== undefined) ctx.access.denyRejected(rejectedRecordId, field);
+  else ctx.access.deny(undefined, field);
   throw new ForbiddenError(`${what} needs a token for the whole city (communes "*"): a quarantined record's commune cannot be trusted`);
 }
 
@@ -378,16 +379,21 @@ export class RejectedRecordPayloadResolver {
   async payload(@Root() reject: RejectedRecord, @Ctx() ctx: GraphQLContext): Promise<string | null> {
     const p = requirePrincipal(ctx);
     if (!ALL_SENSITIVITY_CLASSES.every((c) => p.classes.has(c))) {
-      ctx.access.deny(undefined, 'RejectedRecord.payload');
+      ctx.access.denyRejected(reject.id, 'RejectedRecord.payload');
       throw new ForbiddenError('The payload of a rejected record may hold any personal data: it needs every data class (data stewards)');
     }
-    requireWholeCity(ctx, p, 'RejectedRecord.payload', 'The payload of a rejected record');
+    requireWholeCity(ctx, p, 'RejectedRecord.payload', 'The payload of a rejected record', reject.id);
     // Erased past its retention (payloadErasedAt): nothing is released, so nothing is audited as read.
-    const payload = reject.payloadErasedAt ? undefined : await connectorsOf(ctx).repo.rejectPayload(reject.id);
-    if (payload === undefined) return null;
-    // Whatever the payload holds, it is released whole: the audit says every class was.
+    const found = reject.payloadErasedAt ? undefined : await connectorsOf(ctx).repo.rejectPayload(reject.id);
+    if (found === undefined) return null;
+    // Whatever the payload holds, it is released whole: the audit says every class was, of the reject and of the child
+    // its record is stored for, so that a search of the audit by child finds it (QA: the event named no child).
     for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.readRejected(reject.id, cls);
     ctx.access.readField(undefined, 'RejectedRecord.payload', reject.id);
-    return JSON.stringify(payload);
+    if (found.childId !== null) {
+      for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.read(found.childId, cls);
+      ctx.access.readField(found.childId, 'RejectedRecord.payload');
+    }
+    return JSON.stringify(found.payload);
   }
 }

@@ -880,6 +880,15 @@ export class IngestService {
     return res.rowCount ?? 0;
   }
 
+  /** The content hashes of what is stored under these external ids of a source system (ids PostgreSQL cannot hold are none). */
+  async storedHashes(db: Queryable, sourceSystem: string, externalIds: string[]): Promise<string[]> {
+    const ids = externalIds.filter(isStorableText);
+    if (ids.length === 0) return [];
+    const res = await db.query<{ content_hash: string }>(
+      'SELECT content_hash FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[])', [sourceSystem, ids]);
+    return res.rows.map((r) => r.content_hash);
+  }
+
   /**
    * The records of a source system with an open reject (an external id), each with the content hash of what
    * is stored under its key (null: nothing). Few rows: a sync reads them once, to resolve those rejects
