@@ -959,6 +959,10 @@ describe('file connectors against their drops', () => {
       loaded.definition.enabled = true;
     }
     expect(await statusOf(disabled)).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_DISABLED' } });
+    // Its error is its last failed attempt too, as the schema says (QA: failedAttempts was empty).
+    expect(await ctx.sql.one('SELECT failed_attempts FROM connector_run WHERE id = $1', [disabled])).toEqual({
+      failed_attempts: [{ attempt: null, code: 'CONNECTOR_DISABLED', message: expect.stringContaining('disabled'), failedAt: expect.any(String) }],
+    });
     // A run that is not QUEUED any more is left as it is.
     expect(await ctx.connectors.failQueued(disabled, new Error('late'))).toBe(false);
     expect(await statusOf(disabled)).toMatchObject({ error: { code: 'CONNECTOR_DISABLED' } });

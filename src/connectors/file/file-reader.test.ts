@@ -155,6 +155,16 @@ describe('FileReader (CSV)', () => {
     expect(batch!.position).toMatchObject({ rowsDone: 0, sheetIndex: 1, completed: true });
   });
 
+  it('refuses a copy of a refused file by its own name, not as already ingested (QA)', async () => {
+    const cp1258 = Buffer.concat([Buffer.from('ma,ten\nKS9,'), Buffer.from([0x48, 0x6f, 0xf2]), Buffer.from('\n')]);
+    await drop('cp1258.csv', cp1258, new Date('2026-02-01'));
+    await drop('cp1258-copy.csv', cp1258, new Date('2026-02-02'));
+    const events: ReaderEvent[] = [];
+    await collect(reader().read(null, { onEvent: (e) => events.push(e) }));
+    expect(events.filter((e) => e.type === 'file-refused' || e.type === 'file-skipped').map((e) => [e.type, (e as { fileName: string }).fileName]))
+      .toEqual([['file-refused', 'cp1258.csv'], ['file-refused', 'cp1258-copy.csv']]);
+  });
+
   it('refuses a file of the drop directory by name with its error, and still reads the files before and after it', async () => {
     const cp1258 = Buffer.concat([Buffer.from('ma,ten\nKS9,'), Buffer.from([0x48, 0x6f, 0xf2]), Buffer.from('\n')]);
     await drop('old.csv', `${HEADER}\n${rows(2)}\n`, new Date('2026-01-01'));
@@ -267,6 +277,19 @@ describe('FileReader (CSV)', () => {
       // The same header row read as written is another layout: its rows give other data.
       const [plain] = await collect(reader().read(null, { files: [file] }));
       expect(plain!.records[0]!.textLayout!.id).not.toBe(layout.id);
+    });
+
+    it('names a column a mapping reads that is written twice in the definition\'s words, kept whole in logs and run history (QA: [redacted])', async () => {
+      const file = await drop('lap.csv', 'Mã hồ sơ,Họ và tên,Họ và tên\nKS1,An,An\n');
+      const error = await collect(mappedReader({}, BIRTHS).read(null, { files: [file] })).catch((e: Error) => e);
+      const message = 'lap.csv row 1: the header «Họ và tên» appears twice, in columns B (2) and C (3); headers must be unique';
+      expect(error).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', message });
+      expect(serializeError(error as Error).message).toBe(message);
+      // A header no mapping reads is the file's text: not kept.
+      const other = await drop('lap2.csv', 'Mã hồ sơ,Họ và tên,Ghi chú,Ghi chú\nKS1,An,x,y\n');
+      const otherError = await collect(mappedReader({}, BIRTHS).read(null, { files: [other] })).catch((e: Error) => e);
+      expect(otherError).toMatchObject({ message: 'lap2.csv row 1: the header "Ghi chú" appears twice, in columns C (3) and D (4); headers must be unique' });
+      expect(serializeError(otherError as Error).message).not.toContain('Ghi chú');
     });
 
     it('refuses two headers equal up to case where a mapping reads one, naming the columns, not the file\'s text', async () => {

@@ -298,6 +298,9 @@ export class FileReader implements SourceReader {
         // A file the connector cannot read is refused by name and the directory's other files are still
         // read: one bad drop must not hold up the rest. A file asked for by name fails the read, as asked.
         const error = this.readError(caught, file, ctx);
+        // Not read after all: a copy of it later in the listing is read (and refused) by its own name, not skipped as
+        // "already ingested" (QA).
+        seen.delete(file.checksum);
         if (error === null) continue;
         if (ctx.files || !isFileRefusal(error)) throw error;
         this.refuse(file, file.checksum, error, ctx);

@@ -169,8 +169,9 @@ describe('FileReader (XLSX)', () => {
       code: 'CONNECTOR_FILE_SHEET_NOT_FOUND',
       message: 'kiem-tra-2026.xlsx: no sheet "Trẻ  em 2026", number 5; the sheets present are "Trẻ em", "Cơ sở"',
       // What logs and run history keep: the definition's sheets named, the file's counted (QA: all of it was [redacted]).
-      storableMessage: 'kiem-tra-2026.xlsx: no sheet "Trẻ  em 2026", number 5, as the definition names it; the workbook has 2 other sheets, '
-        + 'named by `connectors dry-run <name> --file <file>`',
+      // The configured sheet that is there named too, not counted among the others (QA).
+      storableMessage: 'kiem-tra-2026.xlsx: no sheet "Trẻ  em 2026", number 5, as the definition names them; the workbook has the definition\'s "cơ sở" '
+        + 'and 1 other sheet, named by `connectors dry-run <name> --file <file>`',
     });
   });
 

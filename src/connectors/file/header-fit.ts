@@ -56,6 +56,11 @@ export class HeaderFitter {
     this.idColumns = this.candidates.length > 0 && ids.size === 1 ? columnsRead(this.candidates[0]!.externalId) : null;
   }
 
+  /** Whether a mapping reads a column of exactly this name: the definition's word, not the file's text. */
+  reads(name: string): boolean {
+    return this.byFold.get(headerKey(name))?.has(name) ?? false;
+  }
+
   /**
    * The columns to key the sheet's records by: `headers` (trimmed, NFC, unique) with those matching a mapped
    * column up to case renamed to it. Throws {@link FileHeaderError} for an ambiguous header or when no mapping

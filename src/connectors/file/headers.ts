@@ -7,9 +7,9 @@ import { FileHeaderError } from './errors/file-header.error.js';
  *
  * `where` names the file (and sheet) for the message; headers are column titles, not personal data. A message
  * about empty headers is the hub's own words unless `where` quotes a sheet's name (the file's text), and is
- * then kept whole by logs and run history.
+ * then kept whole by logs and run history; so is one about a header repeated that a mapping reads (`mapped`).
  */
-export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>, where: string): string[] {
+export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>, where: string, mapped?: (header: string) => boolean): string[] {
   const headers = cells.map((c) => (c ?? '').trim().normalize('NFC'));
   const empty = headers.flatMap((h, i) => (h === '' ? [i + 1] : []));
   if (headers.length === 0 || empty.length === headers.length) {
@@ -39,9 +39,13 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
   for (const [i, h] of headers.entries()) {
     const first = seen.get(h);
     if (first !== undefined) {
+      // A column the mapping reads is named in the definition's words, kept whole by logs and run history (QA: they
+      // showed `the header [redacted] appears twice`); any other header is the file's text.
+      const own = mapped?.(h) === true;
       throw new FileHeaderError(
-        `${where}: the header "${h}" appears twice, in columns ${columnName(first)} and ${columnName(i + 1)}; headers must be unique`,
+        `${where}: the header ${own ? `«${h}»` : `"${h}"`} appears twice, in columns ${columnName(first)} and ${columnName(i + 1)}; headers must be unique`,
         { where, problem: 'DUPLICATE_HEADER', header: h, columns: [first, i + 1] },
+        { ownWords: own && !where.includes('"') },
       );
     }
     seen.set(h, i + 1);

@@ -409,10 +409,27 @@ export function resolveSheetNames(
       fileName,
       missing,
       sheetsPresent: names,
-    }, `${fileName}: no sheet ${missing.join(', ')}, as the definition names it; the workbook has ${names.length} other sheet${names.length === 1 ? '' : 's'}, `
-      + 'named by `connectors dry-run <name> --file <file>`');
+    }, storedSheetMessage(fileName, missing, sheets, resolved, names.length));
   }
   return resolved;
+}
+
+/**
+ * {@link resolveSheetNames}' refusal as logs and run history keep it: the definition's words only (QA: it counted a
+ * configured sheet that was there among the "other" sheets, and named none): the configured sheets missing and
+ * found, and how many more the workbook has, whose names (the file's text) `connectors dry-run` shows.
+ */
+function storedSheetMessage(
+  fileName: string, missing: string[], sheets: ReadonlyArray<Pick<FileSheet, 'sheet'>>, resolved: string[], present: number,
+): string {
+  const named = (sheet: string | number) => (typeof sheet === 'number' ? `number ${sheet}` : `"${sheet}"`);
+  const found = sheets.flatMap(({ sheet }, i) => (resolved[i] ? [named(sheet)] : []));
+  const others = present - new Set(resolved.filter(Boolean)).size;
+  const sheetsWord = (n: number) => `${n} ${found.length ? 'other ' : ''}sheet${n === 1 ? '' : 's'}`;
+  const has = found.length === 0 ? sheetsWord(others)
+    : `the definition's ${found.join(', ')}${others > 0 ? ` and ${sheetsWord(others)}` : ' only'}`;
+  return `${fileName}: no sheet ${missing.join(', ')}, as the definition names ${missing.length === 1 ? 'it' : 'them'}; the workbook has ${has}`
+    + (others > 0 ? ', named by `connectors dry-run <name> --file <file>`' : '');
 }
 
 async function* sheetRows(
@@ -457,7 +474,8 @@ async function* sheetRows(
             { ownWords: !where.includes('"') },
           );
         }
-        const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`);
+        const fitter = o.fitter;
+        const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`, fitter && ((h) => fitter.reads(h)));
         // A sheet the definition names is told by the definition's name for it, so the message is kept whole
         // in logs and run history (QA: its quoted name, the file's text, was redacted there).
         // A sheet configured by position is told by its number (QA re-check: redacted too).

@@ -515,8 +515,9 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Marks a run that never started, or waits for its next attempt, FAILED with the error that stopped it (a run
-   * neither QUEUED nor RETRYING is left as it is). For errors before the run is claimed, and for a job that failed
+   * Marks a run that never started, or waits for its next attempt, FAILED with the error that stopped it, which is
+   * also its last failed attempt (QA: a queued run refused as disabled had none) (a run neither QUEUED nor RETRYING is
+   * left as it is). For errors before the run is claimed, and for a job that failed
    * its last attempt before claiming it (the database away). `jobId`: a scheduled job's RETRYING run (its data
    * names no run).
    */
@@ -524,7 +525,7 @@ export class ConnectorSyncService {
     const error = runError(err);
     const r = await this.deps.sql.query(
       `UPDATE connector_run SET status = 'FAILED', finished_at = now(), next_attempt_at = NULL, error = $2,
-              failed_attempts = CASE WHEN status = 'RETRYING' THEN failed_attempts || jsonb_build_array($4::jsonb) ELSE failed_attempts END
+              failed_attempts = failed_attempts || jsonb_build_array($4::jsonb)
         WHERE (id = $1 OR (status = 'RETRYING' AND job_id = $3)) AND status IN ('QUEUED', 'RETRYING') RETURNING id`,
       [runId ?? null, JSON.stringify(error), jobId ?? null, JSON.stringify({ attempt: null, ...error, failedAt: new Date().toISOString() })],
     );

@@ -294,7 +294,9 @@ export class ConnectorRun {
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'While RETRYING: when its job\'s next attempt is due.' })
   nextAttemptAt!: Date | null;
 
-  @Field(() => [FailedRunAttempt], { description: 'Its failed attempts, oldest first; a FAILED run\'s last is its error. Kept when a later attempt succeeds.' })
+  @Field(() => [FailedRunAttempt], { description: 'Its failed attempts, oldest first; a FAILED run\'s last is its error (an attempt refused before it read anything, '
+    + 'as for a connector disabled or unknown, included), except for a run the queue lost (CONNECTOR_RUN_LOST), which no attempt ended. '
+    + 'Kept when a later attempt succeeds.' })
   failedAttempts!: FailedRunAttempt[];
 
   @Field(() => RunRemovals, {
