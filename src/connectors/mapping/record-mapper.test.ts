@@ -473,6 +473,20 @@ describe('choosing the mapping', () => {
     );
     expect(apart(raw({ LOAI: 'KHAC', id: '1', so: '2' }, 'child'))).toMatchObject({ ok: false, externalId: null, problems: [{ code: 'NO_MAPPING' }] });
   });
+
+  it('says which columns the `when` tests read, and which of them the record has empty (QA: an empty name said only NO_MAPPING), never a value', () => {
+    const message = (r: ReturnType<typeof map>) => (r.ok ? null : r.problems[0]!.message);
+    expect(message(map(raw({ LOAI: 'KHAC', id: '1' }, 'child')))).toBe('no mapping of record type "child" takes this record: the `when` of each tests «LOAI»');
+    expect(message(map(raw({ LOAI: ' ', id: '1' }, 'child')))).toBe('no mapping of record type "child" takes this record: the `when` of each tests «LOAI», of which «LOAI» is empty or missing here');
+    const names = mapper(
+      { recordType: 'child', when: { from: 'Họ và tên con nuôi', present: true }, externalId: { from: 'id' } },
+      { recordType: 'child', when: { from: 'Họ và tên', present: true }, externalId: { from: 'id' } },
+    );
+    expect(message(names(raw({ id: '1', 'Họ và tên': '' }, 'child')))).toBe(
+      'no mapping of record type "child" takes this record: the `when` of each tests «Họ và tên con nuôi», «Họ và tên», of which all are empty or missing here');
+    // A mapping without a `when` takes every record of its type: nothing to tell.
+    expect(message(map(raw({ id: '1' }, 'school')))).toBe('no mapping of record type "school" takes this record');
+  });
 });
 
 describe('identify', () => {

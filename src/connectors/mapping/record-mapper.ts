@@ -9,7 +9,7 @@ import { PROJECTION_KINDS, type MappedRecord, type Projections, type ProjectionK
 import { EXTERNAL_ID_TARGET, GROUP_TARGETS, PROJECTION_FIELDS, RECORD_FIELDS, RECORD_FIELD_NAMES, type FieldTarget, type RecordFieldName } from './field-targets.js';
 import { DATES_INCONSISTENT, NOT_BEFORE_BIRTH, describeSource, isAfter, nameField } from './date-consistency.js';
 import type { GroupMapping, RecordMapping } from './mapping.schema.js';
-import { mappingsFor } from './mapping-columns.js';
+import { columnsRead, mappingsFor } from './mapping-columns.js';
 import { parseText } from './parse-text.js';
 import { CommuneValue, FlaggedValue, IsoDate } from './parsed-values.js';
 import { MappingContext, compileCondition, compileValue, type Evaluate } from './value-compiler.js';
@@ -67,6 +67,8 @@ interface CompiledMapping {
   recordType: 'child' | 'facility';
   sheet: string | null;
   when: Evaluate | null;
+  /** The columns (and paths) its `when` reads: named when no mapping takes a record. */
+  whenColumns: string[];
   externalId: Evaluate;
   fields: RecordSetter[];
   /** Whether the mapping sets birthDateEstimated (else it is false). */
@@ -129,12 +131,33 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
     return typeof v === 'string' && !ctx.problems ? v : null;
   };
 
+  /**
+   * What the `when` tests that let no mapping take `raw` read, and which of those columns it has empty or lacks (QA: an
+   * empty name said only NO_MAPPING): the definition's words, never a value.
+   */
+  const whenTold = (raw: RawRecord): string => {
+    const candidates = raw.recordType === undefined ? compiled : (byType.get(raw.recordType) ?? []);
+    const data = raw.data !== null && typeof raw.data === 'object' ? (raw.data as Record<string, unknown>) : {};
+    // A path's first segment is listed beside it: name what the record's own keys are, else the whole paths.
+    const read = [...new Set(candidates.flatMap((c) => c.whenColumns))];
+    const columns = read.filter((c) => Object.hasOwn(data, c) || !read.some((o) => o !== c && o.startsWith(c)));
+    if (columns.length === 0) return '';
+    const empty = columns.filter((c) => {
+      const v = data[c];
+      return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+    });
+    const list = (xs: string[]) => xs.map((x) => `«${x}»`).join(', ');
+    return `: the \`when\` of ${candidates.length === 1 ? 'its mapping' : 'each'} tests ${list(columns)}`
+      + (empty.length ? `, of which ${empty.length === columns.length && columns.length > 1 ? 'all are' : `${list(empty)} ${empty.length === 1 ? 'is' : 'are'}`} empty or missing here` : '');
+  };
+
   const map = (raw: RawRecord): MappedRecord => {
     const root = raw.data;
     const ctx = new MappingContext();
     const mapping = pick(raw, ctx);
     if (!mapping) {
-      ctx.problem('(record)', 'NO_MAPPING', raw.recordType === undefined ? 'no mapping takes this record' : `no mapping of record type ${JSON.stringify(raw.recordType)} takes this record`);
+      const none = raw.recordType === undefined ? 'no mapping takes this record' : `no mapping of record type ${JSON.stringify(raw.recordType)} takes this record`;
+      ctx.problem('(record)', 'NO_MAPPING', `${none}${whenTold(raw)}`);
       // Its id, when the mappings that could have taken it all read it alike: the reject names the row, and the
       // row stored once fixed resolves it (QA: a `when` that could not be judged left the reject without an id).
       return { ok: false, externalId: externalIdOf(raw), problems: ctx.problems! };
@@ -175,6 +198,7 @@ function compileMapping(m: RecordMapping): CompiledMapping {
     recordType: m.recordType,
     sheet: m.sheet === undefined ? null : String(m.sheet),
     when: m.when ? compileCondition(m.when, 'when') : null,
+    whenColumns: m.when ? [...columnsRead(m.when)] : [],
     externalId: compileValue(m.externalId, 'externalId', EXTERNAL_ID_TARGET),
     fields,
     setsEstimated: m.fields?.birthDateEstimated !== undefined,
