@@ -22,6 +22,8 @@ describe('costLimitRule', () => {
     expect(cost('{ children { nodes { id } } }')).toBe(1 + 20 * 2);
     expect(cost('query($n: Int) { children(first: $n) { nodes { id } } }')).toBe(1 + 100 * 2);
     expect(cost('query($n: Int) { children(first: $n) { nodes { id } } }', 50)).toBe(1 + 50 * 2);
+    // A `first` over the largest page counts as the largest: its resolver refuses it, naming the argument (QA).
+    expect(cost('{ children(first: 1000000) { nodes { id } } }')).toBe(1 + 100 * 2);
     // A paged list (not a connection) is its page's items.
     expect(cost('{ connectorRuns(connector: "school", first: 7) { id status } }')).toBe(7 * 3);
     // Aliases and fragments count as the fields they are; introspection is free.

@@ -84,7 +84,9 @@ export function operationCost(
     const first = def.args.find((a) => a.name === 'first');
     if (!first) return null;
     const given = node.arguments?.find((a) => a.name.value === 'first')?.value;
-    if (given?.kind === Kind.INT) return Number(given.value);
+    // A page larger than the largest is refused by its resolver (BAD_USER_INPUT naming `first`): counted as the largest,
+    // so that is the error it gets, not QUERY_TOO_COSTLY for one size and BAD_USER_INPUT for another (QA).
+    if (given?.kind === Kind.INT) return Math.min(Number(given.value), maxPage);
     if (given?.kind === Kind.VARIABLE) return maxPage;
     return typeof first.defaultValue === 'number' ? first.defaultValue : maxPage;
   };
