@@ -25,6 +25,23 @@ describe('dismissalNote', () => {
     expect((error as Error).message).toMatch(/at most 500/);
   });
 
+  it('refuses a reason that looks like it holds a person\'s name or a personal number, without repeating it (QA)', () => {
+    for (const r of ['trùng với hồ sơ của Nguyễn Văn An', 'số định danh 001215000777 sai', 'CCCD 001 215 000 777', 'NGUYEN THI HA, sinh 2015']) {
+      let error: unknown;
+      try {
+        dismissalNote(r);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, r).toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'reason', problem: 'PERSONAL_DATA' } });
+      expect((error as Error).message).not.toMatch(/Nguy|001|NGUYEN/i);
+    }
+    // Why, with dates, places and agencies: kept.
+    for (const r of ['dòng thử của Sở Tư pháp, xác minh ngày 12/11/2026', 'bản ghi trùng, đã báo Trạm Y Tế xã Thanh Oai', 'test row KS-2026-0042']) {
+      expect(dismissalNote(r)).toBe(r);
+    }
+  });
+
   it('refuses control characters other than tab and line feed, without repeating the reason', () => {
     for (const [r, code] of [['a\u0000b', '0000'], ['Nguyễn\u001bb', '001B'], ['a\rb', '000D'], ['a\u007fb', '007F'], ['a\u0085b', '0085']] as const) {
       let error: unknown;
