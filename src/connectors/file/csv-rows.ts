@@ -139,7 +139,7 @@ class SheetRowCollector implements CsvRowSink {
       // trailing columns without a header are no columns; a value in one is refused with its row (below).
       this.named = namedWidth(fields);
       const fitter = this.o.fitter;
-      const written = normalizeHeaders(this.named < fields.length ? fields.slice(0, this.named) : fields, where, fitter && ((h) => fitter.reads(h)));
+      const written = normalizeHeaders(this.named < fields.length ? fields.slice(0, this.named) : fields, where, { mapped: fitter && ((h) => fitter.reads(h)) });
       const columns = this.o.fitter?.fit(written, where, () => otherReadings(text, this.delimiter, this.o.quote)) ?? written;
       const unnamed = fields.length - this.named;
       // A row may also end at the last named column: a tool that leaves out empty fields at the end of a line.

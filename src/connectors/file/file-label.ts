@@ -383,6 +383,27 @@ export function fileLabel(name: string): string {
 }
 
 /**
+ * Whether free text holds a personal-looking number as {@link fileLabel} withholds one (9 digits or more, whole or
+ * in groups, not a date): for text a person writes, where its name rules, made for file names, would take ordinary
+ * words before a name or a place (`do`, `to`, `Ban`, `Trường`) for a family name.
+ */
+export function holdsPersonalNumber(text: string): boolean {
+  const parts = partsOf(text.normalize('NFC'));
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i]!.kind !== 'digits') continue;
+    const date = dateAt(parts, i);
+    if (date !== null) {
+      i = date;
+      continue;
+    }
+    const n = numberAt(parts, i);
+    if (n.longest >= MIN_NUMBER_DIGITS || (n.digits >= MIN_NUMBER_DIGITS && !n.year)) return true;
+    i = n.parts[n.parts.length - 1]!;
+  }
+  return false;
+}
+
+/**
  * A file's path as shown: its file name labelled (`/home/me/khai-sinh-[withheld].csv`). The directories are
  * the engineer's or the configuration's (the drop directory), left as they are.
  */

@@ -159,6 +159,27 @@ describe('FileReader (XLSX)', () => {
     expect(first!.records[0]!.recordType).toBe('child');
   });
 
+  it('names a header a mapping reads written twice on a sheet the definition names in its words, kept whole in run history (QA re-check)', async () => {
+    const file = path.join(dir, 'lap-tieu-de.xlsx');
+    const wb = new ExcelJS.Workbook();
+    const children = wb.addWorksheet('TRẺ EM');
+    children.addRow(['']);
+    children.addRow(['Mã cơ sở', 'Họ và tên', 'Họ và tên']);
+    children.addRow(['CS-009', 'An', 'An']);
+    await wb.xlsx.writeFile(file);
+    try {
+      const mapped = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'lap-*.xlsx', headerRow: 2, sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), {
+        logger, name: 'facility-inspection',
+        records: recordMappingsSchema.parse([{ recordType: 'child', externalId: { from: 'Mã cơ sở' }, fields: { fullName: { from: 'Họ và tên' } } }]),
+      });
+      const error = await collect(mapped.read(null, { files: [file] })).catch((e: unknown) => e as FileHeaderError);
+      const message = 'lap-tieu-de.xlsx sheet "Trẻ em" row 2: the header «Họ và tên» appears twice, in columns B (2) and C (3); headers must be unique';
+      expect(error).toMatchObject({ code: 'CONNECTOR_FILE_HEADERS', message, storableMessage: message });
+    } finally {
+      await rm(file);
+    }
+  });
+
   it('refuses a missing sheet before any row, naming the sheets present', async () => {
     const got: ReadBatch[] = [];
     const error = await (async () => {

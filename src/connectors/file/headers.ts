@@ -8,19 +8,24 @@ import { FileHeaderError } from './errors/file-header.error.js';
  * `where` names the file (and sheet) for the message; headers are column titles, not personal data. A message
  * about empty headers is the hub's own words unless `where` quotes a sheet's name (the file's text), and is
  * then kept whole by logs and run history; so is one about a header repeated that a mapping reads (`mapped`).
+ * `whereOwnWords`: `where` holds no text of the file (a sheet told by the definition's name for it), whatever its quotes.
  */
-export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>, where: string, mapped?: (header: string) => boolean): string[] {
+export function normalizeHeaders(
+  cells: ReadonlyArray<string | null | undefined>,
+  where: string,
+  { mapped, whereOwnWords = !where.includes('"') }: { mapped?: (header: string) => boolean; whereOwnWords?: boolean } = {},
+): string[] {
   const headers = cells.map((c) => (c ?? '').trim().normalize('NFC'));
   const empty = headers.flatMap((h, i) => (h === '' ? [i + 1] : []));
   if (headers.length === 0 || empty.length === headers.length) {
-    throw new FileHeaderError(`${where}: the header row is empty`, { where, problem: 'EMPTY_HEADER_ROW' }, { ownWords: !where.includes('"') });
+    throw new FileHeaderError(`${where}: the header row is empty`, { where, problem: 'EMPTY_HEADER_ROW' }, { ownWords: whereOwnWords });
   }
   if (empty.length > 0) {
     throw new FileHeaderError(
       `${where}: column${empty.length > 1 ? 's' : ''} ${empty.map(columnName).join(', ')} ha${empty.length > 1 ? 've' : 's'} no header; ` +
         'give every column a header, or delete the empty columns',
       { where, problem: 'EMPTY_HEADER', columns: empty },
-      { ownWords: !where.includes('"') },
+      { ownWords: whereOwnWords },
     );
   }
   // A NUL or another control character in a title is a file written wrong (a UTF-16 export read as
@@ -32,7 +37,7 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
       `${where}: the header of column${control.length > 1 ? 's' : ''} ${control.map(columnName).join(', ')} holds a control character, ` +
         'such as a NUL byte, which no title holds; export the file again, or retype the header',
       { where, problem: 'CONTROL_CHARACTER_HEADER', columns: control },
-      { ownWords: !where.includes('"') },
+      { ownWords: whereOwnWords },
     );
   }
   const seen = new Map<string, number>();
@@ -45,7 +50,7 @@ export function normalizeHeaders(cells: ReadonlyArray<string | null | undefined>
       throw new FileHeaderError(
         `${where}: the header ${own ? `«${h}»` : `"${h}"`} appears twice, in columns ${columnName(first)} and ${columnName(i + 1)}; headers must be unique`,
         { where, problem: 'DUPLICATE_HEADER', header: h, columns: [first, i + 1] },
-        { ownWords: own && !where.includes('"') },
+        { ownWords: own && whereOwnWords },
       );
     }
     seen.set(h, i + 1);

@@ -474,16 +474,18 @@ async function* sheetRows(
             { ownWords: !where.includes('"') },
           );
         }
-        const fitter = o.fitter;
-        const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), `${where} row ${rowNumber}`, fitter && ((h) => fitter.reads(h)));
         // A sheet the definition names is told by the definition's name for it, so the message is kept whole
         // in logs and run history (QA: its quoted name, the file's text, was redacted there).
         // A sheet configured by position is told by its number (QA re-check: redacted too).
         const configured = o.sheets[o.sheetIndex]?.sheet;
         const told = typeof configured === 'string' ? `sheet "${configured}"` : typeof configured === 'number' ? `sheet ${configured}` : null;
-        headers = (told !== null
-          ? o.fitter?.fit(written, `${o.fileName} ${told} row ${rowNumber}`, undefined, true)
-          : o.fitter?.fit(written, `${where} row ${rowNumber}`)) ?? written;
+        const headerWhere = told !== null ? `${o.fileName} ${told} row ${rowNumber}` : `${where} row ${rowNumber}`;
+        const fitter = o.fitter;
+        const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), headerWhere, {
+          mapped: fitter && ((h) => fitter.reads(h)),
+          ...(told !== null ? { whereOwnWords: true } : {}),
+        });
+        headers = (told !== null ? fitter?.fit(written, headerWhere, undefined, true) : fitter?.fit(written, headerWhere)) ?? written;
         o.onHeaders?.(headers);
         if (o.headersOnly) return;
         merged = new MergedCells(merges?.ranges() ?? [], rowNumber, headers.length, merges?.part ?? '');

@@ -484,6 +484,9 @@ describe('choosing the mapping', () => {
     );
     expect(message(names(raw({ id: '1', 'Họ và tên': '' }, 'child')))).toBe(
       'no mapping of record type "child" takes this record: the `when` of each tests «Họ và tên con nuôi», «Họ và tên», of which all are empty or missing here');
+    // As a file's record comes: its empty cells left out (QA re-check: «Họ và tên», a prefix of the other, was dropped).
+    expect(message(names(raw({ id: '1' }, 'child')))).toBe(
+      'no mapping of record type "child" takes this record: the `when` of each tests «Họ và tên con nuôi», «Họ và tên», of which all are empty or missing here');
     // A mapping without a `when` takes every record of its type: nothing to tell.
     expect(message(map(raw({ id: '1' }, 'school')))).toBe('no mapping of record type "school" takes this record');
   });

@@ -138,11 +138,12 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
   const whenTold = (raw: RawRecord): string => {
     const candidates = raw.recordType === undefined ? compiled : (byType.get(raw.recordType) ?? []);
     const data = raw.data !== null && typeof raw.data === 'object' ? (raw.data as Record<string, unknown>) : {};
-    // A path's first segment is listed beside it: name what the record's own keys are, else the whole paths.
-    const read = [...new Set(candidates.flatMap((c) => c.whenColumns))];
-    const columns = read.filter((c) => Object.hasOwn(data, c) || !read.some((o) => o !== c && o.startsWith(c)));
+    const columns = [...new Set(candidates.flatMap((c) => c.whenColumns))];
     if (columns.length === 0) return '';
+    // A file's record leaves its empty cells out (QA re-check: «Họ và tên» was dropped for it); a path into a nested
+    // record (an API's `a.b[0]`) is not a key of it, and is not said to be empty.
     const empty = columns.filter((c) => {
+      if (!Object.hasOwn(data, c) && /[.[]/.test(c)) return false;
       const v = data[c];
       return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
     });

@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/sql.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors/index.js';
-import { fileLabel } from '../../connectors/file/file-label.js';
+import { holdsPersonalNumber } from '../../connectors/file/file-label.js';
 import { lockQuarantine } from './quarantine-lock.js';
 
 /** The longest reason a dismissal keeps, in characters: a sentence or two, not a document. */
@@ -12,8 +12,8 @@ const FORBIDDEN_CONTROL = /[^\P{Cc}\t\n]/u;
 /**
  * The reason a person gave for dismissing rejects, as it is kept: trimmed, required, at most
  * {@link MAX_DISMISSAL_NOTE_LENGTH} characters, with tabs and line breaks (a Windows `\r\n` kept as `\n`) but
- * no other control character, and nothing that looks like a person's name or a personal number (as a drop file's name
- * would have withheld: {@link fileLabel}). The errors never repeat it: it is free text and may hold anything.
+ * no other control character, and no personal-looking number ({@link holdsPersonalNumber}). The errors never repeat it:
+ * it is free text and may hold anything.
  */
 export function dismissalNote(reason: string): string {
   const note = reason.replace(/\r\n/g, '\n').trim();
@@ -27,12 +27,13 @@ export function dismissalNote(reason: string): string {
     const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
     throw new InvalidInputError(`The reason holds a control character (U+${code}); only tabs and line breaks are kept`, { argument: 'reason' });
   }
-  // Read by every integration engineer and operator, of any commune: what a drop file's name would have withheld is
-  // refused (QA: a child's name, number, birth date and address were kept and shown).
-  if (fileLabel(note) !== note) {
+  // Read by every integration engineer and operator, of any commune: a personal-looking number (an identity, insurance
+  // or phone number) is refused (QA: a child's number was kept and shown). Names are not screened: the rules that find
+  // them in file names took ordinary words and places for names in sentences (QA re-check).
+  if (holdsPersonalNumber(note)) {
     throw new InvalidInputError(
-      'The reason seems to hold a person\'s name or a personal number (9 digits or more), which everyone who lists rejected records '
-        + 'would read: write why the records are dismissed, not the child\'s data (each reject is known by its id)',
+      'The reason seems to hold a personal number (9 digits or more: an identity, insurance or phone number), which everyone who lists '
+        + 'rejected records would read: write why the records are dismissed, not the child\'s data (each reject is known by its id)',
       { argument: 'reason', problem: 'PERSONAL_DATA' },
     );
   }
