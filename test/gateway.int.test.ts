@@ -221,6 +221,9 @@ describe('GraphQL gateway', () => {
     const res = await hub.gql(`{ ${Array.from({ length: 300 }, (_, i) => `a${i}: ${page}`).join(' ')} }`, {}, steward);
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+    // A negative page beside them takes nothing off (QA re-check: it made the cost negative, and the 300 ran).
+    const negative = await hub.gql(`{ neg: connectorRuns(first: -2000000000) { id } ${Array.from({ length: 300 }, (_, i) => `a${i}: ${page}`).join(' ')} }`, {}, steward);
+    expect(negative.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
     expect(res.body.data).toBeUndefined();
     const one = await hub.gql(`{ ${page} }`, {}, steward);
     expect(one.body.errors).toBeUndefined();

@@ -24,6 +24,8 @@ describe('costLimitRule', () => {
     expect(cost('query($n: Int) { children(first: $n) { nodes { id } } }', 50)).toBe(1 + 50 * 2);
     // A `first` over the largest page counts as the largest: its resolver refuses it, naming the argument (QA).
     expect(cost('{ children(first: 1000000) { nodes { id } } }')).toBe(1 + 100 * 2);
+    // One below 1 counts as 1, never less: a negative page took the cost of the fields beside it away (QA re-check).
+    expect(cost('{ connectorRuns(first: -2000000000) { id } children(first: 5) { nodes { id } } }')).toBe(1 * 2 + 1 + 5 * 2);
     // A paged list (not a connection) is its page's items.
     expect(cost('{ connectorRuns(connector: "school", first: 7) { id status } }')).toBe(7 * 3);
     // Aliases and fragments count as the fields they are; introspection is free.

@@ -85,8 +85,10 @@ export function operationCost(
     if (!first) return null;
     const given = node.arguments?.find((a) => a.name.value === 'first')?.value;
     // A page larger than the largest is refused by its resolver (BAD_USER_INPUT naming `first`): counted as the largest,
-    // so that is the error it gets, not QUERY_TOO_COSTLY for one size and BAD_USER_INPUT for another (QA).
-    if (given?.kind === Kind.INT) return Math.min(Number(given.value), maxPage);
+    // so that is the error it gets, not QUERY_TOO_COSTLY for one size and BAD_USER_INPUT for another (QA). One below 1,
+    // refused too, counts as 1: counted as given, a negative page made the whole operation's cost negative, and the other
+    // fields of it ran unbounded (QA re-check: 300 aliases of a page ran beside `first: -2000000000`).
+    if (given?.kind === Kind.INT) return Math.max(1, Math.min(Number(given.value), maxPage));
     if (given?.kind === Kind.VARIABLE) return maxPage;
     return typeof first.defaultValue === 'number' ? first.defaultValue : maxPage;
   };
