@@ -981,6 +981,13 @@ describe('file connectors against their drops', () => {
     expect(await count(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'facility-inspection'`)).toBe(children - run.rejected);
     expect(await count('SELECT count(*)::text AS n FROM placement')).toBe(children - run.rejected);
     expect(await count(`SELECT count(*)::text AS n FROM facility WHERE licence_status = 'NONE'`)).toBeGreaterThan(0);
+    // A forced dry run of the first file counts its facilities and children as the sync would: stored as they are,
+    // unchanged, and writes nothing (QA re-check: facilities were counted as to be stored).
+    const facilitiesBefore = await ctx.sql.query('SELECT id, updated_at FROM facility ORDER BY id');
+    const dry = await ctx.connectors.dryRun('facility-inspection', { force: true, files: [drop.files[0]!.path] });
+    expect(dry.valid).toBeGreaterThan(0);
+    expect(dry.unchanged).toBe(dry.valid - dry.repeated - dry.identical);
+    expect(await ctx.sql.query('SELECT id, updated_at FROM facility ORDER BY id')).toEqual(facilitiesBefore);
   });
 
   it('quarantines a facility whose type the store refuses (read unmapped), naming the path, and lands the children beside it', async () => {

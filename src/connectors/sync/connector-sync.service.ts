@@ -194,8 +194,7 @@ export interface DryRunResult {
   identical: number;
   /**
    * Of the records a sync would store (`valid - repeated - identical`), those stored already as they are (the same
-   * content hash under their id): a sync counts them unchanged and writes nothing for them. Facilities are upserted
-   * and not counted here.
+   * content hash under their id; a facility, the same facts): a sync counts them unchanged and writes nothing for them.
    */
   unchanged: number;
   /** What the engineer should know about the source's shape: mapped columns a file lacks, or a sheet no mapping takes. */
@@ -875,6 +874,8 @@ export class ConnectorSyncService {
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [] };
     /** The last copy of each valid source record (not a facility): its id and content hash, to count those stored as they are. */
     const toStore = new Map<string, string>();
+    /** The last copy of each valid facility record, to count those stored as they are. */
+    const facilities = new Map<string, { sourceSystem: string; externalId: string; projections: Projections }>();
     // What a sync would say first, before reading: the records below are shown with the ids the mapping gives now.
     const refusal = connectorId ? await this.recordIdsRefusal(loaded, connectorId) : null;
     if (refusal) out.warnings.push(`a sync would be refused (${refusal.code}): ${refusal.message}`);
@@ -941,6 +942,7 @@ export class ConnectorSyncService {
           continue;
         }
         if (mapped.type === 'child') toStore.set(mapped.externalId, hash);
+        else facilities.set(mapped.externalId, { sourceSystem: loaded.definition.sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
         if (earlier) {
           out.repeated++;
           out.warnings.push(`${where}: the id of the record at ${earlier.where} came again with other content: a sync keeps this later copy, flagged REPEATED_ID naming where it was`);
@@ -956,6 +958,23 @@ export class ConnectorSyncService {
     if (toStore.size) {
       const changed = await this.deps.ingest.lookupChanged(this.deps.sql.pool, loaded.definition.sourceSystem, [...toStore.keys()], [...toStore.values()]);
       out.unchanged = toStore.size - changed.size;
+    }
+    // Facilities are compared by the statement that writes them: run in a transaction that is rolled back (QA re-check:
+    // counted as to be stored where the sync found them unchanged).
+    if (facilities.size) {
+      const client = await this.deps.sql.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const { items } = await this.deps.projections.upsertFacilities(client, [...facilities.values()]);
+        out.unchanged += items.filter((x) => x === 'unchanged').length;
+      } catch (err) {
+        broken = err as Error;
+        throw err;
+      } finally {
+        await client.query('ROLLBACK').catch((err: unknown) => void (broken ??= err as Error));
+        client.release(broken);
+      }
     }
     const judged = page.length >= FEW_RECORDS_FOR_PATH_CHECK || (page.length > 0 && state === null);
     const unmatched = judged ? pathsNoRecordHas(loaded.definition.records, page) : [];
