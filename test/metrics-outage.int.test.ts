@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freezableProxy, type FreezableProxy } from './support/freezable-proxy.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
+import { tcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 describe('metrics and queue counts while Redis does not answer (QA)', () => {
   let hub: TestHub;
@@ -92,5 +93,40 @@ describe('a GraphQL request while PostgreSQL does not answer (QA)', () => {
     proxy.frozen = false;
     expect((await (await fetch(`${hub.api.url}/readyz`)).json())).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
     expect((await hub.gql('{ connectors { name } }', {}, operator)).body.errors).toBeUndefined();
+  });
+});
+
+describe('/readyz while Redis refuses connections (QA re-check)', () => {
+  let hub: TestHub;
+  let proxy: TcpProxy;
+  const state = { down: false };
+
+  beforeAll(async () => {
+    hub = await startTestHub({
+      redisVia: async (url) => (proxy = await tcpProxy(url, {
+        accept: (client) => {
+          if (!state.down) return true;
+          client.destroy();
+          return false;
+        },
+      })).url,
+    });
+  });
+  afterAll(async () => {
+    state.down = false;
+    await hub?.close();
+    proxy?.close();
+  });
+
+  it('says why: the connection\'s own error, not the offline queue\'s refusal; ready again once Redis is back', async () => {
+    state.down = true;
+    for (const s of proxy.sockets) s.destroy();
+    const checks = async () => ((await (await fetch(`${hub.api.url}/readyz`, { signal: AbortSignal.timeout(15_000) })).json()) as { checks: Record<string, string> }).checks;
+    await expect.poll(async () => (await checks()).redis, { timeout: 10_000 }).toMatch(/^unavailable: /);
+    const redis = (await checks()).redis;
+    expect(redis).not.toMatch(/enableOfflineQueue/);
+    expect(redis).toMatch(/ECONNRESET|ECONNREFUSED|EPIPE|Connection is closed/);
+    state.down = false;
+    await expect.poll(async () => (await checks()).redis, { timeout: 15_000 }).toBe('ok');
   });
 });

@@ -47,7 +47,10 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   const verifier = await createTokenVerifier(config);
   const gateway = await createGateway({ config, logger, audit, metrics });
   const redis = new Redis(ctx.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on('error', () => {});
+  /** What the connection last failed with: what `/readyz` says while Redis cannot be reached (not the offline queue's refusal). */
+  let redisError: unknown;
+  redis.on('error', (err) => void (redisError = err));
+  redis.on('ready', () => void (redisError = undefined));
   await redis.connect().catch(() => {});
   void warnOfRedisSettings(redis, logger);
   // Queue depths for operators, sampled when Prometheus scrapes.
@@ -93,7 +96,10 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     readiness: {
       postgres: async () => void (await ctx.sql.query('SELECT 1')),
       redis: async () => {
-        if (redis.status !== 'ready') await redis.connect().catch(() => {});
+        if (redis.status !== 'ready') await redis.connect().catch((err: unknown) => void (redisError ??= err));
+        // Not connected: why (QA re-check: "Stream isn't writeable and enableOfflineQueue options is false" while the
+        // log said ECONNREFUSED).
+        if (redis.status !== 'ready' && redisError !== undefined) throw redisError;
         if ((await redis.ping()) !== 'PONG') throw new Error('no PONG');
       },
     },
