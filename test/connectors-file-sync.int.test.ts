@@ -954,14 +954,16 @@ describe('file connectors against their drops', () => {
     const { runId: disabled } = await ctx.connectors.requestSync('justice-register', { trigger: 'API' });
     loaded.definition.enabled = false;
     try {
-      await expect(ctx.connectors.runQueued(disabled)).rejects.toMatchObject({ code: 'CONNECTOR_DISABLED' });
+      // As a worker's job runs it: its attempt is the failed attempt's.
+      await expect(ctx.connectors.runQueued(disabled, { job: { jobId: `disabled-${disabled}`, attempt: 1, maxAttempts: 5, retryInMs: () => 1_000 } }))
+        .rejects.toMatchObject({ code: 'CONNECTOR_DISABLED' });
     } finally {
       loaded.definition.enabled = true;
     }
     expect(await statusOf(disabled)).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_DISABLED' } });
     // Its error is its last failed attempt too, as the schema says (QA: failedAttempts was empty).
     expect(await ctx.sql.one('SELECT failed_attempts FROM connector_run WHERE id = $1', [disabled])).toEqual({
-      failed_attempts: [{ attempt: null, code: 'CONNECTOR_DISABLED', message: expect.stringContaining('disabled'), failedAt: expect.any(String) }],
+      failed_attempts: [{ attempt: 1, code: 'CONNECTOR_DISABLED', message: expect.stringContaining('disabled'), failedAt: expect.any(String) }],
     });
     // A run that is not QUEUED any more is left as it is.
     expect(await ctx.connectors.failQueued(disabled, new Error('late'))).toBe(false);

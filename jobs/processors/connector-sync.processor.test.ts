@@ -73,7 +73,7 @@ describe('connector-sync processor', () => {
       expect(early.connectors.retryPostponed).toHaveBeenCalledWith(RUN_ID, 'job-1', 1, error, 15_000);
       const last = failing(error, 4);
       await expect(last.run()).rejects.not.toBeInstanceOf(UnrecoverableError);
-      expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error, 'job-1');
+      expect(last.connectors.failQueued).toHaveBeenCalledWith(RUN_ID, error, 'job-1', 5);
     }
   });
 

@@ -148,7 +148,7 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       if (!markedByRun && !permanent) {
         const runId = 'runId' in data ? data.runId : undefined;
         const jobId = String(job.id);
-        await (retryIn === null ? ctx.connectors.failQueued(runId, err, jobId) : ctx.connectors.retryPostponed(runId, jobId, attempt, err, retryIn)).catch(() => false);
+        await (retryIn === null ? ctx.connectors.failQueued(runId, err, jobId, attempt) : ctx.connectors.retryPostponed(runId, jobId, attempt, err, retryIn)).catch(() => false);
       }
       jobGone(undefined, 'the run ended FAILED, as PostgreSQL records it, and is not retried (the next sync resumes from its checkpoint)');
       // What BullMQ keeps of a failure (its reason and stack, shown for 30 days) holds no value from the data

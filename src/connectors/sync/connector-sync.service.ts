@@ -508,7 +508,7 @@ export class ConnectorSyncService {
     } catch (err) {
       // An error before the run was claimed (unknown or disabled connector, invalid definition) leaves it
       // QUEUED: a permanent one is recorded now, so that whoever waits for the run sees it end.
-      if (isPermanentSyncError(err)) await this.failQueued(runId, err);
+      if (isPermanentSyncError(err)) await this.failQueued(runId, err, undefined, opts.job?.attempt);
       throw err;
     }
   }
@@ -518,15 +518,15 @@ export class ConnectorSyncService {
    * also its last failed attempt (QA: a queued run refused as disabled had none) (a run neither QUEUED nor RETRYING is
    * left as it is). For errors before the run is claimed, and for a job that failed
    * its last attempt before claiming it (the database away). `jobId`: a scheduled job's RETRYING run (its data
-   * names no run).
+   * names no run). `attempt`: the job's attempt that failed (null: not known, or no job).
    */
-  async failQueued(runId: string | undefined, err: unknown, jobId?: string): Promise<boolean> {
+  async failQueued(runId: string | undefined, err: unknown, jobId?: string, attempt?: number): Promise<boolean> {
     const error = runError(err);
     const r = await this.deps.sql.query(
       `UPDATE connector_run SET status = 'FAILED', finished_at = now(), next_attempt_at = NULL, error = $2,
               failed_attempts = failed_attempts || jsonb_build_array($4::jsonb)
         WHERE (id = $1 OR (status = 'RETRYING' AND job_id = $3)) AND status IN ('QUEUED', 'RETRYING') RETURNING id`,
-      [runId ?? null, JSON.stringify(error), jobId ?? null, JSON.stringify({ attempt: null, ...error, failedAt: new Date().toISOString() })],
+      [runId ?? null, JSON.stringify(error), jobId ?? null, JSON.stringify({ attempt: attempt ?? null, ...error, failedAt: new Date().toISOString() })],
     );
     return r.length > 0;
   }
