@@ -781,6 +781,10 @@ describe('file connectors against their drops', () => {
       expect.stringMatching(/^khai-sinh-semicolons\.csv refused, not read \(CONNECTOR_FILE_HEADERS\): khai-sinh-semicolons\.csv row 1: no mapping can give its rows a record id.*the file looks ";"-delimited/),
     ]);
     expect(await count('SELECT count(*)::text AS n FROM ingested_file')).toBe(ingestedBefore);
+    // Given by name, the same: each refused file told beside the sample (QA re-check: it ended at the first).
+    const given = await ctx.connectors.dryRun('justice-register', { files: [good.files.find((f) => f.kind === 'birth')!.path, legacyCsv, semicolons] });
+    expect(given.records.length).toBeGreaterThan(0);
+    expect(given.warnings.filter((w) => / refused, not read /.test(w)).map((w) => w.split(' ')[0])).toEqual(['khai-sinh-legacy.csv', 'khai-sinh-semicolons.csv']);
     rmSync(semicolons);
 
     const refusal = {

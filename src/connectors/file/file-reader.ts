@@ -12,7 +12,7 @@
  * used (every configured XLSX sheet's is checked first). Only damage inside an XLSX sheet's data (a broken
  * zip entry) is found where it is, after the rows before it were given out. A file that cannot be opened or
  * read (permission denied, not a file, an I/O error) is refused too. Reading the drop directory, a refused
- * file is reported (`file-refused`) and the next file is read; a file given by name fails the read. A file
+ * file is reported (`file-refused`) and the next file is read; a file given by name fails the read (a dry run reports it as such and goes on). A file
  * gone since the listing is skipped with a warning, and one modified less than `settleSeconds` ago (still
  * being written) is left for a later read (`file-waiting`).
  */
@@ -302,7 +302,9 @@ export class FileReader implements SourceReader {
         // "already ingested" (QA).
         seen.delete(file.checksum);
         if (error === null) continue;
-        if (ctx.files || !isFileRefusal(error)) throw error;
+        // A dry run tells every file given by name that a sync would refuse, beside its sample (QA re-check: it ended at
+        // the first, and the sample already read was not shown).
+        if ((ctx.files && !ctx.sampleSheets) || !isFileRefusal(error)) throw error;
         this.refuse(file, file.checksum, error, ctx);
       }
     }
