@@ -994,6 +994,19 @@ describe('file connectors against their drops', () => {
     expect(dry.valid).toBeGreaterThan(0);
     expect(dry.unchanged).toBe(dry.valid - dry.repeated - dry.identical);
     expect(await ctx.sql.query('SELECT id, updated_at FROM facility ORDER BY id')).toEqual(facilitiesBefore);
+    // With a sync's transaction holding the facilities, it gives way at once rather than wait (or deadlock) with it.
+    const holder = await ctx.sql.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM facility FOR UPDATE');
+      const started = Date.now();
+      const blocked = await ctx.connectors.dryRun('facility-inspection', { force: true, files: [drop.files[0]!.path] });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(blocked.warnings).toContain('facilities not compared with those stored: a sync is writing them now; they are counted as would be stored');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
   });
 
   it('quarantines a facility whose type the store refuses (read unmapped), naming the path, and lands the children beside it', async () => {

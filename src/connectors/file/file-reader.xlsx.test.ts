@@ -341,14 +341,18 @@ describe('FileReader (XLSX)', () => {
     const read = new FileReader(fileConfigSchema.parse({ directory: dir, settleSeconds: 0, pattern: 'loi-tieu-de-*.xlsx', sheets: [{ sheet: 'Trẻ em', recordType: 'child' }] }), { logger, name: 'facility-inspection' });
     await expect(collect(read.read(null, { files: [path.join(dir, 'loi-tieu-de-2026.xlsx')] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
-      message: 'loi-tieu-de-2026.xlsx sheet "Trẻ em" row 1: column B (2) is an Excel error cell (#REF!) where its header should be; type the header in (or paste the header row as values)',
+      message: 'loi-tieu-de-2026.xlsx sheet "Trẻ em" row 1: column B (2) is an Excel error cell (#REF!) where its header should be; type the header in, or paste the header row as values',
+      // The sheet told as the definition names it: kept whole in run history and logs (QA second re-check: [redacted]).
+      storableMessage: 'loi-tieu-de-2026.xlsx sheet "Trẻ em" row 1: column B (2) is an Excel error cell (#REF!) where its header should be; type the header in, or paste the header row as values',
     });
   });
 
   it('refuses an empty or duplicated header in a sheet', async () => {
     await expect(collect(reader({ headerRow: 1 }).read(null, { files: [inspection] }))).rejects.toMatchObject({
       code: 'CONNECTOR_FILE_HEADERS',
-      message: 'kiem-tra-2026.xlsx sheet "Cơ sở": the header row 1 is empty',
+      // The sheet as the definition names it (`cơ sở`), kept whole in run history (QA second re-check: [redacted]).
+      message: 'kiem-tra-2026.xlsx sheet "cơ sở": the header row 1 is empty',
+      storableMessage: 'kiem-tra-2026.xlsx sheet "cơ sở": the header row 1 is empty',
     });
   });
 

@@ -441,6 +441,13 @@ async function* sheetRows(
 ): AsyncGenerator<SheetRow[]> {
   // A sheet may be named after a child as a file may: labelled alike (file-label.ts).
   const where = `${o.fileName} sheet "${fileLabel(worksheet.name)}"`;
+  // A sheet the definition names is told in header messages by the definition's name for it, so they are kept whole
+  // in logs and run history (QA: its quoted name, the file's text, was redacted there); one configured by position, by
+  // its number (QA re-check: redacted too). Else by its own name, the file's text: such messages are not kept whole.
+  const configured = o.sheets[o.sheetIndex]?.sheet;
+  const sheetTold = typeof configured === 'string' ? { where: `${o.fileName} sheet "${configured}"`, ownWords: true }
+    : typeof configured === 'number' ? { where: `${o.fileName} sheet ${configured}`, ownWords: true }
+    : { where, ownWords: !where.includes('"') };
   let headers: string[] | null = null;
   let merged = new MergedCells([], 0, 0, '');
   let dataRows = 0;
@@ -456,7 +463,7 @@ async function* sheetRows(
         // (QA re-check: refused); one holding something below a header row without any is refused.
         if (!holdsValue(row, date1904)) continue;
         if (rowNumber > o.headerRow) {
-          throw new FileHeaderError(`${where}: the header row ${o.headerRow} is empty`, { where, problem: 'EMPTY_HEADER_ROW' });
+          throw new FileHeaderError(`${sheetTold.where}: the header row ${o.headerRow} is empty`, { where, problem: 'EMPTY_HEADER_ROW' }, { ownWords: sheetTold.ownWords });
         }
         const cells: string[] = [];
         const errors: Array<[number, CellError]> = [];
@@ -468,24 +475,19 @@ async function* sheetRows(
         if (errors.length) {
           // Not "no header" (QA): the cell holds an error value where the header should be.
           throw new FileHeaderError(
-            `${where} row ${rowNumber}: ${errors.map(([col, e]) => `column ${columnName(col)} is ${e.describe()}`).join(', ')} ` +
-              'where its header should be; type the header in (or paste the header row as values)',
+            `${sheetTold.where} row ${rowNumber}: ${errors.map(([col, e]) => `column ${columnName(col)} is ${e.describe()}`).join(', ')} ` +
+              'where its header should be; type the header in, or paste the header row as values',
             { where, problem: 'ERROR_HEADER', columns: errors.map(([col]) => col) },
-            { ownWords: !where.includes('"') },
+            { ownWords: sheetTold.ownWords },
           );
         }
-        // A sheet the definition names is told by the definition's name for it, so the message is kept whole
-        // in logs and run history (QA: its quoted name, the file's text, was redacted there).
-        // A sheet configured by position is told by its number (QA re-check: redacted too).
-        const configured = o.sheets[o.sheetIndex]?.sheet;
-        const told = typeof configured === 'string' ? `sheet "${configured}"` : typeof configured === 'number' ? `sheet ${configured}` : null;
-        const headerWhere = told !== null ? `${o.fileName} ${told} row ${rowNumber}` : `${where} row ${rowNumber}`;
+        const headerWhere = `${sheetTold.where} row ${rowNumber}`;
         const fitter = o.fitter;
         const written = normalizeHeaders(Array.from(cells, (c) => c ?? ''), headerWhere, {
           mapped: fitter && ((h) => fitter.reads(h)),
-          ...(told !== null ? { whereOwnWords: true } : {}),
+          whereOwnWords: sheetTold.ownWords,
         });
-        headers = (told !== null ? fitter?.fit(written, headerWhere, undefined, true) : fitter?.fit(written, headerWhere)) ?? written;
+        headers = fitter?.fit(written, headerWhere, undefined, sheetTold.ownWords) ?? written;
         o.onHeaders?.(headers);
         if (o.headersOnly) return;
         merged = new MergedCells(merges?.ranges() ?? [], rowNumber, headers.length, merges?.part ?? '');

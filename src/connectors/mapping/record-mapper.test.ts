@@ -487,6 +487,13 @@ describe('choosing the mapping', () => {
     // As a file's record comes: its empty cells left out (QA re-check: «Họ và tên», a prefix of the other, was dropped).
     expect(message(names(raw({ id: '1' }, 'child')))).toBe(
       'no mapping of record type "child" takes this record: the `when` of each tests «Họ và tên con nuôi», «Họ và tên», of which all are empty or missing here');
+    // A file's header may hold a dot: its empty cell is told (QA second re-check); a nested record's path is not claimed empty.
+    const dotted = mapper({ recordType: 'child', when: { from: 'Người đ.diện', present: true }, externalId: { from: 'id' } });
+    expect(message(dotted(raw({ id: '1' }, 'child')))).toBe(
+      'no mapping of record type "child" takes this record: the `when` of its mapping tests «Người đ.diện», of which «Người đ.diện» is empty or missing here');
+    const nested = mapper({ recordType: 'child', when: { from: 'patient.name[0].text', present: true }, externalId: { from: 'id' } });
+    expect(message(nested(raw({ id: '1', patient: { name: [] } }, 'child')))).toBe(
+      'no mapping of record type "child" takes this record: the `when` of its mapping tests «patient.name[0].text»');
     // A mapping without a `when` takes every record of its type: nothing to tell.
     expect(message(map(raw({ id: '1' }, 'school')))).toBe('no mapping of record type "school" takes this record');
   });

@@ -140,10 +140,12 @@ export function compileRecordMapper(sourceSystem: SourceSystem, mappings: readon
     const data = raw.data !== null && typeof raw.data === 'object' ? (raw.data as Record<string, unknown>) : {};
     const columns = [...new Set(candidates.flatMap((c) => c.whenColumns))];
     if (columns.length === 0) return '';
-    // A file's record leaves its empty cells out (QA re-check: «Họ và tên» was dropped for it); a path into a nested
-    // record (an API's `a.b[0]`) is not a key of it, and is not said to be empty.
+    // A file's record (flat: every value a cell's) leaves its empty cells out (QA re-check: «Họ và tên» was dropped for
+    // it), and its headers may hold dots; a path into a nested record (an API's `a.b[0]`) is not a key of it, and is not
+    // said to be empty.
+    const flat = Object.values(data).every((v) => v === null || typeof v !== 'object');
     const empty = columns.filter((c) => {
-      if (!Object.hasOwn(data, c) && /[.[]/.test(c)) return false;
+      if (!flat && !Object.hasOwn(data, c) && /[.[]/.test(c)) return false;
       const v = data[c];
       return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
     });
