@@ -96,7 +96,10 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     readiness: {
       postgres: async () => void (await ctx.sql.query('SELECT 1')),
       redis: async () => {
-        if (redis.status !== 'ready') await redis.connect().catch((err: unknown) => void (redisError = err));
+        // A connection on its way is waited for by its own events: asking again would only say "already connecting".
+        if (redis.status !== 'ready' && redis.status !== 'connecting' && redis.status !== 'connect') {
+          await redis.connect().catch((err: unknown) => void (redisError = err));
+        }
         // Not connected: why, as the connection last failed (QA re-checks: "Stream isn't writeable and enableOfflineQueue
         // options is false" while the log said ECONNREFUSED), never the offline queue's refusal of the ping.
         if (redis.status !== 'ready') throw redisError ?? new Error(`not connected (${redis.status})`);
