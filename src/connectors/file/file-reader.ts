@@ -37,7 +37,7 @@ import type {
   ReaderReject,
   SourceReader,
 } from '../types.js';
-import { csvRows } from './csv-rows.js';
+import { csvRows, type CsvRowsOptions } from './csv-rows.js';
 import { assertFileDecodes, detectEncoding, ENCODING_SNIFF_BYTES, type DetectedEncoding } from './encoding.js';
 import { FileAccessError, type DirectorySettingOrigin } from './errors/file-access.error.js';
 import { FileChangedError } from './errors/file-changed.error.js';
@@ -673,12 +673,28 @@ export class FileReader implements SourceReader {
       await this.checkLaterSheets(file, sheets, -1);
       return;
     }
-    const rows = csvRows({
-      filePath: file.path, fileName: file.shown, encoding: textEncoding!.encoding, delimiter: this.config.csv.delimiter,
-      quote: this.config.csv.quote, headerRow: this.config.headerRow, skipRows: 0, fitter: this.fitter(sheets[0]!.recordType),
-    });
     // The header row is fitted before the first rows come out.
-    for await (const _ of rows) break;
+    for await (const _ of this.csvSource(file, textEncoding!, sheets[0]!.recordType, { skipRows: 0 })) break;
+  }
+
+  /** A CSV file's rows, read with the definition's settings: one place for a read and a probe. */
+  private csvSource(
+    file: FileEntry,
+    textEncoding: DetectedEncoding,
+    recordType: string,
+    opts: Pick<CsvRowsOptions, 'skipRows' | 'recogniser' | 'onHeaders'>,
+  ): AsyncIterable<SheetRow[]> {
+    return csvRows({
+      filePath: file.path,
+      fileName: file.shown,
+      encoding: textEncoding.encoding,
+      delimiter: this.config.csv.delimiter,
+      quote: this.config.csv.quote,
+      headerRow: this.config.headerRow,
+      recordType,
+      fitter: this.fitter(recordType),
+      ...opts,
+    });
   }
 
   /** Whether a chunk holds its `chunkRows` rows, or rows of {@link CHUNK_CHARS} characters. */
@@ -721,17 +737,9 @@ export class FileReader implements SourceReader {
       let label = file.shown;
       const source: AsyncIterable<SheetRow[]> =
         format === 'csv'
-          ? csvRows({
-              filePath: file.path,
-              fileName: file.shown,
-              encoding: textEncoding!.encoding,
-              delimiter: this.config.csv.delimiter,
-              quote: this.config.csv.quote,
-              headerRow: this.config.headerRow,
+          ? this.csvSource(file, textEncoding!, sheet.recordType, {
               skipRows: done,
               recogniser: ctx.recogniser,
-              recordType: sheet.recordType,
-              fitter: this.fitter(sheet.recordType),
               onHeaders: (columns) => ctx.onEvent?.({ type: 'sheet-headers', fileName: file.shown, where: label, recordType: sheet.recordType, columns }),
             })
           : (await import('./xlsx-rows.js')).xlsxRows({
