@@ -24,6 +24,7 @@ describe('logs carry no personal data', () => {
   let healthSim: HealthStationSimulator;
   let schoolSim: SchoolSimulator;
   const savedEnv = { ...process.env };
+  let operationNamedAfterChild = '';
 
   beforeAll(async () => {
     const logger = createLogger({ level: 'trace', destination: { write: (s: string) => void lines.push(s) } });
@@ -61,6 +62,11 @@ describe('logs carry no personal data', () => {
       await hub.gql(`{ child(id: "${id}") { fullName groups specialCircumstances { group } } }`, {}, health);
     }
     await hub.gql(`{ children(filter: { name: "x" }) { nodes { id } } }`, {}, steward);
+    // A client may name an operation after the child it asks about (QA: logged as written).
+    const named = (await hub.ctx.sql.one<{ name: string; number: string }>(
+      `SELECT name_folded AS name, identity_number AS number FROM source_record WHERE identity_number ~ '^[0-9]{12}$' AND name_folded IS NOT NULL LIMIT 1`))!;
+    operationNamedAfterChild = `${named.name.replace(/ /g, '_')}_${named.number}`;
+    expect((await hub.gql(`query ${operationNamedAfterChild} { children(first: 1) { nodes { id fullName } } }`, {}, steward)).body.errors).toBeUndefined();
     await hub.gql(`{ children(filter: { name: "nguyễn thị" }) { nodes { id } } }`, {}, 'garbage-token');
   }, 180_000);
 
@@ -114,5 +120,14 @@ describe('logs carry no personal data', () => {
     const log = lines.join('');
     const leaked = secrets.map((s) => s.v).filter((v) => log.includes(v) || log.includes(JSON.stringify(v).slice(1, -1)));
     expect(leaked).toEqual([]);
+  });
+
+  it('withholds an operation name that holds a child\'s name and number, in the log and the audit', async () => {
+    expect(operationNamedAfterChild).toMatch(/_\d{12}$/);
+    const line = lines.map((l) => JSON.parse(l) as { msg: string; operation?: string }).find((l) => l.msg === 'graphql operation' && l.operation === '[withheld]');
+    expect(line).toBeDefined();
+    expect(lines.join('')).not.toContain(operationNamedAfterChild.slice(-12));
+    const audited = await hub.ctx.sql.query<{ operation: string }>(`SELECT DISTINCT operation FROM audit_event WHERE operation LIKE '%withheld%' OR operation LIKE $1`, [`%${operationNamedAfterChild.slice(-12)}%`]);
+    expect(audited.map((r) => r.operation)).toEqual(['[withheld]']);
   });
 });

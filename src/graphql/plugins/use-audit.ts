@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuditWriter } from '../../audit/audit-writer.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { GraphQLContext } from '../context.js';
+import { operationLabel } from './operation-label.js';
 
 /**
  * Writes the audit of a request before its response leaves: READ events listing the children whose personal
@@ -20,7 +21,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           const access = ctx.access;
           if (!p || (!access.released && access.deniedFields.size === 0 && access.writes.size === 0 && access.recordWrites.size === 0)) return;
           const base = {
-            operation: operationName ?? 'anonymous',
+            operation: operationName ? operationLabel(operationName) : 'anonymous',
             requestId: ctx.requestId,
             subject: p.subject,
             officerId: p.officerId,

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../context.js';
+import { operationLabel } from './operation-label.js';
 
 /**
  * One debug line per GraphQL operation: request id, operation name, caller subject, how many children's
@@ -16,7 +17,7 @@ export function useRequestLog(logger: Logger): ApolloServerPlugin<GraphQLContext
           const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
           logger.debug({
             requestId: ctx.requestId,
-            operation: operationName ?? null,
+            operation: operationName ? operationLabel(operationName) : null,
             subject: ctx.principal?.subject ?? null,
             children: ctx.access.childCount,
             statements: ctx.queries.count,
