@@ -200,6 +200,31 @@ describe('golden-record stage', () => {
     expect(await childRow(numberless)).toMatchObject({ identity_status: 'PENDING_ISSUANCE', version: 1 });
   });
 
+  it('checks again a child in CONFLICT once no other active child holds its number (the other merged into it), and only then', async () => {
+    const [kept, merged, third] = [newId('child'), newId('child'), newId('child')];
+    await addRecord({ childId: kept, identityNumber: '001315000444' });
+    const mergedRecord = await addRecord({ childId: merged, identityNumber: '001315000444' });
+    await addRecord({ childId: third, identityNumber: '001315000555' });
+    await ctx.goldenRecords.recompute([kept, merged, third]);
+    // What reconciliation records for two children verified with one number.
+    await ctx.sql.query(`UPDATE child SET identity_status = 'CONFLICT' WHERE id = ANY($1::text[])`, [[kept, merged]]);
+    let mark = await outboxMark();
+    // Still two holders: a recompute asks nothing (a conflict is a steward's to resolve).
+    await ctx.sql.query(`UPDATE source_record SET full_name = 'Nguyễn Thị Thu Hằng' WHERE child_id = $1`, [kept]);
+    await ctx.goldenRecords.recompute([kept]);
+    expect(await reconcileSince(mark)).toEqual([kept]); // the name asked about changed
+    mark = await outboxMark();
+    await ctx.goldenRecords.recompute([kept, merged]);
+    expect(await reconcileSince(mark)).toEqual([]);
+    // What ingest does when a record's number joins it to the child holding the number.
+    await ctx.sql.query(`UPDATE source_record SET child_id = $1, link_rule = 'IDENTITY_NUMBER' WHERE id = $2`, [kept, mergedRecord]);
+    await ctx.sql.query(`UPDATE child SET status = 'MERGED', merged_into_id = $1 WHERE id = $2`, [kept, merged]);
+    mark = await outboxMark();
+    await ctx.goldenRecords.recompute([kept, merged]);
+    expect(await reconcileSince(mark)).toEqual([kept]);
+    expect(await childRow(third)).toMatchObject({ identity_status: 'UNVERIFIED' });
+  });
+
   it('supersedes a number no linked record gives any more, and makes it current again when a record gives it again', async () => {
     const child = newId('child');
     // QA: a birth-register record whose number was corrected (…978 → …979) in a re-dropped file.

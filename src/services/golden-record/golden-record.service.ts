@@ -60,7 +60,12 @@ export class GoldenRecordService {
       await this.repo.removeMemberships(client, plan.membershipsRemoved);
       await this.repo.redateMemberships(client, plan.membershipsRedated);
       if (plan.membershipsAdded.length) await this.repo.insertMemberships(client, plan.membershipsAdded);
-      await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, plan.reconcile);
+      // A conflict that is over (the other child holding the number merged into this one: QA, it stayed CONFLICT
+      // until someone asked for a check) is checked again, which finds the child VERIFIED.
+      const statusNow = new Map(plan.updated.map((c) => [c.id, c.identityStatus]));
+      const inConflict = active.filter((id) => (statusNow.get(id) ?? children.get(id)!.identityStatus) === 'CONFLICT');
+      const conflictsOver = inConflict.length ? await this.repo.conflictsOver(client, inConflict) : [];
+      await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [...new Set([...plan.reconcile, ...conflictsOver])]);
       return plan.result;
     });
   }
