@@ -162,11 +162,20 @@ describe('identity-reconcile jobs, batched', () => {
     ]);
     // A third record, checked later by another job, joins the conflict; the first two stay in it.
     const c = await copy(a!);
+    const versionOf = async (id: string) => (await ctx.sql.one<{ version: number; updated_at: Date }>(`SELECT version, updated_at FROM child WHERE id = $1`, [id]))!;
+    const [before, otherBefore] = [await versionOf(c), await versionOf(other!)];
     expect(await reconcile(reconciler, 'dup-2', [c])).toEqual([{ kind: 'CHECKED', status: 'CONFLICT', recorded: true }]);
+    // The status changed: the unified record did (QA: version and updatedAt stayed as they were); a re-check finding
+    // what the last one found changes nothing.
+    const after = await versionOf(c);
+    expect(after.version).toBe(before.version + 1);
+    expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
+    expect(await reconcile(reconciler, 'dup-3', [other!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    expect((await versionOf(other!)).version).toBe(otherBefore.version);
     expect([await statusOf(a!), await statusOf(b), await statusOf(c), await statusOf(other!)]).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'VERIFIED']);
     const recorded = await ctx.sql.query<{ child_id: string; status: string }>(
       `SELECT child_id, status FROM identity_check WHERE job_key LIKE 'dup-%' ORDER BY job_key`);
-    expect(recorded.map((r) => r.status).sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'VERIFIED']);
+    expect(recorded.map((r) => r.status).sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'VERIFIED', 'VERIFIED']);
   });
 
   it('keeps the results of a job whose other calls failed, and retries only the failed child', async () => {

@@ -20,9 +20,15 @@ import type { PoolClient } from 'pg';
 /** SQL for `changed_xid` in a writer's `SET`, marking the row changed by the current transaction. */
 export const MARK_CHANGED = 'changed_xid = pg_current_xact_id()';
 
-/** SQL for `changed_xid` in a writer's `SET` that marks the row (aliased `alias`) only when `changed` holds. */
+/**
+ * SQL for a child writer's `SET` that marks the row (aliased `alias`) changed only when `changed` holds: its
+ * `changed_xid`, and its `version` and `updated_at`, which tell a reader the unified record changed (QA: an
+ * identity status moved from CONFLICT to VERIFIED left both as they were).
+ */
 export function markChangedWhen(alias: string, changed: string): string {
-  return `changed_xid = CASE WHEN ${changed} THEN pg_current_xact_id() ELSE ${alias}.changed_xid END`;
+  return `changed_xid = CASE WHEN ${changed} THEN pg_current_xact_id() ELSE ${alias}.changed_xid END,
+          version = CASE WHEN ${changed} THEN ${alias}.version + 1 ELSE ${alias}.version END,
+          updated_at = CASE WHEN ${changed} THEN now() ELSE ${alias}.updated_at END`;
 }
 
 // Locked in id order, as the golden stage and identity reconciliation lock children, so that two writers marking
