@@ -38,6 +38,7 @@ import { Migration20261217010000_file_listed_records } from './Migration20261217
 import { Migration20261218010000_reject_payload_retention } from './Migration20261218010000_reject_payload_retention.js';
 import { Migration20261219010000_child_changes } from './Migration20261219010000_child_changes.js';
 import { Migration20261220010000_registry_call_pending } from './Migration20261220010000_registry_call_pending.js';
+import { Migration20261221010000_identity_request } from './Migration20261221010000_identity_request.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -80,4 +81,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261218010000_reject_payload_retention', class: Migration20261218010000_reject_payload_retention },
   { name: 'Migration20261219010000_child_changes', class: Migration20261219010000_child_changes },
   { name: 'Migration20261220010000_registry_call_pending', class: Migration20261220010000_registry_call_pending },
+  { name: 'Migration20261221010000_identity_request', class: Migration20261221010000_identity_request },
 ];

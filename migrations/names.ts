@@ -44,4 +44,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261218010000_reject_payload_retention',
   'Migration20261219010000_child_changes',
   'Migration20261220010000_registry_call_pending',
+  'Migration20261221010000_identity_request',
 ];

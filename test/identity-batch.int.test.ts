@@ -7,7 +7,8 @@ import { newId } from '../src/db/ids.js';
 import { RegistryRejectedError } from '../src/errors/registry-rejected-error.js';
 import { UpstreamUnavailableError } from '../src/errors/upstream-unavailable-error.js';
 import { createLogger } from '../src/observability/logger.js';
-import type { CallResult, LookupOutcome, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
+import type { CallContext, CallResult, LookupOutcome, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
+import { requestIdentityCheck } from '../src/services/identity/identity-request.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
 import { IdentityReconciler, type IssuancePoll, type ReconcileOutcome } from '../src/services/identity/identity-reconciler.js';
 import { identityReconcileProcessor } from '../jobs/processors/identity-reconcile.processor.js';
@@ -138,6 +139,51 @@ describe('identity-reconcile jobs, batched', () => {
     expect(sim.stats().requests).toBe(calls);
     expect(rerun.total).toBe(4);
     expect(await ctx.sql.one(`SELECT count(*)::int AS n FROM identity_check WHERE child_id = ANY($1)`, [ids])).toEqual({ n: 40 });
+  });
+
+  it('makes the check an officer asked for in their name, joins requests made while it is open, and expires a stale one', async () => {
+    const [child, numberless] = await childrenOf([
+      aRecord({ identityNumber: '001215000931', fullName: 'Lê Văn Cường', sex: 'MALE' }),
+      aRecord({ identityNumber: null, fullName: 'Lê Thị Dung', sex: 'FEMALE' }),
+    ]);
+    const officer = { subject: 'steward-9', officerId: 'CB-0099', officerName: 'Trần Thị Mai', agency: 'so-ldtbxh', unit: 'phong-tre-em', roles: ['data_steward' as const],
+      communeScope: '*' as const, purpose: 'case-review', classes: new Set<never>() };
+    const outboxRows = async () => Number((await ctx.sql.one<{ n: string }>(
+      `SELECT count(*) AS n FROM outbox WHERE topic = 'identity.reconcile' AND (aggregate_id = $1 OR payload->'ids' ? $1)`, [child!]))!.n);
+    const before = await outboxRows();
+    // Six at once (QA: three calls were made): one request, five joining it, one check queued.
+    const asked = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => requestIdentityCheck(ctx.sql, child!, { ...officer, subject: `steward-${i}` }, `req-${i}`)));
+    const opened = asked.filter((a) => !a.joined);
+    expect(opened).toHaveLength(1);
+    expect(new Set(asked.map((a) => a.requestId))).toEqual(new Set([opened[0]!.requestId]));
+    expect(await outboxRows()).toBe(before + 1);
+
+    const contexts: CallContext[] = [];
+    const registry = {
+      verifyCitizen: async (_q, callCtx) => {
+        contexts.push(callCtx);
+        return { requestId: randomUUID(), outcome: { kind: 'MATCH', citizen: null }, latencyMs: 1 } satisfies CallResult<VerifyOutcome>;
+      },
+    } as PopulationDbClient;
+    const reconciler = new IdentityReconciler(ctx.sql, registry, { acquire: async () => {}, settle: async () => {}, penalize: async () => {} }, ctx.config, createLogger({ level: 'silent' }));
+    await requestIdentityCheck(ctx.sql, numberless!, officer, 'req-n');
+    expect(await reconcile(reconciler, 'asked-1', [child!, numberless!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }, STARTED]);
+    // In the requester's name, with the request as the case (the first of the six: whoever's request opened it).
+    const request = (await ctx.sql.one<Record<string, unknown>>(`SELECT * FROM identity_request WHERE id = $1`, [opened[0]!.requestId]))!;
+    expect(contexts).toEqual([{ officerId: 'CB-0099', officerName: 'Trần Thị Mai', unit: 'phong-tre-em', purposeCode: 'case-review', caseRef: request.id, childId: child }]);
+    expect(request).toMatchObject({ child_id: child, officer_id: 'CB-0099', agency: 'so-ldtbxh', purpose: 'case-review', answer: 'CALLED', http_request_id: expect.stringMatching(/^req-\d$/) });
+    expect(await ctx.sql.one(`SELECT answer FROM identity_request WHERE child_id = $1`, [numberless!])).toEqual({ answer: 'ISSUANCE' });
+    // Answered: the next request opens its own; a background check is the hub's system officer's.
+    expect((await requestIdentityCheck(ctx.sql, child!, officer, 'req-7')).joined).toBe(false);
+    await reconcile(reconciler, 'asked-2', [child!]);
+    expect(await ctx.sql.one(`SELECT answer FROM identity_request WHERE http_request_id = 'req-7'`)).toEqual({ answer: 'CALLED' });
+    await reconcile(reconcilerWith(async () => ({ kind: 'MATCH', citizen: null })), 'background', [child!]);
+    // A request left open by a job that failed for good is not joined for ever.
+    const stale = await requestIdentityCheck(ctx.sql, child!, officer, 'req-8');
+    await ctx.sql.query(`UPDATE identity_request SET requested_at = now() - interval '2 hours' WHERE id = $1`, [stale.requestId]);
+    const fresh = await requestIdentityCheck(ctx.sql, child!, officer, 'req-9');
+    expect(fresh).toMatchObject({ joined: false });
+    expect(await ctx.sql.one(`SELECT answer FROM identity_request WHERE id = $1`, [stale.requestId])).toEqual({ answer: 'EXPIRED' });
   });
 
   it('marks CONFLICT for duplicates within one job and for a child verified earlier, and updates nobody else', async () => {

@@ -242,6 +242,22 @@ describe('identity reconciliation against the population-database simulator', ()
     expect(await hub.ctx.sql.one<{ x: string; checked: boolean }>(`SELECT changed_xid::text AS x FROM child WHERE id = $1`, [child.id])).toEqual({ x: changedBefore });
     expect(await hub.ctx.sql.query(`SELECT action, child_ids, details FROM audit_event WHERE subject = 'steward-7' AND action = 'WRITE'`))
       .toEqual([{ action: 'WRITE', child_ids: [child.id], details: { operations: ['requestIdentityReconciliation'] } }]);
+    // The call went out in the steward's name, its case the request, which names the audited HTTP request (QA: it was the
+    // hub's system officer's, and nothing tied it to who asked).
+    const request = await waitFor('the request answered', () => hub.ctx.sql.one<{ id: string; answer: string; http_request_id: string }>(
+      `SELECT id, answer, http_request_id FROM identity_request WHERE child_id = $1 AND answered_at IS NOT NULL`, [child.id]));
+    expect(request.answer).toBe('CALLED');
+    expect(await hub.ctx.sql.query(`SELECT officer_id, unit, purpose_code FROM registry_call WHERE case_ref = $1`, [request.id]))
+      .toEqual([{ officer_id: 'CB-0001', unit: 'so-ldtbxh', purpose_code: 'test' }]);
+    expect(await hub.ctx.sql.one(`SELECT request_id FROM audit_event WHERE subject = 'steward-7' AND action = 'WRITE'`)).toEqual({ request_id: request.http_request_id });
+    // A merged child is refused, naming the child it was merged into (QA: true, and nothing checked).
+    const merged = newId('child');
+    await hub.ctx.sql.query(`INSERT INTO child (id, status, merged_into_id, commune_code) VALUES ($1, 'MERGED', $2, '00004')`, [merged, child.id]);
+    const refusedMerged = await hub.gql(`mutation { requestIdentityReconciliation(childId: "${merged}") }`, {}, steward);
+    expect(refusedMerged.body.errors?.[0]).toMatchObject({
+      message: `Child ${merged} was merged into ${child.id}: ask for a check of that child`,
+      extensions: { code: 'BAD_USER_INPUT', argument: 'childId', mergedIntoId: child.id },
+    });
     const ops = await hub.token({ roles: ['operator'] });
     const counts = await hub.gql<{ queueCounts: Array<{ queue: string }> }>(`{ queueCounts { queue waiting failed } }`, {}, ops);
     expect(counts.body.data?.queueCounts.map((q) => q.queue)).toEqual(expect.arrayContaining(['golden-record', 'identity-reconcile', 'identity-issuance']));

@@ -358,7 +358,7 @@ describe('projections: statements per children page', () => {
     const statements = async (first: number) => {
       const contextValue = createGraphQLContext({
         requestId: `proj-${first}`, repo, maxPageSize: 100, authError: null,
-        principal: { subject: 's', officerId: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
+        principal: { subject: 's', officerId: null, officerName: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
       });
       const res = await gateway.executeOperation({ query: QUERY, variables: { first } }, { contextValue });
       expect(res.body.kind === 'single' && res.body.singleResult.errors).toBeFalsy();

@@ -31,7 +31,7 @@ describe('no N+1: statements per children page', () => {
     const statements = async (first: number) => {
       const contextValue = createGraphQLContext({
         requestId: `n1-${first}`, repo, maxPageSize: 100, authError: null,
-        principal: { subject: 's', officerId: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
+        principal: { subject: 's', officerId: null, officerName: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
       });
       const res = await gateway.executeOperation({ query: NESTED, variables: { first } }, { contextValue });
       expect(res.body.kind === 'single' && res.body.singleResult.errors).toBeFalsy();
@@ -53,7 +53,7 @@ describe('no N+1: statements per children page', () => {
     const run = async (query: string, variables: Record<string, unknown>) => {
       const contextValue = createGraphQLContext({
         requestId: 'one', repo, maxPageSize: 100, authError: null,
-        principal: { subject: 's', officerId: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
+        principal: { subject: 's', officerId: null, officerName: null, agency: 'a', unit: null, roles: ['data_steward'], communeScope: ALL_COMMUNES, purpose: 'test', classes: classesForRoles(['data_steward']) },
       });
       const res = await gateway.executeOperation({ query, variables }, { contextValue });
       if (res.body.kind !== 'single' || res.body.singleResult.errors) throw new Error(JSON.stringify(res.body));

@@ -11,7 +11,9 @@ import { setConnectorGauges } from '../observability/connector-metrics.js';
 import { createMetrics } from '../observability/metrics.js';
 import { QueueClient } from '../../jobs/queue-client.js';
 import { RejectDismissal } from '../services/ingest/reject-dismissal.service.js';
-import { OUTBOX_TOPICS, writeOutbox } from '../services/outbox/outbox.writer.js';
+import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
+import { requestIdentityCheck } from '../services/identity/identity-request.js';
+import type { Principal } from '../auth/principal.js';
 import type { AppContext } from './app-context.js';
 import type { Sql } from '../db/sql.js';
 import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
@@ -68,9 +70,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   // A definition that does not validate is not listed or synced: say so at start, naming the file and its problems.
   for (const err of ctx.connectors.catalog.invalid) logInvalidDefinition(logger, err);
   const commands = {
-    requestIdentityReconciliation: async (childId: string) => {
-      await ctx.sql.tx((client) => writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [childId]));
-    },
+    requestIdentityReconciliation: (childId: string, by: Principal, httpRequestId: string) => requestIdentityCheck(ctx.sql, childId, by, httpRequestId),
     queueCounts: async () => Object.entries(await queueCounts()).map(([queue, c]) => ({ queue, ...c })),
     connectors: {
       repo: connectorReads,

@@ -9,6 +9,8 @@ export interface Principal {
   subject: string;
   /** The officer's number, recorded with every audited access. */
   officerId: string | null;
+  /** The officer's name (the token's `name`), given to the population database with a check the officer asks for. */
+  officerName: string | null;
   /** The agency (e.g. `so-y-te`, `ubnd-xa-00004`). */
   agency: string;
   /** The unit within the agency, if the token says. */

@@ -21,6 +21,8 @@ const communeCodes = z.array(z.string().regex(/^\d{5}$/, 'must be 5-digit commun
 export const tokenClaimsSchema = z.object({
   sub: z.string().min(1),
   officer_id: z.string().min(1).optional(),
+  /** The officer's name (OpenID Connect's `name`): the registry is told who asks, when an officer asks for a check. */
+  name: z.string().min(1).max(200).optional(),
   agency: z.string().min(1),
   unit: z.string().min(1).optional(),
   roles: z.array(z.enum(ROLES)).min(1),

@@ -100,6 +100,7 @@ export class TokenVerifier {
     const principal: Principal = {
       subject: c.sub,
       officerId: c.officer_id ?? null,
+      officerName: c.name ?? null,
       agency: c.agency,
       unit: c.unit ?? null,
       roles: c.roles,

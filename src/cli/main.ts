@@ -254,14 +254,16 @@ program
   .option('--purpose <purpose>', 'purpose of processing recorded in the audit', 'child-protection-casework')
   .option('--officer-id <id>', "officer's number", 'CB-DEV-0001')
   .option('--unit <unit>', 'unit within the agency')
+  .option('--name <name>', "officer's name (told to the population database with a check the officer asks for)", 'Cán bộ phát triển')
   .option('--sub <subject>', 'token subject', 'dev-user')
   .option('--expires <span>', 'lifetime, e.g. 8h, 30m', '8h')
-  .action(async (opts: { role: Role[]; agency: string; communes: string; purpose: string; officerId: string; unit?: string; sub: string; expires: string }) => {
+  .action(async (opts: { role: Role[]; agency: string; communes: string; purpose: string; officerId: string; unit?: string; name: string; sub: string; expires: string }) => {
     const cfg = loadConfig();
     if (cfg.NODE_ENV === 'production') throw new ConfigError('`childhub token` mints dev tokens and is disabled in production', ['NODE_ENV']);
     const parsed = tokenClaimsSchema.safeParse({
       sub: opts.sub,
       officer_id: opts.officerId,
+      name: opts.name,
       agency: opts.agency,
       unit: opts.unit,
       roles: opts.role,

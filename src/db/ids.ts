@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   placement: 'plc',
   careEvent: 'cev',
   issuanceRequest: 'iss',
+  identityRequest: 'idr',
   consentRecord: 'cns',
   healthScreening: 'hsc', vaccination: 'vac', disabilityRecord: 'dis', schoolEnrolment: 'enr', birthRegistration: 'brg', adoptionRegistration: 'adr',
 } as const;

@@ -12,8 +12,8 @@ import { createLoaders, type Loaders } from './loaders.js';
 
 /** Actions the gateway can take beyond reading (provided by the process that serves the API). */
 export interface GatewayCommands {
-  /** Enqueues a reconciliation of the child's identity number (through the outbox). */
-  requestIdentityReconciliation(childId: string): Promise<void>;
+  /** Asks, in the requester's name, for a check of the child's identity number (queued through the outbox; see `requestIdentityCheck`). */
+  requestIdentityReconciliation(childId: string, by: Principal, httpRequestId: string): Promise<{ requestId: string; joined: boolean }>;
   /** Job counts per queue, for operators. */
   queueCounts(): Promise<Array<{ queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number }>>;
   /** Connectors: their definitions, runs and quarantine, and starting a sync. */

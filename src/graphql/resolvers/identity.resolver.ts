@@ -112,7 +112,7 @@ export class IdentityOperationsResolver {
 
   @Cost(MUTATION_COST)
   @Mutation(() => Boolean, {
-    description: 'Checks the child\'s number against the population database now (or starts issuance when it has none). Queued within the registry quota; audited. Needs IDENTITY access.',
+    description: 'Checks the child\'s number against the population database now (or starts issuance when it has none), in your name: the call carries your officer number, name, unit and purpose, with the request as its case. Queued within the registry quota; a request while one for the child is open joins it (one call answers both). Audited. Needs IDENTITY access. A MERGED child is BAD_USER_INPUT naming the child it was merged into (`mergedIntoId`): ask about that one.',
   })
   async requestIdentityReconciliation(@Arg('childId', () => ID) childId: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Mutation.requestIdentityReconciliation', childId });
@@ -122,8 +122,12 @@ export class IdentityOperationsResolver {
       ctx.access.deny(childId, 'Mutation.requestIdentityReconciliation'); // audited as refused, naming the id asked for
       throw notFound('child', childId, p);
     }
+    if (child.status === 'MERGED') {
+      // QA: answered true, and nothing was checked (a merged child is no one's record any more).
+      throw new InvalidInputError(`Child ${childId} was merged into ${child.mergedIntoId}: ask for a check of that child`, { argument: 'childId', mergedIntoId: child.mergedIntoId });
+    }
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot enqueue work');
-    await ctx.commands.requestIdentityReconciliation(childId);
+    await ctx.commands.requestIdentityReconciliation(childId, p, ctx.requestId);
     ctx.access.wrote(childId, 'requestIdentityReconciliation');
     return true;
   }

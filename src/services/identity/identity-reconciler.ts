@@ -11,6 +11,7 @@ import { admitRepeated } from '../../observability/log-throttle.js';
 import type { CallContext, PersonQuery, PopulationDbClient } from '../../population-db/population-db.client.js';
 import { MARK_CHANGED, markChangedWhen } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
+import { answerRequests, OPEN_REQUEST_JOIN, openRequestContext, type OpenRequestRow } from './identity-request.js';
 import { rejectedDigests, type RejectedDigests } from './rejected-values.js';
 
 /** Waits for a slot of the registry's quota, shared by every worker process. */
@@ -175,22 +176,28 @@ export class IdentityReconciler {
    */
   async reconcile(items: readonly ReconcileItem[], job: ReconcileJob): Promise<ReconcileOutcome[]> {
     const outcomes: ReconcileOutcome[] = new Array<ReconcileOutcome>(items.length);
-    const rows = await this.sql.query<ReconcileRow & { item: number; recorded: boolean } & Record<string, unknown>>(
+    const rows = await this.sql.query<ReconcileRow & OpenRequestRow & { item: number; recorded: boolean } & Record<string, unknown>>(
       `SELECT j.item::int AS item, ic.job_key IS NOT NULL AS recorded, c.id, c.status, c.full_name, c.birth_date,
               c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status,
               ${FOUND_ABANDONED} AS found_abandoned,
-              c.identity_checked_at, c.identity_checked_inputs
+              c.identity_checked_at, c.identity_checked_inputs, req.*
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS j(child_id, job_key, item)
          LEFT JOIN child c ON c.id = j.child_id
+         ${OPEN_REQUEST_JOIN}
          LEFT JOIN identity_check ic ON ic.job_key = j.job_key`,
       [items.map((i) => i.childId), items.map((i) => i.key)]);
 
     const checks: PendingCheck[] = [];
     const numberless: number[] = [];
     const calls: Array<Promise<void>> = [];
+    /** The open request (an officer's) each child's call is made for, by item; and the items whose registry call was made. */
+    const requests = new Map<number, string>();
+    const called = new Set<number>();
     for (const row of rows) {
       const index = row.item - 1;
       const item = items[index]!;
+      const requested = openRequestContext(row);
+      if (requested) requests.set(index, requested.caseRef);
       // A job resumed after a crash, or retried: this child's result is recorded, no quota spent on it.
       if (row.recorded) outcomes[index] = { kind: 'ALREADY_RECORDED' };
       else if (!row.id || row.status !== 'ACTIVE') outcomes[index] = { kind: 'SKIPPED' };
@@ -217,7 +224,8 @@ export class IdentityReconciler {
             // about the same child (another source touched it) may have recorded this very question meanwhile.
             const answered = await this.checkedSince(child.id, inputs, job.enqueuedAt);
             if (answered) return { kind: 'ANSWERED' as const, status: answered };
-            return { kind: 'CALLED' as const, result: await this.registry.verifyCitizen({ number, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id)) };
+            called.add(index);
+            return { kind: 'CALLED' as const, result: await this.registry.verifyCitizen({ number, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id, requested)) };
           }).then(
             (call) => {
               if (call.kind === 'ANSWERED') {
@@ -255,6 +263,13 @@ export class IdentityReconciler {
         outcomes[i] = { kind: request?.opened ? 'ISSUANCE_STARTED' : 'ISSUANCE_ALREADY_RUNNING', issuanceId: request?.issuanceId ?? null };
       }
     }
+    // Officers' requests this job answered (a failed call's stays open for the job's retry).
+    await answerRequests(this.sql, [...requests].flatMap(([index, requestId]) => {
+      const o = outcomes[index]!;
+      if (o.kind === 'FAILED') return [];
+      const answer = o.kind === 'ISSUANCE_STARTED' || o.kind === 'ISSUANCE_ALREADY_RUNNING' ? 'ISSUANCE' : called.has(index) && o.kind === 'CHECKED' ? 'CALLED' : 'NO_CALL';
+      return [{ requestId, answer } as const];
+    }));
     return outcomes;
   }
 
@@ -630,7 +645,9 @@ export class IdentityReconciler {
     return (await this.sql.one('SELECT 1 AS found FROM identity_check WHERE job_key = $1', [jobKey])) !== undefined;
   }
 
-  private callContext(childId: string): CallContext {
+  /** In whose name a call about the child is made: the officer whose request it answers, else the hub's system officer. */
+  private callContext(childId: string, requested?: ReturnType<typeof openRequestContext>): CallContext {
+    if (requested) return { ...requested, childId };
     return {
       officerId: this.config.POPULATION_DB_OFFICER_ID,
       officerName: this.config.POPULATION_DB_OFFICER_NAME,
