@@ -1,9 +1,9 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { RegistryRefusedError } from './registry-errors.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { RateLimitedError } from '../errors/rate-limited-error.js';
-import { RegistryRejectedError } from '../errors/registry-rejected-error.js';
 import { logger as rootLogger } from '../observability/logger.js';
 import { loggedCall, type LoggedCallDeps } from './logged-call.js';
 import { postToRegistry } from './registry-post.js';
@@ -181,7 +181,7 @@ export class LgspPopulationDbClient implements PopulationDbClient {
       const message = `${err.message} (before ${call.operation})`;
       switch (err.kind) {
         case 'REFUSED':
-          throw new CallFailure(new RegistryRejectedError(message, { ...call, ...details }), 'REJECTED', null);
+          throw new CallFailure(new RegistryRefusedError(message, { ...call, ...details }), 'REJECTED', null);
         case 'RATE_LIMITED':
           throw new CallFailure(new RateLimitedError(message, { ...call, ...details }), 'RATE_LIMITED', null);
         case 'TIMEOUT':
@@ -230,7 +230,7 @@ function checkStatus(response: AxiosResponse<unknown>, call: CallRef, now: Date)
         ? 'configuration error: check POPULATION_DB_URL'
         : 'request refused';
   throw new CallFailure(
-    new RegistryRejectedError(`Population database refused ${operation} with HTTP ${status}${errorCode ? ` (${errorCode})` : ''} (${hint})`, { ...call, ...details }),
+    new RegistryRefusedError(`Population database refused ${operation} with HTTP ${status}${errorCode ? ` (${errorCode})` : ''} (${hint})`, { ...call, ...details }),
     'REJECTED',
     status,
   );

@@ -1,6 +1,5 @@
 import type { AppError } from '../errors/app-error.js';
-import { RegistryRejectedError } from '../errors/registry-rejected-error.js';
-import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
+import { RegistryRefusedError, RegistryUnavailableError } from './registry-errors.js';
 import type { Citizen, LookupOutcome, VerifyOutcome } from './population-db.client.js';
 import { BULK_STATES, RESULT_CODES, type OperationName } from './protocol.js';
 import type { RegistryCallOutcome } from './registry-call.log.js';
@@ -48,7 +47,7 @@ export interface CitizenEntry {
 }
 
 export function upstream(message: string, reason: UpstreamReason, outcome: RegistryCallOutcome, call: CallRef, extra: Record<string, unknown> = {}): CallFailure {
-  return new CallFailure(new UpstreamUnavailableError(message, { ...call, ...extra, reason }), outcome, call.httpStatus);
+  return new CallFailure(new RegistryUnavailableError(message, { ...call, ...extra, reason }), outcome, call.httpStatus);
 }
 
 /** Messages name the operation and what was wrong, never the content (it is personal data). */
@@ -58,7 +57,7 @@ export function malformed(what: string, call: CallRef): CallFailure {
 
 /** A permanent refusal: the caller must not retry. */
 export function rejected(message: string, call: CallRef, details: Record<string, unknown> = {}): CallFailure {
-  return new CallFailure(new RegistryRejectedError(message, { ...call, ...details }), 'REJECTED', call.httpStatus);
+  return new CallFailure(new RegistryRefusedError(message, { ...call, ...details }), 'REJECTED', call.httpStatus);
 }
 
 /** `KetQua` 99 is a permanent refusal. */
@@ -102,7 +101,7 @@ function requireBulkOk(code: ResultCode, call: CallRef): void {
   rejectIf99(code, call);
   if (code === RESULT_CODES.notFound) {
     throw new CallFailure(
-      new RegistryRejectedError(`Population database does not know the bulk request (${call.operation}, KetQua 02)`, { ...call, resultCode: code }),
+      new RegistryRefusedError(`Population database does not know the bulk request (${call.operation}, KetQua 02)`, { ...call, resultCode: code }),
       'NOT_FOUND',
       call.httpStatus,
     );

@@ -12,6 +12,7 @@ import type { CallContext, PersonQuery } from './population-db.client.js';
 import type { RegistryCallEntry, RegistryCallStart } from './registry-call.log.js';
 import { RegistryCallNotLoggedError } from './logged-call.js';
 import { SoapPopulationDbClient, type SoapPopulationDbClientOptions } from './soap.transport.js';
+import { storableJobError } from '../../jobs/processors/storable-job-error.js';
 
 const BASE = 'http://ndxp.test';
 const PATH = '/dancu/ws';
@@ -511,6 +512,21 @@ describe('SoapPopulationDbClient errors', () => {
     expect(err).toBeInstanceOf(RegistryRejectedError);
     expect(err.message).toContain('HTTP 401');
     expect(entries[0]).toMatchObject({ outcome: 'REJECTED', httpStatus: 401 });
+    // Kept whole in the log and in a failed job (QA: which settings to check was `[redacted]`, and the job's reason
+    // `message withheld`): the adapter built it from its own words.
+    const lines: string[] = [];
+    createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } }).warn({ err }, 'call failed');
+    expect((JSON.parse(lines[0]!) as { err: { message: string } }).err.message).toBe(err.message);
+    expect(err.message).toMatch(/\(configuration error: check POPULATION_DB_USERNAME, POPULATION_DB_SECRET, POPULATION_DB_API_KEY and the server clock\)$/);
+    expect((storableJobError(err) as Error).message).toBe(`REGISTRY_REJECTED: ${err.message}`);
+  });
+
+  it('names a fault code only when it is a plain identifier', async () => {
+    intercept(() => [500, soapFault(`Client ${NUMBER}`)]);
+    const { client } = makeClient();
+    const err = await failure(client.verifyCitizen(query, ctx));
+    expect(err.message).toBe('Population database failed on XacThucThongTinCongDan (SOAP fault with a code that is not an identifier)');
+    expect(JSON.stringify((err as RegistryRejectedError).details)).not.toContain(NUMBER);
   });
 });
 

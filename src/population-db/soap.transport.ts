@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
+import { plainCode, RegistryRefusedError, RegistryUnavailableError } from './registry-errors.js';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { RateLimitedError } from '../errors/rate-limited-error.js';
-import { RegistryRejectedError } from '../errors/registry-rejected-error.js';
-import { UpstreamUnavailableError } from '../errors/upstream-unavailable-error.js';
 import { logger as rootLogger } from '../observability/logger.js';
 import { loggedCall, type ExchangeState, type LoggedCallDeps } from './logged-call.js';
 import { postToRegistry } from './registry-post.js';
@@ -214,7 +213,7 @@ export class SoapPopulationDbClient implements PopulationDbClient {
           ? 'check POPULATION_DB_USERNAME, POPULATION_DB_SECRET, POPULATION_DB_API_KEY and the server clock'
           : 'check POPULATION_DB_URL';
       throw new CallFailure(
-        new RegistryRejectedError(`Population database refused ${operation} with HTTP ${status} (configuration error: ${hint})`, answered),
+        new RegistryRefusedError(`Population database refused ${operation} with HTTP ${status} (configuration error: ${hint})`, answered),
         'REJECTED',
         status,
       );
@@ -326,16 +325,19 @@ function faultFailure(fault: Fault, call: CallRef): CallFailure {
   // `soap:Client`, `soapenv:Client.Authentication`, `Client`: the prefix varies, the local part does not.
   const local = fault.faultcode.slice(fault.faultcode.indexOf(':') + 1);
   // The fault string is not passed on: registries quote the offending input in it.
-  const details = { ...call, faultCode: fault.faultcode };
+  // The code too, unless it is a plain identifier: the message is kept whole in logs and Redis (registry-errors.ts).
+  const code = plainCode(fault.faultcode);
+  const shown = code ?? 'with a code that is not an identifier';
+  const details = { ...call, faultCode: code };
   if (local === 'Client' || local.startsWith('Client.')) {
     return new CallFailure(
-      new RegistryRejectedError(`Population database rejected ${call.operation} (SOAP fault ${fault.faultcode})`, details),
+      new RegistryRefusedError(`Population database rejected ${call.operation} (SOAP fault ${shown})`, details),
       'REJECTED',
       call.httpStatus,
     );
   }
   return new CallFailure(
-    new UpstreamUnavailableError(`Population database failed on ${call.operation} (SOAP fault ${fault.faultcode})`, {
+    new RegistryUnavailableError(`Population database failed on ${call.operation} (SOAP fault ${shown})`, {
       ...details,
       reason: 'HTTP_5XX',
     }),
