@@ -186,6 +186,23 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await ctx.sql.one(`SELECT answer FROM identity_request WHERE id = $1`, [stale.requestId])).toEqual({ answer: 'EXPIRED' });
   });
 
+  it('keeps ISSUED when a later check verifies the number the registry issued the child', async () => {
+    const [issued] = await childrenOf([aRecord({ identityNumber: '001215000941', fullName: 'Lê Văn Giang', sex: 'MALE' })]);
+    // What issuance records when the number appears for an abandoned child.
+    await ctx.sql.query(`UPDATE child SET identity_status = 'ISSUED' WHERE id = $1`, [issued!]);
+    await ctx.sql.query(`UPDATE identity_number SET status = 'VERIFIED', verified_at = now() WHERE child_id = $1`, [issued!]);
+    const before = (await ctx.sql.one<{ version: number }>(`SELECT version FROM child WHERE id = $1`, [issued!]))!.version;
+    const reconciler = reconcilerWith(async () => ({ kind: 'MATCH', citizen: null }));
+    expect(await reconcile(reconciler, 'reverify', [issued!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
+    // The check says what it found; the child still says how it got the number (QA: it became VERIFIED for good).
+    expect(await ctx.sql.one(`SELECT identity_status, version, identity_checked_at IS NOT NULL AS checked FROM child WHERE id = $1`, [issued!]))
+      .toEqual({ identity_status: 'ISSUED', version: before, checked: true });
+    expect(await ctx.sql.one(`SELECT status FROM identity_check WHERE job_key = $1`, [`reverify/${issued}`])).toEqual({ status: 'VERIFIED' });
+    // A refusal of it is news, as for any number.
+    await reconcile(reconcilerWith(async () => ({ kind: 'MISMATCH', fields: ['HoVaTen'], citizen: null })), 'reverify-2', [issued!]);
+    expect(await ctx.sql.one(`SELECT identity_status FROM child WHERE id = $1`, [issued!])).toEqual({ identity_status: 'MISMATCH' });
+  });
+
   it('marks CONFLICT for duplicates within one job and for a child verified earlier, and updates nobody else', async () => {
     const [a] = await childrenOf([aRecord({ identityNumber: '001215000777', fullName: 'Lê Văn An', sex: 'MALE' })]);
     const [other] = await childrenOf([aRecord({ identityNumber: '001215000778', fullName: 'Lê Văn Bình', sex: 'MALE' })]);
@@ -442,13 +459,14 @@ describe('identity-reconcile jobs, batched', () => {
     expect(await identity()).toEqual(issued);
     expect(await ctx.sql.query(`SELECT id FROM outbox WHERE topic = 'identity.reconcile' AND id > $1::bigint`, [mark])).toEqual([]);
 
-    // The register corrects the name: the number is checked again with it, verified, and still kept by a rebuild.
+    // The register corrects the name: the number is checked again with it, verified (the child still ISSUED: how it got
+    // the number), and still kept by a rebuild.
     expect(await childrenOf([{ ...register, identityNumber: null, fullName: 'Đinh Thị Bảo Ngọc' }])).toEqual([child]);
     expect(await identity()).toMatchObject({ identity_number: '001317000981', identity_status: 'ISSUED' });
     expect(await reconcile(verifier, 'renamed-after-issuance', [child!])).toEqual([{ kind: 'CHECKED', status: 'VERIFIED', recorded: true }]);
     mark = await outboxMark();
     expect(await ctx.goldenRecords.recompute([child!])).toEqual({ changed: [], unchanged: [child], skipped: [] });
-    expect(await identity()).toMatchObject({ identity_number: '001317000981', identity_status: 'VERIFIED' });
+    expect(await identity()).toMatchObject({ identity_number: '001317000981', identity_status: 'ISSUED' });
     expect(await ctx.sql.query(`SELECT id FROM outbox WHERE topic = 'identity.reconcile' AND id > $1::bigint`, [mark])).toEqual([]);
   });
 

@@ -116,6 +116,14 @@ interface PendingCheck {
   requestId: string | null;
 }
 
+/**
+ * SQL, in the recording of a check `cur` for the child `c`: the child's status after it. A number the registry issued
+ * the child (ISSUED: an abandoned child's, seen to appear) stays ISSUED when a later check verifies it: the status tells
+ * how the child got the number, which a re-check does not change (QA: the re-check after IDENTITY_REVERIFY_DAYS, or
+ * any a source's change caused, turned it VERIFIED, and `identityStatus: ISSUED` no longer found the child).
+ */
+const STATUS_KEPT = `(CASE WHEN c.identity_status = 'ISSUED' AND cur.status = 'VERIFIED' THEN 'ISSUED' ELSE cur.status END)`;
+
 /** SQL, in the upsert of an issuance request `i`: the request was answered (a number issued): a new one starts. */
 const RENEW = `i.issued_at IS NOT NULL`;
 /**
@@ -350,11 +358,11 @@ export class IdentityReconciler {
          ), cur AS (
            SELECT r.* FROM r JOIN recorded USING (child_id) WHERE r.current
          ), child_status AS (
-           UPDATE child c SET identity_status = cur.status, identity_mismatched_fields = cur.mismatched::text[], identity_checked_at = now(),
+           UPDATE child c SET identity_status = ${STATUS_KEPT}, identity_mismatched_fields = cur.mismatched::text[], identity_checked_at = now(),
                   identity_checked_inputs = cur.inputs,
                   -- A re-check finding what the last one found moves only its times: no change for the feed. A number
                   -- confirmed (number_status, below: this statement's reads see it still GIVEN) is one.
-                  ${markChangedWhen('c', `c.identity_status IS DISTINCT FROM cur.status OR c.identity_mismatched_fields IS DISTINCT FROM cur.mismatched::text[]
+                  ${markChangedWhen('c', `c.identity_status IS DISTINCT FROM ${STATUS_KEPT} OR c.identity_mismatched_fields IS DISTINCT FROM cur.mismatched::text[]
                     OR (cur.status IN ('VERIFIED', 'CONFLICT') AND EXISTS (
                       SELECT 1 FROM identity_number n WHERE n.child_id = c.id AND n.number = cur.number AND n.status = 'GIVEN'))`)},
                   identity_verified_at = CASE WHEN cur.status IN ('VERIFIED', 'CONFLICT') THEN now() ELSE c.identity_verified_at END
