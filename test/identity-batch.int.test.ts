@@ -173,6 +173,15 @@ describe('identity-reconcile jobs, batched', () => {
     expect(contexts).toEqual([{ officerId: 'CB-0099', officerName: 'Trần Thị Mai', unit: 'phong-tre-em', purposeCode: 'case-review', caseRef: request.id, childId: child }]);
     expect(request).toMatchObject({ child_id: child, officer_id: 'CB-0099', agency: 'so-ldtbxh', purpose: 'case-review', answer: 'CALLED', http_request_id: expect.stringMatching(/^req-\d$/) });
     expect(await ctx.sql.one(`SELECT answer FROM identity_request WHERE child_id = $1`, [numberless!])).toEqual({ answer: 'ISSUANCE' });
+    // Without a number, waiting: the hub's own check leaves the poll chain alone; an officer's restarts it now, under a
+    // new request id (QA: a chain dead since an outage could not be restarted on demand).
+    const first = (outcomesOf: ReconcileOutcome[]) => outcomesOf[0] as { kind: string; issuanceId: string | null };
+    const running = first(await reconcile(reconciler, 'asked-bg', [numberless!]));
+    expect(running.kind).toBe('ISSUANCE_ALREADY_RUNNING');
+    await requestIdentityCheck(ctx.sql, numberless!, officer, 'req-n2');
+    const restarted = first(await reconcile(reconciler, 'asked-n2', [numberless!]));
+    expect(restarted).toEqual(STARTED);
+    expect(restarted.issuanceId).not.toBe(running.issuanceId);
     // Answered: the next request opens its own; a background check is the hub's system officer's.
     expect((await requestIdentityCheck(ctx.sql, child!, officer, 'req-7')).joined).toBe(false);
     await reconcile(reconciler, 'asked-2', [child!]);

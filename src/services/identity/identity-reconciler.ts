@@ -264,7 +264,10 @@ export class IdentityReconciler {
     }
     await Promise.all(calls);
     if (checks.length || numberless.length) {
-      const recorded = await this.record(checks, numberless.map((i) => items[i]!.childId), job);
+      // A child without a number whose check an officer asked for is polled now, its chain restarted (QA: a chain that
+      // had died in an outage could not be restarted on demand: ISSUANCE_ALREADY_RUNNING, and nothing was polled).
+      const asked = numberless.filter((i) => requests.has(i)).map((i) => items[i]!.childId);
+      const recorded = await this.record(checks, numberless.map((i) => items[i]!.childId), job, asked);
       for (const c of checks) outcomes[c.index] = { kind: 'CHECKED', status: recorded.statuses.get(c.childId) ?? c.status, recorded: recorded.checked.has(c.childId) };
       for (const i of numberless) {
         const request = recorded.issuance.get(items[i]!.childId);
@@ -299,7 +302,8 @@ export class IdentityReconciler {
    * Returns the final status per child (CONFLICT included), the children whose result was recorded here,
    * and per child without a number its request's id and whether this transaction opened it.
    */
-  private async record(checks: PendingCheck[], numberless: string[], job: ReconcileJob) {
+  private async record(checks: PendingCheck[], numberless: string[], job: ReconcileJob, asked: string[] = []) {
+    const reopen = `(${REOPEN} OR i.child_id = ANY($17::text[]))`;
     const statuses = new Map<string, IdentityStatus>();
     return this.sql.tx(async (client) => {
       const verifiedNumbers = [...new Set(checks.filter((c) => c.status === 'VERIFIED').map((c) => c.number))].sort();
@@ -379,13 +383,13 @@ export class IdentityReconciler {
            INSERT INTO identity_issuance AS i (child_id, issuance_id, due_at)
            SELECT n.id, n.issuance_id, now() + make_interval(days => $13::int) FROM unnest($12::text[], $15::text[]) AS n(id, issuance_id)
            ON CONFLICT (child_id) DO UPDATE SET
-             issuance_id = CASE WHEN ${REOPEN} THEN EXCLUDED.issuance_id ELSE i.issuance_id END,
+             issuance_id = CASE WHEN ${reopen} THEN EXCLUDED.issuance_id ELSE i.issuance_id END,
              requested_at = CASE WHEN ${RENEW} THEN now() ELSE i.requested_at END,
              due_at = CASE WHEN ${RENEW} THEN EXCLUDED.due_at ELSE i.due_at END,
              polls = CASE WHEN ${RENEW} THEN 0 ELSE i.polls END,
              last_polled_at = CASE WHEN ${RENEW} THEN NULL ELSE i.last_polled_at END,
              -- A reopened request's first poll (re-)added by this job is due now: the sweep's stall check reads this.
-             next_poll_at = CASE WHEN ${REOPEN} THEN now() ELSE i.next_poll_at END,
+             next_poll_at = CASE WHEN ${reopen} THEN now() ELSE i.next_poll_at END,
              overdue_at = CASE WHEN ${RENEW} THEN NULL ELSE i.overdue_at END,
              issued_number = CASE WHEN ${RENEW} THEN NULL ELSE i.issued_number END,
              issued_at = CASE WHEN ${RENEW} THEN NULL ELSE i.issued_at END
@@ -413,6 +417,7 @@ export class IdentityReconciler {
           checks.map((c) => c.inputs),
           numberless.map((id) => newIds.get(id)!),
           checks.map((c) => (c.rejected ? JSON.stringify(c.rejected) : null)),
+          asked,
         ]);
       const checked = new Set(res.rows.filter((r) => r.what === 'checked').map((r) => r.child_id));
       // A value refused for the child's current number: its golden record is rebuilt, and another source's value,
