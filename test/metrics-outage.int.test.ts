@@ -41,6 +41,32 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     expect(age).toBeGreaterThanOrEqual(299);
   });
 
+  it('shows the population database\'s recent calls, when it last answered, and the identity work waiting (QA: nothing to alert on through an outage)', async () => {
+    const call = (outcome: string, ago: string, latencyMs: number | null) => hub.ctx.sql.query(
+      `INSERT INTO registry_call (request_id, operation, transport, officer_id, unit, purpose_code, case_ref, outcome, latency_ms, started_at)
+       VALUES (gen_random_uuid()::text, 'XacThucThongTinCongDan', 'soap', 'CB-1', 'u', 'p', 'c', $1, $2, now() - $3::interval)`, [outcome, latencyMs, ago]);
+    await call('MATCH', '20 minutes', 120);
+    for (const ms of [900, 1000, 1100]) await call('REJECTED', '1 minute', ms);
+    const children = ['chd_METRICS1', 'chd_METRICS2', 'chd_METRICS3'];
+    for (const id of children) await hub.ctx.sql.query(`INSERT INTO child (id, commune_code) VALUES ($1, '00004')`, [id]);
+    await hub.ctx.sql.query(
+      `INSERT INTO identity_issuance (child_id, due_at, requested_at, next_poll_at, overdue_at) VALUES
+         ($1, now() + interval '7 days', now(), now() + interval '1 hour', NULL),
+         ($2, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day'),
+         ($3, now(), now(), NULL, NULL)`, children);
+    await hub.ctx.sql.query(`INSERT INTO identity_request (id, child_id, requested_by, agency, purpose) VALUES ('idr_METRICS1', $1, 's', 'a', 'p')`, [children[0]]);
+    const { text } = await scrape();
+    expect(text).toMatch(/childhub_registry_calls_recent\{outcome="REJECTED"\} 3\n/);
+    expect(text).toMatch(/childhub_registry_calls_recent\{outcome="MATCH"\} 0\n/);
+    expect(Number(/childhub_registry_call_latency_p95_seconds\{outcome="REJECTED"\} ([\d.]+)/.exec(text)?.[1])).toBeCloseTo(1.09, 2);
+    const lastAnswer = Number(/childhub_registry_last_answer_timestamp_seconds ([\d.e+]+)/.exec(text)?.[1]);
+    expect(Date.now() / 1000 - lastAnswer).toBeGreaterThan(19 * 60);
+    expect(text).toMatch(/childhub_identity_issuance_requests\{state="pending"\} 3\n/);
+    expect(text).toMatch(/childhub_identity_issuance_requests\{state="overdue"\} 1\n/);
+    expect(text).toMatch(/childhub_identity_issuance_requests\{state="poll_late"\} 1\n/);
+    expect(text).toMatch(/childhub_identity_requests_open 1\n/);
+  });
+
   it('answers within the bound with Redis frozen: no stale depths, the source marked down, queueCounts UPSTREAM_UNAVAILABLE', async () => {
     proxy.frozen = true;
     try {

@@ -8,6 +8,7 @@ import { ChildReadRepository } from '../db/repositories/child-read.repository.js
 import { createGateway } from '../graphql/gateway.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { setConnectorGauges } from '../observability/connector-metrics.js';
+import { identityHealth, setIdentityGauges } from '../observability/identity-metrics.js';
 import { createMetrics } from '../observability/metrics.js';
 import { QueueClient } from '../../jobs/queue-client.js';
 import { RejectDismissal } from '../services/ingest/reject-dismissal.service.js';
@@ -109,10 +110,11 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     // Each source within a bound, and what did not answer left out rather than shown as it last was (QA: with
     // Redis frozen a scrape hung for good; with Redis down it showed the last depths as current).
     beforeMetrics: async () => {
-      const [counts, outbox, connectorHealth, redisSettings] = await Promise.allSettled([
+      const [counts, outbox, connectorHealth, redisSettings, identity] = await Promise.allSettled([
         queueCounts(), withTimeout(pendingOutbox(ctx.sql), SAMPLE_WITHIN_MS), withTimeout(connectorReads.health(), SAMPLE_WITHIN_MS),
-        withTimeout(readRedisSettings(redis), SAMPLE_WITHIN_MS),
+        withTimeout(readRedisSettings(redis), SAMPLE_WITHIN_MS), withTimeout(identityHealth(ctx.sql), SAMPLE_WITHIN_MS),
       ]);
+      setIdentityGauges(metrics, identity.status === 'fulfilled' ? identity.value : null);
       metrics.redisSettingOk.reset();
       if (redisSettings.status === 'fulfilled') {
         for (const setting of Object.keys(REDIS_SETTINGS) as RedisSetting[]) {
@@ -142,7 +144,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
       }
       setConnectorGauges(metrics, connectorHealth.status === 'fulfilled' ? connectorHealth.value : null,
         commands.connectors.definitions().map((d) => ({ name: d.name, enabled: d.enabled })), commands.connectors.invalidDefinitions().map((d) => d.name));
-      metrics.metricsSourceUp.set({ source: 'postgres' }, outbox.status === 'fulfilled' && connectorHealth.status === 'fulfilled' ? 1 : 0);
+      metrics.metricsSourceUp.set({ source: 'postgres' }, outbox.status === 'fulfilled' && connectorHealth.status === 'fulfilled' && identity.status === 'fulfilled' ? 1 : 0);
     },
   });
   server.keepAliveTimeout = 65_000;

@@ -99,9 +99,39 @@ export function createMetrics() {
       labelNames: ['setting'] as const,
       registers: [registry],
     }),
+    // The population database and identity work, sampled from PostgreSQL at scrape time (left out when it did not
+    // answer): calls are made by the workers, and recorded in the call log whichever process made them.
+    registryCallsRecent: new Gauge({
+      name: 'childhub_registry_calls_recent',
+      help: 'Population database calls started in the last 5 minutes, by outcome (MATCH, MISMATCH, NOT_FOUND, FOUND, ACCEPTED: answers; RATE_LIMITED, UPSTREAM_ERROR, TIMEOUT, MALFORMED, REJECTED: failures, REJECTED being a refusal such as wrong credentials; UNKNOWN: never written), 0 when none.',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    registryLatencyP95: new Gauge({
+      name: 'childhub_registry_call_latency_p95_seconds',
+      help: 'The 95th percentile of the latency of population database calls started in the last 5 minutes, by outcome (absent for an outcome without calls).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    registryLastAnswered: new Gauge({
+      name: 'childhub_registry_last_answer_timestamp_seconds',
+      help: 'When the population database last answered a call (any answer, not a failure), as a Unix time; 0 when never: `time() - x` grows through an outage.',
+      registers: [registry],
+    }),
+    identityIssuance: new Gauge({
+      name: 'childhub_identity_issuance_requests',
+      help: 'Issuance requests children without a number still wait for (pending), of them flagged past ISSUANCE_OVERDUE_DAYS (overdue), and those whose next poll is more than 15 minutes late (poll_late: a poll chain stopped; the identity sweep restarts it after an hour).',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    identityRequestsOpen: new Gauge({
+      name: 'childhub_identity_requests_open',
+      help: 'Checks officers asked for (requestIdentityReconciliation) not answered yet.',
+      registers: [registry],
+    }),
     metricsSourceUp: new Gauge({
       name: 'childhub_metrics_source_up',
-      help: 'Whether this scrape read the figures it samples from a source (redis: the queues; postgres: the outbox and the connectors): 1, or 0 when it did not answer within 2 s (its figures are then left out, not shown stale).',
+      help: 'Whether this scrape read the figures it samples from a source (redis: the queues; postgres: the outbox, the connectors and the identity work): 1, or 0 when it did not answer within 2 s (its figures are then left out, not shown stale).',
       labelNames: ['source'] as const,
       registers: [registry],
     }),

@@ -1,0 +1,70 @@
+import type { Sql } from '../db/sql.js';
+import { REGISTRY_CALL_OUTCOMES } from '../population-db/registry-call.log.js';
+import type { Metrics } from './metrics.js';
+
+/** The window `childhub_registry_calls_recent` and the latency count calls over. */
+export const REGISTRY_WINDOW_SECONDS = 300;
+
+/** What the population database's calls and the identity work look like now, read from PostgreSQL at scrape time. */
+export interface IdentityHealth {
+  /** Calls started in the last {@link REGISTRY_WINDOW_SECONDS}, by outcome. */
+  recent: Array<{ outcome: string; calls: number; p95Seconds: number | null }>;
+  /** When the registry last answered a call (any answer but a failure); null: never. */
+  lastAnsweredAt: number | null;
+  /** Issuance requests the children still wait for, those flagged overdue, and those whose next poll is late. */
+  issuancePending: number;
+  issuanceOverdue: number;
+  issuancePollLate: number;
+  /** Checks officers asked for, still open. */
+  requestsOpen: number;
+}
+
+/** Outcomes that are an answer of the registry (not a failure to get one). */
+const ANSWERED = ['MATCH', 'MISMATCH', 'NOT_FOUND', 'FOUND', 'ACCEPTED'];
+
+/** A next poll this late is late (a poll waits for its quota slot behind other work; minutes of retries). */
+const POLL_LATE_SECONDS = 15 * 60;
+
+/** Reads {@link IdentityHealth}: four statements on indexed or small tables (the call log by its time index). */
+export async function identityHealth(sql: Sql): Promise<IdentityHealth> {
+  const [recent, last, issuance, requests] = await Promise.all([
+    sql.query<{ outcome: string; calls: number; p95: number | null }>(
+      `SELECT outcome, count(*)::int AS calls, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) / 1000.0 AS p95
+         FROM registry_call WHERE started_at > now() - $1::int * interval '1 second' GROUP BY outcome`, [REGISTRY_WINDOW_SECONDS]),
+    sql.one<{ at: number | null }>(
+      // Newest first by key: stops at the first answer (through an outage, after the failures since).
+      `SELECT extract(epoch FROM started_at)::float8 AS at FROM registry_call WHERE outcome = ANY($1::text[]) ORDER BY id DESC LIMIT 1`, [ANSWERED]),
+    sql.one<{ pending: number; overdue: number; late: number }>(
+      `SELECT count(*)::int AS pending, count(*) FILTER (WHERE overdue_at IS NOT NULL)::int AS overdue,
+              count(*) FILTER (WHERE coalesce(next_poll_at, requested_at) < now() - $1::int * interval '1 second')::int AS late
+         FROM identity_issuance WHERE issued_at IS NULL`, [POLL_LATE_SECONDS]),
+    sql.one<{ open: number }>(`SELECT count(*)::int AS open FROM identity_request WHERE answered_at IS NULL`),
+  ]);
+  return {
+    recent: recent.map((r) => ({ outcome: r.outcome, calls: r.calls, p95Seconds: r.p95 })),
+    lastAnsweredAt: last?.at ?? null,
+    issuancePending: issuance!.pending,
+    issuanceOverdue: issuance!.overdue,
+    issuancePollLate: issuance!.late,
+    requestsOpen: requests!.open,
+  };
+}
+
+/**
+ * Sets the identity gauges from this scrape's reading, or clears them when PostgreSQL did not answer (null). Every
+ * outcome has a series (0 when none), so an alert on failures tells "none" from "not scraped".
+ */
+export function setIdentityGauges(metrics: Metrics, health: IdentityHealth | null): void {
+  for (const g of [metrics.registryCallsRecent, metrics.registryLatencyP95, metrics.registryLastAnswered, metrics.identityIssuance, metrics.identityRequestsOpen]) g.reset();
+  if (health === null) return;
+  for (const outcome of REGISTRY_CALL_OUTCOMES) metrics.registryCallsRecent.set({ outcome }, 0);
+  for (const r of health.recent) {
+    metrics.registryCallsRecent.set({ outcome: r.outcome }, r.calls);
+    if (r.p95Seconds !== null) metrics.registryLatencyP95.set({ outcome: r.outcome }, r.p95Seconds);
+  }
+  metrics.registryLastAnswered.set(health.lastAnsweredAt ?? 0);
+  metrics.identityIssuance.set({ state: 'pending' }, health.issuancePending);
+  metrics.identityIssuance.set({ state: 'overdue' }, health.issuanceOverdue);
+  metrics.identityIssuance.set({ state: 'poll_late' }, health.issuancePollLate);
+  metrics.identityRequestsOpen.set(health.requestsOpen);
+}
