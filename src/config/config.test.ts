@@ -30,6 +30,9 @@ describe('configuration', () => {
 
   it('refuses production without a real key source', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_JWKS_URL or AUTH_PUBLIC_KEY/);
+    expect(() => parseConfig({ ISSUANCE_POLL_INITIAL_MS: '100000', ISSUANCE_POLL_MAX_MS: '1000' }))
+      .toThrow('Invalid configuration: ISSUANCE_POLL_INITIAL_MS (100000) is more than ISSUANCE_POLL_MAX_MS (1000): the first wait between polls doubles up to the maximum');
+    expect(parseConfig({ ISSUANCE_POLL_INITIAL_MS: '1000', ISSUANCE_POLL_MAX_MS: '1000' }).ISSUANCE_POLL_MAX_MS).toBe(1000);
     expect(parseConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://idp.example/jwks' }).GRAPHQL_INTROSPECTION).toBe(false);
   });
 });

@@ -204,6 +204,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'AUTH_JWKS_URL',
     ]);
   }
+  if (c.ISSUANCE_POLL_INITIAL_MS > c.ISSUANCE_POLL_MAX_MS) {
+    // QA: taken without a word; each poll's wait would have been the maximum, below the first.
+    throw new ConfigError(
+      `Invalid configuration: ISSUANCE_POLL_INITIAL_MS (${c.ISSUANCE_POLL_INITIAL_MS}) is more than ISSUANCE_POLL_MAX_MS (${c.ISSUANCE_POLL_MAX_MS}): the first wait between polls doubles up to the maximum`,
+      ['ISSUANCE_POLL_INITIAL_MS'],
+    );
+  }
   return {
     ...c,
     CHILDHUB_HOME: path.resolve(c.CHILDHUB_HOME),
