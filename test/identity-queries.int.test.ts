@@ -95,6 +95,29 @@ describe('identity queues, paged', () => {
     expect(await audited('counter')).toEqual([]);
   });
 
+  it('shows the issuance request a child waits on, with its polls, to IDENTITY roles only, audited (QA: no sign of the wait before it was overdue)', async () => {
+    const [waitingChild] = overdue;
+    const notDue = (await hub.ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM identity_issuance WHERE due_at > now()`))!.child_id;
+    const issuedChild = (await hub.ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM identity_issuance WHERE issued_at IS NOT NULL`))!.child_id;
+    const issuanceOf = async (id: string, token: string) => hub.gql<{ child: { identity: { status: string | null; issuance: Record<string, unknown> | null } } }>(
+      `query($id: ID!) { child(id: $id) { identity { status issuance { requestedAt dueAt overdueAt polls lastPolledAt nextPollAt child { id } } } } }`, { id }, token);
+    const reader = await hub.token({ sub: 'issuance-reader' });
+    const res = await issuanceOf(waitingChild!, reader);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.child.identity).toMatchObject({ status: 'PENDING_ISSUANCE', issuance: { polls: 2, overdueAt: null, child: { id: waitingChild } } });
+    expect(new Date(res.body.data!.child.identity.issuance!['dueAt'] as string).getTime()).toBeLessThan(Date.now());
+    expect((await issuanceOf(notDue, reader)).body.data!.child.identity.issuance).toMatchObject({ polls: 0 });
+    // Issued: no request waits.
+    expect((await issuanceOf(issuedChild, reader)).body.data!.child.identity.issuance).toBeNull();
+    expect(await hub.ctx.sql.query(`SELECT field_classes FROM audit_event WHERE subject = 'issuance-reader' AND $1 = ANY(child_ids) AND action = 'READ'`, [waitingChild]))
+      .toEqual([{ field_classes: ['BASIC', 'IDENTITY'] }]);
+    // A role without IDENTITY: refused, as the status is.
+    const health = await issuanceOf(waitingChild!, await hub.token({ sub: 'health-issuance', roles: ['ethnic_religious_officer'] }));
+    expect(health.body.data!.child.identity).toMatchObject({ status: null, issuance: null });
+    expect((health.body.errors ?? []).map((e) => [e.path!.join('.'), e.extensions?.code]).sort())
+      .toEqual([['child.identity.issuance', 'FORBIDDEN'], ['child.identity.status', 'FORBIDDEN']]);
+  });
+
   it('counts and lists only the children in the caller\'s communes', async () => {
     const officer = await hub.token({ roles: ['commune_officer'], communes: ['00008'] });
     const res = await conflictsPage(2, null, officer);

@@ -26,6 +26,7 @@ export function createLoaders(repo: ChildReadRepository, counter: QueryCounter) 
     sourceRecordsByChild: many((ids) => repo.sourceRecordsByChildIds(ids, counter), 'childId'),
     openRejectBySourceRecord: one((ids) => repo.openRejectsBySourceRecordIds(ids, counter), 'recordId'),
     identityNumbersByChild: many((ids) => repo.identityNumbersByChildIds(ids, counter), 'childId'),
+    issuanceByChild: one((ids) => repo.issuanceByChildIds(ids, counter) as unknown as Promise<Row[]>, 'childId'),
     specialCircumstancesByChild: many((ids) => repo.specialCircumstancesByChildIds(ids, counter), 'childId'),
   };
 }

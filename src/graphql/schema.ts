@@ -7,7 +7,7 @@ import { ChildResolver } from './resolvers/child.resolver.js';
 import { ChildProjectionsResolver, PlacementResolver } from './resolvers/child-projections.resolver.js';
 import { ConnectorResolver, RejectedRecordPayloadResolver } from './resolvers/connector.resolver.js';
 import {
-  ChildIdentityResolver, IdentityConflictConnectionResolver, IdentityConflictResolver, IdentityOperationsResolver, IssuanceRequestConnectionResolver,
+  ChildIdentityResolver, ChildIdentityIssuanceResolver, IdentityConflictConnectionResolver, IdentityConflictResolver, IdentityOperationsResolver, IssuanceRequestConnectionResolver,
   IssuanceRequestResolver,
 } from './resolvers/identity.resolver.js';
 import { FacilityConnectionResolver } from './resolvers/facility-connection.resolver.js';
@@ -16,7 +16,7 @@ import { OpenRejectReasonsResolver, RejectedRecordReasonsResolver } from './reso
 import { SourceRecordResolver } from './resolvers/source-record.resolver.js';
 import { ViewerResolver } from './resolvers/viewer.resolver.js';
 
-export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, IdentityOperationsResolver, IdentityConflictResolver, IdentityConflictConnectionResolver, IssuanceRequestResolver, IssuanceRequestConnectionResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver, RejectedRecordReasonsResolver, OpenRejectReasonsResolver] as const;
+export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, ChildIdentityIssuanceResolver, IdentityOperationsResolver, IdentityConflictResolver, IdentityConflictConnectionResolver, IssuanceRequestResolver, IssuanceRequestConnectionResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver, RejectedRecordReasonsResolver, OpenRejectReasonsResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

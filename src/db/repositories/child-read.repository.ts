@@ -113,6 +113,11 @@ const CONFLICT_GROUPS = `
   HAVING count(*) > 1`;
 
 /** Issuance requests overdue and still open, of active children in the scope `$1` (null: every commune). */
+/** An issuance request `i` as {@link IssuanceRow}. */
+const ISSUANCE_COLUMNS = `i.child_id AS "childId", i.requested_at AS "requestedAt", i.due_at AS "dueAt", i.overdue_at AS "overdueAt",
+  i.polls, i.last_polled_at AS "lastPolledAt", i.next_poll_at AS "nextPollAt",
+  to_char(i.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "dueKey"`;
+
 const OVERDUE_WHERE = `i.issued_at IS NULL AND i.due_at < now() AND c.status = 'ACTIVE'
   AND ($1::text[] IS NULL OR c.commune_code = ANY($1::text[]))`;
 
@@ -226,6 +231,15 @@ export class ChildReadRepository {
     );
   }
 
+  /** The open issuance request (no number issued yet) of each child that has one. */
+  issuanceByChildIds(ids: readonly string[], counter?: QueryCounter): Promise<IssuanceRow[]> {
+    return this.sql.query(
+      `SELECT ${ISSUANCE_COLUMNS} FROM identity_issuance i WHERE i.child_id = ANY($1::text[]) AND i.issued_at IS NULL`,
+      [ids],
+      counter,
+    ) as unknown as Promise<IssuanceRow[]>;
+  }
+
   specialCircumstancesByChildIds(ids: readonly string[], counter?: QueryCounter) {
     return this.sql.query(
       `SELECT ${SPECIAL_CIRCUMSTANCE_COLUMNS} FROM special_circumstance WHERE child_id = ANY($1::text[]) ORDER BY child_id, clause, id`,
@@ -263,9 +277,7 @@ export class ChildReadRepository {
    */
   async overdueIssuance(scope: string[] | null, limit: number, after: IssuancePageKey | null, counter?: QueryCounter): Promise<IssuanceRow[]> {
     return this.sql.query(
-      `SELECT i.child_id AS "childId", i.requested_at AS "requestedAt", i.due_at AS "dueAt", i.overdue_at AS "overdueAt",
-              i.polls, i.last_polled_at AS "lastPolledAt", i.next_poll_at AS "nextPollAt",
-              to_char(i.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "dueKey"
+      `SELECT ${ISSUANCE_COLUMNS}
          FROM identity_issuance i JOIN child c ON c.id = i.child_id
         WHERE ${OVERDUE_WHERE}
           AND ($2::timestamptz IS NULL OR (i.due_at, i.child_id) > ($2::timestamptz, $3::text))

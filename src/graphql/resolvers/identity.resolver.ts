@@ -55,6 +55,19 @@ export class ChildIdentityResolver {
   }
 }
 
+@Resolver(() => ChildIdentity)
+export class ChildIdentityIssuanceResolver {
+  @Sensitive(SensitivityClass.IDENTITY)
+  @FieldResolver(() => IssuanceRequest, {
+    nullable: true,
+    description: 'The request for a number the hub keeps polling the population database with, while the child waits for one (PENDING_ISSUANCE): '
+      + 'when it was asked, how often and when last and next, and its due date (IDENTITY). Null when no request is open.',
+  })
+  async issuance(@Root() identity: ChildIdentity, @Ctx() ctx: GraphQLContext): Promise<IssuanceRequest | null> {
+    return ((await ctx.loaders.issuanceByChild.load(identity.childId)) as unknown as IssuanceRequest | null) ?? null;
+  }
+}
+
 @Resolver()
 export class IdentityOperationsResolver {
   @Query(() => IdentityConflictConnection, {
