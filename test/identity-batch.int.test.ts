@@ -9,6 +9,7 @@ import { UpstreamUnavailableError } from '../src/errors/upstream-unavailable-err
 import { createLogger } from '../src/observability/logger.js';
 import type { CallContext, CallResult, LookupOutcome, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
 import { requestIdentityCheck } from '../src/services/identity/identity-request.js';
+import { RegistryConfigurationError } from '../src/population-db/registry-errors.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
 import { IdentityReconciler, type IssuancePoll, type ReconcileOutcome } from '../src/services/identity/identity-reconciler.js';
 import { identityReconcileProcessor } from '../jobs/processors/identity-reconcile.processor.js';
@@ -299,6 +300,14 @@ describe('identity-reconcile jobs, batched', () => {
     // Kept with the job in Redis: the code, not the registry's words, which may name the child (storableJobError).
     expect((refused as Error).message).toBe(`REGISTRY_REJECTED: ${WITHHELD_MESSAGE}`);
     expect(await statusOf(ids[1]!)).toBe('VERIFIED');
+    // A refusal of the worker's own setup (a wrong secret) is retried, here or on another worker, not failed for good (QA).
+    const wrongSecret = reconcilerWith(async () => {
+      throw new RegistryConfigurationError('Population database refused XacThucThongTinCongDan with HTTP 401 (configuration error: check POPULATION_DB_SECRET)', {});
+    });
+    const misconfigured = identityReconcileProcessor({ ...ctx, identity: { reconciler: wrongSecret, queue: ctx.identity!.queue } } as AppContext);
+    const refusedSetup = await misconfigured(jobOf('refused-401', [ids[0]!])).catch((e: unknown) => e);
+    expect(refusedSetup).toBeInstanceOf(RegistryConfigurationError);
+    expect(refusedSetup).not.toBeInstanceOf(UnrecoverableError);
 
     weather = true;
     const mixed = await process(jobOf('refused-2', ids)).catch((e: unknown) => e);

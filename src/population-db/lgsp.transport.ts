@@ -1,5 +1,5 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import { RegistryRefusedError } from './registry-errors.js';
+import { RegistryConfigurationError, RegistryRefusedError } from './registry-errors.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
@@ -181,7 +181,7 @@ export class LgspPopulationDbClient implements PopulationDbClient {
       const message = `${err.message} (before ${call.operation})`;
       switch (err.kind) {
         case 'REFUSED':
-          throw new CallFailure(new RegistryRefusedError(message, { ...call, ...details }), 'REJECTED', null);
+          throw new CallFailure(new RegistryConfigurationError(message, { ...call, ...details }), 'REJECTED', null);
         case 'RATE_LIMITED':
           throw new CallFailure(new RateLimitedError(message, { ...call, ...details }), 'RATE_LIMITED', null);
         case 'TIMEOUT':
@@ -223,6 +223,7 @@ function checkStatus(response: AxiosResponse<unknown>, call: CallRef, now: Date)
   if (status >= 500) {
     throw upstream(`Population database answered ${operation} with HTTP ${status}${errorCode ? ` (${errorCode})` : ''}`, 'HTTP_5XX', 'UPSTREAM_ERROR', call, details);
   }
+  const configuration = status === 401 || status === 403 || status === 404 || status === 405;
   const hint =
     status === 401 || status === 403
       ? 'configuration error: check POPULATION_DB_CLIENT_ID, POPULATION_DB_CLIENT_SECRET and the operations granted to that client'
@@ -230,7 +231,7 @@ function checkStatus(response: AxiosResponse<unknown>, call: CallRef, now: Date)
         ? 'configuration error: check POPULATION_DB_URL'
         : 'request refused';
   throw new CallFailure(
-    new RegistryRefusedError(`Population database refused ${operation} with HTTP ${status}${errorCode ? ` (${errorCode})` : ''} (${hint})`, { ...call, ...details }),
+    new (configuration ? RegistryConfigurationError : RegistryRefusedError)(`Population database refused ${operation} with HTTP ${status}${errorCode ? ` (${errorCode})` : ''} (${hint})`, { ...call, ...details }),
     'REJECTED',
     status,
   );

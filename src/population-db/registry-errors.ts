@@ -12,6 +12,13 @@ export class RegistryRefusedError extends RegistryRejectedError {
   override readonly messageIsSafe = true;
 }
 
+/**
+ * A refusal of the caller's setup, not of the person asked about (HTTP 401/403: credentials, clock, operations granted;
+ * 404/405: the URL): another worker, or this one once mended, would be answered. An identity job retries it rather
+ * than failing for good (QA: a worker with a wrong secret beside a good one failed 35 of 100 jobs for good).
+ */
+export class RegistryConfigurationError extends RegistryRefusedError {}
+
 /** The registry did not answer usably (timeouts, 5xx, malformed answers): see {@link RegistryRefusedError}. */
 export class RegistryUnavailableError extends UpstreamUnavailableError {
   override readonly messageIsSafe = true;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { plainCode, RegistryRefusedError, RegistryUnavailableError } from './registry-errors.js';
+import { plainCode, RegistryConfigurationError, RegistryRefusedError, RegistryUnavailableError } from './registry-errors.js';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Logger } from 'pino';
@@ -213,7 +213,7 @@ export class SoapPopulationDbClient implements PopulationDbClient {
           ? 'check POPULATION_DB_USERNAME, POPULATION_DB_SECRET, POPULATION_DB_API_KEY and the server clock'
           : 'check POPULATION_DB_URL';
       throw new CallFailure(
-        new RegistryRefusedError(`Population database refused ${operation} with HTTP ${status} (configuration error: ${hint})`, answered),
+        new RegistryConfigurationError(`Population database refused ${operation} with HTTP ${status} (configuration error: ${hint})`, answered),
         'REJECTED',
         status,
       );
