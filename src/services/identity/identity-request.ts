@@ -1,5 +1,6 @@
 import type { Principal } from '../../auth/principal.js';
 import { newId } from '../../db/ids.js';
+import { ConflictError } from '../../errors/conflict-error.js';
 import type { Sql } from '../../db/sql.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 
@@ -25,6 +26,15 @@ export interface IdentityRequestResult {
  * name ({@link openRequestContext}).
  */
 export async function requestIdentityCheck(sql: Sql, childId: string, by: Principal, httpRequestId: string | null): Promise<IdentityRequestResult> {
+  // The open request another transaction holds may be answered between this one's insert and its look-up: then again.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const result = await openOrJoin(sql, childId, by, httpRequestId);
+    if (result) return result;
+  }
+  throw new ConflictError(`Requests for a check of child ${childId} kept being answered while this one was made: ask again`, { childId });
+}
+
+async function openOrJoin(sql: Sql, childId: string, by: Principal, httpRequestId: string | null): Promise<IdentityRequestResult | null> {
   return sql.tx(async (client) => {
     await client.query(
       `UPDATE identity_request SET answered_at = now(), answer = 'EXPIRED'
@@ -41,7 +51,7 @@ export async function requestIdentityCheck(sql: Sql, childId: string, by: Princi
       return { requestId: id, joined: false };
     }
     const open = await client.query<{ id: string }>(`SELECT id FROM identity_request WHERE child_id = $1 AND answered_at IS NULL`, [childId]);
-    return { requestId: open.rows[0]!.id, joined: true };
+    return open.rows[0] ? { requestId: open.rows[0].id, joined: true } : null;
   });
 }
 
