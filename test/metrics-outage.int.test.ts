@@ -65,6 +65,17 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     expect(text).toMatch(/childhub_identity_issuance_requests\{state="overdue"\} 1\n/);
     expect(text).toMatch(/childhub_identity_issuance_requests\{state="poll_late"\} 1\n/);
     expect(text).toMatch(/childhub_identity_requests_open 1\n/);
+    // The same figures over GraphQL for operators, counts only (QA: they could read nothing of reconciliation but queue sizes).
+    const work = await hub.gql<{ identityWork: Record<string, unknown> }>(
+      `{ identityWork { windowSeconds recentCalls { outcome calls p95Seconds } lastAnswerAt issuancePending issuanceOverdue issuancePollLate requestsOpen } }`, {}, operator);
+    expect(work.body.errors).toBeUndefined();
+    expect(work.body.data!.identityWork).toMatchObject({
+      windowSeconds: 300, recentCalls: [{ outcome: 'REJECTED', calls: 3, p95Seconds: expect.closeTo(1.09, 2) }],
+      issuancePending: 3, issuanceOverdue: 1, issuancePollLate: 1, requestsOpen: 1,
+    });
+    expect(Date.now() - new Date(work.body.data!.identityWork['lastAnswerAt'] as string).getTime()).toBeGreaterThan(19 * 60_000);
+    const officer = await hub.gql(`{ identityWork { requestsOpen } }`, {}, await hub.token({ sub: 'health-work', roles: ['health_officer'] }));
+    expect(officer.body.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
   });
 
   it('answers within the bound with Redis frozen: no stale depths, the source marked down, queueCounts UPSTREAM_UNAVAILABLE', async () => {

@@ -73,6 +73,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
   const commands = {
     requestIdentityReconciliation: (childId: string, by: Principal, httpRequestId: string) => requestIdentityCheck(ctx.sql, childId, by, httpRequestId),
     queueCounts: async () => Object.entries(await queueCounts()).map(([queue, c]) => ({ queue, ...c })),
+    identityWork: () => identityHealth(ctx.sql),
     connectors: {
       repo: connectorReads,
       // As the files say now: definitions added, edited or removed since the gateway started.

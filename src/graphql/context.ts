@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { IdentityHealth } from '../observability/identity-metrics.js';
 import type { CheckpointDefinition } from '../connectors/checkpoint-view.js';
 import type { DeclaredConnector, DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import type { SensitivityClass } from '../auth/sensitivity.js';
@@ -14,6 +15,8 @@ import { createLoaders, type Loaders } from './loaders.js';
 export interface GatewayCommands {
   /** Asks, in the requester's name, for a check of the child's identity number (queued through the outbox; see `requestIdentityCheck`). */
   requestIdentityReconciliation(childId: string, by: Principal, httpRequestId: string): Promise<{ requestId: string; joined: boolean }>;
+  /** Where identity work stands, in counts (see `identityHealth`), for operators. */
+  identityWork(): Promise<IdentityHealth>;
   /** Job counts per queue, for operators. */
   queueCounts(): Promise<Array<{ queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number }>>;
   /** Connectors: their definitions, runs and quarantine, and starting a sync. */

@@ -12,11 +12,12 @@ import { cursorKey, decodeCursor, decodeKeyCursor, relayPage } from '../cursor.j
 import type { IssuancePageKey } from '../../db/repositories/child-read.repository.js';
 import { toldPageItems } from '../selection.js';
 import {
-  ChildIdentity, IdentityConflict, IdentityConflictConnection, IssuanceRequest, IssuanceRequestConnection, QueueCount,
+  ChildIdentity, IdentityConflict, IdentityConflictConnection, IdentityWork, IssuanceRequest, IssuanceRequestConnection, QueueCount,
 } from '../types/identity.type.js';
 import type { IdentityNumber, StructuralFinding } from '../types/identity-number.type.js';
 import { notFound, requireIdOf } from './lookup.js';
 import { Cost, COUNT_COST, MUTATION_COST } from '../validation/cost-limit.rule.js';
+import { REGISTRY_WINDOW_SECONDS } from '../../observability/identity-metrics.js';
 
 /** `001*******23`: enough to tell numbers apart on a screen, not enough to use one. */
 export function maskNumber(n: string): string {
@@ -143,6 +144,25 @@ export class IdentityOperationsResolver {
     await ctx.commands.requestIdentityReconciliation(childId, p, ctx.requestId);
     ctx.access.wrote(childId, 'requestIdentityReconciliation');
     return true;
+  }
+
+  @Query(() => IdentityWork, {
+    description: 'Where identity reconciliation and issuance stand (recent registry calls by outcome, when it last answered, issuance requests '
+      + 'pending, overdue and late, officers\' checks open), in counts only, for operators, integration engineers and data stewards.',
+  })
+  async identityWork(@Ctx() ctx: GraphQLContext): Promise<IdentityWork> {
+    requireRole(ctx, OPERATOR_ROLES, 'Query.identityWork', 'Reading identity work');
+    if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot read identity work');
+    const h = await ctx.commands.identityWork();
+    return {
+      windowSeconds: REGISTRY_WINDOW_SECONDS,
+      recentCalls: h.recent,
+      lastAnswerAt: h.lastAnsweredAt === null ? null : new Date(h.lastAnsweredAt * 1000),
+      issuancePending: h.issuancePending,
+      issuanceOverdue: h.issuanceOverdue,
+      issuancePollLate: h.issuancePollLate,
+      requestsOpen: h.requestsOpen,
+    };
   }
 
   @Query(() => [QueueCount], { description: 'Jobs per queue (waiting, active, delayed, failed, completed), for operators.' })

@@ -1,4 +1,4 @@
-import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { PageInfo } from './connection.type.js';
@@ -133,6 +133,42 @@ export class IssuanceRequestConnection {
 
   /** Kept for the `totalCount` resolver (counted only when asked): the caller's communes, null for all. */
   scope!: string[] | null;
+}
+
+@ObjectType({ description: 'Population database calls of one outcome in the recent window.' })
+export class RegistryCallCount {
+  @Field(() => String, { description: 'MATCH, MISMATCH, NOT_FOUND, FOUND, ACCEPTED (answers); RATE_LIMITED, UPSTREAM_ERROR, TIMEOUT, MALFORMED, REJECTED (failures: REJECTED a refusal, such as wrong credentials); UNKNOWN (never written).' })
+  outcome!: string;
+
+  @Field(() => Int)
+  calls!: number;
+
+  @Field(() => Float, { nullable: true, description: 'The 95th percentile of their latency, in seconds (null for UNKNOWN).' })
+  p95Seconds!: number | null;
+}
+
+@ObjectType({ description: 'Where identity reconciliation and issuance stand, in counts only (no child named), for operators: as `/metrics` shows it.' })
+export class IdentityWork {
+  @Field(() => Int, { description: 'The window `recentCalls` counts, in seconds (calls started within it).' })
+  windowSeconds!: number;
+
+  @Field(() => [RegistryCallCount], { description: 'Calls started in the window, by outcome (outcomes without calls left out).' })
+  recentCalls!: RegistryCallCount[];
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the population database last answered a call (not a failure); null when never.' })
+  lastAnswerAt!: Date | null;
+
+  @Field(() => Int, { description: 'Issuance requests children without a number wait on.' })
+  issuancePending!: number;
+
+  @Field(() => Int, { description: 'Of them, flagged past ISSUANCE_OVERDUE_DAYS (see overdueIdentityIssuance, for IDENTITY roles).' })
+  issuanceOverdue!: number;
+
+  @Field(() => Int, { description: 'Of them, whose next poll is over 15 minutes late (a poll chain stopped: the identity sweep restarts it after an hour, an officer\'s check at once).' })
+  issuancePollLate!: number;
+
+  @Field(() => Int, { description: 'Checks officers asked for (requestIdentityReconciliation) not answered yet.' })
+  requestsOpen!: number;
 }
 
 @ObjectType({ description: 'Jobs of one queue, for operators.' })
