@@ -20,6 +20,7 @@ import { SCHEDULE_TZ, catchUpFixedSlot, catchUpMissedSlot, missedSlot, pendingSl
 import type { Redis } from 'ioredis';
 import { signalClassifier } from '../src/infra/repeated-signal.js';
 import { eraseClosedRejectPayloads } from '../src/services/ingest/reject-retention.js';
+import { failRequests } from '../src/services/identity/identity-request.js';
 
 /** How often numbers due for re-verification and overdue issuance requests are looked for. */
 export const IDENTITY_SWEEP_EVERY_MS = 10 * 60_000;
@@ -146,7 +147,8 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
         // no worker ran is removed before anything can take it (QA: it synced its connector once more).
         autorun: false,
       });
-      watch(worker, name, logger, name === 'connector-sync' ? (job, err) => abandonRun(ctx, job, err, logger, () => closing !== undefined) : undefined);
+      watch(worker, name, logger, name === 'connector-sync' ? (job, err) => abandonRun(ctx, job, err, logger, () => closing !== undefined)
+        : name === 'identity-reconcile' || name === 'identity-issuance' ? (job) => failIdentityRequests(ctx, job, logger) : undefined);
       workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -223,6 +225,23 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
 /** The pauses between attempts to mark a given-up sync's run (see {@link abandonRun}). */
 const ABANDON_FIRST_PAUSE_MS = 2_000;
 const ABANDON_MAX_PAUSE_MS = 60_000;
+
+/**
+ * An identity job failed for good: the officers' requests its call would have answered are closed FAILED, so a request
+ * after them opens its own instead of joining one whose call will not come (QA: it waited an hour). Best effort: a
+ * request left open expires after an hour anyway.
+ */
+export async function failIdentityRequests(ctx: Pick<AppContext, 'sql'>, job: Job<unknown, unknown, string>, logger: Logger): Promise<void> {
+  const data = job.data as { childIds?: unknown; childId?: unknown } | null;
+  const childIds = Array.isArray(data?.childIds) ? data.childIds.filter((id): id is string => typeof id === 'string')
+    : typeof data?.childId === 'string' ? [data.childId] : [];
+  try {
+    const closed = await failRequests(ctx.sql, childIds, new Date(job.timestamp));
+    if (closed) logger.warn({ jobId: job.id, requests: closed }, 'officers\' identity checks closed FAILED: the job that would have answered them failed for good');
+  } catch (err) {
+    logger.warn({ jobId: job.id, err: loggedOutcome(err) }, 'officers\' identity checks of a job failed for good could not be closed (they expire after an hour)');
+  }
+}
 
 /**
  * A connector-sync job failed for good: its run must not stay QUEUED or RUNNING for ever (a `connectors sync`

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS identity_request (
   http_request_id text,
   requested_at timestamptz NOT NULL DEFAULT now(),
   answered_at timestamptz,
-  answer text CHECK (answer IN ('CALLED', 'NO_CALL', 'ISSUANCE', 'EXPIRED')),
+  answer text CHECK (answer IN ('CALLED', 'NO_CALL', 'FAILED', 'EXPIRED')),
   CHECK ((answered_at IS NULL) = (answer IS NULL))
 );
 CREATE UNIQUE INDEX IF NOT EXISTS identity_request_open_idx ON identity_request (child_id) WHERE answered_at IS NULL;

@@ -8,7 +8,8 @@ import { RegistryRejectedError } from '../src/errors/registry-rejected-error.js'
 import { UpstreamUnavailableError } from '../src/errors/upstream-unavailable-error.js';
 import { createLogger } from '../src/observability/logger.js';
 import type { CallContext, CallResult, LookupOutcome, PopulationDbClient, VerifyOutcome } from '../src/population-db/population-db.client.js';
-import { requestIdentityCheck } from '../src/services/identity/identity-request.js';
+import { failRequests, requestIdentityCheck } from '../src/services/identity/identity-request.js';
+import { failIdentityRequests } from '../jobs/worker.js';
 import { RegistryConfigurationError } from '../src/population-db/registry-errors.js';
 import { startPopulationDbSimulator, type PopulationDbSimulator } from '../src/population-db/simulator/population-db.simulator.js';
 import { IdentityReconciler, type IssuancePoll, type ReconcileOutcome } from '../src/services/identity/identity-reconciler.js';
@@ -165,6 +166,10 @@ describe('identity-reconcile jobs, batched', () => {
         contexts.push(callCtx);
         return { requestId: randomUUID(), outcome: { kind: 'MATCH', citizen: null }, latencyMs: 1 } satisfies CallResult<VerifyOutcome>;
       },
+      lookupCitizen: async (_q, callCtx) => {
+        contexts.push(callCtx);
+        return { requestId: randomUUID(), outcome: { kind: 'NOT_FOUND' }, latencyMs: 1 } satisfies CallResult<LookupOutcome>;
+      },
     } as PopulationDbClient;
     const reconciler = new IdentityReconciler(ctx.sql, registry, { acquire: async () => {}, settle: async () => {}, penalize: async () => {} }, ctx.config, createLogger({ level: 'silent' }));
     await requestIdentityCheck(ctx.sql, numberless!, officer, 'req-n');
@@ -173,9 +178,17 @@ describe('identity-reconcile jobs, batched', () => {
     const request = (await ctx.sql.one<Record<string, unknown>>(`SELECT * FROM identity_request WHERE id = $1`, [opened[0]!.requestId]))!;
     expect(contexts).toEqual([{ officerId: 'CB-0099', officerName: 'Trần Thị Mai', unit: 'phong-tre-em', purposeCode: 'case-review', caseRef: request.id, childId: child }]);
     expect(request).toMatchObject({ child_id: child, officer_id: 'CB-0099', agency: 'so-ldtbxh', purpose: 'case-review', answer: 'CALLED', http_request_id: expect.stringMatching(/^req-\d$/) });
-    expect(await ctx.sql.one(`SELECT answer FROM identity_request WHERE child_id = $1`, [numberless!])).toEqual({ answer: 'ISSUANCE' });
-    // Without a number, waiting: the hub's own check leaves the poll chain alone; an officer's restarts it now, under a
-    // new request id (QA: a chain dead since an outage could not be restarted on demand).
+    // Without a number: the request stays open for the poll just queued, which asks in the officer's name and answers it;
+    // requests made meanwhile join it (QA: ten at once made five polls, each the system officer's).
+    const requestOf = (http: string) => ctx.sql.one<{ answer: string | null }>(`SELECT answer FROM identity_request WHERE http_request_id = $1`, [http]);
+    expect(await requestOf('req-n')).toEqual({ answer: null });
+    expect(await requestIdentityCheck(ctx.sql, numberless!, { ...officer, subject: 'steward-late' }, 'req-n-late')).toMatchObject({ joined: true });
+    contexts.length = 0;
+    expect(await reconciler.pollIssuance(await pollOf(numberless!, 0), { key: `poll/${numberless}/asked`, enqueuedAt: new Date() })).toMatchObject({ kind: 'WAITING' });
+    expect(contexts).toEqual([expect.objectContaining({ officerId: 'CB-0099', purposeCode: 'case-review', caseRef: expect.stringMatching(/^idr_/), childId: numberless })]);
+    expect(await requestOf('req-n')).toEqual({ answer: 'CALLED' });
+    // The hub's own check leaves a waiting child's poll chain alone; an officer's restarts it now, under a new request id
+    // (QA: a chain dead since an outage could not be restarted on demand).
     const first = (outcomesOf: ReconcileOutcome[]) => outcomesOf[0] as { kind: string; issuanceId: string | null };
     const running = first(await reconcile(reconciler, 'asked-bg', [numberless!]));
     expect(running.kind).toBe('ISSUANCE_ALREADY_RUNNING');
@@ -183,6 +196,18 @@ describe('identity-reconcile jobs, batched', () => {
     const restarted = first(await reconcile(reconciler, 'asked-n2', [numberless!]));
     expect(restarted).toEqual(STARTED);
     expect(restarted.issuanceId).not.toBe(running.issuanceId);
+    // Its job failing for good closes it, so the next request opens its own; one made after the job was queued stays.
+    const queuedAt = new Date();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await failRequests(ctx.sql, [numberless!], queuedAt)).toBe(1);
+    expect(await requestOf('req-n2')).toEqual({ answer: 'FAILED' });
+    await requestIdentityCheck(ctx.sql, numberless!, officer, 'req-n3');
+    expect(await failRequests(ctx.sql, [numberless!], queuedAt)).toBe(0);
+    expect(await requestOf('req-n3')).toEqual({ answer: null });
+    // As the worker calls it for an issuance poll that failed for good.
+    await failIdentityRequests(ctx, { id: 'poll-gone', data: { childId: numberless, issuanceId: 'iss_x', poll: 3 }, timestamp: Date.now() } as unknown as Job<unknown, unknown, string>,
+      createLogger({ level: 'silent' }));
+    expect(await requestOf('req-n3')).toEqual({ answer: 'FAILED' });
     // Answered: the next request opens its own; a background check is the hub's system officer's.
     expect((await requestIdentityCheck(ctx.sql, child!, officer, 'req-7')).joined).toBe(false);
     await reconcile(reconciler, 'asked-2', [child!]);

@@ -274,12 +274,13 @@ export class IdentityReconciler {
         outcomes[i] = { kind: request?.opened ? 'ISSUANCE_STARTED' : 'ISSUANCE_ALREADY_RUNNING', issuanceId: request?.issuanceId ?? null };
       }
     }
-    // Officers' requests this job answered (a failed call's stays open for the job's retry).
+    // Officers' requests this job answered. A failed call's stays open for the job's retry (the worker closes it FAILED
+    // if the job fails for good); a child without a number's stays open for the poll just queued, which asks the
+    // registry in the officer's name and answers it (requests made meanwhile join it: QA, ten at once made five polls).
     await answerRequests(this.sql, [...requests].flatMap(([index, requestId]) => {
       const o = outcomes[index]!;
-      if (o.kind === 'FAILED') return [];
-      const answer = o.kind === 'ISSUANCE_STARTED' || o.kind === 'ISSUANCE_ALREADY_RUNNING' ? 'ISSUANCE' : called.has(index) && o.kind === 'CHECKED' ? 'CALLED' : 'NO_CALL';
-      return [{ requestId, answer } as const];
+      if (o.kind === 'FAILED' || o.kind === 'ISSUANCE_STARTED' || o.kind === 'ISSUANCE_ALREADY_RUNNING') return [];
+      return [{ requestId, answer: called.has(index) && o.kind === 'CHECKED' ? 'CALLED' : 'NO_CALL' } as const];
     }));
     return outcomes;
   }
@@ -468,9 +469,12 @@ export class IdentityReconciler {
     let found: string | null = null;
     let requestId: string | null = null;
     let nobody = false;
+    // An officer's open request for the child (their check restarted this chain): this poll is made in their name.
+    const requested = openRequestContext(child);
     if (child.full_name && child.birth_date) {
       const result = await this.call(job, () =>
-        this.registry.lookupCitizen({ number: null, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id)));
+        this.registry.lookupCitizen({ number: null, fullName: child.full_name!, birth: birthOf(child) }, this.callContext(child.id, requested)));
+      if (requested) await answerRequests(this.sql, [{ requestId: requested.caseRef, answer: 'CALLED' }]);
       requestId = result.requestId;
       nobody = result.outcome.kind === 'NOT_FOUND';
       if (result.outcome.kind === 'FOUND') {
@@ -671,11 +675,11 @@ export class IdentityReconciler {
     };
   }
 
-  private async loadChild(childId: string): Promise<ChildIdentityRow | undefined> {
-    return this.sql.one<ChildIdentityRow & Record<string, unknown>>(
+  private async loadChild(childId: string): Promise<(ChildIdentityRow & OpenRequestRow) | undefined> {
+    return this.sql.one<ChildIdentityRow & OpenRequestRow & Record<string, unknown>>(
       `SELECT c.id, c.status, c.full_name, c.birth_date, c.birth_date_precision, c.birth_year, c.sex, c.identity_number,
-              c.identity_status, ${FOUND_ABANDONED} AS found_abandoned
-         FROM child c WHERE c.id = $1`, [childId]);
+              c.identity_status, ${FOUND_ABANDONED} AS found_abandoned, req.*
+         FROM child c ${OPEN_REQUEST_JOIN} WHERE c.id = $1`, [childId]);
   }
 }
 

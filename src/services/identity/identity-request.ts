@@ -100,9 +100,24 @@ export async function answerRequests(sql: Sql, answers: ReadonlyArray<{ requestI
 }
 
 /**
- * How a request was closed: `CALLED` (the registry asked in the requester's name), `NO_CALL` (none was needed: checked
- * already with the same data since, a number that cannot exist, too little data, the child merged), `ISSUANCE` (the
- * child has no number: its issuance was started or is running, polled in the hub's name), `EXPIRED` (open past
- * {@link REQUEST_JOIN_MS}: its job failed for good).
+ * How a request was closed: `CALLED` (the registry asked in the requester's name: a verification, or for a child
+ * without a number a look-up by name and birth, the poll of its issuance request), `NO_CALL` (none was needed: checked
+ * already with the same data since, a number that cannot exist, too little data, the child merged), `FAILED` (the job
+ * making the call failed for good: refused by the registry, or its attempts used up), `EXPIRED` (open past
+ * {@link REQUEST_JOIN_MS}).
  */
-export type RequestAnswer = 'CALLED' | 'NO_CALL' | 'ISSUANCE' | 'EXPIRED';
+export type RequestAnswer = 'CALLED' | 'NO_CALL' | 'FAILED' | 'EXPIRED';
+
+/**
+ * Closes FAILED the open requests for `childIds` made before a job that failed for good was queued (`queuedAt`): its
+ * call will not come, and a request joining them would wait for nothing (QA: for an hour). A request made since is
+ * left to its own job.
+ */
+export async function failRequests(sql: Sql, childIds: readonly string[], queuedAt: Date): Promise<number> {
+  if (!childIds.length) return 0;
+  const r = await sql.query(
+    `UPDATE identity_request SET answered_at = now(), answer = 'FAILED'
+      WHERE child_id = ANY($1::text[]) AND answered_at IS NULL AND requested_at <= $2 RETURNING id`,
+    [childIds, queuedAt]);
+  return r.length;
+}
