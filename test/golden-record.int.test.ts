@@ -223,6 +223,18 @@ describe('golden-record stage', () => {
     await ctx.goldenRecords.recompute([kept, merged]);
     expect(await reconcileSince(mark)).toEqual([kept]);
     expect(await childRow(third)).toMatchObject({ identity_status: 'UNVERIFIED' });
+
+    // The other holder's records give it another number instead, and only it is rebuilt (QA re-check: the one left
+    // stayed CONFLICT for good).
+    const [alone, renumbered] = [newId('child'), newId('child')];
+    await addRecord({ childId: alone, identityNumber: '001315000466' });
+    const renumberedRecord = await addRecord({ childId: renumbered, identityNumber: '001315000466' });
+    await ctx.goldenRecords.recompute([alone, renumbered]);
+    await ctx.sql.query(`UPDATE child SET identity_status = 'CONFLICT' WHERE id = ANY($1::text[])`, [[alone, renumbered]]);
+    await ctx.sql.query(`UPDATE source_record SET identity_number = '001315000477' WHERE id = $1`, [renumberedRecord]);
+    mark = await outboxMark();
+    await ctx.goldenRecords.recompute([renumbered]);
+    expect(await reconcileSince(mark)).toEqual([alone, renumbered].sort());
   });
 
   it('supersedes a number no linked record gives any more, and makes it current again when a record gives it again', async () => {

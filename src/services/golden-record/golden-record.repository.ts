@@ -142,17 +142,17 @@ export class GoldenRecordRepository {
   }
 
   /**
-   * Of `childIds`, the active children in CONFLICT whose number no other active child holds as verified, issued
-   * or in conflict any more (the other one merged into it or elsewhere, or given another number): a check now
-   * finds them VERIFIED. Read after this transaction's writes; conflicts are few, and the number is indexed.
+   * The active children in CONFLICT over one of `numbers` that no other active child holds as verified, issued or in
+   * conflict any more (the other one merged, or given another number): a check now finds them VERIFIED. Read after
+   * this transaction's writes; the number is indexed.
    */
-  async conflictsOver(client: PoolClient, childIds: readonly string[]): Promise<string[]> {
+  async conflictsOver(client: PoolClient, numbers: readonly string[]): Promise<string[]> {
     const { rows } = await client.query<{ id: string }>(
       `SELECT c.id FROM child c
-        WHERE c.id = ANY($1::text[]) AND c.status = 'ACTIVE' AND c.identity_status = 'CONFLICT' AND c.identity_number IS NOT NULL
+        WHERE c.identity_number = ANY($1::text[]) AND c.status = 'ACTIVE' AND c.identity_status = 'CONFLICT'
           AND NOT EXISTS (SELECT 1 FROM child o WHERE o.identity_number = c.identity_number AND o.id <> c.id AND o.status = 'ACTIVE'
                              AND o.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT'))`,
-      [childIds]);
+      [numbers]);
     return rows.map((r) => r.id);
   }
 

@@ -60,11 +60,20 @@ export class GoldenRecordService {
       await this.repo.removeMemberships(client, plan.membershipsRemoved);
       await this.repo.redateMemberships(client, plan.membershipsRedated);
       if (plan.membershipsAdded.length) await this.repo.insertMemberships(client, plan.membershipsAdded);
-      // A conflict that is over (the other child holding the number merged into this one: QA, it stayed CONFLICT
-      // until someone asked for a check) is checked again, which finds the child VERIFIED.
-      const statusNow = new Map(plan.updated.map((c) => [c.id, c.identityStatus]));
-      const inConflict = active.filter((id) => (statusNow.get(id) ?? children.get(id)!.identityStatus) === 'CONFLICT');
-      const conflictsOver = inConflict.length ? await this.repo.conflictsOver(client, inConflict) : [];
+      // A conflict that is over is checked again, which finds the child VERIFIED: the other child holding the number
+      // merged into this one or elsewhere (QA: it stayed CONFLICT until someone asked for a check), or its records now
+      // give it another number (QA re-check: the one left was not in this batch). The numbers to look at: those of
+      // this batch's children in CONFLICT, and those its children held before that they no longer hold as active.
+      const after = new Map(plan.updated.map((c) => [c.id, c]));
+      const contested = new Set<string>();
+      for (const [id, before] of children) {
+        const now = after.get(id) ?? before;
+        if (now.identityNumber && now.identityStatus === 'CONFLICT' && before.status === 'ACTIVE') contested.add(now.identityNumber);
+        // Only a number held verified, issued or in conflict can have left another child in CONFLICT over it.
+        const couldConflict = before.identityStatus === 'VERIFIED' || before.identityStatus === 'ISSUED' || before.identityStatus === 'CONFLICT';
+        if (before.identityNumber && couldConflict && (before.status !== 'ACTIVE' || now.identityNumber !== before.identityNumber)) contested.add(before.identityNumber);
+      }
+      const conflictsOver = contested.size ? await this.repo.conflictsOver(client, [...contested]) : [];
       await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [...new Set([...plan.reconcile, ...conflictsOver])]);
       return plan.result;
     });
