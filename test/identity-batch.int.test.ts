@@ -236,6 +236,10 @@ describe('identity-reconcile jobs, batched', () => {
     // A refusal of it is news, as for any number.
     await reconcile(reconcilerWith(async () => ({ kind: 'MISMATCH', fields: ['HoVaTen'], citizen: null })), 'reverify-2', [issued!]);
     expect(await ctx.sql.one(`SELECT identity_status FROM child WHERE id = $1`, [issued!])).toEqual({ identity_status: 'MISMATCH' });
+    // Verified again afterwards, the number the registry issued it is ISSUED again: the issuance request names it (QA re-check).
+    await ctx.sql.query(`INSERT INTO identity_issuance (child_id, due_at, issued_at, issued_number) VALUES ($1, now(), now(), '001215000941')`, [issued!]);
+    await reconcile(reconciler, 'reverify-3', [issued!]);
+    expect(await ctx.sql.one(`SELECT identity_status FROM child WHERE id = $1`, [issued!])).toEqual({ identity_status: 'ISSUED' });
   });
 
   it('marks CONFLICT for duplicates within one job and for a child verified earlier, and updates nobody else', async () => {

@@ -120,9 +120,11 @@ interface PendingCheck {
  * SQL, in the recording of a check `cur` for the child `c`: the child's status after it. A number the registry issued
  * the child (ISSUED: an abandoned child's, seen to appear) stays ISSUED when a later check verifies it: the status tells
  * how the child got the number, which a re-check does not change (QA: the re-check after IDENTITY_REVERIFY_DAYS, or
- * any a source's change caused, turned it VERIFIED, and `identityStatus: ISSUED` no longer found the child).
+ * any a source's change caused, turned it VERIFIED, and `identityStatus: ISSUED` no longer found the child), also after
+ * a CONFLICT or MISMATCH in between (the issuance request names the number it issued: QA re-check).
  */
-const STATUS_KEPT = `(CASE WHEN c.identity_status = 'ISSUED' AND cur.status = 'VERIFIED' THEN 'ISSUED' ELSE cur.status END)`;
+const STATUS_KEPT = `(CASE WHEN cur.status = 'VERIFIED' AND (c.identity_status = 'ISSUED'
+    OR EXISTS (SELECT 1 FROM identity_issuance i WHERE i.child_id = c.id AND i.issued_number = cur.number)) THEN 'ISSUED' ELSE cur.status END)`;
 
 /** SQL, in the upsert of an issuance request `i`: the request was answered (a number issued): a new one starts. */
 const RENEW = `i.issued_at IS NOT NULL`;
@@ -569,13 +571,13 @@ export class IdentityReconciler {
    */
   async sweep(reverifyDays: number, limit = 10_000): Promise<SweepResult> {
     return this.sql.tx(async (client) => {
-      // Never checked, verified long ago, or without a number and not waiting for one: no issuance request, or
+      // Never checked, verified (or issued) long ago, or without a number and not waiting for one: no issuance request, or
       // one answered or stopped by a number since dropped (reconciliation reopens it).
       const due = await client.query<{ id: string }>(
         `SELECT id FROM child c
           WHERE status = 'ACTIVE' AND (
             (identity_number IS NOT NULL AND (identity_checked_at IS NULL
-               OR (identity_status = 'VERIFIED' AND identity_checked_at < now() - ($1::text || ' days')::interval)))
+               OR (identity_status IN ('VERIFIED', 'ISSUED') AND identity_checked_at < now() - ($1::text || ' days')::interval)))
             OR (identity_number IS NULL AND (identity_status <> 'PENDING_ISSUANCE'
                OR NOT EXISTS (SELECT 1 FROM identity_issuance i WHERE i.child_id = c.id AND i.issued_at IS NULL))))
           ORDER BY identity_checked_at NULLS FIRST LIMIT $2`,
