@@ -55,6 +55,11 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
          ($2, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day'),
          ($3, now(), now(), NULL, NULL)`, children);
     await hub.ctx.sql.query(`INSERT INTO identity_request (id, child_id, requested_by, agency, purpose) VALUES ('idr_METRICS1', $1, 's', 'a', 'p')`, [children[0]]);
+    // A call in flight for two minutes (its worker killed), and one just sent.
+    await hub.ctx.sql.query(
+      `INSERT INTO registry_call_pending (request_id, operation, transport, officer_id, unit, purpose_code, case_ref, started_at)
+       VALUES ('pending-old', 'XacThucThongTinCongDan', 'soap', 'CB-1', 'u', 'p', 'c', now() - interval '2 minutes'),
+              ('pending-new', 'XacThucThongTinCongDan', 'soap', 'CB-1', 'u', 'p', 'c', now())`);
     const { text } = await scrape();
     expect(text).toMatch(/childhub_registry_calls_recent\{outcome="REJECTED"\} 3\n/);
     expect(text).toMatch(/childhub_registry_calls_recent\{outcome="MATCH"\} 0\n/);
@@ -65,13 +70,15 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     expect(text).toMatch(/childhub_identity_issuance_requests\{state="overdue"\} 1\n/);
     expect(text).toMatch(/childhub_identity_issuance_requests\{state="poll_late"\} 1\n/);
     expect(text).toMatch(/childhub_identity_requests_open 1\n/);
+    expect(text).toMatch(/childhub_registry_calls_unfinished 1\n/);
+    expect(text).not.toMatch(/childhub_registry_calls_recent\{outcome="UNKNOWN"\}/);
     // The same figures over GraphQL for operators, counts only (QA: they could read nothing of reconciliation but queue sizes).
     const work = await hub.gql<{ identityWork: Record<string, unknown> }>(
-      `{ identityWork { windowSeconds recentCalls { outcome calls p95Seconds } lastAnswerAt issuancePending issuanceOverdue issuancePollLate requestsOpen } }`, {}, operator);
+      `{ identityWork { windowSeconds recentCalls { outcome calls p95Seconds } lastAnswerAt issuancePending issuanceOverdue issuancePollLate requestsOpen callsUnfinished } }`, {}, operator);
     expect(work.body.errors).toBeUndefined();
     expect(work.body.data!.identityWork).toMatchObject({
       windowSeconds: 300, recentCalls: [{ outcome: 'REJECTED', calls: 3, p95Seconds: expect.closeTo(1.09, 2) }],
-      issuancePending: 3, issuanceOverdue: 1, issuancePollLate: 1, requestsOpen: 1,
+      issuancePending: 3, issuanceOverdue: 1, issuancePollLate: 1, requestsOpen: 1, callsUnfinished: 1,
     });
     expect(Date.now() - new Date(work.body.data!.identityWork['lastAnswerAt'] as string).getTime()).toBeGreaterThan(19 * 60_000);
     const officer = await hub.gql(`{ identityWork { requestsOpen } }`, {}, await hub.token({ sub: 'health-work', roles: ['health_officer'] }));

@@ -7,7 +7,7 @@ export const REGISTRY_WINDOW_SECONDS = 300;
 
 /** What the population database's calls and the identity work look like now, read from PostgreSQL at scrape time. */
 export interface IdentityHealth {
-  /** Calls started in the last {@link REGISTRY_WINDOW_SECONDS}, by outcome. */
+  /** Calls started in the last {@link REGISTRY_WINDOW_SECONDS}, by outcome (an UNKNOWN one only if the sweep wrote it that soon). */
   recent: Array<{ outcome: string; calls: number; p95Seconds: number | null }>;
   /** When the registry last answered a call (any answer but a failure); null: never. */
   lastAnsweredAt: number | null;
@@ -17,6 +17,11 @@ export interface IdentityHealth {
   issuancePollLate: number;
   /** Checks officers asked for, still open. */
   requestsOpen: number;
+  /**
+   * Calls started over a minute ago whose outcome is not written yet (`registry_call_pending`): in flight too long, or
+   * lost with a worker killed mid-call (the identity sweep writes those UNKNOWN after five minutes, with the time they started).
+   */
+  callsUnfinished: number;
 }
 
 /** Outcomes that are an answer of the registry (not a failure to get one). */
@@ -27,7 +32,7 @@ const POLL_LATE_SECONDS = 15 * 60;
 
 /** Reads {@link IdentityHealth}: four statements on indexed or small tables (the call log by its time index). */
 export async function identityHealth(sql: Sql): Promise<IdentityHealth> {
-  const [recent, last, issuance, requests] = await Promise.all([
+  const [recent, last, issuance, requests, unfinished] = await Promise.all([
     sql.query<{ outcome: string; calls: number; p95: number | null }>(
       `SELECT outcome, count(*)::int AS calls, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) / 1000.0 AS p95
          FROM registry_call WHERE started_at > now() - $1::int * interval '1 second' GROUP BY outcome`, [REGISTRY_WINDOW_SECONDS]),
@@ -39,6 +44,7 @@ export async function identityHealth(sql: Sql): Promise<IdentityHealth> {
               count(*) FILTER (WHERE coalesce(next_poll_at, requested_at) < now() - $1::int * interval '1 second')::int AS late
          FROM identity_issuance WHERE issued_at IS NULL`, [POLL_LATE_SECONDS]),
     sql.one<{ open: number }>(`SELECT count(*)::int AS open FROM identity_request WHERE answered_at IS NULL`),
+    sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM registry_call_pending WHERE started_at < now() - interval '1 minute'`),
   ]);
   return {
     recent: recent.map((r) => ({ outcome: r.outcome, calls: r.calls, p95Seconds: r.p95 })),
@@ -47,6 +53,7 @@ export async function identityHealth(sql: Sql): Promise<IdentityHealth> {
     issuanceOverdue: issuance!.overdue,
     issuancePollLate: issuance!.late,
     requestsOpen: requests!.open,
+    callsUnfinished: unfinished!.n,
   };
 }
 
@@ -55,9 +62,10 @@ export async function identityHealth(sql: Sql): Promise<IdentityHealth> {
  * outcome has a series (0 when none), so an alert on failures tells "none" from "not scraped".
  */
 export function setIdentityGauges(metrics: Metrics, health: IdentityHealth | null): void {
-  for (const g of [metrics.registryCallsRecent, metrics.registryLatencyP95, metrics.registryLastAnswered, metrics.identityIssuance, metrics.identityRequestsOpen]) g.reset();
+  for (const g of [metrics.registryCallsRecent, metrics.registryLatencyP95, metrics.registryLastAnswered, metrics.identityIssuance, metrics.identityRequestsOpen, metrics.registryCallsUnfinished]) g.reset();
   if (health === null) return;
-  for (const outcome of REGISTRY_CALL_OUTCOMES) metrics.registryCallsRecent.set({ outcome }, 0);
+  // UNKNOWN is written minutes after the call started (by the sweep): `childhub_registry_calls_unfinished` tells of those.
+  for (const outcome of REGISTRY_CALL_OUTCOMES) if (outcome !== 'UNKNOWN') metrics.registryCallsRecent.set({ outcome }, 0);
   for (const r of health.recent) {
     metrics.registryCallsRecent.set({ outcome: r.outcome }, r.calls);
     if (r.p95Seconds !== null) metrics.registryLatencyP95.set({ outcome: r.outcome }, r.p95Seconds);
@@ -67,4 +75,5 @@ export function setIdentityGauges(metrics: Metrics, health: IdentityHealth | nul
   metrics.identityIssuance.set({ state: 'overdue' }, health.issuanceOverdue);
   metrics.identityIssuance.set({ state: 'poll_late' }, health.issuancePollLate);
   metrics.identityRequestsOpen.set(health.requestsOpen);
+  metrics.registryCallsUnfinished.set(health.callsUnfinished);
 }

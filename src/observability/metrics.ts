@@ -103,7 +103,7 @@ export function createMetrics() {
     // answer): calls are made by the workers, and recorded in the call log whichever process made them.
     registryCallsRecent: new Gauge({
       name: 'childhub_registry_calls_recent',
-      help: 'Population database calls started in the last 5 minutes, by outcome (MATCH, MISMATCH, NOT_FOUND, FOUND, ACCEPTED: answers; RATE_LIMITED, UPSTREAM_ERROR, TIMEOUT, MALFORMED, REJECTED: failures, REJECTED being a refusal such as wrong credentials; UNKNOWN: never written), 0 when none.',
+      help: 'Population database calls started in the last 5 minutes, by outcome (MATCH, MISMATCH, NOT_FOUND, FOUND, ACCEPTED: answers; RATE_LIMITED, UPSTREAM_ERROR, TIMEOUT, MALFORMED, REJECTED: failures, REJECTED being a refusal such as wrong credentials), 0 when none. A call whose outcome was never written is counted by childhub_registry_calls_unfinished.',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
@@ -122,6 +122,11 @@ export function createMetrics() {
       name: 'childhub_identity_issuance_requests',
       help: 'Issuance requests children without a number still wait for (pending), of them flagged past ISSUANCE_OVERDUE_DAYS (overdue), and those whose next poll is more than 15 minutes late (poll_late: a poll chain stopped; the identity sweep restarts it after an hour).',
       labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    registryCallsUnfinished: new Gauge({
+      name: 'childhub_registry_calls_unfinished',
+      help: 'Population database calls started over a minute ago whose outcome is not written yet: in flight too long, or lost with a worker killed mid-call (the identity sweep records those UNKNOWN after five minutes).',
       registers: [registry],
     }),
     identityRequestsOpen: new Gauge({

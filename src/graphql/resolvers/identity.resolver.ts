@@ -162,6 +162,7 @@ export class IdentityOperationsResolver {
       issuanceOverdue: h.issuanceOverdue,
       issuancePollLate: h.issuancePollLate,
       requestsOpen: h.requestsOpen,
+      callsUnfinished: h.callsUnfinished,
     };
   }
 

@@ -169,6 +169,9 @@ export class IdentityWork {
 
   @Field(() => Int, { description: 'Checks officers asked for (requestIdentityReconciliation) not answered yet.' })
   requestsOpen!: number;
+
+  @Field(() => Int, { description: 'Calls started over a minute ago whose outcome is not written yet: in flight too long, or lost with a worker killed mid-call (recorded UNKNOWN by the identity sweep after five minutes).' })
+  callsUnfinished!: number;
 }
 
 @ObjectType({ description: 'Jobs of one queue, for operators.' })
