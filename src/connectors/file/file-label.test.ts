@@ -73,6 +73,8 @@ describe('fileLabel', () => {
     ['ks-091 234 5678.csv', 'ks-[withheld].csv'],
     ['cmnd-012-345-678.csv', 'cmnd-[withheld].csv'],
     ['ds-001 322 711 590.csv', 'ds-[withheld].csv'],
+    ['khai-sinh-001_322_711_590.csv', 'khai-sinh-[withheld].csv'],
+    ['bao-cao_2026_11_001.csv', 'bao-cao_2026_11_001.csv'],
     ['nguyen-an.csv', '[withheld].csv'],
     ['ks-le-na-2015.csv', 'ks-[withheld]-2015.csv'],
     ['ks-ong-van-dung.csv', 'ks-[withheld].csv'],
