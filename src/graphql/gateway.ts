@@ -14,6 +14,7 @@ import { useRequestLog } from './plugins/use-request-log.js';
 import { buildHubSchema } from './schema.js';
 import { costLimitRule } from './validation/cost-limit.rule.js';
 import { depthLimitRule } from './validation/depth-limit.rule.js';
+import { operationTypeRule } from './validation/operation-type.rule.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -33,7 +34,7 @@ export async function createGateway(deps: GatewayDeps): Promise<ApolloServer<Gra
     // (HTTP server, workers, audit flush, databases) decides the order instead.
     stopOnTerminationSignals: false,
     formatError,
-    validationRules: [depthLimitRule(deps.config.GRAPHQL_MAX_DEPTH), costLimitRule(deps.config.GRAPHQL_MAX_COST, deps.config.GRAPHQL_MAX_PAGE_SIZE)],
+    validationRules: [operationTypeRule, depthLimitRule(deps.config.GRAPHQL_MAX_DEPTH), costLimitRule(deps.config.GRAPHQL_MAX_COST, deps.config.GRAPHQL_MAX_PAGE_SIZE)],
     plugins: [
       // Personal data is never HTTP-cacheable, and the cache-control plugin wraps every field resolver.
       ApolloServerPluginCacheControlDisabled(),
