@@ -258,6 +258,8 @@ describe('identity reconciliation against the population-database simulator', ()
       message: `Child ${merged} was merged into ${child.id}: ask for a check of that child`,
       extensions: { code: 'BAD_USER_INPUT', argument: 'childId', mergedIntoId: child.id },
     });
+    expect(await hub.ctx.sql.query(`SELECT action, details->'fields' AS fields FROM audit_event WHERE subject = 'steward-7' AND $1 = ANY(child_ids) ORDER BY action`, [merged]))
+      .toEqual([{ action: 'DENIED', fields: ['Mutation.requestIdentityReconciliation'] }, { action: 'READ', fields: ['Child.mergedIntoId'] }]);
     const ops = await hub.token({ roles: ['operator'] });
     const counts = await hub.gql<{ queueCounts: Array<{ queue: string }> }>(`{ queueCounts { queue waiting failed } }`, {}, ops);
     expect(counts.body.data?.queueCounts.map((q) => q.queue)).toEqual(expect.arrayContaining(['golden-record', 'identity-reconcile', 'identity-issuance']));

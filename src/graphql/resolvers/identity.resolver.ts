@@ -137,7 +137,11 @@ export class IdentityOperationsResolver {
       throw notFound('child', childId, p);
     }
     if (child.status === 'MERGED') {
-      // QA: answered true, and nothing was checked (a merged child is no one's record any more).
+      // QA: answered true, and nothing was checked (a merged child is no one's record any more). The refusal is
+      // audited, and so is what it tells of the child (which child it was merged into, BASIC) (QA re-check).
+      ctx.access.deny(childId, 'Mutation.requestIdentityReconciliation');
+      ctx.access.read(childId, SensitivityClass.BASIC);
+      ctx.access.readField(childId, 'Child.mergedIntoId');
       throw new InvalidInputError(`Child ${childId} was merged into ${child.mergedIntoId}: ask for a check of that child`, { argument: 'childId', mergedIntoId: child.mergedIntoId });
     }
     if (!ctx.commands) throw new UpstreamUnavailableError('This gateway cannot enqueue work');
