@@ -139,7 +139,7 @@ describe('GraphQL gateway', () => {
     expect(await codeOf('mutation { requestIdentityReconciliation(childId: "x") }')).toEqual(['BAD_USER_INPUT', 'childId', '`childId` must be a child id (`chd_…`)']);
     // No subscriptions: refused as invalid, saying what to do instead (QA re-check: an internal error to quote).
     expect(await codeOf('subscription S { children { nodes { id } } }')).toEqual(['GRAPHQL_VALIDATION_FAILED', undefined,
-      'This API offers no subscriptions: pull changes with `children(changedSince: …)` (see the README, "Pulling changes")']);
+      'This API offers no subscriptions: pull changes with `children(filter: { changedSince: … })` and `changeToken` (see the README, "Pulling changes")']);
     expect(await codeOf('{ child(id: "chd_01JNOSUCHCHILD0000000000000") { id } }')).toEqual(['NOT_FOUND', undefined, 'No child chd_01JNOSUCHCHILD0000000000000']);
     expect(await codeOf('{ connectorRun(id: "chd_1") { id } }', await hub.token({ roles: ['integration_engineer'] }))).toEqual(['BAD_USER_INPUT', 'id', '`id` must be a connector run id (`run_…`)']);
     const commune = await hub.token({ sub: 'prober-1', roles: ['commune_officer'], communes: ['00008'] });

@@ -150,8 +150,11 @@ const EXTENSION = /(?:\.(?:tar|csv|xlsx|xls|txt|json))?\.[A-Za-z][A-Za-z0-9]{0,4
 /** What may stand between the words of one name: spaces, dots, dashes, underscores (or nothing: `LeVanTam`). */
 const NAME_SEPARATOR = /^[\s._-]*$/u;
 
-/** Digits joined by one such character into one number (`0912.345.678`, `001 322 711 590`, `84-912-345-678`, `001_322_711_590`: QA re-check). */
-const DIGIT_JOIN = /^[\s._-]$/u;
+/**
+ * Digits joined by such characters, up to three, into one number (`0912.345.678`, `001 322 711 590`, `84-912-345-678`,
+ * `001_322_711_590`, `001  322  711  590`, `001__322__711__590`: QA re-checks).
+ */
+const DIGIT_JOIN = /^[\s._-]{1,3}$/u;
 /** A group that is a year (a date's `2026-11-03`, `01.11.2026`): digits with one are a date, not a number. */
 const YEAR = /^(?:19|20)\d\d$/;
 

@@ -101,7 +101,7 @@ export class IssuanceRequest {
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the request was flagged overdue.' })
   overdueAt!: Date | null;
 
-  @Field(() => Int, { description: 'Times the registry has been asked.' })
+  @Field(() => Int, { description: 'Polls made: each asks the registry, unless the child has no name or birth date to look up by.' })
   polls!: number;
 
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the registry was last asked.' })
@@ -137,13 +137,13 @@ export class IssuanceRequestConnection {
 
 @ObjectType({ description: 'Population database calls of one outcome in the recent window.' })
 export class RegistryCallCount {
-  @Field(() => String, { description: 'MATCH, MISMATCH, NOT_FOUND, FOUND, ACCEPTED (answers); RATE_LIMITED, UPSTREAM_ERROR, TIMEOUT, MALFORMED, REJECTED (failures: REJECTED a refusal, such as wrong credentials); UNKNOWN (never written).' })
+  @Field(() => String, { description: 'MATCH, MISMATCH, NOT_FOUND, FOUND, ACCEPTED (answers); RATE_LIMITED, UPSTREAM_ERROR, TIMEOUT, MALFORMED, REJECTED (failures: REJECTED a refusal, such as wrong credentials). A call whose outcome was never written is in `callsUnfinished`.' })
   outcome!: string;
 
   @Field(() => Int)
   calls!: number;
 
-  @Field(() => Float, { nullable: true, description: 'The 95th percentile of their latency, in seconds (null for UNKNOWN).' })
+  @Field(() => Float, { nullable: true, description: 'The 95th percentile of their latency, in seconds.' })
   p95Seconds!: number | null;
 }
 

@@ -9,7 +9,7 @@ export function operationTypeRule(context: ValidationContext): ASTVisitor {
   return {
     OperationDefinition(node) {
       if (context.getSchema().getRootType(node.operation)) return;
-      const instead = node.operation === 'subscription' ? ': pull changes with `children(changedSince: …)` (see the README, "Pulling changes")' : '';
+      const instead = node.operation === 'subscription' ? ': pull changes with `children(filter: { changedSince: … })` and `changeToken` (see the README, "Pulling changes")' : '';
       context.reportError(new GraphQLError(`This API offers no ${node.operation}s${instead}`, { nodes: node }));
     },
   };
