@@ -208,6 +208,14 @@ describe('identity-reconcile jobs, batched', () => {
     await failIdentityRequests(ctx, { id: 'poll-gone', data: { childId: numberless, issuanceId: 'iss_x', poll: 3 }, timestamp: Date.now() } as unknown as Job<unknown, unknown, string>,
       createLogger({ level: 'silent' }));
     expect(await requestOf('req-n3')).toEqual({ answer: 'FAILED' });
+    // Nothing to look the child up by: the poll asks nothing, and answers the request so (QA second re-check: open an hour).
+    await ctx.sql.query(`UPDATE child SET birth_date = NULL, birth_date_precision = NULL, birth_year = NULL WHERE id = $1`, [numberless!]);
+    await requestIdentityCheck(ctx.sql, numberless!, officer, 'req-n4');
+    expect(first(await reconcile(reconciler, 'asked-n4', [numberless!]))).toEqual(STARTED);
+    contexts.length = 0;
+    await reconciler.pollIssuance(await pollOf(numberless!, 0), { key: `poll/${numberless}/n4`, enqueuedAt: new Date() });
+    expect(contexts).toEqual([]);
+    expect(await requestOf('req-n4')).toEqual({ answer: 'NO_CALL' });
     // Answered: the next request opens its own; a background check is the hub's system officer's.
     expect((await requestIdentityCheck(ctx.sql, child!, officer, 'req-7')).joined).toBe(false);
     await reconcile(reconciler, 'asked-2', [child!]);
@@ -278,6 +286,23 @@ describe('identity-reconcile jobs, batched', () => {
     const recorded = await ctx.sql.query<{ child_id: string; status: string }>(
       `SELECT child_id, status FROM identity_check WHERE job_key LIKE 'dup-%' ORDER BY job_key`);
     expect(recorded.map((r) => r.status).sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'VERIFIED', 'VERIFIED']);
+  });
+
+  it('checks again a child left alone in CONFLICT when the other holder\'s check does not verify the number (QA second re-check)', async () => {
+    const [a] = await childrenOf([aRecord({ identityNumber: '001215000961', fullName: 'Lê Văn Khánh', sex: 'MALE' })]);
+    // A second child with the number (as a look-up by name and birth can find it for another record of the child).
+    const b = newId('child');
+    await ctx.sql.query(
+      `INSERT INTO child (id, full_name, birth_date, birth_date_precision, birth_year, sex, commune_code, identity_number, identity_status)
+       SELECT $2, full_name, birth_date, birth_date_precision, birth_year, sex, commune_code, identity_number, 'CONFLICT' FROM child WHERE id = $1`, [a, b]);
+    await ctx.sql.query(`UPDATE child SET identity_status = 'CONFLICT' WHERE id = ANY($1::text[])`, [[a, b]]);
+    const mark = (await ctx.sql.one<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM outbox`))!.id;
+    const queued = async () => (await ctx.sql.query<{ ids: string[] }>(
+      `SELECT CASE WHEN jsonb_typeof(payload->'ids') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(payload->'ids')) ELSE ARRAY[aggregate_id] END AS ids
+         FROM outbox WHERE topic = 'identity.reconcile' AND id > $1::bigint`, [mark])).flatMap((r) => r.ids);
+    expect(await reconcile(reconcilerWith(async () => ({ kind: 'MISMATCH', fields: ['HoVaTen'], citizen: null })), 'left-alone', [b!]))
+      .toEqual([{ kind: 'CHECKED', status: 'MISMATCH', recorded: true }]);
+    expect(await queued()).toEqual([a]);
   });
 
   it('keeps the results of a job whose other calls failed, and retries only the failed child', async () => {

@@ -141,21 +141,6 @@ export class GoldenRecordRepository {
     return out;
   }
 
-  /**
-   * The active children in CONFLICT over one of `numbers` that no other active child holds as verified, issued or in
-   * conflict any more (the other one merged, or given another number): a check now finds them VERIFIED. Read after
-   * this transaction's writes; the number is indexed.
-   */
-  async conflictsOver(client: PoolClient, numbers: readonly string[]): Promise<string[]> {
-    const { rows } = await client.query<{ id: string }>(
-      `SELECT c.id FROM child c
-        WHERE c.identity_number = ANY($1::text[]) AND c.status = 'ACTIVE' AND c.identity_status = 'CONFLICT'
-          AND NOT EXISTS (SELECT 1 FROM child o WHERE o.identity_number = c.identity_number AND o.id <> c.id AND o.status = 'ACTIVE'
-                             AND o.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT'))`,
-      [numbers]);
-    return rows.map((r) => r.id);
-  }
-
   async memberships(client: PoolClient, childIds: readonly string[]): Promise<Map<string, KnownMembership[]>> {
     const { rows } = await client.query<KnownMembership>({ name: 'golden_memberships', text: SELECT_MEMBERSHIPS, values: [childIds] });
     return groupBy(rows, (r) => r.childId);

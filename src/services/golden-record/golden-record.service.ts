@@ -1,6 +1,7 @@
 import { hanoiDate } from '../../domain/child-age.js';
 import type { Sql } from '../../db/sql.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
+import { conflictsOver } from '../identity/conflicts-over.js';
 import { GoldenRecordRepository } from './golden-record.repository.js';
 import { planRecompute, type KnownMembership, type KnownNumber, type LinkedRecord, type RecomputeResult } from './recompute-plan.js';
 
@@ -73,8 +74,8 @@ export class GoldenRecordService {
         const couldConflict = before.identityStatus === 'VERIFIED' || before.identityStatus === 'ISSUED' || before.identityStatus === 'CONFLICT';
         if (before.identityNumber && couldConflict && (before.status !== 'ACTIVE' || now.identityNumber !== before.identityNumber)) contested.add(before.identityNumber);
       }
-      const conflictsOver = contested.size ? await this.repo.conflictsOver(client, [...contested]) : [];
-      await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [...new Set([...plan.reconcile, ...conflictsOver])]);
+      const over = await conflictsOver(client, [...contested]);
+      await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, [...new Set([...plan.reconcile, ...over])]);
       return plan.result;
     });
   }

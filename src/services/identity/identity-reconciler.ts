@@ -12,6 +12,7 @@ import type { CallContext, PersonQuery, PopulationDbClient } from '../../populat
 import { MARK_CHANGED, markChangedWhen } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import { answerRequests, OPEN_REQUEST_JOIN, openRequestContext, type OpenRequestRow } from './identity-request.js';
+import { conflictsOver } from './conflicts-over.js';
 import { rejectedDigests, type RejectedDigests } from './rejected-values.js';
 
 /** Waits for a slot of the registry's quota, shared by every worker process. */
@@ -423,6 +424,10 @@ export class IdentityReconciler {
           asked,
         ]);
       const checked = new Set(res.rows.filter((r) => r.what === 'checked').map((r) => r.child_id));
+      // A holder found not to hold the number may leave another child alone in a conflict over it: checked again.
+      const left = [...new Set(checks.filter((c) => checked.has(c.childId) && current.has(c.childId)
+        && (statuses.get(c.childId) === 'MISMATCH' || statuses.get(c.childId) === 'NOT_FOUND')).map((c) => c.number))];
+      if (left.length) await writeOutbox(client, OUTBOX_TOPICS.identityReconcile, await conflictsOver(client, left));
       // A value refused for the child's current number: its golden record is rebuilt, and another source's value,
       // if one has another, is asked about next (the rebuild enqueues that check).
       const refusedHere = checks.filter((c) => c.rejected && current.has(c.childId) && checked.has(c.childId)).map((c) => c.childId);
@@ -484,6 +489,9 @@ export class IdentityReconciler {
         // More than one citizen with the same name and birth: not this hub's guess to make.
         if (candidates.length === 1) found = candidates[0]!.number;
       }
+    } else if (requested) {
+      // Nothing to look the child up by: the officer's request is answered so (QA second re-check: left open an hour).
+      await answerRequests(this.sql, [{ requestId: requested.caseRef, answer: 'NO_CALL' }]);
     }
 
     const nextPollInMs = Math.min(this.config.ISSUANCE_POLL_MAX_MS, this.config.ISSUANCE_POLL_INITIAL_MS * 2 ** Math.min(poll, 30));
