@@ -1,5 +1,5 @@
 import type { Sql } from '../db/sql.js';
-import { REGISTRY_CALL_OUTCOMES } from '../population-db/registry-call.log.js';
+import { REGISTRY_CALL_OUTCOMES, type RegistryCallOutcome } from '../population-db/registry-call.log.js';
 import type { Metrics } from './metrics.js';
 
 /** The window `childhub_registry_calls_recent` and the latency count calls over. */
@@ -25,12 +25,12 @@ export interface IdentityHealth {
 }
 
 /** Outcomes that are an answer of the registry (not a failure to get one). */
-const ANSWERED = ['MATCH', 'MISMATCH', 'NOT_FOUND', 'FOUND', 'ACCEPTED'];
+const ANSWERED: readonly RegistryCallOutcome[] = ['MATCH', 'MISMATCH', 'NOT_FOUND', 'FOUND', 'ACCEPTED'];
 
 /** A next poll this late is late (a poll waits for its quota slot behind other work; minutes of retries). */
 const POLL_LATE_SECONDS = 15 * 60;
 
-/** Reads {@link IdentityHealth}: four statements on indexed or small tables (the call log by its time index). */
+/** Reads {@link IdentityHealth}: five statements on indexed or small tables (the call log by its time index and its key). */
 export async function identityHealth(sql: Sql): Promise<IdentityHealth> {
   const [recent, last, issuance, requests, unfinished] = await Promise.all([
     sql.query<{ outcome: string; calls: number; p95: number | null }>(

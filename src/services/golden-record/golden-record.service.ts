@@ -1,7 +1,7 @@
 import { hanoiDate } from '../../domain/child-age.js';
 import type { Sql } from '../../db/sql.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
-import { conflictsOver } from '../identity/conflicts-over.js';
+import { conflictsOver, HOLDING_STATUSES } from '../identity/conflicts-over.js';
 import { GoldenRecordRepository } from './golden-record.repository.js';
 import { planRecompute, type KnownMembership, type KnownNumber, type LinkedRecord, type RecomputeResult } from './recompute-plan.js';
 
@@ -71,7 +71,7 @@ export class GoldenRecordService {
         const now = after.get(id) ?? before;
         if (now.identityNumber && now.identityStatus === 'CONFLICT' && before.status === 'ACTIVE') contested.add(now.identityNumber);
         // Only a number held verified, issued or in conflict can have left another child in CONFLICT over it.
-        const couldConflict = before.identityStatus === 'VERIFIED' || before.identityStatus === 'ISSUED' || before.identityStatus === 'CONFLICT';
+        const couldConflict = (HOLDING_STATUSES as readonly string[]).includes(before.identityStatus);
         if (before.identityNumber && couldConflict && (before.status !== 'ACTIVE' || now.identityNumber !== before.identityNumber)) contested.add(before.identityNumber);
       }
       const over = await conflictsOver(client, [...contested]);

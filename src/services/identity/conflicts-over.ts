@@ -1,4 +1,14 @@
 import type { PoolClient } from 'pg';
+import type { IdentityStatus } from '../../db/entities/child.entity.js';
+
+/**
+ * The statuses in which an active child holds its number against others: verified, issued, or already in conflict
+ * over it. Another active child found holding the number so makes a CONFLICT.
+ */
+export const HOLDING_STATUSES = ['VERIFIED', 'ISSUED', 'CONFLICT'] as const satisfies readonly IdentityStatus[];
+
+/** {@link HOLDING_STATUSES} as an SQL list. */
+export const HOLDING_STATUSES_SQL = `(${HOLDING_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * The active children in CONFLICT over one of `numbers` that no other active child holds as verified, issued or in
@@ -13,7 +23,7 @@ export async function conflictsOver(client: PoolClient, numbers: readonly string
     `SELECT c.id FROM child c
       WHERE c.identity_number = ANY($1::text[]) AND c.status = 'ACTIVE' AND c.identity_status = 'CONFLICT'
         AND NOT EXISTS (SELECT 1 FROM child o WHERE o.identity_number = c.identity_number AND o.id <> c.id AND o.status = 'ACTIVE'
-                           AND o.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT'))`,
+                           AND o.identity_status IN ${HOLDING_STATUSES_SQL})`,
     [numbers]);
   return rows.map((r) => r.id);
 }

@@ -12,7 +12,7 @@ import type { CallContext, PersonQuery, PopulationDbClient } from '../../populat
 import { MARK_CHANGED, markChangedWhen } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import { answerRequests, OPEN_REQUEST_JOIN, openRequestContext, type OpenRequestRow } from './identity-request.js';
-import { conflictsOver } from './conflicts-over.js';
+import { conflictsOver, HOLDING_STATUSES_SQL } from './conflicts-over.js';
 import { rejectedDigests, type RejectedDigests } from './rejected-values.js';
 
 /** Waits for a slot of the registry's quota, shared by every worker process. */
@@ -326,7 +326,7 @@ export class IdentityReconciler {
                   CASE WHEN c.id = ANY($2::text[]) THEN ARRAY(
                     SELECT o.id FROM child o
                      WHERE o.identity_number = c.identity_number AND o.id <> c.id AND o.status = 'ACTIVE'
-                       AND o.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT') ORDER BY o.id)
+                       AND o.identity_status IN ${HOLDING_STATUSES_SQL} ORDER BY o.id)
                   ELSE '{}'::text[] END AS others
              FROM child c WHERE c.id = ANY($1::text[]) ORDER BY c.id FOR UPDATE OF c`,
           [[...checks.map((c) => c.childId), ...numberless], checks.filter((c) => c.status === 'VERIFIED').map((c) => c.childId)]);
@@ -505,7 +505,7 @@ export class IdentityReconciler {
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${NUMBER_LOCK_SEED}))`, [found]);
         const locked = await client.query<{ id: string }>(
           `SELECT id FROM child
-            WHERE id = $2 OR (identity_number = $1 AND status = 'ACTIVE' AND identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT'))
+            WHERE id = $2 OR (identity_number = $1 AND status = 'ACTIVE' AND identity_status IN ${HOLDING_STATUSES_SQL})
             ORDER BY id FOR UPDATE`, [found, childId]);
         const others = locked.rows.map((r) => r.id).filter((id) => id !== childId);
         // The request may have been answered, closed or reopened while the registry was asked.
