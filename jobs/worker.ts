@@ -10,6 +10,7 @@ import { loggedOutcome, serializeError } from '../src/observability/logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PROCESSORS, type ProcessorRegistry } from './processors/index.js';
 import { originalJobError, withStorableErrors } from './processors/storable-job-error.js';
+import { RegistrySetupPause } from './registry-setup-pause.js';
 import { QueueClient } from './queue-client.js';
 import { QUEUE_NAMES, REGISTRY_QUEUES, isQueueName, queueDefinition, type QueueName } from './queues.js';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.js';
@@ -33,6 +34,8 @@ const REJECT_RETENTION_EVERY_MS = 3_600_000;
 
 /** Queues fed only by a schedule, their jobs not retried: a delayed job there is the next run, not work left. */
 const SCHEDULED_QUEUES: ReadonlySet<QueueName> = new Set(['identity-sweep', 'groups-age-out']);
+/** The queues whose jobs call the population database: a worker whose setup it refuses pauses them (RegistrySetupPause). */
+const PAUSED_ON_REFUSED_SETUP: ReadonlySet<string> = new Set<QueueName>(['identity-reconcile', 'identity-issuance']);
 
 export interface StartWorkerOptions {
   /** Queues this process takes jobs from. @defaultValue every registered queue */
@@ -108,6 +111,8 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   let watchdog: NodeJS.Timeout | undefined;
   /** Erases the payloads of closed rejects past their retention (REJECT_PAYLOAD_RETENTION_DAYS). */
   let retention: NodeJS.Timeout | undefined;
+  /** Pauses this process's registry workers while the population database refuses its setup. */
+  const setupPause = new RegistrySetupPause(logger, { firstMs: ctx.config.REGISTRY_REFUSED_PAUSE_MS, maxMs: ctx.config.REGISTRY_REFUSED_PAUSE_MS * 20 });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -116,6 +121,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       clearInterval(reload);
       clearInterval(watchdog);
       clearInterval(retention);
+      setupPause.close();
       await relay?.stop();
       // Not forced: jobs in flight finish. A job of a process that dies instead goes back to waiting when
       // BullMQ's stalled-job check on another (or the next) worker finds its lock expired.
@@ -133,7 +139,9 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       if (!factory) throw new WorkerSetupError(`Worker cannot start: queue "${name}" has no processor.`, name);
       const settings = queueDefinition(name).worker;
       // What BullMQ keeps of a failure (its reason and stack, for 30 days) carries no value from the data (withStorableErrors).
-      const worker = new Worker<unknown, unknown, string>(name, withStorableErrors(factory(ctx, { queues: queueClient })), {
+      const storable = withStorableErrors(factory(ctx, { queues: queueClient }));
+      const paused = PAUSED_ON_REFUSED_SETUP.has(name);
+      const worker = new Worker<unknown, unknown, string>(name, paused ? setupPause.guard(storable) : storable, {
         connection,
         prefix,
         concurrency: settings?.concurrency ?? ctx.config.WORKER_CONCURRENCY,
@@ -149,6 +157,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       });
       watch(worker, name, logger, name === 'connector-sync' ? (job, err) => abandonRun(ctx, job, err, logger, () => closing !== undefined)
         : name === 'identity-reconcile' || name === 'identity-issuance' ? (job) => failIdentityRequests(ctx, job, logger) : undefined);
+      if (paused) setupPause.watch(worker);
       workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));

@@ -368,6 +368,40 @@ describe('identity-reconcile jobs, batched', () => {
     expect(mixed).toBeInstanceOf(UpstreamUnavailableError);
   });
 
+  it('sends no more of a job\'s calls once the registry refused the worker\'s setup', async () => {
+    const ids = await childrenOf([0, 1, 2, 3, 4].map((i) => aRecord({ identityNumber: `00131500082${i}`, fullName: `Lê Thị Mai ${'ABCDE'[i]}` })));
+    const calls: string[] = [];
+    const registry = {
+      verifyCitizen: async (_q: unknown, callCtx: CallContext) => {
+        calls.push(callCtx.childId!);
+        throw new RegistryConfigurationError('Population database refused XacThucThongTinCongDan with HTTP 401 (configuration error: check POPULATION_DB_SECRET)', {});
+      },
+    } as unknown as PopulationDbClient;
+    // One call at a time, as a small quota lets them out: the others wait for their slot while the first is refused.
+    let held = Promise.resolve();
+    const quota = {
+      acquire: async () => {
+        const before = held;
+        let release = () => {};
+        held = new Promise<void>((r) => { release = r; });
+        await before;
+        return release;
+      },
+      settle: async (release: () => void) => release(),
+      penalize: async () => {},
+    };
+    const reconciler = new IdentityReconciler(ctx.sql, registry, quota, ctx.config, createLogger({ level: 'silent' }));
+    const outcomes = await reconcile(reconciler, 'refused-setup', ids);
+    expect(calls).toHaveLength(1);
+    expect(outcomes).toHaveLength(5);
+    for (const o of outcomes) {
+      expect(o.kind).toBe('FAILED');
+      expect((o as { error: unknown }).error).toBeInstanceOf(RegistryConfigurationError);
+    }
+    // Nothing recorded: the retry (here, or on a worker set up right) asks about every child.
+    for (const id of ids) expect(await statusOf(id)).toBe('UNVERIFIED');
+  });
+
   it('records a result but leaves the child alone when its number changed during the call', async () => {
     const [id] = await childrenOf([aRecord({ identityNumber: '001215000901', fullName: 'Đỗ Văn Hùng', sex: 'MALE' })]);
     const reconciler = reconcilerWith(async () => {

@@ -155,6 +155,11 @@ const envSchema = z.object({
   /** Longest wait between issuance polls in ms. @defaultValue 86400000 (1 day) */
   ISSUANCE_POLL_MAX_MS: positiveInt.default(86_400_000),
   /**
+   * How long a worker whose setup the population database refuses (HTTP 401/403/404/405) stops taking identity jobs,
+   * in ms; it doubles at each refusal after a pause, up to 20 times this. @defaultValue 30000
+   */
+  REGISTRY_REFUSED_PAUSE_MS: positiveInt.default(30_000),
+  /**
    * How long a worker holds a job before other workers may take it over as stalled (ms): a worker killed
    * mid-job has its jobs resumed elsewhere after about this long. @defaultValue 30000
    */

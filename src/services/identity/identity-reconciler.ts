@@ -8,6 +8,7 @@ import type { Sql } from '../../db/sql.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
 import { RateLimitedError } from '../../errors/index.js';
 import { admitRepeated } from '../../observability/log-throttle.js';
+import { RegistryConfigurationError } from '../../population-db/registry-errors.js';
 import type { CallContext, PersonQuery, PopulationDbClient } from '../../population-db/population-db.client.js';
 import { MARK_CHANGED, markChangedWhen } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
@@ -41,6 +42,12 @@ export interface ReconcileItem {
 export interface ReconcileJob {
   enqueuedAt: Date;
   signal?: AbortSignal;
+}
+
+/** The calls of one job: its abort signal, and the refusal of the worker's setup one of them met, if any. */
+interface CallScope {
+  signal?: AbortSignal;
+  setupRefused?: unknown;
 }
 
 export type ReconcileOutcome =
@@ -204,6 +211,8 @@ export class IdentityReconciler {
     /** The open request (an officer's) each child's call is made for, by item; and the items whose registry call was made. */
     const requests = new Map<number, string>();
     const called = new Set<number>();
+    /** This job's calls: one refusal of the worker's setup stops those not sent yet ({@link call}). */
+    const scope: CallScope = { signal: job.signal };
     for (const row of rows) {
       const index = row.item - 1;
       const item = items[index]!;
@@ -230,7 +239,7 @@ export class IdentityReconciler {
         } else if (!child.full_name || !child.birth_date) {
           outcomes[index] = { kind: 'INSUFFICIENT_DATA' };
         } else {
-          calls.push(this.call(job, async () => {
+          calls.push(this.call(scope, async () => {
             // Asked again just before the call, after the quota wait (seconds when the queue is long): another job
             // about the same child (another source touched it) may have recorded this very question meanwhile.
             const answered = await this.checkedSince(child.id, inputs, job.enqueuedAt);
@@ -632,13 +641,22 @@ export class IdentityReconciler {
     return (res.rowCount ?? 0) > 0;
   }
 
-  /** A registry call within the shared quota; a 429 slows every process down and the call is retried. */
-  private async call<T>(job: { signal?: AbortSignal }, fn: () => Promise<T>): Promise<T> {
+  /**
+   * A registry call within the shared quota; a 429 slows every process down and the call is retried. Once the
+   * registry has refused the worker's own setup (`RegistryConfigurationError`: a wrong secret, a URL) for one call of
+   * a job, the job's calls not yet sent are not sent: they fail with that refusal, which every one of them would get
+   * (QA: a job of many children sent a refused call for each, against an account the registry may lock).
+   */
+  private async call<T>(job: CallScope, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      if (job.setupRefused !== undefined) throw job.setupRefused;
       const permit = await this.quota.acquire(job.signal);
       try {
+        // Refused while this call waited for its slot.
+        if (job.setupRefused !== undefined) throw job.setupRefused;
         return await fn();
       } catch (err) {
+        if (err instanceof RegistryConfigurationError) job.setupRefused ??= err;
         if (err instanceof RateLimitedError && attempt < MAX_RATE_LIMIT_RETRIES) {
           await this.quota.penalize(Number(err.details.retryAfterMs ?? 1000));
           continue;
