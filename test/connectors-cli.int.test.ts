@@ -90,6 +90,32 @@ describe('childhub connectors CLI', () => {
     // The records past --limit are said to be there (QA: one went looking for a record cut off).
     const stored = Number(/(\d+) would be stored/.exec(dry.stdout)![1]);
     expect(dry.stdout).toContain(`… ${stored - 1} more mapped records not shown (1 of ${stored}: --limit ${stored} shows them all)`);
+    // The values by their kind, never the names, numbers and dates read (security QA); the id and codes as they are.
+    const printed = (out: string) => JSON.parse(/^\{\n[\s\S]*?\n\}$/m.exec(out)![0]) as { externalId: string; record: Record<string, unknown> };
+    const masked = printed(dry.stdout);
+    expect(masked.record.fullName).toMatch(/^‹text of \d+ characters \(letters, spaces\)›$/);
+    expect(masked.record.birthDate).toBe('‹text of 10 characters (digits, \'-\')›');
+    expect(masked.record.sourceSystem).toBe('justice-register');
+    expect(masked.externalId).not.toMatch(/‹/);
+    expect(dry.stdout).toContain('--show-values prints the values, audited as a read of every class by your user');
+    // Asked for, the values, with an audited read of every class by the user who ran it, before they were printed.
+    const values = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1', '--show-values');
+    expect(values.code).toBe(0);
+    const plain = printed(values.stdout);
+    expect(plain.externalId).toBe(masked.externalId);
+    expect(plain.record.fullName).toMatch(/^\p{Lu}/u);
+    expect(plain.record.birthDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const client = new pg.Client({ connectionString: env.databaseUrl });
+    await client.connect();
+    try {
+      const audited = await client.query(`SELECT action, subject, purpose, field_classes, details FROM audit_event WHERE operation = 'connectors dry-run --show-values'`);
+      expect(audited.rows).toEqual([{
+        action: 'READ', subject: expect.stringMatching(/^cli:\S+$/), purpose: 'CONNECTOR_DRY_RUN', field_classes: expect.arrayContaining(['BASIC', 'HEALTH', 'IDENTITY']),
+        details: { connector: 'justice-register', sourceSystem: 'justice-register', externalIds: [masked.externalId] },
+      }]);
+    } finally {
+      await client.end();
+    }
     const sync = await childhub('connectors', 'sync', 'justice-register', '--in-process');
     expect(sync.code).toBe(0);
     expect(sync.stdout).toMatch(/justice-register: SUCCEEDED .* 1 rejected/);
@@ -144,6 +170,9 @@ describe('childhub connectors CLI', () => {
     expect(said).toMatch(/MISSING_COLUMN|the file was not read/);
     expect(said).not.toMatch(/REJECT KS1/); // no row is read
     expect(said).not.toMatch(/NGUYỄN VĂN AN/);
+    // A sync would end FAILED: so does the dry run, for a script to rely on (newcomer QA: it exited 0).
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/^a sync would end FAILED \(CONNECTOR_FILES_REFUSED\): see WARN above$/m);
     // The committed sample's header row, in capitals and with its spaces doubled, is still read as the mapping's columns.
     const sample = readdirSync(path.join(root, 'drop')).find((f) => f.endsWith('.csv'))!;
     const [header, ...lines] = readFileSync(path.join(root, 'drop', sample), 'utf8').replace(/^\uFEFF/, '').split('\n');
@@ -152,6 +181,7 @@ describe('childhub connectors CLI', () => {
     const none = await childhub('connectors', 'dry-run', 'justice-register', '--file', upper);
     expect(none.stdout).not.toMatch(/no mapping takes its rows|does not have/);
     expect(none.stdout).toMatch(/would be stored/);
+    expect(none.code).toBe(0);
   }, 60_000);
 
   it('sync --file: a relative path is the file from the current directory when one is there (sent on absolute), else the drop directory\'s; the output says which', async () => {

@@ -62,7 +62,9 @@ describe('childhub demo', () => {
 
     // Connector commands in another terminal get the demo's source settings from the file the banner names.
     const envFile = path.join(home, 'demo-sources.env');
-    expect(out).toContain(`. ${path.relative(PROJECT_ROOT, envFile)}; set +a`);
+    // By its full path, which works from any folder (QA: a path relative to the project did not).
+    expect(path.isAbsolute(envFile)).toBe(true);
+    expect(out).toContain(`set -a; . ${envFile}; set +a`);
     const settings = readFileSync(envFile, 'utf8');
     for (const name of ['HEALTH_STATION_FHIR_URL', 'HEALTH_STATION_CLIENT_SECRET', 'SCHOOL_API_URL', 'SCHOOL_API_KEY', 'JUSTICE_REGISTER_DROP_DIR', 'FACILITY_INSPECTION_DROP_DIR']) {
       expect(settings).toMatch(new RegExp(`^${name}='[^']+'$`, 'm'));

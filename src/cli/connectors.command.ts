@@ -15,6 +15,7 @@ import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.se
 import type { RunRemovals } from '../connectors/sync/removals.js';
 import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { boot, bootLogger, interrupted } from './bootstrap.js';
+import { auditShownValues, maskedRecord } from './dry-run-values.js';
 import { DatabaseOutageWait } from './database-outage-wait.js';
 import { rejectsCommand } from './connector-rejects.command.js';
 import { freshnessLine } from './connector-freshness.format.js';
@@ -177,7 +178,8 @@ export function connectorsCommand(): Command {
     .option('--limit <n>', 'mapped records to print', (v) => Number.parseInt(v, 10), 5)
     .option('--file <path...>', 'read these files (file connectors)')
     .option('--force', 'as a forced sync would read: an API from its first page, files already ingested too')
-    .action(async (name: string, opts: { limit: number; file?: string[]; force?: boolean }) => {
+    .option('--show-values', 'print the mapped values themselves (personal data: audited as a read of every class by your user), not their kinds')
+    .action(async (name: string, opts: { limit: number; file?: string[]; force?: boolean; showValues?: boolean }) => {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath), force: !!opts.force });
@@ -191,14 +193,26 @@ export function connectorsCommand(): Command {
         const unchanged = r.unchanged ? `, ${r.unchanged} unchanged (stored as they are: a sync writes nothing for ${r.unchanged === 1 ? 'it' : 'them'})` : '';
         out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid - r.repeated - r.identical - r.unchanged} would be stored${repeated}${unchanged}, ${r.rejects.length} would be quarantined`);
         for (const w of r.warnings) out(`WARN ${w}`);
-        // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping.
-        for (const rec of r.records) out(JSON.stringify(rec, null, 2));
+        // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping. By the values'
+        // kinds unless asked for (security QA: whole records, health facts included, on any terminal, unaudited).
+        if (opts.showValues && r.records.length) {
+          await auditShownValues(b.ctx.sql, b.logger, name, b.ctx.connectors.catalog.get(name).definition.sourceSystem, r.records.map((x) => x.externalId));
+        }
+        for (const rec of r.records) out(JSON.stringify(opts.showValues ? rec : maskedRecord(rec), null, 2));
+        if (r.records.length && !opts.showValues) {
+          out('(values shown by their kind, null where the mapping left a field empty; --show-values prints the values, audited as a read of every class by your user)');
+        }
         // QA: 9 fetched, 6 would be stored, 5 printed, and nothing said the rest were cut off.
         const mapped = r.valid - r.identical;
         // Every copy of a repeated id is a mapped record (the summary's "would be stored" counts the last alone).
         const copies = r.repeated ? ', each copy of a repeated id counted' : '';
         if (r.records.length < mapped) out(`… ${mapped - r.records.length} more mapped ${mapped - r.records.length === 1 ? 'record' : 'records'} not shown (${r.records.length} of ${mapped}${copies}: --limit ${mapped} shows them all)`);
         for (const rej of r.rejects) out(`REJECT ${rej.externalId ?? '(no id)'} ${rej.location ?? ''}: ${rej.problems.map((p) => `${p.field} ${p.code} ${p.message}`).join('; ')}`);
+        // A script can use a dry run as a check (QA: files refused, and it exited 0).
+        if (r.wouldFail.length) {
+          out(`a sync would end FAILED (${r.wouldFail.join(', ')}): see WARN above`);
+          process.exitCode = 1;
+        }
       } finally {
         await b.shutdown();
       }

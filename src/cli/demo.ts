@@ -181,7 +181,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   }
   if (sources.envFile) {
     out(`               connector commands in another terminal (same CHILDHUB_HOME) need these sources' settings:`);
-    out(`               set -a; . ${path.relative(process.cwd(), sources.envFile) || sources.envFile}; set +a   then e.g.  npm run childhub -- connectors check school`);
+    out(`               set -a; . ${shellWord(path.resolve(sources.envFile))}; set +a   then e.g.  npm run childhub -- connectors check school`);
   }
   if (sim) out(` Registry      ${sim.url} (simulated population database, ${DEMO_REGISTRY_QUOTA} req/s; stats: ${new URL(sim.url).origin}/stats)`);
   out(` Data          ${stats.children} children from ${stats.records} source records (4 agency sources),`);
@@ -209,4 +209,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(' More tokens: npm run token -- --role commune_officer --communes 00004');
   out(' Ctrl-C stops the demo (gateway, worker, simulators), and PostgreSQL and Redis unless another hub process uses them.');
   out('════════════════════════════════════════════════════════════════════════════');
+}
+
+/** `p` as one word of a POSIX shell command: as it is when it holds nothing the shell reads, else single-quoted. */
+function shellWord(p: string): string {
+  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }

@@ -479,6 +479,16 @@ export const httpConfigSchema = z
           'A larger page is refused as it arrives and fails the sync: ask for fewer records a page instead. A page and the next one, ' +
           'read while it is stored, must fit a sync\'s memory.',
       ),
+    optionalPaths: z
+      .array(z.string().trim().min(1))
+      .default([])
+      .describe(
+        'Paths the mapping reads that the API may leave out of every record of a page (a field it omits when empty, ' +
+          'which a whole page may lack). A page of 10 records or more in which no record has a path the mapping reads ' +
+          'for a record field is otherwise held, and the sync fails (CONNECTOR_MAPPING_UNREAD), when records of the page ' +
+          'were stored before with a value in that field: stored, every one of them would lose it (a misspelt path). ' +
+          'A path listed here is stored empty, with a warning in the log. Written as in the mapping. Default none.',
+      ),
     maxPageRecords: positiveInt
       .max(PAGE_RECORDS_CEILING, `must be at most ${PAGE_RECORDS_CEILING}`)
       .default(DEFAULT_MAX_PAGE_RECORDS)

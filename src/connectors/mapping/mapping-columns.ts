@@ -267,22 +267,39 @@ export function headersWarning(mappings: readonly RecordMapping[], e: ReaderEven
  * it).
  */
 export function pathsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>): string[][] {
+  return readingsNoRecordHas(mappings, records).map((r) => r.paths);
+}
+
+/** A value the mapping reads that no record of a page has ({@link readingsNoRecordHas}). */
+export interface UnreadReading {
+  /** The paths it reads, as written in the mapping. */
+  paths: string[];
+  /** The record fields it feeds (`fullName`, `communeCode`; `externalId` for a record id). */
+  fields: string[];
+}
+
+/** {@link pathsNoRecordHas}, with the record fields each value feeds. */
+export function readingsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>): UnreadReading[] {
   // By their paths: a value several mappings read is judged (and named) once.
-  const readings = new Map<string, CompiledPath[]>();
-  const add = (paths: CompiledPath[]) => {
-    if (paths.length) readings.set(JSON.stringify(paths.map((p) => p.source)), paths);
+  const readings = new Map<string, { paths: CompiledPath[]; fields: Set<string> }>();
+  const adder = (field: string) => (paths: CompiledPath[]) => {
+    if (!paths.length) return;
+    const key = JSON.stringify(paths.map((p) => p.source));
+    const reading = readings.get(key) ?? { paths, fields: new Set<string>() };
+    reading.fields.add(field);
+    readings.set(key, reading);
   };
   for (const m of mappings) {
     const { externalId, fields } = m as { externalId?: unknown; fields?: Record<string, unknown> };
-    valueReadings(externalId, add);
+    valueReadings(externalId, adder('externalId'));
     for (const [name, spec] of Object.entries(fields ?? {})) {
       if ((RECORD_FIELDS as Record<string, FieldTarget | undefined>)[name]?.parse === 'boolean') continue;
-      valueReadings(spec, add);
+      valueReadings(spec, adder(name));
     }
   }
-  const unmatched: string[][] = [];
-  for (const paths of readings.values()) {
-    if (!records.some((r) => paths.some((p) => hasValueAt(p, r)))) unmatched.push(paths.map((p) => p.source));
+  const unmatched: UnreadReading[] = [];
+  for (const { paths, fields } of readings.values()) {
+    if (!records.some((r) => paths.some((p) => hasValueAt(p, r)))) unmatched.push({ paths: paths.map((p) => p.source), fields: [...fields] });
   }
   return unmatched;
 }

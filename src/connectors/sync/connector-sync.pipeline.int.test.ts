@@ -195,4 +195,26 @@ describe('connector sync pipeline', () => {
     const due = await sync.run('school', { trigger: 'SCHEDULE' }, { scheduledAt: Date.now() });
     expect(due.status).toBe('SUCCEEDED');
   });
+  it('holds a page whose records would lose stored values to a path none of them has, and stores it once the path is optional', async () => {
+    // The school records are stored (the first test), with their names.
+    const named = async () => (await ctx.sql.one<{ n: number }>(
+      `SELECT count(full_name)::int AS n FROM source_record WHERE source_system = 'school'`))!.n;
+    const before = await named();
+    expect(before).toBe(sim.recordCount);
+    // A copy of the connector with the name's path misspelt (QA: 216 children's names emptied, the run SUCCEEDED).
+    const typo = variant('school-typo-sync', (yaml) => yaml.replace(/\{ from: ho_ten\b/, '{ from: ho_tenn'), 'from: ho_tenn');
+    const refused = await typo.run('school-typo-sync', { trigger: 'CLI', force: true }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD' });
+    expect((refused as Error).message).toMatch(
+      /^connector school-typo-sync, page 1: the mapping reads «ho_tenn», which none of the page's 50 records has, and records of the page were stored before with a value there \(fullName of 50\): stored, they would lose it\. The page was not stored.* list it in http\.optionalPaths$/);
+    const run = await ctx.sql.one<{ status: string; batches: number; error_code: string }>(
+      `SELECT r.status, r.batches, r.error->>'code' AS error_code FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'school-typo-sync' ORDER BY r.created_at DESC LIMIT 1`);
+    expect(run).toEqual({ status: 'FAILED', batches: 0, error_code: 'CONNECTOR_MAPPING_UNREAD' });
+    expect(await named()).toBe(before);
+
+    // Listed as a path the API may leave out: stored empty, as the definition says.
+    const optional = variant('school-optional', (yaml) => yaml.replace(/\{ from: ho_ten\b/, '{ from: ho_tenn').replace(/^  records: data$/m, '  records: data\n  optionalPaths: [ho_tenn]'), 'optionalPaths: [ho_tenn]');
+    expect((await optional.run('school-optional', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
+    expect(await named()).toBe(0);
+  });
 });

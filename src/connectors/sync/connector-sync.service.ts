@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas, readingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -28,6 +28,7 @@ import { markRemovals, removalsBaseline, type RunRemovals } from './removals.js'
 import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeListTypes, type ChunkListed } from './whole-lists.js';
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
+import { MappingUnreadError, type UnreadField } from './mapping-unread.error.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
@@ -199,6 +200,8 @@ export interface DryRunResult {
   unchanged: number;
   /** What the engineer should know about the source's shape: mapped columns a file lacks, or a sheet no mapping takes. */
   warnings: string[];
+  /** The codes a sync would end FAILED with, as far as the dry run can tell (a file refused, the record ids changed); the CLI exits 1. */
+  wouldFail: string[];
 }
 
 export interface SyncDeps {
@@ -278,6 +281,18 @@ const JOB_PROBE_TIMEOUT_MS = 5_000;
  * pages of 3 and 7 records).
  */
 const FEW_RECORDS_FOR_PATH_CHECK = 10;
+
+/** The record fields a page can empty, and their `source_record` columns ({@link ConnectorSyncService.holdUnreadPage}). */
+const STORED_COLUMNS: ReadonlyMap<string, string> = new Map([
+  ['fullName', 'full_name'], ['familyName', 'family_name'], ['middleName', 'middle_name'], ['givenName', 'given_name'],
+  ['sex', 'sex'], ['birthDate', 'birth_date'], ['communeCode', 'commune_code'], ['fatherName', 'father_name'],
+  ['motherName', 'mother_name'], ['carerName', 'carer_name'], ['identityNumber', 'identity_number'],
+]);
+
+/** A path as the mapper reads it (trimmed, NFC, `$.` off), to compare `http.optionalPaths` with the mapping's. */
+function pathKey(p: string): string {
+  return p.trim().normalize('NFC').replace(/^\$\./, '');
+}
 
 /**
  * Runs connectors: reads pages or file chunks from the last checkpoint, maps and validates every record,
@@ -871,14 +886,17 @@ export class ConnectorSyncService {
     // ingested could not be previewed).
     const state = connectorId && !opts.force ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
-    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [] };
+    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [], wouldFail: [] };
     /** The last copy of each valid source record (not a facility): its id and content hash, to count those stored as they are. */
     const toStore = new Map<string, string>();
     /** The last copy of each valid facility record, to count those stored as they are. */
     const facilities = new Map<string, { sourceSystem: string; externalId: string; projections: Projections }>();
     // What a sync would say first, before reading: the records below are shown with the ids the mapping gives now.
     const refusal = connectorId ? await this.recordIdsRefusal(loaded, connectorId) : null;
-    if (refusal) out.warnings.push(`a sync would be refused (${refusal.code}): ${refusal.message}`);
+    if (refusal) {
+      out.warnings.push(`a sync would be refused (${refusal.code}): ${refusal.message}`);
+      out.wouldFail.push(refusal.code);
+    }
     /** Each valid record's id, with its content hash and where it was: a repeat is told as a sync would tell it (QA). */
     const copies = new Map<string, { hash: string; where: string }>();
     const locations: string[] = [];
@@ -894,6 +912,8 @@ export class ConnectorSyncService {
         // Printed to the engineer's terminal on the server, never logged: the whole message, and the file's real
         // name (messages name it by its label) for the engineer to find it in the drop directory.
         if (e.type === 'file-refused') {
+          // A sync would read the other files, then end FAILED (CONNECTOR_FILES_REFUSED).
+          if (!out.wouldFail.includes('CONNECTOR_FILES_REFUSED')) out.wouldFail.push('CONNECTOR_FILES_REFUSED');
           out.warnings.push(`${e.realName ?? e.fileName} refused, not read (${e.code}): ${e.message}${e.realName && e.realName !== e.fileName ? ` (named ${e.fileName} in run history and logs)` : ''}`);
         }
         if (e.type === 'file-waiting') out.warnings.push(waitingMessage(e));
@@ -1103,6 +1123,7 @@ export class ConnectorSyncService {
       // When the first batch has arrived (a file sync with no new file loads nothing); once.
       await known?.begin();
       try {
+        await this.holdUnreadPage(loaded, next.value, mapper, log, runId);
         return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes);
       } catch (err) {
         unstaged = fetchedOf(next.value);
@@ -1281,6 +1302,45 @@ export class ConnectorSyncService {
    * re-reading unchanged data costs a hash and an index probe per record, and a batch waiting for its
    * transaction holds its records as encoded bytes, never a whole batch of intermediate objects.
    */
+  /**
+   * An API's page of {@link FEW_RECORDS_FOR_PATH_CHECK} records or more in which no record has a path the mapping reads
+   * for a record field (`pathsNoRecordHas`, as the dry run judges it) is held ({@link MappingUnreadError}) when records of
+   * the page were stored before with a value in that field: stored, they would lose it. Paths listed in
+   * `http.optionalPaths`, and pages whose records had no value there, are stored, with a warning in the log (the
+   * definition's paths only). Costs nothing but the check in the common case; one count when a path is unread.
+   */
+  private async holdUnreadPage(loaded: LoadedConnector, batch: ReadBatch, mapper: RecordMapper, log: Logger, runId: string): Promise<void> {
+    const { definition } = loaded;
+    if (definition.kind !== 'http' || batch.records.length < FEW_RECORDS_FOR_PATH_CHECK) return;
+    const unread = readingsNoRecordHas(definition.records, batch.records.map((r) => r.data));
+    if (unread.length === 0) return;
+    const optional = new Set((definition.http?.optionalPaths ?? []).map(pathKey));
+    const judged = unread.filter((u) => !u.paths.every((p) => optional.has(pathKey(p))));
+    const warn = () => log.warn(
+      { runId, location: batch.location, paths: unread.map((u) => u.paths) },
+      `${batch.location}: the mapping reads ${describeUnreadPaths(unread.map((u) => u.paths))}, which none of the page's ${batch.records.length} records has: their fields were stored empty`,
+    );
+    // Without its id no record is stored: each is quarantined (MISSING_EXTERNAL_ID), nothing is emptied.
+    const fields = [...new Set(judged.flatMap((u) => u.fields))].filter((f) => STORED_COLUMNS.has(f));
+    if (fields.length === 0) return warn();
+    const ids = [...new Set(batch.records.map((r) => mapper.externalIdOf(r)).filter((id): id is string => id !== null))];
+    if (ids.length === 0) return warn();
+    const counts = (await this.deps.sql.query<Record<string, number>>(
+      `SELECT ${fields.map((f, i) => `count(${STORED_COLUMNS.get(f)})::int AS c${i}`).join(', ')}
+         FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[])`,
+      [definition.sourceSystem, ids]))[0] ?? {};
+    const lost: UnreadField[] = [];
+    for (const u of judged) {
+      for (const f of u.fields) {
+        const i = fields.indexOf(f);
+        const stored = i < 0 ? 0 : counts[`c${i}`] ?? 0;
+        if (stored > 0) lost.push({ paths: u.paths, field: f, stored });
+      }
+    }
+    if (lost.length) throw new MappingUnreadError(definition.name, batch.location, batch.records.length, lost);
+    warn();
+  }
+
   private async stageBatch(
     batch: ReadBatch,
     mapper: RecordMapper,

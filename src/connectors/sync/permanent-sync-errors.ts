@@ -37,6 +37,8 @@ export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'PROJECTION_INVALID',
   // The record id expressions changed since the records were stored: until the mapping is reverted or they are rekeyed.
   'CONNECTOR_RECORD_IDS_CHANGED',
+  // A path of the mapping no record of a page has, whose stored values the page would empty: until the mapping is corrected.
+  'CONNECTOR_MAPPING_UNREAD',
 ]);
 
 /** Whether `err` carries one of {@link PERMANENT_SYNC_ERROR_CODES}. */

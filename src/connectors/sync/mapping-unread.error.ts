@@ -1,0 +1,36 @@
+import { AppError } from '../../errors/app-error.js';
+import { describeUnreadPaths } from '../mapping/mapping-columns.js';
+
+/** A value the mapping reads that none of a page's records has, with what it would have emptied. */
+export interface UnreadField {
+  /** The paths it reads, as the mapping writes them. */
+  paths: string[];
+  /** The record field it feeds, and how many of the page's records were stored before with a value in it. */
+  field: string;
+  stored: number;
+}
+
+/**
+ * A page of an API in which no record has a path the mapping reads, whose records were stored before with a value in
+ * the field it feeds: stored, each of them would lose that value (QA: a copy of the school connector with `ho_tenn`
+ * for `ho_ten` emptied 216 children's names, the run SUCCEEDED, and no word was said but in a dry run). The page is
+ * held, nothing of it stored, and the sync fails; the checkpoint stays before it. Retrying cannot help until the
+ * mapping is corrected, or the path is listed in `http.optionalPaths`.
+ */
+export class MappingUnreadError extends AppError {
+  override readonly name = 'MappingUnreadError';
+  readonly code = 'CONNECTOR_MAPPING_UNREAD';
+  // Paths and field names of the definition, counts and the page's place: the hub's words and configuration only.
+  override readonly messageIsSafe = true;
+  constructor(readonly connector: string, location: string, records: number, unread: readonly UnreadField[]) {
+    const paths = describeUnreadPaths(unread.map((u) => u.paths));
+    const lost = unread.map((u) => `${u.field} of ${u.stored}`).join(', ');
+    super(
+      `connector ${connector}, ${location}: the mapping reads ${paths}, which none of the page's ${records} records has, ` +
+        `and records of the page were stored before with a value there (${lost}): stored, they would lose it. ` +
+        'The page was not stored, and the sync stopped before it (the checkpoint is kept). A misspelt path: correct it in the definition ' +
+        '(connectors dry-run shows what a page maps to). If the API leaves it out when empty, and a whole page may lack it, list it in http.optionalPaths',
+      { connector, location, records, unread: unread.map((u) => ({ paths: u.paths, field: u.field, stored: u.stored })) },
+    );
+  }
+}
