@@ -152,6 +152,28 @@ describe('dismissRejectedRecords', () => {
     expect(await hub.ctx.sql.query(`SELECT 1 FROM audit_event WHERE action = 'WRITE'`)).toHaveLength(1);
   });
 
+  it('gives a dismissal\'s note to its author and to whole-city stewards (audited), and to no other reader (DENIED audited)', async () => {
+    // Another engineer, and an operator of one commune: the note is free text that may name a child (security QA).
+    for (const [sub, claims] of [['other-engineer', { officer_id: 'CB-0002', roles: ['integration_engineer'] }], ['commune-operator', { officer_id: 'CB-0003', roles: ['operator'], communes: ['00004'] }]] as const) {
+      const res = await hub.gql<{ rejectedRecords: Reject[] }>(`{ rejectedRecords(connector: "justice-register", resolution: DISMISSED) { id resolvedBy resolutionNote } }`, {},
+        await hub.token({ sub, ...claims } as never));
+      expect(res.body.data!.rejectedRecords.map((r) => r.resolutionNote)).toEqual([null, null]);
+      expect(res.body.data!.rejectedRecords.map((r) => r.resolvedBy)).toEqual(['CB-0001', 'CB-0001']);
+      expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+      expect(res.body.errors?.[0]?.message).toMatch(/^A dismissal's note is free text that may hold any personal data/);
+      const audited = await hub.ctx.sql.query<{ action: string; details: { fields?: string[] } }>('SELECT action, details FROM audit_event WHERE subject = $1', [sub]);
+      expect(audited.map((e) => e.action)).toEqual(['DENIED']);
+      expect(audited[0]!.details.fields).toEqual(['RejectedRecord.resolutionNote']);
+    }
+    // A data steward of the whole city reads it, audited as a read of every class.
+    const steward = await hub.gql<{ rejectedRecords: Reject[] }>(`{ rejectedRecords(connector: "justice-register", resolution: DISMISSED) { id resolutionNote } }`, {},
+      await hub.token({ sub: 'city-steward', officer_id: 'CB-0004', roles: ['data_steward'] } as never));
+    expect(steward.body.errors).toBeUndefined();
+    expect(steward.body.data!.rejectedRecords.map((r) => r.resolutionNote)).toEqual([REASON, REASON]);
+    const read = await hub.ctx.sql.query<{ action: string; field_classes: string[] }>(`SELECT action, field_classes FROM audit_event WHERE subject = 'city-steward'`);
+    expect(read).toEqual([{ action: 'READ', field_classes: expect.arrayContaining(['BASIC', 'HEALTH', 'IDENTITY', 'PROTECTION_GROUP']) }]);
+  });
+
   it('lists open ones by default, the dismissed ones by resolution, and all with unresolvedOnly: false', async () => {
     expect((await list('')).map((r) => r.id)).toEqual([b.id]);
     expect((await list(', resolution: DISMISSED')).map((r) => r.id).sort()).toEqual([idless.id, a.id].sort());

@@ -333,6 +333,14 @@ export class ConnectorReadRepository {
    * not linked), whose data the payload is a version of; undefined when there is none to release (erased past its
    * retention, or no such row).
    */
+  /** The child the record of a reject is stored for (by its source and external id), if any. */
+  async rejectChild(id: string): Promise<string | null> {
+    const row = await this.sql.one<{ child_id: string | null }>(
+      `SELECT s.child_id FROM rejected_record x JOIN source_record s ON s.source_system = x.source_system AND s.external_id = x.external_id
+        WHERE x.id = $1`, [id]);
+    return row?.child_id ?? null;
+  }
+
   async rejectPayload(id: string): Promise<{ payload: unknown; childId: string | null } | undefined> {
     const row = await this.sql.one<{ payload: unknown; erased: boolean; child_id: string | null }>(
       `SELECT x.payload, x.payload_erased_at IS NOT NULL AS erased, s.child_id

@@ -317,8 +317,8 @@ export class ConnectorResolver {
   @Mutation(() => [RejectedRecord], {
     description: 'Closes open quarantined records by hand (resolution DISMISSED, with you as resolvedBy and `reason` as resolutionNote): a record '
       + 'the source will never fix (a known test row, a duplicate the agency abandoned), or one without an external id, which no run can '
-      + `resolve. \`reason\` is required, at most ${MAX_DISMISSAL_NOTE_LENGTH} characters, and shown to everyone who lists rejected records: `
-      + 'write why, not the child\'s data. All or nothing: an unknown id (NOT_FOUND) or one closed already (CONFLICT; `extensions.ids` names '
+      + `resolve. \`reason\` is required, at most ${MAX_DISMISSAL_NOTE_LENGTH} characters, and kept as resolutionNote, which you and callers who may `
+      + 'read a payload read (audited): write why, not the child\'s data (a personal-looking number is refused). All or nothing: an unknown id (NOT_FOUND) or one closed already (CONFLICT; `extensions.ids` names '
       + 'them) dismisses none. Read again unchanged, a dismissed record stays dismissed; changed and still invalid, it is quarantined anew. '
       + 'Audited. For integration engineers, operators and data stewards whose token covers the whole city (a quarantined record\'s '
       + 'commune cannot be trusted, so it may be any commune\'s child).',
@@ -372,6 +372,38 @@ export class ConnectorResolver {
 export class RejectedRecordPayloadResolver {
   @FieldResolver(() => String, {
     nullable: true,
+    description: 'Why it was dismissed, as written by who dismissed it; null unless DISMISSED. Free text, which may hold anything its '
+      + 'author typed (a name, a health fact): read as `payload` is, by a caller whose token covers the whole city and whose roles grant every '
+      + 'class (audited as a read of every class), and by its author (resolvedBy); others get null with FORBIDDEN (audited as DENIED).',
+  })
+  resolutionNote(@Root() reject: RejectedRecord, @Ctx() ctx: GraphQLContext): Promise<string | null> | string | null {
+    if (reject.resolutionNote === null) return null;
+    const p = requirePrincipal(ctx);
+    // Its author wrote it: nothing is disclosed to them (security QA: a note naming a child and a diagnosis was read by
+    // every engineer and operator, of any commune, and nothing was audited).
+    if (reject.resolvedBy !== null && reject.resolvedBy === (p.officerId ?? p.subject)) return reject.resolutionNote;
+    if (!ALL_SENSITIVITY_CLASSES.every((c) => p.classes.has(c))) {
+      ctx.access.denyRejected(reject.id, 'RejectedRecord.resolutionNote');
+      throw new ForbiddenError('A dismissal\'s note is free text that may hold any personal data: it needs every data class (data stewards), or to be yours');
+    }
+    requireWholeCity(ctx, p, 'RejectedRecord.resolutionNote', 'A dismissal\'s note', reject.id);
+    return this.released(reject, ctx, 'RejectedRecord.resolutionNote', reject.resolutionNote);
+  }
+
+  /** `value` of the reject, released whole: audited as a read of every class, of the reject and of the child its record is stored for. */
+  private async released(reject: RejectedRecord, ctx: GraphQLContext, field: string, value: string, childId?: string | null): Promise<string> {
+    const child = childId !== undefined ? childId : await connectorsOf(ctx).repo.rejectChild(reject.id);
+    for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.readRejected(reject.id, cls);
+    ctx.access.readField(undefined, field, reject.id);
+    if (child !== null) {
+      for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.read(child, cls);
+      ctx.access.readField(child, field);
+    }
+    return value;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
     description: 'The record as it arrived, as JSON. It may hold any personal data and its commune cannot be trusted (the record is invalid), '
       + 'so only a caller whose token covers the whole city and whose roles grant every class reads it (audited as a read of every class); '
       + 'others get null with FORBIDDEN (audited as DENIED). Null once erased past its retention (see payloadErasedAt).',
@@ -388,12 +420,6 @@ export class RejectedRecordPayloadResolver {
     if (found === undefined) return null;
     // Whatever the payload holds, it is released whole: the audit says every class was, of the reject and of the child
     // its record is stored for, so that a search of the audit by child finds it (QA: the event named no child).
-    for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.readRejected(reject.id, cls);
-    ctx.access.readField(undefined, 'RejectedRecord.payload', reject.id);
-    if (found.childId !== null) {
-      for (const cls of ALL_SENSITIVITY_CLASSES) ctx.access.read(found.childId, cls);
-      ctx.access.readField(found.childId, 'RejectedRecord.payload');
-    }
-    return JSON.stringify(found.payload);
+    return this.released(reject, ctx, 'RejectedRecord.payload', JSON.stringify(found.payload), found.childId);
   }
 }

@@ -412,7 +412,7 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true, description: 'Who dismissed it (their officer id, as a run\'s requestedBy, else the subject of their token); null unless DISMISSED.' })
   resolvedBy!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Why it was dismissed, as written by who dismissed it; null unless DISMISSED.' })
+  /** Why it was dismissed, as written (free text): released by RejectedRecordPayloadResolver.resolutionNote. */
   resolutionNote!: string | null;
 
   @Field(() => GraphQLISODateTime, {
