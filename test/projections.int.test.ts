@@ -242,6 +242,13 @@ describe('projections: written per source record, read per child by role', () =>
     const commune = await hub.token({ sub: 'ubnd-00008', roles: ['commune_officer'], communes: ['00008'] });
     const scoped = await hub.gql<{ facility: { placements: Array<{ child: { id: string } }> } }>(FACILITY, { code: 'CS-001' }, commune);
     expect(scoped.body.data!.facility.placements.map((p) => p.child.id)).toEqual([minhId]);
+    // The list alone tells how many of one's children the facility holds: audited whatever is asked of it (security QA).
+    const counting = await hub.token({ sub: 'ubnd-00008-count', roles: ['commune_officer'], communes: ['00008'] });
+    const count = await hub.gql<{ facility: { placements: unknown[] } }>(`{ facility(code: "CS-001") { placements { __typename } } }`, {}, counting);
+    expect(count.body.data!.facility.placements).toHaveLength(1);
+    expect(await hub.ctx.sql.query(`SELECT action, child_ids, field_classes FROM audit_event WHERE subject = 'ubnd-00008-count'`)).toEqual([
+      { action: 'READ', child_ids: [minhId], field_classes: ['PROTECTION_GROUP'] },
+    ]);
 
     const teacher = await hub.token({ sub: 'teacher-fac', roles: ['education_officer'] });
     const refused = await hub.gql<{ facility: Record<string, any> }>(FACILITY, { code: 'CS-001' }, teacher);

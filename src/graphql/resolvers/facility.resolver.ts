@@ -89,6 +89,13 @@ export class FacilityResolver {
       ctx.access.deny(undefined, 'Facility.placements');
       throw new ForbiddenError(`Facility.placements is ${SensitivityClass.PROTECTION_GROUP} data, which your roles do not grant`);
     }
-    return (await projectionLoaders(ctx).placementsByFacility.load(facility.code)) as unknown as Placement[];
+    const placements = (await projectionLoaders(ctx).placementsByFacility.load(facility.code)) as unknown as Placement[];
+    // The list itself tells how many of your communes' children the facility holds, whatever fields are asked of it
+    // (security QA: `placements { __typename }` released the count unaudited): each child listed is audited here.
+    for (const p of placements) {
+      ctx.access.read(p.childId, SensitivityClass.PROTECTION_GROUP);
+      ctx.access.readField(p.childId, 'Facility.placements');
+    }
+    return placements;
   }
 }
