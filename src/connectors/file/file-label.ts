@@ -141,6 +141,18 @@ function load(): Words {
   return words;
 }
 
+/** Whether `word` (any case, marks or none) is a family name or a syllable of a middle or given name of the reference data. */
+export function isNameSyllable(word: string): boolean {
+  const w = load();
+  const folded = foldName(word);
+  return w.family.has(folded) || w.syllables.has(folded);
+}
+
+/** Whether `word` is a family name held by at least {@link TOP_FAMILY_PERCENT} of the sample (Nguyễn, Trần, Lê, Vũ …). */
+export function isTopFamilyName(word: string): boolean {
+  return load().topFamily.has(foldName(word));
+}
+
 type Part = { kind: 'word' | 'digits' | 'sep'; text: string };
 
 const PARTS = /(\p{L}[\p{L}\p{M}]*)|(\p{Nd}+)|([^\p{L}\p{Nd}]+)/gu;
