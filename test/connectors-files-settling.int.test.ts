@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
@@ -81,5 +81,19 @@ describe('files left waiting in a drop directory, synced by the worker once sett
     const all = await runs();
     expect(all.map((r) => r.requested_by)).toEqual(['test', 'test', 'files-settling']);
     expect(all[2]).toMatchObject({ status: 'FAILED', files_ingested: 1, files_waiting: 0 }); // the folder is still refused
+  }, 60_000);
+  it('names the files left waiting by a sync run in the process, and when the first settles (newcomer QA)', async () => {
+    // A drop of its own: the one above holds a file refused for good.
+    const dir = path.join(root, 'drop3');
+    process.env.JUSTICE_REGISTER_DROP_DIR = dir;
+    const later = await writeJusticeRegisterDrop({ dir: path.join(root, 'src3'), seed: 33, count: 20, tag: 'named' });
+    const copying = later.files.find((f) => f.kind === 'birth')!;
+    const name = path.basename(copying.path);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, name), readFileSync(copying.path)); // modified now
+    const summary = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', filesWaiting: 1, waitingFiles: [name] });
+    expect(summary.settlesInMs).toBeGreaterThan(0);
+    expect(summary.settlesInMs).toBeLessThanOrEqual(5_000); // settleSeconds 2, counted in whole seconds
   }, 60_000);
 });

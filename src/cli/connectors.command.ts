@@ -261,7 +261,12 @@ export function connectorsCommand(): Command {
           const definition = b.ctx.connectors.catalog.get(name).definition;
           for (const line of removalsLines(s.removals, definition.removals?.maxShare, definition.kind === 'file')) out(line);
           if (s.filesSkipped > 0) out(skippedLine(s.filesSkipped, opts.force));
-          if (s.filesWaiting > 0) out(waitingLine(s.filesWaiting));
+          if (s.filesWaiting > 0) {
+            out(waitingLine(s.filesWaiting));
+            // Run here, nothing queues the sync that reads them once they have settled (a worker's run does): say when.
+            const when = s.settlesInMs === undefined ? '' : ` in ${Math.ceil(s.settlesInMs / 1000)} s`;
+            out(`  ${s.waitingFiles?.length ? `${s.waitingFiles.join(', ')}: ` : ''}the first settles${when}; sync again then (a sync the workers run queues that one itself; file.settleSeconds: 0 when files are moved in whole)`);
+          }
           if (s.inserted + s.updated > 0) out('the children these records are linked to are built by a golden-record worker, not by this command: a running worker (`npm run worker`, or the demo\'s) builds them now, or when it starts');
           return;
         }

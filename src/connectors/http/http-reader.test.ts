@@ -471,6 +471,14 @@ describe('HttpReader.check', () => {
     });
   });
 
+  it('says which settings took the definition\'s default because their variable is not set (QA: "connection refused" and no word of it)', async () => {
+    const { reader, ctx } = harness({ baseUrl: { env: 'SOURCE_URL', default: BASE }, auth: { type: 'apiKey', header: 'X-Api-Key', value: { env: 'KEY' } } }, { KEY: 'k' });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1) });
+    expect((await reader.check(ctx)).steps[0]).toEqual({
+      step: 'settings and secrets', ok: true, detail: `not set, so the definition's default is used: SOURCE_URL (${BASE})`,
+    });
+  });
+
   it('names every missing variable', async () => {
     const { reader, ctx } = harness({
       baseUrl: { env: 'SOURCE_URL' },

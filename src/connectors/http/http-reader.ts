@@ -17,7 +17,7 @@ import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from
 import { parseJsonBytes } from './parse-json-bytes.js';
 import { HttpTransport, type HttpRequest, type HttpResponse, type ResponseLimit, type SendContext } from './http-transport.js';
 import { laterOf, lowerBound, parseInstant } from './incremental.js';
-import { missingVariables } from './missing-variables.js';
+import { defaultedVariables, missingVariables } from './missing-variables.js';
 import { PageRecords } from './page-records.js';
 import { createPagination } from './pagination/create-pagination.js';
 import type { PaginationStrategy } from './pagination/pagination-strategy.js';
@@ -369,7 +369,10 @@ export class HttpReader implements SourceReader {
     let resolved: Resolved;
     try {
       resolved = this.resolve();
-      steps.push({ step: 'settings and secrets', ok: true });
+      const defaulted = defaultedVariables(this.config, this.env);
+      steps.push(defaulted.length
+        ? { step: 'settings and secrets', ok: true, detail: `not set, so the definition's default is used: ${defaulted.map((d) => `${d.variable} (${d.value})`).join(', ')}` }
+        : { step: 'settings and secrets', ok: true });
     } catch (err) {
       steps.push({ step: 'settings and secrets', ok: false, detail: safeMessage(err) });
       return { ok: false, steps };

@@ -21,3 +21,30 @@ export function missingVariables(section: unknown, env: NodeJS.ProcessEnv): stri
   walk(section);
   return missing;
 }
+
+/**
+ * The settings of `section` given as `{ env: NAME, default }` whose variable is not set, so that their default is
+ * used: for `connectors check` to say so (QA: a check against the default URL said only "connection refused by
+ * 127.0.0.1:4102", and nothing that the URL's variable was not set). Names only; a default is no secret.
+ */
+export function defaultedVariables(section: unknown, env: NodeJS.ProcessEnv): Array<{ variable: string; value: string }> {
+  const used: Array<{ variable: string; value: string }> = [];
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      v.forEach(walk);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o['env'] === 'string' && Object.keys(o).every((k) => k === 'env' || k === 'default')) {
+      const name = o['env'];
+      if (typeof o['default'] === 'string' && (env[name] === undefined || env[name] === '') && !used.some((u) => u.variable === name)) {
+        used.push({ variable: name, value: o['default'] });
+      }
+      return;
+    }
+    Object.values(o).forEach(walk);
+  };
+  walk(section);
+  return used;
+}

@@ -111,6 +111,8 @@ export interface RunSummary extends RunCounts {
    * which queues the next for the files still waiting then.
    */
   settlesInMs?: number;
+  /** With files waiting: their names as run history shows them (labelled), for the one who ran the sync. */
+  waitingFiles?: string[];
 }
 
 /** Longest wait a waiting file asks of a follow-up sync: a modification time days ahead is a wrong clock, not a plan. */
@@ -702,7 +704,7 @@ export class ConnectorSyncService {
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
-      const waiting = { settlesInMs: Infinity };
+      const waiting = { settlesInMs: Infinity, files: [] as string[] };
       log.info({ runId: run.id, trigger: req.trigger, requestedBy: req.requestedBy, force: !!req.force, resumed: run.resumed }, run.resumed ? 'connector sync resumed' : 'connector sync started');
       if (remapped) {
         // A queued run was recorded as asked; it is told, as a new one is by its options.
@@ -748,7 +750,7 @@ export class ConnectorSyncService {
         }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
-          ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs } : {}),
+          ...(counts.filesWaiting > 0 ? { settlesInMs: waiting.settlesInMs, waitingFiles: waiting.files } : {}),
           ...(removals ? { removals } : {}),
           ...(req.mappingChanged ? { mappingChanged: true } : {}),
         };
@@ -1024,7 +1026,7 @@ export class ConnectorSyncService {
    */
   private async execute(
     loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[],
-    waiting: { settlesInMs: number }, runCheckpoint: ReaderPosition | null, lockPid: number, mixed: { mixedMappings: boolean },
+    waiting: { settlesInMs: number; files: string[] }, runCheckpoint: ReaderPosition | null, lockPid: number, mixed: { mixedMappings: boolean },
   ): Promise<RunRemovals | null> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
@@ -1093,6 +1095,7 @@ export class ConnectorSyncService {
       if (e.type === 'file-waiting') {
         const ms = Math.min(MAX_SETTLE_WAIT_MS, Math.max(0, (e.settleSeconds - e.modifiedSecondsAgo) * 1000));
         waiting.settlesInMs = Math.min(waiting.settlesInMs, ms);
+        if (!waiting.files.includes(e.fileName)) waiting.files.push(e.fileName);
       }
       log.debug({ runId, event: e.type, ...eventFields(e) }, 'connector reader event');
     };
