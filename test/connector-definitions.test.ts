@@ -312,7 +312,7 @@ describe('connector definitions', () => {
       'records:', '  - externalId: { from: id }', '    fields: { sex: { value: Q } }', '',
     ].join('\n'));
     expect(problemsOf(many).problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
-      '5 titel: is not a known setting here (misspelt?)',
+      '5 titel: is not a known setting here (misspelt? title is)',
       '6 file.sheets.0.recordType: has no mapping in records (record types: child)',
       '7 removals: only applies when kind is http: a file drop is not known to hold every record of its source',
       '10 records.0.fields.sex.value: "Q" is not a value this field takes: expected Nam/Nữ, 1/2, M/F or male/female; got text of 1 character (letters) (stored as MALE or FEMALE: the hub records no other)',
@@ -420,7 +420,7 @@ describe('connector definitions', () => {
       // The later value is checked, and its problem points at it (QA re-check: at the earlier, valid one).
       expect.objectContaining({ path: 'http.timeoutMs', line: timeoutAt + 2 }),
       expect.objectContaining({ path: 'sourceSystem' }),
-      expect.objectContaining({ path: 'titel', message: 'is not a known setting here (misspelt?)' }),
+      expect.objectContaining({ path: 'titel', message: 'is not a known setting here (misspelt? title is)' }),
     ]));
     expect(err.message).not.toContain('Hunter2');
     // A repeated key whose later value is an alias of the earlier one's anchor is still read (QA re-check).
@@ -574,7 +574,7 @@ describe('connector definitions', () => {
     const lines = school.split('\n');
     const recordsLine = lines.findIndex((l) => /^ {2}records: /.test(l)) + 1;
     const misspelt = problemsOf(writeDefinition('school', school.replace(/^( {2})records: /m, '$1recrods: ')));
-    expect(misspelt.problems).toContainEqual({ path: 'http.recrods', line: recordsLine, column: 3, message: 'is not a known setting here (misspelt?)' });
+    expect(misspelt.problems).toContainEqual({ path: 'http.recrods', line: recordsLine, column: 3, message: 'is not a known setting here (misspelt? records is)' });
     const noBase = problemsOf(writeDefinition('school', school.replace(/^ {2}baseUrl: .*\n/m, '')));
     expect(noBase.problems).toContainEqual(expect.objectContaining({ path: 'http.baseUrl', message: 'is required' }));
   });

@@ -12,6 +12,7 @@ import { describeInput } from '../mapping/mapping.schema.js';
 import { MAPPING_RULES_VERSION } from '../mapping/rules-version.js';
 import { CONNECTOR_NAME, connectorDefinitionSchema, type ConnectorDefinition } from './connector-definition.schema.js';
 import { ConnectorNotFoundError } from './connector-not-found.error.js';
+import { keysAt, nearestKey } from './key-suggestion.js';
 import { DefinitionInvalidError, type DeclaredConnector, type DefinitionProblem } from './definition-invalid.error.js';
 
 /** The folder holding one sub-folder per connector. */
@@ -247,7 +248,9 @@ export function loadDefinitionFile(file: string, opts: LoadOptions = {}): Loaded
         for (const key of issue.keys) {
           const at = [...issue.path, key] as Array<string | number>;
           const where = locateKey(doc, lineCounter, at) ?? locate(doc, lineCounter, at);
-          problems.push({ path: at.join('.'), line: where?.line ?? null, column: where?.col ?? null, message });
+          // The key it most likely meant (newcomer QA: `fulName` and `requestsPerSecnd` were not told `fullName`).
+          const meant = ZOD_WORDING.test(issue.message) ? nearestKey(key, keysAt(connectorDefinitionSchema, issue.path as Array<string | number>)) : null;
+          problems.push({ path: at.join('.'), line: where?.line ?? null, column: where?.col ?? null, message: meant ? `is not a known setting here (misspelt? ${meant} is)` : message });
         }
         continue;
       }
