@@ -526,7 +526,8 @@ export async function startHealthStationSimulator(options: HealthStationSimulato
       body: JSON.stringify(status === 429 ? outcome('throttled', 'Too many requests; retry later') : outcome('exception', 'Hệ thống đang bận, vui lòng thử lại sau', 'fatal')),
     }),
   });
-  server.log.info({ url: server.url, count, records: index.size, buildMs: Math.round(buildMs) }, 'health-station FHIR simulator listening');
+  // Debug: whoever started it says where it listens, with what to set (the CLI's `simulate`, the demo's banner).
+  server.log.debug({ url: server.url, count, records: index.size, buildMs: Math.round(buildMs) }, 'health-station FHIR simulator listening');
   const steady = options.addEvery ? addSteadily(add, options.addEvery, server.log) : null;
 
   return {

@@ -327,7 +327,8 @@ export async function startSchoolSimulator(options: SchoolSimulatorOptions = {})
       ),
     }),
   });
-  server.log.info({ url: server.url, count, records: index.size, buildMs: Math.round(buildMs) }, 'school simulator listening');
+  // Debug: whoever started it says where it listens, with what to set (the CLI's `simulate`, the demo's banner).
+  server.log.debug({ url: server.url, count, records: index.size, buildMs: Math.round(buildMs) }, 'school simulator listening');
   const steady = options.addEvery ? addSteadily(add, options.addEvery, server.log) : null;
 
   return {

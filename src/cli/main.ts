@@ -300,7 +300,7 @@ program
       if (current !== sdl) {
         process.stderr.write('schema/schema.graphql is out of date: run `npm run schema:print` and commit the change.\n');
         process.exitCode = 1;
-      }
+      } else process.stdout.write(`${path.relative(process.cwd(), SCHEMA_FILE)} matches the code\n`);
       return;
     }
     writeFileSync(SCHEMA_FILE, sdl);

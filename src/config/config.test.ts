@@ -26,6 +26,10 @@ describe('configuration', () => {
       expect(() => parseConfig({ SHUTDOWN_GRACE_MS: bad }), bad).toThrow(ConfigError);
       expect(() => parseConfig({ SHUTDOWN_GRACE_MS: bad }), bad).toThrow(/SHUTDOWN_GRACE_MS/);
     }
+    // In the hub's words, not zod's (QA: "expected int, received number").
+    expect(() => parseConfig({ ISSUANCE_OVERDUE_DAYS: '1.5' })).toThrow('Invalid configuration: ISSUANCE_OVERDUE_DAYS: must be a whole number');
+    expect(() => parseConfig({ ISSUANCE_OVERDUE_DAYS: 'seven' })).toThrow('Invalid configuration: ISSUANCE_OVERDUE_DAYS: must be a number');
+    expect(() => parseConfig({ ISSUANCE_OVERDUE_DAYS: '0' })).toThrow('Invalid configuration: ISSUANCE_OVERDUE_DAYS: must be 1 or more');
   });
 
   it('refuses production without a real key source', () => {

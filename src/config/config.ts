@@ -18,7 +18,8 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const port = z.coerce.number().int().min(1).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+// In the hub's words (QA: `ISSUANCE_OVERDUE_DAYS=1.5` was told "expected int, received number").
+const positiveInt = z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be 1 or more' });
 
 /**
  * Every environment variable the hub reads, with its default. This is the only place `process.env` is
