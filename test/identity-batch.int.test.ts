@@ -221,6 +221,15 @@ describe('identity-reconcile jobs, batched', () => {
     await reconcile(reconciler, 'asked-2', [child!]);
     expect(await ctx.sql.one(`SELECT answer FROM identity_request WHERE http_request_id = 'req-7'`)).toEqual({ answer: 'CALLED' });
     await reconcile(reconcilerWith(async () => ({ kind: 'MATCH', citizen: null })), 'background', [child!]);
+    // A job that recorded its call and died before answering: its retry answers the request CALLED, from the call
+    // recorded (QA: NO_CALL, though the registry was asked in the officer's name).
+    await requestIdentityCheck(ctx.sql, child!, officer, 'req-crash');
+    await reconcile(reconciler, 'crash-1', [child!]);
+    await ctx.sql.query(`UPDATE identity_request SET answer = NULL, answered_at = NULL WHERE http_request_id = 'req-crash'`);
+    const callsBefore = contexts.length;
+    expect(await reconcile(reconciler, 'crash-1', [child!])).toEqual([{ kind: 'ALREADY_RECORDED' }]);
+    expect(contexts.length).toBe(callsBefore);
+    expect(await requestOf('req-crash')).toEqual({ answer: 'CALLED' });
     // A request left open by a job that failed for good is not joined for ever.
     const stale = await requestIdentityCheck(ctx.sql, child!, officer, 'req-8');
     await ctx.sql.query(`UPDATE identity_request SET requested_at = now() - interval '2 hours' WHERE id = $1`, [stale.requestId]);

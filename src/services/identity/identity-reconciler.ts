@@ -194,8 +194,8 @@ export class IdentityReconciler {
    */
   async reconcile(items: readonly ReconcileItem[], job: ReconcileJob): Promise<ReconcileOutcome[]> {
     const outcomes: ReconcileOutcome[] = new Array<ReconcileOutcome>(items.length);
-    const rows = await this.sql.query<ReconcileRow & OpenRequestRow & { item: number; recorded: boolean } & Record<string, unknown>>(
-      `SELECT j.item::int AS item, ic.job_key IS NOT NULL AS recorded, c.id, c.status, c.full_name, c.birth_date,
+    const rows = await this.sql.query<ReconcileRow & OpenRequestRow & { item: number; recorded: boolean; recorded_call: boolean } & Record<string, unknown>>(
+      `SELECT j.item::int AS item, ic.job_key IS NOT NULL AS recorded, ic.request_id IS NOT NULL AS recorded_call, c.id, c.status, c.full_name, c.birth_date,
               c.birth_date_precision, c.birth_year, c.sex, c.identity_number, c.identity_status,
               ${FOUND_ABANDONED} AS found_abandoned,
               c.identity_checked_at, c.identity_checked_inputs, req.*
@@ -218,8 +218,12 @@ export class IdentityReconciler {
       const item = items[index]!;
       const requested = openRequestContext(row);
       if (requested) requests.set(index, requested.caseRef);
-      // A job resumed after a crash, or retried: this child's result is recorded, no quota spent on it.
-      if (row.recorded) outcomes[index] = { kind: 'ALREADY_RECORDED' };
+      // A job resumed after a crash, or retried: this child's result is recorded, no quota spent on it. Its call, if the
+      // recorded result was the registry's answer, was made for the request open then: it answers it (QA: NO_CALL).
+      if (row.recorded) {
+        outcomes[index] = { kind: 'ALREADY_RECORDED' };
+        if (row.recorded_call) called.add(index);
+      }
       else if (!row.id || row.status !== 'ACTIVE') outcomes[index] = { kind: 'SKIPPED' };
       else if (!row.identity_number) numberless.push(index);
       else {
@@ -292,7 +296,7 @@ export class IdentityReconciler {
     await answerRequests(this.sql, [...requests].flatMap(([index, requestId]) => {
       const o = outcomes[index]!;
       if (o.kind === 'FAILED' || o.kind === 'ISSUANCE_STARTED' || o.kind === 'ISSUANCE_ALREADY_RUNNING') return [];
-      return [{ requestId, answer: called.has(index) && o.kind === 'CHECKED' ? 'CALLED' : 'NO_CALL' } as const];
+      return [{ requestId, answer: called.has(index) && (o.kind === 'CHECKED' || o.kind === 'ALREADY_RECORDED') ? 'CALLED' : 'NO_CALL' } as const];
     }));
     return outcomes;
   }
