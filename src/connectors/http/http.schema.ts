@@ -484,10 +484,11 @@ export const httpConfigSchema = z
       .default([])
       .describe(
         'Paths the mapping reads that the API may leave out of every record of a page (a field it omits when empty, ' +
-          'which a whole page may lack). A page of 10 records or more in which no record has a path the mapping reads ' +
-          'for a record field is otherwise held, and the sync fails (CONNECTOR_MAPPING_UNREAD), when records of the page ' +
-          'were stored before with a value in that field: stored, every one of them would lose it (a misspelt path). ' +
-          'A path listed here is stored empty, with a warning in the log. Written as in the mapping. Default none.',
+          'which a whole page may lack). A page in which no record has a path the mapping reads for a record field (the ' +
+          'key absent; null is had) is otherwise held, and the sync fails (CONNECTOR_MAPPING_UNREAD), when records of the ' +
+          'page were stored before with a value in that field (on a page under 10 records, all of them; a page of one is ' +
+          'never held): stored, they would lose it (a misspelt path). A path listed here is stored empty, with a warning ' +
+          'in the log. Written as in the mapping. Default none.',
       ),
     maxPageRecords: positiveInt
       .max(PAGE_RECORDS_CEILING, `must be at most ${PAGE_RECORDS_CEILING}`)

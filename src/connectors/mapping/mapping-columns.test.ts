@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { loadDefinitionFile } from '../definition/connector-catalog.js';
-import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, pathsNoRecordHas } from './mapping-columns.js';
+import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, pathsNoRecordHas, readingsNoRecordHas } from './mapping-columns.js';
 import type { RecordMapping } from './mapping.schema.js';
 
 const justice = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'justice-register', 'connector.yaml')).definition;
@@ -106,5 +106,15 @@ describe('paths of an API mapping that no record of a page has', () => {
     expect(pathsNoRecordHas(health.records, patients)).toEqual([]);
     // A misspelt path of it is still named.
     expect(pathsNoRecordHas(health.records, patients.map(({ gender: _g, ...p }) => p))).toEqual([['gender']]);
+  });
+});
+
+describe('readingsNoRecordHas', () => {
+  const mappings = [{ externalId: { from: 'id' }, fields: { fullName: { from: 'ho_ten' }, carerName: { from: 'giam_ho' } } }] as never;
+  it('names the fields a value no record has feeds; with `present`, a key sent as null is had (QA re-check: a cleared guardian held a page)', () => {
+    const page = [{ id: '1', ho_ten: 'A', giam_ho: null }, { id: '2', ho_ten: 'B', giam_ho: null }];
+    expect(readingsNoRecordHas(mappings, page)).toEqual([{ paths: ['giam_ho'], fields: ['carerName'] }]);
+    expect(readingsNoRecordHas(mappings, page, { present: true })).toEqual([]);
+    expect(readingsNoRecordHas(mappings, [{ id: '1', ho_ten: 'A' }], { present: true })).toEqual([{ paths: ['giam_ho'], fields: ['carerName'] }]);
   });
 });

@@ -278,8 +278,11 @@ export interface UnreadReading {
   fields: string[];
 }
 
-/** {@link pathsNoRecordHas}, with the record fields each value feeds. */
-export function readingsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>): UnreadReading[] {
+/**
+ * {@link pathsNoRecordHas}, with the record fields each value feeds. `present`: a path is had by a record where its key
+ * is, null or not (a source that sends every key, null when empty, has no misspelt path in a page where all are null).
+ */
+export function readingsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>, opts: { present?: boolean } = {}): UnreadReading[] {
   // By their paths: a value several mappings read is judged (and named) once.
   const readings = new Map<string, { paths: CompiledPath[]; fields: Set<string> }>();
   const adder = (field: string) => (paths: CompiledPath[]) => {
@@ -299,7 +302,8 @@ export function readingsNoRecordHas(mappings: readonly RecordMapping[], records:
   }
   const unmatched: UnreadReading[] = [];
   for (const { paths, fields } of readings.values()) {
-    if (!records.some((r) => paths.some((p) => hasValueAt(p, r)))) unmatched.push({ paths: paths.map((p) => p.source), fields: [...fields] });
+    const has = opts.present ? isAt : hasValueAt;
+    if (!records.some((r) => paths.some((p) => has(p, r)))) unmatched.push({ paths: paths.map((p) => p.source), fields: [...fields] });
   }
   return unmatched;
 }
@@ -330,6 +334,10 @@ function compiledPaths(paths: string[]): CompiledPath[] {
     }
   }
   return out;
+}
+
+function isAt(path: CompiledPath, record: Record<string, unknown>): boolean {
+  return firstMatch(path, record) !== undefined;
 }
 
 function hasValueAt(path: CompiledPath, record: Record<string, unknown>): boolean {

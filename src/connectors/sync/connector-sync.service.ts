@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas, readingsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas, readingsNoRecordHas, type UnreadReading } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -1004,6 +1004,12 @@ export class ConnectorSyncService {
         client.release(broken);
       }
     }
+    // What a sync would hold (QA re-check: the dry run warned, exited 0, and the sync failed).
+    const { lost } = await this.unreadLoss(loaded.definition, page.map((data) => ({ data })), mapper);
+    if (lost.length) {
+      out.wouldFail.push('CONNECTOR_MAPPING_UNREAD');
+      out.warnings.push(`a sync would hold this page (CONNECTOR_MAPPING_UNREAD): ${new MappingUnreadError(name, out.location ?? 'page', page.length, lost).message}`);
+    }
     const judged = page.length >= FEW_RECORDS_FOR_PATH_CHECK || (page.length > 0 && state === null);
     const unmatched = judged ? pathsNoRecordHas(loaded.definition.records, page) : [];
     if (unmatched.length) {
@@ -1306,42 +1312,52 @@ export class ConnectorSyncService {
    * transaction holds its records as encoded bytes, never a whole batch of intermediate objects.
    */
   /**
-   * An API's page of {@link FEW_RECORDS_FOR_PATH_CHECK} records or more in which no record has a path the mapping reads
-   * for a record field (`pathsNoRecordHas`, as the dry run judges it) is held ({@link MappingUnreadError}) when records of
-   * the page were stored before with a value in that field: stored, they would lose it. Paths listed in
-   * `http.optionalPaths`, and pages whose records had no value there, are stored, with a warning in the log (the
-   * definition's paths only). Costs nothing but the check in the common case; one count when a path is unread.
+   * What a page of an API would lose to paths of the mapping that none of its records has (`readingsNoRecordHas`: the
+   * key absent from every record; a key sent as null is the source saying "empty", not a misspelt path: QA re-check,
+   * a guardian cleared on a page where every record sends the key was held). A path lost when records of the page
+   * were stored before with a value in the field it feeds: on a page of {@link FEW_RECORDS_FOR_PATH_CHECK} records or
+   * more, any such record; on a smaller page (2 or more), every record of it (QA re-check: pages of 5 emptied 216
+   * names unchecked); a page of one (an incremental read's single change) is never held. Paths in
+   * `http.optionalPaths` are not judged. Costs nothing but the check in the common case; one count when a path is unread.
    */
-  private async holdUnreadPage(loaded: LoadedConnector, batch: ReadBatch, mapper: RecordMapper, log: Logger, runId: string): Promise<void> {
-    const { definition } = loaded;
-    if (definition.kind !== 'http' || batch.records.length < FEW_RECORDS_FOR_PATH_CHECK) return;
-    const unread = readingsNoRecordHas(definition.records, batch.records.map((r) => r.data));
-    if (unread.length === 0) return;
+  private async unreadLoss(definition: LoadedConnector['definition'], records: readonly RawRecord[], mapper: RecordMapper): Promise<{ unread: UnreadReading[]; lost: UnreadField[] }> {
+    if (definition.kind !== 'http' || records.length === 0) return { unread: [], lost: [] };
+    const unread = readingsNoRecordHas(definition.records, records.map((r) => r.data), { present: true });
+    if (unread.length === 0 || records.length < 2) return { unread, lost: [] };
     const optional = new Set((definition.http?.optionalPaths ?? []).map(pathKey));
     const judged = unread.filter((u) => !u.paths.every((p) => optional.has(pathKey(p))));
-    const warn = () => log.warn(
-      { runId, location: batch.location, paths: unread.map((u) => u.paths) },
-      `${batch.location}: the mapping reads ${describeUnreadPaths(unread.map((u) => u.paths))}, which none of the page's ${batch.records.length} records has: their fields were stored empty`,
-    );
     // Without its id no record is stored: each is quarantined (MISSING_EXTERNAL_ID), nothing is emptied.
     const fields = [...new Set(judged.flatMap((u) => u.fields))].filter((f) => STORED_COLUMNS.has(f));
-    if (fields.length === 0) return warn();
-    const ids = [...new Set(batch.records.map((r) => mapper.externalIdOf(r)).filter((id): id is string => id !== null))];
-    if (ids.length === 0) return warn();
+    const ids = [...new Set(records.map((r) => mapper.externalIdOf(r)).filter((id): id is string => id !== null))];
+    if (fields.length === 0 || ids.length === 0) return { unread, lost: [] };
     const counts = (await this.deps.sql.query<Record<string, number>>(
       `SELECT ${fields.map((f, i) => `count(${STORED_COLUMNS.get(f)})::int AS c${i}`).join(', ')}
          FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[])`,
       [definition.sourceSystem, ids]))[0] ?? {};
+    const few = records.length < FEW_RECORDS_FOR_PATH_CHECK;
     const lost: UnreadField[] = [];
     for (const u of judged) {
       for (const f of u.fields) {
         const i = fields.indexOf(f);
         const stored = i < 0 ? 0 : counts[`c${i}`] ?? 0;
-        if (stored > 0) lost.push({ paths: u.paths, field: f, stored });
+        if (stored > 0 && (!few || stored >= ids.length)) lost.push({ paths: u.paths, field: f, stored });
       }
     }
+    return { unread, lost };
+  }
+
+  /** Holds a page {@link unreadLoss} finds losing stored values ({@link MappingUnreadError}); warns in the log of any other unread path. */
+  private async holdUnreadPage(loaded: LoadedConnector, batch: ReadBatch, mapper: RecordMapper, log: Logger, runId: string): Promise<void> {
+    const { definition } = loaded;
+    const { unread, lost } = await this.unreadLoss(definition, batch.records, mapper);
     if (lost.length) throw new MappingUnreadError(definition.name, batch.location, batch.records.length, lost);
-    warn();
+    if (unread.length) {
+      log.warn(
+        { runId, location: batch.location, paths: unread.map((u) => u.paths), fields: [...new Set(unread.flatMap((u) => u.fields))] },
+        `${batch.location}: the mapping reads ${describeUnreadPaths(unread.map((u) => u.paths))}, which none of the page's ${batch.records.length} record${batch.records.length === 1 ? '' : 's'} has: ` +
+          `${unread.map((u) => u.fields.join(', ')).join('; ')} stored empty`,
+      );
+    }
   }
 
   private async stageBatch(
