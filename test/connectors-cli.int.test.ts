@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import { PROJECT_ROOT } from '../src/config/config.js';
 import { runChildhub, runChildhubFor } from './support/cli.js';
+import { WITHHELD_VALUE } from '../src/cli/dry-run-values.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -97,6 +98,9 @@ describe('childhub connectors CLI', () => {
     expect(masked.record.birthDate).toBe('‹text of 10 characters (digits, \'-\')›');
     expect(masked.record.sourceSystem).toBe('justice-register');
     expect(masked.externalId).not.toMatch(/‹/);
+    // Whether a child has groups or projections at all is the sensitive fact: withheld whole (QA re-check).
+    expect(masked.record.groups).toBe(WITHHELD_VALUE);
+    expect((masked as unknown as { projections: unknown }).projections).toBe(WITHHELD_VALUE);
     expect(dry.stdout).toContain('--show-values prints the values, audited as a read of every class by your user');
     // Asked for, the values, with an audited read of every class by the user who ran it, before they were printed.
     const values = await childhub('connectors', 'dry-run', 'justice-register', '--limit', '1', '--show-values');
