@@ -148,9 +148,13 @@ export function isNameSyllable(word: string): boolean {
   return w.family.has(folded) || w.syllables.has(folded);
 }
 
-/** Whether `word` is a family name held by at least {@link TOP_FAMILY_PERCENT} of the sample (Nguyễn, Trần, Lê, Vũ …). */
-export function isTopFamilyName(word: string): boolean {
-  return load().topFamily.has(foldName(word));
+/**
+ * How many words, from `i`, of `folded` (lower-case words without marks) make a place name of Hà Nội or a common
+ * phrase of exports (`ha dong`, `hai ba trung`, `ho so`); 0 when none starts there. Longest first.
+ */
+export function phraseLengthAt(folded: readonly string[], i: number): number {
+  const found = load().phrases.get(folded[i] ?? '')?.find((ph) => ph.folded.every((w, k) => folded[i + k] === w));
+  return found?.folded.length ?? 0;
 }
 
 type Part = { kind: 'word' | 'digits' | 'sep'; text: string };

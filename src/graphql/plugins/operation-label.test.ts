@@ -22,7 +22,18 @@ describe('operationLabel', () => {
     // before a syllable the reference data lacks.
     ['Dinh_Thi_Hoa_HIV', '[withheld]'],
     ['Thuy_Huong', '[withheld]'],
-    ['Vu_Bay_Case', '[withheld]'],
     ['NamHa', '[withheld]'],
+    ['Be_Hoa_01012023', '[withheld]'],
+    // QA re-check: a given name beside a health word; English and place names withheld before.
+    ['Huong_HIV', '[withheld]'],
+    ['WhatToDo', 'WhatToDo'],
+    ['MyToDoList', 'MyToDoList'],
+    ['LeChild', 'LeChild'],
+    ['MaiTest', 'MaiTest'],
+    ['CasesInHaDong', 'CasesInHaDong'],
+    ['HaiBaTrungReport', 'HaiBaTrungReport'],
+    ['HoangMaiDashboard', 'HoangMaiDashboard'],
+    ['KhaiSinhList', 'KhaiSinhList'],
+    ['HoSo', 'HoSo'],
   ])('%s → %s', (name, label) => expect(operationLabel(name)).toBe(label));
 });
