@@ -98,7 +98,8 @@ program.addCommand(connectorsCommand());
 const simulate = program.command('simulate').description('Run simulators of the external systems on loopback, for demos and tests.');
 simulate
   .command('population-db')
-  .description('The national population database as a SOAP service holding the synthetic population (quota, latency, faults, issuance).')
+  .description('The national population database as a SOAP service holding the synthetic population (quota, latency, faults, issuance). '
+    + 'It checks callers\' credentials when POPULATION_DB_USERNAME, POPULATION_DB_SECRET and POPULATION_DB_API_KEY are set in its environment (a hub set up otherwise is refused with HTTP 401); without them it takes any caller.')
   .option('--port <n>', 'port', (v) => Number.parseInt(v, 10), 8089)
   .option('--seed <n>', 'generator seed (use the sample\'s)', (v) => Number.parseInt(v, 10), 2026)
   .option('--children <n>', 'population size (use the sample\'s)', (v) => Number.parseInt(v, 10), 3000)
@@ -121,7 +122,8 @@ simulate
         ? { username: cfg.POPULATION_DB_USERNAME, secret: cfg.POPULATION_DB_SECRET, apiKey: cfg.POPULATION_DB_API_KEY } : undefined,
       logger: log,
     });
-    log.info({ url: sim.url, stats: `${new URL(sim.url).origin}/stats` }, 'population-db simulator listening (set POPULATION_DB_URL to its url)');
+    log.info({ url: sim.url, stats: `${new URL(sim.url).origin}/stats`, checksCredentials: !!(cfg.POPULATION_DB_USERNAME && cfg.POPULATION_DB_SECRET && cfg.POPULATION_DB_API_KEY) },
+      'population-db simulator listening (set POPULATION_DB_URL to its url)');
     (await shutdownHandlers())(() => sim.close(), { logger: log });
   });
 

@@ -30,6 +30,8 @@ describe('configuration', () => {
     expect(() => parseConfig({ ISSUANCE_OVERDUE_DAYS: '1.5' })).toThrow('Invalid configuration: ISSUANCE_OVERDUE_DAYS: must be a whole number');
     expect(() => parseConfig({ ISSUANCE_OVERDUE_DAYS: 'seven' })).toThrow('Invalid configuration: ISSUANCE_OVERDUE_DAYS: must be a number');
     expect(() => parseConfig({ ISSUANCE_OVERDUE_DAYS: '0' })).toThrow('Invalid configuration: ISSUANCE_OVERDUE_DAYS: must be 1 or more');
+    expect(() => parseConfig({ REJECT_PAYLOAD_RETENTION_DAYS: '1.5' })).toThrow('Invalid configuration: REJECT_PAYLOAD_RETENTION_DAYS: must be a whole number');
+    expect(() => parseConfig({ PORT: '70000' })).toThrow('Invalid configuration: PORT: must be at most 65535');
   });
 
   it('refuses production without a real key source', () => {

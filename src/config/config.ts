@@ -17,7 +17,12 @@ function findProjectRoot(from: string): string {
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const port = z.coerce.number().int().min(1).max(65535);
+/** A whole number from `min` to `max`, refused in the hub's words (QA: "expected int, received number"). */
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(min, { error: `must be ${min} or more` })
+  .max(max, { error: `must be at most ${max}` });
+const port = wholeNumber(1, 65535);
 // In the hub's words (QA: `ISSUANCE_OVERDUE_DAYS=1.5` was told "expected int, received number").
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be 1 or more' });
 
@@ -48,7 +53,7 @@ const envSchema = z.object({
   /** HTTP listen host. @defaultValue 127.0.0.1 */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** HTTP listen port for the GraphQL gateway, health and metrics. @defaultValue 4000 */
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PORT: wholeNumber(0, 65535).default(4000),
   /** pino level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `json` (production) or `pretty` (human). @defaultValue json */
@@ -73,13 +78,13 @@ const envSchema = z.object({
    * Days a relayed outbox row is kept (for an operator tracing a job back to its change), after which the relay
    * deletes it; 0 keeps them all. Rows not relayed yet are never deleted. @defaultValue 7
    */
-  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(0).default(7),
+  OUTBOX_RETENTION_DAYS: wholeNumber(0).default(7),
   /**
    * Days the payload of a quarantined record is kept once the record was stored or read again otherwise (a reject
    * closed `STORED` or `SUPERSEDED`); then the workers of the connector-sync queue erase it, keeping the row. Open and
    * dismissed rejects keep theirs. 0 keeps every payload. @defaultValue 30
    */
-  REJECT_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  REJECT_PAYLOAD_RETENTION_DAYS: wholeNumber(0).default(30),
   /** JWKS URL of the identity provider whose tokens the gateway accepts (production). */
   AUTH_JWKS_URL: z.url().optional(),
   /** PEM public key (SPKI) accepted for tokens, as an alternative to AUTH_JWKS_URL. */
@@ -123,7 +128,7 @@ const envSchema = z.object({
    */
   POPULATION_DB_QUOTA_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.02),
   /** After 5 s without a call, the pace restarts at half the quota and climbs to all of it over this long (0: off). */
-  POPULATION_DB_WARMUP_MS: z.coerce.number().int().min(0).max(60_000).default(3000),
+  POPULATION_DB_WARMUP_MS: wholeNumber(0, 60_000).default(3000),
   /** Per-call timeout in ms. @defaultValue 10000 */
   POPULATION_DB_TIMEOUT_MS: positiveInt.default(10_000),
   /**
