@@ -4,21 +4,9 @@
  */
 export function missingVariables(section: unknown, env: NodeJS.ProcessEnv): string[] {
   const missing: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) {
-      v.forEach(walk);
-      return;
-    }
-    const o = v as Record<string, unknown>;
-    if (typeof o['env'] === 'string' && Object.keys(o).every((k) => k === 'env' || k === 'default')) {
-      const name = o['env'];
-      if (o['default'] === undefined && (env[name] === undefined || env[name] === '') && !missing.includes(name)) missing.push(name);
-      return;
-    }
-    Object.values(o).forEach(walk);
-  };
-  walk(section);
+  for (const ref of envRefs(section)) {
+    if (ref.default === undefined && unset(env, ref.env) && !missing.includes(ref.env)) missing.push(ref.env);
+  }
   return missing;
 }
 
@@ -29,6 +17,19 @@ export function missingVariables(section: unknown, env: NodeJS.ProcessEnv): stri
  */
 export function defaultedVariables(section: unknown, env: NodeJS.ProcessEnv): Array<{ variable: string; value: string }> {
   const used: Array<{ variable: string; value: string }> = [];
+  for (const ref of envRefs(section)) {
+    if (ref.default !== undefined && unset(env, ref.env) && !used.some((u) => u.variable === ref.env)) used.push({ variable: ref.env, value: ref.default });
+  }
+  return used;
+}
+
+function unset(env: NodeJS.ProcessEnv, name: string): boolean {
+  return env[name] === undefined || env[name] === '';
+}
+
+/** Every `{ env: NAME }` or `{ env: NAME, default }` reference in `section`, in order. */
+function envRefs(section: unknown): Array<{ env: string; default?: string }> {
+  const refs: Array<{ env: string; default?: string }> = [];
   const walk = (v: unknown): void => {
     if (v === null || typeof v !== 'object') return;
     if (Array.isArray(v)) {
@@ -37,14 +38,11 @@ export function defaultedVariables(section: unknown, env: NodeJS.ProcessEnv): Ar
     }
     const o = v as Record<string, unknown>;
     if (typeof o['env'] === 'string' && Object.keys(o).every((k) => k === 'env' || k === 'default')) {
-      const name = o['env'];
-      if (typeof o['default'] === 'string' && (env[name] === undefined || env[name] === '') && !used.some((u) => u.variable === name)) {
-        used.push({ variable: name, value: o['default'] });
-      }
+      refs.push(typeof o['default'] === 'string' ? { env: o['env'], default: o['default'] } : { env: o['env'] });
       return;
     }
     Object.values(o).forEach(walk);
   };
   walk(section);
-  return used;
+  return refs;
 }
