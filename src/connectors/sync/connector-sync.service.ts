@@ -1304,14 +1304,6 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Prepares one batch for its transaction, writing nothing, a slice of {@link SLICE} records at a time:
-   * each slice's records get the mapping's external id and the content hash of the raw record, the rows
-   * stored under those keys are looked up (while the previous slice is mapped), a record whose hash equals
-   * the stored one is counted and dropped, and the rest are mapped, validated, normalised and encoded. So
-   * re-reading unchanged data costs a hash and an index probe per record, and a batch waiting for its
-   * transaction holds its records as encoded bytes, never a whole batch of intermediate objects.
-   */
-  /**
    * What a page of an API would lose to paths of the mapping that none of its records has (`readingsNoRecordHas`: the
    * key absent from every record; a key sent as null is the source saying "empty", not a misspelt path: QA re-check,
    * a guardian cleared on a page where every record sends the key was held). A path lost when records of the page
@@ -1360,6 +1352,14 @@ export class ConnectorSyncService {
     }
   }
 
+  /**
+   * Prepares one batch for its transaction, writing nothing, a slice of {@link SLICE} records at a time:
+   * each slice's records get the mapping's external id and the content hash of the raw record, the rows
+   * stored under those keys are looked up (while the previous slice is mapped), a record whose hash equals
+   * the stored one is counted and dropped, and the rest are mapped, validated, normalised and encoded. So
+   * re-reading unchanged data costs a hash and an index probe per record, and a batch waiting for its
+   * transaction holds its records as encoded bytes, never a whole batch of intermediate objects.
+   */
   private async stageBatch(
     batch: ReadBatch,
     mapper: RecordMapper,
