@@ -45,4 +45,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261219010000_child_changes',
   'Migration20261220010000_registry_call_pending',
   'Migration20261221010000_identity_request',
+  'Migration20261222010000_connector_records_paths',
 ];

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { loadDefinitionFile } from '../definition/connector-catalog.js';
-import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, pathsNoRecordHas, readingsNoRecordHas } from './mapping-columns.js';
+import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead, readingsNoRecordHas, sparseReadingsNoRecordHas } from './mapping-columns.js';
 import type { RecordMapping } from './mapping.schema.js';
 
 const justice = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'justice-register', 'connector.yaml')).definition;
@@ -116,5 +116,48 @@ describe('readingsNoRecordHas', () => {
     expect(readingsNoRecordHas(mappings, page)).toEqual([{ paths: ['giam_ho'], fields: ['carerName'] }]);
     expect(readingsNoRecordHas(mappings, page, { present: true })).toEqual([]);
     expect(readingsNoRecordHas(mappings, [{ id: '1', ho_ten: 'A' }], { present: true })).toEqual([{ paths: ['giam_ho'], fields: ['carerName'] }]);
+  });
+});
+
+describe('groups\' and projections\' values no record of a page has', () => {
+  const mappings = [{
+    externalId: { from: 'id' },
+    fields: { fullName: { from: 'ho_ten' } },
+    groups: [{ clause: 'd', when: { from: 'khuyet_tat', equals: true }, subType: { from: 'dang_tat' } }],
+    projections: {
+      schoolEnrolment: [{ fields: { studentCode: { from: 'id' }, schoolName: { from: 'ten_truong' } } }],
+      vaccination: [{ each: 'tiem[*]', fields: { vaccineCode: { from: 'ma' }, vaccineName: { from: 'ten' }, performer: { from: '$.tram' } } }],
+    },
+  }] as never;
+  const fields = (page: Array<Record<string, unknown>>, seen?: Set<string>) => sparseReadingsNoRecordHas(mappings, page, seen).map((r) => [r.field, r.paths, r.relative]);
+
+  it('names each by what it feeds; a key sent as null is had; paths within `each` are judged by its elements', () => {
+    const page = [
+      { id: '1', ho_ten: 'A', khuyet_tat: null, ten_truong: 'X', tram: 'T', tiem: [{ ma: 'BCG', ten: 'Lao' }] },
+      { id: '2', ho_ten: 'B', khuyet_tat: false, ten_truong: 'X', tiem: [] },
+    ];
+    expect(fields(page)).toEqual([['groups.d.subType', ['dang_tat'], false]]);
+    // Elements lacking a relative path name it; a page with no element does not judge it (but judges `each` itself).
+    expect(fields([{ id: '1', khuyet_tat: true, dang_tat: 'V', ten_truong: 'X', tram: 'T', tiem: [{ ma: 'BCG' }] }])).toEqual([['projections.vaccination.vaccineName', ['ten'], true]]);
+    expect(fields([{ id: '1', khuyet_tatt: true, dang_tat: 'V', truong: 'X', tram: 'T' }])).toEqual([
+      ['groups.d', ['khuyet_tat'], false],
+      ['projections.schoolEnrolment.schoolName', ['ten_truong'], false],
+      ['projections.vaccination', ['tiem[*]'], false],
+    ]);
+  });
+
+  it('does not judge again a reading a record of the run had (a path some record has is no misspelling)', () => {
+    const seen = new Set<string>();
+    expect(fields([{ id: '1', khuyet_tat: true, dang_tat: 'V', ten_truong: 'X', tram: 'T', tiem: [{ ma: 'A', ten: 'B' }] }], seen)).toEqual([]);
+    expect(fields([{ id: '2' }], seen)).toEqual([]);
+    expect(fields([{ id: '2' }]).map(([f]) => f)).toEqual(['groups.d', 'groups.d.subType', 'projections.schoolEnrolment.schoolName', 'projections.vaccination', 'projections.vaccination.performer']);
+  });
+
+  it('pathsRead: every path a mapping reads, as the mapper reads it (the health station\'s filters and `$.` paths too)', () => {
+    expect(pathsRead(mappings)).toEqual(['id', 'ho_ten', 'khuyet_tat', 'dang_tat', 'ten_truong', 'tiem[*]', 'ma', 'ten', 'tram']);
+    const health = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'health-station', 'connector.yaml')).definition;
+    expect(pathsRead(health.records)).toEqual(expect.arrayContaining([
+      '_include.immunizations[*]', 'vaccineCode.text', 'extension[url="urn:vn:byt:khuyet-tat"].valueCode', 'extension[url="urn:vn:byt:tre-bi-bo-roi"].valueBoolean',
+    ]));
   });
 });

@@ -353,3 +353,175 @@ export function describeUnreadPaths(unmatched: readonly (readonly string[])[]): 
   const each = unmatched.map((paths) => paths.map((p) => `«${p}»`).join(' or '));
   return each.join(unmatched.some((paths) => paths.length > 1) ? '; ' : ', ');
 }
+
+/**
+ * Every path a mapping reads, as the mapper reads it (trimmed, NFC, `$.` off): each `from`, `join` and `firstOf`
+ * path, and each projection's `each`, in its id, fields, groups, projections and `when`s (relative ones too). What a
+ * connector records of the mapping its stored records were read with, to tell a later definition's new paths.
+ */
+export function pathsRead(mappings: readonly RecordMapping[]): string[] {
+  const out = new Set<string>();
+  const walk = (spec: unknown): void => {
+    if (Array.isArray(spec)) {
+      for (const s of spec) walk(s);
+      return;
+    }
+    if (spec === null || typeof spec !== 'object') return;
+    for (const [key, v] of Object.entries(spec as Record<string, unknown>)) {
+      if (NOT_COLUMNS.has(key)) continue;
+      if ((key === 'from' || key === 'each') && typeof v === 'string') out.add(readPathKey(v));
+      else if ((key === 'join' || key === 'firstOf') && Array.isArray(v)) for (const x of v) (typeof x === 'string' ? out.add(readPathKey(x)) : walk(x));
+      else walk(v);
+    }
+  };
+  for (const m of mappings) {
+    const { recordType: _type, sheet: _sheet, ...reads } = m;
+    walk(reads);
+  }
+  return [...out];
+}
+
+/** A path as the mapper reads it: trimmed, NFC, `$.` off. */
+export function readPathKey(path: string): string {
+  return path.trim().normalize('NFC').replace(/^\$\./, '');
+}
+
+/** What a value of a group or a projection feeds: the stored values a page without its paths would empty. */
+export type SparseTarget =
+  | { kind: 'group'; clause: string | null; part: 'evidence' | 'subType' | 'since' | 'until' }
+  | { kind: 'projection'; projection: string; field: string | null };
+
+/** A value of a group or projection that none of a page's records has ({@link sparseReadingsNoRecordHas}). */
+export interface SparseReading {
+  /** Tells the reading apart within a run (its target and paths). */
+  key: string;
+  /** The paths it reads, as the mapping writes them. */
+  paths: string[];
+  /** How it is named: `groups.d`, `groups.d.subType`, `projections.schoolEnrolment.schoolName`, `projections.vaccination` (whole rows). */
+  field: string;
+  target: SparseTarget;
+  /** Every path of it is read relative to the elements its projection's `each` finds. */
+  relative: boolean;
+}
+
+interface Ref {
+  path: CompiledPath;
+  relative: boolean;
+}
+
+interface SparseCandidate extends SparseReading {
+  refs: Ref[];
+  each: CompiledPath | null;
+}
+
+/**
+ * The values of a mapping's groups and projections that no record of `records` (JSON records: a page of an API) has,
+ * by key (a key sent as null is had), each with what it feeds. Such a value is often absent from a whole page by nature
+ * (a disability, the abandoned-child flag, a vaccination list), so this only finds them: the sync judges whether a page
+ * lacking one loses stored values (a path new to the definition, or every record of the page had a value).
+ *
+ * A path relative to a projection's `each` is had by any element `each` finds in any record of the page; over a page where
+ * `each` finds none, it is not judged. `seen` (a run's): readings a record had, on this page or an earlier one of the run,
+ * are added, and not judged again (a path some record had is no misspelling). Facility records are left out (they have no
+ * groups, and their projections are not a child's record).
+ */
+export function sparseReadingsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>, seen: Set<string> = new Set()): SparseReading[] {
+  const candidates = new Map<string, SparseCandidate>();
+  const push = (refs: Ref[], field: string, target: SparseTarget, each: CompiledPath | null) => {
+    if (!refs.length) return;
+    const key = JSON.stringify([field, refs.map((r) => `${r.relative ? '@' : '$'}${r.path.source}`)]);
+    if (candidates.has(key) || seen.has(key)) return;
+    candidates.set(key, { key, paths: refs.map((r) => r.path.source), field, target, relative: refs.every((r) => r.relative), refs, each });
+  };
+  for (const m of mappings) {
+    const { recordType, groups, projections } = m as { recordType?: string; groups?: unknown[]; projections?: Record<string, unknown[]> };
+    if (recordType === 'facility') continue;
+    for (const g of groups ?? []) {
+      const group = g as { clause?: unknown; when?: unknown; subType?: unknown; since?: unknown; until?: unknown };
+      const clause = typeof group.clause === 'string' ? group.clause.toLowerCase() : null;
+      const name = clause === null ? 'groups' : `groups.${clause}`;
+      const add = (part: 'evidence' | 'subType' | 'since' | 'until') => (refs: Ref[]) =>
+        push(refs, part === 'evidence' ? name : `${name}.${part}`, { kind: 'group', clause, part }, null);
+      if (clause === null) valueRefs(group.clause, false, add('evidence'));
+      valueRefs(group.when, false, add('evidence'));
+      valueRefs(group.subType, false, add('subType'));
+      valueRefs(group.since, false, add('since'));
+      valueRefs(group.until, false, add('until'));
+    }
+    for (const [kind, list] of Object.entries(projections ?? {})) {
+      for (const p of Array.isArray(list) ? list : []) {
+        const projection = p as { each?: unknown; when?: unknown; fields?: Record<string, unknown> };
+        const each = typeof projection.each === 'string' ? compiledRef(projection.each, false) : null;
+        const inEach = projection.each !== undefined;
+        const whole = (refs: Ref[]) => push(refs, `projections.${kind}`, { kind: 'projection', projection: kind, field: null }, each?.path ?? null);
+        if (each) whole([each]);
+        valueRefs(projection.when, inEach, whole);
+        for (const [field, spec] of Object.entries(projection.fields ?? {})) {
+          valueRefs(spec, inEach, (refs) => push(refs, `projections.${kind}.${field}`, { kind: 'projection', projection: kind, field }, each?.path ?? null));
+        }
+      }
+    }
+  }
+  const elements = new Map<CompiledPath, unknown[]>();
+  const elementsOf = (each: CompiledPath) => {
+    let found = elements.get(each);
+    if (!found) elements.set(each, (found = records.flatMap((r) => each(r))));
+    return found;
+  };
+  const out: SparseReading[] = [];
+  for (const c of candidates.values()) {
+    const relative = c.refs.filter((r) => r.relative);
+    const rooted = c.refs.filter((r) => !r.relative);
+    const inElements = relative.length && c.each ? elementsOf(c.each) : [];
+    if (rooted.some((r) => records.some((rec) => r.path(rec).length > 0)) || relative.some((r) => inElements.some((e) => r.path(e).length > 0))) {
+      seen.add(c.key);
+      continue;
+    }
+    // Read within elements only, over a page with none: nothing tells whether the path is there.
+    if (!rooted.length && !inElements.length) continue;
+    const { refs: _refs, each: _each, ...reading } = c;
+    out.push(reading);
+  }
+  return out;
+}
+
+/**
+ * The readings of one value of a group or projection, each told to `add` as the paths judged together (as
+ * {@link valueReadings}): its `from`, a `firstOf` or `join` with every path inside it, and its `when` as a value of its own.
+ */
+function valueRefs(spec: unknown, inEach: boolean, add: (refs: Ref[]) => void): void {
+  if (typeof spec === 'string') spec = { from: spec };
+  if (spec === null || typeof spec !== 'object') return;
+  const { from, join, firstOf, when } = spec as { from?: unknown; join?: unknown; firstOf?: unknown; when?: unknown };
+  const refs = (v: unknown): Ref[] => {
+    const out: Ref[] = [];
+    const walk = (x: unknown): void => {
+      if (typeof x === 'string') {
+        const ref = compiledRef(x, inEach);
+        if (ref) out.push(ref);
+      } else if (Array.isArray(x)) for (const y of x) walk(y);
+      else if (x !== null && typeof x === 'object') {
+        for (const [key, y] of Object.entries(x as Record<string, unknown>)) {
+          if (key === 'from' || key === 'join' || key === 'firstOf' || key === 'when') walk(y);
+        }
+      }
+    };
+    walk(v);
+    return out;
+  };
+  if (typeof from === 'string') add(refs(from));
+  if (Array.isArray(join)) add(refs(join));
+  if (Array.isArray(firstOf)) add(refs(firstOf));
+  valueRefs(when, inEach, add);
+}
+
+/** A path as the mapper reads it, compiled; relative when read inside `each` without `$.`. Null when it does not compile (validation reports it). */
+function compiledRef(path: string, inEach: boolean): Ref | null {
+  const trimmed = path.trim().normalize('NFC');
+  const relative = inEach && !trimmed.startsWith('$.');
+  try {
+    return { path: compilePath(readPathKey(trimmed)), relative };
+  } catch {
+    return null;
+  }
+}

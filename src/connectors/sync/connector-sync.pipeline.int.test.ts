@@ -225,4 +225,54 @@ describe('connector sync pipeline', () => {
     expect((await optional.run('school-optional', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
     expect(await named()).toBe(0);
   });
+
+  it('holds a page whose groups or projections would lose stored values to a path none of its records has (QA: school names and group d taken, no word)', async () => {
+    const stored = async () => (await ctx.sql.one<{ names: number; disabled: number }>(
+      `SELECT (SELECT count(e.school_name)::int FROM school_enrolment e JOIN source_record s ON s.id = e.source_record_id WHERE s.source_system = 'school') AS names,
+              (SELECT count(*)::int FROM source_record WHERE source_system = 'school' AND groups @> '[{"clause": "d"}]') AS disabled`))!;
+    const before = await stored();
+    expect(before.names).toBe(sim.recordCount);
+    expect(before.disabled).toBeGreaterThan(0);
+
+    // A projection's field misspelt in a copy of the connector: every pupil of the page had a school name.
+    const enrolment = variant('school-typo-enrolment', (yaml) => yaml.replace(/\{ from: ten_truong \}/, '{ from: ten_truongg }'), 'from: ten_truongg }');
+    const held = await enrolment.run('school-typo-enrolment', { trigger: 'CLI', force: true }).catch((e: unknown) => e);
+    expect(held).toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD' });
+    expect((held as Error).message).toMatch(new RegExp(
+      '^connector school-typo-enrolment, page 1: the mapping reads «ten_truongg», which none of the page\'s 50 records has, and records of the page ' +
+        'were stored before with a value there \\(projections\\.schoolEnrolment\\.schoolName of 50\\): stored, they would lose it\\. ' +
+        '«ten_truongg» is new: the mapping they were stored with did not read it\\. The page was not stored'));
+    const dry = await enrolment.dryRun('school-typo-enrolment', { force: true });
+    expect(dry.wouldFail).toEqual(['CONNECTOR_MAPPING_UNREAD']);
+
+    // A group's test misspelt: few pupils are disabled, so no page had it for every pupil, but the path is new since
+    // the records were stored (the school connector's mapping, which the copy's records would rewrite).
+    const group = variant('school-typo-group', (yaml) => yaml.replace(/when: \{ from: khuyet_tat, equals: true \}/, 'when: { from: khuyet_tatt, equals: true }'), 'from: khuyet_tatt');
+    const heldGroup = await group.run('school-typo-group', { trigger: 'CLI', force: true }).catch((e: unknown) => e);
+    expect(heldGroup).toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD' });
+    expect((heldGroup as Error).message).toMatch(/, page \d+: the mapping reads «khuyet_tatt», which none of the page's 50 records has, .*\(groups\.d of \d+\): stored, they would lose it\. «khuyet_tatt» is new: /);
+    expect(await stored()).toEqual(before);
+
+    // The connector itself, its mapping unchanged: a page without the key, of a disabled pupil whose evidence ended
+    // and one who never had any, loses it (the evidence is the source's to end); a page of only disabled pupils is held.
+    const { unreadLoss, recordedPaths } = await import('./unread-loss.js');
+    const { compileRecordMapper } = await import('../mapping/record-mapper.js');
+    const loaded = ConnectorCatalog.load(defs).get('school');
+    const mapper = compileRecordMapper('school', loaded.definition.records);
+    const recorded = await recordedPaths(ctx.sql, (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector WHERE name = 'school'`))!.id, 'school');
+    expect(recorded?.has('khuyet_tat')).toBe(true);
+    const ids = await ctx.sql.query<{ id: string; d: boolean }>(
+      `SELECT external_id AS id, groups @> '[{"clause": "d"}]' AS d FROM source_record WHERE source_system = 'school' ORDER BY external_id`);
+    const pupil = (id: string) => ({ data: { ma_dinh_danh_hoc_sinh: id, ho_ten: 'X', gioi_tinh: 'Nam' } });
+    const disabled = ids.filter((r) => r.d).map((r) => r.id);
+    const other = ids.find((r) => !r.d)!.id;
+    const judge = (page: string[]) => unreadLoss(ctx.sql, loaded.definition, page.map(pupil), mapper, { recorded, seen: new Set() });
+    expect((await judge([disabled[0]!, other])).lost.filter((l) => l.field.startsWith('groups'))).toEqual([]);
+    expect((await judge(disabled.slice(0, 2))).lost).toContainEqual({ paths: ['khuyet_tat'], field: 'groups.d', stored: 2 });
+    // A path a record of the run had is no misspelling: not judged on the run's later pages.
+    const seen = new Set<string>();
+    await unreadLoss(ctx.sql, loaded.definition, [{ data: { ...pupil(other).data, khuyet_tat: false } }, pupil(disabled[1]!)], mapper, { recorded: new Set(), seen });
+    expect((await unreadLoss(ctx.sql, loaded.definition, disabled.slice(0, 2).map(pupil), mapper, { recorded: new Set(), seen })).lost
+      .filter((l) => l.field === 'groups.d')).toEqual([]);
+  });
 });

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas, readingsNoRecordHas, type UnreadReading } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -28,7 +28,8 @@ import { markRemovals, removalsBaseline, type RunRemovals } from './removals.js'
 import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeListTypes, type ChunkListed } from './whole-lists.js';
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
-import { MappingUnreadError, type UnreadField } from './mapping-unread.error.js';
+import { MappingUnreadError } from './mapping-unread.error.js';
+import { FEW_RECORDS_FOR_PATH_CHECK, recordedPaths, unreadLoss, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
@@ -275,27 +276,6 @@ const RUN_LOST = 'CONNECTOR_RUN_LOST';
  * connector's request lock, and a Redis that does not answer must not hold every request of the connector.
  */
 const JOB_PROBE_TIMEOUT_MS = 5_000;
-/**
- * The fewest records of an API's page on which a dry run going on from a checkpoint (an incremental read: a few
- * records changed since, which may all lack a field by chance) tells the mapping's paths that none has. A read
- * from the source's beginning (a first read, `--force`) tells them over any page, saying when it is this small
- * that so few records may lack a field by chance (QA: a misspelt `from` was never flagged over a pilot API's
- * pages of 3 and 7 records).
- */
-const FEW_RECORDS_FOR_PATH_CHECK = 10;
-
-/** The record fields a page can empty, and their `source_record` columns ({@link ConnectorSyncService.holdUnreadPage}). */
-const STORED_COLUMNS: ReadonlyMap<string, string> = new Map([
-  ['fullName', 'full_name'], ['familyName', 'family_name'], ['middleName', 'middle_name'], ['givenName', 'given_name'],
-  ['sex', 'sex'], ['birthDate', 'birth_date'], ['communeCode', 'commune_code'], ['fatherName', 'father_name'],
-  ['motherName', 'mother_name'], ['carerName', 'carer_name'], ['identityNumber', 'identity_number'],
-]);
-
-/** A path as the mapper reads it (trimmed, NFC, `$.` off), to compare `http.optionalPaths` with the mapping's. */
-function pathKey(p: string): string {
-  return p.trim().normalize('NFC').replace(/^\$\./, '');
-}
-
 /**
  * Runs connectors: reads pages or file chunks from the last checkpoint, maps and validates every record,
  * and stores each batch — records, projections, quarantined rejects, the file it completes and the
@@ -743,10 +723,11 @@ export class ConnectorSyncService {
         // one not known: then no mapping is known any more, and the next sync reads everything (QA: a run resumed
         // after the mapping changed recorded it, and the records of its first pages kept the older one for good).
         if (read.mixedMappings) {
-          await this.deps.sql.query('UPDATE connector SET records_mapping_hash = NULL WHERE id = $1', [connectorId]);
+          await this.deps.sql.query('UPDATE connector SET records_mapping_hash = NULL, records_mapping_paths = NULL WHERE id = $1', [connectorId]);
           log.warn({ runId: run.id }, 'this run went on from a checkpoint whose pages were read with another mapping than the definition gives now (or one not known): the next sync reads the whole source again, so every record takes it');
         } else if (!req.files?.length && (req.force || !recorded.read)) {
-          await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2 WHERE id = $1', [connectorId, loaded.mappingHash]);
+          await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2, records_mapping_paths = $3::jsonb WHERE id = $1',
+            [connectorId, loaded.mappingHash, JSON.stringify(pathsRead(loaded.definition.records))]);
         }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
@@ -1005,7 +986,8 @@ export class ConnectorSyncService {
       }
     }
     // What a sync would hold (QA re-check: the dry run warned, exited 0, and the sync failed).
-    const { lost } = await this.unreadLoss(loaded.definition, page.map((data) => ({ data })), mapper);
+    const judging = { recorded: await recordedPaths(this.deps.sql, connectorId ?? null, loaded.definition.sourceSystem), seen: new Set<string>() };
+    const { lost } = await unreadLoss(this.deps.sql, loaded.definition, page.map((data) => ({ data })), mapper, judging);
     if (lost.length) {
       out.wouldFail.push('CONNECTOR_MAPPING_UNREAD');
       out.warnings.push(`a sync would hold this page (CONNECTOR_MAPPING_UNREAD): ${new MappingUnreadError(name, out.location ?? 'page', page.length, lost).message}`);
@@ -1076,6 +1058,11 @@ export class ConnectorSyncService {
     const lists = wholeListsOf(definition);
     const listTypes = lists.length ? wholeListTypes(definition) : null;
     const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
+    // What the run's pages are judged by for paths of groups and projections none of their records has (unread-loss.ts).
+    const judging: SparseJudging = {
+      recorded: definition.kind === 'http' ? await recordedPaths(this.deps.sql, connectorId, definition.sourceSystem) : null,
+      seen: new Set<string>(),
+    };
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a
@@ -1132,7 +1119,7 @@ export class ConnectorSyncService {
       // When the first batch has arrived (a file sync with no new file loads nothing); once.
       await known?.begin();
       try {
-        await this.holdUnreadPage(loaded, next.value, mapper, log, runId);
+        await this.holdUnreadPage(loaded, next.value, mapper, log, runId, judging);
         return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes);
       } catch (err) {
         unstaged = fetchedOf(next.value);
@@ -1303,45 +1290,10 @@ export class ConnectorSyncService {
     return found;
   }
 
-  /**
-   * What a page of an API would lose to paths of the mapping that none of its records has (`readingsNoRecordHas`: the
-   * key absent from every record; a key sent as null is the source saying "empty", not a misspelt path: QA re-check,
-   * a guardian cleared on a page where every record sends the key was held). A path lost when records of the page
-   * were stored before with a value in the field it feeds: on a page of {@link FEW_RECORDS_FOR_PATH_CHECK} records or
-   * more, any such record; on a smaller page (2 or more), every record of it (QA re-check: pages of 5 emptied 216
-   * names unchecked); a page of one (an incremental read's single change) is never held. Paths in
-   * `http.optionalPaths` are not judged. Costs nothing but the check in the common case; one count when a path is unread.
-   */
-  private async unreadLoss(definition: LoadedConnector['definition'], records: readonly RawRecord[], mapper: RecordMapper): Promise<{ unread: UnreadReading[]; lost: UnreadField[] }> {
-    if (definition.kind !== 'http' || records.length === 0) return { unread: [], lost: [] };
-    const unread = readingsNoRecordHas(definition.records, records.map((r) => r.data), { present: true });
-    if (unread.length === 0 || records.length < 2) return { unread, lost: [] };
-    const optional = new Set((definition.http?.optionalPaths ?? []).map(pathKey));
-    const judged = unread.filter((u) => !u.paths.every((p) => optional.has(pathKey(p))));
-    // Without its id no record is stored: each is quarantined (MISSING_EXTERNAL_ID), nothing is emptied.
-    const fields = [...new Set(judged.flatMap((u) => u.fields))].filter((f) => STORED_COLUMNS.has(f));
-    const ids = [...new Set(records.map((r) => mapper.externalIdOf(r)).filter((id): id is string => id !== null))];
-    if (fields.length === 0 || ids.length === 0) return { unread, lost: [] };
-    const counts = (await this.deps.sql.query<Record<string, number>>(
-      `SELECT ${fields.map((f, i) => `count(${STORED_COLUMNS.get(f)})::int AS c${i}`).join(', ')}
-         FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[])`,
-      [definition.sourceSystem, ids]))[0] ?? {};
-    const few = records.length < FEW_RECORDS_FOR_PATH_CHECK;
-    const lost: UnreadField[] = [];
-    for (const u of judged) {
-      for (const f of u.fields) {
-        const i = fields.indexOf(f);
-        const stored = i < 0 ? 0 : counts[`c${i}`] ?? 0;
-        if (stored > 0 && (!few || stored >= ids.length)) lost.push({ paths: u.paths, field: f, stored });
-      }
-    }
-    return { unread, lost };
-  }
-
   /** Holds a page {@link unreadLoss} finds losing stored values ({@link MappingUnreadError}); warns in the log of any other unread path. */
-  private async holdUnreadPage(loaded: LoadedConnector, batch: ReadBatch, mapper: RecordMapper, log: Logger, runId: string): Promise<void> {
+  private async holdUnreadPage(loaded: LoadedConnector, batch: ReadBatch, mapper: RecordMapper, log: Logger, runId: string, judging: SparseJudging): Promise<void> {
     const { definition } = loaded;
-    const { unread, lost } = await this.unreadLoss(definition, batch.records, mapper);
+    const { unread, lost } = await unreadLoss(this.deps.sql, definition, batch.records, mapper, judging);
     if (lost.length) throw new MappingUnreadError(definition.name, batch.location, batch.records.length, lost);
     if (unread.length) {
       log.warn(

@@ -5,9 +5,14 @@ import { describeUnreadPaths } from '../mapping/mapping-columns.js';
 export interface UnreadField {
   /** The paths it reads, as the mapping writes them. */
   paths: string[];
-  /** The record field it feeds, and how many of the page's records were stored before with a value in it. */
+  /**
+   * What it feeds (a record field, `groups.d`, `projections.schoolEnrolment.schoolName`, `projections.vaccination` for
+   * whole rows), and how many of the page's records were stored before with a value there.
+   */
   field: string;
   stored: number;
+  /** A path of it is new: the mapping the stored records were read with did not read it. */
+  newPath?: true;
 }
 
 /**
@@ -25,12 +30,14 @@ export class MappingUnreadError extends AppError {
   constructor(readonly connector: string, location: string, records: number, unread: readonly UnreadField[]) {
     const paths = describeUnreadPaths(unread.map((u) => u.paths));
     const lost = unread.map((u) => `${u.field} of ${u.stored}`).join(', ');
+    const fresh = [...new Set(unread.filter((u) => u.newPath).flatMap((u) => u.paths))];
     super(
       `connector ${connector}, ${location}: the mapping reads ${paths}, which none of the page's ${records} records has, ` +
         `and records of the page were stored before with a value there (${lost}): stored, they would lose it. ` +
+        (fresh.length ? `${fresh.map((p) => `«${p}»`).join(', ')} ${fresh.length > 1 ? 'are' : 'is'} new: the mapping they were stored with did not read ${fresh.length > 1 ? 'them' : 'it'}. ` : '') +
         'The page was not stored, and the sync stopped before it (the checkpoint is kept). A misspelt path: correct it in the definition ' +
         '(connectors dry-run shows what a page maps to). If the API leaves it out when empty, and a whole page may lack it, list it in http.optionalPaths',
-      { connector, location, records, unread: unread.map((u) => ({ paths: u.paths, field: u.field, stored: u.stored })) },
+      { connector, location, records, unread: unread.map((u) => ({ paths: u.paths, field: u.field, stored: u.stored, ...(u.newPath ? { newPath: true } : {}) })) },
     );
   }
 }
