@@ -252,6 +252,12 @@ describe('connector sync pipeline', () => {
     expect(heldGroup).toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD' });
     expect((heldGroup as Error).message).toMatch(/, page \d+: the mapping reads «khuyet_tatt», which none of the page's 50 records has, .*\(groups\.d of \d+\): stored, they would lose it\. «khuyet_tatt» is new: /);
     expect(await stored()).toEqual(before);
+    // A new path of a group no record had, over a page of records stored without it: stored, but the dry run tells it.
+    const added = variant('school-new-group', (yaml) => yaml.replace(/^    groups:\n/m, '    groups:\n      - clause: k\n        when: { from: mo_coii, equals: true }\n'), 'from: mo_coii');
+    const told = await added.dryRun('school-new-group', { force: true });
+    expect(told.wouldFail).toEqual([]);
+    expect(told.warnings).toContainEqual(expect.stringMatching(
+      /^page 1: the mapping reads «mo_coii» \(groups\.k\), new since the stored records were read, which none of the page's 50 records has: a misspelt path leaves it empty in every record/));
 
     // The connector itself, its mapping unchanged: a page without the key, of a disabled pupil whose evidence ended
     // and one who never had any, loses it (the evidence is the source's to end); a page of only disabled pupils is held.

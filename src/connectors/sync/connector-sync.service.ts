@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead, readPathKey, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -1000,6 +1000,18 @@ export class ConnectorSyncService {
       out.warnings.push(
         `${out.location}: the mapping reads ${describeUnreadPaths(unmatched)}, which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: ` +
           `a misspelt path leaves its field empty in every record (or ${few ? 'so few records happen' : 'this page happens'} not to use it)`,
+      );
+    }
+    // Paths of groups and projections, absent from many pages by nature: told only when new in the definition (a
+    // misspelling made by an edit, or a copy's), where no stored value tells it (a new connector's first read).
+    const recorded = judging.recorded;
+    const fresh = judged && recorded && loaded.definition.kind === 'http'
+      ? sparseReadingsNoRecordHas(loaded.definition.records, page).filter((r) => r.paths.some((p) => !recorded.has(readPathKey(p))) && !lost.some((l) => l.field === r.field))
+      : [];
+    if (fresh.length) {
+      out.warnings.push(
+        `${out.location}: the mapping reads ${describeUnreadPaths(fresh.map((r) => r.paths))} (${fresh.map((r) => r.field).join(', ')}), new since the stored records were read, ` +
+          `which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: a misspelt path leaves ${fresh.length > 1 ? 'them' : 'it'} empty in every record (or this page happens not to have ${fresh.length > 1 ? 'them' : 'it'})`,
       );
     }
     return out;
