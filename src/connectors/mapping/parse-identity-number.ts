@@ -1,4 +1,5 @@
 import { normalizeIdentityNumber } from '../../domain/identity-number.js';
+import { isKnownIdProvinceCode } from '../../reference/id-province-codes.js';
 import { ParseFailure } from './parse-failure.js';
 import { FlaggedValue } from './parsed-values.js';
 import { describeValue } from './value-kind.js';
@@ -8,6 +9,15 @@ import { describeValue } from './value-kind.js';
  * its leading zeros, and most numbers start with one (Hà Nội's province code is 001), so it may be another child's number.
  */
 export const IDENTITY_NUMBER_FROM_NUMBER = 'IDENTITY_NUMBER_FROM_NUMBER';
+
+/**
+ * Text of 10 or 11 digits that, with the zeros put back in front, begins with a province code: what a CSV re-saved by
+ * a spreadsheet holds, which read the column as numbers and wrote them without their leading zeros (Hà Nội's
+ * numbers begin 001). Kept as read: putting the zeros back would be guessing.
+ */
+export const IDENTITY_NUMBER_ZEROS_LOST = 'IDENTITY_NUMBER_ZEROS_LOST';
+
+const TEN_OR_ELEVEN_DIGITS = /^\d{10,11}$/;
 
 /**
  * `parse: identityNumber`: spaces, dots and dashes removed, nothing else changed — a number with a wrong
@@ -21,7 +31,11 @@ export function parseIdentityNumber(v: unknown): string | FlaggedValue<string> |
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') {
     const n = normalizeIdentityNumber(v);
-    return n === '' ? undefined : n;
+    if (n === '') return undefined;
+    if (TEN_OR_ELEVEN_DIGITS.test(n) && n[0] !== '0' && isKnownIdProvinceCode(n.padStart(12, '0').slice(0, 3))) {
+      return new FlaggedValue(n, IDENTITY_NUMBER_ZEROS_LOST, `${n.length} digits where a personal identification number has 12, and with the zeros put back in front it would begin with a province code: a spreadsheet may have dropped them (a CSV re-saved in Excel reads the column as numbers); kept as read (have the file written with the column as text)`);
+    }
+    return n;
   }
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
     const digits = String(v);

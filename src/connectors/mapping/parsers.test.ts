@@ -295,6 +295,19 @@ describe('a number an XLSX cell pads with zeros, read as the text Excel shows', 
     // The number itself has lost them: kept as read, flagged (see parseIdentityNumber's tests).
     expect(parseIdentityNumber(1203004567)).toMatchObject({ value: '1203004567', flag: 'IDENTITY_NUMBER_FROM_NUMBER' });
   });
+  it('flags text of 10 or 11 digits that begins with a province code once its zeros are back (a CSV re-saved by a spreadsheet), keeping it as read', () => {
+    const short = parseIdentityNumber('1203004567');
+    expect(short).toMatchObject({ value: '1203004567', flag: 'IDENTITY_NUMBER_ZEROS_LOST' });
+    expect((short as { message: string }).message).toMatch(/^10 digits where a personal identification number has 12/);
+    expect((short as { message: string }).message).not.toContain('1203004567');
+    expect(parseIdentityNumber('1 203 004 567')).toMatchObject({ value: '1203004567', flag: 'IDENTITY_NUMBER_ZEROS_LOST' });
+    expect(parseIdentityNumber('12030045678')).toMatchObject({ value: '12030045678', flag: 'IDENTITY_NUMBER_ZEROS_LOST' });
+    // 12 digits, a 9-digit identity card number (CMND), a typo beginning with 0, and a prefix no province has: as read.
+    expect(parseIdentityNumber('001203004567')).toBe('001203004567');
+    expect(parseIdentityNumber('012345678')).toBe('012345678');
+    expect(parseIdentityNumber('01203004567')).toBe('01203004567');
+    expect(parseIdentityNumber('9903004567')).toBe('9903004567');
+  });
 });
 
 describe('describeValue', () => {

@@ -8,5 +8,7 @@
  *
  * 2026-12-05: `equals: true/false` on a value that reads as neither yes nor no is a problem, not false.
  * 2026-12-06: a text field read from an XLSX date cell is flagged TEXT_FROM_DATE_CELL.
+ * 2026-12-07: an identity number given as text of 10 or 11 digits that begins with a province code once its zeros
+ *   are back is flagged IDENTITY_NUMBER_ZEROS_LOST.
  */
-export const MAPPING_RULES_VERSION = '2026-12-06';
+export const MAPPING_RULES_VERSION = '2026-12-07';

@@ -21,7 +21,9 @@ registerEnumType(LinkRuleEnum, {
     + '(COMMUNE_UNRESOLVED: a pre-2025 commune code, or a commune name not found; COMMUNE_CODE_UNKNOWN: a commune code in no list '
     + 'the hub has, kept without a code set), a commune resolved by its name from an address written before the 2025 reorganisation '
     + '(COMMUNE_FROM_OLD_ADDRESS: it names a district; the 2025 commune of that name may not be where the old one was), an identity '
-    + 'number read as a number of fewer than 12 digits (IDENTITY_NUMBER_FROM_NUMBER: it may have lost a leading zero), dates of the '
+    + 'number read as a number of fewer than 12 digits (IDENTITY_NUMBER_FROM_NUMBER: it may have lost a leading zero), or given as text '
+    + 'of 10 or 11 digits that begins with a province code once its zeros are back (IDENTITY_NUMBER_ZEROS_LOST: a CSV re-saved by a '
+    + 'spreadsheet), dates of the '
     + 'record that contradict each other (DATES_INCONSISTENT: a birth after its registration, two columns of one date that disagree; '
     + 'both kept), a text field read from a spreadsheet\'s date cell (TEXT_FROM_DATE_CELL: kept as its ISO date; Excel makes dates of '
     + 'text such as a register book 01/2022), or an id the source listed again with other content (REPEATED_ID, naming where the kept copy was).',
@@ -30,7 +32,7 @@ export class RecordFlag {
   @Field(() => String, { description: 'The record field it is about (`communeCode`, `externalId`, …).' })
   field!: string;
 
-  @Field(() => String, { description: 'Stable code: COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN, COMMUNE_FROM_OLD_ADDRESS, IDENTITY_NUMBER_FROM_NUMBER, DATES_INCONSISTENT, TEXT_FROM_DATE_CELL, REPEATED_ID.' })
+  @Field(() => String, { description: 'Stable code: COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN, COMMUNE_FROM_OLD_ADDRESS, IDENTITY_NUMBER_FROM_NUMBER, IDENTITY_NUMBER_ZEROS_LOST, DATES_INCONSISTENT, TEXT_FROM_DATE_CELL, REPEATED_ID.' })
   code!: string;
 
   @Field(() => String, { description: 'What was noticed; it may repeat a value as the source gave it (a commune name), so it is BASIC data.' })
