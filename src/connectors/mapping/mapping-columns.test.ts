@@ -146,6 +146,18 @@ describe('groups\' and projections\' values no record of a page has', () => {
     ]);
   });
 
+  it('tells each path of a firstOf or join on its own: a misspelt alternative empties what the other does not cover', () => {
+    const alternatives = [{ externalId: { from: 'id' }, groups: [{ clause: 'd', when: { firstOf: ['co_tatt', 'danh_gia'], present: true } }] }] as never;
+    expect(sparseReadingsNoRecordHas(alternatives, [{ id: '1', danh_gia: 'x' }, { id: '2' }]).map((r) => [r.field, r.paths])).toEqual([['groups.d', ['co_tatt']]]);
+  });
+
+  it('does not judge a test for absence (`present: false`): a page without its path empties nothing (the health station\'s disability flag)', () => {
+    const absence = [{ externalId: { from: 'id' }, fields: { carerName: { from: 'giam_ho', when: { from: 'cha', present: false } } },
+      projections: { disability: [{ each: 'tat[*]', when: { from: '$.danh_gia', present: false }, fields: { type: { from: 'loai' } } }] } }] as never;
+    expect(sparseReadingsNoRecordHas(absence, [{ id: '1', tat: [{ loai: 'V' }] }, { id: '2', tat: [{ loai: 'N' }] }])).toEqual([]);
+    expect(readingsNoRecordHas(absence, [{ id: '1', giam_ho: 'X' }], { present: true })).toEqual([]);
+  });
+
   it('does not judge again a reading a record of the run had (a path some record has is no misspelling)', () => {
     const seen = new Set<string>();
     expect(fields([{ id: '1', khuyet_tat: true, dang_tat: 'V', ten_truong: 'X', tram: 'T', tiem: [{ ma: 'A', ten: 'B' }] }], seen)).toEqual([]);
@@ -154,10 +166,11 @@ describe('groups\' and projections\' values no record of a page has', () => {
   });
 
   it('pathsRead: every path a mapping reads, as the mapper reads it (the health station\'s filters and `$.` paths too)', () => {
-    expect(pathsRead(mappings)).toEqual(['id', 'ho_ten', 'khuyet_tat', 'dang_tat', 'ten_truong', 'tiem[*]', 'ma', 'ten', 'tram']);
+    // Paths within `each` are named with it: the same words read elsewhere are another path.
+    expect(pathsRead(mappings)).toEqual(['id', 'ho_ten', 'khuyet_tat', 'dang_tat', 'ten_truong', 'tiem[*]', 'tiem[*] » ma', 'tiem[*] » ten', 'tram']);
     const health = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'health-station', 'connector.yaml')).definition;
     expect(pathsRead(health.records)).toEqual(expect.arrayContaining([
-      '_include.immunizations[*]', 'vaccineCode.text', 'extension[url="urn:vn:byt:khuyet-tat"].valueCode', 'extension[url="urn:vn:byt:tre-bi-bo-roi"].valueBoolean',
+      '_include.immunizations[*]', '_include.immunizations[*] » vaccineCode.text', 'extension[url="urn:vn:byt:khuyet-tat"].valueCode', 'extension[url="urn:vn:byt:tre-bi-bo-roi"].valueBoolean',
     ]));
   });
 });

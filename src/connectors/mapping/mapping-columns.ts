@@ -316,10 +316,13 @@ function valueReadings(spec: unknown, add: (paths: CompiledPath[]) => void): voi
   if (typeof spec === 'string') spec = { from: spec };
   if (spec === null || typeof spec !== 'object') return;
   // Each through columnsRead, which reads paths as the mapper does (trimmed, NFC, `$.` off).
-  const { from, join, firstOf, when } = spec as { from?: unknown; join?: unknown; firstOf?: unknown; when?: unknown };
-  if (typeof from === 'string') add(compiledPaths([...columnsRead({ from })]));
-  if (Array.isArray(join)) add(compiledPaths([...columnsRead({ join })]));
-  if (Array.isArray(firstOf)) add(compiledPaths([...columnsRead({ firstOf })]));
+  const { from, join, firstOf, when, present } = spec as { from?: unknown; join?: unknown; firstOf?: unknown; when?: unknown; present?: unknown };
+  // A test for absence (`present: false`) holds where its path is absent: a page without it empties nothing.
+  if (present !== false) {
+    if (typeof from === 'string') add(compiledPaths([...columnsRead({ from })]));
+    if (Array.isArray(join)) add(compiledPaths([...columnsRead({ join })]));
+    if (Array.isArray(firstOf)) add(compiledPaths([...columnsRead({ firstOf })]));
+  }
   valueReadings(when, add);
 }
 
@@ -355,30 +358,45 @@ export function describeUnreadPaths(unmatched: readonly (readonly string[])[]): 
 }
 
 /**
- * Every path a mapping reads, as the mapper reads it (trimmed, NFC, `$.` off): each `from`, `join` and `firstOf`
- * path, and each projection's `each`, in its id, fields, groups, projections and `when`s (relative ones too). What a
- * connector records of the mapping its stored records were read with, to tell a later definition's new paths.
+ * Every path a mapping reads, as the mapper reads it (trimmed, NFC, `$.` off), each `from`, `join` and `firstOf` path
+ * and each projection's `each`, in its id, fields, groups, projections and `when`s; a path read relative to a
+ * projection's `each` is named with it ({@link qualifiedPath}: `tiem[*] » ten`), so the same words read elsewhere are
+ * another path. What a connector records of the mapping its stored records were read with, to tell a later
+ * definition's new paths.
  */
 export function pathsRead(mappings: readonly RecordMapping[]): string[] {
   const out = new Set<string>();
-  const walk = (spec: unknown): void => {
+  const walk = (spec: unknown, each: string | null): void => {
     if (Array.isArray(spec)) {
-      for (const s of spec) walk(s);
+      for (const s of spec) walk(s, each);
       return;
     }
     if (spec === null || typeof spec !== 'object') return;
-    for (const [key, v] of Object.entries(spec as Record<string, unknown>)) {
+    const o = spec as Record<string, unknown>;
+    const inner = typeof o.each === 'string' ? readPathKey(o.each) : each;
+    const add = (path: string) => out.add(qualifiedPath(path, inner));
+    for (const [key, v] of Object.entries(o)) {
       if (NOT_COLUMNS.has(key)) continue;
-      if ((key === 'from' || key === 'each') && typeof v === 'string') out.add(readPathKey(v));
-      else if ((key === 'join' || key === 'firstOf') && Array.isArray(v)) for (const x of v) (typeof x === 'string' ? out.add(readPathKey(x)) : walk(x));
-      else walk(v);
+      if (key === 'each' && typeof v === 'string') out.add(qualifiedPath(v, each));
+      else if (key === 'from' && typeof v === 'string') add(v);
+      else if ((key === 'join' || key === 'firstOf') && Array.isArray(v)) for (const x of v) (typeof x === 'string' ? add(x) : walk(x, inner));
+      else walk(v, inner);
     }
   };
   for (const m of mappings) {
     const { recordType: _type, sheet: _sheet, ...reads } = m;
-    walk(reads);
+    walk(reads, null);
   }
   return [...out];
+}
+
+/**
+ * A path as {@link pathsRead} names it: as the mapper reads it ({@link readPathKey}), and, when read relative to the
+ * elements a projection's `each` finds (inside `each`, without `$.`), after that `each` path and ` » `.
+ */
+export function qualifiedPath(path: string, each: string | null): string {
+  const trimmed = path.trim().normalize('NFC');
+  return each !== null && !trimmed.startsWith('$.') ? `${each} » ${readPathKey(trimmed)}` : readPathKey(trimmed);
 }
 
 /** A path as the mapper reads it: trimmed, NFC, `$.` off. */
@@ -391,16 +409,18 @@ export type SparseTarget =
   | { kind: 'group'; clause: string | null; part: 'evidence' | 'subType' | 'since' | 'until' }
   | { kind: 'projection'; projection: string; field: string | null };
 
-/** A value of a group or projection that none of a page's records has ({@link sparseReadingsNoRecordHas}). */
+/** A path of a group or projection that none of a page's records has ({@link sparseReadingsNoRecordHas}). */
 export interface SparseReading {
-  /** Tells the reading apart within a run (its target and paths). */
+  /** Tells the reading apart within a run (what it feeds, and its path). */
   key: string;
-  /** The paths it reads, as the mapping writes them. */
+  /** The path, as the mapper reads it (one: each path of a `firstOf` or `join` is judged on its own). */
   paths: string[];
-  /** How it is named: `groups.d`, `groups.d.subType`, `projections.schoolEnrolment.schoolName`, `projections.vaccination` (whole rows). */
+  /** The path as {@link pathsRead} names it (with its `each` when read relative to it). */
+  qualified: string;
+  /** How what it feeds is named: `groups.d`, `groups.d.subType`, `projections.schoolEnrolment.schoolName`, `projections.vaccination` (whole rows). */
   field: string;
   target: SparseTarget;
-  /** Every path of it is read relative to the elements its projection's `each` finds. */
+  /** Read relative to the elements its projection's `each` finds. */
   relative: boolean;
 }
 
@@ -410,28 +430,32 @@ interface Ref {
 }
 
 interface SparseCandidate extends SparseReading {
-  refs: Ref[];
+  ref: Ref;
   each: CompiledPath | null;
 }
 
 /**
- * The values of a mapping's groups and projections that no record of `records` (JSON records: a page of an API) has,
- * by key (a key sent as null is had), each with what it feeds. Such a value is often absent from a whole page by nature
- * (a disability, the abandoned-child flag, a vaccination list), so this only finds them: the sync judges whether a page
- * lacking one loses stored values (a path new to the definition, or every record of the page had a value).
+ * The paths of a mapping's groups and projections that no record of `records` (JSON records: a page of an API) has, by
+ * key (a key sent as null is had), each with what it feeds. Each path of a `firstOf` or `join` is told on its own (a
+ * misspelt alternative empties the records the other does not cover). Such a path is often absent from a whole page by
+ * nature (a disability, the abandoned-child flag, a vaccination list), so this only finds them: the sync judges whether
+ * the page's records, mapped, would lose stored values (unread-loss.ts).
  *
  * A path relative to a projection's `each` is had by any element `each` finds in any record of the page; over a page where
- * `each` finds none, it is not judged. `seen` (a run's): readings a record had, on this page or an earlier one of the run,
- * are added, and not judged again (a path some record had is no misspelling). Facility records are left out (they have no
- * groups, and their projections are not a child's record).
+ * `each` finds none, it is not judged. A test for absence (`present: false`) is not judged: a page without its path
+ * empties nothing. `seen` (a run's): paths a record had, on this page or an earlier one of the run, are added, and not
+ * judged again (a path some record has is no misspelling). Facility records are left out (they have no groups, and
+ * their projections are not a child's record).
  */
 export function sparseReadingsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>, seen: Set<string> = new Set()): SparseReading[] {
   const candidates = new Map<string, SparseCandidate>();
   const push = (refs: Ref[], field: string, target: SparseTarget, each: CompiledPath | null) => {
-    if (!refs.length) return;
-    const key = JSON.stringify([field, refs.map((r) => `${r.relative ? '@' : '$'}${r.path.source}`)]);
-    if (candidates.has(key) || seen.has(key)) return;
-    candidates.set(key, { key, paths: refs.map((r) => r.path.source), field, target, relative: refs.every((r) => r.relative), refs, each });
+    for (const ref of refs) {
+      const qualified = ref.relative && each ? `${each.source} » ${ref.path.source}` : ref.path.source;
+      const key = JSON.stringify([field, qualified]);
+      if (candidates.has(key) || seen.has(key)) continue;
+      candidates.set(key, { key, paths: [ref.path.source], qualified, field, target, relative: ref.relative, ref, each });
+    }
   };
   for (const m of mappings) {
     const { recordType, groups, projections } = m as { recordType?: string; groups?: unknown[]; projections?: Record<string, unknown[]> };
@@ -470,16 +494,14 @@ export function sparseReadingsNoRecordHas(mappings: readonly RecordMapping[], re
   };
   const out: SparseReading[] = [];
   for (const c of candidates.values()) {
-    const relative = c.refs.filter((r) => r.relative);
-    const rooted = c.refs.filter((r) => !r.relative);
-    const inElements = relative.length && c.each ? elementsOf(c.each) : [];
-    if (rooted.some((r) => records.some((rec) => r.path(rec).length > 0)) || relative.some((r) => inElements.some((e) => r.path(e).length > 0))) {
+    const within = c.ref.relative ? (c.each ? elementsOf(c.each) : []) : records;
+    // Read within elements only, over a page with none: nothing tells whether the path is there.
+    if (within.length === 0) continue;
+    if (within.some((x) => c.ref.path(x).length > 0)) {
       seen.add(c.key);
       continue;
     }
-    // Read within elements only, over a page with none: nothing tells whether the path is there.
-    if (!rooted.length && !inElements.length) continue;
-    const { refs: _refs, each: _each, ...reading } = c;
+    const { ref: _ref, each: _each, ...reading } = c;
     out.push(reading);
   }
   return out;
@@ -492,7 +514,7 @@ export function sparseReadingsNoRecordHas(mappings: readonly RecordMapping[], re
 function valueRefs(spec: unknown, inEach: boolean, add: (refs: Ref[]) => void): void {
   if (typeof spec === 'string') spec = { from: spec };
   if (spec === null || typeof spec !== 'object') return;
-  const { from, join, firstOf, when } = spec as { from?: unknown; join?: unknown; firstOf?: unknown; when?: unknown };
+  const { from, join, firstOf, when, present } = spec as { from?: unknown; join?: unknown; firstOf?: unknown; when?: unknown; present?: unknown };
   const refs = (v: unknown): Ref[] => {
     const out: Ref[] = [];
     const walk = (x: unknown): void => {
@@ -509,9 +531,13 @@ function valueRefs(spec: unknown, inEach: boolean, add: (refs: Ref[]) => void): 
     walk(v);
     return out;
   };
-  if (typeof from === 'string') add(refs(from));
-  if (Array.isArray(join)) add(refs(join));
-  if (Array.isArray(firstOf)) add(refs(firstOf));
+  // A test for absence (`present: false`) holds where its path is absent (the disability flag's type, made where no
+  // assessment is): a page without it empties nothing.
+  if (present !== false) {
+    if (typeof from === 'string') add(refs(from));
+    if (Array.isArray(join)) add(refs(join));
+    if (Array.isArray(firstOf)) add(refs(firstOf));
+  }
   valueRefs(when, inEach, add);
 }
 

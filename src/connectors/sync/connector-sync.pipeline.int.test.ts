@@ -252,6 +252,34 @@ describe('connector sync pipeline', () => {
     expect(heldGroup).toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD' });
     expect((heldGroup as Error).message).toMatch(/, page \d+: the mapping reads «khuyet_tatt», which none of the page's 50 records has, .*\(groups\.d of \d+\): stored, they would lose it\. «khuyet_tatt» is new: /);
     expect(await stored()).toEqual(before);
+    // One alternative of a firstOf misspelt: the pupils the other does not cover would lose group d (QA: the flag's
+    // alternative misspelt took d from the flag-only children, the run SUCCEEDED).
+    const uncovered = (await ctx.sql.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM source_record WHERE source_system = 'school' AND groups @> '[{"clause": "d"}]' AND (raw->>'dang_khuyet_tat') IS DISTINCT FROM 'VAN_DONG'`))!.n;
+    expect(uncovered).toBeGreaterThan(0);
+    const alternative = variant('school-typo-firstof', (yaml) => yaml.replace(/when: \{ from: khuyet_tat, equals: true \}/, 'when: { firstOf: [khuyet_tatt, dang_khuyet_tat], in: [true, VAN_DONG] }'), 'firstOf: [khuyet_tatt, dang_khuyet_tat]');
+    await expect(alternative.run('school-typo-firstof', { trigger: 'CLI', force: true })).rejects.toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD', message: expect.stringMatching(/«khuyet_tatt».*\(groups\.d of \d+\).*«khuyet_tatt» is new/) });
+    expect(await stored()).toEqual(before);
+    // A second source of group d's evidence, which no record has yet, beside the first: nothing is lost, stored (QA: held).
+    const second = variant('school-second-d', (yaml) => yaml.replace(/^    groups:\n/m, '    groups:\n      - clause: d\n        when: { from: khuyet_tat_2026, equals: true }\n'), 'from: khuyet_tat_2026');
+    expect((await second.run('school-second-d', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
+    expect(await stored()).toEqual(before);
+    // The connector itself edited: its next sync reads from the first page (the mapping changed), and so does its dry
+    // run, which tells the hold (QA: it previewed the incremental page and exited 0).
+    const own = path.join(defs, 'school', 'connector.yaml');
+    const kept = readFileSync(own, 'utf8');
+    try {
+      writeFileSync(own, kept.replace(/\{ from: ten_truong \}/, '{ from: ten_truongg }'));
+      const edited = new ConnectorSyncService({
+        sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+      });
+      const preview = await edited.dryRun('school');
+      expect(preview.warnings[0]).toMatch(/^the mapping changed since the stored records were read: a sync reads the whole source again, as a forced one, and so does this dry run/);
+      expect(preview.location).toBe('page 1');
+      expect(preview.wouldFail).toEqual(['CONNECTOR_MAPPING_UNREAD']);
+    } finally {
+      writeFileSync(own, kept);
+    }
     // A new path of a group no record had, over a page of records stored without it: stored, but the dry run tells it.
     const added = variant('school-new-group', (yaml) => yaml.replace(/^    groups:\n/m, '    groups:\n      - clause: k\n        when: { from: mo_coii, equals: true }\n'), 'from: mo_coii');
     const told = await added.dryRun('school-new-group', { force: true });
@@ -269,7 +297,7 @@ describe('connector sync pipeline', () => {
     expect(recorded?.has('khuyet_tat')).toBe(true);
     const ids = await ctx.sql.query<{ id: string; d: boolean }>(
       `SELECT external_id AS id, groups @> '[{"clause": "d"}]' AS d FROM source_record WHERE source_system = 'school' ORDER BY external_id`);
-    const pupil = (id: string) => ({ data: { ma_dinh_danh_hoc_sinh: id, ho_ten: 'X', gioi_tinh: 'Nam' } });
+    const pupil = (id: string) => ({ data: { ma_dinh_danh_hoc_sinh: id, ho_ten: 'X', gioi_tinh: 'Nam', trang_thai: 'Đang học' } });
     const disabled = ids.filter((r) => r.d).map((r) => r.id);
     const other = ids.find((r) => !r.d)!.id;
     const judge = (page: string[]) => unreadLoss(ctx.sql, loaded.definition, page.map(pupil), mapper, { recorded, seen: new Set() });

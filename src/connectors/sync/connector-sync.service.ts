@@ -865,9 +865,15 @@ export class ConnectorSyncService {
     const reader = await createReader(loaded, this.deps);
     const mapper = compileRecordMapper(loaded.definition.sourceSystem, loaded.definition.records);
     const connectorId = await this.connectorId(name);
+    // A sync of a mapping changed since the stored records were read reads the whole source again, as a forced one:
+    // so does its dry run (QA: it previewed the incremental page, exit 0, and the sync held page 1).
+    const remapped = connectorId && !opts.force && !opts.files?.length
+      ? mappingChange(await this.recordsMapping(connectorId, undefined), loaded, { trigger: 'CLI' })
+      : null;
+    const force = !!opts.force || remapped !== null;
     // Forced, as a forced sync reads: from the beginning, files ingested already included (QA: a file the demo had
     // ingested could not be previewed).
-    const state = connectorId && !opts.force ? await this.state(connectorId) : null;
+    const state = connectorId && !force ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [], wouldFail: [] };
     /** The last copy of each valid source record (not a facility): its id and content hash, to count those stored as they are. */
@@ -879,6 +885,13 @@ export class ConnectorSyncService {
     if (refusal) {
       out.warnings.push(`a sync would be refused (${refusal.code}): ${refusal.message}`);
       out.wouldFail.push(refusal.code);
+    }
+    if (remapped) {
+      out.warnings.push(
+        remapped === 'changed'
+          ? 'the mapping changed since the stored records were read: a sync reads the whole source again, as a forced one, and so does this dry run (from the first page, files ingested already included)'
+          : 'the mapping the stored records were read with is not known: a sync reads the whole source again, as a forced one, and so does this dry run (from the first page, files ingested already included)',
+      );
     }
     /** Each valid record's id, with its content hash and where it was: a repeat is told as a sync would tell it (QA). */
     const copies = new Map<string, { hash: string; where: string }>();
@@ -902,8 +915,8 @@ export class ConnectorSyncService {
         if (e.type === 'file-waiting') out.warnings.push(waitingMessage(e));
         if (e.type === 'file-skipped') out.warnings.push(`${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again, here and in a sync)`);
       },
-      isFileIngested: async (checksum) => (connectorId && !opts.force ? this.isFileIngested(connectorId, checksum) : false),
-      knownChecksums: connectorId && !opts.force && loaded.definition.kind === 'file' ? await this.dropChecksums(connectorId) : undefined,
+      isFileIngested: async (checksum) => (connectorId && !force ? this.isFileIngested(connectorId, checksum) : false),
+      knownChecksums: connectorId && !force && loaded.definition.kind === 'file' ? await this.dropChecksums(connectorId) : undefined,
     })) {
       if (batch.records.length || batch.rejects?.length) locations.push(batch.location);
       out.location = locations.join('; ') || batch.location;

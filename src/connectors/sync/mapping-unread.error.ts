@@ -28,7 +28,8 @@ export class MappingUnreadError extends AppError {
   // Paths and field names of the definition, counts and the page's place: the hub's words and configuration only.
   override readonly messageIsSafe = true;
   constructor(readonly connector: string, location: string, records: number, unread: readonly UnreadField[]) {
-    const paths = describeUnreadPaths(unread.map((u) => u.paths));
+    // A path feeding several fields (a group's test and a projection's) is named once.
+    const paths = describeUnreadPaths([...new Map(unread.map((u) => [JSON.stringify(u.paths), u.paths])).values()]);
     const lost = unread.map((u) => `${u.field} of ${u.stored}`).join(', ');
     const fresh = [...new Set(unread.filter((u) => u.newPath).flatMap((u) => u.paths))];
     super(

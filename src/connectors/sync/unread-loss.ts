@@ -3,7 +3,7 @@ import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-
 import type { LoadedConnector } from '../definition/connector-catalog.js';
 import { readPathKey, readingsNoRecordHas, sparseReadingsNoRecordHas, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
 import type { RecordMapper } from '../mapping/record-mapper.js';
-import type { RawRecord } from '../types.js';
+import type { MappedRecord, RawRecord } from '../types.js';
 import type { UnreadField } from './mapping-unread.error.js';
 
 /**
@@ -39,14 +39,17 @@ export interface SparseJudging {
  * - A record field (`fullName`): lost when records of the page were stored before with a value in it: on a page of
  *   {@link FEW_RECORDS_FOR_PATH_CHECK} records or more, any such record; on a smaller page, every record of it (QA
  *   re-check: pages of 5 emptied 216 names unchecked).
- * - A value of a group or projection (`groups.d`, `projections.schoolEnrolment.schoolName`), often absent from a whole
- *   page by nature (a disability, a flag a few children have; a record's evidence removed for good): lost when every
- *   record of the page had a stored value it feeds (a value the page's records all had), or when a path of it is new
- *   since the stored records were read (`judging.recorded`: an edited definition's misspelling) and any record of the
- *   page had one (QA: `schoolName: { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from:
- *   khuyet_tatt }` took group d's evidence from every disabled child, with no word).
+ * - A path of a group or projection (`groups.d`, `projections.schoolEnrolment.schoolName`), often absent from a whole
+ *   page by nature (a disability, a flag a few children have; evidence the source ended): the page's records are
+ *   mapped, and a record loses what it feeds when it was stored with a value there and maps to none (so values another
+ *   entry or alternative gives them are not lost: QA, the health station's disability rows come from the assessment or
+ *   the flag). The page is held when every record of it would lose such a value, or when the path is new since the
+ *   stored records were read (`judging.recorded`: an edited definition's misspelling) and any would (QA: `schoolName:
+ *   { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from: khuyet_tatt }` took group d's
+ *   evidence from every disabled child, with no word).
  *
- * Costs nothing but the checks in the common case; one query when a path is unread.
+ * Costs nothing but the checks in the common case; one query when a path is unread, and mapping the page when a
+ * group's or projection's path is and records of the page were stored with a value it feeds.
  */
 export async function unreadLoss(
   sql: Sql,
@@ -66,13 +69,19 @@ export async function unreadLoss(
   // Without its id no record is stored: each is quarantined (MISSING_EXTERNAL_ID), nothing is emptied.
   const fields = [...new Set(judged.flatMap((u) => u.fields))].filter((f) => STORED_COLUMNS.has(f));
   const params: unknown[] = [definition.sourceSystem];
-  const counted = sparse.filter((s) => notOptional(s.paths)).map((s) => ({ reading: s, count: storedCount(s.target, params) }))
-    .filter((x): x is { reading: typeof x.reading; count: string } => x.count !== null);
+  // One query per target (what several paths feed is asked once).
+  const targets = new Map<string, { target: SparseTarget; sql: string }>();
+  for (const s of sparse) {
+    if (!notOptional(s.paths) || targets.has(s.field)) continue;
+    const count = storedWith(s.target, params);
+    if (count !== null) targets.set(s.field, { target: s.target, sql: count });
+  }
   const ids = [...new Set(records.map((r) => mapper.externalIdOf(r)).filter((id): id is string => id !== null))];
-  if ((fields.length === 0 && counted.length === 0) || ids.length === 0) return { unread, lost: [] };
+  if ((fields.length === 0 && targets.size === 0) || ids.length === 0) return { unread, lost: [] };
   params.push(ids);
-  const counts = (await sql.query<Record<string, number>>(
-    `SELECT ${[...fields.map((f, i) => `count(s.${STORED_COLUMNS.get(f)})::int AS c${i}`), ...counted.map((x, j) => `${x.count} AS s${j}`)].join(', ')}
+  const named = [...targets.keys()];
+  const row = (await sql.query<Record<string, number | string[] | null>>(
+    `SELECT ${[...fields.map((f, i) => `count(s.${STORED_COLUMNS.get(f)})::int AS c${i}`), ...named.map((f, j) => `${targets.get(f)!.sql} AS s${j}`)].join(', ')}
        FROM source_record s WHERE s.source_system = $1 AND s.external_id = ANY($${params.length}::text[])`,
     params))[0] ?? {};
   const few = records.length < FEW_RECORDS_FOR_PATH_CHECK;
@@ -80,51 +89,85 @@ export async function unreadLoss(
   for (const u of judged) {
     for (const f of u.fields) {
       const i = fields.indexOf(f);
-      const stored = i < 0 ? 0 : counts[`c${i}`] ?? 0;
+      const stored = i < 0 ? 0 : Number(row[`c${i}`] ?? 0);
       if (stored > 0 && (!few || stored >= ids.length)) lost.push({ paths: u.paths, field: f, stored });
     }
   }
-  const recorded = judging?.recorded ?? null;
-  counted.forEach(({ reading }, j) => {
-    const stored = counts[`s${j}`] ?? 0;
-    if (stored === 0) return;
-    const isNew = recorded !== null && reading.paths.some((p) => !recorded.has(readPathKey(p)));
-    const everyRecord = !reading.relative && ids.length >= 2 && stored >= ids.length;
-    if (isNew || everyRecord) lost.push({ paths: reading.paths, field: reading.field, stored, ...(isNew ? { newPath: true as const } : {}) });
-  });
+  const storedIds = new Map<string, string[]>(named.map((f, j) => [f, (row[`s${j}`] as string[] | null) ?? []]));
+  if ([...storedIds.values()].some((x) => x.length > 0)) {
+    // The page as the sync would store it: per target, the records that would keep a value there.
+    const mapped = new Map<string, Extract<MappedRecord, { ok: true }>>();
+    for (const r of records) {
+      const m = mapper(r);
+      if (m.ok && m.type === 'child' && m.record) mapped.set(m.record.externalId, m);
+    }
+    const losing = new Map<string, number>();
+    for (const [field, was] of storedIds) {
+      const { target } = targets.get(field)!;
+      // A record that would not be stored (refused, or no longer a child record) empties nothing: it is quarantined.
+      losing.set(field, was.filter((id) => { const m = mapped.get(id); return m !== undefined && !hasValue(m, target); }).length);
+    }
+    const recorded = judging?.recorded ?? null;
+    const byField = new Map<string, UnreadField>();
+    for (const s of sparse) {
+      const n = losing.get(s.field) ?? 0;
+      if (n === 0 || !notOptional(s.paths)) continue;
+      const isNew = recorded !== null && !recorded.has(s.qualified);
+      if (!isNew && !(ids.length >= 2 && n >= ids.length)) continue;
+      const entry = byField.get(s.field) ?? { paths: [], field: s.field, stored: n };
+      for (const p of s.paths) if (!entry.paths.includes(p)) entry.paths.push(p);
+      if (isNew) entry.newPath = true;
+      byField.set(s.field, entry);
+    }
+    lost.push(...byField.values());
+  }
   return { unread, lost };
 }
 
+/** Whether a mapped record has a value where `target` points. */
+function hasValue(m: Extract<MappedRecord, { ok: true }>, target: SparseTarget): boolean {
+  if (target.kind === 'group') {
+    return (m.record?.groups ?? []).some((g) => (target.clause === null || g.clause === target.clause) && (target.part === 'evidence' || (g[target.part] ?? null) !== null));
+  }
+  const rows = (m.projections as Record<string, Array<Record<string, unknown>> | undefined>)[target.projection] ?? [];
+  return rows.some((r) => target.field === null || (r[target.field] ?? null) !== null);
+}
+
 /**
- * The SQL counting the page's stored records (`s`) with a value `target` feeds; parameters it needs are pushed on
- * `params`. Null for a projection the hub keeps no record rows of.
+ * The SQL giving the external ids of the page's stored records (`s`) with a value `target` points at; parameters it
+ * needs are pushed on `params`. Null for a projection the hub keeps no record rows of.
  */
-function storedCount(target: SparseTarget, params: unknown[]): string | null {
+function storedWith(target: SparseTarget, params: unknown[]): string | null {
+  let where: string;
   if (target.kind === 'group') {
     const clause = target.clause === null ? null : `$${params.push(target.clause)}::text`;
-    if (target.part === 'evidence') {
-      return clause === null ? `count(*) FILTER (WHERE jsonb_array_length(s.groups) > 0)::int` : `count(*) FILTER (WHERE s.groups @> jsonb_build_array(jsonb_build_object('clause', ${clause})))::int`;
-    }
-    return `count(*) FILTER (WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(s.groups) g WHERE ${clause === null ? 'true' : `g->>'clause' = ${clause}`} AND g->>'${target.part}' IS NOT NULL))::int`;
+    where = target.part === 'evidence'
+      ? (clause === null ? 'jsonb_array_length(s.groups) > 0' : `s.groups @> jsonb_build_array(jsonb_build_object('clause', ${clause}))`)
+      : `EXISTS (SELECT 1 FROM jsonb_array_elements(s.groups) g WHERE ${clause === null ? 'true' : `g->>'clause' = ${clause}`} AND g->>'${target.part}' IS NOT NULL)`;
+  } else {
+    const table = RECORD_PROJECTION_TABLES.find((t) => t.kind === target.projection);
+    if (!table) return null;
+    const column = target.field === null ? null : table.columns.find((c) => c.field === target.field)?.column;
+    if (column === undefined) return null;
+    where = `EXISTS (SELECT 1 FROM ${table.table} p WHERE p.source_record_id = s.id${column === null ? '' : ` AND p.${column} IS NOT NULL`})`;
   }
-  const table = RECORD_PROJECTION_TABLES.find((t) => t.kind === target.projection);
-  if (!table) return null;
-  const column = target.field === null ? null : table.columns.find((c) => c.field === target.field)?.column;
-  if (column === undefined) return null;
-  return `count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ${table.table} p WHERE p.source_record_id = s.id${column === null ? '' : ` AND p.${column} IS NOT NULL`}))::int`;
+  return `coalesce(array_agg(s.external_id) FILTER (WHERE ${where}), '{}')`;
 }
 
 /**
  * The paths the mapping a connector's stored records were read with reads: its own, recorded by its last whole read;
- * else, for a connector with none recorded (a new one, perhaps a copy of another: QA), those of every connector feeding
- * the same source system (whose records it would rewrite). Null when none is known.
+ * else, for a connector that never finished a sync (a new one, perhaps a copy of another: QA), those of every connector
+ * feeding the same source system (whose records it would rewrite). Null when none is known (a connector that synced
+ * before this hub recorded them, until its next whole read).
  */
 export async function recordedPaths(sql: Sql, connectorId: string | null, sourceSystem: string): Promise<Set<string> | null> {
   const row = await sql.one<{ paths: string[] | null }>(
-    `SELECT coalesce(
-        (SELECT records_mapping_paths FROM connector WHERE id = $1),
-        (SELECT jsonb_agg(DISTINCT p.path) FROM connector c, jsonb_array_elements_text(c.records_mapping_paths) AS p(path)
-          WHERE c.source_system = $2 AND c.id IS DISTINCT FROM $1 AND c.records_mapping_paths IS NOT NULL)) AS paths`,
+    `SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM connector_run r WHERE r.connector_id = $1 AND r.status = 'SUCCEEDED')
+          THEN (SELECT records_mapping_paths FROM connector WHERE id = $1)
+        ELSE (SELECT jsonb_agg(DISTINCT p.path) FROM connector c, jsonb_array_elements_text(c.records_mapping_paths) AS p(path)
+               WHERE c.source_system = $2 AND c.id IS DISTINCT FROM $1 AND c.records_mapping_paths IS NOT NULL)
+      END AS paths`,
     [connectorId, sourceSystem],
   );
   return row?.paths ? new Set(row.paths) : null;
