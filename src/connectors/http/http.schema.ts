@@ -487,8 +487,9 @@ export const httpConfigSchema = z
           'which a whole page may lack). A page in which no record has a path the mapping reads for a record field (the ' +
           'key absent; null is had) is otherwise held, and the sync fails (CONNECTOR_MAPPING_UNREAD), when records of the ' +
           'page were stored before with a value in that field (on a page under 10 records, all of them; a page of one is ' +
-          'never held): stored, they would lose it (a misspelt path). A path listed here is stored empty, with a warning ' +
-          'in the log. Written as in the mapping. Default none.',
+          'never held): stored, they would lose it (a misspelt path); groups\' and projections\' paths likewise (see ' +
+          'docs/connectors.md). A path listed here is stored empty, with a warning in the log. Written as in the mapping; ' +
+          'a path within a projection\'s each as `each » path`. Default none.',
       ),
     maxPageRecords: positiveInt
       .max(PAGE_RECORDS_CEILING, `must be at most ${PAGE_RECORDS_CEILING}`)

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { loadDefinitionFile } from '../definition/connector-catalog.js';
-import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead, readingsNoRecordHas, sparseReadingsNoRecordHas } from './mapping-columns.js';
+import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, optionalPathKey, pathsNoRecordHas, pathsRead, readingsNoRecordHas, sparseReadingsNoRecordHas } from './mapping-columns.js';
 import type { RecordMapping } from './mapping.schema.js';
 
 const justice = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'justice-register', 'connector.yaml')).definition;
@@ -149,6 +149,13 @@ describe('groups\' and projections\' values no record of a page has', () => {
   it('tells each path of a firstOf or join on its own: a misspelt alternative empties what the other does not cover', () => {
     const alternatives = [{ externalId: { from: 'id' }, groups: [{ clause: 'd', when: { firstOf: ['co_tatt', 'danh_gia'], present: true } }] }] as never;
     expect(sparseReadingsNoRecordHas(alternatives, [{ id: '1', danh_gia: 'x' }, { id: '2' }]).map((r) => [r.field, r.paths])).toEqual([['groups.d', ['co_tatt']]]);
+  });
+
+  it('names a path within `each` with it, as optionalPaths lists it (the same words read elsewhere are another path)', () => {
+    const [reading] = sparseReadingsNoRecordHas(mappings, [{ id: '1', khuyet_tat: true, dang_tat: 'V', ten_truong: 'X', tram: 'T', tiem: [{ ma: 'BCG' }] }]);
+    expect(reading).toMatchObject({ paths: ['ten'], qualified: 'tiem[*] » ten', relative: true });
+    expect(optionalPathKey(' tiem[*]»ten ')).toBe('tiem[*] » ten');
+    expect(optionalPathKey('$.ten_truong')).toBe('ten_truong');
   });
 
   it('does not judge a test for absence (`present: false`): a page without its path empties nothing (the health station\'s disability flag)', () => {

@@ -399,6 +399,14 @@ export function qualifiedPath(path: string, each: string | null): string {
   return each !== null && !trimmed.startsWith('$.') ? `${each} » ${readPathKey(trimmed)}` : readPathKey(trimmed);
 }
 
+/**
+ * A path of `http.optionalPaths` as {@link pathsRead} names paths: a path within a projection's `each` written as
+ * `each » path` (as messages name it), each part as the mapper reads it; any other as the mapper reads it.
+ */
+export function optionalPathKey(path: string): string {
+  return path.includes('»') ? path.split('»').map(readPathKey).join(' » ') : readPathKey(path);
+}
+
 /** A path as the mapper reads it: trimmed, NFC, `$.` off. */
 export function readPathKey(path: string): string {
   return path.trim().normalize('NFC').replace(/^\$\./, '');

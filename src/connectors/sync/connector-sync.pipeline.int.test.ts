@@ -287,8 +287,9 @@ describe('connector sync pipeline', () => {
     expect(told.warnings).toContainEqual(expect.stringMatching(
       /^page 1: the mapping reads «mo_coii» \(groups\.k\), new since the stored records were read, which none of the page's 50 records has: a misspelt path leaves it empty in every record/));
 
-    // The connector itself, its mapping unchanged: a page without the key, of a disabled pupil whose evidence ended
-    // and one who never had any, loses it (the evidence is the source's to end); a page of only disabled pupils is held.
+    // The connector itself, its mapping unchanged: evidence the source ended is lost on a page of few changed records,
+    // whoever had it (QA re-check: two flags corrected in one hour held the connector for good); a value every record
+    // of a page of 10 or more would lose holds it; a new path is blamed only where one read before is read no more.
     const { unreadLoss, recordedPaths } = await import('./unread-loss.js');
     const { compileRecordMapper } = await import('../mapping/record-mapper.js');
     const loaded = ConnectorCatalog.load(defs).get('school');
@@ -300,13 +301,23 @@ describe('connector sync pipeline', () => {
     const pupil = (id: string) => ({ data: { ma_dinh_danh_hoc_sinh: id, ho_ten: 'X', gioi_tinh: 'Nam', trang_thai: 'Đang học' } });
     const disabled = ids.filter((r) => r.d).map((r) => r.id);
     const other = ids.find((r) => !r.d)!.id;
-    const judge = (page: string[]) => unreadLoss(ctx.sql, loaded.definition, page.map(pupil), mapper, { recorded, seen: new Set() });
-    expect((await judge([disabled[0]!, other])).lost.filter((l) => l.field.startsWith('groups'))).toEqual([]);
-    expect((await judge(disabled.slice(0, 2))).lost).toContainEqual({ paths: ['khuyet_tat'], field: 'groups.d', stored: 2 });
+    const judge = (page: string[], paths = recorded) => unreadLoss(ctx.sql, loaded.definition, page.map(pupil), mapper, { recorded: paths, seen: new Set(), wouldStore: () => true });
+    const onGroups = (lost: Array<{ field: string }>) => lost.filter((l) => l.field.startsWith('groups'));
+    expect(onGroups((await judge([disabled[0]!, other])).lost)).toEqual([]);
+    expect(onGroups((await judge(disabled.slice(0, 2))).lost)).toEqual([]);
+    const names = (lost: Array<{ field: string }>) => lost.filter((l) => l.field === 'projections.schoolEnrolment.schoolName');
+    expect(names((await judge(ids.slice(0, 12).map((r) => r.id))).lost)).toEqual([{ paths: ['ten_truong'], field: 'projections.schoolEnrolment.schoolName', stored: 12 }]);
+    expect(names((await judge(ids.slice(0, 9).map((r) => r.id))).lost)).toEqual([]);
+    // Read with a path the definition no longer reads: the new one is blamed for what any record would lose.
+    const renamed = new Set([...recorded!].filter((p) => p !== 'khuyet_tat').concat('khuyet_tat_cu'));
+    expect(onGroups((await judge([disabled[0]!, other], renamed)).lost)).toEqual([{ paths: ['khuyet_tat'], field: 'groups.d', stored: 1, newPath: true }]);
+    // Only added beside those read before (none read no more): not blamed for evidence the source ended.
+    expect(onGroups((await judge([disabled[0]!, other], new Set([...recorded!].filter((p) => p !== 'khuyet_tat')))).lost)).toEqual([]);
+    // A record that would be refused (quarantined) empties nothing.
+    expect(onGroups((await unreadLoss(ctx.sql, loaded.definition, [disabled[0]!, other].map(pupil), mapper, { recorded: renamed, seen: new Set(), wouldStore: () => false })).lost)).toEqual([]);
     // A path a record of the run had is no misspelling: not judged on the run's later pages.
     const seen = new Set<string>();
-    await unreadLoss(ctx.sql, loaded.definition, [{ data: { ...pupil(other).data, khuyet_tat: false } }, pupil(disabled[1]!)], mapper, { recorded: new Set(), seen });
-    expect((await unreadLoss(ctx.sql, loaded.definition, disabled.slice(0, 2).map(pupil), mapper, { recorded: new Set(), seen })).lost
-      .filter((l) => l.field === 'groups.d')).toEqual([]);
+    await unreadLoss(ctx.sql, loaded.definition, [{ data: { ...pupil(other).data, khuyet_tat: false } }, pupil(disabled[1]!)], mapper, { recorded: renamed, seen, wouldStore: () => true });
+    expect(onGroups((await unreadLoss(ctx.sql, loaded.definition, [disabled[0]!, other].map(pupil), mapper, { recorded: renamed, seen, wouldStore: () => true })).lost)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead, readPathKey, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -29,7 +29,7 @@ import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeL
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { MappingUnreadError } from './mapping-unread.error.js';
-import { FEW_RECORDS_FOR_PATH_CHECK, recordedPaths, unreadLoss, type SparseJudging } from './unread-loss.js';
+import { FEW_RECORDS_FOR_PATH_CHECK, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
@@ -999,7 +999,7 @@ export class ConnectorSyncService {
       }
     }
     // What a sync would hold (QA re-check: the dry run warned, exited 0, and the sync failed).
-    const judging = { recorded: await recordedPaths(this.deps.sql, connectorId ?? null, loaded.definition.sourceSystem), seen: new Set<string>() };
+    const judging = await this.sparseJudging(connectorId ?? null, loaded.definition);
     const { lost } = await unreadLoss(this.deps.sql, loaded.definition, page.map((data) => ({ data })), mapper, judging);
     if (lost.length) {
       out.wouldFail.push('CONNECTOR_MAPPING_UNREAD');
@@ -1019,12 +1019,15 @@ export class ConnectorSyncService {
     // misspelling made by an edit, or a copy's), where no stored value tells it (a new connector's first read).
     const recorded = judging.recorded;
     const fresh = judged && recorded && loaded.definition.kind === 'http'
-      ? sparseReadingsNoRecordHas(loaded.definition.records, page).filter((r) => r.paths.some((p) => !recorded.has(readPathKey(p))) && !lost.some((l) => l.field === r.field))
+      ? sparseReadingsNoRecordHas(loaded.definition.records, page).filter((r) => !recorded.has(r.qualified) && !lost.some((l) => l.field === r.field))
       : [];
     if (fresh.length) {
+      // A path within `each` by its qualified name; each path and each field once.
+      const paths = [...new Set(fresh.map((r) => (r.relative ? r.qualified : r.paths[0]!)))];
+      const fields = [...new Set(fresh.map((r) => r.field))];
       out.warnings.push(
-        `${out.location}: the mapping reads ${describeUnreadPaths(fresh.map((r) => r.paths))} (${fresh.map((r) => r.field).join(', ')}), new since the stored records were read, ` +
-          `which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: a misspelt path leaves ${fresh.length > 1 ? 'them' : 'it'} empty in every record (or this page happens not to have ${fresh.length > 1 ? 'them' : 'it'})`,
+        `${out.location}: the mapping reads ${paths.map((p) => `«${p}»`).join(', ')} (${fields.join(', ')}), new since the stored records were read, ` +
+          `which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: a misspelt path leaves ${paths.length > 1 ? 'them' : 'it'} empty in every record (or this page happens not to have ${paths.length > 1 ? 'them' : 'it'})`,
       );
     }
     return out;
@@ -1084,10 +1087,7 @@ export class ConnectorSyncService {
     const listTypes = lists.length ? wholeListTypes(definition) : null;
     const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
     // What the run's pages are judged by for paths of groups and projections none of their records has (unread-loss.ts).
-    const judging: SparseJudging = {
-      recorded: definition.kind === 'http' ? await recordedPaths(this.deps.sql, connectorId, definition.sourceSystem) : null,
-      seen: new Set<string>(),
-    };
+    const judging = await this.sparseJudging(connectorId, definition);
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a
@@ -1313,6 +1313,16 @@ export class ConnectorSyncService {
       log.info({ runId, ...found }, 'records the source no longer returns marked absent');
     }
     return found;
+  }
+
+  /** What a run's pages (or a dry run's) are judged by for paths of groups and projections none of their records has (unread-loss.ts). */
+  private async sparseJudging(connectorId: string | null, definition: LoadedConnector['definition']): Promise<SparseJudging> {
+    return {
+      recorded: definition.kind === 'http' ? await recordedPaths(this.deps.sql, connectorId, definition.sourceSystem) : null,
+      seen: new Set<string>(),
+      // As staging judges a record: a refused one is quarantined, its stored values kept.
+      wouldStore: (m: MappedChild) => validateSourceRecord(m.record).ok && this.deps.projections.check(m.type, m.projections).length === 0,
+    };
   }
 
   /** Holds a page {@link unreadLoss} finds losing stored values ({@link MappingUnreadError}); warns in the log of any other unread path. */

@@ -30,7 +30,8 @@ export class MappingUnreadError extends AppError {
   constructor(readonly connector: string, location: string, records: number, unread: readonly UnreadField[]) {
     // A path feeding several fields (a group's test and a projection's) is named once.
     const paths = describeUnreadPaths([...new Map(unread.map((u) => [JSON.stringify(u.paths), u.paths])).values()]);
-    const lost = unread.map((u) => `${u.field} of ${u.stored}`).join(', ');
+    // Each field once (several of its paths may be unread).
+    const lost = [...new Map(unread.map((u) => [u.field, `${u.field} of ${u.stored}`])).values()].join(', ');
     const fresh = [...new Set(unread.filter((u) => u.newPath).flatMap((u) => u.paths))];
     super(
       `connector ${connector}, ${location}: the mapping reads ${paths}, which none of the page's ${records} records has, ` +

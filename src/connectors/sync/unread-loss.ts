@@ -1,9 +1,10 @@
 import type { Sql } from '../../db/sql.js';
 import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
 import type { LoadedConnector } from '../definition/connector-catalog.js';
-import { readPathKey, readingsNoRecordHas, sparseReadingsNoRecordHas, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
+import { optionalPathKey, pathsRead, readPathKey, readingsNoRecordHas, sparseReadingsNoRecordHas, type SparseReading, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
 import type { RecordMapper } from '../mapping/record-mapper.js';
 import type { MappedRecord, RawRecord } from '../types.js';
+import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import type { UnreadField } from './mapping-unread.error.js';
 
 /**
@@ -22,13 +23,18 @@ const STORED_COLUMNS: ReadonlyMap<string, string> = new Map([
 /** What a run (or a dry run) knows when it judges the paths of groups and projections a page leaves unread. */
 export interface SparseJudging {
   /**
-   * The paths the mapping the stored records were read with reads ({@link recordedPaths}): a path not among them is new
-   * in the definition. Null when not known.
+   * The paths the mapping the stored records were read with reads ({@link recordedPaths}, as `pathsRead` names them): a
+   * path not among them is new in the definition. Null when not known.
    */
   recorded: ReadonlySet<string> | null;
   /** Readings some record of the run had (then no misspelling): not judged again. */
   seen: Set<string>;
+  /** Whether a mapped child record would be stored (valid, its projections too): a refused one is quarantined, emptying nothing. */
+  wouldStore: (mapped: MappedChild) => boolean;
 }
+
+/** A record the mapper took as a child record. */
+export type MappedChild = Extract<MappedRecord, { ok: true }> & { record: SourceRecordInput };
 
 /**
  * What a page of an API would lose to paths of the mapping that none of its records has (the key absent from every
@@ -41,12 +47,16 @@ export interface SparseJudging {
  *   re-check: pages of 5 emptied 216 names unchecked).
  * - A path of a group or projection (`groups.d`, `projections.schoolEnrolment.schoolName`), often absent from a whole
  *   page by nature (a disability, a flag a few children have; evidence the source ended): the page's records are
- *   mapped, and a record loses what it feeds when it was stored with a value there and maps to none (so values another
- *   entry or alternative gives them are not lost: QA, the health station's disability rows come from the assessment or
- *   the flag). The page is held when every record of it would lose such a value, or when the path is new since the
- *   stored records were read (`judging.recorded`: an edited definition's misspelling) and any would (QA: `schoolName:
- *   { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from: khuyet_tatt }` took group d's
- *   evidence from every disabled child, with no word).
+ *   mapped, and a record loses what the path feeds when it was stored with a value there, maps to none, and would be
+ *   stored (values another entry or alternative gives are not lost: QA, the health station's disability rows come from
+ *   the assessment or from the flag). The page is held when
+ *   - every record of a page of {@link FEW_RECORDS_FOR_PATH_CHECK} or more would lose such a value (a smaller page's few
+ *     changed records may all have had their evidence ended: QA re-check, two flags corrected in the same hour held
+ *     the connector for good); or
+ *   - the path is new since the stored records were read while one they were read with is read no more (`judging.recorded`:
+ *     a path renamed, misspelt, by an edit or in a copy) and any record would lose a value it feeds (QA: `schoolName:
+ *     { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from: khuyet_tatt }` took group d's
+ *     evidence, with no word; a path only added, beside those read before, is not blamed for evidence the source ended).
  *
  * Costs nothing but the checks in the common case; one query when a path is unread, and mapping the page when a
  * group's or projection's path is and records of the page were stored with a value it feeds.
@@ -63,16 +73,18 @@ export async function unreadLoss(
   const unread = readingsNoRecordHas(definition.records, data, { present: true });
   const sparse = judging ? sparseReadingsNoRecordHas(definition.records, data, judging.seen) : [];
   if ((unread.length === 0 && sparse.length === 0) || records.length < 2) return { unread, lost: [] };
-  const optional = new Set((definition.http?.optionalPaths ?? []).map(readPathKey));
+  const optional = new Set((definition.http?.optionalPaths ?? []).map(optionalPathKey));
   const notOptional = (paths: readonly string[]) => !paths.every((p) => optional.has(readPathKey(p)));
   const judged = unread.filter((u) => notOptional(u.paths));
   // Without its id no record is stored: each is quarantined (MISSING_EXTERNAL_ID), nothing is emptied.
   const fields = [...new Set(judged.flatMap((u) => u.fields))].filter((f) => STORED_COLUMNS.has(f));
   const params: unknown[] = [definition.sourceSystem];
+  // A path within `each` is listed as optional by its qualified name (`each » path`): the same words elsewhere are another path.
+  const suspects = sparse.filter((s) => !optional.has(s.qualified));
   // One query per target (what several paths feed is asked once).
   const targets = new Map<string, { target: SparseTarget; sql: string }>();
-  for (const s of sparse) {
-    if (!notOptional(s.paths) || targets.has(s.field)) continue;
+  for (const s of suspects) {
+    if (targets.has(s.field)) continue;
     const count = storedWith(s.target, params);
     if (count !== null) targets.set(s.field, { target: s.target, sql: count });
   }
@@ -94,38 +106,56 @@ export async function unreadLoss(
     }
   }
   const storedIds = new Map<string, string[]>(named.map((f, j) => [f, (row[`s${j}`] as string[] | null) ?? []]));
-  if ([...storedIds.values()].some((x) => x.length > 0)) {
-    // The page as the sync would store it: per target, the records that would keep a value there.
-    const mapped = new Map<string, Extract<MappedRecord, { ok: true }>>();
-    for (const r of records) {
-      const m = mapper(r);
-      if (m.ok && m.type === 'child' && m.record) mapped.set(m.record.externalId, m);
-    }
-    const losing = new Map<string, number>();
-    for (const [field, was] of storedIds) {
-      const { target } = targets.get(field)!;
-      // A record that would not be stored (refused, or no longer a child record) empties nothing: it is quarantined.
-      losing.set(field, was.filter((id) => { const m = mapped.get(id); return m !== undefined && !hasValue(m, target); }).length);
-    }
-    const recorded = judging?.recorded ?? null;
-    const byField = new Map<string, UnreadField>();
-    for (const s of sparse) {
-      const n = losing.get(s.field) ?? 0;
-      if (n === 0 || !notOptional(s.paths)) continue;
-      const isNew = recorded !== null && !recorded.has(s.qualified);
-      if (!isNew && !(ids.length >= 2 && n >= ids.length)) continue;
-      const entry = byField.get(s.field) ?? { paths: [], field: s.field, stored: n };
-      for (const p of s.paths) if (!entry.paths.includes(p)) entry.paths.push(p);
-      if (isNew) entry.newPath = true;
-      byField.set(s.field, entry);
-    }
-    lost.push(...byField.values());
-  }
+  if (judging && [...storedIds.values()].some((x) => x.length > 0)) lost.push(...sparseLoss(definition, records, mapper, judging, suspects, targets, storedIds, ids.length));
   return { unread, lost };
 }
 
+/** {@link unreadLoss} for the paths of groups and projections: the page mapped, each target's losing records counted. */
+function sparseLoss(
+  definition: LoadedConnector['definition'],
+  records: readonly RawRecord[],
+  mapper: RecordMapper,
+  judging: SparseJudging,
+  suspects: readonly SparseReading[],
+  targets: ReadonlyMap<string, { target: SparseTarget }>,
+  storedIds: ReadonlyMap<string, string[]>,
+  pageIds: number,
+): UnreadField[] {
+  // The page as the sync would store it (the last copy of an id wins, as there).
+  const mapped = new Map<string, MappedChild | null>();
+  for (const r of records) {
+    const m = mapper(r);
+    if (m.ok && m.type === 'child' && m.record) mapped.set(m.record.externalId, judging.wouldStore(m as MappedChild) ? (m as MappedChild) : null);
+    else if (!m.ok && m.externalId !== null) mapped.set(m.externalId, null);
+  }
+  const losing = new Map<string, number>();
+  for (const [field, was] of storedIds) {
+    const { target } = targets.get(field)!;
+    // A record that would not be stored (refused, quarantined) empties nothing.
+    losing.set(field, was.filter((id) => { const m = mapped.get(id); return m !== undefined && m !== null && !hasValue(m, target); }).length);
+  }
+  const { recorded } = judging;
+  // A path the stored records were read with that the definition reads no more: a new path may have taken its place.
+  const current = recorded ? new Set(pathsRead(definition.records)) : null;
+  const replaced = recorded !== null && [...recorded].some((p) => !current!.has(p));
+  const byField = new Map<string, { all: UnreadField[]; fresh: UnreadField[] }>();
+  for (const s of suspects) {
+    const n = losing.get(s.field) ?? 0;
+    if (n === 0) continue;
+    const isNew = replaced && !recorded!.has(s.qualified);
+    if (!isNew && !(pageIds >= FEW_RECORDS_FOR_PATH_CHECK && n >= pageIds)) continue;
+    const entry: UnreadField = { paths: [s.relative ? s.qualified : s.paths[0]!], field: s.field, stored: n, ...(isNew ? { newPath: true as const } : {}) };
+    const found = byField.get(s.field) ?? { all: [], fresh: [] };
+    found.all.push(entry);
+    if (isNew) found.fresh.push(entry);
+    byField.set(s.field, found);
+  }
+  // Held for a new path: that is what is named (the field's other paths may be absent by nature).
+  return [...byField.values()].flatMap((f) => (f.fresh.length ? f.fresh : f.all));
+}
+
 /** Whether a mapped record has a value where `target` points. */
-function hasValue(m: Extract<MappedRecord, { ok: true }>, target: SparseTarget): boolean {
+function hasValue(m: MappedChild, target: SparseTarget): boolean {
   if (target.kind === 'group') {
     return (m.record?.groups ?? []).some((g) => (target.clause === null || g.clause === target.clause) && (target.part === 'evidence' || (g[target.part] ?? null) !== null));
   }
