@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/config.js';
 import { loadDefinitionFile } from '../definition/connector-catalog.js';
-import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, optionalPathKey, pathsNoRecordHas, pathsRead, readingsNoRecordHas, sparseReadingsNoRecordHas } from './mapping-columns.js';
+import { checkSheetColumns, columnsRead, describeUnreadPaths, headersWarning, optionalPathKey, pathsNoRecordHas, readingsNoRecordHas, sparsePathsRead, sparseReadingsNoRecordHas } from './mapping-columns.js';
 import type { RecordMapping } from './mapping.schema.js';
 
 const justice = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'justice-register', 'connector.yaml')).definition;
@@ -172,12 +172,16 @@ describe('groups\' and projections\' values no record of a page has', () => {
     expect(fields([{ id: '2' }]).map(([f]) => f)).toEqual(['groups.d', 'groups.d.subType', 'projections.schoolEnrolment.schoolName', 'projections.vaccination', 'projections.vaccination.performer']);
   });
 
-  it('pathsRead: every path a mapping reads, as the mapper reads it (the health station\'s filters and `$.` paths too)', () => {
-    // Paths within `each` are named with it: the same words read elsewhere are another path.
-    expect(pathsRead(mappings)).toEqual(['id', 'ho_ten', 'khuyet_tat', 'dang_tat', 'ten_truong', 'tiem[*]', 'tiem[*] » ma', 'tiem[*] » ten', 'tram']);
+  it('sparsePathsRead: what each group and projection reads, by what it feeds (paths within `each` named with it)', () => {
+    expect(sparsePathsRead(mappings)).toEqual([
+      'groups.d ← khuyet_tat', 'groups.d.subType ← dang_tat', 'projections.schoolEnrolment.studentCode ← id', 'projections.schoolEnrolment.schoolName ← ten_truong',
+      'projections.vaccination ← tiem[*]', 'projections.vaccination.vaccineCode ← tiem[*] » ma', 'projections.vaccination.vaccineName ← tiem[*] » ten',
+      'projections.vaccination.performer ← tram',
+    ]);
     const health = loadDefinitionFile(path.join(PROJECT_ROOT, 'connectors', 'health-station', 'connector.yaml')).definition;
-    expect(pathsRead(health.records)).toEqual(expect.arrayContaining([
-      '_include.immunizations[*]', '_include.immunizations[*] » vaccineCode.text', 'extension[url="urn:vn:byt:khuyet-tat"].valueCode', 'extension[url="urn:vn:byt:tre-bi-bo-roi"].valueBoolean',
+    expect(sparsePathsRead(health.records)).toEqual(expect.arrayContaining([
+      'projections.vaccination ← _include.immunizations[*]', 'projections.vaccination.vaccineName ← _include.immunizations[*] » vaccineCode.text',
+      'groups.d ← extension[url="urn:vn:byt:khuyet-tat"].valueCode', 'groups.b ← extension[url="urn:vn:byt:tre-bi-bo-roi"].valueBoolean',
     ]));
   });
 });

@@ -358,50 +358,8 @@ export function describeUnreadPaths(unmatched: readonly (readonly string[])[]): 
 }
 
 /**
- * Every path a mapping reads, as the mapper reads it (trimmed, NFC, `$.` off), each `from`, `join` and `firstOf` path
- * and each projection's `each`, in its id, fields, groups, projections and `when`s; a path read relative to a
- * projection's `each` is named with it ({@link qualifiedPath}: `tiem[*] » ten`), so the same words read elsewhere are
- * another path. What a connector records of the mapping its stored records were read with, to tell a later
- * definition's new paths.
- */
-export function pathsRead(mappings: readonly RecordMapping[]): string[] {
-  const out = new Set<string>();
-  const walk = (spec: unknown, each: string | null): void => {
-    if (Array.isArray(spec)) {
-      for (const s of spec) walk(s, each);
-      return;
-    }
-    if (spec === null || typeof spec !== 'object') return;
-    const o = spec as Record<string, unknown>;
-    const inner = typeof o.each === 'string' ? readPathKey(o.each) : each;
-    const add = (path: string) => out.add(qualifiedPath(path, inner));
-    for (const [key, v] of Object.entries(o)) {
-      if (NOT_COLUMNS.has(key)) continue;
-      if (key === 'each' && typeof v === 'string') out.add(qualifiedPath(v, each));
-      else if (key === 'from' && typeof v === 'string') add(v);
-      else if ((key === 'join' || key === 'firstOf') && Array.isArray(v)) for (const x of v) (typeof x === 'string' ? add(x) : walk(x, inner));
-      else walk(v, inner);
-    }
-  };
-  for (const m of mappings) {
-    const { recordType: _type, sheet: _sheet, ...reads } = m;
-    walk(reads, null);
-  }
-  return [...out];
-}
-
-/**
- * A path as {@link pathsRead} names it: as the mapper reads it ({@link readPathKey}), and, when read relative to the
- * elements a projection's `each` finds (inside `each`, without `$.`), after that `each` path and ` » `.
- */
-export function qualifiedPath(path: string, each: string | null): string {
-  const trimmed = path.trim().normalize('NFC');
-  return each !== null && !trimmed.startsWith('$.') ? `${each} » ${readPathKey(trimmed)}` : readPathKey(trimmed);
-}
-
-/**
- * A path of `http.optionalPaths` as {@link pathsRead} names paths: a path within a projection's `each` written as
- * `each » path` (as messages name it), each part as the mapper reads it; any other as the mapper reads it.
+ * A path of `http.optionalPaths` as {@link SparseReading.qualified} names paths: a path within a projection's `each`
+ * written as `each » path` (as messages name it), each part as the mapper reads it; any other as the mapper reads it.
  */
 export function optionalPathKey(path: string): string {
   return path.includes('»') ? path.split('»').map(readPathKey).join(' » ') : readPathKey(path);
@@ -419,7 +377,7 @@ export type SparseTarget =
 
 /** A path of a group or projection that none of a page's records has ({@link sparseReadingsNoRecordHas}). */
 export interface SparseReading {
-  /** Tells the reading apart within a run (what it feeds, and its path). */
+  /** What it feeds and its path, `field ← qualified` (`groups.d ← khuyet_tat`): tells it apart within a run, and from run to run. */
   key: string;
   /** The path, as the mapper reads it (one: each path of a `firstOf` or `join` is judged on its own). */
   paths: string[];
@@ -456,12 +414,46 @@ interface SparseCandidate extends SparseReading {
  * their projections are not a child's record).
  */
 export function sparseReadingsNoRecordHas(mappings: readonly RecordMapping[], records: ReadonlyArray<Record<string, unknown>>, seen: Set<string> = new Set()): SparseReading[] {
+  const candidates = sparseCandidates(mappings).filter((c) => !seen.has(c.key));
+  const elements = new Map<CompiledPath, unknown[]>();
+  const elementsOf = (each: CompiledPath) => {
+    let found = elements.get(each);
+    if (!found) elements.set(each, (found = records.flatMap((r) => each(r))));
+    return found;
+  };
+  const out: SparseReading[] = [];
+  for (const c of candidates) {
+    const within = c.ref.relative ? (c.each ? elementsOf(c.each) : []) : records;
+    // Read within elements only, over a page with none: nothing tells whether the path is there.
+    if (within.length === 0) continue;
+    if (within.some((x) => c.ref.path(x).length > 0)) {
+      seen.add(c.key);
+      continue;
+    }
+    const { ref: _ref, each: _each, ...reading } = c;
+    out.push(reading);
+  }
+  return out;
+}
+
+/**
+ * What each group and projection of a mapping reads, as `field ← path` ({@link SparseReading.key}: `groups.d ←
+ * khuyet_tat`, `projections.vaccination.performer ← _include.immunizations[*] » performer[0].actor.display`). What a
+ * connector records of the mapping its stored records were read with: a later definition's path is new for what it
+ * feeds when not among them, and one of them it no longer reads for that was replaced (renamed, misspelt).
+ */
+export function sparsePathsRead(mappings: readonly RecordMapping[]): string[] {
+  return sparseCandidates(mappings).map((c) => c.key);
+}
+
+/** Every path of a mapping's groups and projections with what it feeds, once each ({@link sparseReadingsNoRecordHas}). */
+function sparseCandidates(mappings: readonly RecordMapping[]): SparseCandidate[] {
   const candidates = new Map<string, SparseCandidate>();
   const push = (refs: Ref[], field: string, target: SparseTarget, each: CompiledPath | null) => {
     for (const ref of refs) {
       const qualified = ref.relative && each ? `${each.source} » ${ref.path.source}` : ref.path.source;
-      const key = JSON.stringify([field, qualified]);
-      if (candidates.has(key) || seen.has(key)) continue;
+      const key = `${field} ← ${qualified}`;
+      if (candidates.has(key)) continue;
       candidates.set(key, { key, paths: [ref.path.source], qualified, field, target, relative: ref.relative, ref, each });
     }
   };
@@ -494,25 +486,7 @@ export function sparseReadingsNoRecordHas(mappings: readonly RecordMapping[], re
       }
     }
   }
-  const elements = new Map<CompiledPath, unknown[]>();
-  const elementsOf = (each: CompiledPath) => {
-    let found = elements.get(each);
-    if (!found) elements.set(each, (found = records.flatMap((r) => each(r))));
-    return found;
-  };
-  const out: SparseReading[] = [];
-  for (const c of candidates.values()) {
-    const within = c.ref.relative ? (c.each ? elementsOf(c.each) : []) : records;
-    // Read within elements only, over a page with none: nothing tells whether the path is there.
-    if (within.length === 0) continue;
-    if (within.some((x) => c.ref.path(x).length > 0)) {
-      seen.add(c.key);
-      continue;
-    }
-    const { ref: _ref, each: _each, ...reading } = c;
-    out.push(reading);
-  }
-  return out;
+  return [...candidates.values()];
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas, pathsRead, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas, sparsePathsRead, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -727,7 +727,7 @@ export class ConnectorSyncService {
           log.warn({ runId: run.id }, 'this run went on from a checkpoint whose pages were read with another mapping than the definition gives now (or one not known): the next sync reads the whole source again, so every record takes it');
         } else if (!req.files?.length && (req.force || !recorded.read)) {
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2, records_mapping_paths = $3::jsonb WHERE id = $1',
-            [connectorId, loaded.mappingHash, JSON.stringify(pathsRead(loaded.definition.records))]);
+            [connectorId, loaded.mappingHash, JSON.stringify(sparsePathsRead(loaded.definition.records))]);
         }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
@@ -999,7 +999,7 @@ export class ConnectorSyncService {
       }
     }
     // What a sync would hold (QA re-check: the dry run warned, exited 0, and the sync failed).
-    const judging = await this.sparseJudging(connectorId ?? null, loaded.definition);
+    const judging = await this.sparseJudging(connectorId ?? null, loaded.definition, state === null || highWaterOf(state) === null);
     const { lost } = await unreadLoss(this.deps.sql, loaded.definition, page.map((data) => ({ data })), mapper, judging);
     if (lost.length) {
       out.wouldFail.push('CONNECTOR_MAPPING_UNREAD');
@@ -1019,7 +1019,7 @@ export class ConnectorSyncService {
     // misspelling made by an edit, or a copy's), where no stored value tells it (a new connector's first read).
     const recorded = judging.recorded;
     const fresh = judged && recorded && loaded.definition.kind === 'http'
-      ? sparseReadingsNoRecordHas(loaded.definition.records, page).filter((r) => !recorded.has(r.qualified) && !lost.some((l) => l.field === r.field))
+      ? sparseReadingsNoRecordHas(loaded.definition.records, page).filter((r) => !recorded.has(r.key) && !lost.some((l) => l.field === r.field))
       : [];
     if (fresh.length) {
       // A path within `each` by its qualified name; each path and each field once.
@@ -1087,7 +1087,7 @@ export class ConnectorSyncService {
     const listTypes = lists.length ? wholeListTypes(definition) : null;
     const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
     // What the run's pages are judged by for paths of groups and projections none of their records has (unread-loss.ts).
-    const judging = await this.sparseJudging(connectorId, definition);
+    const judging = await this.sparseJudging(connectorId, definition, fullRead);
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a
@@ -1316,9 +1316,10 @@ export class ConnectorSyncService {
   }
 
   /** What a run's pages (or a dry run's) are judged by for paths of groups and projections none of their records has (unread-loss.ts). */
-  private async sparseJudging(connectorId: string | null, definition: LoadedConnector['definition']): Promise<SparseJudging> {
+  private async sparseJudging(connectorId: string | null, definition: LoadedConnector['definition'], fullRead: boolean): Promise<SparseJudging> {
     return {
       recorded: definition.kind === 'http' ? await recordedPaths(this.deps.sql, connectorId, definition.sourceSystem) : null,
+      fullRead,
       seen: new Set<string>(),
       // As staging judges a record: a refused one is quarantined, its stored values kept.
       wouldStore: (m: MappedChild) => validateSourceRecord(m.record).ok && this.deps.projections.check(m.type, m.projections).length === 0,

@@ -1,7 +1,7 @@
 import type { Sql } from '../../db/sql.js';
 import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
 import type { LoadedConnector } from '../definition/connector-catalog.js';
-import { optionalPathKey, pathsRead, readPathKey, readingsNoRecordHas, sparseReadingsNoRecordHas, type SparseReading, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
+import { optionalPathKey, readPathKey, readingsNoRecordHas, sparsePathsRead, sparseReadingsNoRecordHas, type SparseReading, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
 import type { RecordMapper } from '../mapping/record-mapper.js';
 import type { MappedRecord, RawRecord } from '../types.js';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
@@ -23,10 +23,12 @@ const STORED_COLUMNS: ReadonlyMap<string, string> = new Map([
 /** What a run (or a dry run) knows when it judges the paths of groups and projections a page leaves unread. */
 export interface SparseJudging {
   /**
-   * The paths the mapping the stored records were read with reads ({@link recordedPaths}, as `pathsRead` names them): a
-   * path not among them is new in the definition. Null when not known.
+   * What the groups and projections of the mapping the stored records were read with read ({@link recordedPaths}, as
+   * `sparsePathsRead` names them: `groups.d ← khuyet_tat`). Null when not known.
    */
   recorded: ReadonlySet<string> | null;
+  /** The run reads the source from its beginning (a page mixes changed and unchanged records), not changes since a mark. */
+  fullRead: boolean;
   /** Readings some record of the run had (then no misspelling): not judged again. */
   seen: Set<string>;
   /** Whether a mapped child record would be stored (valid, its projections too): a refused one is quarantined, emptying nothing. */
@@ -50,13 +52,14 @@ export type MappedChild = Extract<MappedRecord, { ok: true }> & { record: Source
  *   mapped, and a record loses what the path feeds when it was stored with a value there, maps to none, and would be
  *   stored (values another entry or alternative gives are not lost: QA, the health station's disability rows come from
  *   the assessment or from the flag). The page is held when
- *   - every record of a page of {@link FEW_RECORDS_FOR_PATH_CHECK} or more would lose such a value (a smaller page's few
- *     changed records may all have had their evidence ended: QA re-check, two flags corrected in the same hour held
- *     the connector for good); or
- *   - the path is new since the stored records were read while one they were read with is read no more (`judging.recorded`:
- *     a path renamed, misspelt, by an edit or in a copy) and any record would lose a value it feeds (QA: `schoolName:
- *     { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from: khuyet_tatt }` took group d's
- *     evidence, with no word; a path only added, beside those read before, is not blamed for evidence the source ended).
+ *   - in a read of the whole source, every record of a page of {@link FEW_RECORDS_FOR_PATH_CHECK} or more that would be
+ *     stored would lose such a value (an incremental page holds the records changed, which a correction may all have
+ *     changed alike: QA re-checks, two flags corrected in the same hour, twelve cleared at once, held for good); or
+ *   - the path is new for what it feeds since the stored records were read, while a path that fed it then does no more
+ *     (`judging.recorded`: a path renamed or misspelt, by an edit or in a copy) and any record would lose a value it
+ *     feeds (QA: `schoolName: { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from:
+ *     khuyet_tatt }` took group d's evidence, with no word; a path only added beside those read before is not blamed
+ *     for evidence the source ended, nor one whose words the definition still reads elsewhere spared).
  *
  * Costs nothing but the checks in the common case; one query when a path is unread, and mapping the page when a
  * group's or projection's path is and records of the page were stored with a value it feeds.
@@ -106,7 +109,7 @@ export async function unreadLoss(
     }
   }
   const storedIds = new Map<string, string[]>(named.map((f, j) => [f, (row[`s${j}`] as string[] | null) ?? []]));
-  if (judging && [...storedIds.values()].some((x) => x.length > 0)) lost.push(...sparseLoss(definition, records, mapper, judging, suspects, targets, storedIds, ids.length));
+  if (judging && [...storedIds.values()].some((x) => x.length > 0)) lost.push(...sparseLoss(definition, records, mapper, judging, suspects, targets, storedIds));
   return { unread, lost };
 }
 
@@ -119,7 +122,6 @@ function sparseLoss(
   suspects: readonly SparseReading[],
   targets: ReadonlyMap<string, { target: SparseTarget }>,
   storedIds: ReadonlyMap<string, string[]>,
-  pageIds: number,
 ): UnreadField[] {
   // The page as the sync would store it (the last copy of an id wins, as there).
   const mapped = new Map<string, MappedChild | null>();
@@ -134,16 +136,20 @@ function sparseLoss(
     // A record that would not be stored (refused, quarantined) empties nothing.
     losing.set(field, was.filter((id) => { const m = mapped.get(id); return m !== undefined && m !== null && !hasValue(m, target); }).length);
   }
+  const storable = [...mapped.values()].filter((m) => m !== null).length;
   const { recorded } = judging;
-  // A path the stored records were read with that the definition reads no more: a new path may have taken its place.
-  const current = recorded ? new Set(pathsRead(definition.records)) : null;
-  const replaced = recorded !== null && [...recorded].some((p) => !current!.has(p));
+  // What feeds a target now; a path that fed it when the stored records were read, and does no more, was replaced.
+  const current = recorded ? new Set(sparsePathsRead(definition.records)) : null;
+  const replaced = (field: string) => [...recorded!].some((k) => k.startsWith(`${field} ← `) && !current!.has(k));
   const byField = new Map<string, { all: UnreadField[]; fresh: UnreadField[] }>();
   for (const s of suspects) {
     const n = losing.get(s.field) ?? 0;
     if (n === 0) continue;
-    const isNew = replaced && !recorded!.has(s.qualified);
-    if (!isNew && !(pageIds >= FEW_RECORDS_FOR_PATH_CHECK && n >= pageIds)) continue;
+    const isNew = recorded !== null && !recorded.has(s.key) && replaced(s.field);
+    // Every record of a page of a whole read: an incremental page holds the records changed, which a bulk correction
+    // may all have changed alike (QA: twelve flags cleared at once).
+    const everyRecord = judging.fullRead && storable >= FEW_RECORDS_FOR_PATH_CHECK && n >= storable;
+    if (!isNew && !everyRecord) continue;
     const entry: UnreadField = { paths: [s.relative ? s.qualified : s.paths[0]!], field: s.field, stored: n, ...(isNew ? { newPath: true as const } : {}) };
     const found = byField.get(s.field) ?? { all: [], fresh: [] };
     found.all.push(entry);
