@@ -381,7 +381,7 @@ export interface SparseReading {
   key: string;
   /** The path, as the mapper reads it (one: each path of a `firstOf` or `join` is judged on its own). */
   paths: string[];
-  /** The path as {@link pathsRead} names it (with its `each` when read relative to it). */
+  /** The path as messages, `http.optionalPaths` and {@link sparsePathsRead} name it: within a projection's `each`, `each » path`. */
   qualified: string;
   /** How what it feeds is named: `groups.d`, `groups.d.subType`, `projections.schoolEnrolment.schoolName`, `projections.vaccination` (whole rows). */
   field: string;
@@ -490,8 +490,8 @@ function sparseCandidates(mappings: readonly RecordMapping[]): SparseCandidate[]
 }
 
 /**
- * The readings of one value of a group or projection, each told to `add` as the paths judged together (as
- * {@link valueReadings}): its `from`, a `firstOf` or `join` with every path inside it, and its `when` as a value of its own.
+ * The paths one value of a group or projection reads, told to `add` (each is then judged on its own): its `from`, every
+ * path of a `firstOf` or `join`, and those of its `when`, except a test for absence's.
  */
 function valueRefs(spec: unknown, inEach: boolean, add: (refs: Ref[]) => void): void {
   if (typeof spec === 'string') spec = { from: spec };
