@@ -308,6 +308,8 @@ describe('connector sync pipeline', () => {
     const names = (lost: Array<{ field: string }>) => lost.filter((l) => l.field === 'projections.schoolEnrolment.schoolName');
     expect(names((await judge(ids.slice(0, 12).map((r) => r.id))).lost)).toEqual([{ paths: ['ten_truong'], field: 'projections.schoolEnrolment.schoolName', stored: 12 }]);
     expect(names((await judge(ids.slice(0, 9).map((r) => r.id))).lost)).toEqual([]);
+    // A record new to the hub on the page has nothing to lose: the rule counts those stored with a value (QA fourth round).
+    expect(names((await judge([...ids.slice(0, 11).map((r) => r.id), 'HS-NEW-1'])).lost)).toEqual([{ paths: ['ten_truong'], field: 'projections.schoolEnrolment.schoolName', stored: 11 }]);
     // Not on an incremental page: it holds the records changed, which a correction may all have changed alike.
     expect(names((await judge(ids.slice(0, 12).map((r) => r.id), recorded, false)).lost)).toEqual([]);
     // Read with a path the definition no longer reads for group d: the new one is blamed for what any record would lose,

@@ -52,8 +52,8 @@ export type MappedChild = Extract<MappedRecord, { ok: true }> & { record: Source
  *   mapped, and a record loses what the path feeds when it was stored with a value there, maps to none, and would be
  *   stored (values another entry or alternative gives are not lost: QA, the health station's disability rows come from
  *   the assessment or from the flag). The page is held when
- *   - in a read of the whole source, every record of a page of {@link FEW_RECORDS_FOR_PATH_CHECK} or more that would be
- *     stored would lose such a value (an incremental page holds the records changed, which a correction may all have
+ *   - in a read of the whole source, every record of the page stored with such a value, {@link FEW_RECORDS_FOR_PATH_CHECK}
+ *     or more of them, would lose it (an incremental page holds the records changed, which a correction may all have
  *     changed alike: QA re-checks, two flags corrected in the same hour, twelve cleared at once, held for good); or
  *   - the path is new for what it feeds since the stored records were read, while a path that fed it then does no more
  *     (`judging.recorded`: a path renamed or misspelt, by an edit or in a copy) and any record would lose a value it
@@ -130,25 +130,28 @@ function sparseLoss(
     if (m.ok && m.type === 'child' && m.record) mapped.set(m.record.externalId, judging.wouldStore(m as MappedChild) ? (m as MappedChild) : null);
     else if (!m.ok && m.externalId !== null) mapped.set(m.externalId, null);
   }
-  const losing = new Map<string, number>();
+  // Per target: the page's records stored with a value there that would be stored again, and those of them that would lose it.
+  const losing = new Map<string, { had: number; lose: number }>();
   for (const [field, was] of storedIds) {
     const { target } = targets.get(field)!;
     // A record that would not be stored (refused, quarantined) empties nothing.
-    losing.set(field, was.filter((id) => { const m = mapped.get(id); return m !== undefined && m !== null && !hasValue(m, target); }).length);
+    const kept = was.map((id) => mapped.get(id)).filter((m): m is MappedChild => m !== undefined && m !== null);
+    losing.set(field, { had: kept.length, lose: kept.filter((m) => !hasValue(m, target)).length });
   }
-  const storable = [...mapped.values()].filter((m) => m !== null).length;
   const { recorded } = judging;
   // What feeds a target now; a path that fed it when the stored records were read, and does no more, was replaced.
   const current = recorded ? new Set(sparsePathsRead(definition.records)) : null;
   const replaced = (field: string) => [...recorded!].some((k) => k.startsWith(`${field} ← `) && !current!.has(k));
   const byField = new Map<string, { all: UnreadField[]; fresh: UnreadField[] }>();
   for (const s of suspects) {
-    const n = losing.get(s.field) ?? 0;
+    const { had, lose: n } = losing.get(s.field) ?? { had: 0, lose: 0 };
     if (n === 0) continue;
     const isNew = recorded !== null && !recorded.has(s.key) && replaced(s.field);
     // Every record of a page of a whole read: an incremental page holds the records changed, which a bulk correction
     // may all have changed alike (QA: twelve flags cleared at once).
-    const everyRecord = judging.fullRead && storable >= FEW_RECORDS_FOR_PATH_CHECK && n >= storable;
+    // Of the records that had a value there: a new record, or one stored without it, has nothing to lose (QA fourth round:
+    // one new pupil on the page let eleven school names go).
+    const everyRecord = judging.fullRead && had >= FEW_RECORDS_FOR_PATH_CHECK && n >= had;
     if (!isNew && !everyRecord) continue;
     const entry: UnreadField = { paths: [s.relative ? s.qualified : s.paths[0]!], field: s.field, stored: n, ...(isNew ? { newPath: true as const } : {}) };
     const found = byField.get(s.field) ?? { all: [], fresh: [] };
