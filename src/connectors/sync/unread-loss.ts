@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/sql.js';
+import { compilePath } from '../paths.js';
 import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
 import type { LoadedConnector } from '../definition/connector-catalog.js';
 import { optionalPathKey, readPathKey, readingsNoRecordHas, sparsePathsRead, sparseReadingsNoRecordHas, type SparseReading, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
@@ -56,8 +57,8 @@ export type MappedChild = Extract<MappedRecord, { ok: true }> & { record: Source
  *     or more of them, would lose it (an incremental page holds the records changed, which a correction may all have
  *     changed alike: QA re-checks, two flags corrected in the same hour, twelve cleared at once, held for good); or
  *   - the path is new for what it feeds since the stored records were read, while a path that fed it then does no more
- *     (`judging.recorded`: a path renamed or misspelt, by an edit or in a copy) and any record would lose a value it
- *     feeds (QA: `schoolName: { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from:
+ *     (`judging.recorded`: a path renamed or misspelt, by an edit or in a copy), and a record would lose a value whose
+ *     stored payload has one at that replaced path (QA: `schoolName: { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from:
  *     khuyet_tatt }` took group d's evidence, with no word; a path only added beside those read before is not blamed
  *     for evidence the source ended, nor one whose words the definition still reads elsewhere spared).
  *
@@ -109,12 +110,13 @@ export async function unreadLoss(
     }
   }
   const storedIds = new Map<string, string[]>(named.map((f, j) => [f, (row[`s${j}`] as string[] | null) ?? []]));
-  if (judging && [...storedIds.values()].some((x) => x.length > 0)) lost.push(...sparseLoss(definition, records, mapper, judging, suspects, targets, storedIds));
+  if (judging && [...storedIds.values()].some((x) => x.length > 0)) lost.push(...(await sparseLoss(sql, definition, records, mapper, judging, suspects, targets, storedIds)));
   return { unread, lost };
 }
 
 /** {@link unreadLoss} for the paths of groups and projections: the page mapped, each target's losing records counted. */
-function sparseLoss(
+async function sparseLoss(
+  sql: Sql,
   definition: LoadedConnector['definition'],
   records: readonly RawRecord[],
   mapper: RecordMapper,
@@ -122,7 +124,7 @@ function sparseLoss(
   suspects: readonly SparseReading[],
   targets: ReadonlyMap<string, { target: SparseTarget }>,
   storedIds: ReadonlyMap<string, string[]>,
-): UnreadField[] {
+): Promise<UnreadField[]> {
   // The page as the sync would store it (the last copy of an id wins, as there).
   const mapped = new Map<string, MappedChild | null>();
   for (const r of records) {
@@ -131,27 +133,38 @@ function sparseLoss(
     else if (!m.ok && m.externalId !== null) mapped.set(m.externalId, null);
   }
   // Per target: the page's records stored with a value there that would be stored again, and those of them that would lose it.
-  const losing = new Map<string, { had: number; lose: number }>();
+  const losing = new Map<string, { had: number; lose: string[] }>();
   for (const [field, was] of storedIds) {
     const { target } = targets.get(field)!;
     // A record that would not be stored (refused, quarantined) empties nothing.
-    const kept = was.map((id) => mapped.get(id)).filter((m): m is MappedChild => m !== undefined && m !== null);
-    losing.set(field, { had: kept.length, lose: kept.filter((m) => !hasValue(m, target)).length });
+    const kept = was.filter((id) => { const m = mapped.get(id); return m !== undefined && m !== null; });
+    losing.set(field, { had: kept.length, lose: kept.filter((id) => !hasValue(mapped.get(id)!, target)) });
   }
   const { recorded } = judging;
-  // What feeds a target now; a path that fed it when the stored records were read, and does no more, was replaced.
+  // What feeds a target now; the paths that fed it when the stored records were read and do no more were replaced.
   const current = recorded ? new Set(sparsePathsRead(definition.records)) : null;
-  const replaced = (field: string) => [...recorded!].some((k) => k.startsWith(`${field} ← `) && !current!.has(k));
+  const replacedPaths = (field: string) => [...recorded!].filter((k) => k.startsWith(`${field} ← `) && !current!.has(k)).map((k) => k.slice(field.length + 3));
+  // A new path is blamed for the records whose stored payload had a value at a path it replaced: what they lose came
+  // from there (QA fourth round: a renamed path that gave no one group d was blamed for a flag the source ended).
+  const fromReplaced = new Map<string, number>();
+  for (const s of suspects) {
+    const lose = losing.get(s.field)?.lose ?? [];
+    if (recorded === null || !lose.length || recorded.has(s.key) || fromReplaced.has(s.field)) continue;
+    const old = replacedPaths(s.field);
+    fromReplaced.set(s.field, old.length ? await countHaving(sql, definition.sourceSystem, lose, old) : 0);
+  }
   const byField = new Map<string, { all: UnreadField[]; fresh: UnreadField[] }>();
   for (const s of suspects) {
-    const { had, lose: n } = losing.get(s.field) ?? { had: 0, lose: 0 };
-    if (n === 0) continue;
-    const isNew = recorded !== null && !recorded.has(s.key) && replaced(s.field);
+    const { had, lose } = losing.get(s.field) ?? { had: 0, lose: [] };
+    if (lose.length === 0) continue;
+    const blamed = recorded !== null && !recorded.has(s.key) ? fromReplaced.get(s.field) ?? 0 : 0;
+    const isNew = blamed > 0;
+    const n = isNew ? blamed : lose.length;
     // Every record of a page of a whole read: an incremental page holds the records changed, which a bulk correction
     // may all have changed alike (QA: twelve flags cleared at once).
     // Of the records that had a value there: a new record, or one stored without it, has nothing to lose (QA fourth round:
     // one new pupil on the page let eleven school names go).
-    const everyRecord = judging.fullRead && had >= FEW_RECORDS_FOR_PATH_CHECK && n >= had;
+    const everyRecord = judging.fullRead && had >= FEW_RECORDS_FOR_PATH_CHECK && lose.length >= had;
     if (!isNew && !everyRecord) continue;
     const entry: UnreadField = { paths: [s.relative ? s.qualified : s.paths[0]!], field: s.field, stored: n, ...(isNew ? { newPath: true as const } : {}) };
     const found = byField.get(s.field) ?? { all: [], fresh: [] };
@@ -161,6 +174,25 @@ function sparseLoss(
   }
   // Held for a new path: that is what is named (the field's other paths may be absent by nature).
   return [...byField.values()].flatMap((f) => (f.fresh.length ? f.fresh : f.all));
+}
+
+/**
+ * How many of the stored records `ids` of `sourceSystem` have, in their stored payload (`raw`), a value at one of `paths`
+ * (as `sparsePathsRead` names them: `each » path` within a projection's `each`). A record kept as a file's row has none.
+ */
+async function countHaving(sql: Sql, sourceSystem: string, ids: readonly string[], paths: readonly string[]): Promise<number> {
+  const rows = await sql.query<{ raw: unknown }>('SELECT raw FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[]) AND raw IS NOT NULL', [sourceSystem, ids]);
+  const readers = paths.map((p) => {
+    const [each, inner] = p.includes(' » ') ? p.split(' » ') as [string, string] : [null, p];
+    try {
+      const path = compilePath(inner);
+      const within = each === null ? null : compilePath(each);
+      return (raw: unknown) => (within ? within(raw) : [raw]).some((x) => path(x).some((v) => v !== null));
+    } catch {
+      return () => false;
+    }
+  });
+  return rows.filter((r) => readers.some((has) => has(r.raw))).length;
 }
 
 /** Whether a mapped record has a value where `target` points. */
