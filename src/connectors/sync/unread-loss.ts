@@ -58,12 +58,13 @@ export type MappedChild = Extract<MappedRecord, { ok: true }> & { record: Source
  *     changed alike: QA re-checks, two flags corrected in the same hour, twelve cleared at once, held for good); or
  *   - the path is new for what it feeds since the stored records were read, while a path that fed it then does no more
  *     (`judging.recorded`: a path renamed or misspelt, by an edit or in a copy), and a record would lose a value whose
- *     stored payload has one at that replaced path (QA: `schoolName: { from: ten_truongg }` emptied 216 enrolments' school names, and `when: { from:
- *     khuyet_tatt }` took group d's evidence, with no word; a path only added beside those read before is not blamed
- *     for evidence the source ended, nor one whose words the definition still reads elsewhere spared).
+ *     stored payload has one at that replaced path (QA: `schoolName: { from: ten_truongg }` emptied 216 enrolments'
+ *     school names, and `when: { from: khuyet_tatt }` took group d's evidence, with no word). A path only added beside
+ *     those read before, or renamed where it gave no record the value, is not blamed for evidence the source ended.
  *
- * Costs nothing but the checks in the common case; one query when a path is unread, and mapping the page when a
- * group's or projection's path is and records of the page were stored with a value it feeds.
+ * Costs nothing but the checks in the common case; one query when a path is unread, mapping the page when a group's or
+ * projection's path is and records of the page were stored with a value it feeds, and one more query when a new path's
+ * value would be lost.
  */
 export async function unreadLoss(
   sql: Sql,
