@@ -448,6 +448,9 @@ export function sparsePathsRead(mappings: readonly RecordMapping[]): string[] {
 
 /** Every path of a mapping's groups and projections with what it feeds, once each ({@link sparseReadingsNoRecordHas}). */
 function sparseCandidates(mappings: readonly RecordMapping[]): SparseCandidate[] {
+  // Worked out once per definition: a sync asks for every page.
+  const known = candidatesOf.get(mappings);
+  if (known) return known;
   const candidates = new Map<string, SparseCandidate>();
   const push = (refs: Ref[], field: string, target: SparseTarget, each: CompiledPath | null) => {
     for (const ref of refs) {
@@ -486,8 +489,12 @@ function sparseCandidates(mappings: readonly RecordMapping[]): SparseCandidate[]
       }
     }
   }
-  return [...candidates.values()];
+  const out = [...candidates.values()];
+  candidatesOf.set(mappings, out);
+  return out;
 }
+
+const candidatesOf = new WeakMap<readonly RecordMapping[], SparseCandidate[]>();
 
 /**
  * The paths one value of a group or projection reads, told to `add` (each is then judged on its own): its `from`, every

@@ -241,7 +241,7 @@ describe('connector sync pipeline', () => {
     expect((held as Error).message).toMatch(new RegExp(
       '^connector school-typo-enrolment, page 1: the mapping reads «ten_truongg», which none of the page\'s 50 records has, and records of the page ' +
         'were stored before with a value there \\(projections\\.schoolEnrolment\\.schoolName of 50\\): stored, they would lose it\\. ' +
-        '«ten_truongg» is new: the mapping they were stored with did not read it\\. The page was not stored'));
+        '«ten_truongg» is new there: the mapping they were stored with read another path\\. The page was not stored'));
     const dry = await enrolment.dryRun('school-typo-enrolment', { force: true });
     expect(dry.wouldFail).toEqual(['CONNECTOR_MAPPING_UNREAD']);
 
@@ -250,7 +250,7 @@ describe('connector sync pipeline', () => {
     const group = variant('school-typo-group', (yaml) => yaml.replace(/when: \{ from: khuyet_tat, equals: true \}/, 'when: { from: khuyet_tatt, equals: true }'), 'from: khuyet_tatt');
     const heldGroup = await group.run('school-typo-group', { trigger: 'CLI', force: true }).catch((e: unknown) => e);
     expect(heldGroup).toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD' });
-    expect((heldGroup as Error).message).toMatch(/, page \d+: the mapping reads «khuyet_tatt», which none of the page's 50 records has, .*\(groups\.d of \d+\): stored, they would lose it\. «khuyet_tatt» is new: /);
+    expect((heldGroup as Error).message).toMatch(/, page \d+: the mapping reads «khuyet_tatt», which none of the page's 50 records has, .*\(groups\.d of \d+\): stored, they would lose it\. «khuyet_tatt» is new there: /);
     expect(await stored()).toEqual(before);
     // One alternative of a firstOf misspelt: the pupils the other does not cover would lose group d (QA: the flag's
     // alternative misspelt took d from the flag-only children, the run SUCCEEDED).

@@ -999,7 +999,8 @@ export class ConnectorSyncService {
       }
     }
     // What a sync would hold (QA re-check: the dry run warned, exited 0, and the sync failed).
-    const judging = await this.sparseJudging(connectorId ?? null, loaded.definition, state === null || highWaterOf(state) === null);
+    // A whole read, as the sync tells one (execute's `fullRead`).
+    const judging = await this.sparseJudging(connectorId ?? null, loaded.definition, !loaded.definition.http?.incremental || highWaterOf(state) === null);
     const { lost } = await unreadLoss(this.deps.sql, loaded.definition, page.map((data) => ({ data })), mapper, judging);
     if (lost.length) {
       out.wouldFail.push('CONNECTOR_MAPPING_UNREAD');

@@ -11,7 +11,7 @@ export interface UnreadField {
    */
   field: string;
   stored: number;
-  /** A path of it is new: the mapping the stored records were read with did not read it. */
+  /** A path of it is new for what it feeds: the mapping the stored records were read with read another path there. */
   newPath?: true;
 }
 
@@ -36,7 +36,7 @@ export class MappingUnreadError extends AppError {
     super(
       `connector ${connector}, ${location}: the mapping reads ${paths}, which none of the page's ${records} records has, ` +
         `and records of the page were stored before with a value there (${lost}): stored, they would lose it. ` +
-        (fresh.length ? `${fresh.map((p) => `«${p}»`).join(', ')} ${fresh.length > 1 ? 'are' : 'is'} new: the mapping they were stored with did not read ${fresh.length > 1 ? 'them' : 'it'}. ` : '') +
+        (fresh.length ? `${fresh.map((p) => `«${p}»`).join(', ')} ${fresh.length > 1 ? 'are' : 'is'} new there: the mapping they were stored with read another path. ` : '') +
         'The page was not stored, and the sync stopped before it (the checkpoint is kept). A misspelt path: correct it in the definition ' +
         '(connectors dry-run shows what a page maps to). If the API leaves it out when empty, and a whole page may lack it, list it in http.optionalPaths',
       { connector, location, records, unread: unread.map((u) => ({ paths: u.paths, field: u.field, stored: u.stored, ...(u.newPath ? { newPath: true } : {}) })) },
