@@ -345,6 +345,25 @@ describe('connector definitions', () => {
     ]);
   });
 
+  it('refuses an optional path the mappings do not read, telling a path within `each` its listed name (QA third round: silently without effect)', () => {
+    const optional = writeDefinition('optional-paths', [
+      'name: optional-paths', 'sourceSystem: health-station', 'title: T', 'kind: http',
+      'http:', '  baseUrl: https://example.test', '  request: { path: /Patient }', '  records: entry', '  pagination: { type: none }',
+      '  optionalPaths: [" $.ho_ten ", "tiem[*] » performer", "tiem[*]", "performer", "ho_tenn", "khac[*] » performer", "gioi_tinh"]',
+      'records:',
+      '  - externalId: { from: id }',
+      '    fields: { fullName: { from: ho_ten } }',
+      '    groups: [{ clause: d, when: { from: khuyet_tat, equals: true } }]',
+      '    projections: { vaccination: [{ each: "tiem[*]", fields: { vaccineCode: { from: ma }, status: { value: COMPLETED }, performer: { from: performer } } }] }', '',
+    ].join('\n'));
+    expect(problemsOf(optional).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'http.optionalPaths.3: «performer» is read within a projection\'s each: list it with its each, as «tiem[*] » performer»',
+      'http.optionalPaths.4: «ho_tenn» is no path the mappings read: nothing to make optional',
+      'http.optionalPaths.5: «khac[*] » performer» is read within a projection\'s each: list it with its each, as «tiem[*] » performer»',
+      'http.optionalPaths.6: «gioi_tinh» is no path the mappings read: nothing to make optional',
+    ]);
+  });
+
   it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {
     const yaml = ['name: other', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'records:', '  - externalId: { from: id }', ''];
     const file = writeDefinition('tmp', yaml.join('\n'));

@@ -4,7 +4,7 @@ import { SOURCE_SYSTEMS } from '../../domain/source-record-input.js';
 import { fileConfigSchema } from '../file/file.schema.js';
 import { headerKey } from '../file/headers.js';
 import { httpConfigSchema } from '../http/http.schema.js';
-import { columnNamesRead, columnsRead, requiredValueColumns } from '../mapping/mapping-columns.js';
+import { columnNamesRead, columnsRead, optionalPathProblem, requiredValueColumns } from '../mapping/mapping-columns.js';
 import { recordMappingsSchema, type RecordMapping } from '../mapping/mapping.schema.js';
 
 /**
@@ -109,7 +109,7 @@ function definitionRulesJson(): Array<Record<string, unknown>> {
 /** A definition as the rules below read it: possibly invalid anywhere else. */
 interface LooseDefinition {
   kind?: unknown;
-  http?: { incremental?: unknown } | null;
+  http?: { incremental?: unknown; optionalPaths?: unknown } | null;
   file?: { sheets?: unknown; optionalColumns?: unknown } | null;
   removals?: { fullReadSchedule?: unknown } | null;
   records?: unknown;
@@ -167,6 +167,18 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
   if (def.kind === 'file') {
     const parsed = recordMappingsSchema.safeParse(def.records);
     if (parsed.success) fileColumnRules(parsed.data, file, ctx);
+  }
+  // An optional path must be one the mappings read, as file.optionalColumns must be a column they read.
+  const optionalPaths = http && Array.isArray(http.optionalPaths) ? http.optionalPaths : [];
+  if (def.kind === 'http' && optionalPaths.length) {
+    const parsed = recordMappingsSchema.safeParse(def.records);
+    if (parsed.success) {
+      optionalPaths.forEach((entry: unknown, j: number) => {
+        if (typeof entry !== 'string' || !entry.trim()) return;
+        const problem = optionalPathProblem(parsed.data, entry);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['http', 'optionalPaths', j], message: problem });
+      });
+    }
   }
 }
 

@@ -365,6 +365,28 @@ export function optionalPathKey(path: string): string {
   return path.includes('»') ? path.split('»').map(readPathKey).join(' » ') : readPathKey(path);
 }
 
+/**
+ * Why an entry of `http.optionalPaths` makes nothing optional, or null when it names a path the mappings read (as
+ * written in the mapping, or `each » path` for one within a projection's `each`). A path within `each` written without
+ * it is told the name that would list it (QA third round: such an entry was silently without effect, and the page
+ * still held).
+ */
+export function optionalPathProblem(mappings: readonly RecordMapping[], entry: string): string | null {
+  const key = optionalPathKey(entry);
+  const candidates = sparseCandidates(mappings);
+  if (candidates.some((c) => c.qualified === key)) return null;
+  for (const m of mappings) {
+    const { recordType: _type, sheet: _sheet, ...reads } = m;
+    for (const p of columnsRead(reads)) if (readPathKey(p) === key) return null;
+  }
+  const inner = key.includes(' » ') ? key.slice(key.lastIndexOf(' » ') + 3) : key;
+  const within = [...new Set(candidates.filter((c) => c.relative && c.paths[0] === inner).map((c) => c.qualified))];
+  if (within.length) {
+    return `«${entry}» is read within a projection's each: list it with its each, as ${within.map((q) => `«${q}»`).join(' or ')}`;
+  }
+  return `«${entry}» is no path the mappings read: nothing to make optional`;
+}
+
 /** A path as the mapper reads it: trimmed, NFC, `$.` off. */
 export function readPathKey(path: string): string {
   return path.trim().normalize('NFC').replace(/^\$\./, '');

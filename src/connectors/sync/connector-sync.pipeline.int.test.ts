@@ -264,6 +264,21 @@ describe('connector sync pipeline', () => {
     const second = variant('school-second-d', (yaml) => yaml.replace(/^    groups:\n/m, '    groups:\n      - clause: d\n        when: { from: khuyet_tat_2026, equals: true }\n'), 'from: khuyet_tat_2026');
     expect((await second.run('school-second-d', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
     expect(await stored()).toEqual(before);
+    // A path no record of the whole read had is not recorded as read (QA third round: a misspelling whose read stored
+    // nothing it would empty was, and never told after). The first path then taken out, the added one is still new
+    // there and replaces it: the disabled pupils would lose their evidence, held.
+    const recordedBy = async (name: string) => (await ctx.sql.one<{ p: string[] }>(`SELECT records_mapping_paths AS p FROM connector WHERE name = $1`, [name]))!.p;
+    expect(await recordedBy('school-second-d')).toContain('groups.d ← khuyet_tat');
+    expect(await recordedBy('school-second-d')).not.toContain('groups.d ← khuyet_tat_2026');
+    const secondFile = path.join(defs, 'school-second-d', 'connector.yaml');
+    const onlyNew = readFileSync(secondFile, 'utf8').replace(/when: \{ from: khuyet_tat, equals: true \}/, 'when: { from: khuyet_tat_2026, equals: true }');
+    expect(onlyNew.match(/- clause: d\s+(#[^\n]*)?\s+when: \{ from: khuyet_tat_2026, equals: true \}/g)).toHaveLength(2);
+    writeFileSync(secondFile, onlyNew);
+    const secondOnly = new ConnectorSyncService({
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+    });
+    await expect(secondOnly.run('school-second-d', { trigger: 'CLI', force: true })).rejects.toMatchObject({ code: 'CONNECTOR_MAPPING_UNREAD', message: expect.stringMatching(/«khuyet_tat_2026».*\(groups\.d of \d+\).*«khuyet_tat_2026» is new there/) });
+    expect(await stored()).toEqual(before);
     // The connector itself edited: its next sync reads from the first page (the mapping changed), and so does its dry
     // run, which tells the hold (QA: it previewed the incremental page and exited 0).
     const own = path.join(defs, 'school', 'connector.yaml');

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas, sparsePathsRead, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, pathsNoRecordHas, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -29,7 +29,7 @@ import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeL
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { MappingUnreadError } from './mapping-unread.error.js';
-import { FEW_RECORDS_FOR_PATH_CHECK, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
+import { FEW_RECORDS_FOR_PATH_CHECK, pathsToRecord, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
@@ -177,6 +177,14 @@ export interface FailedRun extends RunCounts {
   runId: string;
   durationMs: number;
   error: { code: string; message: string };
+}
+
+/** What a run's read tells the end of the run (recording the mapping its records were read with). */
+interface RunRead {
+  /** The run went on from pages read with another mapping (or one not known). */
+  mixedMappings: boolean;
+  /** What its pages were judged by (the paths of groups and projections some record had among them). */
+  judging: SparseJudging | null;
 }
 
 export interface DryRunResult {
@@ -704,7 +712,7 @@ export class ConnectorSyncService {
         // Under the lock, before any record is stored: what the records this sync stores are stored under (a
         // connector that ran before the hub kept it, or has nothing stored, takes the current expressions).
         await keepRecordIdHashes(this.deps.sql.pool, connectorId, recordIds);
-        const read = { mixedMappings: false };
+        const read: RunRead = { mixedMappings: false, judging: null };
         const removals = await this.execute(loaded, connectorId, run.id, req, counts, runOpts, log, refused, waiting, run.checkpoint, lockPid, read);
         if (lockLost) throw lockLost;
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
@@ -727,7 +735,7 @@ export class ConnectorSyncService {
           log.warn({ runId: run.id }, 'this run went on from a checkpoint whose pages were read with another mapping than the definition gives now (or one not known): the next sync reads the whole source again, so every record takes it');
         } else if (!req.files?.length && (req.force || !recorded.read)) {
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2, records_mapping_paths = $3::jsonb WHERE id = $1',
-            [connectorId, loaded.mappingHash, JSON.stringify(sparsePathsRead(loaded.definition.records))]);
+            [connectorId, loaded.mappingHash, JSON.stringify(pathsToRecord(loaded.definition.records, read.judging))]);
         }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
@@ -1043,7 +1051,7 @@ export class ConnectorSyncService {
    */
   private async execute(
     loaded: LoadedConnector, connectorId: string, runId: string, req: SyncRequest, counts: RunCounts, opts: RunOptions, log: Logger, refused: RefusedFile[],
-    waiting: { settlesInMs: number; files: string[] }, runCheckpoint: ReaderPosition | null, lockPid: number, mixed: { mixedMappings: boolean },
+    waiting: { settlesInMs: number; files: string[] }, runCheckpoint: ReaderPosition | null, lockPid: number, mixed: RunRead,
   ): Promise<RunRemovals | null> {
     const { definition, mappingHash } = loaded;
     const reader = await createReader(loaded, this.deps);
@@ -1089,6 +1097,7 @@ export class ConnectorSyncService {
     const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
     // What the run's pages are judged by for paths of groups and projections none of their records has (unread-loss.ts).
     const judging = await this.sparseJudging(connectorId, definition, fullRead);
+    mixed.judging = judging;
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a

@@ -229,6 +229,28 @@ function storedWith(target: SparseTarget, params: unknown[]): string | null {
 }
 
 /**
+ * What a whole read records as the paths its stored records were read with (`connector.records_mapping_paths`,
+ * {@link recordedPaths}): the mapping's ({@link sparsePathsRead}), except a path new for what it feeds since the stored
+ * records were read that no record of the read had. For what such a path feeds, the paths recorded before that the
+ * mapping reads no more are kept in its place: nothing has shown the new one right, so the next reads still judge it
+ * new (QA third round: a misspelt group test whose whole read refused every record it touched was recorded as read,
+ * and not told after, when those records came back valid and lost their evidence). A path some record had, or one the
+ * stored records were read with, is recorded as the mapping reads it. Without what the stored records were read with
+ * (`judging` null, or its `recorded`), the mapping's paths.
+ */
+export function pathsToRecord(mappings: Parameters<typeof sparsePathsRead>[0], judging: Pick<SparseJudging, 'recorded' | 'seen'> | null): string[] {
+  const current = sparsePathsRead(mappings);
+  const recorded = judging?.recorded;
+  if (!judging || !recorded) return current;
+  const unproven = new Set(current.filter((k) => !recorded.has(k) && !judging.seen.has(k)));
+  if (unproven.size === 0) return current;
+  const fieldOf = (key: string) => key.slice(0, key.indexOf(' ← '));
+  const fields = new Set([...unproven].map(fieldOf));
+  const now = new Set(current);
+  return [...current.filter((k) => !unproven.has(k)), ...[...recorded].filter((k) => !now.has(k) && fields.has(fieldOf(k)))];
+}
+
+/**
  * The paths the mapping a connector's stored records were read with reads: its own, recorded by its last whole read;
  * else, for a connector that never finished a sync (a new one, perhaps a copy of another: QA), those of every connector
  * feeding the same source system (whose records it would rewrite). Null when none is known (a connector that synced
