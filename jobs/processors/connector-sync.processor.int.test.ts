@@ -40,7 +40,7 @@ describe('connector-sync processor, queued run', () => {
     expect(run).toEqual({ status: 'FAILED', error: { code: 'CONNECTOR_SECRET_MISSING', message: told } });
     // An expected outcome: logged with its code and message, no stack.
     const failed = lines.map((l) => JSON.parse(l) as { msg: string; err?: Record<string, unknown> }).filter((l) => l.msg.startsWith('connector sync failed'));
-    expect(failed).toEqual([expect.objectContaining({ err: { type: 'MissingSecretError', code: 'CONNECTOR_SECRET_MISSING', message: told } })]);
+    expect(failed).toEqual([expect.objectContaining({ err: { type: 'MissingSettingError', code: 'CONNECTOR_SECRET_MISSING', message: told } })]);
   });
 
   it('run in the asking process (--in-process), the message names no other environment', async () => {

@@ -44,19 +44,23 @@ export type Setting = z.infer<typeof settingSchema>;
 /**
  * A variable a definition refers to is not set where the setting is read. The hub's own words, the setting's
  * place in the definition and the variable's name (never a value), so logs and run history keep it whole.
+ * `CONNECTOR_SECRET_MISSING` for a secret (a key, password, token, client secret, a credential header or
+ * parameter), `CONNECTOR_SETTING_MISSING` for any other setting (a base URL, a drop directory: QA, a drop
+ * directory's variable was called a secret).
  */
-export class MissingSecretError extends AppError {
-  override readonly name = 'MissingSecretError';
-  readonly code = 'CONNECTOR_SECRET_MISSING';
+export class MissingSettingError extends AppError {
+  override readonly name = 'MissingSettingError';
+  readonly code: 'CONNECTOR_SECRET_MISSING' | 'CONNECTOR_SETTING_MISSING';
   override readonly messageIsSafe = true;
   /** @param environment whose environment it is not set in, when that is not the obvious one (`the worker's environment`) */
-  constructor(readonly variable: string, readonly where: string, readonly environment?: string) {
+  constructor(readonly variable: string, readonly where: string, readonly secret: boolean, readonly environment?: string) {
     super(`${where} needs the environment variable ${variable}, which is not set${environment ? ` in ${environment}` : ''}`, { variable });
+    this.code = secret ? 'CONNECTOR_SECRET_MISSING' : 'CONNECTOR_SETTING_MISSING';
   }
 
   /** The same error naming whose environment lacks the variable: a sync queued from one shell runs in another process. */
-  in(environment: string): MissingSecretError {
-    return new MissingSecretError(this.variable, this.where, environment);
+  in(environment: string): MissingSettingError {
+    return new MissingSettingError(this.variable, this.where, this.secret, environment);
   }
 }
 
@@ -76,11 +80,19 @@ export class SettingInvalidError extends AppError {
   }
 }
 
-/** Resolves a setting against `env`; throws {@link MissingSecretError} naming the variable when unset. */
-export function resolveSetting(value: Setting | SecretRef, where: string, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Resolves a setting against `env`; throws {@link MissingSettingError} naming the variable when unset (as a secret's
+ * when `secret`).
+ */
+export function resolveSetting(value: Setting | SecretRef, where: string, env: NodeJS.ProcessEnv = process.env, opts: { secret?: boolean } = {}): string {
   if (typeof value === 'string') return value;
   const v = env[value.env];
   if (v !== undefined && v !== '') return v;
   if ('default' in value && value.default !== undefined) return value.default;
-  throw new MissingSecretError(value.env, where);
+  throw new MissingSettingError(value.env, where, opts.secret ?? false);
+}
+
+/** {@link resolveSetting} for a secret: a missing variable is `CONNECTOR_SECRET_MISSING`. */
+export function resolveSecret(value: Setting | SecretRef, where: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolveSetting(value, where, env, { secret: true });
 }

@@ -773,7 +773,7 @@ describe('FileReader (CSV)', () => {
     expect(r.directory()).toBe(dir);
     expect(ids(await collect(r.read(null, {})))).toEqual(['ID1']);
     const missing = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR' } }), { logger, name: 'x', env: {} });
-    await expect(collect(missing.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_SECRET_MISSING' });
+    await expect(collect(missing.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_SETTING_MISSING', variable: 'DROP_DIR' });
   });
 
   it('refuses a drop directory that its variable sets to blanks, saying what to set (QA: an empty one listed the project root)', async () => {

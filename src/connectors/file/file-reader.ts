@@ -172,7 +172,7 @@ export class FileReader implements SourceReader {
     return new FileAccessError(e.message, e.details, this.directoryOrigin());
   }
 
-  /** The drop directory, absolute. Throws MissingSecretError when its variable is unset without a default. */
+  /** The drop directory, absolute. Throws MissingSettingError when its variable is unset without a default. */
   directory(): string {
     const where = `connector ${this.deps.name}: file.directory`;
     const dir = resolveSetting(this.config.directory, where, this.deps.env);

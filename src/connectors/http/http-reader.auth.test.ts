@@ -1,8 +1,9 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MissingSecretError } from '../definition/env-ref.js';
+import { MissingSettingError } from '../definition/env-ref.js';
 import { isPermanentSyncError } from '../sync/permanent-sync-errors.js';
 import { failureOf, harness, readAll, rows } from './testing/reader-harness.js';
+import type { HttpConfigInput } from './http.schema.js';
 
 const BASE = 'http://source.test';
 const PATH = '/api/records';
@@ -90,8 +91,23 @@ describe('HttpReader authentication', () => {
   it('a missing secret fails naming the variable', async () => {
     const { reader, ctx } = harness({ auth: { type: 'bearer', token: { env: 'SCHOOL_TOKEN' } } }, {});
     const err = await failureOf(readAll(reader, null, ctx));
-    expect(err).toBeInstanceOf(MissingSecretError);
+    expect(err).toBeInstanceOf(MissingSettingError);
     expect(err).toMatchObject({ code: 'CONNECTOR_SECRET_MISSING', variable: 'SCHOOL_TOKEN' });
+  });
+
+  it('a missing setting that is no secret is told as a setting, a credential header or parameter as a secret (QA: a drop directory was called a secret)', async () => {
+    const cases: Array<[Partial<HttpConfigInput>, string, string]> = [
+      [{ baseUrl: { env: 'SCHOOL_API_URL' } }, 'CONNECTOR_SETTING_MISSING', 'SCHOOL_API_URL'],
+      [{ request: { path: '/api/records', params: { tinh: { env: 'SCHOOL_PROVINCE' } } } }, 'CONNECTOR_SETTING_MISSING', 'SCHOOL_PROVINCE'],
+      [{ request: { path: '/api/records', headers: { 'X-Api-Key': { env: 'SCHOOL_KEY' } } } }, 'CONNECTOR_SECRET_MISSING', 'SCHOOL_KEY'],
+      [{ request: { path: '/api/records', params: { access_token: { env: 'SCHOOL_ACCESS' } } } }, 'CONNECTOR_SECRET_MISSING', 'SCHOOL_ACCESS'],
+      [{ auth: { type: 'basic', username: { env: 'SCHOOL_USER' }, password: { env: 'SCHOOL_PASSWORD' } } }, 'CONNECTOR_SETTING_MISSING', 'SCHOOL_USER'],
+      [{ auth: { type: 'basic', username: 'hub', password: { env: 'SCHOOL_PASSWORD' } } }, 'CONNECTOR_SECRET_MISSING', 'SCHOOL_PASSWORD'],
+    ];
+    for (const [config, code, variable] of cases) {
+      const { reader, ctx } = harness(config, {});
+      expect(await failureOf(readAll(reader, null, ctx))).toMatchObject({ code, variable });
+    }
   });
 
   it('a base URL or token URL from the environment that is not one fails as a setting to correct, naming the variable, at once (QA: a hub fault, retried)', async () => {

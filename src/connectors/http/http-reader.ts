@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../../errors/app-error.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { loggedOutcome } from '../../observability/logger.js';
-import { MissingSecretError, resolveSetting, SettingInvalidError, type Setting } from '../definition/env-ref.js';
+import { MissingSettingError, resolveSetting, SettingInvalidError, type Setting } from '../definition/env-ref.js';
 import { findInvalidUtf8 } from '../file/encoding.js';
 import { compilePath, firstMatch, type CompiledPath } from '../paths.js';
 import type { CheckResult, ReadBatch, ReadContext, ReaderPosition, SourceReader } from '../types.js';
@@ -12,7 +12,7 @@ import type { HttpAuth } from './auth/http-auth.js';
 import { createHttpAuth } from './auth/create-http-auth.js';
 import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
 import { ConnectorRequestRefusedError } from './errors/connector-request-refused-error.js';
-import { PAGE_BYTES_CEILING, type HttpConfig } from './http.schema.js';
+import { isCredentialName, PAGE_BYTES_CEILING, type HttpConfig } from './http.schema.js';
 import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from './http-position.js';
 import { parseJsonBytes } from './parse-json-bytes.js';
 import { HttpTransport, type HttpRequest, type HttpResponse, type ResponseLimit, type SendContext } from './http-transport.js';
@@ -429,12 +429,13 @@ export class HttpReader implements SourceReader {
     const baseText = resolveSetting(this.config.baseUrl, where('baseUrl'), this.env);
     const base = joinUrl(baseText, this.config.request.path, where('baseUrl'), this.config.baseUrl);
     for (const [k, v] of Object.entries(this.config.request.params)) {
-      const value = typeof v === 'object' ? resolveSetting(v, where(`request.params.${k}`), this.env) : String(v);
+      // A parameter or header named as a credential takes only a secret (http.schema.ts): missing, it is one.
+      const value = typeof v === 'object' ? resolveSetting(v, where(`request.params.${k}`), this.env, { secret: isCredentialName(k) }) : String(v);
       base.searchParams.append(k, value);
     }
     const headers: Record<string, string> = { Accept: 'application/json' };
     for (const [k, v] of Object.entries(this.config.request.headers)) {
-      headers[k] = typeof v === 'object' ? resolveSetting(v, where(`request.headers.${k}`), this.env) : String(v);
+      headers[k] = typeof v === 'object' ? resolveSetting(v, where(`request.headers.${k}`), this.env, { secret: isCredentialName(k) }) : String(v);
     }
     const auth = createHttpAuth(this.config.auth, { env: this.env, transport: this.transport, now: this.now, logger: this.logger, name });
     this.resolved = { base, headers, auth };
@@ -558,7 +559,7 @@ async function parseBody(response: HttpResponse, what: string, sources?: WeakMap
 
 /** Messages of the hub's own errors are written to be shown; anything else may quote data. */
 function safeMessage(err: unknown): string {
-  if (err instanceof AppError || err instanceof MissingSecretError || err instanceof ConfigError) return err.message;
+  if (err instanceof AppError || err instanceof MissingSettingError || err instanceof ConfigError) return err.message;
   return UNEXPECTED;
 }
 

@@ -14,7 +14,7 @@ import { validateSourceRecord, type RecordProblem } from '../../services/ingest/
 import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { asRecordProblems, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
-import { MissingSecretError, SettingInvalidError } from '../definition/env-ref.js';
+import { MissingSettingError, SettingInvalidError } from '../definition/env-ref.js';
 import { logInvalidDefinition, type ConnectorCatalog, type LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
 import type { CheckResult, Projections, RawRecord, ReadBatch, ReaderEvent, ReaderPosition, TextRecogniser } from '../types.js';
@@ -143,7 +143,7 @@ export interface RunOptions {
   /**
    * Whose environment the definition's `{ env: … }` settings are read from, when it is not the caller's own:
    * the worker passes `the worker's environment (…)`, so that a variable missing there is not looked for in the
-   * shell that queued the sync. Named in CONNECTOR_SECRET_MISSING. @defaultValue unnamed (this process's)
+   * shell that queued the sync. Named in CONNECTOR_SECRET_MISSING and CONNECTOR_SETTING_MISSING. @defaultValue unnamed (this process's)
    */
   environment?: string;
 }
@@ -748,7 +748,7 @@ export class ConnectorSyncService {
         return summary;
       } catch (thrown) {
         // Whatever the loss of the lock's connection made fail (the read aborted, a batch's statement), the loss is the cause.
-        const err = lockLost ?? ((thrown instanceof MissingSecretError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
+        const err = lockLost ?? ((thrown instanceof MissingSettingError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
         const error = runError(err);
         await heartbeat.stop();
         // Not the run's end while its job will try again (QA: a run shown FAILED, and `connectors sync` exiting 1, that

@@ -16,6 +16,7 @@ export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'CONNECTOR_DISABLED',
   'CONNECTOR_MAPPING_INVALID',
   'CONNECTOR_SECRET_MISSING',
+  'CONNECTOR_SETTING_MISSING',
   // A setting's value it cannot use (a base URL that is not one): until someone corrects it.
   'CONNECTOR_SETTING_INVALID',
   'CONNECTOR_REQUEST_REFUSED',

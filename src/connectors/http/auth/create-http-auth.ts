@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { resolveSetting, SettingInvalidError, type SecretRef, type Setting } from '../../definition/env-ref.js';
+import { resolveSecret, resolveSetting, SettingInvalidError, type SecretRef, type Setting } from '../../definition/env-ref.js';
 import type { HttpAuthConfig } from '../http.schema.js';
 import type { HttpTransport } from '../http-transport.js';
 import type { HttpAuth } from './http-auth.js';
@@ -17,16 +17,17 @@ export interface CreateHttpAuthOptions {
 
 /**
  * Builds the credentials of a definition, resolving its settings and secrets now: a missing variable
- * throws {@link MissingSecretError} naming it.
+ * throws {@link MissingSettingError} naming it (`CONNECTOR_SECRET_MISSING` for a secret's).
  */
 export function createHttpAuth(config: HttpAuthConfig | undefined, options: CreateHttpAuthOptions): HttpAuth {
   const where = (field: string) => `connector ${options.name}: http.auth.${field}`;
   const resolve = (v: Setting | SecretRef, field: string) => resolveSetting(v, where(field), options.env);
+  const secret = (v: SecretRef, field: string) => resolveSecret(v, where(field), options.env);
   const variable = (v: Setting | SecretRef) => (typeof v === 'string' ? undefined : v.env);
   if (!config) return new StaticAuth({}, undefined, 'check the request path and parameters');
   switch (config.type) {
     case 'apiKey': {
-      const key = resolve(config.value, 'value');
+      const key = secret(config.value, 'value');
       const hint = `check the API key in ${config.value.env}`;
       return config.header !== undefined
         ? new StaticAuth({ [config.header]: key }, undefined, hint)
@@ -34,13 +35,13 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
     }
     case 'basic': {
       const username = resolve(config.username, 'username');
-      const password = resolve(config.password, 'password');
+      const password = secret(config.password, 'password');
       const vars = [variable(config.username), config.password.env].filter(Boolean).join(' and ');
       return new StaticAuth({ Authorization: basicCredentials(username, password) }, undefined, `check the credentials in ${vars}`);
     }
     case 'bearer':
       return new StaticAuth(
-        { Authorization: `Bearer ${resolve(config.token, 'token')}` },
+        { Authorization: `Bearer ${secret(config.token, 'token')}` },
         undefined,
         `check the token in ${config.token.env}`,
       );
@@ -58,7 +59,7 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
       return new OAuth2ClientCredentials({
         tokenUrl,
         clientId: resolve(config.clientId, 'clientId'),
-        clientSecret: resolve(config.clientSecret, 'clientSecret'),
+        clientSecret: secret(config.clientSecret, 'clientSecret'),
         scope: config.scope === undefined ? undefined : resolve(config.scope, 'scope'),
         audience: config.audience === undefined ? undefined : resolve(config.audience, 'audience'),
         clientAuthentication: config.clientAuthentication,
