@@ -46,4 +46,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261220010000_registry_call_pending',
   'Migration20261221010000_identity_request',
   'Migration20261222010000_connector_records_paths',
+  'Migration20261223010000_reject_note_author',
 ];

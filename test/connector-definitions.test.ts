@@ -362,6 +362,28 @@ describe('connector definitions', () => {
       'http.optionalPaths.5: «khac[*] » performer» is read within a projection\'s each: list it with its each, as «tiem[*] » performer»',
       'http.optionalPaths.6: «gioi_tinh» is no path the mappings read: nothing to make optional',
     ]);
+    // A path read from the root within an each, listed with the each; a facility's paths, read though never judged (QA re-check).
+    const rooted = writeDefinition('optional-rooted', readFileSync(optional, 'utf8').replace('name: optional-paths', 'name: optional-rooted')
+      .replace(/optionalPaths: .*/, 'optionalPaths: ["tiem[*] » $.ho_ten", "tiem[*] »ho_ten"]'));
+    expect(problemsOf(rooted).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'http.optionalPaths.0: «tiem[*] » $.ho_ten» is read from the record\'s root: list it without an each, as «ho_ten»',
+      'http.optionalPaths.1: «tiem[*] »ho_ten» is read from the record\'s root: list it without an each, as «ho_ten»',
+    ]);
+    const facility = writeDefinition('optional-facility', [
+      'name: optional-facility', 'sourceSystem: facility-inspection', 'title: T', 'kind: http',
+      'http:', '  baseUrl: https://example.test', '  request: { path: /co-so }', '  records: data', '  pagination: { type: none }',
+      '  optionalPaths: ["dot_kiem_tra[*] » ngay", "dot_kiem_tra[*]", ten, ngay, khac]',
+      'records:',
+      '  - recordType: facility',
+      '    externalId: { from: ma }',
+      '    projections:',
+      '      facility: [{ fields: { code: { from: ma }, name: { from: ten }, type: { value: OTHER }, licenceStatus: { value: UNKNOWN } } }]',
+      '      inspection: [{ each: "dot_kiem_tra[*]", fields: { facilityCode: { from: $.ma }, reportNumber: { from: so }, inspectedOn: { from: ngay } } }]', '',
+    ].join('\n'));
+    expect(problemsOf(facility).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'http.optionalPaths.3: «ngay» is read within a projection\'s each: list it with its each, as «dot_kiem_tra[*] » ngay»',
+      'http.optionalPaths.4: «khac» is no path the mappings read: nothing to make optional',
+    ]);
   });
 
   it('validates a draft kept outside its folder, noting the folder-name rule instead of failing on it', () => {

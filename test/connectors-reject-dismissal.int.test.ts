@@ -154,7 +154,13 @@ describe('dismissRejectedRecords', () => {
 
   it('gives a dismissal\'s note to its author and to whole-city stewards (audited), and to no other reader (DENIED audited)', async () => {
     // Another engineer, and an operator of one commune: the note is free text that may name a child (security QA).
-    for (const [sub, claims] of [['other-engineer', { officer_id: 'CB-0002', roles: ['integration_engineer'] }], ['commune-operator', { officer_id: 'CB-0003', roles: ['operator'], communes: ['00004'] }]] as const) {
+    // A token of another subject carrying the author's officer number is not the author (QA: an officer number is not
+    // known to be unique across agencies, and every dev token carried the same one).
+    for (const [sub, claims] of [
+      ['other-engineer', { officer_id: 'CB-0002', roles: ['integration_engineer'] }],
+      ['commune-operator', { officer_id: 'CB-0003', roles: ['operator'], communes: ['00004'] }],
+      ['same-officer-number', { officer_id: 'CB-0001', roles: ['operator'], agency: 'so-y-te' }],
+    ] as const) {
       const res = await hub.gql<{ rejectedRecords: Reject[] }>(`{ rejectedRecords(connector: "justice-register", resolution: DISMISSED) { id resolvedBy resolutionNote } }`, {},
         await hub.token({ sub, ...claims } as never));
       expect(res.body.data!.rejectedRecords.map((r) => r.resolutionNote)).toEqual([null, null]);

@@ -66,7 +66,7 @@ describe('dismissing rejects while a sync quarantines them', () => {
     try {
       await sync.query('BEGIN');
       await ctx.ingest.quarantine(sync, [reject('KS-RACE-2')]); // seen again, not committed yet
-      const dismissed = dismissal.dismiss([id], 'steward', 'never fixed at the source');
+      const dismissed = dismissal.dismiss([id], 'steward', 'steward', 'never fixed at the source');
       expect(await stillPending(dismissed)).toBe(true);
       await sync.query('COMMIT');
       await dismissed;

@@ -83,7 +83,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
       },
       invalidDefinitions: () => ctx.connectors.catalog.invalid.map((e) => ({ name: folderOf(e.file), problems: e.problems, declared: e.declared })),
       requestSync: (name: string, requestedBy: string, force?: boolean) => ctx.connectors.requestSync(name, { trigger: 'API', requestedBy, ...(force ? { force } : {}) }),
-      dismissRejects: (ids: string[], by: string, note: string) => dismissal.dismiss(ids, by, note),
+      dismissRejects: (ids: string[], by: string, subject: string, note: string) => dismissal.dismiss(ids, by, subject, note),
     },
   };
   const server = createHttpServer({

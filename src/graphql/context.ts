@@ -28,7 +28,7 @@ export interface GatewayCommands {
     invalidDefinitions(): Array<{ name: string; problems: DefinitionProblem[]; declared: DeclaredConnector }>;
     requestSync(name: string, requestedBy: string, force?: boolean): Promise<{ runId: string }>;
     /** Closes open rejects by hand (all or nothing; see `RejectDismissal`). */
-    dismissRejects(ids: string[], by: string, note: string): Promise<void>;
+    dismissRejects(ids: string[], by: string, subject: string, note: string): Promise<void>;
   };
 }
 

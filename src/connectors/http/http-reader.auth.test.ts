@@ -130,6 +130,18 @@ describe('HttpReader authentication', () => {
     expect(isPermanentSyncError(await failureOf(readAll(bad.reader, null, bad.ctx)))).toBe(true);
   });
 
+  it('a base URL or token URL from the environment carrying credentials is refused before any request, without repeating them (QA: sent as Basic credentials)', async () => {
+    for (const url of ['http://admin:TOPSECRETPW@source.test', 'http://source.test/api;jsessionid=TOPSECRETPW', 'http://source.test/?api_key=TOPSECRETPW']) {
+      const { reader, ctx } = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: url });
+      const err = await failureOf(readAll(reader, null, ctx));
+      expect(err).toMatchObject({ code: 'CONNECTOR_SETTING_INVALID', message: expect.stringMatching(/^connector test-source: http\.baseUrl must not carry .*: correct the environment variable SCHOOL_API_URL$/) });
+      expect(err.message).not.toContain('TOPSECRETPW');
+      expect(isPermanentSyncError(err)).toBe(true);
+    }
+    const token = harness({ auth: oauth2({ tokenUrl: { env: 'TOKEN_URL' } }) }, { ...oauthEnv, TOKEN_URL: 'https://idp.test/token?client_secret=TOPSECRETPW' });
+    expect(() => token.reader.settings()).toThrow(/^connector test-source: http\.auth\.tokenUrl must not carry credentials in its query string \(client_secret\): give the client's credentials as clientId and clientSecret/);
+  });
+
   describe('oauth2ClientCredentials', () => {
     it('requests a token (client_credentials, Basic client authentication) and sends it as a bearer', async () => {
       const { reader, ctx, events, logs } = harness({ auth: oauth2({ audience: 'fhir-api' }) }, oauthEnv);

@@ -12,7 +12,7 @@ import type { HttpAuth } from './auth/http-auth.js';
 import { createHttpAuth } from './auth/create-http-auth.js';
 import { ConnectorMalformedResponseError } from './errors/connector-malformed-response-error.js';
 import { ConnectorRequestRefusedError } from './errors/connector-request-refused-error.js';
-import { isCredentialName, PAGE_BYTES_CEILING, type HttpConfig } from './http.schema.js';
+import { isCredentialName, PAGE_BYTES_CEILING, urlCredentialProblems, type HttpConfig } from './http.schema.js';
 import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from './http-position.js';
 import { parseJsonBytes } from './parse-json-bytes.js';
 import { HttpTransport, type HttpRequest, type HttpResponse, type ResponseLimit, type SendContext } from './http-transport.js';
@@ -526,6 +526,9 @@ function joinUrl(baseText: string, path: string, where: string, setting: Setting
     throw new SettingInvalidError(where, setting, 'is not an absolute URL');
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new SettingInvalidError(where, setting, 'must be an http or https URL');
+  // As the definition's own text is checked: a value from the environment may carry them too.
+  const [credentials] = urlCredentialProblems(baseText);
+  if (credentials !== undefined) throw new SettingInvalidError(where, setting, credentials);
   const q = path.indexOf('?');
   const p = q < 0 ? path : path.slice(0, q);
   base.pathname = base.pathname.replace(/\/+$/, '') + (p.startsWith('/') ? p : `/${p}`);

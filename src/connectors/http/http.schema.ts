@@ -146,13 +146,16 @@ function credentialsInQuery(url: string): string[] {
  */
 const queryCredentialAdvice = (name: string) => `use auth: { type: apiKey, query: ${name}, value: { env: NAME } }, or request.params: { ${name}: { env: NAME } }`;
 /** The same for the token endpoint, whose credentials are the client's own settings. */
-const tokenUrlCredentialAdvice = () => 'give the client\'s credentials as clientId and clientSecret: { env: NAME }';
+export const tokenUrlCredentialAdvice = () => 'give the client\'s credentials as clientId and clientSecret: { env: NAME }';
 
-/** Refuses credentials in a URL written in the file: `user:password@`, or a credential-named query parameter. */
-const noCredentialsInUrlWith = (advice: (name: string) => string) => (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
-  const written = typeof v === 'string' ? v : v.default;
-  if (written === undefined) return;
-  // The messages never repeat the value.
+/**
+ * What is wrong with a URL that carries credentials: `user:password@`, a session id, or a credential-named query
+ * parameter (each as a message that never repeats the value), or none. For a URL written in the file, and for one
+ * taken from the environment when the sync reads it (QA: a base URL's variable with `user:password@` was sent to the
+ * source as Basic credentials).
+ */
+export function urlCredentialProblems(written: string, advice: (name: string) => string = queryCredentialAdvice): string[] {
+  const problems: string[] = [];
   // As a URL parser reads it (one slash, backslashes, spaces and tabs included: QA), not only as written.
   let parsed: URL | undefined;
   try {
@@ -161,14 +164,19 @@ const noCredentialsInUrlWith = (advice: (name: string) => string) => (v: string 
     parsed = undefined;
   }
   if (parsed?.username || parsed?.password || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
-    ctx.addIssue({ code: 'custom', message: 'must not carry a user or password (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }' });
+    problems.push('must not carry a user or password (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }');
   }
-  if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written)) {
-    ctx.addIssue({ code: 'custom', message: 'must not carry a session id (;jsessionid=): use auth with { env: NAME }' });
-  }
-  for (const name of credentialsInQuery(written)) {
-    ctx.addIssue({ code: 'custom', message: `must not carry credentials in its query string (${name}): ${advice(name)}` });
-  }
+  if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written)) problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
+  for (const name of credentialsInQuery(written)) problems.push(`must not carry credentials in its query string (${name}): ${advice(name)}`);
+  return problems;
+}
+
+/** Refuses credentials in a URL written in the file ({@link urlCredentialProblems}). */
+const noCredentialsInUrlWith = (advice: (name: string) => string) => (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
+  const written = typeof v === 'string' ? v : v.default;
+  if (written === undefined) return;
+  // The messages never repeat the value.
+  for (const message of urlCredentialProblems(written, advice)) ctx.addIssue({ code: 'custom', message });
 };
 const noCredentialsInUrl = noCredentialsInUrlWith(queryCredentialAdvice);
 

@@ -367,23 +367,26 @@ export function optionalPathKey(path: string): string {
 
 /**
  * Why an entry of `http.optionalPaths` makes nothing optional, or null when it names a path the mappings read (as
- * written in the mapping, or `each » path` for one within a projection's `each`). A path within `each` written without
- * it is told the name that would list it (QA third round: such an entry was silently without effect, and the page
- * still held).
+ * written in the mapping, or `each » path` for one read within a projection's `each`; a facility's paths too, though a
+ * page is never held for them). A path within `each` written without it is told the name that would list it, and one
+ * read from the record's root (`$.`) written with an `each` the name without it (QA third round: such entries were
+ * silently without effect, and the page still held).
  */
 export function optionalPathProblem(mappings: readonly RecordMapping[], entry: string): string | null {
   const key = optionalPathKey(entry);
-  const candidates = sparseCandidates(mappings);
-  if (candidates.some((c) => c.qualified === key)) return null;
+  const candidates = pathCandidates(mappings, true);
+  const absolute = new Set<string>(candidates.filter((c) => !c.relative).map((c) => c.qualified));
   for (const m of mappings) {
     const { recordType: _type, sheet: _sheet, ...reads } = m;
-    for (const p of columnsRead(reads)) if (readPathKey(p) === key) return null;
+    for (const p of columnsRead(reads)) absolute.add(readPathKey(p));
   }
+  if (absolute.has(key) || candidates.some((c) => c.qualified === key)) return null;
   const inner = key.includes(' » ') ? key.slice(key.lastIndexOf(' » ') + 3) : key;
   const within = [...new Set(candidates.filter((c) => c.relative && c.paths[0] === inner).map((c) => c.qualified))];
   if (within.length) {
     return `«${entry}» is read within a projection's each: list it with its each, as ${within.map((q) => `«${q}»`).join(' or ')}`;
   }
+  if (inner !== key && absolute.has(inner)) return `«${entry}» is read from the record's root: list it without an each, as «${inner}»`;
   return `«${entry}» is no path the mappings read: nothing to make optional`;
 }
 
@@ -473,6 +476,13 @@ function sparseCandidates(mappings: readonly RecordMapping[]): SparseCandidate[]
   // Worked out once per definition: a sync asks for every page.
   const known = candidatesOf.get(mappings);
   if (known) return known;
+  const out = pathCandidates(mappings, false);
+  candidatesOf.set(mappings, out);
+  return out;
+}
+
+/** The paths of a mapping's groups and projections with what they feed ({@link sparseCandidates}); a facility's too when `withFacility`. */
+function pathCandidates(mappings: readonly RecordMapping[], withFacility: boolean): SparseCandidate[] {
   const candidates = new Map<string, SparseCandidate>();
   const push = (refs: Ref[], field: string, target: SparseTarget, each: CompiledPath | null) => {
     for (const ref of refs) {
@@ -484,7 +494,7 @@ function sparseCandidates(mappings: readonly RecordMapping[]): SparseCandidate[]
   };
   for (const m of mappings) {
     const { recordType, groups, projections } = m as { recordType?: string; groups?: unknown[]; projections?: Record<string, unknown[]> };
-    if (recordType === 'facility') continue;
+    if (recordType === 'facility' && !withFacility) continue;
     for (const g of groups ?? []) {
       const group = g as { clause?: unknown; when?: unknown; subType?: unknown; since?: unknown; until?: unknown };
       const clause = typeof group.clause === 'string' ? group.clause.toLowerCase() : null;
@@ -511,9 +521,7 @@ function sparseCandidates(mappings: readonly RecordMapping[]): SparseCandidate[]
       }
     }
   }
-  const out = [...candidates.values()];
-  candidatesOf.set(mappings, out);
-  return out;
+  return [...candidates.values()];
 }
 
 const candidatesOf = new WeakMap<readonly RecordMapping[], SparseCandidate[]>();

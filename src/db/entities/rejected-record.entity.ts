@@ -25,8 +25,10 @@ export interface RejectedRecord {
   /** The run that stored the record (`STORED`) or read it again otherwise invalid (`SUPERSEDED`). */
   resolvedByRunId: string | null;
   resolution: RejectResolution | null;
-  /** Who dismissed it (`DISMISSED`): the token subject of the caller. */
+  /** Who dismissed it (`DISMISSED`): their officer number, else their token's subject (as a run's requestedBy). */
   resolvedBy: string | null;
+  /** The subject of the token that dismissed it: the note's author, to whom the note is released. */
+  resolvedBySubject: string | null;
   /** Why it was dismissed, as the person wrote it: never logged. */
   resolutionNote: string | null;
 }
@@ -59,6 +61,7 @@ export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
     resolvedByRunId: { type: 'string', nullable: true },
     resolution: { type: 'string', nullable: true },
     resolvedBy: { type: 'string', nullable: true },
+    resolvedBySubject: { type: 'string', nullable: true },
     resolutionNote: { type: 'string', nullable: true },
   },
 });

@@ -63,6 +63,7 @@ export interface RejectedRecordRow {
   resolved_by_run_id: string | null;
   resolution: RejectResolution | null;
   resolved_by: string | null;
+  resolved_by_subject: string | null;
   resolution_note: string | null;
   payload_erased_at: Date | null;
 }
@@ -187,7 +188,7 @@ const RUN_COLUMNS = `r.id, c.name AS connector_name, r.trigger, r.status, r.requ
   coalesce((r.options->>'mappingChanged')::boolean, false) AS mapping_changed, r.max_attempts, r.next_attempt_at, r.failed_attempts`;
 
 const REJECT_COLUMNS = `x.id, c.name AS connector_name, x.connector_run_id, x.source_system, x.external_id, x.location, x.reasons, x.created_at,
-  x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution, x.resolved_by, x.resolution_note,
+  x.last_seen_at, x.last_run_id, x.times_seen, x.resolved_at, x.resolved_by_run_id, x.resolution, x.resolved_by, x.resolved_by_subject, x.resolution_note,
   x.payload_erased_at`;
 
 /** Reads of connectors, their runs and quarantined records, for integration engineers (keyset paging by id). */

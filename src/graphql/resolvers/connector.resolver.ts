@@ -132,7 +132,7 @@ function toReject(r: RejectedRecordRow): RejectedRecord {
     id: r.id, connector: r.connector_name, runId: r.connector_run_id, sourceSystem: r.source_system, externalId: r.external_id,
     location: r.location === null ? null : locationLabel(r.location), reasons: r.reasons, rejectedAt: r.created_at, lastSeenAt: r.last_seen_at, lastRunId: r.last_run_id,
     timesSeen: r.times_seen, resolvedAt: r.resolved_at, resolution: r.resolution as RejectResolutionEnum | null, resolvedByRunId: r.resolved_by_run_id,
-    resolvedBy: r.resolved_by, resolutionNote: r.resolution_note, payloadErasedAt: r.payload_erased_at,
+    resolvedBy: r.resolved_by, resolvedBySubject: r.resolved_by_subject, resolutionNote: r.resolution_note, payloadErasedAt: r.payload_erased_at,
   };
 }
 
@@ -337,7 +337,7 @@ export class ConnectorResolver {
     const note = dismissalNote(reason);
     const c = connectorsOf(ctx);
     // Who, as a sync's requestedBy names them: the officer's number, else the token's subject (QA: they differed).
-    await c.dismissRejects(wanted, p.officerId ?? p.subject, note);
+    await c.dismissRejects(wanted, p.officerId ?? p.subject, p.subject, note);
     ctx.access.wroteRecords('dismissRejectedRecords', wanted);
     const rows = new Map((await c.repo.rejectsByIds(wanted)).map((r) => [r.id, r]));
     return wanted.map((id) => toReject(rows.get(id)!));
@@ -374,14 +374,16 @@ export class RejectedRecordPayloadResolver {
     nullable: true,
     description: 'Why it was dismissed, as written by who dismissed it; null unless DISMISSED. Free text, which may hold anything its '
       + 'author typed (a name, a health fact): read as `payload` is, by a caller whose token covers the whole city and whose roles grant every '
-      + 'class (audited as a read of every class), and by its author (resolvedBy); others get null with FORBIDDEN (audited as DENIED).',
+      + 'class (audited as a read of every class), and by its author (the token subject that dismissed it); others get null with FORBIDDEN (audited as DENIED).',
   })
   resolutionNote(@Root() reject: RejectedRecord, @Ctx() ctx: GraphQLContext): Promise<string | null> | string | null {
     if (reject.resolutionNote === null) return null;
     const p = requirePrincipal(ctx);
     // Its author wrote it: nothing is disclosed to them (security QA: a note naming a child and a diagnosis was read by
     // every engineer and operator, of any commune, and nothing was audited).
-    if (reject.resolvedBy !== null && reject.resolvedBy === (p.officerId ?? p.subject)) return reject.resolutionNote;
+    // By the token's subject, not the officer number resolvedBy shows (QA: a token of another agency with the same
+    // officer number read it; an officer number is not known to be unique across agencies).
+    if (reject.resolvedBySubject !== null && reject.resolvedBySubject === p.subject) return reject.resolutionNote;
     if (!ALL_SENSITIVITY_CLASSES.every((c) => p.classes.has(c))) {
       ctx.access.denyRejected(reject.id, 'RejectedRecord.resolutionNote');
       throw new ForbiddenError('A dismissal\'s note is free text that may hold any personal data: it needs every data class (data stewards), or to be yours');

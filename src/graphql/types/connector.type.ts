@@ -412,6 +412,9 @@ export class RejectedRecord {
   @Field(() => String, { nullable: true, description: 'Who dismissed it (their officer id, as a run\'s requestedBy, else the subject of their token); null unless DISMISSED.' })
   resolvedBy!: string | null;
 
+  /** The subject of the token that dismissed it (the note's author); null unless DISMISSED, and for dismissals before it was kept. Not exposed. */
+  resolvedBySubject!: string | null;
+
   /** Why it was dismissed, as written (free text): released by RejectedRecordPayloadResolver.resolutionNote. */
   resolutionNote!: string | null;
 

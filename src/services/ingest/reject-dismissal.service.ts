@@ -27,13 +27,13 @@ export function dismissalNote(reason: string): string {
     const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
     throw new InvalidInputError(`The reason holds a control character (U+${code}); only tabs and line breaks are kept`, { argument: 'reason' });
   }
-  // Read by every integration engineer and operator, of any commune: a personal-looking number (an identity, insurance
-  // or phone number) is refused (QA: a child's number was kept and shown). Names are not screened: the rules that find
+  // Kept with the rejects and read by the data stewards of the whole city: a personal-looking number (an identity,
+  // insurance or phone number) is refused (QA: a child's number was kept and shown). Names are not screened: the rules that find
   // them in file names took ordinary words and places for names in sentences (QA re-check).
   if (holdsPersonalNumber(note)) {
     throw new InvalidInputError(
-      'The reason seems to hold a personal number (9 digits or more: an identity, insurance or phone number), which everyone who lists '
-        + 'rejected records would read: write why the records are dismissed, not the child\'s data (each reject is known by its id)',
+      'The reason seems to hold a personal number (9 digits or more: an identity, insurance or phone number), which is kept with the '
+        + 'rejected records and read by the data stewards: write why the records are dismissed, not the child\'s data (each reject is known by its id)',
       { argument: 'reason', problem: 'PERSONAL_DATA' },
     );
   }
@@ -50,7 +50,11 @@ export function dismissalNote(reason: string): string {
 export class RejectDismissal {
   constructor(private readonly sql: Sql) {}
 
-  async dismiss(ids: string[], by: string, note: string): Promise<void> {
+  /**
+   * @param by who, as a run's requestedBy names them (their officer number, else their token's subject)
+   * @param subject their token's subject: the note's author, to whom it is released
+   */
+  async dismiss(ids: string[], by: string, subject: string, note: string): Promise<void> {
     const wanted = [...new Set(ids)];
     await this.sql.tx(async (client) => {
       // A batch quarantining records of the same sources meanwhile finishes first, or waits for this one.
@@ -73,9 +77,9 @@ export class RejectDismissal {
         );
       }
       await client.query(
-        `UPDATE rejected_record SET resolved_at = now(), resolution = 'DISMISSED', resolved_by = $2, resolution_note = $3
+        `UPDATE rejected_record SET resolved_at = now(), resolution = 'DISMISSED', resolved_by = $2, resolved_by_subject = $3, resolution_note = $4
           WHERE id = ANY($1::text[])`,
-        [wanted, by, note],
+        [wanted, by, subject, note],
       );
     });
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { resolveSecret, resolveSetting, SettingInvalidError, type SecretRef, type Setting } from '../../definition/env-ref.js';
-import type { HttpAuthConfig } from '../http.schema.js';
+import { tokenUrlCredentialAdvice, urlCredentialProblems, type HttpAuthConfig } from '../http.schema.js';
 import type { HttpTransport } from '../http-transport.js';
 import type { HttpAuth } from './http-auth.js';
 import { OAuth2ClientCredentials } from './oauth2-client-credentials.js';
@@ -55,6 +55,9 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
       }
       // As for the base URL (QA re-check: an ftp:// or file:// token URL failed each sync as the source unavailable, retried).
       if (tokenUrl.protocol !== 'http:' && tokenUrl.protocol !== 'https:') throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, 'must be an http or https URL');
+      // As the definition's own text is checked: a value from the environment may carry them too.
+      const [credentials] = urlCredentialProblems(tokenUrlText, tokenUrlCredentialAdvice);
+      if (credentials !== undefined) throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, credentials);
       const vars = [variable(config.clientId), config.clientSecret.env].filter(Boolean).join(' and ');
       return new OAuth2ClientCredentials({
         tokenUrl,
