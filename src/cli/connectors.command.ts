@@ -22,6 +22,7 @@ import { freshnessLine } from './connector-freshness.format.js';
 import { rekeyCommand } from './connector-rekey.command.js';
 import { attemptsLine, checkpointLine, lastRunLine, progressLine, rejectsAndSuccessLine, removalsLines, requestedRunLine, retryingLine, type FailedAttemptRow, type ProgressCounts } from './connector-runs.format.js';
 import { OUTBOX_TOPICS } from '../services/outbox/outbox.writer.js';
+import { dryRunSummary } from './dry-run-summary.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -183,15 +184,7 @@ export function connectorsCommand(): Command {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath), force: !!opts.force });
-        // As a sync counts them: `repeated ids` are those that came again with other content (the run's repeatedIds).
-        const again = [
-          ...(r.repeated ? [`${r.repeated} repeated ${r.repeated === 1 ? 'id' : 'ids'} with other content, the last copy kept`] : []),
-          ...(r.identical ? [`${r.identical} identical ${r.identical === 1 ? 'copy' : 'copies'}`] : []),
-        ];
-        const repeated = again.length ? ` (${again.join(', ')}: stored once, see WARN)` : '';
-        // Those stored already as they are are counted apart, as a sync counts them (QA: told as records to store).
-        const unchanged = r.unchanged ? `, ${r.unchanged} unchanged (stored as they are: a sync writes nothing for ${r.unchanged === 1 ? 'it' : 'them'})` : '';
-        out(`${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched, ${r.valid - r.repeated - r.identical - r.unchanged} would be stored${repeated}${unchanged}, ${r.rejects.length} would be quarantined`);
+        out(dryRunSummary(name, r));
         for (const w of r.warnings) out(`WARN ${w}`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping. By the values'
         // kinds unless asked for (security QA: whole records, health facts included, on any terminal, unaudited).
