@@ -496,7 +496,7 @@ export const httpConfigSchema = z
           'key absent; null is had) is otherwise held, and the sync fails (CONNECTOR_MAPPING_UNREAD), when records of the ' +
           'page were stored before with a value in that field (on a page under 10 records, all of them; a page of one is ' +
           'never held): stored, they would lose it (a misspelt path); groups\' and projections\' paths likewise (see ' +
-          'docs/connectors.md). A path listed here is stored empty, with a warning in the log. Written as in the mapping; ' +
+          'docs/connectors.md). A path listed here is stored empty, told in the log at info level. Written as in the mapping; ' +
           'a path within a projection\'s each as `each » path`; an entry the mappings do not read is refused. Default none.',
       ),
     maxPageRecords: positiveInt

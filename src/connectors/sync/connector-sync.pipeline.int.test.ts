@@ -224,6 +224,18 @@ describe('connector sync pipeline', () => {
     const optional = variant('school-optional', (yaml) => yaml.replace(/\{ from: ho_ten\b/, '{ from: ho_tenn').replace(/^  records: data$/m, '  records: data\n  optionalPaths: [ho_tenn]'), 'optionalPaths: [ho_tenn]');
     expect((await optional.run('school-optional', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
     expect(await named()).toBe(0);
+    // Told in the log at info level, not as a warning: the definition says the source leaves it out (QA: a fresh demo
+    // warned of the health station's guardian).
+    const lines: Array<{ level: number; msg: string }> = [];
+    const told = new ConnectorSyncService({
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs),
+      logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) } }),
+    });
+    expect((await told.run('school-optional', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
+    const unreadLines = lines.filter((l) => /the mapping reads «ho_tenn», which none of the page's \d+ records has: fullName stored empty \(listed in http\.optionalPaths\)$/.test(l.msg));
+    expect(unreadLines.length).toBeGreaterThan(0);
+    expect(unreadLines.every((l) => l.level === 30)).toBe(true);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
   });
 
   it('holds a page whose groups or projections would lose stored values to a path none of its records has (QA: school names and group d taken, no word)', async () => {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, pathsNoRecordHas, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, optionalPathKey, pathsNoRecordHas, readPathKey, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -1336,16 +1336,23 @@ export class ConnectorSyncService {
     };
   }
 
-  /** Holds a page {@link unreadLoss} finds losing stored values ({@link MappingUnreadError}); warns in the log of any other unread path. */
+  /**
+   * Holds a page {@link unreadLoss} finds losing stored values ({@link MappingUnreadError}); warns in the log of any other
+   * unread path, and tells at info level of those `http.optionalPaths` lists, whose absence the definition says is the
+   * source's way (QA: a fresh demo warned of the health station's guardian, which a page of children may all lack).
+   */
   private async holdUnreadPage(loaded: LoadedConnector, batch: ReadBatch, mapper: RecordMapper, log: Logger, runId: string, judging: SparseJudging): Promise<void> {
     const { definition } = loaded;
     const { unread, lost } = await unreadLoss(this.deps.sql, definition, batch.records, mapper, judging);
     if (lost.length) throw new MappingUnreadError(definition.name, batch.location, batch.records.length, lost);
-    if (unread.length) {
-      log.warn(
-        { runId, location: batch.location, paths: unread.map((u) => u.paths), fields: [...new Set(unread.flatMap((u) => u.fields))] },
-        `${batch.location}: the mapping reads ${describeUnreadPaths(unread.map((u) => u.paths))}, which none of the page's ${batch.records.length} record${batch.records.length === 1 ? '' : 's'} has: ` +
-          `${unread.map((u) => u.fields.join(', ')).join('; ')} stored empty`,
+    const optional = new Set((definition.http?.optionalPaths ?? []).map(optionalPathKey));
+    const listed = unread.filter((u) => u.paths.every((p) => optional.has(readPathKey(p))));
+    for (const [group, level] of [[unread.filter((u) => !listed.includes(u)), 'warn'], [listed, 'info']] as const) {
+      if (!group.length) continue;
+      log[level](
+        { runId, location: batch.location, paths: group.map((u) => u.paths), fields: [...new Set(group.flatMap((u) => u.fields))] },
+        `${batch.location}: the mapping reads ${describeUnreadPaths(group.map((u) => u.paths))}, which none of the page's ${batch.records.length} record${batch.records.length === 1 ? '' : 's'} has: ` +
+          `${group.map((u) => u.fields.join(', ')).join('; ')} stored empty${level === 'info' ? ' (listed in http.optionalPaths)' : ''}`,
       );
     }
   }
