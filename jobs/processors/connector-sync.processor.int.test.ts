@@ -43,6 +43,24 @@ describe('connector-sync processor, queued run', () => {
     expect(failed).toEqual([expect.objectContaining({ err: { type: 'MissingSettingError', code: 'CONNECTOR_SECRET_MISSING', message: told } })]);
   });
 
+  it('a queued run of a connector the worker\'s directory lacks says where the worker looked and what to do (QA: a bare CONNECTOR_NOT_FOUND)', async () => {
+    const { runId } = await ctx.connectors.requestSync('school', { trigger: 'CLI', requestedBy: 'cli' });
+    // Asked for by a process whose CONNECTORS_DIR defines it; the worker reads another.
+    await ctx.sql.query(`UPDATE connector SET name = 'school-elsewhere' WHERE id = (SELECT connector_id FROM connector_run WHERE id = $1)`, [runId]);
+    try {
+      const job = { data: { runId }, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: vi.fn() } as unknown as Job<unknown, unknown, string>;
+      const thrown = await connectorSyncProcessor(ctx, { queues: {} as QueueClient })(job).then(() => new Error('resolved'), (e: unknown) => e as Error);
+      expect(thrown).toBeInstanceOf(UnrecoverableError);
+      const run = await ctx.sql.one<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM connector_run WHERE id = $1', [runId]);
+      expect(run!.status).toBe('FAILED');
+      expect(run!.error.code).toBe('CONNECTOR_NOT_FOUND');
+      expect(run!.error.message).toMatch(new RegExp(`^no connector named "school-elsewhere" in the worker's connectors directory, ${ctx.connectors.catalog.dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(known: .*school.*\\): `
+        + 'it was asked for where another directory \\(CONNECTORS_DIR\\) defines it; sync it there with `connectors sync school-elsewhere --in-process`, or start the worker with that CONNECTORS_DIR$'));
+    } finally {
+      await ctx.sql.query(`UPDATE connector SET name = 'school' WHERE name = 'school-elsewhere'`);
+    }
+  });
+
   it('run in the asking process (--in-process), the message names no other environment', async () => {
     await expect(ctx.connectors.run('school', { trigger: 'CLI' })).rejects.toThrow(
       /^connector school: http\.auth\.value needs the environment variable SCHOOL_API_KEY, which is not set$/,

@@ -14,6 +14,7 @@ import { validateSourceRecord, type RecordProblem } from '../../services/ingest/
 import type { EncodedProjections, ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { asRecordProblems, type ProjectionProblem } from '../../services/projections/invalid-projection.error.js';
 import { writeOutbox, OUTBOX_TOPICS } from '../../services/outbox/outbox.writer.js';
+import { ConnectorNotFoundError } from '../definition/connector-not-found.error.js';
 import { MissingSettingError, SettingInvalidError } from '../definition/env-ref.js';
 import { logInvalidDefinition, type ConnectorCatalog, type LoadedConnector } from '../definition/connector-catalog.js';
 import { compileRecordMapper, type RecordMapper } from '../mapping/record-mapper.js';
@@ -510,7 +511,8 @@ export class ConnectorSyncService {
     if (!row) throw new Error(`connector run ${runId} does not exist`);
     try {
       return await this.run(row.name, { ...row.options, trigger: row.trigger, requestedBy: row.requested_by }, { ...opts, runId });
-    } catch (err) {
+    } catch (thrown) {
+      const err = thrown instanceof ConnectorNotFoundError && opts.environment ? thrown.inWorker(this.deps.catalog.dir) : thrown;
       // An error before the run was claimed (unknown or disabled connector, invalid definition) leaves it
       // QUEUED: a permanent one is recorded now, so that whoever waits for the run sees it end.
       if (isPermanentSyncError(err)) await this.failQueued(runId, err, undefined, opts.job?.attempt);
