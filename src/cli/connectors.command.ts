@@ -77,7 +77,8 @@ export function connectorsCommand(): Command {
             for (const l of bad.message.split('\n')) out(`  ${l}`);
           } else if (!catalog.names().includes(name)) {
             line(name, last!.kind, last!.source_system, 'REMOVED', last);
-            out(`  ${last!.title ?? name} (no definition any more: its runs and quarantine stay readable)`);
+            // Also one defined in another directory that another process reads (QA: the demo's four listed REMOVED from a shell with its own CONNECTORS_DIR).
+            out(`  ${last!.title ?? name} (no definition in ${catalog.dir} (CONNECTORS_DIR): removed, or defined in the directory of another process; its runs and quarantine stay readable)`);
           } else {
             const d = catalog.get(name).definition;
             line(name, d.kind, d.sourceSystem, d.enabled ? d.schedule ?? 'on demand' : 'disabled', last);

@@ -15,7 +15,7 @@ registerEnumType(ConnectorDefinitionStatusEnum, {
       description: 'The file does not validate (see definitionProblems): the connector is neither scheduled nor synced until it is fixed. '
         + 'Its run history and quarantine stay readable.',
     },
-    REMOVED: { description: 'No definition file any more: known from its runs, whose history and quarantine stay readable.' },
+    REMOVED: { description: 'No definition file in the gateway\'s connectors directory (CONNECTORS_DIR): removed, or defined only in another process\'s directory. Known from its runs, whose history and quarantine stay readable.' },
   },
 });
 
