@@ -860,8 +860,22 @@ describe('FileReader (CSV)', () => {
           { step: 'drop directory', ok: true, detail: `${dir} exists and is readable` },
           { step: 'files', ok: true, detail: '2 file(s) match *.{csv,xlsx}' },
           { step: 'first file', ok: true, detail: 'a.csv (utf-8): headers read; 5 record(s) in the first chunk' },
+          { step: 'other files', ok: true, detail: '1 of 1 open as a sync would read them (format, encoding, headers)' },
         ],
       });
+    });
+
+    it('opens the other files as a sync would, naming each it would refuse (QA: passed with the first fine and four others refused)', async () => {
+      await drop('a.csv', `${HEADER}\n${rows(2)}`, new Date('2026-01-01'));
+      await drop('b.csv', Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0xe0, 0xf2, 0x2c, 0x63, 0x0a]), new Date('2026-01-02'));
+      await drop('c.csv', `${HEADER}\n${rows(1)}`, new Date('2026-01-03'));
+      const result = await reader().check({});
+      expect(result.ok).toBe(false);
+      expect(result.steps.slice(2)).toEqual([
+        { step: 'first file', ok: true, detail: 'a.csv (utf-8): headers read; 2 record(s) in the first chunk' },
+        { step: 'b.csv', ok: false, detail: expect.stringMatching(/not valid UTF-8 at byte 4 \(line 2\)/) },
+        { step: 'other files', ok: false, detail: '1 of 2 open as a sync would read them (format, encoding, headers); 1 would be refused whole (above)' },
+      ]);
     });
 
     it('fails on a missing directory and on a file it cannot read', async () => {
