@@ -887,6 +887,19 @@ describe('FileReader (CSV)', () => {
       expect(bad.steps.at(-1)).toMatchObject({ step: 'first file', ok: false, detail: expect.stringMatching(/not valid UTF-8 at byte 4 \(line 2\)/) });
     });
 
+    it('leaves files still settling unopened, as a sync does, and fails on an entry a sync would refuse (QA re-check)', async () => {
+      await drop('a.csv', `${HEADER}\n${rows(2)}`, new Date('2026-01-01'));
+      await drop('b.csv', Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0xe0]));
+      const settling = await reader({ settleSeconds: 60 }).check({});
+      expect(settling.ok).toBe(true);
+      expect(settling.steps.map((x) => x.step)).toEqual(['drop directory', 'files', 'files waiting', 'first file']);
+      expect(settling.steps[2]!.detail).toBe('1 file(s) modified less than file.settleSeconds (60 s) ago, left for a later sync as a sync leaves them: not opened');
+      await mkdir(path.join(dir, 'c.csv'));
+      const entry = await reader({ settleSeconds: 60 }).check({});
+      expect(entry.ok).toBe(false);
+      expect(entry.steps.find((x) => x.step === 'c.csv')).toMatchObject({ ok: false, detail: expect.stringMatching(/^CONNECTOR_FILE_NOT_A_FILE: /) });
+    });
+
     it('is fine with an empty drop directory', async () => {
       expect(await reader().check({})).toMatchObject({ ok: true, sampleCount: 0 });
     });

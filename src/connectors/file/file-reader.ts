@@ -136,6 +136,12 @@ interface Chunk {
   nextRowsDone: number;
 }
 
+/** A file's refusal as `check` tells it: its code, then its message (as an entry the listing refuses is told). */
+function checkFailure(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return `${typeof code === 'string' && /^CONNECTOR_/.test(code) ? `${code}: ` : ''}${(error as Error).message}`;
+}
+
 /** How many files of a drop beyond the first `check` opens as a sync would (each read whole for its encoding). */
 const CHECKED_FILES = 50;
 
@@ -406,11 +412,13 @@ export class FileReader implements SourceReader {
       return { ok: false, steps };
     };
     // The settings taken from the environment, as a sync reads them (QA: a bad one passed check, and every sync failed).
+    let settleMs: number;
     try {
-      this.settleMs();
+      settleMs = this.settleMs();
     } catch (error) {
       return fail('settings', error);
     }
+    let ok = true;
     let files: FileEntry[];
     if (ctx.files) {
       try {
@@ -449,11 +457,23 @@ export class FileReader implements SourceReader {
             ? `${files.length} file(s) match ${this.config.pattern}`
             : `no file matches ${this.config.pattern} yet (nothing to read)`,
       });
+      // A sync refuses them (CONNECTOR_FILES_REFUSED): so does check (QA re-check: named, and exit 0).
       for (const u of unreadable) steps.push({ step: `${u.shown}`, ok: false, detail: `${u.error.code}: ${u.error.message}` });
+      if (unreadable.length) ok = false;
+      // Files still being copied in are left for a later sync, as a sync leaves them: not opened (QA re-check: a file
+      // cut short mid-copy was called another encoding, and check failed where the sync would wait).
+      const now = Date.now();
+      const waiting = settleMs > 0 ? files.filter((f) => now - f.mtimeMs < settleMs) : [];
+      if (waiting.length) {
+        files = files.filter((f) => !waiting.includes(f));
+        steps.push({
+          step: 'files waiting', ok: true,
+          detail: `${waiting.length} file(s) modified less than file.settleSeconds (${settleMs / 1000} s) ago, left for a later sync as a sync leaves them: not opened`,
+        });
+      }
     }
     const first = files[0];
-    if (!first) return { ok: true, steps, sampleCount: 0 };
-    let ok = true;
+    if (!first) return { ok, steps, sampleCount: 0 };
     let sampleCount = 0;
     try {
       const file = { ...first, checksum: await sha256(first.path, first.sizeBytes) };
@@ -479,7 +499,7 @@ export class FileReader implements SourceReader {
       });
     } catch (error) {
       ok = false;
-      steps.push({ step: 'first file', ok: false, detail: (error as Error).message });
+      steps.push({ step: 'first file', ok: false, detail: checkFailure(error) });
     }
     // The others as a sync would open them (format, encoding, sheets and headers), each refusal named (QA: check passed
     // a drop whose first file was fine and whose four others would each be refused). Up to CHECKED_FILES of them.
@@ -490,7 +510,7 @@ export class FileReader implements SourceReader {
         await this.probeFile({ ...other, checksum: await sha256(other.path, other.sizeBytes) });
       } catch (error) {
         refused++;
-        steps.push({ step: other.shown, ok: false, detail: (error as Error).message });
+        steps.push({ step: other.shown, ok: false, detail: checkFailure(error) });
       }
     }
     if (others.length) {

@@ -131,13 +131,22 @@ describe('HttpReader authentication', () => {
   });
 
   it('a base URL or token URL from the environment carrying credentials is refused before any request, without repeating them (QA: sent as Basic credentials)', async () => {
-    for (const url of ['http://admin:TOPSECRETPW@source.test', 'http://source.test/api;jsessionid=TOPSECRETPW', 'http://source.test/?api_key=TOPSECRETPW']) {
+    for (const url of ['http://admin:TOPSECRETPW@source.test', 'http://source.test/api;jsessionid=TOPSECRETPW', 'http://source.test/?api_key=TOPSECRETPW',
+      // In a path segment's parameters too (QA re-check: sent, and quoted in the refused request's error).
+      'http://source.test/x;api_key=TOPSECRETPW', 'http://source.test/x;v=1;access_token=TOPSECRETPW/y']) {
       const { reader, ctx } = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: url });
       const err = await failureOf(readAll(reader, null, ctx));
       expect(err).toMatchObject({ code: 'CONNECTOR_SETTING_INVALID', message: expect.stringMatching(/^connector test-source: http\.baseUrl must not carry .*: correct the environment variable SCHOOL_API_URL$/) });
       expect(err.message).not.toContain('TOPSECRETPW');
       expect(isPermanentSyncError(err)).toBe(true);
     }
+    // What no credential is: a fragment (never sent), a paging token's name, an `@` in the path, a plain matrix parameter.
+    for (const url of ['http://source.test/#?api_key=x', 'http://source.test/?page_token=1', 'http://source.test/a@b', 'http://source.test/x;v=1']) {
+      const fine = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: url });
+      expect(() => fine.reader.settings(), url).not.toThrow();
+    }
+    const userinfo = harness({ auth: oauth2({ tokenUrl: { env: 'TOKEN_URL' } }) }, { ...oauthEnv, TOKEN_URL: 'https://hub:pw@idp.test/token' });
+    expect(() => userinfo.reader.settings()).toThrow(/tokenUrl must not carry a user or password \(user:password@host\): give the client's credentials as clientId and clientSecret/);
     const token = harness({ auth: oauth2({ tokenUrl: { env: 'TOKEN_URL' } }) }, { ...oauthEnv, TOKEN_URL: 'https://idp.test/token?client_secret=TOPSECRETPW' });
     expect(() => token.reader.settings()).toThrow(/^connector test-source: http\.auth\.tokenUrl must not carry credentials in its query string \(client_secret\): give the client's credentials as clientId and clientSecret/);
   });

@@ -134,10 +134,35 @@ const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Re
 
 /** The credential-named parameters of a URL's (or path's) query string, written literally. */
 function credentialsInQuery(url: string): string[] {
-  const q = url.indexOf('?');
+  // The fragment is never sent (QA: `#?api_key=` was refused).
+  const sent = url.split('#')[0]!;
+  const q = sent.indexOf('?');
   if (q < 0) return [];
   // `;` separates parameters too for some servers.
-  return [...new URLSearchParams(url.slice(q + 1).split('#')[0]!.replace(/;/g, '&')).keys()].filter(isCredentialName);
+  return [...new URLSearchParams(sent.slice(q + 1).replace(/;/g, '&')).keys()].filter(isCredentialName);
+}
+
+/**
+ * The credential-named parameters of a URL's (or path's) path segments (`/x;api_key=…/records`, matrix parameters some
+ * servers read), written literally (QA: `;api_key=` and `;access_token=` in a base URL's path were sent, and quoted in
+ * the error of the refused request).
+ */
+function credentialsInPath(url: string): string[] {
+  const sent = url.split(/[?#]/)[0]!;
+  const names: string[] = [];
+  for (const segment of sent.split(/[/\\]/)) {
+    for (const param of segment.split(';').slice(1)) {
+      const raw = param.split('=')[0]!.trim();
+      let name = raw;
+      try {
+        name = decodeURIComponent(raw);
+      } catch {
+        // Kept as written.
+      }
+      if (name && isCredentialName(name)) names.push(name);
+    }
+  }
+  return names;
 }
 
 /**
@@ -164,10 +189,14 @@ export function urlCredentialProblems(written: string, advice: (name: string) =>
     parsed = undefined;
   }
   if (parsed?.username || parsed?.password || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
-    problems.push('must not carry a user or password (user:password@host): use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }');
+    // The token endpoint's own advice for it (QA: told to use oauth2ClientCredentials, which it is part of).
+    problems.push(`must not carry a user or password (user:password@host): ${advice === tokenUrlCredentialAdvice ? advice('') : 'use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }'}`);
   }
   if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written)) problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
   for (const name of credentialsInQuery(written)) problems.push(`must not carry credentials in its query string (${name}): ${advice(name)}`);
+  for (const name of credentialsInPath(written)) {
+    if (!/^(?:j|php)?sess(?:ion)?id$/i.test(name)) problems.push(`must not carry credentials in its path (;${name}=): ${advice(name)}`);
+  }
   return problems;
 }
 
