@@ -187,6 +187,7 @@ export function connectorsCommand(): Command {
         const r = await b.ctx.connectors.dryRun(name, { limit: opts.limit, files: opts.file?.map(givenFilePath), force: !!opts.force });
         out(dryRunSummary(name, r));
         for (const w of r.warnings) out(`WARN ${w}`);
+        for (const n of r.notes) out(`note ${n}`);
         // Printed to the engineer's terminal, never logged: the point of a dry run is to see the mapping. By the values'
         // kinds unless asked for (security QA: whole records, health facts included, on any terminal, unaudited).
         if (opts.showValues && r.records.length) {

@@ -236,6 +236,10 @@ describe('connector sync pipeline', () => {
     expect(unreadLines.length).toBeGreaterThan(0);
     expect(unreadLines.every((l) => l.level === 30)).toBe(true);
     expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    // The dry run tells it the same way: a note, not a warning (QA re-check).
+    const toldDry = await told.dryRun('school-optional', { force: true });
+    expect(toldDry.warnings.filter((w) => w.includes('ho_tenn'))).toEqual([]);
+    expect(toldDry.notes).toEqual([expect.stringMatching(/^page 1: the mapping reads «ho_tenn», which none of the page's 50 records has: stored empty \(listed in http\.optionalPaths\)$/)]);
   });
 
   it('holds a page whose groups or projections would lose stored values to a path none of its records has (QA: school names and group d taken, no word)', async () => {

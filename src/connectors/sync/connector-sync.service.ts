@@ -212,6 +212,8 @@ export interface DryRunResult {
   unchanged: number;
   /** What the engineer should know about the source's shape: mapped columns a file lacks, or a sheet no mapping takes. */
   warnings: string[];
+  /** What is as the definition says, told for the record: paths `http.optionalPaths` lists that no record of the page has. */
+  notes: string[];
   /** The codes a sync would end FAILED with, as far as the dry run can tell (a file refused, the record ids changed); the CLI exits 1. */
   wouldFail: string[];
 }
@@ -885,7 +887,7 @@ export class ConnectorSyncService {
     // ingested could not be previewed).
     const state = connectorId && !force ? await this.state(connectorId) : null;
     const limit = opts.limit ?? 20;
-    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [], wouldFail: [] };
+    const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [], notes: [], wouldFail: [] };
     /** The last copy of each valid source record (not a facility): its id and content hash, to count those stored as they are. */
     const toStore = new Map<string, string>();
     /** The last copy of each valid facility record, to count those stored as they are. */
@@ -1017,7 +1019,16 @@ export class ConnectorSyncService {
       out.warnings.push(`a sync would hold this page (CONNECTOR_MAPPING_UNREAD): ${new MappingUnreadError(name, out.location ?? 'page', page.length, lost).message}`);
     }
     const judged = page.length >= FEW_RECORDS_FOR_PATH_CHECK || (page.length > 0 && state === null);
-    const unmatched = judged ? pathsNoRecordHas(loaded.definition.records, page) : [];
+    // A path `http.optionalPaths` lists is the source's way, not a misspelling: told as the sync tells it, not warned
+    // of (QA re-check: the dry run warned of it while the sync logged it at info level).
+    const optional = new Set((loaded.definition.http?.optionalPaths ?? []).map(optionalPathKey));
+    const isListed = (paths: readonly string[]) => paths.every((p) => optional.has(readPathKey(p)));
+    const unreadPaths = judged ? pathsNoRecordHas(loaded.definition.records, page) : [];
+    const unmatched = unreadPaths.filter((paths) => !isListed(paths));
+    const listed = unreadPaths.filter(isListed);
+    if (listed.length) {
+      out.notes.push(`${out.location}: the mapping reads ${describeUnreadPaths(listed)}, which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: stored empty (listed in http.optionalPaths)`);
+    }
     if (unmatched.length) {
       // Paths of the definition, never values. Over a page of a few records, a field some children lack may be missing by chance.
       const few = page.length < FEW_RECORDS_FOR_PATH_CHECK;
