@@ -55,7 +55,7 @@ describe('connector-sync processor, queued run', () => {
       expect(run!.status).toBe('FAILED');
       expect(run!.error.code).toBe('CONNECTOR_NOT_FOUND');
       expect(run!.error.message).toMatch(new RegExp(`^no connector named "school-elsewhere" in the worker's connectors directory, ${ctx.connectors.catalog.dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(known: .*school.*\\): `
-        + 'it was asked for where another directory \\(CONNECTORS_DIR\\) defines it; sync it there with `connectors sync school-elsewhere --in-process`, or start the worker with that CONNECTORS_DIR$'));
+        + 'removed since it was asked for, or defined in another directory \\(CONNECTORS_DIR\\) than the worker\'s: sync it where it is defined with `connectors sync school-elsewhere --in-process`, or start the worker with that CONNECTORS_DIR$'));
     } finally {
       await ctx.sql.query(`UPDATE connector SET name = 'school' WHERE name = 'school-elsewhere'`);
     }

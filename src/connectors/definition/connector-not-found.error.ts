@@ -9,8 +9,8 @@ export class ConnectorNotFoundError extends AppError {
     super(
       workerDirectory !== undefined
         ? `no connector named "${connector}" in the worker's connectors directory, ${workerDirectory} (known: ${known.join(', ') || 'none'}): ` +
-            `it was asked for where another directory (CONNECTORS_DIR) defines it; sync it there with \`connectors sync ${connector} --in-process\`, ` +
-            'or start the worker with that CONNECTORS_DIR'
+            `removed since it was asked for, or defined in another directory (CONNECTORS_DIR) than the worker's: sync it where it is defined with ` +
+            `\`connectors sync ${connector} --in-process\`, or start the worker with that CONNECTORS_DIR`
         : `no connector named "${connector}" (known: ${known.join(', ') || 'none'})`,
       { connector },
     );
@@ -18,8 +18,8 @@ export class ConnectorNotFoundError extends AppError {
 
   /**
    * The same error for a queued run a worker took: the run was asked for by a process that knew the connector (its row
-   * exists), so the worker reads another directory (QA: a bare CONNECTOR_NOT_FOUND for a connector `validate` had just
-   * passed in the shell that queued it).
+   * exists), so its folder was removed since, or the worker reads another directory (QA: a bare CONNECTOR_NOT_FOUND for
+   * a connector `validate` had just passed in the shell that queued it).
    */
   inWorker(directory: string): ConnectorNotFoundError {
     return new ConnectorNotFoundError(this.connector, this.known, directory);

@@ -386,7 +386,7 @@ export class RejectedRecordPayloadResolver {
     if (reject.resolvedBySubject !== null && reject.resolvedBySubject === p.subject) return reject.resolutionNote;
     if (!ALL_SENSITIVITY_CLASSES.every((c) => p.classes.has(c))) {
       ctx.access.denyRejected(reject.id, 'RejectedRecord.resolutionNote');
-      throw new ForbiddenError('A dismissal\'s note is free text that may hold any personal data: it needs every data class (data stewards), or to be yours');
+      throw new ForbiddenError('A dismissal\'s note is free text that may hold any personal data: it needs every data class (data stewards), or to have been written with your token\'s subject (not your officer number, which resolvedBy shows)');
     }
     requireWholeCity(ctx, p, 'RejectedRecord.resolutionNote', 'A dismissal\'s note', reject.id);
     return this.released(reject, ctx, 'RejectedRecord.resolutionNote', reject.resolutionNote);

@@ -33,7 +33,7 @@ export function dismissalNote(reason: string): string {
   if (holdsPersonalNumber(note)) {
     throw new InvalidInputError(
       'The reason seems to hold a personal number (9 digits or more: an identity, insurance or phone number), which is kept with the '
-        + 'rejected records and read by the data stewards: write why the records are dismissed, not the child\'s data (each reject is known by its id)',
+        + 'rejected records and read by you and by whole-city tokens granted every data class (data stewards): write why the records are dismissed, not the child\'s data (each reject is known by its id)',
       { argument: 'reason', problem: 'PERSONAL_DATA' },
     );
   }
