@@ -169,9 +169,21 @@ function credentialsInPath(url: string): string[] {
  * What to write instead of a credential-named query parameter `name` of a URL: the settings as they are spelt
  * (QA: "apiKey with in: query" was followed, and refused as an unknown setting).
  */
-const queryCredentialAdvice = (name: string) => `use auth: { type: apiKey, query: ${name}, value: { env: NAME } }, or request.params: { ${name}: { env: NAME } }`;
+/** What to write instead of credentials in a URL: for a credential-named parameter `name`, and for a user and password. */
+interface CredentialAdvice {
+  parameter: (name: string) => string;
+  userinfo: string;
+}
+const queryCredentialAdvice: CredentialAdvice = {
+  parameter: (name) => `use auth: { type: apiKey, query: ${name}, value: { env: NAME } }, or request.params: { ${name}: { env: NAME } }`,
+  userinfo: 'use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }',
+};
 /** The same for the token endpoint, whose credentials are the client's own settings. */
-export const tokenUrlCredentialAdvice = () => 'give the client\'s credentials as clientId and clientSecret: { env: NAME }';
+export const tokenUrlCredentialAdvice: CredentialAdvice = {
+  parameter: () => 'give the client\'s credentials as clientId and clientSecret: { env: NAME }',
+  // (QA: a token URL's user was told to use oauth2ClientCredentials, which it is part of.)
+  userinfo: 'give the client\'s credentials as clientId and clientSecret: { env: NAME }',
+};
 
 /**
  * What is wrong with a URL that carries credentials: `user:password@`, a session id, or a credential-named query
@@ -179,7 +191,7 @@ export const tokenUrlCredentialAdvice = () => 'give the client\'s credentials as
  * taken from the environment when the sync reads it (QA: a base URL's variable with `user:password@` was sent to the
  * source as Basic credentials).
  */
-export function urlCredentialProblems(written: string, advice: (name: string) => string = queryCredentialAdvice): string[] {
+export function urlCredentialProblems(written: string, advice: CredentialAdvice = queryCredentialAdvice): string[] {
   const problems: string[] = [];
   // As a URL parser reads it (one slash, backslashes, spaces and tabs included: QA), not only as written.
   let parsed: URL | undefined;
@@ -189,19 +201,18 @@ export function urlCredentialProblems(written: string, advice: (name: string) =>
     parsed = undefined;
   }
   if (parsed?.username || parsed?.password || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
-    // The token endpoint's own advice for it (QA: told to use oauth2ClientCredentials, which it is part of).
-    problems.push(`must not carry a user or password (user:password@host): ${advice === tokenUrlCredentialAdvice ? advice('') : 'use auth (basic, bearer, apiKey or oauth2ClientCredentials) with { env: NAME }'}`);
+    problems.push(`must not carry a user or password (user:password@host): ${advice.userinfo}`);
   }
   if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written)) problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
-  for (const name of credentialsInQuery(written)) problems.push(`must not carry credentials in its query string (${name}): ${advice(name)}`);
+  for (const name of credentialsInQuery(written)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
   for (const name of credentialsInPath(written)) {
-    if (!/^(?:j|php)?sess(?:ion)?id$/i.test(name)) problems.push(`must not carry credentials in its path (;${name}=): ${advice(name)}`);
+    if (!/^(?:j|php)?sess(?:ion)?id$/i.test(name)) problems.push(`must not carry credentials in its path (;${name}=): ${advice.parameter(name)}`);
   }
   return problems;
 }
 
 /** Refuses credentials in a URL written in the file ({@link urlCredentialProblems}). */
-const noCredentialsInUrlWith = (advice: (name: string) => string) => (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
+const noCredentialsInUrlWith = (advice: CredentialAdvice) => (v: string | { default?: string | undefined }, ctx: z.RefinementCtx) => {
   const written = typeof v === 'string' ? v : v.default;
   if (written === undefined) return;
   // The messages never repeat the value.

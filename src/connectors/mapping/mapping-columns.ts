@@ -390,6 +390,29 @@ export function optionalPathProblem(mappings: readonly RecordMapping[], entry: s
   return `«${entry}» is no path the mappings read: nothing to make optional`;
 }
 
+/** What `http.optionalPaths` lists, as the sync and the dry run judge unread paths by it. */
+export interface OptionalPaths {
+  /** Whether every path a value reads is listed (a record field's reading: {@link UnreadReading.paths}). */
+  listsAll(paths: readonly string[]): boolean;
+  /** Whether a path of a group or projection is listed, by its qualified name ({@link SparseReading.qualified}). */
+  lists(qualified: string): boolean;
+}
+
+/** {@link OptionalPaths} of a definition's `http.optionalPaths` (worked out once per list). */
+export function optionalPathsOf(list: readonly string[] | undefined): OptionalPaths {
+  if (!list?.length) return NO_OPTIONAL_PATHS;
+  let known = optionalPathsMemo.get(list);
+  if (!known) {
+    const keys = new Set(list.map(optionalPathKey));
+    known = { listsAll: (paths) => paths.every((p) => keys.has(readPathKey(p))), lists: (qualified) => keys.has(qualified) };
+    optionalPathsMemo.set(list, known);
+  }
+  return known;
+}
+
+const NO_OPTIONAL_PATHS: OptionalPaths = { listsAll: () => false, lists: () => false };
+const optionalPathsMemo = new WeakMap<readonly string[], OptionalPaths>();
+
 /** A path as the mapper reads it: trimmed, NFC, `$.` off. */
 export function readPathKey(path: string): string {
   return path.trim().normalize('NFC').replace(/^\$\./, '');

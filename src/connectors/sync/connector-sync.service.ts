@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, optionalPathKey, pathsNoRecordHas, readPathKey, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, optionalPathsOf, pathsNoRecordHas, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -1021,11 +1021,10 @@ export class ConnectorSyncService {
     const judged = page.length >= FEW_RECORDS_FOR_PATH_CHECK || (page.length > 0 && state === null);
     // A path `http.optionalPaths` lists is the source's way, not a misspelling: told as the sync tells it, not warned
     // of (QA re-check: the dry run warned of it while the sync logged it at info level).
-    const optional = new Set((loaded.definition.http?.optionalPaths ?? []).map(optionalPathKey));
-    const isListed = (paths: readonly string[]) => paths.every((p) => optional.has(readPathKey(p)));
+    const optional = optionalPathsOf(loaded.definition.http?.optionalPaths);
     const unreadPaths = judged ? pathsNoRecordHas(loaded.definition.records, page) : [];
-    const unmatched = unreadPaths.filter((paths) => !isListed(paths));
-    const listed = unreadPaths.filter(isListed);
+    const unmatched = unreadPaths.filter((paths) => !optional.listsAll(paths));
+    const listed = unreadPaths.filter((paths) => optional.listsAll(paths));
     if (listed.length) {
       out.notes.push(`${out.location}: the mapping reads ${describeUnreadPaths(listed)}, which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: stored empty (listed in http.optionalPaths)`);
     }
@@ -1358,8 +1357,8 @@ export class ConnectorSyncService {
     const { definition } = loaded;
     const { unread, lost } = await unreadLoss(this.deps.sql, definition, batch.records, mapper, judging);
     if (lost.length) throw new MappingUnreadError(definition.name, batch.location, batch.records.length, lost);
-    const optional = new Set((definition.http?.optionalPaths ?? []).map(optionalPathKey));
-    const listed = unread.filter((u) => u.paths.every((p) => optional.has(readPathKey(p))));
+    const optional = optionalPathsOf(definition.http?.optionalPaths);
+    const listed = unread.filter((u) => optional.listsAll(u.paths));
     for (const [group, level] of [[unread.filter((u) => !listed.includes(u)), 'warn'], [listed, 'info']] as const) {
       if (!group.length) continue;
       log[level](

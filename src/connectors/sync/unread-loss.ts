@@ -2,7 +2,7 @@ import type { Sql } from '../../db/sql.js';
 import { compilePath } from '../paths.js';
 import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
 import type { LoadedConnector } from '../definition/connector-catalog.js';
-import { optionalPathKey, readPathKey, readingsNoRecordHas, sparsePathsRead, sparseReadingsNoRecordHas, type SparseReading, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
+import { optionalPathsOf, readingsNoRecordHas, sparsePathsRead, sparseReadingsNoRecordHas, type SparseReading, type SparseTarget, type UnreadReading } from '../mapping/mapping-columns.js';
 import type { RecordMapper } from '../mapping/record-mapper.js';
 import type { MappedRecord, RawRecord } from '../types.js';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
@@ -80,14 +80,13 @@ export async function unreadLoss(
   const unread = readingsNoRecordHas(definition.records, data, { present: true });
   const sparse = judging ? sparseReadingsNoRecordHas(definition.records, data, judging.seen) : [];
   if ((unread.length === 0 && sparse.length === 0) || records.length < 2) return { unread, lost: [] };
-  const optional = new Set((definition.http?.optionalPaths ?? []).map(optionalPathKey));
-  const notOptional = (paths: readonly string[]) => !paths.every((p) => optional.has(readPathKey(p)));
-  const judged = unread.filter((u) => notOptional(u.paths));
+  const optional = optionalPathsOf(definition.http?.optionalPaths);
+  const judged = unread.filter((u) => !optional.listsAll(u.paths));
   // Without its id no record is stored: each is quarantined (MISSING_EXTERNAL_ID), nothing is emptied.
   const fields = [...new Set(judged.flatMap((u) => u.fields))].filter((f) => STORED_COLUMNS.has(f));
   const params: unknown[] = [definition.sourceSystem];
   // A path within `each` is listed as optional by its qualified name (`each » path`): the same words elsewhere are another path.
-  const suspects = sparse.filter((s) => !optional.has(s.qualified));
+  const suspects = sparse.filter((s) => !optional.lists(s.qualified));
   // One query per target (what several paths feed is asked once).
   const targets = new Map<string, { target: SparseTarget; sql: string }>();
   for (const s of suspects) {
