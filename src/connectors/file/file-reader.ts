@@ -507,7 +507,7 @@ export class FileReader implements SourceReader {
     let refused = 0;
     for (const other of others) {
       try {
-        await this.probeFile({ ...other, checksum: await sha256(other.path, other.sizeBytes) });
+        await this.probeFile(other);
       } catch (error) {
         refused++;
         steps.push({ step: other.shown, ok: false, detail: checkFailure(error) });
@@ -711,7 +711,7 @@ export class FileReader implements SourceReader {
    * its encoding, which is checked over the whole file, a sheet not found, headers the mapping cannot read, in every
    * sheet) throws as it would in a sync. Damage in the rows themselves is found only when they are read.
    */
-  private async probeFile(file: ChecksummedFile): Promise<void> {
+  private async probeFile(file: FileEntry): Promise<void> {
     const format = this.formatOf(file);
     const sheets = this.sheetsOf(file, format);
     const { textEncoding } = await this.prepare(file, format);
