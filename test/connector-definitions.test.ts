@@ -8,7 +8,7 @@ import { ConnectorCatalog, loadDefinitionFile, logInvalidDefinition } from '../s
 import { CONNECTOR_SCHEMA_FILE, connectorSchemaText } from '../src/connectors/definition/connector-schema.file.js';
 import { connectorDefinitionSchema } from '../src/connectors/definition/connector-definition.schema.js';
 import { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
-import { CREDENTIAL_NAME_PATTERN, isCredentialName } from '../src/connectors/http/http.schema.js';
+import { CREDENTIAL_NAME_PATTERN, isCredentialName, urlCredentialProblems } from '../src/connectors/http/http.schema.js';
 import { compileRecordMapper } from '../src/connectors/mapping/record-mapper.js';
 import { serializeError } from '../src/observability/logger.js';
 import { tempDir } from './support/temp-dir.js';
@@ -552,7 +552,7 @@ describe('connector definitions', () => {
     }
     // By what the name names (its last word), not by letters: paging tokens, sort and cache keys, types and flags are
     // no credentials; joined and numbered spellings of credentials are (QA, twice).
-    const credentials = ['Authorization', 'X-Authorization', 'Cookie', 'X-Api-Key', 'X-API-KEY', 'apiKey', 'APIKey', 'apiKeys', 'x-api-key2', 'X-Api-Key-Value',
+    const credentials = ['Authorization', 'AWSAccessKeyId', 'awsAccessKeyId', 'X-Authorization', 'Cookie', 'X-Api-Key', 'X-API-KEY', 'apiKey', 'APIKey', 'apiKeys', 'x-api-key2', 'X-Api-Key-Value',
       'X-Private-Key', 'Ocp-Apim-Subscription-Key', 'X-Auth-Token', 'api_key', 'access_key', 'private_key', 'key', 'token', 'access_token', 'accessToken',
       'authtoken', 'accesstoken', 'apitoken', 'secret', 'client_secret', 'clientsecret', 'clientSecret', 'privatekey', 'subscriptionkey', 'password',
       'passphrase', 'X-Passphrase', 'signature', 'sig', 'jwt', 'X-JWT-Assertion', 'sessionid', 'JSESSIONID', 'X-Session-Id',
@@ -599,11 +599,18 @@ describe('connector definitions', () => {
     expect(inToken.message).not.toContain('sk-LIVE');
     // However the URL is written, as a URL parser reads it (QA: one slash, backslashes, leading spaces), and `;` in the query.
     for (const url of ['http:/u:sk-LIVE-abc123@example.test/token', 'http:\\\\u:sk-LIVE-abc123@example.test/token', '  http://u:sk-LIVE-abc123@example.test/token',
-      'http://example.test/token?x=1;client_secret=sk-LIVE-abc123', 'http://example.test/token;jsessionid=sk-LIVE-abc123']) {
+      'http://example.test/token?x=1;client_secret=sk-LIVE-abc123', 'http://example.test/token;jsessionid=sk-LIVE-abc123',
+      'http://example.test/token%3Bjsessionid=sk-LIVE-abc123', 'http://example.test/token?AWSAccessKeyId=sk-LIVE-abc123']) {
       const err = problemsOf(writeDefinition('health-station', health.replace(tokenUrl, `$1tokenUrl: "${url}"`)));
       expect(err.problems.map((p) => p.path), url).toEqual(['http.auth.tokenUrl']);
       expect(err.message).not.toContain('sk-LIVE');
     }
+    // A server's session in a path parameter is told as a session, however it is spelt (QA: `;sid=` was told to use an API key).
+    for (const url of ['http://example.test/x;sid=sk-LIVE-abc123', 'http://example.test/x%3BJSESSIONID=sk-LIVE-abc123', 'http://example.test/x;PHPSESSID=sk-LIVE-abc123']) {
+      expect(urlCredentialProblems(url), url).toEqual(['must not carry a session id (;jsessionid=): use auth with { env: NAME }']);
+    }
+    // A backslash ends the host as a slash does: an `@` after it is in the path, no user (QA).
+    expect(urlCredentialProblems('http://example.test\\api@v2/records')).toEqual([]);
     // From the environment they are taken; other headers and parameters stay literals.
     const fromEnv = school.replace(headers, 'headers: { Accept: application/json, Authorization: { env: X_AUTHORIZATION } }')
       .replace(params, 'params: { nam_hoc: "2026-2027", api_key: { env: X_KEY } }');

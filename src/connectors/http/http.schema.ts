@@ -17,7 +17,7 @@ const wordsOf = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').to
 /** Words before `token` that make it a paging token, not a credential (`pageToken`, `$skipToken`, `next_token`). */
 const PAGING = new Set(['page', 'pagination', 'next', 'skip', 'delta', 'continuation', 'cursor', 'sync', 'resume', 'resumption', 'start', 'after', 'before', 'since', 'offset', 'max', 'min']);
 /** Words before `key` that make it a credential (`X-Api-Key`, `access_key`), not a sort, cache or partition key. */
-const KEY_KINDS = new Set(['x', 'api', 'access', 'secret', 'private', 'subscription', 'client', 'auth', 'app', 'application', 'master', 'license', 'shared', 'signing', 'session', 'consumer', 'developer', 'partner', 'user', 'functions', 'hapi']);
+const KEY_KINDS = new Set(['x', 'api', 'access', 'awsaccess', 'secret', 'private', 'subscription', 'client', 'auth', 'app', 'application', 'master', 'license', 'shared', 'signing', 'session', 'consumer', 'developer', 'partner', 'user', 'functions', 'hapi']);
 /** Names that are credentials whatever comes before them. */
 const CREDENTIAL_NOUNS = new Set(['authorization', 'auth', 'cookie', 'apikey', 'password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'credential', 'credentials',
   'signature', 'sig', 'jwt', 'assertion', 'sid', 'matkhau']);
@@ -151,19 +151,23 @@ function credentialsInPath(url: string): string[] {
   const sent = url.split(/[?#]/)[0]!;
   const names: string[] = [];
   for (const segment of sent.split(/[/\\]/)) {
-    for (const param of segment.split(';').slice(1)) {
-      const raw = param.split('=')[0]!.trim();
-      let name = raw;
-      try {
-        name = decodeURIComponent(raw);
-      } catch {
-        // Kept as written.
-      }
+    // Decoded first: a server that decodes the path before reading its parameters takes `%3Bjsessionid=` as one (QA).
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // Kept as written.
+    }
+    for (const param of decoded.split(';').slice(1)) {
+      const name = param.split('=')[0]!.trim();
       if (name && isCredentialName(name)) names.push(name);
     }
   }
   return names;
 }
+
+/** A path parameter that names a server's session (`;jsessionid=`, `;sid=`): told as a session id, not an API key (QA). */
+const isSessionId = (name: string) => /^(?:(?:j|php|asp\.net_)?sess(?:ion)?(?:_?id)?|sid)$/i.test(name);
 
 /**
  * What to write instead of a credential-named query parameter `name` of a URL: the settings as they are spelt
@@ -200,13 +204,15 @@ export function urlCredentialProblems(written: string, advice: CredentialAdvice 
   } catch {
     parsed = undefined;
   }
-  if (parsed?.username || parsed?.password || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(written)) {
+  // (A backslash ends the host as a slash does: `http://host\\path@x` has no user, QA.)
+  if (parsed?.username || parsed?.password || /^[a-z][a-z0-9+.-]*:\/\/[^/\\?#]*@/i.test(written)) {
     problems.push(`must not carry a user or password (user:password@host): ${advice.userinfo}`);
   }
-  if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written)) problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
+  const inPath = credentialsInPath(written);
+  if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written) || inPath.some(isSessionId)) problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
   for (const name of credentialsInQuery(written)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
-  for (const name of credentialsInPath(written)) {
-    if (!/^(?:j|php)?sess(?:ion)?id$/i.test(name)) problems.push(`must not carry credentials in its path (;${name}=): ${advice.parameter(name)}`);
+  for (const name of inPath) {
+    if (!isSessionId(name)) problems.push(`must not carry credentials in its path (;${name}=): ${advice.parameter(name)}`);
   }
   return problems;
 }
