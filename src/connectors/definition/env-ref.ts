@@ -52,15 +52,29 @@ export class MissingSettingError extends AppError {
   override readonly name = 'MissingSettingError';
   readonly code: 'CONNECTOR_SECRET_MISSING' | 'CONNECTOR_SETTING_MISSING';
   override readonly messageIsSafe = true;
-  /** @param environment whose environment it is not set in, when that is not the obvious one (`the worker's environment`) */
-  constructor(readonly variable: string, readonly where: string, readonly secret: boolean, readonly environment?: string) {
-    super(`${where} needs the environment variable ${variable}, which is not set${environment ? ` in ${environment}` : ''}`, { variable });
+  /**
+   * @param environment whose environment it is not set in, when that is not the obvious one (`the worker's environment`)
+   * @param also the definition's other variables that are not set either, named in the same message so that they are set at
+   *   once (QA: with both OAuth2 variables unset, a sync named only the client id, and the next attempt the secret)
+   */
+  constructor(readonly variable: string, readonly where: string, readonly secret: boolean, readonly environment?: string, readonly also: readonly string[] = []) {
+    super(
+      `${where} needs the environment variable ${variable}, which is not set${environment ? ` in ${environment}` : ''}` +
+        (also.length ? `; the definition also needs ${also.join(', ')}, not set either` : ''),
+      { variable },
+    );
     this.code = secret ? 'CONNECTOR_SECRET_MISSING' : 'CONNECTOR_SETTING_MISSING';
   }
 
   /** The same error naming whose environment lacks the variable: a sync queued from one shell runs in another process. */
   in(environment: string): MissingSettingError {
-    return new MissingSettingError(this.variable, this.where, this.secret, environment);
+    return new MissingSettingError(this.variable, this.where, this.secret, environment, this.also);
+  }
+
+  /** The same error naming the other variables of `missing` (every unset one the definition needs). */
+  withOthers(missing: readonly string[]): MissingSettingError {
+    const also = missing.filter((v) => v !== this.variable && !this.also.includes(v));
+    return also.length ? new MissingSettingError(this.variable, this.where, this.secret, this.environment, [...this.also, ...also]) : this;
   }
 }
 

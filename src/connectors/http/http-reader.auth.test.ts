@@ -110,6 +110,18 @@ describe('HttpReader authentication', () => {
     }
   });
 
+  it('a sync names every variable the definition needs that is not set, not only the first (QA: both OAuth2 variables unset named only the client id)', async () => {
+    const { reader, ctx } = harness({
+      auth: { type: 'oauth2ClientCredentials', tokenUrl: `${TOKEN_ORIGIN}${TOKEN_PATH}`, clientId: { env: 'HS_CLIENT_ID' }, clientSecret: { env: 'HS_CLIENT_SECRET' } },
+    }, {});
+    const err = await failureOf(readAll(reader, null, ctx));
+    expect(err).toMatchObject({ code: 'CONNECTOR_SETTING_MISSING', variable: 'HS_CLIENT_ID', also: ['HS_CLIENT_SECRET'] });
+    expect((err as Error).message).toBe(
+      'connector test-source: http.auth.clientId needs the environment variable HS_CLIENT_ID, which is not set; the definition also needs HS_CLIENT_SECRET, not set either');
+    // Told whose environment lacks them, both still named.
+    expect((err as MissingSettingError).in('the worker\'s environment').message).toContain('not set in the worker\'s environment; the definition also needs HS_CLIENT_SECRET');
+  });
+
   it('a base URL or token URL from the environment that is not one fails as a setting to correct, naming the variable, at once (QA: a hub fault, retried)', async () => {
     const bad = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: 'notaurl' });
     await expect(readAll(bad.reader, null, bad.ctx)).rejects.toMatchObject({

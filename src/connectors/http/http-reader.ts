@@ -424,6 +424,15 @@ export class HttpReader implements SourceReader {
 
   private resolve(): Resolved {
     if (this.resolved) return this.resolved;
+    try {
+      this.resolved = this.resolveNow();
+    } catch (err) {
+      throw err instanceof MissingSettingError ? err.withOthers(missingVariables(this.config, this.env)) : err;
+    }
+    return this.resolved;
+  }
+
+  private resolveNow(): Resolved {
     const { name } = this.deps;
     const where = (field: string) => `connector ${name}: http.${field}`;
     const baseText = resolveSetting(this.config.baseUrl, where('baseUrl'), this.env);
@@ -438,8 +447,7 @@ export class HttpReader implements SourceReader {
       headers[k] = typeof v === 'object' ? resolveSetting(v, where(`request.headers.${k}`), this.env, { secret: isCredentialName(k) }) : String(v);
     }
     const auth = createHttpAuth(this.config.auth, { env: this.env, transport: this.transport, now: this.now, logger: this.logger, name });
-    this.resolved = { base, headers, auth };
-    return this.resolved;
+    return { base, headers, auth };
   }
 
   private lowerBound(highWater: string | null): string | null {
