@@ -333,7 +333,7 @@ describe('connector definitions', () => {
     ]);
     const optional = writeDefinition('optional', [
       'name: optional', ...head,
-      'file: { directory: /tmp, optionalColumns: ["mã HỒ SƠ", "Ngày  sinh", "Ghi chú", "Không có"] }', 'records:',
+      'file: { directory: /tmp, optionalColumns: ["mã HỒ SƠ", "Ngày  sinh", "Ghi chú", "Không có", "GHI  chú"] }', 'records:',
       '  - externalId: { from: "Mã hồ sơ" }',
       '    fields: { birthDate: { from: "Ngày sinh", required: true } }',
       '    projections: { birthRegistration: [{ fields: { registrationNumber: { from: "Số đăng ký" }, note: { from: "Ghi chú" } } }] }', '',
@@ -342,6 +342,7 @@ describe('connector definitions', () => {
       'file.optionalColumns.0: «Mã hồ sơ» is a record id\'s column: a file without it is refused whatever this list says (MISSING_ID_COLUMN); remove it',
       'file.optionalColumns.1: «Ngày sinh» is read by a value marked required: a file without it would have every row quarantined (REQUIRED) with its personal data; remove it, or the value\'s `required`',
       'file.optionalColumns.3: «Không có» is no column the mappings read (in any letter case or spacing): nothing to make optional',
+      'file.optionalColumns.4: «GHI  chú» is listed already, at file.optionalColumns.2 (in any letter case or spacing): remove one',
     ]);
   });
 
@@ -349,7 +350,7 @@ describe('connector definitions', () => {
     const optional = writeDefinition('optional-paths', [
       'name: optional-paths', 'sourceSystem: health-station', 'title: T', 'kind: http',
       'http:', '  baseUrl: https://example.test', '  request: { path: /Patient }', '  records: entry', '  pagination: { type: none }',
-      '  optionalPaths: [" $.ho_ten ", "tiem[*] » performer", "tiem[*]", "performer", "ho_tenn", "khac[*] » performer", "gioi_tinh"]',
+      '  optionalPaths: [" $.ho_ten ", "tiem[*] » performer", "tiem[*]", "performer", "ho_tenn", "khac[*] » performer", "gioi_tinh", "tiem[*]»performer"]',
       'records:',
       '  - externalId: { from: id }',
       '    fields: { fullName: { from: ho_ten } }',
@@ -361,13 +362,15 @@ describe('connector definitions', () => {
       'http.optionalPaths.4: «ho_tenn» is no path the mappings read: nothing to make optional',
       'http.optionalPaths.5: «khac[*] » performer» is read within a projection\'s each: list it with its each, as «tiem[*] » performer»',
       'http.optionalPaths.6: «gioi_tinh» is no path the mappings read: nothing to make optional',
+      'http.optionalPaths.7: «tiem[*]»performer» is listed already, at http.optionalPaths.1: remove one',
     ]);
     // A path read from the root within an each, listed with the each; a facility's paths, read though never judged (QA re-check).
     const rooted = writeDefinition('optional-rooted', readFileSync(optional, 'utf8').replace('name: optional-paths', 'name: optional-rooted')
       .replace(/optionalPaths: .*/, 'optionalPaths: ["tiem[*] » $.ho_ten", "tiem[*] »ho_ten"]'));
     expect(problemsOf(rooted).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
       'http.optionalPaths.0: «tiem[*] » $.ho_ten» is read from the record\'s root: list it without an each, as «ho_ten»',
-      'http.optionalPaths.1: «tiem[*] »ho_ten» is read from the record\'s root: list it without an each, as «ho_ten»',
+      // The same path however it is spaced: listed once.
+      'http.optionalPaths.1: «tiem[*] »ho_ten» is listed already, at http.optionalPaths.0: remove one',
     ]);
     const facility = writeDefinition('optional-facility', [
       'name: optional-facility', 'sourceSystem: facility-inspection', 'title: T', 'kind: http',

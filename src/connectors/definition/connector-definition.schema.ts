@@ -4,7 +4,7 @@ import { SOURCE_SYSTEMS } from '../../domain/source-record-input.js';
 import { fileConfigSchema } from '../file/file.schema.js';
 import { headerKey } from '../file/headers.js';
 import { httpConfigSchema } from '../http/http.schema.js';
-import { columnNamesRead, columnsRead, optionalPathProblem, requiredValueColumns } from '../mapping/mapping-columns.js';
+import { columnNamesRead, columnsRead, optionalPathKey, optionalPathProblem, requiredValueColumns } from '../mapping/mapping-columns.js';
 import { recordMappingsSchema, type RecordMapping } from '../mapping/mapping.schema.js';
 
 /**
@@ -173,8 +173,12 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
   if (def.kind === 'http' && optionalPaths.length) {
     const parsed = recordMappingsSchema.safeParse(def.records);
     if (parsed.success) {
+      const listed = new Map<string, number>();
       optionalPaths.forEach((entry: unknown, j: number) => {
         if (typeof entry !== 'string' || !entry.trim()) return;
+        const earlier = listed.get(optionalPathKey(entry));
+        if (earlier !== undefined) return repeated(ctx, ['http', 'optionalPaths', j], entry, earlier);
+        listed.set(optionalPathKey(entry), j);
         const problem = optionalPathProblem(parsed.data, entry);
         if (problem) ctx.addIssue({ code: 'custom', path: ['http', 'optionalPaths', j], message: problem });
       });
@@ -216,10 +220,14 @@ function fileColumnRules(records: readonly RecordMapping[], file: LooseDefinitio
     for (const c of requiredValueColumns(m)) required.add(headerKey(c));
   });
   const optional = file && Array.isArray(file.optionalColumns) ? file.optionalColumns : [];
+  const listed = new Map<string, number>();
   optional.forEach((entry: unknown, j: number) => {
     if (typeof entry !== 'string') return;
     const key = headerKey(entry);
     const path = ['file', 'optionalColumns', j];
+    const earlier = listed.get(key);
+    if (earlier !== undefined) return repeated(ctx, path, entry, earlier, ' (in any letter case or spacing)');
+    listed.set(key, j);
     if (!read.has(key)) {
       ctx.addIssue({ code: 'custom', path, message: `«${entry}» is no column the mappings read (in any letter case or spacing): nothing to make optional` });
     } else if (idColumns.has(key)) {
@@ -232,6 +240,12 @@ function fileColumnRules(records: readonly RecordMapping[], file: LooseDefinitio
       });
     }
   });
+}
+
+/** An entry of a list that names what an earlier one does: refused, so that the list reads as what it does (QA: a repeat was not told). */
+function repeated(ctx: z.RefinementCtx, path: Array<string | number>, entry: string, earlier: number, how = ''): void {
+  const at = [...path.slice(0, -1), earlier].join('.');
+  ctx.addIssue({ code: 'custom', path, message: `«${entry}» is listed already, at ${at}${how}: remove one` });
 }
 
 export type ConnectorDefinition = z.infer<typeof connectorDefinitionSchema>;
