@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +156,33 @@ describe('childhub connectors CLI', () => {
     expect(broken.stdout).toMatch(/^justice-register +file +justice-register +INVALID +last run SUCCEEDED/m);
     expect(broken.stdout).toMatch(/^ {4}\S*justice-register\/connector\.yaml:\d+:\d+ kind: /m);
   }, 120_000);
+
+  it('check: a file it would refuse that the connector ingested already passes, as a sync skips it; one not ingested fails (QA)', async () => {
+    const drop = path.join(root, 'drop');
+    const bytes = Buffer.from('Số hồ sơ,Họ tên\n1,\xe0\xf2\n', 'latin1');
+    writeFileSync(path.join(drop, 'khai-sinh-zz-archived.csv'), bytes);
+    const db = new pg.Client({ connectionString: env.databaseUrl });
+    await db.connect();
+    try {
+      // The connector's row was made by the sync of the test before.
+      const archived = await db.query(
+        `INSERT INTO ingested_file (id, connector_id, checksum, file_name, size_bytes) SELECT 'fil_cliarchived', id, $1, 'khai-sinh-zz-archived.csv', $2 FROM connector WHERE name = 'justice-register'`,
+        [createHash('sha256').update(bytes).digest('hex'), bytes.length]);
+      expect(archived.rowCount).toBe(1);
+      const passed = await childhub('connectors', 'check', 'justice-register');
+      expect(passed.stdout).toMatch(/^ok {3}khai-sinh-zz-archived\.csv — already ingested \(the same bytes\): a sync skips it; read again \(--force\), it would be refused \(CONNECTOR_FILE_ENCODING: /m);
+      expect(passed.code).toBe(0);
+      writeFileSync(path.join(drop, 'khai-sinh-zz-new.csv'), Buffer.concat([bytes, Buffer.from('2,x\n')]));
+      const failed = await childhub('connectors', 'check', 'justice-register');
+      expect(failed.stdout).toMatch(/^FAIL khai-sinh-zz-new\.csv — CONNECTOR_FILE_ENCODING: /m);
+      expect(failed.code).toBe(1);
+    } finally {
+      await db.query(`DELETE FROM ingested_file WHERE id = 'fil_cliarchived'`);
+      await db.end();
+      rmSync(path.join(drop, 'khai-sinh-zz-archived.csv'), { force: true });
+      rmSync(path.join(drop, 'khai-sinh-zz-new.csv'), { force: true });
+    }
+  }, 60_000);
 
   it('dry-run --file: a relative name not in the current directory is read from the drop directory', async () => {
     const name = readdirSync(path.join(root, 'drop')).find((f) => f.endsWith('.csv'))!;

@@ -157,12 +157,16 @@ export function connectorsCommand(): Command {
       const logger = bootLogger(cfg, true);
       const loaded = ConnectorCatalog.load(cfg.CONNECTORS_DIR).get(name);
       const warnings: string[] = [];
+      // A drop's file it would refuse that this connector ingested already is skipped by a sync: check asks the database,
+      // when it is named (DATABASE_URL), and only for such a file.
+      const ingested = cfg.DATABASE_URL && loaded.definition.kind === 'file' ? ingestedFiles(cfg.DATABASE_URL, loaded) : null;
       const result = await (await createReader(loaded, { logger })).check({
         onEvent: (e) => {
           const w = headersWarning(loaded.definition.records, e);
           if (w) warnings.push(w);
         },
-      });
+        ...(ingested ? { isFileIngested: ingested.has } : {}),
+      }).finally(() => ingested?.close());
       for (const s of result.steps) out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
       // Against the stored records, when the database is named (DATABASE_URL): check starts no server.
       const ids = cfg.DATABASE_URL ? await storedRecordIds(cfg.DATABASE_URL, loaded) : null;
@@ -391,6 +395,26 @@ async function storedRecordIds(databaseUrl: string, loaded: LoadedConnector): Pr
   } finally {
     await pool.end().catch(() => {});
   }
+}
+
+/**
+ * Whether this connector ingested a file of these bytes (its checksum), asked of the database at `databaseUrl` on first
+ * need; a database that does not answer knows of none.
+ */
+function ingestedFiles(databaseUrl: string, loaded: LoadedConnector): { has: (checksum: string) => Promise<boolean>; close: () => Promise<void> } {
+  let pool: pg.Pool | null = null;
+  return {
+    has: async (checksum) => {
+      pool ??= new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5_000 });
+      const found = await pool.query(
+        'SELECT 1 FROM ingested_file f JOIN connector c ON c.id = f.connector_id WHERE c.name = $1 AND f.checksum = $2 LIMIT 1', [loaded.definition.name, checksum],
+      ).catch(() => ({ rowCount: 0 }));
+      return (found.rowCount ?? 0) > 0;
+    },
+    close: async () => {
+      await pool?.end().catch(() => {});
+    },
+  };
 }
 
 /**

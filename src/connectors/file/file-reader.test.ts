@@ -878,6 +878,25 @@ describe('FileReader (CSV)', () => {
       ]);
     });
 
+    it('passes a file it would refuse that the connector ingested already, as a sync skips it, asking only for such files (QA)', async () => {
+      const bytes = Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0xe0, 0xf2, 0x2c, 0x63, 0x0a]);
+      await drop('a.csv', bytes, new Date('2026-01-01'));
+      await drop('b.csv', `${HEADER}\n${rows(2)}`, new Date('2026-01-02'));
+      await drop('c.csv', Buffer.concat([bytes, Buffer.from('x')]), new Date('2026-01-03'));
+      const asked: string[] = [];
+      const archived = createHash('sha256').update(bytes).digest('hex');
+      const result = await reader().check({ isFileIngested: async (checksum) => (asked.push(checksum), checksum === archived) });
+      expect(asked).toHaveLength(2); // a.csv and c.csv, refused; not b.csv, which opens
+      expect(result.ok).toBe(false);
+      expect(result.steps.slice(2)).toEqual([
+        { step: 'first file a.csv', ok: true, detail: expect.stringMatching(/^already ingested \(the same bytes\): a sync skips it; read again \(--force\), it would be refused \(CONNECTOR_FILE_ENCODING: .*not valid UTF-8/) },
+        { step: 'c.csv', ok: false, detail: expect.stringMatching(/not valid UTF-8 at byte 4 \(line 2\)/) },
+        { step: 'other files', ok: false, detail: '1 of 2 open as a sync would read them (format, encoding, headers); 1 would be refused whole (above)' },
+      ]);
+      await rm(path.join(dir, 'c.csv'));
+      expect((await reader().check({ isFileIngested: async (checksum) => checksum === archived })).ok).toBe(true);
+    });
+
     it('fails on a missing directory and on a file it cannot read', async () => {
       const gone = reader({ directory: path.join(dir, 'nope') });
       expect(await gone.check({})).toMatchObject({ ok: false, steps: [{ step: 'drop directory', ok: false, detail: expect.stringMatching(/does not exist/) }] });

@@ -851,7 +851,9 @@ export class ConnectorSyncService {
   async check(name: string): Promise<CheckResult> {
     const loaded = this.deps.catalog.get(name);
     const reader = await createReader(loaded, this.deps);
-    return reader.check({});
+    // A drop's file it would refuse that this connector ingested already is skipped by a sync, and so not failed here.
+    const connectorId = loaded.definition.kind === 'file' ? await this.connectorId(loaded.definition.name) : null;
+    return reader.check(connectorId ? { isFileIngested: (checksum) => this.isFileIngested(connectorId, checksum) } : {});
   }
 
   /**
