@@ -889,12 +889,18 @@ describe('FileReader (CSV)', () => {
       expect(asked).toHaveLength(2); // a.csv and c.csv, refused; not b.csv, which opens
       expect(result.ok).toBe(false);
       expect(result.steps.slice(2)).toEqual([
-        { step: 'first file a.csv', ok: true, detail: expect.stringMatching(/^already ingested \(the same bytes\): a sync skips it; read again \(--force\), it would be refused \(CONNECTOR_FILE_ENCODING: .*not valid UTF-8/) },
+        { step: 'first file', ok: true, detail: expect.stringMatching(/^a\.csv: already ingested \(the same bytes\): a sync skips it; read again \(--force\), it would be refused \(CONNECTOR_FILE_ENCODING: .*not valid UTF-8/) },
         { step: 'c.csv', ok: false, detail: expect.stringMatching(/not valid UTF-8 at byte 4 \(line 2\)/) },
         { step: 'other files', ok: false, detail: '1 of 2 open as a sync would read them (format, encoding, headers); 1 would be refused whole (above)' },
       ]);
+      // Another file ingested already, among the others: counted apart.
       await rm(path.join(dir, 'c.csv'));
-      expect((await reader().check({ isFileIngested: async (checksum) => checksum === archived })).ok).toBe(true);
+      await drop('d.csv', bytes, new Date('2026-01-04'));
+      const passed = await reader().check({ isFileIngested: async (checksum) => checksum === archived });
+      expect(passed.ok).toBe(true);
+      expect(passed.steps.at(-1)).toEqual({
+        step: 'other files', ok: true, detail: '1 of 2 open as a sync would read them (format, encoding, headers); 1 ingested already, which a sync skips (above)',
+      });
     });
 
     it('fails on a missing directory and on a file it cannot read', async () => {

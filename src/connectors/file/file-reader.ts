@@ -500,19 +500,21 @@ export class FileReader implements SourceReader {
     } catch (error) {
       const skipped = await this.skippedAsIngested(first, error, ctx);
       ok &&= skipped !== null;
-      steps.push(skipped ? { step: `first file ${first.shown}`, ok: true, detail: skipped } : { step: 'first file', ok: false, detail: checkFailure(error) });
+      steps.push({ step: 'first file', ok: skipped !== null, detail: skipped ? `${first.shown}: ${skipped}` : checkFailure(error) });
     }
     // The others as a sync would open them (format, encoding, sheets and headers), each refusal named (QA: check passed
     // a drop whose first file was fine and whose four others would each be refused). Up to CHECKED_FILES of them.
     const others = files.slice(1, 1 + CHECKED_FILES);
     let refused = 0;
+    let ingested = 0;
     for (const other of others) {
       try {
         await this.probeFile(other);
       } catch (error) {
         const skipped = await this.skippedAsIngested(other, error, ctx);
         if (skipped === null) refused++;
-        steps.push(skipped ? { step: other.shown, ok: true, detail: skipped } : { step: other.shown, ok: false, detail: checkFailure(error) });
+        else ingested++;
+        steps.push({ step: other.shown, ok: skipped !== null, detail: skipped ?? checkFailure(error) });
       }
     }
     if (others.length) {
@@ -520,8 +522,9 @@ export class FileReader implements SourceReader {
       steps.push({
         step: 'other files',
         ok: refused === 0,
-        detail: `${others.length - refused} of ${others.length} open as a sync would read them (format, encoding, headers)`
-          + (refused ? `; ${refused} would be refused whole (above)` : '') + (unchecked > 0 ? `; ${unchecked} more not checked` : ''),
+        detail: `${others.length - refused - ingested} of ${others.length} open as a sync would read them (format, encoding, headers)`
+          + (refused ? `; ${refused} would be refused whole (above)` : '') + (ingested ? `; ${ingested} ingested already, which a sync skips (above)` : '')
+          + (unchecked > 0 ? `; ${unchecked} more not checked` : ''),
       });
     }
     return { ok: ok && refused === 0, steps, sampleCount };
