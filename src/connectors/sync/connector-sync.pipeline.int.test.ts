@@ -360,4 +360,32 @@ describe('connector sync pipeline', () => {
     await unreadLoss(ctx.sql, loaded.definition, [{ data: { ...pupil(other).data, khuyet_tat: false } }, pupil(disabled[1]!)], mapper, { recorded: renamed, seen, wouldStore: () => true, fullRead: true });
     expect(onGroups((await unreadLoss(ctx.sql, loaded.definition, [disabled[0]!, other].map(pupil), mapper, { recorded: renamed, seen, wouldStore: () => true, fullRead: true })).lost)).toEqual([]);
   });
+  // Last: its connector stores the school system's records under another mapping.
+  it('a whole read resumed from its checkpoint counts the paths its pages before the stop had, and records them (QA: they stayed new)', async () => {
+    // A group no record has, so that only what the checkpoint carries can make it "had".
+    const s = variant('school-resume-paths', (yaml) => yaml.replace(/^    groups:\n/m, '    groups:\n      - clause: k\n        when: { from: mo_coii, equals: true }\n'), 'from: mo_coii');
+    // Judged against what the school system's records were read with (a whole read of the school connector's).
+    const { recordedPaths } = await import('./unread-loss.js');
+    if (!(await recordedPaths(ctx.sql, null, 'school'))?.has('groups.d ← khuyet_tat')) expect((await sync.run('school', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
+    expect((await recordedPaths(ctx.sql, null, 'school'))?.has('groups.k ← mo_coii')).toBe(false);
+    const pathsOf = async () => (await ctx.sql.one<{ had: string[] | null; recorded: string[] | null }>(
+      `SELECT state_paths_had AS had, records_mapping_paths AS recorded FROM connector WHERE name = 'school-resume-paths'`))!;
+    try {
+      sim.setFaults({ rateLimitEvery: 3 });
+      await expect(s.run('school-resume-paths', { trigger: 'CLI' })).rejects.toMatchObject({ code: 'CONNECTOR_UPSTREAM_UNAVAILABLE' });
+    } finally {
+      sim.setFaults({});
+    }
+    // Saved with the checkpoint of the second page: what its records and the first page's had.
+    const stopped = await pathsOf();
+    expect(stopped.had).toContain('groups.d ← khuyet_tat');
+    expect(stopped.had).not.toContain('groups.k ← mo_coii');
+    expect(stopped.recorded).toBeNull();
+    // As if a record of those pages had had it: the resumed read counts it, and records it at its end.
+    await ctx.sql.query(`UPDATE connector SET state_paths_had = state_paths_had || '["groups.k ← mo_coii"]'::jsonb WHERE name = 'school-resume-paths'`);
+    expect((await s.run('school-resume-paths', { trigger: 'CLI' })).status).toBe('SUCCEEDED');
+    const done = await pathsOf();
+    expect(done.recorded).toEqual(expect.arrayContaining(['groups.d ← khuyet_tat', 'groups.k ← mo_coii']));
+    expect(done.had).toBeNull();
+  });
 });

@@ -1111,6 +1111,11 @@ export class ConnectorSyncService {
     const readEarlierInRun = readEarlier ? (externalId: string, storedHash: string) => readEarlier.judge(externalId, storedHash) === 'unchanged' : undefined;
     // What the run's pages are judged by for paths of groups and projections none of their records has (unread-loss.ts).
     const judging = await this.sparseJudging(connectorId, definition, fullRead);
+    // Going on from a checkpoint whose pages this mapping read: the paths some record of them had were had by this read
+    // (QA: a resumed whole read did not count them, so a path seen only before the stop stayed new until the next one).
+    if (continued && pagesReadWith === mappingHash && definition.kind === 'http') {
+      for (const p of await this.statePathsHad(connectorId)) judging.seen.add(p);
+    }
     mixed.judging = judging;
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
@@ -1169,7 +1174,9 @@ export class ConnectorSyncService {
       await known?.begin();
       try {
         await this.holdUnreadPage(loaded, next.value, mapper, log, runId, judging);
-        return await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes);
+        // The paths had up to this batch, as saved with its checkpoint (not the next batch's, staged meanwhile).
+        const pathsHad = definition.kind === 'http' ? [...judging.seen] : null;
+        return { ...(await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes)), pathsHad };
       } catch (err) {
         unstaged = fetchedOf(next.value);
         throw err;
@@ -1260,7 +1267,9 @@ export class ConnectorSyncService {
             filesSkipped: 0,
           };
           // Committed only while the lock is held: its loss may not be told yet when the batch is written.
-          if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid, definition.name, pagesReadWith))) throw new SyncLockLostError(definition.name);
+          if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid, definition.name, pagesReadWith, current.pathsHad ?? null))) {
+            throw new SyncLockLostError(definition.name);
+          }
           return { d, repeated: result?.repeatedWithOtherContent ?? [], listed };
         }, { asyncCommit: true });
         if (delta.listed) {
@@ -1292,7 +1301,7 @@ export class ConnectorSyncService {
     // time it had then, whatever its batches' positions were meanwhile (QA: checkpointAt moved on every run of a
     // connector that got nothing new for weeks, its checkpoint null throughout).
     const kept = await this.deps.sql.query(
-      `UPDATE connector SET state = $2::jsonb,
+      `UPDATE connector SET state = $2::jsonb, state_paths_had = NULL,
               state_updated_at = CASE WHEN $2::jsonb IS NOT DISTINCT FROM $5::jsonb THEN $6::timestamptz
                                       WHEN state IS DISTINCT FROM $2::jsonb THEN now() ELSE state_updated_at END
         WHERE id = $1 AND ${lockHeld('$3', '$4')} RETURNING 1`,
@@ -1601,17 +1610,17 @@ export class ConnectorSyncService {
    */
   private async saveProgress(
     client: PoolClient, connectorId: string, runId: string, position: ReaderPosition, d: RunCounts, run: Pick<RunCounts, 'filesSkipped' | 'filesWaiting'>, lockPid: number,
-    name: string, pagesReadWith: string | null,
+    name: string, pagesReadWith: string | null, pathsHad: readonly string[] | null,
   ): Promise<boolean> {
     const saved = await client.query(
-      `WITH c AS (UPDATE connector SET state = $2::jsonb, state_read_with = $16,
+      `WITH c AS (UPDATE connector SET state = $2::jsonb, state_read_with = $16, state_paths_had = $17::jsonb,
                    state_updated_at = CASE WHEN state IS DISTINCT FROM $2::jsonb THEN now() ELSE state_updated_at END WHERE id = $11)
        UPDATE connector_run SET checkpoint = $2, heartbeat_at = now(), batches = batches + $3, fetched = fetched + $4, inserted = inserted + $5,
          updated = updated + $6, unchanged = unchanged + $7, rejected = rejected + $8, files_ingested = files_ingested + $9, files_skipped = $10,
          files_waiting = $12, repeated_ids = repeated_ids + $13
        WHERE id = $1 AND ${lockHeld('$14', '$15')}`,
       [runId, JSON.stringify(position), d.batches, d.fetched, d.inserted, d.updated, d.unchanged, d.rejected, d.filesIngested, run.filesSkipped, connectorId, run.filesWaiting,
-        d.repeatedIds, lockPid, name, pagesReadWith],
+        d.repeatedIds, lockPid, name, pagesReadWith, pathsHad ? JSON.stringify(pathsHad) : null],
     );
     return saved.rowCount === 1;
   }
@@ -1751,6 +1760,11 @@ export class ConnectorSyncService {
   }
 
   /** The mapping every page behind the connector's checkpoint was read with; null when not known or mixed. */
+  private async statePathsHad(connectorId: string): Promise<string[]> {
+    const row = await this.deps.sql.one<{ p: unknown }>('SELECT state_paths_had AS p FROM connector WHERE id = $1', [connectorId]);
+    return Array.isArray(row?.p) ? row.p.filter((x): x is string => typeof x === 'string') : [];
+  }
+
   private async stateReadWith(connectorId: string): Promise<string | null> {
     const row = await this.deps.sql.one<{ h: string | null }>('SELECT state_read_with AS h FROM connector WHERE id = $1', [connectorId]);
     return row?.h ?? null;
@@ -1921,6 +1935,11 @@ function chunkListed(staged: StagedBatch, sourceSystem: string): ChunkListed {
 
 /** A batch read and prepared, waiting for its transaction. */
 interface StagedBatch {
+  /**
+   * Paths of groups and projections some record of the run had up to this batch (an HTTP read's; null for files), saved with
+   * its checkpoint (`connector.state_paths_had`) so that a read going on from it starts from them.
+   */
+  pathsHad?: string[] | null;
   /** The batch as read; its records are released as they are staged. */
   batch: ReadBatch;
   /** Records and reader rejects the batch held. */
