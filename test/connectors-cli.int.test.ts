@@ -172,6 +172,21 @@ describe('childhub connectors CLI', () => {
       const passed = await childhub('connectors', 'check', 'justice-register');
       expect(passed.stdout).toMatch(/^ok {3}khai-sinh-zz-archived\.csv — already ingested \(the same bytes\): a sync skips it; read again \(--force\), it would be refused \(CONNECTOR_FILE_ENCODING: /m);
       expect(passed.code).toBe(0);
+      // The mapping changed since the records were read: the next sync reads every file again, so it is checked (QA).
+      const { hash } = (await db.query<{ hash: string }>(`SELECT records_mapping_hash AS hash FROM connector WHERE name = 'justice-register'`)).rows[0]!;
+      await db.query(`UPDATE connector SET records_mapping_hash = 'edited' WHERE name = 'justice-register'`);
+      try {
+        const remapped = await childhub('connectors', 'check', 'justice-register');
+        expect(remapped.stdout).toMatch(/^FAIL khai-sinh-zz-archived\.csv — CONNECTOR_FILE_ENCODING: /m);
+        expect(remapped.stdout).toMatch(/^WARN the mapping changed since the stored records were read \(or is not known\): the next sync reads every file again/m);
+        expect(remapped.code).toBe(1);
+      } finally {
+        await db.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [hash]);
+      }
+      // A database that does not answer cannot tell: the file fails, and check says why it may be one a sync skips.
+      const away = await runChildhub({ ...cliEnv, DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/none' }, 'connectors', 'check', 'justice-register');
+      expect(away.stdout).toMatch(/^FAIL khai-sinh-zz-archived\.csv — /m);
+      expect(away.stdout).toMatch(/^WARN could not ask the database which files this connector ingested already \(.+\): a file failed above may be one a sync skips$/m);
       writeFileSync(path.join(drop, 'khai-sinh-zz-new.csv'), Buffer.concat([bytes, Buffer.from('2,x\n')]));
       const failed = await childhub('connectors', 'check', 'justice-register');
       expect(failed.stdout).toMatch(/^FAIL khai-sinh-zz-new\.csv — CONNECTOR_FILE_ENCODING: /m);

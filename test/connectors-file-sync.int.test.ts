@@ -1094,6 +1094,39 @@ describe('file connectors against their drops', () => {
     // Naming the run that continued (QA: a new run was "a new run").
     expect(interrupted).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `the process running it stopped (a worker, or a CLI sync); ${resumed.runId} continued from its checkpoint` } });
   }, 180_000);
+
+  it('goes on with a forced read of files killed part-way as forced, reading the rest of the file it stopped in, not skipping it as ingested (QA)', async () => {
+    const csv = (await writeJusticeRegisterDrop({ dir: path.join(root, 'forced'), seed: 98, count: 50, rows: 30_000, tag: 'forced' })).files.find((f) => f.kind === 'birth')!;
+    expect((await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [csv.path] })).status).toBe('SUCCEEDED');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process', '--force', '--file', csv.path], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
+        CHILDHUB_HOME: tempDir('childhub-kill-'), CONNECTOR_SCHEDULES: 'false',
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    await waitFor(async () => (await count(`SELECT coalesce(max(batches), 0)::text AS n FROM connector_run WHERE status = 'RUNNING'`)) >= 2, 60_000, 'two stored batches');
+    child.kill('SIGKILL');
+    await exited;
+    await waitFor(
+      async () => (await count(`SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)) === 0,
+      10_000,
+      'the killed sync\'s lock released',
+    );
+    const killed = await ctx.sql.one<{ id: string; fetched: number }>(`SELECT id, fetched FROM connector_run WHERE status = 'RUNNING'`);
+    expect(killed!.fetched).toBeGreaterThan(0);
+    expect(killed!.fetched).toBeLessThan(csv.rows);
+    // Asked without --force, it goes on as the forced read it continues: the rest of the file, every row unchanged.
+    const resumed = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [csv.path] });
+    expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true, inserted: 0, updated: 0, unchanged: csv.rows - killed!.fetched, filesSkipped: 0 });
+    expect(await ctx.sql.one(`SELECT options FROM connector_run WHERE id = $1`, [resumed.runId])).toEqual({ options: expect.objectContaining({ force: true }) });
+    expect(await ctx.sql.one(`SELECT error->>'message' AS message FROM connector_run WHERE id = $1`, [killed!.id]))
+      .toEqual({ message: `the process running it stopped (a worker, or a CLI sync); ${resumed.runId} continued from its checkpoint` });
+    // Finished, the next sync skips the file as ingested, as before.
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [csv.path] })).toMatchObject({ status: 'SUCCEEDED', fetched: 0, filesSkipped: 1 });
+  }, 180_000);
 });
 
 /**

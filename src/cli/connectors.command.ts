@@ -12,6 +12,7 @@ import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/de
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.service.js';
+import { mappingChange, NO_RECORDS_MAPPING, RECORDS_MAPPING_SQL, type RecordsMapping } from '../connectors/sync/mapping-change.js';
 import type { RunRemovals } from '../connectors/sync/removals.js';
 import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { boot, bootLogger, interrupted } from './bootstrap.js';
@@ -159,14 +160,17 @@ export function connectorsCommand(): Command {
       const warnings: string[] = [];
       // A drop's file it would refuse that this connector ingested already is skipped by a sync: check asks the database,
       // when it is named (DATABASE_URL), and only for such a file.
-      const ingested = cfg.DATABASE_URL && loaded.definition.kind === 'file' ? ingestedFiles(cfg.DATABASE_URL, loaded) : null;
+      const ingested = cfg.DATABASE_URL && loaded.definition.kind === 'file' ? await ingestedFiles(cfg.DATABASE_URL, loaded) : null;
+      if (ingested?.note) warnings.push(ingested.note);
       const result = await (await createReader(loaded, { logger })).check({
         onEvent: (e) => {
           const w = headersWarning(loaded.definition.records, e);
           if (w) warnings.push(w);
         },
-        ...(ingested ? { isFileIngested: ingested.has } : {}),
+        ...(ingested?.has ? { isFileIngested: ingested.has } : {}),
       }).finally(() => ingested?.close());
+      const unanswered = ingested?.unanswered();
+      if (unanswered) warnings.push(`could not ask the database which files this connector ingested already (${unanswered}): a file failed above may be one a sync skips`);
       for (const s of result.steps) out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
       // Against the stored records, when the database is named (DATABASE_URL): check starts no server.
       const ids = cfg.DATABASE_URL ? await storedRecordIds(cfg.DATABASE_URL, loaded) : null;
@@ -398,23 +402,54 @@ async function storedRecordIds(databaseUrl: string, loaded: LoadedConnector): Pr
 }
 
 /**
- * Whether this connector ingested a file of these bytes (its checksum), asked of the database at `databaseUrl` on first
- * need; a database that does not answer knows of none.
+ * Whether this connector ingested a file of these bytes (its checksum), asked of the database at `databaseUrl` when a file
+ * would be refused; `has` is absent when a sync would read such files again (the mapping changed since the stored records
+ * were read: `note` says so). A database that does not answer knows of none (`unanswered` says why).
  */
-function ingestedFiles(databaseUrl: string, loaded: LoadedConnector): { has: (checksum: string) => Promise<boolean>; close: () => Promise<void> } {
-  let pool: pg.Pool | null = null;
-  return {
-    has: async (checksum) => {
-      pool ??= new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5_000 });
-      const found = await pool.query(
-        'SELECT 1 FROM ingested_file f JOIN connector c ON c.id = f.connector_id WHERE c.name = $1 AND f.checksum = $2 LIMIT 1', [loaded.definition.name, checksum],
-      ).catch(() => ({ rowCount: 0 }));
-      return (found.rowCount ?? 0) > 0;
-    },
-    close: async () => {
-      await pool?.end().catch(() => {});
-    },
-  };
+async function ingestedFiles(databaseUrl: string, loaded: LoadedConnector): Promise<{
+  has?: (checksum: string) => Promise<boolean>; note?: string; unanswered: () => string | null; close: () => Promise<void>;
+}> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5_000 });
+  let unanswered: string | null = null;
+  const close = () => pool.end().catch(() => {});
+  try {
+    const id = (await pool.query<{ id: string }>('SELECT id FROM connector WHERE name = $1', [loaded.definition.name])).rows[0]?.id;
+    if (!id) {
+      await close();
+      return { unanswered: () => null, close: async () => {} };
+    }
+    const recorded = (await pool.query<RecordsMapping>(RECORDS_MAPPING_SQL, [id, null])).rows[0] ?? NO_RECORDS_MAPPING;
+    if (mappingChange(recorded, loaded, {}) !== null) {
+      await close();
+      return {
+        note: 'the mapping changed since the stored records were read (or is not known): the next sync reads every file again, those ingested already included, so each is checked as it will be read',
+        unanswered: () => null, close: async () => {},
+      };
+    }
+    return {
+      has: async (checksum) => {
+        try {
+          return (await pool.query('SELECT 1 FROM ingested_file WHERE connector_id = $1 AND checksum = $2', [id, checksum])).rowCount! > 0;
+        } catch (err) {
+          unanswered ??= (err as Error).message;
+          return false;
+        }
+      },
+      unanswered: () => unanswered,
+      close,
+    };
+  } catch (err) {
+    await close();
+    // Told only when a file would be refused: then it matters.
+    const why = (err as Error).message;
+    return {
+      has: async () => {
+        unanswered = why;
+        return false;
+      },
+      unanswered: () => unanswered, close: async () => {},
+    };
+  }
 }
 
 /**

@@ -30,6 +30,7 @@ import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeL
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { MappingUnreadError } from './mapping-unread.error.js';
+import { mappingChange, NO_RECORDS_MAPPING, RECORDS_MAPPING_SQL, type RecordsMapping } from './mapping-change.js';
 import { FEW_RECORDS_FOR_PATH_CHECK, pathsToRecord, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
@@ -694,6 +695,10 @@ export class ConnectorSyncService {
         else log.info({ due: new Date(opts.scheduledAt!).toISOString(), requestedBy: req.requestedBy }, 'scheduled sync skipped: a run that started after it was due did its work');
         return { runId: runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
       }
+      if (run.continuesForced) {
+        req = { ...req, force: true };
+        log.info({ runId: run.id }, 'this run goes on with a forced read another run stopped part-way: files ingested before are read again, as that run asked');
+      }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
       const waiting = { settlesInMs: Infinity, files: [] as string[] };
@@ -798,13 +803,7 @@ export class ConnectorSyncService {
 
   /** The mapping the connector's stored records were read with (null: not known), and whether any sync of it finished. */
   private async recordsMapping(connectorId: string, runId: string | undefined): Promise<RecordsMapping> {
-    const row = await this.deps.sql.one<RecordsMapping>(
-      `SELECT c.records_mapping_hash AS hash, EXISTS (SELECT 1 FROM connector_run r WHERE r.connector_id = c.id AND r.status = 'SUCCEEDED') AS read,
-              coalesce((SELECT r.batches > 0 FROM connector_run r WHERE r.id = $2), false) AS "resumesPages"
-         FROM connector c WHERE c.id = $1`,
-      [connectorId, runId ?? null],
-    );
-    return row ?? { hash: null, read: false, resumesPages: false };
+    return (await this.deps.sql.one<RecordsMapping>(RECORDS_MAPPING_SQL, [connectorId, runId ?? null])) ?? NO_RECORDS_MAPPING;
   }
 
   /**
@@ -851,9 +850,11 @@ export class ConnectorSyncService {
   async check(name: string): Promise<CheckResult> {
     const loaded = this.deps.catalog.get(name);
     const reader = await createReader(loaded, this.deps);
-    // A drop's file it would refuse that this connector ingested already is skipped by a sync, and so not failed here.
+    // A drop's file it would refuse that this connector ingested already is skipped by a sync, and so not failed here;
+    // unless the mapping changed since its records were read, when the next sync reads every file again.
     const connectorId = loaded.definition.kind === 'file' ? await this.connectorId(loaded.definition.name) : null;
-    return reader.check(connectorId ? { isFileIngested: (checksum) => this.isFileIngested(connectorId, checksum) } : {});
+    const skips = connectorId !== null && mappingChange(await this.recordsMapping(connectorId, undefined), loaded, {}) === null;
+    return reader.check(skips ? { isFileIngested: (checksum) => this.isFileIngested(connectorId, checksum) } : {});
   }
 
   /**
@@ -882,7 +883,7 @@ export class ConnectorSyncService {
     // A sync of a mapping changed since the stored records were read reads the whole source again, as a forced one:
     // so does its dry run (QA: it previewed the incremental page, exit 0, and the sync held page 1).
     const remapped = connectorId && !opts.force && !opts.files?.length
-      ? mappingChange(await this.recordsMapping(connectorId, undefined), loaded, { trigger: 'CLI' })
+      ? mappingChange(await this.recordsMapping(connectorId, undefined), loaded, {})
       : null;
     const force = !!opts.force || remapped !== null;
     // Forced, as a forced sync reads: from the beginning, files ingested already included (QA: a file the demo had
@@ -1652,9 +1653,9 @@ export class ConnectorSyncService {
     const jobId = job?.jobId ?? null;
     const maxAttempts = job?.maxAttempts ?? null;
     return this.deps.sql.tx(async (client) => {
-      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null } & Record<string, number>>(
+      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null; forced: boolean } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
-                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint
+                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint, coalesce(options->>'force' = 'true', false) AS forced
            FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
         [connectorId],
       );
@@ -1662,8 +1663,8 @@ export class ConnectorSyncService {
       if (left && left.id === runId) {
         await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), job_id = $3, max_attempts = $4, ${holderSet('$2')} WHERE id = $1`,
           [left.id, lockPid, jobId, maxAttempts]);
-        const { id, checkpoint, ...counts } = left;
-        return { id, resumed: true, counts, checkpoint };
+        const { id, checkpoint, forced: _forced, ...counts } = left;
+        return { id, resumed: true, counts, checkpoint, continuesForced: false };
       }
       // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
       // run of the connector started and did not fail: that run did its work, and reading the source again
@@ -1680,6 +1681,11 @@ export class ConnectorSyncService {
       const id = runId ?? newId('connectorRun');
       // A forced HTTP read starts from the beginning: it does not continue the stopped run's checkpoint (QA).
       const continues = !(req.force && loaded.definition.kind === 'http');
+      // A forced file read stopped part-way is gone on with as forced: its files ingested before, the one it stopped in
+      // among them, are read again, not skipped (QA: the next sync skipped them all, and the history said it continued).
+      // (An HTTP read goes on from its checkpoint's page whatever this run asked: see `execute`.)
+      const continuesForced = !!left && continues && left.forced && !req.force && loaded.definition.kind === 'file';
+      if (continuesForced) req = { ...req, force: true };
       if (left) {
         await client.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
@@ -1704,7 +1710,8 @@ export class ConnectorSyncService {
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
-        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint };
+        if (continuesForced) await client.query(`UPDATE connector_run SET options = options || '{"force": true}' WHERE id = $1`, [runId]);
+        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, continuesForced };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app, job_id, max_attempts)
@@ -1713,7 +1720,7 @@ export class ConnectorSyncService {
         [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), ...(scheduledAt !== undefined ? { scheduledAt: new Date(scheduledAt).toISOString() } : {}) }),
           req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
       );
-      return { id, resumed: !!left && continues, counts: {}, checkpoint: null };
+      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, continuesForced };
     });
   }
 
@@ -2092,31 +2099,8 @@ interface ClaimedRun {
   resumed: boolean;
   counts: Partial<RunCounts>;
   checkpoint: ReaderPosition | null;
-}
-
-/** {@link ConnectorSyncService.recordsMapping}. */
-type RecordsMapping = {
-  hash: string | null;
-  read: boolean;
-  /** This sync resumes its own run, which stored pages already. */
-  resumesPages: boolean;
-};
-
-/**
- * Whether the connector's stored records were read with another mapping than its definition gives now
- * (`changed`: its records section was edited, or an upgrade changed the hub's `MAPPING_RULES_VERSION`), or
- * with one not known (`unknown`: the connector ran before the hub recorded it, or only files given by name were
- * read), so that this sync must read the whole source again for them to take it: an incremental read sees only
- * records changed at the source, and a file ingested before is skipped. Null when not: the mapping is the one
- * they were read with, or nothing was read yet, or the request reads everything anyway (forced) or only the
- * files it names, or this is a run resumed part-way.
- */
-function mappingChange(recorded: RecordsMapping, loaded: LoadedConnector, req: SyncRequest): 'changed' | 'unknown' | null {
-  // A run resumed part-way goes on as it was: made forced, it would go on from its checkpoint, not read its first
-  // pages again (QA). It does not record the mapping, so the next sync reads everything.
-  if (req.force || req.files?.length || recorded.hash === loaded.mappingHash || recorded.resumesPages) return null;
-  if (recorded.hash !== null) return 'changed';
-  return recorded.read ? 'unknown' : null;
+  /** This run goes on with a forced file read another run stopped part-way: it reads as forced too. */
+  continuesForced: boolean;
 }
 
 function runOptions(req: SyncRequest): Record<string, unknown> {
