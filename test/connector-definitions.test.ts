@@ -555,7 +555,7 @@ describe('connector definitions', () => {
     }
     // By what the name names (its last word), not by letters: paging tokens, sort and cache keys, types and flags are
     // no credentials; joined and numbered spellings of credentials are (QA, twice).
-    const credentials = ['Authorization', 'AWSAccessKeyId', 'awsAccessKeyId', 'X-Authorization', 'Cookie', 'X-Api-Key', 'X-API-KEY', 'apiKey', 'APIKey', 'apiKeys', 'x-api-key2', 'X-Api-Key-Value',
+    const credentials = ['Authorization', 'AWSAccessKeyId', 'awsAccessKeyId', 'awsaccesskeyid', 'AWSACCESSKEYID', 'accesskeyid', 'ASP.NET_SessionId', 'X-Authorization', 'Cookie', 'X-Api-Key', 'X-API-KEY', 'apiKey', 'APIKey', 'apiKeys', 'x-api-key2', 'X-Api-Key-Value',
       'X-Private-Key', 'Ocp-Apim-Subscription-Key', 'X-Auth-Token', 'api_key', 'access_key', 'private_key', 'key', 'token', 'access_token', 'accessToken',
       'authtoken', 'accesstoken', 'apitoken', 'secret', 'client_secret', 'clientsecret', 'clientSecret', 'privatekey', 'subscriptionkey', 'password',
       'passphrase', 'X-Passphrase', 'signature', 'sig', 'jwt', 'X-JWT-Assertion', 'sessionid', 'JSESSIONID', 'X-Session-Id',
@@ -609,11 +609,19 @@ describe('connector definitions', () => {
       expect(err.message).not.toContain('sk-LIVE');
     }
     // A server's session in a path parameter is told as a session, however it is spelt (QA: `;sid=` was told to use an API key).
-    for (const url of ['http://example.test/x;sid=sk-LIVE-abc123', 'http://example.test/x%3BJSESSIONID=sk-LIVE-abc123', 'http://example.test/x;PHPSESSID=sk-LIVE-abc123']) {
+    for (const url of ['http://example.test/x;sid=sk-LIVE-abc123', 'http://example.test/x%3BJSESSIONID=sk-LIVE-abc123', 'http://example.test/x;PHPSESSID=sk-LIVE-abc123',
+      // Beside an escape that does not decode (QA re-check: the segment was kept undecoded, and the request sent).
+      'http://example.test/x%E0%3Bjsessionid=sk-LIVE-abc123', 'http://example.test/x%E0%3Bsid%3Dsk-LIVE-abc123',
+      // In the query too (QA re-check: told to use an API key).
+      'http://example.test/x?PHPSESSID=sk-LIVE-abc123', 'http://example.test/x?a=1&ASP.NET_SessionId=sk-LIVE-abc123']) {
       expect(urlCredentialProblems(url), url).toEqual(['must not carry a session id (;jsessionid=): use auth with { env: NAME }']);
     }
-    // A backslash ends the host as a slash does: an `@` after it is in the path, no user (QA).
-    expect(urlCredentialProblems('http://example.test\\api@v2/records')).toEqual([]);
+    expect(urlCredentialProblems('http://example.test/x%E0%3Bapi_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(;api_key=\)/)]);
+    // A backslash ends the host as a slash does: an `@` after it is in the path, no user; a fragment is never sent; a
+    // parameter without a value carries nothing (QA).
+    for (const url of ['http://example.test\\api@v2/records', 'http://example.test/x#;jsessionid=abc', 'http://example.test/a;sid/1', 'http://example.test/a;jsessionid', 'http://example.test/a;PHPSESSID=/b']) {
+      expect(urlCredentialProblems(url), url).toEqual([]);
+    }
     // From the environment they are taken; other headers and parameters stay literals.
     const fromEnv = school.replace(headers, 'headers: { Accept: application/json, Authorization: { env: X_AUTHORIZATION } }')
       .replace(params, 'params: { nam_hoc: "2026-2027", api_key: { env: X_KEY } }');

@@ -26,7 +26,7 @@ const FLAG_WORDS = new Set(['has', 'is', 'use', 'with', 'require', 'requires', '
 
 /** Whether one word, perhaps joined (`accesstoken`, `privatekey`, `JSESSIONID`), names a credential, with the word before it. */
 function credentialWord(w: string, before: string): boolean {
-  if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase|apikey)$/.test(w) || /sess(?:ion)?id$/.test(w)) return true;
+  if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase|apikey|accesskeyid)$/.test(w) || /sess(?:ion)?id$/.test(w)) return true;
   if (w === 'khau' && before === 'mat') return true; // mật khẩu: password
   const token = /^(\w*?)tokens?$/.exec(w);
   if (token) return !PAGING.has(token[1] || before);
@@ -93,7 +93,7 @@ const KEY = ['key', 'keys'];
 export const CREDENTIAL_NAME_PATTERN = ((): string => {
   const last = [
     exactly(CREDENTIAL_NOUNS),
-    endingWith(['secret', 'password', 'passwd', 'passphrase', 'apikey', 'sessid', 'sessionid']),
+    endingWith(['secret', 'password', 'passwd', 'passphrase', 'apikey', 'accesskeyid', 'sessid', 'sessionid']),
     `${after(['mat'])}${exactly(['khau'])}`,
     // `accesstoken`: a token whose first part is not paging's; `token` alone, after a word that is not paging's.
     // (A paging word and `token` written as two words are told apart by the camel case rule, which the word
@@ -151,19 +151,32 @@ function credentialsInPath(url: string): string[] {
   const sent = url.split(/[?#]/)[0]!;
   const names: string[] = [];
   for (const segment of sent.split(/[/\\]/)) {
-    // Decoded first: a server that decodes the path before reading its parameters takes `%3Bjsessionid=` as one (QA).
-    let decoded = segment;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      // Kept as written.
-    }
-    for (const param of decoded.split(';').slice(1)) {
-      const name = param.split('=')[0]!.trim();
+    // `;` and `=` also as a server that decodes the path before reading its parameters takes them (`%3Bjsessionid=`), whatever
+    // else the segment holds (QA: an invalid escape beside it kept the whole segment undecoded).
+    for (const param of segment.replace(/%3b/gi, ';').split(';').slice(1)) {
+      const eq = param.replace(/%3d/gi, '=').indexOf('=');
+      // A parameter without a value carries no credential (QA: `;sid` alone was refused).
+      if (eq < 0 || eq === param.replace(/%3d/gi, '=').length - 1) continue;
+      const name = decodedName(param.replace(/%3d/gi, '=').slice(0, eq).trim());
       if (name && isCredentialName(name)) names.push(name);
     }
   }
   return names;
+}
+
+/** A parameter's name as a server reads it: decoded where it can be, escape by escape. */
+function decodedName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw.replace(/(?:%[0-9a-f]{2})+/gi, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
+  }
 }
 
 /** A path parameter that names a server's session (`;jsessionid=`, `;sid=`): told as a session id, not an API key (QA). */
@@ -209,8 +222,14 @@ export function urlCredentialProblems(written: string, advice: CredentialAdvice 
     problems.push(`must not carry a user or password (user:password@host): ${advice.userinfo}`);
   }
   const inPath = credentialsInPath(written);
-  if (/;\s*(?:j|php)?sess(?:ion)?id=/i.test(written) || inPath.some(isSessionId)) problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
-  for (const name of credentialsInQuery(written)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
+  const inQuery = credentialsInQuery(written);
+  // A server's session, in the path or the query, is told as one: no setting takes it (QA: `?PHPSESSID=` was told to use an API key).
+  if (/;\s*(?:j|php)?sess(?:ion)?id=[^;/?#]/i.test(written.split('#')[0]!) || inPath.some(isSessionId) || inQuery.some(isSessionId)) {
+    problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
+  }
+  for (const name of inQuery) {
+    if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
+  }
   for (const name of inPath) {
     if (!isSessionId(name)) problems.push(`must not carry credentials in its path (;${name}=): ${advice.parameter(name)}`);
   }
