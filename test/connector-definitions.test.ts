@@ -364,6 +364,10 @@ describe('connector definitions', () => {
       'http.optionalPaths.6: «gioi_tinh» is no path the mappings read: nothing to make optional',
       'http.optionalPaths.7: «tiem[*]»performer» is listed already, at http.optionalPaths.1: remove one',
     ]);
+    // A repeat is told beside a problem of the records section, which keeps the other entries from being judged (QA re-check).
+    const broken = writeDefinition('optional-broken', readFileSync(optional, 'utf8').replace('name: optional-paths', 'name: optional-broken')
+      .replace(/optionalPaths: .*/, 'optionalPaths: [ho_ten, " $.ho_ten"]').replace('fullName: { from: ho_ten }', 'fullName: { from: ho_ten, required: maybe }'));
+    expect(problemsOf(broken).problems.map((p) => `${p.path}: ${p.message}`)).toContainEqual('http.optionalPaths.1: «$.ho_ten» is listed already, at http.optionalPaths.0: remove one');
     // A path read from the root within an each, listed with the each; a facility's paths, read though never judged (QA re-check).
     const rooted = writeDefinition('optional-rooted', readFileSync(optional, 'utf8').replace('name: optional-paths', 'name: optional-rooted')
       .replace(/optionalPaths: .*/, 'optionalPaths: ["tiem[*] » $.ho_ten", "tiem[*] »ho_ten"]'));

@@ -171,18 +171,17 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
   // An optional path must be one the mappings read, as file.optionalColumns must be a column they read.
   const optionalPaths = http && Array.isArray(http.optionalPaths) ? http.optionalPaths : [];
   if (def.kind === 'http' && optionalPaths.length) {
+    // Repeats are told whatever the records section holds (QA: not told beside another problem).
     const parsed = recordMappingsSchema.safeParse(def.records);
-    if (parsed.success) {
-      const listed = new Map<string, number>();
-      optionalPaths.forEach((entry: unknown, j: number) => {
-        if (typeof entry !== 'string' || !entry.trim()) return;
-        const earlier = listed.get(optionalPathKey(entry));
-        if (earlier !== undefined) return repeated(ctx, ['http', 'optionalPaths', j], entry, earlier);
-        listed.set(optionalPathKey(entry), j);
-        const problem = optionalPathProblem(parsed.data, entry);
-        if (problem) ctx.addIssue({ code: 'custom', path: ['http', 'optionalPaths', j], message: problem });
-      });
-    }
+    const listed = new Map<string, number>();
+    optionalPaths.forEach((entry: unknown, j: number) => {
+      if (typeof entry !== 'string' || !entry.trim()) return;
+      const earlier = listed.get(optionalPathKey(entry));
+      if (earlier !== undefined) return repeated(ctx, ['http', 'optionalPaths', j], entry, earlier);
+      listed.set(optionalPathKey(entry), j);
+      const problem = parsed.success ? optionalPathProblem(parsed.data, entry) : null;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['http', 'optionalPaths', j], message: problem });
+    });
   }
 }
 

@@ -774,6 +774,15 @@ describe('FileReader (CSV)', () => {
     expect(ids(await collect(r.read(null, {})))).toEqual(['ID1']);
     const missing = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR' } }), { logger, name: 'x', env: {} });
     await expect(collect(missing.read(null, {}))).rejects.toMatchObject({ code: 'CONNECTOR_SETTING_MISSING', variable: 'DROP_DIR' });
+    // Every unset variable named at once, by a sync and by check alike (QA: each named one, not the same one).
+    const both = new FileReader(fileConfigSchema.parse({ directory: { env: 'DROP_DIR' }, settleSeconds: { env: 'DROP_SETTLE' } }), { logger, name: 'x', env: {} });
+    await expect(collect(both.read(null, {}))).rejects.toMatchObject({
+      message: 'connector x: file.directory needs the environment variable DROP_DIR, which is not set; the definition also needs DROP_SETTLE, not set either',
+    });
+    expect((await both.check({})).steps).toEqual([{
+      step: 'settings', ok: false,
+      detail: 'connector x: file.settleSeconds needs the environment variable DROP_SETTLE, which is not set; the definition also needs DROP_DIR, not set either',
+    }]);
   });
 
   it('refuses a drop directory that its variable sets to blanks, saying what to set (QA: an empty one listed the project root)', async () => {

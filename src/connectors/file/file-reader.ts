@@ -27,7 +27,8 @@ import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
 import type { RecordMapping } from '../mapping/mapping.schema.js';
-import { resolveSetting, SettingInvalidError } from '../definition/env-ref.js';
+import { MissingSettingError, resolveSetting, SettingInvalidError } from '../definition/env-ref.js';
+import { missingVariables } from '../definition/missing-variables.js';
 import type {
   CheckResult,
   RawRecord,
@@ -184,7 +185,7 @@ export class FileReader implements SourceReader {
   /** The drop directory, absolute. Throws MissingSettingError when its variable is unset without a default. */
   directory(): string {
     const where = `connector ${this.deps.name}: file.directory`;
-    const dir = resolveSetting(this.config.directory, where, this.deps.env);
+    const dir = this.namingAllMissing(() => resolveSetting(this.config.directory, where, this.deps.env));
     // A variable set to blanks: the definition's own path is checked when it is loaded.
     if (!dir.trim()) throw new SettingInvalidError(where, this.config.directory, EMPTY_DIRECTORY);
     return path.resolve(this.deps.projectRoot ?? PROJECT_ROOT, dir);
@@ -389,11 +390,23 @@ export class FileReader implements SourceReader {
     this.settleMs();
   }
 
+  /**
+   * `resolve`, a setting's value; a variable it finds unset is told with the definition's other unset ones, so that all are
+   * set at once (QA: check named the settle seconds' variable, a sync the directory's, each alone).
+   */
+  private namingAllMissing(resolve: () => string): string {
+    try {
+      return resolve();
+    } catch (err) {
+      throw err instanceof MissingSettingError ? err.withOthers(missingVariables(this.config, this.deps.env ?? process.env)) : err;
+    }
+  }
+
   /** How long a file of the drop directory must have gone unmodified before it is read (`file.settleSeconds`), in ms. */
   private settleMs(): number {
     const setting = this.config.settleSeconds;
     if (typeof setting === 'number') return setting * 1000;
-    const text = resolveSetting(setting, `connector ${this.deps.name}: file.settleSeconds`, this.deps.env).trim();
+    const text = this.namingAllMissing(() => resolveSetting(setting, `connector ${this.deps.name}: file.settleSeconds`, this.deps.env)).trim();
     if (!SETTLE_SECONDS_TEXT.test(text)) {
       throw new SettingInvalidError(`connector ${this.deps.name}: file.settleSeconds`, setting, 'must be a whole number of seconds from 0 to 86400');
     }

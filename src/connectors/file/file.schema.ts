@@ -144,8 +144,10 @@ export const fileConfigSchema = z
           'communes leave out). A file without one of them is read, the fields it feeds left empty, with a warning. ' +
           'Any other column the mapping reads must be in the header row (in any letter case or spacing), or the file ' +
           'is refused (MISSING_COLUMN): read anyway, every record would be stored with those fields empty, over what ' +
-          'earlier files said. Neither a record id\'s column nor one a `required` value reads. Default none.',
-      ),
+          'earlier files said. Neither a record id\'s column nor one a `required` value reads, nor one listed twice (in any ' +
+          'letter case or spacing). Default none.',
+      )
+      .meta({ uniqueItems: true }),
     sheets: z
       .array(fileSheetSchema)
       .min(1)

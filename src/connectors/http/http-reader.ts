@@ -17,7 +17,7 @@ import { highWaterOf, parseHttpPosition, type HttpNext, type HttpPosition } from
 import { parseJsonBytes } from './parse-json-bytes.js';
 import { HttpTransport, type HttpRequest, type HttpResponse, type ResponseLimit, type SendContext } from './http-transport.js';
 import { laterOf, lowerBound, parseInstant } from './incremental.js';
-import { defaultedVariables, missingVariables } from './missing-variables.js';
+import { defaultedVariables, missingVariables } from '../definition/missing-variables.js';
 import { PageRecords } from './page-records.js';
 import { createPagination } from './pagination/create-pagination.js';
 import type { PaginationStrategy } from './pagination/pagination-strategy.js';

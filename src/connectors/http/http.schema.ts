@@ -562,8 +562,9 @@ export const httpConfigSchema = z
           'page were stored before with a value in that field (on a page under 10 records, all of them; a page of one is ' +
           'never held): stored, they would lose it (a misspelt path); groups\' and projections\' paths likewise (see ' +
           'docs/connectors.md). A path listed here is stored empty, told in the log at info level. Written as in the mapping; ' +
-          'a path within a projection\'s each as `each » path`; an entry the mappings do not read is refused. Default none.',
-      ),
+          'a path within a projection\'s each as `each » path`; an entry the mappings do not read, or listed twice, is refused. Default none.',
+      )
+      .meta({ uniqueItems: true }),
     maxPageRecords: positiveInt
       .max(PAGE_RECORDS_CEILING, `must be at most ${PAGE_RECORDS_CEILING}`)
       .default(DEFAULT_MAX_PAGE_RECORDS)
