@@ -368,6 +368,12 @@ describe('connector definitions', () => {
     const broken = writeDefinition('optional-broken', readFileSync(optional, 'utf8').replace('name: optional-paths', 'name: optional-broken')
       .replace(/optionalPaths: .*/, 'optionalPaths: [ho_ten, " $.ho_ten"]').replace('fullName: { from: ho_ten }', 'fullName: { from: ho_ten, required: maybe }'));
     expect(problemsOf(broken).problems.map((p) => `${p.path}: ${p.message}`)).toContainEqual('http.optionalPaths.1: «$.ho_ten» is listed already, at http.optionalPaths.0: remove one');
+    // Whatever the problem: a value of the wrong type, the records section not a list (QA re-check: not told then).
+    for (const records of [/fullName: \{ from: ho_ten, required: maybe \}/, /^records:[\s\S]*$/m]) {
+      const yaml = readFileSync(broken, 'utf8').replace(records, (m) => (m.startsWith('records') ? 'records: 5\n' : 'fullName: { from: ho_ten, formats: 5 }'));
+      const typed = writeDefinition('optional-broken', yaml);
+      expect(problemsOf(typed).problems.map((p) => `${p.path}: ${p.message}`), yaml).toContainEqual('http.optionalPaths.1: «$.ho_ten» is listed already, at http.optionalPaths.0: remove one');
+    }
     // A path read from the root within an each, listed with the each; a facility's paths, read though never judged (QA re-check).
     const rooted = writeDefinition('optional-rooted', readFileSync(optional, 'utf8').replace('name: optional-paths', 'name: optional-rooted')
       .replace(/optionalPaths: .*/, 'optionalPaths: ["tiem[*] » $.ho_ten", "tiem[*] »ho_ten"]'));
@@ -613,12 +619,14 @@ describe('connector definitions', () => {
       expect(err.message).not.toContain('sk-LIVE');
     }
     // A server's session in a path parameter is told as a session, however it is spelt (QA: `;sid=` was told to use an API key).
-    for (const url of ['http://example.test/x;sid=sk-LIVE-abc123', 'http://example.test/x%3BJSESSIONID=sk-LIVE-abc123', 'http://example.test/x;PHPSESSID=sk-LIVE-abc123',
+    // Named as written (QA re-check: every one was called `;jsessionid=`).
+    for (const [url, name] of [['http://example.test/x;sid=sk-LIVE-abc123', ';sid='], ['http://example.test/x%3BJSESSIONID=sk-LIVE-abc123', ';JSESSIONID='],
+      ['http://example.test/x;PHPSESSID=sk-LIVE-abc123', ';PHPSESSID='],
       // Beside an escape that does not decode (QA re-check: the segment was kept undecoded, and the request sent).
-      'http://example.test/x%E0%3Bjsessionid=sk-LIVE-abc123', 'http://example.test/x%E0%3Bsid%3Dsk-LIVE-abc123',
+      ['http://example.test/x%E0%3Bjsessionid=sk-LIVE-abc123', ';jsessionid='], ['http://example.test/x%E0%3Bsid%3Dsk-LIVE-abc123', ';sid='],
       // In the query too (QA re-check: told to use an API key).
-      'http://example.test/x?PHPSESSID=sk-LIVE-abc123', 'http://example.test/x?a=1&ASP.NET_SessionId=sk-LIVE-abc123']) {
-      expect(urlCredentialProblems(url), url).toEqual(['must not carry a session id (;jsessionid=): use auth with { env: NAME }']);
+      ['http://example.test/x?PHPSESSID=sk-LIVE-abc123', 'PHPSESSID='], ['http://example.test/x?a=1&ASP.NET_SessionId=sk-LIVE-abc123', 'ASP.NET_SessionId=']]) {
+      expect(urlCredentialProblems(url!), url).toEqual([`must not carry a session id (${name}): use auth with { env: NAME }`]);
     }
     expect(urlCredentialProblems('http://example.test/x%E0%3Bapi_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(;api_key=\)/)]);
     // A backslash ends the host as a slash does: an `@` after it is in the path, no user; a fragment is never sent; a

@@ -183,6 +183,16 @@ describe('childhub connectors CLI', () => {
       } finally {
         await db.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [hash]);
       }
+      // A forced read of the files stopped part-way: the next sync goes on with it, reading them again (QA re-check).
+      await db.query(
+        `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, options) SELECT 'run_clipending', id, 'CLI', 'RUNNING', now(), now(), '{"force": true}' FROM connector WHERE name = 'justice-register'`);
+      try {
+        const pending = await childhub('connectors', 'check', 'justice-register');
+        expect(pending.stdout).toMatch(/^FAIL khai-sinh-zz-archived\.csv — CONNECTOR_FILE_ENCODING: /m);
+        expect(pending.stdout).toMatch(/^WARN a forced read of the files stopped part-way \(its run left RUNNING\): the next sync goes on with it/m);
+      } finally {
+        await db.query(`DELETE FROM connector_run WHERE id = 'run_clipending'`);
+      }
       // A database that does not answer cannot tell: the file fails, and check says why it may be one a sync skips.
       const away = await runChildhub({ ...cliEnv, DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/none' }, 'connectors', 'check', 'justice-register');
       expect(away.stdout).toMatch(/^FAIL khai-sinh-zz-archived\.csv — /m);

@@ -1118,6 +1118,10 @@ describe('file connectors against their drops', () => {
     const killed = await ctx.sql.one<{ id: string; fetched: number }>(`SELECT id, fetched FROM connector_run WHERE status = 'RUNNING'`);
     expect(killed!.fetched).toBeGreaterThan(0);
     expect(killed!.fetched).toBeLessThan(csv.rows);
+    // Its dry run says so, and reads the file as the sync will (QA re-check: it said a sync would skip it).
+    const dry = await ctx.connectors.dryRun('justice-register', { files: [csv.path], limit: 1 });
+    expect(dry.warnings).toContain('a forced read of the files stopped part-way (its run left RUNNING): the next sync goes on with it, reading files ingested already too, and so does this dry run');
+    expect(dry.fetched).toBeGreaterThan(0);
     // Asked without --force, it goes on as the forced read it continues: the rest of the file, every row unchanged.
     const resumed = await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [csv.path] });
     expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true, inserted: 0, updated: 0, unchanged: csv.rows - killed!.fetched, filesSkipped: 0 });

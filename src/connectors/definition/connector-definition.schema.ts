@@ -171,13 +171,12 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
   // An optional path must be one the mappings read, as file.optionalColumns must be a column they read.
   const optionalPaths = http && Array.isArray(http.optionalPaths) ? http.optionalPaths : [];
   if (def.kind === 'http' && optionalPaths.length) {
-    // Repeats are told whatever the records section holds (QA: not told beside another problem).
     const parsed = recordMappingsSchema.safeParse(def.records);
     const listed = new Map<string, number>();
     optionalPaths.forEach((entry: unknown, j: number) => {
       if (typeof entry !== 'string' || !entry.trim()) return;
-      const earlier = listed.get(optionalPathKey(entry));
-      if (earlier !== undefined) return repeated(ctx, ['http', 'optionalPaths', j], entry, earlier);
+      // A repeat is told by the list's own check (refuseRepeats), and not judged again.
+      if (listed.has(optionalPathKey(entry))) return;
       listed.set(optionalPathKey(entry), j);
       const problem = parsed.success ? optionalPathProblem(parsed.data, entry) : null;
       if (problem) ctx.addIssue({ code: 'custom', path: ['http', 'optionalPaths', j], message: problem });
@@ -224,8 +223,8 @@ function fileColumnRules(records: readonly RecordMapping[], file: LooseDefinitio
     if (typeof entry !== 'string') return;
     const key = headerKey(entry);
     const path = ['file', 'optionalColumns', j];
-    const earlier = listed.get(key);
-    if (earlier !== undefined) return repeated(ctx, path, entry, earlier, ' (in any letter case or spacing)');
+    // A repeat is told by the list's own check (refuseRepeats), and not judged again.
+    if (listed.has(key)) return;
     listed.set(key, j);
     if (!read.has(key)) {
       ctx.addIssue({ code: 'custom', path, message: `«${entry}» is no column the mappings read (in any letter case or spacing): nothing to make optional` });
@@ -239,12 +238,6 @@ function fileColumnRules(records: readonly RecordMapping[], file: LooseDefinitio
       });
     }
   });
-}
-
-/** An entry of a list that names what an earlier one does: refused, so that the list reads as what it does (QA: a repeat was not told). */
-function repeated(ctx: z.RefinementCtx, path: Array<string | number>, entry: string, earlier: number, how = ''): void {
-  const at = [...path.slice(0, -1), earlier].join('.');
-  ctx.addIssue({ code: 'custom', path, message: `«${entry}» is listed already, at ${at}${how}: remove one` });
 }
 
 export type ConnectorDefinition = z.infer<typeof connectorDefinitionSchema>;

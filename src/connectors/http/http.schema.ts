@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { envRefSchema, secretRefSchema, settingSchema } from '../definition/env-ref.js';
+import { refuseRepeats } from '../definition/repeats.js';
+import { optionalPathKey } from '../mapping/mapping-columns.js';
 import { pathProblem } from '../paths.js';
 import { parseTemplate } from './page-records.js';
 
@@ -223,10 +225,13 @@ export function urlCredentialProblems(written: string, advice: CredentialAdvice 
   }
   const inPath = credentialsInPath(written);
   const inQuery = credentialsInQuery(written);
-  // A server's session, in the path or the query, is told as one: no setting takes it (QA: `?PHPSESSID=` was told to use an API key).
-  if (/;\s*(?:j|php)?sess(?:ion)?id=[^;/?#]/i.test(written.split('#')[0]!) || inPath.some(isSessionId) || inQuery.some(isSessionId)) {
-    problems.push('must not carry a session id (;jsessionid=): use auth with { env: NAME }');
-  }
+  // A server's session, in the path or the query, is told as one, by the name written: no setting takes it (QA: `?PHPSESSID=`
+  // was told to use an API key; every session id was called `;jsessionid=`).
+  const session = /;\s*((?:j|php)?sess(?:ion)?id)=[^;/?#]/i.exec(written.split('#')[0]!)?.[1];
+  const sessionInPath = inPath.find(isSessionId);
+  const sessionInQuery = inQuery.find(isSessionId);
+  const sessionShown = session !== undefined ? `;${session}=` : sessionInPath !== undefined ? `;${sessionInPath}=` : sessionInQuery !== undefined ? `${sessionInQuery}=` : null;
+  if (sessionShown !== null) problems.push(`must not carry a session id (${sessionShown}): use auth with { env: NAME }`);
   for (const name of inQuery) {
     if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
   }
@@ -554,6 +559,7 @@ export const httpConfigSchema = z
       ),
     optionalPaths: z
       .array(z.string().trim().min(1))
+      .superRefine(refuseRepeats(optionalPathKey, 'http.optionalPaths'))
       .default([])
       .describe(
         'Paths the mapping reads that the API may leave out of every record of a page (a field it omits when empty, ' +

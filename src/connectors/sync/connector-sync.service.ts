@@ -30,7 +30,7 @@ import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeL
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { MappingUnreadError } from './mapping-unread.error.js';
-import { mappingChange, NO_RECORDS_MAPPING, RECORDS_MAPPING_SQL, type RecordsMapping } from './mapping-change.js';
+import { mappingChange, NO_RECORDS_MAPPING, PENDING_FORCED_FILE_READ_SQL, RECORDS_MAPPING_SQL, type RecordsMapping } from './forced-read.js';
 import { FEW_RECORDS_FOR_PATH_CHECK, pathsToRecord, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
@@ -802,6 +802,10 @@ export class ConnectorSyncService {
   }
 
   /** The mapping the connector's stored records were read with (null: not known), and whether any sync of it finished. */
+  private async pendingForcedFileRead(connectorId: string): Promise<boolean> {
+    return (await this.deps.sql.one<{ pending: boolean }>(PENDING_FORCED_FILE_READ_SQL, [connectorId]))?.pending ?? false;
+  }
+
   private async recordsMapping(connectorId: string, runId: string | undefined): Promise<RecordsMapping> {
     return (await this.deps.sql.one<RecordsMapping>(RECORDS_MAPPING_SQL, [connectorId, runId ?? null])) ?? NO_RECORDS_MAPPING;
   }
@@ -853,7 +857,8 @@ export class ConnectorSyncService {
     // A drop's file it would refuse that this connector ingested already is skipped by a sync, and so not failed here;
     // unless the mapping changed since its records were read, when the next sync reads every file again.
     const connectorId = loaded.definition.kind === 'file' ? await this.connectorId(loaded.definition.name) : null;
-    const skips = connectorId !== null && mappingChange(await this.recordsMapping(connectorId, undefined), loaded, {}) === null;
+    const skips = connectorId !== null && mappingChange(await this.recordsMapping(connectorId, undefined), loaded, {}) === null &&
+      !(await this.pendingForcedFileRead(connectorId));
     return reader.check(skips ? { isFileIngested: (checksum) => this.isFileIngested(connectorId, checksum) } : {});
   }
 
@@ -885,7 +890,9 @@ export class ConnectorSyncService {
     const remapped = connectorId && !opts.force && !opts.files?.length
       ? mappingChange(await this.recordsMapping(connectorId, undefined), loaded, {})
       : null;
-    const force = !!opts.force || remapped !== null;
+    // A forced read of files stopped part-way: the next sync goes on with it (QA: the dry run said a sync would skip them).
+    const pending = connectorId && !opts.force && !remapped && loaded.definition.kind === 'file' ? await this.pendingForcedFileRead(connectorId) : false;
+    const force = !!opts.force || remapped !== null || pending;
     // Forced, as a forced sync reads: from the beginning, files ingested already included (QA: a file the demo had
     // ingested could not be previewed).
     const state = connectorId && !force ? await this.state(connectorId) : null;
@@ -900,6 +907,9 @@ export class ConnectorSyncService {
     if (refusal) {
       out.warnings.push(`a sync would be refused (${refusal.code}): ${refusal.message}`);
       out.wouldFail.push(refusal.code);
+    }
+    if (pending) {
+      out.warnings.push('a forced read of the files stopped part-way (its run left RUNNING): the next sync goes on with it, reading files ingested already too, and so does this dry run');
     }
     if (remapped) {
       out.warnings.push(

@@ -1,5 +1,9 @@
 import type { LoadedConnector } from '../definition/connector-catalog.js';
 
+// What makes a connector's next sync a forced read, whatever it asks: its mapping changed since its stored records were
+// read ({@link mappingChange}), or a forced read of its files stopped part-way ({@link PENDING_FORCED_FILE_READ_SQL}).
+// The sync decides by them, and `check` and `dry-run` tell by them what it will do.
+
 /** The mapping a connector's stored records were read with (`connector.records_mapping_hash`), as a sync decides by it. */
 export type RecordsMapping = {
   /** Null: not known. */
@@ -34,3 +38,10 @@ export function mappingChange(recorded: RecordsMapping, loaded: Pick<LoadedConne
   if (recorded.hash !== null) return 'changed';
   return recorded.read ? 'unknown' : null;
 }
+
+/**
+ * Whether a forced read of the connector's (id $1) files stopped part-way, its run left RUNNING: the next sync goes on
+ * with it as forced, reading files ingested before too (see the sync's `claimRun`).
+ */
+export const PENDING_FORCED_FILE_READ_SQL =
+  `SELECT EXISTS (SELECT 1 FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' AND options->>'force' = 'true') AS pending`;
