@@ -1095,6 +1095,36 @@ describe('file connectors against their drops', () => {
     expect(interrupted).toMatchObject({ status: 'FAILED', error: { code: 'CONNECTOR_RUN_INTERRUPTED', message: `the process running it stopped (a worker, or a CLI sync); ${resumed.runId} continued from its checkpoint` } });
   }, 180_000);
 
+  it('leaves the mapping unknown when a run stores records read with another mapping and does not read the whole source, so the next sync reads it all (QA)', async () => {
+    const { hash } = (await ctx.sql.one<{ hash: string }>(`SELECT records_mapping_hash AS hash FROM connector WHERE name = 'justice-register'`))!;
+    expect(hash).not.toBeNull();
+    const mappingNow = async () => (await ctx.sql.one<{ hash: string | null }>(`SELECT records_mapping_hash AS hash FROM connector WHERE name = 'justice-register'`))!.hash;
+    // As if the stored records had been read with a mapping since edited (or an edit since undone).
+    const readWithAnother = () => ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'another' WHERE name = 'justice-register'`);
+    try {
+      const dir = path.join(root, 'mixed');
+      const given = (await writeJusticeRegisterDrop({ dir, seed: 97, count: 30, rows: 300, tag: 'mixed' })).files.find((f) => f.kind === 'birth')!;
+      // Files given by name, stored: not the whole source.
+      await readWithAnother();
+      expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [given.path] })).toMatchObject({ status: 'SUCCEEDED', inserted: expect.any(Number) });
+      expect(await mappingNow()).toBeNull();
+      // A run that stored a file, and failed on another.
+      const good = (await writeJusticeRegisterDrop({ dir: path.join(root, 'mixed-2'), seed: 96, count: 30, rows: 300, tag: 'mixed-2' })).files.find((f) => f.kind === 'birth')!;
+      const bad = path.join(dir, 'khai-sinh-mixed-bad.csv');
+      writeFileSync(bad, Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0xe0, 0xf2, 0x2c, 0x63, 0x0a]));
+      await readWithAnother();
+      await expect(ctx.connectors.run('justice-register', { trigger: 'CLI', files: [good.path, bad] })).rejects.toMatchObject({ code: 'CONNECTOR_FILE_ENCODING' });
+      expect(await ctx.sql.one(`SELECT status, inserted > 0 AS stored FROM connector_run ORDER BY created_at DESC LIMIT 1`)).toEqual({ status: 'FAILED', stored: true });
+      expect(await mappingNow()).toBeNull();
+      // Nothing stored (every record unchanged), the mapping as it was: kept.
+      await readWithAnother();
+      expect(await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [good.path], force: true })).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0 });
+      expect(await mappingNow()).toBe('another');
+    } finally {
+      await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [hash]);
+    }
+  });
+
   it('goes on with a forced read of files killed part-way as forced, reading the rest of the file it stopped in, not skipping it as ingested (QA)', async () => {
     const csv = (await writeJusticeRegisterDrop({ dir: path.join(root, 'forced'), seed: 98, count: 50, rows: 30_000, tag: 'forced' })).files.find((f) => f.kind === 'birth')!;
     expect((await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [csv.path] })).status).toBe('SUCCEEDED');

@@ -710,7 +710,7 @@ export class ConnectorSyncService {
           { runId: run.id, mappingChanged: remapped },
           remapped === 'changed'
             ? 'the mapping changed since the stored records were read (the definition\'s records section, or the hub\'s mapping rules after an upgrade): this run reads the whole source again, as a forced one, so they take the new mapping; records it rewrites count as updated, once'
-            : 'the mapping the stored records were read with is not known (read before this hub recorded it, or only files given by name were read): this run reads the whole source again, as a forced one, so they all take the current mapping; records it rewrites count as updated, once',
+            : 'the mapping the stored records were read with is not known (read before this hub recorded it, or records were stored with another mapping by a run that did not read the whole source): this run reads the whole source again, as a forced one, so they all take the current mapping; records it rewrites count as updated, once',
         );
       }
       // A sign of life while the run lasts, whatever it is doing (a batch, a wait on a source's Retry-After), on the
@@ -745,6 +745,8 @@ export class ConnectorSyncService {
         } else if (!req.files?.length && (req.force || !recorded.read)) {
           await this.deps.sql.query('UPDATE connector SET records_mapping_hash = $2, records_mapping_paths = $3::jsonb WHERE id = $1',
             [connectorId, loaded.mappingHash, JSON.stringify(pathsToRecord(loaded.definition.records, read.judging))]);
+        } else {
+          await this.forgetMappingIfMixed(connectorId, recorded, loaded, counts, run.id, log);
         }
         const summary: RunSummary = {
           runId: run.id, connector: name, status: 'SUCCEEDED', resumed: run.resumed, durationMs: Date.now() - started, ...counts,
@@ -775,6 +777,7 @@ export class ConnectorSyncService {
           [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage }))), counts.fetched, lockPid,
             JSON.stringify(attempt), retryInMs === null ? null : Date.now() + retryInMs],
         );
+        if (marked.length === 1) await this.forgetMappingIfMixed(connectorId, recorded, loaded, counts, run.id, log);
         if (marked.length !== 1) {
           // This process was taken for stuck (frozen, paused) and its connections closed; another process resumed
           // the run from its checkpoint, or will: its status is that process's to tell (QA).
@@ -802,6 +805,21 @@ export class ConnectorSyncService {
   }
 
   /** The mapping the connector's stored records were read with (null: not known), and whether any sync of it finished. */
+  /**
+   * A run that stored records read with another mapping than the one the stored records were read with, and did not
+   * record its own (it failed, or read only some of the source: files given by name), leaves them of two mappings: the
+   * mapping is then not known (null), so the next sync reads the whole source again, whatever its definition says by
+   * then (QA: an edit whose forced read failed part-way, then undone, left the records it had rewritten with the undone
+   * mapping's values, for good).
+   */
+  private async forgetMappingIfMixed(
+    connectorId: string, recorded: RecordsMapping, loaded: LoadedConnector, counts: RunCounts, runId: string, log: Logger,
+  ): Promise<void> {
+    if (recorded.hash === null || recorded.hash === loaded.mappingHash || counts.inserted + counts.updated === 0) return;
+    await this.deps.sql.query('UPDATE connector SET records_mapping_hash = NULL WHERE id = $1 AND records_mapping_hash = $2', [connectorId, recorded.hash]);
+    log.warn({ runId }, 'this run stored records read with another mapping than the stored records were read with, and did not read the whole source: the next sync reads it all again, so every record takes one mapping');
+  }
+
   private async pendingForcedFileRead(connectorId: string): Promise<boolean> {
     return (await this.deps.sql.one<{ pending: boolean }>(PENDING_FORCED_FILE_READ_SQL, [connectorId]))?.pending ?? false;
   }
