@@ -696,8 +696,8 @@ export class ConnectorSyncService {
         return { runId: runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
       }
       if (run.continuesForced) {
-        req = { ...req, force: true };
-        log.info({ runId: run.id }, 'this run goes on with a forced read another run stopped part-way: files ingested before are read again, as that run asked');
+        req = run.continuesForced;
+        log.info({ runId: run.id, files: req.files?.length ?? null }, 'this run goes on with a forced read another run stopped part-way: files ingested before are read again, as that run asked (of the files it named, if it named some)');
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
@@ -1103,7 +1103,14 @@ export class ConnectorSyncService {
     // beginning with the counts of its first pages kept (QA: a worker's retry counted them twice).
     // The checkpoint as this attempt finds it, and since when (see the end of the read).
     const before = await this.stateWithTime(connectorId);
-    const startState = req.force && definition.kind === 'http' ? (counts.batches > 0 ? runCheckpoint : null) : before.state;
+    let startState = req.force && definition.kind === 'http' ? (counts.batches > 0 ? runCheckpoint : null) : before.state;
+    // A forced read of files that would go on from another run's checkpoint whose rows another mapping read (the definition
+    // edited, or the edit undone, since it stopped) starts again from its first file: going on, the rows before the
+    // checkpoint would keep that mapping's values until yet another sync (QA).
+    if (req.force && definition.kind === 'file' && startState !== null && counts.batches === 0 && (await this.stateReadWith(connectorId)) !== mappingHash) {
+      log.info({ runId }, 'the stopped read\'s rows were read with another mapping: this forced read starts again from the first file');
+      startState = null;
+    }
     // The mapping every page behind the checkpoint was read with travels with it (`connector.state_read_with`): a
     // read going on from a checkpoint another mapping (or one not known) began is of mixed mappings, and must
     // not be taken for a whole read with this one (QA: a forced read begun by a worker with the older definition,
@@ -1681,9 +1688,10 @@ export class ConnectorSyncService {
     const jobId = job?.jobId ?? null;
     const maxAttempts = job?.maxAttempts ?? null;
     return this.deps.sql.tx(async (client) => {
-      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null; forced: boolean } & Record<string, number>>(
+      const stale = await client.query<{ id: string; checkpoint: ReaderPosition | null; forced: boolean; files: unknown } & Record<string, number>>(
         `SELECT id, batches, fetched, inserted, updated, unchanged, rejected, files_ingested AS "filesIngested", files_skipped AS "filesSkipped",
-                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint, coalesce(options->>'force' = 'true', false) AS forced
+                  files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", checkpoint, coalesce(options->>'force' = 'true', false) AS forced,
+                  options->'files' AS files
            FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' FOR UPDATE`,
         [connectorId],
       );
@@ -1691,8 +1699,8 @@ export class ConnectorSyncService {
       if (left && left.id === runId) {
         await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), job_id = $3, max_attempts = $4, ${holderSet('$2')} WHERE id = $1`,
           [left.id, lockPid, jobId, maxAttempts]);
-        const { id, checkpoint, forced: _forced, ...counts } = left;
-        return { id, resumed: true, counts, checkpoint, continuesForced: false };
+        const { id, checkpoint, forced: _forced, files: _files, ...counts } = left;
+        return { id, resumed: true, counts, checkpoint, continuesForced: null };
       }
       // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
       // run of the connector started and did not fail: that run did its work, and reading the source again
@@ -1713,7 +1721,9 @@ export class ConnectorSyncService {
       // among them, are read again, not skipped (QA: the next sync skipped them all, and the history said it continued).
       // (An HTTP read goes on from its checkpoint's page whatever this run asked: see `execute`.)
       const continuesForced = !!left && continues && left.forced && !req.force && loaded.definition.kind === 'file';
-      if (continuesForced) req = { ...req, force: true };
+      // Of the files it named, if it named some (QA re-check: a stopped `--force --file x` made the next sync read the whole drop again).
+      const namedFiles = Array.isArray(left?.files) && left.files.every((f) => typeof f === 'string') ? (left.files as string[]) : null;
+      if (continuesForced) req = { ...req, force: true, ...(namedFiles?.length && !req.files?.length ? { files: namedFiles } : {}) };
       if (left) {
         await client.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
@@ -1738,8 +1748,8 @@ export class ConnectorSyncService {
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
-        if (continuesForced) await client.query(`UPDATE connector_run SET options = options || '{"force": true}' WHERE id = $1`, [runId]);
-        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, continuesForced };
+        if (continuesForced) await client.query(`UPDATE connector_run SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(runOptions(req))]);
+        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, continuesForced: continuesForced ? req : null };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app, job_id, max_attempts)
@@ -1748,7 +1758,7 @@ export class ConnectorSyncService {
         [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), ...(scheduledAt !== undefined ? { scheduledAt: new Date(scheduledAt).toISOString() } : {}) }),
           req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
       );
-      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, continuesForced };
+      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, continuesForced: continuesForced ? req : null };
     });
   }
 
@@ -2127,8 +2137,8 @@ interface ClaimedRun {
   resumed: boolean;
   counts: Partial<RunCounts>;
   checkpoint: ReaderPosition | null;
-  /** This run goes on with a forced file read another run stopped part-way: it reads as forced too. */
-  continuesForced: boolean;
+  /** This run goes on with a forced file read another run stopped part-way: the request it reads by then (forced, of the files that run named), else null. */
+  continuesForced: SyncRequest | null;
 }
 
 function runOptions(req: SyncRequest): Record<string, unknown> {
