@@ -55,6 +55,31 @@ describe('file connectors against their drops', () => {
 
   const count = async (sql: string, params: unknown[] = []) => Number((await ctx.sql.one<{ n: string }>(sql, params))!.n);
 
+  /**
+   * `childhub connectors sync justice-register --in-process <args>` as its own process, killed with SIGKILL once two of its
+   * batches are stored, while it is still reading; resolves once PostgreSQL has released its connector lock (when its
+   * backend notices the closed socket, a moment after the process is gone: a worker's retried job would simply meet it later).
+   */
+  const killSyncPartWay = async (...args: string[]) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process', ...args], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
+        CHILDHUB_HOME: tempDir('childhub-kill-'), CONNECTOR_SCHEDULES: 'false',
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    await waitFor(async () => (await count(`SELECT coalesce(max(batches), 0)::text AS n FROM connector_run WHERE status = 'RUNNING'`)) >= 2, 60_000, 'two stored batches');
+    child.kill('SIGKILL');
+    await exited;
+    await waitFor(
+      async () => (await count(`SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)) === 0,
+      10_000,
+      'the killed sync\'s lock released',
+    );
+  };
+
   it('lands every good row, quarantines broken rows with their row number, and skips the file the second time', async () => {
     const dir = path.join(root, 'justice');
     const drop = await writeJusticeRegisterDrop({ dir, seed: 4242, count: 600, brokenRows: 3 });
@@ -1051,26 +1076,7 @@ describe('file connectors against their drops', () => {
     const drop = await writeJusticeRegisterDrop({ dir, seed: 99, count: 50, rows: 40_000, tag: 'big-NGUYEN-VAN-AN-001322711590' });
     const csv = drop.files.find((f) => f.kind === 'birth')!;
     const before = await count(`SELECT count(*)::text AS n FROM source_record WHERE source_system = 'justice-register'`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process', '--file', csv.path], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
-        CHILDHUB_HOME: tempDir('childhub-kill-'), CONNECTOR_SCHEDULES: 'false',
-      },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<void>((r) => child.on('exit', () => r()));
-    // Kill once at least two batches are stored, while the file is still being read.
-    await waitFor(async () => (await count(`SELECT coalesce(max(batches), 0)::text AS n FROM connector_run WHERE status = 'RUNNING'`)) >= 2, 60_000, 'two stored batches');
-    child.kill('SIGKILL');
-    await exited;
-    // PostgreSQL releases the dead process's connector lock when its backend notices the closed socket,
-    // a moment after the process is gone (a worker's retried job would simply meet it later).
-    await waitFor(
-      async () => (await count(`SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)) === 0,
-      10_000,
-      'the killed sync\'s lock released',
-    );
+    await killSyncPartWay('--file', csv.path);
     const killed = await ctx.sql.one<{ id: string; inserted: number; updated: number; status: string; checkpoint: { file: { name: string } } }>(
       `SELECT id, inserted, updated, status, checkpoint FROM connector_run WHERE status = 'RUNNING'`);
     expect(killed?.checkpoint.file.name).toBe('khai-sinh-big-[withheld].csv');
@@ -1130,25 +1136,9 @@ describe('file connectors against their drops', () => {
     expect((await ctx.connectors.run('justice-register', { trigger: 'CLI', files: [csv.path] })).status).toBe('SUCCEEDED');
     // The stored records read with the definition's mapping (else a plain sync reads the whole drop again for that).
     await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [ctx.connectors.catalog.get('justice-register').mappingHash]);
-    /** `connectors sync --force --file <csv>` killed with SIGKILL once two batches are stored: its run, left RUNNING. */
+    /** `connectors sync --force --file <csv>` killed part-way: its run, left RUNNING. */
     const killForcedPartWay = async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'connectors', 'sync', 'justice-register', '--in-process', '--force', '--file', csv.path], {
-        cwd: PROJECT_ROOT,
-        env: {
-          ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, QUEUE_PREFIX: env.queuePrefix, LOG_LEVEL: 'silent',
-          CHILDHUB_HOME: tempDir('childhub-kill-'), CONNECTOR_SCHEDULES: 'false',
-        },
-        stdio: 'ignore',
-      });
-      const exited = new Promise<void>((r) => child.on('exit', () => r()));
-      await waitFor(async () => (await count(`SELECT coalesce(max(batches), 0)::text AS n FROM connector_run WHERE status = 'RUNNING'`)) >= 2, 60_000, 'two stored batches');
-      child.kill('SIGKILL');
-      await exited;
-      await waitFor(
-        async () => (await count(`SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)) === 0,
-        10_000,
-        'the killed sync\'s lock released',
-      );
+      await killSyncPartWay('--force', '--file', csv.path);
       const killed = await ctx.sql.one<{ id: string; fetched: number }>(`SELECT id, fetched FROM connector_run WHERE status = 'RUNNING'`);
       expect(killed!.fetched).toBeGreaterThan(0);
       expect(killed!.fetched).toBeLessThan(csv.rows);

@@ -12,7 +12,7 @@ import { DefinitionInvalidError, type DefinitionProblem } from '../connectors/de
 import { createReader } from '../connectors/sync/reader-factory.js';
 import { headersWarning } from '../connectors/mapping/mapping-columns.js';
 import type { FailedRun, RunSummary } from '../connectors/sync/connector-sync.service.js';
-import { mappingChange, NO_RECORDS_MAPPING, PENDING_FORCED_FILE_READ_SQL, RECORDS_MAPPING_SQL, type RecordsMapping } from '../connectors/sync/forced-read.js';
+import { fileReread } from '../connectors/sync/forced-read.js';
 import type { RunRemovals } from '../connectors/sync/removals.js';
 import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { boot, bootLogger, interrupted } from './bootstrap.js';
@@ -418,10 +418,10 @@ async function ingestedFiles(databaseUrl: string, loaded: LoadedConnector): Prom
       await close();
       return { unanswered: () => null, close: async () => {} };
     }
-    const recorded = (await pool.query<RecordsMapping>(RECORDS_MAPPING_SQL, [id, null])).rows[0] ?? NO_RECORDS_MAPPING;
-    const note = mappingChange(recorded, loaded, {}) !== null
+    const reread = await fileReread(async (text, params) => (await pool.query(text, params)).rows, id, loaded);
+    const note = reread === 'mapping'
       ? 'the mapping changed since the stored records were read (or is not known): the next sync reads every file again, those ingested already included, so each is checked as it will be read'
-      : (await pool.query<{ pending: boolean }>(PENDING_FORCED_FILE_READ_SQL, [id])).rows[0]?.pending
+      : reread === 'forced'
         ? 'a forced read of the files stopped part-way (its run left RUNNING): the next sync goes on with it, reading files ingested already too, so each is checked as it will be read'
         : null;
     if (note) {

@@ -30,7 +30,7 @@ import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeL
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { MappingUnreadError } from './mapping-unread.error.js';
-import { mappingChange, NO_RECORDS_MAPPING, PENDING_FORCED_FILE_READ_SQL, RECORDS_MAPPING_SQL, type RecordsMapping } from './forced-read.js';
+import { fileReread, mappingChange, NO_RECORDS_MAPPING, PENDING_FORCED_FILE_READ_SQL, RECORDS_MAPPING_SQL, type RecordsMapping } from './forced-read.js';
 import { FEW_RECORDS_FOR_PATH_CHECK, pathsToRecord, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
@@ -804,7 +804,6 @@ export class ConnectorSyncService {
     }
   }
 
-  /** The mapping the connector's stored records were read with (null: not known), and whether any sync of it finished. */
   /**
    * A run that stored records read with another mapping than the one the stored records were read with, and did not
    * record its own (it failed, or read only some of the source: files given by name), leaves them of two mappings: the
@@ -824,6 +823,7 @@ export class ConnectorSyncService {
     return (await this.deps.sql.one<{ pending: boolean }>(PENDING_FORCED_FILE_READ_SQL, [connectorId]))?.pending ?? false;
   }
 
+  /** The mapping the connector's stored records were read with (null: not known), and whether any sync of it finished. */
   private async recordsMapping(connectorId: string, runId: string | undefined): Promise<RecordsMapping> {
     return (await this.deps.sql.one<RecordsMapping>(RECORDS_MAPPING_SQL, [connectorId, runId ?? null])) ?? NO_RECORDS_MAPPING;
   }
@@ -875,8 +875,7 @@ export class ConnectorSyncService {
     // A drop's file it would refuse that this connector ingested already is skipped by a sync, and so not failed here;
     // unless the mapping changed since its records were read, when the next sync reads every file again.
     const connectorId = loaded.definition.kind === 'file' ? await this.connectorId(loaded.definition.name) : null;
-    const skips = connectorId !== null && mappingChange(await this.recordsMapping(connectorId, undefined), loaded, {}) === null &&
-      !(await this.pendingForcedFileRead(connectorId));
+    const skips = connectorId !== null && (await fileReread((text, params) => this.deps.sql.query(text, params), connectorId, loaded)) === null;
     return reader.check(skips ? { isFileIngested: (checksum) => this.isFileIngested(connectorId, checksum) } : {});
   }
 

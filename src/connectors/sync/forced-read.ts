@@ -45,3 +45,18 @@ export function mappingChange(recorded: RecordsMapping, loaded: Pick<LoadedConne
  */
 export const PENDING_FORCED_FILE_READ_SQL =
   `SELECT EXISTS (SELECT 1 FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' AND options->>'force' = 'true') AS pending`;
+
+/** Why the connector's next sync reads every file again, those ingested already included, or null: for `check`. */
+export type FileReread = 'mapping' | 'forced';
+
+/**
+ * {@link FileReread} of the connector whose id is `connectorId`, asked with `query` (rows of a statement): the mapping
+ * changed since its stored records were read (or is not known), or a forced read of its files stopped part-way.
+ */
+export async function fileReread(
+  query: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>, connectorId: string, loaded: Pick<LoadedConnector, 'mappingHash'>,
+): Promise<FileReread | null> {
+  const recorded = ((await query(RECORDS_MAPPING_SQL, [connectorId, null]))[0] as RecordsMapping | undefined) ?? NO_RECORDS_MAPPING;
+  if (mappingChange(recorded, loaded, {}) !== null) return 'mapping';
+  return (await query(PENDING_FORCED_FILE_READ_SQL, [connectorId]))[0]?.['pending'] === true ? 'forced' : null;
+}
