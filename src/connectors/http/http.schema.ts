@@ -155,11 +155,11 @@ function credentialsInPath(url: string): string[] {
   for (const segment of sent.split(/[/\\]/)) {
     // `;` and `=` also as a server that decodes the path before reading its parameters takes them (`%3Bjsessionid=`), whatever
     // else the segment holds (QA: an invalid escape beside it kept the whole segment undecoded).
-    for (const param of segment.replace(/%3b/gi, ';').split(';').slice(1)) {
-      const eq = param.replace(/%3d/gi, '=').indexOf('=');
+    for (const param of segment.replace(/%3b/gi, ';').replace(/%3d/gi, '=').split(';').slice(1)) {
+      const eq = param.indexOf('=');
       // A parameter without a value carries no credential (QA: `;sid` alone was refused).
-      if (eq < 0 || eq === param.replace(/%3d/gi, '=').length - 1) continue;
-      const name = decodedName(param.replace(/%3d/gi, '=').slice(0, eq).trim());
+      if (eq < 0 || eq === param.length - 1) continue;
+      const name = decodedName(param.slice(0, eq).trim());
       if (name && isCredentialName(name)) names.push(name);
     }
   }
@@ -227,10 +227,9 @@ export function urlCredentialProblems(written: string, advice: CredentialAdvice 
   const inQuery = credentialsInQuery(written);
   // A server's session, in the path or the query, is told as one, by the name written: no setting takes it (QA: `?PHPSESSID=`
   // was told to use an API key; every session id was called `;jsessionid=`).
-  const session = /;\s*((?:j|php)?sess(?:ion)?id)=[^;/?#]/i.exec(written.split('#')[0]!)?.[1];
   const sessionInPath = inPath.find(isSessionId);
   const sessionInQuery = inQuery.find(isSessionId);
-  const sessionShown = session !== undefined ? `;${session}=` : sessionInPath !== undefined ? `;${sessionInPath}=` : sessionInQuery !== undefined ? `${sessionInQuery}=` : null;
+  const sessionShown = sessionInPath !== undefined ? `;${sessionInPath}=` : sessionInQuery !== undefined ? `${sessionInQuery}=` : null;
   if (sessionShown !== null) problems.push(`must not carry a session id (${sessionShown}): use auth with { env: NAME }`);
   for (const name of inQuery) {
     if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
