@@ -48,4 +48,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261222010000_connector_records_paths',
   'Migration20261223010000_reject_note_author',
   'Migration20261224010000_connector_state_paths_had',
+  'Migration20261225010000_rejects_not_sent_again',
 ];

@@ -18,7 +18,7 @@ interface Reject {
 
 /**
  * Storage limitation for the quarantine (REJECT_PAYLOAD_RETENTION_DAYS): the payload of a reject closed because its
- * record was stored (STORED) or read again otherwise (SUPERSEDED) is erased once its retention has passed; open and
+ * record was stored (STORED), read again otherwise (SUPERSEDED) or no longer sent (NOT_SENT_AGAIN) is erased once its retention has passed; open and
  * dismissed rejects keep theirs. Over the justice register's CSV with three rows given an impossible birth date:
  * one fixed (STORED), one broken otherwise (SUPERSEDED, and a new open row), one dismissed.
  */
@@ -66,6 +66,14 @@ describe('erasing the payloads of closed rejects past their retention', () => {
     const third = byId(await rejects('setup'), broken[2]!.externalId, null);
     const dismissed = await hub.gql('mutation { dismissRejectedRecords(ids: ["' + third.id + '"], reason: "Dòng thử nghiệm") { id } }', {}, await hub.token({ roles: ['integration_engineer'] }));
     expect(dismissed.body.errors).toBeUndefined();
+    // A fourth record quarantined, then no longer sent by a complete full read (NOT_SENT_AGAIN: an HTTP connector's
+    // whole read closes it; written here as that read leaves it).
+    await hub.ctx.sql.query(
+      `INSERT INTO rejected_record (id, connector_id, connector_run_id, last_run_id, source_system, external_id, payload, payload_hash, reasons,
+                                    resolved_at, resolution, resolved_by_run_id)
+       SELECT 'rej_notsentagain0000000000', r.connector_id, r.id, r.id, s.source_system, 'GONE-1', '{"so":"GONE-1"}', repeat('a', 64),
+              '[{"field":"birthDate","code":"INVALID_DATE","message":"x"}]', now(), 'NOT_SENT_AGAIN', r.id
+         FROM connector_run r JOIN connector s ON s.id = r.connector_id WHERE s.name = 'justice-register' ORDER BY r.created_at DESC LIMIT 1`);
   });
 
   afterAll(async () => {
@@ -85,7 +93,7 @@ describe('erasing the payloads of closed rejects past their retention', () => {
     // A worker of the connector-sync queue erases them when it starts (and hourly).
     worker = await startWorker(hub.ctx, { queues: ['connector-sync'], relay: false });
     const deadline = Date.now() + 10_000;
-    while ((await hub.ctx.sql.query('SELECT 1 FROM rejected_record WHERE payload_erased_at IS NOT NULL')).length < 2 && Date.now() < deadline) {
+    while ((await hub.ctx.sql.query('SELECT 1 FROM rejected_record WHERE payload_erased_at IS NOT NULL')).length < 3 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const rows = await hub.ctx.sql.query<{ external_id: string; resolution: string | null; erased: boolean; payload_hash: string; reasons: unknown[] }>(
@@ -96,19 +104,20 @@ describe('erasing the payloads of closed rejects past their retention', () => {
       { external_id: otherwise, resolution: 'SUPERSEDED', erased: true },
       { external_id: otherwise, resolution: null, erased: false },
       { external_id: dismissed, resolution: 'DISMISSED', erased: false },
+      { external_id: 'GONE-1', resolution: 'NOT_SENT_AGAIN', erased: true },
     ].sort((x, y) => `${x.external_id}${x.resolution}`.localeCompare(`${y.external_id}${y.resolution}`)));
     // The rows keep what tells the record's story: its reasons and its payload's hash.
     expect(rows.every((r) => r.payload_hash.length === 64 && r.reasons.length > 0)).toBe(true);
     // Logged as a count: no id, no value.
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => typeof l.msg === 'string' && l.msg.startsWith('payloads of closed quarantined records'));
-    expect(logged).toMatchObject({ erased: 2, retentionDays: 30 });
+    expect(logged).toMatchObject({ erased: 3, retentionDays: 30 });
     expect(await eraseClosedRejectPayloads(hub.ctx.sql, 30)).toBe(0);
   });
 
   it('shows the erasure over GraphQL: an erased payload is null, with when, and its read releases and audits nothing', async () => {
     const list = await rejects('after-erasure');
     const [fixed, otherwise, dismissed] = broken.map((b) => b.externalId);
-    for (const r of [byId(list, fixed!, 'STORED'), byId(list, otherwise!, 'SUPERSEDED')]) {
+    for (const r of [byId(list, fixed!, 'STORED'), byId(list, otherwise!, 'SUPERSEDED'), byId(list, 'GONE-1', 'NOT_SENT_AGAIN')]) {
       expect(r.payload).toBeNull();
       expect(Date.parse(r.payloadErasedAt!)).toBeGreaterThan(Date.now() - 60_000);
     }

@@ -90,6 +90,19 @@ describe('childhub connectors rejects', () => {
     expect(json.stdout).not.toMatch(/payload|resolutionNote|hàng thử|31\/02\/2015/);
   }, 90_000);
 
+  it('--resolution lists only those closed so, in any letter case; another word is refused', async () => {
+    const dismissed = await childhub('connectors', 'rejects', 'justice-register', '--resolution', 'dismissed');
+    expect(dismissed.code).toBe(0);
+    expect(dismissed.stdout).toMatch(/^justice-register: 1 DISMISSED reject$/m);
+    expect(dismissed.stdout).toContain(ids.idless);
+    expect(dismissed.stdout).not.toContain(ids.withId);
+    const none = await childhub('connectors', 'rejects', 'justice-register', '--resolution', 'NOT_SENT_AGAIN');
+    expect(none.stdout).toMatch(/^justice-register: no NOT_SENT_AGAIN rejects$/m);
+    const wrong = await childhub('connectors', 'rejects', 'justice-register', '--resolution', 'gone');
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/option '--resolution <how>' argument 'gone' is invalid\. expected one of STORED, SUPERSEDED, DISMISSED, NOT_SENT_AGAIN/);
+  }, 90_000);
+
   it('--run lists what that run read still invalid; an unknown run or connector fails with its code', async () => {
     const ofRun = await childhub('connectors', 'rejects', 'justice-register', '--run', runId, '--all');
     expect(ofRun.stdout).toMatch(new RegExp(`^justice-register: 2 rejects of run ${runId}$`, 'm'));

@@ -76,16 +76,30 @@ describe('records gone from an HTTP source', () => {
     // (the simulator's "no id" variant) could be any record: the read then marks nothing, and says why.
     school.setFaults({ malformedRecordRate: 0.05 });
     const broken = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
-    school.setFaults({});
     const rejects = await ctx.sql.one<{ with_id: number; without_id: number }>(
       `SELECT count(external_id)::int AS with_id, count(*) FILTER (WHERE external_id IS NULL)::int AS without_id FROM rejected_record WHERE last_run_id = $1`,
       [broken.runId]);
     expect(rejects!.with_id).toBeGreaterThan(0);
     expect(rejects!.without_id).toBeGreaterThan(0);
+    // Sent broken again, as they were: a whole read that meets them closes none of them.
+    const stillBroken = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    school.setFaults({});
+    expect(stillBroken.removals).toMatchObject({ heldReason: 'UNIDENTIFIED_REJECTS', rejectsClosed: 0 });
+    expect((await ctx.sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM rejected_record WHERE resolved_at IS NULL AND last_run_id = $1`, [stillBroken.runId]))!.n)
+      .toBe(rejects!.with_id + rejects!.without_id);
     // Held: exactly the records whose copy came without an id (the ones with an id were read).
-    expect(broken.removals).toEqual({ stored: total, marked: 0, returned: 0, held: rejects!.without_id, heldReason: 'UNIDENTIFIED_REJECTS', absent: 0 });
-    // Read whole again: the rejects are resolved, and nothing was gone.
-    expect((await ctx.connectors.run('school', { trigger: 'CLI', force: true })).removals).toMatchObject({ marked: 0, absent: 0 });
+    expect(broken.removals).toEqual({ stored: total, marked: 0, returned: 0, held: rejects!.without_id, heldReason: 'UNIDENTIFIED_REJECTS', absent: 0, rejectsClosed: 0 });
+    // Read whole again: the rejects are resolved, and nothing was gone. Those with an id by the records stored under it;
+    // those without one, which no stored record can be told to be, by the whole read not meeting them again.
+    const fixed = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+    expect(fixed.removals).toMatchObject({ marked: 0, absent: 0, rejectsClosed: rejects!.without_id });
+    const closed = await ctx.sql.query<{ resolution: string | null; with_id: boolean; by: string | null; n: number }>(
+      `SELECT resolution, external_id IS NOT NULL AS with_id, resolved_by_run_id AS by, count(*)::int AS n FROM rejected_record
+        WHERE connector_run_id = $1 GROUP BY 1, 2, 3 ORDER BY 2`, [broken.runId]);
+    expect(closed).toEqual([
+      { resolution: 'NOT_SENT_AGAIN', with_id: false, by: fixed.runId, n: rejects!.without_id },
+      { resolution: 'STORED', with_id: true, by: fixed.runId, n: rejects!.with_id },
+    ]);
 
     const gone = school.remove(3).ids;
     // An incremental read cannot tell a record gone from one unchanged: it does not look.
@@ -97,7 +111,7 @@ describe('records gone from an HTTP source', () => {
 
     const full = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
     expect(full).toMatchObject({ status: 'SUCCEEDED', inserted: 0, updated: 0, unchanged: total - 3 });
-    expect(full.removals).toEqual({ stored: total, marked: 3, returned: 0, held: 0, heldReason: null, absent: 3 });
+    expect(full.removals).toEqual({ stored: total, marked: 3, returned: 0, held: 0, heldReason: null, absent: 3, rejectsClosed: 0 });
     expect(await runRemovals(full.runId)).toEqual(full.removals);
     expect(await absent()).toEqual(gone.sort().map((id) => ({ external_id: id, absent_run_id: full.runId })));
     // Kept, not deleted: the records, their enrolments and their links stay.
@@ -110,7 +124,7 @@ describe('records gone from an HTTP source', () => {
     await buildChildren(ctx);
     const engineer = await hub.token({ roles: ['integration_engineer'] });
     const runs = await hub.gql<{ connectorRuns: Array<{ id: string; removals: unknown }> }>(
-      '{ connectorRuns(connector: "school") { id removals { stored marked returned held heldReason absent } } }', {}, engineer);
+      '{ connectorRuns(connector: "school") { id removals { stored marked returned held heldReason absent rejectsClosed } } }', {}, engineer);
     expect(runs.body.errors).toBeUndefined();
     expect(runs.body.data!.connectorRuns.find((r) => r.id === full.runId)!.removals).toEqual(full.removals);
     expect(runs.body.data!.connectorRuns.find((r) => r.id === incremental.runId)!.removals).toBeNull();
@@ -145,7 +159,7 @@ describe('records gone from an HTTP source', () => {
 
     // Read again: still gone, marked once (the date stays the first run's).
     const again = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
-    expect(again.removals).toEqual({ stored: total, marked: 0, returned: 0, held: 0, heldReason: null, absent: 3 });
+    expect(again.removals).toEqual({ stored: total, marked: 0, returned: 0, held: 0, heldReason: null, absent: 3, rejectsClosed: 0 });
     expect((await absent()).map((r) => r.absent_run_id)).toEqual([full.runId, full.runId, full.runId]);
 
     // A record marked absent that the source still returns unchanged (as after an outage) is unmarked by a full read…
@@ -153,7 +167,7 @@ describe('records gone from an HTTP source', () => {
     await ctx.sql.query(`UPDATE source_record SET absent_since = now(), absent_run_id = $2 WHERE source_system = 'school' AND external_id = $1`, [present, full.runId]);
     const before = (await ctx.sql.one<{ x: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x'))!.x;
     const back = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
-    expect(back.removals).toEqual({ stored: total, marked: 0, returned: 1, held: 0, heldReason: null, absent: 3 });
+    expect(back.removals).toEqual({ stored: total, marked: 0, returned: 1, held: 0, heldReason: null, absent: 3, rejectsClosed: 0 });
     // Its child has changed (its enrolment is vouched for again), for partner apps' change feed; no other.
     expect(await ctx.sql.query('SELECT id FROM child WHERE changed_xid >= $1::xid8', [before])).toEqual(
       await ctx.sql.query(`SELECT child_id AS id FROM source_record WHERE source_system = 'school' AND external_id = $1`, [present]));
@@ -184,24 +198,32 @@ describe('records gone from an HTTP source', () => {
       { connectorId: other!.id, connectorRunId: other!.run });
     expect(stored_).toMatchObject({ inserted: 1, rejected: 0 });
     const notMine = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
-    expect(notMine.removals).toEqual({ stored: total, marked: 0, returned: 0, held: 0, heldReason: null, absent: 3 });
+    expect(notMine.removals).toEqual({ stored: total, marked: 0, returned: 0, held: 0, heldReason: null, absent: 3, rejectsClosed: 0 });
     expect((await absent()).map((r) => r.external_id)).toEqual(gone.sort());
     // The other connector's definition gone (renamed, say: its row stays), its records are no one else's: compared,
     // and this one, which the school source does not return, is marked (QA: a renamed connector compared nothing).
     rmSync(path.join(defs, 'school-export'), { recursive: true });
     ctx.connectors.catalog.refresh();
     const alone = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
-    expect(alone.removals).toEqual({ stored: total + 1, marked: 1, returned: 0, held: 0, heldReason: null, absent: 4 });
+    expect(alone.removals).toEqual({ stored: total + 1, marked: 1, returned: 0, held: 0, heldReason: null, absent: 4, rejectsClosed: 0 });
     await ctx.sql.query(`DELETE FROM source_record WHERE external_id = 'EXPORT-ONLY-1'`);
     await ctx.sql.query(`DELETE FROM connector_run WHERE id = $1`, [other!.run]);
     await ctx.sql.query(`DELETE FROM connector WHERE id = $1`, [other!.id]);
 
-    // Over maxShare (5%) gone at once: a source answering with part of its data. Nothing new is marked.
+    // Over maxShare (5%) gone at once: a source answering with part of its data. Nothing new is marked, and no open
+    // reject is closed as no longer sent (the part missing may hold it).
+    const schoolId = (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector WHERE name = 'school'`))!.id;
+    const brokenId = newId('rejectedRecord');
+    await ctx.sql.query(
+      `INSERT INTO rejected_record (id, connector_id, source_system, external_id, payload, payload_hash, reasons, connector_run_id, last_run_id)
+       VALUES ($1, $2, 'school', NULL, '{"ho_ten":1}', 'broken-payload', '[]', $3, $3)`, [brokenId, schoolId, alone.runId]);
     const many = school.remove(Math.ceil(school.recordCount * 0.06)).ids;
     const held = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
     expect(held.status).toBe('SUCCEEDED');
-    expect(held.removals).toEqual({ stored: total, marked: 0, returned: 0, held: many.length, heldReason: 'OVER_MAX_SHARE', absent: 3 });
+    expect(held.removals).toEqual({ stored: total, marked: 0, returned: 0, held: many.length, heldReason: 'OVER_MAX_SHARE', absent: 3, rejectsClosed: 0 });
     expect((await absent()).map((r) => r.external_id)).toEqual(gone.sort());
+    expect(await ctx.sql.one(`SELECT resolution FROM rejected_record WHERE id = $1`, [brokenId])).toEqual({ resolution: null });
+    await ctx.sql.query(`DELETE FROM rejected_record WHERE id = $1`, [brokenId]);
   });
 
   it('marks nothing new when the read quarantined records whose id it could not read', async () => {
@@ -422,7 +444,7 @@ describe('records gone from an HTTP source', () => {
     const factsBefore = await factsOf(gone);
     expect(factsBefore).toBeGreaterThan(0); // the seed's two removed Patients hold facts
     const full = await ctx.connectors.run('health-station', { trigger: 'CLI', force: true });
-    expect(full.removals).toEqual({ stored: first.inserted, marked: 2, returned: 0, held: 0, heldReason: null, absent: 2 });
+    expect(full.removals).toEqual({ stored: first.inserted, marked: 2, returned: 0, held: 0, heldReason: null, absent: 2, rejectsClosed: 0 });
     const marked = await ctx.sql.query<{ external_id: string }>(
       `SELECT external_id FROM source_record WHERE source_system = 'health-station' AND absent_since IS NOT NULL ORDER BY external_id`);
     expect(marked.map((r) => r.external_id)).toEqual(gone);

@@ -189,3 +189,66 @@ describe('the dismissed-rejects migration', () => {
     await client.query(`UPDATE rejected_record SET resolution = 'DISMISSED', resolved_at = now(), resolved_by = 'engineer', resolution_note = 'why' WHERE id = 'rej_1'`);
   });
 });
+
+const NOT_SENT_AGAIN = 'Migration20261225010000_rejects_not_sent_again';
+
+/** Migration20261225010000_rejects_not_sent_again: what it allows, and what its `down` does with such rows. */
+describe('the not-sent-again migration', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let orm: MikroORM;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    orm = await initOrm(db.url, 1);
+    await orm.getMigrator().up({ to: NOT_SENT_AGAIN });
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_1', 'school', 'http', 'school', '{}', 'h')`);
+    await client.query(`INSERT INTO connector_run (id, connector_id, trigger, status) VALUES ('run_1', 'con_1', 'CLI', 'SUCCEEDED')`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await orm?.close(true);
+    await db?.drop();
+  });
+
+  const insert = (id: string, externalId: string | null, payload: string | null, resolution: string | null, resolvedDaysAgo = 0) =>
+    client.query(
+      `INSERT INTO rejected_record (id, connector_id, source_system, external_id, payload, reasons, payload_hash, resolved_at, resolution, resolved_by_run_id, payload_erased_at)
+       VALUES ($1, 'con_1', 'school', $2, $3::json, '[]', md5(coalesce($3::text, $1)), CASE WHEN $4::text IS NULL THEN NULL ELSE now() - make_interval(days => $5) END, $4,
+               CASE WHEN $4::text IS NULL THEN NULL ELSE 'run_1' END, CASE WHEN $3::text IS NULL THEN now() END)`,
+      [id, externalId, payload, resolution, resolvedDaysAgo],
+    );
+
+  it('allows NOT_SENT_AGAIN, with its run and without who and why', async () => {
+    await insert('rej_ok', 'HS-9', '{"v":9}', 'NOT_SENT_AGAIN');
+    await expect(insert('rej_bad', 'HS-8', '{"v":8}', 'GONE')).rejects.toMatchObject({ code: '23514' });
+    await client.query(`DELETE FROM rejected_record`);
+  });
+
+  it('down: reopens the newest such row of a record with no open row and its payload kept; the others become SUPERSEDED', async () => {
+    // HS-1: closed, nothing open since: opens again. HS-2: closed twice (two payloads): the newer opens.
+    // HS-3: closed, then quarantined again (open): stays closed. HS-4: its payload erased: cannot open. Id-less: by payload.
+    await insert('rej_1', 'HS-1', '{"v":1}', 'NOT_SENT_AGAIN');
+    await insert('rej_2a', 'HS-2', '{"v":1}', 'NOT_SENT_AGAIN', 1);
+    await insert('rej_2b', 'HS-2', '{"v":2}', 'NOT_SENT_AGAIN');
+    await insert('rej_3a', 'HS-3', '{"v":1}', 'NOT_SENT_AGAIN');
+    await insert('rej_3b', 'HS-3', '{"v":2}', null);
+    await insert('rej_4', 'HS-4', null, 'NOT_SENT_AGAIN', 40);
+    await insert('rej_5', null, '{"row":5}', 'NOT_SENT_AGAIN');
+    await insert('rej_6', 'HS-6', '{"v":1}', 'STORED');
+    await orm.getMigrator().down({ to: NOT_SENT_AGAIN });
+    const res = await client.query<{ id: string; resolution: string | null; resolved_at: Date | null; resolved_by_run_id: string | null }>(
+      'SELECT id, resolution, resolved_at, resolved_by_run_id FROM rejected_record ORDER BY id');
+    expect(res.rows.map((r) => [r.id, r.resolution, r.resolved_at !== null, r.resolved_by_run_id])).toEqual([
+      ['rej_1', null, false, null], ['rej_2a', 'SUPERSEDED', true, 'run_1'], ['rej_2b', null, false, null], ['rej_3a', 'SUPERSEDED', true, 'run_1'],
+      ['rej_3b', null, false, null], ['rej_4', 'SUPERSEDED', true, 'run_1'], ['rej_5', null, false, null], ['rej_6', 'STORED', true, 'run_1'],
+    ]);
+    await expect(client.query(`UPDATE rejected_record SET resolution = 'NOT_SENT_AGAIN', resolved_at = now() WHERE id = 'rej_1'`)).rejects.toMatchObject({ code: '23514' });
+    // And up again.
+    await orm.getMigrator().up({ to: NOT_SENT_AGAIN });
+    await client.query(`UPDATE rejected_record SET resolution = 'NOT_SENT_AGAIN', resolved_at = now(), resolved_by_run_id = 'run_1' WHERE id = 'rej_1'`);
+  });
+});

@@ -1,8 +1,18 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ConnectorReadRepository, type RejectedRecordRow } from '../db/repositories/connector-read.repository.js';
 import { checkRejectsFilter } from '../services/ingest/rejects-filter.js';
 import { boot } from './bootstrap.js';
 import { locationLabel } from '../connectors/file/file-label.js';
+import type { RejectResolution } from '../db/entities/rejected-record.entity.js';
+
+/** The resolutions `--resolution` takes, as the API's RejectResolution. */
+const RESOLUTIONS: readonly RejectResolution[] = ['STORED', 'SUPERSEDED', 'DISMISSED', 'NOT_SENT_AGAIN'];
+
+function resolutionArgument(value: string): RejectResolution {
+  const r = value.toUpperCase().replace(/-/g, '_');
+  if (!(RESOLUTIONS as readonly string[]).includes(r)) throw new InvalidArgumentError(`expected one of ${RESOLUTIONS.join(', ')}`);
+  return r as RejectResolution;
+}
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 /** Rows read per statement while listing (keyset paging by id, newest first). */
@@ -17,14 +27,15 @@ export function rejectsCommand(): Command {
   return new Command('rejects')
     .description('List a connector\'s quarantined records (open ones unless --all): id, external id, location, reasons, times seen, resolution. Never the payload.')
     .argument('<name>')
-    .option('--all', 'the resolved ones too (stored, superseded, dismissed)')
+    .option('--all', 'the resolved ones too (stored, superseded, dismissed, not sent again)')
+    .option('--resolution <how>', `only those resolved so: ${RESOLUTIONS.join(', ')}`, resolutionArgument)
     .option('--run <id>', 'only the records this run quarantined or read again still invalid')
     .option('--json', 'print one JSON array (for scripts)')
-    .action(async (name: string, opts: { all?: boolean; run?: string; json?: boolean }) => {
+    .action(async (name: string, opts: { all?: boolean; resolution?: RejectResolution; run?: string; json?: boolean }) => {
       const b = await boot({ migrate: 'auto', pretty: true });
       try {
         const repo = new ConnectorReadRepository(b.ctx.sql);
-        const filter = { connector: name, runId: opts.run ?? null, unresolvedOnly: !opts.all };
+        const filter = { connector: name, runId: opts.run ?? null, unresolvedOnly: !opts.all, resolution: opts.resolution ?? null };
         // The same check as the API's rejectedRecords: an unknown connector or run is an error, not an empty list.
         await checkRejectsFilter(repo, b.ctx.connectors.catalog.folderNames(), filter);
         const rows: RejectedRecordRow[] = [];
@@ -38,7 +49,8 @@ export function rejectsCommand(): Command {
           out(JSON.stringify(rows.map(toListed), null, 2));
           return;
         }
-        const what = `${opts.all ? '' : 'open '}reject${rows.length === 1 ? '' : 's'}${opts.run ? ` of run ${opts.run}` : ''}`;
+        const state = opts.resolution ? `${opts.resolution} ` : opts.all ? '' : 'open ';
+        const what = `${state}reject${rows.length === 1 ? '' : 's'}${opts.run ? ` of run ${opts.run}` : ''}`;
         out(`${name}: ${rows.length || 'no'} ${what}`);
         for (const r of rows) {
           out(`${r.id}  ${r.external_id ?? '(no id)'}  ${r.location ? locationLabel(r.location) : '(no location)'}  seen ${r.times_seen}×  ${resolutionOf(r)}`);

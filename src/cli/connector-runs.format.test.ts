@@ -84,6 +84,8 @@ describe('connector run lines', () => {
     expect(both).toHaveLength(2);
     expect(both[0]).toBe('1 marked absent before returned again (unmarked); 4 of the 400 stored now marked absent (kept, not deleted: SourceRecord.absentFromSourceSince)');
     expect(removalsLines({ ...none, held: 2, heldReason: 'UNIDENTIFIED_REJECTS' })[0]).toMatch(/^records gone from the source NOT marked: this read did not return 2, but it quarantined records whose id could not be read/);
+    expect(removalsLines({ ...none, rejectsClosed: 2 })).toEqual(['2 quarantined record(s) the source no longer sends closed (NOT_SENT_AGAIN: connectors rejects <name> --resolution NOT_SENT_AGAIN)']);
+    expect(removalsLines({ ...none, rejectsClosed: 0 })).toEqual([]);
   });
 
   it('says what a file connector\'s lists (wholeLists) marked, unmarked or held back', () => {

@@ -28,8 +28,8 @@ export function checkpointLine(state: unknown, definition: CheckpointDefinition 
 
 /**
  * What `connectors sync` says of the records a full read found gone from the source (connectors with `removals`):
- * a line each for what it marked or unmarked, and for what it held back and why; none when there is nothing to
- * say. Counts only: the records are listed by `SourceRecord.absentFromSourceSince` over the API.
+ * a line each for what it marked or unmarked, for what it held back and why, and for the quarantined records it
+ * closed as no longer sent; none when there is nothing to say. Counts only: the records are listed by `SourceRecord.absentFromSourceSince` over the API.
  */
 export function removalsLines(r: RunRemovals | null | undefined, maxShare?: number, wholeLists = false): string[] {
   if (!r) return [];
@@ -53,6 +53,9 @@ export function removalsLines(r: RunRemovals | null | undefined, maxShare?: numb
   if (r.heldReason === 'UNIDENTIFIED_REJECTS') {
     lines.push(`records gone from the source NOT marked: this read did not return ${r.held}, but it quarantined records whose id could not be `
       + 'read (any of them may be one of these): fix those records at the source, then read it again (--force)');
+  }
+  if (r.rejectsClosed) {
+    lines.push(`${r.rejectsClosed} quarantined record(s) the source no longer sends closed (NOT_SENT_AGAIN: connectors rejects <name> --resolution NOT_SENT_AGAIN)`);
   }
   return lines;
 }

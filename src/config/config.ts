@@ -80,8 +80,8 @@ const envSchema = z.object({
    */
   OUTBOX_RETENTION_DAYS: wholeNumber(0).default(7),
   /**
-   * Days the payload of a quarantined record is kept once the record was stored or read again otherwise (a reject
-   * closed `STORED` or `SUPERSEDED`); then the workers of the connector-sync queue erase it, keeping the row. Open and
+   * Days the payload of a quarantined record is kept once the record was stored, read again otherwise or no longer
+   * sent (a reject closed `STORED`, `SUPERSEDED` or `NOT_SENT_AGAIN`); then the workers of the connector-sync queue erase it, keeping the row. Open and
    * dismissed rejects keep theirs. 0 keeps every payload. @defaultValue 30
    */
   REJECT_PAYLOAD_RETENTION_DAYS: wholeNumber(0).default(30),

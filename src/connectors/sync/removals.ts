@@ -32,6 +32,12 @@ export interface RunRemovals {
   heldReason: RemovalsHeldReason | null;
   /** The source's records marked absent once this run was done: this run's and earlier runs' still not read. */
   absent: number;
+  /**
+   * The connector's open quarantined records this read did not meet again, closed by it (`NOT_SENT_AGAIN`): the
+   * source sent neither their id nor, without an id, their payload. Absent from runs before the hub closed them,
+   * and from a file connector's lists.
+   */
+  rejectsClosed?: number;
 }
 
 /**
@@ -101,7 +107,7 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
   const stored = baseline.stored ?? table.size;
   if (stored === 0) {
     // Nothing of the connector's was stored when the read began (a first read): nothing can be gone.
-    const none: RunRemovals = { stored: 0, marked: 0, returned: 0, held: 0, heldReason: null, absent: 0 };
+    const none: RunRemovals = { stored: 0, marked: 0, returned: 0, held: 0, heldReason: null, absent: 0, rejectsClosed: 0 };
     await sql.query(`UPDATE connector_run SET removals = $2 WHERE id = $1`, [runId, JSON.stringify(none)]);
     return none;
   }
@@ -135,6 +141,11 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
     if (unread.length > 0 && (unidentified.rows[0]?.n ?? 0) > 0) heldReason = 'UNIDENTIFIED_REJECTS';
     else if (unread.length > maxShare * present) heldReason = 'OVER_MAX_SHARE';
     const marked = heldReason ? 0 : unread.length;
+    // The connector's open rejects this read did not meet: what the source sends now is whole, so they are no longer
+    // sent as they were (fixed, under their id or, without one, as a payload no longer broken; or removed). Not when
+    // the source answered with part of its data. Records quarantined without an id this read are no obstacle: it
+    // met them, and the open rows of other payloads are not sent again whichever record each becomes.
+    const rejectsClosed = heldReason === 'OVER_MAX_SHARE' ? 0 : await closeRejectsNotSentAgain(client, sourceSystem, connectorId, runId);
     // A record's facts tell whether its source still vouches for them: the children holding them have changed.
     const changedChildren: Array<string | null> = [];
     if (marked) {
@@ -156,7 +167,7 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
     await markChildrenChanged(client, changedChildren);
     const removals: RunRemovals = {
       stored, marked, returned: returnedChanged + readAgain.length, held: heldReason ? unread.length : 0, heldReason,
-      absent: absentBefore.size - readAgain.length + marked,
+      absent: absentBefore.size - readAgain.length + marked, rejectsClosed,
     };
     await client.query(`UPDATE connector_run SET removals = $2 WHERE id = $1`, [runId, JSON.stringify(removals)]);
     return removals;
@@ -169,4 +180,17 @@ export async function markRemovals(sql: Sql, input: RemovalsInput): Promise<RunR
  */
 async function eachStored(client: PoolClient, select: string, fn: (buf: Buffer, start: number, end: number) => void): Promise<void> {
   await eachCopyRow(client.query(pgCopy.to(`COPY (${select}) TO STDOUT`)) as AsyncIterable<Buffer>, fn);
+}
+
+/**
+ * Closes the open rejects of connector `connectorId` (of `sourceSystem`) that run `runId`, a complete read of the
+ * whole source, did not read again (`last_run_id`): `NOT_SENT_AGAIN`, resolved by the run. One statement, on the
+ * open rows' partial indexes. Returns how many it closed.
+ */
+async function closeRejectsNotSentAgain(client: PoolClient, sourceSystem: string, connectorId: string, runId: string): Promise<number> {
+  const res = await client.query(
+    `UPDATE rejected_record x SET resolved_at = now(), resolution = 'NOT_SENT_AGAIN', resolved_by_run_id = $3
+      WHERE x.resolved_at IS NULL AND x.source_system = $1 AND x.connector_id = $2 AND x.last_run_id IS DISTINCT FROM $3`,
+    [sourceSystem, connectorId, runId]);
+  return res.rowCount ?? 0;
 }

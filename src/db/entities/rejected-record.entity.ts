@@ -34,10 +34,11 @@ export interface RejectedRecord {
 }
 
 /**
- * How an open reject was closed: a run stored the record, a run read it again with another payload, or a
- * person dismissed it by hand (see `dismissRejectedRecords`).
+ * How an open reject was closed: a run stored the record, a run read it again with another payload, a
+ * person dismissed it by hand (see `dismissRejectedRecords`), or a complete read of the whole source did not
+ * meet it again (`NOT_SENT_AGAIN`: connectors with `removals`).
  */
-export type RejectResolution = 'STORED' | 'SUPERSEDED' | 'DISMISSED';
+export type RejectResolution = 'STORED' | 'SUPERSEDED' | 'DISMISSED' | 'NOT_SENT_AGAIN';
 
 export const RejectedRecordEntity = new EntitySchema<RejectedRecord>({
   name: 'RejectedRecord',

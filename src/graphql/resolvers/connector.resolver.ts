@@ -78,7 +78,8 @@ export function toRun(r: ConnectorRunRow, definitions: ReadonlyMap<string, Check
     // File names as shown (labels), also in rows written before the reader labelled them: these fields are open to
     // engineers and operators of any commune, who may read no personal data.
     filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: fileLabel(f.fileName), checksum: f.checksum ?? null, code: f.code, message: f.message })),
-    checkpoint: checkpointView(r.checkpoint, definitions.get(r.connector_name)), error: r.error, removals: r.removals,
+    checkpoint: checkpointView(r.checkpoint, definitions.get(r.connector_name)), error: r.error,
+    removals: r.removals ? { ...r.removals, rejectsClosed: r.removals.rejectsClosed ?? 0 } : null,
     forced: r.forced, mappingChanged: r.mapping_changed, maxAttempts: r.max_attempts, nextAttemptAt: r.next_attempt_at,
     failedAttempts: (r.failed_attempts ?? []).map((a) => ({ attempt: a.attempt ?? null, code: a.code, message: a.message, failedAt: new Date(a.failedAt) })),
   };

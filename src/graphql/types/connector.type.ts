@@ -181,6 +181,13 @@ export class RunRemovals {
 
   @Field(() => Int, { description: 'Records of the source marked absent once the run was done: this run\'s, and earlier runs\' still not returned.' })
   absent!: number;
+
+  @Field(() => Int, {
+    description: 'The connector\'s open quarantined records (RejectedRecord) this read did not meet again, closed by it as NOT_SENT_AGAIN: '
+      + 'its source sent neither their external id nor, without one, their payload. None when the read was held for OVER_MAX_SHARE, for a '
+      + 'file connector\'s `wholeLists`, and for runs before the hub closed them.',
+  })
+  rejectsClosed!: number;
 }
 
 @ObjectType({
@@ -341,6 +348,7 @@ export enum RejectResolutionEnum {
   STORED = 'STORED',
   SUPERSEDED = 'SUPERSEDED',
   DISMISSED = 'DISMISSED',
+  NOT_SENT_AGAIN = 'NOT_SENT_AGAIN',
 }
 registerEnumType(RejectResolutionEnum, {
   name: 'RejectResolution',
@@ -352,6 +360,12 @@ registerEnumType(RejectResolutionEnum, {
       description: 'Closed by hand (dismissRejectedRecords), with who and why: the source will not fix it, or it has no external id for a run to '
         + 'resolve it by. Read again with the same payload it stays dismissed (lastSeenAt, lastRunId and timesSeen still count); with another '
         + 'payload it is quarantined anew.',
+    },
+    NOT_SENT_AGAIN: {
+      description: 'A later full read of the whole source (a connector with `removals`, whose read returned as much as removals.maxShare '
+        + 'allows) did not meet it: the source sent neither its external id nor, without one, this payload. Fixed at the source (under its id, '
+        + 'or, for a record without one, as a valid record the hub cannot tell it became) or removed there; resolvedByRunId names that read. '
+        + 'Sent again broken, it is quarantined anew.',
     },
   },
 });
@@ -420,7 +434,7 @@ export class RejectedRecord {
 
   @Field(() => GraphQLISODateTime, {
     nullable: true,
-    description: 'When its payload was erased: a reject resolved STORED or SUPERSEDED keeps the record as it arrived for REJECT_PAYLOAD_RETENTION_DAYS '
+    description: 'When its payload was erased: a reject resolved STORED, SUPERSEDED or NOT_SENT_AGAIN keeps the record as it arrived for REJECT_PAYLOAD_RETENTION_DAYS '
       + '(30 by default), then only its ids, location, reasons and resolution. Null while the payload is kept (always, while open or DISMISSED).',
   })
   payloadErasedAt!: Date | null;
