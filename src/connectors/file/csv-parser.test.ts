@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CsvParser, type CsvRowSink } from './csv-parser.js';
+import { CsvParser, type BrokenSplit, type CsvRowSink } from './csv-parser.js';
 
 interface ParsedRow {
   fields: string[];
@@ -7,6 +7,7 @@ interface ParsedRow {
   problem?: string;
   raw?: string;
   text?: string;
+  how?: BrokenSplit;
 }
 
 /** Collects rows as plain objects (copying the reused fields array). */
@@ -15,7 +16,7 @@ function collector(): CsvRowSink & { rows: ParsedRow[] } {
   return {
     rows,
     row: (fields, line, text) => rows.push({ fields: [...fields], line, text }),
-    broken: (problem, raw, line, fields) => rows.push({ fields: fields ? [...fields] : [], line, problem, raw }),
+    broken: (problem, raw, line, fields, how) => rows.push({ fields: fields ? [...fields] : [], line, problem, raw, ...(how ? { how } : {}) }),
   };
 }
 
@@ -76,6 +77,17 @@ describe('CsvParser', () => {
     expect(rows[0]!.problem).toBe('text after the closing quote of field 2');
     expect(rows[0]!.raw).toBe('1,"Nguyễn "An" Văn",x');
     expect(rows[1]).toEqual({ fields: ['2', 'b', 'c'], line: 2, text: '2,b,c' });
+  });
+
+  it('gives a broken row of one line its fields read on leniently, with the field where the quote first broke', () => {
+    const rows = parse('1,"Nguyễn "An" Văn",x,"y"z\n"2"b,c,d\n3,"e\nf"g,h\n', { expected: 3 });
+    expect(rows[0]).toMatchObject({ fields: ['1', 'Nguyễn An" Văn"', 'x', 'yz'], how: { kind: 'quote', field: 2 } });
+    expect(rows[1]).toMatchObject({ fields: ['2b', 'c', 'd'], how: { kind: 'quote', field: 1 } });
+    // Broken over lines: its first line alone, without fields.
+    expect(rows[2]).toMatchObject({ fields: [], raw: '3,"e', problem: 'text after the closing quote of field 2' });
+    expect(rows[2]!.how).toBeUndefined();
+    // A row of the wrong width says so.
+    expect(parse('1,2\n', { expected: 3 })[0]).toMatchObject({ fields: ['1', '2'], how: { kind: 'miscounted' } });
   });
 
   it('reports a quote never closed as its first line and parses the following lines again', () => {

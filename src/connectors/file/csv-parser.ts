@@ -36,12 +36,16 @@ export interface CsvRowSink {
   row(fields: readonly string[], line: number, text: string): void;
   /**
    * A row that cannot be parsed (broken quote) or has the wrong number of fields: why, and its text without
-   * the line break (cut at {@link MAX_RAW_CHARS}). `fields` only for a row that parsed cleanly into the wrong
-   * number of fields (reused like {@link row}'s), or a line too long without a quote (its kept text split at
-   * the delimiters: the last field may be cut, and more may follow it: `overLong`); a row with a broken quote
-   * has none.
+   * the line break (cut at {@link MAX_RAW_CHARS}). `fields` (reused like {@link row}'s), with how they were
+   * split (`how`), only for:
+   * - a row that parsed cleanly into the wrong number of fields (`miscounted`);
+   * - a line too long without a quote: its kept text split at the delimiters, the last field maybe cut and more
+   *   maybe following it (`overLong`);
+   * - a row of one line with text after a closing quote (`"Nguyễn "An" Văn"`): its fields read leniently, that
+   *   text kept in the field it follows (`quote`, with the field, from 1, where the quote first broke).
+   * A row whose quote is never closed, or whose broken row ran over lines, has none.
    */
-  broken(problem: string, raw: string, line: number, fields?: readonly string[], overLong?: boolean): void;
+  broken(problem: string, raw: string, line: number, fields?: readonly string[], how?: BrokenSplit): void;
   /**
    * Whether the sink may recognise the next row by its text alone ({@link known}); read before each row.
    * Absent or false: every row is split into fields.
@@ -54,6 +58,12 @@ export interface CsvRowSink {
    */
   known?(text: string): boolean;
 }
+
+/** How a broken row's fields were split: see {@link CsvRowSink.broken}. */
+export type BrokenSplit = { kind: 'miscounted' } | { kind: 'overLong' } | { kind: 'quote'; field: number };
+
+const MISCOUNTED: BrokenSplit = { kind: 'miscounted' };
+const OVER_LONG: BrokenSplit = { kind: 'overLong' };
 
 export interface CsvParserOptions {
   delimiter?: string;
@@ -99,6 +109,8 @@ export class CsvParser {
   private readonly fields: string[] = [];
   private problem: string | undefined;
   private brokenQuote = false;
+  /** The field (from 1) whose closing quote text first followed, when {@link brokenQuote}; 0 otherwise. */
+  private brokenField = 0;
   private innerLines = 0;
 
   constructor(options: CsvParserOptions = {}) {
@@ -173,7 +185,9 @@ export class CsvParser {
         }
       }
       if (this.problem !== undefined) {
-        out.broken(this.problem, rawText(buf, pos, next), this.line, miscounted ? fields : undefined);
+        // A broken quote here is on one line (one over lines went above): its fields were read on, leniently.
+        const how = miscounted ? MISCOUNTED : this.brokenField > 0 ? { kind: 'quote' as const, field: this.brokenField } : undefined;
+        out.broken(this.problem, rawText(buf, pos, next), this.line, how ? fields : undefined, how);
       } else {
         if (index === this.headerRow) this.expectedFields = fields.length;
         out.row(fields, this.line, rowText(buf, pos, next));
@@ -201,7 +215,7 @@ export class CsvParser {
       ? `row longer than ${this.maxRowChars} characters, the most a row may hold`
       : `row longer than ${this.maxRowChars} characters: a quoted field in it is probably never closed`;
     if (nl < 0) {
-      if (unquoted) out.broken(problem, head, this.line, head.split(String.fromCharCode(this.delimiter)), true);
+      if (unquoted) out.broken(problem, head, this.line, head.split(String.fromCharCode(this.delimiter)), OVER_LONG);
       else out.broken(problem, head, this.line);
       this.rows++;
       this.skippingLine = true;
@@ -232,6 +246,7 @@ export class CsvParser {
     fields.length = 0;
     this.problem = undefined;
     this.brokenQuote = false;
+    this.brokenField = 0;
     this.innerLines = 0;
     let i = start;
     for (;;) {
@@ -271,7 +286,10 @@ export class CsvParser {
             if (d === D || d === LF || d === CR) break;
           }
           if (k >= len && !final) return INCOMPLETE;
-          this.problem ??= `text after the closing quote of field ${fields.length + 1}`;
+          if (this.problem === undefined) {
+            this.problem = `text after the closing quote of field ${fields.length + 1}`;
+            this.brokenField = fields.length + 1;
+          }
           this.brokenQuote = true;
           value += buf.slice(i, k);
           i = k;

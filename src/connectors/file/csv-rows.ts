@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { CsvParser, type CsvRowSink } from './csv-parser.js';
+import { CsvParser, type BrokenSplit, type CsvRowSink } from './csv-parser.js';
 import { StreamDecoder, type TextEncodingName } from './encoding.js';
 import { FileHeaderError } from './errors/file-header.error.js';
 import { COMMON_DELIMITERS, type HeaderFitter, type OtherReading } from './header-fit.js';
@@ -181,7 +181,7 @@ class SheetRowCollector implements CsvRowSink {
     this.out.push({ kind: 'record', rowNumber, data, text, textLayout: layout, contentHash });
   }
 
-  broken(problem: string, raw: string, line: number, fields?: readonly string[], overLong = false): void {
+  broken(problem: string, raw: string, line: number, fields?: readonly string[], how?: BrokenSplit): void {
     this.offered = null;
     const rowNumber = ++this.rowNumber;
     if (rowNumber < this.o.headerRow) return;
@@ -192,7 +192,7 @@ class SheetRowCollector implements CsvRowSink {
       });
     }
     if (++this.dataRows <= this.o.skipRows) return;
-    const readable = fields ? this.readable(fields, overLong) : undefined;
+    const readable = fields && how ? this.readable(fields, how) : undefined;
     this.out.push({
       kind: 'reject',
       rowNumber,
@@ -216,12 +216,19 @@ class SheetRowCollector implements CsvRowSink {
    * width read as a record, and the first field ends at a delimiter within the head, where no quote can have
    * moved it: its first field is as sure as any record's (QA: a last field of 2 million characters in a row
    * of the header's 17 fields lost the id, an 18th field kept it).
+   *
+   * A row of one line with text after a closing quote in a later field (`KS-1,"Nguyễn "An" Văn",…`), read on
+   * leniently (that text kept in its field), is like it: with at least the fields a row may have, no delimiter is
+   * missing, and the first field was read before the quote broke, as in any row (QA: such a row kept no id, though
+   * its first column was intact). Broken in the first field, or with fields missing, it keeps none.
    */
-  private readable(fields: readonly string[], overLong: boolean): Record<string, string> | undefined {
+  private readable(fields: readonly string[], how: BrokenSplit): Record<string, string> | undefined {
     const columns = this.layout!.columns;
     const ids = this.o.fitter?.idColumns;
     if (!ids || ids.size === 0) return undefined;
-    const whole = overLong && fields.length >= Math.max(this.named, 2);
+    const wide = fields.length >= Math.max(this.named, 2);
+    const whole = (how.kind === 'overLong' && wide) || (how.kind === 'quote' && how.field > 1 && wide);
+    if (how.kind === 'quote' && !whole) return undefined;
     if (fields.length <= columns.length && !whole) return undefined;
     const first = new Set([columns[0]!]);
     for (const c of ids) if (!hasColumn(first, c)) return undefined;

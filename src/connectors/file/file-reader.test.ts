@@ -399,17 +399,25 @@ describe('FileReader (CSV)', () => {
     });
   });
 
-  it('keeps what of a broken row surely holds its id: the first field of a row with a field too many, nothing of one with fields missing or a broken quote', async () => {
-    await drop('vo.csv', 'Mã hồ sơ,Họ và tên,Ghi chú\nKS1,An,Số 12, phố Huế\nKS2,Bình\nKS3,"Chi "C" Lê",x\n');
+  it('keeps what of a broken row surely holds its id: the first field of a row with a field too many or a quote broken after it, nothing of one with fields missing', async () => {
+    await drop('vo.csv', [
+      'Mã hồ sơ,Họ và tên,Ghi chú',
+      'KS1,An,Số 12, phố Huế', // a field too many
+      'KS2,Bình', // a field missing
+      'KS3,"Chi "C" Lê",x', // text after a closing quote, in the second field (QA: kept no id)
+      '"KS4"b,Dũng,x', // …in the first
+      'KS5,"Em "E" Lê"', // …with a field missing too: the delimiter after the id may be the one missing
+      'KS6,"Gia "G" Lê",x,y', // …with a field to spare
+      'KS7,"Hà, never closed', // a quote never closed: its first line alone
+      'KS8,Hải,x',
+    ].join('\n') + '\n');
     const [batch] = await collect(mappedReader({}, BIRTHS).read(null, {}));
-    expect(batch!.rejects!.map((r) => r.readable ?? null)).toEqual([
-      { data: { 'Mã hồ sơ': 'KS1' }, recordType: 'child', location: 'vo.csv row 2' },
-      null,
-      null,
-    ]);
+    const kept = (id: string, row: number) => ({ data: { 'Mã hồ sơ': id }, recordType: 'child', location: `vo.csv row ${row}` });
+    expect(batch!.records.map((r) => r.data['Mã hồ sơ'])).toEqual(['KS8']);
+    expect(batch!.rejects!.map((r) => r.readable ?? null)).toEqual([kept('KS1', 2), null, kept('KS3', 4), null, null, kept('KS6', 7), null]);
     // An id read from another column than the first could have moved: not kept.
     const [second] = await collect(mappedReader({}, { ...BIRTHS, externalId: { from: 'Họ và tên' } }).read(null, { files: ['vo.csv'] }));
-    expect(second!.rejects!.map((r) => r.readable ?? null)).toEqual([null, null, null]);
+    expect(second!.rejects!.map((r) => r.readable ?? null)).toEqual([null, null, null, null, null, null, null]);
   });
 
   it('keeps the id of a line too long to be a row when it has fields to spare, as of a row with a field too many (QA)', async () => {
