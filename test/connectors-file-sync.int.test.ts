@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
@@ -837,7 +837,7 @@ describe('file connectors against their drops', () => {
     const row = await new ConnectorReadRepository(ctx.sql).run(run!.id);
     // With the checksum `sha256sum` gives, to find a file whose name is withheld (QA: README said so, GraphQL had none).
     const sha = execFileSync('sha256sum', [legacyCsv], { encoding: 'utf8' }).split(' ')[0];
-    expect(toRun(row!).filesRefused).toEqual([{ fileName: 'khai-sinh-legacy.csv', checksum: sha, code: 'CONNECTOR_FILE_ENCODING', message: expect.stringContaining('not valid UTF-8') }]);
+    expect(toRun(row!).filesRefused).toEqual([{ fileName: 'khai-sinh-legacy.csv', checksum: sha, code: 'CONNECTOR_FILE_ENCODING', message: expect.stringContaining('not valid UTF-8'), ingestedBefore: false }]);
 
     // The next run skips what was ingested and refuses the file again, visibly.
     await expect(ctx.connectors.run('justice-register', { trigger: 'CLI' })).rejects.toMatchObject(refusal);
@@ -845,6 +845,21 @@ describe('file connectors against their drops', () => {
       `SELECT status, files_skipped, files_ingested, files_refused FROM connector_run ORDER BY id DESC LIMIT 1`);
     expect(again).toMatchObject({ status: 'FAILED', files_skipped: readable.length, files_ingested: 0 });
     expect(again!.files_refused).toHaveLength(1);
+
+    // Ingested before (as by a laxer hub), refused by a forced read: the run says a plain sync skips it, as one then
+    // does (QA: it said the file was "read again on the next sync").
+    await ctx.sql.query(
+      `INSERT INTO ingested_file (id, connector_id, checksum, file_name, size_bytes) SELECT 'fil_legacyearlier', id, $1, 'khai-sinh-legacy.csv', $2 FROM connector WHERE name = 'justice-register'`,
+      [sha, statSync(legacyCsv).size]);
+    const forcedError = await ctx.connectors.run('justice-register', { trigger: 'CLI', force: true }).catch((e: unknown) => e);
+    expect(forcedError).toMatchObject({
+      code: 'CONNECTOR_FILES_REFUSED',
+      message: expect.stringMatching(/^1 file\(s\) of the drop directory refused, ingested before, the same bytes: a plain sync skips it, the records stored from it stay as they were read, and a forced sync tries it again; /),
+    });
+    const forcedRun = await ctx.sql.one<{ id: string }>(`SELECT id FROM connector_run ORDER BY id DESC LIMIT 1`);
+    expect(toRun((await new ConnectorReadRepository(ctx.sql).run(forcedRun!.id))!).filesRefused).toMatchObject([{ fileName: 'khai-sinh-legacy.csv', ingestedBefore: true }]);
+    expect(await ctx.connectors.run('justice-register', { trigger: 'CLI' })).toMatchObject({ status: 'SUCCEEDED', filesIngested: 0, filesSkipped: readable.length + 1 });
+    await ctx.sql.query(`DELETE FROM ingested_file WHERE id = 'fil_legacyearlier'`);
 
     // Replaced by a UTF-8 export, it is read and the run succeeds.
     rmSync(legacyCsv);

@@ -726,6 +726,7 @@ export class ConnectorSyncService {
         if (lockLost) throw lockLost;
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) {
+          if (req.force) await this.markIngestedBefore(connectorId, refused);
           throw new FilesRefusedError(refused, counts, counts.filesWaiting > 0 ? { connector: name, settlesInMs: waiting.settlesInMs } : undefined);
         }
         await heartbeat.stop();
@@ -1844,6 +1845,19 @@ export class ConnectorSyncService {
   private async isSizeIngested(connectorId: string, sizeBytes: number): Promise<boolean> {
     const row = await this.deps.sql.one('SELECT 1 FROM ingested_file WHERE connector_id = $1 AND size_bytes = $2 LIMIT 1', [connectorId, sizeBytes]);
     return !!row;
+  }
+
+  /**
+   * Marks the files a forced read refused whose bytes the connector ingested before ({@link RefusedFile.ingestedBefore}):
+   * a plain sync skips those. One statement.
+   */
+  private async markIngestedBefore(connectorId: string, refused: RefusedFile[]): Promise<void> {
+    const checksums = refused.flatMap((f) => (f.checksum ? [f.checksum] : []));
+    if (!checksums.length) return;
+    const rows = await this.deps.sql.query<{ checksum: string }>(
+      'SELECT DISTINCT checksum FROM ingested_file WHERE connector_id = $1 AND checksum = ANY($2::text[])', [connectorId, checksums]);
+    const before = new Set(rows.map((r) => r.checksum));
+    for (const f of refused) if (f.checksum && before.has(f.checksum)) f.ingestedBefore = true;
   }
 
   private async isFileIngested(connectorId: string, checksum: string): Promise<boolean> {

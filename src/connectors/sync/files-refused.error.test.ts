@@ -23,4 +23,18 @@ describe('FilesRefusedError', () => {
   it('tells the engineer at the terminal each message whole', () => {
     expect(error.message).toContain('the header "NGUYỄN VĂN AN" appears twice');
   });
+
+  it('says what a plain sync does with files a forced read refused that were ingested before: skips them (QA: said "read again")', () => {
+    const file = (name: string, ingestedBefore?: boolean) => ({
+      fileName: name, checksum: 'ab'.repeat(32), code: 'CONNECTOR_FILE_HEADERS', message: 'm', storedMessage: 'm', ...(ingestedBefore ? { ingestedBefore } : {}),
+    });
+    expect(new FilesRefusedError([file('a.csv', true)], { filesIngested: 0, fetched: 0 }).message).toBe(
+      '1 file(s) of the drop directory refused, ingested before, the same bytes: a plain sync skips it, the records stored from it stay as they '
+        + 'were read, and a forced sync tries it again; the other files were read (0 ingested, 0 records fetched): a.csv — CONNECTOR_FILE_HEADERS: m');
+    expect(new FilesRefusedError([file('a.csv', true), file('b.csv'), file('c.csv', true)], { filesIngested: 1, fetched: 9 }).message).toBe(
+      '3 file(s) of the drop directory refused, 1 not ingested (read again on the next sync until replaced or removed); 2 ingested before, the '
+        + 'same bytes (marked so): a plain sync skips them, the records stored from them stay as they were read, and a forced sync tries them '
+        + 'again; the other files were read (1 ingested, 9 records fetched): a.csv (ingested before) — CONNECTOR_FILE_HEADERS: m; '
+        + 'b.csv — CONNECTOR_FILE_HEADERS: m; c.csv (ingested before) — CONNECTOR_FILE_HEADERS: m');
+  });
 });

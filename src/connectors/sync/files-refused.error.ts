@@ -16,6 +16,11 @@ export interface RefusedFile {
   /** The error's message, whole (the CLI prints it). */
   message: string;
   /**
+   * The connector ingested these very bytes before (`checksum`), and a forced read refused them now (a definition
+   * since edited, a stricter rule): a plain sync skips the file, and the records stored from it stay as they were read.
+   */
+  ingestedBefore?: boolean;
+  /**
    * The message as the run stores it and logs may show it: whole when the error's class vouches for it
    * (an encoding refusal), else with quoted and parenthesised fragments removed (a header row that was
    * really a data row would be quoted).
@@ -26,8 +31,10 @@ export interface RefusedFile {
 /**
  * A file sync read every file of its drop directory it could, but refused some (kept on the run as
  * `files_refused`). The run ends FAILED so that the refusal is seen; the refused files are not recorded as
- * ingested and are tried again on every sync until they are replaced or removed (or made readable).
- * Retrying the run at once cannot help: the files are refused for what they hold or for how they are kept.
+ * ingested and are tried again on every sync until they are replaced or removed (or made readable), except a
+ * file a forced read refused that was ingested before (`ingestedBefore`): a plain sync skips it, as ingested, and
+ * only another forced read tries it again. Retrying the run at once cannot help: the files are refused for what
+ * they hold or for how they are kept.
  */
 export class FilesRefusedError extends AppError {
   override readonly name = 'FilesRefusedError';
@@ -43,11 +50,20 @@ export class FilesRefusedError extends AppError {
   ) {
     // Labelled by the reader already; labelled again (a label is its own), as this message goes to Redis and run history.
     const shown = files.map((f) => ({ ...f, fileName: fileLabel(f.fileName) }));
+    const before = shown.filter((f) => f.ingestedBefore).length;
+    const fresh = shown.length - before;
+    // What becomes of them, as a plain sync treats them (QA: files a forced read refused that were ingested before
+    // were said to be "read again on the next sync", which skips them as ingested).
+    const fate = [
+      ...(fresh ? [`${before ? `${fresh} ` : ''}not ingested (read again on the next sync until replaced or removed)`] : []),
+      ...(before ? [`${fresh ? `${before} ` : ''}ingested before, the same bytes${fresh ? ' (marked so)' : ''}: a plain sync skips ${before === 1 ? 'it' : 'them'}, `
+        + `the records stored from ${before === 1 ? 'it' : 'them'} stay as they were read, and a forced sync tries ${before === 1 ? 'it' : 'them'} again`] : []),
+    ].join('; ');
     const text = (message: (f: RefusedFile) => string) =>
-      `${shown.length} file(s) of the drop directory refused, not ingested (read again on the next sync until replaced or removed); ` +
+      `${shown.length} file(s) of the drop directory refused, ${fate}; ` +
       `the other files were read (${done.filesIngested} ingested, ${done.fetched} records fetched` +
       `${done.filesWaiting ? `, ${done.filesWaiting} left waiting to settle` : ''}): ` +
-      shown.map((f) => `${f.fileName} — ${f.code}: ${message(f)}`).join('; ');
+      shown.map((f) => `${f.fileName}${f.ingestedBefore && fresh ? ' (ingested before)' : ''} — ${f.code}: ${message(f)}`).join('; ');
     super(text((f) => f.message), { files: shown.map((f) => ({ fileName: f.fileName, code: f.code })) });
     this.storableMessage = text((f) => f.storedMessage);
   }

@@ -39,7 +39,7 @@ export interface ConnectorRunRow {
   removals: RunRemovals | null;
   checkpoint: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
-  files_refused: Array<{ fileName: string; checksum?: string; code: string; message: string }>;
+  files_refused: Array<{ fileName: string; checksum?: string; code: string; message: string; ingestedBefore?: boolean }>;
   forced: boolean;
   mapping_changed: boolean;
   max_attempts: number | null;

@@ -77,7 +77,8 @@ export function toRun(r: ConnectorRunRow, definitions: ReadonlyMap<string, Check
     filesSkipped: r.files_skipped, filesWaiting: r.files_waiting, repeatedIds: r.repeated_ids, resumed: r.resumed,
     // File names as shown (labels), also in rows written before the reader labelled them: these fields are open to
     // engineers and operators of any commune, who may read no personal data.
-    filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: fileLabel(f.fileName), checksum: f.checksum ?? null, code: f.code, message: f.message })),
+    filesRefused: (r.files_refused ?? []).map((f) => ({ fileName: fileLabel(f.fileName), checksum: f.checksum ?? null, code: f.code, message: f.message,
+      ingestedBefore: f.ingestedBefore === true })),
     checkpoint: checkpointView(r.checkpoint, definitions.get(r.connector_name)), error: r.error,
     removals: r.removals ? { ...r.removals, rejectsClosed: r.removals.rejectsClosed ?? 0 } : null,
     forced: r.forced, mappingChanged: r.mapping_changed, maxAttempts: r.max_attempts, nextAttemptAt: r.next_attempt_at,

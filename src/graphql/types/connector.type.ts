@@ -125,7 +125,10 @@ export class RunError {
   message!: string;
 }
 
-@ObjectType({ description: 'A file of the drop directory that a run refused whole: not ingested, and read again on every sync until it is replaced or removed.' })
+@ObjectType({
+  description: 'A file of the drop directory that a run refused whole: not ingested, and read again on every sync until it is replaced or removed '
+    + '(unless `ingestedBefore`).',
+})
 export class RefusedFile {
   @Field(() => String, { description: 'The file\'s name in the drop directory.' })
   fileName!: string;
@@ -143,6 +146,13 @@ export class RefusedFile {
 
   @Field(() => String, { description: 'What was wrong (where decoding failed, which header, which sheet, which system error) and what to do, as a run\'s error is kept: whole for an encoding refusal or a file that cannot be read, quoted and parenthesised fragments (header or sheet text) removed otherwise: never the file\'s content.' })
   message!: string;
+
+  @Field(() => Boolean, {
+    description: 'The connector had ingested these very bytes before, and this forced read refused them (a definition edited since, a '
+      + 'stricter rule): a plain sync skips the file as ingested, and the records stored from it stay as they were read; only a forced sync '
+      + 'tries it again. False for runs before the hub told this.',
+  })
+  ingestedBefore!: boolean;
 }
 
 @ObjectType({
