@@ -49,4 +49,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261223010000_reject_note_author',
   'Migration20261224010000_connector_state_paths_had',
   'Migration20261225010000_rejects_not_sent_again',
+  'Migration20261225020000_connector_run_owed_index',
 ];

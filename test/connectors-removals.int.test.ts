@@ -266,6 +266,15 @@ describe('records gone from an HTTP source', () => {
     expect(school.stats().pagesServed - pagesBefore).toBeLessThanOrEqual(Math.ceil(school.recordCount / 50) - 2);
     // Its first pages were judged by the first attempt, whose table is gone: it cannot tell what went.
     expect(retried.removals).toBeUndefined();
+    // Owed, though forced by hand: the next scheduled sync reads the whole source and looks (QA: a forced read cut
+    // short by a stop had to be repeated by hand).
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(true);
+    const processor = connectorSyncProcessor(ctx, { queues: {} as QueueClient });
+    const job = { id: 'j', data: { connector: 'school' }, timestamp: Date.now(), attemptsMade: 0, opts: { attempts: 5 }, updateProgress: async () => {} } as unknown as Job;
+    const madeUp = (await processor(job)) as RunSummary;
+    expect(madeUp).toMatchObject({ status: 'SUCCEEDED', fetched: school.recordCount });
+    expect(madeUp.removals).toBeDefined(); // it looked (what it found is the first test's: held, over maxShare)
+    expect(await ctx.connectors.fullReadOwed('school')).toBe(false);
   });
 
   it('a forced read that takes over from a stopped run says it started again, looks, and the stopped run\'s job does not revive it (QA)', async () => {

@@ -555,38 +555,41 @@ export class ConnectorSyncService {
   }
 
   /**
-   * Whether the connector owes a full read (`removals.fullReadSchedule`): its last scheduled full read ended
-   * FAILED at its job's last attempt ({@link markFullReadOwed}: the source down that night; not while the job
-   * still retries, QA: every slot in between read a source that was down) and no forced read has started since
-   * and finished or is running. The next scheduled sync then reads the whole source instead of the changes, so a
-   * failed weekly read is made up at the next schedule, not a week later.
+   * Whether the connector (an incremental one with `removals`) owes a full read: a run marked owed ended, and no
+   * forced read has started since and finished or is running. Marked owed are a scheduled full read that ended FAILED
+   * at its job's last attempt ({@link markFullReadOwed}: the source down that night; not while the job still
+   * retries, QA: every slot in between read a source that was down), and a run that finished a full read a stopped
+   * process began, forced by hand or on the schedule, which could not look for records gone
+   * ({@link owedAfterContinuedRead}). The next scheduled sync then reads the whole source instead of the changes, so
+   * a failed weekly read is made up at the next schedule, not a week later, and a forced read cut short by a stop
+   * is not left for someone to repeat by hand (QA). On a partial index of the owed runs: one probe per scheduled sync.
    */
   async fullReadOwed(name: string): Promise<boolean> {
     const loaded = this.deps.catalog.current(name, (err) => logInvalidDefinition(this.deps.logger, err));
-    if (!loaded.definition.enabled || !loaded.definition.removals?.fullReadSchedule) return false;
+    const d = loaded.definition;
+    if (!d.enabled || !d.removals || d.kind !== 'http' || !d.http?.incremental) return false;
     const row = await this.deps.sql.one<{ owed: boolean }>(
       `SELECT EXISTS (
-         SELECT 1 FROM connector_run last WHERE last.id = (${LAST_FULL_READ_SQL})
-            AND last.status IN ('FAILED', 'SUCCEEDED') AND last.options->>'owed' = 'true'
+         SELECT 1 FROM connector_run last JOIN connector c ON c.id = last.connector_id
+          WHERE c.name = $1 AND last.options->>'owed' = 'true' AND last.status IN ('FAILED', 'SUCCEEDED')
             AND NOT EXISTS (SELECT 1 FROM connector_run s WHERE s.connector_id = last.connector_id AND s.created_at > last.created_at
                                 AND s.status IN ('RUNNING', 'RETRYING', 'SUCCEEDED') AND s.options->>'force' = 'true')) AS owed`,
-      [name, FULL_READ_REQUESTER],
+      [name],
     );
     return row?.owed ?? false;
   }
 
   /**
-   * A full read finished by `runId` from where a stopped process left it, without looking for records gone: the
-   * connector's latest scheduled full read is owed when it is that run, or the stopped one this run took over
-   * (FAILED: interrupted). True when it was marked.
+   * A full read finished by `runId` from where a stopped process left it, without looking for records gone: that
+   * run is marked owed, and so is the connector's latest scheduled full read when it is the stopped one this run
+   * took over (FAILED: interrupted), as before the hub owed reads forced by hand.
    */
-  private async owedAfterContinuedRead(name: string, runId: string): Promise<boolean> {
-    const marked = await this.deps.sql.query(
+  private async owedAfterContinuedRead(name: string, runId: string): Promise<void> {
+    await this.deps.sql.query(
       `UPDATE connector_run SET options = options || '{"owed": true}'
-        WHERE id = (${LAST_FULL_READ_SQL}) AND (status = 'FAILED' OR id = $3) RETURNING 1`,
+        WHERE id = $3 OR (id = (${LAST_FULL_READ_SQL}) AND status = 'FAILED')`,
       [name, FULL_READ_REQUESTER, runId],
     );
-    return marked.length > 0;
   }
 
   /** A scheduled full read's job gave up (its last attempt failed, or the error is one no retry fixes): the full read is owed. */
@@ -1352,12 +1355,15 @@ export class ConnectorSyncService {
     }
     if (continuedFullRead && !cutShort) {
       // Said, and made up (QA: a forced read whose worker was stopped was finished by the next sync, and the
-      // records gone from the source were never looked for, with nothing said): with a full-read schedule, the
-      // next scheduled sync reads the whole source again.
-      const owed = definition.removals?.fullReadSchedule ? await this.owedAfterContinuedRead(definition.name, runId) : false;
+      // records gone from the source were never looked for, with nothing said): when the connector is scheduled,
+      // the next scheduled sync reads the whole source again, whether the read was forced by hand or on the schedule.
+      const owed = !!definition.http?.incremental && !!(definition.schedule || definition.removals?.fullReadSchedule);
+      if (owed) await this.owedAfterContinuedRead(definition.name, runId);
       log.warn(
         { runId, fullReadOwed: owed },
-        `records gone from the source not looked for: this run finished a full read begun by a process that stopped, whose first pages it cannot judge; ${owed ? 'the next scheduled sync reads the whole source again and looks' : 'the next full read looks (connectors sync --force)'}`,
+        `records gone from the source not looked for: this run finished a full read begun by a process that stopped, whose first pages it cannot judge; ${
+          owed ? 'the next scheduled sync reads the whole source again and looks'
+            : !definition.http?.incremental ? 'the next sync reads the whole source and looks' : 'the next full read looks (connectors sync --force)'}`,
       );
     }
     if (lists.length) {
