@@ -620,16 +620,18 @@ describe('connector definitions', () => {
       expect(err.message).not.toContain('sk-LIVE');
     }
     // A server's session in a path parameter is told as a session, however it is spelt (QA: `;sid=` was told to use an API key).
-    // Named as written (QA re-check: every one was called `;jsessionid=`).
-    for (const [url, name] of [['http://example.test/x;sid=sk-LIVE-abc123', ';sid='], ['http://example.test/x%3BJSESSIONID=sk-LIVE-abc123', ';JSESSIONID='],
+    // Named as written (QA re-check: every one was called `;jsessionid=`), a percent-encoded separator included (QA: `%3Bsid=` was named `;sid=`).
+    for (const [url, name] of [['http://example.test/x;sid=sk-LIVE-abc123', ';sid='], ['http://example.test/x%3BJSESSIONID=sk-LIVE-abc123', '%3BJSESSIONID='],
       ['http://example.test/x;PHPSESSID=sk-LIVE-abc123', ';PHPSESSID='],
       // Beside an escape that does not decode (QA re-check: the segment was kept undecoded, and the request sent).
-      ['http://example.test/x%E0%3Bjsessionid=sk-LIVE-abc123', ';jsessionid='], ['http://example.test/x%E0%3Bsid%3Dsk-LIVE-abc123', ';sid='],
+      ['http://example.test/x%E0%3Bjsessionid=sk-LIVE-abc123', '%3Bjsessionid='], ['http://example.test/x%E0%3Bsid%3Dsk-LIVE-abc123', '%3Bsid%3D'],
+      ['http://example.test/x;%73id=sk-LIVE-abc123', ';%73id='],
       // In the query too (QA re-check: told to use an API key).
       ['http://example.test/x?PHPSESSID=sk-LIVE-abc123', 'PHPSESSID='], ['http://example.test/x?a=1&ASP.NET_SessionId=sk-LIVE-abc123', 'ASP.NET_SessionId=']]) {
       expect(urlCredentialProblems(url!), url).toEqual([`must not carry a session id (${name}): use auth with { env: NAME }`]);
     }
-    expect(urlCredentialProblems('http://example.test/x%E0%3Bapi_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(;api_key=\)/)]);
+    expect(urlCredentialProblems('http://example.test/x%E0%3Bapi_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(%3Bapi_key=\): .*query: api_key,/)]);
+    expect(urlCredentialProblems('http://example.test/x;api_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(;api_key=\)/)]);
     // A backslash ends the host as a slash does: an `@` after it is in the path, no user; a fragment is never sent; a
     // parameter without a value carries nothing (QA).
     for (const url of ['http://example.test\\api@v2/records', 'http://example.test/x#;jsessionid=abc', 'http://example.test/a;sid/1', 'http://example.test/a;jsessionid', 'http://example.test/a;PHPSESSID=/b']) {

@@ -144,26 +144,36 @@ function credentialsInQuery(url: string): string[] {
   return [...new URLSearchParams(sent.slice(q + 1).replace(/;/g, '&')).keys()].filter(isCredentialName);
 }
 
+/** A credential-named parameter of a URL's path: its name as a server reads it, and as written up to its value (`%3Bsid=`). */
+interface PathCredential {
+  name: string;
+  shown: string;
+}
+
 /**
  * The credential-named parameters of a URL's (or path's) path segments (`/x;api_key=…/records`, matrix parameters some
  * servers read), written literally (QA: `;api_key=` and `;access_token=` in a base URL's path were sent, and quoted in
  * the error of the refused request).
  */
-function credentialsInPath(url: string): string[] {
+function credentialsInPath(url: string): PathCredential[] {
   const sent = url.split(/[?#]/)[0]!;
-  const names: string[] = [];
+  const found: PathCredential[] = [];
   for (const segment of sent.split(/[/\\]/)) {
     // `;` and `=` also as a server that decodes the path before reading its parameters takes them (`%3Bjsessionid=`), whatever
-    // else the segment holds (QA: an invalid escape beside it kept the whole segment undecoded).
-    for (const param of segment.replace(/%3b/gi, ';').replace(/%3d/gi, '=').split(';').slice(1)) {
-      const eq = param.indexOf('=');
+    // else the segment holds (QA: an invalid escape beside it kept the whole segment undecoded). Split keeping each separator
+    // as written, to name the parameter so (QA: `%3Bsid=` was named `;sid=`).
+    const parts = segment.split(/(;|%3b)/i);
+    for (let i = 1; i < parts.length; i += 2) {
+      const param = parts[i + 1]!;
+      const eq = /=|%3d/i.exec(param);
       // A parameter without a value carries no credential (QA: `;sid` alone was refused).
-      if (eq < 0 || eq === param.length - 1) continue;
-      const name = decodedName(param.slice(0, eq).trim());
-      if (name && isCredentialName(name)) names.push(name);
+      if (!eq || eq.index + eq[0].length === param.length) continue;
+      const written = param.slice(0, eq.index);
+      const name = decodedName(written.trim());
+      if (name && isCredentialName(name)) found.push({ name, shown: `${parts[i]}${written}${eq[0]}` });
     }
   }
-  return names;
+  return found;
 }
 
 /** A parameter's name as a server reads it: decoded where it can be, escape by escape. */
@@ -227,15 +237,15 @@ export function urlCredentialProblems(written: string, advice: CredentialAdvice 
   const inQuery = credentialsInQuery(written);
   // A server's session, in the path or the query, is told as one, by the name written: no setting takes it (QA: `?PHPSESSID=`
   // was told to use an API key; every session id was called `;jsessionid=`).
-  const sessionInPath = inPath.find(isSessionId);
+  const sessionInPath = inPath.find((p) => isSessionId(p.name));
   const sessionInQuery = inQuery.find(isSessionId);
-  const sessionShown = sessionInPath !== undefined ? `;${sessionInPath}=` : sessionInQuery !== undefined ? `${sessionInQuery}=` : null;
+  const sessionShown = sessionInPath !== undefined ? sessionInPath.shown : sessionInQuery !== undefined ? `${sessionInQuery}=` : null;
   if (sessionShown !== null) problems.push(`must not carry a session id (${sessionShown}): use auth with { env: NAME }`);
   for (const name of inQuery) {
     if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
   }
-  for (const name of inPath) {
-    if (!isSessionId(name)) problems.push(`must not carry credentials in its path (;${name}=): ${advice.parameter(name)}`);
+  for (const { name, shown } of inPath) {
+    if (!isSessionId(name)) problems.push(`must not carry credentials in its path (${shown}): ${advice.parameter(name)}`);
   }
   return problems;
 }
