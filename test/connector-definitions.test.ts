@@ -632,6 +632,14 @@ describe('connector definitions', () => {
     }
     expect(urlCredentialProblems('http://example.test/x%E0%3Bapi_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(%3Bapi_key=\): .*query: api_key,/)]);
     expect(urlCredentialProblems('http://example.test/x;api_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(;api_key=\)/)]);
+    // Every one of them, a name with spaces decoded around it trimmed, and a name that is not a plain one not repeated (QA).
+    expect(urlCredentialProblems('http://example.test/x%3Baccess_token=S;sid=T')).toEqual([
+      expect.stringMatching(/^must not carry a session id \(;sid=\)/), expect.stringMatching(/^must not carry credentials in its path \(%3Baccess_token=\)/)]);
+    expect(urlCredentialProblems('http://example.test/x%3B%20token%20=S')).toEqual([expect.stringContaining('query: token, value')]);
+    for (const url of ['http://example.test/x;token:SECRET777=1', 'http://example.test/x?token:SECRET777=1']) {
+      expect(urlCredentialProblems(url), url).toEqual([expect.stringMatching(/a parameter named like a credential: its name is not repeated\): use auth: \{ type: apiKey, query: <name>,/)]);
+      expect(urlCredentialProblems(url).join(), url).not.toContain('SECRET777');
+    }
     // A backslash ends the host as a slash does: an `@` after it is in the path, no user; a fragment is never sent; a
     // parameter without a value carries nothing (QA).
     for (const url of ['http://example.test\\api@v2/records', 'http://example.test/x#;jsessionid=abc', 'http://example.test/a;sid/1', 'http://example.test/a;jsessionid', 'http://example.test/a;PHPSESSID=/b']) {

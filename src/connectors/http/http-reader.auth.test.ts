@@ -152,6 +152,10 @@ describe('HttpReader authentication', () => {
       expect(err.message).not.toContain('TOPSECRETPW');
       expect(isPermanentSyncError(err)).toBe(true);
     }
+    // Every one at once (QA: the access token beside a session id was told only once that was removed).
+    const both = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: 'http://source.test/x%3Baccess_token=TOPSECRETPW;sid=TOPSECRETPW' });
+    expect((await failureOf(readAll(both.reader, null, both.ctx))).message).toMatch(
+      /^connector test-source: http\.baseUrl must not carry a session id \(;sid=\): .*; must not carry credentials in its path \(%3Baccess_token=\): .*: correct the environment variable SCHOOL_API_URL$/);
     // What no credential is: a fragment (never sent), a paging token's name, an `@` in the path, a plain matrix parameter.
     for (const url of ['http://source.test/#?api_key=x', 'http://source.test/?page_token=1', 'http://source.test/a@b', 'http://source.test/x;v=1']) {
       const fine = harness({ baseUrl: { env: 'SCHOOL_API_URL' } }, { SCHOOL_API_URL: url });

@@ -535,8 +535,9 @@ function joinUrl(baseText: string, path: string, where: string, setting: Setting
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new SettingInvalidError(where, setting, 'must be an http or https URL');
   // As the definition's own text is checked: a value from the environment may carry them too.
-  const [credentials] = urlCredentialProblems(baseText);
-  if (credentials !== undefined) throw new SettingInvalidError(where, setting, credentials);
+  // Every one at once (QA: a session id was told, and the access token beside it only once that was removed).
+  const credentials = urlCredentialProblems(baseText);
+  if (credentials.length) throw new SettingInvalidError(where, setting, credentials.join('; '));
   const q = path.indexOf('?');
   const p = q < 0 ? path : path.slice(0, q);
   base.pathname = base.pathname.replace(/\/+$/, '') + (p.startsWith('/') ? p : `/${p}`);

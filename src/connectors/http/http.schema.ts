@@ -169,7 +169,8 @@ function credentialsInPath(url: string): PathCredential[] {
       // A parameter without a value carries no credential (QA: `;sid` alone was refused).
       if (!eq || eq.index + eq[0].length === param.length) continue;
       const written = param.slice(0, eq.index);
-      const name = decodedName(written.trim());
+      // Spaces decoded from escapes are no part of the name either (QA: `%3B%20token%20=` was advised as ` token `).
+      const name = decodedName(written.trim()).trim();
       if (name && isCredentialName(name)) found.push({ name, shown: `${parts[i]}${written}${eq[0]}` });
     }
   }
@@ -189,6 +190,15 @@ function decodedName(raw: string): string {
       }
     });
   }
+}
+
+/**
+ * A credential-named parameter's name when it is a plain one (letters, digits, `_`, `-`, `.`, `~`; at most 64), to be
+ * repeated in a message and in the advice; undefined for any other, which may hold what it should not (QA:
+ * `;token:SECRET777=1` was named, its text in run history).
+ */
+function plainName(name: string): string | undefined {
+  return /^[A-Za-z0-9._~-]{1,64}$/.test(name) ? name : undefined;
 }
 
 /** A path parameter that names a server's session (`;jsessionid=`, `;sid=`): told as a session id, not an API key (QA). */
@@ -242,10 +252,10 @@ export function urlCredentialProblems(written: string, advice: CredentialAdvice 
   const sessionShown = sessionInPath !== undefined ? sessionInPath.shown : sessionInQuery !== undefined ? `${sessionInQuery}=` : null;
   if (sessionShown !== null) problems.push(`must not carry a session id (${sessionShown}): use auth with { env: NAME }`);
   for (const name of inQuery) {
-    if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${name}): ${advice.parameter(name)}`);
+    if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${plainName(name) ?? 'a parameter named like a credential: its name is not repeated'}): ${advice.parameter(plainName(name) ?? '<name>')}`);
   }
   for (const { name, shown } of inPath) {
-    if (!isSessionId(name)) problems.push(`must not carry credentials in its path (${shown}): ${advice.parameter(name)}`);
+    if (!isSessionId(name)) problems.push(`must not carry credentials in its path (${plainName(name) ? shown : 'a parameter named like a credential: its name is not repeated'}): ${advice.parameter(plainName(name) ?? '<name>')}`);
   }
   return problems;
 }

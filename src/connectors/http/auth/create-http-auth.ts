@@ -56,8 +56,8 @@ export function createHttpAuth(config: HttpAuthConfig | undefined, options: Crea
       // As for the base URL (QA re-check: an ftp:// or file:// token URL failed each sync as the source unavailable, retried).
       if (tokenUrl.protocol !== 'http:' && tokenUrl.protocol !== 'https:') throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, 'must be an http or https URL');
       // As the definition's own text is checked: a value from the environment may carry them too.
-      const [credentials] = urlCredentialProblems(tokenUrlText, tokenUrlCredentialAdvice);
-      if (credentials !== undefined) throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, credentials);
+      const credentials = urlCredentialProblems(tokenUrlText, tokenUrlCredentialAdvice);
+      if (credentials.length) throw new SettingInvalidError(where('tokenUrl'), config.tokenUrl, credentials.join('; '));
       const vars = [variable(config.clientId), config.clientSecret.env].filter(Boolean).join(' and ');
       return new OAuth2ClientCredentials({
         tokenUrl,
