@@ -859,6 +859,19 @@ describe('file connectors against their drops', () => {
     const forcedRun = await ctx.sql.one<{ id: string }>(`SELECT id FROM connector_run ORDER BY id DESC LIMIT 1`);
     expect(toRun((await new ConnectorReadRepository(ctx.sql).run(forcedRun!.id))!).filesRefused).toMatchObject([{ fileName: 'khai-sinh-legacy.csv', ingestedBefore: true }]);
     expect(await ctx.connectors.run('justice-register', { trigger: 'CLI' })).toMatchObject({ status: 'SUCCEEDED', filesIngested: 0, filesSkipped: readable.length + 1 });
+    // Forced by a mapping change, whose failed read leaves the change unrecorded: the next sync reads every file again, and
+    // so the file is not said to be skipped (QA).
+    const mapping = (await ctx.sql.one<{ hash: string }>(`SELECT records_mapping_hash AS hash FROM connector WHERE name = 'justice-register'`))!.hash;
+    await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'edited' WHERE name = 'justice-register'`);
+    for (let i = 0; i < 2; i++) {
+      await expect(ctx.connectors.run('justice-register', { trigger: 'CLI' })).rejects.toMatchObject({
+        code: 'CONNECTOR_FILES_REFUSED', message: expect.stringMatching(/^1 file\(s\) of the drop directory refused, not ingested \(read again on the next sync until replaced or removed\); /),
+      });
+      const remapped = await ctx.sql.one<{ id: string; options: { mappingChanged?: boolean } }>(`SELECT id, options FROM connector_run ORDER BY id DESC LIMIT 1`);
+      expect(remapped!.options.mappingChanged).toBe(true);
+      expect(toRun((await new ConnectorReadRepository(ctx.sql).run(remapped!.id))!).filesRefused).toMatchObject([{ ingestedBefore: false }]);
+    }
+    await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [mapping]);
     await ctx.sql.query(`DELETE FROM ingested_file WHERE id = 'fil_legacyearlier'`);
 
     // Replaced by a UTF-8 export, it is read and the run succeeds.
