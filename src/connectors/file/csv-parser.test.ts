@@ -90,6 +90,30 @@ describe('CsvParser', () => {
     expect(parse('1,2\n', { expected: 3 })[0]).toMatchObject({ fields: ['1', '2'], how: { kind: 'miscounted' } });
   });
 
+  it('after a broken row that ran over lines, takes a quote inside an unquoted field for that field\'s end, and gives broken rows there no fields, until a row parses cleanly (QA)', () => {
+    // Row 1's note opens on line 1 and closes on line 2 (`end"`), after a broken quote: line 1 is reported, and line 2,
+    // the note's tail, is not a record.
+    const tail = parse('KS-1,"A "B" C","note line1\nKS-2,x,end"\nKS-3,y,z\n', { expected: 3 });
+    expect(tail.map((r) => [r.line, r.problem ?? 'ok'])).toEqual([
+      [1, 'text after the closing quote of field 2'],
+      [2, 'a quote inside field 3, on a line after a broken row whose quoted field ran over lines: probably the end of that field'],
+      [3, 'ok'],
+    ]);
+    // A broken row right after the restart gives no fields (no id is taken from it); nor does a miscounted one; the first
+    // clean row ends the stretch, after which a quote inside an unquoted field is text again (`12" TV`).
+    const after = parse('"KS-1\nKS-9",b,"A "B" C"\nKS-8,"D "E" F",g\nKS-7,h\nKS-6,i,j\nKS-5,12" TV,k\nKS-4,"L "M" N",o\n', { expected: 3 });
+    expect(after.map((r) => [r.line, r.problem ? 'broken' : 'ok', r.how?.kind ?? null])).toEqual([
+      [1, 'broken', null],
+      [2, 'broken', null],
+      [3, 'broken', null],
+      [4, 'broken', null],
+      [5, 'ok', null],
+      [6, 'ok', null],
+      [7, 'broken', 'quote'],
+    ]);
+    expect(after[5]!.fields).toEqual(['KS-5', '12" TV', 'k']);
+  });
+
   it('reports a quote never closed as its first line and parses the following lines again', () => {
     for (const pieces of [undefined, 3]) {
       const rows = parse('h1,h2,h3\n1,"abc,x\n2,b,c\n3,d,e\n', { expected: 3, ...(pieces ? { pieces } : {}) });

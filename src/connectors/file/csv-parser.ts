@@ -22,6 +22,10 @@
  *   stray quote does not take the following rows with it;
  * - a quote never closed (by the end of the file, or within `maxRowChars`) is reported as its first line and
  *   parsing restarts on the next line.
+ * After such a restart the lines that follow may be the rest of that row's quoted field, not rows: until a row parses
+ * cleanly, a quote inside an unquoted field (where that field's closing quote would be: `…,end"`) breaks its row too,
+ * and a broken row there gives no fields to take an id from (QA: the tail of a note running over two lines was stored
+ * as a record, and another was quarantined under an id taken from a note's text).
  */
 const LF = 10;
 const CR = 13;
@@ -111,6 +115,13 @@ export class CsvParser {
   private brokenQuote = false;
   /** The field (from 1) whose closing quote text first followed, when {@link brokenQuote}; 0 otherwise. */
   private brokenField = 0;
+  /**
+   * Parsing restarted on the line after a broken row's first line (its quoted field ran over lines, or was never
+   * closed), and no row has parsed cleanly since: what follows may be the rest of that field.
+   */
+  private afterRestart = false;
+  /** With {@link afterRestart}: the first unquoted field (from 1) of the row holding a quote; 0 for none. */
+  private strayField = 0;
   private innerLines = 0;
 
   constructor(options: CsvParserOptions = {}) {
@@ -162,6 +173,7 @@ export class CsvParser {
           if (quoteAt > nl && crAt >= end && out.known!(buf.slice(pos, end))) {
             this.rows++;
             this.line++;
+            this.afterRestart = false;
             pos = nl + 1;
             continue;
           }
@@ -177,6 +189,9 @@ export class CsvParser {
       }
       const index = ++this.rows;
       let miscounted = false;
+      if (this.problem === undefined && this.strayField > 0) {
+        this.problem = `a quote inside field ${this.strayField}, on a line after a broken row whose quoted field ran over lines: probably the end of that field`;
+      }
       if (this.problem === undefined && this.expectedFields > 0 && fields.length !== this.expectedFields && fields.length !== this.alsoFields) {
         // A blank line is an empty row, not a broken one.
         if (!(fields.length === 1 && fields[0] === '')) {
@@ -185,10 +200,13 @@ export class CsvParser {
         }
       }
       if (this.problem !== undefined) {
-        // A broken quote here is on one line (one over lines went above): its fields were read on, leniently.
-        const how = miscounted ? MISCOUNTED : this.brokenField > 0 ? { kind: 'quote' as const, field: this.brokenField } : undefined;
+        // A broken quote here is on one line (one over lines went above): its fields were read on, leniently. None after a
+        // restart: the row may begin inside the broken row's field.
+        const how = this.afterRestart ? undefined
+          : miscounted ? MISCOUNTED : this.brokenField > 0 ? { kind: 'quote' as const, field: this.brokenField } : undefined;
         out.broken(this.problem, rawText(buf, pos, next), this.line, how ? fields : undefined, how);
       } else {
+        this.afterRestart = false;
         if (index === this.headerRow) this.expectedFields = fields.length;
         out.row(fields, this.line, rowText(buf, pos, next));
       }
@@ -231,6 +249,7 @@ export class CsvParser {
     out.broken(problem, rawText(buf, start, end), this.line);
     this.rows++;
     this.line++;
+    this.afterRestart = true;
     return nl < 0 ? buf.length : afterLineBreak(buf, nl);
   }
 
@@ -247,6 +266,7 @@ export class CsvParser {
     this.problem = undefined;
     this.brokenQuote = false;
     this.brokenField = 0;
+    this.strayField = 0;
     this.innerLines = 0;
     let i = start;
     for (;;) {
@@ -308,6 +328,7 @@ export class CsvParser {
         }
         value = buf.slice(i, k);
         i = k;
+        if (this.afterRestart && this.strayField === 0 && value.includes(this.quoteChar)) this.strayField = fields.length + 1;
       }
       fields.push(value);
       if (c === D) {
