@@ -100,8 +100,9 @@ export interface JusticeRegisterDropOptions {
   encoding?: CsvEncoding;
   /**
    * Birth rows to write broken, spread evenly through the file (their row numbers are returned). CSV: the note
-   * quoted without doubling the quotes inside it (a broken quote: text after the closing quote) or an unquoted
-   * comma in it (one field too many), alternately; each breaks only its own line. XLSX: the birth
+   * run into the column before it (a delimiter missing: one field too few, a reject without an id), quoted without
+   * doubling the quotes inside it (a broken quote: text after the closing quote), or with an unquoted comma in it
+   * (one field too many), in turn; each breaks only its own line. XLSX: the birth
    * date typed as text with a two-digit year (`15/03/18`), which no date format accepts. @defaultValue 0
    */
   brokenRows?: number;
@@ -218,15 +219,21 @@ function* birthRows(
 }
 
 /**
- * The CSV broken-row variants, as a careless export writes a note: wrapped in quotes without doubling the quotes
- * inside it (text after a closing quote: a broken quote), or not quoted although it holds a comma (one field
- * too many). Either breaks only its own line.
+ * The CSV broken-row variants, as a careless export writes a note: run into the column before it, the delimiter
+ * between them lost (one field too few: the reader cannot tell where, so the reject keeps no id), wrapped in quotes
+ * without doubling the quotes inside it (text after a closing quote: a broken quote, after the id: the reject keeps
+ * it), or not quoted although it holds a comma (one field too many: the reject keeps the id). Each breaks only its
+ * own line.
  */
 function brokenCsvLine(fields: string[], k: number): string {
   const note = fields[BIRTH_NOTE] ? `${fields[BIRTH_NOTE]}; ` : '';
   const broken = [...fields];
+  if (k % 3 === 0) {
+    broken.splice(BIRTH_NOTE - 1, 2, `${broken[BIRTH_NOTE - 1]} ${note}Đăng ký lại`);
+    return broken.join(',');
+  }
   broken[BIRTH_NOTE] =
-    k % 2 === 0 ? `"${note}Đã cấp bản sao "trích lục" theo yêu cầu"` : `${note}Đăng ký lại, theo Nghị định 123/2015`;
+    k % 3 === 1 ? `"${note}Đã cấp bản sao "trích lục" theo yêu cầu"` : `${note}Đăng ký lại, theo Nghị định 123/2015`;
   return broken.join(',');
 }
 
