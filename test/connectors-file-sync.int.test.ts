@@ -863,12 +863,13 @@ describe('file connectors against their drops', () => {
     // so the file is not said to be skipped (QA).
     const mapping = (await ctx.sql.one<{ hash: string }>(`SELECT records_mapping_hash AS hash FROM connector WHERE name = 'justice-register'`))!.hash;
     await ctx.sql.query(`UPDATE connector SET records_mapping_hash = 'edited' WHERE name = 'justice-register'`);
-    for (let i = 0; i < 2; i++) {
-      await expect(ctx.connectors.run('justice-register', { trigger: 'CLI' })).rejects.toMatchObject({
+    // Also forced by hand meanwhile (QA re-check: a --force after editing the mapping was told the file would be skipped).
+    for (const force of [false, true, false]) {
+      await expect(ctx.connectors.run('justice-register', { trigger: 'CLI', force })).rejects.toMatchObject({
         code: 'CONNECTOR_FILES_REFUSED', message: expect.stringMatching(/^1 file\(s\) of the drop directory refused, not ingested \(read again on the next sync until replaced or removed\); /),
       });
-      const remapped = await ctx.sql.one<{ id: string; options: { mappingChanged?: boolean } }>(`SELECT id, options FROM connector_run ORDER BY id DESC LIMIT 1`);
-      expect(remapped!.options.mappingChanged).toBe(true);
+      const remapped = await ctx.sql.one<{ id: string; options: { mappingChanged?: boolean; force?: boolean } }>(`SELECT id, options FROM connector_run ORDER BY id DESC LIMIT 1`);
+      expect(remapped!.options).toMatchObject(force ? { force: true } : { force: true, mappingChanged: true });
       expect(toRun((await new ConnectorReadRepository(ctx.sql).run(remapped!.id))!).filesRefused).toMatchObject([{ ingestedBefore: false }]);
     }
     await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [mapping]);

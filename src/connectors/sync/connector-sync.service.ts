@@ -729,9 +729,10 @@ export class ConnectorSyncService {
         if (lockLost) throw lockLost;
         // Files of the drop directory refused whole: the rest was read, but the run must not look clean.
         if (refused.length) {
-          // Not after a mapping change: this read failing, the mapping is not recorded, and the next sync reads every file
-          // again as this one did (QA: told "a plain sync skips it", which the next, forced again, did not).
-          if (req.force && !req.mappingChanged) await this.markIngestedBefore(connectorId, refused);
+          // Not when the definition's mapping is not the one recorded, whether this read was forced for it or by hand: this
+          // read failing, the mapping stays unrecorded, and the next sync reads every file again as this one did (QA: told
+          // "a plain sync skips it", which the next, forced again, did not).
+          if (req.force && mappingChange({ ...recorded, resumesPages: false }, loaded, {}) === null) await this.markIngestedBefore(connectorId, refused);
           throw new FilesRefusedError(refused, counts, counts.filesWaiting > 0 ? { connector: name, settlesInMs: waiting.settlesInMs } : undefined);
         }
         await heartbeat.stop();
