@@ -91,13 +91,19 @@ describe('CsvParser', () => {
   });
 
   it('after a broken row that ran over lines, takes a quote inside an unquoted field for that field\'s end, and gives broken rows there no fields, until a row parses cleanly (QA)', () => {
-    // Row 1's note opens on line 1 and closes on line 2 (`end"`), after a broken quote: line 1 is reported, and line 2,
-    // the note's tail, is not a record.
-    const tail = parse('KS-1,"A "B" C","note line1\nKS-2,x,end"\nKS-3,y,z\n', { expected: 3 });
+    // Broken on its first line, its note then running over two lines and closing cleanly: one broken row, both lines (QA:
+    // the note's second line was read as a row).
+    const note = parse('KS-1,"A "B" C","note line1\nKS-2,x,end"\nKS-3,y,z\n', { expected: 3 });
+    expect(note.map((r) => [r.line, r.problem ?? 'ok'])).toEqual([[1, 'text after the closing quote of field 2'], [3, 'ok']]);
+    expect(note[0]).toMatchObject({ raw: 'KS-1,"A "B" C","note line1\nKS-2,x,end"', fields: ['KS-1', 'A B" C"', 'note line1\nKS-2,x,end'], how: { kind: 'quote', field: 2 } });
+    // A quoted field that ran over lines and broke after them (a stray quote that closed lines later): its first line
+    // alone, and the lines after it, until one reads cleanly, broken by a quote in an unquoted field (the field's end).
+    const tail = parse('KS-1,"abc\nx"q,r\nKS-2,x,end"\nKS-3,y,z\n', { expected: 3 });
     expect(tail.map((r) => [r.line, r.problem ?? 'ok'])).toEqual([
       [1, 'text after the closing quote of field 2'],
-      [2, 'a quote inside field 3, on a line after a broken row whose quoted field ran over lines: probably the end of that field'],
-      [3, 'ok'],
+      [2, 'a quote inside field 1, on a line after a broken row whose quoted field ran over lines: probably the end of that field'],
+      [3, 'a quote inside field 3, on a line after a broken row whose quoted field ran over lines: probably the end of that field'],
+      [4, 'ok'],
     ]);
     // A broken row right after the restart gives no fields (no id is taken from it); nor does a miscounted one; the first
     // clean row ends the stretch, after which a quote inside an unquoted field is text again (`12" TV`).
@@ -112,6 +118,11 @@ describe('CsvParser', () => {
       [7, 'broken', 'quote'],
     ]);
     expect(after[5]!.fields).toEqual(['KS-5', '12" TV', 'k']);
+    // A line too long to be a row, just after the restart: no fields either (QA re-check: an id from a note's text).
+    const long = parse(`KS-1,"abc\nx"q,r\nKS-2,${'y'.repeat(300)}\nKS-3,y,z\n`, { expected: 3, maxRowChars: 100, pieces: 50 });
+    expect(long.map((r) => [r.line, r.problem?.slice(0, 16) ?? 'ok', r.fields.length, r.how?.kind ?? null])).toEqual([
+      [1, 'text after the c', 0, null], [2, 'a quote inside f', 0, null], [3, 'row longer than ', 0, null], [4, 'ok', 3, null],
+    ]);
   });
 
   it('reports a quote never closed as its first line and parses the following lines again', () => {

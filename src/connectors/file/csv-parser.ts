@@ -17,9 +17,11 @@
  * Lenient where spreadsheets are: a quote in the middle of an unquoted field (`12" TV`) is kept as text.
  * Strict where data would be lost: a row with a broken quote comes out as broken, with its raw text, and the
  * rows around it still parse —
- * - text after a closing quote (`"Nguyễn "An" Văn",…`) breaks that row only; when the row had swallowed line
- *   breaks inside a quoted field, only its first line is reported and parsing restarts on the next line, so a
- *   stray quote does not take the following rows with it;
+ * - text after a closing quote (`"Nguyễn "An" Văn",…`) breaks that row only; when it follows a quoted field that
+ *   had swallowed line breaks (a stray quote opened a field that closed lines later), only the row's first line is
+ *   reported and parsing restarts on the next line, so a stray quote does not take the following rows with it; a
+ *   row broken on its first line whose later quoted field runs over lines and closes cleanly (a note of two lines)
+ *   is one broken row, all its lines;
  * - a quote never closed (by the end of the file, or within `maxRowChars`) is reported as its first line and
  *   parsing restarts on the next line.
  * After such a restart the lines that follow may be the rest of that row's quoted field, not rows: until a row parses
@@ -45,9 +47,10 @@ export interface CsvRowSink {
    * - a row that parsed cleanly into the wrong number of fields (`miscounted`);
    * - a line too long without a quote: its kept text split at the delimiters, the last field maybe cut and more
    *   maybe following it (`overLong`);
-   * - a row of one line with text after a closing quote (`"Nguyễn "An" Văn"`): its fields read leniently, that
+   * - a row with text after a closing quote (`"Nguyễn "An" Văn"`) on its first line: its fields read leniently, that
    *   text kept in the field it follows (`quote`, with the field, from 1, where the quote first broke).
-   * A row whose quote is never closed, or whose broken row ran over lines, has none.
+   * A row whose quote is never closed, or broke after a quoted field ran over lines (its first line reported alone),
+   * has none; nor has any broken row on the lines after such a one, until a row reads cleanly.
    */
   broken(problem: string, raw: string, line: number, fields?: readonly string[], how?: BrokenSplit): void;
   /**
@@ -116,6 +119,11 @@ export class CsvParser {
   /** The field (from 1) whose closing quote text first followed, when {@link brokenQuote}; 0 otherwise. */
   private brokenField = 0;
   /**
+   * A quote broke after the row had swallowed line breaks (text after a quoted field that ran over lines), or was
+   * never closed: the lines it took may be rows of their own.
+   */
+  private brokenOverLines = false;
+  /**
    * Parsing restarted on the line after a broken row's first line (its quoted field ran over lines, or was never
    * closed), and no row has parsed cleanly since: what follows may be the rest of that field.
    */
@@ -182,7 +190,7 @@ export class CsvParser {
       const next = this.parseRow(buf, pos, final);
       if (next === INCOMPLETE) break;
       const fields = this.fields;
-      if (this.brokenQuote && this.innerLines > 0) {
+      if (this.brokenQuote && this.innerLines > 0 && this.brokenOverLines) {
         // Report the first line only and parse again from the next one.
         pos = this.rejectFirstLine(buf, pos, out, this.problem ?? 'broken quote');
         continue;
@@ -233,7 +241,8 @@ export class CsvParser {
       ? `row longer than ${this.maxRowChars} characters, the most a row may hold`
       : `row longer than ${this.maxRowChars} characters: a quoted field in it is probably never closed`;
     if (nl < 0) {
-      if (unquoted) out.broken(problem, head, this.line, head.split(String.fromCharCode(this.delimiter)), OVER_LONG);
+      // Not just after a restart, where the line may be the rest of a quoted field (QA: an id taken from a note's text).
+      if (unquoted && !this.afterRestart) out.broken(problem, head, this.line, head.split(String.fromCharCode(this.delimiter)), OVER_LONG);
       else out.broken(problem, head, this.line);
       this.rows++;
       this.skippingLine = true;
@@ -266,6 +275,7 @@ export class CsvParser {
     this.problem = undefined;
     this.brokenQuote = false;
     this.brokenField = 0;
+    this.brokenOverLines = false;
     this.strayField = 0;
     this.innerLines = 0;
     let i = start;
@@ -283,6 +293,7 @@ export class CsvParser {
             // Never closed: report the row's first line, parse the rest again.
             this.problem = `a quoted field (field ${fields.length + 1}) is not closed`;
             this.brokenQuote = true;
+            this.brokenOverLines = true;
             this.innerLines = 1;
             return len;
           }
@@ -310,6 +321,7 @@ export class CsvParser {
             this.problem = `text after the closing quote of field ${fields.length + 1}`;
             this.brokenField = fields.length + 1;
           }
+          if (this.innerLines > 0) this.brokenOverLines = true;
           this.brokenQuote = true;
           value += buf.slice(i, k);
           i = k;

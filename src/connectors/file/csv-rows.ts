@@ -217,7 +217,7 @@ class SheetRowCollector implements CsvRowSink {
    * moved it: its first field is as sure as any record's (QA: a last field of 2 million characters in a row
    * of the header's 17 fields lost the id, an 18th field kept it).
    *
-   * A row of one line with text after a closing quote in a later field (`KS-1,"Nguyễn "An" Văn",…`), read on
+   * A row with text after a closing quote in a later field on its first line (`KS-1,"Nguyễn "An" Văn",…`), read on
    * leniently (that text kept in its field), is like it: with at least the fields a row may have, no delimiter is
    * missing, and the first field was read before the quote broke, as in any row (QA: such a row kept no id, though
    * its first column was intact). Broken in the first field, or with fields missing, it keeps none.
