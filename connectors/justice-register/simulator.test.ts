@@ -101,7 +101,7 @@ describe('writeJusticeRegisterDrop', () => {
     expect(await readFile(c.files[0]!.path)).not.toEqual(await readFile(a.files[0]!.path));
   });
 
-  it('writes broken rows (a broken quote, one field too many) at the row numbers it returns, each breaking only its line', async () => {
+  it('writes broken rows (a delimiter missing, a broken quote, one field too many, in turn) at the row numbers it returns, each breaking only its line', async () => {
     const { files } = await writeJusticeRegisterDrop({ dir, seed: 1, count: 1000, brokenRows: 4 });
     const birth = files[0]!;
     expect(birth.brokenRows).toHaveLength(4);
@@ -119,11 +119,14 @@ describe('writeJusticeRegisterDrop', () => {
       }
     });
     expect(problems).toEqual([
-      [birth.brokenRows[0], 'CSV_INVALID_CLOSING_QUOTE'],
-      [birth.brokenRows[1], 'FIELD_COUNT'],
-      [birth.brokenRows[2], 'CSV_INVALID_CLOSING_QUOTE'],
-      [birth.brokenRows[3], 'FIELD_COUNT'],
+      [birth.brokenRows[0], 'FIELD_COUNT'], // one field too few
+      [birth.brokenRows[1], 'CSV_INVALID_CLOSING_QUOTE'],
+      [birth.brokenRows[2], 'FIELD_COUNT'], // one too many
+      [birth.brokenRows[3], 'FIELD_COUNT'], // too few again
     ]);
+    const width = (row: number) => lines[row - 1]!.split(',').length;
+    expect([width(birth.brokenRows[0]!), width(birth.brokenRows[2]!), width(birth.brokenRows[3]!)]).toEqual(
+      [BIRTH_HEADERS.length - 1, BIRTH_HEADERS.length + 1, BIRTH_HEADERS.length - 1]);
     // The broken rows are real registrations, in their place; every other row is the population's own.
     const all = expectedRows(1, 1000).births;
     expect(lines.length - 1).toBe(all.length);
