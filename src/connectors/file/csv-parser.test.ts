@@ -93,16 +93,21 @@ describe('CsvParser', () => {
   it('after a broken row that ran over lines, takes a quote inside an unquoted field for that field\'s end, and gives broken rows there no fields, until a row parses cleanly (QA)', () => {
     // Broken on its first line, its note then running over two lines and closing cleanly: one broken row, both lines (QA:
     // the note's second line was read as a row).
-    const note = parse('KS-1,"A "B" C","note line1\nKS-2,x,end"\nKS-3,y,z\n', { expected: 3 });
+    const note = parse('KS-1,"A "B" C","note line1\nline2 end"\nKS-3,y,z\n', { expected: 3 });
     expect(note.map((r) => [r.line, r.problem ?? 'ok'])).toEqual([[1, 'text after the closing quote of field 2'], [3, 'ok']]);
-    expect(note[0]).toMatchObject({ raw: 'KS-1,"A "B" C","note line1\nKS-2,x,end"', fields: ['KS-1', 'A B" C"', 'note line1\nKS-2,x,end'], how: { kind: 'quote', field: 2 } });
+    expect(note[0]).toMatchObject({ raw: 'KS-1,"A "B" C","note line1\nline2 end"', fields: ['KS-1', 'A B" C"', 'note line1\nline2 end'], how: { kind: 'quote', field: 2 } });
+    // A line it took with a row's delimiters may be a row: read again from there, a quote ending it taken for the note's end.
+    const rowLike = parse('KS-1,"A "B" C","note line1\nKS-2,x,end"\nKS-3,y,z\n', { expected: 3 });
+    expect(rowLike.map((r) => [r.line, r.problem?.slice(0, 22) ?? 'ok', r.how?.kind ?? null])).toEqual([
+      [1, 'text after the closing', null], [2, 'a quote inside field 3', null], [3, 'ok', null],
+    ]);
     // A quoted field that ran over lines and broke after them (a stray quote that closed lines later): its first line
     // alone, and the lines after it, until one reads cleanly, broken by a quote in an unquoted field (the field's end).
     const tail = parse('KS-1,"abc\nx"q,r\nKS-2,x,end"\nKS-3,y,z\n', { expected: 3 });
     expect(tail.map((r) => [r.line, r.problem ?? 'ok'])).toEqual([
       [1, 'text after the closing quote of field 2'],
-      [2, 'a quote inside field 1, on a line after a broken row whose quoted field ran over lines: probably the end of that field'],
-      [3, 'a quote inside field 3, on a line after a broken row whose quoted field ran over lines: probably the end of that field'],
+      [2, 'a quote inside field 1, on a line after a row broken by its quotes: probably the end of that row\'s quoted field'],
+      [3, 'a quote inside field 3, on a line after a row broken by its quotes: probably the end of that row\'s quoted field'],
       [4, 'ok'],
     ]);
     // A broken row right after the restart gives no fields (no id is taken from it); nor does a miscounted one; the first
@@ -118,6 +123,19 @@ describe('CsvParser', () => {
       [7, 'broken', 'quote'],
     ]);
     expect(after[5]!.fields).toEqual(['KS-5', '12" TV', 'k']);
+    // A note quoted without doubling its quotes, broken on its first line, its second line read as a row: a quote in an
+    // unquoted field there is the note's end, and no id is taken from it (QA re-check: filed under the id `chùa`).
+    const undoubled = parse('KS-1,A,01/01/2020,"Ghi chú "x", nhận tại\nchùa, xã X, huyện Y, tỉnh Z"\nKS-2,B,02/02/2020,ok\n', { expected: 4 });
+    expect(undoubled.map((r) => [r.line, r.problem?.slice(0, 22) ?? 'ok', r.how?.kind ?? null])).toEqual([
+      [1, 'text after the closing', 'quote'], [2, 'a quote inside field 4', null], [3, 'ok', null],
+    ]);
+    // A row broken on its first line whose quote, opened and not closed there, closes cleanly lines later: when a line it
+    // took has a row's delimiters, those are rows, read again from the second line (QA re-check: two rows were taken
+    // into the first one's reject, up to a `12"` ending the third).
+    const took = parse('KS-1,"A "B" C",d,"Ghi chú\nKS-2,e,f,g\nKS-3,h,i,Tivi 12"\nKS-4,j,k,l\n', { expected: 4 });
+    expect(took.map((r) => [r.line, r.problem?.slice(0, 22) ?? 'ok', r.fields[0] ?? null])).toEqual([
+      [1, 'text after the closing', null], [2, 'ok', 'KS-2'], [3, 'ok', 'KS-3'], [4, 'ok', 'KS-4'],
+    ]);
     // A line too long to be a row, just after the restart: no fields either (QA re-check: an id from a note's text).
     const long = parse(`KS-1,"abc\nx"q,r\nKS-2,${'y'.repeat(300)}\nKS-3,y,z\n`, { expected: 3, maxRowChars: 100, pieces: 50 });
     expect(long.map((r) => [r.line, r.problem?.slice(0, 16) ?? 'ok', r.fields.length, r.how?.kind ?? null])).toEqual([

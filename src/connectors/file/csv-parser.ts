@@ -21,13 +21,15 @@
  *   had swallowed line breaks (a stray quote opened a field that closed lines later), only the row's first line is
  *   reported and parsing restarts on the next line, so a stray quote does not take the following rows with it; a
  *   row broken on its first line whose later quoted field runs over lines and closes cleanly (a note of two lines)
- *   is one broken row, all its lines;
+ *   is one broken row, all its lines, unless a line it took has a row's number of delimiters (then it restarts too:
+ *   those lines are probably rows);
  * - a quote never closed (by the end of the file, or within `maxRowChars`) is reported as its first line and
  *   parsing restarts on the next line.
- * After such a restart the lines that follow may be the rest of that row's quoted field, not rows: until a row parses
- * cleanly, a quote inside an unquoted field (where that field's closing quote would be: `…,end"`) breaks its row too,
- * and a broken row there gives no fields to take an id from (QA: the tail of a note running over two lines was stored
- * as a record, and another was quarantined under an id taken from a note's text).
+ * After a broken quote the lines that follow may be the rest of that row's quoted field, not rows (a note quoted
+ * without doubling its quotes, running over lines): until a row parses cleanly, a quote inside an unquoted field
+ * (where that field's closing quote would be: `…,end"`) breaks its row too, with no fields to take an id from; after
+ * a restart, no broken row there gives any (QA: the tail of a note running over lines was stored as a record, and
+ * others were quarantined under ids taken from a note's text).
  */
 const LF = 10;
 const CR = 13;
@@ -128,7 +130,9 @@ export class CsvParser {
    * closed), and no row has parsed cleanly since: what follows may be the rest of that field.
    */
   private afterRestart = false;
-  /** With {@link afterRestart}: the first unquoted field (from 1) of the row holding a quote; 0 for none. */
+  /** A row broken by its quotes came out, and no row has parsed cleanly since: what follows may be the rest of its field. */
+  private afterBrokenQuote = false;
+  /** With {@link afterRestart} or {@link afterBrokenQuote}: the first unquoted field (from 1) of the row holding a quote; 0 for none. */
   private strayField = 0;
   private innerLines = 0;
 
@@ -182,6 +186,7 @@ export class CsvParser {
             this.rows++;
             this.line++;
             this.afterRestart = false;
+            this.afterBrokenQuote = false;
             pos = nl + 1;
             continue;
           }
@@ -190,16 +195,15 @@ export class CsvParser {
       const next = this.parseRow(buf, pos, final);
       if (next === INCOMPLETE) break;
       const fields = this.fields;
-      if (this.brokenQuote && this.innerLines > 0 && this.brokenOverLines) {
+      if (this.brokenQuote && this.innerLines > 0 && (this.brokenOverLines || this.tookRows(buf, pos, next))) {
         // Report the first line only and parse again from the next one.
         pos = this.rejectFirstLine(buf, pos, out, this.problem ?? 'broken quote');
         continue;
       }
       const index = ++this.rows;
       let miscounted = false;
-      if (this.problem === undefined && this.strayField > 0) {
-        this.problem = `a quote inside field ${this.strayField}, on a line after a broken row whose quoted field ran over lines: probably the end of that field`;
-      }
+      const stray = this.problem === undefined && this.strayField > 0;
+      if (stray) this.problem = `a quote inside field ${this.strayField}, on a line after a row broken by its quotes: probably the end of that row's quoted field`;
       if (this.problem === undefined && this.expectedFields > 0 && fields.length !== this.expectedFields && fields.length !== this.alsoFields) {
         // A blank line is an empty row, not a broken one.
         if (!(fields.length === 1 && fields[0] === '')) {
@@ -208,13 +212,16 @@ export class CsvParser {
         }
       }
       if (this.problem !== undefined) {
-        // A broken quote here is on one line (one over lines went above): its fields were read on, leniently. None after a
-        // restart: the row may begin inside the broken row's field.
-        const how = this.afterRestart ? undefined
+        // A broken quote here broke on the row's first line (one after lines went above): its fields were read on,
+        // leniently. None after a restart, nor for a quote taken for a field's end: the row may begin inside the broken
+        // row's field.
+        const how = this.afterRestart || stray ? undefined
           : miscounted ? MISCOUNTED : this.brokenField > 0 ? { kind: 'quote' as const, field: this.brokenField } : undefined;
         out.broken(this.problem, rawText(buf, pos, next), this.line, how ? fields : undefined, how);
+        if (this.brokenQuote) this.afterBrokenQuote = true;
       } else {
         this.afterRestart = false;
+        this.afterBrokenQuote = false;
         if (index === this.headerRow) this.expectedFields = fields.length;
         out.row(fields, this.line, rowText(buf, pos, next));
       }
@@ -250,6 +257,26 @@ export class CsvParser {
     }
     const pos = this.rejectFirstLine(buf, 0, out, problem);
     this.run(buf.slice(pos), false, out);
+  }
+
+  /**
+   * Whether a line after the first of the row at `start..end` (broken on its first line, a later quoted field having
+   * run over lines) has the delimiters of a row: then those lines are probably rows a stray quote took, not a note's
+   * (QA: a note opened and never closed took two rows, up to a `12"` ending the third, into one reject).
+   */
+  private tookRows(buf: string, start: number, end: number): boolean {
+    if (this.expectedFields < 2) return false;
+    let from = firstLineBreak(buf, start);
+    while (from >= 0 && from < end) {
+      from = afterLineBreak(buf, from);
+      const nl = firstLineBreak(buf, from);
+      const lineEnd = nl < 0 || nl > end ? end : nl;
+      let delimiters = 0;
+      for (let i = from; i < lineEnd; i++) if (buf.charCodeAt(i) === this.delimiter) delimiters++;
+      if (delimiters >= this.expectedFields - 1) return true;
+      from = nl < 0 || nl >= end ? -1 : nl;
+    }
+    return false;
   }
 
   private rejectFirstLine(buf: string, start: number, out: CsvRowSink, problem: string): number {
@@ -340,7 +367,7 @@ export class CsvParser {
         }
         value = buf.slice(i, k);
         i = k;
-        if (this.afterRestart && this.strayField === 0 && value.includes(this.quoteChar)) this.strayField = fields.length + 1;
+        if ((this.afterRestart || this.afterBrokenQuote) && this.strayField === 0 && value.includes(this.quoteChar)) this.strayField = fields.length + 1;
       }
       fields.push(value);
       if (c === D) {
