@@ -136,6 +136,18 @@ describe('CsvParser', () => {
     expect(took.map((r) => [r.line, r.problem?.slice(0, 22) ?? 'ok', r.fields[0] ?? null])).toEqual([
       [1, 'text after the closing', null], [2, 'ok', 'KS-2'], [3, 'ok', 'KS-3'], [4, 'ok', 'KS-4'],
     ]);
+    // After a quote-broken row, a line of its note too wide for a row keeps no id (QA re-check: filed under the id of
+    // another child it named first); a blank line in the note does not end the stretch (QA re-check).
+    const wide = parse('KS-1,a,b,"Anh "x":\nKS-9, anh, ruột, cùng, cha\n\nNhà 5, ngõ 3, khu 2, tỉnh Z"\nKS-2,c,d,e\n', { expected: 4 });
+    expect(wide.map((r) => [r.line, r.problem?.slice(0, 22) ?? 'ok', r.how?.kind ?? null])).toEqual([
+      [1, 'text after the closing', 'quote'], [2, 'expected 4 fields, fou', null], [3, 'ok', null], [4, 'a quote inside field 4', null], [5, 'ok', null],
+    ]);
+    // After a restart, a field kept open by `""` ending a line that then closes cleanly rows later: its rows are read
+    // again from its second line (QA re-check: two rows were taken into one reject without an id).
+    const escaped = parse('KS-1,a,b,"Mẹ nói:\n"sẽ quay lại""\nKS-2,c,d,e\nKS-3,f,g,TV 32"\n', { expected: 4 });
+    expect(escaped.map((r) => [r.line, r.problem ? 'broken' : r.fields[0]])).toEqual([[1, 'broken'], [2, 'broken'], [3, 'KS-2'], [4, 'KS-3']]);
+    // A CR alone inside a quoted field is a line too (QA re-check: the rows after it were told a line too low).
+    expect(parse('a,"x\ry\nz",c\nKS-2,b,c\n', { expected: 3 }).map((r) => r.line)).toEqual([1, 4]);
     // A line too long to be a row, just after the restart: no fields either (QA re-check: an id from a note's text).
     const long = parse(`KS-1,"abc\nx"q,r\nKS-2,${'y'.repeat(300)}\nKS-3,y,z\n`, { expected: 3, maxRowChars: 100, pieces: 50 });
     expect(long.map((r) => [r.line, r.problem?.slice(0, 16) ?? 'ok', r.fields.length, r.how?.kind ?? null])).toEqual([

@@ -200,6 +200,13 @@ export class CsvParser {
         pos = this.rejectFirstLine(buf, pos, out, this.problem ?? 'broken quote');
         continue;
       }
+      if (this.innerLines > 0 && this.problem === undefined && this.expectedFields > 0 && fields.length !== this.expectedFields
+        && fields.length !== this.alsoFields && this.tookRows(buf, pos, next)) {
+        // A row over lines of the wrong width, whose quoted field took lines with a row's delimiters: a stray quote took
+        // rows (QA: after a restart, `""` ending a line kept a field open over two rows, up to a `32"`). The same.
+        pos = this.rejectFirstLine(buf, pos, out, `expected ${this.expectedFields} fields, found ${fields.length}`);
+        continue;
+      }
       const index = ++this.rows;
       let miscounted = false;
       const stray = this.problem === undefined && this.strayField > 0;
@@ -215,13 +222,19 @@ export class CsvParser {
         // A broken quote here broke on the row's first line (one after lines went above): its fields were read on,
         // leniently. None after a restart, nor for a quote taken for a field's end: the row may begin inside the broken
         // row's field.
-        const how = this.afterRestart || stray ? undefined
+        // Nor for a row of the wrong width after a quote-broken one: it may be a line of that row's note (QA re-check: a
+        // note's line of 18 words between commas was filed under the id of another child, whom it named first).
+        const how = this.afterRestart || stray || (miscounted && this.afterBrokenQuote) ? undefined
           : miscounted ? MISCOUNTED : this.brokenField > 0 ? { kind: 'quote' as const, field: this.brokenField } : undefined;
         out.broken(this.problem, rawText(buf, pos, next), this.line, how ? fields : undefined, how);
         if (this.brokenQuote) this.afterBrokenQuote = true;
       } else {
-        this.afterRestart = false;
-        this.afterBrokenQuote = false;
+        // A blank line (or one of empty fields) reads cleanly but says nothing of where a note ends (QA re-check: a blank
+        // line in a broken note let its last line be read as a row).
+        if ((this.afterRestart || this.afterBrokenQuote) && fields.some((f) => f !== '')) {
+          this.afterRestart = false;
+          this.afterBrokenQuote = false;
+        }
         if (index === this.headerRow) this.expectedFields = fields.length;
         out.row(fields, this.line, rowText(buf, pos, next));
       }
@@ -417,6 +430,7 @@ function rowText(buf: string, start: number, end: number): string {
 function countLines(value: string): number {
   let n = 0;
   for (let i = value.indexOf('\n'); i >= 0; i = value.indexOf('\n', i + 1)) n++;
-  if (n === 0) for (let i = value.indexOf('\r'); i >= 0; i = value.indexOf('\r', i + 1)) n++;
+  // A CR alone is a line break too, beside LFs (QA: `"a\rb\nc"` put the rows after it a line too low).
+  for (let i = value.indexOf('\r'); i >= 0; i = value.indexOf('\r', i + 1)) if (value.charCodeAt(i + 1) !== LF) n++;
   return n;
 }
