@@ -22,7 +22,7 @@
  *   reported and parsing restarts on the next line, so a stray quote does not take the following rows with it; a
  *   row broken on its first line whose later quoted field runs over lines and closes cleanly (a note of two lines)
  *   is one broken row, all its lines, unless a line it took has a row's number of delimiters (then it restarts too:
- *   those lines are probably rows);
+ *   those lines are probably rows), as does a row over lines that reads to the wrong number of fields with such lines;
  * - a quote never closed (by the end of the file, or within `maxRowChars`) is reported as its first line and
  *   parsing restarts on the next line.
  * After a broken quote the lines that follow may be the rest of that row's quoted field, not rows (a note quoted
@@ -203,7 +203,8 @@ export class CsvParser {
       if (this.innerLines > 0 && this.problem === undefined && this.expectedFields > 0 && fields.length !== this.expectedFields
         && fields.length !== this.alsoFields && this.tookRows(buf, pos, next)) {
         // A row over lines of the wrong width, whose quoted field took lines with a row's delimiters: a stray quote took
-        // rows (QA: after a restart, `""` ending a line kept a field open over two rows, up to a `32"`). The same.
+        // rows (QA: after a restart, `""` ending a line kept a field open over two rows, up to a `32"`). Its first line
+        // alone, as above.
         pos = this.rejectFirstLine(buf, pos, out, `expected ${this.expectedFields} fields, found ${fields.length}`);
         continue;
       }
@@ -220,10 +221,9 @@ export class CsvParser {
       }
       if (this.problem !== undefined) {
         // A broken quote here broke on the row's first line (one after lines went above): its fields were read on,
-        // leniently. None after a restart, nor for a quote taken for a field's end: the row may begin inside the broken
-        // row's field.
-        // Nor for a row of the wrong width after a quote-broken one: it may be a line of that row's note (QA re-check: a
-        // note's line of 18 words between commas was filed under the id of another child, whom it named first).
+        // leniently. None after a restart, for a quote taken for a field's end, or for a row of the wrong width after a
+        // quote-broken one: the row may be a line of the broken row's field (QA re-check: a note's line of 18 words
+        // between commas was filed under the id of another child, whom it named first).
         const how = this.afterRestart || stray || (miscounted && this.afterBrokenQuote) ? undefined
           : miscounted ? MISCOUNTED : this.brokenField > 0 ? { kind: 'quote' as const, field: this.brokenField } : undefined;
         out.broken(this.problem, rawText(buf, pos, next), this.line, how ? fields : undefined, how);
@@ -273,7 +273,7 @@ export class CsvParser {
   }
 
   /**
-   * Whether a line after the first of the row at `start..end` (broken on its first line, a later quoted field having
+   * Whether a line after the first of the row at `start..end` (broken, or of the wrong width, a quoted field of it having
    * run over lines) has the delimiters of a row: then those lines are probably rows a stray quote took, not a note's
    * (QA: a note opened and never closed took two rows, up to a `12"` ending the third, into one reject).
    */
