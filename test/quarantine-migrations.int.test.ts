@@ -126,31 +126,36 @@ describe('the quarantine migration merges the open rows of a record', () => {
   });
 });
 
+/**
+ * A fresh database migrated up to `migration`, with one connector (`con_1`, school), for the describe block that calls
+ * it (its hooks are that block's): `db`, `orm` and `client` once its `beforeAll` has run.
+ */
+function databaseAt(migration: string) {
+  const at = {} as { db: Awaited<ReturnType<typeof freshDatabase>>; orm: MikroORM; client: pg.Client };
+  beforeAll(async () => {
+    at.db = await freshDatabase();
+    at.orm = await initOrm(at.db.url, 1);
+    await at.orm.getMigrator().up({ to: migration });
+    at.client = new pg.Client({ connectionString: at.db.url });
+    await at.client.connect();
+    await at.client.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_1', 'school', 'http', 'school', '{}', 'h')`);
+  }, 120_000);
+  afterAll(async () => {
+    await at.client?.end();
+    await at.orm?.close(true);
+    await at.db?.drop();
+  });
+  return at;
+}
+
 const DISMISSED_REJECTS = 'Migration20261206000000_dismissed_rejects';
 
 /** Migration20261206000000_dismissed_rejects: what it allows, and what its `down` does with dismissed rows. */
 describe('the dismissed-rejects migration', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let orm: MikroORM;
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    db = await freshDatabase();
-    orm = await initOrm(db.url, 1);
-    await orm.getMigrator().up({ to: DISMISSED_REJECTS });
-    client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    await client.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_1', 'school', 'http', 'school', '{}', 'h')`);
-  }, 120_000);
-
-  afterAll(async () => {
-    await client?.end();
-    await orm?.close(true);
-    await db?.drop();
-  });
+  const at = databaseAt(DISMISSED_REJECTS);
 
   const insert = (id: string, externalId: string | null, payload: string, resolution: string | null, by: string | null = null, note: string | null = null) =>
-    client.query(
+    at.client.query(
       `INSERT INTO rejected_record (id, connector_id, source_system, external_id, payload, reasons, payload_hash, resolved_at, resolution, resolved_by, resolution_note)
        VALUES ($1, 'con_1', 'school', $2, $3::json, '[]', md5($3::text), CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, $4, $5, $6)`,
       [id, externalId, payload, resolution, by, note],
@@ -161,7 +166,7 @@ describe('the dismissed-rejects migration', () => {
     await expect(insert('rej_no_note', 'HS-8', '{"v":8}', 'DISMISSED', 'engineer')).rejects.toMatchObject({ code: '23514' });
     await expect(insert('rej_open_note', 'HS-7', '{"v":7}', null, 'engineer', 'x')).rejects.toMatchObject({ code: '23514' });
     await expect(insert('rej_stored_by', 'HS-6', '{"v":6}', 'STORED', 'engineer', 'x')).rejects.toMatchObject({ code: '23514' });
-    await client.query(`DELETE FROM rejected_record`);
+    await at.client.query(`DELETE FROM rejected_record`);
   });
 
   it('down: reopens the newest dismissed row of a record with no open row; the others become SUPERSEDED', async () => {
@@ -169,24 +174,24 @@ describe('the dismissed-rejects migration', () => {
     // HS-3: dismissed, then read with another payload (open): stays closed. Id-less: by payload.
     await insert('rej_1', 'HS-1', '{"v":1}', 'DISMISSED', 'engineer', 'why');
     await insert('rej_2a', 'HS-2', '{"v":1}', 'DISMISSED', 'engineer', 'why');
-    await client.query(`UPDATE rejected_record SET resolved_at = now() - interval '1 day' WHERE id = 'rej_2a'`);
+    await at.client.query(`UPDATE rejected_record SET resolved_at = now() - interval '1 day' WHERE id = 'rej_2a'`);
     await insert('rej_2b', 'HS-2', '{"v":2}', 'DISMISSED', 'engineer', 'why');
     await insert('rej_3a', 'HS-3', '{"v":1}', 'DISMISSED', 'engineer', 'why');
     await insert('rej_3b', 'HS-3', '{"v":2}', null);
     await insert('rej_4', null, '{"row":4}', 'DISMISSED', 'engineer', 'why');
     await insert('rej_5', 'HS-5', '{"v":1}', 'STORED');
-    await orm.getMigrator().down({ to: DISMISSED_REJECTS });
-    const res = await client.query<{ id: string; resolution: string | null; resolved_at: Date | null }>('SELECT id, resolution, resolved_at FROM rejected_record ORDER BY id');
+    await at.orm.getMigrator().down({ to: DISMISSED_REJECTS });
+    const res = await at.client.query<{ id: string; resolution: string | null; resolved_at: Date | null }>('SELECT id, resolution, resolved_at FROM rejected_record ORDER BY id');
     expect(res.rows.map((r) => [r.id, r.resolution, r.resolved_at !== null])).toEqual([
       ['rej_1', null, false], ['rej_2a', 'SUPERSEDED', true], ['rej_2b', null, false], ['rej_3a', 'SUPERSEDED', true], ['rej_3b', null, false],
       ['rej_4', null, false], ['rej_5', 'STORED', true],
     ]);
-    const columns = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'rejected_record' AND column_name IN ('resolved_by', 'resolution_note')`);
+    const columns = await at.client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'rejected_record' AND column_name IN ('resolved_by', 'resolution_note')`);
     expect(columns.rows).toEqual([]);
-    await expect(client.query(`UPDATE rejected_record SET resolution = 'DISMISSED', resolved_at = now() WHERE id = 'rej_1'`)).rejects.toMatchObject({ code: '23514' });
+    await expect(at.client.query(`UPDATE rejected_record SET resolution = 'DISMISSED', resolved_at = now() WHERE id = 'rej_1'`)).rejects.toMatchObject({ code: '23514' });
     // And up again.
-    await orm.getMigrator().up({ to: DISMISSED_REJECTS });
-    await client.query(`UPDATE rejected_record SET resolution = 'DISMISSED', resolved_at = now(), resolved_by = 'engineer', resolution_note = 'why' WHERE id = 'rej_1'`);
+    await at.orm.getMigrator().up({ to: DISMISSED_REJECTS });
+    await at.client.query(`UPDATE rejected_record SET resolution = 'DISMISSED', resolved_at = now(), resolved_by = 'engineer', resolution_note = 'why' WHERE id = 'rej_1'`);
   });
 });
 
@@ -194,28 +199,13 @@ const NOT_SENT_AGAIN = 'Migration20261225010000_rejects_not_sent_again';
 
 /** Migration20261225010000_rejects_not_sent_again: what it allows, and what its `down` does with such rows. */
 describe('the not-sent-again migration', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let orm: MikroORM;
-  let client: pg.Client;
-
+  const at = databaseAt(NOT_SENT_AGAIN);
   beforeAll(async () => {
-    db = await freshDatabase();
-    orm = await initOrm(db.url, 1);
-    await orm.getMigrator().up({ to: NOT_SENT_AGAIN });
-    client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    await client.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_1', 'school', 'http', 'school', '{}', 'h')`);
-    await client.query(`INSERT INTO connector_run (id, connector_id, trigger, status) VALUES ('run_1', 'con_1', 'CLI', 'SUCCEEDED')`);
-  }, 120_000);
-
-  afterAll(async () => {
-    await client?.end();
-    await orm?.close(true);
-    await db?.drop();
+    await at.client.query(`INSERT INTO connector_run (id, connector_id, trigger, status) VALUES ('run_1', 'con_1', 'CLI', 'SUCCEEDED')`);
   });
 
   const insert = (id: string, externalId: string | null, payload: string | null, resolution: string | null, resolvedDaysAgo = 0) =>
-    client.query(
+    at.client.query(
       `INSERT INTO rejected_record (id, connector_id, source_system, external_id, payload, reasons, payload_hash, resolved_at, resolution, resolved_by_run_id, payload_erased_at)
        VALUES ($1, 'con_1', 'school', $2, $3::json, '[]', md5(coalesce($3::text, $1)), CASE WHEN $4::text IS NULL THEN NULL ELSE now() - make_interval(days => $5) END, $4,
                CASE WHEN $4::text IS NULL THEN NULL ELSE 'run_1' END, CASE WHEN $3::text IS NULL THEN now() END)`,
@@ -225,7 +215,7 @@ describe('the not-sent-again migration', () => {
   it('allows NOT_SENT_AGAIN, with its run and without who and why', async () => {
     await insert('rej_ok', 'HS-9', '{"v":9}', 'NOT_SENT_AGAIN');
     await expect(insert('rej_bad', 'HS-8', '{"v":8}', 'GONE')).rejects.toMatchObject({ code: '23514' });
-    await client.query(`DELETE FROM rejected_record`);
+    await at.client.query(`DELETE FROM rejected_record`);
   });
 
   it('down: reopens the newest such row of a record with no open row and its payload kept; the others become SUPERSEDED', async () => {
@@ -239,16 +229,16 @@ describe('the not-sent-again migration', () => {
     await insert('rej_4', 'HS-4', null, 'NOT_SENT_AGAIN', 40);
     await insert('rej_5', null, '{"row":5}', 'NOT_SENT_AGAIN');
     await insert('rej_6', 'HS-6', '{"v":1}', 'STORED');
-    await orm.getMigrator().down({ to: NOT_SENT_AGAIN });
-    const res = await client.query<{ id: string; resolution: string | null; resolved_at: Date | null; resolved_by_run_id: string | null }>(
+    await at.orm.getMigrator().down({ to: NOT_SENT_AGAIN });
+    const res = await at.client.query<{ id: string; resolution: string | null; resolved_at: Date | null; resolved_by_run_id: string | null }>(
       'SELECT id, resolution, resolved_at, resolved_by_run_id FROM rejected_record ORDER BY id');
     expect(res.rows.map((r) => [r.id, r.resolution, r.resolved_at !== null, r.resolved_by_run_id])).toEqual([
       ['rej_1', null, false, null], ['rej_2a', 'SUPERSEDED', true, 'run_1'], ['rej_2b', null, false, null], ['rej_3a', 'SUPERSEDED', true, 'run_1'],
       ['rej_3b', null, false, null], ['rej_4', 'SUPERSEDED', true, 'run_1'], ['rej_5', null, false, null], ['rej_6', 'STORED', true, 'run_1'],
     ]);
-    await expect(client.query(`UPDATE rejected_record SET resolution = 'NOT_SENT_AGAIN', resolved_at = now() WHERE id = 'rej_1'`)).rejects.toMatchObject({ code: '23514' });
+    await expect(at.client.query(`UPDATE rejected_record SET resolution = 'NOT_SENT_AGAIN', resolved_at = now() WHERE id = 'rej_1'`)).rejects.toMatchObject({ code: '23514' });
     // And up again.
-    await orm.getMigrator().up({ to: NOT_SENT_AGAIN });
-    await client.query(`UPDATE rejected_record SET resolution = 'NOT_SENT_AGAIN', resolved_at = now(), resolved_by_run_id = 'run_1' WHERE id = 'rej_1'`);
+    await at.orm.getMigrator().up({ to: NOT_SENT_AGAIN });
+    await at.client.query(`UPDATE rejected_record SET resolution = 'NOT_SENT_AGAIN', resolved_at = now(), resolved_by_run_id = 'run_1' WHERE id = 'rej_1'`);
   });
 });

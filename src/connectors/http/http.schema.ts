@@ -201,6 +201,9 @@ function plainName(name: string): string | undefined {
   return /^[A-Za-z0-9._~-]{1,64}$/.test(name) ? name : undefined;
 }
 
+/** What a message says in place of a name that is not a plain one ({@link plainName}). */
+const UNNAMED = 'a parameter named like a credential: its name is not repeated';
+
 /** A path parameter that names a server's session (`;jsessionid=`, `;sid=`): told as a session id, not an API key (QA). */
 const isSessionId = (name: string) => /^(?:(?:j|php|asp\.net_)?sess(?:ion)?(?:_?id)?|sid)$/i.test(name);
 
@@ -252,10 +255,10 @@ export function urlCredentialProblems(written: string, advice: CredentialAdvice 
   const sessionShown = sessionInPath !== undefined ? sessionInPath.shown : sessionInQuery !== undefined ? `${sessionInQuery}=` : null;
   if (sessionShown !== null) problems.push(`must not carry a session id (${sessionShown}): use auth with { env: NAME }`);
   for (const name of inQuery) {
-    if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${plainName(name) ?? 'a parameter named like a credential: its name is not repeated'}): ${advice.parameter(plainName(name) ?? '<name>')}`);
+    if (!isSessionId(name)) problems.push(`must not carry credentials in its query string (${plainName(name) ?? UNNAMED}): ${advice.parameter(plainName(name) ?? '<name>')}`);
   }
   for (const { name, shown } of inPath) {
-    if (!isSessionId(name)) problems.push(`must not carry credentials in its path (${plainName(name) ? shown : 'a parameter named like a credential: its name is not repeated'}): ${advice.parameter(plainName(name) ?? '<name>')}`);
+    if (!isSessionId(name)) problems.push(`must not carry credentials in its path (${plainName(name) ? shown : UNNAMED}): ${advice.parameter(plainName(name) ?? '<name>')}`);
   }
   return problems;
 }
