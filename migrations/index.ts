@@ -44,6 +44,7 @@ import { Migration20261223010000_reject_note_author } from './Migration202612230
 import { Migration20261224010000_connector_state_paths_had } from './Migration20261224010000_connector_state_paths_had.js';
 import { Migration20261225010000_rejects_not_sent_again } from './Migration20261225010000_rejects_not_sent_again.js';
 import { Migration20261225020000_connector_run_owed_index } from './Migration20261225020000_connector_run_owed_index.js';
+import { Migration20261226010000_audit_event_read_indexes } from './Migration20261226010000_audit_event_read_indexes.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -92,4 +93,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261224010000_connector_state_paths_had', class: Migration20261224010000_connector_state_paths_had },
   { name: 'Migration20261225010000_rejects_not_sent_again', class: Migration20261225010000_rejects_not_sent_again },
   { name: 'Migration20261225020000_connector_run_owed_index', class: Migration20261225020000_connector_run_owed_index },
+  { name: 'Migration20261226010000_audit_event_read_indexes', class: Migration20261226010000_audit_event_read_indexes },
 ];

@@ -50,4 +50,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261224010000_connector_state_paths_had',
   'Migration20261225010000_rejects_not_sent_again',
   'Migration20261225020000_connector_run_owed_index',
+  'Migration20261226010000_audit_event_read_indexes',
 ];

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { createTokenVerifier } from '../auth/verifier-factory.js';
 import { folderOf, logInvalidDefinition } from '../connectors/definition/connector-catalog.js';
+import { AuditReadRepository } from '../db/repositories/audit-read.repository.js';
 import { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import { createGateway } from '../graphql/gateway.js';
@@ -74,6 +75,7 @@ export async function startApi(ctx: AppContext, opts: { port?: number; host?: st
     requestIdentityReconciliation: (childId: string, by: Principal, httpRequestId: string) => requestIdentityCheck(ctx.sql, childId, by, httpRequestId),
     queueCounts: async () => Object.entries(await queueCounts()).map(([queue, c]) => ({ queue, ...c })),
     identityWork: () => identityHealth(ctx.sql),
+    audit: new AuditReadRepository(ctx.sql),
     connectors: {
       repo: connectorReads,
       // As the files say now: definitions added, edited or removed since the gateway started.

@@ -162,6 +162,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     ? await mint({ sub: 'demo-commune-officer', roles: ['commune_officer'], agency: `ubnd-${stats.busiest}`, communes: [stats.busiest] })
     : null;
   const health = await mint({ sub: 'demo-health-officer', roles: ['health_officer'], agency: 'so-y-te-ha-noi' });
+  const auditor = await mint({ sub: 'demo-auditor', roles: ['auditor'], agency: 'so-tu-phap-ha-noi', officer_id: 'CB-DEMO-0002', purpose: 'data-protection-audit' });
   const graphqlUrl = `${api.url}/graphql`;
   const query = '{ children(first: 3, filter: { group: ABANDONED }) { totalCount nodes { id fullName birthDate birthDatePrecision commune { name } identityStatus groups provenance { field sourceSystem } sourceRecords { sourceSystem externalId fullName } } } }';
 
@@ -200,6 +201,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   out(`  data steward, whole city, every class:\n    ${steward}`);
   if (communeOfficer && commune) out(`  commune officer, ${commune.communeName} (${commune.communeCode}) only:\n    ${communeOfficer}`);
   out(`  health officer (no protection-group data: try asking for \`groups\`):\n    ${health}`);
+  out(`  auditor (no child data; reads who read what: \`{ auditEvents(first: 20) { nodes { occurredAt action subject operation childIds fields } } }\`):\n    ${auditor}`);
   out();
   out(' Try it:');
   out(`  TOKEN=${steward.slice(0, 12)}…   # the data steward token above`);

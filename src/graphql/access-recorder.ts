@@ -29,6 +29,16 @@ export class AccessRecorder {
   /** Changes to records that are not a child's (rejected records dismissed): operation → record ids, audited as WRITE. */
   readonly recordWrites = new Map<string, Set<string>>();
 
+  /**
+   * Reads of the audit itself (`Query.auditEvents`), audited as READ events of no class: who looked into whose
+   * history is itself history. Each with the filter it was asked with and how many events it returned.
+   */
+  readonly auditReads: AuditRead[] = [];
+
+  readAudit(read: AuditRead): void {
+    this.auditReads.push(read);
+  }
+
   wroteRecords(operation: string, recordIds: Iterable<string>): void {
     const ids = this.recordWrites.get(operation) ?? new Set<string>();
     for (const id of recordIds) ids.add(id);
@@ -112,6 +122,15 @@ export class AccessRecorder {
     this.deniedRejectedRecordIds.add(rejectedRecordId);
     this.deniedFields.add(field);
   }
+}
+
+/** One read of the audit: the filter as asked (ids, names of accounts and operations, instants: no personal value). */
+export interface AuditRead {
+  field: string;
+  /** The child the filter asked about, if any: the event names it, so that its history shows who looked into it. */
+  childIds: string[];
+  filter: Record<string, unknown>;
+  events: number;
 }
 
 /** Children and records released with the same classes: one READ audit event. */

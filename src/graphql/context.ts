@@ -4,6 +4,7 @@ import type { CheckpointDefinition } from '../connectors/checkpoint-view.js';
 import type { DeclaredConnector, DefinitionProblem } from '../connectors/definition/definition-invalid.error.js';
 import type { SensitivityClass } from '../auth/sensitivity.js';
 import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
+import type { AuditReadRepository } from '../db/repositories/audit-read.repository.js';
 import type { ConnectorReadRepository } from '../db/repositories/connector-read.repository.js';
 import { isIdShaped } from '../db/ids.js';
 import type { QueryCounter } from '../db/sql.js';
@@ -19,6 +20,8 @@ export interface GatewayCommands {
   identityWork(): Promise<IdentityHealth>;
   /** Job counts per queue, for operators. */
   queueCounts(): Promise<Array<{ queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number }>>;
+  /** The append-only audit, read by auditors (`Query.auditEvents`). */
+  audit?: AuditReadRepository;
   /** Connectors: their definitions, runs and quarantine, and starting a sync. */
   connectors?: {
     repo: ConnectorReadRepository;

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { enforceFieldAuthorization } from './authorization/field-authorization.js';
+import { AuditResolver } from './resolvers/audit.resolver.js';
 import { ChildConnectionResolver } from './resolvers/child-connection.resolver.js';
 import { ChildResolver } from './resolvers/child.resolver.js';
 import { ChildProjectionsResolver, PlacementResolver } from './resolvers/child-projections.resolver.js';
@@ -16,7 +17,7 @@ import { OpenRejectReasonsResolver, RejectedRecordReasonsResolver } from './reso
 import { SourceRecordResolver } from './resolvers/source-record.resolver.js';
 import { ViewerResolver } from './resolvers/viewer.resolver.js';
 
-export const RESOLVERS = [ChildResolver, ChildConnectionResolver, ChildIdentityResolver, ChildIdentityIssuanceResolver, IdentityOperationsResolver, IdentityConflictResolver, IdentityConflictConnectionResolver, IssuanceRequestResolver, IssuanceRequestConnectionResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver, RejectedRecordReasonsResolver, OpenRejectReasonsResolver] as const;
+export const RESOLVERS = [AuditResolver, ChildResolver, ChildConnectionResolver, ChildIdentityResolver, ChildIdentityIssuanceResolver, IdentityOperationsResolver, IdentityConflictResolver, IdentityConflictConnectionResolver, IssuanceRequestResolver, IssuanceRequestConnectionResolver, SourceRecordResolver, ViewerResolver, ConnectorResolver, RejectedRecordPayloadResolver, ChildProjectionsResolver, PlacementResolver, FacilityResolver, FacilityConnectionResolver, RejectedRecordReasonsResolver, OpenRejectReasonsResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

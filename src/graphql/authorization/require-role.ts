@@ -11,7 +11,8 @@ export function requireRole(ctx: GraphQLContext, roles: ReadonlySet<string>, fie
   if (!p.roles.some((r) => roles.has(r))) {
     ctx.access.deny(undefined, field);
     const names = [...roles];
-    throw new ForbiddenError(`${what} is for ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} only`);
+    const listed = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+    throw new ForbiddenError(`${what} is for ${listed} only`);
   }
   return p;
 }

@@ -19,7 +19,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
         async willSendResponse({ contextValue: ctx, operationName, response }) {
           const p = ctx.principal;
           const access = ctx.access;
-          if (!p || (!access.released && access.deniedFields.size === 0 && access.writes.size === 0 && access.recordWrites.size === 0)) return;
+          if (!p || (!access.released && access.deniedFields.size === 0 && access.writes.size === 0 && access.recordWrites.size === 0 && access.auditReads.length === 0)) return;
           const base = {
             operation: operationName ? operationLabel(operationName) : 'anonymous',
             requestId: ctx.requestId,
@@ -44,6 +44,11 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
               },
             }));
           }
+          // A read of the audit: of no class (it releases no child's data), naming the child asked about, with the filter.
+          for (const r of access.auditReads) {
+            writes.push(audit.write({ ...base, action: 'READ', childIds: r.childIds, fieldClasses: [],
+              details: { fields: [r.field], auditFilter: r.filter, auditEvents: r.events } }));
+          }
           if (access.writes.size || access.recordWrites.size) {
             const operations = new Set([...access.writes.values()].flatMap((s) => [...s]));
             for (const op of access.recordWrites.keys()) operations.add(op);
@@ -61,7 +66,7 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           }
           try {
             await Promise.all(writes);
-            metrics?.auditEvents.inc({ action: 'READ' }, groups.length);
+            metrics?.auditEvents.inc({ action: 'READ' }, groups.length + access.auditReads.length);
           } catch (err) {
             logger.error({ err, requestId: ctx.requestId }, 'audit unavailable: withholding response data');
             if (response.body.kind === 'single') {
