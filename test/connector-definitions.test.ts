@@ -626,12 +626,17 @@ describe('connector definitions', () => {
       // Beside an escape that does not decode (QA re-check: the segment was kept undecoded, and the request sent).
       ['http://example.test/x%E0%3Bjsessionid=sk-LIVE-abc123', '%3Bjsessionid='], ['http://example.test/x%E0%3Bsid%3Dsk-LIVE-abc123', '%3Bsid%3D'],
       ['http://example.test/x;%73id=sk-LIVE-abc123', ';%73id='],
+      // Escaped twice, as a server that decodes twice reads it (QA: not seen, and the first page's failure named the path).
+      ['http://example.test/x%253Bsid=sk-LIVE-abc123', '%253Bsid='], ['http://example.test/x%253Bsid%253Dsk-LIVE-abc123', '%253Bsid%253D'],
+      ['http://example.test/x;%2573id=sk-LIVE-abc123', ';%2573id='],
       // In the query too (QA re-check: told to use an API key).
       ['http://example.test/x?PHPSESSID=sk-LIVE-abc123', 'PHPSESSID='], ['http://example.test/x?a=1&ASP.NET_SessionId=sk-LIVE-abc123', 'ASP.NET_SessionId=']]) {
       expect(urlCredentialProblems(url!), url).toEqual([`must not carry a session id (${name}): use auth with { env: NAME }`]);
     }
     expect(urlCredentialProblems('http://example.test/x%E0%3Bapi_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(%3Bapi_key=\): .*query: api_key,/)]);
     expect(urlCredentialProblems('http://example.test/x;api_key=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(;api_key=\)/)]);
+    expect(urlCredentialProblems('http://example.test/x?api%255Fkey=sk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its query string \(api_key\)/)]);
+    expect(urlCredentialProblems('http://example.test/x%253Bapi_key%253Dsk-LIVE-abc123')).toEqual([expect.stringMatching(/^must not carry credentials in its path \(%253Bapi_key%253D\): .*query: api_key,/)]);
     // Every one of them, a name with spaces decoded around it trimmed, and a name that is not a plain one not repeated (QA).
     expect(urlCredentialProblems('http://example.test/x%3Baccess_token=S;sid=T')).toEqual([
       expect.stringMatching(/^must not carry a session id \(;sid=\)/), expect.stringMatching(/^must not carry credentials in its path \(%3Baccess_token=\)/)]);

@@ -141,7 +141,8 @@ function credentialsInQuery(url: string): string[] {
   const q = sent.indexOf('?');
   if (q < 0) return [];
   // `;` separates parameters too for some servers.
-  return [...new URLSearchParams(sent.slice(q + 1).replace(/;/g, '&')).keys()].filter(isCredentialName);
+  // A name escaped twice (`api%255Fkey`) as a server that decodes twice reads it.
+  return [...new URLSearchParams(sent.slice(q + 1).replace(/;/g, '&')).keys()].map(decodedName).filter(isCredentialName);
 }
 
 /** A credential-named parameter of a URL's path: its name as a server reads it, and as written up to its value (`%3Bsid=`). */
@@ -162,10 +163,11 @@ function credentialsInPath(url: string): PathCredential[] {
     // `;` and `=` also as a server that decodes the path before reading its parameters takes them (`%3Bjsessionid=`), whatever
     // else the segment holds (QA: an invalid escape beside it kept the whole segment undecoded). Split keeping each separator
     // as written, to name the parameter so (QA: `%3Bsid=` was named `;sid=`).
-    const parts = segment.split(/(;|%3b)/i);
+    // Escaped twice too (`%253Bsid%253D`), as a server (or a proxy before it) that decodes twice reads it (QA).
+    const parts = segment.split(/(;|%(?:25)?3b)/i);
     for (let i = 1; i < parts.length; i += 2) {
       const param = parts[i + 1]!;
-      const eq = /=|%3d/i.exec(param);
+      const eq = /=|%(?:25)?3d/i.exec(param);
       // A parameter without a value carries no credential (QA: `;sid` alone was refused).
       if (!eq || eq.index + eq[0].length === param.length) continue;
       const written = param.slice(0, eq.index);
@@ -177,8 +179,18 @@ function credentialsInPath(url: string): PathCredential[] {
   return found;
 }
 
-/** A parameter's name as a server reads it: decoded where it can be, escape by escape. */
+/** A parameter's name as a server reads it: decoded where it can be, escape by escape, and again while escapes remain (`%2573id`). */
 function decodedName(raw: string): string {
+  let name = raw;
+  for (let i = 0; i < 3; i++) {
+    const next = decodedOnce(name);
+    if (next === name) break;
+    name = next;
+  }
+  return name;
+}
+
+function decodedOnce(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
