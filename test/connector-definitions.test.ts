@@ -375,6 +375,18 @@ describe('connector definitions', () => {
       const typed = writeDefinition('optional-broken', yaml);
       expect(problemsOf(typed).problems.map((p) => `${p.path}: ${p.message}`), yaml).toContainEqual('http.optionalPaths.1: «$.ho_ten» is listed already, at http.optionalPaths.0: remove one');
     }
+    // Beside an entry that is not text (left alone: not told before), in either list.
+    const untyped = problemsOf(writeDefinition('optional-broken', brokenYaml.replace('optionalPaths: [ho_ten, " $.ho_ten"]', 'optionalPaths: [ho_ten, 5, " $.ho_ten"]')));
+    expect(untyped.problems.map((p) => p.path)).toContain('http.optionalPaths.1');
+    expect(untyped.problems.map((p) => `${p.path}: ${p.message}`)).toContainEqual('http.optionalPaths.2: «$.ho_ten» is listed already, at http.optionalPaths.0: remove one');
+    const columns = problemsOf(writeDefinition('optional-columns', [
+      'name: optional-columns', 'sourceSystem: justice-register', 'title: T', 'kind: file',
+      'file: { directory: /tmp, optionalColumns: ["Ghi chú", { x: 1 }, "GHI  CHÚ"] }', 'records:',
+      '  - externalId: { from: "Mã hồ sơ" }', '    fields: { fullName: { from: "Ghi chú" } }', '',
+    ].join('\n')));
+    expect(columns.problems.map((p) => p.path)).toContain('file.optionalColumns.1');
+    expect(columns.problems.map((p) => `${p.path}: ${p.message}`)).toContainEqual(
+      'file.optionalColumns.2: «GHI  CHÚ» is listed already, at file.optionalColumns.0 (in any letter case or spacing): remove one');
     // A path read from the root within an each, listed with the each; a facility's paths, read though never judged (QA re-check).
     const rooted = writeDefinition('optional-rooted', readFileSync(optional, 'utf8').replace('name: optional-paths', 'name: optional-rooted')
       .replace(/optionalPaths: .*/, 'optionalPaths: ["tiem[*] » $.ho_ten", "tiem[*] »ho_ten"]'));

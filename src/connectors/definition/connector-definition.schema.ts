@@ -4,6 +4,7 @@ import { SOURCE_SYSTEMS } from '../../domain/source-record-input.js';
 import { fileConfigSchema } from '../file/file.schema.js';
 import { headerKey } from '../file/headers.js';
 import { httpConfigSchema } from '../http/http.schema.js';
+import { refuseRepeats } from './repeats.js';
 import { columnNamesRead, columnsRead, optionalPathKey, optionalPathProblem, requiredValueColumns } from '../mapping/mapping-columns.js';
 import { recordMappingsSchema, type RecordMapping } from '../mapping/mapping.schema.js';
 
@@ -121,6 +122,8 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
   const http = def.http && typeof def.http === 'object' ? def.http : null;
   const file = def.file && typeof def.file === 'object' ? def.file : null;
   const removals = def.removals && typeof def.removals === 'object' ? def.removals : null;
+  refuseRepeats(http?.optionalPaths, optionalPathKey, ['http', 'optionalPaths'], ctx);
+  refuseRepeats(file?.optionalColumns, headerKey, ['file', 'optionalColumns'], ctx, ' (in any letter case or spacing)');
   if (def.kind === 'http' && !http) ctx.addIssue({ code: 'custom', path: ['http'], message: 'is required when kind is http' });
   if (def.kind === 'file' && !file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required when kind is file' });
   if (def.kind === 'http' && file) ctx.addIssue({ code: 'custom', path: ['file'], message: 'only applies when kind is file' });
@@ -175,7 +178,7 @@ function definitionRules(def: LooseDefinition, ctx: z.RefinementCtx): void {
     const listed = new Map<string, number>();
     optionalPaths.forEach((entry: unknown, j: number) => {
       if (typeof entry !== 'string' || !entry.trim()) return;
-      // A repeat is told by the list's own check (refuseRepeats), and not judged again.
+      // A repeat is told by refuseRepeats, and not judged again.
       if (listed.has(optionalPathKey(entry))) return;
       listed.set(optionalPathKey(entry), j);
       const problem = parsed.success ? optionalPathProblem(parsed.data, entry) : null;
@@ -223,7 +226,7 @@ function fileColumnRules(records: readonly RecordMapping[], file: LooseDefinitio
     if (typeof entry !== 'string') return;
     const key = headerKey(entry);
     const path = ['file', 'optionalColumns', j];
-    // A repeat is told by the list's own check (refuseRepeats), and not judged again.
+    // A repeat is told by refuseRepeats, and not judged again.
     if (listed.has(key)) return;
     listed.set(key, j);
     if (!read.has(key)) {

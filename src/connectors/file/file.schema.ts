@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { envRefSchema } from '../definition/env-ref.js';
-import { refuseRepeats } from '../definition/repeats.js';
 import { globProblem } from './glob.js';
-import { headerKey } from './headers.js';
 
 /** A glob over file names (see glob.ts), refused when its braces do not pair up. */
 const globSchema = z
@@ -140,7 +138,6 @@ export const fileConfigSchema = z
       ),
     optionalColumns: z
       .array(z.string().trim().min(1))
-      .superRefine(refuseRepeats(headerKey, 'file.optionalColumns', ' (in any letter case or spacing)'))
       .default([])
       .describe(
         'Columns the mapping reads that an agency\'s files may lack (an older layout of the export, a column some ' +

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { envRefSchema, secretRefSchema, settingSchema } from '../definition/env-ref.js';
-import { refuseRepeats } from '../definition/repeats.js';
 import { optionalPathKey } from '../mapping/mapping-columns.js';
 import { pathProblem } from '../paths.js';
 import { parseTemplate } from './page-records.js';
@@ -593,7 +592,6 @@ export const httpConfigSchema = z
       ),
     optionalPaths: z
       .array(z.string().trim().min(1))
-      .superRefine(refuseRepeats(optionalPathKey, 'http.optionalPaths'))
       .default([])
       .describe(
         'Paths the mapping reads that the API may leave out of every record of a page (a field it omits when empty, ' +
