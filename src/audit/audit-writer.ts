@@ -82,10 +82,17 @@ export class AuditWriter {
   }
 }
 
-/** `text` with every NUL, which no PostgreSQL text holds, as U+FFFD. */
+/**
+ * `text` with every NUL, which no PostgreSQL text holds, and every half of a UTF-16 surrogate pair, which no JSON
+ * PostgreSQL reads holds (QA: an auditor's filter with one made the audit of the read fail), as U+FFFD.
+ */
 function storable(text: string | null): string | null {
-  return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+  if (text === null) return text;
+  const clean = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+  return LONE_SURROGATE.test(clean) ? clean.replace(LONE_SURROGATE_ALL, '\uFFFD') : clean;
 }
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATE_ALL = /\p{Cs}/gu;
 
 /**
  * A statement refused for the data it was given, not for the database's state: class 22 (a NUL, a malformed array

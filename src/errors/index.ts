@@ -8,3 +8,4 @@ export { RateLimitedError } from './rate-limited-error.js';
 export { UnauthenticatedError } from './unauthenticated-error.js';
 export { UpstreamUnavailableError } from './upstream-unavailable-error.js';
 export { RegistryRejectedError } from './registry-rejected-error.js';
+export { QueryTooCostlyError } from './query-too-costly-error.js';

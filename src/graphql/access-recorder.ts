@@ -30,8 +30,9 @@ export class AccessRecorder {
   readonly recordWrites = new Map<string, Set<string>>();
 
   /**
-   * Reads of the audit itself (`Query.auditEvents`), audited as READ events of no class: who looked into whose
-   * history is itself history. Each with the filter it was asked with and how many events it returned.
+   * Reads of the audit and the registry call log (`Query.auditEvents`, `Query.registryCalls`), audited as READ events of
+   * no class: who looked into whose history is itself history. Each with the filter it was asked with and how many rows
+   * it returned.
    */
   readonly auditReads: AuditRead[] = [];
 
@@ -124,13 +125,13 @@ export class AccessRecorder {
   }
 }
 
-/** One read of the audit: the filter as asked (ids, names of accounts and operations, instants: no personal value). */
+/** One read of the audit or the registry call log: the filter as asked (ids, instants, screened text: no personal value). */
 export interface AuditRead {
   field: string;
   /** The child the filter asked about, if any: the event names it, so that its history shows who looked into it. */
   childIds: string[];
   filter: Record<string, unknown>;
-  events: number;
+  rows: number;
 }
 
 /** Children and records released with the same classes: one READ audit event. */

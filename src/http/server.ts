@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { ChildReadRepository } from '../db/repositories/child-read.repository.js';
 import { UnauthenticatedError } from '../errors/index.js';
 import { createGraphQLContext, type GatewayCommands, type GraphQLContext } from '../graphql/context.js';
+import { operationLabel } from '../graphql/plugins/operation-label.js';
 import type { Metrics } from '../observability/metrics.js';
 import { errorReason } from '../util/error-reason.js';
 import { TimeoutError, withTimeout } from '../util/with-timeout.js';
@@ -34,6 +35,16 @@ const MAX_BODY = 1024 * 1024;
 /** How much of a body over MAX_BODY is read and dropped before the connection is cut instead (see readBody). */
 const MAX_DRAINED = 32 * MAX_BODY;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether a caller's `x-request-id` is taken as the request's id, which the log and the audit keep: a UUID, or a short
+ * id with nothing in it that an operation name would be withheld for, a name or a personal-looking number (QA:
+ * `Nguyen_Van_A_001316552631` was kept in the audit, shown to auditors). Otherwise the gateway makes its own.
+ */
+function callersRequestId(id: string): boolean {
+  return REQUEST_ID.test(id) && (UUID.test(id) || operationLabel(id) === id);
+}
 
 /**
  * The hub's HTTP surface on plain node:http (Apollo's own request pipeline, no framework): `/graphql`,
@@ -44,7 +55,7 @@ export function createHttpServer(deps: HttpServerDeps): http.Server {
   return http.createServer((req, res) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = typeof incoming === 'string' && callersRequestId(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname === '/graphql' ? 'graphql' : url.pathname.replace(/^\//, '') || 'root';

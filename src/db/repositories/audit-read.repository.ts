@@ -1,9 +1,12 @@
+import type { PoolClient } from 'pg';
 import type { QueryCounter, Sql } from '../sql.js';
 
 /** An audit event as read for `Query.auditEvents`. */
 export interface AuditEventRow {
   id: string;
   occurred_at: Date;
+  /** `occurred_at` to the microsecond, ISO 8601 in UTC: with `id`, the page's cursor ({@link TimeKey}). */
+  at_key: string;
   action: string;
   operation: string;
   request_id: string | null;
@@ -18,6 +21,31 @@ export interface AuditEventRow {
   details: Record<string, unknown>;
 }
 
+/** A registry call as read for `Query.registryCalls`: ids and codes only, as the call log holds them. */
+export interface RegistryCallRow {
+  id: string;
+  started_at: Date;
+  at_key: string;
+  recorded_at: Date;
+  request_id: string;
+  operation: string;
+  transport: string;
+  child_id: string | null;
+  officer_id: string;
+  unit: string;
+  purpose_code: string;
+  case_ref: string;
+  outcome: string;
+  http_status: number | null;
+  latency_ms: number | null;
+}
+
+/** Where a page ends: the last row's time (to the microsecond) and id. The next page starts after it. */
+export interface TimeKey {
+  at: string;
+  id: string;
+}
+
 /** Which events to read; every filter given must hold. */
 export interface AuditEventsFilter {
   childId?: string | null;
@@ -29,33 +57,100 @@ export interface AuditEventsFilter {
   until?: Date | null;
 }
 
+/** Which registry calls to read; every filter given must hold. */
+export interface RegistryCallsFilter {
+  childId?: string | null;
+  officerId?: string | null;
+  outcomes?: readonly string[] | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
 /**
- * Reads the append-only audit, newest first (by event id, which grows as events are written). The statement holds
- * only the conditions given, so each filter can use its index: `child_ids` (GIN), `subject` and `officer_id`
- * (btree with the id, so a page of one account's events is an index range), `occurred_at` (BRIN), and the primary
- * key for the order and `after`.
+ * How long one read of the audit may run: a question the indexes cannot narrow (a rare action over years) is stopped
+ * rather than left running after the request gave up (QA: the statements of a timed-out request went on).
+ */
+export const AUDIT_STATEMENT_TIMEOUT_MS = 10_000;
+
+/**
+ * Reads the append-only audit and registry call log, newest first: by time, then id (events written together share
+ * their time). The statement holds only the conditions given, so each filter is a range of its own index in that
+ * order (`Migration20261226010000_audit_event_read_indexes`) and a page reads about as many rows as it returns; a
+ * child's events come from the GIN index on `child_ids`, sorted.
  */
 export class AuditReadRepository {
   constructor(private readonly sql: Sql) {}
 
-  async events(filter: AuditEventsFilter, limit: number, beforeId: string | null, counter?: QueryCounter): Promise<AuditEventRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const param = (v: unknown) => `$${params.push(v)}`;
-    if (filter.childId) where.push(`child_ids @> ARRAY[${param(filter.childId)}::text]`);
-    if (filter.subject) where.push(`subject = ${param(filter.subject)}`);
-    if (filter.officerId) where.push(`officer_id = ${param(filter.officerId)}`);
-    if (filter.actions?.length) where.push(`action = ANY(${param(filter.actions)}::text[])`);
-    if (filter.operation) where.push(`operation = ${param(filter.operation)}`);
-    if (filter.since) where.push(`occurred_at >= ${param(filter.since)}`);
-    if (filter.until) where.push(`occurred_at < ${param(filter.until)}`);
-    if (beforeId !== null) where.push(`id < ${param(beforeId)}::bigint`);
-    return this.sql.query<AuditEventRow & Record<string, unknown>>(
-      `SELECT id::text AS id, occurred_at, action, operation, request_id, subject, officer_id, agency, unit, roles, purpose, child_ids, field_classes, details
-         FROM audit_event ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY id DESC LIMIT ${param(limit)}`,
-      params,
+  async events(filter: AuditEventsFilter, limit: number, after: TimeKey | null, counter?: QueryCounter): Promise<AuditEventRow[]> {
+    const q = new Conditions();
+    if (filter.childId) q.add((p) => `child_ids @> ARRAY[${p(filter.childId)}::text]`);
+    if (filter.subject) q.add((p) => `subject = ${p(filter.subject)}`);
+    if (filter.officerId) q.add((p) => `officer_id = ${p(filter.officerId)}`);
+    // One action as an equality, so that its index gives the order; several as a list.
+    if (filter.actions?.length === 1) q.add((p) => `action = ${p(filter.actions![0])}`);
+    else if (filter.actions?.length) q.add((p) => `action = ANY(${p(filter.actions)}::text[])`);
+    if (filter.operation) q.add((p) => `operation = ${p(filter.operation)}`);
+    q.window('occurred_at', filter.since, filter.until, after);
+    return this.read<AuditEventRow>(
+      `SELECT id::text AS id, occurred_at, ${atKey('occurred_at')} AS at_key, action, operation, request_id, subject, officer_id, agency, unit,
+              roles, purpose, child_ids, field_classes, details
+         FROM audit_event ${q.where()}
+        ORDER BY occurred_at DESC, audit_event.id DESC LIMIT ${q.param(limit)}`,
+      q.params,
       counter,
     );
+  }
+
+  async registryCalls(filter: RegistryCallsFilter, limit: number, after: TimeKey | null, counter?: QueryCounter): Promise<RegistryCallRow[]> {
+    const q = new Conditions();
+    if (filter.childId) q.add((p) => `child_id = ${p(filter.childId)}`);
+    if (filter.officerId) q.add((p) => `officer_id = ${p(filter.officerId)}`);
+    if (filter.outcomes?.length) q.add((p) => `outcome = ANY(${p(filter.outcomes)}::text[])`);
+    q.window('started_at', filter.since, filter.until, after);
+    return this.read<RegistryCallRow>(
+      `SELECT id::text AS id, started_at, ${atKey('started_at')} AS at_key, recorded_at, request_id, operation, transport, child_id, officer_id,
+              unit, purpose_code, case_ref, outcome, http_status, latency_ms
+         FROM registry_call ${q.where()}
+        ORDER BY started_at DESC, registry_call.id DESC LIMIT ${q.param(limit)}`,
+      q.params,
+      counter,
+    );
+  }
+
+  /** One statement within {@link AUDIT_STATEMENT_TIMEOUT_MS}. */
+  private async read<T>(text: string, params: unknown[], counter?: QueryCounter): Promise<T[]> {
+    if (counter) counter.count++;
+    return this.sql.tx(async (client: PoolClient) => {
+      await client.query(`SET LOCAL statement_timeout = ${AUDIT_STATEMENT_TIMEOUT_MS}`);
+      return (await client.query(text, params)).rows as T[];
+    });
+  }
+}
+
+/** A time column to the microsecond, as a cursor holds it. */
+const atKey = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** A WHERE clause built from the filters given, with their parameters. */
+class Conditions {
+  readonly params: unknown[] = [];
+  private readonly parts: string[] = [];
+
+  param(v: unknown): string {
+    return `$${this.params.push(v)}`;
+  }
+
+  add(part: (p: (v: unknown) => string) => string): void {
+    this.parts.push(part((v) => this.param(v)));
+  }
+
+  /** `[since, until)` on `column`, and the rows before the cursor's in (time, id) order. */
+  window(column: string, since: Date | null | undefined, until: Date | null | undefined, after: TimeKey | null): void {
+    if (since) this.add((p) => `${column} >= ${p(since)}`);
+    if (until) this.add((p) => `${column} < ${p(until)}`);
+    if (after) this.add((p) => `(${column}, id) < (${p(after.at)}::timestamptz, ${p(after.id)}::bigint)`);
+  }
+
+  where(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
   }
 }

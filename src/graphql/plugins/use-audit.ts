@@ -44,10 +44,11 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
               },
             }));
           }
-          // A read of the audit: of no class (it releases no child's data), naming the child asked about, with the filter.
+          // A read of the audit or the registry call log: of no class (it releases no child's data), naming the child asked
+          // about, with the filter.
           for (const r of access.auditReads) {
             writes.push(audit.write({ ...base, action: 'READ', childIds: r.childIds, fieldClasses: [],
-              details: { fields: [r.field], auditFilter: r.filter, auditEvents: r.events } }));
+              details: { fields: [r.field], filter: r.filter, rows: r.rows } }));
           }
           if (access.writes.size || access.recordWrites.size) {
             const operations = new Set([...access.writes.values()].flatMap((s) => [...s]));
@@ -66,7 +67,11 @@ export function useAudit(audit: AuditWriter, logger: Logger, metrics?: Metrics):
           }
           try {
             await Promise.all(writes);
-            metrics?.auditEvents.inc({ action: 'READ' }, groups.length + access.auditReads.length);
+            // Every event by its action (QA: only READs were counted).
+            const reads = groups.length + access.auditReads.length;
+            if (reads) metrics?.auditEvents.inc({ action: 'READ' }, reads);
+            if (access.writes.size || access.recordWrites.size) metrics?.auditEvents.inc({ action: 'WRITE' });
+            if (access.deniedFields.size) metrics?.auditEvents.inc({ action: 'DENIED' });
           } catch (err) {
             logger.error({ err, requestId: ctx.requestId }, 'audit unavailable: withholding response data');
             if (response.body.kind === 'single') {

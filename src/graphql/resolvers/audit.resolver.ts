@@ -1,27 +1,36 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { ALL_COMMUNES } from '../../auth/principal.js';
-import type { AuditEventRow, AuditEventsFilter } from '../../db/repositories/audit-read.repository.js';
-import { ForbiddenError, InvalidInputError, UpstreamUnavailableError } from '../../errors/index.js';
-import { requireRole } from '../authorization/require-role.js';
-import type { GraphQLContext } from '../context.js';
+import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
+import { isIdShaped } from '../../db/ids.js';
+import { AUDIT_STATEMENT_TIMEOUT_MS, type AuditEventRow, type RegistryCallRow, type TimeKey } from '../../db/repositories/audit-read.repository.js';
+import { ForbiddenError, InvalidInputError, QueryTooCostlyError, UpstreamUnavailableError } from '../../errors/index.js';
+import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { cursorKey, decodeKeyCursor, relayPage } from '../cursor.js';
-import { AuditActionEnum, AuditEvent, AuditEventConnection, AuditEventFilter } from '../types/audit.type.js';
+import { operationLabel } from '../plugins/operation-label.js';
+import {
+  AuditActionEnum, AuditEvent, AuditEventConnection, AuditEventFilter, RegistryCall, RegistryCallConnection, RegistryCallFilter, RegistryCallOutcomeEnum,
+} from '../types/audit.type.js';
+import { Cost, MUTATION_COST } from '../validation/cost-limit.rule.js';
 import { requireIdOf } from './lookup.js';
 
-/** Who reads the audit: auditors (a data-protection officer, an inspector). */
-const AUDIT_ROLES = new Set(['auditor']);
-const FIELD = 'Query.auditEvents';
-/** The longest text filter taken: subjects, officer numbers and operation names are short. */
+/** Who reads the audit and the registry call log: auditors (a data-protection officer, an inspector). */
+const AUDITOR = 'auditor';
+/** The longest text filter taken, in characters: subjects, officer numbers and operation names are short. */
 const MAX_TEXT_FILTER = 200;
+/** A page's cursor: which log, the last row's time to the microsecond, and its id. */
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const ID = /^[1-9]\d{0,17}$/;
+
+const DESCRIBED_COST = 'Each read costs as a mutation does (twenty fill a request): it may read far into a large table.';
 
 @Resolver()
 export class AuditResolver {
+  @Cost(MUTATION_COST)
   @Query(() => AuditEventConnection, {
     description: 'The audit, newest first: who read, changed or was refused which children\'s data, of which classes and fields, when, '
       + 'under which purpose. Filter by child (who looked into this child?), by token subject or officer number (what did they read?), by '
       + 'action, operation or time. Paged (Relay): pass `pageInfo.endCursor` as `after` for the next page, which starts after that event '
       + 'whatever is written meanwhile. For auditors whose token covers the whole city (its events name children of every commune). '
-      + 'Each read of the audit is itself audited (a READ of no class, naming the child asked about, with the filter).',
+      + 'Each read of the audit is itself audited (a READ of no class, naming the child asked about, with the filter). ' + DESCRIBED_COST,
   })
   async auditEvents(
     @Ctx() ctx: GraphQLContext,
@@ -29,65 +38,142 @@ export class AuditResolver {
     @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
   ): Promise<AuditEventConnection> {
-    const p = requireRole(ctx, AUDIT_ROLES, FIELD, 'Reading the audit');
-    if (p.communeScope !== ALL_COMMUNES) {
-      ctx.access.deny(undefined, FIELD);
-      throw new ForbiddenError('Reading the audit needs a token for the whole city (communes "*"): its events name children of every commune');
-    }
-    if (!Number.isInteger(first) || first < 1 || first > ctx.maxPageSize) {
-      throw new InvalidInputError(`\`first\` must be between 1 and ${ctx.maxPageSize}`, { argument: 'first' });
-    }
-    const beforeId = after ? decodeKeyCursor(after, [/^aud$/, /^[1-9]\d{0,17}$/])[1]! : null;
-    const f = checkFilter(filter ?? {});
-    const repo = ctx.commands?.audit;
-    if (!repo) throw new UpstreamUnavailableError('This gateway cannot read the audit');
-    const rows = await repo.events(f, first + 1, beforeId, ctx.queries);
+    const field = 'Query.auditEvents';
+    const f = filter ?? {};
+    requireAuditor(ctx, field, 'Reading the audit', f.childId);
+    checkFirst(first, ctx.maxPageSize);
+    const key = after != null ? pageKey(after, 'aud') : null;
+    if (f.childId != null) requireIdOf('child', f.childId, 'filter.childId');
+    for (const k of ['subject', 'officerId', 'operation'] as const) checkText(f[k], `filter.${k}`);
+    checkList(f.actions, 'filter.actions', 'action');
+    checkWindow(f.since, f.until);
+    const asked = {
+      childId: f.childId ?? null, subject: f.subject ?? null, officerId: f.officerId ?? null,
+      actions: f.actions ? [...new Set(f.actions)] : null, operation: f.operation ?? null, since: f.since ?? null, until: f.until ?? null,
+    };
+    const rows = await readWithin(() => repoOf(ctx).events(asked, first + 1, key, ctx.queries));
     const nodes = rows.slice(0, first).map(toEvent);
-    ctx.access.readAudit({ field: FIELD, childIds: f.childId ? [f.childId] : [], filter: { ...shown(f), ...(after ? { after } : {}), first }, events: nodes.length });
-    return relayPage(nodes, rows.length > first, (e) => cursorKey('aud', e.id));
+    ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(after != null ? { after } : {}), first }, rows: nodes.length });
+    return relayPage(nodes, rows.length > first, (e) => cursorKey('aud', e.atKey, e.id));
+  }
+
+  @Cost(MUTATION_COST)
+  @Query(() => RegistryCallConnection, {
+    description: 'The log of calls to the national population database, newest first: who asked (officer number, unit, purpose code, case), '
+      + 'about which child, what, when and what came of it. Filter by child, officer number, outcome or time. Paged (Relay) as `auditEvents`. '
+      + 'For auditors whose token covers the whole city; each read is audited as a read of the audit is. ' + DESCRIBED_COST,
+  })
+  async registryCalls(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('filter', () => RegistryCallFilter, { nullable: true }) filter: RegistryCallFilter | null | undefined,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
+  ): Promise<RegistryCallConnection> {
+    const field = 'Query.registryCalls';
+    const f = filter ?? {};
+    requireAuditor(ctx, field, 'Reading the registry call log', f.childId);
+    checkFirst(first, ctx.maxPageSize);
+    const key = after != null ? pageKey(after, 'reg') : null;
+    if (f.childId != null) requireIdOf('child', f.childId, 'filter.childId');
+    checkText(f.officerId, 'filter.officerId');
+    checkList(f.outcomes, 'filter.outcomes', 'outcome');
+    checkWindow(f.since, f.until);
+    const asked = {
+      childId: f.childId ?? null, officerId: f.officerId ?? null, outcomes: f.outcomes ? [...new Set(f.outcomes)] : null,
+      since: f.since ?? null, until: f.until ?? null,
+    };
+    const rows = await readWithin(() => repoOf(ctx).registryCalls(asked, first + 1, key, ctx.queries));
+    const nodes = rows.slice(0, first).map(toCall);
+    ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(after != null ? { after } : {}), first }, rows: nodes.length });
+    return relayPage(nodes, rows.length > first, (c) => cursorKey('reg', c.atKey, c.id));
   }
 }
 
-/** The filter checked: each given one must be able to match (an empty text, an empty list or an empty window would match nothing). */
-function checkFilter(filter: AuditEventFilter): AuditEventsFilter {
-  if (filter.childId != null) requireIdOf('child', filter.childId, 'filter.childId');
-  for (const key of ['subject', 'officerId', 'operation'] as const) {
-    const v = filter[key];
-    if (v == null) continue;
-    const argument = `filter.${key}`;
-    if (v.length === 0 || v.length > MAX_TEXT_FILTER) throw new InvalidInputError(`\`${argument}\` must be 1 to ${MAX_TEXT_FILTER} characters, as written in the audit`, { argument });
-    // A NUL no PostgreSQL text holds: the audit writes it as U+FFFD, so that is what would match.
-    if (v.includes('\u0000')) throw new InvalidInputError(`\`${argument}\` holds a NUL character, which the audit stores as U+FFFD: ask for that`, { argument });
-  }
-  if (filter.actions != null && filter.actions.length === 0) {
-    throw new InvalidInputError('`filter.actions` is empty, which matches no event: leave it out for every action', { argument: 'filter.actions' });
-  }
-  if (filter.since && filter.until && filter.since.getTime() >= filter.until.getTime()) {
-    throw new InvalidInputError('`filter.since` must be before `filter.until`', { argument: 'filter.since' });
-  }
-  return {
-    childId: filter.childId ?? null,
-    subject: filter.subject ?? null,
-    officerId: filter.officerId ?? null,
-    actions: filter.actions ? [...new Set(filter.actions)] : null,
-    operation: filter.operation ?? null,
-    since: filter.since ?? null,
-    until: filter.until ?? null,
+/**
+ * Refuses a caller who is not an auditor, or whose token does not cover the whole city (the logs name children of every
+ * commune), auditing the refusal with the child asked about (QA: a refused read named nothing it asked for).
+ */
+function requireAuditor(ctx: GraphQLContext, field: string, what: string, childId: string | null | undefined): Principal {
+  const p = requirePrincipal(ctx);
+  const refuse = (message: string): never => {
+    ctx.access.deny(typeof childId === 'string' && childId.startsWith('chd_') && isIdShaped(childId) ? childId : undefined, field);
+    throw new ForbiddenError(message);
   };
+  if (!p.roles.includes(AUDITOR)) refuse(`${what} is for ${AUDITOR} only`);
+  if (p.communeScope !== ALL_COMMUNES) refuse(`${what} needs a token for the whole city (communes "*"): it names children of every commune`);
+  return p;
 }
 
-/** The filters given, as the audit of this read records them. */
-function shown(f: AuditEventsFilter): Record<string, unknown> {
+function repoOf(ctx: GraphQLContext) {
+  const repo = ctx.commands?.audit;
+  if (!repo) throw new UpstreamUnavailableError('This gateway cannot read the audit');
+  return repo;
+}
+
+/** A read stopped by its statement timeout, told as a question to narrow. */
+async function readWithin<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { code?: unknown }).code === '57014') {
+      throw new QueryTooCostlyError(`The read took over ${AUDIT_STATEMENT_TIMEOUT_MS / 1000} s and was stopped: narrow it (a child, subject or officer, or a shorter time window)`);
+    }
+    throw err;
+  }
+}
+
+function checkFirst(first: number, max: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
+}
+
+/** A text filter matched as written: 1 to {@link MAX_TEXT_FILTER} characters, and text PostgreSQL can hold. */
+function checkText(v: string | null | undefined, argument: string): void {
+  if (v == null) return;
+  const length = [...v].length;
+  if (length === 0 || length > MAX_TEXT_FILTER) throw new InvalidInputError(`\`${argument}\` must be 1 to ${MAX_TEXT_FILTER} characters, as written in the log`, { argument });
+  // Half of a UTF-16 surrogate pair is no character: no log holds one (QA: the audit of the read failed, 503).
+  if (/\p{Cs}/u.test(v)) throw new InvalidInputError(`\`${argument}\` holds half of a UTF-16 surrogate pair, which is no character`, { argument });
+}
+
+/** An empty list would match nothing: leave it out instead. */
+function checkList(v: readonly unknown[] | null | undefined, argument: string, what: string): void {
+  if (v != null && v.length === 0) throw new InvalidInputError(`\`${argument}\` is empty, which matches nothing: leave it out for every ${what}`, { argument });
+}
+
+function checkWindow(since: Date | null | undefined, until: Date | null | undefined): void {
+  if (since && until && since.getTime() >= until.getTime()) throw new InvalidInputError('`filter.since` must be before `filter.until`', { argument: 'filter.since' });
+}
+
+/** The time and id a cursor of log `kind` holds; any other cursor (another log's, another query's) is refused. */
+function pageKey(after: string, kind: 'aud' | 'reg'): TimeKey {
+  const [, at, id] = decodeKeyCursor(after, [new RegExp(`^${kind}$`), TIME, ID]);
+  // Well formed but no instant (a 30 February): refused here, not by PostgreSQL as an internal error.
+  const ms = Date.parse(at!);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== at!.slice(0, 19)) {
+    throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
+  }
+  return { at: at!, id: id! };
+}
+
+/**
+ * The filters given, as the audit of the read records them. Text an auditor typed is screened as an operation name is
+ * (QA: a child's name and number typed as a subject were kept): a name- or number-like one is `[withheld]`.
+ */
+function recorded(f: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(f)) if (v !== null && v !== undefined) out[k] = v instanceof Date ? v.toISOString() : v;
+  for (const [k, v] of Object.entries(f)) {
+    if (v === null || v === undefined) continue;
+    out[k] = v instanceof Date ? v.toISOString() : typeof v === 'string' && k !== 'childId' ? operationLabel(v) : v;
+  }
   return out;
 }
 
-function toEvent(r: AuditEventRow): AuditEvent {
+function toEvent(r: AuditEventRow): AuditEvent & { atKey: string } {
   const d = r.details ?? {};
   const listed = (key: string) => (Array.isArray(d[key]) ? (d[key] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
   return {
     id: r.id,
+    atKey: r.at_key,
     occurredAt: r.occurred_at,
     action: r.action as AuditActionEnum,
     operation: r.operation,
@@ -102,5 +188,25 @@ function toEvent(r: AuditEventRow): AuditEvent {
     fieldClasses: r.field_classes,
     fields: [...listed('fields'), ...listed('operations')],
     details: JSON.stringify(d),
+  };
+}
+
+function toCall(r: RegistryCallRow): RegistryCall & { atKey: string } {
+  return {
+    id: r.id,
+    atKey: r.at_key,
+    startedAt: r.started_at,
+    recordedAt: r.recorded_at,
+    requestId: r.request_id,
+    operation: r.operation,
+    transport: r.transport,
+    childId: r.child_id,
+    officerId: r.officer_id,
+    unit: r.unit,
+    purposeCode: r.purpose_code,
+    caseRef: r.case_ref,
+    outcome: r.outcome as RegistryCallOutcomeEnum,
+    httpStatus: r.http_status,
+    latencyMs: r.latency_ms,
   };
 }
