@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/db/ids.js';
+import { readWithin } from '../src/graphql/resolvers/audit.resolver.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 interface Event {
@@ -175,6 +176,14 @@ describe('auditEvents: the audit, for auditors', () => {
       const res = await page(variables);
       expect(res.body.errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({ code: 'BAD_USER_INPUT', argument });
     }
+  });
+
+  it('stops a read PostgreSQL takes too long over, as a question to narrow', async () => {
+    const slow = readWithin(() => hub.ctx.sql.tx(async (client) => {
+      await client.query('SET LOCAL statement_timeout = 50');
+      await client.query('SELECT pg_sleep(2)');
+    }));
+    await expect(slow).rejects.toMatchObject({ code: 'QUERY_TOO_COSTLY', message: expect.stringContaining('narrow it') });
   });
 
   it("keeps a caller's request id only when it holds nothing personal-looking (QA: a child's name and number were kept in the audit)", async () => {

@@ -111,7 +111,7 @@ function repoOf(ctx: GraphQLContext) {
 }
 
 /** A read stopped by its statement timeout, told as a question to narrow. */
-async function readWithin<T>(read: () => Promise<T>): Promise<T> {
+export async function readWithin<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
