@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/db/ids.js';
-import { readWithin } from '../src/graphql/resolvers/audit.resolver.js';
+import { readWithin } from '../src/db/repositories/audit-read.repository.js';
 import { startTestHub, type TestHub } from './support/test-hub.js';
 
 interface Event {

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { QueryTooCostlyError } from '../../errors/index.js';
 import type { QueryCounter, Sql } from '../sql.js';
 
 /** An audit event as read for `Query.auditEvents`. */
@@ -117,13 +118,13 @@ export class AuditReadRepository {
     );
   }
 
-  /** One statement within {@link AUDIT_STATEMENT_TIMEOUT_MS}. */
+  /** One statement within {@link AUDIT_STATEMENT_TIMEOUT_MS}, else QUERY_TOO_COSTLY. */
   private async read<T>(text: string, params: unknown[], counter?: QueryCounter): Promise<T[]> {
     if (counter) counter.count++;
-    return this.sql.tx(async (client: PoolClient) => {
+    return readWithin(() => this.sql.tx(async (client: PoolClient) => {
       await client.query(`SET LOCAL statement_timeout = ${AUDIT_STATEMENT_TIMEOUT_MS}`);
       return (await client.query(text, params)).rows as T[];
-    });
+    }));
   }
 }
 
@@ -152,5 +153,17 @@ class Conditions {
 
   where(): string {
     return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+}
+
+/** A read stopped by its statement timeout, told as a question to narrow. */
+export async function readWithin<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { code?: unknown }).code === '57014') {
+      throw new QueryTooCostlyError(`The read took over ${AUDIT_STATEMENT_TIMEOUT_MS / 1000} s and was stopped: narrow it (a child, subject or officer, or a shorter time window)`);
+    }
+    throw err;
   }
 }

@@ -1,8 +1,8 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
 import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
 import { isIdShaped } from '../../db/ids.js';
-import { AUDIT_STATEMENT_TIMEOUT_MS, type AuditEventRow, type RegistryCallRow, type TimeKey } from '../../db/repositories/audit-read.repository.js';
-import { ForbiddenError, InvalidInputError, QueryTooCostlyError, UpstreamUnavailableError } from '../../errors/index.js';
+import { type AuditEventRow, type RegistryCallRow, type TimeKey } from '../../db/repositories/audit-read.repository.js';
+import { ForbiddenError, InvalidInputError, UpstreamUnavailableError } from '../../errors/index.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { cursorKey, decodeKeyCursor, relayPage } from '../cursor.js';
 import { operationLabel } from '../plugins/operation-label.js';
@@ -51,7 +51,7 @@ export class AuditResolver {
       childId: f.childId ?? null, subject: f.subject ?? null, officerId: f.officerId ?? null,
       actions: f.actions ? [...new Set(f.actions)] : null, operation: f.operation ?? null, since: f.since ?? null, until: f.until ?? null,
     };
-    const rows = await readWithin(() => repoOf(ctx).events(asked, first + 1, key, ctx.queries));
+    const rows = await repoOf(ctx).events(asked, first + 1, key, ctx.queries);
     const nodes = rows.slice(0, first).map(toEvent);
     ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(after != null ? { after } : {}), first }, rows: nodes.length });
     return relayPage(nodes, rows.length > first, (e) => cursorKey('aud', e.atKey, e.id));
@@ -82,7 +82,7 @@ export class AuditResolver {
       childId: f.childId ?? null, officerId: f.officerId ?? null, outcomes: f.outcomes ? [...new Set(f.outcomes)] : null,
       since: f.since ?? null, until: f.until ?? null,
     };
-    const rows = await readWithin(() => repoOf(ctx).registryCalls(asked, first + 1, key, ctx.queries));
+    const rows = await repoOf(ctx).registryCalls(asked, first + 1, key, ctx.queries);
     const nodes = rows.slice(0, first).map(toCall);
     ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(after != null ? { after } : {}), first }, rows: nodes.length });
     return relayPage(nodes, rows.length > first, (c) => cursorKey('reg', c.atKey, c.id));
@@ -108,18 +108,6 @@ function repoOf(ctx: GraphQLContext) {
   const repo = ctx.commands?.audit;
   if (!repo) throw new UpstreamUnavailableError('This gateway cannot read the audit');
   return repo;
-}
-
-/** A read stopped by its statement timeout, told as a question to narrow. */
-export async function readWithin<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if ((err as { code?: unknown }).code === '57014') {
-      throw new QueryTooCostlyError(`The read took over ${AUDIT_STATEMENT_TIMEOUT_MS / 1000} s and was stopped: narrow it (a child, subject or officer, or a shorter time window)`);
-    }
-    throw err;
-  }
 }
 
 function checkFirst(first: number, max: number): void {
