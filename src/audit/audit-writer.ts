@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { GroupCommit } from '../db/group-commit.js';
 import type { Sql } from '../db/sql.js';
 
-export type AuditAction = 'READ' | 'WRITE' | 'DENIED' | 'REGISTRY_CALL';
+export type AuditAction = 'READ' | 'WRITE' | 'DENIED';
 
 /** One audit entry. Ids and classes only: the audit says who saw which children's which kinds of data. */
 export interface AuditEventInput {

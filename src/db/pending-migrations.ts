@@ -19,6 +19,9 @@ export interface MigrationState {
  */
 export async function migrationState(databaseUrl: string): Promise<MigrationState> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection the server ends while idle (a Ctrl-C stopping the embedded server during start-up: 57P01) is an
+  // 'error' event, which unheard crashes the process (CI: exit 1, not 130); a failed query still rejects.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const done = await client.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY name`).catch((err: { code?: string }) => {

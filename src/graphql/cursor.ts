@@ -6,8 +6,19 @@ export function encodeCursor(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
 
+/**
+ * A cursor's text, when it is one this API could have returned: base64url that encodes back to itself. Node's decoder
+ * skips what it cannot read and stops at `=`, so `<cursor>====<anything>` decoded as the cursor (QA: the rest was kept
+ * in the audit of the read).
+ */
+function cursorText(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (encodeCursor(text) !== cursor) throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
+  return text;
+}
+
 export function decodeCursor(cursor: string, prefix: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = cursorText(cursor);
   // Only an id's shape: a cursor with any other character (a NUL, a byte that is no UTF-8) is not one the API returned (QA: a 500).
   if (!id.startsWith(`${prefix}_`) || !isIdShaped(id)) throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
   return id;
@@ -24,7 +35,7 @@ export function cursorKey(...parts: string[]): string {
 
 /** The parts of a {@link cursorKey} cursor, each checked against its pattern; anything else is refused. */
 export function decodeKeyCursor(cursor: string, patterns: readonly RegExp[]): string[] {
-  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split(' ');
+  const parts = cursorText(cursor).split(' ');
   if (parts.length !== patterns.length || parts.some((p, i) => !patterns[i]!.test(p))) {
     throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
   }

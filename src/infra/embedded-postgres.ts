@@ -363,6 +363,7 @@ function runningPostgres(port: number, pid: number, started: boolean, stop: () =
 /** Creates a database if it does not exist yet (CREATE DATABASE cannot run inside a transaction). */
 export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined); // as in migrationState: a query still rejects, an idle connection ended does not crash
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -4,7 +4,7 @@ import { EntitySchema } from '@mikro-orm/core';
 export interface AuditEvent {
   id: string;
   occurredAt: Date;
-  action: 'READ' | 'WRITE' | 'DENIED' | 'REGISTRY_CALL';
+  action: 'READ' | 'WRITE' | 'DENIED';
   operation: string;
   requestId: string | null;
   subject: string;

@@ -76,7 +76,7 @@ export const AUDIT_STATEMENT_TIMEOUT_MS = 10_000;
 /**
  * Reads the append-only audit and registry call log, newest first: by time, then id (events written together share
  * their time). The statement holds only the conditions given, so each filter is a range of its own index in that
- * order (`Migration20261226010000_audit_event_read_indexes`) and a page reads about as many rows as it returns; a
+ * order (`Migration20261226020000_audit_read_order`) and a page reads about as many rows as it returns; a
  * child's events come from the GIN index on `child_ids`, sorted.
  */
 export class AuditReadRepository {
