@@ -210,8 +210,9 @@ describe('identity queues, paged', () => {
     // The cursor holds the sort key, no personal data.
     expect(Buffer.from(single.endCursor!, 'base64url').toString()).toBe(`2026-11-01T01:00:00.000100Z ${ids[0]}`);
 
-    // A cursor of the earlier form (a child id alone), or a key that is no instant, is refused.
-    for (const after of [Buffer.from(ids[2]!).toString('base64url'), Buffer.from(`2026-02-30T01:00:00.000000Z ${ids[2]}`).toString('base64url')]) {
+    // A cursor of the earlier form (a child id alone), or a key that is no instant (year 0 too: QA, an internal error), is refused.
+    for (const after of [Buffer.from(ids[2]!).toString('base64url'), Buffer.from(`2026-02-30T01:00:00.000000Z ${ids[2]}`).toString('base64url'),
+      Buffer.from(`0000-01-01T00:00:00.000000Z ${ids[2]}`).toString('base64url')]) {
       const res = await hub.gql(`query($after: String) { overdueIdentityIssuance(after: $after) { totalCount } }`, { after }, officer);
       expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
     }

@@ -43,6 +43,21 @@ export function decodeKeyCursor(cursor: string, patterns: readonly RegExp[]): st
 }
 
 /**
+ * An instant a cursor holds, to the microsecond in UTC (`2026-12-01T08:00:00.000000Z`), as PostgreSQL's `to_char` wrote
+ * it: a {@link decodeKeyCursor} pattern. Years 1000 to 9999 (QA: year 0, which no calendar has, was an internal error).
+ */
+export const CURSOR_INSTANT = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** Refuses a {@link CURSOR_INSTANT} that is well formed but no instant (a 30 February), before PostgreSQL does as an internal error. */
+export function checkCursorInstant(at: string): string {
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== at.slice(0, 19)) {
+    throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
+  }
+  return at;
+}
+
+/**
  * A Relay page of `nodes`, read forward: `hasNextPage` is told by the caller (which read one row more), each
  * cursor the encoded id `keyOf` gives its node.
  */

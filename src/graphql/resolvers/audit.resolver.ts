@@ -4,7 +4,7 @@ import { isIdShaped } from '../../db/ids.js';
 import { type AuditEventRow, type RegistryCallRow, type TimeKey } from '../../db/repositories/audit-read.repository.js';
 import { ForbiddenError, InvalidInputError, UpstreamUnavailableError } from '../../errors/index.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
-import { cursorKey, decodeKeyCursor, relayPage } from '../cursor.js';
+import { checkCursorInstant, CURSOR_INSTANT, cursorKey, decodeKeyCursor, relayPage } from '../cursor.js';
 import { operationLabel } from '../plugins/operation-label.js';
 import {
   AuditActionEnum, AuditEvent, AuditEventConnection, AuditEventFilter, RegistryCall, RegistryCallConnection, RegistryCallFilter, RegistryCallOutcomeEnum,
@@ -16,9 +16,7 @@ import { requireIdOf } from './lookup.js';
 const AUDITOR = 'auditor';
 /** The longest text filter taken, in characters: subjects, officer numbers and operation names are short. */
 const MAX_TEXT_FILTER = 200;
-/** A page's cursor: which log, the last row's time to the microsecond, and its id. */
-/** Years 1000 to 9999 (QA: year 0, which no calendar has, was an internal error). */
-const TIME = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/** A page's cursor: which log, the last row's time to the microsecond ({@link CURSOR_INSTANT}), and its id. */
 const ID = /^[1-9]\d{0,17}$/;
 
 const DESCRIBED_COST = 'Each read costs as a mutation does (twenty fill a request): it may read far into a large table.';
@@ -52,7 +50,7 @@ export class AuditResolver {
       childId: f.childId ?? null, subject: f.subject ?? null, officerId: f.officerId ?? null,
       actions: f.actions ? [...new Set(f.actions)] : null, operation: f.operation ?? null, since: f.since ?? null, until: f.until ?? null,
     };
-    const rows = await oneAtATime(ctx, () => repoOf(ctx).events(asked, first + 1, key, ctx.queries));
+    const rows = await repoOf(ctx).events(asked, first + 1, key, ctx.queries);
     const nodes = rows.slice(0, first).map(toEvent);
     ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(key ? { after: key } : {}), first }, rows: nodes.length });
     return relayPage(nodes, rows.length > first, (e) => cursorKey('aud', e.atKey, e.id));
@@ -83,7 +81,7 @@ export class AuditResolver {
       childId: f.childId ?? null, officerId: f.officerId ?? null, outcomes: f.outcomes ? [...new Set(f.outcomes)] : null,
       since: f.since ?? null, until: f.until ?? null,
     };
-    const rows = await oneAtATime(ctx, () => repoOf(ctx).registryCalls(asked, first + 1, key, ctx.queries));
+    const rows = await repoOf(ctx).registryCalls(asked, first + 1, key, ctx.queries);
     const nodes = rows.slice(0, first).map(toCall);
     ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(key ? { after: key } : {}), first }, rows: nodes.length });
     return relayPage(nodes, rows.length > first, (c) => cursorKey('reg', c.atKey, c.id));
@@ -103,20 +101,6 @@ function requireAuditor(ctx: GraphQLContext, field: string, what: string, childI
   if (!p.roles.includes(AUDITOR)) refuse(`${what} is for ${AUDITOR} only`);
   if (p.communeScope !== ALL_COMMUNES) refuse(`${what} needs a token for the whole city (communes "*"): it names children of every commune`);
   return p;
-}
-
-/** The read of the logs a request is running, if any: the next waits for it. */
-const runningRead = new WeakMap<GraphQLContext, Promise<unknown>>();
-
-/**
- * Runs a request's reads of the logs one after the other: twenty aliases then hold one database connection, not
- * twenty of the pool's ten, and other users' requests go on (QA: five such requests held a steward's read 20 s).
- */
-function oneAtATime<T>(ctx: GraphQLContext, read: () => Promise<T>): Promise<T> {
-  const before = runningRead.get(ctx) ?? Promise.resolve();
-  const mine = before.then(read, read);
-  runningRead.set(ctx, mine.catch(() => undefined));
-  return mine;
 }
 
 function repoOf(ctx: GraphQLContext) {
@@ -149,13 +133,8 @@ function checkWindow(since: Date | null | undefined, until: Date | null | undefi
 
 /** The time and id a cursor of log `kind` holds; any other cursor (another log's, another query's) is refused. */
 function pageKey(after: string, kind: 'aud' | 'reg'): TimeKey {
-  const [, at, id] = decodeKeyCursor(after, [new RegExp(`^${kind}$`), TIME, ID]);
-  // Well formed but no instant (a 30 February): refused here, not by PostgreSQL as an internal error.
-  const ms = Date.parse(at!);
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== at!.slice(0, 19)) {
-    throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
-  }
-  return { at: at!, id: id! };
+  const [, at, id] = decodeKeyCursor(after, [new RegExp(`^${kind}$`), CURSOR_INSTANT, ID]);
+  return { at: checkCursorInstant(at!), id: id! };
 }
 
 /**

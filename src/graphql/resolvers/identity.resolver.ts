@@ -8,7 +8,7 @@ import { presentedIdentityStatus, presentedNumbers } from '../authorization/iden
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
-import { cursorKey, decodeCursor, decodeKeyCursor, relayPage } from '../cursor.js';
+import { checkCursorInstant, CURSOR_INSTANT, cursorKey, decodeCursor, decodeKeyCursor, relayPage } from '../cursor.js';
 import type { IssuancePageKey } from '../../db/repositories/child-read.repository.js';
 import { toldPageItems } from '../selection.js';
 import {
@@ -220,11 +220,6 @@ export class IssuanceRequestConnectionResolver {
  * child id. Cursors of the earlier form (a child id alone) are refused as not this API's.
  */
 function issuancePageKey(after: string): IssuancePageKey {
-  const [dueAt, childId] = decodeKeyCursor(after, [/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/, /^chd_[0-9A-HJKMNP-TV-Z]{26}$/]);
-  // Well formed but no instant (a 30 February): refused here, not by PostgreSQL as an internal error.
-  const at = Date.parse(dueAt!);
-  if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 19) !== dueAt!.slice(0, 19)) {
-    throw new InvalidInputError('`after` is not a cursor this API returned', { argument: 'after' });
-  }
-  return { dueAt: dueAt!, childId: childId! };
+  const [dueAt, childId] = decodeKeyCursor(after, [CURSOR_INSTANT, /^chd_[0-9A-HJKMNP-TV-Z]{26}$/]);
+  return { dueAt: checkCursorInstant(dueAt!), childId: childId! };
 }
