@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,8 +76,19 @@ async function postgresBinary(): Promise<string> {
   }
 }
 
+/**
+ * The `postgres` user's ids, when running as root: from /etc/passwd, else as `id` tells (a user of a directory service).
+ * The file first: `id` runs in the hub's process group, where a Ctrl-C during start-up killed it, and the start then
+ * failed saying no `postgres` user existed (QA).
+ */
 function postgresUserIds(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
+  try {
+    const entry = readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith(`${USER}:`))?.split(':');
+    if (entry && /^\d+$/.test(entry[2] ?? '') && /^\d+$/.test(entry[3] ?? '')) return { uid: Number(entry[2]), gid: Number(entry[3]) };
+  } catch {
+    // No readable /etc/passwd: ask `id`.
+  }
   try {
     return { uid: Number(execFileSync('id', ['-u', USER]).toString().trim()), gid: Number(execFileSync('id', ['-g', USER]).toString().trim()) };
   } catch {
