@@ -57,6 +57,11 @@ export function checkCursorInstant(at: string): string {
   return at;
 }
 
+/** Refuses a page size outside 1 to `max` (the server's GRAPHQL_MAX_PAGE_SIZE), naming `first`. */
+export function checkPageSize(first: number, max: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
+}
+
 /**
  * A Relay page of `nodes`, read forward: `hasNextPage` is told by the caller (which read one row more), each
  * cursor the encoded id `keyOf` gives its node.

@@ -4,7 +4,7 @@ import { isIdShaped } from '../../db/ids.js';
 import { type AuditEventRow, type RegistryCallRow, type TimeKey } from '../../db/repositories/audit-read.repository.js';
 import { ForbiddenError, InvalidInputError, UpstreamUnavailableError } from '../../errors/index.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
-import { checkCursorInstant, CURSOR_INSTANT, cursorKey, decodeKeyCursor, relayPage } from '../cursor.js';
+import { checkCursorInstant, checkPageSize, CURSOR_INSTANT, cursorKey, decodeKeyCursor, relayPage } from '../cursor.js';
 import { operationLabel } from '../plugins/operation-label.js';
 import {
   AuditActionEnum, AuditEvent, AuditEventConnection, AuditEventFilter, RegistryCall, RegistryCallConnection, RegistryCallFilter, RegistryCallOutcomeEnum,
@@ -37,23 +37,16 @@ export class AuditResolver {
     @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
   ): Promise<AuditEventConnection> {
-    const field = 'Query.auditEvents';
     const f = filter ?? {};
-    requireAuditor(ctx, field, 'Reading the audit', f.childId);
-    checkFirst(first, ctx.maxPageSize);
-    const key = after != null ? pageKey(after, 'aud') : null;
-    if (f.childId != null) requireIdOf('child', f.childId, 'filter.childId');
-    for (const k of ['subject', 'officerId', 'operation'] as const) checkText(f[k], `filter.${k}`);
-    checkList(f.actions, 'filter.actions', 'action');
-    checkWindow(f.since, f.until);
-    const asked = {
-      childId: f.childId ?? null, subject: f.subject ?? null, officerId: f.officerId ?? null,
-      actions: f.actions ? [...new Set(f.actions)] : null, operation: f.operation ?? null, since: f.since ?? null, until: f.until ?? null,
-    };
-    const rows = await repoOf(ctx).events(asked, first + 1, key, ctx.queries);
-    const nodes = rows.slice(0, first).map(toEvent);
-    ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(key ? { after: key } : {}), first }, rows: nodes.length });
-    return relayPage(nodes, rows.length > first, (e) => cursorKey('aud', e.atKey, e.id));
+    return logPage(ctx, { field: 'Query.auditEvents', what: 'Reading the audit', kind: 'aud', first, after, childId: f.childId }, () => {
+      for (const k of ['subject', 'officerId', 'operation'] as const) checkText(f[k], `filter.${k}`);
+      checkList(f.actions, 'filter.actions', 'action');
+      checkWindow(f.since, f.until);
+      return {
+        childId: f.childId ?? null, subject: f.subject ?? null, officerId: f.officerId ?? null,
+        actions: f.actions ? [...new Set(f.actions)] : null, operation: f.operation ?? null, since: f.since ?? null, until: f.until ?? null,
+      };
+    }, (asked, limit, key) => repoOf(ctx).events(asked, limit, key, ctx.queries), toEvent);
   }
 
   @Cost(MUTATION_COST)
@@ -68,24 +61,41 @@ export class AuditResolver {
     @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1 to the server maximum (100 by default).' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
   ): Promise<RegistryCallConnection> {
-    const field = 'Query.registryCalls';
     const f = filter ?? {};
-    requireAuditor(ctx, field, 'Reading the registry call log', f.childId);
-    checkFirst(first, ctx.maxPageSize);
-    const key = after != null ? pageKey(after, 'reg') : null;
-    if (f.childId != null) requireIdOf('child', f.childId, 'filter.childId');
-    checkText(f.officerId, 'filter.officerId');
-    checkList(f.outcomes, 'filter.outcomes', 'outcome');
-    checkWindow(f.since, f.until);
-    const asked = {
-      childId: f.childId ?? null, officerId: f.officerId ?? null, outcomes: f.outcomes ? [...new Set(f.outcomes)] : null,
-      since: f.since ?? null, until: f.until ?? null,
-    };
-    const rows = await repoOf(ctx).registryCalls(asked, first + 1, key, ctx.queries);
-    const nodes = rows.slice(0, first).map(toCall);
-    ctx.access.readAudit({ field, childIds: f.childId ? [f.childId] : [], filter: { ...recorded(asked), ...(key ? { after: key } : {}), first }, rows: nodes.length });
-    return relayPage(nodes, rows.length > first, (c) => cursorKey('reg', c.atKey, c.id));
+    return logPage(ctx, { field: 'Query.registryCalls', what: 'Reading the registry call log', kind: 'reg', first, after, childId: f.childId }, () => {
+      checkText(f.officerId, 'filter.officerId');
+      checkList(f.outcomes, 'filter.outcomes', 'outcome');
+      checkWindow(f.since, f.until);
+      return {
+        childId: f.childId ?? null, officerId: f.officerId ?? null, outcomes: f.outcomes ? [...new Set(f.outcomes)] : null,
+        since: f.since ?? null, until: f.until ?? null,
+      };
+    }, (asked, limit, key) => repoOf(ctx).registryCalls(asked, limit, key, ctx.queries), toCall);
   }
+}
+
+/**
+ * A page of a log, newest first, as both queries read one: the caller checked ({@link requireAuditor}), then the page
+ * size, cursor, child id and the query's own filters (`check`, which gives the filter to read with), the rows read, and
+ * the read recorded for the audit, with the filter and the key the cursor held.
+ */
+async function logPage<F extends { childId: string | null }, R, N extends { id: string; atKey: string }>(
+  ctx: GraphQLContext,
+  page: { field: string; what: string; kind: 'aud' | 'reg'; first: number; after: string | null | undefined; childId: string | null | undefined },
+  check: () => F,
+  read: (asked: F, limit: number, key: TimeKey | null) => Promise<R[]>,
+  toNode: (row: R) => N,
+) {
+  const { field, kind, first, after, childId } = page;
+  requireAuditor(ctx, field, page.what, childId);
+  checkPageSize(first, ctx.maxPageSize);
+  const key = after != null ? pageKey(after, kind) : null;
+  if (childId != null) requireIdOf('child', childId, 'filter.childId');
+  const asked = check();
+  const rows = await read(asked, first + 1, key);
+  const nodes = rows.slice(0, first).map(toNode);
+  ctx.access.readAudit({ field, childIds: asked.childId ? [asked.childId] : [], filter: { ...recorded(asked), ...(key ? { after: key } : {}), first }, rows: nodes.length });
+  return relayPage(nodes, rows.length > first, (n) => cursorKey(kind, n.atKey, n.id));
 }
 
 /**
@@ -109,9 +119,6 @@ function repoOf(ctx: GraphQLContext) {
   return repo;
 }
 
-function checkFirst(first: number, max: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
-}
 
 /** A text filter matched as written: 1 to {@link MAX_TEXT_FILTER} characters, and text PostgreSQL can hold. */
 function checkText(v: string | null | undefined, argument: string): void {

@@ -9,6 +9,7 @@ import { checkRejectsFilter } from '../../services/ingest/rejects-filter.js';
 import { checkpointView, type CheckpointDefinition } from '../../connectors/checkpoint-view.js';
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GatewayCommands, type GraphQLContext } from '../context.js';
+import { checkPageSize } from '../cursor.js';
 import { AbsentRecord, Connector, ConnectorDefinitionStatusEnum, ConnectorRun, ConnectorRunStatusEnum, RejectedRecord, RejectResolutionEnum, RejectsFilterArgs } from '../types/connector.type.js';
 import { Cost, COUNT_COST, MUTATION_COST } from '../validation/cost-limit.rule.js';
 import { requireIdOf } from './lookup.js';
@@ -47,9 +48,6 @@ function folderNames(c: NonNullable<GatewayCommands['connectors']>): string[] {
   return [...c.definitions().map((d) => d.name), ...c.invalidDefinitions().map((d) => d.name)].sort();
 }
 
-function checkFirst(first: number, max: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
-}
 
 /** `before` is the id of the last item of the previous page: anything else would page silently to nothing. */
 function checkBefore(before: string | null, prefix: 'run' | 'rej' | 'src', what: string): void {
@@ -239,7 +237,7 @@ export class ConnectorResolver {
     @Arg('status', () => [ConnectorRunStatusEnum], { nullable: true }) status: ConnectorRunStatusEnum[] | null,
   ): Promise<ConnectorRun[]> {
     requireRole(ctx, READ_ROLES, 'Query.connectorRuns', 'Reading connector runs');
-    checkFirst(first, ctx.maxPageSize);
+    checkPageSize(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'run', 'run');
     // An empty list matches no run: a script's unset variable would read as "no runs".
     if (status != null && status.length === 0) {
@@ -264,7 +262,7 @@ export class ConnectorResolver {
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<AbsentRecord[]> {
     requireRole(ctx, READ_ROLES, 'Query.absentSourceRecords', 'Reading the records gone from a source');
-    checkFirst(first, ctx.maxPageSize);
+    checkPageSize(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'src', 'record');
     const c = connectorsOf(ctx);
     await checkRejectsFilter(c.repo, folderNames(c), { connector, runId: null });
@@ -297,7 +295,7 @@ export class ConnectorResolver {
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<RejectedRecord[]> {
     const p = requireRole(ctx, READ_ROLES, 'Query.rejectedRecords', 'Reading rejected records');
-    checkFirst(first, ctx.maxPageSize);
+    checkPageSize(first, ctx.maxPageSize);
     checkBefore(before ?? null, 'rej', 'rejected record');
     const c = connectorsOf(ctx);
     const filter = await rejectsFilterOf(ctx, p, c, args, 'Query.rejectedRecords(field)');

@@ -8,7 +8,7 @@ import { presentedIdentityStatus, presentedNumbers } from '../authorization/iden
 import { requireRole } from '../authorization/require-role.js';
 import { requirePrincipal, type GraphQLContext } from '../context.js';
 import { Child } from '../types/child.type.js';
-import { checkCursorInstant, CURSOR_INSTANT, cursorKey, decodeCursor, decodeKeyCursor, relayPage } from '../cursor.js';
+import { checkCursorInstant, checkPageSize, CURSOR_INSTANT, cursorKey, decodeCursor, decodeKeyCursor, relayPage } from '../cursor.js';
 import type { IssuancePageKey } from '../../db/repositories/child-read.repository.js';
 import { toldPageItems } from '../selection.js';
 import {
@@ -27,9 +27,6 @@ export function maskNumber(n: string): string {
 const OPERATOR_ROLES = new Set(['operator', 'integration_engineer', 'data_steward']);
 const scopeOf = (p: Principal) => (p.communeScope === ALL_COMMUNES ? null : p.communeScope);
 
-function checkLimit(first: number, max: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > max) throw new InvalidInputError(`\`first\` must be between 1 and ${max}`, { argument: 'first' });
-}
 
 type ChildWithIdentity = Child & { identityVerifiedAt: Date | null; identityCheckedAt: Date | null; identityMismatchedFields: string[] };
 
@@ -83,7 +80,7 @@ export class IdentityOperationsResolver {
     @Info() info?: GraphQLResolveInfo,
   ): Promise<IdentityConflictConnection> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.identityConflicts' });
-    checkLimit(first, ctx.maxPageSize);
+    checkPageSize(first, ctx.maxPageSize);
     const afterId = after ? decodeCursor(after, 'chd') : null;
     const scope = scopeOf(p);
     const groups = await ctx.repo.identityConflicts(scope, first + 1, afterId, ctx.queries);
@@ -112,7 +109,7 @@ export class IdentityOperationsResolver {
     @Info() info?: GraphQLResolveInfo,
   ): Promise<IssuanceRequestConnection> {
     const p = requirePrincipal(ctx, SensitivityClass.IDENTITY, { field: 'Query.overdueIdentityIssuance' });
-    checkLimit(first, ctx.maxPageSize);
+    checkPageSize(first, ctx.maxPageSize);
     const scope = scopeOf(p);
     const rows = await ctx.repo.overdueIssuance(scope, first + 1, after ? issuancePageKey(after) : null, ctx.queries);
     const nodes = rows.slice(0, first) as IssuanceRequest[];
