@@ -178,6 +178,9 @@ describe('GraphQL gateway', () => {
     expect(refusal(variable!)).toEqual(['BAD_USER_INPUT', 'id']);
     expect(refusal(filter!)).toEqual(['BAD_USER_INPUT', 'filter.name']);
     expect(literal!.body.errors?.[0]?.message).toBe('`id` contains a NUL character (U+0000), which no field accepts');
+    // Answered 400 as the caller's mistake, not 500 (QA), and the status stays out of the error's extensions.
+    for (const r of [literal!, variable!, filter!, fallback!, braced!]) expect(r.status).toBe(400);
+    expect(literal!.body.errors?.[0]?.extensions).not.toHaveProperty('http');
     for (const r of await Promise.all(reads)) expect(r.body.errors).toBeUndefined();
     // The refusal to a role without the data is audited, without the id that is no id.
     expect(await hub.ctx.sql.query(`SELECT child_ids FROM audit_event WHERE subject = 'nul-prober' AND action = 'DENIED'`)).toEqual([{ child_ids: [] }]);

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, visit, type DocumentNode, type ValueNode } from 'graphql';
 import type { GraphQLContext } from '../context.js';
 
@@ -22,8 +22,9 @@ export function useInputGuard(): ApolloServerPlugin<GraphQLContext> {
           const where = (mayHold ? nulInDocument(document) : null) ?? nulInVariables(document, request.variables);
           if (where !== null) {
             const what = where === IN_QUERY ? 'A string in the query' : `\`${where}\``;
+            // Answered 400, as a caller's mistake: an error a plugin throws is otherwise a 500 (QA).
             throw new GraphQLError(`${what} contains a NUL character (U+0000), which no field accepts`, {
-              extensions: { code: 'BAD_USER_INPUT', ...(where === IN_QUERY ? {} : { argument: where }) },
+              extensions: { code: 'BAD_USER_INPUT', ...(where === IN_QUERY ? {} : { argument: where }), http: { status: 400, headers: new HeaderMap() } },
             });
           }
         },
