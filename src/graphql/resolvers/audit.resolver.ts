@@ -53,6 +53,8 @@ export class AuditResolver {
   @Query(() => RegistryCallConnection, {
     description: 'The log of calls to the national population database, newest first: who asked (officer number, unit, purpose code, case), '
       + 'about which child, what, when and what came of it. Filter by child, officer number, outcome or time. Paged (Relay) as `auditEvents`. '
+      + 'A call is listed once its outcome is written, under the time it started: a window can still gain calls until 15 minutes after its end '
+      + '(a call never answered is written as UNKNOWN by the sweep, every 10 minutes, once five minutes old). '
       + 'For auditors whose token covers the whole city; each read is audited as a read of the audit is. ' + DESCRIBED_COST,
   })
   async registryCalls(
