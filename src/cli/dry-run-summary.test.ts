@@ -12,6 +12,7 @@ describe('the dry run\'s summary line', () => {
 
   it('says a page the sync would hold stores nothing (QA: "1000 would be stored" above the warning that it would be held)', () => {
     expect(dryRunSummary('school-qa', { ...page, wouldFail: ['CONNECTOR_MAPPING_UNREAD'] })).toBe('school-qa: page 1 — 12 fetched, none would be stored or quarantined (a sync would hold the page: see WARN)');
+    expect(dryRunSummary('school-qa', { ...page, wouldFail: ['CONNECTOR_MAPPING_NARROWER'] })).toMatch(/none would be stored or quarantined \(a sync would hold the page/);
     // Another failure (files refused) leaves the page's records to be stored.
     expect(dryRunSummary('school-qa', { ...page, wouldFail: ['CONNECTOR_FILES_REFUSED'] })).toMatch(/5 would be stored/);
   });

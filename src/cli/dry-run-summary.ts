@@ -14,6 +14,6 @@ export function dryRunSummary(name: string, r: Pick<DryRunResult, 'location' | '
   const repeated = again.length ? ` (${again.join(', ')}: stored once, see WARN)` : '';
   const unchanged = r.unchanged ? `, ${r.unchanged} unchanged (stored as they are: a sync writes nothing for ${r.unchanged === 1 ? 'it' : 'them'})` : '';
   const head = `${name}: ${r.location ?? 'nothing to read'} — ${r.fetched} fetched`;
-  if (r.wouldFail.includes('CONNECTOR_MAPPING_UNREAD')) return `${head}, none would be stored or quarantined (a sync would hold the page: see WARN)`;
+  if (r.wouldFail.includes('CONNECTOR_MAPPING_UNREAD') || r.wouldFail.includes('CONNECTOR_MAPPING_NARROWER')) return `${head}, none would be stored or quarantined (a sync would hold the page: see WARN)`;
   return `${head}, ${r.valid - r.repeated - r.identical - r.unchanged} would be stored${repeated}${unchanged}, ${r.rejects.length} would be quarantined`;
 }

@@ -30,6 +30,7 @@ import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeL
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { MappingUnreadError } from './mapping-unread.error.js';
+import { activeSiblings, MappingNarrowerError, narrowerLoss, notMappedBy, type NotMapped } from './narrower-rewrite.js';
 import { fileReread, mappingChange, NO_RECORDS_MAPPING, PENDING_FORCED_FILE_READ_SQL, RECORDS_MAPPING_SQL, type RecordsMapping } from './forced-read.js';
 import { FEW_RECORDS_FOR_PATH_CHECK, pathsToRecord, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
@@ -1021,8 +1022,16 @@ export class ConnectorSyncService {
     }
     // Compared with what is stored, as a sync does first: one look-up, read only.
     if (toStore.size) {
-      const changed = await this.deps.ingest.lookupChanged(this.deps.sql.pool, loaded.definition.sourceSystem, [...toStore.keys()], [...toStore.values()]);
+      const ids = [...toStore.keys()];
+      const changed = await this.deps.ingest.lookupChanged(this.deps.sql.pool, loaded.definition.sourceSystem, ids, [...toStore.values()]);
       out.unchanged = toStore.size - changed.size;
+      // What a sync would hold: stored records another connector would put back (narrower-rewrite.ts).
+      const stored = [...changed].filter(([, row]) => row !== null).map(([i]) => ids[i]!);
+      const losses = await narrowerLoss(this.deps.sql, this.narrowerJudging(loaded.definition), stored);
+      if (losses.length) {
+        out.wouldFail.push('CONNECTOR_MAPPING_NARROWER');
+        out.warnings.push(`a sync would hold this page (CONNECTOR_MAPPING_NARROWER): ${new MappingNarrowerError(name, out.location ?? 'page', out.fetched, losses).message}`);
+      }
     }
     // Facilities are compared by the statement that writes them: run in a transaction that is rolled back (QA re-check:
     // counted as to be stored where the sync found them unchanged).
@@ -1159,6 +1168,8 @@ export class ConnectorSyncService {
       for (const p of await this.statePathsHad(connectorId)) judging.seen.add(p);
     }
     mixed.judging = judging;
+    // Records other connectors of the system stored, whose values this mapping gives none of (narrower-rewrite.ts).
+    const narrower = this.narrowerJudging(definition);
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a
@@ -1218,7 +1229,9 @@ export class ConnectorSyncService {
         await this.holdUnreadPage(loaded, next.value, mapper, log, runId, judging);
         // The paths had up to this batch, as saved with its checkpoint (not the next batch's, staged meanwhile).
         const pathsHad = definition.kind === 'http' ? [...judging.seen] : null;
-        return { ...(await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes)), pathsHad };
+        const staged = await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes);
+        await holdNarrowerPage(this.deps.sql, definition.name, staged, narrower);
+        return { ...staged, pathsHad };
       } catch (err) {
         unstaged = fetchedOf(next.value);
         throw err;
@@ -1391,6 +1404,15 @@ export class ConnectorSyncService {
       log.info({ runId, ...found }, 'records the source no longer returns marked absent');
     }
     return found;
+  }
+
+  /**
+   * What a run's pages (or a dry run's) are judged by for stored records another connector of the system would put back
+   * (narrower-rewrite.ts): the folder read again first, so a connector disabled or removed since is not counted.
+   */
+  private narrowerJudging(definition: LoadedConnector['definition']): { sourceSystem: string; siblings: string[]; notMapped: NotMapped | null } {
+    this.deps.catalog.refresh((err) => logInvalidDefinition(this.deps.logger, err));
+    return { sourceSystem: definition.sourceSystem, siblings: activeSiblings(this.deps.catalog.list(), definition), notMapped: notMappedBy(definition.records) };
   }
 
   /** What a run's pages (or a dry run's) are judged by for paths of groups and projections none of their records has (unread-loss.ts). */
@@ -2213,4 +2235,18 @@ function eventFields(e: ReaderEvent): Record<string, unknown> {
 /** A record's location as a log may show it: `a.xlsx sheet "Trẻ em" row 3` → `a.xlsx row 3` (a sheet's name is the file's text). */
 function withoutSheetName(location: string): string {
   return location.replace(/ sheet "[^"]*"/, '');
+}
+
+/**
+ * Holds a staged batch whose stored records another connector of the system, defined and enabled here, stored last with
+ * values this connector's mapping gives none of ({@link MappingNarrowerError}). Its new records are not looked at.
+ */
+async function holdNarrowerPage(
+  sql: Sql, connector: string, staged: StagedBatch, narrower: { sourceSystem: string; siblings: readonly string[]; notMapped: NotMapped | null },
+): Promise<void> {
+  if (narrower.siblings.length === 0 || !narrower.notMapped) return;
+  const ids: string[] = [];
+  for (const r of staged.ingest.records.values()) if (r.stored !== null) ids.push(r.key.slice(r.key.indexOf('\u0000') + 1));
+  const losses = await narrowerLoss(sql, narrower, ids);
+  if (losses.length) throw new MappingNarrowerError(connector, staged.batch.location, staged.fetched, losses);
 }

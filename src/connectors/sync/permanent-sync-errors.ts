@@ -40,6 +40,8 @@ export const PERMANENT_SYNC_ERROR_CODES: ReadonlySet<string> = new Set([
   'CONNECTOR_RECORD_IDS_CHANGED',
   // A path of the mapping no record of a page has, whose stored values the page would empty: until the mapping is corrected.
   'CONNECTOR_MAPPING_UNREAD',
+  // Records another connector enabled here stored, with values the mapping gives none of: until the mapping gives them, or that one is disabled.
+  'CONNECTOR_MAPPING_NARROWER',
 ]);
 
 /** Whether `err` carries one of {@link PERMANENT_SYNC_ERROR_CODES}. */
