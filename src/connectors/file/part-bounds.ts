@@ -56,6 +56,7 @@ export function boundedPart(part: string, kind: 'held' | 'sheet'): Transform {
   /** Bytes since the start of the row being read; -1 outside a row. */
   let row = -1;
   let tail = Buffer.alloc(0);
+  const end = new DocumentEnd();
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
       const refuse = (reason: string) => done(new PartRefused(part, reason));
@@ -94,9 +95,51 @@ export function boundedPart(part: string, kind: 'held' | 'sheet'): Transform {
         }
       }
       tail = Buffer.from(text.subarray(Math.max(0, text.length - CARRY)));
+      end.push(chunk);
       done(null, chunk);
     },
+    flush(done: TransformCallback) {
+      if (end.ended()) return done();
+      // QA: a sheet cut after a row before it was zipped (its checksum then right) was read as far as it went, and the
+      // run SUCCEEDED with half the rows gone, the file recorded as ingested; cut shared strings left cells empty.
+      done(new PartRefused(part, 'ends before its document does (its root element is never closed): the export was cut short before it was zipped, '
+        + 'so what came after the cut is missing; export it again from the program that made it'));
+    },
   });
+}
+
+/** Most bytes at a part's start read to find its root element's name (after the XML declaration and comments). */
+const MAX_PROLOG_BYTES = 65_536;
+/** Bytes of a part's end kept to see its root element closed. */
+const END_BYTES = 512;
+
+/**
+ * Whether a part's bytes, seen as they stream past, make a whole document: its root element (named by its start
+ * tag, after the XML declaration and any comment) is closed by the last tag (comments and whitespace may follow),
+ * or is one empty element (`<sst …/>`). Bytes read as Latin-1: the markup is ASCII.
+ */
+export class DocumentEnd {
+  private head = '';
+  private root: { name: string; empty: boolean } | null | undefined;
+  private tail = '';
+
+  push(chunk: Buffer): void {
+    if (this.root === undefined) {
+      this.head += chunk.subarray(0, MAX_PROLOG_BYTES).toString('latin1');
+      const m = /^(?:\xEF\xBB\xBF)?\s*(?:<\?[\s\S]*?\?>\s*|<!--[\s\S]*?-->\s*)*<([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)((?:[^>"']|"[^"]*"|'[^']*')*)>/.exec(this.head);
+      if (m) this.root = { name: m[1]!, empty: m[2]!.endsWith('/') };
+      else if (this.head.length >= MAX_PROLOG_BYTES) this.root = null;
+      if (this.root !== undefined) this.head = '';
+    }
+    this.tail = (chunk.length >= END_BYTES ? chunk.subarray(chunk.length - END_BYTES).toString('latin1') : this.tail + chunk.toString('latin1')).slice(-END_BYTES);
+  }
+
+  ended(): boolean {
+    if (!this.root) return false;
+    if (this.root.empty) return true;
+    const last = this.tail.replace(/(?:\s|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*$/, '');
+    return last.endsWith(`</${this.root.name}>`) || new RegExp(`</${this.root.name.replace(/\./g, '\\.')}\\s+>$`).test(last);
+  }
 }
 
 /** Where the last `<row` start tag (not `<rowBreaks`…) begins in `text`; -1 for none. */

@@ -1,5 +1,6 @@
 import type { CommuneCodeSet } from '../../domain/source-record-input.js';
 import { foldName } from '../../domain/vietnamese-name.js';
+import { fileLabel } from '../file/file-label.js';
 import { HANOI_PROVINCE_CODE, communeByCode, communes2025, resolveCommuneByName } from '../../reference/admin-units.js';
 import { CommuneValue } from './parsed-values.js';
 import { ParseFailure } from './parse-failure.js';
@@ -82,7 +83,10 @@ function resolveName(name: string): CommuneValue {
   // The flag says what the source gave, so a steward can see what to correct (QA: "not found" named nothing): a
   // commune's, district's and province's names are no one's personal data. Text with digits or longer than such
   // names is not repeated: it may hold a house address (`Số 12 ngõ 5, …`), and flags are BASIC data.
-  const given = /\d/.test(name) || name.length > 100 ? '(not repeated here: it holds digits or is long, as a house address is)' : `"${name}"`;
+  // Nor is text that reads as a person's name, with no place's type before it (QA: a column shifted by one put a
+  // parent's name, `Trần Thị Mai`, in the commune's place, and the flag repeated it); `Xã Thanh Xuân` is a place's.
+  const given = /\d/.test(name) || name.length > 100 ? '(not repeated here: it holds digits or is long, as a house address is)'
+    : readsAsPersonsName(name, parts) ? '(not repeated here: it reads as a person\'s name, as a column shifted by one would put there)' : `"${name}"`;
   // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address, its province a later part
   // (the parts between may be a pre-2025 district: "Xã Vân Canh, Huyện Hoài Đức, Hà Nội"). A later part that is
   // neither a 2025 province nor a district's or commune's name leaves the commune unresolved: a pre-2025
@@ -160,6 +164,16 @@ function communeTypeWritten(commune: string): 'phường' | 'xã' | null | undef
  * A part of an address below a province, or the country, read past (folded): a pre-2025 district (`Quận`, `Huyện`,
  * `Thị xã`, `Q.`, `H.`, `TX`), a commune or town (`Phường`, `Xã`, `Thị trấn`), or `Việt Nam`.
  */
+/**
+ * `name` reads as a person's name: the file-name rules withhold it, its first part has three words or more (a family,
+ * middle and given name: two are as often a commune's without its type, `Tân Triều`), and none of its parts is written
+ * as a place (`Xã …`, `Tỉnh …`, `Hà Nội`).
+ */
+function readsAsPersonsName(name: string, parts: readonly string[]): boolean {
+  if ((parts[0] ?? '').split(/\s+/).length < 3 || fileLabel(name) === name) return false;
+  return !parts.some((p) => SUB_PROVINCE.test(foldName(p)) || /^(tinh|thanh pho|tp)(\s|\.|$)/.test(foldName(p)) || provinceNamed(p) !== null);
+}
+
 const SUB_PROVINCE = /^(quan|huyen|thi xa|thi tran|phuong|xa|tx|tt)(\s|$)|^(q|h|tx|tt|p|x)\.|^(viet ?nam|vn)$/;
 /** Leading words of a province's name that a text may write or leave out (`Tỉnh`, `Thành phố`, `TP.`). */
 const PROVINCE_TYPE = /^(tinh|thanh pho|tp\.?|t\.)\s*/;

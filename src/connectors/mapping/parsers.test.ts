@@ -257,6 +257,12 @@ describe('parseCommune', () => {
     // A house address is not repeated in the flag (flags are BASIC data).
     const house = parse('Số 12 ngõ 5, Phường Không Có, Hà Nội') as CommuneValue;
     expect(house.unresolved).toBe("commune name (not repeated here: it holds digits or is long, as a house address is) not found, or not unique, among Hà Nội's 2025 communes");
+    // Nor is a person's name a shifted column put there (QA); a place written with its type is repeated.
+    for (const person of ['Trần Thị Mai', 'NGUYEN VAN AN']) {
+      expect((parse(person) as CommuneValue).unresolved).toBe("commune name (not repeated here: it reads as a person's name, as a column shifted by one would put there) not found, or not unique, among Hà Nội's 2025 communes");
+    }
+    expect((parse('Xã Nguyễn Văn Không') as CommuneValue).unresolved).toContain('"Xã Nguyễn Văn Không"');
+    expect((parse('Không Có, Tỉnh Gia Lai') as CommuneValue).unresolved).toContain('"Không Có, Tỉnh Gia Lai"');
     // Without a district the name is read as a 2025 one, unflagged.
     expect(parse('Phường Hồng Hà, Hà Nội')).toEqual(new CommuneValue('00097', 'VN-2025'));
   });
