@@ -582,18 +582,18 @@ describe('connector definitions', () => {
       'X-Private-Key', 'Ocp-Apim-Subscription-Key', 'X-Auth-Token', 'api_key', 'access_key', 'private_key', 'key', 'token', 'access_token', 'accessToken',
       'authtoken', 'accesstoken', 'apitoken', 'secret', 'client_secret', 'clientsecret', 'clientSecret', 'privatekey', 'subscriptionkey', 'password',
       'passphrase', 'X-Passphrase', 'signature', 'sig', 'jwt', 'X-JWT-Assertion', 'sessionid', 'JSESSIONID', 'X-Session-Id',
-      'x-functions-key', 'user_key', 'userkey', 'hapikey', 'X-Key', 'pass', 'X-Auth-Pass', 'PHPSESSID', 'sid', 'client_assertion', 'mat_khau', 'matKhau'];
+      'x-functions-key', 'user_key', 'userkey', 'hapikey', 'X-Key', 'pass', 'X-Auth-Pass', 'PHPSESSID', 'sid', 'client_assertion', 'mat_khau', 'matKhau', 'ma_bi_mat', 'khoa_bi_mat', 'maBiMat', 'bimat'];
     const ordinaryNames = ['Accept', 'nam_hoc', '_count', 'pageToken', '$skipToken', '$skiptoken', 'deltaToken', 'next_token', 'after_token', 'page_token_hint',
       'tokens_per_page', 'token_type', 'secretariat', 'session', 'Idempotency-Key', 'sort_key', 'sortKey', 'partition_key', 'X-Cache-Key', 'X-Request-Key',
       'auth_type', 'X-Auth-Method', 'signature_required', 'has_signature', 'X-Signature-Version', 'cookie_consent', 'keyword', 'monkey', 'X-Request-Id',
-      'resumptionToken', 'pagination_token', 'PaginationToken', 'max_tokens', 'keys', 'client_id', 'X-Correlation-Id', 'If-None-Match', '_lastUpdated', 'ma_tinh'];
+      'resumptionToken', 'pagination_token', 'PaginationToken', 'max_tokens', 'keys', 'client_id', 'X-Correlation-Id', 'If-None-Match', '_lastUpdated', 'ma_tinh', 'ma_khoa', 'mat', 'bi'];
     expect(credentials.filter((n) => !isCredentialName(n))).toEqual([]);
     expect(ordinaryNames.filter((n) => isCredentialName(n))).toEqual([]);
     // The JSON Schema's pattern judges names as the code does (editors refuse the same literals), in every spelling.
     const pattern = new RegExp(CREDENTIAL_NAME_PATTERN, 'u');
     const spellings = ['NEXTTOKEN', 'nextPageToken', 'kEy', 'passWord', 'has_jwt', 'use_auth', 'key_value', 'session_value_id', 'session_id_value', 'KEYVal',
       'sId', 'oauth2token', 'AUTHToken', 'X-Token', 'tokenString', 'pass2', 'Access-Key-Id', 'X-Amz-Signature', 'apikeys', 'x_keys', 'syncToken', 'X-CSRF-Token',
-      'refresh_token', 'id_token', 'token_id', 'MatKhau', 'mat-khau', 'khau', 'X-API-KEY-VALUE'];
+      'refresh_token', 'id_token', 'token_id', 'MatKhau', 'mat-khau', 'khau', 'X-API-KEY-VALUE', 'BiMat', 'BI_MAT', 'khoaBiMat2'];
     expect([...credentials, ...ordinaryNames, ...spellings].filter((n) => pattern.test(n) !== isCredentialName(n))).toEqual([]);
     const ordinary = school.replace(params, 'params: { nam_hoc: "2026-2027", pageToken: abc, tokens_per_page: 5, secretariat: x, session: 1, sort_key: name }')
       .replace(headers, 'headers: { Accept: application/json, Idempotency-Key: abc, X-Count: 12 }');

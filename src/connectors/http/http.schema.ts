@@ -21,7 +21,7 @@ const PAGING = new Set(['page', 'pagination', 'next', 'skip', 'delta', 'continua
 const KEY_KINDS = new Set(['x', 'api', 'access', 'awsaccess', 'secret', 'private', 'subscription', 'client', 'auth', 'app', 'application', 'master', 'license', 'shared', 'signing', 'session', 'consumer', 'developer', 'partner', 'user', 'functions', 'hapi']);
 /** Names that are credentials whatever comes before them. */
 const CREDENTIAL_NOUNS = new Set(['authorization', 'auth', 'cookie', 'apikey', 'password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'credential', 'credentials',
-  'signature', 'sig', 'jwt', 'assertion', 'sid', 'matkhau']);
+  'signature', 'sig', 'jwt', 'assertion', 'sid', 'matkhau', 'bimat']);
 /** First words of a flag about a credential, not the credential (`has_signature`, `use_auth`). */
 const FLAG_WORDS = new Set(['has', 'is', 'use', 'with', 'require', 'requires', 'include', 'enable', 'enabled', 'no']);
 
@@ -29,6 +29,7 @@ const FLAG_WORDS = new Set(['has', 'is', 'use', 'with', 'require', 'requires', '
 function credentialWord(w: string, before: string): boolean {
   if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase|apikey|accesskeyid)$/.test(w) || /sess(?:ion)?id$/.test(w)) return true;
   if (w === 'khau' && before === 'mat') return true; // mật khẩu: password
+  if (w === 'mat' && before === 'bi') return true; // (mã, khóa) bí mật: secret (QA: `ma_bi_mat` was taken as a literal)
   const token = /^(\w*?)tokens?$/.exec(w);
   if (token) return !PAGING.has(token[1] || before);
   const key = /^(\w*?)keys?$/.exec(w);
@@ -96,6 +97,7 @@ export const CREDENTIAL_NAME_PATTERN = ((): string => {
     exactly(CREDENTIAL_NOUNS),
     endingWith(['secret', 'password', 'passwd', 'passphrase', 'apikey', 'accesskeyid', 'sessid', 'sessionid']),
     `${after(['mat'])}${exactly(['khau'])}`,
+    `${after(['bi'])}${exactly(['mat'])}`,
     // `accesstoken`: a token whose first part is not paging's; `token` alone, after a word that is not paging's.
     // (A paging word and `token` written as two words are told apart by the camel case rule, which the word
     // that follows reads as one only when it is one: so the two lists are spelt apart, not each pair of them.)
