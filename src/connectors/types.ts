@@ -142,6 +142,8 @@ export type ReaderEvent =
   /** A file of the drop directory modified less than `settleSeconds` ago (still being written): not read now. */
   | { type: 'file-waiting'; fileName: string; modifiedSecondsAgo: number; settleSeconds: number }
   | { type: 'file-skipped'; fileName: string; checksum: string; reason: 'ALREADY_INGESTED' }
+  /** The same bytes as `sameAs`, a file of the same listing read before it (names as shown: labelled). */
+  | { type: 'file-skipped'; fileName: string; checksum: string; reason: 'COPY_IN_DROP'; sameAs: string }
   | { type: 'file-started'; fileName: string; sizeBytes: number; encoding: string }
   /**
    * A sheet's (or CSV file's) header row was read: `where` names file and sheet, `recordType` is what its

@@ -498,7 +498,8 @@ describe('FileReader (CSV)', () => {
     expect(batches.map((b) => b.fileCompleted?.fileName)).toEqual(['new.csv']);
     expect(events.filter((e) => e.type === 'file-skipped')).toEqual([
       { type: 'file-skipped', fileName: 'done.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'ALREADY_INGESTED' },
-      { type: 'file-skipped', fileName: 'copy-of-new.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'ALREADY_INGESTED' }, // same content, same run
+      // Same content, same run: told as a copy of the file read (QA: a dry run said "already ingested").
+      { type: 'file-skipped', fileName: 'copy-of-new.csv', checksum: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'COPY_IN_DROP', sameAs: 'new.csv' },
     ]);
   });
 

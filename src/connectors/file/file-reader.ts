@@ -264,7 +264,8 @@ export class FileReader implements SourceReader {
     let batches = 0;
     /** A sample was taken (a dry run): the files after it are only opened. */
     let sampled = false;
-    const seen = new Set<string>();
+    /** The files read in this listing, by checksum: their names, as shown. */
+    const seen = new Map<string, string>();
     // Files skipped as already ingested are logged one by one at debug level, and counted in one line (a drop
     // keeping a year of daily exports would otherwise log a year of lines each run).
     let skipped = 0;
@@ -275,18 +276,21 @@ export class FileReader implements SourceReader {
     for (const file of files) {
       ctx.signal?.throwIfAborted();
       // A second copy of a file in the same listing is the same data: read once.
-      const copy = seen.has(file.checksum);
-      if (copy || ingested.has(file.checksum) || (await ctx.isFileIngested?.(file.checksum))) {
+      const copy = seen.get(file.checksum);
+      if (copy !== undefined || ingested.has(file.checksum) || (await ctx.isFileIngested?.(file.checksum))) {
         this.log.debug(
           { file: file.shown, sizeBytes: file.sizeBytes },
-          copy ? 'file skipped: same content as a file read in this run' : 'file skipped: already ingested',
+          copy !== undefined ? 'file skipped: same content as a file read in this run' : 'file skipped: already ingested',
         );
         skipped++;
-        ctx.onEvent?.({ type: 'file-skipped', fileName: file.shown, checksum: file.checksum, reason: 'ALREADY_INGESTED' });
+        // A copy of a file of this listing is told as one (QA: a dry run of two identical new files said the second was "already ingested").
+        ctx.onEvent?.(copy !== undefined
+          ? { type: 'file-skipped', fileName: file.shown, checksum: file.checksum, reason: 'COPY_IN_DROP', sameAs: copy }
+          : { type: 'file-skipped', fileName: file.shown, checksum: file.checksum, reason: 'ALREADY_INGESTED' });
         continue;
       }
       logSkipped();
-      seen.add(file.checksum);
+      seen.set(file.checksum, file.shown);
       const from = start?.checksum === file.checksum ? start : { sheetIndex: 0, rowsDone: 0 };
       try {
         // The files after a sample are opened as a sync would open them, not read: a refusal is told now, not by

@@ -963,7 +963,11 @@ export class ConnectorSyncService {
           out.warnings.push(`${e.realName ?? e.fileName} refused, not read (${e.code}): ${e.message}${e.realName && e.realName !== e.fileName ? ` (named ${e.fileName} in run history and logs)` : ''}`);
         }
         if (e.type === 'file-waiting') out.warnings.push(waitingMessage(e));
-        if (e.type === 'file-skipped') out.warnings.push(`${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again, here and in a sync)`);
+        if (e.type === 'file-skipped') {
+          out.warnings.push(e.reason === 'COPY_IN_DROP'
+            ? `${e.fileName} skipped: the same bytes as ${e.sameAs} in this drop, read once; a sync would skip it too`
+            : `${e.fileName} skipped: already ingested (the same bytes); a sync would skip it too (--force reads it again, here and in a sync)`);
+        }
       },
       isFileIngested: async (checksum) => (connectorId && !force ? this.isFileIngested(connectorId, checksum) : false),
       knownChecksums: connectorId && !force && loaded.definition.kind === 'file' ? await this.dropChecksums(connectorId) : undefined,
