@@ -331,5 +331,13 @@ describe('connectors added or edited while the gateway runs', () => {
     const unknown = await hub.gql('mutation { syncConnector(name: "agency-c") { id } }', {}, engineer);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
     expect(unknown.body.errors?.[0]?.message).toBe('no connector named "agency-c" (known: agency-a, agency-b, broken, school)');
+    // One that has synced here, defined in another directory (a shell's own CONNECTORS_DIR): said so (QA: a bare "no connector named").
+    await hub.ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, title, enabled, definition, definition_hash) VALUES ('con_elsewhere', 'agency-elsewhere', 'http', 'school', 'elsewhere', true, '{}', 'x')`);
+    const elsewhere = await hub.gql('mutation { syncConnector(name: "agency-elsewhere") { id } }', {}, engineer);
+    expect(elsewhere.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
+    expect(elsewhere.body.errors?.[0]?.message).toBe('no connector named "agency-elsewhere" in this gateway\'s connectors directory (its CONNECTORS_DIR; known: agency-a, agency-b, broken, school), '
+      + 'though it has synced here: its folder was removed, or it is defined in another directory: sync it where it is defined with `connectors sync agency-elsewhere --in-process`, '
+      + 'or start the gateway and a worker with that CONNECTORS_DIR');
+    await hub.ctx.sql.query(`DELETE FROM connector WHERE id = 'con_elsewhere'`);
   });
 });

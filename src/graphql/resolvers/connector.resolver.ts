@@ -1,3 +1,4 @@
+import { ConnectorNotFoundError } from '../../connectors/definition/connector-not-found.error.js';
 import { Arg, Args, Ctx, FieldResolver, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ALL_COMMUNES, type Principal } from '../../auth/principal.js';
 import { ALL_SENSITIVITY_CLASSES } from '../../auth/sensitivity.js';
@@ -363,7 +364,10 @@ export class ConnectorResolver {
   ): Promise<ConnectorRun> {
     const p = requireRole(ctx, SYNC_ROLES, 'Mutation.syncConnector', 'Starting a sync');
     const c = connectorsOf(ctx);
-    const { runId } = await c.requestSync(name, p.officerId ?? p.subject, force);
+    const { runId } = await c.requestSync(name, p.officerId ?? p.subject, force).catch(async (err: unknown) => {
+      if (err instanceof ConnectorNotFoundError && (await c.repo.connectors()).some((r) => r.name === name)) throw err.inGateway();
+      throw err;
+    });
     return toRun((await c.repo.run(runId))!, await definitionsByName(ctx));
   }
 }
