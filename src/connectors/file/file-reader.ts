@@ -729,12 +729,12 @@ export class FileReader implements SourceReader {
    * Costs one more parse of the workbook's shared strings per later sheet (the sheets are read one by one
    * anyway). Damage inside a later sheet's data can still only be found when it is reached.
    */
-  private async checkLaterSheets(file: FileEntry, sheets: FileSheet[], first: number): Promise<void> {
+  private async checkLaterSheets(file: FileEntry, sheets: FileSheet[], first: number, checkWhole = false): Promise<void> {
     if (sheets.length <= first + 1) return;
     const { xlsxRows } = await import('./xlsx-rows.js');
     for (let s = first + 1; s < sheets.length; s++) {
       const rows = xlsxRows({
-        filePath: file.path, fileName: file.shown, sheets, sheetIndex: s, headerRow: this.config.headerRow, skipRows: 0, headersOnly: true,
+        filePath: file.path, fileName: file.shown, sheets, sheetIndex: s, headerRow: this.config.headerRow, skipRows: 0, headersOnly: true, checkWhole,
         fitter: this.fitter(sheets[s]!.recordType),
       });
       for await (const _ of rows) {
@@ -746,15 +746,17 @@ export class FileReader implements SourceReader {
   /**
    * Opens `file` as a read would, up to its first rows, and gives nothing out: what refuses a file whole (its format,
    * its encoding, which is checked over the whole file, a sheet not found, headers the mapping cannot read, in every
-   * sheet) throws as it would in a sync. Damage in the rows themselves is found only when they are read.
+   * sheet, a workbook's sheet damaged or cut short) throws as it would in a sync. Damage in the rows themselves is
+   * found only when they are read.
    */
   private async probeFile(file: FileEntry): Promise<void> {
     const format = this.formatOf(file);
     const sheets = this.sheetsOf(file, format);
     const { textEncoding } = await this.prepare(file, format);
     if (format === 'xlsx') {
-      // Every sheet's headers, the first one's too.
-      await this.checkLaterSheets(file, sheets, -1);
+      // Every sheet's headers, the first one's too; each sheet's part read whole, as a CSV file is decoded whole (a
+      // part cut short refuses the file in a sync: QA).
+      await this.checkLaterSheets(file, sheets, -1, true);
       return;
     }
     // The header row is fitted before the first rows come out.

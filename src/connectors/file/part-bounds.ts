@@ -110,18 +110,28 @@ export function boundedPart(part: string, kind: 'held' | 'sheet'): Transform {
 
 /** Most bytes at a part's start read to find its root element's name (after the XML declaration and comments). */
 const MAX_PROLOG_BYTES = 65_536;
-/** Bytes of a part's end kept to see its root element closed. */
-const END_BYTES = 512;
+const GT = 0x3e; // >
+const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/** Where the bytes after the root's end tag are: between markup, or inside a comment or processing instruction. */
+const enum After { Between, Lt, Bang, BangDash, Comment, CommentDash, CommentDashDash, Pi, PiQuestion, Broken }
 
 /**
  * Whether a part's bytes, seen as they stream past, make a whole document: its root element (named by its start
- * tag, after the XML declaration and any comment) is closed by the last tag (comments and whitespace may follow),
- * or is one empty element (`<sst …/>`). Bytes read as Latin-1: the markup is ASCII.
+ * tag, after the XML declaration and any comment) is closed by an end tag followed only by whitespace, comments and
+ * processing instructions (of any length: QA re-check, 600 spaces after `</worksheet>` were refused), or is one empty
+ * element (`<sst …/>`). An end tag of the root's name inside a comment is no end: what follows it is not markup's.
+ * Searched in bytes, the markup being ASCII; only the root's start is decoded.
  */
 export class DocumentEnd {
   private head = '';
   private root: { name: string; empty: boolean } | null | undefined;
-  private tail = '';
+  private closeTag: Buffer | null = null;
+  /** The end of the last chunk, searched again with the next one for an end tag split between them. */
+  private carry: Buffer = Buffer.alloc(0);
+  /** An end tag of the root was seen; `state` is what followed it. */
+  private closed = false;
+  private state = After.Between;
 
   push(chunk: Buffer): void {
     if (this.root === undefined) {
@@ -130,15 +140,46 @@ export class DocumentEnd {
       if (m) this.root = { name: m[1]!, empty: m[2]!.endsWith('/') };
       else if (this.head.length >= MAX_PROLOG_BYTES) this.root = null;
       if (this.root !== undefined) this.head = '';
+      if (this.root) this.closeTag = Buffer.from(`</${this.root.name}`, 'latin1');
     }
-    this.tail = (chunk.length >= END_BYTES ? chunk.subarray(chunk.length - END_BYTES).toString('latin1') : this.tail + chunk.toString('latin1')).slice(-END_BYTES);
+    const tag = this.closeTag;
+    if (!tag || this.root?.empty) return;
+    const text = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    let from = this.carry.length;
+    // The last end tag of the root's name (`</worksheet>`, `</worksheet  >`) starts the bytes to judge again.
+    for (let at = text.lastIndexOf(tag); at >= 0; at = at === 0 ? -1 : text.lastIndexOf(tag, at - 1)) {
+      let i = at + tag.length;
+      while (i < text.length && isSpace(text[i]!)) i++;
+      if (i < text.length && text[i] === GT) {
+        this.closed = true;
+        this.state = After.Between;
+        from = i + 1;
+        break;
+      }
+    }
+    if (this.closed) for (let i = from; i < text.length && this.state !== After.Broken; i++) this.state = step(this.state, text[i]!);
+    this.carry = Buffer.from(text.subarray(Math.max(0, text.length - tag.length - 64)));
   }
 
   ended(): boolean {
     if (!this.root) return false;
-    if (this.root.empty) return true;
-    const last = this.tail.replace(/(?:\s|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*$/, '');
-    return last.endsWith(`</${this.root.name}>`) || new RegExp(`</${this.root.name.replace(/\./g, '\\.')}\\s+>$`).test(last);
+    return this.root.empty || (this.closed && this.state === After.Between);
+  }
+}
+
+/** The state after byte `b` of what follows the root's end tag. */
+function step(state: After, b: number): After {
+  switch (state) {
+    case After.Between: return isSpace(b) ? After.Between : b === 0x3c ? After.Lt : After.Broken;
+    case After.Lt: return b === 0x21 ? After.Bang : b === 0x3f ? After.Pi : After.Broken;
+    case After.Bang: return b === 0x2d ? After.BangDash : After.Broken;
+    case After.BangDash: return b === 0x2d ? After.Comment : After.Broken;
+    case After.Comment: return b === 0x2d ? After.CommentDash : After.Comment;
+    case After.CommentDash: return b === 0x2d ? After.CommentDashDash : After.Comment;
+    case After.CommentDashDash: return b === GT ? After.Between : b === 0x2d ? After.CommentDashDash : After.Comment;
+    case After.Pi: return b === 0x3f ? After.PiQuestion : After.Pi;
+    case After.PiQuestion: return b === GT ? After.Between : b === 0x3f ? After.PiQuestion : After.Pi;
+    default: return After.Broken;
   }
 }
 

@@ -42,6 +42,11 @@ export interface XlsxRowsOptions {
   fitter?: HeaderFitter;
   /** Only check the sheet: stop once its header row is read, giving out no row. @defaultValue false */
   headersOnly?: boolean;
+  /**
+   * With `headersOnly`: the sheet's part is still read whole first, for its checksum and its end, as a read does (a
+   * dry run's probe of a drop's later files names one cut short: QA). @defaultValue false
+   */
+  checkWhole?: boolean;
 }
 
 /** What exceljs's streaming reader exposes beyond its typings (filled in by the parts it parses). */
@@ -348,6 +353,7 @@ export async function* xlsxRows(o: XlsxRowsOptions): AsyncGenerator<SheetRow[]> 
     // its merged ranges, listed after its rows, found on the way.
     const scanner = o.headersOnly ? undefined : new MergeRangeScanner(part);
     if (scanner) await zip.verify(part, 'sheet', (chunk) => scanner.push(chunk));
+    else if (o.checkWhole) await zip.verify(part, 'sheet');
     // exceljs names the sheet from its number only for parts called sheetN.xml; the name is set here instead.
     const [event] = [...parts._parseWorksheet(await zip.stream(part, 'sheet'), /sheet(\d+)\.xml$/i.exec(part)?.[1] ?? '0')];
     const worksheet = event!.value as StreamingWorksheet;

@@ -150,6 +150,15 @@ it('refuses a part cut short before it was zipped (its checksum right): a sheet 
     await expectToldWhole(file, `${name} cannot be read as an XLSX workbook: its part ${part} ends before its document does (its root element is never closed): `
       + 'the export was cut short before it was zipped, so what came after the cut is missing; export it again from the program that made it');
   }
+  // A dry run's probe of a drop's later files reads the sheet whole too (QA: it named no later file cut short).
+  const cutSheet = path.join(dir, 'sheet-after-row.xlsx');
+  const probe = (checkWhole: boolean) => (async () => {
+    for await (const _ of xlsxRows({ filePath: cutSheet, fileName: 'sheet-after-row.xlsx', sheets: [{ sheet: 'Hai' }], sheetIndex: 0, headerRow: 1, skipRows: 0, headersOnly: true, checkWhole })) {
+      // Nothing is given out with `headersOnly`.
+    }
+  })();
+  await expect(probe(true)).rejects.toMatchObject({ code: 'CONNECTOR_FILE_FORMAT', message: expect.stringContaining('its part xl/worksheets/sheet2.xml ends before its document does') });
+  await expect(probe(false)).resolves.toBeUndefined();
   // A whole part may end with whitespace or a comment after its root, or be one empty element.
   const spaced = await rezip('spaced.xlsx', (paths) => paths, async (zip) => {
     zip.file('xl/worksheets/sheet2.xml', `${await zip.file('xl/worksheets/sheet2.xml')!.async('string')}\n<!-- exported -->\n`);
