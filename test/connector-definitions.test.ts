@@ -582,7 +582,7 @@ describe('connector definitions', () => {
       'X-Private-Key', 'Ocp-Apim-Subscription-Key', 'X-Auth-Token', 'api_key', 'access_key', 'private_key', 'key', 'token', 'access_token', 'accessToken',
       'authtoken', 'accesstoken', 'apitoken', 'secret', 'client_secret', 'clientsecret', 'clientSecret', 'privatekey', 'subscriptionkey', 'password',
       'passphrase', 'X-Passphrase', 'signature', 'sig', 'jwt', 'X-JWT-Assertion', 'sessionid', 'JSESSIONID', 'X-Session-Id',
-      'x-functions-key', 'user_key', 'userkey', 'hapikey', 'X-Key', 'pass', 'X-Auth-Pass', 'PHPSESSID', 'sid', 'client_assertion', 'mat_khau', 'matKhau', 'ma_bi_mat', 'khoa_bi_mat', 'maBiMat', 'bimat'];
+      'x-functions-key', 'user_key', 'userkey', 'hapikey', 'X-Key', 'pass', 'X-Auth-Pass', 'PHPSESSID', 'sid', 'client_assertion', 'mat_khau', 'matKhau', 'ma_bi_mat', 'khoa_bi_mat', 'maBiMat', 'bimat', 'mabimat', 'khoabimat', 'nhapmatkhau'];
     const ordinaryNames = ['Accept', 'nam_hoc', '_count', 'pageToken', '$skipToken', '$skiptoken', 'deltaToken', 'next_token', 'after_token', 'page_token_hint',
       'tokens_per_page', 'token_type', 'secretariat', 'session', 'Idempotency-Key', 'sort_key', 'sortKey', 'partition_key', 'X-Cache-Key', 'X-Request-Key',
       'auth_type', 'X-Auth-Method', 'signature_required', 'has_signature', 'X-Signature-Version', 'cookie_consent', 'keyword', 'monkey', 'X-Request-Id',

@@ -81,14 +81,14 @@ describe('a connector narrower than another of its source system', () => {
     const dry = await sync.dryRun('school-narrow');
     expect(dry.wouldFail).toEqual(['CONNECTOR_MAPPING_NARROWER']);
     expect(dry.warnings).toContainEqual(expect.stringMatching(
-      /^a sync would hold this page \(CONNECTOR_MAPPING_NARROWER\): connector school-narrow, page 1: of the page's 100 records, 100 were stored last by connector school, and hold /));
+      /^a sync would hold this page \(CONNECTOR_MAPPING_NARROWER\): connector school-narrow, page 1: of the page's 100 records, 100 were stored last by connector school, whose copies hold /));
 
     const refused = await sync.run('school-narrow', { trigger: 'CLI' }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'CONNECTOR_MAPPING_NARROWER' });
     const message = (refused as Error).message;
-    expect(message).toMatch(new RegExp('^connector school-narrow, page 1: of the page\'s 100 records, 100 were stored last by connector school, and hold '
+    expect(message).toMatch(new RegExp('^connector school-narrow, page 1: of the page\'s 100 records, 100 were stored last by connector school, whose copies hold '
       + 'fatherName \\(\\d+\\), motherName \\(\\d+\\), groups\\.d \\(\\d+\\), projections\\.disability \\(\\d+\\), projections\\.schoolEnrolment \\(100\\), '
-      + 'which this connector\'s mapping gives none of: stored, they would lose them, and each sync of that connector, defined and enabled here, would put it back\\. '
+      + 'which this connector\'s copies would not: stored, the records would lose those values, while that connector, defined here, goes on storing its own copies of them\\. '
       + 'The page was not stored'));
     expect(message).toMatch(/disable it \(enabled: false\) or remove its folder$/);
     // Nothing of the page stored; the run failed before its first batch, for good (no retry can help).
@@ -106,7 +106,45 @@ describe('a connector narrower than another of its source system', () => {
     const same = await service().run('school-same', { trigger: 'CLI' });
     expect(same).toMatchObject({ status: 'SUCCEEDED', updated: sim.recordCount });
     expect(await held()).toEqual(before);
-    await expect(service().run('school-narrow', { trigger: 'CLI' })).rejects.toThrow(/100 were stored last by connector school-same, and hold fatherName/);
+    await expect(service().run('school-narrow', { trigger: 'CLI' })).rejects.toThrow(/100 were stored last by connector school-same, whose copies hold fatherName/);
+  });
+
+  it('holds a copy whose entries never give a value, and counts a sibling whose definition does not validate now (QA re-check)', async () => {
+    const before = (await held())!;
+    // Entries for every value, none of which ever holds: the mapping has them all, the records would lose them all.
+    const never_ = '{ from: gioi_tinh, equals: "never" }';
+    write('school-never', (yaml) => yaml.replace(/^records:[\s\S]*$/m, `records:
+  - recordType: child
+    externalId: { from: ma_dinh_danh_hoc_sinh, required: true }
+    fields:
+      fullName: { from: ho_ten }
+      sex: { from: gioi_tinh, required: true }
+      birthDate: { from: ngay_sinh, formats: ["dd/MM/yyyy"] }
+      communeCode: { from: ma_xa_thuong_tru, codeSet: VN-2025, when: ${never_} }
+      fatherName: { from: ho_ten_cha, when: ${never_} }
+      motherName: { from: ho_ten_me, when: ${never_} }
+      carerName: { from: ho_ten_nguoi_giam_ho, when: ${never_} }
+      identityNumber: { from: so_dinh_danh_ca_nhan }
+    groups:
+      - { clause: d, when: ${never_} }
+      - { clause: h, when: ${never_} }
+    projections:
+      schoolEnrolment:
+        - when: ${never_}
+          fields: { studentCode: { from: ma_dinh_danh_hoc_sinh }, status: { from: trang_thai, map: { "Đang học": STUDYING, "Thôi học": DROPPED_OUT } } }
+      disability:
+        - when: ${never_}
+          fields: { type: { from: dang_khuyet_tat } }
+`).replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000'));
+    const never = await service().run('school-never', { trigger: 'CLI' }).catch((e: unknown) => e);
+    expect(never).toMatchObject({ code: 'CONNECTOR_MAPPING_NARROWER' });
+    expect((never as Error).message).toMatch(/whose copies hold communeCode \(100\), fatherName \(\d+\), motherName \(\d+\), .*projections\.schoolEnrolment \(100\)/);
+    expect(await held()).toEqual(before);
+    // school-same (which stored the records last) broken by a typo in its file: still a connector of the system, still counted.
+    write('school-same', (yaml) => yaml.replace(/^schedule:/m, 'schedul:').replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000'));
+    await expect(service().run('school-narrow', { trigger: 'CLI' })).rejects.toThrow(/stored last by connector school-same, whose copies hold/);
+    expect(await held()).toEqual(before);
+    write('school-same', (yaml) => yaml.replace(/^ {6}sourceUpdatedAt:.*\n/m, '').replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000'));
   });
 
   it('takes the records over once the other connectors are disabled', async () => {

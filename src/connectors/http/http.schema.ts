@@ -27,7 +27,7 @@ const FLAG_WORDS = new Set(['has', 'is', 'use', 'with', 'require', 'requires', '
 
 /** Whether one word, perhaps joined (`accesstoken`, `privatekey`, `JSESSIONID`), names a credential, with the word before it. */
 function credentialWord(w: string, before: string): boolean {
-  if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase|apikey|accesskeyid)$/.test(w) || /sess(?:ion)?id$/.test(w)) return true;
+  if (CREDENTIAL_NOUNS.has(w) || /(?:secret|password|passwd|passphrase|apikey|accesskeyid|bimat|matkhau)$/.test(w) || /sess(?:ion)?id$/.test(w)) return true;
   if (w === 'khau' && before === 'mat') return true; // mật khẩu: password
   if (w === 'mat' && before === 'bi') return true; // (mã, khóa) bí mật: secret (QA: `ma_bi_mat` was taken as a literal)
   const token = /^(\w*?)tokens?$/.exec(w);
@@ -95,7 +95,7 @@ const KEY = ['key', 'keys'];
 export const CREDENTIAL_NAME_PATTERN = ((): string => {
   const last = [
     exactly(CREDENTIAL_NOUNS),
-    endingWith(['secret', 'password', 'passwd', 'passphrase', 'apikey', 'accesskeyid', 'sessid', 'sessionid']),
+    endingWith(['secret', 'password', 'passwd', 'passphrase', 'apikey', 'accesskeyid', 'bimat', 'matkhau', 'sessid', 'sessionid']),
     `${after(['mat'])}${exactly(['khau'])}`,
     `${after(['bi'])}${exactly(['mat'])}`,
     // `accesstoken`: a token whose first part is not paging's; `token` alone, after a word that is not paging's.

@@ -86,7 +86,7 @@ function resolveName(name: string): CommuneValue {
   // Nor is text that reads as a person's name, with no place's type before it (QA: a column shifted by one put a
   // parent's name, `Trần Thị Mai`, in the commune's place, and the flag repeated it); `Xã Thanh Xuân` is a place's.
   const given = /\d/.test(name) || name.length > 100 ? '(not repeated here: it holds digits or is long, as a house address is)'
-    : readsAsPersonsName(name, parts) ? '(not repeated here: it reads as a person\'s name, as a column shifted by one would put there)' : `"${name}"`;
+    : readsAsPersonsName(parts) ? '(not repeated here: it reads as a person\'s name, as a column shifted by one would put there)' : `"${name}"`;
   // "Phường Ba Đình, Thành phố Hà Nội": the commune is the first part of an address, its province a later part
   // (the parts between may be a pre-2025 district: "Xã Vân Canh, Huyện Hoài Đức, Hà Nội"). A later part that is
   // neither a 2025 province nor a district's or commune's name leaves the commune unresolved: a pre-2025
@@ -165,13 +165,16 @@ function communeTypeWritten(commune: string): 'phường' | 'xã' | null | undef
  * `Thị xã`, `Q.`, `H.`, `TX`), a commune or town (`Phường`, `Xã`, `Thị trấn`), or `Việt Nam`.
  */
 /**
- * `name` reads as a person's name: the file-name rules withhold it, its first part has three words or more (a family,
- * middle and given name: two are as often a commune's without its type, `Tân Triều`), and none of its parts is written
- * as a place (`Xã …`, `Tỉnh …`, `Hà Nội`).
+ * `name` reads as a person's name: its first part (where the commune stands) has three words or more (a family, middle
+ * and given name: two are as often a commune's without its type, `Tân Triều`), the file-name rules withhold it, and it
+ * is not written as a place (`Xã …`). A province after it does not make it a place (QA re-check: `Trần Thị Mai, Hà Nội`
+ * was repeated). A place named after a person and written without its type (`Trần Hưng Đạo`) reads as a name too.
  */
-function readsAsPersonsName(name: string, parts: readonly string[]): boolean {
-  if ((parts[0] ?? '').split(/\s+/).length < 3 || fileLabel(name) === name) return false;
-  return !parts.some((p) => SUB_PROVINCE.test(foldName(p)) || /^(tinh|thanh pho|tp)(\s|\.|$)/.test(foldName(p)) || provinceNamed(p) !== null);
+function readsAsPersonsName(parts: readonly string[]): boolean {
+  const first = parts[0] ?? '';
+  if (first.split(/\s+/).length < 3 || fileLabel(first) === first) return false;
+  const folded = foldName(first);
+  return !SUB_PROVINCE.test(folded) && !/^(tinh|thanh pho|tp)(\s|\.|$)/.test(folded) && provinceNamed(first) === null;
 }
 
 const SUB_PROVINCE = /^(quan|huyen|thi xa|thi tran|phuong|xa|tx|tt)(\s|$)|^(q|h|tx|tt|p|x)\.|^(viet ?nam|vn)$/;

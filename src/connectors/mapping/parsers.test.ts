@@ -258,7 +258,7 @@ describe('parseCommune', () => {
     const house = parse('Số 12 ngõ 5, Phường Không Có, Hà Nội') as CommuneValue;
     expect(house.unresolved).toBe("commune name (not repeated here: it holds digits or is long, as a house address is) not found, or not unique, among Hà Nội's 2025 communes");
     // Nor is a person's name a shifted column put there (QA); a place written with its type is repeated.
-    for (const person of ['Trần Thị Mai', 'NGUYEN VAN AN']) {
+    for (const person of ['Trần Thị Mai', 'NGUYEN VAN AN', 'Trần Thị Mai, Hà Nội']) {
       expect((parse(person) as CommuneValue).unresolved).toBe("commune name (not repeated here: it reads as a person's name, as a column shifted by one would put there) not found, or not unique, among Hà Nội's 2025 communes");
     }
     expect((parse('Xã Nguyễn Văn Không') as CommuneValue).unresolved).toContain('"Xã Nguyễn Văn Không"');

@@ -30,7 +30,7 @@ import { addToRunRemovals, applyWholeLists, rememberListed, wholeListsOf, wholeL
 import { OpenRejects } from './open-rejects.js';
 import { RecordIdsChangedError } from './record-ids-changed.error.js';
 import { MappingUnreadError } from './mapping-unread.error.js';
-import { activeSiblings, MappingNarrowerError, narrowerLoss, notMappedBy, type NotMapped } from './narrower-rewrite.js';
+import { givenMask, MappingNarrowerError, narrowerLoss, notMappedMask, siblingsOf, type NarrowerJudging } from './narrower-rewrite.js';
 import { fileReread, mappingChange, NO_RECORDS_MAPPING, PENDING_FORCED_FILE_READ_SQL, RECORDS_MAPPING_SQL, type RecordsMapping } from './forced-read.js';
 import { FEW_RECORDS_FOR_PATH_CHECK, pathsToRecord, recordedPaths, unreadLoss, type MappedChild, type SparseJudging } from './unread-loss.js';
 import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-ids.js';
@@ -925,6 +925,8 @@ export class ConnectorSyncService {
     const out: DryRunResult = { connector: name, location: null, fetched: 0, records: [], rejects: [], valid: 0, repeated: 0, identical: 0, unchanged: 0, warnings: [], notes: [], wouldFail: [] };
     /** The last copy of each valid source record (not a facility): its id and content hash, to count those stored as they are. */
     const toStore = new Map<string, string>();
+    /** What each record to store holds, by its id (narrower-rewrite.ts). */
+    const given = new Map<string, number>();
     /** The last copy of each valid facility record, to count those stored as they are. */
     const facilities = new Map<string, { sourceSystem: string; externalId: string; projections: Projections }>();
     // What a sync would say first, before reading: the records below are shown with the ids the mapping gives now.
@@ -1011,7 +1013,10 @@ export class ConnectorSyncService {
           out.warnings.push(`${where}: the same record as ${earlier.where} again: a sync stores it once`);
           continue;
         }
-        if (mapped.type === 'child') toStore.set(mapped.externalId, hash);
+        if (mapped.type === 'child') {
+          toStore.set(mapped.externalId, hash);
+          if (mapped.record) given.set(mapped.externalId, givenMask(mapped.record, mapped.projections));
+        }
         else facilities.set(mapped.externalId, { sourceSystem: loaded.definition.sourceSystem, externalId: mapped.externalId, projections: mapped.projections });
         if (earlier) {
           out.repeated++;
@@ -1029,9 +1034,9 @@ export class ConnectorSyncService {
       const ids = [...toStore.keys()];
       const changed = await this.deps.ingest.lookupChanged(this.deps.sql.pool, loaded.definition.sourceSystem, ids, [...toStore.values()]);
       out.unchanged = toStore.size - changed.size;
-      // What a sync would hold: stored records another connector would put back (narrower-rewrite.ts).
-      const stored = [...changed].filter(([, row]) => row !== null).map(([i]) => ids[i]!);
-      const losses = await narrowerLoss(this.deps.sql, this.narrowerJudging(loaded.definition), stored);
+      // What a sync would hold: stored records another connector stored last, which would lose values (narrower-rewrite.ts).
+      const stored = new Map([...changed].filter(([, row]) => row !== null).map(([i]) => [ids[i]!, given.get(ids[i]!) ?? 0]));
+      const losses = await narrowerLoss(this.deps.sql, await this.narrowerJudging(loaded.definition), stored);
       if (losses.length) {
         out.wouldFail.push('CONNECTOR_MAPPING_NARROWER');
         out.warnings.push(`a sync would hold this page (CONNECTOR_MAPPING_NARROWER): ${new MappingNarrowerError(name, out.location ?? 'page', out.fetched, losses).message}`);
@@ -1173,7 +1178,7 @@ export class ConnectorSyncService {
     }
     mixed.judging = judging;
     // Records other connectors of the system stored, whose values this mapping gives none of (narrower-rewrite.ts).
-    const narrower = this.narrowerJudging(definition);
+    const narrower = await this.narrowerJudging(definition);
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
     // A resumed run lists the directory again: the files it skips are counted anew (set, not added), and a
@@ -1233,7 +1238,7 @@ export class ConnectorSyncService {
         await this.holdUnreadPage(loaded, next.value, mapper, log, runId, judging);
         // The paths had up to this batch, as saved with its checkpoint (not the next batch's, staged meanwhile).
         const pathsHad = definition.kind === 'http' ? [...judging.seen] : null;
-        const staged = await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes);
+        const staged = await this.stageBatch(next.value, mapper, definition.sourceSystem, mappingHash, ingestOpts, inFlight, known, open, readEarlier, listTypes, narrower.siblings.length > 0);
         await holdNarrowerPage(this.deps.sql, definition.name, staged, narrower);
         return { ...staged, pathsHad };
       } catch (err) {
@@ -1414,9 +1419,14 @@ export class ConnectorSyncService {
    * What a run's pages (or a dry run's) are judged by for stored records another connector of the system would put back
    * (narrower-rewrite.ts): the folder read again first, so a connector disabled or removed since is not counted.
    */
-  private narrowerJudging(definition: LoadedConnector['definition']): { sourceSystem: string; siblings: string[]; notMapped: NotMapped | null } {
+  private async narrowerJudging(definition: LoadedConnector['definition']): Promise<NarrowerJudging> {
     this.deps.catalog.refresh((err) => logInvalidDefinition(this.deps.logger, err));
-    return { sourceSystem: definition.sourceSystem, siblings: activeSiblings(this.deps.catalog.list(), definition), notMapped: notMappedBy(definition.records) };
+    const valid = new Set(this.deps.catalog.names());
+    const invalid = this.deps.catalog.folderNames().filter((n) => !valid.has(n));
+    const known = invalid.length
+      ? await this.deps.sql.query<{ name: string; enabled: boolean }>('SELECT name, enabled FROM connector WHERE source_system = $1', [definition.sourceSystem])
+      : [];
+    return { sourceSystem: definition.sourceSystem, siblings: siblingsOf(definition, this.deps.catalog.list(), invalid, known), notMapped: notMappedMask(definition.records) };
   }
 
   /** What a run's pages (or a dry run's) are judged by for paths of groups and projections none of their records has (unread-loss.ts). */
@@ -1470,11 +1480,13 @@ export class ConnectorSyncService {
     open: OpenRejects,
     readEarlier: KnownRecords | null,
     listTypes: ReadonlySet<string> | null,
+    narrowing: boolean,
   ): Promise<StagedBatch> {
     const staged: StagedBatch = {
       batch, fetched: fetchedOf(batch), ingest: this.deps.ingest.newBatch(), projections: [],
       facilities: [], rejects: [], unchanged: 0, keys: new Set(), resolves: [], rejectedAt: new Map(), validAt: new Map(),
       listing: listTypes ? { ids: [], types: listTypes, unidentified: false } : null,
+      given: narrowing ? new Map() : null,
     };
     for (const r of batch.rejects ?? []) {
       // A broken row keeps the id read from what of it is surely in place, so storing it fixed resolves the reject.
@@ -1661,6 +1673,8 @@ export class ConnectorSyncService {
         rejectPayload: raw.data,
       };
       items.push(item);
+      // What its copy holds, for the records another connector stored last (narrower-rewrite.ts); only while one is defined.
+      if (mapped.record) staged.given?.set(mapped.externalId, givenMask(mapped.record, mapped.projections));
       if (!slice.judged) staged.keys.add(itemKey(item));
       staged.projections.push(encoded);
     }
@@ -2062,6 +2076,11 @@ interface StagedBatch {
   rejectedAt: Map<string, number>;
   /** Where a copy of a refused id was read valid and unchanged after its refusal (as `rejectedAt`). */
   validAt: Map<string, number>;
+  /**
+   * While another connector of the system is defined (narrower-rewrite.ts): what each record to be written holds, by its
+   * external id ({@link givenMask}); else null.
+   */
+  given: Map<string, number> | null;
 }
 
 /**
@@ -2245,12 +2264,16 @@ function withoutSheetName(location: string): string {
  * Holds a staged batch whose stored records another connector of the system, defined and enabled here, stored last with
  * values this connector's mapping gives none of ({@link MappingNarrowerError}). Its new records are not looked at.
  */
-async function holdNarrowerPage(
-  sql: Sql, connector: string, staged: StagedBatch, narrower: { sourceSystem: string; siblings: readonly string[]; notMapped: NotMapped | null },
-): Promise<void> {
-  if (narrower.siblings.length === 0 || !narrower.notMapped) return;
-  const ids: string[] = [];
-  for (const r of staged.ingest.records.values()) if (r.stored !== null) ids.push(r.key.slice(r.key.indexOf('\u0000') + 1));
-  const losses = await narrowerLoss(sql, narrower, ids);
+async function holdNarrowerPage(sql: Sql, connector: string, staged: StagedBatch, narrower: NarrowerJudging): Promise<void> {
+  if (narrower.siblings.length === 0 || !staged.given) return;
+  // The records to be written that may be stored already (new ones, and those validation refuses, lose nothing).
+  const given = new Map<string, number>();
+  for (const r of staged.ingest.records.values()) {
+    if (r.stored === null) continue;
+    const id = r.key.slice(r.key.indexOf('\u0000') + 1);
+    const mask = staged.given.get(id);
+    if (mask !== undefined) given.set(id, mask);
+  }
+  const losses = await narrowerLoss(sql, narrower, given);
   if (losses.length) throw new MappingNarrowerError(connector, staged.batch.location, staged.fetched, losses);
 }

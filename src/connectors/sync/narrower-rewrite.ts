@@ -1,46 +1,69 @@
 import type { Sql } from '../../db/sql.js';
+import { GROUP_CLAUSES, type SourceRecordInput } from '../../domain/source-record-input.js';
 import { AppError } from '../../errors/app-error.js';
 import { RECORD_PROJECTION_TABLES } from '../../services/projections/projection-tables.js';
 import type { LoadedConnector } from '../definition/connector-catalog.js';
+import type { Projections } from '../types.js';
 
 /**
- * A record field another connector's copy of a record may hold: the mapping fields that give it, and the test of a
- * stored `source_record` row (`s`) that holds it. The name's parts count as one: a mapping giving any of them gives
- * the name.
+ * What a copy of a record can hold that a narrower copy loses, one bit each: a record field (the name's parts count as
+ * one), a group clause, a projection. `holds` is the test of a stored `source_record` row (`s`).
  */
-const FIELDS: ReadonlyArray<{ field: string; from: readonly string[]; holds: string }> = [
-  { field: 'fullName', from: ['fullName', 'familyName', 'middleName', 'givenName'], holds: 's.full_name IS NOT NULL' },
-  { field: 'sex', from: ['sex'], holds: 's.sex IS NOT NULL' },
-  { field: 'birthDate', from: ['birthDate'], holds: 's.birth_date IS NOT NULL' },
-  { field: 'birthDateEstimated', from: ['birthDateEstimated'], holds: 's.birth_date_estimated' },
-  { field: 'communeCode', from: ['communeCode'], holds: 's.commune_code IS NOT NULL' },
-  { field: 'fatherName', from: ['fatherName'], holds: 's.father_name IS NOT NULL' },
-  { field: 'motherName', from: ['motherName'], holds: 's.mother_name IS NOT NULL' },
-  { field: 'carerName', from: ['carerName'], holds: 's.carer_name IS NOT NULL' },
-  { field: 'identityNumber', from: ['identityNumber'], holds: 's.identity_number IS NOT NULL' },
-];
-
-/**
- * What a connector's mapping gives none of, whatever its records hold: record fields it has no entry for, group
- * clauses none of its groups names (none when a group's clause is a value, which may give any), and projections it
- * has no entry for. Stored, a record rewritten by this connector has these empty, whatever another connector stored
- * there.
- */
-export interface NotMapped {
-  fields: ReadonlyArray<{ field: string; holds: string }>;
-  /** The clauses the mapping's groups name (lower-cased), or null when one is a value (any clause). */
-  clauses: readonly string[] | null;
-  projections: ReadonlyArray<{ kind: string; table: string }>;
+interface Target {
+  name: string;
+  /** The mapping fields that give it (record fields only). */
+  from?: readonly string[];
+  holds: string;
+  /** Whether a mapped record has it. */
+  has: (r: SourceRecordInput, p: Projections) => boolean;
 }
 
-/** What `mappings` (a definition's `records`) give none of ({@link NotMapped}); null for a connector of facility records only. */
-export function notMappedBy(mappings: LoadedConnector['definition']['records']): NotMapped | null {
-  const children = mappings.filter((m) => m.recordType !== 'facility');
-  if (children.length === 0) return null;
+const present = (v: unknown) => v !== null && v !== undefined && v !== '';
+const field = (name: string, column: string, from: readonly string[] = [name]): Target => ({
+  name, from, holds: `s.${column} IS NOT NULL`, has: (r) => from.some((f) => present((r as unknown as Record<string, unknown>)[f])),
+});
+
+const TARGETS: readonly Target[] = [
+  field('fullName', 'full_name', ['fullName', 'familyName', 'middleName', 'givenName']),
+  field('sex', 'sex'),
+  field('birthDate', 'birth_date'),
+  { name: 'birthDateEstimated', from: ['birthDateEstimated'], holds: 's.birth_date_estimated', has: (r) => r.birthDateEstimated === true },
+  field('communeCode', 'commune_code'),
+  field('fatherName', 'father_name'),
+  field('motherName', 'mother_name'),
+  field('carerName', 'carer_name'),
+  field('identityNumber', 'identity_number'),
+  ...GROUP_CLAUSES.map((clause): Target => ({
+    name: `groups.${clause}`,
+    holds: `s.groups @> jsonb_build_array(jsonb_build_object('clause', '${clause}'))`,
+    has: (r) => (r.groups ?? []).some((g) => g.clause === clause),
+  })),
+  ...RECORD_PROJECTION_TABLES.map((t): Target => ({
+    name: `projections.${t.kind}`,
+    holds: `EXISTS (SELECT 1 FROM ${t.table} p WHERE p.source_record_id = s.id)`,
+    has: (_r, p) => ((p as Record<string, unknown[] | undefined>)[t.kind]?.length ?? 0) > 0,
+  })),
+];
+// One bit each, within JavaScript's 32-bit integers.
+if (TARGETS.length > 31) throw new Error(`${TARGETS.length} narrower-rewrite targets: more than a mask holds`);
+
+/** The targets a mapped record has a value in, as a mask of {@link TARGETS}' bits. */
+export function givenMask(record: SourceRecordInput, projections: Projections): number {
+  let mask = 0;
+  for (let i = 0; i < TARGETS.length; i++) if (TARGETS[i]!.has(record, projections)) mask |= 1 << i;
+  return mask;
+}
+
+/**
+ * The targets `mappings` (a definition's `records`) have no entry for at all, as a mask: a record field none of them
+ * maps, a group clause none of their groups names (none, when one's clause is a value, which may give any), a
+ * projection none of them has.
+ */
+export function notMappedMask(mappings: LoadedConnector['definition']['records']): number {
   const fields = new Set<string>();
   const projections = new Set<string>();
   let clauses: Set<string> | null = new Set();
-  for (const m of children) {
+  for (const m of mappings.filter((x) => x.recordType !== 'facility')) {
     for (const [k, v] of Object.entries(m.fields ?? {})) if (v !== undefined) fields.add(k);
     for (const [k, v] of Object.entries(m.projections ?? {})) if (Array.isArray(v) && v.length) projections.add(k);
     for (const g of m.groups ?? []) {
@@ -48,14 +71,17 @@ export function notMappedBy(mappings: LoadedConnector['definition']['records']):
       else clauses = null;
     }
   }
-  return {
-    fields: FIELDS.filter((f) => !f.from.some((x) => fields.has(x))),
-    clauses: clauses ? [...clauses] : null,
-    projections: RECORD_PROJECTION_TABLES.filter((t) => !projections.has(t.kind)).map((t) => ({ kind: t.kind, table: t.table })),
-  };
+  let mask = 0;
+  TARGETS.forEach((t, i) => {
+    const mapped = t.from ? t.from.some((f) => fields.has(f))
+      : t.name.startsWith('groups.') ? clauses === null || clauses.has(t.name.slice('groups.'.length))
+        : projections.has(t.name.slice('projections.'.length));
+    if (!mapped) mask |= 1 << i;
+  });
+  return mask;
 }
 
-/** Values a page would take from the records another connector stored last: per connector, how many records, and of what. */
+/** Values a page would take from records another connector stored last: per connector, how many records, and of what. */
 export interface NarrowerLoss {
   /** The connector that stored the records last. */
   connector: string;
@@ -65,75 +91,81 @@ export interface NarrowerLoss {
   targets: Array<{ target: string; records: number }>;
 }
 
+/** What a page is judged by ({@link narrowerLoss}). */
+export interface NarrowerJudging {
+  sourceSystem: string;
+  /** The other connectors of the system defined here and not disabled ({@link siblingsOf}). */
+  siblings: readonly string[];
+  /** What this connector's mappings have no entry for ({@link notMappedMask}). */
+  notMapped: number;
+}
+
 /**
- * The page's stored records (`externalIds` of `sourceSystem`) that one of `siblings` stored last and that hold a value
- * `notMapped` says this connector's mapping gives none of: rewritten, they would lose it (QA: a new connector of the
- * health-station system mapping names and numbers only, its sync SUCCEEDED, took parents' names, group evidence and
- * vaccinations from 291 records the health-station connector had stored; and each of the two connectors' syncs would
- * undo the other's after). One query, over the page's ids that are stored; none when nothing can be lost.
+ * What the page's records stored already (`given`: external id → the {@link givenMask} of its new copy) would lose that
+ * the copies one of `judging.siblings` stored last hold (QA: a new health-station connector mapping names and numbers
+ * only took parents' names, group evidence and vaccinations from 291 records the health-station connector had stored,
+ * and SUCCEEDED; re-check: entries that never give a value, and one record type's mapping covering for another's,
+ * did the same past a check of the mapping alone). Per connector and value, the page loses it when every record of
+ * that connector's that holds it would lose it, and the mapping has no entry for it, or two records or more hold it:
+ * one record losing a value while others keep it is the source's word, as is a single record's value cleared.
+ * One query, over the page's stored records; none while no sibling is defined.
  */
-export async function narrowerLoss(
-  sql: Sql,
-  args: { sourceSystem: string; siblings: readonly string[]; notMapped: NotMapped | null },
-  externalIds: readonly string[],
-): Promise<NarrowerLoss[]> {
-  const { notMapped } = args;
-  if (!notMapped || args.siblings.length === 0 || externalIds.length === 0) return [];
-  const params: unknown[] = [args.sourceSystem, externalIds, args.siblings];
-  const parts = [
-    ...notMapped.fields.map((f) => `SELECT connector, id, '${f.field}' AS target FROM s WHERE ${f.holds}`),
-    ...(notMapped.clauses === null ? [] : [
-      `SELECT connector, id, 'groups.' || coalesce(g->>'clause', '?') FROM s CROSS JOIN LATERAL jsonb_array_elements(s.groups) g
-        WHERE NOT (coalesce(g->>'clause', '') = ANY($${params.push(notMapped.clauses)}::text[]))`,
-    ]),
-    ...notMapped.projections.map((p) => `SELECT connector, id, 'projections.${p.kind}' FROM s WHERE EXISTS (SELECT 1 FROM ${p.table} p WHERE p.source_record_id = s.id)`),
-  ];
-  if (parts.length === 0) return [];
-  const rows = await sql.query<{ connector: string; target: string | null; records: number }>(
-    `WITH s AS MATERIALIZED (
-       SELECT s.id, s.full_name, s.sex, s.birth_date, s.birth_date_estimated, s.commune_code, s.father_name, s.mother_name, s.carer_name,
-              s.identity_number, s.groups, c.name AS connector
-         FROM source_record s JOIN connector_run r ON r.id = s.connector_run_id JOIN connector c ON c.id = r.connector_id
-        WHERE s.source_system = $1 AND s.external_id = ANY($2::text[]) AND c.name = ANY($3::text[])
-     )
-     SELECT connector, target, count(DISTINCT id)::int AS records
-       FROM (${parts.join('\n UNION ALL ')}) AS t(connector, id, target)
-      GROUP BY GROUPING SETS ((connector, target), (connector))
-      ORDER BY connector, target NULLS FIRST`,
-    params,
+export async function narrowerLoss(sql: Sql, judging: NarrowerJudging, given: ReadonlyMap<string, number>): Promise<NarrowerLoss[]> {
+  if (judging.siblings.length === 0 || given.size === 0) return [];
+  const mask = TARGETS.map((t, i) => `CASE WHEN ${t.holds} THEN ${1 << i} ELSE 0 END`).join(' | ');
+  const rows = await sql.query<{ external_id: string; connector: string; held: number }>(
+    `SELECT s.external_id, c.name AS connector, (${mask}) AS held
+       FROM source_record s JOIN connector_run r ON r.id = s.connector_run_id JOIN connector c ON c.id = r.connector_id
+      WHERE s.source_system = $1 AND s.external_id = ANY($2::text[]) AND c.name = ANY($3::text[])`,
+    [judging.sourceSystem, [...given.keys()], judging.siblings],
   );
-  const out = new Map<string, NarrowerLoss>();
+  const byConnector = new Map<string, Array<{ id: string; held: number; lost: number }>>();
   for (const r of rows) {
-    const loss = out.get(r.connector) ?? { connector: r.connector, records: 0, targets: [] };
-    out.set(r.connector, loss);
-    if (r.target === null) loss.records = r.records;
-    else loss.targets.push({ target: r.target, records: r.records });
+    const lost = r.held & ~(given.get(r.external_id) ?? 0);
+    const list = byConnector.get(r.connector) ?? [];
+    byConnector.set(r.connector, list);
+    list.push({ id: r.external_id, held: r.held, lost });
   }
-  // Record fields in the hub's order, then groups, then projections.
-  const rank = (t: string) => {
-    const field = FIELDS.findIndex((f) => f.field === t);
-    return field >= 0 ? field : t.startsWith('groups.') ? FIELDS.length : FIELDS.length + 1;
-  };
-  for (const loss of out.values()) loss.targets.sort((a, b) => rank(a.target) - rank(b.target) || a.target.localeCompare(b.target));
-  return [...out.values()];
+  const out: NarrowerLoss[] = [];
+  for (const [connector, records] of byConnector) {
+    const targets: NarrowerLoss['targets'] = [];
+    let losing = 0;
+    TARGETS.forEach((t, i) => {
+      const bit = 1 << i;
+      const held = records.filter((r) => r.held & bit).length;
+      const lost = records.filter((r) => r.lost & bit).length;
+      if (lost > 0 && lost === held && ((judging.notMapped & bit) !== 0 || held >= 2)) {
+        targets.push({ target: t.name, records: lost });
+        losing |= bit;
+      }
+    });
+    if (targets.length) out.push({ connector, records: records.filter((r) => r.lost & losing).length, targets });
+  }
+  return out.sort((a, b) => a.connector.localeCompare(b.connector));
 }
 
 /**
- * The other connectors defined and enabled here that feed `definition`'s source system: they will sync again, so a
- * narrower mapping's copy and theirs would undo each other on every sync. A connector disabled, or whose folder is
- * gone, is not one: a connector that replaces it may take its records over.
+ * The other connectors of `definition`'s source system defined here and not disabled: those whose definition is valid
+ * and enabled, and those whose folder holds a definition that does not validate now (an edit in progress) that last
+ * synced enabled (`connector` rows of the system: `known`), which will sync again once fixed (QA re-check: a typo in a
+ * sibling's schedule let a narrower copy empty its records). A connector disabled, or whose folder is gone, is not one:
+ * a connector that replaces it may take its records over.
  */
-export function activeSiblings(all: readonly LoadedConnector[], definition: LoadedConnector['definition']): string[] {
-  return all
+export function siblingsOf(
+  definition: LoadedConnector['definition'], valid: readonly LoadedConnector[], invalidFolders: readonly string[], known: ReadonlyArray<{ name: string; enabled: boolean }>,
+): string[] {
+  const out = new Set(valid
     .filter((c) => c.definition.name !== definition.name && c.definition.sourceSystem === definition.sourceSystem && c.definition.enabled)
-    .map((c) => c.definition.name);
+    .map((c) => c.definition.name));
+  for (const k of known) if (k.name !== definition.name && k.enabled && invalidFolders.includes(k.name)) out.add(k.name);
+  return [...out].sort();
 }
 
 /**
- * A page whose records another connector defined and enabled here stored last, with values this connector's mapping
- * gives none of ({@link narrowerLoss}). The page is held, nothing of it stored, and the sync fails; the checkpoint
- * stays before it. Retrying cannot help until the mapping gives those values too, or the other connector is disabled
- * or removed (this one replaces it).
+ * A page whose records another connector defined here stored last, with values this connector's copies would not hold
+ * ({@link narrowerLoss}). The page is held, nothing of it stored, and the sync fails; the checkpoint stays before it.
+ * Retrying cannot help until the mapping gives those values too, or the other connector is disabled or removed (this one
+ * replaces it).
  */
 export class MappingNarrowerError extends AppError {
   override readonly name = 'MappingNarrowerError';
@@ -141,14 +173,16 @@ export class MappingNarrowerError extends AppError {
   // Connector names, the hub's field names, counts and the page's place: the hub's words and configuration only.
   override readonly messageIsSafe = true;
   constructor(readonly connector: string, location: string, records: number, losses: readonly NarrowerLoss[]) {
+    const were = (n: number) => `${n} ${n === 1 ? 'was' : 'were'}`;
     const each = losses.map((l) =>
-      `${l.records} were stored last by connector ${l.connector}, and hold ${l.targets.map((t) => `${t.target} (${t.records})`).join(', ')}`);
+      `${were(l.records)} stored last by connector ${l.connector}, whose ${l.records === 1 ? 'copy holds' : 'copies hold'} ${l.targets.map((t) => `${t.target} (${t.records})`).join(', ')}`);
     const others = losses.map((l) => l.connector).join(', ');
+    const many = losses.length > 1;
     super(
-      `connector ${connector}, ${location}: of the page's ${records} records, ${each.join('; ')}, which this connector's mapping gives none of: ` +
-        `stored, they would lose them, and each sync of ${losses.length > 1 ? 'those connectors' : 'that connector'}, defined and enabled here, would put it back. ` +
+      `connector ${connector}, ${location}: of the page's ${records} record${records === 1 ? '' : 's'}, ${each.join('; ')}, which this connector's copies would not: ` +
+        `stored, the records would lose those values, while ${many ? 'those connectors, defined here, go' : 'that connector, defined here, goes'} on storing ${many ? 'their' : 'its'} own copies of them. ` +
         'The page was not stored, and the sync stopped before it (the checkpoint is kept). Connectors of one source system share its records: ' +
-        `map these values too (connectors dry-run shows what a page maps to), or, if this connector replaces ${others}, disable ${losses.length > 1 ? 'them' : 'it'} ` +
+        `map these values too (connectors dry-run shows what a page maps to), or, if this connector replaces ${others}, disable ${many ? 'them' : 'it'} ` +
         '(enabled: false) or remove its folder',
       { connector, location, records, losses: losses.map((l) => ({ connector: l.connector, records: l.records, targets: l.targets })) },
     );
