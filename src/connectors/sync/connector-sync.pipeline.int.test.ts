@@ -87,13 +87,13 @@ describe('connector sync pipeline', () => {
    * A copy of the test's school definition under another name, changed by `edit` (the copy must then contain
    * `expected`), and a sync service that knows it.
    */
-  const variant = (name: string, edit: (yaml: string) => string, expected: string) => {
+  const variant = (name: string, edit: (yaml: string) => string, expected: string, dir = defs) => {
     const yaml = edit(readFileSync(path.join(defs, 'school', 'connector.yaml'), 'utf8').replace(/^name: school$/m, `name: ${name}`));
     expect(yaml).toContain(expected);
-    mkdirSync(path.join(defs, name));
-    writeFileSync(path.join(defs, name, 'connector.yaml'), yaml);
+    mkdirSync(path.join(dir, name));
+    writeFileSync(path.join(dir, name, 'connector.yaml'), yaml);
     return new ConnectorSyncService({
-      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs), logger: createLogger({ level: 'silent' }),
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(dir), logger: createLogger({ level: 'silent' }),
     });
   };
 
@@ -212,7 +212,8 @@ describe('connector sync pipeline', () => {
     expect(await named()).toBe(before);
     // The dry run says so, and a script relying on it stops (QA re-check: it warned and exited 0).
     const dry = await typo.dryRun('school-typo-sync', { force: true });
-    expect(dry.wouldFail).toEqual(['CONNECTOR_MAPPING_UNREAD']);
+    // (A copy that would empty the names the school connector, defined beside it, stored: held as narrower too.)
+    expect(dry.wouldFail).toEqual(['CONNECTOR_MAPPING_NARROWER', 'CONNECTOR_MAPPING_UNREAD']);
     expect(dry.warnings).toContainEqual(expect.stringMatching(/^a sync would hold this page \(CONNECTOR_MAPPING_UNREAD\): connector school-typo-sync, page 1: /));
     // Pages of a few records are held too when every record of the page had a value there (QA re-check: pages of 5
     // emptied 216 names unchecked).
@@ -221,14 +222,17 @@ describe('connector sync pipeline', () => {
     expect(await named()).toBe(before);
 
     // Listed as a path the API may leave out: stored empty, as the definition says.
-    const optional = variant('school-optional', (yaml) => yaml.replace(/\{ from: ho_ten\b/, '{ from: ho_tenn').replace(/^  records: data$/m, '  records: data\n  optionalPaths: [ho_tenn]'), 'optionalPaths: [ho_tenn]');
+    // In a folder of its own: the copy replaces the school connector and its other copies, which stored the records (beside
+    // them, it is held as narrower, CONNECTOR_MAPPING_NARROWER: its copies would lose the names they keep storing).
+    const alone = tempDir('childhub-pipeline-alone-');
+    const optional = variant('school-optional', (yaml) => yaml.replace(/\{ from: ho_ten\b/, '{ from: ho_tenn').replace(/^  records: data$/m, '  records: data\n  optionalPaths: [ho_tenn]'), 'optionalPaths: [ho_tenn]', alone);
     expect((await optional.run('school-optional', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
     expect(await named()).toBe(0);
     // Told in the log at info level, not as a warning: the definition says the source leaves it out (QA: a fresh demo
     // warned of the health station's guardian).
     const lines: Array<{ level: number; msg: string }> = [];
     const told = new ConnectorSyncService({
-      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(defs),
+      sql: ctx.sql, ingest: ctx.ingest, projections: new ProjectionWriter(), catalog: ConnectorCatalog.load(alone),
       logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) } }),
     });
     expect((await told.run('school-optional', { trigger: 'CLI', force: true })).status).toBe('SUCCEEDED');
@@ -240,6 +244,7 @@ describe('connector sync pipeline', () => {
     const toldDry = await told.dryRun('school-optional', { force: true });
     expect(toldDry.warnings.filter((w) => w.includes('ho_tenn'))).toEqual([]);
     expect(toldDry.notes).toEqual([expect.stringMatching(/^page 1: the mapping reads «ho_tenn», which none of the page's 50 records has: stored empty \(listed in http\.optionalPaths\)$/)]);
+    rmSync(alone, { recursive: true, force: true });
   });
 
   it('holds a page whose groups or projections would lose stored values to a path none of its records has (QA: school names and group d taken, no word)', async () => {
