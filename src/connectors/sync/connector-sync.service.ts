@@ -1177,7 +1177,7 @@ export class ConnectorSyncService {
       for (const p of await this.statePathsHad(connectorId)) judging.seen.add(p);
     }
     mixed.judging = judging;
-    // Records other connectors of the system stored, whose values this mapping gives none of (narrower-rewrite.ts).
+    // The other connectors of the system, whose stored copies a page must not empty (narrower-rewrite.ts).
     const narrower = await this.narrowerJudging(definition);
     // Records with an open reject, resolved when this run stores them (or reads them valid and unchanged).
     const open = await OpenRejects.load(this.deps.ingest, this.deps.sql.pool, definition.sourceSystem);
@@ -1416,7 +1416,7 @@ export class ConnectorSyncService {
   }
 
   /**
-   * What a run's pages (or a dry run's) are judged by for stored records another connector of the system would put back
+   * What a run's pages (or a dry run's) are judged by for the copies another connector of the system stored last
    * (narrower-rewrite.ts): the folder read again first, so a connector disabled or removed since is not counted.
    */
   private async narrowerJudging(definition: LoadedConnector['definition']): Promise<NarrowerJudging> {
@@ -2261,8 +2261,8 @@ function withoutSheetName(location: string): string {
 }
 
 /**
- * Holds a staged batch whose stored records another connector of the system, defined and enabled here, stored last with
- * values this connector's mapping gives none of ({@link MappingNarrowerError}). Its new records are not looked at.
+ * Holds a staged batch whose records would lose values the copies another connector of the system, defined here, stored
+ * last hold ({@link narrowerLoss}, {@link MappingNarrowerError}). Its new records are not looked at.
  */
 async function holdNarrowerPage(sql: Sql, connector: string, staged: StagedBatch, narrower: NarrowerJudging): Promise<void> {
   if (narrower.siblings.length === 0 || !staged.given) return;
