@@ -140,11 +140,25 @@ describe('a connector narrower than another of its source system', () => {
     expect(never).toMatchObject({ code: 'CONNECTOR_MAPPING_NARROWER' });
     expect((never as Error).message).toMatch(/whose copies hold communeCode \(100\), fatherName \(\d+\), motherName \(\d+\), .*projections\.schoolEnrolment \(100\)/);
     expect(await held()).toEqual(before);
+    // A path giving a few records the value (QA second re-check: one record keeping it let the page empty the others).
+    write('school-few', (yaml) => yaml.replace(/^ {6}fatherName: \{ from: ho_ten_cha \}$/m, '      fatherName: { from: ho_ten_cha, when: { from: khuyet_tat, equals: true } }')
+      .replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000'));
+    await expect(service().run('school-few', { trigger: 'CLI' })).rejects.toThrow(/whose copies hold fatherName \(\d+\), which this connector's copies would not/);
+    expect(await held()).toEqual(before);
+    // Pages of one record (QA second re-check: a rule judging each page alone never held one): held at the second
+    // record that would lose a value; the first may be stored.
+    write('school-one', (yaml) => yaml.replace(/^records:[\s\S]*$/m, (records) => records.replace(/^ {6}communeCode:.*$/m, `      communeCode: { from: ma_xa_thuong_tru, codeSet: VN-2025, when: ${never_} }`))
+      .replace(/size: 1000\b/, 'size: 1').replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000'));
+    await expect(service().run('school-one', { trigger: 'CLI' })).rejects.toThrow(/^connector school-one, page 2: of the page's 1 record, 1 was stored last by connector school-same, whose copy holds communeCode \(1\)/);
+    const communes = await ctx.sql.one<{ n: number }>(`SELECT count(commune_code)::int AS n FROM source_record WHERE source_system = 'school'`);
+    expect(communes!.n).toBeGreaterThanOrEqual(sim.recordCount - 1);
     // school-same (which stored the records last) broken by a typo in its file: still a connector of the system, still counted.
     write('school-same', (yaml) => yaml.replace(/^schedule:/m, 'schedul:').replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000'));
     await expect(service().run('school-narrow', { trigger: 'CLI' })).rejects.toThrow(/stored last by connector school-same, whose copies hold/);
     expect(await held()).toEqual(before);
     write('school-same', (yaml) => yaml.replace(/^ {6}sourceUpdatedAt:.*\n/m, '').replace(/requestsPerSecond:\s*\d+/, 'requestsPerSecond: 100000'));
+    // Their folders removed, these copies are no connectors of the system any more (school-one stored a record last).
+    for (const name of ['school-never', 'school-few', 'school-one']) rmSync(path.join(defs, name), { recursive: true, force: true });
   });
 
   it('takes the records over once the other connectors are disabled', async () => {

@@ -1426,7 +1426,10 @@ export class ConnectorSyncService {
     const known = invalid.length
       ? await this.deps.sql.query<{ name: string; enabled: boolean }>('SELECT name, enabled FROM connector WHERE source_system = $1', [definition.sourceSystem])
       : [];
-    return { sourceSystem: definition.sourceSystem, siblings: siblingsOf(definition, this.deps.catalog.list(), invalid, known), notMapped: notMappedMask(definition.records) };
+    return {
+      sourceSystem: definition.sourceSystem, siblings: siblingsOf(definition, this.deps.catalog.list(), invalid, known), notMapped: notMappedMask(definition.records),
+      tally: new Map(),
+    };
   }
 
   /** What a run's pages (or a dry run's) are judged by for paths of groups and projections none of their records has (unread-loss.ts). */

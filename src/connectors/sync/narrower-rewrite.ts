@@ -98,6 +98,11 @@ export interface NarrowerJudging {
   siblings: readonly string[];
   /** What this connector's mappings have no entry for ({@link notMappedMask}). */
   notMapped: number;
+  /**
+   * Per connector and value (`connector \0 value`), over the run's pages judged so far: how many records that connector
+   * stored last held the value, and how many of them would lose it. Filled by {@link narrowerLoss}.
+   */
+  tally: Map<string, { held: number; lost: number }>;
 }
 
 /**
@@ -105,10 +110,12 @@ export interface NarrowerJudging {
  * the copies one of `judging.siblings` stored last hold (QA: a new health-station connector mapping names and numbers
  * only took parents' names, group evidence and vaccinations from 291 records the health-station connector had stored,
  * and SUCCEEDED; re-check: entries that never give a value, and one record type's mapping covering for another's,
- * did the same past a check of the mapping alone). Per connector and value, the page loses it when every record of
- * that connector's that holds it would lose it, and the mapping has no entry for it, or two records or more hold it:
- * one record losing a value while others keep it is the source's word, as is a single record's value cleared.
- * One query, over the page's stored records; none while no sibling is defined.
+ * did the same past a check of the mapping alone). Per connector and value, the page is held when records of it would
+ * lose the value, and the mapping has no entry for it, or, over the run's pages so far, two or more of that connector's
+ * records would lose it and they are more than half of those that hold it (QA second re-check: a path giving a few
+ * records the value, and pages of one record, each passed a rule judging the page alone). A record or two losing a value
+ * most others keep is the source's word (a correction). One query, over the page's stored records; none while no sibling
+ * is defined.
  */
 export async function narrowerLoss(sql: Sql, judging: NarrowerJudging, given: ReadonlyMap<string, number>): Promise<NarrowerLoss[]> {
   if (judging.siblings.length === 0 || given.size === 0) return [];
@@ -134,7 +141,13 @@ export async function narrowerLoss(sql: Sql, judging: NarrowerJudging, given: Re
       const bit = 1 << i;
       const held = records.filter((r) => r.held & bit).length;
       const lost = records.filter((r) => r.lost & bit).length;
-      if (lost > 0 && lost === held && ((judging.notMapped & bit) !== 0 || held >= 2)) {
+      if (held === 0) return;
+      const key = `${connector}\u0000${t.name}`;
+      const run = judging.tally.get(key) ?? { held: 0, lost: 0 };
+      run.held += held;
+      run.lost += lost;
+      judging.tally.set(key, run);
+      if (lost > 0 && ((judging.notMapped & bit) !== 0 || (run.lost >= 2 && run.lost * 2 > run.held))) {
         targets.push({ target: t.name, records: lost });
         losing |= bit;
       }
