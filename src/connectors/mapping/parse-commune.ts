@@ -174,7 +174,7 @@ function readsAsPersonsName(parts: readonly string[]): boolean {
   const first = parts[0] ?? '';
   if (first.split(/\s+/).length < 3 || fileLabel(first) === first) return false;
   const folded = foldName(first);
-  return !SUB_PROVINCE.test(folded) && !/^(tinh|thanh pho|tp)(\s|\.|$)/.test(folded) && provinceNamed(first) === null;
+  return !SUB_PROVINCE.test(folded) && !PROVINCE_TYPE.test(folded) && provinceNamed(first) === null;
 }
 
 const SUB_PROVINCE = /^(quan|huyen|thi xa|thi tran|phuong|xa|tx|tt)(\s|$)|^(q|h|tx|tt|p|x)\.|^(viet ?nam|vn)$/;
