@@ -59,6 +59,15 @@ describe('childhub demo', () => {
     const body = (await res.json()) as { data: { children: { totalCount: number; nodes: Array<{ sourceRecords: unknown[] }> } } };
     expect(body.data.children.totalCount).toBeGreaterThan(250);
     expect(body.data.children.nodes.every((n) => n.sourceRecords.length > 0)).toBe(true);
+    // The banner's "Try it" query, as printed, answers with children (QA: a group the sample lacked answered nothing).
+    const tryIt = /-d '(\{"query".*\})'\n/.exec(out)?.[1];
+    expect(tryIt).toBeTruthy();
+    const tried = (await (await fetch(url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: tryIt,
+    })).json()) as { data?: { children: { totalCount: number; nodes: unknown[] } } };
+    expect(tried.data?.children.nodes.length).toBeGreaterThan(0);
 
     // Connector commands in another terminal get the demo's source settings from the file the banner names.
     const envFile = path.join(home, 'demo-sources.env');
