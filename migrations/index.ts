@@ -46,6 +46,7 @@ import { Migration20261225010000_rejects_not_sent_again } from './Migration20261
 import { Migration20261225020000_connector_run_owed_index } from './Migration20261225020000_connector_run_owed_index.js';
 import { Migration20261226010000_audit_event_read_indexes } from './Migration20261226010000_audit_event_read_indexes.js';
 import { Migration20261226020000_audit_read_order } from './Migration20261226020000_audit_read_order.js';
+import { Migration20261227010000_facility_facts_as_of } from './Migration20261227010000_facility_facts_as_of.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -96,4 +97,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261225020000_connector_run_owed_index', class: Migration20261225020000_connector_run_owed_index },
   { name: 'Migration20261226010000_audit_event_read_indexes', class: Migration20261226010000_audit_event_read_indexes },
   { name: 'Migration20261226020000_audit_read_order', class: Migration20261226020000_audit_read_order },
+  { name: 'Migration20261227010000_facility_facts_as_of', class: Migration20261227010000_facility_facts_as_of },
 ];

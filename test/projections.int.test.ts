@@ -220,6 +220,39 @@ describe('projections: written per source record, read per child by role', () =>
     expect(n).toEqual({ f: 1, i: 2 });
   });
 
+  it('keeps a facility\'s facts as of its latest inspection: an earlier report read later adds its inspection only (QA)', async () => {
+    const round = (reportNumber: string, inspectedOn: string, facts: { name: string; licenceNumber: string | null; capacity: number }): FacilityRecordProjections => ({
+      sourceSystem: 'facility-inspection', externalId: 'CS-777',
+      projections: {
+        facility: [{ code: 'CS-777', name: facts.name, type: 'RELIGIOUS', communeCode: '00004', licenceStatus: facts.licenceNumber ? 'REGISTERED' : 'NONE', licenceNumber: facts.licenceNumber, capacity: facts.capacity }],
+        inspection: [{ facilityCode: 'CS-777', reportNumber, inspectedOn, inspectingUnit: null, findings: null, childrenPresent: null }],
+      },
+    });
+    const FACILITY = `{ facility(code: "CS-777") { name licenceStatus licenceNumber capacity source { sourceUpdatedAt } inspections { reportNumber } } }`;
+    const social = await hub.token({ sub: 'social-facts', roles: ['social_worker'] });
+    const current = { name: 'Chùa Vân Hương', licenceNumber: null, capacity: 37 };
+    try {
+      await upsertFacilities([round('BB-2026', '2026-07-16', current)]);
+      const old = await upsertFacilities([round('BB-2023', '2023-05-01', { name: 'Chùa Vân Hương (cũ)', licenceNumber: '99/ĐK-UBND', capacity: 10 })]);
+      expect(old).toMatchObject({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 1 }, items: ['inserted'] });
+      expect((await hub.gql<{ facility: unknown }>(FACILITY, {}, social)).body.data!.facility).toEqual({
+        name: 'Chùa Vân Hương', licenceStatus: 'NONE', licenceNumber: null, capacity: 37,
+        source: { sourceUpdatedAt: '2026-07-15T17:00:00.000Z' }, inspections: [{ reportNumber: 'BB-2026' }, { reportNumber: 'BB-2023' }],
+      });
+      // In one call too: the latest facts win whatever the order.
+      await upsertFacilities([round('BB-2027', '2027-03-01', { ...current, capacity: 40 }), round('BB-2024', '2024-01-05', { ...current, capacity: 12 })]);
+      expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({
+        capacity: 40, source: { sourceUpdatedAt: '2027-02-28T17:00:00.000Z' },
+      });
+      // Facts with no inspection date replace as they always did.
+      await upsertFacilities([{ sourceSystem: 'facility-inspection', externalId: 'CS-777', projections: { facility: [{ code: 'CS-777', name: 'Chùa Vân Hương', type: 'RELIGIOUS', communeCode: '00004', licenceStatus: 'NONE', licenceNumber: null, capacity: 41 }] } }]);
+      expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({ capacity: 41, source: { sourceUpdatedAt: null } });
+    } finally {
+      await hub.ctx.sql.query(`DELETE FROM inspection WHERE facility_code = 'CS-777'`);
+      await hub.ctx.sql.query(`DELETE FROM facility WHERE code = 'CS-777'`);
+    }
+  });
+
   it('serves facilities with inspections, and their children only to PROTECTION_GROUP roles, within scope, audited', async () => {
     const FACILITY = `query($code: String!) { facility(code: $code) { code name type licenceStatus capacity commune { name }
       source { sourceSystem externalId } inspections { reportNumber inspectedOn findings childrenPresent }

@@ -21,6 +21,7 @@ import { compileRecordMapper } from '../../src/connectors/mapping/record-mapper.
 import type { RawRecord, ReaderReject } from '../../src/connectors/types.js';
 import type { SourceRecordInput } from '../../src/domain/source-record-input.js';
 import { splitFullName } from '../../src/domain/vietnamese-name.js';
+import { resolveCommuneByName } from '../../src/reference/admin-units.js';
 import { facilityByCode } from '../../src/sample/facilities.js';
 import { generateSourceRecords } from '../../src/sample/source-views.js';
 import type { FacilityInspectionRow } from '../../src/sample/sources/facility-inspection.js';
@@ -179,5 +180,19 @@ describe('connectors/facility-inspection/connector.yaml', () => {
     expect(facilities).toHaveLength(facilityRows.length);
     expect(flagged).toBeGreaterThan(0);
   });
-});
 
+  it('places a facility in the commune its row\'s code names, by name only when the code is missing (QA)', () => {
+    const row = (data: Record<string, unknown>): RawRecord => ({
+      recordType: 'facility',
+      data: { 'Mã cơ sở': 'CS-QA-07', 'Tên cơ sở': 'Chùa Quang Trung', 'Loại hình': 'Cơ sở tôn giáo', 'Ngày kiểm tra': '2026-05-04', 'Số biên bản': '07/2026/BB-KT', ...data },
+    });
+    const communeOf = (r: RawRecord) => {
+      const out = mapper(r);
+      if (!out.ok) throw new Error(JSON.stringify(out.problems));
+      return out.projections.facility![0]!.communeCode;
+    };
+    // An old-style name the 2025 list does not know, with the code beside it.
+    expect(communeOf(row({ 'Xã/phường': 'Phường Quang Trung, Quận Hà Đông', 'Mã xã': '09556' }))).toBe('09556');
+    expect(communeOf(row({ 'Xã/phường': 'Phường Văn Miếu - Quốc Tử Giám', 'Mã xã': '' }))).toBe(resolveCommuneByName('Phường Văn Miếu - Quốc Tử Giám', '01')!.communeCode);
+  });
+});

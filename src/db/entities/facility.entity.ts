@@ -15,6 +15,8 @@ export interface Facility {
   /** The record that last described the facility. */
   sourceSystem: string | null;
   externalId: string | null;
+  /** The date of the latest inspection that record gave for the facility: what its facts are as of. */
+  factsAsOf: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -35,6 +37,7 @@ export const FacilityEntity = new EntitySchema<Facility>({
     raw: { type: 'json', columnType: 'jsonb', nullable: true },
     sourceSystem: { type: 'string', nullable: true },
     externalId: { type: 'string', nullable: true },
+    factsAsOf: { type: 'string', columnType: 'date', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },

@@ -77,14 +77,12 @@ const HA_NOI_DAY = (date: string) => `(${date})::timestamp AT TIME ZONE 'Asia/Ho
 
 /**
  * Facility records are not source records (they carry a facility's and its inspections' facts, keyed by the facility
- * code): their source's own time is the date of the latest inspection the record that last described the facility
- * gave (one index look-up), an inspection's its date.
+ * code): their source's own time is the date the facility's facts are as of (the latest inspection the record that
+ * gave them reported for it), an inspection's its date.
  */
 const FACILITY_COLUMNS = `id, code, name, type, commune_code AS "communeCode", licence_status AS "licenceStatus",
   licence_number AS "licenceNumber", capacity, source_system AS "sourceSystem", external_id AS "externalId",
-  created_at AS "createdAt", updated_at AS "updatedAt",
-  ${HA_NOI_DAY(`SELECT max(i.inspected_on) FROM inspection i
-     WHERE i.facility_code = facility.code AND i.source_system = facility.source_system AND i.external_id = facility.external_id`)} AS "sourceUpdatedAt"`;
+  created_at AS "createdAt", updated_at AS "updatedAt", ${HA_NOI_DAY('facts_as_of')} AS "sourceUpdatedAt"`;
 
 const INSPECTION_COLUMNS = `id, facility_code AS "facilityCode", report_number AS "reportNumber", inspected_on AS "inspectedOn",
   inspecting_unit AS "inspectingUnit", findings, children_present AS "childrenPresent", source_system AS "sourceSystem",

@@ -65,7 +65,7 @@ export class FacilityResolver {
     return unit ? { code: unit.communeCode, name: unit.communeName, type: unit.communeType, provinceCode: unit.provinceCode } : null;
   }
 
-  @FieldResolver(() => ProjectionSource, { nullable: true, description: 'The facility record that last described the facility.' })
+  @FieldResolver(() => ProjectionSource, { nullable: true, description: 'The facility record that gave the facility\'s facts: the one whose inspection of it is the latest (`sourceUpdatedAt`: that inspection\'s date).' })
   source(@Root() facility: Facility): ProjectionSource | null {
     if (!facility.sourceSystem || !facility.externalId) return null;
     return {

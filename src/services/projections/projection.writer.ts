@@ -225,8 +225,14 @@ export class ProjectionWriter {
 
   /**
    * Upserts the facilities (by code) and inspections (by facility code + report number) that facility
-   * records carry. Unchanged rows are left untouched, so replaying a file is idempotent. A key repeated in
-   * one call keeps its last value. Placements are not facility facts: they come with the child's record.
+   * records carry. Unchanged rows are left untouched, so replaying a file is idempotent. Placements are not
+   * facility facts: they come with the child's record.
+   *
+   * A facility's facts are as of the latest inspection the record describing them gave for it (`facts_as_of`):
+   * facts as of an earlier date than the stored ones are not written (QA: a 2023 report read after the 2026 one
+   * gave the facility its 2023 name, registration and capacity), though the record's inspections are added to
+   * the history. Facts with no inspection date replace and are replaced as before. A key repeated in one call
+   * keeps its latest facts (the last of equal dates).
    */
   async upsertFacilities(client: PoolClient, items: FacilityRecordProjections[]): Promise<FacilityUpsertResult> {
     const problems: ProjectionProblem[] = [];
@@ -237,11 +243,16 @@ export class ProjectionWriter {
     });
     if (problems.length) throw new InvalidProjectionError(problems);
 
-    type Keyed = { key: string; sourceSystem: string; externalId: string; p: Record<string, unknown> };
+    type Keyed = { key: string; sourceSystem: string; externalId: string; p: Record<string, unknown>; asOf?: string | null };
     const facilities = new Map<string, Keyed>();
     const inspections = new Map<string, Keyed>();
     for (const it of items) {
-      for (const f of it.projections.facility ?? []) facilities.set(f.code, { key: f.code, sourceSystem: it.sourceSystem, externalId: it.externalId, p: { ...f } });
+      for (const f of it.projections.facility ?? []) {
+        const asOf = latestInspection(it.projections.inspection ?? [], f.code);
+        const before = facilities.get(f.code);
+        if (before?.asOf && asOf && asOf < before.asOf) continue;
+        facilities.set(f.code, { key: f.code, sourceSystem: it.sourceSystem, externalId: it.externalId, p: { ...f }, asOf });
+      }
       for (const x of it.projections.inspection ?? []) {
         const key = `${x.facilityCode}\u0000${x.reportNumber}`;
         inspections.set(key, { key, sourceSystem: it.sourceSystem, externalId: it.externalId, p: { ...x } });
@@ -251,7 +262,7 @@ export class ProjectionWriter {
     const result: FacilityUpsertResult = { facilities: { ...none }, inspections: { ...none }, items: [] };
     const written = new Map<string, boolean>(); // `f\0code` or `i\0code\0report` → inserted (true) or updated
     if (facilities.size) {
-      result.facilities = await this.upsert(client, FACILITY_TABLE, [...facilities.values()], ['code'], 'updated_at = now()', (key, ins) => written.set(`f\u0000${key}`, ins));
+      result.facilities = await this.upsert(client, FACILITY_TABLE, [...facilities.values()], ['code'], 'updated_at = now()', (key, ins) => written.set(`f\u0000${key}`, ins), true);
     }
     if (inspections.size) {
       result.inspections = await this.upsert(
@@ -268,21 +279,29 @@ export class ProjectionWriter {
     return result;
   }
 
+  /**
+   * @param asOf the rows carry `asOf` (an ISO date or null) into `facts_as_of`, and a row as of an earlier date
+   *   than the stored one's leaves it as it is
+   */
   private async upsert(
     client: PoolClient,
     t: ProjectionTable,
-    rows: Array<{ sourceSystem: string; externalId: string; p: Record<string, unknown> }>,
+    rows: Array<{ sourceSystem: string; externalId: string; p: Record<string, unknown>; asOf?: string | null }>,
     key: string[],
     touch: string,
     onWritten: (key: string, inserted: boolean) => void,
+    asOf = false,
   ): Promise<UpsertCounts> {
+    const lead = ['id', 'source_system', 'external_id', ...(asOf ? ['facts_as_of'] : [])];
     const params: unknown[] = [rows.map(() => newId(t.idKind)), rows.map((r) => r.sourceSystem), rows.map((r) => r.externalId)];
+    if (asOf) params.push(rows.map((r) => r.asOf ?? null));
     for (const col of t.columns) params.push(rows.map((r) => r.p[col.field] ?? null));
-    const facts = t.columns.map((c) => c.column).filter((c) => !key.includes(c));
-    const text = `${insertSql(t, 1, ['id', 'source_system', 'external_id'])}
+    const facts = [...t.columns.map((c) => c.column).filter((c) => !key.includes(c)), ...(asOf ? ['facts_as_of'] : [])];
+    const notOlder = asOf ? `\n  AND (EXCLUDED.facts_as_of < ${t.table}.facts_as_of) IS NOT TRUE` : '';
+    const text = `${insertSql(t, 1, lead, asOf ? ['date'] : [])}
 ON CONFLICT (${key.join(', ')}) DO UPDATE SET
   ${[...facts, 'source_system', 'external_id'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${touch}
-WHERE (${facts.map((c) => `${t.table}.${c}`).join(', ')}) IS DISTINCT FROM (${facts.map((c) => `EXCLUDED.${c}`).join(', ')})
+WHERE (${facts.map((c) => `${t.table}.${c}`).join(', ')}) IS DISTINCT FROM (${facts.map((c) => `EXCLUDED.${c}`).join(', ')})${notOlder}
 RETURNING (xmax = 0) AS inserted, ${key.join(', ')}`;
     const res = await client.query<{ inserted: boolean } & Record<string, string>>({ name: statementName(text), text, values: params });
     for (const r of res.rows) onWritten(key.map((c) => r[c]).join('\u0000'), r.inserted as unknown as boolean);
@@ -299,9 +318,13 @@ function copyValue(type: ColumnType, v: unknown): string {
   return copyText(v as string);
 }
 
-/** `INSERT INTO t (lead…, columns…) SELECT * FROM unnest($first…)`: the lead columns come first in the params. */
-function insertSql(t: ProjectionTable, first: number, lead: string[]): string {
-  const types = [...lead.map(() => 'text'), ...t.columns.map((c) => PG_ARRAY_TYPE[c.type])];
+/**
+ * `INSERT INTO t (lead…, columns…) SELECT * FROM unnest($first…)`: the lead columns come first in the params,
+ * text but for the types `leadTypes` gives the last of them.
+ */
+function insertSql(t: ProjectionTable, first: number, lead: string[], leadTypes: string[] = []): string {
+  const leadText = lead.slice(0, lead.length - leadTypes.length).map(() => 'text');
+  const types = [...leadText, ...leadTypes, ...t.columns.map((c) => PG_ARRAY_TYPE[c.type])];
   const columns = [...lead, ...t.columns.map((c) => c.column)];
   return `INSERT INTO ${t.table} (${columns.join(', ')}) SELECT * FROM unnest(${types.map((ty, i) => `$${first + i}::${ty}[]`).join(', ')})`;
 }
@@ -309,4 +332,11 @@ function insertSql(t: ProjectionTable, first: number, lead: string[]): string {
 /** Named prepared statements: each connection plans a statement shape once (there are at most 2^7 shapes). */
 function statementName(text: string): string {
   return `pw_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+}
+
+/** The latest date among `inspections` of the facility `code` (ISO dates compare as text), or null. */
+function latestInspection(inspections: ReadonlyArray<{ facilityCode: string; inspectedOn?: string | null }>, code: string): string | null {
+  let latest: string | null = null;
+  for (const x of inspections) if (x.facilityCode === code && x.inspectedOn && (latest === null || x.inspectedOn > latest)) latest = x.inspectedOn;
+  return latest;
 }
