@@ -53,4 +53,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261226010000_audit_event_read_indexes',
   'Migration20261226020000_audit_read_order',
   'Migration20261227010000_facility_facts_as_of',
+  'Migration20261227020000_projection_date_precision',
 ];

@@ -220,6 +220,37 @@ describe('projections: written per source record, read per child by role', () =>
     expect(n).toEqual({ f: 1, i: 2 });
   });
 
+  it('serves how much of each date is known: a year or a month taken in is not a day, nor is a group\'s start (QA)', async () => {
+    const res = await ingestWith([{
+      record: aRecord({
+        sourceSystem: 'facility-inspection', externalId: 'P-PREC', fullName: 'Lê Thị Hoa', sex: 'FEMALE', birthDate: '2016-01-01', birthDatePrecision: 'YEAR',
+        identityNumber: null, communeCode: '00004', groups: [{ clause: 'b', since: '2023-01-01', sincePrecision: 'YEAR' }],
+      }),
+      projections: {
+        placement: [
+          { facilityCode: 'CS-PREC', startedOn: '2023-01-01', startedOnPrecision: 'YEAR', reason: null, seenOn: '2026-10-01', inspectionReportNumber: 'BB-9' },
+          { facilityCode: 'CS-PREC', startedOn: '2024-03-01', startedOnPrecision: 'MONTH', reason: null, seenOn: null, inspectionReportNumber: null },
+        ],
+      },
+    }]);
+    await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
+    const steward = await hub.token();
+    const [row] = await hub.ctx.sql.query<{ child_id: string }>(`SELECT child_id FROM source_record WHERE external_id = 'P-PREC'`);
+    const got = await hub.gql<{ child: Record<string, unknown> }>(`query($id: ID!) { child(id: $id) {
+      placements { startedOn startedOnPrecision seenOn seenOnPrecision }
+      specialCircumstances { clause startedOn startedOnPrecision endedOn endedOnPrecision } } }`, { id: row!.child_id }, steward);
+    expect(got.body.errors).toBeUndefined();
+    expect(got.body.data!.child).toEqual({
+      placements: [
+        { startedOn: '2023-01-01', startedOnPrecision: 'YEAR', seenOn: '2026-10-01', seenOnPrecision: 'DAY' },
+        { startedOn: '2024-03-01', startedOnPrecision: 'MONTH', seenOn: null, seenOnPrecision: null },
+      ],
+      specialCircumstances: [{ clause: 'b', startedOn: '2023-01-01', startedOnPrecision: 'YEAR', endedOn: null, endedOnPrecision: null }],
+    });
+    const inspections = await hub.gql<{ facility: { inspections: unknown[] } }>(`{ facility(code: "CS-001") { inspections { inspectedOn inspectedOnPrecision } } }`, {}, steward);
+    expect(inspections.body.data!.facility.inspections).toContainEqual({ inspectedOn: '2026-10-01', inspectedOnPrecision: 'DAY' });
+  });
+
   it('keeps a facility\'s facts as of its latest inspection: an earlier report read later adds its inspection only (QA)', async () => {
     const round = (reportNumber: string, inspectedOn: string, facts: { name: string; licenceNumber: string | null; capacity: number }): FacilityRecordProjections => ({
       sourceSystem: 'facility-inspection', externalId: 'CS-777',

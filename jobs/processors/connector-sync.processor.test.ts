@@ -130,7 +130,8 @@ describe('connector-sync processor', () => {
 
   it('a full-read schedule runs a forced read of the whole source, and waits for a running sync instead of skipping (removals.fullReadSchedule)', async () => {
     const connectors = { run: vi.fn(), runQueued: vi.fn(), fullReadOwed: vi.fn().mockResolvedValue(false) };
-    const processor = connectorSyncProcessor({ connectors, logger: { debug: vi.fn(), info: vi.fn() } } as unknown as AppContext, { queues: {} as QueueClient });
+    const logger = { debug: vi.fn(), info: vi.fn() };
+    const processor = connectorSyncProcessor({ connectors, logger } as unknown as AppContext, { queues: {} as QueueClient });
     const job = (data: unknown) => ({
       data, timestamp: 1_700_000_000_000, attemptsMade: 0, opts: { attempts: 5 }, updateProgress: vi.fn(), moveToDelayed: vi.fn().mockResolvedValue(undefined),
     });
@@ -153,6 +154,8 @@ describe('connector-sync processor', () => {
     const incremental = job({ connector: 'school' });
     await expect(processor(incremental as unknown as Job<unknown, unknown, string>)).resolves.toMatchObject({ status: 'SKIPPED' });
     expect(incremental.moveToDelayed).not.toHaveBeenCalled();
+    // Logged: a slot skipped is told from a schedule that never fired (QA).
+    expect(logger.info).toHaveBeenLastCalledWith(expect.objectContaining({ connector: 'school', code: 'CONNECTOR_SYNC_RUNNING' }), expect.stringContaining('scheduled sync skipped'));
     const full = job({ connector: 'school', reason: 'full-read' });
     const before = Date.now();
     await expect(processor(full as unknown as Job<unknown, unknown, string>, 'tok')).rejects.toBeInstanceOf(DelayedError);

@@ -110,7 +110,11 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       // A scheduled incremental read finds the changes next time; a full read, due once a week, must not be lost that way.
       const waits = 'runId' in data || data.reason === 'full-read';
       // (An owed full read in an incremental schedule's slot is skipped like it: the next slot makes it up.)
-      if (!waits && code === 'CONNECTOR_SYNC_RUNNING') return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
+      if (!waits && code === 'CONNECTOR_SYNC_RUNNING') {
+        // Logged, so an operator can tell a slot skipped from a schedule that never fired (QA: no trace of it).
+        ctx.logger.info({ connector: data.connector, jobId: job.id, code }, 'scheduled sync skipped: a sync of this connector is already running; the next slot reads what changed');
+        return { status: 'SKIPPED', reason: 'a sync of this connector is already running' };
+      }
       // A slot of a schedule the operator ended (the connector disabled or its folder removed) that came due before
       // the worker read the change: nothing was asked of the source, and nothing failed (QA: it was logged as a
       // failure for good and kept as a failed job for 30 days). A queued run, which someone asked for, fails as it

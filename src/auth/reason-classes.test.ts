@@ -78,7 +78,10 @@ describe('the classes of reasons, as the GraphQL types declare the fields they n
   it('gives every mapped projection field the class its GraphQL type declares; facilities and inspections, no personal data, BASIC', () => {
     for (const kind of PROJECTION_KINDS) {
       const table = PROJECTION_FIELD_CLASSES[kind] as Record<string, readonly SensitivityClass[]>;
-      expect(Object.keys(table).sort(), kind).toEqual(Object.keys(PROJECTION_FIELDS[kind]).sort());
+      // Every field a mapping gives, and each date's precision, classed as its date is.
+      const dates = Object.entries(PROJECTION_FIELDS[kind]).filter(([, t]) => t.parse === 'date').map(([f]) => `${f}Precision`);
+      expect(Object.keys(table).sort(), kind).toEqual([...Object.keys(PROJECTION_FIELDS[kind]), ...dates].sort());
+      for (const p of dates) expect(table[p], `${kind}.${p}`).toEqual(table[p.slice(0, -'Precision'.length)]);
       const type = schema.getType(PROJECTION_TYPES[kind]) as GraphQLObjectType;
       if (kind === 'facility' || kind === 'inspection') {
         // Not @PersonalData: their fields declare no class, and Query.facility / facilities need BASIC.

@@ -81,33 +81,33 @@ type ProjectionFieldClasses = { [K in ProjectionKind]: Record<keyof NonNullable<
  */
 export const PROJECTION_FIELD_CLASSES: ProjectionFieldClasses = {
   healthScreening: {
-    screenedOn: [C.HEALTH], kind: [C.HEALTH], code: [C.HEALTH], result: [C.HEALTH], interpretation: [C.HEALTH], performer: [C.HEALTH],
+    screenedOn: [C.HEALTH], screenedOnPrecision: [C.HEALTH], kind: [C.HEALTH], code: [C.HEALTH], result: [C.HEALTH], interpretation: [C.HEALTH], performer: [C.HEALTH],
   },
   vaccination: {
-    vaccineCode: [C.HEALTH], vaccineName: [C.HEALTH], occurredOn: [C.HEALTH], doseNumber: [C.HEALTH], status: [C.HEALTH], performer: [C.HEALTH],
+    vaccineCode: [C.HEALTH], vaccineName: [C.HEALTH], occurredOn: [C.HEALTH], occurredOnPrecision: [C.HEALTH], doseNumber: [C.HEALTH], status: [C.HEALTH], performer: [C.HEALTH],
   },
-  disability: { type: [C.HEALTH], severity: [C.HEALTH], assessedOn: [C.HEALTH], inclusiveEducation: [C.HEALTH] },
+  disability: { type: [C.HEALTH], severity: [C.HEALTH], assessedOn: [C.HEALTH], assessedOnPrecision: [C.HEALTH], inclusiveEducation: [C.HEALTH] },
   schoolEnrolment: {
     studentCode: [C.BASIC], schoolYear: [C.BASIC], schoolCode: [C.BASIC], schoolName: [C.BASIC], level: [C.BASIC], grade: [C.BASIC],
     className: [C.BASIC], status: [C.BASIC, C.PROTECTION_GROUP], inclusiveEducation: [C.HEALTH],
   },
   birthRegistration: {
-    registrationNumber: [C.BASIC], book: [C.BASIC], registeredOn: [C.BASIC], registeredAt: [C.BASIC], communeCode: [C.BASIC],
+    registrationNumber: [C.BASIC], book: [C.BASIC], registeredOn: [C.BASIC], registeredOnPrecision: [C.BASIC], registeredAt: [C.BASIC], communeCode: [C.BASIC],
     fatherName: [C.ADOPTION], motherName: [C.ADOPTION], declarantName: [C.ADOPTION], declarantRelation: [C.ADOPTION], note: [C.PROTECTION_GROUP],
   },
   adoptionRegistration: {
-    registrationNumber: [C.ADOPTION], book: [C.ADOPTION], registeredOn: [C.ADOPTION], registeredAt: [C.ADOPTION], certificateNumber: [C.ADOPTION],
+    registrationNumber: [C.ADOPTION], book: [C.ADOPTION], registeredOn: [C.ADOPTION], registeredOnPrecision: [C.ADOPTION], registeredAt: [C.ADOPTION], certificateNumber: [C.ADOPTION],
     adoptiveFatherName: [C.ADOPTION], adoptiveMotherName: [C.ADOPTION], givenBy: [C.ADOPTION], priorCircumstance: [C.ADOPTION], childConsent: [C.ADOPTION],
   },
   placement: {
-    facilityCode: [C.PROTECTION_GROUP], startedOn: [C.PROTECTION_GROUP], reason: [C.PROTECTION_GROUP], seenOn: [C.PROTECTION_GROUP],
+    facilityCode: [C.PROTECTION_GROUP], startedOn: [C.PROTECTION_GROUP], startedOnPrecision: [C.PROTECTION_GROUP], reason: [C.PROTECTION_GROUP], seenOn: [C.PROTECTION_GROUP], seenOnPrecision: [C.PROTECTION_GROUP],
     inspectionReportNumber: [C.PROTECTION_GROUP],
   },
   facility: {
     code: [C.BASIC], name: [C.BASIC], type: [C.BASIC], communeCode: [C.BASIC], licenceStatus: [C.BASIC], licenceNumber: [C.BASIC], capacity: [C.BASIC],
   },
   inspection: {
-    facilityCode: [C.BASIC], reportNumber: [C.BASIC], inspectedOn: [C.BASIC], inspectingUnit: [C.BASIC], findings: [C.BASIC], childrenPresent: [C.BASIC],
+    facilityCode: [C.BASIC], reportNumber: [C.BASIC], inspectedOn: [C.BASIC], inspectedOnPrecision: [C.BASIC], inspectingUnit: [C.BASIC], findings: [C.BASIC], childrenPresent: [C.BASIC],
   },
 };
 

@@ -1,3 +1,4 @@
+import type { DatePrecision } from '../domain/source-record-input.js';
 /**
  * The contracts between the parts of a connector: a reader fetches raw records (HTTP pages, file chunks),
  * the mapper turns each raw record into a source record plus typed projections (or problems), and the sync
@@ -223,6 +224,8 @@ export const PROJECTION_KINDS = [
 export interface HealthScreeningProjection {
   /** ISO date. */
   screenedOn: string | null;
+  /** How much of `screenedOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  screenedOnPrecision?: DatePrecision | null;
   /** What was screened: DEVELOPMENT, NUTRITION, HEARING, VISION, DISABILITY, NEWBORN, GENERAL. */
   kind: string;
   /** Code of the observation (LOINC or the ministry's code), as given. */
@@ -239,6 +242,8 @@ export interface VaccinationProjection {
   vaccineName: string | null;
   /** ISO date. */
   occurredOn: string | null;
+  /** How much of `occurredOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  occurredOnPrecision?: DatePrecision | null;
   doseNumber: number | null;
   /** COMPLETED or NOT_DONE. */
   status: string;
@@ -251,6 +256,8 @@ export interface DisabilityProjection {
   severity: string | null;
   /** ISO date of assessment or certificate. */
   assessedOn: string | null;
+  /** How much of `assessedOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  assessedOnPrecision?: DatePrecision | null;
   /** Whether the child receives inclusive-education support (schools). */
   inclusiveEducation: boolean | null;
 }
@@ -272,6 +279,8 @@ export interface BirthRegistrationProjection {
   book: string | null;
   /** ISO date. */
   registeredOn: string | null;
+  /** How much of `registeredOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  registeredOnPrecision?: DatePrecision | null;
   registeredAt: string | null;
   communeCode: string | null;
   fatherName: string | null;
@@ -284,6 +293,8 @@ export interface AdoptionRegistrationProjection {
   registrationNumber: string;
   book: string | null;
   registeredOn: string | null;
+  /** How much of `registeredOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  registeredOnPrecision?: DatePrecision | null;
   registeredAt: string | null;
   certificateNumber: string | null;
   adoptiveFatherName: string | null;
@@ -298,10 +309,14 @@ export interface PlacementProjection {
   facilityCode: string;
   /** ISO date the child was taken in, when known. */
   startedOn: string | null;
+  /** How much of `startedOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  startedOnPrecision?: DatePrecision | null;
   /** The circumstance that brought the child in, as written. */
   reason: string | null;
   /** ISO date the child was seen there (the inspection date). */
   seenOn: string | null;
+  /** How much of `seenOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  seenOnPrecision?: DatePrecision | null;
   inspectionReportNumber: string | null;
 }
 export interface FacilityProjection {
@@ -319,6 +334,8 @@ export interface InspectionProjection {
   facilityCode: string;
   reportNumber: string;
   inspectedOn: string;
+  /** How much of `inspectedOn` is known (MONTH: its day is 01; YEAR: its month and day are 01); absent or null: the day. */
+  inspectedOnPrecision?: DatePrecision | null;
   inspectingUnit: string | null;
   findings: string | null;
   childrenPresent: number | null;

@@ -31,6 +31,10 @@ export interface GroupEvidenceInput {
    * orphanhood it names). It ends the child's other evidence of the same clause that started by then too.
    */
   until?: string | null;
+  /** How much of `since` is known when less than the day (MONTH, YEAR); absent or null: the day. */
+  sincePrecision?: DatePrecision | null;
+  /** How much of `until` is known when less than the day (MONTH, YEAR); absent or null: the day. */
+  untilPrecision?: DatePrecision | null;
 }
 
 export interface SourceRecordInput {

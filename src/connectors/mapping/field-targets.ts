@@ -85,7 +85,8 @@ export const RECORD_FIELDS = {
 export type RecordFieldName = keyof typeof RECORD_FIELDS;
 export const RECORD_FIELD_NAMES = Object.keys(RECORD_FIELDS) as RecordFieldName[];
 
-type ProjectionFieldTable = { [K in ProjectionKind]: Record<keyof NonNullable<Projections[K]>[number], FieldTarget> };
+/** A projection's fields a mapping gives: not a date's precision, which the date's own parse gives. */
+type ProjectionFieldTable = { [K in ProjectionKind]: Record<Exclude<keyof NonNullable<Projections[K]>[number], `${string}Precision`>, FieldTarget> };
 
 const req = { required: true } as const;
 /** `A, B or C`, for descriptions. */

@@ -434,9 +434,10 @@ function wholeListsRule(m: Record<string, unknown>, ctx: z.RefinementCtx): void 
     return;
   }
   const table = RECORD_PROJECTION_TABLES.find((t) => t.kind === lists.projection);
-  const column = table?.columns.find((c) => c.field === lists.field);
+  // A date's precision is text the mapping does not give.
+  const column = table?.columns.find((c) => c.field === lists.field && !c.precisionOf);
   if (!column || column.type !== 'text') {
-    const texts = table?.columns.filter((c) => c.type === 'text').map((c) => c.field) ?? [];
+    const texts = table?.columns.filter((c) => c.type === 'text' && !c.precisionOf).map((c) => c.field) ?? [];
     ctx.addIssue({ code: 'custom', path: ['wholeLists', 'field'], message: `is not a text field of ${lists.projection} (its text fields: ${texts.join(', ')})` });
     return;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import { validateSourceRecord } from '../../services/ingest/source-record.validator.js';
+import { ProjectionWriter } from '../../services/projections/projection.writer.js';
 import { CellError } from '../cell-error.js';
 import type { MappedRecord, RawRecord } from '../types.js';
 import { recordMappingsSchema, type RecordMapping, type RecordMappingInput } from './mapping.schema.js';
@@ -281,6 +282,10 @@ describe('child records', () => {
     });
     expect(r.record?.familyName).toBeUndefined();
     expect(validateSourceRecord(r.record)).toMatchObject({ ok: true });
+    // A start known to the year only says so (QA), and the store takes it.
+    const year = ok(map(raw({ id: 'HS2', hc: 'Bị bỏ rơi', tn: '2015' })));
+    expect(year.record?.groups).toEqual([{ clause: 'b', since: '2015-01-01', sincePrecision: 'YEAR', subType: null }]);
+    expect(validateSourceRecord(year.record)).toMatchObject({ ok: true });
   });
 
   it('a group may say when the circumstance ended (`until`), as a date', () => {
@@ -611,6 +616,17 @@ describe('dates that contradict each other (DATES_INCONSISTENT)', () => {
         },
       ]);
       expect(child({ 'Năm sinh': 2015, 'Ngày tiếp nhận': new Date(Date.UTC(2015, 2, 1)) }).flags).toEqual([]);
+    });
+
+    it('says how much of a projection\'s date is known: a year or a month is not passed off as its first day (QA)', () => {
+      const placement = (taken: string) => child({ 'Ngày tiếp nhận': taken }).projections.placement![0] as unknown as Record<string, unknown>;
+      expect(placement('2023')).toMatchObject({ facilityCode: 'CS-1', startedOn: '2023-01-01', startedOnPrecision: 'YEAR' });
+      expect(placement('03/2024')).toMatchObject({ startedOn: '2024-03-01', startedOnPrecision: 'MONTH' });
+      // A day says nothing more: most dates, and the records stored before, read as days.
+      expect(placement('05/03/2024')).toMatchObject({ startedOn: '2024-03-05' });
+      expect(placement('05/03/2024')).not.toHaveProperty('startedOnPrecision');
+      // The store takes them.
+      expect(new ProjectionWriter().check('child', child({ 'Ngày tiếp nhận': '2023' }).projections)).toEqual([]);
     });
   });
 });

@@ -292,10 +292,12 @@ function mapGroups(groups: CompiledGroup[], root: unknown, ctx: MappingContext):
     if (g.since !== null) {
       const v = g.since(root, root, ctx);
       evidence.since = v instanceof IsoDate ? v.iso : null;
+      if (v instanceof IsoDate && v.precision !== 'DAY') evidence.sincePrecision = v.precision;
     }
     if (g.until !== null) {
       const v = g.until(root, root, ctx);
       evidence.until = v instanceof IsoDate ? v.iso : null;
+      if (v instanceof IsoDate && v.precision !== 'DAY') evidence.untilPrecision = v.precision;
     }
     out.push(evidence);
   }
@@ -379,6 +381,8 @@ function mapProjection(p: CompiledProjection, scope: unknown, root: unknown, ctx
       projection[f.name] = f.whenAbsent;
     } else {
       projection[f.name] = f.output(v);
+      // A date known to its month or year only says so: it is not served as the first day of it (QA).
+      if (v instanceof IsoDate && v.precision !== 'DAY') projection[`${f.name}Precision`] = v.precision;
       if (f.beforeBirth !== null && birth !== null && v instanceof IsoDate && isAfter(birth.birthDate, birth.birthDatePrecision, v.iso, v.precision)) {
         flagOnce(ctx, f.beforeBirth);
       }

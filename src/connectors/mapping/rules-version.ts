@@ -10,5 +10,7 @@
  * 2026-12-06: a text field read from an XLSX date cell is flagged TEXT_FROM_DATE_CELL.
  * 2026-12-07: an identity number given as text of 10 or 11 digits that begins with a province code once its zeros
  *   are back is flagged IDENTITY_NUMBER_ZEROS_LOST.
+ * 2026-12-07.2: a projection's date or a group's `since`/`until` known only to its month or year carries that
+ *   precision (`…Precision`) instead of passing for the first day.
  */
-export const MAPPING_RULES_VERSION = '2026-12-07';
+export const MAPPING_RULES_VERSION = '2026-12-07.2';

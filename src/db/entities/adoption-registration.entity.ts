@@ -7,6 +7,8 @@ export interface AdoptionRegistration {
   registrationNumber: string;
   book: string | null;
   registeredOn: string | null;
+  /** MONTH or YEAR when `registeredOn` is known to that only; null: the day. */
+  registeredOnPrecision: string | null;
   registeredAt: string | null;
   certificateNumber: string | null;
   adoptiveFatherName: string | null;
@@ -26,6 +28,7 @@ export const AdoptionRegistrationEntity = new EntitySchema<AdoptionRegistration>
     registrationNumber: { type: 'string' },
     book: { type: 'string', nullable: true },
     registeredOn: { type: 'string', columnType: 'date', nullable: true },
+    registeredOnPrecision: { type: 'string', nullable: true },
     registeredAt: { type: 'string', nullable: true },
     certificateNumber: { type: 'string', nullable: true },
     adoptiveFatherName: { type: 'string', nullable: true },

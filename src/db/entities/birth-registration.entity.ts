@@ -7,6 +7,8 @@ export interface BirthRegistration {
   registrationNumber: string;
   book: string | null;
   registeredOn: string | null;
+  /** MONTH or YEAR when `registeredOn` is known to that only; null: the day. */
+  registeredOnPrecision: string | null;
   registeredAt: string | null;
   communeCode: string | null;
   fatherName: string | null;
@@ -26,6 +28,7 @@ export const BirthRegistrationEntity = new EntitySchema<BirthRegistration>({
     registrationNumber: { type: 'string' },
     book: { type: 'string', nullable: true },
     registeredOn: { type: 'string', columnType: 'date', nullable: true },
+    registeredOnPrecision: { type: 'string', nullable: true },
     registeredAt: { type: 'string', nullable: true },
     communeCode: { type: 'string', nullable: true },
     fatherName: { type: 'string', nullable: true },

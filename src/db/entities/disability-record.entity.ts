@@ -7,6 +7,8 @@ export interface DisabilityRecord {
   type: string | null;
   severity: 'NHE' | 'NANG' | 'DAC_BIET_NANG' | null;
   assessedOn: string | null;
+  /** MONTH or YEAR when `assessedOn` is known to that only; null: the day. */
+  assessedOnPrecision: string | null;
   inclusiveEducation: boolean | null;
   createdAt: Date;
 }
@@ -20,6 +22,7 @@ export const DisabilityRecordEntity = new EntitySchema<DisabilityRecord>({
     type: { type: 'string', nullable: true },
     severity: { type: 'string', nullable: true },
     assessedOn: { type: 'string', columnType: 'date', nullable: true },
+    assessedOnPrecision: { type: 'string', nullable: true },
     inclusiveEducation: { type: 'boolean', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },

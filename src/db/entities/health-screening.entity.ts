@@ -5,6 +5,8 @@ export interface HealthScreening {
   id: string;
   sourceRecordId: string;
   screenedOn: string | null;
+  /** MONTH or YEAR when `screenedOn` is known to that only; null: the day. */
+  screenedOnPrecision: string | null;
   kind: 'DEVELOPMENT' | 'NUTRITION' | 'HEARING' | 'VISION' | 'DISABILITY' | 'NEWBORN' | 'GENERAL';
   code: string | null;
   result: string | null;
@@ -20,6 +22,7 @@ export const HealthScreeningEntity = new EntitySchema<HealthScreening>({
     id: { type: 'string', primary: true },
     sourceRecordId: { type: 'string' },
     screenedOn: { type: 'string', columnType: 'date', nullable: true },
+    screenedOnPrecision: { type: 'string', nullable: true },
     kind: { type: 'string' },
     code: { type: 'string', nullable: true },
     result: { type: 'string', nullable: true },

@@ -6,6 +6,8 @@ export interface Inspection {
   facilityCode: string;
   reportNumber: string;
   inspectedOn: string;
+  /** MONTH or YEAR when `inspectedOn` is known to that only; null: the day. */
+  inspectedOnPrecision: string | null;
   inspectingUnit: string | null;
   findings: string | null;
   childrenPresent: number | null;
@@ -24,6 +26,7 @@ export const InspectionEntity = new EntitySchema<Inspection>({
     facilityCode: { type: 'string' },
     reportNumber: { type: 'string' },
     inspectedOn: { type: 'string', columnType: 'date' },
+    inspectedOnPrecision: { type: 'string', nullable: true },
     inspectingUnit: { type: 'string', nullable: true },
     findings: { type: 'string', nullable: true },
     childrenPresent: { type: 'integer', nullable: true },

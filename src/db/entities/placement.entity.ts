@@ -10,8 +10,12 @@ export interface Placement {
   sourceRecordId: string;
   facilityCode: string;
   startedOn: string | null;
+  /** MONTH or YEAR when `startedOn` is known to that only; null: the day. */
+  startedOnPrecision: string | null;
   reason: string | null;
   seenOn: string | null;
+  /** MONTH or YEAR when `seenOn` is known to that only; null: the day. */
+  seenOnPrecision: string | null;
   inspectionReportNumber: string | null;
   createdAt: Date;
 }
@@ -24,8 +28,10 @@ export const PlacementEntity = new EntitySchema<Placement>({
     sourceRecordId: { type: 'string' },
     facilityCode: { type: 'string' },
     startedOn: { type: 'string', columnType: 'date', nullable: true },
+    startedOnPrecision: { type: 'string', nullable: true },
     reason: { type: 'string', nullable: true },
     seenOn: { type: 'string', columnType: 'date', nullable: true },
+    seenOnPrecision: { type: 'string', nullable: true },
     inspectionReportNumber: { type: 'string', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },

@@ -10,7 +10,10 @@ export interface SpecialCircumstance {
   sourceRecordId: string | null;
   evidence: Record<string, unknown>;
   startedOn: string | null;
+  /** MONTH or YEAR when `startedOn` is known to that only; null: the day. */
+  startedOnPrecision: string | null;
   endedOn: string | null;
+  endedOnPrecision: string | null;
   recordedAt: Date;
 }
 
@@ -26,6 +29,8 @@ export const SpecialCircumstanceEntity = new EntitySchema<SpecialCircumstance>({
     evidence: { type: 'json', columnType: 'jsonb' },
     startedOn: { type: 'string', columnType: 'date', nullable: true },
     endedOn: { type: 'string', columnType: 'date', nullable: true },
+    startedOnPrecision: { type: 'string', nullable: true },
+    endedOnPrecision: { type: 'string', nullable: true },
     recordedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
   },
 });

@@ -7,6 +7,8 @@ export interface Vaccination {
   vaccineCode: string;
   vaccineName: string | null;
   occurredOn: string | null;
+  /** MONTH or YEAR when `occurredOn` is known to that only; null: the day. */
+  occurredOnPrecision: string | null;
   doseNumber: number | null;
   status: 'COMPLETED' | 'NOT_DONE';
   performer: string | null;
@@ -22,6 +24,7 @@ export const VaccinationEntity = new EntitySchema<Vaccination>({
     vaccineCode: { type: 'string' },
     vaccineName: { type: 'string', nullable: true },
     occurredOn: { type: 'string', columnType: 'date', nullable: true },
+    occurredOnPrecision: { type: 'string', nullable: true },
     doseNumber: { type: 'integer', nullable: true },
     status: { type: 'string' },
     performer: { type: 'string', nullable: true },

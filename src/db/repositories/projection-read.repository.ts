@@ -34,6 +34,9 @@ export interface FacilityFilterSql {
 /** How deep a chain of merges (A into B, B into C) is followed; a chain is normally one step long. */
 export const MAX_MERGE_DEPTH = 8;
 
+/** A date's precision as served: DAY unless stored otherwise (null with the date). */
+const precisionSql = (date: string, precision: string) => `CASE WHEN ${date} IS NULL THEN NULL ELSE coalesce(${precision}, 'DAY') END`;
+
 /** The date (or school year) a kind's rows are listed by, oldest first. */
 const SORT_KEY: Record<RecordProjectionKind, string> = {
   healthScreening: 'p.screened_on::text',
@@ -47,7 +50,7 @@ const SORT_KEY: Record<RecordProjectionKind, string> = {
 
 function branch(t: ProjectionTable<RecordProjectionKind>): string {
   // json_build_object keeps one result shape across the UNION ALL; dates come out as ISO text.
-  const fields = t.columns.map((c) => `'${c.field}', p.${c.column}`).join(', ');
+  const fields = t.columns.map((c) => `'${c.field}', ${c.precisionOf ? precisionSql(`p.${c.precisionOf}`, `p.${c.column}`) : `p.${c.column}`}`).join(', ');
   return `SELECT '${t.kind}' AS kind, r.child_id AS "childId", ${SORT_KEY[t.kind]} AS sort_key, p.id,
     json_build_object(${fields}) AS fields, r.id AS record_id, r.source_system, r.external_id, r.absent_since,
     r.last_seen_at, r.source_updated_at
@@ -85,6 +88,7 @@ const FACILITY_COLUMNS = `id, code, name, type, commune_code AS "communeCode", l
   created_at AS "createdAt", updated_at AS "updatedAt", ${HA_NOI_DAY('facts_as_of')} AS "sourceUpdatedAt"`;
 
 const INSPECTION_COLUMNS = `id, facility_code AS "facilityCode", report_number AS "reportNumber", inspected_on AS "inspectedOn",
+  ${precisionSql('inspected_on', 'inspected_on_precision')} AS "inspectedOnPrecision",
   inspecting_unit AS "inspectingUnit", findings, children_present AS "childrenPresent", source_system AS "sourceSystem",
   external_id AS "externalId", updated_at AS "fetchedAt", ${HA_NOI_DAY('inspected_on')} AS "sourceUpdatedAt"`;
 
@@ -103,7 +107,7 @@ function facilityFilterParams(filter: FacilityFilterSql): [string[] | null, stri
  */
 const PLACEMENTS_BY_FACILITY_SQL = `
 WITH RECURSIVE p AS (
-  SELECT pl.id, pl.facility_code, pl.started_on, pl.reason, pl.seen_on, pl.inspection_report_number,
+  SELECT pl.id, pl.facility_code, pl.started_on, pl.started_on_precision, pl.reason, pl.seen_on, pl.seen_on_precision, pl.inspection_report_number,
          s.id AS record_id, s.source_system, s.external_id, s.child_id, s.last_seen_at, s.source_updated_at, s.absent_since
     FROM placement pl JOIN source_record s ON s.id = pl.source_record_id
    WHERE pl.facility_code = ANY($1::text[]) AND s.child_id IS NOT NULL
@@ -113,7 +117,8 @@ WITH RECURSIVE p AS (
   SELECT up.start_id, c.id, c.merged_into_id, c.commune_code, up.depth + 1
     FROM up JOIN child c ON c.id = up.merged_into_id WHERE up.depth < ${MAX_MERGE_DEPTH}
 )
-SELECT p.id, p.facility_code AS "facilityCode", p.started_on AS "startedOn", p.reason, p.seen_on AS "seenOn",
+SELECT p.id, p.facility_code AS "facilityCode", p.started_on AS "startedOn", ${precisionSql('p.started_on', 'p.started_on_precision')} AS "startedOnPrecision",
+       p.reason, p.seen_on AS "seenOn", ${precisionSql('p.seen_on', 'p.seen_on_precision')} AS "seenOnPrecision",
        p.inspection_report_number AS "inspectionReportNumber", root.id AS "childId",
        p.record_id AS "recordId", p.source_system AS "sourceSystem", p.external_id AS "externalId",
        p.last_seen_at AS "fetchedAt", p.source_updated_at AS "sourceUpdatedAt", p.absent_since AS "absentFromSourceSince"

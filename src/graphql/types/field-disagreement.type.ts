@@ -22,7 +22,7 @@ export class DisagreementSide {
 @ObjectType({
   description:
     'A golden field the child\'s linked source records give genuinely different values for, as the hub compares them: names folded (case, '
-    + 'diacritics and spacing aside), birth dates at the coarser precision (2015 agrees with 2015-10-15, not with 2016-10-15), communes as 2025 '
+    + 'diacritics, spacing and word order aside: *Thu Hà Nguyễn Thị* agrees with *Nguyễn Thị Thu Hà*), birth dates at the coarser precision (2015 agrees with 2015-10-15, not with 2016-10-15), communes as 2025 '
     + 'codes (a legacy code is not compared), sex and identity numbers as they are. Survivorship picked one side (`chosen`) without a steward. '
     + '`communeCode`: the child is shown, and scoped to officers, in the commune of the most recently observed record; the child may have moved, '
     + 'or one source may be wrong, and a steward should confirm the move with the commune.',

@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { SensitivityClass } from '../../auth/sensitivity.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../authorization/sensitive.decorator.js';
 import { evidenceClasses } from '../authorization/source-classes.js';
-import { SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
+import { DatePrecisionEnum, SourceSystemEnum, SpecialCircumstanceGroupEnum } from './enums.js';
 
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({ description: 'Membership of one of the 14 groups of children in special circumstances, with the source that supports it.' })
@@ -32,8 +32,16 @@ export class SpecialCircumstance {
   startedOn!: string | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `startedOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest). Null with the date.' })
+  startedOnPrecision!: DatePrecisionEnum | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
   @Field(() => String, { nullable: true, description: 'ISO date the membership ended, when known: a record ended the circumstance (an adoption registered), or the child turned 16 (with a birth date known only to the month or year, the last day that could be the 16th birthday).' })
   endedOn!: string | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `endedOn` is known: DAY (also for the 16th birthday worked out from a partial birth date), or MONTH or YEAR when the record that ended the circumstance gave only those. Null with the date.' })
+  endedOnPrecision!: DatePrecisionEnum | null;
 
   // The evidence layer (evidenceClasses): which record and system give it tells, beside the group, an adoption (QA).
   @SensitiveBy(SensitivityClass.PROTECTION_GROUP, evidenceClasses)

@@ -42,7 +42,7 @@ SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRec
 
 const SELECT_MEMBERSHIPS = `
 SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_id AS "sourceRecordId", started_on AS "startedOn",
-       ended_on AS "endedOn"
+       nullif(started_on_precision, 'DAY') AS "startedOnPrecision", ended_on AS "endedOn", nullif(ended_on_precision, 'DAY') AS "endedOnPrecision"
   FROM special_circumstance WHERE child_id = ANY($1::text[])`;
 
 // status (ACTIVE), version (1), created_at and updated_at (the transaction's time) are the columns' defaults.
@@ -60,10 +60,12 @@ UPDATE child c SET ${VALUE_COLUMNS.map(([col]) => `${col} = u.${col}`).join(', '
 
 // first_seen_at and recorded_at: the transaction's time (their defaults).
 const NUMBER_COPY_COLUMNS = ['id', 'child_id', 'number', 'status', 'source_record_id', 'structural_findings'];
-const MEMBERSHIP_COPY_COLUMNS = ['id', 'child_id', 'clause', 'sub_type', 'source_record_id', 'evidence', 'started_on', 'ended_on'];
+const MEMBERSHIP_COPY_COLUMNS = ['id', 'child_id', 'clause', 'sub_type', 'source_record_id', 'evidence', 'started_on', 'ended_on',
+  'started_on_precision', 'ended_on_precision'];
 const REDATE_MEMBERSHIPS = `
-UPDATE special_circumstance s SET started_on = u.started_on, ended_on = u.ended_on
-  FROM unnest($1::text[], $2::date[], $3::date[]) AS u(id, started_on, ended_on)
+UPDATE special_circumstance s SET started_on = u.started_on, ended_on = u.ended_on, started_on_precision = u.started_on_precision,
+       ended_on_precision = u.ended_on_precision
+  FROM unnest($1::text[], $2::date[], $3::date[], $4::text[], $5::text[]) AS u(id, started_on, ended_on, started_on_precision, ended_on_precision)
  WHERE s.id = u.id`;
 
 const LOCK_IDS = `
@@ -200,7 +202,8 @@ export class GoldenRecordRepository {
   async insertMemberships(client: PoolClient, memberships: readonly NewMembership[]): Promise<void> {
     await copyRows(client, 'special_circumstance', MEMBERSHIP_COPY_COLUMNS, memberships.map((m) =>
       `${copyText(m.id)}\t${copyText(m.childId)}\t${copyText(m.clause)}\t${copyText(m.subType)}\t${copyText(m.sourceRecordId)}\t` +
-      `${copyJson({ sourceSystem: m.sourceSystem })}\t${copyText(m.startedOn)}\t${copyText(m.endedOn)}`));
+      `${copyJson({ sourceSystem: m.sourceSystem })}\t${copyText(m.startedOn)}\t${copyText(m.endedOn)}\t` +
+      `${copyText(m.startedOnPrecision)}\t${copyText(m.endedOnPrecision)}`));
   }
 
   /** Memberships whose evidence now gives other dates (an adoption registered since ended them). */
@@ -209,7 +212,10 @@ export class GoldenRecordRepository {
     await client.query({
       name: 'golden_redate_memberships',
       text: REDATE_MEMBERSHIPS,
-      values: [memberships.map((m) => m.id), memberships.map((m) => m.startedOn), memberships.map((m) => m.endedOn)],
+      values: [
+        memberships.map((m) => m.id), memberships.map((m) => m.startedOn), memberships.map((m) => m.endedOn),
+        memberships.map((m) => m.startedOnPrecision), memberships.map((m) => m.endedOnPrecision),
+      ],
     });
   }
 

@@ -1,4 +1,4 @@
-import type { GroupClause, GroupEvidenceInput } from '../../domain/source-record-input.js';
+import type { DatePrecision, GroupClause, GroupEvidenceInput } from '../../domain/source-record-input.js';
 
 /** The part of a linked source record that group memberships are built from. */
 export interface GroupEvidenceRecord {
@@ -14,9 +14,16 @@ export interface EvidencedMembership {
   sourceRecordId: string;
   sourceSystem: string;
   startedOn: string | null;
+  /** How much of `startedOn` is known when less than the day (MONTH, YEAR); null: the day. */
+  startedOnPrecision: DatePrecision | null;
   /** The record's own end date, else the end another record gives the same clause (see {@link membershipsOf}). */
   endedOn: string | null;
+  /** How much of `endedOn` is known when less than the day; null: the day. */
+  endedOnPrecision: DatePrecision | null;
 }
+
+/** A precision as stored: null for the day. */
+const partial = (p: DatePrecision | null | undefined): DatePrecision | null => (p && p !== 'DAY' ? p : null);
 
 /**
  * A child's memberships, one per (clause, sub-type, record), with their dates. A circumstance ends when a
@@ -33,35 +40,41 @@ export interface EvidencedMembership {
  */
 export function membershipsOf(records: readonly GroupEvidenceRecord[], childhoodEndedOn: string | null = null): EvidencedMembership[] {
   const out = new Map<string, EvidencedMembership>();
-  let ends: Map<GroupClause, string[]> | null = null;
+  let ends: Map<GroupClause, Array<{ on: string; precision: DatePrecision | null }>> | null = null;
   for (const r of records) {
     for (const g of r.groups ?? []) {
       out.set(`${g.clause}|${g.subType ?? ''}|${r.id}`, {
         clause: g.clause, subType: g.subType ?? null, sourceRecordId: r.id, sourceSystem: r.sourceSystem,
-        startedOn: g.since ?? null, endedOn: g.until ?? null,
+        startedOn: g.since ?? null, startedOnPrecision: g.since ? partial(g.sincePrecision) : null,
+        endedOn: g.until ?? null, endedOnPrecision: g.until ? partial(g.untilPrecision) : null,
       });
       if (g.until) {
         ends ??= new Map();
+        const end = { on: g.until, precision: partial(g.untilPrecision) };
         const list = ends.get(g.clause);
-        if (list) list.push(g.until);
-        else ends.set(g.clause, [g.until]);
+        if (list) list.push(end);
+        else ends.set(g.clause, [end]);
       }
     }
   }
   const memberships = [...out.values()];
   if (ends !== null) {
-    for (const list of ends.values()) list.sort();
+    for (const list of ends.values()) list.sort((a, b) => (a.on < b.on ? -1 : a.on > b.on ? 1 : 0));
     for (const m of memberships) {
       if (m.endedOn !== null) continue;
       const list = ends.get(m.clause);
       // The first end on or after the start (ISO dates compare as text).
-      m.endedOn = list?.find((end) => m.startedOn === null || end >= m.startedOn) ?? null;
+      const end = list?.find((e) => m.startedOn === null || e.on >= m.startedOn);
+      m.endedOn = end?.on ?? null;
+      m.endedOnPrecision = end?.precision ?? null;
     }
   }
   if (childhoodEndedOn !== null) {
     for (const m of memberships) {
       if (m.endedOn !== null && m.endedOn <= childhoodEndedOn) continue;
-      m.endedOn = m.startedOn !== null && m.startedOn > childhoodEndedOn ? m.startedOn : childhoodEndedOn;
+      const startedAfter = m.startedOn !== null && m.startedOn > childhoodEndedOn;
+      m.endedOn = startedAfter ? m.startedOn : childhoodEndedOn;
+      m.endedOnPrecision = startedAfter ? m.startedOnPrecision : null;
     }
   }
   return memberships;

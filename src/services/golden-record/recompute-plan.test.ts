@@ -251,8 +251,8 @@ describe('planRecompute', () => {
       rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'school', identityNumber: '001215000456' }),
     ];
     const memberships: KnownMembership[] = [
-      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null },
-      { id: 'grp_2', childId: 'chd_A', clause: 'a', subType: null, sourceRecordId: null, startedOn: null, endedOn: null },
+      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
+      { id: 'grp_2', childId: 'chd_A', clause: 'a', subType: null, sourceRecordId: null, startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
     ];
     const p = plan({ children: [rowOf('chd_A', old, 'VERIFIED')], records, numbers: [given('chd_A', '001315000123')], memberships });
     expect(p.numbers.map((n) => [n.number, n.sourceRecordId, n.findings.map((f) => f.code)])).toEqual([['001215000456', 'src_2', ['SEX_DIGIT_MISMATCH']]]);
@@ -269,9 +269,9 @@ describe('planRecompute', () => {
       rec({ id: 'src_2', childId: 'chd_A', groups: [{ clause: 'b' }, { clause: 'd', subType: 'NHIN' }] }),
     ];
     const stored: KnownMembership[] = [
-      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: '2015-03-02', endedOn: null },
-      { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_2', startedOn: null, endedOn: null },
-      { id: 'grp_3', childId: 'chd_A', clause: 'd', subType: 'NHIN', sourceRecordId: 'src_2', startedOn: null, endedOn: null },
+      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: '2015-03-02', endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
+      { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_2', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
+      { id: 'grp_3', childId: 'chd_A', clause: 'd', subType: 'NHIN', sourceRecordId: 'src_2', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
     ];
     // The adoption register's row: the circumstance before adoption, ended on the registration date.
     const records = [...before, rec({ id: adopted, childId: 'chd_A', sourceSystem: 'justice-register', groups: [{ clause: 'b', since: null, until: '2021-08-27' }] })];
@@ -279,8 +279,8 @@ describe('planRecompute', () => {
     expect(p.updated[0]).toMatchObject({ groupClauses: ['d'] });
     expect(p.membershipsAdded.map((m) => [m.clause, m.sourceRecordId, m.startedOn, m.endedOn])).toEqual([['b', adopted, null, '2021-08-27']]);
     expect(p.membershipsRedated).toEqual([
-      { id: 'grp_1', startedOn: '2015-03-02', endedOn: '2021-08-27' },
-      { id: 'grp_2', startedOn: null, endedOn: '2021-08-27' },
+      { id: 'grp_1', startedOn: '2015-03-02', endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null },
+      { id: 'grp_2', startedOn: null, endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null },
     ]);
     expect(p.membershipsRemoved).toEqual([]);
 
@@ -289,7 +289,7 @@ describe('planRecompute', () => {
       children: [{ ...rowOf('chd_A', records, 'VERIFIED'), version: 4 }], records, numbers: [given('chd_A', '001315000123')],
       memberships: [
         ...stored.map((m) => (m.clause === 'b' ? { ...m, endedOn: '2021-08-27' } : m)),
-        { id: 'grp_4', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: adopted, startedOn: null, endedOn: '2021-08-27' },
+        { id: 'grp_4', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: adopted, startedOn: null, endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null },
       ],
     });
     expect(now).toMatchObject({ result: { unchanged: ['chd_A'] }, membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [] });
@@ -332,8 +332,8 @@ describe('planRecompute', () => {
     ] as const)('ends every group on the 16th birthday once passed (%s precision: born %s, 16 on %s)', (precision, birthDate, sixteen) => {
       const records = inGroups(birthDate, precision);
       const stored: KnownMembership[] = [
-        { id: 'grp_1', childId: 'chd_A', clause: 'd', subType: 'VAN_DONG', sourceRecordId: 'src_1', startedOn: '2014-01-01', endedOn: null },
-        { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null },
+        { id: 'grp_1', childId: 'chd_A', clause: 'd', subType: 'VAN_DONG', sourceRecordId: 'src_1', startedOn: '2014-01-01', endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
+        { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
       ];
       // The row as built before the birthday, when nothing has changed since.
       const child = { ...rowOf('chd_A', records, 'VERIFIED'), groupClauses: ['b', 'd'] as LockedChild['groupClauses'] };
@@ -341,8 +341,8 @@ describe('planRecompute', () => {
       expect(p.updated).toEqual([expect.objectContaining({ id: 'chd_A', groupClauses: [], version: 3 })]);
       // History, with the day it ended; no registry call for it.
       expect(p.membershipsRedated).toEqual([
-        { id: 'grp_1', startedOn: '2014-01-01', endedOn: sixteen },
-        { id: 'grp_2', startedOn: null, endedOn: sixteen },
+        { id: 'grp_1', startedOn: '2014-01-01', startedOnPrecision: null, endedOn: sixteen, endedOnPrecision: null },
+        { id: 'grp_2', startedOn: null, startedOnPrecision: null, endedOn: sixteen, endedOnPrecision: null },
       ]);
       expect(p).toMatchObject({ membershipsAdded: [], membershipsRemoved: [], reconcile: [] });
 

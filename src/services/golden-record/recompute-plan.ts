@@ -2,6 +2,7 @@ import { GOLDEN_FIELDS, type Child, type IdentityStatus } from '../../db/entitie
 import type { IdentityNumberStatus, StructuralFinding } from '../../db/entities/identity-number.entity.js';
 import { newId } from '../../db/ids.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
+import type { DatePrecision } from '../../domain/source-record-input.js';
 import { everIn, membershipsOf, type EvidencedMembership } from './group-memberships.js';
 import { computeGolden, type GoldenValues, type SurvivorshipInput } from './survivorship.js';
 import type { Refused } from '../identity/rejected-values.js';
@@ -58,7 +59,10 @@ export interface KnownMembership {
   subType: string | null;
   sourceRecordId: string | null;
   startedOn: string | null;
+  /** Null: the day. */
+  startedOnPrecision: DatePrecision | null;
   endedOn: string | null;
+  endedOnPrecision: DatePrecision | null;
 }
 
 export interface NewIdentityNumber {
@@ -79,7 +83,9 @@ export interface NewMembership extends EvidencedMembership {
 export interface MembershipDates {
   id: string;
   startedOn: string | null;
+  startedOnPrecision: DatePrecision | null;
   endedOn: string | null;
+  endedOnPrecision: DatePrecision | null;
 }
 
 /** What the children read under lock need written, decided without touching the database. */
@@ -331,9 +337,12 @@ function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRe
     if (m.sourceRecordId && !w) {
       plan.membershipsRemoved.push(m.id);
       changed = true;
-    } else if (w && (w.startedOn !== m.startedOn || w.endedOn !== m.endedOn)) {
+    } else if (w && (w.startedOn !== m.startedOn || w.endedOn !== m.endedOn
+      || w.startedOnPrecision !== m.startedOnPrecision || w.endedOnPrecision !== m.endedOnPrecision)) {
       // The same evidence with other dates: the record changed them, or another record ended the circumstance.
-      plan.membershipsRedated.push({ id: m.id, startedOn: w.startedOn, endedOn: w.endedOn });
+      plan.membershipsRedated.push({
+        id: m.id, startedOn: w.startedOn, startedOnPrecision: w.startedOnPrecision, endedOn: w.endedOn, endedOnPrecision: w.endedOnPrecision,
+      });
       changed = true;
     }
   }

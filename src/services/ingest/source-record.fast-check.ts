@@ -129,6 +129,8 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
               if (gv !== null && !(typeof gv === 'string' && gv.length <= 50 && isStorableText(gv))) return null;
             } else if (gk === 'since' || gk === 'until') {
               if (gv !== null && !isIsoDate(gv)) return null;
+            } else if (gk === 'sincePrecision' || gk === 'untilPrecision') {
+              if (gv !== null && gv !== 'DAY' && gv !== 'MONTH' && gv !== 'YEAR') return null;
             } else return null;
             copy[gk] = gv;
           }

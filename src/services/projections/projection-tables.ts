@@ -15,6 +15,11 @@ export interface ProjectionColumn {
   oneOf?: readonly string[];
   /** Smallest allowed integer. */
   min?: number;
+  /**
+   * The date column whose precision this column holds (DAY, MONTH or YEAR; stored null for DAY): every date column
+   * has one, named after it, so a date known only to its month or year is not served as a day.
+   */
+  precisionOf?: string;
 }
 
 export interface ProjectionTable<K extends ProjectionKind = ProjectionKind> {
@@ -38,7 +43,12 @@ export const FACILITY_TYPES = ['RELIGIOUS', 'PUBLIC_SOCIAL_ASSISTANCE', 'PRIVATE
 export const LICENCE_STATUSES = ['LICENSED', 'REGISTERED', 'NONE', 'UNKNOWN'] as const;
 
 const text = (field: string, column: string, extra: Partial<ProjectionColumn> = {}): ProjectionColumn => ({ field, column, type: 'text', ...extra });
-const date = (field: string, column: string, extra: Partial<ProjectionColumn> = {}): ProjectionColumn => ({ field, column, type: 'date', ...extra });
+export const DATE_PRECISIONS = ['DAY', 'MONTH', 'YEAR'] as const;
+/** A date column and the column of its precision (`…Precision`, `…_precision`). */
+const date = (field: string, column: string, extra: Partial<ProjectionColumn> = {}): ProjectionColumn[] => [
+  { field, column, type: 'date', ...extra },
+  { field: `${field}Precision`, column: `${column}_precision`, type: 'text', oneOf: DATE_PRECISIONS, precisionOf: column },
+];
 const int = (field: string, column: string, extra: Partial<ProjectionColumn> = {}): ProjectionColumn => ({ field, column, type: 'integer', ...extra });
 const bool = (field: string, column: string): ProjectionColumn => ({ field, column, type: 'boolean' });
 
@@ -49,20 +59,20 @@ const bool = (field: string, column: string): ProjectionColumn => ({ field, colu
 export const RECORD_PROJECTION_TABLES: readonly ProjectionTable<RecordProjectionKind>[] = [
   {
     kind: 'healthScreening', table: 'health_screening', idKind: 'healthScreening', columns: [
-      date('screenedOn', 'screened_on'), text('kind', 'kind', { required: true, oneOf: SCREENING_KINDS }), text('code', 'code'),
+      ...date('screenedOn', 'screened_on'), text('kind', 'kind', { required: true, oneOf: SCREENING_KINDS }), text('code', 'code'),
       text('result', 'result'), text('interpretation', 'interpretation', { oneOf: SCREENING_INTERPRETATIONS }), text('performer', 'performer'),
     ],
   },
   {
     kind: 'vaccination', table: 'vaccination', idKind: 'vaccination', columns: [
-      text('vaccineCode', 'vaccine_code', { required: true }), text('vaccineName', 'vaccine_name'), date('occurredOn', 'occurred_on'),
+      text('vaccineCode', 'vaccine_code', { required: true }), text('vaccineName', 'vaccine_name'), ...date('occurredOn', 'occurred_on'),
       int('doseNumber', 'dose_number', { min: 0 }), text('status', 'status', { required: true, oneOf: VACCINATION_STATUSES }),
       text('performer', 'performer'),
     ],
   },
   {
     kind: 'disability', table: 'disability_record', idKind: 'disabilityRecord', columns: [
-      text('type', 'type'), text('severity', 'severity', { oneOf: DISABILITY_SEVERITIES }), date('assessedOn', 'assessed_on'),
+      text('type', 'type'), text('severity', 'severity', { oneOf: DISABILITY_SEVERITIES }), ...date('assessedOn', 'assessed_on'),
       bool('inclusiveEducation', 'inclusive_education'),
     ],
   },
@@ -75,7 +85,7 @@ export const RECORD_PROJECTION_TABLES: readonly ProjectionTable<RecordProjection
   },
   {
     kind: 'birthRegistration', table: 'birth_registration', idKind: 'birthRegistration', columns: [
-      text('registrationNumber', 'registration_number', { required: true }), text('book', 'book'), date('registeredOn', 'registered_on'),
+      text('registrationNumber', 'registration_number', { required: true }), text('book', 'book'), ...date('registeredOn', 'registered_on'),
       text('registeredAt', 'registered_at'), text('communeCode', 'commune_code'), text('fatherName', 'father_name'),
       text('motherName', 'mother_name'), text('declarantName', 'declarant_name'), text('declarantRelation', 'declarant_relation'),
       text('note', 'note'),
@@ -83,7 +93,7 @@ export const RECORD_PROJECTION_TABLES: readonly ProjectionTable<RecordProjection
   },
   {
     kind: 'adoptionRegistration', table: 'adoption_registration', idKind: 'adoptionRegistration', columns: [
-      text('registrationNumber', 'registration_number', { required: true }), text('book', 'book'), date('registeredOn', 'registered_on'),
+      text('registrationNumber', 'registration_number', { required: true }), text('book', 'book'), ...date('registeredOn', 'registered_on'),
       text('registeredAt', 'registered_at'), text('certificateNumber', 'certificate_number'),
       text('adoptiveFatherName', 'adoptive_father_name'), text('adoptiveMotherName', 'adoptive_mother_name'), text('givenBy', 'given_by'),
       text('priorCircumstance', 'prior_circumstance'), bool('childConsent', 'child_consent'),
@@ -91,8 +101,8 @@ export const RECORD_PROJECTION_TABLES: readonly ProjectionTable<RecordProjection
   },
   {
     kind: 'placement', table: 'placement', idKind: 'placement', columns: [
-      text('facilityCode', 'facility_code', { required: true }), date('startedOn', 'started_on'), text('reason', 'reason'),
-      date('seenOn', 'seen_on'), text('inspectionReportNumber', 'inspection_report_number'),
+      text('facilityCode', 'facility_code', { required: true }), ...date('startedOn', 'started_on'), text('reason', 'reason'),
+      ...date('seenOn', 'seen_on'), text('inspectionReportNumber', 'inspection_report_number'),
     ],
   },
 ];
@@ -109,7 +119,7 @@ export const FACILITY_TABLE: ProjectionTable<'facility'> = {
 export const INSPECTION_TABLE: ProjectionTable<'inspection'> = {
   kind: 'inspection', table: 'inspection', idKind: 'inspection', columns: [
     text('facilityCode', 'facility_code', { required: true }), text('reportNumber', 'report_number', { required: true }),
-    date('inspectedOn', 'inspected_on', { required: true }), text('inspectingUnit', 'inspecting_unit'), text('findings', 'findings'),
+    ...date('inspectedOn', 'inspected_on', { required: true }), text('inspectingUnit', 'inspecting_unit'), text('findings', 'findings'),
     int('childrenPresent', 'children_present', { min: 0 }),
   ],
 };

@@ -97,17 +97,21 @@ describe('ProjectionWriter.upsertFacilities', () => {
     facilityCode: 'CS-001', reportNumber: 'BB-1', inspectedOn: '2026-10-01', inspectingUnit: null, findings: null, childrenPresent: 3, ...over,
   });
 
-  it('upserts facilities by code and inspections by (facility, report number), one statement each, last copy winning', async () => {
+  it('upserts facilities by code and inspections by (facility, report number), one statement each, the latest copy winning (the last of equal dates)', async () => {
     const { client, calls } = fakeClient();
     const res = await new ProjectionWriter().upsertFacilities(client, [
       { sourceSystem: 'facility-inspection', externalId: 'CS-001', projections: { facility: [facility({ name: 'old' })], inspection: [inspection()] } },
       { sourceSystem: 'facility-inspection', externalId: 'CS-001', projections: { facility: [facility()], inspection: [inspection(), inspection({ reportNumber: 'BB-2' })] } },
+      // An earlier inspection's report, read last: its inspection is kept, not its facts.
+      { sourceSystem: 'facility-inspection', externalId: 'CS-001', projections: { facility: [facility({ name: 'older' })], inspection: [inspection({ reportNumber: 'BB-0', inspectedOn: '2020-03-01' })] } },
     ]);
     expect(calls.map((c) => c.text.split(' (')[0])).toEqual(['INSERT INTO facility', 'INSERT INTO inspection']);
     expect(calls[0]!.text).toContain('ON CONFLICT (code) DO UPDATE');
     expect(calls[1]!.text).toContain('ON CONFLICT (facility_code, report_number) DO UPDATE');
-    expect(calls[0]!.values[4]).toEqual(['Chùa A']);
-    expect(res).toMatchObject({ facilities: { inserted: 1, updated: 0, unchanged: 0 }, inspections: { inserted: 2, updated: 0, unchanged: 0 } });
+    expect(calls[0]!.text).toContain('AND (EXCLUDED.facts_as_of < facility.facts_as_of) IS NOT TRUE');
+    expect(calls[0]!.values[3]).toEqual(['2026-10-01']);
+    expect(calls[0]!.values[5]).toEqual(['Chùa A']);
+    expect(res).toMatchObject({ facilities: { inserted: 1, updated: 0, unchanged: 0 }, inspections: { inserted: 3, updated: 0, unchanged: 0 } });
   });
 
   it('refuses child projections on facility records and bad facility values', async () => {

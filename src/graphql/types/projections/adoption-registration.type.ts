@@ -3,6 +3,7 @@ import { SensitivityClass } from '../../../auth/sensitivity.js';
 import { factSourceClasses } from '../../authorization/source-classes.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { ProjectionSource } from './projection-source.type.js';
+import { DatePrecisionEnum } from '../enums.js';
 
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({ description: 'An adoption registration (đăng ký nuôi con nuôi) from the adoption register. Every field is ADOPTION data.' })
@@ -18,6 +19,10 @@ export class AdoptionRegistration {
   @Sensitive(SensitivityClass.ADOPTION)
   @Field(() => String, { nullable: true, description: 'ISO date of registration.' })
   registeredOn!: string | null;
+
+  @Sensitive(SensitivityClass.ADOPTION)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `registeredOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest). Null with the date.' })
+  registeredOnPrecision!: DatePrecisionEnum | null;
 
   @Sensitive(SensitivityClass.ADOPTION)
   @Field(() => String, { nullable: true, description: 'The registering office, as written.' })

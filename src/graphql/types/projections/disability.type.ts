@@ -4,6 +4,7 @@ import { factSourceClasses } from '../../authorization/source-classes.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { DisabilitySeverityEnum } from './projection-enums.js';
 import { ProjectionSource } from './projection-source.type.js';
+import { DatePrecisionEnum } from '../enums.js';
 
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({ description: 'A disability (khuyết tật) as a source recorded it: type, severity, assessment date. Health data (HEALTH).' })
@@ -19,6 +20,10 @@ export class Disability {
   @Sensitive(SensitivityClass.HEALTH)
   @Field(() => String, { nullable: true, description: 'ISO date of the assessment or certificate.' })
   assessedOn!: string | null;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `assessedOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest). Null with the date.' })
+  assessedOnPrecision!: DatePrecisionEnum | null;
 
   @Sensitive(SensitivityClass.HEALTH)
   @Field(() => Boolean, { nullable: true, description: 'Whether the child receives inclusive-education support (giáo dục hòa nhập).' })

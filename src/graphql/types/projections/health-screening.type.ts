@@ -4,6 +4,7 @@ import { factSourceClasses } from '../../authorization/source-classes.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { ScreeningInterpretationEnum, ScreeningKindEnum } from './projection-enums.js';
 import { ProjectionSource } from './projection-source.type.js';
+import { DatePrecisionEnum } from '../enums.js';
 
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({ description: 'A health screening (khám sàng lọc) as a commune health station recorded it. Health data (HEALTH).' })
@@ -11,6 +12,10 @@ export class HealthScreening {
   @Sensitive(SensitivityClass.HEALTH)
   @Field(() => String, { nullable: true, description: 'ISO date of the screening.' })
   screenedOn!: string | null;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `screenedOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest). Null with the date.' })
+  screenedOnPrecision!: DatePrecisionEnum | null;
 
   @Sensitive(SensitivityClass.HEALTH)
   @Field(() => ScreeningKindEnum, { nullable: true })

@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { ProjectionSource } from './projection-source.type.js';
+import { DatePrecisionEnum } from '../enums.js';
 
 @ObjectType({ description: 'An inspection of a care facility (biên bản kiểm tra), as the inspecting agency reported it. One per facility and report number.' })
 export class Inspection {
@@ -8,6 +9,9 @@ export class Inspection {
 
   @Field(() => String, { description: 'ISO date of the inspection.' })
   inspectedOn!: string;
+
+  @Field(() => DatePrecisionEnum, { description: 'How much of `inspectedOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest).' })
+  inspectedOnPrecision!: DatePrecisionEnum;
 
   @Field(() => String, { nullable: true, description: 'The inspecting unit, as written.' })
   inspectingUnit!: string | null;

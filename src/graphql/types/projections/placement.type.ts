@@ -3,6 +3,7 @@ import { SensitivityClass } from '../../../auth/sensitivity.js';
 import { factSourceClasses } from '../../authorization/source-classes.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { ProjectionSource } from './projection-source.type.js';
+import { DatePrecisionEnum } from '../enums.js';
 
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({
@@ -19,12 +20,20 @@ export class Placement {
   startedOn!: string | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `startedOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest). Null with the date.' })
+  startedOnPrecision!: DatePrecisionEnum | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
   @Field(() => String, { nullable: true, description: 'The circumstance that brought the child in, as written.' })
   reason!: string | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
   @Field(() => String, { nullable: true, description: 'ISO date the child was seen there (the inspection date).' })
   seenOn!: string | null;
+
+  @Sensitive(SensitivityClass.PROTECTION_GROUP)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `seenOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest). Null with the date.' })
+  seenOnPrecision!: DatePrecisionEnum | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
   @Field(() => String, { nullable: true, description: 'The inspection report that saw the child there, when the source says.' })

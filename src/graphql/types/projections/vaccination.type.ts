@@ -4,6 +4,7 @@ import { factSourceClasses } from '../../authorization/source-classes.js';
 import { PersonalData, Sensitive, SensitiveBy } from '../../authorization/sensitive.decorator.js';
 import { VaccinationStatusEnum } from './projection-enums.js';
 import { ProjectionSource } from './projection-source.type.js';
+import { DatePrecisionEnum } from '../enums.js';
 
 @PersonalData({ childIdField: 'childId' })
 @ObjectType({ description: 'A vaccination (tiêm chủng) as a commune health station recorded it. Health data (HEALTH).' })
@@ -19,6 +20,10 @@ export class Vaccination {
   @Sensitive(SensitivityClass.HEALTH)
   @Field(() => String, { nullable: true, description: 'ISO date the dose was given.' })
   occurredOn!: string | null;
+
+  @Sensitive(SensitivityClass.HEALTH)
+  @Field(() => DatePrecisionEnum, { nullable: true, description: 'How much of `occurredOn` is known: DAY, or MONTH or YEAR when the source gave only those (the date then reads 01 for the rest). Null with the date.' })
+  occurredOnPrecision!: DatePrecisionEnum | null;
 
   @Sensitive(SensitivityClass.HEALTH)
   @Field(() => Int, { nullable: true, description: 'Dose number in the series (mũi thứ).' })
