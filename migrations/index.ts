@@ -48,6 +48,7 @@ import { Migration20261226010000_audit_event_read_indexes } from './Migration202
 import { Migration20261226020000_audit_read_order } from './Migration20261226020000_audit_read_order.js';
 import { Migration20261227010000_facility_facts_as_of } from './Migration20261227010000_facility_facts_as_of.js';
 import { Migration20261227020000_projection_date_precision } from './Migration20261227020000_projection_date_precision.js';
+import { Migration20261227030000_inspection_facility_facts } from './Migration20261227030000_inspection_facility_facts.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -100,4 +101,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261226020000_audit_read_order', class: Migration20261226020000_audit_read_order },
   { name: 'Migration20261227010000_facility_facts_as_of', class: Migration20261227010000_facility_facts_as_of },
   { name: 'Migration20261227020000_projection_date_precision', class: Migration20261227020000_projection_date_precision },
+  { name: 'Migration20261227030000_inspection_facility_facts', class: Migration20261227030000_inspection_facility_facts },
 ];

@@ -278,6 +278,26 @@ describe('projections: written per source record, read per child by role', () =>
       // Facts with no inspection date replace as they always did.
       await upsertFacilities([{ sourceSystem: 'facility-inspection', externalId: 'CS-777', projections: { facility: [{ code: 'CS-777', name: 'Chùa Vân Hương', type: 'RELIGIOUS', communeCode: '00004', licenceStatus: 'NONE', licenceNumber: null, capacity: 41 }] } }]);
       expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({ capacity: 41, source: { sourceUpdatedAt: null } });
+
+      // A report corrected and read again is what it now says, even when that makes another report the latest (QA
+      // re-check: a date corrected to an earlier day froze the facility at the typo's facts).
+      await upsertFacilities([round('BB-2027', '2026-01-02', { ...current, capacity: 39 })]);
+      expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({
+        capacity: 37, source: { sourceUpdatedAt: '2026-07-15T17:00:00.000Z' },
+      });
+
+      // Stored before inspections kept their facts (an upgrade): the facts stay undated until a report is read again,
+      // and then are that report's, dated so, until a later one is read.
+      await hub.ctx.sql.query(`UPDATE inspection SET facility_facts = NULL WHERE facility_code = 'CS-777'`);
+      await hub.ctx.sql.query(`UPDATE facility SET capacity = 99, facts_as_of = NULL WHERE code = 'CS-777'`);
+      await upsertFacilities([round('BB-2023', '2023-05-01', { name: 'Chùa Vân Hương (cũ)', licenceNumber: '99/ĐK-UBND', capacity: 10 })]);
+      expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({
+        capacity: 10, source: { sourceUpdatedAt: '2023-04-30T17:00:00.000Z' },
+      });
+      await upsertFacilities([round('BB-2026', '2026-07-16', current)]);
+      expect((await hub.gql<{ facility: { capacity: number; licenceStatus: string; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({
+        capacity: 37, licenceStatus: 'NONE', source: { sourceUpdatedAt: '2026-07-15T17:00:00.000Z' },
+      });
     } finally {
       await hub.ctx.sql.query(`DELETE FROM inspection WHERE facility_code = 'CS-777'`);
       await hub.ctx.sql.query(`DELETE FROM facility WHERE code = 'CS-777'`);

@@ -193,6 +193,15 @@ describe('connectors/facility-inspection/connector.yaml', () => {
     };
     // An old-style name the 2025 list does not know, with the code beside it.
     expect(communeOf(row({ 'Xã/phường': 'Phường Quang Trung, Quận Hà Đông', 'Mã xã': '09556' }))).toBe('09556');
-    expect(communeOf(row({ 'Xã/phường': 'Phường Văn Miếu - Quốc Tử Giám', 'Mã xã': '' }))).toBe(resolveCommuneByName('Phường Văn Miếu - Quốc Tử Giám', '01')!.communeCode);
+    const vanMieu = resolveCommuneByName('Phường Văn Miếu - Quốc Tử Giám', '01')!.communeCode;
+    expect(communeOf(row({ 'Xã/phường': 'Phường Văn Miếu - Quốc Tử Giám', 'Mã xã': '' }))).toBe(vanMieu);
+    // A code that does not resolve gives way to a name that does (QA re-check: an unknown code took its place, a
+    // pre-2025 code was kept unresolved, a malformed one refused the row).
+    expect(communeOf(row({ 'Xã/phường': 'Phường Văn Miếu - Quốc Tử Giám', 'Mã xã': '99999' }))).toBe(vanMieu);
+    expect(communeOf(row({ 'Xã/phường': 'Phường Văn Miếu - Quốc Tử Giám', 'Mã xã': '00001' }))).toBe(vanMieu);
+    expect(communeOf(row({ 'Xã/phường': 'Phường Văn Miếu - Quốc Tử Giám', 'Mã xã': '00-004' }))).toBe(vanMieu);
+    // Neither resolves: the code, kept as given (and flagged), as any firstOf takes the first present.
+    const neither = mapper(row({ 'Xã/phường': 'Phường Không Có', 'Mã xã': '99999' }));
+    expect(neither.ok && neither.projections.facility![0]!.communeCode).toBe('99999');
   });
 });

@@ -346,6 +346,7 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
       return undefined;
     };
     if (parseKind === 'date' && parser !== null && options.length > 1) source = checkDateChoices(spec.firstOf, options, parser, field);
+    if (parseKind === 'commune' && parser !== null && options.length > 1) source = chooseCommune(options, parser, field, source);
   } else {
     const constant: Scalar | undefined = spec.value;
     source = parse ? (_s, _r, ctx) => parse(constant, ctx) : () => constant;
@@ -421,6 +422,28 @@ function checkDateChoices(choices: ReadonlyArray<string | ValueSpec>, options: E
     }
     // As any parsed value (see `parsed`): a failure becomes the record's problem.
     return date === undefined || typeof date !== 'object' ? date : settle(date, field, ctx);
+  };
+}
+
+/**
+ * A commune read with `firstOf` from several columns of the same fact (a facility's `Mã xã`, then its `Xã/phường`):
+ * the first that resolves to a 2025 commune is taken, so a code the 2025 list lacks, a malformed one or an old-style
+ * name gives way to a column that resolves (QA: an unknown code took the place of a name that resolved, and a
+ * malformed one refused the row). When none resolves, the first present is taken as for any `firstOf`: kept as
+ * given and flagged, or refused, as it would be alone.
+ */
+function chooseCommune(options: Evaluate[], parser: Parser, field: string, firstPresent: Evaluate): Evaluate {
+  return (scope, root, ctx) => {
+    for (const option of options) {
+      const v = option(scope, root, UNTAKEN);
+      UNTAKEN.problems = null;
+      UNTAKEN.flags = null;
+      if (isEmpty(v)) continue;
+      const r = parser(v);
+      // Resolved: a 2025 code, also one found from a pre-2025 address (kept, and flagged so).
+      if (r instanceof CommuneValue && r.code !== null && (r.unresolved === null || r.flag === 'COMMUNE_FROM_OLD_ADDRESS')) return settle(r, field, ctx);
+    }
+    return firstPresent(scope, root, ctx);
   };
 }
 

@@ -12,6 +12,8 @@ export interface Inspection {
   findings: string | null;
   childrenPresent: number | null;
   /** The facility record the inspection came from. */
+  /** The facility's facts as the record giving this inspection stated them (name, type, communeCode, licenceStatus, licenceNumber, capacity). */
+  facilityFacts: Record<string, unknown> | null;
   sourceSystem: string;
   externalId: string;
   createdAt: Date;
@@ -30,6 +32,7 @@ export const InspectionEntity = new EntitySchema<Inspection>({
     inspectingUnit: { type: 'string', nullable: true },
     findings: { type: 'string', nullable: true },
     childrenPresent: { type: 'integer', nullable: true },
+    facilityFacts: { type: 'json', columnType: 'jsonb', nullable: true },
     sourceSystem: { type: 'string' },
     externalId: { type: 'string' },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },

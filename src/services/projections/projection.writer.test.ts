@@ -11,6 +11,7 @@ function fakeClient() {
     query: async (q: { name?: string; text: string; values: unknown[] }) => {
       calls.push(q);
       if (q.text.includes('RETURNING (xmax = 0)')) return { rows: (q.values[0] as unknown[]).map(() => ({ inserted: true })) };
+      if (q.name === 'pw_facility_latest_facts') return { rows: [] };
       return { rows: [{ deleted: '0' }] };
     },
   };
@@ -105,7 +106,10 @@ describe('ProjectionWriter.upsertFacilities', () => {
       // An earlier inspection's report, read last: its inspection is kept, not its facts.
       { sourceSystem: 'facility-inspection', externalId: 'CS-001', projections: { facility: [facility({ name: 'older' })], inspection: [inspection({ reportNumber: 'BB-0', inspectedOn: '2020-03-01' })] } },
     ]);
-    expect(calls.map((c) => c.text.split(' (')[0])).toEqual(['INSERT INTO facility', 'INSERT INTO inspection']);
+    expect(calls.map((c) => c.name === 'pw_facility_latest_facts' ? c.name : c.text.split(' (')[0])).toEqual(['INSERT INTO facility', 'INSERT INTO inspection', 'pw_facility_latest_facts']);
+    // Each inspection keeps the facts its record stated; then the facility takes its latest inspection's.
+    expect((calls[1]!.values[3] as Array<string | null>).map((f) => f && JSON.parse(f).name)).toEqual(['Chùa A', 'Chùa A', 'older']);
+    expect(calls[2]!.values).toEqual([['CS-001']]);
     expect(calls[0]!.text).toContain('ON CONFLICT (code) DO UPDATE');
     expect(calls[1]!.text).toContain('ON CONFLICT (facility_code, report_number) DO UPDATE');
     expect(calls[0]!.text).toContain('AND (EXCLUDED.facts_as_of < facility.facts_as_of) IS NOT TRUE');

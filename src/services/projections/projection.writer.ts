@@ -228,11 +228,15 @@ export class ProjectionWriter {
    * records carry. Unchanged rows are left untouched, so replaying a file is idempotent. Placements are not
    * facility facts: they come with the child's record.
    *
-   * A facility's facts are as of the latest inspection the record describing them gave for it (`facts_as_of`):
-   * facts as of an earlier date than the stored ones are not written (QA: a 2023 report read after the 2026 one
-   * gave the facility its 2023 name, registration and capacity), though the record's inspections are added to
-   * the history. Facts with no inspection date replace and are replaced as before. A key repeated in one call
-   * keeps its latest facts (the last of equal dates).
+   * A facility's facts (name, type, commune, licence, capacity) are those of its latest inspection, not of the last
+   * record read (QA: a 2023 report read after the 2026 one gave the facility its 2023 registration and capacity).
+   * Each inspection keeps the facts the record that gave it stated for the facility (`facility_facts`), and after
+   * the upserts each facility those inspections are of takes the facts of its latest inspection that has them (the
+   * last read of equal dates), with its date as `facts_as_of`: so a report read out of order adds its inspection to
+   * the history only, and a report corrected and read again (another date, other facts) is what it now says, even
+   * when that makes another report the latest (QA re-check: a date corrected to an earlier day froze the facts). A
+   * facility whose inspections have no facts (stored before they were kept, until its reports are read again) keeps
+   * its facts but for a record as of a later date; a record with no inspection of the facility replaces its facts.
    */
   async upsertFacilities(client: PoolClient, items: FacilityRecordProjections[]): Promise<FacilityUpsertResult> {
     const problems: ProjectionProblem[] = [];
@@ -243,7 +247,7 @@ export class ProjectionWriter {
     });
     if (problems.length) throw new InvalidProjectionError(problems);
 
-    type Keyed = { key: string; sourceSystem: string; externalId: string; p: Record<string, unknown>; asOf?: string | null };
+    type Keyed = { key: string; sourceSystem: string; externalId: string; p: Record<string, unknown>; asOf?: string | null; facts?: string | null };
     const facilities = new Map<string, Keyed>();
     const inspections = new Map<string, Keyed>();
     for (const it of items) {
@@ -255,19 +259,36 @@ export class ProjectionWriter {
       }
       for (const x of it.projections.inspection ?? []) {
         const key = `${x.facilityCode}\u0000${x.reportNumber}`;
-        inspections.set(key, { key, sourceSystem: it.sourceSystem, externalId: it.externalId, p: { ...x } });
+        const f = it.projections.facility?.findLast((y) => y.code === x.facilityCode);
+        const facts = f ? JSON.stringify(Object.fromEntries(FACILITY_FACTS.map((c) => [c.field, (f as unknown as Record<string, unknown>)[c.field] ?? null]))) : null;
+        inspections.set(key, { key, sourceSystem: it.sourceSystem, externalId: it.externalId, p: { ...x }, facts });
       }
     }
     const none: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const result: FacilityUpsertResult = { facilities: { ...none }, inspections: { ...none }, items: [] };
     const written = new Map<string, boolean>(); // `f\0code` or `i\0code\0report` → inserted (true) or updated
     if (facilities.size) {
-      result.facilities = await this.upsert(client, FACILITY_TABLE, [...facilities.values()], ['code'], 'updated_at = now()', (key, ins) => written.set(`f\u0000${key}`, ins), true);
+      result.facilities = await this.upsert(client, FACILITY_TABLE, [...facilities.values()], ['code'], 'updated_at = now()', (key, ins) => written.set(`f\u0000${key}`, ins), {
+        columns: [{ column: 'facts_as_of', type: 'date', value: (r) => r.asOf ?? null }],
+        guard: 'AND (EXCLUDED.facts_as_of < facility.facts_as_of) IS NOT TRUE',
+      });
     }
     if (inspections.size) {
       result.inspections = await this.upsert(
         client, INSPECTION_TABLE, [...inspections.values()], ['facility_code', 'report_number'], 'updated_at = now()', (key, ins) => written.set(`i\u0000${key}`, ins),
+        // Read again from a record that states no facts, an inspection keeps those it had.
+        { columns: [{ column: 'facility_facts', type: 'jsonb', value: (r) => r.facts ?? null, set: 'coalesce(EXCLUDED.facility_facts, inspection.facility_facts)' }] },
       );
+      const codes = [...new Set([...inspections.values()].filter((x) => x.facts).map((x) => x.p['facilityCode'] as string))];
+      if (codes.length) {
+        const res = await client.query<{ code: string }>({ name: 'pw_facility_latest_facts', text: LATEST_FACTS_SQL, values: [codes] });
+        for (const { code } of res.rows) {
+          if (written.has(`f\u0000${code}`)) continue;
+          written.set(`f\u0000${code}`, false);
+          result.facilities.updated++;
+          result.facilities.unchanged = Math.max(0, result.facilities.unchanged - 1);
+        }
+      }
     }
     result.items = items.map((it) => {
       const outcomes = [
@@ -280,28 +301,29 @@ export class ProjectionWriter {
   }
 
   /**
-   * @param asOf the rows carry `asOf` (an ISO date or null) into `facts_as_of`, and a row as of an earlier date
-   *   than the stored one's leaves it as it is
+   * @param extra columns written beside the table's own (after the lead ones), each with its value per row and,
+   *   optionally, the expression an update sets it to (`EXCLUDED.<column>` otherwise); `guard` adds to the
+   *   update's condition
    */
-  private async upsert(
+  private async upsert<R extends { sourceSystem: string; externalId: string; p: Record<string, unknown> }>(
     client: PoolClient,
     t: ProjectionTable,
-    rows: Array<{ sourceSystem: string; externalId: string; p: Record<string, unknown>; asOf?: string | null }>,
+    rows: R[],
     key: string[],
     touch: string,
     onWritten: (key: string, inserted: boolean) => void,
-    asOf = false,
+    extra: { columns: Array<{ column: string; type: string; value: (r: R) => unknown; set?: string }>; guard?: string } = { columns: [] },
   ): Promise<UpsertCounts> {
-    const lead = ['id', 'source_system', 'external_id', ...(asOf ? ['facts_as_of'] : [])];
+    const lead = ['id', 'source_system', 'external_id', ...extra.columns.map((c) => c.column)];
     const params: unknown[] = [rows.map(() => newId(t.idKind)), rows.map((r) => r.sourceSystem), rows.map((r) => r.externalId)];
-    if (asOf) params.push(rows.map((r) => r.asOf ?? null));
+    for (const c of extra.columns) params.push(rows.map(c.value));
     for (const col of t.columns) params.push(rows.map((r) => r.p[col.field] ?? null));
-    const facts = [...t.columns.map((c) => c.column).filter((c) => !key.includes(c)), ...(asOf ? ['facts_as_of'] : [])];
-    const notOlder = asOf ? `\n  AND (EXCLUDED.facts_as_of < ${t.table}.facts_as_of) IS NOT TRUE` : '';
-    const text = `${insertSql(t, 1, lead, asOf ? ['date'] : [])}
+    const own = t.columns.map((c) => c.column).filter((c) => !key.includes(c));
+    const sets = [...own.map((c) => [c, `EXCLUDED.${c}`]), ...extra.columns.map((c) => [c.column, c.set ?? `EXCLUDED.${c.column}`])];
+    const text = `${insertSql(t, 1, lead, extra.columns.map((c) => c.type))}
 ON CONFLICT (${key.join(', ')}) DO UPDATE SET
-  ${[...facts, 'source_system', 'external_id'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ${touch}
-WHERE (${facts.map((c) => `${t.table}.${c}`).join(', ')}) IS DISTINCT FROM (${facts.map((c) => `EXCLUDED.${c}`).join(', ')})${notOlder}
+  ${[...sets, ['source_system', 'EXCLUDED.source_system'], ['external_id', 'EXCLUDED.external_id']].map(([c, v]) => `${c} = ${v}`).join(', ')}, ${touch}
+WHERE (${sets.map(([c]) => `${t.table}.${c}`).join(', ')}) IS DISTINCT FROM (${sets.map(([, v]) => v).join(', ')})${extra.guard ? `\n  ${extra.guard}` : ''}
 RETURNING (xmax = 0) AS inserted, ${key.join(', ')}`;
     const res = await client.query<{ inserted: boolean } & Record<string, string>>({ name: statementName(text), text, values: params });
     for (const r of res.rows) onWritten(key.map((c) => r[c]).join('\u0000'), r.inserted as unknown as boolean);
@@ -309,6 +331,32 @@ RETURNING (xmax = 0) AS inserted, ${key.join(', ')}`;
     return { inserted, updated: res.rows.length - inserted, unchanged: rows.length - res.rows.length };
   }
 }
+
+/** The facility facts an inspection keeps as its record stated them (`inspection.facility_facts`). */
+const FACILITY_FACTS = FACILITY_TABLE.columns.filter((c) => c.column !== 'code');
+
+/**
+ * Gives each facility of `$1` the facts of its latest inspection that kept them (the last read of equal dates), with
+ * that inspection's date and record; returns the facilities changed.
+ */
+const LATEST_FACTS_SQL = `
+WITH latest AS (
+  SELECT DISTINCT ON (i.facility_code) i.facility_code, i.inspected_on, i.facility_facts AS f, i.source_system, i.external_id
+    FROM inspection i
+   WHERE i.facility_code = ANY($1::text[]) AND i.facility_facts IS NOT NULL
+   ORDER BY i.facility_code, i.inspected_on DESC, i.updated_at DESC, i.id DESC
+), facts AS (
+  SELECT facility_code, inspected_on, source_system, external_id,
+         ${FACILITY_FACTS.map((c) => `${c.type === 'integer' ? `(f->>'${c.field}')::int` : `f->>'${c.field}'`} AS ${c.column}`).join(', ')}
+    FROM latest
+)
+UPDATE facility x SET ${FACILITY_FACTS.map((c) => `${c.column} = l.${c.column}`).join(', ')}, facts_as_of = l.inspected_on,
+       source_system = l.source_system, external_id = l.external_id, updated_at = now()
+  FROM facts l
+ WHERE x.code = l.facility_code
+   AND (${FACILITY_FACTS.map((c) => `x.${c.column}`).join(', ')}, x.facts_as_of, x.source_system, x.external_id)
+       IS DISTINCT FROM (${FACILITY_FACTS.map((c) => `l.${c.column}`).join(', ')}, l.inspected_on, l.source_system, l.external_id)
+RETURNING x.code`;
 
 /** A checked projection value as one COPY field. */
 function copyValue(type: ColumnType, v: unknown): string {
