@@ -5,7 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * licence, capacity), so a facility's facts are those of its latest inspection whatever order its reports are read
  * in, and a report corrected and read again (another date) is what it now says (QA re-check: a date corrected to an
  * earlier day froze the facts at the typo's). Inspections stored before have none until their reports are read
- * again (the mapping rules changed with this release, so each connector's next sync reads its source whole).
+ * again (the mapping rules changed with this release, so each connector's next sync reads its source whole); while
+ * a facility's latest inspection is one of them, the facility keeps the facts it has, undated.
  *
  * `facts_as_of` is cleared where an earlier build of this release set it to the facility's latest inspection date,
  * which may not be the date of the facts it holds.

@@ -1052,7 +1052,9 @@ describe('file connectors against their drops', () => {
     const holder = await ctx.sql.pool.connect();
     try {
       await holder.query('BEGIN');
+      // (The inspections' rows: a facility read unchanged is not written, nor locked; its inspections' upsert locks them.)
       await holder.query('SELECT id FROM facility FOR UPDATE');
+      await holder.query('SELECT id FROM inspection FOR UPDATE');
       const started = Date.now();
       const blocked = await ctx.connectors.dryRun('facility-inspection', { force: true, files: [drop.files[0]!.path] });
       expect(Date.now() - started).toBeLessThan(5_000);

@@ -275,6 +275,17 @@ describe('projections: written per source record, read per child by role', () =>
       expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({
         capacity: 40, source: { sourceUpdatedAt: '2027-02-28T17:00:00.000Z' },
       });
+      // Two reports of one day: the one stored or changed last, then the higher report number (QA second re-check).
+      await upsertFacilities([round('BB-2028-B', '2028-01-01', { ...current, capacity: 60 }), round('BB-2028-A', '2028-01-01', { ...current, capacity: 50 })]);
+      expect((await hub.gql<{ facility: { capacity: number } }>(FACILITY, {}, social)).body.data!.facility.capacity).toBe(60);
+      await new Promise((r) => setTimeout(r, 5));
+      await upsertFacilities([round('BB-2028-A', '2028-01-01', { ...current, capacity: 51 })]);
+      expect((await hub.gql<{ facility: { capacity: number } }>(FACILITY, {}, social)).body.data!.facility.capacity).toBe(51);
+      await hub.ctx.sql.query(`DELETE FROM inspection WHERE facility_code = 'CS-777' AND report_number LIKE 'BB-2028-%'`);
+      await upsertFacilities([round('BB-2027', '2027-03-01', { ...current, capacity: 40 })]);
+      // Read again unchanged, nothing is written or counted.
+      const again = await upsertFacilities([round('BB-2027', '2027-03-01', { ...current, capacity: 40 }), round('BB-2024', '2024-01-05', { ...current, capacity: 12 })]);
+      expect(again).toMatchObject({ facilities: { inserted: 0, updated: 0, unchanged: 1 }, inspections: { inserted: 0, updated: 0, unchanged: 2 }, items: ['unchanged', 'unchanged'] });
       // Facts with no inspection date replace as they always did.
       await upsertFacilities([{ sourceSystem: 'facility-inspection', externalId: 'CS-777', projections: { facility: [{ code: 'CS-777', name: 'Chùa Vân Hương', type: 'RELIGIOUS', communeCode: '00004', licenceStatus: 'NONE', licenceNumber: null, capacity: 41 }] } }]);
       expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({ capacity: 41, source: { sourceUpdatedAt: null } });
@@ -286,14 +297,17 @@ describe('projections: written per source record, read per child by role', () =>
         capacity: 37, source: { sourceUpdatedAt: '2026-07-15T17:00:00.000Z' },
       });
 
-      // Stored before inspections kept their facts (an upgrade): the facts stay undated until a report is read again,
-      // and then are that report's, dated so, until a later one is read.
+      // Stored before inspections kept their facts (an upgrade): the facility keeps its facts, undated, while its latest
+      // inspection has none; an older report read meanwhile does not take them over (QA second re-check: it did).
       await hub.ctx.sql.query(`UPDATE inspection SET facility_facts = NULL WHERE facility_code = 'CS-777'`);
       await hub.ctx.sql.query(`UPDATE facility SET capacity = 99, facts_as_of = NULL WHERE code = 'CS-777'`);
-      await upsertFacilities([round('BB-2023', '2023-05-01', { name: 'Chùa Vân Hương (cũ)', licenceNumber: '99/ĐK-UBND', capacity: 10 })]);
+      const older = await upsertFacilities([round('BB-2023', '2023-05-01', { name: 'Chùa Vân Hương (cũ)', licenceNumber: '99/ĐK-UBND', capacity: 10 })]);
+      expect(older.facilities).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
       expect((await hub.gql<{ facility: { capacity: number; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({
-        capacity: 10, source: { sourceUpdatedAt: '2023-04-30T17:00:00.000Z' },
+        capacity: 99, source: { sourceUpdatedAt: null },
       });
+      // Read again, the latest report gives its facts, dated.
+
       await upsertFacilities([round('BB-2026', '2026-07-16', current)]);
       expect((await hub.gql<{ facility: { capacity: number; licenceStatus: string; source: unknown } }>(FACILITY, {}, social)).body.data!.facility).toMatchObject({
         capacity: 37, licenceStatus: 'NONE', source: { sourceUpdatedAt: '2026-07-15T17:00:00.000Z' },

@@ -12,5 +12,7 @@
  *   are back is flagged IDENTITY_NUMBER_ZEROS_LOST.
  * 2026-12-07.2: a projection's date or a group's `since`/`until` known only to its month or year carries that
  *   precision (`…Precision`) instead of passing for the first day.
+ * 2026-12-07.3: a commune read with `firstOf` takes the first choice that resolves to a 2025 commune (a facility's
+ *   `Mã xã`, then its `Xã/phường`); inspections keep the facility facts their records state.
  */
-export const MAPPING_RULES_VERSION = '2026-12-07.2';
+export const MAPPING_RULES_VERSION = '2026-12-07.3';

@@ -110,9 +110,9 @@ describe('ProjectionWriter.upsertFacilities', () => {
     // Each inspection keeps the facts its record stated; then the facility takes its latest inspection's.
     expect((calls[1]!.values[3] as Array<string | null>).map((f) => f && JSON.parse(f).name)).toEqual(['Chùa A', 'Chùa A', 'older']);
     expect(calls[2]!.values).toEqual([['CS-001']]);
-    expect(calls[0]!.text).toContain('ON CONFLICT (code) DO UPDATE');
+    // A facility inspected is only added when new: its facts are its latest inspection's (the last statement).
+    expect(calls[0]!.text).toContain('ON CONFLICT (code) DO NOTHING');
     expect(calls[1]!.text).toContain('ON CONFLICT (facility_code, report_number) DO UPDATE');
-    expect(calls[0]!.text).toContain('AND (EXCLUDED.facts_as_of < facility.facts_as_of) IS NOT TRUE');
     expect(calls[0]!.values[3]).toEqual(['2026-10-01']);
     expect(calls[0]!.values[5]).toEqual(['Chùa A']);
     expect(res).toMatchObject({ facilities: { inserted: 1, updated: 0, unchanged: 0 }, inspections: { inserted: 3, updated: 0, unchanged: 0 } });

@@ -230,13 +230,14 @@ export class ProjectionWriter {
    *
    * A facility's facts (name, type, commune, licence, capacity) are those of its latest inspection, not of the last
    * record read (QA: a 2023 report read after the 2026 one gave the facility its 2023 registration and capacity).
-   * Each inspection keeps the facts the record that gave it stated for the facility (`facility_facts`), and after
-   * the upserts each facility those inspections are of takes the facts of its latest inspection that has them (the
-   * last read of equal dates), with its date as `facts_as_of`: so a report read out of order adds its inspection to
-   * the history only, and a report corrected and read again (another date, other facts) is what it now says, even
-   * when that makes another report the latest (QA re-check: a date corrected to an earlier day froze the facts). A
-   * facility whose inspections have no facts (stored before they were kept, until its reports are read again) keeps
-   * its facts but for a record as of a later date; a record with no inspection of the facility replaces its facts.
+   * Each inspection keeps the facts the record that gave it stated for the facility (`facility_facts`). A record
+   * that inspects the facility only adds it when it is new; then the facility takes the facts of its latest
+   * inspection ({@link LATEST_FACTS_SQL}), with its date as `facts_as_of`: so a report read out of order adds its
+   * inspection to the history only, and a report corrected and read again (another date, other facts) is what it
+   * now says, even when that makes another report the latest (QA re-check: a date corrected to an earlier day froze
+   * the facts). When the latest inspection kept no facts (stored before they were kept), the facility keeps the
+   * facts it has, undated, until that report is read again (QA second re-check: an older report took them over).
+   * A record with no inspection of the facility replaces its facts, undated.
    */
   async upsertFacilities(client: PoolClient, items: FacilityRecordProjections[]): Promise<FacilityUpsertResult> {
     const problems: ProjectionProblem[] = [];
@@ -267,12 +268,16 @@ export class ProjectionWriter {
     const none: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const result: FacilityUpsertResult = { facilities: { ...none }, inspections: { ...none }, items: [] };
     const written = new Map<string, boolean>(); // `f\0code` or `i\0code\0report` → inserted (true) or updated
-    if (facilities.size) {
-      result.facilities = await this.upsert(client, FACILITY_TABLE, [...facilities.values()], ['code'], 'updated_at = now()', (key, ins) => written.set(`f\u0000${key}`, ins), {
-        columns: [{ column: 'facts_as_of', type: 'date', value: (r) => r.asOf ?? null }],
-        guard: 'AND (EXCLUDED.facts_as_of < facility.facts_as_of) IS NOT TRUE',
-      });
-    }
+    const onFacility = (key: string, ins: boolean) => written.set(`f\u0000${key}`, ins);
+    const dated = [...facilities.values()].filter((f) => f.asOf);
+    const undated = [...facilities.values()].filter((f) => !f.asOf);
+    const asOf = { columns: [{ column: 'facts_as_of', type: 'date', value: (r: Keyed) => r.asOf ?? null }] };
+    // Inspected: added when new; their facts are the latest inspection's (below), never the record's as such.
+    const added = dated.length ? await this.upsert(client, FACILITY_TABLE, dated, ['code'], 'updated_at = now()', onFacility, { ...asOf, insertOnly: true }) : none;
+    const replaced = undated.length ? await this.upsert(client, FACILITY_TABLE, undated, ['code'], 'updated_at = now()', onFacility, asOf) : none;
+    result.facilities = {
+      inserted: added.inserted + replaced.inserted, updated: added.updated + replaced.updated, unchanged: added.unchanged + replaced.unchanged,
+    };
     if (inspections.size) {
       result.inspections = await this.upsert(
         client, INSPECTION_TABLE, [...inspections.values()], ['facility_code', 'report_number'], 'updated_at = now()', (key, ins) => written.set(`i\u0000${key}`, ins),
@@ -302,8 +307,8 @@ export class ProjectionWriter {
 
   /**
    * @param extra columns written beside the table's own (after the lead ones), each with its value per row and,
-   *   optionally, the expression an update sets it to (`EXCLUDED.<column>` otherwise); `guard` adds to the
-   *   update's condition
+   *   optionally, the expression an update sets it to (`EXCLUDED.<column>` otherwise); `insertOnly`: a row already
+   *   stored under the key is left as it is
    */
   private async upsert<R extends { sourceSystem: string; externalId: string; p: Record<string, unknown> }>(
     client: PoolClient,
@@ -312,7 +317,7 @@ export class ProjectionWriter {
     key: string[],
     touch: string,
     onWritten: (key: string, inserted: boolean) => void,
-    extra: { columns: Array<{ column: string; type: string; value: (r: R) => unknown; set?: string }>; guard?: string } = { columns: [] },
+    extra: { columns: Array<{ column: string; type: string; value: (r: R) => unknown; set?: string }>; insertOnly?: boolean } = { columns: [] },
   ): Promise<UpsertCounts> {
     const lead = ['id', 'source_system', 'external_id', ...extra.columns.map((c) => c.column)];
     const params: unknown[] = [rows.map(() => newId(t.idKind)), rows.map((r) => r.sourceSystem), rows.map((r) => r.externalId)];
@@ -320,10 +325,14 @@ export class ProjectionWriter {
     for (const col of t.columns) params.push(rows.map((r) => r.p[col.field] ?? null));
     const own = t.columns.map((c) => c.column).filter((c) => !key.includes(c));
     const sets = [...own.map((c) => [c, `EXCLUDED.${c}`]), ...extra.columns.map((c) => [c.column, c.set ?? `EXCLUDED.${c.column}`])];
-    const text = `${insertSql(t, 1, lead, extra.columns.map((c) => c.type))}
+    const text = extra.insertOnly
+      ? `${insertSql(t, 1, lead, extra.columns.map((c) => c.type))}
+ON CONFLICT (${key.join(', ')}) DO NOTHING
+RETURNING (xmax = 0) AS inserted, ${key.join(', ')}`
+      : `${insertSql(t, 1, lead, extra.columns.map((c) => c.type))}
 ON CONFLICT (${key.join(', ')}) DO UPDATE SET
   ${[...sets, ['source_system', 'EXCLUDED.source_system'], ['external_id', 'EXCLUDED.external_id']].map(([c, v]) => `${c} = ${v}`).join(', ')}, ${touch}
-WHERE (${sets.map(([c]) => `${t.table}.${c}`).join(', ')}) IS DISTINCT FROM (${sets.map(([, v]) => v).join(', ')})${extra.guard ? `\n  ${extra.guard}` : ''}
+WHERE (${sets.map(([c]) => `${t.table}.${c}`).join(', ')}) IS DISTINCT FROM (${sets.map(([, v]) => v).join(', ')})
 RETURNING (xmax = 0) AS inserted, ${key.join(', ')}`;
     const res = await client.query<{ inserted: boolean } & Record<string, string>>({ name: statementName(text), text, values: params });
     for (const r of res.rows) onWritten(key.map((c) => r[c]).join('\u0000'), r.inserted as unknown as boolean);
@@ -336,19 +345,20 @@ RETURNING (xmax = 0) AS inserted, ${key.join(', ')}`;
 const FACILITY_FACTS = FACILITY_TABLE.columns.filter((c) => c.column !== 'code');
 
 /**
- * Gives each facility of `$1` the facts of its latest inspection that kept them (the last read of equal dates), with
- * that inspection's date and record; returns the facilities changed.
+ * Gives each facility of `$1` the facts of its latest inspection (of two on one day, the one stored or changed last,
+ * then the higher report number), with that inspection's date and record, when that inspection kept facts; returns
+ * the facilities changed.
  */
 const LATEST_FACTS_SQL = `
 WITH latest AS (
   SELECT DISTINCT ON (i.facility_code) i.facility_code, i.inspected_on, i.facility_facts AS f, i.source_system, i.external_id
     FROM inspection i
-   WHERE i.facility_code = ANY($1::text[]) AND i.facility_facts IS NOT NULL
-   ORDER BY i.facility_code, i.inspected_on DESC, i.updated_at DESC, i.id DESC
+   WHERE i.facility_code = ANY($1::text[])
+   ORDER BY i.facility_code, i.inspected_on DESC, i.updated_at DESC, i.report_number DESC
 ), facts AS (
   SELECT facility_code, inspected_on, source_system, external_id,
          ${FACILITY_FACTS.map((c) => `${c.type === 'integer' ? `(f->>'${c.field}')::int` : `f->>'${c.field}'`} AS ${c.column}`).join(', ')}
-    FROM latest
+    FROM latest WHERE f IS NOT NULL
 )
 UPDATE facility x SET ${FACILITY_FACTS.map((c) => `${c.column} = l.${c.column}`).join(', ')}, facts_as_of = l.inspected_on,
        source_system = l.source_system, external_id = l.external_id, updated_at = now()
