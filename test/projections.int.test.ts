@@ -276,12 +276,13 @@ describe('projections: written per source record, read per child by role', () =>
         capacity: 40, source: { sourceUpdatedAt: '2027-02-28T17:00:00.000Z' },
       });
       // Two reports of one day: the one stored or changed last, then the higher report number (QA second re-check).
-      await upsertFacilities([round('BB-2028-B', '2028-01-01', { ...current, capacity: 60 }), round('BB-2028-A', '2028-01-01', { ...current, capacity: 50 })]);
+      // Report numbers by their leading number: 10/2028 is higher than 9/2028 (QA third re-check: compared as text).
+      await upsertFacilities([round('10/2028/BB', '2028-01-01', { ...current, capacity: 60 }), round('9/2028/BB', '2028-01-01', { ...current, capacity: 50 })]);
       expect((await hub.gql<{ facility: { capacity: number } }>(FACILITY, {}, social)).body.data!.facility.capacity).toBe(60);
       await new Promise((r) => setTimeout(r, 5));
-      await upsertFacilities([round('BB-2028-A', '2028-01-01', { ...current, capacity: 51 })]);
+      await upsertFacilities([round('9/2028/BB', '2028-01-01', { ...current, capacity: 51 })]);
       expect((await hub.gql<{ facility: { capacity: number } }>(FACILITY, {}, social)).body.data!.facility.capacity).toBe(51);
-      await hub.ctx.sql.query(`DELETE FROM inspection WHERE facility_code = 'CS-777' AND report_number LIKE 'BB-2028-%'`);
+      await hub.ctx.sql.query(`DELETE FROM inspection WHERE facility_code = 'CS-777' AND report_number LIKE '%/2028/BB'`);
       await upsertFacilities([round('BB-2027', '2027-03-01', { ...current, capacity: 40 })]);
       // Read again unchanged, nothing is written or counted.
       const again = await upsertFacilities([round('BB-2027', '2027-03-01', { ...current, capacity: 40 }), round('BB-2024', '2024-01-05', { ...current, capacity: 12 })]);

@@ -346,15 +346,16 @@ const FACILITY_FACTS = FACILITY_TABLE.columns.filter((c) => c.column !== 'code')
 
 /**
  * Gives each facility of `$1` the facts of its latest inspection (of two on one day, the one stored or changed last,
- * then the higher report number), with that inspection's date and record, when that inspection kept facts; returns
- * the facilities changed.
+ * then the higher report number: by its leading number, `10/2026` after `9/2026` (QA), then as text), with that
+ * inspection's date and record, when that inspection kept facts; returns the facilities changed.
  */
 const LATEST_FACTS_SQL = `
 WITH latest AS (
   SELECT DISTINCT ON (i.facility_code) i.facility_code, i.inspected_on, i.facility_facts AS f, i.source_system, i.external_id
     FROM inspection i
    WHERE i.facility_code = ANY($1::text[])
-   ORDER BY i.facility_code, i.inspected_on DESC, i.updated_at DESC, i.report_number DESC
+   ORDER BY i.facility_code, i.inspected_on DESC, i.updated_at DESC,
+            substring(i.report_number from '^[0-9]+')::numeric DESC NULLS LAST, i.report_number DESC
 ), facts AS (
   SELECT facility_code, inspected_on, source_system, external_id,
          ${FACILITY_FACTS.map((c) => `${c.type === 'integer' ? `(f->>'${c.field}')::int` : `f->>'${c.field}'`} AS ${c.column}`).join(', ')}
