@@ -1,6 +1,6 @@
 import type { Disagreements } from '../entities/child.entity.js';
 import type { QueryCounter, Row, Sql } from '../sql.js';
-import { MAX_MERGE_DEPTH, ProjectionReadRepository } from './projection-read.repository.js';
+import { MAX_MERGE_DEPTH, ProjectionReadRepository, precisionSql } from './projection-read.repository.js';
 
 /** Row shapes returned to the GraphQL layer (camelCase, ready to serve). */
 export interface ChildRow {
@@ -92,8 +92,8 @@ const IDENTITY_NUMBER_COLUMNS = `id, child_id AS "childId", number, status, sour
   structural_findings AS "structuralFindings", first_seen_at AS "firstSeenAt", verified_at AS "verifiedAt", superseded_at AS "supersededAt"`;
 
 const SPECIAL_CIRCUMSTANCE_COLUMNS = `id, child_id AS "childId", clause, clause AS "group", sub_type AS "subType", started_on AS "startedOn",
-  CASE WHEN started_on IS NULL THEN NULL ELSE coalesce(started_on_precision, 'DAY') END AS "startedOnPrecision",
-  ended_on AS "endedOn", CASE WHEN ended_on IS NULL THEN NULL ELSE coalesce(ended_on_precision, 'DAY') END AS "endedOnPrecision", source_record_id AS "sourceRecordId", evidence->>'sourceSystem' AS "evidenceSource"`;
+  ${precisionSql('started_on', 'started_on_precision')} AS "startedOnPrecision",
+  ended_on AS "endedOn", ${precisionSql('ended_on', 'ended_on_precision')} AS "endedOnPrecision", source_record_id AS "sourceRecordId", evidence->>'sourceSystem' AS "evidenceSource"`;
 
 /**
  * Numbers in conflict, one row per number: a number a child in the scope `$1` (null: every commune) is in

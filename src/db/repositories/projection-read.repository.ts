@@ -35,7 +35,7 @@ export interface FacilityFilterSql {
 export const MAX_MERGE_DEPTH = 8;
 
 /** A date's precision as served: DAY unless stored otherwise (null with the date). */
-const precisionSql = (date: string, precision: string) => `CASE WHEN ${date} IS NULL THEN NULL ELSE coalesce(${precision}, 'DAY') END`;
+export const precisionSql = (date: string, precision: string) => `CASE WHEN ${date} IS NULL THEN NULL ELSE coalesce(${precision}, 'DAY') END`;
 
 /** The date (or school year) a kind's rows are listed by, oldest first. */
 const SORT_KEY: Record<RecordProjectionKind, string> = {
@@ -80,8 +80,8 @@ const HA_NOI_DAY = (date: string) => `(${date})::timestamp AT TIME ZONE 'Asia/Ho
 
 /**
  * Facility records are not source records (they carry a facility's and its inspections' facts, keyed by the facility
- * code): their source's own time is the date the facility's facts are as of (the latest inspection the record that
- * gave them reported for it), an inspection's its date.
+ * code): their source's own time is the date the facility's facts are as of (its latest inspection's, when that
+ * inspection kept them; null while it did not), an inspection's its date.
  */
 const FACILITY_COLUMNS = `id, code, name, type, commune_code AS "communeCode", licence_status AS "licenceStatus",
   licence_number AS "licenceNumber", capacity, source_system AS "sourceSystem", external_id AS "externalId",
