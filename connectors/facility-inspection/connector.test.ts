@@ -204,4 +204,18 @@ describe('connectors/facility-inspection/connector.yaml', () => {
     const neither = mapper(row({ 'Xã/phường': 'Phường Không Có', 'Mã xã': '99999' }));
     expect(neither.ok && neither.projections.facility![0]!.communeCode).toBe('99999');
   });
+
+  it('reads a capacity and a count of children written with what they count (`40 trẻ`), and refuses a qualified one', () => {
+    const row = (data: Record<string, unknown>): RawRecord => ({
+      recordType: 'facility',
+      data: { 'Mã cơ sở': 'CS-QA-08', 'Tên cơ sở': 'Mái ấm Hoa Sen', 'Loại hình': 'Cơ sở tôn giáo', 'Ngày kiểm tra': '2026-05-04', 'Số biên bản': '08/2026/BB-KT', ...data },
+    });
+    const out = mapper(row({ 'Công suất': '40 trẻ', 'Số trẻ hiện có': '37 cháu' }));
+    if (!out.ok) throw new Error(JSON.stringify(out.problems));
+    expect(out.projections.facility![0]!.capacity).toBe(40);
+    expect(out.projections.inspection![0]!.childrenPresent).toBe(37);
+    const qualified = mapper(row({ 'Công suất': 'khoảng 40' }));
+    expect(qualified.ok).toBe(false);
+    expect(!qualified.ok && qualified.problems.map((p) => p.code)).toContain('INVALID_INTEGER');
+  });
 });

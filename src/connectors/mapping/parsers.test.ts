@@ -152,6 +152,20 @@ describe('parseInteger', () => {
     expect(parseInteger('12a')).toMatchObject({ code: 'INVALID_INTEGER' });
     expect(parseInteger('1.0')).toMatchObject({ code: 'INVALID_INTEGER' });
   });
+  it('reads a count followed by the word for what it counts, as reports write it', () => {
+    expect(parseInteger('40 trẻ')).toBe(40);
+    expect(parseInteger('40 TRẺ EM')).toBe(40);
+    expect(parseInteger(' 35  cháu ')).toBe(35);
+    expect(parseInteger('35 chau')).toBe(35);
+    expect(parseInteger('12 học sinh')).toBe(12);
+    expect(parseInteger('60 chỗ')).toBe(60);
+    expect(parseInteger('20 giường')).toBe(20);
+  });
+  it('refuses a count qualified by its words', () => {
+    for (const v of ['40 trở lên', 'khoảng 40', '3 tuổi', '40-50 trẻ', '-40 trẻ', 'trẻ 40', '40 trẻ em nhỏ', '1.200 trẻ']) {
+      expect(parseInteger(v), v).toMatchObject({ code: 'INVALID_INTEGER' });
+    }
+  });
 });
 
 describe('parseBoolean', () => {
