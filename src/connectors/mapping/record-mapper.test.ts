@@ -83,6 +83,24 @@ describe('values', () => {
     expect(r).toMatchObject({ externalId: '00004-KS-12', fullName: 'Nguyễn An', carerName: 'Trần Văn Ba' });
   });
 
+  it('firstOf reads an element with its own formats or codeSet so (QA: a column of pre-2025 codes was read as 2025 codes)', () => {
+    const map = mapper({
+      externalId: { from: 'id' },
+      fields: {
+        birthDate: { firstOf: [{ from: 'ngay' }, { from: 'thang', formats: ['yyyy-MM'] }] },
+        communeCode: { firstOf: ['xa', { from: 'xa_cu', codeSet: 'VN-PRE2025' }] },
+      },
+    });
+    const old = ok(map(raw({ id: '1', ngay: '', thang: '2018-03', xa: '', xa_cu: '00031' })));
+    expect(old.record).toMatchObject({ birthDate: '2018-03-01', birthDatePrecision: 'MONTH', communeCode: '00031', communeCodeSet: 'VN-PRE2025' });
+    expect(old.flags?.map((f) => f.code)).toEqual(['COMMUNE_UNRESOLVED']);
+    // The first element is read as the value reads it: the default formats, 2025 codes.
+    const first = ok(map(raw({ id: '2', ngay: '15/03/2018', thang: '2018-04', xa: '00004', xa_cu: '00031' })));
+    expect(first.record).toMatchObject({ birthDate: '2018-03-15', birthDatePrecision: 'DAY', communeCode: '00004', communeCodeSet: 'VN-2025' });
+    // The element's formats are its own: a day the default formats read is refused there.
+    expect(map(raw({ id: '3', ngay: '', thang: '15/03/2018', xa: '00004' }))).toMatchObject({ ok: false, problems: [{ field: 'birthDate', code: 'INVALID_DATE' }] });
+  });
+
   it('map: trimmed NFC keys, default for values not in it, UNKNOWN_VALUE without a default', () => {
     const statusMap = { 'Đang học': 'STUDYING', 'Thôi học': 'DROPPED_OUT' };
     const map = mapper({

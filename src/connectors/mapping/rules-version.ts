@@ -14,6 +14,7 @@
  *   precision (`…Precision`) instead of passing for the first day.
  * 2026-12-07.3: a commune read with `firstOf` takes the first choice that resolves to a 2025 commune (a facility's
  *   `Mã xã`, then its `Xã/phường`); inspections keep the facility facts their records state.
- * 2026-12-07.4: a whole number followed by the word for what it counts (`40 trẻ`, `35 cháu`) reads as the number.
+ * 2026-12-07.4: a whole number followed by the word for what it counts (`40 trẻ`, `35 cháu`) reads as the number; a
+ *   `firstOf` element's own `formats` or `codeSet` are how that element is read.
  */
 export const MAPPING_RULES_VERSION = '2026-12-07.4';

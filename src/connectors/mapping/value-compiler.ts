@@ -338,15 +338,26 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
     };
   } else if (spec.firstOf !== undefined) {
     const options = spec.firstOf.map((el) => compileValue(el, field, null));
+    // An element's own `formats` or `codeSet` (without a parse of its own) say how the value reads that element: a
+    // second column of pre-2025 codes (QA: its `codeSet: VN-PRE2025` was accepted, then ignored).
+    const parsers = spec.firstOf.map((el) =>
+      parser !== null && typeof el !== 'string' && el.parse === undefined && (el.formats !== undefined || el.codeSet !== undefined)
+        ? compileParser(parseKind!, { formats: el.formats ?? spec.formats, codeSet: el.codeSet ?? spec.codeSet })
+        : parser,
+    );
+    const parses = parsers.map((p) => (p === parser ? parse : p && parsed(p, field)));
     source = (scope, root, ctx) => {
-      for (const option of options) {
-        const v = option(scope, root, ctx);
-        if (!isEmpty(v)) return parse ? parse(v, ctx) : v;
+      for (let i = 0; i < options.length; i++) {
+        const v = options[i]!(scope, root, ctx);
+        if (!isEmpty(v)) {
+          const p = parses[i];
+          return p ? p(v, ctx) : v;
+        }
       }
       return undefined;
     };
-    if (parseKind === 'date' && parser !== null && options.length > 1) source = checkDateChoices(spec.firstOf, options, parser, field);
-    if (parseKind === 'commune' && parser !== null && options.length > 1) source = chooseCommune(options, parser, field, source);
+    if (parseKind === 'date' && parser !== null && options.length > 1) source = checkDateChoices(spec.firstOf, options, parsers as Parser[], field);
+    if (parseKind === 'commune' && parser !== null && options.length > 1) source = chooseCommune(options, parsers as Parser[], field, source);
   } else {
     const constant: Scalar | undefined = spec.value;
     source = parse ? (_s, _r, ctx) => parse(constant, ctx) : () => constant;
@@ -394,7 +405,7 @@ const UNTAKEN = new MappingContext();
  * the record is flagged DATES_INCONSISTENT (not rejected): one of the columns is a typo, and which is not known.
  * A later choice that does not read as a date is ignored, as before (it is not the value).
  */
-function checkDateChoices(choices: ReadonlyArray<string | ValueSpec>, options: Evaluate[], parser: Parser, field: string): Evaluate {
+function checkDateChoices(choices: ReadonlyArray<string | ValueSpec>, options: Evaluate[], parsers: readonly Parser[], field: string): Evaluate {
   const names = choices.map((c) => describeSource(c) || 'another choice of its firstOf');
   // One message per pair, written once: the columns are named, the dates never (they are personal data).
   const messages = names.map((later, j) => names.slice(0, j).map((taken) => `${field} reads ${taken} and ${later}, which give different dates: ${taken} is kept`));
@@ -405,13 +416,13 @@ function checkDateChoices(choices: ReadonlyArray<string | ValueSpec>, options: E
       const v = options[i]!(scope, root, ctx);
       if (isEmpty(v)) continue;
       taken = i;
-      date = parser(v);
+      date = parsers[i]!(v);
       break;
     }
     if (taken < 0) return undefined;
     if (date instanceof IsoDate) {
       for (let j = taken + 1; j < options.length; j++) {
-        const other = parser(options[j]!(scope, root, UNTAKEN));
+        const other = parsers[j]!(options[j]!(scope, root, UNTAKEN));
         UNTAKEN.problems = null;
         UNTAKEN.flags = null;
         if (other instanceof IsoDate && disagree(date.iso, date.precision, other.iso, other.precision)) {
@@ -432,14 +443,14 @@ function checkDateChoices(choices: ReadonlyArray<string | ValueSpec>, options: E
  * malformed one refused the row). When none resolves, the first present is taken as for any `firstOf`: kept as
  * given and flagged, or refused, as it would be alone.
  */
-function chooseCommune(options: Evaluate[], parser: Parser, field: string, firstPresent: Evaluate): Evaluate {
+function chooseCommune(options: Evaluate[], parsers: readonly Parser[], field: string, firstPresent: Evaluate): Evaluate {
   return (scope, root, ctx) => {
-    for (const option of options) {
-      const v = option(scope, root, UNTAKEN);
+    for (let i = 0; i < options.length; i++) {
+      const v = options[i]!(scope, root, UNTAKEN);
       UNTAKEN.problems = null;
       UNTAKEN.flags = null;
       if (isEmpty(v)) continue;
-      const r = parser(v);
+      const r = parsers[i]!(v);
       // Resolved: a 2025 code, also one found from a pre-2025 address (kept, and flagged so).
       if (r instanceof CommuneValue && r.code !== null && (r.unresolved === null || r.flag === 'COMMUNE_FROM_OLD_ADDRESS')) return settle(r, field, ctx);
     }
