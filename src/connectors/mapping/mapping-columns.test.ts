@@ -80,6 +80,13 @@ describe('paths of an API mapping that no record of a page has', () => {
     expect(pathsNoRecordHas(mapping({ fullName: { firstOf: ['ho_ten', { join: ['hoo', 'tenn'] }] } }), page)).toEqual([['ho_ten', 'hoo', 'tenn']]);
   });
 
+  it('judges each part of a record id\'s join on its own: an empty part quarantines the record (QA: a constant «QM» written as a path)', () => {
+    const idOf = (externalId: unknown) => [{ recordType: 'child', externalId, fields: { givenName: { from: 'ten' } } }] as unknown as RecordMapping[];
+    expect(pathsNoRecordHas(idOf({ join: ['QM', { from: 'id' }], separator: '-' }), page)).toEqual([['QM']]);
+    expect(pathsNoRecordHas(idOf({ join: [{ value: 'QM' }, 'id'], separator: '-' }), page)).toEqual([]);
+    expect(pathsNoRecordHas(idOf({ join: ['id', 'ho'] }), page)).toEqual([]);
+  });
+
   it('judges a value\'s `when` apart from it: a misspelt test leaves the value empty too', () => {
     expect(pathsNoRecordHas(mapping({ givenName: { from: 'ten', when: { from: 'loaii', equals: 'X' } } }), page)).toEqual([['loaii']]);
   });

@@ -294,7 +294,13 @@ export function readingsNoRecordHas(mappings: readonly RecordMapping[], records:
   };
   for (const m of mappings) {
     const { externalId, fields } = m as { externalId?: unknown; fields?: Record<string, unknown> };
-    valueReadings(externalId, adder('externalId'));
+    // A record id joins every part (an empty one quarantines the record): each part is judged on its own, unlike a
+    // join of name parts (QA: `join: ["QM", { from: id }]` read a column «QM», and no warning named it).
+    const idJoin = isJoin(externalId) ? externalId : null;
+    if (idJoin) {
+      for (const part of idJoin.join) valueReadings(part, adder('externalId'));
+      valueReadings(idJoin.when, adder('externalId'));
+    } else valueReadings(externalId, adder('externalId'));
     for (const [name, spec] of Object.entries(fields ?? {})) {
       if ((RECORD_FIELDS as Record<string, FieldTarget | undefined>)[name]?.parse === 'boolean') continue;
       valueReadings(spec, adder(name));
@@ -306,6 +312,10 @@ export function readingsNoRecordHas(mappings: readonly RecordMapping[], records:
     if (!records.some((r) => paths.some((p) => has(p, r)))) unmatched.push({ paths: paths.map((p) => p.source), fields: [...fields] });
   }
   return unmatched;
+}
+
+function isJoin(spec: unknown): spec is { join: unknown[]; when?: unknown } {
+  return spec !== null && typeof spec === 'object' && Array.isArray((spec as { join?: unknown }).join);
 }
 
 /**

@@ -244,12 +244,12 @@ describe('values', () => {
       expect(map(raw({ ...missing, ten: 'An' }))).toEqual({
         ok: false,
         externalId: null,
-        problems: [{ field: 'externalId', code: 'REQUIRED', message: 'part 2 of the 2 the record id joins is empty: the id would be another record\'s' }],
+        problems: [{ field: 'externalId', code: 'REQUIRED', message: 'part 2 («Mã đối tượng») of the 2 the record id joins is empty: the id would be another record\'s' }],
       });
     }
     // Not `required`: the same, the id being required anyway.
     const loose = mapper({ externalId: { join: ['a', 'b'] }, fields: { fullName: { from: 'ten' } } });
-    expect(loose(raw({ a: 'X', ten: 'An' }))).toMatchObject({ ok: false, externalId: null, problems: [{ field: 'externalId', code: 'REQUIRED', message: expect.stringMatching(/^part 2 of the 2/) }] });
+    expect(loose(raw({ a: 'X', ten: 'An' }))).toMatchObject({ ok: false, externalId: null, problems: [{ field: 'externalId', code: 'REQUIRED', message: expect.stringMatching(/^part 2 \(«b»\) of the 2/) }] });
     // Other joins leave empty parts out.
     const names = mapper({ externalId: { from: 'id' }, fields: { fullName: { join: ['ho', 'dem', 'ten'] } } });
     expect(child(names(raw({ id: '1', ho: 'lê', dem: '', ten: 'an' }))).fullName).toBe('Lê An');

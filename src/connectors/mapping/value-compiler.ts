@@ -317,6 +317,12 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
     }
   } else if (spec.join !== undefined) {
     const parts = spec.join.map((el) => compileValue(el, field, null));
+    // Each part as the problem names it: its column (a constant written as a bare string is a column too, which the
+    // message then shows: QA, `join: ["QM", …]` quarantined every record without saying why).
+    const partNames = spec.join.map((el, i) => {
+      const source = describeSource(el);
+      return `part ${i + 1}${source ? ` (${source})` : ''} of the ${spec.join!.length}`;
+    });
     const separator = spec.separator ?? ' ';
     // A record id joins every part or is missing: left out, an empty part made another record's id (QA: rows
     // with no `Mã đối tượng` all became `BTXH`, each replacing the last). Other joins leave empty parts out.
@@ -327,7 +333,7 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
         const v = parts[i]!(scope, root, ctx);
         if (isEmpty(v)) {
           if (!whole) continue;
-          ctx.problem(field, 'REQUIRED', `part ${i + 1} of the ${parts.length} the record id joins is empty: the id would be another record's`);
+          ctx.problem(field, 'REQUIRED', `${partNames[i]!} the record id joins is empty: the id would be another record's`);
           return undefined;
         }
         const text = settle(parseText(v), field, ctx);
