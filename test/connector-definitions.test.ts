@@ -300,6 +300,18 @@ describe('connector definitions', () => {
       expect.objectContaining({ path: 'schedule', message: 'is not a cron pattern the scheduler accepts: Constraint error, got value 25 expected range 0-23' }),
       expect.objectContaining({ path: 'removals.fullReadSchedule', message: 'is not a cron pattern the scheduler accepts: Constraint error, got value 61 expected range 0-59' }),
     ]);
+    // A step that only ever takes the first value: the scheduler accepts it and runs once an hour (a day) (QA).
+    const stepped = problemsOf(writeDefinition('school', school.replace(/fullReadSchedule: "[^"]+"/, 'fullReadSchedule: "0 */30 * * *"').replace(/^schedule: "[^"]+"/m, 'schedule: "*/70 * * * *"')));
+    expect(stepped.problems).toEqual([
+      expect.objectContaining({ path: 'schedule', message: 'has the step */70 in its minute field, which only ever takes minute 0 (a step does not carry over into the next hour): it would run once an hour, not every 70; list the values it should run at instead (minute 0–59, such as 0,20,40)' }),
+      expect.objectContaining({ path: 'removals.fullReadSchedule', message: expect.stringContaining('has the step */30 in its hour field, which only ever takes hour 0') }),
+    ]);
+    for (const fine of ['*/59 * * * *', '0 */12 * * *', '0 0 1 */6 *', '30 5-10/5 * * *', '0 0 * * */3', '*/30 * * * * *']) {
+      expect(() => loadDefinitionFile(writeDefinition('school', school.replace(/^schedule: "[^"]+"/m, `schedule: "${fine}"`))), fine).not.toThrow();
+    }
+    expect(problemsOf(writeDefinition('school', school.replace(/^schedule: "[^"]+"/m, 'schedule: "*/90 * * * * *"'))).problems).toEqual([
+      expect.objectContaining({ path: 'schedule', message: expect.stringContaining('step */90 in its second field') }),
+    ]);
     const drops = writeDefinition('drops', [
       'name: drops', 'sourceSystem: justice-register', 'title: T', 'kind: file', 'file: { directory: /tmp }', 'removals: { maxShare: 0.1 }',
       'records:', '  - externalId: { from: id }', '',

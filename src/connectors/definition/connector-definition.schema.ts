@@ -24,8 +24,47 @@ const cronPatternSchema = z
       cronParser.parseExpression(pattern, { tz: 'Asia/Ho_Chi_Minh' });
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: `is not a cron pattern the scheduler accepts: ${err instanceof Error ? err.message : String(err)}` });
+      return;
     }
+    const step = cronStepProblem(pattern);
+    if (step) ctx.addIssue({ code: 'custom', message: step });
   });
+
+/** Each field of a cron pattern: its name, the unit it counts within, and its values. */
+const CRON_FIELDS = [
+  { name: 'second', within: 'minute', min: 0, max: 59 },
+  { name: 'minute', within: 'hour', min: 0, max: 59 },
+  { name: 'hour', within: 'day', min: 0, max: 23 },
+  { name: 'day-of-month', within: 'month', min: 1, max: 31 },
+  { name: 'month', within: 'year', min: 1, max: 12 },
+  { name: 'day-of-week', within: 'week', min: 0, max: 7 },
+] as const;
+const STEP = /^(\*|\d+)(?:-(\d+))?\/(\d+)$/;
+
+/**
+ * A step that can only ever take the first value of what it steps over (`*\/70` minutes, `0 *\/30 * * *`): the
+ * scheduler accepts it, and runs once an hour (once a day), not every 70 minutes (QA: `validate` said ok). A cron
+ * step never carries over into the next hour or day. Null when every step takes two values or more.
+ */
+function cronStepProblem(pattern: string): string | null {
+  const parts = pattern.trim().split(/\s+/);
+  const fields = parts.length === 6 ? CRON_FIELDS : CRON_FIELDS.slice(1);
+  for (let i = 0; i < parts.length; i++) {
+    const field = fields[i]!;
+    for (const item of parts[i]!.split(',')) {
+      const hit = STEP.exec(item);
+      if (!hit) continue;
+      const from = hit[1] === '*' ? field.min : Number(hit[1]);
+      const to = hit[2] !== undefined ? Number(hit[2]) : field.max;
+      const step = Number(hit[3]);
+      if (step > 0 && from + step > to) {
+        return `has the step ${item} in its ${field.name} field, which only ever takes ${field.name} ${from} (a step does not carry over into the next ${field.within}): `
+          + `it would run once ${field.within === 'hour' ? 'an' : 'a'} ${field.within}, not every ${step}; list the values it should run at instead (${field.name} ${field.min}–${field.max}, such as 0,20,40)`;
+      }
+    }
+  }
+  return null;
+}
 
 const cronSchema = cronPatternSchema.describe(
   'When to sync, as a cron pattern (minute hour day-of-month month day-of-week; with a sixth field, seconds come first) in Asia/Ho_Chi_Minh time, e.g. "*/30 * * * *".',
