@@ -87,10 +87,14 @@ export class SettingInvalidError extends AppError {
   override readonly name = 'SettingInvalidError';
   readonly code = 'CONNECTOR_SETTING_INVALID';
   override readonly messageIsSafe = true;
-  /** @param problem what is wrong, as "is not an absolute URL" */
-  constructor(readonly where: string, setting: Setting | SecretRef, problem: string) {
+  /**
+   * @param problem what is wrong, as "is not an absolute URL"; or, when correcting the variable is not the only way
+   *   out, the whole message given the variable (if any), which it names itself
+   */
+  constructor(readonly where: string, setting: Setting | SecretRef, problem: string | ((variable: string | undefined) => string)) {
     const variable = typeof setting === 'object' ? setting.env : undefined;
-    super(`${where} ${problem}${variable ? `: correct the environment variable ${variable}` : ''}`, variable ? { variable } : {});
+    const told = typeof problem === 'function' ? problem(variable) : `${problem}${variable ? `: correct the environment variable ${variable}` : ''}`;
+    super(`${where} ${told}`, variable ? { variable } : {});
   }
 }
 

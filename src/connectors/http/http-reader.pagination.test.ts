@@ -211,11 +211,13 @@ describe('HttpReader pagination', () => {
         "else report the links to the source's owners",
     });
     expect(isPermanentSyncError(error)).toBe(true);
-    // From the environment, the variable to correct is named.
+    // From the environment, the variable is named where the setting is, not as the one way out (QA: a link to a cloud
+    // metadata address ended "correct the environment variable").
     const fromEnv = harness({ baseUrl: { env: 'SCHOOL_API_URL' }, pagination: { type: 'nextLink', path: 'next' } }, { SCHOOL_API_URL: BASE });
     nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: 'http://localhost/api/records?page=2' });
     await expect(readAll(fromEnv.reader, null, fromEnv.ctx)).rejects.toMatchObject({
-      code: 'CONNECTOR_SETTING_INVALID', message: expect.stringMatching(/: correct the environment variable SCHOOL_API_URL$/),
+      code: 'CONNECTOR_SETTING_INVALID',
+      message: expect.stringMatching(/so set baseUrl \(the environment variable SCHOOL_API_URL\) to that address only if it is this API's own, as behind a proxy, else report the links to the source's owners$/),
     });
   });
 

@@ -139,6 +139,21 @@ describe('HttpReader retries', () => {
     expect(events).toEqual([]);
   });
 
+  it('a refused page past the first is named, and a link the source gave is not blamed on the definition (QA)', async () => {
+    const paged = harness({ pagination: { type: 'page', size: 1 } });
+    nock(BASE).get(PATH).query({ page: '1', size: '1' }).reply(200, { data: rows(1, 1) });
+    nock(BASE).get(PATH).query({ page: '2', size: '1' }).reply(404, {});
+    expect((await failureOf(readAll(paged.reader, null, paged.ctx))).message).toBe(
+      `GET ${PATH} (page 2) was refused with HTTP 404 Not Found; check the request path and parameters of the definition (the first page was accepted: the source may refuse the paging parameters it gave)`,
+    );
+    const linked = harness({ pagination: { type: 'nextLink', path: 'next' } });
+    nock(BASE).get(PATH).reply(200, { data: rows(1, 1), next: `${BASE}${PATH}?after=1` });
+    nock(BASE).get(PATH).query({ after: '1' }).reply(404, {});
+    expect((await failureOf(readAll(linked.reader, null, linked.ctx))).message).toBe(
+      `GET ${PATH} (page 2) was refused with HTTP 404 Not Found; its address is the link the source gave on the page before, not one the definition makes: report the refusal to the source's owners`,
+    );
+  });
+
   it('passes on the FHIR issue type of an OperationOutcome, not its text', async () => {
     const { reader, ctx } = harness({});
     nock(BASE)

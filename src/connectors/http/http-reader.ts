@@ -151,7 +151,7 @@ export class HttpReader implements SourceReader {
     const request = (n: HttpNext, p: number) => {
       const url = this.urlOf(n, since, resolved);
       const what = `GET ${pathOf(url, resolved)} (page ${p})`;
-      const response = this.get(url, resolved, ctx);
+      const response = this.get(url, resolved, ctx, { page: p, link: 'url' in n });
       // Awaited when its turn comes: a failure meanwhile is not an unhandled rejection.
       response.catch(() => undefined);
       return { url, what, response };
@@ -280,8 +280,9 @@ export class HttpReader implements SourceReader {
           throw new SettingInvalidError(
             `connector ${this.deps.name}: http.baseUrl`,
             this.config.baseUrl,
-            `is at ${error.configured}, but the server's next-page links, in ${error.where}, point to ${error.linked}; ` +
-              'credentials are only sent to the configured origin, so set baseUrl to that address only if it is this API\'s own, ' +
+            (variable) =>
+              `is at ${error.configured}, but the server's next-page links, in ${error.where}, point to ${error.linked}; ` +
+              `credentials are only sent to the configured origin, so set baseUrl${variable ? ` (the environment variable ${variable})` : ''} to that address only if it is this API's own, ` +
               'as behind a proxy, else report the links to the source\'s owners',
           );
         }
@@ -493,8 +494,12 @@ export class HttpReader implements SourceReader {
     return following;
   }
 
-  /** GET with credentials; a 401 with refreshable credentials refreshes them once before failing. */
-  private async get(url: URL, resolved: Resolved, ctx: SendContext): Promise<HttpResponse> {
+  /**
+   * GET with credentials; a 401 with refreshable credentials refreshes them once before failing. `at`: the page of a
+   * read, and whether its address is a link the source gave (a refusal then says so: QA, a 404 on page 2 said to check
+   * the definition, which did not make that address).
+   */
+  private async get(url: URL, resolved: Resolved, ctx: SendContext, at?: { page: number; link: boolean }): Promise<HttpResponse> {
     // A link the source gave with a path the definition does not name: its path is withheld from logs and errors.
     const serverMade = isServerMade(url, resolved);
     const plain: HttpRequest = { method: 'GET', url, headers: resolved.headers, limit: this.pageLimit, serverMade };
@@ -509,8 +514,14 @@ export class HttpReader implements SourceReader {
         continue;
       }
       const hint =
-        response.status === 401 || response.status === 403 ? resolved.auth.hint : 'check the request path and parameters of the definition';
-      throw requestRefused(plain, response, hint);
+        response.status === 401 || response.status === 403
+          ? resolved.auth.hint
+          : at?.link
+            ? 'its address is the link the source gave on the page before, not one the definition makes: report the refusal to the source\'s owners'
+            : at && at.page > 1
+              ? 'check the request path and parameters of the definition (the first page was accepted: the source may refuse the paging parameters it gave)'
+              : 'check the request path and parameters of the definition';
+      throw requestRefused(plain, response, hint, at?.page);
     }
   }
 }

@@ -49,10 +49,10 @@ function codedReason(text: string): string | undefined {
 
 /**
  * The error for an answer that is neither success nor worth a retry: a 4xx, or a redirect. `hint` says
- * what to check (the credentials' variable, the request path).
+ * what to check (the credentials' variable, the request path); `page`, a read's page past the first, is named.
  */
-export function requestRefused(request: HttpRequest, response: HttpResponse, hint: string): ConnectorRequestRefusedError {
-  const what = describeRequest(request.method, request.url, request.serverMade);
+export function requestRefused(request: HttpRequest, response: HttpResponse, hint: string, page?: number): ConnectorRequestRefusedError {
+  const what = `${describeRequest(request.method, request.url, request.serverMade)}${page === undefined || page < 2 ? '' : ` (page ${page})`}`;
   const details = { method: request.method, path: shownPath(request.url, request.serverMade), status: response.status };
   if (response.status >= 300 && response.status < 400) {
     const location = response.headers['location'];
