@@ -611,14 +611,15 @@ describe('connector definitions', () => {
       .replace(headers, 'headers: { Accept: application/json, Idempotency-Key: abc, X-Count: 12 }');
     expect(loadDefinitionFile(writeDefinition('school', ordinary)).definition.http?.request).toMatchObject({ params: { pageToken: 'abc' }, headers: { 'X-Count': 12 } });
     // A credential in a header's value, whatever its name; and in the token endpoint's URL (QA).
-    for (const [yaml, at] of [
-      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: "Bearer sk-LIVE-abc123" }'), 'http.request.headers.X-Custom'],
-      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: "  AWS4-HMAC-SHA256 Credential=sk-LIVE-abc123" }'), 'http.request.headers.X-Custom'],
-      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: { env: X_CUSTOM, default: "Bearer sk-LIVE-abc123" } }'), 'http.request.headers.X-Custom'],
-      [school.replace(headers, 'headers: { Accept: application/json, X-Api-Key: 123456789 }'), 'http.request.headers.X-Api-Key'],
+    // Told by what gave it away, the value's scheme or the name (QA: a `Bearer` value was told as a credential-named header).
+    for (const [yaml, at, told] of [
+      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: "Bearer sk-LIVE-abc123" }'), 'http.request.headers.X-Custom', 'the value of header X-Custom is written as a credential (it starts with Bearer), so it must be'],
+      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: "  AWS4-HMAC-SHA256 Credential=sk-LIVE-abc123" }'), 'http.request.headers.X-Custom', 'the value of header X-Custom is written as a credential (it starts with AWS4-HMAC-SHA256), so it must be'],
+      [school.replace(headers, 'headers: { Accept: application/json, X-Custom: { env: X_CUSTOM, default: "Bearer sk-LIVE-abc123" } }'), 'http.request.headers.X-Custom', 'the value of header X-Custom is written as a credential (it starts with Bearer), so it must be'],
+      [school.replace(headers, 'headers: { Accept: application/json, X-Api-Key: 123456789 }'), 'http.request.headers.X-Api-Key', 'a header that carries credentials (X-Api-Key) must be'],
     ] as const) {
       const err = problemsOf(writeDefinition('school', yaml));
-      expect(err.problems.map((p) => [p.path, p.message.startsWith('a header that carries credentials')]), at).toEqual([[at, true]]);
+      expect(err.problems.map((p) => [p.path, p.message.startsWith(told)]), at).toEqual([[at, true]]);
       expect(err.message).not.toContain('sk-LIVE');
     }
     // The advice for a credential in the path's query string names the settings as they are spelt, and following it validates (QA:

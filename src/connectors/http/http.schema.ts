@@ -126,11 +126,17 @@ const writtenOf = (v: unknown): string | undefined =>
 const noLiteralCredentials = (what: 'header' | 'query parameter') => (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
   for (const [name, value] of Object.entries(values)) {
     const written = writtenOf(value);
-    if (!isCredentialName(name) && !(what === 'header' && written !== undefined && CREDENTIAL_VALUE.test(written))) continue;
+    const byName = isCredentialName(name);
+    if (!byName && !(what === 'header' && written !== undefined && CREDENTIAL_VALUE.test(written))) continue;
     if (typeof value === 'object' && value !== null && !('default' in value)) continue;
+    // Told by what gave it away: the name, or a value written as a credential (QA: `X-Trace: "Bearer abc"` was told
+    // as a header whose name carries credentials). The scheme word is the engineer's own text, not the secret.
+    const why = byName
+      ? `a ${what} that carries credentials (${name})`
+      : `the value of header ${name} is written as a credential (it starts with ${written!.trim().split(/[\s:]/)[0]}), so it`;
     ctx.addIssue({
       code: 'custom', path: [name],
-      message: `a ${what} that carries credentials (${name}) must be a reference to an environment variable, { env: NAME }, with no default: literal values are refused (set the variable where the hub runs)`,
+      message: `${why} must be a reference to an environment variable, { env: NAME }, with no default: literal values are refused (set the variable where the hub runs)`,
     });
   }
 };
