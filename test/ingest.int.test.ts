@@ -57,6 +57,22 @@ describe('ingest', () => {
     expect(await count('outbox')).toBe(outboxBefore + 1);
   });
 
+  it('keeps a stored number when a later copy gives it less its leading zeros, flagged so by the mapping (QA: an Excel re-save replaced 40 numbers)', async () => {
+    const r = aRecord({ externalId: 'ZEROS-1', identityNumber: '001324595176' });
+    await ctx.ingest.ingest([r]);
+    const flag = (code: string) => ({ field: 'identityNumber', code, message: 'read as a number of 10 digits, not as text: …; kept as read (have the export write it as text)' });
+    const lost = { ...r, identityNumber: '1324595176', communeCode: '00008' };
+    const res = await ctx.sql.tx((client) => ctx.ingest.ingestItems(client, [{ input: lost, flags: [flag('IDENTITY_NUMBER_FROM_NUMBER')] }]));
+    expect(res).toMatchObject({ updated: 1 });
+    const row = await ctx.sql.one<{ identity_number: string; commune_code: string; flags: Array<{ code: string; message: string }> }>(
+      `SELECT identity_number, commune_code, flags FROM source_record WHERE external_id = 'ZEROS-1'`);
+    expect(row).toMatchObject({ identity_number: '001324595176', commune_code: '00008' });
+    expect(row!.flags).toEqual([{ field: 'identityNumber', code: 'IDENTITY_NUMBER_FROM_NUMBER', message: expect.stringMatching(/less its leading zeros: the stored number is kept/) }]);
+    // Another number, or one not flagged, is the source's: kept as read.
+    await ctx.sql.tx((client) => ctx.ingest.ingestItems(client, [{ input: { ...lost, identityNumber: '1324595177' }, flags: [flag('IDENTITY_NUMBER_ZEROS_LOST')] }]));
+    expect((await ctx.sql.one<{ identity_number: string }>(`SELECT identity_number FROM source_record WHERE external_id = 'ZEROS-1'`))!.identity_number).toBe('1324595177');
+  });
+
   it('stores a commune code given without its set as a 2025 code, and one whose set is null (in no known list) without a set', async () => {
     await ctx.ingest.ingest([
       aRecord({ externalId: 'SET-DEFAULT', identityNumber: null, communeCode: '00004' }),

@@ -235,6 +235,26 @@ SELECT identity_number, child_id FROM linked UNION ALL SELECT identity_number, c
 const CHILDREN_BY_NUMBER_SQL = childrenByNumberSql(false);
 const CHILDREN_BY_NUMBER_EXCLUDING_SQL = childrenByNumberSql(true);
 
+/** The mapping's flags of an identity number that may have lost its leading zeros on its way (a spreadsheet's number). */
+const ZEROS_LOST_FLAGS: ReadonlySet<string> = new Set(['IDENTITY_NUMBER_ZEROS_LOST', 'IDENTITY_NUMBER_FROM_NUMBER']);
+
+/**
+ * A record whose number lost its leading zeros (flagged so by the mapping) keeps the number stored for it before when
+ * that is this number with its zeros (QA: an export re-saved by Excel replaced 40 children's 12-digit numbers with
+ * their 10-digit remains, which superseded the verified ones). The flag stays, saying so: the source's export is
+ * still damaged. Any other number, or none stored, is kept as read.
+ */
+function keepNumberWithZeros(record: NormalizedSourceRecord, stored: string | undefined): void {
+  const read = record.identityNumber;
+  if (!stored || !read || read === stored || read.length >= stored.length || stored.length !== 12 || stored.replace(/^0+/, '') !== read.replace(/^0+/, '')) return;
+  record.identityNumber = stored;
+  record.flags = (record.flags ?? []).map((f) =>
+    f.field === 'identityNumber' && ZEROS_LOST_FLAGS.has(f.code)
+      ? { ...f, message: `${f.message.replace(/; kept as read \([^)]*\)$/, '')}; it is the number stored for this record before, less its leading zeros: the stored number is kept (have the export write the column as text)` }
+      : f,
+  );
+}
+
 /** The flag of a record whose id came earlier in its batch with other content (the earlier copy was not stored). */
 export const REPEATED_ID = 'REPEATED_ID';
 
@@ -320,6 +340,7 @@ export class IngestService {
     const stored = part.stored ?? (await this.lookup(db, items));
     const out = part.into ?? this.newBatch();
     const indexBase = part.indexBase ?? 0;
+    const keptNumbers = await this.numbersStoredWithZeros(db, items);
     for (let i = 0; i < items.length; i++) {
       const y = yieldIfBusy();
       if (y) await y;
@@ -366,6 +387,7 @@ export class IngestService {
       }
       out.valid++;
       const recordKey = `${record.sourceSystem}\u0000${record.externalId}`;
+      if (keptNumbers) keepNumberWithZeros(record, keptNumbers.get(recordKey));
       // Validation trims the external id: a key that changed was not the one looked up.
       const found = recordKey === key && !part.notLookedUp?.has(recordKey) ? (row ?? null) : undefined;
       const id = found?.id ?? newId('sourceRecord');
@@ -558,6 +580,32 @@ export class IngestService {
     }
     const out: StoredRows = new Map();
     for (const [system, externalIds] of bySystem) for (const [k, v] of await this.lookupKeys(db, system, externalIds)) out.set(k, v);
+    return out;
+  }
+
+  /**
+   * The identity numbers stored for the items whose number the mapping flagged as having lost its leading zeros
+   * ({@link ZEROS_LOST_FLAGS}), by key; null when no item is so flagged (the common case: no query).
+   */
+  private async numbersStoredWithZeros(db: Queryable, items: readonly IngestItem[]): Promise<Map<string, string> | null> {
+    const bySystem = new Map<string, string[]>();
+    for (const item of items) {
+      if (!item.flags?.some((f) => f.field === 'identityNumber' && ZEROS_LOST_FLAGS.has(f.code))) continue;
+      const input = item.input as { sourceSystem?: unknown; externalId?: unknown };
+      if (typeof input?.sourceSystem !== 'string' || typeof input.externalId !== 'string' || !isStorableText(input.externalId)) continue;
+      const list = bySystem.get(input.sourceSystem) ?? [];
+      list.push(input.externalId.trim());
+      bySystem.set(input.sourceSystem, list);
+    }
+    if (bySystem.size === 0) return null;
+    const out = new Map<string, string>();
+    for (const [system, externalIds] of bySystem) {
+      const rows = await db.query<{ external_id: string; identity_number: string }>(
+        'SELECT external_id, identity_number FROM source_record WHERE source_system = $1 AND external_id = ANY($2::text[]) AND identity_number IS NOT NULL',
+        [system, externalIds],
+      );
+      for (const r of rows.rows) out.set(`${system}\u0000${r.external_id}`, r.identity_number);
+    }
     return out;
   }
 
