@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { writeFacilityInspectionDrop } from '../connectors/facility-inspection/simulator.js';
 import { writeJusticeRegisterDrop } from '../connectors/justice-register/simulator.js';
 import type { AppContext } from '../src/app/app-context.js';
@@ -1161,6 +1161,28 @@ describe('file connectors against their drops', () => {
       await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [hash]);
     }
   });
+
+  it('goes on with a read of a file given by name killed part-way, reading the rest of that file before the drop folder (QA)', async () => {
+    const csv = (await writeJusticeRegisterDrop({ dir: path.join(root, 'named'), seed: 97, count: 50, rows: 30_000, tag: 'named' })).files.find((f) => f.kind === 'birth')!;
+    const dropWas = process.env.JUSTICE_REGISTER_DROP_DIR;
+    process.env.JUSTICE_REGISTER_DROP_DIR = tempDir('childhub-named-drop-');
+    onTestFinished(() => {
+      process.env.JUSTICE_REGISTER_DROP_DIR = dropWas;
+    });
+    await ctx.sql.query(`UPDATE connector SET records_mapping_hash = $1 WHERE name = 'justice-register'`, [ctx.connectors.catalog.get('justice-register').mappingHash]);
+    await killSyncPartWay('--file', csv.path);
+    const killed = (await ctx.sql.one<{ id: string; fetched: number }>(`SELECT id, fetched FROM connector_run WHERE status = 'RUNNING'`))!;
+    expect(killed.fetched).toBeGreaterThan(0);
+    expect(killed.fetched).toBeLessThan(csv.rows);
+    // Its dry run says what the next sync reads first.
+    expect((await ctx.connectors.dryRun('justice-register', { limit: 1 })).warnings).toContain(
+      'a read of a file given by name stopped part-way (its run left RUNNING): the next sync goes on with it from its checkpoint, and reads the drop folder, which this dry run reads, only after');
+    // A plain sync goes on with the file from its checkpoint (it read the drop folder, said it continued, and left the rest unread).
+    const resumed = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true, fetched: csv.rows - killed.fetched, filesIngested: 1 });
+    expect(await ctx.sql.one(`SELECT options FROM connector_run WHERE id = $1`, [resumed.runId])).toEqual({ options: { files: [csv.path] } });
+    expect(resumed.inserted + resumed.updated + resumed.unchanged + resumed.rejected).toBe(resumed.fetched);
+  }, 240_000);
 
   it('goes on with a forced read of files killed part-way as forced, reading the rest of the file it stopped in, not skipping it as ingested (QA)', async () => {
     const csv = (await writeJusticeRegisterDrop({ dir: path.join(root, 'forced'), seed: 98, count: 50, rows: 30_000, tag: 'forced' })).files.find((f) => f.kind === 'birth')!;

@@ -701,7 +701,10 @@ export class ConnectorSyncService {
       }
       if (run.continuesForced) {
         req = run.continuesForced;
-        log.info({ runId: run.id, files: req.files?.length ?? null }, 'this run goes on with a forced read another run stopped part-way: files ingested before are read again, as that run asked (of the files it named, if it named some)');
+        log.info(
+          { runId: run.id, files: req.files?.length ?? null, force: !!req.force },
+          'this run goes on with the read another run stopped part-way, as that run asked: of the files it named, if it named some (the drop folder is read by the next sync), and, if it was forced, with files ingested before read again',
+        );
       }
       const counts: RunCounts = { ...zeroCounts(), ...run.counts };
       const refused: RefusedFile[] = [];
@@ -937,6 +940,14 @@ export class ConnectorSyncService {
     }
     if (pending) {
       out.warnings.push('a forced read of the files stopped part-way (its run left RUNNING): the next sync goes on with it, reading files ingested already too, and so does this dry run');
+    }
+    if (connectorId && loaded.definition.kind === 'file' && !opts.files?.length) {
+      const named = await this.deps.sql.one<{ n: number }>(
+        `SELECT jsonb_array_length(options->'files') AS n FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' AND jsonb_typeof(options->'files') = 'array'`,
+        [connectorId]);
+      if (named?.n) {
+        out.warnings.push(`a read of ${named.n === 1 ? 'a file' : `${named.n} files`} given by name stopped part-way (its run left RUNNING): the next sync goes on with ${named.n === 1 ? 'it' : 'them'} from its checkpoint, and reads the drop folder, which this dry run reads, only after`);
+      }
     }
     if (remapped) {
       out.warnings.push(
@@ -1773,9 +1784,13 @@ export class ConnectorSyncService {
       // among them, are read again, not skipped (QA: the next sync skipped them all, and the history said it continued).
       // (An HTTP read goes on from its checkpoint's page whatever this run asked: see `execute`.)
       const continuesForced = !!left && continues && left.forced && !req.force && loaded.definition.kind === 'file';
-      // Of the files it named, if it named some (QA re-check: a stopped `--force --file x` made the next sync read the whole drop again).
+      // Of the files it named, if it named some and this request names none (QA re-check: a stopped `--force --file x` made
+      // the next sync read the whole drop again; QA: a stopped `--file x` made the next sync read the drop, said the run
+      // continued from its checkpoint, and left the rest of x unread). The drop is read by the run after.
       const namedFiles = Array.isArray(left?.files) && left.files.every((f) => typeof f === 'string') ? (left.files as string[]) : null;
-      if (continuesForced) req = { ...req, force: true, ...(namedFiles?.length && !req.files?.length ? { files: namedFiles } : {}) };
+      const continuesNamed = !!left && continues && loaded.definition.kind === 'file' && !!namedFiles?.length && !req.files?.length;
+      const takesOver = continuesForced || continuesNamed;
+      if (takesOver) req = { ...req, ...(continuesForced ? { force: true } : {}), ...(continuesNamed ? { files: namedFiles! } : {}) };
       if (left) {
         await client.query(
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
@@ -1800,8 +1815,8 @@ export class ConnectorSyncService {
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
-        if (continuesForced) await client.query(`UPDATE connector_run SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(runOptions(req))]);
-        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, continuesForced: continuesForced ? req : null };
+        if (takesOver) await client.query(`UPDATE connector_run SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(runOptions(req))]);
+        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, continuesForced: takesOver ? req : null };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app, job_id, max_attempts)
@@ -1810,7 +1825,7 @@ export class ConnectorSyncService {
         [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), ...(scheduledAt !== undefined ? { scheduledAt: new Date(scheduledAt).toISOString() } : {}) }),
           req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
       );
-      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, continuesForced: continuesForced ? req : null };
+      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, continuesForced: takesOver ? req : null };
     });
   }
 
@@ -2207,7 +2222,10 @@ interface ClaimedRun {
   resumed: boolean;
   counts: Partial<RunCounts>;
   checkpoint: ReaderPosition | null;
-  /** This run goes on with a forced file read another run stopped part-way: the request it reads by then (forced, of the files that run named), else null. */
+  /**
+   * This run goes on with a file read another run stopped part-way, forced or of files that run named: the request it
+   * reads by then (forced as that run was, of the files it named), else null.
+   */
   continuesForced: SyncRequest | null;
 }
 
