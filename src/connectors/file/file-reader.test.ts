@@ -202,6 +202,24 @@ describe('FileReader (CSV)', () => {
     await expect(collect(reader().read(null, { files: ['old.csv', 'cp1258.csv', 'new.csv'] }))).rejects.toMatchObject({ code: 'CONNECTOR_FILE_ENCODING' });
   });
 
+  it('refuses whole a file whose dates a mapping reads are written month first, as a spreadsheet set to English saves them (QA)', async () => {
+    const dated: RecordMappingInput = { recordType: 'child', externalId: { from: 'Số định danh' }, fields: { fullName: { from: 'Họ và tên' }, birthDate: { from: 'Ngày sinh' } } };
+    const us = ['6/27/2015', '11/1/2022', '1/13/2019', '12/31/2020', '3/4/2016'].map((d, k) => `ID${k},Trẻ ${k},${d},`).join('\r\n');
+    await drop('us.csv', `${HEADER}\r\n${us}\r\n`, new Date('2026-01-01'));
+    await drop('vn.csv', `${HEADER}\r\n${rows(3)}\r\nID9,Trẻ 9,27/06/2015,\r\n`, new Date('2026-02-01'));
+    const events: ReaderEvent[] = [];
+    const batches = await collect(mappedReader({}, dated).read(null, { onEvent: (e) => events.push(e) }));
+    // Nothing of it given out, the other file read.
+    expect(batches.map((b) => b.fileCompleted?.fileName).filter(Boolean)).toEqual(['vn.csv']);
+    expect(ids(batches)).toEqual(['ID1', 'ID2', 'ID3', 'ID9']);
+    expect(events.filter((e) => e.type === 'file-refused')).toEqual([expect.objectContaining({
+      fileName: 'us.csv', code: 'CONNECTOR_FILE_FORMAT',
+      message: 'us.csv: column «Ngày sinh» has dates written month first (3 of its first rows read only as month/day/year, such as 6/27/2015, and none only as day/month/year), '
+        + 'as a spreadsheet set to English (United States) saves them; read day first, as the hub reads dates, those would be refused and those whose day is 12 or less '
+        + 'stored with day and month swapped, so the file is refused: save it with the dates as dd/MM/yyyy (or the column as text) and drop it again',
+    })]);
+  });
+
   it('refuses duplicate or empty headers', async () => {
     const dup = await drop('dup.csv', 'ma,Họ và tên,ma \nKS1,An,x\n');
     const dupError = await collect(reader().read(null, { files: [dup] })).catch((e: Error) => e);

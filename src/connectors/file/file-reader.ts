@@ -27,6 +27,7 @@ import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { PROJECT_ROOT } from '../../config/config.js';
 import type { RecordLayout } from '../../domain/record-layout.js';
 import type { RecordMapping } from '../mapping/mapping.schema.js';
+import { monthFirstColumn } from './date-order.js';
 import { MissingSettingError, resolveSetting, SettingInvalidError } from '../definition/env-ref.js';
 import { missingVariables } from '../definition/missing-variables.js';
 import type {
@@ -783,6 +784,26 @@ export class FileReader implements SourceReader {
     });
   }
 
+  /**
+   * Refuses the file whole when a sheet's first chunk shows a column the mapping reads written month first
+   * ({@link monthFirstColumn}), before any of its rows is given out. Names the column (the definition's word) and
+   * counts, never a date.
+   */
+  private refuseMonthFirstDates(chunk: Chunk, recordType: string | undefined, file: FileEntry): void {
+    const fitter = this.fitter(recordType);
+    const rows = chunk.records.flatMap((r) => (r instanceof RecognisedRecord ? [] : [r.data]));
+    const found = monthFirstColumn(rows, (column) => fitter?.reads(column) ?? true);
+    if (!found) return;
+    throw new FileFormatError(
+      `${chunk.label}: column «${found.column}» has dates written month first (${found.monthFirst} of its first rows read only as month/day/year, `
+        + `such as 6/27/2015, and ${found.dayFirst === 0 ? 'none' : found.dayFirst} only as day/month/year), as a spreadsheet set to English (United States) saves them; `
+        + 'read day first, as the hub reads dates, those would be refused and those whose day is 12 or less stored with day and month swapped, '
+        + 'so the file is refused: save it with the dates as dd/MM/yyyy (or the column as text) and drop it again',
+      { fileName: file.shown, column: found.column },
+      { ownWords: true },
+    );
+  }
+
   /** Whether a chunk holds its `chunkRows` rows, or rows of {@link CHUNK_CHARS} characters. */
   private isFull(chunk: Chunk): boolean {
     return chunk.rows >= this.config.chunkRows || chunk.chars >= CHUNK_CHARS;
@@ -817,6 +838,13 @@ export class FileReader implements SourceReader {
     });
     let totals = { records: 0, rejects: 0 };
     let chunk: Chunk | null = null;
+    /** The sheets whose first chunk was looked at for dates written month first (a sheet resumed mid-way was, when it started). */
+    const dateOrderChecked = new Set<number>(from.rowsDone > 0 ? [from.sheetIndex] : []);
+    const checkDateOrder = (c: Chunk) => {
+      if (dateOrderChecked.has(c.sheetIndex)) return;
+      dateOrderChecked.add(c.sheetIndex);
+      this.refuseMonthFirstDates(c, sheets[c.sheetIndex]?.recordType, file);
+    };
     for (let s = from.sheetIndex; s < sheets.length; s++) {
       const sheet = sheets[s]!;
       let done = s === from.sheetIndex ? from.rowsDone : 0;
@@ -847,6 +875,7 @@ export class FileReader implements SourceReader {
           // with `fileCompleted` (no empty batch after them). Positions count rows, so a chunk ended early by
           // its size resumes as any other.
           if (chunk !== null && (this.isFull(chunk) || chunk.sheetIndex !== s)) {
+            checkDateOrder(chunk);
             totals = addTotals(totals, chunk);
             yield toBatch(chunk);
             chunk = null;
@@ -885,6 +914,7 @@ export class FileReader implements SourceReader {
         chunk.nextRowsDone = 0;
       }
       if (ctx.sampleSheets && chunk !== null) {
+        checkDateOrder(chunk);
         yield toBatch(chunk);
         chunk = null;
       }
@@ -906,6 +936,7 @@ export class FileReader implements SourceReader {
     };
     last.nextSheet = sheets.length;
     last.nextRowsDone = 0;
+    if (chunk !== null) checkDateOrder(chunk);
     totals = addTotals(totals, last);
     this.log.info(
       { file: file.shown, records: totals.records, rejects: totals.rejects, ms: Math.round(performance.now() - started) },
