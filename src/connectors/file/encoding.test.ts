@@ -91,6 +91,19 @@ describe('StreamDecoder', () => {
     }
   });
 
+  it('tells a UTF-8 file with one damaged stretch from a file in another encoding (QA)', () => {
+    const bytes = Buffer.concat([Buffer.from('ma,ten\n1,Nguyễn Thị Lan\n2,Tr'), Buffer.from([0xe2]), Buffer.from('n Văn An\n')]);
+    for (const [pieces, run] of [1, 3, 1000].flatMap((n) => [[n, decodeAll], [n, checkAll]] as const)) {
+      const e = failure(() => run(bytes, 'utf-8', pieces));
+      expect(e.message).toBe(
+        'f.csv is not valid UTF-8 at byte 32 (line 3); it looks like a UTF-8 file with a damaged stretch (accented text before it is valid UTF-8): '
+          + 'text pasted in from another encoding, or bytes changed. Correct that line (retype its accented text), or export the file again, and drop it again; '
+          + 'the file was not ingested.',
+      );
+      expect(e.details).toMatchObject({ looksLike: 'damaged-utf-8' });
+    }
+  });
+
   it('tells a Latin-1 file from a Vietnamese one', () => {
     const e = failure(() => checkAll(Buffer.from('Name,Straße\nMüller,Café\n', 'latin1'), 'utf-8'));
     expect(e.message).toMatch(/at byte 9 \(line 1\); it looks like a single-byte Western encoding \(Windows-1252\/Latin-1\)/);

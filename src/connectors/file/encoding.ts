@@ -7,7 +7,7 @@
  * bytes are mostly invalid UTF-8. Decoding them with a replacement character would store mangled names for
  * good, so a file that does not decode is refused whole, before any of its rows is stored.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { FileEncodingError } from './errors/file-encoding.error.js';
@@ -25,6 +25,15 @@ export interface DetectedEncoding {
 export const ENCODING_SNIFF_BYTES = 4096;
 
 const ADVICE = 'Save it as UTF-8 (in Excel: "CSV UTF-8 (Comma delimited)") and drop it again; the file was not ingested.';
+const ASCII_TEXT = /^[\x00-\x7f]*$/;
+const DAMAGED_ADVICE = 'Correct that line (retype its accented text), or export the file again, and drop it again; the file was not ingested.';
+
+/** Whether the valid UTF-8 before `end` in `bytes` holds a character past ASCII (two of its bytes at least). */
+function hasMultibyte(bytes: Uint8Array, end: number): boolean {
+  let high = 0;
+  for (let i = 0; i < end; i++) if (bytes[i]! >= 0x80 && ++high >= 2) return true;
+  return false;
+}
 
 /**
  * The encoding of a file from its first bytes: a byte-order mark when there is one; without one, UTF-16 when
@@ -143,6 +152,8 @@ export class StreamDecoder {
       throw this.failure(chunk, false);
     }
     if (this.trackLines && this.encoding === 'utf-8') this.line += countLineFeeds(chunk, 0, chunk.length);
+    // Of the text decoded: a sequence begun at the chunk's end is not known good yet.
+    if (!this.sawAccents && this.encoding === 'utf-8' && !ASCII_TEXT.test(text)) this.sawAccents = true;
     this.offset += chunk.length;
     this.previous = chunk.length >= 3 ? joinTail(this.previous, chunk) : concat(this.previous.subarray(-3), chunk);
     return text;
@@ -155,6 +166,14 @@ export class StreamDecoder {
     } catch {
       throw this.failure(new Uint8Array(0), true);
     }
+  }
+
+  /** Whether a chunk read well held text past ASCII: UTF-8 accented text, before any failure. */
+  private sawAccents = false;
+
+  /** Notes bytes found valid UTF-8: whether they hold accented text (one native pass, until the first such bytes). */
+  private noteText(valid: Uint8Array): void {
+    if (!this.sawAccents && this.encoding === 'utf-8' && !isAscii(valid)) this.sawAccents = true;
   }
 
   /** Bytes of a UTF-8 sequence begun at the end of the last chunk {@link check}ed. */
@@ -176,6 +195,7 @@ export class StreamDecoder {
     const cut = completeLength(data);
     if (!isUtf8(data.subarray(0, cut))) throw this.failureIn(data, base, false);
     this.carry = data.slice(cut);
+    this.noteText(data.subarray(0, cut));
     if (this.trackLines) this.line += countLineFeeds(chunk, 0, chunk.length);
     this.offset += chunk.length;
   }
@@ -194,14 +214,19 @@ export class StreamDecoder {
     const at = findInvalidUtf8(data, 0, final);
     const index = at < 0 ? data.length : at;
     const line = this.trackLines ? this.line + countLineFeeds(data, 0, index) : undefined;
-    return this.utf8Error(base + index, line, data.subarray(Math.max(0, index - 4096), index + 65536));
+    return this.utf8Error(base + index, line, data.subarray(Math.max(0, index - 4096), index + 65536), Math.min(index, 4096));
   }
 
-  private utf8Error(byteOffset: number, line: number | undefined, sample: Uint8Array): FileEncodingError {
+  /** `sample`: bytes around the first invalid one, which is at `at` in it (the bytes before it are valid UTF-8). */
+  private utf8Error(byteOffset: number, line: number | undefined, sample: Uint8Array, at: number): FileEncodingError {
     const { fileName } = this;
-    const looksLike = guessSingleByteEncoding(sample);
+    // Accented text correctly written just before: a UTF-8 file with a damaged stretch, not a file in another encoding
+    // (QA: one Latin-1 byte on line 1501 of a UTF-8 file was told as a Vietnamese single-byte encoding, sending the
+    // officer to re-export a file already in UTF-8).
+    const looksLike: LooksLike = this.sawAccents || hasMultibyte(sample, at) ? 'damaged-utf-8' : guessSingleByteEncoding(sample);
     const where = line === undefined ? `at byte ${byteOffset}` : `at byte ${byteOffset} (line ${line})`;
-    return new FileEncodingError(`${fileName} is not valid UTF-8 ${where}; it looks like ${LOOKS_LIKE[looksLike]}. ${ADVICE}`, {
+    const advice = looksLike === 'damaged-utf-8' ? DAMAGED_ADVICE : ADVICE;
+    return new FileEncodingError(`${fileName} is not valid UTF-8 ${where}; it looks like ${LOOKS_LIKE[looksLike]}. ${advice}`, {
       fileName,
       expected: 'utf-8',
       byteOffset,
@@ -229,7 +254,7 @@ export class StreamDecoder {
             ? this.line + countLineFeeds(bytes, prev.length, index)
             : this.line - countLineFeeds(bytes, index, prev.length);
       }
-      return this.utf8Error(byteOffset, line, bytes.subarray(Math.max(0, index - 4096), index + 65536));
+      return this.utf8Error(byteOffset, line, bytes.subarray(Math.max(0, index - 4096), index + 65536), Math.min(index, 4096));
     }
     const le = this.encoding === 'utf-16le';
     const found = findInvalidUtf16(bytes, base % 2 === 0 ? 0 : 1, le, final);
@@ -351,8 +376,9 @@ function findInvalidUtf16(
   return null;
 }
 
-type LooksLike = 'vietnamese-single-byte' | 'western-single-byte' | 'binary';
+type LooksLike = 'vietnamese-single-byte' | 'western-single-byte' | 'binary' | 'damaged-utf-8';
 const LOOKS_LIKE: Record<LooksLike, string> = {
+  'damaged-utf-8': 'a UTF-8 file with a damaged stretch (accented text before it is valid UTF-8): text pasted in from another encoding, or bytes changed',
   'vietnamese-single-byte': 'a single-byte Vietnamese encoding (Windows-1258, TCVN3/ABC or VNI)',
   'western-single-byte': 'a single-byte Western encoding (Windows-1252/Latin-1)',
   binary: 'binary data rather than text',
