@@ -73,6 +73,21 @@ describe('ingest', () => {
     expect((await ctx.sql.one<{ identity_number: string }>(`SELECT identity_number FROM source_record WHERE external_id = 'ZEROS-1'`))!.identity_number).toBe('1324595177');
   });
 
+  it('flags an id a run stored before with other content as repeated, except what it stored before `repeatsSince` (a replaced file, QA)', async () => {
+    const runId = 'run_REPEATS_SINCE';
+    await ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_REPEATS', 'repeats-test', 'file', 'justice-register', '{}', 'h') ON CONFLICT DO NOTHING`);
+    await ctx.sql.query(`INSERT INTO connector_run (id, connector_id, trigger, status) VALUES ($1, 'con_REPEATS', 'CLI', 'RUNNING')`, [runId]);
+    const store = (fullName: string, extra: Record<string, unknown> = {}) => ctx.sql.tx((client) =>
+      ctx.ingest.ingestItems(client, [{ input: aRecord({ externalId: 'REPEAT-1', fullName }), contentHash: fullName, location: 'f.csv row 2' }],
+        { connectorRunId: runId, flagRepeatsInRun: true, ...extra }));
+    await store('Lê Văn An');
+    expect((await store('Lê Văn Ân')).repeatedWithOtherContent).toEqual(['f.csv row 2']);
+    const since = (await ctx.sql.one<{ t: string }>('SELECT now()::text AS t'))!.t;
+    expect((await store('Lê Văn Anh', { repeatsSince: since })).repeatedWithOtherContent).toEqual([]);
+    // What it stores from then on still counts.
+    expect((await store('Lê Văn Bình', { repeatsSince: since })).repeatedWithOtherContent).toEqual(['f.csv row 2']);
+  });
+
   it('stores a commune code given without its set as a 2025 code, and one whose set is null (in no known list) without a set', async () => {
     await ctx.ingest.ingest([
       aRecord({ externalId: 'SET-DEFAULT', identityNumber: null, communeCode: '00004' }),

@@ -172,7 +172,12 @@ export type ReaderEvent =
     }
   | { type: 'token-refreshed' }
   /** The read ended with more on offer (a cursor after too many empty pages): it did not read the whole source. */
-  | { type: 'read-cut-short'; reason: 'EMPTY_PAGES' };
+  | { type: 'read-cut-short'; reason: 'EMPTY_PAGES' }
+  /**
+   * The file a stopped run was reading, to go on with from its checkpoint, is no longer in the drop directory (moved
+   * away, or replaced by other bytes under its name): the directory is read afresh.
+   */
+  | { type: 'resume-file-gone'; fileName: string };
 
 /** Fetches raw records from a source, resuming from a stored position. */
 export interface SourceReader {

@@ -259,6 +259,7 @@ export class FileReader implements SourceReader {
         start = { checksum: resume.file.checksum, sheetIndex: resume.sheetIndex, rowsDone: resume.rowsDone };
       } else {
         this.log.info({ file: fileLabel(resume.file.name) }, 'the file the last run stopped in is gone; reading the directory afresh');
+        ctx.onEvent?.({ type: 'resume-file-gone', fileName: fileLabel(resume.file.name) });
       }
     }
 

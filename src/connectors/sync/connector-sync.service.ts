@@ -1198,8 +1198,18 @@ export class ConnectorSyncService {
     const ingestedByThisRun = new Set<string>();
     /** The reader stopped with more on offer: not a read of the whole source (see `removals`). */
     let cutShort = false;
+    /** When the file a stopped run was in was found gone: what the run stored before is no earlier copy (IngestOptions.repeatsSince). */
+    let repeatsSince: Promise<string> | undefined;
     const onEvent = (e: ReaderEvent) => {
       if (e.type === 'read-cut-short') cutShort = true;
+      if (e.type === 'resume-file-gone') {
+        repeatsSince = this.deps.sql.one<{ t: string }>('SELECT now()::text AS t').then((r) => r!.t);
+        repeatsSince.catch(() => undefined);
+        log.warn(
+          { runId, file: e.fileName },
+          'the file the stopped run was reading is no longer in the drop directory (moved away, or replaced under its name): the directory is read afresh; the records stored from it stay as they were read, and are not taken as earlier copies of this run\'s',
+        );
+      }
       // Logged by file name: a sheet's name is the file's text.
       const columns = e.type === 'sheet-headers' ? headersWarning(definition.records, { ...e, where: e.fileName }) : null;
       if (columns) log.warn({ runId, file: (e as { fileName?: string }).fileName }, columns);
@@ -1289,7 +1299,9 @@ export class ConnectorSyncService {
           const checksum = lists.length ? (batch.fileCompleted?.checksum ?? fileChecksumOf(batch.position)) : null;
           if (checksum) await rememberListed(client, connectorId, checksum, definition.sourceSystem, chunkListed(current, definition.sourceSystem));
           const result = current.ingest.records.size || current.ingest.quarantined.length
-            ? await this.deps.ingest.store(client, current.ingest, { ...ingestOpts, location: batch.location, flagRepeatsInRun: definition.kind === 'file', readEarlierInRun })
+            ? await this.deps.ingest.store(client, current.ingest, {
+              ...ingestOpts, location: batch.location, flagRepeatsInRun: definition.kind === 'file', readEarlierInRun, repeatsSince: repeatsSince && (await repeatsSince),
+            })
             : null;
           if (result?.stored.length) {
             await this.deps.projections.storeEncoded(

@@ -33,6 +33,12 @@ export interface IngestOptions {
    * does. Asked only of records written by key, with the stored hash the repeat check reads anyway.
    */
   readEarlierInRun?: (externalId: string, storedHash: string) => boolean;
+  /**
+   * With {@link flagRepeatsInRun}: only what the run stored from this time on (PostgreSQL's clock) is an earlier copy.
+   * A run going on after the file it stopped in was replaced read the rows it stored before from bytes no longer there
+   * (QA: 8,000 records flagged REPEATED_ID against a file that repeats no id).
+   */
+  repeatsSince?: string;
 }
 
 /** One record to ingest, with what a connector knows about it beyond the record itself. */
@@ -508,7 +514,7 @@ export class IngestService {
       const previous = await previousNumbers(client, chunk);
       // Keys this run stored already, from an earlier batch, or read as stored earlier (unchanged, so not
       // written): an update of one is the same id again.
-      const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, chunk, opts.connectorRunId, opts.readEarlierInRun) : null;
+      const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, chunk, opts.connectorRunId, opts.readEarlierInRun, opts.repeatsSince) : null;
       const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, columns);
       written += upserted.rows.length;
       for (const row of upserted.rows) {
@@ -1009,7 +1015,7 @@ async function lockNumbers(client: PoolClient, sortedNumbers: string[]): Promise
  * before the write.
  */
 async function keysStoredByRun(
-  client: PoolClient, records: PreparedRecord[], runId: string, readEarlier: IngestOptions['readEarlierInRun'],
+  client: PoolClient, records: PreparedRecord[], runId: string, readEarlier: IngestOptions['readEarlierInRun'], since?: string,
 ): Promise<Map<string, string | null>> {
   const systems: string[] = [];
   const ids: string[] = [];
@@ -1020,11 +1026,11 @@ async function keysStoredByRun(
   }
   // With `readEarlier`, every stored row comes back with its hash (rows of changed records only: a few per batch).
   const res = await client.query<{ source_system: string; external_id: string; by_run: boolean; content_hash: string | null }>(
-    `SELECT s.source_system, s.external_id, s.connector_run_id IS NOT DISTINCT FROM $3 AS by_run, s.content_hash
+    `SELECT s.source_system, s.external_id, s.connector_run_id IS NOT DISTINCT FROM $3 AND ($5::timestamptz IS NULL OR s.last_seen_at >= $5) AS by_run, s.content_hash
        FROM unnest($1::text[], $2::text[]) AS k(source_system, external_id)
        JOIN source_record s ON s.source_system = k.source_system AND s.external_id = k.external_id
       WHERE $4 OR s.connector_run_id = $3`,
-    [systems, ids, runId, readEarlier !== undefined],
+    [systems, ids, runId, readEarlier !== undefined, since ?? null],
   );
   const out = new Map<string, string | null>();
   for (const r of res.rows) {
