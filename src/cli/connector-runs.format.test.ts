@@ -22,6 +22,14 @@ describe('connector run lines', () => {
     expect(lastRunLine(undefined)).toBe('never run');
   });
 
+  it('`connectors list` says a RUNNING last run has shown no sign of life past the stall window (QA: a killed CLI sync looked alive)', () => {
+    const startedAt = new Date('2026-12-09T01:02:03.000Z');
+    const running = { status: 'RUNNING', startedAt, finishedAt: null, fetched: 34000, rejected: 0, repeatedIds: 0, stallMs: 120_000 };
+    expect(lastRunLine({ ...running, silentMs: 30_000 })).toBe('last run RUNNING since 2026-12-09T01:02:03.000Z fetched 34000 rejected 0');
+    expect(lastRunLine({ ...running, silentMs: 3_720_000 })).toBe(
+      'last run RUNNING since 2026-12-09T01:02:03.000Z (no sign of life for 1 h 2 min: its process stopped or froze; the next sync goes on from its checkpoint) fetched 34000 rejected 0');
+  });
+
   it('`connectors list` names a failed last run\'s error code, the open rejects and the last success', () => {
     const finishedAt = new Date('2026-12-09T01:02:03.000Z');
     expect(lastRunLine({ status: 'FAILED', finishedAt, fetched: 6, rejected: 1, repeatedIds: 0, errorCode: 'CONNECTOR_UPSTREAM_UNAVAILABLE' }))

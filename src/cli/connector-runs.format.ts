@@ -91,6 +91,9 @@ export interface LastRunRow {
   failedAttempts?: readonly FailedAttemptRow[];
   maxAttempts?: number | null;
   nextAttemptAt?: Date | null;
+  /** While RUNNING: how long since its last sign of life (heartbeat), and after how long a run is taken as stopped. */
+  silentMs?: number | null;
+  stallMs?: number;
 }
 
 /**
@@ -108,7 +111,11 @@ export function lastRunLine(last: LastRunRow | undefined, now = Date.now()): str
   const when = last.finishedAt ? ` ${last.finishedAt.toISOString()}`
     : last.startedAt ? ` since ${last.startedAt.toISOString()}`
       : last.status === 'QUEUED' && last.requestedAt ? ` since ${last.requestedAt.toISOString()} (queued ${durationWords(now - last.requestedAt.getTime())} ago)` : '';
-  return `last run ${last.status}${error}${when}${last.status === 'RETRYING' ? ` ${retryingState(last)}` : ''} fetched ${last.fetched} rejected ${last.rejected}${repeated}`;
+  // A run whose process stopped shows RUNNING until something takes it up (QA: a killed CLI sync looked alive for a day).
+  const silent = last.status === 'RUNNING' && last.silentMs != null && last.stallMs !== undefined && last.silentMs > last.stallMs
+    ? ` (no sign of life for ${durationWords(last.silentMs)}: its process stopped or froze; the next sync goes on from its checkpoint)`
+    : '';
+  return `last run ${last.status}${error}${when}${silent}${last.status === 'RETRYING' ? ` ${retryingState(last)}` : ''} fetched ${last.fetched} rejected ${last.rejected}${repeated}`;
 }
 
 /** `(attempt 3 of 5 failed: CODE; next attempt at …)`: the code only, as a FAILED run shows it (the message: connectorRun(id).failedAttempts). */

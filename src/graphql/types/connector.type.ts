@@ -253,7 +253,7 @@ export class ConnectorRun {
   @Field(() => GraphQLISODateTime, { nullable: true })
   finishedAt!: Date | null;
 
-  @Field(() => GraphQLISODateTime, { nullable: true, description: "The run's last sign of life: each stored batch, and a beat every sixth of CONNECTOR_STALL_MS while it runs (also while it waits on the source). A RUNNING run whose heartbeat is older than CONNECTOR_STALL_MS was left by a worker that stopped or froze; it resumes from its checkpoint." })
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "The run's last sign of life: each stored batch, and a beat every sixth of CONNECTOR_STALL_MS while it runs (also while it waits on the source). A RUNNING run whose heartbeat is older than CONNECTOR_STALL_MS was left by a process that stopped or froze: a worker's run resumes from its checkpoint when the queue gives its job out again; a CLI sync's (`--in-process`, no job) is closed as interrupted by the connector's next sync, which goes on from its checkpoint." })
   heartbeatAt!: Date | null;
 
   @Field(() => Int, { description: 'Pages or file chunks stored.' })
