@@ -101,6 +101,18 @@ describe('values', () => {
     expect(map(raw({ id: '3', ngay: '', thang: '15/03/2018', xa: '00004' }))).toMatchObject({ ok: false, problems: [{ field: 'birthDate', code: 'INVALID_DATE' }] });
   });
 
+  it('tells a closed list\'s value read unmapped with the record\'s other problems, in one round (QA)', () => {
+    const map = mapper({
+      externalId: { from: 'id' },
+      fields: { sex: { from: 'gt' } },
+      projections: { schoolEnrolment: [{ fields: { studentCode: { from: 'id' }, status: { from: 'tt' } } }] },
+    });
+    const r = map(raw({ id: 'S1', gt: 'X', tt: 'Đang học' }));
+    expect(r.ok ? [] : r.problems.map((p) => [p.field, p.code])).toEqual([['sex', 'INVALID_SEX'], ['projections.schoolEnrolment[0].status', 'NOT_ALLOWED_VALUE']]);
+    expect(JSON.stringify(r.ok ? [] : r.problems)).not.toContain('Đang');
+    expect(ok(map(raw({ id: 'S1', gt: 'Nam', tt: 'STUDYING' }))).projections.schoolEnrolment?.[0]?.status).toBe('STUDYING');
+  });
+
   it('map: trimmed NFC keys, default for values not in it, UNKNOWN_VALUE without a default', () => {
     const statusMap = { 'Đang học': 'STUDYING', 'Thôi học': 'DROPPED_OUT' };
     const map = mapper({

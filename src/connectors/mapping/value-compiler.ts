@@ -391,6 +391,21 @@ export function compileValue(spec: ValueSpec | string, field: string, target: Fi
     value = (scope, root, ctx) => (when(scope, root, ctx) === true ? inner(scope, root, ctx) : undefined);
   }
 
+  // A field of a closed list (a status, a type) given a source's value as it is, not one of the list: told with the
+  // record's other problems, not in a second round once they are fixed (QA: NOT_ALLOWED_VALUE came only after the
+  // mapping's problems were mended). Constants are checked when the definition is validated.
+  if (target?.oneOf && !target.caseless) {
+    const allowed = target.oneOf;
+    const inner = value;
+    const message = `must be one of ${allowed.join(', ')}`;
+    value = (scope, root, ctx) => {
+      const v = inner(scope, root, ctx);
+      if (typeof v !== 'string' || allowed.includes(v)) return v;
+      ctx.problem(field, 'NOT_ALLOWED_VALUE', `${message}; got ${describeValue(v)} (map the source's values onto these)`);
+      return v; // the record is refused for it: not also told as missing
+    };
+  }
+
   // A constant without a condition is worked out once.
   if (spec.value !== undefined && spec.when === undefined && spec.required !== true) {
     const ctx = new MappingContext();

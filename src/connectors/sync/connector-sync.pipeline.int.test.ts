@@ -142,12 +142,13 @@ describe('connector sync pipeline', () => {
     }
   });
 
-  it('a record whose projection value the store refuses is quarantined with the path and reason; the records around it land (QA: one value failed the whole sync)', async () => {
+  it('a record whose projection value is not one the store takes is quarantined with the path and reason; the records around it land (QA: one value failed the whole sync)', async () => {
     // A status read unmapped: the pupil's personal number where there is one (refused), STUDYING otherwise.
     // The definition validates (a value read from the source cannot be judged before a sync).
     // Last: its run stores the valid school records under this mapping, which the tests above do not expect.
     const s = variant('school-raw-status', (yaml) => yaml.replace(/status: \{ from: trang_thai, map: \{[^}]*\} \}/, 'status: { firstOf: [{ from: so_dinh_danh_ca_nhan }, { value: STUDYING }] }'), 'firstOf: [{ from: so_dinh_danh_ca_nhan }');
-    const refusal = { field: 'schoolEnrolment[0].status', code: 'NOT_ALLOWED_VALUE', message: 'must be one of STUDYING, DROPPED_OUT' };
+    // Told by the mapping, with the record's other problems (QA: it came in a second round, from the store).
+    const refusal = { field: 'projections.schoolEnrolment[0].status', code: 'NOT_ALLOWED_VALUE', message: expect.stringMatching(/^must be one of STUDYING, DROPPED_OUT; got (12 digits|text of \d+ characters \(digits, spaces\)) \(map the source's values onto these\)$/) };
 
     const dry = await s.dryRun('school-raw-status');
     expect(dry.warnings).toEqual([]);
