@@ -214,9 +214,10 @@ describe('FileReader (CSV)', () => {
     expect(ids(batches)).toEqual(['ID1', 'ID2', 'ID3', 'ID9']);
     expect(events.filter((e) => e.type === 'file-refused')).toEqual([expect.objectContaining({
       fileName: 'us.csv', code: 'CONNECTOR_FILE_FORMAT',
-      message: 'us.csv: column «Ngày sinh» has dates written month first (3 of its first rows read only as month/day/year, such as 6/27/2015, and none only as day/month/year), '
-        + 'as a spreadsheet set to English (United States) saves them; read day first, as the hub reads dates, those would be refused and those whose day is 12 or less '
-        + 'stored with day and month swapped, so the file is refused: save it with the dates as dd/MM/yyyy (or the column as text) and drop it again',
+      message: 'us.csv: column «Ngày sinh» has dates written month first: 3 of its 5 dates in the first rows can only be month/day/year (rows 2, 4, 5) '
+        + '(their second number is past 12), and none only day/month/year, as a spreadsheet set to English (United States) saves dates; read day first, '
+        + 'as the hub reads dates, those would be refused and those whose day is 12 or less stored with day and month swapped, so the file is refused: '
+        + 'save it with the dates as dd/MM/yyyy (or the column as text) and drop it again (if those rows are typing slips in a day-first file, correct them)',
     })]);
   });
 

@@ -792,14 +792,17 @@ export class FileReader implements SourceReader {
    */
   private refuseMonthFirstDates(chunk: Chunk, recordType: string | undefined, file: FileEntry): void {
     const fitter = this.fitter(recordType);
-    const rows = chunk.records.flatMap((r) => (r instanceof RecognisedRecord ? [] : [r.data]));
+    const rows = chunk.records.flatMap((r) => (r instanceof RecognisedRecord ? [] : [{ data: r.data, location: r.location }]));
     const found = monthFirstColumn(rows, (column) => fitter?.reads(column) ?? true);
     if (!found) return;
+    const rowsOf = found.where.map((w) => w.replace(/^.* row /, '')).join(', ');
+    const where = rowsOf ? ` (row${found.where.length > 1 ? 's' : ''} ${rowsOf}${found.monthFirst > found.where.length ? '…' : ''})` : '';
     throw new FileFormatError(
-      `${chunk.label}: column «${found.column}» has dates written month first (${found.monthFirst} of its first rows read only as month/day/year, `
-        + `such as 6/27/2015, and ${found.dayFirst === 0 ? 'none' : found.dayFirst} only as day/month/year), as a spreadsheet set to English (United States) saves them; `
-        + 'read day first, as the hub reads dates, those would be refused and those whose day is 12 or less stored with day and month swapped, '
-        + 'so the file is refused: save it with the dates as dd/MM/yyyy (or the column as text) and drop it again',
+      `${chunk.label}: column «${found.column}» has dates written month first: ${found.monthFirst} of its ${found.dates} dates in the first rows can only be `
+        + `month/day/year${where} (their second number is past 12), and ${found.dayFirst === 0 ? 'none' : found.dayFirst} only day/month/year, `
+        + 'as a spreadsheet set to English (United States) saves dates; read day first, as the hub reads dates, those would be refused and those whose day '
+        + 'is 12 or less stored with day and month swapped, so the file is refused: save it with the dates as dd/MM/yyyy (or the column as text) and drop it '
+        + 'again (if those rows are typing slips in a day-first file, correct them)',
       { fileName: file.shown, column: found.column },
       { ownWords: true },
     );
