@@ -1065,7 +1065,7 @@ describe('file connectors against their drops', () => {
     }
   });
 
-  it('quarantines a facility whose type the store refuses (read unmapped), naming the path, and lands the children beside it', async () => {
+  it('quarantines a facility whose type is not one the store takes (read unmapped), naming the path, and lands the children beside it', async () => {
     // The shipped definition with the facility type read as the report writes it (Vietnamese words, none of
     // the allowed values): it validates, and every facility row is refused by the store.
     const defs = tempDir('childhub-facility-raw-');
@@ -1087,9 +1087,12 @@ describe('file connectors against their drops', () => {
       const facilityRows = drop.files.reduce((n, f) => n + f.facilityRows, 0);
       const reasons = await ctx.sql.query<{ reasons: Array<{ field: string; code: string }>; n: number }>(
         `SELECT reasons, count(*)::int AS n FROM rejected_record WHERE connector_run_id = $1 GROUP BY reasons`, [run.runId]);
-      const refusedType = reasons.find((r) => r.reasons.some((x) => x.field === 'facility[0].type'));
-      expect(refusedType?.reasons).toEqual([{ field: 'facility[0].type', code: 'NOT_ALLOWED_VALUE', message: expect.stringMatching(/^must be one of /) }]);
-      expect(refusedType?.n).toBe(facilityRows);
+      // Told by the mapping, with the record's other problems (QA re-check), not in a second round by the store.
+      const refusedType = reasons.find((r) => r.reasons.some((x) => x.field === 'projections.facility[0].type'));
+      expect(refusedType?.reasons).toEqual([{ field: 'projections.facility[0].type', code: 'NOT_ALLOWED_VALUE', message: expect.stringMatching(/^must be one of .+; got text of \d+ characters \([a-z, ]+\) \(map the source's values onto these\)$/) }]);
+      // Grouped by their reasons, which say each value's kind: every facility row among them.
+      const typed = reasons.filter((r) => r.reasons.length === 1 && r.reasons[0]!.field === 'projections.facility[0].type');
+      expect(typed.reduce((n, r) => n + r.n, 0)).toBe(facilityRows);
       // The children's sheet landed: every child row stored (or found stored as it is) or quarantined for its own reasons.
       const children = drop.files.reduce((n, f) => n + f.rows, 0);
       expect(run.fetched).toBe(children + facilityRows);
@@ -1174,14 +1177,32 @@ describe('file connectors against their drops', () => {
     const killed = (await ctx.sql.one<{ id: string; fetched: number }>(`SELECT id, fetched FROM connector_run WHERE status = 'RUNNING'`))!;
     expect(killed.fetched).toBeGreaterThan(0);
     expect(killed.fetched).toBeLessThan(csv.rows);
-    // Its dry run says what the next sync reads first.
-    expect((await ctx.connectors.dryRun('justice-register', { limit: 1 })).warnings).toContain(
-      'a read of a file given by name stopped part-way (its run left RUNNING): the next sync goes on with it from its checkpoint, and reads the drop folder, which this dry run reads, only after');
+    // Its dry run says what the next sync reads first, and reads it so.
+    const dry = await ctx.connectors.dryRun('justice-register', { limit: 1 });
+    expect(dry.warnings).toContain(
+      `a read of ${path.basename(csv.path)} given by name stopped part-way (its run left RUNNING, ${killed.fetched} rows into ${path.basename(csv.path)}): the next sync goes on with it from there, before the drop directory, and so does this dry run`);
+    expect(dry.fetched).toBeGreaterThan(0);
     // A plain sync goes on with the file from its checkpoint (it read the drop folder, said it continued, and left the rest unread).
     const resumed = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
     expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true, fetched: csv.rows - killed.fetched, filesIngested: 1 });
     expect(await ctx.sql.one(`SELECT options FROM connector_run WHERE id = $1`, [resumed.runId])).toEqual({ options: { files: [csv.path] } });
     expect(resumed.inserted + resumed.updated + resumed.unchanged + resumed.rejected).toBe(resumed.fetched);
+
+    // Moved away meanwhile: the next sync reads the drop directory as asked, and the stopped run says what was left unread
+    // (QA re-check: the plain sync failed CONNECTOR_FILE_UNREADABLE on a file it never asked for).
+    const other = (await writeJusticeRegisterDrop({ dir: path.join(root, 'named-2'), seed: 96, count: 50, rows: 30_000, tag: 'named2' })).files.find((f) => f.kind === 'birth')!;
+    await killSyncPartWay('--file', other.path);
+    const stopped = (await ctx.sql.one<{ id: string }>(`SELECT id FROM connector_run WHERE status = 'RUNNING'`))!;
+    rmSync(other.path);
+    const name = path.basename(other.path);
+    const goneDry = await ctx.connectors.dryRun('justice-register', { limit: 1 });
+    expect(goneDry.warnings).toContainEqual(
+      expect.stringMatching(new RegExp(`^a read of ${name.replace(/\./g, '\\.')} given by name stopped part-way \\(its run left RUNNING(, \\d+ rows into .*)?\\), and ${name.replace(/\./g, '\\.')} moved away since: the next sync reads the drop directory, as this dry run does, and the rest of it is not read \\(give it again with --file\\)$`)));
+    const plain = await ctx.connectors.run('justice-register', { trigger: 'CLI' });
+    expect(plain).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await ctx.sql.one<{ options: Record<string, unknown> }>(`SELECT options FROM connector_run WHERE id = $1`, [plain.runId]))!.options.files).toBeUndefined();
+    expect((await ctx.sql.one<{ message: string }>(`SELECT error->>'message' AS message FROM connector_run WHERE id = $1`, [stopped.id]))!.message).toBe(
+      `the process running it stopped (a worker, or a CLI sync) while it read files given by name, since moved away (${name}): the rest of them was not read (give them again with --file); ${plain.runId} read the drop directory`);
   }, 240_000);
 
   it('goes on with a forced read of files killed part-way as forced, reading the rest of the file it stopped in, not skipping it as ingested (QA)', async () => {

@@ -1,5 +1,7 @@
 import { unavailableDependency } from '../../errors/unavailable-dependency.js';
 import { hash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
@@ -37,6 +39,7 @@ import { keepRecordIdHashes, recordIdHashes, recordIdsChange } from './record-id
 import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
+import { fileLabel } from '../file/file-label.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 import { SyncLockLostError } from './sync-lock-lost.error.js';
 
@@ -921,6 +924,12 @@ export class ConnectorSyncService {
     // A forced read of files stopped part-way: the next sync goes on with it (QA: the dry run said a sync would skip them).
     const pending = connectorId && !opts.force && !remapped && loaded.definition.kind === 'file' ? await this.pendingForcedFileRead(connectorId) : false;
     const force = !!opts.force || remapped !== null || pending;
+    // A read of files given by name stopped part-way: the next sync that names none goes on with them, from the
+    // checkpoint, before the drop directory, and so does this dry run (QA re-check: it read the drop, logging the
+    // checkpoint's file as gone, while warning that the sync would go on with it); unless they were moved away since.
+    const namedPending = connectorId && loaded.definition.kind === 'file' && !opts.files?.length ? await this.namedFilesPending(connectorId) : null;
+    const namedGone = namedPending ? await this.filesGone(loaded, namedPending) : [];
+    if (namedPending && namedGone.length === 0) opts = { ...opts, files: namedPending };
     // Forced, as a forced sync reads: from the beginning, files ingested already included (QA: a file the demo had
     // ingested could not be previewed).
     const state = connectorId && !force ? await this.state(connectorId) : null;
@@ -941,13 +950,15 @@ export class ConnectorSyncService {
     if (pending) {
       out.warnings.push('a forced read of the files stopped part-way (its run left RUNNING): the next sync goes on with it, reading files ingested already too, and so does this dry run');
     }
-    if (connectorId && loaded.definition.kind === 'file' && !opts.files?.length) {
-      const named = await this.deps.sql.one<{ n: number }>(
-        `SELECT jsonb_array_length(options->'files') AS n FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' AND jsonb_typeof(options->'files') = 'array'`,
-        [connectorId]);
-      if (named?.n) {
-        out.warnings.push(`a read of ${named.n === 1 ? 'a file' : `${named.n} files`} given by name stopped part-way (its run left RUNNING): the next sync goes on with ${named.n === 1 ? 'it' : 'them'} from its checkpoint, and reads the drop folder, which this dry run reads, only after`);
-      }
+    if (namedPending) {
+      const labels = namedPending.map((f) => fileLabel(path.basename(f))).join(', ');
+      const them = namedPending.length === 1 ? 'it' : 'them';
+      const at = state && typeof state === 'object' && 'file' in state && 'rowsDone' in state
+        ? `, ${String((state as { rowsDone: unknown }).rowsDone)} rows into ${fileLabel(String((state as { file: { name?: unknown } }).file?.name ?? ''))}`
+        : '';
+      out.warnings.push(namedGone.length
+        ? `a read of ${labels} given by name stopped part-way (its run left RUNNING${at}), and ${namedGone.join(', ')} moved away since: the next sync reads the drop directory, as this dry run does, and the rest of ${them} is not read (give ${them} again with --file)`
+        : `a read of ${labels} given by name stopped part-way (its run left RUNNING${at}): the next sync goes on with ${them} from there, before the drop directory, and so does this dry run`);
     }
     if (remapped) {
       out.warnings.push(
@@ -1800,7 +1811,12 @@ export class ConnectorSyncService {
       // the next sync read the whole drop again; QA: a stopped `--file x` made the next sync read the drop, said the run
       // continued from its checkpoint, and left the rest of x unread). The drop is read by the run after.
       const namedFiles = Array.isArray(left?.files) && left.files.every((f) => typeof f === 'string') ? (left.files as string[]) : null;
-      const continuesNamed = !!left && continues && loaded.definition.kind === 'file' && !!namedFiles?.length && !req.files?.length;
+      // Files since moved away are not gone on with: the request is read as asked, and the stopped run says what was left
+      // unread (QA re-check: a plain sync failed CONNECTOR_FILE_UNREADABLE on a file it never asked for).
+      const namedGone = !!left && continues && loaded.definition.kind === 'file' && !!namedFiles?.length && !req.files?.length
+        ? await this.filesGone(loaded, namedFiles!)
+        : [];
+      const continuesNamed = !!left && continues && loaded.definition.kind === 'file' && !!namedFiles?.length && !req.files?.length && namedGone.length === 0;
       const takesOver = continuesForced || continuesNamed;
       if (takesOver) req = { ...req, ...(continuesForced ? { force: true } : {}), ...(continuesNamed ? { files: namedFiles! } : {}) };
       if (left) {
@@ -1808,7 +1824,10 @@ export class ConnectorSyncService {
           `UPDATE connector_run SET status = 'FAILED', finished_at = now(), error = $2 WHERE id = $1`,
           [left.id, JSON.stringify({
             code: 'CONNECTOR_RUN_INTERRUPTED',
-            message: continues ? `the process running it stopped (a worker, or a CLI sync); ${id} continued from its checkpoint` : `the process running it stopped (a worker, or a CLI sync); ${id} read the source again from the beginning (forced)`,
+            message: namedGone.length
+              ? `the process running it stopped (a worker, or a CLI sync) while it read files given by name, since moved away (${namedGone.join(', ')}): `
+                + `the rest of them was not read (give them again with --file); ${id} read the drop directory`
+              : continues ? `the process running it stopped (a worker, or a CLI sync); ${id} continued from its checkpoint` : `the process running it stopped (a worker, or a CLI sync); ${id} read the source again from the beginning (forced)`,
           })],
         );
       }
@@ -1839,6 +1858,29 @@ export class ConnectorSyncService {
       );
       return { id, resumed: !!left && continues, counts: {}, checkpoint: null, continuesForced: takesOver ? req : null };
     });
+  }
+
+  /** The files a run of the connector left RUNNING named (`--file`), if it named some. */
+  private async namedFilesPending(connectorId: string): Promise<string[] | null> {
+    const row = await this.deps.sql.one<{ files: unknown }>(
+      `SELECT options->'files' AS files FROM connector_run WHERE connector_id = $1 AND status = 'RUNNING' ORDER BY started_at DESC NULLS LAST LIMIT 1`, [connectorId]);
+    const files = row?.files;
+    return Array.isArray(files) && files.length > 0 && files.every((f) => typeof f === 'string') ? (files as string[]) : null;
+  }
+
+  /**
+   * Of the files a stopped run named (`--file`: absolute, or in the drop directory), those no longer there, by label
+   * ({@link fileLabel}). A drop directory this process cannot resolve leaves the relative ones to the read, as before.
+   */
+  private async filesGone(loaded: LoadedConnector, files: readonly string[]): Promise<string[]> {
+    let dir: string | null = null;
+    try {
+      const reader = await createReader(loaded, this.deps);
+      dir = 'directory' in reader ? (reader as unknown as { directory(): string }).directory() : null;
+    } catch {
+      dir = null;
+    }
+    return files.filter((f) => (path.isAbsolute(f) ? !existsSync(f) : dir !== null && !existsSync(path.resolve(dir, f)))).map((f) => fileLabel(path.basename(f)));
   }
 
   /**
