@@ -306,7 +306,10 @@ describe('connector definitions', () => {
       expect.objectContaining({ path: 'schedule', message: 'has the step */70 in its minute field, which only ever takes minute 0 (a step does not carry over into the next hour): it would run once an hour, not every 70; list the values it should run at instead (minute 0–59, such as 0,20,40)' }),
       expect.objectContaining({ path: 'removals.fullReadSchedule', message: expect.stringContaining('has the step */30 in its hour field, which only ever takes hour 0') }),
     ]);
-    for (const fine of ['*/59 * * * *', '0 */12 * * *', '0 0 1 */6 *', '30 5-10/5 * * *', '0 0 * * */3', '*/30 * * * * *']) {
+    expect(problemsOf(writeDefinition('school', school.replace(/^schedule: "[^"]+"/m, 'schedule: "0 0 * * */7"'))).problems).toEqual([
+      expect.objectContaining({ path: 'schedule', message: expect.stringMatching(/step \*\/7 in its day-of-week field, which only ever takes day-of-week 0 .* \(day-of-week 0–6, such as 1,3,5\)$/) }),
+    ]);
+    for (const fine of ['*/59 * * * *', '0 */12 * * *', '0 0 1 */6 *', '30 5-10/5 * * *', '0 0 * * */3', '0 0 * * 1-7/3', '*/30 * * * * *']) {
       expect(() => loadDefinitionFile(writeDefinition('school', school.replace(/^schedule: "[^"]+"/m, `schedule: "${fine}"`))), fine).not.toThrow();
     }
     expect(problemsOf(writeDefinition('school', school.replace(/^schedule: "[^"]+"/m, 'schedule: "*/90 * * * * *"'))).problems).toEqual([

@@ -31,13 +31,14 @@ const cronPatternSchema = z
   });
 
 /** Each field of a cron pattern: its name, the unit it counts within, and its values. */
+// A day of the week is 0–6 (7 is Sunday again: `*/7` takes only Sunday). Each with values it may list as an example.
 const CRON_FIELDS = [
-  { name: 'second', within: 'minute', min: 0, max: 59 },
-  { name: 'minute', within: 'hour', min: 0, max: 59 },
-  { name: 'hour', within: 'day', min: 0, max: 23 },
-  { name: 'day-of-month', within: 'month', min: 1, max: 31 },
-  { name: 'month', within: 'year', min: 1, max: 12 },
-  { name: 'day-of-week', within: 'week', min: 0, max: 7 },
+  { name: 'second', within: 'minute', min: 0, max: 59, example: '0,20,40' },
+  { name: 'minute', within: 'hour', min: 0, max: 59, example: '0,20,40' },
+  { name: 'hour', within: 'day', min: 0, max: 23, example: '0,8,16' },
+  { name: 'day-of-month', within: 'month', min: 1, max: 31, example: '1,11,21' },
+  { name: 'month', within: 'year', min: 1, max: 12, example: '1,4,7,10' },
+  { name: 'day-of-week', within: 'week', min: 0, max: 6, example: '1,3,5' },
 ] as const;
 const STEP = /^(\*|\d+)(?:-(\d+))?\/(\d+)$/;
 
@@ -59,7 +60,7 @@ function cronStepProblem(pattern: string): string | null {
       const step = Number(hit[3]);
       if (step > 0 && from + step > to) {
         return `has the step ${item} in its ${field.name} field, which only ever takes ${field.name} ${from} (a step does not carry over into the next ${field.within}): `
-          + `it would run once ${field.within === 'hour' ? 'an' : 'a'} ${field.within}, not every ${step}; list the values it should run at instead (${field.name} ${field.min}–${field.max}, such as 0,20,40)`;
+          + `it would run once ${field.within === 'hour' ? 'an' : 'a'} ${field.within}, not every ${step}; list the values it should run at instead (${field.name} ${field.min}–${field.max}, such as ${field.example})`;
       }
     }
   }

@@ -104,6 +104,15 @@ describe('StreamDecoder', () => {
     }
   });
 
+  it('tells a UTF-8 header over a body in a legacy encoding as that encoding, not as a damaged stretch (QA re-check)', () => {
+    const line = Buffer.concat([Buffer.from('2,'), WINDOWS_1258_HEADER, Buffer.from('\n')]);
+    const bytes = Buffer.concat([Buffer.from('Mã,Họ và tên\n'), line, line, line]);
+    for (const run of [decodeAll, checkAll]) {
+      const e = failure(() => run(bytes, 'utf-8', 1000));
+      expect(e.details).toMatchObject({ looksLike: 'vietnamese-single-byte' });
+    }
+  });
+
   it('tells a Latin-1 file from a Vietnamese one', () => {
     const e = failure(() => checkAll(Buffer.from('Name,Straße\nMüller,Café\n', 'latin1'), 'utf-8'));
     expect(e.message).toMatch(/at byte 9 \(line 1\); it looks like a single-byte Western encoding \(Windows-1252\/Latin-1\)/);

@@ -28,6 +28,14 @@ const ADVICE = 'Save it as UTF-8 (in Excel: "CSV UTF-8 (Comma delimited)") and d
 const ASCII_TEXT = /^[\x00-\x7f]*$/;
 const DAMAGED_ADVICE = 'Correct that line (retype its accented text), or export the file again, and drop it again; the file was not ingested.';
 
+/** Whether the bytes of `sample` after the line holding `at` (as far as the sample goes, a cut character aside) are valid UTF-8. */
+function validAfterLine(sample: Uint8Array, at: number): boolean {
+  const nl = sample.indexOf(0x0a, at);
+  if (nl < 0) return true;
+  const rest = sample.subarray(nl + 1);
+  return isUtf8(rest.subarray(0, completeLength(rest)));
+}
+
 /** Whether the valid UTF-8 before `end` in `bytes` holds a character past ASCII (two of its bytes at least). */
 function hasMultibyte(bytes: Uint8Array, end: number): boolean {
   let high = 0;
@@ -223,7 +231,8 @@ export class StreamDecoder {
     // Accented text correctly written just before: a UTF-8 file with a damaged stretch, not a file in another encoding
     // (QA: one Latin-1 byte on line 1501 of a UTF-8 file was told as a Vietnamese single-byte encoding, sending the
     // officer to re-export a file already in UTF-8).
-    const looksLike: LooksLike = this.sawAccents || hasMultibyte(sample, at) ? 'damaged-utf-8' : guessSingleByteEncoding(sample);
+    // …and valid again after the line it is on: a body in a legacy encoding under a UTF-8 header is no damaged stretch (QA re-check).
+    const looksLike: LooksLike = (this.sawAccents || hasMultibyte(sample, at)) && validAfterLine(sample, at) ? 'damaged-utf-8' : guessSingleByteEncoding(sample);
     const where = line === undefined ? `at byte ${byteOffset}` : `at byte ${byteOffset} (line ${line})`;
     const advice = looksLike === 'damaged-utf-8' ? DAMAGED_ADVICE : ADVICE;
     return new FileEncodingError(`${fileName} is not valid UTF-8 ${where}; it looks like ${LOOKS_LIKE[looksLike]}. ${advice}`, {

@@ -40,7 +40,7 @@ export function parseIdentityNumber(v: unknown): string | FlaggedValue<string> |
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
     const digits = String(v);
     if (digits.length >= 12) return digits;
-    return new FlaggedValue(digits, IDENTITY_NUMBER_FROM_NUMBER, `read as a number of ${digits.length} digits, not as text: a number loses its leading zeros (a spreadsheet's number cell, a JSON number), so it may be a 12-digit number that lost its first; kept as read (have the export write it as text)`);
+    return new FlaggedValue(digits, IDENTITY_NUMBER_FROM_NUMBER, `read as a number of ${digits.length} digits, not as text: a number loses its leading zeros (a spreadsheet's number cell, a JSON number), so it may be a 12-digit number that lost its leading zeros; kept as read (have the export write it as text)`);
   }
   return new ParseFailure('INVALID_IDENTITY_NUMBER', `expected a number written as text; got ${describeValue(v)}`);
 }

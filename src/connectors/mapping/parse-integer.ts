@@ -4,8 +4,8 @@ import { describeValue } from './value-kind.js';
 
 const INTEGER = /^[+-]?\d{1,15}$/;
 
-/** A whole number followed by one or two words: `40 trẻ`, `35 cháu`, `12 học sinh`. */
-const COUNTED = /^(\d{1,15})\s+(\p{L}+(?:\s+\p{L}+)?)$/u;
+/** A whole number followed by one or two words (a full stop after them, no space before them, allowed): `40 trẻ`, `35 cháu.`, `12 học sinh`. */
+const COUNTED = /^(\d{1,15})\s*(\p{L}+(?:\s+\p{L}+)?)\.?$/u;
 
 /**
  * The words a count of people or places is written with in the agencies' reports (`Công suất: 40 trẻ`, `Số trẻ
@@ -33,5 +33,5 @@ export function parseInteger(v: unknown): number | ParseFailure | undefined {
     const counted = COUNTED.exec(t);
     if (counted && COUNT_WORDS.has(foldName(counted[2]!))) return Number(counted[1]);
   }
-  return new ParseFailure('INVALID_INTEGER', `expected a whole number; got ${describeValue(v)}`);
+  return new ParseFailure('INVALID_INTEGER', `expected a whole number, alone or followed by what it counts (40 trẻ, 35 cháu); got ${describeValue(v)}`);
 }

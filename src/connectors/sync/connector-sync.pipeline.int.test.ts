@@ -110,6 +110,10 @@ describe('connector sync pipeline', () => {
     // not judged.
     expect((await variant('school-plain', (yaml) => yaml, 'name: school-plain').dryRun('school-plain')).warnings).toEqual([]);
     expect((await sync.dryRun('school')).warnings).toEqual([]);
+    // A record id's join part written as a bare string, meant as text: the warning names it and says how text is written (QA re-check).
+    const joined = variant('school-join', (yaml) => yaml.replace('externalId: { from: ma_dinh_danh_hoc_sinh, required: true }', 'externalId: { join: [HS, { from: ma_dinh_danh_hoc_sinh }], separator: "-" }'), 'join: [HS');
+    expect((await joined.dryRun('school-join')).warnings).toContainEqual(expect.stringMatching(
+      /^page 1: the mapping reads «HS», which none of the page's 50 records has: .*; a record id's join part written as a bare string is a column: text is written \{ value: "HS" \}$/));
   });
 
   it('commits each batch without waiting for the disk, and the run\'s own transactions as usual', async () => {

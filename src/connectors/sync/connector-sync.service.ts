@@ -40,6 +40,7 @@ import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
 import { fileLabel } from '../file/file-label.js';
+import type { RecordMapping } from '../mapping/mapping.schema.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 import { SyncLockLostError } from './sync-lock-lost.error.js';
 
@@ -1108,9 +1109,12 @@ export class ConnectorSyncService {
     if (unmatched.length) {
       // Paths of the definition, never values. Over a page of a few records, a field some children lack may be missing by chance.
       const few = page.length < FEW_RECORDS_FOR_PATH_CHECK;
+      // A record id's part written as a bare string is a path, which a constant meant as text is not (QA re-check).
+      const idParts = idJoinBarePaths(loaded.definition.records).filter((p) => unmatched.some((u) => u.length === 1 && u[0] === p));
+      const constant = idParts.length ? `; a record id's join part written as a bare string is a column: text is written { value: ${JSON.stringify(idParts[0])} }` : '';
       out.warnings.push(
         `${out.location}: the mapping reads ${describeUnreadPaths(unmatched)}, which none of the page's ${page.length} record${page.length > 1 ? 's' : ''} has: ` +
-          `a misspelt path leaves its field empty in every record (or ${few ? 'so few records happen' : 'this page happens'} not to use it)`,
+          `a misspelt path leaves its field empty in every record (or ${few ? 'so few records happen' : 'this page happens'} not to use it)${constant}`,
       );
     }
     // Paths of groups and projections, absent from many pages by nature: told only when new in the definition (a
@@ -2268,6 +2272,16 @@ function addCounts(into: RunCounts, d: RunCounts): void {
   into.rejected += d.rejected;
   into.filesIngested += d.filesIngested;
   into.repeatedIds += d.repeatedIds;
+}
+
+/** The parts of the record ids' `join`s written as bare strings (paths), as written. */
+function idJoinBarePaths(records: readonly RecordMapping[]): string[] {
+  return records.flatMap((m) => {
+    const id = m.externalId as unknown;
+    return id && typeof id === 'object' && Array.isArray((id as { join?: unknown }).join)
+      ? ((id as { join: unknown[] }).join.filter((p): p is string => typeof p === 'string'))
+      : [];
+  });
 }
 
 /** The run a sync is: {@link ConnectorSyncService.claimRun}. */
