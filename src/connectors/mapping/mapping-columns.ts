@@ -318,6 +318,11 @@ function isJoin(spec: unknown): spec is { join: unknown[]; when?: unknown } {
   return spec !== null && typeof spec === 'object' && Array.isArray((spec as { join?: unknown }).join);
 }
 
+/** The parts of the mappings' record id `join`s written as bare strings (paths: a constant is `{ value: … }`), as written. */
+export function idJoinBarePaths(mappings: readonly RecordMapping[]): string[] {
+  return mappings.flatMap((m) => (isJoin(m.externalId) ? m.externalId.join.filter((p): p is string => typeof p === 'string') : []));
+}
+
 /**
  * The readings of one value, each told to `add` as the compiled paths judged together: its `from` alone, a
  * `firstOf` or `join` with every path inside it, and its `when` as a value of its own.

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
-import { describeUnreadPaths, headersWarning, optionalPathsOf, pathsNoRecordHas, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
+import { describeUnreadPaths, headersWarning, idJoinBarePaths, optionalPathsOf, pathsNoRecordHas, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
 import { rejectLocation } from '../../services/ingest/reject-location.js';
 import { yieldIfBusy } from '../../services/ingest/yield.js';
@@ -40,7 +40,6 @@ import { rekeyRecords, type RekeyResult } from './record-rekey.js';
 import { isPermanentSyncError } from './permanent-sync-errors.js';
 import { createReader } from './reader-factory.js';
 import { fileLabel } from '../file/file-label.js';
-import type { RecordMapping } from '../mapping/mapping.schema.js';
 import { SyncAlreadyRunningError } from './sync-already-running.error.js';
 import { SyncLockLostError } from './sync-lock-lost.error.js';
 
@@ -703,8 +702,8 @@ export class ConnectorSyncService {
         else log.info({ due: new Date(opts.scheduledAt!).toISOString(), requestedBy: req.requestedBy }, 'scheduled sync skipped: a run that started after it was due did its work');
         return { runId: runId ?? '', connector: name, status: 'SKIPPED', resumed: false, durationMs: 0, ...zeroCounts() };
       }
-      if (run.continuesForced) {
-        req = run.continuesForced;
+      if (run.takesOver) {
+        req = run.takesOver;
         log.info(
           { runId: run.id, files: req.files?.length ?? null, force: !!req.force },
           'this run goes on with the read another run stopped part-way, as that run asked: of the files it named, if it named some (the drop folder is read by the next sync), and, if it was forced, with files ingested before read again',
@@ -1790,7 +1789,7 @@ export class ConnectorSyncService {
         await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), job_id = $3, max_attempts = $4, ${holderSet('$2')} WHERE id = $1`,
           [left.id, lockPid, jobId, maxAttempts]);
         const { id, checkpoint, forced: _forced, files: _files, ...counts } = left;
-        return { id, resumed: true, counts, checkpoint, continuesForced: null };
+        return { id, resumed: true, counts, checkpoint, takesOver: null };
       }
       // A scheduled job that comes back late (its worker stopped, and BullMQ gave it out again) after a later
       // run of the connector started and did not fail: that run did its work, and reading the source again
@@ -1851,7 +1850,7 @@ export class ConnectorSyncService {
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
         if (takesOver) await client.query(`UPDATE connector_run SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(runOptions(req))]);
-        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, continuesForced: takesOver ? req : null };
+        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, takesOver: takesOver ? req : null };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app, job_id, max_attempts)
@@ -1860,7 +1859,7 @@ export class ConnectorSyncService {
         [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), ...(scheduledAt !== undefined ? { scheduledAt: new Date(scheduledAt).toISOString() } : {}) }),
           req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
       );
-      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, continuesForced: takesOver ? req : null };
+      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, takesOver: takesOver ? req : null };
     });
   }
 
@@ -2274,16 +2273,6 @@ function addCounts(into: RunCounts, d: RunCounts): void {
   into.repeatedIds += d.repeatedIds;
 }
 
-/** The parts of the record ids' `join`s written as bare strings (paths), as written. */
-function idJoinBarePaths(records: readonly RecordMapping[]): string[] {
-  return records.flatMap((m) => {
-    const id = m.externalId as unknown;
-    return id && typeof id === 'object' && Array.isArray((id as { join?: unknown }).join)
-      ? ((id as { join: unknown[] }).join.filter((p): p is string => typeof p === 'string'))
-      : [];
-  });
-}
-
 /** The run a sync is: {@link ConnectorSyncService.claimRun}. */
 interface ClaimedRun {
   id: string;
@@ -2294,7 +2283,7 @@ interface ClaimedRun {
    * This run goes on with a file read another run stopped part-way, forced or of files that run named: the request it
    * reads by then (forced as that run was, of the files it named), else null.
    */
-  continuesForced: SyncRequest | null;
+  takesOver: SyncRequest | null;
 }
 
 function runOptions(req: SyncRequest): Record<string, unknown> {

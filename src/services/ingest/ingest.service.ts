@@ -6,6 +6,7 @@ import { CopyEncoder, copyBool, copyJsonText, copyRows, copyText, decodeCopyFiel
 import { MARK_CHANGED, markChildrenChanged } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
 import type { MappingFlag } from '../../connectors/types.js';
+import { IDENTITY_NUMBER_FROM_NUMBER, IDENTITY_NUMBER_ZEROS_LOST } from '../../connectors/mapping/parse-identity-number.js';
 import type { RecordLayout, RecordText } from '../../domain/record-layout.js';
 import type { SourceRecordInput } from '../../domain/source-record-input.js';
 import { lockQuarantine } from './quarantine-lock.js';
@@ -242,7 +243,7 @@ const CHILDREN_BY_NUMBER_SQL = childrenByNumberSql(false);
 const CHILDREN_BY_NUMBER_EXCLUDING_SQL = childrenByNumberSql(true);
 
 /** The mapping's flags of an identity number that may have lost its leading zeros on its way (a spreadsheet's number). */
-const ZEROS_LOST_FLAGS: ReadonlySet<string> = new Set(['IDENTITY_NUMBER_ZEROS_LOST', 'IDENTITY_NUMBER_FROM_NUMBER']);
+const ZEROS_LOST_FLAGS: ReadonlySet<string> = new Set([IDENTITY_NUMBER_ZEROS_LOST, IDENTITY_NUMBER_FROM_NUMBER]);
 
 /**
  * A record whose number lost its leading zeros (flagged so by the mapping) keeps the number stored for it before when
