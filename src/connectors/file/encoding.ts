@@ -36,12 +36,6 @@ function validAfterLine(sample: Uint8Array, at: number): boolean {
   return isUtf8(rest.subarray(0, completeLength(rest)));
 }
 
-/** Whether the valid UTF-8 before `end` in `bytes` holds a character past ASCII (two of its bytes at least). */
-function hasMultibyte(bytes: Uint8Array, end: number): boolean {
-  let high = 0;
-  for (let i = 0; i < end; i++) if (bytes[i]! >= 0x80 && ++high >= 2) return true;
-  return false;
-}
 
 /**
  * The encoding of a file from its first bytes: a byte-order mark when there is one; without one, UTF-16 when
@@ -232,7 +226,7 @@ export class StreamDecoder {
     // (QA: one Latin-1 byte on line 1501 of a UTF-8 file was told as a Vietnamese single-byte encoding, sending the
     // officer to re-export a file already in UTF-8).
     // …and valid again after the line it is on: a body in a legacy encoding under a UTF-8 header is no damaged stretch (QA re-check).
-    const looksLike: LooksLike = (this.sawAccents || hasMultibyte(sample, at)) && validAfterLine(sample, at) ? 'damaged-utf-8' : guessSingleByteEncoding(sample);
+    const looksLike: LooksLike = (this.sawAccents || !isAscii(sample.subarray(0, at))) && validAfterLine(sample, at) ? 'damaged-utf-8' : guessSingleByteEncoding(sample);
     const where = line === undefined ? `at byte ${byteOffset}` : `at byte ${byteOffset} (line ${line})`;
     const advice = looksLike === 'damaged-utf-8' ? DAMAGED_ADVICE : ADVICE;
     return new FileEncodingError(`${fileName} is not valid UTF-8 ${where}; it looks like ${LOOKS_LIKE[looksLike]}. ${advice}`, {
