@@ -95,6 +95,62 @@ describe('health-station connector.yaml against the simulator', () => {
     expect(written.record).toMatchObject({ fullName: 'Nguyễn Thị Bình An', identityNumber: '001219099999' });
   });
 
+  it('takes only final results, the current number and the official name; lands a Patient of unknown sex; reads CVX-coded vaccines, period dates and a later referral (QA, a real station server)', () => {
+    const observation = (id: string, status: string, kind: string, extra: Record<string, unknown> = {}) => ({
+      resourceType: 'Observation', id, status, subject: { reference: 'Patient/hp-qa-2' },
+      category: [{ coding: [{ system: 'urn:vn:byt:loai-kham-sang-loc', code: kind }] }], effectiveDateTime: '2024-01-15', ...extra,
+    });
+    const disability = (id: string, status: string) => observation(id, status, 'KHUYET_TAT', {
+      component: [{ code: { coding: [{ code: 'DANG_TAT' }] }, valueCodeableConcept: { coding: [{ code: 'TRI_TUE' }] } }],
+    });
+    const patient = {
+      resourceType: 'Patient', id: 'hp-qa-2', gender: 'unknown', birthDate: '2016-02-03',
+      name: [{ use: 'usual', text: 'Bin' }, { use: 'official', text: 'Nguyễn Văn Quảng' }],
+      identifier: [
+        { system: 'urn:vn:so-dinh-danh-ca-nhan', use: 'old', value: '001216000001', period: { end: '2021-06-30' } },
+        { system: 'urn:vn:so-dinh-danh-ca-nhan', use: 'official', value: '001216000011' },
+      ],
+      _include: {
+        immunizations: [{
+          resourceType: 'Immunization', id: 'i-cvx', status: 'completed', patient: { reference: 'Patient/hp-qa-2' }, occurrenceDateTime: '2016-03-01',
+          vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '19', display: 'BCG' }] },
+        }],
+        observations: [
+          observation('o-wrong-patient', 'entered-in-error', 'THI_LUC', { valueCodeableConcept: { text: 'Mắt phải 3/10' } }),
+          observation('o-cancelled', 'cancelled', 'THINH_LUC'),
+          observation('o-preliminary', 'preliminary', 'THINH_LUC', { valueCodeableConcept: { text: 'Nghi giảm thính lực' } }),
+          disability('o-disability-error', 'entered-in-error'),
+          observation('o-final', 'final', 'DINH_DUONG', {
+            effectiveDateTime: undefined, effectivePeriod: { start: '2024-03-02T08:00:00+07:00', end: '2024-03-02T09:00:00+07:00' },
+            valueCodeableConcept: { coding: [{ code: 'SDD', display: 'Suy dinh dưỡng' }] },
+            interpretation: [
+              { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'A' }] },
+              { coding: [{ system: 'urn:vn:byt:xu-tri', code: 'CHUYEN_TUYEN' }] },
+            ],
+          }),
+          observation('o-amended', 'amended', 'THI_LUC', { valueQuantity: { value: 93, code: '%' } }),
+        ],
+      },
+    };
+    const mapped = mapper({ data: patient, location: 'page 1 entry 1' }) as Ok;
+    expect(mapped.ok).toBe(true);
+    expect(mapped.record).toMatchObject({ fullName: 'Nguyễn Văn Quảng', identityNumber: '001216000011', groups: [] });
+    expect(mapped.record!.sex ?? null).toBeNull();
+    expect(mapped.projections.vaccination).toEqual([expect.objectContaining({ vaccineCode: 'BCG', vaccineName: 'BCG', status: 'COMPLETED' })]);
+    expect(mapped.projections.healthScreening).toEqual([
+      expect.objectContaining({ kind: 'NUTRITION', screenedOn: '2024-03-02', result: 'Suy dinh dưỡng', interpretation: 'REFERRED' }),
+      expect.objectContaining({ kind: 'VISION', screenedOn: '2024-01-15', result: '93 %' }),
+    ]);
+    expect(mapped.projections.disability ?? []).toEqual([]);
+    // The same assessment made final is a disability and puts the child in group d.
+    const final = mapper({ data: { ...patient, _include: { ...patient._include, observations: [disability('o-disability', 'final')] } }, location: 'x' }) as Ok;
+    expect(final.record!.groups).toEqual([{ clause: 'd', subType: 'TRI_TUE' }]);
+    expect(final.projections.disability).toEqual([expect.objectContaining({ type: 'TRI_TUE', assessedOn: '2024-01-15' })]);
+    // A gender outside FHIR's codes is still refused, naming the field.
+    const wrong = mapper({ data: { ...patient, gender: 'Nam' }, location: 'x' });
+    expect(wrong.ok).toBe(false);
+  });
+
   it('reads every Patient with its resources and maps it as mapHealthPatient does, with projections', async () => {
     const { mapped } = await sync(sim, withPageSize(http, 60), mapper);
     expect(mapped).toHaveLength(expected.size);

@@ -176,8 +176,8 @@ function malform(patient: HealthPatient, variant: number): Record<string, unknow
     case 0: // an impossible date, written the local way
       copy.birthDate = `31/02/${year}`;
       break;
-    case 1: // a required element missing
-      delete copy.gender;
+    case 1: // a code outside FHIR's value set: the local label where the code belongs
+      copy.gender = patient.gender === 'male' ? 'Nam' : 'Nữ';
       break;
     case 2: // no id
       delete copy.id;

@@ -21,3 +21,42 @@ describe('path errors', () => {
     expect(pathProblem('.', false)).toMatch(/^invalid path "\." at 1: a key is missing before "\."; quote a key/);
   });
 });
+
+describe('filters', () => {
+  const patient = {
+    identifier: [
+      { system: 'urn:vn:so-dinh-danh-ca-nhan', use: 'old', value: 'A' },
+      { system: 'urn:vn:bhyt', value: 'B' },
+      { system: 'urn:vn:so-dinh-danh-ca-nhan', use: 'official', value: 'C' },
+      { system: 'urn:vn:so-dinh-danh-ca-nhan', value: 'D' },
+    ],
+  };
+
+  it('`=` keeps the elements whose key finds the value', () => {
+    expect(compilePath('identifier[system="urn:vn:so-dinh-danh-ca-nhan"].value')(patient)).toEqual(['A', 'C', 'D']);
+  });
+
+  it('`!=` keeps the elements whose key finds no such value, those without the key among them', () => {
+    expect(compilePath('identifier[use!=old].value')(patient)).toEqual(['B', 'C', 'D']);
+    expect(compilePath('identifier[use!="official"].value')(patient)).toEqual(['A', 'B', 'D']);
+  });
+
+  it('`&` keeps the elements meeting every condition; `&` and `=` in quotes are text', () => {
+    expect(compilePath('identifier[system="urn:vn:so-dinh-danh-ca-nhan" & use!=old].value')(patient)).toEqual(['C', 'D']);
+    expect(compilePath('identifier[system="urn:vn:so-dinh-danh-ca-nhan"&use=official].value')(patient)).toEqual(['C']);
+    expect(compilePath('a[k="x & y=z"].v')({ a: [{ k: 'x & y=z', v: 1 }, { k: 'x', v: 2 }] })).toEqual([1]);
+  });
+
+  it('`|` gives a condition its alternatives: one of them (`=`) or none of them (`!=`)', () => {
+    const observations = [{ id: 1, status: 'final' }, { id: 2, status: 'entered-in-error' }, { id: 3, status: 'amended' }, { id: 4 }];
+    expect(compilePath('o[status=final|amended|corrected].id')({ o: observations })).toEqual([1, 3]);
+    expect(compilePath('o[status!="entered-in-error" | cancelled].id')({ o: observations })).toEqual([1, 3, 4]);
+    expect(compilePath('o[status="final|amended"].id')({ o: observations })).toEqual([]);
+  });
+
+  it('a condition left out beside `&`, or a bracket with no `=`, does not compile', () => {
+    expect(pathProblem('identifier[system=x & ].value', false)).toMatch(/at 11: a condition is missing beside "&"/);
+    expect(pathProblem('identifier[system].value', false)).toMatch(/a filter key=value \(or key!=value, values v\|w, conditions joined by &\)/);
+    expect(pathProblem('identifier[!=x].value', false)).toMatch(/a filter needs a key before "!="/);
+  });
+});

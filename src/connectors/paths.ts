@@ -3,7 +3,10 @@
  *
  * - `a.b.c` walks object keys; `"Ngày đ.ký"` quotes a key holding dots, spaces or brackets.
  * - `a[0]` picks an element, `a[*]` every element, `a[k=v]` every element whose `k` (itself a path) equals
- *   `v` as a string (`v` may be quoted: `identifier[system="urn:vn:so-dinh-danh-ca-nhan"].value`).
+ *   `v` as a string (`v` may be quoted: `identifier[system="urn:vn:so-dinh-danh-ca-nhan"].value`), `a[k!=v]`
+ *   every element whose `k` finds no such value (an element without `k` is kept), and `a[k=v & j!=w]` every
+ *   element meeting each of the conditions (`identifier[system="urn:vn:so-dinh-danh-ca-nhan" & use!=old]`);
+ *   `a[k=v|w]` every element whose `k` is one of the values (`!=`: none of them). `&`, `|` and `=` in quotes are text.
  * - Arrays met without a bracket are not flattened: `a.b` on an array `a` finds nothing.
  *
  * A compiled path returns every match (possibly none); {@link firstMatch} takes the first. Paths are compiled
@@ -53,7 +56,14 @@ type Step =
   | { kind: 'key'; key: string }
   | { kind: 'index'; index: number }
   | { kind: 'all' }
-  | { kind: 'filter'; path: CompiledPath; value: string };
+  | { kind: 'filter'; conditions: Condition[] };
+
+/** One condition of a filter: `path` finds one of `values` (or, `negate`d, finds none of them). */
+interface Condition {
+  path: CompiledPath;
+  values: readonly string[];
+  negate: boolean;
+}
 
 const cache = new Map<string, CompiledPath>();
 
@@ -102,12 +112,15 @@ function applyStep(step: Step, v: unknown, out: unknown[]): void {
       return;
     case 'filter':
       if (Array.isArray(v)) {
-        for (const x of v) {
-          if (step.path(x).some((y) => y !== null && typeof y !== 'object' && String(y) === step.value)) out.push(x);
-        }
+        for (const x of v) if (step.conditions.every((c) => finds(c, x) !== c.negate)) out.push(x);
       }
       return;
   }
+}
+
+/** Whether the condition's path finds one of its values in `x` (a scalar written as that text). */
+function finds(c: Condition, x: unknown): boolean {
+  return c.path(x).some((y) => y !== null && typeof y !== 'object' && c.values.includes(String(y)));
 }
 
 function parse(path: string): Step[] {
@@ -184,19 +197,43 @@ function findClose(path: string, open: number): number {
 function bracket(path: string, at: number, inner: string): Step {
   if (inner === '*') return { kind: 'all' };
   if (/^-?\d+$/.test(inner)) return { kind: 'index', index: Number(inner) };
-  const eq = findTopLevelEquals(inner);
-  if (eq < 0) throw new PathSyntaxError(path, at, 'a bracket holds an index, "*" or a filter key=value');
-  const left = inner.slice(0, eq).trim();
-  let right = inner.slice(eq + 1).trim();
-  if (!left) throw new PathSyntaxError(path, at, 'a filter needs a key before "="');
-  if (right.startsWith('"')) {
-    if (!right.endsWith('"') || right.length < 2) throw new PathSyntaxError(path, at, 'unterminated quote in filter');
-    right = right.slice(1, -1).replace(/\\(.)/g, '$1');
-  }
-  return { kind: 'filter', path: compilePath(left), value: right };
+  const texts = splitTopLevel(inner, '&');
+  if (texts.length > 1 && texts.some((t) => t.trim() === '')) throw new PathSyntaxError(path, at, 'a condition is missing beside "&"');
+  return { kind: 'filter', conditions: texts.map((text) => condition(path, at, text.trim())) };
 }
 
-function findTopLevelEquals(s: string): number {
+/** `k=v`, `k!=v`, `k=v|w` (one of them) or `k!=v|w` (none of them): one condition of a filter. */
+function condition(path: string, at: number, text: string): Condition {
+  const eq = findTopLevel(text, '=');
+  if (eq < 0) throw new PathSyntaxError(path, at, 'a bracket holds an index, "*" or a filter key=value (or key!=value, values v|w, conditions joined by &)');
+  const negate = eq > 0 && text[eq - 1] === '!';
+  const left = text.slice(0, negate ? eq - 1 : eq).trim();
+  if (!left) throw new PathSyntaxError(path, at, `a filter needs a key before "${negate ? '!=' : '='}"`);
+  const values = splitTopLevel(text.slice(eq + 1), '|').map((v) => {
+    const right = v.trim();
+    if (!right.startsWith('"')) return right;
+    if (!right.endsWith('"') || right.length < 2) throw new PathSyntaxError(path, at, 'unterminated quote in filter');
+    return right.slice(1, -1).replace(/\\(.)/g, '$1');
+  });
+  return { path: compilePath(left), values, negate };
+}
+
+/** `s` split at each `sep` outside quotes and brackets. */
+function splitTopLevel(s: string, sep: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (;;) {
+    const at = findTopLevel(s, sep, from);
+    if (at < 0) break;
+    parts.push(s.slice(from, at));
+    from = at + 1;
+  }
+  parts.push(s.slice(from));
+  return parts;
+}
+
+/** Where `ch` first stands in `s` from `from`, outside quotes and brackets, or -1. */
+function findTopLevel(s: string, ch: string, from = 0): number {
   let inQuote = false;
   let depth = 0;
   for (let j = 0; j < s.length; j++) {
@@ -207,7 +244,7 @@ function findTopLevelEquals(s: string): number {
     } else if (c === '"') inQuote = true;
     else if (c === '[') depth++;
     else if (c === ']') depth--;
-    else if (c === '=' && depth === 0) return j;
+    else if (c === ch && depth === 0 && j >= from) return j;
   }
   return -1;
 }

@@ -303,6 +303,27 @@ describe('HttpReader include', () => {
     expect(exact.logs.filter((l) => l.includes('attach to no record')).map((l) => JSON.parse(l).unattached)).toEqual([{ immunizations: 3 }]);
   });
 
+  it('with match: reference, resolves a reference written as a Bundle entry\'s fullUrl (urn:uuid, or the resource\'s URL) to that entry\'s resource (QA: such vaccinations were dropped)', async () => {
+    const include = { path: 'entry[resource.resourceType=Immunization].resource', key: 'patient.reference', equals: 'Patient/{id}', match: 'reference' as const };
+    const body = {
+      resourceType: 'Bundle',
+      entry: [
+        { fullUrl: 'urn:uuid:0b8c2f3e-1111-4c2a-9d1e-5f0a8e0c7a01', resource: { resourceType: 'Patient', id: 'p1' } },
+        { fullUrl: 'https://ehr.example/fhir/Patient/p2', resource: { resourceType: 'Patient', id: 'p2' } },
+        { resource: { resourceType: 'Immunization', id: 'i1', patient: { reference: 'urn:uuid:0b8c2f3e-1111-4c2a-9d1e-5f0a8e0c7a01' } } },
+        { resource: { resourceType: 'Immunization', id: 'i2', patient: { reference: 'https://ehr.example/fhir/Patient/p2' } } },
+        { resource: { resourceType: 'Immunization', id: 'i3', patient: { reference: 'urn:uuid:9f9f9f9f-2222-4c2a-9d1e-5f0a8e0c7a02' } } },
+      ],
+    };
+    const { reader, ctx, logs } = harness({ records: 'entry[resource.resourceType=Patient].resource', include: { immunizations: include } });
+    nock(BASE).get(PATH).reply(200, body);
+    const [batch] = await readAll(reader, null, ctx);
+    expect(Object.fromEntries(batch!.records.map((r) => [r.data['id'], (r.data['_include'] as { immunizations: Array<{ id: string }> }).immunizations.map((i) => i.id)])))
+      .toEqual({ p1: ['i1'], p2: ['i2'] });
+    // A uuid no entry of the page holds still attaches to nothing, and is told.
+    expect(logs.filter((l) => l.includes('attach to no record')).map((l) => JSON.parse(l).unattached)).toEqual([{ immunizations: 1 }]);
+  });
+
   it('a template field the record lacks attaches nothing', async () => {
     const { reader, ctx } = harness({
       include: { guardians: { path: 'guardians', key: 'student', equals: '{ma_hs}' } },

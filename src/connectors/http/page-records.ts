@@ -83,7 +83,8 @@ export class PageRecords {
         { records: found.length, maxPageRecords: this.maxRecords },
       );
     }
-    const indexes = this.includes.map((inc) => this.index(inc, body));
+    const fullUrls = this.includes.some((inc) => inc.normalize === fhirReference) ? bundleFullUrls(body) : undefined;
+    const indexes = this.includes.map((inc) => this.index(inc, body, fullUrls));
     const taken = this.includes.map(() => new Set<string>());
     const records: RawRecord[] = [];
     const objects: Array<Record<string, unknown>> = [];
@@ -165,7 +166,9 @@ export class PageRecords {
     });
   }
 
-  private index(inc: CompiledInclude, body: unknown): Map<string, unknown[]> {
+  /** `fullUrls`: a FHIR Bundle's entries' `fullUrl` → `Type/id`, which a related record's reference may be written as. */
+  private index(inc: CompiledInclude, body: unknown, fullUrls?: ReadonlyMap<string, string>): Map<string, unknown[]> {
+    const normalize = fullUrls?.size ? (key: string) => fullUrls.get(key) ?? inc.normalize(key) : inc.normalize;
     const index = new Map<string, unknown[]>();
     const matches = inc.path(body);
     // Like `records`: a plain path names an array of related records.
@@ -175,9 +178,9 @@ export class PageRecords {
       for (let j = 0; j < keys.length; j++) {
         const key = keys[j];
         if (key === null || typeof key === 'object') continue;
-        const k = inc.normalize(String(key));
+        const k = normalize(String(key));
         // A related record whose key path finds the same value twice is attached once.
-        if (j > 0 && keys.slice(0, j).some((x) => x !== null && typeof x !== 'object' && inc.normalize(String(x)) === k)) continue;
+        if (j > 0 && keys.slice(0, j).some((x) => x !== null && typeof x !== 'object' && normalize(String(x)) === k)) continue;
         const list = index.get(k);
         if (list) list.push(related);
         else index.set(k, [related]);
@@ -241,6 +244,25 @@ export function fhirReference(key: string): string {
   return m ? m[1]! : key;
 }
 const FHIR_REFERENCE = /(?:^|\/)([A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/**
+ * A FHIR Bundle's entries' `fullUrl` → the `Type/id` of the resource it holds, for references written as an entry's
+ * fullUrl: `urn:uuid:…` (a Bundle's own identifiers, FHIR R4 §2.36.4.1) or the resource's absolute URL. Empty for a
+ * body that is not a Bundle.
+ */
+function bundleFullUrls(body: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const entries = (body as { resourceType?: unknown; entry?: unknown } | null)?.entry;
+  if ((body as { resourceType?: unknown }).resourceType !== 'Bundle' || !Array.isArray(entries)) return out;
+  for (const e of entries) {
+    if (e === null || typeof e !== 'object') continue;
+    const { fullUrl, resource } = e as { fullUrl?: unknown; resource?: { resourceType?: unknown; id?: unknown } | null };
+    if (typeof fullUrl !== 'string' || resource === null || typeof resource !== 'object') continue;
+    const { resourceType, id } = resource;
+    if (typeof resourceType === 'string' && (typeof id === 'string' || typeof id === 'number')) out.set(fullUrl, `${resourceType}/${id}`);
+  }
+  return out;
+}
 
 /** Whether a path picks elements of arrays (`[*]` or a filter) rather than naming one value. */
 function picksElements(path: string): boolean {

@@ -71,7 +71,7 @@ export const pathSchema = z
   .string()
   .min(1, 'a path is empty')
   .describe(
-    'Where the value is: `a.b.c` walks keys, `"Ngày đ.ký"` quotes a key, `a[0]`, `a[-1]`, `a[*]`, `a[k=v]` filters a list; ' +
+    'Where the value is: `a.b.c` walks keys, `"Ngày đ.ký"` quotes a key, `a[0]`, `a[-1]`, `a[*]`, `a[k=v]` filters a list (also `a[k!=v]`, `a[k=v|w]` for one of the values, and `a[k=v & j!=w]` for every condition); ' +
       '`$.x` reaches the record root from inside `each`. A column header written exactly like the path wins over path syntax.',
   );
 

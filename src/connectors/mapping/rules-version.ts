@@ -16,5 +16,7 @@
  *   `Mã xã`, then its `Xã/phường`); inspections keep the facility facts their records state.
  * 2026-12-07.4: a whole number followed by the word for what it counts (`40 trẻ`, `35 cháu`) reads as the number; a
  *   `firstOf` element's own `formats` or `codeSet` are how that element is read.
+ * 2026-12-08: a path filter may say `!=`, `v|w` and `&` (text that a filter read as a key or value before); with
+ *   `match: reference`, a related record referring to a Bundle entry's `fullUrl` (`urn:uuid:…`) is attached.
  */
-export const MAPPING_RULES_VERSION = '2026-12-07.4';
+export const MAPPING_RULES_VERSION = '2026-12-08';
