@@ -24,8 +24,8 @@ describe('HttpReader pagination', () => {
     expect(batches.map((b) => b.records.map((r) => r.data['id']))).toEqual([['1', '2'], ['3', '4'], ['5'], []]);
     expect(batches.map((b) => b.location)).toEqual(['page 1', 'page 2', 'page 3', 'page 4']);
     expect(batches[1]!.records[1]!.location).toBe('page 2 entry 2');
-    expect(batches[0]!.position).toEqual({ since: null, next: { params: { page: '2', size: '2' } }, highWater: null, page: 1, upTo: '2026-11-26T03:00:00.000Z' });
-    expect(batches[3]!.position).toEqual({ since: null, next: null, highWater: null, page: 4, upTo: '2026-11-26T03:00:00.000Z' });
+    expect(batches[0]!.position).toEqual({ since: null, next: { params: { page: '2', size: '2' } }, highWater: null, page: 1, upTo: '2026-11-26T02:59:59.000Z' });
+    expect(batches[3]!.position).toEqual({ since: null, next: null, highWater: null, page: 4, upTo: '2026-11-26T02:59:59.000Z' });
   });
 
   it('page: a server whose maximum is below the size asked sends short pages all along, and all of them are read (QA: 40 of 250 read)', async () => {

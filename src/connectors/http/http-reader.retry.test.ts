@@ -120,7 +120,7 @@ describe('HttpReader retries', () => {
       for await (const b of reader.read(null, ctx)) seen.push(b.position);
     })().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CONNECTOR_UPSTREAM_UNAVAILABLE' });
-    expect(seen).toEqual([{ since: null, next: { params: { page: '2', size: '1' } }, highWater: null, page: 1, upTo: '2026-11-26T03:00:00.000Z' }]);
+    expect(seen).toEqual([{ since: null, next: { params: { page: '2', size: '1' } }, highWater: null, page: 1, upTo: '2026-11-26T02:59:59.000Z' }]);
   });
 
   it.each([

@@ -56,7 +56,7 @@ describe('HttpReader incremental reads', () => {
       next: null,
       highWater: '2026-11-25T12:00:00+07:00',
       page: 1,
-      upTo: '2026-11-26T03:00:00.000Z',
+      upTo: '2026-11-26T02:59:59.000Z',
     });
   });
 
@@ -119,7 +119,15 @@ describe('HttpReader incremental reads', () => {
     const batches = await readAll(reader, null, ctx);
     const position = reader.complete(batches.at(-1)!.position, null);
     expect(position).toEqual({ highWater: at(start - 3_600_000) });
-    expect(batches[0]!.position['upTo']).toBe(at(start));
+    // A second before the run started: a source stamping to the second gives a change made after the start the second
+    // the run started in, which a mark of that second would never ask for again (QA: lost with `gt` and no lookback).
+    expect(batches[0]!.position['upTo']).toBe(at(start - 1_000));
+    // So a record stamped with the start's own second stays out of the mark: the next run (`gt` the mark) reads it.
+    const seconds = harness({ incremental: { ...incremental, lookback: 'PT0S' } });
+    const second = Math.floor(seconds.clock.now().getTime() / 1000) * 1000;
+    nock(BASE).get(PATH).reply(200, { data: [{ id: '7', ngay_cap_nhat: at(second - 2_000) }, { id: '8', ngay_cap_nhat: at(second) }] });
+    const [stamped] = await readAll(seconds.reader, null, seconds.ctx);
+    expect(stamped!.position['highWater']).toBe(at(second - 2_000));
     // The source's clock, from its Date header, less the answer's time and a second: a source 10 minutes behind.
     const behind = harness({ incremental: { ...incremental, lookback: 'PT0S' } });
     const sourceNow = behind.clock.now().getTime() - 600_000;

@@ -189,7 +189,9 @@ export class HttpReader implements SourceReader {
       inFlight = null;
       // The source's clock when it answered, less the time the answer took and the header's second: no later
       // than when the page was read (QA: a mark past it lost the changes made meanwhile to pages read before).
-      if (upToMs === null) upToMs = Math.min(startedMs, (Date.parse(response.headers['date'] ?? '') || Infinity) - response.durationMs - 1000);
+      // Our own clock less a second too: a source stamping to the second stamps a change made after the run started
+      // with the second it started in, which an exclusive bound (`gt`) on a mark of that second never asks for again.
+      if (upToMs === null) upToMs = Math.min(startedMs, Date.parse(response.headers['date'] ?? '') - response.durationMs || Infinity) - 1000;
       const sources = new WeakMap<object, Buffer>();
       const tooDeep = new WeakSet<object>();
       const body = await parseBody(response, what, sources, tooDeep);
