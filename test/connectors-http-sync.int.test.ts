@@ -207,6 +207,24 @@ describe('school connector against its simulator', () => {
     expect((await first).status).toBe('SUCCEEDED');
   });
 
+  it('a run going on from the checkpoint a failed run left counts as resumed (QA: recorded resumed 0, as if it read the whole source)', async () => {
+    let batches = 0;
+    await expect(ctx.connectors.run('school', { trigger: 'CLI', force: true }, {
+      onProgress: () => {
+        if (++batches === 2) throw new Error('stopped part-way');
+      },
+    })).rejects.toThrow('stopped part-way');
+    const failed = await ctx.sql.one<{ id: string; status: string; fetched: number; resumed: number }>(
+      `SELECT id, status, fetched, resumed FROM connector_run ORDER BY id DESC LIMIT 1`);
+    expect(failed).toMatchObject({ status: 'FAILED', fetched: 100, resumed: 0 });
+    const next = await ctx.connectors.run('school', { trigger: 'CLI' });
+    expect(next).toMatchObject({ status: 'SUCCEEDED', resumed: true });
+    expect(next.fetched).toBe(sim.stats().recordCount - 100);
+    expect((await ctx.sql.one<{ resumed: number }>(`SELECT resumed FROM connector_run WHERE id = $1`, [next.runId]))!.resumed).toBe(1);
+    // The run after that begins a new read: not resumed.
+    expect(await ctx.connectors.run('school', { trigger: 'CLI' })).toMatchObject({ status: 'SUCCEEDED', resumed: false });
+  });
+
   it('fails a run with a wrong API key at once, naming the status, and keeps the checkpoint', async () => {
     const state = await ctx.sql.one<{ state: unknown }>(`SELECT state FROM connector WHERE name = 'school'`);
     process.env.SCHOOL_API_KEY = 'wrong-key';

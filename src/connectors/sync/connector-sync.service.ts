@@ -1834,6 +1834,11 @@ export class ConnectorSyncService {
           })],
         );
       }
+      // Continuing another run's checkpoint counts as a resumption: one left RUNNING (closed above), or one that failed
+      // part-way and left its checkpoint in the connector's state (QA: recorded resumed 0, as if it had read it all).
+      // (A file read asked for other files by name does not go on with the stopped one.)
+      const goesOn = continues && (!!left || (!(loaded.definition.kind === 'file' && req.files?.length) && stoppedPartWay(loaded.definition.kind,
+        (await client.query<{ state: ReaderPosition | null }>('SELECT state FROM connector WHERE id = $1', [connectorId])).rows[0]?.state ?? null)));
       if (runId) {
         // Continuing another run's checkpoint counts as a resumption too (QA: logged resumed, stored 0). A run that
         // ended is not taken up again: FAILED is final (QA: a FAILED run became SUCCEEDED when its job's retry came),
@@ -1845,21 +1850,21 @@ export class ConnectorSyncService {
                   resumed = resumed + CASE WHEN status = 'RETRYING' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}
             WHERE id = $1 AND status IN ('QUEUED', 'RETRYING') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
-          [runId, !!left && continues, lockPid, jobId, maxAttempts],
+          [runId, goesOn, lockPid, jobId, maxAttempts],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
         if (takesOver) await client.query(`UPDATE connector_run SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(runOptions(req))]);
-        return { id: runId, resumed: (resumed ?? 0) > 0 || (!!left && continues), counts, checkpoint, takesOver: takesOver ? req : null };
+        return { id: runId, resumed: (resumed ?? 0) > 0 || goesOn, counts, checkpoint, takesOver: takesOver ? req : null };
       }
       await client.query(
         `INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, definition_hash, options, requested_by, resumed, lock_pid, lock_app, job_id, max_attempts)
          VALUES ($1, $2, $3, 'RUNNING', now(), now(), $4, $5, $6, $7, $8, current_setting('application_name'), $9, $10)`,
         // A scheduled run keeps the slot it is for (`scheduledAt`): one run late (a slot missed while no worker ran) says when it was due.
         [id, connectorId, req.trigger, loaded.definitionHash, JSON.stringify({ ...runOptions(req), ...(scheduledAt !== undefined ? { scheduledAt: new Date(scheduledAt).toISOString() } : {}) }),
-          req.requestedBy ?? null, left && continues ? 1 : 0, lockPid, jobId, maxAttempts],
+          req.requestedBy ?? null, goesOn ? 1 : 0, lockPid, jobId, maxAttempts],
       );
-      return { id, resumed: !!left && continues, counts: {}, checkpoint: null, takesOver: takesOver ? req : null };
+      return { id, resumed: goesOn, counts: {}, checkpoint: null, takesOver: takesOver ? req : null };
     });
   }
 
@@ -2354,4 +2359,14 @@ async function holdNarrowerPage(sql: Sql, connector: string, staged: StagedBatch
   }
   const losses = await narrowerLoss(sql, narrower, given);
   if (losses.length) throw new MappingNarrowerError(connector, staged.batch.location, staged.fetched, losses);
+}
+
+/**
+ * Whether a connector's stored position is a read stopped part-way, which its next run goes on from: an HTTP read
+ * with a next request, a file read inside a file.
+ */
+function stoppedPartWay(kind: string, state: ReaderPosition | null): boolean {
+  if (state === null || typeof state !== 'object') return false;
+  if (kind === 'http') return (state as { next?: unknown }).next != null;
+  return (state as { file?: unknown }).file != null && (state as { completed?: unknown }).completed !== true;
 }
