@@ -192,6 +192,25 @@ describe('connectors over GraphQL', () => {
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('CONNECTOR_NOT_FOUND');
   });
 
+  it('currentRun is the run in progress while a sync asked for meanwhile waits QUEUED behind it, which lastRun shows (QA: its progress was hidden)', async () => {
+    const queued = await hub.ctx.sql.query<{ id: string }>(
+      `SELECT r.id FROM connector_run r JOIN connector c ON c.id = r.connector_id WHERE c.name = 'justice-register' AND r.status = 'QUEUED' ORDER BY r.id`);
+    expect(queued.length).toBeGreaterThanOrEqual(2);
+    const running = queued[0]!.id;
+    await hub.ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING', started_at = now(), heartbeat_at = now(), fetched = 7 WHERE id = $1`, [running]);
+    try {
+      const token = await hub.token({ roles: ['operator'] });
+      const res = await hub.gql<{ connectors: Array<{ name: string; lastRun: { id: string; status: string } | null; currentRun: { id: string; status: string; fetched: number } | null }> }>(
+        '{ connectors { name lastRun { id status } currentRun { id status fetched } } }', {}, token);
+      const byName = Object.fromEntries(res.body.data!.connectors.map((c) => [c.name, c]));
+      expect(byName['justice-register']!.lastRun).toMatchObject({ id: queued.at(-1)!.id, status: 'QUEUED' });
+      expect(byName['justice-register']!.currentRun).toEqual({ id: running, status: 'RUNNING', fetched: 7 });
+      expect(byName['school']!.currentRun).toBeNull();
+    } finally {
+      await hub.ctx.sql.query(`UPDATE connector_run SET status = 'QUEUED', started_at = NULL, heartbeat_at = NULL, fetched = 0 WHERE id = $1`, [running]);
+    }
+  });
+
   it('shows a checkpoint with the source\'s paging cursor withheld, to roles that see no personal data, and keeps it whole for the reader (QA)', async () => {
     // A school API's server-made cursor can carry anything: here a child's name and number.
     const state = {

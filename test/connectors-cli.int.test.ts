@@ -126,6 +126,21 @@ describe('childhub connectors CLI', () => {
     expect(sync.stdout).toMatch(/justice-register: SUCCEEDED .* 1 rejected/);
     const list = await childhub('connectors', 'list');
     expect(list.stdout).toMatch(/justice-register .*last run SUCCEEDED/);
+    // A sync in progress with another queued behind it: the one in progress is shown, and the one queued said (QA: the
+    // queued one hid the running one's progress).
+    const runs = new pg.Client({ connectionString: env.databaseUrl });
+    await runs.connect();
+    try {
+      const from = `FROM connector WHERE name = 'justice-register'`;
+      await runs.query(`INSERT INTO connector_run (id, connector_id, trigger, status, started_at, heartbeat_at, fetched, created_at)
+                        SELECT 'run_qa_running', id, 'CLI', 'RUNNING', now(), now(), 1234, now() - interval '1 minute' ${from}`);
+      await runs.query(`INSERT INTO connector_run (id, connector_id, trigger, status) SELECT 'run_qa_queued', id, 'API', 'QUEUED' ${from}`);
+      const busy = await childhub('connectors', 'list');
+      expect(busy.stdout).toMatch(/^justice-register .*last run RUNNING since \S+ fetched 1234 rejected 0; another sync queued behind it$/m);
+    } finally {
+      await runs.query(`DELETE FROM connector_run WHERE id IN ('run_qa_running', 'run_qa_queued')`);
+      await runs.end();
+    }
     expect(list.stdout).toMatch(/^school .*\*\/30 \* \* \* \*.*\n.*\n {2}full read \(finds records gone from the source\) 10 2 \* \* 0$/m);
     expect(list.stdout).toMatch(/^facility-inspection .*\n.*\n {2}lists held whole: placement\.inspectionReportNumber \(a record a later file leaves out of its list is marked absent\)$/m);
     // Once ingested, a dry run says why it reads nothing.

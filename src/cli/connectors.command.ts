@@ -42,12 +42,15 @@ export function connectorsCommand(): Command {
           name: string; kind: string; source_system: string; title: string | null;
           status: string | null; created_at: Date | null; started_at: Date | null; finished_at: Date | null; fetched: number | null; rejected: number | null; repeated_ids: number | null; state: unknown;
           error: { code: string } | null; failed_attempts: FailedAttemptRow[] | null; max_attempts: number | null; next_attempt_at: Date | null;
-          silent_ms: number | null;
+          silent_ms: number | null; queued_behind: boolean | null;
         }>(
+          // The run in progress when there is one, else the newest (QA: a sync queued behind a running one hid its progress).
           `SELECT c.name, c.kind, c.source_system, c.title, r.status, r.created_at, r.started_at, r.finished_at, r.fetched, r.rejected, r.repeated_ids, r.error,
                   r.failed_attempts, r.max_attempts, r.next_attempt_at, c.state,
-                  CASE WHEN r.status = 'RUNNING' THEN (extract(epoch FROM now() - r.heartbeat_at) * 1000)::float8 END AS silent_ms
-             FROM connector c LEFT JOIN LATERAL (SELECT * FROM connector_run WHERE connector_id = c.id ORDER BY created_at DESC LIMIT 1) r ON true`,
+                  CASE WHEN r.status = 'RUNNING' THEN (extract(epoch FROM now() - r.heartbeat_at) * 1000)::float8 END AS silent_ms,
+                  r.status IN ('RUNNING', 'RETRYING') AND EXISTS (SELECT 1 FROM connector_run q WHERE q.connector_id = c.id AND q.status = 'QUEUED') AS queued_behind
+             FROM connector c LEFT JOIN LATERAL (SELECT * FROM connector_run WHERE connector_id = c.id
+                                                  ORDER BY status IN ('RUNNING', 'RETRYING') DESC, created_at DESC LIMIT 1) r ON true`,
         );
         const byName = new Map(rows.map((r) => [r.name, r]));
         // As GraphQL's Connector.openRejects and lastSucceededRun count them.
@@ -63,7 +66,7 @@ export function connectorsCommand(): Command {
               repeatedIds: last.repeated_ids ?? 0, errorCode: last.error?.code ?? null,
               failedAttempts: last.failed_attempts ?? [], maxAttempts: last.max_attempts, nextAttemptAt: last.next_attempt_at,
               silentMs: last.silent_ms, stallMs: b.config.CONNECTOR_STALL_MS,
-            } : undefined)}`);
+            } : undefined)}${last?.queued_behind ? '; another sync queued behind it' : ''}`);
           if (last?.status) out(`  ${rejectsAndSuccessLine(openRejects.get(name) ?? 0, succeeded.get(name))}`);
           if (last?.status) out(`  ${freshnessLine(fresh.get(name) ?? { lastNewDataAt: null, lastFileIngestedAt: null }, last.kind)}`);
         };

@@ -180,9 +180,19 @@ export class ConnectorResolver {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  @FieldResolver(() => ConnectorRun, { nullable: true, description: 'The most recent run.' })
+  @FieldResolver(() => ConnectorRun, { nullable: true, description: 'The most recent run (a sync QUEUED behind a running one is the most recent: see currentRun).' })
   async lastRun(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<ConnectorRun | null> {
     const [row] = await connectorsOf(ctx).repo.runs(connector.name, 1, null);
+    return row ? toRun(row, await definitionsByName(ctx)) : null;
+  }
+
+  @FieldResolver(() => ConnectorRun, {
+    nullable: true,
+    description: 'The run in progress: RUNNING, or RETRYING between its attempts; null when none is. While a sync asked for meanwhile waits '
+      + 'QUEUED behind it, lastRun is that one: this is the run to watch for progress (fetched, heartbeatAt).',
+  })
+  async currentRun(@Root() connector: Connector, @Ctx() ctx: GraphQLContext): Promise<ConnectorRun | null> {
+    const [row] = await connectorsOf(ctx).repo.runs(connector.name, 1, null, ['RUNNING', 'RETRYING']);
     return row ? toRun(row, await definitionsByName(ctx)) : null;
   }
 

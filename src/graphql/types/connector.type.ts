@@ -92,6 +92,9 @@ export class Connector {
   lastRun?: ConnectorRun | null;
 
   /** Resolved by the connector resolver. */
+  currentRun?: ConnectorRun | null;
+
+  /** Resolved by the connector resolver. */
   lastSucceededRun?: ConnectorRun | null;
 
   /** Resolved by the connector resolver. */
