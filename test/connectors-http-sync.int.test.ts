@@ -225,6 +225,26 @@ describe('school connector against its simulator', () => {
     expect(await ctx.connectors.run('school', { trigger: 'CLI' })).toMatchObject({ status: 'SUCCEEDED', resumed: false });
   });
 
+  it('an attempt the database failed under is CONNECTOR_LOCK_LOST; one that could not record its failure is recorded by the next attempt (QA: a PostgreSQL restart left no failed attempt)', async () => {
+    const { runId } = await ctx.connectors.requestSync('school', { trigger: 'CLI', force: true });
+    const attempt = (n: number) => ({ jobId: `db-restart-${runId}`, attempt: n, maxAttempts: 5, retryInMs: () => 1_000 });
+    let batches = 0;
+    // The server's own error for a restart, as a batch's statement meets it before the lock's connection tells.
+    const restart = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    await expect(ctx.connectors.runQueued(runId, { job: attempt(1), onProgress: () => { if (++batches === 2) throw restart; } }))
+      .rejects.toMatchObject({ code: 'CONNECTOR_LOCK_LOST' });
+    const run = async () => (await ctx.sql.one<{ status: string; resumed: number; failed_attempts: Array<{ attempt: number; code: string; message: string; failedAt: string }> }>(
+      'SELECT status, resumed, failed_attempts FROM connector_run WHERE id = $1', [runId]))!;
+    expect(await run()).toMatchObject({ status: 'RETRYING', failed_attempts: [{ attempt: 1, code: 'CONNECTOR_LOCK_LOST' }] });
+    // Had the database been away when the attempt tried to record that, the run would be as it was while it ran.
+    await ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING', failed_attempts = '[]', next_attempt_at = NULL WHERE id = $1`, [runId]);
+    const resumed = await ctx.connectors.runQueued(runId, { job: attempt(2) });
+    expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true });
+    const ended = await run();
+    expect(ended).toMatchObject({ status: 'SUCCEEDED', resumed: 1 });
+    expect(ended.failed_attempts).toEqual([{ attempt: 1, code: 'CONNECTOR_LOCK_LOST', message: expect.stringMatching(/^the database could not be reached when this attempt failed/), failedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) }]);
+  });
+
   it('fails a run with a wrong API key at once, naming the status, and keeps the checkpoint', async () => {
     const state = await ctx.sql.one<{ state: unknown }>(`SELECT state FROM connector WHERE name = 'school'`);
     process.env.SCHOOL_API_KEY = 'wrong-key';

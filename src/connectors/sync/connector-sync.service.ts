@@ -1,4 +1,3 @@
-import { unavailableDependency } from '../../errors/unavailable-dependency.js';
 import { hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
+import { unavailableDependency } from '../../errors/unavailable-dependency.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { describeUnreadPaths, headersWarning, idJoinBarePaths, optionalPathsOf, pathsNoRecordHas, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
@@ -772,8 +772,11 @@ export class ConnectorSyncService {
         log.info(fields, 'connector sync finished');
         return summary;
       } catch (thrown) {
-        // Whatever the loss of the lock's connection made fail (the read aborted, a batch's statement), the loss is the cause.
-        const err = lockLost ?? ((thrown instanceof MissingSettingError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
+        // Whatever the loss of the lock's connection made fail (the read aborted, a batch's statement), the loss is the cause;
+        // so is the database's going away under a batch before the lock's connection has told it (QA: a restart failed the
+        // attempt with the server's own 57P01, not CONNECTOR_LOCK_LOST).
+        const err = lockLost ?? (unavailableDependency(thrown) === 'the database' ? new SyncLockLostError(name)
+          : (thrown instanceof MissingSettingError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
         const error = runError(err);
         await heartbeat.stop();
         // Not the run's end while its job will try again (QA: a run shown FAILED, and `connectors sync` exiting 1, that
@@ -790,7 +793,13 @@ export class ConnectorSyncService {
           // Stored as the run's error is (see RefusedFile.storedMessage). `fetched`: with the batch that failed (see execute).
           [run.id, JSON.stringify(error), JSON.stringify(refused.map(({ storedMessage, ...f }) => ({ ...f, message: storedMessage }))), counts.fetched, lockPid,
             JSON.stringify(attempt), retryInMs === null ? null : Date.now() + retryInMs],
-        );
+        ).catch((markErr: unknown) => {
+          // The database out of reach (a restart): the attempt is recorded by the next one (see claimRun), and the queue is
+          // told the run's error, not the failed statement's.
+          if (unavailableDependency(markErr) !== 'the database') throw markErr;
+          log.warn({ runId: run.id, err: loggedOutcome(err) }, 'connector sync attempt failed and the database is out of reach: the next attempt records it and goes on from the checkpoint');
+          throw err;
+        });
         if (marked.length === 1) await this.forgetMappingIfMixed(connectorId, recorded, loaded, counts, run.id, log);
         if (marked.length !== 1) {
           // This process was taken for stuck (frozen, paused) and its connections closed; another process resumed
@@ -1786,8 +1795,18 @@ export class ConnectorSyncService {
       );
       const left = stale.rows[0];
       if (left && left.id === runId) {
-        await client.query(`UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), job_id = $3, max_attempts = $4, ${holderSet('$2')} WHERE id = $1`,
-          [left.id, lockPid, jobId, maxAttempts]);
+        // The attempt before this one failed (the queue counts an attempt only when it fails) and left the run RUNNING: it
+        // could not record why, the database being out of reach when it tried (a restart). Recorded now, as the attempt
+        // its database lost, at its last sign of life (QA: a PostgreSQL restart left failedAttempts empty, and the run
+        // SUCCEEDED as if no attempt had failed).
+        const missed = job && job.attempt > 1 ? job.attempt - 1 : null;
+        await client.query(
+          `UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), job_id = $3, max_attempts = $4, ${holderSet('$2')},
+                  failed_attempts = CASE WHEN $5::int IS NULL OR failed_attempts @> jsonb_build_array(jsonb_build_object('attempt', $5::int)) THEN failed_attempts
+                    ELSE failed_attempts || jsonb_build_array(jsonb_build_object('attempt', $5::int, 'code', $6::text, 'message', $7::text,
+                      'failedAt', to_char(coalesce(heartbeat_at, now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
+            WHERE id = $1`,
+          [left.id, lockPid, jobId, maxAttempts, missed, LOST_ATTEMPT.code, LOST_ATTEMPT.message]);
         const { id, checkpoint, forced: _forced, files: _files, ...counts } = left;
         return { id, resumed: true, counts, checkpoint, takesOver: null };
       }
@@ -2370,3 +2389,10 @@ function stoppedPartWay(kind: string, state: ReaderPosition | null): boolean {
   if (kind === 'http') return (state as { next?: unknown }).next != null;
   return (state as { file?: unknown }).file != null && (state as { completed?: unknown }).completed !== true;
 }
+
+/** How an attempt that could not record its failure (the database out of reach) is recorded by the next one. */
+const LOST_ATTEMPT = {
+  code: 'CONNECTOR_LOCK_LOST',
+  message: 'the database could not be reached when this attempt failed (PostgreSQL restarted, or the connection was lost), so it was recorded '
+    + 'by the next attempt, which went on from the checkpoint of the last stored batch',
+} as const;
