@@ -271,6 +271,8 @@ describe('school connector against a server that writes JSON its own way', () =>
   let sim: SchoolSimulator;
   let proxy: http.Server;
   let styled = true;
+  /** When set, the second page also serves an older copy of the first page's first record (a stale replica's). */
+  let stale: { first: Record<string, unknown> | null } | null = null;
   const saved = { ...process.env };
 
   const restyle = (text: string) =>
@@ -281,7 +283,17 @@ describe('school connector against a server that writes JSON its own way', () =>
     proxy = http.createServer((req, res) => {
       void (async () => {
         const upstream = await fetch(`${sim.url}${req.url}`, { headers: { 'x-api-key': String(req.headers['x-api-key'] ?? '') } });
-        const text = await upstream.text();
+        let text = await upstream.text();
+        if (stale && upstream.ok) {
+          const page = JSON.parse(text) as { data: Array<Record<string, unknown>> };
+          if (stale.first === null) stale.first = page.data[0]!;
+          else if (req.url?.includes('cursor=') && 'ngay_cap_nhat' in stale.first) {
+            const older = new Date(Date.parse(String(stale.first['ngay_cap_nhat'])) - 3 * 3_600_000).toISOString();
+            page.data.push({ ...stale.first, ho_ten: 'Tên Cũ Trước Khi Sửa', ngay_cap_nhat: older });
+            stale = { first: {} };
+          }
+          text = JSON.stringify(page);
+        }
         const body = styled && upstream.ok ? restyle(text) : text;
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
         res.end(body);
@@ -340,4 +352,21 @@ describe('school connector against a server that writes JSON its own way', () =>
     const again = await fullResync();
     expect(again.inserted + again.updated).toBe(0);
   });
+
+  it('keeps the newer copy of a record when a stale replica serves an older one later in the sync (QA: the older replaced it, for good)', async () => {
+    styled = false;
+    stale = { first: null };
+    try {
+      await ctx.sql.query(`UPDATE connector SET state = NULL WHERE name = 'school'`);
+      const run = await ctx.connectors.run('school', { trigger: 'CLI', force: true });
+      expect(run).toMatchObject({ status: 'SUCCEEDED', fetched: sim.recordCount + 1, inserted: 0, updated: 0, unchanged: sim.recordCount + 1 });
+    } finally {
+      const first = stale?.first;
+      stale = null;
+      expect(first).toEqual({});
+    }
+    const names = await ctx.sql.query<{ full_name: string }>(`SELECT full_name FROM source_record WHERE source_system = 'school' AND full_name = 'Tên Cũ Trước Khi Sửa'`);
+    expect(names).toEqual([]);
+  });
 });
+

@@ -73,6 +73,28 @@ describe('ingest', () => {
     expect((await ctx.sql.one<{ identity_number: string }>(`SELECT identity_number FROM source_record WHERE external_id = 'ZEROS-1'`))!.identity_number).toBe('1324595177');
   });
 
+  it('with keepNewerStored, a copy older than the one stored or read before it in the batch is not stored, and is reported (QA: a stale replica\'s copy replaced the newer one)', async () => {
+    const copy = (fullName: string, at: string, where: string) => ({
+      input: aRecord({ externalId: 'NEWER-1', fullName, sourceUpdatedAt: at }), contentHash: `${fullName}@${at}`, location: where,
+    });
+    const store = (items: ReturnType<typeof copy>[], keepNewerStored = true) => ctx.sql.tx((client) => ctx.ingest.ingestItems(client, items, { keepNewerStored }));
+    const name = async () => (await ctx.sql.one<{ full_name: string }>(`SELECT full_name FROM source_record WHERE external_id = 'NEWER-1'`))!.full_name;
+    // Within a batch: the fresh copy, then a stale one; the fresh one is kept.
+    const first = await store([copy('Lê Văn Bảy', '2026-12-08T09:30:00+07:00', 'page 1 entry 3'), copy('Lê Văn Cũ', '2026-12-08T07:00:00+07:00', 'page 1 entry 9')]);
+    expect(first).toMatchObject({ inserted: 1, unchanged: 1, olderCopies: ['page 1 entry 9'] });
+    expect(await name()).toBe('Lê Văn Bảy');
+    // In a later batch: the stored copy is newer, and stays.
+    const later = await store([copy('Lê Văn Cũ', '2026-12-08T07:00:00+07:00', 'page 2 entry 1')]);
+    expect(later).toMatchObject({ updated: 0, unchanged: 1, olderCopies: ['page 2 entry 1'] });
+    expect(await name()).toBe('Lê Văn Bảy');
+    // A copy as new (the same stamp), or newer, replaces it.
+    expect(await store([copy('Lê Văn Bẩy', '2026-12-08T09:30:00+07:00', 'page 3 entry 1')])).toMatchObject({ updated: 1, olderCopies: [] });
+    expect(await store([copy('Lê Văn Bảy', '2026-12-08T10:00:00+07:00', 'page 4 entry 1')])).toMatchObject({ updated: 1, olderCopies: [] });
+    // Without the option (a register's dates may be corrected to earlier ones), the later copy is stored as ever.
+    expect(await store([copy('Lê Văn Tám', '2026-12-01T10:00:00+07:00', 'x.csv row 2')], false)).toMatchObject({ updated: 1, olderCopies: [] });
+    expect(await name()).toBe('Lê Văn Tám');
+  });
+
   it('flags an id a run stored before with other content as repeated, except what it stored before `repeatsSince` (a replaced file, QA)', async () => {
     const runId = 'run_REPEATS_SINCE';
     await ctx.sql.query(`INSERT INTO connector (id, name, kind, source_system, definition, definition_hash) VALUES ('con_REPEATS', 'repeats-test', 'file', 'justice-register', '{}', 'h') ON CONFLICT DO NOTHING`);

@@ -1177,7 +1177,7 @@ export class ConnectorSyncService {
     const pagesReadWith = !continued ? mappingHash : (await this.stateReadWith(connectorId)) === mappingHash ? mappingHash : null;
     mixed.mixedMappings = pagesReadWith !== mappingHash;
     let last: ReaderPosition | null = startState;
-    const ingestOpts = { connectorId, connectorRunId: runId };
+    const ingestOpts = { connectorId, connectorRunId: runId, keepNewerStored: stampsLastChange(definition) };
     // A sync that reads the whole source judges records against what the source has stored, held in memory
     // (KnownRecords; see KnownRecordsHandover for when); an incremental read looks its records up by slice.
     const fullRead = definition.kind === 'file' || !definition.http?.incremental || highWaterOf(startState) === null;
@@ -1380,7 +1380,7 @@ export class ConnectorSyncService {
           if (!(await this.saveProgress(client, connectorId, runId, batch.position, d, counts, lockPid, definition.name, pagesReadWith, current.pathsHad ?? null))) {
             throw new SyncLockLostError(definition.name);
           }
-          return { d, repeated: result?.repeatedWithOtherContent ?? [], listed };
+          return { d, repeated: result?.repeatedWithOtherContent ?? [], older: result?.olderCopies ?? [], listed };
         }, { asyncCommit: true });
         if (delta.listed) {
           // Counts only: the records are listed by SourceRecord.absentFromSourceSince.
@@ -1393,6 +1393,13 @@ export class ConnectorSyncService {
           log.warn(
             { runId, count: delta.repeated.length, locations: delta.repeated.slice(0, 20).map(withoutSheetName) },
             'records whose id came again in this sync with other content: the later copy is kept (each with a REPEATED_ID flag naming where it was)',
+          );
+        }
+        if (delta.older.length) {
+          // Page and entry numbers, never values.
+          log.warn(
+            { runId, count: delta.older.length, locations: delta.older.slice(0, 20), cursorField: definition.http?.incremental?.cursorField },
+            'records read older than the copy stored under their id (by the cursor field): not stored, the newer copy kept (a stale replica or cache of the source); counted unchanged',
           );
         }
         addCounts(counts, delta.d);
@@ -1523,7 +1530,7 @@ export class ConnectorSyncService {
     mapper: RecordMapper,
     sourceSystem: string,
     mappingHash: string,
-    ingestOpts: { connectorId: string; connectorRunId: string },
+    ingestOpts: { connectorId: string; connectorRunId: string; keepNewerStored: boolean },
     inFlight: ReadonlySet<string>,
     known: KnownRecordsHandover | null,
     open: OpenRejects,
@@ -2396,3 +2403,18 @@ const LOST_ATTEMPT = {
   message: 'the database could not be reached when this attempt failed (PostgreSQL restarted, or the connection was lost), so it was recorded '
     + 'by the next attempt, which went on from the checkpoint of the last stored batch',
 } as const;
+
+/**
+ * Whether the connector's records' `sourceUpdatedAt` is when the source last changed them: an HTTP connector whose
+ * records take it from its incremental cursor field. Their older copies then never replace newer ones (see
+ * IngestOptions.keepNewerStored); a register's own dates (of a registration, an inspection) may be corrected earlier.
+ */
+function stampsLastChange(definition: LoadedConnector['definition']): boolean {
+  const cursor = definition.kind === 'http' ? definition.http?.incremental?.cursorField : undefined;
+  if (!cursor || !definition.records?.length) return false;
+  return definition.records.every((r) => {
+    const spec = (r.fields as Record<string, unknown> | undefined)?.['sourceUpdatedAt'];
+    const from = typeof spec === 'string' ? spec : (spec as { from?: unknown } | undefined)?.from;
+    return from === cursor;
+  });
+}

@@ -40,6 +40,15 @@ export interface IngestOptions {
    * (QA: 8,000 records flagged REPEATED_ID against a file that repeats no id).
    */
   repeatsSince?: string;
+  /**
+   * A record older, by `sourceUpdatedAt`, than the copy stored under its key (or read earlier in the batch) is not
+   * stored: the newer copy is kept, and the record counted unchanged and reported ({@link IngestResult.olderCopies}).
+   * Only for a source whose `sourceUpdatedAt` is when the record last changed (an HTTP connector's incremental cursor):
+   * a stale replica or cache served an older copy after a newer one (QA: the older copy replaced the newer one, and
+   * the high-water mark, past the newer one's stamp, kept every later incremental read from putting it right). A
+   * register's date (of a registration, of an inspection) may be corrected to an earlier one: not for those.
+   */
+  keepNewerStored?: boolean;
 }
 
 /** One record to ingest, with what a connector knows about it beyond the record itself. */
@@ -104,6 +113,8 @@ export interface IngestResult {
   stored: Array<{ index: number; sourceRecordId: string; inserted: boolean }>;
   /** Where the copies were that repeated a record id of the batch with other content (see {@link PreparedIngest}). */
   repeatedWithOtherContent: string[];
+  /** With {@link IngestOptions.keepNewerStored}: where the copies were that were older than the one kept (not stored). */
+  olderCopies: string[];
 }
 
 /** What is stored under a record's key, as {@link IngestService.lookup} found it. */
@@ -168,6 +179,8 @@ export interface PreparedIngest {
    * replaced the earlier copy (the last copy is the one compared with what is stored), which a sync reports.
    */
   repeatedWithOtherContent: string[];
+  /** Where each copy was that was older than a copy read earlier in the batch (with {@link IngestOptions.keepNewerStored}): not kept. */
+  olderCopies: string[];
 }
 
 const COLUMNS = [
@@ -195,8 +208,23 @@ ON CONFLICT (source_system, external_id) DO UPDATE SET
   absent_since = NULL, absent_run_id = NULL,
   child_id = coalesce(source_record.child_id, EXCLUDED.child_id),
   ${['link_rule', 'linked_at', 'linked_by'].map((c) => `${c} = CASE WHEN source_record.child_id IS NULL THEN EXCLUDED.${c} ELSE source_record.${c} END`).join(',\n  ')}
-WHERE source_record.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+WHERE source_record.content_hash IS DISTINCT FROM EXCLUDED.content_hash`;
+const UPSERT_RETURNING = `
 RETURNING id, source_system, external_id, child_id, (xmax = 0) AS inserted`;
+/** {@link IngestOptions.keepNewerStored}: a copy older than the stored one leaves it as it is. */
+const OLDER_KEEPS_STORED = `
+  AND (source_record.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL OR EXCLUDED.source_updated_at >= source_record.source_updated_at)`;
+const UPSERT_ANY_SQL = UPSERT_SQL + UPSERT_RETURNING;
+const UPSERT_NEWER_SQL = UPSERT_SQL + OLDER_KEEPS_STORED + UPSERT_RETURNING;
+
+/**
+ * {@link IngestOptions.keepNewerStored}: of $2 external ids with $3 content hashes and $4 times, those whose stored copy
+ * differs and is newer (the upsert left them as they were).
+ */
+const OLDER_THAN_STORED_SQL = `
+SELECT u.external_id FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(external_id, content_hash, source_updated_at)
+  JOIN source_record s ON s.source_system = $1 AND s.external_id = u.external_id
+ WHERE s.content_hash IS DISTINCT FROM u.content_hash AND s.source_updated_at > u.source_updated_at`;
 
 /**
  * {@link IngestService.lookupChanged}: $1 source system, $2 external ids and $3 their content hashes (JSON
@@ -267,6 +295,8 @@ export const REPEATED_ID = 'REPEATED_ID';
 
 /** Where `content_hash` is among a prepared record's COPY fields. */
 const CONTENT_HASH_FIELD = COLUMNS.findIndex(([c]) => c === 'content_hash');
+/** Where `source_updated_at` is among a prepared record's COPY fields. */
+const SOURCE_UPDATED_AT_FIELD = COLUMNS.findIndex(([c]) => c === 'source_updated_at');
 
 /** Columns of a new source record written by COPY, linked to its child in the same row. */
 const COPY_COLUMNS = [...COLUMNS.map(([c]) => c), 'child_id', 'link_rule', 'linked_at', 'linked_by'];
@@ -332,7 +362,7 @@ export class IngestService {
 
   /** An empty prepared batch, for {@link prepare} to fill in parts. */
   newBatch(): PreparedIngest {
-    return { unchanged: 0, valid: 0, rejects: [], quarantined: [], records: new Map(), repeatedWithOtherContent: [] };
+    return { unchanged: 0, valid: 0, rejects: [], quarantined: [], records: new Map(), repeatedWithOtherContent: [], olderCopies: [] };
   }
 
   /**
@@ -399,6 +429,13 @@ export class IngestService {
       const found = recordKey === key && !part.notLookedUp?.has(recordKey) ? (row ?? null) : undefined;
       const id = found?.id ?? newId('sourceRecord');
       const earlier = out.records.get(recordKey);
+      if (earlier !== undefined && opts.keepNewerStored && olderThan(record.sourceUpdatedAt, decodeCopyFields(earlier.fields)[SOURCE_UPDATED_AT_FIELD])) {
+        // A copy older than one read before it in the batch: the newer one stays (see IngestOptions.keepNewerStored).
+        out.unchanged++;
+        out.valid--;
+        out.olderCopies.push(item.location ?? `record ${index + 1}`);
+        continue;
+      }
       let firstCopy: PreparedRecord['firstCopy'];
       if (earlier !== undefined) {
         out.records.delete(recordKey); // a repeat moves to the end, as the last copy
@@ -435,7 +472,7 @@ export class IngestService {
     const quarantined = await this.quarantine(client, prepared.quarantined, opts);
     const result: IngestResult = {
       inserted: 0, updated: 0, unchanged: prepared.unchanged + prepared.quarantined.length - quarantined, rejected: quarantined,
-      childrenCreated: 0, childrenToRecompute: [], rejects: prepared.rejects, stored: [], repeatedWithOtherContent: [],
+      childrenCreated: 0, childrenToRecompute: [], rejects: prepared.rejects, stored: [], repeatedWithOtherContent: [], olderCopies: [...prepared.olderCopies],
     };
     const records = [...prepared.records.values()];
     if (records.length === 0) return result;
@@ -516,8 +553,10 @@ export class IngestService {
       // Keys this run stored already, from an earlier batch, or read as stored earlier (unchanged, so not
       // written): an update of one is the same id again.
       const storedByRun = opts.flagRepeatsInRun && opts.connectorRunId ? await keysStoredByRun(client, chunk, opts.connectorRunId, opts.readEarlierInRun, opts.repeatsSince) : null;
-      const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(UPSERT_SQL, columns);
+      const upserted = await client.query<{ id: string; source_system: string; external_id: string; child_id: string | null; inserted: boolean }>(
+        opts.keepNewerStored ? UPSERT_NEWER_SQL : UPSERT_ANY_SQL, columns);
       written += upserted.rows.length;
+      if (opts.keepNewerStored && upserted.rows.length < chunk.length) result.olderCopies.push(...await olderThanStored(client, chunk, upserted.rows));
       for (const row of upserted.rows) {
         if (row.inserted) result.inserted++;
         else result.updated++;
@@ -1214,4 +1253,40 @@ function restFields(r: NormalizedSourceRecord, opts: IngestOptions): string {
 function keyOf(input: unknown): string | null {
   const i = input as { sourceSystem?: unknown; externalId?: unknown };
   return typeof i?.sourceSystem === 'string' && typeof i.externalId === 'string' ? `${i.sourceSystem}\u0000${i.externalId}` : null;
+}
+
+/** Whether `time` (an instant as written) is before `than` (as a COPY field holds it); false when either is missing or unreadable. */
+function olderThan(time: string | null | undefined, than: string | null | undefined): boolean {
+  if (!time || !than) return false;
+  const a = Date.parse(time);
+  const b = Date.parse(than);
+  return Number.isFinite(a) && Number.isFinite(b) && a < b;
+}
+
+/**
+ * Where the records of a chunk were that the upsert left out (`written`: the rows it returned) because the copy stored
+ * is newer ({@link IngestOptions.keepNewerStored}); the others it left out are unchanged.
+ */
+async function olderThanStored(
+  client: PoolClient, chunk: readonly PreparedRecord[], written: ReadonlyArray<{ source_system: string; external_id: string }>,
+): Promise<string[]> {
+  const done = new Set(written.map((r) => `${r.source_system}\u0000${r.external_id}`));
+  const left = chunk.filter((r) => !done.has(r.key));
+  const bySystem = new Map<string, PreparedRecord[]>();
+  for (const r of left) {
+    const system = r.key.slice(0, r.key.indexOf('\u0000'));
+    bySystem.set(system, [...(bySystem.get(system) ?? []), r]);
+  }
+  const out: string[] = [];
+  for (const [system, records] of bySystem) {
+    const fields = records.map((r) => decodeCopyFields(r.fields));
+    const ids = records.map((r) => r.key.slice(system.length + 1));
+    const older = new Set((await client.query<{ external_id: string }>(OLDER_THAN_STORED_SQL, [
+      system, ids, fields.map((f) => f[CONTENT_HASH_FIELD] ?? null), fields.map((f) => f[SOURCE_UPDATED_AT_FIELD] ?? null),
+    ])).rows.map((r) => r.external_id));
+    records.forEach((r, i) => {
+      if (older.has(ids[i]!)) out.push(r.location ?? `record ${r.index + 1}`);
+    });
+  }
+  return out;
 }
