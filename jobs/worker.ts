@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AppContext } from '../src/app/app-context.js';
 import { connectorsDirProblem, logInvalidDefinition } from '../src/connectors/definition/connector-catalog.js';
+import { WorkerStoppingError } from '../src/connectors/sync/worker-stopping.error.js';
 import type { DefinitionInvalidError } from '../src/connectors/definition/definition-invalid.error.js';
 import { ConfigError } from '../src/errors/config-error.js';
 import { unavailableDependency } from '../src/errors/unavailable-dependency.js';
@@ -115,9 +116,12 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
   const setupPause = new RegistrySetupPause(logger, { firstMs: ctx.config.REGISTRY_REFUSED_PAUSE_MS, maxMs: ctx.config.REGISTRY_REFUSED_PAUSE_MS * 20 });
 
   let closing: Promise<void> | undefined;
+  /** Tells running syncs to stop at their last stored batch and hand their jobs back (see ProcessorDeps.stopping). */
+  const stopping = new AbortController();
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('worker shutting down');
+      stopping.abort(new WorkerStoppingError());
       clearInterval(reload);
       clearInterval(watchdog);
       clearInterval(retention);
@@ -139,7 +143,7 @@ export async function startWorker(ctx: AppContext, opts: StartWorkerOptions = {}
       if (!factory) throw new WorkerSetupError(`Worker cannot start: queue "${name}" has no processor.`, name);
       const settings = queueDefinition(name).worker;
       // What BullMQ keeps of a failure (its reason and stack, for 30 days) carries no value from the data (withStorableErrors).
-      const storable = withStorableErrors(factory(ctx, { queues: queueClient }));
+      const storable = withStorableErrors(factory(ctx, { queues: queueClient, stopping: stopping.signal }));
       const paused = PAUSED_ON_REFUSED_SETUP.has(name);
       const worker = new Worker<unknown, unknown, string>(name, paused ? setupPause.guard(storable) : storable, {
         connection,

@@ -34,6 +34,8 @@ describe('a connector sync whose job retries it', () => {
   let sim: SchoolSimulator;
   let worker: RunningWorker | undefined;
   const saved = { ...process.env };
+  /** The school connector's definition the worker reads. */
+  let file = '';
   /** The job's settings, set per test (in memory, as the worker reads them: the queue's are minutes of backoff). */
   const jobSettings = { attempts: 5, delayMs: 3_000 };
 
@@ -42,7 +44,7 @@ describe('a connector sync whose job retries it', () => {
     // The school connector as it is, but giving up a request after two quick tries: each attempt fails in milliseconds.
     const dir = tempDir('childhub-sync-retry-');
     cpSync(path.join(PROJECT_ROOT, 'connectors', 'school'), path.join(dir, 'school'), { recursive: true });
-    const file = path.join(dir, 'school', 'connector.yaml');
+    file = path.join(dir, 'school', 'connector.yaml');
     const yaml = readFileSync(file, 'utf8');
     const quick = yaml.replace(/retry: \{[^}]*\}/, 'retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 100 }');
     expect(quick).not.toBe(yaml);
@@ -51,7 +53,11 @@ describe('a connector sync whose job retries it', () => {
     process.env.SCHOOL_API_KEY = 'test-school-key';
     env = await createTestEnv();
     ctx = await createTestAppContext(env, { CONNECTORS_DIR: dir });
-    worker = await startWorker(ctx, {
+    worker = await start();
+  });
+
+  const start = () =>
+    startWorker(ctx, {
       queues: ['connector-sync'],
       relay: true,
       processors: {
@@ -66,7 +72,6 @@ describe('a connector sync whose job retries it', () => {
         },
       },
     });
-  });
 
   afterAll(async () => {
     await worker?.close();
@@ -133,4 +138,32 @@ describe('a connector sync whose job retries it', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await run(runId)).status).toBe('FAILED');
   });
+
+  it('a worker stopping mid-sync hands its job back at once: the run waits RETRYING with no failed attempt, and the next worker goes on from the checkpoint (QA: it read through the whole grace and exited 1)', async () => {
+    Object.assign(jobSettings, { attempts: 5, delayMs: 3_000 });
+    // A request a second: a sync of a few seconds.
+    const quick = readFileSync(file, 'utf8');
+    writeFileSync(file, quick.replace(/requestsPerSecond: \d+/, 'requestsPerSecond: 1'));
+    try {
+      const { runId } = await ctx.connectors.requestSync('school', { trigger: 'CLI', requestedBy: 'cli', force: true });
+      const fetched = async () => (await ctx.sql.one<{ fetched: number }>('SELECT fetched FROM connector_run WHERE id = $1', [runId]))!.fetched;
+      await waitFor(async () => (await run(runId)).status === 'RUNNING' && (await fetched()) >= 50, 20_000, 'the sync to store its first page');
+      const stopping = Date.now();
+      await worker!.close();
+      worker = undefined;
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+      const handed = await run(runId);
+      expect(handed).toMatchObject({ status: 'RETRYING', error: null, failed_attempts: [], finished_at: null, resumed: 0 });
+      const storedBefore = await fetched();
+      expect(storedBefore).toBeLessThan(sim.recordCount);
+      worker = await start();
+      await waitFor(async () => (await run(runId)).status === 'SUCCEEDED', 20_000, 'the next worker to finish the run');
+      expect(await run(runId)).toMatchObject({ status: 'SUCCEEDED', resumed: 1, failed_attempts: [] });
+      // Every record read once: the first worker's pages and the rest.
+      expect(await fetched()).toBe(sim.recordCount);
+    } finally {
+      writeFileSync(file, quick);
+    }
+  });
 });
+

@@ -3,6 +3,7 @@ import type { AppContext } from '../../src/app/app-context.js';
 import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-errors.js';
 import { FULL_READ_REQUESTER, type RunCounts, type SyncJobAttempt } from '../../src/connectors/sync/connector-sync.service.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
+import { WorkerStoppingError } from '../../src/connectors/sync/worker-stopping.error.js';
 import { parseJobData } from '../queues.js';
 import { syncRetryDelayMs } from '../sync-retry-backoff.js';
 import type { ProcessorDeps } from './index.js';
@@ -42,6 +43,11 @@ export interface ConnectorSyncProcessorOptions {
 export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, options: ConnectorSyncProcessorOptions = {}) {
   const recheckMs = options.syncRunningRecheckMs ?? SYNC_RUNNING_RECHECK_MS;
   return async (job: Job<unknown, unknown, string>, token?: string, signal?: AbortSignal) => {
+    // Taken while this worker stops (a fetch already under way): handed back untouched, for a worker that goes on.
+    if (deps.stopping?.aborted) {
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     const data = parseJobData('connector-sync', job.data);
     const ids = { runId: 'runId' in data ? data.runId : undefined, connector: 'connector' in data ? data.connector : undefined };
     // Progress on the job is for queue dashboards; the run's row in PostgreSQL has it after every batch, and the
@@ -79,7 +85,9 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       return decided.retryInMs;
     };
     const jobAttempt: SyncJobAttempt = { jobId: String(job.id), attempt, maxAttempts, retryInMs };
-    const opts = { onProgress, signal, environment: WORKER_ENVIRONMENT, job: jobAttempt };
+    // The worker's stopping stops the sync at its last stored batch (see below).
+    const stop = signal && deps.stopping ? AbortSignal.any([signal, deps.stopping]) : (signal ?? deps.stopping);
+    const opts = { onProgress, signal: stop, environment: WORKER_ENVIRONMENT, job: jobAttempt };
     let fullRead = false;
     try {
       // The whole source from its first page (`removals.fullReadSchedule`), so that the read can find records gone;
@@ -99,6 +107,12 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       return summary;
     } catch (err) {
       progress.stop();
+      if (err instanceof WorkerStoppingError) {
+        // Handed back at once, without using an attempt: another worker (or this one, restarted) goes on from the checkpoint.
+        await job.moveToDelayed(Date.now(), token);
+        ctx.logger.info({ ...ids, jobId: job.id }, 'sync handed back to the queue: this worker is stopping');
+        throw new DelayedError();
+      }
       // A refused file fails the run, but the files left waiting beside it must not wait for the next schedule.
       if (err instanceof FilesRefusedError && err.waiting) {
         // The run's own failure is what the job reports; a follow-up that cannot be queued is logged.

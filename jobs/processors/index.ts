@@ -15,6 +15,11 @@ export type JobProcessor = (job: Job<unknown, unknown, string>, token?: string, 
 /** What a processor may use besides the application: the worker's producer side of the queues, to add follow-up jobs. */
 export interface ProcessorDeps {
   queues: QueueClient;
+  /**
+   * Aborted when the worker starts to stop (its reason a WorkerStoppingError): a long job may then stop at a safe
+   * point and hand its job back to the queue instead of running through the shutdown grace. @defaultValue never
+   */
+  stopping?: AbortSignal;
 }
 
 /** Builds a queue's processor from the composition root. */

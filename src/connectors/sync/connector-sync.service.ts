@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { newId } from '../../db/ids.js';
 import type { Sql } from '../../db/sql.js';
 import { unavailableDependency } from '../../errors/unavailable-dependency.js';
+import { WorkerStoppingError } from './worker-stopping.error.js';
 import { loggedOutcome, serializeError } from '../../observability/logger.js';
 import { describeUnreadPaths, headersWarning, idJoinBarePaths, optionalPathsOf, pathsNoRecordHas, sparseReadingsNoRecordHas } from '../mapping/mapping-columns.js';
 import type { IngestItem, IngestService, PreparedIngest, QuarantinedRecord, StoredRow, StoredRows } from '../../services/ingest/ingest.service.js';
@@ -775,10 +776,21 @@ export class ConnectorSyncService {
         // Whatever the loss of the lock's connection made fail (the read aborted, a batch's statement), the loss is the cause;
         // so is the database's going away under a batch before the lock's connection has told it (QA: a restart failed the
         // attempt with the server's own 57P01, not CONNECTOR_LOCK_LOST).
-        const err = lockLost ?? (unavailableDependency(thrown) === 'the database' ? new SyncLockLostError(name)
+        const stopping = opts.signal?.aborted && opts.signal.reason instanceof WorkerStoppingError ? opts.signal.reason : null;
+        const err = lockLost ?? stopping ?? (unavailableDependency(thrown) === 'the database' ? new SyncLockLostError(name)
           : (thrown instanceof MissingSettingError || thrown instanceof FileAccessError) && opts.environment ? thrown.in(opts.environment) : thrown);
         const error = runError(err);
         await heartbeat.stop();
+        if (err instanceof WorkerStoppingError && opts.job) {
+          // Not a failure: the job goes back to the queue (no attempt used), and the run waits for it as for a retry, due
+          // now, with no failed attempt. Unmarked (the database away), it stays RUNNING, and its job's next start resumes it.
+          await this.deps.sql.query(
+            `UPDATE connector_run SET heartbeat_at = now(), fetched = $2, status = 'RETRYING', next_attempt_at = now() WHERE id = $1 AND ${ownRun('$3')}`,
+            [run.id, counts.fetched, lockPid],
+          ).catch((e: unknown) => log.warn({ runId: run.id, err: loggedOutcome(e) }, 'a sync stopped with its worker could not be marked: it stays RUNNING until its job starts again'));
+          log.info({ runId: run.id, ...counts }, 'connector sync stopped with its worker: its job goes back to the queue, and a worker goes on from the checkpoint of the last stored batch');
+          throw err;
+        }
         // Not the run's end while its job will try again (QA: a run shown FAILED, and `connectors sync` exiting 1, that
         // its job's next attempt made SUCCEEDED, its error wiped): RETRYING until then, each failed attempt kept.
         const retryInMs = opts.job?.retryInMs(err) ?? null;
