@@ -236,13 +236,26 @@ describe('school connector against its simulator', () => {
     const run = async () => (await ctx.sql.one<{ status: string; resumed: number; failed_attempts: Array<{ attempt: number; code: string; message: string; failedAt: string }> }>(
       'SELECT status, resumed, failed_attempts FROM connector_run WHERE id = $1', [runId]))!;
     expect(await run()).toMatchObject({ status: 'RETRYING', failed_attempts: [{ attempt: 1, code: 'CONNECTOR_LOCK_LOST' }] });
-    // Had the database been away when the attempt tried to record that, the run would be as it was while it ran.
+    // Had the database been away when the attempt tried to record that, the run would be as it was while it ran; and
+    // attempts 2 and 3, the database still away, could not begin: attempt 4 records them all.
     await ctx.sql.query(`UPDATE connector_run SET status = 'RUNNING', failed_attempts = '[]', next_attempt_at = NULL WHERE id = $1`, [runId]);
-    const resumed = await ctx.connectors.runQueued(runId, { job: attempt(2) });
+    const resumed = await ctx.connectors.runQueued(runId, { job: attempt(4) });
     expect(resumed).toMatchObject({ status: 'SUCCEEDED', resumed: true });
     const ended = await run();
     expect(ended).toMatchObject({ status: 'SUCCEEDED', resumed: 1 });
-    expect(ended.failed_attempts).toEqual([{ attempt: 1, code: 'CONNECTOR_LOCK_LOST', message: expect.stringMatching(/^the database could not be reached when this attempt failed/), failedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) }]);
+    const stamp = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const unreachable = { code: 'CONNECTOR_DATABASE_UNREACHABLE', message: expect.stringMatching(/^this attempt could not reach the database to begin/), failedAt: stamp };
+    expect(ended.failed_attempts).toEqual([
+      { attempt: 1, code: 'CONNECTOR_LOCK_LOST', message: expect.stringMatching(/^the database could not be reached when this attempt failed/), failedAt: stamp },
+      { attempt: 2, ...unreachable },
+      { attempt: 3, ...unreachable },
+    ]);
+    // A queued run whose job's first attempt could not reach the database: its second records it.
+    const queued = await ctx.connectors.requestSync('school', { trigger: 'CLI' });
+    const second = await ctx.connectors.runQueued(queued.runId, { job: { ...attempt(2), jobId: `db-down-${queued.runId}` } });
+    expect(second.status).toBe('SUCCEEDED');
+    expect((await ctx.sql.one<{ failed_attempts: unknown }>('SELECT failed_attempts FROM connector_run WHERE id = $1', [queued.runId]))!.failed_attempts)
+      .toEqual([{ attempt: 1, ...unreachable }]);
   });
 
   it('fails a run with a wrong API key at once, naming the status, and keeps the checkpoint', async () => {

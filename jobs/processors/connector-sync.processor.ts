@@ -4,6 +4,9 @@ import { isPermanentSyncError } from '../../src/connectors/sync/permanent-sync-e
 import { FULL_READ_REQUESTER, type RunCounts, type SyncJobAttempt } from '../../src/connectors/sync/connector-sync.service.js';
 import { FilesRefusedError } from '../../src/connectors/sync/files-refused.error.js';
 import { WorkerStoppingError } from '../../src/connectors/sync/worker-stopping.error.js';
+import { DatabaseUnreachableError } from '../../src/connectors/sync/database-unreachable.error.js';
+import { unavailableDependency } from '../../src/errors/unavailable-dependency.js';
+import { loggedOutcome } from '../../src/observability/logger.js';
 import { parseJobData } from '../queues.js';
 import { syncRetryDelayMs } from '../sync-retry-backoff.js';
 import type { ProcessorDeps } from './index.js';
@@ -169,6 +172,12 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
         await (retryIn === null ? ctx.connectors.failQueued(runId, err, jobId, attempt) : ctx.connectors.retryPostponed(runId, jobId, attempt, err, retryIn)).catch(() => false);
       }
       jobGone(undefined, 'the run ended FAILED, as PostgreSQL records it, and is not retried (the next sync resumes from its checkpoint)');
+      // An attempt the database could not begin (down, restarting) is told by its code, not the driver's words (QA: the
+      // job's log and failure said `connect ECONNREFUSED …`); the attempt that reaches the database records it on the run.
+      if (!markedByRun && unavailableDependency(err) === 'the database') {
+        ctx.logger.warn({ ...ids, jobId: job.id, attempt, err: loggedOutcome(err) }, 'connector sync attempt could not reach the database: its job tries again');
+        throw storableJobError(new DatabaseUnreachableError(), { ...(retryIn !== null ? { retryDelayMs: retryIn } : {}) });
+      }
       // What BullMQ keeps of a failure (its reason and stack, shown for 30 days) holds no value from the data
       // (storableJobError): a refused file's message can quote a header row that was a child's row. The run keeps
       // the error as logs may (its `error`, `failedAttempts`).

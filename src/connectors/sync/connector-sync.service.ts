@@ -1814,18 +1814,14 @@ export class ConnectorSyncService {
       );
       const left = stale.rows[0];
       if (left && left.id === runId) {
-        // The attempt before this one failed (the queue counts an attempt only when it fails) and left the run RUNNING: it
-        // could not record why, the database being out of reach when it tried (a restart). Recorded now, as the attempt
-        // its database lost, at its last sign of life (QA: a PostgreSQL restart left failedAttempts empty, and the run
-        // SUCCEEDED as if no attempt had failed).
-        const missed = job && job.attempt > 1 ? job.attempt - 1 : null;
+        // Attempts before this one failed (the queue counts an attempt only when it fails) and left the run RUNNING: they
+        // could not record why, the database being out of reach (a restart, an outage). Recorded now: the first as the
+        // attempt its database lost, at the run's last sign of life, the others as attempts that could not reach it (QA:
+        // a PostgreSQL restart left failedAttempts empty, and the run SUCCEEDED as if no attempt had failed).
         await client.query(
           `UPDATE connector_run SET resumed = resumed + 1, heartbeat_at = now(), job_id = $3, max_attempts = $4, ${holderSet('$2')},
-                  failed_attempts = CASE WHEN $5::int IS NULL OR failed_attempts @> jsonb_build_array(jsonb_build_object('attempt', $5::int)) THEN failed_attempts
-                    ELSE failed_attempts || jsonb_build_array(jsonb_build_object('attempt', $5::int, 'code', $6::text, 'message', $7::text,
-                      'failedAt', to_char(coalesce(heartbeat_at, now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
-            WHERE id = $1`,
-          [left.id, lockPid, jobId, maxAttempts, missed, LOST_ATTEMPT.code, LOST_ATTEMPT.message]);
+                  ${missedAttemptsSet(5)} WHERE id = $1`,
+          [left.id, lockPid, jobId, maxAttempts, ...missedAttemptsParams(job, true)]);
         const { id, checkpoint, forced: _forced, files: _files, ...counts } = left;
         return { id, resumed: true, counts, checkpoint, takesOver: null };
       }
@@ -1885,10 +1881,12 @@ export class ConnectorSyncService {
         const claimed = await client.query(
           `UPDATE connector_run SET status = 'RUNNING', started_at = coalesce(started_at, now()), heartbeat_at = now(), finished_at = NULL, error = NULL,
                   next_attempt_at = NULL, job_id = $4, max_attempts = $5,
-                  resumed = resumed + CASE WHEN status = 'RETRYING' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')}
+                  resumed = resumed + CASE WHEN status = 'RETRYING' OR $2 THEN 1 ELSE 0 END, ${holderSet('$3')},
+                  ${missedAttemptsSet(6)}
             WHERE id = $1 AND status IN ('QUEUED', 'RETRYING') RETURNING batches, fetched, inserted, updated, unchanged, rejected,
                   files_ingested AS "filesIngested", files_skipped AS "filesSkipped", files_waiting AS "filesWaiting", repeated_ids AS "repeatedIds", resumed, checkpoint`,
-          [runId, goesOn, lockPid, jobId, maxAttempts],
+          // A job's attempts that failed before they could claim the run (the database out of reach) are recorded too.
+          [runId, goesOn, lockPid, jobId, maxAttempts, ...missedAttemptsParams(job, false)],
         );
         if (!claimed.rowCount) return null; // finished already (a repeated job)
         const { resumed, checkpoint, ...counts } = claimed.rows[0] as Record<string, number> & { checkpoint: ReaderPosition | null };
@@ -2409,12 +2407,37 @@ function stoppedPartWay(kind: string, state: ReaderPosition | null): boolean {
   return (state as { file?: unknown }).file != null && (state as { completed?: unknown }).completed !== true;
 }
 
-/** How an attempt that could not record its failure (the database out of reach) is recorded by the next one. */
+/** How attempts that could not record their failure (the database out of reach) are recorded by a later one. */
 const LOST_ATTEMPT = {
   code: 'CONNECTOR_LOCK_LOST',
   message: 'the database could not be reached when this attempt failed (PostgreSQL restarted, or the connection was lost), so it was recorded '
-    + 'by the next attempt, which went on from the checkpoint of the last stored batch',
+    + 'by a later attempt, which went on from the checkpoint of the last stored batch (failedAt: the run\'s last sign of life)',
 } as const;
+const UNREACHABLE_ATTEMPT = {
+  code: 'CONNECTOR_DATABASE_UNREACHABLE',
+  message: 'this attempt could not reach the database to begin (PostgreSQL down or restarting), so it was recorded by a later attempt (failedAt: when it was recorded)',
+} as const;
+
+/**
+ * `failed_attempts` with every attempt of the run's job before this one that it does not hold (see claimRun): the
+ * statement's parameters from `$p`: how many attempts came before this one, whether the first missing one held the run
+ * (its database lost under it: `CONNECTOR_LOCK_LOST`, at the run's last beat; the others could not reach the database),
+ * and the two kinds' codes and messages ({@link missedAttemptsParams}).
+ */
+function missedAttemptsSet(p: number): string {
+  const [n, lostFirst, lostCode, lostMessage, code, message] = [0, 1, 2, 3, 4, 5].map((i) => `$${p + i}`);
+  const stamp = (t: string) => `to_char(${t} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return `failed_attempts = failed_attempts || coalesce((
+      SELECT jsonb_agg(CASE WHEN ${lostFirst}::boolean AND m.a = m.first
+                            THEN jsonb_build_object('attempt', m.a, 'code', ${lostCode}::text, 'message', ${lostMessage}::text, 'failedAt', ${stamp('coalesce(heartbeat_at, now())')})
+                            ELSE jsonb_build_object('attempt', m.a, 'code', ${code}::text, 'message', ${message}::text, 'failedAt', ${stamp('now()')}) END ORDER BY m.a)
+        FROM (SELECT a, min(a) OVER () AS first FROM generate_series(1, ${n}::int) AS a
+               WHERE NOT failed_attempts @> jsonb_build_array(jsonb_build_object('attempt', a))) m), '[]'::jsonb)`;
+}
+
+function missedAttemptsParams(job: SyncJobAttempt | undefined, lostFirst: boolean): [number, boolean, string, string, string, string] {
+  return [job ? job.attempt - 1 : 0, lostFirst, LOST_ATTEMPT.code, LOST_ATTEMPT.message, UNREACHABLE_ATTEMPT.code, UNREACHABLE_ATTEMPT.message];
+}
 
 /**
  * Whether the connector's records' `sourceUpdatedAt` is when the source last changed them: an HTTP connector whose
