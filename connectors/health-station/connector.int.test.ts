@@ -105,7 +105,7 @@ describe('health-station connector.yaml against the simulator', () => {
     });
     const patient = {
       resourceType: 'Patient', id: 'hp-qa-2', gender: 'unknown', birthDate: '2016-02-03',
-      name: [{ use: 'usual', text: 'Bin' }, { use: 'official', text: 'Nguyễn Văn Quảng' }],
+      name: [{ use: 'temp', text: 'Con bà Lan' }, { use: 'usual', text: 'Bin' }, { use: 'official', text: 'Nguyễn Văn Quảng' }],
       identifier: [
         { system: 'urn:vn:so-dinh-danh-ca-nhan', use: 'old', value: '001216000001', period: { end: '2021-06-30' } },
         { system: 'urn:vn:so-dinh-danh-ca-nhan', use: 'official', value: '001216000011' },
@@ -125,10 +125,11 @@ describe('health-station connector.yaml against the simulator', () => {
             valueCodeableConcept: { coding: [{ code: 'SDD', display: 'Suy dinh dưỡng' }] },
             interpretation: [
               { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'A' }] },
+              { coding: [{ system: 'urn:vn:byt:xu-tri', code: 'THEO_DOI' }] },
               { coding: [{ system: 'urn:vn:byt:xu-tri', code: 'CHUYEN_TUYEN' }] },
             ],
           }),
-          observation('o-amended', 'amended', 'THI_LUC', { valueQuantity: { value: 93, code: '%' } }),
+          observation('o-amended', 'amended', 'THI_LUC', { valueQuantity: { comparator: '>', value: 93, code: '%' } }),
         ],
       },
     };
@@ -139,13 +140,16 @@ describe('health-station connector.yaml against the simulator', () => {
     expect(mapped.projections.vaccination).toEqual([expect.objectContaining({ vaccineCode: 'BCG', vaccineName: 'BCG', status: 'COMPLETED' })]);
     expect(mapped.projections.healthScreening).toEqual([
       expect.objectContaining({ kind: 'NUTRITION', screenedOn: '2024-03-02', result: 'Suy dinh dưỡng', interpretation: 'REFERRED' }),
-      expect.objectContaining({ kind: 'VISION', screenedOn: '2024-01-15', result: '93 %' }),
+      expect.objectContaining({ kind: 'VISION', screenedOn: '2024-01-15', result: '> 93 %' }),
     ]);
     expect(mapped.projections.disability ?? []).toEqual([]);
     // The same assessment made final is a disability and puts the child in group d.
     const final = mapper({ data: { ...patient, _include: { ...patient._include, observations: [disability('o-disability', 'final')] } }, location: 'x' }) as Ok;
     expect(final.record!.groups).toEqual([{ clause: 'd', subType: 'TRI_TUE' }]);
     expect(final.projections.disability).toEqual([expect.objectContaining({ type: 'TRI_TUE', assessedOn: '2024-01-15' })]);
+    // Without an official name, a usual one, not a newborn's temporary one.
+    const usual = mapper({ data: { ...patient, name: patient.name.slice(0, 2) }, location: 'x' }) as Ok;
+    expect(usual.record!.fullName).toBe('Bin');
     // A gender outside FHIR's codes is still refused, naming the field.
     const wrong = mapper({ data: { ...patient, gender: 'Nam' }, location: 'x' });
     expect(wrong.ok).toBe(false);

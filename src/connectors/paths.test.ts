@@ -58,5 +58,13 @@ describe('filters', () => {
     expect(pathProblem('identifier[system=x & ].value', false)).toMatch(/at 11: a condition is missing beside "&"/);
     expect(pathProblem('identifier[system].value', false)).toMatch(/a filter key=value \(or key!=value, values v\|w, conditions joined by &\)/);
     expect(pathProblem('identifier[!=x].value', false)).toMatch(/a filter needs a key before "!="/);
+    // Slips that compiled to something else (QA re-check).
+    expect(pathProblem('a[k=v|]', false)).toMatch(/an alternative is missing beside "\|"/);
+    expect(pathProblem('a[k=|v]', false)).toMatch(/an alternative is missing beside "\|"/);
+    expect(pathProblem('a[k==v]', false)).toMatch(/a value holds "=": quote it/);
+    expect(pathProblem('a[system="x" | use=old]', false)).toMatch(/an alternative of "\|" holds "=": conditions are joined by "&"/);
+    expect(pathProblem('a[k=x"v"]', false)).toMatch(/a quote inside a value/);
+    expect(pathProblem('a[k="a=b|c"]', false)).toBeNull();
+    expect(pathProblem('a[k=]', false)).toBeNull(); // an empty text, as before
   });
 });

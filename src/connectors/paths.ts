@@ -209,9 +209,20 @@ function condition(path: string, at: number, text: string): Condition {
   const negate = eq > 0 && text[eq - 1] === '!';
   const left = text.slice(0, negate ? eq - 1 : eq).trim();
   if (!left) throw new PathSyntaxError(path, at, `a filter needs a key before "${negate ? '!=' : '='}"`);
-  const values = splitTopLevel(text.slice(eq + 1), '|').map((v) => {
+  const alternatives = splitTopLevel(text.slice(eq + 1), '|');
+  const values = alternatives.map((v) => {
     const right = v.trim();
-    if (!right.startsWith('"')) return right;
+    if (alternatives.length > 1 && right === '') throw new PathSyntaxError(path, at, 'an alternative is missing beside "|"');
+    if (!right.startsWith('"')) {
+      // An unquoted value is a word: `=` or a quote in it is a slip (QA: `k==v`, `system="x" | use=old`, `k=x"v"` compiled).
+      if (right.includes('=')) {
+        throw new PathSyntaxError(path, at, alternatives.length > 1
+          ? 'an alternative of "|" holds "=": conditions are joined by "&" (quote a value that holds "=")'
+          : 'a value holds "=": quote it (k="a=b")');
+      }
+      if (right.includes('"')) throw new PathSyntaxError(path, at, 'a quote inside a value: quote the whole value (k="a b")');
+      return right;
+    }
     if (!right.endsWith('"') || right.length < 2) throw new PathSyntaxError(path, at, 'unterminated quote in filter');
     return right.slice(1, -1).replace(/\\(.)/g, '$1');
   });
