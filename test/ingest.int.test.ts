@@ -137,6 +137,33 @@ describe('ingest', () => {
     expect(linked.map((l) => l.link_rule)).toEqual(['NEW_CHILD', 'IDENTITY_NUMBER', 'IDENTITY_NUMBER']);
   });
 
+  it('does not link a record to the child holding its number when it clearly is another child: sex and birth date both differ (QA: a mistyped number merged two pupils)', async () => {
+    const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; link_rule: string; flags: Array<{ code: string; message: string }> }>(
+      `SELECT child_id, link_rule, flags FROM source_record WHERE external_id = $1`, [externalId]))!;
+    const long = aRecord({ sourceSystem: 'school', externalId: 'HELD-F', fullName: 'Vũ Văn Long', sex: 'MALE', birthDate: '2016-01-01', identityNumber: '001216000111' });
+    const lan = aRecord({ sourceSystem: 'school', externalId: 'HELD-G', fullName: 'Hoàng Thị Lan', sex: 'FEMALE', birthDate: '2013-09-09', identityNumber: null });
+    await ctx.ingest.ingest([long, lan]);
+    const longChild = (await childOf('HELD-F')).child_id;
+    const lanChild = (await childOf('HELD-G')).child_id;
+    await ctx.goldenRecords.recompute([longChild, lanChild]);
+    // The school gives Lan Long's number by mistake: she stays her own child, flagged; nothing is merged.
+    const given = await ctx.ingest.ingest([{ ...lan, identityNumber: '001216000111' }]);
+    expect(given).toMatchObject({ updated: 1, childrenCreated: 0 });
+    expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringMatching(/sex and birth date both differ/) }] });
+    expect(await ctx.sql.one(`SELECT status FROM child WHERE id = $1`, [lanChild])).toEqual({ status: 'ACTIVE' });
+    // A new record with the number that clearly is another child starts a child of its own, flagged.
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-H', sex: 'FEMALE', birthDate: '2013-09-09', identityNumber: '001216000111' })]);
+    expect(await childOf('HELD-H')).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
+    expect((await childOf('HELD-H')).child_id).not.toBe(longChild);
+    // One that differs in one of them only (a sex mistyped, a birth date estimated) is the same child written differently.
+    await ctx.ingest.ingest([
+      aRecord({ sourceSystem: 'health-station', externalId: 'HELD-S', fullName: 'Vũ Văn Long', sex: 'FEMALE', birthDate: '2016-01-01', identityNumber: '001216000111' }),
+      aRecord({ sourceSystem: 'justice-register', externalId: 'HELD-E', fullName: 'Vũ Văn Long', sex: 'FEMALE', birthDate: '2013-01-01', birthDateEstimated: true, identityNumber: '001216000111' }),
+    ]);
+    expect(await childOf('HELD-S')).toMatchObject({ child_id: longChild, link_rule: 'IDENTITY_NUMBER', flags: [] });
+    expect(await childOf('HELD-E')).toMatchObject({ child_id: longChild, link_rule: 'IDENTITY_NUMBER', flags: [] });
+  });
+
   it('links a record whose number is added or corrected to the child holding that number, and the child it left, empty, is merged into it (QA)', async () => {
     // A school record without a number (its own child), a health record with the number (another child).
     const school = aRecord({ sourceSystem: 'school', externalId: 'RENUM-S', identityNumber: null });

@@ -253,20 +253,22 @@ SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
  */
 const childrenByNumberSql = (excluding: boolean) => `
 WITH linked AS (
-  SELECT DISTINCT ON (s.identity_number) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id
+  SELECT DISTINCT ON (s.identity_number) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id,
+         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated
     FROM source_record s LEFT JOIN child c ON c.id = s.child_id
    WHERE s.identity_number = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) AND s.child_id IS NOT NULL
      ${excluding ? 'AND s.id <> ALL($2::text[])' : ''}
    ORDER BY s.identity_number, s.linked_at
 ), kept AS (
-  SELECT DISTINCT ON (k.identity_number) k.identity_number, t.id AS child_id
+  SELECT DISTINCT ON (k.identity_number) k.identity_number, t.id AS child_id,
+         t.sex, t.birth_date::text AS birth_date, t.birth_date_precision, t.birth_date_estimated
     FROM child k JOIN child t ON t.id = coalesce(k.merged_into_id, k.id)
    WHERE k.identity_number = ANY(ARRAY(SELECT w FROM jsonb_array_elements_text($1::jsonb) AS w
                                         WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.identity_number = w)))
      AND k.identity_number IS NOT NULL AND NOT (k.provenance ? 'identityNumber') AND t.status = 'ACTIVE'
    ORDER BY k.identity_number, k.id
 )
-SELECT identity_number, child_id FROM linked UNION ALL SELECT identity_number, child_id FROM kept`;
+SELECT * FROM linked UNION ALL SELECT * FROM kept`;
 const CHILDREN_BY_NUMBER_SQL = childrenByNumberSql(false);
 const CHILDREN_BY_NUMBER_EXCLUDING_SQL = childrenByNumberSql(true);
 
@@ -290,6 +292,52 @@ function keepNumberWithZeros(record: NormalizedSourceRecord, stored: string | un
   );
 }
 
+/**
+ * The flag of a record not linked to the child holding its identity number because it clearly is another child: its
+ * sex and its birth date both differ from the record that carries the number (neither date estimated). A mistyped
+ * number merged two pupils into one child (QA); a steward decides.
+ */
+export const NUMBER_HELD_BY_ANOTHER_CHILD = 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD';
+const NUMBER_HELD_MESSAGE = 'the number is carried by another child\'s record whose sex and birth date both differ from this one\'s: '
+  + 'not linked to that child (a mistyped number?); this record is a child of its own until a data steward decides';
+
+/** A child's or record's sex and birth date, as the number guard compares them ({@link contradicts}). */
+interface Demographics {
+  sex: string | null;
+  birthDate: string | null;
+  precision: string | null;
+  estimated: boolean;
+}
+
+/** The child holding an identity number, with the sex and birth date of the record that carries it (or its own). */
+interface NumberHolder extends Demographics {
+  childId: string;
+}
+
+const SEX_FIELD = COLUMNS.findIndex(([c]) => c === 'sex');
+const BIRTH_DATE_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date');
+const BIRTH_PRECISION_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date_precision');
+const BIRTH_ESTIMATED_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date_estimated');
+
+/** A prepared record's sex and birth date, read back from its COPY fields (only for a record whose number another child holds). */
+function demographicsOf(r: PreparedRecord): Demographics {
+  const f = decodeCopyFields(r.fields);
+  return { sex: f[SEX_FIELD] ?? null, birthDate: f[BIRTH_DATE_FIELD] ?? null, precision: f[BIRTH_PRECISION_FIELD] ?? null, estimated: f[BIRTH_ESTIMATED_FIELD] === 't' };
+}
+
+/**
+ * Whether a record clearly is another child than the one holding its number: both sexes known and different, and both
+ * birth dates known, neither estimated, and different to the coarser of their precisions. One of them differing is the
+ * same child written differently (a sex mistyped, a year estimated); an abandoned child's date is where it was found.
+ */
+function contradicts(r: Demographics, h: Demographics): boolean {
+  if (!r.sex || !h.sex || r.sex === h.sex) return false;
+  if (!r.birthDate || !h.birthDate || r.estimated || h.estimated) return false;
+  const length = Math.min(PRECISION_LENGTH[r.precision ?? 'DAY'] ?? 10, PRECISION_LENGTH[h.precision ?? 'DAY'] ?? 10);
+  return r.birthDate.slice(0, length) !== h.birthDate.slice(0, length);
+}
+const PRECISION_LENGTH: Record<string, number> = { YEAR: 4, MONTH: 7, DAY: 10 };
+
 /** The flag of a record whose id came earlier in its batch with other content (the earlier copy was not stored). */
 export const REPEATED_ID = 'REPEATED_ID';
 
@@ -308,6 +356,11 @@ interface PlannedLink {
   rule: LinkRule;
   /** A new child: its row is built by the golden-record stage. */
   created: boolean;
+  /**
+   * The child holding the record's number, when the record was not linked to it because it clearly is another child
+   * ({@link contradicts}): the record is flagged {@link NUMBER_HELD_BY_ANOTHER_CHILD}.
+   */
+  numberHeldBy?: string;
 }
 
 /** How {@link IngestService.prepare} takes one part of a batch. */
@@ -580,11 +633,13 @@ export class IngestService {
           use(row.child_id, entry && links.get(entry));
           const before = previous.get(row.id);
           if (entry?.identityNumber && before && before.number !== entry.identityNumber && AUTOMATIC_LINKS.has(before.linkRule ?? '')) {
-            renumbered.push({ id: row.id, childId: row.child_id, number: entry.identityNumber });
+            renumbered.push({ id: row.id, childId: row.child_id, number: entry.identityNumber, demographics: demographicsOf(entry) });
           }
         } else if (entry) toLink.push({ ...entry, id: row.id });
       }
     }
+    // Records not linked to the child holding their number, being clearly another child: flagged, with their row.
+    await flagNumbersHeld(client, [...links].filter(([, l]) => l.numberHeldBy !== undefined).map(([r]) => r.id));
     if (repeats.length) {
       // Kept with the record, for whoever reads it, as a repeat within one batch is.
       await client.query(
@@ -708,21 +763,22 @@ export class IngestService {
     const numbers = [...new Set(planned.map((r) => r.identityNumber).filter((n): n is string => !!n))];
     const existing = await this.childrenByNumber(client, numbers);
     const links = new Map<PreparedRecord, PlannedLink>();
-    const firstOfNumber = new Map<string, string>();
+    const firstOfNumber = new Map<string, NumberHolder>();
     for (const r of planned) {
       const number = r.identityNumber;
-      const childId = number ? existing.get(number) : undefined;
-      if (childId) {
-        links.set(r, { childId, rule: 'IDENTITY_NUMBER', created: false });
+      const holder = number ? existing.get(number) : undefined;
+      if (holder && !contradicts(demographicsOf(r), holder)) {
+        links.set(r, { childId: holder.childId, rule: 'IDENTITY_NUMBER', created: false });
         continue;
       }
       const shared = number ? firstOfNumber.get(number) : undefined;
-      if (shared) {
-        links.set(r, { childId: shared, rule: 'IDENTITY_NUMBER', created: true });
+      if (shared && !contradicts(demographicsOf(r), shared)) {
+        links.set(r, { childId: shared.childId, rule: 'IDENTITY_NUMBER', created: true });
         continue;
       }
-      if (number) firstOfNumber.set(number, r.newChildId);
-      links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true });
+      const heldBy = holder?.childId ?? shared?.childId;
+      if (number && !heldBy) firstOfNumber.set(number, { childId: r.newChildId, ...demographicsOf(r) });
+      links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true, ...(heldBy ? { numberHeldBy: heldBy } : {}) });
     }
     return links;
   }
@@ -737,7 +793,19 @@ export class IngestService {
    * it instead. Every child involved is recomputed. The numbers were locked by {@link store}.
    */
   private async relinkRenumbered(client: PoolClient, renumbered: Renumbered[], recompute: Set<string>): Promise<void> {
-    const holders = await this.childrenByNumber(client, [...new Set(renumbered.map((r) => r.number))], renumbered.map((r) => r.id));
+    const found = await this.childrenByNumber(client, [...new Set(renumbered.map((r) => r.number))], renumbered.map((r) => r.id));
+    // A record that clearly is another child than the one holding its new number stays where it is, flagged (QA: a
+    // pupil given another pupil's number by mistake was merged into that pupil's child).
+    const apart = renumbered.filter((r) => {
+      const holder = found.get(r.number);
+      return holder !== undefined && holder.childId !== r.childId && contradicts(r.demographics, holder);
+    });
+    if (apart.length) {
+      await flagNumbersHeld(client, apart.map((r) => r.id));
+      renumbered = renumbered.filter((r) => !apart.includes(r));
+      if (renumbered.length === 0) return;
+    }
+    const holders = new Map([...found].map(([number, h]) => [number, h.childId]));
     // Two records of the batch given one number no other record carries: the first one's child holds it.
     for (const r of renumbered) if (!holders.has(r.number)) holders.set(r.number, r.childId);
     if (renumbered.every((r) => holders.get(r.number) === r.childId)) return;
@@ -796,14 +864,18 @@ export class IngestService {
    * keeps it as the child's number), so a record with that number joins that child instead of starting a
    * second one the reconciler would mark CONFLICT with the first.
    */
-  private async childrenByNumber(client: PoolClient, numbers: string[], exclude: string[] = []): Promise<Map<string, string>> {
-    const existing = new Map<string, string>();
+  private async childrenByNumber(client: PoolClient, numbers: string[], exclude: string[] = []): Promise<Map<string, NumberHolder>> {
+    const existing = new Map<string, NumberHolder>();
     if (numbers.length === 0) return existing;
-    const found = await client.query<{ identity_number: string; child_id: string }>(
+    const found = await client.query<{ identity_number: string; child_id: string; sex: string | null; birth_date: string | null; birth_date_precision: string | null; birth_date_estimated: boolean | null }>(
       exclude.length ? CHILDREN_BY_NUMBER_EXCLUDING_SQL : CHILDREN_BY_NUMBER_SQL,
       exclude.length ? [JSON.stringify(numbers), exclude] : [JSON.stringify(numbers)],
     );
-    for (const r of found.rows) existing.set(r.identity_number, r.child_id);
+    for (const r of found.rows) {
+      existing.set(r.identity_number, {
+        childId: r.child_id, sex: r.sex, birthDate: r.birth_date, precision: r.birth_date_precision, estimated: r.birth_date_estimated === true,
+      });
+    }
     return existing;
   }
 
@@ -826,6 +898,7 @@ export class IngestService {
         WHERE s.id = l.record_id`,
       [toLink.map((t) => t.id), toLink.map((t) => links.get(t)!.childId), toLink.map((t) => links.get(t)!.rule)],
     );
+    await flagNumbersHeld(client, toLink.filter((t) => links.get(t)!.numberHeldBy !== undefined).map((t) => t.id));
     return [...created];
   }
 
@@ -1112,6 +1185,8 @@ interface Renumbered {
   childId: string;
   /** Its new number. */
   number: string;
+  /** Its sex and birth date, for {@link contradicts}. */
+  demographics: Demographics;
 }
 
 /**
@@ -1289,4 +1364,14 @@ async function olderThanStored(
     });
   }
   return out;
+}
+
+/** Flags records {@link NUMBER_HELD_BY_ANOTHER_CHILD} (once: a record flagged so already keeps its one flag). */
+async function flagNumbersHeld(client: PoolClient, recordIds: readonly string[]): Promise<void> {
+  if (recordIds.length === 0) return;
+  await client.query(
+    `UPDATE source_record SET flags = flags || jsonb_build_array(jsonb_build_object('field', 'identityNumber', 'code', $2::text, 'message', $3::text))
+      WHERE id = ANY($1::text[]) AND NOT flags @> jsonb_build_array(jsonb_build_object('code', $2::text))`,
+    [recordIds, NUMBER_HELD_BY_ANOTHER_CHILD, NUMBER_HELD_MESSAGE],
+  );
 }
