@@ -69,6 +69,13 @@ describe('school connector.yaml against the simulator', () => {
   });
   afterAll(async () => sim.close());
 
+  it('reads a birth date given as a year alone with YEAR precision (QA: the pupil was rejected, and their enrolment lost)', () => {
+    const raw = JSON.parse(readFileSync(new URL('./samples/hoc-sinh-page-1.json', import.meta.url), 'utf8')).data[0] as Record<string, unknown>;
+    const mapped = mapper({ data: { ...raw, ngay_sinh: '2016' }, location: 'page 1 entry 1' });
+    expect(mapped.ok).toBe(true);
+    expect((mapped as Extract<typeof mapped, { ok: true }>).record).toMatchObject({ birthDate: '2016-01-01', birthDatePrecision: 'YEAR' });
+  });
+
   it('reads every record and maps it exactly as mapSchoolStudent does, with enrolment and disability projections', async () => {
     const { mapped } = await sync(sim, http, mapper);
     expect(mapped).toHaveLength(expected.size);
