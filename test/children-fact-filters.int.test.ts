@@ -44,6 +44,16 @@ describe('children(filter: { healthScreened, inSchool })', () => {
         projections: { schoolEnrolment: [enrolment('2025-2026', 'DROPPED_OUT')] } },
       { record: aRecord({ sourceSystem: 'school', externalId: 'S-BACK-NEW', identityNumber: '001315000108', communeCode: '00004', fullName: 'Nguyễn Văn Bình' }),
         projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING')] } },
+      // One year, two records of one child (QA): the new school's, changed last, is the latest, though the old school's
+      // drop-out was written after it; and one the source still holds outranks one it no longer does (marked below).
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-MOVED-NEW', identityNumber: '001315000110', communeCode: '00004', sourceUpdatedAt: '2026-09-05T08:00:00+07:00' }),
+        projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING')] } },
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-MOVED-OLD', identityNumber: '001315000110', communeCode: '00004', fullName: 'Lý Gia Huy', sourceUpdatedAt: '2026-09-01T08:00:00+07:00' }),
+        projections: { schoolEnrolment: [enrolment('2026-2027', 'DROPPED_OUT')] } },
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-LEFT-HERE', identityNumber: '001315000111', communeCode: '00004', sourceUpdatedAt: '2026-09-01T08:00:00+07:00' }),
+        projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING')] } },
+      { record: aRecord({ sourceSystem: 'school', externalId: 'S-LEFT-GONE', identityNumber: '001315000111', communeCode: '00004', fullName: 'Tạ Văn Nam', sourceUpdatedAt: '2026-10-01T08:00:00+07:00' }),
+        projections: { schoolEnrolment: [enrolment('2026-2027', 'DROPPED_OUT')] } },
       // A drop-out without a school year: listed last, so the latest.
       { record: aRecord({ sourceSystem: 'school', externalId: 'S-NO-YEAR', identityNumber: '001315000109', communeCode: '00004' }),
         projections: { schoolEnrolment: [enrolment('2026-2027', 'STUDYING'), enrolment(null, 'DROPPED_OUT')] } },
@@ -53,7 +63,8 @@ describe('children(filter: { healthScreened, inSchool })', () => {
       await writer.replaceForSourceRecords(client, stored.stored.map((s) => ({ sourceRecordId: s.sourceRecordId, projections: items[s.index]!.projections })));
       return stored;
     });
-    expect(res).toMatchObject({ inserted: 10, rejected: 0 });
+    expect(res).toMatchObject({ inserted: 14, rejected: 0 });
+    await hub.ctx.sql.query(`UPDATE source_record SET absent_since = now() WHERE external_id = 'S-LEFT-GONE'`);
     await hub.ctx.goldenRecords.recompute(res.childrenToRecompute);
     for (const r of await hub.ctx.sql.query<{ external_id: string; child_id: string }>('SELECT external_id, child_id FROM source_record')) childOf.set(r.external_id, r.child_id);
     // A steward's merge leaves the records on the merged child.
@@ -72,8 +83,8 @@ describe('children(filter: { healthScreened, inSchool })', () => {
     const steward = await hub.token();
     const unscreened = await list(false, steward);
     expect(unscreened.body.errors).toBeUndefined();
-    expect(unscreened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR'));
-    expect(unscreened.body.data?.children.totalCount).toBe(5);
+    expect(unscreened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR', 'S-MOVED-OLD', 'S-LEFT-GONE'));
+    expect(unscreened.body.data?.children.totalCount).toBe(7);
     const screened = await list(true, steward);
     expect(screened.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'S-SURVIVOR', 'H-ELSEWHERE'));
     expect(screened.body.data?.children.totalCount).toBe(3);
@@ -93,10 +104,10 @@ describe('children(filter: { healthScreened, inSchool })', () => {
     const nurse = await hub.token({ sub: 'nurse-screening', roles: ['health_officer'], communes: ['00004'] });
     const found = await list(false, nurse);
     expect(found.body.errors).toBeUndefined();
-    expect(found.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR'));
+    expect(found.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR', 'S-MOVED-OLD', 'S-LEFT-GONE'));
     const [read] = await hub.ctx.sql.query<{ child_ids: string[]; field_classes: string[] }>(
       `SELECT child_ids, field_classes FROM audit_event WHERE action = 'READ' AND subject = 'nurse-screening'`);
-    expect(read!.child_ids.sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR'));
+    expect(read!.child_ids.sort()).toEqual(ids('H-VACCINATED', 'S-PUPIL', 'S-DROPPED', 'S-BACK-OLD', 'S-NO-YEAR', 'S-MOVED-OLD', 'S-LEFT-GONE'));
     expect(read!.field_classes).toContain('HEALTH');
   });
 
@@ -108,7 +119,7 @@ describe('children(filter: { healthScreened, inSchool })', () => {
     expect(out.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('H-SCREENED', 'H-VACCINATED', 'H-ELSEWHERE', 'S-DROPPED', 'S-NO-YEAR'));
     expect(out.body.data?.children.totalCount).toBe(5);
     const inSchool = await list(true, steward, '', 'inSchool');
-    expect(inSchool.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('S-PUPIL', 'S-SURVIVOR', 'S-BACK-OLD').sort());
+    expect(inSchool.body.data?.children.nodes.map((n) => n.id).sort()).toEqual(ids('S-PUPIL', 'S-SURVIVOR', 'S-BACK-OLD', 'S-MOVED-OLD', 'S-LEFT-GONE').sort());
     // The latest enrolment is the one the child's list shows last (QA: they differed).
     const all = await hub.gql<{ children: { nodes: Array<{ id: string; schoolEnrolments: Array<{ status: string }> }> } }>(
       '{ children(first: 100) { nodes { id schoolEnrolments { status } } } }', {}, steward);

@@ -357,12 +357,15 @@ const HAS_HEALTH_SCREENING = `EXISTS (
 
 /**
  * The status of a child's latest school enrolment among its facts (null: none): the one `Child.schoolEnrolments` lists
- * last (by school year, one without a year last, then as written: see projection-read.repository's order).
+ * last (by school year, one without a year last; of one year, a record the source still holds over one it no longer
+ * does, then the one the source changed last, then as written: see projection-read.repository's order). QA: a pupil's
+ * old primary record, `Thôi học` and gone from the source, outranked the lower-secondary record of the same year
+ * because the hub happened to write it later.
  */
 const LATEST_ENROLMENT_STATUS = `(
   ${FAMILY}
   SELECT e.status FROM fam JOIN source_record s ON s.child_id = fam.member_id JOIN school_enrolment e ON e.source_record_id = s.id
-   ORDER BY e.school_year DESC NULLS FIRST, e.id DESC LIMIT 1
+   ORDER BY e.school_year DESC NULLS FIRST, s.absent_since IS NULL DESC, s.source_updated_at DESC NULLS LAST, e.id DESC LIMIT 1
 )`;
 
 function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {

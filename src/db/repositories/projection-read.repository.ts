@@ -72,8 +72,12 @@ WITH RECURSIVE fam(child_id, member_id, depth) AS (
 ), rec AS MATERIALIZED (
   SELECT f.child_id, s.id, s.source_system, s.external_id, s.absent_since, s.last_seen_at, s.source_updated_at FROM fam f JOIN source_record s ON s.child_id = f.member_id
 )
+SELECT * FROM (
 ${RECORD_PROJECTION_TABLES.map(branch).join('\nUNION ALL\n')}
-ORDER BY 1, 2, 3 NULLS LAST, 4`;
+) u
+-- Oldest first: by date (or school year); of one date, a record the source no longer holds before one it does, then
+-- by when the source last changed the record, then as written. The last is the latest (LATEST_ENROLMENT_STATUS).
+ORDER BY kind, "childId", sort_key NULLS LAST, absent_since IS NULL, source_updated_at NULLS FIRST, id`;
 
 /** A date as the start of that day in Hà Nội (as a date mapped to `sourceUpdatedAt` is read: `parse: datetime`). */
 const HA_NOI_DAY = (date: string) => `(${date})::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'`;
