@@ -178,6 +178,19 @@ describe('golden-record stage', () => {
     expect(await reconcileSince(mark)).toEqual([foundling]);
   });
 
+  it('checks a child\'s numbers again when its sex or birth year changes (QA: the findings stayed those of the first check)', async () => {
+    const child = newId('child');
+    const record = await addRecord({ childId: child, sex: 'MALE', birthDate: '2016-01-01', identityNumber: '001216000777' });
+    await ctx.goldenRecords.recompute([child]);
+    expect((await numbersOf(child)).map((n) => n.structural_findings)).toEqual([[]]);
+    await ctx.sql.query(`UPDATE source_record SET sex = 'FEMALE', birth_date = '2013-09-09' WHERE id = $1`, [record]);
+    await ctx.goldenRecords.recompute([child]);
+    const [number] = await numbersOf(child);
+    expect((number!.structural_findings as Array<{ code: string }>).map((f) => f.code).sort())
+      .toEqual(checkIdentityNumber('001216000777', { sex: 'FEMALE', birthYear: 2013 }).findings.map((f) => f.code).sort());
+    expect(number!.structural_findings).not.toEqual([]);
+  });
+
   it('keeps a number the registry issued, and statuses reached for the current number', async () => {
     const issuedTo = newId('child');
     await addRecord({ childId: issuedTo, sourceSystem: 'facility-inspection', groups: [{ clause: 'b' }] });

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { copyBool, copyJson, copyNumber, copyRows, copyText } from '../../db/copy-text.js';
 import { ConflictError } from '../../errors/index.js';
+import type { StructuralFinding } from '../../db/entities/identity-number.entity.js';
 import type { ChildValues, KnownMembership, KnownNumber, LinkedRecord, LockedChild, MembershipDates, NewIdentityNumber, NewMembership } from './recompute-plan.js';
 import { groupBy } from '../../util/group-by.js';
 import { MARK_CHANGED } from '../changes/child-changes.js';
@@ -37,7 +38,8 @@ type RecordRow = [string, string, string, string | null, string | null, string |
   string | null, LinkedRecord['birthDatePrecision'], boolean, string | null, LinkedRecord['communeCodeSet'], string | null, LinkedRecord['groups'], number];
 
 const SELECT_NUMBERS = `
-SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId", verified_at AS "verifiedAt"
+SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId", verified_at AS "verifiedAt",
+       structural_findings AS findings
   FROM identity_number WHERE child_id = ANY($1::text[])`;
 
 const SELECT_MEMBERSHIPS = `
@@ -76,6 +78,9 @@ const MARK_NUMBERS = `
 UPDATE identity_number SET status = CASE WHEN id = ANY($1::text[]) THEN 'SUPERSEDED' ELSE 'GIVEN' END,
        superseded_at = CASE WHEN id = ANY($1::text[]) THEN now() END
  WHERE (id = ANY($1::text[]) AND status = 'GIVEN') OR (id = ANY($2::text[]) AND status = 'SUPERSEDED')`;
+const RECHECK_NUMBERS = `
+UPDATE identity_number n SET structural_findings = u.findings
+  FROM unnest($1::text[], $2::jsonb[]) AS u(id, findings) WHERE n.id = u.id`;
 const DELETE_MEMBERSHIPS = 'DELETE FROM special_circumstance WHERE id = ANY($1::text[])';
 
 /**
@@ -197,6 +202,12 @@ export class GoldenRecordRepository {
   async markNumbers(client: PoolClient, superseded: readonly string[], restored: readonly string[]): Promise<void> {
     if (superseded.length === 0 && restored.length === 0) return;
     await client.query({ name: 'golden_mark_numbers', text: MARK_NUMBERS, values: [superseded, restored] });
+  }
+
+  /** History rows whose structural findings changed with the child's sex or birth year (see planNumbers). */
+  async recheckNumbers(client: PoolClient, rechecked: ReadonlyArray<{ id: string; findings: readonly StructuralFinding[] }>): Promise<void> {
+    if (rechecked.length === 0) return;
+    await client.query({ name: 'golden_recheck_numbers', text: RECHECK_NUMBERS, values: [rechecked.map((r) => r.id), rechecked.map((r) => JSON.stringify(r.findings))] });
   }
 
   async insertMemberships(client: PoolClient, memberships: readonly NewMembership[]): Promise<void> {

@@ -58,6 +58,7 @@ export class GoldenRecordService {
       await this.repo.updateChildren(client, plan.updated);
       if (plan.numbers.length) await this.repo.insertNumbers(client, plan.numbers);
       await this.repo.markNumbers(client, plan.numbersSuperseded, plan.numbersRestored);
+      await this.repo.recheckNumbers(client, plan.numbersRechecked);
       await this.repo.removeMemberships(client, plan.membershipsRemoved);
       await this.repo.redateMemberships(client, plan.membershipsRedated);
       if (plan.membershipsAdded.length) await this.repo.insertMemberships(client, plan.membershipsAdded);

@@ -34,7 +34,7 @@ function plan(opts: { children?: LockedChild[]; records?: LinkedRecord[]; number
 }
 
 const given = (childId: string, number: string, sourceRecordId: string | null = 'src_1', status: KnownNumber['status'] = 'GIVEN'): KnownNumber =>
-  ({ id: `idn_${childId}_${number}`, childId, number, status, sourceRecordId, verifiedAt: status === 'VERIFIED' ? new Date('2026-02-01T00:00:00Z') : null });
+  ({ id: `idn_${childId}_${number}`, childId, number, status, sourceRecordId, verifiedAt: status === 'VERIFIED' ? new Date('2026-02-01T00:00:00Z') : null, findings: [] });
 /** The history row of a number the registry verified (a source gave it) at `at`. */
 const verified = (childId: string, number: string, at: string, sourceRecordId: string | null = 'src_1'): KnownNumber =>
   ({ ...given(childId, number, sourceRecordId, 'VERIFIED'), verifiedAt: new Date(at) });
@@ -198,6 +198,20 @@ describe('planRecompute', () => {
     const unconfirmed = plan({ children: [withNumber('001315000789', 'NOT_FOUND')], records, numbers: [given('chd_A', '001315000789')] });
     expect(unconfirmed.updated).toEqual([expect.objectContaining({ identityNumber: null, identityStatus: 'NO_NUMBER' })]);
     expect(unconfirmed).toMatchObject({ numbersSuperseded: ['idn_chd_A_001315000789'], reconcile: ['chd_A'] });
+  });
+
+  it('checks a child\'s numbers again when its sex or birth year changes, and writes the findings only when they change (QA: a number saying male, 2016, on a child now female, 2013, kept no finding)', () => {
+    // 0 0 1 2 16 …: registered in Hà Nội, male, born 2016; the child was built from a record that agreed.
+    const before = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: '001216000111', sex: 'MALE', birthDate: '2016-01-01' })];
+    const now = [rec({ id: 'src_1', childId: 'chd_A', identityNumber: '001216000111', sex: 'FEMALE', birthDate: '2013-09-09' })];
+    const p = plan({ children: [rowOf('chd_A', before, 'UNVERIFIED')], records: now, numbers: [given('chd_A', '001216000111')] });
+    expect(p.numbersRechecked).toHaveLength(1);
+    expect(p.numbersRechecked[0]!.id).toBe('idn_chd_A_001216000111');
+    expect(p.numbersRechecked[0]!.findings.length).toBeGreaterThan(0);
+    // Stored so, nothing more to write; the child as it agrees with the number again, the findings are cleared.
+    const stored = { ...given('chd_A', '001216000111'), findings: p.numbersRechecked[0]!.findings };
+    expect(plan({ children: [rowOf('chd_A', now, 'UNVERIFIED')], records: now, numbers: [stored] }).numbersRechecked).toEqual([]);
+    expect(plan({ children: [rowOf('chd_A', now, 'UNVERIFIED')], records: before, numbers: [stored] }).numbersRechecked).toEqual([{ id: 'idn_chd_A_001216000111', findings: [] }]);
   });
 
   it('supersedes a number no linked record gives any more, and makes it current again when one does', () => {

@@ -49,6 +49,8 @@ export interface KnownNumber {
    * row). Null for numbers it never confirmed.
    */
   verifiedAt: Date | null;
+  /** Its structural findings, as last checked against the child's sex and birth year. */
+  findings: StructuralFinding[];
 }
 
 /** A special-circumstance membership already stored for a child. */
@@ -100,6 +102,8 @@ export interface RecomputePlan {
   numbersSuperseded: string[];
   /** Ids of SUPERSEDED history rows whose number a linked record gives again: GIVEN (current) again. */
   numbersRestored: string[];
+  /** History rows whose structural findings changed: the child's sex or birth year changed since they were checked. */
+  numbersRechecked: Array<{ id: string; findings: StructuralFinding[] }>;
   membershipsAdded: NewMembership[];
   /** Stored memberships whose start or end changed. */
   membershipsRedated: MembershipDates[];
@@ -146,7 +150,7 @@ const disagreementSides = (d: Child['disagreements']) =>
 export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan {
   const plan: RecomputePlan = {
     result: { changed: [], unchanged: [], skipped: [] },
-    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [], reconcile: [],
+    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], numbersRechecked: [], membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [], reconcile: [],
   };
   for (const id of inputs.ids) {
     const child = inputs.children.get(id);
@@ -307,6 +311,14 @@ function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord
   const known = new Set(existing.map((n) => n.number));
   // Found abandoned, even if adopted since: the registered birth date is still the date found.
   const abandoned = everIn(records, 'b');
+  // Checked again against the child as it is now: its sex or birth year may have changed since (a record corrected, or
+  // another linked), and a finding then said nothing or no longer holds (QA: a number saying male, 2016, on a child now
+  // female, 2013, kept no finding).
+  for (const n of existing) {
+    const { findings } = checkIdentityNumber(n.number, { sex: golden.sex ?? undefined, birthYear: golden.birthYear ?? undefined, abandoned });
+    // Not a change of the child of its own: the sex or birth year that moved the findings changed it.
+    if (JSON.stringify(findings) !== JSON.stringify(n.findings ?? [])) plan.numbersRechecked.push({ id: n.id, findings });
+  }
   for (const r of records) {
     if (!r.identityNumber || known.has(r.identityNumber)) continue;
     known.add(r.identityNumber);
