@@ -137,7 +137,7 @@ describe('ingest', () => {
     expect(linked.map((l) => l.link_rule)).toEqual(['NEW_CHILD', 'IDENTITY_NUMBER', 'IDENTITY_NUMBER']);
   });
 
-  it('does not link a record to the child holding its number when it clearly is another child: sex and birth date both differ (QA: a mistyped number merged two pupils)', async () => {
+  it('does not link a record to the child holding its number when it clearly is another child: its sex differs, and its birth date or given name too (QA: a mistyped number merged two pupils)', async () => {
     const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; link_rule: string; flags: Array<{ code: string; message: string }> }>(
       `SELECT child_id, link_rule, flags FROM source_record WHERE external_id = $1`, [externalId]))!;
     const long = aRecord({ sourceSystem: 'school', externalId: 'HELD-F', fullName: 'Vũ Văn Long', sex: 'MALE', birthDate: '2016-01-01', identityNumber: '001216000111' });
@@ -149,13 +149,16 @@ describe('ingest', () => {
     // The school gives Lan Long's number by mistake: she stays her own child, flagged; nothing is merged.
     const given = await ctx.ingest.ingest([{ ...lan, identityNumber: '001216000111' }]);
     expect(given).toMatchObject({ updated: 1, childrenCreated: 0 });
-    expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringMatching(/sex and birth date both differ/) }] });
+    expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringMatching(/whose sex differs from this one's, and its birth date or given name too/) }] });
     expect(await ctx.sql.one(`SELECT status FROM child WHERE id = $1`, [lanChild])).toEqual({ status: 'ACTIVE' });
     // A new record with the number that clearly is another child starts a child of its own, flagged.
     await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-H', sex: 'FEMALE', birthDate: '2013-09-09', identityNumber: '001216000111' })]);
     expect(await childOf('HELD-H')).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
     expect((await childOf('HELD-H')).child_id).not.toBe(longChild);
-    // One that differs in one of them only (a sex mistyped, a birth date estimated) is the same child written differently.
+    // A twin given her brother's number: one birth date, but another sex and given name.
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-T', fullName: 'Vũ Thị Lan', sex: 'FEMALE', birthDate: '2016-01-01', identityNumber: '001216000111' })]);
+    expect(await childOf('HELD-T')).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
+    // One whose sex alone differs (mistyped), its date estimated or its name as the holder's, is the same child written differently.
     await ctx.ingest.ingest([
       aRecord({ sourceSystem: 'health-station', externalId: 'HELD-S', fullName: 'Vũ Văn Long', sex: 'FEMALE', birthDate: '2016-01-01', identityNumber: '001216000111' }),
       aRecord({ sourceSystem: 'justice-register', externalId: 'HELD-E', fullName: 'Vũ Văn Long', sex: 'FEMALE', birthDate: '2013-01-01', birthDateEstimated: true, identityNumber: '001216000111' }),

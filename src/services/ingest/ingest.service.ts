@@ -254,14 +254,14 @@ SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
 const childrenByNumberSql = (excluding: boolean) => `
 WITH linked AS (
   SELECT DISTINCT ON (s.identity_number) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id,
-         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated
+         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated, s.name_folded
     FROM source_record s LEFT JOIN child c ON c.id = s.child_id
    WHERE s.identity_number = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) AND s.child_id IS NOT NULL
      ${excluding ? 'AND s.id <> ALL($2::text[])' : ''}
    ORDER BY s.identity_number, s.linked_at
 ), kept AS (
   SELECT DISTINCT ON (k.identity_number) k.identity_number, t.id AS child_id,
-         t.sex, t.birth_date::text AS birth_date, t.birth_date_precision, t.birth_date_estimated
+         t.sex, t.birth_date::text AS birth_date, t.birth_date_precision, t.birth_date_estimated, t.name_folded
     FROM child k JOIN child t ON t.id = coalesce(k.merged_into_id, k.id)
    WHERE k.identity_number = ANY(ARRAY(SELECT w FROM jsonb_array_elements_text($1::jsonb) AS w
                                         WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.identity_number = w)))
@@ -294,11 +294,11 @@ function keepNumberWithZeros(record: NormalizedSourceRecord, stored: string | un
 
 /**
  * The flag of a record not linked to the child holding its identity number because it clearly is another child: its
- * sex and its birth date both differ from the record that carries the number (neither date estimated). A mistyped
+ * sex differs from the record's that carries the number, and its birth date (neither estimated) or given name too. A mistyped
  * number merged two pupils into one child (QA); a steward decides.
  */
 export const NUMBER_HELD_BY_ANOTHER_CHILD = 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD';
-const NUMBER_HELD_MESSAGE = 'the number is carried by another child\'s record whose sex and birth date both differ from this one\'s: '
+const NUMBER_HELD_MESSAGE = 'the number is carried by another child\'s record whose sex differs from this one\'s, and its birth date or given name too: '
   + 'not linked to that child (a mistyped number?); this record is a child of its own until a data steward decides';
 
 /** A child's or record's sex and birth date, as the number guard compares them ({@link contradicts}). */
@@ -307,6 +307,8 @@ interface Demographics {
   birthDate: string | null;
   precision: string | null;
   estimated: boolean;
+  /** The name folded (lower case, no accents), as matching compares names. */
+  nameFolded: string | null;
 }
 
 /** The child holding an identity number, with the sex and birth date of the record that carries it (or its own). */
@@ -318,23 +320,36 @@ const SEX_FIELD = COLUMNS.findIndex(([c]) => c === 'sex');
 const BIRTH_DATE_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date');
 const BIRTH_PRECISION_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date_precision');
 const BIRTH_ESTIMATED_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date_estimated');
+const NAME_FOLDED_FIELD = COLUMNS.findIndex(([c]) => c === 'name_folded');
 
 /** A prepared record's sex and birth date, read back from its COPY fields (only for a record whose number another child holds). */
 function demographicsOf(r: PreparedRecord): Demographics {
   const f = decodeCopyFields(r.fields);
-  return { sex: f[SEX_FIELD] ?? null, birthDate: f[BIRTH_DATE_FIELD] ?? null, precision: f[BIRTH_PRECISION_FIELD] ?? null, estimated: f[BIRTH_ESTIMATED_FIELD] === 't' };
+  return {
+    sex: f[SEX_FIELD] ?? null, birthDate: f[BIRTH_DATE_FIELD] ?? null, precision: f[BIRTH_PRECISION_FIELD] ?? null, estimated: f[BIRTH_ESTIMATED_FIELD] === 't',
+    nameFolded: f[NAME_FOLDED_FIELD] ?? null,
+  };
 }
 
 /**
- * Whether a record clearly is another child than the one holding its number: both sexes known and different, and both
- * birth dates known, neither estimated, and different to the coarser of their precisions. One of them differing is the
- * same child written differently (a sex mistyped, a year estimated); an abandoned child's date is where it was found.
+ * Whether a record clearly is another child than the one holding its number: both sexes known and different, and
+ * either both birth dates known, neither estimated, and different to the coarser of their precisions, or both given
+ * names known and different (twins: one birth date). A sex alone differing is the same child written differently (a
+ * sex mistyped); so is a date estimated (an abandoned child's is where it was found).
  */
 function contradicts(r: Demographics, h: Demographics): boolean {
   if (!r.sex || !h.sex || r.sex === h.sex) return false;
+  const givenR = givenOf(r.nameFolded);
+  const givenH = givenOf(h.nameFolded);
+  if (givenR && givenH && givenR !== givenH) return true;
   if (!r.birthDate || !h.birthDate || r.estimated || h.estimated) return false;
   const length = Math.min(PRECISION_LENGTH[r.precision ?? 'DAY'] ?? 10, PRECISION_LENGTH[h.precision ?? 'DAY'] ?? 10);
   return r.birthDate.slice(0, length) !== h.birthDate.slice(0, length);
+}
+/** A folded name's given name: its last word (Vietnamese order: family, middle, given). */
+function givenOf(folded: string | null): string | null {
+  const words = folded?.trim().split(/\s+/);
+  return words?.length ? (words.at(-1) || null) : null;
 }
 const PRECISION_LENGTH: Record<string, number> = { YEAR: 4, MONTH: 7, DAY: 10 };
 
@@ -867,13 +882,13 @@ export class IngestService {
   private async childrenByNumber(client: PoolClient, numbers: string[], exclude: string[] = []): Promise<Map<string, NumberHolder>> {
     const existing = new Map<string, NumberHolder>();
     if (numbers.length === 0) return existing;
-    const found = await client.query<{ identity_number: string; child_id: string; sex: string | null; birth_date: string | null; birth_date_precision: string | null; birth_date_estimated: boolean | null }>(
+    const found = await client.query<{ identity_number: string; child_id: string; sex: string | null; birth_date: string | null; birth_date_precision: string | null; birth_date_estimated: boolean | null; name_folded: string | null }>(
       exclude.length ? CHILDREN_BY_NUMBER_EXCLUDING_SQL : CHILDREN_BY_NUMBER_SQL,
       exclude.length ? [JSON.stringify(numbers), exclude] : [JSON.stringify(numbers)],
     );
     for (const r of found.rows) {
       existing.set(r.identity_number, {
-        childId: r.child_id, sex: r.sex, birthDate: r.birth_date, precision: r.birth_date_precision, estimated: r.birth_date_estimated === true,
+        childId: r.child_id, sex: r.sex, birthDate: r.birth_date, precision: r.birth_date_precision, estimated: r.birth_date_estimated === true, nameFolded: r.name_folded,
       });
     }
     return existing;
