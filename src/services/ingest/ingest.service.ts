@@ -301,7 +301,7 @@ export const NUMBER_HELD_BY_ANOTHER_CHILD = 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHI
 const NUMBER_HELD_MESSAGE = 'the number is carried by another child\'s record whose sex differs from this one\'s, and its birth date or given name too: '
   + 'not linked to that child (a mistyped number?); this record is a child of its own until a data steward decides';
 
-/** A child's or record's sex and birth date, as the number guard compares them ({@link contradicts}). */
+/** A child's or record's sex, birth date and name, as the number guard compares them ({@link contradicts}). */
 interface Demographics {
   sex: string | null;
   birthDate: string | null;
@@ -311,7 +311,7 @@ interface Demographics {
   nameFolded: string | null;
 }
 
-/** The child holding an identity number, with the sex and birth date of the record that carries it (or its own). */
+/** The child holding an identity number, with the sex, birth date and name of the record that carries it (or its own). */
 interface NumberHolder extends Demographics {
   childId: string;
 }
@@ -322,7 +322,7 @@ const BIRTH_PRECISION_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date_preci
 const BIRTH_ESTIMATED_FIELD = COLUMNS.findIndex(([c]) => c === 'birth_date_estimated');
 const NAME_FOLDED_FIELD = COLUMNS.findIndex(([c]) => c === 'name_folded');
 
-/** A prepared record's sex and birth date, read back from its COPY fields (only for a record whose number another child holds). */
+/** A prepared record's sex, birth date and name, read back from its COPY fields (only for a record whose number another child holds). */
 function demographicsOf(r: PreparedRecord): Demographics {
   const f = decodeCopyFields(r.fields);
   return {
@@ -1200,7 +1200,7 @@ interface Renumbered {
   childId: string;
   /** Its new number. */
   number: string;
-  /** Its sex and birth date, for {@link contradicts}. */
+  /** Its sex, birth date and name, for {@link contradicts}. */
   demographics: Demographics;
 }
 
