@@ -133,6 +133,32 @@ afterAll(async () => {
 });
 
 describe('connectors/justice-register/connector.yaml', () => {
+  it('reads abandonment from the note only with no parent named, in the law\'s wording too; an adoption ends the circumstance in either wording (QA)', () => {
+    const birth = (note: string, father = '', mother = '') => ({
+      'Mã hồ sơ': 'KS-QA-1', 'Số đăng ký': '12', 'Quyển số': '01/2026', 'Ngày đăng ký': '20/07/2026', 'Nơi đăng ký': 'UBND Phường Ba Đình', 'Mã xã nơi đăng ký': '00004',
+      'Họ và tên': 'VŨ MINH QUÂN', 'Ngày sinh': '01/07/2026', 'Giới tính': 'Nam', 'Dân tộc': '', 'Quốc tịch': 'Việt Nam', 'Số định danh cá nhân': '',
+      'Họ tên cha': father, 'Họ tên mẹ': mother, 'Người đi khai sinh': father || 'NGUYỄN THỊ HOA', 'Quan hệ với người được khai sinh': father ? 'Cha' : 'Người nhận nuôi dưỡng tạm thời', 'Ghi chú': note,
+    });
+    const map = (data: Record<string, unknown>, recordType: string) => mapper({ data, recordType, location: 'x.csv row 2' }) as Extract<MappedRecord, { ok: true }>;
+    // Verified not abandoned, the father named and declaring: no group b, no estimated date, no carer.
+    const verified = map(birth('Đã xác minh: không phải trẻ bị bỏ rơi', 'VŨ VĂN NAM', 'LÊ THỊ HẠNH'), 'child');
+    expect(verified.record).toMatchObject({ groups: [], carerName: null });
+    expect(verified.record!.birthDateEstimated ?? false).toBe(false);
+    for (const note of ['Trẻ bị bỏ rơi', 'Trẻ em bị bỏ rơi', 'TRẺ EM BỊ BỎ RƠI']) {
+      const found = map(birth(note), 'child');
+      expect([note, found.record!.groups]).toEqual([note, [{ clause: 'b', since: '2026-07-01' }]]);
+      expect(found.record).toMatchObject({ birthDateEstimated: true, carerName: 'Nguyễn Thị Hoa' });
+    }
+    const adoption = (circumstance: string) => map({
+      'Mã hồ sơ': 'NCN-QA-1', 'Số đăng ký': '7', 'Quyển số': '01/2026', 'Ngày đăng ký': '18/11/2026', 'Nơi đăng ký': 'UBND Phường Ba Đình', 'Mã xã nơi đăng ký': '00004',
+      'Họ và tên con nuôi': 'KHỔNG VĂN ĐỨC', 'Ngày sinh con nuôi': '02/03/2020', 'Giới tính con nuôi': 'Nam', 'Họ tên cha nuôi': 'KHỔNG VĂN AN', 'Họ tên mẹ nuôi': '',
+      'Hoàn cảnh con nuôi': circumstance,
+    }, 'child');
+    expect(adoption('Trẻ em bị bỏ rơi').record!.groups).toEqual([{ clause: 'b', until: '2026-11-18' }]);
+    expect(adoption('Trẻ em mồ côi cả cha và mẹ').record!.groups).toEqual([{ clause: 'a', until: '2026-11-18' }]);
+    expect(adoption('Mồ côi cha').record!.groups).toEqual([]);
+  });
+
   it('has records that validate against the mapping schema', () => {
     expect(recordMappingsSchema.safeParse(definition.records).error?.issues).toBeUndefined();
   });
