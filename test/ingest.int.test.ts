@@ -151,12 +151,14 @@ describe('ingest', () => {
     expect(given).toMatchObject({ updated: 1, childrenCreated: 0 });
     expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringMatching(/whose sex differs from this one's, and its birth date or given name too/) }] });
     expect(await ctx.sql.one(`SELECT status FROM child WHERE id = $1`, [lanChild])).toEqual({ status: 'ACTIVE' });
-    // A new record with the number that clearly is another child starts a child of its own, flagged.
-    await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-H', sex: 'FEMALE', birthDate: '2013-09-09', identityNumber: '001216000111' })]);
+    // A new record with a number whose every holder clearly is another child starts a child of its own, flagged.
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'school', externalId: 'HELD-K', fullName: 'Đỗ Văn Khoa', sex: 'MALE', birthDate: '2017-02-02', identityNumber: '001217000222' })]);
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-H', sex: 'FEMALE', birthDate: '2013-09-09', identityNumber: '001217000222' })]);
     expect(await childOf('HELD-H')).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
-    expect((await childOf('HELD-H')).child_id).not.toBe(longChild);
+    expect((await childOf('HELD-H')).child_id).not.toBe((await childOf('HELD-K')).child_id);
     // A twin given her brother's number: one birth date, but another sex and given name.
-    await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-T', fullName: 'Vũ Thị Lan', sex: 'FEMALE', birthDate: '2016-01-01', identityNumber: '001216000111' })]);
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'school', externalId: 'HELD-B', fullName: 'Đỗ Văn Nam', sex: 'MALE', birthDate: '2018-03-03', identityNumber: '001218000333' })]);
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-T', fullName: 'Đỗ Thị Mai', sex: 'FEMALE', birthDate: '2018-03-03', identityNumber: '001218000333' })]);
     expect(await childOf('HELD-T')).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
     // One whose sex alone differs (mistyped), its date estimated or its name as the holder's, is the same child written differently.
     await ctx.ingest.ingest([
@@ -165,6 +167,19 @@ describe('ingest', () => {
     ]);
     expect(await childOf('HELD-S')).toMatchObject({ child_id: longChild, link_rule: 'IDENTITY_NUMBER', flags: [] });
     expect(await childOf('HELD-E')).toMatchObject({ child_id: longChild, link_rule: 'IDENTITY_NUMBER', flags: [] });
+    // Every child carrying the number is a candidate (QA re-check): Long's next record joins him though Lan's record,
+    // linked before his, carries the number too; and Lan's own next record joins her, not a third child.
+    await ctx.ingest.ingest([
+      aRecord({ sourceSystem: 'justice-register', externalId: 'HELD-F2', fullName: 'Vũ Văn Long', sex: 'MALE', birthDate: '2016-01-01', identityNumber: '001216000111' }),
+      aRecord({ sourceSystem: 'justice-register', externalId: 'HELD-G2', fullName: 'Hoàng Thị Lan', sex: 'FEMALE', birthDate: '2013-09-09', identityNumber: '001216000111' }),
+    ]);
+    expect(await childOf('HELD-F2')).toMatchObject({ child_id: longChild, flags: [] });
+    expect(await childOf('HELD-G2')).toMatchObject({ child_id: lanChild, flags: [] });
+    // The flag stays while the record keeps the number, whatever else the source changes; it goes with the number.
+    await ctx.ingest.ingest([{ ...lan, identityNumber: '001216000111', communeCode: '00008' }]);
+    expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
+    await ctx.ingest.ingest([{ ...lan, identityNumber: null, communeCode: '00008' }]);
+    expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [] });
   });
 
   it('links a record whose number is added or corrected to the child holding that number, and the child it left, empty, is merged into it (QA)', async () => {

@@ -50,6 +50,17 @@ describe('connector-sync processor', () => {
     expect(connectors.failQueued).not.toHaveBeenCalled(); // the sync marks its own run
   });
 
+  it.each([
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+  ])('fails an attempt that could not reach the database to begin as CONNECTOR_DATABASE_UNREACHABLE, and retries it (QA: the raw driver error)', async (error) => {
+    const { run, connectors } = failing(error);
+    const thrown = await run().catch((e: unknown) => e as Error);
+    expect(thrown).not.toBeInstanceOf(UnrecoverableError);
+    expect(thrown.message).toMatch(/^CONNECTOR_DATABASE_UNREACHABLE: the sync could not reach the database to begin/);
+    expect(connectors.retryPostponed).toHaveBeenCalled(); // tried; the attempt that reaches the database records it
+  });
+
   it('keeps no header text of a refused file in what the job stores', async () => {
     const thrown = await failing(new FileHeaderError('x.csv row 1: the header "NGUYỄN VĂN AN" appears twice')).run().then(() => new Error("resolved"), (e: unknown) => e as Error);
     expect(thrown.message).toBe(`CONNECTOR_FILE_HEADERS: ${WITHHELD_MESSAGE}`);

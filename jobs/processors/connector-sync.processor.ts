@@ -174,7 +174,9 @@ export function connectorSyncProcessor(ctx: AppContext, deps: ProcessorDeps, opt
       jobGone(undefined, 'the run ended FAILED, as PostgreSQL records it, and is not retried (the next sync resumes from its checkpoint)');
       // An attempt the database could not begin (down, restarting) is told by its code, not the driver's words (QA: the
       // job's log and failure said `connect ECONNREFUSED …`); the attempt that reaches the database records it on the run.
-      if (!markedByRun && unavailableDependency(err) === 'the database') {
+      // (Before its run is claimed a sync talks to PostgreSQL only: a connection refused or reset there is the database's.)
+      const away = unavailableDependency(err);
+      if (!markedByRun && away !== null && away !== 'the job queue') {
         ctx.logger.warn({ ...ids, jobId: job.id, attempt, err: loggedOutcome(err) }, 'connector sync attempt could not reach the database: its job tries again');
         throw storableJobError(new DatabaseUnreachableError(), { ...(retryIn !== null ? { retryDelayMs: retryIn } : {}) });
       }

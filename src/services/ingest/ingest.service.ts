@@ -194,6 +194,22 @@ const COLUMNS = [
 const LINK_COLUMNS = [['child_id', 'text'], ['link_rule', 'text']] as const;
 
 /**
+ * The flag of a record not linked to the child holding its identity number because it clearly is another child: its
+ * sex differs from the record's that carries the number, and its birth date (neither estimated) or given name too. A mistyped
+ * number merged two pupils into one child (QA); a steward decides.
+ */
+export const NUMBER_HELD_BY_ANOTHER_CHILD = 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD';
+
+/**
+ * A record's flags as a write replaces them: the mapping's, and the hub's own that still hold. The number guard's
+ * ({@link NUMBER_HELD_BY_ANOTHER_CHILD}) holds while the record carries the same number: it was kept apart for it (QA:
+ * any later change of the record wiped the flag, and left two children with one number unmarked).
+ */
+const FLAGS_KEPT = `EXCLUDED.flags || CASE WHEN EXCLUDED.identity_number IS NOT DISTINCT FROM source_record.identity_number
+    THEN coalesce((SELECT jsonb_agg(f) FROM jsonb_array_elements(source_record.flags) AS f WHERE f->>'code' = '${NUMBER_HELD_BY_ANOTHER_CHILD}'), '[]'::jsonb)
+    ELSE '[]'::jsonb END`;
+
+/**
  * Inserts or updates by (source system, external id), skipping rows whose content hash is unchanged. A row
  * may carry the child it was linked to before the write: a new row takes it; an existing row takes it only
  * if it is not linked yet (a link someone else made first is kept).
@@ -203,7 +219,7 @@ INSERT INTO source_record (${[...COLUMNS, ...LINK_COLUMNS].map(([c]) => c).join(
 SELECT u.*, CASE WHEN u.child_id IS NOT NULL THEN now() END, CASE WHEN u.child_id IS NOT NULL THEN 'ingest' END
   FROM unnest(${[...COLUMNS, ...LINK_COLUMNS].map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')}) AS u(${[...COLUMNS, ...LINK_COLUMNS].map(([c]) => c).join(', ')})
 ON CONFLICT (source_system, external_id) DO UPDATE SET
-  ${COLUMNS.filter(([c]) => !['id', 'source_system', 'external_id'].includes(c)).map(([c]) => `${c} = EXCLUDED.${c}`).join(',\n  ')},
+  ${COLUMNS.filter(([c]) => !['id', 'source_system', 'external_id'].includes(c)).map(([c]) => `${c} = ${c === 'flags' ? FLAGS_KEPT : `EXCLUDED.${c}`}`).join(',\n  ')},
   last_seen_at = now(),
   absent_since = NULL, absent_run_id = NULL,
   child_id = coalesce(source_record.child_id, EXCLUDED.child_id),
@@ -250,25 +266,30 @@ SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
  * (0 to 2,000 kept numbers); a probe of the million-row `identity_number` history instead would have added
  * as much as the source_record look-up. Of several children keeping one number (a CONFLICT for a steward),
  * the first by id; a merged child is followed to the child it was merged into, which must be active.
+ *
+ * Every child linked records carrying a number belong to is a candidate, earliest linked first, each with the sex,
+ * birth date and name of its earliest such record: a record kept apart from the child holding its number (a mistyped
+ * number, {@link contradicts}) carries the number too, and the next record is compared with each (QA: compared with the
+ * first only, the holder's own next record was split off, and the kept-apart child's next one too).
  */
 const childrenByNumberSql = (excluding: boolean) => `
 WITH linked AS (
-  SELECT DISTINCT ON (s.identity_number) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id,
-         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated, s.name_folded
+  SELECT DISTINCT ON (s.identity_number, coalesce(c.merged_into_id, s.child_id)) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id,
+         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated, s.name_folded, s.linked_at AS first_linked
     FROM source_record s LEFT JOIN child c ON c.id = s.child_id
    WHERE s.identity_number = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) AND s.child_id IS NOT NULL
      ${excluding ? 'AND s.id <> ALL($2::text[])' : ''}
-   ORDER BY s.identity_number, s.linked_at
+   ORDER BY s.identity_number, coalesce(c.merged_into_id, s.child_id), s.linked_at, s.id
 ), kept AS (
   SELECT DISTINCT ON (k.identity_number) k.identity_number, t.id AS child_id,
-         t.sex, t.birth_date::text AS birth_date, t.birth_date_precision, t.birth_date_estimated, t.name_folded
+         t.sex, t.birth_date::text AS birth_date, t.birth_date_precision, t.birth_date_estimated, t.name_folded, NULL::timestamptz AS first_linked
     FROM child k JOIN child t ON t.id = coalesce(k.merged_into_id, k.id)
    WHERE k.identity_number = ANY(ARRAY(SELECT w FROM jsonb_array_elements_text($1::jsonb) AS w
                                         WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.identity_number = w)))
      AND k.identity_number IS NOT NULL AND NOT (k.provenance ? 'identityNumber') AND t.status = 'ACTIVE'
    ORDER BY k.identity_number, k.id
 )
-SELECT * FROM linked UNION ALL SELECT * FROM kept`;
+SELECT * FROM linked UNION ALL SELECT * FROM kept ORDER BY identity_number, first_linked NULLS LAST, child_id`;
 const CHILDREN_BY_NUMBER_SQL = childrenByNumberSql(false);
 const CHILDREN_BY_NUMBER_EXCLUDING_SQL = childrenByNumberSql(true);
 
@@ -292,12 +313,6 @@ function keepNumberWithZeros(record: NormalizedSourceRecord, stored: string | un
   );
 }
 
-/**
- * The flag of a record not linked to the child holding its identity number because it clearly is another child: its
- * sex differs from the record's that carries the number, and its birth date (neither estimated) or given name too. A mistyped
- * number merged two pupils into one child (QA); a steward decides.
- */
-export const NUMBER_HELD_BY_ANOTHER_CHILD = 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD';
 const NUMBER_HELD_MESSAGE = 'the number is carried by another child\'s record whose sex differs from this one\'s, and its birth date or given name too: '
   + 'not linked to that child (a mistyped number?); this record is a child of its own until a data steward decides';
 
@@ -781,17 +796,20 @@ export class IngestService {
     const firstOfNumber = new Map<string, NumberHolder>();
     for (const r of planned) {
       const number = r.identityNumber;
-      const holder = number ? existing.get(number) : undefined;
-      if (holder && !contradicts(demographicsOf(r), holder)) {
+      const candidates = number ? existing.get(number) : undefined;
+      const shared = number ? firstOfNumber.get(number) : undefined;
+      // Read back only for a record whose number someone holds.
+      const own = candidates || shared ? demographicsOf(r) : null;
+      const holder = candidates?.find((h) => !contradicts(own!, h));
+      if (holder) {
         links.set(r, { childId: holder.childId, rule: 'IDENTITY_NUMBER', created: false });
         continue;
       }
-      const shared = number ? firstOfNumber.get(number) : undefined;
-      if (shared && !contradicts(demographicsOf(r), shared)) {
+      if (shared && !contradicts(own!, shared)) {
         links.set(r, { childId: shared.childId, rule: 'IDENTITY_NUMBER', created: true });
         continue;
       }
-      const heldBy = holder?.childId ?? shared?.childId;
+      const heldBy = candidates?.[0]?.childId ?? shared?.childId;
       if (number && !heldBy) firstOfNumber.set(number, { childId: r.newChildId, ...demographicsOf(r) });
       links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true, ...(heldBy ? { numberHeldBy: heldBy } : {}) });
     }
@@ -811,18 +829,21 @@ export class IngestService {
     const found = await this.childrenByNumber(client, [...new Set(renumbered.map((r) => r.number))], renumbered.map((r) => r.id));
     // A record that clearly is another child than the one holding its new number stays where it is, flagged (QA: a
     // pupil given another pupil's number by mistake was merged into that pupil's child).
-    const apart = renumbered.filter((r) => {
-      const holder = found.get(r.number);
-      return holder !== undefined && holder.childId !== r.childId && contradicts(r.demographics, holder);
-    });
+    // Its own child when another of its records carries the number, else the first that is not clearly another child.
+    // Two records of the batch given one number no other record carries: the first one's child holds it.
+    const apart: Renumbered[] = [];
+    const holders = new Map<string, string>();
+    for (const r of renumbered) {
+      const candidates = found.get(r.number) ?? [];
+      const holder = candidates.find((h) => h.childId === r.childId) ?? candidates.find((h) => !contradicts(r.demographics, h));
+      if (!holder && candidates.length) apart.push(r);
+      else if (!holders.has(r.number)) holders.set(r.number, holder?.childId ?? r.childId);
+    }
     if (apart.length) {
       await flagNumbersHeld(client, apart.map((r) => r.id));
       renumbered = renumbered.filter((r) => !apart.includes(r));
       if (renumbered.length === 0) return;
     }
-    const holders = new Map([...found].map(([number, h]) => [number, h.childId]));
-    // Two records of the batch given one number no other record carries: the first one's child holds it.
-    for (const r of renumbered) if (!holders.has(r.number)) holders.set(r.number, r.childId);
     if (renumbered.every((r) => holders.get(r.number) === r.childId)) return;
     // A holder the golden-record stage has not built yet (its records came in an earlier batch or file of this
     // sync) has no row: nobody has seen its id, and a child with a row cannot be merged into it (the sync failed
@@ -871,25 +892,29 @@ export class IngestService {
   }
 
   /**
-   * The child each identity number belongs to, in one statement ({@link CHILDREN_BY_NUMBER_SQL}): the child
-   * the earliest linked record carrying it is linked to (records `exclude` names left out), followed to the
+   * The children each identity number belongs to, in one statement ({@link CHILDREN_BY_NUMBER_SQL}), first the one
+   * the earliest linked record carrying it is linked to (records `exclude` names left out; the others after it, each
+   * a candidate a record may join when it is not clearly another child: {@link contradicts}), followed to the
    * child it was merged into — a child whose row the golden-record stage has not built yet is still the
    * child its records name; failing that, for a number no linked record carries, the child that keeps it
    * (the population database issued it, or verified it and its source dropped it since: the golden stage
    * keeps it as the child's number), so a record with that number joins that child instead of starting a
    * second one the reconciler would mark CONFLICT with the first.
    */
-  private async childrenByNumber(client: PoolClient, numbers: string[], exclude: string[] = []): Promise<Map<string, NumberHolder>> {
-    const existing = new Map<string, NumberHolder>();
+  private async childrenByNumber(client: PoolClient, numbers: string[], exclude: string[] = []): Promise<Map<string, NumberHolder[]>> {
+    const existing = new Map<string, NumberHolder[]>();
     if (numbers.length === 0) return existing;
     const found = await client.query<{ identity_number: string; child_id: string; sex: string | null; birth_date: string | null; birth_date_precision: string | null; birth_date_estimated: boolean | null; name_folded: string | null }>(
       exclude.length ? CHILDREN_BY_NUMBER_EXCLUDING_SQL : CHILDREN_BY_NUMBER_SQL,
       exclude.length ? [JSON.stringify(numbers), exclude] : [JSON.stringify(numbers)],
     );
     for (const r of found.rows) {
-      existing.set(r.identity_number, {
+      const holder: NumberHolder = {
         childId: r.child_id, sex: r.sex, birthDate: r.birth_date, precision: r.birth_date_precision, estimated: r.birth_date_estimated === true, nameFolded: r.name_folded,
-      });
+      };
+      const list = existing.get(r.identity_number);
+      if (list) list.push(holder);
+      else existing.set(r.identity_number, [holder]);
     }
     return existing;
   }
