@@ -180,6 +180,23 @@ describe('ingest', () => {
     expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
     await ctx.ingest.ingest([{ ...lan, identityNumber: null, communeCode: '00008' }]);
     expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [] });
+    // A record joined by its number that the source then corrects into clearly another child moves out, flagged (QA re-check).
+    const cuong = aRecord({ sourceSystem: 'school', externalId: 'HELD-SX1', fullName: 'Lê Văn Cường', sex: 'MALE', birthDate: '2014-03-03', identityNumber: '001214000444' });
+    const other = aRecord({ sourceSystem: 'health-station', externalId: 'HELD-SX2', fullName: 'Lê Văn Cường', sex: 'MALE', birthDate: '2014-03-03', identityNumber: '001214000444' });
+    await ctx.ingest.ingest([cuong]);
+    await ctx.ingest.ingest([other]);
+    const cuongChild = (await childOf('HELD-SX1')).child_id;
+    expect(await childOf('HELD-SX2')).toMatchObject({ child_id: cuongChild, link_rule: 'IDENTITY_NUMBER' });
+    const corrected = await ctx.ingest.ingest([{ ...other, fullName: 'Lê Thị Dung', sex: 'FEMALE' }]);
+    expect(corrected).toMatchObject({ updated: 1, childrenCreated: 1 });
+    expect(corrected.childrenToRecompute).toContain(cuongChild);
+    const moved = await childOf('HELD-SX2');
+    expect(moved).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
+    expect(moved.child_id).not.toBe(cuongChild);
+    expect(await childOf('HELD-SX1')).toMatchObject({ child_id: cuongChild });
+    // A change that leaves it the same child (a class, a commune) moves nothing.
+    await ctx.ingest.ingest([{ ...cuong, communeCode: '00008' }]);
+    expect((await childOf('HELD-SX1')).child_id).toBe(cuongChild);
   });
 
   it('links a record whose number is added or corrected to the child holding that number, and the child it left, empty, is merged into it (QA)', async () => {

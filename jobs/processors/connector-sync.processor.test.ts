@@ -55,7 +55,7 @@ describe('connector-sync processor', () => {
     Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
   ])('fails an attempt that could not reach the database to begin as CONNECTOR_DATABASE_UNREACHABLE, and retries it (QA: the raw driver error)', async (error) => {
     const { run, connectors } = failing(error);
-    const thrown = await run().catch((e: unknown) => e as Error);
+    const thrown = await run().then(() => new Error('resolved'), (e: unknown) => e as Error);
     expect(thrown).not.toBeInstanceOf(UnrecoverableError);
     expect(thrown.message).toMatch(/^CONNECTOR_DATABASE_UNREACHABLE: the sync could not reach the database to begin/);
     expect(connectors.retryPostponed).toHaveBeenCalled(); // tried; the attempt that reaches the database records it

@@ -361,6 +361,36 @@ function contradicts(r: Demographics, h: Demographics): boolean {
   const length = Math.min(PRECISION_LENGTH[r.precision ?? 'DAY'] ?? 10, PRECISION_LENGTH[h.precision ?? 'DAY'] ?? 10);
   return r.birthDate.slice(0, length) !== h.birthDate.slice(0, length);
 }
+/**
+ * Of the children carrying a number, the one a record joins: of those it is not clearly another child than, the one it
+ * agrees with most (a given name or a birth date agreeing counts twice a sex: a record whose sex alone was mistyped
+ * joins the child of its name and date, not one of its sex), the earliest on a tie; undefined when none.
+ */
+function bestHolder(r: Demographics, candidates: readonly NumberHolder[]): NumberHolder | undefined {
+  let best: NumberHolder | undefined;
+  let bestScore = -1;
+  for (const h of candidates) {
+    if (contradicts(r, h)) continue;
+    const score = agreement(r, h);
+    if (score > bestScore) {
+      best = h;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function agreement(r: Demographics, h: Demographics): number {
+  let score = r.sex && r.sex === h.sex ? 1 : 0;
+  const given = givenOf(r.nameFolded);
+  if (given && given === givenOf(h.nameFolded)) score += 2;
+  if (r.birthDate && h.birthDate && !r.estimated && !h.estimated) {
+    const length = Math.min(PRECISION_LENGTH[r.precision ?? 'DAY'] ?? 10, PRECISION_LENGTH[h.precision ?? 'DAY'] ?? 10);
+    if (r.birthDate.slice(0, length) === h.birthDate.slice(0, length)) score += 2;
+  }
+  return score;
+}
+
 /** A folded name's given name: its last word (Vietnamese order: family, middle, given). */
 function givenOf(folded: string | null): string | null {
   const words = folded?.trim().split(/\s+/);
@@ -616,6 +646,7 @@ export class IngestService {
     const rest = records.filter((r) => !copiedSet.has(r));
     const toLink: PreparedRecord[] = [];
     const renumbered: Renumbered[] = [];
+    const reexamined: Renumbered[] = [];
     let written = copied.length;
     let repeatsInRun: string[] = [];
     const repeats: Array<{ id: string; where: string; message: string }> = [];
@@ -664,6 +695,12 @@ export class IngestService {
           const before = previous.get(row.id);
           if (entry?.identityNumber && before && before.number !== entry.identityNumber && AUTOMATIC_LINKS.has(before.linkRule ?? '')) {
             renumbered.push({ id: row.id, childId: row.child_id, number: entry.identityNumber, demographics: demographicsOf(entry) });
+          } else if (entry?.identityNumber && before?.number === entry.identityNumber && before.linkRule === 'IDENTITY_NUMBER') {
+            // Joined by its number, and now another sex, birth date or name: judged again (see separateContradicted).
+            const now = demographicsOf(entry);
+            if (now.sex !== before.sex || now.birthDate !== before.birthDate || now.nameFolded !== before.nameFolded) {
+              reexamined.push({ id: row.id, childId: row.child_id, number: entry.identityNumber, demographics: now });
+            }
           }
         } else if (entry) toLink.push({ ...entry, id: row.id });
       }
@@ -685,6 +722,7 @@ export class IngestService {
     result.repeatedWithOtherContent = [...prepared.repeatedWithOtherContent, ...repeatsInRun];
     // Before new records are linked by number: they then find the child a renumbered record joined.
     if (renumbered.length) await this.relinkRenumbered(client, renumbered, recompute);
+    if (reexamined.length) for (const id of await this.separateContradicted(client, reexamined, recompute)) created.add(id);
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
     result.childrenCreated = created.size;
     result.childrenToRecompute = [...recompute].sort();
@@ -800,7 +838,7 @@ export class IngestService {
       const shared = number ? firstOfNumber.get(number) : undefined;
       // Read back only for a record whose number someone holds.
       const own = candidates || shared ? demographicsOf(r) : null;
-      const holder = candidates?.find((h) => !contradicts(own!, h));
+      const holder = candidates && bestHolder(own!, candidates);
       if (holder) {
         links.set(r, { childId: holder.childId, rule: 'IDENTITY_NUMBER', created: false });
         continue;
@@ -835,7 +873,7 @@ export class IngestService {
     const holders = new Map<string, string>();
     for (const r of renumbered) {
       const candidates = found.get(r.number) ?? [];
-      const holder = candidates.find((h) => h.childId === r.childId) ?? candidates.find((h) => !contradicts(r.demographics, h));
+      const holder = candidates.find((h) => h.childId === r.childId) ?? bestHolder(r.demographics, candidates);
       if (!holder && candidates.length) apart.push(r);
       else if (!holders.has(r.number)) holders.set(r.number, holder?.childId ?? r.childId);
     }
@@ -889,6 +927,37 @@ export class IngestService {
       recompute.add(m.childId);
       recompute.add(holders.get(m.number)!);
     }
+  }
+
+  /**
+   * Records joined to a child by their number whose sex, birth date or name the source has since changed so that they
+   * clearly are another child than the one they joined ({@link contradicts}, against that child's earliest other record
+   * carrying the number): moved to another child carrying the number that they agree with, else to a child of their
+   * own, flagged {@link NUMBER_HELD_BY_ANOTHER_CHILD} (QA: a record corrected to a girl, "Lê Thị Dung", stayed in the
+   * boy's child, which then showed her name and sex, and the boy no longer showed at all). Returns the new children.
+   */
+  private async separateContradicted(client: PoolClient, records: Renumbered[], recompute: Set<string>): Promise<string[]> {
+    const found = await this.childrenByNumber(client, [...new Set(records.map((r) => r.number))], records.map((r) => r.id));
+    const moves: Array<{ id: string; from: string; to: string; rule: LinkRule }> = [];
+    for (const r of records) {
+      const candidates = found.get(r.number) ?? [];
+      const own = candidates.find((h) => h.childId === r.childId);
+      if (!own || !contradicts(r.demographics, own)) continue;
+      const other = bestHolder(r.demographics, candidates.filter((h) => h.childId !== r.childId));
+      moves.push({ id: r.id, from: r.childId, to: other?.childId ?? newId('child'), rule: other ? 'IDENTITY_NUMBER' : 'NEW_CHILD' });
+    }
+    if (moves.length === 0) return [];
+    await client.query(
+      `UPDATE source_record s SET child_id = m.child_id, link_rule = m.rule, linked_at = now(), linked_by = 'ingest'
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS m(record_id, child_id, rule) WHERE s.id = m.record_id`,
+      [moves.map((m) => m.id), moves.map((m) => m.to), moves.map((m) => m.rule)],
+    );
+    await flagNumbersHeld(client, moves.filter((m) => m.rule === 'NEW_CHILD').map((m) => m.id));
+    for (const m of moves) {
+      recompute.add(m.from);
+      recompute.add(m.to);
+    }
+    return moves.filter((m) => m.rule === 'NEW_CHILD').map((m) => m.to);
   }
 
   /**
@@ -1234,14 +1303,23 @@ interface Renumbered {
  * (the others cannot be renumbered onto another child), by record id: one indexed statement on the
  * write-by-key path, before the write.
  */
-async function previousNumbers(client: PoolClient, records: PreparedRecord[]): Promise<Map<string, { number: string | null; linkRule: string | null }>> {
+async function previousNumbers(client: PoolClient, records: PreparedRecord[]): Promise<Map<string, PreviousLink>> {
   const ids = records.filter((r) => r.stored?.childId && r.identityNumber).map((r) => r.id);
-  const out = new Map<string, { number: string | null; linkRule: string | null }>();
+  const out = new Map<string, PreviousLink>();
   if (ids.length === 0) return out;
-  const res = await client.query<{ id: string; identity_number: string | null; link_rule: string | null }>(
-    'SELECT id, identity_number, link_rule FROM source_record WHERE id = ANY($1::text[])', [ids]);
-  for (const r of res.rows) out.set(r.id, { number: r.identity_number, linkRule: r.link_rule });
+  const res = await client.query<{ id: string; identity_number: string | null; link_rule: string | null; sex: string | null; birth_date: string | null; name_folded: string | null }>(
+    'SELECT id, identity_number, link_rule, sex, birth_date::text AS birth_date, name_folded FROM source_record WHERE id = ANY($1::text[])', [ids]);
+  for (const r of res.rows) out.set(r.id, { number: r.identity_number, linkRule: r.link_rule, sex: r.sex, birthDate: r.birth_date, nameFolded: r.name_folded });
   return out;
+}
+
+/** A linked record's number, link rule, sex, birth date and name before a write. */
+interface PreviousLink {
+  number: string | null;
+  linkRule: string | null;
+  sex: string | null;
+  birthDate: string | null;
+  nameFolded: string | null;
 }
 
 /**
