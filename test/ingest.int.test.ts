@@ -199,6 +199,48 @@ describe('ingest', () => {
     expect((await childOf('HELD-SX1')).child_id).toBe(cuongChild);
   });
 
+  it('judges every record of a batch against the children its number\'s earlier records started, and judges again a record its source corrects (QA re-check)', async () => {
+    const rec = (externalId: string, fullName: string, sex: 'MALE' | 'FEMALE', birthDate: string, identityNumber: string | null, sourceSystem: 'school' | 'health-station' = 'school') =>
+      aRecord({ sourceSystem, externalId, fullName, sex, birthDate, identityNumber });
+    const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; link_rule: string; flags: Array<{ code: string }> }>(
+      `SELECT child_id, link_rule, flags FROM source_record WHERE external_id = $1`, [externalId]))!;
+    const held = [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }];
+    // Two pupils with no number, then both given one new number in one sync: the second, clearly another child, stays apart.
+    await ctx.ingest.ingest([rec('J-R01', 'Vũ Văn Long', 'MALE', '2016-01-01', null), rec('J-R02', 'Hoàng Thị Lan', 'FEMALE', '2013-09-09', null)]);
+    const [r01, r02] = [(await childOf('J-R01')).child_id, (await childOf('J-R02')).child_id];
+    await ctx.ingest.ingest([rec('J-R01', 'Vũ Văn Long', 'MALE', '2016-01-01', '001216000301'), rec('J-R02', 'Hoàng Thị Lan', 'FEMALE', '2013-09-09', '001216000301')]);
+    expect(await childOf('J-R01')).toMatchObject({ child_id: r01, flags: [] });
+    expect(await childOf('J-R02')).toMatchObject({ child_id: r02, flags: held });
+    // A boy and two records of one girl in one batch, all new: the girl is one child, apart from the boy.
+    await ctx.ingest.ingest([
+      rec('J-B01', 'Trịnh Văn Bảo', 'MALE', '2018-01-01', '001218000303'), rec('J-B02', 'Kiều Thị Nga', 'FEMALE', '2014-04-04', '001218000303'),
+      rec('J-B03', 'Kiều Thị Nga', 'FEMALE', '2014-04-04', '001218000303', 'health-station'),
+    ]);
+    const [b01, b02, b03] = [await childOf('J-B01'), await childOf('J-B02'), await childOf('J-B03')];
+    expect(b02.child_id).not.toBe(b01.child_id);
+    expect(b03.child_id).toBe(b02.child_id);
+    expect(b02.flags).toMatchObject(held);
+    // A child's first record corrected at the source into clearly another child leaves its other record's child.
+    await ctx.ingest.ingest([rec('J-H01', 'Lê Văn Cường', 'MALE', '2016-02-02', '001216000302')]);
+    await ctx.ingest.ingest([rec('J-H02', 'Lê Văn Cường', 'MALE', '2016-02-02', '001216000302', 'health-station')]);
+    const cuong = (await childOf('J-H01')).child_id;
+    expect((await childOf('J-H02')).child_id).toBe(cuong);
+    await ctx.ingest.ingest([rec('J-H01', 'Lê Thị Cúc', 'FEMALE', '2013-05-05', '001216000302')]);
+    expect(await childOf('J-H01')).toMatchObject({ flags: held });
+    expect((await childOf('J-H01')).child_id).not.toBe(cuong);
+    expect((await childOf('J-H02')).child_id).toBe(cuong);
+    // A record kept apart that its source corrects into the child carrying the number joins it, its flag gone.
+    await ctx.ingest.ingest([rec('J-K01', 'Mai Văn An', 'MALE', '2016-08-08', '001216000309')]);
+    await ctx.ingest.ingest([rec('J-K02', 'Mai Thị Bình', 'FEMALE', '2013-03-03', '001216000309', 'health-station')]);
+    const an = (await childOf('J-K01')).child_id;
+    const binh = await childOf('J-K02');
+    expect(binh).toMatchObject({ flags: held });
+    await ctx.goldenRecords.recompute([an, binh.child_id]);
+    await ctx.ingest.ingest([rec('J-K02', 'Mai Văn An', 'MALE', '2016-08-08', '001216000309', 'health-station')]);
+    expect(await childOf('J-K02')).toMatchObject({ child_id: an, link_rule: 'IDENTITY_NUMBER', flags: [] });
+    expect(await ctx.sql.one(`SELECT status, merged_into_id FROM child WHERE id = $1`, [binh.child_id])).toEqual({ status: 'MERGED', merged_into_id: an });
+  });
+
   it('links a record whose number is added or corrected to the child holding that number, and the child it left, empty, is merged into it (QA)', async () => {
     // A school record without a number (its own child), a health record with the number (another child).
     const school = aRecord({ sourceSystem: 'school', externalId: 'RENUM-S', identityNumber: null });

@@ -695,11 +695,11 @@ export class IngestService {
           const before = previous.get(row.id);
           if (entry?.identityNumber && before && before.number !== entry.identityNumber && AUTOMATIC_LINKS.has(before.linkRule ?? '')) {
             renumbered.push({ id: row.id, childId: row.child_id, number: entry.identityNumber, demographics: demographicsOf(entry) });
-          } else if (entry?.identityNumber && before?.number === entry.identityNumber && before.linkRule === 'IDENTITY_NUMBER') {
-            // Joined by its number, and now another sex, birth date or name: judged again (see separateContradicted).
+          } else if (entry?.identityNumber && before?.number === entry.identityNumber && AUTOMATIC_LINKS.has(before.linkRule ?? '')) {
+            // Linked by ingest, and now another sex, birth date or name: judged again (see separateContradicted).
             const now = demographicsOf(entry);
             if (now.sex !== before.sex || now.birthDate !== before.birthDate || now.nameFolded !== before.nameFolded) {
-              reexamined.push({ id: row.id, childId: row.child_id, number: entry.identityNumber, demographics: now });
+              reexamined.push({ id: row.id, childId: row.child_id, number: entry.identityNumber, demographics: now, held: before.held });
             }
           }
         } else if (entry) toLink.push({ ...entry, id: row.id });
@@ -831,25 +831,28 @@ export class IngestService {
     const numbers = [...new Set(planned.map((r) => r.identityNumber).filter((n): n is string => !!n))];
     const existing = await this.childrenByNumber(client, numbers);
     const links = new Map<PreparedRecord, PlannedLink>();
-    const firstOfNumber = new Map<string, NumberHolder>();
+    // The new children this batch starts for a number, each a candidate for its later records (QA re-check: a girl's
+    // second record, in the batch that kept her first apart, was compared with the boy's only).
+    const inBatch = new Map<string, NumberHolder[]>();
     for (const r of planned) {
       const number = r.identityNumber;
-      const candidates = number ? existing.get(number) : undefined;
-      const shared = number ? firstOfNumber.get(number) : undefined;
+      const candidates = number ? existing.get(number) ?? [] : [];
+      const started = number ? inBatch.get(number) ?? [] : [];
+      if (!number || (candidates.length === 0 && started.length === 0)) {
+        if (number) inBatch.set(number, [{ childId: r.newChildId, ...demographicsOf(r) }]);
+        links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true });
+        continue;
+      }
       // Read back only for a record whose number someone holds.
-      const own = candidates || shared ? demographicsOf(r) : null;
-      const holder = candidates && bestHolder(own!, candidates);
+      const own = demographicsOf(r);
+      const holder = bestHolder(own, [...candidates, ...started]);
       if (holder) {
-        links.set(r, { childId: holder.childId, rule: 'IDENTITY_NUMBER', created: false });
+        links.set(r, { childId: holder.childId, rule: 'IDENTITY_NUMBER', created: !candidates.includes(holder) });
         continue;
       }
-      if (shared && !contradicts(own!, shared)) {
-        links.set(r, { childId: shared.childId, rule: 'IDENTITY_NUMBER', created: true });
-        continue;
-      }
-      const heldBy = candidates?.[0]?.childId ?? shared?.childId;
-      if (number && !heldBy) firstOfNumber.set(number, { childId: r.newChildId, ...demographicsOf(r) });
-      links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true, ...(heldBy ? { numberHeldBy: heldBy } : {}) });
+      started.push({ childId: r.newChildId, ...own });
+      inBatch.set(number, started);
+      links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true, numberHeldBy: (candidates[0] ?? started[0])!.childId });
     }
     return links;
   }
@@ -865,37 +868,44 @@ export class IngestService {
    */
   private async relinkRenumbered(client: PoolClient, renumbered: Renumbered[], recompute: Set<string>): Promise<void> {
     const found = await this.childrenByNumber(client, [...new Set(renumbered.map((r) => r.number))], renumbered.map((r) => r.id));
-    // A record that clearly is another child than the one holding its new number stays where it is, flagged (QA: a
-    // pupil given another pupil's number by mistake was merged into that pupil's child).
-    // Its own child when another of its records carries the number, else the first that is not clearly another child.
-    // Two records of the batch given one number no other record carries: the first one's child holds it.
+    // Each record's child: its own when another of its records carries the number, else the one it agrees with most
+    // that is not clearly another child; a number no other record carries, the batch's first record given it that it
+    // agrees with. One clearly another child than every child carrying its number stays where it is, flagged (QA: a
+    // pupil given another pupil's number by mistake was merged into that pupil's child; two given it in one batch too).
     const apart: Renumbered[] = [];
-    const holders = new Map<string, string>();
+    const targetOf = new Map<string, string>();
+    const inBatch = new Map<string, NumberHolder[]>();
     for (const r of renumbered) {
       const candidates = found.get(r.number) ?? [];
-      const holder = candidates.find((h) => h.childId === r.childId) ?? bestHolder(r.demographics, candidates);
-      if (!holder && candidates.length) apart.push(r);
-      else if (!holders.has(r.number)) holders.set(r.number, holder?.childId ?? r.childId);
+      const started = inBatch.get(r.number) ?? [];
+      const all = [...candidates, ...started];
+      const holder = all.find((h) => h.childId === r.childId) ?? bestHolder(r.demographics, all);
+      if (holder) targetOf.set(r.id, holder.childId);
+      else {
+        if (all.length) apart.push(r);
+        targetOf.set(r.id, r.childId);
+        started.push({ childId: r.childId, ...r.demographics });
+        inBatch.set(r.number, started);
+      }
     }
     if (apart.length) {
       await flagNumbersHeld(client, apart.map((r) => r.id));
       renumbered = renumbered.filter((r) => !apart.includes(r));
-      if (renumbered.length === 0) return;
     }
-    if (renumbered.every((r) => holders.get(r.number) === r.childId)) return;
+    if (renumbered.every((r) => targetOf.get(r.id) === r.childId)) return;
     // A holder the golden-record stage has not built yet (its records came in an earlier batch or file of this
     // sync) has no row: nobody has seen its id, and a child with a row cannot be merged into it (the sync failed
     // on `merged_into_id`'s key, QA). The built child a renumbered record leaves keeps its id instead, and the
     // holder's records join it.
-    const involved = [...new Set([...holders.values(), ...renumbered.map((r) => r.childId)])];
+    const involved = [...new Set([...targetOf.values(), ...renumbered.map((r) => r.childId)])];
     const built = new Set((await client.query<{ id: string }>(
       `SELECT id FROM child WHERE id = ANY($1::text[]) AND status = 'ACTIVE'`, [involved])).rows.map((r) => r.id));
     const absorbed: Array<{ from: string; to: string }> = [];
-    for (const [number, holder] of holders) {
+    for (const holder of new Set(renumbered.map((r) => targetOf.get(r.id)!))) {
       if (built.has(holder)) continue;
-      const survivor = renumbered.find((r) => r.number === number && built.has(r.childId))?.childId;
+      const survivor = renumbered.find((r) => targetOf.get(r.id) === holder && built.has(r.childId))?.childId;
       if (!survivor) continue;
-      holders.set(number, survivor);
+      for (const r of renumbered) if (targetOf.get(r.id) === holder) targetOf.set(r.id, survivor);
       absorbed.push({ from: holder, to: survivor });
     }
     if (absorbed.length) {
@@ -907,13 +917,23 @@ export class IngestService {
       );
       for (const a of absorbed) recompute.add(a.to);
     }
-    const moves = renumbered.filter((r) => holders.get(r.number) !== r.childId);
+    const moves = renumbered.filter((r) => targetOf.get(r.id) !== r.childId);
     if (moves.length === 0) return;
+    await this.moveRecords(client, moves.map((m) => ({ id: m.id, from: m.childId, to: targetOf.get(m.id)! })), recompute);
+  }
+
+  /**
+   * Moves records to the children they join by their number, each no longer kept apart from it (its
+   * {@link NUMBER_HELD_BY_ANOTHER_CHILD} flag dropped), and marks a child left with no record MERGED into the child its
+   * record joined, so a reader of the old id is led there. Both children are recomputed.
+   */
+  private async moveRecords(client: PoolClient, moves: ReadonlyArray<{ id: string; from: string; to: string }>, recompute: Set<string>): Promise<void> {
     await client.query(
-      `UPDATE source_record s SET child_id = m.child_id, link_rule = 'IDENTITY_NUMBER', linked_at = now(), linked_by = 'ingest'
+      `UPDATE source_record s SET child_id = m.child_id, link_rule = 'IDENTITY_NUMBER', linked_at = now(), linked_by = 'ingest',
+              flags = coalesce((SELECT jsonb_agg(f) FROM jsonb_array_elements(s.flags) AS f WHERE f->>'code' <> $3), '[]'::jsonb)
          FROM unnest($1::text[], $2::text[]) AS m(record_id, child_id)
         WHERE s.id = m.record_id`,
-      [moves.map((m) => m.id), moves.map((m) => holders.get(m.number)!)],
+      [moves.map((m) => m.id), moves.map((m) => m.to), NUMBER_HELD_BY_ANOTHER_CHILD],
     );
     await client.query(
       `UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1, ${MARK_CHANGED}
@@ -921,43 +941,55 @@ export class IngestService {
         WHERE c.id = m.left_id AND c.status = 'ACTIVE' AND c.id <> m.child_id
           AND EXISTS (SELECT 1 FROM child h WHERE h.id = m.child_id)
           AND NOT EXISTS (SELECT 1 FROM source_record s WHERE s.child_id = c.id)`,
-      [moves.map((m) => m.childId), moves.map((m) => holders.get(m.number)!)],
+      [moves.map((m) => m.from), moves.map((m) => m.to)],
     );
-    for (const m of moves) {
-      recompute.add(m.childId);
-      recompute.add(holders.get(m.number)!);
-    }
-  }
-
-  /**
-   * Records joined to a child by their number whose sex, birth date or name the source has since changed so that they
-   * clearly are another child than the one they joined ({@link contradicts}, against that child's earliest other record
-   * carrying the number): moved to another child carrying the number that they agree with, else to a child of their
-   * own, flagged {@link NUMBER_HELD_BY_ANOTHER_CHILD} (QA: a record corrected to a girl, "Lê Thị Dung", stayed in the
-   * boy's child, which then showed her name and sex, and the boy no longer showed at all). Returns the new children.
-   */
-  private async separateContradicted(client: PoolClient, records: Renumbered[], recompute: Set<string>): Promise<string[]> {
-    const found = await this.childrenByNumber(client, [...new Set(records.map((r) => r.number))], records.map((r) => r.id));
-    const moves: Array<{ id: string; from: string; to: string; rule: LinkRule }> = [];
-    for (const r of records) {
-      const candidates = found.get(r.number) ?? [];
-      const own = candidates.find((h) => h.childId === r.childId);
-      if (!own || !contradicts(r.demographics, own)) continue;
-      const other = bestHolder(r.demographics, candidates.filter((h) => h.childId !== r.childId));
-      moves.push({ id: r.id, from: r.childId, to: other?.childId ?? newId('child'), rule: other ? 'IDENTITY_NUMBER' : 'NEW_CHILD' });
-    }
-    if (moves.length === 0) return [];
-    await client.query(
-      `UPDATE source_record s SET child_id = m.child_id, link_rule = m.rule, linked_at = now(), linked_by = 'ingest'
-         FROM unnest($1::text[], $2::text[], $3::text[]) AS m(record_id, child_id, rule) WHERE s.id = m.record_id`,
-      [moves.map((m) => m.id), moves.map((m) => m.to), moves.map((m) => m.rule)],
-    );
-    await flagNumbersHeld(client, moves.filter((m) => m.rule === 'NEW_CHILD').map((m) => m.id));
     for (const m of moves) {
       recompute.add(m.from);
       recompute.add(m.to);
     }
-    return moves.filter((m) => m.rule === 'NEW_CHILD').map((m) => m.to);
+  }
+
+  /**
+   * Records linked by ingest whose sex, birth date or name the source has since changed, judged again against the
+   * children carrying their number ({@link contradicts}): one that now clearly is another child than its child's other
+   * records carrying the number leaves, for the child it agrees with, else one of its own, flagged
+   * {@link NUMBER_HELD_BY_ANOTHER_CHILD} (QA: a record corrected to a girl, "Lê Thị Dung", stayed in the boy's child,
+   * which then showed her name and sex, and the boy no longer showed at all; a child's first record too); one kept apart
+   * that now agrees with a child carrying the number joins it. Returns the new children.
+   */
+  private async separateContradicted(client: PoolClient, records: Renumbered[], recompute: Set<string>): Promise<string[]> {
+    const found = await this.childrenByNumber(client, [...new Set(records.map((r) => r.number))], records.map((r) => r.id));
+    const out: Array<{ id: string; from: string; to: string }> = [];
+    const joins: Array<{ id: string; from: string; to: string }> = [];
+    for (const r of records) {
+      const candidates = found.get(r.number) ?? [];
+      const own = candidates.find((h) => h.childId === r.childId);
+      if (own) {
+        // Its child's other records carry the number: it leaves when it clearly is another child now (its first
+        // record corrected too: QA re-check), for the child it agrees with, else one of its own.
+        if (!contradicts(r.demographics, own)) continue;
+        const other = bestHolder(r.demographics, candidates.filter((h) => h.childId !== r.childId));
+        if (other) joins.push({ id: r.id, from: r.childId, to: other.childId });
+        else out.push({ id: r.id, from: r.childId, to: newId('child') });
+      } else if (r.held) {
+        // Kept apart before, and now agreeing with a child carrying the number (the source corrected it): it joins it.
+        const best = bestHolder(r.demographics, candidates);
+        if (best) joins.push({ id: r.id, from: r.childId, to: best.childId });
+      }
+    }
+    if (joins.length) await this.moveRecords(client, joins, recompute);
+    if (out.length === 0) return [];
+    await client.query(
+      `UPDATE source_record s SET child_id = m.child_id, link_rule = 'NEW_CHILD', linked_at = now(), linked_by = 'ingest'
+         FROM unnest($1::text[], $2::text[]) AS m(record_id, child_id) WHERE s.id = m.record_id`,
+      [out.map((m) => m.id), out.map((m) => m.to)],
+    );
+    await flagNumbersHeld(client, out.map((m) => m.id));
+    for (const m of out) {
+      recompute.add(m.from);
+      recompute.add(m.to);
+    }
+    return out.map((m) => m.to);
   }
 
   /**
@@ -1296,6 +1328,8 @@ interface Renumbered {
   number: string;
   /** Its sex, birth date and name, for {@link contradicts}. */
   demographics: Demographics;
+  /** Whether it was kept apart from the children carrying its number ({@link NUMBER_HELD_BY_ANOTHER_CHILD}). */
+  held?: boolean;
 }
 
 /**
@@ -1307,9 +1341,11 @@ async function previousNumbers(client: PoolClient, records: PreparedRecord[]): P
   const ids = records.filter((r) => r.stored?.childId && r.identityNumber).map((r) => r.id);
   const out = new Map<string, PreviousLink>();
   if (ids.length === 0) return out;
-  const res = await client.query<{ id: string; identity_number: string | null; link_rule: string | null; sex: string | null; birth_date: string | null; name_folded: string | null }>(
-    'SELECT id, identity_number, link_rule, sex, birth_date::text AS birth_date, name_folded FROM source_record WHERE id = ANY($1::text[])', [ids]);
-  for (const r of res.rows) out.set(r.id, { number: r.identity_number, linkRule: r.link_rule, sex: r.sex, birthDate: r.birth_date, nameFolded: r.name_folded });
+  const res = await client.query<{ id: string; identity_number: string | null; link_rule: string | null; sex: string | null; birth_date: string | null; name_folded: string | null; held: boolean }>(
+    `SELECT id, identity_number, link_rule, sex, birth_date::text AS birth_date, name_folded,
+            flags @> jsonb_build_array(jsonb_build_object('code', $2::text)) AS held
+       FROM source_record WHERE id = ANY($1::text[])`, [ids, NUMBER_HELD_BY_ANOTHER_CHILD]);
+  for (const r of res.rows) out.set(r.id, { number: r.identity_number, linkRule: r.link_rule, sex: r.sex, birthDate: r.birth_date, nameFolded: r.name_folded, held: r.held });
   return out;
 }
 
@@ -1320,6 +1356,8 @@ interface PreviousLink {
   sex: string | null;
   birthDate: string | null;
   nameFolded: string | null;
+  /** Kept apart from the children carrying its number ({@link NUMBER_HELD_BY_ANOTHER_CHILD}). */
+  held: boolean;
 }
 
 /**
