@@ -157,6 +157,11 @@ describe('connectors/justice-register/connector.yaml', () => {
     expect(adoption('Trẻ em bị bỏ rơi').record!.groups).toEqual([{ clause: 'b', until: '2026-11-18' }]);
     expect(adoption('Trẻ em mồ côi cả cha và mẹ').record!.groups).toEqual([{ clause: 'a', until: '2026-11-18' }]);
     expect(adoption('Mồ côi cha').record!.groups).toEqual([]);
+    // With punctuation or more words around them (QA re-check: dropped silently).
+    expect(adoption('Trẻ em bị bỏ rơi.').record!.groups).toEqual([{ clause: 'b', until: '2026-11-18' }]);
+    expect(adoption('Trẻ em bị bỏ rơi, được Trung tâm nuôi dưỡng').record).toMatchObject({ groups: [{ clause: 'b', until: '2026-11-18' }], birthDateEstimated: true });
+    expect(adoption('Mồ côi cả cha lẫn mẹ').record!.groups).toEqual([{ clause: 'a', until: '2026-11-18' }]);
+    expect(adoption('Trẻ em không nơi nương tựa').record!.groups).toEqual([{ clause: 'c', until: '2026-11-18' }]);
   });
 
   it('has records that validate against the mapping schema', () => {
