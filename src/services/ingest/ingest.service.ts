@@ -357,9 +357,7 @@ function contradicts(r: Demographics, h: Demographics): boolean {
   const givenR = givenOf(r.nameFolded);
   const givenH = givenOf(h.nameFolded);
   if (givenR && givenH && givenR !== givenH) return true;
-  if (!r.birthDate || !h.birthDate || r.estimated || h.estimated) return false;
-  const length = Math.min(PRECISION_LENGTH[r.precision ?? 'DAY'] ?? 10, PRECISION_LENGTH[h.precision ?? 'DAY'] ?? 10);
-  return r.birthDate.slice(0, length) !== h.birthDate.slice(0, length);
+  return sameBirth(r, h) === false;
 }
 /**
  * Of the children carrying a number, the one a record joins: of those it is not clearly another child than, the one it
@@ -384,11 +382,15 @@ function agreement(r: Demographics, h: Demographics): number {
   let score = r.sex && r.sex === h.sex ? 1 : 0;
   const given = givenOf(r.nameFolded);
   if (given && given === givenOf(h.nameFolded)) score += 2;
-  if (r.birthDate && h.birthDate && !r.estimated && !h.estimated) {
-    const length = Math.min(PRECISION_LENGTH[r.precision ?? 'DAY'] ?? 10, PRECISION_LENGTH[h.precision ?? 'DAY'] ?? 10);
-    if (r.birthDate.slice(0, length) === h.birthDate.slice(0, length)) score += 2;
-  }
+  if (sameBirth(r, h) === true) score += 2;
   return score;
+}
+
+/** Whether two birth dates agree to the coarser of their precisions; null when either is missing or estimated. */
+function sameBirth(r: Demographics, h: Demographics): boolean | null {
+  if (!r.birthDate || !h.birthDate || r.estimated || h.estimated) return null;
+  const length = Math.min(PRECISION_LENGTH[r.precision ?? 'DAY'] ?? 10, PRECISION_LENGTH[h.precision ?? 'DAY'] ?? 10);
+  return r.birthDate.slice(0, length) === h.birthDate.slice(0, length);
 }
 
 /** A folded name's given name: its last word (Vietnamese order: family, middle, given). */
@@ -833,24 +835,25 @@ export class IngestService {
     const links = new Map<PreparedRecord, PlannedLink>();
     // The new children this batch starts for a number, each a candidate for its later records (QA re-check: a girl's
     // second record, in the batch that kept her first apart, was compared with the boy's only).
-    const inBatch = new Map<string, NumberHolder[]>();
+    // A record's sex, birth date and name are read back from its fields only when another record carries its number.
+    const inBatch = new Map<string, Array<{ childId: string; from: PreparedRecord; holder?: NumberHolder }>>();
+    const holderOf = (x: { childId: string; from: PreparedRecord; holder?: NumberHolder }) => (x.holder ??= { childId: x.childId, ...demographicsOf(x.from) });
     for (const r of planned) {
       const number = r.identityNumber;
       const candidates = number ? existing.get(number) ?? [] : [];
       const started = number ? inBatch.get(number) ?? [] : [];
       if (!number || (candidates.length === 0 && started.length === 0)) {
-        if (number) inBatch.set(number, [{ childId: r.newChildId, ...demographicsOf(r) }]);
+        if (number) inBatch.set(number, [{ childId: r.newChildId, from: r }]);
         links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true });
         continue;
       }
-      // Read back only for a record whose number someone holds.
       const own = demographicsOf(r);
-      const holder = bestHolder(own, [...candidates, ...started]);
+      const holder = bestHolder(own, [...candidates, ...started.map(holderOf)]);
       if (holder) {
         links.set(r, { childId: holder.childId, rule: 'IDENTITY_NUMBER', created: !candidates.includes(holder) });
         continue;
       }
-      started.push({ childId: r.newChildId, ...own });
+      started.push({ childId: r.newChildId, from: r, holder: { childId: r.newChildId, ...own } });
       inBatch.set(number, started);
       links.set(r, { childId: r.newChildId, rule: 'NEW_CHILD', created: true, numberHeldBy: (candidates[0] ?? started[0])!.childId });
     }
