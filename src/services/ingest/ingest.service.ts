@@ -267,31 +267,47 @@ SELECT k.i::int AS i, s.id, s.content_hash, s.child_id
  * as much as the source_record look-up. Of several children keeping one number (a CONFLICT for a steward),
  * the first by id; a merged child is followed to the child it was merged into, which must be active.
  *
- * Every child linked records carrying a number belong to is a candidate, earliest linked first, each with the sex,
- * birth date and name of its earliest such record: a record kept apart from the child holding its number (a mistyped
- * number, {@link contradicts}) carries the number too, and the next record is compared with each (QA: compared with the
- * first only, the holder's own next record was split off, and the kept-apart child's next one too).
+ * With each child, the sex, birth date and name of the record that gives it the number (or the child's own). For the
+ * numbers a linked record carries, every child such records belong to is a candidate ({@link ALL_CHILDREN_BY_NUMBER_SQL}):
+ * a record kept apart from the child holding its number (a mistyped number, {@link contradicts}) carries it too, and the
+ * next record is compared with each (QA: compared with the first only, the holder's own next record was split off, and
+ * the kept-apart child's next one too). That second statement runs only for numbers found, so a batch of new numbers
+ * costs what it did (one statement for both: PostgreSQL spent 58–70 µs a record in the CSV bench on the slower host,
+ * with two 52 µs; the code before the guard 40–45).
  */
 const childrenByNumberSql = (excluding: boolean) => `
 WITH linked AS (
-  SELECT DISTINCT ON (s.identity_number, coalesce(c.merged_into_id, s.child_id)) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id,
-         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated, s.name_folded, s.linked_at AS first_linked
+  SELECT DISTINCT ON (s.identity_number) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id,
+         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated, s.name_folded, true AS linked
     FROM source_record s LEFT JOIN child c ON c.id = s.child_id
    WHERE s.identity_number = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) AND s.child_id IS NOT NULL
      ${excluding ? 'AND s.id <> ALL($2::text[])' : ''}
-   ORDER BY s.identity_number, coalesce(c.merged_into_id, s.child_id), s.linked_at, s.id
+   ORDER BY s.identity_number, s.linked_at
 ), kept AS (
   SELECT DISTINCT ON (k.identity_number) k.identity_number, t.id AS child_id,
-         t.sex, t.birth_date::text AS birth_date, t.birth_date_precision, t.birth_date_estimated, t.name_folded, NULL::timestamptz AS first_linked
+         t.sex, t.birth_date::text AS birth_date, t.birth_date_precision, t.birth_date_estimated, t.name_folded, false AS linked
     FROM child k JOIN child t ON t.id = coalesce(k.merged_into_id, k.id)
    WHERE k.identity_number = ANY(ARRAY(SELECT w FROM jsonb_array_elements_text($1::jsonb) AS w
                                         WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.identity_number = w)))
      AND k.identity_number IS NOT NULL AND NOT (k.provenance ? 'identityNumber') AND t.status = 'ACTIVE'
    ORDER BY k.identity_number, k.id
 )
-SELECT * FROM linked UNION ALL SELECT * FROM kept ORDER BY identity_number, first_linked NULLS LAST, child_id`;
+SELECT * FROM linked UNION ALL SELECT * FROM kept`;
 const CHILDREN_BY_NUMBER_SQL = childrenByNumberSql(false);
 const CHILDREN_BY_NUMBER_EXCLUDING_SQL = childrenByNumberSql(true);
+
+/**
+ * {@link IngestService.childrenByNumber}, for the numbers some linked record carries (few: most numbers a batch brings
+ * are new): every child such records belong to, each with its earliest such record, earliest linked first.
+ */
+const ALL_CHILDREN_BY_NUMBER_SQL = `
+SELECT * FROM (
+  SELECT DISTINCT ON (s.identity_number, coalesce(c.merged_into_id, s.child_id)) s.identity_number, coalesce(c.merged_into_id, s.child_id) AS child_id,
+         s.sex, s.birth_date::text AS birth_date, s.birth_date_precision, s.birth_date_estimated, s.name_folded, s.linked_at
+    FROM source_record s LEFT JOIN child c ON c.id = s.child_id
+   WHERE s.identity_number = ANY($1::text[]) AND s.child_id IS NOT NULL AND s.id <> ALL($2::text[])
+   ORDER BY s.identity_number, coalesce(c.merged_into_id, s.child_id), s.linked_at, s.id
+) x ORDER BY identity_number, linked_at, child_id`;
 
 /** The mapping's flags of an identity number that may have lost its leading zeros on its way (a spreadsheet's number). */
 const ZEROS_LOST_FLAGS: ReadonlySet<string> = new Set([IDENTITY_NUMBER_ZEROS_LOST, IDENTITY_NUMBER_FROM_NUMBER]);
@@ -1008,11 +1024,18 @@ export class IngestService {
   private async childrenByNumber(client: PoolClient, numbers: string[], exclude: string[] = []): Promise<Map<string, NumberHolder[]>> {
     const existing = new Map<string, NumberHolder[]>();
     if (numbers.length === 0) return existing;
-    const found = await client.query<{ identity_number: string; child_id: string; sex: string | null; birth_date: string | null; birth_date_precision: string | null; birth_date_estimated: boolean | null; name_folded: string | null }>(
+    type Row = { identity_number: string; child_id: string; sex: string | null; birth_date: string | null; birth_date_precision: string | null; birth_date_estimated: boolean | null; name_folded: string | null; linked?: boolean };
+    const found = await client.query<Row>(
       exclude.length ? CHILDREN_BY_NUMBER_EXCLUDING_SQL : CHILDREN_BY_NUMBER_SQL,
       exclude.length ? [JSON.stringify(numbers), exclude] : [JSON.stringify(numbers)],
     );
-    for (const r of found.rows) {
+    // The numbers a linked record carries may be carried by records of other children too: all of them are candidates
+    // (a second statement, for those numbers only: most numbers a batch brings are new, and it is not run).
+    const carried = found.rows.filter((r) => r.linked).map((r) => r.identity_number);
+    const rows = carried.length
+      ? [...found.rows.filter((r) => !r.linked), ...(await client.query<Row>(ALL_CHILDREN_BY_NUMBER_SQL, [carried, exclude])).rows]
+      : found.rows;
+    for (const r of rows) {
       const holder: NumberHolder = {
         childId: r.child_id, sex: r.sex, birthDate: r.birth_date, precision: r.birth_date_precision, estimated: r.birth_date_estimated === true, nameFolded: r.name_folded,
       };
