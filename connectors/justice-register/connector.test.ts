@@ -149,6 +149,15 @@ describe('connectors/justice-register/connector.yaml', () => {
       expect([note, found.record!.groups]).toEqual([note, [{ clause: 'b', since: '2026-07-01' }]]);
       expect(found.record).toMatchObject({ birthDateEstimated: true, carerName: 'Nguyễn Thị Hoa' });
     }
+    // Parents' columns saying the name is not known are blank (QA): a foundling; a parent named so is no parent's name.
+    for (const [father, mother] of [['Không rõ', 'Không rõ'], ['-', 'KXĐ'], ['KHONG RO', '']]) {
+      const found = map(birth('Trẻ bị bỏ rơi', father, mother), 'child');
+      expect([father, mother, found.record!.groups]).toEqual([father, mother, [{ clause: 'b', since: '2026-07-01' }]]);
+      expect(found.record).toMatchObject({ birthDateEstimated: true, fatherName: null, motherName: null });
+      expect(found.projections.birthRegistration![0]).toMatchObject({ fatherName: null, motherName: null });
+    }
+    // A real name that folds to the same letters (the family name Khổng) is a parent named: not a foundling.
+    expect(map(birth('Trẻ bị bỏ rơi', 'KHỔNG RÕ'), 'child').record).toMatchObject({ groups: [], fatherName: 'Khổng Rõ' });
     const adoption = (circumstance: string) => map({
       'Mã hồ sơ': 'NCN-QA-1', 'Số đăng ký': '7', 'Quyển số': '01/2026', 'Ngày đăng ký': '18/11/2026', 'Nơi đăng ký': 'UBND Phường Ba Đình', 'Mã xã nơi đăng ký': '00004',
       'Họ và tên con nuôi': 'KHỔNG VĂN ĐỨC', 'Ngày sinh con nuôi': '02/03/2020', 'Giới tính con nuôi': 'Nam', 'Họ tên cha nuôi': 'KHỔNG VĂN AN', 'Họ tên mẹ nuôi': '',

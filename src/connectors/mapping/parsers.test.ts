@@ -57,6 +57,11 @@ describe('parseName', () => {
     }
     for (const name of names) if (!isInstitutionName(name)) expect(parseName(name) ?? '').toBe(normalizeName(name));
   });
+  it('reads what a register writes when the name is not known as no name, as a blank cell (QA)', () => {
+    for (const s of ['Không rõ', 'KHÔNG RÕ', 'Chưa rõ họ tên', 'KXĐ', '-', 'N/A', 'khong ro']) expect([s, parseName(s)]).toEqual([s, undefined]);
+    expect(parseName('KHỔNG RÕ')).toBe('Khổng Rõ');
+    expect(parseName('KHỔNG THỊ LAN')).toBe('Khổng Thị Lan');
+  });
   it('keeps a care facility\'s or another institution\'s name as written, not cased like a person\'s (QA)', () => {
     expect(parseName('Trung tâm Bảo trợ xã hội  số 1 ')).toBe('Trung tâm Bảo trợ xã hội số 1');
     expect(parseName('MÁI ẤM Hoa Hồng')).toBe('MÁI ẤM Hoa Hồng');

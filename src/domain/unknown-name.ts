@@ -1,0 +1,28 @@
+/**
+ * What registers and spreadsheets write in a name's place when nobody knows it: `Không rõ`, `Chưa rõ họ tên`,
+ * `Không xác định`, `KXĐ`, `Không có`, `N/A`, or only a mark (`-`, `—`, `?`, `…`). Decree 123/2015 leaves an abandoned
+ * child's parents blank, but exports fill the blank so (QA: a foundling whose parents' columns said `Không rõ` was
+ * read as having named parents, so not as abandoned, and "Không Rõ" was shown as the father's name).
+ *
+ * Compared as the mapping's tests compare text: with accents when the name has any (`Khổng Rõ`, a family name, is a
+ * name; `Không rõ` is not), without them when it is written without (`KHONG RO`). Only the whole name counts: a name
+ * that merely contains these words is a name.
+ */
+export function isUnknownName(name: string): boolean {
+  if (name.length > 40) return false;
+  // Fast path: a name starting with a letter other than those the placeholders start with (most names).
+  const first = name.charAt(0).toLowerCase();
+  if (!FIRST.has(first) && LETTER.test(first)) return false;
+  const text = name.normalize('NFC').replace(/\s+/gu, ' ').toLowerCase().replace(EDGES, '');
+  if (text === '') return true; // only marks: "-", "?", "…"
+  if (ASCII.test(text)) return PLAIN.test(text);
+  return ACCENTED.test(text);
+}
+
+const FIRST = new Set(['k', 'c', 'n', 'u']);
+const LETTER = /\p{L}/u;
+const ASCII = /^[\x00-\x7f]*$/;
+/** Spaces, punctuation and symbols around the words (`(Không rõ)`, `Không rõ.`, `- - -`). */
+const EDGES = /^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu;
+const ACCENTED = /^(?:(?:không|chưa) (?:rõ|xác định|biết)(?: (?:họ tên|họ và tên|tên|danh tính|cha|mẹ|bố))?|không|không có|chưa có|kxđ|n\/a|null|none|unknown)$/u;
+const PLAIN = /^(?:(?:khong|chua) (?:ro|xac dinh|biet)(?: (?:ho ten|ho va ten|ten|danh tinh|cha|me|bo))?|khong|khong co|chua co|kxd|n\/a|null|none|unknown)$/;
