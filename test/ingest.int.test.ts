@@ -137,7 +137,7 @@ describe('ingest', () => {
     expect(linked.map((l) => l.link_rule)).toEqual(['NEW_CHILD', 'IDENTITY_NUMBER', 'IDENTITY_NUMBER']);
   });
 
-  it('does not link a record to the child holding its number when it clearly is another child: its sex differs, and its birth date or given name too (QA: a mistyped number merged two pupils)', async () => {
+  it('does not link a record to the child holding its number when it clearly is another child: its sex and birth date or given name differ, or its birth year and given name (QA: a mistyped number merged two pupils)', async () => {
     const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; link_rule: string; flags: Array<{ code: string; message: string }> }>(
       `SELECT child_id, link_rule, flags FROM source_record WHERE external_id = $1`, [externalId]))!;
     const long = aRecord({ sourceSystem: 'school', externalId: 'HELD-F', fullName: 'Vũ Văn Long', sex: 'MALE', birthDate: '2016-01-01', identityNumber: '001216000111' });
@@ -149,7 +149,7 @@ describe('ingest', () => {
     // The school gives Lan Long's number by mistake: she stays her own child, flagged; nothing is merged.
     const given = await ctx.ingest.ingest([{ ...lan, identityNumber: '001216000111' }]);
     expect(given).toMatchObject({ updated: 1, childrenCreated: 0 });
-    expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringMatching(/whose sex differs from this one's, and its birth date or given name too/) }] });
+    expect(await childOf('HELD-G')).toMatchObject({ child_id: lanChild, flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringMatching(/whose sex differs from this one's, and its birth date or given name too \(or, of one sex, its birth year and given name\)/) }] });
     expect(await ctx.sql.one(`SELECT status FROM child WHERE id = $1`, [lanChild])).toEqual({ status: 'ACTIVE' });
     // A new record with a number whose every holder clearly is another child starts a child of its own, flagged.
     await ctx.ingest.ingest([aRecord({ sourceSystem: 'school', externalId: 'HELD-K', fullName: 'Đỗ Văn Khoa', sex: 'MALE', birthDate: '2017-02-02', identityNumber: '001217000222' })]);
@@ -160,6 +160,23 @@ describe('ingest', () => {
     await ctx.ingest.ingest([aRecord({ sourceSystem: 'school', externalId: 'HELD-B', fullName: 'Đỗ Văn Nam', sex: 'MALE', birthDate: '2018-03-03', identityNumber: '001218000333' })]);
     await ctx.ingest.ingest([aRecord({ sourceSystem: 'health-station', externalId: 'HELD-T', fullName: 'Đỗ Thị Mai', sex: 'FEMALE', birthDate: '2018-03-03', identityNumber: '001218000333' })]);
     expect(await childOf('HELD-T')).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
+    // Two boys, one given the other's number: another given name and another birth year, whatever the sexes (QA).
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'school', externalId: 'HELD-AN', fullName: 'Nguyễn Văn An', sex: 'MALE', birthDate: '2013-05-01', identityNumber: '001213000555' })]);
+    await ctx.ingest.ingest([aRecord({ sourceSystem: 'school', externalId: 'HELD-KH', fullName: 'Trần Minh Khoa', sex: 'MALE', birthDate: '2016-09-12', identityNumber: '001213000555' })]);
+    expect(await childOf('HELD-KH')).toMatchObject({ link_rule: 'NEW_CHILD', flags: [{ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD' }] });
+    expect((await childOf('HELD-KH')).child_id).not.toBe((await childOf('HELD-AN')).child_id);
+    // Of one sex, the date differing in the year only (mistyped), or in day and month with a nickname, or only the
+    // name, the given name written first, an estimated date: the same child.
+    await ctx.ingest.ingest([
+      aRecord({ sourceSystem: 'health-station', externalId: 'HELD-AN-D', fullName: 'Nguyen Van An', sex: 'MALE', birthDate: '2015-05-01', identityNumber: '001213000555' }),
+      aRecord({ sourceSystem: 'health-station', externalId: 'HELD-AN-K', fullName: 'Bé Tí', sex: 'MALE', birthDate: '2013-01-05', identityNumber: '001213000555' }),
+      aRecord({ sourceSystem: 'school', externalId: 'HELD-AN-O', fullName: 'An Nguyễn Văn', sex: 'MALE', birthDate: '2014-05-01', identityNumber: '001213000555' }),
+      aRecord({ sourceSystem: 'justice-register', externalId: 'HELD-AN-N', fullName: 'Nguyễn Văn Bình An', sex: 'MALE', birthDate: '2013-05-01', identityNumber: '001213000555' }),
+      aRecord({ sourceSystem: 'facility-inspection', externalId: 'HELD-AN-E', fullName: 'Nguyễn Văn Tí', sex: 'MALE', birthDate: '2012-01-01', birthDateEstimated: true, identityNumber: '001213000555' }),
+    ]);
+    for (const id of ['HELD-AN-D', 'HELD-AN-K', 'HELD-AN-O', 'HELD-AN-N', 'HELD-AN-E']) {
+      expect([id, await childOf(id)]).toMatchObject([id, { child_id: (await childOf('HELD-AN')).child_id, link_rule: 'IDENTITY_NUMBER', flags: [] }]);
+    }
     // One whose sex alone differs (mistyped), its date estimated or its name as the holder's, is the same child written differently.
     await ctx.ingest.ingest([
       aRecord({ sourceSystem: 'health-station', externalId: 'HELD-S', fullName: 'Vũ Văn Long', sex: 'FEMALE', birthDate: '2016-01-01', identityNumber: '001216000111' }),

@@ -195,7 +195,8 @@ const LINK_COLUMNS = [['child_id', 'text'], ['link_rule', 'text']] as const;
 
 /**
  * The flag of a record not linked to the child holding its identity number because it clearly is another child: its
- * sex differs from the record's that carries the number, and its birth date (neither estimated) or given name too. A mistyped
+ * sex differs from the record's that carries the number, and its birth date (neither estimated) or given name too, or,
+ * of one sex, its birth year and given name ({@link contradicts}). A mistyped
  * number merged two pupils into one child (QA); a steward decides.
  */
 export const NUMBER_HELD_BY_ANOTHER_CHILD = 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD';
@@ -329,7 +330,8 @@ function keepNumberWithZeros(record: NormalizedSourceRecord, stored: string | un
   );
 }
 
-const NUMBER_HELD_MESSAGE = 'the number is carried by another child\'s record whose sex differs from this one\'s, and its birth date or given name too: '
+const NUMBER_HELD_MESSAGE = 'the number is carried by another child\'s record whose sex differs from this one\'s, and its birth date or given name too '
+  + '(or, of one sex, its birth year and given name): '
   + 'not linked to that child (a mistyped number?); this record is a child of its own until a data steward decides';
 
 /** A child's or record's sex, birth date and name, as the number guard compares them ({@link contradicts}). */
@@ -363,17 +365,26 @@ function demographicsOf(r: PreparedRecord): Demographics {
 }
 
 /**
- * Whether a record clearly is another child than the one holding its number: both sexes known and different, and
- * either both birth dates known, neither estimated, and different to the coarser of their precisions, or both given
- * names known and different (twins: one birth date). A sex alone differing is the same child written differently (a
- * sex mistyped); so is a date estimated (an abandoned child's is where it was found).
+ * Whether a record clearly is another child than the one holding its number:
+ * - both sexes known and different, and either both birth dates known, neither estimated, and different to the coarser
+ *   of their precisions, or both given names known and different (twins: one birth date);
+ * - or, whatever the sexes, born in other years (neither date estimated) with other given names, neither found among
+ *   the other's words (QA: two boys, `Nguyễn Văn An` of 2013 and `Trần Minh Khoa` of 2016, one given the other's
+ *   number, were merged).
+ * Less is the same child written differently: a sex, a day or month, a letter of a name mistyped, a nickname, the
+ * given name written first. A date estimated never counts (an abandoned child's is where it was found).
  */
 function contradicts(r: Demographics, h: Demographics): boolean {
-  if (!r.sex || !h.sex || r.sex === h.sex) return false;
   const givenR = givenOf(r.nameFolded);
   const givenH = givenOf(h.nameFolded);
-  if (givenR && givenH && givenR !== givenH) return true;
-  return sameBirth(r, h) === false;
+  const namesDiffer = !!givenR && !!givenH && givenR !== givenH;
+  if (r.sex && h.sex && r.sex !== h.sex) return namesDiffer || sameBirth(r, h) === false;
+  return namesDiffer && otherYear(r, h) && !wordsOf(h.nameFolded).includes(givenR!) && !wordsOf(r.nameFolded).includes(givenH!);
+}
+
+/** Whether two birth dates, both known and neither estimated, are of different years. */
+function otherYear(r: Demographics, h: Demographics): boolean {
+  return !!r.birthDate && !!h.birthDate && !r.estimated && !h.estimated && r.birthDate.slice(0, 4) !== h.birthDate.slice(0, 4);
 }
 /**
  * Of the children carrying a number, the one a record joins: of those it is not clearly another child than, the one it
@@ -411,8 +422,10 @@ function sameBirth(r: Demographics, h: Demographics): boolean | null {
 
 /** A folded name's given name: its last word (Vietnamese order: family, middle, given). */
 function givenOf(folded: string | null): string | null {
-  const words = folded?.trim().split(/\s+/);
-  return words?.length ? (words.at(-1) || null) : null;
+  return wordsOf(folded).at(-1) || null;
+}
+function wordsOf(folded: string | null): string[] {
+  return folded?.trim().split(/\s+/) ?? [];
 }
 const PRECISION_LENGTH: Record<string, number> = { YEAR: 4, MONTH: 7, DAY: 10 };
 
