@@ -178,6 +178,23 @@ describe('golden-record stage', () => {
     expect(await reconcileSince(mark)).toEqual([foundling]);
   });
 
+  it('names an adopted child as the adoption register does, over the birth name of records observed before it (QA)', async () => {
+    const child = newId('child');
+    const birthName = { fullName: 'Nguyễn Thị Bình An', familyName: 'Nguyễn', middleName: 'Thị Bình', givenName: 'An' };
+    await addRecord({ childId: child, sourceSystem: 'justice-register', ...birthName, sourceUpdatedAt: '2025-03-01T00:00:00+07:00' });
+    await addRecord({ childId: child, sourceSystem: 'health-station', ...birthName, sourceUpdatedAt: '2025-06-01T00:00:00+07:00' });
+    const adoption = await addRecord({ childId: child, sourceSystem: 'justice-register', fullName: 'Trần Thị An Nhiên', familyName: 'Trần', middleName: 'Thị An',
+      givenName: 'Nhiên', sourceUpdatedAt: '2026-05-20T00:00:00+07:00' });
+    await ctx.goldenRecords.recompute([child]);
+    // Not yet an adoption the register shows (no adoption registration): most sources agree on the birth name.
+    expect(await childRow(child)).toMatchObject({ full_name: 'Nguyễn Thị Bình An' });
+    await ctx.sql.query(`INSERT INTO adoption_registration (id, source_record_id, registration_number, registered_on) VALUES ($1, $2, '7', '2026-05-20')`,
+      [newId('adoptionRegistration'), adoption]);
+    await ctx.goldenRecords.recompute([child]);
+    expect(await childRow(child)).toMatchObject({ full_name: 'Trần Thị An Nhiên', given_name: 'Nhiên' });
+    expect((await childRow(child))!.provenance.fullName).toMatchObject({ sourceRecordId: adoption });
+  });
+
   it('checks a child\'s numbers again when its sex or birth year changes (QA: the findings stayed those of the first check)', async () => {
     const child = newId('child');
     const record = await addRecord({ childId: child, sex: 'MALE', birthDate: '2016-01-01', identityNumber: '001216000777' });

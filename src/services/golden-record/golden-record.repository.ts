@@ -32,10 +32,13 @@ SELECT id, status, version, ${VALUE_COLUMNS.map(([c, , k]) => `${c} AS "${k}"`).
 const SELECT_RECORDS = `
 SELECT id, child_id, source_system, full_name, family_name, middle_name, given_name, name_folded, sex, birth_date,
        birth_date_precision, birth_date_estimated, commune_code, commune_code_set, identity_number, groups,
-       date_part('epoch', coalesce(source_updated_at, last_seen_at)) * 1000
+       date_part('epoch', coalesce(source_updated_at, last_seen_at)) * 1000,
+       CASE WHEN source_system = 'justice-register'
+            THEN (SELECT max(a.registered_on)::text FROM adoption_registration a WHERE a.source_record_id = source_record.id) END
   FROM source_record WHERE child_id = ANY($1::text[])`;
 type RecordRow = [string, string, string, string | null, string | null, string | null, string | null, string | null, LinkedRecord['sex'],
-  string | null, LinkedRecord['birthDatePrecision'], boolean, string | null, LinkedRecord['communeCodeSet'], string | null, LinkedRecord['groups'], number];
+  string | null, LinkedRecord['birthDatePrecision'], boolean, string | null, LinkedRecord['communeCodeSet'], string | null, LinkedRecord['groups'], number,
+  string | null];
 
 const SELECT_NUMBERS = `
 SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRecordId", verified_at AS "verifiedAt",
@@ -113,7 +116,7 @@ export class GoldenRecordRepository {
       const record: LinkedRecord = {
         id: r[0], childId: r[1], sourceSystem: r[2], fullName: r[3], familyName: r[4], middleName: r[5], givenName: r[6], nameFolded: r[7],
         sex: r[8], birthDate: r[9], birthDatePrecision: r[10], birthDateEstimated: r[11], communeCode: r[12], communeCodeSet: r[13],
-        identityNumber: r[14], groups: r[15], observedAt: new Date(r[16]),
+        identityNumber: r[14], groups: r[15], observedAt: new Date(r[16]), adoptedOn: r[17],
       };
       const list = byChild.get(record.childId);
       if (list) list.push(record);

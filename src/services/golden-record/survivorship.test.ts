@@ -22,6 +22,24 @@ describe('survivorship', () => {
     expect(g.provenance.fullName).toEqual({ sourceRecordId: 'src_S', sourceSystem: 'school', chosenAt: now.toISOString() });
   });
 
+  it('names an adopted child as the adoption registers, over the birth name records observed before it gave (QA)', () => {
+    const name = (id: string, sourceSystem: string, fullName: string, observed: string, adoptedOn?: string) =>
+      rec({ id, sourceSystem, fullName, nameFolded: foldName(fullName), observedAt: new Date(observed), adoptedOn });
+    const birth = name('src_B', 'justice-register', 'Nguyễn Thị Bình An', '2025-03-01T00:00:00+07:00');
+    const health = name('src_H', 'health-station', 'Nguyễn Thị Bình An', '2025-06-01T00:00:00+07:00');
+    const adoption = name('src_A', 'justice-register', 'Trần Thị An Nhiên', '2026-05-20T00:00:00+07:00', '2026-05-20');
+    expect(computeGolden([birth, health], now).fullName).toBe('Nguyễn Thị Bình An');
+    const g = computeGolden([birth, health, adoption], now);
+    expect(g).toMatchObject({ fullName: 'Trần Thị An Nhiên', provenance: { fullName: { sourceRecordId: 'src_A' } } });
+    // Sources after it vote as before: a school still writing the birth name does not outvote the adoption (trust);
+    // two later sources agreeing on another spelling do.
+    expect(computeGolden([birth, health, adoption, name('src_S', 'school', 'Nguyễn Thị Bình An', '2026-09-05T00:00:00+07:00')], now).fullName).toBe('Trần Thị An Nhiên');
+    expect(computeGolden([birth, health, adoption, name('src_S', 'school', 'Trần An Nhiên', '2026-09-05T00:00:00+07:00'),
+      name('src_H2', 'health-station', 'Trần An Nhiên', '2026-10-05T00:00:00+07:00')], now).fullName).toBe('Trần An Nhiên');
+    // The latest adoption counts (a child adopted twice).
+    const again = name('src_A2', 'justice-register', 'Lê An Nhiên', '2026-10-01T00:00:00+07:00', '2026-10-01');
+    expect(computeGolden([birth, health, adoption, again], now).fullName).toBe('Lê An Nhiên');
+  });
   it('takes the name most sources agree on, letter for letter, over a more trusted source\'s other spelling (QA: a health record\'s typo won)', () => {
     const typo = rec({ id: 'src_H', sourceSystem: 'health-station', fullName: 'Trần Minh Tiế', nameFolded: 'tran minh tie' });
     const school = rec({ id: 'src_S', sourceSystem: 'school', fullName: 'Trần Minh Tiến', nameFolded: 'tran minh tien' });

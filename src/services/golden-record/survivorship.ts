@@ -24,6 +24,8 @@ export interface SurvivorshipInput {
   groups: GroupEvidenceInput[];
   /** When the source last changed the record, or when the hub last saw it. */
   observedAt: Date;
+  /** The date of the adoption the record registers (an adoption register's row), else null or absent. */
+  adoptedOn?: string | null;
 }
 
 export interface GoldenValues {
@@ -155,7 +157,12 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
   // with diacritics over registry-style upper-case ASCII, then trust, then recency. QA: a health record's typo won
   // by trust over the school's and the register's agreeing spelling, and the registry then found the name wrong.
   // Sources, not records: two records of one source repeat its typo.
-  const named = sorted.filter((r) => r.fullName);
+  // From an adoption on, the child is named as its registration says (the adoptive parents may change the name: Law on
+  // Adoption 2010, Art. 24): names observed before the latest adoption's date do not vote (QA: the birth register's and the
+  // health station's birth name outvoted the adoption's, so the child showed her birth name with her adoptive commune).
+  const adoptedOn = latestAdoption(sorted);
+  const adoptedSince = adoptedOn === null ? 0 : Date.parse(`${adoptedOn}T00:00:00+07:00`);
+  const named = sorted.filter((r) => r.fullName && (adoptedOn === null || r.adoptedOn === adoptedOn || r.observedAt.getTime() >= adoptedSince));
   const agreeing = agreement(named, (r) => r.nameFolded ?? r.fullName!.toLowerCase());
   const nameRec = best(named, (r) => [nameAccepted(r), agreeing(r), hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
   mark('fullName', nameRec);
@@ -196,6 +203,13 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
 const recordRef = (r: SurvivorshipInput): DisagreeingRecord => ({ sourceRecordId: r.id, sourceSystem: r.sourceSystem });
 /** A birth date at its precision, as a prefix of the ISO date: `2015`, `2015-10`, `2015-10-15`. */
 const birthDateAtPrecision = (r: SurvivorshipInput) => r.birthDate!.slice(0, r.birthDatePrecision === 'YEAR' ? 4 : r.birthDatePrecision === 'MONTH' ? 7 : 10);
+
+/** The date of the latest adoption a child's records register; null when none does. */
+function latestAdoption(records: readonly SurvivorshipInput[]): string | null {
+  let latest: string | null = null;
+  for (const r of records) if (r.adoptedOn && (latest === null || r.adoptedOn > latest)) latest = r.adoptedOn;
+  return latest;
+}
 
 /**
  * Where the records (in id order) give values that genuinely disagree, per golden field, with the records on
