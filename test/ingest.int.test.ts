@@ -291,6 +291,20 @@ describe('ingest', () => {
     expect((await childOf('RENUM-H')).child_id).toBe(healthChild);
   });
 
+  it('supersedes the numbers a child merged away was given by its records (QA: a mistyped number stayed GIVEN on it)', async () => {
+    const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM source_record WHERE external_id = $1`, [externalId]))!.child_id;
+    const typo = aRecord({ sourceSystem: 'school', externalId: 'TYPO-S', identityNumber: '001318111223' });
+    await ctx.ingest.ingest([typo, aRecord({ sourceSystem: 'health-station', externalId: 'TYPO-H', identityNumber: '001318111222' })]);
+    const [left, holder] = [await childOf('TYPO-S'), await childOf('TYPO-H')];
+    await ctx.goldenRecords.recompute([left, holder]);
+    expect(await ctx.sql.query(`SELECT number, status FROM identity_number WHERE child_id = $1`, [left])).toEqual([{ number: '001318111223', status: 'GIVEN' }]);
+    const fixed = await ctx.ingest.ingest([{ ...typo, identityNumber: '001318111222' }]);
+    await ctx.goldenRecords.recompute(fixed.childrenToRecompute);
+    expect(await ctx.sql.one(`SELECT status, merged_into_id FROM child WHERE id = $1`, [left])).toEqual({ status: 'MERGED', merged_into_id: holder });
+    expect(await ctx.sql.query(`SELECT number, status, superseded_at IS NOT NULL AS superseded FROM identity_number WHERE child_id = $1`, [left]))
+      .toEqual([{ number: '001318111223', status: 'SUPERSEDED', superseded: true }]);
+  });
+
   it('keeps a built child\'s id when a record it holds gains the number of a child not built yet, and clears the groups of a child merged away (QA)', async () => {
     const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; link_rule: string }>(
       `SELECT child_id, link_rule FROM source_record WHERE external_id = $1`, [externalId]))!;

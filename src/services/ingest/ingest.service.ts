@@ -967,12 +967,17 @@ export class IngestService {
         WHERE s.id = m.record_id`,
       [moves.map((m) => m.id), moves.map((m) => m.to), NUMBER_HELD_BY_ANOTHER_CHILD],
     );
+    // The numbers its records gave it are given by no source now (QA: a merged child still listed the mistyped number
+    // as GIVEN, not superseded); a number the registry verified or issued stays as it was.
     await client.query(
-      `UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1, ${MARK_CHANGED}
-         FROM unnest($1::text[], $2::text[]) AS m(left_id, child_id)
-        WHERE c.id = m.left_id AND c.status = 'ACTIVE' AND c.id <> m.child_id
-          AND EXISTS (SELECT 1 FROM child h WHERE h.id = m.child_id)
-          AND NOT EXISTS (SELECT 1 FROM source_record s WHERE s.child_id = c.id)`,
+      `WITH merged AS (
+         UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1, ${MARK_CHANGED}
+           FROM unnest($1::text[], $2::text[]) AS m(left_id, child_id)
+          WHERE c.id = m.left_id AND c.status = 'ACTIVE' AND c.id <> m.child_id
+            AND EXISTS (SELECT 1 FROM child h WHERE h.id = m.child_id)
+            AND NOT EXISTS (SELECT 1 FROM source_record s WHERE s.child_id = c.id)
+         RETURNING c.id)
+       UPDATE identity_number n SET status = 'SUPERSEDED', superseded_at = now() FROM merged WHERE n.child_id = merged.id AND n.status = 'GIVEN'`,
       [moves.map((m) => m.from), moves.map((m) => m.to)],
     );
     for (const m of moves) {
