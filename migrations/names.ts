@@ -55,4 +55,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261227010000_facility_facts_as_of',
   'Migration20261227020000_projection_date_precision',
   'Migration20261227030000_inspection_facility_facts',
+  'Migration20261228010000_withdrawn_memberships',
 ];

@@ -178,6 +178,29 @@ describe('golden-record stage', () => {
     expect(await reconcileSince(mark)).toEqual([foundling]);
   });
 
+  it('keeps a drop-out spell as history when the school lists the pupil at school again (whenGone: end), and a second spell as another row (QA)', async () => {
+    const child = newId('child');
+    const out = [{ clause: 'h' as const, subType: 'THOI_HOC', whenGone: 'end' as const }];
+    const pupil = await addRecord({ childId: child, sourceSystem: 'school', groups: out, sourceUpdatedAt: '2026-02-10T08:00:00+07:00' });
+    await ctx.goldenRecords.recompute([child]);
+    const spells = async () => (await ctx.sql.query<Record<string, any>>(
+      `SELECT clause, started_on, ended_on::text AS ended_on, evidence FROM special_circumstance WHERE child_id = $1 ORDER BY recorded_at, ended_on NULLS LAST`, [child]))
+      .map((m) => [m.clause, m.ended_on, m.evidence.whenGone ?? null, m.evidence.withdrawnOn ?? null]);
+    expect(await spells()).toEqual([['h', null, 'end', null]]);
+    expect(await childRow(child)).toMatchObject({ group_clauses: ['h'] });
+    // Back at school from 5 September (the school changed the record then).
+    await ctx.sql.query(`UPDATE source_record SET groups = '[]', source_updated_at = '2026-09-05T07:30:00+07:00' WHERE id = $1`, [pupil]);
+    await ctx.goldenRecords.recompute([child]);
+    expect(await spells()).toEqual([['h', '2026-09-05', 'end', '2026-09-05']]);
+    expect(await childRow(child)).toMatchObject({ group_clauses: [] });
+    // Rebuilt again: nothing changes. Out again: a second spell beside the first.
+    expect(await ctx.goldenRecords.recompute([child])).toMatchObject({ unchanged: [child] });
+    await ctx.sql.query(`UPDATE source_record SET groups = $2::jsonb, source_updated_at = '2026-11-20T07:30:00+07:00' WHERE id = $1`, [pupil, JSON.stringify(out)]);
+    await ctx.goldenRecords.recompute([child]);
+    expect(await spells()).toEqual([['h', '2026-09-05', 'end', '2026-09-05'], ['h', null, 'end', null]]);
+    expect(await childRow(child)).toMatchObject({ group_clauses: ['h'] });
+  });
+
   it('names an adopted child as the adoption register does, over the birth name of records observed before it (QA)', async () => {
     const child = newId('child');
     const birthName = { fullName: 'Nguyễn Thị Bình An', familyName: 'Nguyễn', middleName: 'Thị Bình', givenName: 'An' };

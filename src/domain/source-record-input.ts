@@ -35,6 +35,12 @@ export interface GroupEvidenceInput {
   sincePrecision?: DatePrecision | null;
   /** How much of `until` is known when less than the day (MONTH, YEAR); absent or null: the day. */
   untilPrecision?: DatePrecision | null;
+  /**
+   * `end`: when the record no longer gives this evidence, the circumstance ended (a pupil back at school), and the
+   * membership is kept, ended on the day the source last changed the record; absent or null: the evidence is removed
+   * (the source corrected the record). The mapping's `whenGone`.
+   */
+  whenGone?: 'end' | null;
 }
 
 export interface SourceRecordInput {

@@ -323,6 +323,10 @@ export const groupMappingSchema = z
     subType: fieldValueSchema(GROUP_TARGETS.subType).optional().describe(GROUP_TARGETS.subType.description),
     since: fieldValueSchema(GROUP_TARGETS.since).optional().describe(GROUP_TARGETS.since.description),
     until: fieldValueSchema(GROUP_TARGETS.until).optional().describe(GROUP_TARGETS.until.description),
+    whenGone: z.enum(['remove', 'end']).optional().describe(
+      'What the hub does with this evidence once the record no longer gives it: `remove` (the default: the source corrected '
+      + 'the record, the evidence was never true) or `end` (the circumstance ended: a pupil back at school ends the drop-out '
+      + 'spell), the membership then kept as history, ended on the day the source last changed the record.'),
   })
   .describe('Special-circumstance group evidence (14 nhóm trẻ em có hoàn cảnh đặc biệt, Art. 10 Law on Children 2016).');
 export type GroupMapping = z.infer<typeof groupMappingSchema>;

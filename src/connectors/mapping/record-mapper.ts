@@ -40,6 +40,8 @@ interface CompiledGroup {
   subType: Evaluate | null;
   since: Evaluate | null;
   until: Evaluate | null;
+  /** The mapping's `whenGone: end`: the evidence says so, for the golden stage (see GroupEvidenceInput.whenGone). */
+  endsWhenGone: boolean;
   field: string;
 }
 
@@ -269,6 +271,7 @@ function compileGroup(g: GroupMapping, i: number): CompiledGroup {
     subType: g.subType ? compileValue(g.subType, `${field}.subType`, GROUP_TARGETS.subType) : null,
     since: g.since ? compileValue(g.since, `${field}.since`, GROUP_TARGETS.since) : null,
     until: g.until ? compileValue(g.until, `${field}.until`, GROUP_TARGETS.until) : null,
+    endsWhenGone: g.whenGone === 'end',
     field,
   };
 }
@@ -299,6 +302,7 @@ function mapGroups(groups: CompiledGroup[], root: unknown, ctx: MappingContext):
       evidence.until = v instanceof IsoDate ? v.iso : null;
       if (v instanceof IsoDate && v.precision !== 'DAY') evidence.untilPrecision = v.precision;
     }
+    if (g.endsWhenGone) evidence.whenGone = 'end';
     out.push(evidence);
   }
   return out;

@@ -18,6 +18,7 @@
  *   `firstOf` element's own `formats` or `codeSet` are how that element is read.
  * 2026-12-08: a path filter may say `!=`, `v|w` and `&` (text that a filter read as a key or value before); with
  *   `match: reference`, a related record referring to a Bundle entry's `fullUrl` (`urn:uuid:…`) is attached.
- * 2026-12-09: `parse: name` reads what a register writes when a name is not known (`Không rõ`, `KXĐ`, `-`) as no name.
+ * 2026-12-09: `parse: name` reads what a register writes when a name is not known (`Không rõ`, `KXĐ`, `-`) as no name;
+ *   a group's `whenGone: end` is kept with its evidence.
  */
 export const MAPPING_RULES_VERSION = '2026-12-09';

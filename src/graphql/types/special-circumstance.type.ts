@@ -36,7 +36,7 @@ export class SpecialCircumstance {
   startedOnPrecision!: DatePrecisionEnum | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)
-  @Field(() => String, { nullable: true, description: 'ISO date the membership ended, when known: a record ended the circumstance (an adoption registered), or the child turned 16 (with a birth date known only to the month or year, the last day that could be the 16th birthday).' })
+  @Field(() => String, { nullable: true, description: 'ISO date the membership ended, when known: a record ended the circumstance (an adoption registered), its source stopped reporting a circumstance whose end that means (a connector\'s `whenGone: end`: a pupil back at school, on the day the school changed the record; the spell is kept as history, a new one is another membership), or the child turned 16 (with a birth date known only to the month or year, the last day that could be the 16th birthday).' })
   endedOn!: string | null;
 
   @Sensitive(SensitivityClass.PROTECTION_GROUP)

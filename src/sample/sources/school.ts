@@ -72,7 +72,7 @@ export function mapSchoolStudent(raw: SchoolStudent): MappedFields {
   const groups: NonNullable<SourceRecordInput['groups']> = [];
   if (raw.khuyet_tat) groups.push({ clause: 'd', subType: raw.dang_khuyet_tat });
   // Group h (Art. 10 h) is leaving school before finishing lower secondary: not dropping out of THPT.
-  if (raw.trang_thai === 'Thôi học' && BEFORE_LOWER_SECONDARY_COMPLETED.includes(raw.cap_hoc)) groups.push({ clause: 'h', subType: 'THOI_HOC' });
+  if (raw.trang_thai === 'Thôi học' && BEFORE_LOWER_SECONDARY_COMPLETED.includes(raw.cap_hoc)) groups.push({ clause: 'h', subType: 'THOI_HOC', whenGone: 'end' });
   return {
     ...mapName(raw.ho_ten),
     sex: sexFromLabel(raw.gioi_tinh),

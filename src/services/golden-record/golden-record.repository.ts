@@ -47,7 +47,8 @@ SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRec
 
 const SELECT_MEMBERSHIPS = `
 SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_id AS "sourceRecordId", started_on AS "startedOn",
-       nullif(started_on_precision, 'DAY') AS "startedOnPrecision", ended_on AS "endedOn", nullif(ended_on_precision, 'DAY') AS "endedOnPrecision"
+       nullif(started_on_precision, 'DAY') AS "startedOnPrecision", ended_on AS "endedOn", nullif(ended_on_precision, 'DAY') AS "endedOnPrecision",
+       coalesce(evidence->>'whenGone' = 'end', false) AS "endsWhenGone", evidence->>'withdrawnOn' AS "withdrawnOn"
   FROM special_circumstance WHERE child_id = ANY($1::text[])`;
 
 // status (ACTIVE), version (1), created_at and updated_at (the transaction's time) are the columns' defaults.
@@ -69,8 +70,12 @@ const MEMBERSHIP_COPY_COLUMNS = ['id', 'child_id', 'clause', 'sub_type', 'source
   'started_on_precision', 'ended_on_precision'];
 const REDATE_MEMBERSHIPS = `
 UPDATE special_circumstance s SET started_on = u.started_on, ended_on = u.ended_on, started_on_precision = u.started_on_precision,
-       ended_on_precision = u.ended_on_precision
-  FROM unnest($1::text[], $2::date[], $3::date[], $4::text[], $5::text[]) AS u(id, started_on, ended_on, started_on_precision, ended_on_precision)
+       ended_on_precision = u.ended_on_precision,
+       evidence = (s.evidence - 'whenGone' - 'withdrawnOn')
+         || CASE WHEN u.ends THEN '{"whenGone": "end"}'::jsonb ELSE '{}'::jsonb END
+         || CASE WHEN u.withdrawn_on IS NOT NULL THEN jsonb_build_object('withdrawnOn', u.withdrawn_on) ELSE '{}'::jsonb END
+  FROM unnest($1::text[], $2::date[], $3::date[], $4::text[], $5::text[], $6::boolean[], $7::text[])
+    AS u(id, started_on, ended_on, started_on_precision, ended_on_precision, ends, withdrawn_on)
  WHERE s.id = u.id`;
 
 const LOCK_IDS = `
@@ -216,7 +221,7 @@ export class GoldenRecordRepository {
   async insertMemberships(client: PoolClient, memberships: readonly NewMembership[]): Promise<void> {
     await copyRows(client, 'special_circumstance', MEMBERSHIP_COPY_COLUMNS, memberships.map((m) =>
       `${copyText(m.id)}\t${copyText(m.childId)}\t${copyText(m.clause)}\t${copyText(m.subType)}\t${copyText(m.sourceRecordId)}\t` +
-      `${copyJson({ sourceSystem: m.sourceSystem })}\t${copyText(m.startedOn)}\t${copyText(m.endedOn)}\t` +
+      `${copyJson(m.endsWhenGone ? { sourceSystem: m.sourceSystem, whenGone: 'end' } : { sourceSystem: m.sourceSystem })}\t${copyText(m.startedOn)}\t${copyText(m.endedOn)}\t` +
       `${copyText(m.startedOnPrecision)}\t${copyText(m.endedOnPrecision)}`));
   }
 
@@ -229,6 +234,7 @@ export class GoldenRecordRepository {
       values: [
         memberships.map((m) => m.id), memberships.map((m) => m.startedOn), memberships.map((m) => m.endedOn),
         memberships.map((m) => m.startedOnPrecision), memberships.map((m) => m.endedOnPrecision),
+        memberships.map((m) => m.endsWhenGone), memberships.map((m) => m.withdrawnOn),
       ],
     });
   }

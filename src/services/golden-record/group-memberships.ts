@@ -20,6 +20,8 @@ export interface EvidencedMembership {
   endedOn: string | null;
   /** How much of `endedOn` is known when less than the day; null: the day. */
   endedOnPrecision: DatePrecision | null;
+  /** The evidence's `whenGone: end`: once its record no longer gives it, the membership is ended and kept, not removed. */
+  endsWhenGone: boolean;
 }
 
 /** A precision as stored: null for the day. */
@@ -46,7 +48,7 @@ export function membershipsOf(records: readonly GroupEvidenceRecord[], childhood
       out.set(`${g.clause}|${g.subType ?? ''}|${r.id}`, {
         clause: g.clause, subType: g.subType ?? null, sourceRecordId: r.id, sourceSystem: r.sourceSystem,
         startedOn: g.since ?? null, startedOnPrecision: g.since ? partial(g.sincePrecision) : null,
-        endedOn: g.until ?? null, endedOnPrecision: g.until ? partial(g.untilPrecision) : null,
+        endedOn: g.until ?? null, endedOnPrecision: g.until ? partial(g.untilPrecision) : null, endsWhenGone: g.whenGone === 'end',
       });
       if (g.until) {
         ends ??= new Map();

@@ -265,8 +265,8 @@ describe('planRecompute', () => {
       rec({ id: 'src_2', childId: 'chd_A', sourceSystem: 'school', identityNumber: '001215000456' }),
     ];
     const memberships: KnownMembership[] = [
-      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
-      { id: 'grp_2', childId: 'chd_A', clause: 'a', subType: null, sourceRecordId: null, startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
+      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
+      { id: 'grp_2', childId: 'chd_A', clause: 'a', subType: null, sourceRecordId: null, startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
     ];
     const p = plan({ children: [rowOf('chd_A', old, 'VERIFIED')], records, numbers: [given('chd_A', '001315000123')], memberships });
     expect(p.numbers.map((n) => [n.number, n.sourceRecordId, n.findings.map((f) => f.code)])).toEqual([['001215000456', 'src_2', ['SEX_DIGIT_MISMATCH']]]);
@@ -283,9 +283,9 @@ describe('planRecompute', () => {
       rec({ id: 'src_2', childId: 'chd_A', groups: [{ clause: 'b' }, { clause: 'd', subType: 'NHIN' }] }),
     ];
     const stored: KnownMembership[] = [
-      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: '2015-03-02', endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
-      { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_2', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
-      { id: 'grp_3', childId: 'chd_A', clause: 'd', subType: 'NHIN', sourceRecordId: 'src_2', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
+      { id: 'grp_1', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: '2015-03-02', endedOn: null, startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
+      { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_2', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
+      { id: 'grp_3', childId: 'chd_A', clause: 'd', subType: 'NHIN', sourceRecordId: 'src_2', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
     ];
     // The adoption register's row: the circumstance before adoption, ended on the registration date.
     const records = [...before, rec({ id: adopted, childId: 'chd_A', sourceSystem: 'justice-register', groups: [{ clause: 'b', since: null, until: '2021-08-27' }] })];
@@ -293,8 +293,8 @@ describe('planRecompute', () => {
     expect(p.updated[0]).toMatchObject({ groupClauses: ['d'] });
     expect(p.membershipsAdded.map((m) => [m.clause, m.sourceRecordId, m.startedOn, m.endedOn])).toEqual([['b', adopted, null, '2021-08-27']]);
     expect(p.membershipsRedated).toEqual([
-      { id: 'grp_1', startedOn: '2015-03-02', endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null },
-      { id: 'grp_2', startedOn: null, endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null },
+      { id: 'grp_1', startedOn: '2015-03-02', endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
+      { id: 'grp_2', startedOn: null, endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
     ]);
     expect(p.membershipsRemoved).toEqual([]);
 
@@ -303,7 +303,7 @@ describe('planRecompute', () => {
       children: [{ ...rowOf('chd_A', records, 'VERIFIED'), version: 4 }], records, numbers: [given('chd_A', '001315000123')],
       memberships: [
         ...stored.map((m) => (m.clause === 'b' ? { ...m, endedOn: '2021-08-27' } : m)),
-        { id: 'grp_4', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: adopted, startedOn: null, endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null },
+        { id: 'grp_4', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: adopted, startedOn: null, endedOn: '2021-08-27', startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
       ],
     });
     expect(now).toMatchObject({ result: { unchanged: ['chd_A'] }, membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [] });
@@ -333,6 +333,36 @@ describe('planRecompute', () => {
     expect(plan({ records: [{ ...records[0]!, identityNumber: '001215000456' }, records[1]!] }).numbers.map((n) => n.findings)).toEqual([[]]);
   });
 
+  it('ends, not removes, evidence its record stops giving with whenGone: end, kept as history; given again, a new spell (QA)', () => {
+    const out = rec({ id: 'src_1', childId: 'chd_A', sourceSystem: 'school', groups: [{ clause: 'h', subType: 'THOI_HOC', whenGone: 'end' }, { clause: 'd' }] });
+    const first = plan({ records: [out] });
+    expect(first.membershipsAdded.map((m) => [m.clause, m.endsWhenGone])).toEqual([['h', true], ['d', false]]);
+    const stored: KnownMembership[] = first.membershipsAdded.map((m) => ({
+      id: m.id, childId: 'chd_A', clause: m.clause, subType: m.subType, sourceRecordId: m.sourceRecordId, startedOn: null, endedOn: null,
+      startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: m.endsWhenGone, withdrawnOn: null,
+    }));
+    const [h, d] = [stored[0]!.id, stored[1]!.id];
+    // Back at school (the source changed the record on 2026-09-05, 06:00 in Hà Nội): the spell ends that day; the
+    // disability the school no longer reports (a correction, by default) is removed.
+    const back = rec({ id: 'src_1', childId: 'chd_A', sourceSystem: 'school', groups: [], observedAt: new Date('2026-09-04T23:00:00Z') });
+    const child = { ...rowOf('chd_A', [out], 'UNVERIFIED'), groupClauses: ['d', 'h'] as LockedChild['groupClauses'] };
+    const p = plan({ children: [child], records: [back], memberships: stored });
+    expect(p.membershipsRedated).toEqual([
+      { id: h, startedOn: null, startedOnPrecision: null, endedOn: '2026-09-05', endedOnPrecision: null, endsWhenGone: true, withdrawnOn: '2026-09-05' },
+    ]);
+    expect(p.membershipsRemoved).toEqual([d]);
+    expect(p.updated[0]).toMatchObject({ groupClauses: [] });
+    const ended: KnownMembership = { ...stored[0]!, endedOn: '2026-09-05', withdrawnOn: '2026-09-05' };
+    // Stored so, it stays as it is; the pupil dropping out again is a new spell, a row of its own.
+    expect(plan({ children: [{ ...child, groupClauses: [], version: 4 }], records: [back], memberships: [ended] }))
+      .toMatchObject({ membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [] });
+    const again = plan({ children: [{ ...child, groupClauses: [], version: 4 }], records: [{ ...out, groups: [{ clause: 'h', subType: 'THOI_HOC', whenGone: 'end' }] }], memberships: [ended] });
+    expect(again.membershipsAdded.map((m) => [m.clause, m.endedOn])).toEqual([['h', null]]);
+    expect(again).toMatchObject({ membershipsRedated: [], membershipsRemoved: [] });
+    // The record moved to another child: the past spell was never this child's.
+    expect(plan({ children: [{ ...child, groupClauses: [], version: 4 }], records: [], memberships: [ended] }).membershipsRemoved).toEqual([ended.id]);
+  });
+
   describe('at 16 (a child is a person under 16)', () => {
     // `now` is 2026-12-03 07:00 in Hà Nội.
     const inGroups = (birthDate: string, birthDatePrecision: LinkedRecord['birthDatePrecision']) => [
@@ -346,8 +376,8 @@ describe('planRecompute', () => {
     ] as const)('ends every group on the 16th birthday once passed (%s precision: born %s, 16 on %s)', (precision, birthDate, sixteen) => {
       const records = inGroups(birthDate, precision);
       const stored: KnownMembership[] = [
-        { id: 'grp_1', childId: 'chd_A', clause: 'd', subType: 'VAN_DONG', sourceRecordId: 'src_1', startedOn: '2014-01-01', endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
-        { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null },
+        { id: 'grp_1', childId: 'chd_A', clause: 'd', subType: 'VAN_DONG', sourceRecordId: 'src_1', startedOn: '2014-01-01', endedOn: null, startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
+        { id: 'grp_2', childId: 'chd_A', clause: 'b', subType: null, sourceRecordId: 'src_1', startedOn: null, endedOn: null, startedOnPrecision: null, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
       ];
       // The row as built before the birthday, when nothing has changed since.
       const child = { ...rowOf('chd_A', records, 'VERIFIED'), groupClauses: ['b', 'd'] as LockedChild['groupClauses'] };
@@ -355,8 +385,8 @@ describe('planRecompute', () => {
       expect(p.updated).toEqual([expect.objectContaining({ id: 'chd_A', groupClauses: [], version: 3 })]);
       // History, with the day it ended; no registry call for it.
       expect(p.membershipsRedated).toEqual([
-        { id: 'grp_1', startedOn: '2014-01-01', startedOnPrecision: null, endedOn: sixteen, endedOnPrecision: null },
-        { id: 'grp_2', startedOn: null, startedOnPrecision: null, endedOn: sixteen, endedOnPrecision: null },
+        { id: 'grp_1', startedOn: '2014-01-01', startedOnPrecision: null, endedOn: sixteen, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
+        { id: 'grp_2', startedOn: null, startedOnPrecision: null, endedOn: sixteen, endedOnPrecision: null, endsWhenGone: false, withdrawnOn: null },
       ]);
       expect(p).toMatchObject({ membershipsAdded: [], membershipsRemoved: [], reconcile: [] });
 

@@ -3,6 +3,7 @@ import type { IdentityNumberStatus, StructuralFinding } from '../../db/entities/
 import { newId } from '../../db/ids.js';
 import { checkIdentityNumber } from '../../domain/identity-number.js';
 import type { DatePrecision } from '../../domain/source-record-input.js';
+import { hanoiDate } from '../../domain/child-age.js';
 import { everIn, membershipsOf, type EvidencedMembership } from './group-memberships.js';
 import { computeGolden, type GoldenValues, type SurvivorshipInput } from './survivorship.js';
 import type { Refused } from '../identity/rejected-values.js';
@@ -65,6 +66,10 @@ export interface KnownMembership {
   startedOnPrecision: DatePrecision | null;
   endedOn: string | null;
   endedOnPrecision: DatePrecision | null;
+  /** Its evidence said `whenGone: end` (see GroupEvidenceInput.whenGone). */
+  endsWhenGone: boolean;
+  /** Set when it was ended because its record stopped giving the evidence (history, no longer mirroring evidence). */
+  withdrawnOn: string | null;
 }
 
 export interface NewIdentityNumber {
@@ -81,13 +86,18 @@ export interface NewMembership extends EvidencedMembership {
   childId: string;
 }
 
-/** A stored membership whose dates its evidence now gives otherwise (an adoption ended it). */
+/**
+ * A stored membership whose dates its evidence now gives otherwise (an adoption ended it), whose evidence's
+ * `whenGone` changed, or that its record stopped giving with `whenGone: end` (then `withdrawnOn`).
+ */
 export interface MembershipDates {
   id: string;
   startedOn: string | null;
   startedOnPrecision: DatePrecision | null;
   endedOn: string | null;
   endedOnPrecision: DatePrecision | null;
+  endsWhenGone: boolean;
+  withdrawnOn: string | null;
 }
 
 /** What the children read under lock need written, decided without touching the database. */
@@ -332,7 +342,10 @@ function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord
 /**
  * Memberships mirror the group evidence of linked records: one row per (clause, sub-type, record), with the
  * dates the evidence gives it (an end one record gives the clause ends the others; the child's 16th birthday,
- * once passed, ends them all: {@link membershipsOf}).
+ * once passed, ends them all: {@link membershipsOf}). Evidence its record no longer gives is removed (the source
+ * corrected it), unless it said `whenGone: end`: the circumstance ended, and the membership is kept as history,
+ * ended on the day the source last changed the record (QA: a pupil back at school lost the spell out of it); the
+ * same evidence given again is a new spell, a row of its own.
  */
 function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRecord[], existing: KnownMembership[], childhoodEndedOn: string | null): boolean {
   const key = (clause: string, subType: string | null | undefined, recordId: string | null) => `${clause}|${subType ?? ''}|${recordId ?? ''}`;
@@ -341,19 +354,38 @@ function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRe
   let changed = false;
   const have = new Set<string>();
   for (const m of existing) {
+    const record = m.sourceRecordId ? records.find((r) => r.id === m.sourceRecordId) : undefined;
+    if (m.withdrawnOn !== null) {
+      // A past spell: kept while its record belongs to the child (moved to another child, it was never this child's).
+      if (m.sourceRecordId && !record) {
+        plan.membershipsRemoved.push(m.id);
+        changed = true;
+      }
+      continue;
+    }
     const k = key(m.clause, m.subType, m.sourceRecordId);
     have.add(k);
     // Evidence withdrawn by its source (or the record moved to another child) is removed; the audit trail of
     // what was shown keeps the history. Memberships recorded without a record (by a steward) stay.
     const w = wanted.get(k);
     if (m.sourceRecordId && !w) {
-      plan.membershipsRemoved.push(m.id);
+      if (m.endsWhenGone && record) {
+        // The circumstance ended: on the day the source last changed the record, unless it had ended already (never
+        // before it started).
+        const observed = hanoiDate(record.observedAt);
+        const endedOn = m.endedOn ?? (m.startedOn !== null && m.startedOn > observed ? m.startedOn : observed);
+        plan.membershipsRedated.push({
+          id: m.id, startedOn: m.startedOn, startedOnPrecision: m.startedOnPrecision, endedOn, endedOnPrecision: m.endedOn ? m.endedOnPrecision : null,
+          endsWhenGone: true, withdrawnOn: endedOn,
+        });
+      } else plan.membershipsRemoved.push(m.id);
       changed = true;
     } else if (w && (w.startedOn !== m.startedOn || w.endedOn !== m.endedOn
-      || w.startedOnPrecision !== m.startedOnPrecision || w.endedOnPrecision !== m.endedOnPrecision)) {
+      || w.startedOnPrecision !== m.startedOnPrecision || w.endedOnPrecision !== m.endedOnPrecision || w.endsWhenGone !== m.endsWhenGone)) {
       // The same evidence with other dates: the record changed them, or another record ended the circumstance.
       plan.membershipsRedated.push({
         id: m.id, startedOn: w.startedOn, startedOnPrecision: w.startedOnPrecision, endedOn: w.endedOn, endedOnPrecision: w.endedOnPrecision,
+        endsWhenGone: w.endsWhenGone, withdrawnOn: null,
       });
       changed = true;
     }

@@ -131,6 +131,8 @@ export function fastCheckSourceRecord(input: unknown): SourceRecordInput | null 
               if (gv !== null && !isIsoDate(gv)) return null;
             } else if (gk === 'sincePrecision' || gk === 'untilPrecision') {
               if (gv !== null && gv !== 'DAY' && gv !== 'MONTH' && gv !== 'YEAR') return null;
+            } else if (gk === 'whenGone') {
+              if (gv !== null && gv !== 'end') return null;
             } else return null;
             copy[gk] = gv;
           }

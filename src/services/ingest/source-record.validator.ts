@@ -22,6 +22,7 @@ const optText = storable(z.string().trim().max(200)).nullish();
 const groupEvidence = z.object({
   clause: z.enum(GROUP_CLAUSES), subType: storable(z.string().max(50)).nullish(), since: isoDate.nullish(), until: isoDate.nullish(),
   sincePrecision: z.enum(['DAY', 'MONTH', 'YEAR']).nullish(), untilPrecision: z.enum(['DAY', 'MONTH', 'YEAR']).nullish(),
+  whenGone: z.enum(['end']).nullish(),
 });
 /** The store's check of each group evidence field (a mapping's constants are held to it: mapping.schema.ts). */
 export const GROUP_EVIDENCE_FIELDS = groupEvidence.shape;
