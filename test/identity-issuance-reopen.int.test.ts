@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/app-context.js';
+import { newId } from '../src/db/ids.js';
 import type { Citizen } from '../src/population-db/population-db.client.js';
 import { identityIssuanceProcessor, issuanceJobId } from '../jobs/processors/identity-issuance.processor.js';
 import { QUEUE_NAMES } from '../jobs/queues.js';
@@ -168,5 +169,16 @@ describe('identity issuance: a child needing a number again gets a request that 
     expect(await poll(own as unknown as Job<unknown, unknown, string>)).toMatchObject({ kind: 'WAITING' });
     expect(lookups.length).toBe(before + 2);
     expect(await ctx.identity!.queue.queue('identity-issuance').getJob(`issuance-${issuanceId}-1`)).toMatchObject({ data: { childId: child, issuanceId, poll: 1 } });
+  });
+
+  it('does not mark overdue a request whose child a source has given a number since (QA: listed overdue, and poll_late for good)', async () => {
+    const [waiting, numbered] = [newId('child'), newId('child')];
+    await ctx.sql.query(`INSERT INTO child (id, commune_code, identity_status) VALUES ($1, '00004', 'PENDING_ISSUANCE')`, [waiting]);
+    await ctx.sql.query(`INSERT INTO child (id, commune_code, identity_number, identity_status) VALUES ($1, '00004', '001226000505', 'NOT_FOUND')`, [numbered]);
+    await ctx.sql.query(`INSERT INTO identity_issuance (child_id, due_at, next_poll_at) VALUES ($1, now() - interval '1 day', now() + interval '1 hour'), ($2, now() - interval '1 day', now() + interval '1 hour')`, [waiting, numbered]);
+    await ctx.identity!.reconciler.sweep(180);
+    const overdue = await ctx.sql.query<{ child_id: string; overdue: boolean }>(
+      `SELECT child_id, overdue_at IS NOT NULL AS overdue FROM identity_issuance WHERE child_id = ANY($1::text[]) ORDER BY child_id = $2 DESC`, [[waiting, numbered], waiting]);
+    expect(overdue).toEqual([{ child_id: waiting, overdue: true }, { child_id: numbered, overdue: false }]);
   });
 });

@@ -18,6 +18,7 @@ describe('identity queues, paged', () => {
   const conflicts: Array<{ number: string; childIds: string[] }> = [];
   /** Overdue requests' children, longest overdue first. */
   const overdue: string[] = [];
+  let dormant = '';
 
   beforeAll(async () => {
     hub = await startTestHub();
@@ -49,6 +50,10 @@ describe('identity queues, paged', () => {
     await hub.ctx.sql.query(
       `INSERT INTO identity_issuance (child_id, due_at, issued_at, issued_number) VALUES ($1, now() - interval '20 days', now(), '001315009999')`, [waiting[5]]);
     await hub.ctx.sql.query(`INSERT INTO identity_issuance (child_id, due_at) VALUES ($1, now() + interval '3 days')`, [waiting[6]]);
+    // Overdue, but its child has a number a source gave since (the request's polls stopped): it waits no more (QA).
+    dormant = newId('child');
+    await hub.ctx.sql.query(`INSERT INTO child (id, commune_code, identity_number, identity_status) VALUES ($1, '00004', '001226000404', 'NOT_FOUND')`, [dormant]);
+    await hub.ctx.sql.query(`INSERT INTO identity_issuance (child_id, requested_at, due_at) VALUES ($1, now() - interval '20 days', now() - interval '13 days')`, [dormant]);
     overdue.push(...waiting.slice(0, 5).map((id, i) => ({ id, d: daysOverdue[i]! }))
       .sort((a, b) => b.d - a.d || (a.id < b.id ? -1 : 1)).map((r) => r.id));
   });
@@ -107,8 +112,9 @@ describe('identity queues, paged', () => {
     expect(res.body.data!.child.identity).toMatchObject({ status: 'PENDING_ISSUANCE', issuance: { polls: 2, overdueAt: null, child: { id: waitingChild } } });
     expect(new Date(res.body.data!.child.identity.issuance!['dueAt'] as string).getTime()).toBeLessThan(Date.now());
     expect((await issuanceOf(notDue, reader)).body.data!.child.identity.issuance).toMatchObject({ polls: 0 });
-    // Issued: no request waits.
+    // Issued: no request waits; nor does one whose child a source has given a number since.
     expect((await issuanceOf(issuedChild, reader)).body.data!.child.identity.issuance).toBeNull();
+    expect((await issuanceOf(dormant, reader)).body.data!.child.identity.issuance).toBeNull();
     expect(await hub.ctx.sql.query(`SELECT field_classes FROM audit_event WHERE subject = 'issuance-reader' AND $1 = ANY(child_ids) AND action = 'READ'`, [waitingChild]))
       .toEqual([{ field_classes: ['BASIC', 'IDENTITY'] }]);
     // A role without IDENTITY: refused, as the status is.

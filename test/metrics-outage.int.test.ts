@@ -47,13 +47,17 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
        VALUES (gen_random_uuid()::text, 'XacThucThongTinCongDan', 'soap', 'CB-1', 'u', 'p', 'c', $1, $2, now() - $3::interval)`, [outcome, latencyMs, ago]);
     await call('MATCH', '20 minutes', 120);
     for (const ms of [900, 1000, 1100]) await call('REJECTED', '1 minute', ms);
-    const children = ['chd_METRICS1', 'chd_METRICS2', 'chd_METRICS3'];
+    const children = ['chd_METRICS1', 'chd_METRICS2', 'chd_METRICS3', 'chd_METRICS4'];
     for (const id of children) await hub.ctx.sql.query(`INSERT INTO child (id, commune_code) VALUES ($1, '00004')`, [id]);
+    // The fourth waits no more: a source gave it a number, which stopped its request's polls (QA: counted pending, overdue
+    // and late for good).
+    await hub.ctx.sql.query(`UPDATE child SET identity_number = '001226000404', identity_status = 'UNVERIFIED' WHERE id = $1`, [children[3]]);
     await hub.ctx.sql.query(
       `INSERT INTO identity_issuance (child_id, due_at, requested_at, next_poll_at, overdue_at) VALUES
          ($1, now() + interval '7 days', now(), now() + interval '1 hour', NULL),
          ($2, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day'),
-         ($3, now(), now(), NULL, NULL)`, children);
+         ($3, now(), now(), NULL, NULL),
+         ($4, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day')`, children);
     await hub.ctx.sql.query(`INSERT INTO identity_request (id, child_id, requested_by, agency, purpose) VALUES ('idr_METRICS1', $1, 's', 'a', 'p')`, [children[0]]);
     // A call in flight for two minutes (its worker killed), and one just sent.
     await hub.ctx.sql.query(

@@ -621,7 +621,9 @@ export class IdentityReconciler {
         this.logger.warn({ restarted: polls.length }, 'identity sweep: restarted issuance poll chains that had stopped');
       }
       const overdue = await client.query(
-        `UPDATE identity_issuance SET overdue_at = now() WHERE issued_at IS NULL AND overdue_at IS NULL AND due_at < now()`);
+        // Of requests children wait for (one a source's number stopped becomes overdue if its wait goes on).
+        `UPDATE identity_issuance i SET overdue_at = now() WHERE i.issued_at IS NULL AND i.overdue_at IS NULL AND i.due_at < now()
+            AND EXISTS (SELECT 1 FROM child c WHERE c.id = i.child_id AND c.identity_number IS NULL AND c.status = 'ACTIVE')`);
       return { enqueued: due.rowCount ?? 0, overdue: overdue.rowCount ?? 0, restarted: polls.length, polls };
     });
   }
