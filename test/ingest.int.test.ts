@@ -291,6 +291,48 @@ describe('ingest', () => {
     expect((await childOf('RENUM-H')).child_id).toBe(healthChild);
   });
 
+  it('lets a record joined by a number it no longer carries leave for a child of its own when no child carries its new number (QA)', async () => {
+    const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; link_rule: string }>(
+      `SELECT child_id, link_rule FROM source_record WHERE external_id = $1`, [externalId]))!;
+    const nu = aRecord({ sourceSystem: 'health-station', externalId: 'LEAVE-H', fullName: 'Nguyễn Thị Nụ', sex: 'FEMALE', birthDate: '2026-03-25', identityNumber: '001326940120' });
+    // Of one sex and birth year (so joined by the number), another given name and day of birth.
+    const lan = aRecord({ sourceSystem: 'justice-register', externalId: 'LEAVE-R', fullName: 'Hoàng Thị Lan', sex: 'FEMALE', birthDate: '2026-05-10', identityNumber: '001326940120' });
+    await ctx.ingest.ingest([nu]);
+    await ctx.ingest.ingest([lan]);
+    const nuChild = (await childOf('LEAVE-H')).child_id;
+    expect(await childOf('LEAVE-R')).toMatchObject({ child_id: nuChild, link_rule: 'IDENTITY_NUMBER' });
+    await ctx.goldenRecords.recompute([nuChild]);
+    // The register corrects Lan's number: nothing links her to Nụ any more.
+    const fixed = await ctx.ingest.ingest([{ ...lan, identityNumber: '001321777777' }]);
+    expect(fixed).toMatchObject({ updated: 1, childrenCreated: 1 });
+    const moved = await childOf('LEAVE-R');
+    expect(moved).toMatchObject({ link_rule: 'NEW_CHILD' });
+    expect(moved.child_id).not.toBe(nuChild);
+    expect(fixed.childrenToRecompute).toEqual(expect.arrayContaining([nuChild, moved.child_id]));
+    await ctx.goldenRecords.recompute(fixed.childrenToRecompute);
+    expect(await ctx.sql.one(`SELECT full_name, identity_number, status FROM child WHERE id = $1`, [nuChild]))
+      .toEqual({ full_name: 'Nguyễn Thị Nụ', identity_number: '001326940120', status: 'ACTIVE' });
+    expect(await ctx.sql.one(`SELECT full_name, identity_number FROM child WHERE id = $1`, [moved.child_id])).toEqual({ full_name: 'Hoàng Thị Lan', identity_number: '001321777777' });
+    // Two records of one child corrected to one new number in one batch stay together; a third, later, joins them.
+    const a = aRecord({ sourceSystem: 'school', externalId: 'LEAVE-A', fullName: 'Lý Văn Phúc', sex: 'MALE', birthDate: '2024-03-01', identityNumber: '001224999111' });
+    const b = aRecord({ sourceSystem: 'health-station', externalId: 'LEAVE-B', fullName: 'Lý Văn Phúc', sex: 'MALE', birthDate: '2024-03-01', identityNumber: '001224999111' });
+    await ctx.ingest.ingest([a]);
+    await ctx.ingest.ingest([b]);
+    const phuc = (await childOf('LEAVE-A')).child_id;
+    const both = await ctx.ingest.ingest([{ ...a, identityNumber: '001224999222' }, { ...b, identityNumber: '001224999222' }]);
+    expect(both).toMatchObject({ updated: 2, childrenCreated: 0 });
+    expect([(await childOf('LEAVE-A')).child_id, (await childOf('LEAVE-B')).child_id]).toEqual([phuc, phuc]);
+    // Twins of one sex given one number: the one whose number is corrected leaves (another given name); one of the
+    // same given name and birth date given a mistyped number stays (its number mistyped, not another child).
+    const loc = aRecord({ sourceSystem: 'health-station', externalId: 'LEAVE-L', fullName: 'Lý Văn Lộc', sex: 'MALE', birthDate: '2024-03-01', identityNumber: '001224999222' });
+    await ctx.ingest.ingest([loc]);
+    expect((await childOf('LEAVE-L')).child_id).toBe(phuc);
+    await ctx.ingest.ingest([{ ...loc, identityNumber: '001224999333' }]);
+    expect((await childOf('LEAVE-L')).child_id).not.toBe(phuc);
+    await ctx.ingest.ingest([{ ...a, identityNumber: '001224999223' }]);
+    expect((await childOf('LEAVE-A')).child_id).toBe(phuc);
+  });
+
   it('supersedes the numbers a child merged away was given by its records (QA: a mistyped number stayed GIVEN on it)', async () => {
     const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM source_record WHERE external_id = $1`, [externalId]))!.child_id;
     const typo = aRecord({ sourceSystem: 'school', externalId: 'TYPO-S', identityNumber: '001318111223' });

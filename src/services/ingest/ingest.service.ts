@@ -752,7 +752,7 @@ export class IngestService {
     result.unchanged += prepared.valid - written;
     result.repeatedWithOtherContent = [...prepared.repeatedWithOtherContent, ...repeatsInRun];
     // Before new records are linked by number: they then find the child a renumbered record joined.
-    if (renumbered.length) await this.relinkRenumbered(client, renumbered, recompute);
+    if (renumbered.length) for (const id of await this.relinkRenumbered(client, renumbered, recompute)) created.add(id);
     if (reexamined.length) for (const id of await this.separateContradicted(client, reexamined, recompute)) created.add(id);
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
     result.childrenCreated = created.size;
@@ -896,9 +896,13 @@ export class IngestService {
    * steward's or the matcher's decision stands. A child left with no record is marked MERGED into the child
    * its record joined, so a reader of the old id is led there. When the child holding the number has no row
    * yet (the golden-record stage has not built it), the built child keeps its id and the holder's records join
-   * it instead. Every child involved is recomputed. The numbers were locked by {@link store}.
+   * it instead. A record that no child carrying its new number takes, and whose child's other records neither carry
+   * it nor have its given name and birth date, was with them by its old number only: it leaves for a child of its own
+   * (QA: a register row joined by a mistyped number and then corrected stayed in the other child, which took its
+   * name, birth date and number; one of the same name and birth date stays, its number mistyped). Every
+   * child involved is recomputed. The numbers were locked by {@link store}. Returns the new children.
    */
-  private async relinkRenumbered(client: PoolClient, renumbered: Renumbered[], recompute: Set<string>): Promise<void> {
+  private async relinkRenumbered(client: PoolClient, renumbered: Renumbered[], recompute: Set<string>): Promise<string[]> {
     const found = await this.childrenByNumber(client, [...new Set(renumbered.map((r) => r.number))], renumbered.map((r) => r.id));
     // Each record's child: its own when another of its records carries the number, else the one it agrees with most
     // that is not clearly another child; a number no other record carries, the batch's first record given it that it
@@ -907,6 +911,11 @@ export class IngestService {
     const apart: Renumbered[] = [];
     const targetOf = new Map<string, string>();
     const inBatch = new Map<string, NumberHolder[]>();
+    // Each child's records as they are now (this batch's written), for a record no child carrying its new number takes:
+    // it stays with records carrying that number too, or with one of the same given name and birth date (its number
+    // mistyped), else it leaves for a child of its own.
+    const recordsOf = await recordsOfChildren(client, [...new Set(renumbered.map((r) => r.childId))]);
+    const leaving: Array<{ id: string; from: string; to: string }> = [];
     for (const r of renumbered) {
       const candidates = found.get(r.number) ?? [];
       const started = inBatch.get(r.number) ?? [];
@@ -915,16 +924,33 @@ export class IngestService {
       if (holder) targetOf.set(r.id, holder.childId);
       else {
         if (all.length) apart.push(r);
-        targetOf.set(r.id, r.childId);
-        started.push({ childId: r.childId, ...r.demographics });
+        const records = recordsOf.get(r.childId);
+        records?.delete(r.id);
+        let target = r.childId;
+        if (records?.size && ![...records.values()].some((o) => o.number === r.number || sameChild(r.demographics, o))) {
+          target = newId('child');
+          leaving.push({ id: r.id, from: r.childId, to: target });
+        } else records?.set(r.id, { number: r.number, ...r.demographics });
+        targetOf.set(r.id, target);
+        started.push({ childId: target, ...r.demographics });
         inBatch.set(r.number, started);
       }
     }
-    if (apart.length) {
-      await flagNumbersHeld(client, apart.map((r) => r.id));
-      renumbered = renumbered.filter((r) => !apart.includes(r));
+    if (apart.length) await flagNumbersHeld(client, apart.map((r) => r.id));
+    if (leaving.length) {
+      await client.query(
+        `UPDATE source_record s SET child_id = m.child_id, link_rule = 'NEW_CHILD', linked_at = now(), linked_by = 'ingest'
+           FROM unnest($1::text[], $2::text[]) AS m(record_id, child_id) WHERE s.id = m.record_id`,
+        [leaving.map((m) => m.id), leaving.map((m) => m.to)],
+      );
+      for (const m of leaving) {
+        recompute.add(m.from);
+        recompute.add(m.to);
+      }
     }
-    if (renumbered.every((r) => targetOf.get(r.id) === r.childId)) return;
+    const fresh = new Set(leaving.map((m) => m.to));
+    renumbered = renumbered.filter((r) => !apart.includes(r) && !leaving.some((m) => m.id === r.id));
+    if (renumbered.every((r) => targetOf.get(r.id) === r.childId)) return [...fresh];
     // A holder the golden-record stage has not built yet (its records came in an earlier batch or file of this
     // sync) has no row: nobody has seen its id, and a child with a row cannot be merged into it (the sync failed
     // on `merged_into_id`'s key, QA). The built child a renumbered record leaves keeps its id instead, and the
@@ -934,7 +960,8 @@ export class IngestService {
       `SELECT id FROM child WHERE id = ANY($1::text[]) AND status = 'ACTIVE'`, [involved])).rows.map((r) => r.id));
     const absorbed: Array<{ from: string; to: string }> = [];
     for (const holder of new Set(renumbered.map((r) => targetOf.get(r.id)!))) {
-      if (built.has(holder)) continue;
+      // (A child a record left for just now is new, not one of an earlier batch.)
+      if (built.has(holder) || fresh.has(holder)) continue;
       const survivor = renumbered.find((r) => targetOf.get(r.id) === holder && built.has(r.childId))?.childId;
       if (!survivor) continue;
       for (const r of renumbered) if (targetOf.get(r.id) === holder) targetOf.set(r.id, survivor);
@@ -950,8 +977,8 @@ export class IngestService {
       for (const a of absorbed) recompute.add(a.to);
     }
     const moves = renumbered.filter((r) => targetOf.get(r.id) !== r.childId);
-    if (moves.length === 0) return;
-    await this.moveRecords(client, moves.map((m) => ({ id: m.id, from: m.childId, to: targetOf.get(m.id)! })), recompute);
+    if (moves.length) await this.moveRecords(client, moves.map((m) => ({ id: m.id, from: m.childId, to: targetOf.get(m.id)! })), recompute);
+    return [...fresh];
   }
 
   /**
@@ -1564,6 +1591,29 @@ async function olderThanStored(
     });
   }
   return out;
+}
+
+/** Each child's records, by id, with the identity number each carries now and its sex, birth date and name. */
+async function recordsOfChildren(client: PoolClient, childIds: readonly string[]): Promise<Map<string, Map<string, Demographics & { number: string | null }>>> {
+  const out = new Map<string, Map<string, Demographics & { number: string | null }>>();
+  const { rows } = await client.query<{ id: string; child_id: string; identity_number: string | null; sex: string | null; birth_date: string | null;
+    birth_date_precision: string | null; birth_date_estimated: boolean | null; name_folded: string | null }>(
+    `SELECT id, child_id, identity_number, sex, birth_date::text AS birth_date, birth_date_precision, birth_date_estimated, name_folded
+       FROM source_record WHERE child_id = ANY($1::text[])`, [childIds]);
+  for (const r of rows) {
+    const records = out.get(r.child_id) ?? new Map<string, Demographics & { number: string | null }>();
+    records.set(r.id, {
+      number: r.identity_number, sex: r.sex, birthDate: r.birth_date, precision: r.birth_date_precision, estimated: r.birth_date_estimated === true, nameFolded: r.name_folded,
+    });
+    out.set(r.child_id, records);
+  }
+  return out;
+}
+
+/** Whether two records read as one child by their demographics: the same given name, and birth dates that do not differ. */
+function sameChild(r: Demographics, o: Demographics): boolean {
+  const given = givenOf(r.nameFolded);
+  return !!given && given === givenOf(o.nameFolded) && sameBirth(r, o) !== false;
 }
 
 /** Flags records {@link NUMBER_HELD_BY_ANOTHER_CHILD} (once: a record flagged so already keeps its one flag). */
