@@ -333,6 +333,30 @@ describe('ingest', () => {
     expect((await childOf('LEAVE-A')).child_id).toBe(phuc);
   });
 
+  it('names the other child in the flag, and drops the flag once no other child carries the number (QA)', async () => {
+    const rowOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string; flags: Array<{ code: string; message: string }> }>(
+      `SELECT child_id, flags FROM source_record WHERE external_id = $1`, [externalId]))!;
+    // A boy given a girl's number first; the girl's own record, the number's true owner, comes second and is kept apart.
+    const wrong = aRecord({ sourceSystem: 'justice-register', externalId: 'CLEAR-B', fullName: 'Phạm Văn Long', sex: 'MALE', birthDate: '2017-03-12', identityNumber: '001323444631' });
+    const owner = aRecord({ sourceSystem: 'justice-register', externalId: 'CLEAR-G', fullName: 'Phạm Thị Như Thanh', sex: 'FEMALE', birthDate: '2023-06-01', identityNumber: '001323444631' });
+    await ctx.ingest.ingest([wrong]);
+    await ctx.ingest.ingest([owner]);
+    const boy = (await rowOf('CLEAR-B')).child_id;
+    const kept = await rowOf('CLEAR-G');
+    expect(kept.flags).toEqual([expect.objectContaining({ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringContaining(`(the other child: ${boy})`) })]);
+    // The boy's number is corrected: the girl is alone with hers, and her flag goes.
+    await ctx.ingest.ingest([{ ...wrong, identityNumber: '001217555555' }]);
+    expect(await rowOf('CLEAR-G')).toMatchObject({ child_id: kept.child_id, flags: [] });
+    // So when his number is removed instead.
+    const wrong2 = aRecord({ sourceSystem: 'justice-register', externalId: 'CLEAR-B2', fullName: 'Phạm Văn Long', sex: 'MALE', birthDate: '2017-03-12', identityNumber: '001323444632' });
+    const owner2 = aRecord({ sourceSystem: 'justice-register', externalId: 'CLEAR-G2', fullName: 'Phạm Thị Như Thanh', sex: 'FEMALE', birthDate: '2023-06-01', identityNumber: '001323444632' });
+    await ctx.ingest.ingest([wrong2]);
+    await ctx.ingest.ingest([owner2]);
+    expect((await rowOf('CLEAR-G2')).flags).toHaveLength(1);
+    await ctx.ingest.ingest([{ ...wrong2, identityNumber: null }]);
+    expect((await rowOf('CLEAR-G2')).flags).toEqual([]);
+  });
+
   it('supersedes the numbers a child merged away was given by its records (QA: a mistyped number stayed GIVEN on it)', async () => {
     const childOf = async (externalId: string) => (await ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM source_record WHERE external_id = $1`, [externalId]))!.child_id;
     const typo = aRecord({ sourceSystem: 'school', externalId: 'TYPO-S', identityNumber: '001318111223' });

@@ -32,7 +32,7 @@ export class RecordFlag {
   @Field(() => String, { description: 'The record field it is about (`communeCode`, `externalId`, …).' })
   field!: string;
 
-  @Field(() => String, { description: 'Stable code: COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN, COMMUNE_FROM_OLD_ADDRESS, IDENTITY_NUMBER_FROM_NUMBER, IDENTITY_NUMBER_ZEROS_LOST, DATES_INCONSISTENT, TEXT_FROM_DATE_CELL, REPEATED_ID.' })
+  @Field(() => String, { description: 'Stable code: COMMUNE_UNRESOLVED, COMMUNE_CODE_UNKNOWN, COMMUNE_FROM_OLD_ADDRESS, IDENTITY_NUMBER_FROM_NUMBER, IDENTITY_NUMBER_ZEROS_LOST, DATES_INCONSISTENT, TEXT_FROM_DATE_CELL, REPEATED_ID, IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD (kept apart from the child carrying its number, which its message names, as another child: a steward decides; dropped once no other child carries the number).' })
   code!: string;
 
   @Field(() => String, { description: 'What was noticed; it may repeat a value as the source gave it (a commune name), so it is BASIC data.' })

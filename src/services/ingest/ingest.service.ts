@@ -678,6 +678,8 @@ export class IngestService {
     const toLink: PreparedRecord[] = [];
     const renumbered: Renumbered[] = [];
     const reexamined: Renumbered[] = [];
+    // Numbers records of the batch no longer carry: a record kept apart for carrying one may be alone with it now.
+    const numbersLeft = new Set<string>();
     let written = copied.length;
     let repeatsInRun: string[] = [];
     const repeats: Array<{ id: string; where: string; message: string }> = [];
@@ -724,6 +726,7 @@ export class IngestService {
         if (row.child_id) {
           use(row.child_id, entry && links.get(entry));
           const before = previous.get(row.id);
+          if (before?.number && before.number !== (entry?.identityNumber ?? null)) numbersLeft.add(before.number);
           if (entry?.identityNumber && before && before.number !== entry.identityNumber && AUTOMATIC_LINKS.has(before.linkRule ?? '')) {
             renumbered.push({ id: row.id, childId: row.child_id, number: entry.identityNumber, demographics: demographicsOf(entry) });
           } else if (entry?.identityNumber && before?.number === entry.identityNumber && AUTOMATIC_LINKS.has(before.linkRule ?? '')) {
@@ -737,7 +740,7 @@ export class IngestService {
       }
     }
     // Records not linked to the child holding their number, being clearly another child: flagged, with their row.
-    await flagNumbersHeld(client, [...links].filter(([, l]) => l.numberHeldBy !== undefined).map(([r]) => r.id));
+    await flagNumbersHeld(client, [...links].filter(([, l]) => l.numberHeldBy !== undefined).map(([r, l]) => ({ id: r.id, heldBy: l.numberHeldBy! })));
     if (repeats.length) {
       // Kept with the record, for whoever reads it, as a repeat within one batch is.
       await client.query(
@@ -755,6 +758,7 @@ export class IngestService {
     if (renumbered.length) for (const id of await this.relinkRenumbered(client, renumbered, recompute)) created.add(id);
     if (reexamined.length) for (const id of await this.separateContradicted(client, reexamined, recompute)) created.add(id);
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
+    await clearNumbersNoLongerHeld(client, [...numbersLeft]);
     result.childrenCreated = created.size;
     result.childrenToRecompute = [...recompute].sort();
     // A record stored new or changed changes its child's facts now (they are written with it), whether or not the
@@ -936,7 +940,9 @@ export class IngestService {
         inBatch.set(r.number, started);
       }
     }
-    if (apart.length) await flagNumbersHeld(client, apart.map((r) => r.id));
+    if (apart.length) {
+      await flagNumbersHeld(client, apart.map((r) => ({ id: r.id, heldBy: [...(found.get(r.number) ?? []), ...(inBatch.get(r.number) ?? [])].find((h) => h.childId !== targetOf.get(r.id))?.childId ?? null })));
+    }
     if (leaving.length) {
       await client.query(
         `UPDATE source_record s SET child_id = m.child_id, link_rule = 'NEW_CHILD', linked_at = now(), linked_by = 'ingest'
@@ -1023,7 +1029,7 @@ export class IngestService {
    */
   private async separateContradicted(client: PoolClient, records: Renumbered[], recompute: Set<string>): Promise<string[]> {
     const found = await this.childrenByNumber(client, [...new Set(records.map((r) => r.number))], records.map((r) => r.id));
-    const out: Array<{ id: string; from: string; to: string }> = [];
+    const out: Array<{ id: string; from: string; to: string; heldBy: string }> = [];
     const joins: Array<{ id: string; from: string; to: string }> = [];
     for (const r of records) {
       const candidates = found.get(r.number) ?? [];
@@ -1034,7 +1040,7 @@ export class IngestService {
         if (!contradicts(r.demographics, own)) continue;
         const other = bestHolder(r.demographics, candidates.filter((h) => h.childId !== r.childId));
         if (other) joins.push({ id: r.id, from: r.childId, to: other.childId });
-        else out.push({ id: r.id, from: r.childId, to: newId('child') });
+        else out.push({ id: r.id, from: r.childId, to: newId('child'), heldBy: r.childId });
       } else if (r.held) {
         // Kept apart before, and now agreeing with a child carrying the number (the source corrected it): it joins it.
         const best = bestHolder(r.demographics, candidates);
@@ -1048,7 +1054,7 @@ export class IngestService {
          FROM unnest($1::text[], $2::text[]) AS m(record_id, child_id) WHERE s.id = m.record_id`,
       [out.map((m) => m.id), out.map((m) => m.to)],
     );
-    await flagNumbersHeld(client, out.map((m) => m.id));
+    await flagNumbersHeld(client, out.map((m) => ({ id: m.id, heldBy: m.heldBy })));
     for (const m of out) {
       recompute.add(m.from);
       recompute.add(m.to);
@@ -1110,7 +1116,7 @@ export class IngestService {
         WHERE s.id = l.record_id`,
       [toLink.map((t) => t.id), toLink.map((t) => links.get(t)!.childId), toLink.map((t) => links.get(t)!.rule)],
     );
-    await flagNumbersHeld(client, toLink.filter((t) => links.get(t)!.numberHeldBy !== undefined).map((t) => t.id));
+    await flagNumbersHeld(client, toLink.filter((t) => links.get(t)!.numberHeldBy !== undefined).map((t) => ({ id: t.id, heldBy: links.get(t)!.numberHeldBy! })));
     return [...created];
   }
 
@@ -1404,12 +1410,13 @@ interface Renumbered {
 }
 
 /**
- * The identity number and link rule stored under each of `records` that is linked and carries a number now
- * (the others cannot be renumbered onto another child), by record id: one indexed statement on the
+ * The identity number and link rule stored under each of `records` that is linked (one that carries a number now may
+ * be renumbered onto another child; one that no longer carries its number leaves it to a record kept apart for it),
+ * by record id: one indexed statement on the
  * write-by-key path, before the write.
  */
 async function previousNumbers(client: PoolClient, records: PreparedRecord[]): Promise<Map<string, PreviousLink>> {
-  const ids = records.filter((r) => r.stored?.childId && r.identityNumber).map((r) => r.id);
+  const ids = records.filter((r) => r.stored?.childId).map((r) => r.id);
   const out = new Map<string, PreviousLink>();
   if (ids.length === 0) return out;
   const res = await client.query<{ id: string; identity_number: string | null; link_rule: string | null; sex: string | null; birth_date: string | null; name_folded: string | null; held: boolean }>(
@@ -1616,12 +1623,32 @@ function sameChild(r: Demographics, o: Demographics): boolean {
   return !!given && given === givenOf(o.nameFolded) && sameBirth(r, o) !== false;
 }
 
-/** Flags records {@link NUMBER_HELD_BY_ANOTHER_CHILD} (once: a record flagged so already keeps its one flag). */
-async function flagNumbersHeld(client: PoolClient, recordIds: readonly string[]): Promise<void> {
-  if (recordIds.length === 0) return;
+/**
+ * Flags records {@link NUMBER_HELD_BY_ANOTHER_CHILD} (once: a record flagged so already keeps its one flag), naming the
+ * other child carrying the number (an id, for a steward to open: QA, the flag did not say which child held it).
+ */
+async function flagNumbersHeld(client: PoolClient, records: ReadonlyArray<{ id: string; heldBy: string | null }>): Promise<void> {
+  if (records.length === 0) return;
   await client.query(
-    `UPDATE source_record SET flags = flags || jsonb_build_array(jsonb_build_object('field', 'identityNumber', 'code', $2::text, 'message', $3::text))
-      WHERE id = ANY($1::text[]) AND NOT flags @> jsonb_build_array(jsonb_build_object('code', $2::text))`,
-    [recordIds, NUMBER_HELD_BY_ANOTHER_CHILD, NUMBER_HELD_MESSAGE],
+    `UPDATE source_record s SET flags = s.flags || jsonb_build_array(jsonb_build_object('field', 'identityNumber', 'code', $3::text,
+            'message', $4::text || CASE WHEN u.held_by IS NOT NULL THEN ' (the other child: ' || u.held_by || ')' ELSE '' END))
+       FROM unnest($1::text[], $2::text[]) AS u(id, held_by)
+      WHERE s.id = u.id AND NOT s.flags @> jsonb_build_array(jsonb_build_object('code', $3::text))`,
+    [records.map((r) => r.id), records.map((r) => r.heldBy), NUMBER_HELD_BY_ANOTHER_CHILD, NUMBER_HELD_MESSAGE],
+  );
+}
+
+/**
+ * Drops the {@link NUMBER_HELD_BY_ANOTHER_CHILD} flag of records carrying one of `numbers` that no record of another
+ * child carries any more (QA: the record kept apart stayed flagged as mistyped after the other record's number was
+ * corrected away, though it was the number's true owner).
+ */
+async function clearNumbersNoLongerHeld(client: PoolClient, numbers: readonly string[]): Promise<void> {
+  if (numbers.length === 0) return;
+  await client.query(
+    `UPDATE source_record s SET flags = coalesce((SELECT jsonb_agg(f) FROM jsonb_array_elements(s.flags) AS f WHERE f->>'code' <> $2), '[]'::jsonb)
+      WHERE s.identity_number = ANY($1::text[]) AND s.flags @> jsonb_build_array(jsonb_build_object('code', $2::text))
+        AND NOT EXISTS (SELECT 1 FROM source_record o WHERE o.identity_number = s.identity_number AND o.child_id <> s.child_id)`,
+    [numbers, NUMBER_HELD_BY_ANOTHER_CHILD],
   );
 }
