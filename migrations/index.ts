@@ -50,6 +50,7 @@ import { Migration20261227010000_facility_facts_as_of } from './Migration2026122
 import { Migration20261227020000_projection_date_precision } from './Migration20261227020000_projection_date_precision.js';
 import { Migration20261227030000_inspection_facility_facts } from './Migration20261227030000_inspection_facility_facts.js';
 import { Migration20261228010000_withdrawn_memberships } from './Migration20261228010000_withdrawn_memberships.js';
+import { Migration20261228020000_source_record_flagged_index } from './Migration20261228020000_source_record_flagged_index.js';
 
 /** Every migration in order. Listed explicitly so the same list works from TypeScript sources and dist. */
 export const migrationsList: MigrationObject[] = [
@@ -104,4 +105,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261227020000_projection_date_precision', class: Migration20261227020000_projection_date_precision },
   { name: 'Migration20261227030000_inspection_facility_facts', class: Migration20261227030000_inspection_facility_facts },
   { name: 'Migration20261228010000_withdrawn_memberships', class: Migration20261228010000_withdrawn_memberships },
+  { name: 'Migration20261228020000_source_record_flagged_index', class: Migration20261228020000_source_record_flagged_index },
 ];

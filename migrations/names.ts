@@ -56,4 +56,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   'Migration20261227020000_projection_date_precision',
   'Migration20261227030000_inspection_facility_facts',
   'Migration20261228010000_withdrawn_memberships',
+  'Migration20261228020000_source_record_flagged_index',
 ];

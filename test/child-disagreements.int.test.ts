@@ -101,6 +101,28 @@ describe('where a child\'s sources disagree (GraphQL)', () => {
       ]);
     }
   });
+
+  it('lists the children with a record flagged with the codes asked for: a steward\'s list of records kept apart from the child carrying their number (QA)', async () => {
+    const res = await hub.ctx.ingest.ingest([
+      aRecord({ sourceSystem: 'school', externalId: 'FLAG-F', fullName: 'Vũ Văn Long', sex: 'MALE', birthDate: '2016-01-01', identityNumber: '001216000999' }),
+    ]);
+    const kept = await hub.ctx.ingest.ingest([
+      aRecord({ sourceSystem: 'school', externalId: 'FLAG-G', fullName: 'Hoàng Thị Lan', sex: 'FEMALE', birthDate: '2013-09-09', identityNumber: '001216000999' }),
+    ]);
+    await hub.ctx.goldenRecords.recompute([...res.childrenToRecompute, ...kept.childrenToRecompute]);
+    const girl = (await hub.ctx.sql.one<{ child_id: string }>(`SELECT child_id FROM source_record WHERE external_id = 'FLAG-G'`))!.child_id;
+    const list = async (filter: string, token = steward) => hub.gql<{ children: { totalCount: number; nodes: Array<{ id: string }> } }>(
+      `{ children(filter: ${filter}) { totalCount nodes { id } } }`, {}, token);
+    const found = await list('{ recordFlags: ["IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD"] }');
+    expect(found.body.errors).toBeUndefined();
+    expect(found.body.data!.children).toEqual({ totalCount: 1, nodes: [{ id: girl }] });
+    expect((await list('{ recordFlags: ["REPEATED_ID"] }')).body.data!.children).toEqual({ totalCount: 0, nodes: [] });
+    for (const bad of ['[]', '["held"]']) {
+      expect((await list(`{ recordFlags: ${bad} }`)).body.errors?.[0], bad).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'filter.recordFlags' } });
+    }
+    const health = await list('{ recordFlags: ["IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD"] }', await hub.token({ sub: 'flags-health', roles: ['health_officer'] }));
+    expect(health.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
 });
 
 const bySourceRecord = (a: { sourceRecords: Array<{ sourceRecordId?: string }> }, b: { sourceRecords: Array<{ sourceRecordId?: string }> }) =>

@@ -66,6 +66,8 @@ export interface ChildFilterSql {
   sourcesDisagree?: boolean | null;
   /** Golden fields (`GoldenField` names): sources disagree on at least one of them. */
   sourcesDisagreeOn?: string[] | null;
+  /** Flag codes: a linked record carries at least one of them. */
+  recordFlags?: string[] | null;
   /**
    * A change token's transaction id (src/services/changes/child-changes.ts): children changed by it or a later
    * transaction, MERGED ones included.
@@ -397,6 +399,11 @@ function buildWhere(f: ChildFilterSql): { where: string[]; params: unknown[] } {
   if (f.sourcesDisagreeOn?.length) {
     where.push('disagreements IS NOT NULL');
     add((p) => `disagreements ?| ${p}::text[]`, f.sourcesDisagreeOn);
+  }
+  // `flags <> '[]'` is the partial index's predicate (source_record_flagged_idx): the few flagged records of each child.
+  if (f.recordFlags?.length) {
+    add((p) => `EXISTS (SELECT 1 FROM source_record s WHERE s.child_id = child.id AND s.flags <> '[]'::jsonb
+      AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.flags) AS f WHERE f->>'code' = ANY(${p}::text[])))`, f.recordFlags);
   }
   if (f.healthScreened != null) where.push(`${f.healthScreened ? '' : 'NOT '}${HAS_HEALTH_SCREENING}`);
   if (f.inSchool != null) where.push(`${LATEST_ENROLMENT_STATUS} ${f.inSchool ? '=' : 'IS DISTINCT FROM'} 'STUDYING'`);

@@ -49,6 +49,7 @@ const FILTER_CLASSES: Readonly<Record<keyof ChildrenFilter, SensitivityClass | r
   name: SensitivityClass.BASIC,
   sourcesDisagree: evidenceClasses(),
   sourcesDisagreeOn: evidenceClasses(),
+  recordFlags: evidenceClasses(),
   // Which children changed together tells which source holds them (a facility inspection's run changes the children
   // in care): the evidence layer, as `Child.updatedAt` and `version` are.
   changedSince: evidenceClasses(),
@@ -135,11 +136,15 @@ export class ChildResolver {
       nameWords: filter?.name != null ? nameWords(filter.name) : null,
       sourcesDisagree: filter?.sourcesDisagree,
       sourcesDisagreeOn: filter?.sourcesDisagreeOn,
+      recordFlags: filter?.recordFlags,
       changedSince: filter?.changedSince != null ? changedSinceXid(filter.changedSince) : null,
     };
     // An empty list would name no field: it would list every child, as if they all disagreed.
     if (filter?.sourcesDisagreeOn?.length === 0) {
       throw new InvalidInputError('`filter.sourcesDisagreeOn` needs at least one field (or use `sourcesDisagree: true` for any)', { argument: 'filter.sourcesDisagreeOn' });
+    }
+    if (filter?.recordFlags != null && (filter.recordFlags.length === 0 || filter.recordFlags.some((c) => !/^[A-Z][A-Z0-9_]{1,63}$/.test(c)))) {
+      throw new InvalidInputError('`filter.recordFlags` needs at least one flag code, as `RecordFlag.code` writes it (IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD)', { argument: 'filter.recordFlags' });
     }
     // An empty list would name no commune: it listed every child in scope, as if no filter were given (QA: an app's
     // empty commune picker showed everything).

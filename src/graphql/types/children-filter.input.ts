@@ -77,4 +77,12 @@ export class ChildrenFilter {
       + 'commune of the most recent record, and a steward should confirm the move. The evidence layer, as `sourcesDisagree`.',
   })
   sourcesDisagreeOn?: GoldenFieldEnum[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Children with a linked source record flagged with at least one of these codes (`RecordFlag.code`), e.g. '
+      + '`["IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD"]`: the records kept apart from the child carrying their number, for a steward to decide. '
+      + 'The evidence layer, as `sourcesDisagree`.',
+  })
+  recordFlags?: string[] | null;
 }
