@@ -36,7 +36,7 @@ registerEnumType(IdentityStatusEnum, {
     UNVERIFIED: { description: 'A number was given by a source but not yet checked against the population database.' },
     VERIFIED: { description: 'The population database confirms the number, name and birth date; or, for a child whose records gave no number, it already held a number for the child\'s name and birth data (found, not issued).' },
     MISMATCH: { description: 'The number exists but some fields disagree with the population database.' },
-    NOT_FOUND: { description: 'The population database does not know the number.' },
+    NOT_FOUND: { description: 'The population database does not know the number; also a number that cannot exist (not 12 digits, an unknown province code, a birth year to come: see its structural findings), which is not sent to it.' },
     CONFLICT: { description: 'The number, verified or issued, is also on another active child: probably records of one citizen, for a data steward to decide (identityConflicts).' },
     PENDING_ISSUANCE: { description: 'No number yet: the child is looked up by name and birth data until the population database has one (e.g. an abandoned child after birth registration).' },
     ISSUED: { description: 'The population database issued the number to an abandoned child while the hub waited for it (an earlier look-up found nobody); recorded with a NUMBER_ISSUED care event.' },

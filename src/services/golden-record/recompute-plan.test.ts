@@ -66,6 +66,18 @@ describe('planRecompute', () => {
     expect(p).toMatchObject({ result: { changed: [], unchanged: ['chd_A'] }, updated: [], numbers: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [] });
   });
 
+  it('sends a checked child to the population database again when its number, name or birth date changes, not its sex alone (QA: a second call)', () => {
+    const before = [rec({ id: 'src_1', childId: 'chd_A', sex: 'MALE' })];
+    const numbers = [given('chd_A', '001315000123', 'src_1', 'VERIFIED')];
+    for (const status of ['VERIFIED', 'MISMATCH', 'NOT_FOUND'] as const) {
+      const child = rowOf('chd_A', before, status);
+      const sexOnly = plan({ children: [child], records: [{ ...before[0]!, sex: 'FEMALE' }], numbers });
+      expect([status, sexOnly.result.changed, sexOnly.reconcile]).toEqual([status, ['chd_A'], []]);
+      const renamed = plan({ children: [child], records: [{ ...before[0]!, fullName: 'Nguyễn Thị Thu Hằng', nameFolded: 'nguyen thi thu hang' }], numbers });
+      expect([status, renamed.reconcile]).toEqual([status, ['chd_A']]);
+    }
+  });
+
   it('stores where the sources disagree on a child built before it was kept, then leaves it alone whatever order jsonb gives the keys', () => {
     const records = [
       rec({ id: 'src_1', childId: 'chd_A', communeCode: '00541', sex: 'MALE' }),

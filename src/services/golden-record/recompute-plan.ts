@@ -136,7 +136,12 @@ export interface RecomputeInputs {
 }
 
 /** What the registry is asked about: a change to any of these means the number must be checked again. */
-const identityInputs = (c: ChildValues) => JSON.stringify([c.identityNumber, c.fullName, c.birthDate, c.sex]);
+/**
+ * What the population database check is asked about (the reconciler's checkInputs: number, name, birth date): a change
+ * of anything else does not send the child again (QA: a sex corrected at the source spent a second call on the same
+ * question; the number's findings against the sex are checked again here, by planNumbers).
+ */
+const identityInputs = (c: ChildValues) => JSON.stringify([c.identityNumber, c.fullName, c.birthDate, c.birthDatePrecision]);
 
 /** Provenance timestamps move on every run; only a change of supplying record counts as a change. */
 const provenanceSources = (p: Child['provenance']) =>
