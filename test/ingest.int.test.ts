@@ -355,6 +355,31 @@ describe('ingest', () => {
     expect((await rowOf('CLEAR-G2')).flags).toHaveLength(1);
     await ctx.ingest.ingest([{ ...wrong2, identityNumber: null }]);
     expect((await rowOf('CLEAR-G2')).flags).toEqual([]);
+
+    // The number's holder corrected away while two others carry it: the earliest linked of them holds it now, the other
+    // stays flagged and names it (QA re-check: both kept naming the child that had left).
+    const rec = (externalId: string, fullName: string, birthDate: string, identityNumber: string) =>
+      aRecord({ sourceSystem: 'justice-register', externalId, fullName, sex: 'MALE', birthDate, identityNumber });
+    await ctx.ingest.ingest([rec('CLEAR-HAI', 'Quách Văn Hải', '2010-01-01', '001210000901')]);
+    await ctx.ingest.ingest([rec('CLEAR-BON', 'Quách Văn Bốn', '2014-01-01', '001210000901')]);
+    await ctx.ingest.ingest([rec('CLEAR-SAU', 'Quách Văn Sáu', '2017-01-01', '001210000901')]);
+    const bon = await rowOf('CLEAR-BON');
+    expect((await rowOf('CLEAR-SAU')).flags).toHaveLength(1);
+    await ctx.ingest.ingest([rec('CLEAR-HAI', 'Quách Văn Hải', '2010-01-01', '001210000902')]);
+    expect(await rowOf('CLEAR-BON')).toMatchObject({ flags: [] });
+    expect((await rowOf('CLEAR-SAU')).flags).toEqual([expect.objectContaining({ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringContaining(`(the other child: ${bon.child_id})`) })]);
+
+    // A record left behind in a child whose other record left with its corrected number, carrying another child's
+    // number: flagged, naming that child (QA re-check).
+    await ctx.ingest.ingest([rec('CLEAR-NAM', 'Nguyễn Văn Nam', '2012-04-10', '001212000101')]);
+    await ctx.ingest.ingest([rec('CLEAR-KHOI', 'Phạm Minh Khôi', '2015-06-01', '001212000101')]);
+    await ctx.ingest.ingest([rec('CLEAR-TKHOI', 'Trần Khôi', '2016-03-03', '001212000101')]);
+    const nam = (await rowOf('CLEAR-NAM')).child_id;
+    expect((await rowOf('CLEAR-TKHOI')).child_id).toBe((await rowOf('CLEAR-KHOI')).child_id);
+    expect((await rowOf('CLEAR-TKHOI')).flags).toEqual([]);
+    await ctx.ingest.ingest([rec('CLEAR-KHOI', 'Phạm Minh Khôi', '2015-06-01', '001215000202')]);
+    expect((await rowOf('CLEAR-TKHOI')).flags).toEqual([expect.objectContaining({ code: 'IDENTITY_NUMBER_HELD_BY_ANOTHER_CHILD', message: expect.stringContaining(`(the other child: ${nam})`) })]);
+    expect(await rowOf('CLEAR-NAM')).toMatchObject({ flags: [] });
   });
 
   it('supersedes the numbers a child merged away was given by its records (QA: a mistyped number stayed GIVEN on it)', async () => {

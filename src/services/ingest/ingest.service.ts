@@ -758,7 +758,7 @@ export class IngestService {
     if (renumbered.length) for (const id of await this.relinkRenumbered(client, renumbered, recompute)) created.add(id);
     if (reexamined.length) for (const id of await this.separateContradicted(client, reexamined, recompute)) created.add(id);
     if (toLink.length) for (const id of await this.link(client, toLink, recompute)) created.add(id);
-    await clearNumbersNoLongerHeld(client, [...numbersLeft]);
+    await reflagNumbers(client, [...numbersLeft]);
     result.childrenCreated = created.size;
     result.childrenToRecompute = [...recompute].sort();
     // A record stored new or changed changes its child's facts now (they are written with it), whether or not the
@@ -1639,16 +1639,27 @@ async function flagNumbersHeld(client: PoolClient, records: ReadonlyArray<{ id: 
 }
 
 /**
- * Drops the {@link NUMBER_HELD_BY_ANOTHER_CHILD} flag of records carrying one of `numbers` that no record of another
- * child carries any more (QA: the record kept apart stayed flagged as mistyped after the other record's number was
- * corrected away, though it was the number's true owner).
+ * Judges again, for each of `numbers` some record of the batch no longer carries, which records it keeps apart: the
+ * child of the earliest linked record carrying the number holds it; every record of another child carrying it is
+ * flagged {@link NUMBER_HELD_BY_ANOTHER_CHILD}, naming that child, and the holder's records are not. QA: the record
+ * kept apart stayed flagged as mistyped after the other record's number was corrected away, though it was the number's
+ * true owner; a record left in a child whose other record had left with its corrected number carried another child's
+ * number unflagged; a flag named a child that no longer carried the number.
  */
-async function clearNumbersNoLongerHeld(client: PoolClient, numbers: readonly string[]): Promise<void> {
+async function reflagNumbers(client: PoolClient, numbers: readonly string[]): Promise<void> {
   if (numbers.length === 0) return;
   await client.query(
-    `UPDATE source_record s SET flags = coalesce((SELECT jsonb_agg(f) FROM jsonb_array_elements(s.flags) AS f WHERE f->>'code' <> $2), '[]'::jsonb)
-      WHERE s.identity_number = ANY($1::text[]) AND s.flags @> jsonb_build_array(jsonb_build_object('code', $2::text))
-        AND NOT EXISTS (SELECT 1 FROM source_record o WHERE o.identity_number = s.identity_number AND o.child_id <> s.child_id)`,
-    [numbers, NUMBER_HELD_BY_ANOTHER_CHILD],
+    `WITH carriers AS (
+       SELECT s.id, s.child_id, first_value(s.child_id) OVER (PARTITION BY s.identity_number ORDER BY s.linked_at NULLS LAST, s.id) AS holder,
+              coalesce((SELECT jsonb_agg(f) FROM jsonb_array_elements(s.flags) AS f WHERE f->>'code' <> $2), '[]'::jsonb) AS others
+         FROM source_record s WHERE s.identity_number = ANY($1::text[]) AND s.child_id IS NOT NULL
+     ), judged AS (
+       SELECT id, others || CASE WHEN child_id = holder THEN '[]'::jsonb
+                                 ELSE jsonb_build_array(jsonb_build_object('field', 'identityNumber', 'code', $2::text,
+                                        'message', $3::text || ' (the other child: ' || holder || ')')) END AS flags
+         FROM carriers
+     )
+     UPDATE source_record s SET flags = j.flags FROM judged j WHERE s.id = j.id AND s.flags IS DISTINCT FROM j.flags`,
+    [numbers, NUMBER_HELD_BY_ANOTHER_CHILD, NUMBER_HELD_MESSAGE],
   );
 }
