@@ -174,11 +174,16 @@ describe('identity issuance: a child needing a number again gets a request that 
   it('does not mark overdue a request whose child a source has given a number since (QA: listed overdue, and poll_late for good)', async () => {
     const [waiting, numbered] = [newId('child'), newId('child')];
     await ctx.sql.query(`INSERT INTO child (id, commune_code, identity_status) VALUES ($1, '00004', 'PENDING_ISSUANCE')`, [waiting]);
-    await ctx.sql.query(`INSERT INTO child (id, commune_code, identity_number, identity_status) VALUES ($1, '00004', '001226000505', 'NOT_FOUND')`, [numbered]);
-    await ctx.sql.query(`INSERT INTO identity_issuance (child_id, due_at, next_poll_at) VALUES ($1, now() - interval '1 day', now() + interval '1 hour'), ($2, now() - interval '1 day', now() + interval '1 hour')`, [waiting, numbered]);
+    await ctx.sql.query(`INSERT INTO child (id, commune_code, identity_number, identity_status) VALUES ($1, '00004', '001226000505', 'MISMATCH')`, [numbered]);
+    // One given a number the population database does not know still waits (QA re-check).
+    const unknown = newId('child');
+    await ctx.sql.query(`INSERT INTO child (id, commune_code, identity_number, identity_status) VALUES ($1, '00004', '999310000611', 'NOT_FOUND')`, [unknown]);
+    await ctx.sql.query(
+      `INSERT INTO identity_issuance (child_id, due_at, next_poll_at) SELECT id, now() - interval '1 day', now() + interval '1 hour' FROM unnest($1::text[]) AS id`,
+      [[waiting, numbered, unknown]]);
     await ctx.identity!.reconciler.sweep(180);
     const overdue = await ctx.sql.query<{ child_id: string; overdue: boolean }>(
-      `SELECT child_id, overdue_at IS NOT NULL AS overdue FROM identity_issuance WHERE child_id = ANY($1::text[]) ORDER BY child_id = $2 DESC`, [[waiting, numbered], waiting]);
-    expect(overdue).toEqual([{ child_id: waiting, overdue: true }, { child_id: numbered, overdue: false }]);
+      `SELECT child_id, overdue_at IS NOT NULL AS overdue FROM identity_issuance WHERE child_id = ANY($1::text[])`, [[waiting, numbered, unknown]]);
+    expect(new Map(overdue.map((o) => [o.child_id, o.overdue]))).toEqual(new Map([[waiting, true], [numbered, false], [unknown, true]]));
   });
 });

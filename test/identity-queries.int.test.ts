@@ -50,9 +50,10 @@ describe('identity queues, paged', () => {
     await hub.ctx.sql.query(
       `INSERT INTO identity_issuance (child_id, due_at, issued_at, issued_number) VALUES ($1, now() - interval '20 days', now(), '001315009999')`, [waiting[5]]);
     await hub.ctx.sql.query(`INSERT INTO identity_issuance (child_id, due_at) VALUES ($1, now() + interval '3 days')`, [waiting[6]]);
-    // Overdue, but its child has a number a source gave since (the request's polls stopped): it waits no more (QA).
+    // Overdue, but its child has a number a source gave since, which the registry knows (the request's polls stopped):
+    // it waits no more (QA).
     dormant = newId('child');
-    await hub.ctx.sql.query(`INSERT INTO child (id, commune_code, identity_number, identity_status) VALUES ($1, '00004', '001226000404', 'NOT_FOUND')`, [dormant]);
+    await hub.ctx.sql.query(`INSERT INTO child (id, commune_code, identity_number, identity_status) VALUES ($1, '00004', '001226000404', 'MISMATCH')`, [dormant]);
     await hub.ctx.sql.query(`INSERT INTO identity_issuance (child_id, requested_at, due_at) VALUES ($1, now() - interval '20 days', now() - interval '13 days')`, [dormant]);
     overdue.push(...waiting.slice(0, 5).map((id, i) => ({ id, d: daysOverdue[i]! }))
       .sort((a, b) => b.d - a.d || (a.id < b.id ? -1 : 1)).map((r) => r.id));

@@ -47,17 +47,21 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
        VALUES (gen_random_uuid()::text, 'XacThucThongTinCongDan', 'soap', 'CB-1', 'u', 'p', 'c', $1, $2, now() - $3::interval)`, [outcome, latencyMs, ago]);
     await call('MATCH', '20 minutes', 120);
     for (const ms of [900, 1000, 1100]) await call('REJECTED', '1 minute', ms);
-    const children = ['chd_METRICS1', 'chd_METRICS2', 'chd_METRICS3', 'chd_METRICS4'];
+    const children = ['chd_METRICS1', 'chd_METRICS2', 'chd_METRICS3', 'chd_METRICS4', 'chd_METRICS5'];
     for (const id of children) await hub.ctx.sql.query(`INSERT INTO child (id, commune_code) VALUES ($1, '00004')`, [id]);
     // The fourth waits no more: a source gave it a number, which stopped its request's polls (QA: counted pending, overdue
     // and late for good).
     await hub.ctx.sql.query(`UPDATE child SET identity_number = '001226000404', identity_status = 'UNVERIFIED' WHERE id = $1`, [children[3]]);
+    // The fifth was given one the population database does not know (or that cannot exist): it still waits, overdue,
+    // though its polls stopped (not late: QA re-check, it dropped out of the overdue escalation).
+    await hub.ctx.sql.query(`UPDATE child SET identity_number = '999310000611', identity_status = 'NOT_FOUND' WHERE id = $1`, [children[4]]);
     await hub.ctx.sql.query(
       `INSERT INTO identity_issuance (child_id, due_at, requested_at, next_poll_at, overdue_at) VALUES
          ($1, now() + interval '7 days', now(), now() + interval '1 hour', NULL),
          ($2, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day'),
          ($3, now(), now(), NULL, NULL),
-         ($4, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day')`, children);
+         ($4, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day'),
+         ($5, now() - interval '1 day', now() - interval '8 days', now() - interval '2 hours', now() - interval '1 day')`, children);
     await hub.ctx.sql.query(`INSERT INTO identity_request (id, child_id, requested_by, agency, purpose) VALUES ('idr_METRICS1', $1, 's', 'a', 'p')`, [children[0]]);
     // A call in flight for two minutes (its worker killed), and one just sent.
     await hub.ctx.sql.query(
@@ -70,8 +74,8 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     expect(Number(/childhub_registry_call_latency_p95_seconds\{outcome="REJECTED"\} ([\d.]+)/.exec(text)?.[1])).toBeCloseTo(1.09, 2);
     const lastAnswer = Number(/childhub_registry_last_answer_timestamp_seconds ([\d.e+]+)/.exec(text)?.[1]);
     expect(Date.now() / 1000 - lastAnswer).toBeGreaterThan(19 * 60);
-    expect(text).toMatch(/childhub_identity_issuance_requests\{state="pending"\} 3\n/);
-    expect(text).toMatch(/childhub_identity_issuance_requests\{state="overdue"\} 1\n/);
+    expect(text).toMatch(/childhub_identity_issuance_requests\{state="pending"\} 4\n/);
+    expect(text).toMatch(/childhub_identity_issuance_requests\{state="overdue"\} 2\n/);
     expect(text).toMatch(/childhub_identity_issuance_requests\{state="poll_late"\} 1\n/);
     expect(text).toMatch(/childhub_identity_requests_open 1\n/);
     expect(text).toMatch(/childhub_registry_calls_unfinished 1\n/);
@@ -82,7 +86,7 @@ describe('metrics and queue counts while Redis does not answer (QA)', () => {
     expect(work.body.errors).toBeUndefined();
     expect(work.body.data!.identityWork).toMatchObject({
       windowSeconds: 300, recentCalls: [{ outcome: 'REJECTED', calls: 3, p95Seconds: expect.closeTo(1.09, 2) }],
-      issuancePending: 3, issuanceOverdue: 1, issuancePollLate: 1, requestsOpen: 1, callsUnfinished: 1,
+      issuancePending: 4, issuanceOverdue: 2, issuancePollLate: 1, requestsOpen: 1, callsUnfinished: 1,
     });
     expect(Date.now() - new Date(work.body.data!.identityWork['lastAnswerAt'] as string).getTime()).toBeGreaterThan(19 * 60_000);
     const officer = await hub.gql(`{ identityWork { requestsOpen } }`, {}, await hub.token({ sub: 'health-work', roles: ['health_officer'] }));

@@ -1,3 +1,4 @@
+import { ISSUANCE_WAITS } from '../db/issuance-waits.js';
 import type { Sql } from '../db/sql.js';
 import { REGISTRY_CALL_OUTCOMES, type RegistryCallOutcome } from '../population-db/registry-call.log.js';
 import type { Metrics } from './metrics.js';
@@ -40,11 +41,12 @@ export async function identityHealth(sql: Sql): Promise<IdentityHealth> {
       // Newest first by key: stops at the first answer (through an outage, after the failures since).
       `SELECT extract(epoch FROM started_at)::float8 AS at FROM registry_call WHERE outcome = ANY($1::text[]) ORDER BY id DESC LIMIT 1`, [ANSWERED]),
     sql.one<{ pending: number; overdue: number; late: number }>(
-      // Requests children still wait for: not one a source's number stopped (QA: poll_late stayed 1 for good).
+      // Requests children still wait for (ISSUANCE_WAITS); late, of those polled (a child with no number: one a source's
+      // number stopped is not polled; QA: poll_late stayed 1 for good).
       `SELECT count(*)::int AS pending, count(*) FILTER (WHERE i.overdue_at IS NOT NULL)::int AS overdue,
-              count(*) FILTER (WHERE coalesce(i.next_poll_at, i.requested_at) < now() - $1::int * interval '1 second')::int AS late
+              count(*) FILTER (WHERE c.identity_number IS NULL AND coalesce(i.next_poll_at, i.requested_at) < now() - $1::int * interval '1 second')::int AS late
          FROM identity_issuance i JOIN child c ON c.id = i.child_id
-        WHERE i.issued_at IS NULL AND c.identity_number IS NULL AND c.status = 'ACTIVE'`, [POLL_LATE_SECONDS]),
+        WHERE i.issued_at IS NULL AND c.status = 'ACTIVE' AND ${ISSUANCE_WAITS}`, [POLL_LATE_SECONDS]),
     sql.one<{ open: number }>(`SELECT count(*)::int AS open FROM identity_request WHERE answered_at IS NULL`),
     sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM registry_call_pending WHERE started_at < now() - interval '1 minute'`),
   ]);

@@ -1,4 +1,5 @@
 import type { Disagreements } from '../entities/child.entity.js';
+import { ISSUANCE_WAITS } from '../issuance-waits.js';
 import type { QueryCounter, Row, Sql } from '../sql.js';
 import { MAX_MERGE_DEPTH, ProjectionReadRepository, precisionSql } from './projection-read.repository.js';
 
@@ -121,9 +122,9 @@ const ISSUANCE_COLUMNS = `i.child_id AS "childId", i.requested_at AS "requestedA
   i.polls, i.last_polled_at AS "lastPolledAt", i.next_poll_at AS "nextPollAt",
   to_char(i.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "dueKey"`;
 
-// A request waits while the child has no number: one a source's number stopped stays (its wait goes on if the number is
-// dropped again) but is not overdue meanwhile (QA: children with a number were listed overdue).
-const OVERDUE_WHERE = `i.issued_at IS NULL AND i.due_at < now() AND c.status = 'ACTIVE' AND c.identity_number IS NULL
+// A request waits while the child has no usable number (ISSUANCE_WAITS): one a source's number stopped stays (its wait goes
+// on if the number is dropped again) but is not overdue meanwhile (QA: children with a number were listed overdue).
+const OVERDUE_WHERE = `i.issued_at IS NULL AND i.due_at < now() AND c.status = 'ACTIVE' AND ${ISSUANCE_WAITS}
   AND ($1::text[] IS NULL OR c.commune_code = ANY($1::text[]))`;
 
 /** Which relations to fetch together with one child. */
@@ -237,14 +238,14 @@ export class ChildReadRepository {
   }
 
   /**
-   * The open issuance request (no number issued yet) of each child that waits for one: not of a child a source has
-   * given a number since (its request's polls stopped; it waits again only if the number is dropped).
+   * The open issuance request (no number issued yet) of each child that waits for one ({@link ISSUANCE_WAITS}): not of a
+   * child a source has given a usable number since (its request's polls stopped; it waits again if the number is dropped).
    */
   issuanceByChildIds(ids: readonly string[], counter?: QueryCounter): Promise<IssuanceRow[]> {
     return this.sql.query(
       `SELECT ${ISSUANCE_COLUMNS} FROM identity_issuance i
         WHERE i.child_id = ANY($1::text[]) AND i.issued_at IS NULL
-          AND EXISTS (SELECT 1 FROM child c WHERE c.id = i.child_id AND c.identity_number IS NULL)`,
+          AND EXISTS (SELECT 1 FROM child c WHERE c.id = i.child_id AND ${ISSUANCE_WAITS})`,
       [ids],
       counter,
     ) as unknown as Promise<IssuanceRow[]>;

@@ -12,6 +12,7 @@ import { RegistryConfigurationError } from '../../population-db/registry-errors.
 import type { CallContext, PersonQuery, PopulationDbClient } from '../../population-db/population-db.client.js';
 import { MARK_CHANGED, markChangedWhen } from '../changes/child-changes.js';
 import { OUTBOX_TOPICS, writeOutbox } from '../outbox/outbox.writer.js';
+import { ISSUANCE_WAITS } from '../../db/issuance-waits.js';
 import { answerRequests, OPEN_REQUEST_JOIN, openRequestContext, type OpenRequestRow } from './identity-request.js';
 import { conflictsOver, HOLDING_STATUSES_SQL } from './conflicts-over.js';
 import { rejectedDigests, type RejectedDigests } from './rejected-values.js';
@@ -623,7 +624,7 @@ export class IdentityReconciler {
       const overdue = await client.query(
         // Of requests children wait for (one a source's number stopped becomes overdue if its wait goes on).
         `UPDATE identity_issuance i SET overdue_at = now() WHERE i.issued_at IS NULL AND i.overdue_at IS NULL AND i.due_at < now()
-            AND EXISTS (SELECT 1 FROM child c WHERE c.id = i.child_id AND c.identity_number IS NULL AND c.status = 'ACTIVE')`);
+            AND EXISTS (SELECT 1 FROM child c WHERE c.id = i.child_id AND c.status = 'ACTIVE' AND ${ISSUANCE_WAITS})`);
       return { enqueued: due.rowCount ?? 0, overdue: overdue.rowCount ?? 0, restarted: polls.length, polls };
     });
   }
