@@ -394,6 +394,8 @@ describe('ingest', () => {
     expect(await ctx.sql.one(`SELECT status, merged_into_id FROM child WHERE id = $1`, [left])).toEqual({ status: 'MERGED', merged_into_id: holder });
     expect(await ctx.sql.query(`SELECT number, status, superseded_at IS NOT NULL AS superseded FROM identity_number WHERE child_id = $1`, [left]))
       .toEqual([{ number: '001318111223', status: 'SUPERSEDED', superseded: true }]);
+    // Nor shown as its number (QA re-check).
+    expect(await ctx.sql.one(`SELECT identity_number, identity_status FROM child WHERE id = $1`, [left])).toEqual({ identity_number: null, identity_status: 'NO_NUMBER' });
   });
 
   it('keeps a built child\'s id when a record it holds gains the number of a child not built yet, and clears the groups of a child merged away (QA)', async () => {

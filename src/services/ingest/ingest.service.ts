@@ -1001,10 +1001,12 @@ export class IngestService {
       [moves.map((m) => m.id), moves.map((m) => m.to), NUMBER_HELD_BY_ANOTHER_CHILD],
     );
     // The numbers its records gave it are given by no source now (QA: a merged child still listed the mistyped number
-    // as GIVEN, not superseded); a number the registry verified or issued stays as it was.
+    // as GIVEN, not superseded, and showed it as its number); a number the registry verified or issued stays as it was.
     await client.query(
       `WITH merged AS (
-         UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1, ${MARK_CHANGED}
+         UPDATE child c SET status = 'MERGED', merged_into_id = m.child_id, updated_at = now(), version = c.version + 1, ${MARK_CHANGED},
+                identity_number = CASE WHEN c.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT') THEN c.identity_number END,
+                identity_status = CASE WHEN c.identity_status IN ('VERIFIED', 'ISSUED', 'CONFLICT') THEN c.identity_status ELSE 'NO_NUMBER' END
            FROM unnest($1::text[], $2::text[]) AS m(left_id, child_id)
           WHERE c.id = m.left_id AND c.status = 'ACTIVE' AND c.id <> m.child_id
             AND EXISTS (SELECT 1 FROM child h WHERE h.id = m.child_id)
