@@ -90,6 +90,9 @@ const RECHECK_NUMBERS = `
 UPDATE identity_number n SET structural_findings = u.findings
   FROM unnest($1::text[], $2::jsonb[]) AS u(id, findings) WHERE n.id = u.id`;
 const DELETE_MEMBERSHIPS = 'DELETE FROM special_circumstance WHERE id = ANY($1::text[])';
+const RECREDIT_NUMBERS = `
+UPDATE identity_number n SET source_record_id = u.source_record_id
+  FROM unnest($1::text[], $2::text[]) AS u(id, source_record_id) WHERE n.id = u.id`;
 
 /**
  * The golden-record stage's SQL: every read and write of a recompute as one set-based statement over all
@@ -216,6 +219,12 @@ export class GoldenRecordRepository {
   async recheckNumbers(client: PoolClient, rechecked: ReadonlyArray<{ id: string; findings: readonly StructuralFinding[] }>): Promise<void> {
     if (rechecked.length === 0) return;
     await client.query({ name: 'golden_recheck_numbers', text: RECHECK_NUMBERS, values: [rechecked.map((r) => r.id), rechecked.map((r) => JSON.stringify(r.findings))] });
+  }
+
+  /** History rows credited again to a record that gives the number now (see planNumbers). */
+  async recreditNumbers(client: PoolClient, recredited: ReadonlyArray<{ id: string; sourceRecordId: string }>): Promise<void> {
+    if (recredited.length === 0) return;
+    await client.query({ name: 'golden_recredit_numbers', text: RECREDIT_NUMBERS, values: [recredited.map((r) => r.id), recredited.map((r) => r.sourceRecordId)] });
   }
 
   async insertMemberships(client: PoolClient, memberships: readonly NewMembership[]): Promise<void> {

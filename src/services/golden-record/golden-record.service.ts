@@ -59,6 +59,7 @@ export class GoldenRecordService {
       if (plan.numbers.length) await this.repo.insertNumbers(client, plan.numbers);
       await this.repo.markNumbers(client, plan.numbersSuperseded, plan.numbersRestored);
       await this.repo.recheckNumbers(client, plan.numbersRechecked);
+      await this.repo.recreditNumbers(client, plan.numbersRecredited);
       await this.repo.removeMemberships(client, plan.membershipsRemoved);
       await this.repo.redateMemberships(client, plan.membershipsRedated);
       if (plan.membershipsAdded.length) await this.repo.insertMemberships(client, plan.membershipsAdded);

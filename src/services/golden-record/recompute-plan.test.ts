@@ -66,6 +66,18 @@ describe('planRecompute', () => {
     expect(p).toMatchObject({ result: { changed: [], unchanged: ['chd_A'] }, updated: [], numbers: [], membershipsAdded: [], membershipsRemoved: [], reconcile: [] });
   });
 
+  it('credits a number still given to a record giving it, once the record it was credited to left or gave another (QA re-check)', () => {
+    // src_1 gave the number first and left with a corrected one; src_2, its twin's, still gives it.
+    const records = [rec({ id: 'src_2', childId: 'chd_A', identityNumber: '001315000123' })];
+    const p = plan({ children: [rowOf('chd_A', records, 'UNVERIFIED')], records, numbers: [given('chd_A', '001315000123', 'src_1')] });
+    expect(p.numbersRecredited).toEqual([{ id: 'idn_chd_A_001315000123', sourceRecordId: 'src_2' }]);
+    expect(p.numbersSuperseded).toEqual([]);
+    // Credited right: nothing to do; a number no record gives is superseded, not credited.
+    expect(plan({ children: [rowOf('chd_A', records, 'UNVERIFIED')], records, numbers: [given('chd_A', '001315000123', 'src_2')] }).numbersRecredited).toEqual([]);
+    expect(plan({ children: [rowOf('chd_A', records, 'UNVERIFIED')], records, numbers: [given('chd_A', '001315000123', 'src_2'), given('chd_A', '001315000999', 'src_1')] }))
+      .toMatchObject({ numbersRecredited: [], numbersSuperseded: ['idn_chd_A_001315000999'] });
+  });
+
   it('sends a checked child to the population database again when its number, name or birth date changes, not its sex alone (QA: a second call)', () => {
     const before = [rec({ id: 'src_1', childId: 'chd_A', sex: 'MALE' })];
     const numbers = [given('chd_A', '001315000123', 'src_1', 'VERIFIED')];

@@ -114,6 +114,8 @@ export interface RecomputePlan {
   numbersRestored: string[];
   /** History rows whose structural findings changed: the child's sex or birth year changed since they were checked. */
   numbersRechecked: Array<{ id: string; findings: StructuralFinding[] }>;
+  /** History rows credited to a record no longer the child's or no longer giving the number: credited to one that gives it. */
+  numbersRecredited: Array<{ id: string; sourceRecordId: string }>;
   membershipsAdded: NewMembership[];
   /** Stored memberships whose start or end changed. */
   membershipsRedated: MembershipDates[];
@@ -165,7 +167,7 @@ const disagreementSides = (d: Child['disagreements']) =>
 export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan {
   const plan: RecomputePlan = {
     result: { changed: [], unchanged: [], skipped: [] },
-    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], numbersRechecked: [], membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [], reconcile: [],
+    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], numbersRechecked: [], numbersRecredited: [], membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [], reconcile: [],
   };
   for (const id of inputs.ids) {
     const child = inputs.children.get(id);
@@ -322,6 +324,14 @@ function planNumbers(plan: RecomputePlan, childId: string, records: LinkedRecord
       plan.numbersRestored.push(n.id);
       changed = true;
     }
+  }
+  // A number still given, credited to a record that left the child or no longer gives it (a record corrected away, its
+  // twin's staying: QA re-check), is credited to the first record giving it now. Not a change of the child's values.
+  for (const n of existing) {
+    if (n.sourceRecordId === null || !given.has(n.number)) continue;
+    if (records.some((r) => r.id === n.sourceRecordId && r.identityNumber === n.number)) continue;
+    const giver = records.find((r) => r.identityNumber === n.number)!;
+    plan.numbersRecredited.push({ id: n.id, sourceRecordId: giver.id });
   }
   const known = new Set(existing.map((n) => n.number));
   // Found abandoned, even if adopted since: the registered birth date is still the date found.
