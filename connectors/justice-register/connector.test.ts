@@ -156,6 +156,16 @@ describe('connectors/justice-register/connector.yaml', () => {
       expect(found.record).toMatchObject({ birthDateEstimated: true, fatherName: null, motherName: null });
       expect(found.projections.birthRegistration![0]).toMatchObject({ fatherName: null, motherName: null });
     }
+    // The forms naming what is unknown, the short "ko", a ticked blank (QA re-check).
+    for (const [father, mother] of [['Không rõ họ tên cha', 'Không rõ họ tên mẹ'], ['Ko rõ', 'Ko rõ'], ['Không có thông tin', 'Chưa rõ'], ['x', 'x']]) {
+      expect([father, map(birth('Trẻ bị bỏ rơi', father, mother), 'child').record]).toMatchObject([father, { groups: [{ clause: 'b' }], fatherName: null, motherName: null }]);
+    }
+    // A declarant written so, for a care facility: no carer, no declarant (QA re-check: "Không rõ" was the carer).
+    const unnamed = map({ ...birth('Trẻ bị bỏ rơi'), 'Người đi khai sinh': 'Không rõ', 'Quan hệ với người được khai sinh': 'Cơ sở nuôi dưỡng' }, 'child');
+    expect(unnamed.record).toMatchObject({ groups: [{ clause: 'b' }], carerName: null });
+    expect(unnamed.projections.birthRegistration![0]).toMatchObject({ declarantName: null });
+    const facility = map({ ...birth('Trẻ bị bỏ rơi'), 'Người đi khai sinh': 'CHÙA THANH OAI', 'Quan hệ với người được khai sinh': 'Cơ sở nuôi dưỡng' }, 'child');
+    expect(facility.record).toMatchObject({ carerName: 'CHÙA THANH OAI' });
     // A real name that folds to the same letters (the family name Khổng) is a parent named: not a foundling.
     expect(map(birth('Trẻ bị bỏ rơi', 'KHỔNG RÕ'), 'child').record).toMatchObject({ groups: [], fatherName: 'Khổng Rõ' });
     const adoption = (circumstance: string) => map({
