@@ -31,11 +31,16 @@ describe('survivorship', () => {
     expect(computeGolden([birth, health], now).fullName).toBe('Nguyễn Thị Bình An');
     const g = computeGolden([birth, health, adoption], now);
     expect(g).toMatchObject({ fullName: 'Trần Thị An Nhiên', provenance: { fullName: { sourceRecordId: 'src_A' } } });
-    // Sources after it vote as before: a school still writing the birth name does not outvote the adoption (trust);
-    // two later sources agreeing on another spelling do.
+    // Other sources copy the name and may lag, whatever their dates: a school still writing the birth name, a health record
+    // touched after the adoption or undated, do not outvote it (QA re-check); nor do two agreeing on another spelling.
     expect(computeGolden([birth, health, adoption, name('src_S', 'school', 'Nguyễn Thị Bình An', '2026-09-05T00:00:00+07:00')], now).fullName).toBe('Trần Thị An Nhiên');
+    expect(computeGolden([birth, { ...health, observedAt: new Date('2026-07-01T00:00:00+07:00') }, name('src_S', 'school', 'Nguyễn Thị Bình An', '2026-09-05T00:00:00+07:00'), adoption], now).fullName)
+      .toBe('Trần Thị An Nhiên');
     expect(computeGolden([birth, health, adoption, name('src_S', 'school', 'Trần An Nhiên', '2026-09-05T00:00:00+07:00'),
-      name('src_H2', 'health-station', 'Trần An Nhiên', '2026-10-05T00:00:00+07:00')], now).fullName).toBe('Trần An Nhiên');
+      name('src_H2', 'health-station', 'Trần An Nhiên', '2026-10-05T00:00:00+07:00')], now).fullName).toBe('Trần Thị An Nhiên');
+    // A later civil-status record (a name changed at the register) does vote.
+    expect(computeGolden([birth, health, adoption, name('src_J2', 'justice-register', 'Trần Thị Nhiên', '2026-11-01T00:00:00+07:00')], now).fullName)
+      .toBe('Trần Thị Nhiên');
     // The latest adoption counts (a child adopted twice).
     const again = name('src_A2', 'justice-register', 'Lê An Nhiên', '2026-10-01T00:00:00+07:00', '2026-10-01');
     expect(computeGolden([birth, health, adoption, again], now).fullName).toBe('Lê An Nhiên');

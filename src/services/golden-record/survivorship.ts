@@ -158,11 +158,13 @@ export function computeGolden(records: SurvivorshipInput[], now: Date = new Date
   // by trust over the school's and the register's agreeing spelling, and the registry then found the name wrong.
   // Sources, not records: two records of one source repeat its typo.
   // From an adoption on, the child is named as its registration says (the adoptive parents may change the name: Law on
-  // Adoption 2010, Art. 24): names observed before the latest adoption's date do not vote (QA: the birth register's and the
-  // health station's birth name outvoted the adoption's, so the child showed her birth name with her adoptive commune).
-  const adoptedOn = latestAdoption(sorted);
-  const adoptedSince = adoptedOn === null ? 0 : Date.parse(`${adoptedOn}T00:00:00+07:00`);
-  const named = sorted.filter((r) => r.fullName && (adoptedOn === null || r.adoptedOn === adoptedOn || r.observedAt.getTime() >= adoptedSince));
+  // Adoption 2010, Art. 24): only the civil-status register's records from that day on vote, not other sources, which
+  // copy the name and may not have caught up, whatever their dates (QA: the birth register's and the health station's
+  // birth name outvoted the adoption's; then a health record touched after the adoption, or undated, still did).
+  const adoption = latestAdoption(sorted);
+  const adoptedSince = adoption ? Date.parse(`${adoption.adoptedOn}T00:00:00+07:00`) : 0;
+  const named = sorted.filter((r) => r.fullName && (!adoption?.fullName || r === adoption
+    || (r.sourceSystem === 'justice-register' && !r.adoptedOn && r.observedAt.getTime() >= adoptedSince)));
   const agreeing = agreement(named, (r) => r.nameFolded ?? r.fullName!.toLowerCase());
   const nameRec = best(named, (r) => [nameAccepted(r), agreeing(r), hasDiacritics(r.fullName!) ? 1 : 0, trust(r), time(r)]);
   mark('fullName', nameRec);
@@ -204,10 +206,14 @@ const recordRef = (r: SurvivorshipInput): DisagreeingRecord => ({ sourceRecordId
 /** A birth date at its precision, as a prefix of the ISO date: `2015`, `2015-10`, `2015-10-15`. */
 const birthDateAtPrecision = (r: SurvivorshipInput) => r.birthDate!.slice(0, r.birthDatePrecision === 'YEAR' ? 4 : r.birthDatePrecision === 'MONTH' ? 7 : 10);
 
-/** The date of the latest adoption a child's records register; null when none does. */
-function latestAdoption(records: readonly SurvivorshipInput[]): string | null {
-  let latest: string | null = null;
-  for (const r of records) if (r.adoptedOn && (latest === null || r.adoptedOn > latest)) latest = r.adoptedOn;
+/** The record of the latest adoption a child's records register (the later record on one date); null when none does. */
+function latestAdoption(records: readonly SurvivorshipInput[]): (SurvivorshipInput & { adoptedOn: string }) | null {
+  let latest: (SurvivorshipInput & { adoptedOn: string }) | null = null;
+  for (const r of records) {
+    if (r.adoptedOn && (latest === null || r.adoptedOn > latest.adoptedOn || (r.adoptedOn === latest.adoptedOn && r.observedAt > latest.observedAt))) {
+      latest = r as SurvivorshipInput & { adoptedOn: string };
+    }
+  }
   return latest;
 }
 
