@@ -199,6 +199,18 @@ describe('golden-record stage', () => {
     await ctx.goldenRecords.recompute([child]);
     expect(await spells()).toEqual([['h', '2026-09-05', 'end', '2026-09-05'], ['h', null, 'end', null]]);
     expect(await childRow(child)).toMatchObject({ group_clauses: ['h'] });
+    // The record joins another child (its number corrected): its past spell goes with it, its open one is rebuilt there;
+    // the child it left, empty, keeps neither (QA re-check: the ended spell was deleted).
+    const other = newId('child');
+    await addRecord({ childId: other, sourceSystem: 'justice-register' });
+    await ctx.goldenRecords.recompute([other]);
+    await ctx.sql.query(`UPDATE source_record SET child_id = $2 WHERE id = $1`, [pupil, other]);
+    await ctx.sql.query(`UPDATE child SET status = 'MERGED', merged_into_id = $2 WHERE id = $1`, [child, other]);
+    await ctx.goldenRecords.recompute([child, other]);
+    const spellsOf = async (id: string) => (await ctx.sql.query<Record<string, any>>(
+      `SELECT ended_on::text AS ended_on FROM special_circumstance WHERE child_id = $1 ORDER BY ended_on NULLS LAST`, [id])).map((m) => m.ended_on);
+    expect(await spellsOf(other)).toEqual(['2026-09-05', null]);
+    expect(await spellsOf(child)).toEqual([]);
   });
 
   it('names an adopted child as the adoption register does, over the birth name of records observed before it (QA)', async () => {

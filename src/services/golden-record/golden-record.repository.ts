@@ -45,11 +45,17 @@ SELECT id, child_id AS "childId", number, status, source_record_id AS "sourceRec
        structural_findings AS findings
   FROM identity_number WHERE child_id = ANY($1::text[])`;
 
+// The children's memberships, and the past spells (see recompute-plan's planMemberships) of records now linked to them
+// that another child holds: they go with their record (the partial index special_circumstance_withdrawn_idx).
+const MEMBERSHIP_COLUMNS = `m.id, m.clause, m.sub_type AS "subType", m.source_record_id AS "sourceRecordId", m.started_on AS "startedOn",
+       nullif(m.started_on_precision, 'DAY') AS "startedOnPrecision", m.ended_on AS "endedOn", nullif(m.ended_on_precision, 'DAY') AS "endedOnPrecision",
+       coalesce(m.evidence->>'whenGone' = 'end', false) AS "endsWhenGone", m.evidence->>'withdrawnOn' AS "withdrawnOn", m.child_id AS "storedChildId"`;
 const SELECT_MEMBERSHIPS = `
-SELECT id, child_id AS "childId", clause, sub_type AS "subType", source_record_id AS "sourceRecordId", started_on AS "startedOn",
-       nullif(started_on_precision, 'DAY') AS "startedOnPrecision", ended_on AS "endedOn", nullif(ended_on_precision, 'DAY') AS "endedOnPrecision",
-       coalesce(evidence->>'whenGone' = 'end', false) AS "endsWhenGone", evidence->>'withdrawnOn' AS "withdrawnOn"
-  FROM special_circumstance WHERE child_id = ANY($1::text[])`;
+SELECT ${MEMBERSHIP_COLUMNS}, m.child_id AS "childId" FROM special_circumstance m WHERE m.child_id = ANY($1::text[])
+UNION ALL
+SELECT ${MEMBERSHIP_COLUMNS}, s.child_id AS "childId"
+  FROM special_circumstance m JOIN source_record s ON s.id = m.source_record_id
+ WHERE m.evidence ? 'withdrawnOn' AND s.child_id = ANY($1::text[]) AND m.child_id <> s.child_id`;
 
 // status (ACTIVE), version (1), created_at and updated_at (the transaction's time) are the columns' defaults.
 const CHILD_COPY_COLUMNS = ['id', ...VALUE_COLUMNS.map(([c]) => c), 'group_clauses', 'provenance', 'disagreements'];
@@ -90,6 +96,8 @@ const RECHECK_NUMBERS = `
 UPDATE identity_number n SET structural_findings = u.findings
   FROM unnest($1::text[], $2::jsonb[]) AS u(id, findings) WHERE n.id = u.id`;
 const DELETE_MEMBERSHIPS = 'DELETE FROM special_circumstance WHERE id = ANY($1::text[])';
+const MOVE_MEMBERSHIPS = `
+UPDATE special_circumstance m SET child_id = u.child_id FROM unnest($1::text[], $2::text[]) AS u(id, child_id) WHERE m.id = u.id`;
 const RECREDIT_NUMBERS = `
 UPDATE identity_number n SET source_record_id = u.source_record_id
   FROM unnest($1::text[], $2::text[]) AS u(id, source_record_id) WHERE n.id = u.id`;
@@ -246,6 +254,12 @@ export class GoldenRecordRepository {
         memberships.map((m) => m.endsWhenGone), memberships.map((m) => m.withdrawnOn),
       ],
     });
+  }
+
+  /** Past spells moved to the child their record now belongs to. */
+  async moveMemberships(client: PoolClient, moved: ReadonlyArray<{ id: string; childId: string }>): Promise<void> {
+    if (moved.length === 0) return;
+    await client.query({ name: 'golden_move_memberships', text: MOVE_MEMBERSHIPS, values: [moved.map((m) => m.id), moved.map((m) => m.childId)] });
   }
 
   async removeMemberships(client: PoolClient, ids: readonly string[]): Promise<void> {

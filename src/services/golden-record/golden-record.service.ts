@@ -61,6 +61,7 @@ export class GoldenRecordService {
       await this.repo.recheckNumbers(client, plan.numbersRechecked);
       await this.repo.recreditNumbers(client, plan.numbersRecredited);
       await this.repo.removeMemberships(client, plan.membershipsRemoved);
+      await this.repo.moveMemberships(client, plan.membershipsMoved);
       await this.repo.redateMemberships(client, plan.membershipsRedated);
       if (plan.membershipsAdded.length) await this.repo.insertMemberships(client, plan.membershipsAdded);
       // A conflict that is over is checked again, which finds the child VERIFIED: the other child holding the number

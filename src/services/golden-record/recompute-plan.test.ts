@@ -383,8 +383,17 @@ describe('planRecompute', () => {
     const again = plan({ children: [{ ...child, groupClauses: [], version: 4 }], records: [{ ...out, groups: [{ clause: 'h', subType: 'THOI_HOC', whenGone: 'end' }] }], memberships: [ended] });
     expect(again.membershipsAdded.map((m) => [m.clause, m.endedOn])).toEqual([['h', null]]);
     expect(again).toMatchObject({ membershipsRedated: [], membershipsRemoved: [] });
-    // The record moved to another child: the past spell was never this child's.
-    expect(plan({ children: [{ ...child, groupClauses: [], version: 4 }], records: [], memberships: [ended] }).membershipsRemoved).toEqual([ended.id]);
+    // The record moved to another child: the past spell goes with it (QA re-check: deleted), moved by that child's rebuild.
+    expect(plan({ children: [{ ...child, groupClauses: [], version: 4 }], records: [], memberships: [ended] })).toMatchObject({ membershipsRemoved: [], membershipsMoved: [] });
+    const other = plan({ children: [{ ...rowOf('chd_B', [{ ...back, childId: 'chd_B' }], 'UNVERIFIED'), groupClauses: [] }], records: [{ ...back, childId: 'chd_B' }],
+      memberships: [{ ...ended, childId: 'chd_B', storedChildId: 'chd_A' }] });
+    expect(other).toMatchObject({ membershipsMoved: [{ id: ended.id, childId: 'chd_B' }], membershipsRemoved: [], membershipsAdded: [] });
+    // Merged away, the child keeps no membership, but leaves the past spell for its record's child to move.
+    expect(plan({ children: [{ ...child, status: 'MERGED', groupClauses: ['h'] }], records: [], memberships: [ended] })).toMatchObject({ membershipsRemoved: [] });
+    // Given again after a spell that ended at 16 (no date of its own): no second spell ending before it started (QA re-check).
+    const sixteen = rec({ ...out, birthDate: '2010-11-01', groups: [{ clause: 'h', subType: 'THOI_HOC', whenGone: 'end' }] });
+    const atSixteen: KnownMembership = { ...stored[0]!, endedOn: '2026-11-01', withdrawnOn: '2026-11-01' };
+    expect(plan({ children: [{ ...rowOf('chd_A', [sixteen], 'UNVERIFIED'), groupClauses: [] }], records: [sixteen], memberships: [atSixteen] }).membershipsAdded).toEqual([]);
   });
 
   describe('at 16 (a child is a person under 16)', () => {

@@ -70,6 +70,8 @@ export interface KnownMembership {
   endsWhenGone: boolean;
   /** Set when it was ended because its record stopped giving the evidence (history, no longer mirroring evidence). */
   withdrawnOn: string | null;
+  /** The child the row is stored under, when not the child it is read for (a past spell of a record now linked to it). */
+  storedChildId?: string;
 }
 
 export interface NewIdentityNumber {
@@ -121,6 +123,8 @@ export interface RecomputePlan {
   membershipsRedated: MembershipDates[];
   /** Ids of memberships whose evidence is gone. */
   membershipsRemoved: string[];
+  /** Past spells (withdrawn) moved to the child their record now belongs to. */
+  membershipsMoved: Array<{ id: string; childId: string }>;
   /** Children to check against the population database (or to start issuance for). */
   reconcile: string[];
 }
@@ -167,7 +171,7 @@ const disagreementSides = (d: Child['disagreements']) =>
 export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan {
   const plan: RecomputePlan = {
     result: { changed: [], unchanged: [], skipped: [] },
-    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], numbersRechecked: [], numbersRecredited: [], membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [], reconcile: [],
+    created: [], updated: [], numbers: [], numbersSuperseded: [], numbersRestored: [], numbersRechecked: [], numbersRecredited: [], membershipsAdded: [], membershipsRedated: [], membershipsRemoved: [], membershipsMoved: [], reconcile: [],
   };
   for (const id of inputs.ids) {
     const child = inputs.children.get(id);
@@ -176,7 +180,8 @@ export function planRecompute(inputs: RecomputeInputs, now: Date): RecomputePlan
       // A merged child's evidence now builds the child it was merged into. Groups it still showed, and the
       // memberships behind them, would tell a reader of the old id that the child is (say) abandoned though
       // its records say otherwise now, and count the evidence twice (QA): they go, once.
-      const held = inputs.memberships.get(id) ?? [];
+      // A past spell of a record (withdrawn) goes with the record to the child it joined instead (see planMemberships).
+      const held = (inputs.memberships.get(id) ?? []).filter((m) => m.withdrawnOn === null || !m.sourceRecordId);
       if (held.length === 0 && child.groupClauses.length === 0) {
         plan.result.skipped.push(id);
         continue;
@@ -368,14 +373,20 @@ function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRe
   for (const m of membershipsOf(records, childhoodEndedOn)) wanted.set(key(m.clause, m.subType, m.sourceRecordId), { id: '', childId, ...m });
   let changed = false;
   const have = new Set<string>();
+  // The latest end of each key's past spells: evidence given again that would end by then is no new spell (QA re-check:
+  // a pupil dropping out again at 16 got a second spell ending on his 16th birthday, before it started).
+  const pastEnds = new Map<string, string>();
   for (const m of existing) {
     const record = m.sourceRecordId ? records.find((r) => r.id === m.sourceRecordId) : undefined;
     if (m.withdrawnOn !== null) {
-      // A past spell: kept while its record belongs to the child (moved to another child, it was never this child's).
-      if (m.sourceRecordId && !record) {
-        plan.membershipsRemoved.push(m.id);
+      // A past spell goes with its record (QA re-check: an ended spell was deleted when its record joined another child by a
+      // corrected number): one stored under another child is moved here; one whose record left is moved by that child's rebuild.
+      if (m.storedChildId && m.storedChildId !== childId) {
+        plan.membershipsMoved.push({ id: m.id, childId });
         changed = true;
-      }
+      } else if (m.sourceRecordId && !record) continue;
+      const k = key(m.clause, m.subType, m.sourceRecordId);
+      if (m.endedOn && (pastEnds.get(k) ?? '') < m.endedOn) pastEnds.set(k, m.endedOn);
       continue;
     }
     const k = key(m.clause, m.subType, m.sourceRecordId);
@@ -407,6 +418,8 @@ function planMemberships(plan: RecomputePlan, childId: string, records: LinkedRe
   }
   for (const [k, w] of wanted) {
     if (have.has(k)) continue;
+    const pastEnd = pastEnds.get(k);
+    if (pastEnd !== undefined && w.endedOn !== null && w.endedOn <= pastEnd) continue;
     plan.membershipsAdded.push({ ...w, id: newId('specialCircumstance') });
     changed = true;
   }
