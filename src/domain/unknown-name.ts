@@ -11,17 +11,24 @@
  */
 export function isUnknownName(name: string): boolean {
   if (name.length > 40) return false;
-  if (name.trim().length === 1) return true; // one character ("x", a ticked blank, "-"): no name is one letter
-  // Fast path: a name starting with a letter other than those the placeholders start with (most names).
-  const first = name.charAt(0).toLowerCase();
-  if (!FIRST.has(first) && LETTER.test(first)) return false;
+  if (name.length === 1 || (name.length <= 3 && name.trim().length === 1)) return true; // one character ("x", a ticked blank, "-"): no name is one letter
+  // Fast path, on the CSV ingest's path for every name: a name whose first two letters no placeholder starts with
+  // (`Nguyễn`, `Trần`, `Lê`…): placeholders start `kh`, `ko`, `kx`, `k `, `ch`, `nu`, `no`, `n/`, `un`, or with a mark.
+  const c0 = name.charCodeAt(0);
+  const l0 = c0 | 0x20;
+  if (c0 < 0x80 && l0 >= 0x61 && l0 <= 0x7a) {
+    const l1 = name.charCodeAt(1) | 0x20;
+    if (l0 === 0x6b ? l1 !== 0x68 && l1 !== 0x6f && l1 !== 0x78 && l1 !== 0x20
+      : l0 === 0x63 ? l1 !== 0x68
+        : l0 === 0x6e ? l1 !== 0x75 && l1 !== 0x6f && l1 !== 0x2f
+          : l0 === 0x75 ? l1 !== 0x6e : true) return false;
+  } else if (c0 >= 0x80 && LETTER.test(name.charAt(0))) return false;
   const text = name.normalize('NFC').replace(/\s+/gu, ' ').toLowerCase().replace(EDGES, '');
   if (text === '') return true; // only marks: "-", "?", "…"
   if (ASCII.test(text)) return PLAIN.test(text);
   return ACCENTED.test(text);
 }
 
-const FIRST = new Set(['k', 'c', 'n', 'u']);
 const LETTER = /\p{L}/u;
 const ASCII = /^[\x00-\x7f]*$/;
 /** Spaces, punctuation and symbols around the words (`(Không rõ)`, `Không rõ.`, `- - -`). */
