@@ -141,7 +141,6 @@ export interface RecomputeInputs {
   refused?: ReadonlyMap<string, ReadonlyMap<string, Refused>>;
 }
 
-/** What the registry is asked about: a change to any of these means the number must be checked again. */
 /**
  * What the population database check is asked about (the reconciler's checkInputs: number, name, birth date): a change
  * of anything else does not send the child again (QA: a sex corrected at the source spent a second call on the same
